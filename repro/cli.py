@@ -1,0 +1,69 @@
+"""`repro`: the command line. Each subcommand lives in its own module with `add_arguments(parser)` and
+`run(args) -> int`; this file only dispatches and turns bad input into a one-paragraph error (exit 2)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+import warnings
+from typing import Sequence
+
+from repro.errors import UserError
+
+# name -> (module, one-line help). Modules are imported only when their command runs.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "train": ("repro.commands.train", "train one model (Hydra overrides: model=resnet18 data=cifar100 ...)"),
+    "sweep": ("repro.sweep.command", "run or submit a paper table's sweep; `repro sweep status FILE`"),
+    "labels": ("repro.commands.labels", "fold-average label trajectories for the replay stage"),
+    "tables": ("analysis.commands", "regenerate the paper's tables (Markdown + CSV) from runs"),
+    "figures": ("analysis.commands", "regenerate Figures 2-4 (PNG) from runs"),
+    "demo": ("repro.demo", "the laptop-sized reproduction on the embedded digits data"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="repro", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (_, help_text) in COMMANDS.items():
+        sub.add_parser(name, help=help_text, add_help=False)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
+        parser = build_parser()
+        if argv and argv[0] not in ("-h", "--help"):
+            parser.print_usage(sys.stderr)
+            print(f"repro: error: unknown command {argv[0]!r}; choose from {', '.join(COMMANDS)}", file=sys.stderr)
+            return 2
+        parser.print_help()
+        return 0
+    name, rest = argv[0], argv[1:]
+    module = importlib.import_module(COMMANDS[name][0])
+    parser = argparse.ArgumentParser(prog=f"repro {name}", description=COMMANDS[name][1])
+    module.add_arguments(parser, name) if _takes_name(module.add_arguments) else module.add_arguments(parser)
+    args = parser.parse_args(rest)
+    args.command = name
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        return int(module.run(args) or 0)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: the run keeps its last checkpoint; run the same command again to resume.", file=sys.stderr)
+        return 130
+
+
+def _takes_name(fn) -> bool:
+    import inspect
+
+    return len(inspect.signature(fn).parameters) >= 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,110 @@
+"""CIFAR-10 / CIFAR-100 from the standard torchvision directory layout; never downloads.
+
+torchvision's MD5 check stays on, so a truncated or altered file is refused. When it refuses, we look at each
+expected file ourselves to say which one is missing or corrupted and how to get the archive.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from repro.data.datasets import ArrayDataset
+from repro.errors import UserError
+
+CIFAR_URL = "https://www.cs.toronto.edu/~kriz/cifar.html"
+
+
+@dataclass(frozen=True)
+class CifarSpec:
+    """What differs between CIFAR-10 and CIFAR-100 for loading and for the error message."""
+
+    title: str
+    archive: str
+    folder: str
+    files: str
+    mean: tuple[float, float, float]
+    std: tuple[float, float, float]
+
+
+# Per-channel statistics of the training images (0..1 scale), the constants in common use.
+SPECS = {
+    "cifar10": CifarSpec(
+        "CIFAR-10",
+        "cifar-10-python.tar.gz",
+        "cifar-10-batches-py",
+        "data_batch_1 .. data_batch_5, test_batch, batches.meta",
+        (0.4914, 0.4822, 0.4465),
+        (0.2470, 0.2435, 0.2616),
+    ),
+    "cifar100": CifarSpec(
+        "CIFAR-100",
+        "cifar-100-python.tar.gz",
+        "cifar-100-python",
+        "train, test, meta",
+        (0.5071, 0.4865, 0.4409),
+        (0.2673, 0.2564, 0.2762),
+    ),
+}
+
+
+def load_cifar(name: str, root: str | os.PathLike | None) -> tuple[ArrayDataset, ArrayDataset]:
+    """(train, test) ArrayDatasets for "cifar10" / "cifar100" read from `<root>/<folder>/`."""
+    spec = SPECS[name]
+    if root is None or str(root) == "":
+        raise UserError(
+            f"{spec.title} needs data.root: the directory that contains {spec.folder}/ ({spec.files}). "
+            f"Download {spec.archive} from {CIFAR_URL} on a machine with internet, extract it there, and pass "
+            "data.root=<that directory>."
+        )
+    root = Path(root).expanduser()
+    return _read(name, root, train=True), _read(name, root, train=False)
+
+
+def _read(name: str, root: Path, *, train: bool) -> ArrayDataset:
+    spec = SPECS[name]
+    dataset_class = _torchvision_class(name)
+    try:
+        dataset = dataset_class(str(root), train=train, download=False)
+    except RuntimeError as error:
+        if "not found or corrupted" not in str(error):
+            raise
+        raise UserError(_not_found_message(spec, root, dataset_class)) from None
+    images = torch.from_numpy(dataset.data).permute(0, 3, 1, 2).contiguous()
+    targets = torch.as_tensor(dataset.targets, dtype=torch.int64)
+    return ArrayDataset(images, targets, list(dataset.classes), spec.mean, spec.std, augment=True)
+
+
+def _torchvision_class(name: str) -> type:
+    from torchvision.datasets import CIFAR10, CIFAR100
+
+    return CIFAR10 if name == "cifar10" else CIFAR100
+
+
+def _not_found_message(spec: CifarSpec, root: Path, dataset_class: type) -> str:
+    """Name each missing / corrupted file (checked against the same MD5s torchvision uses)."""
+    from torchvision.datasets.utils import check_integrity
+
+    folder = root / spec.folder
+    expected = dataset_class.train_list + dataset_class.test_list + [[dataset_class.meta["filename"], dataset_class.meta["md5"]]]
+    missing = [f for f, _ in expected if not (folder / f).is_file()]
+    corrupted = [f for f, md5 in expected if (folder / f).is_file() and not check_integrity(str(folder / f), md5)]
+    if not root.is_dir():
+        problem = f"the directory data.root={root} does not exist"
+    elif not folder.is_dir():
+        problem = f"{folder} does not exist"
+    else:
+        parts = []
+        if missing:
+            parts.append(f"missing {', '.join(missing)}")
+        if corrupted:
+            parts.append(f"corrupted (MD5 mismatch) {', '.join(corrupted)}")
+        problem = f"in {folder}: " + ("; ".join(parts) or "torchvision refused the files")
+    return (
+        f"{spec.title} not found or corrupted: {problem}. Expected {spec.folder}/ ({spec.files}) under data.root={root}. "
+        f"Download {spec.archive} from {CIFAR_URL} on a machine with internet and extract it under that directory "
+        f"(tar xzf {spec.archive} -C {root}), or pass data.root=<the directory that contains {spec.folder}>."
+    )

@@ -1,0 +1,237 @@
+"""Everything one run trains with, built from its config: data, split, noise, model, optimizer, schedule, labels.
+
+Its `state_dict` is exactly what a checkpoint must hold for a resumed run to end where an uninterrupted one does.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from omegaconf import DictConfig
+
+from repro.data import ArrayDataset, BatchLoader, inject_uniform_noise, load_dataset, make_split
+from repro.errors import UserError
+from repro.labels import build_labels
+from repro.models import build_model
+from repro.rundir import RunDir
+
+
+@dataclass
+class RunData:
+    """The data of one run: `train_targets` are the labels the model is given (noisy where noise was injected)."""
+
+    train: ArrayDataset
+    test: ArrayDataset
+    train_targets: torch.Tensor
+    train_true_targets: torch.Tensor
+    noisy_mask: torch.Tensor
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.train.classes)
+
+
+def load_run_data(cfg: DictConfig) -> tuple[RunData, torch.Tensor, torch.Tensor]:
+    """Load the data set, split off the meta set, inject noise into the training part only."""
+    train, test = load_dataset(str(cfg.data.name), cfg.data.root)
+    true_targets = train.targets
+    if cfg.split.full_train:
+        train_idx = torch.arange(len(true_targets))
+        meta_idx = torch.empty(0, dtype=torch.long)
+    else:
+        train_idx, meta_idx = make_split(
+            true_targets, meta_fraction=float(cfg.split.meta_fraction), folds=int(cfg.split.folds),
+            fold=int(cfg.split.fold), seed=int(cfg.split.seed),
+        )
+    if cfg.noise.kind == "uniform" and float(cfg.noise.fraction) > 0:
+        given, noisy = inject_uniform_noise(
+            true_targets, fraction=float(cfg.noise.fraction), num_classes=len(train.classes),
+            seed=int(cfg.noise.seed), among=train_idx,
+        )
+    elif cfg.noise.kind in ("none", "uniform"):
+        given, noisy = true_targets.clone(), torch.zeros_like(true_targets, dtype=torch.bool)
+    else:
+        raise UserError(f"noise.kind={cfg.noise.kind!r} is not known; use noise=none or noise=uniform.")
+    data = RunData(train=train, test=test, train_targets=given, train_true_targets=true_targets, noisy_mask=noisy)
+    return data, train_idx, meta_idx
+
+
+def lr_lambda(optim_cfg: DictConfig):
+    """Per-epoch multiplier of the base lr: linear warm-up, then cosine / multistep / constant."""
+    epochs, warmup = int(optim_cfg.epochs), int(optim_cfg.get("warmup_epochs", 0))
+    schedule = str(optim_cfg.schedule)
+    milestones = [int(round(f * epochs)) for f in optim_cfg.get("milestones", [])]
+    gamma = float(optim_cfg.get("gamma", 0.1))
+    if schedule not in ("cosine", "multistep", "constant"):
+        raise UserError(f"optim.schedule={schedule!r} is not known; use cosine, multistep or constant.")
+
+    def factor(epoch: int) -> float:
+        if epoch < warmup:
+            return (epoch + 1) / warmup
+        if schedule == "cosine":
+            span = max(epochs - warmup, 1)
+            return 0.5 * (1 + math.cos(math.pi * (epoch - warmup) / span))
+        if schedule == "multistep":
+            return gamma ** sum(epoch >= m for m in milestones)
+        return 1.0
+
+    return factor
+
+
+@dataclass
+class Experiment:
+    cfg: DictConfig
+    run_dir: RunDir
+    data: RunData
+    train_idx: torch.Tensor
+    meta_idx: torch.Tensor
+    model: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    labels: Any
+    train_loader: BatchLoader
+    meta_loader: BatchLoader | None
+    train_gen: torch.Generator
+    meta_gen: torch.Generator
+    device: torch.device
+    recorders: list = field(default_factory=list)
+
+    @property
+    def epochs(self) -> int:
+        return int(self.cfg.optim.epochs)
+
+    @property
+    def weight_decay(self) -> float:
+        return float(self.cfg.optim.weight_decay)
+
+    @property
+    def beta(self) -> float:
+        return float(self.cfg.method.get("beta", 0.0) or 0.0)
+
+    @property
+    def eval_loader_kwargs(self) -> dict[str, Any]:
+        return {"batch_size": int(self.cfg.eval_batch_size), "mean": self.data.train.mean, "std": self.data.train.std,
+                "device": self.device}
+
+    def set_epoch(self, epoch: int) -> None:
+        if hasattr(self.labels, "set_epoch"):
+            self.labels.set_epoch(epoch)
+
+    def next_meta_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """A fresh random meta batch each step (stateless but for the generator, so resuming is exact)."""
+        assert self.meta_loader is not None
+        n = self.meta_idx.numel()
+        size = min(int(self.cfg.method.get("meta_batch_size", 256)), n)
+        pick = self.meta_idx[torch.randperm(n, generator=self.meta_gen)[:size]]
+        x, y, _ = self.meta_loader._batch(pick)
+        return x.to(self.device), y.to(self.device)
+
+    def sample_weight(self, idx: torch.Tensor) -> torch.Tensor | None:
+        """Per-sample loss weights of the curriculum, or None (plain mean)."""
+        curriculum = str(self.cfg.method.get("curriculum", "none") or "none")
+        if curriculum == "none":
+            return None
+        from repro.curriculum import curriculum_weights
+
+        return curriculum_weights(curriculum, self.labels, idx)
+
+    def record_epoch(self, epoch: int, row: dict[str, Any], tracker: Any) -> None:
+        for recorder in self.recorders:
+            recorder.on_epoch_end(self, epoch, row, tracker)
+
+    def summary_extras(self) -> dict[str, Any]:
+        extras: dict[str, Any] = {"num_train": int(self.train_idx.numel()), "num_meta": int(self.meta_idx.numel())}
+        for recorder in self.recorders:
+            extras.update(recorder.summary())
+        return extras
+
+    def state_dict(self) -> dict[str, Any]:
+        state = {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "labels": self.labels.state_dict(),
+            "rng": {"torch": torch.get_rng_state(), "train": self.train_gen.get_state(),
+                    "meta": self.meta_gen.get_state()},
+        }
+        if torch.cuda.is_available():
+            state["rng"]["cuda"] = torch.cuda.get_rng_state_all()
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.labels.load_state_dict(state["labels"])
+        torch.set_rng_state(state["rng"]["torch"])
+        self.train_gen.set_state(state["rng"]["train"])
+        self.meta_gen.set_state(state["rng"]["meta"])
+        if "cuda" in state["rng"] and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["rng"]["cuda"])
+
+
+def labels_for_run(cfg: DictConfig, data: RunData):
+    """The run's label parametrisation: rows are addressed by global training index, so every fold's instance
+    labels live in one (N, C) table and the samples a fold never trains on simply keep their initial labels."""
+    method = cfg.method
+    kind = str(method.labels)
+    options: dict[str, Any] = {}
+    if kind == "smoothing":
+        options = {"epsilon": float(method.epsilon)}
+    elif kind in ("class", "instance"):
+        options = {"init_target_prob": float(method.init_target_prob), "lr": float(method.label_lr)}
+    elif kind == "replay":
+        from repro.trajectory import replay_source
+
+        options = replay_source(cfg, data)
+    return build_labels(kind, num_samples=len(data.train_targets), num_classes=data.num_classes,
+                        targets=data.train_targets, **options)
+
+
+def pick_device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def build_experiment(cfg: DictConfig, run_dir: RunDir) -> Experiment:
+    """Build a run's state from its config, deterministically from `cfg.seed`."""
+    seed = int(cfg.seed)
+    torch.manual_seed(seed)
+    device = pick_device()
+    data, train_idx, meta_idx = load_run_data(cfg)
+    model = build_model(
+        str(cfg.model.name), num_classes=data.num_classes, in_channels=int(cfg.data.in_channels),
+        image_size=int(cfg.data.image_size),
+    ).to(device)
+    oc = cfg.optim
+    optimizer = torch.optim.SGD(
+        model.parameters(), lr=float(oc.lr), momentum=float(oc.momentum), nesterov=bool(oc.nesterov),
+        weight_decay=float(oc.weight_decay),
+    )
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(oc))
+    labels = labels_for_run(cfg, data).to(device)
+    train_gen = torch.Generator().manual_seed(seed)
+    meta_gen = torch.Generator().manual_seed(seed + 1)
+    common = dict(mean=data.train.mean, std=data.train.std, augment=data.train.augment)
+    train_loader = BatchLoader(
+        data.train.images, data.train_targets, train_idx, batch_size=int(cfg.data.batch_size), shuffle=True,
+        generator=train_gen, **common,
+    )
+    meta_loader = None
+    if meta_idx.numel():
+        # Meta labels are the clean (true) labels: noise is only ever injected into the training part.
+        meta_loader = BatchLoader(
+            data.train.images, data.train_true_targets, meta_idx, batch_size=int(cfg.method.get("meta_batch_size", 256)),
+            shuffle=True, generator=meta_gen, **common,
+        )
+    exp = Experiment(
+        cfg=cfg, run_dir=run_dir, data=data, train_idx=train_idx, meta_idx=meta_idx, model=model,
+        optimizer=optimizer, scheduler=scheduler, labels=labels, train_loader=train_loader, meta_loader=meta_loader,
+        train_gen=train_gen, meta_gen=meta_gen, device=device,
+    )
+    from repro.recording import build_recorders
+
+    exp.recorders = build_recorders(exp)
+    return exp

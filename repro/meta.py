@@ -1,0 +1,228 @@
+"""The exact one-step look-ahead meta-gradient of the soft labels, by one forward-mode JVP.
+
+With theta' = theta - lr * (grad L_train(theta, p) + wd * theta), L_train = mean_i w_i * CE(f(x_i), p_i)
+and L_meta = CE(f(x_meta; theta'), y_meta), L_train is linear in p, so
+
+    dL_meta(theta') / dp_ik = (lr * w_i / n) * < grad_theta log_softmax(f(x_i; theta))_k , g_meta >,
+    g_meta = grad L_meta(theta'),
+
+i.e. one JVP of the train batch's log-probabilities in the direction g_meta, instead of the double
+backward through a create_graph gradient that Meta-Weight-Net style code uses (tests/reference_meta.py).
+
+Virtual passes (the look-ahead, the meta batch, the JVP) never touch the model's parameters or buffers:
+BatchNorm layers in train mode get `None` running statistics (they normalise with batch statistics either
+way, and `None` skips the running-stat update, which torch.func.jvp would also refuse on captured
+buffers); every other buffer is cloned. Each pass runs in the model's current train/eval mode, and the
+JVP replays the RNG state of the train forward so dropout masks agree with it. The look-ahead is plain
+SGD (the paper's Eq. 3): the optimizer's momentum is not part of theta'.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from contextlib import contextmanager
+from typing import Iterator
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.func import functional_call, jvp
+
+from repro.errors import UserError
+from repro.labels import LabelParametrisation
+
+Params = dict[str, Tensor]
+
+
+def trainable_parameters(model: nn.Module) -> Params:
+    """The parameters theta of the look-ahead: those that require grad (frozen ones stay constants)."""
+    return {name: p for name, p in model.named_parameters() if p.requires_grad}
+
+
+def virtual_buffers(model: nn.Module) -> dict[str, Tensor | None]:
+    """Buffers for a pass that must not change the model: None for BatchNorm running statistics in train
+    mode (the output does not depend on them), clones for everything else."""
+    buffers: dict[str, Tensor | None] = {}
+    for module_name, module in model.named_modules():
+        batchnorm_in_train_mode = isinstance(module, nn.modules.batchnorm._BatchNorm) and module.training
+        for buffer_name, buffer in module.named_buffers(recurse=False):
+            name = f"{module_name}.{buffer_name}" if module_name else buffer_name
+            buffers[name] = None if (batchnorm_in_train_mode or buffer is None) else buffer.clone()
+    return buffers
+
+
+def _forward(model: nn.Module, params: dict, buffers: dict, x: Tensor) -> Tensor:
+    return functional_call(model, {**params, **buffers}, (x,))
+
+
+class _RngState:
+    """The global RNG state at one moment (CPU, and the CUDA device of the batch), to replay a forward."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.cpu = torch.get_rng_state()
+        self.cuda_device = device.index if device.type == "cuda" else None
+        if self.cuda_device is not None:
+            self.cuda = torch.cuda.get_rng_state(self.cuda_device)
+
+    @contextmanager
+    def replayed(self) -> Iterator[None]:
+        """Run a block from this RNG state and leave the global RNG as it was before the block."""
+        devices = [self.cuda_device] if self.cuda_device is not None else []
+        with torch.random.fork_rng(devices=devices):
+            torch.set_rng_state(self.cpu)
+            if self.cuda_device is not None:
+                torch.cuda.set_rng_state(self.cuda, self.cuda_device)
+            yield
+
+
+def _check_inputs(logits: Tensor, p: Tensor, lr: float, weight_decay: float, sample_weight: Tensor | None) -> None:
+    if p.shape != logits.shape:
+        raise UserError(
+            f"The soft labels have shape {tuple(p.shape)} but the model returns logits of shape "
+            f"{tuple(logits.shape)}; the label parametrisation and the model disagree on the classes."
+        )
+    if not (math.isfinite(lr) and lr > 0):
+        raise UserError(f"The look-ahead learning rate must be a finite number > 0, got lr={lr}.")
+    if not (math.isfinite(weight_decay) and weight_decay >= 0):
+        raise UserError(f"The look-ahead weight decay must be a finite number >= 0, got {weight_decay}.")
+    if sample_weight is not None and sample_weight.shape != (logits.shape[0],):
+        raise UserError(
+            f"Per-sample weights must have shape ({logits.shape[0]},), got {tuple(sample_weight.shape)}."
+        )
+
+
+def _row_weights(n: int, sample_weight: Tensor | None, like: Tensor) -> Tensor | float:
+    """w_i / n, each row's weight in L_train, as a column (or a plain float without weights)."""
+    if sample_weight is None:
+        return 1.0 / n
+    return sample_weight.detach().to(like).unsqueeze(1) / n
+
+
+def _grads_or_zeros(grads: tuple[Tensor | None, ...], like: list[Tensor]) -> list[Tensor]:
+    return [torch.zeros_like(t) if g is None else g for g, t in zip(grads, like)]
+
+
+def _lookahead(params: Params, grads: list[Tensor], lr: float, weight_decay: float) -> list[Tensor]:
+    """theta' = theta - lr * (g + wd * theta), as new leaf tensors."""
+    with torch.no_grad():
+        theta = [p.detach() for p in params.values()]
+        new = torch._foreach_add(theta, grads, alpha=-lr)
+        if weight_decay:
+            torch._foreach_add_(new, theta, alpha=-lr * weight_decay)
+    return new
+
+
+def _meta_batch_gradient(model: nn.Module, names: list[str], theta_new: list[Tensor], x_meta: Tensor, y_meta: Tensor) -> list[Tensor]:
+    """g_meta = grad of the meta batch's mean cross-entropy at theta'."""
+    leaves = [t.requires_grad_() for t in theta_new]
+    meta_logits = _forward(model, dict(zip(names, leaves)), virtual_buffers(model), x_meta)
+    loss = F.cross_entropy(meta_logits, y_meta)
+    return _grads_or_zeros(torch.autograd.grad(loss, leaves, allow_unused=True), leaves)
+
+
+def log_prob_jvp(model: nn.Module, params: Params, x: Tensor, tangents: list[Tensor]) -> Tensor:
+    """Directional derivative of log_softmax(f(x; theta)) (n, C) along `tangents` (one per parameter),
+    at the model's parameters, without touching its buffers."""
+    names = list(params)
+    primals = {name: params[name].detach() for name in names}
+    buffers = virtual_buffers(model)
+
+    def log_probs(theta: Params) -> Tensor:
+        return F.log_softmax(_forward(model, theta, buffers, x), dim=1)
+
+    with warnings.catch_warnings():
+        # torch's first JVP scripts its decompositions and warns that torch.jit.script is deprecated.
+        warnings.filterwarnings("ignore", message=".*torch.jit.script.*", category=FutureWarning)
+        _, tangent_out = jvp(log_probs, (primals,), (dict(zip(names, tangents)),))
+    return tangent_out
+
+
+def _label_gradient_from_logits(
+    model: nn.Module,
+    logits: Tensor,
+    x: Tensor,
+    p: Tensor,
+    x_meta: Tensor,
+    y_meta: Tensor,
+    rng: _RngState,
+    *,
+    lr: float,
+    weight_decay: float,
+    sample_weight: Tensor | None,
+    retain_graph: bool,
+) -> Tensor:
+    """The meta-gradient given the train forward's logits (graph attached) at the current parameters."""
+    _check_inputs(logits, p, lr, weight_decay, sample_weight)
+    params = trainable_parameters(model)
+    names = list(params)
+    n = logits.shape[0]
+    row_weights = _row_weights(n, sample_weight, logits)
+    # grad L_train(theta, p): a backward of log_softmax(logits) with output gradient -(w_i / n) p_i.
+    log_probs = F.log_softmax(logits, dim=1)
+    output_grad = p.detach().to(log_probs) * (-row_weights)
+    train_grads = torch.autograd.grad(
+        log_probs, list(params.values()), output_grad, retain_graph=retain_graph, allow_unused=True
+    )
+    train_grads = _grads_or_zeros(train_grads, list(params.values()))
+    theta_new = _lookahead(params, train_grads, lr, weight_decay)
+    del train_grads
+    g_meta = _meta_batch_gradient(model, names, theta_new, x_meta, y_meta)
+    del theta_new
+    with rng.replayed():
+        directional = log_prob_jvp(model, params, x, g_meta)
+    return directional.mul_(lr * row_weights)
+
+
+def label_meta_gradient(
+    model: nn.Module,
+    x: Tensor,
+    p: Tensor,
+    x_meta: Tensor,
+    y_meta: Tensor,
+    *,
+    lr: float,
+    weight_decay: float = 0.0,
+    sample_weight: Tensor | None = None,
+) -> Tensor:
+    """dL_meta(theta')/dp (n, C) for the one-step SGD look-ahead theta' = theta - lr * (grad L_train(theta, p)
+    + weight_decay * theta); L_train = mean_i w_i * soft CE (w = 1 without sample_weight), L_meta = mean CE
+    on the meta batch. Leaves the model's parameters and buffers (running stats, counters) unchanged."""
+    rng = _RngState(x.device)
+    logits = _forward(model, {}, virtual_buffers(model), x)
+    return _label_gradient_from_logits(
+        model, logits, x, p, x_meta, y_meta, rng,
+        lr=lr, weight_decay=weight_decay, sample_weight=sample_weight, retain_graph=False,
+    )
+
+
+def meta_label_step(
+    model: nn.Module,
+    labels: LabelParametrisation,
+    x: Tensor,
+    y: Tensor,
+    idx: Tensor,
+    x_meta: Tensor,
+    y_meta: Tensor,
+    *,
+    lr: float,
+    weight_decay: float,
+    sample_weight: Tensor | None = None,
+) -> tuple[Tensor, Tensor]:
+    """One meta step of Algorithm 1 (lines 5-7): the real train forward (the only pass that updates
+    BatchNorm running statistics), the label meta-gradient, the labels' own update. Returns the forward's
+    logits (graph kept) and the updated labels p_new; the caller finishes the step (Eq. 6) with
+    `soft_cross_entropy(logits, p_new, sample_weight).backward()` and its optimizer step.
+    Non-learnable labels skip the meta-gradient and return their fixed p."""
+    p = labels.soft_labels(idx, y)
+    rng = _RngState(x.device)
+    logits = model(x)
+    if not labels.learnable:
+        return logits, p.to(logits.device)
+    grad_p = _label_gradient_from_logits(
+        model, logits, x, p, x_meta, y_meta, rng,
+        lr=lr, weight_decay=weight_decay, sample_weight=sample_weight, retain_graph=True,
+    )
+    labels.apply_meta_gradient(idx, y, grad_p)
+    return logits, labels.soft_labels(idx, y).to(logits.device)
+

@@ -1,0 +1,62 @@
+"""The model zoo: one name -> one freshly initialised network (digits default and the paper's CIFAR networks)."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from torch import nn
+
+from repro.errors import UserError
+from repro.models.alexnet import AlexNetCifar
+from repro.models.resnet import resnet18_cifar
+from repro.models.small_cnn import SmallCNN
+from repro.models.vgg import VGG16
+from repro.models.wide_resnet import WideResNet
+
+_BUILDERS: dict[str, Callable[..., nn.Module]] = {
+    "smallcnn": SmallCNN,
+    "resnet18": resnet18_cifar,
+    "vgg16": VGG16,
+    "alexnet": AlexNetCifar,
+    "wrn28_10": lambda *, num_classes, in_channels: WideResNet(
+        depth=28, widen_factor=10, num_classes=num_classes, in_channels=in_channels
+    ),
+}
+
+MODEL_NAMES: tuple[str, ...] = tuple(_BUILDERS)
+
+# Smallest square input each network is meant for: the CIFAR nets pool 32x32 down to 1x1 or 2x2.
+MIN_IMAGE_SIZE: dict[str, int] = {"smallcnn": 8, "resnet18": 32, "vgg16": 32, "alexnet": 32, "wrn28_10": 32}
+
+
+def _require_int(value: object, what: str, minimum: int, hint: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise UserError(f"{what} must be an integer >= {minimum}, got {value!r}. {hint}")
+    return value
+
+
+def build_model(name: str, *, num_classes: int, in_channels: int = 3, image_size: int = 32) -> nn.Module:
+    """Build a freshly initialised network by name (see MODEL_NAMES), in train mode.
+
+    image_size is checked against the network's minimum input size, so a mismatch between data and model fails
+    here with a clear message instead of deep inside the first forward pass.
+    """
+    if name not in _BUILDERS:
+        raise UserError(
+            f"Unknown model {name!r}. Valid model names are: {', '.join(MODEL_NAMES)}. "
+            "Pick one of them (for example `model=resnet18` on the command line)."
+        )
+    _require_int(num_classes, "num_classes", 2, "Use the number of classes of the data set (10 for digits/CIFAR-10).")
+    _require_int(in_channels, "in_channels", 1, "Use 1 for grey-scale images (digits) and 3 for colour (CIFAR).")
+    minimum = MIN_IMAGE_SIZE[name]
+    _require_int(
+        image_size,
+        "image_size",
+        minimum,
+        f"Model {name!r} needs square images of at least {minimum}x{minimum} pixels; "
+        "use smallcnn for the 8x8 digits and a CIFAR network for 32x32 images.",
+    )
+    return _BUILDERS[name](num_classes=num_classes, in_channels=in_channels)
+
+
+__all__ = ["MODEL_NAMES", "MIN_IMAGE_SIZE", "build_model"]

@@ -1,0 +1,101 @@
+"""The run directory contract (docs/architecture.md): one run = one resolved config = one directory.
+
+A `summary.json` that exists means "done"; everything is written atomically so a crash or preemption never
+leaves a summary (or any other file) that looks finished.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from repro.io import atomic_write_json, atomic_write_text, read_json
+
+# Fields that never change results: they are left out of the run id.
+NON_RESULT_KEYS = ("tracker", "output_root", "progress", "sweep", "eval_batch_size")
+NON_RESULT_NESTED = (("data", "root"),)
+
+STATES = ("running", "interrupted", "failed", "done")
+
+
+def result_config(config: Mapping[str, Any]) -> dict:
+    """The part of a resolved config that determines the results (what the run id hashes)."""
+    cfg = {k: v for k, v in config.items() if k not in NON_RESULT_KEYS}
+    for parent, key in NON_RESULT_NESTED:
+        if isinstance(cfg.get(parent), Mapping):
+            cfg[parent] = {k: v for k, v in cfg[parent].items() if k != key}
+    return cfg
+
+
+def run_id(config: Mapping[str, Any]) -> str:
+    """Stable id: a readable tag plus a hash of the result-affecting fields (key order does not matter)."""
+    canonical = json.dumps(result_config(config), sort_keys=True, separators=(",", ":"), default=str)
+    digest = hashlib.sha256(canonical.encode()).hexdigest()[:10]
+    tag = "-".join(str(x) for x in (config["data"]["name"], config["model"]["name"], config["method"]["name"]))
+    return f"{tag}-{digest}"
+
+
+@dataclass(frozen=True)
+class RunDir:
+    """Paths and atomic records of one run."""
+
+    path: Path
+
+    @classmethod
+    def for_config(cls, config: Mapping[str, Any]) -> "RunDir":
+        return cls(Path(config["output_root"]) / "runs" / run_id(config))
+
+    @property
+    def run_id(self) -> str:
+        return self.path.name
+
+    config_file = property(lambda self: self.path / "config.yaml")
+    status_file = property(lambda self: self.path / "status.json")
+    metrics_file = property(lambda self: self.path / "metrics.jsonl")
+    summary_file = property(lambda self: self.path / "summary.json")
+    checkpoint_file = property(lambda self: self.path / "checkpoint.pt")
+    labels_dir = property(lambda self: self.path / "labels")
+    log_file = property(lambda self: self.path / "train.log")
+
+    def is_done(self) -> bool:
+        return self.summary_file.exists()
+
+    def write_config(self, config: Mapping[str, Any]) -> None:
+        atomic_write_text(self.config_file, yaml.safe_dump(dict(config), sort_keys=False))
+
+    def read_config(self) -> dict:
+        return yaml.safe_load(self.config_file.read_text())
+
+    def write_status(self, state: str, *, epoch: int, message: str = "", **extra: Any) -> None:
+        assert state in STATES, state
+        record = {"state": state, "epoch": epoch, "message": message, "updated": time.time(), **extra}
+        atomic_write_json(self.status_file, record)
+
+    def read_status(self) -> dict | None:
+        return read_json(self.status_file) if self.status_file.exists() else None
+
+    def write_metrics(self, history: list[dict]) -> None:
+        """Rewrite the whole per-epoch log: small, and never half-appended after a crash."""
+        atomic_write_text(self.metrics_file, "".join(json.dumps(row, sort_keys=True) + "\n" for row in history))
+
+    def read_metrics(self) -> list[dict]:
+        if not self.metrics_file.exists():
+            return []
+        return [json.loads(line) for line in self.metrics_file.read_text().splitlines() if line.strip()]
+
+    def write_summary(self, summary: Mapping[str, Any]) -> None:
+        atomic_write_json(self.summary_file, dict(summary))
+
+    def read_summary(self) -> dict | None:
+        return read_json(self.summary_file) if self.summary_file.exists() else None
+
+    def log(self, line: str) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        with open(self.log_file, "a", encoding="utf-8") as f:
+            f.write(time.strftime("%Y-%m-%d %H:%M:%S ") + line + "\n")

@@ -1,0 +1,201 @@
+"""The training loop: one resolved config in, one complete run directory out.
+
+The loop is the same for every method; what differs is the label parametrisation (fixed or learned) and, for
+learned labels, the meta step that updates them before each model step (repro/meta.py).
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from omegaconf import DictConfig
+
+from repro.checkpoint import load_checkpoint, save_checkpoint
+from repro.config import to_container
+from repro.errors import UserError
+from repro.evaluation import evaluate
+from repro.experiment import Experiment, build_experiment
+from repro.losses import confidence_penalty, soft_cross_entropy
+from repro.meta import meta_label_step
+from repro.progress import EpochProgress
+from repro.rundir import RunDir
+from repro.tracking import make_tracker
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The loss (or the labels) became NaN/inf: the run stops, the last good checkpoint stays."""
+
+
+class Interrupted(Exception):
+    """SIGTERM/SIGINT arrived: the run stops at a safe point; the last epoch's checkpoint is the resume point."""
+
+
+@dataclass
+class RunResult:
+    run_dir: RunDir
+    summary: dict[str, Any]
+    already_done: bool = False
+
+
+def train(cfg: DictConfig, *, stop_after_epochs: int | None = None) -> RunResult:
+    """Train one run; resume it from its checkpoint if one exists; a done run is a no-op.
+
+    `stop_after_epochs` ends the process's work early (as a preemption would) after that many epochs in this call;
+    tests use it to prove that resuming gives the same result as an uninterrupted run.
+    """
+    config = to_container(cfg)
+    rd = RunDir.for_config(config)
+    if rd.is_done():
+        return RunResult(rd, rd.read_summary() or {}, already_done=True)
+    rd.path.mkdir(parents=True, exist_ok=True)
+    rd.write_config(config)
+
+    exp = build_experiment(cfg, rd)
+    start_epoch, history = 0, []
+    if rd.checkpoint_file.exists():
+        state = load_checkpoint(rd.checkpoint_file)
+        exp.load_state_dict(state)
+        start_epoch, history = int(state["epoch"]), list(state["history"])
+        rd.log(f"resumed from checkpoint at epoch {start_epoch}")
+
+    rd.write_status("running", epoch=start_epoch)
+    tracker = make_tracker(run_id=rd.run_id, run_dir=rd.path, config=config)
+    progress = EpochProgress(mode=str(cfg.progress), total_epochs=exp.epochs, run_id=rd.run_id)
+    exit_code = 1
+    try:
+        with _stop_on_signals():
+            for epoch in range(start_epoch, exp.epochs):
+                if stop_after_epochs is not None and epoch - start_epoch >= stop_after_epochs:
+                    raise Interrupted(f"stopped after {stop_after_epochs} epoch(s) as asked")
+                row = run_epoch(exp, epoch, progress)
+                history.append(row)
+                # The checkpoint is the commit point of an epoch; metrics and trajectories follow it.
+                save_checkpoint({**exp.state_dict(), "epoch": epoch + 1, "history": history}, rd.checkpoint_file)
+                rd.write_metrics(history)
+                exp.record_epoch(epoch, row, tracker)
+                tracker.log(row, step=epoch + 1)
+                rd.write_status("running", epoch=epoch + 1)
+                rd.log(progress.format_row(row))
+        summary = summarise(history, exp)
+        rd.write_summary(summary)
+        rd.write_status("done", epoch=exp.epochs)
+        tracker.log({f"summary/{k}": v for k, v in summary.items() if isinstance(v, (int, float))})
+        exit_code = 0
+        return RunResult(rd, summary)
+    except NonFiniteLossError as exc:
+        rd.write_status("failed", epoch=len(history), message=str(exc))
+        rd.log(f"failed: {exc}")
+        raise UserError(
+            f"Run {rd.run_id} stopped: {exc} The last good checkpoint ({rd.checkpoint_file}) is kept and no summary "
+            "was written. Lower optim.lr (or the label learning rate method.label_lr) and run again in a fresh "
+            "output_root, or move the run directory aside."
+        ) from None
+    except (Interrupted, KeyboardInterrupt) as exc:
+        rd.write_status("interrupted", epoch=len(history), message=str(exc) or "interrupted")
+        rd.log(f"interrupted after epoch {len(history)}: {exc}")
+        raise
+    finally:
+        progress.close()
+        tracker.finish(exit_code=exit_code)
+
+
+def run_epoch(exp: Experiment, epoch: int, progress: EpochProgress) -> dict[str, Any]:
+    """One pass over the training set, then evaluation; returns the epoch's metrics row."""
+    started = time.perf_counter()
+    exp.set_epoch(epoch)
+    model, opt = exp.model, exp.optimizer
+    model.train()
+    lr = opt.param_groups[0]["lr"]
+    loss_sum, correct, seen = 0.0, 0, 0
+    bar = progress.start_epoch(epoch, len(exp.train_loader))
+    for x, y, idx in exp.train_loader:
+        x, y, idx = x.to(exp.device), y.to(exp.device), idx.to(exp.device)
+        if exp.labels.learnable:
+            x_meta, y_meta = exp.next_meta_batch()
+            weight = exp.sample_weight(idx)
+            logits, p = meta_label_step(
+                model, exp.labels, x, y, idx, x_meta, y_meta,
+                lr=lr, weight_decay=exp.weight_decay, sample_weight=weight,
+            )
+        else:
+            logits = model(x)
+            p = exp.labels.soft_labels(idx, y)
+            weight = None
+        loss = soft_cross_entropy(logits, p, weight)
+        if exp.beta:
+            loss = loss + confidence_penalty(logits, exp.beta)
+        if not torch.isfinite(loss):
+            raise NonFiniteLossError(f"the training loss became {loss.item()} at epoch {epoch + 1}.")
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        n = y.numel()
+        loss_sum += loss.item() * n
+        correct += (logits.detach().argmax(1) == y).sum().item()
+        seen += n
+        bar.update(loss=loss_sum / seen, acc=correct / seen)
+    exp.scheduler.step()
+    row: dict[str, Any] = {
+        "epoch": epoch + 1,
+        "lr": lr,
+        "train_loss": loss_sum / max(seen, 1),
+        "train_acc": correct / max(seen, 1),
+    }
+    if exp.meta_idx.numel():
+        val = evaluate(model, exp.data.train.images, exp.data.train_true_targets, exp.meta_idx, exp.eval_loader_kwargs,
+                       per_class=True)
+        row["val_acc"] = val.accuracy
+        row["val_per_class_acc"] = val.per_class
+    test = evaluate(model, exp.data.test.images, exp.data.test.targets, None, exp.eval_loader_kwargs)
+    row["test_acc"] = test.accuracy
+    row["seconds"] = time.perf_counter() - started
+    bar.close(row)
+    return row
+
+
+def summarise(history: list[dict[str, Any]], exp: Experiment) -> dict[str, Any]:
+    """Final test accuracy, and test accuracy at the epoch of best validation accuracy (never select by test)."""
+    last = history[-1]
+    summary: dict[str, Any] = {
+        "final_test_acc": last["test_acc"],
+        "final_train_acc": last["train_acc"],
+        "epochs": len(history),
+        "seconds": sum(r["seconds"] for r in history),
+    }
+    if "val_acc" in last:
+        best = max(history, key=lambda r: (r["val_acc"], r["epoch"]))  # ties: the later epoch
+        summary.update(best_val_epoch=best["epoch"], best_val_acc=best["val_acc"],
+                       test_acc_at_best_val=best["test_acc"], final_val_acc=last["val_acc"])
+    summary.update(exp.summary_extras())
+    return summary
+
+
+class _stop_on_signals:
+    """Turn SIGTERM (SLURM time limit / preemption without submitit) into a clean `Interrupted`."""
+
+    def __enter__(self):
+        self._previous = signal.getsignal(signal.SIGTERM)
+        if _is_main_thread():
+            signal.signal(signal.SIGTERM, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        raise Interrupted(f"received signal {signum}")
+
+    def __exit__(self, *exc):
+        if _is_main_thread():
+            signal.signal(signal.SIGTERM, self._previous)
+        return False
+
+
+def _is_main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
