@@ -37,6 +37,8 @@ class RunData:
 def load_run_data(cfg: DictConfig) -> tuple[RunData, torch.Tensor, torch.Tensor]:
     """Load the data set, split off the meta set, inject noise into the training part only."""
     train, test = load_dataset(str(cfg.data.name), cfg.data.root)
+    train = stratified_subset(train, cfg.data.get("subset"), seed=int(cfg.split.seed))
+    test = stratified_subset(test, cfg.data.get("test_subset"), seed=int(cfg.split.seed))
     true_targets = train.targets
     if cfg.split.full_train:
         train_idx = torch.arange(len(true_targets))
@@ -57,6 +59,15 @@ def load_run_data(cfg: DictConfig) -> tuple[RunData, torch.Tensor, torch.Tensor]
         raise UserError(f"noise.kind={cfg.noise.kind!r} is not known; use noise=none or noise=uniform.")
     data = RunData(train=train, test=test, train_targets=given, train_true_targets=true_targets, noisy_mask=noisy)
     return data, train_idx, meta_idx
+
+
+def stratified_subset(ds: ArrayDataset, size: int | None, *, seed: int) -> ArrayDataset:
+    """About `size` samples with every class keeping its share (a one-fold stratified split), for quick runs."""
+    if size is None or int(size) >= len(ds.targets):
+        return ds
+    _, keep = make_split(ds.targets, meta_fraction=int(size) / len(ds.targets), folds=1, fold=0, seed=seed)
+    return ArrayDataset(images=ds.images[keep], targets=ds.targets[keep], classes=ds.classes, mean=ds.mean,
+                        std=ds.std, augment=ds.augment)
 
 
 def lr_lambda(optim_cfg: DictConfig):
@@ -126,7 +137,7 @@ class Experiment:
         n = self.meta_idx.numel()
         size = min(int(self.cfg.method.get("meta_batch_size", 256)), n)
         pick = self.meta_idx[torch.randperm(n, generator=self.meta_gen)[:size]]
-        x, y, _ = self.meta_loader._batch(pick)
+        x, y, _ = self.meta_loader.batch(pick)
         return x.to(self.device), y.to(self.device)
 
     def sample_weight(self, idx: torch.Tensor) -> torch.Tensor | None:

@@ -38,8 +38,15 @@ usage() {
 
 set_paths() {
     [[ -n ${1:-} ]] || usage
+    [[ $1 != *[[:space:]]* ]] || die "DIR must not contain whitespace (slurm.conf cannot quote paths): '$1'"
     if [[ ${2:-} == create ]]; then mkdir -p "$1" 2>/dev/null || true; fi
-    [[ -d $1 ]] || die "no directory $1"
+    if [[ ! -d $1 ]]; then
+        case ${2:-} in
+            create) die "cannot create directory $1" ;;
+            missing-ok) echo "no cluster in $1 (no such directory)"; exit "${3:-0}" ;;
+            *) die "no directory $1" ;;
+        esac
+    fi
     DIR=$(cd "$1" && pwd -P)
     ETC=$DIR/etc
     RUN=$DIR/run
@@ -101,8 +108,9 @@ ensure_installed() {
     fi
     local rc=0
     {
-        DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o Dpkg::Use-Pty=0 --no-install-recommends \
+        DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 update -qq &&
+        DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 -o Dpkg::Use-Pty=0 install -y -qq \
+            --no-install-recommends \
             "${PACKAGES[@]}"
     } >"$LOG/apt.log" 2>&1 || rc=$?
     ((made_policy)) && rm -f "$policy"
@@ -157,7 +165,7 @@ write_configs() {
     [[ -n $NODE ]] || die "hostname -s is empty"
     local cpus mem_total mem
     cpus=${SLURM_LOCAL_CPUS:-$(nproc)}
-    mem_total=$(free -m | awk '/^Mem:/ {print $2}')
+    mem_total=$(awk '/^MemTotal:/ {print int($2 / 1024)}' /proc/meminfo)
     mem=${SLURM_LOCAL_MEM_MB:-$((mem_total / 2 < 8192 ? mem_total / 2 : 8192))}
     ((mem >= 256)) || mem=256
     read -r CTLD_PORT SLURMD_PORT DBD_PORT MYSQL_PORT <<<"$(free_ports 4)"
@@ -489,8 +497,8 @@ main() {
     local cmd=${1:-}
     case $cmd in
         start) set_paths "${2:-}" create; do_start ;;
-        stop) set_paths "${2:-}"; do_stop ;;
-        status) set_paths "${2:-}"; do_status ;;
+        stop) set_paths "${2:-}" missing-ok 0; do_stop ;;
+        status) set_paths "${2:-}" missing-ok 3; do_status ;;
         env) set_paths "${2:-}"; printf 'export SLURM_CONF=%q\n' "$CONF" ;;
         -h | --help | help) usage ;;
         *) usage ;;

@@ -74,16 +74,19 @@ def make_fake_cifar10(root: str | Path, *, per_batch: int = 4, n_test: int = 6, 
     train_rows, train_labels = [], []
     for i in range(1, 6):
         rows, labels = _random_rows(rng, per_batch, 10)
-        md5[f"data_batch_{i}"] = _write(folder / f"data_batch_{i}", _batch_dict(f"training batch {i} of 5", rows, labels, "labels"))
+        entry = _batch_dict(f"training batch {i} of 5", rows, labels, "labels")
+        md5[f"data_batch_{i}"] = _write(folder / f"data_batch_{i}", entry)
         train_rows.append(rows)
         train_labels += labels
     rows, labels = _random_rows(rng, n_test, 10)
     md5["test_batch"] = _write(folder / "test_batch", _batch_dict("testing batch 1 of 1", rows, labels, "labels"))
-    meta = {b"num_cases_per_batch": per_batch, b"label_names": [c.encode() for c in CIFAR10_CLASSES], b"num_vis": 3072}
+    label_names = [c.encode() for c in CIFAR10_CLASSES]
+    meta = {b"num_cases_per_batch": per_batch, b"label_names": label_names, b"num_vis": 3072}
     md5["batches.meta"] = _write(folder / "batches.meta", meta)
-    return FakeCifar(
-        Path(root), folder, CIFAR10, md5, _to_hwc(np.vstack(train_rows)), train_labels, _to_hwc(rows), labels, list(CIFAR10_CLASSES)
-    )
+    train_images = _to_hwc(np.vstack(train_rows))
+    test_images = _to_hwc(rows)
+    classes = list(CIFAR10_CLASSES)
+    return FakeCifar(Path(root), folder, CIFAR10, md5, train_images, train_labels, test_images, labels, classes)
 
 
 def make_fake_cifar100(root: str | Path, *, n_train: int = 12, n_test: int = 6, seed: int = 0) -> FakeCifar:
@@ -102,10 +105,16 @@ def make_fake_cifar100(root: str | Path, *, n_train: int = 12, n_test: int = 6, 
         entry[b"coarse_labels"] = [label // 5 for label in labels]
         md5[split] = _write(folder / split, entry)
         arrays[split] = (rows, labels)
-    meta = {b"fine_label_names": [c.encode() for c in fine_names], b"coarse_label_names": [f"coarse_{i}".encode() for i in range(20)]}
+    meta = {
+        b"fine_label_names": [c.encode() for c in fine_names],
+        b"coarse_label_names": [f"coarse_{i}".encode() for i in range(20)],
+    }
     md5["meta"] = _write(folder / "meta", meta)
     (train_rows, train_labels), (test_rows, test_labels) = arrays["train"], arrays["test"]
-    return FakeCifar(Path(root), folder, CIFAR100, md5, _to_hwc(train_rows), train_labels, _to_hwc(test_rows), test_labels, fine_names)
+    train_images, test_images = _to_hwc(train_rows), _to_hwc(test_rows)
+    return FakeCifar(
+        Path(root), folder, CIFAR100, md5, train_images, train_labels, test_images, test_labels, fine_names
+    )
 
 
 def _random_rows(rng: np.random.Generator, n: int, num_classes: int) -> tuple[np.ndarray, list[int]]:

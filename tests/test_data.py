@@ -132,7 +132,8 @@ def test_noise_rejects_targets_outside_the_classes():
 
 
 def _images(n: int = 20, channels: int = 3, size: int = 8) -> torch.Tensor:
-    return torch.randint(0, 256, (n, channels, size, size), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    generator = torch.Generator().manual_seed(0)
+    return torch.randint(0, 256, (n, channels, size, size), dtype=torch.uint8, generator=generator)
 
 
 def test_loader_yields_normalised_batches_of_the_given_indices():
@@ -179,9 +180,14 @@ def test_augmentation_crops_and_flips_per_sample():
     x = x.round().to(torch.uint8)
     padded = torch.nn.functional.pad(images, (4, 4, 4, 4))
     seen = set()
+
+    def crop(i: int, dy: int, dx: int, flip: bool) -> torch.Tensor:
+        window = padded[i, :, dy : dy + size, dx : dx + size]
+        return window.flip(-1) if flip else window
+
     for b in range(n):  # every output must be some (crop, flip) of its own padded image
-        match = [(dy, dx, f) for dy in range(9) for dx in range(9) for f in (False, True)
-                 if torch.equal(x[b], (lambda c: c.flip(-1) if f else c)(padded[idx[b], :, dy:dy + size, dx:dx + size]))]
+        options = [(dy, dx, f) for dy in range(9) for dx in range(9) for f in (False, True)]
+        match = [o for o in options if torch.equal(x[b], crop(int(idx[b]), *o))]
         assert match, f"sample {b} is not a crop/flip of its image"
         seen.update(match)
     assert len(seen) > 20  # crops and flips differ between samples

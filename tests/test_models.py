@@ -168,7 +168,7 @@ def test_jvp_through_functional_call_in_train_mode(name: str) -> None:
     independently by reverse-over-reverse autograd."""
     torch.manual_seed(0)
     model = build_model(name, num_classes=10, in_channels=3, image_size=32).double().train()
-    x = torch.randn(4, 3, 32, 32, dtype=torch.float64)
+    x = torch.randn(2, 3, 32, 32, dtype=torch.float64)
     params = {k: v.detach() for k, v in model.named_parameters()}
     buffers = {k: v.detach().clone() for k, v in model.named_buffers()}
     before = {k: v.clone() for k, v in buffers.items()}

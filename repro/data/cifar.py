@@ -89,7 +89,8 @@ def _not_found_message(spec: CifarSpec, root: Path, dataset_class: type) -> str:
     from torchvision.datasets.utils import check_integrity
 
     folder = root / spec.folder
-    expected = dataset_class.train_list + dataset_class.test_list + [[dataset_class.meta["filename"], dataset_class.meta["md5"]]]
+    meta_file = [dataset_class.meta["filename"], dataset_class.meta["md5"]]
+    expected = dataset_class.train_list + dataset_class.test_list + [meta_file]
     missing = [f for f, _ in expected if not (folder / f).is_file()]
     corrupted = [f for f, md5 in expected if (folder / f).is_file() and not check_integrity(str(folder / f), md5)]
     if not root.is_dir():
@@ -104,7 +105,8 @@ def _not_found_message(spec: CifarSpec, root: Path, dataset_class: type) -> str:
             parts.append(f"corrupted (MD5 mismatch) {', '.join(corrupted)}")
         problem = f"in {folder}: " + ("; ".join(parts) or "torchvision refused the files")
     return (
-        f"{spec.title} not found or corrupted: {problem}. Expected {spec.folder}/ ({spec.files}) under data.root={root}. "
+        f"{spec.title} not found or corrupted: {problem}. "
+        f"Expected {spec.folder}/ ({spec.files}) under data.root={root}. "
         f"Download {spec.archive} from {CIFAR_URL} on a machine with internet and extract it under that directory "
         f"(tar xzf {spec.archive} -C {root}), or pass data.root=<the directory that contains {spec.folder}>."
     )

@@ -53,7 +53,9 @@ class ArrayDataset:
             self.std = tuple(pixels.std(1).tolist()) if self.std is None else self.std
         self.mean, self.std = tuple(float(m) for m in self.mean), tuple(float(s) for s in self.std)
         if len(self.mean) != self.in_channels or len(self.std) != self.in_channels:
-            raise UserError(f"ArrayDataset.mean/std need one value per channel ({self.in_channels}); got {self.mean}, {self.std}.")
+            raise UserError(
+                f"ArrayDataset.mean/std need one value per channel ({self.in_channels}); got {self.mean}, {self.std}."
+            )
         if self.targets.numel() and int(self.targets.max()) >= len(self.classes):
             raise UserError(
                 f"ArrayDataset has {len(self.classes)} class names but a target {int(self.targets.max())}; "

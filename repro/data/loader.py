@@ -43,7 +43,10 @@ class BatchLoader:
     ) -> None:
         _check_arrays(images, targets, indices)
         if not isinstance(batch_size, int) or batch_size < 1:
-            raise UserError(f"batch_size must be a positive integer; got {batch_size!r}. Set optim.batch_size (or the meta batch size).")
+            raise UserError(
+                f"batch_size must be a positive integer; got {batch_size!r}. "
+                "Set optim.batch_size (or the meta batch size) to a positive integer."
+            )
         if padding < 0:
             raise UserError(f"Augmentation padding must be >= 0; got {padding}.")
         channels = images.shape[1]
@@ -74,19 +77,21 @@ class BatchLoader:
         if self.shuffle:
             order = order[torch.randperm(order.numel(), generator=self.generator)]
         for b in range(len(self)):
-            yield self._batch(order[b * self.batch_size : (b + 1) * self.batch_size])
+            yield self.batch(order[b * self.batch_size : (b + 1) * self.batch_size])
 
     def cycle(self) -> Iterator[Batch]:
         """Batches forever, reshuffling at every pass (the meta set is drawn from this)."""
         if len(self) == 0:
             raise UserError(
-                f"Cannot cycle over {self.indices.numel()} samples with batch_size={self.batch_size} and drop_last=True: "
+                f"Cannot cycle over {self.indices.numel()} samples with batch_size={self.batch_size} "
+                "and drop_last=True: "
                 "no full batch exists. Lower the batch size or enlarge the set (e.g. split.meta_fraction)."
             )
         while True:
             yield from self
 
-    def _batch(self, idx: Tensor) -> Batch:
+    def batch(self, idx: Tensor) -> Batch:
+        """The batch of the given global indices (augmented if the loader augments), e.g. a random meta batch."""
         device = self.images.device
         idx_on_device = idx.to(device)
         pixels = self.images[idx_on_device]
@@ -123,8 +128,15 @@ def _check_arrays(images: Tensor, targets: Tensor, indices: Tensor) -> None:
             f"{tuple(getattr(images, 'shape', ()))}. Pass ArrayDataset.images."
         )
     if not isinstance(targets, Tensor) or targets.shape != (images.shape[0],):
-        raise UserError(f"BatchLoader needs one target per image ({images.shape[0]}); got shape {tuple(targets.shape)}.")
+        raise UserError(
+            f"BatchLoader needs one target per image ({images.shape[0]}); got shape {tuple(targets.shape)}. "
+            "Pass ArrayDataset.targets of the same data set."
+        )
     if not isinstance(indices, Tensor) or indices.dim() != 1 or indices.dtype.is_floating_point:
-        raise UserError("BatchLoader needs `indices` as a 1-D integer tensor of global sample indices (e.g. a split's train_idx).")
+        raise UserError(
+            "BatchLoader needs `indices` as a 1-D integer tensor of global sample indices (e.g. a split's train_idx)."
+        )
     if indices.numel() and (int(indices.min()) < 0 or int(indices.max()) >= images.shape[0]):
-        raise UserError(f"BatchLoader got indices outside [0, {images.shape[0] - 1}]: pass global indices into the images.")
+        raise UserError(
+            f"BatchLoader got indices outside [0, {images.shape[0] - 1}]: pass global indices into the images."
+        )

@@ -29,7 +29,9 @@ def inject_uniform_noise(
             f"noise.fraction must be a number in [0, 1); got {fraction!r}. The paper uses 0.2, 0.4, 0.6 and 0.8."
         )
     if not isinstance(num_classes, int) or num_classes < 2:
-        raise UserError(f"inject_uniform_noise needs num_classes >= 2; got {num_classes!r}. Pass the data set's class count.")
+        raise UserError(
+            f"inject_uniform_noise needs num_classes >= 2; got {num_classes!r}. Pass the data set's class count."
+        )
     targets = targets.long()
     if targets.numel() and (int(targets.min()) < 0 or int(targets.max()) >= num_classes):
         raise UserError(
@@ -52,10 +54,15 @@ def _selection_mask(among: Tensor | None, n: int) -> Tensor:
     among = torch.as_tensor(among).cpu()
     if among.dtype == torch.bool:
         if among.shape != (n,):
-            raise UserError(f"`among` as a boolean mask must have one entry per sample ({n}); got shape {tuple(among.shape)}.")
+            raise UserError(
+                f"`among` as a boolean mask must have one entry per sample ({n}); got shape {tuple(among.shape)}. "
+                "Pass a mask over the training targets or the split's train_idx."
+            )
         return among
     if among.dim() != 1 or among.dtype.is_floating_point:
-        raise UserError("`among` must be a 1-D tensor of global sample indices (e.g. the split's train_idx) or a boolean mask.")
+        raise UserError(
+            "`among` must be a 1-D tensor of global sample indices (e.g. the split's train_idx) or a boolean mask."
+        )
     if among.numel() and (int(among.min()) < 0 or int(among.max()) >= n):
         raise UserError(f"`among` holds indices outside [0, {n - 1}]: pass global indices into the training targets.")
     mask = torch.zeros(n, dtype=torch.bool)

@@ -77,7 +77,9 @@ def _check_split_arguments(*, meta_fraction: float, folds: int, fold: int) -> No
             "The paper uses 0.2 for the supervised protocol and 0.02 for the noisy one."
         )
     if not isinstance(folds, int) or isinstance(folds, bool) or folds < 1:
-        raise UserError(f"split.folds must be an integer >= 1; got {folds!r}. The paper uses 5 folds (1 for noisy runs).")
+        raise UserError(
+            f"split.folds must be an integer >= 1; got {folds!r}. The paper uses 5 folds (1 for noisy runs)."
+        )
     if not isinstance(fold, int) or isinstance(fold, bool) or not 0 <= fold < folds:
         raise UserError(
             f"split.fold must be an integer in [0, {folds - 1}] (split.folds={folds}); got {fold!r}. "

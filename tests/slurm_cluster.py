@@ -1,0 +1,267 @@
+"""Pytest helper: the throw-away one-node SLURM cluster of `slurm/cluster.sh`, started once per test session.
+
+Use it from a test module (tests/ is on sys.path under pytest's default import mode)::
+
+    from slurm_cluster import slurm_cluster  # noqa: F401  (the session fixture)
+
+    @pytest.mark.slurm
+    def test_something(slurm_cluster, tmp_path):
+        executor = submitit.AutoExecutor(folder=tmp_path / "jobs", cluster="slurm")
+        executor.update_parameters(**slurm_cluster.submitit_parameters())
+        ...
+
+or make the fixture global with ``pytest_plugins = ["slurm_cluster"]`` in tests/conftest.py.
+
+The cluster is started the first time a test asks for the fixture (installing the Debian packages when they are
+missing, which needs root and apt-get; without them the tests are skipped with the reason), `SLURM_CONF` is exported
+into ``os.environ`` (so sbatch/sacct/submitit and the jobs find the cluster), and it is stopped at the end of the
+session by ``slurm/cluster.sh stop`` (every daemon killed by the PID recorded in its directory; a survivor gets
+SIGKILL by PID). Importing the fixture into several modules still starts only one cluster.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+CLUSTER_SH = REPO / "slurm" / "cluster.sh"
+PROFILES = REPO / "slurm" / "profiles"
+DAEMONS = ("munged", "mariadbd", "slurmdbd", "slurmctld", "slurmd")
+START_TIMEOUT_S = 900  # includes apt-get install on a fresh machine (~25 s here, more on a slow mirror)
+STOP_TIMEOUT_S = 120
+
+
+def pid_alive(pid: int) -> bool:
+    """True while process `pid` exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read()
+    except OSError:
+        return False
+    # the state is the field after "(comm)", which may itself hold spaces or parentheses
+    return stat[stat.rindex(")") + 2 :].split()[0] != "Z"
+
+
+def _comm(pid: int) -> str | None:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return None
+
+
+def load_profile(name: str = "local") -> dict:
+    """The cluster profile slurm/profiles/<name>.yaml as a dict."""
+    import yaml
+
+    return yaml.safe_load((PROFILES / f"{name}.yaml").read_text())
+
+
+@dataclass
+class SlurmCluster:
+    """A running cluster: its directory, config and facts, plus small helpers for tests."""
+
+    dir: Path
+    conf: Path
+    facts: dict[str, str] = field(default_factory=dict)
+    pids: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def partition(self) -> str:
+        return self.facts.get("PARTITION", "debug")
+
+    @property
+    def node(self) -> str:
+        return self.facts["NODE"]
+
+    @property
+    def cpus(self) -> int:
+        return int(self.facts["CPUS"])
+
+    @property
+    def mem_mb(self) -> int:
+        return int(self.facts["REAL_MEMORY_MB"])
+
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "SLURM_CONF": str(self.conf)}
+
+    def run(self, *args: str, timeout: float = 60, check: bool = True) -> subprocess.CompletedProcess:
+        """Run a SLURM command (sinfo, sacct, ...) against this cluster; text output."""
+        return subprocess.run(
+            list(args), env=self.env(), capture_output=True, text=True, timeout=timeout, check=check
+        )
+
+    def sacct_states(self, job_id: str) -> dict[str, str]:
+        """{job id (array tasks as "<id>_<i>"): state} of a job or array, from accounting (sacct)."""
+        out = self.run("sacct", "-X", "-n", "-P", "-j", str(job_id), "-o", "JobID,State").stdout
+        states = {}
+        for line in out.splitlines():
+            if "|" in line:
+                jid, state = line.split("|", 1)
+                states[jid.strip()] = state.strip()
+        return states
+
+    def submitit_parameters(self, profile: str = "local", **overrides) -> dict:
+        """AutoExecutor.update_parameters(...) keyword arguments for a profile of slurm/profiles/."""
+        p = load_profile(profile)
+        params = {
+            "slurm_partition": p["partition"],
+            "cpus_per_task": p["cpus_per_task"],
+            "mem_gb": p["mem_gb"],
+            "timeout_min": p["timeout_min"],
+            "slurm_array_parallelism": p["array_parallelism"],
+        }
+        if p.get("gpus_per_node"):
+            params["gpus_per_node"] = p["gpus_per_node"]
+        for key in ("account", "qos"):
+            if p.get(key):
+                params[f"slurm_{key}"] = p[key]
+        if p.get("additional_parameters"):
+            params["slurm_additional_parameters"] = dict(p["additional_parameters"])
+        params.update(overrides)
+        return params
+
+    def live_pids(self) -> dict[str, int]:
+        """The recorded daemon PIDs (from start) that are still alive."""
+        return {name: pid for name, pid in self.pids.items() if pid_alive(pid)}
+
+
+def _read_pids(directory: Path) -> dict[str, int]:
+    pids = {}
+    for name in DAEMONS:
+        f = directory / "run" / f"{name}.pid"
+        try:
+            pids[name] = int(f.read_text().strip())
+        except (OSError, ValueError):
+            pass
+    return pids
+
+
+def _read_facts(directory: Path) -> dict[str, str]:
+    facts = {}
+    for line in (directory / "etc" / "cluster.env").read_text().splitlines():
+        if "=" in line:
+            key, value = line.split("=", 1)
+            facts[key] = value
+    return facts
+
+
+def cannot_run_reason() -> str | None:
+    """Why the cluster cannot be started on this machine (None if it can, installing what is missing)."""
+    if os.geteuid() != 0:
+        return "the local SLURM cluster needs root (slurmd, munge, apt-get)"
+    needed = ("munged", "slurmctld", "slurmd", "slurmdbd", "sbatch", "mariadbd")
+    if not all(shutil.which(b) for b in needed) and not shutil.which("apt-get"):
+        return "SLURM/munge/MariaDB are not installed and there is no apt-get to install them"
+    if not shutil.which("bash"):
+        return "no bash"
+    return None
+
+
+def start_cluster(directory: Path, timeout: float = START_TIMEOUT_S) -> SlurmCluster:
+    """`slurm/cluster.sh start directory`; raises RuntimeError with the script's output if it fails."""
+    directory = Path(directory)
+    t0 = time.monotonic()
+    proc = subprocess.run(
+        ["bash", str(CLUSTER_SH), "start", str(directory)],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(
+            f"slurm/cluster.sh start {directory} failed (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
+        )
+    directory = directory.resolve()
+    cluster = SlurmCluster(
+        dir=directory,
+        conf=directory / "etc" / "slurm.conf",
+        facts=_read_facts(directory),
+        pids=_read_pids(directory),
+    )
+    missing = set(DAEMONS) - set(cluster.live_pids())
+    if missing:
+        raise RuntimeError(f"cluster started but {sorted(missing)} are not running:\n{proc.stderr}")
+    cluster.facts["START_SECONDS"] = f"{time.monotonic() - t0:.1f}"
+    return cluster
+
+
+def stop_cluster(cluster: SlurmCluster, timeout: float = STOP_TIMEOUT_S) -> None:
+    """`slurm/cluster.sh stop`, then make sure every daemon PID recorded at start is gone (SIGKILL by PID)."""
+    try:
+        subprocess.run(
+            ["bash", str(CLUSTER_SH), "stop", str(cluster.dir)],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        pass
+    for name, pid in cluster.live_pids().items():
+        if _comm(pid) == name:  # never kill a reused PID
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+    deadline = time.monotonic() + 10
+    while cluster.live_pids() and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+# ------------------------------------------------------------------------------------------- the session fixture
+
+_lock = threading.Lock()
+_session: SlurmCluster | None = None
+_saved_slurm_conf: str | None = None
+
+
+def _stop_session_cluster() -> None:
+    global _session
+    with _lock:
+        cluster, _session = _session, None
+        if cluster is None:
+            return
+        stop_cluster(cluster)
+        if os.environ.get("SLURM_CONF") == str(cluster.conf):
+            if _saved_slurm_conf is None:
+                os.environ.pop("SLURM_CONF", None)
+            else:
+                os.environ["SLURM_CONF"] = _saved_slurm_conf
+
+
+atexit.register(_stop_session_cluster)  # in case the session dies before the fixture's teardown
+
+
+def session_cluster(tmp_path_factory: pytest.TempPathFactory) -> SlurmCluster:
+    """The session's cluster, started on first use; SLURM_CONF exported into os.environ."""
+    global _session, _saved_slurm_conf
+    with _lock:
+        if _session is None:
+            reason = cannot_run_reason()
+            if reason:
+                pytest.skip(reason)
+            # short base name: the MariaDB socket path lives under it (unix socket paths are limited to ~100 chars)
+            directory = tmp_path_factory.mktemp("slurm")
+            _session = start_cluster(directory)
+            _saved_slurm_conf = os.environ.get("SLURM_CONF")
+        os.environ["SLURM_CONF"] = str(_session.conf)
+        return _session
+
+
+@pytest.fixture(scope="session")
+def slurm_cluster(tmp_path_factory: pytest.TempPathFactory):
+    """A running one-node SLURM cluster (partition "debug") for the whole session; stopped by PID at the end."""
+    cluster = session_cluster(tmp_path_factory)
+    yield cluster
+    _stop_session_cluster()
