@@ -6,8 +6,9 @@ import io
 import json
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
@@ -52,6 +53,27 @@ def atomic_save_npy(path: str | os.PathLike, array: Any) -> Path:
     buf = io.BytesIO()
     np.save(buf, np.asarray(array), allow_pickle=False)
     return atomic_write_bytes(path, buf.getvalue())
+
+
+@contextmanager
+def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
+    """For writers that need a file name (e.g. a numpy memmap filled piece by piece): yield a temp path beside
+    `path`; on success fsync it and rename it over `path`, on error delete it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
 
 
 def read_json(path: str | os.PathLike) -> Any:

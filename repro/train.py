@@ -75,11 +75,13 @@ def train(cfg: DictConfig, *, stop_after_epochs: int | None = None) -> RunResult
                 if stop_after_epochs is not None and epoch - start_epoch >= stop_after_epochs:
                     raise Interrupted(f"stopped after {stop_after_epochs} epoch(s) as asked")
                 row = run_epoch(exp, epoch, progress)
+                # Label records come first: they add their scalars to `row` (so to the history and metrics), and a
+                # checkpoint of epoch e+1 then implies epoch e's records exist (a resumed run has no gap).
+                exp.record_epoch(epoch, row, tracker)
                 history.append(row)
-                # The checkpoint is the commit point of an epoch; metrics and trajectories follow it.
+                # The checkpoint is the commit point of an epoch; the metrics file follows it.
                 save_checkpoint({**exp.state_dict(), "epoch": epoch + 1, "history": history}, rd.checkpoint_file)
                 rd.write_metrics(history)
-                exp.record_epoch(epoch, row, tracker)
                 tracker.log(row, step=epoch + 1)
                 rd.write_status("running", epoch=epoch + 1)
                 rd.log(progress.format_row(row))

@@ -309,8 +309,6 @@ start_munged() {
         bash -c "munge -S '$MUNGE_SOCK' -n | unmunge -S '$MUNGE_SOCK'"
 }
 
-mysql_cmd() { mariadb --no-defaults --socket="$MYSQL_SOCK" -u root "$@"; }
-
 start_mariadb() {
     if [[ ! -d $MYSQL_DATA/mysql ]]; then
         rm -rf "$MYSQL_DATA"
@@ -327,7 +325,7 @@ start_mariadb() {
     wait_pidfile mariadbd "$LOG/mariadb.log"
     wait_for "MariaDB on $MYSQL_SOCK" "$LOG/mariadb.log" mariadbd \
         mariadb-admin --no-defaults --socket="$MYSQL_SOCK" -u root ping
-    mysql_cmd >"$LOG/mariadb-setup.log" 2>&1 <<EOF || { tail_log "$LOG/mariadb-setup.log"; fail "creating the accounting database failed"; }
+    mariadb --no-defaults --socket="$MYSQL_SOCK" -u root >"$LOG/mariadb-setup.log" 2>&1 <<EOF || { tail_log "$LOG/mariadb-setup.log"; fail "creating the accounting database failed"; }
 CREATE DATABASE IF NOT EXISTS slurm_acct_db;
 CREATE USER IF NOT EXISTS 'slurm'@'127.0.0.1' IDENTIFIED BY '$DB_PASS';
 CREATE USER IF NOT EXISTS 'slurm'@'localhost' IDENTIFIED BY '$DB_PASS';
@@ -465,7 +463,7 @@ do_stop() {
     stop_daemon mariadbd || rc=1
     stop_daemon munged || rc=1
     if ! live_pid munged >/dev/null && [[ -d $MUNGE_DIR ]]; then
-        [[ -f $MUNGE_DIR/munged.log ]] && cp "$MUNGE_DIR/munged.log" "$LOG/munged.log" 2>/dev/null || true
+        cp "$MUNGE_DIR/munged.log" "$LOG/munged.log" 2>/dev/null || true
         rm -rf "$MUNGE_DIR"
     fi
     return $rc

@@ -1,0 +1,139 @@
+"""Run directories -> one pandas frame, one row per run (the frame every table and figure starts from).
+
+Only the small per-run records are read (config.yaml, status.json, summary.json), never metrics.jsonl or the
+label trajectory, so collecting thousands of runs takes a second or two. The W&B source
+(analysis/wandb_source.py) builds the same frame from the W&B API; `frame_from_records` is the one place that
+shapes a row, so the two sources cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import pandas as pd
+import yaml
+
+from repro.errors import UserError
+
+try:  # libyaml's loader is ~10x faster than the pure-Python one; same result for safe YAML
+    from yaml import CSafeLoader as _YamlLoader
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    from yaml import SafeLoader as _YamlLoader
+
+# Run states. "done" means summary.json exists (the run directory contract); the others come from status.json.
+DONE = "done"
+UNFINISHED_STATES = ("running", "interrupted", "missing-status")
+FAILED_STATES = ("failed", "unreadable")
+
+# Leading columns, then the summary fields, then the flattened config, then the source-specific columns.
+ID_COLUMNS = ["run_id", "state", "epochs_done"]
+SOURCE_COLUMNS = ["message", "path"]  # differ by source (a run directory vs a W&B run); everything else must not
+
+
+def collect_runs(output_root: str | Path) -> pd.DataFrame:
+    """One row per directory under `<output_root>/runs/`: run_id, state, epochs_done, summary fields (NaN until
+    the run is done), every config field flattened to dotted names (data.name, method.name, seed, ...), path."""
+    runs_dir = Path(output_root) / "runs"
+    records = [read_run_dir(path) for path in sorted(runs_dir.iterdir()) if path.is_dir()] if runs_dir.is_dir() else []
+    return frame_from_records(records)
+
+
+def read_run_dir(path: Path) -> dict[str, Any]:
+    """The raw records of one run directory: config, status, summary (None where absent)."""
+    record: dict[str, Any] = {"run_id": path.name, "path": str(path), "config": None, "status": None,
+                              "summary": None, "error": None}
+    try:
+        if (path / "config.yaml").exists():
+            record["config"] = yaml.load((path / "config.yaml").read_text(encoding="utf-8"), Loader=_YamlLoader)
+        if (path / "status.json").exists():
+            record["status"] = json.loads((path / "status.json").read_text(encoding="utf-8"))
+        if (path / "summary.json").exists():
+            record["summary"] = json.loads((path / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, yaml.YAMLError) as exc:
+        record["error"] = f"{type(exc).__name__}: {exc}"
+    return record
+
+
+def run_state(record: Mapping[str, Any]) -> str:
+    """done (summary exists) | running | interrupted | failed (status.json) | missing-status | unreadable."""
+    if record.get("error"):
+        return "unreadable"
+    if record.get("summary") is not None:
+        return DONE
+    status = record.get("status")
+    if not status:
+        return "missing-status"
+    state = str(status.get("state", ""))
+    # "done" without a summary cannot come from the training loop (the summary is written first); treat the run
+    # as unfinished: running it again writes the summary from its last checkpoint.
+    return state if state in ("running", "interrupted", "failed") else "interrupted"
+
+
+def record_row(record: Mapping[str, Any]) -> dict[str, Any]:
+    """One frame row from a run's raw records (shared by the run-directory and the W&B sources)."""
+    state = run_state(record)
+    status = record.get("status") or {}
+    summary = record.get("summary") or {}
+    config = flatten(record.get("config") or {})
+    row: dict[str, Any] = {"run_id": record["run_id"], "state": state}
+    if "epochs_done" in record:
+        row["epochs_done"] = record["epochs_done"]
+    else:
+        row["epochs_done"] = summary.get("epochs", status.get("epoch"))
+    for key, value in summary.items():
+        row[f"summary.{key}" if key in config or key in ID_COLUMNS else key] = _cell(value)
+    row.update(config)
+    row["message"] = record.get("error") or status.get("message") or ""
+    row["path"] = record.get("path", "")
+    return row
+
+
+def frame_from_records(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+    """The frame with a stable column order: ID_COLUMNS, summary fields, config fields, SOURCE_COLUMNS."""
+    rows = [record_row(r) for r in records]
+    if not rows:
+        return pd.DataFrame(columns=[*ID_COLUMNS, *SOURCE_COLUMNS])
+    frame = pd.DataFrame.from_records(rows)
+    config_keys = {k for r in records for k in flatten(r.get("config") or {})}
+    rest = [c for c in frame.columns if c not in ID_COLUMNS and c not in SOURCE_COLUMNS]
+    summary_cols = sorted(c for c in rest if c not in config_keys)
+    config_cols = sorted(c for c in rest if c in config_keys)
+    frame = frame[[*ID_COLUMNS, *summary_cols, *config_cols, *SOURCE_COLUMNS]]
+    frame["epochs_done"] = pd.to_numeric(frame["epochs_done"], errors="coerce").astype("Int64")
+    return frame.sort_values("run_id", kind="stable").reset_index(drop=True)
+
+
+def flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """{"data": {"name": "digits"}} -> {"data.name": "digits"}; lists become tuples (hashable, comparable)."""
+    flat: dict[str, Any] = {}
+    for key, value in config.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(flatten(value, prefix=f"{name}."))
+        else:
+            flat[name] = _cell(value)
+    return flat
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_cell(v) for v in value)
+    return value
+
+
+def require_runs(frame: pd.DataFrame, source: str) -> None:
+    """Stop with a clear message when there is nothing to analyse (nothing gets written)."""
+    if frame.empty:
+        raise UserError(
+            f"No runs found in {source}. Train or sweep first (`repro sweep run sweeps/table1.yaml`, "
+            "`repro train ...`), or point --runs at the output_root the runs were written to (the directory that "
+            "holds runs/<run_id>/); no tables or figures were written."
+        )
+
+
+def is_number(value: Any) -> bool:
+    """A finite int/float (not bool, not NaN): a value that can be averaged."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

@@ -1,0 +1,345 @@
+"""The paper's tables regenerated from runs, beside the published numbers (Markdown + CSV per table).
+
+Which runs make which cell comes from the table's sweep file (sweeps/tableN.yaml, the single source of truth):
+the sweep is expanded, and each cell's *reported* runs (stage "single" or "final"; "fold" runs only learn labels)
+are joined to the run frame by run id. A cell averages the reported runs that are done; every other planned run
+(failed, running, interrupted, not started) is counted and named under the table, never averaged in.
+
+Statistics: mean and *sample* standard deviation (ddof=1, the usual "mean ± std over 3 runs"; with one run there is
+no std) over the finished seeds, with n. Runs store accuracies as fractions in [0, 1]; the paper prints percent, so
+accuracy metrics are multiplied by 100 and differences are in percentage points.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import statistics
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+import pandas as pd
+
+from analysis.collect import DONE, FAILED_STATES, require_runs
+from analysis.paper import paper_table
+from repro.errors import UserError
+from repro.io import atomic_write_text
+
+REPORTED_STAGES = ("single", "final")
+DDOF = 1
+NOT_STARTED = "not started"
+_TABLE_FILE = re.compile(r"^table(\d+)\.ya?ml$")
+
+
+@dataclass(frozen=True)
+class PendingRun:
+    """A planned reported run that is not averaged in: why, and where to look."""
+
+    run_id: str
+    row: str
+    column: str
+    seed: Any
+    state: str
+    message: str = ""
+
+
+@dataclass
+class Cell:
+    row: str
+    column: str
+    planned: int = 0
+    values: list[float] = field(default_factory=list)
+    pending: list[PendingRun] = field(default_factory=list)
+    data_sets: tuple[str, ...] = ()
+    paper: dict[str, Any] | None = None
+    cited: bool = False  # the paper cites this row from other work and the sweep does not run it
+
+    @property
+    def n(self) -> int:
+        return len(self.values)
+
+    @property
+    def mean(self) -> float:
+        return statistics.fmean(self.values) if self.values else math.nan
+
+    @property
+    def std(self) -> float:
+        return statistics.stdev(self.values) if len(self.values) > DDOF else math.nan
+
+    @property
+    def paper_mean(self) -> float:
+        return float(self.paper["mean"]) if self.paper is not None else math.nan
+
+    @property
+    def diff(self) -> float:
+        return self.mean - self.paper_mean
+
+    def ours_text(self) -> str:
+        if self.cited:
+            ref = (self.paper or {}).get("ref") or ""
+            return f"not run (cited from [{ref}])" if ref else "not run (not in the sweep)"
+        if self.planned == 0:
+            return "not in sweep"
+        if not self.values:
+            return f"no runs (0 of {self.planned} done)"
+        counted = f"n={self.n}" if self.n == self.planned else f"n={self.n} of {self.planned}"
+        if math.isnan(self.std):
+            return f"{self.mean:.2f} ({counted})"
+        return f"{self.mean:.2f} ± {self.std:.2f} ({counted})"
+
+    def paper_text(self) -> str:
+        return self.paper["display"] if self.paper is not None else "(not in paper)"
+
+    def diff_text(self) -> str:
+        return "" if math.isnan(self.diff) else f"{self.diff:+.2f}"
+
+
+@dataclass
+class TableResult:
+    number: int
+    metric: str
+    percent: bool
+    rows: list[str]
+    columns: list[str]
+    cells: dict[tuple[str, str], Cell]
+    source: str
+    groups: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def pending(self) -> list[PendingRun]:
+        return [p for cell in self.cells.values() for p in cell.pending]
+
+    @property
+    def averaged(self) -> int:
+        return sum(cell.n for cell in self.cells.values())
+
+    @property
+    def data_sets(self) -> list[str]:
+        return sorted({d for cell in self.cells.values() for d in cell.data_sets})
+
+
+# ------------------------------------------------------------------------------------------------ building
+
+
+def load_specs(sweeps_dir: str | Path, tables: Sequence[int] | None = None) -> dict[int, Any]:
+    """{table number: SweepSpec} from `<sweeps_dir>/tableN.yaml`; all such files when `tables` is None."""
+    sweeps_dir = Path(sweeps_dir)
+    files = {int(m.group(1)): p for p in sorted(sweeps_dir.glob("table*.y*ml")) if (m := _TABLE_FILE.match(p.name))}
+    if tables is None:
+        wanted = sorted(files)
+        if not wanted:
+            raise UserError(
+                f"No sweep files (tableN.yaml) in {sweeps_dir}: the tables are defined by the sweep files, which "
+                "say which runs make each cell. Pass --sweeps-dir pointing at the repository's sweeps/ directory."
+            )
+    else:
+        wanted = list(dict.fromkeys(int(t) for t in tables))
+        missing = [t for t in wanted if t not in files]
+        if missing:
+            have = ", ".join(str(t) for t in sorted(files)) or "none"
+            raise UserError(
+                f"No sweep file for table(s) {', '.join(map(str, missing))} in {sweeps_dir} (tables with a sweep file: "
+                f"{have}). Table 9 lists hyperparameters and has no runs; pick tables from the list or pass "
+                "--sweeps-dir pointing at the directory that holds tableN.yaml."
+            )
+    try:
+        from repro.sweep.spec import load_sweep
+    except ImportError as exc:  # pragma: no cover - the sweep package ships with the repository
+        raise UserError(f"The sweep package (repro.sweep) is not available ({exc}); reinstall the repository.") from None
+    return {t: load_sweep(files[t]) for t in wanted}
+
+
+def build_table(number: int, spec: Any, runs: pd.DataFrame, paper: pd.DataFrame, *, output_root: str | Path,
+                source: str = "", scale: Any = None) -> TableResult:
+    """One table: the paper's cells, and ours from the sweep's reported runs found in `runs` (the run frame)."""
+    planned = [p for p in spec.expand(output_root=str(output_root), scale=scale) if p.stage in REPORTED_STAGES]
+    metric = str(spec.metric)
+    percent = "acc" in metric
+    by_id = _index_runs(runs)
+
+    rows = _ordered([*paper["row"], *spec.rows, *(p.row for p in planned)])
+    columns = _ordered([*paper["column"], *spec.columns, *(p.column for p in planned)])
+    cells: dict[tuple[str, str], Cell] = {}
+    for rec in paper.to_dict("records"):
+        cells[(rec["row"], rec["column"])] = Cell(rec["row"], rec["column"], paper=rec,
+                                                  cited=rec["row"] not in spec.rows)
+    for p in planned:
+        cell = cells.setdefault((p.row, p.column), Cell(p.row, p.column))
+        cell.cited = False
+        cell.planned += 1
+        run = by_id.get(p.run_id)
+        data_name = _data_name(p.config, run)
+        if data_name:
+            cell.data_sets = tuple(sorted({*cell.data_sets, *data_name}))
+        value = run.get(metric) if run is not None else None
+        if run is not None and run["state"] == DONE and _finite(value):
+            cell.values.append(float(value) * (100.0 if percent else 1.0))
+            continue
+        if run is None:
+            state, message = NOT_STARTED, ""
+        elif run["state"] == DONE:
+            state, message = "done", f"its summary has no {metric}"
+        else:
+            state, message = str(run["state"]), str(run.get("message") or "")
+        cell.pending.append(PendingRun(p.run_id, p.row, p.column, p.seed, state, message))
+    for cell in cells.values():
+        if len(cell.data_sets) > 1:
+            raise UserError(
+                f"Table {number}, cell {cell.row!r} / {cell.column!r} mixes data sets ({', '.join(cell.data_sets)}): "
+                "a cell averages seeds of one configuration, so its runs must share data.name. The sweep file or the "
+                "runs source mixes runs of different data sets under one cell; fix the sweep's grid, or read only one "
+                "output_root / W&B project at a time."
+            )
+    groups = {r["row"]: r["group"] for r in paper.to_dict("records") if r.get("group")}
+    return TableResult(number, metric, percent, rows, columns, cells, source, groups)
+
+
+def _index_runs(runs: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """run_id -> row; if a run id appears twice (e.g. from two sources), the finished record wins."""
+    if runs.empty:
+        return {}
+    order = runs.assign(_done=(runs["state"] == DONE)).sort_values("_done", kind="stable")
+    return {rec["run_id"]: rec for rec in order.drop(columns="_done").to_dict("records")}
+
+
+def _data_name(config: Any, run: dict[str, Any] | None) -> set[str]:
+    names = set()
+    if isinstance(config, dict) and isinstance(config.get("data"), dict) and config["data"].get("name"):
+        names.add(str(config["data"]["name"]))
+    if run is not None and isinstance(run.get("data.name"), str):
+        names.add(run["data.name"])
+    return names
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _ordered(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+# ------------------------------------------------------------------------------------------------ rendering
+
+CSV_COLUMNS = ["table", "row", "column", "group", "metric", "ours_mean", "ours_std", "ours_n", "ours_planned",
+               "ours", "paper_mean", "paper_std", "paper", "diff", "ref", "data", "not_averaged"]
+
+
+def table_frame(result: TableResult) -> pd.DataFrame:
+    """The tidy CSV form: one row per cell that the paper prints or the sweep plans."""
+    records = []
+    for row in result.rows:
+        for column in result.columns:
+            cell = result.cells.get((row, column))
+            if cell is None:
+                continue
+            paper = cell.paper or {}
+            records.append({
+                "table": result.number, "row": row, "column": column, "group": result.groups.get(row, ""),
+                "metric": result.metric, "ours_mean": _round(cell.mean), "ours_std": _round(cell.std),
+                "ours_n": cell.n, "ours_planned": cell.planned, "ours": cell.ours_text(),
+                "paper_mean": paper.get("mean", math.nan), "paper_std": paper.get("std", math.nan),
+                "paper": cell.paper_text(), "diff": _round(cell.diff), "ref": paper.get("ref", ""),
+                "data": ";".join(cell.data_sets), "not_averaged": len(cell.pending),
+            })
+    return pd.DataFrame.from_records(records, columns=CSV_COLUMNS)
+
+
+def render_csv(result: TableResult) -> str:
+    return table_frame(result).to_csv(index=False, lineterminator="\n")
+
+
+def render_markdown(result: TableResult) -> str:
+    """Ours, the paper's and the difference side by side for every column; unfinished runs listed below."""
+    unit = "test accuracy in percent" if result.percent else "value"
+    lines = [
+        f"# Table {result.number}: ours vs the paper",
+        "",
+        f"Ours: `{result.metric}` ({unit}) of the reported runs (stage single/final) that are done, mean ± sample std "
+        f"(ddof={DDOF}) over seeds, n = runs averaged (of those planned). Paper: the published number. "
+        f"Δ = ours − paper{' (percentage points)' if result.percent else ''}.",
+        f"Runs: {result.source or 'run frame'}. Data sets of our runs: {', '.join(result.data_sets) or 'none yet'}.",
+        "",
+    ]
+    with_group = bool(result.groups)
+    header = (["Group"] if with_group else []) + ["Method"]
+    for column in result.columns:
+        header += [f"{column} ours", "paper", "Δ"]
+    lines.append("| " + " | ".join(header) + " |")
+    lines.append("|" + "---|" * len(header))
+    for row in result.rows:
+        cells = ([result.groups.get(row, "")] if with_group else []) + [row]
+        for column in result.columns:
+            cell = result.cells.get((row, column))
+            cells += [cell.ours_text(), cell.paper_text(), cell.diff_text()] if cell else ["", "", ""]
+        lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
+    lines.append("")
+    pending = result.pending
+    if pending:
+        counts: dict[str, int] = {}
+        for p in pending:
+            counts[p.state] = counts.get(p.state, 0) + 1
+        summary = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
+        lines += [f"Not averaged ({len(pending)} planned runs: {summary}):", ""]
+        for p in sorted(pending, key=lambda p: (p.state not in FAILED_STATES, p.state, p.row, p.column, str(p.seed))):
+            detail = f": {p.message}" if p.message else ""
+            lines.append(f"- `{p.run_id}` ({p.row}, {p.column}, seed {p.seed}): {p.state}{detail}")
+    else:
+        lines.append(f"All {result.averaged} planned runs are done and averaged.")
+    return "\n".join(lines) + "\n"
+
+
+def _md(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _round(x: float) -> float:
+    return round(x, 4) if not math.isnan(x) else math.nan
+
+
+# ------------------------------------------------------------------------------------------------ writing
+
+
+def make_tables(runs: pd.DataFrame, specs: dict[int, Any], *, out_dir: str | Path, output_root: str | Path,
+                source: str = "", paper_dir: str | Path | None = None, scale: Any = None,
+                log: Callable[[str], Any] = print) -> list[Path]:
+    """Build every table of `specs` ({number: sweep spec}, see `load_specs`), then write them atomically. Nothing
+    is written when there are no runs or a table fails to build; a table none of whose runs exist is skipped (an
+    older good file stays)."""
+    require_runs(runs, source or "the run frame")
+    results = []
+    for number, spec in specs.items():
+        paper = _paper_or_empty(number, paper_dir)
+        result = build_table(number, spec, runs, paper, output_root=output_root, source=source, scale=scale)
+        planned = sum(c.planned for c in result.cells.values())
+        found = sum(1 for p in result.pending if p.state != NOT_STARTED) + result.averaged
+        if found == 0:
+            log(f"Table {number}: none of its {planned} planned runs is in {source or 'the runs'}; not written.")
+            continue
+        results.append(result)
+    if not results:
+        raise UserError(
+            f"None of the runs in {source or 'the run frame'} belong to table(s) "
+            f"{', '.join(map(str, specs))} as their sweep files define them, so no table was written. Were the runs "
+            "made from these sweep files (same grid and scale)? `repro sweep status sweeps/tableN.yaml` shows which "
+            "runs a table expects."
+        )
+    written = []
+    out_dir = Path(out_dir)
+    for result in results:
+        md = atomic_write_text(out_dir / f"table{result.number}.md", render_markdown(result))
+        atomic_write_text(out_dir / f"table{result.number}.csv", render_csv(result))
+        written.append(md)
+        log(f"Table {result.number}: {result.averaged} runs averaged, {len(result.pending)} not averaged "
+            f"-> {md} (+ .csv)")
+    return written
+
+
+def _paper_or_empty(number: int, paper_dir: str | Path | None) -> pd.DataFrame:
+    try:
+        return paper_table(number, paper_dir)
+    except UserError:
+        if number in range(1, 10):
+            raise
+        return pd.DataFrame(columns=["table", "row", "column", "mean", "std", "display", "ref", "group"])

@@ -1,0 +1,153 @@
+"""How long `repro tables` takes on a big output_root: collect N run directories into one frame, then build and
+write every table (Markdown + CSV). The target is under 10 s for 1,000 runs.
+
+It fabricates N run directories in a temp dir (a real resolved config.yaml, status.json, summary.json and a short
+metrics.jsonl each). The runs are the tables' own reported runs (every seed of every cell, from the real sweep
+files when repro.sweep is installed, else from a stand-in sweep shaped like the paper's CSVs), then their fold runs,
+until N is reached; about 5% are left failed or running so the "not averaged" lists are exercised too.
+
+    python benchmarks/collect_tables.py --runs 1000
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import random
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from analysis.collect import collect_runs  # noqa: E402
+from analysis.paper import paper_table  # noqa: E402
+from analysis.tables import load_specs, make_tables  # noqa: E402
+from repro.config import load_config, to_container  # noqa: E402
+from repro.rundir import RunDir  # noqa: E402
+
+TABLES = range(1, 9)
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    run_id: str
+    row: str
+    column: str
+    seed: int
+    stage: str
+    fold: int | None = None
+    overrides: tuple = ()
+    config: dict = field(default_factory=dict)
+    depends_on: tuple = ()
+
+
+@dataclass
+class StandInSpec:
+    """A sweep spec with the paper's rows and columns, 3 seeds, 5 fold runs per final run."""
+
+    number: int
+    metric: str = "final_test_acc"
+
+    def __post_init__(self):
+        paper = paper_table(self.number)
+        self.name, self.rows, self.columns = f"table{self.number}", list(dict.fromkeys(paper["row"])), []
+        self.cells = list(zip(paper["row"], paper["column"]))
+        self.columns = list(dict.fromkeys(paper["column"]))
+
+    def expand(self, *, output_root, scale=None):
+        planned = []
+        for c, (row, column) in enumerate(self.cells):
+            data = "cifar10" if column.startswith("CIFAR10/") else "cifar100"
+            for seed in range(3):
+                folds = tuple(f"{data}-resnet18-instance_labels-t{self.number}c{c}s{seed}f{f}" for f in range(5))
+                planned += [PlannedRun(fid, row, column, seed, "fold", f, (), {"data": {"name": data}})
+                            for f, fid in enumerate(folds)]
+                planned.append(PlannedRun(f"{data}-resnet18-replay-t{self.number}c{c}s{seed}", row, column, seed,
+                                          "final", None, (), {"data": {"name": data}}, folds))
+        return planned
+
+
+def sweep_specs(sweeps_dir: Path) -> tuple[dict[int, Any], str]:
+    try:
+        import repro.sweep.spec  # noqa: F401
+
+        specs = load_specs(sweeps_dir)
+        if specs:
+            return specs, f"the sweep files in {sweeps_dir}"
+    except Exception as exc:  # no sweep package / files yet: measure with the stand-in
+        print(f"(real sweep files not usable: {exc}; using a stand-in sweep shaped like the paper's tables)")
+    return {n: StandInSpec(n) for n in TABLES}, "a stand-in sweep shaped like the paper's tables"
+
+
+def fabricate(root: Path, specs: dict[int, Any], n_runs: int) -> int:
+    """Write up to n_runs run directories: reported runs first, then fold runs. Returns how many were written."""
+    base = to_container(load_config(["tracker=none", "progress=none", f"output_root={root}"]))
+    planned = [p for spec in specs.values() for p in spec.expand(output_root=str(root))]
+    reported = [p for p in planned if p.stage in ("single", "final")]
+    others = [p for p in planned if p.stage not in ("single", "final")]
+    rng = random.Random(0)
+    seen: set[str] = set()
+    written = 0
+    for p in reported + others:
+        if written >= n_runs:
+            break
+        if p.run_id in seen:
+            continue
+        seen.add(p.run_id)
+        config = copy.deepcopy(base)
+        config["data"]["name"] = (p.config.get("data") or {}).get("name", "cifar100")
+        config["seed"] = p.seed
+        config["sweep"] = {"name": "bench", "stage": p.stage}
+        rd = RunDir(root / "runs" / p.run_id)
+        rd.path.mkdir(parents=True)
+        rd.write_config(config)
+        roll = rng.random()
+        acc = rng.uniform(0.4, 0.95)
+        rd.write_metrics([{"epoch": e, "lr": 0.1, "train_loss": 1.0 / e, "train_acc": acc, "val_acc": acc,
+                           "test_acc": acc, "seconds": 30.0} for e in range(1, 11)])
+        if roll < 0.03:
+            rd.write_status("failed", epoch=4, message="the training loss became nan at epoch 5.")
+        elif roll < 0.05:
+            rd.write_status("running", epoch=7)
+        else:
+            rd.write_status("done", epoch=10)
+            rd.write_summary({"final_test_acc": acc, "final_train_acc": acc, "epochs": 10, "seconds": 300.0,
+                              "best_val_epoch": 9, "best_val_acc": acc, "test_acc_at_best_val": acc,
+                              "final_val_acc": acc, "num_train": 40000, "num_meta": 10000})
+        written += 1
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=1000)
+    parser.add_argument("--sweeps-dir", default=str(REPO / "sweeps"))
+    args = parser.parse_args(argv)
+    specs, origin = sweep_specs(Path(args.sweeps_dir))
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "outputs"
+        t0 = time.perf_counter()
+        n = fabricate(root, specs, args.runs)
+        t1 = time.perf_counter()
+        frame = collect_runs(root)
+        t2 = time.perf_counter()
+        messages: list[str] = []
+        written = make_tables(frame, specs, out_dir=Path(tmp) / "tables", output_root=root,
+                              source=str(root / "runs"), log=messages.append)
+        t3 = time.perf_counter()
+    print(f"tables from {origin}: {', '.join(str(n) for n in specs)}")
+    print(f"fabricated {n} run directories in {t1 - t0:.2f} s (setup, not timed below)")
+    print(f"collect_runs:  {t2 - t1:.3f} s  ({len(frame)} rows x {frame.shape[1]} columns)")
+    print(f"tables:        {t3 - t2:.3f} s  ({len(written)} tables, Markdown + CSV)")
+    print(f"total:         {t3 - t1:.3f} s  (target: under 10 s for 1,000 runs)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

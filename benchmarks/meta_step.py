@@ -1,0 +1,264 @@
+"""Cost of one meta step (repro.meta.meta_label_step + the real backward + optimizer step) against a plain SGD
+step, the double-backward reference (tests/reference_meta.py) and the floor parts it cannot avoid.
+
+Times: one process, the same batches, every variant on its own copy of the model; variants run round-robin
+(so load changes on a shared machine hit all of them alike) and the median over repeats after warm-up is
+reported. Memory: a fresh subprocess per variant runs one warm-up step, trims malloc, resets the kernel's
+peak-RSS counter (/proc/self/clear_refs) and reports the peak resident-set growth during one more step:
+activations, gradients, autograd graphs and allocator slack, as the OS sees them.
+
+    .venv/bin/python benchmarks/meta_step.py                      # both models
+    .venv/bin/python benchmarks/meta_step.py --models smallcnn --repeats 21
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import ctypes
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from tabulate import tabulate
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from reference_meta import reference_label_meta_gradient  # noqa: E402
+from repro.labels import InstanceLabels  # noqa: E402
+from repro.losses import soft_cross_entropy  # noqa: E402
+from repro.meta import log_prob_jvp, meta_label_step, trainable_parameters  # noqa: E402
+from repro.models import build_model  # noqa: E402
+
+LR, WEIGHT_DECAY, LABEL_LR = 0.01, 1e-3, 10.0
+MODELS = {  # name -> (build kwargs, input shape, classes)
+    "smallcnn": (dict(num_classes=10, in_channels=1, image_size=8), (1, 8, 8), 10),
+    "resnet18": (dict(num_classes=100, in_channels=3, image_size=32), (3, 32, 32), 100),
+}
+STEPS = ["plain", "ours", "ours_compiled", "reference"]
+FLOOR_PARTS = ["train_fwd_bwd", "meta_fwd_bwd", "jvp", "train_bwd", "optimizer_step"]
+DESCRIPTIONS = {
+    "plain": "plain SGD step (fwd + bwd + step)",
+    "ours": "our meta step (meta_label_step + bwd + step)",
+    "ours_compiled": "our meta step, compile_jvp=True",
+    "reference": "double-backward reference meta step",
+    "train_fwd_bwd": "floor: train forward + backward",
+    "meta_fwd_bwd": "floor: meta-batch forward + backward",
+    "jvp": "floor: the JVP alone",
+    "train_bwd": "extra: a train backward alone",
+    "optimizer_step": "extra: optimizer step alone",
+}
+
+
+class Bench:
+    """One model, fixed batches, and a closure per variant (each variant owns a copy of the model)."""
+
+    def __init__(self, model_name: str, batch: int, meta_batch: int, compile_jvp: bool) -> None:
+        kwargs, shape, classes = MODELS[model_name]
+        torch.manual_seed(0)
+        self.base = build_model(model_name, **kwargs)
+        gen = torch.Generator().manual_seed(1)
+        self.x = torch.randn(batch, *shape, generator=gen)
+        self.y = torch.randint(0, classes, (batch,), generator=gen)
+        self.idx = torch.arange(batch)
+        self.x_meta = torch.randn(meta_batch, *shape, generator=gen)
+        self.y_meta = torch.randint(0, classes, (meta_batch,), generator=gen)
+        self.classes = classes
+        self.compile_jvp = compile_jvp
+
+    def _fresh(self):
+        model = copy.deepcopy(self.base)
+        optimizer = torch.optim.SGD(model.parameters(), lr=LR, momentum=0.9, weight_decay=WEIGHT_DECAY)
+        labels = InstanceLabels(len(self.y), self.classes, self.y, init_target_prob=0.7, lr=LABEL_LR)
+        return model, optimizer, labels
+
+    def variant(self, name: str) -> Callable[[], None]:
+        model, optimizer, labels = self._fresh()
+        x, y, idx, x_meta, y_meta = self.x, self.y, self.idx, self.x_meta, self.y_meta
+
+        def plain() -> None:
+            optimizer.zero_grad()
+            F.cross_entropy(model(x), y).backward()
+            optimizer.step()
+
+        def ours(compile_jvp: bool = False) -> None:
+            optimizer.zero_grad()
+            logits, p_new = meta_label_step(
+                model, labels, x, y, idx, x_meta, y_meta, lr=LR, weight_decay=WEIGHT_DECAY, compile_jvp=compile_jvp
+            )
+            soft_cross_entropy(logits, p_new).backward()
+            optimizer.step()
+
+        def reference() -> None:
+            optimizer.zero_grad()
+            p = labels.soft_labels(idx, y)
+            logits = model(x)
+            grad_p = reference_label_meta_gradient(
+                model, x, p, x_meta, y_meta, lr=LR, weight_decay=WEIGHT_DECAY, logits=logits
+            )
+            labels.apply_meta_gradient(idx, y, grad_p)
+            soft_cross_entropy(logits, labels.soft_labels(idx, y)).backward()
+            optimizer.step()
+
+        p_fixed = labels.soft_labels(idx, y)
+        params = trainable_parameters(model)
+        tangents = [torch.randn_like(t) * 1e-3 for t in params.values()]
+        held: dict[str, torch.Tensor] = {}
+
+        def train_fwd_bwd() -> None:
+            model.zero_grad()
+            soft_cross_entropy(model(x), p_fixed).backward()
+
+        def meta_fwd_bwd() -> None:
+            model.zero_grad()
+            F.cross_entropy(model(x_meta), y_meta).backward()
+
+        def jvp() -> None:
+            log_prob_jvp(model, params, x, tangents)
+
+        def train_bwd_setup() -> None:  # untimed: the forward whose backward is timed
+            model.zero_grad()
+            held["loss"] = soft_cross_entropy(model(x), p_fixed)
+
+        def train_bwd() -> None:
+            held.pop("loss").backward()
+
+        def optimizer_step() -> None:
+            optimizer.step()
+
+        train_bwd.setup = train_bwd_setup  # type: ignore[attr-defined]
+        closures = dict(
+            plain=plain, ours=ours, ours_compiled=lambda: ours(True), reference=reference,
+            train_fwd_bwd=train_fwd_bwd, meta_fwd_bwd=meta_fwd_bwd, jvp=jvp, train_bwd=train_bwd,
+            optimizer_step=optimizer_step,
+        )
+        return closures[name]
+
+
+def time_variants(bench: Bench, names: list[str], warmup: int, repeats: int) -> dict[str, float]:
+    """Median seconds per call, variants interleaved round-robin."""
+    closures = {name: bench.variant(name) for name in names}
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    for round_ in range(warmup + repeats):
+        for name, fn in closures.items():
+            setup = getattr(fn, "setup", None)
+            if setup:
+                setup()
+            start = time.perf_counter()
+            fn()
+            elapsed = time.perf_counter() - start
+            if round_ >= warmup:
+                samples[name].append(elapsed)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def _rss_kib(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"{field} not in /proc/self/status")
+
+
+def memory_child(args: argparse.Namespace) -> None:
+    """Runs in a fresh process: peak RSS growth (MiB) of one step of one variant, after one warm-up step."""
+    torch.set_num_threads(args.threads)
+    bench = Bench(args.memory_child_model, args.child_batch, args.child_meta_batch, compile_jvp=False)
+    fn = bench.variant(args.memory_child)
+    setup = getattr(fn, "setup", None)
+    for measured in (False, True):
+        if setup:
+            setup()
+        if measured:
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+            baseline = _rss_kib("VmRSS")
+            Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM (peak RSS) to the current RSS
+        fn()
+    print(json.dumps({"peak_mib": (_rss_kib("VmHWM") - baseline) / 1024}))
+
+
+def measure_memory(model_name: str, name: str, batch: int, meta_batch: int, threads: int) -> float | None:
+    command = [
+        sys.executable, __file__, "--memory-child", name, "--memory-child-model", model_name,
+        "--child-batch", str(batch), "--child-meta-batch", str(meta_batch), "--threads", str(threads),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        print(f"memory measurement of {name} failed:\n{result.stderr[-2000:]}", file=sys.stderr)
+        return None
+    return json.loads(result.stdout.strip().splitlines()[-1])["peak_mib"]
+
+
+def report(
+    model_name: str, batch: int, meta_batch: int, times: dict[str, float], memory: dict[str, float | None]
+) -> None:
+    plain = times["plain"]
+    rows = []
+    for name, seconds in times.items():
+        mib = memory.get(name)
+        rows.append([name, DESCRIPTIONS[name], f"{seconds * 1e3:.1f}", f"{seconds / plain:.2f}",
+                     "-" if mib is None else f"{mib:.1f}"])
+    print(f"\n## {model_name}: train batch {batch}, meta batch {meta_batch}, {torch.get_num_threads()} thread(s)\n")
+    print(tabulate(rows, headers=["variant", "what", "median ms", "x plain step", "peak RSS growth MiB"]))
+    floor = times["train_fwd_bwd"] + times["meta_fwd_bwd"] + times["jvp"]
+    full_floor = floor + times["train_bwd"] + times["optimizer_step"]
+    ours, reference = times["ours"], times["reference"]
+    summary = [
+        ["ours / floor (train f+b + meta f+b + JVP)", f"{ours / floor:.2f}", "<= 1.15"],
+        ["ours / (floor + 2nd train backward + optimizer step)", f"{ours / full_floor:.2f}", "(what the step must do)"],
+        ["reference / ours (speed-up)", f"{reference / ours:.2f}", ">= 1.4"],
+    ]
+    if "ours_compiled" in times:
+        summary.append(["reference / ours with compiled JVP", f"{reference / times['ours_compiled']:.2f}", ""])
+    if memory.get("ours") and memory.get("reference"):
+        summary.append(["peak RSS growth ours / reference", f"{memory['ours'] / memory['reference']:.2f}", "< 1"])
+    print()
+    print(tabulate(summary, headers=["ratio", "measured", "goal"]))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
+    parser.add_argument("--batch", type=int, default=128, help="train batch for the small CNN (paper: 128)")
+    parser.add_argument("--meta-batch", type=int, default=256, help="meta batch for the small CNN (paper: 256)")
+    parser.add_argument("--resnet-batch", type=int, default=32, help="ResNet18 train batch (smaller on CPU)")
+    parser.add_argument("--resnet-meta-batch", type=int, default=64, help="ResNet18 meta batch")
+    parser.add_argument("--repeats", type=int, default=15, help="timed rounds for the small CNN")
+    parser.add_argument("--resnet-repeats", type=int, default=5, help="timed rounds for ResNet18")
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--compile-jvp", action="store_true", help="also time meta steps with compile_jvp=True")
+    parser.add_argument("--no-memory", action="store_true", help="skip the per-variant memory subprocesses")
+    parser.add_argument("--memory-child", help=argparse.SUPPRESS)
+    parser.add_argument("--memory-child-model", help=argparse.SUPPRESS)
+    parser.add_argument("--child-batch", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--child-meta-batch", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.memory_child:
+        memory_child(args)
+        return
+    torch.set_num_threads(args.threads)
+    for model_name in args.models:
+        small = model_name == "smallcnn"
+        batch = args.batch if small else args.resnet_batch
+        meta_batch = args.meta_batch if small else args.resnet_meta_batch
+        repeats = args.repeats if small else args.resnet_repeats
+        names = [n for n in STEPS if n != "ours_compiled" or args.compile_jvp] + FLOOR_PARTS
+        bench = Bench(model_name, batch, meta_batch, args.compile_jvp)
+        times = time_variants(bench, names, args.warmup, repeats)
+        memory: dict[str, float | None] = {}
+        if not args.no_memory:
+            for name in ("plain", "ours", "reference", "train_fwd_bwd", "meta_fwd_bwd", "jvp"):
+                memory[name] = measure_memory(model_name, name, batch, meta_batch, args.threads)
+        report(model_name, batch, meta_batch, times, memory)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+"""`repro sweep FILE [OVERRIDE ...] [options]` and `repro sweep status FILE [options]`."""
+
+from __future__ import annotations
+
+import argparse
+
+from repro.errors import UserError
+
+USAGE = """examples:
+  repro sweep sweeps/smoke.yaml                      run a sweep on this machine (folds before finals)
+  repro sweep sweeps/table1.yaml --dry-run           print the plan only
+  repro sweep sweeps/table1.yaml --executor slurm --profile slurm/profiles/mycluster.yaml
+  repro sweep sweeps/table1.yaml tracker.mode=online --executor slurm --profile mycluster
+  repro sweep sweeps/table5.yaml --rows Baseline     only some rows (also --columns, --seeds)
+  repro sweep status sweeps/table1.yaml              every run's state; logs of the failed ones
+
+Re-running the same command is safe: done runs are skipped, queued or running jobs are left alone, failed or lost
+runs are submitted again and resume from their last checkpoint. Scale a table down with --epochs/--subset/--test-subset
+(this changes the runs' ids: they are different runs from the full-size ones)."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = USAGE
+    parser.usage = "repro sweep FILE [OVERRIDE ...] [options]  |  repro sweep status FILE [options]"
+    parser.add_argument("target", nargs="+", metavar="FILE [OVERRIDE ...]",
+                        help="a sweep file (sweeps/tableN.yaml), then optional Hydra overrides for every run "
+                             "(e.g. tracker.mode=online data.root=/data/cifar); or `status FILE`")
+    parser.add_argument("--executor", choices=("local", "slurm"), default="local",
+                        help="local: run here, one run after another (default); slurm: submit job arrays")
+    parser.add_argument("--profile", help="cluster profile for --executor slurm (a path, or a name under "
+                                          "slurm/profiles/)")
+    parser.add_argument("--output-root", default="outputs", help="where runs land: <DIR>/runs/<run_id>/ (default: "
+                                                                 "outputs)")
+    parser.add_argument("--dry-run", action="store_true", help="print the plan; run and submit nothing")
+    parser.add_argument("--epochs", type=int, help="train every run for N epochs instead of the paper's")
+    parser.add_argument("--subset", type=int, help="keep K training samples (stratified) in every run")
+    parser.add_argument("--test-subset", type=int, help="keep K test samples (stratified) in every run")
+    parser.add_argument("--rows", nargs="+", metavar="ROW", help="only these rows (names as in the file)")
+    parser.add_argument("--columns", nargs="+", metavar="COLUMN", help="only these columns")
+    parser.add_argument("--seeds", nargs="+", type=int, metavar="SEED", help="only these seeds")
+
+
+def run(args: argparse.Namespace) -> int:
+    from repro.sweep.spec import Scale
+
+    target = list(args.target)
+    status_mode = target[0] == "status"
+    if status_mode:
+        target = target[1:]
+        if not target:
+            raise UserError("`repro sweep status` needs the sweep file: repro sweep status sweeps/table1.yaml")
+    path, extra = target[0], target[1:]
+    bad = [o for o in extra if "=" not in o]
+    if bad:
+        raise UserError(f"{bad[0]!r} is not an override (key=value). Usage: repro sweep FILE [OVERRIDE ...] "
+                        "[options]; options go after the file, e.g. --rows 'Ours (Class)'.")
+    scale = None
+    if any(v is not None for v in (args.epochs, args.subset, args.test_subset)):
+        scale = Scale(epochs=args.epochs, subset=args.subset, test_subset=args.test_subset)
+    only = {k: v for k, v in (("rows", args.rows), ("columns", args.columns), ("seeds", args.seeds)) if v}
+    if status_mode:
+        from repro.sweep.status import render_status, sweep_status
+
+        plan = sweep_status(path, output_root=args.output_root, scale=scale, only=only or None,
+                            extra_overrides=extra or None)
+        print(render_status(plan))
+        return 1 if plan.counts()["failed"] else 0
+    from repro.sweep.run import run_sweep
+
+    plan = run_sweep(path, output_root=args.output_root, executor=args.executor, profile=args.profile, scale=scale,
+                     dry_run=args.dry_run, only=only or None, extra_overrides=extra)
+    return 1 if plan.failed else 0

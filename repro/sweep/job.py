@@ -1,0 +1,75 @@
+"""One planned run as a submitit job: compose its config exactly as `repro train <overrides>` does, train (resuming
+from the run's per-epoch checkpoint if there is one), and on preemption or the time-limit signal requeue itself."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+import submitit
+
+REQUEUE_WAIT_S = 120  # after SIGTERM, how long a SLURM job waits for submitit's requeue signal before giving up
+
+
+def run_planned(run_id: str, overrides: Sequence[str]):
+    """Train one run from its overrides; the resolved config must still have the planned run id."""
+    from repro.config import load_config, to_container
+    from repro.rundir import run_id as compute_run_id
+    from repro.train import train
+
+    cfg = load_config(list(overrides))
+    actual = compute_run_id(to_container(cfg))
+    if actual != run_id:
+        raise RuntimeError(
+            f"The overrides planned as run {run_id} now resolve to run {actual}: the config tree or the code "
+            "changed since the sweep was planned. Run `repro sweep` again to re-plan."
+        )
+    return train(cfg)
+
+
+class TrainJob(submitit.helpers.Checkpointable):
+    """The callable a SLURM job runs. `checkpoint()` is submitit's preemption / time-limit hook: it returns this
+    same job to be requeued, and the requeued job resumes from the run's last per-epoch checkpoint."""
+
+    def __init__(self, run_id: str, overrides: Sequence[str], output_root: str) -> None:
+        self.run_id = run_id
+        self.overrides = tuple(overrides)
+        self.output_root = output_root
+
+    def __call__(self) -> dict[str, Any]:
+        from repro.train import Interrupted
+
+        _match_threads_to_allocation()
+        try:
+            result = run_planned(self.run_id, self.overrides)
+        except Interrupted:
+            # train() turns SIGTERM into Interrupted. Under SLURM a SIGTERM means preemption, cancellation or the
+            # hard time limit; on preemption submitit's own signal (USR2) follows and requeues this job from its
+            # handler. Wait for it instead of ending the job as failed; if it never comes, the job ends here and
+            # the next `repro sweep` resubmits the run (it resumes from its checkpoint).
+            if os.environ.get("SLURM_JOB_ID"):
+                time.sleep(REQUEUE_WAIT_S)
+            raise
+        return {"run_id": self.run_id, "already_done": result.already_done, "summary": result.summary}
+
+    def checkpoint(self, *args: Any, **kwargs: Any) -> submitit.helpers.DelayedSubmission:
+        from repro.rundir import RunDir
+
+        rd = RunDir(Path(self.output_root) / "runs" / self.run_id)
+        if rd.path.exists() and not rd.is_done():
+            status = rd.read_status() or {}
+            rd.write_status("interrupted", epoch=int(status.get("epoch", 0)),
+                            message="preempted or time limit: requeued by submitit")
+            rd.log("preempted or at the time limit: requeued by submitit; the job resumes from the last checkpoint")
+        return super().checkpoint(*args, **kwargs)
+
+
+def _match_threads_to_allocation() -> None:
+    """Use the CPUs SLURM gave the job, not every core of the node."""
+    cpus = os.environ.get("SLURM_CPUS_PER_TASK")
+    if cpus and cpus.isdigit():
+        import torch
+
+        torch.set_num_threads(max(1, int(cpus)))

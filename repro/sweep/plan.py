@@ -1,0 +1,153 @@
+"""The state of every run of an expanded sweep, and what is left to submit.
+
+A run is done when its summary.json exists (nothing done is ever submitted again). Otherwise its latest SLURM job
+(from the job registries) decides: queued or running -> left alone; ended, or gone from SLURM -> submitted again
+(it resumes from its checkpoint). A run never submitted is new, or failed / interrupted if it ran locally.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from tabulate import tabulate
+
+from repro.rundir import RunDir
+from repro.sweep import cluster
+from repro.sweep.registry import JobRecord, latest_jobs
+from repro.sweep.spec import PlannedRun, SweepSpec
+
+STATES = ("done", "running", "pending", "failed", "interrupted", "new", "unknown")
+SUBMITTABLE = ("failed", "interrupted", "new")
+
+
+@dataclass
+class RunStatus:
+    state: str                         # one of STATES
+    detail: str = ""                   # e.g. the SLURM state, "vanished", the failure message
+    job: JobRecord | None = None       # the latest submission
+    epoch: int | None = None           # epochs finished (status.json)
+    logs: tuple[str, ...] = ()         # train.log, then submitit's stderr
+
+
+@dataclass
+class Plan:
+    """An expanded sweep with the state of each run (`runs` lists cells; a shared run appears in each of them)."""
+
+    spec: SweepSpec
+    output_root: Path
+    runs: list[PlannedRun]
+    status: dict[str, RunStatus]
+    submitted: list[str] = field(default_factory=list)   # run ids submitted (or run locally) by this call
+    failed: list[str] = field(default_factory=list)      # run ids that failed when run locally by this call
+
+    @cached_property
+    def unique(self) -> dict[str, PlannedRun]:
+        """One PlannedRun per run id (its first cell), in expansion order (a final after its folds)."""
+        return _first_by_id(self.runs)
+
+    @property
+    def to_submit(self) -> list[PlannedRun]:
+        return [r for rid, r in self.unique.items() if self.status[rid].state in SUBMITTABLE]
+
+    def counts(self) -> Counter:
+        return Counter(self.status[rid].state for rid in self.unique)
+
+    def summary_table(self) -> str:
+        """Per row and stage: how many runs, and how many are done / running / pending / to submit."""
+        groups: dict[tuple[str, str], list[str]] = {}
+        for rid, run in self.unique.items():
+            groups.setdefault((run.row, run.stage), []).append(rid)
+        header = ["row", "stage", "runs", "done", "running", "pending", "to submit", "unknown"]
+        body = []
+        for (row, stage), ids in groups.items():
+            c = Counter(self.status[rid].state for rid in ids)
+            body.append([row, stage, len(ids), c["done"], c["running"], c["pending"],
+                         sum(c[s] for s in SUBMITTABLE), c["unknown"]])
+        total = self.counts()
+        body.append(["total", "", len(self.unique), total["done"], total["running"], total["pending"],
+                     sum(total[s] for s in SUBMITTABLE), total["unknown"]])
+        return tabulate(body, headers=header, tablefmt="simple")
+
+    def runs_table(self) -> str:
+        """One line per run: where it is in the table, its state, and where to look when it failed."""
+        body = []
+        for rid, run in self.unique.items():
+            st = self.status[rid]
+            where = run.stage + ("" if run.fold is None else f" {run.fold}")
+            state = st.state + (f" ({st.detail})" if st.detail else "")
+            body.append([run.row, run.column, run.seed, where, rid, state, "" if st.epoch is None else st.epoch,
+                         st.job.job_id if st.job else "", "\n".join(st.logs) if st.state in ("failed", "interrupted",
+                                                                                            "unknown") else ""])
+        return tabulate(body, headers=["row", "column", "seed", "stage", "run", "state", "epoch", "job", "logs"],
+                        tablefmt="simple")
+
+    def describe(self) -> str:
+        c = self.counts()
+        return (f"sweep {self.spec.name}: {len(self.unique)} runs in {self.output_root} - {c['done']} done, "
+                f"{c['running']} running, {c['pending']} pending, {sum(c[s] for s in SUBMITTABLE)} to submit"
+                + (f", {c['unknown']} unknown (SLURM unreachable)" if c["unknown"] else ""))
+
+
+def _first_by_id(runs: list[PlannedRun]) -> dict[str, PlannedRun]:
+    out: dict[str, PlannedRun] = {}
+    for r in runs:
+        out.setdefault(r.run_id, r)
+    return out
+
+
+def make_plan(spec: SweepSpec, runs: list[PlannedRun], output_root: str | Path, *,
+              slurm_required: bool = False) -> Plan:
+    """Find every run's state. SLURM is asked only about runs that have a job and no summary; if it cannot be
+    asked, those runs are `unknown` (or, with `slurm_required`, the SlurmUnavailable error propagates)."""
+    output_root = Path(output_root)
+    unique = _first_by_id(runs)
+    rundirs = {rid: RunDir(output_root / "runs" / rid) for rid in unique}
+    done = {rid for rid, rd in rundirs.items() if rd.is_done()}
+    jobs = {rid: rec for rid, rec in latest_jobs(output_root).items() if rid in unique and rid not in done}
+    queued: dict[str, str] | None = {}
+    finished: dict[str, str] = {}
+    if jobs:
+        try:
+            queued = cluster.queued_jobs()
+        except cluster.SlurmUnavailable:
+            if slurm_required:
+                raise
+            queued = None
+        if queued is not None:
+            finished = cluster.finished_states(j.job_id for j in jobs.values() if j.job_id not in queued)
+    status = {}
+    for rid in unique:
+        status[rid] = _run_status(rundirs[rid], rid in done, jobs.get(rid), queued, finished)
+    return Plan(spec=spec, output_root=output_root, runs=runs, status=status)
+
+
+def _run_status(rd: RunDir, done: bool, job: JobRecord | None, queued: dict[str, str] | None,
+                finished: dict[str, str]) -> RunStatus:
+    if done:
+        return RunStatus("done", job=job)
+    local = rd.read_status() if rd.status_file.exists() else None
+    epoch = None if local is None else local.get("epoch")
+    logs = tuple(p for p in ([str(rd.log_file)] if rd.log_file.exists() else []) + ([job.stderr] if job and job.stderr
+                                                                                    else []))
+    if job is not None:
+        if queued is None:
+            return RunStatus("unknown", f"job {job.job_id}, SLURM unreachable", job, epoch, logs)
+        state = queued.get(job.job_id)
+        if state in cluster.ACTIVE_STATES:
+            return RunStatus("running" if state in cluster.RUNNING_STATES else "pending", state, job, epoch, logs)
+        ended = finished.get(job.job_id)
+        if ended is None:
+            return RunStatus("failed", f"job {job.job_id} vanished from SLURM", job, epoch, logs)
+        if ended in cluster.ACTIVE_STATES:  # accounting lags behind squeue: trust squeue, which no longer has it
+            ended = "ENDED"
+        message = (local or {}).get("message") or ""
+        return RunStatus("failed", f"job {ended}" + (f": {message}" if message else ""), job, epoch, logs)
+    if local is None:
+        return RunStatus("new")
+    state = local.get("state")
+    if state == "failed":
+        return RunStatus("failed", local.get("message", ""), None, epoch, logs)
+    return RunStatus("interrupted", "" if state == "interrupted" else f"status {state}, no job", None, epoch, logs)

@@ -1,0 +1,114 @@
+"""`run_sweep`: expand a sweep file, plan it against what exists, and run or submit what is missing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+from repro.errors import UserError
+from repro.io import atomic_write_json
+from repro.sweep.plan import Plan, make_plan
+from repro.sweep.registry import sweep_dir, sweep_lock
+from repro.sweep.spec import Scale, SweepSpec, load_sweep
+
+EXECUTORS = ("local", "slurm")
+_ONLY_KEYS = ("rows", "columns", "seeds")
+
+
+def select(spec: SweepSpec, only: Mapping[str, Sequence[Any]] | None) -> SweepSpec:
+    """The sweep restricted to `only` = {"rows": [...], "columns": [...], "seeds": [...]} (each key optional)."""
+    if not only:
+        return spec
+    unknown = [k for k in only if k not in _ONLY_KEYS]
+    if unknown:
+        raise UserError(f"only={dict(only)!r}: unknown key {unknown[0]!r}; use rows, columns and/or seeds.")
+    return spec.select(**{k: (list(v) if v is not None else None) for k, v in only.items()})
+
+
+def refuse_rows_that_need_more(spec: SweepSpec) -> None:
+    """A row that needs a method that does not exist yet is refused, not silently left out or faked."""
+    if not spec.needs:
+        return
+    runnable = [r for r in spec.rows if r not in spec.needs]
+    needs = "; ".join(f"{row!r} needs {what}" for row, what in spec.needs.items())
+    hint = (f" Run the other rows with --rows {' '.join(repr(r) for r in runnable)}." if runnable
+            else " No row of this table can run yet.")
+    raise UserError(f"{spec.path}: {len(spec.needs)} row(s) cannot run with the methods that exist: {needs}.{hint}")
+
+
+def plan_sweep(spec: SweepSpec, *, output_root: str | Path, scale: Scale | None = None,
+               extra_overrides: Sequence[str] = (), slurm_required: bool = False) -> Plan:
+    """Expand and find each run's state (done / queued / running / failed / new)."""
+    runs = spec.expand(output_root=output_root, scale=scale, extra_overrides=extra_overrides)
+    return make_plan(spec, runs, output_root, slurm_required=slurm_required)
+
+
+def run_sweep(path: str | Path, *, output_root: str | Path = "outputs", executor: str = "local",
+              profile: str | Path | None = None, scale: Scale | None = None, dry_run: bool = False,
+              only: Mapping[str, Sequence[Any]] | None = None, extra_overrides: Sequence[str] = (),
+              report: Callable[[str], None] = print) -> Plan:
+    """Plan a sweep and (unless `dry_run`) run what is missing locally, or submit it to SLURM with `profile`.
+
+    Idempotent: done runs are skipped, queued or running SLURM jobs are left alone, failed or vanished runs are
+    resubmitted and resume from their checkpoints. Returns the plan; `plan.submitted` lists the run ids submitted
+    (or run, locally) by this call and `plan.failed` those that failed locally."""
+    if executor not in EXECUTORS:
+        raise UserError(f"executor={executor!r}: use 'local' (this machine) or 'slurm' (with a cluster profile).")
+    spec = select(load_sweep(path), only)
+    refuse_rows_that_need_more(spec)
+    output_root = Path(output_root).expanduser().resolve()
+    cluster_profile = None
+    if executor == "slurm":
+        from repro.sweep import cluster
+        from repro.sweep.profile import load_profile
+
+        if profile is None:
+            raise UserError("--executor slurm needs a cluster profile: --profile slurm/profiles/NAME.yaml (copy "
+                            "slurm/profiles/example-gpu.yaml and fill in your partition and account).")
+        cluster_profile = load_profile(profile)
+        if not dry_run:
+            cluster.check_partition(cluster_profile.partition)
+    folder = sweep_dir(output_root, spec.name)
+    with sweep_lock(folder):
+        plan = plan_sweep(spec, output_root=output_root, scale=scale, extra_overrides=extra_overrides,
+                          slurm_required=executor == "slurm" and not dry_run)
+        report(plan.describe())
+        report(plan.summary_table())
+        if dry_run or not plan.to_submit:
+            if not plan.to_submit:
+                report("nothing to submit" + (": every run is done" if plan.counts()["done"] == len(plan.unique)
+                                              else ""))
+            return plan
+        remember_selection(folder, spec, scale, extra_overrides)
+        if executor == "slurm":
+            from repro.sweep.submit import submit_to_slurm
+
+            assert cluster_profile is not None
+            plan.submitted = submit_to_slurm(plan, cluster_profile, report=report)
+            report(f"submitted {len(plan.submitted)} run(s); watch them with `repro sweep status {spec.path}"
+                   f" --output-root {output_root}`")
+        else:
+            from repro.sweep.submit import run_locally
+
+            plan.submitted, plan.failed = run_locally(plan, report=report)
+            after = plan_sweep(spec, output_root=output_root, scale=scale, extra_overrides=extra_overrides)
+            after.submitted, after.failed = plan.submitted, plan.failed
+            plan = after
+            report(plan.describe())
+    return plan
+
+
+def remember_selection(folder: Path, spec: SweepSpec, scale: Scale | None, extra: Sequence[str]) -> None:
+    """What the last run of this sweep was asked for, so `repro sweep status FILE` shows the same runs."""
+    atomic_write_json(folder / "selection.json", {
+        "rows": spec.rows, "columns": spec.columns, "seeds": spec.seeds,
+        "scale": None if scale is None else {"epochs": scale.epochs, "subset": scale.subset,
+                                             "test_subset": scale.test_subset},
+        "extra_overrides": list(extra),
+    })
+
+
+def last_selection(output_root: str | Path, name: str) -> dict | None:
+    path = sweep_dir(output_root, name) / "selection.json"
+    return json.loads(path.read_text()) if path.exists() else None

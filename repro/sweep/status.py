@@ -1,0 +1,33 @@
+"""`repro sweep status FILE`: one table of a sweep's runs with their state, and the logs of the failed ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from repro.sweep.plan import Plan
+from repro.sweep.run import last_selection, plan_sweep, select
+from repro.sweep.spec import Scale, load_sweep
+
+
+def sweep_status(path: str | Path, *, output_root: str | Path = "outputs", scale: Scale | None = None,
+                 only: Mapping[str, Sequence[Any]] | None = None, extra_overrides: Sequence[str] | None = None
+                 ) -> Plan:
+    """The plan of the sweep as last run in this output root (its rows, seeds, scale and extra overrides, from
+    <output_root>/sweeps/<name>/selection.json), unless the arguments say otherwise. Never submits anything."""
+    spec = load_sweep(path)
+    output_root = Path(output_root).expanduser().resolve()
+    last = last_selection(output_root, spec.name) or {}
+    if only is None and last:
+        only = {k: last[k] for k in ("rows", "columns", "seeds") if k in last}
+    if scale is None and last.get("scale"):
+        scale = Scale(**last["scale"])
+    if extra_overrides is None:
+        extra_overrides = last.get("extra_overrides", [])
+    spec = select(spec, only)
+    spec = spec.select(rows=[r for r in spec.rows if r not in spec.needs])
+    return plan_sweep(spec, output_root=output_root, scale=scale, extra_overrides=extra_overrides)
+
+
+def render_status(plan: Plan) -> str:
+    return "\n".join([plan.runs_table(), "", plan.describe()])

@@ -1,0 +1,121 @@
+"""Carry out a plan: submit its runs to SLURM as job arrays through submitit, or run them here one after another.
+
+SLURM: every run that waits for nothing (plain runs, fold runs, finals whose folds are done) goes into one job array
+(one sbatch). Final replay runs whose folds are not done yet go into small arrays held by
+`--dependency=afterok:<their folds' jobs>` (finals sharing the same folds share an array), with
+`--kill-on-invalid-dep=yes` so that a final whose fold failed is cancelled instead of waiting forever; the next
+`repro sweep` resubmits both. The registry is saved after every sbatch, so an error halfway loses nothing.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+import submitit
+
+from repro.errors import UserError
+from repro.sweep.job import TrainJob, run_planned
+from repro.sweep.plan import Plan
+from repro.sweep.profile import ClusterProfile
+from repro.sweep.registry import JobRecord, Registry, sweep_dir
+from repro.sweep.spec import PlannedRun
+
+Report = Callable[[str], None]
+
+
+def submit_to_slurm(plan: Plan, profile: ClusterProfile, *, report: Report = print) -> list[str]:
+    """Submit `plan.to_submit`; returns the run ids submitted. Nothing done, queued or running is submitted."""
+    to_submit = plan.to_submit
+    if not to_submit:
+        return []
+    folder = sweep_dir(plan.output_root, plan.spec.name)
+    registry = Registry.load(folder / "jobs.json")
+    job_of = {rid: st.job.job_id for rid, st in plan.status.items()
+              if st.state in ("running", "pending") and st.job is not None}
+    done = {rid for rid, st in plan.status.items() if st.state == "done"}
+
+    ready = [r for r in to_submit if all(d in done for d in r.depends_on)]
+    waiting: dict[tuple[str, ...], list[PlannedRun]] = {}
+    submitted: list[str] = []
+    try:
+        if ready:
+            _submit_array(ready, (), plan, profile, folder, registry, job_of, report)
+            submitted += [r.run_id for r in ready]
+        for run in to_submit:
+            if run in ready:
+                continue
+            after = tuple(sorted({job_of[d] for d in run.depends_on if d not in done}))
+            waiting.setdefault(after, []).append(run)
+        for after, runs in waiting.items():
+            _submit_array(runs, after, plan, profile, folder, registry, job_of, report)
+            submitted += [r.run_id for r in runs]
+    except KeyError as exc:  # a dependency with neither a summary nor a job: a bug in planning, not in the input
+        raise RuntimeError(f"fold run {exc} of a final run has no job to wait for") from None
+    except (submitit.core.utils.FailedJobError, OSError, RuntimeError) as exc:
+        raise UserError(
+            f"Submitting to SLURM failed: {str(exc).strip().splitlines()[-1] if str(exc).strip() else exc!r}. "
+            f"{len(submitted)} run(s) were submitted before the failure and are recorded in "
+            f"{registry.path}; fix the problem and run the same command again: it submits only what is missing."
+        ) from None
+    return submitted
+
+
+def _submit_array(runs: list[PlannedRun], after: tuple[str, ...], plan: Plan, profile: ClusterProfile,
+                  folder: Path, registry: Registry, job_of: dict[str, str], report: Report) -> None:
+    stages = sorted({r.stage for r in runs})
+    executor = submitit.AutoExecutor(folder=folder / "slurm" / "%j", cluster="slurm", slurm_python=sys.executable)
+    params = profile.submitit_parameters()
+    params["name"] = f"{plan.spec.name}-{'-'.join(stages)}"
+    if after:
+        params["slurm_dependency"] = "afterok:" + ":".join(after)
+        params["slurm_additional_parameters"] = {**params.get("slurm_additional_parameters", {}),
+                                                 "kill-on-invalid-dep": "yes"}
+    executor.update_parameters(**params)
+    with executor.batch():
+        jobs = [executor.submit(TrainJob(r.run_id, r.overrides, str(plan.output_root))) for r in runs]
+    now = time.time()
+    for run, job in zip(runs, jobs):
+        registry.add(JobRecord(run_id=run.run_id, job_id=str(job.job_id), stage=run.stage, submitted=now,
+                               stdout=str(job.paths.stdout), stderr=str(job.paths.stderr), after=after))
+        job_of[run.run_id] = str(job.job_id)
+    registry.save()
+    array = str(jobs[0].job_id).split("_")[0]
+    report(f"submitted job {array}: {len(runs)} run(s) ({', '.join(stages)})"
+           + (f", after {len(after)} fold job(s) succeed" if after else ""))
+
+
+def run_locally(plan: Plan, *, report: Report = print) -> tuple[list[str], list[str]]:
+    """Run `plan.to_submit` in this process, folds before the finals that replay them. A run that fails (or whose
+    folds failed) is reported and skipped; the others go on. Returns (run ids run, run ids failed or skipped)."""
+    from repro.rundir import RunDir
+
+    todo = plan.to_submit
+    done = {rid for rid, st in plan.status.items() if st.state == "done"}
+    ran: list[str] = []
+    failed: list[str] = []
+    metric = plan.spec.metric
+    for i, run in enumerate(todo, 1):
+        label = (f"[{i}/{len(todo)}] {run.stage}{'' if run.fold is None else f' {run.fold}'} {run.run_id} "
+                 f"({run.row} | {run.column} | seed {run.seed})")
+        missing = [d for d in run.depends_on if d not in done]
+        if missing:
+            report(f"{label}: skipped, {len(missing)} of its fold runs did not finish")
+            failed.append(run.run_id)
+            continue
+        report(f"{label}: training")
+        started = time.perf_counter()
+        try:
+            result = run_planned(run.run_id, run.overrides)
+        except UserError as exc:
+            report(f"{label}: failed: {exc} (log: {RunDir(plan.output_root / 'runs' / run.run_id).log_file})")
+            failed.append(run.run_id)
+            continue
+        done.add(run.run_id)
+        ran.append(run.run_id)
+        value = result.summary.get(metric)
+        shown = f"{value:.4f}" if isinstance(value, float) else str(value)
+        report(f"{label}: done in {time.perf_counter() - started:.0f} s, {metric} = {shown}")
+    return ran, failed

@@ -1,0 +1,140 @@
+"""Figures 2-4 (analysis/figures.py, `repro figures`) from a real small sweep: tiny trainings on the embedded digits
+(class labels x 2 seeds, instance labels without noise, instance labels with 40% noise x 2 seeds, a baseline).
+
+The noisy runs use a large label learning rate and a low initial target probability so that labels are corrected
+within three epochs (with the defaults, digits labels move by ~0.001 in that time and nothing is corrected)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import matplotlib.image
+import numpy as np
+import pytest
+
+from analysis import figures
+from analysis.collect import collect_runs
+from repro.cli import main
+from repro.config import load_config
+from repro.train import train
+from repro.trajectory import instance_labels_at, read_class_trajectory
+
+FAST = ["tracker=none", "progress=none", "data.subset=600", "data.test_subset=200"]
+RUNS = {
+    "class": [["method=class_labels", "optim.epochs=2", f"seed={s}"] for s in (0, 1)],
+    "instance": [["method=instance_labels", "optim.epochs=2", "method.label_lr=20000"]],
+    "noisy": [["method=instance_labels", "noise=uniform", "noise.fraction=0.4", "split=noisy", "optim.epochs=2",
+               "method.init_target_prob=0.3", "method.label_lr=20000", f"seed={s}"] for s in (0, 1)],
+    "baseline": [["method=baseline", "optim.epochs=1"]],
+}
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory) -> dict[str, list[Path]]:
+    """{kind: run directories} of the small sweep, all under one output_root."""
+    root = tmp_path_factory.mktemp("figure_runs")
+    made = {kind: [train(load_config([*FAST, f"output_root={root}", *o])).run_dir.path for o in overrides]
+            for kind, overrides in RUNS.items()}
+    return {"root": [root], **made}
+
+
+def copy_runs(dirs: list[Path], root: Path) -> Path:
+    for d in dirs:
+        shutil.copytree(d, root / "runs" / d.name)
+    return root
+
+
+def assert_real_png(path: Path) -> None:
+    assert path.exists() and path.stat().st_size > 5_000
+    pixels = matplotlib.image.imread(path)
+    assert pixels.ndim == 3 and pixels.shape[0] > 200 and pixels.shape[1] > 200
+    assert float(pixels[..., :3].var()) > 0.0
+    assert len(np.unique(pixels[..., :3].reshape(-1, 3), axis=0)) > 50  # lines, text, images: not a flat canvas
+
+
+def test_all_three_figures_render_from_a_real_small_sweep(sweep, tmp_path, capsys):
+    out = tmp_path / "figs"
+    assert main(["figures", "--runs", str(sweep["root"][0]), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "skipped" not in printed
+    for name in ("figure2", "figure3", "figure4"):
+        assert_real_png(out / f"{name}.png")
+    assert sorted(p.name for p in out.iterdir()) == ["figure2.png", "figure3.png", "figure4.png"]
+
+
+def test_figure_data_come_from_the_runs_records(sweep):
+    frame = collect_runs(sweep["root"][0])
+    # Figure 2 left/middle: the class-label runs' mean trajectory of the lowest, median and highest class
+    group = figures.pick_group(frame, labels="class", noisy=False)
+    assert sorted(rd.path for rd in group.runs) == sorted(sweep["class"])
+    panels = figures.class_panels(group)
+    trajs = np.stack([read_class_trajectory(d) for d in sweep["class"]]).astype(np.float64)
+    means = trajs.mean(axis=(0, 1))
+    assert panels.classes[0] == int(means.argmin()) and panels.classes[2] == int(means.argmax())
+    np.testing.assert_allclose(panels.target_prob_mean, trajs[:, :, panels.classes].mean(axis=0))
+    np.testing.assert_allclose(panels.target_prob_std, trajs[:, :, panels.classes].std(axis=0, ddof=1))
+    assert panels.names == [str(c) for c in panels.classes]  # digits' class names are "0".."9"
+    assert list(panels.epochs) == [1, 2] and panels.n_seeds == 2
+
+    # Figure 2 right: the clean instance-label run's samples with the least mass on their target, top classes
+    clean = figures.pick_group(frame, labels="instance", noisy=False)
+    assert [rd.path for rd in clean.runs] == sweep["instance"]
+    items, _ = figures.instance_examples(clean)
+    index, labels = instance_labels_at(clean.runs[0], 2)
+    row_of = {int(g): i for i, g in enumerate(index)}
+    targets = figures.run_data(clean.config).train_targets.numpy()
+    assert len(items) == 3
+    lowest = np.sort(labels[np.arange(len(index)), targets[index]])[:3]
+    assert [ex.target_prob for ex in items] == pytest.approx(list(lowest), abs=1e-6)
+    for ex in items:
+        row = labels[row_of[ex.index]]
+        assert ex.target == targets[ex.index] and ex.target not in ex.others
+        assert ex.others == [int(c) for c in np.argsort(-np.where(np.arange(10) == ex.target, -1, row))[:3]]
+        assert ex.other_probs == pytest.approx([row[c] for c in ex.others])
+
+    # Figure 3: corrected noisy samples really have the true class on top at the last epoch
+    noisy = figures.pick_group(frame, labels="instance", noisy=True)
+    assert sorted(rd.path for rd in noisy.runs) == sorted(sweep["noisy"])
+    examples, names, n_noisy = figures.corrected_examples(noisy)
+    assert examples and n_noisy > 0
+    index, labels = instance_labels_at(noisy.runs[0], 2)
+    row_of = {int(g): i for i, g in enumerate(index)}
+    for ex in examples:
+        assert ex.given != ex.true
+        row = labels[row_of[ex.index]]
+        assert int(row.argmax()) == ex.true
+        assert ex.end == pytest.approx((row[ex.given], row[ex.true]))
+        assert ex.start == pytest.approx((0.3, 0.7 / 9))
+        assert ex.image is not None and ex.image.shape == (8, 8)
+
+    # Figure 4: the noise-correction rates each run logged, one row per seed
+    curve = figures.noise_correction_curve(noisy)
+    logged = [[r["noisy_top5_corrected"] for r in rd.read_metrics()] for rd in noisy.runs]
+    np.testing.assert_allclose(curve.top5, np.array(logged))
+    assert curve.top1.shape == (2, 2) and (curve.top1 <= curve.top5).all()
+
+
+def test_figures_without_suitable_runs_are_skipped_with_a_reason(sweep, tmp_path, capsys):
+    only_class = copy_runs(sweep["class"] + sweep["baseline"], tmp_path / "class_only")
+    out = tmp_path / "figs"
+    assert main(["figures", "--runs", str(only_class), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "Figure2 -> " in printed
+    assert "Figure2: the instance-label panel(s) are empty: no finished instance-label runs" in printed
+    assert "Figure3 skipped: no finished instance-label runs with label noise" in printed
+    assert "Figure4 skipped: no finished instance-label runs with label noise" in printed
+    assert sorted(p.name for p in out.iterdir()) == ["figure2.png"]
+    assert_real_png(out / "figure2.png")
+
+    only_baseline = copy_runs(sweep["baseline"], tmp_path / "baseline_only")
+    assert main(["figures", "--runs", str(only_baseline), "--out", str(tmp_path / "none")]) == 0
+    printed = capsys.readouterr().out
+    assert printed.count("skipped") == 3 and not (tmp_path / "none").exists()
+
+
+def test_figures_from_an_empty_runs_directory_is_a_clear_error(tmp_path, capsys):
+    (tmp_path / "runs").mkdir()
+    assert main(["figures", "--runs", str(tmp_path), "--out", str(tmp_path / "figs")]) == 2
+    assert "No runs found" in capsys.readouterr().err
+    assert not (tmp_path / "figs").exists()
