@@ -9,7 +9,6 @@ shapes a row, so the two sources cannot drift apart.
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -25,7 +24,6 @@ except ImportError:  # pragma: no cover - PyYAML built without libyaml
 
 # Run states. "done" means summary.json exists (the run directory contract); the others come from status.json.
 DONE = "done"
-UNFINISHED_STATES = ("running", "interrupted", "missing-status")
 FAILED_STATES = ("failed", "unreadable")
 
 # Leading columns, then the summary fields, then the flattened config, then the source-specific columns.
@@ -128,12 +126,7 @@ def require_runs(frame: pd.DataFrame, source: str) -> None:
     """Stop with a clear message when there is nothing to analyse (nothing gets written)."""
     if frame.empty:
         raise UserError(
-            f"No runs found in {source}. Train or sweep first (`repro sweep run sweeps/table1.yaml`, "
+            f"No runs found in {source}. Train or sweep first (`repro sweep sweeps/table1.yaml`, "
             "`repro train ...`), or point --runs at the output_root the runs were written to (the directory that "
             "holds runs/<run_id>/); no tables or figures were written."
         )
-
-
-def is_number(value: Any) -> bool:
-    """A finite int/float (not bool, not NaN): a value that can be averaged."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

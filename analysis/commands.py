@@ -15,13 +15,21 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     if name == "tables":
         parser.add_argument("--wandb", metavar="ENTITY/PROJECT",
                             help="read the runs from the W&B API instead of run directories")
-        parser.add_argument("--out", default="paper_tables/ours", help="where tableN.md / tableN.csv go")
+        parser.add_argument("--out", default="paper_tables/ours",
+                            help="where tableN.md / tableN.csv go (default: paper_tables/ours)")
         parser.add_argument("--tables", nargs="+", type=int, metavar="N",
                             help="table numbers (default: every table with a sweep file)")
-        parser.add_argument("--sweeps-dir", default="sweeps", help="the directory of the tableN.yaml sweep files")
+        parser.add_argument("--sweeps-dir", default="sweeps",
+                            help="the directory of the tableN.yaml sweep files (default: sweeps)")
+        parser.add_argument("--epochs", type=int, help="the --epochs the sweeps ran with (default: what the last "
+                                                       "`repro sweep` of each table into --runs used)")
+        parser.add_argument("--subset", type=int, help="the --subset the sweeps ran with (default: as --epochs)")
+        parser.add_argument("--test-subset", type=int, help="the --test-subset the sweeps ran with (default: as "
+                                                            "--epochs)")
         parser.add_argument("--paper-dir", default=None, help=argparse.SUPPRESS)
     else:
-        parser.add_argument("--out", default="figures", help="where figure2.png ... figure4.png go")
+        parser.add_argument("--out", default="figures",
+                            help="where figure2.png ... figure4.png go (default: figures)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -44,7 +52,13 @@ def run_tables(args: argparse.Namespace) -> int:
         runs, source = collect_runs(args.runs), f"{Path(args.runs) / 'runs'}"
     require_runs(runs, source)
     specs = load_specs(args.sweeps_dir, args.tables)
-    make_tables(runs, specs, out_dir=args.out, output_root=args.runs, source=source, paper_dir=args.paper_dir)
+    scale = extra = None
+    if any(v is not None for v in (args.epochs, args.subset, args.test_subset)):
+        from repro.sweep.spec import Scale
+
+        scale, extra = Scale(epochs=args.epochs, subset=args.subset, test_subset=args.test_subset), []
+    make_tables(runs, specs, out_dir=args.out, output_root=args.runs, source=source, paper_dir=args.paper_dir,
+                scale=scale, extra_overrides=extra)
     return 0
 
 

@@ -30,7 +30,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-import yaml  # noqa: E402
 
 from analysis.collect import DONE, collect_runs, require_runs  # noqa: E402
 from repro.errors import UserError  # noqa: E402
@@ -179,7 +178,8 @@ def class_panels(group: RunGroup) -> ClassPanels:
     ddof = 1 if len(group.runs) > 1 else 0
     return ClassPanels(
         classes=chosen, names=[names[c] for c in chosen], epochs=np.arange(1, epochs + 1),
-        meta_acc_mean=np.nanmean(acc[:, :, chosen], axis=0), meta_acc_std=np.nanstd(acc[:, :, chosen], axis=0, ddof=ddof),
+        meta_acc_mean=np.nanmean(acc[:, :, chosen], axis=0),
+        meta_acc_std=np.nanstd(acc[:, :, chosen], axis=0, ddof=ddof),
         target_prob_mean=traj[:, :, chosen].mean(axis=0), target_prob_std=traj[:, :, chosen].std(axis=0, ddof=ddof),
         label=group_label(group.config), n_seeds=len(group.runs),
     )
@@ -306,8 +306,9 @@ def corrected_examples(group: RunGroup, *, count: int = 4) -> tuple[list[Correct
     p0 = float(group.config["method"]["init_target_prob"])
     off = (1.0 - p0) / (num_classes - 1)
     names = class_names(group.config, num_classes)
-    examples = [CorrectedExample(int(index[i]), _image(data, int(index[i])), int(given[i]), int(true[i]),
-                                 (p0, off), (float(labels[i, given[i]]), float(labels[i, true[i]])), last) for i in rows]
+    examples = [CorrectedExample(int(index[i]), _image(data, int(index[i])), int(given[i]), int(true[i]), (p0, off),
+                                 (float(labels[i, given[i]]), float(labels[i, true[i]])), last)
+                for i in rows]
     return examples, names, int(noisy.sum())
 
 

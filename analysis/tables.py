@@ -54,6 +54,7 @@ class Cell:
     data_sets: tuple[str, ...] = ()
     paper: dict[str, Any] | None = None
     cited: bool = False  # the paper cites this row from other work and the sweep does not run it
+    needs: str = ""  # the sweep lists the row but cannot run it yet (what it needs)
 
     @property
     def n(self) -> int:
@@ -80,7 +81,7 @@ class Cell:
             ref = (self.paper or {}).get("ref") or ""
             return f"not run (cited from [{ref}])" if ref else "not run (not in the sweep)"
         if self.planned == 0:
-            return "not in sweep"
+            return f"not run yet (needs {self.needs})" if self.needs else "not in sweep"
         if not self.values:
             return f"no runs (0 of {self.planned} done)"
         counted = f"n={self.n}" if self.n == self.planned else f"n={self.n} of {self.planned}"
@@ -105,6 +106,7 @@ class TableResult:
     cells: dict[tuple[str, str], Cell]
     source: str
     groups: dict[str, str] = field(default_factory=dict)
+    expansion: str = ""  # the scale / extra overrides the sweep was expanded with, if any
 
     @property
     def pending(self) -> list[PendingRun]:
@@ -146,14 +148,24 @@ def load_specs(sweeps_dir: str | Path, tables: Sequence[int] | None = None) -> d
     try:
         from repro.sweep.spec import load_sweep
     except ImportError as exc:  # pragma: no cover - the sweep package ships with the repository
-        raise UserError(f"The sweep package (repro.sweep) is not available ({exc}); reinstall the repository.") from None
-    return {t: load_sweep(files[t]) for t in wanted}
+        raise UserError(f"The sweep package (repro.sweep) is not available ({exc}); reinstall the repository."
+                        ) from None
+    specs = {t: load_sweep(files[t]) for t in wanted}
+    for t, spec in specs.items():
+        declared = getattr(spec, "table", None)
+        if declared is not None and int(declared) != t:
+            raise UserError(f"{files[t]} says table: {declared}, but its file name says table {t}; rename the file "
+                            f"to table{declared}.yaml or fix its `table:` key.")
+    return specs
 
 
 def build_table(number: int, spec: Any, runs: pd.DataFrame, paper: pd.DataFrame, *, output_root: str | Path,
-                source: str = "", scale: Any = None) -> TableResult:
-    """One table: the paper's cells, and ours from the sweep's reported runs found in `runs` (the run frame)."""
-    planned = [p for p in spec.expand(output_root=str(output_root), scale=scale) if p.stage in REPORTED_STAGES]
+                source: str = "", scale: Any = None, extra_overrides: Sequence[str] = ()) -> TableResult:
+    """One table: the paper's cells, and ours from the sweep's reported runs found in `runs` (the run frame).
+    `scale` and `extra_overrides` must be those the sweep ran with: they are part of the runs' ids."""
+    extra = {"extra_overrides": list(extra_overrides)} if extra_overrides else {}
+    expanded = spec.expand(output_root=str(output_root), scale=scale, **extra)
+    planned = [p for p in expanded ]
     metric = str(spec.metric)
     percent = "acc" in metric
     by_id = _index_runs(runs)
@@ -183,7 +195,9 @@ def build_table(number: int, spec: Any, runs: pd.DataFrame, paper: pd.DataFrame,
         else:
             state, message = str(run["state"]), str(run.get("message") or "")
         cell.pending.append(PendingRun(p.run_id, p.row, p.column, p.seed, state, message))
+    needs = dict(getattr(spec, "needs", {}) or {})
     for cell in cells.values():
+        cell.needs = str(needs.get(cell.row, "")) if not cell.cited else ""
         if len(cell.data_sets) > 1:
             raise UserError(
                 f"Table {number}, cell {cell.row!r} / {cell.column!r} mixes data sets ({', '.join(cell.data_sets)}): "
@@ -192,7 +206,27 @@ def build_table(number: int, spec: Any, runs: pd.DataFrame, paper: pd.DataFrame,
                 "output_root / W&B project at a time."
             )
     groups = {r["row"]: r["group"] for r in paper.to_dict("records") if r.get("group")}
-    return TableResult(number, metric, percent, rows, columns, cells, source, groups)
+    return TableResult(number, metric, percent, rows, columns, cells, source, groups,
+                       expansion=describe_expansion(scale, extra_overrides))
+
+
+def describe_expansion(scale: Any, extra_overrides: Sequence[str] = ()) -> str:
+    parts = [*(scale.overrides() if scale is not None else []), *extra_overrides]
+    return " ".join(parts)
+
+
+def last_sweep_options(output_root: str | Path, spec: Any) -> tuple[Any, list[str]]:
+    """(scale, extra overrides) of the last `repro sweep` of this sweep into `output_root` (its selection.json), so
+    the table finds the runs that command made; (None, []) when there is no record."""
+    from repro.sweep.run import last_selection
+    from repro.sweep.spec import Scale
+
+    name = getattr(spec, "name", None)
+    selection = last_selection(output_root, name) if name else None
+    if not selection:
+        return None, []
+    scale = Scale(**selection["scale"]) if selection.get("scale") else None
+    return scale, list(selection.get("extra_overrides") or [])
 
 
 def _index_runs(runs: pd.DataFrame) -> dict[str, dict[str, Any]]:
@@ -259,21 +293,11 @@ def render_markdown(result: TableResult) -> str:
         f"Ours: `{result.metric}` ({unit}) of the reported runs (stage single/final) that are done, mean ± sample std "
         f"(ddof={DDOF}) over seeds, n = runs averaged (of those planned). Paper: the published number. "
         f"Δ = ours − paper{' (percentage points)' if result.percent else ''}.",
-        f"Runs: {result.source or 'run frame'}. Data sets of our runs: {', '.join(result.data_sets) or 'none yet'}.",
+        f"Runs: {result.source or 'run frame'}. Data sets of our runs: {', '.join(result.data_sets) or 'none yet'}."
+        + (f" Sweep expanded with {result.expansion}." if result.expansion else ""),
         "",
     ]
-    with_group = bool(result.groups)
-    header = (["Group"] if with_group else []) + ["Method"]
-    for column in result.columns:
-        header += [f"{column} ours", "paper", "Δ"]
-    lines.append("| " + " | ".join(header) + " |")
-    lines.append("|" + "---|" * len(header))
-    for row in result.rows:
-        cells = ([result.groups.get(row, "")] if with_group else []) + [row]
-        for column in result.columns:
-            cell = result.cells.get((row, column))
-            cells += [cell.ours_text(), cell.paper_text(), cell.diff_text()] if cell else ["", "", ""]
-        lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
+    lines += _grid(result) if is_dense(result) else _cell_list(result)
     lines.append("")
     pending = result.pending
     if pending:
@@ -281,13 +305,51 @@ def render_markdown(result: TableResult) -> str:
         for p in pending:
             counts[p.state] = counts.get(p.state, 0) + 1
         summary = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
-        lines += [f"Not averaged ({len(pending)} planned runs: {summary}):", ""]
+        lines += [f"Not averaged ({len(pending)} planned run{'' if len(pending) == 1 else 's'}: {summary}):", ""]
         for p in sorted(pending, key=lambda p: (p.state not in FAILED_STATES, p.state, p.row, p.column, str(p.seed))):
             detail = f": {p.message}" if p.message else ""
             lines.append(f"- `{p.run_id}` ({p.row}, {p.column}, seed {p.seed}): {p.state}{detail}")
-    else:
+    elif result.averaged:
         lines.append(f"All {result.averaged} planned runs are done and averaged.")
+    else:
+        lines.append("The sweep plans no runs for this table yet (the rows say what they need).")
     return "\n".join(lines) + "\n"
+
+
+DENSE = 0.75  # below this share of filled row x column cells, a grid is mostly empty: list the cells instead
+
+
+def is_dense(result: TableResult) -> bool:
+    """Tables 3-5 put a setting into the column key, so most of their row x column grid is empty."""
+    return len(result.cells) >= DENSE * len(result.rows) * len(result.columns)
+
+
+def _grid(result: TableResult) -> list[str]:
+    """The paper's layout: a row per method, and per column ours | paper | Δ."""
+    with_group = bool(result.groups)
+    header = (["Group"] if with_group else []) + ["Method"]
+    for column in result.columns:
+        header += [f"{column} ours", "paper", "Δ"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in result.rows:
+        cells = ([result.groups.get(row, "")] if with_group else []) + [row]
+        for column in result.columns:
+            cell = result.cells.get((row, column))
+            cells += [cell.ours_text(), cell.paper_text(), cell.diff_text()] if cell else ["", "", ""]
+        lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
+    return lines
+
+
+def _cell_list(result: TableResult) -> list[str]:
+    """One line per cell (row, column), in the paper's order, for tables whose grid is mostly empty."""
+    lines = ["| Method | Column | ours | paper | Δ |", "|---|---|---|---|---|"]
+    for column in result.columns:
+        for row in result.rows:
+            cell = result.cells.get((row, column))
+            if cell is not None:
+                cells = [row, column, cell.ours_text(), cell.paper_text(), cell.diff_text()]
+                lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
+    return lines
 
 
 def _md(text: str) -> str:
@@ -303,22 +365,30 @@ def _round(x: float) -> float:
 
 def make_tables(runs: pd.DataFrame, specs: dict[int, Any], *, out_dir: str | Path, output_root: str | Path,
                 source: str = "", paper_dir: str | Path | None = None, scale: Any = None,
-                log: Callable[[str], Any] = print) -> list[Path]:
+                extra_overrides: Sequence[str] | None = None, log: Callable[[str], Any] = print) -> list[Path]:
     """Build every table of `specs` ({number: sweep spec}, see `load_specs`), then write them atomically. Nothing
-    is written when there are no runs or a table fails to build; a table none of whose runs exist is skipped (an
-    older good file stays)."""
+    is written when there are no runs or a table fails to build; a table that plans runs but none of them exist is
+    skipped (an older good file stays). A table whose sweep plans no runs yet is written: paper numbers and why.
+
+    With neither `scale` nor `extra_overrides` given, each sweep is expanded as its last `repro sweep` into
+    `output_root` ran it (see `last_sweep_options`)."""
     require_runs(runs, source or "the run frame")
     results = []
     for number, spec in specs.items():
         paper = _paper_or_empty(number, paper_dir)
-        result = build_table(number, spec, runs, paper, output_root=output_root, source=source, scale=scale)
+        if scale is None and extra_overrides is None:
+            table_scale, table_extra = last_sweep_options(output_root, spec)
+        else:
+            table_scale, table_extra = scale, list(extra_overrides or [])
+        result = build_table(number, spec, runs, paper, output_root=output_root, source=source, scale=table_scale,
+                             extra_overrides=table_extra)
         planned = sum(c.planned for c in result.cells.values())
         found = sum(1 for p in result.pending if p.state != NOT_STARTED) + result.averaged
-        if found == 0:
+        if planned and not found:  # probably another output_root or scale: keep whatever file is there
             log(f"Table {number}: none of its {planned} planned runs is in {source or 'the runs'}; not written.")
             continue
         results.append(result)
-    if not results:
+    if not any(r.averaged or r.pending for r in results):
         raise UserError(
             f"None of the runs in {source or 'the run frame'} belong to table(s) "
             f"{', '.join(map(str, specs))} as their sweep files define them, so no table was written. Were the runs "

@@ -47,10 +47,11 @@ def collect_wandb(entity_project: str, api: Any = None) -> pd.DataFrame:
         raise
     except Exception as exc:  # the wandb client raises many types (CommError, ValueError, HTTPError, ...)
         raise UserError(
-            f"Could not read the W&B project {entity_project!r}: {type(exc).__name__}: {exc}. Check the entity and "
-            "project names, that you are online and logged in (`wandb login`, or WANDB_API_KEY), and that the runs "
-            "were synced (offline runs: `wandb sync <output_root>/runs/*/wandb/offline-run-*`). Without W&B, read "
-            "the run directories instead: --runs OUTPUT_ROOT."
+            f"Could not read the W&B project {entity_project!r}: {type(exc).__name__}: {str(exc).rstrip('.')}. "
+            "Check the entity and project names, that you are online and logged in (`wandb login`, or "
+            "WANDB_API_KEY), and that the runs were synced (offline runs: `wandb sync "
+            "<output_root>/runs/*/wandb/offline-run-*`). Without W&B, read the run directories instead: "
+            "--runs OUTPUT_ROOT."
         ) from None
     return frame_from_records(records)
 

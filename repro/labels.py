@@ -269,6 +269,7 @@ class ReplayLabels(LabelParametrisation):
         self.num_epochs = int(num_epochs)
         self.static = bool(static)
         self.dtype = dtype
+        self.device = torch.device("cpu")
         self.epoch = 0
         self._loaded_epoch: int | None = None
         self._labels: Tensor | None = None
@@ -289,7 +290,7 @@ class ReplayLabels(LabelParametrisation):
     def _current(self) -> Tensor:
         source = self.source_epoch()
         if self._loaded_epoch != source:
-            labels = torch.as_tensor(self.trajectory(source)).to(self.dtype)
+            labels = torch.as_tensor(self.trajectory(source)).to(device=self.device, dtype=self.dtype)
             if labels.dim() != 2 or not bool(torch.isfinite(labels).all()) or bool((labels < 0).any()):
                 raise UserError(
                     f"The replayed labels of epoch {source} must be a finite, non-negative (N, C) matrix; "
@@ -302,6 +303,12 @@ class ReplayLabels(LabelParametrisation):
     def soft_labels(self, idx: Tensor, y: Tensor) -> Tensor:
         labels = self._current()
         return labels[idx.to(labels.device)]
+
+    def to(self, device: torch.device | str) -> "ReplayLabels":
+        """Serve labels on `device` (loaded there lazily, one epoch at a time)."""
+        self.device = torch.device(device)
+        self._loaded_epoch, self._labels = None, None
+        return self
 
     def state_dict(self) -> dict[str, Any]:
         return {"epoch": self.epoch}

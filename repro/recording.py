@@ -18,7 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 from torch import Tensor
 
 from repro.errors import UserError
-from repro.trajectory import (  # noqa: F401  (reading helpers re-exported for analysis)
+from repro.trajectory import (
     class_labels_matrix,
     read_class_trajectory,
     read_instance_topk,
@@ -29,6 +29,10 @@ from repro.trajectory import (  # noqa: F401  (reading helpers re-exported for a
     write_snapshot,
     write_train_index,
 )
+
+__all__ = ["RecordSettings", "build_recorders", "label_entropy", "noise_correction_stats",
+           # the reading helpers analysis uses, re-exported from repro.trajectory
+           "read_class_trajectory", "read_instance_topk", "read_snapshot"]
 
 
 @dataclass(frozen=True)

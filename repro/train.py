@@ -121,11 +121,12 @@ def run_epoch(exp: Experiment, epoch: int, progress: EpochProgress) -> dict[str,
         x, y, idx = x.to(exp.device), y.to(exp.device), idx.to(exp.device)
         if exp.labels.learnable:
             x_meta, y_meta = exp.next_meta_batch()
-            weight = exp.sample_weight(idx)
             logits, p = meta_label_step(
-                model, exp.labels, x, y, idx, x_meta, y_meta,
-                lr=lr, weight_decay=exp.weight_decay, sample_weight=weight,
+                model, exp.labels, x, y, idx, x_meta, y_meta, lr=lr, weight_decay=exp.weight_decay,
             )
+            # The curriculum weights only the model step, from the updated labels; weighting the look-ahead too
+            # froze label correction on digits (docs/method.md, "Entropy-weighted curriculum").
+            weight = exp.sample_weight(idx)
         else:
             logits = model(x)
             p = exp.labels.soft_labels(idx, y)

@@ -398,8 +398,8 @@ def build_averaged_trajectory(fold_dirs: Sequence[RunDir], target: Path) -> Aver
     kind, num_samples, num_classes = next(iter(keys))
     epochs = {_fold_epochs(rd) for rd in fold_dirs}
     if len(epochs) != 1:
-        raise UserError(f"The fold runs trained for different numbers of epochs ({sorted(epochs)}); the folds must share "
-                        "optim.epochs.")
+        raise UserError(f"The fold runs trained for different numbers of epochs ({sorted(epochs)}); the folds must "
+                        "share optim.epochs.")
     num_epochs = epochs.pop()
     for rd in fold_dirs:
         have = recorded_epochs(rd)

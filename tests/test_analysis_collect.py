@@ -10,10 +10,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import analysis.tables as tables_mod
+import analysis.wandb_source as wandb_source
 from analysis.collect import SOURCE_COLUMNS, collect_runs
 from analysis.wandb_source import collect_wandb
+from repro.cli import main
 from repro.errors import UserError
 from repro.rundir import RunDir
+from repro.sweep.spec import PlannedRun
 
 FIXTURE = Path(__file__).parent / "fixtures" / "analysis_wandb_runs.json"
 
@@ -187,3 +191,27 @@ def test_unreachable_wandb_project_is_a_user_error():
 def test_a_malformed_wandb_path_is_a_user_error(bad):
     with pytest.raises(UserError, match="ENTITY/PROJECT"):
         collect_wandb(bad, api=RecordedApi())
+
+
+class OneCellSweep:
+    """Table 1's Baseline / CIFAR100/ResNet18 cell, made of two of the recorded runs (seeds 0 and 1)."""
+
+    metric, rows, columns = "final_test_acc", ["Baseline"], ["CIFAR100/ResNet18"]
+
+    def expand(self, *, output_root, scale=None):
+        ids = ["digits-smallcnn-baseline-aaaaaaaaaa", "digits-smallcnn-instance_labels-cccccccccc"]
+        return [PlannedRun(rid, "Baseline", "CIFAR100/ResNet18", seed, "single", None, (), {"data": {"name": "digits"}})
+                for seed, rid in enumerate(ids)]
+
+
+def test_repro_tables_reads_runs_from_wandb_when_asked(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(wandb_source, "_default_api", RecordedApi)
+    monkeypatch.setattr(tables_mod, "load_specs", lambda sweeps_dir, tables=None: {1: OneCellSweep()})
+    out = tmp_path / "ours"
+    assert main(["tables", "--wandb", "me/soft-labels-repro", "--out", str(out)]) == 0
+    md = (out / "table1.md").read_text()
+    assert "Runs: W&B project me/soft-labels-repro." in md
+    assert "| Baseline | 91.00 (n=1 of 2) | 77.1 ± 0.3 | +13.90 |" in md
+    assert "- `digits-smallcnn-instance_labels-cccccccccc` (Baseline, CIFAR100/ResNet18, seed 1): failed" in md
+    assert main(["tables", "--wandb", "me/missing", "--out", str(out)]) == 2
+    assert "Could not read the W&B project 'me/missing'" in capsys.readouterr().err

@@ -90,7 +90,8 @@ def test_figure_data_come_from_the_runs_records(sweep):
     for ex in items:
         row = labels[row_of[ex.index]]
         assert ex.target == targets[ex.index] and ex.target not in ex.others
-        assert ex.others == [int(c) for c in np.argsort(-np.where(np.arange(10) == ex.target, -1, row))[:3]]
+        others = np.where(np.arange(10) == ex.target, -1, row)
+        assert ex.others == [int(c) for c in np.argsort(-others, kind="stable")[:3]]
         assert ex.other_probs == pytest.approx([row[c] for c in ex.others])
 
     # Figure 3: corrected noisy samples really have the true class on top at the last epoch

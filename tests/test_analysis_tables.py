@@ -1,8 +1,9 @@
 """Tables from hand-made run directories with known values (analysis/tables.py, `repro tables`).
 
 Expectations are computed by hand: 0.70, 0.72, 0.74 -> mean 72.00, sample std (ddof=1) sqrt(((-2)^2+0+2^2)/2) = 2.00.
-The sweep spec here is a small stand-in with the API of repro.sweep.spec.SweepSpec (name, metric, rows, columns,
-expand(output_root=, scale=) -> PlannedRun(run_id, row, column, seed, stage, fold, overrides, config, depends_on)).
+Most tests use a small stand-in with the API of repro.sweep.spec.SweepSpec (name, metric, rows, columns, needs,
+expand(output_root=, scale=) -> repro.sweep.spec.PlannedRun), so run ids and values are chosen by hand; the last one
+expands a real sweep file.
 """
 
 from __future__ import annotations
@@ -22,19 +23,7 @@ from analysis.tables import build_table, make_tables, render_markdown
 from repro.cli import main
 from repro.errors import UserError
 from repro.rundir import RunDir
-
-
-@dataclass(frozen=True)
-class PlannedRun:
-    run_id: str
-    row: str
-    column: str
-    seed: int
-    stage: str
-    fold: int | None = None
-    overrides: tuple = ()
-    config: dict = field(default_factory=dict)
-    depends_on: tuple = ()
+from repro.sweep.spec import PlannedRun
 
 
 @dataclass
@@ -45,7 +34,6 @@ class FakeSpec:
     metric: str = "final_test_acc"
     rows: list = field(default_factory=lambda: ["Baseline", "Ours (Instance)"])
     columns: list = field(default_factory=lambda: ["CIFAR100/ResNet18"])
-    data: dict = field(default_factory=dict)  # (row, column) -> data.name; default digits
     expanded_with: list = field(default_factory=list)
 
     def expand(self, *, output_root, scale=None):
@@ -54,7 +42,7 @@ class FakeSpec:
         for row in self.rows:
             for i, column in enumerate(self.columns):
                 tag = f"{'base' if row == 'Baseline' else 'inst'}{'' if i == 0 else f'-c{i}'}"
-                cfg = {"data": {"name": self.data.get((row, column), "digits")}}
+                cfg = {"data": {"name": "digits"}}
                 for seed in range(3):
                     folds = []
                     if row != "Baseline":
@@ -215,3 +203,107 @@ def test_load_specs_names_missing_sweep_files(tmp_path):
         tables_mod.load_specs(tmp_path, [9])
     with pytest.raises(UserError, match="No sweep files"):
         tables_mod.load_specs(tmp_path / "nothing")
+
+
+SWEEP = """\
+table: 1
+metric: final_test_acc
+seeds: [0, 1]
+common: [data=digits, model=smallcnn, optim.epochs=1, tracker=none, progress=none]
+columns:
+  CIFAR100/ResNet18: []
+rows:
+  Baseline: [method=baseline, split=full]
+  Ours (Class): {learn: [method=class_labels]}
+  Ours (Instance): {needs: a method that does not exist yet}
+"""
+
+
+def test_tables_from_a_real_sweep_file(tmp_path, capsys):
+    """The real sweep API (repro.sweep.spec): run ids come from expanding the file; fold runs are not reported."""
+    from repro.sweep.spec import load_sweep
+
+    sweeps = tmp_path / "sweeps"
+    sweeps.mkdir()
+    (sweeps / "table1.yaml").write_text(SWEEP)
+    root = tmp_path / "outputs"
+    planned = load_sweep(sweeps / "table1.yaml").expand(output_root=str(root))
+    values = {("Baseline", 0): 0.60, ("Baseline", 1): 0.64, ("Ours (Class)", 0): 0.81}
+    for p in planned:
+        rd = RunDir(root / "runs" / p.run_id)
+        rd.path.mkdir(parents=True)
+        rd.write_config(p.config)
+        value = 0.05 if p.stage == "fold" else values.get((p.row, p.seed))
+        rd.write_status("done" if value is not None else "interrupted", epoch=1, message="" if value else "SIGTERM")
+        if value is not None:
+            rd.write_summary({"final_test_acc": value, "epochs": 1})
+    out = tmp_path / "ours"
+    assert main(["tables", "--runs", str(root), "--sweeps-dir", str(sweeps), "--out", str(out)]) == 0
+    md = (out / "table1.md").read_text()
+    assert "| Baseline | 62.00 ± 2.83 (n=2) | 77.1 ± 0.3 | -15.10 |" in md  # stdev(60, 64) = 2*sqrt(2)
+    assert "| Ours (Class) | 81.00 (n=1 of 2) | 78.8 ± 0.2 | +2.20 |" in md
+    assert "| Ours (Instance) | not run yet (needs a method that does not exist yet) | 79.2 ± 0.2 |  |" in md
+    final_1 = next(p for p in planned if p.row == "Ours (Class)" and p.stage == "final" and p.seed == 1)
+    assert f"- `{final_1.run_id}` (Ours (Class), CIFAR100/ResNet18, seed 1): interrupted: SIGTERM" in md
+    assert "Not averaged (1 planned run: 1 interrupted)" in md
+    assert "Table 1: 3 runs averaged, 1 not averaged" in capsys.readouterr().out
+
+
+def test_repro_tables_finds_the_runs_of_a_scaled_repro_sweep(tmp_path, capsys):
+    """End to end: `repro sweep --epochs/--subset` (real tiny trainings), then `repro tables`, which expands each
+    sweep with the scale its last `repro sweep` used (or the one given on its command line)."""
+    sweeps = tmp_path / "sweeps"
+    sweeps.mkdir()
+    (sweeps / "table2.yaml").write_text(
+        "table: 2\nmetric: final_test_acc\nseeds: [0, 1]\n"
+        "common: [data=digits, model=smallcnn, split=full, tracker=none, progress=none]\n"
+        "columns:\n  CIFAR100/ResNet18: []\nrows:\n  Baseline: [method=baseline]\n")
+    root, out = tmp_path / "outputs", tmp_path / "ours"
+    scale = ["--epochs", "1", "--subset", "200", "--test-subset", "100"]
+    assert main(["sweep", str(sweeps / "table2.yaml"), *scale, "--output-root", str(root)]) == 0
+    accs = sorted(RunDir(p).read_summary()["final_test_acc"] for p in (root / "runs").iterdir())
+    assert len(accs) == 2
+    capsys.readouterr()
+
+    assert main(["tables", "--runs", str(root), "--sweeps-dir", str(sweeps), "--out", str(out)]) == 0
+    md = (out / "table2.md").read_text()
+    mean, std = 50 * (accs[0] + accs[1]), 100 * abs(accs[0] - accs[1]) / 2 ** 0.5  # stdev of two values
+    assert f"| Baseline | {mean:.2f} ± {std:.2f} (n=2) | 77.1 ± 0.3 |" in md
+    assert "Sweep expanded with optim.epochs=1 data.subset=200 data.test_subset=100." in md
+
+    # the same scale given explicitly finds the same runs; another scale finds none and writes nothing
+    assert main(["tables", "--runs", str(root), "--sweeps-dir", str(sweeps), "--out", str(out), *scale]) == 0
+    assert (out / "table2.md").read_text() == md
+    assert main(["tables", "--runs", str(root), "--sweeps-dir", str(sweeps), "--out", str(out), "--epochs", "2"]) == 2
+    captured = capsys.readouterr()
+    assert "Table 2: none of its 2 planned runs" in captured.out and "None of the runs" in captured.err
+    assert (out / "table2.md").read_text() == md
+
+
+@dataclass
+class Table3Spec:
+    """Table 3 puts the setting into the column key (Dynamic=no/Class ...): half of its row x column grid is empty."""
+
+    metric: str = "final_test_acc"
+    rows: list = field(default_factory=lambda: ["Class", "Instance"])
+    columns: list = field(default_factory=lambda: ["Dynamic=no/Class", "Dynamic=no/Instance", "Dynamic=yes/Class",
+                                                   "Dynamic=yes/Instance"])
+
+    def expand(self, *, output_root, scale=None):
+        return [PlannedRun(f"digits-smallcnn-{c.replace('/', '-')}-s{s}", c.split("/")[1], c, s, "final", None, (),
+                           {"data": {"name": "digits"}}) for c in self.columns for s in (0, 1)]
+
+
+def test_a_mostly_empty_grid_is_listed_cell_by_cell(tmp_path):
+    for c, (a, b) in {"Dynamic=no/Class": (0.5, 0.6), "Dynamic=yes/Instance": (0.9, 0.8)}.items():
+        for s, value in enumerate((a, b)):
+            write_run(tmp_path, f"digits-smallcnn-{c.replace('/', '-')}-s{s}", state="done", value=value)
+    result = build_table(3, Table3Spec(), collect_runs(tmp_path), paper_table(3), output_root=tmp_path)
+    assert not tables_mod.is_dense(result)
+    md = render_markdown(result)
+    assert "| Method | Column | ours | paper | Δ |" in md
+    assert "| Class | Dynamic=no/Class | 55.00 ± 7.07 (n=2) | 77.2 ± 0.1 | -22.20 |" in md
+    assert "| Instance | Dynamic=yes/Instance | 85.00 ± 7.07 (n=2) | 79.2 ± 0.2 | +5.80 |" in md
+    assert "| Class | Dynamic=no/Instance |" not in md  # no empty cells
+    assert "| Instance | Dynamic=no/Instance | no runs (0 of 2 done) | 78.4 ± 0.3 |  |" in md
+    assert md.count("| Dynamic=") == 4

@@ -295,7 +295,6 @@ def test_labels_average_and_show_commands(tmp_path, capsys):
 # ------------------------------------------------------------------------------------------------ end to end
 
 
-@pytest.mark.slow
 def test_five_fold_protocol_end_to_end_on_digits(tmp_path):
     """Five real fold runs (small subset, 2 epochs), then the replay run trains on their averaged labels."""
     common = ["data.subset=300", "data.test_subset=100", "optim.epochs=2", "tracker=none", "progress=none",

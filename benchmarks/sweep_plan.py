@@ -1,0 +1,60 @@
+"""How long expanding and planning a ~1,000-run sweep takes (the bound: under 5 s).
+
+Table 1's grid with 20 seeds instead of 3 (1,040 runs: plain runs, 5-fold runs and final replays on four
+data/model columns), planned against an output root that already holds a done run for a quarter of them.
+Timed in a fresh process, so the Hydra compositions (one per distinct group selection) are included.
+
+    .venv/bin/python benchmarks/sweep_plan.py [--seeds 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seeds", type=int, default=20, help="seeds of the grid (52 runs per seed)")
+    parser.add_argument("--bound", type=float, default=5.0, help="fail (exit 1) above this many seconds")
+    args = parser.parse_args(argv)
+
+    t_import = time.perf_counter()
+    from repro.rundir import RunDir
+    from repro.sweep.plan import make_plan
+    from repro.sweep.spec import load_sweep
+    imported = time.perf_counter() - t_import
+
+    with tempfile.TemporaryDirectory() as tmp:
+        started = time.perf_counter()
+        spec = load_sweep(REPO / "sweeps" / "table1.yaml")
+        spec = replace(spec, seeds=list(range(args.seeds)))
+        loaded = time.perf_counter()
+        runs = spec.expand(output_root=tmp)
+        expanded = time.perf_counter()
+        for run in runs[::4]:  # a quarter of the runs are done
+            rd = RunDir(Path(tmp) / "runs" / run.run_id)
+            rd.path.mkdir(parents=True, exist_ok=True)
+            rd.write_summary({"final_test_acc": 0.5})
+        prepared = time.perf_counter()
+        plan = make_plan(spec, runs, tmp)
+        planned = time.perf_counter()
+        counts = plan.counts()
+
+    total = (planned - prepared) + (expanded - started)
+    print(f"sweep table1 x {args.seeds} seeds: {len(runs)} runs ({len(plan.unique)} distinct), "
+          f"{counts['done']} done, {len(plan.to_submit)} to submit")
+    print(f"  load + validate: {loaded - started:.2f} s   expand: {expanded - loaded:.2f} s   "
+          f"plan: {planned - prepared:.2f} s   (imports before: {imported:.2f} s)")
+    print(f"expand + plan of {len(runs)} runs: {total:.2f} s (bound {args.bound:.1f} s)")
+    return 0 if total < args.bound else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,184 @@
+"""`repro sweep` on a real (throw-away, one-node) SLURM cluster through submitit: a small sweep on the embedded digits
+data (two methods, two folds, two seeds, one epoch) as job arrays with afterok-held finals; re-running submits nothing;
+a preempted job requeues itself and resumes from its checkpoint to the result of an uninterrupted run; a bad
+partition or an unreachable controller is refused before anything is submitted."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from slurm_cluster import slurm_cluster  # noqa: F401  (the session fixture)
+
+submitit = pytest.importorskip("submitit")
+
+from repro.config import load_config  # noqa: E402
+from repro.errors import UserError  # noqa: E402
+from repro.rundir import RunDir  # noqa: E402
+from repro.sweep import Scale, run_sweep, sweep_status  # noqa: E402
+from repro.sweep.registry import Registry, sweep_dir  # noqa: E402
+from repro.train import train  # noqa: E402
+
+pytestmark = pytest.mark.slurm
+
+REPO = Path(__file__).resolve().parents[1]
+PROFILE = REPO / "slurm" / "profiles" / "local.yaml"
+SWEEP = """
+    name: slurm-small
+    metric: final_test_acc
+    seeds: [0, 1]
+    common: [split=full, split.folds=2, tracker=none, progress=plain]
+    columns:
+      Digits/SmallCNN: []
+    rows:
+      Baseline: [method=baseline]
+      Ours (Class):
+        learn: [method=class_labels]
+"""
+SCALE = Scale(epochs=1, subset=600, test_subset=300)
+
+
+def write_sweep(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "sweep.yaml"
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def wait_for(predicate, seconds: float, what: str, interval: float = 1.0):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f"timed out after {seconds} s waiting for {what}")
+
+
+def quiet(_line: str) -> None:
+    pass
+
+
+def test_sweep_submits_arrays_waits_with_afterok_and_is_idempotent(slurm_cluster, tmp_path):
+    path = write_sweep(tmp_path, SWEEP)
+    out = tmp_path / "out"
+    lines: list[str] = []
+    t0 = time.monotonic()
+    plan = run_sweep(path, output_root=out, executor="slurm", profile=PROFILE, scale=SCALE, report=lines.append)
+    runs = plan.unique
+    assert len(runs) == 8 and sorted(plan.submitted) == sorted(runs)
+    # one sbatch for the 6 runs that wait for nothing, one per final (each waits for its own two folds)
+    submissions = [line for line in lines if line.startswith("submitted job ")]
+    assert len(submissions) == 3, lines
+    registry = Registry.load(sweep_dir(out.resolve(), "slurm-small") / "jobs.json")
+    job = {rid: registry.latest(rid) for rid in runs}
+    first_array = {job[rid].job_id.split("_")[0] for rid, r in runs.items() if r.stage != "final"}
+    assert len(first_array) == 1
+    for rid, run in runs.items():
+        if run.stage == "final":
+            assert sorted(job[rid].after) == sorted(job[d].job_id for d in run.depends_on)
+            detail = slurm_cluster.run("scontrol", "show", "job", job[rid].job_id.split("_")[0]).stdout
+            assert "Dependency=afterok:" in detail or "JobState=COMPLETED" in detail, detail
+
+    # re-running at once submits nothing: every run is queued, running or done
+    again = run_sweep(path, output_root=out, executor="slurm", profile=PROFILE, scale=SCALE, report=quiet)
+    assert again.submitted == []
+    assert {again.status[rid].state for rid in runs} <= {"pending", "running", "done"}
+
+    wait_for(lambda: all(RunDir(out / "runs" / rid).is_done() for rid in runs), 900, "every run's summary")
+    elapsed = time.monotonic() - t0
+
+    def all_completed() -> bool:  # a job ends a moment after it writes its summary
+        states = {}
+        for array in {j.job_id.split("_")[0] for j in job.values()}:
+            states.update(slurm_cluster.sacct_states(array))
+        assert not set(states.values()) - {"COMPLETED", "RUNNING", "COMPLETING"}, states
+        return len(states) == 8 and set(states.values()) == {"COMPLETED"}
+
+    wait_for(all_completed, 120, "sacct to show every job COMPLETED")
+    for rid, run in runs.items():
+        rd = RunDir(out / "runs" / rid)
+        config = rd.read_config()
+        assert config["sweep"] == {"name": "slurm-small", "stage": run.stage}
+        assert rd.read_summary()["epochs"] == 1
+    # the finals started only after their folds had finished
+    for rid, run in runs.items():
+        if run.stage == "final":
+            start = _first_log_time(RunDir(out / "runs" / rid))
+            assert all(RunDir(out / "runs" / d).summary_file.stat().st_mtime <= start + 1 for d in run.depends_on)
+
+    third = run_sweep(path, output_root=out, executor="slurm", profile=PROFILE, scale=SCALE, report=quiet)
+    assert third.submitted == [] and third.counts() == {"done": 8}
+    assert sum(len(v) for v in Registry.load(registry.path).runs.values()) == 8  # no second submission of anything
+    status = sweep_status(path, output_root=out)
+    assert status.counts() == {"done": 8}
+    print(f"8-run sweep on the local SLURM cluster: {elapsed:.0f} s from submission to the last summary")
+
+
+def test_preempted_job_requeues_and_resumes_to_the_uninterrupted_result(slurm_cluster, tmp_path):
+    path = write_sweep(tmp_path, SWEEP.replace("seeds: [0, 1]", "seeds: [0]"))
+    out = tmp_path / "out"
+    plan = run_sweep(path, output_root=out, executor="slurm", profile=PROFILE, scale=Scale(epochs=25),
+                     only={"rows": ["Baseline"]}, report=quiet)
+    (run,) = plan.unique.values()
+    record = Registry.load(sweep_dir(out.resolve(), "slurm-small") / "jobs.json").latest(run.run_id)
+    rd = RunDir(out / "runs" / run.run_id)
+
+    def epochs_done() -> int:
+        status = rd.read_status() if rd.status_file.exists() else None
+        return 0 if status is None else int(status["epoch"])
+
+    wait_for(lambda: epochs_done() >= 2, 300, "the job to finish two epochs", interval=0.1)
+    assert not rd.is_done(), "the job finished before it could be interrupted; give it more epochs"
+    interrupted_at = epochs_done()
+    job = submitit.SlurmJob(folder=Path(record.stdout).parent.parent / "%j", job_id=record.job_id)
+    job._interrupt()  # what SLURM does on preemption: SIGTERM, then submitit's USR2
+
+    wait_for(rd.is_done, 600, "the requeued job to finish")
+    log = rd.log_file.read_text()
+    assert "requeued by submitit" in log
+    resumed = [line for line in log.splitlines() if "resumed from checkpoint at epoch" in line]
+    assert len(resumed) == 1 and int(resumed[0].rsplit(" ", 1)[1]) >= interrupted_at, log
+    wait_for(lambda: slurm_cluster.sacct_states(record.job_id).get(record.job_id) == "COMPLETED", 120,
+             f"job {record.job_id} (requeued, same id) to be COMPLETED")
+
+    # the same config, uninterrupted, in this process (1 torch thread, as the job with cpus_per_task=1)
+    reference = train(load_config([*run.overrides, f"output_root={tmp_path / 'reference'}"]))
+    assert reference.run_dir.run_id == run.run_id
+    strip = [{k: v for k, v in row.items() if k != "seconds"} for row in rd.read_metrics()]
+    expected = [{k: v for k, v in row.items() if k != "seconds"} for row in reference.run_dir.read_metrics()]
+    assert len(strip) == 25 and strip == expected
+    summary = {k: v for k, v in rd.read_summary().items() if k != "seconds"}
+    assert summary == {k: v for k, v in reference.summary.items() if k != "seconds"}
+    print(f"interrupted after epoch {interrupted_at}; {resumed[0]}; final test accuracy "
+          f"{summary['final_test_acc']:.4f} = uninterrupted {reference.summary['final_test_acc']:.4f}")
+
+    # nothing left to do
+    again = run_sweep(path, output_root=out, executor="slurm", profile=PROFILE, scale=Scale(epochs=25),
+                      only={"rows": ["Baseline"]}, report=quiet)
+    assert again.submitted == []
+
+
+def test_bad_partition_or_unreachable_slurm_submits_nothing(slurm_cluster, tmp_path, monkeypatch):
+    path = write_sweep(tmp_path, SWEEP)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(PROFILE.read_text().replace("partition: debug", "partition: nope"))
+    out = tmp_path / "out"
+    before = slurm_cluster.run("squeue", "-h", "-o", "%i").stdout
+    with pytest.raises(UserError, match=r"no partition 'nope' \(sinfo lists: debug"):
+        run_sweep(path, output_root=out, executor="slurm", profile=bad, scale=SCALE, report=quiet)
+    monkeypatch.setenv("SLURM_CONF", str(tmp_path / "missing" / "slurm.conf"))
+    with pytest.raises(UserError, match="SLURM is not reachable"):
+        run_sweep(path, output_root=out, executor="slurm", profile=PROFILE, scale=SCALE, report=quiet)
+    monkeypatch.setenv("SLURM_CONF", str(slurm_cluster.conf))
+    assert slurm_cluster.run("squeue", "-h", "-o", "%i").stdout == before
+    assert not (out / "sweeps").exists() and not (out / "runs").exists()
+
+
+def _first_log_time(rd: RunDir) -> float:
+    stamp = rd.log_file.read_text().splitlines()[0][:19]
+    return time.mktime(time.strptime(stamp, "%Y-%m-%d %H:%M:%S"))

@@ -1,0 +1,276 @@
+"""Sweep files: parsing, validation errors that name key and file, expansion into the paper's protocol, and the fast
+config path giving exactly what `repro train <the same overrides>` (Hydra) gives."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hydra import compose, initialize_config_module
+from hydra.core.global_hydra import GlobalHydra
+from omegaconf import OmegaConf
+
+from repro.config import load_config, to_container
+from repro.errors import UserError
+from repro.rundir import run_id
+from repro.sweep import Scale, load_sweep
+from repro.sweep.compose import FastComposer, parse_override, quote_value
+from repro.sweep.expand import derived_fold_configs
+from repro.sweep.profile import load_profile
+from repro.trajectory import fold_run_configs
+
+REPO = Path(__file__).resolve().parents[1]
+SWEEPS = REPO / "sweeps"
+TABLES = range(1, 9)
+# Rows of methods the paper only cites: not ours to run, so never in a sweep file.
+CITED_ONLY = {"Focal Loss", "Co-teaching", "MentorNet", "L2RW", "MWNet", "MentorNet PD", "MentorNet DD",
+              "Data Parameters"}
+
+
+def write(tmp_path: Path, text: str, name: str = "sweep.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+TINY = """
+    name: tiny
+    metric: final_test_acc
+    seeds: [0, 1]
+    common: [split=full, split.folds=2, tracker=none]
+    columns:
+      Digits: []
+    rows:
+      Baseline: [method=baseline]
+      Ours (Class):
+        learn: [method=class_labels, method.label_lr=1.0]
+"""
+
+
+# ------------------------------------------------------------------------------------------- the paper's tables
+
+
+@pytest.mark.parametrize("n", TABLES)
+def test_table_files_name_rows_and_columns_as_the_paper_prints_them(n):
+    spec = load_sweep(SWEEPS / f"table{n}.yaml")
+    paper = pd.read_csv(REPO / "paper_tables" / "paper" / f"table{n}.csv", dtype=str)
+    assert spec.table == n and spec.name == f"table{n}" and spec.seeds == [0, 1, 2]
+    assert spec.columns == list(dict.fromkeys(paper["column"]))
+    paper_rows = list(dict.fromkeys(paper["row"]))
+    assert set(spec.rows) == set(paper_rows) - CITED_ONLY
+    for row in spec.rows:  # each row covers exactly the columns the paper prints for it
+        assert spec.row_columns(row) == [c for c in spec.columns if c in set(paper[paper["row"] == row]["column"])]
+
+
+def test_table_expansion_follows_the_protocol():
+    runs = load_sweep(SWEEPS / "table1.yaml").expand(output_root="out")
+    by_id = {r.run_id: r for r in runs}
+    # 4 columns x 3 seeds: baseline 1 run, each learned row 5 folds + 1 final
+    assert len(runs) == len(by_id) == 4 * 3 * (1 + 6 + 6)
+    for r in runs:
+        split = r.config["split"]
+        if r.stage == "single":
+            assert r.config["method"]["name"] == "baseline" and split["full_train"] and not r.depends_on
+        elif r.stage == "fold":
+            assert not split["full_train"] and split["fold"] == r.fold and split["meta_fraction"] == 0.2
+        else:
+            assert r.config["method"]["name"] == "replay" and split["full_train"] and not r.config["method"]["static"]
+            folds = [by_id[d] for d in r.depends_on]
+            assert [f.fold for f in folds] == [0, 1, 2, 3, 4]
+            assert {(f.row, f.column, f.seed) for f in folds} == {(r.row, r.column, r.seed)}
+            assert r.config["method"]["learn"]["method"] == folds[0].config["method"]["name"]
+        assert r.config["sweep"] == {"name": "table1", "stage": r.stage}
+        # Table 9 presets: the optimiser follows the model
+        assert r.config["optim"]["lr"] == {"resnet18": 0.4, "vgg16": 0.6}[r.config["model"]["name"]]
+
+
+def test_table3_static_and_dynamic_finals_share_their_fold_runs():
+    runs = load_sweep(SWEEPS / "table3.yaml").expand(output_root="out")
+    finals = [r for r in runs if r.stage == "final"]
+    assert len(finals) == 2 * 2 * 3 and len({r.run_id for r in finals}) == 12
+    static = {r.column: r.config["method"]["static"] for r in finals}
+    assert static == {"Dynamic=no/Class": True, "Dynamic=yes/Class": False, "Dynamic=no/Instance": True,
+                      "Dynamic=yes/Instance": False}
+    pairs = {}
+    for r in finals:
+        pairs.setdefault((r.row, r.seed), set()).add(r.depends_on)
+    assert all(len(deps) == 1 for deps in pairs.values())  # both columns wait for the same folds
+    assert len({r.run_id for r in runs}) == 12 + 2 * 3 * 5
+
+
+def test_noisy_tables_are_single_stage_instance_labels_with_curriculum():
+    runs = load_sweep(SWEEPS / "table6.yaml").expand(output_root="out")
+    assert {r.stage for r in runs} == {"single"} and len(runs) == 2 * 4 * 3
+    ours = [r for r in runs if r.row == "Ours (Instance labels)"]
+    for r in ours:
+        c = r.config
+        assert c["model"]["name"] == "wrn28_10" and c["noise"]["kind"] == "uniform"
+        assert c["split"]["meta_fraction"] == 0.02 and c["method"]["curriculum"] == "entropy"
+    assert {(r.column, r.config["noise"]["fraction"]) for r in ours} == {
+        ("CIFAR10/40%", 0.4), ("CIFAR10/60%", 0.6), ("CIFAR100/40%", 0.4), ("CIFAR100/60%", 0.6)}
+    # Table 7's 40% column is Table 6's CIFAR100/40% run (same config, same id)
+    t7 = {r.run_id for r in load_sweep(SWEEPS / "table7.yaml").expand(output_root="out") if r.column.endswith("40%")}
+    assert t7 <= {r.run_id for r in runs}
+
+
+def test_rows_that_need_a_missing_method_plan_nothing():
+    t4, t5 = load_sweep(SWEEPS / "table4.yaml"), load_sweep(SWEEPS / "table5.yaml")
+    assert set(t4.needs) == set(t4.rows) and t4.expand(output_root="out") == []
+    assert set(t5.needs) == {"VGG16", "ResNet18"}
+    runs = t5.expand(output_root="out")
+    assert {r.row for r in runs} == {"Baseline"} and len(runs) == 9
+    assert {r.column: r.config["model"]["name"] for r in runs} == {
+        "Train=Baseline/Transfer=VGG16": "vgg16", "Train=Baseline/Transfer=ResNet18": "resnet18",
+        "Train=Baseline/Transfer=AlexNet": "alexnet"}
+
+
+# ------------------------------------------------------------------------------- the fast path equals Hydra
+
+
+def test_fast_expansion_gives_exactly_what_repro_train_composes(tmp_path):
+    """Every group selection of every sweep file (first seed), scaled and with a command-line override."""
+    checked = 0
+    for path in sorted(SWEEPS.glob("*.yaml")):
+        spec = load_sweep(path)
+        spec = spec.select(seeds=spec.seeds[:1])
+        runs = spec.expand(output_root=tmp_path / "out dir", scale=Scale(epochs=2, subset=300, test_subset=100),
+                           extra_overrides=["tracker.project=other"])
+        for r in runs:
+            cfg = load_config(list(r.overrides))
+            assert to_container(cfg) == r.config, (path.name, r.row, r.column, r.stage)
+            assert run_id(to_container(cfg)) == r.run_id
+            checked += 1
+    assert checked > 100
+
+
+def test_lean_composition_equals_hydras_public_compose():
+    selections = [(), (("model", "resnet18"),), (("data", "cifar100"), ("method", "replay"), ("split", "full")),
+                  (("method", "instance_labels"), ("model", "wrn28_10"), ("noise", "uniform"), ("split", "noisy")),
+                  (("model", "vgg16"), ("optim", "smallcnn"), ("tracker", "none"))]
+    fast = FastComposer()
+    fast.prepare(selections)
+    assert fast._lean, "the lean Hydra composition is not available: planning a sweep will be slow"
+    GlobalHydra.instance().clear()
+    with initialize_config_module(config_module="repro.conf", version_base="1.3"):
+        for s in selections:
+            expected = OmegaConf.to_container(compose(config_name="config", overrides=[f"{g}={o}" for g, o in s]))
+            assert OmegaConf.to_container(fast._bases[s].dictconfig) == expected
+    GlobalHydra.instance().clear()
+
+
+def test_interpolated_override_values_take_the_exact_slow_path(tmp_path):
+    path = write(tmp_path, TINY.replace("tracker=none]", "tracker=none, 'data.root=/data/${data.name}']"))
+    run = load_sweep(path).expand(output_root=tmp_path)[0]
+    assert run.config["data"]["root"] == "/data/digits"
+    assert to_container(load_config(list(run.overrides))) == run.config
+
+
+def test_planned_fold_runs_are_the_ones_the_replay_reads(tmp_path):
+    runs = load_sweep(write(tmp_path, TINY)).expand(output_root=tmp_path)
+    final = next(r for r in runs if r.stage == "final")
+    folds = [r for r in runs if r.run_id in final.depends_on]
+    assert [f.fold for f in folds] == [0, 1]  # split.folds=2 in common: two folds
+    assert final.config["method"]["learn"] == {"method": "class_labels", "overrides": ["method.label_lr=1.0"],
+                                               "epochs": None}
+    reference = fold_run_configs(final.config)  # the trajectory module's own derivation (composes with Hydra)
+    assert [run_id(c) for c in reference] == [run_id(c) for c in derived_fold_configs(final.config)]
+    assert [run_id(c) for c in reference] == list(final.depends_on)
+
+
+# --------------------------------------------------------------------------------------------- validation errors
+
+
+@pytest.mark.parametrize("text, words", [
+    (TINY + "    colums: {}\n", ["'colums'", "top level"]),
+    (TINY.replace("learn:", "lern:"), ["'lern'", "rows.Ours (Class)"]),
+    (TINY.replace("metric: final_test_acc", "metric: accuracy"), ["metric='accuracy'", "final_test_acc"]),
+    (TINY.replace("seeds: [0, 1]", "seeds: 3"), ["seeds=3"]),
+    (TINY.replace("Baseline: [method=baseline]", "Baseline: []"), ["rows.Baseline", "no overrides"]),
+    (TINY.replace("Baseline: [method=baseline]", "Baseline: {overrides: [method=baseline], columns: [X]}"),
+     ["rows.Baseline.columns", "'X'"]),
+])
+def test_bad_structure_names_the_key_and_the_file(tmp_path, text, words):
+    path = write(tmp_path, text)
+    with pytest.raises(UserError) as err:
+        load_sweep(path)
+    message = str(err.value)
+    assert str(path) in message
+    for w in words:
+        assert w in message, message
+
+
+@pytest.mark.parametrize("override, words", [
+    ("method.labl_lr=0.1", ["'method.labl_lr'", "does not exist"]),
+    ("optim.lr.x=1", ["'optim.lr.x'"]),
+    ("nonsense=1", ["'nonsense'"]),
+    ("model=resnet99", ["model=resnet99", "resnet99"]),
+    ("model resnet18", ["'model resnet18'", "cannot parse"]),
+    ("+extra=1", ["'+extra=1'", "not a plain"]),
+    ("seed=1,2", ["'seed=1,2'", "not a plain"]),
+    ("noise.fraction=1.5", ["noise.fraction=1.5"]),
+])
+def test_bad_overrides_are_refused_naming_the_key_and_the_file(tmp_path, override, words):
+    path = write(tmp_path, TINY.replace("Baseline: [method=baseline]", f"Baseline: [method=baseline, '{override}']"))
+    with pytest.raises(UserError) as err:
+        load_sweep(path)
+    message = str(err.value)
+    assert str(path) in message and "Baseline" in message, message
+    for w in words:
+        assert w in message, message
+
+
+def test_learn_overrides_must_be_method_keys(tmp_path):
+    path = write(tmp_path, TINY.replace("method.label_lr=1.0]", "method.label_lr=1.0, optim.lr=0.1]"))
+    with pytest.raises(UserError, match=r"optim.lr=0.1.*not method\.\* keys"):
+        load_sweep(path)
+
+
+def test_unknown_rows_columns_seeds_in_a_selection(tmp_path):
+    spec = load_sweep(write(tmp_path, TINY))
+    with pytest.raises(UserError, match="no row 'Ours'.*'Baseline', 'Ours \\(Class\\)'"):
+        spec.select(rows=["Ours"])
+    with pytest.raises(UserError, match="no seed 7"):
+        spec.select(seeds=[7])
+    assert [r.seed for r in spec.select(rows=["Baseline"], seeds=[1]).expand(output_root="o")] == [1]
+
+
+def test_scale_must_be_positive():
+    with pytest.raises(UserError, match="optim.epochs=0"):
+        Scale(epochs=0).overrides()
+
+
+@pytest.mark.parametrize("value", ["/tmp/a b/c", "123", "it's", "null", "x=y", "a,b", "C:\\dir", "(x)"])
+def test_quoted_values_read_back_as_the_same_string(value):
+    parsed = parse_override(f"output_root={quote_value(value)}", where="test")
+    assert parsed.value == value
+
+
+# ------------------------------------------------------------------------------------------------ profiles
+
+
+def test_cluster_profiles_map_to_submitit_parameters(tmp_path):
+    local = load_profile(REPO / "slurm" / "profiles" / "local.yaml")
+    assert local.submitit_parameters() == {"slurm_partition": "debug", "cpus_per_task": 1, "mem_gb": 1,
+                                           "timeout_min": 60, "slurm_array_parallelism": 2}
+    gpu = load_profile("example-gpu").submitit_parameters()
+    assert gpu["gpus_per_node"] == 1 and gpu["slurm_account"] == "my_account"
+    assert gpu["slurm_additional_parameters"] == {"constraint": "v100|a100"}
+    bad = write(tmp_path, "partition: gpu\ngpus: 1\n", "bad.yaml")
+    with pytest.raises(UserError, match=f"{bad}.*unknown key 'gpus'"):
+        load_profile(bad)
+
+
+# ------------------------------------------------------------------------------------------------ speed
+
+
+def test_planning_benchmark_runs_and_reports_its_time():
+    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "sweep_plan.py"), "--bound", "60"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "1040 runs" in proc.stdout and "expand + plan of 1040 runs:" in proc.stdout
+    print(proc.stdout)
