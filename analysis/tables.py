@@ -165,7 +165,7 @@ def build_table(number: int, spec: Any, runs: pd.DataFrame, paper: pd.DataFrame,
     `scale` and `extra_overrides` must be those the sweep ran with: they are part of the runs' ids."""
     extra = {"extra_overrides": list(extra_overrides)} if extra_overrides else {}
     expanded = spec.expand(output_root=str(output_root), scale=scale, **extra)
-    planned = [p for p in expanded ]
+    planned = [p for p in expanded if p.stage in REPORTED_STAGES]
     metric = str(spec.metric)
     percent = "acc" in metric
     by_id = _index_runs(runs)
