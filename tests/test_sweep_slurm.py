@@ -147,7 +147,7 @@ def test_preempted_job_requeues_and_resumes_to_the_uninterrupted_result(slurm_cl
              f"job {record.job_id} (requeued, same id) to be COMPLETED")
 
     # the same config, uninterrupted, in this process (1 torch thread, as the job with cpus_per_task=1)
-    reference = train(load_config([*run.overrides, f"output_root={tmp_path / 'reference'}"]))
+    reference = train(load_config([*run.overrides, f"output_root={tmp_path / 'reference'}", "progress=none"]))
     assert reference.run_dir.run_id == run.run_id
     strip = [{k: v for k, v in row.items() if k != "seconds"} for row in rd.read_metrics()]
     expected = [{k: v for k, v in row.items() if k != "seconds"} for row in reference.run_dir.read_metrics()]

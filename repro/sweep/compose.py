@@ -110,7 +110,8 @@ class _Base:
 
 
 class FastComposer:
-    """Composes with Hydra once per distinct group selection (cached), then applies key=value overrides to dicts."""
+    """Composes with Hydra once per distinct group selection (cached for the life of the process, like the
+    environment variables its `${oc.env:...}` values were resolved with), then applies key=value overrides."""
 
     def __init__(self) -> None:
         self._bases: dict[tuple[tuple[str, str], ...], _Base] = {}
@@ -132,9 +133,10 @@ class FastComposer:
                     try:
                         cfg = compose_one(overrides)
                     except (HydraException, OmegaConfBaseException) as exc:
+                        reason = " ".join(str(exc).split("Config search path")[0].split())
                         raise UserError(
-                            f"{where}: Hydra cannot compose {overrides}: {' '.join(str(exc).split('Config search path')[0].split())} "
-                            "Check the option names against `repro train --help` (e.g. model=resnet18)."
+                            f"{where}: Hydra cannot compose {overrides}: {reason} Check the option names against "
+                            "`repro train --help` (e.g. model=resnet18)."
                         ) from None
                     OmegaConf.set_struct(cfg, True)
                     self._bases[selection] = _make_base(cfg)

@@ -126,10 +126,10 @@ def make_plan(spec: SweepSpec, runs: list[PlannedRun], output_root: str | Path, 
 
 def _run_status(rd: RunDir, done: bool, job: JobRecord | None, queued: dict[str, str] | None,
                 finished: dict[str, str]) -> RunStatus:
-    if done:
-        return RunStatus("done", job=job)
     local = rd.read_status() if rd.status_file.exists() else None
     epoch = None if local is None else local.get("epoch")
+    if done:
+        return RunStatus("done", job=job, epoch=epoch)
     logs = tuple(p for p in ([str(rd.log_file)] if rd.log_file.exists() else []) + ([job.stderr] if job and job.stderr
                                                                                     else []))
     if job is not None:

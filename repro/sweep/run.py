@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
@@ -70,17 +71,18 @@ def run_sweep(path: str | Path, *, output_root: str | Path = "outputs", executor
         if not dry_run:
             cluster.check_partition(cluster_profile.partition)
     folder = sweep_dir(output_root, spec.name)
-    with sweep_lock(folder):
+    with nullcontext() if dry_run else sweep_lock(folder):  # a dry run writes nothing, not even the lock file
         plan = plan_sweep(spec, output_root=output_root, scale=scale, extra_overrides=extra_overrides,
                           slurm_required=executor == "slurm" and not dry_run)
         report(plan.describe())
         report(plan.summary_table())
+        if not dry_run:
+            remember_selection(folder, spec, scale, extra_overrides)
         if dry_run or not plan.to_submit:
             if not plan.to_submit:
                 report("nothing to submit" + (": every run is done" if plan.counts()["done"] == len(plan.unique)
                                               else ""))
             return plan
-        remember_selection(folder, spec, scale, extra_overrides)
         if executor == "slurm":
             from repro.sweep.submit import submit_to_slurm
 

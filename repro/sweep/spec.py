@@ -173,7 +173,8 @@ def load_sweep(path: str | Path) -> SweepSpec:
 def parse_sweep(raw: Any, path: Path) -> SweepSpec:
     """The sweep file's structure, with errors that name the key and the file (overrides are checked later)."""
     if not isinstance(raw, Mapping):
-        raise UserError(f"{path}: a sweep file is a mapping with keys {', '.join(_TOP_KEYS)}; got {type(raw).__name__}.")
+        raise UserError(f"{path}: a sweep file is a mapping with keys {', '.join(_TOP_KEYS)}; "
+                        f"got {type(raw).__name__}.")
     _no_unknown(raw, _TOP_KEYS, path, "the top level")
     for key in ("metric", "seeds", "columns", "rows"):
         if key not in raw:
@@ -249,7 +250,8 @@ def _override_list(value: Any, path: Path, where: str) -> tuple[str, ...]:
 
 def _named_mapping(value: Any, path: Path, where: str) -> dict[str, Any]:
     if not isinstance(value, Mapping) or not value:
-        raise UserError(f"{path}: {where} must be a non-empty mapping of names (as the paper prints them) to overrides.")
+        raise UserError(f"{path}: {where} must be a non-empty mapping of names (as the paper prints them) to "
+                        "overrides.")
     bad = [k for k in value if not isinstance(k, str)]
     if bad:
         raise UserError(f"{path}: {where} has names {bad} that are not strings; quote them.")

@@ -9,6 +9,7 @@ SLURM: every run that waits for nothing (plain runs, fold runs, finals whose fol
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -24,6 +25,9 @@ from repro.sweep.registry import JobRecord, Registry, sweep_dir
 from repro.sweep.spec import PlannedRun
 
 Report = Callable[[str], None]
+# A run that hits the time limit is requeued and resumes from its last epoch checkpoint; submitit stops after 3 time
+# limits by default, too few for a 12 h limit and a multi-day run. (Preemptions do not count.)
+MAX_TIME_LIMIT_REQUEUES = 20
 
 
 def submit_to_slurm(plan: Plan, profile: ClusterProfile, *, report: Report = print) -> list[str]:
@@ -54,7 +58,7 @@ def submit_to_slurm(plan: Plan, profile: ClusterProfile, *, report: Report = pri
             submitted += [r.run_id for r in runs]
     except KeyError as exc:  # a dependency with neither a summary nor a job: a bug in planning, not in the input
         raise RuntimeError(f"fold run {exc} of a final run has no job to wait for") from None
-    except (submitit.core.utils.FailedJobError, OSError, RuntimeError) as exc:
+    except (submitit.core.utils.FailedJobError, subprocess.CalledProcessError, OSError, RuntimeError) as exc:
         raise UserError(
             f"Submitting to SLURM failed: {str(exc).strip().splitlines()[-1] if str(exc).strip() else exc!r}. "
             f"{len(submitted)} run(s) were submitted before the failure and are recorded in "
@@ -66,7 +70,8 @@ def submit_to_slurm(plan: Plan, profile: ClusterProfile, *, report: Report = pri
 def _submit_array(runs: list[PlannedRun], after: tuple[str, ...], plan: Plan, profile: ClusterProfile,
                   folder: Path, registry: Registry, job_of: dict[str, str], report: Report) -> None:
     stages = sorted({r.stage for r in runs})
-    executor = submitit.AutoExecutor(folder=folder / "slurm" / "%j", cluster="slurm", slurm_python=sys.executable)
+    executor = submitit.AutoExecutor(folder=folder / "slurm" / "%j", cluster="slurm", slurm_python=sys.executable,
+                                     slurm_max_num_timeout=MAX_TIME_LIMIT_REQUEUES)
     params = profile.submitit_parameters()
     params["name"] = f"{plan.spec.name}-{'-'.join(stages)}"
     if after:
