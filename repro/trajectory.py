@@ -289,8 +289,13 @@ def fold_run_configs(config: Mapping[str, Any] | DictConfig) -> list[dict]:
     if method.get("labels") != "replay":
         raise UserError(f"Fold runs are derived from a replay run's config, but this config has "
                         f"method={method.get('name')}; add method=replay.")
-    learn = method.get("learn") or {}
-    learned = learn_method_config(learn)
+    return fold_configs_with(config, learn_method_config(method.get("learn") or {}))
+
+
+def fold_configs_with(config: Mapping[str, Any], learned: Mapping[str, Any]) -> list[dict]:
+    """The fold runs' configs given the learned method's composed config (the sweep planner composes it its own,
+    faster way): the replay config with `learned` as method, split.full_train=false, split.fold = 0..folds-1."""
+    learn = config["method"].get("learn") or {}
     folds = int(config["split"]["folds"])
     if folds < 2:
         raise UserError(f"split.folds={folds}: the replay stage averages labels over cross-validation folds, so it "
@@ -298,7 +303,7 @@ def fold_run_configs(config: Mapping[str, Any] | DictConfig) -> list[dict]:
     runs = []
     for fold in range(folds):
         cfg = copy.deepcopy(dict(config))
-        cfg["method"] = copy.deepcopy(learned)
+        cfg["method"] = copy.deepcopy(dict(learned))
         cfg["split"] = {**cfg["split"], "full_train": False, "fold": fold}
         if learn.get("epochs") is not None:
             cfg["optim"] = {**cfg["optim"], "epochs": int(learn["epochs"])}

@@ -265,3 +265,14 @@ def slurm_cluster(tmp_path_factory: pytest.TempPathFactory):
     cluster = session_cluster(tmp_path_factory)
     yield cluster
     _stop_session_cluster()
+
+
+def wait_until(predicate, seconds: float, what: str, interval: float = 0.5):
+    """Poll `predicate` until it returns something truthy (returned), or fail the test after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f"timed out after {seconds} s waiting for {what}")

@@ -26,6 +26,7 @@ from slurm_cluster import (  # noqa: F401  (slurm_cluster is the session fixture
     slurm_cluster,
     start_cluster,
     stop_cluster,
+    wait_until,
 )
 
 submitit = pytest.importorskip("submitit")
@@ -53,14 +54,6 @@ def within(seconds: float, fn, *args):
     return box.get("value")
 
 
-def wait_until(predicate, seconds: float, what: str, interval: float = 0.5):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    pytest.fail(f"timed out after {seconds} s waiting for {what}")
 
 
 def test_cluster_is_up_and_matches_local_profile(slurm_cluster):

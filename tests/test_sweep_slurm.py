@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from slurm_cluster import slurm_cluster  # noqa: F401  (the session fixture)
+from slurm_cluster import slurm_cluster, wait_until  # noqa: F401  (slurm_cluster is the session fixture)
 
 submitit = pytest.importorskip("submitit")
 
@@ -49,14 +49,6 @@ def write_sweep(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def wait_for(predicate, seconds: float, what: str, interval: float = 1.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    pytest.fail(f"timed out after {seconds} s waiting for {what}")
 
 
 def quiet(_line: str) -> None:
@@ -89,7 +81,7 @@ def test_sweep_submits_arrays_waits_with_afterok_and_is_idempotent(slurm_cluster
     assert again.submitted == []
     assert {again.status[rid].state for rid in runs} <= {"pending", "running", "done"}
 
-    wait_for(lambda: all(RunDir(out / "runs" / rid).is_done() for rid in runs), 900, "every run's summary")
+    wait_until(lambda: all(RunDir(out / "runs" / rid).is_done() for rid in runs), 900, "every run's summary")
     elapsed = time.monotonic() - t0
 
     def all_completed() -> bool:  # a job ends a moment after it writes its summary
@@ -99,7 +91,7 @@ def test_sweep_submits_arrays_waits_with_afterok_and_is_idempotent(slurm_cluster
         assert not set(states.values()) - {"COMPLETED", "RUNNING", "COMPLETING"}, states
         return len(states) == 8 and set(states.values()) == {"COMPLETED"}
 
-    wait_for(all_completed, 120, "sacct to show every job COMPLETED")
+    wait_until(all_completed, 120, "sacct to show every job COMPLETED")
     for rid, run in runs.items():
         rd = RunDir(out / "runs" / rid)
         config = rd.read_config()
@@ -132,18 +124,18 @@ def test_preempted_job_requeues_and_resumes_to_the_uninterrupted_result(slurm_cl
         status = rd.read_status() if rd.status_file.exists() else None
         return 0 if status is None else int(status["epoch"])
 
-    wait_for(lambda: epochs_done() >= 2, 300, "the job to finish two epochs", interval=0.1)
+    wait_until(lambda: epochs_done() >= 2, 300, "the job to finish two epochs", interval=0.1)
     assert not rd.is_done(), "the job finished before it could be interrupted; give it more epochs"
     interrupted_at = epochs_done()
     job = submitit.SlurmJob(folder=Path(record.stdout).parent.parent / "%j", job_id=record.job_id)
     job._interrupt()  # what SLURM does on preemption: SIGTERM, then submitit's USR2
 
-    wait_for(rd.is_done, 600, "the requeued job to finish")
+    wait_until(rd.is_done, 600, "the requeued job to finish")
     log = rd.log_file.read_text()
     assert "requeued by submitit" in log
     resumed = [line for line in log.splitlines() if "resumed from checkpoint at epoch" in line]
     assert len(resumed) == 1 and int(resumed[0].rsplit(" ", 1)[1]) >= interrupted_at, log
-    wait_for(lambda: slurm_cluster.sacct_states(record.job_id).get(record.job_id) == "COMPLETED", 120,
+    wait_until(lambda: slurm_cluster.sacct_states(record.job_id).get(record.job_id) == "COMPLETED", 120,
              f"job {record.job_id} (requeued, same id) to be COMPLETED")
 
     # the same config, uninterrupted, in this process (1 torch thread, as the job with cpus_per_task=1)

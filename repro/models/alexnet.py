@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
+from repro.models.init import init_conv_bn
+
 
 class AlexNetCifar(nn.Module):
     """AlexNet sized for 32x32 inputs, without dropout and without BatchNorm.
@@ -48,10 +50,7 @@ class AlexNetCifar(nn.Module):
             nn.ReLU(inplace=False),
             nn.Linear(4096, num_classes),
         )
-        for module in self.features.modules():
-            if isinstance(module, nn.Conv2d):
-                nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
-                nn.init.zeros_(module.bias)
+        init_conv_bn(self.features)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.classifier(self.pool(self.features(x)).flatten(1))

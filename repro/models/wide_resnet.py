@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from repro.models.init import init_conv_bn
+
 
 class PreActBlock(nn.Module):
     """BN-ReLU-conv3x3-BN-ReLU-(dropout)-conv3x3 plus a shortcut (1x1 conv when the shape changes).
@@ -64,14 +66,8 @@ class WideResNet(nn.Module):
         self.bn = nn.BatchNorm2d(in_planes)
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.fc = nn.Linear(in_planes, num_classes)
-        for module in self.modules():
-            if isinstance(module, nn.Conv2d):
-                nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
-            elif isinstance(module, nn.BatchNorm2d):
-                nn.init.ones_(module.weight)
-                nn.init.zeros_(module.bias)
-            elif isinstance(module, nn.Linear):
-                nn.init.zeros_(module.bias)
+        init_conv_bn(self)
+        nn.init.zeros_(self.fc.bias)
 
     def forward(self, x: Tensor) -> Tensor:
         out = F.relu(self.bn(self.groups(self.conv1(x))))

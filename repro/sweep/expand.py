@@ -12,7 +12,6 @@ expansion checks that the fold runs it plans are exactly those, so a final never
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 from typing import Sequence
 
@@ -20,6 +19,7 @@ from repro.errors import UserError
 from repro.rundir import result_config, run_id
 from repro.sweep.compose import FastComposer, Override, parse_override, quote_value
 from repro.sweep.spec import Part, PlannedRun, Scale, SweepSpec
+from repro.trajectory import fold_configs_with
 
 _COMPOSER = FastComposer()
 
@@ -122,15 +122,7 @@ def derived_fold_configs(final_cfg: dict) -> list[dict]:
     learn = final_cfg["method"].get("learn") or {}
     learned_o = _dedupe(_parse([f"method={learn['method']}", *(learn.get("overrides") or [])], "method.learn"))
     learned = _COMPOSER.resolve(learned_o, where="the replay's method.learn")["method"]
-    out = []
-    for fold in range(int(final_cfg["split"]["folds"])):
-        cfg = copy.deepcopy(final_cfg)
-        cfg["method"] = copy.deepcopy(learned)
-        cfg["split"] = {**cfg["split"], "full_train": False, "fold": fold}
-        if learn.get("epochs") is not None:
-            cfg["optim"] = {**cfg["optim"], "epochs": int(learn["epochs"])}
-        out.append(cfg)
-    return out
+    return fold_configs_with(final_cfg, learned)
 
 
 def _parse(texts: Sequence[str], where: str) -> list[Override]:
