@@ -22,6 +22,7 @@ from repro.config import to_container
 from repro.errors import UserError
 from repro.evaluation import evaluate
 from repro.experiment import Experiment, build_experiment
+from repro.labels import NonFiniteLabelsError
 from repro.losses import confidence_penalty, soft_cross_entropy
 from repro.meta import meta_label_step
 from repro.progress import EpochProgress
@@ -91,7 +92,7 @@ def train(cfg: DictConfig, *, stop_after_epochs: int | None = None) -> RunResult
         tracker.log({f"summary/{k}": v for k, v in summary.items() if isinstance(v, (int, float))})
         exit_code = 0
         return RunResult(rd, summary)
-    except NonFiniteLossError as exc:
+    except (NonFiniteLossError, NonFiniteLabelsError) as exc:
         rd.write_status("failed", epoch=len(history), message=str(exc))
         rd.log(f"failed: {exc}")
         raise UserError(

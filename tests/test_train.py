@@ -207,3 +207,26 @@ def test_secrets_are_never_sent_to_the_tracker():
 
     clean = scrub_secrets({"tracker": {"api_key": "abc", "project": "p"}, "token": "t", "lr": 0.1})
     assert clean == {"tracker": {"api_key": "<redacted>", "project": "p"}, "token": "<redacted>", "lr": 0.1}
+
+
+def test_nan_in_learned_labels_fails_the_run_like_a_nan_loss(tmp_path, capsys, monkeypatch):
+    import repro.labels as labels_module
+
+    real = labels_module.ClassLabels.apply_meta_gradient
+    calls = {"n": 0}
+
+    def poisoned(self, idx, y, grad_p):
+        calls["n"] += 1
+        if calls["n"] > 20:  # past the first epoch of digits (16 steps)
+            grad_p = grad_p * float("nan")
+        return real(self, idx, y, grad_p)
+
+    monkeypatch.setattr(labels_module.ClassLabels, "apply_meta_gradient", poisoned)
+    overrides = [*FAST, f"output_root={tmp_path}", "method=class_labels"]
+    code = main(["train", *overrides])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err and "label" in err.lower()
+    rd = RunDir.for_config(to_container(load_config(overrides)))
+    assert rd.read_status()["state"] == "failed"
+    assert not rd.is_done()
+    assert torch.load(rd.checkpoint_file, weights_only=True)["epoch"] == 1
