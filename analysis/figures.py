@@ -265,6 +265,7 @@ def render_figure2(panels: ClassPanels | None, examples: tuple[list[InstanceExam
             ax_bar.invert_yaxis()
             ax_bar.set_xlim(0, max(max(ex.other_probs) * 1.35, 1e-6))
             ax_bar.tick_params(axis="x", labelsize=7)
+            ax_bar.xaxis.set_major_locator(MaxNLocator(nbins=3))
             ax_bar.set_title(f"target {names[ex.target]}: p = {ex.target_prob:.3f}", fontsize=8)
             for y, p in enumerate(ex.other_probs):
                 ax_bar.text(p, y, f" {p:.3f}", va="center", fontsize=7)
