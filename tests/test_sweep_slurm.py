@@ -163,7 +163,9 @@ def test_bad_partition_or_unreachable_slurm_submits_nothing(slurm_cluster, tmp_p
     before = slurm_cluster.run("squeue", "-h", "-o", "%i").stdout
     with pytest.raises(UserError, match=r"no partition 'nope' \(sinfo lists: debug"):
         run_sweep(path, output_root=out, executor="slurm", profile=bad, scale=SCALE, report=quiet)
-    monkeypatch.setenv("SLURM_CONF", str(tmp_path / "missing" / "slurm.conf"))
+    broken_conf = tmp_path / "broken-slurm.conf"  # a missing file makes sinfo search for ~60 s; this fails at once
+    broken_conf.write_text("# no ClusterName, no controller\n")
+    monkeypatch.setenv("SLURM_CONF", str(broken_conf))
     with pytest.raises(UserError, match="SLURM is not reachable"):
         run_sweep(path, output_root=out, executor="slurm", profile=PROFILE, scale=SCALE, report=quiet)
     monkeypatch.setenv("SLURM_CONF", str(slurm_cluster.conf))

@@ -34,8 +34,8 @@ def _run(args: list[str]) -> subprocess.CompletedProcess:
     try:
         return subprocess.run(args, capture_output=True, text=True, timeout=TIMEOUT_S)
     except subprocess.TimeoutExpired:
-        raise SlurmUnavailable(f"`{' '.join(args)}` did not answer within {TIMEOUT_S} s; is the SLURM controller "
-                               "up? Nothing was submitted.") from None
+        raise SlurmUnavailable(f"SLURM is not reachable: `{' '.join(args)}` did not answer within {TIMEOUT_S} s; is "
+                               "the SLURM controller up and SLURM_CONF right? Nothing was submitted.") from None
 
 
 def check_partition(partition: str | None) -> None:
