@@ -135,7 +135,7 @@ def test_rows_that_need_a_missing_method_plan_nothing():
 def test_fast_expansion_gives_exactly_what_repro_train_composes(tmp_path):
     """Every group selection of every sweep file (first seed), scaled and with a command-line override."""
     checked = 0
-    for path in sorted(SWEEPS.glob("*.yaml")):
+    for path in sorted(SWEEPS.rglob("*.yaml")):  # the paper tables and sweeps/demo/
         spec = load_sweep(path)
         spec = spec.select(seeds=spec.seeds[:1])
         runs = spec.expand(output_root=tmp_path / "out dir", scale=Scale(epochs=2, subset=300, test_subset=100),

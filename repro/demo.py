@@ -1,0 +1,186 @@
+"""`repro demo`: the paper's main comparisons (Tables 1-3 and 6, Figures 2-4) scaled down to the embedded digits
+data and the small CNN, run through the same sweep machinery as the full tables (sweeps/demo/tableN.yaml, local
+executor), so that a laptop CPU finishes in about ten minutes and a second call only regenerates the outputs."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+from repro.errors import UserError
+from repro.sweep.spec import Scale, SweepSpec
+
+DEMO_SWEEPS = Path(__file__).resolve().parents[1] / "sweeps" / "demo"
+DEFAULT_OUTPUT_ROOT = "outputs/demo"
+FIGURES = ("figure2", "figure3", "figure4")
+# Every demo run: no progress bar (the sweep prints a line per run) and, unless --wandb, no W&B: its start-up and
+# shut-down cost ~5 s per run, a third of a demo run. Neither is part of a run's id.
+RUN_OVERRIDES = ("progress=none",)
+NO_WANDB = ("tracker=none",)
+# One torch thread: the small CNN on 8x8 images is too small to gain from more; on the 2-core development machine
+# one thread was faster than two.
+TORCH_THREADS = 1
+
+
+@dataclass(frozen=True)
+class DemoSize:
+    """How much of each demo sweep to run: a scale per table (absent: the sweep file's own epochs, all the data) and
+    the first `seeds` seeds (None: all)."""
+
+    name: str
+    scales: Mapping[int, Scale] = field(default_factory=dict)
+    seeds: int | None = None
+
+    def scale(self, table: int) -> Scale | None:
+        return self.scales.get(table)
+
+
+def demo_size(quick: bool) -> DemoSize:
+    if not quick:
+        return DemoSize("full")
+    # For tests: one seed, a small stratified subset of train and test, four epochs. The noisy table keeps its 30
+    # epochs (on 300 samples they take seconds): a noisy label is corrected only after many label updates, and
+    # Figure 3 needs corrected ones.
+    supervised = Scale(epochs=4, subset=300, test_subset=150)
+    return DemoSize("quick", {1: supervised, 2: supervised, 3: supervised,
+                              6: Scale(subset=300, test_subset=150)}, seeds=1)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = ("Runs sweeps/demo/table{1,2,3,6}.yaml on this machine, one run after another (done runs are\n"
+                     "skipped, so running it again only regenerates the outputs), then writes\n"
+                     "<output-root>/tables/tableN.md (+ .csv) and <output-root>/figures/figureN.png and prints a\n"
+                     "summary. README.md, \"The demo\", says what it compares and how long it takes.")
+    parser.add_argument("--output-root", default=DEFAULT_OUTPUT_ROOT,
+                        help=f"where runs, tables and figures go (default: {DEFAULT_OUTPUT_ROOT})")
+    parser.add_argument("--quick", action="store_true",
+                        help="a much smaller demo (1 seed, 300 training samples, 4 epochs) to check the pipeline "
+                             "in about half a minute; "
+                             "its runs are different runs from the full demo's")
+    parser.add_argument("--wandb", action="store_true",
+                        help="also log every run to W&B (offline unless WANDB_MODE=online); costs ~5 s per run")
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    started = time.perf_counter()
+    torch.set_num_threads(TORCH_THREADS)
+    output_root = checked_output_root(args.output_root)
+    size = demo_size(args.quick)
+    extra = list(RUN_OVERRIDES) + ([] if args.wandb else list(NO_WANDB))
+    specs = demo_specs(size)
+    trained, failed = run_demo_sweeps(specs, output_root, size, extra)
+    tables = write_tables(specs, output_root, size, extra)
+    figures = write_figures(output_root)
+    print_summary(tables, figures, trained=trained, failed=failed, size=size,
+                  seconds=time.perf_counter() - started)
+    missing = [name for name, path in figures.items() if path is None]
+    if failed or missing:
+        print(f"The demo is incomplete ({len(set(failed))} run(s) failed or skipped, figures not written: "
+              f"{', '.join(missing) or 'none'}). Run the same command again: it resumes what did not finish.")
+        return 1
+    return 0
+
+
+def checked_output_root(path: str) -> Path:
+    root = Path(path).expanduser().resolve()
+    if root.exists() and not root.is_dir():
+        raise UserError(f"--output-root {path} is a file; the demo needs a directory for its runs, tables and "
+                        "figures. Pass another path, e.g. --output-root outputs/demo.")
+    return root
+
+
+def demo_specs(size: DemoSize) -> dict[int, SweepSpec]:
+    """{paper table number: its demo sweep}, restricted to the demo size's seeds."""
+    from analysis.tables import load_specs
+
+    if not DEMO_SWEEPS.is_dir():
+        raise UserError(f"The demo's sweep files are not at {DEMO_SWEEPS}. `repro demo` runs from a checkout of the "
+                        "repository installed with `pip install -e .` (what `make demo` does); reinstall that way.")
+    specs = load_specs(DEMO_SWEEPS)
+    if size.seeds is not None:
+        specs = {n: spec.select(seeds=spec.seeds[: size.seeds]) for n, spec in specs.items()}
+    return specs
+
+
+def run_demo_sweeps(specs: dict[int, SweepSpec], output_root: Path, size: DemoSize,
+                    extra: list[str]) -> tuple[list[str], list[str]]:
+    """Run every demo sweep here, one after another (tables share runs: each is trained once). Returns the run ids
+    trained by this call and those that failed."""
+    from repro.sweep.run import run_sweep
+
+    trained: list[str] = []
+    failed: list[str] = []
+    for number, spec in specs.items():
+        print(f"\n== Table {number}: {spec.path.name} ==", flush=True)
+        plan = run_sweep(spec.path, output_root=output_root, executor="local", scale=size.scale(number),
+                         only={"seeds": spec.seeds}, extra_overrides=extra)
+        trained += plan.submitted
+        failed += plan.failed
+    return trained, failed
+
+
+def write_tables(specs: dict[int, SweepSpec], output_root: Path, size: DemoSize, extra: list[str]) -> list[Path]:
+    """The demo's Tables 1-3 and 6 beside the paper's numbers: <output_root>/tables/tableN.md and .csv."""
+    from analysis.collect import collect_runs
+    from analysis.tables import make_tables
+
+    print("\n== Tables ==", flush=True)
+    runs = collect_runs(output_root)
+    written: list[Path] = []
+    for number, spec in specs.items():  # one call per table: each has its own scale
+        written += make_tables(runs, {number: spec}, out_dir=output_root / "tables", output_root=output_root,
+                               source=str(output_root / "runs"), scale=size.scale(number), extra_overrides=extra)
+    return written
+
+
+def write_figures(output_root: Path) -> dict[str, Path | None]:
+    """Figures 2-4 from the demo's runs: <output_root>/figures/figureN.png (None: skipped, the reason is printed)."""
+    from analysis.figures import make_figures
+
+    print("\n== Figures ==", flush=True)
+    return make_figures(output_root, out_dir=output_root / "figures")
+
+
+def summary_rows(tables: list[Path]) -> list[list[str]]:
+    """[table, row, column, ours] for every cell the demo ran, read back from the CSVs just written."""
+    import pandas as pd
+
+    rows = []
+    for md in tables:
+        frame = pd.read_csv(md.with_suffix(".csv"))
+        for rec in frame[frame["ours_planned"] > 0].to_dict("records"):
+            rows.append([str(rec["table"]), rec["row"], rec["column"], rec["ours"]])
+    return rows
+
+
+def print_summary(tables: list[Path], figures: dict[str, Path | None], *, trained: list[str], failed: list[str],
+                  size: DemoSize, seconds: float) -> None:
+    from tabulate import tabulate
+
+    print(f"\n== Demo summary ({size.name}) ==")
+    print("Final test accuracy (%) on digits, mean ± sample std over seeds (n = seeds done); the paper's CIFAR "
+          "numbers are beside ours in each table file.")
+    print(tabulate(summary_rows(tables), headers=["table", "row", "column", "ours"], tablefmt="simple"))
+    print("\nTables:")
+    for md in tables:
+        print(f"  {_shown(md)}  {_shown(md.with_suffix('.csv'))}")
+    print("Figures:")
+    for name in FIGURES:
+        path = figures.get(name)
+        print(f"  {_shown(path)}" if path else f"  {name}: not written (the reason is printed above)")
+    print(f"\n{len(set(trained))} run(s) trained now"
+          + (f", {len(set(failed))} failed or skipped (see the sweep output above)" if failed else "")
+          + f"; {seconds:.0f} s in all.")
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,81 @@
+"""`repro demo`: the quick demo writes every table and figure it promises and prints its summary, a second call
+trains nothing, and the demo's sweep files agree on the runs that tables share."""
+
+from __future__ import annotations
+
+import matplotlib.image
+import pandas as pd
+
+from repro import demo
+from repro.cli import main
+from repro.sweep.spec import load_sweep
+
+TABLES = (1, 2, 3, 6)
+
+
+def _files(root):
+    return {p: p.stat().st_mtime_ns for p in (root / "runs").rglob("*") if p.is_file()}
+
+
+def test_quick_demo_writes_tables_figures_and_summary_then_reruns_without_training(tmp_path, capsys):
+    root = tmp_path / "demo out"
+    assert main(["demo", "--quick", "--output-root", str(root)]) == 0
+    first = capsys.readouterr().out
+
+    size = demo.demo_size(quick=True)
+    specs = demo.demo_specs(size)
+    assert sorted(specs) == list(TABLES)
+    planned = {r.run_id for n, spec in specs.items()
+               for r in spec.expand(output_root=root, scale=size.scale(n), extra_overrides=["tracker=none"])}
+    assert len({p.name for p in (root / "runs").iterdir()}) == len(planned)
+    assert f"{len(planned)} run(s) trained now" in first
+
+    summary = first.split("== Demo summary (quick) ==")[1]
+    for n, spec in specs.items():
+        md, csv = root / "tables" / f"table{n}.md", root / "tables" / f"table{n}.csv"
+        assert md.is_file() and str(md) in summary and str(csv) in summary
+        ours = pd.read_csv(csv)
+        ours = ours[ours["ours_planned"] > 0]
+        assert set(ours["row"]) == set(spec.rows), n
+        assert (ours["ours_n"] == ours["ours_planned"]).all(), f"table {n}: a planned run is not averaged"
+        for row, column, text in ours[["row", "column", "ours"]].itertuples(index=False):
+            assert any(row in line and column in line and text in line for line in summary.splitlines()), (row, text)
+    for name in demo.FIGURES:
+        png = root / "figures" / f"{name}.png"
+        assert str(png) in summary
+        image = matplotlib.image.imread(png)
+        assert image.shape[0] > 100 and image.shape[1] > 100
+        assert image[..., :3].std() > 0.05, f"{name}.png is blank"
+
+    runs_before = _files(root)
+    outputs_before = {p: p.stat().st_mtime_ns for p in [*(root / "tables").iterdir(), *(root / "figures").iterdir()]}
+    assert main(["demo", "--quick", "--output-root", str(root)]) == 0
+    second = capsys.readouterr().out
+    assert second.count("nothing to submit: every run is done") == len(TABLES)
+    assert "0 run(s) trained now" in second
+    assert _files(root) == runs_before, "the second call rewrote or added run files"
+    assert all(p.stat().st_mtime_ns != t for p, t in outputs_before.items()), "tables and figures not regenerated"
+
+
+def test_demo_tables_share_the_runs_they_have_in_common():
+    """Table 2's Baseline / Ours (Instance) and Table 3's folds and dynamic finals are Table 1's runs: the sweep files
+    repeat the tuned label hyperparameters, and a drift would silently train (and report) different runs."""
+    def runs(n):
+        return load_sweep(demo.DEMO_SWEEPS / f"table{n}.yaml").expand(output_root="out")
+
+    t1, t2, t3 = runs(1), runs(2), runs(3)
+    reported = {(r.row, r.seed): r.run_id for r in t1 if r.stage in ("single", "final")}
+    assert {(r.row, r.seed): r.run_id for r in t2 if r.row in ("Baseline", "Ours (Instance)")
+            and r.stage in ("single", "final")} == {k: v for k, v in reported.items() if k[0] != "Ours (Class)"}
+    renamed = {"Class": "Ours (Class)", "Instance": "Ours (Instance)"}
+    assert {(renamed[r.row], r.seed): r.run_id for r in t3 if r.stage == "final" and "yes" in r.column} == \
+        {k: v for k, v in reported.items() if k[0] != "Baseline"}
+    assert {r.run_id for r in t3 if r.stage == "fold"} == {r.run_id for r in t1 if r.stage == "fold"}
+
+
+def test_demo_refuses_an_output_root_that_is_a_file(tmp_path, capsys):
+    target = tmp_path / "taken"
+    target.write_text("not a directory")
+    assert main(["demo", "--quick", "--output-root", str(target)]) == 2
+    assert "is a file" in capsys.readouterr().err
+    assert target.read_text() == "not a directory"
