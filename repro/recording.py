@@ -249,7 +249,8 @@ class InstanceTrajectoryRecorder:
         init = float(exp.cfg.method.init_target_prob)
         self.initial = class_labels_matrix(np.full(self.num_classes, init), self.rows.given)
         self.tracked = pick_instances(self.rows.index, self.rows.noisy, settings.track_instances)
-        self._tracked_rows = {int(g): i for i, g in enumerate(self.rows.index.tolist()) if int(g) in set(self.tracked)}
+        tracked = set(self.tracked)
+        self._tracked_rows = {g: i for i, g in enumerate(self.rows.index.tolist()) if g in tracked}
         self.table_every = max(1, self.total_epochs // 5)
         self._started = False
 
