@@ -1,4 +1,4 @@
-"""The exact one-step look-ahead meta-gradient of the soft labels, by one forward-mode JVP.
+"""The exact one-step look-ahead meta-gradients of soft labels and sample weights, by one forward-mode JVP.
 
 With theta' = theta - lr * (grad L_train(theta, p) + wd * theta), L_train = mean_i w_i * CE(f(x_i), p_i)
 and L_meta = CE(f(x_meta; theta'), y_meta), L_train is linear in p, so
@@ -6,8 +6,10 @@ and L_meta = CE(f(x_meta; theta'), y_meta), L_train is linear in p, so
     dL_meta(theta') / dp_ik = (lr * w_i / n) * < grad_theta log_softmax(f(x_i; theta))_k , g_meta >,
     g_meta = grad L_meta(theta'),
 
-i.e. one JVP of the train batch's log-probabilities in the direction g_meta, instead of the double
+i.e. one JVP J of the train batch's log-probabilities in the direction g_meta, instead of the double
 backward through a create_graph gradient that Meta-Weight-Net style code uses (tests/reference_meta.py).
+L_train is linear in the weights w as well, so the same J gives dL_meta/dw_i = (lr / n) * sum_k p_ik J_ik:
+the reweighting methods (L2RW, Meta-Weight-Net) use this engine too (`sample_weight_meta_gradient`).
 
 Virtual passes (the look-ahead gradient, the meta batch, the JVP) never touch the model's parameters or
 buffers: they go through torch.func.functional_call, where BatchNorm layers in train mode get `None`
@@ -62,7 +64,7 @@ def _forward(model: nn.Module, params: dict, buffers: Buffers, x: Tensor) -> Ten
     return functional_call(model, {**params, **buffers}, (x,))
 
 
-class _RngState:
+class RngState:
     """The global RNG state at one moment (CPU, and the CUDA device of the batch), to replay a forward."""
 
     def __init__(self, device: torch.device) -> None:
@@ -168,22 +170,26 @@ def log_prob_jvp(
         return run(model, primals, tangent_dict, virtual_buffers(model), x)
 
 
-def _label_gradient_from_logits(
+def lookahead_directional(
     model: nn.Module,
     logits: Tensor,
     x: Tensor,
     p: Tensor,
     x_meta: Tensor,
     y_meta: Tensor,
-    rng: _RngState,
+    rng: "RngState",
     *,
     lr: float,
     weight_decay: float,
     sample_weight: Tensor | None,
     retain_graph: bool,
-    compile_jvp: bool,
+    compile_jvp: bool = False,
 ) -> Tensor:
-    """The meta-gradient given the train forward's logits (graph attached) at the current parameters."""
+    """J (n, C): the JVP of the train batch's log-probabilities along g_meta = grad L_meta(theta'), the one
+    quantity both meta-gradients are read from (`label_gradient`, `weight_gradient`).
+
+    `logits` is the train forward at the current parameters with its graph attached; `rng` the RNG state that
+    forward started from (the JVP replays it, so dropout masks agree)."""
     _check_inputs(logits, p, lr, weight_decay, sample_weight)
     params = trainable_parameters(model)
     if not params:
@@ -201,8 +207,23 @@ def _label_gradient_from_logits(
     g_meta = _meta_batch_gradient(model, names, theta_new, x_meta, y_meta)
     del theta_new
     with rng.replayed():
-        directional = log_prob_jvp(model, params, x, g_meta, compile=compile_jvp)
-    return directional.mul_(lr * row_weights)
+        return log_prob_jvp(model, params, x, g_meta, compile=compile_jvp)
+
+
+def label_gradient(directional: Tensor, *, lr: float, sample_weight: Tensor | None) -> Tensor:
+    """dL_meta/dp_ik = (lr * w_i / n) * J_ik (L_train is linear in p). Consumes `directional`."""
+    return directional.mul_(lr * _row_weights(directional.shape[0], sample_weight, directional))
+
+
+def weight_gradient(directional: Tensor, p: Tensor, *, lr: float) -> Tensor:
+    """dL_meta/dw_i = (lr / n) * sum_k p_ik * J_ik (L_train is linear in w too)."""
+    return (p.detach().to(directional) * directional).sum(dim=1).mul_(lr / directional.shape[0])
+
+
+def _virtual_forward(model: nn.Module, x: Tensor) -> tuple[Tensor, "RngState"]:
+    """The train forward of the public functions: the model's mode, its buffers untouched."""
+    rng = RngState(x.device)
+    return _forward(model, {}, virtual_buffers(model), x), rng
 
 
 def label_meta_gradient(
@@ -220,12 +241,35 @@ def label_meta_gradient(
     """dL_meta(theta')/dp (n, C) for the one-step SGD look-ahead theta' = theta - lr * (grad L_train(theta, p)
     + weight_decay * theta); L_train = mean_i w_i * soft CE (w = 1 without sample_weight), L_meta = mean CE
     on the meta batch. Leaves the model's parameters, their .grad, and its buffers unchanged."""
-    rng = _RngState(x.device)
-    logits = _forward(model, {}, virtual_buffers(model), x)
-    return _label_gradient_from_logits(
+    logits, rng = _virtual_forward(model, x)
+    directional = lookahead_directional(
         model, logits, x, p, x_meta, y_meta, rng,
         lr=lr, weight_decay=weight_decay, sample_weight=sample_weight, retain_graph=False, compile_jvp=compile_jvp,
     )
+    return label_gradient(directional, lr=lr, sample_weight=sample_weight)
+
+
+def sample_weight_meta_gradient(
+    model: nn.Module,
+    x: Tensor,
+    p: Tensor,
+    x_meta: Tensor,
+    y_meta: Tensor,
+    *,
+    lr: float,
+    weight_decay: float = 0.0,
+    sample_weight: Tensor | None = None,
+    compile_jvp: bool = False,
+) -> Tensor:
+    """dL_meta(theta')/dw (n,) at the given per-sample weights w (ones when None), for L_train = (1/n) sum_i
+    w_i CE(f(x_i), p_i) and theta' = theta - lr * (grad L_train + weight_decay * theta): what L2RW and
+    Meta-Weight-Net need, from the same single JVP as the label meta-gradient. Leaves the model unchanged."""
+    logits, rng = _virtual_forward(model, x)
+    directional = lookahead_directional(
+        model, logits, x, p, x_meta, y_meta, rng,
+        lr=lr, weight_decay=weight_decay, sample_weight=sample_weight, retain_graph=False, compile_jvp=compile_jvp,
+    )
+    return weight_gradient(directional, p, lr=lr)
 
 
 def meta_label_step(
@@ -250,13 +294,14 @@ def meta_label_step(
     second backward of the same graph. `lr` and `weight_decay` are the model optimizer's current values.
     Non-learnable labels skip the meta-gradient and return their fixed p."""
     p = labels.soft_labels(idx, y)
-    rng = _RngState(x.device)
+    rng = RngState(x.device)
     logits = model(x)
     if not labels.learnable:
         return logits, p.to(logits.device)
-    grad_p = _label_gradient_from_logits(
+    directional = lookahead_directional(
         model, logits, x, p, x_meta, y_meta, rng,
         lr=lr, weight_decay=weight_decay, sample_weight=sample_weight, retain_graph=True, compile_jvp=compile_jvp,
     )
+    grad_p = label_gradient(directional, lr=lr, sample_weight=sample_weight)
     labels.apply_meta_gradient(idx, y, grad_p)
     return logits, labels.soft_labels(idx, y).to(logits.device)
