@@ -64,13 +64,9 @@ def validate_config(cfg: DictConfig) -> None:
         )
     if int(cfg.data.batch_size) < 1:
         raise UserError(f"data.batch_size={cfg.data.batch_size}: the batch size must be at least 1.")
-    method = cfg.method
-    if method.labels in ("class", "instance"):
-        if cfg.split.full_train:
-            raise UserError(
-                f"method={method.name} learns labels on a meta set, but split.full_train=true leaves none; "
-                "use split=holdout (or split=noisy), or replay learned labels with method=replay."
-            )
+    from repro.methods import check_method_config
+
+    check_method_config(cfg)
 
 
 def to_container(cfg: DictConfig) -> dict:

@@ -1,4 +1,5 @@
-"""Everything one run trains with, built from its config: data, split, noise, model, optimizer, schedule, labels.
+"""Everything one run trains with, built from its config: data, split, noise, model, optimizer, schedule, and the
+method (repro.methods) that trains on each batch.
 
 Its `state_dict` is exactly what a checkpoint must hold for a resumed run to end where an uninterrupted one does.
 """
@@ -15,6 +16,7 @@ from omegaconf import DictConfig
 from repro.data import ArrayDataset, BatchLoader, inject_uniform_noise, load_dataset, make_split
 from repro.errors import UserError
 from repro.labels import build_labels
+from repro.methods import build_method
 from repro.models import build_model
 from repro.rundir import RunDir
 
@@ -102,13 +104,24 @@ class Experiment:
     model: torch.nn.Module
     optimizer: torch.optim.Optimizer
     scheduler: torch.optim.lr_scheduler.LRScheduler
-    labels: Any
     train_loader: BatchLoader
     meta_loader: BatchLoader | None
     train_gen: torch.Generator
     meta_gen: torch.Generator
     device: torch.device
+    method: Any = None
     recorders: list = field(default_factory=list)
+    epoch: int = 0
+
+    @property
+    def labels(self) -> Any:
+        """The method's label parametrisation, if it has one (the label recorders read it)."""
+        return getattr(self.method, "labels", None)
+
+    @property
+    def lr(self) -> float:
+        """The model optimizer's current learning rate (the meta-gradient's look-ahead uses it)."""
+        return float(self.optimizer.param_groups[0]["lr"])
 
     @property
     def epochs(self) -> int:
@@ -119,17 +132,13 @@ class Experiment:
         return float(self.cfg.optim.weight_decay)
 
     @property
-    def beta(self) -> float:
-        return float(self.cfg.method.get("beta", 0.0) or 0.0)
-
-    @property
     def eval_loader_kwargs(self) -> dict[str, Any]:
         return {"batch_size": int(self.cfg.eval_batch_size), "mean": self.data.train.mean, "std": self.data.train.std,
                 "device": self.device}
 
     def set_epoch(self, epoch: int) -> None:
-        if hasattr(self.labels, "set_epoch"):
-            self.labels.set_epoch(epoch)
+        self.epoch = epoch
+        self.method.set_epoch(self, epoch)
 
     def next_meta_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
         """A fresh random meta batch each step (stateless but for the generator, so resuming is exact)."""
@@ -139,15 +148,6 @@ class Experiment:
         pick = self.meta_idx[torch.randperm(n, generator=self.meta_gen)[:size]]
         x, y, _ = self.meta_loader.batch(pick)
         return x.to(self.device), y.to(self.device)
-
-    def sample_weight(self, idx: torch.Tensor) -> torch.Tensor | None:
-        """Per-sample loss weights of the curriculum, or None (plain mean)."""
-        curriculum = str(self.cfg.method.get("curriculum", "none") or "none")
-        if curriculum == "none":
-            return None
-        from repro.curriculum import curriculum_weights
-
-        return curriculum_weights(curriculum, self.labels, idx)
 
     def record_epoch(self, epoch: int, row: dict[str, Any], tracker: Any) -> None:
         for recorder in self.recorders:
@@ -164,7 +164,7 @@ class Experiment:
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(),
-            "labels": self.labels.state_dict(),
+            "method": self.method.state_dict(),
             "rng": {"torch": torch.get_rng_state(), "train": self.train_gen.get_state(),
                     "meta": self.meta_gen.get_state()},
         }
@@ -176,7 +176,8 @@ class Experiment:
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
-        self.labels.load_state_dict(state["labels"])
+        # Checkpoints from before repro.methods held the labels' state at the top level.
+        self.method.load_state_dict(state["method"] if "method" in state else {"labels": state["labels"]})
         torch.set_rng_state(state["rng"]["torch"])
         self.train_gen.set_state(state["rng"]["train"])
         self.meta_gen.set_state(state["rng"]["meta"])
@@ -222,7 +223,6 @@ def build_experiment(cfg: DictConfig, run_dir: RunDir) -> Experiment:
         weight_decay=float(oc.weight_decay),
     )
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(oc))
-    labels = labels_for_run(cfg, data).to(device)
     train_gen = torch.Generator().manual_seed(seed)
     meta_gen = torch.Generator().manual_seed(seed + 1)
     common = dict(mean=data.train.mean, std=data.train.std, augment=data.train.augment)
@@ -239,10 +239,9 @@ def build_experiment(cfg: DictConfig, run_dir: RunDir) -> Experiment:
         )
     exp = Experiment(
         cfg=cfg, run_dir=run_dir, data=data, train_idx=train_idx, meta_idx=meta_idx, model=model,
-        optimizer=optimizer, scheduler=scheduler, labels=labels, train_loader=train_loader, meta_loader=meta_loader,
+        optimizer=optimizer, scheduler=scheduler, train_loader=train_loader, meta_loader=meta_loader,
         train_gen=train_gen, meta_gen=meta_gen, device=device,
     )
-    from repro.recording import build_recorders
-
-    exp.recorders = build_recorders(exp)
+    exp.method = build_method(cfg, exp)
+    exp.recorders = exp.method.recorders(exp)
     return exp

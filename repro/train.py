@@ -1,20 +1,16 @@
 """The training loop: one resolved config in, one complete run directory out.
 
-The loop is the same for every method; what differs is the label parametrisation (fixed or learned) and, for
-learned labels, the meta step that updates them before each model step (repro/meta.py).
+The loop is the same for every method and knows none by name: each batch goes to the run's method
+(repro/methods/), which decides the targets, weights, meta-gradients and optimizer steps.
 """
 
 from __future__ import annotations
 
-import math
 import signal
-import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import torch
 from omegaconf import DictConfig
 
 from repro.checkpoint import load_checkpoint, save_checkpoint
@@ -23,15 +19,10 @@ from repro.errors import UserError
 from repro.evaluation import evaluate
 from repro.experiment import Experiment, build_experiment
 from repro.labels import NonFiniteLabelsError
-from repro.losses import confidence_penalty, soft_cross_entropy
-from repro.meta import meta_label_step
+from repro.methods import NonFiniteLossError
 from repro.progress import EpochProgress
 from repro.rundir import RunDir
 from repro.tracking import make_tracker
-
-
-class NonFiniteLossError(FloatingPointError):
-    """The loss (or the labels) became NaN/inf: the run stops, the last good checkpoint stays."""
 
 
 class Interrupted(Exception):
@@ -112,37 +103,17 @@ def train(cfg: DictConfig, *, stop_after_epochs: int | None = None) -> RunResult
 def run_epoch(exp: Experiment, epoch: int, progress: EpochProgress) -> dict[str, Any]:
     """One pass over the training set, then evaluation; returns the epoch's metrics row."""
     started = time.perf_counter()
+    exp.model.train()
     exp.set_epoch(epoch)
-    model, opt = exp.model, exp.optimizer
-    model.train()
-    lr = opt.param_groups[0]["lr"]
+    lr = exp.lr
     loss_sum, correct, seen = 0.0, 0, 0
     bar = progress.start_epoch(epoch, len(exp.train_loader))
     for x, y, idx in exp.train_loader:
         x, y, idx = x.to(exp.device), y.to(exp.device), idx.to(exp.device)
-        if exp.labels.learnable:
-            x_meta, y_meta = exp.next_meta_batch()
-            logits, p = meta_label_step(
-                model, exp.labels, x, y, idx, x_meta, y_meta, lr=lr, weight_decay=exp.weight_decay,
-            )
-            # The curriculum weights only the model step, from the updated labels; weighting the look-ahead too
-            # froze label correction on digits (docs/method.md, "Entropy-weighted curriculum").
-            weight = exp.sample_weight(idx)
-        else:
-            logits = model(x)
-            p = exp.labels.soft_labels(idx, y)
-            weight = None
-        loss = soft_cross_entropy(logits, p, weight)
-        if exp.beta:
-            loss = loss + confidence_penalty(logits, exp.beta)
-        if not torch.isfinite(loss):
-            raise NonFiniteLossError(f"the training loss became {loss.item()} at epoch {epoch + 1}.")
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        out = exp.method.train_step(exp, x, y, idx)
         n = y.numel()
-        loss_sum += loss.item() * n
-        correct += (logits.detach().argmax(1) == y).sum().item()
+        loss_sum += out.loss.item() * n
+        correct += (out.logits.argmax(1) == y).sum().item()
         seen += n
         bar.update(loss=loss_sum / seen, acc=correct / seen)
     exp.scheduler.step()
@@ -152,6 +123,8 @@ def run_epoch(exp: Experiment, epoch: int, progress: EpochProgress) -> dict[str,
         "train_loss": loss_sum / max(seen, 1),
         "train_acc": correct / max(seen, 1),
     }
+    row.update(exp.method.end_epoch(exp))
+    model = exp.method.eval_model(exp)
     if exp.meta_idx.numel():
         val = evaluate(model, exp.data.train.images, exp.data.train_true_targets, exp.meta_idx, exp.eval_loader_kwargs,
                        per_class=True)

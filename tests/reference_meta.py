@@ -14,7 +14,7 @@ def _cloned_buffers(model: nn.Module) -> dict[str, Tensor]:
     return {name: b.clone() for name, b in model.named_buffers()}
 
 
-def reference_label_meta_gradient(
+def reference_meta_gradients(
     model: nn.Module,
     x: Tensor,
     p: Tensor,
@@ -25,21 +25,34 @@ def reference_label_meta_gradient(
     weight_decay: float = 0.0,
     sample_weight: Tensor | None = None,
     logits: Tensor | None = None,
-) -> Tensor:
-    """dL_meta(theta')/dp by double backward. `logits`: an already computed train forward f(x; theta) to
-    differentiate (as the training loop would reuse it); by default a forward with cloned buffers."""
+) -> tuple[Tensor, Tensor]:
+    """(dL_meta/dp, dL_meta/dw) by double backward, p and w both leaves (w = ones when None). `logits`: an
+    already computed train forward f(x; theta) to differentiate (as the training loop would reuse it); by default
+    a forward with cloned buffers."""
     names = [n for n, q in model.named_parameters() if q.requires_grad]
     params = [q for q in model.parameters() if q.requires_grad]
     p_leaf = p.detach().clone().requires_grad_()
+    w = torch.ones(p.shape[0], dtype=p.dtype, device=p.device) if sample_weight is None else sample_weight
+    w_leaf = w.detach().clone().requires_grad_()
     if logits is None:
         logits = functional_call(model, _cloned_buffers(model), (x,))
     per_sample = -(p_leaf * F.log_softmax(logits, dim=1)).sum(dim=1)
-    if sample_weight is not None:
-        per_sample = per_sample * sample_weight
-    train_loss = per_sample.mean()
+    train_loss = (per_sample * w_leaf).mean()
     grads = torch.autograd.grad(train_loss, params, create_graph=True)
     theta_new = {n: q - lr * (g + weight_decay * q) for n, q, g in zip(names, params, grads)}
     meta_logits = functional_call(model, {**theta_new, **_cloned_buffers(model)}, (x_meta,))
     meta_loss = F.cross_entropy(meta_logits, y_meta)
-    (grad_p,) = torch.autograd.grad(meta_loss, p_leaf)
-    return grad_p
+    grad_p, grad_w = torch.autograd.grad(meta_loss, [p_leaf, w_leaf])
+    return grad_p, grad_w
+
+
+def reference_label_meta_gradient(model: nn.Module, x: Tensor, p: Tensor, x_meta: Tensor, y_meta: Tensor,
+                                  **kwargs) -> Tensor:
+    """dL_meta(theta')/dp by double backward (keyword arguments as `reference_meta_gradients`)."""
+    return reference_meta_gradients(model, x, p, x_meta, y_meta, **kwargs)[0]
+
+
+def reference_sample_weight_meta_gradient(model: nn.Module, x: Tensor, p: Tensor, x_meta: Tensor, y_meta: Tensor,
+                                          **kwargs) -> Tensor:
+    """dL_meta(theta')/dw by double backward (keyword arguments as `reference_meta_gradients`)."""
+    return reference_meta_gradients(model, x, p, x_meta, y_meta, **kwargs)[1]

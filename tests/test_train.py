@@ -142,7 +142,7 @@ def test_corrupted_checkpoint_is_reported_and_left_untouched(tmp_path, capsys):
 
 
 def test_nan_loss_fails_the_run_and_keeps_the_last_good_checkpoint(tmp_path, capsys, monkeypatch):
-    import repro.train as train_module
+    import repro.methods.fixed_targets as train_module
 
     real = train_module.soft_cross_entropy
     calls = {"n": 0}

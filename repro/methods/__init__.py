@@ -1,0 +1,63 @@
+"""Training methods behind one interface (repro.methods.base.Method). `method.name` picks the class here;
+adding a method is one module, one line in METHODS and one config file repro/conf/method/<name>.yaml."""
+
+from __future__ import annotations
+
+import importlib
+
+from omegaconf import DictConfig
+
+from repro.errors import UserError
+from repro.methods.base import Method, NonFiniteLossError, StepOutput, optimizer_step
+
+__all__ = ["METHODS", "Method", "NonFiniteLossError", "StepOutput", "build_method", "check_method_config",
+           "method_class", "optimizer_step"]
+
+# method.name -> "module:Class" (imported only when a run uses it).
+METHODS: dict[str, str] = {
+    "baseline": "repro.methods.fixed_targets:FixedTargets",
+    "label_smoothing": "repro.methods.fixed_targets:FixedTargets",
+    "confidence_penalty": "repro.methods.fixed_targets:FixedTargets",
+    "class_labels": "repro.methods.learned_labels:LearnedLabels",
+    "instance_labels": "repro.methods.learned_labels:LearnedLabels",
+    "replay": "repro.methods.replay:Replay",
+    "focal_loss": "repro.methods.focal_loss:FocalLoss",
+    "coteaching": "repro.methods.coteaching:CoTeaching",
+    "l2rw": "repro.methods.l2rw:L2RW",
+    "mwnet": "repro.methods.mwnet:MetaWeightNet",
+    "data_parameters": "repro.methods.data_parameters:DataParameters",
+}
+
+
+def method_class(name: str) -> type[Method]:
+    if name not in METHODS:
+        raise UserError(
+            f"method.name={name!r} names no method; the methods are: {', '.join(METHODS)}. "
+            "Pick one with method=<name> (each has a config file in repro/conf/method/)."
+        )
+    module, _, cls = METHODS[name].partition(":")
+    return getattr(importlib.import_module(module), cls)
+
+
+def check_method_config(cfg: DictConfig) -> None:
+    """Refuse, before any work, options the method does not read and a meta-set method without a meta set."""
+    method = cfg.method
+    cls = method_class(str(method.name))
+    unknown = sorted(set(method) - {"name", *cls.options})
+    if unknown:
+        raise UserError(
+            f"method={method.name} does not take the option(s) {', '.join('method.' + k for k in unknown)}; it "
+            f"takes: {', '.join('method.' + k for k in cls.options) or 'none'}. Check the spelling, or pick the "
+            "method whose option it is."
+        )
+    if cls.needs_meta_set and bool(cfg.split.full_train):
+        raise UserError(
+            f"method={method.name} learns on a clean meta set, but split.full_train=true leaves none; use "
+            "split=holdout (or split=noisy), or, for learned labels, replay them with method=replay."
+        )
+
+
+def build_method(cfg: DictConfig, exp) -> Method:
+    """The run's method, built from its config (checked again here for callers that skip load_config)."""
+    check_method_config(cfg)
+    return method_class(str(cfg.method.name))(cfg.method, exp)

@@ -1,0 +1,90 @@
+"""The interface between the training loop and a training method (docs/architecture.md, "Methods").
+
+The loop owns the run (data order, epochs, evaluation, checkpoints, records); a method owns what happens to one
+batch: which targets and weights the loss uses, which meta-gradient it takes, which optimizers step. A method is
+one file under repro/methods/ and one config file under repro/conf/method/; the loop knows none by name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import torch
+from omegaconf import DictConfig
+from torch import Tensor, nn
+
+if TYPE_CHECKING:
+    from repro.experiment import Experiment
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The loss (or a learned quantity) became NaN/inf: the run stops, the last good checkpoint stays."""
+
+
+@dataclass
+class StepOutput:
+    """What the loop needs from one step: the loss (for the epoch mean) and the logits it trained on (for the
+    train accuracy), both detached."""
+
+    loss: Tensor
+    logits: Tensor
+
+
+class Method:
+    """One training method. Subclasses set `options` (the method.* keys they read; anything else in the config
+    is refused before any work) and implement `train_step`.
+
+    `needs_meta_set` methods draw clean meta batches (`exp.next_meta_batch()`); run with split=full they are
+    refused. State that must survive a preemption (learned labels, a second network, temperatures, optimizer
+    states) goes through `state_dict`/`load_state_dict`, which the loop puts into the run's checkpoint."""
+
+    options: ClassVar[tuple[str, ...]] = ()
+    needs_meta_set: ClassVar[bool] = False
+
+    def __init__(self, cfg: DictConfig, exp: "Experiment") -> None:
+        self.cfg = cfg
+
+    # -- the step -------------------------------------------------------------------------------------------
+    def train_step(self, exp: "Experiment", x: Tensor, y: Tensor, idx: Tensor) -> StepOutput:
+        """Train on one batch (x, given labels y, global sample indices idx): forward, backward, optimizer step."""
+        raise NotImplementedError
+
+    # -- the epoch ------------------------------------------------------------------------------------------
+    def set_epoch(self, exp: "Experiment", epoch: int) -> None:
+        """Called before each epoch (0-based): schedules that depend on the epoch start here."""
+
+    def end_epoch(self, exp: "Experiment") -> dict[str, Any]:
+        """Called after each epoch's last step: step own schedulers, return the epoch's scalars for the metrics
+        row (they land in metrics.jsonl, the checkpoint's history and W&B)."""
+        return {}
+
+    def eval_model(self, exp: "Experiment") -> nn.Module:
+        """The network the run reports (validation and test accuracy)."""
+        return exp.model
+
+    def recorders(self, exp: "Experiment") -> list:
+        """Per-epoch recorders (repro.recording): label trajectories, weight histograms, ..."""
+        return []
+
+    # -- the checkpoint -------------------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        pass
+
+
+def optimizer_step(optimizer: torch.optim.Optimizer, loss: Tensor, *, epoch: int, what: str = "training loss") -> None:
+    """zero_grad, backward, step; a non-finite loss stops the run before it can reach the parameters."""
+    if not torch.isfinite(loss):
+        raise NonFiniteLossError(f"the {what} became {loss.item()} at epoch {epoch + 1}.")
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+
+
+def check_finite(values: Tensor, what: str) -> None:
+    """Fail the run like a NaN loss when a learned quantity (weights, temperatures) stops being finite."""
+    if not bool(torch.isfinite(values).all()):
+        raise NonFiniteLossError(f"the {what} became NaN or infinite.")

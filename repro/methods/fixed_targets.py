@@ -1,0 +1,42 @@
+"""Fixed targets: one-hot (the baseline), label smoothing (Szegedy et al.) and the confidence penalty
+(Pereyra et al.). The targets never change; the step is one forward, one backward, one optimizer step."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from omegaconf import DictConfig
+from torch import Tensor
+
+from repro.losses import confidence_penalty, soft_cross_entropy
+from repro.methods.base import Method, StepOutput, optimizer_step
+
+
+class FixedTargets(Method):
+    """`method.labels` (onehot | smoothing) picks the targets, `method.beta` > 0 adds the confidence penalty."""
+
+    options = ("labels", "epsilon", "beta")
+
+    def __init__(self, cfg: DictConfig, exp) -> None:
+        super().__init__(cfg, exp)
+        from repro.experiment import labels_for_run
+
+        self.labels = labels_for_run(exp.cfg, exp.data).to(exp.device)
+        self.beta = float(cfg.get("beta", 0.0) or 0.0)
+
+    def targets(self, exp, x: Tensor, y: Tensor, idx: Tensor) -> Tensor:
+        return self.labels.soft_labels(idx, y)
+
+    def train_step(self, exp, x: Tensor, y: Tensor, idx: Tensor) -> StepOutput:
+        logits = exp.model(x)
+        loss = soft_cross_entropy(logits, self.targets(exp, x, y, idx))
+        if self.beta:
+            loss = loss + confidence_penalty(logits, self.beta)
+        optimizer_step(exp.optimizer, loss, epoch=exp.epoch)
+        return StepOutput(loss.detach(), logits.detach())
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"labels": self.labels.state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.labels.load_state_dict(state["labels"])
