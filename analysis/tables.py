@@ -55,6 +55,7 @@ class Cell:
     paper: dict[str, Any] | None = None
     cited: bool = False  # the paper cites this row from other work and the sweep does not run it
     needs: str = ""  # the sweep lists the row but cannot run it yet (what it needs)
+    why_not_run: str = ""  # a cited row the sweep says why it does not run (the sweep file's not_run)
 
     @property
     def n(self) -> int:
@@ -79,7 +80,8 @@ class Cell:
     def ours_text(self) -> str:
         if self.cited:
             ref = (self.paper or {}).get("ref") or ""
-            return f"not run (cited from [{ref}])" if ref else "not run (not in the sweep)"
+            why = f": {self.why_not_run}" if self.why_not_run else ""
+            return f"not run (cited from [{ref}]{why})" if ref else f"not run (not in the sweep{why})"
         if self.planned == 0:
             return f"not run yet (needs {self.needs})" if self.needs else "not in sweep"
         if not self.values:
@@ -196,8 +198,10 @@ def build_table(number: int, spec: Any, runs: pd.DataFrame, paper: pd.DataFrame,
             state, message = str(run["state"]), str(run.get("message") or "")
         cell.pending.append(PendingRun(p.run_id, p.row, p.column, p.seed, state, message))
     needs = dict(getattr(spec, "needs", {}) or {})
+    not_run = dict(getattr(spec, "not_run", {}) or {})
     for cell in cells.values():
         cell.needs = str(needs.get(cell.row, "")) if not cell.cited else ""
+        cell.why_not_run = str(not_run.get(cell.row, "")) if cell.cited else ""
         if len(cell.data_sets) > 1:
             raise UserError(
                 f"Table {number}, cell {cell.row!r} / {cell.column!r} mixes data sets ({', '.join(cell.data_sets)}): "

@@ -15,7 +15,6 @@ from omegaconf import DictConfig
 
 from repro.data import ArrayDataset, BatchLoader, inject_uniform_noise, load_dataset, make_split
 from repro.errors import UserError
-from repro.labels import build_labels
 from repro.methods import build_method
 from repro.models import build_model
 from repro.rundir import RunDir
@@ -183,24 +182,6 @@ class Experiment:
         self.meta_gen.set_state(state["rng"]["meta"])
         if "cuda" in state["rng"] and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(state["rng"]["cuda"])
-
-
-def labels_for_run(cfg: DictConfig, data: RunData):
-    """The run's label parametrisation: rows are addressed by global training index, so every fold's instance
-    labels live in one (N, C) table and the samples a fold never trains on simply keep their initial labels."""
-    method = cfg.method
-    kind = str(method.labels)
-    options: dict[str, Any] = {}
-    if kind == "smoothing":
-        options = {"epsilon": float(method.epsilon)}
-    elif kind in ("class", "instance"):
-        options = {"init_target_prob": float(method.init_target_prob), "lr": float(method.label_lr)}
-    elif kind == "replay":
-        from repro.trajectory import replay_source
-
-        options = replay_source(cfg, data)
-    return build_labels(kind, num_samples=len(data.train_targets), num_classes=data.num_classes,
-                        targets=data.train_targets, **options)
 
 
 def pick_device() -> torch.device:

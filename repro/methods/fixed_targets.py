@@ -10,6 +10,7 @@ from torch import Tensor
 
 from repro.losses import confidence_penalty, soft_cross_entropy
 from repro.methods.base import Method, StepOutput, optimizer_step
+from repro.methods.label_source import labels_for_run
 
 
 class FixedTargets(Method):
@@ -19,8 +20,6 @@ class FixedTargets(Method):
 
     def __init__(self, cfg: DictConfig, exp) -> None:
         super().__init__(cfg, exp)
-        from repro.experiment import labels_for_run
-
         self.labels = labels_for_run(exp.cfg, exp.data).to(exp.device)
         self.beta = float(cfg.get("beta", 0.0) or 0.0)
 

@@ -13,6 +13,7 @@ from repro.curriculum import curriculum_weights
 from repro.losses import soft_cross_entropy
 from repro.meta import meta_label_step
 from repro.methods.base import Method, StepOutput, optimizer_step
+from repro.methods.label_source import labels_for_run
 
 
 class LearnedLabels(Method):
@@ -21,8 +22,6 @@ class LearnedLabels(Method):
 
     def __init__(self, cfg: DictConfig, exp) -> None:
         super().__init__(cfg, exp)
-        from repro.experiment import labels_for_run
-
         self.labels = labels_for_run(exp.cfg, exp.data).to(exp.device)
         self.curriculum = str(cfg.get("curriculum", "none") or "none")
 

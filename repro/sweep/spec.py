@@ -33,7 +33,7 @@ from repro.errors import UserError
 STAGES = ("single", "fold", "final")
 # Keys of summary.json a table can report (repro/train.py `summarise`).
 METRICS = ("final_test_acc", "test_acc_at_best_val", "final_val_acc", "best_val_acc", "final_train_acc")
-_TOP_KEYS = ("name", "table", "title", "metric", "seeds", "common", "columns", "rows")
+_TOP_KEYS = ("name", "table", "title", "metric", "seeds", "common", "columns", "rows", "not_run")
 _PART_KEYS = ("overrides", "learn", "final")
 _ROW_KEYS = (*_PART_KEYS, "columns", "needs")
 
@@ -104,6 +104,7 @@ class SweepSpec:
     row_specs: dict[str, RowSpec]
     table: int | None = None
     title: str = ""
+    not_run: dict[str, str] = field(default_factory=dict)  # paper rows the sweep does not run -> why (tables show it)
 
     @property
     def rows(self) -> list[str]:
@@ -198,8 +199,18 @@ def parse_sweep(raw: Any, path: Path) -> SweepSpec:
     column_parts = {c: _part(v, path, f"columns.{c}", _PART_KEYS) for c, v in columns.items()}
     rows = _named_mapping(raw["rows"], path, "rows")
     row_specs = {r: _row(r, v, path, list(column_parts)) for r, v in rows.items()}
+    not_run = raw.get("not_run") or {}
+    if not isinstance(not_run, Mapping) or not all(isinstance(k, str) and isinstance(v, str) and v.strip()
+                                                   for k, v in not_run.items()):
+        raise UserError(f"{path}: not_run must map a paper row the sweep does not run to why, e.g. "
+                        "{MentorNet: \"needs a pretrained MentorNet\"}; got {not_run!r}.")
+    clash = sorted(set(not_run) & set(row_specs))
+    if clash:
+        raise UserError(f"{path}: row(s) {', '.join(map(repr, clash))} are both run (rows) and not run (not_run); "
+                        "remove them from one of the two.")
     return SweepSpec(path=path, name=name, metric=metric, seeds=list(seeds), common=common,
-                     column_parts=column_parts, row_specs=row_specs, table=table, title=str(raw.get("title", "")))
+                     column_parts=column_parts, row_specs=row_specs, table=table, title=str(raw.get("title", "")),
+                     not_run=dict(not_run))
 
 
 def _row(name: str, value: Any, path: Path, columns: list[str]) -> RowSpec:

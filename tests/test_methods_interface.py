@@ -1,0 +1,60 @@
+"""The methods package's contract: every method has a config file and a class behind the one interface, the
+loop names none of them, and bad method options are refused before any work."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from omegaconf import OmegaConf
+
+from repro.cli import main
+from repro.config import load_config
+from repro.errors import UserError
+from repro.methods import METHODS, Method, method_class
+
+REPO = Path(__file__).resolve().parent.parent
+METHOD_CONF = REPO / "repro" / "conf" / "method"
+BUILT = [name for name, target in METHODS.items()
+         if (REPO / (target.partition(":")[0].replace(".", "/") + ".py")).exists()]
+
+
+def test_every_registered_method_has_a_config_file_and_every_config_a_method():
+    confs = {p.stem for p in METHOD_CONF.glob("*.yaml")}
+    assert set(BUILT) <= confs
+    assert confs <= set(METHODS)
+    for name in confs:
+        assert OmegaConf.load(METHOD_CONF / f"{name}.yaml").name == name
+
+
+@pytest.mark.parametrize("name", BUILT)
+def test_each_method_class_takes_exactly_the_options_of_its_config(name):
+    cls = method_class(name)
+    assert issubclass(cls, Method)
+    keys = set(OmegaConf.load(METHOD_CONF / f"{name}.yaml")) - {"name"}
+    assert keys <= set(cls.options), f"{name}: config keys {keys - set(cls.options)} are not read by {cls.__name__}"
+
+
+def test_the_training_loop_names_no_method():
+    loop = (REPO / "repro" / "train.py").read_text() + (REPO / "repro" / "experiment.py").read_text()
+    for name in METHODS:
+        assert not re.search(rf"[\"']{name}[\"']", loop), name
+    assert "labels.learnable" not in loop and "isinstance" not in loop
+
+
+def test_an_option_the_method_does_not_read_is_refused(tmp_path, capsys):
+    code = main(["train", "+method.label_lr=3", "optim.epochs=1", "tracker=none", f"output_root={tmp_path}"])
+    err = capsys.readouterr().err
+    assert code == 2 and "method.label_lr" in err and "Traceback" not in err
+    assert not (tmp_path / "runs").exists()  # refused before any work
+
+
+def test_a_meta_set_method_with_the_full_training_set_is_refused():
+    with pytest.raises(UserError, match="meta set"):
+        load_config(["method=class_labels", "split=full"])
+
+
+def test_an_unknown_method_name_is_refused():
+    with pytest.raises(UserError, match="names no method"):
+        method_class("mentornet")
