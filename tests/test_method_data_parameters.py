@@ -230,6 +230,7 @@ def test_bad_options_are_refused_with_a_message(override, key, tmp_path, capsys)
     assert main(["train", *FAST, override, "optim.epochs=1", f"output_root={tmp_path}"]) == 2
     err = capsys.readouterr().err
     assert key in err and "Traceback" not in err and "\n" not in err.strip()
+    assert not (tmp_path / "runs").exists()  # refused at config load, before any work
 
 
 def test_an_unknown_option_is_refused():
