@@ -1,0 +1,103 @@
+"""Learning to Reweight Examples (Ren et al., "Learning to Reweight Examples for Robust Deep Learning", ICML 2018):
+each batch's sample weights are the clipped, normalised negative meta-gradient of the clean meta loss with respect to
+per-sample loss weights probed at zero. Settings and sources: docs/methods/l2rw.md, repro/conf/method/l2rw.yaml.
+
+Per batch (their Algorithm 1): eps = 0, g_i = dL_meta(theta'(eps))/deps_i at eps = 0, w_i = max(-g_i, 0),
+w = w / sum(w) (all zero stays all zero), then one model step on sum_i w_i CE_i. g comes from the shared engine
+(repro.meta_weights.meta_weight_step: one forward-mode JVP) instead of their double backward. The engine's L_train is
+the mean (1/n) sum_i eps_i CE_i, so its g is theirs (sum form, look-ahead step lr) times lr/n: a positive factor that
+the normalisation removes. The model step sum_i w_i CE_i is the engine's mean form (1/n) sum_i (n w_i) CE_i; the
+weights are recorded in that form (n w_i, mean 1 within a batch with any positive weight).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from omegaconf import DictConfig
+from torch import Tensor, nn
+
+from repro.errors import UserError
+from repro.losses import one_hot
+from repro.meta_weights import meta_weight_step
+from repro.methods.base import Method, StepOutput, check_finite, optimizer_step
+from repro.methods.weight_stats import WeightHistogramRecorder, WeightStats
+
+HIST_MAX = 4.0  # weight_hist_* bins: 10 over [0, 4] in the mean form (a batch's mean weight is 1)
+
+
+def l2rw_weights(grad_w: Tensor) -> Tensor:
+    """Ren et al.'s rule on the meta-gradient g (n,): w_i = max(-g_i, 0) / sum_j max(-g_j, 0); when no sample has
+    a negative g the weights stay all zero (their code divides by 1 then), so the step only applies decay/momentum."""
+    w = (-grad_w).clamp_min(0.0)
+    total = w.sum()
+    return w / torch.where(total > 0, total, torch.ones_like(total))
+
+
+def l2rw_step(
+    model: nn.Module, x: Tensor, y: Tensor, x_meta: Tensor, y_meta: Tensor, *, num_classes: int, lr: float,
+    weight_decay: float,
+) -> tuple[Tensor, Tensor]:
+    """The real forward and the batch's L2RW weights (sum 1, or all zero): returns (logits with graph, weights)."""
+    p = one_hot(y, num_classes, dtype=x.dtype)
+    zeros = torch.zeros(y.shape[0], dtype=x.dtype, device=x.device)
+    logits, _, grad_w = meta_weight_step(model, x, p, x_meta, y_meta, lr=lr, weight_decay=weight_decay, weights=zeros)
+    return logits, l2rw_weights(grad_w)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+class L2RW(Method):
+    """Ren et al. 2018: per-batch weights from the look-ahead meta-gradient at zero weights, no learned state."""
+
+    options = ("meta_batch_size", "lookahead_weight_decay")
+    needs_meta_set = True
+
+    def __init__(self, cfg: DictConfig, exp) -> None:
+        super().__init__(cfg, exp)
+        self.check(cfg)
+        self.lookahead_weight_decay = bool(cfg.lookahead_weight_decay)
+        self.num_classes = exp.data.num_classes
+        self.stats = WeightStats(exp.data.noisy_mask, HIST_MAX)
+
+    @staticmethod
+    def check(cfg: DictConfig) -> None:
+        """Refuse bad options before any work (the config loader may call this at load time)."""
+        size = cfg.get("meta_batch_size", None)
+        if not _is_int(size) or size < 1:
+            raise UserError(
+                f"method.meta_batch_size={size!r}: L2RW needs a meta batch of at least 1 clean sample per step "
+                "(Ren et al. use 100 on CIFAR). Set e.g. method.meta_batch_size=100."
+            )
+        flag = cfg.get("lookahead_weight_decay", None)
+        if not isinstance(flag, bool):
+            raise UserError(
+                f"method.lookahead_weight_decay={flag!r} must be true or false (false, as Ren et al.'s code: the "
+                "meta-gradient is taken at the current parameters, without a weight-decay shrink)."
+            )
+
+    def train_step(self, exp, x: Tensor, y: Tensor, idx: Tensor) -> StepOutput:
+        x_meta, y_meta = exp.next_meta_batch()
+        decay = exp.weight_decay if self.lookahead_weight_decay else 0.0
+        logits, w = l2rw_step(exp.model, x, y, x_meta, y_meta, num_classes=self.num_classes, lr=exp.lr,
+                              weight_decay=decay)
+        check_finite(w, "L2RW sample weights")
+        # sum_i w_i CE_i (their weighted loss); in the engine's mean form the weights are n * w_i.
+        loss = (w.to(logits.dtype) * F.cross_entropy(logits, y, reduction="none")).sum()
+        optimizer_step(exp.optimizer, loss, epoch=exp.epoch)
+        self.stats.add(idx, w * y.shape[0])
+        return StepOutput(loss.detach(), logits.detach())
+
+    def end_epoch(self, exp) -> dict[str, Any]:
+        return self.stats.epoch_row()
+
+    def recorders(self, exp) -> list:
+        return [WeightHistogramRecorder(self.stats)]
+
+    def state_dict(self) -> dict[str, Any]:
+        # Nothing learned survives a step; the epoch's weight statistics are emptied before each checkpoint.
+        return {}

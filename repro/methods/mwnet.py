@@ -1,0 +1,154 @@
+"""Meta-Weight-Net (Shu et al., "Meta-Weight-Net: Learning an Explicit Mapping For Sample Weighting", NeurIPS 2019;
+code: github.com/xjtushujun/meta-weight-net): a small MLP V(loss; phi) maps each sample's training loss to its
+weight, and phi is meta-learned on the clean meta set. Settings and sources: docs/methods/mwnet.md and
+repro/conf/method/mwnet.yaml.
+
+Per step: the real forward; w = V(CE.detach(); phi) (normalised to mean 1 when `normalize`, as their WRN-28-10
+script normalises to sum 1); dL_meta/dw at these w from the shared engine (one JVP, no create_graph double backward);
+the chain rule into phi, torch.autograd.backward(w, grad_tensors=dL_meta/dw), and the weighting net's optimizer step;
+then w recomputed with the updated phi (no grad) and the model step on (1/n) sum_i w_i CE_i.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from omegaconf import DictConfig
+from torch import Tensor, nn
+
+from repro.errors import UserError
+from repro.losses import one_hot, soft_cross_entropy
+from repro.meta_weights import meta_weight_step
+from repro.methods.base import Method, StepOutput, check_finite, optimizer_step
+from repro.methods.weight_stats import WeightHistogramRecorder, WeightStats
+
+CURVE_LOSSES = (0.0, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0)  # losses at which mwnet_curve records V each epoch
+
+
+class WeightingNet(nn.Sequential):
+    """V: per-sample loss (n, 1) -> weight in (0, 1): Linear(1, hidden), ReLU, Linear(hidden, 1), sigmoid (their
+    VNet(1, 100, 1), PyTorch's default initialisation)."""
+
+    def __init__(self, hidden: int = 100) -> None:
+        super().__init__(nn.Linear(1, hidden), nn.ReLU(), nn.Linear(hidden, 1), nn.Sigmoid())
+
+
+def step_weights(v: Tensor, normalize: bool) -> Tensor:
+    """The weights in the engine's mean form (1/n) sum_i w_i CE_i: v itself, or n * v / sum(v) (their sum-1
+    normalisation times n; a zero sum leaves v as is, as in their code)."""
+    if not normalize:
+        return v
+    total = v.sum()
+    return v * (v.shape[0] / torch.where(total != 0, total, torch.ones_like(total)))
+
+
+def weighting_net_backward(
+    model: nn.Module, vnet: nn.Module, x: Tensor, p: Tensor, x_meta: Tensor, y_meta: Tensor, *, lr: float,
+    weight_decay: float, normalize: bool,
+) -> tuple[Tensor, Tensor]:
+    """The real forward, w = V(CE.detach()), dL_meta/dw from the engine, and its chain rule into phi: accumulates
+    dL_meta/dphi into the weighting net's .grad. Returns (logits with their graph, per-sample CE detached)."""
+    losses: list[Tensor] = []
+
+    def weights(logits: Tensor) -> Tensor:
+        loss = -(p * F.log_softmax(logits.detach(), dim=1)).sum(dim=1)
+        losses.append(loss)
+        return step_weights(vnet(loss.unsqueeze(1)).squeeze(1), normalize)
+
+    logits, w, grad_w = meta_weight_step(model, x, p, x_meta, y_meta, lr=lr, weight_decay=weight_decay,
+                                         weights=weights)
+    torch.autograd.backward(w, grad_tensors=grad_w.to(w.dtype))
+    return logits, losses[0]
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+class MetaWeightNet(Method):
+    """Shu et al. 2019: the weighting net and its optimizer are the method's state (checkpointed)."""
+
+    options = ("meta_batch_size", "hidden", "meta_optimizer", "meta_lr", "meta_momentum", "meta_nesterov",
+               "meta_weight_decay", "normalize", "lookahead_weight_decay")
+    needs_meta_set = True
+
+    def __init__(self, cfg: DictConfig, exp) -> None:
+        super().__init__(cfg, exp)
+        self.check(cfg)
+        self.normalize = bool(cfg.normalize)
+        self.lookahead_weight_decay = bool(cfg.lookahead_weight_decay)
+        self.num_classes = exp.data.num_classes
+        self.vnet = WeightingNet(int(cfg.hidden)).to(exp.device)
+        if cfg.meta_optimizer == "adam":
+            self.meta_optimizer: torch.optim.Optimizer = torch.optim.Adam(
+                self.vnet.parameters(), lr=float(cfg.meta_lr), weight_decay=float(cfg.meta_weight_decay))
+        else:
+            self.meta_optimizer = torch.optim.SGD(
+                self.vnet.parameters(), lr=float(cfg.meta_lr), momentum=float(cfg.meta_momentum),
+                nesterov=bool(cfg.meta_nesterov), weight_decay=float(cfg.meta_weight_decay))
+        self.stats = WeightStats(exp.data.noisy_mask, 4.0 if self.normalize else 1.0)
+
+    @staticmethod
+    def check(cfg: DictConfig) -> None:
+        """Refuse bad options before any work (the config loader may call this at load time)."""
+        def refuse(key: str, need: str) -> None:
+            raise UserError(f"method.{key}={cfg.get(key)!r}: {need} (repro/conf/method/mwnet.yaml gives Shu et al.'s "
+                            f"values and where they come from). Set method.{key}=<value>.")
+
+        for key, low in (("meta_batch_size", 1), ("hidden", 1)):
+            value = cfg.get(key)
+            if not isinstance(value, int) or isinstance(value, bool) or value < low:
+                refuse(key, f"must be an integer >= {low}")
+        if cfg.get("meta_optimizer") not in ("sgd", "adam"):
+            refuse("meta_optimizer", "the weighting net's optimizer must be sgd (their WRN-28-10 script) or adam "
+                   "(their ResNet-32 script MW-Net.py)")
+        if not _number(cfg.get("meta_lr")) or cfg.get("meta_lr") <= 0:
+            refuse("meta_lr", "the weighting net's learning rate must be a finite number > 0")
+        if not _number(cfg.get("meta_momentum")) or not 0 <= cfg.get("meta_momentum") < 1:
+            refuse("meta_momentum", "the weighting net's momentum must be in [0, 1)")
+        if not _number(cfg.get("meta_weight_decay")) or cfg.get("meta_weight_decay") < 0:
+            refuse("meta_weight_decay", "the weighting net's weight decay must be a finite number >= 0")
+        for key in ("meta_nesterov", "normalize", "lookahead_weight_decay"):
+            if not isinstance(cfg.get(key), bool):
+                refuse(key, "must be true or false")
+        if cfg.meta_optimizer == "sgd" and cfg.meta_nesterov and cfg.meta_momentum == 0:
+            refuse("meta_nesterov", "Nesterov momentum needs method.meta_momentum > 0")
+
+    def train_step(self, exp, x: Tensor, y: Tensor, idx: Tensor) -> StepOutput:
+        x_meta, y_meta = exp.next_meta_batch()
+        p = one_hot(y, self.num_classes, dtype=x.dtype)
+        decay = exp.weight_decay if self.lookahead_weight_decay else 0.0
+        self.meta_optimizer.zero_grad(set_to_none=True)
+        logits, loss_i = weighting_net_backward(exp.model, self.vnet, x, p, x_meta, y_meta, lr=exp.lr,
+                                                weight_decay=decay, normalize=self.normalize)
+        self.meta_optimizer.step()
+        check_finite(torch.cat([q.detach().flatten() for q in self.vnet.parameters()]),
+                     "Meta-Weight-Net weighting net's parameters")
+        with torch.no_grad():
+            w = step_weights(self.vnet(loss_i.unsqueeze(1)).squeeze(1), self.normalize)
+        check_finite(w, "Meta-Weight-Net sample weights")
+        loss = soft_cross_entropy(logits, p, w.to(logits.dtype))
+        optimizer_step(exp.optimizer, loss, epoch=exp.epoch)
+        self.stats.add(idx, w)
+        return StepOutput(loss.detach(), logits.detach())
+
+    def end_epoch(self, exp) -> dict[str, Any]:
+        row = self.stats.epoch_row()
+        param = next(self.vnet.parameters())
+        with torch.no_grad():
+            curve = self.vnet(torch.tensor(CURVE_LOSSES, dtype=param.dtype, device=param.device).unsqueeze(1))
+        row.update(mwnet_curve=curve.squeeze(1).cpu().tolist(), mwnet_curve_losses=list(CURVE_LOSSES))
+        return row
+
+    def recorders(self, exp) -> list:
+        return [WeightHistogramRecorder(self.stats)]
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"vnet": self.vnet.state_dict(), "meta_optimizer": self.meta_optimizer.state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.vnet.load_state_dict(state["vnet"])
+        self.meta_optimizer.load_state_dict(state["meta_optimizer"])
