@@ -29,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
         parser.add_argument("--paper-dir", default=None, help=argparse.SUPPRESS)
     else:
         parser.add_argument("--out", default="figures",
-                            help="where figure2.png ... figure4.png go (default: figures)")
+                            help="where figure2.png ... figure4.png and figure_noise_methods.png go (default: figures)")
 
 
 def run(args: argparse.Namespace) -> int:

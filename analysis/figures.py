@@ -438,7 +438,15 @@ FIGURES: dict[str, Callable[[pd.DataFrame, Callable[[str], Any]], bytes]] = {
     "figure2": build_figure2,
     "figure3": build_figure3,
     "figure4": build_figure4,
+    "figure_noise_methods": lambda frame, log: _noise_methods_figure(frame, log),
 }
+
+
+def _noise_methods_figure(frame: pd.DataFrame, log: Callable[[str], Any]) -> bytes:
+    """The label-noise methods beside instance labels (analysis/figure_noise.py; imported late: it imports us)."""
+    from analysis.figure_noise import build_figure_noise_methods
+
+    return build_figure_noise_methods(frame, log)
 
 
 def make_figures(output_root: str | Path, *, out_dir: str | Path, log: Callable[[str], Any] = print

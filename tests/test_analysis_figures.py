@@ -53,14 +53,15 @@ def assert_real_png(path: Path) -> None:
     assert len(np.unique(pixels[..., :3].reshape(-1, 3), axis=0)) > 50  # lines, text, images: not a flat canvas
 
 
-def test_all_three_figures_render_from_a_real_small_sweep(sweep, tmp_path, capsys):
+def test_all_figures_render_from_a_real_small_sweep(sweep, tmp_path, capsys):
     out = tmp_path / "figs"
     assert main(["figures", "--runs", str(sweep["root"][0]), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "skipped" not in printed
-    for name in ("figure2", "figure3", "figure4"):
+    for name in ("figure2", "figure3", "figure4", "figure_noise_methods"):
         assert_real_png(out / f"{name}.png")
-    assert sorted(p.name for p in out.iterdir()) == ["figure2.png", "figure3.png", "figure4.png"]
+    assert sorted(p.name for p in out.iterdir()) == ["figure2.png", "figure3.png", "figure4.png",
+                                                     "figure_noise_methods.png"]
 
 
 def test_figure_data_come_from_the_runs_records(sweep):
@@ -131,7 +132,7 @@ def test_figures_without_suitable_runs_are_skipped_with_a_reason(sweep, tmp_path
     only_baseline = copy_runs(sweep["baseline"], tmp_path / "baseline_only")
     assert main(["figures", "--runs", str(only_baseline), "--out", str(tmp_path / "none")]) == 0
     printed = capsys.readouterr().out
-    assert printed.count("skipped") == 3 and not (tmp_path / "none").exists()
+    assert printed.count("skipped") == 4 and not (tmp_path / "none").exists()
 
 
 def test_figures_from_an_empty_runs_directory_is_a_clear_error(tmp_path, capsys):
