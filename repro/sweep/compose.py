@@ -282,5 +282,8 @@ class _AttrView:
     def __contains__(self, name: object) -> bool:
         return name in self._d
 
+    def __iter__(self):
+        return iter(self._d)
+
     def get(self, name: str, default: Any = None) -> Any:
         return self._wrap(self._d[name]) if name in self._d else default
