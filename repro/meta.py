@@ -140,14 +140,32 @@ def _log_prob_tangent(model: nn.Module, primals: Params, tangents: Params, buffe
     return torch.zeros_like(log_probs) if tangent is None else tangent
 
 
-_compiled_log_prob_tangent: Callable[..., Tensor] | None = None
+def _log_prob_tangent_autocast(model: nn.Module, primals: Params, tangents: Params, buffers: Buffers, x: Tensor,
+                               device_type: str, dtype: torch.dtype) -> Tensor:
+    """`_log_prob_tangent` with autocast entered inside (the compiled form under autocast, see log_prob_jvp)."""
+    with torch.autocast(device_type=device_type, dtype=dtype):
+        return _log_prob_tangent(model, primals, tangents, buffers, x)
 
 
-def _compiled() -> Callable[..., Tensor]:
-    global _compiled_log_prob_tangent
-    if _compiled_log_prob_tangent is None:
-        _compiled_log_prob_tangent = torch.compile(_log_prob_tangent)
-    return _compiled_log_prob_tangent
+_compiled_fns: dict[str, Callable[..., Tensor]] = {}
+
+
+def _compiled(autocast: bool = False) -> Callable[..., Tensor]:
+    key = "autocast" if autocast else "plain"
+    if key not in _compiled_fns:
+        _compiled_fns[key] = torch.compile(_log_prob_tangent_autocast if autocast else _log_prob_tangent)
+    return _compiled_fns[key]
+
+
+def _autocast_dtype(device: torch.device) -> torch.dtype | None:
+    """The dtype of the autocast region the caller is in on this device type, or None outside one."""
+    kind = device.type
+    try:
+        return torch.get_autocast_dtype(kind) if torch.is_autocast_enabled(kind) else None
+    except TypeError:  # torch < 2.4 has no device-type argument
+        enabled = torch.is_autocast_cpu_enabled() if kind == "cpu" else torch.is_autocast_enabled()
+        return (torch.get_autocast_cpu_dtype() if kind == "cpu" else torch.get_autocast_gpu_dtype()) if enabled \
+            else None
 
 
 def log_prob_jvp(
@@ -163,11 +181,20 @@ def log_prob_jvp(
     eager ones, so with dropout the compiled JVP no longer replays the train forward's masks."""
     primals = {name: p.detach() for name, p in params.items()}
     tangent_dict = dict(zip(primals, tangents))
-    run = _compiled() if compile else _log_prob_tangent
+    args = (model, primals, tangent_dict, virtual_buffers(model), x)
+    autocast_dtype = _autocast_dtype(x.device)
     with warnings.catch_warnings():
         # torch's first forward-AD use scripts its JVP decompositions and warns that jit.script is deprecated.
         warnings.filterwarnings("ignore", message=".*torch.jit.script.*", category=FutureWarning)
-        return run(model, primals, tangent_dict, virtual_buffers(model), x)
+        if compile and autocast_dtype is not None:
+            # The compiled JVP called inside an outer autocast failed on CUDA (torch 2.11: "expected mat1 and mat2
+            # to have the same dtype"); autocast entered inside the compiled function is the supported pattern.
+            with torch.autocast(device_type=x.device.type, enabled=False):
+                tangent = _compiled(autocast=True)(*args, device_type=x.device.type, dtype=autocast_dtype)
+        else:
+            tangent = (_compiled() if compile else _log_prob_tangent)(*args)
+    # Under autocast the tangent may be bfloat16: the label and weight meta-gradients are formed in float32.
+    return tangent.float()
 
 
 def lookahead_directional(

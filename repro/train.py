@@ -27,6 +27,7 @@ from repro.losses import confidence_penalty, soft_cross_entropy
 from repro.meta import meta_label_step
 from repro.progress import EpochProgress
 from repro.rundir import RunDir
+from repro.steptotals import StepTotals
 from repro.tracking import make_tracker
 
 
@@ -116,41 +117,43 @@ def run_epoch(exp: Experiment, epoch: int, progress: EpochProgress) -> dict[str,
     model, opt = exp.model, exp.optimizer
     model.train()
     lr = opt.param_groups[0]["lr"]
-    loss_sum, correct, seen = 0.0, 0, 0
+    hw = exp.hardware
+    totals = StepTotals(exp.device)
     bar = progress.start_epoch(epoch, len(exp.train_loader))
     for x, y, idx in exp.train_loader:
-        x, y, idx = x.to(exp.device), y.to(exp.device), idx.to(exp.device)
-        if exp.labels.learnable:
-            x_meta, y_meta = exp.next_meta_batch()
-            logits, p = meta_label_step(
-                model, exp.labels, x, y, idx, x_meta, y_meta, lr=lr, weight_decay=exp.weight_decay,
-            )
-            # The curriculum weights only the model step, from the updated labels; weighting the look-ahead too
-            # froze label correction on digits (docs/method.md, "Entropy-weighted curriculum").
-            weight = exp.sample_weight(idx)
-        else:
-            logits = model(x)
-            p = exp.labels.soft_labels(idx, y)
-            weight = None
-        loss = soft_cross_entropy(logits, p, weight)
-        if exp.beta:
-            loss = loss + confidence_penalty(logits, exp.beta)
-        if not torch.isfinite(loss):
-            raise NonFiniteLossError(f"the training loss became {loss.item()} at epoch {epoch + 1}.")
+        x, y, idx = hw.prepare_batch(x), y.to(exp.device, non_blocking=True), idx.to(exp.device, non_blocking=True)
+        with hw.autocast():
+            if exp.labels.learnable:
+                x_meta, y_meta = exp.next_meta_batch()
+                logits, p = meta_label_step(
+                    model, exp.labels, x, y, idx, x_meta, y_meta, lr=lr, weight_decay=exp.weight_decay,
+                    compile_jvp=hw.compile_jvp,
+                )
+                # The curriculum weights only the model step, from the updated labels; weighting the look-ahead
+                # too froze label correction on digits (docs/method.md, "Entropy-weighted curriculum").
+                weight = exp.sample_weight(idx)
+            else:
+                logits = model(x)
+                p = exp.labels.soft_labels(idx, y)
+                weight = None
+            loss = soft_cross_entropy(logits, p, weight)
+            if exp.beta:
+                loss = loss + confidence_penalty(logits, exp.beta)
+        if totals.add(loss, logits, y) and not totals.finite:
+            raise NonFiniteLossError(f"the training loss became {totals.loss_sum} at epoch {epoch + 1}.")
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        n = y.numel()
-        loss_sum += loss.item() * n
-        correct += (logits.detach().argmax(1) == y).sum().item()
-        seen += n
-        bar.update(loss=loss_sum / seen, acc=correct / seen)
+        bar.update(loss=totals.mean_loss, acc=totals.accuracy)
+    totals.read()
+    if not totals.finite:
+        raise NonFiniteLossError(f"the training loss became {totals.loss_sum} at epoch {epoch + 1}.")
     exp.scheduler.step()
     row: dict[str, Any] = {
         "epoch": epoch + 1,
         "lr": lr,
-        "train_loss": loss_sum / max(seen, 1),
-        "train_acc": correct / max(seen, 1),
+        "train_loss": totals.mean_loss,
+        "train_acc": totals.accuracy,
     }
     if exp.meta_idx.numel():
         val = evaluate(model, exp.data.train.images, exp.data.train_true_targets, exp.meta_idx, exp.eval_loader_kwargs,
