@@ -64,6 +64,9 @@ def validate_config(cfg: DictConfig) -> None:
         )
     if int(cfg.data.batch_size) < 1:
         raise UserError(f"data.batch_size={cfg.data.batch_size}: the batch size must be at least 1.")
+    from repro.hardware import Hardware
+
+    Hardware.from_config(cfg, require_device=False)  # bad device / precision / flag values fail here, not later
     method = cfg.method
     if method.labels in ("class", "instance"):
         if cfg.split.full_train:

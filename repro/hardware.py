@@ -50,14 +50,15 @@ class Hardware:
     deterministic: bool = False
 
     @classmethod
-    def from_config(cls, cfg: Mapping[str, Any]) -> "Hardware":
-        """Resolve `auto` values and refuse what cannot run here (e.g. device=cuda without a GPU)."""
+    def from_config(cls, cfg: Mapping[str, Any], *, require_device: bool = True) -> "Hardware":
+        """Resolve `auto` values and refuse bad values; with `require_device`, also what cannot run here (device=cuda
+        without a GPU). Planning a sweep on a login node checks the values only."""
         get = (lambda k: cfg.get(k, DEFAULTS[k]))  # noqa: E731
         device_name = str(get("device")).lower()
         if device_name not in DEVICES:
             raise UserError(f"device={get('device')!r} is not known; use device=auto (CUDA when available), "
                             "device=cuda or device=cpu.")
-        if device_name == "cuda" and not torch.cuda.is_available():
+        if device_name == "cuda" and require_device and not torch.cuda.is_available():
             raise UserError("device=cuda was asked for but torch sees no CUDA GPU (torch "
                             f"{torch.__version__}, built for CUDA {torch.version.cuda}). Run `repro doctor` to see "
                             "why, or use device=auto / device=cpu.")
