@@ -17,6 +17,7 @@ from typing import Any
 import torch
 from omegaconf import DictConfig
 
+from repro import provenance
 from repro.checkpoint import load_checkpoint, save_checkpoint
 from repro.config import to_container
 from repro.errors import UserError
@@ -60,6 +61,7 @@ def train(cfg: DictConfig, *, stop_after_epochs: int | None = None) -> RunResult
     rd.write_config(config)
 
     exp = build_experiment(cfg, rd)
+    provenance.record_start(rd.path, exp.hardware.describe(), exp.device)
     start_epoch, history = 0, []
     if rd.checkpoint_file.exists():
         state = load_checkpoint(rd.checkpoint_file)
@@ -108,6 +110,7 @@ def train(cfg: DictConfig, *, stop_after_epochs: int | None = None) -> RunResult
     finally:
         progress.close()
         tracker.finish(exit_code=exit_code)
+        provenance.record_end(rd.path, (rd.read_status() or {}).get("state", "unknown"))
 
 
 def run_epoch(exp: Experiment, epoch: int, progress: EpochProgress) -> dict[str, Any]:
