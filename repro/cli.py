@@ -21,6 +21,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "tables": ("analysis.commands", "regenerate the paper's tables (Markdown + CSV) from runs"),
     "figures": ("analysis.commands", "regenerate Figures 2-4 (PNG) from runs"),
     "demo": ("repro.demo", "the laptop-sized reproduction on the embedded digits data"),
+    "doctor": ("repro.commands.doctor", "check this environment: torch, CUDA, GPU, W&B, SLURM, data root"),
+    "bench": ("repro.commands.bench", "measure per-step costs on this GPU for `repro sweep --dry-run` estimates"),
 }
 
 
