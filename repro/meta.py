@@ -140,21 +140,14 @@ def _log_prob_tangent(model: nn.Module, primals: Params, tangents: Params, buffe
     return torch.zeros_like(log_probs) if tangent is None else tangent
 
 
-def _log_prob_tangent_autocast(model: nn.Module, primals: Params, tangents: Params, buffers: Buffers, x: Tensor,
-                               device_type: str, dtype: torch.dtype) -> Tensor:
-    """`_log_prob_tangent` with autocast entered inside (the compiled form under autocast, see log_prob_jvp)."""
-    with torch.autocast(device_type=device_type, dtype=dtype):
-        return _log_prob_tangent(model, primals, tangents, buffers, x)
+_compiled_log_prob_tangent: Callable[..., Tensor] | None = None
 
 
-_compiled_fns: dict[str, Callable[..., Tensor]] = {}
-
-
-def _compiled(autocast: bool = False) -> Callable[..., Tensor]:
-    key = "autocast" if autocast else "plain"
-    if key not in _compiled_fns:
-        _compiled_fns[key] = torch.compile(_log_prob_tangent_autocast if autocast else _log_prob_tangent)
-    return _compiled_fns[key]
+def _compiled() -> Callable[..., Tensor]:
+    global _compiled_log_prob_tangent
+    if _compiled_log_prob_tangent is None:
+        _compiled_log_prob_tangent = torch.compile(_log_prob_tangent)
+    return _compiled_log_prob_tangent
 
 
 def _autocast_dtype(device: torch.device) -> torch.dtype | None:
@@ -187,10 +180,12 @@ def log_prob_jvp(
         # torch's first forward-AD use scripts its JVP decompositions and warns that jit.script is deprecated.
         warnings.filterwarnings("ignore", message=".*torch.jit.script.*", category=FutureWarning)
         if compile and autocast_dtype is not None:
-            # The compiled JVP called inside an outer autocast failed on CUDA (torch 2.11: "expected mat1 and mat2
-            # to have the same dtype"); autocast entered inside the compiled function is the supported pattern.
+            # The compiled forward-mode pass under bf16 autocast with channels_last fails (CUDA, torch 2.11; CPU,
+            # torch 2.14: "expected m1 and m2 to have the same dtype", with autocast entered outside or inside the
+            # compiled function): autocast casts the primals but not the tangents of a traced matmul. The compiled
+            # JVP therefore runs in float32 (the rest of the step stays bf16); compiled fp32 is its fast form anyway.
             with torch.autocast(device_type=x.device.type, enabled=False):
-                tangent = _compiled(autocast=True)(*args, device_type=x.device.type, dtype=autocast_dtype)
+                tangent = _compiled()(*args)
         else:
             tangent = (_compiled() if compile else _log_prob_tangent)(*args)
     # Under autocast the tangent may be bfloat16: the label and weight meta-gradients are formed in float32.

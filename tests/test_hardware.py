@@ -228,3 +228,18 @@ def test_cuda_levers_train_the_same_run_to_the_same_statistics(tmp_path, restore
     bf16 = train(load_config([*FAST, f"output_root={tmp_path / 'c'}", "device=cuda", "precision=bf16",
                               "compile_jvp=true", "method=instance_labels"]))
     assert bf16.run_dir.run_id != plain.run_dir.run_id and bf16.summary["final_test_acc"] > 0.3
+
+
+@pytest.mark.slow  # torch.compile takes ~25 s on one CPU thread
+def test_compiled_jvp_under_bf16_autocast_with_channels_last_runs_and_agrees():
+    # This combination failed inside torch.compile ("expected m1 and m2 to have the same dtype"); the compiled JVP
+    # now runs in float32 under bf16 autocast (repro/meta.py, log_prob_jvp).
+    model, x, p, x_meta, y_meta = _meta_problem("smallcnn", 10, 16)
+    hw = Hardware(torch.device("cpu"), precision="bf16", channels_last=True, compile_jvp=True)
+    model = hw.prepare_model(model)
+    x, x_meta = hw.prepare_batch(x), hw.prepare_batch(x_meta)
+    with hw.autocast():
+        eager = label_meta_gradient(model, x, p, x_meta, y_meta, lr=0.1)
+        compiled = label_meta_gradient(model, x, p, x_meta, y_meta, lr=0.1, compile_jvp=True)
+    rel, cosine = _agreement(compiled, eager)
+    assert compiled.dtype == torch.float32 and rel < 0.1 and cosine > 0.99, (rel, cosine)
