@@ -188,8 +188,9 @@ def log_prob_jvp(
                 tangent = _compiled()(*args)
         else:
             tangent = (_compiled() if compile else _log_prob_tangent)(*args)
-    # Under autocast the tangent may be bfloat16: the label and weight meta-gradients are formed in float32.
-    return tangent.float()
+    # Under autocast the tangent may be bfloat16: the label and weight meta-gradients are formed in float32 (or
+    # float64 when the model is; never lower).
+    return tangent.to(torch.promote_types(tangent.dtype, torch.float32))
 
 
 def lookahead_directional(
