@@ -4,14 +4,15 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo train test test-fast bench clean
+.PHONY: setup demo train test test-fast test-gpu bench doctor clean
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+# Exact versions from requirements/constraints.txt (reproducible); pyproject.toml only states compatible ranges.
+$(STAMP): pyproject.toml requirements/constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -c requirements/constraints.txt -e '.[test]'
 	touch $(STAMP)
 
 demo: setup
@@ -22,6 +23,12 @@ train: setup
 
 test: setup
 	$(PY) -m pytest -q
+
+test-gpu: setup
+	$(PY) -m pytest -q -m gpu
+
+doctor: setup
+	$(VENV)/bin/repro doctor
 
 test-fast: setup
 	$(PY) -m pytest -q -m "not slow and not slurm"

@@ -42,7 +42,7 @@ def collect_runs(output_root: str | Path) -> pd.DataFrame:
 def read_run_dir(path: Path) -> dict[str, Any]:
     """The raw records of one run directory: config, status, summary (None where absent)."""
     record: dict[str, Any] = {"run_id": path.name, "path": str(path), "config": None, "status": None,
-                              "summary": None, "error": None}
+                              "summary": None, "error": None, "provenance": None}
     try:
         if (path / "config.yaml").exists():
             record["config"] = yaml.load((path / "config.yaml").read_text(encoding="utf-8"), Loader=_YamlLoader)
@@ -50,6 +50,8 @@ def read_run_dir(path: Path) -> dict[str, Any]:
             record["status"] = json.loads((path / "status.json").read_text(encoding="utf-8"))
         if (path / "summary.json").exists():
             record["summary"] = json.loads((path / "summary.json").read_text(encoding="utf-8"))
+        if (path / "provenance.json").exists():  # runs from before provenance records have none
+            record["provenance"] = json.loads((path / "provenance.json").read_text(encoding="utf-8"))
     except (OSError, ValueError, yaml.YAMLError) as exc:
         record["error"] = f"{type(exc).__name__}: {exc}"
     return record
@@ -84,9 +86,18 @@ def record_row(record: Mapping[str, Any]) -> dict[str, Any]:
     for key, value in summary.items():
         row[f"summary.{key}" if key in config or key in ID_COLUMNS else key] = _cell(value)
     row.update(config)
+    row.setdefault("precision", "fp32")  # runs from before the key trained in float32
+    row["commit"] = _commit(record.get("provenance"))
     row["message"] = record.get("error") or status.get("message") or ""
     row["path"] = record.get("path", "")
     return row
+
+
+def _commit(prov: Mapping[str, Any] | None) -> str | None:
+    """The commit(s) a run ran (comma-separated if a resume ran another one; '+dirty' for a modified tree)."""
+    sessions = (prov or {}).get("sessions") or []
+    names = [str(s.get("commit") or "unknown") + ("+dirty" if s.get("dirty") else "") for s in sessions]
+    return ",".join(dict.fromkeys(names)) or None
 
 
 def frame_from_records(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:

@@ -12,6 +12,7 @@ accuracy metrics are multiplied by 100 and differences are in percentage points.
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import statistics
@@ -54,6 +55,8 @@ class Cell:
     data_sets: tuple[str, ...] = ()
     paper: dict[str, Any] | None = None
     cited: bool = False  # the paper cites this row from other work and the sweep does not run it
+    commits: set = field(default_factory=set)     # of the averaged runs: a cell should average one code version
+    precisions: set = field(default_factory=set)  # and one precision
     needs: str = ""  # the sweep lists the row but cannot run it yet (what it needs)
     why_not_run: str = ""  # a cited row the sweep says why it does not run (the sweep file's not_run)
 
@@ -117,6 +120,16 @@ class TableResult:
     @property
     def averaged(self) -> int:
         return sum(cell.n for cell in self.cells.values())
+
+    def mixing_warnings(self) -> list[str]:
+        """One line per cell that averages runs of different commits or precisions (allowed, but said)."""
+        out = []
+        for (row, column), cell in self.cells.items():
+            for what, found in (("commits", cell.commits), ("precisions", cell.precisions)):
+                if len(found) > 1:
+                    out.append(f"Table {self.number}, cell {row!r} / {column!r} averages runs of different {what}: "
+                               f"{', '.join(sorted(found))}.")
+        return out
 
     @property
     def data_sets(self) -> list[str]:
@@ -189,6 +202,8 @@ def build_table(number: int, spec: Any, runs: pd.DataFrame, paper: pd.DataFrame,
         value = run.get(metric) if run is not None else None
         if run is not None and run["state"] == DONE and _finite(value):
             cell.values.append(float(value) * (100.0 if percent else 1.0))
+            cell.commits.add(str(run.get("commit") or "unknown"))
+            cell.precisions.add(str(run.get("precision") or "fp32"))
             continue
         if run is None:
             state, message = NOT_STARTED, ""
@@ -303,6 +318,9 @@ def render_markdown(result: TableResult) -> str:
     ]
     lines += _grid(result) if is_dense(result) else _cell_list(result)
     lines.append("")
+    mixed = result.mixing_warnings()
+    if mixed:
+        lines += ["Note: " + " ".join(mixed), ""]
     pending = result.pending
     if pending:
         counts: dict[str, int] = {}
@@ -402,6 +420,8 @@ def make_tables(runs: pd.DataFrame, specs: dict[int, Any], *, out_dir: str | Pat
     written = []
     out_dir = Path(out_dir)
     for result in results:
+        for warning in result.mixing_warnings():
+            logging.getLogger(__name__).warning("warning: %s", warning)
         md = atomic_write_text(out_dir / f"table{result.number}.md", render_markdown(result))
         atomic_write_text(out_dir / f"table{result.number}.csv", render_csv(result))
         written.append(md)

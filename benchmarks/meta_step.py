@@ -9,6 +9,8 @@ activations, gradients, autograd graphs and allocator slack, as the OS sees them
 
     .venv/bin/python benchmarks/meta_step.py                      # both models
     .venv/bin/python benchmarks/meta_step.py --models smallcnn --repeats 21
+    .venv/bin/python benchmarks/meta_step.py --device cuda        # the lever table on a GPU (benchmarks/levers.py)
+    .venv/bin/python benchmarks/meta_step.py --levers --models smallcnn   # the same columns on the CPU
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from tabulate import tabulate
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from reference_meta import reference_label_meta_gradient  # noqa: E402
 from repro.labels import InstanceLabels  # noqa: E402
@@ -42,7 +45,10 @@ LR, WEIGHT_DECAY, LABEL_LR = 0.01, 1e-3, 10.0
 MODELS = {  # name -> (build kwargs, input shape, classes)
     "smallcnn": (dict(num_classes=10, in_channels=1, image_size=8), (1, 8, 8), 10),
     "resnet18": (dict(num_classes=100, in_channels=3, image_size=32), (3, 32, 32), 100),
+    "wrn28_10": (dict(num_classes=100, in_channels=3, image_size=32), (3, 32, 32), 100),
+    "vgg16": (dict(num_classes=100, in_channels=3, image_size=32), (3, 32, 32), 100),
 }
+CPU_MODELS = ["smallcnn", "resnet18"]  # the default on the CPU (WRN-28-10 takes minutes per step there)
 STEPS = ["plain", "ours", "ours_compiled", "reference"]
 FLOOR_PARTS = ["train_fwd_bwd", "meta_fwd_bwd", "jvp", "train_bwd", "optimizer_step"]
 DESCRIPTIONS = {
@@ -229,7 +235,11 @@ def report(
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
+    parser.add_argument("--models", nargs="+", choices=list(MODELS),
+                        help="default: smallcnn resnet18 on the CPU; resnet18 wrn28_10 vgg16 with --device cuda")
+    parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"),
+                        help="cuda: the lever table (channels_last, bf16, compiled JVP) at batch 128 / meta 256")
+    parser.add_argument("--levers", action="store_true", help="the lever table on --device (implied by cuda)")
     parser.add_argument("--batch", type=int, default=128, help="train batch for the small CNN (paper: 128)")
     parser.add_argument("--meta-batch", type=int, default=256, help="meta batch for the small CNN (paper: 256)")
     parser.add_argument("--resnet-batch", type=int, default=32, help="ResNet18 train batch (smaller on CPU)")
@@ -249,7 +259,10 @@ def main(argv: list[str] | None = None) -> None:
         memory_child(args)
         return
     torch.set_num_threads(args.threads)
-    for model_name in args.models:
+    if args.device == "cuda" or args.levers:
+        run_levers(args)
+        return
+    for model_name in args.models or CPU_MODELS:
         small = model_name == "smallcnn"
         batch = args.batch if small else args.resnet_batch
         meta_batch = args.meta_batch if small else args.resnet_meta_batch
@@ -262,6 +275,28 @@ def main(argv: list[str] | None = None) -> None:
             for name in ("plain", "ours", "reference", "train_fwd_bwd", "meta_fwd_bwd", "jvp"):
                 memory[name] = measure_memory(model_name, name, batch, meta_batch, args.threads)
         report(model_name, batch, meta_batch, times, memory)
+
+
+def run_levers(args: argparse.Namespace) -> None:
+    from levers import lever_table, time_levers
+
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("--device cuda: torch sees no CUDA GPU here (`repro doctor` says why)")
+    gpu = args.device == "cuda"
+    torch.backends.cudnn.benchmark = gpu
+    results = {}
+    for model_name in args.models or (["resnet18", "wrn28_10", "vgg16"] if gpu else ["smallcnn"]):
+        kwargs, shape, classes = MODELS[model_name]
+        small = model_name == "smallcnn"
+        batch = 128 if gpu or small else args.resnet_batch
+        meta_batch = 256 if gpu or small else args.resnet_meta_batch
+        torch.manual_seed(0)
+        results[model_name] = time_levers(build_model(model_name, **kwargs), shape, classes, batch=batch,
+                                          meta_batch=meta_batch, device=args.device, warmup=max(args.warmup, 3),
+                                          repeats=args.repeats if gpu or small else args.resnet_repeats)
+        print(f"{model_name} done", file=sys.stderr)
+    name = torch.cuda.get_device_name(0) if gpu else f"CPU, {torch.get_num_threads()} thread(s)"
+    print(lever_table(results, name, f"torch {torch.__version__}, batch {batch} / meta {meta_batch}"))
 
 
 if __name__ == "__main__":

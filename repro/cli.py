@@ -6,9 +6,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
-import os
 import sys
-import warnings
 from typing import Sequence
 
 from repro.errors import UserError
@@ -21,6 +19,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "tables": ("analysis.commands", "regenerate the paper's tables (Markdown + CSV) from runs"),
     "figures": ("analysis.commands", "regenerate Figures 2-4 (PNG) from runs"),
     "demo": ("repro.demo", "the laptop-sized reproduction on the embedded digits data"),
+    "doctor": ("repro.commands.doctor", "check this environment: torch, CUDA, GPU, W&B, SLURM, data root"),
+    "bench": ("repro.commands.bench", "measure per-step costs on this GPU for `repro sweep --dry-run` estimates"),
 }
 
 

@@ -64,8 +64,10 @@ def validate_config(cfg: DictConfig) -> None:
         )
     if int(cfg.data.batch_size) < 1:
         raise UserError(f"data.batch_size={cfg.data.batch_size}: the batch size must be at least 1.")
+    from repro.hardware import Hardware
     from repro.methods import check_method_config
 
+    Hardware.from_config(cfg, require_device=False)  # bad device / precision / flag values fail here, not later
     check_method_config(cfg)
 
 

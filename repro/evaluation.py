@@ -1,17 +1,22 @@
-"""Accuracy (overall and per class) of a model on a set of stored images, in eval mode, without augmentation."""
+"""Accuracy (overall and per class) of a model on a set of stored images, in eval mode, without augmentation.
+
+The images may live on the GPU (repro/hardware.py keeps them there when they fit): batches are then normalised
+there, predictions stay on the device, and the host reads the result once per evaluation, not once per batch.
+"""
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
+from typing import Callable, ContextManager
 
 import torch
 
 
-
 def normalise(images: torch.Tensor, mean, std) -> torch.Tensor:
     """uint8 [N, C, H, W] -> float, scaled to 0..1 and standardised per channel (as the batch loader does)."""
-    m = torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1)
-    s = torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1)
+    m = torch.tensor(mean, dtype=torch.float32, device=images.device).view(1, -1, 1, 1)
+    s = torch.tensor(std, dtype=torch.float32, device=images.device).view(1, -1, 1, 1)
     return (images.float() / 255.0 - m) / s
 
 
@@ -22,27 +27,38 @@ class EvalResult:
 
 
 @torch.no_grad()
-def predict(model: torch.nn.Module, images: torch.Tensor, *, batch_size: int, mean, std,
-            device: torch.device) -> torch.Tensor:
-    """Logits for uint8 images [N, C, H, W], in eval mode; the model's mode is restored afterwards."""
+def predict(model: torch.nn.Module, images: torch.Tensor, *, batch_size: int, mean, std, device: torch.device,
+            prepare: Callable[[torch.Tensor], torch.Tensor] | None = None,
+            autocast: Callable[[], ContextManager] | None = None) -> torch.Tensor:
+    """Predicted classes (N,) on `device` for uint8 images [N, C, H, W], in eval mode; the model's mode is restored.
+    `prepare` moves a batch to the device in the model's memory format; `autocast` wraps the forwards."""
+    prepare = prepare or (lambda x: x.to(device))
     was_training = model.training
     model.eval()
-    out = [model(normalise(images[i:i + batch_size], mean, std).to(device)).float().cpu()
-           for i in range(0, len(images), batch_size)]
+    with (autocast or contextlib.nullcontext)():
+        out = [model(prepare(normalise(images[i:i + batch_size], mean, std))).argmax(1)
+               for i in range(0, len(images), batch_size)]
     model.train(was_training)
-    return torch.cat(out) if out else torch.empty(0)
+    return torch.cat(out) if out else torch.empty(0, dtype=torch.long, device=device)
 
 
 def evaluate(model: torch.nn.Module, images: torch.Tensor, targets: torch.Tensor, indices: torch.Tensor | None,
              loader_kwargs: dict, *, per_class: bool = False) -> EvalResult:
     if indices is not None:
-        images, targets = images[indices], targets[indices]
-    logits = predict(model, images, **loader_kwargs)
-    hit = logits.argmax(1) == targets
-    result = EvalResult(accuracy=hit.float().mean().item() if len(hit) else float("nan"))
+        images, targets = images[indices.to(images.device)], targets[indices.to(targets.device)]
+    predicted = predict(model, images, **loader_kwargs)
+    targets = targets.to(predicted.device)
+    hit = predicted == targets
+    if not len(hit):
+        return EvalResult(accuracy=float("nan"), per_class=[] if per_class else None)
+    classes = int(targets.max().item()) + 1 if per_class else 0
+    # One host read: the overall hits and, when asked, the per-class hit counts and class sizes.
+    parts = [hit.sum().view(1)]
     if per_class:
-        classes = int(targets.max().item()) + 1 if len(targets) else 0
-        counts = torch.bincount(targets, minlength=classes).clamp_min(1)
-        hits = torch.bincount(targets[hit], minlength=classes)
-        result.per_class = (hits.float() / counts.float()).tolist()
+        parts += [torch.bincount(targets[hit], minlength=classes), torch.bincount(targets, minlength=classes)]
+    counts = torch.cat(parts).cpu()
+    result = EvalResult(accuracy=int(counts[0]) / len(hit))
+    if per_class:
+        hits, sizes = counts[1:1 + classes], counts[1 + classes:].clamp_min(1)
+        result.per_class = (hits.float() / sizes.float()).tolist()
     return result

@@ -15,6 +15,7 @@ from omegaconf import DictConfig
 
 from repro.data import ArrayDataset, BatchLoader, inject_uniform_noise, load_dataset, make_split
 from repro.errors import UserError
+from repro.hardware import Hardware
 from repro.methods import build_method
 from repro.models import build_model
 from repro.rundir import RunDir
@@ -110,6 +111,7 @@ class Experiment:
     device: torch.device
     method: Any = None
     recorders: list = field(default_factory=list)
+    hardware: Hardware | None = None  # device, precision, memory format, compiled JVP, determinism
     epoch: int = 0
 
     @property
@@ -132,8 +134,11 @@ class Experiment:
 
     @property
     def eval_loader_kwargs(self) -> dict[str, Any]:
-        return {"batch_size": int(self.cfg.eval_batch_size), "mean": self.data.train.mean, "std": self.data.train.std,
-                "device": self.device}
+        kwargs = {"batch_size": int(self.cfg.eval_batch_size), "mean": self.data.train.mean,
+                  "std": self.data.train.std, "device": self.device}
+        if self.hardware is not None:
+            kwargs.update(prepare=self.hardware.prepare_batch, autocast=self.hardware.autocast)
+        return kwargs
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
@@ -146,7 +151,7 @@ class Experiment:
         size = min(int(self.cfg.method.get("meta_batch_size", 256)), n)
         pick = self.meta_idx[torch.randperm(n, generator=self.meta_gen)[:size]]
         x, y, _ = self.meta_loader.batch(pick)
-        return x.to(self.device), y.to(self.device)
+        return self.hardware.prepare_batch(x) if self.hardware else x.to(self.device), y.to(self.device)
 
     def record_epoch(self, epoch: int, row: dict[str, Any], tracker: Any) -> None:
         for recorder in self.recorders:
@@ -185,19 +190,30 @@ class Experiment:
 
 
 def pick_device() -> torch.device:
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return Hardware.from_config({}).device
+
+
+def hardware_data(data: RunData, hardware: Hardware) -> RunData:
+    """The run's images on the GPU when they fit (loaders and evaluation then never copy pixels per batch)."""
+    from dataclasses import replace
+
+    return replace(data, train=replace(data.train, images=hardware.place_images(data.train.images)),
+                   test=replace(data.test, images=hardware.place_images(data.test.images)))
 
 
 def build_experiment(cfg: DictConfig, run_dir: RunDir) -> Experiment:
     """Build a run's state from its config, deterministically from `cfg.seed`."""
     seed = int(cfg.seed)
+    hardware = Hardware.from_config(cfg)
+    hardware.apply()
     torch.manual_seed(seed)
-    device = pick_device()
+    device = hardware.device
     data, train_idx, meta_idx = load_run_data(cfg)
-    model = build_model(
+    data = hardware_data(data, hardware)
+    model = hardware.prepare_model(build_model(
         str(cfg.model.name), num_classes=data.num_classes, in_channels=int(cfg.data.in_channels),
         image_size=int(cfg.data.image_size),
-    ).to(device)
+    ))
     oc = cfg.optim
     optimizer = torch.optim.SGD(
         model.parameters(), lr=float(oc.lr), momentum=float(oc.momentum), nesterov=bool(oc.nesterov),
@@ -221,7 +237,7 @@ def build_experiment(cfg: DictConfig, run_dir: RunDir) -> Experiment:
     exp = Experiment(
         cfg=cfg, run_dir=run_dir, data=data, train_idx=train_idx, meta_idx=meta_idx, model=model,
         optimizer=optimizer, scheduler=scheduler, train_loader=train_loader, meta_loader=meta_loader,
-        train_gen=train_gen, meta_gen=meta_gen, device=device,
+        train_gen=train_gen, meta_gen=meta_gen, device=device, hardware=hardware,
     )
     exp.method = build_method(cfg, exp)
     exp.recorders = exp.method.recorders(exp)

@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from repro.errors import UserError
+from repro.hardware import index_add_rows_
 from repro.losses import one_hot, smoothed_targets
 
 
@@ -223,8 +224,9 @@ class InstanceLabels(LabelParametrisation):
         _check_grad_shape(grad_p, idx, self.num_classes)
         step = self.logit_gradient(idx, grad_p).mul_(-self.lr)
         _raise_if_not_finite(step, "instance-label logits")
-        # index_add_ touches the batch rows only and sums the steps of a sample drawn twice.
-        self.logits.index_add_(0, idx.to(self.logits.device), step)
+        # Touches the batch rows only and sums the steps of a sample drawn twice (deterministically on CUDA when
+        # deterministic algorithms are on).
+        index_add_rows_(self.logits, idx.to(self.logits.device), step)
 
     def probabilities(self) -> Tensor:
         """All soft labels (N, C), e.g. for label snapshots and noise-correction rates."""

@@ -150,6 +150,17 @@ def _compiled() -> Callable[..., Tensor]:
     return _compiled_log_prob_tangent
 
 
+def _autocast_dtype(device: torch.device) -> torch.dtype | None:
+    """The dtype of the autocast region the caller is in on this device type, or None outside one."""
+    kind = device.type
+    try:
+        return torch.get_autocast_dtype(kind) if torch.is_autocast_enabled(kind) else None
+    except TypeError:  # torch < 2.4 has no device-type argument
+        enabled = torch.is_autocast_cpu_enabled() if kind == "cpu" else torch.is_autocast_enabled()
+        return (torch.get_autocast_cpu_dtype() if kind == "cpu" else torch.get_autocast_gpu_dtype()) if enabled \
+            else None
+
+
 def log_prob_jvp(
     model: nn.Module, params: Params, x: Tensor, tangents: list[Tensor], *, compile: bool = False
 ) -> Tensor:
@@ -163,11 +174,23 @@ def log_prob_jvp(
     eager ones, so with dropout the compiled JVP no longer replays the train forward's masks."""
     primals = {name: p.detach() for name, p in params.items()}
     tangent_dict = dict(zip(primals, tangents))
-    run = _compiled() if compile else _log_prob_tangent
+    args = (model, primals, tangent_dict, virtual_buffers(model), x)
+    autocast_dtype = _autocast_dtype(x.device)
     with warnings.catch_warnings():
         # torch's first forward-AD use scripts its JVP decompositions and warns that jit.script is deprecated.
         warnings.filterwarnings("ignore", message=".*torch.jit.script.*", category=FutureWarning)
-        return run(model, primals, tangent_dict, virtual_buffers(model), x)
+        if compile and autocast_dtype is not None:
+            # The compiled forward-mode pass under bf16 autocast with channels_last fails (CUDA, torch 2.11; CPU,
+            # torch 2.14: "expected m1 and m2 to have the same dtype", with autocast entered outside or inside the
+            # compiled function): autocast casts the primals but not the tangents of a traced matmul. The compiled
+            # JVP therefore runs in float32 (the rest of the step stays bf16); compiled fp32 is its fast form anyway.
+            with torch.autocast(device_type=x.device.type, enabled=False):
+                tangent = _compiled()(*args)
+        else:
+            tangent = (_compiled() if compile else _log_prob_tangent)(*args)
+    # Under autocast the tangent may be bfloat16: the label and weight meta-gradients are formed in float32 (or
+    # float64 when the model is; never lower).
+    return tangent.to(torch.promote_types(tangent.dtype, torch.float32))
 
 
 def lookahead_directional(

@@ -17,9 +17,14 @@ import yaml
 
 from repro.io import atomic_write_json, atomic_write_text, read_json
 
-# Fields that never change results: they are left out of the run id.
-NON_RESULT_KEYS = ("tracker", "output_root", "progress", "sweep", "eval_batch_size")
+# Fields that never change results: they are left out of the run id. `device` and `channels_last` change only the
+# float rounding (like cuDNN's kernel choice), not the statistics: a run may move between a GPU and a CPU, or
+# between memory formats, and stay the same run (the device it ran on is in provenance.json).
+NON_RESULT_KEYS = ("tracker", "output_root", "progress", "sweep", "eval_batch_size", "device", "channels_last")
 NON_RESULT_NESTED = (("data", "root"),)
+# Keys that change results but were added after runs existed: hashed only when they differ from their default, so
+# every run id made before they existed stays the same.
+HASHED_UNLESS_DEFAULT = {"precision": "fp32", "deterministic": False, "compile_jvp": False}
 
 STATES = ("running", "interrupted", "failed", "done")
 
@@ -27,10 +32,20 @@ STATES = ("running", "interrupted", "failed", "done")
 def result_config(config: Mapping[str, Any]) -> dict:
     """The part of a resolved config that determines the results (what the run id hashes)."""
     cfg = {k: v for k, v in config.items() if k not in NON_RESULT_KEYS}
+    for key, default in HASHED_UNLESS_DEFAULT.items():
+        if key in cfg and _same_value(cfg[key], default):
+            del cfg[key]
     for parent, key in NON_RESULT_NESTED:
         if isinstance(cfg.get(parent), Mapping):
             cfg[parent] = {k: v for k, v in cfg[parent].items() if k != key}
     return cfg
+
+
+def _same_value(value: Any, default: Any) -> bool:
+    """`deterministic=false` and `deterministic: "false"` (a string from a hand-written config) are the default."""
+    if isinstance(default, bool) and isinstance(value, str):
+        return value.strip().lower() == str(default).lower()
+    return value == default if not isinstance(value, str) else value.strip().lower() == str(default).lower()
 
 
 def run_id(config: Mapping[str, Any]) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 
 from omegaconf import DictConfig
 
+from repro import provenance
 from repro.checkpoint import load_checkpoint, save_checkpoint
 from repro.config import to_container
 from repro.errors import UserError
@@ -22,6 +23,7 @@ from repro.labels import NonFiniteLabelsError
 from repro.methods import NonFiniteLossError
 from repro.progress import EpochProgress
 from repro.rundir import RunDir
+from repro.steptotals import StepTotals
 from repro.tracking import make_tracker
 
 
@@ -50,6 +52,7 @@ def train(cfg: DictConfig, *, stop_after_epochs: int | None = None) -> RunResult
     rd.write_config(config)
 
     exp = build_experiment(cfg, rd)
+    provenance.record_start(rd.path, exp.hardware.describe(), exp.device)
     start_epoch, history = 0, []
     if rd.checkpoint_file.exists():
         state = load_checkpoint(rd.checkpoint_file)
@@ -98,6 +101,7 @@ def train(cfg: DictConfig, *, stop_after_epochs: int | None = None) -> RunResult
     finally:
         progress.close()
         tracker.finish(exit_code=exit_code)
+        provenance.record_end(rd.path, (rd.read_status() or {}).get("state", "unknown"))
 
 
 def run_epoch(exp: Experiment, epoch: int, progress: EpochProgress) -> dict[str, Any]:
@@ -106,22 +110,25 @@ def run_epoch(exp: Experiment, epoch: int, progress: EpochProgress) -> dict[str,
     exp.model.train()
     exp.set_epoch(epoch)
     lr = exp.lr
-    loss_sum, correct, seen = 0.0, 0, 0
+    hw = exp.hardware
+    totals = StepTotals(exp.device)
     bar = progress.start_epoch(epoch, len(exp.train_loader))
     for x, y, idx in exp.train_loader:
-        x, y, idx = x.to(exp.device), y.to(exp.device), idx.to(exp.device)
-        out = exp.method.train_step(exp, x, y, idx)
-        n = y.numel()
-        loss_sum += out.loss.item() * n
-        correct += (out.logits.argmax(1) == y).sum().item()
-        seen += n
-        bar.update(loss=loss_sum / seen, acc=correct / seen)
+        x, y, idx = hw.prepare_batch(x), y.to(exp.device, non_blocking=True), idx.to(exp.device, non_blocking=True)
+        with hw.autocast():
+            out = exp.method.train_step(exp, x, y, idx)
+        if totals.add(out.loss, out.logits, y) and not totals.finite:
+            raise NonFiniteLossError(f"the training loss became {totals.loss_sum} at epoch {epoch + 1}.")
+        bar.update(loss=totals.mean_loss, acc=totals.accuracy)
+    totals.read()
+    if not totals.finite:
+        raise NonFiniteLossError(f"the training loss became {totals.loss_sum} at epoch {epoch + 1}.")
     exp.scheduler.step()
     row: dict[str, Any] = {
         "epoch": epoch + 1,
         "lr": lr,
-        "train_loss": loss_sum / max(seen, 1),
-        "train_acc": correct / max(seen, 1),
+        "train_loss": totals.mean_loss,
+        "train_acc": totals.accuracy,
     }
     row.update(exp.method.end_epoch(exp))
     model = exp.method.eval_model(exp)

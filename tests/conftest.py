@@ -20,3 +20,27 @@ def _isolated_wandb(tmp_path_factory, monkeypatch):
         monkeypatch.setenv(var, str(wandb_root / var.lower()))
     monkeypatch.delenv("WANDB_API_KEY", raising=False)
     yield
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `gpu` need CUDA: they skip, saying so, on machines without it."""
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason="needs CUDA (no CUDA GPU visible to torch)")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def restore_torch_flags():
+    """Tests that apply a run's hardware settings leave the process as they found it."""
+    saved = (torch.are_deterministic_algorithms_enabled(), torch.backends.cudnn.deterministic,
+             torch.backends.cudnn.benchmark, os.environ.get("CUBLAS_WORKSPACE_CONFIG"))
+    yield
+    torch.use_deterministic_algorithms(saved[0])
+    torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = saved[1], saved[2]
+    if saved[3] is None:
+        os.environ.pop("CUBLAS_WORKSPACE_CONFIG", None)
+    else:
+        os.environ["CUBLAS_WORKSPACE_CONFIG"] = saved[3]

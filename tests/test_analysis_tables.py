@@ -307,3 +307,35 @@ def test_a_mostly_empty_grid_is_listed_cell_by_cell(tmp_path):
     assert "| Class | Dynamic=no/Instance |" not in md  # no empty cells
     assert "| Instance | Dynamic=no/Instance | no runs (0 of 2 done) | 78.4 ± 0.3 |  |" in md
     assert md.count("| Dynamic=") == 4
+
+
+def test_a_cell_mixing_commits_or_precisions_is_noted_and_warned(tmp_path, caplog):
+    import json
+
+    populate(tmp_path)
+    for seed, commit in enumerate(["aaa", "aaa", "bbb"]):
+        path = tmp_path / "runs" / f"digits-smallcnn-base-s{seed}" / "provenance.json"
+        path.write_text(json.dumps({"sessions": [{"commit": commit, "dirty": False}]}))
+    frame = collect_runs(tmp_path)
+    assert set(frame["commit"].dropna()) == {"aaa", "bbb"} and set(frame["precision"]) == {"fp32"}
+    result = table2(tmp_path)
+    assert result.mixing_warnings() == [
+        "Table 2, cell 'Baseline' / 'CIFAR100/ResNet18' averages runs of different commits: aaa, bbb."]
+    assert "Note: Table 2, cell 'Baseline'" in render_markdown(result)
+    with caplog.at_level("WARNING"):
+        make_tables(collect_runs(tmp_path), {2: FakeSpec()}, out_dir=tmp_path / "out", output_root=tmp_path,
+                    log=lambda _: None)
+    assert "different commits" in caplog.text
+    # one commit, two precisions: said as well
+    bf16 = RunDir(tmp_path / "runs" / "digits-smallcnn-base-s2")
+    bf16.write_config({**bf16.read_config(), "precision": "bf16"})
+    for seed in range(3):
+        (tmp_path / "runs" / f"digits-smallcnn-base-s{seed}" / "provenance.json").unlink()
+    assert table2(tmp_path).mixing_warnings() == [
+        "Table 2, cell 'Baseline' / 'CIFAR100/ResNet18' averages runs of different precisions: bf16, fp32."]
+
+
+def test_runs_of_one_commit_and_precision_get_no_note(tmp_path):
+    populate(tmp_path)
+    result = table2(tmp_path)
+    assert result.mixing_warnings() == [] and "Note:" not in render_markdown(result)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from repro.checkpoint import load_checkpoint
 from repro.config import load_config, to_container
 from repro.errors import UserError
 from repro.recording import (
@@ -128,7 +129,7 @@ def test_instance_label_records_appear_and_read_back(tmp_path, fake_tracker):
     snapshot1 = read_snapshot(rd.path, 1).astype(np.float32)
     np.testing.assert_allclose(labels_from_topk(classes1, probs1, 10), snapshot1[index], atol=2e-3)
     # the last snapshot holds the labels the checkpoint ends with
-    logits = torch.load(rd.checkpoint_file, weights_only=True)["method"]["labels"]["logits"]
+    logits = load_checkpoint(rd.checkpoint_file)["method"]["labels"]["logits"]  # on the CPU, whatever it trained on
     np.testing.assert_allclose(read_snapshot(rd.path, 3).astype(np.float32), torch.softmax(logits, 1).numpy(),
                                atol=2e-3)
     # samples outside the training part (the meta set) keep their initial labels: 0.9 on the given class
@@ -174,7 +175,7 @@ def test_class_label_trajectory_reads_back_and_survives_a_resume(tmp_path, fake_
     whole = run(tmp_path / "a", "method=class_labels").run_dir
     traj = read_class_trajectory(whole.path)
     assert traj.shape == (3, 10) and traj.dtype == np.float32
-    alpha = torch.load(whole.checkpoint_file, weights_only=True)["method"]["labels"]["alpha"]
+    alpha = load_checkpoint(whole.checkpoint_file)["method"]["labels"]["alpha"]
     np.testing.assert_allclose(traj[-1], (1 - alpha).numpy(), atol=1e-6)
     rows = whole.read_metrics()
     assert [r["class_target_prob_mean"] for r in rows] == pytest.approx(traj.mean(axis=1).tolist())

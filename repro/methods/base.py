@@ -80,11 +80,14 @@ class Method:
 
 
 def optimizer_step(optimizer: torch.optim.Optimizer, loss: Tensor, *, epoch: int, what: str = "training loss") -> None:
-    """zero_grad, backward, step; a non-finite loss stops the run before it can reach the parameters."""
-    if not torch.isfinite(loss):
+    """zero_grad, backward (outside autocast), step. On the CPU a non-finite loss stops the run here, before it can
+    reach the parameters; on a GPU that check would cost a host sync per step, so the loop's running totals
+    (repro/steptotals.py) catch it a few steps later, still before the epoch's checkpoint is written."""
+    if loss.device.type == "cpu" and not torch.isfinite(loss):
         raise NonFiniteLossError(f"the {what} became {loss.item()} at epoch {epoch + 1}.")
     optimizer.zero_grad(set_to_none=True)
-    loss.backward()
+    with torch.autocast(loss.device.type, enabled=False):
+        loss.backward()
     optimizer.step()
 
 

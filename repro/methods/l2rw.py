@@ -38,12 +38,13 @@ def l2rw_weights(grad_w: Tensor) -> Tensor:
 
 def l2rw_step(
     model: nn.Module, x: Tensor, y: Tensor, x_meta: Tensor, y_meta: Tensor, *, num_classes: int, lr: float,
-    weight_decay: float,
+    weight_decay: float, compile_jvp: bool = False,
 ) -> tuple[Tensor, Tensor]:
     """The real forward and the batch's L2RW weights (sum 1, or all zero): returns (logits with graph, weights)."""
     p = one_hot(y, num_classes, dtype=x.dtype)
     zeros = torch.zeros(y.shape[0], dtype=x.dtype, device=x.device)
-    logits, _, grad_w = meta_weight_step(model, x, p, x_meta, y_meta, lr=lr, weight_decay=weight_decay, weights=zeros)
+    logits, _, grad_w = meta_weight_step(model, x, p, x_meta, y_meta, lr=lr, weight_decay=weight_decay, weights=zeros,
+                                      compile_jvp=compile_jvp)
     return logits, l2rw_weights(grad_w)
 
 
@@ -84,7 +85,7 @@ class L2RW(Method):
         x_meta, y_meta = exp.next_meta_batch()
         decay = exp.weight_decay if self.lookahead_weight_decay else 0.0
         logits, w = l2rw_step(exp.model, x, y, x_meta, y_meta, num_classes=self.num_classes, lr=exp.lr,
-                              weight_decay=decay)
+                              weight_decay=decay, compile_jvp=exp.hardware.compile_jvp)
         check_finite(w, "L2RW sample weights")
         # sum_i w_i CE_i (their weighted loss); in the engine's mean form the weights are n * w_i.
         loss = (w.to(logits.dtype) * F.cross_entropy(logits, y, reduction="none")).sum()

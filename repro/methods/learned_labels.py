@@ -29,6 +29,7 @@ class LearnedLabels(Method):
         x_meta, y_meta = exp.next_meta_batch()
         logits, p = meta_label_step(
             exp.model, self.labels, x, y, idx, x_meta, y_meta, lr=exp.lr, weight_decay=exp.weight_decay,
+            compile_jvp=exp.hardware.compile_jvp,
         )
         # The curriculum weights only the model step, from the updated labels; weighting the look-ahead too
         # froze label correction on digits (docs/method.md, "Entropy-weighted curriculum").

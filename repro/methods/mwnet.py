@@ -47,7 +47,7 @@ def step_weights(v: Tensor, normalize: bool) -> Tensor:
 
 def weighting_net_backward(
     model: nn.Module, vnet: nn.Module, x: Tensor, p: Tensor, x_meta: Tensor, y_meta: Tensor, *, lr: float,
-    weight_decay: float, normalize: bool,
+    weight_decay: float, normalize: bool, compile_jvp: bool = False,
 ) -> tuple[Tensor, Tensor]:
     """The real forward, w = V(CE.detach()), dL_meta/dw from the engine, and its chain rule into phi: accumulates
     dL_meta/dphi into the weighting net's .grad. Returns (logits with their graph, per-sample CE detached)."""
@@ -59,7 +59,7 @@ def weighting_net_backward(
         return step_weights(vnet(loss.unsqueeze(1)).squeeze(1), normalize)
 
     logits, w, grad_w = meta_weight_step(model, x, p, x_meta, y_meta, lr=lr, weight_decay=weight_decay,
-                                         weights=weights)
+                                         weights=weights, compile_jvp=compile_jvp)
     torch.autograd.backward(w, grad_tensors=grad_w.to(w.dtype))
     return logits, losses[0]
 
@@ -123,7 +123,8 @@ class MetaWeightNet(Method):
         decay = exp.weight_decay if self.lookahead_weight_decay else 0.0
         self.meta_optimizer.zero_grad(set_to_none=True)
         logits, loss_i = weighting_net_backward(exp.model, self.vnet, x, p, x_meta, y_meta, lr=exp.lr,
-                                                weight_decay=decay, normalize=self.normalize)
+                                                weight_decay=decay, normalize=self.normalize,
+                                                compile_jvp=exp.hardware.compile_jvp)
         self.meta_optimizer.step()
         check_finite(torch.cat([q.detach().flatten() for q in self.vnet.parameters()]),
                      "Meta-Weight-Net weighting net's parameters")

@@ -48,7 +48,7 @@ def plan_sweep(spec: SweepSpec, *, output_root: str | Path, scale: Scale | None 
 def run_sweep(path: str | Path, *, output_root: str | Path = "outputs", executor: str = "local",
               profile: str | Path | None = None, scale: Scale | None = None, dry_run: bool = False,
               only: Mapping[str, Sequence[Any]] | None = None, extra_overrides: Sequence[str] = (),
-              report: Callable[[str], None] = print) -> Plan:
+              report: Callable[[str], None] = print, gpu_model: str | None = None) -> Plan:
     """Plan a sweep and (unless `dry_run`) run what is missing locally, or submit it to SLURM with `profile`.
 
     Idempotent: done runs are skipped, queued or running SLURM jobs are left alone, failed or vanished runs are
@@ -76,7 +76,11 @@ def run_sweep(path: str | Path, *, output_root: str | Path = "outputs", executor
                           slurm_required=executor == "slurm" and not dry_run)
         report(plan.describe())
         report(plan.summary_table())
-        if not dry_run:
+        if dry_run:
+            from repro.costs import plan_estimate
+
+            report(plan_estimate(plan, gpu_model).render())
+        else:
             remember_selection(folder, spec, scale, extra_overrides)
         if dry_run or not plan.to_submit:
             if not plan.to_submit:

@@ -1,0 +1,122 @@
+"""`repro doctor`: is this environment ready to train? torch, CUDA, GPU, cuDNN, W&B, SLURM, the data root.
+
+Exit 0 when a run can start here (what is only nice to have, e.g. a GPU on a laptop or SLURM, is reported but not
+required unless asked with --require-gpu / --require-slurm), 1 when something required is missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+OK, WARN, FAIL = "ok", "warn", "FAIL"
+CIFAR_DIRS = {"cifar10": "cifar-10-batches-py", "cifar100": "cifar-100-python"}
+SINFO_TIMEOUT_S = 10
+
+
+@dataclass
+class Check:
+    name: str
+    state: str  # ok | warn | FAIL
+    detail: str
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-root", help="the directory you pass as data.root (CIFAR in torchvision layout)")
+    parser.add_argument("--require-gpu", action="store_true", help="fail when torch sees no CUDA GPU")
+    parser.add_argument("--require-slurm", action="store_true", help="fail when SLURM cannot be reached")
+
+
+def check_torch() -> list[Check]:
+    import torch
+
+    checks = [Check("torch", OK, f"{torch.__version__} (built for CUDA {torch.version.cuda or 'none: CPU only'})")]
+    major_minor = tuple(int(p) for p in torch.__version__.split("+")[0].split(".")[:2])
+    if major_minor < (2, 4):
+        checks[0] = Check("torch", FAIL, f"{torch.__version__}: this project needs torch >= 2.4")
+    return checks
+
+
+def check_cuda(require: bool) -> list[Check]:
+    import torch
+
+    if not torch.cuda.is_available():
+        why = ("torch is a CPU-only build; install the site's CUDA torch" if torch.version.cuda is None
+               else "no GPU visible (CUDA_VISIBLE_DEVICES, driver, or not on a GPU node)")
+        return [Check("cuda", FAIL if require else WARN, f"not available: {why}; runs use the CPU")]
+    names = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    checks = [Check("cuda", OK, f"CUDA {torch.version.cuda}, {len(names)} GPU(s): {', '.join(names)}")]
+    try:
+        torch.ones(1, device="cuda").add_(1).item()
+    except Exception as exc:  # a broken driver shows here, not in is_available()
+        return [Check("cuda", FAIL, f"a GPU is listed but a kernel failed: {exc}")]
+    cudnn = torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None
+    checks.append(Check("cudnn", OK if cudnn else WARN, str(cudnn) if cudnn else "not available"))
+    bf16 = torch.cuda.is_bf16_supported()
+    checks.append(Check("bf16", OK if bf16 else WARN, "supported (precision=bf16)" if bf16
+                        else "not supported by this GPU: keep precision=fp32"))
+    return checks
+
+
+def check_wandb() -> list[Check]:
+    try:
+        import wandb  # noqa: F401
+    except Exception as exc:
+        return [Check("wandb", WARN, f"cannot import ({exc}); use tracker=none")]
+    key = os.environ.get("WANDB_API_KEY")
+    netrc = Path(os.environ.get("NETRC", Path.home() / ".netrc"))
+    logged_in = bool(key) or (netrc.exists() and "api.wandb.ai" in netrc.read_text(errors="ignore"))
+    mode = os.environ.get("WANDB_MODE", "offline (the default here)")
+    if logged_in:
+        return [Check("wandb", OK, f"logged in; mode {mode}")]
+    return [Check("wandb", OK, f"not logged in: runs log offline (fine; `wandb login` for tracker.mode=online); "
+                               f"mode {mode}")]
+
+
+def check_slurm(require: bool) -> list[Check]:
+    sinfo = shutil.which("sinfo")
+    if sinfo is None:
+        return [Check("slurm", FAIL if require else WARN, "sinfo not found: --executor slurm will not work here")]
+    try:
+        out = subprocess.run([sinfo, "-h", "-o", "%P %a %D"], capture_output=True, text=True,
+                             timeout=SINFO_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        return [Check("slurm", FAIL if require else WARN, f"sinfo did not answer in {SINFO_TIMEOUT_S} s: the "
+                                                          "controller is unreachable")]
+    if out.returncode != 0:
+        return [Check("slurm", FAIL if require else WARN, "sinfo failed: "
+                      + " / ".join(line.strip() for line in out.stderr.splitlines() if line.strip())[:300])]
+    partitions = [line.split()[0] for line in out.stdout.splitlines() if line.strip()]
+    return [Check("slurm", OK, f"reachable; partitions: {', '.join(partitions) or 'none'}")]
+
+
+def check_data(root: str | None) -> list[Check]:
+    if root is None:
+        return [Check("data", OK, "digits is embedded; pass --data-root DIR to check CIFAR")]
+    path = Path(root).expanduser()
+    if not path.is_dir():
+        return [Check("data", FAIL, f"{path} is not a directory")]
+    found = [name for name, sub in CIFAR_DIRS.items() if (path / sub).is_dir()]
+    if not found:
+        return [Check("data", FAIL, f"no CIFAR in {path}: expected {' or '.join(CIFAR_DIRS.values())} (torchvision "
+                                    "layout, extracted)")]
+    return [Check("data", OK, f"{path}: {', '.join(found)}")]
+
+
+def run_checks(args: argparse.Namespace) -> list[Check]:
+    return [*check_torch(), *check_cuda(args.require_gpu), *check_wandb(), *check_slurm(args.require_slurm),
+            *check_data(args.data_root)]
+
+
+def run(args: argparse.Namespace) -> int:
+    checks = run_checks(args)
+    width = max(len(c.name) for c in checks)
+    for c in checks:
+        print(f"{c.state:4}  {c.name:<{width}}  {c.detail}")
+    failed = [c.name for c in checks if c.state == FAIL]
+    print("not ready: " + ", ".join(failed) if failed else "ready")
+    return 1 if failed else 0

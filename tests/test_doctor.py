@@ -1,0 +1,68 @@
+"""`repro doctor`: reports the environment; exit 0 when a run can start here, 1 when something required is missing."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+import torch
+
+from repro.cli import main
+from repro.commands import doctor
+
+
+def _fake_sinfo(folder: Path, body: str) -> None:
+    script = folder / "sinfo"
+    script.write_text("#!/bin/sh\n" + body + "\n")
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+
+
+@pytest.fixture
+def path_with(tmp_path, monkeypatch):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    return bin_dir
+
+
+def test_doctor_reports_every_part_and_passes_here(path_with, capsys):
+    _fake_sinfo(path_with, 'echo "gpu up 4"; echo "cpu up 8"')
+    assert main(["doctor"]) == 0
+    out = capsys.readouterr().out
+    for name in ("torch", "cuda", "wandb", "slurm", "data"):
+        assert f"  {name}" in out
+    assert "partitions: gpu, cpu" in out and out.strip().endswith("ready")
+
+
+def test_unreachable_slurm_warns_and_fails_only_when_required(path_with, monkeypatch, capsys):
+    _fake_sinfo(path_with, "sleep 5")
+    monkeypatch.setattr(doctor, "SINFO_TIMEOUT_S", 0.5)
+    assert main(["doctor"]) == 0
+    assert "unreachable" in capsys.readouterr().out
+    assert main(["doctor", "--require-slurm"]) == 1
+    assert "not ready: slurm" in capsys.readouterr().out
+
+
+def test_data_root_is_checked_for_cifar(tmp_path, capsys):
+    assert main(["doctor", "--data-root", str(tmp_path / "missing")]) == 1
+    assert "not a directory" in capsys.readouterr().out
+    assert main(["doctor", "--data-root", str(tmp_path)]) == 1
+    assert "no CIFAR" in capsys.readouterr().out
+    (tmp_path / "cifar-100-python").mkdir()
+    assert main(["doctor", "--data-root", str(tmp_path)]) == 0
+    assert "cifar100" in capsys.readouterr().out
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the report where torch sees no GPU")
+def test_require_gpu_fails_without_one(capsys):
+    assert main(["doctor", "--require-gpu"]) == 1
+    assert "FAIL  cuda" in capsys.readouterr().out
+
+
+@pytest.mark.gpu
+def test_doctor_sees_the_gpu(capsys):
+    assert main(["doctor", "--require-gpu"]) in (0, 1)  # SLURM or W&B may be missing; CUDA must not
+    out = capsys.readouterr().out
+    assert "ok    cuda" in out and torch.cuda.get_device_name(0) in out

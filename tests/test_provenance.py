@@ -1,0 +1,47 @@
+"""provenance.json: what a run ran on, one session per process that worked on it."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from repro import provenance
+from repro.config import load_config
+from repro.train import Interrupted, train
+
+FAST = ["optim.epochs=2", "data.subset=200", "data.test_subset=100", "tracker=none", "progress=none", "device=cpu"]
+
+
+def test_a_run_records_commit_versions_device_host_slurm_and_times(tmp_path, monkeypatch):
+    monkeypatch.setenv("SLURM_JOB_ID", "4242")
+    monkeypatch.setenv("SLURM_ARRAY_TASK_ID", "3")
+    cfg = load_config([*FAST, f"output_root={tmp_path}"])
+    with pytest.raises(Interrupted):
+        train(cfg, stop_after_epochs=1)
+    result = train(cfg)
+    record = provenance.read(result.run_dir.path)
+    assert len(record["sessions"]) == 2  # the interrupted process and the one that resumed
+    assert [s["state"] for s in record["sessions"]] == ["interrupted", "done"]
+    assert record["state"] == "done" and record["ended"] >= record["first_started"]
+    assert record["slurm"] == {"SLURM_JOB_ID": "4242", "SLURM_ARRAY_TASK_ID": "3"}
+    assert record["versions"]["torch"] and record["versions"]["python"]
+    assert record["device"] == "cpu" and record["hardware"]["precision"] == "fp32"
+    assert record["host"] and isinstance(record["argv"], list)
+    head = subprocess.run(["git", "-C", str(provenance.PROJECT_ROOT), "rev-parse", "HEAD"], capture_output=True,
+                          text=True)
+    if head.returncode == 0:
+        assert record["commit"] == head.stdout.strip() and isinstance(record["dirty"], bool)
+
+
+def test_outside_a_git_checkout_the_commit_is_null(tmp_path):
+    assert provenance.git_state(tmp_path) == {"commit": None, "dirty": None}
+
+
+def test_a_damaged_record_is_replaced_not_fatal(tmp_path):
+    (tmp_path / provenance.FILE).write_text("{not json")
+    provenance.record_start(tmp_path)
+    provenance.record_end(tmp_path, "done")
+    record = provenance.read(tmp_path)
+    assert len(record["sessions"]) == 1 and record["state"] == "done"
+    assert provenance.commits({"sessions": [{"commit": "a"}, {"commit": None}, {"commit": "a"}]}) == ["a", "unknown"]
