@@ -11,6 +11,8 @@ activations, gradients, autograd graphs and allocator slack, as the OS sees them
     .venv/bin/python benchmarks/meta_step.py --models smallcnn --repeats 21
     .venv/bin/python benchmarks/meta_step.py --device cuda        # the lever table on a GPU (benchmarks/levers.py)
     .venv/bin/python benchmarks/meta_step.py --levers --models smallcnn   # the same columns on the CPU
+Then the reweighting methods' steps (L2RW, Meta-Weight-Net) through the same engine against their authors'
+double-backward way (benchmarks/reweighting.py; --no-reweighting skips them).
 """
 
 from __future__ import annotations
@@ -250,6 +252,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--compile-jvp", action="store_true", help="also time meta steps with compile_jvp=True")
     parser.add_argument("--no-memory", action="store_true", help="skip the per-variant memory subprocesses")
+    parser.add_argument("--no-reweighting", action="store_true", help="skip the L2RW / MWNet step table")
     parser.add_argument("--memory-child", help=argparse.SUPPRESS)
     parser.add_argument("--memory-child-model", help=argparse.SUPPRESS)
     parser.add_argument("--child-batch", type=int, help=argparse.SUPPRESS)
@@ -275,6 +278,11 @@ def main(argv: list[str] | None = None) -> None:
             for name in ("plain", "ours", "reference", "train_fwd_bwd", "meta_fwd_bwd", "jvp"):
                 memory[name] = measure_memory(model_name, name, batch, meta_batch, args.threads)
         report(model_name, batch, meta_batch, times, memory)
+    if not args.no_reweighting:
+        from reweighting import main as reweighting_main
+
+        reweighting_main(["--threads", str(args.threads), "--device", args.device,
+                          *(["--no-memory"] if args.no_memory else [])])
 
 
 def run_levers(args: argparse.Namespace) -> None:

@@ -62,7 +62,7 @@ class CoTeaching(Method):
         self.check(cfg)
         self.forget_rate = resolved_forget_rate(exp.cfg)
         self.num_gradual, self.exponent = int(cfg.num_gradual), float(cfg.exponent)
-        self.model2 = build_second_network(exp.cfg, exp.data.num_classes).to(exp.device)
+        self.model2 = exp.hardware.prepare_model(build_second_network(exp.cfg, exp.data.num_classes))
         oc = exp.cfg.optim
         self.optimizer2 = torch.optim.SGD(
             self.model2.parameters(), lr=float(oc.lr), momentum=float(oc.momentum), nesterov=bool(oc.nesterov),
