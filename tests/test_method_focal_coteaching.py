@@ -14,6 +14,7 @@ from omegaconf import OmegaConf
 
 from repro.config import load_config, to_container
 from repro.errors import UserError
+from repro.hardware import Hardware
 from repro.methods.coteaching import (
     CoTeaching,
     forget_rate_at,
@@ -132,7 +133,7 @@ def test_cross_update_trains_each_network_on_the_other_ones_picks():
     net_1, net_2 = _one_hot_input_net(z_1), _one_hot_input_net(z_2)
     exp = SimpleNamespace(
         cfg=cfg, model=net_1, optimizer=torch.optim.SGD(net_1.parameters(), lr=0.5), epoch=0,
-        device=torch.device("cpu"), train_idx=idx,
+        device=torch.device("cpu"), train_idx=idx, hardware=Hardware(torch.device("cpu")),
         data=SimpleNamespace(num_classes=2, noisy_mask=noisy),
     )
     method = CoTeaching(cfg.method, exp)
