@@ -15,7 +15,7 @@ from repro.sweep.spec import Scale, SweepSpec
 
 DEMO_SWEEPS = Path(__file__).resolve().parents[1] / "sweeps" / "demo"
 DEFAULT_OUTPUT_ROOT = "outputs/demo"
-FIGURES = ("figure2", "figure3", "figure4")
+FIGURES = ("figure2", "figure3", "figure4", "figure_noise_methods")
 # Every demo run: no progress bar (the sweep prints a line per run) and, unless --wandb, no W&B: its start-up and
 # shut-down cost ~5 s per run, a third of a demo run. Neither is part of a run's id.
 RUN_OVERRIDES = ("progress=none",)
@@ -140,7 +140,8 @@ def write_tables(specs: dict[int, SweepSpec], output_root: Path, size: DemoSize,
 
 
 def write_figures(output_root: Path) -> dict[str, Path | None]:
-    """Figures 2-4 from the demo's runs: <output_root>/figures/figureN.png (None: skipped, the reason is printed)."""
+    """Figures 2-4 and the noise methods' figure from the demo's runs: <output_root>/figures/<name>.png (None:
+    skipped, the reason is printed)."""
     from analysis.figures import make_figures
 
     print("\n== Figures ==", flush=True)
