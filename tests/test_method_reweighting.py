@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from torch.func import functional_call
 
 from reference_meta import reference_meta_gradients
+from resume_check import assert_resume_equals_uninterrupted
 from repro.cli import main
 from repro.config import load_config, to_container
 from repro.errors import UserError
@@ -20,7 +21,7 @@ from repro.methods.l2rw import L2RW, l2rw_step, l2rw_weights
 from repro.methods.mwnet import MetaWeightNet, WeightingNet, weighting_net_backward
 from repro.methods.weight_stats import WeightStats
 from repro.rundir import RunDir
-from repro.train import Interrupted, train
+from repro.train import train
 from test_meta import F64, NUM_CLASSES, _batches, _bn_cnn, _relative_error
 
 WEIGHT_KEYS = ("weight_mean_noisy", "weight_mean_clean", "weight_share_noisy", "weight_hist_noisy",
@@ -120,17 +121,6 @@ def test_weight_stats_on_a_hand_made_epoch():
 # ------------------------------------------------------------------------------------------------ runs
 
 
-def _tensors(obj, prefix=""):
-    if isinstance(obj, torch.Tensor):
-        yield prefix, obj
-    elif isinstance(obj, dict):
-        for k, v in obj.items():
-            yield from _tensors(v, f"{prefix}/{k}")
-    elif isinstance(obj, (list, tuple)):
-        for i, v in enumerate(obj):
-            yield from _tensors(v, f"{prefix}/{i}")
-
-
 @pytest.mark.parametrize("method", ["l2rw", "mwnet"])
 def test_noisy_run_is_complete_and_resume_equals_uninterrupted(tmp_path, method):
     whole = train(_noisy_run(tmp_path / "a", method))
@@ -143,16 +133,10 @@ def test_noisy_run_is_complete_and_resume_equals_uninterrupted(tmp_path, method)
     if method == "mwnet":
         assert len(rows[-1]["mwnet_curve"]) == len(rows[-1]["mwnet_curve_losses"])
 
-    cfg = _noisy_run(tmp_path / "b", method)
-    with pytest.raises(Interrupted):
-        train(cfg, stop_after_epochs=1)
-    resumed = train(cfg)
-    strip = lambda rows: [{k: v for k, v in r.items() if k != "seconds"} for r in rows]  # noqa: E731
-    assert strip(resumed.run_dir.read_metrics()) == strip(rows)
-    a = dict(_tensors(torch.load(whole.run_dir.checkpoint_file, weights_only=True)))
-    b = dict(_tensors(torch.load(resumed.run_dir.checkpoint_file, weights_only=True)))
-    assert a.keys() == b.keys() and any(k.startswith("/method/vnet") for k in a) == (method == "mwnet")
-    assert all(torch.equal(a[k], b[k]) for k in a), [k for k in a if not torch.equal(a[k], b[k])]
+    _, tensors = assert_resume_equals_uninterrupted(
+        [f"method={method}", "split=noisy", "noise=uniform", "noise.fraction=0.4", "data.subset=300", "optim.epochs=2",
+         "tracker=none", "progress=none"], tmp_path / "resume")
+    assert any(k.startswith("/method/vnet") for k in tensors) == (method == "mwnet")
 
 
 @pytest.mark.parametrize("overrides, needle", [
