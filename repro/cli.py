@@ -51,9 +51,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
         return int(module.run(args) or 0)
-    except UserError as exc:
+    except UserError as exc:  # exit 2: bad input; 3: the run (or sweep) is held by another process (LockHeld)
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return int(getattr(exc, "exit_code", 2))
     except KeyboardInterrupt:
         print("interrupted: the run keeps its last checkpoint; run the same command again to resume.", file=sys.stderr)
         return 130

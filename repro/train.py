@@ -27,6 +27,7 @@ from repro.losses import confidence_penalty, soft_cross_entropy
 from repro.meta import meta_label_step
 from repro.progress import EpochProgress
 from repro.rundir import RunDir
+from repro.runlock import FileLock
 from repro.tracking import make_tracker
 
 
@@ -45,17 +46,27 @@ class RunResult:
     already_done: bool = False
 
 
-def train(cfg: DictConfig, *, stop_after_epochs: int | None = None) -> RunResult:
+def train(cfg: DictConfig, *, stop_after_epochs: int | None = None, wait: float | bool = False) -> RunResult:
     """Train one run; resume it from its checkpoint if one exists; a done run is a no-op.
 
     `stop_after_epochs` ends the process's work early (as a preemption would) after that many epochs in this call;
-    tests use it to prove that resuming gives the same result as an uninterrupted run.
+    tests use it to prove that resuming gives the same result as an uninterrupted run. A run has one writer: if
+    another process holds it, `LockHeld` (exit 3) names it, or with `wait` (seconds, or True) this call waits.
     """
     config = to_container(cfg)
     rd = RunDir.for_config(config)
     if rd.is_done():
         return RunResult(rd, rd.read_summary() or {}, already_done=True)
     rd.path.mkdir(parents=True, exist_ok=True)
+    with rd.hold(wait) as lock:
+        if rd.is_done():  # the writer we waited for finished it
+            return RunResult(rd, rd.read_summary() or {}, already_done=True)
+        return _train_held(cfg, config, rd, lock, stop_after_epochs)
+
+
+def _train_held(cfg: DictConfig, config: dict, rd: RunDir, lock: FileLock,
+                stop_after_epochs: int | None) -> RunResult:
+    """The body of `train`, run by the run's one writer (the caller holds `lock`)."""
     rd.write_config(config)
 
     exp = build_experiment(cfg, rd)
@@ -81,12 +92,14 @@ def train(cfg: DictConfig, *, stop_after_epochs: int | None = None) -> RunResult
                 exp.record_epoch(epoch, row, tracker)
                 history.append(row)
                 # The checkpoint is the commit point of an epoch; the metrics file follows it.
+                lock.check()  # never write after another process took the run over
                 save_checkpoint({**exp.state_dict(), "epoch": epoch + 1, "history": history}, rd.checkpoint_file)
                 rd.write_metrics(history)
                 tracker.log(row, step=epoch + 1)
                 rd.write_status("running", epoch=epoch + 1)
                 rd.log(progress.format_row(row))
         summary = summarise(history, exp)
+        lock.check()
         rd.write_summary(summary)
         rd.write_status("done", epoch=exp.epochs)
         tracker.log({f"summary/{k}": v for k, v in summary.items() if isinstance(v, (int, float))})
