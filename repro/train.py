@@ -76,6 +76,7 @@ def _train_held(cfg: DictConfig, config: dict, rd: RunDir, lock: FileLock,
         exp.load_state_dict(state)
         start_epoch, history = int(state["epoch"]), list(state["history"])
         rd.log(f"resumed from checkpoint at epoch {start_epoch}")
+        rd.write_metrics(history)  # a kill between the checkpoint and the metrics left them an epoch behind
 
     rd.write_status("running", epoch=start_epoch)
     tracker = make_tracker(run_id=rd.run_id, run_dir=rd.path, config=config)
