@@ -67,16 +67,22 @@ def train(cfg: DictConfig, *, stop_after_epochs: int | None = None, wait: float 
 def _train_held(cfg: DictConfig, config: dict, rd: RunDir, lock: FileLock,
                 stop_after_epochs: int | None) -> RunResult:
     """The body of `train`, run by the run's one writer (the caller holds `lock`)."""
-    rd.write_config(config)
-
     exp = build_experiment(cfg, rd)
     start_epoch, history = 0, []
     if rd.checkpoint_file.exists():
         state = load_checkpoint(rd.checkpoint_file)
-        exp.load_state_dict(state)
+        try:
+            exp.load_state_dict(state)
+        except (RuntimeError, KeyError, ValueError, IndexError) as exc:
+            raise UserError(
+                f"The checkpoint {rd.checkpoint_file} does not fit this run's model, optimizer or labels "
+                f"({' '.join(str(exc).split())[:300]}): it comes from another config or data set. It was left "
+                f"untouched; move it aside (e.g. `mv {rd.checkpoint_file} {rd.checkpoint_file}.bad`) and run again."
+            ) from None
         start_epoch, history = int(state["epoch"]), list(state["history"])
         rd.log(f"resumed from checkpoint at epoch {start_epoch}")
         rd.write_metrics(history)  # a kill between the checkpoint and the metrics left them an epoch behind
+    rd.write_config(config)  # after the checkpoint loaded: a refused resume changes no file
 
     rd.write_status("running", epoch=start_epoch)
     tracker = make_tracker(run_id=rd.run_id, run_dir=rd.path, config=config)
