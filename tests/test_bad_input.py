@@ -183,14 +183,21 @@ def test_bad_input_is_refused_cleanly_and_changes_nothing(case, finished_run, tm
     assert not (tmp_path / "pwned").exists()
 
 
-def test_tables_list_runs_with_corrupted_records_as_broken_and_go_on(finished_run, tmp_path, capsys, monkeypatch):
-    shutil.copytree(finished_run, tmp_path, dirs_exist_ok=True)
-    good = run_dir(tmp_path)
-    for broken_file, text in (("summary.json", "{\"final_test_acc\": "), ("metrics.jsonl", "{\"epoch\": 1}\n{oops")):
-        other = good.path.with_name(good.run_id[:-3] + ("aaa" if broken_file == "summary.json" else "bbb"))
-        shutil.copytree(good.path, other)
-        (other / broken_file).write_text(text)
-    assert main(["tables", "--runs", str(tmp_path / "out"), "--out", str(tmp_path / "tables"), "--tables", "1",
-                 "--epochs", "1", "--subset", "300", "--test-subset", "100"]) == 0
-    out = capsys.readouterr().out
-    assert "broken" in out and good.run_id[:-3] + "aaa" in out and good.run_id[:-3] + "bbb" in out, out
+def test_tables_list_runs_with_corrupted_records_as_broken_and_go_on(tmp_path, capsys):
+    (tmp_path / "sweeps").mkdir()
+    (tmp_path / "sweeps" / "table1.yaml").write_text(textwrap.dedent(GOOD_SWEEP).replace(
+        "name: tiny", "name: table1\ntable: 1").replace("seeds: [0]", "seeds: [0, 1, 2]"))
+    out = tmp_path / "out"
+    assert main(["sweep", str(tmp_path / "sweeps" / "table1.yaml"), "--output-root", str(out), "--epochs", "1",
+                 "--subset", "300", "--test-subset", "100"]) == 0
+    runs = sorted((out / "runs").iterdir())
+    assert len(runs) == 3
+    (runs[1] / "summary.json").write_text('{"final_test_acc": ')
+    (runs[2] / "metrics.jsonl").write_text('{"epoch": 1}\n{oops\n')
+    capsys.readouterr()
+    assert main(["tables", "--runs", str(out), "--sweeps-dir", str(tmp_path / "sweeps"), "--tables", "1",
+                 "--out", str(tmp_path / "tables")]) == 0
+    table = (tmp_path / "tables" / "table1.md").read_text()
+    for broken in runs[1:]:
+        assert f"`{broken.name}`" in table and "unreadable" in table, table
+    assert table.count(": unreadable: ") == 2 and f"`{runs[0].name}`" not in table  # the good one is averaged
