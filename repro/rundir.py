@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,8 +104,8 @@ class RunDir:
         lock = FileLock(self.lock_file, what=f"run {self.run_id}", log=self.log,
                         hint="Another `repro train` or sweep job is training this run right now; wait for it "
                              "with `repro train --wait ...` (the same overrides), or train a different config. ")
-        lock.acquire(wait, on_wait=lambda holder: logging.getLogger(__name__).info(
-            "run %s is held by %s; waiting for it to finish", self.run_id, describe(holder)))
+        lock.acquire(wait, on_wait=lambda holder: print(  # stderr: the terminal, or the SLURM job's .err file
+            f"run {self.run_id} is held by {describe(holder)}; waiting for it to finish", file=sys.stderr, flush=True))
         removed = remove_stale_temps(self.path)
         if removed:
             self.log(f"removed {len(removed)} temp file(s) a killed writer left: "

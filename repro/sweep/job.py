@@ -63,8 +63,10 @@ class TrainJob(submitit.helpers.Checkpointable):
         from repro.rundir import RunDir
 
         rd = RunDir(Path(self.output_root) / "runs" / self.run_id)
-        # Only the run's writer records the requeue; a job that was still waiting for the lock writes nothing.
-        if rd.path.exists() and not rd.is_done() and runlock.held_by_this_process(rd.lock_file):
+        # Only the run's writer (this process, or none: train() already released the lock on SIGTERM) records
+        # the requeue; while another process holds the run, this job writes nothing.
+        free = not rd.lock_file.exists() or runlock.held_by_this_process(rd.lock_file)
+        if rd.path.exists() and not rd.is_done() and free:
             status = rd.read_status() or {}
             rd.write_status("interrupted", epoch=int(status.get("epoch", 0)),
                             message="preempted or time limit: requeued by submitit")
