@@ -84,10 +84,10 @@ class Text:
 @dataclass(frozen=True)
 class SnapshotEpochs:
     def check(self, value: Any) -> str | None:
-        if value == "all" or value is None:
+        if value in ("all", "none") or value is None:
             return None
         ok = isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool) and v != 0 for v in value)
-        return None if ok else '"all" or a list of non-zero epoch numbers (1-based, -1 = the last)'
+        return None if ok else '"all", "none" or a list of non-zero epoch numbers (1-based, -1 = the last)'
 
 
 POSITIVE = Real(0, None, low_open=True)
