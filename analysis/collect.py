@@ -1,7 +1,8 @@
 """Run directories -> one pandas frame, one row per run (the frame every table and figure starts from).
 
-Only the small per-run records are read (config.yaml, status.json, summary.json), never metrics.jsonl or the
-label trajectory, so collecting thousands of runs takes a second or two. The W&B source
+Only the small per-run records are read (config.yaml, status.json, summary.json; metrics.jsonl is only parsed,
+once, to mark a damaged one), never the label trajectory, so collecting thousands of runs takes a second or two.
+A run whose records cannot be read is "unreadable": tables list it as not averaged, with the reason. The W&B source
 (analysis/wandb_source.py) builds the same frame from the W&B API; `frame_from_records` is the one place that
 shapes a row, so the two sources cannot drift apart.
 """
@@ -50,10 +51,16 @@ def read_run_dir(path: Path) -> dict[str, Any]:
             record["status"] = json.loads((path / "status.json").read_text(encoding="utf-8"))
         if (path / "summary.json").exists():
             record["summary"] = json.loads((path / "summary.json").read_text(encoding="utf-8"))
+            if not isinstance(record["summary"], dict):
+                raise ValueError("summary.json is not a JSON object")
+        if (path / "metrics.jsonl").exists():  # one C-speed parse of all rows: a damaged log marks the run broken
+            lines = [ln for ln in (path / "metrics.jsonl").read_text(encoding="utf-8").splitlines() if ln.strip()]
+            json.loads("[" + ",".join(lines) + "]")
         if (path / "provenance.json").exists():  # runs from before provenance records have none
             record["provenance"] = json.loads((path / "provenance.json").read_text(encoding="utf-8"))
     except (OSError, ValueError, yaml.YAMLError) as exc:
-        record["error"] = f"{type(exc).__name__}: {exc}"
+        record["error"] = f"{type(exc).__name__}: {' '.join(str(exc).split())} (in {path})"
+        record["summary"] = None
     return record
 
 

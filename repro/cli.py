@@ -51,8 +51,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
         return int(module.run(args) or 0)
-    except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except UserError as exc:  # exit 2: bad input; 3: the run (or sweep) is held by another process (LockHeld)
+        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)  # one paragraph, even when quoting YAML
+        return int(getattr(exc, "exit_code", 2))
+    except OSError as exc:  # a path that is not a directory, no permission, ...: the user's environment, not a bug
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"error: {exc.strerror or exc}{where}. Check that the paths given (output_root, --runs, --out, "
+              "data.root) point where you meant and are writable; nothing else was changed.", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted: the run keeps its last checkpoint; run the same command again to resume.", file=sys.stderr)

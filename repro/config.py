@@ -11,6 +11,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from repro.errors import UserError
+from repro.validation import check_tree
 
 CONFIG_MODULE = "repro.conf"
 
@@ -24,7 +25,7 @@ def load_config(overrides: Sequence[str] = ()) -> DictConfig:
         OmegaConf.resolve(cfg)
     except (HydraException, OmegaConfBaseException) as exc:
         raise UserError(
-            f"Bad config override in {list(overrides)}: {exc} "
+            f"Bad config override in {list(overrides)}: {' '.join(str(exc).split())} "
             "Overrides look like group=option (e.g. model=resnet18) or key=value (e.g. optim.lr=0.1); "
             "`repro train --help` lists the groups and their options."
         ) from None
@@ -35,22 +36,10 @@ def load_config(overrides: Sequence[str] = ()) -> DictConfig:
 
 
 def validate_config(cfg: DictConfig) -> None:
-    """Reject values that would fail late or silently train something else."""
-    if int(cfg.optim.epochs) < 1:
-        raise UserError(f"optim.epochs={cfg.optim.epochs}: a run needs at least one epoch; set optim.epochs=1 or more.")
-    if float(cfg.optim.lr) <= 0:
-        raise UserError(f"optim.lr={cfg.optim.lr}: the learning rate must be positive.")
-    frac = float(cfg.noise.fraction)
-    if not 0.0 <= frac < 1.0:
-        raise UserError(
-            f"noise.fraction={frac}: the noise fraction must be in [0, 1) (the paper uses 0.2, 0.4, 0.6, 0.8)."
-        )
+    """Reject values that would fail late or silently train something else: first every scalar's type and range
+    (repro/validation.py), then the rules that tie keys together."""
+    check_tree(to_container(cfg) if isinstance(cfg, DictConfig) else cfg.to_dict())
     meta = float(cfg.split.meta_fraction)
-    if not 0.0 < meta < 1.0:
-        raise UserError(
-            f"split.meta_fraction={meta}: the meta fraction must be in (0, 1) (the paper holds out 0.2, or 0.02 of "
-            "clean data in the noisy setting)."
-        )
     folds, fold = int(cfg.split.folds), int(cfg.split.fold)
     if folds < 1 or not 0 <= fold < folds:
         raise UserError(
@@ -62,8 +51,6 @@ def validate_config(cfg: DictConfig) -> None:
             f"split.meta_fraction={meta} with split.folds={folds}: the folds' meta sets would overlap "
             f"({meta} x {folds} > 1); lower one of them."
         )
-    if int(cfg.data.batch_size) < 1:
-        raise UserError(f"data.batch_size={cfg.data.batch_size}: the batch size must be at least 1.")
     from repro.hardware import Hardware
     from repro.methods import check_method_config
 

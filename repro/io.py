@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
@@ -55,12 +56,34 @@ def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            from repro.errors import UserError
+
+            raise UserError(
+                f"No space left on the device (or quota exceeded) while writing {path}. The previous version of that "
+                "file, if any, is kept intact and nothing half-written was left; free some space and run the same "
+                "command again (a run resumes from its last checkpoint)."
+            ) from None
         raise
+
+
+TEMP_PATTERN = ".*.tmp"  # what atomic_output names its temp files (and runlock its own)
+
+
+def remove_stale_temps(directory: str | os.PathLike) -> list[Path]:
+    """Delete temp files a killed writer left under `directory`. Call only while holding its lock: then no live
+    process can be writing them."""
+    removed = []
+    for tmp in Path(directory).rglob(TEMP_PATTERN):
+        if tmp.is_file() and "wandb" not in tmp.relative_to(directory).parts:  # W&B's files are its own
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    return removed
 
 
 def read_json(path: str | os.PathLike) -> Any:

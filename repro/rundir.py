@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,8 @@ from typing import Any, Mapping
 
 import yaml
 
-from repro.io import atomic_write_json, atomic_write_text, read_json
+from repro.io import atomic_write_json, atomic_write_text, read_json, remove_stale_temps
+from repro.runlock import FileLock, describe
 
 # Fields that never change results: they are left out of the run id. `device` and `channels_last` change only the
 # float rounding (like cuDNN's kernel choice), not the statistics: a run may move between a GPU and a CPU, or
@@ -77,6 +79,7 @@ class RunDir:
     checkpoint_file = property(lambda self: self.path / "checkpoint.pt")
     labels_dir = property(lambda self: self.path / "labels")
     log_file = property(lambda self: self.path / "train.log")
+    lock_file = property(lambda self: self.path / "writer.lock")
 
     def is_done(self) -> bool:
         return self.summary_file.exists()
@@ -109,6 +112,20 @@ class RunDir:
 
     def read_summary(self) -> dict | None:
         return read_json(self.summary_file) if self.summary_file.exists() else None
+
+    def hold(self, wait: float | bool = False) -> FileLock:
+        """Become the run's one writer (repro/runlock.py), or raise LockHeld naming the holder; then sweep away
+        the temp files a killed writer left (no live process can be writing them now)."""
+        lock = FileLock(self.lock_file, what=f"run {self.run_id}", log=self.log,
+                        hint="Another `repro train` or sweep job is training this run right now; wait for it "
+                             "with `repro train --wait ...` (the same overrides), or train a different config. ")
+        lock.acquire(wait, on_wait=lambda holder: print(  # stderr: the terminal, or the SLURM job's .err file
+            f"run {self.run_id} is held by {describe(holder)}; waiting for it to finish", file=sys.stderr, flush=True))
+        removed = remove_stale_temps(self.path)
+        if removed:
+            self.log(f"removed {len(removed)} temp file(s) a killed writer left: "
+                     + ", ".join(str(p.relative_to(self.path)) for p in removed))
+        return lock
 
     def log(self, line: str) -> None:
         self.path.mkdir(parents=True, exist_ok=True)

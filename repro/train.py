@@ -23,6 +23,7 @@ from repro.labels import NonFiniteLabelsError
 from repro.methods import NonFiniteLossError
 from repro.progress import EpochProgress
 from repro.rundir import RunDir
+from repro.runlock import FileLock
 from repro.steptotals import StepTotals
 from repro.tracking import make_tracker
 
@@ -38,27 +39,44 @@ class RunResult:
     already_done: bool = False
 
 
-def train(cfg: DictConfig, *, stop_after_epochs: int | None = None) -> RunResult:
+def train(cfg: DictConfig, *, stop_after_epochs: int | None = None, wait: float | bool = False) -> RunResult:
     """Train one run; resume it from its checkpoint if one exists; a done run is a no-op.
 
     `stop_after_epochs` ends the process's work early (as a preemption would) after that many epochs in this call;
-    tests use it to prove that resuming gives the same result as an uninterrupted run.
+    tests use it to prove that resuming gives the same result as an uninterrupted run. A run has one writer: if
+    another process holds it, `LockHeld` (exit 3) names it, or with `wait` (seconds, or True) this call waits.
     """
     config = to_container(cfg)
     rd = RunDir.for_config(config)
     if rd.is_done():
         return RunResult(rd, rd.read_summary() or {}, already_done=True)
     rd.path.mkdir(parents=True, exist_ok=True)
-    rd.write_config(config)
+    with rd.hold(wait) as lock:
+        if rd.is_done():  # the writer we waited for finished it
+            return RunResult(rd, rd.read_summary() or {}, already_done=True)
+        return _train_held(cfg, config, rd, lock, stop_after_epochs)
 
+
+def _train_held(cfg: DictConfig, config: dict, rd: RunDir, lock: FileLock,
+                stop_after_epochs: int | None) -> RunResult:
+    """The body of `train`, run by the run's one writer (the caller holds `lock`)."""
     exp = build_experiment(cfg, rd)
-    provenance.record_start(rd.path, exp.hardware.describe(), exp.device)
     start_epoch, history = 0, []
     if rd.checkpoint_file.exists():
         state = load_checkpoint(rd.checkpoint_file)
-        exp.load_state_dict(state)
+        try:
+            exp.load_state_dict(state)
+        except (RuntimeError, KeyError, ValueError, IndexError) as exc:
+            raise UserError(
+                f"The checkpoint {rd.checkpoint_file} does not fit this run's model, optimizer or labels "
+                f"({' '.join(str(exc).split())[:300]}): it comes from another config or data set. It was left "
+                f"untouched; move it aside (e.g. `mv {rd.checkpoint_file} {rd.checkpoint_file}.bad`) and run again."
+            ) from None
         start_epoch, history = int(state["epoch"]), list(state["history"])
         rd.log(f"resumed from checkpoint at epoch {start_epoch}")
+        rd.write_metrics(history)  # a kill between the checkpoint and the metrics left them an epoch behind
+    rd.write_config(config)  # after the checkpoint loaded: a refused resume changes no file
+    provenance.record_start(rd.path, exp.hardware.describe(), exp.device)
 
     rd.write_status("running", epoch=start_epoch)
     tracker = make_tracker(run_id=rd.run_id, run_dir=rd.path, config=config)
@@ -75,12 +93,14 @@ def train(cfg: DictConfig, *, stop_after_epochs: int | None = None) -> RunResult
                 exp.record_epoch(epoch, row, tracker)
                 history.append(row)
                 # The checkpoint is the commit point of an epoch; the metrics file follows it.
+                lock.check()  # never write after another process took the run over
                 save_checkpoint({**exp.state_dict(), "epoch": epoch + 1, "history": history}, rd.checkpoint_file)
                 rd.write_metrics(history)
                 tracker.log(row, step=epoch + 1)
                 rd.write_status("running", epoch=epoch + 1)
                 rd.log(progress.format_row(row))
         summary = summarise(history, exp)
+        lock.check()
         rd.write_summary(summary)
         rd.write_status("done", epoch=exp.epochs)
         tracker.log({f"summary/{k}": v for k, v in summary.items() if isinstance(v, (int, float))})

@@ -123,7 +123,14 @@ def read_manifest(run: RunDir | str | Path) -> dict:
     if not path.exists():
         raise UserError(f"{_labels_dir(run).parent} has no label trajectory ({path} is missing): only runs with "
                         "method=class_labels or method=instance_labels record one.")
-    return read_json(path)
+    try:
+        manifest = read_json(path)
+        if not isinstance(manifest, dict) or not {"kind", "num_samples", "num_classes"} <= manifest.keys():
+            raise ValueError("not a manifest of this project")
+    except (OSError, ValueError) as exc:
+        raise UserError(f"The label-trajectory manifest {path} cannot be read ({exc}); it is truncated or corrupt. "
+                        "Nothing was changed; re-create it by training that run again in a fresh output_root.") from None
+    return manifest
 
 
 def read_class_trajectory(run: RunDir | str | Path) -> np.ndarray:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -189,14 +190,47 @@ def test_cli_dry_run_status_and_refusals(tiny, tmp_path, capsys):
     assert "not an override" in capsys.readouterr().err
 
 
-def test_a_second_sweep_process_is_locked_out(tiny, tmp_path):
-    from repro.sweep.registry import sweep_lock
+def test_two_sweeps_at_once_submit_each_run_once(tiny, tmp_path, monkeypatch):
+    """Two `repro sweep --executor slurm` on the same file and output root at once (SLURM faked): the registry is
+    read and updated under the output root's sweep lock, so the second waits, then reports the first's jobs."""
+    import threading
 
-    out = tmp_path / "out"
-    with sweep_lock(sweep_dir(out.resolve(), "tiny")):
-        with pytest.raises(UserError, match="Another `repro sweep` is working"):
-            run_sweep(tiny, output_root=out, scale=SCALE, report=lambda s: None)
-        assert not (out / "runs").exists()
+    from repro.sweep.registry import latest_jobs
+
+    out = (tmp_path / "out").resolve()
+    submitted: list[str] = []
+
+    def fake_submit(plan, profile, *, report):
+        registry = Registry.load(sweep_dir(plan.output_root, plan.spec.name) / "jobs.json")
+        time.sleep(1.0)  # a wide window for the other command to race into
+        for i, run in enumerate(plan.to_submit):
+            registry.add(JobRecord(run_id=run.run_id, job_id=f"{len(submitted)}_{i}", stage=run.stage))
+            submitted.append(run.run_id)
+        registry.save()
+        return [r.run_id for r in plan.to_submit]
+
+    monkeypatch.setattr("repro.sweep.submit.submit_to_slurm", fake_submit)
+    monkeypatch.setattr(cluster, "check_partition", lambda partition: None)
+    monkeypatch.setattr(cluster, "queued_jobs", lambda: {r.job_id: "PENDING" for r in latest_jobs(out).values()})
+    monkeypatch.setattr(cluster, "finished_states", lambda ids: {})
+    reports: list[list[str]] = [[], []]
+
+    def sweep(i: int) -> None:
+        run_sweep(tiny, output_root=out, executor="slurm", profile=REPO / "slurm/profiles/local.yaml", scale=SCALE,
+                  report=reports[i].append)
+
+    threads = [threading.Thread(target=sweep, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+        time.sleep(0.2)
+    for t in threads:
+        t.join()
+    assert len(submitted) == 4 and len(set(submitted)) == 4
+    texts = ["\n".join(r) for r in reports]
+    second = texts[0] if "waiting for it" in texts[0] else texts[1]  # whichever came second
+    assert "waiting for it to finish" in second and "the other `repro sweep` submitted 4 run(s)" in second
+    assert "nothing to submit" in second
+    assert not (out / "sweeps" / "submit.lock").exists()
 
 
 def test_registry_survives_only_valid_json(tmp_path):

@@ -6,7 +6,10 @@ partition or an unreachable controller is refused before anything is submitted."
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
+import sys
 import textwrap
 import time
 from pathlib import Path
@@ -17,7 +20,7 @@ from slurm_cluster import slurm_cluster, wait_until  # noqa: F401  (slurm_cluste
 
 submitit = pytest.importorskip("submitit")
 
-from repro.config import load_config  # noqa: E402
+from repro.config import load_config, to_container  # noqa: E402
 from repro.errors import UserError  # noqa: E402
 from repro.rundir import RunDir  # noqa: E402
 from repro.sweep import Scale, run_sweep, sweep_status  # noqa: E402
@@ -153,6 +156,55 @@ def test_preempted_job_requeues_and_resumes_to_the_uninterrupted_result(slurm_cl
     again = run_sweep(path, output_root=out, executor="slurm", profile=PROFILE, scale=Scale(epochs=25),
                       only={"rows": ["Baseline"]}, report=quiet)
     assert again.submitted == []
+
+
+def test_the_same_run_submitted_twice_has_one_writer(slurm_cluster, tmp_path):
+    """Two SLURM jobs of one run at once (a user's double submission, or a requeue racing the old job): one trains,
+    the other waits on the run's lock, says who holds it, and then finds the run done."""
+    from repro.rundir import run_id as compute_run_id
+    from repro.sweep.job import TrainJob
+
+    out = tmp_path / "out"
+    overrides = ["data.subset=600", "data.test_subset=300", "optim.epochs=4", "tracker=none", "progress=plain",
+                 f"output_root={out}"]
+    rid = compute_run_id(to_container(load_config(overrides)))
+    executor = submitit.AutoExecutor(folder=tmp_path / "jobs" / "%j", cluster="slurm")
+    executor.update_parameters(**slurm_cluster.submitit_parameters())
+    first = executor.submit(TrainJob(rid, overrides, str(out)))
+    rd = RunDir(out / "runs" / rid)
+    wait_until(rd.lock_file.exists, 300, "the first job to take the run", interval=0.05)
+    holder = json.loads(rd.lock_file.read_text())
+    os.kill(holder["pid"], signal.SIGSTOP)  # freeze the writer (one node: its pid is ours to signal) meanwhile
+    try:
+        second = executor.submit(TrainJob(rid, overrides, str(out)))
+        err = Path(second.paths.stderr)
+        wait_until(lambda: err.exists() and "waiting for it to finish" in err.read_text(), 300,
+                   "the second job to wait for the first")
+        assert f"pid {holder['pid']}" in err.read_text() and f"SLURM job {first.job_id}" in err.read_text()
+    finally:
+        os.kill(holder["pid"], signal.SIGCONT)
+    results = [first.result(), second.result()]
+    assert [r["already_done"] for r in results] == [False, True]
+    epochs = [line for line in rd.log_file.read_text().splitlines() if "] epoch " in line]
+    assert len(epochs) == 4, rd.log_file.read_text()  # every epoch written once, by one writer
+    assert not rd.lock_file.exists()
+
+
+def test_two_sweep_commands_at_once_submit_once(slurm_cluster, tmp_path):
+    path = write_sweep(tmp_path, SWEEP.replace("seeds: [0, 1]", "seeds: [0]"))
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "repro.cli", "sweep", str(path), "--executor", "slurm", "--profile", str(PROFILE),
+           "--output-root", str(out), "--epochs", "1", "--subset", "600", "--test-subset", "300", "--rows", "Baseline"]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    procs = [subprocess.Popen(cmd, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+             for _ in range(2)]
+    outputs = [p.communicate(timeout=300)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outputs
+    registry = Registry.load(sweep_dir(out.resolve(), "slurm-small") / "jobs.json")
+    assert [len(records) for records in registry.runs.values()] == [1], registry.runs  # submitted once
+    text = "\n".join(outputs)
+    assert text.count("submitted job ") == 1
+    assert "the other `repro sweep` submitted 1 run(s)" in text or "nothing to submit" in text, text
 
 
 def test_bad_partition_or_unreachable_slurm_submits_nothing(slurm_cluster, tmp_path, monkeypatch):

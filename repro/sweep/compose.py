@@ -267,6 +267,9 @@ class _AttrView:
     def __init__(self, d: Mapping) -> None:
         self._d = d
 
+    def to_dict(self) -> Mapping:
+        return self._d
+
     def _wrap(self, v: Any) -> Any:
         return _AttrView(v) if isinstance(v, Mapping) else v
 

@@ -10,11 +10,14 @@ from typing import Any, Sequence
 
 import submitit
 
+from repro import runlock
+
 REQUEUE_WAIT_S = 120  # after SIGTERM, how long a SLURM job waits for submitit's requeue signal before giving up
 
 
-def run_planned(run_id: str, overrides: Sequence[str]):
-    """Train one run from its overrides; the resolved config must still have the planned run id."""
+def run_planned(run_id: str, overrides: Sequence[str], *, wait: float | bool = False):
+    """Train one run from its overrides; the resolved config must still have the planned run id. `wait`: how long
+    to wait when another process holds the run (repro/runlock.py)."""
     from repro.config import load_config, to_container
     from repro.rundir import run_id as compute_run_id
     from repro.train import train
@@ -26,7 +29,7 @@ def run_planned(run_id: str, overrides: Sequence[str]):
             f"The overrides planned as run {run_id} now resolve to run {actual}: the config tree or the code "
             "changed since the sweep was planned. Run `repro sweep` again to re-plan."
         )
-    return train(cfg)
+    return train(cfg, wait=wait)
 
 
 class TrainJob(submitit.helpers.Checkpointable):
@@ -43,7 +46,9 @@ class TrainJob(submitit.helpers.Checkpointable):
 
         _match_threads_to_allocation()
         try:
-            result = run_planned(self.run_id, self.overrides)
+            # A requeued job may start while the old one is still being killed: wait until its lock is released
+            # or turns stale (its process gone on this node, or no heartbeat from another node), then resume.
+            result = run_planned(self.run_id, self.overrides, wait=runlock.STALE_AFTER_S + 2 * runlock.HEARTBEAT_S)
         except Interrupted:
             # train() turns SIGTERM into Interrupted. Under SLURM a SIGTERM means preemption, cancellation or the
             # hard time limit; on preemption submitit's own signal (USR2) follows and requeues this job from its
@@ -58,7 +63,10 @@ class TrainJob(submitit.helpers.Checkpointable):
         from repro.rundir import RunDir
 
         rd = RunDir(Path(self.output_root) / "runs" / self.run_id)
-        if rd.path.exists() and not rd.is_done():
+        # Only the run's writer (this process, or none: train() already released the lock on SIGTERM) records
+        # the requeue; while another process holds the run, this job writes nothing.
+        free = not rd.lock_file.exists() or runlock.held_by_this_process(rd.lock_file)
+        if rd.path.exists() and not rd.is_done() and free:
             status = rd.read_status() or {}
             rd.write_status("interrupted", epoch=int(status.get("epoch", 0)),
                             message="preempted or time limit: requeued by submitit")

@@ -7,17 +7,16 @@ is consulted, since tables share runs (Table 2's baseline is Table 1's).
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from repro.errors import UserError
 from repro.io import atomic_write_json
+from repro.runlock import FileLock, describe
 
 VERSION = 1
 
@@ -91,18 +90,31 @@ def latest_jobs(output_root: str | Path) -> dict[str, JobRecord]:
 
 
 @contextmanager
-def sweep_lock(directory: Path) -> Iterator[None]:
-    """One `repro sweep` at a time per sweep and output root (planning and submitting must not interleave)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    fd = os.open(directory / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise UserError(
-                f"Another `repro sweep` is working on {directory} right now (it holds {directory / '.lock'}). "
-                "Wait for it to finish; `repro sweep status` works meanwhile."
-            ) from None
-        yield
-    finally:
-        os.close(fd)
+def sweep_lock(output_root: str | Path, *, report: Callable[[str], None] = print,
+               wait: float | bool = True) -> Iterator[bool]:
+    """One `repro sweep` at a time per output root: planning, reading and updating the job registries never
+    interleave (tables share runs, so two different sweep files must not race either). The lock holds on NFS and
+    Lustre (repro/runlock.py). A second command waits for the first (saying who holds it) and yields True when
+    it had to wait, so the caller can re-read what the first one submitted."""
+    waited: list[dict] = []
+
+    def on_wait(holder: dict) -> None:
+        waited.append(holder)
+        report(f"another `repro sweep` is planning or running in {output_root} ({describe(holder)}); waiting for "
+               "it to finish")
+
+    lock = FileLock(Path(output_root) / "sweeps" / "submit.lock", what=f"the sweeps of {output_root}",
+                    hint="Another `repro sweep` is working on this output root. ")
+    with lock.acquire(wait, on_wait=on_wait):
+        yield bool(waited)
+
+
+def report_new_jobs(before: dict[str, JobRecord], after: dict[str, JobRecord], report: Callable[[str], None]) -> None:
+    """Say what another `repro sweep` submitted while this one waited for the lock."""
+    new = {rid: rec for rid, rec in after.items() if rid not in before or before[rid].job_id != rec.job_id}
+    if not new:
+        report("the other `repro sweep` submitted nothing new")
+        return
+    report(f"the other `repro sweep` submitted {len(new)} run(s); they are not submitted again:")
+    for rid, rec in sorted(new.items()):
+        report(f"  {rid}: job {rec.job_id} ({rec.stage})")

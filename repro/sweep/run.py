@@ -10,7 +10,7 @@ from typing import Any, Callable, Mapping, Sequence
 from repro.errors import UserError
 from repro.io import atomic_write_json
 from repro.sweep.plan import Plan, make_plan
-from repro.sweep.registry import sweep_dir, sweep_lock
+from repro.sweep.registry import latest_jobs, report_new_jobs, sweep_dir, sweep_lock
 from repro.sweep.spec import Scale, SweepSpec, load_sweep
 
 EXECUTORS = ("local", "slurm")
@@ -71,7 +71,10 @@ def run_sweep(path: str | Path, *, output_root: str | Path = "outputs", executor
         if not dry_run:
             cluster.check_partition(cluster_profile.partition)
     folder = sweep_dir(output_root, spec.name)
-    with nullcontext() if dry_run else sweep_lock(folder):  # a dry run writes nothing, not even the lock file
+    before = {} if dry_run else latest_jobs(output_root)
+    with nullcontext(False) if dry_run else sweep_lock(output_root, report=report) as waited:  # dry run: no lock
+        if waited:
+            report_new_jobs(before, latest_jobs(output_root), report)
         plan = plan_sweep(spec, output_root=output_root, scale=scale, extra_overrides=extra_overrides,
                           slurm_required=executor == "slurm" and not dry_run)
         report(plan.describe())

@@ -1,0 +1,201 @@
+"""The bad-input corpus: every case must exit non-zero (2: bad input) with a one-paragraph `error: ...`, no
+traceback, and leave every file that existed byte-identical (the whole tmp tree is hashed before and after).
+
+Add a case in one line: Case(name, argv, setup). In argv, {tmp} is the test's directory and {out} its output root
+(`{tmp}/out`, which holds one finished tiny digits run, `{run}`, built once per session); `setup(tmp)` writes the bad
+file. Each case gets its own copy of that tree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import pytest
+import torch
+
+from repro.cli import main
+from repro.config import load_config, to_container
+from repro.rundir import RunDir
+
+RUN = ["data.subset=300", "data.test_subset=100", "optim.epochs=1", "tracker=none", "progress=none",
+       "method=class_labels", "split.folds=2"]
+GOOD_SWEEP = """
+    name: tiny
+    metric: final_test_acc
+    seeds: [0]
+    common: [split=full, split.folds=2, tracker=none, progress=none]
+    columns:
+      Digits/SmallCNN: [data=digits, model=smallcnn]
+    rows:
+      Baseline: [method=baseline]
+"""
+
+
+def write(rel: str, text: str | bytes) -> Callable[[Path], None]:
+    """A setup that writes `text` to {tmp}/rel ({run} names the run directory)."""
+    def setup(tmp: Path) -> None:
+        path = tmp / rel.replace("{run}", str(run_dir(tmp).path.relative_to(tmp)))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(text if isinstance(text, bytes) else textwrap.dedent(text).encode())
+    return setup
+
+
+def sweep(text: str) -> Callable[[Path], None]:
+    return write("sweep.yaml", text)
+
+
+def torch_file(rel: str, obj) -> Callable[[Path], None]:
+    def setup(tmp: Path) -> None:
+        path = tmp / rel.replace("{run}", str(run_dir(tmp).path.relative_to(tmp)))
+        torch.save(obj, path)
+    return setup
+
+
+def run_dir(tmp: Path) -> RunDir:
+    return RunDir.for_config(to_container(load_config([*RUN, f"output_root={tmp / 'out'}"])))
+
+
+def unfinished(then: Callable[[Path], None] | None = None) -> Callable[[Path], None]:
+    """Make the finished run unfinished (no summary), so that `repro train` reads its checkpoint; then `then`."""
+    def setup(tmp: Path) -> None:
+        run_dir(tmp).summary_file.unlink()
+        if then:
+            then(tmp)
+    return setup
+
+
+def truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def other_dataset_checkpoint(tmp: Path) -> None:
+    """The checkpoint of a 10-class run, its head reshaped as if it came from a 100-class data set."""
+    rd = run_dir(tmp)
+    state = torch.load(rd.checkpoint_file, weights_only=True)
+    for key in list(state["model"]):
+        if state["model"][key].shape[:1] == (10,):
+            state["model"][key] = torch.zeros(100, *state["model"][key].shape[1:])
+    torch.save(state, rd.checkpoint_file)
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    argv: list[str]
+    setup: Callable[[Path], None] | None = None
+    code: int = 2
+
+
+TRAIN = ["train", *RUN, "output_root={out}"]
+CASES = [
+    Case("seed not an integer", [*TRAIN, "seed=abc"]),
+    Case("seed negative", [*TRAIN, "seed=-1"]),
+    Case("learning rate nan", [*TRAIN, "optim.lr=nan"]),
+    Case("label learning rate inf", [*TRAIN, "method.label_lr=inf"]),
+    Case("epochs a float", [*TRAIN, "optim.epochs=2.5"]),
+    Case("batch size zero", [*TRAIN, "data.batch_size=0"]),
+    Case("noise fraction out of range", [*TRAIN, "noise=uniform", "noise.fraction=1.5"]),
+    Case("momentum a string", [*TRAIN, "optim.momentum=fast"]),
+    Case("milestone outside (0, 1)", [*TRAIN, "optim.schedule=multistep", "optim.milestones=[0.5,3]"]),
+    Case("unknown schedule", [*TRAIN, "optim.schedule=linear"]),
+    Case("fold past the folds", [*TRAIN, "split.fold=9"]),
+    Case("unknown model", [*TRAIN, "model=nosuchnet"]),
+    Case("unknown key", [*TRAIN, "nosuchkey=1"]),
+    Case("unbalanced override", [*TRAIN, "optim.lr=[0.1"]),
+    Case("missing CIFAR directory", [*TRAIN, "data=cifar10", "model=resnet18", "data.root={tmp}/nope"]),
+    Case("output root is a file", ["train", *RUN, "output_root={tmp}/afile"], write("afile", "x")),
+    Case("corrupted checkpoint", TRAIN, unfinished(write("{run}/checkpoint.pt", b"PK\x03\x04garbage"))),
+    Case("checkpoint of another project", TRAIN, unfinished(torch_file("{run}/checkpoint.pt", {"weights": 1}))),
+    Case("run directory from another data set", TRAIN, unfinished(other_dataset_checkpoint)),
+    Case("truncated checkpoint", TRAIN, unfinished(lambda tmp: truncate(run_dir(tmp).checkpoint_file))),
+    Case("no sweep file", ["sweep", "{tmp}/none.yaml", "--output-root", "{out}"]),
+    Case("sweep file not YAML", ["sweep", "{tmp}/sweep.yaml", "--output-root", "{out}"], sweep("rows: [a, b\n")),
+    Case("hostile sweep file", ["sweep", "{tmp}/sweep.yaml", "--output-root", "{out}"],
+         sweep("!!python/object/apply:os.system ['touch {tmp}/pwned']\n")),
+    Case("sweep bad value", ["sweep", "{tmp}/sweep.yaml", "--output-root", "{out}"],
+         sweep(GOOD_SWEEP.replace("tracker=none,", "tracker=none, optim.lr=nan,"))),
+    Case("sweep unknown key", ["sweep", "{tmp}/sweep.yaml", "--output-root", "{out}"],
+         sweep(GOOD_SWEEP.replace("tracker=none,", "tracker=none, optim.lrr=0.1,"))),
+    Case("sweep seeds not numbers", ["sweep", "{tmp}/sweep.yaml", "--output-root", "{out}"],
+         sweep(GOOD_SWEEP.replace("[0]", "[zero]"))),
+    Case("sweep not a mapping", ["sweep", "{tmp}/sweep.yaml", "--output-root", "{out}"], sweep("- 1\n- 2\n")),
+    Case("sweep corrupted job registry", ["sweep", "{tmp}/sweep.yaml", "--output-root", "{out}"],
+         lambda tmp: (sweep(GOOD_SWEEP)(tmp), write("out/sweeps/tiny/jobs.json", "{not json")(tmp))),
+    Case("sweep slurm without profile", ["sweep", "{tmp}/sweep.yaml", "--executor", "slurm"], sweep(GOOD_SWEEP)),
+    Case("sweep missing profile", ["sweep", "{tmp}/sweep.yaml", "--executor", "slurm", "--profile", "{tmp}/p.yaml"],
+         sweep(GOOD_SWEEP)),
+    Case("sweep bad override", ["sweep", "{tmp}/sweep.yaml", "optim.lr=nan", "--output-root", "{out}"],
+         sweep(GOOD_SWEEP)),
+    Case("labels show no directory", ["labels", "show", "{tmp}/nowhere"]),
+    Case("labels show corrupt trajectory", ["labels", "show", "{out}/runs/RUN"],
+         write("{run}/labels/class_target_prob.npy", b"not numpy at all")),
+    Case("labels show corrupt manifest", ["labels", "show", "{out}/runs/RUN"],
+         write("{run}/labels/manifest.json", "{\"kind\": ")),
+    Case("labels average not replay", ["labels", "average", "method=baseline"]),
+    Case("labels average bad value", ["labels", "average", "method=replay", "split=full", "seed=abc"]),
+    Case("tables no runs", ["tables", "--runs", "{tmp}/empty", "--out", "{tmp}/tables"]),
+    Case("tables missing sweeps dir", ["tables", "--runs", "{out}", "--out", "{tmp}/t", "--sweeps-dir", "{tmp}/x"]),
+    Case("tables unknown table", ["tables", "--runs", "{out}", "--out", "{tmp}/tables", "--tables", "99"]),
+    Case("tables W&B not entity/project", ["tables", "--wandb", "justaname", "--out", "{tmp}/tables"]),
+    Case("tables W&B unreachable", ["tables", "--wandb", "nobody-x/none-y", "--out", "{tmp}/tables"]),
+    Case("figures no runs", ["figures", "--runs", "{tmp}/empty", "--out", "{tmp}/figs"]),
+    Case("demo output root is a file", ["demo", "--output-root", "{tmp}/afile"], write("afile", "x")),
+]
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory) -> Path:
+    base = tmp_path_factory.mktemp("bad-input-base")
+    assert main([*TRAIN[:-1], f"output_root={base / 'out'}"]) == 0
+    return base
+
+
+def tree_hashes(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_bad_input_is_refused_cleanly_and_changes_nothing(case, finished_run, tmp_path, capsys, monkeypatch):
+    shutil.copytree(finished_run, tmp_path, dirs_exist_ok=True)
+    monkeypatch.chdir(tmp_path)
+    if case.setup:
+        case.setup(tmp_path)
+    rid = run_dir(tmp_path).run_id
+    argv = [a.replace("{tmp}", str(tmp_path)).replace("{out}", str(tmp_path / "out")).replace("RUN", rid)
+            for a in case.argv]
+    before = tree_hashes(tmp_path)
+    capsys.readouterr()
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == case.code, err
+    assert err.startswith("error: ") and "Traceback" not in err, err
+    assert len(err.strip().splitlines()) == 1, err  # one paragraph
+    after = tree_hashes(tmp_path)
+    assert {k: v for k, v in after.items() if k in before} == before, "a file that existed was changed or removed"
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_tables_list_runs_with_corrupted_records_as_broken_and_go_on(tmp_path, capsys):
+    (tmp_path / "sweeps").mkdir()
+    (tmp_path / "sweeps" / "table1.yaml").write_text(textwrap.dedent(GOOD_SWEEP).replace(
+        "name: tiny", "name: table1\ntable: 1").replace("seeds: [0]", "seeds: [0, 1, 2]"))
+    out = tmp_path / "out"
+    assert main(["sweep", str(tmp_path / "sweeps" / "table1.yaml"), "--output-root", str(out), "--epochs", "1",
+                 "--subset", "300", "--test-subset", "100"]) == 0
+    runs = sorted((out / "runs").iterdir())
+    assert len(runs) == 3
+    (runs[1] / "summary.json").write_text('{"final_test_acc": ')
+    (runs[2] / "metrics.jsonl").write_text('{"epoch": 1}\n{oops\n')
+    capsys.readouterr()
+    assert main(["tables", "--runs", str(out), "--sweeps-dir", str(tmp_path / "sweeps"), "--tables", "1",
+                 "--out", str(tmp_path / "tables")]) == 0
+    table = (tmp_path / "tables" / "table1.md").read_text()
+    for broken in runs[1:]:
+        assert f"`{broken.name}`" in table and "unreadable" in table, table
+    assert table.count(": unreadable: ") == 2 and f"`{runs[0].name}`" not in table  # the good one is averaged
