@@ -58,3 +58,11 @@ def test_a_meta_set_method_with_the_full_training_set_is_refused():
 def test_an_unknown_method_name_is_refused():
     with pytest.raises(UserError, match="names no method"):
         method_class("mentornet")
+
+
+def test_out_of_range_method_options_are_refused_at_config_load(tmp_path, capsys):
+    code = main(["train", "method=coteaching", "method.forget_rate=1.5", "split=noisy", "noise=uniform",
+                 "noise.fraction=0.4", "tracker=none", f"output_root={tmp_path}"])
+    err = capsys.readouterr().err
+    assert code == 2 and "forget_rate" in err and "Traceback" not in err
+    assert not (tmp_path / "runs").exists()  # refused before the run directory exists

@@ -50,6 +50,7 @@ def check_method_config(cfg: DictConfig) -> None:
             f"takes: {', '.join('method.' + k for k in cls.options) or 'none'}. Check the spelling, or pick the "
             "method whose option it is."
         )
+    cls.check(method)
     if cls.needs_meta_set and bool(cfg.split.full_train):
         raise UserError(
             f"method={method.name} learns on a clean meta set, but split.full_train=true leaves none; use "

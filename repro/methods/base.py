@@ -45,6 +45,10 @@ class Method:
     def __init__(self, cfg: DictConfig, exp: "Experiment") -> None:
         self.cfg = cfg
 
+    @staticmethod
+    def check(cfg: DictConfig) -> None:
+        """Refuse out-of-range options with a UserError; called when the config is loaded, before any work."""
+
     # -- the step -------------------------------------------------------------------------------------------
     def train_step(self, exp: "Experiment", x: Tensor, y: Tensor, idx: Tensor) -> StepOutput:
         """Train on one batch (x, given labels y, global sample indices idx): forward, backward, optimizer step."""
