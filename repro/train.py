@@ -19,7 +19,7 @@ from repro.errors import UserError
 from repro.evaluation import evaluate
 from repro.experiment import Experiment, build_experiment
 from repro.labels import NonFiniteLabelsError
-from repro.methods import NonFiniteLossError
+from repro.methods import NonFiniteLossError, check_method_ready
 from repro.progress import EpochProgress
 from repro.rundir import RunDir
 from repro.tracking import make_tracker
@@ -46,6 +46,7 @@ def train(cfg: DictConfig, *, stop_after_epochs: int | None = None) -> RunResult
     rd = RunDir.for_config(config)
     if rd.is_done():
         return RunResult(rd, rd.read_summary() or {}, already_done=True)
+    check_method_ready(cfg)  # runs it reads (a teacher, search runs) exist and are done: before anything is written
     rd.path.mkdir(parents=True, exist_ok=True)
     rd.write_config(config)
 

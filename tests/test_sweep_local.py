@@ -108,7 +108,7 @@ def test_a_final_whose_fold_failed_is_skipped_and_reported(tiny, tmp_path, capsy
     plan = run_sweep(tiny, output_root=out, scale=SCALE, only={"rows": ["Ours (Class)"]}, report=lines.append)
     assert plan.failed == [fold0.run_id, final.run_id]
     assert any("failed" in line and "cannot be read" in line and fold0.run_id in line for line in lines)
-    assert any("skipped, 1 of its fold runs did not finish" in line and final.run_id in line for line in lines)
+    assert any("skipped, 1 of the runs it depends on did not finish" in line and final.run_id in line for line in lines)
     assert plan.counts() == {"done": 1, "new": 2}  # fold 1 done; fold 0 never ran; the final waits
     assert rd.checkpoint_file.read_bytes() == b"not a checkpoint"
     assert main(["sweep", str(tiny), "--output-root", str(out), "--epochs", "1", "--subset", "400",

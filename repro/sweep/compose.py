@@ -282,5 +282,8 @@ class _AttrView:
     def __contains__(self, name: object) -> bool:
         return name in self._d
 
+    def __iter__(self):  # the keys, like a DictConfig's (check_method_config takes set(cfg.method))
+        return iter(self._d)
+
     def get(self, name: str, default: Any = None) -> Any:
         return self._wrap(self._d[name]) if name in self._d else default

@@ -76,6 +76,11 @@ def run_sweep(path: str | Path, *, output_root: str | Path = "outputs", executor
                           slurm_required=executor == "slurm" and not dry_run)
         report(plan.describe())
         report(plan.summary_table())
+        if dry_run:
+            from repro.sweep.graph import has_students, student_graph
+
+            if has_students(plan):
+                report(student_graph(plan))
         if not dry_run:
             remember_selection(folder, spec, scale, extra_overrides)
         if dry_run or not plan.to_submit:
