@@ -92,6 +92,19 @@ def load_teacher(rd: RunDir, device: torch.device) -> nn.Module:
     return model.to(device)
 
 
+def check_label_source(rd: RunDir) -> str:
+    """The kind of labels a label-source run learned (replay | instance | class); fixed labels are refused."""
+    method = rd.read_config()["method"]
+    kind = str(method.get("labels"))
+    if kind not in ("replay", "instance", "class"):
+        raise UserError(
+            f"The label-source run {rd.run_id} (method.source) trained with method={method.get('name')} (fixed "
+            "labels), so it has no learned labels to transfer. Name a learned-labels run: the final (method=replay) "
+            "run of a learned-labels row, whose fold-averaged labels are used, or a method=instance_labels run."
+        )
+    return kind
+
+
 def converged_labels(rd: RunDir, targets: torch.Tensor) -> tuple[torch.Tensor, int]:
     """(labels (N, C) float32, rows learned) of a finished label-learning run at its last epoch: a replay run's
     fold-averaged trajectory (every sample learned), or an instance- / class-label run's own labels. Samples an
@@ -99,7 +112,7 @@ def converged_labels(rd: RunDir, targets: torch.Tensor) -> tuple[torch.Tensor, i
     from repro.trajectory import averaged_trajectory, class_labels_matrix, instance_labels_at, read_class_trajectory
 
     cfg = rd.read_config()
-    kind = cfg["method"].get("labels")
+    kind = check_label_source(rd)
     epochs = int(cfg["optim"]["epochs"])
     num_classes = int(cfg["data"]["num_classes"])
     if kind == "replay":
@@ -111,15 +124,9 @@ def converged_labels(rd: RunDir, targets: torch.Tensor) -> tuple[torch.Tensor, i
         labels = torch.nn.functional.one_hot(targets, num_classes).float()
         labels[torch.from_numpy(index.astype(np.int64))] = torch.from_numpy(rows)
         learned = len(index)
-    elif kind == "class":
+    else:  # class labels
         labels = class_labels_matrix(read_class_trajectory(rd)[-1], targets)
         learned = labels.shape[0]
-    else:
-        raise UserError(
-            f"The label-source run {rd.run_id} trained with method={cfg['method'].get('name')} (fixed labels), so "
-            "it has no learned labels to transfer. Name a learned-labels run: method=instance_labels, or the final "
-            "(method=replay) run of a learned-labels row, whose fold-averaged labels are used."
-        )
     if labels.shape != (len(targets), num_classes):
         raise UserError(
             f"The label-source run {rd.run_id} holds labels for {labels.shape[0]} samples x {labels.shape[1]} "

@@ -14,7 +14,7 @@ from torch import Tensor
 from repro.losses import soft_cross_entropy
 from repro.methods.base import StepOutput, optimizer_step
 from repro.methods.from_run import LearnsFromRun, TemperatureRecord
-from repro.teachers import converged_labels
+from repro.teachers import check_label_source, converged_labels
 from repro.temperature import scale_probabilities
 
 
@@ -22,6 +22,12 @@ class TransferredLabels(LearnsFromRun):
     options = ("source", "temperature", "search")
     source_option = "source"
     same_samples = True
+
+    @classmethod
+    def source_run(cls, cfg: DictConfig):
+        rd = super().source_run(cfg)
+        check_label_source(rd)
+        return rd
 
     def __init__(self, cfg: DictConfig, exp) -> None:
         super().__init__(cfg, exp)
