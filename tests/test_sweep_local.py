@@ -178,8 +178,15 @@ def test_cli_dry_run_status_and_refusals(tiny, tmp_path, capsys):
     text = capsys.readouterr().out
     assert text.count(" new") == 4 and "fold 1" in text
 
-    assert main(["sweep", str(REPO / "sweeps" / "table4.yaml"), "--dry-run"]) == 2
+    needs = tmp_path / "needs.yaml"
+    needs.write_text(tiny.read_text().replace("  Baseline: [method=baseline]",
+                                              "  Baseline: [method=baseline]\n  Later: {needs: \"a method\"}"))
+    assert main(["sweep", str(needs), "--dry-run"]) == 2
     assert "cannot run with the methods that exist" in capsys.readouterr().err
+    assert main(["sweep", str(REPO / "sweeps" / "table4.yaml"), "--dry-run", "--output-root", out]) == 0
+    text = capsys.readouterr().out
+    assert "sweep table4: 540 runs" in text and "teachers from other tables: 24 runs" in text
+    assert "teacher -> temperature search -> reported run" in text and "41 runs (0 done)" in text
     assert main(["sweep", str(REPO / "sweeps" / "table5.yaml"), "--rows", "Baseline", "--dry-run",
                  "--output-root", out]) == 0
     assert "sweep table5: 9 runs" in capsys.readouterr().out
