@@ -7,7 +7,11 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import pandas as pd
 import pytest
+
+from analysis.collect import collect_runs
+from analysis.tables import build_table
 
 from repro.errors import UserError
 from repro.rundir import RunDir
@@ -147,6 +151,16 @@ def test_a_local_sweep_runs_teachers_then_search_then_final(sweeps, tmp_path):
         val = {t: acc for t, acc in summary["search_val_acc"]}
         assert sorted(val) == [0.0, 1.0, 2.0]
         assert summary["chosen_temperature"] == summary["temperature"] == choose_temperature(val)
+    # `repro tables` fills every cell, and shows the chosen temperature of the searched ones
+    frame = collect_runs(out)
+    empty = pd.DataFrame(columns=["table", "row", "column", "mean", "std", "display", "ref", "group"])
+    result = build_table(4, load_sweep(sweeps), frame, empty, output_root=out, scale=SCALE)
+    assert len(result.cells) == 4 and all(c.n == c.planned == 1 for c in result.cells.values())
+    chosen = dict(zip(frame["run_id"], frame["chosen_temperature"]))
+    for (row, column), cell in result.cells.items():
+        final = next(r for r in plan.runs if (r.row, r.column) == (row, column) and r.stage in ("single", "final"))
+        assert cell.temperatures == ([chosen[final.run_id]] if column == "Searched" else [])
+        assert ("; T=" in cell.ours_text()) == (column == "Searched")
     again = run_sweep(sweeps, output_root=out, scale=SCALE, report=lines.append)
     assert again.submitted == [] and lines[-1] == "nothing to submit: every run is done"
 
