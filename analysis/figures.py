@@ -434,11 +434,18 @@ def build_figure4(frame: pd.DataFrame, log: Callable[[str], Any]) -> bytes:
     return render_figure4(noise_correction_curve(pick_group(frame, labels="instance", noisy=True)))
 
 
+def build_figure_targets(frame: pd.DataFrame, log: Callable[[str], Any]) -> bytes:
+    from analysis.figure_targets import build_figure_targets as build  # it imports this module's helpers
+
+    return build(frame, log)
+
+
 FIGURES: dict[str, Callable[[pd.DataFrame, Callable[[str], Any]], bytes]] = {
     "figure2": build_figure2,
     "figure3": build_figure3,
     "figure4": build_figure4,
     "figure_noise_methods": lambda frame, log: _noise_methods_figure(frame, log),
+    "figure_targets": build_figure_targets,  # Sec. 3.4: teacher predictions vs converged labels vs smoothing
 }
 
 

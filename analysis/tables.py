@@ -59,6 +59,7 @@ class Cell:
     precisions: set = field(default_factory=set)  # and one precision
     needs: str = ""  # the sweep lists the row but cannot run it yet (what it needs)
     why_not_run: str = ""  # a cited row the sweep says why it does not run (the sweep file's not_run)
+    temperatures: list[float] = field(default_factory=list)  # chosen T of each averaged run whose T was searched
 
     @property
     def n(self) -> int:
@@ -90,9 +91,15 @@ class Cell:
         if not self.values:
             return f"no runs (0 of {self.planned} done)"
         counted = f"n={self.n}" if self.n == self.planned else f"n={self.n} of {self.planned}"
+        if self.temperatures:
+            counted += f"; T={self.temperature_text()}"
         if math.isnan(self.std):
             return f"{self.mean:.2f} ({counted})"
         return f"{self.mean:.2f} ± {self.std:.2f} ({counted})"
+
+    def temperature_text(self) -> str:
+        """The temperatures the cell's runs chose on validation (one per seed, in seed order)."""
+        return ", ".join(f"{t:g}" for t in self.temperatures)
 
     def paper_text(self) -> str:
         return self.paper["display"] if self.paper is not None else "(not in paper)"
@@ -204,6 +211,8 @@ def build_table(number: int, spec: Any, runs: pd.DataFrame, paper: pd.DataFrame,
             cell.values.append(float(value) * (100.0 if percent else 1.0))
             cell.commits.add(str(run.get("commit") or "unknown"))
             cell.precisions.add(str(run.get("precision") or "fp32"))
+            if _finite(run.get("chosen_temperature")):  # a student's final that searched its temperature
+                cell.temperatures.append(float(run["chosen_temperature"]))
             continue
         if run is None:
             state, message = NOT_STARTED, ""
@@ -276,7 +285,7 @@ def _ordered(items: Iterable[str]) -> list[str]:
 # ------------------------------------------------------------------------------------------------ rendering
 
 CSV_COLUMNS = ["table", "row", "column", "group", "metric", "ours_mean", "ours_std", "ours_n", "ours_planned",
-               "ours", "paper_mean", "paper_std", "paper", "diff", "ref", "data", "not_averaged"]
+               "ours", "paper_mean", "paper_std", "paper", "diff", "ref", "data", "not_averaged", "chosen_T"]
 
 
 def table_frame(result: TableResult) -> pd.DataFrame:
@@ -295,6 +304,7 @@ def table_frame(result: TableResult) -> pd.DataFrame:
                 "paper_mean": paper.get("mean", math.nan), "paper_std": paper.get("std", math.nan),
                 "paper": cell.paper_text(), "diff": _round(cell.diff), "ref": paper.get("ref", ""),
                 "data": ";".join(cell.data_sets), "not_averaged": len(cell.pending),
+                "chosen_T": cell.temperature_text(),
             })
     return pd.DataFrame.from_records(records, columns=CSV_COLUMNS)
 
@@ -314,6 +324,11 @@ def render_markdown(result: TableResult) -> str:
         f"Δ = ours − paper{' (percentage points)' if result.percent else ''}.",
         f"Runs: {result.source or 'run frame'}. Data sets of our runs: {', '.join(result.data_sets) or 'none yet'}."
         + (f" Sweep expanded with {result.expansion}." if result.expansion else ""),
+    ]
+    if any(cell.temperatures for cell in result.cells.values()):
+        lines.append("T: the temperature each seed's final chose on the validation accuracy of its search runs "
+                     "(held-out split, never test).")
+    lines += [
         "",
     ]
     lines += _grid(result) if is_dense(result) else _cell_list(result)

@@ -20,7 +20,7 @@ from repro.errors import UserError
 from repro.evaluation import evaluate
 from repro.experiment import Experiment, build_experiment
 from repro.labels import NonFiniteLabelsError
-from repro.methods import NonFiniteLossError
+from repro.methods import NonFiniteLossError, check_method_ready
 from repro.progress import EpochProgress
 from repro.rundir import RunDir
 from repro.runlock import FileLock
@@ -50,6 +50,7 @@ def train(cfg: DictConfig, *, stop_after_epochs: int | None = None, wait: float 
     rd = RunDir.for_config(config)
     if rd.is_done():
         return RunResult(rd, rd.read_summary() or {}, already_done=True)
+    check_method_ready(cfg)  # runs it reads (a teacher, search runs) exist and are done: before anything is written
     rd.path.mkdir(parents=True, exist_ok=True)
     with rd.hold(wait) as lock:
         if rd.is_done():  # the writer we waited for finished it

@@ -10,7 +10,7 @@ from repro import demo
 from repro.cli import main
 from repro.sweep.spec import load_sweep
 
-TABLES = (1, 2, 3, 6)
+TABLES = (1, 2, 3, 4, 5, 6)
 
 
 def _files(root):
@@ -40,6 +40,9 @@ def test_quick_demo_writes_tables_figures_and_summary_then_reruns_without_traini
         assert (ours["ours_n"] == ours["ours_planned"]).all(), f"table {n}: a planned run is not averaged"
         for row, column, text in ours[["row", "column", "ours"]].itertuples(index=False):
             assert any(row in line and column in line and text in line for line in summary.splitlines()), (row, text)
+    t4 = pd.read_csv(root / "tables" / "table4.csv")
+    searched = t4[t4["column"].str.contains("=yes/") & (t4["ours_planned"] > 0)]
+    assert len(searched) == 4 and searched["chosen_T"].notna().all()  # every searched cell shows its chosen T
     for name in demo.FIGURES:
         png = root / "figures" / f"{name}.png"
         assert str(png) in summary

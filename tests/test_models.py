@@ -71,8 +71,13 @@ def smallcnn_params(cin: int, classes: int) -> int:
     return conv(cin, 32, 3) + bn(32) + conv(32, 64, 3) + bn(64) + conv(64, 128, 3) + bn(128) + linear(128, classes)
 
 
+def tinycnn_params(cin: int, classes: int) -> int:
+    return conv(cin, 16, 3) + bn(16) + conv(16, 32, 3) + bn(32) + linear(32, classes)
+
+
 EXPECTED_PARAMS = {
     "smallcnn": smallcnn_params,
+    "tinycnn": tinycnn_params,
     "resnet18": resnet18_params,
     "vgg16": vgg16_params,
     "alexnet": alexnet_params,

@@ -109,7 +109,7 @@ def test_a_final_whose_fold_failed_is_skipped_and_reported(tiny, tmp_path, capsy
     plan = run_sweep(tiny, output_root=out, scale=SCALE, only={"rows": ["Ours (Class)"]}, report=lines.append)
     assert plan.failed == [fold0.run_id, final.run_id]
     assert any("failed" in line and "cannot be read" in line and fold0.run_id in line for line in lines)
-    assert any("skipped, 1 of its fold runs did not finish" in line and final.run_id in line for line in lines)
+    assert any("skipped, 1 of the runs it depends on did not finish" in line and final.run_id in line for line in lines)
     assert plan.counts() == {"done": 1, "new": 2}  # fold 1 done; fold 0 never ran; the final waits
     assert rd.checkpoint_file.read_bytes() == b"not a checkpoint"
     assert main(["sweep", str(tiny), "--output-root", str(out), "--epochs", "1", "--subset", "400",
@@ -179,8 +179,15 @@ def test_cli_dry_run_status_and_refusals(tiny, tmp_path, capsys):
     text = capsys.readouterr().out
     assert text.count(" new") == 4 and "fold 1" in text
 
-    assert main(["sweep", str(REPO / "sweeps" / "table4.yaml"), "--dry-run"]) == 2
+    needs = tmp_path / "needs.yaml"
+    needs.write_text(tiny.read_text().replace("  Baseline: [method=baseline]",
+                                              "  Baseline: [method=baseline]\n  Later: {needs: \"a method\"}"))
+    assert main(["sweep", str(needs), "--dry-run"]) == 2
     assert "cannot run with the methods that exist" in capsys.readouterr().err
+    assert main(["sweep", str(REPO / "sweeps" / "table4.yaml"), "--dry-run", "--output-root", out]) == 0
+    text = capsys.readouterr().out
+    assert "sweep table4: 540 runs" in text and "teachers from other tables: 24 runs" in text
+    assert "teacher -> temperature search -> reported run" in text and "41 runs (0 done)" in text
     assert main(["sweep", str(REPO / "sweeps" / "table5.yaml"), "--rows", "Baseline", "--dry-run",
                  "--output-root", out]) == 0
     assert "sweep table5: 9 runs" in capsys.readouterr().out

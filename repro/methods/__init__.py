@@ -11,7 +11,7 @@ from repro.errors import UserError
 from repro.methods.base import Method, NonFiniteLossError, StepOutput, optimizer_step
 
 __all__ = ["METHODS", "Method", "NonFiniteLossError", "StepOutput", "build_method", "check_method_config",
-           "method_class", "optimizer_step"]
+           "check_method_ready", "method_class", "optimizer_step"]
 
 # method.name -> "module:Class" (imported only when a run uses it).
 METHODS: dict[str, str] = {
@@ -26,6 +26,8 @@ METHODS: dict[str, str] = {
     "l2rw": "repro.methods.l2rw:L2RW",
     "mwnet": "repro.methods.mwnet:MetaWeightNet",
     "data_parameters": "repro.methods.data_parameters:DataParameters",
+    "distillation": "repro.methods.distillation:Distillation",
+    "transferred_labels": "repro.methods.transferred_labels:TransferredLabels",
 }
 
 
@@ -56,6 +58,11 @@ def check_method_config(cfg: DictConfig) -> None:
             f"method={method.name} learns on a clean meta set, but split.full_train=true leaves none; use "
             "split=holdout (or split=noisy), or, for learned labels, replay them with method=replay."
         )
+
+
+def check_method_ready(cfg: DictConfig) -> None:
+    """Before a run starts: what its method reads from other runs exists and is finished (teachers, searches)."""
+    method_class(str(cfg.method.name)).check_ready(cfg)
 
 
 def build_method(cfg: DictConfig, exp) -> Method:

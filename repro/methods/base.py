@@ -41,6 +41,14 @@ class Method:
 
     options: ClassVar[tuple[str, ...]] = ()
     needs_meta_set: ClassVar[bool] = False
+    # The method.* option that names a finished run this method learns from (a teacher, a label source); a sweep
+    # row's `teacher:` sets it to the planned teacher's run id (repro/sweep/teachers.py). None: learns from none.
+    source_option: ClassVar[str | None] = None
+
+    @classmethod
+    def check_ready(cls, cfg: DictConfig) -> None:
+        """Refuse to start, before anything of the run is written, when what the run reads from disk (a teacher
+        run, search runs) is missing or unfinished."""
 
     def __init__(self, cfg: DictConfig, exp: "Experiment") -> None:
         self.cfg = cfg

@@ -9,12 +9,13 @@ from torch import nn
 from repro.errors import UserError
 from repro.models.alexnet import AlexNetCifar
 from repro.models.resnet import resnet18_cifar
-from repro.models.small_cnn import SmallCNN
+from repro.models.small_cnn import SmallCNN, TinyCNN
 from repro.models.vgg import VGG16
 from repro.models.wide_resnet import WideResNet
 
 _BUILDERS: dict[str, Callable[..., nn.Module]] = {
     "smallcnn": SmallCNN,
+    "tinycnn": TinyCNN,
     "resnet18": resnet18_cifar,
     "vgg16": VGG16,
     "alexnet": AlexNetCifar,
@@ -26,7 +27,7 @@ _BUILDERS: dict[str, Callable[..., nn.Module]] = {
 MODEL_NAMES: tuple[str, ...] = tuple(_BUILDERS)
 
 # Smallest square input each network is meant for: the CIFAR nets pool 32x32 down to 1x1 or 2x2.
-MIN_IMAGE_SIZE: dict[str, int] = {"smallcnn": 8, "resnet18": 32, "vgg16": 32, "alexnet": 32, "wrn28_10": 32}
+MIN_IMAGE_SIZE: dict[str, int] = {"smallcnn": 8, "tinycnn": 8, "resnet18": 32, "vgg16": 32, "alexnet": 32, "wrn28_10": 32}
 
 
 def _require_int(value: object, what: str, minimum: int, hint: str) -> int:

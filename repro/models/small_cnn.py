@@ -41,3 +41,23 @@ class SmallCNN(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.classifier(self.features(x))
+
+
+class TinyCNN(nn.Module):
+    """conv16-BN-ReLU, maxpool 2x2, conv32-BN-ReLU, global average pool, linear: the digits student of the demo's
+    Tables 4-5 (the "AlexNet role": a smaller, weaker network than SmallCNN, ~5k parameters against ~93k)."""
+
+    def __init__(self, *, num_classes: int, in_channels: int = 1) -> None:
+        super().__init__()
+        self.features = nn.Sequential(
+            _conv_bn_relu(in_channels, 16),
+            nn.MaxPool2d(kernel_size=2),
+            _conv_bn_relu(16, 32),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+        )
+        self.classifier = nn.Linear(32, num_classes)
+        init_conv_bn(self)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.classifier(self.features(x))

@@ -285,7 +285,7 @@ class _AttrView:
     def __contains__(self, name: object) -> bool:
         return name in self._d
 
-    def __iter__(self):
+    def __iter__(self):  # the keys, like a DictConfig's (check_method_config takes set(cfg.method))
         return iter(self._d)
 
     def get(self, name: str, default: Any = None) -> Any:

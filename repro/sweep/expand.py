@@ -27,7 +27,10 @@ _COMPOSER = FastComposer()
 def expand_sweep(spec: SweepSpec, *, output_root: str | Path, scale: Scale | None = None,
                  extra_overrides: Sequence[str] = ()) -> list[PlannedRun]:
     """Every run of the sweep's runnable rows (rows with `needs` plan nothing), in row, column, seed order; a
-    learned-labels cell lists its fold runs before its final run."""
+    learned-labels cell lists its fold runs before its final run, a student cell its teacher's runs, then its
+    search runs, then its final (repro/sweep/teachers.py): a run always comes after the runs it depends on."""
+    from repro.sweep.teachers import cell_teacher, expand_student
+
     path = spec.path
     common = _parse(spec.common, f"{path}: common")
     extra = _parse(extra_overrides, "the command line's overrides")
@@ -45,8 +48,15 @@ def expand_sweep(spec: SweepSpec, *, output_root: str | Path, scale: Scale | Non
             head = common + col_part.overrides + row_part.overrides
             learn = col_part.learn + row_part.learn
             where = f"{path} (row {row_name!r}, column {column!r})"
+            teacher = cell_teacher(spec, row_name, column)
+            if teacher is not None and learn:
+                raise UserError(f"{where}: a cell with a teacher is a student; it cannot also learn labels (`learn:`).")
             for seed in spec.seeds:
                 end = extra + scaled + [parse_override(f"seed={seed}", where="seeds")] + where_to
+                if teacher is not None:
+                    runs += expand_student(row_name, column, seed, teacher, head + end, where, output_root=output_root,
+                                           scale=scale, extra_overrides=extra_overrides)
+                    continue
                 if not learn:
                     runs.append(_run(row_name, column, seed, "single", None, head + end, (), where))
                     continue

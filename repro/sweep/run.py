@@ -81,7 +81,10 @@ def run_sweep(path: str | Path, *, output_root: str | Path = "outputs", executor
         report(plan.summary_table())
         if dry_run:
             from repro.costs import plan_estimate
+            from repro.sweep.graph import has_students, student_graph
 
+            if has_students(plan):
+                report(student_graph(plan))
             report(plan_estimate(plan, gpu_model).render())
         else:
             remember_selection(folder, spec, scale, extra_overrides)

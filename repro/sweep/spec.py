@@ -14,10 +14,15 @@ The file format (docs/cluster.md has the full description)::
       Baseline: [method=baseline]                        # one run per (column, seed)
       Ours (Class): {learn: [method=class_labels]}       # split.folds fold runs + one final replay run
       Ours (Labels): {needs: "a distillation method"}    # not runnable yet: `repro sweep` refuses it
+      Distilled:                                         # a student of another table's run (a teacher)
+        overrides: [method=distillation]
+        teacher: {sweep: table1.yaml, row: Baseline, column: CIFAR100/ResNet18}
 
 A row with `learn` is a learned-labels row: fold runs (the learn overrides, split=holdout, split.fold=0..folds-1)
-and a final run (method=replay of the same method, split=full) that waits for them. Any other row is one run per
-(column, seed). A row may restrict itself to some columns with `columns: [...]`.
+and a final run (method=replay of the same method, split=full) that waits for them. A row (or column) with
+`teacher` is a student: the referenced cell's run of the same seed (and its folds) is planned as its teacher, and
+with method.temperature=search the student is search runs plus a final (repro/sweep/teachers.py). Any other row is
+one run per (column, seed). A row may restrict itself to some columns with `columns: [...]`.
 """
 
 from __future__ import annotations
@@ -29,13 +34,17 @@ from typing import Any, Iterable, Mapping, Sequence
 import yaml
 
 from repro.errors import UserError
+from repro.sweep.teacher_ref import TeacherRef, parse_teacher
 
-STAGES = ("single", "fold", "final")
+# "teacher" / "teacher fold": another table's run (and its folds) a student learns from; "search": a temperature
+# search run of a student's final (repro/sweep/teachers.py). Tables report "single" and "final" runs only.
+STAGES = ("single", "fold", "final", "teacher", "teacher fold", "search")
 # Keys of summary.json a table can report (repro/train.py `summarise`).
 METRICS = ("final_test_acc", "test_acc_at_best_val", "final_val_acc", "best_val_acc", "final_train_acc")
 _TOP_KEYS = ("name", "table", "title", "metric", "seeds", "common", "columns", "rows", "not_run")
 _PART_KEYS = ("overrides", "learn", "final")
-_ROW_KEYS = (*_PART_KEYS, "columns", "needs")
+_ROW_KEYS = (*_PART_KEYS, "columns", "needs", "teacher")
+_COLUMN_KEYS = (*_PART_KEYS, "teacher")
 
 
 @dataclass(frozen=True)
@@ -85,6 +94,7 @@ class RowSpec:
     part: Part
     columns: tuple[str, ...] | None = None   # None: every column of the sweep
     needs: str | None = None                 # set: the row needs a method that does not exist yet
+    teacher: "TeacherRef | None" = None      # set: the row's runs are students of this cell's runs
 
     @property
     def learned(self) -> bool:
@@ -105,6 +115,7 @@ class SweepSpec:
     table: int | None = None
     title: str = ""
     not_run: dict[str, str] = field(default_factory=dict)  # paper rows the sweep does not run -> why (tables show it)
+    column_teachers: dict[str, "TeacherRef"] = field(default_factory=dict)  # columns whose runs are students
 
     @property
     def rows(self) -> list[str]:
@@ -196,7 +207,9 @@ def parse_sweep(raw: Any, path: Path) -> SweepSpec:
         raise UserError(f"{path}: table={table!r} must be the paper's table number, e.g. 1.")
     common = _override_list(raw.get("common", []), path, "common")
     columns = _named_mapping(raw["columns"], path, "columns")
-    column_parts = {c: _part(v, path, f"columns.{c}", _PART_KEYS) for c, v in columns.items()}
+    column_parts = {c: _part(v, path, f"columns.{c}", _COLUMN_KEYS) for c, v in columns.items()}
+    column_teachers = {c: parse_teacher(v["teacher"], path, f"columns.{c}.teacher") for c, v in columns.items()
+                       if isinstance(v, Mapping) and "teacher" in v}
     rows = _named_mapping(raw["rows"], path, "rows")
     row_specs = {r: _row(r, v, path, list(column_parts)) for r, v in rows.items()}
     not_run = raw.get("not_run") or {}
@@ -210,7 +223,7 @@ def parse_sweep(raw: Any, path: Path) -> SweepSpec:
                         "remove them from one of the two.")
     return SweepSpec(path=path, name=name, metric=metric, seeds=list(seeds), common=common,
                      column_parts=column_parts, row_specs=row_specs, table=table, title=str(raw.get("title", "")),
-                     not_run=dict(not_run))
+                     not_run=dict(not_run), column_teachers=column_teachers)
 
 
 def _row(name: str, value: Any, path: Path, columns: list[str]) -> RowSpec:
@@ -237,7 +250,9 @@ def _row(name: str, value: Any, path: Path, columns: list[str]) -> RowSpec:
                         "`learn:` (learned labels), or `needs:` (not runnable yet).")
     if part.final and not part.learn:
         raise UserError(f"{path}: {where}.final only applies to learned-labels rows (rows with `learn:`).")
-    return RowSpec(name=name, part=part, columns=restrict, needs=needs)
+    teacher = parse_teacher(value["teacher"], path, f"{where}.teacher") if isinstance(value, Mapping) \
+        and "teacher" in value else None
+    return RowSpec(name=name, part=part, columns=restrict, needs=needs, teacher=teacher)
 
 
 def _part(value: Any, path: Path, where: str, allowed: Iterable[str]) -> Part:

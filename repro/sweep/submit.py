@@ -1,8 +1,9 @@
 """Carry out a plan: submit its runs to SLURM as job arrays through submitit, or run them here one after another.
 
 SLURM: every run that waits for nothing (plain runs, fold runs, finals whose folds are done) goes into one job array
-(one sbatch). Final replay runs whose folds are not done yet go into small arrays held by
-`--dependency=afterok:<their folds' jobs>` (finals sharing the same folds share an array), with
+(one sbatch). Runs that wait for others (final replay runs for their folds; a student's search runs for its teacher,
+its final for its search runs) go into small arrays held by `--dependency=afterok:<the jobs they wait for>`
+(runs waiting for the same jobs share an array), submitted level by level, with
 `--kill-on-invalid-dep=yes` so that a final whose fold failed is cancelled instead of waiting forever; the next
 `repro sweep` resubmits both. The registry is saved after every sbatch, so an error halfway loses nothing.
 """
@@ -42,22 +43,24 @@ def submit_to_slurm(plan: Plan, profile: ClusterProfile, *, report: Report = pri
     done = {rid for rid, st in plan.status.items() if st.state == "done"}
 
     ready = [r for r in to_submit if all(d in done for d in r.depends_on)]
-    waiting: dict[tuple[str, ...], list[PlannedRun]] = {}
     submitted: list[str] = []
     try:
         if ready:
             _submit_array(ready, (), plan, profile, folder, registry, job_of, report)
             submitted += [r.run_id for r in ready]
-        for run in to_submit:
-            if run in ready:
-                continue
-            after = tuple(sorted({job_of[d] for d in run.depends_on if d not in done}))
-            waiting.setdefault(after, []).append(run)
-        for after, runs in waiting.items():
-            _submit_array(runs, after, plan, profile, folder, registry, job_of, report)
-            submitted += [r.run_id for r in runs]
-    except KeyError as exc:  # a dependency with neither a summary nor a job: a bug in planning, not in the input
-        raise RuntimeError(f"fold run {exc} of a final run has no job to wait for") from None
+        left = [r for r in to_submit if r not in ready]
+        while left:  # level by level: a student's search waits for a teacher final that waits for its folds
+            level = [r for r in left if all(d in done or d in job_of for d in r.depends_on)]
+            if not level:  # a dependency with neither a summary nor a job: a bug in planning, not in the input
+                raise RuntimeError(f"run {left[0].run_id} depends on runs that have no job to wait for")
+            waiting: dict[tuple[str, ...], list[PlannedRun]] = {}
+            for run in level:
+                after = tuple(sorted({job_of[d] for d in run.depends_on if d not in done}))
+                waiting.setdefault(after, []).append(run)
+            for after, runs in waiting.items():
+                _submit_array(runs, after, plan, profile, folder, registry, job_of, report)
+                submitted += [r.run_id for r in runs]
+            left = [r for r in left if r not in level]
     except (submitit.core.utils.FailedJobError, subprocess.CalledProcessError, OSError, RuntimeError) as exc:
         raise UserError(
             f"Submitting to SLURM failed: {str(exc).strip().splitlines()[-1] if str(exc).strip() else exc!r}. "
@@ -89,12 +92,13 @@ def _submit_array(runs: list[PlannedRun], after: tuple[str, ...], plan: Plan, pr
     registry.save()
     array = str(jobs[0].job_id).split("_")[0]
     report(f"submitted job {array}: {len(runs)} run(s) ({', '.join(stages)})"
-           + (f", after {len(after)} fold job(s) succeed" if after else ""))
+           + (f", after {len(after)} job(s) they depend on succeed" if after else ""))
 
 
 def run_locally(plan: Plan, *, report: Report = print) -> tuple[list[str], list[str]]:
-    """Run `plan.to_submit` in this process, folds before the finals that replay them. A run that fails (or whose
-    folds failed) is reported and skipped; the others go on. Returns (run ids run, run ids failed or skipped)."""
+    """Run `plan.to_submit` in this process, every run after those it depends on (folds before the finals that replay
+    them, teachers before search runs before finals). A run that fails (or whose dependencies failed) is reported and
+    skipped; the others go on. Returns (run ids run, run ids failed or skipped)."""
     from repro.rundir import RunDir
 
     todo = plan.to_submit
@@ -107,7 +111,7 @@ def run_locally(plan: Plan, *, report: Report = print) -> tuple[list[str], list[
                  f"({run.row} | {run.column} | seed {run.seed})")
         missing = [d for d in run.depends_on if d not in done]
         if missing:
-            report(f"{label}: skipped, {len(missing)} of its fold runs did not finish")
+            report(f"{label}: skipped, {len(missing)} of the runs it depends on did not finish")
             failed.append(run.run_id)
             continue
         report(f"{label}: training")
