@@ -9,8 +9,6 @@ with a synchronize, so the times are the GPU's.
 from __future__ import annotations
 
 import copy
-import statistics
-import time
 from typing import Callable
 
 import torch
@@ -18,6 +16,7 @@ import torch.nn.functional as F
 from tabulate import tabulate
 
 from repro.hardware import Hardware
+from roundrobin import round_robin_medians
 from repro.labels import InstanceLabels
 from repro.losses import soft_cross_entropy
 from repro.meta import log_prob_jvp, meta_label_step, trainable_parameters
@@ -82,17 +81,7 @@ def time_levers(model0, shape, classes, *, batch, meta_batch, device, warmup, re
                 levers=tuple(LEVERS)) -> dict[str, float]:
     """Median seconds per call of every column, round-robin."""
     closures = _closures(model0, shape, classes, batch, meta_batch, device, levers)
-    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
-    samples: dict[str, list[float]] = {k: [] for k in closures}
-    for round_ in range(warmup + repeats):
-        for name, fn in closures.items():
-            sync()
-            start = time.perf_counter()
-            fn()
-            sync()
-            if round_ >= warmup:
-                samples[name].append(time.perf_counter() - start)
-    return {k: statistics.median(v) for k, v in samples.items()}
+    return round_robin_medians(closures, warmup=warmup, repeats=repeats, cuda=device == "cuda")
 
 
 def lever_table(results: dict[str, dict[str, float]], device_name: str, batch_note: str) -> str:

@@ -21,10 +21,8 @@ import argparse
 import copy
 import ctypes
 import json
-import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Callable
 
@@ -39,6 +37,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from reference_meta import reference_label_meta_gradient  # noqa: E402
 from repro.labels import InstanceLabels  # noqa: E402
+from roundrobin import round_robin_medians  # noqa: E402
 from repro.losses import soft_cross_entropy  # noqa: E402
 from repro.meta import log_prob_jvp, meta_label_step, trainable_parameters  # noqa: E402
 from repro.models import build_model  # noqa: E402
@@ -157,19 +156,7 @@ class Bench:
 
 def time_variants(bench: Bench, names: list[str], warmup: int, repeats: int) -> dict[str, float]:
     """Median seconds per call, variants interleaved round-robin."""
-    closures = {name: bench.variant(name) for name in names}
-    samples: dict[str, list[float]] = {name: [] for name in names}
-    for round_ in range(warmup + repeats):
-        for name, fn in closures.items():
-            setup = getattr(fn, "setup", None)
-            if setup:
-                setup()
-            start = time.perf_counter()
-            fn()
-            elapsed = time.perf_counter() - start
-            if round_ >= warmup:
-                samples[name].append(elapsed)
-    return {name: statistics.median(values) for name, values in samples.items()}
+    return round_robin_medians({name: bench.variant(name) for name in names}, warmup=warmup, repeats=repeats)
 
 
 def _rss_kib(field: str) -> int:
@@ -282,6 +269,7 @@ def main(argv: list[str] | None = None) -> None:
         from reweighting import main as reweighting_main
 
         reweighting_main(["--threads", str(args.threads), "--device", args.device,
+                          *(["--models", *args.models] if args.models else []),
                           *(["--no-memory"] if args.no_memory else [])])
 
 

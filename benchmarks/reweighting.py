@@ -18,10 +18,8 @@ import argparse
 import copy
 import ctypes
 import json
-import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Callable
 
@@ -34,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from repro.losses import soft_cross_entropy  # noqa: E402
+from roundrobin import round_robin_medians  # noqa: E402
 from repro.methods.l2rw import l2rw_step, l2rw_weights  # noqa: E402
 from repro.methods.mwnet import WeightingNet, step_weights, weighting_net_backward  # noqa: E402
 from repro.models import build_model  # noqa: E402
@@ -129,18 +128,8 @@ class Bench:
 
 
 def time_variants(bench: Bench, warmup: int, repeats: int) -> dict[str, float]:
-    closures = {name: bench.variant(name) for name in VARIANTS}
-    samples: dict[str, list[float]] = {name: [] for name in VARIANTS}
-    sync = torch.cuda.synchronize if bench.x.is_cuda else (lambda: None)
-    for round_ in range(warmup + repeats):
-        for name, fn in closures.items():
-            sync()
-            start = time.perf_counter()
-            fn()
-            sync()
-            if round_ >= warmup:
-                samples[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in samples.items()}
+    return round_robin_medians({name: bench.variant(name) for name in VARIANTS}, warmup=warmup, repeats=repeats,
+                               cuda=bench.x.is_cuda)
 
 
 def _status_kib(field: str) -> int:
