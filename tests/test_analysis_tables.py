@@ -19,7 +19,8 @@ import pytest
 import analysis.tables as tables_mod
 from analysis.collect import collect_runs
 from analysis.paper import paper_table
-from analysis.tables import build_table, make_tables, render_markdown
+from analysis.table_render import is_dense, render_markdown
+from analysis.tables import build_table, make_tables
 from repro.cli import main
 from repro.errors import UserError
 from repro.rundir import RunDir
@@ -299,7 +300,7 @@ def test_a_mostly_empty_grid_is_listed_cell_by_cell(tmp_path):
         for s, value in enumerate((a, b)):
             write_run(tmp_path, f"digits-smallcnn-{c.replace('/', '-')}-s{s}", state="done", value=value)
     result = build_table(3, Table3Spec(), collect_runs(tmp_path), paper_table(3), output_root=tmp_path)
-    assert not tables_mod.is_dense(result)
+    assert not is_dense(result)
     md = render_markdown(result)
     assert "| Method | Column | ours | paper | Δ |" in md
     assert "| Class | Dynamic=no/Class | 55.00 ± 7.07 (n=2) | 77.2 ± 0.1 | -22.20 |" in md

@@ -1,0 +1,128 @@
+"""A regenerated table (analysis.tables.TableResult) as Markdown and CSV: ours, the paper's number and the
+difference side by side; a mostly empty grid (Tables 3-5 put a setting into the column key) as a list of cells."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from analysis.collect import FAILED_STATES
+
+if TYPE_CHECKING:
+    from analysis.tables import TableResult
+
+DDOF = 1  # the sample standard deviation (analysis.tables.Cell.std uses the same)
+
+CSV_COLUMNS = ["table", "row", "column", "group", "metric", "ours_mean", "ours_std", "ours_n", "ours_planned",
+               "ours", "paper_mean", "paper_std", "paper", "diff", "ref", "data", "not_averaged", "chosen_T"]
+
+
+def table_frame(result: TableResult) -> pd.DataFrame:
+    """The tidy CSV form: one row per cell that the paper prints or the sweep plans."""
+    records = []
+    for row in result.rows:
+        for column in result.columns:
+            cell = result.cells.get((row, column))
+            if cell is None:
+                continue
+            paper = cell.paper or {}
+            records.append({
+                "table": result.number, "row": row, "column": column, "group": result.groups.get(row, ""),
+                "metric": result.metric, "ours_mean": _round(cell.mean), "ours_std": _round(cell.std),
+                "ours_n": cell.n, "ours_planned": cell.planned, "ours": cell.ours_text(),
+                "paper_mean": paper.get("mean", math.nan), "paper_std": paper.get("std", math.nan),
+                "paper": cell.paper_text(), "diff": _round(cell.diff), "ref": paper.get("ref", ""),
+                "data": ";".join(cell.data_sets), "not_averaged": len(cell.pending),
+                "chosen_T": cell.temperature_text(),
+            })
+    return pd.DataFrame.from_records(records, columns=CSV_COLUMNS)
+
+
+def render_csv(result: TableResult) -> str:
+    return table_frame(result).to_csv(index=False, lineterminator="\n")
+
+
+def render_markdown(result: TableResult) -> str:
+    """Ours, the paper's and the difference side by side for every column; unfinished runs listed below."""
+    unit = "test accuracy in percent" if result.percent else "value"
+    lines = [
+        f"# Table {result.number}: ours vs the paper",
+        "",
+        f"Ours: `{result.metric}` ({unit}) of the reported runs (stage single/final) that are done, mean ± sample std "
+        f"(ddof={DDOF}) over seeds, n = runs averaged (of those planned). Paper: the published number. "
+        f"Δ = ours − paper{' (percentage points)' if result.percent else ''}.",
+        f"Runs: {result.source or 'run frame'}. Data sets of our runs: {', '.join(result.data_sets) or 'none yet'}."
+        + (f" Sweep expanded with {result.expansion}." if result.expansion else ""),
+    ]
+    if any(cell.temperatures for cell in result.cells.values()):
+        lines.append("T: the temperature each seed's final chose on the validation accuracy of its search runs "
+                     "(held-out split, never test).")
+    lines += [
+        "",
+    ]
+    lines += _grid(result) if is_dense(result) else _cell_list(result)
+    lines.append("")
+    mixed = result.mixing_warnings()
+    if mixed:
+        lines += ["Note: " + " ".join(mixed), ""]
+    pending = result.pending
+    if pending:
+        counts: dict[str, int] = {}
+        for p in pending:
+            counts[p.state] = counts.get(p.state, 0) + 1
+        summary = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
+        lines += [f"Not averaged ({len(pending)} planned run{'' if len(pending) == 1 else 's'}: {summary}):", ""]
+        for p in sorted(pending, key=lambda p: (p.state not in FAILED_STATES, p.state, p.row, p.column, str(p.seed))):
+            detail = f": {p.message}" if p.message else ""
+            lines.append(f"- `{p.run_id}` ({p.row}, {p.column}, seed {p.seed}): {p.state}{detail}")
+    elif result.averaged:
+        lines.append(f"All {result.averaged} planned runs are done and averaged.")
+    else:
+        lines.append("The sweep plans no runs for this table yet (the rows say what they need).")
+    return "\n".join(lines) + "\n"
+
+
+DENSE = 0.75  # below this share of filled row x column cells, a grid is mostly empty: list the cells instead
+
+
+def is_dense(result: TableResult) -> bool:
+    """Tables 3-5 put a setting into the column key, so most of their row x column grid is empty."""
+    return len(result.cells) >= DENSE * len(result.rows) * len(result.columns)
+
+
+def _grid(result: TableResult) -> list[str]:
+    """The paper's layout: a row per method, and per column ours | paper | Δ."""
+    with_group = bool(result.groups)
+    header = (["Group"] if with_group else []) + ["Method"]
+    for column in result.columns:
+        header += [f"{column} ours", "paper", "Δ"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in result.rows:
+        cells = ([result.groups.get(row, "")] if with_group else []) + [row]
+        for column in result.columns:
+            cell = result.cells.get((row, column))
+            cells += [cell.ours_text(), cell.paper_text(), cell.diff_text()] if cell else ["", "", ""]
+        lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
+    return lines
+
+
+def _cell_list(result: TableResult) -> list[str]:
+    """One line per cell (row, column), in the paper's order, for tables whose grid is mostly empty."""
+    lines = ["| Method | Column | ours | paper | Δ |", "|---|---|---|---|---|"]
+    for column in result.columns:
+        for row in result.rows:
+            cell = result.cells.get((row, column))
+            if cell is not None:
+                cells = [row, column, cell.ours_text(), cell.paper_text(), cell.diff_text()]
+                lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
+    return lines
+
+
+def _md(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _round(x: float) -> float:
+    return round(x, 4) if not math.isnan(x) else math.nan
