@@ -16,7 +16,6 @@ method has any.
 
 from __future__ import annotations
 
-import io
 import json
 import textwrap
 import warnings
@@ -24,17 +23,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
-
-from analysis.collect import DONE, collect_runs, require_runs  # noqa: E402
-from repro.io import atomic_write_bytes  # noqa: E402
-from repro.rundir import RunDir, result_config  # noqa: E402
+from analysis.collect import DONE, collect_runs, require_runs
+from analysis.figure_common import Skip, _png, plt
+from repro.io import atomic_write_bytes
+from repro.rundir import RunDir, result_config
 
 NAME = "figure_noise_methods"
 METHOD_COLORS = {"l2rw": "tab:blue", "mwnet": "tab:orange", "coteaching": "tab:green",
@@ -212,8 +208,6 @@ def _draw_run_list(ax, picked: dict[str, MethodRuns], common) -> None:
 
 def build_figure_noise_methods(frame: pd.DataFrame, log: Callable[[str], Any] = print) -> bytes:
     """The figure's PNG bytes; the builder signature of analysis.figures.FIGURES."""
-    from analysis.figures import Skip
-
     picked, common = pick_runs(frame)
     if not picked:
         raise Skip(f"no finished runs of {', '.join(METHOD_COLORS)} with label noise (noise.fraction > 0).")
@@ -232,10 +226,3 @@ def make_noise_figure(output_root: str | Path, *, out_dir: str | Path, log: Call
 
 def _number(value: Any) -> float:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else float("nan")
-
-
-def _png(fig) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=120, bbox_inches="tight")
-    plt.close(fig)
-    return buf.getvalue()

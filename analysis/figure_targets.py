@@ -19,7 +19,7 @@ import pandas as pd
 import torch
 
 from analysis.collect import DONE
-from analysis.figures import COLORS, Skip, _image, _png, _show_image, class_names, plt, run_data
+from analysis.figure_common import COLORS, Skip, _image, _png, _show_image, class_names, plt, run_data
 from repro.rundir import RunDir
 
 SAMPLES = 3
