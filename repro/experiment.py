@@ -94,6 +94,17 @@ def lr_lambda(optim_cfg: DictConfig):
     return factor
 
 
+def sgd_with_schedule(model: torch.nn.Module, optim_cfg: DictConfig
+                      ) -> tuple[torch.optim.SGD, torch.optim.lr_scheduler.LambdaLR]:
+    """The run's model optimizer (SGD from cfg.optim) and its per-epoch schedule; a method with a second network
+    (co-teaching) builds that network's pair here too, so both train alike."""
+    optimizer = torch.optim.SGD(
+        model.parameters(), lr=float(optim_cfg.lr), momentum=float(optim_cfg.momentum),
+        nesterov=bool(optim_cfg.nesterov), weight_decay=float(optim_cfg.weight_decay),
+    )
+    return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(optim_cfg))
+
+
 @dataclass
 class Experiment:
     cfg: DictConfig
@@ -214,12 +225,7 @@ def build_experiment(cfg: DictConfig, run_dir: RunDir) -> Experiment:
         str(cfg.model.name), num_classes=data.num_classes, in_channels=int(cfg.data.in_channels),
         image_size=int(cfg.data.image_size),
     ))
-    oc = cfg.optim
-    optimizer = torch.optim.SGD(
-        model.parameters(), lr=float(oc.lr), momentum=float(oc.momentum), nesterov=bool(oc.nesterov),
-        weight_decay=float(oc.weight_decay),
-    )
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(oc))
+    optimizer, scheduler = sgd_with_schedule(model, cfg.optim)
     train_gen = torch.Generator().manual_seed(seed)
     meta_gen = torch.Generator().manual_seed(seed + 1)
     common = dict(mean=data.train.mean, std=data.train.std, augment=data.train.augment)

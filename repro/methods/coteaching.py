@@ -63,14 +63,9 @@ class CoTeaching(Method):
         self.forget_rate = resolved_forget_rate(exp.cfg)
         self.num_gradual, self.exponent = int(cfg.num_gradual), float(cfg.exponent)
         self.model2 = exp.hardware.prepare_model(build_second_network(exp.cfg, exp.data.num_classes))
-        oc = exp.cfg.optim
-        self.optimizer2 = torch.optim.SGD(
-            self.model2.parameters(), lr=float(oc.lr), momentum=float(oc.momentum), nesterov=bool(oc.nesterov),
-            weight_decay=float(oc.weight_decay),
-        )
-        from repro.experiment import lr_lambda
+        from repro.experiment import sgd_with_schedule
 
-        self.scheduler2 = torch.optim.lr_scheduler.LambdaLR(self.optimizer2, lr_lambda(oc))
+        self.optimizer2, self.scheduler2 = sgd_with_schedule(self.model2, exp.cfg.optim)
         self.noisy = exp.data.noisy_mask.to(exp.device)
         self.has_noise = bool(exp.data.noisy_mask[exp.train_idx].any())
         self.rate = 0.0
