@@ -13,7 +13,7 @@ from reference_meta import reference_label_meta_gradient
 from repro.errors import UserError
 from repro.labels import ClassLabels, InstanceLabels, OneHotLabels
 from repro.losses import soft_cross_entropy
-from repro.meta import label_meta_gradient, meta_label_step
+from repro.meta import label_meta_gradient, meta_label_step, sample_weight_meta_gradient
 
 F64 = torch.float64
 NUM_CLASSES = 5
@@ -140,11 +140,12 @@ def test_equals_central_finite_differences(weight_decay):
     assert ours.abs().max() > 1e-4  # the comparison is not between zeros
 
 
-def test_leaves_parameters_buffers_and_grads_unchanged():
+@pytest.mark.parametrize("meta_gradient", [label_meta_gradient, sample_weight_meta_gradient])
+def test_leaves_parameters_buffers_and_grads_unchanged(meta_gradient):
     model = _bn_cnn()
     before = _snapshot(model)
     x, _, p, x_meta, y_meta = _batches()
-    label_meta_gradient(model, x, p, x_meta, y_meta, lr=0.3, weight_decay=1e-2)
+    meta_gradient(model, x, p, x_meta, y_meta, lr=0.3, weight_decay=1e-2)
     after = model.state_dict()
     assert before.keys() == after.keys() and any("num_batches_tracked" in k for k in before)
     for name, tensor in before.items():
