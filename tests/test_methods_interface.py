@@ -66,3 +66,11 @@ def test_out_of_range_method_options_are_refused_at_config_load(tmp_path, capsys
     err = capsys.readouterr().err
     assert code == 2 and "forget_rate" in err and "Traceback" not in err
     assert not (tmp_path / "runs").exists()  # refused before the run directory exists
+
+
+def test_train_help_lists_every_method_config(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    shown = capsys.readouterr().out
+    for name in (p.stem for p in METHOD_CONF.glob("*.yaml")):
+        assert name in shown, name
