@@ -243,10 +243,14 @@ def weight_gradient(directional: Tensor, p: Tensor, *, lr: float) -> Tensor:
     return (p.detach().to(directional) * directional).sum(dim=1).mul_(lr / directional.shape[0])
 
 
-def _virtual_forward(model: nn.Module, x: Tensor) -> tuple[Tensor, "RngState"]:
-    """The train forward of the public functions: the model's mode, its buffers untouched."""
+def _virtual_directional(model: nn.Module, x: Tensor, p: Tensor, x_meta: Tensor, y_meta: Tensor, *, lr: float,
+                         weight_decay: float, sample_weight: Tensor | None, compile_jvp: bool) -> Tensor:
+    """J for the public functions: their train forward runs in the model's mode with its buffers untouched, and
+    its graph is not kept (nothing steps the model after)."""
     rng = RngState(x.device)
-    return _forward(model, {}, virtual_buffers(model), x), rng
+    logits = _forward(model, {}, virtual_buffers(model), x)
+    return lookahead_directional(model, logits, x, p, x_meta, y_meta, rng, lr=lr, weight_decay=weight_decay,
+                                 sample_weight=sample_weight, retain_graph=False, compile_jvp=compile_jvp)
 
 
 def label_meta_gradient(
@@ -264,11 +268,8 @@ def label_meta_gradient(
     """dL_meta(theta')/dp (n, C) for the one-step SGD look-ahead theta' = theta - lr * (grad L_train(theta, p)
     + weight_decay * theta); L_train = mean_i w_i * soft CE (w = 1 without sample_weight), L_meta = mean CE
     on the meta batch. Leaves the model's parameters, their .grad, and its buffers unchanged."""
-    logits, rng = _virtual_forward(model, x)
-    directional = lookahead_directional(
-        model, logits, x, p, x_meta, y_meta, rng,
-        lr=lr, weight_decay=weight_decay, sample_weight=sample_weight, retain_graph=False, compile_jvp=compile_jvp,
-    )
+    directional = _virtual_directional(model, x, p, x_meta, y_meta, lr=lr, weight_decay=weight_decay,
+                                       sample_weight=sample_weight, compile_jvp=compile_jvp)
     return label_gradient(directional, lr=lr, sample_weight=sample_weight)
 
 
@@ -287,11 +288,8 @@ def sample_weight_meta_gradient(
     """dL_meta(theta')/dw (n,) at the given per-sample weights w (ones when None), for L_train = (1/n) sum_i
     w_i CE(f(x_i), p_i) and theta' = theta - lr * (grad L_train + weight_decay * theta): what L2RW and
     Meta-Weight-Net need, from the same single JVP as the label meta-gradient. Leaves the model unchanged."""
-    logits, rng = _virtual_forward(model, x)
-    directional = lookahead_directional(
-        model, logits, x, p, x_meta, y_meta, rng,
-        lr=lr, weight_decay=weight_decay, sample_weight=sample_weight, retain_graph=False, compile_jvp=compile_jvp,
-    )
+    directional = _virtual_directional(model, x, p, x_meta, y_meta, lr=lr, weight_decay=weight_decay,
+                                       sample_weight=sample_weight, compile_jvp=compile_jvp)
     return weight_gradient(directional, p, lr=lr)
 
 
