@@ -66,3 +66,28 @@ def test_doctor_sees_the_gpu(capsys):
     assert main(["doctor", "--require-gpu"]) in (0, 1)  # SLURM or W&B may be missing; CUDA must not
     out = capsys.readouterr().out
     assert "ok    cuda" in out and torch.cuda.get_device_name(0) in out
+
+
+def test_a_torchvision_that_does_not_load_beside_this_torch_fails_with_the_fix(monkeypatch, capsys):
+    """What a site torch plus PyPI's torchvision gives: imports, then 'operator torchvision::nms does not exist'."""
+    def broken():
+        raise RuntimeError("operator torchvision::nms does not exist")
+
+    monkeypatch.setattr(doctor, "_load_torchvision_ops", broken)
+    assert main(["doctor"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL  torchvision" in out and "nms does not exist" in out and "built for this torch" in out
+    assert "not ready: torchvision" in out
+
+
+def test_a_torchvision_built_for_another_torch_fails(monkeypatch, capsys):
+    monkeypatch.setattr(doctor, "_torch_torchvision_wants", lambda: "==2.4.0")
+    assert main(["doctor"]) == 1
+    assert "built for torch 2.4.0, but torch is" in capsys.readouterr().out
+
+
+def test_torchvision_is_reported_with_its_version_here(capsys):
+    import torchvision
+
+    assert main(["doctor"]) in (0, 1)  # SLURM or data may be missing; torchvision itself must be fine here
+    assert f"ok    torchvision  {torchvision.__version__}" in capsys.readouterr().out

@@ -1,4 +1,4 @@
-"""`repro doctor`: is this environment ready to train? torch, CUDA, GPU, cuDNN, W&B, SLURM, the data root.
+"""`repro doctor`: is this environment ready to train? torch, torchvision, CUDA, GPU, cuDNN, W&B, SLURM, the data root.
 
 Exit 0 when a run can start here (what is only nice to have, e.g. a GPU on a laptop or SLURM, is reported but not
 required unless asked with --require-gpu / --require-slurm), 1 when something required is missing.
@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
 OK, WARN, FAIL = "ok", "warn", "FAIL"
@@ -39,6 +40,41 @@ def check_torch() -> list[Check]:
     if major_minor < (2, 4):
         checks[0] = Check("torch", FAIL, f"{torch.__version__}: this project needs torch >= 2.4")
     return checks
+
+
+def _load_torchvision_ops() -> str:
+    """Import torchvision and run one of its compiled ops: a torchvision built for another torch fails here."""
+    import torch
+    import torchvision
+
+    torchvision.ops.nms(torch.zeros(1, 4), torch.zeros(1), 0.5)
+    return torchvision.__version__
+
+
+def _torch_torchvision_wants() -> str | None:
+    """The torch requirement in torchvision's own metadata (e.g. '==2.13.0'), or None where a site build has none."""
+    try:
+        wanted = [r for r in metadata.requires("torchvision") or [] if r.split()[0].split("=")[0] == "torch"]
+    except metadata.PackageNotFoundError:
+        return None
+    return wanted[0][len("torch"):].strip(" ()") if wanted else None
+
+
+def check_torchvision() -> list[Check]:
+    import torch
+
+    fix = ("install the torchvision built for this torch (pip: the release paired with torch "
+           f"{torch.__version__.split('+')[0]}, from the same index as torch; a cluster: the site's module)")
+    try:
+        version = _load_torchvision_ops()
+    except Exception as exc:  # ImportError, or RuntimeError 'operator torchvision::nms does not exist'
+        return [Check("torchvision", FAIL, f"does not load beside torch {torch.__version__}: "
+                                           f"{type(exc).__name__}: {exc}; {fix}")]
+    wants = _torch_torchvision_wants()
+    if wants and wants.startswith("==") and wants[2:] != torch.__version__.split("+")[0]:
+        return [Check("torchvision", FAIL, f"{version} was built for torch {wants[2:]}, but torch is "
+                                           f"{torch.__version__}; {fix}")]
+    return [Check("torchvision", OK, version)]
 
 
 def check_cuda(require: bool) -> list[Check]:
@@ -108,7 +144,7 @@ def check_data(root: str | None) -> list[Check]:
 
 
 def run_checks(args: argparse.Namespace) -> list[Check]:
-    return [*check_torch(), *check_cuda(args.require_gpu), *check_wandb(), *check_slurm(args.require_slurm),
+    return [*check_torch(), *check_torchvision(), *check_cuda(args.require_gpu), *check_wandb(), *check_slurm(args.require_slurm),
             *check_data(args.data_root)]
 
 
