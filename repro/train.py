@@ -152,16 +152,22 @@ def run_epoch(exp: Experiment, epoch: int, progress: EpochProgress) -> dict[str,
         "train_acc": totals.accuracy,
     }
     row.update(exp.method.end_epoch(exp))
+    row.update(evaluate_epoch(exp))
+    row["seconds"] = time.perf_counter() - started
+    bar.close(row)
+    return row
+
+
+def evaluate_epoch(exp: Experiment) -> dict[str, Any]:
+    """The end-of-epoch evaluation: accuracy on the held-out meta part (overall and per class) and on the test set."""
     model = exp.method.eval_model(exp)
+    row: dict[str, Any] = {}
     if exp.meta_idx.numel():
         val = evaluate(model, exp.data.train.images, exp.data.train_true_targets, exp.meta_idx, exp.eval_loader_kwargs,
                        per_class=True)
         row["val_acc"] = val.accuracy
         row["val_per_class_acc"] = val.per_class
-    test = evaluate(model, exp.data.test.images, exp.data.test.targets, None, exp.eval_loader_kwargs)
-    row["test_acc"] = test.accuracy
-    row["seconds"] = time.perf_counter() - started
-    bar.close(row)
+    row["test_acc"] = evaluate(model, exp.data.test.images, exp.data.test.targets, None, exp.eval_loader_kwargs).accuracy
     return row
 
 

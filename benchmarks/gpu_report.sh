@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Every GPU claim in the README, checked on this GPU node in one command; each part's output goes to OUTDIR/<part>.log
+# and a one-line result per part to OUTDIR/summary.txt. Run it on a GPU node and send us the folder.
+#
+#   benchmarks/gpu_report.sh [OUTDIR] [PART ...]      (default: gpu-report/, every part, in this order)
+#
+# Parts (about 20 minutes in all on one H100; run them in groups where a job has a shorter limit):
+#   doctor      repro doctor --require-gpu: torch, torchvision, CUDA, cuDNN, bf16
+#   gpu-tests   pytest -m gpu: meta-gradient vs the reference in float64 on CUDA, bf16 vs fp32, deterministic
+#               resume on CUDA, the levers on and off (about 2 min)
+#   bf16        benchmarks/bf16_precision.py --device cuda: bf16 meta-gradient error against float64
+#   meta-step   benchmarks/meta_step.py --device cuda: the lever table (ResNet18, WRN-28-10, VGG16; ~6 min)
+#   epoch       benchmarks/epoch_time.py on a full-size fabricated CIFAR-100, ResNet18 (epoch vs steps + eval)
+#   bench       repro bench --no-save: the per-step costs a sweep's GPU-hour estimate uses
+#   tests       the whole suite but SLURM (`make test` passes on a CUDA machine; ~5 min)
+#
+# PYTHON picks the interpreter (default .venv/bin/python, else python3). On a node without internet whose image
+# has torch but not this project's other packages, WHEELS=DIR installs the wheels that benchmarks/gpu_wheels.sh
+# downloaded (on a machine with internet) into a private folder first.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUTDIR=${1:-gpu-report}
+shift || true
+PARTS=("$@")
+[ ${#PARTS[@]} -eq 0 ] && PARTS=(doctor gpu-tests bf16 meta-step epoch bench tests)
+PY=${PYTHON:-$([ -x .venv/bin/python ] && echo .venv/bin/python || echo python3)}
+mkdir -p "$OUTDIR"
+export PYTHONUNBUFFERED=1 WANDB_MODE=offline WANDB_DIR="$OUTDIR/wandb" PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+mkdir -p "$WANDB_DIR"
+if [ -n "${WHEELS:-}" ]; then
+    "$PY" -m pip install -q --no-index --no-deps --no-compile --upgrade --target /tmp/repro-site "$WHEELS"/*.whl \
+        || { echo "could not install the wheels in $WHEELS" >&2; exit 2; }
+    export PYTHONPATH="$PYTHONPATH:/tmp/repro-site"
+fi
+
+run_part() {  # name, time limit (s), command...
+    local name=$1 limit=$2 started rc
+    shift 2
+    started=$(date +%s)
+    echo "== $name: $*"
+    timeout "$limit" "$@" >"$OUTDIR/$name.log" 2>&1
+    rc=$?
+    tail -n 25 "$OUTDIR/$name.log"
+    echo "$name: exit $rc in $(( $(date +%s) - started )) s" | tee -a "$OUTDIR/summary.txt"
+}
+
+{ date -u; nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1;
+  "$PY" -c 'import torch; print("torch", torch.__version__, "CUDA", torch.version.cuda)'; git rev-parse HEAD 2>&1; } \
+    | tee "$OUTDIR/summary.txt"
+for part in "${PARTS[@]}"; do
+    case $part in
+        doctor) run_part doctor 120 "$PY" -m repro.cli doctor --require-gpu ;;
+        gpu-tests) run_part gpu-tests 900 "$PY" -m pytest -q -p no:cacheprovider -m gpu ;;
+        bf16) run_part bf16 600 "$PY" benchmarks/bf16_precision.py --device cuda ;;
+        meta-step) run_part meta-step 1200 "$PY" benchmarks/meta_step.py --device cuda ;;
+        epoch) run_part epoch 900 "$PY" benchmarks/epoch_time.py --device cuda --data cifar100 --model resnet18 ;;
+        bench) run_part bench 600 "$PY" -m repro.cli bench --no-save ;;
+        tests) run_part tests 1800 "$PY" -m pytest -q -p no:cacheprovider -m "not slurm" ;;
+        *) echo "unknown part '$part': choose from doctor gpu-tests bf16 meta-step epoch bench tests" >&2; exit 2 ;;
+    esac
+done
