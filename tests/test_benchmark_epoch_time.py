@@ -29,3 +29,25 @@ def test_epoch_time_reports_each_methods_epoch_against_steps_plus_evaluation(cap
         assert steps > 0 and step_ms > 0 and epoch > 0
         assert predicted == pytest.approx(steps * step_ms / 1e3 + eval_s, rel=0.05, abs=0.02)
         assert ratio == pytest.approx(epoch / predicted, rel=0.05, abs=0.01)
+
+
+def test_gpu_report_runs_the_named_parts_and_refuses_unknown_ones(tmp_path):
+    """The one-command GPU check: each part's log and exit status land in OUTDIR (here doctor fails: no GPU)."""
+    import os
+    import subprocess
+    import sys
+
+    import torch
+
+    script = ROOT / "benchmarks" / "gpu_report.sh"
+    env = {**os.environ, "PYTHON": sys.executable}
+    done = subprocess.run([str(script), str(tmp_path / "out"), "doctor"], env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    summary = (tmp_path / "out" / "summary.txt").read_text()
+    expected = 0 if torch.cuda.is_available() else 1  # --require-gpu
+    assert f"doctor: exit {expected} in" in summary and f"torch {torch.__version__}" in summary
+    assert "torchvision" in (tmp_path / "out" / "doctor.log").read_text()
+    bad = subprocess.run([str(script), str(tmp_path / "out"), "nonsense"], env=env, capture_output=True, text=True,
+                         timeout=60)
+    assert bad.returncode == 2 and "unknown part 'nonsense'" in bad.stderr
