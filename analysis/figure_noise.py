@@ -7,11 +7,11 @@ epochs, from finished runs' metrics.jsonl. One PNG, `figure_noise_methods.png`, 
 - data parameters: mean instance temperature of noisy vs clean samples (`temperature_mean_noisy`, `..._clean`);
 - instance labels: share of noisy samples whose learned label's top-1 is the true class (`noisy_top1_corrected`).
 
-Runs are picked as analysis/figures.py picks them: finished runs of the method with label noise, grouped by config
-up to the seed; the group with the most seeds is drawn (mean, band = std over seeds). Where several settings
-exist, each method prefers the (data, model, noise fraction) setting that most methods share, so the panels
-compare like with like. A method without runs gets a note in its panel; the figure is skipped only when no
-method has any.
+Runs are picked as Figures 2-4 pick them (analysis/figure_labels.py): finished runs of the method with label noise,
+grouped by config up to the seed; the group with the most seeds is drawn (mean, band = std over seeds). Where
+several settings exist, each method prefers the (data, model, noise fraction) setting that most methods share, so
+the panels compare like with like. A method without runs gets a note in its panel; the figure is skipped only when
+no method has any.
 """
 
 from __future__ import annotations

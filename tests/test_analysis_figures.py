@@ -1,5 +1,5 @@
-"""Figures 2-4 (analysis/figures.py, `repro figures`) from a real small sweep: tiny trainings on the embedded digits
-(class labels x 2 seeds, instance labels without noise, instance labels with 40% noise x 2 seeds, a baseline).
+"""Figures 2-4 (analysis/figure_labels.py, `repro figures`) from a real small sweep: tiny trainings on the embedded
+digits (class labels x 2 seeds, instance labels without noise, instance labels with 40% noise x 2 seeds, a baseline).
 
 The noisy runs use a large label learning rate and a low initial target probability so that labels are corrected
 within three epochs (with the defaults, digits labels move by ~0.001 in that time and nothing is corrected)."""
@@ -13,8 +13,9 @@ import matplotlib.image
 import numpy as np
 import pytest
 
-from analysis import figures
+from analysis import figure_labels
 from analysis.collect import collect_runs
+from analysis.figure_common import pick_group, run_data
 from repro.cli import main
 from repro.config import load_config
 from repro.train import train
@@ -69,9 +70,9 @@ def test_all_figures_render_from_a_real_small_sweep(sweep, tmp_path, capsys):
 def test_figure_data_come_from_the_runs_records(sweep):
     frame = collect_runs(sweep["root"][0])
     # Figure 2 left/middle: the class-label runs' mean trajectory of the lowest, median and highest class
-    group = figures.pick_group(frame, labels="class", noisy=False)
+    group = pick_group(frame, labels="class", noisy=False)
     assert sorted(rd.path for rd in group.runs) == sorted(sweep["class"])
-    panels = figures.class_panels(group)
+    panels = figure_labels.class_panels(group)
     trajs = np.stack([read_class_trajectory(d) for d in sweep["class"]]).astype(np.float64)
     means = trajs.mean(axis=(0, 1))
     assert panels.classes[0] == int(means.argmin()) and panels.classes[2] == int(means.argmax())
@@ -81,12 +82,12 @@ def test_figure_data_come_from_the_runs_records(sweep):
     assert list(panels.epochs) == [1, 2] and panels.n_seeds == 2
 
     # Figure 2 right: the clean instance-label run's samples with the least mass on their target, top classes
-    clean = figures.pick_group(frame, labels="instance", noisy=False)
+    clean = pick_group(frame, labels="instance", noisy=False)
     assert [rd.path for rd in clean.runs] == sweep["instance"]
-    items, _ = figures.instance_examples(clean)
+    items, _ = figure_labels.instance_examples(clean)
     index, labels = instance_labels_at(clean.runs[0], 2)
     row_of = {int(g): i for i, g in enumerate(index)}
-    targets = figures.run_data(clean.config).train_targets.numpy()
+    targets = run_data(clean.config).train_targets.numpy()
     assert len(items) == 3
     lowest = np.sort(labels[np.arange(len(index)), targets[index]])[:3]
     assert [ex.target_prob for ex in items] == pytest.approx(list(lowest), abs=1e-6)
@@ -98,9 +99,9 @@ def test_figure_data_come_from_the_runs_records(sweep):
         assert ex.other_probs == pytest.approx([row[c] for c in ex.others])
 
     # Figure 3: corrected noisy samples really have the true class on top at the last epoch
-    noisy = figures.pick_group(frame, labels="instance", noisy=True)
+    noisy = pick_group(frame, labels="instance", noisy=True)
     assert sorted(rd.path for rd in noisy.runs) == sorted(sweep["noisy"])
-    examples, names, n_noisy = figures.corrected_examples(noisy)
+    examples, names, n_noisy = figure_labels.corrected_examples(noisy)
     assert examples and n_noisy > 0
     index, labels = instance_labels_at(noisy.runs[0], 2)
     row_of = {int(g): i for i, g in enumerate(index)}
@@ -113,7 +114,7 @@ def test_figure_data_come_from_the_runs_records(sweep):
         assert ex.image is not None and ex.image.shape == (8, 8)
 
     # Figure 4: the noise-correction rates each run logged, one row per seed
-    curve = figures.noise_correction_curve(noisy)
+    curve = figure_labels.noise_correction_curve(noisy)
     logged = [[r["noisy_top5_corrected"] for r in rd.read_metrics()] for rd in noisy.runs]
     np.testing.assert_allclose(curve.top5, np.array(logged))
     assert curve.top1.shape == (2, 2) and (curve.top1 <= curve.top5).all()

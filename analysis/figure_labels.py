@@ -1,0 +1,294 @@
+"""Figures 2-4 of the paper (PNG, headless): the learned labels of finished class- and instance-label runs, from
+their directories.
+
+Each figure picks its runs by config: Figure 2 (left, middle) the class-label runs, Figure 2 (right) instance-label
+runs without noise, Figures 3 and 4 instance-label runs with label noise. Among suitable runs, the configuration
+with the most finished seeds is used (seeds are the repeats the paper's "mean and std over three runs" averages;
+ties: more epochs, then the first config id). A figure without suitable runs raises Skip with the reason
+(analysis/figures.py prints it; the others still render).
+
+Choices where the paper leaves room: Figure 2 shows the classes with the lowest, median and highest mean learned
+target probability (the paper: "three random classes"), so the link between accuracy and smoothing is visible;
+Figure 3 shows the corrected noisy samples with the highest true-class probability at convergence, and their
+labels at initialisation (p0 on the given class, (1 - p0)/(C - 1) elsewhere) and at the last epoch; Figure 4 starts
+at epoch 1 (at initialisation the true class of a noisy sample ties with every other non-given class).
+
+Why this module: like figure_noise.py and figure_targets.py, it holds its figures' run selection, data and
+drawing; analysis/figures.py only lists the figures and writes them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+from matplotlib.ticker import MaxNLocator
+
+from analysis.figure_common import (COLORS, NOISE_TOP1_KEY, NOISE_TOP5_KEY, RunGroup, Skip, _epochs, _image,
+                                    _note, _png, _rows, _show_image, _try_run_data, class_names, group_label,
+                                    pick_group, plt, run_data)
+
+__all__ = ["build_figure2", "build_figure3", "build_figure4", "class_panels", "corrected_examples",
+           "instance_examples", "noise_correction_curve"]
+
+
+# ------------------------------------------------------------------------------------------------ figure 2
+
+
+@dataclass
+class ClassPanels:
+    classes: list[int]
+    names: list[str]
+    epochs: np.ndarray
+    meta_acc_mean: np.ndarray  # [E, 3]
+    meta_acc_std: np.ndarray
+    target_prob_mean: np.ndarray  # [E, 3]
+    target_prob_std: np.ndarray
+    label: str
+    n_seeds: int
+
+
+def class_panels(group: RunGroup) -> ClassPanels:
+    """Figure 2 left/middle: meta-set accuracy and learned target probability of three classes, over seeds."""
+    from repro.trajectory import read_class_trajectory
+
+    trajs = [read_class_trajectory(rd).astype(np.float64) for rd in group.runs]
+    epochs = min(t.shape[0] for t in trajs)
+    traj = np.stack([t[:epochs] for t in trajs])  # [S, E, C]
+    accs = []
+    for rd in group.runs:
+        rows = [r for r in _rows(rd) if r.get("val_per_class_acc") is not None][:epochs]
+        if len(rows) < epochs:
+            raise Skip(f"run {rd.run_id} logged per-class meta-set accuracy (val_per_class_acc) for {len(rows)} of "
+                       f"{epochs} epochs.")
+        acc = np.full((epochs, traj.shape[2]), np.nan)
+        for e, r in enumerate(rows):
+            values = np.asarray(r["val_per_class_acc"], dtype=np.float64)[: traj.shape[2]]
+            acc[e, : len(values)] = values
+        accs.append(acc)
+    acc = np.stack(accs)  # [S, E, C]
+    order = np.argsort(traj.mean(axis=(0, 1)), kind="stable")
+    chosen = [int(order[0]), int(order[len(order) // 2]), int(order[-1])]
+    names = class_names(group.config, traj.shape[2])
+    ddof = 1 if len(group.runs) > 1 else 0
+    return ClassPanels(
+        classes=chosen, names=[names[c] for c in chosen], epochs=np.arange(1, epochs + 1),
+        meta_acc_mean=np.nanmean(acc[:, :, chosen], axis=0),
+        meta_acc_std=np.nanstd(acc[:, :, chosen], axis=0, ddof=ddof),
+        target_prob_mean=traj[:, :, chosen].mean(axis=0), target_prob_std=traj[:, :, chosen].std(axis=0, ddof=ddof),
+        label=group_label(group.config), n_seeds=len(group.runs),
+    )
+
+
+@dataclass
+class InstanceExample:
+    index: int
+    image: np.ndarray | None  # [H, W] or [H, W, 3] uint8
+    target: int
+    target_prob: float
+    others: list[int]  # the top non-target classes, most probable first
+    other_probs: list[float]
+
+
+def instance_examples(group: RunGroup, *, count: int = 3, top: int = 3) -> tuple[list[InstanceExample], list[str]]:
+    """Figure 2 right: the learned labels at the last epoch of the `count` training samples with the most mass on
+    non-target classes, with their top `top` non-target classes."""
+    from repro.trajectory import instance_labels_at
+
+    rd = group.runs[0]
+    index, labels = instance_labels_at(rd, _epochs(rd))
+    data = _try_run_data(group.config)
+    targets = data.train_targets.numpy()[index] if data is not None else labels.argmax(axis=1)
+    target_prob = labels[np.arange(len(index)), targets]
+    picks = np.argsort(target_prob, kind="stable")[:count]
+    names = class_names(group.config, labels.shape[1])
+    examples = []
+    for i in picks:
+        row = labels[i].copy()
+        row[targets[i]] = -1.0
+        others = [int(c) for c in np.argsort(-row, kind="stable")[:top]]
+        examples.append(InstanceExample(int(index[i]), _image(data, int(index[i])), int(targets[i]),
+                                        float(target_prob[i]), others, [float(labels[i, c]) for c in others]))
+    return examples, names
+
+
+def render_figure2(panels: ClassPanels | None, examples: tuple[list[InstanceExample], list[str]] | None,
+                   reasons: dict[str, str]) -> bytes:
+    fig = plt.figure(figsize=(15, 4.6))
+    outer = fig.add_gridspec(1, 3, wspace=0.3)
+    left, middle = fig.add_subplot(outer[0]), fig.add_subplot(outer[1])
+    if panels is not None:
+        for k, (name, color) in enumerate(zip(panels.names, COLORS)):
+            for ax, mean, std in ((left, panels.meta_acc_mean, panels.meta_acc_std),
+                                  (middle, panels.target_prob_mean, panels.target_prob_std)):
+                ax.plot(panels.epochs, mean[:, k], color=color, label=name)
+                ax.fill_between(panels.epochs, np.clip(mean[:, k] - std[:, k], 0, 1),
+                                np.clip(mean[:, k] + std[:, k], 0, 1), color=color, alpha=0.2)
+        left.set(title=f"Meta-set accuracy ({panels.label})", xlabel="epoch", ylabel="accuracy")
+        for ax in (left, middle):
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        middle.set(title=f"Class label: target probability (mean ± std, {panels.n_seeds} seeds)", xlabel="epoch",
+                   ylabel="target-class probability")
+        left.legend(title="class")
+        middle.legend(title="class")
+    else:
+        for ax in (left, middle):
+            _note(ax, f"no class-label runs: {reasons.get('class', '')}")
+    right = outer[2].subgridspec(3, 2, width_ratios=[1, 3], hspace=0.6)
+    if examples is not None and examples[0]:
+        items, names = examples
+        for r, ex in enumerate(items[:3]):
+            ax_img, ax_bar = fig.add_subplot(right[r, 0]), fig.add_subplot(right[r, 1])
+            _show_image(ax_img, ex.image)
+            ax_img.set_title(f"#{ex.index}", fontsize=8)
+            ax_bar.barh(range(len(ex.others)), ex.other_probs, color=COLORS[: len(ex.others)])
+            ax_bar.set_yticks(range(len(ex.others)), [names[c] for c in ex.others], fontsize=8)
+            ax_bar.invert_yaxis()
+            ax_bar.set_xlim(0, max(max(ex.other_probs) * 1.35, 1e-6))
+            ax_bar.tick_params(axis="x", labelsize=7)
+            ax_bar.xaxis.set_major_locator(MaxNLocator(nbins=3))
+            ax_bar.set_title(f"target {names[ex.target]}: p = {ex.target_prob:.3f}", fontsize=8)
+            for y, p in enumerate(ex.other_probs):
+                ax_bar.text(p, y, f" {p:.3f}", va="center", fontsize=7)
+        fig.text(0.80, 0.98, "Instance labels: top non-target classes (last epoch)", ha="center", fontsize=10)
+    else:
+        _note(fig.add_subplot(right[:, :]), f"no instance-label runs: {reasons.get('instance', '')}")
+    return _png(fig)
+
+
+# ------------------------------------------------------------------------------------------------ figure 3
+
+
+@dataclass
+class CorrectedExample:
+    index: int
+    image: np.ndarray | None
+    given: int
+    true: int
+    start: tuple[float, float]  # (p given, p true) at initialisation
+    end: tuple[float, float]  # ... at the last epoch
+    end_epoch: int
+
+
+def corrected_examples(group: RunGroup, *, count: int = 4) -> tuple[list[CorrectedExample], list[str], int]:
+    """Noisy training samples whose learned label's top class is the true class at the last epoch."""
+    from repro.trajectory import instance_labels_at
+
+    rd = group.runs[0]
+    last = _epochs(rd)
+    index, labels = instance_labels_at(rd, last)
+    data = run_data(group.config)
+    given = data.train_targets.numpy()[index]
+    true = data.train_true_targets.numpy()[index]
+    noisy = data.noisy_mask.numpy()[index]
+    corrected = noisy & (labels.argmax(axis=1) == true)
+    rows = np.flatnonzero(corrected)
+    rows = rows[np.argsort(-labels[rows, true[rows]], kind="stable")][:count]
+    num_classes = labels.shape[1]
+    p0 = float(group.config["method"]["init_target_prob"])
+    off = (1.0 - p0) / (num_classes - 1)
+    names = class_names(group.config, num_classes)
+    examples = [CorrectedExample(int(index[i]), _image(data, int(index[i])), int(given[i]), int(true[i]), (p0, off),
+                                 (float(labels[i, given[i]]), float(labels[i, true[i]])), last)
+                for i in rows]
+    return examples, names, int(noisy.sum())
+
+
+def render_figure3(examples: list[CorrectedExample], names: list[str], label: str, n_noisy: int) -> bytes:
+    fig, axes = plt.subplots(len(examples), 2, figsize=(7, 2.2 * len(examples)), squeeze=False,
+                             gridspec_kw={"width_ratios": [1, 2.5]})
+    for (ax_img, ax_bar), ex in zip(axes, examples):
+        _show_image(ax_img, ex.image)
+        ax_img.set_title(f"given {names[ex.given]}, true {names[ex.true]}", fontsize=8)
+        x = np.arange(2)
+        ax_bar.bar(x - 0.2, [ex.start[0], ex.end[0]], 0.4, label=f"given: {names[ex.given]}", color="tab:red")
+        ax_bar.bar(x + 0.2, [ex.start[1], ex.end[1]], 0.4, label=f"true: {names[ex.true]}", color="tab:green")
+        for xi, (a, b) in zip(x, (ex.start, ex.end)):
+            ax_bar.text(xi - 0.2, a, f"{a:.3f}", ha="center", va="bottom", fontsize=7)
+            ax_bar.text(xi + 0.2, b, f"{b:.3f}", ha="center", va="bottom", fontsize=7)
+        ax_bar.set_xticks(x, ["initialisation", f"last epoch ({ex.end_epoch})"])
+        ax_bar.set_ylim(0, 1.1)
+        ax_bar.set_ylabel("label probability", fontsize=8)
+        ax_bar.legend(fontsize=7, loc="upper center")
+    fig.suptitle(f"Noisy samples corrected by instance labels ({label}; {n_noisy} noisy training samples)",
+                 fontsize=9)
+    fig.tight_layout()
+    return _png(fig)
+
+
+# ------------------------------------------------------------------------------------------------ figure 4
+
+
+@dataclass
+class NoiseCurve:
+    epochs: np.ndarray
+    top1: np.ndarray  # [S, E]
+    top5: np.ndarray
+    label: str
+
+
+def noise_correction_curve(group: RunGroup) -> NoiseCurve:
+    """Per epoch, the share of noisy training samples whose learned label has the true class as top-1 / in top-5
+    (logged by the run in metrics.jsonl), one row per seed."""
+    curves = []
+    for rd in group.runs:
+        rows = _rows(rd)
+        if not rows or any(r.get(NOISE_TOP1_KEY) is None or r.get(NOISE_TOP5_KEY) is None for r in rows):
+            raise Skip(f"run {rd.run_id} has no noise-correction rates ({NOISE_TOP1_KEY}, {NOISE_TOP5_KEY}) in "
+                       "every row of its metrics.jsonl; runs trained before they were recorded cannot be drawn.")
+        curves.append((np.array([r[NOISE_TOP1_KEY] for r in rows], float),
+                       np.array([r[NOISE_TOP5_KEY] for r in rows], float)))
+    epochs = min(len(c[0]) for c in curves)
+    return NoiseCurve(np.arange(1, epochs + 1), np.stack([c[0][:epochs] for c in curves]),
+                      np.stack([c[1][:epochs] for c in curves]), group_label(group.config))
+
+
+def render_figure4(curve: NoiseCurve) -> bytes:
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ddof = 1 if curve.top1.shape[0] > 1 else 0
+    for values, name, color in ((curve.top1, "top-1", "tab:blue"), (curve.top5, "top-5", "tab:orange")):
+        mean, std = values.mean(axis=0), values.std(axis=0, ddof=ddof)
+        ax.plot(curve.epochs, mean, color=color, label=name, marker="o" if len(curve.epochs) < 20 else None)
+        ax.fill_between(curve.epochs, np.clip(mean - std, 0, 1), np.clip(mean + std, 0, 1), color=color, alpha=0.2)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set(xlabel="epoch", ylabel="share of noisy samples", ylim=(0, 1),
+           title=f"True class in the learned label ({curve.label}, {curve.top1.shape[0]} seeds)")
+    ax.legend()
+    fig.tight_layout()
+    return _png(fig)
+
+
+# ------------------------------------------------------------------------------------------------ builders
+
+
+def build_figure2(frame: pd.DataFrame, log: Callable[[str], Any]) -> bytes:
+    reasons: dict[str, str] = {}
+    panels = examples = None
+    try:
+        panels = class_panels(pick_group(frame, labels="class", noisy=False))
+    except Skip as exc:
+        reasons["class"] = str(exc)
+    try:
+        examples = instance_examples(pick_group(frame, labels="instance", noisy=False))
+    except Skip as exc:
+        reasons["instance"] = str(exc)
+    if panels is None and examples is None:
+        raise Skip("; ".join(r.rstrip(".") for r in reasons.values()) + ".")
+    for part, reason in reasons.items():
+        log(f"Figure2: the {part}-label panel(s) are empty: {reason}")
+    return render_figure2(panels, examples, reasons)
+
+
+def build_figure3(frame: pd.DataFrame, log: Callable[[str], Any]) -> bytes:
+    group = pick_group(frame, labels="instance", noisy=True)
+    examples, names, n_noisy = corrected_examples(group)
+    if not examples:
+        raise Skip(f"no noisy training sample of {group.runs[0].run_id} ({n_noisy} noisy) has the true class as its "
+                   "learned label's top class at the last epoch (train longer, or a larger method.label_lr).")
+    return render_figure3(examples, names, group_label(group.config), n_noisy)
+
+
+def build_figure4(frame: pd.DataFrame, log: Callable[[str], Any]) -> bytes:
+    return render_figure4(noise_correction_curve(pick_group(frame, labels="instance", noisy=True)))
