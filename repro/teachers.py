@@ -109,7 +109,8 @@ def converged_labels(rd: RunDir, targets: torch.Tensor) -> tuple[torch.Tensor, i
     """(labels (N, C) float32, rows learned) of a finished label-learning run at its last epoch: a replay run's
     fold-averaged trajectory (every sample learned), or an instance- / class-label run's own labels. Samples an
     instance-label run never trained on (its meta set) keep the one-hot of their given label."""
-    from repro.trajectory import averaged_trajectory, class_labels_matrix, instance_labels_at, read_class_trajectory
+    from repro.fold_average import averaged_trajectory
+    from repro.trajectory import class_labels_matrix, instance_labels_at, read_class_trajectory
 
     cfg = rd.read_config()
     kind = check_label_source(rd)

@@ -1,8 +1,8 @@
-"""Label trajectories on disk, and the 5-fold protocol built on them (Sec. 3.1, docs/method.md).
+"""One run's label trajectory on disk: the files under a run directory's `labels/`, written and read back.
 
 Why this module: a learned-label run writes what its labels were at every epoch (repro/recording.py decides
-*when*, this module decides *how it looks on disk*); analysis reads it back; the final run of the 5-fold
-protocol averages its fold runs' trajectories and replays them epoch by epoch.
+*when*, this module decides *how it looks on disk*); analysis, teachers and the fold averaging
+(repro/fold_average.py) read it back, here, as arrays or as (n, C) labels.
 
 A run directory's `labels/` (epochs are 1-based, as in metrics.jsonl):
 
@@ -11,33 +11,24 @@ A run directory's `labels/` (epochs are 1-based, as in metrics.jsonl):
     train_index.npy             instance labels: int64 [n], the global indices of the run's training samples
     topk/epoch_0001.npz         instance labels: classes int16 [n, k], probs float16 [n, k] (rows = train_index)
     snapshots/epoch_0001.npy    instance labels: float16 [N, C], every sample's labels (global rows)
-
-An averaged trajectory (the replay stage's input) lives in `<output_root>/trajectories/<hash of fold run ids>/`:
-`manifest.json` (written last: its presence means complete) plus `labels.npy` float16 [E, N, C] (instance) or
-`class_target_prob.npy` float32 [E, C] (class).
 """
 
 from __future__ import annotations
 
-import copy
-import hashlib
-import json
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch
-from omegaconf import DictConfig
 
 from repro.errors import UserError
-from repro.io import atomic_output, atomic_save_npy, atomic_write_bytes, atomic_write_json, read_json
+from repro.io import atomic_save_npy, atomic_write_bytes, atomic_write_json, read_json
 from repro.rundir import RunDir
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 1  # also in the averaged trajectories' manifests and cache keys (repro/fold_average.py)
 KINDS = ("class", "instance")
-_READ_ERRORS = (ValueError, EOFError, OSError, KeyError, zipfile.BadZipFile)
+READ_ERRORS = (ValueError, EOFError, OSError, KeyError, zipfile.BadZipFile)  # a truncated or corrupt .npy / .npz
 
 
 # ----------------------------------------------------------------------------------------------- file names
@@ -113,7 +104,7 @@ def _load(path: Path, what: str) -> Any:
             with data:
                 return {k: data[k] for k in data.files}
         return data
-    except _READ_ERRORS as exc:
+    except READ_ERRORS as exc:
         raise UserError(f"The {what} {path} cannot be read ({exc}); it is truncated or corrupt. Nothing was "
                         "changed; re-create it by training that run again in a fresh output_root.") from None
 
@@ -191,6 +182,9 @@ def recorded_epochs(run: RunDir | str | Path) -> int:
     return count
 
 
+# -------------------------------------------------------------------------------------- labels from the records
+
+
 def labels_from_topk(classes: np.ndarray, probs: np.ndarray, num_classes: int) -> np.ndarray:
     """(n, C) labels from a top-k record: the k recorded probabilities, and the remaining mass 1 - sum(top-k)
     spread evenly over the other C - k classes. Exact (up to float16) when k = C."""
@@ -215,40 +209,6 @@ def instance_labels_at(run: RunDir | str | Path, epoch: int) -> tuple[np.ndarray
     return index, labels_from_topk(classes, probs, manifest["num_classes"])
 
 
-# ------------------------------------------------------------------------------------------------ averaging
-
-
-def average_instance_labels(parts: Sequence[tuple[np.ndarray, np.ndarray]], num_samples: int) -> np.ndarray:
-    """Average each sample's labels over the folds that trained on it: `parts` holds one (global index [n_f],
-    labels [n_f, C]) per fold; returns float32 [num_samples, C]. Every sample must be trained by some fold."""
-    if not parts:
-        raise UserError("Fold averaging needs at least one fold's labels.")
-    num_classes = parts[0][1].shape[1]
-    total = np.zeros((num_samples, num_classes), np.float64)
-    count = np.zeros(num_samples, np.int64)
-    for index, labels in parts:
-        if labels.shape != (len(index), num_classes) or (len(index) and int(index.max()) >= num_samples):
-            raise UserError(f"A fold's labels {labels.shape} do not fit {num_samples} samples x {num_classes} "
-                            "classes; the fold runs belong to different data sets.")
-        np.add.at(total, index, labels)
-        np.add.at(count, index, 1)
-    if (count == 0).any():
-        missing = np.flatnonzero(count == 0)
-        raise UserError(f"{len(missing)} training samples (e.g. index {missing[:5].tolist()}) were trained by no "
-                        "fold, so they have no learned labels to average. The folds' meta sets must not cover every "
-                        "sample: use split.folds >= 2 (the paper: 5 folds of 20%).")
-    return (total / count[:, None]).astype(np.float32)
-
-
-def average_class_trajectories(trajectories: Sequence[np.ndarray]) -> np.ndarray:
-    """Mean of the folds' [E, C] class-label trajectories (every fold trains every class)."""
-    shapes = {t.shape for t in trajectories}
-    if len(shapes) != 1:
-        raise UserError(f"The fold runs' class-label trajectories have different shapes {sorted(shapes)}; they must "
-                        "come from runs with the same data set and number of epochs.")
-    return np.mean(np.stack(trajectories), axis=0, dtype=np.float64).astype(np.float32)
-
-
 def class_labels_matrix(target_prob: np.ndarray | torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """(N, C) class labels from per-class target probabilities t_c: t_y on the target, (1 - t_y)/(C - 1) elsewhere."""
     t = torch.tensor(np.asarray(target_prob, dtype=np.float32))
@@ -257,215 +217,3 @@ def class_labels_matrix(target_prob: np.ndarray | torch.Tensor, targets: torch.T
     labels = ((1.0 - on) / (num_classes - 1)).expand(-1, num_classes).clone()
     labels.scatter_(1, targets.long().cpu().unsqueeze(1), on)
     return labels
-
-
-# ------------------------------------------------------------------------------------ the fold runs of a replay
-
-
-def learn_method_config(learn: Mapping[str, Any]) -> dict:
-    """The `method` node the fold runs were trained with: method group `learn.method` plus `learn.overrides`
-    (Hydra overrides of method.* keys, as given to `repro train`)."""
-    from repro.config import load_config, to_container
-
-    name = learn.get("method")
-    overrides = list(learn.get("overrides") or [])
-    bad = [o for o in overrides if not str(o).lstrip("+~").startswith("method.")]
-    if not name or bad:
-        raise UserError(
-            f"method.learn must name the label-learning method (method.learn.method=instance_labels or class_labels) "
-            f"and may only override method.* keys; got method={name!r}, overrides={overrides}. Example: "
-            "'method.learn.overrides=[\"method.label_lr=25\",\"method.init_target_prob=0.5\"]' (quoted: Hydra "
-            "needs the = inside a list quoted)."
-        )
-    method = to_container(load_config([f"method={name}", *overrides]))["method"]
-    if method.get("labels") not in KINDS:
-        raise UserError(f"method.learn.method={name} does not learn labels (labels={method.get('labels')}); the "
-                        "replay stage needs method.learn.method=class_labels or instance_labels.")
-    return method
-
-
-def fold_run_configs(config: Mapping[str, Any] | DictConfig) -> list[dict]:
-    """The resolved configs of the label-learning fold runs a replay run reads: the replay run's own config with
-    the learned method in place of `replay`, split.full_train=false, split.fold = 0..folds-1, and
-    optim.epochs = method.learn.epochs when that is set (static replay may train longer than the folds did)."""
-    if isinstance(config, DictConfig):
-        from repro.config import to_container
-
-        config = to_container(config)
-    method = config["method"]
-    if method.get("labels") != "replay":
-        raise UserError(f"Fold runs are derived from a replay run's config, but this config has "
-                        f"method={method.get('name')}; add method=replay.")
-    return fold_configs_with(config, learn_method_config(method.get("learn") or {}))
-
-
-def fold_configs_with(config: Mapping[str, Any], learned: Mapping[str, Any]) -> list[dict]:
-    """The fold runs' configs given the learned method's composed config (the sweep planner composes it its own,
-    faster way): the replay config with `learned` as method, split.full_train=false, split.fold = 0..folds-1."""
-    learn = config["method"].get("learn") or {}
-    folds = int(config["split"]["folds"])
-    if folds < 2:
-        raise UserError(f"split.folds={folds}: the replay stage averages labels over cross-validation folds, so it "
-                        "needs split.folds >= 2 (the paper uses 5).")
-    runs = []
-    for fold in range(folds):
-        cfg = copy.deepcopy(dict(config))
-        cfg["method"] = copy.deepcopy(dict(learned))
-        cfg["split"] = {**cfg["split"], "full_train": False, "fold": fold}
-        if learn.get("epochs") is not None:
-            cfg["optim"] = {**cfg["optim"], "epochs": int(learn["epochs"])}
-        runs.append(cfg)
-    return runs
-
-
-def finished_fold_runs(config: Mapping[str, Any] | DictConfig) -> list[RunDir]:
-    """The fold runs' directories, or a UserError naming every fold that is missing or not done."""
-    configs = fold_run_configs(config)
-    dirs = [RunDir.for_config(c) for c in configs]
-    problems = []
-    for fold, rd in enumerate(dirs):
-        if rd.is_done():
-            continue
-        status = rd.read_status() if rd.path.exists() else None
-        state = "missing" if status is None else f"{status['state']} at epoch {status['epoch']}"
-        problems.append(f"fold {fold}: {rd.path} ({state})")
-    if problems:
-        learn = configs[0]["method"]["name"]
-        raise UserError(
-            f"The replay stage needs all {len(dirs)} label-learning fold runs finished, but {len(problems)} are not: "
-            f"{'; '.join(problems)}. Train each of them with the same data/model/optim/noise/seed settings as this "
-            f"run and method={learn} (plus method.learn.overrides) split=holdout split.fold=<fold> in the same "
-            "output_root (e.g. `repro sweep` the table's learn stage), then run this again."
-        )
-    return dirs
-
-
-# ------------------------------------------------------------------------------------ the averaged trajectory
-
-
-@dataclass(frozen=True)
-class AveragedTrajectory:
-    """A fold-averaged trajectory on disk; `labels(e, targets)` gives epoch e's (0-based) (N, C) labels."""
-
-    path: Path
-    kind: str
-    num_epochs: int
-    num_samples: int
-    num_classes: int
-    fold_runs: tuple[str, ...]
-
-    @classmethod
-    def open(cls, path: Path) -> "AveragedTrajectory":
-        manifest_path = path / "manifest.json"
-        if not manifest_path.exists():
-            raise UserError(f"{path} is not a complete averaged trajectory (no manifest.json); build it with "
-                            "`repro labels average <the replay run's overrides>`.")
-        m = read_json(manifest_path)
-        traj = cls(path, m["kind"], int(m["num_epochs"]), int(m["num_samples"]), int(m["num_classes"]),
-                   tuple(m["fold_runs"]))
-        expected = ((traj.num_epochs, traj.num_samples, traj.num_classes) if traj.kind == "instance"
-                    else (traj.num_epochs, traj.num_classes))
-        shape = traj._array().shape
-        if shape != expected:
-            raise UserError(f"The averaged trajectory {traj._file} has shape {shape}, its manifest says {expected}; "
-                            f"it is corrupt. Delete {path} and run again to rebuild it from the fold runs.")
-        return traj
-
-    @property
-    def _file(self) -> Path:
-        return self.path / ("labels.npy" if self.kind == "instance" else "class_target_prob.npy")
-
-    def _array(self) -> np.ndarray:
-        try:
-            return np.load(self._file, mmap_mode="r", allow_pickle=False)
-        except _READ_ERRORS as exc:
-            raise UserError(f"The averaged trajectory {self._file} cannot be read ({exc}); it is truncated or "
-                            f"corrupt. Delete {self.path} and run again to rebuild it from the fold runs.") from None
-
-    def labels(self, epoch: int, targets: torch.Tensor) -> torch.Tensor:
-        """Epoch `epoch`'s (0-based) labels (N, C) float32; `targets` (the given labels) expand class labels."""
-        row = np.array(self._array()[epoch], dtype=np.float32)
-        if self.kind == "class":
-            return class_labels_matrix(row, targets)
-        labels = torch.from_numpy(row)
-        return labels / labels.sum(dim=1, keepdim=True)
-
-
-def trajectory_cache_dir(output_root: str | Path, fold_run_ids: Sequence[str]) -> Path:
-    digest = hashlib.sha256(json.dumps([FORMAT_VERSION, list(fold_run_ids)]).encode()).hexdigest()[:12]
-    return Path(output_root) / "trajectories" / digest
-
-
-def _fold_epochs(rd: RunDir) -> int:
-    return int(rd.read_config()["optim"]["epochs"])
-
-
-def build_averaged_trajectory(fold_dirs: Sequence[RunDir], target: Path) -> AveragedTrajectory:
-    """Average the fold runs' recorded trajectories into `target` (atomically; manifest last)."""
-    manifests = [read_manifest(rd) for rd in fold_dirs]
-    keys = {(m["kind"], m["num_samples"], m["num_classes"]) for m in manifests}
-    if len(keys) != 1:
-        raise UserError(f"The fold runs recorded different kinds or sizes of labels ({sorted(keys)}); they must all "
-                        "come from the same data set and label method.")
-    kind, num_samples, num_classes = next(iter(keys))
-    epochs = {_fold_epochs(rd) for rd in fold_dirs}
-    if len(epochs) != 1:
-        raise UserError(f"The fold runs trained for different numbers of epochs ({sorted(epochs)}); the folds must "
-                        "share optim.epochs.")
-    num_epochs = epochs.pop()
-    for rd in fold_dirs:
-        have = recorded_epochs(rd)
-        if have != num_epochs:
-            raise UserError(f"The fold run {rd.path} trained {num_epochs} epochs but its label trajectory holds "
-                            f"{have}; it is truncated. Nothing was changed; re-train that fold in a fresh output_root.")
-    if kind == "class":
-        averaged = average_class_trajectories([read_class_trajectory(rd) for rd in fold_dirs])
-        atomic_save_npy(target / "class_target_prob.npy", averaged)
-    else:
-        with atomic_output(target / "labels.npy") as tmp:
-            out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float16,
-                                            shape=(num_epochs, num_samples, num_classes))
-            for e in range(num_epochs):
-                parts = [instance_labels_at(rd, e + 1) for rd in fold_dirs]
-                out[e] = average_instance_labels(parts, num_samples)
-            out.flush()
-            del out
-    atomic_write_json(target / "manifest.json", {
-        "kind": kind, "num_epochs": num_epochs, "num_samples": num_samples, "num_classes": num_classes,
-        "fold_runs": [rd.run_id for rd in fold_dirs], "fold_dirs": [str(rd.path) for rd in fold_dirs],
-        "version": FORMAT_VERSION,
-    })
-    return AveragedTrajectory.open(target)
-
-
-def averaged_trajectory(config: Mapping[str, Any] | DictConfig) -> AveragedTrajectory:
-    """The fold-averaged trajectory of a replay run's fold runs: reused from the cache, or built into it."""
-    fold_dirs = finished_fold_runs(config)
-    output_root = config["output_root"]
-    target = trajectory_cache_dir(output_root, [rd.run_id for rd in fold_dirs])
-    if (target / "manifest.json").exists():
-        traj = AveragedTrajectory.open(target)
-        if list(traj.fold_runs) != [rd.run_id for rd in fold_dirs]:
-            raise UserError(f"The cached trajectory {target} was built from other fold runs ({list(traj.fold_runs)}); "
-                            "move it aside and run again.")
-        return traj
-    return build_averaged_trajectory(fold_dirs, target)
-
-
-def replay_source(cfg: DictConfig, data: Any) -> dict:
-    """ReplayLabels options (trajectory, num_epochs, static) for a method=replay run (repro.experiment)."""
-    traj = averaged_trajectory(cfg)
-    num_samples, num_classes = len(data.train_targets), int(data.num_classes)
-    if traj.num_samples != num_samples or traj.num_classes != num_classes:
-        raise UserError(f"The averaged trajectory {traj.path} holds labels for {traj.num_samples} samples x "
-                        f"{traj.num_classes} classes, but this run's data has {num_samples} x {num_classes}; the fold "
-                        "runs used another data set size (data.subset?).")
-    static = bool(cfg.method.get("static", False))
-    epochs = int(cfg.optim.epochs)
-    if not static and traj.num_epochs != epochs:
-        raise UserError(f"Dynamic replay feeds the fold runs' labels of epoch e at epoch e, so this run must train "
-                        f"as many epochs as they did ({traj.num_epochs}), not optim.epochs={epochs}. Set "
-                        f"optim.epochs={traj.num_epochs}, or method.static=true to use the last epoch's labels.")
-    targets = data.train_targets
-    trajectory: Callable[[int], torch.Tensor] = lambda e: traj.labels(e, targets)  # noqa: E731
-    return {"trajectory": trajectory, "num_epochs": traj.num_epochs, "static": static}

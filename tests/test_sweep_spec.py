@@ -17,12 +17,12 @@ from omegaconf import OmegaConf
 
 from repro.config import load_config, to_container
 from repro.errors import UserError
+from repro.fold_runs import fold_run_configs
 from repro.rundir import run_id
 from repro.sweep import Scale, load_sweep
 from repro.sweep.compose import FastComposer, parse_override, quote_value
 from repro.sweep.expand import derived_fold_configs
 from repro.sweep.profile import load_profile
-from repro.trajectory import fold_run_configs
 
 REPO = Path(__file__).resolve().parents[1]
 SWEEPS = REPO / "sweeps"

@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _average(overrides: list[str]) -> int:
     from repro.config import load_config
-    from repro.trajectory import averaged_trajectory
+    from repro.fold_average import averaged_trajectory
 
     cfg = load_config(overrides)
     if cfg.method.labels != "replay":
@@ -42,7 +42,7 @@ def _average(overrides: list[str]) -> int:
 
 
 def _show(path: Path) -> int:
-    from repro.trajectory import AveragedTrajectory
+    from repro.fold_average import AveragedTrajectory
 
     if not path.is_dir():
         raise UserError(f"{path} is not a directory; give a run directory (<output_root>/runs/<run_id>) or an "
