@@ -21,8 +21,6 @@ from repro.errors import UserError
 from repro.trajectory import (
     class_labels_matrix,
     read_class_trajectory,
-    read_instance_topk,
-    read_snapshot,
     write_class_trajectory,
     write_instance_topk,
     write_manifest,
@@ -30,9 +28,7 @@ from repro.trajectory import (
     write_train_index,
 )
 
-__all__ = ["RecordSettings", "build_recorders", "label_entropy", "noise_correction_stats",
-           # the reading helpers analysis uses, re-exported from repro.trajectory
-           "read_class_trajectory", "read_instance_topk", "read_snapshot"]
+__all__ = ["RecordSettings", "build_recorders", "label_entropy", "noise_correction_stats"]
 
 
 @dataclass(frozen=True)

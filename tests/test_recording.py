@@ -17,14 +17,18 @@ from repro.recording import (
     RecordSettings,
     label_entropy,
     noise_correction_stats,
-    read_class_trajectory,
-    read_instance_topk,
-    read_snapshot,
 )
 from repro.rundir import RunDir
 from repro.tracking import NullTracker
 from repro.train import Interrupted, train
-from repro.trajectory import labels_from_topk, read_manifest, snapshot_epochs
+from repro.trajectory import (
+    labels_from_topk,
+    read_class_trajectory,
+    read_instance_topk,
+    read_manifest,
+    read_snapshot,
+    snapshot_epochs,
+)
 
 SMALL = ["data.subset=200", "data.test_subset=100", "optim.epochs=3", "tracker=none", "progress=none"]
 
