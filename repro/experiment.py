@@ -162,7 +162,8 @@ class Experiment:
         size = min(int(self.cfg.method.get("meta_batch_size", 256)), n)
         pick = self.meta_idx[torch.randperm(n, generator=self.meta_gen)[:size]]
         x, y, _ = self.meta_loader.batch(pick)
-        return self.hardware.prepare_batch(x) if self.hardware else x.to(self.device), y.to(self.device)
+        x = self.hardware.prepare_batch(x) if self.hardware else x.to(self.device, non_blocking=True)
+        return x, y.to(self.device, non_blocking=True)  # non-blocking: no host sync in the middle of a step
 
     def record_epoch(self, epoch: int, row: dict[str, Any], tracker: Any) -> None:
         for recorder in self.recorders:
