@@ -6,6 +6,8 @@ as combining a CUDA and a CPU tensor does. A step that runs there therefore make
 on the wrong device on a GPU either. Blocking host-to-device copies (on CUDA, a blocking copy waits for every kernel
 queued so far) are recorded by a TorchFunctionMode. The code's CPU-only checks (`device.type == "cpu"`) are skipped
 on the meta device exactly as on a GPU.
+
+Then bf16 autocast (on the CPU): the learned sample weights and temperatures stay float32.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import torch
+import torch.nn.functional as F
 from omegaconf import OmegaConf
 from torch.overrides import TorchFunctionMode
 
@@ -178,6 +181,67 @@ def test_an_evaluation_copies_its_normalisation_constants_once_not_per_batch():
         predicted = predict(model, images, batch_size=8, mean=(0.5,) * 3, std=(0.25,) * 3, device=META)
     assert predicted.shape == (20,) and predicted.device == META
     assert len(copies.found) == 2, copies.found  # mean and std, once for the 3 batches
+
+
+# ------------------------------------------------------------------------------------------------ bf16 autocast
+
+
+def _bf16():
+    return torch.autocast("cpu", dtype=torch.bfloat16)
+
+
+def test_data_parameter_updates_stay_float32_under_bf16_autocast():
+    from repro.methods.data_parameters import DataParameters
+    from test_method_data_parameters import fake_exp, method_cfg
+
+    # the identity model's logits are exact in bfloat16, so with float32 temperatures the updates agree
+    x, y, idx = torch.tensor([[1.0, 0.0], [0.0, 2.0], [0.5, 0.0]]), torch.tensor([1, 1, 0]), torch.tensor([2, 0, 3])
+    tables = []
+    for autocast in (contextlib.nullcontext, _bf16):
+        exp = fake_exp()
+        exp.model.float()
+        method = DataParameters(method_cfg(learn_class=True, learn_instance=True), exp)
+        with autocast():
+            method.train_step(exp, x, y, idx)
+        tables.append((method.log_class.clone(), method.log_instance.clone()))
+    for want, got in zip(*tables):
+        assert got.dtype == torch.float32 and bool((want != 0).any())
+        torch.testing.assert_close(got, want, rtol=1e-6, atol=0)
+
+
+def test_meta_weight_net_weights_stay_float32_under_bf16_autocast(tmp_path, monkeypatch):
+    cfg = load_config([*SHORT, "method=mwnet", *NOISY, f"output_root={tmp_path}"])
+    exp = build_experiment(cfg, RunDir.for_config(to_container(cfg)))
+    seen = []
+    monkeypatch.setattr(exp.method.stats, "add", lambda idx, w: seen.append(w))
+    x, y, idx = next(iter(exp.train_loader))
+    with _bf16():
+        exp.method.train_step(exp, x, y, idx)
+    assert seen[0].dtype == torch.float32
+    assert all(q.grad is None or q.grad.dtype == torch.float32 for q in exp.method.vnet.parameters())
+
+
+def test_l2rw_weights_enter_the_model_step_unrounded_under_bf16_autocast(tmp_path, monkeypatch):
+    import repro.methods.l2rw as l2rw
+
+    cfg = load_config([*SHORT, "method=l2rw", *NOISY, f"output_root={tmp_path}"])
+    exp = build_experiment(cfg, RunDir.for_config(to_container(cfg)))
+    seen: dict = {}
+    real_step = l2rw.l2rw_step
+
+    def l2rw_step(*args, **kwargs):
+        seen["logits"], seen["w"] = real_step(*args, **kwargs)
+        return seen["logits"], seen["w"]
+
+    monkeypatch.setattr(l2rw, "l2rw_step", l2rw_step)
+    monkeypatch.setattr(l2rw, "optimizer_step", lambda optimizer, loss, **kw: seen.setdefault("loss", loss))
+    x, y, idx = next(iter(exp.train_loader))
+    with _bf16():
+        exp.method.train_step(exp, x, y, idx)
+    w, logits = seen["w"], seen["logits"]
+    assert w.dtype == torch.float32 and logits.dtype == torch.bfloat16 and bool((w > 0).any())
+    want = (w * F.cross_entropy(logits.float(), y, reduction="none")).sum()
+    torch.testing.assert_close(seen["loss"], want, rtol=1e-6, atol=0)
 
 
 def test_every_method_with_a_step_is_covered():
