@@ -17,6 +17,7 @@ from repro.methods.distillation import distillation_loss
 from repro.rundir import RunDir
 from repro.temperature import scale_logits, scale_probabilities
 from repro.train import Interrupted, train
+from resume_check import EXACT, torch_flags_kept
 
 SHORT = ["optim.epochs=2", "data.subset=300", "data.test_subset=150", "tracker=none", "progress=none"]
 
@@ -67,7 +68,12 @@ def test_a_step_uses_the_frozen_teachers_scaled_predictions_on_the_students_batc
 
 
 def test_distillation_resume_equals_an_uninterrupted_run(root, teacher, tmp_path):
-    extra = ["method=distillation", f"method.teacher={teacher}", "method.temperature=2", "optim.epochs=3"]
+    with torch_flags_kept():
+        _distillation_resume_equals_an_uninterrupted_run(root, teacher, tmp_path)
+
+
+def _distillation_resume_equals_an_uninterrupted_run(root, teacher, tmp_path):
+    extra = ["method=distillation", f"method.teacher={teacher}", "method.temperature=2", "optim.epochs=3", *EXACT]
     whole = train(load_config(student(root, *extra)))
     # the same run in a second output root (the teacher named by its directory), stopped after one epoch
     other = tmp_path / "other"
