@@ -67,6 +67,16 @@ def test_a_step_uses_the_frozen_teachers_scaled_predictions_on_the_students_batc
     assert all(torch.equal(before[k], after[k]) for k in before)  # weights and BatchNorm statistics untouched
 
 
+def test_the_teacher_takes_the_runs_memory_format(root, teacher):
+    # channels_last is the default on CUDA: a teacher left in NCHW would convert every batch in every conv
+    cfg = load_config(student(root, "method=distillation", f"method.teacher={teacher}", "method.temperature=3",
+                              "channels_last=true"))
+    exp = build_experiment(cfg, RunDir.for_config(to_container(cfg)))
+    convs = [m.weight for m in exp.method.teacher.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert convs and all(w.is_contiguous(memory_format=torch.channels_last) for w in convs)
+    assert not exp.method.teacher.training and not any(p.requires_grad for p in exp.method.teacher.parameters())
+
+
 def test_distillation_resume_equals_an_uninterrupted_run(root, teacher, tmp_path):
     with torch_flags_kept():
         _distillation_resume_equals_an_uninterrupted_run(root, teacher, tmp_path)
