@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from omegaconf import OmegaConf
 from torch.overrides import TorchFunctionMode
 
+from repro import provenance
 from repro.config import load_config, to_container
 from repro.data import BatchLoader
 from repro.experiment import build_experiment
@@ -31,8 +32,8 @@ from repro.steptotals import StepTotals
 from repro.train import train
 
 META = torch.device("meta")
-SHORT = ["optim.epochs=2", "data.subset=300", "data.test_subset=100", "tracker=none", "progress=none",
-         "device=cpu"]
+RUN = ["optim.epochs=2", "data.subset=300", "data.test_subset=100", "tracker=none", "progress=none"]
+SHORT = [*RUN, "device=cpu"]
 NOISY = ["split=noisy", "split.meta_fraction=0.1", "noise=uniform", "noise.fraction=0.4"]
 STEPS = 3  # the first is a warm-up: one-time moves (e.g. a mask to the device) are allowed there
 CASES = {
@@ -157,6 +158,20 @@ def test_a_training_step_makes_no_host_sync_no_blocking_copy_and_stays_on_the_de
         assert out.loss.device == META and out.logits.device == META
         if step:
             assert copies.found == [], copies.found
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("levers", [["deterministic=true"], ["precision=bf16"]], ids=["deterministic", "bf16"])
+@pytest.mark.parametrize("name", list(CASES))
+def test_cuda_every_method_trains_an_epoch(name, levers, sources, tmp_path, restore_torch_flags):
+    """The real thing on a GPU: every kernel a method's step uses has a deterministic CUDA implementation (or the
+    run would raise), and its bf16 autocast path runs."""
+    root, source_overrides = sources
+    output_root = root if name in source_overrides else tmp_path
+    result = train(load_config([*RUN, "optim.epochs=1", "device=cuda", *levers, *CASES[name],
+                                *source_overrides.get(name, []), f"output_root={output_root}"]))
+    assert result.summary["epochs"] == 1 and 0.0 <= result.summary["final_test_acc"] <= 1.0
+    assert provenance.read(result.run_dir.path)["device"] == "cuda"
 
 
 def test_the_augmenting_loader_makes_no_blocking_copy_with_its_images_on_the_device():
