@@ -27,9 +27,9 @@ def entropy_weights(labels: Tensor) -> Tensor:
     entropy = torch.special.entr(labels.detach().float()).sum(dim=1)
     weights = (1.0 - entropy / math.log(num_classes)).clamp_min(0.0)
     total = weights.sum()
-    if not bool(total > 0):
-        return torch.ones(n, dtype=labels.dtype, device=labels.device)
-    return (weights * (n / total)).to(labels.dtype)
+    # torch.where, not `if total > 0`: a Python branch on a GPU tensor is a host sync in every training step.
+    normalised = torch.where(total > 0, weights * (n / total), torch.ones_like(weights))
+    return normalised.to(labels.dtype)
 
 
 def curriculum_weights(kind: str, labels, idx: Tensor) -> Tensor:

@@ -14,9 +14,10 @@ import torch
 
 
 def normalise(images: torch.Tensor, mean, std) -> torch.Tensor:
-    """uint8 [N, C, H, W] -> float, scaled to 0..1 and standardised per channel (as the batch loader does)."""
-    m = torch.tensor(mean, dtype=torch.float32, device=images.device).view(1, -1, 1, 1)
-    s = torch.tensor(std, dtype=torch.float32, device=images.device).view(1, -1, 1, 1)
+    """uint8 [N, C, H, W] -> float, scaled to 0..1 and standardised per channel (as the batch loader does). `mean` and
+    `std` are sequences or tensors already on the images' device (then nothing is copied from the host)."""
+    m = torch.as_tensor(mean, dtype=torch.float32, device=images.device).view(1, -1, 1, 1)
+    s = torch.as_tensor(std, dtype=torch.float32, device=images.device).view(1, -1, 1, 1)
     return (images.float() / 255.0 - m) / s
 
 
@@ -32,7 +33,10 @@ def predict(model: torch.nn.Module, images: torch.Tensor, *, batch_size: int, me
             autocast: Callable[[], ContextManager] | None = None) -> torch.Tensor:
     """Predicted classes (N,) on `device` for uint8 images [N, C, H, W], in eval mode; the model's mode is restored.
     `prepare` moves a batch to the device in the model's memory format; `autocast` wraps the forwards."""
-    prepare = prepare or (lambda x: x.to(device))
+    prepare = prepare or (lambda x: x.to(device, non_blocking=True))
+    # once per evaluation, not per batch: a host-to-device copy of them per batch would be a host sync per batch
+    mean = torch.tensor(mean, dtype=torch.float32, device=images.device)
+    std = torch.tensor(std, dtype=torch.float32, device=images.device)
     was_training = model.training
     model.eval()
     with (autocast or contextlib.nullcontext)():

@@ -162,7 +162,8 @@ class Experiment:
         size = min(int(self.cfg.method.get("meta_batch_size", 256)), n)
         pick = self.meta_idx[torch.randperm(n, generator=self.meta_gen)[:size]]
         x, y, _ = self.meta_loader.batch(pick)
-        return self.hardware.prepare_batch(x) if self.hardware else x.to(self.device), y.to(self.device)
+        x = self.hardware.prepare_batch(x) if self.hardware else x.to(self.device, non_blocking=True)
+        return x, y.to(self.device, non_blocking=True)  # non-blocking: no host sync in the middle of a step
 
     def record_epoch(self, epoch: int, row: dict[str, Any], tracker: Any) -> None:
         for recorder in self.recorders:
@@ -183,8 +184,8 @@ class Experiment:
             "rng": {"torch": torch.get_rng_state(), "train": self.train_gen.get_state(),
                     "meta": self.meta_gen.get_state()},
         }
-        if torch.cuda.is_available():
-            state["rng"]["cuda"] = torch.cuda.get_rng_state_all()
+        if self.device.type == "cuda":  # this run's GPU only: the resuming machine may see fewer GPUs
+            state["rng"]["cuda"] = torch.cuda.get_rng_state(self.device)
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -196,8 +197,12 @@ class Experiment:
         torch.set_rng_state(state["rng"]["torch"])
         self.train_gen.set_state(state["rng"]["train"])
         self.meta_gen.set_state(state["rng"]["meta"])
-        if "cuda" in state["rng"] and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(state["rng"]["cuda"])
+        cuda_rng = state["rng"].get("cuda")
+        if isinstance(cuda_rng, (list, tuple)):  # checkpoints written before: the state of every visible GPU
+            slot = self.device.index or 0
+            cuda_rng = cuda_rng[slot] if slot < len(cuda_rng) else None
+        if cuda_rng is not None and self.device.type == "cuda":  # a CPU run (or one saved on the CPU) has none
+            torch.cuda.set_rng_state(cuda_rng, self.device)
 
 
 def pick_device() -> torch.device:

@@ -90,6 +90,8 @@ class Hardware:
         torch.use_deterministic_algorithms(self.deterministic)
         torch.backends.cudnn.deterministic = self.deterministic
         torch.backends.cudnn.benchmark = self.device.type == "cuda" and not self.deterministic
+        if self.deterministic and self.device.type == "cuda":
+            _check_cublas_is_deterministic(self.device)
 
     # ------------------------------------------------------------------------------------------ per step
 
@@ -135,6 +137,25 @@ class Hardware:
         """The resolved settings, for the run's provenance record."""
         return {"device": str(self.device), "precision": self.precision, "channels_last": self.channels_last,
                 "compile_jvp": self.compile_jvp, "deterministic": self.deterministic}
+
+
+def _check_cublas_is_deterministic(device: torch.device) -> None:
+    """torch reads CUBLAS_WORKSPACE_CONFIG once per process, at its first matrix product; in deterministic mode every
+    later one raises a RuntimeError if the setting was missing then. `apply` sets it, which is in time for a process
+    that trains one run; one that ran a matrix product before (several runs in one process, the first of them not
+    deterministic) would fail at the run's first step with torch's message. One tiny product here says why, before
+    any work, in a UserError that names the fix."""
+    try:
+        probe = torch.ones(2, 2, device=device)
+        probe @ probe
+    except RuntimeError as exc:
+        if "CUBLAS_WORKSPACE_CONFIG" not in str(exc):
+            raise
+        raise UserError(
+            "deterministic=true on CUDA needs CUBLAS_WORKSPACE_CONFIG set before the process's first matrix product, "
+            "and this process already ran one without it (torch reads the setting once). Start the run in a fresh "
+            f"process, or `export CUBLAS_WORKSPACE_CONFIG={CUBLAS_WORKSPACE}` before starting it."
+        ) from None
 
 
 class DeterministicAdaptiveAvgPool2d(nn.Module):

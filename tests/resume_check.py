@@ -3,6 +3,7 @@ the same metrics (but wall-clock seconds), summary and every tensor of the final
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
@@ -27,6 +28,23 @@ def checkpoint_tensors(tree: Any, prefix: str = "") -> Iterator[tuple[str, torch
             yield from checkpoint_tensors(v, f"{prefix}/{i}")
 
 
+# A resumed run ends bit-identical to an uninterrupted one on the CPU; on a GPU only with deterministic kernels (the
+# run id then differs from the CPU's, which is fine within a test). Tests that compare two runs' bits add this.
+EXACT = ("deterministic=true",) if torch.cuda.is_available() else ()
+
+
+@contextmanager
+def torch_flags_kept() -> Iterator[None]:
+    """Leave the process-wide flags a run's `deterministic` setting changes as they were (for later tests)."""
+    saved = (torch.are_deterministic_algorithms_enabled(), torch.backends.cudnn.deterministic,
+             torch.backends.cudnn.benchmark)
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(saved[0])
+        torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = saved[1], saved[2]
+
+
 def _without_seconds(record: Any) -> Any:
     if isinstance(record, list):
         return [_without_seconds(r) for r in record]
@@ -37,12 +55,14 @@ def assert_resume_equals_uninterrupted(overrides: Sequence[str], tmp_path: Path
                                        ) -> tuple[RunResult, dict[str, torch.Tensor]]:
     """Train `overrides` whole (in tmp_path/a) and stopped after one epoch then resumed (in tmp_path/b); assert
     they agree. Returns the whole run and its checkpoint's tensors, for a test's own further checks."""
-    whole = train(load_config([*overrides, f"output_root={tmp_path / 'a'}"]))
-    cfg = load_config([*overrides, f"output_root={tmp_path / 'b'}"])
-    with pytest.raises(Interrupted):
-        train(cfg, stop_after_epochs=1)
-    assert len(RunDir.for_config(to_container(cfg)).read_metrics()) == 1
-    resumed = train(cfg)
+    overrides = [*overrides, *EXACT]
+    with torch_flags_kept():
+        whole = train(load_config([*overrides, f"output_root={tmp_path / 'a'}"]))
+        cfg = load_config([*overrides, f"output_root={tmp_path / 'b'}"])
+        with pytest.raises(Interrupted):
+            train(cfg, stop_after_epochs=1)
+        assert len(RunDir.for_config(to_container(cfg)).read_metrics()) == 1
+        resumed = train(cfg)
     assert _without_seconds(resumed.run_dir.read_metrics()) == _without_seconds(whole.run_dir.read_metrics())
     assert _without_seconds(resumed.summary) == _without_seconds(whole.summary)
     a = dict(checkpoint_tensors(load_checkpoint(whole.run_dir.checkpoint_file)))

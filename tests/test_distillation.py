@@ -17,6 +17,7 @@ from repro.methods.distillation import distillation_loss
 from repro.rundir import RunDir
 from repro.temperature import scale_logits, scale_probabilities
 from repro.train import Interrupted, train
+from resume_check import EXACT, torch_flags_kept
 
 SHORT = ["optim.epochs=2", "data.subset=300", "data.test_subset=150", "tracker=none", "progress=none"]
 
@@ -66,8 +67,23 @@ def test_a_step_uses_the_frozen_teachers_scaled_predictions_on_the_students_batc
     assert all(torch.equal(before[k], after[k]) for k in before)  # weights and BatchNorm statistics untouched
 
 
+def test_the_teacher_takes_the_runs_memory_format(root, teacher):
+    # channels_last is the default on CUDA: a teacher left in NCHW would convert every batch in every conv
+    cfg = load_config(student(root, "method=distillation", f"method.teacher={teacher}", "method.temperature=3",
+                              "channels_last=true"))
+    exp = build_experiment(cfg, RunDir.for_config(to_container(cfg)))
+    convs = [m.weight for m in exp.method.teacher.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert convs and all(w.is_contiguous(memory_format=torch.channels_last) for w in convs)
+    assert not exp.method.teacher.training and not any(p.requires_grad for p in exp.method.teacher.parameters())
+
+
 def test_distillation_resume_equals_an_uninterrupted_run(root, teacher, tmp_path):
-    extra = ["method=distillation", f"method.teacher={teacher}", "method.temperature=2", "optim.epochs=3"]
+    with torch_flags_kept():
+        _distillation_resume_equals_an_uninterrupted_run(root, teacher, tmp_path)
+
+
+def _distillation_resume_equals_an_uninterrupted_run(root, teacher, tmp_path):
+    extra = ["method=distillation", f"method.teacher={teacher}", "method.temperature=2", "optim.epochs=3", *EXACT]
     whole = train(load_config(student(root, *extra)))
     # the same run in a second output root (the teacher named by its directory), stopped after one epoch
     other = tmp_path / "other"

@@ -22,10 +22,12 @@ import torch
 from repro.cli import main
 from repro.config import load_config, to_container
 from repro.rundir import RunDir
+from resume_check import EXACT, torch_flags_kept
 
 REPO = Path(__file__).resolve().parents[1]
+# EXACT: on a GPU, deterministic kernels (each restart is a new process; the bits must still agree)
 RUN = ["data.subset=400", "data.test_subset=200", "optim.epochs=4", "method=instance_labels", "tracker=none",
-       "progress=none", "method.record.snapshot_epochs=[1,3,-1]"]
+       "progress=none", "method.record.snapshot_epochs=[1,3,-1]", *EXACT]
 # Runs `repro` with every atomic write reported to $WRITES (the file name, once its temp file is written and before
 # the rename) and held there $HOLD_S seconds: the window in which the test kills a write.
 WRAPPER = textwrap.dedent("""
@@ -135,8 +137,13 @@ def test_kill_9_at_random_points_ends_like_an_uninterrupted_run(tmp_path):
 
 
 def test_full_disk_during_a_checkpoint_keeps_the_previous_one_and_the_run_resumes(tmp_path, monkeypatch, capsys):
+    with torch_flags_kept():
+        _full_disk_during_a_checkpoint(tmp_path, monkeypatch, capsys)
+
+
+def _full_disk_during_a_checkpoint(tmp_path, monkeypatch, capsys):
     overrides = ["data.subset=300", "data.test_subset=100", "optim.epochs=2", "tracker=none", "progress=none",
-                 f"output_root={tmp_path}"]
+                 f"output_root={tmp_path}", *EXACT]
     assert main(["train", *overrides]) == 0  # the uninterrupted reference
     ref = RunDir.for_config(to_container(load_config(overrides)))
     reference = comparable_metrics(ref)

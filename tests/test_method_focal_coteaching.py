@@ -30,13 +30,6 @@ NOISY = ["split=noisy", "noise=uniform", "noise.fraction=0.4", "data.subset=300"
          "progress=none"]
 
 
-@pytest.fixture(autouse=True)
-def _deterministic_cuda(monkeypatch):
-    """Resume equality on a GPU needs deterministic cuDNN kernels (CPU runs are deterministic anyway)."""
-    monkeypatch.setattr(torch.backends.cudnn, "deterministic", True)
-    monkeypatch.setattr(torch.backends.cudnn, "benchmark", False)
-
-
 # -- focal loss ---------------------------------------------------------------------------------------------------
 
 def test_focal_loss_with_gamma_zero_is_the_cross_entropy():

@@ -29,6 +29,7 @@ from repro.trajectory import (
     read_snapshot,
     snapshot_epochs,
 )
+from resume_check import EXACT, torch_flags_kept
 
 SMALL = ["data.subset=200", "data.test_subset=100", "optim.epochs=3", "tracker=none", "progress=none"]
 
@@ -176,7 +177,12 @@ def test_noise_correction_rates_reach_metrics_and_summary(tmp_path):
 
 
 def test_class_label_trajectory_reads_back_and_survives_a_resume(tmp_path, fake_tracker):
-    whole = run(tmp_path / "a", "method=class_labels").run_dir
+    with torch_flags_kept():
+        _class_label_trajectory_reads_back_and_survives_a_resume(tmp_path, fake_tracker)
+
+
+def _class_label_trajectory_reads_back_and_survives_a_resume(tmp_path, fake_tracker):
+    whole = run(tmp_path / "a", "method=class_labels", *EXACT).run_dir
     traj = read_class_trajectory(whole.path)
     assert traj.shape == (3, 10) and traj.dtype == np.float32
     alpha = load_checkpoint(whole.checkpoint_file)["method"]["labels"]["alpha"]
@@ -185,7 +191,7 @@ def test_class_label_trajectory_reads_back_and_survives_a_resume(tmp_path, fake_
     assert [r["class_target_prob_mean"] for r in rows] == pytest.approx(traj.mean(axis=1).tolist())
     assert len(fake_tracker.scalars["labels/class_target_prob/0"]) == 3
 
-    cfg = load_config([*SMALL, f"output_root={tmp_path / 'b'}", "method=class_labels"])
+    cfg = load_config([*SMALL, f"output_root={tmp_path / 'b'}", "method=class_labels", *EXACT])
     with pytest.raises(Interrupted):
         train(cfg, stop_after_epochs=2)
     partial = RunDir.for_config(to_container(cfg))

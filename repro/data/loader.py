@@ -92,13 +92,14 @@ class BatchLoader:
 
     def batch(self, idx: Tensor) -> Batch:
         """The batch of the given global indices (augmented if the loader augments), e.g. a random meta batch."""
-        device = self.images.device
-        idx_on_device = idx.to(device)
-        pixels = self.images[idx_on_device]
+        # Copies to the GPU are non-blocking: a blocking one waits for every kernel queued so far (a host sync per
+        # batch). The targets are read with `idx` itself (on the CPU with the targets), not with its GPU copy: that
+        # copy back would be a device-to-host sync.
+        pixels = self.images[idx.to(self.images.device, non_blocking=True)]
         if self.augment:
             pixels = self._crop_and_flip(pixels)
         x = (pixels.float().div_(255.0) - self._mean) / self._std
-        return x, self.targets[idx_on_device.to(self.targets.device)], idx
+        return x, self.targets[idx.to(self.targets.device)], idx
 
     def _crop_and_flip(self, pixels: Tensor) -> Tensor:
         """One gather does both: output pixel (r, c) of sample b reads padded[b, :, r + dy_b, c' + dx_b],
@@ -107,8 +108,8 @@ class BatchLoader:
         pad = self.padding
         offsets = torch.randint(0, 2 * pad + 1, (2, b), generator=self.generator)
         flip = torch.rand(b, generator=self.generator) < 0.5
-        dy, dx = offsets.to(pixels.device)
-        flip = flip.to(pixels.device)
+        dy, dx = offsets.to(pixels.device, non_blocking=True)
+        flip = flip.to(pixels.device, non_blocking=True)
         padded = torch.nn.functional.pad(pixels, (pad, pad, pad, pad))
         rows = dy[:, None] + torch.arange(height, device=pixels.device)
         columns = torch.arange(width, device=pixels.device).expand(b, width)

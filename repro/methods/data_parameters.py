@@ -38,31 +38,39 @@ class SparseMomentumSGD:
     """SGD with momentum (dampening 0, no Nesterov) on a 1-D table of parameters, updating only the given rows
     whose gradient is non-zero: buf <- momentum * buf + g, value <- value - lr * buf. Rows that are not
     updated keep their value and their momentum buffer exactly (the authors' SparseSGD with
-    skip_update_zero_grad=True, whose first step sets buf = g, the same as from a zero buffer)."""
+    skip_update_zero_grad=True, whose first step sets buf = g, the same as from a zero buffer).
+
+    The rows to skip are masked with torch.where, not selected (`rows[grad != 0]` has a data-dependent size: a host
+    sync per step on a GPU)."""
 
     def __init__(self, values: Tensor, *, lr: float, momentum: float) -> None:
         self.values = values
         self.buf = torch.zeros_like(values)
         self.lr, self.momentum = lr, momentum
 
-    def step(self, rows: Tensor, grad: Tensor) -> Tensor:
-        """Update `rows` (unique indices) with their gradient `grad`; returns the rows that changed."""
+    def step(self, rows: Tensor | None, grad: Tensor) -> None:
+        """Update `rows` (unique indices; None: every row, `grad` then has the table's shape) with their gradient."""
+        values, buf = (self.values, self.buf) if rows is None else (self.values[rows], self.buf[rows])
         live = grad != 0
-        rows, grad = rows[live], grad[live]
-        buf = self.buf[rows] * self.momentum + grad
-        self.buf[rows] = buf
-        self.values[rows] = self.values[rows] - self.lr * buf
-        return rows
+        buf = torch.where(live, buf * self.momentum + grad, buf)
+        values = torch.where(live, values - self.lr * buf, values)
+        if rows is None:
+            self.buf.copy_(buf)
+            self.values.copy_(values)
+        else:
+            self.buf[rows] = buf
+            self.values[rows] = values
 
 
-def gather_leaf(table: Tensor, index: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-    """(rows, leaf, per_sample): the unique rows of `index`, a grad-requiring copy of table[rows], and
-    leaf[inverse] as a one-hot product, whose backward sums repeated rows with a matmul (deterministic on CUDA,
-    unlike index_add's atomics) and whose forward is exact."""
-    rows, inverse = torch.unique(index, return_inverse=True)
-    leaf = table[rows].detach().clone().requires_grad_(True)
-    per_sample = F.one_hot(inverse, rows.numel()).to(leaf.dtype) @ leaf
-    return rows, leaf, per_sample
+def table_leaf(table: Tensor, index: Tensor) -> tuple[Tensor, Tensor]:
+    """(leaf, per_sample): a grad-requiring copy of the whole 1-D `table` and its rows leaf[index] (repeats allowed).
+    After the backward, leaf.grad holds every row's gradient (repeated rows summed, zero outside the batch).
+
+    Fixed shapes throughout: a torch.unique of the batch's rows (data-dependent size) would be a host sync per step
+    on a GPU. Plain indexing, not a one-hot matmul: under bf16 autocast a matmul would round the temperatures and
+    their gradients to bfloat16; indexing is exact in every precision."""
+    leaf = table.detach().clone().requires_grad_(True)
+    return leaf, leaf[index]
 
 
 class DataParameters(Method):
@@ -85,7 +93,7 @@ class DataParameters(Method):
         self.train_idx = exp.train_idx.to(device)
         self.given = exp.data.train_targets.to(device)[self.train_idx]
         self.noisy = exp.data.noisy_mask.to(device)[self.train_idx]
-        self.has_noise = bool(self.noisy.any())
+        self.has_noise = bool(exp.data.noisy_mask[exp.train_idx].any())  # on the CPU copy: no device round trip
 
     @staticmethod
     def check(cfg: DictConfig) -> None:
@@ -131,24 +139,24 @@ class DataParameters(Method):
         penalty = logits.new_zeros(())
         parts: dict[str, tuple[SparseMomentumSGD, Tensor, Tensor]] = {}
         if self.learn_class:
-            rows, leaf, log_sigma = gather_leaf(self.log_class, y)
+            leaf, log_sigma = table_leaf(self.log_class, y)
             sigma = sigma + log_sigma.exp()
             if self.wd_class:
                 penalty = penalty + log_decay(log_sigma, self.wd_class)
-            parts["class"] = (self.class_opt, rows, leaf)
+            parts["class"] = (self.class_opt, leaf, y)
         if self.learn_instance:
-            rows, leaf, log_sigma = gather_leaf(self.log_instance, idx)
+            leaf, log_sigma = table_leaf(self.log_instance, idx)
             sigma = sigma + log_sigma.exp()
             if self.wd_instance:
                 penalty = penalty + log_decay(log_sigma, self.wd_instance)
-            parts["instance"] = (self.instance_opt, rows, leaf)
+            parts["instance"] = (self.instance_opt, leaf, idx)
         loss = scaled_cross_entropy(logits, y, sigma) + penalty
         optimizer_step(exp.optimizer, loss, epoch=exp.epoch)
-        for what, (opt, rows, leaf) in parts.items():
-            changed = opt.step(rows, leaf.grad)
-            check_finite(opt.values[changed], f"{what} data parameters (log temperatures)")
-            if self.clamp:
-                opt.values[changed] = opt.values[changed].clamp(self.log_min, self.log_max)
+        for what, (opt, leaf, index) in parts.items():
+            opt.step(None, leaf.grad)
+            check_finite(opt.values[index], f"{what} data parameters (log temperatures)")
+            if self.clamp:  # rows outside the batch are in range already (init checked, updates clamped)
+                opt.values.clamp_(self.log_min, self.log_max)
         return StepOutput(loss.detach(), logits.detach())
 
     # -- the epoch ------------------------------------------------------------------------------------------

@@ -37,7 +37,8 @@ class Distillation(LearnsFromRun):
 
     def __init__(self, cfg: DictConfig, exp) -> None:
         super().__init__(cfg, exp)
-        self.teacher = load_teacher(self.source, exp.device)
+        # on the run's device in its memory format (channels_last on CUDA): the batches come in that format
+        self.teacher = exp.hardware.prepare_model(load_teacher(self.source, exp.device))
         self.hard_weight = float(cfg.get("hard_weight", 0.0) or 0.0)
 
     def train_step(self, exp, x: Tensor, y: Tensor, idx: Tensor) -> StepOutput:

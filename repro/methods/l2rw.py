@@ -88,7 +88,8 @@ class L2RW(Method):
                               weight_decay=decay, compile_jvp=exp.hardware.compile_jvp)
         check_finite(w, "L2RW sample weights")
         # sum_i w_i CE_i (their weighted loss); in the engine's mean form the weights are n * w_i.
-        loss = (w.to(logits.dtype) * F.cross_entropy(logits, y, reduction="none")).sum()
+        per_sample = F.cross_entropy(logits, y, reduction="none")  # float32 under bf16 autocast
+        loss = (w.to(per_sample.dtype) * per_sample).sum()  # not w.to(logits.dtype): bf16 logits under autocast
         optimizer_step(exp.optimizer, loss, epoch=exp.epoch)
         self.stats.add(idx, w * y.shape[0])
         return StepOutput(loss.detach(), logits.detach())

@@ -36,6 +36,13 @@ class WeightingNet(nn.Sequential):
         super().__init__(nn.Linear(1, hidden), nn.ReLU(), nn.Linear(hidden, 1), nn.Sigmoid())
 
 
+def weighting_net_weights(vnet: nn.Module, loss: Tensor) -> Tensor:
+    """V(loss) (n,) in the weighting net's own precision (float32), with autocast off: under bf16 autocast its linear
+    layers would give bfloat16 weights and gradients, and the sample weights are to stay float32."""
+    with torch.autocast(loss.device.type, enabled=False):
+        return vnet(loss.unsqueeze(1)).squeeze(1)
+
+
 def step_weights(v: Tensor, normalize: bool) -> Tensor:
     """The weights in the engine's mean form (1/n) sum_i w_i CE_i: v itself, or n * v / sum(v) (their sum-1
     normalisation times n; a zero sum leaves v as is, as in their code)."""
@@ -56,7 +63,7 @@ def weighting_net_backward(
     def weights(logits: Tensor) -> Tensor:
         loss = -(p * F.log_softmax(logits.detach(), dim=1)).sum(dim=1)
         losses.append(loss)
-        return step_weights(vnet(loss.unsqueeze(1)).squeeze(1), normalize)
+        return step_weights(weighting_net_weights(vnet, loss), normalize)
 
     logits, w, grad_w = meta_weight_step(model, x, p, x_meta, y_meta, lr=lr, weight_decay=weight_decay,
                                          weights=weights, compile_jvp=compile_jvp)
@@ -129,9 +136,9 @@ class MetaWeightNet(Method):
         check_finite(torch.cat([q.detach().flatten() for q in self.vnet.parameters()]),
                      "Meta-Weight-Net weighting net's parameters")
         with torch.no_grad():
-            w = step_weights(self.vnet(loss_i.unsqueeze(1)).squeeze(1), self.normalize)
+            w = step_weights(weighting_net_weights(self.vnet, loss_i), self.normalize)
         check_finite(w, "Meta-Weight-Net sample weights")
-        loss = soft_cross_entropy(logits, p, w.to(logits.dtype))
+        loss = soft_cross_entropy(logits, p, w)  # not w.to(logits.dtype): bf16 logits under autocast
         optimizer_step(exp.optimizer, loss, epoch=exp.epoch)
         self.stats.add(idx, w)
         return StepOutput(loss.detach(), logits.detach())
