@@ -17,6 +17,7 @@ images in the torchvision layout to a temporary folder (timing only), unless --d
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 import tempfile
 from pathlib import Path
@@ -63,7 +64,7 @@ def measure(overrides: list[str], *, warmup: int, repeats: int, step_repeats: in
     hw = exp.hardware
     x, y, idx = next(iter(exp.train_loader))
     x, y, idx = hw.prepare_batch(x), y.to(exp.device), idx.to(exp.device)
-    epoch = iter(range(exp.epochs * 10))
+    epoch = itertools.count()  # the epoch index run_epoch is given (schedules, curricula) goes on counting
 
     def one_step() -> None:
         with hw.autocast():

@@ -14,6 +14,8 @@ torch.set_num_threads(1)
 # tests have run products by the time a deterministic run starts: set it before any of them.
 os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
 
+from resume_check import torch_flags_kept  # noqa: E402  (tests/ is on sys.path for its conftest)
+
 
 @pytest.fixture(autouse=True)
 def _isolated_wandb(tmp_path_factory, monkeypatch):
@@ -39,12 +41,5 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture
 def restore_torch_flags():
     """Tests that apply a run's hardware settings leave the process as they found it."""
-    saved = (torch.are_deterministic_algorithms_enabled(), torch.backends.cudnn.deterministic,
-             torch.backends.cudnn.benchmark, os.environ.get("CUBLAS_WORKSPACE_CONFIG"))
-    yield
-    torch.use_deterministic_algorithms(saved[0])
-    torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = saved[1], saved[2]
-    if saved[3] is None:
-        os.environ.pop("CUBLAS_WORKSPACE_CONFIG", None)
-    else:
-        os.environ["CUBLAS_WORKSPACE_CONFIG"] = saved[3]
+    with torch_flags_kept():
+        yield

@@ -3,6 +3,7 @@ the same metrics (but wall-clock seconds), summary and every tensor of the final
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Sequence
@@ -35,14 +36,19 @@ EXACT = ("deterministic=true",) if torch.cuda.is_available() else ()
 
 @contextmanager
 def torch_flags_kept() -> Iterator[None]:
-    """Leave the process-wide flags a run's `deterministic` setting changes as they were (for later tests)."""
+    """Leave the process-wide flags a run's `deterministic` setting changes (torch's, cuDNN's and the cuBLAS
+    workspace variable) as they were, for later tests."""
     saved = (torch.are_deterministic_algorithms_enabled(), torch.backends.cudnn.deterministic,
-             torch.backends.cudnn.benchmark)
+             torch.backends.cudnn.benchmark, os.environ.get("CUBLAS_WORKSPACE_CONFIG"))
     try:
         yield
     finally:
         torch.use_deterministic_algorithms(saved[0])
         torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = saved[1], saved[2]
+        if saved[3] is None:
+            os.environ.pop("CUBLAS_WORKSPACE_CONFIG", None)
+        else:
+            os.environ["CUBLAS_WORKSPACE_CONFIG"] = saved[3]
 
 
 def _without_seconds(record: Any) -> Any:
