@@ -54,10 +54,9 @@ def archive_done_run(rd: RunDir, wait: float | bool = False) -> Path | None:
         os.rename(rd.path, dest)  # atomic; the lock file moves with it and is removed below
     finally:
         lock.release()
-    moved_lock = dest / rd.lock_file.name
+    moved_lock = dest / rd.lock_file.name  # ours: the kept attempt is otherwise left byte for byte as it was
     if (FileLock.read_file(moved_lock) or {}).get("token") == lock.token:
         moved_lock.unlink(missing_ok=True)
-    RunDir(dest).log(f"kept as attempt {dest.name} of run {rd.run_id}: `--rerun` started a new attempt in {rd.path}")
     rd.log(f"attempt {int(dest.name) + 1} (`--rerun`); the done attempt {dest.name} is kept in {dest}")
     return dest
 

@@ -50,7 +50,7 @@ def check_overrides(overrides: Sequence[str], *, multirun: bool = False) -> list
         key = o.key_or_group
         if key == "hydra" or key.startswith(("hydra/", "hydra.")) or (o.package or "").startswith("hydra"):
             raise UserError(
-                f"{o.input_line!r} sets Hydra's own configuration, which `repro train` does not use (it would be "
+                f"{o.input_line!r} sets Hydra's own configuration, which `repro` does not use (it would be "
                 f"ignored, or run a launcher on this machine). {HYDRA_HINT}"
             )
         if o.is_add() or o.is_force_add() or o.is_delete():

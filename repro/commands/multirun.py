@@ -93,8 +93,6 @@ def multirun_spec(combos: list[list[str]]) -> tuple[Any, str]:
             seeds.append(seed)
     if len(roots) > 1:
         raise UserError(f"output_root takes one value in a multirun (got {sorted(roots)}); run one -m per root.")
-    if len(rows) * len(seeds) != len(combos):  # cannot happen for a Cartesian product; guards the split above
-        raise RuntimeError(f"{len(combos)} combinations split into {len(rows)} rows x {len(seeds)} seeds")
     spec = SweepSpec(path=Path("repro train -m"), name=SWEEP_NAME, metric="final_test_acc", seeds=seeds,
                      common=common, column_parts={"train": Part()},
                      row_specs={name: RowSpec(name=name, part=Part(overrides=o)) for name, o in rows.items()})
