@@ -37,9 +37,16 @@ def attempt_number(rd: RunDir) -> int:
 
 
 def tracker_id(rd: RunDir) -> str:
-    """The W&B run id of the current attempt: the run id, then `-attempt2`, ... so attempts never share a W&B run."""
+    """The W&B run id of the current attempt: the run id, then `-attempt2`, ... so attempts never share a W&B run
+    (`repro tables --wandb` reads the latest attempt of each run, as tables from run directories do)."""
     n = attempt_number(rd)
     return rd.run_id if n == 1 else f"{rd.run_id}-attempt{n}"
+
+
+def split_tracker_id(name: str) -> tuple[str, int]:
+    """(run id, attempt) of a W&B run id made by `tracker_id`."""
+    base, sep, n = name.rpartition("-attempt")
+    return (base, int(n)) if sep and n.isdigit() else (name, 1)
 
 
 def archive_done_run(rd: RunDir, wait: float | bool = False) -> Path | None:

@@ -123,3 +123,11 @@ def test_a_signal_ends_the_run_in_one_line_and_it_resumes(tmp_path, signum, code
     assert main(["train", *RUN, f"output_root={out}"]) == 0  # resumes from the first epoch's checkpoint
     assert rd.is_done() and "resumed from checkpoint at epoch 1" in rd.log_file.read_text()
     assert [r["epoch"] for r in rd.read_metrics()] == [1, 2]
+
+
+def test_tables_from_wandb_read_the_latest_attempt_of_each_run():
+    from analysis.wandb_source import latest_attempts
+
+    records = [{"run_id": "r-1", "summary": {"a": 1}}, {"run_id": "r-1-attempt3", "summary": {"a": 3}},
+               {"run_id": "r-1-attempt2", "summary": {"a": 2}}, {"run_id": "s-2", "summary": {"a": 9}}]
+    assert latest_attempts(records) == [{"run_id": "r-1", "summary": {"a": 3}}, {"run_id": "s-2", "summary": {"a": 9}}]
