@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any, Callable
 
 from repro import provenance
 from repro.rundir import RunDir
@@ -68,13 +69,29 @@ def archive_done_run(rd: RunDir, wait: float | bool = False) -> Path | None:
     return dest
 
 
-def commit_note(rd: RunDir) -> str | None:
+def commit_note(rd: RunDir, now: str | None = None) -> str | None:
     """'made at commit abc, the code is now at def' when the done run's last session ran another commit than this
     checkout's (provenance.json); None when they agree or either is unknown."""
     record = provenance.read(rd.path)
     sessions = record.get("sessions") or []
     made = (sessions[-1] if sessions else record).get("commit")
-    now = provenance.git_state().get("commit")
+    now = now or provenance.git_state().get("commit")
     if not made or not now or made == now:
         return None
     return f"made at commit {made[:10]}, the code is now at commit {now[:10]}"
+
+
+def report_other_commits(plan: Any, report: Callable[[str], None]) -> None:
+    """Say which done runs of a plan (skipped: they are done) were made at another commit than this checkout's."""
+    now = provenance.git_state().get("commit")
+    if not now:
+        return
+    notes = [(rid, note) for rid, st in plan.status.items() if st.state == "done"
+             and (note := commit_note(RunDir(plan.output_root / "runs" / rid), now))]
+    for rid, note in notes[:5]:
+        report(f"run {rid} is done ({note}); skipped.")
+    if len(notes) > 5:
+        report(f"... and {len(notes) - 5} more done run(s) made at another commit; skipped.")
+    if notes:
+        report("Done runs are never retrained by themselves: `repro train --rerun <overrides>` (or `repro train -m "
+               "... --rerun`) trains a new attempt and keeps the done one.")

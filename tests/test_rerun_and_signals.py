@@ -131,3 +131,20 @@ def test_tables_from_wandb_read_the_latest_attempt_of_each_run():
     records = [{"run_id": "r-1", "summary": {"a": 1}}, {"run_id": "r-1-attempt3", "summary": {"a": 3}},
                {"run_id": "r-1-attempt2", "summary": {"a": 2}}, {"run_id": "s-2", "summary": {"a": 9}}]
     assert latest_attempts(records) == [{"run_id": "r-1", "summary": {"a": 3}}, {"run_id": "s-2", "summary": {"a": 9}}]
+
+
+def test_sweeps_say_which_skipped_done_runs_come_from_another_commit(tmp_path, capsys):
+    out = tmp_path / "out"
+    argv = ["train", "-m", "seed=0,1", *RUN, f"output_root={out}"]
+    assert main(argv) == 0
+    ids = sorted(p.name for p in (out / "runs").iterdir())
+    record = json.loads((out / "runs" / ids[0] / "provenance.json").read_text())
+    if record.get("commit") is None:
+        pytest.skip("not a git checkout: no commit to compare")
+    record["sessions"][-1]["commit"] = record["commit"] = "0" * 40
+    (out / "runs" / ids[0] / "provenance.json").write_text(json.dumps(record))
+    capsys.readouterr()
+    assert main(argv) == 0
+    text = capsys.readouterr().out
+    assert f"run {ids[0]} is done (made at commit 0000000000" in text and ids[1] not in text.split("skipped")[0]
+    assert "every run is done" in text

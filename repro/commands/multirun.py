@@ -123,8 +123,6 @@ def run(args: argparse.Namespace) -> int:
     before = plan_sweep(spec, output_root=root)
     if args.rerun and not args.dry_run:
         _archive_done(before, args.wait)
-    else:
-        _report_other_commits(before)
     extra: dict[str, Any] = {}
     if getattr(args, "jobs", None) is not None:
         extra["jobs"] = args.jobs
@@ -142,14 +140,3 @@ def _archive_done(plan: Any, wait: float) -> None:
             dest = archive_done_run(RunDir(plan.output_root / "runs" / rid), wait)
             if dest is not None:
                 print(f"run {rid}: the done attempt is kept in {dest}; a new attempt will be trained")
-
-
-def _report_other_commits(plan: Any) -> None:
-    from repro.attempts import commit_note
-    from repro.rundir import RunDir
-
-    for rid, status in plan.status.items():
-        if status.state == "done":
-            note = commit_note(RunDir(plan.output_root / "runs" / rid))
-            if note:
-                print(f"run {rid} is done ({note}); skipped. `repro train --rerun ...` trains a new attempt.")

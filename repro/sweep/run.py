@@ -80,6 +80,9 @@ def run_sweep(path: str | Path | SweepSpec, *, output_root: str | Path = "output
                           slurm_required=executor == "slurm" and not dry_run)
         report(plan.describe())
         report(plan.summary_table())
+        from repro.attempts import report_other_commits
+
+        report_other_commits(plan, report)  # done runs made at another commit: skipped, and said so
         if dry_run:
             from repro.costs import plan_estimate
             from repro.sweep.graph import has_students, student_graph
