@@ -139,8 +139,7 @@ def parse_with_overrides(parser: argparse.ArgumentParser, argv: Sequence[str], d
         return roots is None or root in roots or root == "hydra"
 
     argv = list(argv)
-    first = next((i for i, t in enumerate(argv) if not t.startswith("-")), None)  # `sweep`: the FILE stays put
-    taken = {i for i, t in enumerate(argv) if is_override(t) and (roots is None or i != first)}
+    taken = {i for i, t in enumerate(argv) if is_override(t)}
     overrides = [t for i, t in enumerate(argv) if i in taken]
     rest = [t for i, t in enumerate(argv) if i not in taken]
     if "--" in rest:
