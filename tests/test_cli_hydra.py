@@ -103,3 +103,16 @@ def test_multirun_plans_for_slurm_with_a_profile(tmp_path, capsys):
     assert main(["train", "-m", "seed=0,1", *TINY, f"output_root={out}", "--executor", "slurm", "--profile",
                  "slurm/profiles/example-gpu.yaml", "--dry-run"]) == 0
     assert "2 runs" in capsys.readouterr().out and run_ids(out) == set()
+
+
+def test_other_info_reports_are_hydras_own_printed_once():
+    import os
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-m", "repro.cli", "train", "--info", "defaults-tree", "model=resnet18"],
+                          cwd=repo, env={**os.environ, "PYTHONPATH": str(repo)}, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("model: resnet18") == 1 and "Defaults Tree" in done.stdout and not done.stderr.strip()

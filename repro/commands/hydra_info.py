@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from importlib import resources
 from pathlib import Path
@@ -11,7 +12,7 @@ from omegaconf import OmegaConf
 from tabulate import tabulate
 
 CFG_CHOICES = ("job", "hydra", "all")
-INFO_CHOICES = ("defaults",)
+INFO_CHOICES = ("all", "config", "defaults", "defaults-tree", "searchpath")  # `--info` alone: all, as in Hydra
 
 
 def print_cfg(which: str, overrides: Sequence[str], *, resolve: bool) -> None:
@@ -42,6 +43,37 @@ def print_cfg(which: str, overrides: Sequence[str], *, resolve: bool) -> None:
     if which != "hydra":
         out.update(resolved if resolve else OmegaConf.to_container(job, resolve=False))
     print(OmegaConf.to_yaml(OmegaConf.create(out)), end="")
+
+
+def print_info(which: str, overrides: Sequence[str]) -> None:
+    """`--info defaults`: ours, with each option's file; the others: Hydra's own report (`Hydra.show_info`)."""
+    if which == "defaults":
+        print_defaults(overrides)
+        return
+    from hydra import initialize_config_module
+    from hydra.core.global_hydra import GlobalHydra
+
+    from repro.config import CONFIG_MODULE, compose_config
+    from repro.hydra_flags import check_overrides
+
+    check_overrides(overrides)
+    compose_config(overrides)  # a bad override is refused with the usual message first
+    root = logging.getLogger()
+    handlers, raise_exceptions = list(root.handlers), logging.raiseExceptions
+    GlobalHydra.instance().clear()
+    try:
+        for h in handlers:  # Hydra logs its report to stdout through its own handler: print it once
+            root.removeHandler(h)
+        logging.raiseExceptions = False  # `| head` closing the pipe is not an error
+        with initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3"):
+            GlobalHydra.instance().hydra.show_info(which, config_name="config", overrides=list(overrides))
+    finally:
+        GlobalHydra.instance().clear()
+        for h in list(root.handlers):
+            root.removeHandler(h)
+        for h in handlers:
+            root.addHandler(h)
+        logging.raiseExceptions = raise_exceptions
 
 
 def print_defaults(overrides: Sequence[str]) -> None:

@@ -70,7 +70,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cfg", "-c", choices=CFG_CHOICES, help="print the composed config (job: the run's; hydra: "
                                                                  "Hydra's own node; all: both) and exit")
     parser.add_argument("--resolve", action="store_true", help="with --cfg: resolve interpolations")
-    parser.add_argument("--info", "-i", choices=INFO_CHOICES, help="defaults: which file each group came from")
+    parser.add_argument("--info", "-i", nargs="?", const="all", choices=INFO_CHOICES,
+                        help="defaults: which file each group came from; defaults-tree, searchpath, config, all "
+                             "(the default): Hydra's own reports")
     parser.add_argument("--rerun", action="store_true",
                         help="train a done run again as a new attempt; the done one is kept (see below)")
     parser.add_argument("--wait", nargs="?", type=float, const=math.inf, default=0.0, metavar="SECONDS",
@@ -94,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
         hydra_info.print_cfg(args.cfg, args.overrides, resolve=args.resolve)
         return 0
     if args.info:
-        hydra_info.print_defaults(args.overrides)
+        hydra_info.print_info(args.info, args.overrides)
         return 0
     if args.multirun:
         return multirun.run(args)
