@@ -94,13 +94,16 @@ WRAPPER = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)], ids=["SIGTERM", "SIGINT"])
-def test_a_signal_ends_the_run_in_one_line_and_it_resumes(tmp_path, signum, code):
+@pytest.mark.parametrize("signum, code, multirun", [(signal.SIGTERM, 143, False), (signal.SIGINT, 130, False),
+                                                     (signal.SIGTERM, 143, True)],
+                         ids=["SIGTERM", "SIGINT", "SIGTERM in train -m"])
+def test_a_signal_ends_the_run_in_one_line_and_it_resumes(tmp_path, signum, code, multirun):
     out, held = tmp_path / "out", tmp_path / "held"
     wrapper = tmp_path / "wrapper.py"
     wrapper.write_text(WRAPPER)
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1", "HELD": str(held)}
-    proc = subprocess.Popen([sys.executable, str(wrapper), "train", *RUN, f"output_root={out}"], env=env, cwd=REPO,
+    command = ["train", *(["-m"] if multirun else []), *RUN, f"output_root={out}"]
+    proc = subprocess.Popen([sys.executable, str(wrapper), *command], env=env, cwd=REPO,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         while not held.exists():
@@ -120,7 +123,7 @@ def test_a_signal_ends_the_run_in_one_line_and_it_resumes(tmp_path, signum, code
     status = rd.read_status()
     assert status["state"] == "interrupted" and status["epoch"] == 1, status
     assert rd.checkpoint_file.exists() and not rd.is_done() and not rd.lock_file.exists()
-    assert main(["train", *RUN, f"output_root={out}"]) == 0  # resumes from the first epoch's checkpoint
+    assert main(command) == 0  # the same command resumes from the first epoch's checkpoint
     assert rd.is_done() and "resumed from checkpoint at epoch 1" in rd.log_file.read_text()
     assert [r["epoch"] for r in rd.read_metrics()] == [1, 2]
 
