@@ -66,8 +66,8 @@ def check_overrides(overrides: Sequence[str], *, multirun: bool = False) -> list
         if o.is_sweep_override() and not multirun:
             raise UserError(
                 f"{o.input_line!r} is a sweep (a comma list, range() or choice()): run every combination with "
-                f"`repro train -m {' '.join(overrides)}` (done runs are skipped). A list value is written in "
-                "brackets: key=[a,b]."
+                f"`repro train -m {' '.join(overrides)}` (done runs are skipped; a sweep file lists its grid as "
+                "rows, columns and seeds). A list value is written in brackets: key=[a,b]."
             )
         if o.is_sweep_override() and multirun and not o.is_discrete_sweep():
             raise UserError(f"{o.input_line!r}: interval() sweeps need a search algorithm; `repro train -m` runs "
