@@ -115,7 +115,7 @@ RULES: list[tuple[str, Any]] = [
     ("optim.milestones.*", FRACTION_OPEN),
     ("optim.gamma", POSITIVE),
     ("optim.warmup_epochs", NON_NEGATIVE_INT),
-    ("noise.kind", Choice(("none", "uniform"))),
+    ("noise.kind", Choice(("none", "uniform", "exact_fraction"))),
     ("noise.fraction", FRACTION_HALF),
     ("split.meta_fraction", FRACTION_OPEN),
     ("split.folds", COUNT),
