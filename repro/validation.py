@@ -133,6 +133,7 @@ RULES: list[tuple[str, Any]] = [
     ("method.learn.overrides.*", Text()),
     ("method.gamma", Real(0)),                                 # focal loss focusing parameter
     ("method.forget_rate", Real(0, 1, high_open=True, nullable=True)),  # co-teaching; null = the noise rate
+    ("method.default_forget_rate", Choice(("actual_noise_rate", "noise_fraction"))),  # co-teaching's null tau
     ("method.*_lr", POSITIVE),                                 # label_lr, meta_lr, ...
     ("method.*_fraction", FRACTION_HALF),
     ("*batch_size", COUNT),
