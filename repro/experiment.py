@@ -139,7 +139,10 @@ class Experiment:
         return planned_steps(self.cfg.optim, len(self.train_loader))[1]
 
     def steps_in_epoch(self, epoch: int) -> int:
-        """Optimizer steps of 0-based `epoch`: a full pass but in an iteration-based run's last epoch."""
+        """Optimizer steps of 0-based `epoch`: a full pass but in an iteration-based run's last epoch (an
+        epoch-based run gives any epoch index a full pass: benchmarks count on past optim.epochs)."""
+        if not iteration_based(self.cfg.optim):
+            return len(self.train_loader)
         return steps_in_epoch(epoch, len(self.train_loader), self.total_steps)
 
     @property

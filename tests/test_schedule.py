@@ -137,3 +137,16 @@ def test_bad_iteration_schedules_are_refused(tmp_path, override, needle):
     with pytest.raises(UserError, match=needle):
         train(load_config([*TINY, override, f"output_root={tmp_path}"]))
     assert not list(tmp_path.glob("runs/*/summary.json"))
+
+
+def test_an_epoch_based_run_gives_any_epoch_a_full_pass(tmp_path):
+    from repro.experiment import build_experiment
+
+    cfg = load_config(["data.subset=300", "optim.epochs=2", "tracker=none", f"output_root={tmp_path}"])
+    exp = build_experiment(cfg, RunDir.for_config(to_container(cfg)))
+    per = len(exp.train_loader)
+    assert exp.epochs == 2 and exp.total_steps == 2 * per
+    assert [exp.steps_in_epoch(e) for e in (0, 1, 5)] == [per] * 3  # benchmarks run epochs past optim.epochs
+    cfg = load_config([*TINY, f"output_root={tmp_path}"])
+    exp = build_experiment(cfg, RunDir.for_config(to_container(cfg)))
+    assert (exp.epochs, exp.total_steps) == (3, 10) and [exp.steps_in_epoch(e) for e in range(4)] == [4, 4, 2, 0]
