@@ -67,7 +67,7 @@ class L2RW(Method):
         super().__init__(cfg, exp)
         self.check(cfg)
         self.lookahead_weight_decay = bool(cfg.lookahead_weight_decay)
-        self.meta_cost_weight_decay = bool(cfg.get("meta_cost_weight_decay", False))
+        self.meta_cost_weight_decay = bool(cfg.get("meta_cost_weight_decay", True))
         self.num_classes = exp.data.num_classes
         self.stats = WeightStats(exp.data.noisy_mask, HIST_MAX)
 
@@ -86,7 +86,7 @@ class L2RW(Method):
                 f"method.lookahead_weight_decay={flag!r} must be true or false (false, as Ren et al.'s code: the "
                 "meta-gradient is taken at the current parameters, without a weight-decay shrink)."
             )
-        flag = cfg.get("meta_cost_weight_decay", False)
+        flag = cfg.get("meta_cost_weight_decay", True)
         if not isinstance(flag, bool):
             raise UserError(
                 f"method.meta_cost_weight_decay={flag!r} must be true or false (true, as Ren et al.'s code: the meta "
