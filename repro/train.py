@@ -133,18 +133,20 @@ def run_epoch(exp: Experiment, epoch: int, progress: EpochProgress) -> dict[str,
     lr = exp.lr
     hw = exp.hardware
     totals = StepTotals(exp.device)
-    bar = progress.start_epoch(epoch, len(exp.train_loader))
-    for x, y, idx in exp.train_loader:
+    steps = exp.steps_in_epoch(epoch)  # a full pass, but where optim.iterations ends the run mid-epoch
+    bar = progress.start_epoch(epoch, steps)
+    for _, (x, y, idx) in zip(range(steps), exp.train_loader):  # range first: no batch is drawn past the last step
         x, y, idx = hw.prepare_batch(x), y.to(exp.device, non_blocking=True), idx.to(exp.device, non_blocking=True)
         with hw.autocast():
             out = exp.method.train_step(exp, x, y, idx)
+        exp.scheduler.after_step()
         if totals.add(out.loss, out.logits, y) and not totals.finite:
             raise NonFiniteLossError(f"the training loss became {totals.loss_sum} at epoch {epoch + 1}.")
         bar.update(loss=totals.mean_loss, acc=totals.accuracy)
     totals.read()
     if not totals.finite:
         raise NonFiniteLossError(f"the training loss became {totals.loss_sum} at epoch {epoch + 1}.")
-    exp.scheduler.step()
+    exp.scheduler.after_epoch()
     row: dict[str, Any] = {
         "epoch": epoch + 1,
         "lr": lr,
