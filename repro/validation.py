@@ -128,6 +128,11 @@ RULES: list[tuple[str, Any]] = [
     ("method.epsilon", FRACTION_HALF),
     ("method.beta", Real(0)),
     ("method.curriculum", Choice(("none", "entropy"))),
+    ("method.curriculum_weight", Choice(("certainty", "entropy"))),     # the curriculum's sign (repro/curriculum.py)
+    ("method.curriculum_placement", Choice(("model_step", "both"))),   # model step only, or the look-ahead too
+    ("method.lookahead_weight_decay", Bool()),                         # label and reweighting methods' look-ahead
+    ("method.learn.lookahead_weight_decay", Bool()),                   # replay: its fold runs' look-ahead form
+    ("method.meta_cost_weight_decay", Bool()),                         # L2RW: the authors' L2 term in the meta cost
     ("method.record.snapshot_epochs", SnapshotEpochs()),
     ("method.record.topk", COUNT),
     ("method.record.*", NON_NEGATIVE_INT),

@@ -43,6 +43,8 @@ CASES = {
     "class_labels": ["method=class_labels"],
     "instance_labels": ["method=instance_labels"],
     "instance_labels_entropy": ["method=instance_labels", "method.curriculum=entropy", *NOISY],
+    "instance_labels_entropy_both": ["method=instance_labels", "method.curriculum=entropy",
+                                     "method.curriculum_weight=entropy", "method.curriculum_placement=both", *NOISY],
     "focal_loss": ["method=focal_loss", *NOISY],
     "coteaching": ["method=coteaching", *NOISY],
     "coteaching_setting_a": ["method=coteaching", "optim=setting_a", *NOISY],  # the lr moves every step
