@@ -13,7 +13,7 @@ from typing import Any
 import torch
 from omegaconf import DictConfig
 
-from repro.data import ArrayDataset, BatchLoader, inject_uniform_noise, load_dataset, make_split
+from repro.data import ArrayDataset, BatchLoader, inject_noise, load_dataset, make_split
 from repro.errors import UserError
 from repro.hardware import Hardware
 from repro.methods import build_method
@@ -50,15 +50,7 @@ def load_run_data(cfg: DictConfig) -> tuple[RunData, torch.Tensor, torch.Tensor]
             true_targets, meta_fraction=float(cfg.split.meta_fraction), folds=int(cfg.split.folds),
             fold=int(cfg.split.fold), seed=int(cfg.split.seed),
         )
-    if cfg.noise.kind == "uniform" and float(cfg.noise.fraction) > 0:
-        given, noisy = inject_uniform_noise(
-            true_targets, fraction=float(cfg.noise.fraction), num_classes=len(train.classes),
-            seed=int(cfg.noise.seed), among=train_idx,
-        )
-    elif cfg.noise.kind in ("none", "uniform"):
-        given, noisy = true_targets.clone(), torch.zeros_like(true_targets, dtype=torch.bool)
-    else:
-        raise UserError(f"noise.kind={cfg.noise.kind!r} is not known; use noise=none or noise=uniform.")
+    given, noisy = inject_noise(cfg.noise, true_targets, num_classes=len(train.classes), among=train_idx)
     data = RunData(train=train, test=test, train_targets=given, train_true_targets=true_targets, noisy_mask=noisy)
     return data, train_idx, meta_idx
 

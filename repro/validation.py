@@ -127,7 +127,7 @@ RULES: list[tuple[str, Any]] = [
     ("optim.milestones.*", FRACTION_OPEN),
     ("optim.gamma", POSITIVE),
     ("optim.warmup_epochs", NON_NEGATIVE_INT),
-    ("noise.kind", Choice(("none", "uniform"))),
+    ("noise.kind", Choice(("none", "uniform", "exact_fraction"))),
     ("noise.fraction", FRACTION_HALF),
     ("split.meta_fraction", FRACTION_OPEN),
     ("split.folds", COUNT),
@@ -150,6 +150,7 @@ RULES: list[tuple[str, Any]] = [
     ("method.estimator", Text(nullable=True)),
     ("method.anchor_percentile", OrWord("auto", Real(0, 100, low_open=True, nullable=True))),
     ("method.matrix.*", PROBABILITY),
+    ("method.default_forget_rate", Choice(("actual_noise_rate", "noise_fraction"))),  # co-teaching's null tau
     ("method.*_lr", POSITIVE),                                 # label_lr, meta_lr, ...
     ("method.*_fraction", FRACTION_HALF),
     ("*batch_size", COUNT),
