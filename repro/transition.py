@@ -64,17 +64,14 @@ def check_transition(matrix: Any, num_classes: int, *, where: str, invertible: b
     return t
 
 
-def uniform_transition(fraction: float, num_classes: int) -> Tensor:
-    """The suite's uniform noise (repro.data.noise: the label is redrawn uniformly with probability `fraction`, and
-    the draw may return the true class): T = (1 - f) I + (f / C) 11^T."""
-    c = int(num_classes)
-    return (1.0 - float(fraction)) * torch.eye(c, dtype=torch.float64) + float(fraction) / c
-
-
-def noise_transition(noise_cfg: Mapping[str, Any], num_classes: int) -> Tensor:
-    """The known T of the run's noise model. `repro.data.noise.transition_matrix` is the noise models' own answer
-    where it exists; until then the uniform model's is computed here. Clean data (noise=none) has no noise model:
+def noise_transition(noise_cfg: Mapping[str, Any], num_classes: int, *, targets: Tensor | None = None,
+                     among: Tensor | None = None) -> Tensor:
+    """The known T of the run's noise model: `repro.data.noise.transition_matrix`, the noise models' own answer
+    (uniform: (1 - f) I + f / C, since the redraw may return the true class; exact_fraction: exact given the run's
+    true training targets and training part, `targets` / `among`). Clean data (noise=none) has no noise model:
     correcting it is refused (the identity correction would be the plain cross-entropy)."""
+    from repro.data.noise import transition_matrix
+
     kind, fraction = str(noise_cfg.get("kind")), float(noise_cfg.get("fraction") or 0.0)
     if kind == "none" or fraction == 0.0:
         raise UserError(
@@ -83,15 +80,7 @@ def noise_transition(noise_cfg: Mapping[str, Any], num_classes: int) -> Tensor:
             "noise (e.g. noise=uniform noise.fraction=0.4), give T yourself (method.transition=given with "
             "method.matrix), or train method=baseline on clean data."
         )
-    try:
-        from repro.data.noise import transition_matrix  # the noise models' own T (branch `noise`)
-    except ImportError:
-        transition_matrix = None
-    if transition_matrix is not None:
-        return torch.as_tensor(transition_matrix(noise_cfg, num_classes), dtype=torch.float64)
-    if kind != "uniform":
-        raise UserError(f"noise.kind={kind!r} has no known transition matrix; use method.transition=estimated.")
-    return uniform_transition(fraction, num_classes)
+    return transition_matrix(noise_cfg, num_classes, targets=targets, among=among, dtype=torch.float64)
 
 
 def anchor_transition(probs: Tensor, percentile: float | None, *, where: str) -> tuple[Tensor, list[int]]:

@@ -16,7 +16,7 @@ from omegaconf import OmegaConf
 from repro.cli import main
 from repro.errors import UserError
 from repro.methods.loss_correction import LossCorrection, backward_corrected_loss, forward_corrected_loss
-from repro.transition import anchor_transition, check_transition, noise_transition, uniform_transition
+from repro.transition import anchor_transition, check_transition, noise_transition
 
 NOISY = ["split=noisy", "split.meta_fraction=0.1", "noise=uniform", "noise.fraction=0.4", "data.subset=300",
          "data.test_subset=100", "optim.epochs=1", "tracker=none", "progress=none", "device=cpu"]
@@ -74,7 +74,7 @@ def test_backward_corrected_loss_is_unbiased_for_a_known_t():
 def test_known_transition_of_the_uniform_model_matches_its_sampled_labels():
     from repro.data.noise import inject_uniform_noise
 
-    t = uniform_transition(0.4, 5)
+    t = noise_transition(OmegaConf.create({"kind": "uniform", "fraction": 0.4, "seed": 0}), 5)
     assert torch.allclose(t.sum(dim=1), torch.ones(5, dtype=torch.float64))
     true = torch.arange(5).repeat(20_000)
     noisy, _ = inject_uniform_noise(true, fraction=0.4, num_classes=5, seed=0, among=None)
@@ -197,6 +197,19 @@ def _summary(root, run_id=None) -> dict:
     runs = sorted((root / "runs").iterdir(), key=lambda p: p.stat().st_mtime)
     path = next(p for p in runs if p.name == run_id) if run_id else runs[-1]
     return json.loads((path / "summary.json").read_text())
+
+
+def test_known_t_of_the_exact_fraction_model_comes_from_the_noise_model(tmp_path):
+    from repro.data.noise import transition_matrix
+
+    assert main(["train", "method=loss_correction", *NOISY, "noise=exact_fraction", "noise.fraction=0.4",
+                 f"output_root={tmp_path}"]) == 0
+    summary = _summary(tmp_path)
+    assert summary["transition_mae"] == 0.0
+    diag = summary["transition_diag_mean"]
+    assert diag != pytest.approx(0.64, abs=1e-9)  # exact given the run's chosen subset, not the uniform model's
+    assert 0.55 < diag < 0.75
+    assert transition_matrix({"kind": "exact_fraction", "fraction": 0.4, "seed": 0}, 10).shape == (10, 10)
 
 
 @pytest.mark.parametrize("correction", ["forward", "backward"])
