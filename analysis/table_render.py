@@ -47,12 +47,15 @@ def render_csv(result: TableResult) -> str:
 def render_markdown(result: TableResult) -> str:
     """Ours, the paper's and the difference side by side for every column; unfinished runs listed below."""
     unit = "test accuracy in percent" if result.percent else "value"
+    paper = has_paper(result)
     lines = [
-        f"# Table {result.number}: ours vs the paper",
+        f"# Table {result.number}: ours vs the paper" if paper else
+        f"# Table {result.number}: ours (not a paper table: no published numbers to compare with)",
         "",
         f"Ours: `{result.metric}` ({unit}) of the reported runs (stage single/final) that are done, mean ± sample std "
-        f"(ddof={DDOF}) over seeds, n = runs averaged (of those planned). Paper: the published number. "
-        f"Δ = ours − paper{' (percentage points)' if result.percent else ''}.",
+        f"(ddof={DDOF}) over seeds, n = runs averaged (of those planned)."
+        + (f" Paper: the published number. Δ = ours − paper{' (percentage points)' if result.percent else ''}."
+           if paper else ""),
         f"Runs: {result.source or 'run frame'}. Data sets of our runs: {', '.join(result.data_sets) or 'none yet'}."
         + (f" Sweep expanded with {result.expansion}." if result.expansion else ""),
     ]
@@ -87,6 +90,11 @@ def render_markdown(result: TableResult) -> str:
 DENSE = 0.75  # below this share of filled row x column cells, a grid is mostly empty: list the cells instead
 
 
+def has_paper(result: TableResult) -> bool:
+    """False for the suite's own tables (sweeps/table10.yaml, ...): no paper column is rendered for them."""
+    return any(cell.paper is not None for cell in result.cells.values())
+
+
 def is_dense(result: TableResult) -> bool:
     """Tables 3-5 put a setting into the column key, so most of their row x column grid is empty."""
     return len(result.cells) >= DENSE * len(result.rows) * len(result.columns)
@@ -94,15 +102,18 @@ def is_dense(result: TableResult) -> bool:
 
 def _grid(result: TableResult) -> list[str]:
     """The paper's layout: a row per method, and per column ours | paper | Δ."""
-    with_group = bool(result.groups)
+    with_group, paper = bool(result.groups), has_paper(result)
     header = (["Group"] if with_group else []) + ["Method"]
     for column in result.columns:
-        header += [f"{column} ours", "paper", "Δ"]
+        header += [f"{column} ours", "paper", "Δ"] if paper else [column]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in result.rows:
         cells = ([result.groups.get(row, "")] if with_group else []) + [row]
         for column in result.columns:
             cell = result.cells.get((row, column))
+            if not paper:
+                cells.append(cell.ours_text() if cell else "")
+                continue
             cells += [cell.ours_text(), cell.paper_text(), cell.diff_text()] if cell else ["", "", ""]
         lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
     return lines
@@ -110,12 +121,14 @@ def _grid(result: TableResult) -> list[str]:
 
 def _cell_list(result: TableResult) -> list[str]:
     """One line per cell (row, column), in the paper's order, for tables whose grid is mostly empty."""
-    lines = ["| Method | Column | ours | paper | Δ |", "|---|---|---|---|---|"]
+    paper = has_paper(result)
+    lines = ["| Method | Column | ours | paper | Δ |", "|---|---|---|---|---|"] if paper else \
+        ["| Method | Column | ours |", "|---|---|---|"]
     for column in result.columns:
         for row in result.rows:
             cell = result.cells.get((row, column))
             if cell is not None:
-                cells = [row, column, cell.ours_text(), cell.paper_text(), cell.diff_text()]
+                cells = [row, column, cell.ours_text()] + ([cell.paper_text(), cell.diff_text()] if paper else [])
                 lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
     return lines
 
