@@ -57,8 +57,8 @@ def check_transition(matrix: Any, num_classes: int, *, where: str, invertible: b
         if not math.isfinite(cond) or cond > MAX_CONDITION:
             raise UserError(
                 f"{where}: the backward correction needs T^-1, but the transition matrix is singular or nearly so "
-                f"(condition number {cond:.3g}). Uniform noise at a rate near (C-1)/C, or an estimate whose anchor "
-                "rows coincide, gives such a T; use the forward correction (method.correction=forward), which "
+                f"(condition number {cond:.3g}). Uniform noise at a rate near 1, or an estimate whose anchor rows "
+                "coincide, gives such a T; use the forward correction (method.correction=forward), which "
                 "needs no inverse, or a lower noise rate."
             )
     return t

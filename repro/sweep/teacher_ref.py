@@ -6,7 +6,7 @@
 cell of that sweep. The student of seed s learns from the cell's run of seed s (repro/sweep/teachers.py).
 Without `sweep` the teacher is a row of the referencing file itself; without `column` it is the cell of the
 student's own column (a row of students, one per column, each learning from that column's run: the noisy sweeps'
-estimated-T and distillation rows, sweeps/table10.yaml and table11.yaml).
+estimated-T and distillation rows, sweeps/table12.yaml and table13.yaml).
 """
 
 from __future__ import annotations

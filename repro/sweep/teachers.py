@@ -95,19 +95,20 @@ def _referenced_spec(ref: TeacherRef, where: str) -> SweepSpec:
     from repro.sweep.spec import load_sweep
 
     key = (ref.sweep, ref.sweep.read_text())
-    if key not in _SPECS:
-        if ref.sweep in _LOADING:  # a row of the file being loaded teaches another of its rows: parse, don't expand
-            import yaml
+    if key in _SPECS:
+        spec = _SPECS[key]
+    elif ref.sweep in _LOADING:  # a row of the file being loaded teaches another of its rows: parse, don't expand
+        import yaml
 
-            from repro.sweep.spec import parse_sweep
+        from repro.sweep.spec import parse_sweep
 
-            return parse_sweep(yaml.safe_load(key[1]), ref.sweep)
+        spec = parse_sweep(yaml.safe_load(key[1]), ref.sweep)
+    else:
         _LOADING.add(ref.sweep)
         try:
-            _SPECS[key] = load_sweep(ref.sweep)
+            spec = _SPECS[key] = load_sweep(ref.sweep)
         finally:
             _LOADING.discard(ref.sweep)
-    spec = _SPECS[key]
     for kind, name, have in (("row", ref.row, spec.rows), ("column", ref.column, spec.columns)):
         if name not in have:
             raise UserError(f"{where}: the teacher {ref.describe()} names no {kind} of {ref.sweep}; its {kind}s are: "
