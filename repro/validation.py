@@ -125,6 +125,8 @@ RULES: list[tuple[str, Any]] = [
     ("optim.epochs", COUNT),
     ("optim.schedule", Choice(("cosine", "multistep", "constant"))),
     ("optim.milestones.*", FRACTION_OPEN),
+    ("optim.iterations", Int(1, nullable=True)),               # setting A: a schedule in steps (repro/schedule.py)
+    ("optim.milestone_iterations.*", COUNT),
     ("optim.gamma", POSITIVE),
     ("optim.warmup_epochs", NON_NEGATIVE_INT),
     ("noise.kind", Choice(("none", "uniform", "exact_fraction"))),

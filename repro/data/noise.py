@@ -109,10 +109,10 @@ def transition_matrix(noise_cfg: Mapping[str, Any], num_classes: int, *, targets
         return eye.to(dtype)
     if kind == "uniform" or targets is None:
         return ((1 - fraction) * eye + fraction / C).to(dtype)
-    true, selected = _check_inputs(targets, fraction, C, among)
+    true, selected = _check_inputs(_on_cpu(targets), fraction, C, among)
     subset, _ = _exact_draws(fraction, seed, selected)
-    class_counts = torch.bincount(true[selected].cpu(), minlength=C).double()
-    subset_counts = torch.bincount(true[subset].cpu(), minlength=C).double()
+    class_counts = torch.bincount(true[selected], minlength=C).double()
+    subset_counts = torch.bincount(true[subset], minlength=C).double()
     in_subset = subset_counts / class_counts.clamp(min=1)           # s_i / N_i (0 for a class absent from training)
     receive = subset_counts / subset_counts.sum()                    # s_j / m
     return (in_subset[:, None] * receive[None, :] + (1 - in_subset)[:, None] * eye).to(dtype)
@@ -128,8 +128,8 @@ def actual_noise_rate(noise_cfg: Mapping[str, Any], num_classes: int, *, targets
     if targets is None:
         prior = torch.full((C,), 1.0 / C, dtype=torch.float64)
     else:
-        true, selected = _check_inputs(targets, 0.0, C, among)
-        counts = torch.bincount(true[selected].cpu(), minlength=C).double()
+        true, selected = _check_inputs(_on_cpu(targets), 0.0, C, among)
+        counts = torch.bincount(true[selected], minlength=C).double()
         prior = counts / counts.sum().clamp(min=1)
     return float(1.0 - (prior * T.diagonal()).sum())
 
@@ -144,6 +144,10 @@ def _exact_draws(fraction: float, seed: int, selected: Tensor) -> tuple[Tensor, 
     keys[~selected] = math.inf
     chosen = torch.argsort(keys, stable=True)[:k]
     return chosen, chosen[torch.randperm(k, generator=generator)]
+
+
+def _on_cpu(targets: Any) -> Any:
+    return targets.cpu() if isinstance(targets, Tensor) else targets
 
 
 def _parse(noise_cfg: Mapping[str, Any]) -> tuple[str, float, int]:

@@ -119,6 +119,7 @@ class CoTeaching(Method):
         update_1, update_2 = loss_1[pick_2].mean(), loss_2[pick_1].mean()  # the cross update
         optimizer_step(exp.optimizer, update_1, epoch=exp.epoch, what="training loss of network 1")
         optimizer_step(self.optimizer2, update_2, epoch=exp.epoch, what="training loss of network 2")
+        self.scheduler2.after_step()  # network 2 follows the run's schedule step by step (setting A's is per step)
         with torch.no_grad():
             noisy = self.noisy[idx]
             self._noisy_share += 0.5 * (noisy[pick_1].float().mean() + noisy[pick_2].float().mean())
@@ -127,7 +128,7 @@ class CoTeaching(Method):
         return StepOutput(update_1.detach(), logits_1.detach())
 
     def end_epoch(self, exp) -> dict[str, Any]:
-        self.scheduler2.step()
+        self.scheduler2.after_epoch()
         test_2 = evaluate(self.model2, exp.data.test.images, exp.data.test.targets, None, exp.eval_loader_kwargs)
         return {"forget_rate": self.rate, **self.epoch_stats(), "test_acc_net2": test_2.accuracy}
 
