@@ -53,6 +53,8 @@ CASES = {
     "mwnet_adam": ["method=mwnet", "method.meta_optimizer=adam", *NOISY],
     "data_parameters": ["method=data_parameters", "method.learn_class=true", "method.wd_class=1e-3",
                         "method.wd_instance=1e-3", *NOISY],
+    "loss_correction": ["method=loss_correction", *NOISY],
+    "loss_correction_backward": ["method=loss_correction", "method.correction=backward", *NOISY],
     "distillation": ["method=distillation", "split=full", "method.temperature=2"],  # + the teacher (fixture)
     "transferred_labels": ["method=transferred_labels", "split=full", "method.temperature=2"],  # + the source
 }
