@@ -23,7 +23,7 @@ from repro.sweep.job import TrainJob, run_planned
 from repro.sweep.plan import Plan
 from repro.sweep.profile import ClusterProfile
 from repro.sweep.registry import JobRecord, Registry, sweep_dir
-from repro.sweep.spec import PlannedRun
+from repro.sweep.model import PlannedRun
 
 Report = Callable[[str], None]
 # A run that hits the time limit is requeued and resumes from its last epoch checkpoint; submitit stops after 3 time
