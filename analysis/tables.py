@@ -192,7 +192,9 @@ def build_table(number: int, spec: Any, runs: pd.DataFrame, paper: pd.DataFrame,
     extra = {"extra_overrides": list(extra_overrides)} if extra_overrides else {}
     from repro.sweep.spec import expand_sweep
 
-    expanded = expand_sweep(spec, output_root=str(output_root), scale=scale, **extra)
+    # a SweepSpec, or any object with its own `expand` of the same signature (the tests' and benchmarks' layouts)
+    expand = getattr(spec, "expand", None) or (lambda **kw: expand_sweep(spec, **kw))
+    expanded = expand(output_root=str(output_root), scale=scale, **extra)
     planned = [p for p in expanded if p.stage in REPORTED_STAGES]
     tune_ids = {p.run_id for p in expanded if p.stage in ("tune", "teacher tune")}
     metric = str(spec.metric)

@@ -222,13 +222,13 @@ rows:
 
 def test_tables_from_a_real_sweep_file(tmp_path, capsys):
     """The real sweep API (repro.sweep.spec): run ids come from expanding the file; fold runs are not reported."""
-    from repro.sweep.spec import load_sweep
+    from repro.sweep.spec import expand_sweep, load_sweep
 
     sweeps = tmp_path / "sweeps"
     sweeps.mkdir()
     (sweeps / "table1.yaml").write_text(SWEEP)
     root = tmp_path / "outputs"
-    planned = load_sweep(sweeps / "table1.yaml").expand(output_root=str(root))
+    planned = expand_sweep(load_sweep(sweeps / "table1.yaml"), output_root=str(root))
     values = {("Baseline", 0): 0.60, ("Baseline", 1): 0.64, ("Ours (Class)", 0): 0.81}
     for p in planned:
         rd = RunDir(root / "runs" / p.run_id)

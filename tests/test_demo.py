@@ -8,7 +8,7 @@ import pandas as pd
 
 from repro import demo
 from repro.cli import main
-from repro.sweep.spec import load_sweep
+from repro.sweep.spec import expand_sweep, load_sweep
 
 TABLES = (1, 2, 3, 4, 5, 6)
 
@@ -26,7 +26,7 @@ def test_quick_demo_writes_tables_figures_and_summary_then_reruns_without_traini
     specs = demo.demo_specs(size)
     assert sorted(specs) == list(TABLES)
     planned = {r.run_id for n, spec in specs.items()
-               for r in spec.expand(output_root=root, scale=size.scale(n), extra_overrides=["tracker=none"])}
+               for r in expand_sweep(spec, output_root=root, scale=size.scale(n), extra_overrides=["tracker=none"])}
     assert len({p.name for p in (root / "runs").iterdir()}) == len(planned)
     assert f"{len(planned)} run(s) trained now" in first
 
@@ -64,7 +64,7 @@ def test_demo_tables_share_the_runs_they_have_in_common():
     """Table 2's Baseline / Ours (Instance) and Table 3's folds and dynamic finals are Table 1's runs: the sweep files
     repeat the tuned label hyperparameters, and a drift would silently train (and report) different runs."""
     def runs(n):
-        return load_sweep(demo.DEMO_SWEEPS / f"table{n}.yaml").expand(output_root="out")
+        return expand_sweep(load_sweep(demo.DEMO_SWEEPS / f"table{n}.yaml"), output_root="out")
 
     t1, t2, t3 = runs(1), runs(2), runs(3)
     reported = {(r.row, r.seed): r.run_id for r in t1 if r.stage in ("single", "final")}

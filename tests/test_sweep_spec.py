@@ -19,7 +19,7 @@ from repro.config import load_config, to_container
 from repro.errors import UserError
 from repro.fold_runs import fold_run_configs
 from repro.rundir import run_id
-from repro.sweep import Scale, load_sweep
+from repro.sweep import Scale, expand_sweep, load_sweep
 from repro.sweep.compose import FastComposer, parse_override, quote_value
 from repro.sweep.expand import derived_fold_configs
 from repro.sweep.profile import load_profile
@@ -68,7 +68,7 @@ def test_table_files_name_rows_and_columns_as_the_paper_prints_them(n):
 
 
 def test_table_expansion_follows_the_protocol():
-    runs = load_sweep(SWEEPS / "table1.yaml").expand(output_root="out")
+    runs = expand_sweep(load_sweep(SWEEPS / "table1.yaml"), output_root="out")
     by_id = {r.run_id: r for r in runs}
     # 4 columns x 3 seeds: baseline 1 run, each learned row 5 folds + 1 final
     assert len(runs) == len(by_id) == 4 * 3 * (1 + 6 + 6)
@@ -90,7 +90,7 @@ def test_table_expansion_follows_the_protocol():
 
 
 def test_table3_static_and_dynamic_finals_share_their_fold_runs():
-    runs = load_sweep(SWEEPS / "table3.yaml").expand(output_root="out")
+    runs = expand_sweep(load_sweep(SWEEPS / "table3.yaml"), output_root="out")
     finals = [r for r in runs if r.stage == "final"]
     assert len(finals) == 2 * 2 * 3 and len({r.run_id for r in finals}) == 12
     static = {r.column: r.config["method"]["static"] for r in finals}
@@ -104,7 +104,7 @@ def test_table3_static_and_dynamic_finals_share_their_fold_runs():
 
 
 def test_noisy_tables_are_single_stage_with_every_method_in_its_setting():
-    runs = load_sweep(SWEEPS / "table6.yaml").expand(output_root="out")
+    runs = expand_sweep(load_sweep(SWEEPS / "table6.yaml"), output_root="out")
     assert {r.stage for r in runs} == {"single"} and len(runs) == 6 * 4 * 3
     for r in runs:
         c = r.config
@@ -120,7 +120,7 @@ def test_noisy_tables_are_single_stage_with_every_method_in_its_setting():
             assert (r.config["optim"]["lr"], r.config["optim"]["epochs"], r.config["data"]["batch_size"]) == (0.1, 40, 100)
     assert {r.config["method"]["name"] for r in runs} == {
         "baseline", "focal_loss", "coteaching", "l2rw", "mwnet", "instance_labels"}
-    t7_runs = load_sweep(SWEEPS / "table7.yaml").expand(output_root="out")
+    t7_runs = expand_sweep(load_sweep(SWEEPS / "table7.yaml"), output_root="out")
     assert {r.config["method"]["name"] for r in t7_runs} == {"baseline", "data_parameters", "l2rw", "instance_labels"}
     assert all(r.config["optim"]["epochs"] == 120 for r in t7_runs if r.row != "Ours (Instance labels)")
     # Table 7's 40% column of Ours is Table 6's CIFAR100/40% run (same config, same id)
@@ -133,8 +133,8 @@ def test_rows_that_need_a_missing_method_plan_nothing(tmp_path):
                                         "      Baseline: [method=baseline]\n      Later: {needs: \"a method\"}"))
     spec = load_sweep(path)
     assert spec.needs == {"Later": "a method"} and "Later" in spec.rows
-    assert {r.row for r in spec.expand(output_root="out")} == {"Baseline", "Ours (Class)"}
-    t5 = load_sweep(SWEEPS / "table5.yaml").select(rows=["Baseline"]).expand(output_root="out")
+    assert {r.row for r in expand_sweep(spec, output_root="out")} == {"Baseline", "Ours (Class)"}
+    t5 = expand_sweep(load_sweep(SWEEPS / "table5.yaml").select(rows=["Baseline"]), output_root="out")
     assert {r.column: r.config["model"]["name"] for r in t5} == {
         "Train=Baseline/Transfer=VGG16": "vgg16", "Train=Baseline/Transfer=ResNet18": "resnet18",
         "Train=Baseline/Transfer=AlexNet": "alexnet"}
@@ -150,7 +150,7 @@ def test_fast_expansion_gives_exactly_what_repro_train_composes(tmp_path):
     for path in sorted(SWEEPS.rglob("*.yaml")):  # the paper tables and sweeps/demo/
         spec = load_sweep(path)
         spec = spec.select(seeds=spec.seeds[:1])
-        runs = spec.expand(output_root=tmp_path / "out dir", scale=Scale(epochs=2, subset=300, test_subset=100),
+        runs = expand_sweep(spec, output_root=tmp_path / "out dir", scale=Scale(epochs=2, subset=300, test_subset=100),
                            extra_overrides=["tracker.project=other"])
         seen: dict[tuple, int] = {}
         for r in runs:
@@ -184,13 +184,13 @@ def test_lean_composition_equals_hydras_public_compose():
 
 def test_interpolated_override_values_take_the_exact_slow_path(tmp_path):
     path = write(tmp_path, TINY.replace("tracker=none]", "tracker=none, 'data.root=/data/${data.name}']"))
-    run = load_sweep(path).expand(output_root=tmp_path)[0]
+    run = expand_sweep(load_sweep(path), output_root=tmp_path)[0]
     assert run.config["data"]["root"] == "/data/digits"
     assert to_container(load_config(list(run.overrides))) == run.config
 
 
 def test_planned_fold_runs_are_the_ones_the_replay_reads(tmp_path):
-    runs = load_sweep(write(tmp_path, TINY)).expand(output_root=tmp_path)
+    runs = expand_sweep(load_sweep(write(tmp_path, TINY)), output_root=tmp_path)
     final = next(r for r in runs if r.stage == "final")
     folds = [r for r in runs if r.run_id in final.depends_on]
     assert [f.fold for f in folds] == [0, 1]  # split.folds=2 in common: two folds
@@ -255,7 +255,7 @@ def test_unknown_rows_columns_seeds_in_a_selection(tmp_path):
         spec.select(rows=["Ours"])
     with pytest.raises(UserError, match="no seed 7"):
         spec.select(seeds=[7])
-    assert [r.seed for r in spec.select(rows=["Baseline"], seeds=[1]).expand(output_root="o")] == [1]
+    assert [r.seed for r in expand_sweep(spec.select(rows=["Baseline"], seeds=[1]), output_root="o")] == [1]
 
 
 def test_scale_must_be_positive():

@@ -15,7 +15,7 @@ from analysis.tables import build_table
 
 from repro.errors import UserError
 from repro.rundir import RunDir
-from repro.sweep import Scale, load_sweep, run_sweep
+from repro.sweep import Scale, expand_sweep, load_sweep, run_sweep
 from repro.sweep import cluster, submit
 from repro.sweep.plan import make_plan
 from repro.sweep.registry import JobRecord, Registry, sweep_dir
@@ -61,12 +61,12 @@ def sweeps(tmp_path) -> Path:
 
 
 def test_expansion_plans_teacher_search_and_final(sweeps, tmp_path):
-    runs = load_sweep(sweeps).expand(output_root=tmp_path / "out", scale=SCALE)
+    runs = expand_sweep(load_sweep(sweeps), output_root=tmp_path / "out", scale=SCALE)
     by_id = {r.run_id: r for r in runs}
     first = {}
     for i, r in enumerate(runs):
         first.setdefault(r.run_id, i)
-    teachers = load_sweep(sweeps.parent / "teachers.yaml").expand(output_root=tmp_path / "out", scale=SCALE)
+    teachers = expand_sweep(load_sweep(sweeps.parent / "teachers.yaml"), output_root=tmp_path / "out", scale=SCALE)
     reported = {r.row: r.run_id for r in teachers if r.stage in ("single", "final")}
     for r in runs:
         if r.stage in ("teacher", "teacher fold"):
@@ -102,7 +102,7 @@ def test_teachers_done_queued_or_missing_become_used_afterok_or_submitted(sweeps
                                                                           teacher_state):
     out = tmp_path / "out"
     spec = load_sweep(sweeps).select(rows=["Distilled"])
-    runs = spec.expand(output_root=out, scale=SCALE)
+    runs = expand_sweep(spec, output_root=out, scale=SCALE)
     teacher = next(r for r in runs if r.stage == "teacher")
     if teacher_state == "done":
         _done(out, teacher)
@@ -189,7 +189,7 @@ def test_the_paper_tables_4_and_5_plan_every_row():
     for n in (4, 5):
         spec = load_sweep(REPO / "sweeps" / f"table{n}.yaml")
         assert spec.needs == {}
-        runs = spec.expand(output_root="out")
+        runs = expand_sweep(spec, output_root="out")
         assert {r.row for r in runs} == set(spec.rows)
         finals = [r for r in runs if r.stage == "final"]
         searches = {r.run_id for r in runs if r.stage == "search"}
