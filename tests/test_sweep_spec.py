@@ -70,17 +70,24 @@ def test_table_files_name_rows_and_columns_as_the_paper_prints_them(n):
 def test_table_expansion_follows_the_protocol():
     runs = expand_sweep(load_sweep(SWEEPS / "table1.yaml"), output_root="out")
     by_id = {r.run_id: r for r in runs}
-    # 4 columns x 3 seeds: baseline 1 run, each learned row 5 folds + 1 final
-    assert len(runs) == len(by_id) == 4 * 3 * (1 + 6 + 6)
+    # 4 columns x 3 seeds: baseline 1 run, each learned row 5 folds + 1 final; per column and learned row 24 tuning
+    # runs (the appendix's grids: 6 label learning rates x 4 initial target probabilities)
+    assert len(runs) == len(by_id) == 4 * 3 * (1 + 6 + 6) + 4 * 2 * 24
     for r in runs:
         split = r.config["split"]
+        tuning = [d for d in r.depends_on if by_id[d].stage == "tune"]
         if r.stage == "single":
             assert r.config["method"]["name"] == "baseline" and split["full_train"] and not r.depends_on
+        elif r.stage == "tune":
+            assert not split["full_train"] and split["fold"] == 0 and r.seed == 0 and not r.depends_on
+            assert r.config["tune"]["keys"] == [] and r.config["method"]["name"] in ("class_labels", "instance_labels")
         elif r.stage == "fold":
             assert not split["full_train"] and split["fold"] == r.fold and split["meta_fraction"] == 0.2
+            assert len(tuning) == 24 and {(by_id[t].row, by_id[t].column) for t in tuning} == {(r.row, r.column)}
         else:
             assert r.config["method"]["name"] == "replay" and split["full_train"] and not r.config["method"]["static"]
-            folds = [by_id[d] for d in r.depends_on]
+            assert len(tuning) == 24
+            folds = [by_id[d] for d in r.depends_on if by_id[d].stage == "fold"]
             assert [f.fold for f in folds] == [0, 1, 2, 3, 4]
             assert {(f.row, f.column, f.seed) for f in folds} == {(r.row, r.column, r.seed)}
             assert r.config["method"]["learn"]["method"] == folds[0].config["method"]["name"]
@@ -100,12 +107,17 @@ def test_table3_static_and_dynamic_finals_share_their_fold_runs():
     for r in finals:
         pairs.setdefault((r.row, r.seed), set()).add(r.depends_on)
     assert all(len(deps) == 1 for deps in pairs.values())  # both columns wait for the same folds
-    assert len({r.run_id for r in runs}) == 12 + 2 * 3 * 5
+    assert len({r.run_id for r in runs}) == 12 + 2 * 3 * 5 + 2 * 24  # + each row's tuning runs
 
 
 def test_noisy_tables_are_single_stage_with_every_method_in_its_setting():
-    runs = expand_sweep(load_sweep(SWEEPS / "table6.yaml"), output_root="out")
+    all_runs = expand_sweep(load_sweep(SWEEPS / "table6.yaml"), output_root="out")
+    runs = [r for r in all_runs if r.stage != "tune"]
     assert {r.stage for r in runs} == {"single"} and len(runs) == 6 * 4 * 3
+    tuning = [r for r in all_runs if r.stage == "tune"]  # Ours is tuned in its own noisy setting, per column
+    assert len(tuning) == 4 * 24 and {r.row for r in tuning} == {"Ours (Instance labels)"}
+    assert all(r.config["split"]["meta_fraction"] == 0.02 and r.config["noise"]["kind"] == "uniform"
+               and r.config["method"]["curriculum"] == "entropy" for r in tuning)
     for r in runs:
         c = r.config
         assert c["model"]["name"] == "wrn28_10" and c["noise"]["kind"] == "uniform"
@@ -120,7 +132,7 @@ def test_noisy_tables_are_single_stage_with_every_method_in_its_setting():
             assert (r.config["optim"]["lr"], r.config["optim"]["epochs"], r.config["data"]["batch_size"]) == (0.1, 40, 100)
     assert {r.config["method"]["name"] for r in runs} == {
         "baseline", "focal_loss", "coteaching", "l2rw", "mwnet", "instance_labels"}
-    t7_runs = expand_sweep(load_sweep(SWEEPS / "table7.yaml"), output_root="out")
+    t7_runs = [r for r in expand_sweep(load_sweep(SWEEPS / "table7.yaml"), output_root="out") if r.stage != "tune"]
     assert {r.config["method"]["name"] for r in t7_runs} == {"baseline", "data_parameters", "l2rw", "instance_labels"}
     assert all(r.config["optim"]["epochs"] == 120 for r in t7_runs if r.row != "Ours (Instance labels)")
     # Table 7's 40% column of Ours is Table 6's CIFAR100/40% run (same config, same id)
@@ -154,10 +166,10 @@ def test_fast_expansion_gives_exactly_what_repro_train_composes(tmp_path):
                            extra_overrides=["tracker.project=other"])
         seen: dict[tuple, int] = {}
         for r in runs:
-            # a temperature search's runs differ only in method.temperature: two per cell are enough (Hydra is slow)
+            # a cell's tuning runs differ only in the grid's values: two per cell are enough (Hydra is slow)
             key = (r.row, r.column, r.seed, r.stage)
             seen[key] = seen.get(key, 0) + 1
-            if (r.stage == "search" and seen[key] > 2) or r.run_id in done_ids:
+            if (r.stage in ("tune", "teacher tune") and seen[key] > 2) or r.run_id in done_ids:
                 continue
             done_ids.add(r.run_id)
             cfg = load_config(list(r.overrides))

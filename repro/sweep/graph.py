@@ -36,7 +36,8 @@ def tuning_graph(plan: Plan) -> str:
         shown = f"{len(states)} runs ({states.count('done')} done" + (
             f", {states.count('failed')} failed)" if states.count("failed") else ")")
         body.append([row, column, ", ".join(k.split(".")[-1] for k in keys), shown,
-                     f"{first['optim']['epochs']} epochs, split.fold {first['split']['fold']}",
+                     f"{first['optim']['epochs']} epochs, " + ("the clean meta set" if first["noise"].get("kind") != "none"
+                                                      else f"fold {first['split']['fold']} held out"),
                      ", ".join(f"{n} {stage}" for stage, n in cell["deps"].items())])
     return "tuning stage (tuning runs -> the runs that wait for them and train with the winner):\n" + tabulate(
         body, headers=["row", "column", "tunes", "tuning runs", "each", "then"], tablefmt="simple")
