@@ -53,7 +53,7 @@ def train(cfg: DictConfig, *, stop_after_epochs: int | None = None, wait: float 
     if tuning.tuned_keys(config):  # the winner of its finished tuning runs (same run id): before anything is written
         config = tuning.apply(config)
         cfg = OmegaConf.create(config)
-    check_method_ready(cfg)  # runs it reads (a teacher, search runs) exist and are done: before anything is written
+    check_method_ready(cfg)  # runs it reads (a teacher, fold runs) exist and are done: before anything is written
     rd.path.mkdir(parents=True, exist_ok=True)
     with rd.hold(wait) as lock:
         if rd.is_done():  # the writer we waited for finished it

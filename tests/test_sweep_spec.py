@@ -303,5 +303,5 @@ def test_planning_benchmark_runs_and_reports_its_time():
     proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "sweep_plan.py"), "--bound", "60"],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "1040 runs" in proc.stdout and "expand + plan of 1040 runs:" in proc.stdout
+    assert "1232 runs" in proc.stdout and "expand + plan of 1232 runs:" in proc.stdout
     print(proc.stdout)
