@@ -177,6 +177,7 @@ def test_a_sweep_killed_during_tuning_resumes_and_trains_nothing_twice(tuned, tm
     ("{method.init_target_prob: [0.0, 0.5]}", "method.init_target_prob=0.0"),
     ("{method.label_lr: [0.3, 3]}\n      select: final_test_acc", "not a validation metric"),
     ("{method.label_lr: [0.3, 3]}\n      select: test_acc_at_best_val", "not a validation metric"),
+    ("{method.label_lr: [0.3, 3]}\n      where: [split=full]", "leaves none"),  # labels need a meta set
 ])
 def test_bad_tuning_stages_are_refused_at_plan_time(tuned, tmp_path, capsys, change, message):
     text = tuned.read_text().replace(
@@ -190,3 +191,13 @@ def test_bad_tuning_stages_are_refused_at_plan_time(tuned, tmp_path, capsys, cha
         return
     assert code == 2 and message in captured.err and "Traceback" not in captured.err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_tuning_stage_without_a_validation_set_is_refused(tmp_path, capsys):
+    path = tmp_path / "plain.yaml"
+    path.write_text(textwrap.dedent(TUNED).replace(
+        "learn: [method=class_labels]", "overrides: [method=label_smoothing]").replace(
+        "grid: {method.label_lr: [0.3, 3], method.init_target_prob: [0.5, 0.9]}",
+        "grid: {method.epsilon: [0.1, 0.2]}\n      where: [split=full]"))
+    assert main(["sweep", str(path), "--dry-run"]) == 2
+    assert "no validation set to select on" in capsys.readouterr().err

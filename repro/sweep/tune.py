@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from repro.errors import UserError
 from repro.sweep.build import make_run, override_value, parse_all
 from repro.sweep.compose import Override, parse_override
 from repro.sweep.model import PlannedRun
@@ -38,6 +39,12 @@ def plan_tuning(tune: TuneSpec, row: str, column: str, bases: Mapping[int, tuple
                 + [parse_override(f"seed={seed}", where=f"{where}: tune.seeds")] + where_to
             run = make_run(row, column, seed, "tune", None, overrides, deps,
                            f"{where}, tuning grid point {' '.join(texts)}")
+            if run.config["split"].get("full_train"):
+                raise UserError(
+                    f"{where}: the tuning runs would train on the full training set (tune.where="
+                    f"{list(tune.where)}), which leaves no validation set to select on. Use the default "
+                    "where: [split=holdout, split.fold=0], or where: [] for a split that holds a meta set "
+                    "(split=noisy).")
             runs.append(run)
             entries.append({"run": run.run_id, "values": list(point)})
     node = {"keys": list(tune.keys), "runs": entries, "select": tune.select, "chosen": None}
