@@ -26,11 +26,11 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from repro.errors import UserError
-from repro.rundir import RunDir
+from repro.rundir import HASHED_UNLESS_DEFAULT, RunDir
 
 # Summary keys a tuning stage may select on: validation only. Test metrics are refused where the stage is declared.
 SELECT_METRICS = ("final_val_acc", "best_val_acc")
-DEFAULT = {"keys": [], "runs": [], "select": "final_val_acc", "chosen": None}
+DEFAULT = HASHED_UNLESS_DEFAULT["tune"]  # the config's `tune` node when nothing is tuned (repro/conf/config.yaml)
 
 
 def tuned_keys(config: Mapping[str, Any]) -> list[str]:
