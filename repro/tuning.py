@@ -48,6 +48,9 @@ def results(config: Mapping[str, Any]) -> list[tuple[tuple[Any, ...], float, lis
     for entry in tune.get("runs") or []:
         rd = RunDir(root / str(entry["run"]))
         point = tuple(entry["values"])
+        if len(point) != len(tune["keys"]):
+            raise UserError(f"tune.runs lists {rd.run_id} with values {list(point)} for the keys {tune['keys']}: one "
+                            "value per key is needed. `repro sweep` writes this node; do not edit it by hand.")
         summary = rd.read_summary() if rd.is_done() else None
         value = None if summary is None else summary.get(select)
         if not isinstance(value, (int, float)) or isinstance(value, bool):
