@@ -52,8 +52,11 @@ class TuneSpec:
         return out
 
     def describe(self) -> str:
-        grid = " x ".join(f"{k.split('.')[-1]} {{{', '.join(f'{v:g}' if isinstance(v, float) else str(v) for v in vs)}}}"
-                          for k, vs in self.grid)
+        def shown(values: tuple[Any, ...]) -> str:
+            text = [f"{v:g}" if isinstance(v, float) else str(v) for v in values]
+            return ", ".join(text) if len(text) <= 8 else f"{text[0]}, {text[1]}, ..., {text[-1]} ({len(text)} values)"
+
+        grid = " x ".join(f"{k.split('.')[-1]} {{{shown(vs)}}}" for k, vs in self.grid)
         return (f"{grid} on {' '.join(self.where) or 'the run split'} (seeds {list(self.seeds)}), by {self.select}"
                 + (f", {self.epochs} epochs" if self.epochs else ""))
 
