@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 
 from analysis.collect import collect_runs
-from analysis.figure_smoothing_noise import build_figure_smoothing_noise, curve, noisy_runs, tuned
+from analysis.figure_smoothing_noise import (build_figure_smoothing_noise, curve, noisy_runs, reported,
+                                             tuned)
 from analysis.tables import build_table
 from analysis.table_render import render_markdown
 from repro import demo
@@ -186,3 +187,21 @@ def test_both_sweeps_run_on_noisy_digits_and_fill_ours_only_tables_and_the_figur
     image = matplotlib.image.imread(png)
     assert image.shape[0] > 100 and image[..., :3].std() > 0.05
     assert any("forward, estimated T" in line for line in logged)  # not in the sweep: its line is left out
+
+
+def test_the_figure_draws_a_tuned_method_from_its_tuned_runs_not_its_tuning_runs():
+    """A tuned row's tuning runs (one per grid point, `tune.keys` empty) are not results: a reference line of a tuned
+    method averages its tuned runs only; an untuned method's line all of its runs; the curve leaves tuned runs out."""
+    keys = ("method.epsilon",)
+    runs = pd.DataFrame({
+        "method.name": ["instance_labels"] * 3 + ["loss_correction"] * 2 + ["label_smoothing"] * 3,
+        "tune.keys": [(), (), ("method.label_lr",), (), (), (), (), keys],
+        "method.epsilon": [None] * 5 + [0.2, 0.6, 0.6],
+        "final_test_acc": [0.1, 0.2, 0.9, 0.5, 0.7, 0.3, 0.4, 0.8],
+    })
+    ours = reported(runs[runs["method.name"] == "instance_labels"])
+    assert list(ours["final_test_acc"]) == [0.9]
+    assert list(reported(runs[runs["method.name"] == "loss_correction"])["final_test_acc"]) == [0.5, 0.7]
+    points = curve(runs)
+    assert list(points["epsilon"]) == [0.2, 0.6] and list(points["n"]) == [1, 1]
+    assert points["mean"].round(6).tolist() == [30.0, 40.0]
