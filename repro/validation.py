@@ -121,7 +121,8 @@ RULES: list[tuple[str, Any]] = [
     ("split.folds", COUNT),
     ("split.fold", NON_NEGATIVE_INT),
     ("tracker.kind", Choice(("none", "wandb"))),
-    ("tracker.mode", Choice(("online", "offline", "disabled"))),
+    ("tracker.mode", Choice(("online", "offline", "disabled", "dryrun", "run"))),  # dryrun/run: W&B's legacy names
+    ("tracker.log_checkpoint", Bool()),
     ("method.init_target_prob", Real(0, 1, low_open=True)),
     ("method.epsilon", FRACTION_HALF),
     ("method.beta", Real(0)),

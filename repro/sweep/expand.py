@@ -52,7 +52,9 @@ def expand_sweep(spec: SweepSpec, *, output_root: str | Path, scale: Scale | Non
             if teacher is not None and learn:
                 raise UserError(f"{where}: a cell with a teacher is a student; it cannot also learn labels (`learn:`).")
             for seed in spec.seeds:
-                end = extra + scaled + [parse_override(f"seed={seed}", where="seeds")] + where_to
+                cell = [parse_override(f"sweep.{k}={quote_value(str(v))}", where=where) for k, v in
+                        (("row", row_name), ("column", column))]  # the W&B group (never part of the run id)
+                end = extra + scaled + [parse_override(f"seed={seed}", where="seeds")] + where_to + cell
                 if teacher is not None:
                     runs += expand_student(row_name, column, seed, teacher, head + end, where, output_root=output_root,
                                            scale=scale, extra_overrides=extra_overrides)
