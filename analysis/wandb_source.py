@@ -1,7 +1,8 @@
 """The W&B API -> the same frame as `collect_runs` (analysis/collect.py), for runs whose directories are elsewhere.
 
 The training loop names each W&B run by its run id, logs one history row per epoch (with `epoch`) and, when the
-run is done, its summary fields under `summary/<field>` (repro/train.py). So a W&B run maps onto the run directory
+run is done, its summary fields under `summary/<field>` in the run summary (repro/tracking.py; runs logged before
+that have them in a last history row). So a W&B run maps onto the run directory
 contract: the config is the resolved config, the `summary/` keys are summary.json, and the history's last epoch is
 how far the run got. The full history is read with `run.scan_history()` (every row), never the sampled `history()`,
 which could miss the last epoch or the summary row.
@@ -42,7 +43,8 @@ def collect_wandb(entity_project: str, api: Any = None) -> pd.DataFrame:
         )
     try:
         api = api if api is not None else _default_api()
-        records = [wandb_record(run, entity_project) for run in api.runs(entity_project, per_page=500, lazy=False)]
+        records = latest_attempts([wandb_record(run, entity_project)
+                                   for run in api.runs(entity_project, per_page=500, lazy=False)])
     except UserError:
         raise
     except Exception as exc:  # the wandb client raises many types (CommError, ValueError, HTTPError, ...)
@@ -56,6 +58,17 @@ def collect_wandb(entity_project: str, api: Any = None) -> pd.DataFrame:
     return frame_from_records(records)
 
 
+def latest_attempts(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One record per run id: each attempt of a run (a retrain in a fresh output root, repro/wandb_run.py) is its
+    own W&B run named by the run id. A done attempt wins, else the first listed (the API lists newest first)."""
+    chosen: dict[str, dict[str, Any]] = {}
+    for record in records:
+        kept = chosen.get(record["run_id"])
+        if kept is None or (record["status"]["state"] == "done" and kept["status"]["state"] != "done"):
+            chosen[record["run_id"]] = record
+    return list(chosen.values())
+
+
 def _default_api() -> Any:
     import wandb
 
@@ -66,7 +79,7 @@ def wandb_record(run: Any, entity_project: str) -> dict[str, Any]:
     """A W&B run's records in the shape `read_run_dir` gives for a run directory."""
     history = list(run.scan_history())
     summary = summary_fields(history, run.summary)
-    config = {k: v for k, v in dict(run.config).items() if not str(k).startswith("_")}
+    config = {k: v for k, v in dict(run.config).items() if not str(k).startswith("_") and k != "provenance"}
     state = "done" if summary else _STATE_MAP.get(str(run.state).lower(), "interrupted")
     return {
         "run_id": run.name or run.id,

@@ -46,6 +46,7 @@ def main() -> None:
             started = time.perf_counter()
             train(load_config([*common, f"tracker={tracker}", f"output_root={tmp / f'{tracker}-{i}'}"]))
             times[tracker].append(time.perf_counter() - started)
+    print("per run (s): " + "; ".join(f"{k}: {', '.join(f'{t:.2f}' for t in v)}" for k, v in times.items()))
     w, n = statistics.mean(times["wandb"]), statistics.mean(times["none"])
     print(f"method={args.method} epochs={args.epochs} pairs={args.pairs}: tracker=wandb {w:.2f} s/run "
           f"(min {min(times['wandb']):.2f}), tracker=none {n:.2f} s/run (min {min(times['none']):.2f}); "

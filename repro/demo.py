@@ -16,8 +16,8 @@ from repro.sweep.spec import Scale, SweepSpec
 DEMO_SWEEPS = Path(__file__).resolve().parents[1] / "sweeps" / "demo"
 DEFAULT_OUTPUT_ROOT = "outputs/demo"
 FIGURES = ("figure2", "figure3", "figure4", "figure_noise_methods", "figure_targets")
-# Every demo run: no progress bar (the sweep prints a line per run) and, unless --wandb, no W&B: its start-up and
-# shut-down cost ~5 s per run, a third of a demo run. Neither is part of a run's id.
+# Every demo run: no progress bar (the sweep prints a line per run) and, unless --wandb, no W&B: it adds ~0.5-1.7 s
+# per run (and ~7-10 s once per process; benchmarks/wandb_startup.py). Neither is part of a run's id.
 RUN_OVERRIDES = ("progress=none",)
 NO_WANDB = ("tracker=none",)
 # One torch thread: the small CNN on 8x8 images is too small to gain from more; on the 2-core development machine
@@ -63,7 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "in about half a minute; "
                              "its runs are different runs from the full demo's")
     parser.add_argument("--wandb", action="store_true",
-                        help="also log every run to W&B (offline unless WANDB_MODE=online); costs ~5 s per run")
+                        help="also log every run to W&B (offline unless WANDB_MODE=online); adds ~0.5-1.7 s per run")
 
 
 def run(args: argparse.Namespace) -> int:

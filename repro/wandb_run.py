@@ -99,7 +99,8 @@ def label_artifact(wandb: Any, run_dir: Any) -> Any | None:
         return None
     art = wandb.Artifact(f"labels-{run_dir.run_id}", type="label-trajectory",
                          metadata={**read_manifest(run_dir), "run_id": run_dir.run_id})
-    art.add_dir(str(labels_dir), policy="immutable")
+    for path in sorted(p for p in labels_dir.rglob("*") if p.is_file() and not p.name.startswith(".")):
+        art.add_file(str(path), name=path.relative_to(labels_dir).as_posix(), policy="immutable")  # add_dir prints
     return art
 
 

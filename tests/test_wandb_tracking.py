@@ -106,3 +106,45 @@ def test_the_workspace_specification_has_its_sections_grouped_by_method(tmp_path
 def test_the_workspace_refuses_a_project_without_an_entity(capsys):
     assert main(["wandb", "workspace", "justaname", "--print"]) == 2
     assert "ENTITY/PROJECT" in capsys.readouterr().err
+
+
+def test_log_checkpoint_uploads_the_final_checkpoint(tmp_path):
+    from test_wandb_page import Recorded
+
+    rd = train(load_config([*SMALL, "optim.epochs=1", "tracker.log_checkpoint=true", f"output_root={tmp_path}"])).run_dir
+    (model,) = Recorded(rd).logged(f"model-{rd.run_id}")
+    (entry,) = model["manifest"]["contents"]
+    assert entry["path"] == "checkpoint.pt" and not entry.get("ref")  # the file itself, not a reference
+    assert int(entry["size"]) == rd.checkpoint_file.stat().st_size
+
+
+def test_a_hundred_classes_get_a_table_a_heatmap_and_figure2s_classes(tmp_path):
+    import numpy as np
+    import wandb
+
+    from repro.trajectory import write_class_trajectory, write_manifest
+    from repro.wandb_page import PageContext, end_charts, end_images, epoch_keys
+
+    c, epochs = 100, 3
+    rd = RunDir(tmp_path / "runs" / "cifar100-resnet18-class_labels-x")
+    target = np.full((epochs, c), 0.5)
+    target[:, 50:] = 0.6
+    target[:, 17], target[:, 3] = 0.1, 0.9  # the lowest and the highest
+    write_manifest(rd.labels_dir, kind="class", num_samples=10, num_classes=c, topk=None)
+    write_class_trajectory(rd.labels_dir, target)
+    names = [f"class_{i}" for i in range(c)]
+    ctx = PageContext(class_names=names, run_dir=rd, learns_labels="class")
+    history = [{"epoch": e, "val_per_class_acc": [0.01 * (i % 50) for i in range(c)],
+                "test_per_class_acc": [0.5] * c} for e in range(1, epochs + 1)]
+    keys = epoch_keys(history[0], ctx, 1)
+    assert len([k for k in keys if k.startswith("meta_acc_class/")]) == 3  # not 100 panels
+    charts = end_charts(wandb, history, ctx)
+    table = charts["tables/meta_acc_per_class"]
+    assert table.columns == ["epoch", *names] and len(table.data) == epochs
+    drawn = {row[1] for row in charts["charts/meta_acc_per_class"].table.data}
+    order = np.argsort(target.mean(axis=0), kind="stable")
+    assert drawn == {names[int(order[0])], names[int(order[c // 2])], names[int(order[-1])]}  # Figure 2's picks
+    assert {row[1] for row in charts["charts/class_target_prob"].table.data} == drawn
+    images = end_images(PageContext(class_names=names), history, tmp_path / "figures")
+    assert set(images) == {"figures/meta_acc_per_class_heatmap", "figures/test_acc_per_class_heatmap"}
+    assert all(p.read_bytes().startswith(b"\x89PNG") for p in images.values())
