@@ -120,26 +120,34 @@ def model_artifact(wandb: Any, run_dir: Any, *, upload: bool) -> Any | None:
 
 def input_artifacts(wandb: Any, config: Mapping[str, Any]) -> list[Any]:
     """Drafts of the artifacts this run reads: a replay final its fold runs' label trajectories, a student its
-    teacher's model or its label source's trajectory (built as the producer run built them)."""
+    teacher's model or its label source's trajectory (a replay source: its fold runs'), built as the producer run
+    built them."""
     from repro.methods import METHODS, method_class
     from repro.rundir import RunDir
 
     method = config["method"]["name"]
     if method == "replay":
-        from repro.fold_runs import finished_fold_runs
-
-        return [a for rd in finished_fold_runs(config) if (a := label_artifact(wandb, rd)) is not None]
+        return _fold_label_artifacts(wandb, config)
     cls = method_class(method) if method in METHODS else None
     if cls is None or not getattr(cls, "source_option", None):
         return []
     source: RunDir = cls.source_run(config)
     upload = bool(((source.read_config() or {}).get("tracker") or {}).get("log_checkpoint"))
     if method != "distillation":
+        source_config = source.read_config() or {}
+        if source_config.get("method", {}).get("name") == "replay":  # its labels: its folds' averaged trajectory
+            return _fold_label_artifacts(wandb, {**source_config, "output_root": str(source.path.parent.parent)})
         art = label_artifact(wandb, source)
         if art is not None:
             return [art]
     art = model_artifact(wandb, source, upload=upload)
     return [art] if art is not None else []
+
+
+def _fold_label_artifacts(wandb: Any, replay_config: Mapping[str, Any]) -> list[Any]:
+    from repro.fold_runs import finished_fold_runs
+
+    return [a for rd in finished_fold_runs(replay_config) if (a := label_artifact(wandb, rd)) is not None]
 
 
 def use_artifact(run: Any, artifact: Any, *, offline: bool) -> None:

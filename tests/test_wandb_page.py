@@ -1,6 +1,6 @@
 """What W&B recorded, read back from the offline runs (`wandb leet inspect --json`): a baseline and a class-label
-replay final with its fold runs (one sweep cell each, through the sweep expansion), a noisy instance-label run and a
-distillation student. Each holds epoch-stepped metric definitions, its custom charts, per-class accuracy of every
+replay final with its fold runs (one sweep cell each, through the sweep expansion), a noisy instance-label run, a
+distillation student and a label-transfer student of the replay final. Each holds epoch-stepped metric definitions, its custom charts, per-class accuracy of every
 class, the final results in the summary, its artifacts with their lineage, and the grouping by sweep cell / stage."""
 
 from __future__ import annotations
@@ -102,6 +102,9 @@ def runs(tmp_path_factory) -> dict[str, Recorded]:
                                                     "noise.fraction=0.4", "split=noisy", f"output_root={root}"])).run_dir
         dirs["student"] = train(load_config([*SMALL, "method=distillation", f"method.teacher={teacher.run_id}",
                                              "method.temperature=2", "model=tinycnn", f"output_root={root}"])).run_dir
+        final = dirs["Ours (Class)/final/None"]
+        dirs["transfer"] = train(load_config([*SMALL, "method=transferred_labels", f"method.source={final.run_id}",
+                                              "method.temperature=1", f"output_root={root}"])).run_dir
         return {name: Recorded(rd) for name, rd in dirs.items()}
 
 
@@ -163,6 +166,14 @@ def test_label_runs_log_their_trajectory_and_the_final_uses_its_folds(runs):
         assert used["digest"] == logged["digest"]  # the same files: W&B joins them on sync (fold -> final)
     assert runs["instance_noisy"].logged(f"labels-{runs['instance_noisy'].rd.run_id}")
     assert not runs["Baseline/single/None"].logged(f"labels-{runs['Baseline/single/None'].rd.run_id}")
+
+
+def test_a_label_transfer_from_a_replay_final_uses_its_fold_runs_trajectories(runs):
+    student = runs["transfer"]
+    for fold in (runs["Ours (Class)/fold/0"], runs["Ours (Class)/fold/1"]):
+        name = f"labels-{fold.rd.run_id}"
+        (used,) = student.used(name)
+        assert used["digest"] == fold.logged(name)[0]["digest"]
 
 
 def test_the_student_uses_its_teachers_model(runs):
