@@ -124,17 +124,17 @@ class WandbTracker(NullTracker):
         self._guard("table", lambda: self.run.log({name: self._wandb.Table(columns=columns, data=rows)}, step=step))
 
     def end_run(self, history: list[Mapping[str, Any]], summary: Mapping[str, Any]) -> None:
-        from repro import wandb_page, wandb_run
+        from repro import wandb_charts, wandb_run
 
         step = int(history[-1]["epoch"]) if history else None
         final = {f"summary/{k}": v for k, v in summary.items() if isinstance(v, (int, float, str, bool))}
         self._guard("summary", lambda: self.run.summary.update(final))
         if self._ctx is not None:
             ctx = self._ctx
-            self._soft("charts", lambda: self.run.log(wandb_page.end_charts(self._wandb, history, ctx), step=step))
+            self._soft("charts", lambda: self.run.log(wandb_charts.end_charts(self._wandb, history, ctx), step=step))
             self._soft("figures", lambda: self.run.log(
                 {k: self._wandb.Image(str(p)) for k, p in
-                 wandb_page.end_images(ctx, history, self._run_dir / "figures").items()}, step=step))
+                 wandb_charts.end_images(ctx, history, self._run_dir / "figures").items()}, step=step))
         offline = self._mode != "online"
         rd = self._run_dir_obj()
         self._soft("input artifacts", lambda: [wandb_run.use_artifact(self.run, a, offline=offline)

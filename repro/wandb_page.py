@@ -1,5 +1,5 @@
 """What a run's W&B page holds, so that it assembles itself: metric keys by topic, epoch as every key's step,
-best/last summaries, and at the run's end custom charts (W&B's line-series preset) and figure images.
+best/last summaries; at the run's end custom charts (W&B's line-series preset) and figure images (wandb_charts.py).
 
 Topics (W&B makes one panel section per key prefix): `accuracy/` (train, val = the meta set, test), `loss/`,
 `optim/`, `time/`, `meta_acc_class/` and `test_acc_class/` (accuracy of every class on the meta set, where the run
@@ -11,10 +11,8 @@ The metrics.jsonl row keys are unchanged; only their W&B names are. Nothing here
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
@@ -70,6 +68,8 @@ class PageContext:
     learns_labels: str | None = None        # "class" / "instance" when this run learns (and records) labels
     noisy: bool = False
     instances: list[tuple[int, int, int]] = field(default_factory=list)  # tracked samples: (index, given, true)
+    replay: Any = None                      # a replay final's ReplayLabels (the fold-averaged trajectory)
+    train_given: Any = None                 # (global index, given label) tensors of the training samples
 
     @classmethod
     def from_experiment(cls, exp: Any, config: Mapping[str, Any]) -> "PageContext":
@@ -85,8 +85,14 @@ class PageContext:
                 rows = {g: i for i, g in enumerate(recorder.rows.index.tolist())}
                 instances = [(g, int(recorder.rows.given[rows[g]]), int(recorder.rows.true[rows[g]]))
                              for g in recorder.tracked]
+        from repro.labels.replay import ReplayLabels
+
+        labels = getattr(exp, "labels", None)
+        replay = labels if isinstance(labels, ReplayLabels) else None
+        index = exp.train_idx.cpu()
         return cls(class_names=[str(c) for c in exp.data.train.classes], run_dir=exp.run_dir, config=dict(config),
-                   learns_labels=learns, noisy=bool(exp.data.noisy_mask.any()), instances=instances)
+                   learns_labels=learns, noisy=bool(exp.data.noisy_mask.any()), instances=instances, replay=replay,
+                   train_given=(index, exp.data.train_targets.cpu()[index]) if replay is not None else None)
 
     @property
     def many_classes(self) -> bool:
@@ -133,138 +139,10 @@ def topic_key(key: str) -> str:
 
 def per_class_keys(prefix: str, values: Any, ctx: PageContext | None) -> dict[str, float]:
     values = list(values or [])
-    names = _names(ctx.class_names if ctx is not None else [], len(values))
+    names = names_for(ctx.class_names if ctx is not None else [], len(values))
     chosen = range(len(values)) if len(values) <= MAX_CLASS_KEYS else spot_classes(len(values))
     return {f"{prefix}/{safe_name(names[c])}": float(values[c]) for c in chosen}
 
 
-def _names(class_names: list[str], count: int) -> list[str]:
+def names_for(class_names: list[str], count: int) -> list[str]:
     return list(class_names) if len(class_names) == count else [str(c) for c in range(count)]
-
-
-# ------------------------------------------------------------------------------------------------ end of run
-
-
-def end_charts(wandb: Any, history: list[Mapping[str, Any]], ctx: PageContext) -> dict[str, Any]:
-    """The custom charts (and tables) of the run's page, built from its whole history and label files."""
-    charts: dict[str, Any] = {}
-    epochs = [int(r["epoch"]) for r in history]
-    traj = _class_trajectory(ctx)
-    for row_key, (_, title, chart) in PER_CLASS.items():
-        acc = per_class_matrix(history, row_key)
-        if acc is None:
-            continue
-        names = _names(ctx.class_names, acc.shape[1])
-        chosen = list(range(acc.shape[1]))
-        if ctx.many_classes:
-            chosen = figure2_classes(traj) if traj is not None and traj.shape[1] == acc.shape[1] \
-                else spot_classes(acc.shape[1])
-            charts[f"tables/{chart}"] = wandb.Table(
-                columns=["epoch", *names], data=[[e, *map(float, row)] for e, row in zip(epochs, acc)])
-        charts[f"charts/{chart}"] = _lines(wandb, epochs, [acc[:, c] for c in chosen], [names[c] for c in chosen],
-                                            title, "accuracy")
-    if ctx.noisy and history and all(r.get("noisy_top1_corrected") is not None for r in history):
-        series = {**{k: [r.get(k) for r in history] for k in CHART_NOISE if k != "label_accuracy_top1"},
-                  "label_accuracy_top1": [1.0 - r["label_noise_top1"] for r in history]}
-        charts["charts/noise_correction"] = _lines(wandb, epochs, list(series.values()),
-                                                   [CHART_NOISE[k] for k in series], "Noise correction", "share")
-    if traj is not None:
-        chosen = figure2_classes(traj) if ctx.many_classes else list(range(traj.shape[1]))
-        charts["charts/class_target_prob"] = _lines(wandb, list(range(1, len(traj) + 1)),
-                                                    [traj[:, c] for c in chosen],
-                                                    [ctx.class_names[c] for c in chosen],
-                                                    "Class labels: target probability", "target probability")
-    if ctx.learns_labels == "instance" and ctx.instances:
-        lines, keys, xs = _instance_lines(ctx)
-        if lines:
-            charts["charts/tracked_instance_labels"] = _lines(wandb, xs, lines, keys,
-                                                              "Tracked samples: given- and true-class probability",
-                                                              "label probability")
-    return charts
-
-
-def per_class_matrix(history: list[Mapping[str, Any]], row_key: str) -> np.ndarray | None:
-    """[E, C] per-class accuracy of every epoch, or None when some epoch lacks it (or classes differ)."""
-    rows = [r.get(row_key) for r in history]
-    if not rows or any(not r for r in rows) or len({len(r) for r in rows}) != 1:
-        return None
-    return np.array(rows, dtype=np.float64)
-
-
-def _lines(wandb: Any, xs: list[int], ys: list[Any], keys: list[str], title: str, yname: str) -> Any:
-    clean = [[None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v) for v in y] for y in ys]
-    return wandb.plot.line_series(xs=list(xs), ys=clean, keys=list(keys), title=title, xname="epoch")
-
-
-def _class_trajectory(ctx: PageContext) -> np.ndarray | None:
-    if ctx.learns_labels != "class" or ctx.run_dir is None:
-        return None
-    from repro.trajectory import read_class_trajectory
-
-    return np.asarray(read_class_trajectory(ctx.run_dir), dtype=np.float64)
-
-
-def _instance_lines(ctx: PageContext) -> tuple[list[list[float]], list[str], list[int]]:
-    """Per tracked sample, its label's probability of the given class and (noisy samples) of the true class, per
-    epoch, from the top-k records (NaN where the class is outside the top k)."""
-    from repro.trajectory import read_instance_topk, recorded_epochs
-
-    epochs = list(range(1, recorded_epochs(ctx.run_dir) + 1))
-    series: dict[str, list[float]] = {}
-    position: dict[int, int] | None = None
-    for epoch in epochs:
-        index, classes, probs = read_instance_topk(ctx.run_dir, epoch)
-        if position is None:
-            position = {int(g): i for i, g in enumerate(index.tolist())}
-        for sample, given, true in ctx.instances:
-            row = position.get(sample)
-            for cls, what in ((given, "given"), (true, "true")) if given != true else ((given, "given"),):
-                hit = np.flatnonzero(classes[row] == cls) if row is not None else []
-                value = float(probs[row][hit[0]]) if len(hit) else float("nan")
-                series.setdefault(f"#{sample} {what} ({ctx.class_names[cls]})", []).append(value)
-    return list(series.values()), list(series), epochs
-
-
-def end_images(ctx: PageContext, history: list[Mapping[str, Any]], out_dir: Path) -> dict[str, Path]:
-    """PNG files for the page: a learned-label run's own Figure 2 / Figure 4 panels (the plotting helpers of
-    analysis/figure_labels.py on this one run), and with many classes a heatmap of per-class meta accuracy."""
-    from repro.io import atomic_write_bytes
-
-    images: dict[str, Path] = {}
-    for name, png in _figure_pngs(ctx, history).items():
-        images[f"figures/{name}"] = atomic_write_bytes(out_dir / f"{name}.png", png)
-    return images
-
-
-def _figure_pngs(ctx: PageContext, history: list[Mapping[str, Any]]) -> dict[str, bytes]:
-    pngs: dict[str, bytes] = {}
-    if ctx.learns_labels is not None:
-        from analysis.figure_common import RunGroup
-        from analysis.figure_labels import (class_panels, instance_examples, noise_correction_curve,
-                                            render_figure2, render_figure4)
-
-        group = RunGroup([ctx.run_dir], ctx.config)
-        if ctx.learns_labels == "class":
-            pngs["figure2"] = render_figure2(class_panels(group), None, {"instance": "this run learns class labels"})
-        elif not ctx.noisy:
-            pngs["figure2"] = render_figure2(None, instance_examples(group), {"class": "this run learns instance "
-                                                                                      "labels"})
-        if ctx.learns_labels == "instance" and ctx.noisy:
-            pngs["figure4"] = render_figure4(noise_correction_curve(group))
-    if ctx.many_classes:
-        for row_key, (_, title, chart) in PER_CLASS.items():
-            acc = per_class_matrix(history, row_key)
-            if acc is not None:
-                pngs[f"{chart}_heatmap"] = _heatmap(acc, title)
-    return pngs
-
-
-def _heatmap(acc: np.ndarray, title: str) -> bytes:
-    from analysis.figure_common import _png, plt
-
-    fig, ax = plt.subplots(figsize=(10, 4))
-    im = ax.imshow(acc.T, aspect="auto", origin="lower", cmap="viridis", vmin=0, vmax=1,
-                   extent=(0.5, len(acc) + 0.5, -0.5, acc.shape[1] - 0.5))
-    ax.set(xlabel="epoch", ylabel="class", title=title)
-    fig.colorbar(im, ax=ax, label="accuracy")
-    return _png(fig)

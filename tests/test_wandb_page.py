@@ -1,7 +1,8 @@
 """What W&B recorded, read back from the offline runs (`wandb leet inspect --json`): a baseline and a class-label
 replay final with its fold runs (one sweep cell each, through the sweep expansion), a noisy instance-label run, a
-distillation student and a label-transfer student of the replay final. Each holds epoch-stepped metric definitions, its custom charts, per-class accuracy of every
-class, the final results in the summary, its artifacts with their lineage, and the grouping by sweep cell / stage."""
+distillation student and a label-transfer student of the replay final. Each holds epoch-stepped metric definitions,
+its custom charts, per-class accuracy of every class, the final results in the summary, its artifacts with their
+lineage, and the grouping by sweep cell / stage."""
 
 from __future__ import annotations
 
@@ -98,8 +99,8 @@ def runs(tmp_path_factory) -> dict[str, Recorded]:
             result = train(load_config(list(run.overrides)))
             dirs[f"{run.row}/{run.stage}/{run.fold}"] = result.run_dir
         teacher = dirs["Baseline/single/None"]
-        dirs["instance_noisy"] = train(load_config([*SMALL, "method=instance_labels", "noise=uniform",
-                                                    "noise.fraction=0.4", "split=noisy", f"output_root={root}"])).run_dir
+        noisy = [*SMALL, "method=instance_labels", "noise=uniform", "noise.fraction=0.4", "split=noisy"]
+        dirs["instance_noisy"] = train(load_config([*noisy, f"output_root={root}"])).run_dir
         dirs["student"] = train(load_config([*SMALL, "method=distillation", f"method.teacher={teacher.run_id}",
                                              "method.temperature=2", "model=tinycnn", f"output_root={root}"])).run_dir
         final = dirs["Ours (Class)/final/None"]
@@ -153,6 +154,8 @@ def test_learned_label_runs_chart_their_labels_and_log_their_figures(runs):
     keys = {row[rows["columns"].index("lineKey")] for row in rows["data"]}
     assert any(" given " in k for k in keys) and any(" true " in k for k in keys)  # given and true in one chart
     assert "charts/noise_correction" not in runs["Baseline/single/None"].charts()
+    final = runs["Ours (Class)/final/None"]  # the run the tables report charts the labels it replays
+    assert {"charts/class_target_prob", "charts/replayed_labels"} <= set(final.charts())
 
 
 def test_label_runs_log_their_trajectory_and_the_final_uses_its_folds(runs):

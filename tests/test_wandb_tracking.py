@@ -60,7 +60,7 @@ def test_a_failing_log_never_stops_training(tmp_path, monkeypatch):
 
 
 def test_a_failing_chart_or_artifact_warns_and_the_rest_is_logged(tmp_path, monkeypatch):
-    import repro.wandb_page as page
+    import repro.wandb_charts as page
     import repro.wandb_run as lineage
 
     def broken(*args, **kwargs):
@@ -111,7 +111,8 @@ def test_the_workspace_refuses_a_project_without_an_entity(capsys):
 def test_log_checkpoint_uploads_the_final_checkpoint(tmp_path):
     from test_wandb_page import Recorded
 
-    rd = train(load_config([*SMALL, "optim.epochs=1", "tracker.log_checkpoint=true", f"output_root={tmp_path}"])).run_dir
+    overrides = [*SMALL, "optim.epochs=1", "tracker.log_checkpoint=true", f"output_root={tmp_path}"]
+    rd = train(load_config(overrides)).run_dir
     (model,) = Recorded(rd).logged(f"model-{rd.run_id}")
     (entry,) = model["manifest"]["contents"]
     assert entry["path"] == "checkpoint.pt" and not entry.get("ref")  # the file itself, not a reference
@@ -123,7 +124,8 @@ def test_a_hundred_classes_get_a_table_a_heatmap_and_figure2s_classes(tmp_path):
     import wandb
 
     from repro.trajectory import write_class_trajectory, write_manifest
-    from repro.wandb_page import PageContext, end_charts, end_images, epoch_keys
+    from repro.wandb_charts import end_charts, end_images
+    from repro.wandb_page import PageContext, epoch_keys
 
     c, epochs = 100, 3
     rd = RunDir(tmp_path / "runs" / "cifar100-resnet18-class_labels-x")
