@@ -144,6 +144,8 @@ CASES = [
     Case("tables W&B not entity/project", ["tables", "--wandb", "justaname", "--out", "{tmp}/tables"]),
     Case("tables W&B unreachable", ["tables", "--wandb", "nobody-x/none-y", "--out", "{tmp}/tables"]),
     Case("figures no runs", ["figures", "--runs", "{tmp}/empty", "--out", "{tmp}/figs"]),
+    Case("figures W&B not entity/project", ["figures", "--runs", "{out}", "--out", "{tmp}/figs", "--wandb", "x"]),
+    Case("wandb workspace not entity/project", ["wandb", "workspace", "justaname", "--print"]),
     Case("demo output root is a file", ["demo", "--output-root", "{tmp}/afile"], write("afile", "x")),
 ]
 
