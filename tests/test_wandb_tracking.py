@@ -150,3 +150,12 @@ def test_a_hundred_classes_get_a_table_a_heatmap_and_figure2s_classes(tmp_path):
     images = end_images(PageContext(class_names=names), history, tmp_path / "figures")
     assert set(images) == {"figures/meta_acc_per_class_heatmap", "figures/test_acc_per_class_heatmap"}
     assert all(p.read_bytes().startswith(b"\x89PNG") for p in images.values())
+
+
+def test_the_console_is_captured_for_the_logs_tab(tmp_path):
+    from test_wandb_page import inspect
+
+    overrides = ["data.subset=200", "data.test_subset=100", "optim.epochs=1", "progress=plain", "tracker=wandb"]
+    rd = train(load_config([*overrides, f"output_root={tmp_path}"])).run_dir
+    lines = "".join(r["output_raw"]["line"] for r in inspect(rd.path) if r["type"] == "output_raw")
+    assert rd.run_id in lines  # the plain progress line of the epoch
