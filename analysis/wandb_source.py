@@ -43,8 +43,7 @@ def collect_wandb(entity_project: str, api: Any = None) -> pd.DataFrame:
         )
     try:
         api = api if api is not None else _default_api()
-        records = latest_attempts([wandb_record(run, entity_project)
-                                   for run in api.runs(entity_project, per_page=500, lazy=False)])
+        records = [wandb_record(run, entity_project) for run in api.runs(entity_project, per_page=500, lazy=False)]
     except UserError:
         raise
     except Exception as exc:  # the wandb client raises many types (CommError, ValueError, HTTPError, ...)
@@ -55,18 +54,25 @@ def collect_wandb(entity_project: str, api: Any = None) -> pd.DataFrame:
             "<output_root>/runs/*/wandb/offline-run-*`). Without W&B, read the run directories instead: "
             "--runs OUTPUT_ROOT."
         ) from None
-    return frame_from_records(records)
+    return frame_from_records(latest_attempts(records))
 
 
 def latest_attempts(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One record per run id: each attempt of a run (a retrain in a fresh output root, repro/wandb_run.py) is its
-    own W&B run named by the run id. A done attempt wins, else the first listed (the API lists newest first)."""
-    chosen: dict[str, dict[str, Any]] = {}
+    """One record per run: a run trained again with `repro train --rerun` logs each attempt as its own W&B run
+    (named `<run_id>-attempt2`, ...); keep the latest, under the run id (as the run directory source reads only the
+    current attempt). W&B runs of the same name and attempt (a retrain in a fresh output root: each has its own W&B
+    id, repro/wandb_run.py) count once: a done one wins, else the first listed (the API lists newest first)."""
+    from repro.attempts import split_tracker_id
+
+    latest: dict[str, tuple[int, dict[str, Any]]] = {}
     for record in records:
-        kept = chosen.get(record["run_id"])
-        if kept is None or (record["status"]["state"] == "done" and kept["status"]["state"] != "done"):
-            chosen[record["run_id"]] = record
-    return list(chosen.values())
+        run_id, attempt = split_tracker_id(str(record["run_id"]))
+        kept = latest.get(run_id)
+        done_over_not = kept is not None and attempt == kept[0] and record["status"]["state"] == "done" \
+            and kept[1]["status"]["state"] != "done"
+        if kept is None or attempt > kept[0] or done_over_not:
+            latest[run_id] = (attempt, {**record, "run_id": run_id})
+    return [record for _, record in latest.values()]
 
 
 def _default_api() -> Any:

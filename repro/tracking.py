@@ -73,6 +73,7 @@ class WandbTracker(NullTracker):
             group=wandb_run.group(config),
             job_type=wandb_run.job_type(config),
             tags=wandb_run.tags(config, settings.get("tags")),
+            notes=config.get("notes"),
             config={**scrub_secrets(dict(config)), "provenance": wandb_run.provenance_config(run_dir)},
             dir=str(run_dir),
             mode=self._mode,

@@ -113,9 +113,11 @@ RULES: list[tuple[str, Any]] = [
     ("optim.epochs", COUNT),
     ("optim.schedule", Choice(("cosine", "multistep", "constant"))),
     ("optim.milestones.*", FRACTION_OPEN),
+    ("optim.iterations", Int(1, nullable=True)),               # setting A: a schedule in steps (repro/schedule.py)
+    ("optim.milestone_iterations.*", COUNT),
     ("optim.gamma", POSITIVE),
     ("optim.warmup_epochs", NON_NEGATIVE_INT),
-    ("noise.kind", Choice(("none", "uniform"))),
+    ("noise.kind", Choice(("none", "uniform", "exact_fraction"))),
     ("noise.fraction", FRACTION_HALF),
     ("split.meta_fraction", FRACTION_OPEN),
     ("split.folds", COUNT),
@@ -134,6 +136,7 @@ RULES: list[tuple[str, Any]] = [
     ("method.learn.overrides.*", Text()),
     ("method.gamma", Real(0)),                                 # focal loss focusing parameter
     ("method.forget_rate", Real(0, 1, high_open=True, nullable=True)),  # co-teaching; null = the noise rate
+    ("method.default_forget_rate", Choice(("actual_noise_rate", "noise_fraction"))),  # co-teaching's null tau
     ("method.*_lr", POSITIVE),                                 # label_lr, meta_lr, ...
     ("method.*_fraction", FRACTION_HALF),
     ("*batch_size", COUNT),

@@ -45,6 +45,7 @@ CASES = {
     "instance_labels_entropy": ["method=instance_labels", "method.curriculum=entropy", *NOISY],
     "focal_loss": ["method=focal_loss", *NOISY],
     "coteaching": ["method=coteaching", *NOISY],
+    "coteaching_setting_a": ["method=coteaching", "optim=setting_a", *NOISY],  # the lr moves every step
     "l2rw": ["method=l2rw", *NOISY],
     "mwnet": ["method=mwnet", *NOISY],
     "mwnet_adam": ["method=mwnet", "method.meta_optimizer=adam", *NOISY],
@@ -154,6 +155,7 @@ def test_a_training_step_makes_no_host_sync_no_blocking_copy_and_stays_on_the_de
             x, y, idx = hw.prepare_batch(x), y.to(exp.device, non_blocking=True), idx.to(exp.device, non_blocking=True)
             with hw.autocast():
                 out = exp.method.train_step(exp, x, y, idx)
+            exp.scheduler.after_step()
             totals.add(out.loss, out.logits, y)
         assert out.loss.device == META and out.logits.device == META
         if step:
