@@ -127,15 +127,16 @@ class WandbTracker(NullTracker):
     def end_run(self, history: list[Mapping[str, Any]], summary: Mapping[str, Any]) -> None:
         from repro import wandb_charts, wandb_run
 
-        step = int(history[-1]["epoch"]) if history else None
         final = {f"summary/{k}": v for k, v in summary.items() if isinstance(v, (int, float, str, bool))}
         self._guard("summary", lambda: self.run.summary.update(final))
         if self._ctx is not None:
             ctx = self._ctx
-            self._soft("charts", lambda: self.run.log(wandb_charts.end_charts(self._wandb, history, ctx), step=step))
+            # no explicit step: a run resumed after its last epoch has that step committed already (W&B would drop
+            # the row); `epoch` is carried over by the step metric's sync
+            self._soft("charts", lambda: self.run.log(wandb_charts.end_charts(self._wandb, history, ctx)))
             self._soft("figures", lambda: self.run.log(
                 {k: self._wandb.Image(str(p)) for k, p in
-                 wandb_charts.end_images(ctx, history, self._run_dir / "figures").items()}, step=step))
+                 wandb_charts.end_images(ctx, history, self._run_dir / "figures").items()}))
         offline = self._mode != "online"
         rd = self._run_dir_obj()
         self._soft("input artifacts", lambda: [wandb_run.use_artifact(self.run, a, offline=offline)
