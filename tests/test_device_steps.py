@@ -43,6 +43,8 @@ CASES = {
     "class_labels": ["method=class_labels"],
     "instance_labels": ["method=instance_labels"],
     "instance_labels_entropy": ["method=instance_labels", "method.curriculum=entropy", *NOISY],
+    "instance_labels_entropy_both": ["method=instance_labels", "method.curriculum=entropy",
+                                     "method.curriculum_weight=entropy", "method.curriculum_placement=both", *NOISY],
     "focal_loss": ["method=focal_loss", *NOISY],
     "coteaching": ["method=coteaching", *NOISY],
     "coteaching_setting_a": ["method=coteaching", "optim=setting_a", *NOISY],  # the lr moves every step
@@ -51,6 +53,8 @@ CASES = {
     "mwnet_adam": ["method=mwnet", "method.meta_optimizer=adam", *NOISY],
     "data_parameters": ["method=data_parameters", "method.learn_class=true", "method.wd_class=1e-3",
                         "method.wd_instance=1e-3", *NOISY],
+    "loss_correction": ["method=loss_correction", *NOISY],
+    "loss_correction_backward": ["method=loss_correction", "method.correction=backward", *NOISY],
     "distillation": ["method=distillation", "split=full", "method.temperature=2"],  # + the teacher (fixture)
     "transferred_labels": ["method=transferred_labels", "split=full", "method.temperature=2"],  # + the source
 }

@@ -201,7 +201,7 @@ def test_planned_fold_runs_are_the_ones_the_replay_reads(tmp_path):
     folds = [r for r in runs if r.run_id in final.depends_on]
     assert [f.fold for f in folds] == [0, 1]  # split.folds=2 in common: two folds
     assert final.config["method"]["learn"] == {"method": "class_labels", "overrides": ["method.label_lr=1.0"],
-                                               "epochs": None}
+                                               "epochs": None, "lookahead_weight_decay": False}
     reference = fold_run_configs(final.config)  # the trajectory module's own derivation (composes with Hydra)
     assert [run_id(c) for c in reference] == [run_id(c) for c in derived_fold_configs(final.config)]
     assert [run_id(c) for c in reference] == list(final.depends_on)
