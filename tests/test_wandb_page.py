@@ -17,6 +17,7 @@ import pytest
 from repro.config import load_config
 from repro.rundir import RunDir
 from repro.sweep import load_sweep
+from repro.sweep.expand import expand_sweep
 from repro.train import train
 
 SMALL = ["data.subset=300", "data.test_subset=100", "optim.epochs=2", "progress=none", "tracker=wandb"]
@@ -93,7 +94,7 @@ def runs(tmp_path_factory) -> dict[str, Recorded]:
         mp.delenv("WANDB_API_KEY", raising=False)
         sweep_file = root / "sweep.yaml"
         sweep_file.write_text(textwrap.dedent(SWEEP))
-        planned = load_sweep(sweep_file).expand(output_root=root)
+        planned = expand_sweep(load_sweep(sweep_file), output_root=root)
         dirs: dict[str, RunDir] = {}
         for run in planned:  # in dependency order: the folds before their final
             result = train(load_config(list(run.overrides)))
