@@ -102,7 +102,12 @@ def test_the_png_renders_with_a_note_for_methods_without_runs(tmp_path):
     png = figure_noise.build_figure_noise_methods(collect_runs(fabricate(tmp_path)), logged.append)
     (tmp_path / "f.png").write_bytes(png)
     assert_real_png(tmp_path / "f.png")
-    assert logged == ["figure_noise_methods: no finished mwnet runs with label noise; its panel says so."]
+    assert [m for m in logged if "draws" not in m] == [
+        "figure_noise_methods: no finished mwnet runs with label noise; its panel says so."]
+    # and it says which runs each method's curves come from
+    assert sorted(m.split(":")[0] for m in logged if "draws" in m) == [
+        f"figure_noise_methods draws {m}" for m in ("coteaching", "data_parameters", "instance_labels", "l2rw")]
+    assert any("digits-smallcnn-data_parameters-s0, digits-smallcnn-data_parameters-s1" in m for m in logged)
 
 
 def test_only_one_method_or_none(tmp_path):

@@ -1,0 +1,209 @@
+"""Which runs a figure draws: the paper's selection by default, `repro figures --where key=value ...` otherwise.
+
+A selection is config keys (as the run frame flattens them: data.name, model.name, noise.fraction, ...) and the
+values they must have; `key=*` lifts a key. Each figure has the paper's selection as its default (PAPER, from the
+paper's captions and text); `--where` overrides it key by key. The runs that match are grouped by configuration
+(everything that enters the run id except the seed) and the configuration with the most finished seeds is drawn:
+the seeds are the paper's "mean and std over three runs"; configurations with fewer seeds (a tuning grid's runs,
+one seed each) are listed but do not compete. Two configurations with the same, largest number of seeds, or no
+match at all for an explicit --where, is a SelectionError that lists the candidates and how to pick one.
+
+The paper's selection names CIFAR-100 and the paper's networks, which the demo (digits) does not have: when no
+`--where` is given and the paper's selection matches nothing, it is tried without its data and model keys (the same
+protocol on other data), then over every candidate; what was drawn is always printed and written on the figure.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+import pandas as pd
+
+from repro.errors import UserError
+from repro.rundir import RunDir, result_config
+
+# The paper's selection of each figure (and of each part of Figure 2). Figure 2: "ResNet18 for CIFAR100" (Table 1's
+# learning runs, fold 0 of the 5-fold protocol). Figures 3-4: "CIFAR100 in the 40% noise setting", the noisy tables'
+# "Ours" (WRN-28-10, the entropy curriculum); setting A's noise model (Table 6, noise=uniform), the setting the
+# paper's text turns to right after Figure 4. The two figures of ours follow the nearest paper figure.
+DATA_MODEL = ("data.name", "model.name")
+PAPER: dict[str, dict[str, str]] = {
+    "figure2/class": {"data.name": "cifar100", "model.name": "resnet18", "split.fold": "0"},
+    "figure2/instance": {"data.name": "cifar100", "model.name": "resnet18", "split.fold": "0"},
+    "figure3": {"data.name": "cifar100", "model.name": "wrn28_10", "noise.kind": "uniform", "noise.fraction": "0.4",
+                "method.curriculum": "entropy"},
+    "figure4": {"data.name": "cifar100", "model.name": "wrn28_10", "noise.kind": "uniform", "noise.fraction": "0.4",
+                "method.curriculum": "entropy"},
+    "figure_noise_methods": {"data.name": "cifar100", "model.name": "wrn28_10", "noise.kind": "uniform",
+                             "noise.fraction": "0.4"},
+    "figure_targets": {"data.name": "cifar100", "model.name": "resnet18"},
+}
+ANY = "*"
+
+
+class SelectionError(UserError):
+    """A figure's selection matches no run, or more than one configuration equally well."""
+
+
+@dataclass
+class RunGroup:
+    """Finished runs of one configuration that differ only in their seed, and how they were chosen."""
+
+    runs: list[RunDir]
+    config: dict
+    how: str = ""  # e.g. "the paper's selection (data.name=cifar100, model.name=resnet18)"
+    others: int = 0  # configurations that matched with fewer seeds
+
+    def describe(self) -> str:
+        seeds = ", ".join(str(rd.read_config().get("seed", "?")) for rd in self.runs)
+        ids = ", ".join(rd.run_id for rd in self.runs[:3]) + (" ..." if len(self.runs) > 3 else "")
+        more = f"; {self.others} other configuration(s) with fewer seeds also matched" if self.others else ""
+        return f"{config_label(self.config)} [seeds {seeds}: {ids}] by {self.how}{more}"
+
+
+def config_label(config: Mapping[str, Any]) -> str:
+    data, model = config["data"]["name"], config["model"]["name"]
+    noise = float((config.get("noise") or {}).get("fraction") or 0.0)
+    return f"{data}, {model}" + (f", {noise:.0%} noise" if noise else "")
+
+
+def parse_where(items: Sequence[str] | None) -> dict[str, str]:
+    """`key=value` words -> {key: value}; a later word for the same key wins."""
+    where: dict[str, str] = {}
+    for item in items or ():
+        key, sep, value = str(item).partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise UserError(f"--where takes config keys and values as key=value (e.g. --where data.name=cifar10 "
+                            f"model.name=vgg16; key=* lifts one of the paper's keys), not {item!r}.")
+        where[key.strip()] = value.strip()
+    return where
+
+
+def matches(value: Any, wanted: str) -> bool:
+    """Does a frame cell hold the value typed on the command line? (strings case-insensitively, numbers by value,
+    true/false, null)."""
+    if wanted == ANY:
+        return True
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return wanted.lower() in ("null", "none")
+    if isinstance(value, bool):
+        return wanted.lower() == str(value).lower()
+    if str(value).lower() == wanted.lower():
+        return True
+    try:
+        return math.isclose(float(value), float(wanted), rel_tol=1e-9, abs_tol=1e-12)
+    except (TypeError, ValueError):
+        return False
+
+
+def _filter(rows: pd.DataFrame, selection: Mapping[str, str]) -> pd.DataFrame:
+    for key, wanted in selection.items():
+        if wanted == ANY:
+            continue
+        if key not in rows:
+            return rows.iloc[0:0]
+        mask = [matches(v, wanted) for v in rows[key]]
+        rows = rows.loc[pd.Series(mask, index=rows.index, dtype=bool)]
+    return rows
+
+
+def _noun(what: str) -> str:
+    return what.split(" (")[0]
+
+
+def _text(selection: Mapping[str, str]) -> str:
+    return " ".join(f"{k}={v}" for k, v in selection.items()) or "(no keys)"
+
+
+@dataclass
+class _Config:
+    members: list[tuple[int, RunDir, dict]] = field(default_factory=list)
+
+    @property
+    def config(self) -> dict:
+        return self.members[0][2]
+
+
+def _group(rows: pd.DataFrame, usable: Callable[[RunDir, dict], bool]) -> dict[str, _Config]:
+    groups: dict[str, _Config] = {}
+    for path in rows["path"] if "path" in rows else ():
+        rd = RunDir(Path(path))
+        config = rd.read_config()
+        if not usable(rd, config):
+            continue
+        key = json.dumps({k: v for k, v in result_config(config).items() if k != "seed"}, sort_keys=True, default=str)
+        groups.setdefault(key, _Config()).members.append((int(config.get("seed", 0)), rd, config))
+    return groups
+
+
+def _flat(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in config.items():
+        if isinstance(v, Mapping):
+            out.update(_flat(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def describe_candidates(groups: Sequence[_Config], limit: int = 8) -> str:
+    """One '; '-separated entry per configuration: the keys on which they differ, seeds, a run id."""
+    flats = [_flat(result_config(g.config)) for g in groups]
+    keys = sorted({k for f in flats for k in f if k != "seed" and len({json.dumps(x.get(k), default=str)
+                                                                      for x in flats}) > 1})
+    shown = [k for k in keys if k in DATA_MODEL] + [k for k in keys if k not in DATA_MODEL]
+    entries = []
+    for g, flat in list(zip(groups, flats))[:limit]:
+        where = " ".join(f"{k}={flat.get(k)}" for k in shown[:6]) or config_label(g.config)
+        entries.append(f"{where} ({len(g.members)} seed(s), e.g. {g.members[0][1].run_id})")
+    more = f"; and {len(groups) - limit} more" if len(groups) > limit else ""
+    return "; ".join(entries) + more
+
+
+def select_group(frame: pd.DataFrame, name: str, candidates: pd.DataFrame, *, what: str,
+                 where: Mapping[str, str] | None, usable: Callable[[RunDir, dict], bool] = lambda rd, c: True) -> RunGroup:
+    """The run group figure part `name` draws among `candidates` (frame rows of its kind of run, `what` names
+    them: "finished ... runs (...)"): see the module docstring. Raises Skip (no candidates at all) or
+    SelectionError."""
+    from analysis.figure_common import Skip
+
+    where = dict(where or {})
+    unknown = [k for k, v in where.items() if v != ANY and k not in frame.columns]
+    if unknown:
+        raise SelectionError(f"--where names config key(s) {', '.join(unknown)} that no run in this output root has; "
+                             "keys are dotted config paths as `repro train --cfg job` prints them (e.g. data.name, "
+                             "model.name, noise.fraction, method.label_lr).")
+    everything = _group(candidates, usable)
+    if not everything:
+        raise Skip(f"no {what}.")
+    paper = PAPER.get(name, {})
+    if where:
+        tries = [({**paper, **where}, f"--where {_text(where)} (over the paper's {_text(paper)})")]
+    else:
+        portable = {k: v for k, v in paper.items() if k not in DATA_MODEL}
+        tries = [(paper, f"the paper's selection ({_text(paper)})"),
+                 (portable, f"the paper's selection without its data and model ({_text(portable)}), as no run "
+                            f"matched {_text({k: paper[k] for k in DATA_MODEL if k in paper})}"),
+                 ({}, f"the only candidates present, as no run matched the paper's selection ({_text(paper)})")]
+    for selection, how in tries:
+        groups = _group(_filter(candidates, selection), usable)
+        if not groups:
+            continue
+        ranked = sorted(groups.values(), key=lambda g: (-len(g.members), g.members[0][1].run_id))
+        best = [g for g in ranked if len(g.members) == len(ranked[0].members)]
+        if len(best) > 1:
+            raise SelectionError(
+                f"{name}: {how} matches {len(best)} configurations of {_noun(what)} with "
+                f"{len(best[0].members)} finished seed(s) each, and a figure draws one: {describe_candidates(best)}. "
+                "Pick one with `repro figures --where key=value ...` (e.g. one of the differing keys above).")
+        members = sorted(best[0].members, key=lambda m: (m[0], m[1].run_id))
+        return RunGroup([m[1] for m in members], members[0][2], how, len(ranked) - 1)
+    raise SelectionError(
+        f"{name}: no {_noun(what)} matches --where {_text(where)} (with the paper's other keys: "
+        f"{_text({k: v for k, v in paper.items() if k not in where})}). The candidates in this output root: "
+        f"{describe_candidates(sorted(everything.values(), key=lambda g: -len(g.members)))}. Change --where, or "
+        "lift one of the paper's keys with key=*.")
