@@ -3,10 +3,11 @@
 A selection is config keys (as the run frame flattens them: data.name, model.name, noise.fraction, ...) and the
 values they must have; `key=*` lifts a key. Each figure has the paper's selection as its default (PAPER, from the
 paper's captions and text); `--where` overrides it key by key. The runs that match are grouped by configuration
-(everything that enters the run id except the seed) and the configuration with the most finished seeds is drawn:
-the seeds are the paper's "mean and std over three runs"; configurations with fewer seeds (a tuning grid's runs,
-one seed each) are listed but do not compete. Two configurations with the same, largest number of seeds, or no
-match at all for an explicit --where, is a SelectionError that lists the candidates and how to pick one.
+(everything that enters the run id except the seed) and one configuration is drawn: the one with the most finished
+seeds (the paper's "mean and std over three runs"), then the most runs of its protocol over all folds (a fold run
+of the 5-fold protocol has four siblings, a tuning-grid point none). Tuning-stage runs (sweep.stage=tune) are
+candidates only when nothing else is, or when --where names sweep.stage. Two configurations that tie on both, or
+no match at all for an explicit --where, is a SelectionError that lists the candidates and how to pick one.
 
 The paper's selection names CIFAR-100 and the paper's networks, which the demo (digits) does not have: when no
 `--where` is given and the paper's selection matches nothing, it is tried without its data and model keys (the same
@@ -128,6 +129,14 @@ class _Config:
         return self.members[0][2]
 
 
+def _key(config: Mapping[str, Any], *, folds: bool = False) -> str:
+    """The configuration up to the seed (and, with folds=True, up to the fold of the 5-fold protocol)."""
+    cfg = {k: v for k, v in result_config(config).items() if k != "seed"}
+    if folds and isinstance(cfg.get("split"), Mapping):
+        cfg["split"] = {k: v for k, v in cfg["split"].items() if k != "fold"}
+    return json.dumps(cfg, sort_keys=True, default=str)
+
+
 def _group(rows: pd.DataFrame, usable: Callable[[RunDir, dict], bool]) -> dict[str, _Config]:
     groups: dict[str, _Config] = {}
     for path in rows["path"] if "path" in rows else ():
@@ -135,9 +144,19 @@ def _group(rows: pd.DataFrame, usable: Callable[[RunDir, dict], bool]) -> dict[s
         config = rd.read_config()
         if not usable(rd, config):
             continue
-        key = json.dumps({k: v for k, v in result_config(config).items() if k != "seed"}, sort_keys=True, default=str)
-        groups.setdefault(key, _Config()).members.append((int(config.get("seed", 0)), rd, config))
+        groups.setdefault(_key(config), _Config()).members.append((int(config.get("seed", 0)), rd, config))
     return groups
+
+
+def _rank(groups: dict[str, _Config], everything: dict[str, _Config]) -> list[tuple[tuple[int, int], _Config]]:
+    """(-seeds, -runs of the same protocol over all folds) per configuration, best first: a fold of the 5-fold
+    protocol has four sibling folds, a tuning-grid point has none."""
+    protocol: dict[str, int] = {}
+    for g in everything.values():
+        key = _key(g.config, folds=True)
+        protocol[key] = protocol.get(key, 0) + len(g.members)
+    ranked = [((-len(g.members), -protocol.get(_key(g.config, folds=True), 0)), g) for g in groups.values()]
+    return sorted(ranked, key=lambda r: (r[0], r[1].members[0][1].run_id))
 
 
 def _flat(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -150,15 +169,17 @@ def _flat(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def describe_candidates(groups: Sequence[_Config], limit: int = 8) -> str:
-    """One '; '-separated entry per configuration: the keys on which they differ, seeds, a run id."""
+def describe_candidates(groups: Sequence[_Config], limit: int = 8, always: Sequence[str] = ()) -> str:
+    """One '; '-separated entry per configuration: the keys of `always` (those of the selection) and those on which
+    they differ, seeds, a run id."""
     flats = [_flat(result_config(g.config)) for g in groups]
     keys = sorted({k for f in flats for k in f if k != "seed" and len({json.dumps(x.get(k), default=str)
                                                                       for x in flats}) > 1})
-    shown = [k for k in keys if k in DATA_MODEL] + [k for k in keys if k not in DATA_MODEL]
+    first = [k for k in always if k != "seed"] + [k for k in DATA_MODEL if k in keys and k not in always]
+    shown = first + [k for k in keys if k not in first]
     entries = []
     for g, flat in list(zip(groups, flats))[:limit]:
-        where = " ".join(f"{k}={flat.get(k)}" for k in shown[:6]) or config_label(g.config)
+        where = " ".join(f"{k}={flat.get(k)}" for k in shown[:8]) or config_label(g.config)
         entries.append(f"{where} ({len(g.members)} seed(s), e.g. {g.members[0][1].run_id})")
     more = f"; and {len(groups) - limit} more" if len(groups) > limit else ""
     return "; ".join(entries) + more
@@ -177,6 +198,10 @@ def select_group(frame: pd.DataFrame, name: str, candidates: pd.DataFrame, *, wh
         raise SelectionError(f"--where names config key(s) {', '.join(unknown)} that no run in this output root has; "
                              "keys are dotted config paths as `repro train --cfg job` prints them (e.g. data.name, "
                              "model.name, noise.fraction, method.label_lr).")
+    if "sweep.stage" not in where and "sweep.stage" in candidates and len(candidates):
+        reported = candidates[candidates["sweep.stage"].map(lambda v: str(v) != "tune")]
+        if len(_group(reported, usable)):  # tuning-grid runs draw only when nothing else does, or --where asks
+            candidates = reported
     everything = _group(candidates, usable)
     if not everything:
         raise Skip(f"no {what}.")
@@ -193,8 +218,8 @@ def select_group(frame: pd.DataFrame, name: str, candidates: pd.DataFrame, *, wh
         groups = _group(_filter(candidates, selection), usable)
         if not groups:
             continue
-        ranked = sorted(groups.values(), key=lambda g: (-len(g.members), g.members[0][1].run_id))
-        best = [g for g in ranked if len(g.members) == len(ranked[0].members)]
+        ranked = _rank(groups, everything)
+        best = [g for rank, g in ranked if rank == ranked[0][0]]
         if len(best) > 1:
             raise SelectionError(
                 f"{name}: {how} matches {len(best)} configurations of {_noun(what)} with "
@@ -205,5 +230,6 @@ def select_group(frame: pd.DataFrame, name: str, candidates: pd.DataFrame, *, wh
     raise SelectionError(
         f"{name}: no {_noun(what)} matches --where {_text(where)} (with the paper's other keys: "
         f"{_text({k: v for k, v in paper.items() if k not in where})}). The candidates in this output root: "
-        f"{describe_candidates(sorted(everything.values(), key=lambda g: -len(g.members)))}. Change --where, or "
+        f"{describe_candidates([g for _, g in _rank(everything, everything)], always=list({**paper, **where}))}. "
+        "Change --where, or "
         "lift one of the paper's keys with key=*.")

@@ -121,6 +121,7 @@ def test_a_selection_matching_nothing_or_several_configurations_is_refused(root,
     err = capsys.readouterr().err
     assert "figure2/class: no finished class-label runs" in err and "model.name=alexnet" in err
     assert "resnet18" in err and "vgg16" in err and "Traceback" not in err  # the candidates are listed
+    assert "data.name=cifar10 model.name=vgg16" in err  # with the selection's keys, so the mismatch shows
     assert not out.exists()
 
     # lifting the paper's model leaves ResNet18 and VGG16 on CIFAR-100 with two seeds each: ambiguous
@@ -140,6 +141,26 @@ def test_the_demo_without_the_papers_data_still_finds_its_one_configuration(tmp_
     group = pick_group(collect_runs(out), labels="class", noisy=False)
     assert len(group.runs) == 3 and "without its data and model" in group.how
     assert {rd.read_config()["split"]["fold"] for rd in group.runs} == {0}
+
+
+def test_one_seed_the_tables_fold_run_wins_over_tuning_grid_points(tmp_path):
+    """As in `repro demo --quick` (one seed) with a tuning stage: the table's fold-0 run has four sibling folds; the
+    grid points have none, and those marked sweep.stage=tune only draw when asked for."""
+    out = tmp_path / "quick"
+    for fold in range(5):
+        write_run(out, config("digits", "smallcnn", 4, "class", seed=0, fold=fold, label_lr=3))
+    for lr in (0.3, 30):
+        cfg = config("digits", "smallcnn", 4, "class", seed=0, label_lr=lr)
+        cfg["sweep"]["stage"] = "tune"
+        write_run(out, cfg)
+    write_run(out, config("digits", "smallcnn", 4, "class", seed=0, label_lr=300))  # a lone run, no stage
+    frame = collect_runs(out)
+    group = pick_group(frame, labels="class", noisy=False)
+    assert [rd.run_id for rd in group.runs] == [run_id(config("digits", "smallcnn", 4, "class", seed=0, label_lr=3))]
+    assert group.others == 1  # the lone run; the tuning runs were not candidates
+    tuned = pick_group(frame, labels="class", noisy=False, where={"sweep.stage": "tune", "method.label_lr": "30",
+                                                                      "data.name": "digits", "model.name": "*"})
+    assert [rd.read_config()["method"]["label_lr"] for rd in tuned.runs] == [30]
 
 
 def test_where_words_and_values():
