@@ -156,6 +156,8 @@ def pick_runs(frame: pd.DataFrame, where: Mapping[str, str] | None = None
             return picked, max(set(settings), key=settings.count)
     if where:
         every = [_as_config(g) for m in METHOD_COLORS for g in candidate_groups(frame, m)]
+        if not every:
+            return {}, None  # no label-noise runs at all: the figure is skipped, whatever the selection
         raise SelectionError(f"{NAME}: no finished label-noise method run matches --where "
                              f"{' '.join(f'{k}={v}' for k, v in where.items())} (over the paper's "
                              f"{' '.join(f'{k}={v}' for k, v in paper.items())}). The candidates: "

@@ -16,6 +16,7 @@ protocol on other data), then over every candidate; what was drawn is always pri
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 from dataclasses import dataclass, field
@@ -185,6 +186,17 @@ def describe_candidates(groups: Sequence[_Config], limit: int = 8, always: Seque
     return "; ".join(entries) + more
 
 
+def check_keys(frame: pd.DataFrame, where: Mapping[str, str]) -> None:
+    """Refuse --where keys that no run has (a typo would otherwise read as "matches nothing")."""
+    unknown = [k for k, v in where.items() if v != ANY and k not in frame.columns]
+    if unknown:
+        near = sorted({c for k in unknown for c in difflib.get_close_matches(k, [str(c) for c in frame.columns], 3)})
+        raise SelectionError(f"--where names config key(s) {', '.join(unknown)} that no run in this output root has"
+                             + (f" (did you mean {', '.join(near)}?)" if near else "")
+                             + "; keys are dotted config paths as the runs' config.yaml holds them (e.g. data.name, "
+                             "model.name, noise.fraction, method.label_lr).")
+
+
 def select_group(frame: pd.DataFrame, name: str, candidates: pd.DataFrame, *, what: str,
                  where: Mapping[str, str] | None, usable: Callable[[RunDir, dict], bool] = lambda rd, c: True) -> RunGroup:
     """The run group figure part `name` draws among `candidates` (frame rows of its kind of run, `what` names
@@ -193,11 +205,7 @@ def select_group(frame: pd.DataFrame, name: str, candidates: pd.DataFrame, *, wh
     from analysis.figure_common import Skip
 
     where = dict(where or {})
-    unknown = [k for k, v in where.items() if v != ANY and k not in frame.columns]
-    if unknown:
-        raise SelectionError(f"--where names config key(s) {', '.join(unknown)} that no run in this output root has; "
-                             "keys are dotted config paths as `repro train --cfg job` prints them (e.g. data.name, "
-                             "model.name, noise.fraction, method.label_lr).")
+    check_keys(frame, where)
     if "sweep.stage" not in where and "sweep.stage" in candidates and len(candidates):
         reported = candidates[candidates["sweep.stage"].map(lambda v: str(v) != "tune")]
         if len(_group(reported, usable)):  # tuning-grid runs draw only when nothing else does, or --where asks

@@ -19,7 +19,7 @@ from analysis.collect import collect_runs, require_runs
 from analysis.figure4 import build_figure4
 from analysis.figure_common import RunGroup, Skip, pick_group, run_data
 from analysis.figure_labels import build_figure2, build_figure3
-from analysis.figure_select import SelectionError
+from analysis.figure_select import SelectionError, check_keys
 from analysis.figure_noise import build_figure_noise_methods
 from analysis.figure_targets import build_figure_targets
 from repro.errors import UserError
@@ -46,6 +46,7 @@ def make_figures(output_root: str | Path, *, out_dir: str | Path, log: Callable[
     names = list(FIGURES) if not only else [resolve_name(n) for n in only]
     frame = collect_runs(output_root)
     require_runs(frame, f"{Path(output_root) / 'runs'}")
+    check_keys(frame, where or {})
     written: dict[str, Path | None] = {}
     errors: list[str] = []
     for name in names:
@@ -63,7 +64,7 @@ def make_figures(output_root: str | Path, *, out_dir: str | Path, log: Callable[
         written[name] = atomic_write_bytes(Path(out_dir) / f"{name}.png", png)
         log(f"{name.capitalize()} -> {written[name]}")
     if errors:
-        raise UserError("\n\n".join(errors))
+        raise UserError(" ".join(errors))  # one paragraph: each message starts with its figure's name
     return written
 
 
