@@ -50,7 +50,8 @@ def total_variation(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     return 0.5 * np.abs(p.astype(np.float64) - q.astype(np.float64)).sum(axis=1)
 
 
-def measure(run: Path, ks: list[int]) -> list[dict]:
+def measure(run: Path, ks: list[int]) -> tuple[list[dict], float, int, int, int]:
+    """(rows per k, mean movement per epoch, epochs, classes, samples) of a run recorded with topk = C."""
     manifest = read_manifest(run)
     num_classes = int(manifest["num_classes"])
     if int(manifest.get("topk") or 0) < num_classes:
@@ -115,7 +116,7 @@ def train_full_record(data: str, epochs: int, work: Path, label_lr: float) -> Pa
 
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     if data == "synthetic100":
-        fabricate_cifar100(work / "cifar", per_class=40)
+        fabricate_cifar100(work / "cifar", per_class=30)
         overrides = ["data=cifar100", f"data.root={work / 'cifar'}", "model=smallcnn", "optim=smallcnn",
                      "method.record.topk=100"]
     else:
