@@ -10,17 +10,16 @@ error (exit 2) naming the candidates, raised after the other figures are written
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
-
-import pandas as pd
 
 from analysis.collect import collect_runs, require_runs
 from analysis.figure4 import build_figure4
 from analysis.figure_common import RunGroup, Skip, pick_group, run_data
 from analysis.figure_labels import build_figure2, build_figure3
-from analysis.figure_select import SelectionError, check_keys
 from analysis.figure_noise import build_figure_noise_methods
+from analysis.figure_select import SelectionError, check_keys
 from analysis.figure_targets import build_figure_targets
 from repro.errors import UserError
 from repro.io import atomic_write_bytes
@@ -52,7 +51,7 @@ def make_figures(output_root: str | Path, *, out_dir: str | Path, log: Callable[
     for name in names:
         build = FIGURES[name]
         try:
-            png = build(frame, log, where=where) if where else build(frame, log)
+            png = build(frame, log, where=where) if where and _takes_where(build) else build(frame, log)
         except SelectionError as exc:  # the selection is ambiguous or matches nothing: said once all are done
             errors.append(str(exc))
             written[name] = None
@@ -66,6 +65,11 @@ def make_figures(output_root: str | Path, *, out_dir: str | Path, log: Callable[
     if errors:
         raise UserError(" ".join(errors))  # one paragraph: each message starts with its figure's name
     return written
+
+
+def _takes_where(build: Callable[..., bytes]) -> bool:
+    """Builders written before --where (or that select by other means) take (frame, log) only."""
+    return "where" in inspect.signature(build).parameters
 
 
 def resolve_name(name: str) -> str:
