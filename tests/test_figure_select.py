@@ -163,6 +163,24 @@ def test_one_seed_the_tables_fold_run_wins_over_tuning_grid_points(tmp_path):
     assert [rd.read_config()["method"]["label_lr"] for rd in tuned.runs] == [30]
 
 
+def test_figures_3_and_4_draw_cifar100_at_40_percent_noise(tmp_path):
+    """Table 6's "Ours" on both data sets and noise levels, three seeds each; CIFAR-10 runs more epochs."""
+    out = tmp_path / "noisy"
+    for data, epochs in (("cifar10", 200), ("cifar100", 120)):
+        for fraction in (0.4, 0.6):
+            for seed in (0, 1, 2):
+                cfg = config(data, "wrn28_10", epochs, "instance", seed=seed, curriculum="entropy")
+                cfg["noise"] = {"kind": "uniform", "fraction": fraction, "seed": 0}
+                write_run(out, cfg)
+    frame = collect_runs(out)
+    for name in ("figure3", "figure4"):
+        group = pick_group(frame, labels="instance", noisy=True, name=name)
+        assert {(c["data"]["name"], c["noise"]["fraction"]) for c in map(RunDir.read_config, group.runs)} == {
+            ("cifar100", 0.4)} and len(group.runs) == 3
+    group = pick_group(frame, labels="instance", noisy=True, name="figure4", where={"noise.fraction": "0.6"})
+    assert {RunDir.read_config(rd)["noise"]["fraction"] for rd in group.runs} == {0.6}
+
+
 def test_where_words_and_values():
     assert parse_where(["data.name=cifar10", "noise.fraction=0.4", "data.name=cifar100"]) == {
         "data.name": "cifar100", "noise.fraction": "0.4"}
