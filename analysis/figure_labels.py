@@ -219,7 +219,7 @@ def render_figure3(examples: list[CorrectedExample], names: list[str], label: st
                  fontsize=9)
     fig.tight_layout()
     if group is not None:
-        caption(fig, {"runs": group})
+        caption(fig, {"runs (the examples are the first seed's)": group})
     return _png(fig)
 
 
