@@ -7,7 +7,6 @@ import functools
 import io
 import json
 import textwrap
-from pathlib import Path
 from typing import Any, Callable, Mapping
 
 import matplotlib
@@ -18,7 +17,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from analysis.collect import DONE  # noqa: E402
-from analysis.figure_select import RunGroup, SelectionError, config_label, select_group  # noqa: E402
+from analysis.figure_select import RunGroup, config_label, select_group  # noqa: E402
 from repro.errors import UserError  # noqa: E402
 from repro.rundir import RunDir  # noqa: E402
 

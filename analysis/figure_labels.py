@@ -26,13 +26,13 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
-from analysis.figure_common import (COLORS, NOISE_TOP1_KEY, NOISE_TOP5_KEY, RunGroup, Skip, _epochs, _image,
-                                    _note, _png, _rows, _show_image, _try_run_data, announce, caption, class_names,
-                                    group_label, pick_group, plt, run_data)
+from analysis.figure_common import (COLORS, RunGroup, Skip, _epochs, _image, _note, _png, _rows, _show_image,
+                                    _try_run_data, announce, caption, class_names, group_label, pick_group, plt,
+                                    run_data)
 from analysis.figure4 import NoiseCurve, build_figure4, label_accuracy, noise_correction_curve, render_figure4
 
-__all__ = ["build_figure2", "build_figure3", "build_figure4", "class_panels", "corrected_examples",
-           "instance_examples", "noise_correction_curve"]
+__all__ = ["NoiseCurve", "build_figure2", "build_figure3", "build_figure4", "class_panels", "corrected_examples",
+           "instance_examples", "label_accuracy", "noise_correction_curve", "render_figure4"]  # Figure 4: figure4.py
 
 
 # ------------------------------------------------------------------------------------------------ figure 2
