@@ -161,7 +161,8 @@ def pick_runs(frame: pd.DataFrame, where: Mapping[str, str] | None = None
         raise SelectionError(f"{NAME}: no finished label-noise method run matches --where "
                              f"{' '.join(f'{k}={v}' for k, v in where.items())} (over the paper's "
                              f"{' '.join(f'{k}={v}' for k, v in paper.items())}). The candidates: "
-                             f"{describe_candidates(every) if every else 'none'}.")
+                             f"{describe_candidates(every, always=list({**paper, **where}))}. Change --where, or lift "
+                             "one of the paper's keys with key=*.")
     candidates = {m: candidate_groups(frame, m) for m in METHOD_COLORS}
     coverage: dict[tuple[str, str, float], tuple[int, int]] = {}
     for groups in candidates.values():

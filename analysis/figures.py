@@ -24,7 +24,7 @@ from analysis.figure_targets import build_figure_targets
 from repro.errors import UserError
 from repro.io import atomic_write_bytes
 
-__all__ = ["FIGURES", "RunGroup", "Skip", "make_figures", "pick_group", "run_data"]
+__all__ = ["FIGURES", "RunGroup", "SelectionError", "Skip", "make_figures", "pick_group", "run_data"]
 
 
 FIGURES: dict[str, Callable[..., bytes]] = {  # (frame, log, where=None) -> PNG bytes

@@ -133,3 +133,15 @@ def test_registered_in_figures_it_renders_with_repro_figures(tmp_path, monkeypat
     assert written[figure_noise.NAME] == tmp_path / "figs" / "figure_noise_methods.png"
     assert_real_png(written[figure_noise.NAME])
     assert "Figure_noise_methods -> " in capsys.readouterr().out
+
+
+def test_where_picks_another_setting_and_a_selection_matching_nothing_is_refused(tmp_path):
+    frame = collect_runs(fabricate(tmp_path))
+    picked, common = figure_noise.pick_runs(frame, {"data.name": "digits", "model.name": "smallcnn",
+                                                    "noise.fraction": "0.2"})
+    assert common == ("digits", "smallcnn", 0.2)
+    assert {m: [rd.run_id for rd in g.runs] for m, g in picked.items()} == {
+        "data_parameters": ["digits-smallcnn-data_parameters-other"]}
+    with pytest.raises(figures.SelectionError, match="no finished label-noise method run matches --where") as info:
+        figure_noise.pick_runs(frame, {"noise.fraction": "0.4"})  # the paper's CIFAR-100 / WRN-28-10 stay
+    assert "data.name=digits" in str(info.value)  # the candidates are listed
