@@ -119,6 +119,7 @@ class TableResult:
     source: str
     groups: dict[str, str] = field(default_factory=dict)
     expansion: str = ""  # the scale / extra overrides the sweep was expanded with, if any
+    title: str = ""  # the sweep file's title (shown for a table the paper does not have)
 
     @property
     def pending(self) -> list[PendingRun]:
@@ -235,7 +236,7 @@ def build_table(number: int, spec: Any, runs: pd.DataFrame, paper: pd.DataFrame,
             )
     groups = {r["row"]: r["group"] for r in paper.to_dict("records") if r.get("group")}
     return TableResult(number, metric, percent, rows, columns, cells, source, groups,
-                       expansion=describe_expansion(scale, extra_overrides))
+                       expansion=describe_expansion(scale, extra_overrides), title=str(getattr(spec, "title", "") or ""))
 
 
 def describe_expansion(scale: Any, extra_overrides: Sequence[str] = ()) -> str:

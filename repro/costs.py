@@ -20,6 +20,7 @@ from tabulate import tabulate
 
 from repro.errors import UserError
 from repro.io import atomic_write_json
+from repro.schedule import planned_steps
 
 # (train, test) sizes of the data sets, as loaded (digits: the fixed 70/30 split of its 1797 images).
 DATA_SIZES = {"cifar10": (50000, 10000), "cifar100": (50000, 10000), "digits": (1258, 539)}
@@ -129,8 +130,8 @@ def run_gpu_hours(config: Mapping[str, Any], cal: Calibration) -> float | None:
     step_ms = cal.steps_ms[model][step_kind(config)] * batch / cal.batch  # per-step cost scales with the batch
     steps = math.ceil(n_train / batch)
     eval_ms = (n_meta + n_test) * cal.eval_ms_per_image[model]
-    epochs = int(config["optim"]["epochs"])
-    return epochs * (steps * step_ms + eval_ms) / 3.6e6
+    epochs, total_steps = planned_steps(config["optim"], steps)  # optim.iterations may end the last epoch early
+    return (total_steps * step_ms + epochs * eval_ms) / 3.6e6
 
 
 @dataclass

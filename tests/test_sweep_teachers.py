@@ -170,7 +170,8 @@ def test_bad_teacher_references_are_refused(sweeps, tmp_path):
     cases = {
         "row: Baseline, column: Digits}": ("row: Nope, column: Digits}", "names no row"),
         "sweep: teachers.yaml, row: Baseline": ("sweep: gone.yaml, row: Baseline", "names no file"),
-        "{sweep: teachers.yaml, row: Baseline, column: Digits}": ("{sweep: teachers.yaml}", "exactly the keys"),
+        "{sweep: teachers.yaml, row: Baseline, column: Digits}": ("{sweep: teachers.yaml}",
+                                                                  "keys sweep, row and column"),
     }
     for old, (new, message) in cases.items():
         bad = tmp_path / "bad.yaml"

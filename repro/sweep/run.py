@@ -45,7 +45,7 @@ def plan_sweep(spec: SweepSpec, *, output_root: str | Path, scale: Scale | None 
     return make_plan(spec, runs, output_root, slurm_required=slurm_required)
 
 
-def run_sweep(path: str | Path, *, output_root: str | Path = "outputs", executor: str = "local",
+def run_sweep(path: str | Path | SweepSpec, *, output_root: str | Path = "outputs", executor: str = "local",
               profile: str | Path | None = None, scale: Scale | None = None, dry_run: bool = False,
               only: Mapping[str, Sequence[Any]] | None = None, extra_overrides: Sequence[str] = (),
               report: Callable[[str], None] = print, gpu_model: str | None = None) -> Plan:
@@ -53,10 +53,11 @@ def run_sweep(path: str | Path, *, output_root: str | Path = "outputs", executor
 
     Idempotent: done runs are skipped, queued or running SLURM jobs are left alone, failed or vanished runs are
     resubmitted and resume from their checkpoints. Returns the plan; `plan.submitted` lists the run ids submitted
-    (or run, locally) by this call and `plan.failed` those that failed locally."""
+    (or run, locally) by this call and `plan.failed` those that failed locally. `path` may be a SweepSpec already
+    made (`repro train -m` builds one in memory)."""
     if executor not in EXECUTORS:
         raise UserError(f"executor={executor!r}: use 'local' (this machine) or 'slurm' (with a cluster profile).")
-    spec = select(load_sweep(path), only)
+    spec = select(path if isinstance(path, SweepSpec) else load_sweep(path), only)
     refuse_rows_that_need_more(spec)
     output_root = Path(output_root).expanduser().resolve()
     cluster_profile = None
@@ -79,6 +80,9 @@ def run_sweep(path: str | Path, *, output_root: str | Path = "outputs", executor
                           slurm_required=executor == "slurm" and not dry_run)
         report(plan.describe())
         report(plan.summary_table())
+        from repro.attempts import report_other_commits
+
+        report_other_commits(plan, report)  # done runs made at another commit: skipped, and said so
         if dry_run:
             from repro.costs import plan_estimate
             from repro.sweep.graph import has_students, student_graph

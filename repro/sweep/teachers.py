@@ -27,16 +27,19 @@ from repro.sweep.teacher_ref import TeacherRef
 from repro.temperature import SEARCH, search_overrides, search_run_configs
 
 _SPECS: dict[tuple[Path, str], SweepSpec] = {}
+_LOADING: set[Path] = set()  # referenced sweep files being loaded (a file whose rows teach each other)
 REPORTED = ("single", "final")
 
 
 def cell_teacher(spec: SweepSpec, row: str, column: str) -> TeacherRef | None:
-    """The teacher reference of a cell: its row's or its column's (never both)."""
+    """The teacher reference of a cell: its row's or its column's (never both); a reference without a column names
+    the student's own column."""
     by_row, by_column = spec.row_specs[row].teacher, spec.column_teachers.get(column)
     if by_row is not None and by_column is not None:
         raise UserError(f"{spec.path}: row {row!r} and column {column!r} both name a teacher; a student has one, so "
                         "keep `teacher:` on the row or on the column.")
-    return by_row or by_column
+    ref = by_row or by_column
+    return replace(ref, column=column) if ref is not None and ref.column is None else ref
 
 
 def expand_student(row: str, column: str, seed: int, ref: TeacherRef, student: list[Override], where: str, *,
@@ -92,9 +95,20 @@ def _referenced_spec(ref: TeacherRef, where: str) -> SweepSpec:
     from repro.sweep.spec import load_sweep
 
     key = (ref.sweep, ref.sweep.read_text())
-    if key not in _SPECS:
-        _SPECS[key] = load_sweep(ref.sweep)
-    spec = _SPECS[key]
+    if key in _SPECS:
+        spec = _SPECS[key]
+    elif ref.sweep in _LOADING:  # a row of the file being loaded teaches another of its rows: parse, don't expand
+        import yaml
+
+        from repro.sweep.spec import parse_sweep
+
+        spec = parse_sweep(yaml.safe_load(key[1]), ref.sweep)
+    else:
+        _LOADING.add(ref.sweep)
+        try:
+            spec = _SPECS[key] = load_sweep(ref.sweep)
+        finally:
+            _LOADING.discard(ref.sweep)
     for kind, name, have in (("row", ref.row, spec.rows), ("column", ref.column, spec.columns)):
         if name not in have:
             raise UserError(f"{where}: the teacher {ref.describe()} names no {kind} of {ref.sweep}; its {kind}s are: "
