@@ -31,7 +31,8 @@ from matplotlib.ticker import MaxNLocator
 
 from analysis.collect import DONE, collect_runs, require_runs
 from analysis.figure_common import Skip, _png, plt
-from analysis.figure_select import DATA_MODEL, PAPER, SelectionError, _Config, _filter, describe_candidates
+from analysis.figure_select import (DATA_MODEL, PAPER, SelectionError, _Config, _filter, describe_candidates,
+                                    is_ours_noisy)
 from repro.io import atomic_write_bytes
 from repro.rundir import RunDir, result_config
 
@@ -140,8 +141,7 @@ def pick_runs(frame: pd.DataFrame, where: Mapping[str, str] | None = None
             for method, groups in candidates.items():
                 if not groups:
                     continue
-                ours = [g for g in groups if method == "instance_labels"
-                        and str(g.config["method"].get("curriculum")) == PAPER["figure4"]["method.curriculum"]]
+                ours = [g for g in groups if method == "instance_labels" and is_ours_noisy(g.config)]
                 groups = ours or groups  # instance labels: the noisy tables' "Ours", as Figure 4 draws it
                 top = [g for g in groups if len(g.runs) == len(groups[0].runs)]
                 if len(top) > 1:

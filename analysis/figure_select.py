@@ -30,17 +30,33 @@ from repro.rundir import RunDir, result_config
 
 # The paper's selection of each figure (and of each part of Figure 2). Figure 2: "ResNet18 for CIFAR100" (Table 1's
 # learning runs, fold 0 of the 5-fold protocol). Figures 3-4: "CIFAR100 in the 40% noise setting", the noisy tables'
-# "Ours" (WRN-28-10, the entropy curriculum); setting A's noise model (Table 6, noise=uniform), the setting the
-# paper's text turns to right after Figure 4. The two figures of ours follow the nearest paper figure; the targets'
-# figure draws Table 4's teacher, Table 1's dynamic replay of ResNet18 on CIFAR-100 (not Table 3's static one).
+# "Ours" (WRN-28-10, the entropy curriculum at its default readings); setting A's noise model (Table 6, noise=uniform;
+# Table 7's Ours is on noise=exact_fraction), the setting the paper's text turns to right after Figure 4. The two
+# figures of ours follow the nearest paper figure; the targets' figure draws Table 4's teacher, Table 1's dynamic
+# replay of ResNet18 on CIFAR-100 (not Table 3's static one).
 DATA_MODEL = ("data.name", "model.name")
+
+
+def _method_defaults(method: str, keys: Sequence[str]) -> dict[str, str]:
+    """{method.<key>: its value in repro/conf/method/<method>.yaml} for the keys the file has: the options a table's
+    "Ours" row leaves at their defaults (e.g. the curriculum's readings, whose other values sweeps/table10.yaml runs
+    beside it on the same data)."""
+    import yaml
+
+    from repro.conf import __file__ as conf_init
+
+    values = yaml.safe_load((Path(conf_init).parent / "method" / f"{method}.yaml").read_text(encoding="utf-8"))
+    return {f"method.{k}": str(values[k]).lower() for k in keys if k in values}
+
+
+OURS_NOISY = _method_defaults("instance_labels", ("curriculum_weight", "curriculum_placement"))
 PAPER: dict[str, dict[str, str]] = {
     "figure2/class": {"data.name": "cifar100", "model.name": "resnet18", "split.fold": "0"},
     "figure2/instance": {"data.name": "cifar100", "model.name": "resnet18", "split.fold": "0"},
     "figure3": {"data.name": "cifar100", "model.name": "wrn28_10", "noise.kind": "uniform", "noise.fraction": "0.4",
-                "method.curriculum": "entropy"},
+                "method.curriculum": "entropy", **OURS_NOISY},
     "figure4": {"data.name": "cifar100", "model.name": "wrn28_10", "noise.kind": "uniform", "noise.fraction": "0.4",
-                "method.curriculum": "entropy"},
+                "method.curriculum": "entropy", **OURS_NOISY},
     "figure_noise_methods": {"data.name": "cifar100", "model.name": "wrn28_10", "noise.kind": "uniform",
                              "noise.fraction": "0.4"},
     "figure_targets": {"data.name": "cifar100", "model.name": "resnet18", "method.static": "false"},
@@ -86,6 +102,10 @@ def parse_where(items: Sequence[str] | None) -> dict[str, str]:
     return where
 
 
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def matches(value: Any, wanted: str) -> bool:
     """Does a frame cell hold the value typed on the command line? (strings case-insensitively, numbers by value,
     true/false, null)."""
@@ -107,9 +127,12 @@ def _filter(rows: pd.DataFrame, selection: Mapping[str, str]) -> pd.DataFrame:
     for key, wanted in selection.items():
         if wanted == ANY:
             continue
+        default = OURS_NOISY.get(key)  # runs made before such an option existed ran with its default
         if key not in rows:
+            if default is not None and matches(default, wanted):
+                continue
             return rows.iloc[0:0]
-        mask = [matches(v, wanted) for v in rows[key]]
+        mask = [matches(default if default is not None and _missing(v) else v, wanted) for v in rows[key]]
         rows = rows.loc[pd.Series(mask, index=rows.index, dtype=bool)]
     return rows
 
@@ -169,6 +192,17 @@ def _flat(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             out[f"{prefix}{k}"] = v
     return out
+
+
+def is_ours_noisy(config: Mapping[str, Any]) -> bool:
+    """Is this instance-label config the noisy tables' "Ours" (the entropy curriculum at its default readings)?"""
+    method = config.get("method") or {}
+    for key, wanted in PAPER["figure4"].items():
+        if key.startswith("method."):
+            value = method.get(key.split(".", 1)[1])
+            if not matches(OURS_NOISY.get(key) if _missing(value) else value, wanted):
+                return False
+    return True
 
 
 def describe_candidates(groups: Sequence[_Config], limit: int = 8, always: Sequence[str] = ()) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from analysis import figure_noise
 from analysis.collect import collect_runs
 from analysis.figure_common import pick_group
 from analysis.figure_select import SelectionError, matches, parse_where
@@ -179,6 +180,35 @@ def test_figures_3_and_4_draw_cifar100_at_40_percent_noise(tmp_path):
             ("cifar100", 0.4)} and len(group.runs) == 3
     group = pick_group(frame, labels="instance", noisy=True, name="figure4", where={"noise.fraction": "0.6"})
     assert {RunDir.read_config(rd)["noise"]["fraction"] for rd in group.runs} == {0.6}
+
+
+def test_figures_3_and_4_draw_table6s_ours_beside_the_curriculum_ablation_and_table7(tmp_path):
+    """One output root with Table 6's "Ours" (uniform noise, the curriculum's default readings), Table 10's three
+    other readings and Table 7's "Ours" (exact-fraction noise) on CIFAR-100 at 40%, three seeds each."""
+    out = tmp_path / "all"
+    variants = {"table6": ("uniform", {}), "table7": ("exact_fraction", {}),
+                "weight": ("uniform", {"curriculum_weight": "entropy"}),
+                "placement": ("uniform", {"curriculum_placement": "both"}),
+                "both": ("uniform", {"curriculum_weight": "entropy", "curriculum_placement": "both"})}
+    made = {}
+    for name, (kind, extra) in variants.items():
+        for seed in (0, 1, 2):
+            cfg = config("cifar100", "wrn28_10", 120, "instance", seed=seed, curriculum="entropy",
+                         curriculum_weight="certainty", curriculum_placement="model_step")
+            cfg["method"].update(extra)
+            cfg["noise"] = {"kind": kind, "fraction": 0.4, "seed": 0}
+            made.setdefault(name, []).append(write_run(out, cfg).run_id)
+    frame = collect_runs(out)
+    for name in ("figure3", "figure4"):
+        assert sorted(rd.run_id for rd in pick_group(frame, labels="instance", noisy=True, name=name).runs) == \
+            sorted(made["table6"])
+    picked, _ = figure_noise.pick_runs(frame)  # the label-noise methods' figure draws the same "Ours"
+    assert sorted(rd.run_id for rd in picked["instance_labels"].runs) == sorted(made["table6"])
+    group = pick_group(frame, labels="instance", noisy=True, where={"noise.kind": "exact_fraction"})
+    assert sorted(rd.run_id for rd in group.runs) == sorted(made["table7"])
+    group = pick_group(frame, labels="instance", noisy=True, where={"method.curriculum_weight": "entropy",
+                                                                    "method.curriculum_placement": "both"})
+    assert sorted(rd.run_id for rd in group.runs) == sorted(made["both"])
 
 
 def test_where_words_and_values():
