@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 DDOF = 1  # the sample standard deviation (analysis.tables.Cell.std uses the same)
 
 CSV_COLUMNS = ["table", "row", "column", "group", "metric", "ours_mean", "ours_std", "ours_n", "ours_planned",
-               "ours", "paper_mean", "paper_std", "paper", "diff", "ref", "data", "not_averaged", "chosen_T"]
+               "ours", "paper_mean", "paper_std", "paper", "diff", "ref", "data", "not_averaged", "tuned"]
 
 
 def table_frame(result: TableResult) -> pd.DataFrame:
@@ -35,7 +35,7 @@ def table_frame(result: TableResult) -> pd.DataFrame:
                 "paper_mean": paper.get("mean", math.nan), "paper_std": paper.get("std", math.nan),
                 "paper": cell.paper_text(), "diff": _round(cell.diff), "ref": paper.get("ref", ""),
                 "data": ";".join(cell.data_sets), "not_averaged": len(cell.pending),
-                "chosen_T": cell.temperature_text(),
+                "tuned": cell.tuned_text() if cell.tuned else "",
             })
     return pd.DataFrame.from_records(records, columns=CSV_COLUMNS)
 
@@ -67,9 +67,9 @@ def render_markdown(result: TableResult) -> str:
         f"Runs: {result.source or 'run frame'}. Data sets of our runs: {', '.join(result.data_sets) or 'none yet'}."
         + (f" Sweep expanded with {result.expansion}." if result.expansion else ""),
     ]
-    if any(cell.temperatures for cell in result.cells.values()):
-        lines.append("T: the temperature each seed's final chose on the validation accuracy of its search runs "
-                     "(held-out split, never test).")
+    if result.tuning_notes:
+        lines.append("tuned: the values the cell's runs chose on validation (never test) from its tuning runs; "
+                     "ties go to the grid's first value. Tuning stages: " + "; ".join(result.tuning_notes) + ".")
     lines += [
         "",
     ]

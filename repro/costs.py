@@ -31,7 +31,7 @@ H100_MS = {"resnet18": {"plain": 11.2, "meta": 33.7}, "wrn28_10": {"plain": 39.7
            "vgg16": {"plain": 6.8, "meta": 28.3}}
 # A forward in eval mode costs about a third of a training step (forward + backward), per image.
 EVAL_FRACTION_OF_STEP = 1 / 3
-STAGES = ("single", "fold", "final")
+STAGES = ("tune", "single", "fold", "final")  # the tuning stage first: the others wait for it
 
 
 def calibration_dir() -> Path:

@@ -11,9 +11,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
-from repro import provenance
+from repro import provenance, tuning
 from repro.attempts import archive_done_run, tracker_id
 from repro.checkpoint import load_checkpoint, save_checkpoint
 from repro.config import to_container
@@ -51,7 +51,10 @@ def train(cfg: DictConfig, *, stop_after_epochs: int | None = None, wait: float 
         archive_done_run(rd, wait)
     if rd.is_done():
         return RunResult(rd, rd.read_summary() or {}, already_done=True)
-    check_method_ready(cfg)  # runs it reads (a teacher, search runs) exist and are done: before anything is written
+    if tuning.tuned_keys(config):  # the winner of its finished tuning runs (same run id): before anything is written
+        config = tuning.apply(config)
+        cfg = OmegaConf.create(config)
+    check_method_ready(cfg)  # runs it reads (a teacher, fold runs) exist and are done: before anything is written
     rd.path.mkdir(parents=True, exist_ok=True)
     with rd.hold(wait) as lock:
         if rd.is_done():  # the writer we waited for finished it
@@ -79,6 +82,7 @@ def _train_held(cfg: DictConfig, config: dict, rd: RunDir, lock: FileLock,
         rd.write_metrics(history)  # a kill between the checkpoint and the metrics left them an epoch behind
     rd.write_config(config)  # after the checkpoint loaded: a refused resume changes no file
     provenance.record_start(rd.path, exp.hardware.describe(), exp.device)
+    provenance.record_fields(rd.path, tuning.summary_fields(config))  # what was tuned, from which runs
 
     tracker = make_tracker(run_id=tracker_id(rd), run_dir=rd.path, config=config)
     progress = EpochProgress(mode=str(cfg.progress), total_epochs=exp.epochs, run_id=rd.run_id)
@@ -189,6 +193,7 @@ def summarise(history: list[dict[str, Any]], exp: Experiment) -> dict[str, Any]:
         summary.update(best_val_epoch=best["epoch"], best_val_acc=best["val_acc"],
                        test_acc_at_best_val=best["test_acc"], final_val_acc=last["val_acc"])
     summary.update(exp.summary_extras())
+    summary.update(tuning.summary_fields(to_container(exp.cfg)))
     return summary
 
 

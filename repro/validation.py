@@ -135,6 +135,9 @@ RULES: list[tuple[str, Any]] = [
     ("split.folds", COUNT),
     ("split.fold", NON_NEGATIVE_INT),
     ("tracker.kind", Choice(("none", "wandb"))),
+    ("tune.select", Choice(("final_val_acc", "best_val_acc"))),  # validation metrics only (repro/tuning.py)
+    ("tune.keys.*", Text()),
+    ("tune.runs.*.run", Text()),
     ("tracker.mode", Choice(("online", "offline", "disabled"))),
     ("method.init_target_prob", Real(0, 1, low_open=True)),
     ("method.epsilon", FRACTION_HALF),

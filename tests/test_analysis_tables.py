@@ -222,13 +222,13 @@ rows:
 
 def test_tables_from_a_real_sweep_file(tmp_path, capsys):
     """The real sweep API (repro.sweep.spec): run ids come from expanding the file; fold runs are not reported."""
-    from repro.sweep.spec import load_sweep
+    from repro.sweep.spec import expand_sweep, load_sweep
 
     sweeps = tmp_path / "sweeps"
     sweeps.mkdir()
     (sweeps / "table1.yaml").write_text(SWEEP)
     root = tmp_path / "outputs"
-    planned = load_sweep(sweeps / "table1.yaml").expand(output_root=str(root))
+    planned = expand_sweep(load_sweep(sweeps / "table1.yaml"), output_root=str(root))
     values = {("Baseline", 0): 0.60, ("Baseline", 1): 0.64, ("Ours (Class)", 0): 0.81}
     for p in planned:
         rd = RunDir(root / "runs" / p.run_id)
@@ -347,7 +347,7 @@ def test_tables_6_and_7_render_ours_from_their_own_runs(tmp_path):
     sweep files, each table's Ours cell is the value of its own runs."""
     import shutil
 
-    from repro.sweep.spec import load_sweep
+    from repro.sweep.spec import expand_sweep, load_sweep
 
     repo_sweeps = Path(__file__).resolve().parents[1] / "sweeps"
     sweeps = tmp_path / "sweeps"
@@ -356,8 +356,8 @@ def test_tables_6_and_7_render_ours_from_their_own_runs(tmp_path):
     value = {6: 0.697, 7: 0.718}
     for t in (6, 7):
         shutil.copy(repo_sweeps / f"table{t}.yaml", sweeps / f"table{t}.yaml")
-        for p in load_sweep(sweeps / f"table{t}.yaml").expand(output_root=str(root)):
-            if p.column != "CIFAR100/40%" or not p.row.startswith("Ours"):
+        for p in expand_sweep(load_sweep(sweeps / f"table{t}.yaml"), output_root=str(root)):
+            if p.column != "CIFAR100/40%" or not p.row.startswith("Ours") or p.stage == "tune":
                 continue
             rd = RunDir(root / "runs" / p.run_id)
             rd.path.mkdir(parents=True)  # raises if the two tables shared a run

@@ -11,7 +11,7 @@ from repro.errors import UserError
 from repro.io import atomic_write_json
 from repro.sweep.plan import Plan, make_plan
 from repro.sweep.registry import latest_jobs, report_new_jobs, sweep_dir, sweep_lock
-from repro.sweep.spec import Scale, SweepSpec, load_sweep
+from repro.sweep.spec import Scale, SweepSpec, expand_sweep, load_sweep
 
 EXECUTORS = ("local", "slurm")
 _ONLY_KEYS = ("rows", "columns", "seeds")
@@ -41,7 +41,7 @@ def refuse_rows_that_need_more(spec: SweepSpec) -> None:
 def plan_sweep(spec: SweepSpec, *, output_root: str | Path, scale: Scale | None = None,
                extra_overrides: Sequence[str] = (), slurm_required: bool = False) -> Plan:
     """Expand and find each run's state (done / queued / running / failed / new)."""
-    runs = spec.expand(output_root=output_root, scale=scale, extra_overrides=extra_overrides)
+    runs = expand_sweep(spec, output_root=output_root, scale=scale, extra_overrides=extra_overrides)
     return make_plan(spec, runs, output_root, slurm_required=slurm_required)
 
 
@@ -85,8 +85,10 @@ def run_sweep(path: str | Path | SweepSpec, *, output_root: str | Path = "output
         report_other_commits(plan, report)  # done runs made at another commit: skipped, and said so
         if dry_run:
             from repro.costs import plan_estimate
-            from repro.sweep.graph import has_students, student_graph
+            from repro.sweep.graph import has_students, has_tuning, student_graph, tuning_graph
 
+            if has_tuning(plan):
+                report(tuning_graph(plan))
             if has_students(plan):
                 report(student_graph(plan))
             report(plan_estimate(plan, gpu_model).render())

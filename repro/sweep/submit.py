@@ -1,8 +1,8 @@
 """Carry out a plan: submit its runs to SLURM as job arrays through submitit, or run them here one after another.
 
 SLURM: every run that waits for nothing (plain runs, fold runs, finals whose folds are done) goes into one job array
-(one sbatch). Runs that wait for others (final replay runs for their folds; a student's search runs for its teacher,
-its final for its search runs) go into small arrays held by `--dependency=afterok:<the jobs they wait for>`
+(one sbatch). Runs that wait for others (final replay runs for their folds; a cell's runs for its tuning runs; a
+student's runs for its teacher) go into small arrays held by `--dependency=afterok:<the jobs they wait for>`
 (runs waiting for the same jobs share an array), submitted level by level, with
 `--kill-on-invalid-dep=yes` so that a final whose fold failed is cancelled instead of waiting forever; the next
 `repro sweep` resubmits both. The registry is saved after every sbatch, so an error halfway loses nothing.
@@ -23,7 +23,7 @@ from repro.sweep.job import TrainJob, run_planned
 from repro.sweep.plan import Plan
 from repro.sweep.profile import ClusterProfile
 from repro.sweep.registry import JobRecord, Registry, sweep_dir
-from repro.sweep.spec import PlannedRun
+from repro.sweep.model import PlannedRun
 
 Report = Callable[[str], None]
 # A run that hits the time limit is requeued and resumes from its last epoch checkpoint; submitit stops after 3 time
@@ -97,7 +97,7 @@ def _submit_array(runs: list[PlannedRun], after: tuple[str, ...], plan: Plan, pr
 
 def run_locally(plan: Plan, *, report: Report = print) -> tuple[list[str], list[str]]:
     """Run `plan.to_submit` in this process, every run after those it depends on (folds before the finals that replay
-    them, teachers before search runs before finals). A run that fails (or whose dependencies failed) is reported and
+    them, tuning runs before the runs that use their winner, teachers before students). A run that fails (or whose dependencies failed) is reported and
     skipped; the others go on. Returns (run ids run, run ids failed or skipped)."""
     from repro.rundir import RunDir
 
