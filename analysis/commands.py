@@ -30,6 +30,13 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     else:
         parser.add_argument("--out", default="figures",
                             help="where figure2.png ... figure4.png and figure_noise_methods.png go (default: figures)")
+        parser.add_argument("--where", nargs="+", metavar="KEY=VALUE",
+                            help="draw the runs whose config has these values (e.g. data.name=cifar10 "
+                                 "model.name=vgg16), over each figure's default, the paper's selection; KEY=* lifts "
+                                 "a key of it. A selection matching no run or several configurations is an error "
+                                 "that lists the candidates")
+        parser.add_argument("--figures", nargs="+", metavar="NAME",
+                            help="draw only these figures: 2 3 4 noise_methods targets (default: all)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -63,7 +70,8 @@ def run_tables(args: argparse.Namespace) -> int:
 
 
 def run_figures(args: argparse.Namespace) -> int:
+    from analysis.figure_select import parse_where
     from analysis.figures import make_figures
 
-    make_figures(args.runs, out_dir=args.out)
+    make_figures(args.runs, out_dir=args.out, where=parse_where(args.where), only=args.figures)
     return 0
