@@ -137,9 +137,9 @@ def end_images(ctx: PageContext, history: list[Mapping[str, Any]], out_dir: Path
 def _figure_pngs(ctx: PageContext, history: list[Mapping[str, Any]]) -> dict[str, bytes]:
     pngs: dict[str, bytes] = {}
     if ctx.learns_labels is not None:
+        from analysis.figure4 import noise_correction_curve, render_figure4
         from analysis.figure_common import RunGroup
-        from analysis.figure_labels import (class_panels, instance_examples, noise_correction_curve,
-                                            render_figure2, render_figure4)
+        from analysis.figure_labels import class_panels, instance_examples, render_figure2
 
         group = RunGroup([ctx.run_dir], ctx.config)
         if ctx.learns_labels == "class":
@@ -148,7 +148,7 @@ def _figure_pngs(ctx: PageContext, history: list[Mapping[str, Any]]) -> dict[str
             pngs["figure2"] = render_figure2(None, instance_examples(group), {"class": "this run learns instance "
                                                                                       "labels"})
         if ctx.learns_labels == "instance" and ctx.noisy:
-            pngs["figure4"] = render_figure4(noise_correction_curve(group))
+            pngs["figure4"] = render_figure4(noise_correction_curve(group), group)
     if ctx.many_classes:
         for row_key, (_, title, chart) in PER_CLASS.items():
             acc = per_class_matrix(history, row_key)
