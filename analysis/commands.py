@@ -30,6 +30,16 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     else:
         parser.add_argument("--out", default="figures",
                             help="where figure2.png ... figure4.png and figure_noise_methods.png go (default: figures)")
+        parser.add_argument("--wandb", metavar="ENTITY/PROJECT",
+                            help="also log the figures as images in a W&B analysis run (offline unless "
+                                 "WANDB_MODE=online)")
+        parser.add_argument("--where", nargs="+", metavar="KEY=VALUE",
+                            help="draw the runs whose config has these values (e.g. data.name=cifar10 "
+                                 "model.name=vgg16), over each figure's default, the paper's selection; KEY=* lifts "
+                                 "a key of it. A selection matching no run or several configurations is an error "
+                                 "that lists the candidates")
+        parser.add_argument("--figures", nargs="+", metavar="NAME",
+                            help="draw only these figures: 2 3 4 noise_methods targets (default: all)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -63,7 +73,16 @@ def run_tables(args: argparse.Namespace) -> int:
 
 
 def run_figures(args: argparse.Namespace) -> int:
+    from analysis.figure_select import parse_where
     from analysis.figures import make_figures
 
-    make_figures(args.runs, out_dir=args.out)
+    if getattr(args, "wandb", None):
+        from repro.wandb_run import split_project
+
+        split_project(args.wandb)  # a bad name fails before any figure is drawn
+    written = make_figures(args.runs, out_dir=args.out, where=parse_where(args.where), only=args.figures)
+    if getattr(args, "wandb", None):
+        from analysis.wandb_figures import log_figures
+
+        log_figures(args.wandb, written, runs_root=args.runs, out_dir=args.out)
     return 0

@@ -1,5 +1,5 @@
-"""What the figures share: run selection (the configuration with the most finished seeds), the run's data and class
-names, and the matplotlib helpers (headless Agg backend, PNG bytes)."""
+"""What the figures share: run selection (analysis/figure_select.py: the paper's runs, or --where), the run's data
+and class names, the caption saying which runs a figure drew, and the matplotlib helpers (headless Agg, PNG)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ import functools
 import io
 import json
 import textwrap
-from dataclasses import dataclass
-from pathlib import Path
+from typing import Any, Callable, Mapping
 
 import matplotlib
 
@@ -18,8 +17,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from analysis.collect import DONE  # noqa: E402
+from analysis.figure_select import RunGroup, config_label, select_group  # noqa: E402
 from repro.errors import UserError  # noqa: E402
-from repro.rundir import RunDir, result_config  # noqa: E402
+from repro.rundir import RunDir  # noqa: E402
 
 # Keys of metrics.jsonl rows (repro/recording.py): the share of noisy training samples whose learned label has the
 # true class as its top-1 / among its top-5.
@@ -36,44 +36,42 @@ class Skip(Exception):
 # ------------------------------------------------------------------------------------------------ run selection
 
 
-@dataclass
-class RunGroup:
-    """Finished runs of one configuration that differ only in their seed."""
-
-    runs: list[RunDir]
-    config: dict
-
-
-def pick_group(frame: pd.DataFrame, *, labels: str, noisy: bool | None) -> RunGroup:
-    """The configuration with the most finished seeds among done runs with `method.labels == labels`, a recorded
-    label trajectory, and label noise (noisy=True), none (False) or either (None)."""
+def pick_group(frame: pd.DataFrame, *, labels: str, noisy: bool | None, name: str | None = None,
+               where: Mapping[str, str] | None = None) -> RunGroup:
+    """The runs figure part `name` draws (analysis/figure_select.py) among done runs with `method.labels ==
+    labels`, a recorded label trajectory, and label noise (noisy=True), none (False) or either (None). `name`
+    defaults to the figure part these runs feed: figure2/class, figure2/instance, figure4 (noisy)."""
+    name = name or ("figure4" if noisy else f"figure2/{labels}")
     done = frame[frame["state"] == DONE] if "method.labels" in frame else frame.iloc[0:0]
     candidates = done[done["method.labels"] == labels] if len(done) else done
-    what = f"{labels}-label runs" + {True: " with label noise", False: " without label noise", None: ""}[noisy]
-    groups: dict[str, list[tuple[int, RunDir, dict]]] = {}
-    for path in candidates["path"]:
-        rd = RunDir(Path(path))
-        if not (rd.labels_dir / "manifest.json").exists():
-            continue
-        config = rd.read_config()
+    what = (f"finished {labels}-label runs" + {True: " with label noise", False: " without label noise",
+                                                   None: ""}[noisy]
+            + f" with a label trajectory (method={labels}_labels{', noise.fraction > 0' if noisy else ''})")
+
+    def usable(rd: RunDir, config: dict) -> bool:
         fraction = float((config.get("noise") or {}).get("fraction") or 0.0)
-        if noisy is not None and (fraction > 0) != noisy:
-            continue
-        key_cfg = {k: v for k, v in result_config(config).items() if k != "seed"}
-        key = json.dumps(key_cfg, sort_keys=True, default=str)
-        groups.setdefault(key, []).append((int(config.get("seed", 0)), rd, config))
-    if not groups:
-        raise Skip(f"no finished {what} with a label trajectory (method={labels}_labels"
-                   f"{', noise.fraction > 0' if noisy else ''}).")
-    key = min(groups, key=lambda k: (-len(groups[k]), -int(groups[k][0][2]["optim"]["epochs"]), k))
-    members = sorted(groups[key], key=lambda m: (m[0], m[1].run_id))
-    return RunGroup([m[1] for m in members], members[0][2])
+        return (rd.labels_dir / "manifest.json").exists() and (noisy is None or (fraction > 0) == noisy)
+
+    return select_group(frame, name, candidates, what=what, where=where, usable=usable)
 
 
 def group_label(config: dict) -> str:
-    data, model = config["data"]["name"], config["model"]["name"]
-    noise = float((config.get("noise") or {}).get("fraction") or 0.0)
-    return f"{data}, {model}" + (f", {noise:.0%} noise" if noise else "")
+    return config_label(config)
+
+
+def caption(fig, groups: Mapping[str, RunGroup | None]) -> None:
+    """Write under the figure which runs each part drew (and by which selection)."""
+    lines = [f"{part}: {group.describe()}" for part, group in groups.items() if group is not None]
+    if lines:
+        fig.text(0.01, -0.01, "\n".join(textwrap.fill(line, 160, subsequent_indent="    ") for line in lines),
+                 ha="left", va="top", fontsize=7, color="dimgray")
+
+
+def announce(log: Callable[[str], Any], figure: str, groups: Mapping[str, RunGroup | None]) -> None:
+    """Print which runs each part of a figure drew."""
+    for part, group in groups.items():
+        if group is not None:
+            log(f"{figure} draws {part}: {group.describe()}")
 
 
 # ------------------------------------------------------------------------------------------------ data access

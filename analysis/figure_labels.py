@@ -1,17 +1,17 @@
-"""Figures 2-4 of the paper (PNG, headless): the learned labels of finished class- and instance-label runs, from
-their directories.
+"""Figures 2-3 of the paper (PNG, headless; Figure 4 is analysis/figure4.py): the learned labels of finished class-
+and instance-label runs, from their directories.
 
-Each figure picks its runs by config: Figure 2 (left, middle) the class-label runs, Figure 2 (right) instance-label
-runs without noise, Figures 3 and 4 instance-label runs with label noise. Among suitable runs, the configuration
-with the most finished seeds is used (seeds are the repeats the paper's "mean and std over three runs" averages;
-ties: more epochs, then the first config id). A figure without suitable runs raises Skip with the reason
+Each figure picks its runs as analysis/figure_select.py says: the paper's selection by default (Figure 2: ResNet18
+on CIFAR-100, Table 1's learning runs, class labels left/middle and instance labels without noise right; Figure 3:
+instance labels on CIFAR-100 at 40% noise), `repro figures --where key=value ...` otherwise; among the matching
+runs, the configuration with the most finished seeds (the paper's "mean and std over three runs"). Which runs were
+drawn is printed and written under the figure. A figure without suitable runs raises Skip with the reason
 (analysis/figures.py prints it; the others still render).
 
 Choices where the paper leaves room: Figure 2 shows the classes with the lowest, median and highest mean learned
 target probability (the paper: "three random classes"), so the link between accuracy and smoothing is visible;
 Figure 3 shows the corrected noisy samples with the highest true-class probability at convergence, and their
-labels at initialisation (p0 on the given class, (1 - p0)/(C - 1) elsewhere) and at the last epoch; Figure 4 starts
-at epoch 1 (at initialisation the true class of a noisy sample ties with every other non-given class).
+labels at initialisation (p0 on the given class, (1 - p0)/(C - 1) elsewhere) and at the last epoch.
 
 Why this module: like figure_noise.py and figure_targets.py, it holds its figures' run selection, data and
 drawing; analysis/figures.py only lists the figures and writes them.
@@ -20,18 +20,19 @@ drawing; analysis/figures.py only lists the figures and writes them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
-from analysis.figure_common import (COLORS, NOISE_TOP1_KEY, NOISE_TOP5_KEY, RunGroup, Skip, _epochs, _image,
-                                    _note, _png, _rows, _show_image, _try_run_data, class_names, group_label,
-                                    pick_group, plt, run_data)
+from analysis.figure_common import (COLORS, RunGroup, Skip, _epochs, _image, _note, _png, _rows, _show_image,
+                                    _try_run_data, announce, caption, class_names, group_label, pick_group, plt,
+                                    run_data)
+from analysis.figure4 import NoiseCurve, build_figure4, label_accuracy, noise_correction_curve, render_figure4
 
-__all__ = ["build_figure2", "build_figure3", "build_figure4", "class_panels", "corrected_examples",
-           "instance_examples", "noise_correction_curve"]
+__all__ = ["NoiseCurve", "build_figure2", "build_figure3", "build_figure4", "class_panels", "corrected_examples",
+           "instance_examples", "label_accuracy", "noise_correction_curve", "render_figure4"]  # Figure 4: figure4.py
 
 
 # ------------------------------------------------------------------------------------------------ figure 2
@@ -115,7 +116,7 @@ def instance_examples(group: RunGroup, *, count: int = 3, top: int = 3) -> tuple
 
 
 def render_figure2(panels: ClassPanels | None, examples: tuple[list[InstanceExample], list[str]] | None,
-                   reasons: dict[str, str]) -> bytes:
+                   reasons: dict[str, str], groups: Mapping[str, RunGroup | None] | None = None) -> bytes:
     fig = plt.figure(figsize=(15, 4.6))
     outer = fig.add_gridspec(1, 3, wspace=0.3)
     left, middle = fig.add_subplot(outer[0]), fig.add_subplot(outer[1])
@@ -155,6 +156,7 @@ def render_figure2(panels: ClassPanels | None, examples: tuple[list[InstanceExam
         fig.text(0.80, 0.98, "Instance labels: top non-target classes (last epoch)", ha="center", fontsize=10)
     else:
         _note(fig.add_subplot(right[:, :]), f"no instance-label runs: {reasons.get('instance', '')}")
+    caption(fig, groups or {})
     return _png(fig)
 
 
@@ -196,7 +198,8 @@ def corrected_examples(group: RunGroup, *, count: int = 4) -> tuple[list[Correct
     return examples, names, int(noisy.sum())
 
 
-def render_figure3(examples: list[CorrectedExample], names: list[str], label: str, n_noisy: int) -> bytes:
+def render_figure3(examples: list[CorrectedExample], names: list[str], label: str, n_noisy: int,
+                   group: RunGroup | None = None) -> bytes:
     fig, axes = plt.subplots(len(examples), 2, figsize=(7, 2.2 * len(examples)), squeeze=False,
                              gridspec_kw={"width_ratios": [1, 2.5]})
     for (ax_img, ax_bar), ex in zip(axes, examples):
@@ -215,80 +218,42 @@ def render_figure3(examples: list[CorrectedExample], names: list[str], label: st
     fig.suptitle(f"Noisy samples corrected by instance labels ({label}; {n_noisy} noisy training samples)",
                  fontsize=9)
     fig.tight_layout()
-    return _png(fig)
-
-
-# ------------------------------------------------------------------------------------------------ figure 4
-
-
-@dataclass
-class NoiseCurve:
-    epochs: np.ndarray
-    top1: np.ndarray  # [S, E]
-    top5: np.ndarray
-    label: str
-
-
-def noise_correction_curve(group: RunGroup) -> NoiseCurve:
-    """Per epoch, the share of noisy training samples whose learned label has the true class as top-1 / in top-5
-    (logged by the run in metrics.jsonl), one row per seed."""
-    curves = []
-    for rd in group.runs:
-        rows = _rows(rd)
-        if not rows or any(r.get(NOISE_TOP1_KEY) is None or r.get(NOISE_TOP5_KEY) is None for r in rows):
-            raise Skip(f"run {rd.run_id} has no noise-correction rates ({NOISE_TOP1_KEY}, {NOISE_TOP5_KEY}) in "
-                       "every row of its metrics.jsonl; runs trained before they were recorded cannot be drawn.")
-        curves.append((np.array([r[NOISE_TOP1_KEY] for r in rows], float),
-                       np.array([r[NOISE_TOP5_KEY] for r in rows], float)))
-    epochs = min(len(c[0]) for c in curves)
-    return NoiseCurve(np.arange(1, epochs + 1), np.stack([c[0][:epochs] for c in curves]),
-                      np.stack([c[1][:epochs] for c in curves]), group_label(group.config))
-
-
-def render_figure4(curve: NoiseCurve) -> bytes:
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ddof = 1 if curve.top1.shape[0] > 1 else 0
-    for values, name, color in ((curve.top1, "top-1", "tab:blue"), (curve.top5, "top-5", "tab:orange")):
-        mean, std = values.mean(axis=0), values.std(axis=0, ddof=ddof)
-        ax.plot(curve.epochs, mean, color=color, label=name, marker="o" if len(curve.epochs) < 20 else None)
-        ax.fill_between(curve.epochs, np.clip(mean - std, 0, 1), np.clip(mean + std, 0, 1), color=color, alpha=0.2)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set(xlabel="epoch", ylabel="share of noisy samples", ylim=(0, 1),
-           title=f"True class in the learned label ({curve.label}, {curve.top1.shape[0]} seeds)")
-    ax.legend()
-    fig.tight_layout()
+    if group is not None:
+        caption(fig, {"runs (the examples are the first seed's)": group})
     return _png(fig)
 
 
 # ------------------------------------------------------------------------------------------------ builders
 
 
-def build_figure2(frame: pd.DataFrame, log: Callable[[str], Any]) -> bytes:
+def build_figure2(frame: pd.DataFrame, log: Callable[[str], Any], where: Mapping[str, str] | None = None) -> bytes:
     reasons: dict[str, str] = {}
     panels = examples = None
+    groups: dict[str, RunGroup | None] = {"class labels": None, "instance labels": None}
     try:
-        panels = class_panels(pick_group(frame, labels="class", noisy=False))
+        groups["class labels"] = pick_group(frame, labels="class", noisy=False, name="figure2/class", where=where)
+        panels = class_panels(groups["class labels"])
     except Skip as exc:
         reasons["class"] = str(exc)
     try:
-        examples = instance_examples(pick_group(frame, labels="instance", noisy=False))
+        groups["instance labels"] = pick_group(frame, labels="instance", noisy=False, name="figure2/instance",
+                                               where=where)
+        examples = instance_examples(groups["instance labels"])
     except Skip as exc:
         reasons["instance"] = str(exc)
     if panels is None and examples is None:
         raise Skip("; ".join(r.rstrip(".") for r in reasons.values()) + ".")
     for part, reason in reasons.items():
         log(f"Figure2: the {part}-label panel(s) are empty: {reason}")
-    return render_figure2(panels, examples, reasons)
+    announce(log, "Figure2", groups)
+    return render_figure2(panels, examples, reasons, groups)
 
 
-def build_figure3(frame: pd.DataFrame, log: Callable[[str], Any]) -> bytes:
-    group = pick_group(frame, labels="instance", noisy=True)
+def build_figure3(frame: pd.DataFrame, log: Callable[[str], Any], where: Mapping[str, str] | None = None) -> bytes:
+    group = pick_group(frame, labels="instance", noisy=True, name="figure3", where=where)
     examples, names, n_noisy = corrected_examples(group)
     if not examples:
         raise Skip(f"no noisy training sample of {group.runs[0].run_id} ({n_noisy} noisy) has the true class as its "
                    "learned label's top class at the last epoch (train longer, or a larger method.label_lr).")
-    return render_figure3(examples, names, group_label(group.config), n_noisy)
-
-
-def build_figure4(frame: pd.DataFrame, log: Callable[[str], Any]) -> bytes:
-    return render_figure4(noise_correction_curve(pick_group(frame, labels="instance", noisy=True)))
+    announce(log, "Figure3", {"runs": group})
+    return render_figure3(examples, names, group_label(group.config), n_noisy, group)

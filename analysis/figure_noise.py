@@ -7,11 +7,13 @@ epochs, from finished runs' metrics.jsonl. One PNG, `figure_noise_methods.png`, 
 - data parameters: mean instance temperature of noisy vs clean samples (`temperature_mean_noisy`, `..._clean`);
 - instance labels: share of noisy samples whose learned label's top-1 is the true class (`noisy_top1_corrected`).
 
-Runs are picked as Figures 2-4 pick them (analysis/figure_labels.py): finished runs of the method with label noise,
-grouped by config up to the seed; the group with the most seeds is drawn (mean, band = std over seeds). Where
-several settings exist, each method prefers the (data, model, noise fraction) setting that most methods share, so
-the panels compare like with like. A method without runs gets a note in its panel; the figure is skipped only when
-no method has any.
+Runs are picked as Figures 2-4 pick them (analysis/figure_select.py): the setting is the paper's selection of the
+nearest paper figure (Figure 4: CIFAR-100, WRN-28-10, 40% uniform noise) or `--where` over it; finished runs of each
+method with label noise in that setting, grouped by config up to the seed; the group with the most seeds is drawn
+(mean, band = std over seeds; a tie is an error naming the candidates). With no --where and no run of the paper's
+setting (the digits demo), the same without data and model; failing that, the (data, model, noise fraction)
+setting that most methods share, so the panels compare like with like. A method without runs gets a note in its
+panel; the figure is skipped only when no method has any.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import textwrap
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -29,6 +31,8 @@ from matplotlib.ticker import MaxNLocator
 
 from analysis.collect import DONE, collect_runs, require_runs
 from analysis.figure_common import Skip, _png, plt
+from analysis.figure_select import (DATA_MODEL, PAPER, SelectionError, _Config, _filter, describe_candidates,
+                                    is_ours_noisy)
 from repro.io import atomic_write_bytes
 from repro.rundir import RunDir, result_config
 
@@ -118,8 +122,47 @@ def candidate_groups(frame: pd.DataFrame, method: str) -> list[MethodRuns]:
                                                   json.dumps(result_config(g.config), sort_keys=True, default=str)))
 
 
-def pick_runs(frame: pd.DataFrame) -> tuple[dict[str, MethodRuns], tuple[str, str, float] | None]:
-    """{method: its group} and the common setting: the one most methods have runs in (ties: more runs)."""
+def pick_runs(frame: pd.DataFrame, where: Mapping[str, str] | None = None
+              ) -> tuple[dict[str, MethodRuns], tuple[str, str, float] | None]:
+    """{method: its group} and the common setting. The setting is the paper's selection of this figure (CIFAR-100,
+    WRN-28-10, 40% uniform noise: analysis/figure_select.py), `where` over it, or, with no --where and no run of
+    that setting, the same without data and model; failing those, the setting most methods have runs in (ties:
+    more runs). Within the setting each method draws its configuration with the most seeds; a tie is an error."""
+    paper = PAPER[NAME]
+    if where:
+        tries = [{**paper, **where}]
+    else:
+        tries = [paper, {k: v for k, v in paper.items() if k not in DATA_MODEL}]
+    for selection in tries:
+        chosen = _filter(frame, selection) if not frame.empty else frame
+        candidates = {m: candidate_groups(chosen, m) for m in METHOD_COLORS}
+        if any(candidates.values()):
+            picked = {}
+            for method, groups in candidates.items():
+                if not groups:
+                    continue
+                ours = [g for g in groups if method == "instance_labels" and is_ours_noisy(g.config)]
+                groups = ours or groups  # instance labels: the noisy tables' "Ours", as Figure 4 draws it
+                top = [g for g in groups if len(g.runs) == len(groups[0].runs)]
+                if len(top) > 1:
+                    raise SelectionError(
+                        f"{NAME}: the selection {' '.join(f'{k}={v}' for k, v in selection.items())} matches "
+                        f"{len(top)} configurations of finished {method} runs with {len(top[0].runs)} seed(s) each, "
+                        "and the figure draws one per method: "
+                        f"{describe_candidates([_as_config(g) for g in top])}. Pick one with `repro figures "
+                        "--where key=value ...`.")
+                picked[method] = groups[0]
+            settings = [g.setting for g in picked.values()]
+            return picked, max(set(settings), key=settings.count)
+    if where:
+        every = [_as_config(g) for m in METHOD_COLORS for g in candidate_groups(frame, m)]
+        if not every:
+            return {}, None  # no label-noise runs at all: the figure is skipped, whatever the selection
+        raise SelectionError(f"{NAME}: no finished label-noise method run matches --where "
+                             f"{' '.join(f'{k}={v}' for k, v in where.items())} (over the paper's "
+                             f"{' '.join(f'{k}={v}' for k, v in paper.items())}). The candidates: "
+                             f"{describe_candidates(every, always=list({**paper, **where}))}. Change --where, or lift "
+                             "one of the paper's keys with key=*.")
     candidates = {m: candidate_groups(frame, m) for m in METHOD_COLORS}
     coverage: dict[tuple[str, str, float], tuple[int, int]] = {}
     for groups in candidates.values():
@@ -135,6 +178,10 @@ def pick_runs(frame: pd.DataFrame) -> tuple[dict[str, MethodRuns], tuple[str, st
             preferred = [g for g in groups if g.setting == common]
             picked[method] = (preferred or groups)[0]
     return picked, common
+
+
+def _as_config(group: MethodRuns) -> _Config:
+    return _Config([(int(rd.read_config().get("seed", 0)), rd, group.config) for rd in group.runs])
 
 
 def render(picked: dict[str, MethodRuns], common: tuple[str, str, float] | None) -> bytes:
@@ -206,14 +253,18 @@ def _draw_run_list(ax, picked: dict[str, MethodRuns], common) -> None:
             fontsize=8, family="monospace", transform=ax.transAxes)
 
 
-def build_figure_noise_methods(frame: pd.DataFrame, log: Callable[[str], Any] = print) -> bytes:
+def build_figure_noise_methods(frame: pd.DataFrame, log: Callable[[str], Any] = print,
+                               where: Mapping[str, str] | None = None) -> bytes:
     """The figure's PNG bytes; the builder signature of analysis.figures.FIGURES."""
-    picked, common = pick_runs(frame)
+    picked, common = pick_runs(frame, where)
     if not picked:
         raise Skip(f"no finished runs of {', '.join(METHOD_COLORS)} with label noise (noise.fraction > 0).")
     for method in METHOD_COLORS:
         if method not in picked:
             log(f"{NAME}: no finished {method} runs with label noise; its panel says so.")
+    for method, group in picked.items():
+        log(f"{NAME} draws {method}: {setting_label(group.setting)} [{len(group.runs)} seed(s): "
+            f"{', '.join(rd.run_id for rd in group.runs[:3])}{' ...' if len(group.runs) > 3 else ''}]")
     return render(picked, common)
 
 

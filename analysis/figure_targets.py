@@ -3,7 +3,8 @@ few training samples, label smoothing's targets (the same uniform mass on every 
 predictions, the instance-label teacher's predictions and the converged (fold-averaged) instance labels, on the same
 classes: the sample's target and the four classes the converged labels give the most mass.
 
-Runs used: a finished replay run of learned instance labels without noise (its network is the "Ours (Model)"
+Runs used: a finished replay run of learned instance labels without noise, by the paper's selection (CIFAR-100,
+ResNet18: Table 4's teacher; analysis/figure_select.py) or --where, its first seed (its network is the "Ours (Model)"
 teacher, its fold-averaged labels at the last epoch are "Ours (Labels)"); a finished one-hot baseline run of the same
 data, model, subset and seed if there is one (its panel is left out otherwise); epsilon from a finished label-
 smoothing run of the same data, or the method's default. Samples: the three with the most converged mass off target.
@@ -12,14 +13,16 @@ smoothing run of the same data, or the method's default. Samples: the three with
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import pandas as pd
 import torch
 
 from analysis.collect import DONE
-from analysis.figure_common import COLORS, Skip, _image, _png, _show_image, class_names, plt, run_data
+from analysis.figure_common import (COLORS, RunGroup, _image, _png, _show_image, announce, caption, class_names,
+                                    plt, run_data)
+from analysis.figure_select import select_group
 from repro.rundir import RunDir
 
 SAMPLES = 3
@@ -36,14 +39,13 @@ def _done(frame: pd.DataFrame, **equal: Any) -> pd.DataFrame:
     return rows.sort_values(["seed", "run_id"]) if "seed" in rows else rows
 
 
-def _source(frame: pd.DataFrame) -> RunDir:
+def _source(frame: pd.DataFrame, where: Mapping[str, str] | None = None) -> RunGroup:
     finals = _done(frame, **{"method.name": "replay", "method.learn.method": "instance_labels"})
     if "noise.fraction" in finals:
         finals = finals[finals["noise.fraction"].fillna(0) == 0]
-    if finals.empty:
-        raise Skip("no finished replay run of learned instance labels without noise (the final of a 5-fold "
-                   "'Ours (Instance)' row, e.g. `repro sweep sweeps/table1.yaml`).")
-    return RunDir(Path(finals.iloc[0]["path"]))
+    what = ("finished replay runs of learned instance labels without noise (the final of a 5-fold 'Ours (Instance)' "
+            "row, e.g. `repro sweep sweeps/table1.yaml`)")
+    return select_group(frame, "figure_targets", finals, what=what, where=where)
 
 
 def _baseline(frame: pd.DataFrame, config: dict) -> RunDir | None:
@@ -76,10 +78,13 @@ def _predictions(rd: RunDir, data, index: np.ndarray) -> np.ndarray:
         return torch.softmax(model(x), dim=1).numpy()
 
 
-def build_figure_targets(frame: pd.DataFrame, log: Callable[[str], Any]) -> bytes:
+def build_figure_targets(frame: pd.DataFrame, log: Callable[[str], Any],
+                         where: Mapping[str, str] | None = None) -> bytes:
     from repro.teachers import converged_labels
 
-    source = _source(frame)
+    group = _source(frame, where)
+    source = group.runs[0]
+    announce(log, "Figure_targets", {"teacher and labels": group})
     config = source.read_config()
     data = run_data(config)
     labels = converged_labels(source, data.train_targets)[0].numpy()
@@ -126,4 +131,5 @@ def build_figure_targets(frame: pd.DataFrame, log: Callable[[str], Any]) -> byte
                  "teachers): label smoothing, the teachers' predictions and the converged instance labels",
                  fontsize=9)
     fig.tight_layout()
+    caption(fig, {"teacher and labels (first seed)": group})
     return _png(fig)

@@ -1,31 +1,34 @@
 """`repro figures`: every figure of the suite, rendered from finished runs' directories into PNGs (headless).
 
-Each figure is one builder (run frame, log) -> PNG bytes in FIGURES, defined in its own module: Figures 2-4 of the
-paper in analysis/figure_labels.py, the label-noise methods in analysis/figure_noise.py, Sec. 3.4's targets in
-analysis/figure_targets.py. A figure without suitable runs is skipped with a printed reason; the others still
-render.
+Each figure is one builder (run frame, log, where) -> PNG bytes in FIGURES, defined in its own module: Figures 2-3
+of the paper in analysis/figure_labels.py, Figure 4 in analysis/figure4.py, the label-noise methods in
+analysis/figure_noise.py, Sec. 3.4's targets in analysis/figure_targets.py. Each draws the runs of the paper's
+selection, or of `--where` (analysis/figure_select.py), and says which. A figure without suitable runs is skipped
+with a printed reason; the others still render. A selection that matches no run, or several configurations, is an
+error (exit 2) naming the candidates, raised after the other figures are written.
 """
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
-from typing import Any, Callable
-
-import pandas as pd
+from typing import Any, Callable, Mapping, Sequence
 
 from analysis.collect import collect_runs, require_runs
+from analysis.figure4 import build_figure4
 from analysis.figure_common import RunGroup, Skip, pick_group, run_data
-from analysis.figure_labels import build_figure2, build_figure3, build_figure4
+from analysis.figure_labels import build_figure2, build_figure3
 from analysis.figure_noise import build_figure_noise_methods
+from analysis.figure_select import SelectionError, check_keys
 from analysis.figure_smoothing_noise import build_figure_smoothing_noise
 from analysis.figure_targets import build_figure_targets
 from repro.errors import UserError
 from repro.io import atomic_write_bytes
 
-__all__ = ["FIGURES", "RunGroup", "Skip", "make_figures", "pick_group", "run_data"]
+__all__ = ["FIGURES", "RunGroup", "SelectionError", "Skip", "make_figures", "pick_group", "run_data"]
 
 
-FIGURES: dict[str, Callable[[pd.DataFrame, Callable[[str], Any]], bytes]] = {
+FIGURES: dict[str, Callable[..., bytes]] = {  # (frame, log, where=None) -> PNG bytes
     "figure2": build_figure2,
     "figure3": build_figure3,
     "figure4": build_figure4,
@@ -35,19 +38,47 @@ FIGURES: dict[str, Callable[[pd.DataFrame, Callable[[str], Any]], bytes]] = {
 }
 
 
-def make_figures(output_root: str | Path, *, out_dir: str | Path, log: Callable[[str], Any] = print
+def make_figures(output_root: str | Path, *, out_dir: str | Path, log: Callable[[str], Any] = print,
+                 where: Mapping[str, str] | None = None, only: Sequence[str] | None = None
                  ) -> dict[str, Path | None]:
-    """Render every figure that has suitable runs into `<out_dir>/<name>.png`; skip the others with a reason."""
+    """Render every figure (or those in `only`) that has suitable runs into `<out_dir>/<name>.png`; skip the others
+    with a reason. `where`: {config key: value} over the paper's selection of each figure (analysis/figure_select.py).
+    Selection errors are raised together, as one UserError, after the other figures are written."""
+    names = list(FIGURES) if not only else [resolve_name(n) for n in only]
     frame = collect_runs(output_root)
     require_runs(frame, f"{Path(output_root) / 'runs'}")
+    check_keys(frame, where or {})
     written: dict[str, Path | None] = {}
-    for name, build in FIGURES.items():
+    errors: list[str] = []
+    for name in names:
+        build = FIGURES[name]
         try:
-            png = build(frame, log)
+            png = build(frame, log, where=where) if where and _takes_where(build) else build(frame, log)
+        except SelectionError as exc:  # the selection is ambiguous or matches nothing: said once all are done
+            errors.append(str(exc))
+            written[name] = None
+            continue
         except (Skip, UserError) as exc:  # no suitable runs, or their records cannot be read: the others still render
             log(f"{name.capitalize()} skipped: {exc}")
             written[name] = None
             continue
         written[name] = atomic_write_bytes(Path(out_dir) / f"{name}.png", png)
         log(f"{name.capitalize()} -> {written[name]}")
+    if errors:
+        raise UserError(" ".join(errors))  # one paragraph: each message starts with its figure's name
     return written
+
+
+def _takes_where(build: Callable[..., bytes]) -> bool:
+    """Builders written before --where (or that select by other means) take (frame, log) only."""
+    return "where" in inspect.signature(build).parameters
+
+
+def resolve_name(name: str) -> str:
+    """`2`, `figure2` or `noise_methods` -> the FIGURES key; anything else is a UserError listing them."""
+    text = str(name).strip().lower()
+    for key in (text, f"figure{text}", f"figure_{text}"):
+        if key in FIGURES:
+            return key
+    raise UserError(f"--figures {name}: no such figure; the figures are {', '.join(FIGURES)} (or 2, 3, 4, "
+                    "noise_methods, targets).")

@@ -1,7 +1,8 @@
 """The W&B API -> the same frame as `collect_runs` (analysis/collect.py), for runs whose directories are elsewhere.
 
 The training loop names each W&B run by its run id, logs one history row per epoch (with `epoch`) and, when the
-run is done, its summary fields under `summary/<field>` (repro/train.py). So a W&B run maps onto the run directory
+run is done, its summary fields under `summary/<field>` in the run summary (repro/tracking.py; runs logged before
+that have them in a last history row). So a W&B run maps onto the run directory
 contract: the config is the resolved config, the `summary/` keys are summary.json, and the history's last epoch is
 how far the run got. The full history is read with `run.scan_history()` (every row), never the sampled `history()`,
 which could miss the last epoch or the summary row.
@@ -58,14 +59,18 @@ def collect_wandb(entity_project: str, api: Any = None) -> pd.DataFrame:
 
 def latest_attempts(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One record per run: a run trained again with `repro train --rerun` logs each attempt as its own W&B run
-    (`<run_id>-attempt2`, ...); keep the latest, under the run id (as the run directory source reads only the
-    current attempt)."""
+    (named `<run_id>-attempt2`, ...); keep the latest, under the run id (as the run directory source reads only the
+    current attempt). W&B runs of the same name and attempt (a retrain in a fresh output root: each has its own W&B
+    id, repro/wandb_run.py) count once: a done one wins, else the first listed (the API lists newest first)."""
     from repro.attempts import split_tracker_id
 
     latest: dict[str, tuple[int, dict[str, Any]]] = {}
     for record in records:
         run_id, attempt = split_tracker_id(str(record["run_id"]))
-        if run_id not in latest or attempt > latest[run_id][0]:
+        kept = latest.get(run_id)
+        done_over_not = kept is not None and attempt == kept[0] and record["status"]["state"] == "done" \
+            and kept[1]["status"]["state"] != "done"
+        if kept is None or attempt > kept[0] or done_over_not:
             latest[run_id] = (attempt, {**record, "run_id": run_id})
     return [record for _, record in latest.values()]
 
@@ -80,7 +85,7 @@ def wandb_record(run: Any, entity_project: str) -> dict[str, Any]:
     """A W&B run's records in the shape `read_run_dir` gives for a run directory."""
     history = list(run.scan_history())
     summary = summary_fields(history, run.summary)
-    config = {k: v for k, v in dict(run.config).items() if not str(k).startswith("_")}
+    config = {k: v for k, v in dict(run.config).items() if not str(k).startswith("_") and k != "provenance"}
     state = "done" if summary else _STATE_MAP.get(str(run.state).lower(), "interrupted")
     return {
         "run_id": run.name or run.id,

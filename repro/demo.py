@@ -20,8 +20,8 @@ FIGURES = ("figure2", "figure3", "figure4", "figure_noise_methods", "figure_targ
 # smoothing vs loss correction vs learned labels under label noise, and distillation from noisy teachers.
 EXTRA_TABLES = (12, 13)
 EXTRA_FIGURES = ("figure_smoothing_noise",)
-# Every demo run: no progress bar (the sweep prints a line per run) and, unless --wandb, no W&B: its start-up and
-# shut-down cost ~5 s per run, a third of a demo run. Neither is part of a run's id.
+# Every demo run: no progress bar (the sweep prints a line per run) and, unless --wandb, no W&B: it adds ~0.5-1.7 s
+# per run (and ~7-10 s once per process; benchmarks/wandb_startup.py). Neither is part of a run's id.
 RUN_OVERRIDES = ("progress=none",)
 NO_WANDB = ("tracker=none",)
 # One torch thread: the small CNN on 8x8 images is too small to gain from more; on the 2-core development machine
@@ -70,7 +70,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also run the comparisons beyond the paper (sweeps/demo/table12.yaml, table13.yaml: "
                              "label smoothing, loss correction and distillation under label noise) and their figure")
     parser.add_argument("--wandb", action="store_true",
-                        help="also log every run to W&B (offline unless WANDB_MODE=online); costs ~5 s per run")
+                        help="also log every run to W&B (offline unless WANDB_MODE=online); adds ~0.5-1.7 s per run")
 
 
 def run(args: argparse.Namespace) -> int:

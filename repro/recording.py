@@ -147,7 +147,7 @@ class _TrainRows:
 
 
 class LabelStatsRecorder:
-    """Label entropy (mean -> row, histogram -> W&B), per-class meta accuracy of a few classes (W&B), and, with
+    """Label entropy (mean -> row, histogram -> W&B) and, with
     injected noise, the noise-correction rates (row)."""
 
     def __init__(self, exp: Any, settings: RecordSettings) -> None:
@@ -170,10 +170,7 @@ class LabelStatsRecorder:
         row.update(stats)
         self._last = stats
         step = epoch + 1
-        tracker.log_histogram("labels/entropy", entropy.numpy(), step=step)
-        per_class = row.get("val_per_class_acc") or []
-        tracker.log({f"val_acc_class/{self.class_names[c]}": per_class[c] for c in self.tracked
-                     if c < len(per_class)}, step=step)
+        tracker.log_histogram("labels/entropy", entropy.numpy(), step=step)  # per-class accuracy: the tracker's
 
     def summary(self) -> dict[str, Any]:
         last = self._last or _last_metrics(self.run_dir, _SUMMARY_KEYS)

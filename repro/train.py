@@ -84,7 +84,8 @@ def _train_held(cfg: DictConfig, config: dict, rd: RunDir, lock: FileLock,
     provenance.record_start(rd.path, exp.hardware.describe(), exp.device)
     provenance.record_fields(rd.path, tuning.summary_fields(config))  # what was tuned, from which runs
 
-    tracker = make_tracker(run_id=tracker_id(rd), run_dir=rd.path, config=config)
+    tracker = make_tracker(run_id=tracker_id(rd), run_dir=rd.path, config=config, resuming=start_epoch > 0)
+    tracker.start(exp)
     progress = EpochProgress(mode=str(cfg.progress), total_epochs=exp.epochs, run_id=rd.run_id)
     exit_code = 1
     try:
@@ -109,7 +110,7 @@ def _train_held(cfg: DictConfig, config: dict, rd: RunDir, lock: FileLock,
         lock.check()
         rd.write_summary(summary)
         rd.write_status("done", epoch=exp.epochs)
-        tracker.log({f"summary/{k}": v for k, v in summary.items() if isinstance(v, (int, float))})
+        tracker.end_run(history, summary)
         exit_code = 0
         return RunResult(rd, summary)
     except (NonFiniteLossError, NonFiniteLabelsError) as exc:
@@ -167,7 +168,7 @@ def run_epoch(exp: Experiment, epoch: int, progress: EpochProgress) -> dict[str,
 
 
 def evaluate_epoch(exp: Experiment) -> dict[str, Any]:
-    """The end-of-epoch evaluation: accuracy on the held-out meta part (overall and per class) and on the test set."""
+    """The end-of-epoch evaluation: accuracy on the held-out meta part and on the test set, overall and per class."""
     model = exp.method.eval_model(exp)
     row: dict[str, Any] = {}
     if exp.meta_idx.numel():
@@ -175,7 +176,9 @@ def evaluate_epoch(exp: Experiment) -> dict[str, Any]:
                        per_class=True)
         row["val_acc"] = val.accuracy
         row["val_per_class_acc"] = val.per_class
-    row["test_acc"] = evaluate(model, exp.data.test.images, exp.data.test.targets, None, exp.eval_loader_kwargs).accuracy
+    test = evaluate(model, exp.data.test.images, exp.data.test.targets, None, exp.eval_loader_kwargs, per_class=True)
+    row["test_acc"] = test.accuracy
+    row["test_per_class_acc"] = test.per_class  # every run has it (a split=full run has no meta set)
     return row
 
 

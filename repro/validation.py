@@ -138,7 +138,8 @@ RULES: list[tuple[str, Any]] = [
     ("tune.select", Choice(("final_val_acc", "best_val_acc"))),  # validation metrics only (repro/tuning.py)
     ("tune.keys.*", Text()),
     ("tune.runs.*.run", Text()),
-    ("tracker.mode", Choice(("online", "offline", "disabled"))),
+    ("tracker.mode", Choice(("online", "offline", "disabled", "dryrun", "run"))),  # dryrun/run: W&B's legacy names
+    ("tracker.log_checkpoint", Bool()),
     ("method.init_target_prob", Real(0, 1, low_open=True)),
     ("method.epsilon", FRACTION_HALF),
     ("method.beta", Real(0)),

@@ -175,6 +175,18 @@ def test_wandb_summary_falls_back_to_the_run_summary_when_history_lacks_it(tmp_p
     assert frame.loc[done.name, "final_test_acc"] == 0.91
 
 
+def test_attempts_of_one_run_count_once_and_a_done_one_wins(tmp_path):
+    api = RecordedApi()
+    runs = api.runs_by_project["me/soft-labels-repro"]
+    done = runs[0]
+    retry = RecordedRun({"name": done.name, "id": done.id + "-retry", "state": "crashed", "config": done.config,
+                         "summary": {}, "history": done._history[:1]})
+    runs.insert(0, retry)  # a newer attempt that did not finish
+    frame = collect_wandb("me/soft-labels-repro", api=api)
+    assert list(frame["run_id"]).count(done.name) == 1
+    assert frame.set_index("run_id").loc[done.name, "state"] == "done"
+
+
 def test_unreachable_wandb_project_is_a_user_error():
     with pytest.raises(UserError, match="Could not read the W&B project 'me/other'"):
         collect_wandb("me/other", api=RecordedApi())

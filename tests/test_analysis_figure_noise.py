@@ -102,7 +102,12 @@ def test_the_png_renders_with_a_note_for_methods_without_runs(tmp_path):
     png = figure_noise.build_figure_noise_methods(collect_runs(fabricate(tmp_path)), logged.append)
     (tmp_path / "f.png").write_bytes(png)
     assert_real_png(tmp_path / "f.png")
-    assert logged == ["figure_noise_methods: no finished mwnet runs with label noise; its panel says so."]
+    assert [m for m in logged if "draws" not in m] == [
+        "figure_noise_methods: no finished mwnet runs with label noise; its panel says so."]
+    # and it says which runs each method's curves come from
+    assert sorted(m.split(":")[0] for m in logged if "draws" in m) == [
+        f"figure_noise_methods draws {m}" for m in ("coteaching", "data_parameters", "instance_labels", "l2rw")]
+    assert any("digits-smallcnn-data_parameters-s0, digits-smallcnn-data_parameters-s1" in m for m in logged)
 
 
 def test_only_one_method_or_none(tmp_path):
@@ -128,3 +133,15 @@ def test_registered_in_figures_it_renders_with_repro_figures(tmp_path, monkeypat
     assert written[figure_noise.NAME] == tmp_path / "figs" / "figure_noise_methods.png"
     assert_real_png(written[figure_noise.NAME])
     assert "Figure_noise_methods -> " in capsys.readouterr().out
+
+
+def test_where_picks_another_setting_and_a_selection_matching_nothing_is_refused(tmp_path):
+    frame = collect_runs(fabricate(tmp_path))
+    picked, common = figure_noise.pick_runs(frame, {"data.name": "digits", "model.name": "smallcnn",
+                                                    "noise.fraction": "0.2"})
+    assert common == ("digits", "smallcnn", 0.2)
+    assert {m: [rd.run_id for rd in g.runs] for m, g in picked.items()} == {
+        "data_parameters": ["digits-smallcnn-data_parameters-other"]}
+    with pytest.raises(figures.SelectionError, match="no finished label-noise method run matches --where") as info:
+        figure_noise.pick_runs(frame, {"noise.fraction": "0.4"})  # the paper's CIFAR-100 / WRN-28-10 stay
+    assert "data.name=digits" in str(info.value)  # the candidates are listed

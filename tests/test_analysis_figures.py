@@ -120,6 +120,20 @@ def test_figure_data_come_from_the_runs_records(sweep):
     logged = [[r["noisy_top5_corrected"] for r in rd.read_metrics()] for rd in noisy.runs]
     np.testing.assert_allclose(curve.top5, np.array(logged))
     assert curve.top1.shape == (2, 2) and (curve.top1 <= curve.top5).all()
+    # ... and label accuracy over ALL training samples (the paper's Figure 4), from the labels and the true classes
+    for s, rd in enumerate(noisy.runs):
+        true = run_data(rd.read_config()).train_true_targets.numpy()
+        for e in (1, 2):
+            index, labels = instance_labels_at(rd, e)
+            top5 = np.argsort(-labels, axis=1, kind="stable")[:, :5]
+            assert curve.all_top1[s, e - 1] == pytest.approx((labels.argmax(axis=1) == true[index]).mean(), abs=0.01)
+            assert curve.all_top5[s, e - 1] == pytest.approx((top5 == true[index][:, None]).any(axis=1).mean(),
+                                                             abs=0.01)
+    data0 = run_data(noisy.runs[0].read_config())
+    index0, _ = instance_labels_at(noisy.runs[0], 1)
+    assert curve.given_acc == pytest.approx((data0.train_targets.numpy()[index0]
+                                             == data0.train_true_targets.numpy()[index0]).mean())
+    assert (curve.all_top1 > curve.top1).all()  # clean samples keep their (true) class on top
 
 
 def test_figures_without_suitable_runs_are_skipped_with_a_reason(sweep, tmp_path, capsys):

@@ -175,6 +175,13 @@ CASES = [
     Case("tables W&B not entity/project", ["tables", "--wandb", "justaname", "--out", "{tmp}/tables"]),
     Case("tables W&B unreachable", ["tables", "--wandb", "nobody-x/none-y", "--out", "{tmp}/tables"]),
     Case("figures no runs", ["figures", "--runs", "{tmp}/empty", "--out", "{tmp}/figs"]),
+    Case("figures W&B not entity/project", ["figures", "--runs", "{out}", "--out", "{tmp}/figs", "--wandb", "x"]),
+    Case("wandb workspace not entity/project", ["wandb", "workspace", "justaname", "--print"]),
+    Case("figures where not key=value", ["figures", "--runs", "{out}", "--out", "{tmp}/figs", "--where", "cifar10"]),
+    Case("figures where unknown key", ["figures", "--runs", "{out}", "--out", "{tmp}/figs", "--where", "no.such=1"]),
+    Case("figures where matches nothing", ["figures", "--runs", "{out}", "--out", "{tmp}/figs", "--where",
+                                           "model.name=vgg16"]),
+    Case("figures unknown figure", ["figures", "--runs", "{out}", "--out", "{tmp}/figs", "--figures", "9"]),
     Case("demo output root is a file", ["demo", "--output-root", "{tmp}/afile"], write("afile", "x")),
 ]
 

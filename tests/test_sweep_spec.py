@@ -91,7 +91,7 @@ def test_table_expansion_follows_the_protocol():
             assert [f.fold for f in folds] == [0, 1, 2, 3, 4]
             assert {(f.row, f.column, f.seed) for f in folds} == {(r.row, r.column, r.seed)}
             assert r.config["method"]["learn"]["method"] == folds[0].config["method"]["name"]
-        assert r.config["sweep"] == {"name": "table1", "stage": r.stage}
+        assert r.config["sweep"] == {"name": "table1", "stage": r.stage, "row": r.row, "column": r.column}  # W&B group
         # Table 9 presets: the optimiser follows the model
         assert r.config["optim"]["lr"] == {"resnet18": 0.4, "vgg16": 0.6}[r.config["model"]["name"]]
 

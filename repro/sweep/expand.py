@@ -56,6 +56,8 @@ def expand_sweep(spec: SweepSpec, *, output_root: str | Path, scale: Scale | Non
             if ref is not None and learn:
                 raise UserError(f"{where}: a cell with a teacher is a student; it cannot also learn labels (`learn:`).")
             cell = _Cell(row_name, column, where, output_root, scale, extra_overrides)
+            where_cell = where_to + [parse_override(f"sweep.{k}={quote_value(str(v))}", where=where) for k, v in
+                                     (("row", row_name), ("column", column))]  # the W&B group, never in the run id
 
             def base(seed: int) -> tuple[list[Override], tuple[str, ...], list[PlannedRun]]:
                 """The cell's own overrides for a seed (before the command line's), its dependencies, and the
@@ -75,11 +77,11 @@ def expand_sweep(spec: SweepSpec, *, output_root: str | Path, scale: Scale | Non
                     runs += planned
                     bases[seed] = (overrides, deps)
                 tune_runs, tune_override = plan_tuning(tune, row_name, column, bases, extra=extra, scaled=scaled,
-                                                       where_to=where_to, where=where)
+                                                       where_to=where_cell, where=where)
                 runs += tune_runs
                 tuned, tune_ids = [tune_override], tuple(r.run_id for r in tune_runs)
             for seed in spec.seeds:
-                end = extra + scaled + [parse_override(f"seed={seed}", where="seeds")] + where_to
+                end = extra + scaled + [parse_override(f"seed={seed}", where="seeds")] + where_cell
                 if ref is not None:
                     own, deps, planned = base(seed)
                     runs += planned
