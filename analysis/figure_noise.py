@@ -32,7 +32,7 @@ from matplotlib.ticker import MaxNLocator
 from analysis.collect import DONE, collect_runs, require_runs
 from analysis.figure_common import Skip, _png, plt
 from analysis.figure_select import (DATA_MODEL, PAPER, SelectionError, _Config, _filter, describe_candidates,
-                                    is_ours_noisy)
+                                    is_ours_noisy, longest)
 from repro.io import atomic_write_bytes
 from repro.rundir import RunDir, result_config
 
@@ -104,10 +104,14 @@ def setting_label(setting: tuple[str, str, float]) -> str:
 
 
 def candidate_groups(frame: pd.DataFrame, method: str) -> list[MethodRuns]:
-    """Every configuration (up to the seed) of finished `method` runs with label noise."""
+    """Every configuration (up to the seed) of finished `method` runs with label noise (tuning-stage runs only when
+    the method has no other: as analysis/figure_select.py does)."""
     if "method.name" not in frame or frame.empty:
         return []
     done = frame[(frame["state"] == DONE) & (frame["method.name"] == method)]
+    if "sweep.stage" in done:  # a tuned row's tuning runs (one per grid point) draw only when nothing else does
+        reported = done[done["sweep.stage"].map(lambda v: str(v) != "tune")]
+        done = reported if len(reported) else done
     groups: dict[str, MethodRuns] = {}
     for path in done["path"]:
         rd = RunDir(Path(path))
@@ -127,7 +131,8 @@ def pick_runs(frame: pd.DataFrame, where: Mapping[str, str] | None = None
     """{method: its group} and the common setting. The setting is the paper's selection of this figure (CIFAR-100,
     WRN-28-10, 40% uniform noise: analysis/figure_select.py), `where` over it, or, with no --where and no run of
     that setting, the same without data and model; failing those, the setting most methods have runs in (ties:
-    more runs). Within the setting each method draws its configuration with the most seeds; a tie is an error."""
+    more runs). Within the setting each method draws its configuration with the most seeds (then, on the same data and
+    model, the most epochs: analysis/figure_select.longest); a tie is an error."""
     paper = PAPER[NAME]
     if where:
         tries = [{**paper, **where}]
@@ -143,7 +148,7 @@ def pick_runs(frame: pd.DataFrame, where: Mapping[str, str] | None = None
                     continue
                 ours = [g for g in groups if method == "instance_labels" and is_ours_noisy(g.config)]
                 groups = ours or groups  # instance labels: the noisy tables' "Ours", as Figure 4 draws it
-                top = [g for g in groups if len(g.runs) == len(groups[0].runs)]
+                top = longest([g for g in groups if len(g.runs) == len(groups[0].runs)], lambda g: g.config)
                 if len(top) > 1:
                     raise SelectionError(
                         f"{NAME}: the selection {' '.join(f'{k}={v}' for k, v in selection.items())} matches "

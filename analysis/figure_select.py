@@ -5,8 +5,9 @@ values they must have; `key=*` lifts a key. Each figure has the paper's selectio
 paper's captions and text); `--where` overrides it key by key. The runs that match are grouped by configuration
 (everything that enters the run id except the seed) and one configuration is drawn: the one with the most finished
 seeds (the paper's "mean and std over three runs"), then the most runs of its protocol over all folds (a fold run
-of the 5-fold protocol has four siblings, a tuning-grid point none). Tuning-stage runs (sweep.stage=tune) are
-candidates only when nothing else is, or when --where names sweep.stage. Two configurations that tie on both, or
+of the 5-fold protocol has four siblings, a tuning-grid point none), then, on the same data and network, the most
+epochs. Tuning-stage runs (sweep.stage=tune) are candidates only when nothing else is, or when --where names
+sweep.stage. Two configurations that tie on all of these, or
 no match at all for an explicit --where, is a SelectionError that lists the candidates and how to pick one.
 
 The paper's selection names CIFAR-100 and the paper's networks, which the demo (digits) does not have: when no
@@ -75,12 +76,12 @@ class RunGroup:
     runs: list[RunDir]
     config: dict
     how: str = ""  # e.g. "the paper's selection (data.name=cifar100, model.name=resnet18)"
-    others: int = 0  # configurations that matched with fewer seeds
+    others: int = 0  # configurations that matched but ranked lower
 
     def describe(self) -> str:
         seeds = ", ".join(str(rd.read_config().get("seed", "?")) for rd in self.runs)
         ids = ", ".join(rd.run_id for rd in self.runs[:3]) + (" ..." if len(self.runs) > 3 else "")
-        more = f"; {self.others} other configuration(s) with fewer seeds also matched" if self.others else ""
+        more = f"; {self.others} other configuration(s) also matched, ranked lower" if self.others else ""
         return f"{config_label(self.config)} [seeds {seeds}: {ids}] by {self.how}{more}"
 
 
@@ -184,6 +185,17 @@ def _rank(groups: dict[str, _Config], everything: dict[str, _Config]) -> list[tu
     return sorted(ranked, key=lambda r: (r[0], r[1].members[0][1].run_id))
 
 
+def longest(tied: list, config_of: Callable[[Any], Mapping[str, Any]]) -> list:
+    """Of configurations tied on seeds, those with the most epochs when all are the same data set and network (two
+    protocols of one experiment, e.g. the digits demo's Table 6 Ours and its `--extra` Table 12's, shorter: the
+    table's own budget wins); otherwise all of them (a real ambiguity, e.g. two networks: the user picks)."""
+    configs = [config_of(g) for g in tied]
+    if len(tied) < 2 or len({(c["data"]["name"], c["model"]["name"]) for c in configs}) > 1:
+        return tied
+    most = max(int(c["optim"]["epochs"]) for c in configs)
+    return [g for g, c in zip(tied, configs) if int(c["optim"]["epochs"]) == most]
+
+
 def _flat(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in config.items():
@@ -262,7 +274,7 @@ def select_group(frame: pd.DataFrame, name: str, candidates: pd.DataFrame, *, wh
         if not groups:
             continue
         ranked = _rank(groups, everything)
-        best = [g for rank, g in ranked if rank == ranked[0][0]]
+        best = longest([g for rank, g in ranked if rank == ranked[0][0]], lambda g: g.config)
         if len(best) > 1:
             raise SelectionError(
                 f"{name}: {how} matches {len(best)} configurations of {_noun(what)} with "

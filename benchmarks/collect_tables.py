@@ -31,7 +31,7 @@ from analysis.paper import paper_table  # noqa: E402
 from analysis.tables import load_specs, make_tables  # noqa: E402
 from repro.config import load_config, to_container  # noqa: E402
 from repro.rundir import RunDir  # noqa: E402
-from repro.sweep.spec import PlannedRun  # noqa: E402
+from repro.sweep.spec import PlannedRun, expand_sweep  # noqa: E402
 
 TABLES = range(1, 9)
 
@@ -49,7 +49,7 @@ class StandInSpec:
         self.cells = list(zip(paper["row"], paper["column"]))
         self.columns = list(dict.fromkeys(paper["column"]))
 
-    def expand(self, *, output_root, scale=None):
+    def plan(self, *, output_root):
         planned = []
         for c, (row, column) in enumerate(self.cells):
             data = "cifar10" if column.startswith("CIFAR10/") else "cifar100"
@@ -73,7 +73,9 @@ def sweep_specs(sweeps_dir: Path) -> tuple[dict[int, Any], str]:
 def fabricate(root: Path, specs: dict[int, Any], n_runs: int) -> int:
     """Write up to n_runs run directories: reported runs first, then fold runs. Returns how many were written."""
     base = to_container(load_config(["tracker=none", "progress=none", f"output_root={root}"]))
-    planned = [p for spec in specs.values() for p in spec.expand(output_root=str(root))]
+    planned = [p for spec in specs.values()
+               for p in (spec.plan(output_root=str(root)) if isinstance(spec, StandInSpec)
+                         else expand_sweep(spec, output_root=str(root)))]
     reported = [p for p in planned if p.stage in ("single", "final")]
     others = [p for p in planned if p.stage not in ("single", "final")]
     rng = random.Random(0)

@@ -375,7 +375,7 @@ def test_tables_6_and_7_render_ours_from_their_own_runs(tmp_path):
 
 def test_a_table_the_paper_does_not_have_shows_ours_only(tmp_path, capsys):
     """Our own tables (the curriculum ablation, sweeps/table10.yaml): no paper column, no Δ, the sweep's title."""
-    from repro.sweep.spec import load_sweep
+    from repro.sweep.spec import expand_sweep, load_sweep
 
     sweeps = tmp_path / "sweeps"
     sweeps.mkdir()
@@ -386,7 +386,7 @@ def test_a_table_the_paper_does_not_have_shows_ours_only(tmp_path, capsys):
         "rows:\n  Certainty: [method.curriculum_weight=certainty]\n  Entropy: [method.curriculum_weight=entropy]\n")
     root = tmp_path / "outputs"
     values = {("Certainty", 0): 0.90, ("Certainty", 1): 0.94, ("Entropy", 0): 0.80}
-    for p in load_sweep(sweeps / "table10.yaml").expand(output_root=str(root)):
+    for p in expand_sweep(load_sweep(sweeps / "table10.yaml"), output_root=str(root)):
         rd = RunDir(root / "runs" / p.run_id)
         rd.path.mkdir(parents=True)
         rd.write_config(p.config)
@@ -405,12 +405,12 @@ def test_a_table_the_paper_does_not_have_shows_ours_only(tmp_path, capsys):
 
 def test_the_curriculum_ablation_files_plan_four_rows_and_stay_out_of_the_demo():
     from repro import demo
-    from repro.sweep.spec import load_sweep
+    from repro.sweep.spec import expand_sweep, load_sweep
 
     root = Path(__file__).resolve().parents[1] / "sweeps"
     for path, cells in ((root / "table10.yaml", 2), (root / "demo" / "table10.yaml", 1)):
         spec = load_sweep(path)
-        planned = spec.expand(output_root="out")
+        planned = expand_sweep(spec, output_root="out")
         readings = {(p.config["method"]["curriculum_weight"], p.config["method"]["curriculum_placement"])
                     for p in planned}
         assert readings == {(s, w) for s in ("certainty", "entropy") for w in ("model_step", "both")}

@@ -218,3 +218,16 @@ def test_where_words_and_values():
         parse_where(["cifar10"])
     assert matches(0.4, "0.40") and matches(0, "0") and not matches(0.2, "0.4") and matches("CIFAR100", "cifar100")
     assert matches(True, "true") and matches(None, "null") and matches("anything", "*") and not matches(1, "x")
+
+
+def test_one_seed_each_the_longer_training_of_the_same_network_wins_but_two_networks_stay_ambiguous(tmp_path):
+    """`repro demo --quick --extra`: Table 6's Ours (30 epochs) and the extra Table 12's (4), one seed each, same data
+    and network: the table's own budget is drawn. Two networks tied on seeds are still the user's pick."""
+    out = tmp_path / "extra"
+    write_run(out, config("digits", "smallcnn", 30, "class", seed=0, label_lr=3))
+    write_run(out, config("digits", "smallcnn", 4, "class", seed=0, label_lr=3))
+    group = pick_group(collect_runs(out), labels="class", noisy=False)
+    assert [rd.read_config()["optim"]["epochs"] for rd in group.runs] == [30] and group.others == 1
+    write_run(out, config("digits", "vgg16", 40, "class", seed=0, label_lr=3))
+    with pytest.raises(SelectionError, match="matches 3 configurations"):
+        pick_group(collect_runs(out), labels="class", noisy=False)
