@@ -2,11 +2,12 @@
 
 Dependencies are the planned runs' `depends_on` edges, whatever made them (folds before their final, a teacher before
 its student's search runs, tuning runs before what they tune): no stage is special here. With `jobs=1` the runs train
-in this process, one after another. With more, a `concurrent.futures.ProcessPoolExecutor` of `jobs` spawned worker
-processes trains them, each worker with its own torch threads (default: the cores available to this process divided
-among the workers). A run starts when every run it depends on is done; a run that fails (or cannot start) is reported
-and its dependents are reported as skipped, never started; the others go on. Each run holds its own run lock
-(repro/runlock.py), as any `repro train` does, so a run trained elsewhere at the same time is refused, not doubled.
+in this process, one after another. With more, a `concurrent.futures.ProcessPoolExecutor` of `jobs` worker processes
+(forked from a forkserver that imported torch once) trains them, each worker with its own torch threads (default:
+the cores available to this process divided among the workers). A run starts when every run it depends on is done;
+a run that fails (or cannot start) is reported and its dependents are reported as skipped, never started; the others
+go on. Each run holds its own run lock (repro/runlock.py), as any `repro train` does, so a run trained elsewhere at
+the same time is refused, not doubled.
 
 Ctrl-C (SIGINT, or SIGTERM to this process): the workers ignore the terminal's SIGINT; this process sends each of
 them one SIGTERM, which a training run turns into a clean stop (status `interrupted`, its last epoch checkpoint
@@ -31,6 +32,7 @@ Report = Callable[[str], None]
 # Workers print nothing of their own (no progress bars interleaving): the parent prints one line per run. Not part
 # of a run's id.
 QUIET = ("progress=none",)
+PRELOAD = ("torch", "repro.sweep.job", "repro.config", "repro.train")
 
 
 def available_cores() -> int:
@@ -155,15 +157,19 @@ class _Scheduler:
     def run_in_pool(self, jobs: int, threads: int) -> None:
         import multiprocessing
 
-        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_init_worker, initargs=(threads,))
+        # forkserver: one server process imports torch and the training code once; every worker (of this pool and
+        # of later ones in this process) is a cheap fork of it, from a clean single-threaded state.
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(list(PRELOAD))
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker,
+                                   initargs=(threads,))
         running: dict[Future, PlannedRun] = {}
         try:
             with _sigterm_interrupts():
                 while True:
                     while len(running) < jobs and (run := self.next_ready(set(r.run_id for r in running.values()))):
                         self.start(run)
-                        with _sigint_ignored():  # a worker spawned now inherits SIG_IGN: Ctrl-C is the parent's
+                        with _sigint_ignored():  # the forkserver, started now, and its workers ignore SIGINT
                             running[pool.submit(_train_one, run.run_id, (*run.overrides, *QUIET))] = run
                     if not running:
                         break
