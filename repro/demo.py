@@ -73,13 +73,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import torch
 
+    from repro.sweep.local import check_jobs
+
     started = time.perf_counter()
+    jobs = check_jobs(args.jobs)
     torch.set_num_threads(TORCH_THREADS)
     output_root = checked_output_root(args.output_root)
     size = demo_size(args.quick)
     extra = list(RUN_OVERRIDES) + ([] if args.wandb else list(NO_WANDB))
     specs = demo_specs(size)
-    trained, failed = run_demo_sweeps(specs, output_root, size, extra, jobs=args.jobs)
+    trained, failed = run_demo_sweeps(specs, output_root, size, extra, jobs=jobs)
     tables = write_tables(specs, output_root, size, extra)
     figures = write_figures(output_root)
     print_summary(tables, figures, trained=trained, failed=failed, size=size,

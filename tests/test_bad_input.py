@@ -145,6 +145,10 @@ CASES = [
     Case("tables W&B unreachable", ["tables", "--wandb", "nobody-x/none-y", "--out", "{tmp}/tables"]),
     Case("figures no runs", ["figures", "--runs", "{tmp}/empty", "--out", "{tmp}/figs"]),
     Case("demo output root is a file", ["demo", "--output-root", "{tmp}/afile"], write("afile", "x")),
+    Case("sweep jobs zero", ["sweep", "{tmp}/sweep.yaml", "--jobs", "0", "--output-root", "{out}"], sweep(GOOD_SWEEP)),
+    Case("sweep jobs with slurm", ["sweep", "{tmp}/sweep.yaml", "--jobs", "2", "--executor", "slurm", "--profile",
+                                   "local"], sweep(GOOD_SWEEP)),
+    Case("demo jobs zero", ["demo", "--quick", "--jobs", "0", "--output-root", "{out}"]),
 ]
 
 
