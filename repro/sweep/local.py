@@ -89,7 +89,7 @@ class _Scheduler:
         self.priority = _critical_path(self.todo)
 
     def label(self, run: PlannedRun) -> str:
-        """'[k/n] stage run_id (row | column | seed s)', k counting the runs in the order they start (or are skipped)."""
+        """'[k/n] stage run_id (row | column | seed s)', k counting runs in the order they start (or are skipped)."""
         if run.run_id not in self.labels:
             self.labels[run.run_id] = (f"[{len(self.labels) + 1}/{self.total}] {run.stage}"
                                        f"{'' if run.fold is None else f' {run.fold}'} {run.run_id} "
