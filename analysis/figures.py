@@ -17,6 +17,7 @@ from analysis.collect import collect_runs, require_runs
 from analysis.figure_common import RunGroup, Skip, pick_group, run_data
 from analysis.figure_labels import build_figure2, build_figure3, build_figure4
 from analysis.figure_noise import build_figure_noise_methods
+from analysis.figure_smoothing_noise import build_figure_smoothing_noise
 from analysis.figure_targets import build_figure_targets
 from repro.errors import UserError
 from repro.io import atomic_write_bytes
@@ -30,6 +31,7 @@ FIGURES: dict[str, Callable[[pd.DataFrame, Callable[[str], Any]], bytes]] = {
     "figure4": build_figure4,
     "figure_noise_methods": build_figure_noise_methods,  # the label-noise methods beside instance labels
     "figure_targets": build_figure_targets,  # Sec. 3.4: teacher predictions vs converged labels vs smoothing
+    "figure_smoothing_noise": build_figure_smoothing_noise,  # accuracy vs epsilon under noise (sweeps/table12.yaml)
 }
 
 

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 DDOF = 1  # the sample standard deviation (analysis.tables.Cell.std uses the same)
 
 CSV_COLUMNS = ["table", "row", "column", "group", "metric", "ours_mean", "ours_std", "ours_n", "ours_planned",
-               "ours", "paper_mean", "paper_std", "paper", "diff", "ref", "data", "not_averaged", "chosen_T"]
+               "ours", "paper_mean", "paper_std", "paper", "diff", "ref", "data", "not_averaged", "tuned"]
 
 
 def table_frame(result: TableResult) -> pd.DataFrame:
@@ -35,7 +35,7 @@ def table_frame(result: TableResult) -> pd.DataFrame:
                 "paper_mean": paper.get("mean", math.nan), "paper_std": paper.get("std", math.nan),
                 "paper": cell.paper_text(), "diff": _round(cell.diff), "ref": paper.get("ref", ""),
                 "data": ";".join(cell.data_sets), "not_averaged": len(cell.pending),
-                "chosen_T": cell.temperature_text(),
+                "tuned": cell.tuned_text() if cell.tuned else "",
             })
     return pd.DataFrame.from_records(records, columns=CSV_COLUMNS)
 
@@ -44,21 +44,32 @@ def render_csv(result: TableResult) -> str:
     return table_frame(result).to_csv(index=False, lineterminator="\n")
 
 
+def has_paper(result: TableResult) -> bool:
+    """Whether the paper prints any cell of this table (our own tables, e.g. an ablation, have no paper column)."""
+    return any(cell.paper is not None for cell in result.cells.values())
+
+
 def render_markdown(result: TableResult) -> str:
-    """Ours, the paper's and the difference side by side for every column; unfinished runs listed below."""
-    unit = "test accuracy in percent" if result.percent else "value"
+    """Ours, the paper's and the difference side by side for every column (ours alone for a table the paper does
+    not have); unfinished runs listed below."""
+    kind = "test " if "test" in result.metric else "validation " if "val" in result.metric else ""
+    unit = f"{kind}accuracy in percent" if result.percent else "value"
+    paper = has_paper(result)
+    title = f"# Table {result.number}: ours vs the paper" if paper else \
+        f"# Table {result.number}: ours (not a paper table){': ' + result.title if result.title else ''}"
     lines = [
-        f"# Table {result.number}: ours vs the paper",
+        title,
         "",
         f"Ours: `{result.metric}` ({unit}) of the reported runs (stage single/final) that are done, mean ± sample std "
-        f"(ddof={DDOF}) over seeds, n = runs averaged (of those planned). Paper: the published number. "
-        f"Δ = ours − paper{' (percentage points)' if result.percent else ''}.",
+        f"(ddof={DDOF}) over seeds, n = runs averaged (of those planned)."
+        + (f" Paper: the published number. Δ = ours − paper{' (percentage points)' if result.percent else ''}."
+           if paper else ""),
         f"Runs: {result.source or 'run frame'}. Data sets of our runs: {', '.join(result.data_sets) or 'none yet'}."
         + (f" Sweep expanded with {result.expansion}." if result.expansion else ""),
     ]
-    if any(cell.temperatures for cell in result.cells.values()):
-        lines.append("T: the temperature each seed's final chose on the validation accuracy of its search runs "
-                     "(held-out split, never test).")
+    if result.tuning_notes:
+        lines.append("tuned: the values the cell's runs chose on validation (never test) from its tuning runs; "
+                     "ties go to the grid's first value. Tuning stages: " + "; ".join(result.tuning_notes) + ".")
     lines += [
         "",
     ]
@@ -94,28 +105,31 @@ def is_dense(result: TableResult) -> bool:
 
 def _grid(result: TableResult) -> list[str]:
     """The paper's layout: a row per method, and per column ours | paper | Δ."""
-    with_group = bool(result.groups)
+    with_group, paper = bool(result.groups), has_paper(result)
     header = (["Group"] if with_group else []) + ["Method"]
     for column in result.columns:
-        header += [f"{column} ours", "paper", "Δ"]
+        header += [f"{column} ours", "paper", "Δ"] if paper else [column]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in result.rows:
         cells = ([result.groups.get(row, "")] if with_group else []) + [row]
         for column in result.columns:
             cell = result.cells.get((row, column))
-            cells += [cell.ours_text(), cell.paper_text(), cell.diff_text()] if cell else ["", "", ""]
+            shown = [cell.ours_text(), cell.paper_text(), cell.diff_text()] if cell else ["", "", ""]
+            cells += shown if paper else shown[:1]
         lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
     return lines
 
 
 def _cell_list(result: TableResult) -> list[str]:
     """One line per cell (row, column), in the paper's order, for tables whose grid is mostly empty."""
-    lines = ["| Method | Column | ours | paper | Δ |", "|---|---|---|---|---|"]
+    paper = has_paper(result)
+    lines = ["| Method | Column | ours | paper | Δ |", "|---|---|---|---|---|"] if paper else \
+        ["| Method | Column | ours |", "|---|---|---|"]
     for column in result.columns:
         for row in result.rows:
             cell = result.cells.get((row, column))
             if cell is not None:
-                cells = [row, column, cell.ours_text(), cell.paper_text(), cell.diff_text()]
+                cells = [row, column, cell.ours_text()] + ([cell.paper_text(), cell.diff_text()] if paper else [])
                 lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
     return lines
 

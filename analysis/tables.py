@@ -59,7 +59,8 @@ class Cell:
     precisions: set = field(default_factory=set)  # and one precision
     needs: str = ""  # the sweep lists the row but cannot run it yet (what it needs)
     why_not_run: str = ""  # a cited row the sweep says why it does not run (the sweep file's not_run)
-    temperatures: list[float] = field(default_factory=list)  # chosen T of each averaged run whose T was searched
+    tuned: list[str] = field(default_factory=list)  # the values each averaged tuned run chose (repro/tuning.py)
+    tuning: str = ""  # why the cell's runs cannot start: its tuning runs failed (empty otherwise)
 
     @property
     def n(self) -> int:
@@ -89,17 +90,19 @@ class Cell:
         if self.planned == 0:
             return f"not run yet (needs {self.needs})" if self.needs else "not in sweep"
         if not self.values:
-            return f"no runs (0 of {self.planned} done)"
+            return f"no runs (0 of {self.planned} done" + (f"; {self.tuning})" if self.tuning else ")")
         counted = f"n={self.n}" if self.n == self.planned else f"n={self.n} of {self.planned}"
-        if self.temperatures:
-            counted += f"; T={self.temperature_text()}"
+        if self.tuned:
+            counted += f"; tuned: {self.tuned_text()}"
         if math.isnan(self.std):
             return f"{self.mean:.2f} ({counted})"
         return f"{self.mean:.2f} ± {self.std:.2f} ({counted})"
 
-    def temperature_text(self) -> str:
-        """The temperatures the cell's runs chose on validation (one per seed, in seed order)."""
-        return ", ".join(f"{t:g}" for t in self.temperatures)
+    def tuned_text(self) -> str:
+        """The values the cell's runs chose on validation (once when every seed chose the same, as they do when
+        they share the tuning runs; else one per seed, in seed order, separated by ' / ')."""
+        distinct = list(dict.fromkeys(self.tuned))
+        return distinct[0] if len(distinct) == 1 else " / ".join(self.tuned)
 
     def paper_text(self) -> str:
         return self.paper["display"] if self.paper is not None else "(not in paper)"
@@ -119,6 +122,8 @@ class TableResult:
     source: str
     groups: dict[str, str] = field(default_factory=dict)
     expansion: str = ""  # the scale / extra overrides the sweep was expanded with, if any
+    title: str = ""  # the sweep file's title (shown for a table the paper does not have)
+    tuning_notes: list[str] = field(default_factory=list)  # per tuned row: its grid, where, metric, epochs
 
     @property
     def pending(self) -> list[PendingRun]:
@@ -186,8 +191,13 @@ def build_table(number: int, spec: Any, runs: pd.DataFrame, paper: pd.DataFrame,
     """One table: the paper's cells, and ours from the sweep's reported runs found in `runs` (the run frame).
     `scale` and `extra_overrides` must be those the sweep ran with: they are part of the runs' ids."""
     extra = {"extra_overrides": list(extra_overrides)} if extra_overrides else {}
-    expanded = spec.expand(output_root=str(output_root), scale=scale, **extra)
+    from repro.sweep.spec import expand_sweep
+
+    # a SweepSpec, or any object with its own `expand` of the same signature (the tests' and benchmarks' layouts)
+    expand = getattr(spec, "expand", None) or (lambda **kw: expand_sweep(spec, **kw))
+    expanded = expand(output_root=str(output_root), scale=scale, **extra)
     planned = [p for p in expanded if p.stage in REPORTED_STAGES]
+    tune_ids = {p.run_id for p in expanded if p.stage in ("tune", "teacher tune")}
     metric = str(spec.metric)
     percent = "acc" in metric
     by_id = _index_runs(runs)
@@ -211,8 +221,8 @@ def build_table(number: int, spec: Any, runs: pd.DataFrame, paper: pd.DataFrame,
             cell.values.append(float(value) * (100.0 if percent else 1.0))
             cell.commits.add(str(run.get("commit") or "unknown"))
             cell.precisions.add(str(run.get("precision") or "fp32"))
-            if _finite(run.get("chosen_temperature")):  # a student's final that searched its temperature
-                cell.temperatures.append(float(run["chosen_temperature"]))
+            if isinstance(run.get("tuned"), str) and run["tuned"]:  # a run that picked tuned values on validation
+                cell.tuned.append(run["tuned"])
             continue
         if run is None:
             state, message = NOT_STARTED, ""
@@ -221,6 +231,7 @@ def build_table(number: int, spec: Any, runs: pd.DataFrame, paper: pd.DataFrame,
         else:
             state, message = str(run["state"]), str(run.get("message") or "")
         cell.pending.append(PendingRun(p.run_id, p.row, p.column, p.seed, state, message))
+        cell.tuning = cell.tuning or _failed_tuning(p, by_id, tune_ids)
     needs = dict(getattr(spec, "needs", {}) or {})
     not_run = dict(getattr(spec, "not_run", {}) or {})
     for cell in cells.values():
@@ -235,7 +246,8 @@ def build_table(number: int, spec: Any, runs: pd.DataFrame, paper: pd.DataFrame,
             )
     groups = {r["row"]: r["group"] for r in paper.to_dict("records") if r.get("group")}
     return TableResult(number, metric, percent, rows, columns, cells, source, groups,
-                       expansion=describe_expansion(scale, extra_overrides))
+                       expansion=describe_expansion(scale, extra_overrides), title=str(getattr(spec, "title", "") or ""),
+                       tuning_notes=_tuning_notes(spec))
 
 
 def describe_expansion(scale: Any, extra_overrides: Sequence[str] = ()) -> str:
@@ -255,6 +267,32 @@ def last_sweep_options(output_root: str | Path, spec: Any) -> tuple[Any, list[st
         return None, []
     scale = Scale(**selection["scale"]) if selection.get("scale") else None
     return scale, list(selection.get("extra_overrides") or [])
+
+
+def _tuning_notes(spec: Any) -> list[str]:
+    """One note per tuned row (per column when its columns tune differently): what was tuned, where and how."""
+    notes: dict[str, list[str]] = {}
+    cell_tune = getattr(spec, "cell_tune", None)
+    for row in spec.rows if cell_tune else []:
+        if row in spec.needs:
+            continue
+        for column in spec.row_columns(row):
+            tune = cell_tune(row, column)
+            if tune is not None:
+                notes.setdefault(tune.describe(), [])
+                if row not in notes[tune.describe()]:
+                    notes[tune.describe()].append(row)
+    return [f"{', '.join(rows)}: {text}" for text, rows in notes.items()]
+
+
+def _failed_tuning(planned: Any, by_id: dict[str, dict[str, Any]], tune_ids: set[str]) -> str:
+    """Why a planned run cannot start: tuning runs it waits for failed (empty when none did)."""
+    tuning = [d for d in planned.depends_on if d in tune_ids]
+    failed = [d for d in tuning if (by_id.get(d) or {}).get("state") == "failed"]
+    if not failed:
+        return ""
+    return (f"{len(failed)} of its {len(tuning)} tuning runs failed, so it did not start; `repro sweep status "
+            "FILE` shows their logs, `repro sweep FILE` trains them again")
 
 
 def _index_runs(runs: pd.DataFrame) -> dict[str, dict[str, Any]]:

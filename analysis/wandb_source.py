@@ -53,7 +53,21 @@ def collect_wandb(entity_project: str, api: Any = None) -> pd.DataFrame:
             "<output_root>/runs/*/wandb/offline-run-*`). Without W&B, read the run directories instead: "
             "--runs OUTPUT_ROOT."
         ) from None
-    return frame_from_records(records)
+    return frame_from_records(latest_attempts(records))
+
+
+def latest_attempts(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One record per run: a run trained again with `repro train --rerun` logs each attempt as its own W&B run
+    (`<run_id>-attempt2`, ...); keep the latest, under the run id (as the run directory source reads only the
+    current attempt)."""
+    from repro.attempts import split_tracker_id
+
+    latest: dict[str, tuple[int, dict[str, Any]]] = {}
+    for record in records:
+        run_id, attempt = split_tracker_id(str(record["run_id"]))
+        if run_id not in latest or attempt > latest[run_id][0]:
+            latest[run_id] = (attempt, {**record, "run_id": run_id})
+    return [record for _, record in latest.values()]
 
 
 def _default_api() -> Any:

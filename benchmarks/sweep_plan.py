@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     t_import = time.perf_counter()
     from repro.rundir import RunDir
     from repro.sweep.plan import make_plan
-    from repro.sweep.spec import load_sweep
+    from repro.sweep.spec import expand_sweep, load_sweep
     imported = time.perf_counter() - t_import
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         spec = load_sweep(REPO / "sweeps" / "table1.yaml")
         spec = replace(spec, seeds=list(range(args.seeds)))
         loaded = time.perf_counter()
-        runs = spec.expand(output_root=tmp)
+        runs = expand_sweep(spec, output_root=tmp)
         expanded = time.perf_counter()
         for run in runs[::4]:  # a quarter of the runs are done
             rd = RunDir(Path(tmp) / "runs" / run.run_id)

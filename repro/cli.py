@@ -6,10 +6,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import signal
 import sys
+import threading
+from contextlib import contextmanager
 from typing import Sequence
 
-from repro.errors import UserError
+from repro.errors import Interrupted, UserError
 
 # name -> (module, one-line help). Modules are imported only when their command runs.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -46,11 +49,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     module = importlib.import_module(COMMANDS[name][0])
     parser = argparse.ArgumentParser(prog=f"repro {name}", description=COMMANDS[name][1])
     module.add_arguments(parser, name) if _takes_name(module.add_arguments) else module.add_arguments(parser)
-    args = parser.parse_args(rest)
+    parse = getattr(module, "parse_args", None)  # commands that take overrides anywhere on the line
+    args = parse(parser, rest) if parse else parser.parse_args(rest)
     args.command = name
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
-        return int(module.run(args) or 0)
+        with _sigterm_interrupts():
+            return int(module.run(args) or 0)
     except UserError as exc:  # exit 2: bad input; 3: the run (or sweep) is held by another process (LockHeld)
         print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)  # one paragraph, even when quoting YAML
         return int(getattr(exc, "exit_code", 2))
@@ -59,9 +64,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc.strerror or exc}{where}. Check that the paths given (output_root, --runs, --out, "
               "data.root) point where you meant and are writable; nothing else was changed.", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("interrupted: the run keeps its last checkpoint; run the same command again to resume.", file=sys.stderr)
-        return 130
+    except (KeyboardInterrupt, Interrupted) as exc:  # SIGINT (Ctrl-C) -> 130, SIGTERM (kill, timeout) -> 143
+        signum = getattr(exc, "signum", None) or signal.SIGINT
+        print(f"interrupted ({signal.Signals(signum).name}): the run keeps its last checkpoint; run the same command "
+              "again to resume.", file=sys.stderr)
+        return 128 + int(signum)
+
+
+@contextmanager
+def _sigterm_interrupts():
+    """SIGTERM raises `Interrupted` anywhere in the command (as Ctrl-C raises KeyboardInterrupt), so it ends with
+    the one line above, not a traceback or a silent kill. SLURM jobs do not come through here (repro/sweep/job.py)."""
+    def handle(signum, frame):
+        raise Interrupted(f"received {signal.Signals(signum).name}", signum=signum)
+
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, handle)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _takes_name(fn) -> bool:

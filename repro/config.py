@@ -17,12 +17,32 @@ CONFIG_MODULE = "repro.conf"
 
 
 def load_config(overrides: Sequence[str] = ()) -> DictConfig:
-    """Compose `config.yaml` with Hydra overrides, resolve it, and check values before any work starts."""
+    """Compose `config.yaml` with Hydra overrides, resolve it, and check values before any work starts. Hydra's own
+    settings, added / deleted keys and unknown keys are refused by name (repro/hydra_flags.py)."""
+    from repro.hydra_flags import check_overrides
+
+    check_overrides(overrides)
+    cfg = compose_config(overrides)
+    try:
+        OmegaConf.resolve(cfg)
+    except OmegaConfBaseException as exc:
+        raise UserError(f"The config of {list(overrides)} does not resolve: {' '.join(str(exc).split())}") from None
+    validate_config(cfg)
+    return cfg
+
+
+def compose_config(overrides: Sequence[str] = (), *, hydra_node: bool = False) -> DictConfig:
+    """Hydra's composition of `config.yaml` with the overrides, unresolved (`hydra_node`: with Hydra's own node)."""
     GlobalHydra.instance().clear()
     try:
         with initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3"):
-            cfg = compose(config_name="config", overrides=list(overrides))
-        OmegaConf.resolve(cfg)
+            try:
+                return compose(config_name="config", overrides=list(overrides), return_hydra_config=hydra_node)
+            except (HydraException, OmegaConfBaseException):
+                unknown = _unknown_key(overrides)
+                if unknown is not None:
+                    raise unknown from None
+                raise
     except (HydraException, OmegaConfBaseException) as exc:
         raise UserError(
             f"Bad config override in {list(overrides)}: {' '.join(str(exc).split())} "
@@ -31,8 +51,17 @@ def load_config(overrides: Sequence[str] = ()) -> DictConfig:
         ) from None
     finally:
         GlobalHydra.instance().clear()
-    validate_config(cfg)
-    return cfg
+
+
+def _unknown_key(overrides: Sequence[str]) -> UserError | None:
+    """After a failed composition: the override that names a key that does not exist, as a precise error."""
+    from repro.hydra_flags import group_selections, unknown_key_error
+
+    try:
+        base = compose(config_name="config", overrides=group_selections(overrides))
+    except (HydraException, OmegaConfBaseException):
+        return None  # a bad group option: Hydra's own message names it
+    return unknown_key_error(overrides, base)
 
 
 def validate_config(cfg: DictConfig) -> None:

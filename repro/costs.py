@@ -20,6 +20,7 @@ from tabulate import tabulate
 
 from repro.errors import UserError
 from repro.io import atomic_write_json
+from repro.schedule import planned_steps
 
 # (train, test) sizes of the data sets, as loaded (digits: the fixed 70/30 split of its 1797 images).
 DATA_SIZES = {"cifar10": (50000, 10000), "cifar100": (50000, 10000), "digits": (1258, 539)}
@@ -30,7 +31,7 @@ H100_MS = {"resnet18": {"plain": 11.2, "meta": 33.7}, "wrn28_10": {"plain": 39.7
            "vgg16": {"plain": 6.8, "meta": 28.3}}
 # A forward in eval mode costs about a third of a training step (forward + backward), per image.
 EVAL_FRACTION_OF_STEP = 1 / 3
-STAGES = ("single", "fold", "final")
+STAGES = ("tune", "single", "fold", "final")  # the tuning stage first: the others wait for it
 
 
 def calibration_dir() -> Path:
@@ -129,8 +130,8 @@ def run_gpu_hours(config: Mapping[str, Any], cal: Calibration) -> float | None:
     step_ms = cal.steps_ms[model][step_kind(config)] * batch / cal.batch  # per-step cost scales with the batch
     steps = math.ceil(n_train / batch)
     eval_ms = (n_meta + n_test) * cal.eval_ms_per_image[model]
-    epochs = int(config["optim"]["epochs"])
-    return epochs * (steps * step_ms + eval_ms) / 3.6e6
+    epochs, total_steps = planned_steps(config["optim"], steps)  # optim.iterations may end the last epoch early
+    return (total_steps * step_ms + epochs * eval_ms) / 3.6e6
 
 
 @dataclass

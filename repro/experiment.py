@@ -13,12 +13,13 @@ from typing import Any
 import torch
 from omegaconf import DictConfig
 
-from repro.data import ArrayDataset, BatchLoader, inject_uniform_noise, load_dataset, make_split
+from repro.data import ArrayDataset, BatchLoader, inject_noise, load_dataset, make_split
 from repro.errors import UserError
 from repro.hardware import Hardware
 from repro.methods import build_method
 from repro.models import build_model
 from repro.rundir import RunDir
+from repro.schedule import RunSchedule, iteration_based, planned_steps, steps_in_epoch
 
 
 @dataclass
@@ -50,15 +51,7 @@ def load_run_data(cfg: DictConfig) -> tuple[RunData, torch.Tensor, torch.Tensor]
             true_targets, meta_fraction=float(cfg.split.meta_fraction), folds=int(cfg.split.folds),
             fold=int(cfg.split.fold), seed=int(cfg.split.seed),
         )
-    if cfg.noise.kind == "uniform" and float(cfg.noise.fraction) > 0:
-        given, noisy = inject_uniform_noise(
-            true_targets, fraction=float(cfg.noise.fraction), num_classes=len(train.classes),
-            seed=int(cfg.noise.seed), among=train_idx,
-        )
-    elif cfg.noise.kind in ("none", "uniform"):
-        given, noisy = true_targets.clone(), torch.zeros_like(true_targets, dtype=torch.bool)
-    else:
-        raise UserError(f"noise.kind={cfg.noise.kind!r} is not known; use noise=none or noise=uniform.")
+    given, noisy = inject_noise(cfg.noise, true_targets, num_classes=len(train.classes), among=train_idx)
     data = RunData(train=train, test=test, train_targets=given, train_true_targets=true_targets, noisy_mask=noisy)
     return data, train_idx, meta_idx
 
@@ -94,15 +87,16 @@ def lr_lambda(optim_cfg: DictConfig):
     return factor
 
 
-def sgd_with_schedule(model: torch.nn.Module, optim_cfg: DictConfig
-                      ) -> tuple[torch.optim.SGD, torch.optim.lr_scheduler.LambdaLR]:
-    """The run's model optimizer (SGD from cfg.optim) and its per-epoch schedule; a method with a second network
-    (co-teaching) builds that network's pair here too, so both train alike."""
+def sgd_with_schedule(model: torch.nn.Module, optim_cfg: DictConfig) -> tuple[torch.optim.SGD, RunSchedule]:
+    """The run's model optimizer (SGD from cfg.optim) and its schedule (per epoch, or per step with
+    optim.iterations: repro/schedule.py); a method with a second network (co-teaching) builds that network's pair
+    here too, so both train alike (it calls the schedule's after_step / after_epoch as the loop does)."""
     optimizer = torch.optim.SGD(
         model.parameters(), lr=float(optim_cfg.lr), momentum=float(optim_cfg.momentum),
         nesterov=bool(optim_cfg.nesterov), weight_decay=float(optim_cfg.weight_decay),
     )
-    return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(optim_cfg))
+    epoch_lambda = None if iteration_based(optim_cfg) else lr_lambda(optim_cfg)
+    return optimizer, RunSchedule(optimizer, optim_cfg, epoch_lambda)
 
 
 @dataclass
@@ -137,7 +131,19 @@ class Experiment:
 
     @property
     def epochs(self) -> int:
-        return int(self.cfg.optim.epochs)
+        """Epochs the run trains: optim.epochs, or fewer when optim.iterations ends it sooner (the last cut short)."""
+        return planned_steps(self.cfg.optim, len(self.train_loader))[0]
+
+    @property
+    def total_steps(self) -> int:
+        return planned_steps(self.cfg.optim, len(self.train_loader))[1]
+
+    def steps_in_epoch(self, epoch: int) -> int:
+        """Optimizer steps of 0-based `epoch`: a full pass but in an iteration-based run's last epoch (an
+        epoch-based run gives any epoch index a full pass: benchmarks count on past optim.epochs)."""
+        if not iteration_based(self.cfg.optim):
+            return len(self.train_loader)
+        return steps_in_epoch(epoch, len(self.train_loader), self.total_steps)
 
     @property
     def weight_decay(self) -> float:

@@ -58,6 +58,7 @@ def fold_configs_with(config: Mapping[str, Any], learned: Mapping[str, Any]) -> 
     """The fold runs' configs given the learned method's composed config (the sweep planner composes it its own,
     faster way): the replay config with `learned` as method, split.full_train=false, split.fold = 0..folds-1."""
     learn = config["method"].get("learn") or {}
+    learned = _with_lookahead_form(learned, learn)
     folds = int(config["split"]["folds"])
     if folds < 2:
         raise UserError(f"split.folds={folds}: the replay stage averages labels over cross-validation folds, so it "
@@ -71,6 +72,26 @@ def fold_configs_with(config: Mapping[str, Any], learned: Mapping[str, Any]) -> 
             cfg["optim"] = {**cfg["optim"], "epochs": int(learn["epochs"])}
         runs.append(cfg)
     return runs
+
+
+def _with_lookahead_form(learned: Mapping[str, Any], learn: Mapping[str, Any]) -> dict:
+    """The learned method with the replay config's `learn.lookahead_weight_decay` (the fold runs' look-ahead form),
+    so that the replay run's id names it: replay runs of Eq. 3 labels and of the older `wd * theta` form differ."""
+    learned = dict(learned)
+    if "lookahead_weight_decay" not in learn:
+        return learned
+    wanted = bool(learn["lookahead_weight_decay"])
+    overridden = any(str(o).lstrip("+~").split("=", 1)[0] == "method.lookahead_weight_decay"
+                     for o in learn.get("overrides") or [])
+    if overridden and bool(learned.get("lookahead_weight_decay")) != wanted:
+        raise UserError(
+            f"method.learn.overrides sets method.lookahead_weight_decay={learned.get('lookahead_weight_decay')}, but "
+            f"method.learn.lookahead_weight_decay={wanted}: the replay run names its fold runs' look-ahead form in "
+            "method.learn.lookahead_weight_decay. Set that key (e.g. method.learn.lookahead_weight_decay=true) and "
+            "drop the override."
+        )
+    learned["lookahead_weight_decay"] = wanted
+    return learned
 
 
 def finished_fold_runs(config: Mapping[str, Any] | DictConfig) -> list[RunDir]:

@@ -11,6 +11,9 @@ backward through a create_graph gradient that Meta-Weight-Net style code uses (t
 L_train is linear in the weights w as well, so the same J gives dL_meta/dw_i = (lr / n) * sum_k p_ik J_ik:
 the reweighting methods (L2RW, Meta-Weight-Net) use this engine too (`sample_weight_meta_gradient`).
 
+`meta_cost_decay` c adds an L2 term to the meta cost, L_meta + (c / 2) ||theta'||^2, so g_meta becomes
+grad L_meta(theta') + c * theta' (L2RW's authors' meta cost, docs/methods/l2rw.md); 0 by default.
+
 Virtual passes (the look-ahead gradient, the meta batch, the JVP) never touch the model's parameters or
 buffers: they go through torch.func.functional_call, where BatchNorm layers in train mode get `None`
 running statistics (they normalise with batch statistics either way, and `None` skips the running-stat
@@ -84,7 +87,8 @@ class RngState:
             yield
 
 
-def _check_inputs(logits: Tensor, p: Tensor, lr: float, weight_decay: float, sample_weight: Tensor | None) -> None:
+def _check_inputs(logits: Tensor, p: Tensor, lr: float, weight_decay: float, sample_weight: Tensor | None,
+                  meta_cost_decay: float = 0.0) -> None:
     if p.shape != logits.shape:
         raise UserError(
             f"The soft labels have shape {tuple(p.shape)} but the model returns logits of shape "
@@ -94,6 +98,8 @@ def _check_inputs(logits: Tensor, p: Tensor, lr: float, weight_decay: float, sam
         raise UserError(f"The look-ahead learning rate must be a finite number > 0, got lr={lr}.")
     if not (math.isfinite(weight_decay) and weight_decay >= 0):
         raise UserError(f"The look-ahead weight decay must be a finite number >= 0, got {weight_decay}.")
+    if not (math.isfinite(meta_cost_decay) and meta_cost_decay >= 0):
+        raise UserError(f"The meta cost's weight decay must be a finite number >= 0, got {meta_cost_decay}.")
     if sample_weight is not None and sample_weight.shape != (logits.shape[0],):
         raise UserError(
             f"Per-sample weights must have shape ({logits.shape[0]},), got {tuple(sample_weight.shape)}."
@@ -122,13 +128,17 @@ def _lookahead(params: Params, grads: list[Tensor], lr: float, weight_decay: flo
 
 
 def _meta_batch_gradient(
-    model: nn.Module, names: list[str], theta_new: list[Tensor], x_meta: Tensor, y_meta: Tensor
+    model: nn.Module, names: list[str], theta_new: list[Tensor], x_meta: Tensor, y_meta: Tensor,
+    meta_cost_decay: float = 0.0,
 ) -> list[Tensor]:
-    """g_meta = grad of the meta batch's mean cross-entropy at theta'."""
+    """g_meta = grad of the meta batch's mean cross-entropy at theta' (+ meta_cost_decay * theta')."""
     leaves = [t.requires_grad_() for t in theta_new]
     meta_logits = _forward(model, dict(zip(names, leaves)), virtual_buffers(model), x_meta)
     loss = F.cross_entropy(meta_logits, y_meta)
-    return _grads_or_zeros(torch.autograd.grad(loss, leaves, allow_unused=True), leaves)
+    grads = _grads_or_zeros(torch.autograd.grad(loss, leaves, allow_unused=True), leaves)
+    if meta_cost_decay:
+        torch._foreach_add_(grads, [t.detach() for t in leaves], alpha=meta_cost_decay)
+    return grads
 
 
 def _log_prob_tangent(model: nn.Module, primals: Params, tangents: Params, buffers: Buffers, x: Tensor) -> Tensor:
@@ -207,13 +217,15 @@ def lookahead_directional(
     sample_weight: Tensor | None,
     retain_graph: bool,
     compile_jvp: bool = False,
+    meta_cost_decay: float = 0.0,
 ) -> Tensor:
-    """J (n, C): the JVP of the train batch's log-probabilities along g_meta = grad L_meta(theta'), the one
-    quantity both meta-gradients are read from (`label_gradient`, `weight_gradient`).
+    """J (n, C): the JVP of the train batch's log-probabilities along g_meta = grad L_meta(theta') (plus
+    meta_cost_decay * theta'), the one quantity both meta-gradients are read from (`label_gradient`,
+    `weight_gradient`).
 
     `logits` is the train forward at the current parameters with its graph attached; `rng` the RNG state that
     forward started from (the JVP replays it, so dropout masks agree)."""
-    _check_inputs(logits, p, lr, weight_decay, sample_weight)
+    _check_inputs(logits, p, lr, weight_decay, sample_weight, meta_cost_decay)
     params = trainable_parameters(model)
     if not params:
         raise UserError("The model has no trainable parameters, so the labels have no meta-gradient.")
@@ -227,7 +239,7 @@ def lookahead_directional(
     )
     theta_new = _lookahead(params, _grads_or_zeros(train_grads, list(params.values())), lr, weight_decay)
     del train_grads
-    g_meta = _meta_batch_gradient(model, names, theta_new, x_meta, y_meta)
+    g_meta = _meta_batch_gradient(model, names, theta_new, x_meta, y_meta, meta_cost_decay)
     del theta_new
     with rng.replayed():
         return log_prob_jvp(model, params, x, g_meta, compile=compile_jvp)
@@ -244,13 +256,15 @@ def weight_gradient(directional: Tensor, p: Tensor, *, lr: float) -> Tensor:
 
 
 def _virtual_directional(model: nn.Module, x: Tensor, p: Tensor, x_meta: Tensor, y_meta: Tensor, *, lr: float,
-                         weight_decay: float, sample_weight: Tensor | None, compile_jvp: bool) -> Tensor:
+                         weight_decay: float, sample_weight: Tensor | None, compile_jvp: bool,
+                         meta_cost_decay: float = 0.0) -> Tensor:
     """J for the public functions: their train forward runs in the model's mode with its buffers untouched, and
     its graph is not kept (nothing steps the model after)."""
     rng = RngState(x.device)
     logits = _forward(model, {}, virtual_buffers(model), x)
     return lookahead_directional(model, logits, x, p, x_meta, y_meta, rng, lr=lr, weight_decay=weight_decay,
-                                 sample_weight=sample_weight, retain_graph=False, compile_jvp=compile_jvp)
+                                 sample_weight=sample_weight, retain_graph=False, compile_jvp=compile_jvp,
+                                 meta_cost_decay=meta_cost_decay)
 
 
 def label_meta_gradient(
@@ -284,12 +298,15 @@ def sample_weight_meta_gradient(
     weight_decay: float = 0.0,
     sample_weight: Tensor | None = None,
     compile_jvp: bool = False,
+    meta_cost_decay: float = 0.0,
 ) -> Tensor:
     """dL_meta(theta')/dw (n,) at the given per-sample weights w (ones when None), for L_train = (1/n) sum_i
     w_i CE(f(x_i), p_i) and theta' = theta - lr * (grad L_train + weight_decay * theta): what L2RW and
-    Meta-Weight-Net need, from the same single JVP as the label meta-gradient. Leaves the model unchanged."""
+    Meta-Weight-Net need, from the same single JVP as the label meta-gradient. Leaves the model unchanged.
+    `meta_cost_decay` c: the meta cost is L_meta + (c / 2) ||theta'||^2 (L2RW's authors' form)."""
     directional = _virtual_directional(model, x, p, x_meta, y_meta, lr=lr, weight_decay=weight_decay,
-                                       sample_weight=sample_weight, compile_jvp=compile_jvp)
+                                       sample_weight=sample_weight, compile_jvp=compile_jvp,
+                                       meta_cost_decay=meta_cost_decay)
     return weight_gradient(directional, p, lr=lr)
 
 

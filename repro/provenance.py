@@ -92,6 +92,14 @@ def record_start(run_dir: Path, hardware: dict[str, Any] | None = None,
                              "sessions": [*sessions, current]})
 
 
+def record_fields(run_dir: Path, fields: dict[str, Any]) -> None:
+    """Add fields to `<run_dir>/provenance.json` (e.g. the tuned values and their tuning runs); none: no write."""
+    if not fields:
+        return
+    path = Path(run_dir) / FILE
+    atomic_write_json(path, {**_read(path), **fields})
+
+
 def record_end(run_dir: Path, state: str) -> None:
     """Stamp the end time and final state of this process's session."""
     path = Path(run_dir) / FILE

@@ -22,11 +22,13 @@ from repro.runlock import FileLock, describe
 # Fields that never change results: they are left out of the run id. `device` and `channels_last` change only the
 # float rounding (like cuDNN's kernel choice), not the statistics: a run may move between a GPU and a CPU, or
 # between memory formats, and stay the same run (the device it ran on is in provenance.json).
-NON_RESULT_KEYS = ("tracker", "output_root", "progress", "sweep", "eval_batch_size", "device", "channels_last")
+NON_RESULT_KEYS = ("tracker", "output_root", "progress", "sweep", "eval_batch_size", "device", "channels_last",
+                   "notes")
 NON_RESULT_NESTED = (("data", "root"),)
 # Keys that change results but were added after runs existed: hashed only when they differ from their default, so
 # every run id made before they existed stays the same.
-HASHED_UNLESS_DEFAULT = {"precision": "fp32", "deterministic": False, "compile_jvp": False}
+HASHED_UNLESS_DEFAULT = {"precision": "fp32", "deterministic": False, "compile_jvp": False,
+                         "tune": {"keys": [], "runs": [], "select": "final_val_acc", "chosen": None}}
 
 STATES = ("running", "interrupted", "failed", "done")
 
@@ -40,7 +42,24 @@ def result_config(config: Mapping[str, Any]) -> dict:
     for parent, key in NON_RESULT_NESTED:
         if isinstance(cfg.get(parent), Mapping):
             cfg[parent] = {k: v for k, v in cfg[parent].items() if k != key}
+    tune = cfg.get("tune")
+    if isinstance(tune, Mapping):
+        # A tuned run (repro/tuning.py) is its tuning runs plus the rest of its config: the tuned keys' values and
+        # the chosen ones come from those runs, so the id is the same before and after the run picks them.
+        cfg["tune"] = {k: v for k, v in tune.items() if k != "chosen"}
+        for key in tune.get("keys") or []:
+            cfg = _without(cfg, str(key).split("."))
     return cfg
+
+
+def _without(tree: Mapping[str, Any], parts: list[str]) -> dict:
+    """A copy of `tree` without the dotted key (copying only the dicts on its path)."""
+    out = dict(tree)
+    if len(parts) == 1:
+        out.pop(parts[0], None)
+    elif isinstance(out.get(parts[0]), Mapping):
+        out[parts[0]] = _without(out[parts[0]], parts[1:])
+    return out
 
 
 def _same_value(value: Any, default: Any) -> bool:

@@ -11,12 +11,13 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
-from repro import provenance
+from repro import provenance, tuning
+from repro.attempts import archive_done_run, tracker_id
 from repro.checkpoint import load_checkpoint, save_checkpoint
 from repro.config import to_container
-from repro.errors import UserError
+from repro.errors import Interrupted, UserError  # noqa: F401  (Interrupted: repro.train's public name)
 from repro.evaluation import evaluate
 from repro.experiment import Experiment, build_experiment
 from repro.labels import NonFiniteLabelsError
@@ -28,10 +29,6 @@ from repro.steptotals import StepTotals
 from repro.tracking import make_tracker
 
 
-class Interrupted(Exception):
-    """SIGTERM/SIGINT arrived: the run stops at a safe point; the last epoch's checkpoint is the resume point."""
-
-
 @dataclass
 class RunResult:
     run_dir: RunDir
@@ -39,8 +36,10 @@ class RunResult:
     already_done: bool = False
 
 
-def train(cfg: DictConfig, *, stop_after_epochs: int | None = None, wait: float | bool = False) -> RunResult:
-    """Train one run; resume it from its checkpoint if one exists; a done run is a no-op.
+def train(cfg: DictConfig, *, stop_after_epochs: int | None = None, wait: float | bool = False,
+          rerun: bool = False) -> RunResult:
+    """Train one run; resume it from its checkpoint if one exists; a done run is a no-op, or with `rerun` is kept
+    as an earlier attempt and trained again (repro/attempts.py).
 
     `stop_after_epochs` ends the process's work early (as a preemption would) after that many epochs in this call;
     tests use it to prove that resuming gives the same result as an uninterrupted run. A run has one writer: if
@@ -48,9 +47,14 @@ def train(cfg: DictConfig, *, stop_after_epochs: int | None = None, wait: float 
     """
     config = to_container(cfg)
     rd = RunDir.for_config(config)
+    if rerun and rd.is_done():
+        archive_done_run(rd, wait)
     if rd.is_done():
         return RunResult(rd, rd.read_summary() or {}, already_done=True)
-    check_method_ready(cfg)  # runs it reads (a teacher, search runs) exist and are done: before anything is written
+    if tuning.tuned_keys(config):  # the winner of its finished tuning runs (same run id): before anything is written
+        config = tuning.apply(config)
+        cfg = OmegaConf.create(config)
+    check_method_ready(cfg)  # runs it reads (a teacher, fold runs) exist and are done: before anything is written
     rd.path.mkdir(parents=True, exist_ok=True)
     with rd.hold(wait) as lock:
         if rd.is_done():  # the writer we waited for finished it
@@ -78,13 +82,14 @@ def _train_held(cfg: DictConfig, config: dict, rd: RunDir, lock: FileLock,
         rd.write_metrics(history)  # a kill between the checkpoint and the metrics left them an epoch behind
     rd.write_config(config)  # after the checkpoint loaded: a refused resume changes no file
     provenance.record_start(rd.path, exp.hardware.describe(), exp.device)
+    provenance.record_fields(rd.path, tuning.summary_fields(config))  # what was tuned, from which runs
 
-    rd.write_status("running", epoch=start_epoch)
-    tracker = make_tracker(run_id=rd.run_id, run_dir=rd.path, config=config)
+    tracker = make_tracker(run_id=tracker_id(rd), run_dir=rd.path, config=config)
     progress = EpochProgress(mode=str(cfg.progress), total_epochs=exp.epochs, run_id=rd.run_id)
     exit_code = 1
     try:
         with _stop_on_signals():
+            rd.write_status("running", epoch=start_epoch)  # once written, a signal ends the run as `interrupted`
             for epoch in range(start_epoch, exp.epochs):
                 if stop_after_epochs is not None and epoch - start_epoch >= stop_after_epochs:
                     raise Interrupted(f"stopped after {stop_after_epochs} epoch(s) as asked")
@@ -116,8 +121,9 @@ def _train_held(cfg: DictConfig, config: dict, rd: RunDir, lock: FileLock,
             "output_root, or move the run directory aside."
         ) from None
     except (Interrupted, KeyboardInterrupt) as exc:
-        rd.write_status("interrupted", epoch=len(history), message=str(exc) or "interrupted")
-        rd.log(f"interrupted after epoch {len(history)}: {exc}")
+        why = str(exc) or ("received SIGINT" if isinstance(exc, KeyboardInterrupt) else "interrupted")
+        rd.write_status("interrupted", epoch=len(history), message=why)
+        rd.log(f"interrupted after epoch {len(history)}: {why}; the next `repro train` of this run resumes")
         raise
     finally:
         progress.close()
@@ -133,18 +139,20 @@ def run_epoch(exp: Experiment, epoch: int, progress: EpochProgress) -> dict[str,
     lr = exp.lr
     hw = exp.hardware
     totals = StepTotals(exp.device)
-    bar = progress.start_epoch(epoch, len(exp.train_loader))
-    for x, y, idx in exp.train_loader:
+    steps = exp.steps_in_epoch(epoch)  # a full pass, but where optim.iterations ends the run mid-epoch
+    bar = progress.start_epoch(epoch, steps)
+    for _, (x, y, idx) in zip(range(steps), exp.train_loader):  # range first: no batch is drawn past the last step
         x, y, idx = hw.prepare_batch(x), y.to(exp.device, non_blocking=True), idx.to(exp.device, non_blocking=True)
         with hw.autocast():
             out = exp.method.train_step(exp, x, y, idx)
+        exp.scheduler.after_step()
         if totals.add(out.loss, out.logits, y) and not totals.finite:
             raise NonFiniteLossError(f"the training loss became {totals.loss_sum} at epoch {epoch + 1}.")
         bar.update(loss=totals.mean_loss, acc=totals.accuracy)
     totals.read()
     if not totals.finite:
         raise NonFiniteLossError(f"the training loss became {totals.loss_sum} at epoch {epoch + 1}.")
-    exp.scheduler.step()
+    exp.scheduler.after_epoch()
     row: dict[str, Any] = {
         "epoch": epoch + 1,
         "lr": lr,
@@ -185,6 +193,7 @@ def summarise(history: list[dict[str, Any]], exp: Experiment) -> dict[str, Any]:
         summary.update(best_val_epoch=best["epoch"], best_val_acc=best["val_acc"],
                        test_acc_at_best_val=best["test_acc"], final_val_acc=last["val_acc"])
     summary.update(exp.summary_extras())
+    summary.update(tuning.summary_fields(to_container(exp.cfg)))
     return summary
 
 
@@ -198,7 +207,7 @@ class _stop_on_signals:
         return self
 
     def _handle(self, signum, frame):
-        raise Interrupted(f"received signal {signum}")
+        raise Interrupted(f"received {signal.Signals(signum).name}", signum=signum)
 
     def __exit__(self, *exc):
         if _is_main_thread():

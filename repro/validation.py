@@ -90,6 +90,18 @@ class SnapshotEpochs:
         return None if ok else '"all", "none" or a list of non-zero epoch numbers (1-based, -1 = the last)'
 
 
+@dataclass(frozen=True)
+class OrWord:
+    """A fixed word (e.g. "auto") or a value the wrapped rule accepts."""
+
+    word: str
+    rule: Any
+
+    def check(self, value: Any) -> str | None:
+        problem = None if value == self.word else self.rule.check(value)
+        return None if problem is None else f"{self.word!r} or {problem}"
+
+
 POSITIVE = Real(0, None, low_open=True)
 FRACTION_OPEN = Real(0, 1, low_open=True, high_open=True)     # (0, 1)
 FRACTION_HALF = Real(0, 1, high_open=True)                     # [0, 1)
@@ -113,19 +125,29 @@ RULES: list[tuple[str, Any]] = [
     ("optim.epochs", COUNT),
     ("optim.schedule", Choice(("cosine", "multistep", "constant"))),
     ("optim.milestones.*", FRACTION_OPEN),
+    ("optim.iterations", Int(1, nullable=True)),               # setting A: a schedule in steps (repro/schedule.py)
+    ("optim.milestone_iterations.*", COUNT),
     ("optim.gamma", POSITIVE),
     ("optim.warmup_epochs", NON_NEGATIVE_INT),
-    ("noise.kind", Choice(("none", "uniform"))),
+    ("noise.kind", Choice(("none", "uniform", "exact_fraction"))),
     ("noise.fraction", FRACTION_HALF),
     ("split.meta_fraction", FRACTION_OPEN),
     ("split.folds", COUNT),
     ("split.fold", NON_NEGATIVE_INT),
     ("tracker.kind", Choice(("none", "wandb"))),
+    ("tune.select", Choice(("final_val_acc", "best_val_acc"))),  # validation metrics only (repro/tuning.py)
+    ("tune.keys.*", Text()),
+    ("tune.runs.*.run", Text()),
     ("tracker.mode", Choice(("online", "offline", "disabled"))),
     ("method.init_target_prob", Real(0, 1, low_open=True)),
     ("method.epsilon", FRACTION_HALF),
     ("method.beta", Real(0)),
     ("method.curriculum", Choice(("none", "entropy"))),
+    ("method.curriculum_weight", Choice(("certainty", "entropy"))),     # the curriculum's sign (repro/curriculum.py)
+    ("method.curriculum_placement", Choice(("model_step", "both"))),   # model step only, or the look-ahead too
+    ("method.lookahead_weight_decay", Bool()),                         # label and reweighting methods' look-ahead
+    ("method.learn.lookahead_weight_decay", Bool()),                   # replay: its fold runs' look-ahead form
+    ("method.meta_cost_weight_decay", Bool()),                         # L2RW: the authors' L2 term in the meta cost
     ("method.record.snapshot_epochs", SnapshotEpochs()),
     ("method.record.topk", COUNT),
     ("method.record.*", NON_NEGATIVE_INT),
@@ -133,6 +155,12 @@ RULES: list[tuple[str, Any]] = [
     ("method.learn.overrides.*", Text()),
     ("method.gamma", Real(0)),                                 # focal loss focusing parameter
     ("method.forget_rate", Real(0, 1, high_open=True, nullable=True)),  # co-teaching; null = the noise rate
+    ("method.correction", Choice(("forward", "backward"))),  # loss correction (Patrini et al.)
+    ("method.transition", Choice(("known", "estimated", "given"))),
+    ("method.estimator", Text(nullable=True)),
+    ("method.anchor_percentile", OrWord("auto", Real(0, 100, low_open=True, nullable=True))),
+    ("method.matrix.*", PROBABILITY),
+    ("method.default_forget_rate", Choice(("actual_noise_rate", "noise_fraction"))),  # co-teaching's null tau
     ("method.*_lr", POSITIVE),                                 # label_lr, meta_lr, ...
     ("method.*_fraction", FRACTION_HALF),
     ("*batch_size", COUNT),

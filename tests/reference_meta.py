@@ -25,10 +25,11 @@ def reference_meta_gradients(
     weight_decay: float = 0.0,
     sample_weight: Tensor | None = None,
     logits: Tensor | None = None,
+    meta_cost_decay: float = 0.0,
 ) -> tuple[Tensor, Tensor]:
     """(dL_meta/dp, dL_meta/dw) by double backward, p and w both leaves (w = ones when None). `logits`: an
     already computed train forward f(x; theta) to differentiate (as the training loop would reuse it); by default
-    a forward with cloned buffers."""
+    a forward with cloned buffers. `meta_cost_decay` c: L_meta + (c / 2) * sum ||theta'||^2 (L2RW's authors')."""
     names = [n for n, q in model.named_parameters() if q.requires_grad]
     params = [q for q in model.parameters() if q.requires_grad]
     p_leaf = p.detach().clone().requires_grad_()
@@ -42,6 +43,8 @@ def reference_meta_gradients(
     theta_new = {n: q - lr * (g + weight_decay * q) for n, q, g in zip(names, params, grads)}
     meta_logits = functional_call(model, {**theta_new, **_cloned_buffers(model)}, (x_meta,))
     meta_loss = F.cross_entropy(meta_logits, y_meta)
+    if meta_cost_decay:
+        meta_loss = meta_loss + 0.5 * meta_cost_decay * sum((t ** 2).sum() for t in theta_new.values())
     grad_p, grad_w = torch.autograd.grad(meta_loss, [p_leaf, w_leaf])
     return grad_p, grad_w
 

@@ -222,13 +222,13 @@ rows:
 
 def test_tables_from_a_real_sweep_file(tmp_path, capsys):
     """The real sweep API (repro.sweep.spec): run ids come from expanding the file; fold runs are not reported."""
-    from repro.sweep.spec import load_sweep
+    from repro.sweep.spec import expand_sweep, load_sweep
 
     sweeps = tmp_path / "sweeps"
     sweeps.mkdir()
     (sweeps / "table1.yaml").write_text(SWEEP)
     root = tmp_path / "outputs"
-    planned = load_sweep(sweeps / "table1.yaml").expand(output_root=str(root))
+    planned = expand_sweep(load_sweep(sweeps / "table1.yaml"), output_root=str(root))
     values = {("Baseline", 0): 0.60, ("Baseline", 1): 0.64, ("Ours (Class)", 0): 0.81}
     for p in planned:
         rd = RunDir(root / "runs" / p.run_id)
@@ -340,3 +340,81 @@ def test_runs_of_one_commit_and_precision_get_no_note(tmp_path):
     populate(tmp_path)
     result = table2(tmp_path)
     assert result.mixing_warnings() == [] and "Note:" not in render_markdown(result)
+
+
+def test_tables_6_and_7_render_ours_from_their_own_runs(tmp_path):
+    """Table 7's "Ours" runs on setting B's noise model are its own (not Table 6's CIFAR-100/40% run): with the real
+    sweep files, each table's Ours cell is the value of its own runs."""
+    import shutil
+
+    from repro.sweep.spec import expand_sweep, load_sweep
+
+    repo_sweeps = Path(__file__).resolve().parents[1] / "sweeps"
+    sweeps = tmp_path / "sweeps"
+    sweeps.mkdir()
+    root = tmp_path / "outputs"
+    value = {6: 0.697, 7: 0.718}
+    for t in (6, 7):
+        shutil.copy(repo_sweeps / f"table{t}.yaml", sweeps / f"table{t}.yaml")
+        for p in expand_sweep(load_sweep(sweeps / f"table{t}.yaml"), output_root=str(root)):
+            if p.column != "CIFAR100/40%" or not p.row.startswith("Ours") or p.stage == "tune":
+                continue
+            rd = RunDir(root / "runs" / p.run_id)
+            rd.path.mkdir(parents=True)  # raises if the two tables shared a run
+            rd.write_config(p.config)
+            rd.write_status("done", epoch=1)
+            rd.write_summary({"final_test_acc": value[t], "epochs": 1})
+    out = tmp_path / "ours"
+    assert main(["tables", "--runs", str(root), "--sweeps-dir", str(sweeps), "--out", str(out), "--tables", "6",
+                 "7"]) == 0
+    for t in (6, 7):
+        row = next(line for line in (out / f"table{t}.md").read_text().splitlines()
+                   if "| Ours (Instance labels) |" in line)
+        assert f"{100 * value[t]:.2f} ± 0.00 (n=3)" in row, row
+
+
+def test_a_table_the_paper_does_not_have_shows_ours_only(tmp_path, capsys):
+    """Our own tables (the curriculum ablation, sweeps/table10.yaml): no paper column, no Δ, the sweep's title."""
+    from repro.sweep.spec import load_sweep
+
+    sweeps = tmp_path / "sweeps"
+    sweeps.mkdir()
+    (sweeps / "table10.yaml").write_text(
+        "table: 10\ntitle: An ablation.\nmetric: best_val_acc\nseeds: [0, 1]\n"
+        "common: [data=digits, model=smallcnn, split=noisy, noise=uniform, method=instance_labels, "
+        "method.curriculum=entropy]\ncolumns:\n  Digits/40%: [noise.fraction=0.4]\n"
+        "rows:\n  Certainty: [method.curriculum_weight=certainty]\n  Entropy: [method.curriculum_weight=entropy]\n")
+    root = tmp_path / "outputs"
+    values = {("Certainty", 0): 0.90, ("Certainty", 1): 0.94, ("Entropy", 0): 0.80}
+    for p in load_sweep(sweeps / "table10.yaml").expand(output_root=str(root)):
+        rd = RunDir(root / "runs" / p.run_id)
+        rd.path.mkdir(parents=True)
+        rd.write_config(p.config)
+        rd.write_status("done", epoch=1)
+        rd.write_summary({"best_val_acc": values.get((p.row, p.seed), 0.5), "final_test_acc": 0.01, "epochs": 1})
+    out = tmp_path / "ours"
+    assert main(["tables", "--runs", str(root), "--sweeps-dir", str(sweeps), "--out", str(out), "--tables",
+                 "10"]) == 0
+    md = (out / "table10.md").read_text()
+    assert md.startswith("# Table 10: ours (not a paper table): An ablation.")
+    assert "`best_val_acc` (validation accuracy in percent)" in md
+    assert "| paper |" not in md and "Δ" not in md and "Paper:" not in md
+    assert "| Method | Digits/40% |" in md
+    assert "| Certainty | 92.00 ± 2.83 (n=2) |" in md and "| Entropy | 65.00 ± 21.21 (n=2) |" in md
+
+
+def test_the_curriculum_ablation_files_plan_four_rows_and_stay_out_of_the_demo():
+    from repro import demo
+    from repro.sweep.spec import load_sweep
+
+    root = Path(__file__).resolve().parents[1] / "sweeps"
+    for path, cells in ((root / "table10.yaml", 2), (root / "demo" / "table10.yaml", 1)):
+        spec = load_sweep(path)
+        planned = spec.expand(output_root="out")
+        readings = {(p.config["method"]["curriculum_weight"], p.config["method"]["curriculum_placement"])
+                    for p in planned}
+        assert readings == {(s, w) for s in ("certainty", "entropy") for w in ("model_step", "both")}
+        assert len(planned) == 4 * cells * len(spec.seeds) and spec.metric == "best_val_acc"
+        assert all(p.config["noise"]["kind"] == "uniform" and p.config["method"]["curriculum"] == "entropy"
+                   for p in planned)
+    assert 10 not in demo.demo_specs(demo.DemoSize(name="full"))

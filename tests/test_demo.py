@@ -8,7 +8,7 @@ import pandas as pd
 
 from repro import demo
 from repro.cli import main
-from repro.sweep.spec import load_sweep
+from repro.sweep.spec import expand_sweep, load_sweep
 
 TABLES = (1, 2, 3, 4, 5, 6)
 
@@ -26,7 +26,7 @@ def test_quick_demo_writes_tables_figures_and_summary_then_reruns_without_traini
     specs = demo.demo_specs(size)
     assert sorted(specs) == list(TABLES)
     planned = {r.run_id for n, spec in specs.items()
-               for r in spec.expand(output_root=root, scale=size.scale(n), extra_overrides=["tracker=none"])}
+               for r in expand_sweep(spec, output_root=root, scale=size.scale(n), extra_overrides=["tracker=none"])}
     assert len({p.name for p in (root / "runs").iterdir()}) == len(planned)
     assert f"{len(planned)} run(s) trained now" in first
 
@@ -40,9 +40,14 @@ def test_quick_demo_writes_tables_figures_and_summary_then_reruns_without_traini
         assert (ours["ours_n"] == ours["ours_planned"]).all(), f"table {n}: a planned run is not averaged"
         for row, column, text in ours[["row", "column", "ours"]].itertuples(index=False):
             assert any(row in line and column in line and text in line for line in summary.splitlines()), (row, text)
-    t4 = pd.read_csv(root / "tables" / "table4.csv")
-    searched = t4[t4["column"].str.contains("=yes/") & (t4["ours_planned"] > 0)]
-    assert len(searched) == 4 and searched["chosen_T"].notna().all()  # every searched cell shows its chosen T
+    # every tuned cell shows the values its runs chose, in its table and in the summary
+    tuned_cells = {1: 2, 2: 3, 3: 4, 4: 4, 5: 2, 6: 2}
+    for n, count in tuned_cells.items():
+        frame = pd.read_csv(root / "tables" / f"table{n}.csv")
+        tuned = frame[frame["tuned"].notna() & (frame["ours_planned"] > 0)]
+        assert len(tuned) == count, n
+        assert all(f"tuned: {t}" in text for t, text in zip(tuned["tuned"], tuned["ours"]))
+    assert "tuned: temperature=" in summary and "tuned: label_lr=" in summary and "tuned: epsilon=" in summary
     for name in demo.FIGURES:
         png = root / "figures" / f"{name}.png"
         assert str(png) in summary
@@ -62,9 +67,9 @@ def test_quick_demo_writes_tables_figures_and_summary_then_reruns_without_traini
 
 def test_demo_tables_share_the_runs_they_have_in_common():
     """Table 2's Baseline / Ours (Instance) and Table 3's folds and dynamic finals are Table 1's runs: the sweep files
-    repeat the tuned label hyperparameters, and a drift would silently train (and report) different runs."""
+    repeat the tuning grids, and a drift would silently train (and report) different runs."""
     def runs(n):
-        return load_sweep(demo.DEMO_SWEEPS / f"table{n}.yaml").expand(output_root="out")
+        return expand_sweep(load_sweep(demo.DEMO_SWEEPS / f"table{n}.yaml"), output_root="out")
 
     t1, t2, t3 = runs(1), runs(2), runs(3)
     reported = {(r.row, r.seed): r.run_id for r in t1 if r.stage in ("single", "final")}
@@ -74,6 +79,10 @@ def test_demo_tables_share_the_runs_they_have_in_common():
     assert {(renamed[r.row], r.seed): r.run_id for r in t3 if r.stage == "final" and "yes" in r.column} == \
         {k: v for k, v in reported.items() if k[0] != "Baseline"}
     assert {r.run_id for r in t3 if r.stage == "fold"} == {r.run_id for r in t1 if r.stage == "fold"}
+    # the tuning runs too: Tables 1-3 tune the same cells with the same grids, trained once
+    assert {r.run_id for r in t3 if r.stage == "tune"} == {r.run_id for r in t1 if r.stage == "tune"}
+    assert {r.run_id for r in t2 if r.stage == "tune" and r.row == "Ours (Instance)"} == \
+        {r.run_id for r in t1 if r.stage == "tune" and r.row == "Ours (Instance)"}
 
 
 def test_demo_refuses_an_output_root_that_is_a_file(tmp_path, capsys):

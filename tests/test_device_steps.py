@@ -43,13 +43,18 @@ CASES = {
     "class_labels": ["method=class_labels"],
     "instance_labels": ["method=instance_labels"],
     "instance_labels_entropy": ["method=instance_labels", "method.curriculum=entropy", *NOISY],
+    "instance_labels_entropy_both": ["method=instance_labels", "method.curriculum=entropy",
+                                     "method.curriculum_weight=entropy", "method.curriculum_placement=both", *NOISY],
     "focal_loss": ["method=focal_loss", *NOISY],
     "coteaching": ["method=coteaching", *NOISY],
+    "coteaching_setting_a": ["method=coteaching", "optim=setting_a", *NOISY],  # the lr moves every step
     "l2rw": ["method=l2rw", *NOISY],
     "mwnet": ["method=mwnet", *NOISY],
     "mwnet_adam": ["method=mwnet", "method.meta_optimizer=adam", *NOISY],
     "data_parameters": ["method=data_parameters", "method.learn_class=true", "method.wd_class=1e-3",
                         "method.wd_instance=1e-3", *NOISY],
+    "loss_correction": ["method=loss_correction", *NOISY],
+    "loss_correction_backward": ["method=loss_correction", "method.correction=backward", *NOISY],
     "distillation": ["method=distillation", "split=full", "method.temperature=2"],  # + the teacher (fixture)
     "transferred_labels": ["method=transferred_labels", "split=full", "method.temperature=2"],  # + the source
 }
@@ -154,6 +159,7 @@ def test_a_training_step_makes_no_host_sync_no_blocking_copy_and_stays_on_the_de
             x, y, idx = hw.prepare_batch(x), y.to(exp.device, non_blocking=True), idx.to(exp.device, non_blocking=True)
             with hw.autocast():
                 out = exp.method.train_step(exp, x, y, idx)
+            exp.scheduler.after_step()
             totals.add(out.loss, out.logits, y)
         assert out.loss.device == META and out.logits.device == META
         if step:

@@ -156,7 +156,7 @@ def test_bad_teachers_and_temperatures_are_refused_before_any_work(root, teacher
     _refused(capsys, [*base, f"method.teacher={root / 'runs' / teacher}", "method.temperature=-0.5"],
              "method.temperature=-0.5", "number >= 0")
     _refused(capsys, [*base, f"method.teacher={root / 'runs' / teacher}", "method.temperature=search"],
-             "search runs", "not finished")
+             "number >= 0", "tuning stage")  # the search is a sweep's tuning stage now
     # a label source must have learned labels (the baseline teacher has none)
     _refused(capsys, [*student(out, "method=transferred_labels"), f"method.source={root / 'runs' / teacher}"],
              teacher, "no learned labels to transfer")

@@ -127,7 +127,7 @@ def test_cross_update_trains_each_network_on_the_other_ones_picks():
     exp = SimpleNamespace(
         cfg=cfg, model=net_1, optimizer=torch.optim.SGD(net_1.parameters(), lr=0.5), epoch=0,
         device=torch.device("cpu"), train_idx=idx, hardware=Hardware(torch.device("cpu")),
-        data=SimpleNamespace(num_classes=2, noisy_mask=noisy),
+        data=SimpleNamespace(num_classes=2, noisy_mask=noisy, train_true_targets=y),
     )
     method = CoTeaching(cfg.method, exp)
     method.model2, method.optimizer2 = net_2, torch.optim.SGD(net_2.parameters(), lr=0.5)
@@ -163,8 +163,8 @@ def test_bad_coteaching_options_are_refused(tmp_path, override, needle):
         train(load_config(["method=coteaching", *NOISY, f"output_root={tmp_path}", override]))
 
 
-def test_forget_rate_null_means_the_noise_rate():
-    assert resolved_forget_rate(load_config(["method=coteaching", *NOISY])) == 0.4
+def test_forget_rate_null_means_the_actual_noise_rate():
+    assert resolved_forget_rate(load_config(["method=coteaching", *NOISY])) == pytest.approx(0.4 * 9 / 10)
     assert resolved_forget_rate(load_config(["method=coteaching", "noise=none"])) == 0.0
     assert resolved_forget_rate(load_config(["method=coteaching", *NOISY, "method.forget_rate=0.25"])) == 0.25
 
@@ -185,7 +185,7 @@ def test_noisy_coteaching_run_leaves_a_complete_run_directory(tmp_path):
         assert f.exists()
     rows = rd.read_metrics()
     assert [r["epoch"] for r in rows] == [1, 2, 3]
-    assert [r["forget_rate"] for r in rows] == pytest.approx([0.0, 0.4, 0.4])
+    assert [r["forget_rate"] for r in rows] == pytest.approx([0.0, 0.36, 0.36])  # the actual rate of 40% uniform
     assert [r["selected_fraction"] for r in rows][0] == 1.0 and rows[-1]["selected_fraction"] < 0.65
     for r in rows:
         assert 0.0 <= r["selected_noisy_share"] <= 1.0 and 0.0 <= r["test_acc_net2"] <= 1.0

@@ -58,6 +58,65 @@ def test_l2rw_weights_equal_the_double_backward_reference(weight_decay):
     assert _relative_error(ours, reference) < 1e-6
 
 
+@pytest.mark.parametrize("lookahead_decay", [False, True])
+def test_l2rw_authors_meta_cost_equals_the_double_backward_reference(lookahead_decay):
+    """Ren et al.'s meta cost carries the L2 term: L_meta + (wd / 2) ||theta'||^2, with weight decay on."""
+    wd = 5e-2
+    model = _bn_cnn()
+    x, y, _, x_meta, y_meta = _batches()
+    p = F.one_hot(y, NUM_CLASSES).to(F64)
+    zeros = torch.zeros(len(y), dtype=F64)
+    lookahead = wd if lookahead_decay else 0.0
+    _, grad_w = reference_meta_gradients(model, x, p, x_meta, y_meta, lr=0.3, weight_decay=lookahead,
+                                         sample_weight=zeros, meta_cost_decay=wd)
+    reference = l2rw_weights(grad_w)
+    _, ours = l2rw_step(copy.deepcopy(model), x, y, x_meta, y_meta, num_classes=NUM_CLASSES, lr=0.3,
+                        weight_decay=lookahead, meta_cost_decay=wd)
+    assert 0 < int((reference > 0).sum()) < len(y)
+    assert _relative_error(ours, reference) < 1e-6
+    _, plain = l2rw_step(copy.deepcopy(model), x, y, x_meta, y_meta, num_classes=NUM_CLASSES, lr=0.3,
+                         weight_decay=lookahead)
+    assert _relative_error(plain, reference) > 1e-4  # the two meta costs give measurably different weights
+
+
+def test_l2rw_authors_weights_follow_their_inner_product():
+    """Their code's rule written out: w_i ~ max(<grad CE_i(theta), grad L_meta(theta) + wd * theta>, 0)."""
+    wd = 5e-2
+    model = _bn_cnn()
+    x, y, _, x_meta, y_meta = _batches()
+    params = [q for q in model.parameters() if q.requires_grad]
+    buffers = {n: b.clone() for n, b in model.named_buffers()}
+    meta = torch.autograd.grad(F.cross_entropy(functional_call(model, buffers, (x_meta,)), y_meta), params)
+    target = [g + wd * q.detach() for g, q in zip(meta, params)]
+    per_sample = F.cross_entropy(functional_call(model, {n: b.clone() for n, b in model.named_buffers()}, (x,)), y,
+                                 reduction="none")
+    dots = torch.stack([
+        sum((g * t).sum() for g, t in zip(torch.autograd.grad(per_sample[i], params, retain_graph=True), target))
+        for i in range(len(y))
+    ])
+    theirs = dots.clamp_min(0) / dots.clamp_min(0).sum()
+    _, ours = l2rw_step(copy.deepcopy(model), x, y, x_meta, y_meta, num_classes=NUM_CLASSES, lr=0.3,
+                        weight_decay=0.0, meta_cost_decay=wd)
+    assert _relative_error(ours, theirs) < 1e-6
+
+
+@pytest.mark.parametrize("flag", [True, False])
+def test_l2rw_passes_the_optimizers_weight_decay_to_the_meta_cost(tmp_path, monkeypatch, flag):
+    import repro.methods.l2rw as module
+    from repro.experiment import build_experiment
+
+    cfg = _noisy_run(tmp_path, "l2rw", "optim.weight_decay=0.05", f"method.meta_cost_weight_decay={flag}")
+    exp = build_experiment(cfg, RunDir.for_config(to_container(cfg)))
+    exp.set_epoch(0)
+    seen = []
+    real = module.l2rw_step
+    monkeypatch.setattr(module, "l2rw_step", lambda *a, **k: (seen.append(k["meta_cost_decay"]), real(*a, **k))[1])
+    x, y, idx = next(iter(exp.train_loader))
+    exp.method.train_step(exp, x, y, idx)
+    assert seen == [0.05 if flag else 0.0]
+    assert load_config(["method=l2rw"]).method.meta_cost_weight_decay is True  # the authors' form by default
+
+
 # ------------------------------------------------------------------------------------------------ Meta-Weight-Net
 
 
@@ -144,6 +203,7 @@ def test_noisy_run_is_complete_and_resume_equals_uninterrupted(tmp_path, method)
     (["method=mwnet", "method.meta_optimizer=rmsprop"], "method.meta_optimizer"),
     (["method=l2rw", "method.lookahead_weight_decay=maybe"], "method.lookahead_weight_decay"),
     (["method=l2rw", "method.meta_batch_size=0"], "method.meta_batch_size"),
+    (["method=l2rw", "method.meta_cost_weight_decay=sometimes"], "method.meta_cost_weight_decay"),
     (["method=l2rw", "+method.foo=1"], "method.foo"),
     (["method=mwnet", "+method.foo=1"], "method.foo"),
 ])

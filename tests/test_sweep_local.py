@@ -14,7 +14,7 @@ import pytest
 from repro.cli import main
 from repro.errors import UserError
 from repro.rundir import RunDir
-from repro.sweep import Scale, load_sweep, run_sweep, sweep_status
+from repro.sweep import Scale, expand_sweep, load_sweep, run_sweep, sweep_status
 from repro.sweep import cluster
 from repro.sweep.plan import make_plan
 from repro.sweep.registry import JobRecord, Registry, sweep_dir
@@ -99,7 +99,7 @@ def test_a_failed_run_is_rerun_and_resumes_from_its_checkpoint(tiny, tmp_path):
 
 def test_a_final_whose_fold_failed_is_skipped_and_reported(tiny, tmp_path, capsys):
     out = tmp_path / "out"
-    runs = load_sweep(tiny).expand(output_root=out.resolve(), scale=SCALE)
+    runs = expand_sweep(load_sweep(tiny), output_root=out.resolve(), scale=SCALE)
     fold0 = next(r for r in runs if r.stage == "fold")
     final = next(r for r in runs if r.stage == "final")
     # fold 0 cannot start: a damaged checkpoint (train refuses it with a UserError and leaves it untouched)
@@ -125,7 +125,7 @@ def test_plan_leaves_queued_jobs_alone_and_resubmits_vanished_ones(tiny, tmp_pat
     """The registry + SLURM's answer decide: queued/running -> not submitted; gone or failed -> submitted again."""
     out = tmp_path / "out"
     spec = load_sweep(tiny)
-    runs = spec.expand(output_root=out, scale=SCALE)
+    runs = expand_sweep(spec, output_root=out, scale=SCALE)
     ids = [r.run_id for r in runs]
     registry = Registry(sweep_dir(out, "tiny") / "jobs.json")
     for i, rid in enumerate(ids):
@@ -187,8 +187,14 @@ def test_cli_dry_run_status_and_refusals(tiny, tmp_path, capsys):
     assert "cannot run with the methods that exist" in capsys.readouterr().err
     assert main(["sweep", str(REPO / "sweeps" / "table4.yaml"), "--dry-run", "--output-root", out]) == 0
     text = capsys.readouterr().out
-    assert "sweep table4: 540 runs" in text and "teachers from other tables: 24 runs" in text
-    assert "teacher -> temperature search -> reported run" in text and "41 runs (0 done)" in text
+    assert "sweep table4: 240 runs" in text and "teachers from other tables: 52 runs" in text
+    assert "teacher -> tuning runs -> reported run" in text and "41 runs (0 done)" in text
+    assert "tuning stage" in text and "3 single" in text
+    for n in (1, 2, 3, 6, 7, 8):  # every table that tunes shows its tuning runs, what waits for them, their cost
+        assert main(["sweep", str(REPO / "sweeps" / f"table{n}.yaml"), "--dry-run", "--output-root", out]) == 0
+        text = capsys.readouterr().out
+        assert "tuning stage" in text and "24 runs (0 done)" in text and "\ntune " in text, n
+        assert ("15 fold, 3 final" in text) == (n in (1, 2, 3, 8)), n
     assert main(["sweep", str(REPO / "sweeps" / "table5.yaml"), "--rows", "Baseline", "--dry-run",
                  "--output-root", out]) == 0
     assert "sweep table5: 9 runs" in capsys.readouterr().out

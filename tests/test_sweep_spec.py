@@ -19,7 +19,7 @@ from repro.config import load_config, to_container
 from repro.errors import UserError
 from repro.fold_runs import fold_run_configs
 from repro.rundir import run_id
-from repro.sweep import Scale, load_sweep
+from repro.sweep import Scale, expand_sweep, load_sweep
 from repro.sweep.compose import FastComposer, parse_override, quote_value
 from repro.sweep.expand import derived_fold_configs
 from repro.sweep.profile import load_profile
@@ -68,19 +68,26 @@ def test_table_files_name_rows_and_columns_as_the_paper_prints_them(n):
 
 
 def test_table_expansion_follows_the_protocol():
-    runs = load_sweep(SWEEPS / "table1.yaml").expand(output_root="out")
+    runs = expand_sweep(load_sweep(SWEEPS / "table1.yaml"), output_root="out")
     by_id = {r.run_id: r for r in runs}
-    # 4 columns x 3 seeds: baseline 1 run, each learned row 5 folds + 1 final
-    assert len(runs) == len(by_id) == 4 * 3 * (1 + 6 + 6)
+    # 4 columns x 3 seeds: baseline 1 run, each learned row 5 folds + 1 final; per column and learned row 24 tuning
+    # runs (the appendix's grids: 6 label learning rates x 4 initial target probabilities)
+    assert len(runs) == len(by_id) == 4 * 3 * (1 + 6 + 6) + 4 * 2 * 24
     for r in runs:
         split = r.config["split"]
+        tuning = [d for d in r.depends_on if by_id[d].stage == "tune"]
         if r.stage == "single":
             assert r.config["method"]["name"] == "baseline" and split["full_train"] and not r.depends_on
+        elif r.stage == "tune":
+            assert not split["full_train"] and split["fold"] == 0 and r.seed == 0 and not r.depends_on
+            assert r.config["tune"]["keys"] == [] and r.config["method"]["name"] in ("class_labels", "instance_labels")
         elif r.stage == "fold":
             assert not split["full_train"] and split["fold"] == r.fold and split["meta_fraction"] == 0.2
+            assert len(tuning) == 24 and {(by_id[t].row, by_id[t].column) for t in tuning} == {(r.row, r.column)}
         else:
             assert r.config["method"]["name"] == "replay" and split["full_train"] and not r.config["method"]["static"]
-            folds = [by_id[d] for d in r.depends_on]
+            assert len(tuning) == 24
+            folds = [by_id[d] for d in r.depends_on if by_id[d].stage == "fold"]
             assert [f.fold for f in folds] == [0, 1, 2, 3, 4]
             assert {(f.row, f.column, f.seed) for f in folds} == {(r.row, r.column, r.seed)}
             assert r.config["method"]["learn"]["method"] == folds[0].config["method"]["name"]
@@ -90,7 +97,7 @@ def test_table_expansion_follows_the_protocol():
 
 
 def test_table3_static_and_dynamic_finals_share_their_fold_runs():
-    runs = load_sweep(SWEEPS / "table3.yaml").expand(output_root="out")
+    runs = expand_sweep(load_sweep(SWEEPS / "table3.yaml"), output_root="out")
     finals = [r for r in runs if r.stage == "final"]
     assert len(finals) == 2 * 2 * 3 and len({r.run_id for r in finals}) == 12
     static = {r.column: r.config["method"]["static"] for r in finals}
@@ -100,12 +107,17 @@ def test_table3_static_and_dynamic_finals_share_their_fold_runs():
     for r in finals:
         pairs.setdefault((r.row, r.seed), set()).add(r.depends_on)
     assert all(len(deps) == 1 for deps in pairs.values())  # both columns wait for the same folds
-    assert len({r.run_id for r in runs}) == 12 + 2 * 3 * 5
+    assert len({r.run_id for r in runs}) == 12 + 2 * 3 * 5 + 2 * 24  # + each row's tuning runs
 
 
 def test_noisy_tables_are_single_stage_with_every_method_in_its_setting():
-    runs = load_sweep(SWEEPS / "table6.yaml").expand(output_root="out")
+    all_runs = expand_sweep(load_sweep(SWEEPS / "table6.yaml"), output_root="out")
+    runs = [r for r in all_runs if r.stage != "tune"]
     assert {r.stage for r in runs} == {"single"} and len(runs) == 6 * 4 * 3
+    tuning = [r for r in all_runs if r.stage == "tune"]  # Ours is tuned in its own noisy setting, per column
+    assert len(tuning) == 4 * 24 and {r.row for r in tuning} == {"Ours (Instance labels)"}
+    assert all(r.config["split"]["meta_fraction"] == 0.02 and r.config["noise"]["kind"] == "uniform"
+               and r.config["method"]["curriculum"] == "entropy" for r in tuning)
     for r in runs:
         c = r.config
         assert c["model"]["name"] == "wrn28_10" and c["noise"]["kind"] == "uniform"
@@ -114,18 +126,24 @@ def test_noisy_tables_are_single_stage_with_every_method_in_its_setting():
     assert all(r.config["method"]["curriculum"] == "entropy" for r in ours)
     assert {(r.column, r.config["noise"]["fraction"]) for r in ours} == {
         ("CIFAR10/40%", 0.4), ("CIFAR10/60%", 0.6), ("CIFAR100/40%", 0.4), ("CIFAR100/60%", 0.6)}
-    # the peers train in setting A (Meta-Weight-Net's WRN-28-10 script: lr 0.1, batch 100, 40 epochs)
+    # the peers train in setting A (Meta-Weight-Net's WRN-28-10 script: lr 0.1, batch 100, 20,000 iterations)
     for r in runs:
         if r.row != "Ours (Instance labels)":
-            assert (r.config["optim"]["lr"], r.config["optim"]["epochs"], r.config["data"]["batch_size"]) == (0.1, 40, 100)
+            o = r.config["optim"]
+            assert (o["lr"], o["iterations"], list(o["milestone_iterations"]), r.config["data"]["batch_size"]) == (
+                0.1, 20000, [18000, 19000], 100)
     assert {r.config["method"]["name"] for r in runs} == {
         "baseline", "focal_loss", "coteaching", "l2rw", "mwnet", "instance_labels"}
-    t7_runs = load_sweep(SWEEPS / "table7.yaml").expand(output_root="out")
+    t7_runs = [r for r in expand_sweep(load_sweep(SWEEPS / "table7.yaml"), output_root="out") if r.stage != "tune"]
     assert {r.config["method"]["name"] for r in t7_runs} == {"baseline", "data_parameters", "l2rw", "instance_labels"}
     assert all(r.config["optim"]["epochs"] == 120 for r in t7_runs if r.row != "Ours (Instance labels)")
-    # Table 7's 40% column of Ours is Table 6's CIFAR100/40% run (same config, same id)
-    t7 = {r.run_id for r in t7_runs if r.column.endswith("40%") and r.row.startswith("Ours")}
-    assert t7 <= {r.run_id for r in ours}
+    # Every row of Table 7 is on setting B's noise model (Data Parameters' exact fraction), so its Ours runs are its
+    # own, not Table 6's CIFAR100/40% run; Ours keeps Table 9's recipe in both tables (the sweep files' reading).
+    assert {r.config["noise"]["kind"] for r in t7_runs} == {"exact_fraction"}
+    t7_ours = [r for r in t7_runs if r.row.startswith("Ours")]
+    assert len(t7_ours) == 3 * 3 and not {r.run_id for r in t7_ours} & {r.run_id for r in runs}
+    assert {(r.config["optim"]["lr"], r.config["optim"]["epochs"]) for r in t7_ours} == {(0.5, 120)}
+    assert {(r.config["optim"]["lr"], r.config["optim"]["epochs"]) for r in ours} == {(0.5, 120)}
 
 
 def test_rows_that_need_a_missing_method_plan_nothing(tmp_path):
@@ -133,8 +151,8 @@ def test_rows_that_need_a_missing_method_plan_nothing(tmp_path):
                                         "      Baseline: [method=baseline]\n      Later: {needs: \"a method\"}"))
     spec = load_sweep(path)
     assert spec.needs == {"Later": "a method"} and "Later" in spec.rows
-    assert {r.row for r in spec.expand(output_root="out")} == {"Baseline", "Ours (Class)"}
-    t5 = load_sweep(SWEEPS / "table5.yaml").select(rows=["Baseline"]).expand(output_root="out")
+    assert {r.row for r in expand_sweep(spec, output_root="out")} == {"Baseline", "Ours (Class)"}
+    t5 = expand_sweep(load_sweep(SWEEPS / "table5.yaml").select(rows=["Baseline"]), output_root="out")
     assert {r.column: r.config["model"]["name"] for r in t5} == {
         "Train=Baseline/Transfer=VGG16": "vgg16", "Train=Baseline/Transfer=ResNet18": "resnet18",
         "Train=Baseline/Transfer=AlexNet": "alexnet"}
@@ -150,14 +168,14 @@ def test_fast_expansion_gives_exactly_what_repro_train_composes(tmp_path):
     for path in sorted(SWEEPS.rglob("*.yaml")):  # the paper tables and sweeps/demo/
         spec = load_sweep(path)
         spec = spec.select(seeds=spec.seeds[:1])
-        runs = spec.expand(output_root=tmp_path / "out dir", scale=Scale(epochs=2, subset=300, test_subset=100),
+        runs = expand_sweep(spec, output_root=tmp_path / "out dir", scale=Scale(epochs=2, subset=300, test_subset=100),
                            extra_overrides=["tracker.project=other"])
         seen: dict[tuple, int] = {}
         for r in runs:
-            # a temperature search's runs differ only in method.temperature: two per cell are enough (Hydra is slow)
+            # a cell's tuning runs differ only in the grid's values: two per cell are enough (Hydra is slow)
             key = (r.row, r.column, r.seed, r.stage)
             seen[key] = seen.get(key, 0) + 1
-            if (r.stage == "search" and seen[key] > 2) or r.run_id in done_ids:
+            if (r.stage in ("tune", "teacher tune") and seen[key] > 2) or r.run_id in done_ids:
                 continue
             done_ids.add(r.run_id)
             cfg = load_config(list(r.overrides))
@@ -184,18 +202,18 @@ def test_lean_composition_equals_hydras_public_compose():
 
 def test_interpolated_override_values_take_the_exact_slow_path(tmp_path):
     path = write(tmp_path, TINY.replace("tracker=none]", "tracker=none, 'data.root=/data/${data.name}']"))
-    run = load_sweep(path).expand(output_root=tmp_path)[0]
+    run = expand_sweep(load_sweep(path), output_root=tmp_path)[0]
     assert run.config["data"]["root"] == "/data/digits"
     assert to_container(load_config(list(run.overrides))) == run.config
 
 
 def test_planned_fold_runs_are_the_ones_the_replay_reads(tmp_path):
-    runs = load_sweep(write(tmp_path, TINY)).expand(output_root=tmp_path)
+    runs = expand_sweep(load_sweep(write(tmp_path, TINY)), output_root=tmp_path)
     final = next(r for r in runs if r.stage == "final")
     folds = [r for r in runs if r.run_id in final.depends_on]
     assert [f.fold for f in folds] == [0, 1]  # split.folds=2 in common: two folds
     assert final.config["method"]["learn"] == {"method": "class_labels", "overrides": ["method.label_lr=1.0"],
-                                               "epochs": None}
+                                               "epochs": None, "lookahead_weight_decay": False}
     reference = fold_run_configs(final.config)  # the trajectory module's own derivation (composes with Hydra)
     assert [run_id(c) for c in reference] == [run_id(c) for c in derived_fold_configs(final.config)]
     assert [run_id(c) for c in reference] == list(final.depends_on)
@@ -255,7 +273,7 @@ def test_unknown_rows_columns_seeds_in_a_selection(tmp_path):
         spec.select(rows=["Ours"])
     with pytest.raises(UserError, match="no seed 7"):
         spec.select(seeds=[7])
-    assert [r.seed for r in spec.select(rows=["Baseline"], seeds=[1]).expand(output_root="o")] == [1]
+    assert [r.seed for r in expand_sweep(spec.select(rows=["Baseline"], seeds=[1]), output_root="o")] == [1]
 
 
 def test_scale_must_be_positive():
@@ -291,5 +309,5 @@ def test_planning_benchmark_runs_and_reports_its_time():
     proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "sweep_plan.py"), "--bound", "60"],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "1040 runs" in proc.stdout and "expand + plan of 1040 runs:" in proc.stdout
+    assert "1232 runs" in proc.stdout and "expand + plan of 1232 runs:" in proc.stdout
     print(proc.stdout)

@@ -1,6 +1,6 @@
 """Students in sweeps (Tables 4-5): the planner finds the teacher of every student in the output root (done: used;
-queued: afterok; missing: planned and submitted too), plans the temperature search and the final, and a local sweep
-runs teacher -> search -> final to the end with the chosen temperature in the final's summary."""
+queued: afterok; missing: planned and submitted too), plans the temperature's tuning stage and the student, and a
+local sweep runs teacher -> tuning runs -> student to the end with the chosen temperature in the student's summary."""
 
 from __future__ import annotations
 
@@ -15,11 +15,10 @@ from analysis.tables import build_table
 
 from repro.errors import UserError
 from repro.rundir import RunDir
-from repro.sweep import Scale, load_sweep, run_sweep
+from repro.sweep import Scale, expand_sweep, load_sweep, run_sweep
 from repro.sweep import cluster, submit
 from repro.sweep.plan import make_plan
 from repro.sweep.registry import JobRecord, Registry, sweep_dir
-from repro.temperature import choose_temperature
 
 REPO = Path(__file__).resolve().parents[1]
 TEACHERS = """
@@ -41,7 +40,7 @@ STUDENTS = """
     common: [split=full, data=digits, model=tinycnn, tracker=none, progress=none]
     columns:
       T=1: [method.temperature=1.0]
-      Searched: [method.temperature=search, method.search.stop=2.0, method.search.step=1.0]
+      Searched: {tune: {grid: {method.temperature: {start: 0, stop: 2, step: 1}}}}
     rows:
       Distilled:
         overrides: [method=distillation]
@@ -60,16 +59,16 @@ def sweeps(tmp_path) -> Path:
     return tmp_path / "students.yaml"
 
 
-def test_expansion_plans_teacher_search_and_final(sweeps, tmp_path):
-    runs = load_sweep(sweeps).expand(output_root=tmp_path / "out", scale=SCALE)
+def test_expansion_plans_teacher_tuning_runs_and_student(sweeps, tmp_path):
+    runs = expand_sweep(load_sweep(sweeps), output_root=tmp_path / "out", scale=SCALE)
     by_id = {r.run_id: r for r in runs}
     first = {}
     for i, r in enumerate(runs):
         first.setdefault(r.run_id, i)
-    teachers = load_sweep(sweeps.parent / "teachers.yaml").expand(output_root=tmp_path / "out", scale=SCALE)
+    teachers = expand_sweep(load_sweep(sweeps.parent / "teachers.yaml"), output_root=tmp_path / "out", scale=SCALE)
     reported = {r.row: r.run_id for r in teachers if r.stage in ("single", "final")}
     for r in runs:
-        if r.stage in ("teacher", "teacher fold"):
+        if r.stage in ("teacher", "teacher fold", "teacher tune"):
             assert r.run_id in {t.run_id for t in teachers}  # exactly the teacher table's runs, same ids
             continue
         option = "teacher" if r.row == "Distilled" else "source"
@@ -78,16 +77,19 @@ def test_expansion_plans_teacher_search_and_final(sweeps, tmp_path):
         assert all(first[d] < first[r.run_id] for d in r.depends_on)  # planned after what it depends on
         if r.column == "T=1":
             assert r.stage == "single" and r.config["method"]["temperature"] == 1.0
-        elif r.stage == "search":
+            assert r.config["tune"]["keys"] == []
+        elif r.stage == "tune":  # a tuning run: the held-out split, fold 0, one temperature, nothing tuned itself
             assert r.config["split"]["full_train"] is False and r.config["split"]["fold"] == 0
+            assert r.config["tune"]["keys"] == [] and r.config["sweep"]["stage"] == "tune"
         else:
-            assert r.stage == "final" and r.config["method"]["temperature"] == "search"
-            searched = sorted(by_id[d].config["method"]["temperature"] for d in r.depends_on if by_id[d].stage == "search")
-            assert searched == [0.0, 1.0, 2.0]
+            assert r.stage == "single" and r.config["tune"]["keys"] == ["method.temperature"]
+            tuned = [by_id[d] for d in r.depends_on if by_id[d].stage == "tune"]
+            assert sorted(t.config["method"]["temperature"] for t in tuned) == [0.0, 1.0, 2.0]
+            assert [e["run"] for e in r.config["tune"]["runs"]] == [t.run_id for t in tuned]
     stages = [r.stage for r in by_id.values()]
-    # 1 baseline + 2 folds + 1 replay teacher; per row 1 single + 3 search + 1 final
+    # 1 baseline + 2 folds + 1 replay teacher; per row 2 single + 3 tuning runs
     assert stages.count("teacher") == 2 and stages.count("teacher fold") == 2
-    assert stages.count("search") == 6 and stages.count("final") == 2 and stages.count("single") == 2
+    assert stages.count("tune") == 6 and stages.count("final") == 0 and stages.count("single") == 4
 
 
 def _done(out: Path, run) -> None:
@@ -102,7 +104,7 @@ def test_teachers_done_queued_or_missing_become_used_afterok_or_submitted(sweeps
                                                                           teacher_state):
     out = tmp_path / "out"
     spec = load_sweep(sweeps).select(rows=["Distilled"])
-    runs = spec.expand(output_root=out, scale=SCALE)
+    runs = expand_sweep(spec, output_root=out, scale=SCALE)
     teacher = next(r for r in runs if r.stage == "teacher")
     if teacher_state == "done":
         _done(out, teacher)
@@ -127,18 +129,18 @@ def test_teachers_done_queued_or_missing_become_used_afterok_or_submitted(sweeps
     monkeypatch.setattr(submit, "_submit_array", fake_array)
     submitted = submit.submit_to_slurm(plan, profile=None, report=lambda s: None)
     assert len(submitted) == len(plan.to_submit)
-    if teacher_state == "done":  # the student waits for nothing but its own search
-        assert arrays == [(["single", "search", "search", "search"], ()),
-                          (["final"], ("100_1", "100_2", "100_3"))]
-    elif teacher_state == "queued":  # single + search wait for the teacher's queued job, the final for the search
-        assert arrays == [(["single", "search", "search", "search"], ("41_0",)),
-                          (["final"], ("100_1", "100_2", "100_3", "41_0"))]
-    else:  # the teacher is submitted first; the students wait for it, the final for the search
-        assert arrays == [(["teacher"], ()), (["single", "search", "search", "search"], ("100_0",)),
-                          (["final"], ("100_0", "200_1", "200_2", "200_3"))]
+    if teacher_state == "done":  # the tuned student waits for nothing but its own tuning runs
+        assert arrays == [(["single", "tune", "tune", "tune"], ()),
+                          (["single"], ("100_1", "100_2", "100_3"))]
+    elif teacher_state == "queued":  # single + tuning wait for the teacher's queued job, the tuned one for both
+        assert arrays == [(["single", "tune", "tune", "tune"], ("41_0",)),
+                          (["single"], ("100_1", "100_2", "100_3", "41_0"))]
+    else:  # the teacher is submitted first; the students wait for it, the tuned one for its tuning runs too
+        assert arrays == [(["teacher"], ()), (["single", "tune", "tune", "tune"], ("100_0",)),
+                          (["single"], ("100_0", "200_1", "200_2", "200_3"))]
 
 
-def test_a_local_sweep_runs_teachers_then_search_then_final(sweeps, tmp_path):
+def test_a_local_sweep_runs_teachers_then_tuning_then_students(sweeps, tmp_path):
     out = tmp_path / "out"
     lines: list[str] = []
     plan = run_sweep(sweeps, output_root=out, scale=SCALE, report=lines.append)
@@ -146,21 +148,29 @@ def test_a_local_sweep_runs_teachers_then_search_then_final(sweeps, tmp_path):
     started = [next(r for r in plan.unique.values() if r.run_id in line) for line in lines if "training" in line]
     for i, run in enumerate(started):  # every run started after the runs it depends on
         assert all(d in {r.run_id for r in started[:i]} for d in run.depends_on)
-    for final in (r for r in plan.unique.values() if r.stage == "final"):
-        summary = RunDir(out / "runs" / final.run_id).read_summary()
-        val = {t: acc for t, acc in summary["search_val_acc"]}
+    tuned_runs = [r for r in plan.unique.values() if r.stage == "single" and r.column == "Searched"]
+    assert len(tuned_runs) == 2
+    for run in tuned_runs:
+        summary = RunDir(out / "runs" / run.run_id).read_summary()
+        val = {}
+        for dep in run.depends_on:
+            if plan.unique[dep].stage == "tune":
+                t = plan.unique[dep].config["method"]["temperature"]
+                val[t] = RunDir(out / "runs" / dep).read_summary()["final_val_acc"]
         assert sorted(val) == [0.0, 1.0, 2.0]
-        assert summary["chosen_temperature"] == summary["temperature"] == choose_temperature(val)
-    # `repro tables` fills every cell, and shows the chosen temperature of the searched ones
+        best = min(val, key=lambda t: (-val[t], t))  # the validation winner; ties: the grid's first (smaller) T
+        assert summary["temperature"] == best and summary["tune_chosen"] == {"method.temperature": best}
+        assert RunDir(out / "runs" / run.run_id).read_config()["method"]["temperature"] == best
+    # `repro tables` fills every cell, and shows the chosen temperature of the tuned ones
     frame = collect_runs(out)
     empty = pd.DataFrame(columns=["table", "row", "column", "mean", "std", "display", "ref", "group"])
     result = build_table(4, load_sweep(sweeps), frame, empty, output_root=out, scale=SCALE)
     assert len(result.cells) == 4 and all(c.n == c.planned == 1 for c in result.cells.values())
-    chosen = dict(zip(frame["run_id"], frame["chosen_temperature"]))
+    chosen = dict(zip(frame["run_id"], frame["tuned"]))
     for (row, column), cell in result.cells.items():
         final = next(r for r in plan.runs if (r.row, r.column) == (row, column) and r.stage in ("single", "final"))
-        assert cell.temperatures == ([chosen[final.run_id]] if column == "Searched" else [])
-        assert ("; T=" in cell.ours_text()) == (column == "Searched")
+        assert cell.tuned == ([chosen[final.run_id]] if column == "Searched" else [])
+        assert ("; tuned: temperature=" in cell.ours_text()) == (column == "Searched")
     again = run_sweep(sweeps, output_root=out, scale=SCALE, report=lines.append)
     assert again.submitted == [] and lines[-1] == "nothing to submit: every run is done"
 
@@ -170,7 +180,8 @@ def test_bad_teacher_references_are_refused(sweeps, tmp_path):
     cases = {
         "row: Baseline, column: Digits}": ("row: Nope, column: Digits}", "names no row"),
         "sweep: teachers.yaml, row: Baseline": ("sweep: gone.yaml, row: Baseline", "names no file"),
-        "{sweep: teachers.yaml, row: Baseline, column: Digits}": ("{sweep: teachers.yaml}", "exactly the keys"),
+        "{sweep: teachers.yaml, row: Baseline, column: Digits}": ("{sweep: teachers.yaml}",
+                                                                  "keys sweep, row and column"),
     }
     for old, (new, message) in cases.items():
         bad = tmp_path / "bad.yaml"
@@ -189,9 +200,10 @@ def test_the_paper_tables_4_and_5_plan_every_row():
     for n in (4, 5):
         spec = load_sweep(REPO / "sweeps" / f"table{n}.yaml")
         assert spec.needs == {}
-        runs = spec.expand(output_root="out")
+        runs = expand_sweep(spec, output_root="out")
         assert {r.row for r in runs} == set(spec.rows)
-        finals = [r for r in runs if r.stage == "final"]
-        searches = {r.run_id for r in runs if r.stage == "search"}
-        assert finals and all(len([d for d in f.depends_on if d in searches]) == 41 for f in finals)
+        tuned = [r for r in runs if r.stage == "single" and r.config["tune"]["keys"]]
+        tuning = {r.run_id for r in runs if r.stage == "tune"}
+        assert tuned and all(len([d for d in f.depends_on if d in tuning]) == 41 for f in tuned)
+        assert all(f.config["tune"]["keys"] == ["method.temperature"] for f in tuned)
         assert all(r.config["data"]["name"] == "cifar100" for r in runs)

@@ -43,34 +43,93 @@ def groups_help() -> str:
     return "\n".join(lines) + "\n"
 
 
+USAGE = """Hydra habits:
+  repro train --cfg job [--resolve] model=resnet18   the composed config (hydra / all: with Hydra's own node)
+  repro train --info defaults model=resnet18         which file each config group's option came from
+  repro train -m seed=0,1,2 method=baseline,class_labels optim.epochs=1
+                                                     every combination (comma lists, range(0,3), choice(a,b)), run
+                                                     like `repro sweep`: done runs are skipped, nothing runs twice;
+                                                     --executor slurm --profile PROFILE submits them as job arrays
+  repro train --rerun seed=1                         retrain a done run: the done attempt is kept in
+                                                     <output_root>/attempts/<run_id>/<n>/, the new one is the run
+Overrides may come anywhere on the line. Refused, with the way to do it: hydra/... and hydra.* (use repro sweep
+--executor slurm, output_root=), +key / ++key / ~key and unknown keys (notes='...' and tracker.tags=[...] label a
+run without entering its id). SIGTERM ends a run with exit 143, Ctrl-C with 130: status `interrupted`, resumable.
+"""
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from repro.commands import multirun
+    from repro.commands.hydra_info import CFG_CHOICES, INFO_CHOICES
+
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.epilog = groups_help()
+    parser.usage = "repro train [OVERRIDE ...] [options]   (overrides and options in any order)"
+    parser.epilog = groups_help() + "\n" + USAGE
     parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. model=resnet18 data=cifar100 seed=1")
     parser.add_argument("--print-config", action="store_true", help="print the resolved config and exit")
+    parser.add_argument("--cfg", "-c", choices=CFG_CHOICES, help="print the composed config (job: the run's; hydra: "
+                                                                 "Hydra's own node; all: both) and exit")
+    parser.add_argument("--resolve", action="store_true", help="with --cfg: resolve interpolations")
+    parser.add_argument("--info", "-i", nargs="?", const="all", choices=INFO_CHOICES,
+                        help="defaults: which file each group came from; defaults-tree, searchpath, config, all "
+                             "(the default): Hydra's own reports")
+    parser.add_argument("--rerun", action="store_true",
+                        help="train a done run again as a new attempt; the done one is kept (see below)")
     parser.add_argument("--wait", nargs="?", type=float, const=math.inf, default=0.0, metavar="SECONDS",
                         help="if another process is training this run, wait for it (forever, or SECONDS) instead "
                              "of exiting with code 3")
+    multirun.add_arguments(parser)
+
+
+def parse_args(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """Overrides anywhere on the line (`repro train --cfg job model=resnet18`)."""
+    from repro.hydra_flags import parse_with_overrides
+
+    return parse_with_overrides(parser, argv, "overrides")
 
 
 def run(args: argparse.Namespace) -> int:
+    from repro.commands import hydra_info, multirun
+    from repro.errors import UserError
+
+    if args.cfg:
+        hydra_info.print_cfg(args.cfg, args.overrides, resolve=args.resolve)
+        return 0
+    if args.info:
+        hydra_info.print_info(args.info, args.overrides)
+        return 0
+    if args.multirun:
+        return multirun.run(args)
+    if args.executor or args.profile or args.dry_run or getattr(args, "jobs", None) is not None:
+        raise UserError("--executor, --profile, --dry-run and --jobs go with -m/--multirun (e.g. `repro train -m "
+                        "seed=0,1 --executor slurm --profile P`); a single `repro train` trains here.")
+    return train_one(args)
+
+
+def train_one(args: argparse.Namespace) -> int:
+    from repro.attempts import attempt_number, commit_note, earlier_attempts
     from repro.config import load_config, to_container
-    from repro.validation import check_paths
     from repro.train import train
+    from repro.validation import check_paths
 
     cfg = load_config(args.overrides)
     if args.print_config:
         print(OmegaConf.to_yaml(cfg))
         return 0
     check_paths(to_container(cfg))  # the data this run reads exists (not for --print-config)
-    result = train(cfg, wait=True if math.isinf(args.wait) else max(args.wait, 0.0))
-    where = result.run_dir.path
+    result = train(cfg, wait=True if math.isinf(args.wait) else max(args.wait, 0.0), rerun=args.rerun)
+    rd = result.run_dir
+    where = rd.path
     if result.already_done:
-        print(f"Run {result.run_dir.run_id} is already done; nothing to do. Results: {where}/summary.json")
+        note = commit_note(rd)
+        print(f"Run {rd.run_id} is already done" + (f" ({note})" if note else "")
+              + f"; nothing to do. Results: {where}/summary.json. `--rerun` trains a new attempt (this one is kept).")
     else:
         s = result.summary
-        print(f"Run {result.run_dir.run_id} finished: final test accuracy {s['final_test_acc']:.4f}"
+        kept = earlier_attempts(rd)
+        print(f"Run {rd.run_id} finished: final test accuracy {s['final_test_acc']:.4f}"
               + (f", test accuracy at best validation epoch {s['test_acc_at_best_val']:.4f}"
                  if "test_acc_at_best_val" in s else "")
-              + f". Run directory: {where}")
+              + f". Run directory: {where}"
+              + (f" (attempt {attempt_number(rd)}; earlier attempts kept in {kept[-1].parent})" if kept else ""))
     return 0

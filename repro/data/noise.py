@@ -1,12 +1,39 @@
-"""Uniform label noise, as in the paper (and Meta-Weight-Net): each label becomes a uniformly random class
-with probability `fraction`; the random class may equal the true one."""
+"""Label noise models (`noise.kind`), injected into the training part only; meta and test labels stay clean.
+
+- `uniform` (the paper, Sec. 3.5, and Meta-Weight-Net, setting A): each label becomes a uniformly random class
+  with probability `fraction`; the random class may equal the true one.
+- `exact_fraction` (Data Parameters, setting B; apple/ml-data-parameters, dataset/cifar_dataset.py,
+  `corrupt_fraction_of_data`): exactly floor(fraction * n) training samples are chosen and their labels permuted
+  among themselves (a uniformly random permutation, which may map a label to itself or to another of its class).
+
+Every model answers the same questions: `inject_noise` (the given labels), `transition_matrix` (the model's
+P(given | true)) and `actual_noise_rate` (the expected share of given labels that differ from the true ones).
+"""
 
 from __future__ import annotations
+
+import math
+from typing import Any, Mapping
 
 import torch
 from torch import Tensor
 
 from repro.errors import UserError
+
+NOISE_KINDS = ("none", "uniform", "exact_fraction")
+
+__all__ = ["NOISE_KINDS", "actual_noise_rate", "corrupted_count", "inject_exact_fraction_noise", "inject_noise",
+           "inject_uniform_noise", "transition_matrix"]
+
+
+def inject_noise(noise_cfg: Mapping[str, Any], targets: Tensor, *, num_classes: int, among: Tensor | None
+                 ) -> tuple[Tensor, Tensor]:
+    """(given_targets, noisy_mask) for the run's `noise` config; a copy of `targets` when there is no noise."""
+    kind, fraction, seed = _parse(noise_cfg)
+    if kind == "none" or fraction == 0.0:
+        return targets.clone(), torch.zeros_like(targets, dtype=torch.bool)
+    inject = inject_uniform_noise if kind == "uniform" else inject_exact_fraction_noise
+    return inject(targets, fraction=fraction, num_classes=num_classes, seed=seed, among=among)
 
 
 def inject_uniform_noise(
@@ -19,33 +46,147 @@ def inject_uniform_noise(
     on the seed, not on which fold's meta set was excluded. `noisy_mask` marks labels that actually changed;
     its expected rate over `among` is `fraction * (num_classes - 1) / num_classes`.
     """
-    if not isinstance(targets, Tensor) or targets.dim() != 1 or targets.dtype.is_floating_point:
-        raise UserError(
-            "inject_uniform_noise needs the training targets as a 1-D integer tensor of class indices; got "
-            f"{type(targets).__name__} {getattr(targets, 'shape', '')}. Pass ArrayDataset.targets."
-        )
-    if not (isinstance(fraction, (int, float)) and 0.0 <= fraction < 1.0):
-        raise UserError(
-            f"noise.fraction must be a number in [0, 1); got {fraction!r}. The paper uses 0.2, 0.4, 0.6 and 0.8."
-        )
-    if not isinstance(num_classes, int) or num_classes < 2:
-        raise UserError(
-            f"inject_uniform_noise needs num_classes >= 2; got {num_classes!r}. Pass the data set's class count."
-        )
-    targets = targets.long()
-    if targets.numel() and (int(targets.min()) < 0 or int(targets.max()) >= num_classes):
-        raise UserError(
-            f"Targets must lie in [0, {num_classes - 1}] for num_classes={num_classes}; found values in "
-            f"[{int(targets.min())}, {int(targets.max())}]. Pass the data set's true number of classes."
-        )
-    selected = _selection_mask(among, targets.numel())
-
+    targets, selected = _check_inputs(targets, fraction, num_classes, among)
     generator = torch.Generator().manual_seed(int(seed))
     flip = torch.rand(targets.numel(), generator=generator) < fraction
     random_class = torch.randint(0, num_classes, (targets.numel(),), generator=generator)
     replace = (flip & selected).to(targets.device)
     noisy_targets = torch.where(replace, random_class.to(targets.device), targets)
     return noisy_targets, noisy_targets != targets
+
+
+def inject_exact_fraction_noise(
+    targets: Tensor, *, fraction: float, num_classes: int, seed: int, among: Tensor | None
+) -> tuple[Tensor, Tensor]:
+    """Data Parameters' noise: permute the labels of exactly `corrupted_count(fraction, n)` of the n samples in
+    `among` among themselves. Returns (noisy_targets, noisy_mask) like `inject_uniform_noise`.
+
+    The chosen subset is the k samples of `among` with the smallest of n_all seeded uniform keys (drawn for all
+    samples, so a sample's key does not depend on the split); the permutation comes from the same generator.
+    Their code takes the first k images of CIFAR's (arbitrary) file order instead; the distribution is the same.
+    """
+    targets, selected = _check_inputs(targets, fraction, num_classes, among)
+    chosen, shuffled = _exact_draws(fraction, seed, selected)
+    noisy_targets = targets.clone()
+    noisy_targets[chosen.to(targets.device)] = targets[shuffled.to(targets.device)]
+    return noisy_targets, noisy_targets != targets
+
+
+def corrupted_count(fraction: float, n: int) -> int:
+    """How many of n samples the exact-fraction model corrupts: floor(fraction * n), as their np.floor does
+    (rounded to 9 decimals first so 0.3 * 10 = 2.9999... counts 3). Refuses a count below 2, where a permutation
+    cannot change any label."""
+    k = int(math.floor(round(float(fraction) * n, 9)))
+    if fraction > 0 and k < 2:
+        raise UserError(
+            f"noise.kind=exact_fraction with noise.fraction={fraction} corrupts floor({fraction} x {n}) = {k} of the "
+            f"{n} training samples, and a permutation of fewer than 2 labels changes none: the requested noise "
+            f"cannot be made. Use noise.fraction >= {2 / max(n, 1):.3g} on this data (or more training samples), "
+            "or noise=uniform."
+        )
+    return k
+
+
+def transition_matrix(noise_cfg: Mapping[str, Any], num_classes: int, *, targets: Tensor | None = None,
+                      among: Tensor | None = None, dtype: torch.dtype = torch.float32) -> Tensor:
+    """The noise model's (C, C) row-stochastic matrix T[i, j] = P(given label j | true class i) over the noised
+    (training) samples. Contract (kept stable for loss correction): float `dtype` on the CPU, rows sum to 1,
+    identity for noise=none or fraction 0.
+
+    - uniform: T = (1 - f) I + f / C (every entry; the redraw may hit the true class), independent of the data.
+    - exact_fraction: with `targets` (the true training targets) and `among` (the run's training part), exact in
+      expectation over the permutation given the run's chosen subset S (the same seeded choice as the injection):
+      a sample of class i is in S with probability s_i / N_i (s_i: class-i samples in S, N_i: in the training
+      part), and a sample in S receives the label of a uniformly random member of S (itself included), class j
+      with probability s_j / m (m = |S|). So T[i, j] = (s_i / N_i) s_j / m + (1 - s_i / N_i) [i == j]. Without
+      `targets`, the expectation over S with balanced classes (s_i / N_i = f, s_j / m = 1 / C): the same matrix
+      as uniform, (1 - f) I + f / C.
+    """
+    kind, fraction, seed = _parse(noise_cfg)
+    C = _check_classes(num_classes)
+    eye = torch.eye(C, dtype=torch.float64)
+    if kind == "none" or fraction == 0.0:
+        return eye.to(dtype)
+    if kind == "uniform" or targets is None:
+        return ((1 - fraction) * eye + fraction / C).to(dtype)
+    true, selected = _check_inputs(_on_cpu(targets), fraction, C, among)
+    subset, _ = _exact_draws(fraction, seed, selected)
+    class_counts = torch.bincount(true[selected], minlength=C).double()
+    subset_counts = torch.bincount(true[subset], minlength=C).double()
+    in_subset = subset_counts / class_counts.clamp(min=1)           # s_i / N_i (0 for a class absent from training)
+    receive = subset_counts / subset_counts.sum()                    # s_j / m
+    return (in_subset[:, None] * receive[None, :] + (1 - in_subset)[:, None] * eye).to(dtype)
+
+
+def actual_noise_rate(noise_cfg: Mapping[str, Any], num_classes: int, *, targets: Tensor | None = None,
+                      among: Tensor | None = None) -> float:
+    """The expected fraction of training labels that differ from the true ones: 1 - sum_i prior_i T[i, i], with the
+    class priors of the training part (`targets`/`among`) or balanced classes. uniform: fraction * (C - 1) / C
+    (0.36 on CIFAR-10 at 40%, whatever the priors); exact_fraction: (m / n) (1 - sum_j (s_j / m)^2)."""
+    C = _check_classes(num_classes)
+    T = transition_matrix(noise_cfg, C, targets=targets, among=among, dtype=torch.float64)
+    if targets is None:
+        prior = torch.full((C,), 1.0 / C, dtype=torch.float64)
+    else:
+        true, selected = _check_inputs(_on_cpu(targets), 0.0, C, among)
+        counts = torch.bincount(true[selected], minlength=C).double()
+        prior = counts / counts.sum().clamp(min=1)
+    return float(1.0 - (prior * T.diagonal()).sum())
+
+
+# -- helpers ---------------------------------------------------------------------------------------------------
+def _exact_draws(fraction: float, seed: int, selected: Tensor) -> tuple[Tensor, Tensor]:
+    """(chosen, shuffled): the global indices whose labels the exact-fraction model replaces, and, position by
+    position, the indices whose labels they receive (a permutation of `chosen`)."""
+    k = corrupted_count(fraction, int(selected.sum()))
+    generator = torch.Generator().manual_seed(int(seed))
+    keys = torch.rand(selected.numel(), generator=generator)
+    keys[~selected] = math.inf
+    chosen = torch.argsort(keys, stable=True)[:k]
+    return chosen, chosen[torch.randperm(k, generator=generator)]
+
+
+def _on_cpu(targets: Any) -> Any:
+    return targets.cpu() if isinstance(targets, Tensor) else targets
+
+
+def _parse(noise_cfg: Mapping[str, Any]) -> tuple[str, float, int]:
+    kind = str(noise_cfg.get("kind", "none"))
+    if kind not in NOISE_KINDS:
+        raise UserError(f"noise.kind={kind!r} is not known; use one of {', '.join(NOISE_KINDS)} "
+                        "(noise=none, noise=uniform or noise=exact_fraction).")
+    fraction = noise_cfg.get("fraction", 0.0)
+    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0.0 <= fraction < 1.0:
+        raise UserError(
+            f"noise.fraction must be a number in [0, 1); got {fraction!r}. The paper uses 0.2, 0.4, 0.6 and 0.8."
+        )
+    return kind, float(fraction), int(noise_cfg.get("seed", 0))
+
+
+def _check_classes(num_classes: int) -> int:
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
+        raise UserError(f"The noise model needs num_classes >= 2; got {num_classes!r}. Pass the data set's class count.")
+    return num_classes
+
+
+def _check_inputs(targets: Tensor, fraction: float, num_classes: int, among: Tensor | None) -> tuple[Tensor, Tensor]:
+    if not isinstance(targets, Tensor) or targets.dim() != 1 or targets.dtype.is_floating_point:
+        raise UserError(
+            "The noise model needs the training targets as a 1-D integer tensor of class indices; got "
+            f"{type(targets).__name__} {getattr(targets, 'shape', '')}. Pass ArrayDataset.targets."
+        )
+    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0.0 <= fraction < 1.0:
+        raise UserError(
+            f"noise.fraction must be a number in [0, 1); got {fraction!r}. The paper uses 0.2, 0.4, 0.6 and 0.8."
+        )
+    _check_classes(num_classes)
+    targets = targets.long()
+    if targets.numel() and (int(targets.min()) < 0 or int(targets.max()) >= num_classes):
+        raise UserError(
+            f"Targets must lie in [0, {num_classes - 1}] for num_classes={num_classes}; found values in "
+            f"[{int(targets.min())}, {int(targets.max())}]. Pass the data set's true number of classes."
+        )
+    return targets, _selection_mask(among, targets.numel())
 
 
 def _selection_mask(among: Tensor | None, n: int) -> Tensor:

@@ -28,6 +28,7 @@ METHODS: dict[str, str] = {
     "data_parameters": "repro.methods.data_parameters:DataParameters",
     "distillation": "repro.methods.distillation:Distillation",
     "transferred_labels": "repro.methods.transferred_labels:TransferredLabels",
+    "loss_correction": "repro.methods.loss_correction:LossCorrection",
 }
 
 

@@ -48,7 +48,7 @@ class Method:
     @classmethod
     def check_ready(cls, cfg: DictConfig) -> None:
         """Refuse to start, before anything of the run is written, when what the run reads from disk (a teacher
-        run, search runs) is missing or unfinished."""
+        run) is missing or unfinished."""
 
     def __init__(self, cfg: DictConfig, exp: "Experiment") -> None:
         self.cfg = cfg

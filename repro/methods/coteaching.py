@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from omegaconf import DictConfig
 from torch import Tensor, nn
 
+from repro.data.noise import actual_noise_rate
 from repro.errors import UserError
 from repro.evaluation import evaluate
 from repro.methods.base import Method, StepOutput, optimizer_step
@@ -26,6 +27,8 @@ from repro.models import build_model
 # Network 2's initialisation seed is the run's seed plus this offset (network 1 keeps the run's own stream, so it
 # starts exactly where the baseline's model does).
 NET2_SEED_OFFSET = 10_007
+# What a null method.forget_rate means (method.default_forget_rate).
+DEFAULT_FORGET_RATES = ("actual_noise_rate", "noise_fraction")
 
 
 def forget_rate_at(epoch: int, forget_rate: float, num_gradual: int, exponent: float) -> float:
@@ -55,12 +58,12 @@ def small_loss_picks(loss_1: Tensor, loss_2: Tensor, keep: int) -> tuple[Tensor,
 
 
 class CoTeaching(Method):
-    options = ("forget_rate", "num_gradual", "exponent")
+    options = ("forget_rate", "default_forget_rate", "num_gradual", "exponent")
 
     def __init__(self, cfg: DictConfig, exp) -> None:
         super().__init__(cfg, exp)
         self.check(cfg)
-        self.forget_rate = resolved_forget_rate(exp.cfg)
+        self.forget_rate = resolved_forget_rate(exp.cfg, targets=exp.data.train_true_targets, among=exp.train_idx)
         self.num_gradual, self.exponent = int(cfg.num_gradual), float(cfg.exponent)
         self.model2 = exp.hardware.prepare_model(build_second_network(exp.cfg, exp.data.num_classes))
         from repro.experiment import sgd_with_schedule
@@ -78,8 +81,15 @@ class CoTeaching(Method):
         if rate is not None and not (_is_number(rate) and 0.0 <= rate < 1.0):
             raise UserError(
                 f"method.forget_rate={rate!r}: co-teaching's forget rate (the share of each batch a network drops "
-                "as likely noisy) must be a number in [0, 1); leave it null to use the noise rate noise.fraction "
-                "as the paper does, or set e.g. method.forget_rate=0.4."
+                "as likely noisy) must be a number in [0, 1); leave it null to use the run's actual noise rate "
+                "as the authors do, or set e.g. method.forget_rate=0.4."
+            )
+        default = cfg.get("default_forget_rate", "actual_noise_rate")
+        if default not in DEFAULT_FORGET_RATES:
+            raise UserError(
+                f"method.default_forget_rate={default!r}: what a null forget rate means must be one of "
+                f"{', '.join(DEFAULT_FORGET_RATES)} (actual_noise_rate: the expected share of wrong training labels "
+                "under the run's noise model, as the authors' tau = epsilon; noise_fraction: noise.fraction)."
             )
         gradual = cfg.get("num_gradual", None)
         if isinstance(gradual, bool) or not isinstance(gradual, int) or gradual < 0:
@@ -109,6 +119,7 @@ class CoTeaching(Method):
         update_1, update_2 = loss_1[pick_2].mean(), loss_2[pick_1].mean()  # the cross update
         optimizer_step(exp.optimizer, update_1, epoch=exp.epoch, what="training loss of network 1")
         optimizer_step(self.optimizer2, update_2, epoch=exp.epoch, what="training loss of network 2")
+        self.scheduler2.after_step()  # network 2 follows the run's schedule step by step (setting A's is per step)
         with torch.no_grad():
             noisy = self.noisy[idx]
             self._noisy_share += 0.5 * (noisy[pick_1].float().mean() + noisy[pick_2].float().mean())
@@ -117,7 +128,7 @@ class CoTeaching(Method):
         return StepOutput(update_1.detach(), logits_1.detach())
 
     def end_epoch(self, exp) -> dict[str, Any]:
-        self.scheduler2.step()
+        self.scheduler2.after_epoch()
         test_2 = evaluate(self.model2, exp.data.test.images, exp.data.test.targets, None, exp.eval_loader_kwargs)
         return {"forget_rate": self.rate, **self.epoch_stats(), "test_acc_net2": test_2.accuracy}
 
@@ -148,13 +159,23 @@ class CoTeaching(Method):
         self.scheduler2.load_state_dict(state["scheduler2"])
 
 
-def resolved_forget_rate(cfg: DictConfig) -> float:
+def resolved_forget_rate(cfg: DictConfig, *, targets: torch.Tensor | None = None,
+                         among: torch.Tensor | None = None) -> float:
     """method.forget_rate, or when it is null the run's noise rate (the paper sets tau = epsilon when the noise
-    rate is known); 0 without noise, where co-teaching trains both networks on every sample."""
+    rate is known): by default the actual rate of the run's noise model (repro.data.noise.actual_noise_rate:
+    fraction * (C - 1) / C for uniform noise, whose redraw may keep the true class), which is what the authors'
+    forget rate equals (their symmetric noise never keeps the true class, so their epsilon is the actual rate);
+    `default_forget_rate: noise_fraction` takes noise.fraction itself. 0 without noise, where co-teaching trains
+    both networks on every sample. `targets` / `among`: the true training targets and the training part, for the
+    exact-fraction model's realised subset (its class balance)."""
     rate = cfg.method.get("forget_rate", None)
     if rate is not None:
         return float(rate)
-    return float(cfg.noise.fraction) if str(cfg.noise.kind) == "uniform" else 0.0
+    if str(cfg.noise.kind) == "none":
+        return 0.0
+    if str(cfg.method.get("default_forget_rate", "actual_noise_rate")) == "noise_fraction":
+        return float(cfg.noise.fraction)
+    return actual_noise_rate(cfg.noise, int(cfg.data.num_classes), targets=targets, among=among)
 
 
 def build_second_network(cfg: DictConfig, num_classes: int) -> nn.Module:

@@ -24,7 +24,7 @@ from repro.temperature import scale_logits
 
 
 class Distillation(LearnsFromRun):
-    options = ("teacher", "temperature", "search", "hard_weight")
+    options = ("teacher", "temperature", "hard_weight")
     source_option = "teacher"
 
     @staticmethod

@@ -8,6 +8,10 @@ w = w / sum(w) (all zero stays all zero), then one model step on sum_i w_i CE_i.
 the mean (1/n) sum_i eps_i CE_i, so its g is theirs (sum form, look-ahead step lr) times lr/n: a positive factor that
 the normalisation removes. The model step sum_i w_i CE_i is the engine's mean form (1/n) sum_i (n w_i) CE_i; the
 weights are recorded in that form (n w_i, mean 1 within a batch with any positive weight).
+
+Their meta cost carries the L2 weight-decay term (models/cnn/cnn_model.py: cost = xent + decay), so their g follows
+<grad CE_i, grad L_meta + wd * W>: `meta_cost_weight_decay: true` (the default) adds the model optimizer's weight
+decay to the meta cost the same way; `false` uses grad L_meta alone (identical at weight decay 0).
 """
 
 from __future__ import annotations
@@ -38,13 +42,14 @@ def l2rw_weights(grad_w: Tensor) -> Tensor:
 
 def l2rw_step(
     model: nn.Module, x: Tensor, y: Tensor, x_meta: Tensor, y_meta: Tensor, *, num_classes: int, lr: float,
-    weight_decay: float, compile_jvp: bool = False,
+    weight_decay: float, compile_jvp: bool = False, meta_cost_decay: float = 0.0,
 ) -> tuple[Tensor, Tensor]:
-    """The real forward and the batch's L2RW weights (sum 1, or all zero): returns (logits with graph, weights)."""
+    """The real forward and the batch's L2RW weights (sum 1, or all zero): returns (logits with graph, weights).
+    `meta_cost_decay` c: the meta cost is L_meta + (c / 2) ||theta'||^2 (their form with c = their weight decay)."""
     p = one_hot(y, num_classes, dtype=x.dtype)
     zeros = torch.zeros(y.shape[0], dtype=x.dtype, device=x.device)
     logits, _, grad_w = meta_weight_step(model, x, p, x_meta, y_meta, lr=lr, weight_decay=weight_decay, weights=zeros,
-                                      compile_jvp=compile_jvp)
+                                      compile_jvp=compile_jvp, meta_cost_decay=meta_cost_decay)
     return logits, l2rw_weights(grad_w)
 
 
@@ -55,13 +60,14 @@ def _is_int(value: Any) -> bool:
 class L2RW(Method):
     """Ren et al. 2018: per-batch weights from the look-ahead meta-gradient at zero weights, no learned state."""
 
-    options = ("meta_batch_size", "lookahead_weight_decay")
+    options = ("meta_batch_size", "lookahead_weight_decay", "meta_cost_weight_decay")
     needs_meta_set = True
 
     def __init__(self, cfg: DictConfig, exp) -> None:
         super().__init__(cfg, exp)
         self.check(cfg)
         self.lookahead_weight_decay = bool(cfg.lookahead_weight_decay)
+        self.meta_cost_weight_decay = bool(cfg.get("meta_cost_weight_decay", True))
         self.num_classes = exp.data.num_classes
         self.stats = WeightStats(exp.data.noisy_mask, HIST_MAX)
 
@@ -80,12 +86,19 @@ class L2RW(Method):
                 f"method.lookahead_weight_decay={flag!r} must be true or false (false, as Ren et al.'s code: the "
                 "meta-gradient is taken at the current parameters, without a weight-decay shrink)."
             )
+        flag = cfg.get("meta_cost_weight_decay", True)
+        if not isinstance(flag, bool):
+            raise UserError(
+                f"method.meta_cost_weight_decay={flag!r} must be true or false (true, as Ren et al.'s code: the meta "
+                "cost carries the L2 weight-decay term; false: the clean meta batch's cross-entropy alone)."
+            )
 
     def train_step(self, exp, x: Tensor, y: Tensor, idx: Tensor) -> StepOutput:
         x_meta, y_meta = exp.next_meta_batch()
         decay = exp.weight_decay if self.lookahead_weight_decay else 0.0
         logits, w = l2rw_step(exp.model, x, y, x_meta, y_meta, num_classes=self.num_classes, lr=exp.lr,
-                              weight_decay=decay, compile_jvp=exp.hardware.compile_jvp)
+                              weight_decay=decay, compile_jvp=exp.hardware.compile_jvp,
+                              meta_cost_decay=exp.weight_decay if self.meta_cost_weight_decay else 0.0)
         check_finite(w, "L2RW sample weights")
         # sum_i w_i CE_i (their weighted loss); in the engine's mean form the weights are n * w_i.
         per_sample = F.cross_entropy(logits, y, reduction="none")  # float32 under bf16 autocast

@@ -1,6 +1,10 @@
 """The paper's method: class labels (Sec. 2.1) or instance labels (Sec. 2.2) learned by the one-step look-ahead
 meta-gradient on the clean meta set (Algorithm 1), optionally with the noisy setting's entropy-weighted
-curriculum on the model step (repro.curriculum)."""
+curriculum (repro.curriculum: its sign and placement are options).
+
+The look-ahead follows Eq. 3, theta' = theta - lr * grad L_train, without weight decay
+(`lookahead_weight_decay: false`); `true` adds the model optimizer's `wd * theta` to it, as the real step does (the
+form before this option existed; the reweighting methods have the same key)."""
 
 from __future__ import annotations
 
@@ -17,24 +21,35 @@ from repro.methods.label_source import labels_for_run
 
 
 class LearnedLabels(Method):
-    options = ("labels", "init_target_prob", "label_lr", "meta_batch_size", "curriculum", "record")
+    options = ("labels", "init_target_prob", "label_lr", "meta_batch_size", "lookahead_weight_decay", "curriculum",
+               "curriculum_weight", "curriculum_placement", "record")
     needs_meta_set = True
 
     def __init__(self, cfg: DictConfig, exp) -> None:
         super().__init__(cfg, exp)
         self.labels = labels_for_run(exp.cfg, exp.data).to(exp.device)
         self.curriculum = str(cfg.get("curriculum", "none") or "none")
+        self.curriculum_sign = str(cfg.get("curriculum_weight", "certainty"))
+        self.weight_lookahead = self.curriculum != "none" and str(cfg.get("curriculum_placement", "model_step")) == "both"
+        self.lookahead_weight_decay = bool(cfg.get("lookahead_weight_decay", False))
+
+    def _weights(self, idx: Tensor) -> Tensor | None:
+        if self.curriculum == "none":
+            return None
+        return curriculum_weights(self.curriculum, self.labels, idx, self.curriculum_sign)
 
     def train_step(self, exp, x: Tensor, y: Tensor, idx: Tensor) -> StepOutput:
         x_meta, y_meta = exp.next_meta_batch()
+        # placement=both: the look-ahead is Algorithm 1 with the weighted loss, weights from the labels before the
+        # meta step; model_step: the unweighted look-ahead (docs/method.md, "Entropy-weighted curriculum").
         logits, p = meta_label_step(
-            exp.model, self.labels, x, y, idx, x_meta, y_meta, lr=exp.lr, weight_decay=exp.weight_decay,
+            exp.model, self.labels, x, y, idx, x_meta, y_meta, lr=exp.lr,
+            weight_decay=exp.weight_decay if self.lookahead_weight_decay else 0.0,
+            sample_weight=self._weights(idx) if self.weight_lookahead else None,
             compile_jvp=exp.hardware.compile_jvp,
         )
-        # The curriculum weights only the model step, from the updated labels; weighting the look-ahead too
-        # froze label correction on digits (docs/method.md, "Entropy-weighted curriculum").
-        weight = None if self.curriculum == "none" else curriculum_weights(self.curriculum, self.labels, idx)
-        loss = soft_cross_entropy(logits, p, weight)
+        # The model step is weighted from the labels the meta step just updated.
+        loss = soft_cross_entropy(logits, p, self._weights(idx))
         optimizer_step(exp.optimizer, loss, epoch=exp.epoch)
         return StepOutput(loss.detach(), logits.detach())
 

@@ -19,7 +19,7 @@ from repro.temperature import scale_probabilities
 
 
 class TransferredLabels(LearnsFromRun):
-    options = ("source", "temperature", "search")
+    options = ("source", "temperature")
     source_option = "source"
     same_samples = True
 

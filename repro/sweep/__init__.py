@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from repro.sweep.plan import Plan
 from repro.sweep.run import run_sweep
-from repro.sweep.spec import PlannedRun, Scale, SweepSpec, load_sweep
+from repro.sweep.spec import PlannedRun, Scale, SweepSpec, expand_sweep, load_sweep
 from repro.sweep.status import sweep_status
 
-__all__ = ["Plan", "PlannedRun", "Scale", "SweepSpec", "load_sweep", "run_sweep", "sweep_status"]
+__all__ = ["Plan", "PlannedRun", "Scale", "SweepSpec", "expand_sweep", "load_sweep", "run_sweep", "sweep_status"]

@@ -47,6 +47,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seeds", nargs="+", type=int, metavar="SEED", help="only these seeds")
 
 
+def parse_args(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """Overrides anywhere on the line: `repro sweep FILE --rows X progress=plain` (a token counts as an override when
+    its key starts with a config key or group, so a column name with a '=' stays a column name)."""
+    from repro.hydra_flags import config_roots, parse_with_overrides
+
+    return parse_with_overrides(parser, argv, "target", roots=config_roots())
+
+
 def run(args: argparse.Namespace) -> int:
     from repro.sweep.spec import Scale
 
@@ -61,6 +69,9 @@ def run(args: argparse.Namespace) -> int:
     if bad:
         raise UserError(f"{bad[0]!r} is not an override (key=value). Usage: repro sweep FILE [OVERRIDE ...] "
                         "[options]; options go after the file, e.g. --rows 'Ours (Class)'.")
+    from repro.hydra_flags import check_overrides
+
+    check_overrides(extra)  # hydra/... and hydra.*, +/~: refused with the way to do it
     scale = None
     if any(v is not None for v in (args.epochs, args.subset, args.test_subset)):
         scale = Scale(epochs=args.epochs, subset=args.subset, test_subset=args.test_subset)

@@ -8,6 +8,10 @@ scale (optim.epochs, data.subset, data.test_subset), seed=s, and output_root / s
 The fold runs of a final replay run are the ones `repro.fold_runs.fold_run_configs` derives from its config
 (the replay run's own config with the learned method, split.full_train=false, split.fold=0..split.folds-1); the
 expansion checks that the fold runs it plans are exactly those, so a final never waits for runs it will not read.
+
+A cell with a tuning stage (`tune:`, repro/sweep/tune.py) first plans its tuning runs; every run of the cell (fold
+runs and final, or its single run) gets the same `tune=...` override (which runs, which keys) and depends on them.
+The fold runs the replay final derives carry that override too (it is part of the final's config).
 """
 
 from __future__ import annotations
@@ -18,75 +22,103 @@ from typing import Sequence
 from repro.errors import UserError
 from repro.fold_runs import fold_configs_with
 from repro.rundir import result_config, run_id
-from repro.sweep.compose import FastComposer, Override, parse_override, quote_value
-from repro.sweep.spec import Part, PlannedRun, Scale, SweepSpec
-
-_COMPOSER = FastComposer()
+from repro.sweep import teachers
+from repro.sweep.build import COMPOSER, dedupe, flatten, make_run, parse_all, parse_part, resolve
+from repro.sweep.compose import Override, parse_override, quote_value
+from repro.sweep.model import PlannedRun, Scale, SweepSpec
+from repro.sweep.tune import plan_tuning
 
 
 def expand_sweep(spec: SweepSpec, *, output_root: str | Path, scale: Scale | None = None,
                  extra_overrides: Sequence[str] = ()) -> list[PlannedRun]:
-    """Every run of the sweep's runnable rows (rows with `needs` plan nothing), in row, column, seed order; a
-    learned-labels cell lists its fold runs before its final run, a student cell its teacher's runs, then its
-    search runs, then its final (repro/sweep/teachers.py): a run always comes after the runs it depends on."""
-    from repro.sweep.teachers import cell_teacher, expand_student
-
+    """Every run of the sweep's runnable rows (rows with `needs` plan nothing), in row, column, seed order. A cell
+    lists its tuning runs first (with a student's teachers of the tuning seeds before them), then per seed: a
+    student's teacher runs, a learned-labels cell's fold runs, then its reported run: a run always comes after the
+    runs it depends on. `extra_overrides` (e.g. tracker.mode=online from the command line) go to every run."""
     path = spec.path
-    common = _parse(spec.common, f"{path}: common")
-    extra = _parse(extra_overrides, "the command line's overrides")
-    scaled = _parse(scale.overrides() if scale else [], "the scale options")
+    common = parse_all(spec.common, f"{path}: common")
+    extra = parse_all(extra_overrides, "the command line's overrides")
+    scaled = parse_all(scale.overrides() if scale else [], "the scale options")
     where_to = [parse_override(f"output_root={quote_value(str(output_root))}", where="output_root"),
                 parse_override(f"sweep.name={quote_value(spec.name)}", where=f"{path}: name")]
-    columns = {c: _parse_part(p, f"{path}: columns.{c}") for c, p in spec.column_parts.items()}
+    columns = {c: parse_part(p, f"{path}: columns.{c}") for c, p in spec.column_parts.items()}
     runs: list[PlannedRun] = []
     for row_name, row in spec.row_specs.items():
         if row.needs:
             continue
-        row_part = _parse_part(row.part, f"{path}: rows.{row_name}")
+        row_part = parse_part(row.part, f"{path}: rows.{row_name}")
         for column in spec.row_columns(row_name):
             col_part = columns[column]
             head = common + col_part.overrides + row_part.overrides
             learn = col_part.learn + row_part.learn
             where = f"{path} (row {row_name!r}, column {column!r})"
-            teacher = cell_teacher(spec, row_name, column)
-            if teacher is not None and learn:
+            ref = teachers.cell_teacher(spec, row_name, column)
+            if ref is not None and learn:
                 raise UserError(f"{where}: a cell with a teacher is a student; it cannot also learn labels (`learn:`).")
+            cell = _Cell(row_name, column, where, output_root, scale, extra_overrides)
+
+            def base(seed: int) -> tuple[list[Override], tuple[str, ...], list[PlannedRun]]:
+                """The cell's own overrides for a seed (before the command line's), its dependencies, and the
+                teacher's runs to plan first (students only)."""
+                if ref is None:
+                    return head + (learn + [parse_override("split=holdout", where="stage")] if learn else []), (), []
+                teacher, planned = cell.teacher_runs(ref, seed)
+                return head + [teachers.teacher_override(head, teacher, ref, where)], (teacher.run_id,), planned
+
+            tune = spec.cell_tune(row_name, column)
+            tuned: list[Override] = []
+            tune_ids: tuple[str, ...] = ()
+            if tune is not None:
+                bases = {}
+                for seed in tune.seeds:
+                    overrides, deps, planned = base(seed)
+                    runs += planned
+                    bases[seed] = (overrides, deps)
+                tune_runs, tune_override = plan_tuning(tune, row_name, column, bases, extra=extra, scaled=scaled,
+                                                       where_to=where_to, where=where)
+                runs += tune_runs
+                tuned, tune_ids = [tune_override], tuple(r.run_id for r in tune_runs)
             for seed in spec.seeds:
                 end = extra + scaled + [parse_override(f"seed={seed}", where="seeds")] + where_to
-                if teacher is not None:
-                    runs += expand_student(row_name, column, seed, teacher, head + end, where, output_root=output_root,
-                                           scale=scale, extra_overrides=extra_overrides)
+                if ref is not None:
+                    own, deps, planned = base(seed)
+                    runs += planned
+                    runs.append(make_run(row_name, column, seed, "single", None, own + tuned + end, deps + tune_ids,
+                                         where))
                     continue
                 if not learn:
-                    runs.append(_run(row_name, column, seed, "single", None, head + end, (), where))
+                    runs.append(make_run(row_name, column, seed, "single", None, head + tuned + end, tune_ids, where))
                     continue
                 final_o = head + _replay_overrides(learn, where) + col_part.final + row_part.final \
-                    + [parse_override("split=full", where="stage")] + end
-                final_cfg = _resolve(final_o, "final", where)
+                    + [parse_override("split=full", where="stage")] + tuned + end
+                final_cfg = resolve(final_o, "final", where)
                 folds = []
                 for fold in range(int(final_cfg["split"]["folds"])):
                     fold_o = head + learn + [parse_override("split=holdout", where="stage"),
-                                             parse_override(f"split.fold={fold}", where="stage")] + end
-                    folds.append(_run(row_name, column, seed, "fold", fold, fold_o, (), where))
+                                             parse_override(f"split.fold={fold}", where="stage")] + tuned + end
+                    folds.append(make_run(row_name, column, seed, "fold", fold, fold_o, tune_ids, where))
                 _check_folds_match_replay(final_cfg, folds, where)
                 runs.extend(folds)
-                runs.append(_run(row_name, column, seed, "final", None, final_o,
-                                 tuple(f.run_id for f in folds), where, config=final_cfg))
+                runs.append(make_run(row_name, column, seed, "final", None, final_o,
+                                     tuple(f.run_id for f in folds) + tune_ids, where, config=final_cfg))
     return runs
 
 
-def _run(row: str, column: str, seed: int, stage: str, fold: int | None, overrides: list[Override],
-         depends_on: tuple[str, ...], where: str, *, config: dict | None = None) -> PlannedRun:
-    overrides = _dedupe(overrides + [parse_override(f"sweep.stage={stage}", where="stage")])
-    if config is None:  # a final's config is resolved before its folds (it knows how many there are)
-        config = _COMPOSER.resolve(overrides, where=f"{where}, {stage} run")
-    return PlannedRun(run_id=run_id(config), row=row, column=column, seed=seed, stage=stage, fold=fold,
-                      overrides=tuple(o.text for o in overrides), config=config, depends_on=depends_on)
+class _Cell:
+    """A student cell's teacher runs per seed, expanded once by the teacher's own sweep file."""
 
+    def __init__(self, row: str, column: str, where: str, output_root: str | Path, scale: Scale | None,
+                 extra_overrides: Sequence[str]) -> None:
+        self.row, self.column, self.where = row, column, where
+        self.output_root, self.scale, self.extra = output_root, scale, extra_overrides
+        self._seen: dict[int, tuple[PlannedRun, list[PlannedRun]]] = {}
 
-def _resolve(overrides: list[Override], stage: str, where: str) -> dict:
-    overrides = _dedupe(overrides + [parse_override(f"sweep.stage={stage}", where="stage")])
-    return _COMPOSER.resolve(overrides, where=f"{where}, {stage} run")
+    def teacher_runs(self, ref: teachers.TeacherRef, seed: int) -> tuple[PlannedRun, list[PlannedRun]]:
+        if seed not in self._seen:
+            spec = teachers.referenced_spec(ref, seed, self.where)
+            runs = expand_sweep(spec, output_root=self.output_root, scale=self.scale, extra_overrides=self.extra)
+            self._seen[seed] = teachers.as_teacher(runs, self.row, self.column, seed, ref, self.where)
+        return self._seen[seed]
 
 
 def _replay_overrides(learn: list[Override], where: str) -> list[Override]:
@@ -116,7 +148,7 @@ def _check_folds_match_replay(final_cfg: dict, folds: list[PlannedRun], where: s
     """The fold runs planned here must be the ones the replay run will read (repro.fold_runs.fold_run_configs)."""
     for fold_run, expected in zip(folds, derived_fold_configs(final_cfg)):
         if fold_run.run_id != run_id(expected):
-            planned, derived = _flatten(result_config(fold_run.config)), _flatten(result_config(expected))
+            planned, derived = flatten(result_config(fold_run.config)), flatten(result_config(expected))
             diff = sorted(k for k in planned.keys() | derived.keys() if planned.get(k) != derived.get(k))
             raise UserError(
                 f"{where}: fold run {fold_run.fold} as planned differs from the fold run the final replay reads, in "
@@ -130,39 +162,8 @@ def derived_fold_configs(final_cfg: dict) -> list[dict]:
     """What `repro.fold_runs.fold_run_configs(final_cfg)` returns, composed through the fast path (that function
     composes with Hydra once per call); tests/test_sweep_spec.py checks the two agree."""
     learn = final_cfg["method"].get("learn") or {}
-    learned_o = _dedupe(_parse([f"method={learn['method']}", *(learn.get("overrides") or [])], "method.learn"))
-    learned = _COMPOSER.resolve(learned_o, where="the replay's method.learn")["method"]
+    learned_o = dedupe(parse_all([f"method={learn['method']}", *(learn.get("overrides") or [])], "method.learn"))
+    learned = COMPOSER.resolve(learned_o, where="the replay's method.learn")["method"]
     return fold_configs_with(final_cfg, learned)
 
 
-def _parse(texts: Sequence[str], where: str) -> list[Override]:
-    return [parse_override(t, where=where) for t in texts]
-
-
-class _ParsedPart:
-    def __init__(self, overrides: list[Override], learn: list[Override], final: list[Override]) -> None:
-        self.overrides, self.learn, self.final = overrides, learn, final
-
-
-def _parse_part(part: Part, where: str) -> _ParsedPart:
-    return _ParsedPart(_parse(part.overrides, where), _parse(part.learn, f"{where}.learn"),
-                       _parse(part.final, f"{where}.final"))
-
-
-def _dedupe(overrides: list[Override]) -> list[Override]:
-    """One override per key, the last one's value, in the order the keys were last set (Hydra: last wins)."""
-    last: dict[str, Override] = {}
-    for o in overrides:
-        last.pop(o.key, None)
-        last[o.key] = o
-    return list(last.values())
-
-
-def _flatten(d: dict, prefix: str = "") -> dict:
-    out = {}
-    for k, v in d.items():
-        if isinstance(v, dict):
-            out.update(_flatten(v, f"{prefix}{k}."))
-        else:
-            out[f"{prefix}{k}"] = v
-    return out

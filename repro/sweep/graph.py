@@ -1,5 +1,5 @@
-"""The dependency graph of a sweep's students, for `repro sweep --dry-run`: per reported student run, its teacher
-(another table's run), its temperature search and itself, each with its state."""
+"""The dependency graph of a sweep for `repro sweep --dry-run`: per tuned cell, its tuning runs and the runs that
+wait for them; per reported student run, its teacher (another table's run), its tuning runs and itself."""
 
 from __future__ import annotations
 
@@ -12,8 +12,47 @@ def has_students(plan: Plan) -> bool:
     return any(r.stage == "teacher" for r in plan.unique.values())
 
 
+def has_tuning(plan: Plan) -> bool:
+    return any(r.stage == "tune" for r in plan.unique.values())
+
+
+def tuning_graph(plan: Plan) -> str:
+    """One line per tuned (row, column): its grid, its tuning runs (done / failed) and the runs that depend on them
+    (by stage), which pick the winner when they start."""
+    cells: dict[tuple[str, str], dict] = {}
+    for rid, run in plan.unique.items():
+        if run.stage == "tune":
+            cell = cells.setdefault((run.row, run.column), {"tune": [], "deps": {}})
+            cell["tune"].append(rid)
+    for run in plan.unique.values():
+        cell = cells.get((run.row, run.column))
+        if cell is not None and run.stage != "tune" and set(run.depends_on) & set(cell["tune"]):
+            cell["deps"][run.stage] = cell["deps"].get(run.stage, 0) + 1
+    body = []
+    for (row, column), cell in cells.items():
+        first = plan.unique[cell["tune"][0]].config
+        keys = [str(k) for k in _tuned_keys(plan, cell["tune"][0])]
+        states = [plan.status[r].state for r in cell["tune"]]
+        shown = f"{len(states)} runs ({states.count('done')} done" + (
+            f", {states.count('failed')} failed)" if states.count("failed") else ")")
+        body.append([row, column, ", ".join(k.split(".")[-1] for k in keys), shown,
+                     f"{first['optim']['epochs']} epochs, " + ("the clean meta set" if first["noise"].get("kind") != "none"
+                                                      else f"fold {first['split']['fold']} held out"),
+                     ", ".join(f"{n} {stage}" for stage, n in cell["deps"].items())])
+    return "tuning stage (tuning runs -> the runs that wait for them and train with the winner):\n" + tabulate(
+        body, headers=["row", "column", "tunes", "tuning runs", "each", "then"], tablefmt="simple")
+
+
+def _tuned_keys(plan: Plan, tune_run: str) -> list[str]:
+    """The keys a tuning run's dependents tune (read from one of them: the tuning run's own config is untuned)."""
+    for run in plan.unique.values():
+        if tune_run in run.depends_on and run.stage != "tune":
+            return list(run.config.get("tune", {}).get("keys") or [])
+    return []
+
+
 def student_graph(plan: Plan) -> str:
-    """One line per (row, column, seed) student: teacher -> search runs -> reported run, with states."""
+    """One line per (row, column, seed) student: teacher -> tuning runs -> reported run, with states."""
     body = []
     for run in plan.runs:
         if run.stage not in ("single", "final"):
@@ -22,20 +61,20 @@ def student_graph(plan: Plan) -> str:
         teachers = [d for d in deps if d.stage == "teacher"]
         if not teachers:
             continue
-        searches = [d for d in deps if d.stage == "search"]
-        done = sum(plan.status[s.run_id].state == "done" for s in searches)
+        tuning = [d for d in deps if d.stage == "tune"]
+        done = sum(plan.status[s.run_id].state == "done" for s in tuning)
         teacher = teachers[0]
         body.append([run.row, run.column, run.seed,
                      f"{teacher.run_id} ({_state(plan, teacher.run_id)})",
-                     f"{len(searches)} runs ({done} done)" if searches else "-",
+                     f"{len(tuning)} runs ({done} done)" if tuning else "-",
                      f"{run.stage} {run.run_id} ({_state(plan, run.run_id)})"])
-    teachers = [rid for rid, r in plan.unique.items() if r.stage in ("teacher", "teacher fold")]
+    teachers = [rid for rid, r in plan.unique.items() if r.stage.startswith("teacher")]
     states = {s: sum(plan.status[rid].state == s for rid in teachers) for s in ("done", "pending", "running")}
-    head = (f"teachers from other tables: {len(teachers)} runs (folds included): {states['done']} done (used), "
-            f"{states['pending'] + states['running']} queued or running (waited for), "
+    head = (f"teachers from other tables: {len(teachers)} runs (folds and tuning included): {states['done']} done "
+            f"(used), {states['pending'] + states['running']} queued or running (waited for), "
             f"{len(teachers) - sum(states.values())} to train with this sweep\n")
-    return head + "students (teacher -> temperature search -> reported run):\n" + tabulate(
-        body, headers=["row", "column", "seed", "teacher", "search", "student"], tablefmt="simple")
+    return head + "students (teacher -> tuning runs -> reported run):\n" + tabulate(
+        body, headers=["row", "column", "seed", "teacher", "tuning", "student"], tablefmt="simple")
 
 
 def _state(plan: Plan, run_id: str) -> str:

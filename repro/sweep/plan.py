@@ -17,7 +17,7 @@ from tabulate import tabulate
 from repro.rundir import RunDir
 from repro.sweep import cluster
 from repro.sweep.registry import JobRecord, latest_jobs
-from repro.sweep.spec import PlannedRun, SweepSpec
+from repro.sweep.model import PlannedRun, SweepSpec
 
 STATES = ("done", "running", "pending", "failed", "interrupted", "new", "unknown")
 SUBMITTABLE = ("failed", "interrupted", "new")
@@ -121,6 +121,13 @@ def make_plan(spec: SweepSpec, runs: list[PlannedRun], output_root: str | Path, 
     status = {}
     for rid in unique:
         status[rid] = _run_status(rundirs[rid], rid in done, jobs.get(rid), queued, finished)
+    for rid, run in unique.items():  # say why a run cannot start: runs it waits for failed (e.g. its tuning runs)
+        failed = [d for d in run.depends_on if d in status and status[d].state == "failed"]
+        if failed and status[rid].state in SUBMITTABLE and not status[rid].detail:
+            stages = sorted({unique[d].stage for d in failed})
+            waits = sum(d in status for d in run.depends_on)
+            status[rid].detail = (f"waits for {len(failed)} failed run(s) of the {waits} it depends on "
+                                  f"({', '.join(stages)}); they are trained again by the next `repro sweep`")
     return Plan(spec=spec, output_root=output_root, runs=runs, status=status)
 
 

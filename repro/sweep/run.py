@@ -12,7 +12,7 @@ from repro.errors import UserError
 from repro.io import atomic_write_json
 from repro.sweep.plan import Plan, make_plan
 from repro.sweep.registry import latest_jobs, report_new_jobs, sweep_dir, sweep_lock
-from repro.sweep.spec import Scale, SweepSpec, load_sweep
+from repro.sweep.spec import Scale, SweepSpec, expand_sweep, load_sweep
 
 EXECUTORS = ("local", "slurm")
 _ONLY_KEYS = ("rows", "columns", "seeds")
@@ -42,11 +42,11 @@ def refuse_rows_that_need_more(spec: SweepSpec) -> None:
 def plan_sweep(spec: SweepSpec, *, output_root: str | Path, scale: Scale | None = None,
                extra_overrides: Sequence[str] = (), slurm_required: bool = False) -> Plan:
     """Expand and find each run's state (done / queued / running / failed / new)."""
-    runs = spec.expand(output_root=output_root, scale=scale, extra_overrides=extra_overrides)
+    runs = expand_sweep(spec, output_root=output_root, scale=scale, extra_overrides=extra_overrides)
     return make_plan(spec, runs, output_root, slurm_required=slurm_required)
 
 
-def run_sweep(path: str | Path, *, output_root: str | Path = "outputs", executor: str = "local",
+def run_sweep(path: str | Path | SweepSpec, *, output_root: str | Path = "outputs", executor: str = "local",
               profile: str | Path | None = None, scale: Scale | None = None, dry_run: bool = False,
               only: Mapping[str, Sequence[Any]] | None = None, extra_overrides: Sequence[str] = (),
               report: Callable[[str], None] = print, gpu_model: str | None = None, jobs: int | None = 1) -> Plan:
@@ -55,14 +55,15 @@ def run_sweep(path: str | Path, *, output_root: str | Path = "outputs", executor
 
     Idempotent: done runs are skipped, queued or running SLURM jobs are left alone, failed or vanished runs are
     resubmitted and resume from their checkpoints. Returns the plan; `plan.submitted` lists the run ids submitted
-    (or run, locally) by this call and `plan.failed` those that failed locally."""
+    (or run, locally) by this call and `plan.failed` those that failed locally. `path` may be a SweepSpec already
+    made (`repro train -m` builds one in memory)."""
     if executor not in EXECUTORS:
         raise UserError(f"executor={executor!r}: use 'local' (this machine) or 'slurm' (with a cluster profile).")
     if executor == "local":
         from repro.sweep.local import check_jobs
 
         jobs = check_jobs(jobs)
-    spec = select(load_sweep(path), only)
+    spec = select(path if isinstance(path, SweepSpec) else load_sweep(path), only)
     refuse_rows_that_need_more(spec)
     output_root = Path(output_root).expanduser().resolve()
     cluster_profile = None
@@ -88,10 +89,15 @@ def run_sweep(path: str | Path, *, output_root: str | Path = "outputs", executor
                           slurm_required=executor == "slurm" and not dry_run)
         report(plan.describe())
         report(plan.summary_table())
+        from repro.attempts import report_other_commits
+
+        report_other_commits(plan, report)  # done runs made at another commit: skipped, and said so
         if dry_run:
             from repro.costs import plan_estimate
-            from repro.sweep.graph import has_students, student_graph
+            from repro.sweep.graph import has_students, has_tuning, student_graph, tuning_graph
 
+            if has_tuning(plan):
+                report(tuning_graph(plan))
             if has_students(plan):
                 report(student_graph(plan))
             report(plan_estimate(plan, gpu_model).render())
@@ -126,6 +132,7 @@ def run_sweeps_locally(sweeps: Sequence[LocalSweep], *, output_root: str | Path,
     """Plan several sweeps of one output root (under one sweep lock), train what any of them misses here in one go
     (up to `jobs` runs at once; a run that several sweeps share trains once), then plan each again. Returns the
     plans after training, each with `submitted` / `failed` = its runs trained / failed or skipped by this call."""
+    from repro.attempts import report_other_commits
     from repro.sweep.local import run_planned_runs
 
     for sweep in sweeps:
@@ -143,6 +150,7 @@ def run_sweeps_locally(sweeps: Sequence[LocalSweep], *, output_root: str | Path,
                               extra_overrides=sweep.extra_overrides)
             report(plan.describe())
             report(plan.summary_table())
+            report_other_commits(plan, report)  # done runs made at another commit: skipped, and said so
             remember_selection(sweep_dir(output_root, sweep.spec.name), sweep.spec, sweep.scale,
                                sweep.extra_overrides)
             if not plan.to_submit:

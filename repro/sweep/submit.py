@@ -1,8 +1,8 @@
 """Carry out a plan: submit its runs to SLURM as job arrays through submitit, or run them here (repro/sweep/local.py).
 
 SLURM: every run that waits for nothing (plain runs, fold runs, finals whose folds are done) goes into one job array
-(one sbatch). Runs that wait for others (final replay runs for their folds; a student's search runs for its teacher,
-its final for its search runs) go into small arrays held by `--dependency=afterok:<the jobs they wait for>`
+(one sbatch). Runs that wait for others (final replay runs for their folds; a cell's runs for its tuning runs; a
+student's runs for its teacher) go into small arrays held by `--dependency=afterok:<the jobs they wait for>`
 (runs waiting for the same jobs share an array), submitted level by level, with
 `--kill-on-invalid-dep=yes` so that a final whose fold failed is cancelled instead of waiting forever; the next
 `repro sweep` resubmits both. The registry is saved after every sbatch, so an error halfway loses nothing.
@@ -23,7 +23,7 @@ from repro.sweep.job import TrainJob
 from repro.sweep.plan import Plan
 from repro.sweep.profile import ClusterProfile
 from repro.sweep.registry import JobRecord, Registry, sweep_dir
-from repro.sweep.spec import PlannedRun
+from repro.sweep.model import PlannedRun
 
 Report = Callable[[str], None]
 # A run that hits the time limit is requeued and resumes from its last epoch checkpoint; submitit stops after 3 time

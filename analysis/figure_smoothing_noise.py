@@ -1,0 +1,127 @@
+"""Label smoothing under label noise (sweeps/table12.yaml, its digits version sweeps/demo/table12.yaml): final test
+accuracy against label smoothing's epsilon, one panel per noise rate, with the one-hot baseline at epsilon = 0 and
+the learned instance labels and loss correction (forward / backward, known / estimated T) as horizontal reference
+lines of the same setting. `figure_smoothing_noise.png`.
+
+Runs: finished runs with uniform label noise. A setting is everything but the method and the seed (data set, model,
+subset, epochs, split, noise); the setting with the most label-smoothing runs is drawn, every noise rate of it a
+panel, so that the curve and its reference lines compare like with like. Points and lines are means over seeds
+(bars and bands: the sample std where there are two seeds or more).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from analysis.collect import DONE
+from analysis.figure_common import Skip, _png, plt
+
+NAME = "figure_smoothing_noise"
+METRIC = "final_test_acc"
+# Columns that make a setting (beside the noise rate, which makes the panel); the method's keys and the seed do not.
+SETTING = ("data.name", "model.name", "data.subset", "data.test_subset", "optim.epochs", "split.meta_fraction",
+           "split.full_train", "noise.kind", "noise.seed")
+# (label, selection of runs, colour, line style) of the reference lines
+REFERENCES = (
+    ("instance labels", {"method.name": "instance_labels"}, "tab:purple", "-"),
+    ("forward, known T", {"method.name": "loss_correction", "method.correction": "forward",
+                          "method.transition": "known"}, "tab:green", "--"),
+    ("backward, known T", {"method.name": "loss_correction", "method.correction": "backward",
+                           "method.transition": "known"}, "tab:red", "--"),
+    ("forward, estimated T", {"method.name": "loss_correction", "method.correction": "forward",
+                              "method.transition": "estimated"}, "tab:green", ":"),
+    ("backward, estimated T", {"method.name": "loss_correction", "method.correction": "backward",
+                               "method.transition": "estimated"}, "tab:red", ":"),
+)
+
+
+def noisy_runs(frame: pd.DataFrame) -> pd.DataFrame:
+    """Finished runs with uniform noise and a test accuracy, with a hashable `setting` column."""
+    need = {"state", "method.name", "noise.kind", "noise.fraction", METRIC}
+    if frame.empty or not need <= set(frame.columns):
+        return frame.iloc[0:0]
+    done = frame[(frame["state"] == DONE) & (frame["noise.kind"] == "uniform")
+                 & (pd.to_numeric(frame["noise.fraction"], errors="coerce") > 0)].copy()
+    done = done[pd.to_numeric(done[METRIC], errors="coerce").notna()]
+    done["setting"] = [tuple(str(rec.get(k)) for k in SETTING) for rec in done.to_dict("records")]
+    return done
+
+
+def pick_setting(runs: pd.DataFrame) -> tuple:
+    smoothing = runs[runs["method.name"] == "label_smoothing"]
+    if smoothing.empty:
+        raise Skip("no finished label_smoothing runs with uniform label noise (sweeps/demo/table12.yaml makes them: "
+                   "`repro demo --extra`).")
+    return smoothing["setting"].value_counts().sort_index(kind="stable").idxmax()
+
+
+def _stats(values: pd.Series) -> tuple[float, float, int]:
+    vals = 100.0 * pd.to_numeric(values, errors="coerce").dropna().to_numpy(dtype=float)
+    std = float(np.std(vals, ddof=1)) if len(vals) > 1 else math.nan
+    return (float(vals.mean()) if len(vals) else math.nan), std, len(vals)
+
+
+def _select(runs: pd.DataFrame, where: dict[str, str]) -> pd.DataFrame:
+    mask = pd.Series(True, index=runs.index)
+    for key, value in where.items():
+        mask &= (runs[key] == value) if key in runs else False
+    return runs[mask]
+
+
+def curve(runs: pd.DataFrame) -> pd.DataFrame:
+    """epsilon -> (mean, std, n) of the panel's label-smoothing runs, with the one-hot baseline at epsilon = 0."""
+    rows = []
+    smoothing = runs[runs["method.name"] == "label_smoothing"]
+    for eps, group in smoothing.groupby(pd.to_numeric(smoothing["method.epsilon"], errors="coerce")):
+        rows.append((float(eps), *_stats(group[METRIC])))
+    baseline = runs[runs["method.name"] == "baseline"]
+    if len(baseline):
+        rows.append((0.0, *_stats(baseline[METRIC])))
+    return pd.DataFrame(rows, columns=["epsilon", "mean", "std", "n"]).sort_values("epsilon")
+
+
+def render(runs: pd.DataFrame, setting: tuple) -> bytes:
+    fractions = sorted(pd.to_numeric(runs["noise.fraction"]).unique())
+    fig, axes = plt.subplots(1, len(fractions), figsize=(4.2 * len(fractions), 3.8), squeeze=False)
+    handles: dict[str, Any] = {}
+    for ax, fraction in zip(axes[0], fractions):
+        panel = runs[pd.to_numeric(runs["noise.fraction"]) == fraction]
+        points = curve(panel)
+        line = ax.errorbar(points["epsilon"], points["mean"], yerr=points["std"].fillna(0.0), marker="o",
+                           color="tab:blue", capsize=3)
+        handles["label smoothing (epsilon = 0: one-hot)"] = line
+        for label, where, color, style in REFERENCES:
+            mean, std, n = _stats(_select(panel, where)[METRIC])
+            if n == 0:
+                continue
+            handles[label] = ax.axhline(mean, color=color, linestyle=style, linewidth=1.5)
+            if not math.isnan(std):
+                ax.axhspan(mean - std, mean + std, color=color, alpha=0.08)
+        ax.set_title(f"{fraction:.0%} uniform noise")
+        ax.set_xlabel("label smoothing epsilon")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("final test accuracy (%)")
+    data, model, subset, _, epochs = setting[:5]
+    fig.suptitle(f"Label smoothing under label noise: {data}, {model}, {epochs} epochs"
+                 + (f", {subset} training samples" if subset not in ("None", "nan") else ""), fontsize=11)
+    fig.legend(list(handles.values()), list(handles), loc="lower center", ncol=3, fontsize=8,
+               bbox_to_anchor=(0.5, -0.08))
+    fig.tight_layout()
+    return _png(fig)
+
+
+def build_figure_smoothing_noise(frame: pd.DataFrame, log: Callable[[str], Any] = print) -> bytes:
+    """The figure's PNG bytes; the builder signature of analysis.figures.FIGURES."""
+    runs = noisy_runs(frame)
+    if runs.empty:
+        raise Skip("no finished runs with uniform label noise.")
+    setting = pick_setting(runs)
+    chosen = runs[runs["setting"] == setting]
+    for label, where, _, _ in REFERENCES:
+        if _select(chosen, where).empty:
+            log(f"{NAME}: no finished {label} runs in the drawn setting; its reference line is left out.")
+    return render(chosen, setting)

@@ -1,0 +1,190 @@
+"""Loss correction (Patrini et al., "Making Deep Neural Networks Robust to Label Noise: a Loss Correction
+Approach", CVPR 2017; public code giorgiop/loss-correction): the cross-entropy on the given (noisy) labels,
+corrected with the noise's transition matrix T (T[i, j] = P(given j | true i); repro/transition.py).
+
+- forward:  -log (p^T T)_y, the model's clean posterior p pushed through the noise (their `robust('forward')`);
+- backward: (T^-1 l(p))_y with l(p)_j = -log p_j, an unbiased estimate of the clean loss (`robust('backward')`).
+
+T is the run's noise model's (`transition=known`), Patrini et al.'s anchor-point estimate from a finished run trained
+on the same noisy labels (`transition=estimated`, `method.estimator` names it; a sweep row's `teacher:` sets it), or
+a matrix given in the config (`transition=given`). Settings and sources: docs/methods/loss_correction.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from omegaconf import DictConfig
+from torch import Tensor
+
+from repro.errors import UserError
+from repro.methods.base import Method, StepOutput, optimizer_step
+from repro.transition import anchor_transition, check_transition, noise_transition, softmax_outputs
+
+CORRECTIONS = ("forward", "backward")
+TRANSITIONS = ("known", "estimated", "given")
+
+
+def forward_corrected_loss(logits: Tensor, y: Tensor, t: Tensor) -> Tensor:
+    """Mean over the batch of -log sum_i p_i T[i, y], p = softmax(logits), computed as a logsumexp of log p_i +
+    log T[i, y] (exact where p is tiny; a zero of T is -inf there and drops out). Their Keras code clips p @ T to
+    [1e-7, 1 - 1e-7] instead; the two agree wherever the clip is inactive."""
+    log_p = F.log_softmax(_at_least_fp32(logits), dim=1)                      # (n, C)
+    log_t = torch.log(t.to(log_p))[:, y].T                            # (n, C): log T[i, y_n]
+    return -torch.logsumexp(log_p + log_t, dim=1).mean()
+
+
+def backward_corrected_loss(logits: Tensor, y: Tensor, t_inv: Tensor) -> Tensor:
+    """Mean over the batch of -sum_j T^-1[y, j] log p_j: for every true class, its expectation over the given
+    labels drawn from T is the clean cross-entropy -log p_true (Patrini et al., Theorem 1)."""
+    log_p = F.log_softmax(_at_least_fp32(logits), dim=1)
+    return -(t_inv.to(log_p)[y] * log_p).sum(dim=1).mean()
+
+
+def _at_least_fp32(logits: Tensor) -> Tensor:
+    """bf16 logits (autocast) are scored in fp32; fp64 stays fp64."""
+    return logits.to(torch.promote_types(logits.dtype, torch.float32))
+
+
+class LossCorrection(Method):
+    """One forward, the corrected cross-entropy on the given labels, one optimizer step."""
+
+    options = ("correction", "transition", "estimator", "anchor_percentile", "matrix")
+    source_option = "estimator"
+
+    @staticmethod
+    def check(cfg: DictConfig) -> None:
+        """Refuse bad settings at config load (the matrix's shape is checked against the data when the run starts)."""
+        correction, transition = cfg.get("correction"), cfg.get("transition")
+        if correction not in CORRECTIONS:
+            raise UserError(f"method.correction={correction!r}: loss correction is `forward` (-log (p^T T)_y) or "
+                            "`backward` (T^-1 applied to the per-class losses); set method.correction=forward.")
+        if transition not in TRANSITIONS:
+            raise UserError(f"method.transition={transition!r}: the transition matrix is `known` (the run's noise "
+                            "model), `estimated` (anchor points of method.estimator, a run trained on the same noisy "
+                            "labels) or `given` (method.matrix).")
+        if transition == "given" and cfg.get("matrix") is None:
+            raise UserError("method.transition=given needs the matrix itself in method.matrix: a list of C rows of C "
+                            "probabilities (row i: the given-label distribution of true class i), e.g. "
+                            "method.matrix='[[0.8,0.2],[0.3,0.7]]'.")
+        if transition != "given" and cfg.get("matrix") is not None:
+            raise UserError(f"method.matrix is set, but method.transition={transition} does not read it; set "
+                            "method.transition=given to use it, or leave method.matrix null.")
+        if transition != "estimated" and cfg.get("estimator") is not None:
+            raise UserError(f"method.estimator is set, but method.transition={transition} estimates nothing; set "
+                            "method.transition=estimated, or leave method.estimator null.")
+
+    @classmethod
+    def check_ready(cls, cfg: DictConfig) -> None:
+        """Before anything is written: the known T exists (a noise model), the estimator run is finished and fits."""
+        if cfg.method.transition == "known":
+            noise_transition(cfg.noise, int(cfg.data.num_classes))
+        elif cfg.method.transition == "estimated":
+            estimator_run(cfg)
+        else:
+            check_transition(cfg.method.matrix, int(cfg.data.num_classes), where="method.matrix",
+                             invertible=cfg.method.correction == "backward")
+
+    def __init__(self, cfg: DictConfig, exp) -> None:
+        super().__init__(cfg, exp)
+        self.check(cfg)
+        self.correction, self.transition = str(cfg.correction), str(cfg.transition)
+        num_classes = exp.data.num_classes
+        self.anchors: list[int] = []
+        self.estimator_id: str | None = None
+        if self.transition == "known":
+            t = noise_transition(exp.cfg.noise, num_classes, targets=exp.data.train_true_targets, among=exp.train_idx)
+            where = f"the noise model's T (noise.kind={exp.cfg.noise.kind})"
+        elif self.transition == "given":
+            t, where = cfg.matrix, "method.matrix"
+        else:
+            t, where = self._estimate(exp), f"the anchor-point estimate of run {self.estimator_id}"
+        self.t = check_transition(t, num_classes, where=where, invertible=self.correction == "backward")
+        target = self.t if self.correction == "forward" else torch.linalg.inv(self.t)
+        self.matrix = target.to(device=exp.device, dtype=torch.float32)   # T (forward) or T^-1 (backward)
+        self.t_true = _true_transition(exp)
+
+    def _estimate(self, exp) -> Tensor:
+        from repro.teachers import load_teacher
+
+        rd = estimator_run(exp.cfg)
+        self.estimator_id = rd.run_id
+        model = exp.hardware.prepare_model(load_teacher(rd, exp.device)) if exp.hardware else load_teacher(
+            rd, exp.device)
+        images = exp.data.train.images[exp.train_idx.to(exp.data.train.images.device)]
+        probs = softmax_outputs(model, images, **exp.eval_loader_kwargs)
+        percentile = self.cfg.get("anchor_percentile")
+        if percentile == "auto":  # their experiment.py: filter_outlier off for CIFAR-100, on for every other set
+            percentile = None if exp.data.num_classes >= 100 else 97.0
+        t, anchors = anchor_transition(probs, None if percentile is None else float(percentile),
+                                       where=f"method.estimator={rd.run_id}")
+        self.anchors = [int(exp.train_idx[a]) for a in anchors]
+        return t
+
+    def train_step(self, exp, x: Tensor, y: Tensor, idx: Tensor) -> StepOutput:
+        logits = exp.model(x)
+        if self.correction == "forward":
+            loss = forward_corrected_loss(logits, y, self.matrix)
+        else:
+            loss = backward_corrected_loss(logits, y, self.matrix)
+        optimizer_step(exp.optimizer, loss, epoch=exp.epoch)
+        return StepOutput(loss.detach(), logits.detach())
+
+    def recorders(self, exp) -> list:
+        return [_TransitionRecord(self)]
+
+
+class _TransitionRecord:
+    """summary.json: the T the run corrected with, where it came from, and (when the noise model's T is known) the
+    estimate's mean absolute error against it."""
+
+    def __init__(self, method: LossCorrection) -> None:
+        self.method = method
+
+    def on_epoch_end(self, exp: Any, epoch: int, row: dict[str, Any], tracker: Any) -> None:
+        pass
+
+    def summary(self) -> dict[str, Any]:
+        m = self.method
+        out: dict[str, Any] = {"transition": m.transition, "correction": m.correction,
+                               "transition_diag_mean": float(torch.diagonal(m.t).mean())}
+        if m.t.shape[0] <= 10:
+            out["transition_matrix"] = [[round(v, 6) for v in row] for row in m.t.tolist()]
+        if m.estimator_id is not None:
+            out.update(estimator_run=m.estimator_id, anchor_samples=m.anchors)
+        if m.t_true is not None:
+            out["transition_mae"] = float((m.t - m.t_true).abs().mean())
+        return out
+
+
+def estimator_run(cfg: DictConfig):
+    """The finished run whose network estimates T: trained on this run's data with the same label noise."""
+    from repro.config import to_container
+    from repro.teachers import find_finished_run
+
+    config = to_container(cfg) if isinstance(cfg, DictConfig) else cfg
+    rd = find_finished_run(config["method"].get("estimator"), config["output_root"], option="estimator")
+    theirs = rd.read_config()
+    keys = [("data", "name"), ("data", "num_classes"), ("data", "subset"), ("noise", "kind"), ("noise", "fraction"),
+            ("noise", "seed")]
+    diff = [(f"{a}.{b}", theirs.get(a, {}).get(b), config.get(a, {}).get(b)) for a, b in keys
+            if theirs.get(a, {}).get(b) != config.get(a, {}).get(b)]
+    if diff:
+        shown = ", ".join(f"{k}={s!r} (this run: {t!r})" for k, s, t in diff)
+        raise UserError(
+            f"The estimator run {rd.run_id} (method.estimator) does not fit this run: it has {shown}. The anchor-point "
+            "estimate needs a network trained on the same noisy labels (same data set, subset and noise); name such "
+            "a run (e.g. the sweep's one-hot row of the same cell), or change this run's settings to match."
+        )
+    return rd
+
+
+def _true_transition(exp) -> Tensor | None:
+    """The noise model's T, to score an estimate or a given matrix against; None on clean data."""
+    try:
+        return noise_transition(exp.cfg.noise, exp.data.num_classes, targets=exp.data.train_true_targets,
+                                among=exp.train_idx)
+    except UserError:
+        return None

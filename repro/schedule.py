@@ -1,0 +1,89 @@
+"""The learning-rate schedule of a run: per epoch (every preset of Table 9, setting B) or per iteration (setting A,
+Meta-Weight-Net's script counts iterations, not epochs).
+
+An iteration-based preset sets `optim.iterations` (the total number of optimizer steps) and
+`optim.milestone_iterations` (1-based step numbers at which the lr is multiplied by `gamma`). The run then trains
+`min(iterations, epochs x steps per epoch)` steps: its last epoch is cut short where the iterations run out. The
+factor of 1-based step i is gamma ** #{m : i >= m}, as their `adjust_learning_rate(optimizer, iters + 1)` does
+(train_WRN-28-10_Meta_PGC.py: steps 1..17,999 at lr, 18,000..18,999 at lr / 10, 19,000..20,000 at lr / 100).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import torch
+from omegaconf import DictConfig
+
+from repro.errors import UserError
+
+
+class RunSchedule(torch.optim.lr_scheduler.LambdaLR):
+    """A LambdaLR that knows its unit: the loop (and a method with a second optimizer) calls `after_step` after
+    every optimizer step and `after_epoch` after every epoch; only the one of its unit moves it. Its state
+    (`last_epoch` = steps or epochs done) lives in the checkpoint, so a resumed run continues the schedule."""
+
+    def __init__(self, optimizer: torch.optim.Optimizer, optim_cfg: DictConfig,
+                 epoch_lambda: Callable[[int], float]) -> None:
+        self.per_step = iteration_based(optim_cfg)
+        super().__init__(optimizer, iteration_lambda(optim_cfg) if self.per_step else epoch_lambda)
+
+    def after_step(self) -> None:
+        if self.per_step:
+            self.step()
+
+    def after_epoch(self) -> None:
+        if not self.per_step:
+            self.step()
+
+
+def iteration_based(optim_cfg: Any) -> bool:
+    return optim_cfg.get("iterations", None) is not None
+
+
+def iteration_lambda(optim_cfg: DictConfig) -> Callable[[int], float]:
+    """Multiplier of the base lr for the step after `done` steps (so 1-based step done + 1)."""
+    total = int(optim_cfg.iterations)
+    milestones = [int(m) for m in optim_cfg.get("milestone_iterations", [])]
+    gamma = float(optim_cfg.get("gamma", 0.1))
+    schedule = str(optim_cfg.schedule)
+    if schedule not in ("multistep", "constant", "cosine"):
+        raise UserError(f"optim.schedule={schedule!r} is not known; use cosine, multistep or constant.")
+    if int(optim_cfg.get("warmup_epochs", 0)):
+        raise UserError(
+            f"optim.warmup_epochs={optim_cfg.warmup_epochs} with optim.iterations={total}: an iteration-based "
+            "schedule has no warm-up in epochs. Set optim.warmup_epochs=0, or drop optim.iterations to train by epochs."
+        )
+    bad = [m for m in milestones if not 1 <= m <= total]
+    if bad or milestones != sorted(milestones):
+        raise UserError(
+            f"optim.milestone_iterations={milestones} must be increasing step numbers in [1, {total}] "
+            f"(optim.iterations); {bad or 'they are not increasing'}. Meta-Weight-Net's WRN-28-10 uses [18000, 19000]."
+        )
+
+    def factor(done: int) -> float:
+        step = done + 1
+        if schedule == "multistep":
+            return gamma ** sum(step >= m for m in milestones)
+        if schedule == "cosine":
+            return 0.5 * (1 + math.cos(math.pi * done / total))
+        return 1.0
+
+    return factor
+
+
+def planned_steps(optim_cfg: Any, steps_per_epoch: int) -> tuple[int, int]:
+    """(epochs, total optimizer steps) of a run: all of `optim.epochs` without `optim.iterations`; with it, the
+    steps stop at `iterations` (or at `epochs` full passes, if that comes first, as in a scaled-down sweep)."""
+    epochs = int(optim_cfg["epochs"])
+    full = epochs * steps_per_epoch
+    if not iteration_based(optim_cfg):
+        return epochs, full
+    total = min(int(optim_cfg["iterations"]), full)
+    return min(epochs, -(-total // max(steps_per_epoch, 1))), total
+
+
+def steps_in_epoch(epoch: int, steps_per_epoch: int, total_steps: int) -> int:
+    """How many steps 0-based `epoch` trains: a full pass, or the rest of the iterations in the last one."""
+    return max(0, min(steps_per_epoch, total_steps - epoch * steps_per_epoch))
