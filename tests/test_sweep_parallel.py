@@ -18,7 +18,7 @@ import pytest
 from repro.cli import main
 from repro.errors import UserError
 from repro.rundir import RunDir
-from repro.sweep import Scale, load_sweep, run_sweep
+from repro.sweep import Scale, expand_sweep, load_sweep, run_sweep
 from repro.sweep.local import _critical_path, check_jobs, run_planned_runs
 from repro.sweep.spec import PlannedRun
 
@@ -77,7 +77,7 @@ def test_two_jobs_train_the_same_runs_to_the_same_numbers_as_one(tmp_path):
 def test_a_failed_run_never_starts_its_dependents_and_they_are_reported(tmp_path, jobs):
     path = _sweep_file(tmp_path)
     out = tmp_path / "out"
-    runs = load_sweep(path).expand(output_root=out.resolve(), scale=SCALE)
+    runs = expand_sweep(load_sweep(path), output_root=out.resolve(), scale=SCALE)
     fold0 = next(r for r in runs if r.stage == "fold")
     final = next(r for r in runs if r.stage == "final")
     rd = RunDir(out / "runs" / fold0.run_id)
@@ -166,7 +166,8 @@ def test_ctrl_c_stops_every_worker_cleanly_and_a_rerun_resumes(tmp_path):
     depend on the machine's speed. Ctrl-C, then the same command resumes both runs, then SIGTERM to the command."""
     path = _sweep_file(tmp_path, LONG)
     out = tmp_path / "out"
-    runs = load_sweep(path).expand(output_root=out.resolve(), scale=Scale(epochs=1000, subset=100, test_subset=100))
+    runs = expand_sweep(load_sweep(path), output_root=out.resolve(),
+                        scale=Scale(epochs=1000, subset=100, test_subset=100))
     rds = [RunDir(out / "runs" / r.run_id) for r in runs]
     command = [sys.executable, "-m", "repro.cli", "sweep", str(path), "--output-root", str(out), "--epochs", "1000",
                "--subset", "100", "--test-subset", "100", "--jobs", "2"]
