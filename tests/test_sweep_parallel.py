@@ -162,8 +162,9 @@ def _wait_for(predicate, what: str) -> None:
 
 
 def test_ctrl_c_stops_every_worker_cleanly_and_a_rerun_resumes(tmp_path):
-    """Runs far longer than the test (1000 epochs): it stops them on events (their status files), so it does not
-    depend on the machine's speed. Ctrl-C, then the same command resumes both runs, then SIGTERM to the command."""
+    """Stopped on events, not on timing: each worker is frozen (SIGSTOP) as soon as its run is past the wanted epoch
+    (so neither run can finish before the other starts, however fast or loaded the machine), then the command is
+    signalled and the workers let go. Ctrl-C, then the same command resumes both runs, then SIGTERM to it."""
     path = _sweep_file(tmp_path, LONG)
     out = tmp_path / "out"
     runs = expand_sweep(load_sweep(path), output_root=out.resolve(),
@@ -177,18 +178,28 @@ def test_ctrl_c_stops_every_worker_cleanly_and_a_rerun_resumes(tmp_path):
         return subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True, start_new_session=True)  # its own process group, as a terminal's job
 
-    def epochs() -> list[int]:
-        return [int((rd.read_status() or {}).get("epoch") or 0) if rd.status_file.exists() else -1 for rd in rds]
+    def epoch(rd: RunDir) -> int:
+        return int((rd.read_status() or {}).get("epoch") or 0) if rd.status_file.exists() else -1
 
-    def stopped(proc: subprocess.Popen, at_least: list[int], sig: int, group: bool) -> tuple[str, set[int]]:
-        def both_beyond() -> bool:
+    def stopped(proc: subprocess.Popen, at_least: list[int], sig: int, group: bool) -> str:
+        frozen: dict[int, int] = {}
+
+        def freeze_each_beyond() -> bool:  # each worker frozen as soon as its run is past `at_least`
             assert proc.poll() is None, proc.communicate()
-            return all(e > a for e, a in zip(epochs(), at_least))
+            for i, rd in enumerate(rds):
+                if i not in frozen and epoch(rd) > at_least[i]:
+                    frozen[i] = int(json.loads(rd.lock_file.read_text())["pid"])
+                    os.kill(frozen[i], signal.SIGSTOP)
+            return len(frozen) == len(rds)
 
-        _wait_for(both_beyond, "both runs training at once")
-        workers = {json.loads(rd.lock_file.read_text())["pid"] for rd in rds}
-        assert len(workers) == 2 and proc.pid not in workers  # two runs at once, each in its own worker process
-        (os.killpg if group else os.kill)(proc.pid, sig)
+        try:
+            _wait_for(freeze_each_beyond, "both runs training at once")
+            workers = set(frozen.values())
+            assert len(workers) == 2 and proc.pid not in workers  # two runs at once, each in its own worker
+            (os.killpg if group else os.kill)(proc.pid, sig)
+        finally:  # each run has hundreds of epochs left: it is still running when the command's SIGTERM comes
+            for pid in frozen.values():
+                os.kill(pid, signal.SIGCONT)
         _, stderr = proc.communicate(timeout=HANG_GUARD_S)
         for pid in workers:  # no orphan left training
             _wait_for(lambda: not _alive(pid), f"worker {pid} exiting")
@@ -196,18 +207,18 @@ def test_ctrl_c_stops_every_worker_cleanly_and_a_rerun_resumes(tmp_path):
             status = rd.read_status()
             assert status["state"] == "interrupted" and status["epoch"] >= 1, status
             assert not rd.lock_file.exists() and not rd.summary_file.exists()
-        return stderr, workers
+        return stderr
 
     first = start()
-    stderr, _ = stopped(first, [0, 0], signal.SIGINT, group=True)  # Ctrl-C: SIGINT to the whole process group
+    stderr = stopped(first, [0, 0], signal.SIGINT, group=True)  # Ctrl-C: SIGINT to the whole process group
     assert first.returncode == 130, stderr
     assert "interrupted" in stderr and "Traceback" not in stderr
-    reached = epochs()
+    reached = [epoch(rd) for rd in rds]
     second = start()  # the same command resumes both runs from their checkpoints
     stopped(second, reached, signal.SIGTERM, group=False)  # `kill`/`timeout`: SIGTERM to the command alone
-    assert second.returncode != 0
-    for rd, epoch in zip(rds, reached):
-        assert f"resumed from checkpoint at epoch {epoch}" in rd.log_file.read_text()
+    assert second.returncode == 143
+    for rd, at in zip(rds, reached):
+        assert f"resumed from checkpoint at epoch {at}" in rd.log_file.read_text()
 
 
 def _alive(pid: int) -> bool:

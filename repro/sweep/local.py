@@ -250,10 +250,10 @@ def _sigint_ignored() -> Iterator[None]:
 @contextmanager
 def _sigterm_interrupts() -> Iterator[None]:
     """SIGTERM to this process stops the workers as Ctrl-C does (never leaves them running without a parent)."""
-    from repro.train import Interrupted
+    from repro.errors import Interrupted
 
     def handle(signum: int, frame: object) -> None:
-        raise Interrupted(f"received signal {signum}")
+        raise Interrupted(f"received {signal.Signals(signum).name}", signum=signum)
 
     try:
         previous = signal.signal(signal.SIGTERM, handle)
