@@ -21,8 +21,10 @@ demo: setup
 train: setup
 	$(VENV)/bin/repro train
 
+# TEST_ARGS="-n 2 --dist loadgroup" runs the suite on 2 pytest-xdist workers (one file per worker at a time, every
+# SLURM test on one worker; tests/conftest.py); README "Tests" says what it gained where it was measured.
 test: setup
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q $(TEST_ARGS)
 
 test-gpu: setup
 	$(PY) -m pytest -q -m gpu

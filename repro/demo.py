@@ -1,6 +1,7 @@
 """`repro demo`: the paper's main comparisons (Tables 1-6, Figures 2-4 and the distillation-targets figure) scaled
 down to the embedded digits data and the small CNN (Tables 4-5: a tiny CNN student of the Table 1/2 teachers), run through the same sweep machinery as the full tables (sweeps/demo/tableN.yaml, local
-executor), so that a laptop CPU finishes in about ten minutes and a second call only regenerates the outputs."""
+executor, up to --jobs runs at once), so that a laptop CPU finishes in about ten minutes and a second call only
+regenerates the outputs."""
 
 from __future__ import annotations
 
@@ -24,8 +25,9 @@ EXTRA_FIGURES = ("figure_smoothing_noise",)
 # per run (and ~7-10 s once per process; benchmarks/wandb_startup.py). Neither is part of a run's id.
 RUN_OVERRIDES = ("progress=none",)
 NO_WANDB = ("tracker=none",)
-# One torch thread: the small CNN on 8x8 images is too small to gain from more; on the 2-core development machine
-# one thread was faster than two.
+# One torch thread per run, whatever --jobs is: the small CNN on 8x8 images is too small to gain from more (on the
+# 2-core development machine one thread was faster than two), and the same thread count in every run keeps the
+# demo's numbers the same with any --jobs.
 TORCH_THREADS = 1
 
 
@@ -56,8 +58,8 @@ def demo_size(quick: bool) -> DemoSize:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.epilog = ("Runs sweeps/demo/table{1,...,6}.yaml on this machine, one run after another (done runs are\n"
-                     "skipped, so running it again only regenerates the outputs), then writes\n"
+    parser.epilog = ("Runs sweeps/demo/table{1,...,6}.yaml on this machine, up to --jobs runs at once (done runs\n"
+                     "are skipped, so running it again only regenerates the outputs), then writes\n"
                      "<output-root>/tables/tableN.md (+ .csv) and <output-root>/figures/figureN.png and prints a\n"
                      "summary. README.md, \"The demo\", says what it compares and how long it takes.")
     parser.add_argument("--output-root", default=DEFAULT_OUTPUT_ROOT,
@@ -66,6 +68,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a much smaller demo (1 seed, 300 training samples, 4 epochs) to check the pipeline "
                              "in about half a minute; "
                              "its runs are different runs from the full demo's")
+    parser.add_argument("--jobs", "-j", type=int, metavar="N",
+                        help="train up to N runs at once, each in its own process (default: one per core available "
+                             "to this process); the results are the same with any N")
     parser.add_argument("--extra", action="store_true",
                         help="also run the comparisons beyond the paper (sweeps/demo/table12.yaml, table13.yaml: "
                              "label smoothing, loss correction and distillation under label noise) and their figure")
@@ -76,14 +81,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import torch
 
+    from repro.sweep.local import check_jobs
+
     started = time.perf_counter()
+    jobs = check_jobs(args.jobs)
     torch.set_num_threads(TORCH_THREADS)
     output_root = checked_output_root(args.output_root)
     size = demo_size(args.quick)
     extra = list(RUN_OVERRIDES) + ([] if args.wandb else list(NO_WANDB))
     with_extra = bool(getattr(args, "extra", False))
     specs = demo_specs(size, extra=with_extra)
-    trained, failed = run_demo_sweeps(specs, output_root, size, extra)
+    trained, failed = run_demo_sweeps(specs, output_root, size, extra, jobs=jobs)
     tables = write_tables(specs, output_root, size, extra)
     figures = write_figures(output_root)
     expected = FIGURES + (EXTRA_FIGURES if with_extra else ())
@@ -124,21 +132,23 @@ def demo_specs(size: DemoSize, *, extra: bool = False) -> dict[int, SweepSpec]:
     return specs
 
 
-def run_demo_sweeps(specs: dict[int, SweepSpec], output_root: Path, size: DemoSize,
-                    extra: list[str]) -> tuple[list[str], list[str]]:
-    """Run every demo sweep here, one after another (tables share runs: each is trained once). Returns the run ids
-    trained by this call and those that failed."""
-    from repro.sweep.run import run_sweep
+def run_demo_sweeps(specs: dict[int, SweepSpec], output_root: Path, size: DemoSize, extra: list[str],
+                    jobs: int | None = 1) -> tuple[list[str], list[str]]:
+    """Plan every demo sweep, then train what they miss here, up to `jobs` runs at once (None: one per core), each
+    run after the runs it depends on (tables share runs: each is trained once). Returns the run ids trained by this
+    call and those that failed or were skipped."""
+    from repro.sweep.local import check_jobs
+    from repro.sweep.run import LocalSweep, run_sweeps_locally
 
-    trained: list[str] = []
-    failed: list[str] = []
-    for number, spec in specs.items():
-        print(f"\n== Table {number}: {spec.path.name} ==", flush=True)
-        plan = run_sweep(spec.path, output_root=output_root, executor="local", scale=size.scale(number),
-                         only={"seeds": spec.seeds}, extra_overrides=extra)
-        trained += plan.submitted
-        failed += plan.failed
-    return trained, failed
+    jobs = check_jobs(jobs)
+    sweeps = [LocalSweep(spec, size.scale(number), tuple(extra), heading=f"\n== Table {number}: {spec.path.name} ==")
+              for number, spec in specs.items()]
+    plans = run_sweeps_locally(sweeps, output_root=output_root, jobs=jobs, threads=TORCH_THREADS, report=_print)
+    return [rid for plan in plans for rid in plan.submitted], [rid for plan in plans for rid in plan.failed]
+
+
+def _print(line: str) -> None:
+    print(line, flush=True)
 
 
 def write_tables(specs: dict[int, SweepSpec], output_root: Path, size: DemoSize, extra: list[str]) -> list[Path]:

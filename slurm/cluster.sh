@@ -12,7 +12,7 @@
 # clusters (e.g. a test session's and a user's) can run side by side.
 #
 # Environment knobs: SLURM_LOCAL_CPUS, SLURM_LOCAL_MEM_MB (node size; default nproc and min(total/2, 8192) MB),
-# SLURM_LOCAL_START_TIMEOUT (seconds per wait, default 60), SLURM_LOCAL_KEEP_ON_FAILURE=1 (leave daemons running
+# SLURM_LOCAL_START_TIMEOUT (seconds per wait, a hang guard; default 300), SLURM_LOCAL_KEEP_ON_FAILURE=1 (leave daemons running
 # when `start` fails, for debugging).
 set -euo pipefail
 
@@ -22,7 +22,7 @@ BINARIES=(munged munge slurmctld slurmd slurmdbd sinfo sbatch squeue scancel sac
           mariadbd mariadb mariadb-admin mariadb-install-db)
 # start order; stop goes the other way
 DAEMONS=(munged mariadbd slurmdbd slurmctld slurmd)
-TIMEOUT=${SLURM_LOCAL_START_TIMEOUT:-60}
+TIMEOUT=${SLURM_LOCAL_START_TIMEOUT:-300}
 CLUSTER_NAME=local
 PARTITION=debug
 
@@ -164,7 +164,9 @@ write_configs() {
     NODE=$(hostname -s)
     [[ -n $NODE ]] || die "hostname -s is empty"
     local cpus mem_total mem
-    cpus=${SLURM_LOCAL_CPUS:-$(nproc)}
+    # nproc lowers its answer to OMP_NUM_THREADS when that is set (the tests' environment often sets it to 1): a
+    # one-CPU node could never run two jobs at once. Ask for the CPUs this process may use, whatever OMP says.
+    cpus=${SLURM_LOCAL_CPUS:-$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc)}
     mem_total=$(awk '/^MemTotal:/ {print int($2 / 1024)}' /proc/meminfo)
     mem=${SLURM_LOCAL_MEM_MB:-$((mem_total / 2 < 8192 ? mem_total / 2 : 8192))}
     ((mem >= 256)) || mem=256

@@ -28,8 +28,14 @@ def _isolated_wandb(tmp_path_factory, monkeypatch):
     yield
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(config, items):
-    """Tests marked `gpu` need CUDA: they skip, saying so, on machines without it."""
+    """Tests marked `gpu` need CUDA: they skip, saying so, on machines without it. Under pytest-xdist
+    (`make test`: -n 2 --dist loadgroup) each test file runs on one worker (its module fixtures are built once) and
+    every SLURM test on the same one, which starts the session's one local cluster."""
+    for item in items:
+        group = "slurm" if "slurm" in item.keywords else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))
     if torch.cuda.is_available():
         return
     skip = pytest.mark.skip(reason="needs CUDA (no CUDA GPU visible to torch)")

@@ -39,6 +39,19 @@ PROFILES = REPO / "slurm" / "profiles"
 DAEMONS = ("munged", "mariadbd", "slurmdbd", "slurmctld", "slurmd")
 START_TIMEOUT_S = 900  # includes apt-get install on a fresh machine (~25 s here, more on a slow mirror)
 STOP_TIMEOUT_S = 120
+# Every wait in the SLURM tests ends on an event (a file, a job state, a pending signal); this bound only turns a hang
+# into a failure, and is far above what ten times the usual load needs.
+HANG_GUARD_S = 1200
+
+
+def signal_pending(pid: int, signum: int) -> bool:
+    """True when `signum` waits to be delivered to process `pid` (e.g. a stopped one): /proc/PID/status masks."""
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return False
+    masks = [int(line.split()[1], 16) for line in lines if line.startswith(("SigPnd:", "ShdPnd:"))]
+    return any(mask & (1 << (signum - 1)) for mask in masks)
 
 
 def pid_alive(pid: int) -> bool:
@@ -94,7 +107,7 @@ class SlurmCluster:
     def env(self) -> dict[str, str]:
         return {**os.environ, "SLURM_CONF": str(self.conf)}
 
-    def run(self, *args: str, timeout: float = 60, check: bool = True) -> subprocess.CompletedProcess:
+    def run(self, *args: str, timeout: float = HANG_GUARD_S, check: bool = True) -> subprocess.CompletedProcess:
         """Run a SLURM command (sinfo, sacct, ...) against this cluster; text output."""
         return subprocess.run(
             list(args), env=self.env(), capture_output=True, text=True, timeout=timeout, check=check
@@ -214,7 +227,7 @@ def stop_cluster(cluster: SlurmCluster, timeout: float = STOP_TIMEOUT_S) -> None
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 120  # SIGKILLed: they end; the bound is a hang guard
     while cluster.live_pids() and time.monotonic() < deadline:
         time.sleep(0.1)
 
@@ -268,7 +281,8 @@ def slurm_cluster(tmp_path_factory: pytest.TempPathFactory):
 
 
 def wait_until(predicate, seconds: float, what: str, interval: float = 0.5):
-    """Poll `predicate` until it returns something truthy (returned), or fail the test after `seconds`."""
+    """Poll `predicate` until it returns something truthy (returned), or fail the test after `seconds` (a hang
+    guard: pass HANG_GUARD_S, never a guess of how long the event takes)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         value = predicate()

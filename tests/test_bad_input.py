@@ -183,6 +183,10 @@ CASES = [
                                            "model.name=vgg16"]),
     Case("figures unknown figure", ["figures", "--runs", "{out}", "--out", "{tmp}/figs", "--figures", "9"]),
     Case("demo output root is a file", ["demo", "--output-root", "{tmp}/afile"], write("afile", "x")),
+    Case("sweep jobs zero", ["sweep", "{tmp}/sweep.yaml", "--jobs", "0", "--output-root", "{out}"], sweep(GOOD_SWEEP)),
+    Case("sweep jobs with slurm", ["sweep", "{tmp}/sweep.yaml", "--jobs", "2", "--executor", "slurm", "--profile",
+                                   "local"], sweep(GOOD_SWEEP)),
+    Case("demo jobs zero", ["demo", "--quick", "--jobs", "0", "--output-root", "{out}"]),
 ]
 
 

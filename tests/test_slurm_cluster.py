@@ -21,6 +21,7 @@ import pytest
 from slurm_cluster import (  # noqa: F401  (slurm_cluster is the session fixture)
     CLUSTER_SH,
     DAEMONS,
+    HANG_GUARD_S,
     load_profile,
     pid_alive,
     slurm_cluster,
@@ -106,7 +107,7 @@ def test_submitit_array_completes_and_cancel_does_not_hang(slurm_cluster, tmp_pa
     t0 = time.monotonic()
     jobs = executor.map_array(square, [1, 2, 3])
     assert len(jobs) == 3
-    results = within(90, lambda: [job.result() for job in jobs])
+    results = within(HANG_GUARD_S, lambda: [job.result() for job in jobs])
     array_seconds = time.monotonic() - t0
     assert [r[0] for r in results] == [1, 4, 9]
     # the job ran the test's interpreter (the project venv's python when run as .venv/bin/python -m pytest)
@@ -116,7 +117,7 @@ def test_submitit_array_completes_and_cancel_does_not_hang(slurm_cluster, tmp_pa
     array_id = jobs[0].job_id.split("_")[0]
     states = wait_until(
         lambda: (s := slurm_cluster.sacct_states(array_id)) and len(s) == 3 and set(s.values()) == {"COMPLETED"} and s,
-        30,
+        HANG_GUARD_S,
         f"sacct to show array {array_id} COMPLETED",
     )
     assert sorted(states) == [f"{array_id}_{i}" for i in range(3)]
@@ -124,15 +125,16 @@ def test_submitit_array_completes_and_cancel_does_not_hang(slurm_cluster, tmp_pa
     # a long job, cancelled while running: submitit must see CANCELLED (through sacct) and not wait forever
     executor.update_parameters(name="cluster-test-cancel")
     job = executor.submit(sleep_long, 600)
-    wait_until(lambda: slurm_cluster.sacct_states(job.job_id).get(job.job_id) == "RUNNING", 60, "the job to run")
+    wait_until(lambda: slurm_cluster.sacct_states(job.job_id).get(job.job_id) == "RUNNING", HANG_GUARD_S,
+               "the job to run")
     t1 = time.monotonic()
     job.cancel()
-    within(60, job.wait)
+    within(HANG_GUARD_S, job.wait)
     assert job.done()
     assert job.state.startswith("CANCELLED"), job.state
     job._results_timeout_s = 1  # submitit waits this long for a result file that a cancelled job never writes
     with pytest.raises(submitit.core.utils.UncompletedJobError):
-        within(60, job.result)
+        within(HANG_GUARD_S, job.result)
     cancel_seconds = time.monotonic() - t1
     assert slurm_cluster.sacct_states(job.job_id)[job.job_id].startswith("CANCELLED")
     print(f"array of 3: {array_seconds:.1f} s, cancel seen by submitit: {cancel_seconds:.1f} s")
@@ -166,7 +168,7 @@ def test_start_status_stop_leaves_nothing_running(tmp_path, slurm_cluster):
             "sbatch", "--parsable", "-p", "debug", "-o", str(tmp_path / "job.out"),
             "--wrap", f"touch {marker}; exec sleep 600",
         ).stdout.strip().split(";")[0]
-        wait_until(lambda: marker.exists(), 60, f"job {job_id} to start")
+        wait_until(lambda: marker.exists(), HANG_GUARD_S, f"job {job_id} to start")
         sleepers = [
             int(p.name) for p in Path("/proc").iterdir()
             if p.name.isdigit() and _cmdline(p) == ["sleep", "600"] and _env_has(p, f"SLURM_JOB_ID={job_id}")

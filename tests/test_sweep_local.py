@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 import textwrap
-import time
+import threading
 from pathlib import Path
 
 import pytest
@@ -34,6 +34,7 @@ TINY = """
         learn: [method=class_labels]
 """
 SCALE = Scale(epochs=1, subset=400, test_subset=200)
+HANG_GUARD_S = 600  # waits end on events; this bound only turns a hang into a failure
 
 
 @pytest.fixture
@@ -206,16 +207,16 @@ def test_cli_dry_run_status_and_refusals(tiny, tmp_path, capsys):
 def test_two_sweeps_at_once_submit_each_run_once(tiny, tmp_path, monkeypatch):
     """Two `repro sweep --executor slurm` on the same file and output root at once (SLURM faked): the registry is
     read and updated under the output root's sweep lock, so the second waits, then reports the first's jobs."""
-    import threading
-
     from repro.sweep.registry import latest_jobs
 
     out = (tmp_path / "out").resolve()
     submitted: list[str] = []
+    second_waits = threading.Event()
 
     def fake_submit(plan, profile, *, report):
         registry = Registry.load(sweep_dir(plan.output_root, plan.spec.name) / "jobs.json")
-        time.sleep(1.0)  # a wide window for the other command to race into
+        if not submitted:  # the first command submits only once the second is waiting for the lock (an event)
+            assert second_waits.wait(HANG_GUARD_S), "the second command never waited for the lock"
         for i, run in enumerate(plan.to_submit):
             registry.add(JobRecord(run_id=run.run_id, job_id=f"{len(submitted)}_{i}", stage=run.stage))
             submitted.append(run.run_id)
@@ -229,13 +230,17 @@ def test_two_sweeps_at_once_submit_each_run_once(tiny, tmp_path, monkeypatch):
     reports: list[list[str]] = [[], []]
 
     def sweep(i: int) -> None:
+        def report(line: str) -> None:
+            reports[i].append(line)
+            if "waiting for it to finish" in line:
+                second_waits.set()
+
         run_sweep(tiny, output_root=out, executor="slurm", profile=REPO / "slurm/profiles/local.yaml", scale=SCALE,
-                  report=reports[i].append)
+                  report=report)
 
     threads = [threading.Thread(target=sweep, args=(i,)) for i in range(2)]
     for t in threads:
         t.start()
-        time.sleep(0.2)
     for t in threads:
         t.join()
     assert len(submitted) == 4 and len(set(submitted)) == 4

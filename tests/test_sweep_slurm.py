@@ -16,7 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from slurm_cluster import slurm_cluster, wait_until  # noqa: F401  (slurm_cluster is the session fixture)
+from slurm_cluster import (  # noqa: F401  (slurm_cluster is the session fixture)
+    HANG_GUARD_S,
+    signal_pending,
+    slurm_cluster,
+    wait_until,
+)
 
 submitit = pytest.importorskip("submitit")
 
@@ -84,7 +89,8 @@ def test_sweep_submits_arrays_waits_with_afterok_and_is_idempotent(slurm_cluster
     assert again.submitted == []
     assert {again.status[rid].state for rid in runs} <= {"pending", "running", "done"}
 
-    wait_until(lambda: all(RunDir(out / "runs" / rid).is_done() for rid in runs), 900, "every run's summary")
+    wait_until(lambda: all(RunDir(out / "runs" / rid).is_done() for rid in runs), HANG_GUARD_S,
+               "every run's summary")
     elapsed = time.monotonic() - t0
 
     def all_completed() -> bool:  # a job ends a moment after it writes its summary
@@ -94,7 +100,7 @@ def test_sweep_submits_arrays_waits_with_afterok_and_is_idempotent(slurm_cluster
         assert not set(states.values()) - {"COMPLETED", "RUNNING", "COMPLETING"}, states
         return len(states) == 8 and set(states.values()) == {"COMPLETED"}
 
-    wait_until(all_completed, 120, "sacct to show every job COMPLETED")
+    wait_until(all_completed, HANG_GUARD_S, "sacct to show every job COMPLETED")
     for rid, run in runs.items():
         rd = RunDir(out / "runs" / rid)
         config = rd.read_config()
@@ -115,45 +121,60 @@ def test_sweep_submits_arrays_waits_with_afterok_and_is_idempotent(slurm_cluster
 
 
 def test_preempted_job_requeues_and_resumes_to_the_uninterrupted_result(slurm_cluster, tmp_path):
+    """Preemption as SLURM does it: SIGTERM, then submitit's signal (USR2), which requeues the job. Every wait is on an
+    event (the run's status file, the signal pending on the frozen job, the job's sacct state), and the run is small
+    (300 samples, 8 epochs), so the test does not depend on the machine's speed; the bounds are hang guards."""
+    from submitit.slurm.slurm import SlurmJobEnvironment
+
     path = write_sweep(tmp_path, SWEEP.replace("seeds: [0, 1]", "seeds: [0]"))
     out = tmp_path / "out"
-    plan = run_sweep(path, output_root=out, executor="slurm", profile=PROFILE, scale=Scale(epochs=25),
+    scale = Scale(epochs=8, subset=300, test_subset=150)
+    plan = run_sweep(path, output_root=out, executor="slurm", profile=PROFILE, scale=scale,
                      only={"rows": ["Baseline"]}, report=quiet)
     (run,) = plan.unique.values()
     record = Registry.load(sweep_dir(out.resolve(), "slurm-small") / "jobs.json").latest(run.run_id)
     rd = RunDir(out / "runs" / run.run_id)
 
-    def epochs_done() -> int:
-        status = rd.read_status() if rd.status_file.exists() else None
-        return 0 if status is None else int(status["epoch"])
+    def status() -> dict:
+        return (rd.read_status() if rd.status_file.exists() else None) or {}
 
-    wait_until(lambda: epochs_done() >= 2, 300, "the job to finish two epochs", interval=0.1)
-    assert not rd.is_done(), "the job finished before it could be interrupted; give it more epochs"
-    interrupted_at = epochs_done()
-    job = submitit.SlurmJob(folder=Path(record.stdout).parent.parent / "%j", job_id=record.job_id)
-    job._interrupt()  # what SLURM does on preemption: SIGTERM, then submitit's USR2
+    wait_until(lambda: int(status().get("epoch") or 0) >= 2, HANG_GUARD_S, "the job to finish two epochs",
+               interval=0.05)
+    trainer = int(json.loads(rd.lock_file.read_text())["pid"])  # the job's training process (one node: ours)
+    os.kill(trainer, signal.SIGSTOP)  # frozen, so the preemption lands mid-run however fast the machine is
+    try:
+        assert not rd.is_done(), "the job finished before it could be frozen"
+        slurm_cluster.run("scancel", record.job_id, "--signal", "SIGTERM")
+        wait_until(lambda: signal_pending(trainer, signal.SIGTERM), HANG_GUARD_S, "SLURM's SIGTERM to reach the job",
+                   interval=0.05)
+    finally:
+        os.kill(trainer, signal.SIGCONT)
+    wait_until(lambda: status().get("state") == "interrupted", HANG_GUARD_S, "the job to stop at the SIGTERM")
+    interrupted_at = int(status()["epoch"])
+    assert 2 <= interrupted_at < 8
+    slurm_cluster.run("scancel", record.job_id, "--signal", SlurmJobEnvironment.USR_SIG)  # submitit requeues
 
-    wait_until(rd.is_done, 600, "the requeued job to finish")
+    wait_until(rd.is_done, HANG_GUARD_S, "the requeued job to finish")
     log = rd.log_file.read_text()
     assert "requeued by submitit" in log
     resumed = [line for line in log.splitlines() if "resumed from checkpoint at epoch" in line]
-    assert len(resumed) == 1 and int(resumed[0].rsplit(" ", 1)[1]) >= interrupted_at, log
-    wait_until(lambda: slurm_cluster.sacct_states(record.job_id).get(record.job_id) == "COMPLETED", 120,
-             f"job {record.job_id} (requeued, same id) to be COMPLETED")
+    assert len(resumed) == 1 and int(resumed[0].rsplit(" ", 1)[1]) == interrupted_at, log
+    wait_until(lambda: slurm_cluster.sacct_states(record.job_id).get(record.job_id) == "COMPLETED", HANG_GUARD_S,
+               f"job {record.job_id} (requeued, same id) to be COMPLETED")
 
     # the same config, uninterrupted, in this process (1 torch thread, as the job with cpus_per_task=1)
     reference = train(load_config([*run.overrides, f"output_root={tmp_path / 'reference'}", "progress=none"]))
     assert reference.run_dir.run_id == run.run_id
     strip = [{k: v for k, v in row.items() if k != "seconds"} for row in rd.read_metrics()]
     expected = [{k: v for k, v in row.items() if k != "seconds"} for row in reference.run_dir.read_metrics()]
-    assert len(strip) == 25 and strip == expected
+    assert len(strip) == 8 and strip == expected
     summary = {k: v for k, v in rd.read_summary().items() if k != "seconds"}
     assert summary == {k: v for k, v in reference.summary.items() if k != "seconds"}
     print(f"interrupted after epoch {interrupted_at}; {resumed[0]}; final test accuracy "
           f"{summary['final_test_acc']:.4f} = uninterrupted {reference.summary['final_test_acc']:.4f}")
 
     # nothing left to do
-    again = run_sweep(path, output_root=out, executor="slurm", profile=PROFILE, scale=Scale(epochs=25),
+    again = run_sweep(path, output_root=out, executor="slurm", profile=PROFILE, scale=scale,
                       only={"rows": ["Baseline"]}, report=quiet)
     assert again.submitted == []
 
@@ -172,13 +193,13 @@ def test_the_same_run_submitted_twice_has_one_writer(slurm_cluster, tmp_path):
     executor.update_parameters(**slurm_cluster.submitit_parameters())
     first = executor.submit(TrainJob(rid, overrides, str(out)))
     rd = RunDir(out / "runs" / rid)
-    wait_until(rd.lock_file.exists, 300, "the first job to take the run", interval=0.05)
+    wait_until(rd.lock_file.exists, HANG_GUARD_S, "the first job to take the run", interval=0.05)
     holder = json.loads(rd.lock_file.read_text())
     os.kill(holder["pid"], signal.SIGSTOP)  # freeze the writer (one node: its pid is ours to signal) meanwhile
     try:
         second = executor.submit(TrainJob(rid, overrides, str(out)))
         err = Path(second.paths.stderr)
-        wait_until(lambda: err.exists() and "waiting for it to finish" in err.read_text(), 300,
+        wait_until(lambda: err.exists() and "waiting for it to finish" in err.read_text(), HANG_GUARD_S,
                    "the second job to wait for the first")
         assert f"pid {holder['pid']}" in err.read_text() and f"SLURM job {first.job_id}" in err.read_text()
     finally:
@@ -198,7 +219,7 @@ def test_two_sweep_commands_at_once_submit_once(slurm_cluster, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     procs = [subprocess.Popen(cmd, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
              for _ in range(2)]
-    outputs = [p.communicate(timeout=300)[0] for p in procs]
+    outputs = [p.communicate(timeout=HANG_GUARD_S)[0] for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outputs
     registry = Registry.load(sweep_dir(out.resolve(), "slurm-small") / "jobs.json")
     assert [len(records) for records in registry.runs.values()] == [1], registry.runs  # submitted once

@@ -114,9 +114,9 @@ def test_a_local_tuned_sweep_trains_the_cell_with_the_validation_winner(tuned, t
 
 def test_a_cell_whose_tuning_runs_failed_does_not_start_and_says_why(tuned, tmp_path, monkeypatch, capsys):
     out = tmp_path / "out"
-    from repro.sweep import submit
+    from repro.sweep import job  # the local executor (repro/sweep/local.py, one job) calls job.run_planned
 
-    real = submit.run_planned
+    real = job.run_planned
 
     def fail_tuning(run_id, overrides, **kw):
         if "sweep.stage=tune" in overrides:
@@ -133,7 +133,7 @@ def test_a_cell_whose_tuning_runs_failed_does_not_start_and_says_why(tuned, tmp_
             rd.write_status("failed", epoch=0, message="made to fail by the test")
             raise
 
-    monkeypatch.setattr(submit, "run_planned", failed_status)
+    monkeypatch.setattr(job, "run_planned", failed_status)
     plan = run_sweep(tuned, output_root=out, scale=SCALE, report=lambda s: None)
     assert plan.submitted == [] and len(plan.failed) == len(plan.unique)  # nothing trained: all skipped
     assert main(["sweep", "status", str(tuned), "--output-root", str(out), *SCALE_ARGS]) == 1
@@ -149,8 +149,9 @@ def test_a_sweep_killed_during_tuning_resumes_and_trains_nothing_twice(tuned, tm
     out = (tmp_path / "out").resolve()
     tune_ids = [r.run_id for r in expand_sweep(load_sweep(tuned), output_root=out, scale=SCALE) if r.stage == "tune"]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
+    # --jobs 1: the runs train in the command's own process, so the SIGKILL below stops every one of them at once
     proc = subprocess.Popen([sys.executable, "-m", "repro.cli", "sweep", str(tuned), "--output-root", str(out),
-                             *SCALE_ARGS], env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             *SCALE_ARGS, "--jobs", "1"], env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 600  # a generous bound, not a speed assumption: we wait for the event
         while sum(RunDir(out / "runs" / rid).is_done() for rid in tune_ids) < 2:

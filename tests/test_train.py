@@ -180,7 +180,7 @@ def test_wandb_offline_run_reads_back(tmp_path):
     wandb_dir = _wandb_run_dir(result.run_dir.path)
     out = subprocess.run(
         [str(Path(sys.executable).parent / "wandb"), "leet", "inspect", "--json", str(wandb_dir)],
-        capture_output=True, text=True, timeout=120, env=os.environ.copy(),
+        capture_output=True, text=True, timeout=600, env=os.environ.copy(),
     )
     assert out.returncode == 0, out.stderr
     records = [json.loads(line) for line in out.stdout.splitlines() if line.strip().startswith("{")]

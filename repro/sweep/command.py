@@ -8,6 +8,7 @@ from repro.errors import UserError
 
 USAGE = """examples:
   repro sweep sweeps/smoke.yaml                      run a sweep on this machine (folds before finals)
+  repro sweep sweeps/smoke.yaml --jobs 4             up to 4 runs at once here (default: one per core)
   repro sweep sweeps/table1.yaml --dry-run           print the plan only
   repro sweep sweeps/table1.yaml --executor slurm --profile slurm/profiles/mycluster.yaml
   repro sweep sweeps/table1.yaml tracker.mode=online --executor slurm --profile mycluster
@@ -27,7 +28,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a sweep file (sweeps/tableN.yaml), then optional Hydra overrides for every run "
                              "(e.g. tracker.mode=online data.root=/data/cifar); or `status FILE`")
     parser.add_argument("--executor", choices=("local", "slurm"), default="local",
-                        help="local: run here, one run after another (default); slurm: submit job arrays")
+                        help="local: run here, up to --jobs runs at once (default); slurm: submit job arrays")
+    parser.add_argument("--jobs", "-j", type=int, metavar="N",
+                        help="with --executor local: train up to N runs at once, each in its own process with its "
+                             "own torch threads (default: one per core available to this process)")
     parser.add_argument("--profile", help="cluster profile for --executor slurm (a path, or a name under "
                                           "slurm/profiles/)")
     parser.add_argument("--output-root", default="outputs", help="where runs land: <DIR>/runs/<run_id>/ (default: "
@@ -71,6 +75,9 @@ def run(args: argparse.Namespace) -> int:
     scale = None
     if any(v is not None for v in (args.epochs, args.subset, args.test_subset)):
         scale = Scale(epochs=args.epochs, subset=args.subset, test_subset=args.test_subset)
+    if args.jobs is not None and (status_mode or args.executor != "local"):
+        raise UserError(f"--jobs {args.jobs} applies to runs trained here (--executor local); SLURM runs as many jobs "
+                        "at once as the cluster allows. Leave --jobs out.")
     only = {k: v for k, v in (("rows", args.rows), ("columns", args.columns), ("seeds", args.seeds)) if v}
     if status_mode:
         from repro.sweep.status import render_status, sweep_status
@@ -83,5 +90,5 @@ def run(args: argparse.Namespace) -> int:
 
     plan = run_sweep(path, output_root=args.output_root, executor=args.executor, profile=args.profile, scale=scale,
                      dry_run=args.dry_run, only=only or None, extra_overrides=extra,
-                     gpu_model=args.gpu_model)
+                     gpu_model=args.gpu_model, jobs=args.jobs)
     return 1 if plan.failed else 0

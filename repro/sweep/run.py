@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from contextlib import nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
@@ -48,8 +49,9 @@ def plan_sweep(spec: SweepSpec, *, output_root: str | Path, scale: Scale | None 
 def run_sweep(path: str | Path | SweepSpec, *, output_root: str | Path = "outputs", executor: str = "local",
               profile: str | Path | None = None, scale: Scale | None = None, dry_run: bool = False,
               only: Mapping[str, Sequence[Any]] | None = None, extra_overrides: Sequence[str] = (),
-              report: Callable[[str], None] = print, gpu_model: str | None = None) -> Plan:
-    """Plan a sweep and (unless `dry_run`) run what is missing locally, or submit it to SLURM with `profile`.
+              report: Callable[[str], None] = print, gpu_model: str | None = None, jobs: int | None = 1) -> Plan:
+    """Plan a sweep and (unless `dry_run`) run what is missing locally (up to `jobs` runs at once; None: one per
+    available core), or submit it to SLURM with `profile`.
 
     Idempotent: done runs are skipped, queued or running SLURM jobs are left alone, failed or vanished runs are
     resubmitted and resume from their checkpoints. Returns the plan; `plan.submitted` lists the run ids submitted
@@ -57,6 +59,10 @@ def run_sweep(path: str | Path | SweepSpec, *, output_root: str | Path = "output
     made (`repro train -m` builds one in memory)."""
     if executor not in EXECUTORS:
         raise UserError(f"executor={executor!r}: use 'local' (this machine) or 'slurm' (with a cluster profile).")
+    if executor == "local":
+        from repro.sweep.local import check_jobs
+
+        jobs = check_jobs(jobs)
     spec = select(path if isinstance(path, SweepSpec) else load_sweep(path), only)
     refuse_rows_that_need_more(spec)
     output_root = Path(output_root).expanduser().resolve()
@@ -71,6 +77,9 @@ def run_sweep(path: str | Path | SweepSpec, *, output_root: str | Path = "output
         cluster_profile = load_profile(profile)
         if not dry_run:
             cluster.check_partition(cluster_profile.partition)
+    if executor == "local" and not dry_run:
+        return run_sweeps_locally([LocalSweep(spec, scale, tuple(extra_overrides))], output_root=output_root,
+                                  jobs=jobs, report=report)[0]
     folder = sweep_dir(output_root, spec.name)
     before = {} if dry_run else latest_jobs(output_root)
     with nullcontext(False) if dry_run else sweep_lock(output_root, report=report) as waited:  # dry run: no lock
@@ -99,22 +108,73 @@ def run_sweep(path: str | Path | SweepSpec, *, output_root: str | Path = "output
                 report("nothing to submit" + (": every run is done" if plan.counts()["done"] == len(plan.unique)
                                               else ""))
             return plan
-        if executor == "slurm":
-            from repro.sweep.submit import submit_to_slurm
+        from repro.sweep.submit import submit_to_slurm
 
-            assert cluster_profile is not None
-            plan.submitted = submit_to_slurm(plan, cluster_profile, report=report)
-            report(f"submitted {len(plan.submitted)} run(s); watch them with `repro sweep status {spec.path}"
-                   f" --output-root {output_root}`")
-        else:
-            from repro.sweep.submit import run_locally
-
-            plan.submitted, plan.failed = run_locally(plan, report=report)
-            after = plan_sweep(spec, output_root=output_root, scale=scale, extra_overrides=extra_overrides)
-            after.submitted, after.failed = plan.submitted, plan.failed
-            plan = after
-            report(plan.describe())
+        assert cluster_profile is not None
+        plan.submitted = submit_to_slurm(plan, cluster_profile, report=report)
+        report(f"submitted {len(plan.submitted)} run(s); watch them with `repro sweep status {spec.path}"
+               f" --output-root {output_root}`")
     return plan
+
+
+@dataclass(frozen=True)
+class LocalSweep:
+    """One sweep (already selected) to run here, at a scale, with extra overrides; `heading` is printed first."""
+
+    spec: SweepSpec
+    scale: Scale | None = None
+    extra_overrides: tuple[str, ...] = ()
+    heading: str | None = None
+
+
+def run_sweeps_locally(sweeps: Sequence[LocalSweep], *, output_root: str | Path, jobs: int | None = 1,
+                       threads: int | None = None, report: Callable[[str], None] = print) -> list[Plan]:
+    """Plan several sweeps of one output root (under one sweep lock), train what any of them misses here in one go
+    (up to `jobs` runs at once; a run that several sweeps share trains once), then plan each again. Returns the
+    plans after training, each with `submitted` / `failed` = its runs trained / failed or skipped by this call."""
+    from repro.attempts import report_other_commits
+    from repro.sweep.local import run_planned_runs
+
+    for sweep in sweeps:
+        refuse_rows_that_need_more(sweep.spec)
+    output_root = Path(output_root).expanduser().resolve()
+    before = latest_jobs(output_root)
+    with sweep_lock(output_root, report=report) as waited:
+        if waited:
+            report_new_jobs(before, latest_jobs(output_root), report)
+        plans = []
+        for sweep in sweeps:
+            if sweep.heading:
+                report(sweep.heading)
+            plan = plan_sweep(sweep.spec, output_root=output_root, scale=sweep.scale,
+                              extra_overrides=sweep.extra_overrides)
+            report(plan.describe())
+            report(plan.summary_table())
+            report_other_commits(plan, report)  # done runs made at another commit: skipped, and said so
+            remember_selection(sweep_dir(output_root, sweep.spec.name), sweep.spec, sweep.scale,
+                               sweep.extra_overrides)
+            if not plan.to_submit:
+                report("nothing to submit" + (": every run is done" if plan.counts()["done"] == len(plan.unique)
+                                              else ""))
+            plans.append(plan)
+        todo = list({r.run_id: r for plan in plans for r in plan.to_submit}.values())
+        if not todo:
+            return plans
+        done = {rid for plan in plans for rid, st in plan.status.items() if st.state == "done"}
+        ran, failed = run_planned_runs(todo, done=done, jobs=jobs, threads=threads, metric=plans[0].spec.metric,
+                                       output_root=output_root, report=report)
+        after = []
+        for sweep, plan in zip(sweeps, plans):
+            if not plan.to_submit:
+                after.append(plan)
+                continue
+            again = plan_sweep(sweep.spec, output_root=output_root, scale=sweep.scale,
+                               extra_overrides=sweep.extra_overrides)
+            again.submitted = [rid for rid in ran if rid in again.unique]
+            again.failed = [rid for rid in failed if rid in again.unique]
+            report(again.describe())
+            after.append(again)
+    return after
 
 
 def remember_selection(folder: Path, spec: SweepSpec, scale: Scale | None, extra: Sequence[str]) -> None:

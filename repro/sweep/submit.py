@@ -1,4 +1,4 @@
-"""Carry out a plan: submit its runs to SLURM as job arrays through submitit, or run them here one after another.
+"""Carry out a plan: submit its runs to SLURM as job arrays through submitit, or run them here (repro/sweep/local.py).
 
 SLURM: every run that waits for nothing (plain runs, fold runs, finals whose folds are done) goes into one job array
 (one sbatch). Runs that wait for others (final replay runs for their folds; a cell's runs for its tuning runs; a
@@ -19,7 +19,7 @@ from typing import Callable
 import submitit
 
 from repro.errors import UserError
-from repro.sweep.job import TrainJob, run_planned
+from repro.sweep.job import TrainJob
 from repro.sweep.plan import Plan
 from repro.sweep.profile import ClusterProfile
 from repro.sweep.registry import JobRecord, Registry, sweep_dir
@@ -93,38 +93,3 @@ def _submit_array(runs: list[PlannedRun], after: tuple[str, ...], plan: Plan, pr
     array = str(jobs[0].job_id).split("_")[0]
     report(f"submitted job {array}: {len(runs)} run(s) ({', '.join(stages)})"
            + (f", after {len(after)} job(s) they depend on succeed" if after else ""))
-
-
-def run_locally(plan: Plan, *, report: Report = print) -> tuple[list[str], list[str]]:
-    """Run `plan.to_submit` in this process, every run after those it depends on (folds before the finals that replay
-    them, tuning runs before the runs that use their winner, teachers before students). A run that fails (or whose dependencies failed) is reported and
-    skipped; the others go on. Returns (run ids run, run ids failed or skipped)."""
-    from repro.rundir import RunDir
-
-    todo = plan.to_submit
-    done = {rid for rid, st in plan.status.items() if st.state == "done"}
-    ran: list[str] = []
-    failed: list[str] = []
-    metric = plan.spec.metric
-    for i, run in enumerate(todo, 1):
-        label = (f"[{i}/{len(todo)}] {run.stage}{'' if run.fold is None else f' {run.fold}'} {run.run_id} "
-                 f"({run.row} | {run.column} | seed {run.seed})")
-        missing = [d for d in run.depends_on if d not in done]
-        if missing:
-            report(f"{label}: skipped, {len(missing)} of the runs it depends on did not finish")
-            failed.append(run.run_id)
-            continue
-        report(f"{label}: training")
-        started = time.perf_counter()
-        try:
-            result = run_planned(run.run_id, run.overrides)
-        except UserError as exc:
-            report(f"{label}: failed: {exc} (log: {RunDir(plan.output_root / 'runs' / run.run_id).log_file})")
-            failed.append(run.run_id)
-            continue
-        done.add(run.run_id)
-        ran.append(run.run_id)
-        value = result.summary.get(metric)
-        shown = f"{value:.4f}" if isinstance(value, float) else str(value)
-        report(f"{label}: done in {time.perf_counter() - started:.0f} s, {metric} = {shown}")
-    return ran, failed

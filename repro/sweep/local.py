@@ -1,0 +1,276 @@
+"""Run planned runs on this machine: up to `jobs` at once, each run after the runs it depends on.
+
+Dependencies are the planned runs' `depends_on` edges, whatever made them (folds before their final, a teacher before
+its student's search runs, tuning runs before what they tune): no stage is special here. With `jobs=1` the runs train
+in this process, one after another. With more, a `concurrent.futures.ProcessPoolExecutor` of `jobs` worker processes
+(forked from a forkserver that imported torch once) trains them, each worker with its own torch threads (default:
+the cores available to this process divided among the workers). A run starts when every run it depends on is done;
+a run that fails (or cannot start) is reported and its dependents are reported as skipped, never started; the others
+go on. Each run holds its own run lock (repro/runlock.py), as any `repro train` does, so a run trained elsewhere at
+the same time is refused, not doubled.
+
+Ctrl-C (SIGINT, or SIGTERM to this process): the workers ignore the terminal's SIGINT; this process sends each of
+them one SIGTERM, which a training run turns into a clean stop (status `interrupted`, its last epoch checkpoint
+kept, its lock released), then it waits for every worker to exit and re-raises. A re-run resumes.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Sequence
+
+from repro.errors import UserError
+from repro.sweep.spec import PlannedRun
+
+Report = Callable[[str], None]
+# Workers print nothing of their own (no progress bars interleaving): the parent prints one line per run. Not part
+# of a run's id.
+QUIET = ("progress=none",)
+PRELOAD = ("torch", "repro.sweep.job", "repro.config", "repro.train")
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity, e.g. a SLURM or taskset allocation), not the machine's."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def default_jobs() -> int:
+    return available_cores()
+
+
+def check_jobs(jobs: int | None) -> int:
+    """`--jobs`: a positive number of runs at once (None: one per available core)."""
+    if jobs is None:
+        return default_jobs()
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise UserError(f"--jobs {jobs!r}: give how many runs may train at once, a whole number of at least 1 "
+                        f"(default: the {available_cores()} core(s) available here).")
+    return jobs
+
+
+def run_planned_runs(runs: Sequence[PlannedRun], *, done: Iterable[str] = (), jobs: int | None = 1,
+                     threads: int | None = None, metric: str = "final_test_acc", output_root: str | Path,
+                     report: Report = print) -> tuple[list[str], list[str]]:
+    """Train `runs` here, up to `jobs` at once (None: one per available core), each after the runs it depends on.
+    `done`: run ids already done (dependencies outside `runs` must be in it). `threads`: torch threads per worker
+    process (default: available cores // jobs; with jobs=1 this process's setting is left as it is).
+    Returns (run ids trained, run ids failed or skipped). The one executor of `repro sweep --executor local`,
+    `repro demo` and `repro train -m`."""
+    jobs = check_jobs(jobs)
+    scheduler = _Scheduler(runs, set(done), metric, Path(output_root), report)
+    if jobs == 1 or len(runs) <= 1:
+        scheduler.run_serially()
+    else:
+        threads = threads or max(1, available_cores() // jobs)
+        scheduler.run_in_pool(min(jobs, len(runs)), threads)
+    return scheduler.ran, scheduler.failed
+
+
+class _Scheduler:
+    """Which run may start, which must be skipped, and the line printed for each."""
+
+    def __init__(self, runs: Sequence[PlannedRun], done: set[str], metric: str, output_root: Path,
+                 report: Report) -> None:
+        self.todo = list(runs)
+        self.total, self.labels = len(self.todo), {}
+        self.done, self.metric, self.output_root, self.report = done, metric, output_root, report
+        self.ran: list[str] = []
+        self.failed: list[str] = []
+        self.started: dict[str, float] = {}
+        self.priority = _critical_path(self.todo)
+
+    def label(self, run: PlannedRun) -> str:
+        """'[k/n] stage run_id (row | column | seed s)', k counting runs in the order they start (or are skipped)."""
+        if run.run_id not in self.labels:
+            self.labels[run.run_id] = (f"[{len(self.labels) + 1}/{self.total}] {run.stage}"
+                                       f"{'' if run.fold is None else f' {run.fold}'} {run.run_id} "
+                                       f"({run.row} | {run.column} | seed {run.seed})")
+        return self.labels[run.run_id]
+
+    def next_ready(self, running: set[str]) -> PlannedRun | None:
+        """The next run whose dependencies are all done (the one with the longest chain of dependents first);
+        runs that can no longer start are reported as skipped on the way."""
+        self._skip_blocked(running)
+        ready = [r for r in self.todo if all(d in self.done for d in r.depends_on)]
+        if not ready:
+            return None
+        run = max(ready, key=lambda r: self.priority[r.run_id])  # max keeps the first of equals: plan order
+        self.todo.remove(run)
+        return run
+
+    def _skip_blocked(self, running: set[str]) -> None:
+        """A run that depends on a failed run, or on one that is neither done nor to be trained here, never starts."""
+        while True:
+            pending = {r.run_id for r in self.todo} | running
+            blocked = [r for r in self.todo if any(d not in self.done and d not in pending for d in r.depends_on)]
+            if not blocked:
+                return
+            for run in blocked:
+                missing = [d for d in run.depends_on if d not in self.done and d not in pending]
+                self.report(f"{self.label(run)}: skipped, {len(missing)} of the runs it depends on did not "
+                            "finish")
+                self.failed.append(run.run_id)
+                self.todo.remove(run)
+
+    def start(self, run: PlannedRun) -> None:
+        self.report(f"{self.label(run)}: training")
+        self.started[run.run_id] = time.perf_counter()
+
+    def finished(self, run: PlannedRun, summary: dict[str, Any]) -> None:
+        self.done.add(run.run_id)
+        self.ran.append(run.run_id)
+        value = summary.get(self.metric)
+        shown = f"{value:.4f}" if isinstance(value, float) else str(value)
+        self.report(f"{self.label(run)}: done in {time.perf_counter() - self.started[run.run_id]:.0f} s, "
+                    f"{self.metric} = {shown}")
+
+    def failed_with(self, run: PlannedRun, message: str) -> None:
+        from repro.rundir import RunDir
+
+        log = RunDir(self.output_root / "runs" / run.run_id).log_file
+        self.report(f"{self.label(run)}: failed: {message} (log: {log})")
+        self.failed.append(run.run_id)
+
+    # ------------------------------------------------------------------------------------------------ engines
+    def run_serially(self) -> None:
+        from repro.sweep.job import run_planned
+
+        while (run := self.next_ready(set())) is not None:
+            self.start(run)
+            try:
+                result = run_planned(run.run_id, run.overrides)
+            except UserError as exc:
+                self.failed_with(run, str(exc))
+                continue
+            self.finished(run, result.summary)
+        self._skip_blocked(set())
+
+    def run_in_pool(self, jobs: int, threads: int) -> None:
+        import multiprocessing
+
+        # forkserver: one server process imports torch and the training code once; every worker (of this pool and
+        # of later ones in this process) is a cheap fork of it, from a clean single-threaded state.
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(list(PRELOAD))
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker,
+                                   initargs=(threads,))
+        running: dict[Future, PlannedRun] = {}
+        try:
+            with _sigterm_interrupts():
+                while True:
+                    while len(running) < jobs and (run := self.next_ready(set(r.run_id for r in running.values()))):
+                        self.start(run)
+                        with _sigint_ignored():  # the forkserver, started now, and its workers ignore SIGINT
+                            running[pool.submit(_train_one, run.run_id, (*run.overrides, *QUIET))] = run
+                    if not running:
+                        break
+                    finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        self._collect(running.pop(future), future)
+            self._skip_blocked(set())
+        except BaseException:
+            _stop_workers(pool)
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _collect(self, run: PlannedRun, future: Future) -> None:
+        try:
+            summary = future.result()
+        except UserError as exc:
+            self.failed_with(run, str(exc))
+        except BrokenProcessPool:
+            self.failed_with(run, "its worker process died (killed, or out of memory); run the same command again: "
+                                  "the run resumes from its last checkpoint")
+            raise UserError("A worker process died, which stops every run of the pool. Run the same command again: "
+                            "done runs are kept and the others resume from their last checkpoint.") from None
+        else:
+            self.finished(run, summary)
+
+
+def _critical_path(runs: Sequence[PlannedRun]) -> dict[str, int]:
+    """Per run, the length of the longest chain of runs (among `runs`) waiting for it: those start first, so that a
+    final's folds or a teacher do not end up last."""
+    dependents: dict[str, list[str]] = {r.run_id: [] for r in runs}
+    for r in runs:
+        for d in r.depends_on:
+            if d in dependents:
+                dependents[d].append(r.run_id)
+    depth: dict[str, int] = {}
+
+    def visit(rid: str) -> int:
+        if rid not in depth:
+            depth[rid] = 1 + max((visit(c) for c in dependents[rid]), default=0)
+        return depth[rid]
+
+    for rid in dependents:
+        visit(rid)
+    return depth
+
+
+# ---------------------------------------------------------------------------------------------- worker process
+def _init_worker(threads: int) -> None:
+    """A worker: the terminal's Ctrl-C is its parent's to handle (the parent stops it with SIGTERM, which a training
+    run turns into a clean `interrupted`); its own torch threads."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+def _train_one(run_id: str, overrides: Sequence[str]) -> dict[str, Any]:
+    from repro.sweep.job import run_planned
+
+    return run_planned(run_id, overrides).summary
+
+
+# --------------------------------------------------------------------------------------------- parent signals
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: nothing to protect
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM to this process stops the workers as Ctrl-C does (never leaves them running without a parent)."""
+    from repro.errors import Interrupted
+
+    def handle(signum: int, frame: object) -> None:
+        raise Interrupted(f"received {signal.Signals(signum).name}", signum=signum)
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handle)
+    except ValueError:
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """One SIGTERM to every worker (a running run stops cleanly and records `interrupted`; an idle one exits)."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        if process.is_alive():
+            try:
+                os.kill(process.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass

@@ -1,0 +1,232 @@
+"""`--jobs N` of the local executor (repro/sweep/local.py): the same runs and numbers as one job at a time, the plan's
+dependency edges respected whatever made them, a failed run's dependents never started, and Ctrl-C stopping every
+worker with its run resumable."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from repro.cli import main
+from repro.errors import UserError
+from repro.rundir import RunDir
+from repro.sweep import Scale, expand_sweep, load_sweep, run_sweep
+from repro.sweep.local import _critical_path, check_jobs, run_planned_runs
+from repro.sweep.spec import PlannedRun
+
+REPO = Path(__file__).resolve().parents[1]
+TINY = """
+    name: tiny
+    metric: final_test_acc
+    seeds: [0]
+    common: [split=full, split.folds=2, tracker=none, progress=none]
+    columns:
+      Digits/SmallCNN: [data=digits, model=smallcnn]
+    rows:
+      Baseline: [method=baseline]
+      Ours (Class):
+        learn: [method=class_labels]
+"""
+SCALE = Scale(epochs=1, subset=400, test_subset=200)
+HANG_GUARD_S = 600  # only ever reached when something hangs; the waits below end on events
+
+
+def _sweep_file(tmp_path: Path, text: str = TINY) -> Path:
+    path = tmp_path / "tiny.yaml"
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def _summaries(root: Path) -> dict[str, dict]:
+    out = {}
+    for rd in sorted((root / "runs").iterdir()):
+        summary = json.loads((rd / "summary.json").read_text())
+        summary.pop("seconds")  # wall-clock time, the one field that may differ
+        out[rd.name] = summary
+    return out
+
+
+def test_two_jobs_train_the_same_runs_to_the_same_numbers_as_one(tmp_path):
+    path = _sweep_file(tmp_path)
+    serial, parallel = tmp_path / "serial", tmp_path / "parallel"
+    one = run_sweep(path, output_root=serial, scale=SCALE, report=lambda s: None, jobs=1)
+    lines: list[str] = []
+    two = run_sweep(path, output_root=parallel, scale=SCALE, report=lines.append, jobs=2)
+    assert two.failed == [] and two.counts() == {"done": 4} and sorted(two.submitted) == sorted(one.submitted)
+    assert _summaries(parallel) == _summaries(serial)
+    # the final replays its folds: it started only after both had finished
+    final = next(r.run_id for r in two.unique.values() if r.stage == "final")
+    folds = [r.run_id for r in two.unique.values() if r.stage == "fold"]
+    started = next(i for i, line in enumerate(lines) if final in line and line.endswith(": training"))
+    assert all(any(f in line and "done in" in line for line in lines[:started]) for f in folds)
+    assert sum(line.endswith(": training") for line in lines) == 4
+    assert sum("done in" in line for line in lines) == 4
+    again = run_sweep(path, output_root=parallel, scale=SCALE, report=lines.append, jobs=2)
+    assert again.submitted == [] and lines[-1] == "nothing to submit: every run is done"
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_failed_run_never_starts_its_dependents_and_they_are_reported(tmp_path, jobs):
+    path = _sweep_file(tmp_path)
+    out = tmp_path / "out"
+    runs = expand_sweep(load_sweep(path), output_root=out.resolve(), scale=SCALE)
+    fold0 = next(r for r in runs if r.stage == "fold")
+    final = next(r for r in runs if r.stage == "final")
+    rd = RunDir(out / "runs" / fold0.run_id)
+    rd.path.mkdir(parents=True)
+    rd.checkpoint_file.write_bytes(b"not a checkpoint")  # train refuses it with a UserError
+    lines: list[str] = []
+    plan = run_sweep(path, output_root=out, scale=SCALE, report=lines.append, jobs=jobs)
+    assert plan.failed == [fold0.run_id, final.run_id]
+    assert any(fold0.run_id in line and "failed" in line and "cannot be read" in line for line in lines)
+    assert any(final.run_id in line and "skipped, 1 of the runs it depends on did not finish" in line
+               for line in lines)
+    assert not any(final.run_id in line and line.endswith(": training") for line in lines)
+    assert not RunDir(out / "runs" / final.run_id).path.exists()
+    assert plan.counts() == {"done": 2, "new": 2}
+
+
+def _planned(run_id: str, *depends_on: str) -> PlannedRun:
+    return PlannedRun(run_id=run_id, row="r", column="c", seed=0, stage="x", fold=None, overrides=(), config={},
+                      depends_on=tuple(depends_on))
+
+
+def test_scheduling_follows_any_dependency_edge_and_skips_what_cannot_start(tmp_path, monkeypatch):
+    """No stage is special: a chain tune -> teacher -> student (any edges), a run waiting on a run that is neither
+    done nor planned here (e.g. queued on SLURM) is skipped, and long chains start first."""
+    order: list[str] = []
+
+    class Result:
+        summary = {"final_test_acc": 0.5}
+
+    def fake(run_id, overrides, **kw):
+        order.append(run_id)
+        if run_id == "bad":
+            raise UserError("boom")
+        return Result()
+
+    monkeypatch.setattr("repro.sweep.job.run_planned", fake)
+    runs = [_planned("plain"), _planned("student", "teacher", "tune"), _planned("teacher", "tune"), _planned("tune"),
+            _planned("bad"), _planned("after-bad", "bad"), _planned("after-after-bad", "after-bad"),
+            _planned("elsewhere", "queued-on-slurm"), _planned("uses-done", "old")]
+    assert _critical_path(runs)["tune"] == 3 and _critical_path(runs)["plain"] == 1
+    lines: list[str] = []
+    ran, failed = run_planned_runs(runs, done={"old"}, jobs=1, output_root=tmp_path, report=lines.append)
+    assert order.index("tune") < order.index("teacher") < order.index("student")
+    assert order[0] == "tune"  # the longest chain first
+    assert set(ran) == {"plain", "student", "teacher", "tune", "uses-done"}
+    assert set(failed) == {"bad", "after-bad", "after-after-bad", "elsewhere"}
+    assert "after-bad" not in order and "elsewhere" not in order
+    assert sum("skipped" in line for line in lines) == 3
+
+
+def test_jobs_must_be_a_positive_number(tmp_path, capsys):
+    assert check_jobs(None) == len(os.sched_getaffinity(0)) and check_jobs(3) == 3
+    with pytest.raises(UserError, match="at least 1"):
+        check_jobs(0)
+    path = _sweep_file(tmp_path)
+    assert main(["sweep", str(path), "--jobs", "0", "--output-root", str(tmp_path / "out")]) == 2
+    assert "--jobs 0" in capsys.readouterr().err
+    assert main(["sweep", str(path), "--jobs", "2", "--executor", "slurm", "--profile", "local"]) == 2
+    assert "--executor local" in capsys.readouterr().err
+    assert main(["demo", "--quick", "--jobs", "-1", "--output-root", str(tmp_path / "demo")]) == 2
+    assert not (tmp_path / "out").exists() and not (tmp_path / "demo" / "runs").exists()
+
+
+LONG = """
+    name: long
+    metric: final_test_acc
+    seeds: [0, 1]
+    common: [split=full, tracker=none, progress=none]
+    columns:
+      Digits/SmallCNN: [data=digits, model=smallcnn]
+    rows:
+      Baseline: [method=baseline]
+"""
+
+
+def _wait_for(predicate, what: str) -> None:
+    """Wait for an event (a file the run writes), polling; the bound only turns a hang into a failure."""
+    deadline = time.monotonic() + HANG_GUARD_S
+    while not predicate():
+        assert time.monotonic() < deadline, f"hang: {what} did not happen within {HANG_GUARD_S} s"
+        time.sleep(0.1)
+
+
+def test_ctrl_c_stops_every_worker_cleanly_and_a_rerun_resumes(tmp_path):
+    """Stopped on events, not on timing: each worker is frozen (SIGSTOP) as soon as its run is past the wanted epoch
+    (so neither run can finish before the other starts, however fast or loaded the machine), then the command is
+    signalled and the workers let go. Ctrl-C, then the same command resumes both runs, then SIGTERM to it."""
+    path = _sweep_file(tmp_path, LONG)
+    out = tmp_path / "out"
+    runs = expand_sweep(load_sweep(path), output_root=out.resolve(),
+                        scale=Scale(epochs=1000, subset=100, test_subset=100))
+    rds = [RunDir(out / "runs" / r.run_id) for r in runs]
+    command = [sys.executable, "-m", "repro.cli", "sweep", str(path), "--output-root", str(out), "--epochs", "1000",
+               "--subset", "100", "--test-subset", "100", "--jobs", "2"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+
+    def start() -> subprocess.Popen:
+        return subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, start_new_session=True)  # its own process group, as a terminal's job
+
+    def epoch(rd: RunDir) -> int:
+        return int((rd.read_status() or {}).get("epoch") or 0) if rd.status_file.exists() else -1
+
+    def stopped(proc: subprocess.Popen, at_least: list[int], sig: int, group: bool) -> str:
+        frozen: dict[int, int] = {}
+
+        def freeze_each_beyond() -> bool:  # each worker frozen as soon as its run is past `at_least`
+            assert proc.poll() is None, proc.communicate()
+            for i, rd in enumerate(rds):
+                if i not in frozen and epoch(rd) > at_least[i]:
+                    frozen[i] = int(json.loads(rd.lock_file.read_text())["pid"])
+                    os.kill(frozen[i], signal.SIGSTOP)
+            return len(frozen) == len(rds)
+
+        try:
+            _wait_for(freeze_each_beyond, "both runs training at once")
+            workers = set(frozen.values())
+            assert len(workers) == 2 and proc.pid not in workers  # two runs at once, each in its own worker
+            (os.killpg if group else os.kill)(proc.pid, sig)
+        finally:  # each run has hundreds of epochs left: it is still running when the command's SIGTERM comes
+            for pid in frozen.values():
+                os.kill(pid, signal.SIGCONT)
+        _, stderr = proc.communicate(timeout=HANG_GUARD_S)
+        for pid in workers:  # no orphan left training
+            _wait_for(lambda: not _alive(pid), f"worker {pid} exiting")
+        for rd in rds:
+            status = rd.read_status()
+            assert status["state"] == "interrupted" and status["epoch"] >= 1, status
+            assert not rd.lock_file.exists() and not rd.summary_file.exists()
+        return stderr
+
+    first = start()
+    stderr = stopped(first, [0, 0], signal.SIGINT, group=True)  # Ctrl-C: SIGINT to the whole process group
+    assert first.returncode == 130, stderr
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    reached = [epoch(rd) for rd in rds]
+    second = start()  # the same command resumes both runs from their checkpoints
+    stopped(second, reached, signal.SIGTERM, group=False)  # `kill`/`timeout`: SIGTERM to the command alone
+    assert second.returncode == 143
+    for rd, at in zip(rds, reached):
+        assert f"resumed from checkpoint at epoch {at}" in rd.log_file.read_text()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie has exited; it only waits to be reaped
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
