@@ -174,6 +174,8 @@ def test_a_short_noisy_run_leaves_a_complete_run_directory(tmp_path, monkeypatch
     logged: list[tuple[str, int, int]] = []
 
     class Tracker:
+        def start(self, *a, **k): pass
+        def end_run(self, *a, **k): pass
         def log(self, *a, **k): pass
         def log_table(self, *a, **k): pass
         def finish(self, *a, **k): pass

@@ -66,7 +66,7 @@ def test_local_sweep_runs_folds_before_finals_then_submits_nothing(tiny, tmp_pat
         summary = RunDir(out / "runs" / rid).read_summary()
         assert summary is not None and summary["epochs"] == 1
     final_log = RunDir(out / "runs" / finals[0].run_id).read_config()
-    assert final_log["method"]["name"] == "replay" and final_log["sweep"] == {"name": "tiny", "stage": "final"}
+    assert final_log["method"]["name"] == "replay" and final_log["sweep"] == {"name": "tiny", "stage": "final", "row": "Ours (Class)", "column": "Digits/SmallCNN"}
 
     before = mtimes(out)
     again = run_sweep(tiny, output_root=out, scale=SCALE, report=lines.append)
