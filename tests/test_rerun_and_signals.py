@@ -94,6 +94,12 @@ WRAPPER = textwrap.dedent("""
 """)
 
 
+def _ctrl_c_as_in_a_terminal() -> None:
+    """A shell's background job (`pytest ... &`, some CI runners) starts with SIGINT ignored, and Python keeps an
+    ignored SIGINT; a terminal's foreground command has the default, which is what the test is about."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("signum, code, multirun", [(signal.SIGTERM, 143, False), (signal.SIGINT, 130, False),
                                                      (signal.SIGTERM, 143, True)],
                          ids=["SIGTERM", "SIGINT", "SIGTERM in train -m"])
@@ -104,7 +110,8 @@ def test_a_signal_ends_the_run_in_one_line_and_it_resumes(tmp_path, signum, code
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1", "HELD": str(held)}
     command = ["train", *(["-m"] if multirun else []), *RUN, f"output_root={out}"]
     proc = subprocess.Popen([sys.executable, str(wrapper), *command], env=env, cwd=REPO,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_ctrl_c_as_in_a_terminal)
     try:
         while not held.exists():
             assert proc.poll() is None, proc.stderr.read()

@@ -176,7 +176,9 @@ def test_ctrl_c_stops_every_worker_cleanly_and_a_rerun_resumes(tmp_path):
 
     def start() -> subprocess.Popen:
         return subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, start_new_session=True)  # its own process group, as a terminal's job
+                                text=True, start_new_session=True,  # its own process group, as a terminal's job
+                                # with SIGINT at its default, as in a terminal (a shell's background job ignores it)
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
     def epoch(rd: RunDir) -> int:
         return int((rd.read_status() or {}).get("epoch") or 0) if rd.status_file.exists() else -1

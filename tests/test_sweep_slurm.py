@@ -104,7 +104,7 @@ def test_sweep_submits_arrays_waits_with_afterok_and_is_idempotent(slurm_cluster
     for rid, run in runs.items():
         rd = RunDir(out / "runs" / rid)
         config = rd.read_config()
-        assert config["sweep"] == {"name": "slurm-small", "stage": run.stage}
+        assert config["sweep"] == {"name": "slurm-small", "stage": run.stage, "row": run.row, "column": run.column}
         assert rd.read_summary()["epochs"] == 1
     # the finals started only after their folds had finished
     for rid, run in runs.items():

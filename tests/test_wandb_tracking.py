@@ -154,9 +154,22 @@ def test_a_hundred_classes_get_a_table_a_heatmap_and_figure2s_classes(tmp_path):
 
 
 def test_the_console_is_captured_for_the_logs_tab(tmp_path):
+    """`repro train` as a user runs it, in its own process: the test process's stdout has been swapped by pytest's
+    capture and by earlier tests' W&B runs, which is not what a user's terminal looks like."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
     from test_wandb_page import inspect
 
     overrides = ["data.subset=200", "data.test_subset=100", "optim.epochs=1", "progress=plain", "tracker=wandb"]
-    rd = train(load_config([*overrides, f"output_root={tmp_path}"])).run_dir
+    repo = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(repo), os.environ.get("PYTHONPATH", "")]),
+           "OMP_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, "-m", "repro.cli", "train", *overrides, f"output_root={tmp_path}"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr
+    rd = RunDir(next((tmp_path / "runs").iterdir()))
     lines = "".join(r["output_raw"]["line"] for r in inspect(rd.path) if r["type"] == "output_raw")
     assert rd.run_id in lines  # the plain progress line of the epoch
