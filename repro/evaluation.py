@@ -28,10 +28,11 @@ class EvalResult:
 
 
 @torch.no_grad()
-def predict(model: torch.nn.Module, images: torch.Tensor, *, batch_size: int, mean, std, device: torch.device,
-            prepare: Callable[[torch.Tensor], torch.Tensor] | None = None,
-            autocast: Callable[[], ContextManager] | None = None) -> torch.Tensor:
-    """Predicted classes (N,) on `device` for uint8 images [N, C, H, W], in eval mode; the model's mode is restored.
+def batched_outputs(model: torch.nn.Module, images: torch.Tensor, head: Callable[[torch.Tensor], torch.Tensor], *,
+                    batch_size: int, mean, std, device: torch.device,
+                    prepare: Callable[[torch.Tensor], torch.Tensor] | None = None,
+                    autocast: Callable[[], ContextManager] | None = None) -> list[torch.Tensor]:
+    """`head(model(batch))` for every batch of uint8 images [N, C, H, W], in eval mode; the model's mode is restored.
     `prepare` moves a batch to the device in the model's memory format; `autocast` wraps the forwards."""
     prepare = prepare or (lambda x: x.to(device, non_blocking=True))
     # once per evaluation, not per batch: a host-to-device copy of them per batch would be a host sync per batch
@@ -40,9 +41,15 @@ def predict(model: torch.nn.Module, images: torch.Tensor, *, batch_size: int, me
     was_training = model.training
     model.eval()
     with (autocast or contextlib.nullcontext)():
-        out = [model(prepare(normalise(images[i:i + batch_size], mean, std))).argmax(1)
+        out = [head(model(prepare(normalise(images[i:i + batch_size], mean, std))))
                for i in range(0, len(images), batch_size)]
     model.train(was_training)
+    return out
+
+
+def predict(model: torch.nn.Module, images: torch.Tensor, *, device: torch.device, **kwargs) -> torch.Tensor:
+    """Predicted classes (N,) on `device` (see batched_outputs for the keyword arguments)."""
+    out = batched_outputs(model, images, lambda logits: logits.argmax(1), device=device, **kwargs)
     return torch.cat(out) if out else torch.empty(0, dtype=torch.long, device=device)
 
 

@@ -80,6 +80,7 @@ def _train_held(cfg: DictConfig, config: dict, rd: RunDir, lock: FileLock,
         start_epoch, history = int(state["epoch"]), list(state["history"])
         rd.log(f"resumed from checkpoint at epoch {start_epoch}")
         rd.write_metrics(history)  # a kill between the checkpoint and the metrics left them an epoch behind
+    committed = start_epoch  # the epoch of the last checkpoint: where a stopped run resumes
     rd.write_config(config)  # after the checkpoint loaded: a refused resume changes no file
     provenance.record_start(rd.path, exp.hardware.describe(), exp.device)
     provenance.record_fields(rd.path, tuning.summary_fields(config))  # what was tuned, from which runs
@@ -89,7 +90,7 @@ def _train_held(cfg: DictConfig, config: dict, rd: RunDir, lock: FileLock,
     progress = EpochProgress(mode=str(cfg.progress), total_epochs=exp.epochs, run_id=rd.run_id)
     exit_code = 1
     try:
-        with _stop_on_signals():
+        with _stop_on_signals() as signals:
             rd.write_status("running", epoch=start_epoch)  # once written, a signal ends the run as `interrupted`
             for epoch in range(start_epoch, exp.epochs):
                 if stop_after_epochs is not None and epoch - start_epoch >= stop_after_epochs:
@@ -102,10 +103,12 @@ def _train_held(cfg: DictConfig, config: dict, rd: RunDir, lock: FileLock,
                 # The checkpoint is the commit point of an epoch; the metrics file follows it.
                 lock.check()  # never write after another process took the run over
                 save_checkpoint({**exp.state_dict(), "epoch": epoch + 1, "history": history}, rd.checkpoint_file)
+                committed = epoch + 1
                 rd.write_metrics(history)
                 tracker.log(row, step=epoch + 1)
                 rd.write_status("running", epoch=epoch + 1)
                 rd.log(progress.format_row(row))
+                signals.raise_if_received()  # a signal whose exception was swallowed still stops the run here
         summary = summarise(history, exp)
         lock.check()
         rd.write_summary(summary)
@@ -123,8 +126,11 @@ def _train_held(cfg: DictConfig, config: dict, rd: RunDir, lock: FileLock,
         ) from None
     except (Interrupted, KeyboardInterrupt) as exc:
         why = str(exc) or ("received SIGINT" if isinstance(exc, KeyboardInterrupt) else "interrupted")
-        rd.write_status("interrupted", epoch=len(history), message=why)
-        rd.log(f"interrupted after epoch {len(history)}: {why}; the next `repro train` of this run resumes")
+        # The epoch of the last checkpoint, not of the last epoch trained: a signal between an epoch's end and its
+        # checkpoint loses that epoch, and the status must say where the run really resumes.
+        rd.write_status("interrupted", epoch=committed, message=why)
+        rd.log(f"interrupted; the checkpoint of epoch {committed} is kept ({why}); the next `repro train` of this "
+               "run resumes from it")
         raise
     finally:
         progress.close()
@@ -201,20 +207,34 @@ def summarise(history: list[dict[str, Any]], exp: Experiment) -> dict[str, Any]:
 
 
 class _stop_on_signals:
-    """Turn SIGTERM (SLURM time limit / preemption without submitit) into a clean `Interrupted`."""
+    """Turn SIGTERM (SLURM time limit / preemption without submitit) into a clean `Interrupted`, and Ctrl-C into
+    KeyboardInterrupt as Python does.
+
+    The handler raises at once, and also remembers the signal: Python drops an exception raised while a finaliser
+    (`__del__`, a weakref callback) runs, so a run whose exception was lost that way stops at its epoch's end."""
 
     def __enter__(self):
-        self._previous = signal.getsignal(signal.SIGTERM)
+        self.received: int | None = None
+        self._previous: dict[int, Any] = {}
         if _is_main_thread():
-            signal.signal(signal.SIGTERM, self._handle)
+            self._previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, self._handle)
+            if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when SIGINT is ignored
+                self._previous[signal.SIGINT] = signal.signal(signal.SIGINT, self._handle)
         return self
 
     def _handle(self, signum, frame):
-        raise Interrupted(f"received {signal.Signals(signum).name}", signum=signum)
+        self.received = signum
+        self.raise_if_received()
+
+    def raise_if_received(self) -> None:
+        if self.received == signal.SIGINT:
+            raise KeyboardInterrupt
+        if self.received is not None:
+            raise Interrupted(f"received {signal.Signals(self.received).name}", signum=self.received)
 
     def __exit__(self, *exc):
-        if _is_main_thread():
-            signal.signal(signal.SIGTERM, self._previous)
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous)
         return False
 
 

@@ -115,21 +115,9 @@ def anchor_transition(probs: Tensor, percentile: float | None, *, where: str) ->
     return t / t.sum(dim=1, keepdim=True), anchors
 
 
-@torch.no_grad()
-def softmax_outputs(model: torch.nn.Module, images: Tensor, *, batch_size: int, mean, std, device: torch.device,
-                    prepare=None, autocast=None) -> Tensor:
-    """softmax(model(x)) (N, C) float32 for uint8 images, in eval mode, without augmentation (the estimator's pass)."""
-    import contextlib
+def softmax_outputs(model: torch.nn.Module, images: Tensor, **kwargs) -> Tensor:
+    """softmax(model(x)) (N, C) float32 for uint8 images, in eval mode, without augmentation (the estimator's pass;
+    keyword arguments as repro.evaluation.batched_outputs)."""
+    from repro.evaluation import batched_outputs
 
-    from repro.evaluation import normalise
-
-    prepare = prepare or (lambda x: x.to(device, non_blocking=True))
-    mean = torch.tensor(mean, dtype=torch.float32, device=images.device)
-    std = torch.tensor(std, dtype=torch.float32, device=images.device)
-    was_training = model.training
-    model.eval()
-    with (autocast or contextlib.nullcontext)():
-        out = [torch.softmax(model(prepare(normalise(images[i:i + batch_size], mean, std))).float(), dim=1)
-               for i in range(0, len(images), batch_size)]
-    model.train(was_training)
-    return torch.cat(out)
+    return torch.cat(batched_outputs(model, images, lambda logits: torch.softmax(logits.float(), dim=1), **kwargs))

@@ -73,6 +73,35 @@ def test_resume_gives_the_same_result_as_an_uninterrupted_run(tmp_path):
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
+def test_a_sigterm_whose_exception_was_swallowed_still_stops_the_run_at_its_epoch_end(tmp_path, monkeypatch):
+    """Python drops an exception raised by a signal handler while a finaliser runs; the run must stop anyway, at the
+    end of that epoch, and its status must name the epoch of its last checkpoint (where it resumes)."""
+    import signal
+
+    import repro.train as train_module
+
+    real = train_module.run_epoch
+
+    def epoch_with_a_lost_sigterm(exp, epoch, progress):
+        row = real(exp, epoch, progress)
+        if epoch == 1:
+            try:  # as if the handler ran inside a __del__: its exception never reaches the loop
+                os.kill(os.getpid(), signal.SIGTERM)
+            except Interrupted:
+                pass
+        return row
+
+    monkeypatch.setattr(train_module, "run_epoch", epoch_with_a_lost_sigterm)
+    cfg = cfg_for(tmp_path, "optim.epochs=5")
+    with pytest.raises(Interrupted):
+        train(cfg)
+    rd = RunDir.for_config(to_container(cfg))
+    status = rd.read_status()
+    assert status["state"] == "interrupted" and status["epoch"] == 2, status
+    assert torch.load(rd.checkpoint_file, weights_only=True)["epoch"] == 2
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handler was taken down with the run
+
+
 def test_run_id_depends_only_on_result_fields(tmp_path):
     base = to_container(cfg_for(tmp_path))
     same = to_container(load_config([*FAST, "output_root=/elsewhere", "tracker=wandb", "progress=plain"]))
