@@ -17,6 +17,7 @@ import pandas as pd
 import yaml
 
 from repro.errors import UserError
+from repro.rundir import flatten, hashable
 
 try:  # libyaml's loader is ~10x faster than the pure-Python one; same result for safe YAML
     from yaml import CSafeLoader as _YamlLoader
@@ -91,7 +92,7 @@ def record_row(record: Mapping[str, Any]) -> dict[str, Any]:
     else:
         row["epochs_done"] = summary.get("epochs", status.get("epoch"))
     for key, value in summary.items():
-        row[f"summary.{key}" if key in config or key in ID_COLUMNS else key] = _cell(value)
+        row[f"summary.{key}" if key in config or key in ID_COLUMNS else key] = hashable(value)
     row.update(config)
     row.setdefault("precision", "fp32")  # runs from before the key trained in float32
     row["commit"] = _commit(record.get("provenance"))
@@ -120,24 +121,6 @@ def frame_from_records(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     frame = frame[[*ID_COLUMNS, *summary_cols, *config_cols, *SOURCE_COLUMNS]]
     frame["epochs_done"] = pd.to_numeric(frame["epochs_done"], errors="coerce").astype("Int64")
     return frame.sort_values("run_id", kind="stable").reset_index(drop=True)
-
-
-def flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """{"data": {"name": "digits"}} -> {"data.name": "digits"}; lists become tuples (hashable, comparable)."""
-    flat: dict[str, Any] = {}
-    for key, value in config.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            flat.update(flatten(value, prefix=f"{name}."))
-        else:
-            flat[name] = _cell(value)
-    return flat
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, list):
-        return tuple(_cell(v) for v in value)
-    return value
 
 
 def require_runs(frame: pd.DataFrame, source: str) -> None:

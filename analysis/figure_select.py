@@ -27,7 +27,7 @@ from typing import Any, Callable, Mapping, Sequence
 import pandas as pd
 
 from repro.errors import UserError
-from repro.rundir import RunDir, result_config
+from repro.rundir import RunDir, flatten, result_config
 
 # The paper's selection of each figure (and of each part of Figure 2). Figure 2: "ResNet18 for CIFAR100" (Table 1's
 # learning runs, fold 0 of the 5-fold protocol). Figures 3-4: "CIFAR100 in the 40% noise setting", the noisy tables'
@@ -196,16 +196,6 @@ def longest(tied: list, config_of: Callable[[Any], Mapping[str, Any]]) -> list:
     return [g for g, c in zip(tied, configs) if int(c["optim"]["epochs"]) == most]
 
 
-def _flat(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in config.items():
-        if isinstance(v, Mapping):
-            out.update(_flat(v, f"{prefix}{k}."))
-        else:
-            out[f"{prefix}{k}"] = v
-    return out
-
-
 def is_ours_noisy(config: Mapping[str, Any]) -> bool:
     """Is this instance-label config the noisy tables' "Ours" (the entropy curriculum at its default readings)?"""
     method = config.get("method") or {}
@@ -220,7 +210,7 @@ def is_ours_noisy(config: Mapping[str, Any]) -> bool:
 def describe_candidates(groups: Sequence[_Config], limit: int = 8, always: Sequence[str] = ()) -> str:
     """One '; '-separated entry per configuration: the keys of `always` (those of the selection) and those on which
     they differ, seeds, a run id."""
-    flats = [_flat(result_config(g.config)) for g in groups]
+    flats = [flatten(result_config(g.config)) for g in groups]
     keys = sorted({k for f in flats for k in f if k != "seed" and len({json.dumps(x.get(k), default=str)
                                                                       for x in flats}) > 1})
     first = [k for k in always if k != "seed"] + [k for k in DATA_MODEL if k in keys and k not in always]

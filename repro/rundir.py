@@ -33,6 +33,24 @@ HASHED_UNLESS_DEFAULT = {"precision": "fp32", "deterministic": False, "compile_j
 STATES = ("running", "interrupted", "failed", "done")
 
 
+def flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """{"data": {"name": "digits"}} -> {"data.name": "digits"}; lists become tuples (hashable, comparable). The one
+    dotted view of a config: the run frame's columns, figure selections and the planner's fold checks use it."""
+    flat: dict[str, Any] = {}
+    for key, value in config.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(flatten(value, prefix=f"{name}."))
+        else:
+            flat[name] = hashable(value)
+    return flat
+
+
+def hashable(value: Any) -> Any:
+    """A config or summary value as a hashable cell (a list becomes a tuple, recursively)."""
+    return tuple(hashable(v) for v in value) if isinstance(value, list) else value
+
+
 def result_config(config: Mapping[str, Any]) -> dict:
     """The part of a resolved config that determines the results (what the run id hashes)."""
     cfg = {k: v for k, v in config.items() if k not in NON_RESULT_KEYS}

@@ -8,7 +8,7 @@ failed source, or one of another data set, is a one-paragraph error naming the r
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -55,16 +55,21 @@ def find_finished_run(ref: Any, output_root: str | Path, *, option: str) -> RunD
     return rd
 
 
+def config_differences(source: Mapping[str, Any], this: Mapping[str, Any], keys: Sequence[tuple[str, str]]) -> str:
+    """'data.subset=500 (this run: None), ...' for the (group, key) pairs on which two configs differ; '' if none."""
+    diff = [(f"{a}.{b}", source.get(a, {}).get(b), this.get(a, {}).get(b)) for a, b in keys
+            if source.get(a, {}).get(b) != this.get(a, {}).get(b)]
+    return ", ".join(f"{k}={s!r} (this run: {t!r})" for k, s, t in diff)
+
+
 def check_same_data(source: Mapping[str, Any], student: Mapping[str, Any], *, rd: RunDir, option: str,
                     same_samples: bool) -> None:
     """The source must be of the student's data set and class count; for labels, of the same training samples."""
     keys = [("data", "name"), ("data", "num_classes")]
     if same_samples:  # labels are indexed by training sample: the same subset of the same data
         keys += [("data", "subset"), ("split", "seed")]
-    diff = [(f"{a}.{b}", source.get(a, {}).get(b), student.get(a, {}).get(b)) for a, b in keys
-            if source.get(a, {}).get(b) != student.get(a, {}).get(b)]
-    if diff:
-        shown = ", ".join(f"{k}={s!r} (this run: {t!r})" for k, s, t in diff)
+    shown = config_differences(source, student, keys)
+    if shown:
         raise UserError(
             f"The {ROLES.get(option, 'run')} {rd.run_id} (method.{option}) does not fit this run: it has {shown}. A "
             "student learns from a run of the same data set and class count"

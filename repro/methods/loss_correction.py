@@ -162,17 +162,15 @@ class _TransitionRecord:
 def estimator_run(cfg: DictConfig):
     """The finished run whose network estimates T: trained on this run's data with the same label noise."""
     from repro.config import to_container
-    from repro.teachers import find_finished_run
+    from repro.teachers import config_differences, find_finished_run
 
     config = to_container(cfg) if isinstance(cfg, DictConfig) else cfg
     rd = find_finished_run(config["method"].get("estimator"), config["output_root"], option="estimator")
     theirs = rd.read_config()
     keys = [("data", "name"), ("data", "num_classes"), ("data", "subset"), ("noise", "kind"), ("noise", "fraction"),
             ("noise", "seed")]
-    diff = [(f"{a}.{b}", theirs.get(a, {}).get(b), config.get(a, {}).get(b)) for a, b in keys
-            if theirs.get(a, {}).get(b) != config.get(a, {}).get(b)]
-    if diff:
-        shown = ", ".join(f"{k}={s!r} (this run: {t!r})" for k, s, t in diff)
+    shown = config_differences(theirs, config, keys)
+    if shown:
         raise UserError(
             f"The estimator run {rd.run_id} (method.estimator) does not fit this run: it has {shown}. The anchor-point "
             "estimate needs a network trained on the same noisy labels (same data set, subset and noise); name such "

@@ -21,9 +21,9 @@ from typing import Sequence
 
 from repro.errors import UserError
 from repro.fold_runs import fold_configs_with
-from repro.rundir import result_config, run_id
+from repro.rundir import flatten, result_config, run_id
 from repro.sweep import teachers
-from repro.sweep.build import COMPOSER, dedupe, flatten, make_run, parse_all, parse_part, resolve
+from repro.sweep.build import COMPOSER, dedupe, make_run, parse_all, parse_part, resolve
 from repro.sweep.compose import Override, parse_override, quote_value
 from repro.sweep.model import PlannedRun, Scale, SweepSpec
 from repro.sweep.tune import plan_tuning
