@@ -1,4 +1,4 @@
-"""A regenerated table (analysis.tables.TableResult) as Markdown and CSV: ours, the paper's number and the
+"""A regenerated table (analysis.table_model.TableResult) as Markdown and CSV: ours, the paper's number and the
 difference side by side; a mostly empty grid (Tables 3-5 put a setting into the column key) as a list of cells."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import pandas as pd
 from analysis.collect import FAILED_STATES
 
 if TYPE_CHECKING:
-    from analysis.tables import TableResult
+    from analysis.table_model import TableResult
 
-DDOF = 1  # the sample standard deviation (analysis.tables.Cell.std uses the same)
+DDOF = 1  # the sample standard deviation (analysis.table_model.Cell.std uses the same)
 
 CSV_COLUMNS = ["table", "row", "column", "group", "metric", "ours_mean", "ours_std", "ours_n", "ours_planned",
                "ours", "paper_mean", "paper_std", "paper", "diff", "ref", "data", "not_averaged", "tuned"]

@@ -39,7 +39,8 @@ from reference_meta import reference_label_meta_gradient  # noqa: E402
 from repro.labels import InstanceLabels  # noqa: E402
 from roundrobin import round_robin_medians  # noqa: E402
 from repro.losses import soft_cross_entropy  # noqa: E402
-from repro.meta import log_prob_jvp, meta_label_step, trainable_parameters  # noqa: E402
+from repro.meta import meta_label_step  # noqa: E402
+from repro.virtual import log_prob_jvp, trainable_parameters  # noqa: E402
 from repro.models import build_model  # noqa: E402
 
 LR, WEIGHT_DECAY, LABEL_LR = 0.01, 1e-3, 10.0

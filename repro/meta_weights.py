@@ -13,7 +13,8 @@ from typing import Callable
 
 from torch import Tensor, nn
 
-from repro.meta import RngState, lookahead_directional, weight_gradient
+from repro.meta import lookahead_directional, weight_gradient
+from repro.virtual import RngState
 
 Weights = Tensor | Callable[[Tensor], Tensor]
 
