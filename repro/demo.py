@@ -193,6 +193,7 @@ def print_summary(tables: list[Path], figures: dict[str, Path | None], *, traine
     print(f"\n== Demo summary ({size.name}) ==")
     print("Final test accuracy (%) on digits, mean ± sample std over seeds (n = seeds done); the paper's CIFAR "
           "numbers are beside ours in each table file.")
+    print(ran_on())
     print(tabulate(summary_rows(tables), headers=["table", "row", "column", "ours"], tablefmt="simple"))
     print("\nTables:")
     for md in tables:
@@ -204,6 +205,17 @@ def print_summary(tables: list[Path], figures: dict[str, Path | None], *, traine
     print(f"\n{len(set(trained))} run(s) trained now"
           + (f", {len(set(failed))} failed or skipped (see the sweep output above)" if failed else "")
           + f"; {seconds:.0f} s in all.")
+
+
+def ran_on() -> str:
+    """One line naming the CPU and its kernels: the same seeds give other last digits on another CPU."""
+    import torch
+
+    from repro.provenance import cpu_info
+
+    cpu = cpu_info()
+    return (f"Ran on: {cpu['model']}, torch {torch.__version__} with {cpu['capability']} kernels (on a CPU with "
+            "other vector instructions the same seeds end a few tenths of a point apart).")
 
 
 def _shown(path: Path) -> str:

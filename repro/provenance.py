@@ -54,10 +54,35 @@ def versions() -> dict[str, str | None]:
     return found
 
 
+def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """The CPU's model name (Linux's /proc/cpuinfo; elsewhere what `platform` knows)."""
+    try:
+        for line in cpuinfo.read_text(errors="replace").splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name" and value.strip():
+                return value.strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def cpu_info() -> dict[str, Any]:
+    """What decides a CPU run's last bits: torch picks its kernels by the CPU's vector instructions (AVX2, AVX512,
+    ...), so the same seed and code give different CPU results on another CPU (measured: a 30-epoch noisy digits
+    run ended at 78.7% test accuracy with AVX512 kernels and 77.2% with AVX2 ones)."""
+    try:
+        capability = torch.backends.cpu.get_cpu_capability()
+    except (AttributeError, RuntimeError):  # older torch
+        capability = None
+    return {"model": cpu_model(), "capability": capability, "threads": torch.get_num_threads(),
+            "forced_capability": os.environ.get("ATEN_CPU_CAPABILITY")}
+
+
 def device_info(device: torch.device | str | None = None) -> dict[str, Any]:
-    """The compute device as torch sees it: GPU name, CUDA and cuDNN versions (None on a CPU)."""
+    """The compute device as torch sees it: GPU name, CUDA and cuDNN versions (None on a CPU), and the CPU."""
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    info: dict[str, Any] = {"device": str(device), "device_name": platform.processor() or platform.machine(),
+    cpu = cpu_info()
+    info: dict[str, Any] = {"device": str(device), "device_name": cpu["model"], "cpu": cpu,
                             "cuda": torch.version.cuda, "cudnn": None, "gpu_count": 0}
     if device.type == "cuda" and torch.cuda.is_available():
         index = device.index if device.index is not None else torch.cuda.current_device()

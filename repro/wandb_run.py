@@ -83,7 +83,8 @@ def provenance_config(run_dir: Path) -> dict[str, Any]:
     from repro import provenance
 
     record = provenance.read(run_dir)
-    keys = ("commit", "dirty", "versions", "device", "device_name", "cuda", "cudnn", "gpu_count", "host", "slurm")
+    keys = ("commit", "dirty", "versions", "device", "device_name", "cpu", "cuda", "cudnn", "gpu_count", "host",
+            "slurm")
     return {k: record.get(k) for k in keys if k in record}
 
 

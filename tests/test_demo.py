@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import matplotlib.image
 import pandas as pd
+import torch
 
 from repro import demo
 from repro.cli import main
@@ -31,6 +32,7 @@ def test_quick_demo_writes_tables_figures_and_summary_then_reruns_without_traini
     assert f"{len(planned)} run(s) trained now" in first
 
     summary = first.split("== Demo summary (quick) ==")[1]
+    assert f"with {torch.backends.cpu.get_cpu_capability()} kernels" in summary  # which CPU kernels made these digits
     for n, spec in specs.items():
         md, csv = root / "tables" / f"table{n}.md", root / "tables" / f"table{n}.csv"
         assert md.is_file() and str(md) in summary and str(csv) in summary

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import os
+import platform
 import subprocess
+import sys
 
 import pytest
+import torch
 
 from repro import provenance
 from repro.config import load_config
@@ -45,3 +50,24 @@ def test_a_damaged_record_is_replaced_not_fatal(tmp_path):
     record = provenance.read(tmp_path)
     assert len(record["sessions"]) == 1 and record["state"] == "done"
     assert provenance.commits({"sessions": [{"commit": "a"}, {"commit": None}, {"commit": "a"}]}) == ["a", "unknown"]
+
+
+def test_the_cpu_model_and_its_kernel_capability_are_recorded(tmp_path):
+    """CPU results depend on which vector kernels torch picked (AVX2, AVX512, ...): a run must say which."""
+    provenance.record_start(tmp_path, device="cpu")
+    cpu = provenance.read(tmp_path)["cpu"]
+    assert cpu["capability"] == torch.backends.cpu.get_cpu_capability()
+    assert cpu["threads"] == torch.get_num_threads() and cpu["model"]
+    fake = tmp_path / "cpuinfo"
+    fake.write_text("processor\t: 0\nvendor_id\t: GenuineIntel\nmodel name\t: Fake CPU @ 2.00GHz\nflags\t: avx2\n")
+    assert provenance.cpu_model(fake) == "Fake CPU @ 2.00GHz"
+    assert provenance.cpu_model(tmp_path / "missing") == (platform.processor() or platform.machine())
+
+
+def test_a_forced_kernel_capability_is_recorded_as_forced(tmp_path):
+    code = ("import json, sys; from repro import provenance; "
+            "print(json.dumps(provenance.cpu_info()))")
+    env = {**os.environ, "ATEN_CPU_CAPABILITY": "default"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    cpu = json.loads(out.stdout.strip().splitlines()[-1])
+    assert cpu["capability"] == "DEFAULT" and cpu["forced_capability"] == "default"
