@@ -84,8 +84,23 @@ _compiled_log_prob_tangent: Callable[..., Tensor] | None = None
 def _compiled() -> Callable[..., Tensor]:
     global _compiled_log_prob_tangent
     if _compiled_log_prob_tangent is None:
+        pin_inductor_cpu_isa()
         _compiled_log_prob_tangent = torch.compile(_log_prob_tangent)
     return _compiled_log_prob_tangent
+
+
+def pin_inductor_cpu_isa() -> None:
+    """Put the CPU vector ISA into Inductor's cache key, so that no compiled kernel is reused under another one.
+
+    Inductor picks the ISA of its CPU kernels from ATEN_CPU_CAPABILITY, but (torch 2.14) leaves that variable out
+    of its cache key: a compiled JVP with dropout cached under AVX512 and loaded under ATEN_CPU_CAPABILITY=avx2, or
+    the reverse, returned NaN or 1e37 or crashed the allocator (measured on this project's CI machine). Pinning
+    `cpp.simdlen` to the width of the ISA Inductor would pick anyway changes only the key, not the code. A value the
+    user set is kept."""
+    from torch._inductor import config, cpu_vec_isa
+
+    if config.cpp.simdlen is None:
+        config.cpp.simdlen = cpu_vec_isa.pick_vec_isa().bit_width()
 
 
 def _autocast_dtype(device: torch.device) -> torch.dtype | None:
