@@ -70,12 +70,8 @@ def cpu_info() -> dict[str, Any]:
     """What decides a CPU run's last bits: torch picks its kernels by the CPU's vector instructions (AVX2, AVX512,
     ...), so the same seed and code give different CPU results on another CPU (measured: a 30-epoch noisy digits
     run ended at 78.7% test accuracy with AVX512 kernels and 77.2% with AVX2 ones)."""
-    try:
-        capability = torch.backends.cpu.get_cpu_capability()
-    except (AttributeError, RuntimeError):  # older torch
-        capability = None
-    return {"model": cpu_model(), "capability": capability, "threads": torch.get_num_threads(),
-            "forced_capability": os.environ.get("ATEN_CPU_CAPABILITY")}
+    return {"model": cpu_model(), "capability": torch.backends.cpu.get_cpu_capability(),
+            "threads": torch.get_num_threads(), "forced_capability": os.environ.get("ATEN_CPU_CAPABILITY")}
 
 
 def device_info(device: torch.device | str | None = None) -> dict[str, Any]:

@@ -45,3 +45,19 @@ def test_compiled_jvp_is_right_under_each_cpu_capability_sharing_one_cache(tmp_p
         assert result.returncode == 0, f"ATEN_CPU_CAPABILITY={forced}: exit {result.returncode}\n{result.stderr[-2000:]}"
         relative_error = float(result.stdout.strip().splitlines()[-1])
         assert relative_error < 1e-5, f"ATEN_CPU_CAPABILITY={forced}: compiled JVP off by {relative_error:.3g}"
+
+
+def test_the_pin_finds_inductors_isa_where_torch_2_4_kept_it(monkeypatch):
+    """pyproject allows torch 2.4, whose Inductor had pick_vec_isa in codecache (cpu_vec_isa came in 2.5)."""
+    import torch._inductor
+    from torch._inductor import codecache, config
+
+    from repro.virtual import pin_inductor_cpu_isa
+
+    # The module is gone, as on torch 2.4: importing it, or taking it from the package, fails.
+    monkeypatch.delattr(torch._inductor, "cpu_vec_isa", raising=False)
+    monkeypatch.setitem(sys.modules, "torch._inductor.cpu_vec_isa", None)
+    with config.patch({"cpp.simdlen": None}):  # as before the first compile of the process
+        chosen = codecache.pick_vec_isa().bit_width()
+        pin_inductor_cpu_isa()
+        assert config.cpp.simdlen == chosen
