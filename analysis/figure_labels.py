@@ -137,9 +137,11 @@ def render_figure2(panels: ClassPanels | None, examples: tuple[list[InstanceExam
     else:
         for ax in (left, middle):
             _note(ax, f"no class-label runs: {reasons.get('class', '')}")
-    right = outer[2].subgridspec(3, 2, width_ratios=[1, 3], hspace=0.6)
     if examples is not None and examples[0]:
         items, names = examples
+        # Room between an image and its bars for the class names (CIFAR-100's run to 13 characters, "aquarium_fish").
+        longest = max((len(names[c]) for ex in items[:3] for c in ex.others), default=1)
+        right = outer[2].subgridspec(3, 2, width_ratios=[1, 3], hspace=0.6, wspace=min(1.0, 0.15 + 0.06 * longest))
         for r, ex in enumerate(items[:3]):
             ax_img, ax_bar = fig.add_subplot(right[r, 0]), fig.add_subplot(right[r, 1])
             _show_image(ax_img, ex.image)
@@ -155,7 +157,7 @@ def render_figure2(panels: ClassPanels | None, examples: tuple[list[InstanceExam
                 ax_bar.text(p, y, f" {p:.3f}", va="center", fontsize=7)
         fig.text(0.80, 0.98, "Instance labels: top non-target classes (last epoch)", ha="center", fontsize=10)
     else:
-        _note(fig.add_subplot(right[:, :]), f"no instance-label runs: {reasons.get('instance', '')}")
+        _note(fig.add_subplot(outer[2]), f"no instance-label runs: {reasons.get('instance', '')}")
     caption(fig, groups or {})
     return _png(fig)
 

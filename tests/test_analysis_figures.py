@@ -160,3 +160,27 @@ def test_figures_from_an_empty_runs_directory_is_a_clear_error(tmp_path, capsys)
     assert main(["figures", "--runs", str(tmp_path), "--out", str(tmp_path / "figs")]) == 2
     assert "No runs found" in capsys.readouterr().err
     assert not (tmp_path / "figs").exists()
+
+
+def test_figure2_keeps_long_class_names_clear_of_the_sample_images(monkeypatch):
+    """CIFAR-100's class names run to 13 characters ("aquarium_fish"): the bars' names must not cover the images."""
+    shown = {}
+
+    def keep(fig) -> bytes:
+        shown["fig"] = fig
+        return b""
+
+    monkeypatch.setattr(figure_labels, "_png", keep)
+    names = [f"fine_class_{i:02d}" for i in range(100)]
+    image = np.zeros((32, 32, 3), dtype=np.uint8)
+    examples = [figure_labels.InstanceExample(i, image, 0, 0.5, [1, 2, 3], [0.2, 0.1, 0.05]) for i in range(3)]
+    figure_labels.render_figure2(None, (examples, names), {}, {})
+    fig = shown["fig"]
+    renderer = fig.canvas.get_renderer()
+    images = [ax for ax in fig.axes if ax.images]
+    bars = [ax for ax in fig.axes if ax.patches]
+    assert len(images) == len(bars) == 3
+    for ax_img, ax_bar in zip(images, bars):
+        image_right = ax_img.get_window_extent(renderer).x1
+        labels_left = min(t.get_window_extent(renderer).x0 for t in ax_bar.get_yticklabels())
+        assert labels_left > image_right, f"class names start at x={labels_left:.0f}, the image ends at {image_right:.0f}"
