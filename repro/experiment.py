@@ -14,6 +14,7 @@ import torch
 from omegaconf import DictConfig
 
 from repro.data import ArrayDataset, BatchLoader, inject_noise, load_dataset, make_split
+from repro.data.noise import load_file_noise
 from repro.errors import UserError
 from repro.hardware import Hardware
 from repro.methods import build_method
@@ -31,6 +32,7 @@ class RunData:
     train_targets: torch.Tensor
     train_true_targets: torch.Tensor
     noisy_mask: torch.Tensor
+    noise_record: dict[str, Any] = field(default_factory=dict)  # what the run records about its noise (summary)
 
     @property
     def num_classes(self) -> int:
@@ -40,7 +42,10 @@ class RunData:
 def load_run_data(cfg: DictConfig) -> tuple[RunData, torch.Tensor, torch.Tensor]:
     """Load the data set, split off the meta set, inject noise into the training part only."""
     train, test = load_dataset(str(cfg.data.name), cfg.data.root)
+    human = load_file_noise(cfg.noise, train.targets)  # checked against the whole training set, before a subset
+    keep = subset_indices(train, cfg.data.get("subset"), seed=int(cfg.split.seed))
     train = stratified_subset(train, cfg.data.get("subset"), seed=int(cfg.split.seed))
+    human = human.subset(keep) if human is not None and keep is not None else human
     test = stratified_subset(test, cfg.data.get("test_subset"), seed=int(cfg.split.seed))
     true_targets = train.targets
     if cfg.split.full_train:
@@ -51,16 +56,25 @@ def load_run_data(cfg: DictConfig) -> tuple[RunData, torch.Tensor, torch.Tensor]
             true_targets, meta_fraction=float(cfg.split.meta_fraction), folds=int(cfg.split.folds),
             fold=int(cfg.split.fold), seed=int(cfg.split.seed),
         )
-    given, noisy = inject_noise(cfg.noise, true_targets, num_classes=len(train.classes), among=train_idx)
-    data = RunData(train=train, test=test, train_targets=given, train_true_targets=true_targets, noisy_mask=noisy)
+    given, noisy = inject_noise(cfg.noise, true_targets, num_classes=len(train.classes), among=train_idx, human=human)
+    record = human.record(given, true_targets, train_idx) if human is not None else {}
+    data = RunData(train=train, test=test, train_targets=given, train_true_targets=true_targets, noisy_mask=noisy,
+                   noise_record=record)
     return data, train_idx, meta_idx
+
+
+def subset_indices(ds: ArrayDataset, size: int | None, *, seed: int) -> torch.Tensor | None:
+    """The indices `stratified_subset` keeps, or None when it keeps the whole set."""
+    if size is None or int(size) >= len(ds.targets):
+        return None
+    return make_split(ds.targets, meta_fraction=int(size) / len(ds.targets), folds=1, fold=0, seed=seed)[1]
 
 
 def stratified_subset(ds: ArrayDataset, size: int | None, *, seed: int) -> ArrayDataset:
     """About `size` samples with every class keeping its share (a one-fold stratified split), for quick runs."""
-    if size is None or int(size) >= len(ds.targets):
+    keep = subset_indices(ds, size, seed=seed)
+    if keep is None:
         return ds
-    _, keep = make_split(ds.targets, meta_fraction=int(size) / len(ds.targets), folds=1, fold=0, seed=seed)
     return ArrayDataset(images=ds.images[keep], targets=ds.targets[keep], classes=ds.classes, mean=ds.mean,
                         std=ds.std, augment=ds.augment)
 
@@ -177,6 +191,7 @@ class Experiment:
 
     def summary_extras(self) -> dict[str, Any]:
         extras: dict[str, Any] = {"num_train": int(self.train_idx.numel()), "num_meta": int(self.meta_idx.numel())}
+        extras.update(self.data.noise_record)
         for recorder in self.recorders:
             extras.update(recorder.summary())
         return extras

@@ -24,7 +24,8 @@ from repro.runlock import FileLock, describe
 # between memory formats, and stay the same run (the device it ran on is in provenance.json).
 NON_RESULT_KEYS = ("tracker", "output_root", "progress", "sweep", "eval_batch_size", "device", "channels_last",
                    "notes")
-NON_RESULT_NESTED = (("data", "root"),)
+# noise.file: where the user's CIFAR-N copy lives (like data.root); the run records the file's md5 instead.
+NON_RESULT_NESTED = (("data", "root"), ("noise", "file"))
 # Keys that change results but were added after runs existed: hashed only when they differ from their default, so
 # every run id made before they existed stays the same.
 HASHED_UNLESS_DEFAULT = {"precision": "fp32", "deterministic": False, "compile_jvp": False,

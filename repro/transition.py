@@ -65,22 +65,22 @@ def check_transition(matrix: Any, num_classes: int, *, where: str, invertible: b
 
 
 def noise_transition(noise_cfg: Mapping[str, Any], num_classes: int, *, targets: Tensor | None = None,
-                     among: Tensor | None = None) -> Tensor:
+                     among: Tensor | None = None, given: Tensor | None = None) -> Tensor:
     """The known T of the run's noise model: `repro.data.noise.transition_matrix`, the noise models' own answer
     (uniform: (1 - f) I + f / C, since the redraw may return the true class; exact_fraction: exact given the run's
     true training targets and training part, `targets` / `among`). Clean data (noise=none) has no noise model:
     correcting it is refused (the identity correction would be the plain cross-entropy)."""
-    from repro.data.noise import transition_matrix
+    from repro.data.noise import describes_noise, transition_matrix
 
     kind, fraction = str(noise_cfg.get("kind")), float(noise_cfg.get("fraction") or 0.0)
-    if kind == "none" or fraction == 0.0:
+    if not describes_noise(noise_cfg):
         raise UserError(
             f"method=loss_correction with method.transition=known corrects the run's label noise with its noise "
             f"model's T, but this run has no label noise (noise.kind={kind}, noise.fraction={fraction:g}). Add the "
             "noise (e.g. noise=uniform noise.fraction=0.4), give T yourself (method.transition=given with "
             "method.matrix), or train method=baseline on clean data."
         )
-    return transition_matrix(noise_cfg, num_classes, targets=targets, among=among, dtype=torch.float64)
+    return transition_matrix(noise_cfg, num_classes, targets=targets, among=among, given=given, dtype=torch.float64)
 
 
 def anchor_transition(probs: Tensor, percentile: float | None, *, where: str) -> tuple[Tensor, list[int]]:

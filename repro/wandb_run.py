@@ -71,7 +71,8 @@ def tags(config: Mapping[str, Any], extra: Any = ()) -> list[str]:
     noise = config.get("noise") or {}
     fraction = float(noise.get("fraction") or 0.0)
     found = [f"method:{method}", f"data:{data}", f"model:{model}",
-             f"noise:{noise.get('kind')}-{fraction:g}" if fraction else "noise:none"]
+             f"noise:{noise.get('kind')}-{fraction:g}" if fraction else
+             f"noise:{noise.get('kind')}-{noise.get('type')}" if noise.get("type") else "noise:none"]
     sweep = config.get("sweep") or {}
     found += [f"{tag}:{sweep[k]}" for k, tag in (("name", "sweep"), ("row", "row"), ("column", "column"))
               if sweep.get(k) is not None]

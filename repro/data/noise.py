@@ -5,6 +5,8 @@
 - `exact_fraction` (Data Parameters, setting B; apple/ml-data-parameters, dataset/cifar_dataset.py,
   `corrupt_fraction_of_data`): exactly floor(fraction * n) training samples are chosen and their labels permuted
   among themselves (a uniformly random permutation, which may map a label to itself or to another of its class).
+- `cifar_n` (real human noise, repro/data/cifar_n.py): the given labels of the training part are a CIFAR-N file's
+  human labels (`noise.file`, `noise.type`); its T and rate are the empirical ones of the run's training part.
 
 Every model answers the same questions: `inject_noise` (the given labels), `transition_matrix` (the model's
 P(given | true)) and `actual_noise_rate` (the expected share of given labels that differ from the true ones).
@@ -20,16 +22,44 @@ from torch import Tensor
 
 from repro.errors import UserError
 
-NOISE_KINDS = ("none", "uniform", "exact_fraction")
+NOISE_KINDS = ("none", "uniform", "exact_fraction", "cifar_n")
+FILE_KINDS = ("cifar_n",)  # noise read from a user's label file: no fraction, the file says which labels change
 
-__all__ = ["NOISE_KINDS", "actual_noise_rate", "corrupted_count", "inject_exact_fraction_noise", "inject_noise",
+__all__ = ["NOISE_KINDS", "actual_noise_rate", "describes_noise", "load_file_noise", "corrupted_count", "inject_exact_fraction_noise", "inject_noise",
            "inject_uniform_noise", "transition_matrix"]
 
 
-def inject_noise(noise_cfg: Mapping[str, Any], targets: Tensor, *, num_classes: int, among: Tensor | None
-                 ) -> tuple[Tensor, Tensor]:
-    """(given_targets, noisy_mask) for the run's `noise` config; a copy of `targets` when there is no noise."""
+def describes_noise(noise_cfg: Mapping[str, Any]) -> bool:
+    """Whether the config asks for any label noise (a file of human labels always does)."""
+    kind, fraction, _ = _parse(noise_cfg)
+    return kind in FILE_KINDS or (kind != "none" and fraction > 0.0)
+
+
+def load_file_noise(noise_cfg: Mapping[str, Any], targets: Tensor) -> Any:
+    """The human labels of a file noise model (repro.data.cifar_n.HumanNoise) checked against `targets`, the whole
+    training set; None for the synthetic models, which draw their noise in `inject_noise`."""
+    kind, _, _ = _parse(noise_cfg)
+    if kind not in FILE_KINDS:
+        return None
+    from repro.data.cifar_n import load_human_noise
+
+    return load_human_noise(noise_cfg, targets)
+
+
+def inject_noise(noise_cfg: Mapping[str, Any], targets: Tensor, *, num_classes: int, among: Tensor | None,
+                 human: Any = None) -> tuple[Tensor, Tensor]:
+    """(given_targets, noisy_mask) for the run's `noise` config; a copy of `targets` when there is no noise.
+    `human`: for noise=cifar_n, the file's labels already aligned with `targets` (repro.data.cifar_n.HumanNoise);
+    loaded here (and checked against `targets`) when not given."""
     kind, fraction, seed = _parse(noise_cfg)
+    if kind in FILE_KINDS:
+        targets, selected = _check_inputs(targets, 0.0, num_classes, among)
+        if human is None:
+            from repro.data.cifar_n import load_human_noise
+
+            human = load_human_noise(noise_cfg, targets)
+        given = torch.where(selected.to(targets.device), human.given.to(targets.device), targets)
+        return given, given != targets
     if kind == "none" or fraction == 0.0:
         return targets.clone(), torch.zeros_like(targets, dtype=torch.bool)
     inject = inject_uniform_noise if kind == "uniform" else inject_exact_fraction_noise
@@ -88,7 +118,8 @@ def corrupted_count(fraction: float, n: int) -> int:
 
 
 def transition_matrix(noise_cfg: Mapping[str, Any], num_classes: int, *, targets: Tensor | None = None,
-                      among: Tensor | None = None, dtype: torch.dtype = torch.float32) -> Tensor:
+                      among: Tensor | None = None, given: Tensor | None = None,
+                      dtype: torch.dtype = torch.float32) -> Tensor:
     """The noise model's (C, C) row-stochastic matrix T[i, j] = P(given label j | true class i) over the noised
     (training) samples. Contract (kept stable for loss correction): float `dtype` on the CPU, rows sum to 1,
     identity for noise=none or fraction 0.
@@ -101,10 +132,14 @@ def transition_matrix(noise_cfg: Mapping[str, Any], num_classes: int, *, targets
       with probability s_j / m (m = |S|). So T[i, j] = (s_i / N_i) s_j / m + (1 - s_i / N_i) [i == j]. Without
       `targets`, the expectation over S with balanced classes (s_i / N_i = f, s_j / m = 1 / C): the same matrix
       as uniform, (1 - f) I + f / C.
+    - cifar_n: the empirical T of the run's training part, from `targets` and the run's `given` labels (without
+      `given`, the file's own labels, checked against `targets`; without either, over the whole file).
     """
     kind, fraction, seed = _parse(noise_cfg)
     C = _check_classes(num_classes)
     eye = torch.eye(C, dtype=torch.float64)
+    if kind in FILE_KINDS:
+        return _empirical_transition(noise_cfg, C, targets, among, given).to(dtype)
     if kind == "none" or fraction == 0.0:
         return eye.to(dtype)
     if kind == "uniform" or targets is None:
@@ -119,12 +154,14 @@ def transition_matrix(noise_cfg: Mapping[str, Any], num_classes: int, *, targets
 
 
 def actual_noise_rate(noise_cfg: Mapping[str, Any], num_classes: int, *, targets: Tensor | None = None,
-                      among: Tensor | None = None) -> float:
+                      among: Tensor | None = None, given: Tensor | None = None) -> float:
     """The expected fraction of training labels that differ from the true ones: 1 - sum_i prior_i T[i, i], with the
     class priors of the training part (`targets`/`among`) or balanced classes. uniform: fraction * (C - 1) / C
     (0.36 on CIFAR-10 at 40%, whatever the priors); exact_fraction: (m / n) (1 - sum_j (s_j / m)^2)."""
     C = _check_classes(num_classes)
-    T = transition_matrix(noise_cfg, C, targets=targets, among=among, dtype=torch.float64)
+    T = transition_matrix(noise_cfg, C, targets=targets, among=among, given=given, dtype=torch.float64)
+    if targets is None and str(noise_cfg.get("kind")) in FILE_KINDS:
+        targets = _file_labels(noise_cfg, None)[0]
     if targets is None:
         prior = torch.full((C,), 1.0 / C, dtype=torch.float64)
     else:
@@ -135,6 +172,29 @@ def actual_noise_rate(noise_cfg: Mapping[str, Any], num_classes: int, *, targets
 
 
 # -- helpers ---------------------------------------------------------------------------------------------------
+def _empirical_transition(noise_cfg: Mapping[str, Any], num_classes: int, targets: Tensor | None,
+                          among: Tensor | None, given: Tensor | None) -> Tensor:
+    """T[i, j] = share of the (selected) samples of true class i given label j; identity row for an absent class."""
+    if given is None:
+        targets, given = _file_labels(noise_cfg, targets)
+    true, selected = _check_inputs(_on_cpu(targets), 0.0, num_classes, among)
+    given = _on_cpu(given).long()
+    counts = torch.zeros(num_classes, num_classes, dtype=torch.float64)
+    counts.index_put_((true[selected], given[selected]), torch.ones(int(selected.sum()), dtype=torch.float64),
+                      accumulate=True)
+    rows = counts.sum(dim=1, keepdim=True)
+    eye = torch.eye(num_classes, dtype=torch.float64)
+    return torch.where(rows > 0, counts / rows.clamp(min=1), eye)
+
+
+def _file_labels(noise_cfg: Mapping[str, Any], targets: Tensor | None) -> tuple[Tensor, Tensor]:
+    """(clean, human) labels of a label file, checked against `targets` when given."""
+    from repro.data.cifar_n import load_human_noise
+
+    human = load_human_noise(noise_cfg, targets)
+    return human.clean, human.given
+
+
 def _exact_draws(fraction: float, seed: int, selected: Tensor) -> tuple[Tensor, Tensor]:
     """(chosen, shuffled): the global indices whose labels the exact-fraction model replaces, and, position by
     position, the indices whose labels they receive (a permutation of `chosen`)."""
@@ -154,7 +214,9 @@ def _parse(noise_cfg: Mapping[str, Any]) -> tuple[str, float, int]:
     kind = str(noise_cfg.get("kind", "none"))
     if kind not in NOISE_KINDS:
         raise UserError(f"noise.kind={kind!r} is not known; use one of {', '.join(NOISE_KINDS)} "
-                        "(noise=none, noise=uniform or noise=exact_fraction).")
+                        "(noise=none, noise=uniform, noise=exact_fraction or noise=cifar_n).")
+    if kind in FILE_KINDS:
+        return kind, 0.0, int(noise_cfg.get("seed", 0))
     fraction = noise_cfg.get("fraction", 0.0)
     if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0.0 <= fraction < 1.0:
         raise UserError(

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from omegaconf import DictConfig
 from torch import Tensor, nn
 
-from repro.data.noise import actual_noise_rate
+from repro.data.noise import actual_noise_rate, describes_noise
 from repro.errors import UserError
 from repro.evaluation import evaluate
 from repro.methods.base import Method, StepOutput, optimizer_step
@@ -63,7 +63,8 @@ class CoTeaching(Method):
     def __init__(self, cfg: DictConfig, exp) -> None:
         super().__init__(cfg, exp)
         self.check(cfg)
-        self.forget_rate = resolved_forget_rate(exp.cfg, targets=exp.data.train_true_targets, among=exp.train_idx)
+        self.forget_rate = resolved_forget_rate(exp.cfg, targets=exp.data.train_true_targets, among=exp.train_idx,
+                                                given=exp.data.train_targets)
         self.num_gradual, self.exponent = int(cfg.num_gradual), float(cfg.exponent)
         self.model2 = exp.hardware.prepare_model(build_second_network(exp.cfg, exp.data.num_classes))
         from repro.experiment import sgd_with_schedule
@@ -160,7 +161,7 @@ class CoTeaching(Method):
 
 
 def resolved_forget_rate(cfg: DictConfig, *, targets: torch.Tensor | None = None,
-                         among: torch.Tensor | None = None) -> float:
+                         among: torch.Tensor | None = None, given: torch.Tensor | None = None) -> float:
     """method.forget_rate, or when it is null the run's noise rate (the paper sets tau = epsilon when the noise
     rate is known): by default the actual rate of the run's noise model (repro.data.noise.actual_noise_rate:
     fraction * (C - 1) / C for uniform noise, whose redraw may keep the true class), which is what the authors'
@@ -171,11 +172,12 @@ def resolved_forget_rate(cfg: DictConfig, *, targets: torch.Tensor | None = None
     rate = cfg.method.get("forget_rate", None)
     if rate is not None:
         return float(rate)
-    if str(cfg.noise.kind) == "none":
+    if not describes_noise(cfg.noise):
         return 0.0
-    if str(cfg.method.get("default_forget_rate", "actual_noise_rate")) == "noise_fraction":
+    if (str(cfg.method.get("default_forget_rate", "actual_noise_rate")) == "noise_fraction"
+            and cfg.noise.get("fraction") is not None):  # a file's human noise has no fraction: its actual rate
         return float(cfg.noise.fraction)
-    return actual_noise_rate(cfg.noise, int(cfg.data.num_classes), targets=targets, among=among)
+    return actual_noise_rate(cfg.noise, int(cfg.data.num_classes), targets=targets, among=among, given=given)
 
 
 def build_second_network(cfg: DictConfig, num_classes: int) -> nn.Module:

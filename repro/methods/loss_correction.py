@@ -95,7 +95,8 @@ class LossCorrection(Method):
         self.anchors: list[int] = []
         self.estimator_id: str | None = None
         if self.transition == "known":
-            t = noise_transition(exp.cfg.noise, num_classes, targets=exp.data.train_true_targets, among=exp.train_idx)
+            t = noise_transition(exp.cfg.noise, num_classes, targets=exp.data.train_true_targets, among=exp.train_idx,
+                                 given=exp.data.train_targets)
             where = f"the noise model's T (noise.kind={exp.cfg.noise.kind})"
         elif self.transition == "given":
             t, where = cfg.matrix, "method.matrix"
@@ -183,6 +184,6 @@ def _true_transition(exp) -> Tensor | None:
     """The noise model's T, to score an estimate or a given matrix against; None on clean data."""
     try:
         return noise_transition(exp.cfg.noise, exp.data.num_classes, targets=exp.data.train_true_targets,
-                                among=exp.train_idx)
+                                among=exp.train_idx, given=exp.data.train_targets)
     except UserError:
         return None

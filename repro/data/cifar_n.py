@@ -1,0 +1,191 @@
+"""CIFAR-N: real human label noise on CIFAR's training images (`noise=cifar_n`).
+
+Wei et al., "Learning with Noisy Labels Revisited: A Study Using Real-World Human Annotations", ICLR 2022
+(github.com/UCSC-REAL/cifar-10-100n). CIFAR-10N gives three independent annotations per training image
+(`random_label1..3`), their majority (`aggre_label`) and the worst of the three (`worse_label`); CIFAR-100N one
+noisy label per image (`noisy_label`). The files are CC BY-NC 4.0: users bring their own copy (`noise.file`, or
+the environment variable CIFAR_N_FILE); the suite never downloads or ships them.
+
+What this module guarantees before any training:
+- the file is read without executing its pickle (repro/data/label_file.py);
+- its md5 is compared with the published ones: another md5 is a warning naming the file (the old CIFAR-100N
+  release had wrong coarse labels; the fine labels this suite uses may still be right), not an error;
+- its `clean_label` equals the user's CIFAR training labels, position by position (the official loader's
+  assertion). A copy in another image order would silently attach labels to the wrong images: refused, saying
+  which order the file seems to be in.
+The noisy labels replace the given labels of the run's training part only; the meta (and validation) part keeps its
+clean labels, as with the synthetic noise models (repro/data/noise.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from repro.data.label_file import read_numpy_dict
+from repro.errors import UserError
+
+SOURCE = "github.com/UCSC-REAL/cifar-10-100n"
+
+
+@dataclass(frozen=True)
+class Release:
+    """One published CIFAR-N file: its name, md5, size and which `noise.type` reads which of its arrays."""
+
+    title: str
+    file_name: str
+    md5: str
+    size: int
+    data_name: str                  # the suite's data set it labels
+    types: Mapping[str, str]        # noise.type -> array key
+
+
+RELEASES = (
+    Release("CIFAR-10N", "CIFAR-10_human.pt", "96644db5574813cae939af5f7f2a0aec", 2_401_007, "cifar10",
+            {"aggre": "aggre_label", "random1": "random_label1", "random2": "random_label2",
+             "random3": "random_label3", "worse": "worse_label"}),
+    Release("CIFAR-100N", "CIFAR-100_human.pt", "a67b45c1d7992051865b5c755bd68bb1", 1_000_959, "cifar100",
+            {"noisy": "noisy_label"}),
+)
+NOISE_TYPES = tuple(t for release in RELEASES for t in release.types)
+ANNOTATOR_KEYS = ("random_label1", "random_label2", "random_label3")   # CIFAR-10N's three independent annotators
+
+
+class FileDiffersFromRelease(UserWarning):
+    """The label file's md5 is none of the published ones (the run goes on; the md5 is recorded)."""
+
+
+@dataclass(frozen=True)
+class HumanNoise:
+    """A CIFAR-N file's labels for one `noise.type`, aligned with the run's training set (index i = image i)."""
+
+    file: Path
+    md5: str
+    noise_type: str
+    given: Tensor                   # int64 [N]: the human label of every training image
+    clean: Tensor                   # int64 [N]: the file's clean_label (equal to the CIFAR training labels)
+    annotators: Tensor | None       # int64 [N, 3]: CIFAR-10N's three annotations (None for CIFAR-100N)
+
+    def subset(self, keep: Tensor) -> "HumanNoise":
+        """The labels of the kept training images (data.subset), in the kept order."""
+        votes = None if self.annotators is None else self.annotators[keep]
+        return HumanNoise(self.file, self.md5, self.noise_type, self.given[keep], self.clean[keep], votes)
+
+    def record(self, given: Tensor, true: Tensor, among: Tensor) -> dict[str, Any]:
+        """What a run records about its noise: the file's md5 and name, the type, the realised noise rate over the
+        training part (the share of its given labels that differ from the clean ones)."""
+        wrong = (given[among] != true[among]).double()
+        return {"noise_file": self.file.name, "noise_file_md5": self.md5, "noise_type": self.noise_type,
+                "noise_file_published": self.md5 in {r.md5 for r in RELEASES},
+                "realised_noise_rate": float(wrong.mean()) if wrong.numel() else 0.0}
+
+
+def noise_file_path(noise_cfg: Mapping[str, Any]) -> Path:
+    """noise.file, or the environment's CIFAR_N_FILE; a UserError when neither names a file."""
+    raw = noise_cfg.get("file") or os.environ.get("CIFAR_N_FILE")
+    if not raw:
+        raise UserError(
+            "noise=cifar_n needs the CIFAR-N label file: pass noise.file=/path/to/CIFAR-10_human.pt (CIFAR-10N) or "
+            "CIFAR-100_human.pt (CIFAR-100N), or set CIFAR_N_FILE. The files are CC BY-NC 4.0 and never downloaded "
+            f"by this suite: get them from {SOURCE} (docs/cifar_n.md)."
+        )
+    return Path(str(raw)).expanduser()
+
+
+def noise_type(noise_cfg: Mapping[str, Any]) -> str:
+    kind = str(noise_cfg.get("type"))
+    if kind not in NOISE_TYPES:
+        raise UserError(f"noise.type={kind!r} is not a CIFAR-N label set; use one of {', '.join(NOISE_TYPES[:-1])} "
+                        f"(CIFAR-10N) or {NOISE_TYPES[-1]} (CIFAR-100N).")
+    return kind
+
+
+def load_human_noise(noise_cfg: Mapping[str, Any], targets: Tensor | None) -> HumanNoise:
+    """The run's CIFAR-N labels, checked against `targets` (the whole CIFAR training set, before data.subset;
+    None: unchecked, for questions about the file alone, such as its transition matrix before a run starts)."""
+    path, kind = noise_file_path(noise_cfg), noise_type(noise_cfg)
+    what = "The CIFAR-N label file (noise.file)"
+    arrays = read_numpy_dict(path, what=what)
+    md5 = file_md5(path)
+    release = next(r for r in RELEASES if kind in r.types)
+    warn_if_unpublished(path, md5)
+    key = release.types[kind]
+    if key not in arrays or "clean_label" not in arrays:
+        other = [t for r in RELEASES for t, k in r.types.items() if k in arrays]
+        raise UserError(
+            f"{path} has no {key!r} array for noise.type={kind} ({release.title}); it holds "
+            f"{', '.join(sorted(arrays)) or 'nothing'}. " + (f"Its noise types are {', '.join(other)}: pick one of "
+            "those, or point noise.file at the " + release.title + " file." if other else
+            f"Point noise.file at the {release.title} file ({release.file_name}).")
+        )
+    clean, given = _labels(arrays, "clean_label", path), _labels(arrays, key, path)
+    if targets is not None:
+        check_alignment(clean, targets, path=path, release=release)
+    votes = None
+    if all(k in arrays for k in ANNOTATOR_KEYS):
+        votes = torch.stack([_labels(arrays, k, path) for k in ANNOTATOR_KEYS], dim=1)
+    return HumanNoise(path, md5, kind, given, clean, votes)
+
+
+def file_md5(path: Path) -> str:
+    digest = hashlib.md5()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def warn_if_unpublished(path: Path, md5: str) -> None:
+    if md5 in {r.md5 for r in RELEASES}:
+        return
+    published = "; ".join(f"{r.file_name} {r.md5}" for r in RELEASES)
+    warnings.warn(
+        f"The CIFAR-N label file {path} has md5 {md5}, which is not a published release ({published}). The run "
+        "goes on with it and records its md5. If it is CIFAR-100_human.pt, it may be the older CIFAR-100N release, "
+        f"whose coarse labels were wrong: get the current file from {SOURCE}.", FileDiffersFromRelease, stacklevel=2)
+
+
+def check_alignment(clean: Tensor, targets: Tensor, *, path: Path, release: Release) -> None:
+    """`clean_label` must equal the CIFAR training labels position by position; otherwise say what the file looks
+    like (another data set, another image order, other labels) and what to do."""
+    targets = targets.long().cpu()
+    if clean.shape == targets.shape and bool(torch.equal(clean, targets)):
+        return
+    head = (f"The CIFAR-N file {path} does not fit your CIFAR training set: its clean_label must equal the training "
+            "labels image by image (CIFAR-N follows the python version's order, data_batch_1 .. data_batch_5)")
+    if clean.numel() != targets.numel():
+        problem = (f"it has {clean.numel()} labels, your training set {targets.numel()}. Is data= the data set of "
+                   f"this file ({release.title} labels data={release.data_name})? data.root must hold the full "
+                   "python-version training set")
+    elif not torch.equal(torch.sort(clean).values, torch.sort(targets).values):
+        problem = (f"even as sets the labels differ (class counts {_counts(clean)} in the file, {_counts(targets)} in "
+                   f"your data): it labels another data set; {release.title} labels data={release.data_name}")
+    else:
+        same = float((clean == targets).double().mean())
+        order = ("sorted by class" if bool((clean[1:] >= clean[:-1]).all()) else
+                 "in another image order (for example TensorFlow Datasets' order, or shuffled)")
+        problem = (f"the file holds the same labels {order}: only {same:.1%} of the positions agree. Use the python "
+                   "version of CIFAR (cifar-*-python.tar.gz, torchvision's layout) at data.root, and the CIFAR-N file "
+                   "as released, without reordering")
+    raise UserError(f"{head}; {problem}. Nothing was trained.")
+
+
+def _labels(arrays: Mapping[str, np.ndarray], key: str, path: Path) -> Tensor:
+    array = arrays[key]
+    if array.ndim != 1 or not np.issubdtype(array.dtype, np.integer):
+        raise UserError(f"{path}: array {key!r} must be a 1-D integer array of class indices; got {array.dtype} "
+                        f"{array.shape}. Get the original file again.")
+    return torch.from_numpy(array.astype(np.int64, copy=True))
+
+
+def _counts(labels: Tensor) -> str:
+    counts = torch.bincount(labels.clamp(min=0)).tolist()
+    return "[" + ", ".join(map(str, counts[:5])) + (", ...]" if len(counts) > 5 else "]")
