@@ -39,6 +39,7 @@ class Cell:
     why_not_run: str = ""  # a cited row the sweep says why it does not run (the sweep file's not_run)
     tuned: list[str] = field(default_factory=list)  # the values each averaged tuned run chose (repro/tuning.py)
     tuning: str = ""  # why the cell's runs cannot start: its tuning runs failed (empty otherwise)
+    clean_labels: list[str] = field(default_factory=list)  # per averaged run: clean labels used beyond the noisy ones
 
     @property
     def n(self) -> int:
@@ -102,6 +103,12 @@ class TableResult:
     expansion: str = ""  # the scale / extra overrides the sweep was expanded with, if any
     title: str = ""  # the sweep file's title (shown for a table the paper does not have)
     tuning_notes: list[str] = field(default_factory=list)  # per tuned row: its grid, where, metric, epochs
+    noisy: bool = False  # some planned run has label noise: the table shows each row's clean labels used
+
+    def clean_labels_text(self, row: str) -> str:
+        """What the row's averaged runs used in clean labels beyond their noisy ones (distinct values, ' / ')."""
+        found = [t for column in self.columns for t in (self.cells.get((row, column)) or Cell(row, column)).clean_labels]
+        return " / ".join(dict.fromkeys(found))
 
     @property
     def pending(self) -> list[PendingRun]:

@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 DDOF = 1  # the sample standard deviation (analysis.table_model.Cell.std uses the same)
 
 CSV_COLUMNS = ["table", "row", "column", "group", "metric", "ours_mean", "ours_std", "ours_n", "ours_planned",
-               "ours", "paper_mean", "paper_std", "paper", "diff", "ref", "data", "not_averaged", "tuned"]
+               "ours", "paper_mean", "paper_std", "paper", "diff", "ref", "data", "not_averaged", "tuned",
+               "clean_labels"]
 
 
 def table_frame(result: TableResult) -> pd.DataFrame:
@@ -36,6 +37,7 @@ def table_frame(result: TableResult) -> pd.DataFrame:
                 "paper": cell.paper_text(), "diff": _round(cell.diff), "ref": paper.get("ref", ""),
                 "data": ";".join(cell.data_sets), "not_averaged": len(cell.pending),
                 "tuned": cell.tuned_text() if cell.tuned else "",
+                "clean_labels": " / ".join(dict.fromkeys(cell.clean_labels)),
             })
     return pd.DataFrame.from_records(records, columns=CSV_COLUMNS)
 
@@ -67,6 +69,9 @@ def render_markdown(result: TableResult) -> str:
         f"Runs: {result.source or 'run frame'}. Data sets of our runs: {', '.join(result.data_sets) or 'none yet'}."
         + (f" Sweep expanded with {result.expansion}." if result.expansion else ""),
     ]
+    if result.noisy:
+        lines.append("Clean labels: what each row's runs used in clean labels beyond their noisy training labels "
+                     "(meta set: learned on; validation only: scored, for the best epoch or a tuned value).")
     if result.tuning_notes:
         lines.append("tuned: the values the cell's runs chose on validation (never test) from its tuning runs; "
                      "ties go to the grid's first value. Tuning stages: " + "; ".join(result.tuning_notes) + ".")
@@ -109,6 +114,7 @@ def _grid(result: TableResult) -> list[str]:
     header = (["Group"] if with_group else []) + ["Method"]
     for column in result.columns:
         header += [f"{column} ours", "paper", "Δ"] if paper else [column]
+    header += ["Clean labels"] if result.noisy else []
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in result.rows:
         cells = ([result.groups.get(row, "")] if with_group else []) + [row]
@@ -116,6 +122,7 @@ def _grid(result: TableResult) -> list[str]:
             cell = result.cells.get((row, column))
             shown = [cell.ours_text(), cell.paper_text(), cell.diff_text()] if cell else ["", "", ""]
             cells += shown if paper else shown[:1]
+        cells += [result.clean_labels_text(row)] if result.noisy else []
         lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
     return lines
 
@@ -125,11 +132,14 @@ def _cell_list(result: TableResult) -> list[str]:
     paper = has_paper(result)
     lines = ["| Method | Column | ours | paper | Δ |", "|---|---|---|---|---|"] if paper else \
         ["| Method | Column | ours |", "|---|---|---|"]
+    if result.noisy:
+        lines = [lines[0] + " Clean labels |", lines[1] + "---|"]
     for column in result.columns:
         for row in result.rows:
             cell = result.cells.get((row, column))
             if cell is not None:
                 cells = [row, column, cell.ours_text()] + ([cell.paper_text(), cell.diff_text()] if paper else [])
+                cells += [" / ".join(dict.fromkeys(cell.clean_labels))] if result.noisy else []
                 lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
     return lines
 

@@ -105,6 +105,7 @@ def build_table(number: int, spec: Any, runs: pd.DataFrame, paper: pd.DataFrame,
             cell.values.append(float(value) * (100.0 if percent else 1.0))
             cell.commits.add(str(run.get("commit") or "unknown"))
             cell.precisions.add(str(run.get("precision") or "fp32"))
+            cell.clean_labels.append(clean_labels_text(run))
             if isinstance(run.get("tuned"), str) and run["tuned"]:  # a run that picked tuned values on validation
                 cell.tuned.append(run["tuned"])
             continue
@@ -131,7 +132,7 @@ def build_table(number: int, spec: Any, runs: pd.DataFrame, paper: pd.DataFrame,
     groups = {r["row"]: r["group"] for r in paper.to_dict("records") if r.get("group")}
     return TableResult(number, metric, percent, rows, columns, cells, source, groups,
                        expansion=describe_expansion(scale, extra_overrides), title=str(getattr(spec, "title", "") or ""),
-                       tuning_notes=_tuning_notes(spec))
+                       tuning_notes=_tuning_notes(spec), noisy=any(_noisy(p.config) for p in planned))
 
 
 def describe_expansion(scale: Any, extra_overrides: Sequence[str] = ()) -> str:
@@ -185,6 +186,26 @@ def _index_runs(runs: pd.DataFrame) -> dict[str, dict[str, Any]]:
         return {}
     order = runs.assign(_done=(runs["state"] == DONE)).sort_values("_done", kind="stable")
     return {rec["run_id"]: rec for rec in order.drop(columns="_done").to_dict("records")}
+
+
+def clean_labels_text(run: dict[str, Any]) -> str:
+    """"meta set (1,000)", "validation only (1,000)", "none": a run's clean labels beyond its noisy training labels
+    (summary fields of repro.methods.clean_labels; runs from before they were recorded say so)."""
+    use, count = run.get("clean_labels_use"), run.get("clean_labels_used")
+    if not isinstance(use, str) or not _finite(count):
+        return "not recorded"
+    return use if use == "none" else f"{use} ({int(count):,})"
+
+
+def _noisy(config: Any) -> bool:
+    """Whether a planned run's config asks for label noise (the noise model's own answer)."""
+    from repro.data.noise import describes_noise
+
+    noise = config.get("noise") if isinstance(config, dict) else None
+    try:
+        return isinstance(noise, dict) and describes_noise(noise)
+    except UserError:
+        return False
 
 
 def _data_name(config: Any, run: dict[str, Any] | None) -> set[str]:

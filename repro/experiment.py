@@ -192,6 +192,9 @@ class Experiment:
     def summary_extras(self) -> dict[str, Any]:
         extras: dict[str, Any] = {"num_train": int(self.train_idx.numel()), "num_meta": int(self.meta_idx.numel())}
         extras.update(self.data.noise_record)
+        from repro.methods.clean_labels import summary_fields
+
+        extras.update(summary_fields(self.method.clean_label_uses(self)))
         for recorder in self.recorders:
             extras.update(recorder.summary())
         return extras

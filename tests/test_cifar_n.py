@@ -187,3 +187,14 @@ def test_data_subset_keeps_each_image_with_its_own_human_label(tmp_path, monkeyp
     images = torch.from_numpy(fake.train_images).permute(0, 3, 1, 2)
     kept = [int(np.flatnonzero((images == img).flatten(1).all(1))[0]) for img in data.train.images[:20]]
     assert data.train_targets[:20].tolist() == arrays["noisy_label"][kept].tolist()
+
+
+def test_known_transition_on_human_noise_counts_the_clean_labels_it_reads(tmp_path, fake_cifar10):
+    path = tmp_path / "c10n.pt"
+    make_cifar10n(path, fake_cifar10.train_labels)
+    argv = [*_train_argv(fake_cifar10.root, tmp_path / "out", path, "aggre"), "method=loss_correction",
+            "method.transition=known"]
+    assert main(argv) == 0
+    summary = RunDir.for_config(to_container(load_config(argv[1:]))).read_summary()
+    assert summary["clean_labels_use"] == "validation only; transition matrix"
+    assert summary["clean_labels_used"] == summary["num_meta"] + summary["num_train"]

@@ -25,7 +25,7 @@ from repro.errors import UserError
 NOISE_KINDS = ("none", "uniform", "exact_fraction", "cifar_n")
 FILE_KINDS = ("cifar_n",)  # noise read from a user's label file: no fraction, the file says which labels change
 
-__all__ = ["NOISE_KINDS", "actual_noise_rate", "describes_noise", "load_file_noise", "corrupted_count", "inject_exact_fraction_noise", "inject_noise",
+__all__ = ["NOISE_KINDS", "actual_noise_rate", "describes_noise", "load_file_noise", "transition_reads_clean_labels", "corrupted_count", "inject_exact_fraction_noise", "inject_noise",
            "inject_uniform_noise", "transition_matrix"]
 
 
@@ -33,6 +33,12 @@ def describes_noise(noise_cfg: Mapping[str, Any]) -> bool:
     """Whether the config asks for any label noise (a file of human labels always does)."""
     kind, fraction, _ = _parse(noise_cfg)
     return kind in FILE_KINDS or (kind != "none" and fraction > 0.0)
+
+
+def transition_reads_clean_labels(noise_cfg: Mapping[str, Any]) -> bool:
+    """Whether the model's known T is counted from clean labels (a file's human noise) rather than known from its
+    parameters (the synthetic models): a method that uses it then uses those clean labels."""
+    return _parse(noise_cfg)[0] in FILE_KINDS
 
 
 def load_file_noise(noise_cfg: Mapping[str, Any], targets: Tensor) -> Any:

@@ -75,6 +75,13 @@ class Method:
         """The network the run reports (validation and test accuracy)."""
         return exp.model
 
+    def clean_label_uses(self, exp: "Experiment") -> list:
+        """The clean labels this run uses beyond its noisy training labels (repro.methods.clean_labels): the split's
+        held-out part, as a meta set when the method learns on it; a method that reads more overrides this."""
+        from repro.methods.clean_labels import held_out_use
+
+        return held_out_use(int(exp.meta_idx.numel()), learns_on_it=self.needs_meta_set)
+
     def recorders(self, exp: "Experiment") -> list:
         """Per-epoch recorders (repro.recording): label trajectories, weight histograms, ..."""
         return []

@@ -107,6 +107,17 @@ class LossCorrection(Method):
         self.matrix = target.to(device=exp.device, dtype=torch.float32)   # T (forward) or T^-1 (backward)
         self.t_true = _true_transition(exp)
 
+    def clean_label_uses(self, exp) -> list:
+        """Besides the held-out part: a known T of a file noise model (CIFAR-N) is counted from the training part's
+        clean labels (a synthetic model's T comes from its parameters, no labels)."""
+        from repro.data.noise import transition_reads_clean_labels
+        from repro.methods.clean_labels import TRANSITION, CleanLabelUse
+
+        uses = super().clean_label_uses(exp)
+        if self.transition == "known" and transition_reads_clean_labels(exp.cfg.noise):
+            uses.append(CleanLabelUse(TRANSITION, int(exp.train_idx.numel())))
+        return uses
+
     def _estimate(self, exp) -> Tensor:
         from repro.teachers import load_teacher
 
