@@ -39,6 +39,7 @@ def load_specs(sweeps_dir: str | Path, tables: Sequence[int] | None = None) -> d
     """{table number: SweepSpec} from `<sweeps_dir>/tableN.yaml`; all such files when `tables` is None."""
     sweeps_dir = Path(sweeps_dir)
     files = {int(m.group(1)): p for p in sorted(sweeps_dir.glob("table*.y*ml")) if (m := _TABLE_FILE.match(p.name))}
+    files.update({n: p for n, p in _named_table_files(sweeps_dir).items() if n not in files})
     if tables is None:
         wanted = sorted(files)
         if not wanted:
@@ -64,10 +65,27 @@ def load_specs(sweeps_dir: str | Path, tables: Sequence[int] | None = None) -> d
     specs = {t: load_sweep(files[t]) for t in wanted}
     for t, spec in specs.items():
         declared = getattr(spec, "table", None)
-        if declared is not None and int(declared) != t:
+        if declared is not None and int(declared) != t and _TABLE_FILE.match(files[t].name):
             raise UserError(f"{files[t]} says table: {declared}, but its file name says table {t}; rename the file "
                             f"to table{declared}.yaml or fix its `table:` key.")
     return specs
+
+
+def _named_table_files(sweeps_dir: Path) -> dict[int, Path]:
+    """Sweep files named for their subject (cifar_n.yaml) that declare a table number (`table: 14`)."""
+    import yaml
+
+    found: dict[int, Path] = {}
+    for path in sorted(sweeps_dir.glob("*.y*ml")):
+        if _TABLE_FILE.match(path.name):
+            continue
+        try:
+            number = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("table")
+        except (yaml.YAMLError, AttributeError, OSError):
+            continue  # not a table's sweep file (the sweep command reports its own problems)
+        if isinstance(number, int) and not isinstance(number, bool):
+            found.setdefault(number, path)
+    return found
 
 
 def build_table(number: int, spec: Any, runs: pd.DataFrame, paper: pd.DataFrame, *, output_root: str | Path,
