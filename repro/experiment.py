@@ -33,6 +33,7 @@ class RunData:
     train_true_targets: torch.Tensor
     noisy_mask: torch.Tensor
     noise_record: dict[str, Any] = field(default_factory=dict)  # what the run records about its noise (summary)
+    annotator_votes: torch.Tensor | None = None  # (N, 3) annotators' labels (CIFAR-10N, simulated annotators)
 
     @property
     def num_classes(self) -> int:
@@ -42,7 +43,7 @@ class RunData:
 def load_run_data(cfg: DictConfig) -> tuple[RunData, torch.Tensor, torch.Tensor]:
     """Load the data set, split off the meta set, inject noise into the training part only."""
     train, test = load_dataset(str(cfg.data.name), cfg.data.root)
-    human = load_file_noise(cfg.noise, train.targets)  # checked against the whole training set, before a subset
+    human = load_file_noise(cfg.noise, train.targets, len(train.classes))  # checked against the whole training set, before a subset
     keep = subset_indices(train, cfg.data.get("subset"), seed=int(cfg.split.seed))
     train = stratified_subset(train, cfg.data.get("subset"), seed=int(cfg.split.seed))
     human = human.subset(keep) if human is not None and keep is not None else human
@@ -59,7 +60,7 @@ def load_run_data(cfg: DictConfig) -> tuple[RunData, torch.Tensor, torch.Tensor]
     given, noisy = inject_noise(cfg.noise, true_targets, num_classes=len(train.classes), among=train_idx, human=human)
     record = human.record(given, true_targets, train_idx) if human is not None else {}
     data = RunData(train=train, test=test, train_targets=given, train_true_targets=true_targets, noisy_mask=noisy,
-                   noise_record=record)
+                   noise_record=record, annotator_votes=human.annotators if human is not None else None)
     return data, train_idx, meta_idx
 
 
@@ -275,5 +276,7 @@ def build_experiment(cfg: DictConfig, run_dir: RunDir) -> Experiment:
         train_gen=train_gen, meta_gen=meta_gen, device=device, hardware=hardware,
     )
     exp.method = build_method(cfg, exp)
-    exp.recorders = exp.method.recorders(exp)
+    from repro.labels.annotator_agreement import annotator_recorders
+
+    exp.recorders = exp.method.recorders(exp) + annotator_recorders(exp)
     return exp

@@ -129,7 +129,8 @@ RULES: list[tuple[str, Any]] = [
     ("optim.milestone_iterations.*", COUNT),
     ("optim.gamma", POSITIVE),
     ("optim.warmup_epochs", NON_NEGATIVE_INT),
-    ("noise.kind", Choice(("none", "uniform", "exact_fraction", "cifar_n"))),
+    ("noise.kind", Choice(("none", "uniform", "exact_fraction", "cifar_n", "annotators"))),
+    ("noise.rates.*", FRACTION_HALF),                                 # simulated annotators' error rates
     ("noise.type", Choice(("aggre", "random1", "random2", "random3", "worse", "noisy"))),  # CIFAR-N's label sets
     ("noise.file", Text(nullable=True)),
     ("noise.fraction", FRACTION_HALF),

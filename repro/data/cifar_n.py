@@ -67,8 +67,8 @@ class FileDiffersFromRelease(UserWarning):
 class HumanNoise:
     """A CIFAR-N file's labels for one `noise.type`, aligned with the run's training set (index i = image i)."""
 
-    file: Path
-    md5: str
+    file: Path | None               # None: simulated annotators (repro/data/simulated_annotators.py)
+    md5: str | None
     noise_type: str
     given: Tensor                   # int64 [N]: the human label of every training image
     clean: Tensor                   # int64 [N]: the file's clean_label (equal to the CIFAR training labels)
@@ -83,9 +83,12 @@ class HumanNoise:
         """What a run records about its noise: the file's md5 and name, the type, the realised noise rate over the
         training part (the share of its given labels that differ from the clean ones)."""
         wrong = (given[among] != true[among]).double()
-        return {"noise_file": self.file.name, "noise_file_md5": self.md5, "noise_type": self.noise_type,
-                "noise_file_published": self.md5 in {r.md5 for r in RELEASES},
-                "realised_noise_rate": float(wrong.mean()) if wrong.numel() else 0.0}
+        record: dict[str, Any] = {"noise_type": self.noise_type,
+                                  "realised_noise_rate": float(wrong.mean()) if wrong.numel() else 0.0}
+        if self.file is not None:
+            record.update(noise_file=self.file.name, noise_file_md5=self.md5,
+                          noise_file_published=self.md5 in {r.md5 for r in RELEASES})
+        return record
 
 
 def noise_file_path(noise_cfg: Mapping[str, Any]) -> Path:

@@ -7,6 +7,8 @@
   among themselves (a uniformly random permutation, which may map a label to itself or to another of its class).
 - `cifar_n` (real human noise, repro/data/cifar_n.py): the given labels of the training part are a CIFAR-N file's
   human labels (`noise.file`, `noise.type`); its T and rate are the empirical ones of the run's training part.
+- `annotators` (SIMULATED annotators, repro/data/simulated_annotators.py): the same, from three seeded annotators
+  with class-confusion matrices, for data without a CIFAR-N file (the digits demo).
 
 Every model answers the same questions: `inject_noise` (the given labels), `transition_matrix` (the model's
 P(given | true)) and `actual_noise_rate` (the expected share of given labels that differ from the true ones).
@@ -22,8 +24,10 @@ from torch import Tensor
 
 from repro.errors import UserError
 
-NOISE_KINDS = ("none", "uniform", "exact_fraction", "cifar_n")
-FILE_KINDS = ("cifar_n",)  # noise read from a user's label file: no fraction, the file says which labels change
+NOISE_KINDS = ("none", "uniform", "exact_fraction", "cifar_n", "annotators")
+# Models whose given labels are annotators' labels (a CIFAR-N file, or simulated annotators): no fraction; which
+# labels change is the annotations' answer, so their T and rate are the empirical ones of the run's training part.
+ANNOTATION_KINDS = ("cifar_n", "annotators")
 
 __all__ = ["NOISE_KINDS", "actual_noise_rate", "describes_noise", "load_file_noise", "transition_reads_clean_labels", "corrupted_count", "inject_exact_fraction_noise", "inject_noise",
            "inject_uniform_noise", "transition_matrix"]
@@ -32,21 +36,25 @@ __all__ = ["NOISE_KINDS", "actual_noise_rate", "describes_noise", "load_file_noi
 def describes_noise(noise_cfg: Mapping[str, Any]) -> bool:
     """Whether the config asks for any label noise (a file of human labels always does)."""
     kind, fraction, _ = _parse(noise_cfg)
-    return kind in FILE_KINDS or (kind != "none" and fraction > 0.0)
+    return kind in ANNOTATION_KINDS or (kind != "none" and fraction > 0.0)
 
 
 def transition_reads_clean_labels(noise_cfg: Mapping[str, Any]) -> bool:
     """Whether the model's known T is counted from clean labels (a file's human noise) rather than known from its
     parameters (the synthetic models): a method that uses it then uses those clean labels."""
-    return _parse(noise_cfg)[0] in FILE_KINDS
+    return _parse(noise_cfg)[0] in ANNOTATION_KINDS
 
 
-def load_file_noise(noise_cfg: Mapping[str, Any], targets: Tensor) -> Any:
-    """The human labels of a file noise model (repro.data.cifar_n.HumanNoise) checked against `targets`, the whole
-    training set; None for the synthetic models, which draw their noise in `inject_noise`."""
+def load_file_noise(noise_cfg: Mapping[str, Any], targets: Tensor, num_classes: int) -> Any:
+    """The annotators' labels (repro.data.cifar_n.HumanNoise) of the whole training set `targets` (a CIFAR-N file's,
+    checked against them, or simulated ones); None for the models that draw their noise in `inject_noise`."""
     kind, _, _ = _parse(noise_cfg)
-    if kind not in FILE_KINDS:
+    if kind not in ANNOTATION_KINDS:
         return None
+    if kind == "annotators":
+        from repro.data.simulated_annotators import simulated_noise
+
+        return simulated_noise(noise_cfg, targets, num_classes)
     from repro.data.cifar_n import load_human_noise
 
     return load_human_noise(noise_cfg, targets)
@@ -58,12 +66,10 @@ def inject_noise(noise_cfg: Mapping[str, Any], targets: Tensor, *, num_classes: 
     `human`: for noise=cifar_n, the file's labels already aligned with `targets` (repro.data.cifar_n.HumanNoise);
     loaded here (and checked against `targets`) when not given."""
     kind, fraction, seed = _parse(noise_cfg)
-    if kind in FILE_KINDS:
+    if kind in ANNOTATION_KINDS:
         targets, selected = _check_inputs(targets, 0.0, num_classes, among)
         if human is None:
-            from repro.data.cifar_n import load_human_noise
-
-            human = load_human_noise(noise_cfg, targets)
+            human = load_file_noise(noise_cfg, targets, num_classes)
         given = torch.where(selected.to(targets.device), human.given.to(targets.device), targets)
         return given, given != targets
     if kind == "none" or fraction == 0.0:
@@ -144,7 +150,7 @@ def transition_matrix(noise_cfg: Mapping[str, Any], num_classes: int, *, targets
     kind, fraction, seed = _parse(noise_cfg)
     C = _check_classes(num_classes)
     eye = torch.eye(C, dtype=torch.float64)
-    if kind in FILE_KINDS:
+    if kind in ANNOTATION_KINDS:
         return _empirical_transition(noise_cfg, C, targets, among, given).to(dtype)
     if kind == "none" or fraction == 0.0:
         return eye.to(dtype)
@@ -166,8 +172,8 @@ def actual_noise_rate(noise_cfg: Mapping[str, Any], num_classes: int, *, targets
     (0.36 on CIFAR-10 at 40%, whatever the priors); exact_fraction: (m / n) (1 - sum_j (s_j / m)^2)."""
     C = _check_classes(num_classes)
     T = transition_matrix(noise_cfg, C, targets=targets, among=among, given=given, dtype=torch.float64)
-    if targets is None and str(noise_cfg.get("kind")) in FILE_KINDS:
-        targets = _file_labels(noise_cfg, None)[0]
+    if targets is None and str(noise_cfg.get("kind")) in ANNOTATION_KINDS:
+        targets = _file_labels(noise_cfg, None, C)[0]
     if targets is None:
         prior = torch.full((C,), 1.0 / C, dtype=torch.float64)
     else:
@@ -181,8 +187,13 @@ def actual_noise_rate(noise_cfg: Mapping[str, Any], num_classes: int, *, targets
 def _empirical_transition(noise_cfg: Mapping[str, Any], num_classes: int, targets: Tensor | None,
                           among: Tensor | None, given: Tensor | None) -> Tensor:
     """T[i, j] = share of the (selected) samples of true class i given label j; identity row for an absent class."""
+    if given is None and targets is None and _parse(noise_cfg)[0] == "annotators":
+        from repro.data.simulated_annotators import DEFAULT_RATES, confusion_matrices
+
+        rates = tuple(float(r) for r in (noise_cfg.get("rates") or DEFAULT_RATES))  # before a run: their mean
+        return confusion_matrices(num_classes, rates, int(noise_cfg.get("seed", 0))).mean(0)
     if given is None:
-        targets, given = _file_labels(noise_cfg, targets)
+        targets, given = _file_labels(noise_cfg, targets, num_classes)
     true, selected = _check_inputs(_on_cpu(targets), 0.0, num_classes, among)
     given = _on_cpu(given).long()
     counts = torch.zeros(num_classes, num_classes, dtype=torch.float64)
@@ -193,11 +204,14 @@ def _empirical_transition(noise_cfg: Mapping[str, Any], num_classes: int, target
     return torch.where(rows > 0, counts / rows.clamp(min=1), eye)
 
 
-def _file_labels(noise_cfg: Mapping[str, Any], targets: Tensor | None) -> tuple[Tensor, Tensor]:
-    """(clean, human) labels of a label file, checked against `targets` when given."""
-    from repro.data.cifar_n import load_human_noise
+def _file_labels(noise_cfg: Mapping[str, Any], targets: Tensor | None, num_classes: int) -> tuple[Tensor, Tensor]:
+    """(clean, annotated) labels of the annotators (a label file's checked against `targets` when given)."""
+    if targets is None:
+        from repro.data.cifar_n import load_human_noise
 
-    human = load_human_noise(noise_cfg, targets)
+        human = load_human_noise(noise_cfg, None)
+    else:
+        human = load_file_noise(noise_cfg, targets, num_classes)
     return human.clean, human.given
 
 
@@ -221,7 +235,7 @@ def _parse(noise_cfg: Mapping[str, Any]) -> tuple[str, float, int]:
     if kind not in NOISE_KINDS:
         raise UserError(f"noise.kind={kind!r} is not known; use one of {', '.join(NOISE_KINDS)} "
                         "(noise=none, noise=uniform, noise=exact_fraction or noise=cifar_n).")
-    if kind in FILE_KINDS:
+    if kind in ANNOTATION_KINDS:
         return kind, 0.0, int(noise_cfg.get("seed", 0))
     fraction = noise_cfg.get("fraction", 0.0)
     if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0.0 <= fraction < 1.0:

@@ -1,0 +1,75 @@
+"""SIMULATED annotators (`noise=annotators`): a laptop-sized stand-in for CIFAR-10N's three human annotators, for
+any data set (the digits demo). The noise is simulated, not human: it only imitates CIFAR-10N's structure.
+
+Each annotator a has a class-confusion matrix M_a (row i: the label it gives an image of class i): it is right with
+probability 1 - rate_a and otherwise names one of the class's two "look-alike" classes (a seeded pick per class,
+shared by all annotators: 70% / 30% of the error mass), so the errors concentrate on class pairs as human errors
+do. Every training image gets one label from each annotator; the given label is then picked as CIFAR-10N's
+types are (repro/data/cifar_n.py): `random1..3` one annotator, `aggre` the majority (annotator 1 when all three
+differ), `worse` the first wrong annotation (the clean label when all are right).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import torch
+from torch import Tensor
+
+from repro.errors import UserError
+
+DEFAULT_RATES = (0.15, 0.18, 0.21)  # CIFAR-10N's annotators err 17-18%: worse ~45%, aggre ~7% (CIFAR-10N: 40%, 9%)
+LOOK_ALIKE_SHARES = (0.7, 0.3)
+TYPES = ("aggre", "random1", "random2", "random3", "worse")
+
+
+def confusion_matrices(num_classes: int, rates: tuple[float, ...], seed: int) -> Tensor:
+    """(A, C, C) row-stochastic matrices, one per annotator (module docstring)."""
+    if num_classes < 3:
+        raise UserError(f"noise=annotators needs at least 3 classes (two look-alikes per class); got {num_classes}.")
+    generator = torch.Generator().manual_seed(int(seed))
+    look_alike = torch.zeros(num_classes, num_classes, dtype=torch.float64)
+    for c in range(num_classes):
+        others = torch.tensor([k for k in range(num_classes) if k != c])
+        pick = others[torch.randperm(others.numel(), generator=generator)[:2]]
+        look_alike[c, pick] = torch.tensor(LOOK_ALIKE_SHARES, dtype=torch.float64)
+    eye = torch.eye(num_classes, dtype=torch.float64)
+    return torch.stack([(1 - r) * eye + r * look_alike for r in rates])
+
+
+def simulate_votes(targets: Tensor, num_classes: int, rates: tuple[float, ...], seed: int) -> Tensor:
+    """(N, A) int64: each annotator's label of every image, drawn from its confusion row (seeded, per image)."""
+    matrices = confusion_matrices(num_classes, rates, seed)
+    generator = torch.Generator().manual_seed(int(seed) + 1)
+    rows = [torch.multinomial(m[targets.long()], 1, generator=generator).squeeze(1) for m in matrices]
+    return torch.stack(rows, dim=1)
+
+
+def given_from_votes(votes: Tensor, clean: Tensor, kind: str) -> Tensor:
+    """CIFAR-10N's label types from three annotations (module docstring)."""
+    if kind.startswith("random"):
+        return votes[:, int(kind[-1]) - 1].clone()
+    if kind == "aggre":
+        agree_12, agree_13, agree_23 = (votes[:, 0] == votes[:, 1]), (votes[:, 0] == votes[:, 2]), \
+            (votes[:, 1] == votes[:, 2])
+        return torch.where(agree_12 | agree_13, votes[:, 0], torch.where(agree_23, votes[:, 1], votes[:, 0]))
+    wrong = votes != clean[:, None]
+    first_wrong = votes.gather(1, wrong.int().argmax(1, keepdim=True)).squeeze(1)
+    return torch.where(wrong.any(1), first_wrong, clean)
+
+
+def simulated_noise(noise_cfg: Mapping[str, Any], targets: Tensor, num_classes: int) -> Any:
+    """The run's simulated annotations as a repro.data.cifar_n.HumanNoise (no file, no md5)."""
+    from repro.data.cifar_n import HumanNoise
+
+    kind = str(noise_cfg.get("type"))
+    if kind not in TYPES:
+        raise UserError(f"noise.type={kind!r} is not a label type of the simulated annotators; use one of "
+                        f"{', '.join(TYPES)} (as CIFAR-10N's).")
+    rates = tuple(float(r) for r in (noise_cfg.get("rates") or DEFAULT_RATES))
+    if len(rates) != 3 or not all(0.0 <= r < 1.0 for r in rates):
+        raise UserError(f"noise.rates must be three error rates in [0, 1), one per simulated annotator; got "
+                        f"{list(rates)}.")
+    targets = targets.long().cpu()
+    votes = simulate_votes(targets, num_classes, rates, int(noise_cfg.get("seed", 0)))
+    return HumanNoise(None, None, kind, given_from_votes(votes, targets, kind), targets, votes)

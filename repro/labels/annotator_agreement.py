@@ -1,0 +1,168 @@
+"""Learned labels against the annotators' own disagreement (CIFAR-10N's three annotators, or simulated ones).
+
+The paper says learned labels "capture semantic relationship between classes". With several annotators per image
+that claim can be checked against people (or simulated people): where annotators disagree, does the learned label
+spread its mass, and over their classes? And do learned labels find the truly mislabelled images (given != clean)?
+
+At a run's last epoch, for its training part (`annotators.npz` in the run directory; summary fields `annot_*`):
+- TV and KL(p_annotators || q) between the annotators' empirical distribution p and the given one-hot label, and
+  (a run with learned labels) the learned label q. KL uses q mixed with KL_FLOOR of uniform, for one-hot and
+  learned labels alike (a one-hot label has zeros where annotators may have voted);
+- Spearman's rank correlation between the learned label's entropy and the annotators' disagreement (the entropy of
+  their votes);
+- AUROC of detecting mislabelled images by: the learned label's top class differing from the given label; the
+  learned label's given-class probability (low = suspicious); this run's network's training loss on the given label
+  (the one-hot run's baseline ranking); cleanlab's find_label_issues on this network's softmax (in-sample; the
+  optional `cleanlab` dependency: NaN and `annot_cleanlab_missing` without it).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+KL_FLOOR = 1e-3
+FILE = "annotators.npz"
+
+
+def annotator_distribution(votes: Tensor, num_classes: int) -> Tensor:
+    """(N, C) share of the annotators that gave each class."""
+    counts = torch.zeros(votes.shape[0], num_classes, dtype=torch.float64)
+    counts.scatter_add_(1, votes.long(), torch.ones(votes.shape, dtype=torch.float64))
+    return counts / votes.shape[1]
+
+
+def total_variation(p: Tensor, q: Tensor) -> Tensor:
+    return 0.5 * (p.double() - q.double()).abs().sum(dim=1)
+
+
+def kl_divergence(p: Tensor, q: Tensor) -> Tensor:
+    """KL(p || q') per row, q' = (1 - KL_FLOOR) q + KL_FLOOR / C; 0 log 0 = 0."""
+    p, q = p.double(), q.double()
+    q = (1 - KL_FLOOR) * q + KL_FLOOR / q.shape[1]
+    terms = torch.where(p > 0, p * (p.clamp(min=1e-300).log() - q.log()), torch.zeros_like(p))
+    return terms.sum(dim=1)
+
+
+def entropy(p: Tensor) -> Tensor:
+    p = p.double()
+    return -torch.where(p > 0, p * p.clamp(min=1e-300).log(), torch.zeros_like(p)).sum(dim=1)
+
+
+def auroc(positive: np.ndarray, score: np.ndarray) -> float:
+    """Area under the ROC curve of `score` for the boolean `positive`; NaN when only one class is present."""
+    from sklearn.metrics import roc_auc_score
+
+    positive = np.asarray(positive, dtype=bool)
+    if positive.all() or not positive.any():
+        return math.nan
+    return float(roc_auc_score(positive, score))
+
+
+def spearman(a: np.ndarray, b: np.ndarray) -> float:
+    from scipy.stats import spearmanr
+
+    if np.ptp(a) == 0 or np.ptp(b) == 0:
+        return math.nan
+    return float(spearmanr(a, b).statistic)
+
+
+def cleanlab_scores(given: np.ndarray, probs: np.ndarray) -> np.ndarray | None:
+    """cleanlab.filter.find_label_issues as a score (its self-confidence rank among the flagged, 0 for the rest);
+    None when cleanlab is not installed (an optional dependency)."""
+    try:
+        from cleanlab.filter import find_label_issues
+    except ImportError:
+        return None
+    ranked = find_label_issues(labels=given, pred_probs=probs, return_indices_ranked_by="self_confidence")
+    score = np.zeros(len(given))
+    score[ranked] = np.arange(len(ranked), 0, -1, dtype=np.float64)  # the most suspicious first: highest score
+    return score
+
+
+def agreement_arrays(*, votes: Tensor, given: Tensor, clean: Tensor, probs: Tensor, labels: Tensor | None
+                     ) -> dict[str, np.ndarray]:
+    """Per training image: what the figures draw and the summary averages (module docstring)."""
+    num_classes = probs.shape[1]
+    p = annotator_distribution(votes, num_classes)
+    one_hot = torch.nn.functional.one_hot(given.long(), num_classes).double()
+    out = {"votes": votes.numpy(), "given": given.numpy(), "clean": clean.numpy(),
+           "annot_entropy": entropy(p).numpy(), "tv_given": total_variation(p, one_hot).numpy(),
+           "kl_given": kl_divergence(p, one_hot).numpy(),
+           "loss": (-probs.double().gather(1, given.long()[:, None]).squeeze(1).clamp(min=1e-12).log()).numpy()}
+    scores = cleanlab_scores(given.numpy(), probs.double().numpy())
+    if scores is not None:
+        out["cleanlab"] = scores
+    if labels is not None:
+        q = labels.double()
+        out.update(tv_learned=total_variation(p, q).numpy(), kl_learned=kl_divergence(p, q).numpy(),
+                   learned_entropy=entropy(q).numpy(), learned_given_prob=q.gather(1, given.long()[:, None])
+                   .squeeze(1).numpy(), learned_top1_differs=(q.argmax(1) != given).numpy())
+    return out
+
+
+def agreement_summary(arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+    """The run's summary fields from `agreement_arrays`."""
+    mislabelled = arrays["given"] != arrays["clean"]
+    out: dict[str, Any] = {"annot_mislabelled": float(mislabelled.mean()),
+                           "annot_tv_given": float(arrays["tv_given"].mean()),
+                           "annot_kl_given": float(arrays["kl_given"].mean()),
+                           "annot_auroc_loss": auroc(mislabelled, arrays["loss"])}
+    if "cleanlab" in arrays:
+        out["annot_auroc_cleanlab"] = auroc(mislabelled, arrays["cleanlab"])
+    else:
+        out["annot_cleanlab_missing"] = "cleanlab is not installed (pip install 'repro[cleanlab]')"
+    if "tv_learned" in arrays:
+        out.update(annot_tv_learned=float(arrays["tv_learned"].mean()),
+                   annot_kl_learned=float(arrays["kl_learned"].mean()),
+                   annot_entropy_spearman=spearman(arrays["learned_entropy"], arrays["annot_entropy"]),
+                   annot_auroc_learned_top1=auroc(mislabelled, arrays["learned_top1_differs"].astype(float)),
+                   annot_auroc_learned_given_prob=auroc(mislabelled, -arrays["learned_given_prob"]))
+    return out
+
+
+class AnnotatorAgreementRecorder:
+    """At the last epoch: `annotators.npz` (atomic) and the summary fields; a resumed run reads them back."""
+
+    def __init__(self, exp: Any) -> None:
+        self.index = exp.train_idx.cpu()
+        self.votes = exp.data.annotator_votes.cpu()[self.index]
+        self.given = exp.data.train_targets.cpu()[self.index]
+        self.clean = exp.data.train_true_targets.cpu()[self.index]
+        self.path = exp.run_dir.path / FILE
+        self._summary: dict[str, Any] = {}
+
+    def on_epoch_end(self, exp: Any, epoch: int, row: dict[str, Any], tracker: Any) -> None:
+        if epoch + 1 != exp.epochs:
+            return
+        from repro.io import atomic_output
+        from repro.transition import softmax_outputs
+
+        model = exp.method.eval_model(exp)
+        probs = softmax_outputs(model, exp.data.train.images[self.index.to(exp.data.train.images.device)],
+                                **exp.eval_loader_kwargs).cpu()
+        labels = None
+        if exp.labels is not None and exp.labels.learnable:  # fixed targets (one-hot, smoothed) are not learned
+            with torch.no_grad():
+                labels = exp.labels.soft_labels(self.index.to(exp.device), self.given.to(exp.device)).float().cpu()
+        arrays = agreement_arrays(votes=self.votes, given=self.given, clean=self.clean, probs=probs, labels=labels)
+        with atomic_output(self.path) as tmp:
+            with open(tmp, "wb") as f:
+                np.savez(f, index=self.index.numpy(), **arrays)
+        self._summary = agreement_summary(arrays)
+
+    def summary(self) -> dict[str, Any]:
+        if not self._summary and self.path.exists():
+            with np.load(self.path) as f:
+                self._summary = agreement_summary({k: f[k] for k in f.files})
+        return self._summary
+
+
+def annotator_recorders(exp: Any) -> list:
+    """The recorder, for runs whose noise model has several annotators per image."""
+    votes = getattr(exp.data, "annotator_votes", None)
+    return [AnnotatorAgreementRecorder(exp)] if votes is not None and exp.train_idx.numel() else []

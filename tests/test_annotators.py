@@ -1,0 +1,84 @@
+"""Simulated annotators (noise=annotators) and the learned-labels-vs-annotators analysis: metrics by hand, the
+recorder's summary and file, CIFAR-10N's label types from three votes."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from repro.config import load_config
+from repro.data.simulated_annotators import confusion_matrices, given_from_votes, simulate_votes
+from repro.labels import annotator_agreement as agreement
+from repro.train import train
+
+
+def test_label_types_follow_cifar10n_from_three_votes():
+    votes = torch.tensor([[1, 1, 2], [3, 4, 4], [5, 6, 7], [0, 0, 0], [2, 8, 9]])
+    clean = torch.tensor([1, 4, 5, 0, 8])
+    assert given_from_votes(votes, clean, "aggre").tolist() == [1, 4, 5, 0, 2]
+    assert given_from_votes(votes, clean, "random3").tolist() == [2, 4, 7, 0, 9]
+    assert given_from_votes(votes, clean, "worse").tolist() == [2, 3, 6, 0, 2]
+
+
+def test_annotators_err_at_their_rates_on_two_look_alike_classes():
+    m = confusion_matrices(10, (0.1, 0.2, 0.3), seed=0)
+    assert torch.allclose(m.sum(2), torch.ones(3, 10, dtype=torch.float64))
+    assert torch.allclose(m[:, 4, 4], torch.tensor([0.9, 0.8, 0.7], dtype=torch.float64))
+    assert int((m[0, 4] > 0).sum()) == 3                          # the class and its two look-alikes
+    targets = torch.arange(10).repeat(2000)
+    votes = simulate_votes(targets, 10, (0.1, 0.2, 0.3), seed=0)
+    wrong = (votes != targets[:, None]).double().mean(0)
+    assert torch.allclose(wrong, torch.tensor([0.1, 0.2, 0.3], dtype=torch.float64), atol=0.01)
+
+
+def test_metrics_by_hand():
+    votes = torch.tensor([[0, 0, 1], [2, 2, 2]])
+    p = agreement.annotator_distribution(votes, 3)
+    assert torch.allclose(p, torch.tensor([[2 / 3, 1 / 3, 0], [0, 0, 1]], dtype=torch.float64))
+    one_hot = torch.tensor([[1.0, 0, 0], [0, 0, 1]])
+    assert agreement.total_variation(p, one_hot).tolist() == pytest.approx([1 / 3, 0])
+    q = (1 - agreement.KL_FLOOR) * one_hot.double() + agreement.KL_FLOOR / 3
+    expected = 2 / 3 * math.log((2 / 3) / q[0, 0]) + 1 / 3 * math.log((1 / 3) / q[0, 1])
+    assert agreement.kl_divergence(p, one_hot)[0].item() == pytest.approx(expected)
+    assert agreement.auroc(np.array([True, False, True, False]), np.array([0.9, 0.1, 0.8, 0.3])) == 1.0
+
+
+def _run(tmp_path, method):
+    return train(load_config([
+        "data=digits", "data.subset=400", "data.test_subset=60", "model=tinycnn", "optim.epochs=2",
+        "tracker=none", "progress=none", "noise=annotators", "noise.type=worse", "split=noisy",
+        "split.meta_fraction=0.1", f"method={method}", f"output_root={tmp_path}"]))
+
+
+def test_runs_record_agreement_with_the_annotators(tmp_path):
+    learned, one_hot = _run(tmp_path, "instance_labels"), _run(tmp_path, "baseline")
+    for result in (learned, one_hot):
+        s = result.summary
+        assert s["annot_mislabelled"] == pytest.approx(s["realised_noise_rate"])
+        assert 0 < s["annot_tv_given"] < 1 and 0 <= s["annot_auroc_loss"] <= 1
+        with np.load(result.run_dir.path / agreement.FILE) as f:
+            assert f["votes"].shape == (s["num_train"], 3)
+            assert (f["given"] != f["clean"]).mean() == pytest.approx(s["annot_mislabelled"])
+    assert "annot_tv_learned" in learned.summary and "annot_tv_learned" not in one_hot.summary
+    assert -1 <= learned.summary["annot_entropy_spearman"] <= 1
+    assert learned.summary["annot_tv_given"] == one_hot.summary["annot_tv_given"]  # same data, same noise
+
+
+def test_cleanlab_baseline_is_recorded_when_installed(tmp_path):
+    pytest.importorskip("cleanlab", reason="cleanlab is an optional dependency (pip install 'repro[cleanlab]')")
+    s = _run(tmp_path, "baseline").summary
+    assert 0 <= s["annot_auroc_cleanlab"] <= 1 and "annot_cleanlab_missing" not in s
+
+
+def test_without_cleanlab_the_baseline_says_so(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "cleanlab.filter", None)  # import fails as if cleanlab were not installed
+    given, probs = np.array([0, 1, 1, 0]), np.full((4, 2), 0.5)
+    assert agreement.cleanlab_scores(given, probs) is None
+    arrays = agreement.agreement_arrays(votes=torch.tensor([[0, 0, 1]] * 4), given=torch.tensor(given),
+                                        clean=torch.tensor([0, 0, 1, 0]), probs=torch.tensor(probs), labels=None)
+    assert "cleanlab is not installed" in agreement.agreement_summary(arrays)["annot_cleanlab_missing"]
