@@ -69,6 +69,9 @@ def run_tables(args: argparse.Namespace) -> int:
         scale, extra = Scale(epochs=args.epochs, subset=args.subset, test_subset=args.test_subset), []
     make_tables(runs, specs, out_dir=args.out, output_root=args.runs, source=source, paper_dir=args.paper_dir,
                 scale=scale, extra_overrides=extra)
+    from analysis.annotator_table import write_annotator_table
+
+    write_annotator_table(runs, args.out, source=source)  # when some run has several annotators per image
     return 0
 
 

@@ -16,6 +16,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from analysis.collect import collect_runs, require_runs
 from analysis.figure4 import build_figure4
+from analysis.figure_annotators import build_figure_annotator_entropy, build_figure_annotator_roc
 from analysis.figure_common import RunGroup, Skip, pick_group, run_data
 from analysis.figure_labels import build_figure2, build_figure3
 from analysis.figure_noise import build_figure_noise_methods
@@ -35,6 +36,8 @@ FIGURES: dict[str, Callable[..., bytes]] = {  # (frame, log, where=None) -> PNG 
     "figure_noise_methods": build_figure_noise_methods,  # the label-noise methods beside instance labels
     "figure_targets": build_figure_targets,  # Sec. 3.4: teacher predictions vs converged labels vs smoothing
     "figure_smoothing_noise": build_figure_smoothing_noise,  # accuracy vs epsilon under noise (sweeps/table12.yaml)
+    "figure_annotator_entropy": build_figure_annotator_entropy,  # learned-label entropy vs annotator disagreement
+    "figure_annotator_roc": build_figure_annotator_roc,  # mislabel detection: learned labels vs loss vs cleanlab
 }
 
 

@@ -19,8 +19,9 @@ DEFAULT_OUTPUT_ROOT = "outputs/demo"
 FIGURES = ("figure2", "figure3", "figure4", "figure_noise_methods", "figure_targets")
 # `repro demo --extra`: the suite's own comparisons beyond the paper (not paper tables), after the paper's: label
 # smoothing vs loss correction vs learned labels under label noise, and distillation from noisy teachers.
-EXTRA_TABLES = (12, 13)
-EXTRA_FIGURES = ("figure_smoothing_noise",)
+# And learned labels against SIMULATED annotators (table 15; annotators.md and the two annotator figures).
+EXTRA_TABLES = (12, 13, 15)
+EXTRA_FIGURES = ("figure_smoothing_noise", "figure_annotator_entropy", "figure_annotator_roc")
 # Every demo run: no progress bar (the sweep prints a line per run) and, unless --wandb, no W&B: it adds ~0.5-1.7 s
 # per run (and ~7-10 s once per process; benchmarks/wandb_startup.py). Neither is part of a run's id.
 RUN_OVERRIDES = ("progress=none",)
@@ -53,7 +54,8 @@ def demo_size(quick: bool) -> DemoSize:
     supervised = Scale(epochs=4, subset=300, test_subset=150)
     # Tables 4-5 must use Tables 1-2's scale: their teachers are those runs.
     return DemoSize("quick", {1: supervised, 2: supervised, 3: supervised, 4: supervised, 5: supervised,
-                              6: Scale(subset=300, test_subset=150), 12: supervised, 13: supervised}, seeds=1)
+                              6: Scale(subset=300, test_subset=150), 12: supervised, 13: supervised,
+                              15: Scale(subset=300, test_subset=150)}, seeds=1)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -162,7 +164,10 @@ def write_tables(specs: dict[int, SweepSpec], output_root: Path, size: DemoSize,
     for number, spec in specs.items():  # one call per table: each has its own scale
         written += make_tables(runs, {number: spec}, out_dir=output_root / "tables", output_root=output_root,
                                source=str(output_root / "runs"), scale=size.scale(number), extra_overrides=extra)
-    return written
+    from analysis.annotator_table import write_annotator_table
+
+    annotators = write_annotator_table(runs, output_root / "tables", source=str(output_root / "runs"))
+    return written + ([annotators] if annotators is not None else [])
 
 
 def write_figures(output_root: Path) -> dict[str, Path | None]:
@@ -181,6 +186,8 @@ def summary_rows(tables: list[Path]) -> list[list[str]]:
     rows = []
     for md in tables:
         frame = pd.read_csv(md.with_suffix(".csv"))
+        if "ours_planned" not in frame:  # annotators.md: measures, not a sweep table's cells
+            continue
         for rec in frame[frame["ours_planned"] > 0].to_dict("records"):
             rows.append([str(rec["table"]), rec["row"], rec["column"], rec["ours"]])
     return rows

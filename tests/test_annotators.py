@@ -82,3 +82,23 @@ def test_without_cleanlab_the_baseline_says_so(monkeypatch):
     arrays = agreement.agreement_arrays(votes=torch.tensor([[0, 0, 1]] * 4), given=torch.tensor(given),
                                         clean=torch.tensor([0, 0, 1, 0]), probs=torch.tensor(probs), labels=None)
     assert "cleanlab is not installed" in agreement.agreement_summary(arrays)["annot_cleanlab_missing"]
+
+
+def test_tables_and_figures_of_the_analysis(tmp_path):
+    from analysis.annotator_table import write_annotator_table
+    from analysis.collect import collect_runs
+    from analysis.figures import make_figures
+
+    learned, one_hot = _run(tmp_path, "instance_labels"), _run(tmp_path, "baseline")
+    runs = collect_runs(tmp_path)
+    md = write_annotator_table(runs, tmp_path / "tables", log=lambda _: None).read_text()
+    assert "| Method | Measure | digits/worse (simulated) |" in md
+    tv = learned.summary["annot_tv_learned"]
+    assert f"| instance_labels | TV(annotators, learned label) | {tv:.3f} (n=1) |" in md
+    assert f"| baseline | AUROC: the network's training loss on the given label | " \
+           f"{one_hot.summary['annot_auroc_loss']:.3f} (n=1) |" in md
+    assert "| baseline | TV(annotators, learned label)" not in md  # one-hot runs learn no labels
+    written = make_figures(tmp_path, out_dir=tmp_path / "figures", log=lambda _: None,
+                           only=["annotator_entropy", "annotator_roc"])
+    for name in ("figure_annotator_entropy", "figure_annotator_roc"):
+        assert written[name] is not None and written[name].read_bytes().startswith(b"\x89PNG")
