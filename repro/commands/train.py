@@ -15,7 +15,7 @@ GROUP_NOTES = {
     "model": ("smallcnn", ""),
     "optim": (None, "default: the model's Table 9 preset; setting_a / setting_b: the noisy tables' peer settings"),
     "method": ("baseline", "options of each: repro/conf/method/<name>.yaml, docs/methods/"),
-    "noise": ("none", "noise.fraction=0.4"),
+    "noise": ("none", "noise.fraction=0.4; cifar_n: noise.file=CIFAR-10_human.pt noise.type=worse (docs/cifar_n.md)"),
     "split": ("holdout", "holdout: 20% meta, 5 folds (split.fold=0..4); noisy: 2% clean meta"),
     "tracker": ("wandb", "offline unless tracker.mode=online"),
 }
