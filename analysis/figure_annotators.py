@@ -54,8 +54,8 @@ def build_figure_annotator_entropy(frame: pd.DataFrame, log: Callable[[str], Any
         distinct = np.array([len(set(row)) for row in arrays["votes"].tolist()])
         levels = [lvl for lvl in (1, 2, 3) if (distinct == lvl).any()]
         ax.boxplot([arrays["learned_entropy"][distinct == lvl] for lvl in levels], showfliers=False)
-        ax.set_xticks(range(1, len(levels) + 1), [f"{lvl} label{'s' if lvl > 1 else ''}\n(n={int((distinct == lvl).sum())})"
-                                                  for lvl in levels])
+        names = [f"{lvl} label{'s' if lvl > 1 else ''}\n(n={int((distinct == lvl).sum())})" for lvl in levels]
+        ax.set_xticks(range(1, len(levels) + 1), names)
         ax.set_xlabel("distinct labels among the 3 annotators")
         ax.set_ylabel("learned-label entropy (nats)")
         ax.set_title(f"{label_set}\n{method}", fontsize=9)
@@ -77,8 +77,9 @@ def build_figure_annotator_roc(frame: pd.DataFrame, log: Callable[[str], Any]) -
             fpr, tpr, _ = roc_curve(wrong, -arrays["learned_given_prob"])
             ax.plot(fpr, tpr, label=f"{method}: learned given-class prob.")
             flagged = arrays["learned_top1_differs"].astype(bool)
-            ax.plot([(flagged & ~wrong).sum() / max((~wrong).sum(), 1)], [(flagged & wrong).sum() / max(wrong.sum(), 1)],
-                    "o", label=f"{method}: learned top-1 ≠ given")
+            false_pos = (flagged & ~wrong).sum() / max((~wrong).sum(), 1)
+            ax.plot([false_pos], [(flagged & wrong).sum() / max(wrong.sum(), 1)], "o",
+                    label=f"{method}: learned top-1 ≠ given")
         for method, arrays in fixed.get(label_set, []):
             wrong = arrays["given"] != arrays["clean"]
             fpr, tpr, _ = roc_curve(wrong, arrays["loss"])

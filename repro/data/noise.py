@@ -29,7 +29,8 @@ NOISE_KINDS = ("none", "uniform", "exact_fraction", "cifar_n", "annotators")
 # labels change is the annotations' answer, so their T and rate are the empirical ones of the run's training part.
 ANNOTATION_KINDS = ("cifar_n", "annotators")
 
-__all__ = ["NOISE_KINDS", "actual_noise_rate", "describes_noise", "load_file_noise", "transition_reads_clean_labels", "corrupted_count", "inject_exact_fraction_noise", "inject_noise",
+__all__ = ["NOISE_KINDS", "actual_noise_rate", "describes_noise", "load_file_noise", "transition_reads_clean_labels",
+           "corrupted_count", "inject_exact_fraction_noise", "inject_noise",
            "inject_uniform_noise", "transition_matrix"]
 
 
