@@ -198,3 +198,13 @@ def test_known_transition_on_human_noise_counts_the_clean_labels_it_reads(tmp_pa
     summary = RunDir.for_config(to_container(load_config(argv[1:]))).read_summary()
     assert summary["clean_labels_use"] == "validation only; transition matrix"
     assert summary["clean_labels_used"] == summary["num_meta"] + summary["num_train"]
+
+
+def test_repro_train_refuses_a_pickle_that_would_run_code_with_exit_2(tmp_path, fake_cifar10, capsys):
+    marker = tmp_path / "executed"
+    path = tmp_path / "CIFAR-10_human.pt"
+    torch.save({"clean_label": np.asarray(fake_cifar10.train_labels), "worse_label": _Planted(marker)}, path)
+    assert main(_train_argv(fake_cifar10.root, tmp_path / "out", path)) == 2
+    err = capsys.readouterr().err
+    assert "holds something other than numpy arrays" in err and "Traceback" not in err
+    assert not marker.exists() and not [p for p in (tmp_path / "out").rglob("*") if p.is_file()]  # nothing written
