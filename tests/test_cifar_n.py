@@ -164,6 +164,9 @@ def test_repro_train_on_cifar10n_records_md5_type_and_realised_rate(tmp_path, fa
     train_idx, _ = make_split(torch.tensor(fake_cifar10.train_labels), meta_fraction=0.1, folds=1, fold=0, seed=0)
     clean, worse = np.asarray(fake_cifar10.train_labels), arrays["worse_label"]
     assert summary["realised_noise_rate"] == pytest.approx(float(np.mean(worse[train_idx] != clean[train_idx])))
+    with np.load(rd.path / "annotators.npz") as f:  # CIFAR-10N's three annotators, for the agreement analysis
+        votes = np.stack([arrays[f"random_label{k}"] for k in (1, 2, 3)], axis=1)
+        assert (f["votes"] == votes[train_idx.numpy()]).all()
 
 
 def test_repro_train_refuses_a_misaligned_file_with_exit_2(tmp_path, fake_cifar10, capsys):
