@@ -43,7 +43,8 @@ class RunData:
 def load_run_data(cfg: DictConfig) -> tuple[RunData, torch.Tensor, torch.Tensor]:
     """Load the data set, split off the meta set, inject noise into the training part only."""
     train, test = load_dataset(str(cfg.data.name), cfg.data.root)
-    human = load_file_noise(cfg.noise, train.targets, len(train.classes))  # checked against the whole training set, before a subset
+    # Annotators' labels (noise=cifar_n / annotators) of the whole training set, checked before data.subset cuts it.
+    human = load_file_noise(cfg.noise, train.targets, len(train.classes))
     keep = subset_indices(train, cfg.data.get("subset"), seed=int(cfg.split.seed))
     train = stratified_subset(train, cfg.data.get("subset"), seed=int(cfg.split.seed))
     human = human.subset(keep) if human is not None and keep is not None else human
