@@ -49,10 +49,19 @@ def pick_group(frame: pd.DataFrame, *, labels: str, noisy: bool | None, name: st
             + f" with a label trajectory (method={labels}_labels{', noise.fraction > 0' if noisy else ''})")
 
     def usable(rd: RunDir, config: dict) -> bool:
-        fraction = float((config.get("noise") or {}).get("fraction") or 0.0)
-        return (rd.labels_dir / "manifest.json").exists() and (noisy is None or (fraction > 0) == noisy)
+        return (rd.labels_dir / "manifest.json").exists() and (noisy is None or has_label_noise(config) == noisy)
 
     return select_group(frame, name, candidates, what=what, where=where, usable=usable)
+
+
+def has_label_noise(config: dict) -> bool:
+    """The noise model's own answer (annotators' labels are noise without a noise.fraction)."""
+    from repro.data.noise import describes_noise
+
+    try:
+        return describes_noise(config.get("noise") or {})
+    except UserError:
+        return False
 
 
 def group_label(config: dict) -> str:

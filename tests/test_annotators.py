@@ -102,3 +102,13 @@ def test_tables_and_figures_of_the_analysis(tmp_path):
                            only=["annotator_entropy", "annotator_roc"])
     for name in ("figure_annotator_entropy", "figure_annotator_roc"):
         assert written[name] is not None and written[name].read_bytes().startswith(b"\x89PNG")
+
+
+def test_figures_count_annotator_noise_as_label_noise():
+    """Figure 2's clean instance-label runs must not take a run on annotators' labels (it has no noise.fraction)."""
+    from analysis.figure_common import has_label_noise
+
+    assert has_label_noise({"noise": {"kind": "annotators", "type": "aggre"}})
+    assert has_label_noise({"noise": {"kind": "uniform", "fraction": 0.4}})
+    assert not has_label_noise({"noise": {"kind": "none", "fraction": 0.0}})
+    assert not has_label_noise({"noise": {"kind": "uniform", "fraction": 0.0}})
