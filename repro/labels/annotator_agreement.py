@@ -78,7 +78,9 @@ def cleanlab_scores(given: np.ndarray, probs: np.ndarray) -> np.ndarray | None:
         from cleanlab.filter import find_label_issues
     except ImportError:
         return None
-    ranked = find_label_issues(labels=given, pred_probs=probs, return_indices_ranked_by="self_confidence")
+    # n_jobs=1: cleanlab's default forks a multiprocessing pool, which deadlocked inside a sweep's forked worker
+    # (torch's threads hold locks across the fork); one process is quick at these sizes.
+    ranked = find_label_issues(labels=given, pred_probs=probs, return_indices_ranked_by="self_confidence", n_jobs=1)
     score = np.zeros(len(given))
     score[ranked] = np.arange(len(ranked), 0, -1, dtype=np.float64)  # the most suspicious first: highest score
     return score
