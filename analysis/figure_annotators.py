@@ -59,6 +59,7 @@ def build_figure_annotator_entropy(frame: pd.DataFrame, log: Callable[[str], Any
         ax.set_xlabel("distinct labels among the 3 annotators")
         ax.set_ylabel("learned-label entropy (nats)")
         ax.set_title(f"{label_set}\n{method}", fontsize=9)
+    fig.tight_layout()
     log(f"Figure_annotator_entropy: {', '.join(sorted(panels))}")
     return _png(fig)
 
@@ -92,5 +93,6 @@ def build_figure_annotator_roc(frame: pd.DataFrame, log: Callable[[str], Any]) -
         ax.set_ylabel("true positive rate (mislabelled found)")
         ax.set_title(label_set, fontsize=9)
         ax.legend(fontsize=6, loc="lower right")
+    fig.tight_layout()
     log(f"Figure_annotator_roc: {', '.join(label_sets)}")
     return _png(fig)
