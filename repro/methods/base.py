@@ -14,6 +14,8 @@ import torch
 from omegaconf import DictConfig
 from torch import Tensor, nn
 
+from repro.methods.step_cost import StepCost
+
 if TYPE_CHECKING:
     from repro.experiment import Experiment
 
@@ -44,6 +46,9 @@ class Method:
     # The method.* option that names a finished run this method learns from (a teacher, a label source); a sweep
     # row's `teacher:` sets it to the planned teacher's run id (repro/sweep/teachers.py). None: learns from none.
     source_option: ClassVar[str | None] = None
+    # What one train_step costs (repro/methods/step_cost.py): every method class declares its own, next to its
+    # train_step, so `repro sweep --dry-run` prices it; no default (tests/test_step_cost.py).
+    step_cost: ClassVar[StepCost]
 
     @classmethod
     def check_ready(cls, cfg: DictConfig) -> None:

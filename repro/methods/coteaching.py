@@ -22,6 +22,7 @@ from repro.data.noise import actual_noise_rate
 from repro.errors import UserError
 from repro.evaluation import evaluate
 from repro.methods.base import Method, StepOutput, optimizer_step
+from repro.methods.step_cost import TWO_NETWORKS
 from repro.models import build_model
 
 # Network 2's initialisation seed is the run's seed plus this offset (network 1 keeps the run's own stream, so it
@@ -58,6 +59,7 @@ def small_loss_picks(loss_1: Tensor, loss_2: Tensor, keep: int) -> tuple[Tensor,
 
 
 class CoTeaching(Method):
+    step_cost = TWO_NETWORKS  # both networks train on every batch
     options = ("forget_rate", "default_forget_rate", "num_gradual", "exponent")
 
     def __init__(self, cfg: DictConfig, exp) -> None:

@@ -19,11 +19,13 @@ from repro.errors import UserError
 from repro.losses import soft_cross_entropy
 from repro.methods.base import StepOutput, optimizer_step
 from repro.methods.from_run import LearnsFromRun
+from repro.methods.step_cost import TEACHER_FORWARD
 from repro.teachers import load_teacher
 from repro.temperature import scale_logits
 
 
 class Distillation(LearnsFromRun):
+    step_cost = TEACHER_FORWARD  # the teacher runs a forward on every batch
     options = ("teacher", "temperature", "hard_weight")
     source_option = "teacher"
 

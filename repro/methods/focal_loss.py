@@ -14,6 +14,7 @@ from torch import Tensor
 
 from repro.errors import UserError
 from repro.methods.base import Method, StepOutput, optimizer_step
+from repro.methods.step_cost import PLAIN
 
 
 def focal_loss(logits: Tensor, y: Tensor, gamma: float) -> Tensor:
@@ -32,6 +33,7 @@ def focal_loss(logits: Tensor, y: Tensor, gamma: float) -> Tensor:
 
 class FocalLoss(Method):
     """One forward, the focal loss on the given (possibly noisy) labels, one optimizer step."""
+    step_cost = PLAIN  # a reweighted cross-entropy on one forward
 
     options = ("gamma",)
 

@@ -27,6 +27,7 @@ from repro.errors import UserError
 from repro.losses import one_hot
 from repro.meta_weights import meta_weight_step
 from repro.methods.base import Method, StepOutput, check_finite, optimizer_step
+from repro.methods.step_cost import WEIGHT_LOOKAHEAD
 from repro.methods.weight_stats import WeightHistogramRecorder, WeightStats
 
 HIST_MAX = 4.0  # weight_hist_* bins: 10 over [0, 4] in the mean form (a batch's mean weight is 1)
@@ -59,6 +60,7 @@ def _is_int(value: Any) -> bool:
 
 class L2RW(Method):
     """Ren et al. 2018: per-batch weights from the look-ahead meta-gradient at zero weights, no learned state."""
+    step_cost = WEIGHT_LOOKAHEAD  # per-batch weights from a look-ahead meta-gradient
 
     options = ("meta_batch_size", "lookahead_weight_decay", "meta_cost_weight_decay")
     needs_meta_set = True

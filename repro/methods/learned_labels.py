@@ -18,9 +18,11 @@ from repro.losses import soft_cross_entropy
 from repro.meta import meta_label_step
 from repro.methods.base import Method, StepOutput, optimizer_step
 from repro.methods.label_source import labels_for_run
+from repro.methods.step_cost import LABEL_LOOKAHEAD
 
 
 class LearnedLabels(Method):
+    step_cost = LABEL_LOOKAHEAD  # Algorithm 1: the look-ahead meta step, then the training step
     options = ("labels", "init_target_prob", "label_lr", "meta_batch_size", "lookahead_weight_decay", "curriculum",
                "curriculum_weight", "curriculum_placement", "record")
     needs_meta_set = True

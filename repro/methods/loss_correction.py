@@ -21,6 +21,7 @@ from torch import Tensor
 
 from repro.errors import UserError
 from repro.methods.base import Method, StepOutput, optimizer_step
+from repro.methods.step_cost import PLAIN
 from repro.transition import anchor_transition, check_transition, noise_transition, softmax_outputs
 
 CORRECTIONS = ("forward", "backward")
@@ -50,6 +51,7 @@ def _at_least_fp32(logits: Tensor) -> Tensor:
 
 class LossCorrection(Method):
     """One forward, the corrected cross-entropy on the given labels, one optimizer step."""
+    step_cost = PLAIN  # one forward through a fixed transition matrix
 
     options = ("correction", "transition", "estimator", "anchor_percentile", "matrix")
     source_option = "estimator"

@@ -23,6 +23,7 @@ from repro.errors import UserError
 from repro.losses import one_hot, soft_cross_entropy
 from repro.meta_weights import meta_weight_step
 from repro.methods.base import Method, StepOutput, check_finite, optimizer_step
+from repro.methods.step_cost import WEIGHTING_NET_LOOKAHEAD
 from repro.methods.weight_stats import WeightHistogramRecorder, WeightStats
 
 CURVE_LOSSES = (0.0, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0)  # losses at which mwnet_curve records V each epoch
@@ -77,6 +78,7 @@ def _number(value: Any) -> bool:
 
 class MetaWeightNet(Method):
     """Shu et al. 2019: the weighting net and its optimizer are the method's state (checkpointed)."""
+    step_cost = WEIGHTING_NET_LOOKAHEAD  # a look-ahead through the weighting net each step
 
     options = ("meta_batch_size", "hidden", "meta_optimizer", "meta_lr", "meta_momentum", "meta_nesterov",
                "meta_weight_decay", "normalize", "lookahead_weight_decay")

@@ -5,9 +5,11 @@ variant). The trajectory is found and averaged by repro.fold_average.replay_sour
 from __future__ import annotations
 
 from repro.methods.fixed_targets import FixedTargets
+from repro.methods.step_cost import PLAIN
 
 
 class Replay(FixedTargets):
+    step_cost = PLAIN  # the replayed labels are looked up, not learned
     options = ("labels", "static", "learn")
 
     def set_epoch(self, exp, epoch: int) -> None:

@@ -14,11 +14,13 @@ from torch import Tensor
 from repro.losses import soft_cross_entropy
 from repro.methods.base import StepOutput, optimizer_step
 from repro.methods.from_run import LearnsFromRun, TemperatureRecord
+from repro.methods.step_cost import PLAIN
 from repro.teachers import check_label_source, converged_labels
 from repro.temperature import scale_probabilities
 
 
 class TransferredLabels(LearnsFromRun):
+    step_cost = PLAIN  # the source labels are looked up, not recomputed
     options = ("source", "temperature")
     source_option = "source"
     same_samples = True
