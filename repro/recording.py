@@ -197,6 +197,11 @@ class ClassTrajectoryRecorder:
         self.tracked = spaced_classes(len(self.class_names), settings.track_classes)
         self.num_samples = len(exp.data.train_targets)
         self._rows: list[np.ndarray] | None = None
+        given = _TrainRows(exp).given.numpy()
+        self._class_share = np.bincount(given, minlength=len(self.class_names)) / max(len(given), 1)
+        self._initial = float(exp.cfg.method.init_target_prob)
+        self.run_dir = exp.run_dir
+        self._change: float | None = None
 
     def _rows_before(self, epoch: int) -> list[np.ndarray]:
         """Rows of the epochs already done (a resumed run continues its file; a re-run epoch replaces its row)."""
@@ -219,11 +224,22 @@ class ClassTrajectoryRecorder:
         write_class_trajectory(self.labels_dir, np.stack(self._rows))
         row.update(class_target_prob_mean=float(target.mean()), class_target_prob_min=float(target.min()),
                    class_target_prob_max=float(target.max()))
+        # total variation from the initial labels: a class label's moves by |t_c - t_c(0)| (the rest spreads evenly)
+        self._change = float((np.abs(target - self._initial) * self._class_share).sum())
+        row["label_change_mean"] = self._change
         tracker.log({f"labels/class_target_prob/{self.class_names[c]}": float(target[c]) for c in self.tracked},
                     step=epoch + 1)
 
     def summary(self) -> dict[str, Any]:
-        return {}
+        return _final_change(self.run_dir, self._change)
+
+
+def _final_change(run_dir: Any, last: float | None) -> dict[str, Any]:
+    """summary.json: the last epoch's mean total variation from the initial labels (repro/tune_warnings.py warns
+    when a tuning winner's is small); read back from metrics.jsonl by a run resumed after its last epoch."""
+    if last is None:
+        last = _last_metrics(run_dir, ("label_change_mean",)).get("label_change_mean")
+    return {} if last is None else {"final_label_change_mean": last}
 
 
 class InstanceTrajectoryRecorder:
@@ -246,6 +262,8 @@ class InstanceTrajectoryRecorder:
         self._tracked_rows = {g: i for i, g in enumerate(self.rows.index.tolist()) if g in tracked}
         self.table_every = max(1, self.total_epochs // 5)
         self._started = False
+        self.run_dir = exp.run_dir
+        self._change: float | None = None
 
     def on_epoch_end(self, exp: Any, epoch: int, row: dict[str, Any], tracker: Any) -> None:
         if not self._started:
@@ -261,7 +279,8 @@ class InstanceTrajectoryRecorder:
         if self.settings.takes_snapshot(step, self.total_epochs):
             write_snapshot(self.labels_dir, step, all_labels.numpy())
         change = 0.5 * (labels - self.initial).abs().sum(dim=1)  # total variation from the initial labels
-        row["label_change_mean"] = float(change.mean())
+        self._change = float(change.mean())
+        row["label_change_mean"] = self._change
         self._log_tracked(all_labels, tracker, step)
         if step % self.table_every == 0 or step == self.total_epochs:
             self._log_most_changed(labels, change, tracker, step)
@@ -283,7 +302,7 @@ class InstanceTrajectoryRecorder:
         tracker.log_table("labels/most_changed", columns, rows, step=step)
 
     def summary(self) -> dict[str, Any]:
-        return {}
+        return _final_change(self.run_dir, self._change)
 
 
 def build_recorders(exp: Any) -> list:

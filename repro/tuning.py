@@ -107,8 +107,13 @@ def summary_fields(config: Mapping[str, Any]) -> dict[str, Any]:
     if not keys or chosen is None:
         return {}
     scored = results(config)
+    from repro.tune_warnings import tuning_warnings
+
+    warnings = tuning_warnings(config, scored, tuple(chosen))
     return {
         "tuned": _point_text(keys, tuple(chosen)),
+        "tune_warnings": warnings,                # the grid may have missed (repro/tune_warnings.py)
+        "tune_warning": "; ".join(warnings),      # the same as one string: W&B's summary takes no lists
         "tune_chosen": dict(zip(keys, chosen)),
         "tune_select": config["tune"]["select"],
         "tune_scores": [[list(p), s, ids] for p, s, ids in scored],
@@ -119,3 +124,6 @@ def summary_fields(config: Mapping[str, Any]) -> dict[str, Any]:
 def _point_text(keys: list[str], point: tuple[Any, ...]) -> str:
     return ", ".join(f"{k.split('.')[-1]}={v:g}" if isinstance(v, float) else f"{k.split('.')[-1]}={v}"
                      for k, v in zip(keys, point))
+
+
+point_text = _point_text  # "label_lr=25, init_target_prob=0.5" (repro/sweep/tune_report.py)

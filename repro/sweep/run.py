@@ -156,6 +156,7 @@ def run_sweeps_locally(sweeps: Sequence[LocalSweep], *, output_root: str | Path,
             if not plan.to_submit:
                 report("nothing to submit" + (": every run is done" if plan.counts()["done"] == len(plan.unique)
                                               else ""))
+                _report_tunings(plan, report)
             plans.append(plan)
         todo = list({r.run_id: r for plan in plans for r in plan.to_submit}.values())
         if not todo:
@@ -173,8 +174,18 @@ def run_sweeps_locally(sweeps: Sequence[LocalSweep], *, output_root: str | Path,
             again.submitted = [rid for rid in ran if rid in again.unique]
             again.failed = [rid for rid in failed if rid in again.unique]
             report(again.describe())
+            _report_tunings(again, report)
             after.append(again)
     return after
+
+
+def _report_tunings(plan: Plan, report: Callable[[str], None]) -> None:
+    """Each tuned cell's winner, and a warning where its grid may have missed (repro/tune_warnings.py)."""
+    from repro.sweep.tune_report import cell_tunings, render_tunings
+
+    text = render_tunings(cell_tunings(plan))
+    if text:
+        report(text)
 
 
 def remember_selection(folder: Path, spec: SweepSpec, scale: Scale | None, extra: Sequence[str]) -> None:

@@ -30,4 +30,7 @@ def sweep_status(path: str | Path, *, output_root: str | Path = "outputs", scale
 
 
 def render_status(plan: Plan) -> str:
-    return "\n".join([plan.runs_table(), "", plan.describe()])
+    from repro.sweep.tune_report import cell_tunings, render_tunings
+
+    tunings = render_tunings(cell_tunings(plan))
+    return "\n".join([plan.runs_table(), "", plan.describe(), *([tunings] if tunings else [])])
