@@ -45,10 +45,10 @@ def edge_warnings(keys: list[str], points: list[tuple[Any, ...]], winner: tuple[
             continue
         if winner[axis] == values[-1]:
             out.append(f"the winner's {key}={winner[axis]:g} is the largest value of the grid ({_list(values)}): "
-                       f"the best may lie above it; extend {key} upward")
+                       f"the best may lie above it, so extend {key} upward")
         elif winner[axis] == values[0]:
             out.append(f"the winner's {key}={winner[axis]:g} is the smallest value of the grid ({_list(values)}): "
-                       f"the best may lie below it; extend {key} downward")
+                       f"the best may lie below it, so extend {key} downward")
     return out
 
 
@@ -61,7 +61,7 @@ def movement_warning(changes: list[float]) -> str | None:
         return None
     return (f"the winner's labels barely moved (mean total variation from their initial values {moved:.4f} < "
             f"{MOVED_THRESHOLD}: under {MOVED_THRESHOLD:.0%} of a label's probability mass moved), so they acted as "
-            "fixed targets; raise the label learning rate's grid")
+            "fixed targets: extend the label learning rate's grid upward")
 
 
 def tuning_warnings(config: Mapping[str, Any], scored: list[tuple[tuple[Any, ...], float, list[str]]],
@@ -73,7 +73,7 @@ def tuning_warnings(config: Mapping[str, Any], scored: list[tuple[tuple[Any, ...
     ids = next(ids for p, _, ids in scored if p == winner)
     changes = [c for c in (label_change(RunDir(root / rid)) for rid in ids) if c is not None]
     moved = movement_warning(changes)
-    return out + ([moved] if moved else [])
+    return out + ([moved] if moved else [])  # no "; " inside a warning: the summary's one string joins with it
 
 
 def _number(value: Any) -> bool:

@@ -8,9 +8,14 @@ import textwrap
 
 import pytest
 
+from analysis.collect import collect_runs
+from analysis.paper import paper_table
+from analysis.paper_selection import selection_rules
+from analysis.table_render import render_markdown, table_frame
+from analysis.tables import build_table
 from repro.cli import main
 from repro.rundir import RunDir
-from repro.sweep import Scale, run_sweep
+from repro.sweep import Scale, load_sweep, run_sweep
 from repro.tune_warnings import MOVED_THRESHOLD, edge_warnings, movement_warning
 
 SCALE = Scale(epochs=1, subset=200, test_subset=100)
@@ -37,7 +42,7 @@ EDGE = f"""
       Digits: []
     rows:
       Baseline:
-        overrides: [method=baseline, optim.epochs=2]
+        overrides: [method=baseline, split=holdout, split.fold=0]
         tune:
           grid: {{optim.lr: [0.00001, 0.0001, 0.2]}}
 """
@@ -87,6 +92,24 @@ def test_a_winner_on_the_largest_grid_value_warns_about_the_edge(tmp_path, capsy
     assert "winner lr=0.2" in printed
     assert "WARNING: the winner's optim.lr=0.2 is the largest value of the grid" in printed
     assert "extend optim.lr upward" in printed and "barely moved" not in printed  # no learned labels: no movement
+    # repro tables: the warning under the table and in the CSV, and both accuracies of the cell (it has a validation
+    # set: the held-out fold)
+    result = build_table(1, load_sweep(path), collect_runs(out), paper_table(6).iloc[:0], output_root=out.resolve(),
+                         scale=SCALE)
+    cell = result.cells[("Baseline", "Digits")]
+    run = RunDir(out.resolve() / "runs" / next(r.run_id for r in plan.unique.values() if r.stage == "single"))
+    assert cell.best_val == [100 * run.read_summary()["test_acc_at_best_val"]]
+    assert "at best val epoch: " in cell.ours_text()
+    markdown, csv = render_markdown(result), table_frame(result)
+    assert "Tuning warnings" in markdown and "extend optim.lr upward" in markdown
+    assert "extend optim.lr upward" in csv.loc[0, "tune_warning"]
+    assert csv.loc[0, "ours_best_val_mean"] == pytest.approx(cell.best_val[0], abs=1e-4)
+
+
+def test_tables_note_how_the_papers_numbers_were_selected():
+    rules = selection_rules(6)
+    assert "best test accuracy" in rules["MWNet"] and "epoch 84" in selection_rules(7)["Data Parameters"]
+    assert "Ours (Instance labels)" not in rules  # ours is never selected on test
 
 
 @pytest.fixture(autouse=True)
