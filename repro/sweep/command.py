@@ -37,8 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output-root", default="outputs", help="where runs land: <DIR>/runs/<run_id>/ (default: "
                                                                  "outputs)")
     parser.add_argument("--dry-run", action="store_true", help="print the plan; run and submit nothing")
-    parser.add_argument("--gpu-model", help="with --dry-run: estimate GPU-hours from this GPU's `repro bench` "
-                                            "calibration (default: this machine's GPU, else the one stored)")
+    parser.add_argument("--gpu-model", help="with --dry-run or status: estimate GPU-hours from this GPU's `repro "
+                                            "bench` calibration (default: this machine's GPU, else the one stored)")
     parser.add_argument("--epochs", type=int, help="train every run for N epochs instead of the paper's")
     parser.add_argument("--subset", type=int, help="keep K training samples (stratified) in every run")
     parser.add_argument("--test-subset", type=int, help="keep K test samples (stratified) in every run")
@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
 
         plan = sweep_status(path, output_root=args.output_root, scale=scale, only=only or None,
                             extra_overrides=extra or None)
-        print(render_status(plan))
+        print(render_status(plan, args.gpu_model))
         return 1 if plan.counts()["failed"] else 0
     from repro.sweep.run import run_sweep
 
