@@ -21,7 +21,8 @@ from repro.rundir import RunDir
 # a label's probability mass was moved on average. On CIFAR with 40% noise, relabelling only the noisy samples'
 # given class by half would already be 0.4 * 0.5 = 0.2; a learning that moved 2% has changed next to nothing.
 MOVED_THRESHOLD = 0.02
-# An axis of two values has no inside: every winner is on its edge, and a warning would say nothing.
+# An axis of two values has no inside: every winner is on its edge, and a warning would say nothing. A smallest value
+# of 0 (a temperature, an epsilon, a rate) is the quantity's own bound: nothing lies below it, no warning either.
 MIN_AXIS_POINTS = 3
 CHANGE_KEY = "label_change_mean"
 
@@ -46,7 +47,7 @@ def edge_warnings(keys: list[str], points: list[tuple[Any, ...]], winner: tuple[
         if winner[axis] == values[-1]:
             out.append(f"the winner's {key}={winner[axis]:g} is the largest value of the grid ({_list(values)}): "
                        f"the best may lie above it, so extend {key} upward")
-        elif winner[axis] == values[0]:
+        elif winner[axis] == values[0] and values[0] > 0:  # below 0 there is nothing: a temperature or lr of 0
             out.append(f"the winner's {key}={winner[axis]:g} is the smallest value of the grid ({_list(values)}): "
                        f"the best may lie below it, so extend {key} downward")
     return out

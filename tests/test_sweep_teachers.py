@@ -172,7 +172,8 @@ def test_a_local_sweep_runs_teachers_then_tuning_then_students(sweeps, tmp_path)
         assert cell.tuned == ([chosen[final.run_id]] if column == "Searched" else [])
         assert ("; tuned: temperature=" in cell.ours_text()) == (column == "Searched")
     again = run_sweep(sweeps, output_root=out, scale=SCALE, report=lines.append)
-    assert again.submitted == [] and lines[-1] == "nothing to submit: every run is done"
+    assert again.submitted == [] and "nothing to submit: every run is done" in lines
+    assert lines[-1].startswith("tuning ")  # then each tuned cell's winner (repro/sweep/tune_report.py)
 
 
 def test_bad_teacher_references_are_refused(sweeps, tmp_path):

@@ -62,6 +62,7 @@ def test_the_edge_rule_names_the_axis_and_the_direction():
     assert "method.label_lr=100 is the largest" in up and "extend method.label_lr upward" in up
     (down,) = edge_warnings(keys, points, (5, 0.9))
     assert "extend method.label_lr downward" in down
+    assert edge_warnings(["method.temperature"], [(0,), (1,), (2,)], (0,)) == []  # nothing lies below 0
     assert movement_warning([MOVED_THRESHOLD * 2]) is None and movement_warning([]) is None
     assert str(MOVED_THRESHOLD) in movement_warning([MOVED_THRESHOLD / 2, MOVED_THRESHOLD / 4])
 
