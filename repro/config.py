@@ -20,7 +20,9 @@ def load_config(overrides: Sequence[str] = ()) -> DictConfig:
     """Compose `config.yaml` with Hydra overrides, resolve it, and check values before any work starts. Hydra's own
     settings, added / deleted keys and unknown keys are refused by name (repro/hydra_flags.py)."""
     from repro.hydra_flags import check_overrides
+    from repro.path_keys import quoted_paths
 
+    overrides = quoted_paths(overrides)  # paths as users have them (non-ASCII, spaces, =, brackets)
     check_overrides(overrides)
     cfg = compose_config(overrides)
     try:
@@ -33,6 +35,9 @@ def load_config(overrides: Sequence[str] = ()) -> DictConfig:
 
 def compose_config(overrides: Sequence[str] = (), *, hydra_node: bool = False) -> DictConfig:
     """Hydra's composition of `config.yaml` with the overrides, unresolved (`hydra_node`: with Hydra's own node)."""
+    from repro.path_keys import quoted_paths
+
+    overrides = quoted_paths(overrides)
     GlobalHydra.instance().clear()
     try:
         with initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3"):

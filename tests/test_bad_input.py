@@ -89,6 +89,7 @@ class Case:
     argv: list[str]
     setup: Callable[[Path], None] | None = None
     code: int = 2
+    says: str = ""  # a text the error must contain ({tmp}, {out} and RUN filled in as in argv)
 
 
 TRAIN = ["train", *RUN, "output_root={out}"]
@@ -120,6 +121,20 @@ CASES = [
     Case("unbalanced override", [*TRAIN, "optim.lr=[0.1"]),
     Case("missing CIFAR directory", [*TRAIN, "data=cifar10", "model=resnet18", "data.root={tmp}/nope"]),
     Case("output root is a file", ["train", *RUN, "output_root={tmp}/afile"], write("afile", "x")),
+    # path keys take any path as given (repro/path_keys.py): the error names the exact path
+    Case("output root with accents, spaces, = and brackets is a file", ["train", *RUN, "output_root={tmp}/é f=[1]"],
+         write("é f=[1]", "x"), says="{tmp}/é f=[1]"),
+    Case("missing CIFAR directory with accents, spaces, = and brackets",
+         [*TRAIN, "data=cifar10", "model=resnet18", "data.root={tmp}/nö pe=[1]"], says="{tmp}/nö pe=[1]"),
+    Case("teacher run directory with accents, spaces, = and brackets holds no run",
+         [*TRAIN, "method=distillation", "method.teacher={tmp}/tëacher a=[1]"],
+         says="{tmp}/tëacher a=[1]"),
+    Case("label-source run directory with accents, spaces, = and brackets holds no run",
+         [*TRAIN, "method=transferred_labels", "method.source={tmp}/sö urce=[1]"],
+         says="{tmp}/sö urce=[1]"),
+    Case("estimator run directory with accents, spaces, = and brackets holds no run",
+         [*TRAIN, "method=loss_correction", "noise=uniform", "noise.fraction=0.2", "method.transition=estimated",
+          "method.estimator={tmp}/ëst imator=[1]"], says="{tmp}/ëst imator=[1]"),
     Case("corrupted checkpoint", TRAIN, unfinished(write("{run}/checkpoint.pt", b"PK\x03\x04garbage"))),
     Case("checkpoint of another project", TRAIN, unfinished(torch_file("{run}/checkpoint.pt", {"weights": 1}))),
     Case("run directory from another data set", TRAIN, unfinished(other_dataset_checkpoint)),
@@ -209,8 +224,10 @@ def test_bad_input_is_refused_cleanly_and_changes_nothing(case, finished_run, tm
     if case.setup:
         case.setup(tmp_path)
     rid = run_dir(tmp_path).run_id
-    argv = [a.replace("{tmp}", str(tmp_path)).replace("{out}", str(tmp_path / "out")).replace("RUN", rid)
-            for a in case.argv]
+    def filled(a: str) -> str:
+        return a.replace("{tmp}", str(tmp_path)).replace("{out}", str(tmp_path / "out")).replace("RUN", rid)
+
+    argv = [filled(a) for a in case.argv]
     before = tree_hashes(tmp_path)
     capsys.readouterr()
     code = main(argv)
@@ -218,6 +235,7 @@ def test_bad_input_is_refused_cleanly_and_changes_nothing(case, finished_run, tm
     assert code == case.code, err
     assert err.startswith("error: ") and "Traceback" not in err, err
     assert len(err.strip().splitlines()) == 1, err  # one paragraph
+    assert filled(case.says) in err, err
     after = tree_hashes(tmp_path)
     assert {k: v for k, v in after.items() if k in before} == before, "a file that existed was changed or removed"
     assert not (tmp_path / "pwned").exists()
