@@ -128,7 +128,11 @@ def trajectory_cache_dir(output_root: str | Path, fold_run_ids: Sequence[str]) -
 
 
 def _fold_epochs(rd: RunDir) -> int:
-    return int(rd.read_config()["optim"]["epochs"])
+    from repro.run_records import read_config, reading
+
+    config = read_config(rd, role="fold run")
+    with reading(rd, rd.config_file, role="fold run"):
+        return int(config["optim"]["epochs"])
 
 
 def build_averaged_trajectory(fold_dirs: Sequence[RunDir], target: Path) -> AveragedTrajectory:

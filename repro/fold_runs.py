@@ -14,6 +14,7 @@ from omegaconf import DictConfig
 
 from repro.errors import UserError
 from repro.rundir import RunDir
+from repro.run_records import read_status, read_summary
 from repro.trajectory import KINDS
 
 
@@ -100,9 +101,9 @@ def finished_fold_runs(config: Mapping[str, Any] | DictConfig) -> list[RunDir]:
     dirs = [RunDir.for_config(c) for c in configs]
     problems = []
     for fold, rd in enumerate(dirs):
-        if rd.is_done():
+        if read_summary(rd, role=f"fold run (fold {fold})") is not None:  # damaged: DamagedRecord, what to do
             continue
-        status = rd.read_status() if rd.path.exists() else None
+        status = read_status(rd)
         state = "missing" if status is None else f"{status['state']} at epoch {status['epoch']}"
         problems.append(f"fold {fold}: {rd.path} ({state})")
     if problems:

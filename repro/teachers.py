@@ -16,6 +16,7 @@ from torch import nn
 
 from repro.errors import UserError
 from repro.rundir import RunDir
+from repro.run_records import load_checkpoint, read_config, read_status, read_summary, reading
 
 ROLES = {"teacher": "teacher run", "source": "label-source run"}
 
@@ -39,8 +40,8 @@ def find_finished_run(ref: Any, output_root: str | Path, *, option: str) -> RunD
             "table's sweep plans and trains it: `repro sweep sweeps/table4.yaml`), or name an existing run by its id "
             f"under {Path(output_root) / 'runs'} or by its directory."
         )
-    if not rd.is_done():
-        status = rd.read_status() or {}
+    if read_summary(rd, role=role) is None:  # a damaged summary: DamagedRecord, saying what to do
+        status = read_status(rd) or {}
         state = str(status.get("state") or "not started")
         if state == "failed":
             raise UserError(
@@ -78,28 +79,30 @@ def check_same_data(source: Mapping[str, Any], student: Mapping[str, Any], *, rd
         )
 
 
-def load_teacher(rd: RunDir, device: torch.device) -> nn.Module:
+def load_teacher(rd: RunDir, device: torch.device, *, role: str = "teacher run") -> nn.Module:
     """The teacher network of a finished run, from its config and last checkpoint (weights only), in eval mode
     with frozen parameters (its BatchNorm statistics never change)."""
-    from repro.checkpoint import load_checkpoint
     from repro.models import build_model
 
-    cfg = rd.read_config()
+    cfg = read_config(rd, role=role)
     if not rd.checkpoint_file.exists():
         raise UserError(
-            f"The teacher run {rd.run_id} is done but its checkpoint {rd.checkpoint_file} is gone, so its network "
+            f"The {role} {rd.run_id} is done but its checkpoint {rd.checkpoint_file} is gone, so its network "
             "cannot be loaded. Restore the file, or re-train the teacher in a fresh output_root."
         )
-    model = build_model(str(cfg["model"]["name"]), num_classes=int(cfg["data"]["num_classes"]),
-                        in_channels=int(cfg["data"]["in_channels"]), image_size=int(cfg["data"]["image_size"]))
-    model.load_state_dict(load_checkpoint(rd.checkpoint_file)["model"])
+    with reading(rd, rd.config_file, role=role):
+        model = build_model(str(cfg["model"]["name"]), num_classes=int(cfg["data"]["num_classes"]),
+                            in_channels=int(cfg["data"]["in_channels"]), image_size=int(cfg["data"]["image_size"]))
+    state = load_checkpoint(rd, role=role)
+    with reading(rd, rd.checkpoint_file, role=role):  # weights of another shape: not this run's checkpoint
+        model.load_state_dict(state["model"])
     model.eval().requires_grad_(False)
     return model.to(device)
 
 
 def check_label_source(rd: RunDir) -> str:
     """The kind of labels a label-source run learned (replay | instance | class); fixed labels are refused."""
-    method = rd.read_config()["method"]
+    method = read_config(rd, role="label-source run")["method"]
     kind = str(method.get("labels"))
     if kind not in ("replay", "instance", "class"):
         raise UserError(
@@ -117,21 +120,26 @@ def converged_labels(rd: RunDir, targets: torch.Tensor) -> tuple[torch.Tensor, i
     from repro.fold_average import averaged_trajectory
     from repro.trajectory import class_labels_matrix, instance_labels_at, read_class_trajectory
 
-    cfg = rd.read_config()
+    role = "label-source run"
+    cfg = read_config(rd, role=role)
     kind = check_label_source(rd)
-    epochs = int(cfg["optim"]["epochs"])
-    num_classes = int(cfg["data"]["num_classes"])
-    if kind == "replay":
+    with reading(rd, rd.config_file, role=role):
+        epochs = int(cfg["optim"]["epochs"])
+        num_classes = int(cfg["data"]["num_classes"])
+    if kind == "replay":  # its fold runs' trajectories: repro/fold_average.py names a damaged one
         traj = averaged_trajectory({**cfg, "output_root": str(rd.path.parent.parent)})
         labels = traj.labels(traj.num_epochs - 1, targets)
         learned = labels.shape[0]
     elif kind == "instance":
-        index, rows = instance_labels_at(rd, epochs)
+        with reading(rd, rd.labels_dir, role=role):
+            index, rows = instance_labels_at(rd, epochs)
         labels = torch.nn.functional.one_hot(targets, num_classes).float()
         labels[torch.from_numpy(index.astype(np.int64))] = torch.from_numpy(rows)
         learned = len(index)
     else:  # class labels
-        labels = class_labels_matrix(read_class_trajectory(rd)[-1], targets)
+        with reading(rd, rd.labels_dir, role=role):
+            last = read_class_trajectory(rd)[-1]
+        labels = class_labels_matrix(last, targets)
         learned = labels.shape[0]
     if labels.shape != (len(targets), num_classes):
         raise UserError(

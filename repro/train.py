@@ -24,6 +24,7 @@ from repro.labels import NonFiniteLabelsError
 from repro.methods import NonFiniteLossError, check_method_ready
 from repro.progress import EpochProgress
 from repro.rundir import RunDir
+from repro.run_records import read_summary
 from repro.runlock import FileLock
 from repro.steptotals import StepTotals
 from repro.tracking import make_tracker
@@ -50,7 +51,7 @@ def train(cfg: DictConfig, *, stop_after_epochs: int | None = None, wait: float 
     if rerun and rd.is_done():
         archive_done_run(rd, wait)
     if rd.is_done():
-        return RunResult(rd, rd.read_summary() or {}, already_done=True)
+        return RunResult(rd, read_summary(rd) or {}, already_done=True)  # damaged: DamagedRecord, what to do
     if tuning.tuned_keys(config):  # the winner of its finished tuning runs (same run id): before anything is written
         config = tuning.apply(config)
         cfg = OmegaConf.create(config)
@@ -58,7 +59,7 @@ def train(cfg: DictConfig, *, stop_after_epochs: int | None = None, wait: float 
     rd.path.mkdir(parents=True, exist_ok=True)
     with rd.hold(wait) as lock:
         if rd.is_done():  # the writer we waited for finished it
-            return RunResult(rd, rd.read_summary() or {}, already_done=True)
+            return RunResult(rd, read_summary(rd) or {}, already_done=True)
         return _train_held(cfg, config, rd, lock, stop_after_epochs)
 
 

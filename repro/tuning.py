@@ -27,6 +27,7 @@ from typing import Any, Mapping
 
 from repro.errors import UserError
 from repro.rundir import HASHED_UNLESS_DEFAULT, RunDir
+from repro.run_records import read_status, read_summary
 
 # Summary keys a tuning stage may select on: validation only. Test metrics are refused where the stage is declared.
 SELECT_METRICS = ("final_val_acc", "best_val_acc")
@@ -51,10 +52,10 @@ def results(config: Mapping[str, Any]) -> list[tuple[tuple[Any, ...], float, lis
         if len(point) != len(tune["keys"]):
             raise UserError(f"tune.runs lists {rd.run_id} with values {list(point)} for the keys {tune['keys']}: one "
                             "value per key is needed. `repro sweep` writes this node; do not edit it by hand.")
-        summary = rd.read_summary() if rd.is_done() else None
+        summary = read_summary(rd, role="tuning run")  # a damaged one: DamagedRecord, saying what to do
         value = None if summary is None else summary.get(select)
         if not isinstance(value, (int, float)) or isinstance(value, bool):
-            status = rd.read_status() if rd.status_file.exists() else None
+            status = read_status(rd)
             state = ("missing" if status is None else f"{status.get('state')} at epoch {status.get('epoch')}"
                      if summary is None else f"done, but its summary has no {select}")
             problems.append(f"{_point_text(tune['keys'], point)}: {rd.run_id} ({state})")

@@ -11,7 +11,8 @@ from omegaconf import DictConfig
 from repro.methods.base import Method
 from repro.rundir import RunDir
 from repro.temperature import check_temperature
-from repro.teachers import check_same_data, find_finished_run
+from repro.run_records import read_config
+from repro.teachers import ROLES, check_same_data, find_finished_run
 
 
 class LearnsFromRun(Method):
@@ -31,7 +32,8 @@ class LearnsFromRun(Method):
         config = to_container(cfg) if isinstance(cfg, DictConfig) else cfg
         option = str(cls.source_option)
         rd = find_finished_run(config["method"].get(option), config["output_root"], option=option)
-        check_same_data(rd.read_config(), config, rd=rd, option=option, same_samples=cls.same_samples)
+        check_same_data(read_config(rd, role=ROLES.get(option, "run")), config, rd=rd, option=option,
+                        same_samples=cls.same_samples)
         return rd
 
     @classmethod

@@ -111,8 +111,8 @@ class LossCorrection(Method):
 
         rd = estimator_run(exp.cfg)
         self.estimator_id = rd.run_id
-        model = exp.hardware.prepare_model(load_teacher(rd, exp.device)) if exp.hardware else load_teacher(
-            rd, exp.device)
+        teacher = load_teacher(rd, exp.device, role="estimator run")
+        model = exp.hardware.prepare_model(teacher) if exp.hardware else teacher
         images = exp.data.train.images[exp.train_idx.to(exp.data.train.images.device)]
         probs = softmax_outputs(model, images, **exp.eval_loader_kwargs)
         percentile = self.cfg.get("anchor_percentile")
@@ -166,7 +166,9 @@ def estimator_run(cfg: DictConfig):
 
     config = to_container(cfg) if isinstance(cfg, DictConfig) else cfg
     rd = find_finished_run(config["method"].get("estimator"), config["output_root"], option="estimator")
-    theirs = rd.read_config()
+    from repro.run_records import read_config
+
+    theirs = read_config(rd, role="estimator run")
     keys = [("data", "name"), ("data", "num_classes"), ("data", "subset"), ("noise", "kind"), ("noise", "fraction"),
             ("noise", "seed")]
     shown = config_differences(theirs, config, keys)

@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         plan = sweep_status(path, output_root=args.output_root, scale=scale, only=only or None,
                             extra_overrides=extra or None)
         print(render_status(plan))
-        return 1 if plan.counts()["failed"] else 0
+        return 1 if plan.counts()["failed"] or plan.counts()["damaged"] else 0
     from repro.sweep.run import run_sweep
 
     plan = run_sweep(path, output_root=args.output_root, executor=args.executor, profile=args.profile, scale=scale,

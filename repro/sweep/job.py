@@ -19,7 +19,9 @@ def run_planned(run_id: str, overrides: Sequence[str], *, wait: float | bool = F
     """Train one run from its overrides; the resolved config must still have the planned run id. `wait`: how long
     to wait when another process holds the run (repro/runlock.py)."""
     from repro.config import load_config, to_container
+    from repro.rundir import RunDir
     from repro.rundir import run_id as compute_run_id
+    from repro.run_records import DAMAGED, summary_state
     from repro.train import train
 
     cfg = load_config(list(overrides))
@@ -29,7 +31,9 @@ def run_planned(run_id: str, overrides: Sequence[str], *, wait: float | bool = F
             f"The overrides planned as run {run_id} now resolve to run {actual}: the config tree or the code "
             "changed since the sweep was planned. Run `repro sweep` again to re-plan."
         )
-    return train(cfg, wait=wait)
+    # A summary that cannot be read is not done (repro/sweep/plan.py): train a new attempt, the damaged one kept.
+    damaged = summary_state(RunDir.for_config(to_container(cfg)))[0] == DAMAGED
+    return train(cfg, wait=wait, rerun=damaged)
 
 
 class TrainJob(submitit.helpers.Checkpointable):
