@@ -1,7 +1,7 @@
 """What a sweep will cost in GPU-hours, from per-step costs measured on the user's GPU (`repro bench`).
 
 A calibration is stored once per GPU model (`<dir>/<gpu name>.json`, dir = $REPRO_CALIBRATION_DIR or
-~/.cache/repro/calibration). Without one, the H100 figures of the design notes (docs: README "GPU") are used and
+~/.cache/repro/calibration). Without one, the H100 figures of the design notes (docs/gpu.md, "What a sweep will cost") are used and
 the estimate says so. A run's cost = epochs x (steps per epoch x step cost + evaluated images x forward cost per
 image); steps per epoch come from the data set's known size, the split and the batch size, without loading data.
 """

@@ -23,7 +23,7 @@ from typing import Any, Callable
 from repro.errors import UserError
 from repro.io import atomic_write_json
 
-EXIT_HELD = 3  # `repro` exit code when another process holds the run (README, docs/architecture.md)
+EXIT_HELD = 3  # `repro` exit code when another process holds the run (docs/training.md, docs/architecture.md)
 STALE_AFTER_S = float(os.environ.get("REPRO_LOCK_STALE_AFTER", "600"))
 HEARTBEAT_S = float(os.environ.get("REPRO_LOCK_HEARTBEAT", "30"))
 POLL_S = 0.5

@@ -236,7 +236,7 @@ def check_paths(tree: Mapping[str, Any]) -> None:
         raise UserError(
             f"data.root={root} does not exist: for data={name} it must be the directory that contains {folder}/ "
             "(the torchvision layout; nothing is downloaded). Pass data.root=<that directory> or set CIFAR_ROOT "
-            "(README, 'Pointing at CIFAR'). Nothing was run or written."
+            "(docs/training.md, 'Pointing at CIFAR'). Nothing was run or written."
         )
 
 

@@ -218,7 +218,7 @@ def test_cuda_bf16_meta_gradient_keeps_the_direction(name, restore_torch_flags):
     with hw.autocast():
         bf16 = label_meta_gradient(model, hw.prepare_batch(x), p, hw.prepare_batch(x_meta), y_meta, lr=0.1)
     rel, cosine = _agreement(bf16, exact)
-    # at initialisation on the CPU (batch 8): rel. error 0.19 / 0.15, cosine 0.982 / 0.989 (README, "GPU")
+    # at initialisation on the CPU (batch 8): rel. error 0.19 / 0.15, cosine 0.982 / 0.989 (docs/gpu.md, "bf16 precision")
     assert bf16.dtype == torch.float32 and rel < 0.3 and cosine > 0.97, (rel, cosine)
 
 
