@@ -20,7 +20,7 @@ import torch
 
 from repro.cli import main
 from repro.config import load_config, to_container
-from repro.rundir import RunDir
+from repro.runs.rundir import RunDir
 
 RUN = ["data.subset=300", "data.test_subset=100", "optim.epochs=1", "tracker=none", "progress=none",
        "method=class_labels", "split.folds=2"]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from repro.rundir import RunDir
+from repro.runs.rundir import RunDir
 from repro.sweep import cluster
 from repro.sweep.registry import JobRecord, latest_jobs
 from repro.sweep.model import PlannedRun, SweepSpec

@@ -9,7 +9,7 @@ The tuned run's config names what is tuned and where, never the result:
       select: final_val_acc
       chosen: null                                              # filled in when the run starts
 
-So its run id (repro/rundir.py hashes `tune` minus `chosen`, and not the tuned keys' own values) is fixed before any
+So its run id (repro/runs/rundir.py hashes `tune` minus `chosen`, and not the tuned keys' own values) is fixed before any
 tuning run has trained, and a re-plan finds the same runs. When it starts, `apply` reads every tuning run's summary
 (all must be done: a tuned run never trains on a partial search), averages the `select` metric over seeds per grid
 point, takes the best, and writes the winner into the tuned keys (those the run's method has: a replay final only
@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from repro.errors import UserError
-from repro.rundir import HASHED_UNLESS_DEFAULT, RunDir
+from repro.runs.rundir import HASHED_UNLESS_DEFAULT, RunDir
 
 # Summary keys a tuning stage may select on: validation only. Test metrics are refused where the stage is declared.
 SELECT_METRICS = ("final_val_acc", "best_val_acc")
@@ -82,7 +82,7 @@ def choose(scored: list[tuple[tuple[Any, ...], float, list[str]]]) -> tuple[Any,
 
 def apply(config: Mapping[str, Any]) -> dict:
     """The config the run trains with: the winner in the tuned keys and tune.chosen (unchanged when nothing is
-    tuned). The run id is the same before and after (repro/rundir.py)."""
+    tuned). The run id is the same before and after (repro/runs/rundir.py)."""
     keys = tuned_keys(config)
     if not keys:
         return dict(config)

@@ -13,14 +13,14 @@ from typing import Any, Mapping
 from omegaconf import DictConfig
 
 from repro.errors import UserError
-from repro.rundir import RunDir
-from repro.trajectory import KINDS
+from repro.runs.rundir import RunDir
+from repro.labels.trajectory import KINDS
 
 
 def learn_method_config(learn: Mapping[str, Any]) -> dict:
     """The `method` node the fold runs were trained with: method group `learn.method` plus `learn.overrides`
     (Hydra overrides of method.* keys, as given to `repro train`)."""
-    from repro.config import load_config, to_container
+    from repro.config_tree import load_tree, to_container
 
     name = learn.get("method")
     overrides = list(learn.get("overrides") or [])
@@ -32,7 +32,7 @@ def learn_method_config(learn: Mapping[str, Any]) -> dict:
             "'method.learn.overrides=[\"method.label_lr=25\",\"method.init_target_prob=0.5\"]' (quoted: Hydra "
             "needs the = inside a list quoted)."
         )
-    method = to_container(load_config([f"method={name}", *overrides]))["method"]
+    method = to_container(load_tree([f"method={name}", *overrides]))["method"]
     if method.get("labels") not in KINDS:
         raise UserError(f"method.learn.method={name} does not learn labels (labels={method.get('labels')}); the "
                         "replay stage needs method.learn.method=class_labels or instance_labels.")
@@ -44,7 +44,7 @@ def fold_run_configs(config: Mapping[str, Any] | DictConfig) -> list[dict]:
     the learned method in place of `replay`, split.full_train=false, split.fold = 0..folds-1, and
     optim.epochs = method.learn.epochs when that is set (static replay may train longer than the folds did)."""
     if isinstance(config, DictConfig):
-        from repro.config import to_container
+        from repro.config_tree import to_container
 
         config = to_container(config)
     method = config["method"]

@@ -2,7 +2,7 @@
 
 Built once per run from the config's top-level keys (`device`, `precision`, `channels_last`, `compile_jvp`,
 `deterministic`); the training loop and the methods only call this narrow API, so no hardware detail leaks into
-them. Which keys change results (and so enter the run id) is decided in repro/rundir.py: `device` and
+them. Which keys change results (and so enter the run id) is decided in repro/runs/rundir.py: `device` and
 `channels_last` do not (float noise only), `precision`, `deterministic` and `compile_jvp` do when not at default.
 """
 

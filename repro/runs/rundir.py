@@ -16,8 +16,8 @@ from typing import Any, Mapping
 
 import yaml
 
-from repro.io import atomic_write_json, atomic_write_text, read_json, remove_stale_temps
-from repro.runlock import FileLock, describe
+from repro.runs.io import atomic_write_json, atomic_write_text, read_json, remove_stale_temps
+from repro.runs.runlock import FileLock, describe
 
 # Fields that never change results: they are left out of the run id. `device` and `channels_last` change only the
 # float rounding (like cuDNN's kernel choice), not the statistics: a run may move between a GPU and a CPU, or
@@ -62,7 +62,7 @@ def result_config(config: Mapping[str, Any]) -> dict:
             cfg[parent] = {k: v for k, v in cfg[parent].items() if k != key}
     tune = cfg.get("tune")
     if isinstance(tune, Mapping):
-        # A tuned run (repro/tuning.py) is its tuning runs plus the rest of its config: the tuned keys' values and
+        # A tuned run (repro/training/tuning.py) is its tuning runs plus the rest of its config: the tuned keys' values and
         # the chosen ones come from those runs, so the id is the same before and after the run picks them.
         cfg["tune"] = {k: v for k, v in tune.items() if k != "chosen"}
         for key in tune.get("keys") or []:
@@ -151,7 +151,7 @@ class RunDir:
         return read_json(self.summary_file) if self.summary_file.exists() else None
 
     def hold(self, wait: float | bool = False) -> FileLock:
-        """Become the run's one writer (repro/runlock.py), or raise LockHeld naming the holder; then sweep away
+        """Become the run's one writer (repro/runs/runlock.py), or raise LockHeld naming the holder; then sweep away
         the temp files a killed writer left (no live process can be writing them now)."""
         lock = FileLock(self.lock_file, what=f"run {self.run_id}", log=self.log,
                         hint="Another `repro train` or sweep job is training this run right now; wait for it "

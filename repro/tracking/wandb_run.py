@@ -16,7 +16,7 @@ import secrets
 from pathlib import Path
 from typing import Any, Mapping
 
-from repro.io import atomic_write_text
+from repro.runs.io import atomic_write_text
 
 ID_FILE = "wandb_id.txt"
 MODES = {"dryrun": "offline", "run": "online"}  # W&B's legacy spellings
@@ -61,7 +61,7 @@ def group(config: Mapping[str, Any]) -> str:
     sweep = config.get("sweep") or {}
     if sweep.get("name") and sweep.get("row") is not None:
         return " | ".join(str(x) for x in (sweep["name"], sweep["row"], sweep.get("column")) if x is not None)[:128]
-    from repro.rundir import run_id
+    from repro.runs.rundir import run_id
 
     return run_id({**config, "seed": None})
 
@@ -80,7 +80,7 @@ def tags(config: Mapping[str, Any], extra: Any = ()) -> list[str]:
 
 def provenance_config(run_dir: Path) -> dict[str, Any]:
     """provenance.json's latest session, for the W&B config (commit, dirty, versions, device, host, SLURM)."""
-    from repro import provenance
+    from repro.runs import provenance
 
     record = provenance.read(run_dir)
     keys = ("commit", "dirty", "versions", "device", "device_name", "cpu", "cuda", "cudnn", "gpu_count", "host",
@@ -93,7 +93,7 @@ def provenance_config(run_dir: Path) -> dict[str, Any]:
 
 def label_artifact(wandb: Any, run_dir: Any) -> Any | None:
     """The run's label trajectory (labels/), with its manifest as metadata; None when the run records none."""
-    from repro.trajectory import read_manifest
+    from repro.labels.trajectory import read_manifest
 
     labels_dir = Path(run_dir.labels_dir)
     if not (labels_dir / "manifest.json").exists():
@@ -124,7 +124,7 @@ def input_artifacts(wandb: Any, config: Mapping[str, Any]) -> list[Any]:
     teacher's model or its label source's trajectory (a replay source: its fold runs'), built as the producer run
     built them."""
     from repro.methods import METHODS, method_class
-    from repro.rundir import RunDir
+    from repro.runs.rundir import RunDir
 
     method = config["method"]["name"]
     if method == "replay":
@@ -146,7 +146,7 @@ def input_artifacts(wandb: Any, config: Mapping[str, Any]) -> list[Any]:
 
 
 def _fold_label_artifacts(wandb: Any, replay_config: Mapping[str, Any]) -> list[Any]:
-    from repro.fold_runs import finished_fold_runs
+    from repro.labels.fold_runs import finished_fold_runs
 
     return [a for rd in finished_fold_runs(replay_config) if (a := label_artifact(wandb, rd)) is not None]
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from repro.errors import UserError
-from repro.io import atomic_write_json
+from repro.runs.io import atomic_write_json
 
 EXIT_HELD = 3  # `repro` exit code when another process holds the run (docs/training.md, docs/architecture.md)
 STALE_AFTER_S = float(os.environ.get("REPRO_LOCK_STALE_AFTER", "600"))

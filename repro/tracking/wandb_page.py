@@ -6,7 +6,7 @@ Topics (W&B makes one panel section per key prefix): `accuracy/` (train, val = t
 has one, and on the test set; every method), `labels/`, `noise/`
 (noise-correction rates), `weights/` and `temperatures/` (reweighting methods), `method/` (other method scalars).
 The metrics.jsonl row keys are unchanged; only their W&B names are. Nothing here may stop a run: the tracker
-(repro/tracking.py) guards every call.
+(repro/tracking/tracker.py) guards every call.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ class PageContext:
     """What the page needs to know about the run beyond its metrics rows."""
 
     class_names: list[str]
-    run_dir: Any = None                     # repro.rundir.RunDir
+    run_dir: Any = None                     # repro.runs.rundir.RunDir
     config: dict = field(default_factory=dict)
     learns_labels: str | None = None        # "class" / "instance" when this run learns (and records) labels
     noisy: bool = False
@@ -73,7 +73,7 @@ class PageContext:
 
     @classmethod
     def from_experiment(cls, exp: Any, config: Mapping[str, Any]) -> "PageContext":
-        from repro.recording import ClassTrajectoryRecorder, InstanceTrajectoryRecorder
+        from repro.labels.recording import ClassTrajectoryRecorder, InstanceTrajectoryRecorder
 
         kinds = {ClassTrajectoryRecorder: "class", InstanceTrajectoryRecorder: "instance"}
         learns, instances = None, []

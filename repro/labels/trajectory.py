@@ -1,8 +1,8 @@
 """One run's label trajectory on disk: the files under a run directory's `labels/`, written and read back.
 
-Why this module: a learned-label run writes what its labels were at every epoch (repro/recording.py decides
+Why this module: a learned-label run writes what its labels were at every epoch (repro/labels/recording.py decides
 *when*, this module decides *how it looks on disk*); analysis, teachers and the fold averaging
-(repro/fold_average.py) read it back, here, as arrays or as (n, C) labels.
+(repro/labels/fold_average.py) read it back, here, as arrays or as (n, C) labels.
 
 A run directory's `labels/` (epochs are 1-based, as in metrics.jsonl):
 
@@ -23,10 +23,10 @@ import numpy as np
 import torch
 
 from repro.errors import UserError
-from repro.io import atomic_save_npy, atomic_write_bytes, atomic_write_json, read_json
-from repro.rundir import RunDir
+from repro.runs.io import atomic_save_npy, atomic_write_bytes, atomic_write_json, read_json
+from repro.runs.rundir import RunDir
 
-FORMAT_VERSION = 1  # also in the averaged trajectories' manifests and cache keys (repro/fold_average.py)
+FORMAT_VERSION = 1  # also in the averaged trajectories' manifests and cache keys (repro/labels/fold_average.py)
 KINDS = ("class", "instance")
 READ_ERRORS = (ValueError, EOFError, OSError, KeyError, zipfile.BadZipFile)  # a truncated or corrupt .npy / .npz
 

@@ -1,5 +1,5 @@
-"""Everything one run trains with, built from its config: data, split, noise, model, optimizer, schedule, and the
-method (repro.methods) that trains on each batch.
+"""Everything one run trains with, built from its config: data, split, noise, model, optimizer, schedule; the
+method that trains on each batch (repro.methods) is built on it by repro.train.build_experiment.
 
 Its `state_dict` is exactly what a checkpoint must hold for a resumed run to end where an uninterrupted one does.
 """
@@ -15,11 +15,10 @@ from omegaconf import DictConfig
 
 from repro.data import ArrayDataset, BatchLoader, inject_noise, load_dataset, make_split
 from repro.errors import UserError
-from repro.hardware import Hardware
-from repro.methods import build_method
+from repro.training.hardware import Hardware
 from repro.models import build_model
-from repro.rundir import RunDir
-from repro.schedule import RunSchedule, iteration_based, planned_steps, steps_in_epoch
+from repro.runs.rundir import RunDir
+from repro.training.schedule import RunSchedule, iteration_based, planned_steps, steps_in_epoch
 
 
 @dataclass
@@ -89,7 +88,7 @@ def lr_lambda(optim_cfg: DictConfig):
 
 def sgd_with_schedule(model: torch.nn.Module, optim_cfg: DictConfig) -> tuple[torch.optim.SGD, RunSchedule]:
     """The run's model optimizer (SGD from cfg.optim) and its schedule (per epoch, or per step with
-    optim.iterations: repro/schedule.py); a method with a second network (co-teaching) builds that network's pair
+    optim.iterations: repro/training/schedule.py); a method with a second network (co-teaching) builds that network's pair
     here too, so both train alike (it calls the schedule's after_step / after_epoch as the loop does)."""
     optimizer = torch.optim.SGD(
         model.parameters(), lr=float(optim_cfg.lr), momentum=float(optim_cfg.momentum),
@@ -223,8 +222,9 @@ def hardware_data(data: RunData, hardware: Hardware) -> RunData:
                    test=replace(data.test, images=hardware.place_images(data.test.images)))
 
 
-def build_experiment(cfg: DictConfig, run_dir: RunDir) -> Experiment:
-    """Build a run's state from its config, deterministically from `cfg.seed`."""
+def prepare_experiment(cfg: DictConfig, run_dir: RunDir) -> Experiment:
+    """Build a run's state from its config, deterministically from `cfg.seed`, all but its method: the method is
+    built on this state one layer up (repro.train.build_experiment), so this module imports no method."""
     seed = int(cfg.seed)
     hardware = Hardware.from_config(cfg)
     hardware.apply()
@@ -256,6 +256,4 @@ def build_experiment(cfg: DictConfig, run_dir: RunDir) -> Experiment:
         optimizer=optimizer, scheduler=scheduler, train_loader=train_loader, meta_loader=meta_loader,
         train_gen=train_gen, meta_gen=meta_gen, device=device, hardware=hardware,
     )
-    exp.method = build_method(cfg, exp)
-    exp.recorders = exp.method.recorders(exp)
     return exp

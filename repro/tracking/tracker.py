@@ -48,14 +48,14 @@ class NullTracker:
 class WandbTracker(NullTracker):
     """The official `wandb` library, offline unless the user asks for online. Every call is guarded.
 
-    What the page holds: repro/wandb_page.py; identity and lineage: repro/wandb_run.py."""
+    What the page holds: repro/tracking/wandb_page.py; identity and lineage: repro/tracking/wandb_run.py."""
 
     def __init__(self, *, run_id: str, run_dir: Path, config: Mapping[str, Any], settings: Mapping[str, Any],
                  resuming: bool = False):
         import wandb
 
-        from repro import wandb_run
-        from repro.provenance import PROJECT_ROOT
+        from repro.tracking import wandb_run
+        from repro.runs.provenance import PROJECT_ROOT
 
         self._wandb = wandb
         self._config = dict(config)
@@ -85,7 +85,7 @@ class WandbTracker(NullTracker):
         self._guard("define_metric", self._define)
 
     def _define(self) -> None:
-        from repro.wandb_page import define_metrics
+        from repro.tracking.wandb_page import define_metrics
 
         define_metrics(self.run)
 
@@ -109,12 +109,12 @@ class WandbTracker(NullTracker):
             warnings.warn(f"W&B {what} was not logged ({exc!r}); the run directory has the data.", stacklevel=2)
 
     def start(self, exp: Any) -> None:
-        from repro.wandb_page import PageContext
+        from repro.tracking.wandb_page import PageContext
 
         self._soft("page setup", lambda: setattr(self, "_ctx", PageContext.from_experiment(exp, self._config)))
 
     def log(self, metrics: Mapping[str, Any], step: int | None = None) -> None:
-        from repro.wandb_page import epoch_keys
+        from repro.tracking.wandb_page import epoch_keys
 
         self._guard("log", lambda: self.run.log(epoch_keys(metrics, self._ctx, step), step=step))
 
@@ -125,7 +125,7 @@ class WandbTracker(NullTracker):
         self._guard("table", lambda: self.run.log({name: self._wandb.Table(columns=columns, data=rows)}, step=step))
 
     def end_run(self, history: list[Mapping[str, Any]], summary: Mapping[str, Any]) -> None:
-        from repro import wandb_charts, wandb_run
+        from repro.tracking import wandb_charts, wandb_run
 
         final = {f"summary/{k}": v for k, v in summary.items() if isinstance(v, (int, float, str, bool))}
         self._guard("summary", lambda: self.run.summary.update(final))
@@ -147,7 +147,7 @@ class WandbTracker(NullTracker):
                                                                                         upload=upload)))
 
     def _run_dir_obj(self) -> Any:
-        from repro.rundir import RunDir
+        from repro.runs.rundir import RunDir
 
         return RunDir(self._run_dir)
 

@@ -1,6 +1,6 @@
 """Accuracy (overall and per class) of a model on a set of stored images, in eval mode, without augmentation.
 
-The images may live on the GPU (repro/hardware.py keeps them there when they fit): batches are then normalised
+The images may live on the GPU (repro/training/hardware.py keeps them there when they fit): batches are then normalised
 there, predictions stay on the device, and the host reads the result once per evaluation, not once per batch.
 """
 

@@ -15,7 +15,7 @@ the reweighting methods (L2RW, Meta-Weight-Net) use this engine too (`sample_wei
 grad L_meta(theta') + c * theta' (L2RW's authors' meta cost, docs/methods/l2rw.md); 0 by default.
 
 The passes that must leave the model untouched (the look-ahead gradient, the meta batch, the JVP) are in
-repro.virtual. The look-ahead is plain SGD (the paper's Eq. 3): the optimizer's momentum is not part of theta'.
+repro.meta.virtual. The look-ahead is plain SGD (the paper's Eq. 3): the optimizer's momentum is not part of theta'.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from torch import Tensor, nn
 
 from repro.errors import UserError
 from repro.labels import LabelParametrisation
-from repro.virtual import Params, RngState, forward, log_prob_jvp, trainable_parameters, virtual_buffers
+from repro.meta.virtual import Params, RngState, forward, log_prob_jvp, trainable_parameters, virtual_buffers
 
 
 def _check_inputs(logits: Tensor, p: Tensor, lr: float, weight_decay: float, sample_weight: Tensor | None,

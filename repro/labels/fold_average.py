@@ -2,8 +2,8 @@
 
 Why this module: the final (method=replay) run trains on the average of its fold runs' label trajectories, epoch by
 epoch. This module computes that average (each sample over the folds that trained it), stores it once per set of
-fold runs and serves it to the replay run (`replay_source`) and to students of a replay run (repro/teachers.py).
-One run's files are repro/trajectory.py; which fold runs a replay run reads is repro/fold_runs.py.
+fold runs and serves it to the replay run (`replay_source`) and to students of a replay run (repro/methods/teachers.py).
+One run's files are repro/labels/trajectory.py; which fold runs a replay run reads is repro/labels/fold_runs.py.
 
 An averaged trajectory lives in `<output_root>/trajectories/<hash of fold run ids>/`: `manifest.json` (written last:
 its presence means complete) plus `labels.npy` float16 [E, N, C] (instance) or `class_target_prob.npy` float32
@@ -23,10 +23,10 @@ import torch
 from omegaconf import DictConfig
 
 from repro.errors import UserError
-from repro.fold_runs import finished_fold_runs
-from repro.io import atomic_output, atomic_save_npy, atomic_write_json, read_json
-from repro.rundir import RunDir
-from repro.trajectory import (
+from repro.labels.fold_runs import finished_fold_runs
+from repro.runs.io import atomic_output, atomic_save_npy, atomic_write_json, read_json
+from repro.runs.rundir import RunDir
+from repro.labels.trajectory import (
     FORMAT_VERSION,
     READ_ERRORS,
     class_labels_matrix,
@@ -187,7 +187,7 @@ def averaged_trajectory(config: Mapping[str, Any] | DictConfig) -> AveragedTraje
 
 
 def replay_source(cfg: DictConfig, data: Any) -> dict:
-    """ReplayLabels options (trajectory, num_epochs, static) for a method=replay run (repro.experiment)."""
+    """ReplayLabels options (trajectory, num_epochs, static) for a method=replay run (repro.training.experiment)."""
     traj = averaged_trajectory(cfg)
     num_samples, num_classes = len(data.train_targets), int(data.num_classes)
     if traj.num_samples != num_samples or traj.num_classes != num_classes:

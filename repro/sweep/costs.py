@@ -19,8 +19,8 @@ from typing import Any, Iterable, Mapping
 from tabulate import tabulate
 
 from repro.errors import UserError
-from repro.io import atomic_write_json
-from repro.schedule import planned_steps
+from repro.runs.io import atomic_write_json
+from repro.training.schedule import planned_steps
 
 # (train, test) sizes of the data sets, as loaded (digits: the fixed 70/30 split of its 1797 images).
 DATA_SIZES = {"cifar10": (50000, 10000), "cifar100": (50000, 10000), "digits": (1258, 539)}

@@ -3,7 +3,7 @@
 Layout: the current attempt of a run is always `<output_root>/runs/<run_id>/` (what tables, figures, sweeps and the
 runs that depend on it read); `--rerun` moves the done attempt, whole and unchanged, to
 `<output_root>/attempts/<run_id>/<n>/` (n = 1, 2, ...: oldest first) and trains a new attempt in the run's directory.
-Nothing is overwritten or deleted. The move happens under the run's lock (repro/runlock.py), so a run has one writer
+Nothing is overwritten or deleted. The move happens under the run's lock (repro/runs/runlock.py), so a run has one writer
 throughout; an interrupted new attempt resumes like any run (`repro train` with the same overrides).
 """
 
@@ -13,9 +13,9 @@ import os
 from pathlib import Path
 from typing import Any, Callable
 
-from repro import provenance
-from repro.rundir import RunDir
-from repro.runlock import FileLock
+from repro.runs import provenance
+from repro.runs.rundir import RunDir
+from repro.runs.runlock import FileLock
 
 
 def attempts_dir(rd: RunDir) -> Path:

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from repro.errors import UserError
-from repro.rundir import RunDir
+from repro.runs.rundir import RunDir
 
 ROLES = {"teacher": "teacher run", "source": "label-source run"}
 
@@ -81,7 +81,7 @@ def check_same_data(source: Mapping[str, Any], student: Mapping[str, Any], *, rd
 def load_teacher(rd: RunDir, device: torch.device) -> nn.Module:
     """The teacher network of a finished run, from its config and last checkpoint (weights only), in eval mode
     with frozen parameters (its BatchNorm statistics never change)."""
-    from repro.checkpoint import load_checkpoint
+    from repro.runs.checkpoint import load_checkpoint
     from repro.models import build_model
 
     cfg = rd.read_config()
@@ -114,8 +114,8 @@ def converged_labels(rd: RunDir, targets: torch.Tensor) -> tuple[torch.Tensor, i
     """(labels (N, C) float32, rows learned) of a finished label-learning run at its last epoch: a replay run's
     fold-averaged trajectory (every sample learned), or an instance- / class-label run's own labels. Samples an
     instance-label run never trained on (its meta set) keep the one-hot of their given label."""
-    from repro.fold_average import averaged_trajectory
-    from repro.trajectory import class_labels_matrix, instance_labels_at, read_class_trajectory
+    from repro.labels.fold_average import averaged_trajectory
+    from repro.labels.trajectory import class_labels_matrix, instance_labels_at, read_class_trajectory
 
     cfg = rd.read_config()
     kind = check_label_source(rd)

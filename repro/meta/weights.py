@@ -4,7 +4,7 @@ net, chain rule into its parameters) are built on it; neither needs a create_gra
 
 L_train in the engine is the mean form (1/n) sum_i w_i CE(f(x_i), p_i), so the returned gradient is
 dL_meta/dw_i = (lr / n) * sum_k p_ik J_ik with J the JVP of the batch's log-probabilities along g_meta
-(repro/meta.py). A method whose loss is written as sum_i w_i CE_i gets the same gradient times n.
+(repro/meta/lookahead.py). A method whose loss is written as sum_i w_i CE_i gets the same gradient times n.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Callable
 from torch import Tensor, nn
 
 from repro.meta import lookahead_directional, weight_gradient
-from repro.virtual import RngState
+from repro.meta.virtual import RngState
 
 Weights = Tensor | Callable[[Tensor], Tensor]
 

@@ -211,7 +211,7 @@ def ran_on() -> str:
     """One line naming the CPU and its kernels: the same seeds give other last digits on another CPU."""
     import torch
 
-    from repro.provenance import cpu_info
+    from repro.runs.provenance import cpu_info
 
     cpu = cpu_info()
     return (f"Ran on: {cpu['model']}, torch {torch.__version__} with {cpu['capability']} kernels (on a CPU with "

@@ -8,7 +8,7 @@ from typing import Any
 import torch
 
 from repro.errors import UserError
-from repro.io import atomic_torch_save
+from repro.runs.io import atomic_torch_save
 
 
 def save_checkpoint(state: dict[str, Any], path: Path) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-from repro.io import atomic_write_json, read_json
+from repro.runs.io import atomic_write_json, read_json
 
 FILE = "provenance.json"
 PACKAGES = ("torch", "torchvision", "hydra-core", "omegaconf", "wandb", "submitit", "numpy", "repro-soft-labels")

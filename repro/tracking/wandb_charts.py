@@ -1,4 +1,4 @@
-"""The end of a run's W&B page (repro/wandb_page.py): custom line-series charts built from the whole history and the
+"""The end of a run's W&B page (repro/tracking/wandb_page.py): custom line-series charts built from the whole history and the
 run's label files, and PNG images (the run's own Figure 2 / Figure 4 panels, per-class heatmaps above 20 classes).
 Called once, when the run is done; every call is guarded by the tracker (a failure warns, training is over)."""
 
@@ -10,7 +10,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from repro.wandb_page import CHART_NOISE, PER_CLASS, PageContext, figure2_classes, names_for, spot_classes
+from repro.tracking.wandb_page import CHART_NOISE, PER_CLASS, PageContext, figure2_classes, names_for, spot_classes
 
 
 def end_charts(wandb: Any, history: list[Mapping[str, Any]], ctx: PageContext) -> dict[str, Any]:
@@ -97,7 +97,7 @@ def _lines(wandb: Any, xs: list[int], ys: list[Any], keys: list[str], title: str
 def _class_trajectory(ctx: PageContext) -> np.ndarray | None:
     if ctx.learns_labels != "class" or ctx.run_dir is None:
         return None
-    from repro.trajectory import read_class_trajectory
+    from repro.labels.trajectory import read_class_trajectory
 
     return np.asarray(read_class_trajectory(ctx.run_dir), dtype=np.float64)
 
@@ -105,7 +105,7 @@ def _class_trajectory(ctx: PageContext) -> np.ndarray | None:
 def _instance_lines(ctx: PageContext) -> tuple[list[list[float]], list[str], list[int]]:
     """Per tracked sample, its label's probability of the given class and (noisy samples) of the true class, per
     epoch, from the top-k records (NaN where the class is outside the top k)."""
-    from repro.trajectory import read_instance_topk, recorded_epochs
+    from repro.labels.trajectory import read_instance_topk, recorded_epochs
 
     epochs = list(range(1, recorded_epochs(ctx.run_dir) + 1))
     series: dict[str, list[float]] = {}
@@ -124,9 +124,9 @@ def _instance_lines(ctx: PageContext) -> tuple[list[list[float]], list[str], lis
 
 
 def end_images(ctx: PageContext, history: list[Mapping[str, Any]], out_dir: Path) -> dict[str, Path]:
-    """PNG files for the page: a learned-label run's own Figure 2 / Figure 4 panels (the plotting helpers of
-    analysis/figure_labels.py on this one run), and with many classes a heatmap of per-class meta accuracy."""
-    from repro.io import atomic_write_bytes
+    """PNG files for the page: a learned-label run's own Figure 2 / Figure 4 panels (repro/figures/ on this one run,
+    the panels analysis/ draws for the paper's runs), and with many classes a heatmap of per-class meta accuracy."""
+    from repro.runs.io import atomic_write_bytes
 
     images: dict[str, Path] = {}
     for name, png in _figure_pngs(ctx, history).items():
@@ -137,9 +137,9 @@ def end_images(ctx: PageContext, history: list[Mapping[str, Any]], out_dir: Path
 def _figure_pngs(ctx: PageContext, history: list[Mapping[str, Any]]) -> dict[str, bytes]:
     pngs: dict[str, bytes] = {}
     if ctx.learns_labels is not None:
-        from analysis.figure4 import noise_correction_curve, render_figure4
-        from analysis.figure_common import RunGroup
-        from analysis.figure_labels import class_panels, instance_examples, render_figure2
+        from repro.figures.common import RunGroup
+        from repro.figures.figure2 import class_panels, instance_examples, render_figure2
+        from repro.figures.figure4 import noise_correction_curve, render_figure4
 
         group = RunGroup([ctx.run_dir], ctx.config)
         if ctx.learns_labels == "class":
@@ -158,7 +158,7 @@ def _figure_pngs(ctx: PageContext, history: list[Mapping[str, Any]]) -> dict[str
 
 
 def _heatmap(acc: np.ndarray, title: str) -> bytes:
-    from analysis.figure_common import _png, plt
+    from repro.figures.common import _png, plt
 
     fig, ax = plt.subplots(figsize=(10, 4))
     im = ax.imshow(acc.T, aspect="auto", origin="lower", cmap="viridis", vmin=0, vmax=1,

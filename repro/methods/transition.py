@@ -117,7 +117,7 @@ def anchor_transition(probs: Tensor, percentile: float | None, *, where: str) ->
 
 def softmax_outputs(model: torch.nn.Module, images: Tensor, **kwargs) -> Tensor:
     """softmax(model(x)) (N, C) float32 for uint8 images, in eval mode, without augmentation (the estimator's pass;
-    keyword arguments as repro.evaluation.batched_outputs)."""
-    from repro.evaluation import batched_outputs
+    keyword arguments as repro.training.evaluation.batched_outputs)."""
+    from repro.training.evaluation import batched_outputs
 
     return torch.cat(batched_outputs(model, images, lambda logits: torch.softmax(logits.float(), dim=1), **kwargs))

@@ -4,7 +4,7 @@ entropy, noise-correction rates) and what it shows in W&B.
 The training loop calls `on_epoch_end(exp, epoch, row, tracker)` after each epoch and *before* that epoch's
 checkpoint, then logs `row`: scalar keys a recorder adds land in metrics.jsonl, the checkpoint's history and W&B,
 and a checkpoint for epoch e+1 implies that epoch e's label records exist (a resumed run never has a gap).
-`summary()` adds final values to summary.json. File formats: repro/trajectory.py; choices: docs/method.md.
+`summary()` adds final values to summary.json. File formats: repro/labels/trajectory.py; choices: docs/method.md.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 from torch import Tensor
 
 from repro.errors import UserError
-from repro.trajectory import (
+from repro.labels.trajectory import (
     class_labels_matrix,
     read_class_trajectory,
     write_class_trajectory,
