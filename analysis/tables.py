@@ -25,7 +25,7 @@ from analysis.paper import paper_table
 from analysis.table_model import Cell, PendingRun, TableResult
 from analysis.table_render import render_csv, render_markdown
 from repro.errors import UserError
-from repro.io import atomic_write_text
+from repro.runs.io import atomic_write_text
 
 REPORTED_STAGES = ("single", "final")
 NOT_STARTED = "not started"

@@ -125,7 +125,7 @@ RULES: list[tuple[str, Any]] = [
     ("optim.epochs", COUNT),
     ("optim.schedule", Choice(("cosine", "multistep", "constant"))),
     ("optim.milestones.*", FRACTION_OPEN),
-    ("optim.iterations", Int(1, nullable=True)),               # setting A: a schedule in steps (repro/schedule.py)
+    ("optim.iterations", Int(1, nullable=True)),               # setting A: a schedule in steps (repro/training/schedule.py)
     ("optim.milestone_iterations.*", COUNT),
     ("optim.gamma", POSITIVE),
     ("optim.warmup_epochs", NON_NEGATIVE_INT),
@@ -135,7 +135,7 @@ RULES: list[tuple[str, Any]] = [
     ("split.folds", COUNT),
     ("split.fold", NON_NEGATIVE_INT),
     ("tracker.kind", Choice(("none", "wandb"))),
-    ("tune.select", Choice(("final_val_acc", "best_val_acc"))),  # validation metrics only (repro/tuning.py)
+    ("tune.select", Choice(("final_val_acc", "best_val_acc"))),  # validation metrics only (repro/training/tuning.py)
     ("tune.keys.*", Text()),
     ("tune.runs.*.run", Text()),
     ("tracker.mode", Choice(("online", "offline", "disabled", "dryrun", "run"))),  # dryrun/run: W&B's legacy names
@@ -144,7 +144,7 @@ RULES: list[tuple[str, Any]] = [
     ("method.epsilon", FRACTION_HALF),
     ("method.beta", Real(0)),
     ("method.curriculum", Choice(("none", "entropy"))),
-    ("method.curriculum_weight", Choice(("certainty", "entropy"))),     # the curriculum's sign (repro/curriculum.py)
+    ("method.curriculum_weight", Choice(("certainty", "entropy"))),     # the curriculum's sign (repro/methods/curriculum.py)
     ("method.curriculum_placement", Choice(("model_step", "both"))),   # model step only, or the look-ahead too
     ("method.lookahead_weight_decay", Bool()),                         # label and reweighting methods' look-ahead
     ("method.learn.lookahead_weight_decay", Bool()),                   # replay: its fold runs' look-ahead form
@@ -236,7 +236,7 @@ def check_paths(tree: Mapping[str, Any]) -> None:
         raise UserError(
             f"data.root={root} does not exist: for data={name} it must be the directory that contains {folder}/ "
             "(the torchvision layout; nothing is downloaded). Pass data.root=<that directory> or set CIFAR_ROOT "
-            "(README, 'Pointing at CIFAR'). Nothing was run or written."
+            "(docs/training.md, 'Pointing at CIFAR'). Nothing was run or written."
         )
 
 

@@ -19,7 +19,7 @@ from analysis.figure_common import pick_group, run_data
 from repro.cli import main
 from repro.config import load_config
 from repro.train import train
-from repro.trajectory import instance_labels_at, read_class_trajectory
+from repro.labels.trajectory import instance_labels_at, read_class_trajectory
 
 FAST = ["tracker=none", "progress=none", "data.subset=600", "data.test_subset=200"]
 RUNS = {

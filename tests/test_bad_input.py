@@ -20,7 +20,7 @@ import torch
 
 from repro.cli import main
 from repro.config import load_config, to_container
-from repro.rundir import RunDir
+from repro.runs.rundir import RunDir
 
 RUN = ["data.subset=300", "data.test_subset=100", "optim.epochs=1", "tracker=none", "progress=none",
        "method=class_labels", "split.folds=2"]
@@ -139,7 +139,7 @@ CASES = [
     Case("checkpoint of another project", TRAIN, unfinished(torch_file("{run}/checkpoint.pt", {"weights": 1}))),
     Case("run directory from another data set", TRAIN, unfinished(other_dataset_checkpoint)),
     Case("truncated checkpoint", TRAIN, unfinished(lambda tmp: truncate(run_dir(tmp).checkpoint_file))),
-    # another run's damaged record (repro/run_records.py): the error names the run and the file, and says what to do
+    # another run's damaged record (repro/runs/records.py): the error names the run and the file, and says what to do
     Case("own summary damaged", TRAIN, lambda tmp: truncate(run_dir(tmp).summary_file), says="RUN has a damaged "
          "summary.json"),
     Case("tuning run's summary damaged", [*TRAIN, "tune.keys=[method.label_lr]", "tune.runs=[{run:RUN,values:[25]}]"],

@@ -14,7 +14,7 @@ from omegaconf import OmegaConf
 from repro.cli import main
 from repro.config import load_config
 from repro.path_keys import PATH_KEYS, quoted_path, reads_back
-from repro.rundir import RunDir
+from repro.runs.rundir import RunDir
 
 TINY = ["optim.epochs=1", "data.subset=200", "data.test_subset=100", "tracker=none", "progress=none"]
 AWKWARD = ["/tmp/józef/o", "/tmp/a b/o", "/tmp/x=y/[1]/o", "/tmp/it's {a} (b)/o", "/tmp/日本/ü v/o", "C:\\dir\\"]

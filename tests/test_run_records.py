@@ -1,4 +1,4 @@
-"""Another run's damaged record (repro/run_records.py) as the planner meets it: a tuning run whose summary.json was cut
+"""Another run's damaged record (repro/runs/records.py) as the planner meets it: a tuning run whose summary.json was cut
 short is not done. `repro sweep status` shows it as damaged (exit 1), and `repro sweep` trains it again as a new
 attempt (the damaged one kept byte for byte under attempts/) before the tuned runs that read it, with no traceback.
 The consumers' own corpus cases (tuning winners, teacher, label source, estimator, replay's fold runs, a run's own
@@ -10,8 +10,8 @@ import shutil
 import textwrap
 
 from repro.cli import main
-from repro.rundir import RunDir
-from repro.run_records import DAMAGED, DONE, MISSING, DamagedRecord, read_summary, summary_state
+from repro.runs.rundir import RunDir
+from repro.runs.records import DAMAGED, DONE, MISSING, DamagedRecord, read_summary, summary_state
 from repro.sweep import Scale, expand_sweep, load_sweep
 
 TUNED = """

@@ -13,7 +13,7 @@ import pytest
 
 from repro.cli import main
 from repro.errors import UserError
-from repro.rundir import RunDir
+from repro.runs.rundir import RunDir
 from repro.sweep import Scale, expand_sweep, load_sweep, run_sweep, sweep_status
 from repro.sweep import cluster
 from repro.sweep.plan import make_plan

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from repro.rundir import RunDir
+from repro.runs.rundir import RunDir
 from repro.sweep import Scale, expand_sweep, load_sweep
 from repro.sweep.orphans import arm_parent_death_signal, is_alive
 

@@ -134,8 +134,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _archive_done(plan: Any, wait: float) -> None:
-    from repro.attempts import archive_done_run
-    from repro.rundir import RunDir
+    from repro.runs.attempts import archive_done_run
+    from repro.runs.rundir import RunDir
 
     for rid, status in plan.status.items():
         if status.state == "done":

@@ -15,7 +15,7 @@ from omegaconf import DictConfig
 from torch import Tensor, nn
 
 if TYPE_CHECKING:
-    from repro.experiment import Experiment
+    from repro.training.experiment import Experiment
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -76,7 +76,7 @@ class Method:
         return exp.model
 
     def recorders(self, exp: "Experiment") -> list:
-        """Per-epoch recorders (repro.recording): label trajectories, weight histograms, ..."""
+        """Per-epoch recorders (repro.labels.recording): label trajectories, weight histograms, ..."""
         return []
 
     # -- the checkpoint -------------------------------------------------------------------------------------
@@ -90,7 +90,7 @@ class Method:
 def optimizer_step(optimizer: torch.optim.Optimizer, loss: Tensor, *, epoch: int, what: str = "training loss") -> None:
     """zero_grad, backward (outside autocast), step. On the CPU a non-finite loss stops the run here, before it can
     reach the parameters; on a GPU that check would cost a host sync per step, so the loop's running totals
-    (repro/steptotals.py) catch it a few steps later, still before the epoch's checkpoint is written."""
+    (repro/training/steptotals.py) catch it a few steps later, still before the epoch's checkpoint is written."""
     if loss.device.type == "cpu" and not torch.isfinite(loss):
         raise NonFiniteLossError(f"the {what} became {loss.item()} at epoch {epoch + 1}.")
     optimizer.zero_grad(set_to_none=True)

@@ -20,7 +20,7 @@ from torch import Tensor, nn
 
 from repro.data.noise import actual_noise_rate
 from repro.errors import UserError
-from repro.evaluation import evaluate
+from repro.training.evaluation import evaluate
 from repro.methods.base import Method, StepOutput, optimizer_step
 from repro.models import build_model
 
@@ -66,7 +66,7 @@ class CoTeaching(Method):
         self.forget_rate = resolved_forget_rate(exp.cfg, targets=exp.data.train_true_targets, among=exp.train_idx)
         self.num_gradual, self.exponent = int(cfg.num_gradual), float(cfg.exponent)
         self.model2 = exp.hardware.prepare_model(build_second_network(exp.cfg, exp.data.num_classes))
-        from repro.experiment import sgd_with_schedule
+        from repro.training.experiment import sgd_with_schedule
 
         self.optimizer2, self.scheduler2 = sgd_with_schedule(self.model2, exp.cfg.optim)
         self.noisy = exp.data.noisy_mask.to(exp.device)

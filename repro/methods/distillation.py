@@ -19,8 +19,8 @@ from repro.errors import UserError
 from repro.losses import soft_cross_entropy
 from repro.methods.base import StepOutput, optimizer_step
 from repro.methods.from_run import LearnsFromRun
-from repro.teachers import load_teacher
-from repro.temperature import scale_logits
+from repro.methods.teachers import load_teacher
+from repro.methods.temperature import scale_logits
 
 
 class Distillation(LearnsFromRun):

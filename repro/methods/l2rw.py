@@ -4,7 +4,7 @@ per-sample loss weights probed at zero. Settings and sources: docs/methods/l2rw.
 
 Per batch (their Algorithm 1): eps = 0, g_i = dL_meta(theta'(eps))/deps_i at eps = 0, w_i = max(-g_i, 0),
 w = w / sum(w) (all zero stays all zero), then one model step on sum_i w_i CE_i. g comes from the shared engine
-(repro.meta_weights.meta_weight_step: one forward-mode JVP) instead of their double backward. The engine's L_train is
+(repro.meta.weights.meta_weight_step: one forward-mode JVP) instead of their double backward. The engine's L_train is
 the mean (1/n) sum_i eps_i CE_i, so its g is theirs (sum form, look-ahead step lr) times lr/n: a positive factor that
 the normalisation removes. The model step sum_i w_i CE_i is the engine's mean form (1/n) sum_i (n w_i) CE_i; the
 weights are recorded in that form (n w_i, mean 1 within a batch with any positive weight).
@@ -25,7 +25,7 @@ from torch import Tensor, nn
 
 from repro.errors import UserError
 from repro.losses import one_hot
-from repro.meta_weights import meta_weight_step
+from repro.meta.weights import meta_weight_step
 from repro.methods.base import Method, StepOutput, check_finite, optimizer_step
 from repro.methods.weight_stats import WeightHistogramRecorder, WeightStats
 

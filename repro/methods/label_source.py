@@ -20,7 +20,7 @@ def labels_for_run(cfg: DictConfig, data: Any) -> LabelParametrisation:
     elif kind in ("class", "instance"):
         options = {"init_target_prob": float(method.init_target_prob), "lr": float(method.label_lr)}
     elif kind == "replay":
-        from repro.fold_average import replay_source
+        from repro.labels.fold_average import replay_source
 
         options = replay_source(cfg, data)
     return build_labels(kind, num_samples=len(data.train_targets), num_classes=data.num_classes,

@@ -1,6 +1,6 @@
 """The paper's method: class labels (Sec. 2.1) or instance labels (Sec. 2.2) learned by the one-step look-ahead
 meta-gradient on the clean meta set (Algorithm 1), optionally with the noisy setting's entropy-weighted
-curriculum (repro.curriculum: its sign and placement are options).
+curriculum (repro.methods.curriculum: its sign and placement are options).
 
 The look-ahead follows Eq. 3, theta' = theta - lr * grad L_train, without weight decay
 (`lookahead_weight_decay: false`); `true` adds the model optimizer's `wd * theta` to it, as the real step does (the
@@ -13,7 +13,7 @@ from typing import Any
 from omegaconf import DictConfig
 from torch import Tensor
 
-from repro.curriculum import curriculum_weights
+from repro.methods.curriculum import curriculum_weights
 from repro.losses import soft_cross_entropy
 from repro.meta import meta_label_step
 from repro.methods.base import Method, StepOutput, optimizer_step
@@ -54,7 +54,7 @@ class LearnedLabels(Method):
         return StepOutput(loss.detach(), logits.detach())
 
     def recorders(self, exp) -> list:
-        from repro.recording import build_recorders
+        from repro.labels.recording import build_recorders
 
         return build_recorders(exp)
 

@@ -1,6 +1,6 @@
 """Loss correction (Patrini et al., "Making Deep Neural Networks Robust to Label Noise: a Loss Correction
 Approach", CVPR 2017; public code giorgiop/loss-correction): the cross-entropy on the given (noisy) labels,
-corrected with the noise's transition matrix T (T[i, j] = P(given j | true i); repro/transition.py).
+corrected with the noise's transition matrix T (T[i, j] = P(given j | true i); repro/methods/transition.py).
 
 - forward:  -log (p^T T)_y, the model's clean posterior p pushed through the noise (their `robust('forward')`);
 - backward: (T^-1 l(p))_y with l(p)_j = -log p_j, an unbiased estimate of the clean loss (`robust('backward')`).
@@ -21,7 +21,7 @@ from torch import Tensor
 
 from repro.errors import UserError
 from repro.methods.base import Method, StepOutput, optimizer_step
-from repro.transition import anchor_transition, check_transition, noise_transition, softmax_outputs
+from repro.methods.transition import anchor_transition, check_transition, noise_transition, softmax_outputs
 
 CORRECTIONS = ("forward", "backward")
 TRANSITIONS = ("known", "estimated", "given")
@@ -107,7 +107,7 @@ class LossCorrection(Method):
         self.t_true = _true_transition(exp)
 
     def _estimate(self, exp) -> Tensor:
-        from repro.teachers import load_teacher
+        from repro.methods.teachers import load_teacher
 
         rd = estimator_run(exp.cfg)
         self.estimator_id = rd.run_id
@@ -161,12 +161,12 @@ class _TransitionRecord:
 
 def estimator_run(cfg: DictConfig):
     """The finished run whose network estimates T: trained on this run's data with the same label noise."""
-    from repro.config import to_container
-    from repro.teachers import config_differences, find_finished_run
+    from repro.config_tree import to_container
+    from repro.methods.teachers import config_differences, find_finished_run
 
     config = to_container(cfg) if isinstance(cfg, DictConfig) else cfg
     rd = find_finished_run(config["method"].get("estimator"), config["output_root"], option="estimator")
-    from repro.run_records import read_config
+    from repro.runs.records import read_config
 
     theirs = read_config(rd, role="estimator run")
     keys = [("data", "name"), ("data", "num_classes"), ("data", "subset"), ("noise", "kind"), ("noise", "fraction"),

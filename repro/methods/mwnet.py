@@ -21,7 +21,7 @@ from torch import Tensor, nn
 
 from repro.errors import UserError
 from repro.losses import one_hot, soft_cross_entropy
-from repro.meta_weights import meta_weight_step
+from repro.meta.weights import meta_weight_step
 from repro.methods.base import Method, StepOutput, check_finite, optimizer_step
 from repro.methods.weight_stats import WeightHistogramRecorder, WeightStats
 

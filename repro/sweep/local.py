@@ -6,7 +6,7 @@ in this process, one after another. With more, a `concurrent.futures.ProcessPool
 (forked from a forkserver that imported torch once) trains them, each worker with its own torch threads (default:
 the cores available to this process divided among the workers). A run starts when every run it depends on is done;
 a run that fails (or cannot start) is reported and its dependents are reported as skipped, never started; the others
-go on. Each run holds its own run lock (repro/runlock.py), as any `repro train` does, so a run trained elsewhere at
+go on. Each run holds its own run lock (repro/runs/runlock.py), as any `repro train` does, so a run trained elsewhere at
 the same time is refused, not doubled.
 
 Ctrl-C (SIGINT, or SIGTERM to this process): the workers ignore the terminal's SIGINT; this process sends each of
@@ -135,7 +135,7 @@ class _Scheduler:
                     f"{self.metric} = {shown}")
 
     def failed_with(self, run: PlannedRun, message: str) -> None:
-        from repro.rundir import RunDir
+        from repro.runs.rundir import RunDir
 
         log = RunDir(self.output_root / "runs" / run.run_id).log_file
         self.report(f"{self.label(run)}: failed: {message} (log: {log})")

@@ -1,7 +1,7 @@
 """The state of every run of an expanded sweep, and what is left to submit.
 
 A run is done when its summary.json can be read (nothing done is ever submitted again); one whose summary exists
-but cannot be read is `damaged` and submitted again (a new attempt; the damaged one is kept, repro/run_records.py).
+but cannot be read is `damaged` and submitted again (a new attempt; the damaged one is kept, repro/runs/records.py).
 Otherwise its latest SLURM job (from the job registries) decides: queued or running -> left alone; ended, or gone
 from SLURM -> submitted again (it resumes from its checkpoint). A run never submitted is new, or failed / interrupted
 if it ran locally.
@@ -16,8 +16,8 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from repro.rundir import RunDir
-from repro.run_records import DAMAGED, DONE, read_status, summary_state
+from repro.runs.rundir import RunDir
+from repro.runs.records import DAMAGED, DONE, read_status, summary_state
 from repro.sweep import cluster
 from repro.sweep.registry import JobRecord, latest_jobs
 from repro.sweep.model import PlannedRun, SweepSpec
