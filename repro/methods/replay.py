@@ -5,10 +5,19 @@ variant). The trajectory is found and averaged by repro.labels.fold_average.repl
 from __future__ import annotations
 
 from repro.methods.fixed_targets import FixedTargets
+from repro.validation import Bool, Finite, Int, Text
 
 
 class Replay(FixedTargets):
     options = ("labels", "static", "learn")
+    rules = {
+        "labels": Finite(),
+        "static": Bool(),
+        "learn.method": Finite(),                  # the fold runs' method group: checked when they are composed
+        "learn.overrides.*": Text(),
+        "learn.epochs": Int(1, nullable=True),
+        "learn.lookahead_weight_decay": Bool(),    # the fold runs' look-ahead form
+    }
 
     def set_epoch(self, exp, epoch: int) -> None:
         self.labels.set_epoch(epoch)
