@@ -162,7 +162,8 @@ class InstanceKind(_LearnedKind):
 
 @register_label_kind
 class ReplayKind(LabelKind):
-    """The 5-fold protocol's final stage: the fold runs' averaged trajectory, replayed (repro/labels/fold_average.py)."""
+    """The 5-fold protocol's final stage: the fold runs' averaged trajectory, replayed
+    (repro/labels/fold_average.py)."""
 
     name = "replay"
     options = ("trajectory", "num_epochs", "static")
