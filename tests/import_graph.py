@@ -43,7 +43,8 @@ def _absolute(node: ast.ImportFrom, module: str, modules: dict[str, Path]) -> st
 
 
 def _project_module(name: str, modules: dict[str, Path]) -> str | None:
-    """The longest project module `name` names (an attribute path such as repro.meta.label_meta_gradient -> repro.meta)."""
+    """The longest project module `name` names (an attribute path such as repro.meta.label_meta_gradient names
+    repro.meta)."""
     parts = name.split(".")
     while parts:
         candidate = ".".join(parts)

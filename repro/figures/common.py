@@ -21,8 +21,8 @@ import numpy as np  # noqa: E402
 from repro.errors import UserError  # noqa: E402
 from repro.runs.rundir import RunDir  # noqa: E402
 
-# Keys of metrics.jsonl rows (repro/labels/recording.py): the share of noisy training samples whose learned label has the
-# true class as its top-1 / among its top-5.
+# Keys of metrics.jsonl rows (repro/labels/recording.py): the share of noisy training samples whose learned label
+# has the true class as its top-1 / among its top-5.
 NOISE_TOP1_KEY = "noisy_top1_corrected"
 NOISE_TOP5_KEY = "noisy_top5_corrected"
 COLORS = ("tab:blue", "tab:orange", "tab:green")

@@ -6,8 +6,8 @@ fold runs and serves it to the replay run (`replay_source`) and to students of a
 One run's files are repro/labels/trajectory.py; which fold runs a replay run reads is repro/labels/fold_runs.py.
 
 An averaged trajectory lives in `<output_root>/trajectories/<hash of fold run ids>/`: `manifest.json` (written last:
-its presence means complete) plus `labels.npy` float16 [E, N, C] (instance) or `class_target_prob.npy` float32
-[E, C] (class).
+its presence means complete) plus the file its label kind writes (repro/labels/kinds.py: `labels.npy` float16
+[E, N, C] for instance labels, `class_target_prob.npy` float32 [E, C] for class labels).
 """
 
 from __future__ import annotations
@@ -24,17 +24,10 @@ from omegaconf import DictConfig
 
 from repro.errors import UserError
 from repro.labels.fold_runs import finished_fold_runs
-from repro.runs.io import atomic_output, atomic_save_npy, atomic_write_json, read_json
+from repro.labels.registry import label_kind
+from repro.runs.io import atomic_write_json, read_json
 from repro.runs.rundir import RunDir
-from repro.labels.trajectory import (
-    FORMAT_VERSION,
-    READ_ERRORS,
-    class_labels_matrix,
-    instance_labels_at,
-    read_class_trajectory,
-    read_manifest,
-    recorded_epochs,
-)
+from repro.labels.trajectory import FORMAT_VERSION, READ_ERRORS, read_manifest, recorded_epochs
 
 
 # ------------------------------------------------------------------------------------------------ averaging
@@ -94,8 +87,7 @@ class AveragedTrajectory:
         m = read_json(manifest_path)
         traj = cls(path, m["kind"], int(m["num_epochs"]), int(m["num_samples"]), int(m["num_classes"]),
                    tuple(m["fold_runs"]))
-        expected = ((traj.num_epochs, traj.num_samples, traj.num_classes) if traj.kind == "instance"
-                    else (traj.num_epochs, traj.num_classes))
+        expected = label_kind(traj.kind).averaged_shape(traj.num_epochs, traj.num_samples, traj.num_classes)
         shape = traj._array().shape
         if shape != expected:
             raise UserError(f"The averaged trajectory {traj._file} has shape {shape}, its manifest says {expected}; "
@@ -104,7 +96,7 @@ class AveragedTrajectory:
 
     @property
     def _file(self) -> Path:
-        return self.path / ("labels.npy" if self.kind == "instance" else "class_target_prob.npy")
+        return self.path / label_kind(self.kind).averaged_file()
 
     def _array(self) -> np.ndarray:
         try:
@@ -115,11 +107,7 @@ class AveragedTrajectory:
 
     def labels(self, epoch: int, targets: torch.Tensor) -> torch.Tensor:
         """Epoch `epoch`'s (0-based) labels (N, C) float32; `targets` (the given labels) expand class labels."""
-        row = np.array(self._array()[epoch], dtype=np.float32)
-        if self.kind == "class":
-            return class_labels_matrix(row, targets)
-        labels = torch.from_numpy(row)
-        return labels / labels.sum(dim=1, keepdim=True)
+        return label_kind(self.kind).averaged_labels(np.array(self._array()[epoch], dtype=np.float32), targets)
 
 
 def trajectory_cache_dir(output_root: str | Path, fold_run_ids: Sequence[str]) -> Path:
@@ -153,18 +141,8 @@ def build_averaged_trajectory(fold_dirs: Sequence[RunDir], target: Path) -> Aver
         if have != num_epochs:
             raise UserError(f"The fold run {rd.path} trained {num_epochs} epochs but its label trajectory holds "
                             f"{have}; it is truncated. Nothing was changed; re-train that fold in a fresh output_root.")
-    if kind == "class":
-        averaged = average_class_trajectories([read_class_trajectory(rd) for rd in fold_dirs])
-        atomic_save_npy(target / "class_target_prob.npy", averaged)
-    else:
-        with atomic_output(target / "labels.npy") as tmp:
-            out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float16,
-                                            shape=(num_epochs, num_samples, num_classes))
-            for e in range(num_epochs):
-                parts = [instance_labels_at(rd, e + 1) for rd in fold_dirs]
-                out[e] = average_instance_labels(parts, num_samples)
-            out.flush()
-            del out
+    label_kind(kind).write_average(fold_dirs, target, num_epochs=num_epochs, num_samples=num_samples,
+                                   num_classes=num_classes)
     atomic_write_json(target / "manifest.json", {
         "kind": kind, "num_epochs": num_epochs, "num_samples": num_samples, "num_classes": num_classes,
         "fold_runs": [rd.run_id for rd in fold_dirs], "fold_dirs": [str(rd.path) for rd in fold_dirs],

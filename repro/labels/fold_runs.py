@@ -14,7 +14,7 @@ from omegaconf import DictConfig
 
 from repro.errors import UserError
 from repro.runs.rundir import RunDir
-from repro.labels.trajectory import KINDS
+from repro.labels.registry import LABEL_KINDS, learned_kinds
 from repro.runs.records import read_status, read_summary
 
 
@@ -34,9 +34,11 @@ def learn_method_config(learn: Mapping[str, Any]) -> dict:
             "needs the = inside a list quoted)."
         )
     method = to_container(load_tree([f"method={name}", *overrides]))["method"]
-    if method.get("labels") not in KINDS:
+    kind = LABEL_KINDS.get(str(method.get("labels")))
+    if kind is None or not kind.learned:
         raise UserError(f"method.learn.method={name} does not learn labels (labels={method.get('labels')}); the "
-                        "replay stage needs method.learn.method=class_labels or instance_labels.")
+                        "replay stage needs method.learn.method=class_labels or instance_labels (a method whose "
+                        f"labels are of a learned kind: {', '.join(learned_kinds())}).")
     return method
 
 

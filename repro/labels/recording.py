@@ -18,6 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 from torch import Tensor
 
 from repro.errors import UserError
+from repro.labels.registry import label_kind
 from repro.labels.trajectory import (
     class_labels_matrix,
     read_class_trajectory,
@@ -189,9 +190,13 @@ def _last_metrics(run_dir: Any, keys: tuple[str, ...]) -> dict[str, float]:
 
 class ClassTrajectoryRecorder:
     """Class labels: labels/class_target_prob.npy [E, C] (rewritten atomically each epoch), mean/min/max target
-    probability in the row, and a line per tracked class in W&B."""
+    probability in the row, and a line per tracked class in W&B. `kind`: the label kind the manifest names (a kind
+    that records in this format, repro/labels/registry.py)."""
 
-    def __init__(self, exp: Any, settings: RecordSettings) -> None:
+    trajectory_format = "class"
+
+    def __init__(self, exp: Any, settings: RecordSettings, kind: str = "class") -> None:
+        self.kind = kind
         self.labels_dir = exp.run_dir.labels_dir
         self.class_names = list(exp.data.train.classes)
         self.tracked = spaced_classes(len(self.class_names), settings.track_classes)
@@ -211,7 +216,7 @@ class ClassTrajectoryRecorder:
 
     def on_epoch_end(self, exp: Any, epoch: int, row: dict[str, Any], tracker: Any) -> None:
         if self._rows is None:
-            write_manifest(self.labels_dir, kind="class", num_samples=self.num_samples,
+            write_manifest(self.labels_dir, kind=self.kind, num_samples=self.num_samples,
                            num_classes=len(self.class_names), topk=None)
             self._rows = self._rows_before(epoch)
         target = exp.labels.target_probabilities().detach().float().cpu().numpy()
@@ -231,7 +236,10 @@ class InstanceTrajectoryRecorder:
     (labels/topk/epoch_XXXX.npz), full (N, C) snapshots at the configured epochs, the mean change from the
     initial labels in the row, and in W&B a few tracked samples' label lines and a table of the most changed."""
 
-    def __init__(self, exp: Any, settings: RecordSettings) -> None:
+    trajectory_format = "instance"
+
+    def __init__(self, exp: Any, settings: RecordSettings, kind: str = "instance") -> None:
+        self.kind = kind
         self.settings = settings
         self.labels_dir = exp.run_dir.labels_dir
         self.rows = _TrainRows(exp)
@@ -249,7 +257,7 @@ class InstanceTrajectoryRecorder:
 
     def on_epoch_end(self, exp: Any, epoch: int, row: dict[str, Any], tracker: Any) -> None:
         if not self._started:
-            write_manifest(self.labels_dir, kind="instance", num_samples=self.num_samples,
+            write_manifest(self.labels_dir, kind=self.kind, num_samples=self.num_samples,
                            num_classes=self.num_classes, topk=self.k)
             write_train_index(self.labels_dir, self.rows.index.numpy())
             self._started = True
@@ -287,12 +295,7 @@ class InstanceTrajectoryRecorder:
 
 
 def build_recorders(exp: Any) -> list:
-    """The recorders that apply to this run's labels: class and instance labels record; fixed labels do not."""
-    from repro.labels import ClassLabels, InstanceLabels
-
+    """The recorders that apply to this run's labels, as its label kind says (learned kinds record; fixed labels do
+    not)."""
     settings = RecordSettings.from_config(exp.cfg.method.get("record"))
-    if isinstance(exp.labels, ClassLabels):
-        return [ClassTrajectoryRecorder(exp, settings), LabelStatsRecorder(exp, settings)]
-    if isinstance(exp.labels, InstanceLabels):
-        return [InstanceTrajectoryRecorder(exp, settings), LabelStatsRecorder(exp, settings)]
-    return []
+    return label_kind(str(exp.cfg.method.get("labels"))).recorders(exp, settings)

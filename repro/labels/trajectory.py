@@ -23,11 +23,11 @@ import numpy as np
 import torch
 
 from repro.errors import UserError
+from repro.labels.registry import label_kind
 from repro.runs.io import atomic_save_npy, atomic_write_bytes, atomic_write_json, read_json
 from repro.runs.rundir import RunDir
 
 FORMAT_VERSION = 1  # also in the averaged trajectories' manifests and cache keys (repro/labels/fold_average.py)
-KINDS = ("class", "instance")
 READ_ERRORS = (ValueError, EOFError, OSError, KeyError, zipfile.BadZipFile)  # a truncated or corrupt .npy / .npz
 
 
@@ -55,7 +55,7 @@ def snapshot_file(labels_dir: Path, epoch: int) -> Path:
 
 
 def write_manifest(labels_dir: Path, *, kind: str, num_samples: int, num_classes: int, topk: int | None) -> None:
-    assert kind in KINDS, kind
+    assert label_kind(kind).trajectory is not None, kind
     atomic_write_json(labels_dir / "manifest.json", {
         "kind": kind, "num_samples": int(num_samples), "num_classes": int(num_classes),
         "topk": None if topk is None else int(topk), "version": FORMAT_VERSION,
@@ -173,13 +173,7 @@ def snapshot_epochs(run: RunDir | str | Path) -> list[int]:
 
 def recorded_epochs(run: RunDir | str | Path) -> int:
     """How many consecutive epochs (from epoch 1) the run's label trajectory holds."""
-    manifest = read_manifest(run)
-    if manifest["kind"] == "class":
-        return int(read_class_trajectory(run).shape[0])
-    count = 0
-    while topk_file(_labels_dir(run), count + 1).exists():
-        count += 1
-    return count
+    return label_kind(read_manifest(run)["kind"]).recorded_epochs(run)
 
 
 # -------------------------------------------------------------------------------------- labels from the records

@@ -8,7 +8,7 @@ one file under repro/methods/ and one config file under repro/conf/method/; the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 
 import torch
 from omegaconf import DictConfig
@@ -40,6 +40,10 @@ class Method:
     states) goes through `state_dict`/`load_state_dict`, which the loop puts into the run's checkpoint."""
 
     options: ClassVar[tuple[str, ...]] = ()
+    # The method's config rules, next to its code: option pattern (relative to `method.`, fnmatch: `record.*`) ->
+    # rule (repro/validation.py's types). Every method class declares its own, `{}` when it has no options;
+    # tests/test_methods_interface.py fails for one that does not. Checked at config load (check_method_config).
+    rules: ClassVar[Mapping[str, Any]]
     needs_meta_set: ClassVar[bool] = False
     # The method.* option that names a finished run this method learns from (a teacher, a label source); a sweep
     # row's `teacher:` sets it to the planned teacher's run id (repro/sweep/teachers.py). None: learns from none.

@@ -23,6 +23,7 @@ from repro.errors import UserError
 from repro.training.evaluation import evaluate
 from repro.methods.base import Method, StepOutput, optimizer_step
 from repro.models import build_model
+from repro.validation import Choice, Finite, Real
 
 # Network 2's initialisation seed is the run's seed plus this offset (network 1 keeps the run's own stream, so it
 # starts exactly where the baseline's model does).
@@ -59,6 +60,12 @@ def small_loss_picks(loss_1: Tensor, loss_2: Tensor, keep: int) -> tuple[Tensor,
 
 class CoTeaching(Method):
     options = ("forget_rate", "default_forget_rate", "num_gradual", "exponent")
+    rules = {
+        "forget_rate": Real(0, 1, high_open=True, nullable=True),          # null: the noise rate
+        "default_forget_rate": Choice(("actual_noise_rate", "noise_fraction")),
+        "num_gradual": Finite(),                                           # check() below
+        "exponent": Finite(),
+    }
 
     def __init__(self, cfg: DictConfig, exp) -> None:
         super().__init__(cfg, exp)

@@ -21,10 +21,12 @@ from repro.methods.base import StepOutput, optimizer_step
 from repro.methods.from_run import LearnsFromRun
 from repro.methods.teachers import load_teacher
 from repro.methods.temperature import scale_logits
+from repro.validation import Finite
 
 
 class Distillation(LearnsFromRun):
     options = ("teacher", "temperature", "hard_weight")
+    rules = {"teacher": Finite(), "temperature": Finite(), "hard_weight": Finite()}  # check() below
     source_option = "teacher"
 
     @staticmethod

@@ -14,6 +14,7 @@ from torch import Tensor
 
 from repro.errors import UserError
 from repro.methods.base import Method, StepOutput, optimizer_step
+from repro.validation import Real
 
 
 def focal_loss(logits: Tensor, y: Tensor, gamma: float) -> Tensor:
@@ -34,6 +35,7 @@ class FocalLoss(Method):
     """One forward, the focal loss on the given (possibly noisy) labels, one optimizer step."""
 
     options = ("gamma",)
+    rules = {"gamma": Real(0)}  # the focusing parameter; 0 is the plain cross-entropy
 
     def __init__(self, cfg: DictConfig, exp) -> None:
         super().__init__(cfg, exp)

@@ -28,6 +28,7 @@ from repro.losses import one_hot
 from repro.meta.weights import meta_weight_step
 from repro.methods.base import Method, StepOutput, check_finite, optimizer_step
 from repro.methods.weight_stats import WeightHistogramRecorder, WeightStats
+from repro.validation import COUNT, Bool
 
 HIST_MAX = 4.0  # weight_hist_* bins: 10 over [0, 4] in the mean form (a batch's mean weight is 1)
 
@@ -61,6 +62,8 @@ class L2RW(Method):
     """Ren et al. 2018: per-batch weights from the look-ahead meta-gradient at zero weights, no learned state."""
 
     options = ("meta_batch_size", "lookahead_weight_decay", "meta_cost_weight_decay")
+    rules = {"meta_batch_size": COUNT, "lookahead_weight_decay": Bool(),
+             "meta_cost_weight_decay": Bool()}  # the authors' L2 term in the meta cost
     needs_meta_set = True
 
     def __init__(self, cfg: DictConfig, exp) -> None:

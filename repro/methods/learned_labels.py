@@ -18,11 +18,25 @@ from repro.losses import soft_cross_entropy
 from repro.meta import meta_label_step
 from repro.methods.base import Method, StepOutput, optimizer_step
 from repro.methods.label_source import labels_for_run
+from repro.validation import COUNT, NON_NEGATIVE_INT, POSITIVE, Bool, Choice, Finite, Real, SnapshotEpochs
 
 
 class LearnedLabels(Method):
     options = ("labels", "init_target_prob", "label_lr", "meta_batch_size", "lookahead_weight_decay", "curriculum",
                "curriculum_weight", "curriculum_placement", "record")
+    rules = {
+        "labels": Finite(),                                   # class | instance (the method group sets it)
+        "init_target_prob": Real(0, 1, low_open=True),
+        "label_lr": POSITIVE,
+        "meta_batch_size": COUNT,
+        "lookahead_weight_decay": Bool(),                     # Eq. 3's plain look-ahead, or with the optimizer's wd
+        "curriculum": Choice(("none", "entropy")),
+        "curriculum_weight": Choice(("certainty", "entropy")),  # the curriculum's sign (curriculum.py)
+        "curriculum_placement": Choice(("model_step", "both")),  # model step only, or the look-ahead too
+        "record.snapshot_epochs": SnapshotEpochs(),
+        "record.topk": COUNT,
+        "record.*": NON_NEGATIVE_INT,
+    }
     needs_meta_set = True
 
     def __init__(self, cfg: DictConfig, exp) -> None:

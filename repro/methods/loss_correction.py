@@ -22,6 +22,7 @@ from torch import Tensor
 from repro.errors import UserError
 from repro.methods.base import Method, StepOutput, optimizer_step
 from repro.methods.transition import anchor_transition, check_transition, noise_transition, softmax_outputs
+from repro.validation import PROBABILITY, Choice, Finite, OrWord, Real, Text
 
 CORRECTIONS = ("forward", "backward")
 TRANSITIONS = ("known", "estimated", "given")
@@ -52,6 +53,14 @@ class LossCorrection(Method):
     """One forward, the corrected cross-entropy on the given labels, one optimizer step."""
 
     options = ("correction", "transition", "estimator", "anchor_percentile", "matrix")
+    rules = {
+        "correction": Choice(("forward", "backward")),
+        "transition": Choice(("known", "estimated", "given")),
+        "estimator": Text(nullable=True),
+        "anchor_percentile": OrWord("auto", Real(0, 100, low_open=True, nullable=True)),
+        "matrix.*": PROBABILITY,
+        "matrix": Finite(),
+    }
     source_option = "estimator"
 
     @staticmethod

@@ -10,11 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-import numpy as np
 import torch
 from torch import nn
 
 from repro.errors import UserError
+from repro.labels.registry import LABEL_KINDS
 from repro.runs.rundir import RunDir
 from repro.runs.records import load_checkpoint, read_config, read_status, read_summary, reading
 
@@ -104,7 +104,7 @@ def check_label_source(rd: RunDir) -> str:
     """The kind of labels a label-source run learned (replay | instance | class); fixed labels are refused."""
     method = read_config(rd, role="label-source run")["method"]
     kind = str(method.get("labels"))
-    if kind not in ("replay", "instance", "class"):
+    if kind not in LABEL_KINDS or not LABEL_KINDS[kind].has_converged_labels():
         raise UserError(
             f"The label-source run {rd.run_id} (method.source) trained with method={method.get('name')} (fixed "
             "labels), so it has no learned labels to transfer. Name a learned-labels run: the final (method=replay) "
@@ -117,30 +117,13 @@ def converged_labels(rd: RunDir, targets: torch.Tensor) -> tuple[torch.Tensor, i
     """(labels (N, C) float32, rows learned) of a finished label-learning run at its last epoch: a replay run's
     fold-averaged trajectory (every sample learned), or an instance- / class-label run's own labels. Samples an
     instance-label run never trained on (its meta set) keep the one-hot of their given label."""
-    from repro.labels.fold_average import averaged_trajectory
-    from repro.labels.trajectory import class_labels_matrix, instance_labels_at, read_class_trajectory
-
     role = "label-source run"
     cfg = read_config(rd, role=role)
-    kind = check_label_source(rd)
+    kind = LABEL_KINDS[check_label_source(rd)]
     with reading(rd, rd.config_file, role=role):
-        epochs = int(cfg["optim"]["epochs"])
         num_classes = int(cfg["data"]["num_classes"])
-    if kind == "replay":  # its fold runs' trajectories: repro/labels/fold_average.py names a damaged one
-        traj = averaged_trajectory({**cfg, "output_root": str(rd.path.parent.parent)})
-        labels = traj.labels(traj.num_epochs - 1, targets)
-        learned = labels.shape[0]
-    elif kind == "instance":
-        with reading(rd, rd.labels_dir, role=role):
-            index, rows = instance_labels_at(rd, epochs)
-        labels = torch.nn.functional.one_hot(targets, num_classes).float()
-        labels[torch.from_numpy(index.astype(np.int64))] = torch.from_numpy(rows)
-        learned = len(index)
-    else:  # class labels
-        with reading(rd, rd.labels_dir, role=role):
-            last = read_class_trajectory(rd)[-1]
-        labels = class_labels_matrix(last, targets)
-        learned = labels.shape[0]
+    with reading(rd, rd.labels_dir, role=role):  # a replay run's fold runs: repro/labels/fold_average.py names them
+        labels, learned = kind.converged_labels(rd, cfg, targets)
     if labels.shape != (len(targets), num_classes):
         raise UserError(
             f"The label-source run {rd.run_id} holds labels for {labels.shape[0]} samples x {labels.shape[1]} "

@@ -16,10 +16,12 @@ from repro.methods.base import StepOutput, optimizer_step
 from repro.methods.from_run import LearnsFromRun, TemperatureRecord
 from repro.methods.teachers import check_label_source, converged_labels
 from repro.methods.temperature import scale_probabilities
+from repro.validation import Finite
 
 
 class TransferredLabels(LearnsFromRun):
     options = ("source", "temperature")
+    rules = {"source": Finite(), "temperature": Finite()}  # check() below
     source_option = "source"
     same_samples = True
 

@@ -65,7 +65,7 @@ class PageContext:
     class_names: list[str]
     run_dir: Any = None                     # repro.runs.rundir.RunDir
     config: dict = field(default_factory=dict)
-    learns_labels: str | None = None        # "class" / "instance" when this run learns (and records) labels
+    learns_labels: str | None = None        # the trajectory format ("class" / "instance") of the labels it learns
     noisy: bool = False
     instances: list[tuple[int, int, int]] = field(default_factory=list)  # tracked samples: (index, given, true)
     replay: Any = None                      # a replay final's ReplayLabels (the fold-averaged trajectory)
@@ -73,14 +73,11 @@ class PageContext:
 
     @classmethod
     def from_experiment(cls, exp: Any, config: Mapping[str, Any]) -> "PageContext":
-        from repro.labels.recording import ClassTrajectoryRecorder, InstanceTrajectoryRecorder
+        from repro.labels.recording import InstanceTrajectoryRecorder
 
-        kinds = {ClassTrajectoryRecorder: "class", InstanceTrajectoryRecorder: "instance"}
         learns, instances = None, []
         for recorder in getattr(exp, "recorders", []):
-            for kind_cls, kind in kinds.items():
-                if isinstance(recorder, kind_cls):
-                    learns = kind
+            learns = getattr(recorder, "trajectory_format", None) or learns  # the format its label kind records in
             if isinstance(recorder, InstanceTrajectoryRecorder):
                 rows = {g: i for i, g in enumerate(recorder.rows.index.tolist())}
                 instances = [(g, int(recorder.rows.given[rows[g]]), int(recorder.rows.true[rows[g]]))
