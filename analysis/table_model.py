@@ -8,7 +8,7 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
-from analysis.table_render import DDOF
+DDOF = 1  # the sample standard deviation of a cell over seeds (analysis/table_render.py says so in the table)
 
 
 @dataclass(frozen=True)
@@ -37,10 +37,10 @@ class Cell:
     precisions: set = field(default_factory=set)  # and one precision
     needs: str = ""  # the sweep lists the row but cannot run it yet (what it needs)
     why_not_run: str = ""  # a cited row the sweep says why it does not run (the sweep file's not_run)
-    tuned: list[str] = field(default_factory=list)  # the values each averaged tuned run chose (repro/tuning.py)
+    tuned: list[str] = field(default_factory=list)  # the values each averaged tuned run chose (repro/training/tuning.py)
     tuning: str = ""  # why the cell's runs cannot start: its tuning runs failed (empty otherwise)
     best_val: list[float] = field(default_factory=list)  # test accuracy at each averaged run's best-validation epoch
-    tune_warnings: list[str] = field(default_factory=list)  # the grid may have missed (repro/tune_warnings.py)
+    tune_warnings: list[str] = field(default_factory=list)  # the grid may have missed (repro/training/tune_warnings.py)
     paper_selection: str = ""  # how the paper's number was selected over training (analysis/paper_selection.py)
 
     @property

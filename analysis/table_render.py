@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from analysis.collect import FAILED_STATES
+from analysis.table_model import DDOF
 
 if TYPE_CHECKING:
     from analysis.table_model import TableResult
 
-DDOF = 1  # the sample standard deviation (analysis.table_model.Cell.std uses the same)
 
 CSV_COLUMNS = ["table", "row", "column", "group", "metric", "ours_mean", "ours_std", "ours_n", "ours_planned",
                "ours", "paper_mean", "paper_std", "paper", "diff", "ref", "data", "not_averaged", "tuned",
@@ -85,7 +85,7 @@ def render_markdown(result: TableResult) -> str:
                   ""]
     warned = result.tuning_warnings()
     if warned:
-        lines += ["Tuning warnings (the grid may have missed; repro/tune_warnings.py):", "",
+        lines += ["Tuning warnings (the grid may have missed; repro/training/tune_warnings.py):", "",
                   *[f"- {w}" for w in warned], ""]
     mixed = result.mixing_warnings()
     if mixed:

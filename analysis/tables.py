@@ -26,7 +26,7 @@ from analysis.paper_selection import selection_rules
 from analysis.table_model import Cell, PendingRun, TableResult
 from analysis.table_render import render_csv, render_markdown
 from repro.errors import UserError
-from repro.io import atomic_write_text
+from repro.runs.io import atomic_write_text
 
 REPORTED_STAGES = ("single", "final")
 NOT_STARTED = "not started"
@@ -142,7 +142,7 @@ def build_table(number: int, spec: Any, runs: pd.DataFrame, paper: pd.DataFrame,
 
 def _add_selection_views(cell: Cell, run: dict[str, Any], percent: bool) -> None:
     """What an averaged run adds beside the table's metric: the test accuracy at its best-validation epoch (runs
-    with a validation set), and its tuning warnings (repro/tune_warnings.py)."""
+    with a validation set), and its tuning warnings (repro/training/tune_warnings.py)."""
     at_best = run.get("test_acc_at_best_val")
     if _finite(at_best):
         cell.best_val.append(float(at_best) * (100.0 if percent else 1.0))

@@ -62,8 +62,8 @@ def main() -> int:
         assert repro(["bench", "--device", "cpu", "--models", "smallcnn", "--steps", str(args.bench_steps)]) == 0
         path = work / "sweep.yaml"
         path.write_text(textwrap.dedent(SWEEP))
-        from repro.costs import load_calibration, run_gpu_hours, step_kind
-        from repro.rundir import RunDir
+        from repro.sweep.costs import load_calibration, run_gpu_hours, step_kind
+        from repro.runs.rundir import RunDir
         from repro.sweep import Scale, run_sweep
 
         plan = run_sweep(path, output_root=work / "out", scale=Scale(epochs=args.epochs), jobs=1,

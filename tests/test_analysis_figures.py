@@ -16,10 +16,11 @@ import pytest
 from analysis import figure_labels
 from analysis.collect import collect_runs
 from analysis.figure_common import pick_group, run_data
+from repro.figures import figure2 as figure2_panels
 from repro.cli import main
 from repro.config import load_config
 from repro.train import train
-from repro.trajectory import instance_labels_at, read_class_trajectory
+from repro.labels.trajectory import instance_labels_at, read_class_trajectory
 
 FAST = ["tracker=none", "progress=none", "data.subset=600", "data.test_subset=200"]
 RUNS = {
@@ -170,7 +171,7 @@ def test_figure2_keeps_long_class_names_clear_of_the_sample_images(monkeypatch):
         shown["fig"] = fig
         return b""
 
-    monkeypatch.setattr(figure_labels, "_png", keep)
+    monkeypatch.setattr(figure2_panels, "_png", keep)  # Figure 2's panels are drawn in the core (repro/figures/)
     names = [f"fine_class_{i:02d}" for i in range(100)]
     image = np.zeros((32, 32, 3), dtype=np.uint8)
     examples = [figure_labels.InstanceExample(i, image, 0, 0.5, [1, 2, 3], [0.2, 0.1, 0.05]) for i in range(3)]

@@ -6,10 +6,10 @@ import math
 
 import pytest
 
-from repro import costs
+from repro.sweep import costs
 from repro.cli import main
 from repro.config import load_config, to_container
-from repro.costs import Calibration, estimate, run_gpu_hours, run_sizes
+from repro.sweep.costs import Calibration, estimate, run_gpu_hours, run_sizes
 
 TINY_SWEEP = """
 name: tiny-costs

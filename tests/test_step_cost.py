@@ -7,7 +7,7 @@ import pytest
 
 from repro.cli import main
 from repro.config import load_config, to_container
-from repro.costs import Calibration, H100_MS, estimate, load_calibration, price, run_gpu_hours
+from repro.sweep.costs import Calibration, H100_MS, estimate, load_calibration, price, run_gpu_hours
 from repro.methods import METHODS, method_class
 from repro.methods.step_cost import LABEL_LOOKAHEAD, STEP_COSTS
 from repro.models import MODEL_NAMES

@@ -8,7 +8,7 @@ import textwrap
 import pytest
 
 from repro.cli import main
-from repro.rundir import RunDir
+from repro.runs.rundir import RunDir
 from repro.sweep.preflight import corners
 
 SWEEP = """

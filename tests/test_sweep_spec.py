@@ -17,8 +17,8 @@ from omegaconf import OmegaConf
 
 from repro.config import load_config, to_container
 from repro.errors import UserError
-from repro.fold_runs import fold_run_configs
-from repro.rundir import run_id
+from repro.labels.fold_runs import fold_run_configs
+from repro.runs.rundir import run_id
 from repro.sweep import Scale, expand_sweep, load_sweep
 from repro.sweep.compose import FastComposer, parse_override, quote_value
 from repro.sweep.expand import derived_fold_configs

@@ -14,7 +14,7 @@ from analysis.collect import collect_runs
 from analysis.tables import build_table
 
 from repro.errors import UserError
-from repro.rundir import RunDir
+from repro.runs.rundir import RunDir
 from repro.sweep import Scale, expand_sweep, load_sweep, run_sweep
 from repro.sweep import cluster, submit
 from repro.sweep.plan import make_plan

@@ -19,7 +19,7 @@ import pytest
 from analysis.collect import collect_runs
 from analysis.tables import build_table
 from repro.cli import main
-from repro.rundir import RunDir
+from repro.runs.rundir import RunDir
 from repro.sweep import Scale, expand_sweep, load_sweep, run_sweep
 
 REPO = Path(__file__).resolve().parents[1]

@@ -14,9 +14,9 @@ from analysis.paper_selection import selection_rules
 from analysis.table_render import render_markdown, table_frame
 from analysis.tables import build_table
 from repro.cli import main
-from repro.rundir import RunDir
+from repro.runs.rundir import RunDir
 from repro.sweep import Scale, load_sweep, run_sweep
-from repro.tune_warnings import MOVED_THRESHOLD, edge_warnings, movement_warning
+from repro.training.tune_warnings import MOVED_THRESHOLD, edge_warnings, movement_warning
 
 SCALE = Scale(epochs=1, subset=200, test_subset=100)
 COMMON = "common: [data=digits, model=smallcnn, split=full, split.folds=2, tracker=none, progress=none]"

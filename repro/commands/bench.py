@@ -2,7 +2,7 @@
 forward) for every model of the registry, and store them once per GPU model, so `repro sweep FILE --dry-run`
 estimates GPU-hours for the GPU you will run on.
 
-Steps run with the defaults a run gets on this device (repro/hardware.py: channels_last on CUDA, fp32), on random
+Steps run with the defaults a run gets on this device (repro/training/hardware.py: channels_last on CUDA, fp32), on random
 batches of the model's input shape (bench_shape); the median over timed steps after warm-up is stored.
 """
 
@@ -15,7 +15,7 @@ from typing import Callable
 
 import torch
 
-from repro.costs import Calibration
+from repro.sweep.costs import Calibration, H100_MS
 from repro.errors import UserError
 from repro.methods.step_cost import STEP_COSTS, StepCost
 from repro.models import MODEL_NAMES
@@ -92,7 +92,7 @@ def measure(model_name: str, hw, *, batch: int, meta_batch: int, classes: int, s
 
 
 def run(args: argparse.Namespace) -> int:
-    from repro.hardware import Hardware
+    from repro.training.hardware import Hardware
 
     hw = Hardware.from_config({"device": args.device})
     hw.apply()

@@ -14,6 +14,7 @@ from torch import Tensor
 
 from repro.errors import UserError
 from repro.methods.base import Method, StepOutput, optimizer_step
+from repro.validation import Real
 from repro.methods.step_cost import PLAIN
 
 
@@ -36,6 +37,7 @@ class FocalLoss(Method):
     step_cost = PLAIN  # a reweighted cross-entropy on one forward
 
     options = ("gamma",)
+    rules = {"gamma": Real(0)}  # the focusing parameter; 0 is the plain cross-entropy
 
     def __init__(self, cfg: DictConfig, exp) -> None:
         super().__init__(cfg, exp)

@@ -1,6 +1,6 @@
 """Loss correction (Patrini et al., "Making Deep Neural Networks Robust to Label Noise: a Loss Correction
 Approach", CVPR 2017; public code giorgiop/loss-correction): the cross-entropy on the given (noisy) labels,
-corrected with the noise's transition matrix T (T[i, j] = P(given j | true i); repro/transition.py).
+corrected with the noise's transition matrix T (T[i, j] = P(given j | true i); repro/methods/transition.py).
 
 - forward:  -log (p^T T)_y, the model's clean posterior p pushed through the noise (their `robust('forward')`);
 - backward: (T^-1 l(p))_y with l(p)_j = -log p_j, an unbiased estimate of the clean loss (`robust('backward')`).
@@ -21,8 +21,9 @@ from torch import Tensor
 
 from repro.errors import UserError
 from repro.methods.base import Method, StepOutput, optimizer_step
+from repro.methods.transition import anchor_transition, check_transition, noise_transition, softmax_outputs
+from repro.validation import PROBABILITY, Choice, Finite, OrWord, Real, Text
 from repro.methods.step_cost import PLAIN
-from repro.transition import anchor_transition, check_transition, noise_transition, softmax_outputs
 
 CORRECTIONS = ("forward", "backward")
 TRANSITIONS = ("known", "estimated", "given")
@@ -54,6 +55,14 @@ class LossCorrection(Method):
     step_cost = PLAIN  # one forward through a fixed transition matrix
 
     options = ("correction", "transition", "estimator", "anchor_percentile", "matrix")
+    rules = {
+        "correction": Choice(("forward", "backward")),
+        "transition": Choice(("known", "estimated", "given")),
+        "estimator": Text(nullable=True),
+        "anchor_percentile": OrWord("auto", Real(0, 100, low_open=True, nullable=True)),
+        "matrix.*": PROBABILITY,
+        "matrix": Finite(),
+    }
     source_option = "estimator"
 
     @staticmethod
@@ -109,12 +118,12 @@ class LossCorrection(Method):
         self.t_true = _true_transition(exp)
 
     def _estimate(self, exp) -> Tensor:
-        from repro.teachers import load_teacher
+        from repro.methods.teachers import load_teacher
 
         rd = estimator_run(exp.cfg)
         self.estimator_id = rd.run_id
-        model = exp.hardware.prepare_model(load_teacher(rd, exp.device)) if exp.hardware else load_teacher(
-            rd, exp.device)
+        teacher = load_teacher(rd, exp.device, role="estimator run")
+        model = exp.hardware.prepare_model(teacher) if exp.hardware else teacher
         images = exp.data.train.images[exp.train_idx.to(exp.data.train.images.device)]
         probs = softmax_outputs(model, images, **exp.eval_loader_kwargs)
         percentile = self.cfg.get("anchor_percentile")
@@ -163,12 +172,14 @@ class _TransitionRecord:
 
 def estimator_run(cfg: DictConfig):
     """The finished run whose network estimates T: trained on this run's data with the same label noise."""
-    from repro.config import to_container
-    from repro.teachers import config_differences, find_finished_run
+    from repro.config_tree import to_container
+    from repro.methods.teachers import config_differences, find_finished_run
 
     config = to_container(cfg) if isinstance(cfg, DictConfig) else cfg
     rd = find_finished_run(config["method"].get("estimator"), config["output_root"], option="estimator")
-    theirs = rd.read_config()
+    from repro.runs.records import read_config
+
+    theirs = read_config(rd, role="estimator run")
     keys = [("data", "name"), ("data", "num_classes"), ("data", "subset"), ("noise", "kind"), ("noise", "fraction"),
             ("noise", "seed")]
     shown = config_differences(theirs, config, keys)

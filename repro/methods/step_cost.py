@@ -2,7 +2,7 @@
 
 Every method class declares its kind next to its code (`Method.step_cost`; tests/test_step_cost.py fails for a
 method without its own declaration). The planner never looks at a method's name or options to price it: it asks the
-method's class (repro/costs.py). Each kind names the function that times it (repro/methods/step_timing.py) and, for
+method's class (repro/sweep/costs.py). Each kind names the function that times it (repro/methods/step_timing.py) and, for
 a calibration that has no figure of this kind for a model (one stored before the kind existed, or the H100 table of
 the design notes), a documented estimate from another kind of the same model.
 """
@@ -29,7 +29,7 @@ class StepCost:
 
 
 PLAIN = StepCost("plain", "one forward, backward and optimizer step", "repro.methods.step_timing:plain")
-# The learned labels' look-ahead (repro/meta.py: real forward, JVP through the look-ahead, meta forward/backward,
+# The learned labels' look-ahead (repro/meta/lookahead.py: real forward, JVP through the look-ahead, meta forward/backward,
 # then the training backward). Key "meta": calibrations stored before the other kinds existed name it so.
 LABEL_LOOKAHEAD = StepCost(
     "meta", "look-ahead meta step through the labels (JVP) + training step", "repro.methods.step_timing:label_lookahead",
@@ -37,7 +37,7 @@ LABEL_LOOKAHEAD = StepCost(
 WEIGHT_LOOKAHEAD = StepCost(
     "weight_lookahead", "look-ahead meta step through per-sample weights (L2RW) + weighted training step",
     "repro.methods.step_timing:weight_lookahead",
-    ("meta", 1.0), "the look-ahead engine and JVP of the labels' meta step, repro/meta_weights.py")
+    ("meta", 1.0), "the look-ahead engine and JVP of the labels' meta step, repro/meta/weights.py")
 WEIGHTING_NET_LOOKAHEAD = StepCost(
     "weighting_net_lookahead", "look-ahead meta step through a weighting net (Meta-Weight-Net) + training step",
     "repro.methods.step_timing:weighting_net_lookahead",

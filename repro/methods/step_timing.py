@@ -1,8 +1,8 @@
 """One training step of each step kind (repro/methods/step_cost.py), on random batches, for `repro bench` to time.
 
 Each builder takes a `StepBench` (a model on the run's device, its optimizer, a train and a meta batch) and returns
-a closure running one step the way the methods do, through the same functions they call (repro/meta.py,
-repro/meta_weights.py, repro/methods/mwnet.py, ...).
+a closure running one step the way the methods do, through the same functions they call (repro/meta/lookahead.py,
+repro/meta/weights.py, repro/methods/mwnet.py, ...).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Floating-point operations of one forward pass, per model and input shape: what a step-cost estimate scales by
-where a calibration has no figure of its own for a model (repro/costs.py). Counted once per shape on the CPU with
+where a calibration has no figure of its own for a model (repro/sweep/costs.py). Counted once per shape on the CPU with
 PyTorch's FlopCounterMode (matmuls and convolutions, which dominate every network of the registry)."""
 
 from __future__ import annotations

@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         plan = sweep_status(path, output_root=args.output_root, scale=scale, only=only or None,
                             extra_overrides=extra or None)
         print(render_status(plan, args.gpu_model))
-        return 1 if plan.counts()["failed"] else 0
+        return 1 if plan.counts()["failed"] or plan.counts()["damaged"] else 0
     if args.preflight:
         return _preflight(args, path, scale, only, extra)
     from repro.sweep.run import run_sweep
@@ -120,6 +120,6 @@ def _preflight(args: argparse.Namespace, path: str, scale, only: dict, extra: li
 
 
 def _preflight_done(plan, run) -> bool:
-    from repro.rundir import RunDir
+    from repro.runs.rundir import RunDir
 
     return RunDir(plan.output_root / "preflight" / "runs" / run.run_id).is_done()

@@ -19,7 +19,7 @@ from typing import Any, Callable
 from tabulate import tabulate
 
 from repro.errors import UserError
-from repro.rundir import RunDir
+from repro.runs.rundir import RunDir
 from repro.sweep.build import make_run, parse_all
 from repro.sweep.model import PlannedRun
 
@@ -64,7 +64,7 @@ def preflight_runs(plan: Any, epochs: int, root: Path) -> list[tuple[PlannedRun,
 def run_preflight(plan: Any, *, epochs: int = PREFLIGHT_EPOCHS, jobs: int | None = 1, gpu_model: str | None = None,
                   report: Callable[[str], None] = print) -> list[PlannedRun]:
     """Train the preflight runs here, print label movement and step time per corner, then the recalibrated plan."""
-    from repro.costs import load_calibration, plan_estimate, run_gpu_hours, run_sizes
+    from repro.sweep.costs import load_calibration, plan_estimate, run_gpu_hours, run_sizes
     from repro.sweep.local import run_planned_runs
 
     if epochs < 1:
@@ -103,10 +103,10 @@ def run_preflight(plan: Any, *, epochs: int = PREFLIGHT_EPOCHS, jobs: int | None
             ratios.setdefault(_kind(pre.config), []).append(epoch_s * ran / 3600 / estimated)
     report(tabulate(body, headers=["row", "column", "grid corner", "labels moved (mean TV)", "val acc",
                                    "s/epoch", "ms/step (incl. eval)"], tablefmt="simple", disable_numparse=True))
-    from repro.tune_warnings import MOVED_THRESHOLD
+    from repro.training.tune_warnings import MOVED_THRESHOLD
 
     report(f"labels moved: mean total variation between the labels after {epochs} epoch(s) and their initial values; "
-           f"below {MOVED_THRESHOLD} they act as fixed targets (repro/tune_warnings.py): if every corner is below it, "
+           f"below {MOVED_THRESHOLD} they act as fixed targets (repro/training/tune_warnings.py): if every corner is below it, "
            "extend the grid's label learning rate upward before spending the table's GPU-hours.")
     report(plan_estimate(plan, gpu_model).render())
     report(recalibrated(plan, cal, ratios))
@@ -115,7 +115,7 @@ def run_preflight(plan: Any, *, epochs: int = PREFLIGHT_EPOCHS, jobs: int | None
 
 def recalibrated(plan: Any, cal: Any, ratios: dict[tuple, list[float]]) -> str:
     """The plan's hours on this machine: each run's estimate times its kind's measured / estimated ratio."""
-    from repro.costs import run_gpu_hours
+    from repro.sweep.costs import run_gpu_hours
 
     if not ratios:
         return "recalibrated plan: no preflight run finished, nothing to recalibrate from"
@@ -139,7 +139,7 @@ def recalibrated(plan: Any, cal: Any, ratios: dict[tuple, list[float]]) -> str:
 
 
 def _kind(config: dict) -> tuple[str, str]:
-    from repro.costs import step_kind
+    from repro.sweep.costs import step_kind
 
     return config["model"]["name"], step_kind(config).key
 

@@ -3,7 +3,7 @@
 Spent: the finished runs' measured seconds (summary.json) plus the epochs the unfinished ones have logged so far
 (metrics.jsonl), on whatever device they ran. Projected: each unfinished run's remaining epochs times a measured
 epoch time where there is one (its own epochs so far, else the mean epoch of finished runs of the same kind: model,
-data set, step kind, batch, split), else the calibration's estimate (repro/costs.py) for the part not yet run.
+data set, step kind, batch, split), else the calibration's estimate (repro/sweep/costs.py) for the part not yet run.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from typing import Any
 
 from tabulate import tabulate
 
-from repro.rundir import RunDir
+from repro.runs.rundir import RunDir
 
 
 def _kind(config: dict) -> tuple:
-    from repro.costs import step_kind
+    from repro.sweep.costs import step_kind
 
     return (config["model"]["name"], config["data"]["name"], step_kind(config).key, config["data"]["batch_size"],
             bool(config["split"].get("full_train")), config["data"].get("subset"))
@@ -50,7 +50,7 @@ class Spend:
 
 def sweep_spend(plan: Any, gpu_name: str | None = None) -> Spend:
     """Spent and projected GPU-hours of a plan's unique runs."""
-    from repro.costs import load_calibration, run_gpu_hours
+    from repro.sweep.costs import load_calibration, run_gpu_hours
 
     cal = load_calibration(gpu_name)
     epoch_seconds: dict[tuple, list[float]] = {}

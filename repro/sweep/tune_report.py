@@ -1,5 +1,5 @@
 """Per tuned cell of a plan: the tuning winner once its tuning runs are done, and the warnings when the grid may
-have missed (repro/tune_warnings.py). Printed after a local sweep trains and by `repro sweep status`."""
+have missed (repro/training/tune_warnings.py). Printed after a local sweep trains and by `repro sweep status`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from repro.errors import UserError
-from repro.rundir import RunDir
+from repro.runs.rundir import RunDir
 
 
 @dataclass
@@ -20,8 +20,8 @@ class CellTuning:
 
 def cell_tunings(plan: Any) -> list[CellTuning]:
     """One entry per cell whose runs are tuned, in plan order."""
-    from repro.tune_warnings import tuning_warnings
-    from repro.tuning import choose, point_text, results, tuned_keys
+    from repro.training.tune_warnings import tuning_warnings
+    from repro.training.tuning import choose, point_text, results, tuned_keys
 
     seen: dict[tuple[str, str], CellTuning] = {}
     for run in plan.runs:

@@ -5,7 +5,7 @@ Two cases:
 - the winner sits on the edge of a numeric grid axis (its smallest or largest value, on an axis of at least
   MIN_AXIS_POINTS values): the best value may lie beyond the grid, so extend the axis that way;
 - the winner's learned labels barely moved: their mean total variation from the initial labels at the last epoch
-  (`final_label_change_mean`, repro/recording.py) is below MOVED_THRESHOLD, so they acted as fixed targets (label
+  (`final_label_change_mean`, repro/labels/recording.py) is below MOVED_THRESHOLD, so they acted as fixed targets (label
   smoothing at their initial value) and "Ours" would score as label smoothing does, for reasons of the grid.
 """
 
@@ -15,7 +15,7 @@ import statistics
 from pathlib import Path
 from typing import Any, Mapping
 
-from repro.rundir import RunDir
+from repro.runs.rundir import RunDir
 
 # Below this mean total variation between the final and the initial labels, the labels "barely moved": under 2% of
 # a label's probability mass was moved on average. On CIFAR with 40% noise, relabelling only the noisy samples'
@@ -67,7 +67,7 @@ def movement_warning(changes: list[float]) -> str | None:
 
 def tuning_warnings(config: Mapping[str, Any], scored: list[tuple[tuple[Any, ...], float, list[str]]],
                     winner: tuple[Any, ...]) -> list[str]:
-    """The warnings of a tuned config's finished tuning stage (`scored`, `winner`: repro.tuning.results/choose)."""
+    """The warnings of a tuned config's finished tuning stage (`scored`, `winner`: repro.training.tuning.results/choose)."""
     keys = list(config["tune"]["keys"])
     out = edge_warnings(keys, [p for p, _, _ in scored], winner)
     root = Path(config["output_root"]) / "runs"
