@@ -142,6 +142,8 @@ RULES: list[tuple[str, Any]] = [
     ("tracker.log_checkpoint", Bool()),
     ("method.init_target_prob", Real(0, 1, low_open=True)),
     ("method.epsilon", FRACTION_HALF),
+    ("method.smoothing_epsilon", Real(None, 1)),                # label smearing: negative smoothing allowed
+    ("method.smearing", Choice(("identity", "smoothing", "backward"))),
     ("method.beta", Real(0)),
     ("method.curriculum", Choice(("none", "entropy"))),
     ("method.curriculum_weight", Choice(("certainty", "entropy"))),     # the curriculum's sign (repro/curriculum.py)
@@ -157,7 +159,7 @@ RULES: list[tuple[str, Any]] = [
     ("method.gamma", Real(0)),                                 # focal loss focusing parameter
     ("method.forget_rate", Real(0, 1, high_open=True, nullable=True)),  # co-teaching; null = the noise rate
     ("method.correction", Choice(("forward", "backward"))),  # loss correction (Patrini et al.)
-    ("method.transition", Choice(("known", "estimated", "given"))),
+    ("method.transition", Choice(("known", "estimated", "given"))),  # label_smearing: known | given (its check)
     ("method.estimator", Text(nullable=True)),
     ("method.anchor_percentile", OrWord("auto", Real(0, 100, low_open=True, nullable=True))),
     ("method.matrix.*", PROBABILITY),
