@@ -16,6 +16,7 @@ from omegaconf import DictConfig
 from repro.data import ArrayDataset, BatchLoader, inject_noise, load_dataset, make_split
 from repro.errors import UserError
 from repro.hardware import Hardware
+from repro.memorisation import memorisation_recorders
 from repro.methods import build_method
 from repro.models import build_model
 from repro.rundir import RunDir
@@ -257,5 +258,5 @@ def build_experiment(cfg: DictConfig, run_dir: RunDir) -> Experiment:
         train_gen=train_gen, meta_gen=meta_gen, device=device, hardware=hardware,
     )
     exp.method = build_method(cfg, exp)
-    exp.recorders = exp.method.recorders(exp)
+    exp.recorders = exp.method.recorders(exp) + memorisation_recorders(exp)  # the latter: noisy runs only
     return exp

@@ -23,7 +23,7 @@ from repro.runlock import FileLock, describe
 # float rounding (like cuDNN's kernel choice), not the statistics: a run may move between a GPU and a CPU, or
 # between memory formats, and stay the same run (the device it ran on is in provenance.json).
 NON_RESULT_KEYS = ("tracker", "output_root", "progress", "sweep", "eval_batch_size", "device", "channels_last",
-                   "notes")
+                   "notes", "memorisation_samples")
 NON_RESULT_NESTED = (("data", "root"),)
 # Keys that change results but were added after runs existed: hashed only when they differ from their default, so
 # every run id made before they existed stays the same.
