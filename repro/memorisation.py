@@ -14,6 +14,9 @@ row gets:
 Cost: one eval forward per training image per epoch (about a third of a training step each; digits: negligible).
 `memorisation_samples` (config, not in the run id) caps it: a fixed, seeded subset of that many training samples
 (0: off; null: all).
+
+With a validation set the same pass also keeps what Patrini et al.'s T estimate needs of the best-validation network,
+and logs each epoch's estimate error `anchor_t_mae` (repro/transition_estimate.py).
 """
 
 from __future__ import annotations
@@ -78,6 +81,12 @@ class MemorisationRecorder:
         self.given = exp.data.train_targets.cpu()[rows].to(target_device)
         self.true = exp.data.train_true_targets.cpu()[rows].to(target_device)
         self.noisy = self.given != self.true
+        # with a validation set: Patrini et al.'s estimate from the best-validation network (repro/transition_estimate.py)
+        self.estimate = None
+        if exp.meta_idx.numel():
+            from repro.transition_estimate import BestValProbs
+
+            self.estimate = BestValProbs(exp, rows)
 
     def on_epoch_end(self, exp: Any, epoch: int, row: dict[str, Any], tracker: Any) -> None:
         model = exp.method.eval_model(exp)
@@ -86,6 +95,8 @@ class MemorisationRecorder:
         logits = torch.cat(parts)
         totals = _sums(logits, logits.argmax(dim=1), self.given, self.true, self.noisy)
         row.update(_finish(totals))
+        if self.estimate is not None:
+            self.estimate.update(epoch, row, logits)
 
     def summary(self) -> dict[str, Any]:
         return {}

@@ -30,6 +30,7 @@ RENAMED = {
     **{f"class_target_prob_{s}": f"labels/class_target_prob_{s}" for s in ("mean", "min", "max")},
     **{k: f"noise/{k}" for k in NOISE_KEYS},
     **{k: f"memorisation/{k}" for k in MEMORISATION_KEYS},  # every method on noisy data (repro/memorisation.py)
+    "anchor_t_mae": "memorisation/anchor_t_mae",  # the per-epoch T estimate's error (repro/transition_estimate.py)
 }
 # per-class accuracy lists of a metrics row -> (W&B key prefix, chart title, chart key); meta set = validation set
 PER_CLASS = {"val_per_class_acc": ("meta_acc_class", "Meta-set accuracy per class", "meta_acc_per_class"),
