@@ -81,7 +81,8 @@ class MemorisationRecorder:
         self.given = exp.data.train_targets.cpu()[rows].to(target_device)
         self.true = exp.data.train_true_targets.cpu()[rows].to(target_device)
         self.noisy = self.given != self.true
-        # with a validation set: Patrini et al.'s estimate from the best-validation network (repro/transition_estimate.py)
+        # with a validation set: what Patrini et al.'s estimate needs of the best-validation network
+        # (repro/transition_estimate.py)
         self.estimate = None
         if exp.meta_idx.numel():
             from repro.transition_estimate import BestValProbs

@@ -162,7 +162,7 @@ RULES: list[tuple[str, Any]] = [
     ("method.correction", Choice(("forward", "backward"))),  # loss correction (Patrini et al.)
     ("method.transition", Choice(("known", "estimated", "given"))),  # label_smearing: known | given (its check)
     ("method.estimator", Text(nullable=True)),
-    ("method.estimate_at", Choice(("final", "best_val"))),       # the estimator's network (repro/transition_estimate.py)
+    ("method.estimate_at", Choice(("final", "best_val"))),  # the estimator's network (repro/transition_estimate.py)
     ("method.anchor_percentile", OrWord("auto", Real(0, 100, low_open=True, nullable=True))),
     ("method.matrix.*", PROBABILITY),
     ("method.default_forget_rate", Choice(("actual_noise_rate", "noise_fraction"))),  # co-teaching's null tau

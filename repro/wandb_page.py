@@ -4,7 +4,8 @@ best/last summaries; at the run's end custom charts (W&B's line-series preset) a
 Topics (W&B makes one panel section per key prefix): `accuracy/` (train, val = the meta set, test), `loss/`,
 `optim/`, `time/`, `meta_acc_class/` and `test_acc_class/` (accuracy of every class on the meta set, where the run
 has one, and on the test set; every method), `labels/`, `noise/`
-(noise-correction rates), `memorisation/` (every method on noisy training data), `weights/` and `temperatures/` (reweighting methods), `method/` (other method scalars).
+(noise-correction rates), `memorisation/` (every method on noisy training data), `weights/` and `temperatures/`
+(reweighting methods), `method/` (other method scalars).
 The metrics.jsonl row keys are unchanged; only their W&B names are. Nothing here may stop a run: the tracker
 (repro/tracking.py) guards every call.
 """

@@ -42,10 +42,16 @@ STUDENTS = """
     columns:
       Digits/40%: [noise.fraction=0.4]
     rows:
-      Teacher eps=-0.2: {overrides: [method=distillation], teacher: {sweep: teachers.yaml, row: Negative smoothing (eps=-0.2)}}
+      Teacher eps=-0.2:
+        overrides: [method=distillation]
+        teacher: {sweep: teachers.yaml, row: Negative smoothing (eps=-0.2)}
       Teacher eps=0: {overrides: [method=distillation], teacher: {sweep: teachers.yaml, row: One-hot}}
-      Teacher eps=0.6: {overrides: [method=distillation], teacher: {sweep: teachers.yaml, row: Label Smoothing (eps=0.6)}}
-      Backward-corrected teacher: {overrides: [method=distillation], teacher: {sweep: teachers.yaml, row: Backward (known T)}}
+      Teacher eps=0.6:
+        overrides: [method=distillation]
+        teacher: {sweep: teachers.yaml, row: Label Smoothing (eps=0.6)}
+      Backward-corrected teacher:
+        overrides: [method=distillation]
+        teacher: {sweep: teachers.yaml, row: Backward (known T)}
 """
 
 
