@@ -1,7 +1,7 @@
 """Memorisation of label noise per epoch, method beside method (Lukasik et al., ICML 2020: smoothing shrinks the
 logits, which tempers the memorisation of wrong labels). `figure_memorisation.png`.
 
-One row of panels per noise rate, one column per key of repro/memorisation.py (memorised_noisy, recovered_noisy,
+One row of panels per noise rate, one column per key of repro/methods/memorisation.py (memorised_noisy, recovered_noisy,
 clean_train_acc, confidence, logit_norm) against the epoch; one line per method: one-hot, label smoothing at each
 fixed epsilon, label smearing, the loss corrections and instance labels (a tuned method: its tuned runs; tuning runs
 are not results). Lines are means over seeds.
@@ -21,8 +21,8 @@ import pandas as pd
 
 from analysis.figure_common import Skip, _png, plt
 from analysis.figure_smoothing_noise import noisy_runs, tuned
-from repro.memorisation import MEMORISATION_KEYS
-from repro.rundir import RunDir
+from repro.methods.memorisation import MEMORISATION_KEYS
+from repro.runs.rundir import RunDir
 
 NAME = "figure_memorisation"
 TITLES = {"memorised_noisy": "noisy samples: predicted as given (wrong) label",

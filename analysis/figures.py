@@ -25,7 +25,7 @@ from analysis.figure_smoothing_noise import build_figure_smoothing_noise
 from analysis.figure_targets import build_figure_targets
 from analysis.figure_teacher_smoothing import build_figure_teacher_smoothing
 from repro.errors import UserError
-from repro.io import atomic_write_bytes
+from repro.runs.io import atomic_write_bytes
 
 __all__ = ["FIGURES", "RunGroup", "SelectionError", "Skip", "make_figures", "pick_group", "run_data"]
 

@@ -1,4 +1,4 @@
-"""Memorisation of label noise, measured for every method on noisy training data (repro/memorisation.py): the five
+"""Memorisation of label noise, measured for every method on noisy training data (repro/methods/memorisation.py): the five
 keys on a hand-computed case, per epoch in metrics.jsonl of a noisy run (none on clean data), the cap, run ids
 unchanged by it, and their W&B names."""
 
@@ -11,9 +11,9 @@ import torch
 
 from repro.cli import main
 from repro.config import load_config, to_container
-from repro.memorisation import MEMORISATION_KEYS, evaluated_rows, memorisation_stats
-from repro.rundir import run_id
-from repro.wandb_page import topic_key
+from repro.methods.memorisation import MEMORISATION_KEYS, evaluated_rows, memorisation_stats
+from repro.runs.rundir import run_id
+from repro.tracking.wandb_page import topic_key
 
 NOISY = ["split=noisy", "split.meta_fraction=0.1", "noise=uniform", "noise.fraction=0.4", "data.subset=300",
          "data.test_subset=100", "optim.epochs=2", "tracker=none", "progress=none", "device=cpu"]

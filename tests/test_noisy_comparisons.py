@@ -17,9 +17,9 @@ from analysis.figure_smoothing_noise import (build_figure_smoothing_noise, curve
                                              tuned)
 from analysis.tables import build_table
 from analysis.table_render import render_markdown
-from repro import demo
+from analysis import demo
 from repro.errors import UserError
-from repro.rundir import RunDir
+from repro.runs.rundir import RunDir
 from repro.sweep import Scale, load_sweep, run_sweep
 from repro.sweep.spec import expand_sweep
 

@@ -1,4 +1,4 @@
-"""Patrini et al.'s T estimate from the estimator's best-validation network (repro/transition_estimate.py,
+"""Patrini et al.'s T estimate from the estimator's best-validation network (repro/methods/transition_estimate.py,
 method.estimate_at=best_val): what a noisy run keeps of that network, the per-epoch estimate error, a loss-correction
 run that reads it, the final-network option, run ids unchanged for configs without the key, and refusals."""
 
@@ -12,9 +12,9 @@ import torch
 
 from repro.cli import main
 from repro.config import load_config, to_container
-from repro.rundir import run_id
-from repro.transition import anchor_transition, noise_transition
-from repro.transition_estimate import read_best_val_probs, transition_mae
+from repro.runs.rundir import run_id
+from repro.methods.transition import anchor_transition, noise_transition
+from repro.methods.transition_estimate import read_best_val_probs, transition_mae
 
 NOISY = ["split=noisy", "split.meta_fraction=0.1", "noise=uniform", "noise.fraction=0.4", "data.subset=300",
          "data.test_subset=100", "tracker=none", "progress=none", "device=cpu"]

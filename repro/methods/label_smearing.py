@@ -28,7 +28,9 @@ from torch import Tensor
 
 from repro.errors import UserError
 from repro.methods.base import Method, StepOutput, optimizer_step
-from repro.transition import check_transition, noise_transition
+from repro.methods.step_cost import PLAIN
+from repro.methods.transition import check_transition, noise_transition
+from repro.validation import PROBABILITY, Choice, Finite, Real
 
 MEMBERS = ("identity", "smoothing", "backward")
 TRANSITIONS = ("known", "given")
@@ -55,7 +57,15 @@ def smeared_loss(logits: Tensor, y: Tensor, matrix: Tensor) -> Tensor:
 class LabelSmearing(Method):
     """One forward, the smeared cross-entropy on the given labels, one optimizer step."""
 
+    step_cost = PLAIN  # one forward; the smearing matrix is a fixed C x C product
     options = ("smearing", "smoothing_epsilon", "transition", "matrix")
+    rules = {
+        "smearing": Choice(("identity", "smoothing", "backward")),
+        "smoothing_epsilon": Real(None, 1),  # negative smoothing allowed: unbounded below, like backward correction
+        "transition": Choice(("known", "estimated", "given")),  # estimated is refused by check() with a reason
+        "matrix.*": PROBABILITY,
+        "matrix": Finite(),
+    }
 
     @staticmethod
     def check(cfg: DictConfig) -> None:

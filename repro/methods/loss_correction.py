@@ -1,6 +1,6 @@
 """Loss correction (Patrini et al., "Making Deep Neural Networks Robust to Label Noise: a Loss Correction
 Approach", CVPR 2017; public code giorgiop/loss-correction): the cross-entropy on the given (noisy) labels,
-corrected with the noise's transition matrix T (T[i, j] = P(given j | true i); repro/transition.py).
+corrected with the noise's transition matrix T (T[i, j] = P(given j | true i); repro/methods/transition.py).
 
 - forward:  -log (p^T T)_y, the model's clean posterior p pushed through the noise (their `robust('forward')`);
 - backward: (T^-1 l(p))_y with l(p)_j = -log p_j, an unbiased estimate of the clean loss (`robust('backward')`).
@@ -21,8 +21,10 @@ from torch import Tensor
 
 from repro.errors import UserError
 from repro.methods.base import Method, StepOutput, optimizer_step
-from repro.transition import anchor_transition, check_transition, noise_transition, softmax_outputs
-from repro.transition_estimate import read_best_val_probs
+from repro.methods.transition import anchor_transition, check_transition, noise_transition, softmax_outputs
+from repro.validation import PROBABILITY, Choice, Finite, OrWord, Real, Text
+from repro.methods.step_cost import PLAIN
+from repro.methods.transition_estimate import read_best_val_probs
 
 CORRECTIONS = ("forward", "backward")
 ESTIMATE_AT = ("final", "best_val")  # the estimator's network: its last checkpoint, or its best-validation epoch
@@ -52,8 +54,18 @@ def _at_least_fp32(logits: Tensor) -> Tensor:
 
 class LossCorrection(Method):
     """One forward, the corrected cross-entropy on the given labels, one optimizer step."""
+    step_cost = PLAIN  # one forward through a fixed transition matrix
 
     options = ("correction", "transition", "estimator", "anchor_percentile", "matrix", "estimate_at")
+    rules = {
+        "correction": Choice(("forward", "backward")),
+        "transition": Choice(("known", "estimated", "given")),
+        "estimator": Text(nullable=True),
+        "anchor_percentile": OrWord("auto", Real(0, 100, low_open=True, nullable=True)),
+        "matrix.*": PROBABILITY,
+        "matrix": Finite(),
+        "estimate_at": Choice(ESTIMATE_AT),  # the estimator's network (transition_estimate.py)
+    }
     source_option = "estimator"
 
     @staticmethod
@@ -121,7 +133,7 @@ class LossCorrection(Method):
     def _estimate(self, exp) -> Tensor:
         """Patrini et al.'s anchor points from the estimator's softmax over the training images: of its final network
         (estimate_at=final, recomputed here), or of its best-validation network (best_val, kept by that run)."""
-        from repro.teachers import load_teacher
+        from repro.methods.teachers import load_teacher
 
         rd = estimator_run(exp.cfg)
         self.estimator_id = rd.run_id
@@ -130,8 +142,8 @@ class LossCorrection(Method):
             probs, rows, info = read_best_val_probs(rd.path, run_id=rd.run_id)
             self.estimator_epoch = int(info["epoch"])
         else:
-            model = exp.hardware.prepare_model(load_teacher(rd, exp.device)) if exp.hardware else load_teacher(
-                rd, exp.device)
+            teacher = load_teacher(rd, exp.device, role="estimator run")
+            model = exp.hardware.prepare_model(teacher) if exp.hardware else teacher
             images = exp.data.train.images[exp.train_idx.to(exp.data.train.images.device)]
             probs, rows = softmax_outputs(model, images, **exp.eval_loader_kwargs), exp.train_idx.cpu()
         percentile = self.cfg.get("anchor_percentile")
@@ -182,12 +194,14 @@ class _TransitionRecord:
 
 def estimator_run(cfg: DictConfig):
     """The finished run whose network estimates T: trained on this run's data with the same label noise."""
-    from repro.config import to_container
-    from repro.teachers import config_differences, find_finished_run
+    from repro.config_tree import to_container
+    from repro.methods.teachers import config_differences, find_finished_run
 
     config = to_container(cfg) if isinstance(cfg, DictConfig) else cfg
     rd = find_finished_run(config["method"].get("estimator"), config["output_root"], option="estimator")
-    theirs = rd.read_config()
+    from repro.runs.records import read_config
+
+    theirs = read_config(rd, role="estimator run")
     keys = [("data", "name"), ("data", "num_classes"), ("data", "subset"), ("noise", "kind"), ("noise", "fraction"),
             ("noise", "seed")]
     shown = config_differences(theirs, config, keys)
