@@ -19,8 +19,8 @@ DEFAULT_OUTPUT_ROOT = "outputs/demo"
 FIGURES = ("figure2", "figure3", "figure4", "figure_noise_methods", "figure_targets")
 # `repro demo --extra`: the suite's own comparisons beyond the paper (not paper tables), after the paper's: label
 # smoothing vs loss correction vs learned labels under label noise, and distillation from noisy teachers.
-EXTRA_TABLES = (12, 13)
-EXTRA_FIGURES = ("figure_smoothing_noise",)
+EXTRA_TABLES = (12, 13, 14)  # 14: teachers' smoothing under noise (Lukasik et al.)
+EXTRA_FIGURES = ("figure_smoothing_noise", "figure_memorisation", "figure_teacher_smoothing")
 # Every demo run: no progress bar (the sweep prints a line per run) and, unless --wandb, no W&B: it adds ~0.5-1.7 s
 # per run (and ~7-10 s once per process; benchmarks/wandb_startup.py). Neither is part of a run's id.
 RUN_OVERRIDES = ("progress=none",)
@@ -53,7 +53,8 @@ def demo_size(quick: bool) -> DemoSize:
     supervised = Scale(epochs=4, subset=300, test_subset=150)
     # Tables 4-5 must use Tables 1-2's scale: their teachers are those runs.
     return DemoSize("quick", {1: supervised, 2: supervised, 3: supervised, 4: supervised, 5: supervised,
-                              6: Scale(subset=300, test_subset=150), 12: supervised, 13: supervised}, seeds=1)
+                              6: Scale(subset=300, test_subset=150), 12: supervised, 13: supervised,
+                              14: supervised}, seeds=1)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -72,8 +73,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="train up to N runs at once, each in its own process (default: one per core available "
                              "to this process); the results are the same with any N")
     parser.add_argument("--extra", action="store_true",
-                        help="also run the comparisons beyond the paper (sweeps/demo/table12.yaml, table13.yaml: "
-                             "label smoothing, loss correction and distillation under label noise) and their figure")
+                        help="also run the comparisons beyond the paper (sweeps/demo/table12.yaml, table13.yaml, "
+                             "table14.yaml: label smoothing, loss correction, distillation and teachers' smoothing "
+                             "under label noise) and their figures")
     parser.add_argument("--wandb", action="store_true",
                         help="also log every run to W&B (offline unless WANDB_MODE=online); adds ~0.5-1.7 s per run")
 

@@ -90,11 +90,16 @@ def _select(runs: pd.DataFrame, where: dict[str, str]) -> pd.DataFrame:
 
 
 def curve(runs: pd.DataFrame) -> pd.DataFrame:
-    """epsilon -> (mean, std, n) of the panel's label-smoothing runs, with the one-hot baseline at epsilon = 0."""
+    """epsilon -> (mean, std, n) of the panel's label-smoothing runs, with the one-hot baseline at epsilon = 0 and
+    label smearing's negative smoothing (method=label_smearing) below it."""
     rows = []
     smoothing = runs[(runs["method.name"] == "label_smoothing") & ~tuned(runs)]
     for eps, group in smoothing.groupby(pd.to_numeric(smoothing["method.epsilon"], errors="coerce")):
         rows.append((float(eps), *_stats(group[METRIC])))
+    if "method.smearing" in runs:  # label smearing's smoothing member: any epsilon, negative ones included
+        smearing = runs[(runs["method.name"] == "label_smearing") & (runs["method.smearing"] == "smoothing")]
+        for eps, group in smearing.groupby(pd.to_numeric(smearing["method.smoothing_epsilon"], errors="coerce")):
+            rows.append((float(eps), *_stats(group[METRIC])))
     baseline = runs[runs["method.name"] == "baseline"]
     if len(baseline):
         rows.append((0.0, *_stats(baseline[METRIC])))

@@ -22,6 +22,7 @@ from repro.errors import Interrupted, UserError  # noqa: F401  (Interrupted: rep
 from repro.training.evaluation import evaluate
 from repro.training.experiment import Experiment, prepare_experiment
 from repro.labels import NonFiniteLabelsError
+from repro.methods.memorisation import memorisation_recorders
 from repro.methods import NonFiniteLossError, build_method, check_method_ready
 from repro.training.progress import EpochProgress
 from repro.runs.rundir import RunDir
@@ -69,7 +70,7 @@ def build_experiment(cfg: DictConfig, run_dir: RunDir) -> Experiment:
     method's state is part of the checkpoint) and the method's per-epoch recorders."""
     exp = prepare_experiment(cfg, run_dir)
     exp.method = build_method(cfg, exp)
-    exp.recorders = exp.method.recorders(exp)
+    exp.recorders = exp.method.recorders(exp) + memorisation_recorders(exp)  # the latter: noisy runs only
     return exp
 
 

@@ -117,6 +117,7 @@ RULES: list[tuple[str, Any]] = [
     ("output_root", Text()),
     ("progress", Choice(("auto", "bar", "plain", "none"))),
     ("eval_batch_size", COUNT),
+    ("memorisation_samples", Int(0, nullable=True)),
     ("data.num_classes", Int(2)),
     ("data.subset", Int(2, nullable=True)),
     ("data.test_subset", Int(1, nullable=True)),

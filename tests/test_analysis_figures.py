@@ -63,11 +63,13 @@ def test_all_figures_render_from_a_real_small_sweep(sweep, tmp_path, capsys):
     # nor has the sweep label-smoothing runs with noise, which figure_smoothing_noise draws (test_noisy_comparisons.py)
     assert [line for line in printed.splitlines() if "skipped" in line] == [
         line for line in printed.splitlines() if line.startswith("Figure_targets skipped: no finished replay run")
-        or line.startswith("Figure_smoothing_noise skipped: no finished label_smoothing runs")]
-    for name in ("figure2", "figure3", "figure4", "figure_noise_methods"):
+        or line.startswith("Figure_smoothing_noise skipped: no finished label_smoothing runs")
+        or line.startswith("Figure_teacher_smoothing skipped: no distillation students")]
+    # the noisy instance-label runs recorded memorisation (repro/methods/memorisation.py): figure_memorisation draws them
+    for name in ("figure2", "figure3", "figure4", "figure_noise_methods", "figure_memorisation"):
         assert_real_png(out / f"{name}.png")
     assert sorted(p.name for p in out.iterdir()) == ["figure2.png", "figure3.png", "figure4.png",
-                                                     "figure_noise_methods.png"]
+                                                     "figure_memorisation.png", "figure_noise_methods.png"]
 
 
 def test_figure_data_come_from_the_runs_records(sweep):
@@ -152,8 +154,8 @@ def test_figures_without_suitable_runs_are_skipped_with_a_reason(sweep, tmp_path
     only_baseline = copy_runs(sweep["baseline"], tmp_path / "baseline_only")
     assert main(["figures", "--runs", str(only_baseline), "--out", str(tmp_path / "none")]) == 0
     printed = capsys.readouterr().out
-    # figures 2-4, noise methods, targets, smoothing under noise
-    assert printed.count("skipped") == 6 and not (tmp_path / "none").exists()
+    # figures 2-4, noise methods, targets, smoothing under noise, memorisation, teacher smoothing
+    assert printed.count("skipped") == 8 and not (tmp_path / "none").exists()
 
 
 def test_figures_from_an_empty_runs_directory_is_a_clear_error(tmp_path, capsys):

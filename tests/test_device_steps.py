@@ -55,6 +55,7 @@ CASES = {
                         "method.wd_instance=1e-3", *NOISY],
     "loss_correction": ["method=loss_correction", *NOISY],
     "loss_correction_backward": ["method=loss_correction", "method.correction=backward", *NOISY],
+    "label_smearing_backward": ["method=label_smearing", "method.smearing=backward", *NOISY],
     "distillation": ["method=distillation", "split=full", "method.temperature=2"],  # + the teacher (fixture)
     "transferred_labels": ["method=transferred_labels", "split=full", "method.temperature=2"],  # + the source
 }

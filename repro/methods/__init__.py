@@ -32,6 +32,7 @@ METHODS: dict[str, str] = {
     "distillation": "repro.methods.distillation:Distillation",
     "transferred_labels": "repro.methods.transferred_labels:TransferredLabels",
     "loss_correction": "repro.methods.loss_correction:LossCorrection",
+    "label_smearing": "repro.methods.label_smearing:LabelSmearing",
 }
 
 

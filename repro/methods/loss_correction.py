@@ -24,8 +24,10 @@ from repro.methods.base import Method, StepOutput, optimizer_step
 from repro.methods.transition import anchor_transition, check_transition, noise_transition, softmax_outputs
 from repro.validation import PROBABILITY, Choice, Finite, OrWord, Real, Text
 from repro.methods.step_cost import PLAIN
+from repro.methods.transition_estimate import read_best_val_probs
 
 CORRECTIONS = ("forward", "backward")
+ESTIMATE_AT = ("final", "best_val")  # the estimator's network: its last checkpoint, or its best-validation epoch
 TRANSITIONS = ("known", "estimated", "given")
 
 
@@ -54,7 +56,7 @@ class LossCorrection(Method):
     """One forward, the corrected cross-entropy on the given labels, one optimizer step."""
     step_cost = PLAIN  # one forward through a fixed transition matrix
 
-    options = ("correction", "transition", "estimator", "anchor_percentile", "matrix")
+    options = ("correction", "transition", "estimator", "anchor_percentile", "matrix", "estimate_at")
     rules = {
         "correction": Choice(("forward", "backward")),
         "transition": Choice(("known", "estimated", "given")),
@@ -62,6 +64,7 @@ class LossCorrection(Method):
         "anchor_percentile": OrWord("auto", Real(0, 100, low_open=True, nullable=True)),
         "matrix.*": PROBABILITY,
         "matrix": Finite(),
+        "estimate_at": Choice(ESTIMATE_AT),  # the estimator's network (transition_estimate.py)
     }
     source_option = "estimator"
 
@@ -86,6 +89,13 @@ class LossCorrection(Method):
         if transition != "estimated" and cfg.get("estimator") is not None:
             raise UserError(f"method.estimator is set, but method.transition={transition} estimates nothing; set "
                             "method.transition=estimated, or leave method.estimator null.")
+        if cfg.get("estimate_at", "final") not in ESTIMATE_AT:
+            raise UserError(f"method.estimate_at={cfg.get('estimate_at')!r}: the estimator network is the one of its "
+                            "best-validation epoch (best_val) or its final one (final).")
+        if transition != "estimated" and cfg.get("estimate_at", "final") != "final":
+            raise UserError(f"method.estimate_at={cfg.get('estimate_at')} picks the estimator's network, but "
+                            f"method.transition={transition} estimates nothing; set method.transition=estimated, or "
+                            "leave method.estimate_at at final.")
 
     @classmethod
     def check_ready(cls, cfg: DictConfig) -> None:
@@ -93,7 +103,9 @@ class LossCorrection(Method):
         if cfg.method.transition == "known":
             noise_transition(cfg.noise, int(cfg.data.num_classes))
         elif cfg.method.transition == "estimated":
-            estimator_run(cfg)
+            rd = estimator_run(cfg)
+            if cfg.method.get("estimate_at", "final") == "best_val":
+                read_best_val_probs(rd.path, run_id=rd.run_id)
         else:
             check_transition(cfg.method.matrix, int(cfg.data.num_classes), where="method.matrix",
                              invertible=cfg.method.correction == "backward")
@@ -105,6 +117,7 @@ class LossCorrection(Method):
         num_classes = exp.data.num_classes
         self.anchors: list[int] = []
         self.estimator_id: str | None = None
+        self.estimate_at, self.estimator_epoch = None, None
         if self.transition == "known":
             t = noise_transition(exp.cfg.noise, num_classes, targets=exp.data.train_true_targets, among=exp.train_idx)
             where = f"the noise model's T (noise.kind={exp.cfg.noise.kind})"
@@ -118,20 +131,27 @@ class LossCorrection(Method):
         self.t_true = _true_transition(exp)
 
     def _estimate(self, exp) -> Tensor:
+        """Patrini et al.'s anchor points from the estimator's softmax over the training images: of its final network
+        (estimate_at=final, recomputed here), or of its best-validation network (best_val, kept by that run)."""
         from repro.methods.teachers import load_teacher
 
         rd = estimator_run(exp.cfg)
         self.estimator_id = rd.run_id
-        teacher = load_teacher(rd, exp.device, role="estimator run")
-        model = exp.hardware.prepare_model(teacher) if exp.hardware else teacher
-        images = exp.data.train.images[exp.train_idx.to(exp.data.train.images.device)]
-        probs = softmax_outputs(model, images, **exp.eval_loader_kwargs)
+        self.estimate_at = str(self.cfg.get("estimate_at", "final"))
+        if self.estimate_at == "best_val":
+            probs, rows, info = read_best_val_probs(rd.path, run_id=rd.run_id)
+            self.estimator_epoch = int(info["epoch"])
+        else:
+            teacher = load_teacher(rd, exp.device, role="estimator run")
+            model = exp.hardware.prepare_model(teacher) if exp.hardware else teacher
+            images = exp.data.train.images[exp.train_idx.to(exp.data.train.images.device)]
+            probs, rows = softmax_outputs(model, images, **exp.eval_loader_kwargs), exp.train_idx.cpu()
         percentile = self.cfg.get("anchor_percentile")
         if percentile == "auto":  # their experiment.py: filter_outlier off for CIFAR-100, on for every other set
             percentile = None if exp.data.num_classes >= 100 else 97.0
         t, anchors = anchor_transition(probs, None if percentile is None else float(percentile),
                                        where=f"method.estimator={rd.run_id}")
-        self.anchors = [int(exp.train_idx[a]) for a in anchors]
+        self.anchors = [int(rows[a]) for a in anchors]
         return t
 
     def train_step(self, exp, x: Tensor, y: Tensor, idx: Tensor) -> StepOutput:
@@ -164,7 +184,9 @@ class _TransitionRecord:
         if m.t.shape[0] <= 10:
             out["transition_matrix"] = [[round(v, 6) for v in row] for row in m.t.tolist()]
         if m.estimator_id is not None:
-            out.update(estimator_run=m.estimator_id, anchor_samples=m.anchors)
+            out.update(estimator_run=m.estimator_id, anchor_samples=m.anchors, estimate_at=m.estimate_at)
+            if m.estimator_epoch is not None:
+                out["estimator_epoch"] = m.estimator_epoch
         if m.t_true is not None:
             out["transition_mae"] = float((m.t - m.t_true).abs().mean())
         return out

@@ -23,12 +23,15 @@ from repro.runs.runlock import FileLock, describe
 # float rounding (like cuDNN's kernel choice), not the statistics: a run may move between a GPU and a CPU, or
 # between memory formats, and stay the same run (the device it ran on is in provenance.json).
 NON_RESULT_KEYS = ("tracker", "output_root", "progress", "sweep", "eval_batch_size", "device", "channels_last",
-                   "notes")
+                   "notes", "memorisation_samples")
 NON_RESULT_NESTED = (("data", "root"),)
 # Keys that change results but were added after runs existed: hashed only when they differ from their default, so
 # every run id made before they existed stays the same.
 HASHED_UNLESS_DEFAULT = {"precision": "fp32", "deterministic": False, "compile_jvp": False,
                          "tune": {"keys": [], "runs": [], "select": "final_val_acc", "chosen": None}}
+
+# The same for keys inside a group (group, key) -> default: a method option added after runs existed.
+NESTED_HASHED_UNLESS_DEFAULT = {("method", "estimate_at"): "final"}
 
 STATES = ("running", "interrupted", "failed", "done")
 
@@ -57,6 +60,9 @@ def result_config(config: Mapping[str, Any]) -> dict:
     for key, default in HASHED_UNLESS_DEFAULT.items():
         if key in cfg and _same_value(cfg[key], default):
             del cfg[key]
+    for (parent, key), default in NESTED_HASHED_UNLESS_DEFAULT.items():
+        if isinstance(cfg.get(parent), Mapping) and key in cfg[parent] and _same_value(cfg[parent][key], default):
+            cfg[parent] = {k: v for k, v in cfg[parent].items() if k != key}
     for parent, key in NON_RESULT_NESTED:
         if isinstance(cfg.get(parent), Mapping):
             cfg[parent] = {k: v for k, v in cfg[parent].items() if k != key}

@@ -4,7 +4,8 @@ best/last summaries; at the run's end custom charts (W&B's line-series preset) a
 Topics (W&B makes one panel section per key prefix): `accuracy/` (train, val = the meta set, test), `loss/`,
 `optim/`, `time/`, `meta_acc_class/` and `test_acc_class/` (accuracy of every class on the meta set, where the run
 has one, and on the test set; every method), `labels/`, `noise/`
-(noise-correction rates), `weights/` and `temperatures/` (reweighting methods), `method/` (other method scalars).
+(noise-correction rates), `memorisation/` (every method on noisy training data), `weights/` and `temperatures/`
+(reweighting methods), `method/` (other method scalars).
 The metrics.jsonl row keys are unchanged; only their W&B names are. Nothing here may stop a run: the tracker
 (repro/tracking/tracker.py) guards every call.
 """
@@ -17,6 +18,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from repro.methods.memorisation import MEMORISATION_KEYS
+
 MAX_CLASS_KEYS = 20  # up to this many classes every class is its own key; above, a table, a heatmap and 3 classes
 NOISE_KEYS = ("noisy_top1_corrected", "noisy_top5_corrected", "noisy_top1_given", "clean_top1_damaged",
               "label_noise_top1", "noisy_label_entropy", "clean_label_entropy")
@@ -27,6 +30,8 @@ RENAMED = {
     "label_change_mean": "labels/change_from_init_mean",
     **{f"class_target_prob_{s}": f"labels/class_target_prob_{s}" for s in ("mean", "min", "max")},
     **{k: f"noise/{k}" for k in NOISE_KEYS},
+    **{k: f"memorisation/{k}" for k in MEMORISATION_KEYS},  # every method on noisy data (repro/methods/memorisation.py)
+    "anchor_t_mae": "memorisation/anchor_t_mae",  # the per-epoch T estimate's error (repro/methods/transition_estimate.py)
 }
 # per-class accuracy lists of a metrics row -> (W&B key prefix, chart title, chart key); meta set = validation set
 PER_CLASS = {"val_per_class_acc": ("meta_acc_class", "Meta-set accuracy per class", "meta_acc_per_class"),
