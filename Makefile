@@ -22,7 +22,7 @@ train: setup
 	$(VENV)/bin/repro train
 
 # TEST_ARGS="-n 2 --dist loadgroup" runs the suite on 2 pytest-xdist workers (one file per worker at a time, every
-# SLURM test on one worker; tests/conftest.py); README "Tests" says what it gained where it was measured.
+# SLURM test on one worker; tests/conftest.py); docs/tests.md says what it gained where it was measured.
 test: setup
 	$(PY) -m pytest -q $(TEST_ARGS)
 

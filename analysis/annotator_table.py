@@ -20,7 +20,7 @@ from typing import Any, Callable
 import pandas as pd
 
 from analysis.collect import DONE
-from repro.io import atomic_write_text
+from repro.runs.io import atomic_write_text
 
 # (summary field, what it measures); "given" rows are per label set, the others per method.
 GIVEN_MEASURES = (("annot_mislabelled", "share of mislabelled training images (given ≠ clean)"),

@@ -17,7 +17,7 @@ import pandas as pd
 import yaml
 
 from repro.errors import UserError
-from repro.rundir import flatten, hashable
+from repro.runs.rundir import flatten, hashable
 
 try:  # libyaml's loader is ~10x faster than the pure-Python one; same result for safe YAML
     from yaml import CSafeLoader as _YamlLoader

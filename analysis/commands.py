@@ -80,7 +80,7 @@ def run_figures(args: argparse.Namespace) -> int:
     from analysis.figures import make_figures
 
     if getattr(args, "wandb", None):
-        from repro.wandb_run import split_project
+        from repro.tracking.wandb_run import split_project
 
         split_project(args.wandb)  # a bad name fails before any figure is drawn
     written = make_figures(args.runs, out_dir=args.out, where=parse_where(args.where), only=args.figures)

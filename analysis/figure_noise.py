@@ -33,8 +33,8 @@ from analysis.collect import DONE, collect_runs, require_runs
 from analysis.figure_common import Skip, _png, plt
 from analysis.figure_select import (DATA_MODEL, PAPER, SelectionError, _Config, _filter, describe_candidates,
                                     is_ours_noisy, longest)
-from repro.io import atomic_write_bytes
-from repro.rundir import RunDir, result_config
+from repro.runs.io import atomic_write_bytes
+from repro.runs.rundir import RunDir, result_config
 
 NAME = "figure_noise_methods"
 METHOD_COLORS = {"l2rw": "tab:blue", "mwnet": "tab:orange", "coteaching": "tab:green",

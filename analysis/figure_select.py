@@ -27,7 +27,8 @@ from typing import Any, Callable, Mapping, Sequence
 import pandas as pd
 
 from repro.errors import UserError
-from repro.rundir import RunDir, flatten, result_config
+from repro.figures.common import RunGroup, Skip, config_label
+from repro.runs.rundir import RunDir, flatten, result_config
 
 # The paper's selection of each figure (and of each part of Figure 2). Figure 2: "ResNet18 for CIFAR100" (Table 1's
 # learning runs, fold 0 of the 5-fold protocol). Figures 3-4: "CIFAR100 in the 40% noise setting", the noisy tables'
@@ -67,28 +68,6 @@ ANY = "*"
 
 class SelectionError(UserError):
     """A figure's selection matches no run, or more than one configuration equally well."""
-
-
-@dataclass
-class RunGroup:
-    """Finished runs of one configuration that differ only in their seed, and how they were chosen."""
-
-    runs: list[RunDir]
-    config: dict
-    how: str = ""  # e.g. "the paper's selection (data.name=cifar100, model.name=resnet18)"
-    others: int = 0  # configurations that matched but ranked lower
-
-    def describe(self) -> str:
-        seeds = ", ".join(str(rd.read_config().get("seed", "?")) for rd in self.runs)
-        ids = ", ".join(rd.run_id for rd in self.runs[:3]) + (" ..." if len(self.runs) > 3 else "")
-        more = f"; {self.others} other configuration(s) also matched, ranked lower" if self.others else ""
-        return f"{config_label(self.config)} [seeds {seeds}: {ids}] by {self.how}{more}"
-
-
-def config_label(config: Mapping[str, Any]) -> str:
-    data, model = config["data"]["name"], config["model"]["name"]
-    noise = float((config.get("noise") or {}).get("fraction") or 0.0)
-    return f"{data}, {model}" + (f", {noise:.0%} noise" if noise else "")
 
 
 def parse_where(items: Sequence[str] | None) -> dict[str, str]:
@@ -239,8 +218,6 @@ def select_group(frame: pd.DataFrame, name: str, candidates: pd.DataFrame, *, wh
     """The run group figure part `name` draws among `candidates` (frame rows of its kind of run, `what` names
     them: "finished ... runs (...)"): see the module docstring. Raises Skip (no candidates at all) or
     SelectionError."""
-    from analysis.figure_common import Skip
-
     where = dict(where or {})
     check_keys(frame, where)
     if "sweep.stage" not in where and "sweep.stage" in candidates and len(candidates):

@@ -3,7 +3,7 @@ accuracy against label smoothing's epsilon, one panel per noise rate, with the o
 the learned instance labels, loss correction (forward / backward, known / estimated T) and label smoothing with its
 epsilon tuned on validation (sweeps/table12.yaml's "Label Smoothing (tuned)" row) as horizontal reference lines of
 the same setting. `figure_smoothing_noise.png`. The curve is the fixed-epsilon runs only: a tuned run (its
-`tune.keys` set, repro/tuning.py) trained the epsilon its tuning runs chose, so it would count one point twice. A
+`tune.keys` set, repro/training/tuning.py) trained the epsilon its tuning runs chose, so it would count one point twice. A
 reference line of a tuned method (the instance labels) is its tuned runs only, not its tuning runs.
 
 Runs: finished runs with uniform label noise. A setting is everything but the method and the seed (data set, model,
@@ -90,11 +90,16 @@ def _select(runs: pd.DataFrame, where: dict[str, str]) -> pd.DataFrame:
 
 
 def curve(runs: pd.DataFrame) -> pd.DataFrame:
-    """epsilon -> (mean, std, n) of the panel's label-smoothing runs, with the one-hot baseline at epsilon = 0."""
+    """epsilon -> (mean, std, n) of the panel's label-smoothing runs, with the one-hot baseline at epsilon = 0 and
+    label smearing's negative smoothing (method=label_smearing) below it."""
     rows = []
     smoothing = runs[(runs["method.name"] == "label_smoothing") & ~tuned(runs)]
     for eps, group in smoothing.groupby(pd.to_numeric(smoothing["method.epsilon"], errors="coerce")):
         rows.append((float(eps), *_stats(group[METRIC])))
+    if "method.smearing" in runs:  # label smearing's smoothing member: any epsilon, negative ones included
+        smearing = runs[(runs["method.name"] == "label_smearing") & (runs["method.smearing"] == "smoothing")]
+        for eps, group in smearing.groupby(pd.to_numeric(smearing["method.smoothing_epsilon"], errors="coerce")):
+            rows.append((float(eps), *_stats(group[METRIC])))
     baseline = runs[runs["method.name"] == "baseline"]
     if len(baseline):
         rows.append((0.0, *_stats(baseline[METRIC])))

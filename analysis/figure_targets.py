@@ -23,7 +23,7 @@ from analysis.collect import DONE
 from analysis.figure_common import (COLORS, RunGroup, _image, _png, _show_image, announce, caption, class_names,
                                     plt, run_data)
 from analysis.figure_select import select_group
-from repro.rundir import RunDir
+from repro.runs.rundir import RunDir
 
 SAMPLES = 3
 CLASSES = 5
@@ -68,7 +68,7 @@ def _epsilon(frame: pd.DataFrame, config: dict) -> float:
 
 def _predictions(rd: RunDir, data, index: np.ndarray) -> np.ndarray:
     from repro.data import BatchLoader
-    from repro.teachers import load_teacher
+    from repro.methods.teachers import load_teacher
 
     model = load_teacher(rd, torch.device("cpu"))
     loader = BatchLoader(data.train.images, data.train_targets, torch.arange(len(data.train_targets)), batch_size=64,
@@ -80,7 +80,7 @@ def _predictions(rd: RunDir, data, index: np.ndarray) -> np.ndarray:
 
 def build_figure_targets(frame: pd.DataFrame, log: Callable[[str], Any],
                          where: Mapping[str, str] | None = None) -> bytes:
-    from repro.teachers import converged_labels
+    from repro.methods.teachers import converged_labels
 
     group = _source(frame, where)
     source = group.runs[0]

@@ -19,12 +19,14 @@ from analysis.figure4 import build_figure4
 from analysis.figure_annotators import build_figure_annotator_entropy, build_figure_annotator_roc
 from analysis.figure_common import RunGroup, Skip, pick_group, run_data
 from analysis.figure_labels import build_figure2, build_figure3
+from analysis.figure_memorisation import build_figure_memorisation
 from analysis.figure_noise import build_figure_noise_methods
 from analysis.figure_select import SelectionError, check_keys
 from analysis.figure_smoothing_noise import build_figure_smoothing_noise
 from analysis.figure_targets import build_figure_targets
+from analysis.figure_teacher_smoothing import build_figure_teacher_smoothing
 from repro.errors import UserError
-from repro.io import atomic_write_bytes
+from repro.runs.io import atomic_write_bytes
 
 __all__ = ["FIGURES", "RunGroup", "SelectionError", "Skip", "make_figures", "pick_group", "run_data"]
 
@@ -38,6 +40,8 @@ FIGURES: dict[str, Callable[..., bytes]] = {  # (frame, log, where=None) -> PNG 
     "figure_smoothing_noise": build_figure_smoothing_noise,  # accuracy vs epsilon under noise (sweeps/table12.yaml)
     "figure_annotator_entropy": build_figure_annotator_entropy,  # learned-label entropy vs annotator disagreement
     "figure_annotator_roc": build_figure_annotator_roc,  # mislabel detection: learned labels vs loss vs cleanlab
+    "figure_memorisation": build_figure_memorisation,  # memorisation of the noise per epoch, every method (table12)
+    "figure_teacher_smoothing": build_figure_teacher_smoothing,  # student acc vs teacher eps under noise (table16)
 }
 
 

@@ -8,7 +8,7 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
-from analysis.table_render import DDOF
+DDOF = 1  # the sample standard deviation of a cell over seeds (analysis/table_render.py says so in the table)
 
 
 @dataclass(frozen=True)
@@ -37,9 +37,12 @@ class Cell:
     precisions: set = field(default_factory=set)  # and one precision
     needs: str = ""  # the sweep lists the row but cannot run it yet (what it needs)
     why_not_run: str = ""  # a cited row the sweep says why it does not run (the sweep file's not_run)
-    tuned: list[str] = field(default_factory=list)  # the values each averaged tuned run chose (repro/tuning.py)
+    tuned: list[str] = field(default_factory=list)  # the values each averaged tuned run chose (repro/training/tuning.py)
     tuning: str = ""  # why the cell's runs cannot start: its tuning runs failed (empty otherwise)
     clean_labels: list[str] = field(default_factory=list)  # per averaged run: clean labels used beyond the noisy ones
+    best_val: list[float] = field(default_factory=list)  # test accuracy at each averaged run's best-validation epoch
+    tune_warnings: list[str] = field(default_factory=list)  # the grid may have missed (repro/training/tune_warnings.py)
+    paper_selection: str = ""  # how the paper's number was selected over training (analysis/paper_selection.py)
 
     @property
     def n(self) -> int:
@@ -73,9 +76,17 @@ class Cell:
         counted = f"n={self.n}" if self.n == self.planned else f"n={self.n} of {self.planned}"
         if self.tuned:
             counted += f"; tuned: {self.tuned_text()}"
-        if math.isnan(self.std):
-            return f"{self.mean:.2f} ({counted})"
-        return f"{self.mean:.2f} ± {self.std:.2f} ({counted})"
+        if self.best_val:  # like with like: the paper's peers may have selected an epoch (paper_selection)
+            counted += f"; at best val epoch: {_mean_std_text(self.best_val)}"
+        return f"{_mean_std_text(self.values)} ({counted})"
+
+    @property
+    def best_val_mean(self) -> float:
+        return statistics.fmean(self.best_val) if self.best_val else math.nan
+
+    @property
+    def best_val_std(self) -> float:
+        return statistics.stdev(self.best_val) if len(self.best_val) > DDOF else math.nan
 
     def tuned_text(self) -> str:
         """The values the cell's runs chose on validation (once when every seed chose the same, as they do when
@@ -88,6 +99,11 @@ class Cell:
 
     def diff_text(self) -> str:
         return "" if math.isnan(self.diff) else f"{self.diff:+.2f}"
+
+
+def _mean_std_text(values: list[float]) -> str:
+    mean = statistics.fmean(values)
+    return f"{mean:.2f}" if len(values) <= DDOF else f"{mean:.2f} ± {statistics.stdev(values):.2f}"
 
 
 @dataclass
@@ -113,6 +129,17 @@ class TableResult:
     @property
     def pending(self) -> list[PendingRun]:
         return [p for cell in self.cells.values() for p in cell.pending]
+
+    def selection_notes(self) -> list[str]:
+        """One line per selection rule of the paper's numbers: the rows it applies to, and the rule."""
+        rules: dict[str, list[str]] = {}
+        for (row, _), cell in self.cells.items():
+            if cell.paper_selection and row not in rules.setdefault(cell.paper_selection, []):
+                rules[cell.paper_selection].append(row)
+        return [f"{', '.join(rows)}: {rule}" for rule, rows in rules.items()]
+
+    def tuning_warnings(self) -> list[str]:
+        return [f"{row} / {column}: {w}" for (row, column), cell in self.cells.items() for w in cell.tune_warnings]
 
     @property
     def averaged(self) -> int:

@@ -9,15 +9,15 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from analysis.collect import FAILED_STATES
+from analysis.table_model import DDOF
 
 if TYPE_CHECKING:
     from analysis.table_model import TableResult
 
-DDOF = 1  # the sample standard deviation (analysis.table_model.Cell.std uses the same)
 
 CSV_COLUMNS = ["table", "row", "column", "group", "metric", "ours_mean", "ours_std", "ours_n", "ours_planned",
                "ours", "paper_mean", "paper_std", "paper", "diff", "ref", "data", "not_averaged", "tuned",
-               "clean_labels"]
+               "clean_labels", "ours_best_val_mean", "ours_best_val_std", "paper_selection", "tune_warning"]
 
 
 def table_frame(result: TableResult) -> pd.DataFrame:
@@ -38,6 +38,8 @@ def table_frame(result: TableResult) -> pd.DataFrame:
                 "data": ";".join(cell.data_sets), "not_averaged": len(cell.pending),
                 "tuned": cell.tuned_text() if cell.tuned else "",
                 "clean_labels": " / ".join(dict.fromkeys(cell.clean_labels)),
+                "ours_best_val_mean": _round(cell.best_val_mean), "ours_best_val_std": _round(cell.best_val_std),
+                "paper_selection": cell.paper_selection, "tune_warning": "; ".join(cell.tune_warnings),
             })
     return pd.DataFrame.from_records(records, columns=CSV_COLUMNS)
 
@@ -80,6 +82,15 @@ def render_markdown(result: TableResult) -> str:
     ]
     lines += _grid(result) if is_dense(result) else _cell_list(result)
     lines.append("")
+    selection = result.selection_notes()
+    if selection:
+        lines += ["Selection of the paper's numbers (ours: the final epoch, and where runs have a validation set the "
+                  "test accuracy at the best-validation epoch; never selected on test): " + "; ".join(selection) + ".",
+                  ""]
+    warned = result.tuning_warnings()
+    if warned:
+        lines += ["Tuning warnings (the grid may have missed; repro/training/tune_warnings.py):", "",
+                  *[f"- {w}" for w in warned], ""]
     mixed = result.mixing_warnings()
     if mixed:
         lines += ["Note: " + " ".join(mixed), ""]

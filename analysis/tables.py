@@ -22,10 +22,11 @@ import pandas as pd
 
 from analysis.collect import DONE, require_runs
 from analysis.paper import paper_table
+from analysis.paper_selection import selection_rules
 from analysis.table_model import Cell, PendingRun, TableResult
 from analysis.table_render import render_csv, render_markdown
 from repro.errors import UserError
-from repro.io import atomic_write_text
+from repro.runs.io import atomic_write_text
 
 REPORTED_STAGES = ("single", "final")
 NOT_STARTED = "not started"
@@ -89,7 +90,8 @@ def _named_table_files(sweeps_dir: Path) -> dict[int, Path]:
 
 
 def build_table(number: int, spec: Any, runs: pd.DataFrame, paper: pd.DataFrame, *, output_root: str | Path,
-                source: str = "", scale: Any = None, extra_overrides: Sequence[str] = ()) -> TableResult:
+                source: str = "", scale: Any = None, extra_overrides: Sequence[str] = (),
+                paper_dir: str | Path | None = None) -> TableResult:
     """One table: the paper's cells, and ours from the sweep's reported runs found in `runs` (the run frame).
     `scale` and `extra_overrides` must be those the sweep ran with: they are part of the runs' ids."""
     extra = {"extra_overrides": list(extra_overrides)} if extra_overrides else {}
@@ -126,6 +128,7 @@ def build_table(number: int, spec: Any, runs: pd.DataFrame, paper: pd.DataFrame,
             cell.clean_labels.append(clean_labels_text(run))
             if isinstance(run.get("tuned"), str) and run["tuned"]:  # a run that picked tuned values on validation
                 cell.tuned.append(run["tuned"])
+            _add_selection_views(cell, run, percent)
             continue
         if run is None:
             state, message = NOT_STARTED, ""
@@ -147,10 +150,24 @@ def build_table(number: int, spec: Any, runs: pd.DataFrame, paper: pd.DataFrame,
                 "runs source mixes runs of different data sets under one cell; fix the sweep's grid, or read only one "
                 "output_root / W&B project at a time."
             )
+    selection = selection_rules(number, paper_dir)
+    for cell in cells.values():
+        cell.paper_selection = selection.get(cell.row, "") if cell.paper is not None else ""
     groups = {r["row"]: r["group"] for r in paper.to_dict("records") if r.get("group")}
     return TableResult(number, metric, percent, rows, columns, cells, source, groups,
                        expansion=describe_expansion(scale, extra_overrides), title=str(getattr(spec, "title", "") or ""),
                        tuning_notes=_tuning_notes(spec), noisy=any(_noisy(p.config) for p in planned))
+
+
+def _add_selection_views(cell: Cell, run: dict[str, Any], percent: bool) -> None:
+    """What an averaged run adds beside the table's metric: the test accuracy at its best-validation epoch (runs
+    with a validation set), and its tuning warnings (repro/training/tune_warnings.py)."""
+    at_best = run.get("test_acc_at_best_val")
+    if _finite(at_best):
+        cell.best_val.append(float(at_best) * (100.0 if percent else 1.0))
+    for warning in str(run.get("tune_warning") or "").split("; ") if isinstance(run.get("tune_warning"), str) else []:
+        if warning and warning not in cell.tune_warnings:
+            cell.tune_warnings.append(warning)
 
 
 def describe_expansion(scale: Any, extra_overrides: Sequence[str] = ()) -> str:
@@ -208,7 +225,7 @@ def _index_runs(runs: pd.DataFrame) -> dict[str, dict[str, Any]]:
 
 def clean_labels_text(run: dict[str, Any]) -> str:
     """"meta set (1,000)", "validation only (1,000)", "none": a run's clean labels beyond its noisy training labels
-    (summary fields of repro.methods.clean_labels; runs from before they were recorded say so)."""
+    (summary fields of repro.training.clean_labels; runs from before they were recorded say so)."""
     use, count = run.get("clean_labels_use"), run.get("clean_labels_used")
     if not isinstance(use, str) or not _finite(count):
         return "not recorded"
@@ -264,7 +281,7 @@ def make_tables(runs: pd.DataFrame, specs: dict[int, Any], *, out_dir: str | Pat
         else:
             table_scale, table_extra = scale, list(extra_overrides or [])
         result = build_table(number, spec, runs, paper, output_root=output_root, source=source, scale=table_scale,
-                             extra_overrides=table_extra)
+                             extra_overrides=table_extra, paper_dir=paper_dir)
         planned = sum(c.planned for c in result.cells.values())
         found = sum(1 for p in result.pending if p.state != NOT_STARTED) + result.averaged
         if planned and not found:  # probably another output_root or scale: keep whatever file is there

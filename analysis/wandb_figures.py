@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from repro.wandb_run import MODES, split_project
+from repro.tracking.wandb_run import MODES, split_project
 
 
 def log_figures(entity_project: str, written: Mapping[str, Path | None], *, runs_root: str | Path,

@@ -1,7 +1,7 @@
 """The W&B API -> the same frame as `collect_runs` (analysis/collect.py), for runs whose directories are elsewhere.
 
 The training loop names each W&B run by its run id, logs one history row per epoch (with `epoch`) and, when the
-run is done, its summary fields under `summary/<field>` in the run summary (repro/tracking.py; runs logged before
+run is done, its summary fields under `summary/<field>` in the run summary (repro/tracking/tracker.py; runs logged before
 that have them in a last history row). So a W&B run maps onto the run directory
 contract: the config is the resolved config, the `summary/` keys are summary.json, and the history's last epoch is
 how far the run got. The full history is read with `run.scan_history()` (every row), never the sampled `history()`,
@@ -61,8 +61,8 @@ def latest_attempts(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One record per run: a run trained again with `repro train --rerun` logs each attempt as its own W&B run
     (named `<run_id>-attempt2`, ...); keep the latest, under the run id (as the run directory source reads only the
     current attempt). W&B runs of the same name and attempt (a retrain in a fresh output root: each has its own W&B
-    id, repro/wandb_run.py) count once: a done one wins, else the first listed (the API lists newest first)."""
-    from repro.attempts import split_tracker_id
+    id, repro/tracking/wandb_run.py) count once: a done one wins, else the first listed (the API lists newest first)."""
+    from repro.runs.attempts import split_tracker_id
 
     latest: dict[str, tuple[int, dict[str, Any]]] = {}
     for record in records:

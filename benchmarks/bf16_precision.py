@@ -19,7 +19,7 @@ from tabulate import tabulate
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from repro.hardware import Hardware  # noqa: E402
+from repro.training.hardware import Hardware  # noqa: E402
 from repro.meta import label_meta_gradient  # noqa: E402
 from repro.models import build_model  # noqa: E402
 

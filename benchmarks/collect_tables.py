@@ -30,7 +30,7 @@ from analysis.collect import collect_runs  # noqa: E402
 from analysis.paper import paper_table  # noqa: E402
 from analysis.tables import load_specs, make_tables  # noqa: E402
 from repro.config import load_config, to_container  # noqa: E402
-from repro.rundir import RunDir  # noqa: E402
+from repro.runs.rundir import RunDir  # noqa: E402
 from repro.sweep.spec import PlannedRun, expand_sweep  # noqa: E402
 
 TABLES = range(1, 9)

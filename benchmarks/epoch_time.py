@@ -1,7 +1,7 @@
 """Is an epoch of `repro train` only its steps and its evaluation? The loop's overhead, as a ratio (issue 11's goal on a
 GPU: epoch <= 1.10 x (steps x step time + evaluation)).
 
-For each method it builds the run exactly as `repro train` does (repro.experiment.build_experiment, the run's
+For each method it builds the run exactly as `repro train` does (repro.train.build_experiment, the run's
 hardware defaults) and then, round-robin in one process: a whole epoch through repro.train.run_epoch (batch loader,
 the method's step, end of epoch, evaluation), one method step on a batch already on the device, and the
 end-of-epoch evaluation alone. Reported per method: the median epoch, the predicted epoch (steps x median step +
@@ -30,9 +30,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks"), str(ROOT / "tests")]
 
 from repro.config import load_config, to_container  # noqa: E402
 from repro.errors import UserError  # noqa: E402
-from repro.experiment import build_experiment  # noqa: E402
-from repro.progress import EpochProgress  # noqa: E402
-from repro.rundir import RunDir  # noqa: E402
+from repro.train import build_experiment  # noqa: E402
+from repro.training.progress import EpochProgress  # noqa: E402
+from repro.runs.rundir import RunDir  # noqa: E402
 from repro.train import evaluate_epoch, run_epoch  # noqa: E402
 from roundrobin import round_robin_medians  # noqa: E402
 

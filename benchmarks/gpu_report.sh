@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every GPU claim in the README, checked on this GPU node in one command; each part's output goes to OUTDIR/<part>.log
+# Every GPU claim in docs/gpu.md, checked on this GPU node in one command; each part's output goes to OUTDIR/<part>.log
 # and a one-line result per part to OUTDIR/summary.txt. Run it on a GPU node and send us the folder.
 #
 #   benchmarks/gpu_report.sh [OUTDIR] [PART ...]      (default: gpu-report/, every part, in this order)

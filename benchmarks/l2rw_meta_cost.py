@@ -13,9 +13,9 @@ import torch
 import torch.nn.functional as F
 
 from repro.config import load_config, to_container
-from repro.experiment import build_experiment
+from repro.train import build_experiment
 from repro.methods.l2rw import l2rw_step
-from repro.rundir import RunDir
+from repro.runs.rundir import RunDir
 
 
 def main() -> None:

@@ -15,12 +15,12 @@ import torch
 import torch.nn.functional as F
 from tabulate import tabulate
 
-from repro.hardware import Hardware
+from repro.training.hardware import Hardware
 from roundrobin import round_robin_medians
 from repro.labels import InstanceLabels
 from repro.losses import soft_cross_entropy
 from repro.meta import meta_label_step
-from repro.virtual import log_prob_jvp, trainable_parameters
+from repro.meta.virtual import log_prob_jvp, trainable_parameters
 
 LR, WEIGHT_DECAY = 0.01, 5e-4
 # column -> hardware settings of our meta step

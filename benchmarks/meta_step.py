@@ -40,7 +40,7 @@ from repro.labels import InstanceLabels  # noqa: E402
 from roundrobin import round_robin_medians  # noqa: E402
 from repro.losses import soft_cross_entropy  # noqa: E402
 from repro.meta import meta_label_step  # noqa: E402
-from repro.virtual import log_prob_jvp, trainable_parameters  # noqa: E402
+from repro.meta.virtual import log_prob_jvp, trainable_parameters  # noqa: E402
 from repro.models import build_model  # noqa: E402
 
 LR, WEIGHT_DECAY, LABEL_LR = 0.01, 1e-3, 10.0

@@ -1,10 +1,10 @@
 """What the fold runs' top-k label record costs the replay run (issue 16, part 8).
 
 Fold runs record each training sample's learned instance label as its top-k classes plus a flat tail (the rest of
-the mass spread evenly over the other C - k classes), in float16 (repro/trajectory.py); the replay run trains on
+the mass spread evenly over the other C - k classes), in float16 (repro/labels/trajectory.py); the replay run trains on
 the fold average of those reconstructions. This script trains one fold run that records the *full* labels
 (method.record.topk = C), then rebuilds every epoch's labels from the top-k of the full ones, for several k, exactly
-as repro.trajectory.labels_from_topk does, and prints the total-variation distance TV = 1/2 sum_c |p_c - q_c|
+as repro.labels.trajectory.labels_from_topk does, and prints the total-variation distance TV = 1/2 sum_c |p_c - q_c|
 between the full and the replayed labels (mean, 99th percentile and max over every sample and epoch, and the mean
 of the worst epoch; epochs with a full snapshot, by default the first and the last, replay exactly), next to the disk the record takes (4 bytes per class kept per sample per epoch: int16 + float16).
 The last line is the labels' own movement in one epoch (mean TV between consecutive epochs), for scale: replay
@@ -33,7 +33,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from repro.trajectory import labels_from_topk, read_instance_topk, read_manifest, recorded_epochs  # noqa: E402
+from repro.labels.trajectory import labels_from_topk, read_instance_topk, read_manifest, recorded_epochs  # noqa: E402
 
 # CIFAR-100 fold run (ResNet18 preset of Table 9): 50,000 * 0.8 training samples, 165 epochs.
 CIFAR100_TRAIN, CIFAR100_EPOCHS, CIFAR100_FOLDS = 40_000, 165, 5

@@ -1,5 +1,5 @@
 """Cost of one L2RW step and one Meta-Weight-Net step through the shared engine (one forward-mode JVP,
-repro/meta_weights.py) against the double-backward way their authors' code computes them (a create_graph look-ahead
+repro/meta/weights.py) against the double-backward way their authors' code computes them (a create_graph look-ahead
 through torch.func.functional_call, differentiated back to the weights or the weighting net), and a plain SGD step.
 
 Every variant is a whole training step (meta-gradient, weighting-net step for MW-Net, model step) on its own copy of

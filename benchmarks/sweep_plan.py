@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     t_import = time.perf_counter()
-    from repro.rundir import RunDir
+    from repro.runs.rundir import RunDir
     from repro.sweep.plan import make_plan
     from repro.sweep.spec import expand_sweep, load_sweep
     imported = time.perf_counter() - t_import

@@ -21,7 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "labels": ("repro.commands.labels", "fold-average label trajectories for the replay stage"),
     "tables": ("analysis.commands", "regenerate the paper's tables (Markdown + CSV) from runs"),
     "figures": ("analysis.commands", "regenerate Figures 2-4 (PNG) from runs"),
-    "demo": ("repro.demo", "the laptop-sized reproduction on the embedded digits data"),
+    "demo": ("analysis.demo", "the laptop-sized reproduction on the embedded digits data"),
     "doctor": ("repro.commands.doctor", "check this environment: torch, CUDA, GPU, W&B, SLURM, data root"),
     "bench": ("repro.commands.bench", "measure per-step costs on this GPU for `repro sweep --dry-run` estimates"),
     "wandb": ("repro.commands.wandb_workspace", "build the saved W&B workspace view (`repro wandb workspace E/P`)"),

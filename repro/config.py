@@ -1,73 +1,39 @@
-"""Compose and validate a run's config from the packaged Hydra tree and command-line overrides."""
+"""Compose and validate a run's config from the packaged Hydra tree and command-line overrides: `load_config` is the
+one gate a run's config passes before anything is written."""
 
 from __future__ import annotations
 
 from typing import Sequence
 
-from hydra import compose, initialize_config_module
-from hydra.core.global_hydra import GlobalHydra
-from hydra.errors import HydraException
-from omegaconf import DictConfig, OmegaConf
-from omegaconf.errors import OmegaConfBaseException
+from omegaconf import DictConfig
 
+from repro.config_tree import CONFIG_MODULE, compose_config, load_tree, to_container
 from repro.errors import UserError
+from repro.methods import check_method_config
+from repro.training.hardware import Hardware
 from repro.validation import check_tree
 
-CONFIG_MODULE = "repro.conf"
+__all__ = ["CONFIG_MODULE", "compose_config", "load_config", "to_container", "validate_config"]
 
 
 def load_config(overrides: Sequence[str] = ()) -> DictConfig:
     """Compose `config.yaml` with Hydra overrides, resolve it, and check values before any work starts. Hydra's own
-    settings, added / deleted keys and unknown keys are refused by name (repro/hydra_flags.py)."""
-    from repro.hydra_flags import check_overrides
-
-    check_overrides(overrides)
-    cfg = compose_config(overrides)
-    try:
-        OmegaConf.resolve(cfg)
-    except OmegaConfBaseException as exc:
-        raise UserError(f"The config of {list(overrides)} does not resolve: {' '.join(str(exc).split())}") from None
-    validate_config(cfg)
+    settings, added / deleted keys and unknown keys are refused by name (repro/hydra_flags.py); every scalar is
+    type- and range-checked (repro/validation.py), then the keys that tie together, the hardware keys and the
+    method's options (its own rules)."""
+    cfg = load_tree(overrides)
+    _check_keys_together(cfg)
     return cfg
-
-
-def compose_config(overrides: Sequence[str] = (), *, hydra_node: bool = False) -> DictConfig:
-    """Hydra's composition of `config.yaml` with the overrides, unresolved (`hydra_node`: with Hydra's own node)."""
-    GlobalHydra.instance().clear()
-    try:
-        with initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3"):
-            try:
-                return compose(config_name="config", overrides=list(overrides), return_hydra_config=hydra_node)
-            except (HydraException, OmegaConfBaseException):
-                unknown = _unknown_key(overrides)
-                if unknown is not None:
-                    raise unknown from None
-                raise
-    except (HydraException, OmegaConfBaseException) as exc:
-        raise UserError(
-            f"Bad config override in {list(overrides)}: {' '.join(str(exc).split())} "
-            "Overrides look like group=option (e.g. model=resnet18) or key=value (e.g. optim.lr=0.1); "
-            "`repro train --help` lists the groups and their options."
-        ) from None
-    finally:
-        GlobalHydra.instance().clear()
-
-
-def _unknown_key(overrides: Sequence[str]) -> UserError | None:
-    """After a failed composition: the override that names a key that does not exist, as a precise error."""
-    from repro.hydra_flags import group_selections, unknown_key_error
-
-    try:
-        base = compose(config_name="config", overrides=group_selections(overrides))
-    except (HydraException, OmegaConfBaseException):
-        return None  # a bad group option: Hydra's own message names it
-    return unknown_key_error(overrides, base)
 
 
 def validate_config(cfg: DictConfig) -> None:
     """Reject values that would fail late or silently train something else: first every scalar's type and range
     (repro/validation.py), then the rules that tie keys together."""
     check_tree(to_container(cfg) if isinstance(cfg, DictConfig) else cfg.to_dict())
+    _check_keys_together(cfg)
+
+
+def _check_keys_together(cfg: DictConfig) -> None:
     meta = float(cfg.split.meta_fraction)
     folds, fold = int(cfg.split.folds), int(cfg.split.fold)
     if folds < 1 or not 0 <= fold < folds:
@@ -80,13 +46,5 @@ def validate_config(cfg: DictConfig) -> None:
             f"split.meta_fraction={meta} with split.folds={folds}: the folds' meta sets would overlap "
             f"({meta} x {folds} > 1); lower one of them."
         )
-    from repro.hardware import Hardware
-    from repro.methods import check_method_config
-
     Hardware.from_config(cfg, require_device=False)  # bad device / precision / flag values fail here, not later
     check_method_config(cfg)
-
-
-def to_container(cfg: DictConfig) -> dict:
-    """A plain, resolved dict of the config (what is saved, hashed and logged)."""
-    return OmegaConf.to_container(cfg, resolve=True)  # type: ignore[return-value]

@@ -34,13 +34,46 @@ def _parser() -> OverridesParser:
 
 def parse(overrides: Sequence[str]) -> list[Override]:
     """Hydra's own parse of the overrides (its grammar: comma lists, range(), choice(), quoting)."""
+    from repro.path_keys import quoted_paths
+
+    overrides = quoted_paths(overrides)
     try:
         return _parser().parse_overrides(list(overrides))
     except HydraException as exc:
         raise UserError(
             f"Cannot parse the overrides {list(overrides)}: {' '.join(str(exc).split())} Overrides look like "
-            "group=option (model=resnet18) or key=value (optim.lr=0.1); quote values with spaces or brackets."
+            f"group=option (model=resnet18) or key=value (optim.lr=0.1).{_quoting_hint(overrides)}"
         ) from None
+
+
+def _path_hint(o: Override) -> str:
+    """For a path key read as a comma list: the quoted form that makes it one path."""
+    from repro.path_keys import PATH_KEYS, hydra_quoted
+
+    if o.key_or_group not in PATH_KEYS or o.input_line is None:
+        return ""
+    value = o.input_line.split("=", 1)[1]
+    return f" A path that holds a comma is quoted: \"{o.key_or_group}={hydra_quoted(value)}\"."
+
+
+def _quoting_hint(overrides: Sequence[str]) -> str:
+    """The exact quoted form of the first override Hydra cannot read, as Hydra and the shell need it."""
+    import shlex
+
+    from repro.path_keys import hydra_quoted
+
+    for text in overrides:
+        try:
+            _parser().parse_overrides([text])
+        except HydraException:
+            key, sep, value = str(text).partition("=")
+            if sep and not value.startswith(("[", "{", "'", '"')) and not value.endswith(")"):
+                quoted = f"{key}={hydra_quoted(value)}"
+                shell = f'"{quoted}"' if not set('"$`\\!') & set(quoted) else shlex.quote(quoted)
+                return (f" To pass {value!r} as one string value, quote it for Hydra, and the whole for the shell: "
+                        f"{shell}")
+            break
+    return " Quote a value that holds spaces, '=', brackets or non-ASCII letters: key='a b'."
 
 
 def check_overrides(overrides: Sequence[str], *, multirun: bool = False) -> list[Override]:
@@ -67,7 +100,7 @@ def check_overrides(overrides: Sequence[str], *, multirun: bool = False) -> list
             raise UserError(
                 f"{o.input_line!r} is a sweep (a comma list, range() or choice()): run every combination with "
                 f"`repro train -m {' '.join(overrides)}` (done runs are skipped; a sweep file lists its grid as "
-                "rows, columns and seeds). A list value is written in brackets: key=[a,b]."
+                f"rows, columns and seeds). A list value is written in brackets: key=[a,b].{_path_hint(o)}"
             )
         if o.is_sweep_override() and multirun and not o.is_discrete_sweep():
             raise UserError(f"{o.input_line!r}: interval() sweeps need a search algorithm; `repro train -m` runs "
@@ -138,9 +171,11 @@ def parse_with_overrides(parser: argparse.ArgumentParser, argv: Sequence[str], d
         root = token.lstrip("+~").split("=", 1)[0].split(".", 1)[0].split("/", 1)[0]
         return roots is None or root in roots or root == "hydra"
 
+    from repro.path_keys import quoted_paths
+
     argv = list(argv)
     taken = {i for i, t in enumerate(argv) if is_override(t)}
-    overrides = [t for i, t in enumerate(argv) if i in taken]
+    overrides = quoted_paths([t for i, t in enumerate(argv) if i in taken])
     rest = [t for i, t in enumerate(argv) if i not in taken]
     if "--" in rest:
         parser.error("`--` is not supported; give overrides as key=value anywhere on the line")

@@ -13,20 +13,24 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from repro import provenance, tuning
-from repro.attempts import archive_done_run, tracker_id
-from repro.checkpoint import load_checkpoint, save_checkpoint
+from repro.runs import provenance
+from repro.training import tuning
+from repro.runs.attempts import archive_done_run, tracker_id
+from repro.runs.checkpoint import load_checkpoint, save_checkpoint
 from repro.config import to_container
 from repro.errors import Interrupted, UserError  # noqa: F401  (Interrupted: repro.train's public name)
-from repro.evaluation import evaluate
-from repro.experiment import Experiment, build_experiment
+from repro.training.evaluation import evaluate
+from repro.training.experiment import Experiment, prepare_experiment
 from repro.labels import NonFiniteLabelsError
-from repro.methods import NonFiniteLossError, check_method_ready
-from repro.progress import EpochProgress
-from repro.rundir import RunDir
-from repro.runlock import FileLock
-from repro.steptotals import StepTotals
-from repro.tracking import make_tracker
+from repro.labels.annotator_agreement import annotator_recorders
+from repro.methods.memorisation import memorisation_recorders
+from repro.methods import NonFiniteLossError, build_method, check_method_ready
+from repro.training.progress import EpochProgress
+from repro.runs.rundir import RunDir
+from repro.runs.runlock import FileLock
+from repro.training.steptotals import StepTotals
+from repro.tracking.tracker import make_tracker
+from repro.runs.records import read_summary
 
 
 @dataclass
@@ -39,7 +43,7 @@ class RunResult:
 def train(cfg: DictConfig, *, stop_after_epochs: int | None = None, wait: float | bool = False,
           rerun: bool = False) -> RunResult:
     """Train one run; resume it from its checkpoint if one exists; a done run is a no-op, or with `rerun` is kept
-    as an earlier attempt and trained again (repro/attempts.py).
+    as an earlier attempt and trained again (repro/runs/attempts.py).
 
     `stop_after_epochs` ends the process's work early (as a preemption would) after that many epochs in this call;
     tests use it to prove that resuming gives the same result as an uninterrupted run. A run has one writer: if
@@ -50,7 +54,7 @@ def train(cfg: DictConfig, *, stop_after_epochs: int | None = None, wait: float 
     if rerun and rd.is_done():
         archive_done_run(rd, wait)
     if rd.is_done():
-        return RunResult(rd, rd.read_summary() or {}, already_done=True)
+        return RunResult(rd, read_summary(rd) or {}, already_done=True)  # damaged: DamagedRecord, what to do
     if tuning.tuned_keys(config):  # the winner of its finished tuning runs (same run id): before anything is written
         config = tuning.apply(config)
         cfg = OmegaConf.create(config)
@@ -58,8 +62,18 @@ def train(cfg: DictConfig, *, stop_after_epochs: int | None = None, wait: float 
     rd.path.mkdir(parents=True, exist_ok=True)
     with rd.hold(wait) as lock:
         if rd.is_done():  # the writer we waited for finished it
-            return RunResult(rd, rd.read_summary() or {}, already_done=True)
+            return RunResult(rd, read_summary(rd) or {}, already_done=True)
         return _train_held(cfg, config, rd, lock, stop_after_epochs)
+
+
+def build_experiment(cfg: DictConfig, run_dir: RunDir) -> Experiment:
+    """Everything a run trains with, built from its config: the experiment's state, then its method on it (the
+    method's state is part of the checkpoint) and the method's per-epoch recorders."""
+    exp = prepare_experiment(cfg, run_dir)
+    exp.method = build_method(cfg, exp)
+    # the latter two: noisy runs only, runs with several annotators per image only
+    exp.recorders = exp.method.recorders(exp) + memorisation_recorders(exp) + annotator_recorders(exp)
+    return exp
 
 
 def _train_held(cfg: DictConfig, config: dict, rd: RunDir, lock: FileLock,

@@ -1,9 +1,11 @@
-"""Typed validation of every scalar in a resolved config, before any work (called by repro.config.validate_config).
+"""Typed validation of every scalar in a resolved config, before any work (repro.config_tree.load_tree and
+repro.config.validate_config).
 
 Rules are a table: dotted key pattern (fnmatch: `*` matches any part, dots included) -> rule; the first matching
-pattern wins, so specific keys come before wildcards. A new method adds its keys here in one line each (or is
-covered by a wildcard: `method.*_lr`, `*.seed`, `*batch_size`, ...). Any numeric scalar no rule names must still be
-finite. List elements are checked under `key.0`, `key.1`, ... (patterns like `optim.milestones.*`).
+pattern wins, so specific keys come before wildcards. RULES here covers the keys every run has; a method's own keys
+are declared by the method, next to its code (`Method.rules`, checked by repro.methods.check_method_config with the
+same rule types). Any numeric scalar no rule names must still be finite. List elements are checked under `key.0`,
+`key.1`, ... (patterns like `optim.milestones.*`).
 """
 
 from __future__ import annotations
@@ -115,6 +117,7 @@ RULES: list[tuple[str, Any]] = [
     ("output_root", Text()),
     ("progress", Choice(("auto", "bar", "plain", "none"))),
     ("eval_batch_size", COUNT),
+    ("memorisation_samples", Int(0, nullable=True)),
     ("data.num_classes", Int(2)),
     ("data.subset", Int(2, nullable=True)),
     ("data.test_subset", Int(1, nullable=True)),
@@ -125,7 +128,7 @@ RULES: list[tuple[str, Any]] = [
     ("optim.epochs", COUNT),
     ("optim.schedule", Choice(("cosine", "multistep", "constant"))),
     ("optim.milestones.*", FRACTION_OPEN),
-    ("optim.iterations", Int(1, nullable=True)),               # setting A: a schedule in steps (repro/schedule.py)
+    ("optim.iterations", Int(1, nullable=True)),               # setting A: a schedule in steps (repro/training/schedule.py)
     ("optim.milestone_iterations.*", COUNT),
     ("optim.gamma", POSITIVE),
     ("optim.warmup_epochs", NON_NEGATIVE_INT),
@@ -138,35 +141,11 @@ RULES: list[tuple[str, Any]] = [
     ("split.folds", COUNT),
     ("split.fold", NON_NEGATIVE_INT),
     ("tracker.kind", Choice(("none", "wandb"))),
-    ("tune.select", Choice(("final_val_acc", "best_val_acc"))),  # validation metrics only (repro/tuning.py)
+    ("tune.select", Choice(("final_val_acc", "best_val_acc"))),  # validation metrics only (repro/training/tuning.py)
     ("tune.keys.*", Text()),
     ("tune.runs.*.run", Text()),
     ("tracker.mode", Choice(("online", "offline", "disabled", "dryrun", "run"))),  # dryrun/run: W&B's legacy names
     ("tracker.log_checkpoint", Bool()),
-    ("method.init_target_prob", Real(0, 1, low_open=True)),
-    ("method.epsilon", FRACTION_HALF),
-    ("method.beta", Real(0)),
-    ("method.curriculum", Choice(("none", "entropy"))),
-    ("method.curriculum_weight", Choice(("certainty", "entropy"))),     # the curriculum's sign (repro/curriculum.py)
-    ("method.curriculum_placement", Choice(("model_step", "both"))),   # model step only, or the look-ahead too
-    ("method.lookahead_weight_decay", Bool()),                         # label and reweighting methods' look-ahead
-    ("method.learn.lookahead_weight_decay", Bool()),                   # replay: its fold runs' look-ahead form
-    ("method.meta_cost_weight_decay", Bool()),                         # L2RW: the authors' L2 term in the meta cost
-    ("method.record.snapshot_epochs", SnapshotEpochs()),
-    ("method.record.topk", COUNT),
-    ("method.record.*", NON_NEGATIVE_INT),
-    ("method.learn.epochs", Int(1, nullable=True)),
-    ("method.learn.overrides.*", Text()),
-    ("method.gamma", Real(0)),                                 # focal loss focusing parameter
-    ("method.forget_rate", Real(0, 1, high_open=True, nullable=True)),  # co-teaching; null = the noise rate
-    ("method.correction", Choice(("forward", "backward"))),  # loss correction (Patrini et al.)
-    ("method.transition", Choice(("known", "estimated", "given"))),
-    ("method.estimator", Text(nullable=True)),
-    ("method.anchor_percentile", OrWord("auto", Real(0, 100, low_open=True, nullable=True))),
-    ("method.matrix.*", PROBABILITY),
-    ("method.default_forget_rate", Choice(("actual_noise_rate", "noise_fraction"))),  # co-teaching's null tau
-    ("method.*_lr", POSITIVE),                                 # label_lr, meta_lr, ...
-    ("method.*_fraction", FRACTION_HALF),
     ("*batch_size", COUNT),
     ("*.seed", NON_NEGATIVE_INT),
     ("*.full_train", Bool()),
@@ -177,8 +156,9 @@ RULES: list[tuple[str, Any]] = [
 ]
 
 
-class _AnyFinite:
-    """The fallback: a numeric scalar no rule names must at least be finite."""
+@dataclass(frozen=True)
+class Finite:
+    """The fallback, and a method's rule for a key its own `check` looks after: a number must be finite."""
 
     def check(self, value: Any) -> str | None:
         if isinstance(value, float) and not math.isfinite(value):
@@ -186,18 +166,35 @@ class _AnyFinite:
         return None
 
 
+_AnyFinite = Finite
+
+Rules = Sequence[tuple[str, Any]]
+
+
 @lru_cache(maxsize=4096)
 def rule_for(key: str) -> Any:
-    for pattern, rule in RULES:
+    return first_rule(key, RULES)
+
+
+def first_rule(key: str, rules: Rules) -> Any:
+    for pattern, rule in rules:
         if fnmatch.fnmatchcase(key, pattern):
             return rule
-    return _AnyFinite()
+    return Finite()
 
 
-def check_tree(tree: Mapping[str, Any]) -> None:
-    """Raise UserError for the first scalar (or list) whose rule it breaks: key, value and what is allowed."""
-    for key, value in _items(tree):
-        rule = rule_for(key)
+def prefixed(prefix: str, rules: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """A component's own rules (keys relative to its node, e.g. a method's `label_lr`) as table rows under
+    `prefix` (`method.label_lr`)."""
+    return [(f"{prefix}.{pattern}", rule) for pattern, rule in rules.items()]
+
+
+def check_tree(tree: Mapping[str, Any], rules: Rules | None = None) -> None:
+    """Raise UserError for the first scalar (or list) whose rule it breaks: key, value and what is allowed. `rules`:
+    the table to use (default RULES, the keys every run has)."""
+    lookup = rule_for if rules is None else (lambda key: first_rule(key, rules))
+    for key, value in _items(tree, lookup):
+        rule = lookup(key)
         if isinstance(value, (list, tuple)) and not isinstance(rule, SnapshotEpochs):
             continue  # its elements are checked one by one
         problem = rule.check(value)
@@ -212,17 +209,17 @@ def check_tree(tree: Mapping[str, Any]) -> None:
             )
 
 
-def _items(tree: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+def _items(tree: Mapping[str, Any], lookup: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
     for k, v in tree.items():
         key = f"{prefix}{k}"
         if isinstance(v, Mapping):
-            yield from _items(v, key + ".")
+            yield from _items(v, lookup, key + ".")
         elif isinstance(v, (list, tuple)):
             yield key, v
-            if not isinstance(rule_for(key), SnapshotEpochs):
+            if not isinstance(lookup(key), SnapshotEpochs):
                 for i, item in enumerate(v):
                     if isinstance(item, Mapping):
-                        yield from _items(item, f"{key}.{i}.")
+                        yield from _items(item, lookup, f"{key}.{i}.")
                     else:
                         yield f"{key}.{i}", item
         else:
@@ -239,7 +236,7 @@ def check_paths(tree: Mapping[str, Any]) -> None:
         raise UserError(
             f"data.root={root} does not exist: for data={name} it must be the directory that contains {folder}/ "
             "(the torchvision layout; nothing is downloaded). Pass data.root=<that directory> or set CIFAR_ROOT "
-            "(README, 'Pointing at CIFAR'). Nothing was run or written."
+            "(docs/training.md, 'Pointing at CIFAR'). Nothing was run or written."
         )
 
 
@@ -261,4 +258,5 @@ def _describe(kind: str, low: Any, high: Any, low_open: bool, high_open: bool, n
     return text + (" or null" if nullable else "")
 
 
-__all__: Sequence[str] = ("RULES", "Int", "Real", "Choice", "Bool", "Text", "check_tree", "check_paths", "rule_for")
+__all__: Sequence[str] = ("RULES", "Int", "Real", "Choice", "Bool", "Text", "Finite", "OrWord", "SnapshotEpochs",
+                          "check_tree", "check_paths", "first_rule", "prefixed", "rule_for")

@@ -1,5 +1,5 @@
-"""A replay run's fold runs made by hand, for the tests of repro/fold_runs.py, repro/fold_average.py and
-repro/trajectory.py: three folds over six samples, each fold's instance labels known exactly at every epoch."""
+"""A replay run's fold runs made by hand, for the tests of repro/labels/fold_runs.py, repro/labels/fold_average.py and
+repro/labels/trajectory.py: three folds over six samples, each fold's instance labels known exactly at every epoch."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import numpy as np
 import torch
 
 from repro.config import load_config
-from repro.fold_runs import fold_run_configs
-from repro.rundir import RunDir
-from repro.trajectory import write_instance_topk, write_manifest, write_train_index
+from repro.labels.fold_runs import fold_run_configs
+from repro.runs.rundir import RunDir
+from repro.labels.trajectory import write_instance_topk, write_manifest, write_train_index
 
 # Three folds over six samples: fold f holds out samples {2f, 2f+1}, so every sample is trained by two folds.
 N, C, E, FOLDS = 6, 3, 2, 3

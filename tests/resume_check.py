@@ -11,9 +11,9 @@ from typing import Any, Iterator, Sequence
 import pytest
 import torch
 
-from repro.checkpoint import load_checkpoint
+from repro.runs.checkpoint import load_checkpoint
 from repro.config import load_config, to_container
-from repro.rundir import RunDir
+from repro.runs.rundir import RunDir
 from repro.train import Interrupted, RunResult, train
 
 

@@ -16,7 +16,7 @@ from analysis.collect import SOURCE_COLUMNS, collect_runs
 from analysis.wandb_source import collect_wandb
 from repro.cli import main
 from repro.errors import UserError
-from repro.rundir import RunDir
+from repro.runs.rundir import RunDir
 from repro.sweep.spec import PlannedRun
 
 FIXTURE = Path(__file__).parent / "fixtures" / "analysis_wandb_runs.json"

@@ -14,7 +14,7 @@ import pytest
 from analysis import figure_noise, figures
 from analysis.collect import collect_runs
 from repro.errors import UserError
-from repro.rundir import RunDir
+from repro.runs.rundir import RunDir
 
 
 def config(method: str, *, seed: int = 0, noise: float = 0.4, epochs: int = 3, data: str = "digits") -> dict:

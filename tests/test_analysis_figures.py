@@ -16,10 +16,11 @@ import pytest
 from analysis import figure_labels
 from analysis.collect import collect_runs
 from analysis.figure_common import pick_group, run_data
+from repro.figures import figure2 as figure2_panels
 from repro.cli import main
 from repro.config import load_config
 from repro.train import train
-from repro.trajectory import instance_labels_at, read_class_trajectory
+from repro.labels.trajectory import instance_labels_at, read_class_trajectory
 
 FAST = ["tracker=none", "progress=none", "data.subset=600", "data.test_subset=200"]
 RUNS = {
@@ -63,12 +64,14 @@ def test_all_figures_render_from_a_real_small_sweep(sweep, tmp_path, capsys):
     assert [line for line in printed.splitlines() if "skipped" in line] == [
         line for line in printed.splitlines() if line.startswith("Figure_targets skipped: no finished replay run")
         or line.startswith("Figure_smoothing_noise skipped: no finished label_smoothing runs")
+        or line.startswith("Figure_teacher_smoothing skipped: no distillation students")
         # nor runs with several annotators per image (tests/test_annotators.py draws the annotator figures)
         or line.startswith("Figure_annotator_") and "several annotators per image" in line]
-    for name in ("figure2", "figure3", "figure4", "figure_noise_methods"):
+    # the noisy instance-label runs recorded memorisation (repro/methods/memorisation.py): figure_memorisation draws them
+    for name in ("figure2", "figure3", "figure4", "figure_noise_methods", "figure_memorisation"):
         assert_real_png(out / f"{name}.png")
     assert sorted(p.name for p in out.iterdir()) == ["figure2.png", "figure3.png", "figure4.png",
-                                                     "figure_noise_methods.png"]
+                                                     "figure_memorisation.png", "figure_noise_methods.png"]
 
 
 def test_figure_data_come_from_the_runs_records(sweep):
@@ -153,7 +156,8 @@ def test_figures_without_suitable_runs_are_skipped_with_a_reason(sweep, tmp_path
     only_baseline = copy_runs(sweep["baseline"], tmp_path / "baseline_only")
     assert main(["figures", "--runs", str(only_baseline), "--out", str(tmp_path / "none")]) == 0
     printed = capsys.readouterr().out
-    # figures 2-4, noise methods, targets, smoothing under noise, the two annotator figures
+    # figures 2-4, noise methods, targets, smoothing under noise, memorisation, teacher smoothing, the two annotator
+    # figures
     assert printed.count("skipped") == 8 and not (tmp_path / "none").exists()
 
 
@@ -172,7 +176,7 @@ def test_figure2_keeps_long_class_names_clear_of_the_sample_images(monkeypatch):
         shown["fig"] = fig
         return b""
 
-    monkeypatch.setattr(figure_labels, "_png", keep)
+    monkeypatch.setattr(figure2_panels, "_png", keep)  # Figure 2's panels are drawn in the core (repro/figures/)
     names = [f"fine_class_{i:02d}" for i in range(100)]
     image = np.zeros((32, 32, 3), dtype=np.uint8)
     examples = [figure_labels.InstanceExample(i, image, 0, 0.5, [1, 2, 3], [0.2, 0.1, 0.05]) for i in range(3)]

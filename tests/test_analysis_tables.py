@@ -23,7 +23,7 @@ from analysis.table_render import is_dense, render_markdown
 from analysis.tables import build_table, make_tables
 from repro.cli import main
 from repro.errors import UserError
-from repro.rundir import RunDir
+from repro.runs.rundir import RunDir
 from repro.sweep.spec import PlannedRun
 
 
@@ -404,7 +404,7 @@ def test_a_table_the_paper_does_not_have_shows_ours_only(tmp_path, capsys):
 
 
 def test_the_curriculum_ablation_files_plan_four_rows_and_stay_out_of_the_demo():
-    from repro import demo
+    from analysis import demo
     from repro.sweep.spec import expand_sweep, load_sweep
 
     root = Path(__file__).resolve().parents[1] / "sweeps"

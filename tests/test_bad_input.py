@@ -20,7 +20,7 @@ import torch
 
 from repro.cli import main
 from repro.config import load_config, to_container
-from repro.rundir import RunDir
+from repro.runs.rundir import RunDir
 
 RUN = ["data.subset=300", "data.test_subset=100", "optim.epochs=1", "tracker=none", "progress=none",
        "method=class_labels", "split.folds=2"]
@@ -89,6 +89,7 @@ class Case:
     argv: list[str]
     setup: Callable[[Path], None] | None = None
     code: int = 2
+    says: str = ""  # a text the error must contain ({tmp}, {out} and RUN filled in as in argv)
 
 
 TRAIN = ["train", *RUN, "output_root={out}"]
@@ -120,10 +121,42 @@ CASES = [
     Case("unbalanced override", [*TRAIN, "optim.lr=[0.1"]),
     Case("missing CIFAR directory", [*TRAIN, "data=cifar10", "model=resnet18", "data.root={tmp}/nope"]),
     Case("output root is a file", ["train", *RUN, "output_root={tmp}/afile"], write("afile", "x")),
+    # path keys take any path as given (repro/path_keys.py): the error names the exact path
+    Case("output root with accents, spaces, = and brackets is a file", ["train", *RUN, "output_root={tmp}/é f=[1]"],
+         write("é f=[1]", "x"), says="{tmp}/é f=[1]"),
+    Case("missing CIFAR directory with accents, spaces, = and brackets",
+         [*TRAIN, "data=cifar10", "model=resnet18", "data.root={tmp}/nö pe=[1]"], says="{tmp}/nö pe=[1]"),
+    Case("teacher run directory with accents, spaces, = and brackets holds no run",
+         [*TRAIN, "method=distillation", "method.teacher={tmp}/tëacher a=[1]"],
+         says="{tmp}/tëacher a=[1]"),
+    Case("label-source run directory with accents, spaces, = and brackets holds no run",
+         [*TRAIN, "method=transferred_labels", "method.source={tmp}/sö urce=[1]"],
+         says="{tmp}/sö urce=[1]"),
+    Case("estimator run directory with accents, spaces, = and brackets holds no run",
+         [*TRAIN, "method=loss_correction", "noise=uniform", "noise.fraction=0.2", "method.transition=estimated",
+          "method.estimator={tmp}/ëst imator=[1]"], says="{tmp}/ëst imator=[1]"),
     Case("corrupted checkpoint", TRAIN, unfinished(write("{run}/checkpoint.pt", b"PK\x03\x04garbage"))),
     Case("checkpoint of another project", TRAIN, unfinished(torch_file("{run}/checkpoint.pt", {"weights": 1}))),
     Case("run directory from another data set", TRAIN, unfinished(other_dataset_checkpoint)),
     Case("truncated checkpoint", TRAIN, unfinished(lambda tmp: truncate(run_dir(tmp).checkpoint_file))),
+    # another run's damaged record (repro/runs/records.py): the error names the run and the file, and says what to do
+    Case("own summary damaged", TRAIN, lambda tmp: truncate(run_dir(tmp).summary_file), says="RUN has a damaged "
+         "summary.json"),
+    Case("tuning run's summary damaged", [*TRAIN, "tune.keys=[method.label_lr]", "tune.runs=[{run:RUN,values:[25]}]"],
+         lambda tmp: truncate(run_dir(tmp).summary_file), says="tuning run RUN has a damaged summary.json"),
+    Case("teacher's checkpoint damaged", [*TRAIN, "method=distillation", "method.teacher=RUN"],
+         lambda tmp: truncate(run_dir(tmp).checkpoint_file), says="teacher run RUN has a damaged checkpoint.pt"),
+    Case("teacher's summary damaged", [*TRAIN, "method=distillation", "method.teacher=RUN"],
+         write("{run}/summary.json", "[1, 2"), says="teacher run RUN has a damaged summary.json"),
+    Case("label source's config damaged", [*TRAIN, "method=transferred_labels", "method.source=RUN"],
+         write("{run}/config.yaml", "data: [unclosed\n"), says="label-source run RUN has a damaged config.yaml"),
+    Case("label source's labels damaged", [*TRAIN, "method=transferred_labels", "method.source=RUN"],
+         lambda tmp: truncate(run_dir(tmp).labels_dir / "class_target_prob.npy"), says="RUN"),
+    Case("estimator run's config damaged", [*TRAIN, "method=loss_correction", "noise=uniform", "noise.fraction=0.2",
+                                            "method.transition=estimated", "method.estimator=RUN"],
+         write("{run}/config.yaml", "- not a config\n"), says="estimator run RUN has a damaged config.yaml"),
+    Case("replay's fold run's summary damaged", [*TRAIN, "method=replay", "method.learn.method=class_labels"],
+         write("{run}/summary.json", '{"final_test_acc": '), says="fold run (fold 0) RUN has a damaged summary.json"),
     Case("no sweep file", ["sweep", "{tmp}/none.yaml", "--output-root", "{out}"]),
     Case("sweep file not YAML", ["sweep", "{tmp}/sweep.yaml", "--output-root", "{out}"], sweep("rows: [a, b\n")),
     Case("hostile sweep file", ["sweep", "{tmp}/sweep.yaml", "--output-root", "{out}"],
@@ -209,8 +242,10 @@ def test_bad_input_is_refused_cleanly_and_changes_nothing(case, finished_run, tm
     if case.setup:
         case.setup(tmp_path)
     rid = run_dir(tmp_path).run_id
-    argv = [a.replace("{tmp}", str(tmp_path)).replace("{out}", str(tmp_path / "out")).replace("RUN", rid)
-            for a in case.argv]
+    def filled(a: str) -> str:
+        return a.replace("{tmp}", str(tmp_path)).replace("{out}", str(tmp_path / "out")).replace("RUN", rid)
+
+    argv = [filled(a) for a in case.argv]
     before = tree_hashes(tmp_path)
     capsys.readouterr()
     code = main(argv)
@@ -218,6 +253,7 @@ def test_bad_input_is_refused_cleanly_and_changes_nothing(case, finished_run, tm
     assert code == case.code, err
     assert err.startswith("error: ") and "Traceback" not in err, err
     assert len(err.strip().splitlines()) == 1, err  # one paragraph
+    assert filled(case.says) in err, err
     after = tree_hashes(tmp_path)
     assert {k: v for k, v in after.items() if k in before} == before, "a file that existed was changed or removed"
     assert not (tmp_path / "pwned").exists()

@@ -17,7 +17,7 @@ from repro.config import load_config, to_container
 from repro.data import cifar_n
 from repro.data.noise import actual_noise_rate, inject_noise, transition_matrix
 from repro.errors import UserError
-from repro.rundir import RunDir, run_id
+from repro.runs.rundir import RunDir, run_id
 
 pytestmark = pytest.mark.filterwarnings("ignore::repro.data.cifar_n.FileDiffersFromRelease")  # fabricated files
 
@@ -182,7 +182,7 @@ def test_data_subset_keeps_each_image_with_its_own_human_label(tmp_path, monkeyp
     fake.patch_checksums(monkeypatch)
     path = tmp_path / "c100n.pt"
     arrays = make_cifar100n(path, fake.train_labels)
-    from repro.experiment import load_run_data
+    from repro.training.experiment import load_run_data
     cfg = load_config(["data=cifar100", f"data.root={fake.root}", "data.subset=200", "noise=cifar_n",
                        f"noise.file={path}", "noise.type=noisy", "split=full"])
     with pytest.warns(cifar_n.FileDiffersFromRelease):

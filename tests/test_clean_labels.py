@@ -7,7 +7,7 @@ import pytest
 
 from repro.config import load_config
 from repro.methods import METHODS, method_class
-from repro.methods.clean_labels import META_SET, NONE, VALIDATION
+from repro.training.clean_labels import META_SET, NONE, VALIDATION
 from repro.train import train
 
 TINY = ["data=digits", "data.subset=300", "data.test_subset=60", "optim.epochs=1", "tracker=none", "progress=none",
@@ -35,7 +35,7 @@ def test_exactly_the_meta_learning_methods_declare_a_meta_set():
 def _fabricated_table(tmp_path, noise: str, summaries: dict) -> str:
     """Render a one-column table from fabricated finished runs (the `repro tables` path)."""
     from repro.cli import main
-    from repro.rundir import RunDir
+    from repro.runs.rundir import RunDir
     from repro.sweep.spec import expand_sweep, load_sweep
 
     sweeps = tmp_path / "sweeps"

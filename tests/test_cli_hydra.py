@@ -11,7 +11,7 @@ import yaml
 from repro.cli import main
 from repro.commands import multirun
 from repro.config import load_config, to_container
-from repro.rundir import RunDir
+from repro.runs.rundir import RunDir
 
 TINY = ["data.subset=200", "data.test_subset=100", "tracker=none", "progress=none"]
 

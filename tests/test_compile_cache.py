@@ -2,7 +2,7 @@
 
 Inductor picks its CPU ISA from ATEN_CPU_CAPABILITY but (torch 2.14) left it out of its cache key: a JVP compiled
 under AVX2 and then loaded with ATEN_CPU_CAPABILITY=default crashed, and AVX512 then AVX2 gave a 0.38 relative
-error. repro.virtual.pin_inductor_cpu_isa puts the ISA into the key; without it this test fails on an x86 CPU.
+error. repro.meta.virtual.pin_inductor_cpu_isa puts the ISA into the key; without it this test fails on an x86 CPU.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import torch
 PROBE = """
 import torch, torch.nn as nn
 torch.set_num_threads(1)
-from repro.virtual import log_prob_jvp, trainable_parameters
+from repro.meta.virtual import log_prob_jvp, trainable_parameters
 torch.manual_seed(0)
 # Dropout(0) in train mode: Inductor emits its random kernels, yet the right answer is the eager one.
 model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Dropout(0.0), nn.Linear(144, 5))
@@ -52,7 +52,7 @@ def test_the_pin_finds_inductors_isa_where_torch_2_4_kept_it(monkeypatch):
     import torch._inductor
     from torch._inductor import codecache, config
 
-    from repro.virtual import pin_inductor_cpu_isa
+    from repro.meta.virtual import pin_inductor_cpu_isa
 
     # The module is gone, as on torch 2.4: importing it, or taking it from the package, fails.
     monkeypatch.delattr(torch._inductor, "cpu_vec_isa", raising=False)

@@ -7,7 +7,7 @@ import matplotlib.image
 import pandas as pd
 import torch
 
-from repro import demo
+from analysis import demo
 from repro.cli import main
 from repro.sweep.spec import expand_sweep, load_sweep
 

@@ -22,13 +22,13 @@ import torch.nn.functional as F
 from omegaconf import OmegaConf
 from torch.overrides import TorchFunctionMode
 
-from repro import provenance
+from repro.runs import provenance
 from repro.config import load_config, to_container
 from repro.data import BatchLoader
-from repro.experiment import build_experiment
-from repro.hardware import Hardware
-from repro.rundir import RunDir
-from repro.steptotals import StepTotals
+from repro.train import build_experiment
+from repro.training.hardware import Hardware
+from repro.runs.rundir import RunDir
+from repro.training.steptotals import StepTotals
 from repro.train import train
 
 META = torch.device("meta")
@@ -55,6 +55,7 @@ CASES = {
                         "method.wd_instance=1e-3", *NOISY],
     "loss_correction": ["method=loss_correction", *NOISY],
     "loss_correction_backward": ["method=loss_correction", "method.correction=backward", *NOISY],
+    "label_smearing_backward": ["method=label_smearing", "method.smearing=backward", *NOISY],
     "distillation": ["method=distillation", "split=full", "method.temperature=2"],  # + the teacher (fixture)
     "transferred_labels": ["method=transferred_labels", "split=full", "method.temperature=2"],  # + the source
 }
@@ -193,7 +194,7 @@ def test_the_augmenting_loader_makes_no_blocking_copy_with_its_images_on_the_dev
 
 
 def test_an_evaluation_copies_its_normalisation_constants_once_not_per_batch():
-    from repro.evaluation import predict
+    from repro.training.evaluation import predict
     from repro.models import build_model
 
     model = build_model("smallcnn", num_classes=4, in_channels=3, image_size=8).to(META)

@@ -12,10 +12,10 @@ import torch.nn.functional as F
 
 from repro.cli import main
 from repro.config import load_config, to_container
-from repro.experiment import build_experiment
+from repro.train import build_experiment
 from repro.methods.distillation import distillation_loss
-from repro.rundir import RunDir
-from repro.temperature import scale_logits, scale_probabilities
+from repro.runs.rundir import RunDir
+from repro.methods.temperature import scale_logits, scale_probabilities
 from repro.train import Interrupted, train
 from resume_check import EXACT, torch_flags_kept
 
@@ -102,7 +102,7 @@ def test_transferred_labels_are_the_sources_converged_labels_scaled(root):
     cfg = load_config(student(root, "method=transferred_labels", f"method.source={source.run_dir.run_id}",
                               "method.temperature=4"))
     exp = build_experiment(cfg, RunDir.for_config(to_container(cfg)))
-    from repro.trajectory import instance_labels_at
+    from repro.labels.trajectory import instance_labels_at
 
     index, rows = instance_labels_at(source.run_dir, 2)
     got = exp.method.targets.cpu()

@@ -17,8 +17,8 @@ from analysis.figure_common import pick_group
 from analysis.figure_select import SelectionError, matches, parse_where
 from repro.cli import main
 from repro.errors import UserError
-from repro.rundir import RunDir, run_id
-from repro.trajectory import (write_class_trajectory, write_instance_topk, write_manifest, write_train_index)
+from repro.runs.rundir import RunDir, run_id
+from repro.labels.trajectory import (write_class_trajectory, write_instance_topk, write_manifest, write_train_index)
 
 EPOCHS_RECORDED = 3
 SETTINGS = [("cifar100", "resnet18", 165), ("cifar100", "vgg16", 300), ("cifar10", "resnet18", 165),

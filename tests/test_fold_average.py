@@ -1,4 +1,4 @@
-"""The fold-averaged trajectory (repro/fold_average.py): averaging over the folds that trained each sample, replay
+"""The fold-averaged trajectory (repro/labels/fold_average.py): averaging over the folds that trained each sample, replay
 of epoch e's labels at epoch e (or the last epoch's when static), the cache, clear errors for broken folds or caches,
 `repro labels average | show`, and the 5-fold protocol end to end."""
 
@@ -12,18 +12,18 @@ from fold_fixtures import C, E, FOLD_TRAIN, FOLDS, N, fake_data, hand_labels, ma
 from repro.cli import main
 from repro.config import load_config
 from repro.errors import UserError
-from repro.fold_average import (
+from repro.labels.fold_average import (
     average_class_trajectories,
     average_instance_labels,
     averaged_trajectory,
     replay_source,
     trajectory_cache_dir,
 )
-from repro.fold_runs import fold_run_configs
+from repro.labels.fold_runs import fold_run_configs
 from repro.labels import build_labels
-from repro.rundir import RunDir
+from repro.runs.rundir import RunDir
 from repro.train import train
-from repro.trajectory import write_class_trajectory, write_manifest
+from repro.labels.trajectory import write_class_trajectory, write_manifest
 
 
 # ----------------------------------------------------------------------------------------------- pure functions

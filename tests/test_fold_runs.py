@@ -1,4 +1,4 @@
-"""The fold runs a replay run reads (repro/fold_runs.py): their configs are the ones `repro train` would run, and
+"""The fold runs a replay run reads (repro/labels/fold_runs.py): their configs are the ones `repro train` would run, and
 a missing or unfinished fold is named with its directory and state."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import pytest
 from fold_fixtures import E, FOLDS, make_instance_fold_runs, replay_cfg
 from repro.config import load_config, to_container
 from repro.errors import UserError
-from repro.fold_runs import finished_fold_runs, fold_run_configs
-from repro.rundir import run_id
+from repro.labels.fold_runs import finished_fold_runs, fold_run_configs
+from repro.runs.rundir import run_id
 
 
 def test_fold_run_configs_match_what_repro_train_would_run(tmp_path):

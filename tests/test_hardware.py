@@ -1,4 +1,4 @@
-"""The hardware keys (repro/hardware.py): run id rules, bad values, determinism, bf16 autocast, and the CUDA checks
+"""The hardware keys (repro/training/hardware.py): run id rules, bad values, determinism, bf16 autocast, and the CUDA checks
 (marked `gpu`: they skip, saying so, without CUDA)."""
 
 from __future__ import annotations
@@ -14,16 +14,16 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from repro.checkpoint import load_checkpoint
+from repro.runs.checkpoint import load_checkpoint
 from repro.cli import main
 from repro.config import load_config, to_container
 from repro.errors import UserError
-from repro.experiment import build_experiment
-from repro.hardware import (DeterministicAdaptiveAvgPool2d, Hardware, index_add_rows_,
+from repro.train import build_experiment
+from repro.training.hardware import (DeterministicAdaptiveAvgPool2d, Hardware, index_add_rows_,
                             replace_nondeterministic_pools)
 from repro.meta import label_meta_gradient
 from repro.models import build_model
-from repro.rundir import RunDir, run_id
+from repro.runs.rundir import RunDir, run_id
 from repro.train import Interrupted, train
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -218,7 +218,7 @@ def test_cuda_bf16_meta_gradient_keeps_the_direction(name, restore_torch_flags):
     with hw.autocast():
         bf16 = label_meta_gradient(model, hw.prepare_batch(x), p, hw.prepare_batch(x_meta), y_meta, lr=0.1)
     rel, cosine = _agreement(bf16, exact)
-    # at initialisation on the CPU (batch 8): rel. error 0.19 / 0.15, cosine 0.982 / 0.989 (README, "GPU")
+    # at initialisation on the CPU (batch 8): rel. error 0.19 / 0.15, cosine 0.982 / 0.989 (docs/gpu.md, "bf16 precision")
     assert bf16.dtype == torch.float32 and rel < 0.3 and cosine > 0.97, (rel, cosine)
 
 
@@ -246,7 +246,7 @@ def test_cuda_deterministic_after_cublas_started_without_its_setting_says_how_to
     code = textwrap.dedent("""
         import torch
         from repro.errors import UserError
-        from repro.hardware import Hardware
+        from repro.training.hardware import Hardware
         a = torch.ones(2, 2, device="cuda")
         a @ a
         try:
@@ -278,7 +278,7 @@ def test_cuda_checkpoint_of_a_machine_with_more_gpus_resumes_on_this_one(tmp_pat
 @pytest.mark.slow  # torch.compile takes ~25 s on one CPU thread
 def test_compiled_jvp_under_bf16_autocast_with_channels_last_runs_and_agrees():
     # This combination failed inside torch.compile ("expected m1 and m2 to have the same dtype"); the compiled JVP
-    # now runs in float32 under bf16 autocast (repro/meta.py, log_prob_jvp).
+    # now runs in float32 under bf16 autocast (repro/meta/lookahead.py, log_prob_jvp).
     model, x, p, x_meta, y_meta = _meta_problem("smallcnn", 10, 16)
     hw = Hardware(torch.device("cpu"), precision="bf16", channels_last=True, compile_jvp=True)
     model = hw.prepare_model(model)

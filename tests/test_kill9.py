@@ -21,7 +21,7 @@ import torch
 
 from repro.cli import main
 from repro.config import load_config, to_container
-from repro.rundir import RunDir
+from repro.runs.rundir import RunDir
 from resume_check import EXACT, torch_flags_kept
 
 REPO = Path(__file__).resolve().parents[1]
@@ -32,7 +32,7 @@ RUN = ["data.subset=400", "data.test_subset=200", "optim.epochs=4", "method=inst
 # the rename) and held there $HOLD_S seconds: the window in which the test kills a write.
 WRAPPER = textwrap.dedent("""
     import contextlib, os, sys, time
-    import repro.io as rio
+    import repro.runs.io as rio
     plain = rio.atomic_output
 
     @contextlib.contextmanager

@@ -12,11 +12,11 @@ import torch
 
 from reference_meta import reference_label_meta_gradient
 from repro.config import load_config, to_container
-from repro.curriculum import curriculum_weights, entropy_weights
+from repro.methods.curriculum import curriculum_weights, entropy_weights
 from repro.errors import UserError
-from repro.experiment import build_experiment
-from repro.fold_runs import fold_run_configs
-from repro.rundir import RunDir, run_id
+from repro.train import build_experiment
+from repro.labels.fold_runs import fold_run_configs
+from repro.runs.rundir import RunDir, run_id
 
 RUN = ["data.subset=200", "optim.epochs=1", "optim.weight_decay=0.05", "tracker=none", "progress=none", "device=cpu"]
 NOISY = ["split=noisy", "split.meta_fraction=0.2", "noise=uniform", "noise.fraction=0.4"]

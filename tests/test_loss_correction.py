@@ -16,7 +16,7 @@ from omegaconf import OmegaConf
 from repro.cli import main
 from repro.errors import UserError
 from repro.methods.loss_correction import LossCorrection, backward_corrected_loss, forward_corrected_loss
-from repro.transition import anchor_transition, check_transition, noise_transition
+from repro.methods.transition import anchor_transition, check_transition, noise_transition
 
 NOISY = ["split=noisy", "split.meta_fraction=0.1", "noise=uniform", "noise.fraction=0.4", "data.subset=300",
          "data.test_subset=100", "optim.epochs=1", "tracker=none", "progress=none", "device=cpu"]

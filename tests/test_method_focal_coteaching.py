@@ -14,7 +14,7 @@ from omegaconf import OmegaConf
 
 from repro.config import load_config
 from repro.errors import UserError
-from repro.hardware import Hardware
+from repro.training.hardware import Hardware
 from resume_check import assert_resume_equals_uninterrupted
 from repro.methods.coteaching import (
     CoTeaching,

@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from repro.config import load_config, to_container
-from repro.rundir import run_id
+from repro.runs.rundir import run_id
 from repro.train import train
 
 PIN_FILE = Path(__file__).parent / "pins" / "old_methods.json"

@@ -20,7 +20,7 @@ from repro.errors import UserError
 from repro.methods.l2rw import L2RW, l2rw_step, l2rw_weights
 from repro.methods.mwnet import MetaWeightNet, WeightingNet, weighting_net_backward
 from repro.methods.weight_stats import WeightStats
-from repro.rundir import RunDir
+from repro.runs.rundir import RunDir
 from repro.train import train
 from test_meta import F64, NUM_CLASSES, _batches, _bn_cnn, _relative_error
 
@@ -103,7 +103,7 @@ def test_l2rw_authors_weights_follow_their_inner_product():
 @pytest.mark.parametrize("flag", [True, False])
 def test_l2rw_passes_the_optimizers_weight_decay_to_the_meta_cost(tmp_path, monkeypatch, flag):
     import repro.methods.l2rw as module
-    from repro.experiment import build_experiment
+    from repro.train import build_experiment
 
     cfg = _noisy_run(tmp_path, "l2rw", "optim.weight_decay=0.05", f"method.meta_cost_weight_decay={flag}")
     exp = build_experiment(cfg, RunDir.for_config(to_container(cfg)))

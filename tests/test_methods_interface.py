@@ -37,7 +37,7 @@ def test_each_method_class_takes_exactly_the_options_of_its_config(name):
 
 
 def test_the_training_loop_names_no_method():
-    loop = (REPO / "repro" / "train.py").read_text() + (REPO / "repro" / "experiment.py").read_text()
+    loop = (REPO / "repro" / "train.py").read_text() + (REPO / "repro" / "training" / "experiment.py").read_text()
     for name in METHODS:
         assert not re.search(rf"[\"']{name}[\"']", loop), name
     assert "learnable" not in loop and "isinstance(exp" not in loop

@@ -11,7 +11,7 @@ from torch import nn
 from repro.errors import UserError
 from repro.models import MODEL_NAMES, build_model
 
-CIFAR_MODELS = ("resnet18", "vgg16", "alexnet", "wrn28_10")
+CIFAR_MODELS = ("resnet18", "vgg16", "alexnet", "wrn28_10", "resnet32", "resnet56")
 
 
 def conv(cin: int, cout: int, k: int, bias: bool = False) -> int:
@@ -67,6 +67,16 @@ def wrn_params(cin: int, classes: int, depth: int = 28, k: int = 10) -> int:
     return total + bn(planes) + linear(planes, classes)
 
 
+def cifar_resnet_params(cin: int, classes: int, n: int) -> int:
+    """He et al.'s CIFAR ResNet (depth 6n + 2): option-A shortcuts have no parameters."""
+    total, planes = conv(cin, 16, 3) + bn(16), 16
+    for width in (16, 32, 64):
+        for _ in range(n):
+            total += conv(planes, width, 3) + bn(width) + conv(width, width, 3) + bn(width)
+            planes = width
+    return total + linear(64, classes)
+
+
 def smallcnn_params(cin: int, classes: int) -> int:
     return conv(cin, 32, 3) + bn(32) + conv(32, 64, 3) + bn(64) + conv(64, 128, 3) + bn(128) + linear(128, classes)
 
@@ -82,10 +92,14 @@ EXPECTED_PARAMS = {
     "vgg16": vgg16_params,
     "alexnet": alexnet_params,
     "wrn28_10": wrn_params,
+    "resnet32": lambda cin, classes: cifar_resnet_params(cin, classes, 5),
+    "resnet56": lambda cin, classes: cifar_resnet_params(cin, classes, 9),
 }
 
 # Counts usually quoted for the CIFAR-10 forms (kuangliu/pytorch-cifar, the WRN paper's "36.5M").
-PUBLISHED_CIFAR10_PARAMS = {"resnet18": 11_173_962, "vgg16": 14_728_266, "wrn28_10": 36_479_194}
+# ResNet-32/56: He et al. 2016, Table 6 ("0.46M", "0.85M"); the exact counts of their option-A form.
+PUBLISHED_CIFAR10_PARAMS = {"resnet18": 11_173_962, "vgg16": 14_728_266, "wrn28_10": 36_479_194,
+                            "resnet32": 464_154, "resnet56": 853_018}
 
 
 def count(model: nn.Module) -> int:

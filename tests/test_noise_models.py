@@ -11,7 +11,7 @@ from repro.config import load_config
 from repro.data import actual_noise_rate, inject_noise, make_split, transition_matrix
 from repro.data.noise import corrupted_count, inject_exact_fraction_noise
 from repro.errors import UserError
-from repro.experiment import load_run_data
+from repro.training.experiment import load_run_data
 from repro.methods.coteaching import resolved_forget_rate
 
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from repro.config import load_config
-from repro.curriculum import curriculum_weights, entropy_weights
+from repro.methods.curriculum import curriculum_weights, entropy_weights
 from repro.errors import UserError
 from repro.labels import ClassLabels, InstanceLabels
 from repro.meta import label_meta_gradient

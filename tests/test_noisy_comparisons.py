@@ -17,9 +17,9 @@ from analysis.figure_smoothing_noise import (build_figure_smoothing_noise, curve
                                              tuned)
 from analysis.tables import build_table
 from analysis.table_render import render_markdown
-from repro import demo
+from analysis import demo
 from repro.errors import UserError
-from repro.rundir import RunDir
+from repro.runs.rundir import RunDir
 from repro.sweep import Scale, load_sweep, run_sweep
 from repro.sweep.spec import expand_sweep
 
@@ -40,12 +40,14 @@ def test_the_cifar_sweeps_plan_every_row_with_estimators_and_teachers_of_the_sam
     assert {r.config["data"]["name"] for r in smoothing} == {"cifar10", "cifar100"}
     one_hot = {(r.column, r.seed): r.run_id for r in _by(smoothing, row="One-hot", stage="single")}
     assert len(one_hot) == 6 * 3
-    for row in ("Forward (estimated T)", "Backward (estimated T)"):
+    for row in ("Forward (estimated T)", "Backward (estimated T)", "Forward (estimated T, best val)",
+                "Backward (estimated T, best val)"):
         runs = _by(smoothing, row=row, stage="single")
         assert len(runs) == 18
         for r in runs:  # the anchor-point estimate of the one-hot run of the same column and seed
             assert r.depends_on == (one_hot[(r.column, r.seed)],)
             assert r.config["method"]["estimator"] == one_hot[(r.column, r.seed)]
+            assert r.config["method"]["estimate_at"] == ("best_val" if "best val" in row else "final")
     fixed = {(r.column, r.config["method"]["epsilon"]): r.run_id for r in smoothing
              if r.row.startswith("Label Smoothing (eps=") and r.seed == 0}
     assert {eps for _, eps in fixed} == {0.1, 0.2, 0.4, 0.6, 0.8}
@@ -65,7 +67,8 @@ def test_the_cifar_sweeps_plan_every_row_with_estimators_and_teachers_of_the_sam
     table6 = {r.run_id for r in _plan("table6.yaml")}
     ours = _by(smoothing, row="Ours (Instance labels)")
     shared = [r for r in ours if r.config["noise"]["fraction"] in (0.4, 0.6)]
-    assert len(shared) == 4 * (24 + 3) and all(r.run_id in table6 for r in shared)
+    # 4 cells x (8 label lrs x 4 init probs tuning runs on seed 0 + 3 seeds)
+    assert len(shared) == 4 * (8 * 4 + 3) and all(r.run_id in table6 for r in shared)
     assert not any(r.run_id in table6 for r in ours if r.config["noise"]["fraction"] == 0.2)
 
     students = _plan("table13.yaml")

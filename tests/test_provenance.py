@@ -11,7 +11,7 @@ import sys
 import pytest
 import torch
 
-from repro import provenance
+from repro.runs import provenance
 from repro.config import load_config
 from repro.train import Interrupted, train
 
@@ -65,7 +65,7 @@ def test_the_cpu_model_and_its_kernel_capability_are_recorded(tmp_path):
 
 
 def test_a_forced_kernel_capability_is_recorded_as_forced(tmp_path):
-    code = ("import json, sys; from repro import provenance; "
+    code = ("import json, sys; from repro.runs import provenance; "
             "print(json.dumps(provenance.cpu_info()))")
     env = {**os.environ, "ATEN_CPU_CAPABILITY": "default"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)

@@ -10,18 +10,18 @@ import numpy as np
 import pytest
 import torch
 
-from repro.checkpoint import load_checkpoint
+from repro.runs.checkpoint import load_checkpoint
 from repro.config import load_config, to_container
 from repro.errors import UserError
-from repro.recording import (
+from repro.labels.recording import (
     RecordSettings,
     label_entropy,
     noise_correction_stats,
 )
-from repro.rundir import RunDir
-from repro.tracking import NullTracker
+from repro.runs.rundir import RunDir
+from repro.tracking.tracker import NullTracker
 from repro.train import Interrupted, train
-from repro.trajectory import (
+from repro.labels.trajectory import (
     labels_from_topk,
     read_class_trajectory,
     read_instance_topk,

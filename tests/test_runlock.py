@@ -1,4 +1,4 @@
-"""One writer per run (repro/runlock.py): a second `repro train` of the same run exits 3 naming the holder, or waits
+"""One writer per run (repro/runs/runlock.py): a second `repro train` of the same run exits 3 naming the holder, or waits
 with --wait; stale locks (dead process here, no heartbeat from another host) are taken over and logged; a holder
 whose lock was taken over stops writing; two sweeps never submit a run twice."""
 
@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from repro import runlock
+from repro.runs import runlock
 from repro.config import load_config, to_container
-from repro.rundir import RunDir
-from repro.runlock import FileLock, LockHeld, LockLost
+from repro.runs.rundir import RunDir
+from repro.runs.runlock import FileLock, LockHeld, LockLost
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = ["data.subset=300", "data.test_subset=100", "tracker=none", "progress=plain", "method=baseline"]

@@ -1,4 +1,4 @@
-"""Setting A's iteration-based schedule (repro/schedule.py): Meta-Weight-Net's 20,000 steps with the lr / 10 at
+"""Setting A's iteration-based schedule (repro/training/schedule.py): Meta-Weight-Net's 20,000 steps with the lr / 10 at
 steps 18,000 and 19,000, the loop's step counts, and resume at an epoch boundary or after a mid-epoch stop."""
 
 from __future__ import annotations
@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from repro.checkpoint import load_checkpoint
+from repro.runs.checkpoint import load_checkpoint
 from repro.config import load_config, to_container
 from repro.errors import UserError
 from repro.methods.fixed_targets import FixedTargets
-from repro.rundir import RunDir
-from repro.schedule import RunSchedule, planned_steps, steps_in_epoch
+from repro.runs.rundir import RunDir
+from repro.training.schedule import RunSchedule, planned_steps, steps_in_epoch
 from repro.train import Interrupted, train
 from resume_check import EXACT, assert_resume_equals_uninterrupted, checkpoint_tensors, torch_flags_kept
 
@@ -55,7 +55,7 @@ def test_epoch_presets_keep_their_epoch_schedule_and_ids():
     assert planned_steps(cfg.optim, 390) == (120, 120 * 390)
     param = torch.nn.Parameter(torch.zeros(1))
     optimizer = torch.optim.SGD([param], lr=0.1)
-    from repro.experiment import lr_lambda
+    from repro.training.experiment import lr_lambda
     schedule = RunSchedule(optimizer, load_config(["optim=setting_b"]).optim, lr_lambda(load_config(["optim=setting_b"]).optim))
     for _ in range(5):
         optimizer.step()
@@ -140,7 +140,7 @@ def test_bad_iteration_schedules_are_refused(tmp_path, override, needle):
 
 
 def test_an_epoch_based_run_gives_any_epoch_a_full_pass(tmp_path):
-    from repro.experiment import build_experiment
+    from repro.train import build_experiment
 
     cfg = load_config(["data.subset=300", "optim.epochs=2", "tracker=none", f"output_root={tmp_path}"])
     exp = build_experiment(cfg, RunDir.for_config(to_container(cfg)))

@@ -17,7 +17,7 @@ import pytest
 
 from repro.cli import main
 from repro.errors import UserError
-from repro.rundir import RunDir
+from repro.runs.rundir import RunDir
 from repro.sweep import Scale, expand_sweep, load_sweep, run_sweep
 from repro.sweep.local import _critical_path, check_jobs, run_planned_runs
 from repro.sweep.spec import PlannedRun

@@ -17,8 +17,8 @@ from omegaconf import OmegaConf
 
 from repro.config import load_config, to_container
 from repro.errors import UserError
-from repro.fold_runs import fold_run_configs
-from repro.rundir import run_id
+from repro.labels.fold_runs import fold_run_configs
+from repro.runs.rundir import run_id
 from repro.sweep import Scale, expand_sweep, load_sweep
 from repro.sweep.compose import FastComposer, parse_override, quote_value
 from repro.sweep.expand import derived_fold_configs
@@ -70,9 +70,10 @@ def test_table_files_name_rows_and_columns_as_the_paper_prints_them(n):
 def test_table_expansion_follows_the_protocol():
     runs = expand_sweep(load_sweep(SWEEPS / "table1.yaml"), output_root="out")
     by_id = {r.run_id: r for r in runs}
-    # 4 columns x 3 seeds: baseline 1 run, each learned row 5 folds + 1 final; per column and learned row 24 tuning
-    # runs (the appendix's grids: 6 label learning rates x 4 initial target probabilities)
-    assert len(runs) == len(by_id) == 4 * 3 * (1 + 6 + 6) + 4 * 2 * 24
+    # 4 columns x 3 seeds: baseline 1 run, each learned row 5 folds + 1 final; per column 24 tuning runs for class
+    # labels (the appendix's 6 label learning rates x 4 initial target probabilities) and 32 for instance labels (8
+    # label learning rates: the appendix's joined with Sec. 3.1's, sweeps/table1.yaml)
+    assert len(runs) == len(by_id) == 4 * 3 * (1 + 6 + 6) + 4 * (24 + 32)
     for r in runs:
         split = r.config["split"]
         tuning = [d for d in r.depends_on if by_id[d].stage == "tune"]
@@ -83,10 +84,11 @@ def test_table_expansion_follows_the_protocol():
             assert r.config["tune"]["keys"] == [] and r.config["method"]["name"] in ("class_labels", "instance_labels")
         elif r.stage == "fold":
             assert not split["full_train"] and split["fold"] == r.fold and split["meta_fraction"] == 0.2
-            assert len(tuning) == 24 and {(by_id[t].row, by_id[t].column) for t in tuning} == {(r.row, r.column)}
+            grid = {"Ours (Class)": 24, "Ours (Instance)": 32}[r.row]
+            assert len(tuning) == grid and {(by_id[t].row, by_id[t].column) for t in tuning} == {(r.row, r.column)}
         else:
             assert r.config["method"]["name"] == "replay" and split["full_train"] and not r.config["method"]["static"]
-            assert len(tuning) == 24
+            assert len(tuning) == {"Ours (Class)": 24, "Ours (Instance)": 32}[r.row]
             folds = [by_id[d] for d in r.depends_on if by_id[d].stage == "fold"]
             assert [f.fold for f in folds] == [0, 1, 2, 3, 4]
             assert {(f.row, f.column, f.seed) for f in folds} == {(r.row, r.column, r.seed)}
@@ -107,7 +109,7 @@ def test_table3_static_and_dynamic_finals_share_their_fold_runs():
     for r in finals:
         pairs.setdefault((r.row, r.seed), set()).add(r.depends_on)
     assert all(len(deps) == 1 for deps in pairs.values())  # both columns wait for the same folds
-    assert len({r.run_id for r in runs}) == 12 + 2 * 3 * 5 + 2 * 24  # + each row's tuning runs
+    assert len({r.run_id for r in runs}) == 12 + 2 * 3 * 5 + 24 + 32  # + each row's tuning runs (class, instance)
 
 
 def test_noisy_tables_are_single_stage_with_every_method_in_its_setting():
@@ -115,7 +117,7 @@ def test_noisy_tables_are_single_stage_with_every_method_in_its_setting():
     runs = [r for r in all_runs if r.stage != "tune"]
     assert {r.stage for r in runs} == {"single"} and len(runs) == 6 * 4 * 3
     tuning = [r for r in all_runs if r.stage == "tune"]  # Ours is tuned in its own noisy setting, per column
-    assert len(tuning) == 4 * 24 and {r.row for r in tuning} == {"Ours (Instance labels)"}
+    assert len(tuning) == 4 * 32 and {r.row for r in tuning} == {"Ours (Instance labels)"}
     assert all(r.config["split"]["meta_fraction"] == 0.02 and r.config["noise"]["kind"] == "uniform"
                and r.config["method"]["curriculum"] == "entropy" for r in tuning)
     for r in runs:
@@ -309,5 +311,5 @@ def test_planning_benchmark_runs_and_reports_its_time():
     proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "sweep_plan.py"), "--bound", "60"],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "1232 runs" in proc.stdout and "expand + plan of 1232 runs:" in proc.stdout
+    assert "1264 runs" in proc.stdout and "expand + plan of 1264 runs:" in proc.stdout
     print(proc.stdout)

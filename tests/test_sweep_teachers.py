@@ -14,7 +14,7 @@ from analysis.collect import collect_runs
 from analysis.tables import build_table
 
 from repro.errors import UserError
-from repro.rundir import RunDir
+from repro.runs.rundir import RunDir
 from repro.sweep import Scale, expand_sweep, load_sweep, run_sweep
 from repro.sweep import cluster, submit
 from repro.sweep.plan import make_plan
@@ -172,7 +172,8 @@ def test_a_local_sweep_runs_teachers_then_tuning_then_students(sweeps, tmp_path)
         assert cell.tuned == ([chosen[final.run_id]] if column == "Searched" else [])
         assert ("; tuned: temperature=" in cell.ours_text()) == (column == "Searched")
     again = run_sweep(sweeps, output_root=out, scale=SCALE, report=lines.append)
-    assert again.submitted == [] and lines[-1] == "nothing to submit: every run is done"
+    assert again.submitted == [] and "nothing to submit: every run is done" in lines
+    assert lines[-1].startswith("tuning ")  # then each tuned cell's winner (repro/sweep/tune_report.py)
 
 
 def test_bad_teacher_references_are_refused(sweeps, tmp_path):

@@ -19,7 +19,7 @@ import pytest
 from analysis.collect import collect_runs
 from analysis.tables import build_table
 from repro.cli import main
-from repro.rundir import RunDir
+from repro.runs.rundir import RunDir
 from repro.sweep import Scale, expand_sweep, load_sweep, run_sweep
 
 REPO = Path(__file__).resolve().parents[1]
@@ -109,7 +109,8 @@ def test_a_local_tuned_sweep_trains_the_cell_with_the_validation_winner(tuned, t
     assert "label_lr {0.3, 3} x init_target_prob {0.5, 0.9} on split=holdout split.fold=0" in markdown
     # a re-run plans nothing new
     again = run_sweep(tuned, output_root=out, scale=SCALE, report=lines.append)
-    assert again.submitted == [] and lines[-1] == "nothing to submit: every run is done"
+    assert again.submitted == [] and "nothing to submit: every run is done" in lines
+    assert lines[-1].startswith("tuning Ours (Class) / Digits: winner label_lr=0.3")  # then the cell's winner
 
 
 def test_a_cell_whose_tuning_runs_failed_does_not_start_and_says_why(tuned, tmp_path, monkeypatch, capsys):

@@ -1,4 +1,4 @@
-"""Temperature scaling (hand-made logits and labels, T = 0) and the temperature's checks (repro/temperature.py). The
+"""Temperature scaling (hand-made logits and labels, T = 0) and the temperature's checks (repro/methods/temperature.py). The
 temperature search is a tuning stage (tests/test_tuning.py, tests/test_sweep_teachers.py)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import torch
 
 from repro.config import load_config
 from repro.errors import UserError
-from repro.temperature import check_temperature, scale_logits, scale_probabilities
+from repro.methods.temperature import check_temperature, scale_logits, scale_probabilities
 
 
 def test_scale_logits_is_softmax_of_logits_over_t():

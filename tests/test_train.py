@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from repro import io as repro_io
+from repro.runs import io as repro_io
 from repro.cli import main
 from repro.config import load_config, to_container
-from repro.rundir import RunDir, run_id
+from repro.runs.rundir import RunDir, run_id
 from repro.train import Interrupted, train
 
 FAST = ["optim.epochs=3", "tracker=none", "progress=none"]
@@ -184,7 +184,7 @@ def test_nan_loss_fails_the_run_and_keeps_the_last_good_checkpoint(tmp_path, cap
         return loss * float("nan") if calls["n"] > poisoned.after else loss
 
     cfg = cfg_for(tmp_path)
-    from repro.experiment import build_experiment
+    from repro.train import build_experiment
 
     steps_per_epoch = len(build_experiment(cfg, RunDir.for_config(to_container(cfg))).train_loader)
     poisoned.after = steps_per_epoch + 2  # NaN in the middle of epoch 2
@@ -233,7 +233,7 @@ def test_wandb_failure_never_stops_training(tmp_path, monkeypatch):
 
 
 def test_secrets_are_never_sent_to_the_tracker():
-    from repro.tracking import scrub_secrets
+    from repro.tracking.tracker import scrub_secrets
 
     clean = scrub_secrets({"tracker": {"api_key": "abc", "project": "p"}, "token": "t", "lr": 0.1})
     assert clean == {"tracker": {"api_key": "<redacted>", "project": "p"}, "token": "<redacted>", "lr": 0.1}

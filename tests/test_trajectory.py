@@ -1,4 +1,4 @@
-"""One run's label-trajectory files (repro/trajectory.py): top-k reconstruction, and full snapshots taking
+"""One run's label-trajectory files (repro/labels/trajectory.py): top-k reconstruction, and full snapshots taking
 precedence over top-k records."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from fold_fixtures import C, FOLD_TRAIN, N, hand_labels, make_instance_fold_runs, replay_cfg
-from repro.trajectory import instance_labels_at, labels_from_topk, write_snapshot
+from repro.labels.trajectory import instance_labels_at, labels_from_topk, write_snapshot
 
 
 def test_topk_reconstruction_spreads_the_remaining_mass_evenly():

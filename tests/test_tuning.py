@@ -1,4 +1,4 @@
-"""The tuned run's side of the tuning stage (repro/tuning.py): it picks the validation winner from its finished
+"""The tuned run's side of the tuning stage (repro/training/tuning.py): it picks the validation winner from its finished
 tuning runs (even when test disagrees), ties go to the grid's first point, its run id is the same before and after
 the pick and does not depend on the tuned keys' values, and unfinished tuning runs are refused before any work."""
 
@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from repro import tuning
+from repro.training import tuning
 from repro.config import load_config, to_container
 from repro.errors import UserError
-from repro.rundir import RunDir, run_id
+from repro.runs.rundir import RunDir, run_id
 from repro.sweep.tune_spec import grid_range
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from repro.config import load_config
-from repro.rundir import RunDir
+from repro.runs.rundir import RunDir
 from repro.sweep import load_sweep
 from repro.sweep.expand import expand_sweep
 from repro.train import train

@@ -11,9 +11,9 @@ import pytest
 
 from repro.cli import main
 from repro.config import load_config, to_container
-from repro.rundir import RunDir
+from repro.runs.rundir import RunDir
 from repro.train import Interrupted, train
-from repro.wandb_run import attempt_id, wandb_mode
+from repro.tracking.wandb_run import attempt_id, wandb_mode
 
 SMALL = ["data.subset=200", "data.test_subset=100", "progress=none", "tracker=wandb"]
 
@@ -61,8 +61,8 @@ def test_a_failing_log_never_stops_training(tmp_path, monkeypatch):
 
 
 def test_a_failing_chart_or_artifact_warns_and_the_rest_is_logged(tmp_path, monkeypatch):
-    import repro.wandb_charts as page
-    import repro.wandb_run as lineage
+    import repro.tracking.wandb_charts as page
+    import repro.tracking.wandb_run as lineage
 
     def broken(*args, **kwargs):
         raise RuntimeError("simulated failure")
@@ -124,9 +124,9 @@ def test_a_hundred_classes_get_a_table_a_heatmap_and_figure2s_classes(tmp_path):
     import numpy as np
     import wandb
 
-    from repro.trajectory import write_class_trajectory, write_manifest
-    from repro.wandb_charts import end_charts, end_images
-    from repro.wandb_page import PageContext, epoch_keys
+    from repro.labels.trajectory import write_class_trajectory, write_manifest
+    from repro.tracking.wandb_charts import end_charts, end_images
+    from repro.tracking.wandb_page import PageContext, epoch_keys
 
     c, epochs = 100, 3
     rd = RunDir(tmp_path / "runs" / "cifar100-resnet18-class_labels-x")

@@ -1,8 +1,9 @@
-"""`repro bench`: measure this GPU's per-step costs (plain step, meta step, eval forward) for the models, and store
-them once per GPU model, so `repro sweep FILE --dry-run` estimates GPU-hours for the GPU you will run on.
+"""`repro bench`: measure this GPU's per-step costs (every step kind of repro/methods/step_cost.py, and the eval
+forward) for every model of the registry, and store them once per GPU model, so `repro sweep FILE --dry-run`
+estimates GPU-hours for the GPU you will run on.
 
-Steps run with the defaults a run gets on this device (repro/hardware.py: channels_last on CUDA, fp32), on random
-CIFAR-shaped batches; the median over timed steps after warm-up is stored.
+Steps run with the defaults a run gets on this device (repro/training/hardware.py: channels_last on CUDA, fp32), on random
+batches of the model's input shape (bench_shape); the median over timed steps after warm-up is stored.
 """
 
 from __future__ import annotations
@@ -13,18 +14,20 @@ import time
 from typing import Callable
 
 import torch
-import torch.nn.functional as F
 
-from repro.costs import Calibration, H100_MS
+from repro.sweep.costs import Calibration, H100_MS
 from repro.errors import UserError
-
-MODELS = ("resnet18", "vgg16", "wrn28_10", "alexnet", "smallcnn")
+from repro.methods.step_cost import STEP_COSTS, StepCost
+from repro.models import MODEL_NAMES
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--models", nargs="+", default=list(H100_MS) + ["alexnet"], choices=MODELS)
+    parser.add_argument("--models", nargs="+", default=list(MODEL_NAMES), choices=MODEL_NAMES,
+                        help="default: every model of the registry (repro/models)")
+    parser.add_argument("--kinds", nargs="+", default=[k.key for k in STEP_COSTS], choices=[k.key for k in STEP_COSTS],
+                        help="step kinds to time (repro/methods/step_cost.py; default: all)")
     parser.add_argument("--device", default="auto", choices=("auto", "cuda", "cpu"),
-                        help="cpu only for trying the command; estimates are for GPUs")
+                        help="cpu: time this CPU (stored under its name; `--gpu-model cpu-<N>t` prices a plan with it)")
     parser.add_argument("--batch", type=int, default=128, help="train batch (paper: 128)")
     parser.add_argument("--meta-batch", type=int, default=256, help="meta batch (paper: 256)")
     parser.add_argument("--classes", type=int, default=100)
@@ -45,54 +48,51 @@ def _median_ms(fn: Callable[[], None], steps: int, sync: Callable[[], None]) -> 
     return statistics.median(times) * 1e3
 
 
-def measure(model_name: str, hw, *, batch: int, meta_batch: int, classes: int, steps: int) -> dict[str, float]:
-    """ms per plain step, per meta step, and per evaluated image, for one model on `hw`'s device."""
-    from repro.labels import InstanceLabels
-    from repro.losses import soft_cross_entropy
-    from repro.meta import meta_label_step
+def bench_shape(model_name: str, classes: int) -> tuple[int, int, int, int]:
+    """(channels, height, width, classes) a model is timed at: the smallest input it is meant for (the grey 8x8
+    digits for the small CNNs, with digits' 10 classes; 32x32 colour CIFAR for the others)."""
+    from repro.models import MIN_IMAGE_SIZE
+
+    size = MIN_IMAGE_SIZE[model_name]
+    return (1, size, size, 10) if size < 32 else (3, size, size, classes)
+
+
+def measure(model_name: str, hw, *, batch: int, meta_batch: int, classes: int, steps: int,
+            kinds: tuple[StepCost, ...] = STEP_COSTS) -> dict[str, float]:
+    """ms per step of each kind, and per evaluated image, for one model on `hw`'s device."""
+    import importlib
+
+    from repro.methods.step_timing import StepBench
     from repro.models import build_model
 
-    channels, size = (1, 8) if model_name == "smallcnn" else (3, 32)
+    channels, size, _, classes = bench_shape(model_name, classes)
     torch.manual_seed(0)
-    model = hw.prepare_model(build_model(model_name, num_classes=classes, in_channels=channels, image_size=size))
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
-    x = hw.prepare_batch(torch.randn(batch, channels, size, size))
-    x_meta = hw.prepare_batch(torch.randn(meta_batch, channels, size, size))
-    y = torch.randint(0, classes, (batch,), device=hw.device)
-    y_meta = torch.randint(0, classes, (meta_batch,), device=hw.device)
-    idx = torch.arange(batch, device=hw.device)
-    labels = InstanceLabels(batch, classes, y, init_target_prob=0.7, lr=10.0).to(hw.device)
+
+    def build() -> torch.nn.Module:
+        return hw.prepare_model(build_model(model_name, num_classes=classes, in_channels=channels, image_size=size))
+
     sync = torch.cuda.synchronize if hw.device.type == "cuda" else (lambda: None)
-
-    def plain() -> None:
-        optimizer.zero_grad(set_to_none=True)
-        with hw.autocast():
-            loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        optimizer.step()
-
-    def meta() -> None:
-        optimizer.zero_grad(set_to_none=True)
-        with hw.autocast():
-            logits, p = meta_label_step(model, labels, x, y, idx, x_meta, y_meta, lr=0.01, weight_decay=5e-4,
-                                        compile_jvp=hw.compile_jvp)
-            loss = soft_cross_entropy(logits, p)
-        loss.backward()
-        optimizer.step()
+    x_meta = hw.prepare_batch(torch.randn(meta_batch, channels, size, size))
+    got: dict[str, float] = {}
+    for kind in kinds:
+        module, _, name = kind.timer.partition(":")
+        bench = StepBench(hw, build(), build, hw.prepare_batch(torch.randn(batch, channels, size, size)),
+                          torch.randint(0, classes, (batch,), device=hw.device), x_meta,
+                          torch.randint(0, classes, (meta_batch,), device=hw.device), classes)
+        got[kind.key] = _median_ms(getattr(importlib.import_module(module), name)(bench), steps, sync)
+    model = build().eval()
 
     @torch.no_grad()
     def evaluate() -> None:
-        model.eval()
         with hw.autocast():
             model(x_meta).argmax(1)
-        model.train()
 
-    return {"plain": _median_ms(plain, steps, sync), "meta": _median_ms(meta, steps, sync),
-            "eval_per_image": _median_ms(evaluate, steps, sync) / meta_batch}
+    got["eval_per_image"] = _median_ms(evaluate, steps, sync) / meta_batch
+    return got
 
 
 def run(args: argparse.Namespace) -> int:
-    from repro.hardware import Hardware
+    from repro.training.hardware import Hardware
 
     hw = Hardware.from_config({"device": args.device})
     hw.apply()
@@ -102,17 +102,22 @@ def run(args: argparse.Namespace) -> int:
     name = torch.cuda.get_device_name(hw.device) if hw.device.type == "cuda" else f"cpu-{torch.get_num_threads()}t"
     if min(args.batch, args.meta_batch, args.steps, args.classes) < 1:
         raise UserError("--batch, --meta-batch, --steps and --classes must be positive.")
-    steps_ms, eval_ms = {}, {}
+    kinds = tuple(k for k in STEP_COSTS if k.key in args.kinds)
+    steps_ms, eval_ms, shapes = {}, {}, {}
     print(f"{name}: batch {args.batch}, meta batch {args.meta_batch}, {args.classes} classes, "
           f"channels_last={hw.channels_last}")
     for model_name in args.models:
         got = measure(model_name, hw, batch=args.batch, meta_batch=args.meta_batch, classes=args.classes,
-                      steps=args.steps)
-        steps_ms[model_name] = {"plain": round(got["plain"], 3), "meta": round(got["meta"], 3)}
+                      steps=args.steps, kinds=kinds)
+        steps_ms[model_name] = {k.key: round(got[k.key], 3) for k in kinds}
         eval_ms[model_name] = got["eval_per_image"]
-        print(f"  {model_name:9} plain {got['plain']:8.2f} ms   meta {got['meta']:8.2f} ms   "
-              f"meta/plain {got['meta'] / got['plain']:.2f}   eval {got['eval_per_image'] * 1e3:.2f} us/image")
-    cal = Calibration(name, args.batch, steps_ms, eval_ms, f"measured {time.strftime('%Y-%m-%d')} by repro bench")
+        shapes[model_name] = list(bench_shape(model_name, args.classes))
+        ratios = "   ".join(f"{k.key} {got[k.key]:.2f} ms" + (f" ({got[k.key] / got['plain']:.2f}x plain)"
+                                                             if "plain" in got and k.key != "plain" else "")
+                            for k in kinds)
+        print(f"  {model_name:9} {ratios}   eval {got['eval_per_image'] * 1e3:.2f} us/image")
+    cal = Calibration(name, args.batch, steps_ms, eval_ms, f"measured {time.strftime('%Y-%m-%d')} by repro bench",
+                      shapes)
     if not args.no_save:
         print(f"stored: {cal.save()}")
     return 0

@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _average(overrides: list[str]) -> int:
     from repro.config import load_config
-    from repro.fold_average import averaged_trajectory
+    from repro.labels.fold_average import averaged_trajectory
 
     cfg = load_config(overrides)
     if cfg.method.labels != "replay":
@@ -42,7 +42,7 @@ def _average(overrides: list[str]) -> int:
 
 
 def _show(path: Path) -> int:
-    from repro.fold_average import AveragedTrajectory
+    from repro.labels.fold_average import AveragedTrajectory
 
     if not path.is_dir():
         raise UserError(f"{path} is not a directory; give a run directory (<output_root>/runs/<run_id>) or an "
@@ -59,14 +59,15 @@ def _show(path: Path) -> int:
 
 def describe_run_labels(run_dir: Path) -> list[str]:
     """A few lines about a run's label trajectory: what was recorded, and how the labels moved."""
-    from repro.rundir import RunDir
-    from repro.trajectory import read_class_trajectory, read_manifest, recorded_epochs, snapshot_epochs
+    from repro.runs.rundir import RunDir
+    from repro.labels.registry import label_kind
+    from repro.labels.trajectory import read_class_trajectory, read_manifest, recorded_epochs, snapshot_epochs
 
     manifest = read_manifest(run_dir)
     epochs = recorded_epochs(run_dir)
     lines = [f"{run_dir.name}: {manifest['kind']} labels, {manifest['num_samples']} samples x "
              f"{manifest['num_classes']} classes, {epochs} epoch(s) recorded"]
-    if manifest["kind"] == "class":
+    if label_kind(manifest["kind"]).trajectory == "class":  # the kind's file format: [E, C] target probabilities
         traj = read_class_trajectory(run_dir)
         if len(traj):
             first, last = traj[0], traj[-1]

@@ -74,6 +74,7 @@ def multirun_spec(combos: list[list[str]]) -> tuple[Any, str]:
     from omegaconf import OmegaConf
 
     from repro.config import CONFIG_MODULE
+    from repro.path_keys import reads_back
     from repro.sweep.spec import Part, RowSpec, SweepSpec
 
     defaults = OmegaConf.load(str(_conf_file(CONFIG_MODULE)))
@@ -84,7 +85,8 @@ def multirun_spec(combos: list[list[str]]) -> tuple[Any, str]:
     common = tuple(o for o in combos[0] if len(values[o.split("=", 1)[0]]) == 1 and not _is(o, "seed", "output_root"))
     rows: dict[str, tuple[str, ...]] = {}
     seeds: list[Any] = []
-    roots = {o.split("=", 1)[1] for c in combos for o in c if _is(o, "output_root")} or {str(defaults.output_root)}
+    roots = {str(reads_back(o.split("=", 1)[1])) for c in combos for o in c if _is(o, "output_root")} or {
+        str(defaults.output_root)}  # the path itself, not its quoted override form (repro/path_keys.py)
     for combo in combos:
         varying = tuple(o for o in combo if o not in common and not _is(o, "seed", "output_root"))
         seed = next((o.split("=", 1)[1] for o in combo if _is(o, "seed")), str(defaults.seed))
@@ -132,8 +134,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _archive_done(plan: Any, wait: float) -> None:
-    from repro.attempts import archive_done_run
-    from repro.rundir import RunDir
+    from repro.runs.attempts import archive_done_run
+    from repro.runs.rundir import RunDir
 
     for rid, status in plan.status.items():
         if status.state == "done":

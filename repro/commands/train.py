@@ -107,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def train_one(args: argparse.Namespace) -> int:
-    from repro.attempts import attempt_number, commit_note, earlier_attempts
+    from repro.runs.attempts import attempt_number, commit_note, earlier_attempts
     from repro.config import load_config, to_container
     from repro.train import train
     from repro.validation import check_paths

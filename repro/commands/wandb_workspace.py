@@ -3,7 +3,7 @@
 the runs' figures, every line panel on the epoch axis and grouped by method (mean and band over the group's runs).
 
 `--print` writes the view's specification (JSON) instead of saving it: saving needs W&B online and a login.
-The keys it charts are the ones repro/wandb_page.py logs.
+The keys it charts are the ones repro/tracking/wandb_page.py logs.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from repro.errors import UserError
-from repro.wandb_run import split_project
+from repro.tracking.wandb_run import split_project
 
 NOISE = ["noise/noisy_top1_corrected", "noise/noisy_top5_corrected", "noise/noisy_top1_given",
          "noise/clean_top1_damaged", "noise/label_accuracy_top1"]
@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     if args.print_spec:
         text = json.dumps(workspace_spec(view), indent=2, sort_keys=True) + "\n"
         if args.out:
-            from repro.io import atomic_write_text
+            from repro.runs.io import atomic_write_text
 
             atomic_write_text(Path(args.out), text)
             print(f"workspace specification -> {args.out}")

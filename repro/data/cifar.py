@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-from repro.data.datasets import ArrayDataset
+from repro.data.arrays import ArrayDataset
 from repro.errors import UserError
 
 CIFAR_URL = "https://www.cs.toronto.edu/~kriz/cifar.html"

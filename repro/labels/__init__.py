@@ -4,8 +4,9 @@ a plain SGD step (the paper's Eq. 5; no momentum, no weight decay, no schedule).
 
 Kinds: one-hot, fixed label smoothing (fixed.py), class labels (per-class alpha) and instance labels (per-sample
 logits, sparse row updates) (learned.py), and replayed trajectories (fold-averaged labels of a finished run;
-replay.py); the interface they share is base.py. This module is the package's public face: it re-exports the kinds
-and builds one by name.
+replay.py); the interface they share is base.py. Each kind's facts (options, recorders, trajectory format, fold
+averaging, converged labels, W&B topics) live on one class registered by name (registry.py; the built-in ones in
+kinds.py). This module is the package's public face: it re-exports them and builds labels by kind name.
 """
 
 from __future__ import annotations
@@ -16,23 +17,15 @@ import torch
 from torch import Tensor
 
 from repro.errors import UserError
+from repro.labels import kinds as _builtin_kinds  # noqa: F401  (registers onehot, smoothing, class, instance, replay)
 from repro.labels.base import LabelParametrisation, NonFiniteLabelsError
 from repro.labels.fixed import OneHotLabels, SmoothedLabels
 from repro.labels.learned import ClassLabels, InstanceLabels
+from repro.labels.registry import LABEL_KINDS, LabelKind, label_kind, register_label_kind
 from repro.labels.replay import ReplayLabels
 
-__all__ = ["LABEL_KINDS", "ClassLabels", "InstanceLabels", "LabelParametrisation", "NonFiniteLabelsError",
-           "OneHotLabels", "ReplayLabels", "SmoothedLabels", "build_labels"]
-
-LABEL_KINDS = ("onehot", "smoothing", "class", "instance", "replay")
-
-_KIND_OPTIONS: dict[str, tuple[str, ...]] = {
-    "onehot": (),
-    "smoothing": ("epsilon",),
-    "class": ("init_target_prob", "lr"),
-    "instance": ("init_target_prob", "lr"),
-    "replay": ("trajectory", "num_epochs", "static"),
-}
+__all__ = ["LABEL_KINDS", "ClassLabels", "InstanceLabels", "LabelKind", "LabelParametrisation", "NonFiniteLabelsError",
+           "OneHotLabels", "ReplayLabels", "SmoothedLabels", "build_labels", "label_kind", "register_label_kind"]
 
 
 def build_labels(
@@ -44,10 +37,10 @@ def build_labels(
     dtype: torch.dtype = torch.float32,
     **cfg: Any,
 ) -> LabelParametrisation:
-    """Build a label parametrisation by name; `cfg` holds exactly that kind's options."""
-    if kind not in _KIND_OPTIONS:
-        raise UserError(f"Unknown label kind {kind!r}; choose one of: {', '.join(LABEL_KINDS)}.")
-    allowed = _KIND_OPTIONS[kind]
+    """Build a label parametrisation by kind name (repro/labels/registry.py); `cfg` holds exactly that kind's
+    options."""
+    kind_cls = label_kind(kind)
+    allowed = kind_cls.options
     unknown = sorted(set(cfg) - set(allowed))
     if unknown:
         raise UserError(
@@ -57,12 +50,4 @@ def build_labels(
     missing = [k for k in allowed if k not in cfg and k != "static"]
     if missing:
         raise UserError(f"Label kind {kind!r} needs the option(s): {', '.join(missing)}.")
-    if kind == "onehot":
-        return OneHotLabels(num_classes, dtype=dtype)
-    if kind == "smoothing":
-        return SmoothedLabels(num_classes, cfg["epsilon"], dtype=dtype)
-    if kind == "class":
-        return ClassLabels(num_classes, cfg["init_target_prob"], cfg["lr"], dtype=dtype)
-    if kind == "instance":
-        return InstanceLabels(num_samples, num_classes, targets, cfg["init_target_prob"], cfg["lr"], dtype=dtype)
-    return ReplayLabels(cfg["trajectory"], cfg["num_epochs"], static=cfg.get("static", False), dtype=dtype)
+    return kind_cls.build(num_samples=num_samples, num_classes=num_classes, targets=targets, dtype=dtype, **cfg)

@@ -141,8 +141,8 @@ class AnnotatorAgreementRecorder:
     def on_epoch_end(self, exp: Any, epoch: int, row: dict[str, Any], tracker: Any) -> None:
         if epoch + 1 != exp.epochs:
             return
-        from repro.io import atomic_output
-        from repro.transition import softmax_outputs
+        from repro.runs.io import atomic_output
+        from repro.training.evaluation import softmax_outputs
 
         model = exp.method.eval_model(exp)
         probs = softmax_outputs(model, exp.data.train.images[self.index.to(exp.data.train.images.device)],

@@ -43,7 +43,7 @@ def check_grad_shape(grad_p: Tensor, y: Tensor, num_classes: int) -> None:
 def raise_if_not_finite(values: Tensor, what: str) -> None:
     """NonFiniteLabelsError if `values` (the would-be new parameters or step) hold NaN or inf."""
     # CPU only: on a GPU the check is a host sync per meta step. There a non-finite label makes the same step's
-    # loss non-finite, which the loop's running totals catch (repro/steptotals.py) before the epoch's checkpoint.
+    # loss non-finite, which the loop's running totals catch (repro/training/steptotals.py) before the epoch's checkpoint.
     if values.device.type == "cpu" and not bool(torch.isfinite(values).all()):
         raise NonFiniteLabelsError(
             f"The {what} became NaN or infinite after a meta-gradient step; the labels were left at their "

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from repro.errors import UserError
-from repro.hardware import index_add_rows_
+from repro.training.hardware import index_add_rows_
 from repro.labels.base import LabelParametrisation, check_grad_shape, check_lr, check_num_classes, raise_if_not_finite
 from repro.losses import one_hot
 

@@ -1,17 +1,20 @@
 """Training methods behind one interface (repro.methods.base.Method). `method.name` picks the class here;
-adding a method is one module, one line in METHODS and one config file repro/conf/method/<name>.yaml."""
+adding a method is one module (its class declares its options and their config rules), one line in METHODS and one
+config file repro/conf/method/<name>.yaml."""
 
 from __future__ import annotations
 
 import importlib
+from typing import Any, Mapping
 
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from repro.errors import UserError
 from repro.methods.base import Method, NonFiniteLossError, StepOutput, optimizer_step
+from repro.validation import check_tree, prefixed
 
 __all__ = ["METHODS", "Method", "NonFiniteLossError", "StepOutput", "build_method", "check_method_config",
-           "check_method_ready", "method_class", "optimizer_step"]
+           "check_method_ready", "method_class", "method_rules", "optimizer_step"]
 
 # method.name -> "module:Class" (imported only when a run uses it).
 METHODS: dict[str, str] = {
@@ -29,6 +32,7 @@ METHODS: dict[str, str] = {
     "distillation": "repro.methods.distillation:Distillation",
     "transferred_labels": "repro.methods.transferred_labels:TransferredLabels",
     "loss_correction": "repro.methods.loss_correction:LossCorrection",
+    "label_smearing": "repro.methods.label_smearing:LabelSmearing",
 }
 
 
@@ -42,6 +46,22 @@ def method_class(name: str) -> type[Method]:
     return getattr(importlib.import_module(module), cls)
 
 
+def method_rules(cls: type[Method]) -> Mapping[str, Any]:
+    """The config rules `cls` declares next to its code (its own `rules`, not a parent's: a subclass reads other
+    options)."""
+    if "rules" not in vars(cls):
+        raise TypeError(f"{cls.__module__}.{cls.__name__} declares no config rules: set `rules = {{option: rule}}` "
+                        "(repro/validation.py's rule types; `{}` for a method without options) next to `options`.")
+    return cls.rules
+
+
+def _plain(node: Any) -> Any:
+    """The method node as a plain dict: a DictConfig, or the sweep planner's read-only view of one (to_dict)."""
+    if isinstance(node, DictConfig):
+        return OmegaConf.to_container(node, resolve=True)
+    return node.to_dict() if hasattr(node, "to_dict") else dict(node)
+
+
 def check_method_config(cfg: DictConfig) -> None:
     """Refuse, before any work, options the method does not read and a meta-set method without a meta set."""
     method = cfg.method
@@ -53,6 +73,7 @@ def check_method_config(cfg: DictConfig) -> None:
             f"takes: {', '.join('method.' + k for k in cls.options) or 'none'}. Check the spelling, or pick the "
             "method whose option it is."
         )
+    check_tree({"method": _plain(method)}, prefixed("method", method_rules(cls)))
     cls.check(method)
     if cls.needs_meta_set and bool(cfg.split.full_train):
         raise UserError(

@@ -8,14 +8,16 @@ one file under repro/methods/ and one config file under repro/conf/method/; the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 
 import torch
 from omegaconf import DictConfig
 from torch import Tensor, nn
 
+from repro.methods.step_cost import StepCost
+
 if TYPE_CHECKING:
-    from repro.experiment import Experiment
+    from repro.training.experiment import Experiment
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -40,10 +42,17 @@ class Method:
     states) goes through `state_dict`/`load_state_dict`, which the loop puts into the run's checkpoint."""
 
     options: ClassVar[tuple[str, ...]] = ()
+    # The method's config rules, next to its code: option pattern (relative to `method.`, fnmatch: `record.*`) ->
+    # rule (repro/validation.py's types). Every method class declares its own, `{}` when it has no options;
+    # tests/test_methods_interface.py fails for one that does not. Checked at config load (check_method_config).
+    rules: ClassVar[Mapping[str, Any]]
     needs_meta_set: ClassVar[bool] = False
     # The method.* option that names a finished run this method learns from (a teacher, a label source); a sweep
     # row's `teacher:` sets it to the planned teacher's run id (repro/sweep/teachers.py). None: learns from none.
     source_option: ClassVar[str | None] = None
+    # What one train_step costs (repro/methods/step_cost.py): every method class declares its own, next to its
+    # train_step, so `repro sweep --dry-run` prices it; no default (tests/test_step_cost.py).
+    step_cost: ClassVar[StepCost]
 
     @classmethod
     def check_ready(cls, cfg: DictConfig) -> None:
@@ -76,14 +85,14 @@ class Method:
         return exp.model
 
     def clean_label_uses(self, exp: "Experiment") -> list:
-        """The clean labels this run uses beyond its noisy training labels (repro.methods.clean_labels): the split's
+        """The clean labels this run uses beyond its noisy training labels (repro.training.clean_labels): the split's
         held-out part, as a meta set when the method learns on it; a method that reads more overrides this."""
-        from repro.methods.clean_labels import held_out_use
+        from repro.training.clean_labels import held_out_use
 
         return held_out_use(int(exp.meta_idx.numel()), learns_on_it=self.needs_meta_set)
 
     def recorders(self, exp: "Experiment") -> list:
-        """Per-epoch recorders (repro.recording): label trajectories, weight histograms, ..."""
+        """Per-epoch recorders (repro.labels.recording): label trajectories, weight histograms, ..."""
         return []
 
     # -- the checkpoint -------------------------------------------------------------------------------------
@@ -97,7 +106,7 @@ class Method:
 def optimizer_step(optimizer: torch.optim.Optimizer, loss: Tensor, *, epoch: int, what: str = "training loss") -> None:
     """zero_grad, backward (outside autocast), step. On the CPU a non-finite loss stops the run here, before it can
     reach the parameters; on a GPU that check would cost a host sync per step, so the loop's running totals
-    (repro/steptotals.py) catch it a few steps later, still before the epoch's checkpoint is written."""
+    (repro/training/steptotals.py) catch it a few steps later, still before the epoch's checkpoint is written."""
     if loss.device.type == "cpu" and not torch.isfinite(loss):
         raise NonFiniteLossError(f"the {what} became {loss.item()} at epoch {epoch + 1}.")
     optimizer.zero_grad(set_to_none=True)

@@ -20,9 +20,11 @@ from torch import Tensor, nn
 
 from repro.data.noise import actual_noise_rate, describes_noise
 from repro.errors import UserError
-from repro.evaluation import evaluate
+from repro.training.evaluation import evaluate
 from repro.methods.base import Method, StepOutput, optimizer_step
+from repro.methods.step_cost import TWO_NETWORKS
 from repro.models import build_model
+from repro.validation import Choice, Finite, Real
 
 # Network 2's initialisation seed is the run's seed plus this offset (network 1 keeps the run's own stream, so it
 # starts exactly where the baseline's model does).
@@ -58,7 +60,14 @@ def small_loss_picks(loss_1: Tensor, loss_2: Tensor, keep: int) -> tuple[Tensor,
 
 
 class CoTeaching(Method):
+    step_cost = TWO_NETWORKS  # both networks train on every batch
     options = ("forget_rate", "default_forget_rate", "num_gradual", "exponent")
+    rules = {
+        "forget_rate": Real(0, 1, high_open=True, nullable=True),          # null: the noise rate
+        "default_forget_rate": Choice(("actual_noise_rate", "noise_fraction")),
+        "num_gradual": Finite(),                                           # check() below
+        "exponent": Finite(),
+    }
 
     def __init__(self, cfg: DictConfig, exp) -> None:
         super().__init__(cfg, exp)
@@ -67,7 +76,7 @@ class CoTeaching(Method):
                                                 given=exp.data.train_targets)
         self.num_gradual, self.exponent = int(cfg.num_gradual), float(cfg.exponent)
         self.model2 = exp.hardware.prepare_model(build_second_network(exp.cfg, exp.data.num_classes))
-        from repro.experiment import sgd_with_schedule
+        from repro.training.experiment import sgd_with_schedule
 
         self.optimizer2, self.scheduler2 = sgd_with_schedule(self.model2, exp.cfg.optim)
         self.noisy = exp.data.noisy_mask.to(exp.device)

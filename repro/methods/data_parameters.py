@@ -21,6 +21,8 @@ from torch import Tensor
 
 from repro.errors import UserError
 from repro.methods.base import Method, StepOutput, check_finite, optimizer_step
+from repro.validation import Finite
+from repro.methods.step_cost import PLAIN
 
 
 def scaled_cross_entropy(logits: Tensor, y: Tensor, sigma: Tensor) -> Tensor:
@@ -74,8 +76,10 @@ def table_leaf(table: Tensor, index: Tensor) -> tuple[Tensor, Tensor]:
 
 
 class DataParameters(Method):
+    step_cost = PLAIN  # one forward; the temperatures update sparsely
     options = ("learn_class", "learn_instance", "init_class", "init_instance", "lr_class", "lr_instance",
                "wd_class", "wd_instance", "momentum", "clamp", "sigma_min", "sigma_max")
+    rules = {option: Finite() for option in options}  # check() below looks after their ranges together
 
     def __init__(self, cfg: DictConfig, exp) -> None:
         super().__init__(cfg, exp)

@@ -19,12 +19,16 @@ from repro.errors import UserError
 from repro.losses import soft_cross_entropy
 from repro.methods.base import StepOutput, optimizer_step
 from repro.methods.from_run import LearnsFromRun
-from repro.teachers import load_teacher
-from repro.temperature import scale_logits
+from repro.methods.teachers import load_teacher
+from repro.methods.temperature import scale_logits
+from repro.validation import Finite
+from repro.methods.step_cost import TEACHER_FORWARD
 
 
 class Distillation(LearnsFromRun):
+    step_cost = TEACHER_FORWARD  # the teacher runs a forward on every batch
     options = ("teacher", "temperature", "hard_weight")
+    rules = {"teacher": Finite(), "temperature": Finite(), "hard_weight": Finite()}  # check() below
     source_option = "teacher"
 
     @staticmethod

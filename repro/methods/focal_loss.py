@@ -14,6 +14,8 @@ from torch import Tensor
 
 from repro.errors import UserError
 from repro.methods.base import Method, StepOutput, optimizer_step
+from repro.validation import Real
+from repro.methods.step_cost import PLAIN
 
 
 def focal_loss(logits: Tensor, y: Tensor, gamma: float) -> Tensor:
@@ -32,8 +34,10 @@ def focal_loss(logits: Tensor, y: Tensor, gamma: float) -> Tensor:
 
 class FocalLoss(Method):
     """One forward, the focal loss on the given (possibly noisy) labels, one optimizer step."""
+    step_cost = PLAIN  # a reweighted cross-entropy on one forward
 
     options = ("gamma",)
+    rules = {"gamma": Real(0)}  # the focusing parameter; 0 is the plain cross-entropy
 
     def __init__(self, cfg: DictConfig, exp) -> None:
         super().__init__(cfg, exp)

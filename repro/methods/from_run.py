@@ -1,5 +1,5 @@
 """What distillation and transferred labels share (Sec. 3.4): a student that learns from another finished run
-(`source_option` names it), with a temperature (repro.temperature; a sweep's tuning stage may pick it). The checks
+(`source_option` names it), with a temperature (repro.methods.temperature; a sweep's tuning stage may pick it). The checks
 run at config load (values) and before the run starts (the runs it reads)."""
 
 from __future__ import annotations
@@ -9,9 +9,10 @@ from typing import Any, ClassVar
 from omegaconf import DictConfig
 
 from repro.methods.base import Method
-from repro.rundir import RunDir
-from repro.temperature import check_temperature
-from repro.teachers import check_same_data, find_finished_run
+from repro.runs.rundir import RunDir
+from repro.methods.temperature import check_temperature
+from repro.methods.teachers import ROLES, check_same_data, find_finished_run
+from repro.runs.records import read_config
 
 
 class LearnsFromRun(Method):
@@ -26,12 +27,13 @@ class LearnsFromRun(Method):
     @classmethod
     def source_run(cls, cfg: DictConfig) -> RunDir:
         """The finished run this student learns from, checked against the student's data."""
-        from repro.config import to_container
+        from repro.config_tree import to_container
 
         config = to_container(cfg) if isinstance(cfg, DictConfig) else cfg
         option = str(cls.source_option)
         rd = find_finished_run(config["method"].get(option), config["output_root"], option=option)
-        check_same_data(rd.read_config(), config, rd=rd, option=option, same_samples=cls.same_samples)
+        check_same_data(read_config(rd, role=ROLES.get(option, "run")), config, rd=rd, option=option,
+                        same_samples=cls.same_samples)
         return rd
 
     @classmethod
@@ -49,7 +51,7 @@ class LearnsFromRun(Method):
 
 class TemperatureRecord:
     """Puts the temperature a student trained with, and its source run, into its summary.json (a tuned temperature
-    is also in the summary's `tuned` fields, repro/tuning.py)."""
+    is also in the summary's `tuned` fields, repro/training/tuning.py)."""
 
     def __init__(self, method: LearnsFromRun) -> None:
         self.method = method

@@ -4,7 +4,7 @@ per-sample loss weights probed at zero. Settings and sources: docs/methods/l2rw.
 
 Per batch (their Algorithm 1): eps = 0, g_i = dL_meta(theta'(eps))/deps_i at eps = 0, w_i = max(-g_i, 0),
 w = w / sum(w) (all zero stays all zero), then one model step on sum_i w_i CE_i. g comes from the shared engine
-(repro.meta_weights.meta_weight_step: one forward-mode JVP) instead of their double backward. The engine's L_train is
+(repro.meta.weights.meta_weight_step: one forward-mode JVP) instead of their double backward. The engine's L_train is
 the mean (1/n) sum_i eps_i CE_i, so its g is theirs (sum form, look-ahead step lr) times lr/n: a positive factor that
 the normalisation removes. The model step sum_i w_i CE_i is the engine's mean form (1/n) sum_i (n w_i) CE_i; the
 weights are recorded in that form (n w_i, mean 1 within a batch with any positive weight).
@@ -25,9 +25,11 @@ from torch import Tensor, nn
 
 from repro.errors import UserError
 from repro.losses import one_hot
-from repro.meta_weights import meta_weight_step
+from repro.meta.weights import meta_weight_step
 from repro.methods.base import Method, StepOutput, check_finite, optimizer_step
+from repro.methods.step_cost import WEIGHT_LOOKAHEAD
 from repro.methods.weight_stats import WeightHistogramRecorder, WeightStats
+from repro.validation import COUNT, Bool
 
 HIST_MAX = 4.0  # weight_hist_* bins: 10 over [0, 4] in the mean form (a batch's mean weight is 1)
 
@@ -59,8 +61,11 @@ def _is_int(value: Any) -> bool:
 
 class L2RW(Method):
     """Ren et al. 2018: per-batch weights from the look-ahead meta-gradient at zero weights, no learned state."""
+    step_cost = WEIGHT_LOOKAHEAD  # per-batch weights from a look-ahead meta-gradient
 
     options = ("meta_batch_size", "lookahead_weight_decay", "meta_cost_weight_decay")
+    rules = {"meta_batch_size": COUNT, "lookahead_weight_decay": Bool(),
+             "meta_cost_weight_decay": Bool()}  # the authors' L2 term in the meta cost
     needs_meta_set = True
 
     def __init__(self, cfg: DictConfig, exp) -> None:

@@ -6,22 +6,13 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from repro.labels import LabelParametrisation, build_labels
+from repro.labels import LabelParametrisation, build_labels, label_kind
 
 
 def labels_for_run(cfg: DictConfig, data: Any) -> LabelParametrisation:
     """The run's label parametrisation: rows are addressed by global training index, so every fold's instance
     labels live in one (N, C) table and the samples a fold never trains on simply keep their initial labels."""
-    method = cfg.method
-    kind = str(method.labels)
-    options: dict[str, Any] = {}
-    if kind == "smoothing":
-        options = {"epsilon": float(method.epsilon)}
-    elif kind in ("class", "instance"):
-        options = {"init_target_prob": float(method.init_target_prob), "lr": float(method.label_lr)}
-    elif kind == "replay":
-        from repro.fold_average import replay_source
-
-        options = replay_source(cfg, data)
+    kind = str(cfg.method.labels)
+    options = label_kind(kind).options_from(cfg, data)
     return build_labels(kind, num_samples=len(data.train_targets), num_classes=data.num_classes,
                         targets=data.train_targets, **options)

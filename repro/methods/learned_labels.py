@@ -1,6 +1,6 @@
 """The paper's method: class labels (Sec. 2.1) or instance labels (Sec. 2.2) learned by the one-step look-ahead
 meta-gradient on the clean meta set (Algorithm 1), optionally with the noisy setting's entropy-weighted
-curriculum (repro.curriculum: its sign and placement are options).
+curriculum (repro.methods.curriculum: its sign and placement are options).
 
 The look-ahead follows Eq. 3, theta' = theta - lr * grad L_train, without weight decay
 (`lookahead_weight_decay: false`); `true` adds the model optimizer's `wd * theta` to it, as the real step does (the
@@ -13,16 +13,32 @@ from typing import Any
 from omegaconf import DictConfig
 from torch import Tensor
 
-from repro.curriculum import curriculum_weights
+from repro.methods.curriculum import curriculum_weights
 from repro.losses import soft_cross_entropy
 from repro.meta import meta_label_step
 from repro.methods.base import Method, StepOutput, optimizer_step
 from repro.methods.label_source import labels_for_run
+from repro.validation import COUNT, NON_NEGATIVE_INT, POSITIVE, Bool, Choice, Finite, Real, SnapshotEpochs
+from repro.methods.step_cost import LABEL_LOOKAHEAD
 
 
 class LearnedLabels(Method):
+    step_cost = LABEL_LOOKAHEAD  # Algorithm 1: the look-ahead meta step, then the training step
     options = ("labels", "init_target_prob", "label_lr", "meta_batch_size", "lookahead_weight_decay", "curriculum",
                "curriculum_weight", "curriculum_placement", "record")
+    rules = {
+        "labels": Finite(),                                   # class | instance (the method group sets it)
+        "init_target_prob": Real(0, 1, low_open=True),
+        "label_lr": POSITIVE,
+        "meta_batch_size": COUNT,
+        "lookahead_weight_decay": Bool(),                     # Eq. 3's plain look-ahead, or with the optimizer's wd
+        "curriculum": Choice(("none", "entropy")),
+        "curriculum_weight": Choice(("certainty", "entropy")),  # the curriculum's sign (curriculum.py)
+        "curriculum_placement": Choice(("model_step", "both")),  # model step only, or the look-ahead too
+        "record.snapshot_epochs": SnapshotEpochs(),
+        "record.topk": COUNT,
+        "record.*": NON_NEGATIVE_INT,
+    }
     needs_meta_set = True
 
     def __init__(self, cfg: DictConfig, exp) -> None:
@@ -54,7 +70,7 @@ class LearnedLabels(Method):
         return StepOutput(loss.detach(), logits.detach())
 
     def recorders(self, exp) -> list:
-        from repro.recording import build_recorders
+        from repro.labels.recording import build_recorders
 
         return build_recorders(exp)
 

@@ -1,6 +1,6 @@
 """Loss correction (Patrini et al., "Making Deep Neural Networks Robust to Label Noise: a Loss Correction
 Approach", CVPR 2017; public code giorgiop/loss-correction): the cross-entropy on the given (noisy) labels,
-corrected with the noise's transition matrix T (T[i, j] = P(given j | true i); repro/transition.py).
+corrected with the noise's transition matrix T (T[i, j] = P(given j | true i); repro/methods/transition.py).
 
 - forward:  -log (p^T T)_y, the model's clean posterior p pushed through the noise (their `robust('forward')`);
 - backward: (T^-1 l(p))_y with l(p)_j = -log p_j, an unbiased estimate of the clean loss (`robust('backward')`).
@@ -21,9 +21,13 @@ from torch import Tensor
 
 from repro.errors import UserError
 from repro.methods.base import Method, StepOutput, optimizer_step
-from repro.transition import anchor_transition, check_transition, noise_transition, softmax_outputs
+from repro.methods.transition import anchor_transition, check_transition, noise_transition, softmax_outputs
+from repro.validation import PROBABILITY, Choice, Finite, OrWord, Real, Text
+from repro.methods.step_cost import PLAIN
+from repro.methods.transition_estimate import read_best_val_probs
 
 CORRECTIONS = ("forward", "backward")
+ESTIMATE_AT = ("final", "best_val")  # the estimator's network: its last checkpoint, or its best-validation epoch
 TRANSITIONS = ("known", "estimated", "given")
 
 
@@ -50,8 +54,18 @@ def _at_least_fp32(logits: Tensor) -> Tensor:
 
 class LossCorrection(Method):
     """One forward, the corrected cross-entropy on the given labels, one optimizer step."""
+    step_cost = PLAIN  # one forward through a fixed transition matrix
 
-    options = ("correction", "transition", "estimator", "anchor_percentile", "matrix")
+    options = ("correction", "transition", "estimator", "anchor_percentile", "matrix", "estimate_at")
+    rules = {
+        "correction": Choice(("forward", "backward")),
+        "transition": Choice(("known", "estimated", "given")),
+        "estimator": Text(nullable=True),
+        "anchor_percentile": OrWord("auto", Real(0, 100, low_open=True, nullable=True)),
+        "matrix.*": PROBABILITY,
+        "matrix": Finite(),
+        "estimate_at": Choice(ESTIMATE_AT),  # the estimator's network (transition_estimate.py)
+    }
     source_option = "estimator"
 
     @staticmethod
@@ -75,6 +89,13 @@ class LossCorrection(Method):
         if transition != "estimated" and cfg.get("estimator") is not None:
             raise UserError(f"method.estimator is set, but method.transition={transition} estimates nothing; set "
                             "method.transition=estimated, or leave method.estimator null.")
+        if cfg.get("estimate_at", "final") not in ESTIMATE_AT:
+            raise UserError(f"method.estimate_at={cfg.get('estimate_at')!r}: the estimator network is the one of its "
+                            "best-validation epoch (best_val) or its final one (final).")
+        if transition != "estimated" and cfg.get("estimate_at", "final") != "final":
+            raise UserError(f"method.estimate_at={cfg.get('estimate_at')} picks the estimator's network, but "
+                            f"method.transition={transition} estimates nothing; set method.transition=estimated, or "
+                            "leave method.estimate_at at final.")
 
     @classmethod
     def check_ready(cls, cfg: DictConfig) -> None:
@@ -82,7 +103,9 @@ class LossCorrection(Method):
         if cfg.method.transition == "known":
             noise_transition(cfg.noise, int(cfg.data.num_classes))
         elif cfg.method.transition == "estimated":
-            estimator_run(cfg)
+            rd = estimator_run(cfg)
+            if cfg.method.get("estimate_at", "final") == "best_val":
+                read_best_val_probs(rd.path, run_id=rd.run_id)
         else:
             check_transition(cfg.method.matrix, int(cfg.data.num_classes), where="method.matrix",
                              invertible=cfg.method.correction == "backward")
@@ -94,6 +117,7 @@ class LossCorrection(Method):
         num_classes = exp.data.num_classes
         self.anchors: list[int] = []
         self.estimator_id: str | None = None
+        self.estimate_at, self.estimator_epoch = None, None
         if self.transition == "known":
             t = noise_transition(exp.cfg.noise, num_classes, targets=exp.data.train_true_targets, among=exp.train_idx,
                                  given=exp.data.train_targets)
@@ -111,7 +135,7 @@ class LossCorrection(Method):
         """Besides the held-out part: a known T of a file noise model (CIFAR-N) is counted from the training part's
         clean labels (a synthetic model's T comes from its parameters, no labels)."""
         from repro.data.noise import transition_reads_clean_labels
-        from repro.methods.clean_labels import TRANSITION, CleanLabelUse
+        from repro.training.clean_labels import TRANSITION, CleanLabelUse
 
         uses = super().clean_label_uses(exp)
         if self.transition == "known" and transition_reads_clean_labels(exp.cfg.noise):
@@ -119,20 +143,27 @@ class LossCorrection(Method):
         return uses
 
     def _estimate(self, exp) -> Tensor:
-        from repro.teachers import load_teacher
+        """Patrini et al.'s anchor points from the estimator's softmax over the training images: of its final network
+        (estimate_at=final, recomputed here), or of its best-validation network (best_val, kept by that run)."""
+        from repro.methods.teachers import load_teacher
 
         rd = estimator_run(exp.cfg)
         self.estimator_id = rd.run_id
-        model = exp.hardware.prepare_model(load_teacher(rd, exp.device)) if exp.hardware else load_teacher(
-            rd, exp.device)
-        images = exp.data.train.images[exp.train_idx.to(exp.data.train.images.device)]
-        probs = softmax_outputs(model, images, **exp.eval_loader_kwargs)
+        self.estimate_at = str(self.cfg.get("estimate_at", "final"))
+        if self.estimate_at == "best_val":
+            probs, rows, info = read_best_val_probs(rd.path, run_id=rd.run_id)
+            self.estimator_epoch = int(info["epoch"])
+        else:
+            teacher = load_teacher(rd, exp.device, role="estimator run")
+            model = exp.hardware.prepare_model(teacher) if exp.hardware else teacher
+            images = exp.data.train.images[exp.train_idx.to(exp.data.train.images.device)]
+            probs, rows = softmax_outputs(model, images, **exp.eval_loader_kwargs), exp.train_idx.cpu()
         percentile = self.cfg.get("anchor_percentile")
         if percentile == "auto":  # their experiment.py: filter_outlier off for CIFAR-100, on for every other set
             percentile = None if exp.data.num_classes >= 100 else 97.0
         t, anchors = anchor_transition(probs, None if percentile is None else float(percentile),
                                        where=f"method.estimator={rd.run_id}")
-        self.anchors = [int(exp.train_idx[a]) for a in anchors]
+        self.anchors = [int(rows[a]) for a in anchors]
         return t
 
     def train_step(self, exp, x: Tensor, y: Tensor, idx: Tensor) -> StepOutput:
@@ -165,7 +196,9 @@ class _TransitionRecord:
         if m.t.shape[0] <= 10:
             out["transition_matrix"] = [[round(v, 6) for v in row] for row in m.t.tolist()]
         if m.estimator_id is not None:
-            out.update(estimator_run=m.estimator_id, anchor_samples=m.anchors)
+            out.update(estimator_run=m.estimator_id, anchor_samples=m.anchors, estimate_at=m.estimate_at)
+            if m.estimator_epoch is not None:
+                out["estimator_epoch"] = m.estimator_epoch
         if m.t_true is not None:
             out["transition_mae"] = float((m.t - m.t_true).abs().mean())
         return out
@@ -173,12 +206,14 @@ class _TransitionRecord:
 
 def estimator_run(cfg: DictConfig):
     """The finished run whose network estimates T: trained on this run's data with the same label noise."""
-    from repro.config import to_container
-    from repro.teachers import config_differences, find_finished_run
+    from repro.config_tree import to_container
+    from repro.methods.teachers import config_differences, find_finished_run
 
     config = to_container(cfg) if isinstance(cfg, DictConfig) else cfg
     rd = find_finished_run(config["method"].get("estimator"), config["output_root"], option="estimator")
-    theirs = rd.read_config()
+    from repro.runs.records import read_config
+
+    theirs = read_config(rd, role="estimator run")
     keys = [("data", "name"), ("data", "num_classes"), ("data", "subset"), ("noise", "kind"), ("noise", "fraction"),
             ("noise", "seed")]
     shown = config_differences(theirs, config, keys)

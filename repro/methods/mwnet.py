@@ -21,9 +21,11 @@ from torch import Tensor, nn
 
 from repro.errors import UserError
 from repro.losses import one_hot, soft_cross_entropy
-from repro.meta_weights import meta_weight_step
+from repro.meta.weights import meta_weight_step
 from repro.methods.base import Method, StepOutput, check_finite, optimizer_step
+from repro.methods.step_cost import WEIGHTING_NET_LOOKAHEAD
 from repro.methods.weight_stats import WeightHistogramRecorder, WeightStats
+from repro.validation import COUNT, POSITIVE, Bool, Finite
 
 CURVE_LOSSES = (0.0, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0)  # losses at which mwnet_curve records V each epoch
 
@@ -77,9 +79,13 @@ def _number(value: Any) -> bool:
 
 class MetaWeightNet(Method):
     """Shu et al. 2019: the weighting net and its optimizer are the method's state (checkpointed)."""
+    step_cost = WEIGHTING_NET_LOOKAHEAD  # a look-ahead through the weighting net each step
 
     options = ("meta_batch_size", "hidden", "meta_optimizer", "meta_lr", "meta_momentum", "meta_nesterov",
                "meta_weight_decay", "normalize", "lookahead_weight_decay")
+    rules = {"meta_batch_size": COUNT, "meta_lr": POSITIVE, "lookahead_weight_decay": Bool(),
+             "hidden": Finite(), "meta_optimizer": Finite(), "meta_momentum": Finite(), "meta_nesterov": Finite(),
+             "meta_weight_decay": Finite(), "normalize": Finite()}  # Finite: check() below looks after them
     needs_meta_set = True
 
     def __init__(self, cfg: DictConfig, exp) -> None:

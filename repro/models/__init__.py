@@ -8,6 +8,7 @@ from torch import nn
 
 from repro.errors import UserError
 from repro.models.alexnet import AlexNetCifar
+from repro.models.cifar_resnet import resnet32_cifar, resnet56_cifar
 from repro.models.resnet import resnet18_cifar
 from repro.models.small_cnn import SmallCNN, TinyCNN
 from repro.models.vgg import VGG16
@@ -22,12 +23,15 @@ _BUILDERS: dict[str, Callable[..., nn.Module]] = {
     "wrn28_10": lambda *, num_classes, in_channels: WideResNet(
         depth=28, widen_factor=10, num_classes=num_classes, in_channels=in_channels
     ),
+    "resnet32": resnet32_cifar,
+    "resnet56": resnet56_cifar,
 }
 
 MODEL_NAMES: tuple[str, ...] = tuple(_BUILDERS)
 
 # Smallest square input each network is meant for: the CIFAR nets pool 32x32 down to 1x1 or 2x2.
-MIN_IMAGE_SIZE: dict[str, int] = {"smallcnn": 8, "tinycnn": 8, "resnet18": 32, "vgg16": 32, "alexnet": 32, "wrn28_10": 32}
+MIN_IMAGE_SIZE: dict[str, int] = {"smallcnn": 8, "tinycnn": 8, "resnet18": 32, "vgg16": 32, "alexnet": 32, "wrn28_10": 32,
+                                 "resnet32": 32, "resnet56": 32}
 
 
 def _require_int(value: object, what: str, minimum: int, hint: str) -> int:

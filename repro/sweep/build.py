@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from repro.rundir import run_id
+from repro.runs.rundir import run_id
 from repro.sweep.compose import FastComposer, Override, parse_override, quote_value
 from repro.sweep.model import Part, PlannedRun
 

@@ -37,8 +37,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output-root", default="outputs", help="where runs land: <DIR>/runs/<run_id>/ (default: "
                                                                  "outputs)")
     parser.add_argument("--dry-run", action="store_true", help="print the plan; run and submit nothing")
-    parser.add_argument("--gpu-model", help="with --dry-run: estimate GPU-hours from this GPU's `repro bench` "
-                                            "calibration (default: this machine's GPU, else the one stored)")
+    parser.add_argument("--preflight", action="store_true",
+                        help="train each tuned cell's grid corners for a few epochs (own runs, under "
+                             "<output-root>/preflight), print label movement and step time, then the plan recalibrated")
+    parser.add_argument("--preflight-epochs", type=int, default=2, metavar="N", help="epochs per preflight run")
+    parser.add_argument("--gpu-model", help="with --dry-run or status: estimate GPU-hours from this GPU's `repro "
+                                            "bench` calibration (default: this machine's GPU, else the one stored)")
     parser.add_argument("--epochs", type=int, help="train every run for N epochs instead of the paper's")
     parser.add_argument("--subset", type=int, help="keep K training samples (stratified) in every run")
     parser.add_argument("--test-subset", type=int, help="keep K test samples (stratified) in every run")
@@ -84,11 +88,38 @@ def run(args: argparse.Namespace) -> int:
 
         plan = sweep_status(path, output_root=args.output_root, scale=scale, only=only or None,
                             extra_overrides=extra or None)
-        print(render_status(plan))
-        return 1 if plan.counts()["failed"] else 0
+        print(render_status(plan, args.gpu_model))
+        return 1 if plan.counts()["failed"] or plan.counts()["damaged"] else 0
+    if args.preflight:
+        return _preflight(args, path, scale, only, extra)
     from repro.sweep.run import run_sweep
 
     plan = run_sweep(path, output_root=args.output_root, executor=args.executor, profile=args.profile, scale=scale,
                      dry_run=args.dry_run, only=only or None, extra_overrides=extra,
                      gpu_model=args.gpu_model, jobs=args.jobs)
     return 1 if plan.failed else 0
+
+
+def _preflight(args: argparse.Namespace, path: str, scale, only: dict, extra: list[str]) -> int:
+    """`repro sweep FILE --preflight`: plan the sweep (nothing of it is trained), then train its preflight runs."""
+    from pathlib import Path
+
+    from repro.sweep.preflight import run_preflight
+    from repro.sweep.run import plan_sweep, refuse_rows_that_need_more, select
+    from repro.sweep.spec import load_sweep
+
+    if args.executor != "local" or args.dry_run:
+        raise UserError("--preflight trains its few short runs on this machine (run it where the table will run, e.g. "
+                        "in an interactive job on a cluster GPU node); leave out --executor slurm and --dry-run.")
+    spec = select(load_sweep(path), only or None)
+    refuse_rows_that_need_more(spec)
+    plan = plan_sweep(spec, output_root=Path(args.output_root).expanduser().resolve(), scale=scale,
+                      extra_overrides=extra)
+    pre = run_preflight(plan, epochs=args.preflight_epochs, jobs=args.jobs, gpu_model=args.gpu_model)
+    return 0 if all(_preflight_done(plan, r) for r in pre) else 1
+
+
+def _preflight_done(plan, run) -> bool:
+    from repro.runs.rundir import RunDir
+
+    return RunDir(plan.output_root / "preflight" / "runs" / run.run_id).is_done()

@@ -65,6 +65,9 @@ def parse_override(text: str, *, where: str) -> Override:
             f"{where}: the override {text!r} is not a string. Write overrides as strings such as model=resnet18 "
             "or optim.lr=0.1 (quote values that YAML would read as something else)."
         )
+    from repro.path_keys import quoted_path
+
+    given, text = text, quoted_path(text)  # paths as users have them (non-ASCII, spaces, =, brackets)
     try:
         (parsed,) = _PARSER.parse_overrides([text])
     except HydraException as exc:
@@ -84,13 +87,15 @@ def parse_override(text: str, *, where: str) -> Override:
     result = Override(text=text, key=key, value=value, is_group=key in _GROUPS)
     if result.is_group and not isinstance(value, str):
         raise UserError(f"{where}: {text!r} selects the config group {key!r}, which takes an option name.")
-    _PARSED[text] = result
+    _PARSED[given] = result
     return result
 
 
 def quote_value(value: str) -> str:
     """`value` written so that Hydra's override grammar reads it back as exactly that string."""
-    for candidate in (value, "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"):
+    from repro.path_keys import hydra_quoted
+
+    for candidate in (value, hydra_quoted(value)):
         try:
             (parsed,) = _PARSER.parse_overrides([f"k={candidate}"])
         except HydraException:

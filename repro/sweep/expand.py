@@ -5,7 +5,7 @@ row's `overrides`, then the stage's own (fold runs: the `learn` overrides, split
 method=replay of the learned method, the `final` overrides, split=full), the command line's extra overrides, the
 scale (optim.epochs, data.subset, data.test_subset), seed=s, and output_root / sweep.name / sweep.stage.
 
-The fold runs of a final replay run are the ones `repro.fold_runs.fold_run_configs` derives from its config
+The fold runs of a final replay run are the ones `repro.labels.fold_runs.fold_run_configs` derives from its config
 (the replay run's own config with the learned method, split.full_train=false, split.fold=0..split.folds-1); the
 expansion checks that the fold runs it plans are exactly those, so a final never waits for runs it will not read.
 
@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Sequence
 
 from repro.errors import UserError
-from repro.fold_runs import fold_configs_with
-from repro.rundir import flatten, result_config, run_id
+from repro.labels.fold_runs import fold_configs_with
+from repro.runs.rundir import flatten, result_config, run_id
 from repro.sweep import teachers
 from repro.sweep.build import COMPOSER, dedupe, make_run, parse_all, parse_part, resolve
 from repro.sweep.compose import Override, parse_override, quote_value
@@ -147,7 +147,7 @@ def _replay_overrides(learn: list[Override], where: str) -> list[Override]:
 
 
 def _check_folds_match_replay(final_cfg: dict, folds: list[PlannedRun], where: str) -> None:
-    """The fold runs planned here must be the ones the replay run will read (repro.fold_runs.fold_run_configs)."""
+    """The fold runs planned here must be the ones the replay run will read (repro.labels.fold_runs.fold_run_configs)."""
     for fold_run, expected in zip(folds, derived_fold_configs(final_cfg)):
         if fold_run.run_id != run_id(expected):
             planned, derived = flatten(result_config(fold_run.config)), flatten(result_config(expected))
@@ -161,7 +161,7 @@ def _check_folds_match_replay(final_cfg: dict, folds: list[PlannedRun], where: s
 
 
 def derived_fold_configs(final_cfg: dict) -> list[dict]:
-    """What `repro.fold_runs.fold_run_configs(final_cfg)` returns, composed through the fast path (that function
+    """What `repro.labels.fold_runs.fold_run_configs(final_cfg)` returns, composed through the fast path (that function
     composes with Hydra once per call); tests/test_sweep_spec.py checks the two agree."""
     learn = final_cfg["method"].get("learn") or {}
     learned_o = dedupe(parse_all([f"method={learn['method']}", *(learn.get("overrides") or [])], "method.learn"))

@@ -10,16 +10,18 @@ from typing import Any, Sequence
 
 import submitit
 
-from repro import runlock
+from repro.runs import runlock
 
 REQUEUE_WAIT_S = 120  # after SIGTERM, how long a SLURM job waits for submitit's requeue signal before giving up
 
 
 def run_planned(run_id: str, overrides: Sequence[str], *, wait: float | bool = False):
     """Train one run from its overrides; the resolved config must still have the planned run id. `wait`: how long
-    to wait when another process holds the run (repro/runlock.py)."""
+    to wait when another process holds the run (repro/runs/runlock.py)."""
     from repro.config import load_config, to_container
-    from repro.rundir import run_id as compute_run_id
+    from repro.runs.rundir import RunDir
+    from repro.runs.rundir import run_id as compute_run_id
+    from repro.runs.records import DAMAGED, summary_state
     from repro.train import train
 
     cfg = load_config(list(overrides))
@@ -29,7 +31,9 @@ def run_planned(run_id: str, overrides: Sequence[str], *, wait: float | bool = F
             f"The overrides planned as run {run_id} now resolve to run {actual}: the config tree or the code "
             "changed since the sweep was planned. Run `repro sweep` again to re-plan."
         )
-    return train(cfg, wait=wait)
+    # A summary that cannot be read is not done (repro/sweep/plan.py): train a new attempt, the damaged one kept.
+    damaged = summary_state(RunDir.for_config(to_container(cfg)))[0] == DAMAGED
+    return train(cfg, wait=wait, rerun=damaged)
 
 
 class TrainJob(submitit.helpers.Checkpointable):
@@ -60,7 +64,7 @@ class TrainJob(submitit.helpers.Checkpointable):
         return {"run_id": self.run_id, "already_done": result.already_done, "summary": result.summary}
 
     def checkpoint(self, *args: Any, **kwargs: Any) -> submitit.helpers.DelayedSubmission:
-        from repro.rundir import RunDir
+        from repro.runs.rundir import RunDir
 
         rd = RunDir(Path(self.output_root) / "runs" / self.run_id)
         # Only the run's writer (this process, or none: train() already released the lock on SIGTERM) records

@@ -6,7 +6,7 @@ in this process, one after another. With more, a `concurrent.futures.ProcessPool
 (forked from a forkserver that imported torch once) trains them, each worker with its own torch threads (default:
 the cores available to this process divided among the workers). A run starts when every run it depends on is done;
 a run that fails (or cannot start) is reported and its dependents are reported as skipped, never started; the others
-go on. Each run holds its own run lock (repro/runlock.py), as any `repro train` does, so a run trained elsewhere at
+go on. Each run holds its own run lock (repro/runs/runlock.py), as any `repro train` does, so a run trained elsewhere at
 the same time is refused, not doubled.
 
 Ctrl-C (SIGINT, or SIGTERM to this process): the workers ignore the terminal's SIGINT; this process sends each of
@@ -26,13 +26,14 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from repro.errors import UserError
+from repro.sweep import orphans
 from repro.sweep.spec import PlannedRun
 
 Report = Callable[[str], None]
 # Workers print nothing of their own (no progress bars interleaving): the parent prints one line per run. Not part
 # of a run's id.
 QUIET = ("progress=none",)
-PRELOAD = ("torch", "repro.sweep.job", "repro.config", "repro.train")
+PRELOAD = (orphans.FORKSERVER_PRELOAD, "torch", "repro.sweep.job", "repro.config", "repro.train")
 
 
 def available_cores() -> int:
@@ -134,7 +135,7 @@ class _Scheduler:
                     f"{self.metric} = {shown}")
 
     def failed_with(self, run: PlannedRun, message: str) -> None:
-        from repro.rundir import RunDir
+        from repro.runs.rundir import RunDir
 
         log = RunDir(self.output_root / "runs" / run.run_id).log_file
         self.report(f"{self.label(run)}: failed: {message} (log: {log})")
@@ -162,10 +163,10 @@ class _Scheduler:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(list(PRELOAD))
         pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker,
-                                   initargs=(threads,))
+                                   initargs=(threads, os.getpid()))
         running: dict[Future, PlannedRun] = {}
         try:
-            with _sigterm_interrupts():
+            with _sigterm_interrupts(), orphans.command_pid_exported():
                 while True:
                     while len(running) < jobs and (run := self.next_ready(set(r.run_id for r in running.values()))):
                         self.start(run)
@@ -218,10 +219,12 @@ def _critical_path(runs: Sequence[PlannedRun]) -> dict[str, int]:
 
 
 # ---------------------------------------------------------------------------------------------- worker process
-def _init_worker(threads: int) -> None:
+def _init_worker(threads: int, command_pid: int) -> None:
     """A worker: the terminal's Ctrl-C is its parent's to handle (the parent stops it with SIGTERM, which a training
-    run turns into a clean `interrupted`); its own torch threads."""
+    run turns into a clean `interrupted`); it stops when the command dies (repro/sweep/orphans.py); its own torch
+    threads."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    orphans.stop_with_command(command_pid)
     import torch
 
     torch.set_num_threads(threads)
@@ -230,7 +233,8 @@ def _init_worker(threads: int) -> None:
 def _train_one(run_id: str, overrides: Sequence[str]) -> dict[str, Any]:
     from repro.sweep.job import run_planned
 
-    return run_planned(run_id, overrides).summary
+    with orphans.one_run():
+        return run_planned(run_id, overrides).summary
 
 
 # --------------------------------------------------------------------------------------------- parent signals

@@ -1,8 +1,10 @@
 """The state of every run of an expanded sweep, and what is left to submit.
 
-A run is done when its summary.json exists (nothing done is ever submitted again). Otherwise its latest SLURM job
-(from the job registries) decides: queued or running -> left alone; ended, or gone from SLURM -> submitted again
-(it resumes from its checkpoint). A run never submitted is new, or failed / interrupted if it ran locally.
+A run is done when its summary.json can be read (nothing done is ever submitted again); one whose summary exists
+but cannot be read is `damaged` and submitted again (a new attempt; the damaged one is kept, repro/runs/records.py).
+Otherwise its latest SLURM job (from the job registries) decides: queued or running -> left alone; ended, or gone
+from SLURM -> submitted again (it resumes from its checkpoint). A run never submitted is new, or failed / interrupted
+if it ran locally.
 """
 
 from __future__ import annotations
@@ -14,13 +16,14 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from repro.rundir import RunDir
+from repro.runs.rundir import RunDir
+from repro.runs.records import DAMAGED, DONE, read_status, summary_state
 from repro.sweep import cluster
 from repro.sweep.registry import JobRecord, latest_jobs
 from repro.sweep.model import PlannedRun, SweepSpec
 
-STATES = ("done", "running", "pending", "failed", "interrupted", "new", "unknown")
-SUBMITTABLE = ("failed", "interrupted", "new")
+STATES = ("done", "running", "pending", "failed", "interrupted", "damaged", "new", "unknown")
+SUBMITTABLE = ("failed", "interrupted", "damaged", "new")
 
 
 @dataclass
@@ -79,8 +82,8 @@ class Plan:
             where = run.stage + ("" if run.fold is None else f" {run.fold}")
             state = st.state + (f" ({st.detail})" if st.detail else "")
             body.append([run.row, run.column, run.seed, where, rid, state, "" if st.epoch is None else st.epoch,
-                         st.job.job_id if st.job else "", "\n".join(st.logs) if st.state in ("failed", "interrupted",
-                                                                                            "unknown") else ""])
+                         st.job.job_id if st.job else "", "\n".join(st.logs) if st.state in (
+                             "failed", "interrupted", "damaged", "unknown") else ""])
         return tabulate(body, headers=["row", "column", "seed", "stage", "run", "state", "epoch", "job", "logs"],
                         tablefmt="simple")
 
@@ -88,6 +91,7 @@ class Plan:
         c = self.counts()
         return (f"sweep {self.spec.name}: {len(self.unique)} runs in {self.output_root} - {c['done']} done, "
                 f"{c['running']} running, {c['pending']} pending, {sum(c[s] for s in SUBMITTABLE)} to submit"
+                + (f" ({c['damaged']} damaged: summary unreadable)" if c["damaged"] else "")
                 + (f", {c['unknown']} unknown (SLURM unreachable)" if c["unknown"] else ""))
 
 
@@ -105,7 +109,8 @@ def make_plan(spec: SweepSpec, runs: list[PlannedRun], output_root: str | Path, 
     output_root = Path(output_root)
     unique = _first_by_id(runs)
     rundirs = {rid: RunDir(output_root / "runs" / rid) for rid in unique}
-    done = {rid for rid, rd in rundirs.items() if rd.is_done()}
+    summaries = {rid: summary_state(rd) for rid, rd in rundirs.items()}
+    done = {rid for rid, (state, _) in summaries.items() if state == DONE}
     jobs = {rid: rec for rid, rec in latest_jobs(output_root).items() if rid in unique and rid not in done}
     queued: dict[str, str] | None = {}
     finished: dict[str, str] = {}
@@ -121,6 +126,9 @@ def make_plan(spec: SweepSpec, runs: list[PlannedRun], output_root: str | Path, 
     status = {}
     for rid in unique:
         status[rid] = _run_status(rundirs[rid], rid in done, jobs.get(rid), queued, finished)
+        if summaries[rid][0] == DAMAGED and status[rid].state in SUBMITTABLE:
+            status[rid] = RunStatus(DAMAGED, summaries[rid][1] + "; trained again as a new attempt",
+                                    status[rid].job, status[rid].epoch, (str(rundirs[rid].summary_file),))
     for rid, run in unique.items():  # say why a run cannot start: runs it waits for failed (e.g. its tuning runs)
         failed = [d for d in run.depends_on if d in status and status[d].state == "failed"]
         if failed and status[rid].state in SUBMITTABLE and not status[rid].detail:
@@ -133,7 +141,7 @@ def make_plan(spec: SweepSpec, runs: list[PlannedRun], output_root: str | Path, 
 
 def _run_status(rd: RunDir, done: bool, job: JobRecord | None, queued: dict[str, str] | None,
                 finished: dict[str, str]) -> RunStatus:
-    local = rd.read_status() if rd.status_file.exists() else None
+    local = read_status(rd)
     epoch = None if local is None else local.get("epoch")
     if done:
         return RunStatus("done", job=job, epoch=epoch)

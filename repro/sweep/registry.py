@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from repro.errors import UserError
-from repro.io import atomic_write_json
-from repro.runlock import FileLock, describe
+from repro.runs.io import atomic_write_json
+from repro.runs.runlock import FileLock, describe
 
 VERSION = 1
 
@@ -94,7 +94,7 @@ def sweep_lock(output_root: str | Path, *, report: Callable[[str], None] = print
                wait: float | bool = True) -> Iterator[bool]:
     """One `repro sweep` at a time per output root: planning, reading and updating the job registries never
     interleave (tables share runs, so two different sweep files must not race either). The lock holds on NFS and
-    Lustre (repro/runlock.py). A second command waits for the first (saying who holds it) and yields True when
+    Lustre (repro/runs/runlock.py). A second command waits for the first (saying who holds it) and yields True when
     it had to wait, so the caller can re-read what the first one submitted."""
     waited: list[dict] = []
 

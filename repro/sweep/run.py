@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from repro.errors import UserError
-from repro.io import atomic_write_json
+from repro.runs.io import atomic_write_json
 from repro.sweep.plan import Plan, make_plan
 from repro.sweep.registry import latest_jobs, report_new_jobs, sweep_dir, sweep_lock
 from repro.sweep.spec import Scale, SweepSpec, expand_sweep, load_sweep
@@ -89,11 +89,11 @@ def run_sweep(path: str | Path | SweepSpec, *, output_root: str | Path = "output
                           slurm_required=executor == "slurm" and not dry_run)
         report(plan.describe())
         report(plan.summary_table())
-        from repro.attempts import report_other_commits
+        from repro.runs.attempts import report_other_commits
 
         report_other_commits(plan, report)  # done runs made at another commit: skipped, and said so
         if dry_run:
-            from repro.costs import plan_estimate
+            from repro.sweep.costs import plan_estimate
             from repro.sweep.graph import has_students, has_tuning, student_graph, tuning_graph
 
             if has_tuning(plan):
@@ -132,7 +132,7 @@ def run_sweeps_locally(sweeps: Sequence[LocalSweep], *, output_root: str | Path,
     """Plan several sweeps of one output root (under one sweep lock), train what any of them misses here in one go
     (up to `jobs` runs at once; a run that several sweeps share trains once), then plan each again. Returns the
     plans after training, each with `submitted` / `failed` = its runs trained / failed or skipped by this call."""
-    from repro.attempts import report_other_commits
+    from repro.runs.attempts import report_other_commits
     from repro.sweep.local import run_planned_runs
 
     for sweep in sweeps:
@@ -156,6 +156,7 @@ def run_sweeps_locally(sweeps: Sequence[LocalSweep], *, output_root: str | Path,
             if not plan.to_submit:
                 report("nothing to submit" + (": every run is done" if plan.counts()["done"] == len(plan.unique)
                                               else ""))
+                _report_tunings(plan, report)
             plans.append(plan)
         todo = list({r.run_id: r for plan in plans for r in plan.to_submit}.values())
         if not todo:
@@ -173,8 +174,18 @@ def run_sweeps_locally(sweeps: Sequence[LocalSweep], *, output_root: str | Path,
             again.submitted = [rid for rid in ran if rid in again.unique]
             again.failed = [rid for rid in failed if rid in again.unique]
             report(again.describe())
+            _report_tunings(again, report)
             after.append(again)
     return after
+
+
+def _report_tunings(plan: Plan, report: Callable[[str], None]) -> None:
+    """Each tuned cell's winner, and a warning where its grid may have missed (repro/training/tune_warnings.py)."""
+    from repro.sweep.tune_report import cell_tunings, render_tunings
+
+    text = render_tunings(cell_tunings(plan))
+    if text:
+        report(text)
 
 
 def remember_selection(folder: Path, spec: SweepSpec, scale: Scale | None, extra: Sequence[str]) -> None:

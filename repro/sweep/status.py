@@ -1,4 +1,5 @@
-"""`repro sweep status FILE`: one table of a sweep's runs with their state, and the logs of the failed ones."""
+"""`repro sweep status FILE`: one table of a sweep's runs with their state, and the logs of the failed ones; per
+cell what is done and the tuning winner; GPU-hours spent and projected."""
 
 from __future__ import annotations
 
@@ -29,5 +30,12 @@ def sweep_status(path: str | Path, *, output_root: str | Path = "outputs", scale
     return plan_sweep(spec, output_root=output_root, scale=scale, extra_overrides=extra_overrides)
 
 
-def render_status(plan: Plan) -> str:
-    return "\n".join([plan.runs_table(), "", plan.describe()])
+def render_status(plan: Plan, gpu_name: str | None = None) -> str:
+    """Every run's state; per cell its runs done / running / queued and tuning winner; GPU-hours spent and
+    projected (repro/sweep/spend.py); each tuned cell's winner and warnings."""
+    from repro.sweep.spend import cells_table, sweep_spend
+    from repro.sweep.tune_report import cell_tunings, render_tunings
+
+    tunings = render_tunings(cell_tunings(plan))
+    return "\n".join([plan.runs_table(), "", cells_table(plan), "", plan.describe(),
+                      sweep_spend(plan, gpu_name).render(), *([tunings] if tunings else [])])

@@ -1,5 +1,5 @@
 """Plan a cell's tuning stage (`tune:`, repro/sweep/tune_spec.py): one tuning run per grid point and tuning seed,
-and the `tune` override that makes the cell's runs depend on them and pick the winner (repro/tuning.py).
+and the `tune` override that makes the cell's runs depend on them and pick the winner (repro/training/tuning.py).
 
 A tuning run is the cell's training run as it would be trained (a learned row: its label-learning fold run; a plain
 row: its run; a student: its run with the teacher of that seed), then `where` (default split=holdout split.fold=0),

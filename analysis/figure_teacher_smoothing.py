@@ -1,0 +1,111 @@
+"""Teachers' smoothing in distillation under label noise (Lukasik et al., ICML 2020, Sec. 5; digits:
+sweeps/demo/table16.yaml, `repro demo --extra`): the student's final test accuracy against its teacher's smoothing
+epsilon, one line per noise rate, with the teachers' own accuracies beside (dashed, same colour); on the right the
+loss-corrected teachers (forward / backward), student and teacher. `figure_teacher_smoothing.png`.
+
+Students: finished distillation runs whose teacher is a finished run of the frame trained on uniformly noisy labels.
+A teacher's epsilon: 0 for one-hot, `method.epsilon` for label smoothing, `method.smoothing_epsilon` for label
+smearing's smoothing member (negative ones). Reported students are the tuned ones (`tune.keys` set: the temperature
+chosen on validation); their tuning runs are not results. The student setting (data, model, subset, epochs, split)
+with the most students is drawn. Points are means over seeds.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from analysis.figure_common import Skip, _png, plt
+from analysis.figure_smoothing_noise import METRIC, noisy_runs, reported
+
+NAME = "figure_teacher_smoothing"
+CORRECTED = ("forward", "backward")
+
+
+def teacher_kind(teacher: Mapping[str, Any]) -> float | str | None:
+    """A teacher's epsilon (a number), its loss correction ("forward" / "backward"), or None (not drawn)."""
+    name = str(teacher.get("method.name"))
+    if name == "baseline":
+        return 0.0
+    if name == "label_smoothing":
+        return float(teacher.get("method.epsilon"))
+    if name == "label_smearing" and teacher.get("method.smearing") == "smoothing":
+        return float(teacher.get("method.smoothing_epsilon"))
+    if name == "loss_correction" and teacher.get("method.transition") == "known":
+        return str(teacher.get("method.correction"))
+    return None
+
+
+def pairs(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per reported student: setting, noise.fraction, teacher kind, student and teacher accuracy."""
+    runs = noisy_runs(frame)
+    if runs.empty or "method.teacher" not in runs:
+        return pd.DataFrame()
+    by_id = {rec["run_id"]: rec for rec in runs.to_dict("records")}
+    students = runs[(runs["method.name"] == "distillation") & runs["method.teacher"].isin(list(by_id))]
+    students = reported(students)  # before grouping: the tuning runs' setting differs (split.full_train=false)
+    rows = []
+    for setting, group in students.groupby("setting", sort=True):
+        for rec in group.to_dict("records"):
+            teacher = by_id[rec["method.teacher"]]
+            kind = teacher_kind(teacher)
+            if kind is None:
+                continue
+            rows.append({"setting": setting, "fraction": float(rec["noise.fraction"]), "kind": kind,
+                         "student": 100.0 * float(rec[METRIC]), "teacher": 100.0 * float(teacher[METRIC])})
+    return pd.DataFrame(rows)
+
+
+def render(points: pd.DataFrame, setting: tuple) -> bytes:
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11.5, 4.2), gridspec_kw={"width_ratios": [3, 1.2]})
+    numeric = points[points["kind"].map(lambda k: not isinstance(k, str))]
+    corrected = points[points["kind"].map(lambda k: isinstance(k, str))]
+    colours = dict(zip(sorted(points["fraction"].unique()), plt.get_cmap("tab10").colors))
+    for fraction, colour in colours.items():
+        mine = numeric[numeric["fraction"] == fraction].assign(eps=lambda d: d["kind"].astype(float))
+        means = mine.groupby("eps")[["student", "teacher"]].mean().sort_index()
+        if len(means):
+            left.plot(means.index, means["student"], "o-", color=colour, label=f"{fraction:.0%} noise: student")
+            left.plot(means.index, means["teacher"], "s--", color=colour, alpha=0.6, markersize=4,
+                      label=f"{fraction:.0%} noise: teacher")
+        fixed = corrected[corrected["fraction"] == fraction].groupby("kind")[["student", "teacher"]].mean()
+        xs = [CORRECTED.index(k) for k in fixed.index]
+        right.plot(xs, fixed["student"], "o", color=colour)
+        right.plot(xs, fixed["teacher"], "s", color=colour, alpha=0.6, markersize=4, fillstyle="none")
+    left.axvline(0.0, color="gray", linewidth=0.8, linestyle=":")
+    left.set_xlabel("teacher's label smoothing epsilon (negative: label smearing)")
+    left.set_ylabel("final test accuracy (%)")
+    left.grid(alpha=0.3)
+    left.legend(fontsize=7, ncol=2)
+    right.set_xticks(range(len(CORRECTED)), [f"{k}-corrected\nteacher (known T)" for k in CORRECTED], fontsize=8)
+    right.set_xlim(-0.6, len(CORRECTED) - 0.4)
+    right.set_title("filled: student, hollow: teacher", fontsize=8)
+    right.grid(alpha=0.3)
+    data, model, subset, _, epochs = setting[:5]
+    fig.suptitle(f"Distillation from noisy teachers: student accuracy against the teacher's smoothing ({data}, "
+                 f"student {model}, {epochs} epochs" + (f", {subset} samples" if subset not in ("None", "nan") else "")
+                 + "; means over seeds)", fontsize=10)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def build_figure_teacher_smoothing(frame: pd.DataFrame, log: Callable[[str], Any] = print) -> bytes:
+    """The figure's PNG bytes; the builder signature of analysis.figures.FIGURES."""
+    points = pairs(frame)
+    numeric = points[points["kind"].map(lambda k: not isinstance(k, str))] if len(points) else points
+    if numeric.empty or numeric["kind"].nunique() < 2:
+        raise Skip("no distillation students of noisy teachers at two or more smoothing epsilons "
+                   "(sweeps/demo/table16.yaml makes them: `repro demo --extra`).")
+    counts = numeric["setting"].value_counts().sort_index(kind="stable")
+    setting = counts.idxmax()
+    chosen = points[points["setting"] == setting]
+    eps = sorted(float(k) for k in chosen["kind"] if not isinstance(k, str))
+    log(f"{NAME} draws {len(chosen)} students at teacher eps {sorted(set(eps))}, noise "
+        f"{sorted(chosen['fraction'].unique())}, corrected teachers: "
+        f"{sorted({k for k in chosen['kind'] if isinstance(k, str)}) or 'none'}")
+    if math.isnan(float(np.nanmean(chosen["student"]))):
+        raise Skip("the students have no final test accuracy.")
+    return render(chosen, setting)

@@ -1,0 +1,79 @@
+"""The config tree: Hydra's composition of the packaged `repro/conf` with command-line overrides, resolved, every
+scalar type- and range-checked (repro/validation.py).
+
+Why this module is apart from repro/config.py: the replay stage composes the config of the method its fold runs
+learned with (repro/labels/fold_runs.py), below the methods; `repro.config.load_config`, the one gate a run's config
+passes, adds the checks that need the methods (their options and rules) and sits above them."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from hydra import compose, initialize_config_module
+from hydra.core.global_hydra import GlobalHydra
+from hydra.errors import HydraException
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from repro.errors import UserError
+from repro.validation import check_tree
+
+CONFIG_MODULE = "repro.conf"
+
+
+def load_tree(overrides: Sequence[str] = ()) -> DictConfig:
+    """Compose `config.yaml` with Hydra overrides, resolve it and check every scalar's type and range. Hydra's own
+    settings, added / deleted keys and unknown keys are refused by name (repro/hydra_flags.py)."""
+    from repro.hydra_flags import check_overrides
+    from repro.path_keys import quoted_paths
+
+    overrides = quoted_paths(overrides)  # paths as users have them (non-ASCII, spaces, =, brackets)
+    check_overrides(overrides)
+    cfg = compose_config(overrides)
+    try:
+        OmegaConf.resolve(cfg)
+    except OmegaConfBaseException as exc:
+        raise UserError(f"The config of {list(overrides)} does not resolve: {' '.join(str(exc).split())}") from None
+    check_tree(to_container(cfg))
+    return cfg
+
+
+def compose_config(overrides: Sequence[str] = (), *, hydra_node: bool = False) -> DictConfig:
+    """Hydra's composition of `config.yaml` with the overrides, unresolved (`hydra_node`: with Hydra's own node)."""
+    from repro.path_keys import quoted_paths
+
+    overrides = quoted_paths(overrides)
+    GlobalHydra.instance().clear()
+    try:
+        with initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3"):
+            try:
+                return compose(config_name="config", overrides=list(overrides), return_hydra_config=hydra_node)
+            except (HydraException, OmegaConfBaseException):
+                unknown = _unknown_key(overrides)
+                if unknown is not None:
+                    raise unknown from None
+                raise
+    except (HydraException, OmegaConfBaseException) as exc:
+        raise UserError(
+            f"Bad config override in {list(overrides)}: {' '.join(str(exc).split())} "
+            "Overrides look like group=option (e.g. model=resnet18) or key=value (e.g. optim.lr=0.1); "
+            "`repro train --help` lists the groups and their options."
+        ) from None
+    finally:
+        GlobalHydra.instance().clear()
+
+
+def _unknown_key(overrides: Sequence[str]) -> UserError | None:
+    """After a failed composition: the override that names a key that does not exist, as a precise error."""
+    from repro.hydra_flags import group_selections, unknown_key_error
+
+    try:
+        base = compose(config_name="config", overrides=group_selections(overrides))
+    except (HydraException, OmegaConfBaseException):
+        return None  # a bad group option: Hydra's own message names it
+    return unknown_key_error(overrides, base)
+
+
+def to_container(cfg: DictConfig) -> dict:
+    """A plain, resolved dict of the config (what is saved, hashed and logged)."""
+    return OmegaConf.to_container(cfg, resolve=True)  # type: ignore[return-value]

@@ -1,0 +1,213 @@
+"""One run's label trajectory on disk: the files under a run directory's `labels/`, written and read back.
+
+Why this module: a learned-label run writes what its labels were at every epoch (repro/labels/recording.py decides
+*when*, this module decides *how it looks on disk*); analysis, teachers and the fold averaging
+(repro/labels/fold_average.py) read it back, here, as arrays or as (n, C) labels.
+
+A run directory's `labels/` (epochs are 1-based, as in metrics.jsonl):
+
+    manifest.json               {"kind": "class"|"instance", "num_samples": N, "num_classes": C, "topk": k, ...}
+    class_target_prob.npy       class labels: float32 [E, C], target-class probability 1 - alpha_c per epoch
+    train_index.npy             instance labels: int64 [n], the global indices of the run's training samples
+    topk/epoch_0001.npz         instance labels: classes int16 [n, k], probs float16 [n, k] (rows = train_index)
+    snapshots/epoch_0001.npy    instance labels: float16 [N, C], every sample's labels (global rows)
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from repro.errors import UserError
+from repro.labels.registry import label_kind
+from repro.runs.io import atomic_save_npy, atomic_write_bytes, atomic_write_json, read_json
+from repro.runs.rundir import RunDir
+
+FORMAT_VERSION = 1  # also in the averaged trajectories' manifests and cache keys (repro/labels/fold_average.py)
+READ_ERRORS = (ValueError, EOFError, OSError, KeyError, zipfile.BadZipFile)  # a truncated or corrupt .npy / .npz
+
+
+# ----------------------------------------------------------------------------------------------- file names
+
+
+def _labels_dir(run: RunDir | str | Path) -> Path:
+    path = run.path if isinstance(run, RunDir) else Path(run)
+    return path / "labels"
+
+
+def _epoch_name(epoch: int) -> str:
+    return f"epoch_{int(epoch):04d}"
+
+
+def topk_file(labels_dir: Path, epoch: int) -> Path:
+    return labels_dir / "topk" / f"{_epoch_name(epoch)}.npz"
+
+
+def snapshot_file(labels_dir: Path, epoch: int) -> Path:
+    return labels_dir / "snapshots" / f"{_epoch_name(epoch)}.npy"
+
+
+# --------------------------------------------------------------------------------------------------- writing
+
+
+def write_manifest(labels_dir: Path, *, kind: str, num_samples: int, num_classes: int, topk: int | None) -> None:
+    assert label_kind(kind).trajectory is not None, kind
+    atomic_write_json(labels_dir / "manifest.json", {
+        "kind": kind, "num_samples": int(num_samples), "num_classes": int(num_classes),
+        "topk": None if topk is None else int(topk), "version": FORMAT_VERSION,
+    })
+
+
+def write_class_trajectory(labels_dir: Path, target_prob: np.ndarray) -> None:
+    """The whole [E, C] trajectory so far (tiny: rewritten atomically every epoch)."""
+    atomic_save_npy(labels_dir / "class_target_prob.npy", np.asarray(target_prob, dtype=np.float32))
+
+
+def write_train_index(labels_dir: Path, index: np.ndarray) -> None:
+    atomic_save_npy(labels_dir / "train_index.npy", np.asarray(index, dtype=np.int64))
+
+
+def write_instance_topk(labels_dir: Path, epoch: int, classes: np.ndarray, probs: np.ndarray) -> None:
+    """One epoch's top-k record: int16 classes + float16 probabilities, one uncompressed .npz (one atomic file)."""
+    if int(np.max(classes, initial=0)) > np.iinfo(np.int16).max:
+        raise UserError("Top-k label records store classes as int16, so at most 32767 classes are supported.")
+    buf = _npz_bytes(classes=np.asarray(classes, dtype=np.int16), probs=np.asarray(probs, dtype=np.float16))
+    atomic_write_bytes(topk_file(labels_dir, epoch), buf)
+
+
+def write_snapshot(labels_dir: Path, epoch: int, labels: np.ndarray) -> None:
+    atomic_save_npy(snapshot_file(labels_dir, epoch), np.asarray(labels, dtype=np.float16))
+
+
+def _npz_bytes(**arrays: np.ndarray) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return buf.getvalue()
+
+
+# --------------------------------------------------------------------------------------------------- reading
+
+
+def _load(path: Path, what: str) -> Any:
+    if not path.exists():
+        raise UserError(f"The {what} {path} does not exist; the run recorded no such label trajectory (was it a "
+                        "class- or instance-label run, and did it reach that epoch?).")
+    try:
+        data = np.load(path, allow_pickle=False)
+        if isinstance(data, np.lib.npyio.NpzFile):
+            with data:
+                return {k: data[k] for k in data.files}
+        return data
+    except READ_ERRORS as exc:
+        raise UserError(f"The {what} {path} cannot be read ({exc}); it is truncated or corrupt. Nothing was "
+                        "changed; re-create it by training that run again in a fresh output_root.") from None
+
+
+def read_manifest(run: RunDir | str | Path) -> dict:
+    path = _labels_dir(run) / "manifest.json"
+    if not path.exists():
+        raise UserError(f"{_labels_dir(run).parent} has no label trajectory ({path} is missing): only runs with "
+                        "method=class_labels or method=instance_labels record one.")
+    try:
+        manifest = read_json(path)
+        if not isinstance(manifest, dict) or not {"kind", "num_samples", "num_classes"} <= manifest.keys():
+            raise ValueError("not a manifest of this project")
+    except (OSError, ValueError) as exc:
+        raise UserError(f"The label-trajectory manifest {path} cannot be read ({exc}); it is truncated or corrupt. "
+                        "Nothing was changed; re-create it by training that run again in a fresh output_root.") from None
+    return manifest
+
+
+def read_class_trajectory(run: RunDir | str | Path) -> np.ndarray:
+    """Class labels' target-class probability per epoch and class, float32 [E, C] (row e-1 = epoch e)."""
+    manifest = read_manifest(run)
+    path = _labels_dir(run) / "class_target_prob.npy"
+    traj = _load(path, "class-label trajectory")
+    if traj.ndim != 2 or traj.shape[1] != manifest["num_classes"]:
+        raise UserError(f"The class-label trajectory {path} has shape {traj.shape} but the run has "
+                        f"{manifest['num_classes']} classes; the file belongs to another data set or is corrupt.")
+    return traj
+
+
+def read_train_index(run: RunDir | str | Path) -> np.ndarray:
+    return _load(_labels_dir(run) / "train_index.npy", "training-index file")
+
+
+def read_instance_topk(run: RunDir | str | Path, epoch: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(global index int64 [n], classes int16 [n, k], probs float16 [n, k]) of epoch `epoch` (1-based)."""
+    manifest = read_manifest(run)
+    index = read_train_index(run)
+    path = topk_file(_labels_dir(run), epoch)
+    record = _load(path, f"top-k label record of epoch {epoch}")
+    classes, probs = record.get("classes"), record.get("probs")
+    if (classes is None or probs is None or classes.shape != probs.shape or classes.ndim != 2
+            or classes.shape[0] != index.shape[0] or (classes.size and int(classes.max()) >= manifest["num_classes"])):
+        raise UserError(f"The top-k label record {path} does not match the run's {index.shape[0]} training "
+                        f"samples and {manifest['num_classes']} classes; it is corrupt or from another run.")
+    return index, classes, probs
+
+
+def read_snapshot(run: RunDir | str | Path, epoch: int) -> np.ndarray:
+    """Every sample's instance labels at epoch `epoch` (1-based), float16 [N, C] (global rows)."""
+    manifest = read_manifest(run)
+    path = snapshot_file(_labels_dir(run), epoch)
+    snap = _load(path, f"label snapshot of epoch {epoch}")
+    expected = (manifest["num_samples"], manifest["num_classes"])
+    if snap.shape != expected:
+        raise UserError(f"The label snapshot {path} has shape {snap.shape}, expected {expected}; it belongs to "
+                        "another data set size or is corrupt.")
+    return snap
+
+
+def snapshot_epochs(run: RunDir | str | Path) -> list[int]:
+    """The (1-based) epochs that have a full snapshot."""
+    folder = _labels_dir(run) / "snapshots"
+    return sorted(int(p.stem.split("_")[1]) for p in folder.glob("epoch_*.npy")) if folder.exists() else []
+
+
+def recorded_epochs(run: RunDir | str | Path) -> int:
+    """How many consecutive epochs (from epoch 1) the run's label trajectory holds."""
+    return label_kind(read_manifest(run)["kind"]).recorded_epochs(run)
+
+
+# -------------------------------------------------------------------------------------- labels from the records
+
+
+def labels_from_topk(classes: np.ndarray, probs: np.ndarray, num_classes: int) -> np.ndarray:
+    """(n, C) labels from a top-k record: the k recorded probabilities, and the remaining mass 1 - sum(top-k)
+    spread evenly over the other C - k classes. Exact (up to float16) when k = C."""
+    n, k = classes.shape
+    probs = probs.astype(np.float32)
+    rest = np.clip(1.0 - probs.sum(axis=1, keepdims=True), 0.0, None)
+    fill = rest / (num_classes - k) if k < num_classes else np.zeros((n, 1), np.float32)
+    labels = np.broadcast_to(fill, (n, num_classes)).copy()
+    np.put_along_axis(labels, classes.astype(np.int64), probs, axis=1)
+    return labels / labels.sum(axis=1, keepdims=True)
+
+
+def instance_labels_at(run: RunDir | str | Path, epoch: int) -> tuple[np.ndarray, np.ndarray]:
+    """(global index [n], labels float32 [n, C]) of the run's training samples at `epoch` (1-based): the full
+    snapshot when one was taken that epoch (exact), else the top-k reconstruction."""
+    manifest = read_manifest(run)
+    index = read_train_index(run)
+    if snapshot_file(_labels_dir(run), epoch).exists():
+        snap = read_snapshot(run, epoch)[index].astype(np.float32)
+        return index, snap / snap.sum(axis=1, keepdims=True)
+    _, classes, probs = read_instance_topk(run, epoch)
+    return index, labels_from_topk(classes, probs, manifest["num_classes"])
+
+
+def class_labels_matrix(target_prob: np.ndarray | torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """(N, C) class labels from per-class target probabilities t_c: t_y on the target, (1 - t_y)/(C - 1) elsewhere."""
+    t = torch.tensor(np.asarray(target_prob, dtype=np.float32))
+    num_classes = t.shape[0]
+    on = t[targets.long().cpu()].unsqueeze(1)
+    labels = ((1.0 - on) / (num_classes - 1)).expand(-1, num_classes).clone()
+    labels.scatter_(1, targets.long().cpu().unsqueeze(1), on)
+    return labels

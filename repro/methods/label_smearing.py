@@ -1,0 +1,139 @@
+"""Label smearing (Lukasik, Bhojanapalli, Menon, Kumar, "Does label smoothing mitigate label noise?", ICML 2020,
+Sec. 3): one family of losses that holds label smoothing and backward loss correction.
+
+With l(f(x)) = (-log p_1, ..., -log p_C) the vector of per-class losses and a C x C smearing matrix M, the smeared
+loss of a sample with given label y is (M l)_y = -sum_j M[y, j] log p_j: the soft cross-entropy against the row
+M[y], which may hold negative entries. Named members (`method.smearing`):
+
+- `identity`:  M = I, the plain cross-entropy;
+- `smoothing`: M = (1 - eps) I + eps/C J (J all ones), label smoothing with targets (1 - eps) onehot + eps/C, for any
+  eps <= 1, negative included (`method.smoothing_epsilon`);
+- `backward`:  M = T^-1, Patrini et al.'s backward correction (T: the run's noise model, or `method.matrix`).
+
+Why a method of its own rather than a wider `label_smoothing`: its targets leave the simplex (the label
+parametrisations' contract, repro/labels/base.py), and its loss is unbounded below for any M with a negative entry
+(negative smoothing, backward correction): p_j -> 0 for a class with a negative weight drives the loss to -inf. For
+symmetric noise, T = (1 - f) I + f/C J, T^-1 = (1 - eps) I + eps/C J with eps = -f / (1 - f): the backward correction
+is negative smoothing (docs/methods/label_smearing.md; tests/test_label_smearing.py checks it in float64).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from omegaconf import DictConfig
+from torch import Tensor
+
+from repro.errors import UserError
+from repro.methods.base import Method, StepOutput, optimizer_step
+from repro.methods.step_cost import PLAIN
+from repro.methods.transition import check_transition, noise_transition
+from repro.validation import PROBABILITY, Choice, Finite, Real
+
+MEMBERS = ("identity", "smoothing", "backward")
+TRANSITIONS = ("known", "given")
+
+
+def smoothing_matrix(num_classes: int, epsilon: float, dtype: torch.dtype = torch.float64) -> Tensor:
+    """M = (1 - eps) I + eps/C J: row y is the smoothed target (1 - eps) onehot(y) + eps/C (any real eps)."""
+    eye = torch.eye(num_classes, dtype=dtype)
+    return (1.0 - epsilon) * eye + epsilon / num_classes
+
+
+def backward_epsilon(fraction: float) -> float:
+    """The smoothing eps whose matrix is T^-1 for symmetric noise T = (1 - f) I + f/C J: eps = -f / (1 - f)."""
+    return -fraction / (1.0 - fraction)
+
+
+def smeared_loss(logits: Tensor, y: Tensor, matrix: Tensor) -> Tensor:
+    """Mean over the batch of (M l(f(x)))_y = -sum_j M[y, j] log softmax(logits)_j (bf16 logits scored in fp32,
+    fp64 stays fp64)."""
+    log_p = F.log_softmax(logits.to(torch.promote_types(logits.dtype, torch.float32)), dim=1)
+    return -(matrix.to(log_p)[y] * log_p).sum(dim=1).mean()
+
+
+class LabelSmearing(Method):
+    """One forward, the smeared cross-entropy on the given labels, one optimizer step."""
+
+    step_cost = PLAIN  # one forward; the smearing matrix is a fixed C x C product
+    options = ("smearing", "smoothing_epsilon", "transition", "matrix")
+    rules = {
+        "smearing": Choice(("identity", "smoothing", "backward")),
+        "smoothing_epsilon": Real(None, 1),  # negative smoothing allowed: unbounded below, like backward correction
+        "transition": Choice(("known", "estimated", "given")),  # estimated is refused by check() with a reason
+        "matrix.*": PROBABILITY,
+        "matrix": Finite(),
+    }
+
+    @staticmethod
+    def check(cfg: DictConfig) -> None:
+        member, transition = cfg.get("smearing"), cfg.get("transition", "known")
+        if member not in MEMBERS:
+            raise UserError(f"method.smearing={member!r} is not a smearing member; use one of {', '.join(MEMBERS)} "
+                            "(identity: the plain loss, smoothing: method.smoothing_epsilon, backward: T^-1).")
+        if transition not in TRANSITIONS:
+            raise UserError(f"method.transition={transition!r}: label smearing's backward member takes T from the "
+                            f"noise model (known) or method.matrix (given); use one of {', '.join(TRANSITIONS)}. "
+                            "For an estimated T use method=loss_correction method.correction=backward.")
+        eps = cfg.get("smoothing_epsilon")
+        if member == "smoothing" and (eps is None or not float(eps) <= 1.0):
+            raise UserError(f"method.smearing=smoothing needs method.smoothing_epsilon <= 1 (negative allowed), got "
+                            f"{eps}: above 1 the target's own weight 1 - eps turns negative.")
+        if member != "backward" and cfg.get("matrix") is not None:
+            raise UserError(f"method.matrix is set, but method.smearing={member} does not read it; set "
+                            "method.smearing=backward method.transition=given, or leave method.matrix null.")
+        if member == "backward" and transition == "given" and cfg.get("matrix") is None:
+            raise UserError("method.transition=given needs the matrix in method.matrix: C rows of C probabilities, "
+                            "e.g. method.matrix='[[0.8,0.2],[0.3,0.7]]'.")
+
+    @classmethod
+    def check_ready(cls, cfg: DictConfig) -> None:
+        if cfg.method.smearing == "backward":
+            if cfg.method.transition == "known":
+                noise_transition(cfg.noise, int(cfg.data.num_classes))
+            else:
+                check_transition(cfg.method.matrix, int(cfg.data.num_classes), where="method.matrix",
+                                 invertible=True)
+
+    def __init__(self, cfg: DictConfig, exp) -> None:
+        super().__init__(cfg, exp)
+        self.check(cfg)
+        num_classes = exp.data.num_classes
+        self.member = str(cfg.smearing)
+        if self.member == "identity":
+            m = torch.eye(num_classes, dtype=torch.float64)
+        elif self.member == "smoothing":
+            m = smoothing_matrix(num_classes, float(cfg.smoothing_epsilon))
+        elif cfg.get("transition", "known") == "known":
+            t = noise_transition(exp.cfg.noise, num_classes, targets=exp.data.train_true_targets, among=exp.train_idx)
+            m = torch.linalg.inv(check_transition(t, num_classes, where="the noise model's T", invertible=True))
+        else:
+            m = torch.linalg.inv(check_transition(cfg.matrix, num_classes, where="method.matrix", invertible=True))
+        self.matrix64 = m
+        self.matrix = m.to(device=exp.device, dtype=torch.float32)
+
+    def train_step(self, exp, x: Tensor, y: Tensor, idx: Tensor) -> StepOutput:
+        logits = exp.model(x)
+        loss = smeared_loss(logits, y, self.matrix)
+        optimizer_step(exp.optimizer, loss, epoch=exp.epoch)
+        return StepOutput(loss.detach(), logits.detach())
+
+    def recorders(self, exp) -> list:
+        return [_SmearingRecord(self)]
+
+
+class _SmearingRecord:
+    """summary.json: the member and the smearing matrix's smallest entry (negative: the loss is unbounded below)."""
+
+    def __init__(self, method: LabelSmearing) -> None:
+        self.method = method
+
+    def on_epoch_end(self, exp: Any, epoch: int, row: dict[str, Any], tracker: Any) -> None:
+        pass
+
+    def summary(self) -> dict[str, Any]:
+        m = self.method.matrix64
+        return {"smearing": self.method.member, "smearing_min_entry": float(m.min()),
+                "smearing_diag_mean": float(torch.diagonal(m).mean())}

@@ -1,0 +1,138 @@
+"""One training step of each step kind (repro/methods/step_cost.py), on random batches, for `repro bench` to time.
+
+Each builder takes a `StepBench` (a model on the run's device, its optimizer, a train and a meta batch) and returns
+a closure running one step the way the methods do, through the same functions they call (repro/meta/lookahead.py,
+repro/meta/weights.py, repro/methods/mwnet.py, ...).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+Step = Callable[[], None]
+
+
+@dataclass
+class StepBench:
+    """What a timed step needs. `build` makes another network like `model` (co-teaching's second, a teacher)."""
+
+    hw: Any
+    model: nn.Module
+    build: Callable[[], nn.Module]
+    x: Tensor
+    y: Tensor
+    x_meta: Tensor
+    y_meta: Tensor
+    classes: int
+
+    def optimizer(self, model: nn.Module) -> torch.optim.Optimizer:
+        return torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+
+
+def _plain_step(b: StepBench, model: nn.Module, optimizer: torch.optim.Optimizer) -> None:
+    optimizer.zero_grad(set_to_none=True)
+    with b.hw.autocast():
+        loss = F.cross_entropy(model(b.x), b.y)
+    loss.backward()
+    optimizer.step()
+
+
+def plain(b: StepBench) -> Step:
+    optimizer = b.optimizer(b.model)
+    return lambda: _plain_step(b, b.model, optimizer)
+
+
+def two_networks(b: StepBench) -> Step:
+    """Co-teaching: both networks forward, each keeps the other's small-loss half, both step."""
+    from repro.methods.coteaching import small_loss_picks
+
+    second = b.build()
+    opt_1, opt_2 = b.optimizer(b.model), b.optimizer(second)
+
+    def step() -> None:
+        with b.hw.autocast():
+            loss_1 = F.cross_entropy(b.model(b.x), b.y, reduction="none")
+            loss_2 = F.cross_entropy(second(b.x), b.y, reduction="none")
+        pick_1, pick_2 = small_loss_picks(loss_1, loss_2, max(1, b.y.numel() // 2))
+        for opt, loss in ((opt_1, loss_1[pick_2].mean()), (opt_2, loss_2[pick_1].mean())):
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+    return step
+
+
+def teacher_forward(b: StepBench) -> Step:
+    teacher = b.build().eval()
+    optimizer = b.optimizer(b.model)
+
+    def step() -> None:
+        with torch.no_grad(), b.hw.autocast():
+            teacher(b.x)
+        _plain_step(b, b.model, optimizer)
+    return step
+
+
+def label_lookahead(b: StepBench) -> Step:
+    from repro.labels import InstanceLabels
+    from repro.losses import soft_cross_entropy
+    from repro.meta import meta_label_step
+
+    optimizer = b.optimizer(b.model)
+    n = b.y.shape[0]
+    idx = torch.arange(n, device=b.y.device)
+    labels = InstanceLabels(n, b.classes, b.y, init_target_prob=0.7, lr=10.0).to(b.y.device)
+
+    def step() -> None:
+        optimizer.zero_grad(set_to_none=True)
+        with b.hw.autocast():
+            logits, p = meta_label_step(b.model, labels, b.x, b.y, idx, b.x_meta, b.y_meta, lr=0.01,
+                                        weight_decay=5e-4, compile_jvp=b.hw.compile_jvp)
+            loss = soft_cross_entropy(logits, p)
+        loss.backward()
+        optimizer.step()
+    return step
+
+
+def weight_lookahead(b: StepBench) -> Step:
+    from repro.methods.l2rw import l2rw_step
+
+    optimizer = b.optimizer(b.model)
+
+    def step() -> None:
+        with b.hw.autocast():
+            logits, w = l2rw_step(b.model, b.x, b.y, b.x_meta, b.y_meta, num_classes=b.classes, lr=0.01,
+                                  weight_decay=0.0, compile_jvp=b.hw.compile_jvp, meta_cost_decay=5e-4)
+            loss = (w * F.cross_entropy(logits, b.y, reduction="none").float()).sum()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+    return step
+
+
+def weighting_net_lookahead(b: StepBench) -> Step:
+    from repro.losses import one_hot, soft_cross_entropy
+    from repro.methods.mwnet import WeightingNet, step_weights, weighting_net_backward, weighting_net_weights
+
+    optimizer = b.optimizer(b.model)
+    vnet = WeightingNet(100).to(b.y.device)
+    meta_optimizer = torch.optim.Adam(vnet.parameters(), lr=1e-3)
+    p = one_hot(b.y, b.classes, dtype=b.x.dtype)
+
+    def step() -> None:
+        meta_optimizer.zero_grad(set_to_none=True)
+        with b.hw.autocast():
+            logits, loss_i = weighting_net_backward(b.model, vnet, b.x, p, b.x_meta, b.y_meta, lr=0.01,
+                                                    weight_decay=0.0, normalize=True, compile_jvp=b.hw.compile_jvp)
+        meta_optimizer.step()
+        with torch.no_grad():
+            w = step_weights(weighting_net_weights(vnet, loss_i), True)
+        loss = soft_cross_entropy(logits, p, w)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+    return step

@@ -1,0 +1,133 @@
+"""Runs a student learns from (Sec. 3.4): find a finished teacher or label-source run, check that it fits the
+student's data, and load what the student needs from it (the teacher network, or its converged labels).
+
+Every check happens before the student trains (repro.methods `check_method_ready`), so a missing, unfinished or
+failed source, or one of another data set, is a one-paragraph error naming the run and what to do.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import torch
+from torch import nn
+
+from repro.errors import UserError
+from repro.labels.registry import LABEL_KINDS
+from repro.runs.rundir import RunDir
+from repro.runs.records import load_checkpoint, read_config, read_status, read_summary, reading
+
+ROLES = {"teacher": "teacher run", "source": "label-source run"}
+
+
+def find_finished_run(ref: Any, output_root: str | Path, *, option: str) -> RunDir:
+    """The finished run `ref` names: a run id under `<output_root>/runs/`, or a run directory."""
+    role = ROLES.get(option, "run")
+    if not isinstance(ref, str) or not ref.strip():
+        raise UserError(
+            f"method.{option} is not set: name the {role} to learn from by its run id (a directory name under "
+            f"{Path(output_root) / 'runs'}) or by its run directory, e.g. method.{option}=digits-smallcnn-baseline-"
+            "0123456789. `repro sweep sweeps/table4.yaml` sets it for every student."
+        )
+    path = Path(ref).expanduser()
+    if not (len(path.parts) > 1 or path.is_absolute()):
+        path = Path(output_root) / "runs" / ref
+    rd = RunDir(path)
+    if not rd.config_file.exists():
+        raise UserError(
+            f"The {role} {ref!r} (method.{option}) does not exist: {rd.path} holds no run. Train it first (the "
+            "table's sweep plans and trains it: `repro sweep sweeps/table4.yaml`), or name an existing run by its id "
+            f"under {Path(output_root) / 'runs'} or by its directory."
+        )
+    if read_summary(rd, role=role) is None:  # a damaged summary: DamagedRecord, saying what to do
+        status = read_status(rd) or {}
+        state = str(status.get("state") or "not started")
+        if state == "failed":
+            raise UserError(
+                f"The {role} {rd.run_id} (method.{option}) failed ({status.get('message') or 'see its train.log'}), "
+                f"so there is nothing to learn from. Fix and re-train it (log: {rd.log_file}), or name another run."
+            )
+        raise UserError(
+            f"The {role} {rd.run_id} (method.{option}) is not finished ({state} at epoch {status.get('epoch', 0)}); "
+            "a student learns from finished runs only. Let it finish (re-running its command resumes it) and run "
+            "this again; `repro sweep` waits for it by itself."
+        )
+    return rd
+
+
+def config_differences(source: Mapping[str, Any], this: Mapping[str, Any], keys: Sequence[tuple[str, str]]) -> str:
+    """'data.subset=500 (this run: None), ...' for the (group, key) pairs on which two configs differ; '' if none."""
+    diff = [(f"{a}.{b}", source.get(a, {}).get(b), this.get(a, {}).get(b)) for a, b in keys
+            if source.get(a, {}).get(b) != this.get(a, {}).get(b)]
+    return ", ".join(f"{k}={s!r} (this run: {t!r})" for k, s, t in diff)
+
+
+def check_same_data(source: Mapping[str, Any], student: Mapping[str, Any], *, rd: RunDir, option: str,
+                    same_samples: bool) -> None:
+    """The source must be of the student's data set and class count; for labels, of the same training samples."""
+    keys = [("data", "name"), ("data", "num_classes")]
+    if same_samples:  # labels are indexed by training sample: the same subset of the same data
+        keys += [("data", "subset"), ("split", "seed")]
+    shown = config_differences(source, student, keys)
+    if shown:
+        raise UserError(
+            f"The {ROLES.get(option, 'run')} {rd.run_id} (method.{option}) does not fit this run: it has {shown}. A "
+            "student learns from a run of the same data set and class count"
+            + (", and transferred labels need the same training samples (data.subset, split.seed)" if same_samples
+               else "") + "; name a run of this data set, or change this run's data settings to match."
+        )
+
+
+def load_teacher(rd: RunDir, device: torch.device, *, role: str = "teacher run") -> nn.Module:
+    """The teacher network of a finished run, from its config and last checkpoint (weights only), in eval mode
+    with frozen parameters (its BatchNorm statistics never change)."""
+    from repro.models import build_model
+
+    cfg = read_config(rd, role=role)
+    if not rd.checkpoint_file.exists():
+        raise UserError(
+            f"The {role} {rd.run_id} is done but its checkpoint {rd.checkpoint_file} is gone, so its network "
+            "cannot be loaded. Restore the file, or re-train the teacher in a fresh output_root."
+        )
+    with reading(rd, rd.config_file, role=role):
+        model = build_model(str(cfg["model"]["name"]), num_classes=int(cfg["data"]["num_classes"]),
+                            in_channels=int(cfg["data"]["in_channels"]), image_size=int(cfg["data"]["image_size"]))
+    state = load_checkpoint(rd, role=role)
+    with reading(rd, rd.checkpoint_file, role=role):  # weights of another shape: not this run's checkpoint
+        model.load_state_dict(state["model"])
+    model.eval().requires_grad_(False)
+    return model.to(device)
+
+
+def check_label_source(rd: RunDir) -> str:
+    """The kind of labels a label-source run learned (replay | instance | class); fixed labels are refused."""
+    method = read_config(rd, role="label-source run")["method"]
+    kind = str(method.get("labels"))
+    if kind not in LABEL_KINDS or not LABEL_KINDS[kind].has_converged_labels():
+        raise UserError(
+            f"The label-source run {rd.run_id} (method.source) trained with method={method.get('name')} (fixed "
+            "labels), so it has no learned labels to transfer. Name a learned-labels run: the final (method=replay) "
+            "run of a learned-labels row, whose fold-averaged labels are used, or a method=instance_labels run."
+        )
+    return kind
+
+
+def converged_labels(rd: RunDir, targets: torch.Tensor) -> tuple[torch.Tensor, int]:
+    """(labels (N, C) float32, rows learned) of a finished label-learning run at its last epoch: a replay run's
+    fold-averaged trajectory (every sample learned), or an instance- / class-label run's own labels. Samples an
+    instance-label run never trained on (its meta set) keep the one-hot of their given label."""
+    role = "label-source run"
+    cfg = read_config(rd, role=role)
+    kind = LABEL_KINDS[check_label_source(rd)]
+    with reading(rd, rd.config_file, role=role):
+        num_classes = int(cfg["data"]["num_classes"])
+    with reading(rd, rd.labels_dir, role=role):  # a replay run's fold runs: repro/labels/fold_average.py names them
+        labels, learned = kind.converged_labels(rd, cfg, targets)
+    if labels.shape != (len(targets), num_classes):
+        raise UserError(
+            f"The label-source run {rd.run_id} holds labels for {labels.shape[0]} samples x {labels.shape[1]} "
+            f"classes, but this run has {len(targets)} training samples; they must train on the same data "
+            "(data.subset, split.seed)."
+        )
+    return labels.float(), int(learned)

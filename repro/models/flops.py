@@ -1,0 +1,23 @@
+"""Floating-point operations of one forward pass, per model and input shape: what a step-cost estimate scales by
+where a calibration has no figure of its own for a model (repro/sweep/costs.py). Counted once per shape on the CPU with
+PyTorch's FlopCounterMode (matmuls and convolutions, which dominate every network of the registry)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import torch
+
+
+@lru_cache(maxsize=None)
+def forward_flops(model_name: str, channels: int, size: int, classes: int) -> float:
+    """FLOPs of one image's forward through a freshly built `model_name` (eval mode, batch 1)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from repro.models import build_model
+
+    model = build_model(model_name, num_classes=classes, in_channels=channels, image_size=size).eval()
+    counter = FlopCounterMode(display=False)
+    with torch.no_grad(), counter:
+        model(torch.zeros(1, channels, size, size))
+    return float(counter.get_total_flops())

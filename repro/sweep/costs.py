@@ -1,0 +1,293 @@
+"""What a sweep will cost in GPU-hours, from per-step costs measured on the user's GPU (`repro bench`).
+
+A calibration is stored once per GPU model (`<dir>/<gpu name>.json`, dir = $REPRO_CALIBRATION_DIR or
+~/.cache/repro/calibration). Without one, the H100 figures of the design notes (docs/gpu.md, "What a sweep will cost") are used and
+the estimate says so. A run's cost = epochs x (steps per epoch x step cost + evaluated images x forward cost per
+image); steps per epoch come from the data set's known size, the split and the batch size, without loading data.
+The step cost is the one its method's class declares (repro/methods/step_cost.py). Where the calibration has no
+figure of that kind for the model, it is estimated from another kind (the kind's documented factor); where it has
+none for the model, from a measured model scaled by FLOPs (repro/models/flops.py), a lower bound that turns the
+total into "at least" and says why. A run is never counted as zero.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from tabulate import tabulate
+
+from repro.errors import UserError
+from repro.runs.io import atomic_write_json
+from repro.training.schedule import planned_steps
+from repro.methods.step_cost import STEP_COSTS, StepCost
+
+# (train, test) sizes of the data sets, as loaded (digits: the fixed 70/30 split of its 1797 images).
+DATA_SIZES = {"cifar10": (50000, 10000), "cifar100": (50000, 10000), "digits": (1258, 539)}
+# (channels, image size, classes) of an image of each data set: what a FLOPs-scaled estimate is computed at.
+DATA_SHAPES = {"cifar10": (3, 32, 10), "cifar100": (3, 32, 100), "digits": (1, 8, 10)}
+H100_SHAPE = (3, 32, 32, 100)  # the H100 figures' input: CIFAR-100 images
+# A measured model the others are scaled from by FLOPs when the calibration has none of their own (the first of
+# these that it has, else its first model).
+REFERENCE_MODELS = ("resnet18", "vgg16", "wrn28_10")
+# Measured on one NVIDIA H100 80GB, torch 2.11, batch 128 / meta 256, 100 classes, channels_last where measured
+# (the default on CUDA): ms per plain step and per meta step (our meta_label_step + backward + optimizer step).
+H100_NAME = "NVIDIA H100 80GB HBM3"
+H100_MS = {"resnet18": {"plain": 11.2, "meta": 33.7}, "wrn28_10": {"plain": 39.7, "meta": 150.0},
+           "vgg16": {"plain": 6.8, "meta": 28.3}}
+# A forward in eval mode costs about a third of a training step (forward + backward), per image.
+EVAL_FRACTION_OF_STEP = 1 / 3
+STAGES = ("tune", "single", "fold", "final")  # the tuning stage first: the others wait for it
+
+
+def calibration_dir() -> Path:
+    return Path(os.environ.get("REPRO_CALIBRATION_DIR") or Path.home() / ".cache" / "repro" / "calibration")
+
+
+def calibration_file(gpu_name: str) -> Path:
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", gpu_name).strip("_") or "unknown"
+    return calibration_dir() / f"{slug}.json"
+
+
+@dataclass(frozen=True, eq=False)  # hashed by identity: prices are cached per calibration object
+class Calibration:
+    """Per-model ms per step of each kind (StepCost.key) at `batch`, ms per evaluated image, and the input each
+    model was timed at ([channels, height, width, classes]; calibrations without it: CIFAR-100's)."""
+
+    gpu: str
+    batch: int
+    steps_ms: Mapping[str, Mapping[str, float]]
+    eval_ms_per_image: Mapping[str, float]
+    source: str  # "measured <date>" or "H100 defaults"
+    shapes: Mapping[str, list[int]] | None = None
+
+    def shape(self, model: str) -> tuple[int, int, int, int]:
+        return tuple((self.shapes or {}).get(model) or H100_SHAPE)  # type: ignore[return-value]
+
+    @classmethod
+    def h100_defaults(cls) -> "Calibration":
+        return cls(H100_NAME, 128, H100_MS,
+                   {m: v["plain"] * EVAL_FRACTION_OF_STEP / 128 for m, v in H100_MS.items()},
+                   "the design notes' H100 figures (no calibration of your GPU: run `repro bench` on it)")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"gpu": self.gpu, "batch": self.batch, "steps_ms": self.steps_ms,
+                "eval_ms_per_image": self.eval_ms_per_image, "source": self.source, "shapes": self.shapes}
+
+    def save(self) -> Path:
+        return atomic_write_json(calibration_file(self.gpu), self.to_json())
+
+
+def load_calibration(gpu_name: str | None = None) -> Calibration:
+    """The named GPU's calibration; else this machine's GPU's; else the only stored one; else the H100 figures."""
+    if gpu_name is not None:
+        path = calibration_file(gpu_name)
+        if not path.exists():
+            raise UserError(f"No calibration for GPU {gpu_name!r} ({path}). Run `repro bench` on that GPU first, or "
+                            "leave out --gpu-model to use the H100 figures.")
+        return _read(path)
+    local = _local_gpu()
+    if local and calibration_file(local).exists():
+        return _read(calibration_file(local))
+    stored = sorted(calibration_dir().glob("*.json")) if calibration_dir().is_dir() else []
+    if len(stored) == 1:
+        return _read(stored[0])
+    return Calibration.h100_defaults()
+
+
+def _local_gpu() -> str | None:
+    import torch
+
+    return torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+
+
+def _read(path: Path) -> Calibration:
+    try:
+        raw = json.loads(path.read_text())
+        return Calibration(str(raw["gpu"]), int(raw["batch"]), raw["steps_ms"], raw["eval_ms_per_image"],
+                           str(raw.get("source", "measured")), raw.get("shapes"))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UserError(f"The calibration {path} cannot be read ({exc}); delete it and run `repro bench` again."
+                        ) from None
+
+
+# ------------------------------------------------------------------------------------------------ estimate
+
+
+def run_sizes(config: Mapping[str, Any]) -> tuple[int, int, int]:
+    """(train samples, meta/validation samples, test samples) of a run, from its config alone."""
+    data, split = config["data"], config["split"]
+    if data["name"] not in DATA_SIZES:
+        raise UserError(f"No known size for data set {data['name']!r}; known: {', '.join(DATA_SIZES)}.")
+    train, test = DATA_SIZES[data["name"]]
+    train = min(train, int(data.get("subset") or train))
+    test = min(test, int(data.get("test_subset") or test))
+    meta = 0 if split.get("full_train") else int(math.floor(float(split["meta_fraction"]) * train + 0.5))
+    return train - meta, meta, test
+
+
+def step_kind(config: Mapping[str, Any]) -> StepCost:
+    """What one step of the run costs: the kind its method's class declares (repro/methods/step_cost.py)."""
+    from repro.methods import method_class
+
+    return method_class(str(config["method"]["name"])).step_cost
+
+
+@dataclass(frozen=True)
+class Price:
+    """ms per step (at the calibration's batch) and per evaluated image of one run's model and step kind; `notes`
+    say how it was estimated (empty: measured), `lower_bound` that the run may well cost more."""
+
+    step_ms: float
+    eval_ms_per_image: float
+    notes: tuple[str, ...] = ()
+    lower_bound: bool = False
+
+
+LOWER_BOUND_WHY = ("a figure scaled down by FLOPs is a lower bound: a small network's step on a GPU is bound by "
+                   "kernel launches more than by FLOPs; `repro bench` on your GPU measures every model")
+
+
+def _kind_ms(figures: Mapping[str, float], kind: StepCost) -> tuple[float, tuple[str, ...]] | None:
+    """A model's ms for `kind`: measured, else from the kind its estimate names (recursively), with the reasons."""
+    if kind.key in figures:
+        return float(figures[kind.key]), ()
+    if kind.estimate is None:
+        return None
+    base_key, factor = kind.estimate
+    base = _kind_ms(figures, next(k for k in STEP_COSTS if k.key == base_key))
+    if base is None:
+        return None
+    return base[0] * factor, (*base[1], f"{kind.key} steps = {factor:.3g} x {base_key} steps where not measured "
+                                        f"({kind.why})")
+
+
+@functools.lru_cache(maxsize=4096)
+def _price(cal: "Calibration", model: str, kind: StepCost, shape: tuple[int, int, int]) -> Price | None:
+    from repro.models.flops import forward_flops
+
+    channels, size, classes = shape
+    measured = model in cal.steps_ms
+    ref = model if measured else next((m for m in REFERENCE_MODELS if m in cal.steps_ms), next(iter(cal.steps_ms), None))
+    if ref is None:
+        return None
+    got = _kind_ms(cal.steps_ms[ref], kind)
+    if got is None:
+        return None
+    ms, notes = got
+    ref_c, ref_h, _, ref_classes = cal.shape(ref)
+    if measured and (ref_c, ref_h) == (channels, size):  # another number of classes: only the last layer differs
+        return Price(ms, float(cal.eval_ms_per_image[ref]), notes)
+    try:
+        ratio = forward_flops(model, channels, size, classes) / forward_flops(ref, ref_c, ref_h, ref_classes)
+    except Exception as exc:  # a model the registry cannot build at this shape: the run stays unpriced, said so
+        return Price(math.nan, math.nan, (f"{model}: no FLOPs count at {channels}x{size}x{size} ({exc})",), True)
+    where = (f"{model} timed at {ref_c}x{ref_h}x{ref_h} only" if measured else f"{model} not measured here")
+    notes = (f"{where}: {ref}'s figures x {ratio:.3g}, the ratio of forward FLOPs at {channels}x{size}x{size}", *notes)
+    return Price(ms * ratio, float(cal.eval_ms_per_image[ref]) * ratio, notes, ratio < 1)
+
+
+def price(config: Mapping[str, Any], cal: "Calibration") -> Price | None:
+    """The run's step and eval price on `cal` (None when the calibration has no model to price it from)."""
+    data = config["data"]["name"]
+    shape = DATA_SHAPES.get(data)
+    if shape is None:
+        raise UserError(f"No known image shape for data set {data!r}; known: {', '.join(DATA_SHAPES)}.")
+    return _price(cal, str(config["model"]["name"]), step_kind(config), shape)
+
+
+def run_gpu_hours(config: Mapping[str, Any], cal: Calibration) -> float | None:
+    """Estimated GPU-hours of one run; None when it cannot be priced (see `price`)."""
+    got = price(config, cal)
+    if got is None or math.isnan(got.step_ms):
+        return None
+    n_train, n_meta, n_test = run_sizes(config)
+    batch = int(config["data"]["batch_size"])
+    step_ms = got.step_ms * batch / cal.batch  # per-step cost scales with the batch
+    steps = math.ceil(n_train / batch)
+    eval_ms = (n_meta + n_test) * got.eval_ms_per_image
+    epochs, total_steps = planned_steps(config["optim"], steps)  # optim.iterations may end the last epoch early
+    return (total_steps * step_ms + epochs * eval_ms) / 3.6e6
+
+
+@dataclass
+class Estimate:
+    rows: list[list[Any]]            # stage, runs, GPU-hours
+    total: float
+    remaining: float                 # runs not done yet
+    unpriced: list[str]              # why some runs have no price at all (they count as nothing, and it is said)
+    calibration: Calibration
+    by_row: list[list[Any]] = field(default_factory=list)   # row, stage, runs, GPU-hours, per run
+    notes: list[str] = field(default_factory=list)          # how estimated figures were had
+    lower_bound: bool = False        # some figure is a lower bound, or some run unpriced: the total is "at least"
+
+    def render(self) -> str:
+        hours = _hours_text
+        at_least = "at least " if self.lower_bound or self.unpriced else ""
+        body = [*self.rows, ["total", sum(r[1] for r in self.rows), f"{at_least}{hours(self.total)}"]]
+        lines = [f"estimated GPU-hours (per-step costs: {self.calibration.gpu}, {self.calibration.source}):",
+                 tabulate(body, headers=["stage", "runs", "GPU-hours"], tablefmt="simple", disable_numparse=True)]
+        if self.by_row:
+            lines += ["", "per row:", tabulate(self.by_row, headers=["row", "stage", "runs", "GPU-hours", "per run"],
+                                               tablefmt="simple", disable_numparse=True)]
+        lines.append(f"still to run (not done): {at_least}{hours(self.remaining)} GPU-hours")
+        if self.notes:
+            lines.append("estimated figures (not measured on this GPU):")
+            lines += [f"  - {n}" for n in self.notes]
+        if self.lower_bound:
+            lines.append(f"the total is \"at least\": {LOWER_BOUND_WHY}")
+        for why in self.unpriced:
+            lines.append(f"not priced, so the total is a lower bound: {why}")
+        return "\n".join(lines)
+
+
+def _hours_text(hours: float) -> str:
+    """Two decimals; small figures (a digits run) with two significant digits instead of 0.00."""
+    return f"{hours:.2f}" if hours >= 0.1 or hours == 0 else f"{hours:.2g}"
+
+
+def estimate(runs: Iterable[tuple[str, Mapping[str, Any], bool]], cal: Calibration,
+             rows: Iterable[str] | None = None) -> Estimate:
+    """`runs`: (stage, resolved config, done) of each unique run of a sweep; `rows`: the table row of each."""
+    per_stage: dict[str, list[float]] = {s: [0, 0.0] for s in STAGES}
+    per_row: dict[tuple[str, str], list[float]] = {}
+    remaining, unpriced, notes, lower = 0.0, {}, {}, False
+    row_names = iter(rows) if rows is not None else None
+    for stage, config, done in runs:
+        row = next(row_names) if row_names is not None else None
+        got = price(config, cal)
+        hours = run_gpu_hours(config, cal)
+        if got is not None:
+            notes.update(dict.fromkeys(got.notes))
+            lower = lower or got.lower_bound
+        if hours is None:
+            model, kind = config["model"]["name"], step_kind(config)
+            reason = "; ".join(got.notes) if got is not None else "the calibration has no figure to price it from"
+            unpriced.setdefault(f"{model} ({kind.key} steps): {reason}", None)
+            continue
+        per_stage.setdefault(stage, [0, 0.0])
+        per_stage[stage][0] += 1
+        per_stage[stage][1] += hours
+        if row is not None:
+            cell = per_row.setdefault((row, stage), [0, 0.0])
+            cell[0] += 1
+            cell[1] += hours
+        remaining += 0.0 if done else hours
+    table = [[s, int(n), _hours_text(h)] for s, (n, h) in per_stage.items() if n]
+    by_row = [[r, s, int(n), _hours_text(h), _hours_text(h / n)] for (r, s), (n, h) in per_row.items()]
+    return Estimate(table, sum(h for _, h in per_stage.values()), remaining, list(unpriced), cal, by_row,
+                    list(notes), lower)
+
+
+def plan_estimate(plan: Any, gpu_name: str | None = None) -> Estimate:
+    """The estimate of an expanded sweep plan (repro/sweep/plan.py)."""
+    cal = load_calibration(gpu_name)
+    unique = plan.unique
+    return estimate(((r.stage, r.config, plan.status[rid].state == "done") for rid, r in unique.items()), cal,
+                    [r.row for r in unique.values()])

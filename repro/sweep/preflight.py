@@ -1,0 +1,148 @@
+"""`repro sweep FILE --preflight`: before a table's GPU-hours are spent, train the corner points of every tuned
+cell's grid for a few epochs and print how far their labels moved and what a step cost here (issue 28, part 4).
+
+A preflight run is a cell's tuning run (first tuning seed, the tuning split) at a grid corner (each numeric axis's
+smallest and largest value; a non-numeric axis keeps its first and last), with `optim.epochs` = the preflight's
+epochs, `output_root` = <output_root>/preflight and `sweep.name` = <name>-preflight: its own run, never one of the
+table's. Then the full plan's estimate is recalibrated: each run's estimate times the ratio measured / estimated
+of the preflight runs of its model and step kind (the mean ratio for kinds the preflight did not train).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import statistics
+from pathlib import Path
+from typing import Any, Callable
+
+from tabulate import tabulate
+
+from repro.errors import UserError
+from repro.runs.rundir import RunDir
+from repro.sweep.build import make_run, parse_all
+from repro.sweep.model import PlannedRun
+
+PREFLIGHT_EPOCHS = 2
+
+
+def corners(points: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """The grid points at the corners: per axis its smallest and largest value (first and last if not numeric)."""
+    ends = []
+    for axis in range(len(points[0])):
+        values = list(dict.fromkeys(p[axis] for p in points))
+        numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+        low, high = (min(values), max(values)) if numeric else (values[0], values[-1])
+        ends.append(list(dict.fromkeys([low, high])))
+    wanted = set(itertools.product(*ends))
+    return [p for p in dict.fromkeys(points) if p in wanted]
+
+
+def preflight_runs(plan: Any, epochs: int, root: Path) -> list[tuple[PlannedRun, tuple[Any, ...], list[str]]]:
+    """(preflight run, its grid point, the grid's keys) per corner of every tuned cell."""
+    out = []
+    seen: set[str] = set()
+    for run in plan.runs:
+        tune = run.config.get("tune") or {}
+        if run.stage == "tune" or not tune.get("keys") or (run.row, run.column) in seen:
+            continue
+        seen.add((run.row, run.column))
+        entries = tune["runs"]
+        first_seed = plan.unique[str(entries[0]["run"])].seed
+        points = [tuple(e["values"]) for e in entries]
+        for point in corners(points):
+            source = next(plan.unique[str(e["run"])] for e in entries if tuple(e["values"]) == point
+                          and plan.unique[str(e["run"])].seed == first_seed)
+            overrides = parse_all([*source.overrides, f"optim.epochs={epochs}", f"output_root={root}",
+                                   f"sweep.name={plan.spec.name}-preflight"], "preflight")
+            pre = make_run(source.row, source.column, source.seed, "preflight", None, overrides, source.depends_on,
+                           f"{plan.spec.path}: preflight of {source.row} / {source.column}")
+            out.append((pre, point, [k.split(".")[-1] for k in tune["keys"]]))
+    return out
+
+
+def run_preflight(plan: Any, *, epochs: int = PREFLIGHT_EPOCHS, jobs: int | None = 1, gpu_model: str | None = None,
+                  report: Callable[[str], None] = print) -> list[PlannedRun]:
+    """Train the preflight runs here, print label movement and step time per corner, then the recalibrated plan."""
+    from repro.sweep.costs import load_calibration, plan_estimate, run_gpu_hours, run_sizes
+    from repro.sweep.local import run_planned_runs
+
+    if epochs < 1:
+        raise UserError(f"--preflight-epochs {epochs}: train at least 1 epoch per grid corner.")
+    root = plan.output_root / "preflight"
+    runs = preflight_runs(plan, epochs, root)
+    if not runs:
+        report("preflight: no cell of this sweep is tuned, so there is no grid to check; the plan's estimate stands.")
+        return []
+    missing = sorted({d for pre, _, _ in runs for d in pre.depends_on if plan.status.get(d) is None
+                      or plan.status[d].state != "done"})
+    if missing:
+        raise UserError(f"preflight: {len(missing)} run(s) the tuning runs learn from (teachers) are not done "
+                        f"({', '.join(missing[:3])}{' ...' if len(missing) > 3 else ''}); train them first with "
+                        f"`repro sweep {plan.spec.path}`, or preflight the rows without teachers (--rows).")
+    report(f"preflight: {len(runs)} run(s) at the corners of the tuned cells' grids, {epochs} epoch(s) each, "
+           f"in {root} (not runs of the table)")
+    todo = [pre for pre, _, _ in runs if not RunDir(root / "runs" / pre.run_id).is_done()]
+    done = [d for pre, _, _ in runs for d in pre.depends_on]
+    run_planned_runs(todo, done=done, jobs=jobs, output_root=root, report=report)
+    cal = load_calibration(gpu_model)
+    body, ratios = [], {}
+    for pre, point, keys in runs:
+        summary = RunDir(root / "runs" / pre.run_id).read_summary() or {}
+        n_train = run_sizes(pre.config)[0]
+        steps = max(math.ceil(n_train / int(pre.config["data"]["batch_size"])), 1)
+        seconds, ran = summary.get("seconds"), summary.get("epochs")
+        epoch_s = seconds / ran if seconds and ran else math.nan
+        moved = summary.get("final_label_change_mean")
+        body.append([pre.row, pre.column, ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+                                                     for k, v in zip(keys, point)),
+                     "-" if moved is None else f"{moved:.4f}", _pct(summary.get("final_val_acc")),
+                     f"{epoch_s:.2f}", f"{1e3 * epoch_s / steps:.1f}"])
+        estimated = run_gpu_hours(pre.config, cal)
+        if estimated and math.isfinite(epoch_s):
+            ratios.setdefault(_kind(pre.config), []).append(epoch_s * ran / 3600 / estimated)
+    report(tabulate(body, headers=["row", "column", "grid corner", "labels moved (mean TV)", "val acc",
+                                   "s/epoch", "ms/step (incl. eval)"], tablefmt="simple", disable_numparse=True))
+    from repro.training.tune_warnings import MOVED_THRESHOLD
+
+    report(f"labels moved: mean total variation between the labels after {epochs} epoch(s) and their initial values; "
+           f"below {MOVED_THRESHOLD} they act as fixed targets (repro/training/tune_warnings.py): if every corner is below it, "
+           "extend the grid's label learning rate upward before spending the table's GPU-hours.")
+    report(plan_estimate(plan, gpu_model).render())
+    report(recalibrated(plan, cal, ratios))
+    return [pre for pre, _, _ in runs]
+
+
+def recalibrated(plan: Any, cal: Any, ratios: dict[tuple, list[float]]) -> str:
+    """The plan's hours on this machine: each run's estimate times its kind's measured / estimated ratio."""
+    from repro.sweep.costs import run_gpu_hours
+
+    if not ratios:
+        return "recalibrated plan: no preflight run finished, nothing to recalibrate from"
+    mean = statistics.fmean(r for rs in ratios.values() for r in rs)
+    per_stage: dict[str, float] = {}
+    left = 0.0
+    for rid, run in plan.unique.items():
+        hours = run_gpu_hours(run.config, cal)
+        if hours is None:
+            continue
+        got = ratios.get(_kind(run.config))
+        hours *= statistics.fmean(got) if got else mean
+        per_stage[run.stage] = per_stage.get(run.stage, 0.0) + hours
+        left += 0.0 if plan.status[rid].state == "done" else hours
+    factors = ", ".join(f"{m}/{k}: {statistics.fmean(r):.3g}x" for (m, k), r in ratios.items())
+    rows = [[s, f"{h:.3g}"] for s, h in per_stage.items()] + [["total", f"{sum(per_stage.values()):.3g}"]]
+    return "\n".join([f"recalibrated plan on this machine (measured / estimated per model and step kind: {factors}; "
+                      f"other kinds: {mean:.3g}x):",
+                      tabulate(rows, headers=["stage", "device-hours"], tablefmt="simple", disable_numparse=True),
+                      f"still to run: {left:.3g} device-hours"])
+
+
+def _kind(config: dict) -> tuple[str, str]:
+    from repro.sweep.costs import step_kind
+
+    return config["model"]["name"], step_kind(config).key
+
+
+def _pct(value: Any) -> str:
+    return f"{100 * value:.1f}" if isinstance(value, (int, float)) else "-"

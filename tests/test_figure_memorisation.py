@@ -1,0 +1,77 @@
+"""The memorisation figure (analysis/figure_memorisation.py): drawn by `repro figures` from noisy digits runs of
+several methods, its lines are the runs' metrics.jsonl values, tuning runs are left out, and without memorisation
+records it is skipped with a reason."""
+
+from __future__ import annotations
+
+import json
+
+import matplotlib.image
+import numpy as np
+import pytest
+
+from analysis.collect import collect_runs
+from analysis.figure_common import Skip
+from analysis.figure_memorisation import _histories, _mean_curve, build_figure_memorisation, method_label
+from repro.cli import main
+from repro.config import load_config
+from repro.train import train
+
+FAST = ["split=noisy", "split.meta_fraction=0.1", "noise=uniform", "noise.fraction=0.4", "data.subset=300",
+        "data.test_subset=100", "optim.epochs=2", "tracker=none", "progress=none", "device=cpu"]
+METHODS = {
+    "one-hot": ["method=baseline"],
+    "smoothing eps=0.4": ["method=label_smoothing", "method.epsilon=0.4"],
+    "backward, known T": ["method=loss_correction", "method.correction=backward"],
+}
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory):
+    out = tmp_path_factory.mktemp("memorisation")
+    for seed in (0, 1):
+        for overrides in METHODS.values():
+            train(load_config([*FAST, *overrides, f"seed={seed}", f"output_root={out}"]))
+    return out
+
+
+def test_repro_figures_draws_it_from_a_noisy_digits_sweep(root, tmp_path, capsys):
+    out = tmp_path / "figs"
+    assert main(["figures", "--runs", str(root), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    line = next(line for line in printed.splitlines() if line.startswith("figure_memorisation draws"))
+    for label in METHODS:
+        assert f"{label} (2)" in line  # two seeds per line
+    image = matplotlib.image.imread(out / "figure_memorisation.png")
+    assert image.shape[0] > 200 and image.shape[1] > 1000 and image[..., :3].std() > 0.05
+
+
+def test_lines_are_the_mean_of_the_runs_records(root):
+    frame = collect_runs(root)
+    from analysis.figure_smoothing_noise import noisy_runs
+
+    lines = _histories(noisy_runs(frame))
+    assert set(lines) == set(METHODS)
+    baseline = frame[frame["method.name"] == "baseline"]
+    records = [[json.loads(r) for r in open(f"{p}/metrics.jsonl")] for p in baseline["path"]]
+    for key in ("memorised_noisy", "logit_norm"):
+        x, y = _mean_curve(lines["one-hot"], key)
+        assert list(x) == [1, 2]
+        assert np.allclose(y, [np.mean([rec[e][key] for rec in records]) for e in range(2)])
+
+
+def test_tuning_runs_are_not_lines():
+    tuned = {"method.name": "label_smoothing", "method.epsilon": 0.2, "_tuned": True}
+    assert method_label(tuned) is None
+    assert method_label({**tuned, "_tuned": False}) == "smoothing eps=0.2"
+    assert method_label({"method.name": "instance_labels", "_tuned": False, "_method_tuned": True}) is None
+    assert method_label({"method.name": "label_smearing", "method.smearing": "smoothing",
+                         "method.smoothing_epsilon": -0.25}) == "smearing eps=-0.25"
+
+
+def test_runs_without_records_are_skipped_with_a_reason(root, tmp_path):
+    frame = collect_runs(root)
+    with pytest.raises(Skip, match="matching --where"):
+        build_figure_memorisation(frame, print, where={"noise.fraction": "0.9"})
+    with pytest.raises(Skip, match="uniform label noise"):
+        build_figure_memorisation(frame.iloc[0:0].reindex(columns=frame.columns), print)

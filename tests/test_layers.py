@@ -1,0 +1,59 @@
+"""Imports point down the layers that docs/architecture.md declares, and no two modules import each other, however
+indirectly. Every import counts: module-level, inside functions and under `if TYPE_CHECKING:` (tests/import_graph.py
+reads them from source with `ast`). The layer order is parsed from the doc itself, so doc and code cannot drift."""
+
+from __future__ import annotations
+
+from import_graph import REPO, find_cycles, import_graph, layer_of, module_files, read_layers
+
+
+def _where(module: str, line: int) -> str:
+    return f"{module_files()[module].relative_to(REPO)}:{line}"
+
+
+def test_the_doc_declares_layers_in_order():
+    layers = read_layers()
+    names = [layer.name for layer in layers]
+    assert len(layers) >= 10 and len(set(names)) == len(names), names
+    assert names[0] == "errors" and "analysis" in names
+    assert names.index("config") > names.index("methods") > names.index("labels")  # load_config checks the methods
+
+
+def test_every_module_has_a_layer():
+    layers = read_layers()
+    unplaced = sorted(m for m in module_files() if layer_of(m, layers) is None)
+    assert not unplaced, (f"modules in no layer of docs/architecture.md's '## Layers' block: {unplaced}; add each "
+                          "(or its folder, `repro.<folder>.*`) to the layer it belongs to")
+
+
+def test_no_import_cycles():
+    cycles = find_cycles(import_graph())
+    assert not cycles, "import cycles (function-level and TYPE_CHECKING imports included): " + "; ".join(
+        " <-> ".join(cycle) for cycle in cycles)
+
+
+def test_imports_point_down_the_layers():
+    layers = read_layers()
+    upward = []
+    for module, targets in sorted(import_graph().items()):
+        here = layer_of(module, layers)
+        for target, line in sorted(targets.items()):
+            there = layer_of(target, layers)
+            if here is not None and there is not None and there > here:
+                upward.append(f"{_where(module, line)}: {module} (layer {layers[here].name}) imports {target} "
+                              f"(layer {layers[there].name}, above it)")
+    assert not upward, "imports against the layer order of docs/architecture.md:\n" + "\n".join(upward)
+
+
+def test_the_core_never_imports_analysis():
+    graph = import_graph()
+    offending = sorted(f"{m} -> {t}" for m, targets in graph.items() if m.split(".")[0] == "repro"
+                       for t in targets if t.split(".")[0] == "analysis")
+    assert not offending, offending
+
+
+def test_the_graph_sees_function_level_and_type_checking_imports():
+    """The reader must not miss the imports that hide cycles: one inside a function, one under TYPE_CHECKING."""
+    graph = import_graph()
+    assert "repro.training.experiment" in graph["repro.methods.base"]      # `if TYPE_CHECKING:` import
+    assert "repro.labels.trajectory" in graph["repro.figures.figure2"]     # import inside class_panels()

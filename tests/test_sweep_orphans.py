@@ -1,0 +1,138 @@
+"""No worker outlives its command (repro/sweep/orphans.py): `kill -9` of `repro sweep --jobs 2` while both runs train
+leaves no process of it alive, both runs `interrupted` with their locks free, and the same command then finishes
+every run from its checkpoint, each remaining epoch trained once."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from repro.runs.rundir import RunDir
+from repro.sweep import Scale, expand_sweep, load_sweep
+from repro.sweep.orphans import arm_parent_death_signal, is_alive
+
+REPO = Path(__file__).resolve().parents[1]
+EPOCHS = 40  # enough that neither run can finish between two polls of the test (a few ms apart)
+SWEEP = """
+    name: orphans
+    metric: final_test_acc
+    seeds: [0, 1]
+    common: [split=full, tracker=none, progress=none]
+    columns:
+      Digits/SmallCNN: [data=digits, model=smallcnn]
+    rows:
+      Baseline: [method=baseline]
+"""
+HANG_GUARD_S = 60  # only reached when something is left behind; the waits below end as soon as the event happens
+
+
+def _wait_for(predicate, what: str, poll_s: float = 0.005) -> None:
+    deadline = time.monotonic() + HANG_GUARD_S
+    while not predicate():
+        assert time.monotonic() < deadline, f"{what} did not happen within {HANG_GUARD_S} s"
+        time.sleep(poll_s)
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every process below `pid` (the forkserver, the resource tracker, the workers), from /proc."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[-1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        children = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= children
+        frontier = children
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the process tree from /proc")
+def test_kill_9_of_a_parallel_sweep_leaves_no_process_and_a_rerun_finishes(tmp_path):
+    path = tmp_path / "orphans.yaml"
+    path.write_text(textwrap.dedent(SWEEP))
+    out = tmp_path / "out"
+    scale = Scale(epochs=EPOCHS, subset=100, test_subset=100)
+    rds = [RunDir(out / "runs" / r.run_id) for r in expand_sweep(load_sweep(path), output_root=out.resolve(),
+                                                                 scale=scale)]
+    command = [sys.executable, "-m", "repro.cli", "sweep", str(path), "--output-root", str(out), "--epochs",
+               str(EPOCHS), "--subset", "100", "--test-subset", "100", "--jobs", "2"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    log = tmp_path / "killed.log"  # a file, not a pipe: the workers inherit it, and must not hold the test up
+    proc = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
+                            start_new_session=True)
+
+    def epoch(rd: RunDir) -> int:
+        try:
+            return int(json.loads(rd.status_file.read_text()).get("epoch") or 0)
+        except (OSError, ValueError):
+            return -1
+
+    frozen: dict[int, int] = {}
+
+    def freeze_each_past_its_first_epoch() -> bool:  # frozen at once: neither run can finish before the kill
+        assert proc.poll() is None, log.read_text()
+        for i, rd in enumerate(rds):
+            if i not in frozen and epoch(rd) >= 1:
+                frozen[i] = int(json.loads(rd.lock_file.read_text())["pid"])
+                os.kill(frozen[i], signal.SIGSTOP)
+        return len(frozen) == len(rds)
+
+    try:
+        _wait_for(freeze_each_past_its_first_epoch, "both runs training at once")
+        left = _descendants(proc.pid)
+        assert set(frozen.values()) <= left and len(left) >= 3  # the workers, and the forkserver above them
+        proc.kill()  # SIGKILL: no handler of the command runs
+        proc.wait()
+    finally:
+        for pid in frozen.values():
+            os.kill(pid, signal.SIGCONT)
+    _wait_for(lambda: not any(is_alive(pid) for pid in left), f"every process of the command ({sorted(left)}) "
+              "exiting", poll_s=0.1)
+    reached = []
+    for rd in rds:
+        status = json.loads(rd.status_file.read_text())
+        assert status["state"] == "interrupted" and 1 <= status["epoch"] < EPOCHS, status
+        assert not rd.lock_file.exists() and not rd.summary_file.exists()
+        reached.append(status["epoch"])
+
+    rerun = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    for rd, at in zip(rds, reached):
+        assert rd.read_summary() is not None and rd.read_status()["state"] == "done"
+        resumed = f"resumed from checkpoint at epoch {at}"
+        after = rd.log_file.read_text().split(resumed, 1)[1]  # what the re-run trained: from `at` on, each once
+        trained = [line.split(" epoch ", 1)[1].split()[0] for line in after.splitlines() if " epoch " in line
+                   and "lr=" in line]
+        assert trained == [f"{e}/{EPOCHS}" for e in range(at + 1, EPOCHS + 1)]
+        assert [line for line in rerun.stdout.splitlines() if rd.run_id in line and ": done in" in line] != []
+    assert rerun.stdout.count(": done in") == len(rds) and ": training" in rerun.stdout  # each trained once
+
+
+def test_the_parent_death_signal_is_armed_where_linux_offers_it():
+    """prctl through ctypes: armed in a child on Linux (the child dies with its parent), refused nowhere else."""
+    code = ("import os, signal, sys, time; from repro.sweep.orphans import arm_parent_death_signal as a; "
+            "ok = a(signal.SIGTERM); print(ok, flush=True); time.sleep(0 if not ok else 600)")
+    script = f"import subprocess, sys; subprocess.Popen([sys.executable, '-c', {code!r}]).wait()"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    if not sys.platform.startswith("linux"):
+        assert arm_parent_death_signal(signal.SIGTERM) is False
+        return
+    middle = subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE, text=True)
+    assert middle.stdout.readline().strip() == "True"
+    grandchild = sorted(_descendants(middle.pid))
+    assert len(grandchild) == 1
+    middle.kill()
+    middle.wait()
+    _wait_for(lambda: not is_alive(grandchild[0]), "the child exiting with its parent", poll_s=0.05)

@@ -1,0 +1,59 @@
+"""`repro sweep FILE --preflight` (issue 28, part 4): the corners of every tuned cell's grid, a few epochs each, as
+runs of their own; label movement and step time per corner, then the plan recalibrated."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from repro.cli import main
+from repro.runs.rundir import RunDir
+from repro.sweep.preflight import corners
+
+SWEEP = """
+    name: pre
+    metric: final_test_acc
+    seeds: [0]
+    common: [data=digits, model=smallcnn, split=full, split.folds=2, tracker=none, progress=none, data.subset=200,
+             data.test_subset=100]
+    columns:
+      Digits: []
+    rows:
+      Ours (Class):
+        learn: [method=class_labels]
+        tune:
+          grid: {method.label_lr: [0.3, 1, 3], method.init_target_prob: [0.5, 0.9]}
+"""
+
+
+@pytest.fixture(autouse=True)
+def _calibration_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("REPRO_CALIBRATION_DIR", str(tmp_path / "calibration"))
+
+
+def test_corners_take_each_numeric_axis_ends_in_grid_order():
+    grid = [(a, b) for a in (3, 0.3, 1) for b in (0.5, 0.9)]
+    assert corners(grid) == [(3, 0.5), (3, 0.9), (0.3, 0.5), (0.3, 0.9)]
+    assert corners([("x", 1), ("y", 1), ("z", 1)]) == [("x", 1), ("z", 1)]
+
+
+def test_preflight_trains_the_corners_as_its_own_runs_and_prints_label_movement(tmp_path, capsys):
+    path, out = tmp_path / "pre.yaml", tmp_path / "out"
+    path.write_text(textwrap.dedent(SWEEP))
+    assert main(["sweep", str(path), "--preflight", "--preflight-epochs", "1", "--output-root", str(out),
+                 "--jobs", "1"]) == 0
+    text = capsys.readouterr().out
+    assert "preflight: 4 run(s) at the corners" in text
+    lines = [line for line in text.splitlines() if line.startswith("Ours (Class)") and "label_lr=" in line]
+    assert [line.split()[3:5] for line in lines] == [["label_lr=0.3,", "init_target_prob=0.5"],
+                                                     ["label_lr=0.3,", "init_target_prob=0.9"],
+                                                     ["label_lr=3,", "init_target_prob=0.5"],
+                                                     ["label_lr=3,", "init_target_prob=0.9"]]
+    moved = [float(line.split()[5]) for line in lines]
+    assert all(m >= 0 for m in moved) and moved[2] > moved[0]  # a 10x label lr moves the labels further
+    assert "recalibrated plan on this machine" in text and "estimated GPU-hours" in text
+    # its own runs: under <output_root>/preflight, none in the table's runs
+    assert not (out / "runs").exists()
+    runs = list((out / "preflight" / "runs").iterdir())
+    assert len(runs) == 4 and all(RunDir(r).read_summary()["epochs"] == 1 for r in runs)
