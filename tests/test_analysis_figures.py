@@ -15,6 +15,7 @@ import pytest
 
 from analysis import figure_labels
 from analysis.collect import collect_runs
+from analysis.figures import FIGURES
 from analysis.figure_common import pick_group, run_data
 from repro.figures import figure2 as figure2_panels
 from repro.cli import main
@@ -156,9 +157,9 @@ def test_figures_without_suitable_runs_are_skipped_with_a_reason(sweep, tmp_path
     only_baseline = copy_runs(sweep["baseline"], tmp_path / "baseline_only")
     assert main(["figures", "--runs", str(only_baseline), "--out", str(tmp_path / "none")]) == 0
     printed = capsys.readouterr().out
-    # figures 2-4, noise methods, targets, smoothing under noise, memorisation, teacher smoothing, the two annotator
-    # figures
-    assert printed.count("skipped") == 8 and not (tmp_path / "none").exists()
+    # every figure (2-4, noise methods, targets, smoothing under noise, memorisation, teacher smoothing, the two
+    # annotator figures) says why it is skipped
+    assert printed.count("skipped") == len(FIGURES) == 10 and not (tmp_path / "none").exists()
 
 
 def test_figures_from_an_empty_runs_directory_is_a_clear_error(tmp_path, capsys):
