@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo train test test-fast test-gpu bench doctor clean
+.PHONY: setup demo train test lint test-fast test-gpu bench doctor clean
 
 setup: $(STAMP)
 
@@ -23,8 +23,13 @@ train: setup
 
 # TEST_ARGS="-n 2 --dist loadgroup" runs the suite on 2 pytest-xdist workers (one file per worker at a time, every
 # SLURM test on one worker; tests/conftest.py); docs/tests.md says what it gained where it was measured.
-test: setup
+# Lint and format check first (seconds; pyproject.toml [tool.ruff]), then the suite.
+test: setup lint
 	$(PY) -m pytest -q $(TEST_ARGS)
+
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 
 test-gpu: setup
 	$(PY) -m pytest -q -m gpu

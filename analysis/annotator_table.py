@@ -23,16 +23,20 @@ from analysis.collect import DONE
 from repro.runs.io import atomic_write_text
 
 # (summary field, what it measures); "given" rows are per label set, the others per method.
-GIVEN_MEASURES = (("annot_mislabelled", "share of mislabelled training images (given ≠ clean)"),
-                  ("annot_tv_given", "TV(annotators, given one-hot)"),
-                  ("annot_kl_given", "KL(annotators ‖ given one-hot)"))
-METHOD_MEASURES = (("annot_tv_learned", "TV(annotators, learned label)"),
-                   ("annot_kl_learned", "KL(annotators ‖ learned label)"),
-                   ("annot_entropy_spearman", "Spearman(learned-label entropy, annotator disagreement)"),
-                   ("annot_auroc_learned_top1", "AUROC: learned top-1 ≠ given"),
-                   ("annot_auroc_learned_given_prob", "AUROC: learned label's given-class probability (low)"),
-                   ("annot_auroc_loss", "AUROC: the network's training loss on the given label"),
-                   ("annot_auroc_cleanlab", "AUROC: cleanlab find_label_issues on the network's softmax"))
+GIVEN_MEASURES = (
+    ("annot_mislabelled", "share of mislabelled training images (given ≠ clean)"),
+    ("annot_tv_given", "TV(annotators, given one-hot)"),
+    ("annot_kl_given", "KL(annotators ‖ given one-hot)"),
+)
+METHOD_MEASURES = (
+    ("annot_tv_learned", "TV(annotators, learned label)"),
+    ("annot_kl_learned", "KL(annotators ‖ learned label)"),
+    ("annot_entropy_spearman", "Spearman(learned-label entropy, annotator disagreement)"),
+    ("annot_auroc_learned_top1", "AUROC: learned top-1 ≠ given"),
+    ("annot_auroc_learned_given_prob", "AUROC: learned label's given-class probability (low)"),
+    ("annot_auroc_loss", "AUROC: the network's training loss on the given label"),
+    ("annot_auroc_cleanlab", "AUROC: cleanlab find_label_issues on the network's softmax"),
+)
 
 
 def annotator_runs(runs: pd.DataFrame) -> pd.DataFrame:
@@ -43,7 +47,7 @@ def annotator_runs(runs: pd.DataFrame) -> pd.DataFrame:
     if done.empty:
         return done
     simulated = done["noise.kind"].astype(str).eq("annotators").map({True: " (simulated)", False: ""})
-    done["label_set"] = (done["data.name"].astype(str) + "/" + done["noise.type"].astype(str) + simulated)
+    done["label_set"] = done["data.name"].astype(str) + "/" + done["noise.type"].astype(str) + simulated
     return done
 
 
@@ -65,19 +69,30 @@ def annotator_table(runs: pd.DataFrame) -> pd.DataFrame | None:
 
 def _cell(measure: str, method: str, label_set: str, runs: pd.DataFrame, field: str) -> dict[str, Any]:
     values = pd.to_numeric(runs[field], errors="coerce").dropna() if field in runs else pd.Series(dtype=float)
-    return {"measure": measure, "method": method, "label_set": label_set, "field": field,
-            "mean": float(values.mean()) if len(values) else math.nan,
-            "std": float(values.std(ddof=1)) if len(values) > 1 else math.nan, "n": int(len(values))}
+    return {
+        "measure": measure,
+        "method": method,
+        "label_set": label_set,
+        "field": field,
+        "mean": float(values.mean()) if len(values) else math.nan,
+        "std": float(values.std(ddof=1)) if len(values) > 1 else math.nan,
+        "n": int(len(values)),
+    }
 
 
 def render_markdown(table: pd.DataFrame, source: str) -> str:
     label_sets = list(dict.fromkeys(table["label_set"]))
-    lines = ["# Learned labels against the annotators", "",
-             "Runs whose label noise comes from several annotators per image (CIFAR-10N, or SIMULATED annotators "
-             "where the label set says so), their training part at the last epoch; mean ± sample std over seeds "
-             f"(n). Runs: {source}. Mislabelled: given label ≠ clean label. KL uses each label mixed with 0.1% "
-             "uniform; AUROC 0.5 is chance. cleanlab runs in-sample on the network's own softmax.", "",
-             "| Method | Measure | " + " | ".join(label_sets) + " |", "|---|---|" + "---|" * len(label_sets)]
+    lines = [
+        "# Learned labels against the annotators",
+        "",
+        "Runs whose label noise comes from several annotators per image (CIFAR-10N, or SIMULATED annotators "
+        "where the label set says so), their training part at the last epoch; mean ± sample std over seeds "
+        f"(n). Runs: {source}. Mislabelled: given label ≠ clean label. KL uses each label mixed with 0.1% "
+        "uniform; AUROC 0.5 is chance. cleanlab runs in-sample on the network's own softmax.",
+        "",
+        "| Method | Measure | " + " | ".join(label_sets) + " |",
+        "|---|---|" + "---|" * len(label_sets),
+    ]
     keys = list(dict.fromkeys(zip(table["method"], table["measure"])))
     for method, measure in keys:
         cells = []
@@ -94,8 +109,9 @@ def _text(rec: pd.Series) -> str:
     return f"{rec['mean']:.3f}" + ("" if math.isnan(rec["std"]) else f" ± {rec['std']:.3f}") + f" (n={rec['n']})"
 
 
-def write_annotator_table(runs: pd.DataFrame, out_dir: str | Path, *, source: str = "",
-                          log: Callable[[str], Any] = print) -> Path | None:
+def write_annotator_table(
+    runs: pd.DataFrame, out_dir: str | Path, *, source: str = "", log: Callable[[str], Any] = print
+) -> Path | None:
     """annotators.md and .csv in `out_dir` when some run recorded agreement with annotators; None otherwise."""
     table = annotator_table(runs)
     if table is None:

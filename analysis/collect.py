@@ -43,8 +43,15 @@ def collect_runs(output_root: str | Path) -> pd.DataFrame:
 
 def read_run_dir(path: Path) -> dict[str, Any]:
     """The raw records of one run directory: config, status, summary (None where absent)."""
-    record: dict[str, Any] = {"run_id": path.name, "path": str(path), "config": None, "status": None,
-                              "summary": None, "error": None, "provenance": None}
+    record: dict[str, Any] = {
+        "run_id": path.name,
+        "path": str(path),
+        "config": None,
+        "status": None,
+        "summary": None,
+        "error": None,
+        "provenance": None,
+    }
     try:
         if (path / "config.yaml").exists():
             record["config"] = yaml.load((path / "config.yaml").read_text(encoding="utf-8"), Loader=_YamlLoader)

@@ -10,36 +10,62 @@ DEFAULT_RUNS = "outputs"
 
 
 def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
-    parser.add_argument("--runs", default=DEFAULT_RUNS, metavar="OUTPUT_ROOT",
-                        help="the output_root the runs were written to (holds runs/<run_id>/); default: outputs")
+    parser.add_argument(
+        "--runs",
+        default=DEFAULT_RUNS,
+        metavar="OUTPUT_ROOT",
+        help="the output_root the runs were written to (holds runs/<run_id>/); default: outputs",
+    )
     if name == "tables":
-        parser.add_argument("--wandb", metavar="ENTITY/PROJECT",
-                            help="read the runs from the W&B API instead of run directories")
-        parser.add_argument("--out", default="paper_tables/ours",
-                            help="where tableN.md / tableN.csv go (default: paper_tables/ours)")
-        parser.add_argument("--tables", nargs="+", type=int, metavar="N",
-                            help="table numbers (default: every table with a sweep file)")
-        parser.add_argument("--sweeps-dir", default="sweeps",
-                            help="the directory of the tableN.yaml sweep files (default: sweeps)")
-        parser.add_argument("--epochs", type=int, help="the --epochs the sweeps ran with (default: what the last "
-                                                       "`repro sweep` of each table into --runs used)")
+        parser.add_argument(
+            "--wandb", metavar="ENTITY/PROJECT", help="read the runs from the W&B API instead of run directories"
+        )
+        parser.add_argument(
+            "--out", default="paper_tables/ours", help="where tableN.md / tableN.csv go (default: paper_tables/ours)"
+        )
+        parser.add_argument(
+            "--tables", nargs="+", type=int, metavar="N", help="table numbers (default: every table with a sweep file)"
+        )
+        parser.add_argument(
+            "--sweeps-dir", default="sweeps", help="the directory of the tableN.yaml sweep files (default: sweeps)"
+        )
+        parser.add_argument(
+            "--epochs",
+            type=int,
+            help="the --epochs the sweeps ran with (default: what the last "
+            "`repro sweep` of each table into --runs used)",
+        )
         parser.add_argument("--subset", type=int, help="the --subset the sweeps ran with (default: as --epochs)")
-        parser.add_argument("--test-subset", type=int, help="the --test-subset the sweeps ran with (default: as "
-                                                            "--epochs)")
+        parser.add_argument(
+            "--test-subset", type=int, help="the --test-subset the sweeps ran with (default: as --epochs)"
+        )
         parser.add_argument("--paper-dir", default=None, help=argparse.SUPPRESS)
     else:
-        parser.add_argument("--out", default="figures",
-                            help="where figure2.png ... figure4.png and figure_noise_methods.png go (default: figures)")
-        parser.add_argument("--wandb", metavar="ENTITY/PROJECT",
-                            help="also log the figures as images in a W&B analysis run (offline unless "
-                                 "WANDB_MODE=online)")
-        parser.add_argument("--where", nargs="+", metavar="KEY=VALUE",
-                            help="draw the runs whose config has these values (e.g. data.name=cifar10 "
-                                 "model.name=vgg16), over each figure's default, the paper's selection; KEY=* lifts "
-                                 "a key of it. A selection matching no run or several configurations is an error "
-                                 "that lists the candidates")
-        parser.add_argument("--figures", nargs="+", metavar="NAME",
-                            help="draw only these figures: 2 3 4 noise_methods targets (default: all)")
+        parser.add_argument(
+            "--out",
+            default="figures",
+            help="where figure2.png ... figure4.png and figure_noise_methods.png go (default: figures)",
+        )
+        parser.add_argument(
+            "--wandb",
+            metavar="ENTITY/PROJECT",
+            help="also log the figures as images in a W&B analysis run (offline unless WANDB_MODE=online)",
+        )
+        parser.add_argument(
+            "--where",
+            nargs="+",
+            metavar="KEY=VALUE",
+            help="draw the runs whose config has these values (e.g. data.name=cifar10 "
+            "model.name=vgg16), over each figure's default, the paper's selection; KEY=* lifts "
+            "a key of it. A selection matching no run or several configurations is an error "
+            "that lists the candidates",
+        )
+        parser.add_argument(
+            "--figures",
+            nargs="+",
+            metavar="NAME",
+            help="draw only these figures: 2 3 4 noise_methods targets (default: all)",
+        )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -67,8 +93,16 @@ def run_tables(args: argparse.Namespace) -> int:
         from repro.sweep.spec import Scale
 
         scale, extra = Scale(epochs=args.epochs, subset=args.subset, test_subset=args.test_subset), []
-    make_tables(runs, specs, out_dir=args.out, output_root=args.runs, source=source, paper_dir=args.paper_dir,
-                scale=scale, extra_overrides=extra)
+    make_tables(
+        runs,
+        specs,
+        out_dir=args.out,
+        output_root=args.runs,
+        source=source,
+        paper_dir=args.paper_dir,
+        scale=scale,
+        extra_overrides=extra,
+    )
     from analysis.annotator_table import write_annotator_table
 
     write_annotator_table(runs, args.out, source=source)  # when some run has several annotators per image

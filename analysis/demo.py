@@ -1,5 +1,6 @@
 """`repro demo`: the paper's main comparisons (Tables 1-6, Figures 2-4 and the distillation-targets figure) scaled
-down to the embedded digits data and the small CNN (Tables 4-5: a tiny CNN student of the Table 1/2 teachers), run through the same sweep machinery as the full tables (sweeps/demo/tableN.yaml, local
+down to the embedded digits data and the small CNN (Tables 4-5: a tiny CNN student of the Table 1/2 teachers), run
+through the same sweep machinery as the full tables (sweeps/demo/tableN.yaml, local
 executor, up to --jobs runs at once), so that a laptop CPU finishes in about ten minutes and a second call only
 regenerates the outputs."""
 
@@ -22,8 +23,13 @@ FIGURES = ("figure2", "figure3", "figure4", "figure_noise_methods", "figure_targ
 # And learned labels against SIMULATED annotators (table 15; annotators.md and the two annotator figures),
 # and teachers' smoothing under noise (table 16, Lukasik et al.).
 EXTRA_TABLES = (12, 13, 15, 16)
-EXTRA_FIGURES = ("figure_smoothing_noise", "figure_memorisation", "figure_teacher_smoothing",
-                 "figure_annotator_entropy", "figure_annotator_roc")
+EXTRA_FIGURES = (
+    "figure_smoothing_noise",
+    "figure_memorisation",
+    "figure_teacher_smoothing",
+    "figure_annotator_entropy",
+    "figure_annotator_roc",
+)
 # Every demo run: no progress bar (the sweep prints a line per run) and, unless --wandb, no W&B: it adds ~0.5-1.7 s
 # per run (and ~7-10 s once per process; benchmarks/wandb_startup.py). Neither is part of a run's id.
 RUN_OVERRIDES = ("progress=none",)
@@ -55,32 +61,64 @@ def demo_size(quick: bool) -> DemoSize:
     # Figure 3 needs corrected ones.
     supervised = Scale(epochs=4, subset=300, test_subset=150)
     # Tables 4-5 must use Tables 1-2's scale: their teachers are those runs.
-    return DemoSize("quick", {1: supervised, 2: supervised, 3: supervised, 4: supervised, 5: supervised,
-                              6: Scale(subset=300, test_subset=150), 12: supervised, 13: supervised,
-                              15: Scale(subset=300, test_subset=150), 16: supervised}, seeds=1)
+    return DemoSize(
+        "quick",
+        {
+            1: supervised,
+            2: supervised,
+            3: supervised,
+            4: supervised,
+            5: supervised,
+            6: Scale(subset=300, test_subset=150),
+            12: supervised,
+            13: supervised,
+            15: Scale(subset=300, test_subset=150),
+            16: supervised,
+        },
+        seeds=1,
+    )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.epilog = ("Runs sweeps/demo/table{1,...,6}.yaml on this machine, up to --jobs runs at once (done runs\n"
-                     "are skipped, so running it again only regenerates the outputs), then writes\n"
-                     "<output-root>/tables/tableN.md (+ .csv) and <output-root>/figures/figureN.png and prints a\n"
-                     "summary. README.md, \"The demo\", says what it compares and how long it takes.")
-    parser.add_argument("--output-root", default=DEFAULT_OUTPUT_ROOT,
-                        help=f"where runs, tables and figures go (default: {DEFAULT_OUTPUT_ROOT})")
-    parser.add_argument("--quick", action="store_true",
-                        help="a much smaller demo (1 seed, 300 training samples, 4 epochs) to check the pipeline "
-                             "in about half a minute; "
-                             "its runs are different runs from the full demo's")
-    parser.add_argument("--jobs", "-j", type=int, metavar="N",
-                        help="train up to N runs at once, each in its own process (default: one per core available "
-                             "to this process); the results are the same with any N")
-    parser.add_argument("--extra", action="store_true",
-                        help="also run the comparisons beyond the paper (sweeps/demo/table12.yaml, table13.yaml, "
-                             "table16.yaml: label smoothing, loss correction, distillation and teachers' smoothing "
-                             "under label noise) and their figures")
-    parser.add_argument("--wandb", action="store_true",
-                        help="also log every run to W&B (offline unless WANDB_MODE=online); adds ~0.5-1.7 s per run")
+    parser.epilog = (
+        "Runs sweeps/demo/table{1,...,6}.yaml on this machine, up to --jobs runs at once (done runs\n"
+        "are skipped, so running it again only regenerates the outputs), then writes\n"
+        "<output-root>/tables/tableN.md (+ .csv) and <output-root>/figures/figureN.png and prints a\n"
+        'summary. README.md, "The demo", says what it compares and how long it takes.'
+    )
+    parser.add_argument(
+        "--output-root",
+        default=DEFAULT_OUTPUT_ROOT,
+        help=f"where runs, tables and figures go (default: {DEFAULT_OUTPUT_ROOT})",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a much smaller demo (1 seed, 300 training samples, 4 epochs) to check the pipeline "
+        "in about half a minute; "
+        "its runs are different runs from the full demo's",
+    )
+    parser.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        metavar="N",
+        help="train up to N runs at once, each in its own process (default: one per core available "
+        "to this process); the results are the same with any N",
+    )
+    parser.add_argument(
+        "--extra",
+        action="store_true",
+        help="also run the comparisons beyond the paper (sweeps/demo/table12.yaml, table13.yaml, "
+        "table16.yaml: label smoothing, loss correction, distillation and teachers' smoothing "
+        "under label noise) and their figures",
+    )
+    parser.add_argument(
+        "--wandb",
+        action="store_true",
+        help="also log every run to W&B (offline unless WANDB_MODE=online); adds ~0.5-1.7 s per run",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -100,12 +138,21 @@ def run(args: argparse.Namespace) -> int:
     tables = write_tables(specs, output_root, size, extra)
     figures = write_figures(output_root)
     expected = FIGURES + (EXTRA_FIGURES if with_extra else ())
-    print_summary(tables, figures, trained=trained, failed=failed, size=size,
-                  seconds=time.perf_counter() - started, names=expected)
+    print_summary(
+        tables,
+        figures,
+        trained=trained,
+        failed=failed,
+        size=size,
+        seconds=time.perf_counter() - started,
+        names=expected,
+    )
     missing = [name for name in expected if figures.get(name) is None]
     if failed or missing:
-        print(f"The demo is incomplete ({len(set(failed))} run(s) failed or skipped, figures not written: "
-              f"{', '.join(missing) or 'none'}). Run the same command again: it resumes what did not finish.")
+        print(
+            f"The demo is incomplete ({len(set(failed))} run(s) failed or skipped, figures not written: "
+            f"{', '.join(missing) or 'none'}). Run the same command again: it resumes what did not finish."
+        )
         return 1
     return 0
 
@@ -113,8 +160,10 @@ def run(args: argparse.Namespace) -> int:
 def checked_output_root(path: str) -> Path:
     root = Path(path).expanduser().resolve()
     if root.exists() and not root.is_dir():
-        raise UserError(f"--output-root {path} is a file; the demo needs a directory for its runs, tables and "
-                        "figures. Pass another path, e.g. --output-root outputs/demo.")
+        raise UserError(
+            f"--output-root {path} is a file; the demo needs a directory for its runs, tables and "
+            "figures. Pass another path, e.g. --output-root outputs/demo."
+        )
     return root
 
 
@@ -124,21 +173,27 @@ def demo_specs(size: DemoSize, *, extra: bool = False) -> dict[int, SweepSpec]:
     from analysis.tables import load_specs
 
     if not DEMO_SWEEPS.is_dir():
-        raise UserError(f"The demo's sweep files are not at {DEMO_SWEEPS}. `repro demo` runs from a checkout of the "
-                        "repository installed with `pip install -e .` (what `make demo` does); reinstall that way.")
+        raise UserError(
+            f"The demo's sweep files are not at {DEMO_SWEEPS}. `repro demo` runs from a checkout of the "
+            "repository installed with `pip install -e .` (what `make demo` does); reinstall that way."
+        )
     from analysis.paper import available_tables
 
     # The paper's tables; our own (sweeps/demo/table10.yaml, the curriculum ablation, run by hand) stay out, and
     # the issue-19 comparisons (EXTRA_TABLES) join only with --extra.
-    specs = {n: spec for n, spec in load_specs(DEMO_SWEEPS).items()
-             if n in available_tables() or (extra and n in EXTRA_TABLES)}
+    specs = {
+        n: spec
+        for n, spec in load_specs(DEMO_SWEEPS).items()
+        if n in available_tables() or (extra and n in EXTRA_TABLES)
+    }
     if size.seeds is not None:
         specs = {n: spec.select(seeds=spec.seeds[: size.seeds]) for n, spec in specs.items()}
     return specs
 
 
-def run_demo_sweeps(specs: dict[int, SweepSpec], output_root: Path, size: DemoSize, extra: list[str],
-                    jobs: int | None = 1) -> tuple[list[str], list[str]]:
+def run_demo_sweeps(
+    specs: dict[int, SweepSpec], output_root: Path, size: DemoSize, extra: list[str], jobs: int | None = 1
+) -> tuple[list[str], list[str]]:
     """Plan every demo sweep, then train what they miss here, up to `jobs` runs at once (None: one per core), each
     run after the runs it depends on (tables share runs: each is trained once). Returns the run ids trained by this
     call and those that failed or were skipped."""
@@ -146,8 +201,10 @@ def run_demo_sweeps(specs: dict[int, SweepSpec], output_root: Path, size: DemoSi
     from repro.sweep.run import LocalSweep, run_sweeps_locally
 
     jobs = check_jobs(jobs)
-    sweeps = [LocalSweep(spec, size.scale(number), tuple(extra), heading=f"\n== Table {number}: {spec.path.name} ==")
-              for number, spec in specs.items()]
+    sweeps = [
+        LocalSweep(spec, size.scale(number), tuple(extra), heading=f"\n== Table {number}: {spec.path.name} ==")
+        for number, spec in specs.items()
+    ]
     plans = run_sweeps_locally(sweeps, output_root=output_root, jobs=jobs, threads=TORCH_THREADS, report=_print)
     return [rid for plan in plans for rid in plan.submitted], [rid for plan in plans for rid in plan.failed]
 
@@ -165,8 +222,15 @@ def write_tables(specs: dict[int, SweepSpec], output_root: Path, size: DemoSize,
     runs = collect_runs(output_root)
     written: list[Path] = []
     for number, spec in specs.items():  # one call per table: each has its own scale
-        written += make_tables(runs, {number: spec}, out_dir=output_root / "tables", output_root=output_root,
-                               source=str(output_root / "runs"), scale=size.scale(number), extra_overrides=extra)
+        written += make_tables(
+            runs,
+            {number: spec},
+            out_dir=output_root / "tables",
+            output_root=output_root,
+            source=str(output_root / "runs"),
+            scale=size.scale(number),
+            extra_overrides=extra,
+        )
     from analysis.annotator_table import write_annotator_table
 
     annotators = write_annotator_table(runs, output_root / "tables", source=str(output_root / "runs"))
@@ -196,13 +260,23 @@ def summary_rows(tables: list[Path]) -> list[list[str]]:
     return rows
 
 
-def print_summary(tables: list[Path], figures: dict[str, Path | None], *, trained: list[str], failed: list[str],
-                  size: DemoSize, seconds: float, names: tuple[str, ...] = FIGURES) -> None:
+def print_summary(
+    tables: list[Path],
+    figures: dict[str, Path | None],
+    *,
+    trained: list[str],
+    failed: list[str],
+    size: DemoSize,
+    seconds: float,
+    names: tuple[str, ...] = FIGURES,
+) -> None:
     from tabulate import tabulate
 
     print(f"\n== Demo summary ({size.name}) ==")
-    print("Final test accuracy (%) on digits, mean ± sample std over seeds (n = seeds done); the paper's CIFAR "
-          "numbers are beside ours in each table file.")
+    print(
+        "Final test accuracy (%) on digits, mean ± sample std over seeds (n = seeds done); the paper's CIFAR "
+        "numbers are beside ours in each table file."
+    )
     print(ran_on())
     print(tabulate(summary_rows(tables), headers=["table", "row", "column", "ours"], tablefmt="simple"))
     print("\nTables:")
@@ -212,9 +286,11 @@ def print_summary(tables: list[Path], figures: dict[str, Path | None], *, traine
     for name in names:
         path = figures.get(name)
         print(f"  {_shown(path)}" if path else f"  {name}: not written (the reason is printed above)")
-    print(f"\n{len(set(trained))} run(s) trained now"
-          + (f", {len(set(failed))} failed or skipped (see the sweep output above)" if failed else "")
-          + f"; {seconds:.0f} s in all.")
+    print(
+        f"\n{len(set(trained))} run(s) trained now"
+        + (f", {len(set(failed))} failed or skipped (see the sweep output above)" if failed else "")
+        + f"; {seconds:.0f} s in all."
+    )
 
 
 def ran_on() -> str:
@@ -224,8 +300,10 @@ def ran_on() -> str:
     from repro.runs.provenance import cpu_info
 
     cpu = cpu_info()
-    return (f"Ran on: {cpu['model']}, torch {torch.__version__} with {cpu['capability']} kernels (on a CPU with "
-            "other vector instructions the same seeds end a few tenths of a point apart).")
+    return (
+        f"Ran on: {cpu['model']}, torch {torch.__version__} with {cpu['capability']} kernels (on a CPU with "
+        "other vector instructions the same seeds end a few tenths of a point apart)."
+    )
 
 
 def _shown(path: Path) -> str:

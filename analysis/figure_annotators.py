@@ -28,8 +28,9 @@ def _first_runs(frame: pd.DataFrame, *, learned: bool | None) -> dict[str, list[
     """{label set: [(method, arrays of its lowest-seed run)]}, runs with (learned=True) / without learned labels."""
     runs = annotator_runs(frame)
     if runs.empty:
-        raise Skip("no finished runs with several annotators per image (noise=cifar_n on CIFAR-10N, or "
-                   "noise=annotators).")
+        raise Skip(
+            "no finished runs with several annotators per image (noise=cifar_n on CIFAR-10N, or noise=annotators)."
+        )
     if learned is not None and "annot_tv_learned" in runs:
         runs = runs[runs["annot_tv_learned"].notna() == learned]
     elif learned:
@@ -46,8 +47,10 @@ def _first_runs(frame: pd.DataFrame, *, learned: bool | None) -> dict[str, list[
 def build_figure_annotator_entropy(frame: pd.DataFrame, log: Callable[[str], Any]) -> bytes:
     panels = _first_runs(frame, learned=True)
     if not panels:
-        raise Skip("no finished runs with learned labels and several annotators per image (e.g. "
-                   "method=instance_labels noise=annotators).")
+        raise Skip(
+            "no finished runs with learned labels and several annotators per image (e.g. "
+            "method=instance_labels noise=annotators)."
+        )
     fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.6), squeeze=False)
     for ax, (label_set, runs) in zip(axes[0], sorted(panels.items())):
         method, arrays = runs[0]
@@ -79,8 +82,12 @@ def build_figure_annotator_roc(frame: pd.DataFrame, log: Callable[[str], Any]) -
             ax.plot(fpr, tpr, label=f"{method}: learned given-class prob.")
             flagged = arrays["learned_top1_differs"].astype(bool)
             false_pos = (flagged & ~wrong).sum() / max((~wrong).sum(), 1)
-            ax.plot([false_pos], [(flagged & wrong).sum() / max(wrong.sum(), 1)], "o",
-                    label=f"{method}: learned top-1 ≠ given")
+            ax.plot(
+                [false_pos],
+                [(flagged & wrong).sum() / max(wrong.sum(), 1)],
+                "o",
+                label=f"{method}: learned top-1 ≠ given",
+            )
         for method, arrays in fixed.get(label_set, []):
             wrong = arrays["given"] != arrays["clean"]
             fpr, tpr, _ = roc_curve(wrong, arrays["loss"])

@@ -10,27 +10,52 @@ import pandas as pd
 
 from analysis.collect import DONE
 from analysis.figure_select import select_group
-from repro.figures.common import (COLORS, DPI, NOISE_TOP1_KEY, NOISE_TOP5_KEY, RunGroup, Skip, _epochs,  # noqa: F401
-                                  _image, _note, _png, _rows, _show_image, _try_run_data, caption, class_names,
-                                  config_label, group_label, plt, run_data)
 from repro.errors import UserError
+from repro.figures.common import (  # noqa: F401
+    COLORS,
+    DPI,
+    NOISE_TOP1_KEY,
+    NOISE_TOP5_KEY,
+    RunGroup,
+    Skip,
+    _epochs,
+    _image,
+    _note,
+    _png,
+    _rows,
+    _show_image,
+    _try_run_data,
+    caption,
+    class_names,
+    config_label,
+    group_label,
+    plt,
+    run_data,
+)
 from repro.runs.rundir import RunDir
-
 
 # ------------------------------------------------------------------------------------------------ run selection
 
 
-def pick_group(frame: pd.DataFrame, *, labels: str, noisy: bool | None, name: str | None = None,
-               where: Mapping[str, str] | None = None) -> RunGroup:
+def pick_group(
+    frame: pd.DataFrame,
+    *,
+    labels: str,
+    noisy: bool | None,
+    name: str | None = None,
+    where: Mapping[str, str] | None = None,
+) -> RunGroup:
     """The runs figure part `name` draws (analysis/figure_select.py) among done runs with `method.labels ==
     labels`, a recorded label trajectory, and label noise (noisy=True), none (False) or either (None). `name`
     defaults to the figure part these runs feed: figure2/class, figure2/instance, figure4 (noisy)."""
     name = name or ("figure4" if noisy else f"figure2/{labels}")
     done = frame[frame["state"] == DONE] if "method.labels" in frame else frame.iloc[0:0]
     candidates = done[done["method.labels"] == labels] if len(done) else done
-    what = (f"finished {labels}-label runs" + {True: " with label noise", False: " without label noise",
-                                                   None: ""}[noisy]
-            + f" with a label trajectory (method={labels}_labels{', noise.fraction > 0' if noisy else ''})")
+    what = (
+        f"finished {labels}-label runs"
+        + {True: " with label noise", False: " without label noise", None: ""}[noisy]
+        + f" with a label trajectory (method={labels}_labels{', noise.fraction > 0' if noisy else ''})"
+    )
 
     def usable(rd: RunDir, config: dict) -> bool:
         return (rd.labels_dir / "manifest.json").exists() and (noisy is None or has_label_noise(config) == noisy)

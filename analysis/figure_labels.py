@@ -25,14 +25,39 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import pandas as pd
 
-from analysis.figure_common import (RunGroup, Skip, _epochs, _image, _png, _show_image, announce, caption,
-                                    class_names, group_label, pick_group, plt, run_data)
 from analysis.figure4 import NoiseCurve, build_figure4, label_accuracy, noise_correction_curve, render_figure4
+from analysis.figure_common import (
+    RunGroup,
+    Skip,
+    _epochs,
+    _image,
+    _png,
+    _show_image,
+    announce,
+    caption,
+    class_names,
+    group_label,
+    pick_group,
+    plt,
+    run_data,
+)
 from repro.figures.figure2 import ClassPanels, InstanceExample, class_panels, instance_examples, render_figure2
 
-__all__ = ["ClassPanels", "InstanceExample", "NoiseCurve", "build_figure2", "build_figure3", "build_figure4",
-           "class_panels", "corrected_examples", "instance_examples", "label_accuracy", "noise_correction_curve",
-           "render_figure2", "render_figure4"]  # Figure 2's panels: repro/figures/figure2.py; Figure 4: figure4.py
+__all__ = [
+    "ClassPanels",
+    "InstanceExample",
+    "NoiseCurve",
+    "build_figure2",
+    "build_figure3",
+    "build_figure4",
+    "class_panels",
+    "corrected_examples",
+    "instance_examples",
+    "label_accuracy",
+    "noise_correction_curve",
+    "render_figure2",
+    "render_figure4",
+]  # Figure 2's panels: repro/figures/figure2.py; Figure 4: figure4.py
 
 
 # ------------------------------------------------------------------------------------------------ figure 3
@@ -67,16 +92,27 @@ def corrected_examples(group: RunGroup, *, count: int = 4) -> tuple[list[Correct
     p0 = float(group.config["method"]["init_target_prob"])
     off = (1.0 - p0) / (num_classes - 1)
     names = class_names(group.config, num_classes)
-    examples = [CorrectedExample(int(index[i]), _image(data, int(index[i])), int(given[i]), int(true[i]), (p0, off),
-                                 (float(labels[i, given[i]]), float(labels[i, true[i]])), last)
-                for i in rows]
+    examples = [
+        CorrectedExample(
+            int(index[i]),
+            _image(data, int(index[i])),
+            int(given[i]),
+            int(true[i]),
+            (p0, off),
+            (float(labels[i, given[i]]), float(labels[i, true[i]])),
+            last,
+        )
+        for i in rows
+    ]
     return examples, names, int(noisy.sum())
 
 
-def render_figure3(examples: list[CorrectedExample], names: list[str], label: str, n_noisy: int,
-                   group: RunGroup | None = None) -> bytes:
-    fig, axes = plt.subplots(len(examples), 2, figsize=(7, 2.2 * len(examples)), squeeze=False,
-                             gridspec_kw={"width_ratios": [1, 2.5]})
+def render_figure3(
+    examples: list[CorrectedExample], names: list[str], label: str, n_noisy: int, group: RunGroup | None = None
+) -> bytes:
+    fig, axes = plt.subplots(
+        len(examples), 2, figsize=(7, 2.2 * len(examples)), squeeze=False, gridspec_kw={"width_ratios": [1, 2.5]}
+    )
     for (ax_img, ax_bar), ex in zip(axes, examples):
         _show_image(ax_img, ex.image)
         ax_img.set_title(f"given {names[ex.given]}, true {names[ex.true]}", fontsize=8)
@@ -90,8 +126,7 @@ def render_figure3(examples: list[CorrectedExample], names: list[str], label: st
         ax_bar.set_ylim(0, 1.1)
         ax_bar.set_ylabel("label probability", fontsize=8)
         ax_bar.legend(fontsize=7, loc="upper center")
-    fig.suptitle(f"Noisy samples corrected by instance labels ({label}; {n_noisy} noisy training samples)",
-                 fontsize=9)
+    fig.suptitle(f"Noisy samples corrected by instance labels ({label}; {n_noisy} noisy training samples)", fontsize=9)
     fig.tight_layout()
     if group is not None:
         caption(fig, {"runs (the examples are the first seed's)": group})
@@ -111,8 +146,9 @@ def build_figure2(frame: pd.DataFrame, log: Callable[[str], Any], where: Mapping
     except Skip as exc:
         reasons["class"] = str(exc)
     try:
-        groups["instance labels"] = pick_group(frame, labels="instance", noisy=False, name="figure2/instance",
-                                               where=where)
+        groups["instance labels"] = pick_group(
+            frame, labels="instance", noisy=False, name="figure2/instance", where=where
+        )
         examples = instance_examples(groups["instance labels"])
     except Skip as exc:
         reasons["instance"] = str(exc)
@@ -128,7 +164,9 @@ def build_figure3(frame: pd.DataFrame, log: Callable[[str], Any], where: Mapping
     group = pick_group(frame, labels="instance", noisy=True, name="figure3", where=where)
     examples, names, n_noisy = corrected_examples(group)
     if not examples:
-        raise Skip(f"no noisy training sample of {group.runs[0].run_id} ({n_noisy} noisy) has the true class as its "
-                   "learned label's top class at the last epoch (train longer, or a larger method.label_lr).")
+        raise Skip(
+            f"no noisy training sample of {group.runs[0].run_id} ({n_noisy} noisy) has the true class as its "
+            "learned label's top class at the last epoch (train longer, or a larger method.label_lr)."
+        )
     announce(log, "Figure3", {"runs": group})
     return render_figure3(examples, names, group_label(group.config), n_noisy, group)

@@ -25,11 +25,13 @@ from repro.methods.memorisation import MEMORISATION_KEYS
 from repro.runs.rundir import RunDir
 
 NAME = "figure_memorisation"
-TITLES = {"memorised_noisy": "noisy samples: predicted as given (wrong) label",
-          "recovered_noisy": "noisy samples: predicted as true label",
-          "clean_train_acc": "clean training samples: accuracy",
-          "confidence": "mean max-probability (training set)",
-          "logit_norm": "mean logit L2 norm (training set)"}
+TITLES = {
+    "memorised_noisy": "noisy samples: predicted as given (wrong) label",
+    "recovered_noisy": "noisy samples: predicted as true label",
+    "clean_train_acc": "clean training samples: accuracy",
+    "confidence": "mean max-probability (training set)",
+    "logit_norm": "mean logit L2 norm (training set)",
+}
 
 
 def method_label(rec: Mapping[str, Any]) -> str | None:
@@ -42,8 +44,11 @@ def method_label(rec: Mapping[str, Any]) -> str | None:
         return None if is_tuned else f"smoothing eps={float(rec.get('method.epsilon')):g}"
     if name == "label_smearing":
         member = str(rec.get("method.smearing"))
-        return (f"smearing eps={float(rec.get('method.smoothing_epsilon')):g}" if member == "smoothing"
-                else f"smearing {member}")
+        return (
+            f"smearing eps={float(rec.get('method.smoothing_epsilon')):g}"
+            if member == "smoothing"
+            else f"smearing {member}"
+        )
     if name == "loss_correction":
         return f"{rec.get('method.correction')}, {rec.get('method.transition')} T"
     if name == "instance_labels":
@@ -85,8 +90,12 @@ def _order(label: str) -> tuple:
 
 def render(panels: Mapping[float, dict[str, list[list[dict]]]], title: str) -> bytes:
     fractions = sorted(panels)
-    fig, axes = plt.subplots(len(fractions), len(MEMORISATION_KEYS), squeeze=False,
-                             figsize=(3.6 * len(MEMORISATION_KEYS), 3.0 * len(fractions) + 0.8))
+    fig, axes = plt.subplots(
+        len(fractions),
+        len(MEMORISATION_KEYS),
+        squeeze=False,
+        figsize=(3.6 * len(MEMORISATION_KEYS), 3.0 * len(fractions) + 0.8),
+    )
     labels = sorted({label for lines in panels.values() for label in lines}, key=_order)
     cmap = plt.get_cmap("tab20")
     colours = {label: cmap(i % 20) for i, label in enumerate(labels)}
@@ -99,7 +108,7 @@ def render(panels: Mapping[float, dict[str, list[list[dict]]]], title: str) -> b
                     continue
                 x, y = _mean_curve(panels[fraction][label], key)
                 style = "--" if label.startswith(("forward", "backward", "smearing")) else "-"
-                handles[label], = ax.plot(x, y, style, color=colours[label], linewidth=1.4)
+                (handles[label],) = ax.plot(x, y, style, color=colours[label], linewidth=1.4)
             ax.set_title(f"{fraction:.0%} noise: {key}", fontsize=9)
             ax.set_xlabel("epoch", fontsize=8)
             ax.tick_params(labelsize=7)
@@ -107,13 +116,20 @@ def render(panels: Mapping[float, dict[str, list[list[dict]]]], title: str) -> b
         axes[row][0].set_ylabel("share / value", fontsize=8)
     fig.suptitle(title, fontsize=11)
     fig.tight_layout(rect=(0.0, 0.08, 1.0, 0.97))
-    fig.legend(list(handles.values()), list(handles), loc="lower center", ncol=min(6, len(handles)), fontsize=8,
-               bbox_to_anchor=(0.5, 0.0))
+    fig.legend(
+        list(handles.values()),
+        list(handles),
+        loc="lower center",
+        ncol=min(6, len(handles)),
+        fontsize=8,
+        bbox_to_anchor=(0.5, 0.0),
+    )
     return _png(fig)
 
 
-def build_figure_memorisation(frame: pd.DataFrame, log: Callable[[str], Any] = print,
-                              where: Mapping[str, str] | None = None) -> bytes:
+def build_figure_memorisation(
+    frame: pd.DataFrame, log: Callable[[str], Any] = print, where: Mapping[str, str] | None = None
+) -> bytes:
     """The figure's PNG bytes; the builder signature of analysis.figures.FIGURES."""
     runs = noisy_runs(frame)
     for key, value in (where or {}).items():
@@ -124,15 +140,25 @@ def build_figure_memorisation(frame: pd.DataFrame, log: Callable[[str], Any] = p
     counts = {s: sum(len(v) for v in h.values()) for s, h in per_setting.items()}
     setting = max(sorted(counts), key=lambda s: counts[s])
     if counts[setting] == 0:
-        raise Skip("no noisy run recorded memorisation (metrics.jsonl without memorised_noisy: runs made before it "
-                   "existed; `repro demo --extra` makes new ones).")
+        raise Skip(
+            "no noisy run recorded memorisation (metrics.jsonl without memorised_noisy: runs made before it "
+            "existed; `repro demo --extra` makes new ones)."
+        )
     chosen = runs[runs["setting"] == setting]
     panels = {float(f): _histories(group) for f, group in chosen.groupby(pd.to_numeric(chosen["noise.fraction"]))}
     panels = {f: lines for f, lines in panels.items() if lines}
     data, model, subset, _, epochs = setting[:5]
-    log(f"{NAME} draws {data}, {model}, {epochs} epochs: " + "; ".join(
-        f"{f:.0%} noise: {', '.join(f'{k} ({len(v)})' for k, v in sorted(lines.items(), key=lambda kv: _order(kv[0])))}"
-        for f, lines in sorted(panels.items())))
-    title = (f"Memorisation of label noise per epoch: {data}, {model}, {epochs} epochs"
-             + (f", {subset} training samples" if subset not in ("None", "nan") else "") + " (means over seeds)")
+    log(
+        f"{NAME} draws {data}, {model}, {epochs} epochs: "
+        + "; ".join(
+            f"{f:.0%} noise: "
+            + ", ".join(f"{k} ({len(v)})" for k, v in sorted(lines.items(), key=lambda kv: _order(kv[0])))
+            for f, lines in sorted(panels.items())
+        )
+    )
+    title = (
+        f"Memorisation of label noise per epoch: {data}, {model}, {epochs} epochs"
+        + (f", {subset} training samples" if subset not in ("None", "nan") else "")
+        + " (means over seeds)"
+    )
     return render(panels, title)

@@ -31,14 +31,27 @@ from matplotlib.ticker import MaxNLocator
 
 from analysis.collect import DONE, collect_runs, require_runs
 from analysis.figure_common import Skip, _png, plt
-from analysis.figure_select import (DATA_MODEL, PAPER, SelectionError, _Config, _filter, describe_candidates,
-                                    is_ours_noisy, longest)
+from analysis.figure_select import (
+    DATA_MODEL,
+    PAPER,
+    SelectionError,
+    _Config,
+    _filter,
+    describe_candidates,
+    is_ours_noisy,
+    longest,
+)
 from repro.runs.io import atomic_write_bytes
 from repro.runs.rundir import RunDir, result_config
 
 NAME = "figure_noise_methods"
-METHOD_COLORS = {"l2rw": "tab:blue", "mwnet": "tab:orange", "coteaching": "tab:green",
-                 "data_parameters": "tab:red", "instance_labels": "tab:purple"}
+METHOD_COLORS = {
+    "l2rw": "tab:blue",
+    "mwnet": "tab:orange",
+    "coteaching": "tab:green",
+    "data_parameters": "tab:red",
+    "instance_labels": "tab:purple",
+}
 
 
 @dataclass(frozen=True)
@@ -51,16 +64,38 @@ class Panel:
 
 
 PANELS = (
-    Panel("Reweighting: mean sample weight", ("l2rw", "mwnet"),
-          (("weight_mean_noisy", "noisy"), ("weight_mean_clean", "clean")), "mean weight"),
-    Panel("Reweighting: noisy share of the batch weight", ("l2rw", "mwnet"), (("weight_share_noisy", ""),),
-          "share of the weight", data_share=True),
-    Panel("Co-teaching: noisy share of the selected samples", ("coteaching",), (("selected_noisy_share", ""),),
-          "share of the selected", data_share=True),
-    Panel("Data parameters: mean instance temperature", ("data_parameters",),
-          (("temperature_mean_noisy", "noisy"), ("temperature_mean_clean", "clean")), "temperature sigma"),
-    Panel("Instance labels: noisy samples corrected (top-1)", ("instance_labels",), (("noisy_top1_corrected", ""),),
-          "share of noisy samples"),
+    Panel(
+        "Reweighting: mean sample weight",
+        ("l2rw", "mwnet"),
+        (("weight_mean_noisy", "noisy"), ("weight_mean_clean", "clean")),
+        "mean weight",
+    ),
+    Panel(
+        "Reweighting: noisy share of the batch weight",
+        ("l2rw", "mwnet"),
+        (("weight_share_noisy", ""),),
+        "share of the weight",
+        data_share=True,
+    ),
+    Panel(
+        "Co-teaching: noisy share of the selected samples",
+        ("coteaching",),
+        (("selected_noisy_share", ""),),
+        "share of the selected",
+        data_share=True,
+    ),
+    Panel(
+        "Data parameters: mean instance temperature",
+        ("data_parameters",),
+        (("temperature_mean_noisy", "noisy"), ("temperature_mean_clean", "clean")),
+        "temperature sigma",
+    ),
+    Panel(
+        "Instance labels: noisy samples corrected (top-1)",
+        ("instance_labels",),
+        (("noisy_top1_corrected", ""),),
+        "share of noisy samples",
+    ),
 )
 LINESTYLES = {"noisy": "-", "clean": "--", "": "-"}
 
@@ -95,8 +130,11 @@ class MethodRuns:
 
 
 def setting_of(config: dict) -> tuple[str, str, float]:
-    return (str(config["data"]["name"]), str(config["model"]["name"]),
-            float((config.get("noise") or {}).get("fraction") or 0.0))
+    return (
+        str(config["data"]["name"]),
+        str(config["model"]["name"]),
+        float((config.get("noise") or {}).get("fraction") or 0.0),
+    )
 
 
 def setting_label(setting: tuple[str, str, float]) -> str:
@@ -122,12 +160,19 @@ def candidate_groups(frame: pd.DataFrame, method: str) -> list[MethodRuns]:
         groups.setdefault(key, MethodRuns(method, [], config)).runs.append(rd)
     for group in groups.values():
         group.runs.sort(key=lambda rd: rd.run_id)
-    return sorted(groups.values(), key=lambda g: (-len(g.runs), -int(g.config["optim"]["epochs"]),
-                                                  json.dumps(result_config(g.config), sort_keys=True, default=str)))
+    return sorted(
+        groups.values(),
+        key=lambda g: (
+            -len(g.runs),
+            -int(g.config["optim"]["epochs"]),
+            json.dumps(result_config(g.config), sort_keys=True, default=str),
+        ),
+    )
 
 
-def pick_runs(frame: pd.DataFrame, where: Mapping[str, str] | None = None
-              ) -> tuple[dict[str, MethodRuns], tuple[str, str, float] | None]:
+def pick_runs(
+    frame: pd.DataFrame, where: Mapping[str, str] | None = None
+) -> tuple[dict[str, MethodRuns], tuple[str, str, float] | None]:
     """{method: its group} and the common setting. The setting is the paper's selection of this figure (CIFAR-100,
     WRN-28-10, 40% uniform noise: analysis/figure_select.py), `where` over it, or, with no --where and no run of
     that setting, the same without data and model; failing those, the setting most methods have runs in (ties:
@@ -155,7 +200,8 @@ def pick_runs(frame: pd.DataFrame, where: Mapping[str, str] | None = None
                         f"{len(top)} configurations of finished {method} runs with {len(top[0].runs)} seed(s) each, "
                         "and the figure draws one per method: "
                         f"{describe_candidates([_as_config(g) for g in top])}. Pick one with `repro figures "
-                        "--where key=value ...`.")
+                        "--where key=value ...`."
+                    )
                 picked[method] = groups[0]
             settings = [g.setting for g in picked.values()]
             return picked, max(set(settings), key=settings.count)
@@ -163,11 +209,13 @@ def pick_runs(frame: pd.DataFrame, where: Mapping[str, str] | None = None
         every = [_as_config(g) for m in METHOD_COLORS for g in candidate_groups(frame, m)]
         if not every:
             return {}, None  # no label-noise runs at all: the figure is skipped, whatever the selection
-        raise SelectionError(f"{NAME}: no finished label-noise method run matches --where "
-                             f"{' '.join(f'{k}={v}' for k, v in where.items())} (over the paper's "
-                             f"{' '.join(f'{k}={v}' for k, v in paper.items())}). The candidates: "
-                             f"{describe_candidates(every, always=list({**paper, **where}))}. Change --where, or lift "
-                             "one of the paper's keys with key=*.")
+        raise SelectionError(
+            f"{NAME}: no finished label-noise method run matches --where "
+            f"{' '.join(f'{k}={v}' for k, v in where.items())} (over the paper's "
+            f"{' '.join(f'{k}={v}' for k, v in paper.items())}). The candidates: "
+            f"{describe_candidates(every, always=list({**paper, **where}))}. Change --where, or lift "
+            "one of the paper's keys with key=*."
+        )
     candidates = {m: candidate_groups(frame, m) for m in METHOD_COLORS}
     coverage: dict[tuple[str, str, float], tuple[int, int]] = {}
     for groups in candidates.values():
@@ -217,8 +265,15 @@ def _draw_panel(ax, panel: Panel, picked: dict[str, MethodRuns], common) -> None
             epochs, mean, std = curve
             label = " ".join(filter(None, (method, part))) + where
             color = METHOD_COLORS[method]
-            ax.plot(epochs, mean, LINESTYLES[part], color=color, label=label,
-                    marker="o" if len(epochs) < 20 else None, markersize=3)
+            ax.plot(
+                epochs,
+                mean,
+                LINESTYLES[part],
+                color=color,
+                label=label,
+                marker="o" if len(epochs) < 20 else None,
+                markersize=3,
+            )
             ax.fill_between(epochs, mean - std, mean + std, color=color, alpha=0.15)
             drawn += 1
         if lacking:
@@ -232,12 +287,26 @@ def _draw_panel(ax, panel: Panel, picked: dict[str, MethodRuns], common) -> None
     ax.set_title(panel.title, fontsize=10)
     if not drawn:
         ax.set_xticks([]), ax.set_yticks([])
-        ax.text(0.5, 0.5, textwrap.fill("; ".join(missing) + ".", 45), ha="center", va="center", fontsize=8,
-                transform=ax.transAxes)
+        ax.text(
+            0.5,
+            0.5,
+            textwrap.fill("; ".join(missing) + ".", 45),
+            ha="center",
+            va="center",
+            fontsize=8,
+            transform=ax.transAxes,
+        )
         return
     if missing:
-        ax.text(0.01, 0.01, textwrap.fill("; ".join(missing), 60), transform=ax.transAxes, fontsize=6.5,
-                va="bottom", color="dimgray")
+        ax.text(
+            0.01,
+            0.01,
+            textwrap.fill("; ".join(missing), 60),
+            transform=ax.transAxes,
+            fontsize=6.5,
+            va="bottom",
+            color="dimgray",
+        )
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set(xlabel="epoch", ylabel=panel.ylabel)
     ax.legend(fontsize=7)
@@ -252,14 +321,25 @@ def _draw_run_list(ax, picked: dict[str, MethodRuns], common) -> None:
             lines.append(f"- {method}: none")
             continue
         ids = ", ".join(rd.run_id.rsplit("-", 1)[-1] for rd in group.runs[:4]) + (" ..." if len(group.runs) > 4 else "")
-        lines.append(f"- {method}: {len(group.runs)} seed(s), {group.config['optim']['epochs']} epochs"
-                     + ("" if group.setting == common else f", {setting_label(group.setting)}") + f" ({ids})")
-    ax.text(0, 1, "\n".join(textwrap.fill(line, 60, subsequent_indent="  ") for line in lines), va="top",
-            fontsize=8, family="monospace", transform=ax.transAxes)
+        lines.append(
+            f"- {method}: {len(group.runs)} seed(s), {group.config['optim']['epochs']} epochs"
+            + ("" if group.setting == common else f", {setting_label(group.setting)}")
+            + f" ({ids})"
+        )
+    ax.text(
+        0,
+        1,
+        "\n".join(textwrap.fill(line, 60, subsequent_indent="  ") for line in lines),
+        va="top",
+        fontsize=8,
+        family="monospace",
+        transform=ax.transAxes,
+    )
 
 
-def build_figure_noise_methods(frame: pd.DataFrame, log: Callable[[str], Any] = print,
-                               where: Mapping[str, str] | None = None) -> bytes:
+def build_figure_noise_methods(
+    frame: pd.DataFrame, log: Callable[[str], Any] = print, where: Mapping[str, str] | None = None
+) -> bytes:
     """The figure's PNG bytes; the builder signature of analysis.figures.FIGURES."""
     picked, common = pick_runs(frame, where)
     if not picked:
@@ -268,8 +348,10 @@ def build_figure_noise_methods(frame: pd.DataFrame, log: Callable[[str], Any] = 
         if method not in picked:
             log(f"{NAME}: no finished {method} runs with label noise; its panel says so.")
     for method, group in picked.items():
-        log(f"{NAME} draws {method}: {setting_label(group.setting)} [{len(group.runs)} seed(s): "
-            f"{', '.join(rd.run_id for rd in group.runs[:3])}{' ...' if len(group.runs) > 3 else ''}]")
+        log(
+            f"{NAME} draws {method}: {setting_label(group.setting)} [{len(group.runs)} seed(s): "
+            f"{', '.join(rd.run_id for rd in group.runs[:3])}{' ...' if len(group.runs) > 3 else ''}]"
+        )
     return render(picked, common)
 
 

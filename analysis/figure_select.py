@@ -55,12 +55,28 @@ OURS_NOISY = _method_defaults("instance_labels", ("curriculum_weight", "curricul
 PAPER: dict[str, dict[str, str]] = {
     "figure2/class": {"data.name": "cifar100", "model.name": "resnet18", "split.fold": "0"},
     "figure2/instance": {"data.name": "cifar100", "model.name": "resnet18", "split.fold": "0"},
-    "figure3": {"data.name": "cifar100", "model.name": "wrn28_10", "noise.kind": "uniform", "noise.fraction": "0.4",
-                "method.curriculum": "entropy", **OURS_NOISY},
-    "figure4": {"data.name": "cifar100", "model.name": "wrn28_10", "noise.kind": "uniform", "noise.fraction": "0.4",
-                "method.curriculum": "entropy", **OURS_NOISY},
-    "figure_noise_methods": {"data.name": "cifar100", "model.name": "wrn28_10", "noise.kind": "uniform",
-                             "noise.fraction": "0.4"},
+    "figure3": {
+        "data.name": "cifar100",
+        "model.name": "wrn28_10",
+        "noise.kind": "uniform",
+        "noise.fraction": "0.4",
+        "method.curriculum": "entropy",
+        **OURS_NOISY,
+    },
+    "figure4": {
+        "data.name": "cifar100",
+        "model.name": "wrn28_10",
+        "noise.kind": "uniform",
+        "noise.fraction": "0.4",
+        "method.curriculum": "entropy",
+        **OURS_NOISY,
+    },
+    "figure_noise_methods": {
+        "data.name": "cifar100",
+        "model.name": "wrn28_10",
+        "noise.kind": "uniform",
+        "noise.fraction": "0.4",
+    },
     "figure_targets": {"data.name": "cifar100", "model.name": "resnet18", "method.static": "false"},
 }
 ANY = "*"
@@ -76,8 +92,10 @@ def parse_where(items: Sequence[str] | None) -> dict[str, str]:
     for item in items or ():
         key, sep, value = str(item).partition("=")
         if not sep or not key.strip() or not value.strip():
-            raise UserError(f"--where takes config keys and values as key=value (e.g. --where data.name=cifar10 "
-                            f"model.name=vgg16; key=* lifts one of the paper's keys), not {item!r}.")
+            raise UserError(
+                f"--where takes config keys and values as key=value (e.g. --where data.name=cifar10 "
+                f"model.name=vgg16; key=* lifts one of the paper's keys), not {item!r}."
+            )
         where[key.strip()] = value.strip()
     return where
 
@@ -190,8 +208,9 @@ def describe_candidates(groups: Sequence[_Config], limit: int = 8, always: Seque
     """One '; '-separated entry per configuration: the keys of `always` (those of the selection) and those on which
     they differ, seeds, a run id."""
     flats = [flatten(result_config(g.config)) for g in groups]
-    keys = sorted({k for f in flats for k in f if k != "seed" and len({json.dumps(x.get(k), default=str)
-                                                                      for x in flats}) > 1})
+    keys = sorted(
+        {k for f in flats for k in f if k != "seed" and len({json.dumps(x.get(k), default=str) for x in flats}) > 1}
+    )
     first = [k for k in always if k != "seed"] + [k for k in DATA_MODEL if k in keys and k not in always]
     shown = first + [k for k in keys if k not in first]
     entries = []
@@ -207,14 +226,23 @@ def check_keys(frame: pd.DataFrame, where: Mapping[str, str]) -> None:
     unknown = [k for k, v in where.items() if v != ANY and k not in frame.columns]
     if unknown:
         near = sorted({c for k in unknown for c in difflib.get_close_matches(k, [str(c) for c in frame.columns], 3)})
-        raise SelectionError(f"--where names config key(s) {', '.join(unknown)} that no run in this output root has"
-                             + (f" (did you mean {', '.join(near)}?)" if near else "")
-                             + "; keys are dotted config paths as the runs' config.yaml holds them (e.g. data.name, "
-                             "model.name, noise.fraction, method.label_lr).")
+        raise SelectionError(
+            f"--where names config key(s) {', '.join(unknown)} that no run in this output root has"
+            + (f" (did you mean {', '.join(near)}?)" if near else "")
+            + "; keys are dotted config paths as the runs' config.yaml holds them (e.g. data.name, "
+            "model.name, noise.fraction, method.label_lr)."
+        )
 
 
-def select_group(frame: pd.DataFrame, name: str, candidates: pd.DataFrame, *, what: str,
-                 where: Mapping[str, str] | None, usable: Callable[[RunDir, dict], bool] = lambda rd, c: True) -> RunGroup:
+def select_group(
+    frame: pd.DataFrame,
+    name: str,
+    candidates: pd.DataFrame,
+    *,
+    what: str,
+    where: Mapping[str, str] | None,
+    usable: Callable[[RunDir, dict], bool] = lambda rd, c: True,
+) -> RunGroup:
     """The run group figure part `name` draws among `candidates` (frame rows of its kind of run, `what` names
     them: "finished ... runs (...)"): see the module docstring. Raises Skip (no candidates at all) or
     SelectionError."""
@@ -232,10 +260,15 @@ def select_group(frame: pd.DataFrame, name: str, candidates: pd.DataFrame, *, wh
         tries = [({**paper, **where}, f"--where {_text(where)} (over the paper's {_text(paper)})")]
     else:
         portable = {k: v for k, v in paper.items() if k not in DATA_MODEL}
-        tries = [(paper, f"the paper's selection ({_text(paper)})"),
-                 (portable, f"the paper's selection without its data and model ({_text(portable)}), as no run "
-                            f"matched {_text({k: paper[k] for k in DATA_MODEL if k in paper})}"),
-                 ({}, f"the only candidates present, as no run matched the paper's selection ({_text(paper)})")]
+        tries = [
+            (paper, f"the paper's selection ({_text(paper)})"),
+            (
+                portable,
+                f"the paper's selection without its data and model ({_text(portable)}), as no run "
+                f"matched {_text({k: paper[k] for k in DATA_MODEL if k in paper})}",
+            ),
+            ({}, f"the only candidates present, as no run matched the paper's selection ({_text(paper)})"),
+        ]
     for selection, how in tries:
         groups = _group(_filter(candidates, selection), usable)
         if not groups:
@@ -246,7 +279,8 @@ def select_group(frame: pd.DataFrame, name: str, candidates: pd.DataFrame, *, wh
             raise SelectionError(
                 f"{name}: {how} matches {len(best)} configurations of {_noun(what)} with "
                 f"{len(best[0].members)} finished seed(s) each, and a figure draws one: {describe_candidates(best)}. "
-                "Pick one with `repro figures --where key=value ...` (e.g. one of the differing keys above).")
+                "Pick one with `repro figures --where key=value ...` (e.g. one of the differing keys above)."
+            )
         members = sorted(best[0].members, key=lambda m: (m[0], m[1].run_id))
         return RunGroup([m[1] for m in members], members[0][2], how, len(ranked) - 1)
     raise SelectionError(
@@ -254,4 +288,5 @@ def select_group(frame: pd.DataFrame, name: str, candidates: pd.DataFrame, *, wh
         f"{_text({k: v for k, v in paper.items() if k not in where})}). The candidates in this output root: "
         f"{describe_candidates([g for _, g in _rank(everything, everything)], always=list({**paper, **where}))}. "
         "Change --where, or "
-        "lift one of the paper's keys with key=*.")
+        "lift one of the paper's keys with key=*."
+    )

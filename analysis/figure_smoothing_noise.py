@@ -3,7 +3,8 @@ accuracy against label smoothing's epsilon, one panel per noise rate, with the o
 the learned instance labels, loss correction (forward / backward, known / estimated T) and label smoothing with its
 epsilon tuned on validation (sweeps/table12.yaml's "Label Smoothing (tuned)" row) as horizontal reference lines of
 the same setting. `figure_smoothing_noise.png`. The curve is the fixed-epsilon runs only: a tuned run (its
-`tune.keys` set, repro/training/tuning.py) trained the epsilon its tuning runs chose, so it would count one point twice. A
+`tune.keys` set, repro/training/tuning.py) trained the epsilon its tuning runs chose, so it would count one point
+twice. A
 reference line of a tuned method (the instance labels) is its tuned runs only, not its tuning runs.
 
 Runs: finished runs with uniform label noise. A setting is everything but the method and the seed (data set, model,
@@ -26,19 +27,44 @@ from analysis.figure_common import Skip, _png, plt
 NAME = "figure_smoothing_noise"
 METRIC = "final_test_acc"
 # Columns that make a setting (beside the noise rate, which makes the panel); the method's keys and the seed do not.
-SETTING = ("data.name", "model.name", "data.subset", "data.test_subset", "optim.epochs", "split.meta_fraction",
-           "split.full_train", "noise.kind", "noise.seed")
+SETTING = (
+    "data.name",
+    "model.name",
+    "data.subset",
+    "data.test_subset",
+    "optim.epochs",
+    "split.meta_fraction",
+    "split.full_train",
+    "noise.kind",
+    "noise.seed",
+)
 # (label, selection of runs, colour, line style) of the reference lines
 REFERENCES = (
     ("instance labels", {"method.name": "instance_labels"}, "tab:purple", "-"),
-    ("forward, known T", {"method.name": "loss_correction", "method.correction": "forward",
-                          "method.transition": "known"}, "tab:green", "--"),
-    ("backward, known T", {"method.name": "loss_correction", "method.correction": "backward",
-                           "method.transition": "known"}, "tab:red", "--"),
-    ("forward, estimated T", {"method.name": "loss_correction", "method.correction": "forward",
-                              "method.transition": "estimated"}, "tab:green", ":"),
-    ("backward, estimated T", {"method.name": "loss_correction", "method.correction": "backward",
-                               "method.transition": "estimated"}, "tab:red", ":"),
+    (
+        "forward, known T",
+        {"method.name": "loss_correction", "method.correction": "forward", "method.transition": "known"},
+        "tab:green",
+        "--",
+    ),
+    (
+        "backward, known T",
+        {"method.name": "loss_correction", "method.correction": "backward", "method.transition": "known"},
+        "tab:red",
+        "--",
+    ),
+    (
+        "forward, estimated T",
+        {"method.name": "loss_correction", "method.correction": "forward", "method.transition": "estimated"},
+        "tab:green",
+        ":",
+    ),
+    (
+        "backward, estimated T",
+        {"method.name": "loss_correction", "method.correction": "backward", "method.transition": "estimated"},
+        "tab:red",
+        ":",
+    ),
 )
 
 
@@ -47,8 +73,11 @@ def noisy_runs(frame: pd.DataFrame) -> pd.DataFrame:
     need = {"state", "method.name", "noise.kind", "noise.fraction", METRIC}
     if frame.empty or not need <= set(frame.columns):
         return frame.iloc[0:0]
-    done = frame[(frame["state"] == DONE) & (frame["noise.kind"] == "uniform")
-                 & (pd.to_numeric(frame["noise.fraction"], errors="coerce") > 0)].copy()
+    done = frame[
+        (frame["state"] == DONE)
+        & (frame["noise.kind"] == "uniform")
+        & (pd.to_numeric(frame["noise.fraction"], errors="coerce") > 0)
+    ].copy()
     done = done[pd.to_numeric(done[METRIC], errors="coerce").notna()]
     done["setting"] = [tuple(str(rec.get(k)) for k in SETTING) for rec in done.to_dict("records")]
     return done
@@ -71,8 +100,10 @@ def reported(runs: pd.DataFrame) -> pd.DataFrame:
 def pick_setting(runs: pd.DataFrame) -> tuple:
     smoothing = runs[runs["method.name"] == "label_smoothing"]
     if smoothing.empty:
-        raise Skip("no finished label_smoothing runs with uniform label noise (sweeps/demo/table12.yaml makes them: "
-                   "`repro demo --extra`).")
+        raise Skip(
+            "no finished label_smoothing runs with uniform label noise (sweeps/demo/table12.yaml makes them: "
+            "`repro demo --extra`)."
+        )
     return smoothing["setting"].value_counts().sort_index(kind="stable").idxmax()
 
 
@@ -113,12 +144,19 @@ def render(runs: pd.DataFrame, setting: tuple) -> bytes:
     for ax, fraction in zip(axes[0], fractions):
         panel = runs[pd.to_numeric(runs["noise.fraction"]) == fraction]
         points = curve(panel)
-        line = ax.errorbar(points["epsilon"], points["mean"], yerr=points["std"].fillna(0.0), marker="o",
-                           color="tab:blue", capsize=3)
+        line = ax.errorbar(
+            points["epsilon"], points["mean"], yerr=points["std"].fillna(0.0), marker="o", color="tab:blue", capsize=3
+        )
         handles["label smoothing (epsilon = 0: one-hot)"] = line
         lines = [(label, _select(panel, where), color, style) for label, where, color, style in REFERENCES]
-        lines.append(("label smoothing, tuned epsilon", panel[(panel["method.name"] == "label_smoothing")
-                                                              & tuned(panel)], "tab:blue", "-."))
+        lines.append(
+            (
+                "label smoothing, tuned epsilon",
+                panel[(panel["method.name"] == "label_smoothing") & tuned(panel)],
+                "tab:blue",
+                "-.",
+            )
+        )
         for label, chosen, color, style in lines:
             mean, std, n = _stats(reported(chosen)[METRIC])
             if n == 0:
@@ -131,11 +169,13 @@ def render(runs: pd.DataFrame, setting: tuple) -> bytes:
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("final test accuracy (%)")
     data, model, subset, _, epochs = setting[:5]
-    fig.suptitle(f"Label smoothing under label noise: {data}, {model}, {epochs} epochs"
-                 + (f", {subset} training samples" if subset not in ("None", "nan") else ""), fontsize=11)
+    fig.suptitle(
+        f"Label smoothing under label noise: {data}, {model}, {epochs} epochs"
+        + (f", {subset} training samples" if subset not in ("None", "nan") else ""),
+        fontsize=11,
+    )
     fig.tight_layout(rect=(0.0, 0.13, 1.0, 1.0))  # room below the panels for the legend
-    fig.legend(list(handles.values()), list(handles), loc="lower center", ncol=3, fontsize=8,
-               bbox_to_anchor=(0.5, 0.0))
+    fig.legend(list(handles.values()), list(handles), loc="lower center", ncol=3, fontsize=8, bbox_to_anchor=(0.5, 0.0))
     return _png(fig)
 
 

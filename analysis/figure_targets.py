@@ -20,8 +20,18 @@ import pandas as pd
 import torch
 
 from analysis.collect import DONE
-from analysis.figure_common import (COLORS, RunGroup, _image, _png, _show_image, announce, caption, class_names,
-                                    plt, run_data)
+from analysis.figure_common import (
+    COLORS,
+    RunGroup,
+    _image,
+    _png,
+    _show_image,
+    announce,
+    caption,
+    class_names,
+    plt,
+    run_data,
+)
 from analysis.figure_select import select_group
 from repro.runs.rundir import RunDir
 
@@ -43,14 +53,21 @@ def _source(frame: pd.DataFrame, where: Mapping[str, str] | None = None) -> RunG
     finals = _done(frame, **{"method.name": "replay", "method.learn.method": "instance_labels"})
     if "noise.fraction" in finals:
         finals = finals[finals["noise.fraction"].fillna(0) == 0]
-    what = ("finished replay runs of learned instance labels without noise (the final of a 5-fold 'Ours (Instance)' "
-            "row, e.g. `repro sweep sweeps/table1.yaml`)")
+    what = (
+        "finished replay runs of learned instance labels without noise (the final of a 5-fold 'Ours (Instance)' "
+        "row, e.g. `repro sweep sweeps/table1.yaml`)"
+    )
     return select_group(frame, "figure_targets", finals, what=what, where=where)
 
 
 def _baseline(frame: pd.DataFrame, config: dict) -> RunDir | None:
-    same = {"method.name": "baseline", "data.name": config["data"]["name"], "model.name": config["model"]["name"],
-            "seed": config["seed"], "split.full_train": True}
+    same = {
+        "method.name": "baseline",
+        "data.name": config["data"]["name"],
+        "model.name": config["model"]["name"],
+        "seed": config["seed"],
+        "split.full_train": True,
+    }
     rows = _done(frame, **same)
     subset = config["data"].get("subset")
     rows = rows[rows["data.subset"].isna()] if subset is None else rows[rows["data.subset"] == subset]
@@ -71,15 +88,25 @@ def _predictions(rd: RunDir, data, index: np.ndarray) -> np.ndarray:
     from repro.methods.teachers import load_teacher
 
     model = load_teacher(rd, torch.device("cpu"))
-    loader = BatchLoader(data.train.images, data.train_targets, torch.arange(len(data.train_targets)), batch_size=64,
-                         shuffle=False, augment=False, mean=data.train.mean, std=data.train.std, generator=None)
+    loader = BatchLoader(
+        data.train.images,
+        data.train_targets,
+        torch.arange(len(data.train_targets)),
+        batch_size=64,
+        shuffle=False,
+        augment=False,
+        mean=data.train.mean,
+        std=data.train.std,
+        generator=None,
+    )
     x, _, _ = loader.batch(torch.from_numpy(index))
     with torch.no_grad():
         return torch.softmax(model(x), dim=1).numpy()
 
 
-def build_figure_targets(frame: pd.DataFrame, log: Callable[[str], Any],
-                         where: Mapping[str, str] | None = None) -> bytes:
+def build_figure_targets(
+    frame: pd.DataFrame, log: Callable[[str], Any], where: Mapping[str, str] | None = None
+) -> bytes:
     from repro.methods.teachers import converged_labels
 
     group = _source(frame, where)
@@ -96,15 +123,18 @@ def build_figure_targets(frame: pd.DataFrame, log: Callable[[str], Any],
     series = {f"label smoothing targets (eps={eps:g})": None}
     baseline = _baseline(frame, config)
     if baseline is None:
-        log("Figure_targets: no finished one-hot baseline run of the same data, model, subset and seed; its panel "
-            "is left out.")
+        log(
+            "Figure_targets: no finished one-hot baseline run of the same data, model, subset and seed; its panel "
+            "is left out."
+        )
     else:
         series["one-hot teacher's predictions"] = _predictions(baseline, data, index)
     series["instance-label teacher's predictions"] = _predictions(source, data, index)
     series["converged instance labels"] = labels[index]
     names = class_names(config, num_classes)
-    fig, axes = plt.subplots(SAMPLES, 2, figsize=(11, 2.6 * SAMPLES), gridspec_kw={"width_ratios": [1, 6]},
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        SAMPLES, 2, figsize=(11, 2.6 * SAMPLES), gridspec_kw={"width_ratios": [1, 6]}, squeeze=False
+    )
     width = 0.8 / len(series)
     for row, i in enumerate(index):
         y = int(targets[i])
@@ -119,17 +149,24 @@ def build_figure_targets(frame: pd.DataFrame, log: Callable[[str], Any],
             else:
                 probs = values[row][shown]
             color = ("tab:gray", *COLORS, "tab:red")[k % 5]
-            ax.bar(np.arange(len(shown)) + (k - (len(series) - 1) / 2) * width, np.maximum(probs, FLOOR), width,
-                   label=name, color=color)
+            ax.bar(
+                np.arange(len(shown)) + (k - (len(series) - 1) / 2) * width,
+                np.maximum(probs, FLOOR),
+                width,
+                label=name,
+                color=color,
+            )
         ax.set_yscale("log")
         ax.set_ylim(FLOOR, 1.5)
         ax.set_xticks(range(len(shown)), [f"{names[c]}{' (target)' if c == y else ''}" for c in shown], fontsize=8)
         ax.set_ylabel("probability", fontsize=8)
         if row == 0:
             ax.legend(fontsize=7, ncol=2, loc="upper right")
-    fig.suptitle(f"Distillation targets of {config['data']['name']} training samples ({config['model']['name']} "
-                 "teachers): label smoothing, the teachers' predictions and the converged instance labels",
-                 fontsize=9)
+    fig.suptitle(
+        f"Distillation targets of {config['data']['name']} training samples ({config['model']['name']} "
+        "teachers): label smoothing, the teachers' predictions and the converged instance labels",
+        fontsize=9,
+    )
     fig.tight_layout()
     caption(fig, {"teacher and labels (first seed)": group})
     return _png(fig)

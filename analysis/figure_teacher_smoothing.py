@@ -54,8 +54,15 @@ def pairs(frame: pd.DataFrame) -> pd.DataFrame:
             kind = teacher_kind(teacher)
             if kind is None:
                 continue
-            rows.append({"setting": setting, "fraction": float(rec["noise.fraction"]), "kind": kind,
-                         "student": 100.0 * float(rec[METRIC]), "teacher": 100.0 * float(teacher[METRIC])})
+            rows.append(
+                {
+                    "setting": setting,
+                    "fraction": float(rec["noise.fraction"]),
+                    "kind": kind,
+                    "student": 100.0 * float(rec[METRIC]),
+                    "teacher": 100.0 * float(teacher[METRIC]),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -69,8 +76,15 @@ def render(points: pd.DataFrame, setting: tuple) -> bytes:
         means = mine.groupby("eps")[["student", "teacher"]].mean().sort_index()
         if len(means):
             left.plot(means.index, means["student"], "o-", color=colour, label=f"{fraction:.0%} noise: student")
-            left.plot(means.index, means["teacher"], "s--", color=colour, alpha=0.6, markersize=4,
-                      label=f"{fraction:.0%} noise: teacher")
+            left.plot(
+                means.index,
+                means["teacher"],
+                "s--",
+                color=colour,
+                alpha=0.6,
+                markersize=4,
+                label=f"{fraction:.0%} noise: teacher",
+            )
         fixed = corrected[corrected["fraction"] == fraction].groupby("kind")[["student", "teacher"]].mean()
         xs = [CORRECTED.index(k) for k in fixed.index]
         right.plot(xs, fixed["student"], "o", color=colour)
@@ -85,9 +99,13 @@ def render(points: pd.DataFrame, setting: tuple) -> bytes:
     right.set_title("filled: student, hollow: teacher", fontsize=8)
     right.grid(alpha=0.3)
     data, model, subset, _, epochs = setting[:5]
-    fig.suptitle(f"Distillation from noisy teachers: student accuracy against the teacher's smoothing ({data}, "
-                 f"student {model}, {epochs} epochs" + (f", {subset} samples" if subset not in ("None", "nan") else "")
-                 + "; means over seeds)", fontsize=10)
+    fig.suptitle(
+        f"Distillation from noisy teachers: student accuracy against the teacher's smoothing ({data}, "
+        f"student {model}, {epochs} epochs"
+        + (f", {subset} samples" if subset not in ("None", "nan") else "")
+        + "; means over seeds)",
+        fontsize=10,
+    )
     fig.tight_layout()
     return _png(fig)
 
@@ -97,15 +115,19 @@ def build_figure_teacher_smoothing(frame: pd.DataFrame, log: Callable[[str], Any
     points = pairs(frame)
     numeric = points[points["kind"].map(lambda k: not isinstance(k, str))] if len(points) else points
     if numeric.empty or numeric["kind"].nunique() < 2:
-        raise Skip("no distillation students of noisy teachers at two or more smoothing epsilons "
-                   "(sweeps/demo/table16.yaml makes them: `repro demo --extra`).")
+        raise Skip(
+            "no distillation students of noisy teachers at two or more smoothing epsilons "
+            "(sweeps/demo/table16.yaml makes them: `repro demo --extra`)."
+        )
     counts = numeric["setting"].value_counts().sort_index(kind="stable")
     setting = counts.idxmax()
     chosen = points[points["setting"] == setting]
     eps = sorted(float(k) for k in chosen["kind"] if not isinstance(k, str))
-    log(f"{NAME} draws {len(chosen)} students at teacher eps {sorted(set(eps))}, noise "
+    log(
+        f"{NAME} draws {len(chosen)} students at teacher eps {sorted(set(eps))}, noise "
         f"{sorted(chosen['fraction'].unique())}, corrected teachers: "
-        f"{sorted({k for k in chosen['kind'] if isinstance(k, str)}) or 'none'}")
+        f"{sorted({k for k in chosen['kind'] if isinstance(k, str)}) or 'none'}"
+    )
     if math.isnan(float(np.nanmean(chosen["student"]))):
         raise Skip("the students have no final test accuracy.")
     return render(chosen, setting)

@@ -45,9 +45,14 @@ FIGURES: dict[str, Callable[..., bytes]] = {  # (frame, log, where=None) -> PNG 
 }
 
 
-def make_figures(output_root: str | Path, *, out_dir: str | Path, log: Callable[[str], Any] = print,
-                 where: Mapping[str, str] | None = None, only: Sequence[str] | None = None
-                 ) -> dict[str, Path | None]:
+def make_figures(
+    output_root: str | Path,
+    *,
+    out_dir: str | Path,
+    log: Callable[[str], Any] = print,
+    where: Mapping[str, str] | None = None,
+    only: Sequence[str] | None = None,
+) -> dict[str, Path | None]:
     """Render every figure (or those in `only`) that has suitable runs into `<out_dir>/<name>.png`; skip the others
     with a reason. `where`: {config key: value} over the paper's selection of each figure (analysis/figure_select.py).
     Selection errors are raised together, as one UserError, after the other figures are written."""
@@ -87,5 +92,6 @@ def resolve_name(name: str) -> str:
     for key in (text, f"figure{text}", f"figure_{text}"):
         if key in FIGURES:
             return key
-    raise UserError(f"--figures {name}: no such figure; the figures are {', '.join(FIGURES)} (or 2, 3, 4, "
-                    "noise_methods, targets).")
+    raise UserError(
+        f"--figures {name}: no such figure; the figures are {', '.join(FIGURES)} (or 2, 3, 4, noise_methods, targets)."
+    )

@@ -28,8 +28,9 @@ def paper_table(number: int, paper_dir: str | Path | None = None) -> pd.DataFram
         )
     frame = pd.read_csv(path, dtype={c: str for c in TEXT_COLUMNS}, keep_default_na=False, encoding="utf-8")
     if list(frame.columns) != COLUMNS:
-        raise UserError(f"{path} has columns {list(frame.columns)}, expected {COLUMNS} "
-                        "(see paper_tables/paper/README.md).")
+        raise UserError(
+            f"{path} has columns {list(frame.columns)}, expected {COLUMNS} (see paper_tables/paper/README.md)."
+        )
     for col in ("mean", "std"):
         frame[col] = pd.to_numeric(frame[col].replace("", None), errors="raise").astype(float)
     return frame
@@ -40,7 +41,7 @@ def available_tables(paper_dir: str | Path | None = None) -> list[int]:
     root = Path(paper_dir or PAPER_DIR)
     numbers = []
     for path in root.glob("table*.csv"):
-        suffix = path.stem[len("table"):]
+        suffix = path.stem[len("table") :]
         if suffix.isdigit():
             numbers.append(int(suffix))
     return sorted(numbers)

@@ -33,11 +33,13 @@ class Cell:
     data_sets: tuple[str, ...] = ()
     paper: dict[str, Any] | None = None
     cited: bool = False  # the paper cites this row from other work and the sweep does not run it
-    commits: set = field(default_factory=set)     # of the averaged runs: a cell should average one code version
+    commits: set = field(default_factory=set)  # of the averaged runs: a cell should average one code version
     precisions: set = field(default_factory=set)  # and one precision
     needs: str = ""  # the sweep lists the row but cannot run it yet (what it needs)
     why_not_run: str = ""  # a cited row the sweep says why it does not run (the sweep file's not_run)
-    tuned: list[str] = field(default_factory=list)  # the values each averaged tuned run chose (repro/training/tuning.py)
+    tuned: list[str] = field(
+        default_factory=list
+    )  # the values each averaged tuned run chose (repro/training/tuning.py)
     tuning: str = ""  # why the cell's runs cannot start: its tuning runs failed (empty otherwise)
     clean_labels: list[str] = field(default_factory=list)  # per averaged run: clean labels used beyond the noisy ones
     best_val: list[float] = field(default_factory=list)  # test accuracy at each averaged run's best-validation epoch
@@ -123,7 +125,9 @@ class TableResult:
 
     def clean_labels_text(self, row: str) -> str:
         """What the row's averaged runs used in clean labels beyond their noisy ones (distinct values, ' / ')."""
-        found = [t for column in self.columns for t in (self.cells.get((row, column)) or Cell(row, column)).clean_labels]
+        found = [
+            t for column in self.columns for t in (self.cells.get((row, column)) or Cell(row, column)).clean_labels
+        ]
         return " / ".join(dict.fromkeys(found))
 
     @property
@@ -151,8 +155,10 @@ class TableResult:
         for (row, column), cell in self.cells.items():
             for what, found in (("commits", cell.commits), ("precisions", cell.precisions)):
                 if len(found) > 1:
-                    out.append(f"Table {self.number}, cell {row!r} / {column!r} averages runs of different {what}: "
-                               f"{', '.join(sorted(found))}.")
+                    out.append(
+                        f"Table {self.number}, cell {row!r} / {column!r} averages runs of different {what}: "
+                        f"{', '.join(sorted(found))}."
+                    )
         return out
 
     @property

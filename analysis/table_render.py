@@ -15,9 +15,31 @@ if TYPE_CHECKING:
     from analysis.table_model import TableResult
 
 
-CSV_COLUMNS = ["table", "row", "column", "group", "metric", "ours_mean", "ours_std", "ours_n", "ours_planned",
-               "ours", "paper_mean", "paper_std", "paper", "diff", "ref", "data", "not_averaged", "tuned",
-               "clean_labels", "ours_best_val_mean", "ours_best_val_std", "paper_selection", "tune_warning"]
+CSV_COLUMNS = [
+    "table",
+    "row",
+    "column",
+    "group",
+    "metric",
+    "ours_mean",
+    "ours_std",
+    "ours_n",
+    "ours_planned",
+    "ours",
+    "paper_mean",
+    "paper_std",
+    "paper",
+    "diff",
+    "ref",
+    "data",
+    "not_averaged",
+    "tuned",
+    "clean_labels",
+    "ours_best_val_mean",
+    "ours_best_val_std",
+    "paper_selection",
+    "tune_warning",
+]
 
 
 def table_frame(result: TableResult) -> pd.DataFrame:
@@ -29,18 +51,33 @@ def table_frame(result: TableResult) -> pd.DataFrame:
             if cell is None:
                 continue
             paper = cell.paper or {}
-            records.append({
-                "table": result.number, "row": row, "column": column, "group": result.groups.get(row, ""),
-                "metric": result.metric, "ours_mean": _round(cell.mean), "ours_std": _round(cell.std),
-                "ours_n": cell.n, "ours_planned": cell.planned, "ours": cell.ours_text(),
-                "paper_mean": paper.get("mean", math.nan), "paper_std": paper.get("std", math.nan),
-                "paper": cell.paper_text(), "diff": _round(cell.diff), "ref": paper.get("ref", ""),
-                "data": ";".join(cell.data_sets), "not_averaged": len(cell.pending),
-                "tuned": cell.tuned_text() if cell.tuned else "",
-                "clean_labels": " / ".join(dict.fromkeys(cell.clean_labels)),
-                "ours_best_val_mean": _round(cell.best_val_mean), "ours_best_val_std": _round(cell.best_val_std),
-                "paper_selection": cell.paper_selection, "tune_warning": "; ".join(cell.tune_warnings),
-            })
+            records.append(
+                {
+                    "table": result.number,
+                    "row": row,
+                    "column": column,
+                    "group": result.groups.get(row, ""),
+                    "metric": result.metric,
+                    "ours_mean": _round(cell.mean),
+                    "ours_std": _round(cell.std),
+                    "ours_n": cell.n,
+                    "ours_planned": cell.planned,
+                    "ours": cell.ours_text(),
+                    "paper_mean": paper.get("mean", math.nan),
+                    "paper_std": paper.get("std", math.nan),
+                    "paper": cell.paper_text(),
+                    "diff": _round(cell.diff),
+                    "ref": paper.get("ref", ""),
+                    "data": ";".join(cell.data_sets),
+                    "not_averaged": len(cell.pending),
+                    "tuned": cell.tuned_text() if cell.tuned else "",
+                    "clean_labels": " / ".join(dict.fromkeys(cell.clean_labels)),
+                    "ours_best_val_mean": _round(cell.best_val_mean),
+                    "ours_best_val_std": _round(cell.best_val_std),
+                    "paper_selection": cell.paper_selection,
+                    "tune_warning": "; ".join(cell.tune_warnings),
+                }
+            )
     return pd.DataFrame.from_records(records, columns=CSV_COLUMNS)
 
 
@@ -59,24 +96,34 @@ def render_markdown(result: TableResult) -> str:
     kind = "test " if "test" in result.metric else "validation " if "val" in result.metric else ""
     unit = f"{kind}accuracy in percent" if result.percent else "value"
     paper = has_paper(result)
-    title = f"# Table {result.number}: ours vs the paper" if paper else \
-        f"# Table {result.number}: ours (not a paper table){': ' + result.title if result.title else ''}"
+    title = (
+        f"# Table {result.number}: ours vs the paper"
+        if paper
+        else f"# Table {result.number}: ours (not a paper table){': ' + result.title if result.title else ''}"
+    )
     lines = [
         title,
         "",
         f"Ours: `{result.metric}` ({unit}) of the reported runs (stage single/final) that are done, mean ± sample std "
         f"(ddof={DDOF}) over seeds, n = runs averaged (of those planned)."
-        + (f" Paper: the published number. Δ = ours − paper{' (percentage points)' if result.percent else ''}."
-           if paper else ""),
+        + (
+            f" Paper: the published number. Δ = ours − paper{' (percentage points)' if result.percent else ''}."
+            if paper
+            else ""
+        ),
         f"Runs: {result.source or 'run frame'}. Data sets of our runs: {', '.join(result.data_sets) or 'none yet'}."
         + (f" Sweep expanded with {result.expansion}." if result.expansion else ""),
     ]
     if result.noisy:
-        lines.append("Clean labels: what each row's runs used in clean labels beyond their noisy training labels "
-                     "(meta set: learned on; validation only: scored, for the best epoch or a tuned value).")
+        lines.append(
+            "Clean labels: what each row's runs used in clean labels beyond their noisy training labels "
+            "(meta set: learned on; validation only: scored, for the best epoch or a tuned value)."
+        )
     if result.tuning_notes:
-        lines.append("tuned: the values the cell's runs chose on validation (never test) from its tuning runs; "
-                     "ties go to the grid's first value. Tuning stages: " + "; ".join(result.tuning_notes) + ".")
+        lines.append(
+            "tuned: the values the cell's runs chose on validation (never test) from its tuning runs; "
+            "ties go to the grid's first value. Tuning stages: " + "; ".join(result.tuning_notes) + "."
+        )
     lines += [
         "",
     ]
@@ -84,13 +131,19 @@ def render_markdown(result: TableResult) -> str:
     lines.append("")
     selection = result.selection_notes()
     if selection:
-        lines += ["Selection of the paper's numbers (ours: the final epoch, and where runs have a validation set the "
-                  "test accuracy at the best-validation epoch; never selected on test): " + "; ".join(selection) + ".",
-                  ""]
+        lines += [
+            "Selection of the paper's numbers (ours: the final epoch, and where runs have a validation set the "
+            "test accuracy at the best-validation epoch; never selected on test): " + "; ".join(selection) + ".",
+            "",
+        ]
     warned = result.tuning_warnings()
     if warned:
-        lines += ["Tuning warnings (the grid may have missed; repro/training/tune_warnings.py):", "",
-                  *[f"- {w}" for w in warned], ""]
+        lines += [
+            "Tuning warnings (the grid may have missed; repro/training/tune_warnings.py):",
+            "",
+            *[f"- {w}" for w in warned],
+            "",
+        ]
     mixed = result.mixing_warnings()
     if mixed:
         lines += ["Note: " + " ".join(mixed), ""]
@@ -141,8 +194,11 @@ def _grid(result: TableResult) -> list[str]:
 def _cell_list(result: TableResult) -> list[str]:
     """One line per cell (row, column), in the paper's order, for tables whose grid is mostly empty."""
     paper = has_paper(result)
-    lines = ["| Method | Column | ours | paper | Δ |", "|---|---|---|---|---|"] if paper else \
-        ["| Method | Column | ours |", "|---|---|---|"]
+    lines = (
+        ["| Method | Column | ours | paper | Δ |", "|---|---|---|---|---|"]
+        if paper
+        else ["| Method | Column | ours |", "|---|---|---|"]
+    )
     if result.noisy:
         lines = [lines[0] + " Clean labels |", lines[1] + "---|"]
     for column in result.columns:

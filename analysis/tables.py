@@ -61,14 +61,17 @@ def load_specs(sweeps_dir: str | Path, tables: Sequence[int] | None = None) -> d
     try:
         from repro.sweep.spec import load_sweep
     except ImportError as exc:  # pragma: no cover - the sweep package ships with the repository
-        raise UserError(f"The sweep package (repro.sweep) is not available ({exc}); reinstall the repository."
-                        ) from None
+        raise UserError(
+            f"The sweep package (repro.sweep) is not available ({exc}); reinstall the repository."
+        ) from None
     specs = {t: load_sweep(files[t]) for t in wanted}
     for t, spec in specs.items():
         declared = getattr(spec, "table", None)
         if declared is not None and int(declared) != t and _TABLE_FILE.match(files[t].name):
-            raise UserError(f"{files[t]} says table: {declared}, but its file name says table {t}; rename the file "
-                            f"to table{declared}.yaml or fix its `table:` key.")
+            raise UserError(
+                f"{files[t]} says table: {declared}, but its file name says table {t}; rename the file "
+                f"to table{declared}.yaml or fix its `table:` key."
+            )
     return specs
 
 
@@ -89,9 +92,18 @@ def _named_table_files(sweeps_dir: Path) -> dict[int, Path]:
     return found
 
 
-def build_table(number: int, spec: Any, runs: pd.DataFrame, paper: pd.DataFrame, *, output_root: str | Path,
-                source: str = "", scale: Any = None, extra_overrides: Sequence[str] = (),
-                paper_dir: str | Path | None = None) -> TableResult:
+def build_table(
+    number: int,
+    spec: Any,
+    runs: pd.DataFrame,
+    paper: pd.DataFrame,
+    *,
+    output_root: str | Path,
+    source: str = "",
+    scale: Any = None,
+    extra_overrides: Sequence[str] = (),
+    paper_dir: str | Path | None = None,
+) -> TableResult:
     """One table: the paper's cells, and ours from the sweep's reported runs found in `runs` (the run frame).
     `scale` and `extra_overrides` must be those the sweep ran with: they are part of the runs' ids."""
     extra = {"extra_overrides": list(extra_overrides)} if extra_overrides else {}
@@ -110,8 +122,9 @@ def build_table(number: int, spec: Any, runs: pd.DataFrame, paper: pd.DataFrame,
     columns = _ordered([*paper["column"], *spec.columns, *(p.column for p in planned)])
     cells: dict[tuple[str, str], Cell] = {}
     for rec in paper.to_dict("records"):
-        cells[(rec["row"], rec["column"])] = Cell(rec["row"], rec["column"], paper=rec,
-                                                  cited=rec["row"] not in spec.rows)
+        cells[(rec["row"], rec["column"])] = Cell(
+            rec["row"], rec["column"], paper=rec, cited=rec["row"] not in spec.rows
+        )
     for p in planned:
         cell = cells.setdefault((p.row, p.column), Cell(p.row, p.column))
         cell.cited = False
@@ -154,9 +167,20 @@ def build_table(number: int, spec: Any, runs: pd.DataFrame, paper: pd.DataFrame,
     for cell in cells.values():
         cell.paper_selection = selection.get(cell.row, "") if cell.paper is not None else ""
     groups = {r["row"]: r["group"] for r in paper.to_dict("records") if r.get("group")}
-    return TableResult(number, metric, percent, rows, columns, cells, source, groups,
-                       expansion=describe_expansion(scale, extra_overrides), title=str(getattr(spec, "title", "") or ""),
-                       tuning_notes=_tuning_notes(spec), noisy=any(_noisy(p.config) for p in planned))
+    return TableResult(
+        number,
+        metric,
+        percent,
+        rows,
+        columns,
+        cells,
+        source,
+        groups,
+        expansion=describe_expansion(scale, extra_overrides),
+        title=str(getattr(spec, "title", "") or ""),
+        tuning_notes=_tuning_notes(spec),
+        noisy=any(_noisy(p.config) for p in planned),
+    )
 
 
 def _add_selection_views(cell: Cell, run: dict[str, Any], percent: bool) -> None:
@@ -211,8 +235,10 @@ def _failed_tuning(planned: Any, by_id: dict[str, dict[str, Any]], tune_ids: set
     failed = [d for d in tuning if (by_id.get(d) or {}).get("state") == "failed"]
     if not failed:
         return ""
-    return (f"{len(failed)} of its {len(tuning)} tuning runs failed, so it did not start; `repro sweep status "
-            "FILE` shows their logs, `repro sweep FILE` trains them again")
+    return (
+        f"{len(failed)} of its {len(tuning)} tuning runs failed, so it did not start; `repro sweep status "
+        "FILE` shows their logs, `repro sweep FILE` trains them again"
+    )
 
 
 def _index_runs(runs: pd.DataFrame) -> dict[str, dict[str, Any]]:
@@ -224,7 +250,7 @@ def _index_runs(runs: pd.DataFrame) -> dict[str, dict[str, Any]]:
 
 
 def clean_labels_text(run: dict[str, Any]) -> str:
-    """"meta set (1,000)", "validation only (1,000)", "none": a run's clean labels beyond its noisy training labels
+    """ "meta set (1,000)", "validation only (1,000)", "none": a run's clean labels beyond its noisy training labels
     (summary fields of repro.training.clean_labels; runs from before they were recorded say so)."""
     use, count = run.get("clean_labels_use"), run.get("clean_labels_used")
     if not isinstance(use, str) or not _finite(count):
@@ -263,9 +289,18 @@ def _ordered(items: Iterable[str]) -> list[str]:
 # ------------------------------------------------------------------------------------------------ writing
 
 
-def make_tables(runs: pd.DataFrame, specs: dict[int, Any], *, out_dir: str | Path, output_root: str | Path,
-                source: str = "", paper_dir: str | Path | None = None, scale: Any = None,
-                extra_overrides: Sequence[str] | None = None, log: Callable[[str], Any] = print) -> list[Path]:
+def make_tables(
+    runs: pd.DataFrame,
+    specs: dict[int, Any],
+    *,
+    out_dir: str | Path,
+    output_root: str | Path,
+    source: str = "",
+    paper_dir: str | Path | None = None,
+    scale: Any = None,
+    extra_overrides: Sequence[str] | None = None,
+    log: Callable[[str], Any] = print,
+) -> list[Path]:
     """Build every table of `specs` ({number: sweep spec}, see `load_specs`), then write them atomically. Nothing
     is written when there are no runs or a table fails to build; a table that plans runs but none of them exist is
     skipped (an older good file stays). A table whose sweep plans no runs yet is written: paper numbers and why.
@@ -280,8 +315,17 @@ def make_tables(runs: pd.DataFrame, specs: dict[int, Any], *, out_dir: str | Pat
             table_scale, table_extra = last_sweep_options(output_root, spec)
         else:
             table_scale, table_extra = scale, list(extra_overrides or [])
-        result = build_table(number, spec, runs, paper, output_root=output_root, source=source, scale=table_scale,
-                             extra_overrides=table_extra, paper_dir=paper_dir)
+        result = build_table(
+            number,
+            spec,
+            runs,
+            paper,
+            output_root=output_root,
+            source=source,
+            scale=table_scale,
+            extra_overrides=table_extra,
+            paper_dir=paper_dir,
+        )
         planned = sum(c.planned for c in result.cells.values())
         found = sum(1 for p in result.pending if p.state != NOT_STARTED) + result.averaged
         if planned and not found:  # probably another output_root or scale: keep whatever file is there
@@ -303,8 +347,10 @@ def make_tables(runs: pd.DataFrame, specs: dict[int, Any], *, out_dir: str | Pat
         md = atomic_write_text(out_dir / f"table{result.number}.md", render_markdown(result))
         atomic_write_text(out_dir / f"table{result.number}.csv", render_csv(result))
         written.append(md)
-        log(f"Table {result.number}: {result.averaged} runs averaged, {len(result.pending)} not averaged "
-            f"-> {md} (+ .csv)")
+        log(
+            f"Table {result.number}: {result.averaged} runs averaged, {len(result.pending)} not averaged "
+            f"-> {md} (+ .csv)"
+        )
     return written
 
 

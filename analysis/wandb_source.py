@@ -1,7 +1,8 @@
 """The W&B API -> the same frame as `collect_runs` (analysis/collect.py), for runs whose directories are elsewhere.
 
 The training loop names each W&B run by its run id, logs one history row per epoch (with `epoch`) and, when the
-run is done, its summary fields under `summary/<field>` in the run summary (repro/tracking/tracker.py; runs logged before
+run is done, its summary fields under `summary/<field>` in the run summary (repro/tracking/tracker.py; runs logged
+before
 that have them in a last history row). So a W&B run maps onto the run directory
 contract: the config is the resolved config, the `summary/` keys are summary.json, and the history's last epoch is
 how far the run got. The full history is read with `run.scan_history()` (every row), never the sampled `history()`,
@@ -68,8 +69,12 @@ def latest_attempts(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for record in records:
         run_id, attempt = split_tracker_id(str(record["run_id"]))
         kept = latest.get(run_id)
-        done_over_not = kept is not None and attempt == kept[0] and record["status"]["state"] == "done" \
+        done_over_not = (
+            kept is not None
+            and attempt == kept[0]
+            and record["status"]["state"] == "done"
             and kept[1]["status"]["state"] != "done"
+        )
         if kept is None or attempt > kept[0] or done_over_not:
             latest[run_id] = (attempt, {**record, "run_id": run_id})
     return [record for _, record in latest.values()]
@@ -104,10 +109,13 @@ def summary_fields(history: Iterable[Mapping[str, Any]], run_summary: Mapping[st
     for row in history:
         for key, value in row.items():
             if key.startswith(SUMMARY_PREFIX) and value is not None:
-                fields[key[len(SUMMARY_PREFIX):]] = value
+                fields[key[len(SUMMARY_PREFIX) :]] = value
     if not fields:
-        fields = {k[len(SUMMARY_PREFIX):]: v for k, v in dict(run_summary).items()
-                  if k.startswith(SUMMARY_PREFIX) and v is not None}
+        fields = {
+            k[len(SUMMARY_PREFIX) :]: v
+            for k, v in dict(run_summary).items()
+            if k.startswith(SUMMARY_PREFIX) and v is not None
+        }
     return fields
 
 

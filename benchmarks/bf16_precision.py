@@ -19,9 +19,9 @@ from tabulate import tabulate
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from repro.training.hardware import Hardware  # noqa: E402
 from repro.meta import label_meta_gradient  # noqa: E402
 from repro.models import build_model  # noqa: E402
+from repro.training.hardware import Hardware  # noqa: E402
 
 
 def compare(name: str, device: str, batch: int, meta_batch: int, classes: int) -> list:
@@ -32,15 +32,17 @@ def compare(name: str, device: str, batch: int, meta_batch: int, classes: int) -
     xm = torch.randn(meta_batch, 3, 32, 32, generator=gen).to(device)
     ym = torch.randint(0, classes, (meta_batch,), generator=gen).to(device)
     p = torch.softmax(torch.randn(batch, classes, generator=gen), 1).to(device)
-    exact = label_meta_gradient(copy.deepcopy(model).double(), x.double(), p.double(), xm.double(), ym, lr=0.1,
-                                weight_decay=5e-4).double()
+    exact = label_meta_gradient(
+        copy.deepcopy(model).double(), x.double(), p.double(), xm.double(), ym, lr=0.1, weight_decay=5e-4
+    ).double()
     rows = []
     for precision in ("fp32", "bf16"):
         hw = Hardware(torch.device(device), precision=precision, channels_last=device == "cuda")
         m = hw.prepare_model(copy.deepcopy(model))
         with hw.autocast():
-            g = label_meta_gradient(m, hw.prepare_batch(x), p, hw.prepare_batch(xm), ym, lr=0.1,
-                                    weight_decay=5e-4).double()
+            g = label_meta_gradient(
+                m, hw.prepare_batch(x), p, hw.prepare_batch(xm), ym, lr=0.1, weight_decay=5e-4
+            ).double()
         rel = float((g - exact).norm() / exact.norm())
         cos = float(F.cosine_similarity(g.flatten(), exact.flatten(), dim=0))
         agree = float((g.argmin(1) == exact.argmin(1)).double().mean())
@@ -59,9 +61,12 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     batch = args.batch or (128 if args.device == "cuda" else 8)
     rows = [r for name in args.models for r in compare(name, args.device, batch, 2 * batch, args.classes)]
-    print(f"label meta-gradient vs float64 on {args.device}, batch {batch} / meta {2 * batch}, torch {torch.__version__}")
-    print(tabulate(rows, headers=["model", "precision", "rel. error", "cosine", "argmin agrees"],
-                   disable_numparse=True))
+    print(
+        f"label meta-gradient vs float64 on {args.device}, batch {batch} / meta {2 * batch}, torch {torch.__version__}"
+    )
+    print(
+        tabulate(rows, headers=["model", "precision", "rel. error", "cosine", "argmin agrees"], disable_numparse=True)
+    )
 
 
 if __name__ == "__main__":

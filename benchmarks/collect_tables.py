@@ -55,10 +55,23 @@ class StandInSpec:
             data = "cifar10" if column.startswith("CIFAR10/") else "cifar100"
             for seed in range(3):
                 folds = tuple(f"{data}-resnet18-instance_labels-t{self.number}c{c}s{seed}f{f}" for f in range(5))
-                planned += [PlannedRun(fid, row, column, seed, "fold", f, (), {"data": {"name": data}})
-                            for f, fid in enumerate(folds)]
-                planned.append(PlannedRun(f"{data}-resnet18-replay-t{self.number}c{c}s{seed}", row, column, seed,
-                                          "final", None, (), {"data": {"name": data}}, folds))
+                planned += [
+                    PlannedRun(fid, row, column, seed, "fold", f, (), {"data": {"name": data}})
+                    for f, fid in enumerate(folds)
+                ]
+                planned.append(
+                    PlannedRun(
+                        f"{data}-resnet18-replay-t{self.number}c{c}s{seed}",
+                        row,
+                        column,
+                        seed,
+                        "final",
+                        None,
+                        (),
+                        {"data": {"name": data}},
+                        folds,
+                    )
+                )
         return planned
 
 
@@ -73,16 +86,24 @@ def sweep_specs(sweeps_dir: Path) -> tuple[dict[int, Any], str]:
 def fabricate(root: Path, specs: dict[int, Any], n_runs: int) -> int:
     """Write up to n_runs run directories: reported runs first, then fold runs. Returns how many were written."""
     base = to_container(load_config(["tracker=none", "progress=none", f"output_root={root}"]))
-    planned = [p for spec in specs.values()
-               for p in (spec.plan(output_root=str(root)) if isinstance(spec, StandInSpec)
-                         else expand_sweep(spec, output_root=str(root)))]
+    planned = [
+        p
+        for spec in specs.values()
+        for p in (
+            spec.plan(output_root=str(root))
+            if isinstance(spec, StandInSpec)
+            else expand_sweep(spec, output_root=str(root))
+        )
+    ]
     reported = [p for p in planned if p.stage in ("single", "final")]
     others = [p for p in planned if p.stage not in ("single", "final")]
     rng = random.Random(0)
     seen: set[str] = set()
     written = 0
-    extras = (PlannedRun(f"cifar100-resnet18-baseline-extra{i:05d}", "", "", 100 + i, "single", None, (), {})
-              for i in range(n_runs))
+    extras = (
+        PlannedRun(f"cifar100-resnet18-baseline-extra{i:05d}", "", "", 100 + i, "single", None, (), {})
+        for i in range(n_runs)
+    )
     for p in [*reported, *others, *extras]:
         if written >= n_runs:
             break
@@ -98,17 +119,40 @@ def fabricate(root: Path, specs: dict[int, Any], n_runs: int) -> int:
         rd.write_config(config)
         roll = rng.random()
         acc = rng.uniform(0.4, 0.95)
-        rd.write_metrics([{"epoch": e, "lr": 0.1, "train_loss": 1.0 / e, "train_acc": acc, "val_acc": acc,
-                           "test_acc": acc, "seconds": 30.0} for e in range(1, 11)])
+        rd.write_metrics(
+            [
+                {
+                    "epoch": e,
+                    "lr": 0.1,
+                    "train_loss": 1.0 / e,
+                    "train_acc": acc,
+                    "val_acc": acc,
+                    "test_acc": acc,
+                    "seconds": 30.0,
+                }
+                for e in range(1, 11)
+            ]
+        )
         if roll < 0.03:
             rd.write_status("failed", epoch=4, message="the training loss became nan at epoch 5.")
         elif roll < 0.05:
             rd.write_status("running", epoch=7)
         else:
             rd.write_status("done", epoch=10)
-            rd.write_summary({"final_test_acc": acc, "final_train_acc": acc, "epochs": 10, "seconds": 300.0,
-                              "best_val_epoch": 9, "best_val_acc": acc, "test_acc_at_best_val": acc,
-                              "final_val_acc": acc, "num_train": 40000, "num_meta": 10000})
+            rd.write_summary(
+                {
+                    "final_test_acc": acc,
+                    "final_train_acc": acc,
+                    "epochs": 10,
+                    "seconds": 300.0,
+                    "best_val_epoch": 9,
+                    "best_val_acc": acc,
+                    "test_acc_at_best_val": acc,
+                    "final_val_acc": acc,
+                    "num_train": 40000,
+                    "num_meta": 10000,
+                }
+            )
         written += 1
     return written
 
@@ -127,13 +171,24 @@ def main(argv: list[str] | None = None) -> int:
         frame = collect_runs(root)
         t2 = time.perf_counter()
         messages: list[str] = []
-        written = make_tables(frame, specs, out_dir=Path(tmp) / "tables", output_root=root,
-                              source=str(root / "runs"), log=messages.append)
+        written = make_tables(
+            frame, specs, out_dir=Path(tmp) / "tables", output_root=root, source=str(root / "runs"), log=messages.append
+        )
         t3 = time.perf_counter()
         cli = None
         if origin.startswith("the sweep files"):  # the whole command, as a user runs it (startup and imports too)
-            cmd = [sys.executable, "-m", "repro.cli", "tables", "--runs", str(root), "--sweeps-dir", args.sweeps_dir,
-                   "--out", str(Path(tmp) / "cli_tables")]
+            cmd = [
+                sys.executable,
+                "-m",
+                "repro.cli",
+                "tables",
+                "--runs",
+                str(root),
+                "--sweeps-dir",
+                args.sweeps_dir,
+                "--out",
+                str(Path(tmp) / "cli_tables"),
+            ]
             t4 = time.perf_counter()
             subprocess.run(cmd, check=True, capture_output=True, cwd=REPO)
             cli = time.perf_counter() - t4

@@ -28,13 +28,17 @@ from tabulate import tabulate
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks"), str(ROOT / "tests")]
 
+from roundrobin import round_robin_medians  # noqa: E402
+
 from repro.config import load_config, to_container  # noqa: E402
 from repro.errors import UserError  # noqa: E402
-from repro.train import build_experiment  # noqa: E402
-from repro.training.progress import EpochProgress  # noqa: E402
 from repro.runs.rundir import RunDir  # noqa: E402
-from repro.train import evaluate_epoch, run_epoch  # noqa: E402
-from roundrobin import round_robin_medians  # noqa: E402
+from repro.train import (  # noqa: E402
+    build_experiment,  # noqa: E402
+    evaluate_epoch,
+    run_epoch,
+)
+from repro.training.progress import EpochProgress  # noqa: E402
 
 METHODS = ("baseline", "class_labels", "instance_labels")
 FULL_SIZE = {"cifar10": (10_000, 10_000), "cifar100": (10_000, 10_000)}  # train images per batch file, test images
@@ -74,13 +78,22 @@ def measure(overrides: list[str], *, warmup: int, repeats: int, step_repeats: in
         for _ in range(step_repeats):
             one_step()
 
-    closures = {"epoch": lambda: run_epoch(exp, next(epoch), progress), "steps": steps,
-                "evaluation": lambda: evaluate_epoch(exp)}
+    closures = {
+        "epoch": lambda: run_epoch(exp, next(epoch), progress),
+        "steps": steps,
+        "evaluation": lambda: evaluate_epoch(exp),
+    }
     times = round_robin_medians(closures, warmup=warmup, repeats=repeats, cuda=exp.device.type == "cuda")
     n_steps = len(exp.train_loader)
     predicted = n_steps * times["steps"] / step_repeats + times["evaluation"]
-    return {"steps": n_steps, "step_ms": 1e3 * times["steps"] / step_repeats, "eval_s": times["evaluation"],
-            "epoch_s": times["epoch"], "predicted_s": predicted, "ratio": times["epoch"] / predicted}
+    return {
+        "steps": n_steps,
+        "step_ms": 1e3 * times["steps"] / step_repeats,
+        "eval_s": times["evaluation"],
+        "epoch_s": times["epoch"],
+        "predicted_s": predicted,
+        "ratio": times["epoch"] / predicted,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -104,17 +117,39 @@ def main(argv: list[str] | None = None) -> int:
             fake_full_size_cifar(args.data, Path(root))
         rows = []
         for method in args.methods:
-            overrides = [f"data={args.data}", f"model={model}", f"method={method}", f"device={args.device}",
-                         "tracker=none", "progress=none", f"output_root={tmp}/out", *args.overrides]
+            overrides = [
+                f"data={args.data}",
+                f"model={model}",
+                f"method={method}",
+                f"device={args.device}",
+                "tracker=none",
+                "progress=none",
+                f"output_root={tmp}/out",
+                *args.overrides,
+            ]
             if root is not None:
                 overrides.append(f"data.root={root}")
             got = measure(overrides, warmup=1, repeats=args.repeats, step_repeats=args.step_repeats)
-            rows.append([method, got["steps"], f"{got['step_ms']:.2f}", f"{got['eval_s']:.2f}",
-                         f"{got['predicted_s']:.2f}", f"{got['epoch_s']:.2f}", f"{got['ratio']:.3f}"])
+            rows.append(
+                [
+                    method,
+                    got["steps"],
+                    f"{got['step_ms']:.2f}",
+                    f"{got['eval_s']:.2f}",
+                    f"{got['predicted_s']:.2f}",
+                    f"{got['epoch_s']:.2f}",
+                    f"{got['ratio']:.3f}",
+                ]
+            )
     device = torch.cuda.get_device_name() if args.device == "cuda" else f"CPU, {args.threads} thread(s)"
     print(f"{args.data} / {model} on {device}, torch {torch.__version__}; medians of {args.repeats} rounds")
-    print(tabulate(rows, headers=["method", "steps", "step ms", "eval s", "steps x step + eval s", "epoch s",
-                                  "epoch / predicted"], tablefmt="github"))
+    print(
+        tabulate(
+            rows,
+            headers=["method", "steps", "step ms", "eval s", "steps x step + eval s", "epoch s", "epoch / predicted"],
+            tablefmt="github",
+        )
+    )
     return 0
 
 

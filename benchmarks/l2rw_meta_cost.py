@@ -13,17 +13,28 @@ import torch
 import torch.nn.functional as F
 
 from repro.config import load_config, to_container
-from repro.train import build_experiment
 from repro.methods.l2rw import l2rw_step
 from repro.runs.rundir import RunDir
+from repro.train import build_experiment
 
 
 def main() -> None:
     torch.manual_seed(0)
     torch.set_num_threads(1)
     with tempfile.TemporaryDirectory() as root:
-        cfg = load_config(["method=l2rw", "split=noisy", "split.meta_fraction=0.1", "noise=uniform",
-                           "noise.fraction=0.4", "tracker=none", "progress=none", "device=cpu", f"output_root={root}"])
+        cfg = load_config(
+            [
+                "method=l2rw",
+                "split=noisy",
+                "split.meta_fraction=0.1",
+                "noise=uniform",
+                "noise.fraction=0.4",
+                "tracker=none",
+                "progress=none",
+                "device=cpu",
+                f"output_root={root}",
+            ]
+        )
         exp = build_experiment(cfg, RunDir.for_config(to_container(cfg)))
     exp.set_epoch(0)
     x, y, _ = next(iter(exp.train_loader))

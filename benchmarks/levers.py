@@ -13,14 +13,14 @@ from typing import Callable
 
 import torch
 import torch.nn.functional as F
+from roundrobin import round_robin_medians
 from tabulate import tabulate
 
-from repro.training.hardware import Hardware
-from roundrobin import round_robin_medians
 from repro.labels import InstanceLabels
 from repro.losses import soft_cross_entropy
 from repro.meta import meta_label_step
 from repro.meta.virtual import log_prob_jvp, trainable_parameters
+from repro.training.hardware import Hardware
 
 LR, WEIGHT_DECAY = 0.01, 5e-4
 # column -> hardware settings of our meta step
@@ -68,8 +68,18 @@ def _closures(model0, shape, classes, batch, meta_batch, device, levers) -> dict
         def ours(hw_l=hw_l, model_l=model_l, opt_l=opt_l, x_l=x_l, xm_l=xm_l, labels=labels):
             opt_l.zero_grad(set_to_none=True)
             with hw_l.autocast():
-                logits, p = meta_label_step(model_l, labels, x_l, y, idx, xm_l, ym, lr=LR,
-                                            weight_decay=WEIGHT_DECAY, compile_jvp=hw_l.compile_jvp)
+                logits, p = meta_label_step(
+                    model_l,
+                    labels,
+                    x_l,
+                    y,
+                    idx,
+                    xm_l,
+                    ym,
+                    lr=LR,
+                    weight_decay=WEIGHT_DECAY,
+                    compile_jvp=hw_l.compile_jvp,
+                )
                 loss = soft_cross_entropy(logits, p)
             loss.backward()
             opt_l.step()
@@ -78,8 +88,9 @@ def _closures(model0, shape, classes, batch, meta_batch, device, levers) -> dict
     return out
 
 
-def time_levers(model0, shape, classes, *, batch, meta_batch, device, warmup, repeats,
-                levers=tuple(LEVERS)) -> dict[str, float]:
+def time_levers(
+    model0, shape, classes, *, batch, meta_batch, device, warmup, repeats, levers=tuple(LEVERS)
+) -> dict[str, float]:
     """Median seconds per call of every column, round-robin."""
     closures = _closures(model0, shape, classes, batch, meta_batch, device, levers)
     return round_robin_medians(closures, warmup=warmup, repeats=repeats, cuda=device == "cuda")
@@ -91,8 +102,13 @@ def lever_table(results: dict[str, dict[str, float]], device_name: str, batch_no
     for model, t in results.items():
         floor = t["floor: train f+b"] + t["floor: meta f+b"] + t["floor: JVP"]
         metas = [t[c] for c in LEVERS if c in t]
-        rows.append([model, *(f"{t[c] * 1e3:.1f}" if c in t else "-" for c in columns), f"{floor * 1e3:.1f}",
-                     f"{min(metas) / floor:.2f}"])
+        rows.append(
+            [
+                model,
+                *(f"{t[c] * 1e3:.1f}" if c in t else "-" for c in columns),
+                f"{floor * 1e3:.1f}",
+                f"{min(metas) / floor:.2f}",
+            ]
+        )
     head = f"## ms per step on {device_name} ({batch_note}); same process, round-robin, medians\n\n"
-    return head + tabulate(rows, headers=["model", *columns, "floor", "best meta / floor"],
-                           disable_numparse=True)
+    return head + tabulate(rows, headers=["model", *columns, "floor", "best meta / floor"], disable_numparse=True)

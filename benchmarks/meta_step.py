@@ -35,9 +35,10 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from roundrobin import round_robin_medians  # noqa: E402
+
 from reference_meta import reference_label_meta_gradient  # noqa: E402
 from repro.labels import InstanceLabels  # noqa: E402
-from roundrobin import round_robin_medians  # noqa: E402
 from repro.losses import soft_cross_entropy  # noqa: E402
 from repro.meta import meta_label_step  # noqa: E402
 from repro.meta.virtual import log_prob_jvp, trainable_parameters  # noqa: E402
@@ -148,8 +149,14 @@ class Bench:
 
         train_bwd.setup = train_bwd_setup  # type: ignore[attr-defined]
         closures = dict(
-            plain=plain, ours=ours, ours_compiled=lambda: ours(True), reference=reference,
-            train_fwd_bwd=train_fwd_bwd, meta_fwd_bwd=meta_fwd_bwd, jvp=jvp, train_bwd=train_bwd,
+            plain=plain,
+            ours=ours,
+            ours_compiled=lambda: ours(True),
+            reference=reference,
+            train_fwd_bwd=train_fwd_bwd,
+            meta_fwd_bwd=meta_fwd_bwd,
+            jvp=jvp,
+            train_bwd=train_bwd,
             optimizer_step=optimizer_step,
         )
         return closures[name]
@@ -186,8 +193,18 @@ def memory_child(args: argparse.Namespace) -> None:
 
 def measure_memory(model_name: str, name: str, batch: int, meta_batch: int, threads: int) -> float | None:
     command = [
-        sys.executable, __file__, "--memory-child", name, "--memory-child-model", model_name,
-        "--child-batch", str(batch), "--child-meta-batch", str(meta_batch), "--threads", str(threads),
+        sys.executable,
+        __file__,
+        "--memory-child",
+        name,
+        "--memory-child-model",
+        model_name,
+        "--child-batch",
+        str(batch),
+        "--child-meta-batch",
+        str(meta_batch),
+        "--threads",
+        str(threads),
     ]
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
@@ -203,8 +220,15 @@ def report(
     rows = []
     for name, seconds in times.items():
         mib = memory.get(name)
-        rows.append([name, DESCRIPTIONS[name], f"{seconds * 1e3:.1f}", f"{seconds / plain:.2f}",
-                     "-" if mib is None else f"{mib:.1f}"])
+        rows.append(
+            [
+                name,
+                DESCRIPTIONS[name],
+                f"{seconds * 1e3:.1f}",
+                f"{seconds / plain:.2f}",
+                "-" if mib is None else f"{mib:.1f}",
+            ]
+        )
     print(f"\n## {model_name}: train batch {batch}, meta batch {meta_batch}, {torch.get_num_threads()} thread(s)\n")
     print(tabulate(rows, headers=["variant", "what", "median ms", "x plain step", "peak RSS growth MiB"]))
     floor = times["train_fwd_bwd"] + times["meta_fwd_bwd"] + times["jvp"]
@@ -225,10 +249,18 @@ def report(
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--models", nargs="+", choices=list(MODELS),
-                        help="default: smallcnn resnet18 on the CPU; resnet18 wrn28_10 vgg16 with --device cuda")
-    parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"),
-                        help="cuda: the lever table (channels_last, bf16, compiled JVP) at batch 128 / meta 256")
+    parser.add_argument(
+        "--models",
+        nargs="+",
+        choices=list(MODELS),
+        help="default: smallcnn resnet18 on the CPU; resnet18 wrn28_10 vgg16 with --device cuda",
+    )
+    parser.add_argument(
+        "--device",
+        default="cpu",
+        choices=("cpu", "cuda"),
+        help="cuda: the lever table (channels_last, bf16, compiled JVP) at batch 128 / meta 256",
+    )
     parser.add_argument("--levers", action="store_true", help="the lever table on --device (implied by cuda)")
     parser.add_argument("--batch", type=int, default=128, help="train batch for the small CNN (paper: 128)")
     parser.add_argument("--meta-batch", type=int, default=256, help="meta batch for the small CNN (paper: 256)")
@@ -269,9 +301,16 @@ def main(argv: list[str] | None = None) -> None:
     if not args.no_reweighting:
         from reweighting import main as reweighting_main
 
-        reweighting_main(["--threads", str(args.threads), "--device", args.device,
-                          *(["--models", *args.models] if args.models else []),
-                          *(["--no-memory"] if args.no_memory else [])])
+        reweighting_main(
+            [
+                "--threads",
+                str(args.threads),
+                "--device",
+                args.device,
+                *(["--models", *args.models] if args.models else []),
+                *(["--no-memory"] if args.no_memory else []),
+            ]
+        )
 
 
 def run_levers(args: argparse.Namespace) -> None:
@@ -288,9 +327,16 @@ def run_levers(args: argparse.Namespace) -> None:
         batch = 128 if gpu or small else args.resnet_batch
         meta_batch = 256 if gpu or small else args.resnet_meta_batch
         torch.manual_seed(0)
-        results[model_name] = time_levers(build_model(model_name, **kwargs), shape, classes, batch=batch,
-                                          meta_batch=meta_batch, device=args.device, warmup=max(args.warmup, 3),
-                                          repeats=args.repeats if gpu or small else args.resnet_repeats)
+        results[model_name] = time_levers(
+            build_model(model_name, **kwargs),
+            shape,
+            classes,
+            batch=batch,
+            meta_batch=meta_batch,
+            device=args.device,
+            warmup=max(args.warmup, 3),
+            repeats=args.repeats if gpu or small else args.resnet_repeats,
+        )
         print(f"{model_name} done", file=sys.stderr)
     name = torch.cuda.get_device_name(0) if gpu else f"CPU, {torch.get_num_threads()} thread(s)"
     print(lever_table(results, name, f"torch {torch.__version__}, batch {batch} / meta {meta_batch}"))

@@ -62,12 +62,11 @@ def main() -> int:
         assert repro(["bench", "--device", "cpu", "--models", "smallcnn", "--steps", str(args.bench_steps)]) == 0
         path = work / "sweep.yaml"
         path.write_text(textwrap.dedent(SWEEP))
-        from repro.sweep.costs import load_calibration, run_gpu_hours, step_kind
         from repro.runs.rundir import RunDir
         from repro.sweep import Scale, run_sweep
+        from repro.sweep.costs import load_calibration, run_gpu_hours, step_kind
 
-        plan = run_sweep(path, output_root=work / "out", scale=Scale(epochs=args.epochs), jobs=1,
-                         report=lambda s: None)
+        plan = run_sweep(path, output_root=work / "out", scale=Scale(epochs=args.epochs), jobs=1, report=lambda s: None)
         if plan.failed:
             print(f"{len(plan.failed)} run(s) failed: {plan.failed}")
             return 1
@@ -82,11 +81,16 @@ def main() -> int:
             cell[2] += float(summary["seconds"])
         rows = [[s, k, n, f"{e:.1f}", f"{m:.1f}", f"{e / m:.2f}"] for (s, k), (n, e, m) in groups.items()]
         est, meas = sum(g[1] for g in groups.values()), sum(g[2] for g in groups.values())
-        rows.append(["total", "", sum(g[0] for g in groups.values()), f"{est:.1f}", f"{meas:.1f}",
-                     f"{est / meas:.2f}"])
+        rows.append(["total", "", sum(g[0] for g in groups.values()), f"{est:.1f}", f"{meas:.1f}", f"{est / meas:.2f}"])
         print(f"calibration: {cal.gpu}, {cal.source}; {args.epochs} epoch(s) per run, digits, smallcnn")
-        print(tabulate(rows, headers=["stage", "step kind", "runs", "estimated s", "measured s", "est/meas"],
-                       tablefmt="simple", disable_numparse=True))
+        print(
+            tabulate(
+                rows,
+                headers=["stage", "step kind", "runs", "estimated s", "measured s", "est/meas"],
+                tablefmt="simple",
+                disable_numparse=True,
+            )
+        )
     return 0
 
 

@@ -6,7 +6,8 @@ the fold average of those reconstructions. This script trains one fold run that 
 (method.record.topk = C), then rebuilds every epoch's labels from the top-k of the full ones, for several k, exactly
 as repro.labels.trajectory.labels_from_topk does, and prints the total-variation distance TV = 1/2 sum_c |p_c - q_c|
 between the full and the replayed labels (mean, 99th percentile and max over every sample and epoch, and the mean
-of the worst epoch; epochs with a full snapshot, by default the first and the last, replay exactly), next to the disk the record takes (4 bytes per class kept per sample per epoch: int16 + float16).
+of the worst epoch; epochs with a full snapshot, by default the first and the last, replay exactly), next to the disk
+the record takes (4 bytes per class kept per sample per epoch: int16 + float16).
 The last line is the labels' own movement in one epoch (mean TV between consecutive epochs), for scale: replay
 switches labels once per epoch, where the paper updates them every iteration.
 
@@ -55,8 +56,10 @@ def measure(run: Path, ks: list[int]) -> tuple[list[dict], float, int, int, int]
     manifest = read_manifest(run)
     num_classes = int(manifest["num_classes"])
     if int(manifest.get("topk") or 0) < num_classes:
-        raise SystemExit(f"{run} recorded top-{manifest.get('topk')} of {num_classes} classes; the measurement needs "
-                         f"the full labels (train it with method.record.topk={num_classes}).")
+        raise SystemExit(
+            f"{run} recorded top-{manifest.get('topk')} of {num_classes} classes; the measurement needs "
+            f"the full labels (train it with method.record.topk={num_classes})."
+        )
     epochs = recorded_epochs(run)
     full_by_epoch = []
     for e in range(1, epochs + 1):
@@ -66,9 +69,17 @@ def measure(run: Path, ks: list[int]) -> tuple[list[dict], float, int, int, int]
     for k in ks:
         per_epoch = [total_variation(full, truncate(full, k)) for full in full_by_epoch]
         every = np.concatenate(per_epoch)
-        rows.append({"k": k, "mean": every.mean(), "p99": np.quantile(every, 0.99), "max": every.max(),
-                     "worst_epoch_mean": max(tv.mean() for tv in per_epoch), "bytes_per_sample_epoch": 4 * k,
-                     "cifar100_fold_run_mb": 4 * k * CIFAR100_TRAIN * CIFAR100_EPOCHS / 1e6})
+        rows.append(
+            {
+                "k": k,
+                "mean": every.mean(),
+                "p99": np.quantile(every, 0.99),
+                "max": every.max(),
+                "worst_epoch_mean": max(tv.mean() for tv in per_epoch),
+                "bytes_per_sample_epoch": 4 * k,
+                "cifar100_fold_run_mb": 4 * k * CIFAR100_TRAIN * CIFAR100_EPOCHS / 1e6,
+            }
+        )
     moves = [total_variation(a, b).mean() for a, b in zip(full_by_epoch, full_by_epoch[1:])]
     return rows, (float(np.mean(moves)) if moves else float("nan")), epochs, num_classes, len(full_by_epoch[0])
 
@@ -79,8 +90,9 @@ def measure(run: Path, ks: list[int]) -> tuple[list[dict], float, int, int, int]
 def fabricate_cifar100(root: Path, *, per_class: int, seed: int = 0) -> None:
     """A learnable CIFAR-100-layout set under `root` with patched checksums (this process only)."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-    from cifar_fixtures import _batch_dict, _write  # the exact torchvision file format the tests use
     from torchvision.datasets import CIFAR100
+
+    from cifar_fixtures import _batch_dict, _write  # the exact torchvision file format the tests use
 
     rng = np.random.default_rng(seed)
     # Class = colour (the networks pool globally, so colour statistics are what they can read): 20 superclass
@@ -100,8 +112,10 @@ def fabricate_cifar100(root: Path, *, per_class: int, seed: int = 0) -> None:
         entry = _batch_dict(split, rows, [int(v) for v in labels], "fine_labels")
         entry[b"coarse_labels"] = [int(v) // 5 for v in labels]
         md5[split] = _write(folder / split, entry)
-    meta = {b"fine_label_names": [f"class_{i:02d}".encode() for i in range(100)],
-            b"coarse_label_names": [f"super_{i}".encode() for i in range(20)]}
+    meta = {
+        b"fine_label_names": [f"class_{i:02d}".encode() for i in range(100)],
+        b"coarse_label_names": [f"super_{i}".encode() for i in range(20)],
+    }
     md5["meta"] = _write(folder / "meta", meta)
     CIFAR100.train_list = [["train", md5["train"]]]
     CIFAR100.test_list = [["test", md5["test"]]]
@@ -117,13 +131,26 @@ def train_full_record(data: str, epochs: int, work: Path, label_lr: float) -> Pa
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     if data == "synthetic100":
         fabricate_cifar100(work / "cifar", per_class=30)
-        overrides = ["data=cifar100", f"data.root={work / 'cifar'}", "model=smallcnn", "optim=smallcnn",
-                     "method.record.topk=100"]
+        overrides = [
+            "data=cifar100",
+            f"data.root={work / 'cifar'}",
+            "model=smallcnn",
+            "optim=smallcnn",
+            "method.record.topk=100",
+        ]
     else:
         overrides = ["data=digits", "model=smallcnn", "method.record.topk=10"]
-    overrides += ["method=instance_labels", "split=holdout", "split.fold=0", f"optim.epochs={epochs}",
-                  f"method.label_lr={label_lr}", "method.init_target_prob=0.5", "tracker=none", "progress=none",
-                  f"output_root={work / 'out'}"]
+    overrides += [
+        "method=instance_labels",
+        "split=holdout",
+        "split.fold=0",
+        f"optim.epochs={epochs}",
+        f"method.label_lr={label_lr}",
+        "method.init_target_prob=0.5",
+        "tracker=none",
+        "progress=none",
+        f"output_root={work / 'out'}",
+    ]
     cfg = load_config(overrides)
     result = train(cfg)
     return result.run_dir.path
@@ -134,11 +161,16 @@ def main() -> None:
     parser.add_argument("--data", choices=("digits", "synthetic100"), default="synthetic100")
     parser.add_argument("--run", type=Path, help="measure this finished run (recorded with topk = C) instead")
     parser.add_argument("--epochs", type=int, default=8)
-    parser.add_argument("--label-lr", type=float, default=None,
-                        help="method.label_lr of the trained run (default: 1000 on digits as the demo, 200 else)")
+    parser.add_argument(
+        "--label-lr",
+        type=float,
+        default=None,
+        help="method.label_lr of the trained run (default: 1000 on digits as the demo, 200 else)",
+    )
     parser.add_argument("--k", type=int, nargs="+", help="k values (default: by data)")
-    parser.add_argument("--keep", type=Path, help="train the run under this directory and keep it (default: a "
-                                                  "temporary directory)")
+    parser.add_argument(
+        "--keep", type=Path, help="train the run under this directory and keep it (default: a temporary directory)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         if args.run is not None:
@@ -152,11 +184,32 @@ def main() -> None:
     from tabulate import tabulate
 
     print(f"run: {run.name} ({n} training samples, {classes} classes, {epochs} epochs recorded)")
-    print(tabulate([[r["k"], r["mean"], r["p99"], r["max"], r["worst_epoch_mean"],
-                     r["bytes_per_sample_epoch"], r["cifar100_fold_run_mb"]] for r in rows],
-                   headers=["k", "TV mean", "TV p99", "TV max", "TV mean (worst epoch)",
-                            "bytes/sample/epoch", f"MB per CIFAR-100 fold run ({CIFAR100_EPOCHS} ep.)"],
-                   floatfmt=(".0f", ".5f", ".5f", ".5f", ".5f", ".0f", ".0f")))
+    print(
+        tabulate(
+            [
+                [
+                    r["k"],
+                    r["mean"],
+                    r["p99"],
+                    r["max"],
+                    r["worst_epoch_mean"],
+                    r["bytes_per_sample_epoch"],
+                    r["cifar100_fold_run_mb"],
+                ]
+                for r in rows
+            ],
+            headers=[
+                "k",
+                "TV mean",
+                "TV p99",
+                "TV max",
+                "TV mean (worst epoch)",
+                "bytes/sample/epoch",
+                f"MB per CIFAR-100 fold run ({CIFAR100_EPOCHS} ep.)",
+            ],
+            floatfmt=(".0f", ".5f", ".5f", ".5f", ".5f", ".0f", ".0f"),
+        )
+    )
     print(f"labels' own movement in one epoch (mean TV between consecutive epochs): {move:.5f}")
 
 

@@ -31,8 +31,9 @@ from torch.func import functional_call
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from repro.losses import soft_cross_entropy  # noqa: E402
 from roundrobin import round_robin_medians  # noqa: E402
+
+from repro.losses import soft_cross_entropy  # noqa: E402
 from repro.methods.l2rw import l2rw_step, l2rw_weights  # noqa: E402
 from repro.methods.mwnet import WeightingNet, step_weights, weighting_net_backward  # noqa: E402
 from repro.models import build_model  # noqa: E402
@@ -99,8 +100,9 @@ class Bench:
 
         def mwnet_ours() -> None:
             vopt.zero_grad()
-            logits, loss_i = weighting_net_backward(model, vnet, x, p, x_meta, y_meta, lr=LR, weight_decay=0.0,
-                                                    normalize=True)
+            logits, loss_i = weighting_net_backward(
+                model, vnet, x, p, x_meta, y_meta, lr=LR, weight_decay=0.0, normalize=True
+            )
             vopt.step()
             with torch.no_grad():
                 w = step_weights(vnet(loss_i[:, None])[:, 0], True)
@@ -123,13 +125,19 @@ class Bench:
             (w * ce).mean().backward()
             opt.step()
 
-        return dict(plain=plain, l2rw_ours=l2rw_ours, l2rw_reference=l2rw_reference, mwnet_ours=mwnet_ours,
-                    mwnet_reference=mwnet_reference)[name]
+        return dict(
+            plain=plain,
+            l2rw_ours=l2rw_ours,
+            l2rw_reference=l2rw_reference,
+            mwnet_ours=mwnet_ours,
+            mwnet_reference=mwnet_reference,
+        )[name]
 
 
 def time_variants(bench: Bench, warmup: int, repeats: int) -> dict[str, float]:
-    return round_robin_medians({name: bench.variant(name) for name in VARIANTS}, warmup=warmup, repeats=repeats,
-                               cuda=bench.x.is_cuda)
+    return round_robin_medians(
+        {name: bench.variant(name) for name in VARIANTS}, warmup=warmup, repeats=repeats, cuda=bench.x.is_cuda
+    )
 
 
 def _status_kib(field: str) -> int:
@@ -151,8 +159,20 @@ def memory_of(args: argparse.Namespace, model_name: str, name: str, batch: int, 
         fn()
         torch.cuda.synchronize()
         return (torch.cuda.max_memory_allocated() - base) / 2**20
-    command = [sys.executable, __file__, "--memory-child", name, "--models", model_name, "--batch", str(batch),
-               "--meta-batch", str(meta_batch), "--threads", str(args.threads)]
+    command = [
+        sys.executable,
+        __file__,
+        "--memory-child",
+        name,
+        "--models",
+        model_name,
+        "--batch",
+        str(batch),
+        "--meta-batch",
+        str(meta_batch),
+        "--threads",
+        str(args.threads),
+    ]
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         print(f"memory of {name} failed:\n{result.stderr[-2000:]}", file=sys.stderr)
@@ -194,18 +214,25 @@ def main(argv: list[str] | None = None) -> None:
         repeats = args.repeats or (15 if small else 5)
         times = time_variants(Bench(model_name, batch, meta_batch, torch.device(args.device)), args.warmup, repeats)
         memory = {} if args.no_memory else {n: memory_of(args, model_name, n, batch, meta_batch) for n in VARIANTS}
-        print(f"\n## {model_name}: batch {batch}, meta batch {meta_batch}, {args.device}, "
-              f"{torch.get_num_threads()} thread(s), median of {repeats}\n")
+        print(
+            f"\n## {model_name}: batch {batch}, meta batch {meta_batch}, {args.device}, "
+            f"{torch.get_num_threads()} thread(s), median of {repeats}\n"
+        )
         unit = "peak CUDA MiB" if args.device.startswith("cuda") else "peak RSS growth MiB"
-        rows = [[n, f"{t * 1e3:.1f}", f"{t / times['plain']:.2f}",
-                 "-" if memory.get(n) is None else f"{memory[n]:.1f}"] for n, t in times.items()]
+        rows = [
+            [n, f"{t * 1e3:.1f}", f"{t / times['plain']:.2f}", "-" if memory.get(n) is None else f"{memory[n]:.1f}"]
+            for n, t in times.items()
+        ]
         print(tabulate(rows, headers=["variant", "median ms", "x plain", unit]))
-        ratios = [[f"{m}: reference / ours (time)", f"{times[m + '_reference'] / times[m + '_ours']:.2f}"]
-                  for m in ("l2rw", "mwnet")]
+        ratios = [
+            [f"{m}: reference / ours (time)", f"{times[m + '_reference'] / times[m + '_ours']:.2f}"]
+            for m in ("l2rw", "mwnet")
+        ]
         for m in ("l2rw", "mwnet"):
             if memory.get(m + "_ours") and memory.get(m + "_reference"):
-                ratios.append([f"{m}: reference / ours (memory)",
-                               f"{memory[m + '_reference'] / memory[m + '_ours']:.2f}"])
+                ratios.append(
+                    [f"{m}: reference / ours (memory)", f"{memory[m + '_reference'] / memory[m + '_ours']:.2f}"]
+                )
         print()
         print(tabulate(ratios, headers=["ratio", "measured"]))
 

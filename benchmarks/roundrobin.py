@@ -10,8 +10,9 @@ from typing import Callable
 import torch
 
 
-def round_robin_medians(closures: dict[str, Callable[[], object]], *, warmup: int, repeats: int,
-                        cuda: bool = False) -> dict[str, float]:
+def round_robin_medians(
+    closures: dict[str, Callable[[], object]], *, warmup: int, repeats: int, cuda: bool = False
+) -> dict[str, float]:
     """Median seconds per call of each closure. A closure's optional `setup` attribute runs untimed before each
     call; with `cuda`, the GPU is synchronised around each timed call so the time covers its kernels."""
     sync = torch.cuda.synchronize if cuda else (lambda: None)

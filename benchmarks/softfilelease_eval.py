@@ -20,18 +20,20 @@ import time
 from pathlib import Path
 
 import filelock
-from filelock import SoftFileLease, Timeout
-from filelock import _util
+from filelock import SoftFileLease, Timeout, _util
 
-HOLD = ("import sys, time; from filelock import SoftFileLease; "
-        "l = SoftFileLease(sys.argv[1], lease_duration=float(sys.argv[2]), heartbeat_interval=float(sys.argv[3]), "
-        "on_compromise=lambda c: print('compromised:', c.reason, flush=True)); l.acquire(); print('held', flush=True); "
-        "time.sleep(3600)")
+HOLD = (
+    "import sys, time; from filelock import SoftFileLease; "
+    "l = SoftFileLease(sys.argv[1], lease_duration=float(sys.argv[2]), heartbeat_interval=float(sys.argv[3]), "
+    "on_compromise=lambda c: print('compromised:', c.reason, flush=True)); l.acquire(); print('held', flush=True); "
+    "time.sleep(3600)"
+)
 
 
 def holder(path: Path, duration: float = 600.0, heartbeat: float = 200.0) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-c", HOLD, str(path), str(duration), str(heartbeat)],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(path), str(duration), str(heartbeat)], stdout=subprocess.PIPE, text=True
+    )
     assert proc.stdout.readline().strip() == "held"
     return proc
 
@@ -62,8 +64,12 @@ def main(root: Path) -> None:
     real = _util._rename_call
     _util._rename_call = lambda: ((lambda source, target, flags: errno.EINVAL), 2)
     try:
-        print("2 holder kill -9'd, no RENAME_EXCHANGE (NFS-like), waiting 5 s:", attempt(path, 600, 5),
-              "| its marker is still there:", path.exists())
+        print(
+            "2 holder kill -9'd, no RENAME_EXCHANGE (NFS-like), waiting 5 s:",
+            attempt(path, 600, 5),
+            "| its marker is still there:",
+            path.exists(),
+        )
     finally:
         _util._rename_call = real
 
@@ -79,9 +85,11 @@ def main(root: Path) -> None:
     path = root / "message.lock"
     proc = holder(path)
     owner = SoftFileLease(str(path), lease_duration=600).owner
-    print(f"4 the holder as a waiter reads it: pid {owner.pid}, host {owner.hostname}, mode {owner.mode}; the marker "
-          f"has the fields {[line.split('=')[0] for line in path.read_text().splitlines()[1:]]} (no SLURM job, no "
-          "start time, no heartbeat time but the file's mtime)")
+    print(
+        f"4 the holder as a waiter reads it: pid {owner.pid}, host {owner.hostname}, mode {owner.mode}; the marker "
+        f"has the fields {[line.split('=')[0] for line in path.read_text().splitlines()[1:]]} (no SLURM job, no "
+        "start time, no heartbeat time but the file's mtime)"
+    )
     proc.kill(), proc.wait()
 
     # 5. four racing acquirers

@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     from repro.runs.rundir import RunDir
     from repro.sweep.plan import make_plan
     from repro.sweep.spec import expand_sweep, load_sweep
+
     imported = time.perf_counter() - t_import
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -48,10 +49,14 @@ def main(argv: list[str] | None = None) -> int:
         counts = plan.counts()
 
     total = (planned - prepared) + (expanded - started)
-    print(f"sweep table1 x {args.seeds} seeds: {len(runs)} runs ({len(plan.unique)} distinct), "
-          f"{counts['done']} done, {len(plan.to_submit)} to submit")
-    print(f"  load + validate: {loaded - started:.2f} s   expand: {expanded - loaded:.2f} s   "
-          f"plan: {planned - prepared:.2f} s   (imports before: {imported:.2f} s)")
+    print(
+        f"sweep table1 x {args.seeds} seeds: {len(runs)} runs ({len(plan.unique)} distinct), "
+        f"{counts['done']} done, {len(plan.to_submit)} to submit"
+    )
+    print(
+        f"  load + validate: {loaded - started:.2f} s   expand: {expanded - loaded:.2f} s   "
+        f"plan: {planned - prepared:.2f} s   (imports before: {imported:.2f} s)"
+    )
     print(f"expand + plan of {len(runs)} runs: {total:.2f} s (bound {args.bound:.1f} s)")
     return 0 if total < args.bound else 1
 

@@ -115,7 +115,9 @@ def measure(model_name: str, *, batch_size: int, warmup: int, steps: int, seed: 
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--models", nargs="+", choices=MODEL_NAMES, default=list(MODEL_NAMES), help="models to time")
     parser.add_argument("--batch-size", type=int, default=32, help="batch size of the CIFAR networks (default 32)")
     parser.add_argument("--smallcnn-batch-size", type=int, default=128, help="batch size of smallcnn (default 128)")

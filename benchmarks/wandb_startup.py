@@ -37,21 +37,28 @@ def main() -> None:
     os.environ["WANDB_MODE"] = "offline"
     for var in ("WANDB_DIR", "WANDB_CACHE_DIR", "WANDB_DATA_DIR", "WANDB_CONFIG_DIR"):
         os.environ[var] = str(tmp / var.lower())
-    common = ["data.subset=300", "data.test_subset=150", f"optim.epochs={args.epochs}", "progress=none",
-              f"method={args.method}"]
+    common = [
+        "data.subset=300",
+        "data.test_subset=150",
+        f"optim.epochs={args.epochs}",
+        "progress=none",
+        f"method={args.method}",
+    ]
     times: dict[str, list[float]] = {"wandb": [], "none": []}
     train(load_config([*common, "tracker=none", f"output_root={tmp / 'warm'}"]))  # imports, data cache
     for i in range(args.pairs):
-        for tracker in (("wandb", "none") if i % 2 == 0 else ("none", "wandb")):
+        for tracker in ("wandb", "none") if i % 2 == 0 else ("none", "wandb"):
             started = time.perf_counter()
             train(load_config([*common, f"tracker={tracker}", f"output_root={tmp / f'{tracker}-{i}'}"]))
             times[tracker].append(time.perf_counter() - started)
     print("per run (s): " + "; ".join(f"{k}: {', '.join(f'{t:.2f}' for t in v)}" for k, v in times.items()))
     w, n = statistics.mean(times["wandb"]), statistics.mean(times["none"])
-    print(f"method={args.method} epochs={args.epochs} pairs={args.pairs}: tracker=wandb {w:.2f} s/run "
-          f"(min {min(times['wandb']):.2f}), tracker=none {n:.2f} s/run (min {min(times['none']):.2f}); "
-          f"W&B adds {w - n:.2f} s per run (median pair difference "
-          f"{statistics.median(a - b for a, b in zip(times['wandb'], times['none'])):.2f} s)")
+    print(
+        f"method={args.method} epochs={args.epochs} pairs={args.pairs}: tracker=wandb {w:.2f} s/run "
+        f"(min {min(times['wandb']):.2f}), tracker=none {n:.2f} s/run (min {min(times['none']):.2f}); "
+        f"W&B adds {w - n:.2f} s per run (median pair difference "
+        f"{statistics.median(a - b for a, b in zip(times['wandb'], times['none'])):.2f} s)"
+    )
 
 
 if __name__ == "__main__":

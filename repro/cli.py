@@ -62,13 +62,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(getattr(exc, "exit_code", 2))
     except OSError as exc:  # a path that is not a directory, no permission, ...: the user's environment, not a bug
         where = f" ({exc.filename})" if exc.filename else ""
-        print(f"error: {exc.strerror or exc}{where}. Check that the paths given (output_root, --runs, --out, "
-              "data.root) point where you meant and are writable; nothing else was changed.", file=sys.stderr)
+        print(
+            f"error: {exc.strerror or exc}{where}. Check that the paths given (output_root, --runs, --out, "
+            "data.root) point where you meant and are writable; nothing else was changed.",
+            file=sys.stderr,
+        )
         return 2
     except (KeyboardInterrupt, Interrupted) as exc:  # SIGINT (Ctrl-C) -> 130, SIGTERM (kill, timeout) -> 143
         signum = getattr(exc, "signum", None) or signal.SIGINT
-        print(f"interrupted ({signal.Signals(signum).name}): the run keeps its last checkpoint; run the same command "
-              "again to resume.", file=sys.stderr)
+        print(
+            f"interrupted ({signal.Signals(signum).name}): the run keeps its last checkpoint; run the same command "
+            "again to resume.",
+            file=sys.stderr,
+        )
         return 128 + int(signum)
 
 
@@ -76,6 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _sigterm_interrupts():
     """SIGTERM raises `Interrupted` anywhere in the command (as Ctrl-C raises KeyboardInterrupt), so it ends with
     the one line above, not a traceback or a silent kill. SLURM jobs do not come through here (repro/sweep/job.py)."""
+
     def handle(signum, frame):
         raise Interrupted(f"received {signal.Signals(signum).name}", signum=signum)
 

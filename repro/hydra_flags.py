@@ -20,11 +20,14 @@ from hydra.errors import HydraException
 
 from repro.errors import UserError
 
-HYDRA_HINT = ("To run on a cluster use `repro sweep FILE --executor slurm --profile PROFILE` (or `repro train -m ... "
-              "--executor slurm --profile PROFILE`); to choose where runs land use output_root=DIR; runs land in "
-              "<output_root>/runs/<run_id>/ (run ids: docs/architecture.md).")
-FREE_KEYS_HINT = ("To label a run, use notes='...' (free text) or tracker.tags=[a,b] (W&B tags): neither enters the "
-                  "run id.")
+HYDRA_HINT = (
+    "To run on a cluster use `repro sweep FILE --executor slurm --profile PROFILE` (or `repro train -m ... "
+    "--executor slurm --profile PROFILE`); to choose where runs land use output_root=DIR; runs land in "
+    "<output_root>/runs/<run_id>/ (run ids: docs/architecture.md)."
+)
+FREE_KEYS_HINT = (
+    "To label a run, use notes='...' (free text) or tracker.tags=[a,b] (W&B tags): neither enters the run id."
+)
 
 
 @lru_cache(maxsize=1)
@@ -53,7 +56,7 @@ def _path_hint(o: Override) -> str:
     if o.key_or_group not in PATH_KEYS or o.input_line is None:
         return ""
     value = o.input_line.split("=", 1)[1]
-    return f" A path that holds a comma is quoted: \"{o.key_or_group}={hydra_quoted(value)}\"."
+    return f' A path that holds a comma is quoted: "{o.key_or_group}={hydra_quoted(value)}".'
 
 
 def _quoting_hint(overrides: Sequence[str]) -> str:
@@ -70,8 +73,9 @@ def _quoting_hint(overrides: Sequence[str]) -> str:
             if sep and not value.startswith(("[", "{", "'", '"')) and not value.endswith(")"):
                 quoted = f"{key}={hydra_quoted(value)}"
                 shell = f'"{quoted}"' if not set('"$`\\!') & set(quoted) else shlex.quote(quoted)
-                return (f" To pass {value!r} as one string value, quote it for Hydra, and the whole for the shell: "
-                        f"{shell}")
+                return (
+                    f" To pass {value!r} as one string value, quote it for Hydra, and the whole for the shell: {shell}"
+                )
             break
     return " Quote a value that holds spaces, '=', brackets or non-ASCII letters: key='a b'."
 
@@ -94,8 +98,9 @@ def check_overrides(overrides: Sequence[str], *, multirun: bool = False) -> list
                 f"+/++/~ (`repro train --cfg job` lists them). {FREE_KEYS_HINT}"
             )
         if o.package is not None:
-            raise UserError(f"{o.input_line!r}: @package overrides are not supported; select options with "
-                            "group=option.")
+            raise UserError(
+                f"{o.input_line!r}: @package overrides are not supported; select options with group=option."
+            )
         if o.is_sweep_override() and not multirun:
             raise UserError(
                 f"{o.input_line!r} is a sweep (a comma list, range() or choice()): run every combination with "
@@ -103,8 +108,10 @@ def check_overrides(overrides: Sequence[str], *, multirun: bool = False) -> list
                 f"rows, columns and seeds). A list value is written in brackets: key=[a,b].{_path_hint(o)}"
             )
         if o.is_sweep_override() and multirun and not o.is_discrete_sweep():
-            raise UserError(f"{o.input_line!r}: interval() sweeps need a search algorithm; `repro train -m` runs "
-                            "comma lists, range() and choice() (every combination).")
+            raise UserError(
+                f"{o.input_line!r}: interval() sweeps need a search algorithm; `repro train -m` runs "
+                "comma lists, range() and choice() (every combination)."
+            )
     return parsed
 
 
@@ -160,11 +167,13 @@ def looks_like_override(token: str) -> bool:
     return not token.startswith("-") and ("=" in token or token.startswith(("~", "+")))
 
 
-def parse_with_overrides(parser: argparse.ArgumentParser, argv: Sequence[str], dest: str,
-                         roots: frozenset[str] | None = None) -> argparse.Namespace:
+def parse_with_overrides(
+    parser: argparse.ArgumentParser, argv: Sequence[str], dest: str, roots: frozenset[str] | None = None
+) -> argparse.Namespace:
     """Parse `argv` with overrides allowed anywhere (`repro sweep FILE --rows X progress=plain`): override tokens
     are taken out first (so an option with several values cannot swallow them), then appended to `dest`. With
     `roots`, only tokens whose first key part is one of them count as overrides (a column name may hold a '=')."""
+
     def is_override(token: str) -> bool:
         if not looks_like_override(token):
             return False

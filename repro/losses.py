@@ -37,9 +37,7 @@ def soft_cross_entropy(logits: Tensor, p: Tensor, weight: Tensor | None = None) 
     per_sample = -(p * F.log_softmax(logits, dim=1)).sum(dim=1)
     if weight is not None:
         if weight.shape != per_sample.shape:
-            raise UserError(
-                f"Per-sample weights must have shape ({logits.shape[0]},), got {tuple(weight.shape)}."
-            )
+            raise UserError(f"Per-sample weights must have shape ({logits.shape[0]},), got {tuple(weight.shape)}.")
         per_sample = per_sample * weight
     return per_sample.mean()
 

@@ -13,24 +13,24 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from repro.runs import provenance
-from repro.training import tuning
-from repro.runs.attempts import archive_done_run, tracker_id
-from repro.runs.checkpoint import load_checkpoint, save_checkpoint
 from repro.config import to_container
 from repro.errors import Interrupted, UserError  # noqa: F401  (Interrupted: repro.train's public name)
-from repro.training.evaluation import evaluate
-from repro.training.experiment import Experiment, prepare_experiment
 from repro.labels import NonFiniteLabelsError
 from repro.labels.annotator_agreement import annotator_recorders
-from repro.methods.memorisation import memorisation_recorders
 from repro.methods import NonFiniteLossError, build_method, check_method_ready
-from repro.training.progress import EpochProgress
+from repro.methods.memorisation import memorisation_recorders
+from repro.runs import provenance
+from repro.runs.attempts import archive_done_run, tracker_id
+from repro.runs.checkpoint import load_checkpoint, save_checkpoint
+from repro.runs.records import read_summary
 from repro.runs.rundir import RunDir
 from repro.runs.runlock import FileLock
-from repro.training.steptotals import StepTotals
 from repro.tracking.tracker import make_tracker
-from repro.runs.records import read_summary
+from repro.training import tuning
+from repro.training.evaluation import evaluate
+from repro.training.experiment import Experiment, prepare_experiment
+from repro.training.progress import EpochProgress
+from repro.training.steptotals import StepTotals
 
 
 @dataclass
@@ -40,8 +40,9 @@ class RunResult:
     already_done: bool = False
 
 
-def train(cfg: DictConfig, *, stop_after_epochs: int | None = None, wait: float | bool = False,
-          rerun: bool = False) -> RunResult:
+def train(
+    cfg: DictConfig, *, stop_after_epochs: int | None = None, wait: float | bool = False, rerun: bool = False
+) -> RunResult:
     """Train one run; resume it from its checkpoint if one exists; a done run is a no-op, or with `rerun` is kept
     as an earlier attempt and trained again (repro/runs/attempts.py).
 
@@ -76,8 +77,7 @@ def build_experiment(cfg: DictConfig, run_dir: RunDir) -> Experiment:
     return exp
 
 
-def _train_held(cfg: DictConfig, config: dict, rd: RunDir, lock: FileLock,
-                stop_after_epochs: int | None) -> RunResult:
+def _train_held(cfg: DictConfig, config: dict, rd: RunDir, lock: FileLock, stop_after_epochs: int | None) -> RunResult:
     """The body of `train`, run by the run's one writer (the caller holds `lock`)."""
     exp = build_experiment(cfg, rd)
     start_epoch, history = 0, []
@@ -143,8 +143,10 @@ def _train_held(cfg: DictConfig, config: dict, rd: RunDir, lock: FileLock,
         # The epoch of the last checkpoint, not of the last epoch trained: a signal between an epoch's end and its
         # checkpoint loses that epoch, and the status must say where the run really resumes.
         rd.write_status("interrupted", epoch=committed, message=why)
-        rd.log(f"interrupted; the checkpoint of epoch {committed} is kept ({why}); the next `repro train` of this "
-               "run resumes from it")
+        rd.log(
+            f"interrupted; the checkpoint of epoch {committed} is kept ({why}); the next `repro train` of this "
+            "run resumes from it"
+        )
         raise
     finally:
         progress.close()
@@ -192,8 +194,14 @@ def evaluate_epoch(exp: Experiment) -> dict[str, Any]:
     model = exp.method.eval_model(exp)
     row: dict[str, Any] = {}
     if exp.meta_idx.numel():
-        val = evaluate(model, exp.data.train.images, exp.data.train_true_targets, exp.meta_idx, exp.eval_loader_kwargs,
-                       per_class=True)
+        val = evaluate(
+            model,
+            exp.data.train.images,
+            exp.data.train_true_targets,
+            exp.meta_idx,
+            exp.eval_loader_kwargs,
+            per_class=True,
+        )
         row["val_acc"] = val.accuracy
         row["val_per_class_acc"] = val.per_class
     test = evaluate(model, exp.data.test.images, exp.data.test.targets, None, exp.eval_loader_kwargs, per_class=True)
@@ -213,8 +221,12 @@ def summarise(history: list[dict[str, Any]], exp: Experiment) -> dict[str, Any]:
     }
     if "val_acc" in last:
         best = max(history, key=lambda r: (r["val_acc"], r["epoch"]))  # ties: the later epoch
-        summary.update(best_val_epoch=best["epoch"], best_val_acc=best["val_acc"],
-                       test_acc_at_best_val=best["test_acc"], final_val_acc=last["val_acc"])
+        summary.update(
+            best_val_epoch=best["epoch"],
+            best_val_acc=best["val_acc"],
+            test_acc_at_best_val=best["test_acc"],
+            final_val_acc=last["val_acc"],
+        )
     summary.update(exp.summary_extras())
     summary.update(tuning.summary_fields(to_container(exp.cfg)))
     return summary

@@ -21,6 +21,7 @@ from typing import Any, Iterator, Mapping, Sequence
 
 from repro.errors import UserError
 
+
 @dataclass(frozen=True)
 class Int:
     """An integer (not a bool) in [low, high]; `null` allowed when `nullable`."""
@@ -50,8 +51,12 @@ class Real:
     def check(self, value: Any) -> str | None:
         if value is None and self.nullable:
             return None
-        if (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
-                or not _in(value, self.low, self.high, self.low_open, self.high_open)):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+            or not _in(value, self.low, self.high, self.low_open, self.high_open)
+        ):
             return _describe("a finite number", self.low, self.high, self.low_open, self.high_open, self.nullable)
         return None
 
@@ -79,8 +84,11 @@ class Text:
     def check(self, value: Any) -> str | None:
         if value is None and self.nullable:
             return None
-        return None if isinstance(value, str) and value.strip() else "a non-empty string" + (
-            " or null" if self.nullable else "")
+        return (
+            None
+            if isinstance(value, str) and value.strip()
+            else "a non-empty string" + (" or null" if self.nullable else "")
+        )
 
 
 @dataclass(frozen=True)
@@ -105,9 +113,9 @@ class OrWord:
 
 
 POSITIVE = Real(0, None, low_open=True)
-FRACTION_OPEN = Real(0, 1, low_open=True, high_open=True)     # (0, 1)
-FRACTION_HALF = Real(0, 1, high_open=True)                     # [0, 1)
-PROBABILITY = Real(0, 1)                                       # [0, 1]
+FRACTION_OPEN = Real(0, 1, low_open=True, high_open=True)  # (0, 1)
+FRACTION_HALF = Real(0, 1, high_open=True)  # [0, 1)
+PROBABILITY = Real(0, 1)  # [0, 1]
 COUNT = Int(1)
 NON_NEGATIVE_INT = Int(0)
 
@@ -128,12 +136,12 @@ RULES: list[tuple[str, Any]] = [
     ("optim.epochs", COUNT),
     ("optim.schedule", Choice(("cosine", "multistep", "constant"))),
     ("optim.milestones.*", FRACTION_OPEN),
-    ("optim.iterations", Int(1, nullable=True)),               # setting A: a schedule in steps (repro/training/schedule.py)
+    ("optim.iterations", Int(1, nullable=True)),  # setting A: a schedule in steps (repro/training/schedule.py)
     ("optim.milestone_iterations.*", COUNT),
     ("optim.gamma", POSITIVE),
     ("optim.warmup_epochs", NON_NEGATIVE_INT),
     ("noise.kind", Choice(("none", "uniform", "exact_fraction", "cifar_n", "annotators"))),
-    ("noise.rates.*", FRACTION_HALF),                                 # simulated annotators' error rates
+    ("noise.rates.*", FRACTION_HALF),  # simulated annotators' error rates
     ("noise.type", Choice(("aggre", "random1", "random2", "random3", "worse", "noisy"))),  # CIFAR-N's label sets
     ("noise.file", Text(nullable=True)),
     ("noise.fraction", FRACTION_HALF),
@@ -258,5 +266,19 @@ def _describe(kind: str, low: Any, high: Any, low_open: bool, high_open: bool, n
     return text + (" or null" if nullable else "")
 
 
-__all__: Sequence[str] = ("RULES", "Int", "Real", "Choice", "Bool", "Text", "Finite", "OrWord", "SnapshotEpochs",
-                          "check_tree", "check_paths", "first_rule", "prefixed", "rule_for")
+__all__: Sequence[str] = (
+    "RULES",
+    "Int",
+    "Real",
+    "Choice",
+    "Bool",
+    "Text",
+    "Finite",
+    "OrWord",
+    "SnapshotEpochs",
+    "check_tree",
+    "check_paths",
+    "first_rule",
+    "prefixed",
+    "rule_for",
+)

@@ -10,7 +10,8 @@ import torch
 
 torch.set_num_threads(1)
 # torch reads the cuBLAS workspace setting once, at the process's first matrix product, and deterministic mode needs
-# it (repro/training/hardware.py). A run sets it before its first product, but in this one test process on a GPU, earlier
+# it (repro/training/hardware.py). A run sets it before its first product, but in this one test process on a GPU,
+# earlier
 # tests have run products by the time a deterministic run starts: set it before any of them.
 os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
 

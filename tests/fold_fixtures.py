@@ -11,8 +11,8 @@ import torch
 
 from repro.config import load_config
 from repro.labels.fold_runs import fold_run_configs
-from repro.runs.rundir import RunDir
 from repro.labels.trajectory import write_instance_topk, write_manifest, write_train_index
+from repro.runs.rundir import RunDir
 
 # Three folds over six samples: fold f holds out samples {2f, 2f+1}, so every sample is trained by two folds.
 N, C, E, FOLDS = 6, 3, 2, 3
@@ -20,8 +20,19 @@ FOLD_TRAIN = [np.array([2, 3, 4, 5]), np.array([0, 1, 4, 5]), np.array([0, 1, 2,
 
 
 def replay_cfg(tmp_path: Path, *extra: str):
-    return load_config(["method=replay", "split=full", f"split.folds={FOLDS}", "split.meta_fraction=0.3",
-                        f"optim.epochs={E}", "tracker=none", "progress=none", f"output_root={tmp_path}", *extra])
+    return load_config(
+        [
+            "method=replay",
+            "split=full",
+            f"split.folds={FOLDS}",
+            "split.meta_fraction=0.3",
+            f"optim.epochs={E}",
+            "tracker=none",
+            "progress=none",
+            f"output_root={tmp_path}",
+            *extra,
+        ]
+    )
 
 
 def hand_labels(fold: int, epoch: int) -> np.ndarray:

@@ -117,7 +117,7 @@ def find_cycles(graph: dict[str, dict[str, int]]) -> list[list[str]]:
 @dataclass(frozen=True)
 class Layer:
     name: str
-    patterns: tuple[str, ...]   # dotted module names; `pkg.*` means the package and every module under it
+    patterns: tuple[str, ...]  # dotted module names; `pkg.*` means the package and every module under it
 
 
 def read_layers(doc: Path = REPO / "docs" / "architecture.md") -> list[Layer]:
@@ -126,7 +126,7 @@ def read_layers(doc: Path = REPO / "docs" / "architecture.md") -> list[Layer]:
     text = doc.read_text(encoding="utf-8")
     heading = re.search(rf"^{re.escape(LAYER_HEADING)}$", text, re.M)
     assert heading, f"{doc}: no {LAYER_HEADING!r} heading"
-    section = text[heading.end():]
+    section = text[heading.end() :]
     block = re.search(r"```[a-z]*\n(.*?)```", section, re.S)
     assert block, f"{doc}: no fenced block of layers under {LAYER_HEADING!r}"
     layers = []
@@ -147,7 +147,7 @@ def _matches(module: str, pattern: str) -> bool:
 
 def layer_of(module: str, layers: list[Layer]) -> int | None:
     """Index of the layer whose most specific pattern names `module` (repro.* loses to repro.data.*)."""
-    best: tuple[int, int] | None = None   # (specificity, layer index)
+    best: tuple[int, int] | None = None  # (specificity, layer index)
     for position, layer in enumerate(layers):
         for pattern in layer.patterns:
             if _matches(module, pattern):

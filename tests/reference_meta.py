@@ -44,18 +44,20 @@ def reference_meta_gradients(
     meta_logits = functional_call(model, {**theta_new, **_cloned_buffers(model)}, (x_meta,))
     meta_loss = F.cross_entropy(meta_logits, y_meta)
     if meta_cost_decay:
-        meta_loss = meta_loss + 0.5 * meta_cost_decay * sum((t ** 2).sum() for t in theta_new.values())
+        meta_loss = meta_loss + 0.5 * meta_cost_decay * sum((t**2).sum() for t in theta_new.values())
     grad_p, grad_w = torch.autograd.grad(meta_loss, [p_leaf, w_leaf])
     return grad_p, grad_w
 
 
-def reference_label_meta_gradient(model: nn.Module, x: Tensor, p: Tensor, x_meta: Tensor, y_meta: Tensor,
-                                  **kwargs) -> Tensor:
+def reference_label_meta_gradient(
+    model: nn.Module, x: Tensor, p: Tensor, x_meta: Tensor, y_meta: Tensor, **kwargs
+) -> Tensor:
     """dL_meta(theta')/dp by double backward (keyword arguments as `reference_meta_gradients`)."""
     return reference_meta_gradients(model, x, p, x_meta, y_meta, **kwargs)[0]
 
 
-def reference_sample_weight_meta_gradient(model: nn.Module, x: Tensor, p: Tensor, x_meta: Tensor, y_meta: Tensor,
-                                          **kwargs) -> Tensor:
+def reference_sample_weight_meta_gradient(
+    model: nn.Module, x: Tensor, p: Tensor, x_meta: Tensor, y_meta: Tensor, **kwargs
+) -> Tensor:
     """dL_meta(theta')/dw by double backward (keyword arguments as `reference_meta_gradients`)."""
     return reference_meta_gradients(model, x, p, x_meta, y_meta, **kwargs)[1]

@@ -11,8 +11,8 @@ from typing import Any, Iterator, Sequence
 import pytest
 import torch
 
-from repro.runs.checkpoint import load_checkpoint
 from repro.config import load_config, to_container
+from repro.runs.checkpoint import load_checkpoint
 from repro.runs.rundir import RunDir
 from repro.train import Interrupted, RunResult, train
 
@@ -38,8 +38,12 @@ EXACT = ("deterministic=true",) if torch.cuda.is_available() else ()
 def torch_flags_kept() -> Iterator[None]:
     """Leave the process-wide flags a run's `deterministic` setting changes (torch's, cuDNN's and the cuBLAS
     workspace variable) as they were, for later tests."""
-    saved = (torch.are_deterministic_algorithms_enabled(), torch.backends.cudnn.deterministic,
-             torch.backends.cudnn.benchmark, os.environ.get("CUBLAS_WORKSPACE_CONFIG"))
+    saved = (
+        torch.are_deterministic_algorithms_enabled(),
+        torch.backends.cudnn.deterministic,
+        torch.backends.cudnn.benchmark,
+        os.environ.get("CUBLAS_WORKSPACE_CONFIG"),
+    )
     try:
         yield
     finally:
@@ -57,8 +61,9 @@ def _without_seconds(record: Any) -> Any:
     return {k: v for k, v in record.items() if k != "seconds"}
 
 
-def assert_resume_equals_uninterrupted(overrides: Sequence[str], tmp_path: Path
-                                       ) -> tuple[RunResult, dict[str, torch.Tensor]]:
+def assert_resume_equals_uninterrupted(
+    overrides: Sequence[str], tmp_path: Path
+) -> tuple[RunResult, dict[str, torch.Tensor]]:
     """Train `overrides` whole (in tmp_path/a) and stopped after one epoch then resumed (in tmp_path/b); assert
     they agree. Returns the whole run and its checkpoint's tensors, for a test's own further checks."""
     overrides = [*overrides, *EXACT]

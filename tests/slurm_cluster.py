@@ -109,9 +109,7 @@ class SlurmCluster:
 
     def run(self, *args: str, timeout: float = HANG_GUARD_S, check: bool = True) -> subprocess.CompletedProcess:
         """Run a SLURM command (sinfo, sacct, ...) against this cluster; text output."""
-        return subprocess.run(
-            list(args), env=self.env(), capture_output=True, text=True, timeout=timeout, check=check
-        )
+        return subprocess.run(list(args), env=self.env(), capture_output=True, text=True, timeout=timeout, check=check)
 
     def sacct_states(self, job_id: str) -> dict[str, str]:
         """{job id (array tasks as "<id>_<i>"): state} of a job or array, from accounting (sacct)."""

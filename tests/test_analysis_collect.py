@@ -22,8 +22,17 @@ from repro.sweep.spec import PlannedRun
 FIXTURE = Path(__file__).parent / "fixtures" / "analysis_wandb_runs.json"
 
 
-def write_run(root: Path, run_id: str, config: dict | None, *, state: str | None, epoch: int = 0,
-              summary: dict | None = None, message: str = "", metrics: list[dict] | None = None) -> RunDir:
+def write_run(
+    root: Path,
+    run_id: str,
+    config: dict | None,
+    *,
+    state: str | None,
+    epoch: int = 0,
+    summary: dict | None = None,
+    message: str = "",
+    metrics: list[dict] | None = None,
+) -> RunDir:
     rd = RunDir(root / "runs" / run_id)
     rd.path.mkdir(parents=True)
     if config is not None:
@@ -37,9 +46,20 @@ def write_run(root: Path, run_id: str, config: dict | None, *, state: str | None
     return rd
 
 
-def config(method: str, labels: str, *, seed: int, fold: int = 0, epochs: int = 2, noise: float = 0.0,
-           stage: str = "single", extra_method: dict | None = None, folds: int = 5, meta: float = 0.2,
-           sweep: str = "table1") -> dict:
+def config(
+    method: str,
+    labels: str,
+    *,
+    seed: int,
+    fold: int = 0,
+    epochs: int = 2,
+    noise: float = 0.0,
+    stage: str = "single",
+    extra_method: dict | None = None,
+    folds: int = 5,
+    meta: float = 0.2,
+    sweep: str = "table1",
+) -> dict:
     return {
         "data": {"name": "digits", "root": None, "subset": None, "batch_size": 64},
         "model": {"name": "smallcnn"},
@@ -56,17 +76,58 @@ def config(method: str, labels: str, *, seed: int, fold: int = 0, epochs: int = 
 
 def write_fixture_twins(root: Path) -> None:
     """The run directories the recorded W&B runs came from, written by hand in the run-directory format."""
-    write_run(root, "digits-smallcnn-baseline-aaaaaaaaaa", config("baseline", "onehot", seed=0), state="done",
-              epoch=2, summary={"final_test_acc": 0.91, "final_train_acc": 0.88, "epochs": 2, "seconds": 4.25,
-                                "best_val_epoch": 2, "best_val_acc": 0.9, "test_acc_at_best_val": 0.91,
-                                "final_val_acc": 0.9, "num_train": 1150, "num_meta": 287})
-    write_run(root, "digits-smallcnn-class_labels-bbbbbbbbbb",
-              config("class_labels", "class", seed=1, fold=1, epochs=3, stage="fold",
-                     extra_method={"init_target_prob": 0.9, "label_lr": 0.3}), state="running", epoch=1)
-    write_run(root, "digits-smallcnn-instance_labels-cccccccccc",
-              config("instance_labels", "instance", seed=2, epochs=3, noise=0.4, folds=1, meta=0.02, sweep="table6",
-                     extra_method={"init_target_prob": 0.9, "label_lr": 50.0}),
-              state="failed", epoch=2, message="the training loss became nan at epoch 3.")
+    write_run(
+        root,
+        "digits-smallcnn-baseline-aaaaaaaaaa",
+        config("baseline", "onehot", seed=0),
+        state="done",
+        epoch=2,
+        summary={
+            "final_test_acc": 0.91,
+            "final_train_acc": 0.88,
+            "epochs": 2,
+            "seconds": 4.25,
+            "best_val_epoch": 2,
+            "best_val_acc": 0.9,
+            "test_acc_at_best_val": 0.91,
+            "final_val_acc": 0.9,
+            "num_train": 1150,
+            "num_meta": 287,
+        },
+    )
+    write_run(
+        root,
+        "digits-smallcnn-class_labels-bbbbbbbbbb",
+        config(
+            "class_labels",
+            "class",
+            seed=1,
+            fold=1,
+            epochs=3,
+            stage="fold",
+            extra_method={"init_target_prob": 0.9, "label_lr": 0.3},
+        ),
+        state="running",
+        epoch=1,
+    )
+    write_run(
+        root,
+        "digits-smallcnn-instance_labels-cccccccccc",
+        config(
+            "instance_labels",
+            "instance",
+            seed=2,
+            epochs=3,
+            noise=0.4,
+            folds=1,
+            meta=0.02,
+            sweep="table6",
+            extra_method={"init_target_prob": 0.9, "label_lr": 50.0},
+        ),
+        state="failed",
+        epoch=2,
+        message="the training loss became nan at epoch 3.",
+    )
 
 
 class RecordedRun:
@@ -104,8 +165,14 @@ class RecordedApi:
 
 def test_collect_runs_one_row_per_run_with_state_summary_and_flat_config(tmp_path):
     write_fixture_twins(tmp_path)
-    write_run(tmp_path, "digits-smallcnn-baseline-dddddddddd", config("baseline", "onehot", seed=3),
-              state="interrupted", epoch=1, message="received signal 15")
+    write_run(
+        tmp_path,
+        "digits-smallcnn-baseline-dddddddddd",
+        config("baseline", "onehot", seed=3),
+        state="interrupted",
+        epoch=1,
+        message="received signal 15",
+    )
     write_run(tmp_path, "digits-smallcnn-baseline-eeeeeeeeee", config("baseline", "onehot", seed=4), state=None)
     (tmp_path / "runs" / "not-a-run.txt").write_text("stray file")
     frame = collect_runs(tmp_path)
@@ -136,8 +203,9 @@ def test_collect_runs_one_row_per_run_with_state_summary_and_flat_config(tmp_pat
 
 def test_a_corrupt_record_marks_the_run_unreadable_instead_of_stopping(tmp_path):
     write_fixture_twins(tmp_path)
-    rd = write_run(tmp_path, "digits-smallcnn-baseline-ffffffffff", config("baseline", "onehot", seed=5),
-                   state="running")
+    rd = write_run(
+        tmp_path, "digits-smallcnn-baseline-ffffffffff", config("baseline", "onehot", seed=5), state="running"
+    )
     rd.status_file.write_text("{not json")
     frame = collect_runs(tmp_path).set_index("run_id")
     assert frame.loc["digits-smallcnn-baseline-ffffffffff", "state"] == "unreadable"
@@ -179,8 +247,16 @@ def test_attempts_of_one_run_count_once_and_a_done_one_wins(tmp_path):
     api = RecordedApi()
     runs = api.runs_by_project["me/soft-labels-repro"]
     done = runs[0]
-    retry = RecordedRun({"name": done.name, "id": done.id + "-retry", "state": "crashed", "config": done.config,
-                         "summary": {}, "history": done._history[:1]})
+    retry = RecordedRun(
+        {
+            "name": done.name,
+            "id": done.id + "-retry",
+            "state": "crashed",
+            "config": done.config,
+            "summary": {},
+            "history": done._history[:1],
+        }
+    )
     runs.insert(0, retry)  # a newer attempt that did not finish
     frame = collect_wandb("me/soft-labels-repro", api=api)
     assert list(frame["run_id"]).count(done.name) == 1
@@ -212,8 +288,10 @@ class OneCellSweep:
 
     def expand(self, *, output_root, scale=None):
         ids = ["digits-smallcnn-baseline-aaaaaaaaaa", "digits-smallcnn-instance_labels-cccccccccc"]
-        return [PlannedRun(rid, "Baseline", "CIFAR100/ResNet18", seed, "single", None, (), {"data": {"name": "digits"}})
-                for seed, rid in enumerate(ids)]
+        return [
+            PlannedRun(rid, "Baseline", "CIFAR100/ResNet18", seed, "single", None, (), {"data": {"name": "digits"}})
+            for seed, rid in enumerate(ids)
+        ]
 
 
 def test_repro_tables_reads_runs_from_wandb_when_asked(tmp_path, monkeypatch, capsys):

@@ -48,23 +48,54 @@ DP = {0: [1.01, 1.05, 1.10], 1: [1.03, 1.07, 1.20]}  # temperature_mean_noisy pe
 
 def fabricate(root: Path) -> Path:
     for seed, noisy in DP.items():
-        write_run(root, f"digits-smallcnn-data_parameters-s{seed}", config("data_parameters", seed=seed),
-                  [{"temperature_mean_noisy": n, "temperature_mean_clean": 1 - (n - 1)} for n in noisy])
+        write_run(
+            root,
+            f"digits-smallcnn-data_parameters-s{seed}",
+            config("data_parameters", seed=seed),
+            [{"temperature_mean_noisy": n, "temperature_mean_clean": 1 - (n - 1)} for n in noisy],
+        )
     # another setting with one seed: the common setting (3 methods at 40% noise) wins over it
-    write_run(root, "digits-smallcnn-data_parameters-other", config("data_parameters", noise=0.2, epochs=9),
-              [{"temperature_mean_noisy": 5.0, "temperature_mean_clean": 5.0}] * 3)
-    write_run(root, "digits-smallcnn-l2rw-a", config("l2rw"),
-              [{"weight_mean_noisy": math.nan, "weight_mean_clean": 1.2, "weight_share_noisy": math.nan},
-               {"weight_mean_noisy": 0.4, "weight_mean_clean": 1.3, "weight_share_noisy": 0.15},
-               {"weight_mean_noisy": 0.3, "weight_mean_clean": 1.4, "weight_share_noisy": 0.12}])
-    write_run(root, "digits-smallcnn-coteaching-a", config("coteaching"),
-              [{"selected_noisy_share": s, "selected_fraction": 0.8} for s in (0.35, 0.3, 0.2)])
-    write_run(root, "digits-smallcnn-coteaching-unfinished", config("coteaching", seed=5),
-              [{"selected_noisy_share": 0.9}], done=False)
-    write_run(root, "digits-smallcnn-instance_labels-a", config("instance_labels"),
-              [{"noisy_top1_corrected": c} for c in (0.3, 0.5, 0.6)])
-    write_run(root, "digits-smallcnn-instance_labels-clean", config("instance_labels", noise=0.0),
-              [{"label_entropy": 0.5}] * 3)
+    write_run(
+        root,
+        "digits-smallcnn-data_parameters-other",
+        config("data_parameters", noise=0.2, epochs=9),
+        [{"temperature_mean_noisy": 5.0, "temperature_mean_clean": 5.0}] * 3,
+    )
+    write_run(
+        root,
+        "digits-smallcnn-l2rw-a",
+        config("l2rw"),
+        [
+            {"weight_mean_noisy": math.nan, "weight_mean_clean": 1.2, "weight_share_noisy": math.nan},
+            {"weight_mean_noisy": 0.4, "weight_mean_clean": 1.3, "weight_share_noisy": 0.15},
+            {"weight_mean_noisy": 0.3, "weight_mean_clean": 1.4, "weight_share_noisy": 0.12},
+        ],
+    )
+    write_run(
+        root,
+        "digits-smallcnn-coteaching-a",
+        config("coteaching"),
+        [{"selected_noisy_share": s, "selected_fraction": 0.8} for s in (0.35, 0.3, 0.2)],
+    )
+    write_run(
+        root,
+        "digits-smallcnn-coteaching-unfinished",
+        config("coteaching", seed=5),
+        [{"selected_noisy_share": 0.9}],
+        done=False,
+    )
+    write_run(
+        root,
+        "digits-smallcnn-instance_labels-a",
+        config("instance_labels"),
+        [{"noisy_top1_corrected": c} for c in (0.3, 0.5, 0.6)],
+    )
+    write_run(
+        root,
+        "digits-smallcnn-instance_labels-clean",
+        config("instance_labels", noise=0.0),
+        [{"label_entropy": 0.5}] * 3,
+    )
     write_run(root, "digits-smallcnn-baseline-a", config("baseline"), [{}] * 3)
     return root
 
@@ -79,8 +110,9 @@ def test_the_figure_picks_finished_noisy_runs_of_the_common_setting(tmp_path):
     picked, common = figure_noise.pick_runs(collect_runs(fabricate(tmp_path)))
     assert common == ("digits", "smallcnn", 0.4)
     assert set(picked) == {"data_parameters", "l2rw", "coteaching", "instance_labels"}  # no mwnet runs
-    assert [rd.run_id for rd in picked["data_parameters"].runs] == [f"digits-smallcnn-data_parameters-s{s}"
-                                                                   for s in (0, 1)]
+    assert [rd.run_id for rd in picked["data_parameters"].runs] == [
+        f"digits-smallcnn-data_parameters-s{s}" for s in (0, 1)
+    ]
     assert [rd.run_id for rd in picked["coteaching"].runs] == ["digits-smallcnn-coteaching-a"]  # not the running one
     assert [rd.run_id for rd in picked["instance_labels"].runs] == ["digits-smallcnn-instance_labels-a"]
 
@@ -103,10 +135,12 @@ def test_the_png_renders_with_a_note_for_methods_without_runs(tmp_path):
     (tmp_path / "f.png").write_bytes(png)
     assert_real_png(tmp_path / "f.png")
     assert [m for m in logged if "draws" not in m] == [
-        "figure_noise_methods: no finished mwnet runs with label noise; its panel says so."]
+        "figure_noise_methods: no finished mwnet runs with label noise; its panel says so."
+    ]
     # and it says which runs each method's curves come from
     assert sorted(m.split(":")[0] for m in logged if "draws" in m) == [
-        f"figure_noise_methods draws {m}" for m in ("coteaching", "data_parameters", "instance_labels", "l2rw")]
+        f"figure_noise_methods draws {m}" for m in ("coteaching", "data_parameters", "instance_labels", "l2rw")
+    ]
     assert any("digits-smallcnn-data_parameters-s0, digits-smallcnn-data_parameters-s1" in m for m in logged)
 
 
@@ -137,11 +171,13 @@ def test_registered_in_figures_it_renders_with_repro_figures(tmp_path, monkeypat
 
 def test_where_picks_another_setting_and_a_selection_matching_nothing_is_refused(tmp_path):
     frame = collect_runs(fabricate(tmp_path))
-    picked, common = figure_noise.pick_runs(frame, {"data.name": "digits", "model.name": "smallcnn",
-                                                    "noise.fraction": "0.2"})
+    picked, common = figure_noise.pick_runs(
+        frame, {"data.name": "digits", "model.name": "smallcnn", "noise.fraction": "0.2"}
+    )
     assert common == ("digits", "smallcnn", 0.2)
     assert {m: [rd.run_id for rd in g.runs] for m, g in picked.items()} == {
-        "data_parameters": ["digits-smallcnn-data_parameters-other"]}
+        "data_parameters": ["digits-smallcnn-data_parameters-other"]
+    }
     with pytest.raises(figures.SelectionError, match="no finished label-noise method run matches --where") as info:
         figure_noise.pick_runs(frame, {"noise.fraction": "0.4"})  # the paper's CIFAR-100 / WRN-28-10 stay
     assert "data.name=digits" in str(info.value)  # the candidates are listed

@@ -15,20 +15,31 @@ import pytest
 
 from analysis import figure_labels
 from analysis.collect import collect_runs
-from analysis.figures import FIGURES
 from analysis.figure_common import pick_group, run_data
-from repro.figures import figure2 as figure2_panels
+from analysis.figures import FIGURES
 from repro.cli import main
 from repro.config import load_config
-from repro.train import train
+from repro.figures import figure2 as figure2_panels
 from repro.labels.trajectory import instance_labels_at, read_class_trajectory
+from repro.train import train
 
 FAST = ["tracker=none", "progress=none", "data.subset=600", "data.test_subset=200"]
 RUNS = {
     "class": [["method=class_labels", "optim.epochs=2", f"seed={s}"] for s in (0, 1)],
     "instance": [["method=instance_labels", "optim.epochs=2", "method.label_lr=20000"]],
-    "noisy": [["method=instance_labels", "noise=uniform", "noise.fraction=0.4", "split=noisy", "optim.epochs=2",
-               "method.init_target_prob=0.3", "method.label_lr=20000", f"seed={s}"] for s in (0, 1)],
+    "noisy": [
+        [
+            "method=instance_labels",
+            "noise=uniform",
+            "noise.fraction=0.4",
+            "split=noisy",
+            "optim.epochs=2",
+            "method.init_target_prob=0.3",
+            "method.label_lr=20000",
+            f"seed={s}",
+        ]
+        for s in (0, 1)
+    ],
     "baseline": [["method=baseline", "optim.epochs=1"]],
 }
 
@@ -37,8 +48,10 @@ RUNS = {
 def sweep(tmp_path_factory) -> dict[str, list[Path]]:
     """{kind: run directories} of the small sweep, all under one output_root."""
     root = tmp_path_factory.mktemp("figure_runs")
-    made = {kind: [train(load_config([*FAST, f"output_root={root}", *o])).run_dir.path for o in overrides]
-            for kind, overrides in RUNS.items()}
+    made = {
+        kind: [train(load_config([*FAST, f"output_root={root}", *o])).run_dir.path for o in overrides]
+        for kind, overrides in RUNS.items()
+    }
     return {"root": [root], **made}
 
 
@@ -63,16 +76,26 @@ def test_all_figures_render_from_a_real_small_sweep(sweep, tmp_path, capsys):
     # the distillation-targets figure needs a replay run (tests/test_figure_targets.py); the paper's three render
     # nor has the sweep label-smoothing runs with noise, which figure_smoothing_noise draws (test_noisy_comparisons.py)
     assert [line for line in printed.splitlines() if "skipped" in line] == [
-        line for line in printed.splitlines() if line.startswith("Figure_targets skipped: no finished replay run")
+        line
+        for line in printed.splitlines()
+        if line.startswith("Figure_targets skipped: no finished replay run")
         or line.startswith("Figure_smoothing_noise skipped: no finished label_smoothing runs")
         or line.startswith("Figure_teacher_smoothing skipped: no distillation students")
         # nor runs with several annotators per image (tests/test_annotators.py draws the annotator figures)
-        or line.startswith("Figure_annotator_") and "several annotators per image" in line]
-    # the noisy instance-label runs recorded memorisation (repro/methods/memorisation.py): figure_memorisation draws them
+        or line.startswith("Figure_annotator_")
+        and "several annotators per image" in line
+    ]
+    # the noisy instance-label runs recorded memorisation (repro/methods/memorisation.py): figure_memorisation draws
+    # them
     for name in ("figure2", "figure3", "figure4", "figure_noise_methods", "figure_memorisation"):
         assert_real_png(out / f"{name}.png")
-    assert sorted(p.name for p in out.iterdir()) == ["figure2.png", "figure3.png", "figure4.png",
-                                                     "figure_memorisation.png", "figure_noise_methods.png"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "figure2.png",
+        "figure3.png",
+        "figure4.png",
+        "figure_memorisation.png",
+        "figure_noise_methods.png",
+    ]
 
 
 def test_figure_data_come_from_the_runs_records(sweep):
@@ -133,12 +156,14 @@ def test_figure_data_come_from_the_runs_records(sweep):
             index, labels = instance_labels_at(rd, e)
             top5 = np.argsort(-labels, axis=1, kind="stable")[:, :5]
             assert curve.all_top1[s, e - 1] == pytest.approx((labels.argmax(axis=1) == true[index]).mean(), abs=0.01)
-            assert curve.all_top5[s, e - 1] == pytest.approx((top5 == true[index][:, None]).any(axis=1).mean(),
-                                                             abs=0.01)
+            assert curve.all_top5[s, e - 1] == pytest.approx(
+                (top5 == true[index][:, None]).any(axis=1).mean(), abs=0.01
+            )
     data0 = run_data(noisy.runs[0].read_config())
     index0, _ = instance_labels_at(noisy.runs[0], 1)
-    assert curve.given_acc == pytest.approx((data0.train_targets.numpy()[index0]
-                                             == data0.train_true_targets.numpy()[index0]).mean())
+    assert curve.given_acc == pytest.approx(
+        (data0.train_targets.numpy()[index0] == data0.train_true_targets.numpy()[index0]).mean()
+    )
     assert (curve.all_top1 > curve.top1).all()  # clean samples keep their (true) class on top
 
 
@@ -190,4 +215,6 @@ def test_figure2_keeps_long_class_names_clear_of_the_sample_images(monkeypatch):
     for ax_img, ax_bar in zip(images, bars):
         image_right = ax_img.get_window_extent(renderer).x1
         labels_left = min(t.get_window_extent(renderer).x0 for t in ax_bar.get_yticklabels())
-        assert labels_left > image_right, f"class names start at x={labels_left:.0f}, the image ends at {image_right:.0f}"
+        assert labels_left > image_right, (
+            f"class names start at x={labels_left:.0f}, the image ends at {image_right:.0f}"
+        )

@@ -52,13 +52,17 @@ class FakeSpec:
                             planned.append(PlannedRun(fid, row, column, seed, "fold", fold, (), cfg))
                             folds.append(fid)
                     stage = "final" if folds else "single"
-                    planned.append(PlannedRun(f"digits-smallcnn-{tag}-s{seed}", row, column, seed, stage, None, (),
-                                              cfg, tuple(folds)))
+                    planned.append(
+                        PlannedRun(
+                            f"digits-smallcnn-{tag}-s{seed}", row, column, seed, stage, None, (), cfg, tuple(folds)
+                        )
+                    )
         return planned
 
 
-def write_run(root: Path, run_id: str, *, state: str, value: float | None = None, data: str = "digits",
-              message: str = "") -> None:
+def write_run(
+    root: Path, run_id: str, *, state: str, value: float | None = None, data: str = "digits", message: str = ""
+) -> None:
     rd = RunDir(root / "runs" / run_id)
     rd.path.mkdir(parents=True)
     rd.write_config({"data": {"name": data}, "model": {"name": "smallcnn"}, "seed": 0})
@@ -100,7 +104,9 @@ def test_cells_have_the_hand_computed_mean_std_and_count(tmp_path):
     assert inst.values == [pytest.approx(80.0)]  # the fold runs (0.01) and the unfinished seeds are not averaged
     assert inst.ours_text() == "80.00 (n=1 of 3)" and math.isnan(inst.std)
     assert sorted((p.run_id, p.state) for p in inst.pending) == [
-        ("digits-smallcnn-inst-s1", "failed"), ("digits-smallcnn-inst-s2", "running")]
+        ("digits-smallcnn-inst-s1", "failed"),
+        ("digits-smallcnn-inst-s2", "running"),
+    ]
     assert result.averaged == 4
 
 
@@ -139,8 +145,9 @@ def test_make_tables_writes_markdown_and_csv_with_exact_numbers(tmp_path):
     populate(tmp_path)
     spec = FakeSpec()
     out = tmp_path / "ours"
-    written = make_tables(collect_runs(tmp_path), {2: spec}, out_dir=out, output_root=tmp_path, source="test",
-                          log=lambda msg: None)
+    written = make_tables(
+        collect_runs(tmp_path), {2: spec}, out_dir=out, output_root=tmp_path, source="test", log=lambda msg: None
+    )
     assert written == [out / "table2.md"]
     assert spec.expanded_with == [(str(tmp_path), None)]
     csv = pd.read_csv(out / "table2.csv", dtype={"paper": str, "ours": str, "ref": str})
@@ -161,8 +168,11 @@ def test_make_tables_writes_markdown_and_csv_with_exact_numbers(tmp_path):
 def test_mixed_data_sets_in_one_cell_are_an_error(tmp_path):
     populate(tmp_path)
     (tmp_path / "runs" / "digits-smallcnn-base-s2" / "config.yaml").write_text("data: {name: cifar100}\n")
-    with pytest.raises(UserError, match=r"Table 2, cell 'Baseline' / 'CIFAR100/ResNet18' mixes data sets "
-                                        r"\(cifar100, digits\)"):
+    with pytest.raises(
+        UserError,
+        match=r"Table 2, cell 'Baseline' / 'CIFAR100/ResNet18' mixes data sets "
+        r"\(cifar100, digits\)",
+    ):
         table2(tmp_path)
 
 
@@ -258,7 +268,8 @@ def test_repro_tables_finds_the_runs_of_a_scaled_repro_sweep(tmp_path, capsys):
     (sweeps / "table2.yaml").write_text(
         "table: 2\nmetric: final_test_acc\nseeds: [0, 1]\n"
         "common: [data=digits, model=smallcnn, split=full, tracker=none, progress=none]\n"
-        "columns:\n  CIFAR100/ResNet18: []\nrows:\n  Baseline: [method=baseline]\n")
+        "columns:\n  CIFAR100/ResNet18: []\nrows:\n  Baseline: [method=baseline]\n"
+    )
     root, out = tmp_path / "outputs", tmp_path / "ours"
     scale = ["--epochs", "1", "--subset", "200", "--test-subset", "100"]
     assert main(["sweep", str(sweeps / "table2.yaml"), *scale, "--output-root", str(root)]) == 0
@@ -268,7 +279,7 @@ def test_repro_tables_finds_the_runs_of_a_scaled_repro_sweep(tmp_path, capsys):
 
     assert main(["tables", "--runs", str(root), "--sweeps-dir", str(sweeps), "--out", str(out)]) == 0
     md = (out / "table2.md").read_text()
-    mean, std = 50 * (accs[0] + accs[1]), 100 * abs(accs[0] - accs[1]) / 2 ** 0.5  # stdev of two values
+    mean, std = 50 * (accs[0] + accs[1]), 100 * abs(accs[0] - accs[1]) / 2**0.5  # stdev of two values
     assert f"| Baseline | {mean:.2f} ± {std:.2f} (n=2) | 77.1 ± 0.3 |" in md
     assert "Sweep expanded with optim.epochs=1 data.subset=200 data.test_subset=100." in md
 
@@ -287,12 +298,25 @@ class Table3Spec:
 
     metric: str = "final_test_acc"
     rows: list = field(default_factory=lambda: ["Class", "Instance"])
-    columns: list = field(default_factory=lambda: ["Dynamic=no/Class", "Dynamic=no/Instance", "Dynamic=yes/Class",
-                                                   "Dynamic=yes/Instance"])
+    columns: list = field(
+        default_factory=lambda: ["Dynamic=no/Class", "Dynamic=no/Instance", "Dynamic=yes/Class", "Dynamic=yes/Instance"]
+    )
 
     def expand(self, *, output_root, scale=None):
-        return [PlannedRun(f"digits-smallcnn-{c.replace('/', '-')}-s{s}", c.split("/")[1], c, s, "final", None, (),
-                           {"data": {"name": "digits"}}) for c in self.columns for s in (0, 1)]
+        return [
+            PlannedRun(
+                f"digits-smallcnn-{c.replace('/', '-')}-s{s}",
+                c.split("/")[1],
+                c,
+                s,
+                "final",
+                None,
+                (),
+                {"data": {"name": "digits"}},
+            )
+            for c in self.columns
+            for s in (0, 1)
+        ]
 
 
 def test_a_mostly_empty_grid_is_listed_cell_by_cell(tmp_path):
@@ -321,11 +345,13 @@ def test_a_cell_mixing_commits_or_precisions_is_noted_and_warned(tmp_path, caplo
     assert set(frame["commit"].dropna()) == {"aaa", "bbb"} and set(frame["precision"]) == {"fp32"}
     result = table2(tmp_path)
     assert result.mixing_warnings() == [
-        "Table 2, cell 'Baseline' / 'CIFAR100/ResNet18' averages runs of different commits: aaa, bbb."]
+        "Table 2, cell 'Baseline' / 'CIFAR100/ResNet18' averages runs of different commits: aaa, bbb."
+    ]
     assert "Note: Table 2, cell 'Baseline'" in render_markdown(result)
     with caplog.at_level("WARNING"):
-        make_tables(collect_runs(tmp_path), {2: FakeSpec()}, out_dir=tmp_path / "out", output_root=tmp_path,
-                    log=lambda _: None)
+        make_tables(
+            collect_runs(tmp_path), {2: FakeSpec()}, out_dir=tmp_path / "out", output_root=tmp_path, log=lambda _: None
+        )
     assert "different commits" in caplog.text
     # one commit, two precisions: said as well
     bf16 = RunDir(tmp_path / "runs" / "digits-smallcnn-base-s2")
@@ -333,7 +359,8 @@ def test_a_cell_mixing_commits_or_precisions_is_noted_and_warned(tmp_path, caplo
     for seed in range(3):
         (tmp_path / "runs" / f"digits-smallcnn-base-s{seed}" / "provenance.json").unlink()
     assert table2(tmp_path).mixing_warnings() == [
-        "Table 2, cell 'Baseline' / 'CIFAR100/ResNet18' averages runs of different precisions: bf16, fp32."]
+        "Table 2, cell 'Baseline' / 'CIFAR100/ResNet18' averages runs of different precisions: bf16, fp32."
+    ]
 
 
 def test_runs_of_one_commit_and_precision_get_no_note(tmp_path):
@@ -365,11 +392,13 @@ def test_tables_6_and_7_render_ours_from_their_own_runs(tmp_path):
             rd.write_status("done", epoch=1)
             rd.write_summary({"final_test_acc": value[t], "epochs": 1})
     out = tmp_path / "ours"
-    assert main(["tables", "--runs", str(root), "--sweeps-dir", str(sweeps), "--out", str(out), "--tables", "6",
-                 "7"]) == 0
+    assert (
+        main(["tables", "--runs", str(root), "--sweeps-dir", str(sweeps), "--out", str(out), "--tables", "6", "7"]) == 0
+    )
     for t in (6, 7):
-        row = next(line for line in (out / f"table{t}.md").read_text().splitlines()
-                   if "| Ours (Instance labels) |" in line)
+        row = next(
+            line for line in (out / f"table{t}.md").read_text().splitlines() if "| Ours (Instance labels) |" in line
+        )
         assert f"{100 * value[t]:.2f} ± 0.00 (n=3)" in row, row
 
 
@@ -383,7 +412,8 @@ def test_a_table_the_paper_does_not_have_shows_ours_only(tmp_path, capsys):
         "table: 10\ntitle: An ablation.\nmetric: best_val_acc\nseeds: [0, 1]\n"
         "common: [data=digits, model=smallcnn, split=noisy, noise=uniform, method=instance_labels, "
         "method.curriculum=entropy]\ncolumns:\n  Digits/40%: [noise.fraction=0.4]\n"
-        "rows:\n  Certainty: [method.curriculum_weight=certainty]\n  Entropy: [method.curriculum_weight=entropy]\n")
+        "rows:\n  Certainty: [method.curriculum_weight=certainty]\n  Entropy: [method.curriculum_weight=entropy]\n"
+    )
     root = tmp_path / "outputs"
     values = {("Certainty", 0): 0.90, ("Certainty", 1): 0.94, ("Entropy", 0): 0.80}
     for p in expand_sweep(load_sweep(sweeps / "table10.yaml"), output_root=str(root)):
@@ -393,8 +423,7 @@ def test_a_table_the_paper_does_not_have_shows_ours_only(tmp_path, capsys):
         rd.write_status("done", epoch=1)
         rd.write_summary({"best_val_acc": values.get((p.row, p.seed), 0.5), "final_test_acc": 0.01, "epochs": 1})
     out = tmp_path / "ours"
-    assert main(["tables", "--runs", str(root), "--sweeps-dir", str(sweeps), "--out", str(out), "--tables",
-                 "10"]) == 0
+    assert main(["tables", "--runs", str(root), "--sweeps-dir", str(sweeps), "--out", str(out), "--tables", "10"]) == 0
     md = (out / "table10.md").read_text()
     assert md.startswith("# Table 10: ours (not a paper table): An ablation.")
     assert "`best_val_acc` (validation accuracy in percent)" in md
@@ -411,10 +440,12 @@ def test_the_curriculum_ablation_files_plan_four_rows_and_stay_out_of_the_demo()
     for path, cells in ((root / "table10.yaml", 2), (root / "demo" / "table10.yaml", 1)):
         spec = load_sweep(path)
         planned = expand_sweep(spec, output_root="out")
-        readings = {(p.config["method"]["curriculum_weight"], p.config["method"]["curriculum_placement"])
-                    for p in planned}
+        readings = {
+            (p.config["method"]["curriculum_weight"], p.config["method"]["curriculum_placement"]) for p in planned
+        }
         assert readings == {(s, w) for s in ("certainty", "entropy") for w in ("model_step", "both")}
         assert len(planned) == 4 * cells * len(spec.seeds) and spec.metric == "best_val_acc"
-        assert all(p.config["noise"]["kind"] == "uniform" and p.config["method"]["curriculum"] == "entropy"
-                   for p in planned)
+        assert all(
+            p.config["noise"]["kind"] == "uniform" and p.config["method"]["curriculum"] == "entropy" for p in planned
+        )
     assert 10 not in demo.demo_specs(demo.DemoSize(name="full"))

@@ -27,7 +27,7 @@ def test_annotators_err_at_their_rates_on_two_look_alike_classes():
     m = confusion_matrices(10, (0.1, 0.2, 0.3), seed=0)
     assert torch.allclose(m.sum(2), torch.ones(3, 10, dtype=torch.float64))
     assert torch.allclose(m[:, 4, 4], torch.tensor([0.9, 0.8, 0.7], dtype=torch.float64))
-    assert int((m[0, 4] > 0).sum()) == 3                          # the class and its two look-alikes
+    assert int((m[0, 4] > 0).sum()) == 3  # the class and its two look-alikes
     targets = torch.arange(10).repeat(2000)
     votes = simulate_votes(targets, 10, (0.1, 0.2, 0.3), seed=0)
     wrong = (votes != targets[:, None]).double().mean(0)
@@ -47,10 +47,25 @@ def test_metrics_by_hand():
 
 
 def _run(tmp_path, method):
-    return train(load_config([
-        "data=digits", "data.subset=400", "data.test_subset=60", "model=tinycnn", "optim.epochs=2",
-        "tracker=none", "progress=none", "noise=annotators", "noise.type=worse", "split=noisy",
-        "split.meta_fraction=0.1", f"method={method}", f"output_root={tmp_path}"]))
+    return train(
+        load_config(
+            [
+                "data=digits",
+                "data.subset=400",
+                "data.test_subset=60",
+                "model=tinycnn",
+                "optim.epochs=2",
+                "tracker=none",
+                "progress=none",
+                "noise=annotators",
+                "noise.type=worse",
+                "split=noisy",
+                "split.meta_fraction=0.1",
+                f"method={method}",
+                f"output_root={tmp_path}",
+            ]
+        )
+    )
 
 
 def test_runs_record_agreement_with_the_annotators(tmp_path):
@@ -79,8 +94,13 @@ def test_without_cleanlab_the_baseline_says_so(monkeypatch):
     monkeypatch.setitem(sys.modules, "cleanlab.filter", None)  # import fails as if cleanlab were not installed
     given, probs = np.array([0, 1, 1, 0]), np.full((4, 2), 0.5)
     assert agreement.cleanlab_scores(given, probs) is None
-    arrays = agreement.agreement_arrays(votes=torch.tensor([[0, 0, 1]] * 4), given=torch.tensor(given),
-                                        clean=torch.tensor([0, 0, 1, 0]), probs=torch.tensor(probs), labels=None)
+    arrays = agreement.agreement_arrays(
+        votes=torch.tensor([[0, 0, 1]] * 4),
+        given=torch.tensor(given),
+        clean=torch.tensor([0, 0, 1, 0]),
+        probs=torch.tensor(probs),
+        labels=None,
+    )
     assert "cleanlab is not installed" in agreement.agreement_summary(arrays)["annot_cleanlab_missing"]
 
 
@@ -95,11 +115,14 @@ def test_tables_and_figures_of_the_analysis(tmp_path):
     assert "| Method | Measure | digits/worse (simulated) |" in md
     tv = learned.summary["annot_tv_learned"]
     assert f"| instance_labels | TV(annotators, learned label) | {tv:.3f} (n=1) |" in md
-    assert f"| baseline | AUROC: the network's training loss on the given label | " \
-           f"{one_hot.summary['annot_auroc_loss']:.3f} (n=1) |" in md
+    assert (
+        f"| baseline | AUROC: the network's training loss on the given label | "
+        f"{one_hot.summary['annot_auroc_loss']:.3f} (n=1) |" in md
+    )
     assert "| baseline | TV(annotators, learned label)" not in md  # one-hot runs learn no labels
-    written = make_figures(tmp_path, out_dir=tmp_path / "figures", log=lambda _: None,
-                           only=["annotator_entropy", "annotator_roc"])
+    written = make_figures(
+        tmp_path, out_dir=tmp_path / "figures", log=lambda _: None, only=["annotator_entropy", "annotator_roc"]
+    )
     for name in ("figure_annotator_entropy", "figure_annotator_roc"):
         assert written[name] is not None and written[name].read_bytes().startswith(b"\x89PNG")
 

@@ -22,8 +22,15 @@ from repro.cli import main
 from repro.config import load_config, to_container
 from repro.runs.rundir import RunDir
 
-RUN = ["data.subset=300", "data.test_subset=100", "optim.epochs=1", "tracker=none", "progress=none",
-       "method=class_labels", "split.folds=2"]
+RUN = [
+    "data.subset=300",
+    "data.test_subset=100",
+    "optim.epochs=1",
+    "tracker=none",
+    "progress=none",
+    "method=class_labels",
+    "split.folds=2",
+]
 GOOD_SWEEP = """
     name: tiny
     metric: final_test_acc
@@ -38,10 +45,12 @@ GOOD_SWEEP = """
 
 def write(rel: str, text: str | bytes) -> Callable[[Path], None]:
     """A setup that writes `text` to {tmp}/rel ({run} names the run directory)."""
+
     def setup(tmp: Path) -> None:
         path = tmp / rel.replace("{run}", str(run_dir(tmp).path.relative_to(tmp)))
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(text if isinstance(text, bytes) else textwrap.dedent(text).encode())
+
     return setup
 
 
@@ -53,6 +62,7 @@ def torch_file(rel: str, obj) -> Callable[[Path], None]:
     def setup(tmp: Path) -> None:
         path = tmp / rel.replace("{run}", str(run_dir(tmp).path.relative_to(tmp)))
         torch.save(obj, path)
+
     return setup
 
 
@@ -62,10 +72,12 @@ def run_dir(tmp: Path) -> RunDir:
 
 def unfinished(then: Callable[[Path], None] | None = None) -> Callable[[Path], None]:
     """Make the finished run unfinished (no summary), so that `repro train` reads its checkpoint; then `then`."""
+
     def setup(tmp: Path) -> None:
         run_dir(tmp).summary_file.unlink()
         if then:
             then(tmp)
+
     return setup
 
 
@@ -113,8 +125,10 @@ CASES = [
     Case("unknown curriculum placement", [*TRAIN, "method=instance_labels", "method.curriculum_placement=meta"]),
     Case("look-ahead decay not a bool", [*TRAIN, "method.lookahead_weight_decay=0.5"]),
     Case("L2RW meta cost decay not a bool", [*TRAIN, "method=l2rw", "split=noisy", "method.meta_cost_weight_decay=2"]),
-    Case("replay fold runs' look-ahead not a bool", [*TRAIN, "method=replay", "split=full",
-                                                     "method.learn.lookahead_weight_decay=yes"]),
+    Case(
+        "replay fold runs' look-ahead not a bool",
+        [*TRAIN, "method=replay", "split=full", "method.learn.lookahead_weight_decay=yes"],
+    ),
     Case("fold past the folds", [*TRAIN, "split.fold=9"]),
     Case("unknown model", [*TRAIN, "model=nosuchnet"]),
     Case("unknown key", [*TRAIN, "nosuchkey=1"]),
@@ -122,64 +136,144 @@ CASES = [
     Case("missing CIFAR directory", [*TRAIN, "data=cifar10", "model=resnet18", "data.root={tmp}/nope"]),
     Case("output root is a file", ["train", *RUN, "output_root={tmp}/afile"], write("afile", "x")),
     # path keys take any path as given (repro/path_keys.py): the error names the exact path
-    Case("output root with accents, spaces, = and brackets is a file", ["train", *RUN, "output_root={tmp}/é f=[1]"],
-         write("é f=[1]", "x"), says="{tmp}/é f=[1]"),
-    Case("missing CIFAR directory with accents, spaces, = and brackets",
-         [*TRAIN, "data=cifar10", "model=resnet18", "data.root={tmp}/nö pe=[1]"], says="{tmp}/nö pe=[1]"),
-    Case("teacher run directory with accents, spaces, = and brackets holds no run",
-         [*TRAIN, "method=distillation", "method.teacher={tmp}/tëacher a=[1]"],
-         says="{tmp}/tëacher a=[1]"),
-    Case("label-source run directory with accents, spaces, = and brackets holds no run",
-         [*TRAIN, "method=transferred_labels", "method.source={tmp}/sö urce=[1]"],
-         says="{tmp}/sö urce=[1]"),
-    Case("estimator run directory with accents, spaces, = and brackets holds no run",
-         [*TRAIN, "method=loss_correction", "noise=uniform", "noise.fraction=0.2", "method.transition=estimated",
-          "method.estimator={tmp}/ëst imator=[1]"], says="{tmp}/ëst imator=[1]"),
+    Case(
+        "output root with accents, spaces, = and brackets is a file",
+        ["train", *RUN, "output_root={tmp}/é f=[1]"],
+        write("é f=[1]", "x"),
+        says="{tmp}/é f=[1]",
+    ),
+    Case(
+        "missing CIFAR directory with accents, spaces, = and brackets",
+        [*TRAIN, "data=cifar10", "model=resnet18", "data.root={tmp}/nö pe=[1]"],
+        says="{tmp}/nö pe=[1]",
+    ),
+    Case(
+        "teacher run directory with accents, spaces, = and brackets holds no run",
+        [*TRAIN, "method=distillation", "method.teacher={tmp}/tëacher a=[1]"],
+        says="{tmp}/tëacher a=[1]",
+    ),
+    Case(
+        "label-source run directory with accents, spaces, = and brackets holds no run",
+        [*TRAIN, "method=transferred_labels", "method.source={tmp}/sö urce=[1]"],
+        says="{tmp}/sö urce=[1]",
+    ),
+    Case(
+        "estimator run directory with accents, spaces, = and brackets holds no run",
+        [
+            *TRAIN,
+            "method=loss_correction",
+            "noise=uniform",
+            "noise.fraction=0.2",
+            "method.transition=estimated",
+            "method.estimator={tmp}/ëst imator=[1]",
+        ],
+        says="{tmp}/ëst imator=[1]",
+    ),
     Case("corrupted checkpoint", TRAIN, unfinished(write("{run}/checkpoint.pt", b"PK\x03\x04garbage"))),
     Case("checkpoint of another project", TRAIN, unfinished(torch_file("{run}/checkpoint.pt", {"weights": 1}))),
     Case("run directory from another data set", TRAIN, unfinished(other_dataset_checkpoint)),
     Case("truncated checkpoint", TRAIN, unfinished(lambda tmp: truncate(run_dir(tmp).checkpoint_file))),
     # another run's damaged record (repro/runs/records.py): the error names the run and the file, and says what to do
-    Case("own summary damaged", TRAIN, lambda tmp: truncate(run_dir(tmp).summary_file), says="RUN has a damaged "
-         "summary.json"),
-    Case("tuning run's summary damaged", [*TRAIN, "tune.keys=[method.label_lr]", "tune.runs=[{run:RUN,values:[25]}]"],
-         lambda tmp: truncate(run_dir(tmp).summary_file), says="tuning run RUN has a damaged summary.json"),
-    Case("teacher's checkpoint damaged", [*TRAIN, "method=distillation", "method.teacher=RUN"],
-         lambda tmp: truncate(run_dir(tmp).checkpoint_file), says="teacher run RUN has a damaged checkpoint.pt"),
-    Case("teacher's summary damaged", [*TRAIN, "method=distillation", "method.teacher=RUN"],
-         write("{run}/summary.json", "[1, 2"), says="teacher run RUN has a damaged summary.json"),
-    Case("label source's config damaged", [*TRAIN, "method=transferred_labels", "method.source=RUN"],
-         write("{run}/config.yaml", "data: [unclosed\n"), says="label-source run RUN has a damaged config.yaml"),
-    Case("label source's labels damaged", [*TRAIN, "method=transferred_labels", "method.source=RUN"],
-         lambda tmp: truncate(run_dir(tmp).labels_dir / "class_target_prob.npy"), says="RUN"),
-    Case("estimator run's config damaged", [*TRAIN, "method=loss_correction", "noise=uniform", "noise.fraction=0.2",
-                                            "method.transition=estimated", "method.estimator=RUN"],
-         write("{run}/config.yaml", "- not a config\n"), says="estimator run RUN has a damaged config.yaml"),
-    Case("replay's fold run's summary damaged", [*TRAIN, "method=replay", "method.learn.method=class_labels"],
-         write("{run}/summary.json", '{"final_test_acc": '), says="fold run (fold 0) RUN has a damaged summary.json"),
+    Case(
+        "own summary damaged",
+        TRAIN,
+        lambda tmp: truncate(run_dir(tmp).summary_file),
+        says="RUN has a damaged summary.json",
+    ),
+    Case(
+        "tuning run's summary damaged",
+        [*TRAIN, "tune.keys=[method.label_lr]", "tune.runs=[{run:RUN,values:[25]}]"],
+        lambda tmp: truncate(run_dir(tmp).summary_file),
+        says="tuning run RUN has a damaged summary.json",
+    ),
+    Case(
+        "teacher's checkpoint damaged",
+        [*TRAIN, "method=distillation", "method.teacher=RUN"],
+        lambda tmp: truncate(run_dir(tmp).checkpoint_file),
+        says="teacher run RUN has a damaged checkpoint.pt",
+    ),
+    Case(
+        "teacher's summary damaged",
+        [*TRAIN, "method=distillation", "method.teacher=RUN"],
+        write("{run}/summary.json", "[1, 2"),
+        says="teacher run RUN has a damaged summary.json",
+    ),
+    Case(
+        "label source's config damaged",
+        [*TRAIN, "method=transferred_labels", "method.source=RUN"],
+        write("{run}/config.yaml", "data: [unclosed\n"),
+        says="label-source run RUN has a damaged config.yaml",
+    ),
+    Case(
+        "label source's labels damaged",
+        [*TRAIN, "method=transferred_labels", "method.source=RUN"],
+        lambda tmp: truncate(run_dir(tmp).labels_dir / "class_target_prob.npy"),
+        says="RUN",
+    ),
+    Case(
+        "estimator run's config damaged",
+        [
+            *TRAIN,
+            "method=loss_correction",
+            "noise=uniform",
+            "noise.fraction=0.2",
+            "method.transition=estimated",
+            "method.estimator=RUN",
+        ],
+        write("{run}/config.yaml", "- not a config\n"),
+        says="estimator run RUN has a damaged config.yaml",
+    ),
+    Case(
+        "replay's fold run's summary damaged",
+        [*TRAIN, "method=replay", "method.learn.method=class_labels"],
+        write("{run}/summary.json", '{"final_test_acc": '),
+        says="fold run (fold 0) RUN has a damaged summary.json",
+    ),
     Case("no sweep file", ["sweep", "{tmp}/none.yaml", "--output-root", "{out}"]),
     Case("sweep file not YAML", ["sweep", "{tmp}/sweep.yaml", "--output-root", "{out}"], sweep("rows: [a, b\n")),
-    Case("hostile sweep file", ["sweep", "{tmp}/sweep.yaml", "--output-root", "{out}"],
-         sweep("!!python/object/apply:os.system ['touch {tmp}/pwned']\n")),
-    Case("sweep bad value", ["sweep", "{tmp}/sweep.yaml", "--output-root", "{out}"],
-         sweep(GOOD_SWEEP.replace("tracker=none,", "tracker=none, optim.lr=nan,"))),
-    Case("sweep unknown key", ["sweep", "{tmp}/sweep.yaml", "--output-root", "{out}"],
-         sweep(GOOD_SWEEP.replace("tracker=none,", "tracker=none, optim.lrr=0.1,"))),
-    Case("sweep seeds not numbers", ["sweep", "{tmp}/sweep.yaml", "--output-root", "{out}"],
-         sweep(GOOD_SWEEP.replace("[0]", "[zero]"))),
+    Case(
+        "hostile sweep file",
+        ["sweep", "{tmp}/sweep.yaml", "--output-root", "{out}"],
+        sweep("!!python/object/apply:os.system ['touch {tmp}/pwned']\n"),
+    ),
+    Case(
+        "sweep bad value",
+        ["sweep", "{tmp}/sweep.yaml", "--output-root", "{out}"],
+        sweep(GOOD_SWEEP.replace("tracker=none,", "tracker=none, optim.lr=nan,")),
+    ),
+    Case(
+        "sweep unknown key",
+        ["sweep", "{tmp}/sweep.yaml", "--output-root", "{out}"],
+        sweep(GOOD_SWEEP.replace("tracker=none,", "tracker=none, optim.lrr=0.1,")),
+    ),
+    Case(
+        "sweep seeds not numbers",
+        ["sweep", "{tmp}/sweep.yaml", "--output-root", "{out}"],
+        sweep(GOOD_SWEEP.replace("[0]", "[zero]")),
+    ),
     Case("sweep not a mapping", ["sweep", "{tmp}/sweep.yaml", "--output-root", "{out}"], sweep("- 1\n- 2\n")),
-    Case("sweep corrupted job registry", ["sweep", "{tmp}/sweep.yaml", "--output-root", "{out}"],
-         lambda tmp: (sweep(GOOD_SWEEP)(tmp), write("out/sweeps/tiny/jobs.json", "{not json")(tmp))),
+    Case(
+        "sweep corrupted job registry",
+        ["sweep", "{tmp}/sweep.yaml", "--output-root", "{out}"],
+        lambda tmp: (sweep(GOOD_SWEEP)(tmp), write("out/sweeps/tiny/jobs.json", "{not json")(tmp)),
+    ),
     Case("sweep slurm without profile", ["sweep", "{tmp}/sweep.yaml", "--executor", "slurm"], sweep(GOOD_SWEEP)),
-    Case("sweep missing profile", ["sweep", "{tmp}/sweep.yaml", "--executor", "slurm", "--profile", "{tmp}/p.yaml"],
-         sweep(GOOD_SWEEP)),
-    Case("sweep bad override", ["sweep", "{tmp}/sweep.yaml", "optim.lr=nan", "--output-root", "{out}"],
-         sweep(GOOD_SWEEP)),
+    Case(
+        "sweep missing profile",
+        ["sweep", "{tmp}/sweep.yaml", "--executor", "slurm", "--profile", "{tmp}/p.yaml"],
+        sweep(GOOD_SWEEP),
+    ),
+    Case(
+        "sweep bad override", ["sweep", "{tmp}/sweep.yaml", "optim.lr=nan", "--output-root", "{out}"], sweep(GOOD_SWEEP)
+    ),
     Case("hydra launcher group", [*TRAIN, "hydra/launcher=submitit_slurm"]),
     Case("hydra run dir", [*TRAIN, "hydra.run.dir={tmp}/elsewhere"]),
     Case("hydra key in a multirun", ["train", "-m", *RUN, "output_root={out}", "seed=0,1", "hydra.sweep.dir=x"]),
-    Case("hydra key in a sweep", ["sweep", "{tmp}/sweep.yaml", "--output-root", "{out}", "hydra.job.chdir=true"],
-         sweep(GOOD_SWEEP)),
+    Case(
+        "hydra key in a sweep",
+        ["sweep", "{tmp}/sweep.yaml", "--output-root", "{out}", "hydra.job.chdir=true"],
+        sweep(GOOD_SWEEP),
+    ),
     Case("added key", [*TRAIN, "+foo=1"]),
     Case("force-added key", [*TRAIN, "++foo=1"]),
     Case("added existing key", [*TRAIN, "+seed=1"]),
@@ -196,10 +290,16 @@ CASES = [
     Case("cfg with a hydra override", ["train", "--cfg", "job", "hydra/launcher=basic"]),
     Case("info with an unknown key", ["train", "--info", "defaults", "nosuchkey=1"]),
     Case("labels show no directory", ["labels", "show", "{tmp}/nowhere"]),
-    Case("labels show corrupt trajectory", ["labels", "show", "{out}/runs/RUN"],
-         write("{run}/labels/class_target_prob.npy", b"not numpy at all")),
-    Case("labels show corrupt manifest", ["labels", "show", "{out}/runs/RUN"],
-         write("{run}/labels/manifest.json", "{\"kind\": ")),
+    Case(
+        "labels show corrupt trajectory",
+        ["labels", "show", "{out}/runs/RUN"],
+        write("{run}/labels/class_target_prob.npy", b"not numpy at all"),
+    ),
+    Case(
+        "labels show corrupt manifest",
+        ["labels", "show", "{out}/runs/RUN"],
+        write("{run}/labels/manifest.json", '{"kind": '),
+    ),
     Case("labels average not replay", ["labels", "average", "method=baseline"]),
     Case("labels average bad value", ["labels", "average", "method=replay", "split=full", "seed=abc"]),
     Case("tables no runs", ["tables", "--runs", "{tmp}/empty", "--out", "{tmp}/tables"]),
@@ -212,13 +312,18 @@ CASES = [
     Case("wandb workspace not entity/project", ["wandb", "workspace", "justaname", "--print"]),
     Case("figures where not key=value", ["figures", "--runs", "{out}", "--out", "{tmp}/figs", "--where", "cifar10"]),
     Case("figures where unknown key", ["figures", "--runs", "{out}", "--out", "{tmp}/figs", "--where", "no.such=1"]),
-    Case("figures where matches nothing", ["figures", "--runs", "{out}", "--out", "{tmp}/figs", "--where",
-                                           "model.name=vgg16"]),
+    Case(
+        "figures where matches nothing",
+        ["figures", "--runs", "{out}", "--out", "{tmp}/figs", "--where", "model.name=vgg16"],
+    ),
     Case("figures unknown figure", ["figures", "--runs", "{out}", "--out", "{tmp}/figs", "--figures", "9"]),
     Case("demo output root is a file", ["demo", "--output-root", "{tmp}/afile"], write("afile", "x")),
     Case("sweep jobs zero", ["sweep", "{tmp}/sweep.yaml", "--jobs", "0", "--output-root", "{out}"], sweep(GOOD_SWEEP)),
-    Case("sweep jobs with slurm", ["sweep", "{tmp}/sweep.yaml", "--jobs", "2", "--executor", "slurm", "--profile",
-                                   "local"], sweep(GOOD_SWEEP)),
+    Case(
+        "sweep jobs with slurm",
+        ["sweep", "{tmp}/sweep.yaml", "--jobs", "2", "--executor", "slurm", "--profile", "local"],
+        sweep(GOOD_SWEEP),
+    ),
     Case("demo jobs zero", ["demo", "--quick", "--jobs", "0", "--output-root", "{out}"]),
 ]
 
@@ -231,8 +336,11 @@ def finished_run(tmp_path_factory) -> Path:
 
 
 def tree_hashes(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
@@ -242,6 +350,7 @@ def test_bad_input_is_refused_cleanly_and_changes_nothing(case, finished_run, tm
     if case.setup:
         case.setup(tmp_path)
     rid = run_dir(tmp_path).run_id
+
     def filled(a: str) -> str:
         return a.replace("{tmp}", str(tmp_path)).replace("{out}", str(tmp_path / "out")).replace("RUN", rid)
 
@@ -261,18 +370,50 @@ def test_bad_input_is_refused_cleanly_and_changes_nothing(case, finished_run, tm
 
 def test_tables_list_runs_with_corrupted_records_as_broken_and_go_on(tmp_path, capsys):
     (tmp_path / "sweeps").mkdir()
-    (tmp_path / "sweeps" / "table1.yaml").write_text(textwrap.dedent(GOOD_SWEEP).replace(
-        "name: tiny", "name: table1\ntable: 1").replace("seeds: [0]", "seeds: [0, 1, 2]"))
+    (tmp_path / "sweeps" / "table1.yaml").write_text(
+        textwrap.dedent(GOOD_SWEEP)
+        .replace("name: tiny", "name: table1\ntable: 1")
+        .replace("seeds: [0]", "seeds: [0, 1, 2]")
+    )
     out = tmp_path / "out"
-    assert main(["sweep", str(tmp_path / "sweeps" / "table1.yaml"), "--output-root", str(out), "--epochs", "1",
-                 "--subset", "300", "--test-subset", "100"]) == 0
+    assert (
+        main(
+            [
+                "sweep",
+                str(tmp_path / "sweeps" / "table1.yaml"),
+                "--output-root",
+                str(out),
+                "--epochs",
+                "1",
+                "--subset",
+                "300",
+                "--test-subset",
+                "100",
+            ]
+        )
+        == 0
+    )
     runs = sorted((out / "runs").iterdir())
     assert len(runs) == 3
     (runs[1] / "summary.json").write_text('{"final_test_acc": ')
     (runs[2] / "metrics.jsonl").write_text('{"epoch": 1}\n{oops\n')
     capsys.readouterr()
-    assert main(["tables", "--runs", str(out), "--sweeps-dir", str(tmp_path / "sweeps"), "--tables", "1",
-                 "--out", str(tmp_path / "tables")]) == 0
+    assert (
+        main(
+            [
+                "tables",
+                "--runs",
+                str(out),
+                "--sweeps-dir",
+                str(tmp_path / "sweeps"),
+                "--tables",
+                "1",
+                "--out",
+                str(tmp_path / "tables"),
+            ]
+        )
+        == 0
+    )
     table = (tmp_path / "tables" / "table1.md").read_text()
     for broken in runs[1:]:
         assert f"`{broken.name}`" in table and "unreadable" in table, table

@@ -5,8 +5,6 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -21,8 +19,11 @@ def test_epoch_time_reports_each_methods_epoch_against_steps_plus_evaluation(cap
     bench = _load_benchmark()
     assert bench.main(["--methods", "baseline", "instance_labels", "--repeats", "1", "--step-repeats", "2"]) == 0
     out = capsys.readouterr().out
-    rows = {line.split("|")[1].strip(): line.split("|")[1:-1] for line in out.splitlines()
-            if line.startswith("| baseline") or line.startswith("| instance_labels")}
+    rows = {
+        line.split("|")[1].strip(): line.split("|")[1:-1]
+        for line in out.splitlines()
+        if line.startswith("| baseline") or line.startswith("| instance_labels")
+    }
     assert set(rows) == {"baseline", "instance_labels"}
     for cells in rows.values():
         steps, step_ms, eval_s, predicted, epoch, ratio = (float(c) for c in cells[1:])
@@ -45,13 +46,15 @@ def test_gpu_report_runs_the_named_parts_and_refuses_unknown_ones(tmp_path):
 
     script = ROOT / "benchmarks" / "gpu_report.sh"
     env = {**os.environ, "PYTHON": sys.executable}
-    done = subprocess.run([str(script), str(tmp_path / "out"), "doctor"], env=env, capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run(
+        [str(script), str(tmp_path / "out"), "doctor"], env=env, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr
     summary = (tmp_path / "out" / "summary.txt").read_text()
     expected = 0 if torch.cuda.is_available() else 1  # --require-gpu
     assert f"doctor: exit {expected} in" in summary and f"torch {torch.__version__}" in summary
     assert "torchvision" in (tmp_path / "out" / "doctor.log").read_text()
-    bad = subprocess.run([str(script), str(tmp_path / "out"), "nonsense"], env=env, capture_output=True, text=True,
-                         timeout=60)
+    bad = subprocess.run(
+        [str(script), str(tmp_path / "out"), "nonsense"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert bad.returncode == 2 and "unknown part 'nonsense'" in bad.stderr

@@ -1,5 +1,6 @@
 """benchmarks/replay_truncation.py measures what the top-k record costs replay: the total-variation distance between
-a run's full labels and their top-k + flat-tail float16 reconstruction (repro.labels.trajectory.labels_from_topk), here on
+a run's full labels and their top-k + flat-tail float16 reconstruction (repro.labels.trajectory.labels_from_topk), here
+on
 a fabricated run whose labels are known."""
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from repro.runs.rundir import RunDir
 from repro.labels.trajectory import write_instance_topk, write_manifest, write_train_index
+from repro.runs.rundir import RunDir
 
 ROOT = Path(__file__).resolve().parents[1]
 C, N = 6, 4

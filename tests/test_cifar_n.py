@@ -38,7 +38,7 @@ def test_training_part_gets_the_files_labels_and_the_rest_stays_clean(tmp_path):
         given, noisy = inject_noise(_cfg(tmp_path / "c10n.pt", kind), targets, num_classes=10, among=among)
         file_labels = torch.from_numpy(arrays[key])
         assert torch.equal(given[among], file_labels[among])
-        assert torch.equal(given[1::2], targets[1::2])               # outside the training part: clean
+        assert torch.equal(given[1::2], targets[1::2])  # outside the training part: clean
         assert torch.equal(noisy, given != targets) and bool(noisy.any())
 
 
@@ -93,8 +93,9 @@ def test_a_pickle_with_anything_but_numpy_arrays_is_refused_without_running_it(t
 
 def test_a_file_in_another_order_is_refused_saying_so(tmp_path):
     targets = _labels()
-    make_cifar10n(tmp_path / "shuffled.pt", targets[torch.randperm(300, generator=torch.Generator().manual_seed(1))]
-                  .tolist())
+    make_cifar10n(
+        tmp_path / "shuffled.pt", targets[torch.randperm(300, generator=torch.Generator().manual_seed(1))].tolist()
+    )
     with pytest.raises(UserError, match="same labels in another image order") as info:
         inject_noise(_cfg(tmp_path / "shuffled.pt"), targets, num_classes=10, among=None)
     assert "python version" in str(info.value)
@@ -114,12 +115,21 @@ def test_md5_other_than_published_warns_and_published_does_not(tmp_path, monkeyp
         human = cifar_n.load_human_noise(_cfg(path, "noisy"), None)
     assert str(path) in str(record[0].message) and human.md5 == cifar_n.file_md5(path)
     release = cifar_n.RELEASES[1]
-    monkeypatch.setattr(cifar_n, "RELEASES", (cifar_n.RELEASES[0], release.__class__(
-        release.title, release.file_name, human.md5, release.size, release.data_name, release.types)))
+    monkeypatch.setattr(
+        cifar_n,
+        "RELEASES",
+        (
+            cifar_n.RELEASES[0],
+            release.__class__(
+                release.title, release.file_name, human.md5, release.size, release.data_name, release.types
+            ),
+        ),
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert cifar_n.load_human_noise(_cfg(path, "noisy"), None).record(targets, targets, torch.arange(3))[
-            "noise_file_published"]
+            "noise_file_published"
+        ]
 
 
 def test_missing_file_says_where_to_get_it(tmp_path, monkeypatch):
@@ -139,9 +149,22 @@ def test_the_files_path_is_not_part_of_the_run_id_and_old_ids_stay():
 
 # ------------------------------------------------------------------------------------------ end to end
 def _train_argv(root, out, path, kind="worse"):
-    return ["train", "data=cifar10", f"data.root={root}", "noise=cifar_n", f"noise.file={path}", f"noise.type={kind}",
-            "model=tinycnn", "optim.epochs=1", "split=noisy", "split.meta_fraction=0.1", "tracker=none",
-            "progress=none", f"output_root={out}", "data.batch_size=32"]
+    return [
+        "train",
+        "data=cifar10",
+        f"data.root={root}",
+        "noise=cifar_n",
+        f"noise.file={path}",
+        f"noise.type={kind}",
+        "model=tinycnn",
+        "optim.epochs=1",
+        "split=noisy",
+        "split.meta_fraction=0.1",
+        "tracker=none",
+        "progress=none",
+        f"output_root={out}",
+        "data.batch_size=32",
+    ]
 
 
 @pytest.fixture
@@ -161,6 +184,7 @@ def test_repro_train_on_cifar10n_records_md5_type_and_realised_rate(tmp_path, fa
     assert summary["noise_type"] == "worse" and summary["noise_file_md5"] == cifar_n.file_md5(path)
     assert summary["noise_file_published"] is False
     from repro.data.splits import make_split
+
     train_idx, _ = make_split(torch.tensor(fake_cifar10.train_labels), meta_fraction=0.1, folds=1, fold=0, seed=0)
     clean, worse = np.asarray(fake_cifar10.train_labels), arrays["worse_label"]
     assert summary["realised_noise_rate"] == pytest.approx(float(np.mean(worse[train_idx] != clean[train_idx])))
@@ -183,8 +207,18 @@ def test_data_subset_keeps_each_image_with_its_own_human_label(tmp_path, monkeyp
     path = tmp_path / "c100n.pt"
     arrays = make_cifar100n(path, fake.train_labels)
     from repro.training.experiment import load_run_data
-    cfg = load_config(["data=cifar100", f"data.root={fake.root}", "data.subset=200", "noise=cifar_n",
-                       f"noise.file={path}", "noise.type=noisy", "split=full"])
+
+    cfg = load_config(
+        [
+            "data=cifar100",
+            f"data.root={fake.root}",
+            "data.subset=200",
+            "noise=cifar_n",
+            f"noise.file={path}",
+            "noise.type=noisy",
+            "split=full",
+        ]
+    )
     with pytest.warns(cifar_n.FileDiffersFromRelease):
         data, train_idx, _ = load_run_data(cfg)
     images = torch.from_numpy(fake.train_images).permute(0, 3, 1, 2)
@@ -195,8 +229,11 @@ def test_data_subset_keeps_each_image_with_its_own_human_label(tmp_path, monkeyp
 def test_known_transition_on_human_noise_counts_the_clean_labels_it_reads(tmp_path, fake_cifar10):
     path = tmp_path / "c10n.pt"
     make_cifar10n(path, fake_cifar10.train_labels)
-    argv = [*_train_argv(fake_cifar10.root, tmp_path / "out", path, "aggre"), "method=loss_correction",
-            "method.transition=known"]
+    argv = [
+        *_train_argv(fake_cifar10.root, tmp_path / "out", path, "aggre"),
+        "method=loss_correction",
+        "method.transition=known",
+    ]
     assert main(argv) == 0
     summary = RunDir.for_config(to_container(load_config(argv[1:]))).read_summary()
     assert summary["clean_labels_use"] == "validation only; transition matrix"

@@ -13,8 +13,17 @@ SWEEPS = Path(__file__).resolve().parents[1] / "sweeps"
 def test_the_cifar_n_sweep_plans_with_dry_run(tmp_path, capsys):
     assert main(["sweep", str(SWEEPS / "cifar_n.yaml"), "--dry-run", "--output-root", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    for row in ("Cross-entropy (one-hot)", "Label Smoothing (tuned)", "Forward T", "Backward T", "Co-teaching",
-                "L2RW", "MW-Net", "Data Parameters", "Ours (Instance labels)"):
+    for row in (
+        "Cross-entropy (one-hot)",
+        "Label Smoothing (tuned)",
+        "Forward T",
+        "Backward T",
+        "Co-teaching",
+        "L2RW",
+        "MW-Net",
+        "Data Parameters",
+        "Ours (Instance labels)",
+    ):
         assert row in out
     assert not list(tmp_path.glob("runs/*"))  # a dry run trains nothing
 
@@ -25,8 +34,9 @@ def test_the_cifar_n_table_renders_with_paper_numbers_and_clean_labels(tmp_path)
     from repro.sweep.spec import expand_sweep, load_sweep
 
     root = tmp_path / "outputs"
-    planned = [p for p in expand_sweep(load_sweep(SWEEPS / "cifar_n.yaml"), output_root=str(root))
-               if p.stage == "single"]
+    planned = [
+        p for p in expand_sweep(load_sweep(SWEEPS / "cifar_n.yaml"), output_root=str(root)) if p.stage == "single"
+    ]
     assert {p.config["noise"]["type"] for p in planned} == {"aggre", "random1", "worse", "noisy"}
     for p in planned:
         rd = RunDir(root / "runs" / p.run_id)
@@ -34,11 +44,16 @@ def test_the_cifar_n_table_renders_with_paper_numbers_and_clean_labels(tmp_path)
         rd.write_config(p.config)
         rd.write_status("done", epoch=1)
         meta = method_class(p.config["method"]["name"]).needs_meta_set
-        rd.write_summary({"final_test_acc": 0.8, "epochs": 1, "clean_labels_used": 1000,
-                          "clean_labels_use": "meta set" if meta else "validation only"})
+        rd.write_summary(
+            {
+                "final_test_acc": 0.8,
+                "epochs": 1,
+                "clean_labels_used": 1000,
+                "clean_labels_use": "meta set" if meta else "validation only",
+            }
+        )
     out = tmp_path / "tables"
-    assert main(["tables", "--runs", str(root), "--sweeps-dir", str(SWEEPS), "--out", str(out), "--tables",
-                 "14"]) == 0
+    assert main(["tables", "--runs", str(root), "--sweeps-dir", str(SWEEPS), "--out", str(out), "--tables", "14"]) == 0
     md = (out / "table14.md").read_text()
     assert md.startswith("# Table 14: ours vs the paper")
     assert "| Method | CIFAR-10N/aggre ours | paper | Δ |" in md and md.splitlines()[-1] != ""

@@ -7,9 +7,9 @@ import json
 
 import pytest
 import torch
-from cifar_fixtures import make_fake_cifar10
 from torch import nn
 
+from cifar_fixtures import make_fake_cifar10
 from repro.cli import main
 from repro.models import build_model
 
@@ -37,8 +37,20 @@ def test_option_a_shortcut_subsamples_and_zero_pads():
 def test_trains_a_step_on_fabricated_cifar(name, tmp_path, monkeypatch):
     fake = make_fake_cifar10(tmp_path / "data")
     fake.patch_checksums(monkeypatch)
-    code = main(["train", f"model={name}", "data=cifar10", f"data.root={tmp_path / 'data'}", "split=full",
-                 "optim.epochs=1", "tracker=none", "progress=none", "device=cpu", f"output_root={tmp_path / 'out'}"])
+    code = main(
+        [
+            "train",
+            f"model={name}",
+            "data=cifar10",
+            f"data.root={tmp_path / 'data'}",
+            "split=full",
+            "optim.epochs=1",
+            "tracker=none",
+            "progress=none",
+            "device=cpu",
+            f"output_root={tmp_path / 'out'}",
+        ]
+    )
     assert code == 0
     (run,) = list((tmp_path / "out" / "runs").iterdir())
     assert run.name.startswith(f"cifar10-{name}-baseline-")

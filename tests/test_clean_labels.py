@@ -7,18 +7,28 @@ import pytest
 
 from repro.config import load_config
 from repro.methods import METHODS, method_class
-from repro.training.clean_labels import META_SET, NONE, VALIDATION
 from repro.train import train
+from repro.training.clean_labels import META_SET, NONE, VALIDATION
 
-TINY = ["data=digits", "data.subset=300", "data.test_subset=60", "optim.epochs=1", "tracker=none", "progress=none",
-        "model=tinycnn"]
+TINY = [
+    "data=digits",
+    "data.subset=300",
+    "data.test_subset=60",
+    "optim.epochs=1",
+    "tracker=none",
+    "progress=none",
+    "model=tinycnn",
+]
 
 
-@pytest.mark.parametrize("overrides, purpose", [
-    (["method=instance_labels", "split=noisy", "noise=uniform", "split.meta_fraction=0.1"], META_SET),
-    (["method=baseline", "split=noisy", "noise=uniform", "split.meta_fraction=0.1"], VALIDATION),
-    (["method=baseline", "split=full", "noise=uniform"], NONE),
-])
+@pytest.mark.parametrize(
+    "overrides, purpose",
+    [
+        (["method=instance_labels", "split=noisy", "noise=uniform", "split.meta_fraction=0.1"], META_SET),
+        (["method=baseline", "split=noisy", "noise=uniform", "split.meta_fraction=0.1"], VALIDATION),
+        (["method=baseline", "split=full", "noise=uniform"], NONE),
+    ],
+)
 def test_runs_record_clean_labels_used_and_what_for(tmp_path, overrides, purpose):
     summary = train(load_config([*TINY, f"output_root={tmp_path}", *overrides])).summary
     assert summary["clean_labels_use"] == purpose
@@ -43,7 +53,8 @@ def _fabricated_table(tmp_path, noise: str, summaries: dict) -> str:
     (sweeps / "table10.yaml").write_text(
         "table: 10\ntitle: A noisy table.\nmetric: final_test_acc\nseeds: [0, 1]\n"
         f"common: [data=digits, model=smallcnn, split=noisy, {noise}]\ncolumns:\n  Digits: []\n"
-        "rows:\n  Ours: [method=instance_labels]\n  Baseline: [method=baseline]\n")
+        "rows:\n  Ours: [method=instance_labels]\n  Baseline: [method=baseline]\n"
+    )
     root = tmp_path / "outputs"
     for p in expand_sweep(load_sweep(sweeps / "table10.yaml"), output_root=str(root)):
         rd = RunDir(root / "runs" / p.run_id)
@@ -52,15 +63,19 @@ def _fabricated_table(tmp_path, noise: str, summaries: dict) -> str:
         rd.write_status("done", epoch=1)
         rd.write_summary({"final_test_acc": 0.5, "epochs": 1, **summaries.get(p.row, {})})
     out = tmp_path / "ours"
-    assert main(["tables", "--runs", str(root), "--sweeps-dir", str(sweeps), "--out", str(out), "--tables",
-                 "10"]) == 0
+    assert main(["tables", "--runs", str(root), "--sweeps-dir", str(sweeps), "--out", str(out), "--tables", "10"]) == 0
     return (out / "table10.md").read_text()
 
 
 def test_noisy_tables_show_each_rows_clean_labels(tmp_path):
-    md = _fabricated_table(tmp_path, "noise=uniform", {
-        "Ours": {"clean_labels_use": META_SET, "clean_labels_used": 1000},
-        "Baseline": {"clean_labels_use": VALIDATION, "clean_labels_used": 1000}})
+    md = _fabricated_table(
+        tmp_path,
+        "noise=uniform",
+        {
+            "Ours": {"clean_labels_use": META_SET, "clean_labels_used": 1000},
+            "Baseline": {"clean_labels_use": VALIDATION, "clean_labels_used": 1000},
+        },
+    )
     assert "| Method | Digits | Clean labels |" in md
     assert "| Ours | 50.00 ± 0.00 (n=2) | meta set (1,000) |" in md
     assert "| Baseline | 50.00 ± 0.00 (n=2) | validation only (1,000) |" in md
@@ -69,6 +84,7 @@ def test_noisy_tables_show_each_rows_clean_labels(tmp_path):
 def test_old_runs_say_not_recorded_and_clean_tables_have_no_column(tmp_path):
     md = _fabricated_table(tmp_path / "noisy", "noise=uniform", {})
     assert "| Ours | 50.00 ± 0.00 (n=2) | not recorded |" in md
-    md = _fabricated_table(tmp_path / "clean", "noise=none", {"Ours": {"clean_labels_use": META_SET,
-                                                                      "clean_labels_used": 1000}})
+    md = _fabricated_table(
+        tmp_path / "clean", "noise=none", {"Ours": {"clean_labels_use": META_SET, "clean_labels_used": 1000}}
+    )
     assert "Clean labels" not in md and "| Method | Digits |" in md

@@ -24,9 +24,13 @@ def test_multirun_runs_every_combination_once_as_repro_train_would_and_again_run
     out = tmp_path / "out"
     argv = ["train", "-m", "seed=0,1", "method=baseline,class_labels", "optim.epochs=1", *TINY, f"output_root={out}"]
     assert main(argv) == 0
-    expected = {RunDir.for_config(to_container(load_config([f"seed={s}", f"method={m}", "optim.epochs=1", *TINY,
-                                                            f"output_root={out}"]))).run_id
-                for s in (0, 1) for m in ("baseline", "class_labels")}
+    expected = {
+        RunDir.for_config(
+            to_container(load_config([f"seed={s}", f"method={m}", "optim.epochs=1", *TINY, f"output_root={out}"]))
+        ).run_id
+        for s in (0, 1)
+        for m in ("baseline", "class_labels")
+    }
     assert run_ids(out) == expected  # the runs `repro train <one combination>` trains, in the same directories
     assert all(RunDir(out / "runs" / rid).is_done() for rid in expected)
     first = capsys.readouterr().out
@@ -40,12 +44,16 @@ def test_multirun_runs_every_combination_once_as_repro_train_would_and_again_run
 
 
 def test_multirun_expands_with_hydras_grammar():
-    combos = multirun.combinations(["seed=range(0,3)", "method=baseline,class_labels", "optim.lr=choice(0.1,0.2)",
-                                    "model=smallcnn"])
+    combos = multirun.combinations(
+        ["seed=range(0,3)", "method=baseline,class_labels", "optim.lr=choice(0.1,0.2)", "model=smallcnn"]
+    )
     assert len(combos) == 3 * 2 * 2
     assert {tuple(sorted(c)) for c in combos} == {
         tuple(sorted([f"seed={s}", f"method={m}", f"optim.lr={lr}", "model=smallcnn"]))
-        for s in (0, 1, 2) for m in ("baseline", "class_labels") for lr in (0.1, 0.2)}
+        for s in (0, 1, 2)
+        for m in ("baseline", "class_labels")
+        for lr in (0.1, 0.2)
+    }
     spec, root = multirun.multirun_spec(combos)
     assert spec.seeds == ["0", "1", "2"] and len(spec.rows) == 4 and root == "outputs"
     assert spec.common == ("model=smallcnn",)
@@ -74,21 +82,40 @@ def test_cfg_job_prints_the_config_a_run_saves(capsys):
 def test_info_defaults_names_the_file_of_each_group(capsys):
     assert main(["train", "model=resnet18", "--info", "defaults", "method=class_labels"]) == 0
     out = capsys.readouterr().out
-    for rel in ("model/resnet18.yaml", "method/class_labels.yaml", "optim/resnet18.yaml", "data/digits.yaml",
-                "repro/conf/config.yaml"):
+    for rel in (
+        "model/resnet18.yaml",
+        "method/class_labels.yaml",
+        "optim/resnet18.yaml",
+        "data/digits.yaml",
+        "repro/conf/config.yaml",
+    ):
         assert rel in out, out
     assert "hydra/" not in out
 
 
 def test_overrides_may_come_anywhere_on_the_line():
+    from repro.commands import train as train_command
     from repro.hydra_flags import config_roots, parse_with_overrides
     from repro.sweep import command as sweep_command
-    from repro.commands import train as train_command
 
     parser = argparse.ArgumentParser()
     sweep_command.add_arguments(parser)
-    args = parse_with_overrides(parser, ["sweeps/table3.yaml", "--rows", "Baseline", "progress=plain", "--columns",
-                                         "Dynamic=no/Class", "--seeds", "0", "seed=1"], "target", config_roots())
+    args = parse_with_overrides(
+        parser,
+        [
+            "sweeps/table3.yaml",
+            "--rows",
+            "Baseline",
+            "progress=plain",
+            "--columns",
+            "Dynamic=no/Class",
+            "--seeds",
+            "0",
+            "seed=1",
+        ],
+        "target",
+        config_roots(),
+    )
     assert args.target == ["sweeps/table3.yaml", "progress=plain", "seed=1"]
     assert args.rows == ["Baseline"] and args.columns == ["Dynamic=no/Class"] and args.seeds == [0]
 
@@ -100,8 +127,23 @@ def test_overrides_may_come_anywhere_on_the_line():
 
 def test_multirun_plans_for_slurm_with_a_profile(tmp_path, capsys):
     out = tmp_path / "out"
-    assert main(["train", "-m", "seed=0,1", *TINY, f"output_root={out}", "--executor", "slurm", "--profile",
-                 "slurm/profiles/example-gpu.yaml", "--dry-run"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "-m",
+                "seed=0,1",
+                *TINY,
+                f"output_root={out}",
+                "--executor",
+                "slurm",
+                "--profile",
+                "slurm/profiles/example-gpu.yaml",
+                "--dry-run",
+            ]
+        )
+        == 0
+    )
     assert "2 runs" in capsys.readouterr().out and run_ids(out) == set()
 
 
@@ -111,8 +153,13 @@ def test_other_info_reports_are_hydras_own_printed_once():
     import sys
 
     repo = Path(__file__).resolve().parents[1]
-    done = subprocess.run([sys.executable, "-m", "repro.cli", "train", "--info", "defaults-tree", "model=resnet18"],
-                          cwd=repo, env={**os.environ, "PYTHONPATH": str(repo)}, capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "repro.cli", "train", "--info", "defaults-tree", "model=resnet18"],
+        cwd=repo,
+        env={**os.environ, "PYTHONPATH": str(repo)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.count("model: resnet18") == 1 and "Defaults Tree" in done.stdout and not done.stderr.strip()

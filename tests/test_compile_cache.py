@@ -39,10 +39,16 @@ def test_compiled_jvp_is_right_under_each_cpu_capability_sharing_one_cache(tmp_p
     if capability not in ORDER:
         pytest.skip(f"needs an x86 CPU with AVX2 or AVX512 kernels to switch between (torch chose {capability})")
     for forced in ORDER[capability]:
-        env = {**os.environ, "ATEN_CPU_CAPABILITY": forced, "TORCHINDUCTOR_CACHE_DIR": str(tmp_path / "inductor"),
-               "OMP_NUM_THREADS": "1"}
+        env = {
+            **os.environ,
+            "ATEN_CPU_CAPABILITY": forced,
+            "TORCHINDUCTOR_CACHE_DIR": str(tmp_path / "inductor"),
+            "OMP_NUM_THREADS": "1",
+        }
         result = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, text=True)
-        assert result.returncode == 0, f"ATEN_CPU_CAPABILITY={forced}: exit {result.returncode}\n{result.stderr[-2000:]}"
+        assert result.returncode == 0, (
+            f"ATEN_CPU_CAPABILITY={forced}: exit {result.returncode}\n{result.stderr[-2000:]}"
+        )
         relative_error = float(result.stdout.strip().splitlines()[-1])
         assert relative_error < 1e-5, f"ATEN_CPU_CAPABILITY={forced}: compiled JVP off by {relative_error:.3g}"
 

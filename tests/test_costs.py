@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from repro.sweep import costs
 from repro.cli import main
 from repro.config import load_config, to_container
+from repro.sweep import costs
 from repro.sweep.costs import Calibration, estimate, run_gpu_hours, run_sizes
 
 TINY_SWEEP = """
@@ -60,9 +60,9 @@ def test_dry_run_prints_gpu_hours_per_stage_and_total(tmp_path, capsys):
     CAL.save()  # the only stored calibration: used where this machine has no GPU of its own
     assert main(["sweep", str(sweep), "--dry-run", "--output-root", str(tmp_path / "out")]) == 0
     out = capsys.readouterr().out
-    single = 2 * 200 * (391 * 10.0 + 10000 * 0.01) / 3.6e6        # 2 seeds, 50000 / 128 -> 391 steps
-    fold = 2 * 5 * 200 * (313 * 40.0 + 20000 * 0.01) / 3.6e6      # 2 seeds x 5 folds
-    final = 2 * 200 * (391 * 10.0 + 10000 * 0.01) / 3.6e6         # replay: plain steps
+    single = 2 * 200 * (391 * 10.0 + 10000 * 0.01) / 3.6e6  # 2 seeds, 50000 / 128 -> 391 steps
+    fold = 2 * 5 * 200 * (313 * 40.0 + 20000 * 0.01) / 3.6e6  # 2 seeds x 5 folds
+    final = 2 * 200 * (391 * 10.0 + 10000 * 0.01) / 3.6e6  # replay: plain steps
     assert "per-step costs: Test GPU" in out
     lines = {line.split()[0]: line.split() for line in out.splitlines() if line.split()}
     assert lines["single"][1:] == ["2", f"{single:.2f}"]
@@ -90,8 +90,26 @@ def test_estimate_counts_done_runs_apart_and_says_which_figures_are_estimates():
 
 
 def test_bench_measures_and_stores_a_calibration_the_estimate_reads(capsys):
-    assert main(["bench", "--device", "cpu", "--models", "smallcnn", "--batch", "4", "--meta-batch", "8",
-                 "--classes", "10", "--steps", "1"]) == 0
+    assert (
+        main(
+            [
+                "bench",
+                "--device",
+                "cpu",
+                "--models",
+                "smallcnn",
+                "--batch",
+                "4",
+                "--meta-batch",
+                "8",
+                "--classes",
+                "10",
+                "--steps",
+                "1",
+            ]
+        )
+        == 0
+    )
     stored = list(costs.calibration_dir().glob("*.json"))
     assert len(stored) == 1
     cal = costs.load_calibration()

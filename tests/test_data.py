@@ -140,8 +140,17 @@ def test_loader_yields_normalised_batches_of_the_given_indices():
     images, targets = _images(), torch.arange(20) % 4
     indices = torch.tensor([3, 5, 7, 11, 13, 17, 19])
     mean, std = (0.1, 0.2, 0.3), (0.5, 0.25, 2.0)
-    loader = BatchLoader(images, targets, indices, batch_size=3, shuffle=False, augment=False,
-                         mean=mean, std=std, generator=torch.Generator().manual_seed(0))
+    loader = BatchLoader(
+        images,
+        targets,
+        indices,
+        batch_size=3,
+        shuffle=False,
+        augment=False,
+        mean=mean,
+        std=std,
+        generator=torch.Generator().manual_seed(0),
+    )
     batches = list(loader)
     assert len(loader) == len(batches) == 3 and [b[0].shape[0] for b in batches] == [3, 3, 1]
     x, y, idx = batches[0]
@@ -149,8 +158,18 @@ def test_loader_yields_normalised_batches_of_the_given_indices():
     assert torch.equal(idx, indices[:3]) and torch.equal(y, targets[idx])
     expected = (images[idx].float() / 255 - torch.tensor(mean).view(1, 3, 1, 1)) / torch.tensor(std).view(1, 3, 1, 1)
     assert torch.allclose(x, expected)
-    dropped = BatchLoader(images, targets, indices, batch_size=3, shuffle=False, augment=False, mean=mean, std=std,
-                          generator=torch.Generator(), drop_last=True)
+    dropped = BatchLoader(
+        images,
+        targets,
+        indices,
+        batch_size=3,
+        shuffle=False,
+        augment=False,
+        mean=mean,
+        std=std,
+        generator=torch.Generator(),
+        drop_last=True,
+    )
     assert len(dropped) == len(list(dropped)) == 2
 
 
@@ -160,8 +179,17 @@ def test_loader_shuffles_from_the_callers_generator():
 
     def epoch_order(seed: int, epochs: int = 1) -> list[torch.Tensor]:
         gen = torch.Generator().manual_seed(seed)
-        loader = BatchLoader(images, targets, indices, batch_size=5, shuffle=True, augment=False,
-                             mean=(0.5,) * 3, std=(0.5,) * 3, generator=gen)
+        loader = BatchLoader(
+            images,
+            targets,
+            indices,
+            batch_size=5,
+            shuffle=True,
+            augment=False,
+            mean=(0.5,) * 3,
+            std=(0.5,) * 3,
+            generator=gen,
+        )
         return [torch.cat([idx for _, _, idx in loader]) for _ in range(epochs)]
 
     first, second = epoch_order(0, epochs=2)
@@ -173,8 +201,17 @@ def test_augmentation_crops_and_flips_per_sample():
     n, size = 64, 8
     images = _images(n, size=size)
     # With std = 1/255 and mean = 0 the loader's output is the raw pixel value, so we can check it exactly.
-    loader = BatchLoader(images, torch.zeros(n, dtype=torch.long), torch.arange(n), batch_size=n, shuffle=False,
-                         augment=True, mean=(0.0,) * 3, std=(1 / 255,) * 3, generator=torch.Generator().manual_seed(0))
+    loader = BatchLoader(
+        images,
+        torch.zeros(n, dtype=torch.long),
+        torch.arange(n),
+        batch_size=n,
+        shuffle=False,
+        augment=True,
+        mean=(0.0,) * 3,
+        std=(1 / 255,) * 3,
+        generator=torch.Generator().manual_seed(0),
+    )
     x, _, idx = next(iter(loader))
     assert x.shape == (n, 3, size, size)
     x = x.round().to(torch.uint8)
@@ -197,13 +234,32 @@ def test_augmentation_crops_and_flips_per_sample():
 
 def test_cycle_reshuffles_forever_and_refuses_an_empty_pass():
     images, targets = _images(), torch.arange(20)
-    loader = BatchLoader(images, targets, torch.arange(6), batch_size=4, shuffle=True, augment=False,
-                         mean=(0.5,) * 3, std=(0.5,) * 3, generator=torch.Generator().manual_seed(0))
+    loader = BatchLoader(
+        images,
+        targets,
+        torch.arange(6),
+        batch_size=4,
+        shuffle=True,
+        augment=False,
+        mean=(0.5,) * 3,
+        std=(0.5,) * 3,
+        generator=torch.Generator().manual_seed(0),
+    )
     stream = loader.cycle()
     sizes = [next(stream)[2].numel() for _ in range(7)]
     assert sizes == [4, 2, 4, 2, 4, 2, 4]
-    empty = BatchLoader(images, targets, torch.arange(3), batch_size=4, shuffle=True, augment=False,
-                        mean=(0.5,) * 3, std=(0.5,) * 3, generator=torch.Generator(), drop_last=True)
+    empty = BatchLoader(
+        images,
+        targets,
+        torch.arange(3),
+        batch_size=4,
+        shuffle=True,
+        augment=False,
+        mean=(0.5,) * 3,
+        std=(0.5,) * 3,
+        generator=torch.Generator(),
+        drop_last=True,
+    )
     with pytest.raises(UserError, match="batch_size"):
         next(empty.cycle())
 
@@ -250,8 +306,17 @@ def test_cifar_loads_from_the_torchvision_layout(tmp_path, monkeypatch, name, ma
     assert train.targets.tolist() == fake.train_labels and test.targets.tolist() == fake.test_labels
     assert train.classes == fake.classes and train.augment and len(train.mean) == 3
     # A CIFAR-shaped batch goes through the loader with augmentation.
-    loader = BatchLoader(train.images, train.targets, torch.arange(len(train)), batch_size=4, shuffle=True,
-                         augment=train.augment, mean=train.mean, std=train.std, generator=torch.Generator())
+    loader = BatchLoader(
+        train.images,
+        train.targets,
+        torch.arange(len(train)),
+        batch_size=4,
+        shuffle=True,
+        augment=train.augment,
+        mean=train.mean,
+        std=train.std,
+        generator=torch.Generator(),
+    )
     assert next(iter(loader))[0].shape == (4, 3, 32, 32)
 
 
@@ -266,8 +331,9 @@ def test_missing_cifar_is_a_clear_user_error(tmp_path, name, folder):
         load_dataset(name, None)
 
 
-@pytest.mark.parametrize("name, make, victim", [("cifar10", make_fake_cifar10, "data_batch_3"),
-                                                 ("cifar100", make_fake_cifar100, "test")])
+@pytest.mark.parametrize(
+    "name, make, victim", [("cifar10", make_fake_cifar10, "data_batch_3"), ("cifar100", make_fake_cifar100, "test")]
+)
 def test_corrupted_cifar_file_is_named(tmp_path, monkeypatch, name, make, victim):
     fake = make(tmp_path)
     fake.patch_checksums(monkeypatch)

@@ -26,8 +26,11 @@ def test_quick_demo_writes_tables_figures_and_summary_then_reruns_without_traini
     size = demo.demo_size(quick=True)
     specs = demo.demo_specs(size)
     assert sorted(specs) == list(TABLES)
-    planned = {r.run_id for n, spec in specs.items()
-               for r in expand_sweep(spec, output_root=root, scale=size.scale(n), extra_overrides=["tracker=none"])}
+    planned = {
+        r.run_id
+        for n, spec in specs.items()
+        for r in expand_sweep(spec, output_root=root, scale=size.scale(n), extra_overrides=["tracker=none"])
+    }
     assert len({p.name for p in (root / "runs").iterdir()}) == len(planned)
     assert f"{len(planned)} run(s) trained now" in first
 
@@ -70,21 +73,27 @@ def test_quick_demo_writes_tables_figures_and_summary_then_reruns_without_traini
 def test_demo_tables_share_the_runs_they_have_in_common():
     """Table 2's Baseline / Ours (Instance) and Table 3's folds and dynamic finals are Table 1's runs: the sweep files
     repeat the tuning grids, and a drift would silently train (and report) different runs."""
+
     def runs(n):
         return expand_sweep(load_sweep(demo.DEMO_SWEEPS / f"table{n}.yaml"), output_root="out")
 
     t1, t2, t3 = runs(1), runs(2), runs(3)
     reported = {(r.row, r.seed): r.run_id for r in t1 if r.stage in ("single", "final")}
-    assert {(r.row, r.seed): r.run_id for r in t2 if r.row in ("Baseline", "Ours (Instance)")
-            and r.stage in ("single", "final")} == {k: v for k, v in reported.items() if k[0] != "Ours (Class)"}
+    assert {
+        (r.row, r.seed): r.run_id
+        for r in t2
+        if r.row in ("Baseline", "Ours (Instance)") and r.stage in ("single", "final")
+    } == {k: v for k, v in reported.items() if k[0] != "Ours (Class)"}
     renamed = {"Class": "Ours (Class)", "Instance": "Ours (Instance)"}
-    assert {(renamed[r.row], r.seed): r.run_id for r in t3 if r.stage == "final" and "yes" in r.column} == \
-        {k: v for k, v in reported.items() if k[0] != "Baseline"}
+    assert {(renamed[r.row], r.seed): r.run_id for r in t3 if r.stage == "final" and "yes" in r.column} == {
+        k: v for k, v in reported.items() if k[0] != "Baseline"
+    }
     assert {r.run_id for r in t3 if r.stage == "fold"} == {r.run_id for r in t1 if r.stage == "fold"}
     # the tuning runs too: Tables 1-3 tune the same cells with the same grids, trained once
     assert {r.run_id for r in t3 if r.stage == "tune"} == {r.run_id for r in t1 if r.stage == "tune"}
-    assert {r.run_id for r in t2 if r.stage == "tune" and r.row == "Ours (Instance)"} == \
-        {r.run_id for r in t1 if r.stage == "tune" and r.row == "Ours (Instance)"}
+    assert {r.run_id for r in t2 if r.stage == "tune" and r.row == "Ours (Instance)"} == {
+        r.run_id for r in t1 if r.stage == "tune" and r.row == "Ours (Instance)"
+    }
 
 
 def test_demo_refuses_an_output_root_that_is_a_file(tmp_path, capsys):

@@ -22,14 +22,13 @@ import torch.nn.functional as F
 from omegaconf import OmegaConf
 from torch.overrides import TorchFunctionMode
 
-from repro.runs import provenance
 from repro.config import load_config, to_container
 from repro.data import BatchLoader
-from repro.train import build_experiment
-from repro.training.hardware import Hardware
+from repro.runs import provenance
 from repro.runs.rundir import RunDir
+from repro.train import build_experiment, train
+from repro.training.hardware import Hardware
 from repro.training.steptotals import StepTotals
-from repro.train import train
 
 META = torch.device("meta")
 RUN = ["optim.epochs=2", "data.subset=300", "data.test_subset=100", "tracker=none", "progress=none"]
@@ -43,16 +42,26 @@ CASES = {
     "class_labels": ["method=class_labels"],
     "instance_labels": ["method=instance_labels"],
     "instance_labels_entropy": ["method=instance_labels", "method.curriculum=entropy", *NOISY],
-    "instance_labels_entropy_both": ["method=instance_labels", "method.curriculum=entropy",
-                                     "method.curriculum_weight=entropy", "method.curriculum_placement=both", *NOISY],
+    "instance_labels_entropy_both": [
+        "method=instance_labels",
+        "method.curriculum=entropy",
+        "method.curriculum_weight=entropy",
+        "method.curriculum_placement=both",
+        *NOISY,
+    ],
     "focal_loss": ["method=focal_loss", *NOISY],
     "coteaching": ["method=coteaching", *NOISY],
     "coteaching_setting_a": ["method=coteaching", "optim=setting_a", *NOISY],  # the lr moves every step
     "l2rw": ["method=l2rw", *NOISY],
     "mwnet": ["method=mwnet", *NOISY],
     "mwnet_adam": ["method=mwnet", "method.meta_optimizer=adam", *NOISY],
-    "data_parameters": ["method=data_parameters", "method.learn_class=true", "method.wd_class=1e-3",
-                        "method.wd_instance=1e-3", *NOISY],
+    "data_parameters": [
+        "method=data_parameters",
+        "method.learn_class=true",
+        "method.wd_class=1e-3",
+        "method.wd_instance=1e-3",
+        *NOISY,
+    ],
     "loss_correction": ["method=loss_correction", *NOISY],
     "loss_correction_backward": ["method=loss_correction", "method.correction=backward", *NOISY],
     "label_smearing_backward": ["method=label_smearing", "method.smearing=backward", *NOISY],
@@ -88,11 +97,13 @@ class BlockingCopies(TorchFunctionMode):
             from_host = isinstance(source, torch.Tensor) and source.device.type == "cpu" and blocking
         else:
             from_host = func in (torch.tensor, torch.as_tensor) and not (
-                isinstance(args[0], torch.Tensor) and args[0].device == META)
+                isinstance(args[0], torch.Tensor) and args[0].device == META
+            )
         if from_host:
             frames = [f for f in traceback.extract_stack() if "/repro/" in f.filename]
-            self.found.append(f"{frames[-1].filename}:{frames[-1].lineno} {frames[-1].line}" if frames
-                              else "(outside repro/)")
+            self.found.append(
+                f"{frames[-1].filename}:{frames[-1].lineno} {frames[-1].line}" if frames else "(outside repro/)"
+            )
         return out
 
 
@@ -104,8 +115,9 @@ def on_meta(monkeypatch):
 
     def from_config(cls, cfg, *, require_device=True):
         hw = real_from_config(Hardware, cfg, require_device=require_device)
-        return MetaHardware(META, precision=hw.precision, channels_last=True, compile_jvp=hw.compile_jvp,
-                            deterministic=hw.deterministic)
+        return MetaHardware(
+            META, precision=hw.precision, channels_last=True, compile_jvp=hw.compile_jvp, deterministic=hw.deterministic
+        )
 
     def autocast(device_type, *args, **kwargs):
         return contextlib.nullcontext() if device_type == "meta" else real_autocast(device_type, *args, **kwargs)
@@ -124,8 +136,10 @@ def sources(tmp_path_factory) -> tuple[Path, dict[str, list[str]]]:
     root = tmp_path_factory.mktemp("sources")
     teacher = train(load_config([*SHORT, "method=baseline", "split=full", f"output_root={root}"]))
     labels = train(load_config([*SHORT, "method=instance_labels", f"output_root={root}"]))
-    return root, {"distillation": [f"method.teacher={teacher.run_dir.run_id}"],
-                  "transferred_labels": [f"method.source={labels.run_dir.run_id}"]}
+    return root, {
+        "distillation": [f"method.teacher={teacher.run_dir.run_id}"],
+        "transferred_labels": [f"method.source={labels.run_dir.run_id}"],
+    }
 
 
 def test_the_harness_sees_a_blocking_copy_and_a_host_read():
@@ -142,8 +156,7 @@ def test_the_harness_sees_a_blocking_copy_and_a_host_read():
 
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_a_training_step_makes_no_host_sync_no_blocking_copy_and_stays_on_the_device(name, on_meta, sources,
-                                                                                     tmp_path):
+def test_a_training_step_makes_no_host_sync_no_blocking_copy_and_stays_on_the_device(name, on_meta, sources, tmp_path):
     root, source_overrides = sources
     output_root = root if name in source_overrides else tmp_path
     cfg = load_config([*SHORT, *CASES[name], *source_overrides.get(name, []), f"output_root={output_root}"])
@@ -175,8 +188,19 @@ def test_cuda_every_method_trains_an_epoch(name, levers, sources, tmp_path, rest
     run would raise), and its bf16 autocast path runs."""
     root, source_overrides = sources
     output_root = root if name in source_overrides else tmp_path
-    result = train(load_config([*RUN, "optim.epochs=1", "device=cuda", *levers, *CASES[name],
-                                *source_overrides.get(name, []), f"output_root={output_root}"]))
+    result = train(
+        load_config(
+            [
+                *RUN,
+                "optim.epochs=1",
+                "device=cuda",
+                *levers,
+                *CASES[name],
+                *source_overrides.get(name, []),
+                f"output_root={output_root}",
+            ]
+        )
+    )
     assert result.summary["epochs"] == 1 and 0.0 <= result.summary["final_test_acc"] <= 1.0
     assert provenance.read(result.run_dir.path)["device"] == "cuda"
 
@@ -184,8 +208,17 @@ def test_cuda_every_method_trains_an_epoch(name, levers, sources, tmp_path, rest
 def test_the_augmenting_loader_makes_no_blocking_copy_with_its_images_on_the_device():
     gen = torch.Generator().manual_seed(0)
     images = torch.randint(0, 256, (20, 3, 8, 8), dtype=torch.uint8, generator=gen)
-    loader = BatchLoader(images.to(META), torch.arange(20) % 4, torch.arange(20), batch_size=8, shuffle=True,
-                         augment=True, mean=(0.5,) * 3, std=(0.25,) * 3, generator=gen)
+    loader = BatchLoader(
+        images.to(META),
+        torch.arange(20) % 4,
+        torch.arange(20),
+        batch_size=8,
+        shuffle=True,
+        augment=True,
+        mean=(0.5,) * 3,
+        std=(0.25,) * 3,
+        generator=gen,
+    )
     with BlockingCopies() as copies:
         batches = list(loader)
     assert copies.found == []
@@ -194,8 +227,8 @@ def test_the_augmenting_loader_makes_no_blocking_copy_with_its_images_on_the_dev
 
 
 def test_an_evaluation_copies_its_normalisation_constants_once_not_per_batch():
-    from repro.training.evaluation import predict
     from repro.models import build_model
+    from repro.training.evaluation import predict
 
     model = build_model("smallcnn", num_classes=4, in_channels=3, image_size=8).to(META)
     images = torch.zeros(20, 3, 8, 8, dtype=torch.uint8, device=META)

@@ -12,11 +12,10 @@ import torch.nn.functional as F
 
 from repro.cli import main
 from repro.config import load_config, to_container
-from repro.train import build_experiment
 from repro.methods.distillation import distillation_loss
-from repro.runs.rundir import RunDir
 from repro.methods.temperature import scale_logits, scale_probabilities
-from repro.train import Interrupted, train
+from repro.runs.rundir import RunDir
+from repro.train import Interrupted, build_experiment, train
 from resume_check import EXACT, torch_flags_kept
 
 SHORT = ["optim.epochs=2", "data.subset=300", "data.test_subset=150", "tracker=none", "progress=none"]
@@ -47,8 +46,7 @@ def test_distillation_loss_by_hand():
     mixed = 0.3 * F.cross_entropy(zs, y) + 0.7 * soft
     assert torch.allclose(distillation_loss(zs, scale_logits(zt, t), y, t, 0.3), mixed)
     # T = 0: the teacher's arg-max as a hard target, the student at T = 1
-    assert torch.allclose(distillation_loss(zs, scale_logits(zt, 0.0), y, 0.0, 0.0),
-                          F.cross_entropy(zs, zt.argmax(1)))
+    assert torch.allclose(distillation_loss(zs, scale_logits(zt, 0.0), y, 0.0, 0.0), F.cross_entropy(zs, zt.argmax(1)))
 
 
 def test_a_step_uses_the_frozen_teachers_scaled_predictions_on_the_students_batch(root, teacher):
@@ -69,8 +67,9 @@ def test_a_step_uses_the_frozen_teachers_scaled_predictions_on_the_students_batc
 
 def test_the_teacher_takes_the_runs_memory_format(root, teacher):
     # channels_last is the default on CUDA: a teacher left in NCHW would convert every batch in every conv
-    cfg = load_config(student(root, "method=distillation", f"method.teacher={teacher}", "method.temperature=3",
-                              "channels_last=true"))
+    cfg = load_config(
+        student(root, "method=distillation", f"method.teacher={teacher}", "method.temperature=3", "channels_last=true")
+    )
     exp = build_experiment(cfg, RunDir.for_config(to_container(cfg)))
     convs = [m.weight for m in exp.method.teacher.modules() if isinstance(m, torch.nn.Conv2d)]
     assert convs and all(w.is_contiguous(memory_format=torch.channels_last) for w in convs)
@@ -99,8 +98,9 @@ def _distillation_resume_equals_an_uninterrupted_run(root, teacher, tmp_path):
 
 def test_transferred_labels_are_the_sources_converged_labels_scaled(root):
     source = train(load_config([*SHORT, "method=instance_labels", "method.label_lr=200", f"output_root={root}"]))
-    cfg = load_config(student(root, "method=transferred_labels", f"method.source={source.run_dir.run_id}",
-                              "method.temperature=4"))
+    cfg = load_config(
+        student(root, "method=transferred_labels", f"method.source={source.run_dir.run_id}", "method.temperature=4")
+    )
     exp = build_experiment(cfg, RunDir.for_config(to_container(cfg)))
     from repro.labels.trajectory import instance_labels_at
 
@@ -153,11 +153,23 @@ def test_bad_teachers_and_temperatures_are_refused_before_any_work(root, teacher
         cfg["data"][key] = value
         fakes.add(rid := _fake_run(out, cfg, "done"))
         _refused(capsys, [*base, f"method.teacher={rid}"], rid, needle, "does not fit")
-    _refused(capsys, [*base, f"method.teacher={root / 'runs' / teacher}", "method.temperature=-0.5"],
-             "method.temperature=-0.5", "number >= 0")
-    _refused(capsys, [*base, f"method.teacher={root / 'runs' / teacher}", "method.temperature=search"],
-             "number >= 0", "tuning stage")  # the search is a sweep's tuning stage now
+    _refused(
+        capsys,
+        [*base, f"method.teacher={root / 'runs' / teacher}", "method.temperature=-0.5"],
+        "method.temperature=-0.5",
+        "number >= 0",
+    )
+    _refused(
+        capsys,
+        [*base, f"method.teacher={root / 'runs' / teacher}", "method.temperature=search"],
+        "number >= 0",
+        "tuning stage",
+    )  # the search is a sweep's tuning stage now
     # a label source must have learned labels (the baseline teacher has none)
-    _refused(capsys, [*student(out, "method=transferred_labels"), f"method.source={root / 'runs' / teacher}"],
-             teacher, "no learned labels to transfer")
+    _refused(
+        capsys,
+        [*student(out, "method=transferred_labels"), f"method.source={root / 'runs' / teacher}"],
+        teacher,
+        "no learned labels to transfer",
+    )
     assert nothing_written(), sorted(p.name for p in (out / "runs").iterdir())

@@ -70,6 +70,7 @@ def test_doctor_sees_the_gpu(capsys):
 
 def test_a_torchvision_that_does_not_load_beside_this_torch_fails_with_the_fix(monkeypatch, capsys):
     """What a site torch plus PyPI's torchvision gives: imports, then 'operator torchvision::nms does not exist'."""
+
     def broken():
         raise RuntimeError("operator torchvision::nms does not exist")
 

@@ -17,8 +17,18 @@ from repro.cli import main
 from repro.config import load_config
 from repro.train import train
 
-FAST = ["split=noisy", "split.meta_fraction=0.1", "noise=uniform", "noise.fraction=0.4", "data.subset=300",
-        "data.test_subset=100", "optim.epochs=2", "tracker=none", "progress=none", "device=cpu"]
+FAST = [
+    "split=noisy",
+    "split.meta_fraction=0.1",
+    "noise=uniform",
+    "noise.fraction=0.4",
+    "data.subset=300",
+    "data.test_subset=100",
+    "optim.epochs=2",
+    "tracker=none",
+    "progress=none",
+    "device=cpu",
+]
 METHODS = {
     "one-hot": ["method=baseline"],
     "smoothing eps=0.4": ["method=label_smoothing", "method.epsilon=0.4"],
@@ -65,8 +75,12 @@ def test_tuning_runs_are_not_lines():
     assert method_label(tuned) is None
     assert method_label({**tuned, "_tuned": False}) == "smoothing eps=0.2"
     assert method_label({"method.name": "instance_labels", "_tuned": False, "_method_tuned": True}) is None
-    assert method_label({"method.name": "label_smearing", "method.smearing": "smoothing",
-                         "method.smoothing_epsilon": -0.25}) == "smearing eps=-0.25"
+    assert (
+        method_label(
+            {"method.name": "label_smearing", "method.smearing": "smoothing", "method.smoothing_epsilon": -0.25}
+        )
+        == "smearing eps=-0.25"
+    )
 
 
 def test_runs_without_records_are_skipped_with_a_reason(root, tmp_path):

@@ -17,12 +17,16 @@ from analysis.figure_common import pick_group
 from analysis.figure_select import SelectionError, matches, parse_where
 from repro.cli import main
 from repro.errors import UserError
+from repro.labels.trajectory import write_class_trajectory, write_instance_topk, write_manifest, write_train_index
 from repro.runs.rundir import RunDir, run_id
-from repro.labels.trajectory import (write_class_trajectory, write_instance_topk, write_manifest, write_train_index)
 
 EPOCHS_RECORDED = 3
-SETTINGS = [("cifar100", "resnet18", 165), ("cifar100", "vgg16", 300), ("cifar10", "resnet18", 165),
-            ("cifar10", "vgg16", 300)]
+SETTINGS = [
+    ("cifar100", "resnet18", 165),
+    ("cifar100", "vgg16", 300),
+    ("cifar10", "resnet18", 165),
+    ("cifar10", "vgg16", 300),
+]
 
 
 def config(data: str, model: str, epochs: int, labels: str, *, seed: int, fold: int = 0, **method) -> dict:
@@ -34,7 +38,10 @@ def config(data: str, model: str, epochs: int, labels: str, *, seed: int, fold: 
         "noise": {"kind": "none", "fraction": 0.0, "seed": 0},
         "split": {"meta_fraction": 0.2, "folds": 5, "fold": fold, "seed": 0, "full_train": False},
         "optim": {"lr": 0.1, "epochs": epochs},
-        "seed": seed, "output_root": "outputs", "tracker": {"kind": "none"}, "sweep": {"name": None, "stage": None},
+        "seed": seed,
+        "output_root": "outputs",
+        "tracker": {"kind": "none"},
+        "sweep": {"name": None, "stage": None},
     }
 
 
@@ -44,8 +51,10 @@ def write_run(root: Path, cfg: dict) -> RunDir:
     rd.write_config(cfg)
     classes = cfg["data"]["num_classes"]
     rng = np.random.default_rng(cfg["seed"] + 7 * cfg["split"]["fold"])
-    rows = [{"epoch": e, "test_acc": 0.5, "val_per_class_acc": rng.uniform(0, 1, classes).tolist()}
-            for e in range(1, EPOCHS_RECORDED + 1)]
+    rows = [
+        {"epoch": e, "test_acc": 0.5, "val_per_class_acc": rng.uniform(0, 1, classes).tolist()}
+        for e in range(1, EPOCHS_RECORDED + 1)
+    ]
     rd.write_metrics(rows)
     if cfg["method"]["labels"] == "class":
         write_manifest(rd.labels_dir, kind="class", num_samples=40, num_classes=classes, topk=None)
@@ -54,8 +63,7 @@ def write_run(root: Path, cfg: dict) -> RunDir:
         write_manifest(rd.labels_dir, kind="instance", num_samples=40, num_classes=classes, topk=3)
         write_train_index(rd.labels_dir, np.arange(40))
         for e in range(1, EPOCHS_RECORDED + 1):
-            write_instance_topk(rd.labels_dir, e, np.tile(np.arange(3), (40, 1)),
-                                np.tile([0.8, 0.15, 0.05], (40, 1)))
+            write_instance_topk(rd.labels_dir, e, np.tile(np.arange(3), (40, 1)), np.tile([0.8, 0.15, 0.05], (40, 1)))
     rd.write_status("done", epoch=EPOCHS_RECORDED)
     rd.write_summary({"final_test_acc": 0.5, "epochs": EPOCHS_RECORDED})
     return rd
@@ -76,8 +84,12 @@ def root(tmp_path) -> Path:
 
 
 def ids(data: str, model: str, labels: str) -> list[str]:
-    return sorted(run_id(config(data, model, e, labels, seed=s, label_lr=50))
-                  for d, m, e in SETTINGS if (d, m) == (data, model) for s in (0, 1))
+    return sorted(
+        run_id(config(data, model, e, labels, seed=s, label_lr=50))
+        for d, m, e in SETTINGS
+        if (d, m) == (data, model)
+        for s in (0, 1)
+    )
 
 
 def test_figure2_draws_the_papers_selection_by_default(root, tmp_path, capsys):
@@ -85,8 +97,9 @@ def test_figure2_draws_the_papers_selection_by_default(root, tmp_path, capsys):
     group = pick_group(frame, labels="class", noisy=False)
     assert sorted(rd.run_id for rd in group.runs) == ids("cifar100", "resnet18", "class")
     assert group.others == 1  # the one-seed tuning run matched too, and lost on seeds
-    assert sorted(rd.run_id for rd in pick_group(frame, labels="instance", noisy=False).runs) == \
-        ids("cifar100", "resnet18", "instance")
+    assert sorted(rd.run_id for rd in pick_group(frame, labels="instance", noisy=False).runs) == ids(
+        "cifar100", "resnet18", "instance"
+    )
 
     out = tmp_path / "figs"
     assert main(["figures", "--runs", str(root), "--out", str(out), "--figures", "2"]) == 0
@@ -102,14 +115,30 @@ def test_figure2_draws_the_papers_selection_by_default(root, tmp_path, capsys):
 
 def test_where_picks_another_configuration(root, tmp_path, capsys):
     out = tmp_path / "figs"
-    assert main(["figures", "--runs", str(root), "--out", str(out), "--figures", "figure2",
-                 "--where", "data.name=cifar10", "model.name=vgg16"]) == 0
+    assert (
+        main(
+            [
+                "figures",
+                "--runs",
+                str(root),
+                "--out",
+                str(out),
+                "--figures",
+                "figure2",
+                "--where",
+                "data.name=cifar10",
+                "model.name=vgg16",
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     line = next(x for x in printed.splitlines() if x.startswith("Figure2 draws class labels"))
     assert "cifar10, vgg16" in line and "--where data.name=cifar10 model.name=vgg16" in line
     assert all(i in line for i in ids("cifar10", "vgg16", "class"))
-    group = pick_group(collect_runs(root), labels="class", noisy=False, where={"split.fold": "1", "model.name":
-                                                                                "vgg16"})
+    group = pick_group(
+        collect_runs(root), labels="class", noisy=False, where={"split.fold": "1", "model.name": "vgg16"}
+    )
     assert {rd.read_config()["split"]["fold"] for rd in group.runs} == {1}
     assert {rd.read_config()["model"]["name"] for rd in group.runs} == {"vgg16"}
     assert {rd.read_config()["data"]["name"] for rd in group.runs} == {"cifar100"}  # the paper's data stays
@@ -117,8 +146,10 @@ def test_where_picks_another_configuration(root, tmp_path, capsys):
 
 def test_a_selection_matching_nothing_or_several_configurations_is_refused(root, tmp_path, capsys):
     out = tmp_path / "figs"
-    assert main(["figures", "--runs", str(root), "--out", str(out), "--figures", "2",
-                 "--where", "model.name=alexnet"]) == 2
+    assert (
+        main(["figures", "--runs", str(root), "--out", str(out), "--figures", "2", "--where", "model.name=alexnet"])
+        == 2
+    )
     err = capsys.readouterr().err
     assert "figure2/class: no finished class-label runs" in err and "model.name=alexnet" in err
     assert "resnet18" in err and "vgg16" in err and "Traceback" not in err  # the candidates are listed
@@ -159,8 +190,12 @@ def test_one_seed_the_tables_fold_run_wins_over_tuning_grid_points(tmp_path):
     group = pick_group(frame, labels="class", noisy=False)
     assert [rd.run_id for rd in group.runs] == [run_id(config("digits", "smallcnn", 4, "class", seed=0, label_lr=3))]
     assert group.others == 1  # the lone run; the tuning runs were not candidates
-    tuned = pick_group(frame, labels="class", noisy=False, where={"sweep.stage": "tune", "method.label_lr": "30",
-                                                                      "data.name": "digits", "model.name": "*"})
+    tuned = pick_group(
+        frame,
+        labels="class",
+        noisy=False,
+        where={"sweep.stage": "tune", "method.label_lr": "30", "data.name": "digits", "model.name": "*"},
+    )
     assert [rd.read_config()["method"]["label_lr"] for rd in tuned.runs] == [30]
 
 
@@ -177,7 +212,8 @@ def test_figures_3_and_4_draw_cifar100_at_40_percent_noise(tmp_path):
     for name in ("figure3", "figure4"):
         group = pick_group(frame, labels="instance", noisy=True, name=name)
         assert {(c["data"]["name"], c["noise"]["fraction"]) for c in map(RunDir.read_config, group.runs)} == {
-            ("cifar100", 0.4)} and len(group.runs) == 3
+            ("cifar100", 0.4)
+        } and len(group.runs) == 3
     group = pick_group(frame, labels="instance", noisy=True, name="figure4", where={"noise.fraction": "0.6"})
     assert {RunDir.read_config(rd)["noise"]["fraction"] for rd in group.runs} == {0.6}
 
@@ -186,34 +222,52 @@ def test_figures_3_and_4_draw_table6s_ours_beside_the_curriculum_ablation_and_ta
     """One output root with Table 6's "Ours" (uniform noise, the curriculum's default readings), Table 10's three
     other readings and Table 7's "Ours" (exact-fraction noise) on CIFAR-100 at 40%, three seeds each."""
     out = tmp_path / "all"
-    variants = {"table6": ("uniform", {}), "table7": ("exact_fraction", {}),
-                "weight": ("uniform", {"curriculum_weight": "entropy"}),
-                "placement": ("uniform", {"curriculum_placement": "both"}),
-                "both": ("uniform", {"curriculum_weight": "entropy", "curriculum_placement": "both"})}
+    variants = {
+        "table6": ("uniform", {}),
+        "table7": ("exact_fraction", {}),
+        "weight": ("uniform", {"curriculum_weight": "entropy"}),
+        "placement": ("uniform", {"curriculum_placement": "both"}),
+        "both": ("uniform", {"curriculum_weight": "entropy", "curriculum_placement": "both"}),
+    }
     made = {}
     for name, (kind, extra) in variants.items():
         for seed in (0, 1, 2):
-            cfg = config("cifar100", "wrn28_10", 120, "instance", seed=seed, curriculum="entropy",
-                         curriculum_weight="certainty", curriculum_placement="model_step")
+            cfg = config(
+                "cifar100",
+                "wrn28_10",
+                120,
+                "instance",
+                seed=seed,
+                curriculum="entropy",
+                curriculum_weight="certainty",
+                curriculum_placement="model_step",
+            )
             cfg["method"].update(extra)
             cfg["noise"] = {"kind": kind, "fraction": 0.4, "seed": 0}
             made.setdefault(name, []).append(write_run(out, cfg).run_id)
     frame = collect_runs(out)
     for name in ("figure3", "figure4"):
-        assert sorted(rd.run_id for rd in pick_group(frame, labels="instance", noisy=True, name=name).runs) == \
-            sorted(made["table6"])
+        assert sorted(rd.run_id for rd in pick_group(frame, labels="instance", noisy=True, name=name).runs) == sorted(
+            made["table6"]
+        )
     picked, _ = figure_noise.pick_runs(frame)  # the label-noise methods' figure draws the same "Ours"
     assert sorted(rd.run_id for rd in picked["instance_labels"].runs) == sorted(made["table6"])
     group = pick_group(frame, labels="instance", noisy=True, where={"noise.kind": "exact_fraction"})
     assert sorted(rd.run_id for rd in group.runs) == sorted(made["table7"])
-    group = pick_group(frame, labels="instance", noisy=True, where={"method.curriculum_weight": "entropy",
-                                                                    "method.curriculum_placement": "both"})
+    group = pick_group(
+        frame,
+        labels="instance",
+        noisy=True,
+        where={"method.curriculum_weight": "entropy", "method.curriculum_placement": "both"},
+    )
     assert sorted(rd.run_id for rd in group.runs) == sorted(made["both"])
 
 
 def test_where_words_and_values():
     assert parse_where(["data.name=cifar10", "noise.fraction=0.4", "data.name=cifar100"]) == {
-        "data.name": "cifar100", "noise.fraction": "0.4"}
+        "data.name": "cifar100",
+        "noise.fraction": "0.4",
+    }
     with pytest.raises(UserError, match="key=value"):
         parse_where(["cifar10"])
     assert matches(0.4, "0.40") and matches(0, "0") and not matches(0.2, "0.4") and matches("CIFAR100", "cifar100")

@@ -9,8 +9,7 @@ from analysis.figures import make_figures
 from repro.config import load_config
 from repro.train import train
 
-FAST = ["tracker=none", "progress=none", "data.subset=300", "data.test_subset=150", "optim.epochs=1",
-        "split.folds=2"]
+FAST = ["tracker=none", "progress=none", "data.subset=300", "data.test_subset=150", "optim.epochs=1", "split.folds=2"]
 
 
 def test_the_targets_figure_renders_from_a_replay_run_and_a_baseline(tmp_path):
@@ -18,8 +17,7 @@ def test_the_targets_figure_renders_from_a_replay_run_and_a_baseline(tmp_path):
     common = [*FAST, f"output_root={root}"]
     for fold in (0, 1):
         train(load_config([*common, "method=instance_labels", "method.label_lr=2000", f"split.fold={fold}"]))
-    train(load_config([*common, "method=replay", "split=full",
-                       "method.learn.overrides=[\"method.label_lr=2000\"]"]))
+    train(load_config([*common, "method=replay", "split=full", 'method.learn.overrides=["method.label_lr=2000"]']))
     lines: list[str] = []
     written = make_figures(root, out_dir=tmp_path / "figs", log=lines.append)
     assert any("no finished one-hot baseline" in line for line in lines)  # drawn without that panel

@@ -1,4 +1,5 @@
-"""The fold-averaged trajectory (repro/labels/fold_average.py): averaging over the folds that trained each sample, replay
+"""The fold-averaged trajectory (repro/labels/fold_average.py): averaging over the folds that trained each sample,
+replay
 of epoch e's labels at epoch e (or the last epoch's when static), the cache, clear errors for broken folds or caches,
 `repro labels average | show`, and the 5-fold protocol end to end."""
 
@@ -8,10 +9,11 @@ import numpy as np
 import pytest
 import torch
 
-from fold_fixtures import C, E, FOLD_TRAIN, FOLDS, N, fake_data, hand_labels, make_instance_fold_runs, replay_cfg
+from fold_fixtures import FOLD_TRAIN, FOLDS, C, E, N, fake_data, hand_labels, make_instance_fold_runs, replay_cfg
 from repro.cli import main
 from repro.config import load_config
 from repro.errors import UserError
+from repro.labels import build_labels
 from repro.labels.fold_average import (
     average_class_trajectories,
     average_instance_labels,
@@ -20,11 +22,9 @@ from repro.labels.fold_average import (
     trajectory_cache_dir,
 )
 from repro.labels.fold_runs import fold_run_configs
-from repro.labels import build_labels
+from repro.labels.trajectory import write_class_trajectory, write_manifest
 from repro.runs.rundir import RunDir
 from repro.train import train
-from repro.labels.trajectory import write_class_trajectory, write_manifest
-
 
 # ----------------------------------------------------------------------------------------------- pure functions
 
@@ -53,8 +53,9 @@ def test_class_trajectories_average_per_epoch_and_class():
 def test_replay_feeds_epoch_e_labels_at_epoch_e(tmp_path):
     cfg = replay_cfg(tmp_path)
     make_instance_fold_runs(cfg)
-    labels = build_labels("replay", num_samples=N, num_classes=C, targets=fake_data().train_targets,
-                          **replay_source(cfg, fake_data()))
+    labels = build_labels(
+        "replay", num_samples=N, num_classes=C, targets=fake_data().train_targets, **replay_source(cfg, fake_data())
+    )
     # sample 0 is trained by folds 1 and 2: at epoch 1 fold 1 puts 0.7 on class (0+1+1)%3 = 2, 0.2 on 0, 0.1 on 1;
     # fold 2 puts 0.7 on class 0, 0.2 on 1, 0.1 on 2 -> average [0.45, 0.15, 0.40].
     labels.set_epoch(0)
@@ -64,9 +65,11 @@ def test_replay_feeds_epoch_e_labels_at_epoch_e(tmp_path):
         expected = average_instance_labels([(FOLD_TRAIN[f], hand_labels(f, epoch + 1)) for f in range(FOLDS)], N)
         got = labels.soft_labels(torch.arange(N), None).numpy()
         np.testing.assert_allclose(got, expected, atol=2e-3)  # float16 cache
-    assert not np.allclose(labels.soft_labels(torch.arange(N), None).numpy(),
-                           average_instance_labels([(FOLD_TRAIN[f], hand_labels(f, 1)) for f in range(FOLDS)], N),
-                           atol=1e-2)  # the epochs really differ
+    assert not np.allclose(
+        labels.soft_labels(torch.arange(N), None).numpy(),
+        average_instance_labels([(FOLD_TRAIN[f], hand_labels(f, 1)) for f in range(FOLDS)], N),
+        atol=1e-2,
+    )  # the epochs really differ
 
 
 def test_static_replay_feeds_the_last_epoch_labels_throughout(tmp_path):
@@ -98,8 +101,9 @@ def test_class_label_replay_averages_the_per_class_trajectories(tmp_path):
         write_class_trajectory(rd.labels_dir, per_fold[fold])
         rd.write_summary({})
     data = fake_data()
-    labels = build_labels("replay", num_samples=N, num_classes=C, targets=data.train_targets,
-                          **replay_source(cfg, data))
+    labels = build_labels(
+        "replay", num_samples=N, num_classes=C, targets=data.train_targets, **replay_source(cfg, data)
+    )
     labels.set_epoch(1)
     # epoch 2, class 1 (sample 1): target prob mean(0.5, 0.53, 0.56) = 0.53, the rest (1 - 0.53) / 2 each
     np.testing.assert_allclose(labels.soft_labels(torch.tensor([1]), None).numpy(), [[0.235, 0.53, 0.235]], atol=1e-5)
@@ -164,8 +168,14 @@ def test_a_corrupt_cached_trajectory_is_refused_not_overwritten(tmp_path):
 def test_labels_average_and_show_commands(tmp_path, capsys):
     cfg = replay_cfg(tmp_path)
     dirs = make_instance_fold_runs(cfg)
-    overrides = ["method=replay", "split=full", f"split.folds={FOLDS}", "split.meta_fraction=0.3", f"optim.epochs={E}",
-                 f"output_root={tmp_path}"]
+    overrides = [
+        "method=replay",
+        "split=full",
+        f"split.folds={FOLDS}",
+        "split.meta_fraction=0.3",
+        f"optim.epochs={E}",
+        f"output_root={tmp_path}",
+    ]
     assert main(["labels", "average", *overrides]) == 0
     out = capsys.readouterr().out
     cache = trajectory_cache_dir(tmp_path, [rd.run_id for rd in dirs])
@@ -181,12 +191,25 @@ def test_labels_average_and_show_commands(tmp_path, capsys):
 
 def test_five_fold_protocol_end_to_end_on_digits(tmp_path):
     """Five real fold runs (small subset, 2 epochs), then the replay run trains on their averaged labels."""
-    common = ["data.subset=300", "data.test_subset=100", "optim.epochs=2", "tracker=none", "progress=none",
-              f"output_root={tmp_path}", "method.init_target_prob=0.7"]
+    common = [
+        "data.subset=300",
+        "data.test_subset=100",
+        "optim.epochs=2",
+        "tracker=none",
+        "progress=none",
+        f"output_root={tmp_path}",
+        "method.init_target_prob=0.7",
+    ]
     for fold in range(5):
         train(load_config(["method=instance_labels", "split=holdout", f"split.fold={fold}", *common]))
-    replay = load_config(["method=replay", "split=full", 'method.learn.overrides=["method.init_target_prob=0.7"]',
-                          *[c for c in common if not c.startswith("method.")]])
+    replay = load_config(
+        [
+            "method=replay",
+            "split=full",
+            'method.learn.overrides=["method.init_target_prob=0.7"]',
+            *[c for c in common if not c.startswith("method.")],
+        ]
+    )
     result = train(replay)
     assert result.run_dir.is_done() and len(result.run_dir.read_metrics()) == 2
     traj = averaged_trajectory(replay)

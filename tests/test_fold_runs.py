@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from fold_fixtures import E, FOLDS, make_instance_fold_runs, replay_cfg
+from fold_fixtures import FOLDS, E, make_instance_fold_runs, replay_cfg
 from repro.config import load_config, to_container
 from repro.errors import UserError
 from repro.labels.fold_runs import finished_fold_runs, fold_run_configs
@@ -15,9 +15,20 @@ from repro.runs.rundir import run_id
 def test_fold_run_configs_match_what_repro_train_would_run(tmp_path):
     cfg = replay_cfg(tmp_path, 'method.learn.overrides=["method.label_lr=25","method.init_target_prob=0.5"]')
     for fold, config in enumerate(fold_run_configs(cfg)):
-        direct = load_config(["method=instance_labels", "method.label_lr=25", "method.init_target_prob=0.5",
-                              "split=holdout", f"split.folds={FOLDS}", "split.meta_fraction=0.3", f"split.fold={fold}",
-                              f"optim.epochs={E}", "tracker=none", f"output_root={tmp_path}"])
+        direct = load_config(
+            [
+                "method=instance_labels",
+                "method.label_lr=25",
+                "method.init_target_prob=0.5",
+                "split=holdout",
+                f"split.folds={FOLDS}",
+                "split.meta_fraction=0.3",
+                f"split.fold={fold}",
+                f"optim.epochs={E}",
+                "tracker=none",
+                f"output_root={tmp_path}",
+            ]
+        )
         assert run_id(config) == run_id(to_container(direct))
 
 

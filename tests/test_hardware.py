@@ -1,4 +1,5 @@
-"""The hardware keys (repro/training/hardware.py): run id rules, bad values, determinism, bf16 autocast, and the CUDA checks
+"""The hardware keys (repro/training/hardware.py): run id rules, bad values, determinism, bf16 autocast, and the CUDA
+checks
 (marked `gpu`: they skip, saying so, without CUDA)."""
 
 from __future__ import annotations
@@ -14,17 +15,20 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from repro.runs.checkpoint import load_checkpoint
 from repro.cli import main
 from repro.config import load_config, to_container
 from repro.errors import UserError
-from repro.train import build_experiment
-from repro.training.hardware import (DeterministicAdaptiveAvgPool2d, Hardware, index_add_rows_,
-                            replace_nondeterministic_pools)
 from repro.meta import label_meta_gradient
 from repro.models import build_model
+from repro.runs.checkpoint import load_checkpoint
 from repro.runs.rundir import RunDir, run_id
-from repro.train import Interrupted, train
+from repro.train import Interrupted, build_experiment, train
+from repro.training.hardware import (
+    DeterministicAdaptiveAvgPool2d,
+    Hardware,
+    index_add_rows_,
+    replace_nondeterministic_pools,
+)
 
 sys.path.insert(0, str(Path(__file__).parent))
 from reference_meta import reference_label_meta_gradient  # noqa: E402
@@ -48,15 +52,19 @@ def test_device_and_channels_last_never_change_the_run_id():
 def test_result_levers_change_the_run_id_only_away_from_their_default():
     base = _id("method=instance_labels")
     assert _id("method=instance_labels", "precision=fp32", "deterministic=false", "compile_jvp=false") == base
-    changed = {_id("method=instance_labels", lever) for lever in ("precision=bf16", "deterministic=true",
-                                                                   "compile_jvp=true")}
+    changed = {
+        _id("method=instance_labels", lever) for lever in ("precision=bf16", "deterministic=true", "compile_jvp=true")
+    }
     assert len(changed) == 3 and base not in changed
 
 
 def test_a_config_written_before_the_hardware_keys_keeps_its_id():
     config = to_container(load_config(["model=resnet18", "data=cifar100"]))
-    old = {k: v for k, v in config.items() if k not in ("device", "precision", "channels_last", "compile_jvp",
-                                                         "deterministic")}
+    old = {
+        k: v
+        for k, v in config.items()
+        if k not in ("device", "precision", "channels_last", "compile_jvp", "deterministic")
+    }
     assert run_id(old) == run_id(config)
 
 
@@ -218,7 +226,8 @@ def test_cuda_bf16_meta_gradient_keeps_the_direction(name, restore_torch_flags):
     with hw.autocast():
         bf16 = label_meta_gradient(model, hw.prepare_batch(x), p, hw.prepare_batch(x_meta), y_meta, lr=0.1)
     rel, cosine = _agreement(bf16, exact)
-    # at initialisation on the CPU (batch 8): rel. error 0.19 / 0.15, cosine 0.982 / 0.989 (docs/gpu.md, "bf16 precision")
+    # at initialisation on the CPU (batch 8): rel. error 0.19 / 0.15, cosine 0.982 / 0.989 (docs/gpu.md, "bf16
+    # precision")
     assert bf16.dtype == torch.float32 and rel < 0.3 and cosine > 0.97, (rel, cosine)
 
 
@@ -227,15 +236,17 @@ def test_cuda_levers_train_the_same_run_to_the_same_statistics(tmp_path, restore
     # Long enough to learn: FAST is 8 SGD steps, after which the test accuracy is still near chance (0.11, 0.25 or
     # 0.36 on the CPU for seeds 0-2) and may jump by more than 0.1 with the last bits. This run: 0.97-0.99 on the CPU
     # (fp32, and bf16 + channels_last instance labels).
-    run = ["optim.epochs=4", "data.subset=1000", "data.test_subset=300", "tracker=none", "progress=none",
-           "device=cuda"]
+    run = ["optim.epochs=4", "data.subset=1000", "data.test_subset=300", "tracker=none", "progress=none", "device=cuda"]
     plain = train(load_config([*run, f"output_root={tmp_path / 'a'}", "channels_last=false"]))
     fast = train(load_config([*run, f"output_root={tmp_path / 'b'}", "channels_last=true"]))
     assert plain.run_dir.run_id == fast.run_dir.run_id
     assert plain.summary["final_test_acc"] > 0.8
     assert abs(plain.summary["final_test_acc"] - fast.summary["final_test_acc"]) < 0.05
-    bf16 = train(load_config([*run, f"output_root={tmp_path / 'c'}", "precision=bf16", "compile_jvp=true",
-                              "method=instance_labels"]))
+    bf16 = train(
+        load_config(
+            [*run, f"output_root={tmp_path / 'c'}", "precision=bf16", "compile_jvp=true", "method=instance_labels"]
+        )
+    )
     assert bf16.run_dir.run_id != plain.run_dir.run_id and bf16.summary["final_test_acc"] > 0.8
 
 

@@ -26,8 +26,16 @@ from resume_check import EXACT, torch_flags_kept
 
 REPO = Path(__file__).resolve().parents[1]
 # EXACT: on a GPU, deterministic kernels (each restart is a new process; the bits must still agree)
-RUN = ["data.subset=400", "data.test_subset=200", "optim.epochs=4", "method=instance_labels", "tracker=none",
-       "progress=none", "method.record.snapshot_epochs=[1,3,-1]", *EXACT]
+RUN = [
+    "data.subset=400",
+    "data.test_subset=200",
+    "optim.epochs=4",
+    "method=instance_labels",
+    "tracker=none",
+    "progress=none",
+    "method.record.snapshot_epochs=[1,3,-1]",
+    *EXACT,
+]
 # Runs `repro` with every atomic write reported to $WRITES (the file name, once its temp file is written and before
 # the rename) and held there $HOLD_S seconds: the window in which the test kills a write.
 WRAPPER = textwrap.dedent("""
@@ -53,10 +61,15 @@ def start(tmp_path: Path, out: Path, hold_s: float) -> tuple[subprocess.Popen, P
     wrapper, writes = tmp_path / "wrapper.py", tmp_path / "writes.txt"
     wrapper.write_text(WRAPPER)
     writes.write_text("")
-    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1", "WRITES": str(writes),
-           "HOLD_S": str(hold_s)}
-    proc = subprocess.Popen([sys.executable, str(wrapper), "train", *RUN, f"output_root={out}"], env=env, cwd=REPO,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1", "WRITES": str(writes), "HOLD_S": str(hold_s)}
+    proc = subprocess.Popen(
+        [sys.executable, str(wrapper), "train", *RUN, f"output_root={out}"],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     return proc, writes
 
 
@@ -108,9 +121,14 @@ def test_kill_9_at_random_points_ends_like_an_uninterrupted_run(tmp_path):
     # starts and ends, so a delay after it lands inside a step; a held write is killed between write and rename.
     # Each kill lets the run advance at most about one epoch (first such write of each process), so every kill
     # lands before the 4 epochs are done, whatever the machine's speed.
-    plan = [("status.json", 1, rng.uniform(0.02, 0.15), 0.0), ("checkpoint.pt", 1, rng.uniform(0, 0.2), 0.3),
-            ("labels/topk", 1, rng.uniform(0, 0.2), 0.3), ("status.json", 1, rng.uniform(0.02, 0.15), 0.0),
-            ("metrics.jsonl", 1, rng.uniform(0, 0.2), 0.3), ("snapshots", 1, rng.uniform(0, 0.2), 0.3)]
+    plan = [
+        ("status.json", 1, rng.uniform(0.02, 0.15), 0.0),
+        ("checkpoint.pt", 1, rng.uniform(0, 0.2), 0.3),
+        ("labels/topk", 1, rng.uniform(0, 0.2), 0.3),
+        ("status.json", 1, rng.uniform(0.02, 0.15), 0.0),
+        ("metrics.jsonl", 1, rng.uniform(0, 0.2), 0.3),
+        ("snapshots", 1, rng.uniform(0, 0.2), 0.3),
+    ]
     rng.shuffle(plan)
     kills = 0
     for what, nth, delay, hold_s in plan:
@@ -125,12 +143,16 @@ def test_kill_9_at_random_points_ends_like_an_uninterrupted_run(tmp_path):
     ref = RunDir.for_config(to_container(load_config([*RUN, f"output_root={ref_out}"])))
     rd = RunDir(out / "runs" / ref.run_id)
     assert comparable_metrics(rd) == comparable_metrics(ref)
-    assert_same_tensors(torch.load(rd.checkpoint_file, weights_only=True),
-                        torch.load(ref.checkpoint_file, weights_only=True), "checkpoint")
+    assert_same_tensors(
+        torch.load(rd.checkpoint_file, weights_only=True),
+        torch.load(ref.checkpoint_file, weights_only=True),
+        "checkpoint",
+    )
     assert files_under(rd.labels_dir) == files_under(ref.labels_dir)
     summary, ref_summary = rd.read_summary(), ref.read_summary()
-    assert {k: v for k, v in summary.items() if k != "seconds"} == {k: v for k, v in ref_summary.items()
-                                                                     if k != "seconds"}
+    assert {k: v for k, v in summary.items() if k != "seconds"} == {
+        k: v for k, v in ref_summary.items() if k != "seconds"
+    }
     leftovers = [p for p in rd.path.rglob("*") if p.name.endswith(".tmp") or p.name.startswith(".")]
     assert leftovers == [] and not rd.lock_file.exists()
     assert "took over the lock" in rd.log_file.read_text()
@@ -142,8 +164,15 @@ def test_full_disk_during_a_checkpoint_keeps_the_previous_one_and_the_run_resume
 
 
 def _full_disk_during_a_checkpoint(tmp_path, monkeypatch, capsys):
-    overrides = ["data.subset=300", "data.test_subset=100", "optim.epochs=2", "tracker=none", "progress=none",
-                 f"output_root={tmp_path}", *EXACT]
+    overrides = [
+        "data.subset=300",
+        "data.test_subset=100",
+        "optim.epochs=2",
+        "tracker=none",
+        "progress=none",
+        f"output_root={tmp_path}",
+        *EXACT,
+    ]
     assert main(["train", *overrides]) == 0  # the uninterrupted reference
     ref = RunDir.for_config(to_container(load_config(overrides)))
     reference = comparable_metrics(ref)

@@ -74,7 +74,7 @@ def test_a_kind_registered_in_a_test_file_runs_learn_and_replay(shared_kind, tmp
         assert read_manifest(rd)["kind"] == "shared"
         traj = read_class_trajectory(rd)
         assert traj.shape == (1, 10) and np.ptp(traj[-1]) < 1e-6  # one shared parameter...
-        assert not np.allclose(traj[-1], 0.9)                      # ...that was learned (init_target_prob 0.9)
+        assert not np.allclose(traj[-1], 0.9)  # ...that was learned (init_target_prob 0.9)
     final_rd = RunDir(out / "runs" / final.run_id)
     assert final_rd.read_config()["method"]["name"] == "replay" and final_rd.read_summary() is not None
     fold_ids = [f.run_id for f in folds]
@@ -87,8 +87,9 @@ def test_a_kind_registered_in_a_test_file_runs_learn_and_replay(shared_kind, tmp
 
 def test_the_kind_is_looked_up_by_name(shared_kind):
     assert label_kind("shared") is SharedKind and SharedKind.learned
-    labels = build_labels("shared", num_samples=4, num_classes=3, targets=torch.tensor([0, 1, 2, 0]),
-                          init_target_prob=0.8, lr=1.0)
+    labels = build_labels(
+        "shared", num_samples=4, num_classes=3, targets=torch.tensor([0, 1, 2, 0]), init_target_prob=0.8, lr=1.0
+    )
     assert isinstance(labels, SharedLabels)
     with pytest.raises(ValueError, match="registered already"):
         register_label_kind(type("OtherShared", (ClassKind,), {"name": "shared"}))

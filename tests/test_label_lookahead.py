@@ -12,11 +12,11 @@ import torch
 
 from reference_meta import reference_label_meta_gradient
 from repro.config import load_config, to_container
-from repro.methods.curriculum import curriculum_weights, entropy_weights
 from repro.errors import UserError
-from repro.train import build_experiment
 from repro.labels.fold_runs import fold_run_configs
+from repro.methods.curriculum import curriculum_weights, entropy_weights
 from repro.runs.rundir import RunDir, run_id
+from repro.train import build_experiment
 
 RUN = ["data.subset=200", "optim.epochs=1", "optim.weight_decay=0.05", "tracker=none", "progress=none", "device=cpu"]
 NOISY = ["split=noisy", "split.meta_fraction=0.2", "noise=uniform", "noise.fraction=0.4"]
@@ -38,6 +38,7 @@ def _step_gradient(tmp_path, *overrides: str):
     labels.apply_meta_gradient = lambda i, t, g: (seen.setdefault("grad", g.clone()), apply(i, t, g))[1]
 
     import repro.methods.learned_labels as module
+
     calls = []
     real_step = module.meta_label_step
     module_step = lambda *a, **k: (calls.append(k.get("sample_weight")), real_step(*a, **k))[1]  # noqa: E731
@@ -47,8 +48,12 @@ def _step_gradient(tmp_path, *overrides: str):
     finally:
         module.meta_label_step = real_step
     weight = calls[0]
-    refs = {wd: reference_label_meta_gradient(model_before, x, p, x_meta, y_meta, lr=exp.lr, weight_decay=wd,
-                                              sample_weight=weight) for wd in (exp.weight_decay, 0.0)}
+    refs = {
+        wd: reference_label_meta_gradient(
+            model_before, x, p, x_meta, y_meta, lr=exp.lr, weight_decay=wd, sample_weight=weight
+        )
+        for wd in (exp.weight_decay, 0.0)
+    }
     return seen["grad"], refs, weight, p
 
 
@@ -74,8 +79,14 @@ def test_eq3_is_the_default(tmp_path):
 @pytest.mark.parametrize("placement", ["model_step", "both"])
 def test_the_curriculum_weights_the_lookahead_only_when_placed_there(tmp_path, sign, placement):
     grad, refs, weight, p = _step_gradient(
-        tmp_path, "method=instance_labels", "method.init_target_prob=0.5", "method.curriculum=entropy",
-        f"method.curriculum_weight={sign}", f"method.curriculum_placement={placement}", *NOISY)
+        tmp_path,
+        "method=instance_labels",
+        "method.init_target_prob=0.5",
+        "method.curriculum=entropy",
+        f"method.curriculum_weight={sign}",
+        f"method.curriculum_placement={placement}",
+        *NOISY,
+    )
     if placement == "model_step":
         assert weight is None
     else:  # the weights of the labels before the meta step, with the configured sign
@@ -95,8 +106,11 @@ def test_the_two_signs_by_hand():
 
 
 def test_new_options_are_validated():
-    for bad in ("method.curriculum_weight=rising", "method.curriculum_placement=lookahead",
-                "method.lookahead_weight_decay=1"):
+    for bad in (
+        "method.curriculum_weight=rising",
+        "method.curriculum_placement=lookahead",
+        "method.lookahead_weight_decay=1",
+    ):
         with pytest.raises(UserError, match=bad.split("=")[0]):
             load_config(["method=instance_labels", bad])
 
@@ -114,8 +128,15 @@ def test_replay_names_its_fold_runs_lookahead_form():
     clash = to_container(load_config([*base, 'method.learn.overrides=["method.lookahead_weight_decay=true"]']))
     with pytest.raises(UserError, match="method.learn.lookahead_weight_decay"):
         fold_run_configs(clash)
-    agree = to_container(load_config([*base, "method.learn.lookahead_weight_decay=true",
-                                      'method.learn.overrides=["method.lookahead_weight_decay=true"]']))
+    agree = to_container(
+        load_config(
+            [
+                *base,
+                "method.learn.lookahead_weight_decay=true",
+                'method.learn.overrides=["method.lookahead_weight_decay=true"]',
+            ]
+        )
+    )
     assert all(c["method"]["lookahead_weight_decay"] is True for c in fold_run_configs(agree))
 
 

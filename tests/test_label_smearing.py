@@ -17,8 +17,18 @@ from repro.losses import smoothed_targets, soft_cross_entropy
 from repro.methods.label_smearing import backward_epsilon, smeared_loss, smoothing_matrix
 from repro.methods.loss_correction import backward_corrected_loss
 
-NOISY = ["split=noisy", "split.meta_fraction=0.1", "noise=uniform", "noise.fraction=0.4", "data.subset=300",
-         "data.test_subset=100", "optim.epochs=1", "tracker=none", "progress=none", "device=cpu"]
+NOISY = [
+    "split=noisy",
+    "split.meta_fraction=0.1",
+    "noise=uniform",
+    "noise.fraction=0.4",
+    "data.subset=300",
+    "data.test_subset=100",
+    "optim.epochs=1",
+    "tracker=none",
+    "progress=none",
+    "device=cpu",
+]
 F64 = torch.float64
 
 
@@ -47,7 +57,7 @@ def test_backward_correction_under_symmetric_noise_is_negative_smoothing(c, f):
     assert backward.dtype == F64
     smeared = smeared_loss(logits, y, t_inv)
     smoothed = smeared_loss(logits, y, smoothing_matrix(c, eps))
-    per_class = -F.log_softmax(logits, dim=1)                                      # l_j, (n, C)
+    per_class = -F.log_softmax(logits, dim=1)  # l_j, (n, C)
     unnormalised = (per_class.gather(1, y[:, None]).squeeze(1) - f / c * per_class.sum(dim=1)).mean()
     for value in (smeared, smoothed, unnormalised / (1.0 - f)):
         assert torch.allclose(backward, value, rtol=1e-12, atol=1e-12)
@@ -63,8 +73,9 @@ def test_positive_smoothing_member_is_label_smoothing(eps):
 
 def test_identity_member_is_the_cross_entropy():
     logits, y = _batch(5, seed=2)
-    assert torch.allclose(smeared_loss(logits, y, torch.eye(5, dtype=F64)), F.cross_entropy(logits, y),
-                          rtol=1e-12, atol=1e-12)
+    assert torch.allclose(
+        smeared_loss(logits, y, torch.eye(5, dtype=F64)), F.cross_entropy(logits, y), rtol=1e-12, atol=1e-12
+    )
 
 
 def test_negative_smoothing_is_unbounded_below_and_positive_is_not():
@@ -73,8 +84,10 @@ def test_negative_smoothing_is_unbounded_below_and_positive_is_not():
     c = 4
     y = torch.tensor([0])
     direction = torch.tensor([[1.0, -1.0, 0.0, 0.0]], dtype=F64)
+
     def loss(eps: float, scale: float) -> float:
         return float(smeared_loss(scale * direction, y, smoothing_matrix(c, eps)))
+
     negative = [loss(-0.2, s) for s in (10.0, 100.0, 1000.0)]
     assert negative[0] > negative[1] > negative[2] and negative[2] < -100.0
     target = smoothed_targets(y, c, 0.2, F64)
@@ -86,8 +99,10 @@ def _train(tmp_path, *options) -> dict:
     code = main(["train", *NOISY, *options, f"output_root={tmp_path}"])
     assert code == 0
     (run,) = list((tmp_path / "runs").iterdir())
-    return {"summary": json.loads((run / "summary.json").read_text()),
-            "metrics": [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]}
+    return {
+        "summary": json.loads((run / "summary.json").read_text()),
+        "metrics": [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()],
+    }
 
 
 def test_negative_smoothing_trains_on_noisy_digits(tmp_path):
@@ -107,13 +122,16 @@ def test_backward_member_trains_as_backward_loss_correction(tmp_path):
     assert smear["summary"]["smearing_min_entry"] < 0
 
 
-@pytest.mark.parametrize("options, needle", [
-    (["method.smearing=sideways"], "method.smearing"),
-    (["method.smoothing_epsilon=1.5"], "method.smoothing_epsilon"),
-    (["method.smearing=backward", "method.transition=estimated"], "method.transition"),
-    (["method.smearing=backward", "method.transition=given"], "method.matrix"),
-    (["method.smearing=backward", "noise=none"], "no label noise"),
-])
+@pytest.mark.parametrize(
+    "options, needle",
+    [
+        (["method.smearing=sideways"], "method.smearing"),
+        (["method.smoothing_epsilon=1.5"], "method.smoothing_epsilon"),
+        (["method.smearing=backward", "method.transition=estimated"], "method.transition"),
+        (["method.smearing=backward", "method.transition=given"], "method.matrix"),
+        (["method.smearing=backward", "noise=none"], "no label noise"),
+    ],
+)
 def test_bad_options_are_refused_before_any_work(options, needle, tmp_path, capsys):
     code = main(["train", *NOISY, "method=label_smearing", *options, f"output_root={tmp_path}"])
     err = capsys.readouterr().err

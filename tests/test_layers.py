@@ -22,14 +22,17 @@ def test_the_doc_declares_layers_in_order():
 def test_every_module_has_a_layer():
     layers = read_layers()
     unplaced = sorted(m for m in module_files() if layer_of(m, layers) is None)
-    assert not unplaced, (f"modules in no layer of docs/architecture.md's '## Layers' block: {unplaced}; add each "
-                          "(or its folder, `repro.<folder>.*`) to the layer it belongs to")
+    assert not unplaced, (
+        f"modules in no layer of docs/architecture.md's '## Layers' block: {unplaced}; add each "
+        "(or its folder, `repro.<folder>.*`) to the layer it belongs to"
+    )
 
 
 def test_no_import_cycles():
     cycles = find_cycles(import_graph())
     assert not cycles, "import cycles (function-level and TYPE_CHECKING imports included): " + "; ".join(
-        " <-> ".join(cycle) for cycle in cycles)
+        " <-> ".join(cycle) for cycle in cycles
+    )
 
 
 def test_imports_point_down_the_layers():
@@ -40,20 +43,27 @@ def test_imports_point_down_the_layers():
         for target, line in sorted(targets.items()):
             there = layer_of(target, layers)
             if here is not None and there is not None and there > here:
-                upward.append(f"{_where(module, line)}: {module} (layer {layers[here].name}) imports {target} "
-                              f"(layer {layers[there].name}, above it)")
+                upward.append(
+                    f"{_where(module, line)}: {module} (layer {layers[here].name}) imports {target} "
+                    f"(layer {layers[there].name}, above it)"
+                )
     assert not upward, "imports against the layer order of docs/architecture.md:\n" + "\n".join(upward)
 
 
 def test_the_core_never_imports_analysis():
     graph = import_graph()
-    offending = sorted(f"{m} -> {t}" for m, targets in graph.items() if m.split(".")[0] == "repro"
-                       for t in targets if t.split(".")[0] == "analysis")
+    offending = sorted(
+        f"{m} -> {t}"
+        for m, targets in graph.items()
+        if m.split(".")[0] == "repro"
+        for t in targets
+        if t.split(".")[0] == "analysis"
+    )
     assert not offending, offending
 
 
 def test_the_graph_sees_function_level_and_type_checking_imports():
     """The reader must not miss the imports that hide cycles: one inside a function, one under TYPE_CHECKING."""
     graph = import_graph()
-    assert "repro.training.experiment" in graph["repro.methods.base"]      # `if TYPE_CHECKING:` import
-    assert "repro.labels.trajectory" in graph["repro.figures.figure2"]     # import inside class_panels()
+    assert "repro.training.experiment" in graph["repro.methods.base"]  # `if TYPE_CHECKING:` import
+    assert "repro.labels.trajectory" in graph["repro.figures.figure2"]  # import inside class_panels()

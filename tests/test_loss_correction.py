@@ -18,12 +18,23 @@ from repro.errors import UserError
 from repro.methods.loss_correction import LossCorrection, backward_corrected_loss, forward_corrected_loss
 from repro.methods.transition import anchor_transition, check_transition, noise_transition
 
-NOISY = ["split=noisy", "split.meta_fraction=0.1", "noise=uniform", "noise.fraction=0.4", "data.subset=300",
-         "data.test_subset=100", "optim.epochs=1", "tracker=none", "progress=none", "device=cpu"]
+NOISY = [
+    "split=noisy",
+    "split.meta_fraction=0.1",
+    "noise=uniform",
+    "noise.fraction=0.4",
+    "data.subset=300",
+    "data.test_subset=100",
+    "optim.epochs=1",
+    "tracker=none",
+    "progress=none",
+    "device=cpu",
+]
 T2 = [[0.8, 0.2], [0.3, 0.7]]
 
 
 # -- the losses ---------------------------------------------------------------------------------------------------
+
 
 def test_forward_corrected_loss_on_a_worked_example():
     # logits (0, ln 3): p = (1/4, 3/4). With T above, (p^T T) = (0.25*0.8 + 0.75*0.3, 0.25*0.2 + 0.75*0.7)
@@ -60,8 +71,9 @@ def test_backward_corrected_loss_is_unbiased_for_a_known_t():
     logits = torch.randn(1, c, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
     for true in range(c):
         clean = F.cross_entropy(logits, torch.tensor([true])).item()
-        expected = sum(t[true, g].item() * backward_corrected_loss(logits, torch.tensor([g]), t_inv).item()
-                       for g in range(c))
+        expected = sum(
+            t[true, g].item() * backward_corrected_loss(logits, torch.tensor([g]), t_inv).item() for g in range(c)
+        )
         assert expected == pytest.approx(clean, abs=1e-9)
         given = torch.multinomial(t[true], 200_000, replacement=True, generator=torch.Generator().manual_seed(true))
         sampled = backward_corrected_loss(logits.expand(len(given), c), given, t_inv).item()
@@ -84,6 +96,7 @@ def test_known_transition_of_the_uniform_model_matches_its_sampled_labels():
 
 
 # -- the anchor-point estimate -----------------------------------------------------------------------------------
+
 
 def test_anchor_points_follow_their_percentile_rule():
     g = torch.Generator().manual_seed(3)
@@ -115,10 +128,16 @@ def test_a_class_without_an_anchor_point_is_refused():
 
 # -- bad input ------------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("matrix, needle", [([[0.8, 0.3], [0.3, 0.7]], "not row-stochastic"),
-                                            ([[1.2, -0.2], [0.3, 0.7]], "negative"),
-                                            ([[1.0, 0.0]], "2 x 2"),
-                                            ([[0.5, 0.5], [0.5, 0.5]], "singular")])
+
+@pytest.mark.parametrize(
+    "matrix, needle",
+    [
+        ([[0.8, 0.3], [0.3, 0.7]], "not row-stochastic"),
+        ([[1.2, -0.2], [0.3, 0.7]], "negative"),
+        ([[1.0, 0.0]], "2 x 2"),
+        ([[0.5, 0.5], [0.5, 0.5]], "singular"),
+    ],
+)
 def test_a_bad_transition_matrix_is_refused(matrix, needle):
     with pytest.raises(UserError, match=needle):
         check_transition(matrix, 2, where="method.matrix", invertible=True)
@@ -129,12 +148,15 @@ def test_known_t_on_clean_data_is_refused():
         noise_transition(OmegaConf.create({"kind": "none", "fraction": 0.0, "seed": 0}), 10)
 
 
-@pytest.mark.parametrize("options, needle", [
-    (["method.correction=sideways"], "method.correction"),
-    (["method.transition=guessed"], "method.transition"),
-    (["method.transition=given"], "method.matrix"),
-    (["method.anchor_percentile=150"], "anchor_percentile"),
-])
+@pytest.mark.parametrize(
+    "options, needle",
+    [
+        (["method.correction=sideways"], "method.correction"),
+        (["method.transition=guessed"], "method.transition"),
+        (["method.transition=given"], "method.matrix"),
+        (["method.anchor_percentile=150"], "anchor_percentile"),
+    ],
+)
 def test_bad_options_are_refused_at_config_load(options, needle, tmp_path, capsys):
     code = main(["train", "method=loss_correction", *NOISY, *options, f"output_root={tmp_path}"])
     err = capsys.readouterr().err
@@ -148,10 +170,13 @@ def _not_row_stochastic() -> str:
     return "method.matrix=" + json.dumps(rows).replace(" ", "")
 
 
-@pytest.mark.parametrize("options, needle", [
-    (["noise=none"], "no label noise"),
-    (["method.transition=given", _not_row_stochastic()], "row 3 sums to"),
-])
+@pytest.mark.parametrize(
+    "options, needle",
+    [
+        (["noise=none"], "no label noise"),
+        (["method.transition=given", _not_row_stochastic()], "row 3 sums to"),
+    ],
+)
 def test_refusals_before_the_run_starts(options, needle, tmp_path, capsys):
     code = main(["train", "method=loss_correction", *NOISY, *options, f"output_root={tmp_path}"])
     err = capsys.readouterr().err
@@ -164,10 +189,20 @@ def test_an_estimate_without_an_anchor_point_stops_before_training(tmp_path, cap
 
     assert main(["train", "method=baseline", *NOISY, f"output_root={tmp_path}"]) == 0
     estimator = next((tmp_path / "runs").iterdir()).name
-    monkeypatch.setattr(lc, "softmax_outputs",
-                        lambda model, images, **kw: F.one_hot(torch.arange(len(images)) % 9, 10).float())
-    code = main(["train", "method=loss_correction", *NOISY, "method.transition=estimated",
-                 "method.anchor_percentile=null", f"method.estimator={estimator}", f"output_root={tmp_path}"])
+    monkeypatch.setattr(
+        lc, "softmax_outputs", lambda model, images, **kw: F.one_hot(torch.arange(len(images)) % 9, 10).float()
+    )
+    code = main(
+        [
+            "train",
+            "method=loss_correction",
+            *NOISY,
+            "method.transition=estimated",
+            "method.anchor_percentile=null",
+            f"method.estimator={estimator}",
+            f"output_root={tmp_path}",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "no anchor point for class(es) 9" in err and "Traceback" not in err
     runs = [p for p in (tmp_path / "runs").iterdir() if p.name != estimator]
@@ -177,21 +212,36 @@ def test_an_estimate_without_an_anchor_point_stops_before_training(tmp_path, cap
 def test_an_estimator_of_other_noise_is_refused(tmp_path, capsys):
     assert main(["train", "method=baseline", *NOISY, "noise.fraction=0.2", f"output_root={tmp_path}"]) == 0
     estimator = next((tmp_path / "runs").iterdir()).name
-    code = main(["train", "method=loss_correction", *NOISY, "method.transition=estimated",
-                 f"method.estimator={estimator}", f"output_root={tmp_path}"])
+    code = main(
+        [
+            "train",
+            "method=loss_correction",
+            *NOISY,
+            "method.transition=estimated",
+            f"method.estimator={estimator}",
+            f"output_root={tmp_path}",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "noise.fraction=0.2 (this run: 0.4)" in err
 
 
 def test_options_check_directly():
-    base = {"name": "loss_correction", "correction": "forward", "transition": "known", "estimator": None,
-            "anchor_percentile": "auto", "matrix": None}
+    base = {
+        "name": "loss_correction",
+        "correction": "forward",
+        "transition": "known",
+        "estimator": None,
+        "anchor_percentile": "auto",
+        "matrix": None,
+    }
     LossCorrection.check(OmegaConf.create(base))
     with pytest.raises(UserError, match="method.estimator is set"):
         LossCorrection.check(OmegaConf.create({**base, "estimator": "some-run"}))
 
 
 # -- runs on noisy digits ---------------------------------------------------------------------------------------
+
 
 def _summary(root, run_id=None) -> dict:
     runs = sorted((root / "runs").iterdir(), key=lambda p: p.stat().st_mtime)
@@ -202,8 +252,19 @@ def _summary(root, run_id=None) -> dict:
 def test_known_t_of_the_exact_fraction_model_comes_from_the_noise_model(tmp_path):
     from repro.data.noise import transition_matrix
 
-    assert main(["train", "method=loss_correction", *NOISY, "noise=exact_fraction", "noise.fraction=0.4",
-                 f"output_root={tmp_path}"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "method=loss_correction",
+                *NOISY,
+                "noise=exact_fraction",
+                "noise.fraction=0.4",
+                f"output_root={tmp_path}",
+            ]
+        )
+        == 0
+    )
     summary = _summary(tmp_path)
     assert summary["transition_mae"] == 0.0
     diag = summary["transition_diag_mean"]
@@ -214,8 +275,10 @@ def test_known_t_of_the_exact_fraction_model_comes_from_the_noise_model(tmp_path
 
 @pytest.mark.parametrize("correction", ["forward", "backward"])
 def test_cli_runs_with_known_and_estimated_t(correction, tmp_path):
-    assert main(["train", "method=loss_correction", *NOISY, f"method.correction={correction}",
-                 f"output_root={tmp_path}"]) == 0
+    assert (
+        main(["train", "method=loss_correction", *NOISY, f"method.correction={correction}", f"output_root={tmp_path}"])
+        == 0
+    )
     known = _summary(tmp_path)
     assert known["transition"] == "known" and known["correction"] == correction
     assert known["transition_mae"] == 0.0 and known["transition_diag_mean"] == pytest.approx(0.64)
@@ -223,8 +286,20 @@ def test_cli_runs_with_known_and_estimated_t(correction, tmp_path):
 
     assert main(["train", "method=baseline", *NOISY, "optim.epochs=2", f"output_root={tmp_path}"]) == 0
     estimator = max((tmp_path / "runs").iterdir(), key=lambda p: p.stat().st_mtime).name
-    assert main(["train", "method=loss_correction", *NOISY, f"method.correction={correction}",
-                 "method.transition=estimated", f"method.estimator={estimator}", f"output_root={tmp_path}"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "method=loss_correction",
+                *NOISY,
+                f"method.correction={correction}",
+                "method.transition=estimated",
+                f"method.estimator={estimator}",
+                f"output_root={tmp_path}",
+            ]
+        )
+        == 0
+    )
     est = _summary(tmp_path)
     assert est["transition"] == "estimated" and est["estimator_run"] == estimator
     assert len(est["anchor_samples"]) == 10 and len(est["transition_matrix"]) == 10

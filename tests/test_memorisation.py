@@ -1,4 +1,5 @@
-"""Memorisation of label noise, measured for every method on noisy training data (repro/methods/memorisation.py): the five
+"""Memorisation of label noise, measured for every method on noisy training data (repro/methods/memorisation.py): the
+five
 keys on a hand-computed case, per epoch in metrics.jsonl of a noisy run (none on clean data), the cap, run ids
 unchanged by it, and their W&B names."""
 
@@ -15,16 +16,30 @@ from repro.methods.memorisation import MEMORISATION_KEYS, evaluated_rows, memori
 from repro.runs.rundir import run_id
 from repro.tracking.wandb_page import topic_key
 
-NOISY = ["split=noisy", "split.meta_fraction=0.1", "noise=uniform", "noise.fraction=0.4", "data.subset=300",
-         "data.test_subset=100", "optim.epochs=2", "tracker=none", "progress=none", "device=cpu"]
+NOISY = [
+    "split=noisy",
+    "split.meta_fraction=0.1",
+    "noise=uniform",
+    "noise.fraction=0.4",
+    "data.subset=300",
+    "data.test_subset=100",
+    "optim.epochs=2",
+    "tracker=none",
+    "progress=none",
+    "device=cpu",
+]
 
 
 def test_the_five_keys_on_a_hand_computed_case():
     # 4 samples, 3 classes. Samples 0, 1 noisy (given 1 / 2, true 0 / 0); samples 2, 3 clean (label 2 / 1).
-    logits = torch.tensor([[0.0, 3.0, 0.0],     # predicts 1 = given: memorised
-                           [4.0, 0.0, 0.0],     # predicts 0 = true: recovered
-                           [0.0, 0.0, 0.0],     # ties -> argmax 0: clean miss
-                           [0.0, 2.0, 0.0]])    # predicts 1: clean hit
+    logits = torch.tensor(
+        [
+            [0.0, 3.0, 0.0],  # predicts 1 = given: memorised
+            [4.0, 0.0, 0.0],  # predicts 0 = true: recovered
+            [0.0, 0.0, 0.0],  # ties -> argmax 0: clean miss
+            [0.0, 2.0, 0.0],
+        ]
+    )  # predicts 1: clean hit
     given, true = torch.tensor([1, 2, 2, 1]), torch.tensor([0, 0, 2, 1])
     stats = memorisation_stats(logits, given, true)
     assert set(stats) == set(MEMORISATION_KEYS)

@@ -18,10 +18,10 @@ def test_weight_gradient_equals_double_backward_reference(weight_decay, weights)
     assert model.training
     x, _, p, x_meta, y_meta = _batches()
     w = None if weights is None else torch.tensor(weights, dtype=F64)
-    ours = sample_weight_meta_gradient(model, x, p, x_meta, y_meta, lr=0.3, weight_decay=weight_decay,
-                                       sample_weight=w)
-    _, reference = reference_meta_gradients(model, x, p, x_meta, y_meta, lr=0.3, weight_decay=weight_decay,
-                                            sample_weight=w)
+    ours = sample_weight_meta_gradient(model, x, p, x_meta, y_meta, lr=0.3, weight_decay=weight_decay, sample_weight=w)
+    _, reference = reference_meta_gradients(
+        model, x, p, x_meta, y_meta, lr=0.3, weight_decay=weight_decay, sample_weight=w
+    )
     assert ours.shape == (6,)
     assert reference.abs().max() > 1e-4  # not a comparison between zeros
     assert _relative_error(ours, reference) < 1e-6

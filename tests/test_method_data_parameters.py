@@ -16,15 +16,23 @@ from repro.cli import main
 from repro.config import load_config
 from repro.errors import UserError
 from repro.methods.base import NonFiniteLossError
-from repro.methods.data_parameters import (DataParameters, SparseMomentumSGD, log_decay,
-                                           scaled_cross_entropy)
-from resume_check import assert_resume_equals_uninterrupted
+from repro.methods.data_parameters import DataParameters, SparseMomentumSGD, log_decay, scaled_cross_entropy
 from repro.train import train
+from resume_check import assert_resume_equals_uninterrupted
 
-FAST = ["method=data_parameters", "split=noisy", "noise=uniform", "noise.fraction=0.4", "data.subset=300",
-        "data.test_subset=100", "tracker=none", "progress=none"]
-DEFAULTS = OmegaConf.to_container(OmegaConf.load(
-    Path(__file__).resolve().parent.parent / "repro" / "conf" / "method" / "data_parameters.yaml"))
+FAST = [
+    "method=data_parameters",
+    "split=noisy",
+    "noise=uniform",
+    "noise.fraction=0.4",
+    "data.subset=300",
+    "data.test_subset=100",
+    "tracker=none",
+    "progress=none",
+]
+DEFAULTS = OmegaConf.to_container(
+    OmegaConf.load(Path(__file__).resolve().parent.parent / "repro" / "conf" / "method" / "data_parameters.yaml")
+)
 
 
 def softplus(v: float) -> float:
@@ -44,10 +52,17 @@ def fake_exp(x_dim: int = 2, num_samples: int = 4, noisy=(True, False, False, Fa
     model = torch.nn.Linear(x_dim, x_dim, bias=False).double()
     with torch.no_grad():
         model.weight.copy_(torch.eye(x_dim))
-    data = SimpleNamespace(num_classes=x_dim, train_targets=torch.ones(num_samples, dtype=torch.long),
-                           noisy_mask=torch.tensor(noisy))
-    return SimpleNamespace(model=model, optimizer=torch.optim.SGD(model.parameters(), lr=0.0), epoch=0,
-                           device=torch.device("cpu"), data=data, train_idx=torch.arange(num_samples))
+    data = SimpleNamespace(
+        num_classes=x_dim, train_targets=torch.ones(num_samples, dtype=torch.long), noisy_mask=torch.tensor(noisy)
+    )
+    return SimpleNamespace(
+        model=model,
+        optimizer=torch.optim.SGD(model.parameters(), lr=0.0),
+        epoch=0,
+        device=torch.device("cpu"),
+        data=data,
+        train_idx=torch.arange(num_samples),
+    )
 
 
 def make_method(exp, **overrides) -> DataParameters:
@@ -66,7 +81,8 @@ def test_scaled_cross_entropy_on_a_hand_computed_case():
     # scaled logits [1, 0] and [0, 2]: CE = softplus(-1) and softplus(-2)
     assert scaled_cross_entropy(logits, y, sigma).item() == pytest.approx((softplus(-1) + softplus(-2)) / 2, abs=1e-15)
     assert scaled_cross_entropy(logits, y, torch.ones(2, dtype=torch.float64)).item() == pytest.approx(
-        torch.nn.functional.cross_entropy(logits, y).item(), abs=1e-15)
+        torch.nn.functional.cross_entropy(logits, y).item(), abs=1e-15
+    )
 
 
 def test_one_step_divides_by_the_sum_of_class_and_instance_temperatures_and_follows_their_gradient():
@@ -81,8 +97,9 @@ def test_one_step_divides_by_the_sum_of_class_and_instance_temperatures_and_foll
     assert g_a < 0 < g_b  # the misfit sample's temperature rises, the fitting one's falls
     expected_inst = torch.tensor([-0.2 * g_b, 0.0, -0.2 * g_a, 0.0], dtype=torch.float64)  # first step: buf = g
     torch.testing.assert_close(method.log_instance, expected_inst, rtol=0, atol=1e-15)
-    torch.testing.assert_close(method.log_class, torch.tensor([0.0, -0.1 * (g_a + g_b)], dtype=torch.float64),
-                               rtol=0, atol=1e-15)
+    torch.testing.assert_close(
+        method.log_class, torch.tensor([0.0, -0.1 * (g_a + g_b)], dtype=torch.float64), rtol=0, atol=1e-15
+    )
     assert method.class_opt.buf[0] == 0 and method.instance_opt.buf[1] == 0 and method.instance_opt.buf[3] == 0
 
 
@@ -174,22 +191,44 @@ def test_a_short_noisy_run_leaves_a_complete_run_directory(tmp_path, monkeypatch
     logged: list[tuple[str, int, int]] = []
 
     class Tracker:
-        def start(self, *a, **k): pass
-        def end_run(self, *a, **k): pass
-        def log(self, *a, **k): pass
-        def log_table(self, *a, **k): pass
-        def finish(self, *a, **k): pass
-        def log_histogram(self, name, values, step=None): logged.append((name, len(values), step))
+        def start(self, *a, **k):
+            pass
+
+        def end_run(self, *a, **k):
+            pass
+
+        def log(self, *a, **k):
+            pass
+
+        def log_table(self, *a, **k):
+            pass
+
+        def finish(self, *a, **k):
+            pass
+
+        def log_histogram(self, name, values, step=None):
+            logged.append((name, len(values), step))
 
     monkeypatch.setattr("repro.train.make_tracker", lambda **k: Tracker())
     result = train(load_config([*FAST, "optim.epochs=2", "method.learn_class=true", f"output_root={tmp_path}"]))
     rd = result.run_dir
-    assert {p.name for p in rd.path.iterdir()} >= {"config.yaml", "status.json", "metrics.jsonl", "summary.json",
-                                                   "checkpoint.pt", "train.log"}
+    assert {p.name for p in rd.path.iterdir()} >= {
+        "config.yaml",
+        "status.json",
+        "metrics.jsonl",
+        "summary.json",
+        "checkpoint.pt",
+        "train.log",
+    }
     assert rd.read_status()["state"] == "done"
     rows = rd.read_metrics()
-    keys = ("temperature_mean_noisy", "temperature_mean_clean", "class_temperature_mean",
-            "effective_temperature_mean_noisy", "effective_temperature_mean_clean")
+    keys = (
+        "temperature_mean_noisy",
+        "temperature_mean_clean",
+        "class_temperature_mean",
+        "effective_temperature_mean_noisy",
+        "effective_temperature_mean_clean",
+    )
     assert len(rows) == 2 and all(math.isfinite(r[k]) for r in rows for k in keys)
     assert rows[-1]["temperature_mean_noisy"] > rows[-1]["temperature_mean_clean"]  # noisy samples heat up
     assert result.summary["final_temperature_mean_noisy"] == rows[-1]["temperature_mean_noisy"]
@@ -201,17 +240,25 @@ def test_a_short_noisy_run_leaves_a_complete_run_directory(tmp_path, monkeypatch
 
 
 def test_without_noise_the_noisy_keys_are_absent(tmp_path):
-    cfg = load_config([*FAST[:2], "data.subset=300", "tracker=none", "progress=none", "optim.epochs=1",
-                       f"output_root={tmp_path}"])
+    cfg = load_config(
+        [*FAST[:2], "data.subset=300", "tracker=none", "progress=none", "optim.epochs=1", f"output_root={tmp_path}"]
+    )
     row = train(cfg).run_dir.read_metrics()[0]
     assert "temperature_mean_noisy" not in row and math.isfinite(row["temperature_mean_clean"])
 
 
-@pytest.mark.parametrize("override, key", [
-    ("method.lr_instance=-0.1", "method.lr_instance"), ("method.wd_class=-1", "method.wd_class"),
-    ("method.momentum=1.0", "method.momentum"), ("method.init_instance=50", "method.init_instance"),
-    ("method.learn_instance=false", "method.learn_instance"), ("method.learn_class=1", "method.learn_class"),
-    ("method.sigma_min=30", "method.sigma_min")])
+@pytest.mark.parametrize(
+    "override, key",
+    [
+        ("method.lr_instance=-0.1", "method.lr_instance"),
+        ("method.wd_class=-1", "method.wd_class"),
+        ("method.momentum=1.0", "method.momentum"),
+        ("method.init_instance=50", "method.init_instance"),
+        ("method.learn_instance=false", "method.learn_instance"),
+        ("method.learn_class=1", "method.learn_class"),
+        ("method.sigma_min=30", "method.sigma_min"),
+    ],
+)
 def test_bad_options_are_refused_with_a_message(override, key, tmp_path, capsys):
     with pytest.raises(UserError, match=key.replace(".", r"\.")):
         DataParameters.check(load_config([*FAST, override]).method)

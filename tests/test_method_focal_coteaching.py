@@ -14,8 +14,6 @@ from omegaconf import OmegaConf
 
 from repro.config import load_config
 from repro.errors import UserError
-from repro.training.hardware import Hardware
-from resume_check import assert_resume_equals_uninterrupted
 from repro.methods.coteaching import (
     CoTeaching,
     forget_rate_at,
@@ -25,12 +23,22 @@ from repro.methods.coteaching import (
 )
 from repro.methods.focal_loss import FocalLoss, focal_loss
 from repro.train import train
+from repro.training.hardware import Hardware
+from resume_check import assert_resume_equals_uninterrupted
 
-NOISY = ["split=noisy", "noise=uniform", "noise.fraction=0.4", "data.subset=300", "optim.epochs=3", "tracker=none",
-         "progress=none"]
+NOISY = [
+    "split=noisy",
+    "noise=uniform",
+    "noise.fraction=0.4",
+    "data.subset=300",
+    "optim.epochs=3",
+    "tracker=none",
+    "progress=none",
+]
 
 
 # -- focal loss ---------------------------------------------------------------------------------------------------
+
 
 def test_focal_loss_with_gamma_zero_is_the_cross_entropy():
     logits, y = torch.randn(7, 5, generator=torch.Generator().manual_seed(0)), torch.tensor([0, 1, 2, 3, 4, 0, 1])
@@ -59,7 +67,7 @@ def test_focal_loss_down_weights_well_fitted_samples_and_stays_finite():
     # d/dz_y [-(1-q)^g log q] = -(1-q)^g (1-q) + g (1-q)^(g-1) q(1-q) log q = -(1-q)^2 [(1-q) - g q log q].
     z = torch.tensor([[0.0, math.log(3.0)]], dtype=torch.float64, requires_grad=True)
     focal_loss(z, torch.tensor([1]), 2.0).backward()
-    expected = -(0.25 ** 2) * (0.25 - 2 * 0.75 * math.log(0.75))
+    expected = -(0.25**2) * (0.25 - 2 * 0.75 * math.log(0.75))
     assert z.grad[0, 1].item() == pytest.approx(expected, rel=1e-9)
     assert abs(z.grad[0, 1].item()) < 0.25  # the cross-entropy's gradient there is q - 1 = -1/4
     # gamma < 1 with q = 1 in float32: (1 - q)^(gamma - 1) would be infinite; the loss keeps a finite gradient.
@@ -76,27 +84,28 @@ def test_focal_loss_refuses_a_bad_gamma(gamma):
 
 # -- co-teaching: schedule and selection -------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("tau, num_gradual, exponent", [(0.4, 10, 1), (0.6, 5, 2.0), (0.2, 1, 1), (0.5, 0, 1)])
 def test_forget_rate_follows_the_authors_rate_schedule(tau, num_gradual, exponent):
     epochs = 30
     schedule = np.ones(epochs) * tau  # bhanML/Co-teaching main.py
-    schedule[:num_gradual] = np.linspace(0, tau ** exponent, num_gradual)
+    schedule[:num_gradual] = np.linspace(0, tau**exponent, num_gradual)
     ours = [forget_rate_at(t, tau, num_gradual, exponent) for t in range(epochs)]
     assert np.allclose(ours, schedule, rtol=0, atol=1e-12)
 
 
 def test_forget_rate_values_at_a_few_epochs():
-    assert forget_rate_at(0, 0.4, 10, 1) == 0.0                 # the first epoch keeps every sample
+    assert forget_rate_at(0, 0.4, 10, 1) == 0.0  # the first epoch keeps every sample
     assert forget_rate_at(1, 0.4, 10, 1) == pytest.approx(0.4 / 9)
     assert forget_rate_at(9, 0.4, 10, 1) == pytest.approx(0.4)  # reaches tau at t = T_k - 1, as linspace does
     assert forget_rate_at(57, 0.4, 10, 1) == 0.4
 
 
 def test_number_kept_floors_like_their_code_without_float_noise():
-    assert num_kept(0.4, 128) == 76     # int(0.6 * 128) = int(76.8)
-    assert num_kept(0.9, 10) == 1       # (1 - 0.9) * 10 is 0.9999999999999998 in floats
+    assert num_kept(0.4, 128) == 76  # int(0.6 * 128) = int(76.8)
+    assert num_kept(0.9, 10) == 1  # (1 - 0.9) * 10 is 0.9999999999999998 in floats
     assert num_kept(0.0, 7) == 7
-    assert num_kept(0.99, 5) == 1       # never an empty update
+    assert num_kept(0.99, 5) == 1  # never an empty update
 
 
 def test_each_network_picks_its_small_loss_samples():
@@ -125,8 +134,13 @@ def test_cross_update_trains_each_network_on_the_other_ones_picks():
     z_1, z_2 = [3.0, -2.0, 1.0, -1.0, 2.0], [-1.0, 3.0, 2.0, -3.0, 1.0]  # net 1 keeps {0, 4, 2}; net 2 {1, 2, 4}
     net_1, net_2 = _one_hot_input_net(z_1), _one_hot_input_net(z_2)
     exp = SimpleNamespace(
-        cfg=cfg, model=net_1, optimizer=torch.optim.SGD(net_1.parameters(), lr=0.5), epoch=0,
-        device=torch.device("cpu"), train_idx=idx, hardware=Hardware(torch.device("cpu")),
+        cfg=cfg,
+        model=net_1,
+        optimizer=torch.optim.SGD(net_1.parameters(), lr=0.5),
+        epoch=0,
+        device=torch.device("cpu"),
+        train_idx=idx,
+        hardware=Hardware(torch.device("cpu")),
         data=SimpleNamespace(num_classes=2, noisy_mask=noisy, train_true_targets=y, train_targets=y),
     )
     method = CoTeaching(cfg.method, exp)
@@ -149,10 +163,16 @@ def test_cross_update_trains_each_network_on_the_other_ones_picks():
 
 # -- co-teaching: options, runs, resume ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("override, needle", [
-    ("method.forget_rate=1.0", "method.forget_rate"), ("method.forget_rate=-0.1", "method.forget_rate"),
-    ("method.num_gradual=-1", "method.num_gradual"), ("method.exponent=0", "method.exponent"),
-])
+
+@pytest.mark.parametrize(
+    "override, needle",
+    [
+        ("method.forget_rate=1.0", "method.forget_rate"),
+        ("method.forget_rate=-0.1", "method.forget_rate"),
+        ("method.num_gradual=-1", "method.num_gradual"),
+        ("method.exponent=0", "method.exponent"),
+    ],
+)
 def test_bad_coteaching_options_are_refused(tmp_path, override, needle):
     method = OmegaConf.create({"name": "coteaching", "forget_rate": None, "num_gradual": 10, "exponent": 1})
     key, _, value = override.partition("=")
@@ -196,7 +216,18 @@ def test_noisy_coteaching_run_leaves_a_complete_run_directory(tmp_path):
 
 
 def test_coteaching_without_noise_reports_nan_noisy_share(tmp_path):
-    rd = train(load_config(["method=coteaching", "noise=none", "data.subset=300", "optim.epochs=1", "tracker=none",
-                            "progress=none", f"output_root={tmp_path}"])).run_dir
+    rd = train(
+        load_config(
+            [
+                "method=coteaching",
+                "noise=none",
+                "data.subset=300",
+                "optim.epochs=1",
+                "tracker=none",
+                "progress=none",
+                f"output_root={tmp_path}",
+            ]
+        )
+    ).run_dir
     row = rd.read_metrics()[0]
     assert math.isnan(row["selected_noisy_share"]) and row["selected_fraction"] == 1.0 and row["forget_rate"] == 0.0

@@ -13,7 +13,6 @@ import torch.nn.functional as F
 from torch.func import functional_call
 
 from reference_meta import reference_meta_gradients
-from resume_check import assert_resume_equals_uninterrupted
 from repro.cli import main
 from repro.config import load_config, to_container
 from repro.errors import UserError
@@ -22,15 +21,34 @@ from repro.methods.mwnet import MetaWeightNet, WeightingNet, weighting_net_backw
 from repro.methods.weight_stats import WeightStats
 from repro.runs.rundir import RunDir
 from repro.train import train
+from resume_check import assert_resume_equals_uninterrupted
 from test_meta import F64, NUM_CLASSES, _batches, _bn_cnn, _relative_error
 
-WEIGHT_KEYS = ("weight_mean_noisy", "weight_mean_clean", "weight_share_noisy", "weight_hist_noisy",
-               "weight_hist_clean", "weight_hist_edges")
+WEIGHT_KEYS = (
+    "weight_mean_noisy",
+    "weight_mean_clean",
+    "weight_share_noisy",
+    "weight_hist_noisy",
+    "weight_hist_clean",
+    "weight_hist_edges",
+)
 
 
 def _noisy_run(tmp_path, method: str, *extra: str):
-    return load_config([f"method={method}", "split=noisy", "noise=uniform", "noise.fraction=0.4", "data.subset=300",
-                        "optim.epochs=2", "tracker=none", "progress=none", f"output_root={tmp_path}", *extra])
+    return load_config(
+        [
+            f"method={method}",
+            "split=noisy",
+            "noise=uniform",
+            "noise.fraction=0.4",
+            "data.subset=300",
+            "optim.epochs=2",
+            "tracker=none",
+            "progress=none",
+            f"output_root={tmp_path}",
+            *extra,
+        ]
+    )
 
 
 # ------------------------------------------------------------------------------------------------ L2RW
@@ -49,11 +67,13 @@ def test_l2rw_weights_equal_the_double_backward_reference(weight_decay):
     x, y, _, x_meta, y_meta = _batches()
     p = F.one_hot(y, NUM_CLASSES).to(F64)
     zeros = torch.zeros(len(y), dtype=F64)
-    _, grad_w = reference_meta_gradients(model, x, p, x_meta, y_meta, lr=0.3, weight_decay=weight_decay,
-                                         sample_weight=zeros)
+    _, grad_w = reference_meta_gradients(
+        model, x, p, x_meta, y_meta, lr=0.3, weight_decay=weight_decay, sample_weight=zeros
+    )
     reference = l2rw_weights(grad_w)
-    _, ours = l2rw_step(copy.deepcopy(model), x, y, x_meta, y_meta, num_classes=NUM_CLASSES, lr=0.3,
-                        weight_decay=weight_decay)
+    _, ours = l2rw_step(
+        copy.deepcopy(model), x, y, x_meta, y_meta, num_classes=NUM_CLASSES, lr=0.3, weight_decay=weight_decay
+    )
     assert 0 < int((reference > 0).sum()) < len(y)  # some clipped, some kept: not a trivial comparison
     assert _relative_error(ours, reference) < 1e-6
 
@@ -67,15 +87,26 @@ def test_l2rw_authors_meta_cost_equals_the_double_backward_reference(lookahead_d
     p = F.one_hot(y, NUM_CLASSES).to(F64)
     zeros = torch.zeros(len(y), dtype=F64)
     lookahead = wd if lookahead_decay else 0.0
-    _, grad_w = reference_meta_gradients(model, x, p, x_meta, y_meta, lr=0.3, weight_decay=lookahead,
-                                         sample_weight=zeros, meta_cost_decay=wd)
+    _, grad_w = reference_meta_gradients(
+        model, x, p, x_meta, y_meta, lr=0.3, weight_decay=lookahead, sample_weight=zeros, meta_cost_decay=wd
+    )
     reference = l2rw_weights(grad_w)
-    _, ours = l2rw_step(copy.deepcopy(model), x, y, x_meta, y_meta, num_classes=NUM_CLASSES, lr=0.3,
-                        weight_decay=lookahead, meta_cost_decay=wd)
+    _, ours = l2rw_step(
+        copy.deepcopy(model),
+        x,
+        y,
+        x_meta,
+        y_meta,
+        num_classes=NUM_CLASSES,
+        lr=0.3,
+        weight_decay=lookahead,
+        meta_cost_decay=wd,
+    )
     assert 0 < int((reference > 0).sum()) < len(y)
     assert _relative_error(ours, reference) < 1e-6
-    _, plain = l2rw_step(copy.deepcopy(model), x, y, x_meta, y_meta, num_classes=NUM_CLASSES, lr=0.3,
-                         weight_decay=lookahead)
+    _, plain = l2rw_step(
+        copy.deepcopy(model), x, y, x_meta, y_meta, num_classes=NUM_CLASSES, lr=0.3, weight_decay=lookahead
+    )
     assert _relative_error(plain, reference) > 1e-4  # the two meta costs give measurably different weights
 
 
@@ -88,15 +119,27 @@ def test_l2rw_authors_weights_follow_their_inner_product():
     buffers = {n: b.clone() for n, b in model.named_buffers()}
     meta = torch.autograd.grad(F.cross_entropy(functional_call(model, buffers, (x_meta,)), y_meta), params)
     target = [g + wd * q.detach() for g, q in zip(meta, params)]
-    per_sample = F.cross_entropy(functional_call(model, {n: b.clone() for n, b in model.named_buffers()}, (x,)), y,
-                                 reduction="none")
-    dots = torch.stack([
-        sum((g * t).sum() for g, t in zip(torch.autograd.grad(per_sample[i], params, retain_graph=True), target))
-        for i in range(len(y))
-    ])
+    per_sample = F.cross_entropy(
+        functional_call(model, {n: b.clone() for n, b in model.named_buffers()}, (x,)), y, reduction="none"
+    )
+    dots = torch.stack(
+        [
+            sum((g * t).sum() for g, t in zip(torch.autograd.grad(per_sample[i], params, retain_graph=True), target))
+            for i in range(len(y))
+        ]
+    )
     theirs = dots.clamp_min(0) / dots.clamp_min(0).sum()
-    _, ours = l2rw_step(copy.deepcopy(model), x, y, x_meta, y_meta, num_classes=NUM_CLASSES, lr=0.3,
-                        weight_decay=0.0, meta_cost_decay=wd)
+    _, ours = l2rw_step(
+        copy.deepcopy(model),
+        x,
+        y,
+        x_meta,
+        y_meta,
+        num_classes=NUM_CLASSES,
+        lr=0.3,
+        weight_decay=0.0,
+        meta_cost_decay=wd,
+    )
     assert _relative_error(ours, theirs) < 1e-6
 
 
@@ -142,11 +185,13 @@ def test_mwnet_weighting_net_gradient_equals_the_double_backward_reference(norma
     vnet = WeightingNet(100).to(F64)
     x, y, _, x_meta, y_meta = _batches()
     p = F.one_hot(y, NUM_CLASSES).to(F64)
-    reference = _reference_phi_gradient(model, vnet, x, p, x_meta, y_meta, lr=0.3, weight_decay=weight_decay,
-                                        normalize=normalize)
+    reference = _reference_phi_gradient(
+        model, vnet, x, p, x_meta, y_meta, lr=0.3, weight_decay=weight_decay, normalize=normalize
+    )
     ours_net = copy.deepcopy(vnet)
-    weighting_net_backward(copy.deepcopy(model), ours_net, x, p, x_meta, y_meta, lr=0.3, weight_decay=weight_decay,
-                           normalize=normalize)
+    weighting_net_backward(
+        copy.deepcopy(model), ours_net, x, p, x_meta, y_meta, lr=0.3, weight_decay=weight_decay, normalize=normalize
+    )
     ours = torch.cat([q.grad.flatten() for q in ours_net.parameters()])
     ref = torch.cat([g.flatten() for g in reference])
     assert ref.abs().max() > 1e-8
@@ -158,9 +203,9 @@ def test_mwnet_weighting_net_gradient_equals_the_double_backward_reference(norma
 
 def test_weight_stats_on_a_hand_made_epoch():
     stats = WeightStats(torch.tensor([False, True, False, True]), hist_max=4.0)
-    stats.add(torch.tensor([0, 1]), torch.tensor([1.5, 0.5]))   # share 0.25
-    stats.add(torch.tensor([2, 3]), torch.tensor([0.0, 0.0]))   # all zero: left out of the share
-    stats.add(torch.tensor([3, 2]), torch.tensor([1.0, 5.0]))   # share 1/6; 5 > max: last bin
+    stats.add(torch.tensor([0, 1]), torch.tensor([1.5, 0.5]))  # share 0.25
+    stats.add(torch.tensor([2, 3]), torch.tensor([0.0, 0.0]))  # all zero: left out of the share
+    stats.add(torch.tensor([3, 2]), torch.tensor([1.0, 5.0]))  # share 1/6; 5 > max: last bin
     row = stats.epoch_row()
     assert row["weight_mean_clean"] == pytest.approx((1.5 + 0.0 + 5.0) / 3)
     assert row["weight_mean_noisy"] == pytest.approx(0.5)
@@ -193,23 +238,45 @@ def test_noisy_run_is_complete_and_resume_equals_uninterrupted(tmp_path, method)
         assert len(rows[-1]["mwnet_curve"]) == len(rows[-1]["mwnet_curve_losses"])
 
     _, tensors = assert_resume_equals_uninterrupted(
-        [f"method={method}", "split=noisy", "noise=uniform", "noise.fraction=0.4", "data.subset=300", "optim.epochs=2",
-         "tracker=none", "progress=none"], tmp_path / "resume")
+        [
+            f"method={method}",
+            "split=noisy",
+            "noise=uniform",
+            "noise.fraction=0.4",
+            "data.subset=300",
+            "optim.epochs=2",
+            "tracker=none",
+            "progress=none",
+        ],
+        tmp_path / "resume",
+    )
     assert any(k.startswith("/method/vnet") for k in tensors) == (method == "mwnet")
 
 
-@pytest.mark.parametrize("overrides, needle", [
-    (["method=mwnet", "method.meta_lr=-1"], "method.meta_lr"),
-    (["method=mwnet", "method.meta_optimizer=rmsprop"], "method.meta_optimizer"),
-    (["method=l2rw", "method.lookahead_weight_decay=maybe"], "method.lookahead_weight_decay"),
-    (["method=l2rw", "method.meta_batch_size=0"], "method.meta_batch_size"),
-    (["method=l2rw", "method.meta_cost_weight_decay=sometimes"], "method.meta_cost_weight_decay"),
-    (["method=l2rw", "+method.foo=1"], "method.foo"),
-    (["method=mwnet", "+method.foo=1"], "method.foo"),
-])
+@pytest.mark.parametrize(
+    "overrides, needle",
+    [
+        (["method=mwnet", "method.meta_lr=-1"], "method.meta_lr"),
+        (["method=mwnet", "method.meta_optimizer=rmsprop"], "method.meta_optimizer"),
+        (["method=l2rw", "method.lookahead_weight_decay=maybe"], "method.lookahead_weight_decay"),
+        (["method=l2rw", "method.meta_batch_size=0"], "method.meta_batch_size"),
+        (["method=l2rw", "method.meta_cost_weight_decay=sometimes"], "method.meta_cost_weight_decay"),
+        (["method=l2rw", "+method.foo=1"], "method.foo"),
+        (["method=mwnet", "+method.foo=1"], "method.foo"),
+    ],
+)
 def test_bad_options_are_refused_with_a_clear_error(tmp_path, capsys, overrides, needle):
-    code = main(["train", *overrides, "split=noisy", "optim.epochs=1", "tracker=none", "progress=none",
-                 f"output_root={tmp_path}"])
+    code = main(
+        [
+            "train",
+            *overrides,
+            "split=noisy",
+            "optim.epochs=1",
+            "tracker=none",
+            "progress=none",
+            f"output_root={tmp_path}",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and needle in err and "Traceback" not in err
     assert not (tmp_path / "runs").exists()  # refused at config load (Method.check), before any run directory

@@ -21,8 +21,9 @@ def test_every_method_declares_rules_for_each_of_its_keys(name):
     node = to_container(load_tree([f"method={name}"]))["method"]
     keys = [key for key, _ in _items(node, lambda key: Finite()) if key != "name"]
     # a list is named by a rule on it or on its elements (`learn.overrides.*`)
-    unnamed = [key for key in keys
-               if not any(fnmatch.fnmatchcase(key, p) or fnmatch.fnmatchcase(key + ".0", p) for p in rules)]
+    unnamed = [
+        key for key in keys if not any(fnmatch.fnmatchcase(key, p) or fnmatch.fnmatchcase(key + ".0", p) for p in rules)
+    ]
     assert not unnamed, f"method={name}: keys of repro/conf/method/{name}.yaml with no rule in {cls.__name__}.rules"
     missing = [option for option in cls.options if not any(p.split(".")[0] == option for p in rules)]
     assert not missing, f"{cls.__name__}.options without a rule: {missing}"
@@ -40,12 +41,15 @@ def test_a_method_without_rules_fails():
     assert method_rules(EmptyRules) == {}
 
 
-@pytest.mark.parametrize("overrides, key", [
-    (["method=instance_labels", "method.label_lr=0"], "method.label_lr"),
-    (["method=mwnet", "method.meta_lr=-1"], "method.meta_lr"),
-    (["method=loss_correction", "method.correction=sideways"], "method.correction"),
-    (["method=replay", "method.learn.epochs=0"], "method.learn.epochs"),
-])
+@pytest.mark.parametrize(
+    "overrides, key",
+    [
+        (["method=instance_labels", "method.label_lr=0"], "method.label_lr"),
+        (["method=mwnet", "method.meta_lr=-1"], "method.meta_lr"),
+        (["method=loss_correction", "method.correction=sideways"], "method.correction"),
+        (["method=replay", "method.learn.epochs=0"], "method.learn.epochs"),
+    ],
+)
 def test_load_config_refuses_what_a_methods_rules_forbid(overrides, key):
     with pytest.raises(UserError, match=rf"{key}=.* is not allowed"):
         load_config(overrides)

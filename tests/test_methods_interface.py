@@ -16,8 +16,9 @@ from repro.methods import METHODS, Method, method_class
 
 REPO = Path(__file__).resolve().parent.parent
 METHOD_CONF = REPO / "repro" / "conf" / "method"
-BUILT = [name for name, target in METHODS.items()
-         if (REPO / (target.partition(":")[0].replace(".", "/") + ".py")).exists()]
+BUILT = [
+    name for name, target in METHODS.items() if (REPO / (target.partition(":")[0].replace(".", "/") + ".py")).exists()
+]
 
 
 def test_every_registered_method_has_a_config_file_and_every_config_a_method():
@@ -61,8 +62,18 @@ def test_an_unknown_method_name_is_refused():
 
 
 def test_out_of_range_method_options_are_refused_at_config_load(tmp_path, capsys):
-    code = main(["train", "method=coteaching", "method.forget_rate=1.5", "split=noisy", "noise=uniform",
-                 "noise.fraction=0.4", "tracker=none", f"output_root={tmp_path}"])
+    code = main(
+        [
+            "train",
+            "method=coteaching",
+            "method.forget_rate=1.5",
+            "split=noisy",
+            "noise=uniform",
+            "noise.fraction=0.4",
+            "tracker=none",
+            f"output_root={tmp_path}",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "forget_rate" in err and "Traceback" not in err
     assert not (tmp_path / "runs").exists()  # refused before the run directory exists

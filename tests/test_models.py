@@ -98,8 +98,13 @@ EXPECTED_PARAMS = {
 
 # Counts usually quoted for the CIFAR-10 forms (kuangliu/pytorch-cifar, the WRN paper's "36.5M").
 # ResNet-32/56: He et al. 2016, Table 6 ("0.46M", "0.85M"); the exact counts of their option-A form.
-PUBLISHED_CIFAR10_PARAMS = {"resnet18": 11_173_962, "vgg16": 14_728_266, "wrn28_10": 36_479_194,
-                            "resnet32": 464_154, "resnet56": 853_018}
+PUBLISHED_CIFAR10_PARAMS = {
+    "resnet18": 11_173_962,
+    "vgg16": 14_728_266,
+    "wrn28_10": 36_479_194,
+    "resnet32": 464_154,
+    "resnet56": 853_018,
+}
 
 
 def count(model: nn.Module) -> int:

@@ -11,8 +11,8 @@ from repro.config import load_config
 from repro.data import actual_noise_rate, inject_noise, make_split, transition_matrix
 from repro.data.noise import corrupted_count, inject_exact_fraction_noise
 from repro.errors import UserError
-from repro.training.experiment import load_run_data
 from repro.methods.coteaching import resolved_forget_rate
+from repro.training.experiment import load_run_data
 
 
 def _targets(counts: list[int], seed: int = 123) -> torch.Tensor:
@@ -62,15 +62,27 @@ def test_inject_noise_dispatches_on_the_kind():
 @pytest.mark.parametrize("fraction, n", [(0.001, 300), (0.004, 300)])
 def test_a_fraction_that_corrupts_fewer_than_two_samples_is_refused_with_the_numbers(fraction, n):
     with pytest.raises(UserError) as info:
-        inject_exact_fraction_noise(_targets([n // 2, n - n // 2]), fraction=fraction, num_classes=2, seed=0,
-                                    among=None)
+        inject_exact_fraction_noise(
+            _targets([n // 2, n - n // 2]), fraction=fraction, num_classes=2, seed=0, among=None
+        )
     text = str(info.value)
     assert f"floor({fraction} x {n}) = {int(fraction * n)}" in text and "noise.fraction >=" in text
 
 
 def test_the_cli_refuses_an_exact_fraction_it_cannot_make(tmp_path, capsys):
-    code = main(["train", "noise=exact_fraction", "noise.fraction=0.001", "split=noisy", "data.subset=300",
-                 "optim.epochs=1", "tracker=none", "progress=none", f"output_root={tmp_path}"])
+    code = main(
+        [
+            "train",
+            "noise=exact_fraction",
+            "noise.fraction=0.001",
+            "split=noisy",
+            "data.subset=300",
+            "optim.epochs=1",
+            "tracker=none",
+            "progress=none",
+            f"output_root={tmp_path}",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "exact_fraction" in err and "Traceback" not in err
     assert not list(tmp_path.glob("runs/*/summary.json"))
@@ -119,15 +131,23 @@ def test_coteaching_default_forget_rate_is_the_measured_noise_rate_of_the_runs_d
     averaged over 20 noise seeds, the measured share of wrong training labels of the run's data is that rate."""
     measured, rates = [], []
     for seed in range(20):
-        cfg = load_config(["method=coteaching", "split=noisy", "noise=uniform", "noise.fraction=0.4",
-                           f"noise.seed={seed}", "tracker=none"])
+        cfg = load_config(
+            [
+                "method=coteaching",
+                "split=noisy",
+                "noise=uniform",
+                "noise.fraction=0.4",
+                f"noise.seed={seed}",
+                "tracker=none",
+            ]
+        )
         data, train_idx, _ = load_run_data(cfg)
         measured.append(float(data.noisy_mask[train_idx].float().mean()))
         rates.append(resolved_forget_rate(cfg, targets=data.train_true_targets, among=train_idx))
     mean = sum(measured) / len(measured)
     assert all(r == rates[0] for r in rates) and rates[0] == pytest.approx(0.36)
-    assert rates[0] == pytest.approx(mean, abs=0.01)           # the standard error of the mean is ~0.003
-    assert abs(mean - 0.4) > 0.025                              # and noise.fraction itself would be off
+    assert rates[0] == pytest.approx(mean, abs=0.01)  # the standard error of the mean is ~0.003
+    assert abs(mean - 0.4) > 0.025  # and noise.fraction itself would be off
 
 
 def test_coteaching_forget_rate_options():

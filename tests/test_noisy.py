@@ -8,14 +8,14 @@ import math
 import pytest
 import torch
 
+from reference_meta import reference_label_meta_gradient
 from repro.config import load_config
-from repro.methods.curriculum import curriculum_weights, entropy_weights
 from repro.errors import UserError
 from repro.labels import ClassLabels, InstanceLabels
 from repro.meta import label_meta_gradient
+from repro.methods.curriculum import curriculum_weights, entropy_weights
 from repro.models import build_model
 from repro.train import train
-from reference_meta import reference_label_meta_gradient
 
 # ------------------------------------------------------------------------------------------------ the curriculum
 
@@ -62,17 +62,29 @@ def test_weighted_meta_gradient_equals_the_double_backward_reference():
     weights = curriculum_weights("entropy", labels, idx)
     assert float(weights.max() - weights.min()) > 0.5
     fast = label_meta_gradient(model, x, p, x_meta, y_meta, lr=0.1, weight_decay=5e-4, sample_weight=weights)
-    slow = reference_label_meta_gradient(model, x, p, x_meta, y_meta, lr=0.1, weight_decay=5e-4,
-                                         sample_weight=weights)
+    slow = reference_label_meta_gradient(model, x, p, x_meta, y_meta, lr=0.1, weight_decay=5e-4, sample_weight=weights)
     torch.testing.assert_close(fast, slow, rtol=1e-4, atol=1e-7)
     unweighted = label_meta_gradient(model, x, p, x_meta, y_meta, lr=0.1, weight_decay=5e-4)
     assert not torch.allclose(fast, unweighted, rtol=1e-2)
 
 
 def test_a_run_with_the_curriculum_trains(tmp_path):
-    result = train(load_config(["method=instance_labels", "method.curriculum=entropy", "noise=uniform",
-                                "split=noisy", "split.meta_fraction=0.1", "data.subset=300", "optim.epochs=1",
-                                "tracker=none", "progress=none", f"output_root={tmp_path}"]))
+    result = train(
+        load_config(
+            [
+                "method=instance_labels",
+                "method.curriculum=entropy",
+                "noise=uniform",
+                "split=noisy",
+                "split.meta_fraction=0.1",
+                "data.subset=300",
+                "optim.epochs=1",
+                "tracker=none",
+                "progress=none",
+                f"output_root={tmp_path}",
+            ]
+        )
+    )
     assert result.run_dir.is_done() and math.isfinite(result.summary["final_test_acc"])
 
 
@@ -80,8 +92,15 @@ def test_a_run_with_the_curriculum_trains(tmp_path):
 
 # The noisy setting on digits: 40% uniform noise on the training labels, 5% clean meta data (2% of digits would be
 # only ~25 samples), instance labels initialised at 0.5 with label lr 200, 30 epochs of the small CNN.
-NOISY = ["noise=uniform", "noise.fraction=0.4", "split=noisy", "split.meta_fraction=0.05", "optim.epochs=30",
-         "tracker=none", "progress=none"]
+NOISY = [
+    "noise=uniform",
+    "noise.fraction=0.4",
+    "split=noisy",
+    "split.meta_fraction=0.05",
+    "optim.epochs=30",
+    "tracker=none",
+    "progress=none",
+]
 
 
 @pytest.mark.slow
@@ -91,8 +110,17 @@ def test_instance_labels_correct_noisy_labels_on_digits(tmp_path):
     99.8% / 99.8% / 99.5% holding the true class in their top-5 (93-94% after epoch 1), no clean label damaged,
     and final test accuracy 0.922 / 0.929 / 0.911 against 0.759 / 0.757 / 0.740 for one-hot labels with the same
     noise. The bounds below sit well under those numbers."""
-    learned = train(load_config([*NOISY, f"output_root={tmp_path}", "method=instance_labels",
-                                 "method.init_target_prob=0.5", "method.label_lr=200"]))
+    learned = train(
+        load_config(
+            [
+                *NOISY,
+                f"output_root={tmp_path}",
+                "method=instance_labels",
+                "method.init_target_prob=0.5",
+                "method.label_lr=200",
+            ]
+        )
+    )
     baseline = train(load_config([*NOISY, f"output_root={tmp_path}", "method=baseline"]))
 
     rows = learned.run_dir.read_metrics()

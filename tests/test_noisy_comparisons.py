@@ -12,12 +12,11 @@ import matplotlib.image
 import pandas as pd
 import pytest
 
-from analysis.collect import collect_runs
-from analysis.figure_smoothing_noise import (build_figure_smoothing_noise, curve, noisy_runs, reported,
-                                             tuned)
-from analysis.tables import build_table
-from analysis.table_render import render_markdown
 from analysis import demo
+from analysis.collect import collect_runs
+from analysis.figure_smoothing_noise import build_figure_smoothing_noise, curve, noisy_runs, reported, tuned
+from analysis.table_render import render_markdown
+from analysis.tables import build_table
 from repro.errors import UserError
 from repro.runs.rundir import RunDir
 from repro.sweep import Scale, load_sweep, run_sweep
@@ -40,16 +39,23 @@ def test_the_cifar_sweeps_plan_every_row_with_estimators_and_teachers_of_the_sam
     assert {r.config["data"]["name"] for r in smoothing} == {"cifar10", "cifar100"}
     one_hot = {(r.column, r.seed): r.run_id for r in _by(smoothing, row="One-hot", stage="single")}
     assert len(one_hot) == 6 * 3
-    for row in ("Forward (estimated T)", "Backward (estimated T)", "Forward (estimated T, best val)",
-                "Backward (estimated T, best val)"):
+    for row in (
+        "Forward (estimated T)",
+        "Backward (estimated T)",
+        "Forward (estimated T, best val)",
+        "Backward (estimated T, best val)",
+    ):
         runs = _by(smoothing, row=row, stage="single")
         assert len(runs) == 18
         for r in runs:  # the anchor-point estimate of the one-hot run of the same column and seed
             assert r.depends_on == (one_hot[(r.column, r.seed)],)
             assert r.config["method"]["estimator"] == one_hot[(r.column, r.seed)]
             assert r.config["method"]["estimate_at"] == ("best_val" if "best val" in row else "final")
-    fixed = {(r.column, r.config["method"]["epsilon"]): r.run_id for r in smoothing
-             if r.row.startswith("Label Smoothing (eps=") and r.seed == 0}
+    fixed = {
+        (r.column, r.config["method"]["epsilon"]): r.run_id
+        for r in smoothing
+        if r.row.startswith("Label Smoothing (eps=") and r.seed == 0
+    }
     assert {eps for _, eps in fixed} == {0.1, 0.2, 0.4, 0.6, 0.8}
     # the tuned row: epsilon picked on the clean meta set (the runs' own noisy split), from tuning runs that are
     # the fixed-epsilon rows' seed-0 runs (the same ids: trained once); every seed waits for all five
@@ -73,9 +79,12 @@ def test_the_cifar_sweeps_plan_every_row_with_estimators_and_teachers_of_the_sam
 
     students = _plan("table13.yaml")
     reported = {(r.row, r.column, r.seed): r.run_id for r in smoothing if r.stage == "single"}
-    teacher_rows = {"One-hot teacher": "One-hot", "Label Smoothing teacher": "Label Smoothing (tuned)",
-                    "Instance-label teacher (Model)": "Ours (Instance labels)",
-                    "Instance-label teacher (Labels)": "Ours (Instance labels)"}
+    teacher_rows = {
+        "One-hot teacher": "One-hot",
+        "Label Smoothing teacher": "Label Smoothing (tuned)",
+        "Instance-label teacher (Model)": "Ours (Instance labels)",
+        "Instance-label teacher (Labels)": "Ours (Instance labels)",
+    }
     singles = _by(students, stage="single")
     assert len(singles) == 4 * 6 * 3
     tuning = {r.run_id: r for r in _by(students, stage="tune")}
@@ -94,7 +103,8 @@ def test_the_cifar_sweeps_plan_every_row_with_estimators_and_teachers_of_the_sam
 
 def test_a_teacher_reference_must_name_a_row(tmp_path):
     path = tmp_path / "s.yaml"
-    path.write_text(textwrap.dedent("""
+    path.write_text(
+        textwrap.dedent("""
         metric: final_test_acc
         seeds: [0]
         common: [split=noisy, noise=uniform, tracker=none]
@@ -105,7 +115,8 @@ def test_a_teacher_reference_must_name_a_row(tmp_path):
           Est:
             overrides: [method=loss_correction, method.transition=estimated]
             teacher: {column: A}
-    """))
+    """)
+    )
     with pytest.raises(UserError, match="keys sweep, row and column"):
         load_sweep(path)
     path.write_text(path.read_text().replace("{column: A}", "{row: Nope}"))
@@ -196,12 +207,14 @@ def test_the_figure_draws_a_tuned_method_from_its_tuned_runs_not_its_tuning_runs
     """A tuned row's tuning runs (one per grid point, `tune.keys` empty) are not results: a reference line of a tuned
     method averages its tuned runs only; an untuned method's line all of its runs; the curve leaves tuned runs out."""
     keys = ("method.epsilon",)
-    runs = pd.DataFrame({
-        "method.name": ["instance_labels"] * 3 + ["loss_correction"] * 2 + ["label_smoothing"] * 3,
-        "tune.keys": [(), (), ("method.label_lr",), (), (), (), (), keys],
-        "method.epsilon": [None] * 5 + [0.2, 0.6, 0.6],
-        "final_test_acc": [0.1, 0.2, 0.9, 0.5, 0.7, 0.3, 0.4, 0.8],
-    })
+    runs = pd.DataFrame(
+        {
+            "method.name": ["instance_labels"] * 3 + ["loss_correction"] * 2 + ["label_smoothing"] * 3,
+            "tune.keys": [(), (), ("method.label_lr",), (), (), (), (), keys],
+            "method.epsilon": [None] * 5 + [0.2, 0.6, 0.6],
+            "final_test_acc": [0.1, 0.2, 0.9, 0.5, 0.7, 0.3, 0.4, 0.8],
+        }
+    )
     ours = reported(runs[runs["method.name"] == "instance_labels"])
     assert list(ours["final_test_acc"]) == [0.9]
     assert list(reported(runs[runs["method.name"] == "loss_correction"])["final_test_acc"]) == [0.5, 0.7]

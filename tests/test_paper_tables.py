@@ -155,9 +155,19 @@ def test_spot_numbers():
 
 def test_row_and_column_order():
     assert list(dict.fromkeys(load(1)["row"])) == ["Baseline", "Ours (Class)", "Ours (Instance)"]
-    assert list(dict.fromkeys(load(2)["row"])) == ["Baseline", "Confidence Penalty", "Label Smoothing", "Ours (Instance)"]
+    assert list(dict.fromkeys(load(2)["row"])) == [
+        "Baseline",
+        "Confidence Penalty",
+        "Label Smoothing",
+        "Ours (Instance)",
+    ]
     assert list(dict.fromkeys(load(5)["row"])) == ["VGG16", "ResNet18", "Baseline"]
-    assert list(dict.fromkeys(load(8)["row"])) == ["Label Smoothing", "Confidence Penalty", "Ours (Class)", "Ours (Instance)"]
+    assert list(dict.fromkeys(load(8)["row"])) == [
+        "Label Smoothing",
+        "Confidence Penalty",
+        "Ours (Class)",
+        "Ours (Instance)",
+    ]
     t6 = load(6)
     assert list(dict.fromkeys(t6["column"])) == ["CIFAR10/40%", "CIFAR10/60%", "CIFAR100/40%", "CIFAR100/60%"]
     rows6 = ["Baseline", "Focal Loss", "Co-teaching", "MentorNet", "L2RW", "MWNet", "Ours (Instance labels)"]
@@ -233,7 +243,9 @@ def _paper_cells(n: int, caption: str, block: list[list[str]]) -> list[tuple[str
         head, body = block[0], block[1:]
         assert head[0] == "Train/Transfer"
         for line in body:
-            out += [(line[0], f"Train={line[0]}/Transfer={a}", d, None, "") for a, d in zip(head[1:], line[1:], strict=True)]
+            out += [
+                (line[0], f"Train={line[0]}/Transfer={a}", d, None, "") for a, d in zip(head[1:], line[1:], strict=True)
+            ]
     elif n in (6, 7):
         head, body = block[0], block[1:]
         width = {6: 3, 7: 4}[n]

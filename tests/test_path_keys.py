@@ -24,8 +24,12 @@ SELECTIONS = {
     "data.root": ["data=cifar10", "model=resnet18"],
     "method.teacher": ["method=distillation"],
     "method.source": ["method=transferred_labels"],
-    "method.estimator": ["method=loss_correction", "noise=uniform", "noise.fraction=0.2",
-                         "method.transition=estimated"],
+    "method.estimator": [
+        "method=loss_correction",
+        "noise=uniform",
+        "noise.fraction=0.2",
+        "method.transition=estimated",
+    ],
 }
 
 
@@ -61,7 +65,8 @@ def test_runs_train_in_an_awkward_output_root_and_a_student_names_its_teacher_th
 
 def test_sweep_and_multirun_take_an_awkward_output_root(tmp_path, capsys):
     sweep = tmp_path / "tiny.yaml"
-    sweep.write_text(textwrap.dedent("""
+    sweep.write_text(
+        textwrap.dedent("""
         name: tiny
         metric: final_test_acc
         seeds: [0]
@@ -70,7 +75,8 @@ def test_sweep_and_multirun_take_an_awkward_output_root(tmp_path, capsys):
           Digits/SmallCNN: [data=digits, model=smallcnn]
         rows:
           Baseline: [method=baseline]
-    """))
+    """)
+    )
     root = tmp_path / "ünï cødé=[2]" / "s"
     scale = ["--epochs", "1", "--subset", "200", "--test-subset", "100"]
     assert main(["sweep", str(sweep), "--output-root", str(root), *scale]) == 0

@@ -11,8 +11,8 @@ import sys
 import pytest
 import torch
 
-from repro.runs import provenance
 from repro.config import load_config
+from repro.runs import provenance
 from repro.train import Interrupted, train
 
 FAST = ["optim.epochs=2", "data.subset=200", "data.test_subset=100", "tracker=none", "progress=none", "device=cpu"]
@@ -33,8 +33,9 @@ def test_a_run_records_commit_versions_device_host_slurm_and_times(tmp_path, mon
     assert record["versions"]["torch"] and record["versions"]["python"]
     assert record["device"] == "cpu" and record["hardware"]["precision"] == "fp32"
     assert record["host"] and isinstance(record["argv"], list)
-    head = subprocess.run(["git", "-C", str(provenance.PROJECT_ROOT), "rev-parse", "HEAD"], capture_output=True,
-                          text=True)
+    head = subprocess.run(
+        ["git", "-C", str(provenance.PROJECT_ROOT), "rev-parse", "HEAD"], capture_output=True, text=True
+    )
     if head.returncode == 0:
         assert record["commit"] == head.stdout.strip() and isinstance(record["dirty"], bool)
 
@@ -65,8 +66,7 @@ def test_the_cpu_model_and_its_kernel_capability_are_recorded(tmp_path):
 
 
 def test_a_forced_kernel_capability_is_recorded_as_forced(tmp_path):
-    code = ("import json, sys; from repro.runs import provenance; "
-            "print(json.dumps(provenance.cpu_info()))")
+    code = "import json, sys; from repro.runs import provenance; print(json.dumps(provenance.cpu_info()))"
     env = {**os.environ, "ATEN_CPU_CAPABILITY": "default"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     cpu = json.loads(out.stdout.strip().splitlines()[-1])

@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 import torch
 
-from repro.runs.checkpoint import load_checkpoint
 from repro.config import load_config, to_container
 from repro.errors import UserError
 from repro.labels.recording import (
@@ -18,9 +17,6 @@ from repro.labels.recording import (
     label_entropy,
     noise_correction_stats,
 )
-from repro.runs.rundir import RunDir
-from repro.tracking.tracker import NullTracker
-from repro.train import Interrupted, train
 from repro.labels.trajectory import (
     labels_from_topk,
     read_class_trajectory,
@@ -29,6 +25,10 @@ from repro.labels.trajectory import (
     read_snapshot,
     snapshot_epochs,
 )
+from repro.runs.checkpoint import load_checkpoint
+from repro.runs.rundir import RunDir
+from repro.tracking.tracker import NullTracker
+from repro.train import Interrupted, train
 from resume_check import EXACT, torch_flags_kept
 
 SMALL = ["data.subset=200", "data.test_subset=100", "optim.epochs=3", "tracker=none", "progress=none"]
@@ -75,8 +75,10 @@ def test_record_settings_defaults_and_snapshot_epochs():
     assert RecordSettings.from_config(None) == RecordSettings()
 
 
-@pytest.mark.parametrize("bad", [{"topk": 0}, {"snapshot_epochs": [0]}, {"snapshot_epochs": "last"},
-                                 {"track_classes": -1}, {"colour": "red"}])
+@pytest.mark.parametrize(
+    "bad",
+    [{"topk": 0}, {"snapshot_epochs": [0]}, {"snapshot_epochs": "last"}, {"track_classes": -1}, {"colour": "red"}],
+)
 def test_bad_record_settings_are_refused(bad):
     with pytest.raises(UserError, match="method.record"):
         RecordSettings.from_config(bad)
@@ -135,8 +137,9 @@ def test_instance_label_records_appear_and_read_back(tmp_path, fake_tracker):
     np.testing.assert_allclose(labels_from_topk(classes1, probs1, 10), snapshot1[index], atol=2e-3)
     # the last snapshot holds the labels the checkpoint ends with
     logits = load_checkpoint(rd.checkpoint_file)["method"]["labels"]["logits"]  # on the CPU, whatever it trained on
-    np.testing.assert_allclose(read_snapshot(rd.path, 3).astype(np.float32), torch.softmax(logits, 1).numpy(),
-                               atol=2e-3)
+    np.testing.assert_allclose(
+        read_snapshot(rd.path, 3).astype(np.float32), torch.softmax(logits, 1).numpy(), atol=2e-3
+    )
     # samples outside the training part (the meta set) keep their initial labels: 0.9 on the given class
     meta = np.setdiff1d(np.arange(num_samples), index)
     np.testing.assert_allclose(snapshot1[meta].max(axis=1), 0.9, atol=1e-3)
@@ -162,11 +165,24 @@ def test_topk_smaller_than_c_is_recorded_as_asked(tmp_path):
 
 
 def test_noise_correction_rates_reach_metrics_and_summary(tmp_path):
-    result = run(tmp_path, "method=instance_labels", "noise=uniform", "noise.fraction=0.4", "split=noisy",
-                 "split.meta_fraction=0.1")
+    result = run(
+        tmp_path,
+        "method=instance_labels",
+        "noise=uniform",
+        "noise.fraction=0.4",
+        "split=noisy",
+        "split.meta_fraction=0.1",
+    )
     rows = result.run_dir.read_metrics()
-    for key in ("noisy_top1_corrected", "noisy_top5_corrected", "noisy_top1_given", "clean_top1_damaged",
-                "label_noise_top1", "noisy_label_entropy", "clean_label_entropy"):
+    for key in (
+        "noisy_top1_corrected",
+        "noisy_top5_corrected",
+        "noisy_top1_given",
+        "clean_top1_damaged",
+        "label_noise_top1",
+        "noisy_label_entropy",
+        "clean_label_entropy",
+    ):
         assert all(0.0 <= r[key] <= (1.0 if "entropy" not in key else math.log(10)) for r in rows), key
     last = rows[-1]
     assert last["noisy_top1_corrected"] + last["noisy_top1_given"] <= 1.0

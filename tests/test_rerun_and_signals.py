@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from analysis.collect import collect_runs
-from repro.runs.attempts import attempts_dir, commit_note
 from repro.cli import main
 from repro.config import load_config, to_container
+from repro.runs.attempts import attempts_dir, commit_note
 from repro.runs.rundir import RunDir
 
 REPO = Path(__file__).resolve().parents[1]
@@ -30,8 +30,11 @@ def run_dir(out: Path) -> RunDir:
 
 
 def hashes(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_rerun_keeps_the_done_attempt_and_trains_a_new_one_that_tables_read(tmp_path, capsys):
@@ -100,18 +103,26 @@ def _ctrl_c_as_in_a_terminal() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-@pytest.mark.parametrize("signum, code, multirun", [(signal.SIGTERM, 143, False), (signal.SIGINT, 130, False),
-                                                     (signal.SIGTERM, 143, True)],
-                         ids=["SIGTERM", "SIGINT", "SIGTERM in train -m"])
+@pytest.mark.parametrize(
+    "signum, code, multirun",
+    [(signal.SIGTERM, 143, False), (signal.SIGINT, 130, False), (signal.SIGTERM, 143, True)],
+    ids=["SIGTERM", "SIGINT", "SIGTERM in train -m"],
+)
 def test_a_signal_ends_the_run_in_one_line_and_it_resumes(tmp_path, signum, code, multirun):
     out, held = tmp_path / "out", tmp_path / "held"
     wrapper = tmp_path / "wrapper.py"
     wrapper.write_text(WRAPPER)
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1", "HELD": str(held)}
     command = ["train", *(["-m"] if multirun else []), *RUN, f"output_root={out}"]
-    proc = subprocess.Popen([sys.executable, str(wrapper), *command], env=env, cwd=REPO,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=_ctrl_c_as_in_a_terminal)
+    proc = subprocess.Popen(
+        [sys.executable, str(wrapper), *command],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_ctrl_c_as_in_a_terminal,
+    )
     try:
         while not held.exists():
             assert proc.poll() is None, proc.stderr.read()
@@ -138,8 +149,12 @@ def test_a_signal_ends_the_run_in_one_line_and_it_resumes(tmp_path, signum, code
 def test_tables_from_wandb_read_the_latest_attempt_of_each_run():
     from analysis.wandb_source import latest_attempts
 
-    records = [{"run_id": "r-1", "summary": {"a": 1}}, {"run_id": "r-1-attempt3", "summary": {"a": 3}},
-               {"run_id": "r-1-attempt2", "summary": {"a": 2}}, {"run_id": "s-2", "summary": {"a": 9}}]
+    records = [
+        {"run_id": "r-1", "summary": {"a": 1}},
+        {"run_id": "r-1-attempt3", "summary": {"a": 3}},
+        {"run_id": "r-1-attempt2", "summary": {"a": 2}},
+        {"run_id": "s-2", "summary": {"a": 9}},
+    ]
     assert latest_attempts(records) == [{"run_id": "r-1", "summary": {"a": 3}}, {"run_id": "s-2", "summary": {"a": 9}}]
 
 

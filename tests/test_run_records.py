@@ -10,8 +10,8 @@ import shutil
 import textwrap
 
 from repro.cli import main
-from repro.runs.rundir import RunDir
 from repro.runs.records import DAMAGED, DONE, MISSING, DamagedRecord, read_summary, summary_state
+from repro.runs.rundir import RunDir
 from repro.sweep import Scale, expand_sweep, load_sweep
 
 TUNED = """
@@ -36,8 +36,7 @@ def test_a_damaged_tuning_summary_is_shown_and_trained_again_before_the_tuned_ru
     path.write_text(textwrap.dedent(TUNED))
     out = tmp_path / "out"
     assert main(["sweep", str(path), "--output-root", str(out), *SCALE_ARGS]) == 0
-    runs = expand_sweep(load_sweep(path), output_root=out.resolve(), scale=Scale(epochs=1, subset=200,
-                                                                                    test_subset=100))
+    runs = expand_sweep(load_sweep(path), output_root=out.resolve(), scale=Scale(epochs=1, subset=200, test_subset=100))
     tuning = [RunDir(out / "runs" / r.run_id) for r in runs if r.stage == "tune"]
     tuned = [RunDir(out / "runs" / r.run_id) for r in runs if r.stage != "tune"]
     damaged = tuning[1]

@@ -1,4 +1,5 @@
-"""One writer per run (repro/runs/runlock.py): a second `repro train` of the same run exits 3 naming the holder, or waits
+"""One writer per run (repro/runs/runlock.py): a second `repro train` of the same run exits 3 naming the holder, or
+waits
 with --wait; stale locks (dead process here, no heartbeat from another host) are taken over and logged; a holder
 whose lock was taken over stops writing; two sweeps never submit a run twice."""
 
@@ -16,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from repro.runs import runlock
 from repro.config import load_config, to_container
+from repro.runs import runlock
 from repro.runs.rundir import RunDir
 from repro.runs.runlock import FileLock, LockHeld, LockLost
 
@@ -28,8 +29,9 @@ TINY = ["data.subset=300", "data.test_subset=100", "tracker=none", "progress=pla
 def repro(*args: str, **kw) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
     kw.setdefault("stderr", subprocess.PIPE)
-    return subprocess.Popen([sys.executable, "-m", "repro.cli", *args], cwd=REPO, env=env, text=True,
-                            stdout=subprocess.PIPE, **kw)
+    return subprocess.Popen(
+        [sys.executable, "-m", "repro.cli", *args], cwd=REPO, env=env, text=True, stdout=subprocess.PIPE, **kw
+    )
 
 
 HANG_GUARD_S = 600  # waits end on events; this bound only turns a hang into a failure
@@ -44,8 +46,15 @@ def wait_for(predicate, timeout: float = HANG_GUARD_S) -> None:
 
 def fake_holder(path: Path, **fields) -> dict:
     now = time.time()
-    record = {"host": runlock.HOST, "pid": os.getpid(), "slurm_job_id": None, "started": now, "heartbeat": now,
-              "token": "someone-else", **fields}
+    record = {
+        "host": runlock.HOST,
+        "pid": os.getpid(),
+        "slurm_job_id": None,
+        "started": now,
+        "heartbeat": now,
+        "token": "someone-else",
+        **fields,
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(record))
     return record

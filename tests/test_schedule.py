@@ -6,13 +6,13 @@ from __future__ import annotations
 import pytest
 import torch
 
-from repro.runs.checkpoint import load_checkpoint
 from repro.config import load_config, to_container
 from repro.errors import UserError
 from repro.methods.fixed_targets import FixedTargets
+from repro.runs.checkpoint import load_checkpoint
 from repro.runs.rundir import RunDir
-from repro.training.schedule import RunSchedule, planned_steps, steps_in_epoch
 from repro.train import Interrupted, train
+from repro.training.schedule import RunSchedule, planned_steps, steps_in_epoch
 from resume_check import EXACT, assert_resume_equals_uninterrupted, checkpoint_tensors, torch_flags_kept
 
 
@@ -56,7 +56,10 @@ def test_epoch_presets_keep_their_epoch_schedule_and_ids():
     param = torch.nn.Parameter(torch.zeros(1))
     optimizer = torch.optim.SGD([param], lr=0.1)
     from repro.training.experiment import lr_lambda
-    schedule = RunSchedule(optimizer, load_config(["optim=setting_b"]).optim, lr_lambda(load_config(["optim=setting_b"]).optim))
+
+    schedule = RunSchedule(
+        optimizer, load_config(["optim=setting_b"]).optim, lr_lambda(load_config(["optim=setting_b"]).optim)
+    )
     for _ in range(5):
         optimizer.step()
         schedule.after_step()  # per-epoch: a step does not move it
@@ -67,8 +70,15 @@ def test_epoch_presets_keep_their_epoch_schedule_and_ids():
 
 # A tiny iteration-based run: ~240 training digits at batch 64 = 4 steps per epoch; 10 iterations = epochs of
 # 4, 4 and 2 steps, the lr divided at steps 6 (inside epoch 2) and 9 (inside the cut-short epoch 3).
-TINY = ["data.subset=300", "optim=setting_a", "optim.epochs=5", "optim.iterations=10",
-        "optim.milestone_iterations=[6,9]", "tracker=none", "progress=none"]
+TINY = [
+    "data.subset=300",
+    "optim=setting_a",
+    "optim.epochs=5",
+    "optim.iterations=10",
+    "optim.milestone_iterations=[6,9]",
+    "tracker=none",
+    "progress=none",
+]
 
 
 def _recording_lrs(monkeypatch, stop_at: int | None = None) -> list[float]:
@@ -127,12 +137,15 @@ def test_resume_after_a_stop_in_mid_epoch_keeps_the_schedule(tmp_path, monkeypat
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
-@pytest.mark.parametrize("override, needle", [
-    ("optim.milestone_iterations=[6,11]", "optim.milestone_iterations"),
-    ("optim.milestone_iterations=[9,6]", "optim.milestone_iterations"),
-    ("optim.warmup_epochs=2", "optim.warmup_epochs"),
-    ("optim.iterations=0", "optim.iterations"),
-])
+@pytest.mark.parametrize(
+    "override, needle",
+    [
+        ("optim.milestone_iterations=[6,11]", "optim.milestone_iterations"),
+        ("optim.milestone_iterations=[9,6]", "optim.milestone_iterations"),
+        ("optim.warmup_epochs=2", "optim.warmup_epochs"),
+        ("optim.iterations=0", "optim.iterations"),
+    ],
+)
 def test_bad_iteration_schedules_are_refused(tmp_path, override, needle):
     with pytest.raises(UserError, match=needle):
         train(load_config([*TINY, override, f"output_root={tmp_path}"]))

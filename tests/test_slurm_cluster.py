@@ -55,8 +55,6 @@ def within(seconds: float, fn, *args):
     return box.get("value")
 
 
-
-
 def test_cluster_is_up_and_matches_local_profile(slurm_cluster):
     assert os.environ["SLURM_CONF"] == str(slurm_cluster.conf)
     out = slurm_cluster.run("sinfo", "-h", "-N", "-o", "%N|%P|%T").stdout.split()
@@ -125,8 +123,9 @@ def test_submitit_array_completes_and_cancel_does_not_hang(slurm_cluster, tmp_pa
     # a long job, cancelled while running: submitit must see CANCELLED (through sacct) and not wait forever
     executor.update_parameters(name="cluster-test-cancel")
     job = executor.submit(sleep_long, 600)
-    wait_until(lambda: slurm_cluster.sacct_states(job.job_id).get(job.job_id) == "RUNNING", HANG_GUARD_S,
-               "the job to run")
+    wait_until(
+        lambda: slurm_cluster.sacct_states(job.job_id).get(job.job_id) == "RUNNING", HANG_GUARD_S, "the job to run"
+    )
     t1 = time.monotonic()
     job.cancel()
     within(HANG_GUARD_S, job.wait)
@@ -164,13 +163,24 @@ def test_start_status_stop_leaves_nothing_running(tmp_path, slurm_cluster):
 
         # a running job is cancelled by stop, its processes included
         marker = tmp_path / "marker"
-        job_id = cluster.run(
-            "sbatch", "--parsable", "-p", "debug", "-o", str(tmp_path / "job.out"),
-            "--wrap", f"touch {marker}; exec sleep 600",
-        ).stdout.strip().split(";")[0]
+        job_id = (
+            cluster.run(
+                "sbatch",
+                "--parsable",
+                "-p",
+                "debug",
+                "-o",
+                str(tmp_path / "job.out"),
+                "--wrap",
+                f"touch {marker}; exec sleep 600",
+            )
+            .stdout.strip()
+            .split(";")[0]
+        )
         wait_until(lambda: marker.exists(), HANG_GUARD_S, f"job {job_id} to start")
         sleepers = [
-            int(p.name) for p in Path("/proc").iterdir()
+            int(p.name)
+            for p in Path("/proc").iterdir()
             if p.name.isdigit() and _cmdline(p) == ["sleep", "600"] and _env_has(p, f"SLURM_JOB_ID={job_id}")
         ]
         assert sleepers, "the job's sleep process was not found"

@@ -7,10 +7,10 @@ import pytest
 
 from repro.cli import main
 from repro.config import load_config, to_container
-from repro.sweep.costs import Calibration, H100_MS, estimate, load_calibration, price, run_gpu_hours
 from repro.methods import METHODS, method_class
 from repro.methods.step_cost import LABEL_LOOKAHEAD, STEP_COSTS
 from repro.models import MODEL_NAMES
+from repro.sweep.costs import H100_MS, Calibration, estimate, load_calibration, price, run_gpu_hours
 
 NOISY = ["split=noisy", "noise=uniform", "model=wrn28_10", "optim=setting_a", "data.batch_size=100"]
 
@@ -69,8 +69,10 @@ def test_a_calibration_without_a_kind_estimates_it_and_says_so():
 
 
 def test_bench_on_the_cpu_times_every_step_kind_of_a_model(capsys):
-    assert main(["bench", "--device", "cpu", "--models", "tinycnn", "--batch", "4", "--meta-batch", "8",
-                 "--steps", "1"]) == 0
+    assert (
+        main(["bench", "--device", "cpu", "--models", "tinycnn", "--batch", "4", "--meta-batch", "8", "--steps", "1"])
+        == 0
+    )
     cal = load_calibration()
     assert set(cal.steps_ms["tinycnn"]) == {k.key for k in STEP_COSTS}
     assert all(v > 0 for v in cal.steps_ms["tinycnn"].values()) and cal.shapes["tinycnn"] == [1, 8, 8, 10]

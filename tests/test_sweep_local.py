@@ -14,8 +14,7 @@ import pytest
 from repro.cli import main
 from repro.errors import UserError
 from repro.runs.rundir import RunDir
-from repro.sweep import Scale, expand_sweep, load_sweep, run_sweep, sweep_status
-from repro.sweep import cluster
+from repro.sweep import Scale, cluster, expand_sweep, load_sweep, run_sweep, sweep_status
 from repro.sweep.plan import make_plan
 from repro.sweep.registry import JobRecord, Registry, sweep_dir
 
@@ -66,7 +65,12 @@ def test_local_sweep_runs_folds_before_finals_then_submits_nothing(tiny, tmp_pat
         summary = RunDir(out / "runs" / rid).read_summary()
         assert summary is not None and summary["epochs"] == 1
     final_log = RunDir(out / "runs" / finals[0].run_id).read_config()
-    assert final_log["method"]["name"] == "replay" and final_log["sweep"] == {"name": "tiny", "stage": "final", "row": "Ours (Class)", "column": "Digits/SmallCNN"}
+    assert final_log["method"]["name"] == "replay" and final_log["sweep"] == {
+        "name": "tiny",
+        "stage": "final",
+        "row": "Ours (Class)",
+        "column": "Digits/SmallCNN",
+    }
 
     before = mtimes(out)
     again = run_sweep(tiny, output_root=out, scale=SCALE, report=lines.append)
@@ -88,8 +92,9 @@ def test_a_failed_run_is_rerun_and_resumes_from_its_checkpoint(tiny, tmp_path):
     # pretend the run was killed after its last checkpoint but before its summary
     rd.summary_file.unlink()
     rd.write_status("interrupted", epoch=1, message="killed")
-    plan = run_sweep(tiny, output_root=out, scale=SCALE, only={"rows": ["Baseline"]}, dry_run=True,
-                     report=lambda s: None)
+    plan = run_sweep(
+        tiny, output_root=out, scale=SCALE, only={"rows": ["Baseline"]}, dry_run=True, report=lambda s: None
+    )
     assert plan.status[rid].state == "interrupted" and [r.run_id for r in plan.to_submit] == [rid]
     plan = run_sweep(tiny, output_root=out, scale=SCALE, only={"rows": ["Baseline"]}, report=lambda s: None)
     assert plan.submitted == [rid] and plan.counts() == {"done": 1}
@@ -113,8 +118,25 @@ def test_a_final_whose_fold_failed_is_skipped_and_reported(tiny, tmp_path, capsy
     assert any("skipped, 1 of the runs it depends on did not finish" in line and final.run_id in line for line in lines)
     assert plan.counts() == {"done": 1, "new": 2}  # fold 1 done; fold 0 never ran; the final waits
     assert rd.checkpoint_file.read_bytes() == b"not a checkpoint"
-    assert main(["sweep", str(tiny), "--output-root", str(out), "--epochs", "1", "--subset", "400",
-                 "--test-subset", "200", "--rows", "Ours (Class)"]) == 1
+    assert (
+        main(
+            [
+                "sweep",
+                str(tiny),
+                "--output-root",
+                str(out),
+                "--epochs",
+                "1",
+                "--subset",
+                "400",
+                "--test-subset",
+                "200",
+                "--rows",
+                "Ours (Class)",
+            ]
+        )
+        == 1
+    )
     # the damaged file moved aside, the same command finishes the sweep
     rd.checkpoint_file.rename(rd.path / "checkpoint.pt.bad")
     plan = run_sweep(tiny, output_root=out, scale=SCALE, only={"rows": ["Ours (Class)"]}, report=lines.append)
@@ -162,8 +184,14 @@ def test_slurm_executor_refuses_cleanly_without_slurm(tiny, tmp_path, monkeypatc
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
     out = tmp_path / "out"
     with pytest.raises(UserError, match="`sinfo` is not on PATH"):
-        run_sweep(tiny, output_root=out, executor="slurm", profile=REPO / "slurm" / "profiles" / "local.yaml",
-                  scale=SCALE, report=lambda s: None)
+        run_sweep(
+            tiny,
+            output_root=out,
+            executor="slurm",
+            profile=REPO / "slurm" / "profiles" / "local.yaml",
+            scale=SCALE,
+            report=lambda s: None,
+        )
     assert not (out / "sweeps").exists() and not (out / "runs").exists()
     with pytest.raises(UserError, match="needs a cluster profile"):
         run_sweep(tiny, output_root=out, executor="slurm", report=lambda s: None)
@@ -181,8 +209,11 @@ def test_cli_dry_run_status_and_refusals(tiny, tmp_path, capsys):
     assert text.count(" new") == 4 and "fold 1" in text
 
     needs = tmp_path / "needs.yaml"
-    needs.write_text(tiny.read_text().replace("  Baseline: [method=baseline]",
-                                              "  Baseline: [method=baseline]\n  Later: {needs: \"a method\"}"))
+    needs.write_text(
+        tiny.read_text().replace(
+            "  Baseline: [method=baseline]", '  Baseline: [method=baseline]\n  Later: {needs: "a method"}'
+        )
+    )
     assert main(["sweep", str(needs), "--dry-run"]) == 2
     assert "cannot run with the methods that exist" in capsys.readouterr().err
     assert main(["sweep", str(REPO / "sweeps" / "table4.yaml"), "--dry-run", "--output-root", out]) == 0
@@ -196,8 +227,10 @@ def test_cli_dry_run_status_and_refusals(tiny, tmp_path, capsys):
         assert "tuning stage" in text and ("24 runs (0 done)" in text or "32 runs (0 done)" in text), n
         assert "\ntune " in text and "no per-step figure" not in text, n  # every run priced (repro/sweep/costs.py)
         assert ("15 fold, 3 final" in text) == (n in (1, 2, 3, 8)), n
-    assert main(["sweep", str(REPO / "sweeps" / "table5.yaml"), "--rows", "Baseline", "--dry-run",
-                 "--output-root", out]) == 0
+    assert (
+        main(["sweep", str(REPO / "sweeps" / "table5.yaml"), "--rows", "Baseline", "--dry-run", "--output-root", out])
+        == 0
+    )
     assert "sweep table5: 9 runs" in capsys.readouterr().out
     assert main(["sweep", str(tiny), "--rows", "Nope"]) == 2
     assert "no row 'Nope'" in capsys.readouterr().err
@@ -236,8 +269,14 @@ def test_two_sweeps_at_once_submit_each_run_once(tiny, tmp_path, monkeypatch):
             if "waiting for it to finish" in line:
                 second_waits.set()
 
-        run_sweep(tiny, output_root=out, executor="slurm", profile=REPO / "slurm/profiles/local.yaml", scale=SCALE,
-                  report=report)
+        run_sweep(
+            tiny,
+            output_root=out,
+            executor="slurm",
+            profile=REPO / "slurm/profiles/local.yaml",
+            scale=SCALE,
+            report=report,
+        )
 
     threads = [threading.Thread(target=sweep, args=(i,)) for i in range(2)]
     for t in threads:

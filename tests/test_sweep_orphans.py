@@ -64,14 +64,31 @@ def test_kill_9_of_a_parallel_sweep_leaves_no_process_and_a_rerun_finishes(tmp_p
     path.write_text(textwrap.dedent(SWEEP))
     out = tmp_path / "out"
     scale = Scale(epochs=EPOCHS, subset=100, test_subset=100)
-    rds = [RunDir(out / "runs" / r.run_id) for r in expand_sweep(load_sweep(path), output_root=out.resolve(),
-                                                                 scale=scale)]
-    command = [sys.executable, "-m", "repro.cli", "sweep", str(path), "--output-root", str(out), "--epochs",
-               str(EPOCHS), "--subset", "100", "--test-subset", "100", "--jobs", "2"]
+    rds = [
+        RunDir(out / "runs" / r.run_id) for r in expand_sweep(load_sweep(path), output_root=out.resolve(), scale=scale)
+    ]
+    command = [
+        sys.executable,
+        "-m",
+        "repro.cli",
+        "sweep",
+        str(path),
+        "--output-root",
+        str(out),
+        "--epochs",
+        str(EPOCHS),
+        "--subset",
+        "100",
+        "--test-subset",
+        "100",
+        "--jobs",
+        "2",
+    ]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
     log = tmp_path / "killed.log"  # a file, not a pipe: the workers inherit it, and must not hold the test up
-    proc = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        command, cwd=tmp_path, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True
+    )
 
     def epoch(rd: RunDir) -> int:
         try:
@@ -98,8 +115,11 @@ def test_kill_9_of_a_parallel_sweep_leaves_no_process_and_a_rerun_finishes(tmp_p
     finally:
         for pid in frozen.values():
             os.kill(pid, signal.SIGCONT)
-    _wait_for(lambda: not any(is_alive(pid) for pid in left), f"every process of the command ({sorted(left)}) "
-              "exiting", poll_s=0.1)
+    _wait_for(
+        lambda: not any(is_alive(pid) for pid in left),
+        f"every process of the command ({sorted(left)}) exiting",
+        poll_s=0.1,
+    )
     reached = []
     for rd in rds:
         status = json.loads(rd.status_file.read_text())
@@ -113,8 +133,9 @@ def test_kill_9_of_a_parallel_sweep_leaves_no_process_and_a_rerun_finishes(tmp_p
         assert rd.read_summary() is not None and rd.read_status()["state"] == "done"
         resumed = f"resumed from checkpoint at epoch {at}"
         after = rd.log_file.read_text().split(resumed, 1)[1]  # what the re-run trained: from `at` on, each once
-        trained = [line.split(" epoch ", 1)[1].split()[0] for line in after.splitlines() if " epoch " in line
-                   and "lr=" in line]
+        trained = [
+            line.split(" epoch ", 1)[1].split()[0] for line in after.splitlines() if " epoch " in line and "lr=" in line
+        ]
         assert trained == [f"{e}/{EPOCHS}" for e in range(at + 1, EPOCHS + 1)]
         assert [line for line in rerun.stdout.splitlines() if rd.run_id in line and ": done in" in line] != []
     assert rerun.stdout.count(": done in") == len(rds) and ": training" in rerun.stdout  # each trained once
@@ -122,8 +143,10 @@ def test_kill_9_of_a_parallel_sweep_leaves_no_process_and_a_rerun_finishes(tmp_p
 
 def test_the_parent_death_signal_is_armed_where_linux_offers_it():
     """prctl through ctypes: armed in a child on Linux (the child dies with its parent), refused nowhere else."""
-    code = ("import os, signal, sys, time; from repro.sweep.orphans import arm_parent_death_signal as a; "
-            "ok = a(signal.SIGTERM); print(ok, flush=True); time.sleep(0 if not ok else 600)")
+    code = (
+        "import os, signal, sys, time; from repro.sweep.orphans import arm_parent_death_signal as a; "
+        "ok = a(signal.SIGTERM); print(ok, flush=True); time.sleep(0 if not ok else 600)"
+    )
     script = f"import subprocess, sys; subprocess.Popen([sys.executable, '-c', {code!r}]).wait()"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     if not sys.platform.startswith("linux"):

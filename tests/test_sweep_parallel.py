@@ -87,16 +87,24 @@ def test_a_failed_run_never_starts_its_dependents_and_they_are_reported(tmp_path
     plan = run_sweep(path, output_root=out, scale=SCALE, report=lines.append, jobs=jobs)
     assert plan.failed == [fold0.run_id, final.run_id]
     assert any(fold0.run_id in line and "failed" in line and "cannot be read" in line for line in lines)
-    assert any(final.run_id in line and "skipped, 1 of the runs it depends on did not finish" in line
-               for line in lines)
+    assert any(final.run_id in line and "skipped, 1 of the runs it depends on did not finish" in line for line in lines)
     assert not any(final.run_id in line and line.endswith(": training") for line in lines)
     assert not RunDir(out / "runs" / final.run_id).path.exists()
     assert plan.counts() == {"done": 2, "new": 2}
 
 
 def _planned(run_id: str, *depends_on: str) -> PlannedRun:
-    return PlannedRun(run_id=run_id, row="r", column="c", seed=0, stage="x", fold=None, overrides=(), config={},
-                      depends_on=tuple(depends_on))
+    return PlannedRun(
+        run_id=run_id,
+        row="r",
+        column="c",
+        seed=0,
+        stage="x",
+        fold=None,
+        overrides=(),
+        config={},
+        depends_on=tuple(depends_on),
+    )
 
 
 def test_scheduling_follows_any_dependency_edge_and_skips_what_cannot_start(tmp_path, monkeypatch):
@@ -114,9 +122,17 @@ def test_scheduling_follows_any_dependency_edge_and_skips_what_cannot_start(tmp_
         return Result()
 
     monkeypatch.setattr("repro.sweep.job.run_planned", fake)
-    runs = [_planned("plain"), _planned("student", "teacher", "tune"), _planned("teacher", "tune"), _planned("tune"),
-            _planned("bad"), _planned("after-bad", "bad"), _planned("after-after-bad", "after-bad"),
-            _planned("elsewhere", "queued-on-slurm"), _planned("uses-done", "old")]
+    runs = [
+        _planned("plain"),
+        _planned("student", "teacher", "tune"),
+        _planned("teacher", "tune"),
+        _planned("tune"),
+        _planned("bad"),
+        _planned("after-bad", "bad"),
+        _planned("after-after-bad", "after-bad"),
+        _planned("elsewhere", "queued-on-slurm"),
+        _planned("uses-done", "old"),
+    ]
     assert _critical_path(runs)["tune"] == 3 and _critical_path(runs)["plain"] == 1
     lines: list[str] = []
     ran, failed = run_planned_runs(runs, done={"old"}, jobs=1, output_root=tmp_path, report=lines.append)
@@ -167,18 +183,41 @@ def test_ctrl_c_stops_every_worker_cleanly_and_a_rerun_resumes(tmp_path):
     signalled and the workers let go. Ctrl-C, then the same command resumes both runs, then SIGTERM to it."""
     path = _sweep_file(tmp_path, LONG)
     out = tmp_path / "out"
-    runs = expand_sweep(load_sweep(path), output_root=out.resolve(),
-                        scale=Scale(epochs=1000, subset=100, test_subset=100))
+    runs = expand_sweep(
+        load_sweep(path), output_root=out.resolve(), scale=Scale(epochs=1000, subset=100, test_subset=100)
+    )
     rds = [RunDir(out / "runs" / r.run_id) for r in runs]
-    command = [sys.executable, "-m", "repro.cli", "sweep", str(path), "--output-root", str(out), "--epochs", "1000",
-               "--subset", "100", "--test-subset", "100", "--jobs", "2"]
+    command = [
+        sys.executable,
+        "-m",
+        "repro.cli",
+        "sweep",
+        str(path),
+        "--output-root",
+        str(out),
+        "--epochs",
+        "1000",
+        "--subset",
+        "100",
+        "--test-subset",
+        "100",
+        "--jobs",
+        "2",
+    ]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
 
     def start() -> subprocess.Popen:
-        return subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, start_new_session=True,  # its own process group, as a terminal's job
-                                # with SIGINT at its default, as in a terminal (a shell's background job ignores it)
-                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        return subprocess.Popen(
+            command,
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,  # its own process group, as a terminal's job
+            # with SIGINT at its default, as in a terminal (a shell's background job ignores it)
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
 
     def epoch(rd: RunDir) -> int:
         return int((rd.read_status() or {}).get("epoch") or 0) if rd.status_file.exists() else -1

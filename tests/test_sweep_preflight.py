@@ -41,15 +41,19 @@ def test_corners_take_each_numeric_axis_ends_in_grid_order():
 def test_preflight_trains_the_corners_as_its_own_runs_and_prints_label_movement(tmp_path, capsys):
     path, out = tmp_path / "pre.yaml", tmp_path / "out"
     path.write_text(textwrap.dedent(SWEEP))
-    assert main(["sweep", str(path), "--preflight", "--preflight-epochs", "1", "--output-root", str(out),
-                 "--jobs", "1"]) == 0
+    assert (
+        main(["sweep", str(path), "--preflight", "--preflight-epochs", "1", "--output-root", str(out), "--jobs", "1"])
+        == 0
+    )
     text = capsys.readouterr().out
     assert "preflight: 4 run(s) at the corners" in text
     lines = [line for line in text.splitlines() if line.startswith("Ours (Class)") and "label_lr=" in line]
-    assert [line.split()[3:5] for line in lines] == [["label_lr=0.3,", "init_target_prob=0.5"],
-                                                     ["label_lr=0.3,", "init_target_prob=0.9"],
-                                                     ["label_lr=3,", "init_target_prob=0.5"],
-                                                     ["label_lr=3,", "init_target_prob=0.9"]]
+    assert [line.split()[3:5] for line in lines] == [
+        ["label_lr=0.3,", "init_target_prob=0.5"],
+        ["label_lr=0.3,", "init_target_prob=0.9"],
+        ["label_lr=3,", "init_target_prob=0.5"],
+        ["label_lr=3,", "init_target_prob=0.9"],
+    ]
     moved = [float(line.split()[5]) for line in lines]
     assert all(m >= 0 for m in moved) and moved[2] > moved[0]  # a 10x label lr moves the labels further
     assert "recalibrated plan on this machine" in text and "estimated GPU-hours" in text

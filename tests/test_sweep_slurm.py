@@ -57,8 +57,6 @@ def write_sweep(tmp_path: Path, text: str) -> Path:
     return path
 
 
-
-
 def quiet(_line: str) -> None:
     pass
 
@@ -89,8 +87,7 @@ def test_sweep_submits_arrays_waits_with_afterok_and_is_idempotent(slurm_cluster
     assert again.submitted == []
     assert {again.status[rid].state for rid in runs} <= {"pending", "running", "done"}
 
-    wait_until(lambda: all(RunDir(out / "runs" / rid).is_done() for rid in runs), HANG_GUARD_S,
-               "every run's summary")
+    wait_until(lambda: all(RunDir(out / "runs" / rid).is_done() for rid in runs), HANG_GUARD_S, "every run's summary")
     elapsed = time.monotonic() - t0
 
     def all_completed() -> bool:  # a job ends a moment after it writes its summary
@@ -129,8 +126,9 @@ def test_preempted_job_requeues_and_resumes_to_the_uninterrupted_result(slurm_cl
     path = write_sweep(tmp_path, SWEEP.replace("seeds: [0, 1]", "seeds: [0]"))
     out = tmp_path / "out"
     scale = Scale(epochs=8, subset=300, test_subset=150)
-    plan = run_sweep(path, output_root=out, executor="slurm", profile=PROFILE, scale=scale,
-                     only={"rows": ["Baseline"]}, report=quiet)
+    plan = run_sweep(
+        path, output_root=out, executor="slurm", profile=PROFILE, scale=scale, only={"rows": ["Baseline"]}, report=quiet
+    )
     (run,) = plan.unique.values()
     record = Registry.load(sweep_dir(out.resolve(), "slurm-small") / "jobs.json").latest(run.run_id)
     rd = RunDir(out / "runs" / run.run_id)
@@ -138,15 +136,20 @@ def test_preempted_job_requeues_and_resumes_to_the_uninterrupted_result(slurm_cl
     def status() -> dict:
         return (rd.read_status() if rd.status_file.exists() else None) or {}
 
-    wait_until(lambda: int(status().get("epoch") or 0) >= 2, HANG_GUARD_S, "the job to finish two epochs",
-               interval=0.05)
+    wait_until(
+        lambda: int(status().get("epoch") or 0) >= 2, HANG_GUARD_S, "the job to finish two epochs", interval=0.05
+    )
     trainer = int(json.loads(rd.lock_file.read_text())["pid"])  # the job's training process (one node: ours)
     os.kill(trainer, signal.SIGSTOP)  # frozen, so the preemption lands mid-run however fast the machine is
     try:
         assert not rd.is_done(), "the job finished before it could be frozen"
         slurm_cluster.run("scancel", record.job_id, "--signal", "SIGTERM")
-        wait_until(lambda: signal_pending(trainer, signal.SIGTERM), HANG_GUARD_S, "SLURM's SIGTERM to reach the job",
-                   interval=0.05)
+        wait_until(
+            lambda: signal_pending(trainer, signal.SIGTERM),
+            HANG_GUARD_S,
+            "SLURM's SIGTERM to reach the job",
+            interval=0.05,
+        )
     finally:
         os.kill(trainer, signal.SIGCONT)
     wait_until(lambda: status().get("state") == "interrupted", HANG_GUARD_S, "the job to stop at the SIGTERM")
@@ -159,8 +162,11 @@ def test_preempted_job_requeues_and_resumes_to_the_uninterrupted_result(slurm_cl
     assert "requeued by submitit" in log
     resumed = [line for line in log.splitlines() if "resumed from checkpoint at epoch" in line]
     assert len(resumed) == 1 and int(resumed[0].rsplit(" ", 1)[1]) == interrupted_at, log
-    wait_until(lambda: slurm_cluster.sacct_states(record.job_id).get(record.job_id) == "COMPLETED", HANG_GUARD_S,
-               f"job {record.job_id} (requeued, same id) to be COMPLETED")
+    wait_until(
+        lambda: slurm_cluster.sacct_states(record.job_id).get(record.job_id) == "COMPLETED",
+        HANG_GUARD_S,
+        f"job {record.job_id} (requeued, same id) to be COMPLETED",
+    )
 
     # the same config, uninterrupted, in this process (1 torch thread, as the job with cpus_per_task=1)
     reference = train(load_config([*run.overrides, f"output_root={tmp_path / 'reference'}", "progress=none"]))
@@ -170,12 +176,15 @@ def test_preempted_job_requeues_and_resumes_to_the_uninterrupted_result(slurm_cl
     assert len(strip) == 8 and strip == expected
     summary = {k: v for k, v in rd.read_summary().items() if k != "seconds"}
     assert summary == {k: v for k, v in reference.summary.items() if k != "seconds"}
-    print(f"interrupted after epoch {interrupted_at}; {resumed[0]}; final test accuracy "
-          f"{summary['final_test_acc']:.4f} = uninterrupted {reference.summary['final_test_acc']:.4f}")
+    print(
+        f"interrupted after epoch {interrupted_at}; {resumed[0]}; final test accuracy "
+        f"{summary['final_test_acc']:.4f} = uninterrupted {reference.summary['final_test_acc']:.4f}"
+    )
 
     # nothing left to do
-    again = run_sweep(path, output_root=out, executor="slurm", profile=PROFILE, scale=scale,
-                      only={"rows": ["Baseline"]}, report=quiet)
+    again = run_sweep(
+        path, output_root=out, executor="slurm", profile=PROFILE, scale=scale, only={"rows": ["Baseline"]}, report=quiet
+    )
     assert again.submitted == []
 
 
@@ -186,8 +195,14 @@ def test_the_same_run_submitted_twice_has_one_writer(slurm_cluster, tmp_path):
     from repro.sweep.job import TrainJob
 
     out = tmp_path / "out"
-    overrides = ["data.subset=600", "data.test_subset=300", "optim.epochs=4", "tracker=none", "progress=plain",
-                 f"output_root={out}"]
+    overrides = [
+        "data.subset=600",
+        "data.test_subset=300",
+        "optim.epochs=4",
+        "tracker=none",
+        "progress=plain",
+        f"output_root={out}",
+    ]
     rid = compute_run_id(to_container(load_config(overrides)))
     executor = submitit.AutoExecutor(folder=tmp_path / "jobs" / "%j", cluster="slurm")
     executor.update_parameters(**slurm_cluster.submitit_parameters())
@@ -199,8 +214,11 @@ def test_the_same_run_submitted_twice_has_one_writer(slurm_cluster, tmp_path):
     try:
         second = executor.submit(TrainJob(rid, overrides, str(out)))
         err = Path(second.paths.stderr)
-        wait_until(lambda: err.exists() and "waiting for it to finish" in err.read_text(), HANG_GUARD_S,
-                   "the second job to wait for the first")
+        wait_until(
+            lambda: err.exists() and "waiting for it to finish" in err.read_text(),
+            HANG_GUARD_S,
+            "the second job to wait for the first",
+        )
         assert f"pid {holder['pid']}" in err.read_text() and f"SLURM job {first.job_id}" in err.read_text()
     finally:
         os.kill(holder["pid"], signal.SIGCONT)
@@ -214,11 +232,32 @@ def test_the_same_run_submitted_twice_has_one_writer(slurm_cluster, tmp_path):
 def test_two_sweep_commands_at_once_submit_once(slurm_cluster, tmp_path):
     path = write_sweep(tmp_path, SWEEP.replace("seeds: [0, 1]", "seeds: [0]"))
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "repro.cli", "sweep", str(path), "--executor", "slurm", "--profile", str(PROFILE),
-           "--output-root", str(out), "--epochs", "1", "--subset", "600", "--test-subset", "300", "--rows", "Baseline"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "repro.cli",
+        "sweep",
+        str(path),
+        "--executor",
+        "slurm",
+        "--profile",
+        str(PROFILE),
+        "--output-root",
+        str(out),
+        "--epochs",
+        "1",
+        "--subset",
+        "600",
+        "--test-subset",
+        "300",
+        "--rows",
+        "Baseline",
+    ]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    procs = [subprocess.Popen(cmd, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-             for _ in range(2)]
+    procs = [
+        subprocess.Popen(cmd, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for _ in range(2)
+    ]
     outputs = [p.communicate(timeout=HANG_GUARD_S)[0] for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outputs
     registry = Registry.load(sweep_dir(out.resolve(), "slurm-small") / "jobs.json")

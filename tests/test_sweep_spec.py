@@ -6,7 +6,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -103,8 +102,12 @@ def test_table3_static_and_dynamic_finals_share_their_fold_runs():
     finals = [r for r in runs if r.stage == "final"]
     assert len(finals) == 2 * 2 * 3 and len({r.run_id for r in finals}) == 12
     static = {r.column: r.config["method"]["static"] for r in finals}
-    assert static == {"Dynamic=no/Class": True, "Dynamic=yes/Class": False, "Dynamic=no/Instance": True,
-                      "Dynamic=yes/Instance": False}
+    assert static == {
+        "Dynamic=no/Class": True,
+        "Dynamic=yes/Class": False,
+        "Dynamic=no/Instance": True,
+        "Dynamic=yes/Instance": False,
+    }
     pairs = {}
     for r in finals:
         pairs.setdefault((r.row, r.seed), set()).add(r.depends_on)
@@ -118,8 +121,12 @@ def test_noisy_tables_are_single_stage_with_every_method_in_its_setting():
     assert {r.stage for r in runs} == {"single"} and len(runs) == 6 * 4 * 3
     tuning = [r for r in all_runs if r.stage == "tune"]  # Ours is tuned in its own noisy setting, per column
     assert len(tuning) == 4 * 32 and {r.row for r in tuning} == {"Ours (Instance labels)"}
-    assert all(r.config["split"]["meta_fraction"] == 0.02 and r.config["noise"]["kind"] == "uniform"
-               and r.config["method"]["curriculum"] == "entropy" for r in tuning)
+    assert all(
+        r.config["split"]["meta_fraction"] == 0.02
+        and r.config["noise"]["kind"] == "uniform"
+        and r.config["method"]["curriculum"] == "entropy"
+        for r in tuning
+    )
     for r in runs:
         c = r.config
         assert c["model"]["name"] == "wrn28_10" and c["noise"]["kind"] == "uniform"
@@ -127,15 +134,29 @@ def test_noisy_tables_are_single_stage_with_every_method_in_its_setting():
     ours = [r for r in runs if r.row == "Ours (Instance labels)"]
     assert all(r.config["method"]["curriculum"] == "entropy" for r in ours)
     assert {(r.column, r.config["noise"]["fraction"]) for r in ours} == {
-        ("CIFAR10/40%", 0.4), ("CIFAR10/60%", 0.6), ("CIFAR100/40%", 0.4), ("CIFAR100/60%", 0.6)}
+        ("CIFAR10/40%", 0.4),
+        ("CIFAR10/60%", 0.6),
+        ("CIFAR100/40%", 0.4),
+        ("CIFAR100/60%", 0.6),
+    }
     # the peers train in setting A (Meta-Weight-Net's WRN-28-10 script: lr 0.1, batch 100, 20,000 iterations)
     for r in runs:
         if r.row != "Ours (Instance labels)":
             o = r.config["optim"]
             assert (o["lr"], o["iterations"], list(o["milestone_iterations"]), r.config["data"]["batch_size"]) == (
-                0.1, 20000, [18000, 19000], 100)
+                0.1,
+                20000,
+                [18000, 19000],
+                100,
+            )
     assert {r.config["method"]["name"] for r in runs} == {
-        "baseline", "focal_loss", "coteaching", "l2rw", "mwnet", "instance_labels"}
+        "baseline",
+        "focal_loss",
+        "coteaching",
+        "l2rw",
+        "mwnet",
+        "instance_labels",
+    }
     t7_runs = [r for r in expand_sweep(load_sweep(SWEEPS / "table7.yaml"), output_root="out") if r.stage != "tune"]
     assert {r.config["method"]["name"] for r in t7_runs} == {"baseline", "data_parameters", "l2rw", "instance_labels"}
     assert all(r.config["optim"]["epochs"] == 120 for r in t7_runs if r.row != "Ours (Instance labels)")
@@ -149,15 +170,21 @@ def test_noisy_tables_are_single_stage_with_every_method_in_its_setting():
 
 
 def test_rows_that_need_a_missing_method_plan_nothing(tmp_path):
-    path = write(tmp_path, TINY.replace("      Baseline: [method=baseline]",
-                                        "      Baseline: [method=baseline]\n      Later: {needs: \"a method\"}"))
+    path = write(
+        tmp_path,
+        TINY.replace(
+            "      Baseline: [method=baseline]", '      Baseline: [method=baseline]\n      Later: {needs: "a method"}'
+        ),
+    )
     spec = load_sweep(path)
     assert spec.needs == {"Later": "a method"} and "Later" in spec.rows
     assert {r.row for r in expand_sweep(spec, output_root="out")} == {"Baseline", "Ours (Class)"}
     t5 = expand_sweep(load_sweep(SWEEPS / "table5.yaml").select(rows=["Baseline"]), output_root="out")
     assert {r.column: r.config["model"]["name"] for r in t5} == {
-        "Train=Baseline/Transfer=VGG16": "vgg16", "Train=Baseline/Transfer=ResNet18": "resnet18",
-        "Train=Baseline/Transfer=AlexNet": "alexnet"}
+        "Train=Baseline/Transfer=VGG16": "vgg16",
+        "Train=Baseline/Transfer=ResNet18": "resnet18",
+        "Train=Baseline/Transfer=AlexNet": "alexnet",
+    }
 
 
 # ------------------------------------------------------------------------------- the fast path equals Hydra
@@ -170,8 +197,12 @@ def test_fast_expansion_gives_exactly_what_repro_train_composes(tmp_path):
     for path in sorted(SWEEPS.rglob("*.yaml")):  # the paper tables and sweeps/demo/
         spec = load_sweep(path)
         spec = spec.select(seeds=spec.seeds[:1])
-        runs = expand_sweep(spec, output_root=tmp_path / "out dir", scale=Scale(epochs=2, subset=300, test_subset=100),
-                           extra_overrides=["tracker.project=other"])
+        runs = expand_sweep(
+            spec,
+            output_root=tmp_path / "out dir",
+            scale=Scale(epochs=2, subset=300, test_subset=100),
+            extra_overrides=["tracker.project=other"],
+        )
         seen: dict[tuple, int] = {}
         for r in runs:
             # a cell's tuning runs differ only in the grid's values: two per cell are enough (Hydra is slow)
@@ -188,9 +219,13 @@ def test_fast_expansion_gives_exactly_what_repro_train_composes(tmp_path):
 
 
 def test_lean_composition_equals_hydras_public_compose():
-    selections = [(), (("model", "resnet18"),), (("data", "cifar100"), ("method", "replay"), ("split", "full")),
-                  (("method", "instance_labels"), ("model", "wrn28_10"), ("noise", "uniform"), ("split", "noisy")),
-                  (("model", "vgg16"), ("optim", "smallcnn"), ("tracker", "none"))]
+    selections = [
+        (),
+        (("model", "resnet18"),),
+        (("data", "cifar100"), ("method", "replay"), ("split", "full")),
+        (("method", "instance_labels"), ("model", "wrn28_10"), ("noise", "uniform"), ("split", "noisy")),
+        (("model", "vgg16"), ("optim", "smallcnn"), ("tracker", "none")),
+    ]
     fast = FastComposer()
     fast.prepare(selections)
     assert fast._lean, "the lean Hydra composition is not available: planning a sweep will be slow"
@@ -214,8 +249,12 @@ def test_planned_fold_runs_are_the_ones_the_replay_reads(tmp_path):
     final = next(r for r in runs if r.stage == "final")
     folds = [r for r in runs if r.run_id in final.depends_on]
     assert [f.fold for f in folds] == [0, 1]  # split.folds=2 in common: two folds
-    assert final.config["method"]["learn"] == {"method": "class_labels", "overrides": ["method.label_lr=1.0"],
-                                               "epochs": None, "lookahead_weight_decay": False}
+    assert final.config["method"]["learn"] == {
+        "method": "class_labels",
+        "overrides": ["method.label_lr=1.0"],
+        "epochs": None,
+        "lookahead_weight_decay": False,
+    }
     reference = fold_run_configs(final.config)  # the trajectory module's own derivation (composes with Hydra)
     assert [run_id(c) for c in reference] == [run_id(c) for c in derived_fold_configs(final.config)]
     assert [run_id(c) for c in reference] == list(final.depends_on)
@@ -224,15 +263,20 @@ def test_planned_fold_runs_are_the_ones_the_replay_reads(tmp_path):
 # --------------------------------------------------------------------------------------------- validation errors
 
 
-@pytest.mark.parametrize("text, words", [
-    (TINY + "    colums: {}\n", ["'colums'", "top level"]),
-    (TINY.replace("learn:", "lern:"), ["'lern'", "rows.Ours (Class)"]),
-    (TINY.replace("metric: final_test_acc", "metric: accuracy"), ["metric='accuracy'", "final_test_acc"]),
-    (TINY.replace("seeds: [0, 1]", "seeds: 3"), ["seeds=3"]),
-    (TINY.replace("Baseline: [method=baseline]", "Baseline: []"), ["rows.Baseline", "no overrides"]),
-    (TINY.replace("Baseline: [method=baseline]", "Baseline: {overrides: [method=baseline], columns: [X]}"),
-     ["rows.Baseline.columns", "'X'"]),
-])
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        (TINY + "    colums: {}\n", ["'colums'", "top level"]),
+        (TINY.replace("learn:", "lern:"), ["'lern'", "rows.Ours (Class)"]),
+        (TINY.replace("metric: final_test_acc", "metric: accuracy"), ["metric='accuracy'", "final_test_acc"]),
+        (TINY.replace("seeds: [0, 1]", "seeds: 3"), ["seeds=3"]),
+        (TINY.replace("Baseline: [method=baseline]", "Baseline: []"), ["rows.Baseline", "no overrides"]),
+        (
+            TINY.replace("Baseline: [method=baseline]", "Baseline: {overrides: [method=baseline], columns: [X]}"),
+            ["rows.Baseline.columns", "'X'"],
+        ),
+    ],
+)
 def test_bad_structure_names_the_key_and_the_file(tmp_path, text, words):
     path = write(tmp_path, text)
     with pytest.raises(UserError) as err:
@@ -243,16 +287,19 @@ def test_bad_structure_names_the_key_and_the_file(tmp_path, text, words):
         assert w in message, message
 
 
-@pytest.mark.parametrize("override, words", [
-    ("method.labl_lr=0.1", ["'method.labl_lr'", "does not exist"]),
-    ("optim.lr.x=1", ["'optim.lr.x'"]),
-    ("nonsense=1", ["'nonsense'"]),
-    ("model=resnet99", ["model=resnet99", "resnet99"]),
-    ("model resnet18", ["'model resnet18'", "cannot parse"]),
-    ("+extra=1", ["'+extra=1'", "not a plain"]),
-    ("seed=1,2", ["'seed=1,2'", "not a plain"]),
-    ("noise.fraction=1.5", ["noise.fraction=1.5"]),
-])
+@pytest.mark.parametrize(
+    "override, words",
+    [
+        ("method.labl_lr=0.1", ["'method.labl_lr'", "does not exist"]),
+        ("optim.lr.x=1", ["'optim.lr.x'"]),
+        ("nonsense=1", ["'nonsense'"]),
+        ("model=resnet99", ["model=resnet99", "resnet99"]),
+        ("model resnet18", ["'model resnet18'", "cannot parse"]),
+        ("+extra=1", ["'+extra=1'", "not a plain"]),
+        ("seed=1,2", ["'seed=1,2'", "not a plain"]),
+        ("noise.fraction=1.5", ["noise.fraction=1.5"]),
+    ],
+)
 def test_bad_overrides_are_refused_naming_the_key_and_the_file(tmp_path, override, words):
     path = write(tmp_path, TINY.replace("Baseline: [method=baseline]", f"Baseline: [method=baseline, '{override}']"))
     with pytest.raises(UserError) as err:
@@ -294,8 +341,13 @@ def test_quoted_values_read_back_as_the_same_string(value):
 
 def test_cluster_profiles_map_to_submitit_parameters(tmp_path):
     local = load_profile(REPO / "slurm" / "profiles" / "local.yaml")
-    assert local.submitit_parameters() == {"slurm_partition": "debug", "cpus_per_task": 1, "mem_gb": 1,
-                                           "timeout_min": 60, "slurm_array_parallelism": 2}
+    assert local.submitit_parameters() == {
+        "slurm_partition": "debug",
+        "cpus_per_task": 1,
+        "mem_gb": 1,
+        "timeout_min": 60,
+        "slurm_array_parallelism": 2,
+    }
     gpu = load_profile("example-gpu").submitit_parameters()
     assert gpu["gpus_per_node"] == 1 and gpu["slurm_account"] == "my_account"
     assert gpu["slurm_additional_parameters"] == {"constraint": "v100|a100"}
@@ -308,8 +360,12 @@ def test_cluster_profiles_map_to_submitit_parameters(tmp_path):
 
 
 def test_planning_benchmark_runs_and_reports_its_time():
-    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "sweep_plan.py"), "--bound", "60"],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "sweep_plan.py"), "--bound", "60"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "1264 runs" in proc.stdout and "expand + plan of 1264 runs:" in proc.stdout
     print(proc.stdout)

@@ -51,10 +51,35 @@ def test_status_of_a_half_finished_sweep_shows_spent_and_projected_gpu_hours(tmp
     rd.write_metrics([{"epoch": 1, "seconds": 36.0}])
     spend = sweep_spend(sweep_status(path, output_root=out, scale=SCALE, only={}))
     assert spend.spent_h == pytest.approx(measured + 0.01) and spend.from_measured == 1
-    assert main(["sweep", "status", str(path), "--output-root", str(out), "--epochs", "2", "--subset", "200",
-                 "--test-subset", "100", "--rows", "Baseline", "L2RW"]) == 0
+    assert (
+        main(
+            [
+                "sweep",
+                "status",
+                str(path),
+                "--output-root",
+                str(out),
+                "--epochs",
+                "2",
+                "--subset",
+                "200",
+                "--test-subset",
+                "100",
+                "--rows",
+                "Baseline",
+                "L2RW",
+            ]
+        )
+        == 0
+    )
     text = capsys.readouterr().out
     assert "GPU-hours spent: " in text and "GPU-hours projected for the rest: " in text
-    cells = {line.split()[0]: line.split()[2:5] for line in text.splitlines() if line.startswith(("Baseline ", "L2RW "))
-             and "Digits" in line and len(line.split()) >= 5 and line.split()[2].isdigit()}
+    cells = {
+        line.split()[0]: line.split()[2:5]
+        for line in text.splitlines()
+        if line.startswith(("Baseline ", "L2RW "))
+        and "Digits" in line
+        and len(line.split()) >= 5
+        and line.split()[2].isdigit()
+    }
     assert cells == {"Baseline": ["2", "0", "0"], "L2RW": ["0", "0", "2"]}

@@ -12,11 +12,9 @@ import pytest
 
 from analysis.collect import collect_runs
 from analysis.tables import build_table
-
 from repro.errors import UserError
 from repro.runs.rundir import RunDir
-from repro.sweep import Scale, expand_sweep, load_sweep, run_sweep
-from repro.sweep import cluster, submit
+from repro.sweep import Scale, cluster, expand_sweep, load_sweep, run_sweep, submit
 from repro.sweep.plan import make_plan
 from repro.sweep.registry import JobRecord, Registry, sweep_dir
 
@@ -100,8 +98,7 @@ def _done(out: Path, run) -> None:
 
 
 @pytest.mark.parametrize("teacher_state", ["done", "queued", "missing"])
-def test_teachers_done_queued_or_missing_become_used_afterok_or_submitted(sweeps, tmp_path, monkeypatch,
-                                                                          teacher_state):
+def test_teachers_done_queued_or_missing_become_used_afterok_or_submitted(sweeps, tmp_path, monkeypatch, teacher_state):
     out = tmp_path / "out"
     spec = load_sweep(sweeps).select(rows=["Distilled"])
     runs = expand_sweep(spec, output_root=out, scale=SCALE)
@@ -130,14 +127,18 @@ def test_teachers_done_queued_or_missing_become_used_afterok_or_submitted(sweeps
     submitted = submit.submit_to_slurm(plan, profile=None, report=lambda s: None)
     assert len(submitted) == len(plan.to_submit)
     if teacher_state == "done":  # the tuned student waits for nothing but its own tuning runs
-        assert arrays == [(["single", "tune", "tune", "tune"], ()),
-                          (["single"], ("100_1", "100_2", "100_3"))]
+        assert arrays == [(["single", "tune", "tune", "tune"], ()), (["single"], ("100_1", "100_2", "100_3"))]
     elif teacher_state == "queued":  # single + tuning wait for the teacher's queued job, the tuned one for both
-        assert arrays == [(["single", "tune", "tune", "tune"], ("41_0",)),
-                          (["single"], ("100_1", "100_2", "100_3", "41_0"))]
+        assert arrays == [
+            (["single", "tune", "tune", "tune"], ("41_0",)),
+            (["single"], ("100_1", "100_2", "100_3", "41_0")),
+        ]
     else:  # the teacher is submitted first; the students wait for it, the tuned one for its tuning runs too
-        assert arrays == [(["teacher"], ()), (["single", "tune", "tune", "tune"], ("100_0",)),
-                          (["single"], ("100_0", "200_1", "200_2", "200_3"))]
+        assert arrays == [
+            (["teacher"], ()),
+            (["single", "tune", "tune", "tune"], ("100_0",)),
+            (["single"], ("100_0", "200_1", "200_2", "200_3")),
+        ]
 
 
 def test_a_local_sweep_runs_teachers_then_tuning_then_students(sweeps, tmp_path):
@@ -181,8 +182,10 @@ def test_bad_teacher_references_are_refused(sweeps, tmp_path):
     cases = {
         "row: Baseline, column: Digits}": ("row: Nope, column: Digits}", "names no row"),
         "sweep: teachers.yaml, row: Baseline": ("sweep: gone.yaml, row: Baseline", "names no file"),
-        "{sweep: teachers.yaml, row: Baseline, column: Digits}": ("{sweep: teachers.yaml}",
-                                                                  "keys sweep, row and column"),
+        "{sweep: teachers.yaml, row: Baseline, column: Digits}": (
+            "{sweep: teachers.yaml}",
+            "keys sweep, row and column",
+        ),
     }
     for old, (new, message) in cases.items():
         bad = tmp_path / "bad.yaml"
@@ -191,7 +194,8 @@ def test_bad_teacher_references_are_refused(sweeps, tmp_path):
             load_sweep(bad)
     plain = text.replace("overrides: [method=distillation]", "overrides: [method=baseline]", 1)
     plain = "\n".join(line for line in plain.splitlines() if "Searched:" not in line).replace(
-        "T=1: [method.temperature=1.0]", "T=1: []")
+        "T=1: [method.temperature=1.0]", "T=1: []"
+    )
     bad.write_text(plain)
     with pytest.raises(UserError, match="learns from no other run"):
         load_sweep(bad)

@@ -51,8 +51,12 @@ def tuned(tmp_path) -> Path:
 def test_the_plan_has_tuning_runs_the_cell_depends_on(tuned, tmp_path):
     runs = expand_sweep(load_sweep(tuned), output_root=tmp_path, scale=SCALE)
     tune = [r for r in runs if r.stage == "tune"]
-    assert [(r.config["method"]["label_lr"], r.config["method"]["init_target_prob"]) for r in tune] == \
-        [(0.3, 0.5), (0.3, 0.9), (3, 0.5), (3, 0.9)]  # file order: the first key varies slowest
+    assert [(r.config["method"]["label_lr"], r.config["method"]["init_target_prob"]) for r in tune] == [
+        (0.3, 0.5),
+        (0.3, 0.9),
+        (3, 0.5),
+        (3, 0.9),
+    ]  # file order: the first key varies slowest
     for r in tune:  # fold 0's held-out split, the first seed, an ordinary untuned run
         assert r.config["split"]["full_train"] is False and r.config["split"]["fold"] == 0
         assert r.seed == 0 and r.config["tune"]["keys"] == [] and r.depends_on == ()
@@ -100,8 +104,23 @@ def test_a_local_tuned_sweep_trains_the_cell_with_the_validation_winner(tuned, t
     sweeps = tmp_path / "sweeps"
     sweeps.mkdir()
     (sweeps / "table1.yaml").write_text(tuned.read_text().replace("name: tuned", "name: tuned\ntable: 1"))
-    assert main(["tables", "--runs", str(out), "--sweeps-dir", str(sweeps), "--out", str(tmp_path / "tables"),
-                 "--tables", "1", *SCALE_ARGS]) == 0
+    assert (
+        main(
+            [
+                "tables",
+                "--runs",
+                str(out),
+                "--sweeps-dir",
+                str(sweeps),
+                "--out",
+                str(tmp_path / "tables"),
+                "--tables",
+                "1",
+                *SCALE_ARGS,
+            ]
+        )
+        == 0
+    )
     frame = pd.read_csv(tmp_path / "tables" / "table1.csv")
     cell = frame[(frame["row"] == "Ours (Class)") & (frame["column"] == "Digits")].iloc[0]
     assert cell["tuned"] == "label_lr=0.3, init_target_prob=0.9" and "tuned: label_lr=0.3" in cell["ours"]
@@ -122,6 +141,7 @@ def test_a_cell_whose_tuning_runs_failed_does_not_start_and_says_why(tuned, tmp_
     def fail_tuning(run_id, overrides, **kw):
         if "sweep.stage=tune" in overrides:
             from repro.errors import UserError
+
             raise UserError("made to fail by the test")
         return real(run_id, overrides, **kw)
 
@@ -140,9 +160,14 @@ def test_a_cell_whose_tuning_runs_failed_does_not_start_and_says_why(tuned, tmp_
     assert main(["sweep", "status", str(tuned), "--output-root", str(out), *SCALE_ARGS]) == 1
     text = capsys.readouterr().out
     assert "waits for 4 failed run(s)" in text and "(tune)" in text
-    result = build_table(1, load_sweep(tuned), collect_runs(out), pd.DataFrame(
-        columns=["table", "row", "column", "mean", "std", "display", "ref", "group"]), output_root=out.resolve(),
-        scale=SCALE)
+    result = build_table(
+        1,
+        load_sweep(tuned),
+        collect_runs(out),
+        pd.DataFrame(columns=["table", "row", "column", "mean", "std", "display", "ref", "group"]),
+        output_root=out.resolve(),
+        scale=SCALE,
+    )
     assert "4 of its 4 tuning runs failed" in result.cells[("Ours (Class)", "Digits")].ours_text()
 
 
@@ -151,8 +176,13 @@ def test_a_sweep_killed_during_tuning_resumes_and_trains_nothing_twice(tuned, tm
     tune_ids = [r.run_id for r in expand_sweep(load_sweep(tuned), output_root=out, scale=SCALE) if r.stage == "tune"]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
     # --jobs 1: the runs train in the command's own process, so the SIGKILL below stops every one of them at once
-    proc = subprocess.Popen([sys.executable, "-m", "repro.cli", "sweep", str(tuned), "--output-root", str(out),
-                             *SCALE_ARGS, "--jobs", "1"], env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "repro.cli", "sweep", str(tuned), "--output-root", str(out), *SCALE_ARGS, "--jobs", "1"],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 600  # a generous bound, not a speed assumption: we wait for the event
         while sum(RunDir(out / "runs" / rid).is_done() for rid in tune_ids) < 2:
@@ -171,19 +201,23 @@ def test_a_sweep_killed_during_tuning_resumes_and_trains_nothing_twice(tuned, tm
     assert all((out / "runs" / rid / "summary.json").stat().st_mtime_ns == t for rid, t in stamps.items())
 
 
-@pytest.mark.parametrize("change, message", [
-    ("{method.label_lr: [0.3, 3], method.init_target_prob: [0.5, 0.9]}", None),
-    ("{method.epsilon: [0.1, 0.2]}", "does not exist in the config tree"),
-    ("{}", "grid is empty"),
-    ("{method.label_lr: []}", "non-empty list"),
-    ("{method.init_target_prob: [0.0, 0.5]}", "method.init_target_prob=0.0"),
-    ("{method.label_lr: [0.3, 3]}\n      select: final_test_acc", "not a validation metric"),
-    ("{method.label_lr: [0.3, 3]}\n      select: test_acc_at_best_val", "not a validation metric"),
-    ("{method.label_lr: [0.3, 3]}\n      where: [split=full]", "leaves none"),  # labels need a meta set
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ("{method.label_lr: [0.3, 3], method.init_target_prob: [0.5, 0.9]}", None),
+        ("{method.epsilon: [0.1, 0.2]}", "does not exist in the config tree"),
+        ("{}", "grid is empty"),
+        ("{method.label_lr: []}", "non-empty list"),
+        ("{method.init_target_prob: [0.0, 0.5]}", "method.init_target_prob=0.0"),
+        ("{method.label_lr: [0.3, 3]}\n      select: final_test_acc", "not a validation metric"),
+        ("{method.label_lr: [0.3, 3]}\n      select: test_acc_at_best_val", "not a validation metric"),
+        ("{method.label_lr: [0.3, 3]}\n      where: [split=full]", "leaves none"),  # labels need a meta set
+    ],
+)
 def test_bad_tuning_stages_are_refused_at_plan_time(tuned, tmp_path, capsys, change, message):
     text = tuned.read_text().replace(
-        "{method.label_lr: [0.3, 3], method.init_target_prob: [0.5, 0.9]}\n      select: final_val_acc", change)
+        "{method.label_lr: [0.3, 3], method.init_target_prob: [0.5, 0.9]}\n      select: final_val_acc", change
+    )
     bad = tmp_path / "bad.yaml"
     bad.write_text(text)
     code = main(["sweep", str(bad), "--output-root", str(tmp_path / "out"), "--dry-run"])
@@ -197,9 +231,13 @@ def test_bad_tuning_stages_are_refused_at_plan_time(tuned, tmp_path, capsys, cha
 
 def test_a_tuning_stage_without_a_validation_set_is_refused(tmp_path, capsys):
     path = tmp_path / "plain.yaml"
-    path.write_text(textwrap.dedent(TUNED).replace(
-        "learn: [method=class_labels]", "overrides: [method=label_smoothing]").replace(
-        "grid: {method.label_lr: [0.3, 3], method.init_target_prob: [0.5, 0.9]}",
-        "grid: {method.epsilon: [0.1, 0.2]}\n      where: [split=full]"))
+    path.write_text(
+        textwrap.dedent(TUNED)
+        .replace("learn: [method=class_labels]", "overrides: [method=label_smoothing]")
+        .replace(
+            "grid: {method.label_lr: [0.3, 3], method.init_target_prob: [0.5, 0.9]}",
+            "grid: {method.epsilon: [0.1, 0.2]}\n      where: [split=full]",
+        )
+    )
     assert main(["sweep", str(path), "--dry-run"]) == 2
     assert "no validation set to select on" in capsys.readouterr().err

@@ -61,8 +61,10 @@ def test_the_digits_sweep_plans_a_tuned_student_per_teacher_epsilon():
     assert len(students) == 10 * 3 and all(r.config["method"]["name"] == "distillation" for r in students)
     assert all(len(r.depends_on) == 1 + 3 for r in students)  # the teacher and the tuning runs (T in {0, 2, 4})
     teachers = {r.run_id: r for r in runs if r.stage == "teacher"}
-    kinds = {teacher_kind({f"method.{k}": v for k, v in teachers[s.config["method"]["teacher"]].config["method"]
-                           .items()}) for s in students}
+    kinds = {
+        teacher_kind({f"method.{k}": v for k, v in teachers[s.config["method"]["teacher"]].config["method"].items()})
+        for s in students
+    }
     assert kinds == {-0.5, -0.2, 0.0, 0.1, 0.2, 0.4, 0.6, 0.8, "forward", "backward"}
 
 
@@ -70,8 +72,12 @@ def test_a_small_teacher_smoothing_sweep_runs_on_noisy_digits_and_draws(tmp_path
     (tmp_path / "teachers.yaml").write_text(textwrap.dedent(TEACHERS))
     (tmp_path / "students.yaml").write_text(textwrap.dedent(STUDENTS))
     out = tmp_path / "out"
-    plan = run_sweep(tmp_path / "students.yaml", output_root=out, scale=Scale(epochs=1, subset=300, test_subset=150),
-                     report=lambda line: None)
+    plan = run_sweep(
+        tmp_path / "students.yaml",
+        output_root=out,
+        scale=Scale(epochs=1, subset=300, test_subset=150),
+        report=lambda line: None,
+    )
     assert plan.failed == [] and plan.counts() == {"done": len(plan.unique)}
     frame = collect_runs(out)
     points = pairs(frame)

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from repro.runs import io as repro_io
 from repro.cli import main
 from repro.config import load_config, to_container
+from repro.runs import io as repro_io
 from repro.runs.rundir import RunDir, run_id
 from repro.train import Interrupted, train
 
@@ -150,8 +150,9 @@ def test_bad_config_is_a_clear_error_before_any_work(tmp_path, capsys, overrides
 
 def test_missing_cifar_directory_names_the_path_and_the_files(tmp_path, capsys):
     missing = tmp_path / "no-cifar-here"
-    code = main(["train", "data=cifar10", "model=resnet18", f"data.root={missing}", f"output_root={tmp_path}",
-                 "tracker=none"])
+    code = main(
+        ["train", "data=cifar10", "model=resnet18", f"data.root={missing}", f"output_root={tmp_path}", "tracker=none"]
+    )
     err = capsys.readouterr().err
     assert code == 2
     assert str(missing) in err and "cifar-10-batches-py" in err
@@ -209,7 +210,10 @@ def test_wandb_offline_run_reads_back(tmp_path):
     wandb_dir = _wandb_run_dir(result.run_dir.path)
     out = subprocess.run(
         [str(Path(sys.executable).parent / "wandb"), "leet", "inspect", "--json", str(wandb_dir)],
-        capture_output=True, text=True, timeout=600, env=os.environ.copy(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=os.environ.copy(),
     )
     assert out.returncode == 0, out.stderr
     records = [json.loads(line) for line in out.stdout.splitlines() if line.strip().startswith("{")]

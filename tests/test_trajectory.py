@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fold_fixtures import C, FOLD_TRAIN, N, hand_labels, make_instance_fold_runs, replay_cfg
+from fold_fixtures import FOLD_TRAIN, C, N, hand_labels, make_instance_fold_runs, replay_cfg
 from repro.labels.trajectory import instance_labels_at, labels_from_topk, write_snapshot
 
 

@@ -12,12 +12,21 @@ import torch
 
 from repro.cli import main
 from repro.config import load_config, to_container
-from repro.runs.rundir import run_id
 from repro.methods.transition import anchor_transition, noise_transition
 from repro.methods.transition_estimate import read_best_val_probs, transition_mae
+from repro.runs.rundir import run_id
 
-NOISY = ["split=noisy", "split.meta_fraction=0.1", "noise=uniform", "noise.fraction=0.4", "data.subset=300",
-         "data.test_subset=100", "tracker=none", "progress=none", "device=cpu"]
+NOISY = [
+    "split=noisy",
+    "split.meta_fraction=0.1",
+    "noise=uniform",
+    "noise.fraction=0.4",
+    "data.subset=300",
+    "data.test_subset=100",
+    "tracker=none",
+    "progress=none",
+    "device=cpu",
+]
 ESTIMATED = ["method=loss_correction", "method.transition=estimated", "optim.epochs=1"]
 
 
@@ -64,8 +73,9 @@ def test_loss_correction_reads_the_best_validation_estimate(estimator, tmp_path)
     assert np.allclose(best["transition_matrix"], t.numpy(), atol=1e-6)
     assert best["anchor_samples"] == [int(rows[a]) for a in anchors]
     true_t = noise_transition(load_config(NOISY).noise, 10)
-    assert best["transition_mae"] == pytest.approx(transition_mae(torch.tensor(best["transition_matrix"]), true_t),
-                                                   abs=1e-5)
+    assert best["transition_mae"] == pytest.approx(
+        transition_mae(torch.tensor(best["transition_matrix"]), true_t), abs=1e-5
+    )
 
 
 def test_run_ids_without_the_key_are_unchanged_and_best_val_is_another_run():
@@ -81,10 +91,20 @@ def test_refusals(estimator, tmp_path, capsys):
     code = main(["train", *NOISY, "method=loss_correction", "method.estimate_at=best_val", f"output_root={tmp_path}"])
     assert code == 2 and "estimates nothing" in capsys.readouterr().err
     bare = tmp_path / "bare"
-    assert main(["train", "method=baseline", *NOISY, "optim.epochs=1", "memorisation_samples=0",
-                 f"output_root={bare}"]) == 0
+    assert (
+        main(["train", "method=baseline", *NOISY, "optim.epochs=1", "memorisation_samples=0", f"output_root={bare}"])
+        == 0
+    )
     (run,) = list((bare / "runs").iterdir())
-    code = main(["train", *NOISY, *ESTIMATED, f"method.estimator={run.name}", "method.estimate_at=best_val",
-                 f"output_root={bare}"])
+    code = main(
+        [
+            "train",
+            *NOISY,
+            *ESTIMATED,
+            f"method.estimator={run.name}",
+            "method.estimate_at=best_val",
+            f"output_root={bare}",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "method.estimate_at=final" in err and "Traceback" not in err

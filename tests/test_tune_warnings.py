@@ -95,8 +95,9 @@ def test_a_winner_on_the_largest_grid_value_warns_about_the_edge(tmp_path, capsy
     assert "extend optim.lr upward" in printed and "barely moved" not in printed  # no learned labels: no movement
     # repro tables: the warning under the table and in the CSV, and both accuracies of the cell (it has a validation
     # set: the held-out fold)
-    result = build_table(1, load_sweep(path), collect_runs(out), paper_table(6).iloc[:0], output_root=out.resolve(),
-                         scale=SCALE)
+    result = build_table(
+        1, load_sweep(path), collect_runs(out), paper_table(6).iloc[:0], output_root=out.resolve(), scale=SCALE
+    )
     cell = result.cells[("Baseline", "Digits")]
     run = RunDir(out.resolve() / "runs" / next(r.run_id for r in plan.unique.values() if r.stage == "single"))
     assert cell.best_val == [100 * run.read_summary()["test_acc_at_best_val"]]

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from repro.training import tuning
 from repro.config import load_config, to_container
 from repro.errors import UserError
 from repro.runs.rundir import RunDir, run_id
 from repro.sweep.tune_spec import grid_range
+from repro.training import tuning
 
 
 def _config(tmp_path, *extra: str) -> dict:
@@ -18,9 +18,15 @@ def _config(tmp_path, *extra: str) -> dict:
 
 
 def _tuned(base: dict, points: list[tuple], ids: list[str]) -> dict:
-    cfg = {**base, "tune": {"keys": ["method.label_lr", "method.init_target_prob"],
-                            "runs": [{"run": i, "values": list(p)} for i, p in zip(ids, points)],
-                            "select": "final_val_acc", "chosen": None}}
+    cfg = {
+        **base,
+        "tune": {
+            "keys": ["method.label_lr", "method.init_target_prob"],
+            "runs": [{"run": i, "values": list(p)} for i, p in zip(ids, points)],
+            "select": "final_val_acc",
+            "chosen": None,
+        },
+    }
     return cfg
 
 
@@ -59,9 +65,17 @@ def test_ties_go_to_the_grid_first_point_and_seeds_are_averaged():
 
 def test_seeds_are_averaged_per_point(tmp_path):
     cfg = _config(tmp_path)
-    cfg["tune"] = {"keys": ["method.label_lr"], "select": "best_val_acc", "chosen": None,
-                   "runs": [{"run": "r1s0", "values": [1]}, {"run": "r1s1", "values": [1]},
-                            {"run": "r2s0", "values": [2]}, {"run": "r2s1", "values": [2]}]}
+    cfg["tune"] = {
+        "keys": ["method.label_lr"],
+        "select": "best_val_acc",
+        "chosen": None,
+        "runs": [
+            {"run": "r1s0", "values": [1]},
+            {"run": "r1s1", "values": [1]},
+            {"run": "r2s0", "values": [2]},
+            {"run": "r2s1", "values": [2]},
+        ],
+    }
     for rid, v in (("r1s0", 0.9), ("r1s1", 0.5), ("r2s0", 0.8), ("r2s1", 0.8)):
         _done(tmp_path, rid, best_val_acc=v)
     assert tuning.apply(cfg)["method"]["label_lr"] == 2  # mean 0.8 beats mean 0.7

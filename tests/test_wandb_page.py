@@ -40,8 +40,12 @@ def inspect(run_dir: Path) -> list[dict]:
     """Every record of the run directory's (last) offline W&B run."""
     found = sorted((Path(run_dir) / "wandb").glob("offline-run-*"))
     assert found, f"no offline W&B run under {run_dir}"
-    out = subprocess.run([str(Path(sys.executable).parent / "wandb"), "leet", "inspect", "--json", str(found[-1])],
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [str(Path(sys.executable).parent / "wandb"), "leet", "inspect", "--json", str(found[-1])],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     return [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
 
@@ -69,8 +73,9 @@ class Recorded:
     def charts(self) -> dict[str, str]:
         """Custom charts: key -> the preset (panelDefId)."""
         prefix = "_wandb.visualize."
-        return {k[len(prefix):]: v["panel_config"]["panelDefId"] for k, v in self.config.items()
-                if k.startswith(prefix)}
+        return {
+            k[len(prefix) :]: v["panel_config"]["panelDefId"] for k, v in self.config.items() if k.startswith(prefix)
+        }
 
     def history_keys(self) -> set[str]:
         return {k for row in self.history for k in row}
@@ -102,11 +107,30 @@ def runs(tmp_path_factory) -> dict[str, Recorded]:
         teacher = dirs["Baseline/single/None"]
         noisy = [*SMALL, "method=instance_labels", "noise=uniform", "noise.fraction=0.4", "split=noisy"]
         dirs["instance_noisy"] = train(load_config([*noisy, f"output_root={root}"])).run_dir
-        dirs["student"] = train(load_config([*SMALL, "method=distillation", f"method.teacher={teacher.run_id}",
-                                             "method.temperature=2", "model=tinycnn", f"output_root={root}"])).run_dir
+        dirs["student"] = train(
+            load_config(
+                [
+                    *SMALL,
+                    "method=distillation",
+                    f"method.teacher={teacher.run_id}",
+                    "method.temperature=2",
+                    "model=tinycnn",
+                    f"output_root={root}",
+                ]
+            )
+        ).run_dir
         final = dirs["Ours (Class)/final/None"]
-        dirs["transfer"] = train(load_config([*SMALL, "method=transferred_labels", f"method.source={final.run_id}",
-                                              "method.temperature=1", f"output_root={root}"])).run_dir
+        dirs["transfer"] = train(
+            load_config(
+                [
+                    *SMALL,
+                    "method=transferred_labels",
+                    f"method.source={final.run_id}",
+                    "method.temperature=1",
+                    f"output_root={root}",
+                ]
+            )
+        ).run_dir
         return {name: Recorded(rd) for name, rd in dirs.items()}
 
 
@@ -193,8 +217,15 @@ def test_group_is_the_sweep_cell_and_job_type_the_stage(runs):
     assert fold.run["run_group"] == final.run["run_group"] == "wbtest | Ours (Class) | Digits"
     assert (fold.run["job_type"], final.run["job_type"]) == ("fold", "final")
     assert runs["Baseline/single/None"].run["job_type"] == "single"
-    assert {"method:replay", "data:digits", "model:smallcnn", "noise:none", "sweep:wbtest", "row:Ours (Class)",
-            "column:Digits"} <= set(final.run["tags"])
+    assert {
+        "method:replay",
+        "data:digits",
+        "model:smallcnn",
+        "noise:none",
+        "sweep:wbtest",
+        "row:Ours (Class)",
+        "column:Digits",
+    } <= set(final.run["tags"])
     plain = runs["instance_noisy"]
     assert plain.run["job_type"] == "train" and plain.run["run_group"]
     assert "noise:uniform-0.4" in plain.run["tags"]

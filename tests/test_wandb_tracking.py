@@ -12,8 +12,8 @@ import pytest
 from repro.cli import main
 from repro.config import load_config, to_container
 from repro.runs.rundir import RunDir
-from repro.train import Interrupted, train
 from repro.tracking.wandb_run import attempt_id, wandb_mode
+from repro.train import Interrupted, train
 
 SMALL = ["data.subset=200", "data.test_subset=100", "progress=none", "tracker=wandb"]
 
@@ -137,8 +137,10 @@ def test_a_hundred_classes_get_a_table_a_heatmap_and_figure2s_classes(tmp_path):
     write_class_trajectory(rd.labels_dir, target)
     names = [f"class_{i}" for i in range(c)]
     ctx = PageContext(class_names=names, run_dir=rd, learns_labels="class")
-    history = [{"epoch": e, "val_per_class_acc": [0.01 * (i % 50) for i in range(c)],
-                "test_per_class_acc": [0.5] * c} for e in range(1, epochs + 1)]
+    history = [
+        {"epoch": e, "val_per_class_acc": [0.01 * (i % 50) for i in range(c)], "test_per_class_acc": [0.5] * c}
+        for e in range(1, epochs + 1)
+    ]
     keys = epoch_keys(history[0], ctx, 1)
     assert len([k for k in keys if k.startswith("meta_acc_class/")]) == 3  # not 100 panels
     charts = end_charts(wandb, history, ctx)
@@ -165,10 +167,19 @@ def test_the_console_is_captured_for_the_logs_tab(tmp_path):
 
     overrides = ["data.subset=200", "data.test_subset=100", "optim.epochs=1", "progress=plain", "tracker=wandb"]
     repo = Path(__file__).resolve().parents[1]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(repo), os.environ.get("PYTHONPATH", "")]),
-           "OMP_NUM_THREADS": "1"}
-    done = subprocess.run([sys.executable, "-m", "repro.cli", "train", *overrides, f"output_root={tmp_path}"],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(repo), os.environ.get("PYTHONPATH", "")]),
+        "OMP_NUM_THREADS": "1",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "repro.cli", "train", *overrides, f"output_root={tmp_path}"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert done.returncode == 0, done.stderr
     rd = RunDir(next((tmp_path / "runs").iterdir()))
     lines = "".join(r["output_raw"]["line"] for r in inspect(rd.path) if r["type"] == "output_raw")

@@ -2,7 +2,8 @@
 forward) for every model of the registry, and store them once per GPU model, so `repro sweep FILE --dry-run`
 estimates GPU-hours for the GPU you will run on.
 
-Steps run with the defaults a run gets on this device (repro/training/hardware.py: channels_last on CUDA, fp32), on random
+Steps run with the defaults a run gets on this device (repro/training/hardware.py: channels_last on CUDA, fp32), on
+random
 batches of the model's input shape (bench_shape); the median over timed steps after warm-up is stored.
 """
 
@@ -15,19 +16,33 @@ from typing import Callable
 
 import torch
 
-from repro.sweep.costs import Calibration, H100_MS
 from repro.errors import UserError
 from repro.methods.step_cost import STEP_COSTS, StepCost
 from repro.models import MODEL_NAMES
+from repro.sweep.costs import Calibration
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--models", nargs="+", default=list(MODEL_NAMES), choices=MODEL_NAMES,
-                        help="default: every model of the registry (repro/models)")
-    parser.add_argument("--kinds", nargs="+", default=[k.key for k in STEP_COSTS], choices=[k.key for k in STEP_COSTS],
-                        help="step kinds to time (repro/methods/step_cost.py; default: all)")
-    parser.add_argument("--device", default="auto", choices=("auto", "cuda", "cpu"),
-                        help="cpu: time this CPU (stored under its name; `--gpu-model cpu-<N>t` prices a plan with it)")
+    parser.add_argument(
+        "--models",
+        nargs="+",
+        default=list(MODEL_NAMES),
+        choices=MODEL_NAMES,
+        help="default: every model of the registry (repro/models)",
+    )
+    parser.add_argument(
+        "--kinds",
+        nargs="+",
+        default=[k.key for k in STEP_COSTS],
+        choices=[k.key for k in STEP_COSTS],
+        help="step kinds to time (repro/methods/step_cost.py; default: all)",
+    )
+    parser.add_argument(
+        "--device",
+        default="auto",
+        choices=("auto", "cuda", "cpu"),
+        help="cpu: time this CPU (stored under its name; `--gpu-model cpu-<N>t` prices a plan with it)",
+    )
     parser.add_argument("--batch", type=int, default=128, help="train batch (paper: 128)")
     parser.add_argument("--meta-batch", type=int, default=256, help="meta batch (paper: 256)")
     parser.add_argument("--classes", type=int, default=100)
@@ -57,8 +72,16 @@ def bench_shape(model_name: str, classes: int) -> tuple[int, int, int, int]:
     return (1, size, size, 10) if size < 32 else (3, size, size, classes)
 
 
-def measure(model_name: str, hw, *, batch: int, meta_batch: int, classes: int, steps: int,
-            kinds: tuple[StepCost, ...] = STEP_COSTS) -> dict[str, float]:
+def measure(
+    model_name: str,
+    hw,
+    *,
+    batch: int,
+    meta_batch: int,
+    classes: int,
+    steps: int,
+    kinds: tuple[StepCost, ...] = STEP_COSTS,
+) -> dict[str, float]:
     """ms per step of each kind, and per evaluated image, for one model on `hw`'s device."""
     import importlib
 
@@ -76,9 +99,16 @@ def measure(model_name: str, hw, *, batch: int, meta_batch: int, classes: int, s
     got: dict[str, float] = {}
     for kind in kinds:
         module, _, name = kind.timer.partition(":")
-        bench = StepBench(hw, build(), build, hw.prepare_batch(torch.randn(batch, channels, size, size)),
-                          torch.randint(0, classes, (batch,), device=hw.device), x_meta,
-                          torch.randint(0, classes, (meta_batch,), device=hw.device), classes)
+        bench = StepBench(
+            hw,
+            build(),
+            build,
+            hw.prepare_batch(torch.randn(batch, channels, size, size)),
+            torch.randint(0, classes, (batch,), device=hw.device),
+            x_meta,
+            torch.randint(0, classes, (meta_batch,), device=hw.device),
+            classes,
+        )
         got[kind.key] = _median_ms(getattr(importlib.import_module(module), name)(bench), steps, sync)
     model = build().eval()
 
@@ -97,27 +127,41 @@ def run(args: argparse.Namespace) -> int:
     hw = Hardware.from_config({"device": args.device})
     hw.apply()
     if hw.device.type != "cuda" and not args.no_save:
-        print("note: no CUDA GPU here; the figures are stored under the CPU's name and only used where no GPU "
-              "calibration exists")
+        print(
+            "note: no CUDA GPU here; the figures are stored under the CPU's name and only used where no GPU "
+            "calibration exists"
+        )
     name = torch.cuda.get_device_name(hw.device) if hw.device.type == "cuda" else f"cpu-{torch.get_num_threads()}t"
     if min(args.batch, args.meta_batch, args.steps, args.classes) < 1:
         raise UserError("--batch, --meta-batch, --steps and --classes must be positive.")
     kinds = tuple(k for k in STEP_COSTS if k.key in args.kinds)
     steps_ms, eval_ms, shapes = {}, {}, {}
-    print(f"{name}: batch {args.batch}, meta batch {args.meta_batch}, {args.classes} classes, "
-          f"channels_last={hw.channels_last}")
+    print(
+        f"{name}: batch {args.batch}, meta batch {args.meta_batch}, {args.classes} classes, "
+        f"channels_last={hw.channels_last}"
+    )
     for model_name in args.models:
-        got = measure(model_name, hw, batch=args.batch, meta_batch=args.meta_batch, classes=args.classes,
-                      steps=args.steps, kinds=kinds)
+        got = measure(
+            model_name,
+            hw,
+            batch=args.batch,
+            meta_batch=args.meta_batch,
+            classes=args.classes,
+            steps=args.steps,
+            kinds=kinds,
+        )
         steps_ms[model_name] = {k.key: round(got[k.key], 3) for k in kinds}
         eval_ms[model_name] = got["eval_per_image"]
         shapes[model_name] = list(bench_shape(model_name, args.classes))
-        ratios = "   ".join(f"{k.key} {got[k.key]:.2f} ms" + (f" ({got[k.key] / got['plain']:.2f}x plain)"
-                                                             if "plain" in got and k.key != "plain" else "")
-                            for k in kinds)
+        ratios = "   ".join(
+            f"{k.key} {got[k.key]:.2f} ms"
+            + (f" ({got[k.key] / got['plain']:.2f}x plain)" if "plain" in got and k.key != "plain" else "")
+            for k in kinds
+        )
         print(f"  {model_name:9} {ratios}   eval {got['eval_per_image'] * 1e3:.2f} us/image")
-    cal = Calibration(name, args.batch, steps_ms, eval_ms, f"measured {time.strftime('%Y-%m-%d')} by repro bench",
-                      shapes)
+    cal = Calibration(
+        name, args.batch, steps_ms, eval_ms, f"measured {time.strftime('%Y-%m-%d')} by repro bench", shapes
+    )
     if not args.no_save:
         print(f"stored: {cal.save()}")
     return 0

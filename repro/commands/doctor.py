@@ -57,23 +57,35 @@ def _torch_torchvision_wants() -> str | None:
         wanted = [r for r in metadata.requires("torchvision") or [] if r.split()[0].split("=")[0] == "torch"]
     except metadata.PackageNotFoundError:
         return None
-    return wanted[0][len("torch"):].strip(" ()") if wanted else None
+    return wanted[0][len("torch") :].strip(" ()") if wanted else None
 
 
 def check_torchvision() -> list[Check]:
     import torch
 
-    fix = ("install the torchvision built for this torch (pip: the release paired with torch "
-           f"{torch.__version__.split('+')[0]}, from the same index as torch; a cluster: the site's module)")
+    fix = (
+        "install the torchvision built for this torch (pip: the release paired with torch "
+        f"{torch.__version__.split('+')[0]}, from the same index as torch; a cluster: the site's module)"
+    )
     try:
         version = _load_torchvision_ops()
     except Exception as exc:  # ImportError, or RuntimeError 'operator torchvision::nms does not exist'
-        return [Check("torchvision", FAIL, f"does not load beside torch {torch.__version__}: "
-                                           f"{type(exc).__name__}: {exc}; {fix}")]
+        return [
+            Check(
+                "torchvision",
+                FAIL,
+                f"does not load beside torch {torch.__version__}: {type(exc).__name__}: {exc}; {fix}",
+            )
+        ]
     wants = _torch_torchvision_wants()
     if wants and wants.startswith("==") and wants[2:] != torch.__version__.split("+")[0]:
-        return [Check("torchvision", FAIL, f"{version} was built for torch {wants[2:]}, but torch is "
-                                           f"{torch.__version__}; {fix}")]
+        return [
+            Check(
+                "torchvision",
+                FAIL,
+                f"{version} was built for torch {wants[2:]}, but torch is {torch.__version__}; {fix}",
+            )
+        ]
     return [Check("torchvision", OK, version)]
 
 
@@ -81,8 +93,11 @@ def check_cuda(require: bool) -> list[Check]:
     import torch
 
     if not torch.cuda.is_available():
-        why = ("torch is a CPU-only build; install the site's CUDA torch" if torch.version.cuda is None
-               else "no GPU visible (CUDA_VISIBLE_DEVICES, driver, or not on a GPU node)")
+        why = (
+            "torch is a CPU-only build; install the site's CUDA torch"
+            if torch.version.cuda is None
+            else "no GPU visible (CUDA_VISIBLE_DEVICES, driver, or not on a GPU node)"
+        )
         return [Check("cuda", FAIL if require else WARN, f"not available: {why}; runs use the CPU")]
     names = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
     checks = [Check("cuda", OK, f"CUDA {torch.version.cuda}, {len(names)} GPU(s): {', '.join(names)}")]
@@ -93,8 +108,13 @@ def check_cuda(require: bool) -> list[Check]:
     cudnn = torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None
     checks.append(Check("cudnn", OK if cudnn else WARN, str(cudnn) if cudnn else "not available"))
     bf16 = torch.cuda.is_bf16_supported()
-    checks.append(Check("bf16", OK if bf16 else WARN, "supported (precision=bf16)" if bf16
-                        else "not supported by this GPU: keep precision=fp32"))
+    checks.append(
+        Check(
+            "bf16",
+            OK if bf16 else WARN,
+            "supported (precision=bf16)" if bf16 else "not supported by this GPU: keep precision=fp32",
+        )
+    )
     return checks
 
 
@@ -109,8 +129,11 @@ def check_wandb() -> list[Check]:
     mode = os.environ.get("WANDB_MODE", "offline (the default here)")
     if logged_in:
         return [Check("wandb", OK, f"logged in; mode {mode}")]
-    return [Check("wandb", OK, f"not logged in: runs log offline (fine; `wandb login` for tracker.mode=online); "
-                               f"mode {mode}")]
+    return [
+        Check(
+            "wandb", OK, f"not logged in: runs log offline (fine; `wandb login` for tracker.mode=online); mode {mode}"
+        )
+    ]
 
 
 def check_slurm(require: bool) -> list[Check]:
@@ -118,14 +141,23 @@ def check_slurm(require: bool) -> list[Check]:
     if sinfo is None:
         return [Check("slurm", FAIL if require else WARN, "sinfo not found: --executor slurm will not work here")]
     try:
-        out = subprocess.run([sinfo, "-h", "-o", "%P %a %D"], capture_output=True, text=True,
-                             timeout=SINFO_TIMEOUT_S)
+        out = subprocess.run([sinfo, "-h", "-o", "%P %a %D"], capture_output=True, text=True, timeout=SINFO_TIMEOUT_S)
     except subprocess.TimeoutExpired:
-        return [Check("slurm", FAIL if require else WARN, f"sinfo did not answer in {SINFO_TIMEOUT_S} s: the "
-                                                          "controller is unreachable")]
+        return [
+            Check(
+                "slurm",
+                FAIL if require else WARN,
+                f"sinfo did not answer in {SINFO_TIMEOUT_S} s: the controller is unreachable",
+            )
+        ]
     if out.returncode != 0:
-        return [Check("slurm", FAIL if require else WARN, "sinfo failed: "
-                      + " / ".join(line.strip() for line in out.stderr.splitlines() if line.strip())[:300])]
+        return [
+            Check(
+                "slurm",
+                FAIL if require else WARN,
+                "sinfo failed: " + " / ".join(line.strip() for line in out.stderr.splitlines() if line.strip())[:300],
+            )
+        ]
     partitions = [line.split()[0] for line in out.stdout.splitlines() if line.strip()]
     return [Check("slurm", OK, f"reachable; partitions: {', '.join(partitions) or 'none'}")]
 
@@ -138,14 +170,25 @@ def check_data(root: str | None) -> list[Check]:
         return [Check("data", FAIL, f"{path} is not a directory")]
     found = [name for name, sub in CIFAR_DIRS.items() if (path / sub).is_dir()]
     if not found:
-        return [Check("data", FAIL, f"no CIFAR in {path}: expected {' or '.join(CIFAR_DIRS.values())} (torchvision "
-                                    "layout, extracted)")]
+        return [
+            Check(
+                "data",
+                FAIL,
+                f"no CIFAR in {path}: expected {' or '.join(CIFAR_DIRS.values())} (torchvision layout, extracted)",
+            )
+        ]
     return [Check("data", OK, f"{path}: {', '.join(found)}")]
 
 
 def run_checks(args: argparse.Namespace) -> list[Check]:
-    return [*check_torch(), *check_torchvision(), *check_cuda(args.require_gpu), *check_wandb(), *check_slurm(args.require_slurm),
-            *check_data(args.data_root)]
+    return [
+        *check_torch(),
+        *check_torchvision(),
+        *check_cuda(args.require_gpu),
+        *check_wandb(),
+        *check_slurm(args.require_slurm),
+        *check_data(args.data_root),
+    ]
 
 
 def run(args: argparse.Namespace) -> int:

@@ -92,8 +92,9 @@ def print_defaults(overrides: Sequence[str]) -> None:
     try:
         with initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3"):
             loader = GlobalHydra.instance().config_loader()
-            defaults = loader.compute_defaults_list(config_name="config", overrides=list(overrides),
-                                                    run_mode=RunMode.RUN).defaults
+            defaults = loader.compute_defaults_list(
+                config_name="config", overrides=list(overrides), run_mode=RunMode.RUN
+            ).defaults
     finally:
         GlobalHydra.instance().clear()
     rows = []

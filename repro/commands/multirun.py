@@ -17,7 +17,7 @@ from typing import Any, Sequence
 
 from repro.errors import UserError
 
-SWEEP_NAME = "multirun"   # <output_root>/sweeps/multirun/: the job registry and logs of `repro train -m`
+SWEEP_NAME = "multirun"  # <output_root>/sweeps/multirun/: the job registry and logs of `repro train -m`
 
 
 def _run_sweep():
@@ -33,16 +33,25 @@ def executor_takes_jobs() -> bool:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("multirun (-m): every combination of comma lists / range() / choice()")
-    group.add_argument("-m", "--multirun", action="store_true",
-                       help="run every combination of the overrides, e.g. -m seed=0,1,2 method=baseline,class_labels"
-                            " (done runs are skipped; each run is the one `repro train` of its overrides trains)")
-    group.add_argument("--executor", choices=("local", "slurm"), default=None,
-                       help="with -m: local (here, the default) or slurm (job arrays, needs --profile)")
+    group.add_argument(
+        "-m",
+        "--multirun",
+        action="store_true",
+        help="run every combination of the overrides, e.g. -m seed=0,1,2 method=baseline,class_labels"
+        " (done runs are skipped; each run is the one `repro train` of its overrides trains)",
+    )
+    group.add_argument(
+        "--executor",
+        choices=("local", "slurm"),
+        default=None,
+        help="with -m: local (here, the default) or slurm (job arrays, needs --profile)",
+    )
     group.add_argument("--profile", help="with -m --executor slurm: the cluster profile (slurm/profiles/NAME.yaml)")
     group.add_argument("--dry-run", action="store_true", help="with -m: print the plan; run nothing")
     if executor_takes_jobs():
-        group.add_argument("--jobs", type=int, default=None, metavar="N",
-                           help="with -m --executor local: up to N runs at once")
+        group.add_argument(
+            "--jobs", type=int, default=None, metavar="N", help="with -m --executor local: up to N runs at once"
+        )
 
 
 def combinations(overrides: Sequence[str]) -> list[list[str]]:
@@ -86,7 +95,8 @@ def multirun_spec(combos: list[list[str]]) -> tuple[Any, str]:
     rows: dict[str, tuple[str, ...]] = {}
     seeds: list[Any] = []
     roots = {str(reads_back(o.split("=", 1)[1])) for c in combos for o in c if _is(o, "output_root")} or {
-        str(defaults.output_root)}  # the path itself, not its quoted override form (repro/path_keys.py)
+        str(defaults.output_root)
+    }  # the path itself, not its quoted override form (repro/path_keys.py)
     for combo in combos:
         varying = tuple(o for o in combo if o not in common and not _is(o, "seed", "output_root"))
         seed = next((o.split("=", 1)[1] for o in combo if _is(o, "seed")), str(defaults.seed))
@@ -95,9 +105,15 @@ def multirun_spec(combos: list[list[str]]) -> tuple[Any, str]:
             seeds.append(seed)
     if len(roots) > 1:
         raise UserError(f"output_root takes one value in a multirun (got {sorted(roots)}); run one -m per root.")
-    spec = SweepSpec(path=Path("repro train -m"), name=SWEEP_NAME, metric="final_test_acc", seeds=seeds,
-                     common=common, column_parts={"train": Part()},
-                     row_specs={name: RowSpec(name=name, part=Part(overrides=o)) for name, o in rows.items()})
+    spec = SweepSpec(
+        path=Path("repro train -m"),
+        name=SWEEP_NAME,
+        metric="final_test_acc",
+        seeds=seeds,
+        common=common,
+        column_parts={"train": Part()},
+        row_specs={name: RowSpec(name=name, part=Part(overrides=o)) for name, o in rows.items()},
+    )
     return spec, roots.pop()
 
 
@@ -116,8 +132,10 @@ def run(args: argparse.Namespace) -> int:
     from repro.sweep.run import plan_sweep
 
     if args.executor == "slurm" and not args.profile:
-        raise UserError("-m --executor slurm needs a cluster profile: --profile slurm/profiles/NAME.yaml (copy "
-                        "slurm/profiles/example-gpu.yaml and fill in your partition and account).")
+        raise UserError(
+            "-m --executor slurm needs a cluster profile: --profile slurm/profiles/NAME.yaml (copy "
+            "slurm/profiles/example-gpu.yaml and fill in your partition and account)."
+        )
     combos = combinations(args.overrides)
     spec, output_root = multirun_spec(combos)
     root = Path(output_root).expanduser().resolve()
@@ -128,8 +146,9 @@ def run(args: argparse.Namespace) -> int:
     extra: dict[str, Any] = {}
     if getattr(args, "jobs", None) is not None:
         extra["jobs"] = args.jobs
-    plan = _run_sweep()(spec, output_root=root, executor=args.executor or "local", profile=args.profile,
-                        dry_run=args.dry_run, **extra)
+    plan = _run_sweep()(
+        spec, output_root=root, executor=args.executor or "local", profile=args.profile, dry_run=args.dry_run, **extra
+    )
     return 1 if plan.failed else 0
 
 

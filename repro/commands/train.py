@@ -67,17 +67,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = groups_help() + "\n" + USAGE
     parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. model=resnet18 data=cifar100 seed=1")
     parser.add_argument("--print-config", action="store_true", help="print the resolved config and exit")
-    parser.add_argument("--cfg", "-c", choices=CFG_CHOICES, help="print the composed config (job: the run's; hydra: "
-                                                                 "Hydra's own node; all: both) and exit")
+    parser.add_argument(
+        "--cfg",
+        "-c",
+        choices=CFG_CHOICES,
+        help="print the composed config (job: the run's; hydra: Hydra's own node; all: both) and exit",
+    )
     parser.add_argument("--resolve", action="store_true", help="with --cfg: resolve interpolations")
-    parser.add_argument("--info", "-i", nargs="?", const="all", choices=INFO_CHOICES,
-                        help="defaults: which file each group came from; defaults-tree, searchpath, config, all "
-                             "(the default): Hydra's own reports")
-    parser.add_argument("--rerun", action="store_true",
-                        help="train a done run again as a new attempt; the done one is kept (see below)")
-    parser.add_argument("--wait", nargs="?", type=float, const=math.inf, default=0.0, metavar="SECONDS",
-                        help="if another process is training this run, wait for it (forever, or SECONDS) instead "
-                             "of exiting with code 3")
+    parser.add_argument(
+        "--info",
+        "-i",
+        nargs="?",
+        const="all",
+        choices=INFO_CHOICES,
+        help="defaults: which file each group came from; defaults-tree, searchpath, config, all "
+        "(the default): Hydra's own reports",
+    )
+    parser.add_argument(
+        "--rerun", action="store_true", help="train a done run again as a new attempt; the done one is kept (see below)"
+    )
+    parser.add_argument(
+        "--wait",
+        nargs="?",
+        type=float,
+        const=math.inf,
+        default=0.0,
+        metavar="SECONDS",
+        help="if another process is training this run, wait for it (forever, or SECONDS) instead "
+        "of exiting with code 3",
+    )
     multirun.add_arguments(parser)
 
 
@@ -101,14 +119,16 @@ def run(args: argparse.Namespace) -> int:
     if args.multirun:
         return multirun.run(args)
     if args.executor or args.profile or args.dry_run or getattr(args, "jobs", None) is not None:
-        raise UserError("--executor, --profile, --dry-run and --jobs go with -m/--multirun (e.g. `repro train -m "
-                        "seed=0,1 --executor slurm --profile P`); a single `repro train` trains here.")
+        raise UserError(
+            "--executor, --profile, --dry-run and --jobs go with -m/--multirun (e.g. `repro train -m "
+            "seed=0,1 --executor slurm --profile P`); a single `repro train` trains here."
+        )
     return train_one(args)
 
 
 def train_one(args: argparse.Namespace) -> int:
-    from repro.runs.attempts import attempt_number, commit_note, earlier_attempts
     from repro.config import load_config, to_container
+    from repro.runs.attempts import attempt_number, commit_note, earlier_attempts
     from repro.train import train
     from repro.validation import check_paths
 
@@ -122,14 +142,22 @@ def train_one(args: argparse.Namespace) -> int:
     where = rd.path
     if result.already_done:
         note = commit_note(rd)
-        print(f"Run {rd.run_id} is already done" + (f" ({note})" if note else "")
-              + f"; nothing to do. Results: {where}/summary.json. `--rerun` trains a new attempt (this one is kept).")
+        print(
+            f"Run {rd.run_id} is already done"
+            + (f" ({note})" if note else "")
+            + f"; nothing to do. Results: {where}/summary.json. `--rerun` trains a new attempt (this one is kept)."
+        )
     else:
         s = result.summary
         kept = earlier_attempts(rd)
-        print(f"Run {rd.run_id} finished: final test accuracy {s['final_test_acc']:.4f}"
-              + (f", test accuracy at best validation epoch {s['test_acc_at_best_val']:.4f}"
-                 if "test_acc_at_best_val" in s else "")
-              + f". Run directory: {where}"
-              + (f" (attempt {attempt_number(rd)}; earlier attempts kept in {kept[-1].parent})" if kept else ""))
+        print(
+            f"Run {rd.run_id} finished: final test accuracy {s['final_test_acc']:.4f}"
+            + (
+                f", test accuracy at best validation epoch {s['test_acc_at_best_val']:.4f}"
+                if "test_acc_at_best_val" in s
+                else ""
+            )
+            + f". Run directory: {where}"
+            + (f" (attempt {attempt_number(rd)}; earlier attempts kept in {kept[-1].parent})" if kept else "")
+        )
     return 0

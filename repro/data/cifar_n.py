@@ -44,19 +44,36 @@ class Release:
     file_name: str
     md5: str
     size: int
-    data_name: str                  # the suite's data set it labels
-    types: Mapping[str, str]        # noise.type -> array key
+    data_name: str  # the suite's data set it labels
+    types: Mapping[str, str]  # noise.type -> array key
 
 
 RELEASES = (
-    Release("CIFAR-10N", "CIFAR-10_human.pt", "96644db5574813cae939af5f7f2a0aec", 2_401_007, "cifar10",
-            {"aggre": "aggre_label", "random1": "random_label1", "random2": "random_label2",
-             "random3": "random_label3", "worse": "worse_label"}),
-    Release("CIFAR-100N", "CIFAR-100_human.pt", "a67b45c1d7992051865b5c755bd68bb1", 1_000_959, "cifar100",
-            {"noisy": "noisy_label"}),
+    Release(
+        "CIFAR-10N",
+        "CIFAR-10_human.pt",
+        "96644db5574813cae939af5f7f2a0aec",
+        2_401_007,
+        "cifar10",
+        {
+            "aggre": "aggre_label",
+            "random1": "random_label1",
+            "random2": "random_label2",
+            "random3": "random_label3",
+            "worse": "worse_label",
+        },
+    ),
+    Release(
+        "CIFAR-100N",
+        "CIFAR-100_human.pt",
+        "a67b45c1d7992051865b5c755bd68bb1",
+        1_000_959,
+        "cifar100",
+        {"noisy": "noisy_label"},
+    ),
 )
 NOISE_TYPES = tuple(t for release in RELEASES for t in release.types)
-ANNOTATOR_KEYS = ("random_label1", "random_label2", "random_label3")   # CIFAR-10N's three independent annotators
+ANNOTATOR_KEYS = ("random_label1", "random_label2", "random_label3")  # CIFAR-10N's three independent annotators
 
 
 class FileDiffersFromRelease(UserWarning):
@@ -67,14 +84,14 @@ class FileDiffersFromRelease(UserWarning):
 class HumanNoise:
     """A CIFAR-N file's labels for one `noise.type`, aligned with the run's training set (index i = image i)."""
 
-    file: Path | None               # None: simulated annotators (repro/data/simulated_annotators.py)
+    file: Path | None  # None: simulated annotators (repro/data/simulated_annotators.py)
     md5: str | None
     noise_type: str
-    given: Tensor                   # int64 [N]: the human label of every training image
-    clean: Tensor                   # int64 [N]: the file's clean_label (equal to the CIFAR training labels)
-    annotators: Tensor | None       # int64 [N, 3]: CIFAR-10N's three annotations (None for CIFAR-100N)
+    given: Tensor  # int64 [N]: the human label of every training image
+    clean: Tensor  # int64 [N]: the file's clean_label (equal to the CIFAR training labels)
+    annotators: Tensor | None  # int64 [N, 3]: CIFAR-10N's three annotations (None for CIFAR-100N)
 
-    def subset(self, keep: Tensor) -> "HumanNoise":
+    def subset(self, keep: Tensor) -> HumanNoise:
         """The labels of the kept training images (data.subset), in the kept order."""
         votes = None if self.annotators is None else self.annotators[keep]
         return HumanNoise(self.file, self.md5, self.noise_type, self.given[keep], self.clean[keep], votes)
@@ -83,11 +100,16 @@ class HumanNoise:
         """What a run records about its noise: the file's md5 and name, the type, the realised noise rate over the
         training part (the share of its given labels that differ from the clean ones)."""
         wrong = (given[among] != true[among]).double()
-        record: dict[str, Any] = {"noise_type": self.noise_type,
-                                  "realised_noise_rate": float(wrong.mean()) if wrong.numel() else 0.0}
+        record: dict[str, Any] = {
+            "noise_type": self.noise_type,
+            "realised_noise_rate": float(wrong.mean()) if wrong.numel() else 0.0,
+        }
         if self.file is not None:
-            record.update(noise_file=self.file.name, noise_file_md5=self.md5,
-                          noise_file_published=self.md5 in {r.md5 for r in RELEASES})
+            record.update(
+                noise_file=self.file.name,
+                noise_file_md5=self.md5,
+                noise_file_published=self.md5 in {r.md5 for r in RELEASES},
+            )
         return record
 
 
@@ -106,8 +128,10 @@ def noise_file_path(noise_cfg: Mapping[str, Any]) -> Path:
 def noise_type(noise_cfg: Mapping[str, Any]) -> str:
     kind = str(noise_cfg.get("type"))
     if kind not in NOISE_TYPES:
-        raise UserError(f"noise.type={kind!r} is not a CIFAR-N label set; use one of {', '.join(NOISE_TYPES[:-1])} "
-                        f"(CIFAR-10N) or {NOISE_TYPES[-1]} (CIFAR-100N).")
+        raise UserError(
+            f"noise.type={kind!r} is not a CIFAR-N label set; use one of {', '.join(NOISE_TYPES[:-1])} "
+            f"(CIFAR-10N) or {NOISE_TYPES[-1]} (CIFAR-100N)."
+        )
     return kind
 
 
@@ -125,9 +149,13 @@ def load_human_noise(noise_cfg: Mapping[str, Any], targets: Tensor | None) -> Hu
         other = [t for r in RELEASES for t, k in r.types.items() if k in arrays]
         raise UserError(
             f"{path} has no {key!r} array for noise.type={kind} ({release.title}); it holds "
-            f"{', '.join(sorted(arrays)) or 'nothing'}. " + (f"Its noise types are {', '.join(other)}: pick one of "
-            "those, or point noise.file at the " + release.title + " file." if other else
-            f"Point noise.file at the {release.title} file ({release.file_name}).")
+            f"{', '.join(sorted(arrays)) or 'nothing'}. "
+            + (
+                f"Its noise types are {', '.join(other)}: pick one of "
+                "those, or point noise.file at the " + release.title + " file."
+                if other
+                else f"Point noise.file at the {release.title} file ({release.file_name})."
+            )
         )
     clean, given = _labels(arrays, "clean_label", path), _labels(arrays, key, path)
     if targets is not None:
@@ -153,7 +181,10 @@ def warn_if_unpublished(path: Path, md5: str) -> None:
     warnings.warn(
         f"The CIFAR-N label file {path} has md5 {md5}, which is not a published release ({published}). The run "
         "goes on with it and records its md5. If it is CIFAR-100_human.pt, it may be the older CIFAR-100N release, "
-        f"whose coarse labels were wrong: get the current file from {SOURCE}.", FileDiffersFromRelease, stacklevel=2)
+        f"whose coarse labels were wrong: get the current file from {SOURCE}.",
+        FileDiffersFromRelease,
+        stacklevel=2,
+    )
 
 
 def check_alignment(clean: Tensor, targets: Tensor, *, path: Path, release: Release) -> None:
@@ -162,30 +193,43 @@ def check_alignment(clean: Tensor, targets: Tensor, *, path: Path, release: Rele
     targets = targets.long().cpu()
     if clean.shape == targets.shape and bool(torch.equal(clean, targets)):
         return
-    head = (f"The CIFAR-N file {path} does not fit your CIFAR training set: its clean_label must equal the training "
-            "labels image by image (CIFAR-N follows the python version's order, data_batch_1 .. data_batch_5)")
+    head = (
+        f"The CIFAR-N file {path} does not fit your CIFAR training set: its clean_label must equal the training "
+        "labels image by image (CIFAR-N follows the python version's order, data_batch_1 .. data_batch_5)"
+    )
     if clean.numel() != targets.numel():
-        problem = (f"it has {clean.numel()} labels, your training set {targets.numel()}. Is data= the data set of "
-                   f"this file ({release.title} labels data={release.data_name})? data.root must hold the full "
-                   "python-version training set")
+        problem = (
+            f"it has {clean.numel()} labels, your training set {targets.numel()}. Is data= the data set of "
+            f"this file ({release.title} labels data={release.data_name})? data.root must hold the full "
+            "python-version training set"
+        )
     elif not torch.equal(torch.sort(clean).values, torch.sort(targets).values):
-        problem = (f"even as sets the labels differ (class counts {_counts(clean)} in the file, {_counts(targets)} in "
-                   f"your data): it labels another data set; {release.title} labels data={release.data_name}")
+        problem = (
+            f"even as sets the labels differ (class counts {_counts(clean)} in the file, {_counts(targets)} in "
+            f"your data): it labels another data set; {release.title} labels data={release.data_name}"
+        )
     else:
         same = float((clean == targets).double().mean())
-        order = ("sorted by class" if bool((clean[1:] >= clean[:-1]).all()) else
-                 "in another image order (for example TensorFlow Datasets' order, or shuffled)")
-        problem = (f"the file holds the same labels {order}: only {same:.1%} of the positions agree. Use the python "
-                   "version of CIFAR (cifar-*-python.tar.gz, torchvision's layout) at data.root, and the CIFAR-N file "
-                   "as released, without reordering")
+        order = (
+            "sorted by class"
+            if bool((clean[1:] >= clean[:-1]).all())
+            else "in another image order (for example TensorFlow Datasets' order, or shuffled)"
+        )
+        problem = (
+            f"the file holds the same labels {order}: only {same:.1%} of the positions agree. Use the python "
+            "version of CIFAR (cifar-*-python.tar.gz, torchvision's layout) at data.root, and the CIFAR-N file "
+            "as released, without reordering"
+        )
     raise UserError(f"{head}; {problem}. Nothing was trained.")
 
 
 def _labels(arrays: Mapping[str, np.ndarray], key: str, path: Path) -> Tensor:
     array = arrays[key]
     if array.ndim != 1 or not np.issubdtype(array.dtype, np.integer):
-        raise UserError(f"{path}: array {key!r} must be a 1-D integer array of class indices; got {array.dtype} "
-                        f"{array.shape}. Get the original file again.")
+        raise UserError(
+            f"{path}: array {key!r} must be a 1-D integer array of class indices; got {array.dtype} "
+            f"{array.shape}. Get the original file again."
+        )
     return torch.from_numpy(array.astype(np.int64, copy=True))
 
 

@@ -75,25 +75,35 @@ def read_numpy_dict(path: str | Path, *, what: str) -> dict[str, np.ndarray]:
             "of numpy int64 arrays)."
         ) from None
     except Exception as error:  # a truncated or garbled pickle
-        raise UserError(f"{what} {path} could not be read ({type(error).__name__}: {error}): the file is damaged "
-                        "or not a label file. Get the original file again.") from None
+        raise UserError(
+            f"{what} {path} could not be read ({type(error).__name__}: {error}): the file is damaged "
+            "or not a label file. Get the original file again."
+        ) from None
     if not isinstance(obj, dict) or not all(isinstance(k, str) and isinstance(v, np.ndarray) for k, v in obj.items()):
-        raise UserError(f"{what} {path} does not hold a dict of named numpy arrays (it holds a "
-                        f"{type(obj).__name__}); it is not a label file of this kind. Get the original file again.")
+        raise UserError(
+            f"{what} {path} does not hold a dict of named numpy arrays (it holds a "
+            f"{type(obj).__name__}); it is not a label file of this kind. Get the original file again."
+        )
     return obj
 
 
 def _pickle_bytes(path: Path, *, what: str) -> bytes:
     """The `data.pkl` record of a torch zip archive (the format `torch.save` writes since torch 1.6)."""
     if not path.is_file():
-        raise UserError(f"{what} {path} does not exist. Pass the path of your copy of the file (it is never "
-                        "downloaded: its licence asks each user to get it themselves).")
+        raise UserError(
+            f"{what} {path} does not exist. Pass the path of your copy of the file (it is never "
+            "downloaded: its licence asks each user to get it themselves)."
+        )
     if not zipfile.is_zipfile(path):
-        raise UserError(f"{what} {path} is not a torch zip archive (what torch.save writes): it is damaged, "
-                        "or another kind of file. Get the original file again.")
+        raise UserError(
+            f"{what} {path} is not a torch zip archive (what torch.save writes): it is damaged, "
+            "or another kind of file. Get the original file again."
+        )
     with zipfile.ZipFile(path) as archive:
         names = [n for n in archive.namelist() if n.endswith("/data.pkl") or n == "data.pkl"]
         if len(names) != 1:
-            raise UserError(f"{what} {path} is a zip archive without the one data.pkl record torch.save writes "
-                            f"(found {len(names)}); it is not a torch file. Get the original file again.")
+            raise UserError(
+                f"{what} {path} is a zip archive without the one data.pkl record torch.save writes "
+                f"(found {len(names)}); it is not a torch file. Get the original file again."
+            )
         return archive.read(names[0])

@@ -29,9 +29,18 @@ NOISE_KINDS = ("none", "uniform", "exact_fraction", "cifar_n", "annotators")
 # labels change is the annotations' answer, so their T and rate are the empirical ones of the run's training part.
 ANNOTATION_KINDS = ("cifar_n", "annotators")
 
-__all__ = ["NOISE_KINDS", "actual_noise_rate", "describes_noise", "load_file_noise", "transition_reads_clean_labels",
-           "corrupted_count", "inject_exact_fraction_noise", "inject_noise",
-           "inject_uniform_noise", "transition_matrix"]
+__all__ = [
+    "NOISE_KINDS",
+    "actual_noise_rate",
+    "describes_noise",
+    "load_file_noise",
+    "transition_reads_clean_labels",
+    "corrupted_count",
+    "inject_exact_fraction_noise",
+    "inject_noise",
+    "inject_uniform_noise",
+    "transition_matrix",
+]
 
 
 def describes_noise(noise_cfg: Mapping[str, Any]) -> bool:
@@ -61,8 +70,9 @@ def load_file_noise(noise_cfg: Mapping[str, Any], targets: Tensor, num_classes: 
     return load_human_noise(noise_cfg, targets)
 
 
-def inject_noise(noise_cfg: Mapping[str, Any], targets: Tensor, *, num_classes: int, among: Tensor | None,
-                 human: Any = None) -> tuple[Tensor, Tensor]:
+def inject_noise(
+    noise_cfg: Mapping[str, Any], targets: Tensor, *, num_classes: int, among: Tensor | None, human: Any = None
+) -> tuple[Tensor, Tensor]:
     """(given_targets, noisy_mask) for the run's `noise` config; a copy of `targets` when there is no noise.
     `human`: for noise=cifar_n, the file's labels already aligned with `targets` (repro.data.cifar_n.HumanNoise);
     loaded here (and checked against `targets`) when not given."""
@@ -130,9 +140,15 @@ def corrupted_count(fraction: float, n: int) -> int:
     return k
 
 
-def transition_matrix(noise_cfg: Mapping[str, Any], num_classes: int, *, targets: Tensor | None = None,
-                      among: Tensor | None = None, given: Tensor | None = None,
-                      dtype: torch.dtype = torch.float32) -> Tensor:
+def transition_matrix(
+    noise_cfg: Mapping[str, Any],
+    num_classes: int,
+    *,
+    targets: Tensor | None = None,
+    among: Tensor | None = None,
+    given: Tensor | None = None,
+    dtype: torch.dtype = torch.float32,
+) -> Tensor:
     """The noise model's (C, C) row-stochastic matrix T[i, j] = P(given label j | true class i) over the noised
     (training) samples. Contract (kept stable for loss correction): float `dtype` on the CPU, rows sum to 1,
     identity for noise=none or fraction 0.
@@ -161,13 +177,19 @@ def transition_matrix(noise_cfg: Mapping[str, Any], num_classes: int, *, targets
     subset, _ = _exact_draws(fraction, seed, selected)
     class_counts = torch.bincount(true[selected], minlength=C).double()
     subset_counts = torch.bincount(true[subset], minlength=C).double()
-    in_subset = subset_counts / class_counts.clamp(min=1)           # s_i / N_i (0 for a class absent from training)
-    receive = subset_counts / subset_counts.sum()                    # s_j / m
+    in_subset = subset_counts / class_counts.clamp(min=1)  # s_i / N_i (0 for a class absent from training)
+    receive = subset_counts / subset_counts.sum()  # s_j / m
     return (in_subset[:, None] * receive[None, :] + (1 - in_subset)[:, None] * eye).to(dtype)
 
 
-def actual_noise_rate(noise_cfg: Mapping[str, Any], num_classes: int, *, targets: Tensor | None = None,
-                      among: Tensor | None = None, given: Tensor | None = None) -> float:
+def actual_noise_rate(
+    noise_cfg: Mapping[str, Any],
+    num_classes: int,
+    *,
+    targets: Tensor | None = None,
+    among: Tensor | None = None,
+    given: Tensor | None = None,
+) -> float:
     """The expected fraction of training labels that differ from the true ones: 1 - sum_i prior_i T[i, i], with the
     class priors of the training part (`targets`/`among`) or balanced classes. uniform: fraction * (C - 1) / C
     (0.36 on CIFAR-10 at 40%, whatever the priors); exact_fraction: (m / n) (1 - sum_j (s_j / m)^2)."""
@@ -185,8 +207,9 @@ def actual_noise_rate(noise_cfg: Mapping[str, Any], num_classes: int, *, targets
 
 
 # -- helpers ---------------------------------------------------------------------------------------------------
-def _empirical_transition(noise_cfg: Mapping[str, Any], num_classes: int, targets: Tensor | None,
-                          among: Tensor | None, given: Tensor | None) -> Tensor:
+def _empirical_transition(
+    noise_cfg: Mapping[str, Any], num_classes: int, targets: Tensor | None, among: Tensor | None, given: Tensor | None
+) -> Tensor:
     """T[i, j] = share of the (selected) samples of true class i given label j; identity row for an absent class."""
     if given is None and targets is None and _parse(noise_cfg)[0] == "annotators":
         from repro.data.simulated_annotators import DEFAULT_RATES, confusion_matrices
@@ -198,8 +221,9 @@ def _empirical_transition(noise_cfg: Mapping[str, Any], num_classes: int, target
     true, selected = _check_inputs(_on_cpu(targets), 0.0, num_classes, among)
     given = _on_cpu(given).long()
     counts = torch.zeros(num_classes, num_classes, dtype=torch.float64)
-    counts.index_put_((true[selected], given[selected]), torch.ones(int(selected.sum()), dtype=torch.float64),
-                      accumulate=True)
+    counts.index_put_(
+        (true[selected], given[selected]), torch.ones(int(selected.sum()), dtype=torch.float64), accumulate=True
+    )
     rows = counts.sum(dim=1, keepdim=True)
     eye = torch.eye(num_classes, dtype=torch.float64)
     return torch.where(rows > 0, counts / rows.clamp(min=1), eye)
@@ -234,8 +258,10 @@ def _on_cpu(targets: Any) -> Any:
 def _parse(noise_cfg: Mapping[str, Any]) -> tuple[str, float, int]:
     kind = str(noise_cfg.get("kind", "none"))
     if kind not in NOISE_KINDS:
-        raise UserError(f"noise.kind={kind!r} is not known; use one of {', '.join(NOISE_KINDS)} "
-                        "(noise=none, noise=uniform, noise=exact_fraction or noise=cifar_n).")
+        raise UserError(
+            f"noise.kind={kind!r} is not known; use one of {', '.join(NOISE_KINDS)} "
+            "(noise=none, noise=uniform, noise=exact_fraction or noise=cifar_n)."
+        )
     if kind in ANNOTATION_KINDS:
         return kind, 0.0, int(noise_cfg.get("seed", 0))
     fraction = noise_cfg.get("fraction", 0.0)
@@ -248,7 +274,9 @@ def _parse(noise_cfg: Mapping[str, Any]) -> tuple[str, float, int]:
 
 def _check_classes(num_classes: int) -> int:
     if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
-        raise UserError(f"The noise model needs num_classes >= 2; got {num_classes!r}. Pass the data set's class count.")
+        raise UserError(
+            f"The noise model needs num_classes >= 2; got {num_classes!r}. Pass the data set's class count."
+        )
     return num_classes
 
 

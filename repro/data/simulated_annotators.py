@@ -50,8 +50,11 @@ def given_from_votes(votes: Tensor, clean: Tensor, kind: str) -> Tensor:
     if kind.startswith("random"):
         return votes[:, int(kind[-1]) - 1].clone()
     if kind == "aggre":
-        agree_12, agree_13, agree_23 = (votes[:, 0] == votes[:, 1]), (votes[:, 0] == votes[:, 2]), \
-            (votes[:, 1] == votes[:, 2])
+        agree_12, agree_13, agree_23 = (
+            (votes[:, 0] == votes[:, 1]),
+            (votes[:, 0] == votes[:, 2]),
+            (votes[:, 1] == votes[:, 2]),
+        )
         return torch.where(agree_12 | agree_13, votes[:, 0], torch.where(agree_23, votes[:, 1], votes[:, 0]))
     wrong = votes != clean[:, None]
     first_wrong = votes.gather(1, wrong.int().argmax(1, keepdim=True)).squeeze(1)
@@ -64,12 +67,15 @@ def simulated_noise(noise_cfg: Mapping[str, Any], targets: Tensor, num_classes: 
 
     kind = str(noise_cfg.get("type"))
     if kind not in TYPES:
-        raise UserError(f"noise.type={kind!r} is not a label type of the simulated annotators; use one of "
-                        f"{', '.join(TYPES)} (as CIFAR-10N's).")
+        raise UserError(
+            f"noise.type={kind!r} is not a label type of the simulated annotators; use one of "
+            f"{', '.join(TYPES)} (as CIFAR-10N's)."
+        )
     rates = tuple(float(r) for r in (noise_cfg.get("rates") or DEFAULT_RATES))
     if len(rates) != 3 or not all(0.0 <= r < 1.0 for r in rates):
-        raise UserError(f"noise.rates must be three error rates in [0, 1), one per simulated annotator; got "
-                        f"{list(rates)}.")
+        raise UserError(
+            f"noise.rates must be three error rates in [0, 1), one per simulated annotator; got {list(rates)}."
+        )
     targets = targets.long().cpu()
     votes = simulate_votes(targets, num_classes, rates, int(noise_cfg.get("seed", 0)))
     return HumanNoise(None, None, kind, given_from_votes(votes, targets, kind), targets, votes)

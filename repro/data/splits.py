@@ -7,17 +7,13 @@ addressed by them.
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import Tensor
 
 from repro.errors import UserError
 
 
-def make_split(
-    targets: Tensor, *, meta_fraction: float, folds: int, fold: int, seed: int
-) -> tuple[Tensor, Tensor]:
+def make_split(targets: Tensor, *, meta_fraction: float, folds: int, fold: int, seed: int) -> tuple[Tensor, Tensor]:
     """Split sample indices into (train_idx, meta_idx), both sorted int64 tensors of global indices.
 
     For each class `c` with `n_c` samples a permutation is drawn from a `torch.Generator` seeded by `seed`;

@@ -63,8 +63,15 @@ def caption(fig, groups: Mapping[str, RunGroup | None]) -> None:
     """Write under the figure which runs each part drew (and by which selection)."""
     lines = [f"{part}: {group.describe()}" for part, group in groups.items() if group is not None]
     if lines:
-        fig.text(0.01, -0.01, "\n".join(textwrap.fill(line, 160, subsequent_indent="    ") for line in lines),
-                 ha="left", va="top", fontsize=7, color="dimgray")
+        fig.text(
+            0.01,
+            -0.01,
+            "\n".join(textwrap.fill(line, 160, subsequent_indent="    ") for line in lines),
+            ha="left",
+            va="top",
+            fontsize=7,
+            color="dimgray",
+        )
 
 
 # ------------------------------------------------------------------------------------------------ data access

@@ -13,8 +13,22 @@ from typing import Mapping
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
-from repro.figures.common import (COLORS, RunGroup, Skip, _epochs, _image, _note, _png, _rows, _show_image,
-                                  _try_run_data, caption, class_names, group_label, plt)
+from repro.figures.common import (
+    COLORS,
+    RunGroup,
+    Skip,
+    _epochs,
+    _image,
+    _note,
+    _png,
+    _rows,
+    _show_image,
+    _try_run_data,
+    caption,
+    class_names,
+    group_label,
+    plt,
+)
 
 __all__ = ["ClassPanels", "InstanceExample", "class_panels", "instance_examples", "render_figure2"]
 
@@ -43,8 +57,10 @@ def class_panels(group: RunGroup) -> ClassPanels:
     for rd in group.runs:
         rows = [r for r in _rows(rd) if r.get("val_per_class_acc") is not None][:epochs]
         if len(rows) < epochs:
-            raise Skip(f"run {rd.run_id} logged per-class meta-set accuracy (val_per_class_acc) for {len(rows)} of "
-                       f"{epochs} epochs.")
+            raise Skip(
+                f"run {rd.run_id} logged per-class meta-set accuracy (val_per_class_acc) for {len(rows)} of "
+                f"{epochs} epochs."
+            )
         acc = np.full((epochs, traj.shape[2]), np.nan)
         for e, r in enumerate(rows):
             values = np.asarray(r["val_per_class_acc"], dtype=np.float64)[: traj.shape[2]]
@@ -56,11 +72,15 @@ def class_panels(group: RunGroup) -> ClassPanels:
     names = class_names(group.config, traj.shape[2])
     ddof = 1 if len(group.runs) > 1 else 0
     return ClassPanels(
-        classes=chosen, names=[names[c] for c in chosen], epochs=np.arange(1, epochs + 1),
+        classes=chosen,
+        names=[names[c] for c in chosen],
+        epochs=np.arange(1, epochs + 1),
         meta_acc_mean=np.nanmean(acc[:, :, chosen], axis=0),
         meta_acc_std=np.nanstd(acc[:, :, chosen], axis=0, ddof=ddof),
-        target_prob_mean=traj[:, :, chosen].mean(axis=0), target_prob_std=traj[:, :, chosen].std(axis=0, ddof=ddof),
-        label=group_label(group.config), n_seeds=len(group.runs),
+        target_prob_mean=traj[:, :, chosen].mean(axis=0),
+        target_prob_std=traj[:, :, chosen].std(axis=0, ddof=ddof),
+        label=group_label(group.config),
+        n_seeds=len(group.runs),
     )
 
 
@@ -91,28 +111,50 @@ def instance_examples(group: RunGroup, *, count: int = 3, top: int = 3) -> tuple
         row = labels[i].copy()
         row[targets[i]] = -1.0
         others = [int(c) for c in np.argsort(-row, kind="stable")[:top]]
-        examples.append(InstanceExample(int(index[i]), _image(data, int(index[i])), int(targets[i]),
-                                        float(target_prob[i]), others, [float(labels[i, c]) for c in others]))
+        examples.append(
+            InstanceExample(
+                int(index[i]),
+                _image(data, int(index[i])),
+                int(targets[i]),
+                float(target_prob[i]),
+                others,
+                [float(labels[i, c]) for c in others],
+            )
+        )
     return examples, names
 
 
-def render_figure2(panels: ClassPanels | None, examples: tuple[list[InstanceExample], list[str]] | None,
-                   reasons: dict[str, str], groups: Mapping[str, RunGroup | None] | None = None) -> bytes:
+def render_figure2(
+    panels: ClassPanels | None,
+    examples: tuple[list[InstanceExample], list[str]] | None,
+    reasons: dict[str, str],
+    groups: Mapping[str, RunGroup | None] | None = None,
+) -> bytes:
     fig = plt.figure(figsize=(15, 4.6))
     outer = fig.add_gridspec(1, 3, wspace=0.3)
     left, middle = fig.add_subplot(outer[0]), fig.add_subplot(outer[1])
     if panels is not None:
         for k, (name, color) in enumerate(zip(panels.names, COLORS)):
-            for ax, mean, std in ((left, panels.meta_acc_mean, panels.meta_acc_std),
-                                  (middle, panels.target_prob_mean, panels.target_prob_std)):
+            for ax, mean, std in (
+                (left, panels.meta_acc_mean, panels.meta_acc_std),
+                (middle, panels.target_prob_mean, panels.target_prob_std),
+            ):
                 ax.plot(panels.epochs, mean[:, k], color=color, label=name)
-                ax.fill_between(panels.epochs, np.clip(mean[:, k] - std[:, k], 0, 1),
-                                np.clip(mean[:, k] + std[:, k], 0, 1), color=color, alpha=0.2)
+                ax.fill_between(
+                    panels.epochs,
+                    np.clip(mean[:, k] - std[:, k], 0, 1),
+                    np.clip(mean[:, k] + std[:, k], 0, 1),
+                    color=color,
+                    alpha=0.2,
+                )
         left.set(title=f"Meta-set accuracy ({panels.label})", xlabel="epoch", ylabel="accuracy")
         for ax in (left, middle):
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        middle.set(title=f"Class label: target probability (mean ± std, {panels.n_seeds} seeds)", xlabel="epoch",
-                   ylabel="target-class probability")
+        middle.set(
+            title=f"Class label: target probability (mean ± std, {panels.n_seeds} seeds)",
+            xlabel="epoch",
+            ylabel="target-class probability",
+        )
         left.legend(title="class")
         middle.legend(title="class")
     else:

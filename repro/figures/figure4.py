@@ -16,8 +16,19 @@ import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 from repro.errors import UserError
-from repro.figures.common import (NOISE_TOP1_KEY, NOISE_TOP5_KEY, RunGroup, Skip, _note, _png, _rows, caption,
-                                  group_label, plt, run_data)
+from repro.figures.common import (
+    NOISE_TOP1_KEY,
+    NOISE_TOP5_KEY,
+    RunGroup,
+    Skip,
+    _note,
+    _png,
+    _rows,
+    caption,
+    group_label,
+    plt,
+    run_data,
+)
 
 __all__ = ["NoiseCurve", "label_accuracy", "noise_correction_curve", "render_figure4"]
 
@@ -42,13 +53,20 @@ def noise_correction_curve(group: RunGroup) -> NoiseCurve:
     for rd in group.runs:
         rows = _rows(rd)
         if not rows or any(r.get(NOISE_TOP1_KEY) is None or r.get(NOISE_TOP5_KEY) is None for r in rows):
-            raise Skip(f"run {rd.run_id} has no noise-correction rates ({NOISE_TOP1_KEY}, {NOISE_TOP5_KEY}) in "
-                       "every row of its metrics.jsonl; runs trained before they were recorded cannot be drawn.")
-        curves.append((np.array([r[NOISE_TOP1_KEY] for r in rows], float),
-                       np.array([r[NOISE_TOP5_KEY] for r in rows], float)))
+            raise Skip(
+                f"run {rd.run_id} has no noise-correction rates ({NOISE_TOP1_KEY}, {NOISE_TOP5_KEY}) in "
+                "every row of its metrics.jsonl; runs trained before they were recorded cannot be drawn."
+            )
+        curves.append(
+            (np.array([r[NOISE_TOP1_KEY] for r in rows], float), np.array([r[NOISE_TOP5_KEY] for r in rows], float))
+        )
     epochs = min(len(c[0]) for c in curves)
-    curve = NoiseCurve(np.arange(1, epochs + 1), np.stack([c[0][:epochs] for c in curves]),
-                       np.stack([c[1][:epochs] for c in curves]), group_label(group.config))
+    curve = NoiseCurve(
+        np.arange(1, epochs + 1),
+        np.stack([c[0][:epochs] for c in curves]),
+        np.stack([c[1][:epochs] for c in curves]),
+        group_label(group.config),
+    )
     try:
         accs = [label_accuracy(rd, epochs) for rd in group.runs]
     except UserError as exc:  # e.g. CIFAR is not available here: the noisy-only curves are still drawn
@@ -91,17 +109,30 @@ def render_figure4(curve: NoiseCurve, group: RunGroup | None = None) -> bytes:
         _band(left, curve.epochs, curve.all_top1, "tab:blue", "top-1 is the true class")
         _band(left, curve.epochs, curve.all_top5, "tab:orange", "true class in the top-5")
         if curve.given_acc is not None:
-            left.axhline(curve.given_acc, color="gray", linestyle=":", linewidth=1,
-                         label=f"given labels ({curve.given_acc:.1%} correct)")
+            left.axhline(
+                curve.given_acc,
+                color="gray",
+                linestyle=":",
+                linewidth=1,
+                label=f"given labels ({curve.given_acc:.1%} correct)",
+            )
         left.legend(fontsize=8)
     else:
         _note(left, curve.all_missing)
-    left.set(xlabel="epoch", ylabel="share of ALL training samples", ylim=(0, 1),
-             title="Label accuracy: all training samples (the paper's Figure 4)")
+    left.set(
+        xlabel="epoch",
+        ylabel="share of ALL training samples",
+        ylim=(0, 1),
+        title="Label accuracy: all training samples (the paper's Figure 4)",
+    )
     _band(right, curve.epochs, curve.top1, "tab:blue", "top-1 is the true class")
     _band(right, curve.epochs, curve.top5, "tab:orange", "true class in the top-5")
-    right.set(xlabel="epoch", ylabel="share of NOISY training samples", ylim=(0, 1),
-              title="Noise correction: noisy training samples only")
+    right.set(
+        xlabel="epoch",
+        ylabel="share of NOISY training samples",
+        ylim=(0, 1),
+        title="Noise correction: noisy training samples only",
+    )
     right.legend(fontsize=8)
     for ax in (left, right):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))

@@ -24,8 +24,20 @@ from repro.labels.learned import ClassLabels, InstanceLabels
 from repro.labels.registry import LABEL_KINDS, LabelKind, label_kind, register_label_kind
 from repro.labels.replay import ReplayLabels
 
-__all__ = ["LABEL_KINDS", "ClassLabels", "InstanceLabels", "LabelKind", "LabelParametrisation", "NonFiniteLabelsError",
-           "OneHotLabels", "ReplayLabels", "SmoothedLabels", "build_labels", "label_kind", "register_label_kind"]
+__all__ = [
+    "LABEL_KINDS",
+    "ClassLabels",
+    "InstanceLabels",
+    "LabelKind",
+    "LabelParametrisation",
+    "NonFiniteLabelsError",
+    "OneHotLabels",
+    "ReplayLabels",
+    "SmoothedLabels",
+    "build_labels",
+    "label_kind",
+    "register_label_kind",
+]
 
 
 def build_labels(

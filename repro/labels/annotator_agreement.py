@@ -86,44 +86,58 @@ def cleanlab_scores(given: np.ndarray, probs: np.ndarray) -> np.ndarray | None:
     return score
 
 
-def agreement_arrays(*, votes: Tensor, given: Tensor, clean: Tensor, probs: Tensor, labels: Tensor | None
-                     ) -> dict[str, np.ndarray]:
+def agreement_arrays(
+    *, votes: Tensor, given: Tensor, clean: Tensor, probs: Tensor, labels: Tensor | None
+) -> dict[str, np.ndarray]:
     """Per training image: what the figures draw and the summary averages (module docstring)."""
     num_classes = probs.shape[1]
     p = annotator_distribution(votes, num_classes)
     one_hot = torch.nn.functional.one_hot(given.long(), num_classes).double()
-    out = {"votes": votes.numpy(), "given": given.numpy(), "clean": clean.numpy(),
-           "annot_entropy": entropy(p).numpy(), "tv_given": total_variation(p, one_hot).numpy(),
-           "kl_given": kl_divergence(p, one_hot).numpy(),
-           "loss": (-probs.double().gather(1, given.long()[:, None]).squeeze(1).clamp(min=1e-12).log()).numpy()}
+    out = {
+        "votes": votes.numpy(),
+        "given": given.numpy(),
+        "clean": clean.numpy(),
+        "annot_entropy": entropy(p).numpy(),
+        "tv_given": total_variation(p, one_hot).numpy(),
+        "kl_given": kl_divergence(p, one_hot).numpy(),
+        "loss": (-probs.double().gather(1, given.long()[:, None]).squeeze(1).clamp(min=1e-12).log()).numpy(),
+    }
     scores = cleanlab_scores(given.numpy(), probs.double().numpy())
     if scores is not None:
         out["cleanlab"] = scores
     if labels is not None:
         q = labels.double()
-        out.update(tv_learned=total_variation(p, q).numpy(), kl_learned=kl_divergence(p, q).numpy(),
-                   learned_entropy=entropy(q).numpy(), learned_given_prob=q.gather(1, given.long()[:, None])
-                   .squeeze(1).numpy(), learned_top1_differs=(q.argmax(1) != given).numpy())
+        out.update(
+            tv_learned=total_variation(p, q).numpy(),
+            kl_learned=kl_divergence(p, q).numpy(),
+            learned_entropy=entropy(q).numpy(),
+            learned_given_prob=q.gather(1, given.long()[:, None]).squeeze(1).numpy(),
+            learned_top1_differs=(q.argmax(1) != given).numpy(),
+        )
     return out
 
 
 def agreement_summary(arrays: dict[str, np.ndarray]) -> dict[str, Any]:
     """The run's summary fields from `agreement_arrays`."""
     mislabelled = arrays["given"] != arrays["clean"]
-    out: dict[str, Any] = {"annot_mislabelled": float(mislabelled.mean()),
-                           "annot_tv_given": float(arrays["tv_given"].mean()),
-                           "annot_kl_given": float(arrays["kl_given"].mean()),
-                           "annot_auroc_loss": auroc(mislabelled, arrays["loss"])}
+    out: dict[str, Any] = {
+        "annot_mislabelled": float(mislabelled.mean()),
+        "annot_tv_given": float(arrays["tv_given"].mean()),
+        "annot_kl_given": float(arrays["kl_given"].mean()),
+        "annot_auroc_loss": auroc(mislabelled, arrays["loss"]),
+    }
     if "cleanlab" in arrays:
         out["annot_auroc_cleanlab"] = auroc(mislabelled, arrays["cleanlab"])
     else:
         out["annot_cleanlab_missing"] = "cleanlab is not installed (pip install 'repro[cleanlab]')"
     if "tv_learned" in arrays:
-        out.update(annot_tv_learned=float(arrays["tv_learned"].mean()),
-                   annot_kl_learned=float(arrays["kl_learned"].mean()),
-                   annot_entropy_spearman=spearman(arrays["learned_entropy"], arrays["annot_entropy"]),
-                   annot_auroc_learned_top1=auroc(mislabelled, arrays["learned_top1_differs"].astype(float)),
-                   annot_auroc_learned_given_prob=auroc(mislabelled, -arrays["learned_given_prob"]))
+        out.update(
+            annot_tv_learned=float(arrays["tv_learned"].mean()),
+            annot_kl_learned=float(arrays["kl_learned"].mean()),
+            annot_entropy_spearman=spearman(arrays["learned_entropy"], arrays["annot_entropy"]),
+            annot_auroc_learned_top1=auroc(mislabelled, arrays["learned_top1_differs"].astype(float)),
+            annot_auroc_learned_given_prob=auroc(mislabelled, -arrays["learned_given_prob"]),
+        )
     return out
 
 
@@ -145,8 +159,9 @@ class AnnotatorAgreementRecorder:
         from repro.training.evaluation import softmax_outputs
 
         model = exp.method.eval_model(exp)
-        probs = softmax_outputs(model, exp.data.train.images[self.index.to(exp.data.train.images.device)],
-                                **exp.eval_loader_kwargs).cpu()
+        probs = softmax_outputs(
+            model, exp.data.train.images[self.index.to(exp.data.train.images.device)], **exp.eval_loader_kwargs
+        ).cpu()
         labels = None
         if exp.labels is not None and exp.labels.learnable:  # fixed targets (one-hot, smoothed) are not learned
             with torch.no_grad():

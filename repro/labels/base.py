@@ -35,15 +35,15 @@ def check_grad_shape(grad_p: Tensor, y: Tensor, num_classes: int) -> None:
     """Refuse a meta-gradient that is not (batch, C) for the batch `y` (UserError)."""
     if grad_p.shape != (y.shape[0], num_classes):
         raise UserError(
-            f"The meta-gradient must have shape (batch, C) = ({y.shape[0]}, {num_classes}), "
-            f"got {tuple(grad_p.shape)}."
+            f"The meta-gradient must have shape (batch, C) = ({y.shape[0]}, {num_classes}), got {tuple(grad_p.shape)}."
         )
 
 
 def raise_if_not_finite(values: Tensor, what: str) -> None:
     """NonFiniteLabelsError if `values` (the would-be new parameters or step) hold NaN or inf."""
     # CPU only: on a GPU the check is a host sync per meta step. There a non-finite label makes the same step's
-    # loss non-finite, which the loop's running totals catch (repro/training/steptotals.py) before the epoch's checkpoint.
+    # loss non-finite, which the loop's running totals catch (repro/training/steptotals.py) before the epoch's
+    # checkpoint.
     if values.device.type == "cpu" and not bool(torch.isfinite(values).all()):
         raise NonFiniteLabelsError(
             f"The {what} became NaN or infinite after a meta-gradient step; the labels were left at their "
@@ -71,6 +71,6 @@ class LabelParametrisation:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         pass
 
-    def to(self, device: torch.device | str) -> "LabelParametrisation":
+    def to(self, device: torch.device | str) -> LabelParametrisation:
         """Move the parameters (if any) to `device`; returns self."""
         return self

@@ -25,10 +25,9 @@ from omegaconf import DictConfig
 from repro.errors import UserError
 from repro.labels.fold_runs import finished_fold_runs
 from repro.labels.registry import label_kind
+from repro.labels.trajectory import FORMAT_VERSION, READ_ERRORS, read_manifest, recorded_epochs
 from repro.runs.io import atomic_write_json, read_json
 from repro.runs.rundir import RunDir
-from repro.labels.trajectory import FORMAT_VERSION, READ_ERRORS, read_manifest, recorded_epochs
-
 
 # ------------------------------------------------------------------------------------------------ averaging
 
@@ -43,15 +42,19 @@ def average_instance_labels(parts: Sequence[tuple[np.ndarray, np.ndarray]], num_
     count = np.zeros(num_samples, np.int64)
     for index, labels in parts:
         if labels.shape != (len(index), num_classes) or (len(index) and int(index.max()) >= num_samples):
-            raise UserError(f"A fold's labels {labels.shape} do not fit {num_samples} samples x {num_classes} "
-                            "classes; the fold runs belong to different data sets.")
+            raise UserError(
+                f"A fold's labels {labels.shape} do not fit {num_samples} samples x {num_classes} "
+                "classes; the fold runs belong to different data sets."
+            )
         np.add.at(total, index, labels)
         np.add.at(count, index, 1)
     if (count == 0).any():
         missing = np.flatnonzero(count == 0)
-        raise UserError(f"{len(missing)} training samples (e.g. index {missing[:5].tolist()}) were trained by no "
-                        "fold, so they have no learned labels to average. The folds' meta sets must not cover every "
-                        "sample: use split.folds >= 2 (the paper: 5 folds of 20%).")
+        raise UserError(
+            f"{len(missing)} training samples (e.g. index {missing[:5].tolist()}) were trained by no "
+            "fold, so they have no learned labels to average. The folds' meta sets must not cover every "
+            "sample: use split.folds >= 2 (the paper: 5 folds of 20%)."
+        )
     return (total / count[:, None]).astype(np.float32)
 
 
@@ -59,8 +62,10 @@ def average_class_trajectories(trajectories: Sequence[np.ndarray]) -> np.ndarray
     """Mean of the folds' [E, C] class-label trajectories (every fold trains every class)."""
     shapes = {t.shape for t in trajectories}
     if len(shapes) != 1:
-        raise UserError(f"The fold runs' class-label trajectories have different shapes {sorted(shapes)}; they must "
-                        "come from runs with the same data set and number of epochs.")
+        raise UserError(
+            f"The fold runs' class-label trajectories have different shapes {sorted(shapes)}; they must "
+            "come from runs with the same data set and number of epochs."
+        )
     return np.mean(np.stack(trajectories), axis=0, dtype=np.float64).astype(np.float32)
 
 
@@ -79,19 +84,24 @@ class AveragedTrajectory:
     fold_runs: tuple[str, ...]
 
     @classmethod
-    def open(cls, path: Path) -> "AveragedTrajectory":
+    def open(cls, path: Path) -> AveragedTrajectory:
         manifest_path = path / "manifest.json"
         if not manifest_path.exists():
-            raise UserError(f"{path} is not a complete averaged trajectory (no manifest.json); build it with "
-                            "`repro labels average <the replay run's overrides>`.")
+            raise UserError(
+                f"{path} is not a complete averaged trajectory (no manifest.json); build it with "
+                "`repro labels average <the replay run's overrides>`."
+            )
         m = read_json(manifest_path)
-        traj = cls(path, m["kind"], int(m["num_epochs"]), int(m["num_samples"]), int(m["num_classes"]),
-                   tuple(m["fold_runs"]))
+        traj = cls(
+            path, m["kind"], int(m["num_epochs"]), int(m["num_samples"]), int(m["num_classes"]), tuple(m["fold_runs"])
+        )
         expected = label_kind(traj.kind).averaged_shape(traj.num_epochs, traj.num_samples, traj.num_classes)
         shape = traj._array().shape
         if shape != expected:
-            raise UserError(f"The averaged trajectory {traj._file} has shape {shape}, its manifest says {expected}; "
-                            f"it is corrupt. Delete {path} and run again to rebuild it from the fold runs.")
+            raise UserError(
+                f"The averaged trajectory {traj._file} has shape {shape}, its manifest says {expected}; "
+                f"it is corrupt. Delete {path} and run again to rebuild it from the fold runs."
+            )
         return traj
 
     @property
@@ -102,8 +112,10 @@ class AveragedTrajectory:
         try:
             return np.load(self._file, mmap_mode="r", allow_pickle=False)
         except READ_ERRORS as exc:
-            raise UserError(f"The averaged trajectory {self._file} cannot be read ({exc}); it is truncated or "
-                            f"corrupt. Delete {self.path} and run again to rebuild it from the fold runs.") from None
+            raise UserError(
+                f"The averaged trajectory {self._file} cannot be read ({exc}); it is truncated or "
+                f"corrupt. Delete {self.path} and run again to rebuild it from the fold runs."
+            ) from None
 
     def labels(self, epoch: int, targets: torch.Tensor) -> torch.Tensor:
         """Epoch `epoch`'s (0-based) labels (N, C) float32; `targets` (the given labels) expand class labels."""
@@ -128,26 +140,40 @@ def build_averaged_trajectory(fold_dirs: Sequence[RunDir], target: Path) -> Aver
     manifests = [read_manifest(rd) for rd in fold_dirs]
     keys = {(m["kind"], m["num_samples"], m["num_classes"]) for m in manifests}
     if len(keys) != 1:
-        raise UserError(f"The fold runs recorded different kinds or sizes of labels ({sorted(keys)}); they must all "
-                        "come from the same data set and label method.")
+        raise UserError(
+            f"The fold runs recorded different kinds or sizes of labels ({sorted(keys)}); they must all "
+            "come from the same data set and label method."
+        )
     kind, num_samples, num_classes = next(iter(keys))
     epochs = {_fold_epochs(rd) for rd in fold_dirs}
     if len(epochs) != 1:
-        raise UserError(f"The fold runs trained for different numbers of epochs ({sorted(epochs)}); the folds must "
-                        "share optim.epochs.")
+        raise UserError(
+            f"The fold runs trained for different numbers of epochs ({sorted(epochs)}); the folds must "
+            "share optim.epochs."
+        )
     num_epochs = epochs.pop()
     for rd in fold_dirs:
         have = recorded_epochs(rd)
         if have != num_epochs:
-            raise UserError(f"The fold run {rd.path} trained {num_epochs} epochs but its label trajectory holds "
-                            f"{have}; it is truncated. Nothing was changed; re-train that fold in a fresh output_root.")
-    label_kind(kind).write_average(fold_dirs, target, num_epochs=num_epochs, num_samples=num_samples,
-                                   num_classes=num_classes)
-    atomic_write_json(target / "manifest.json", {
-        "kind": kind, "num_epochs": num_epochs, "num_samples": num_samples, "num_classes": num_classes,
-        "fold_runs": [rd.run_id for rd in fold_dirs], "fold_dirs": [str(rd.path) for rd in fold_dirs],
-        "version": FORMAT_VERSION,
-    })
+            raise UserError(
+                f"The fold run {rd.path} trained {num_epochs} epochs but its label trajectory holds "
+                f"{have}; it is truncated. Nothing was changed; re-train that fold in a fresh output_root."
+            )
+    label_kind(kind).write_average(
+        fold_dirs, target, num_epochs=num_epochs, num_samples=num_samples, num_classes=num_classes
+    )
+    atomic_write_json(
+        target / "manifest.json",
+        {
+            "kind": kind,
+            "num_epochs": num_epochs,
+            "num_samples": num_samples,
+            "num_classes": num_classes,
+            "fold_runs": [rd.run_id for rd in fold_dirs],
+            "fold_dirs": [str(rd.path) for rd in fold_dirs],
+            "version": FORMAT_VERSION,
+        },
+    )
     return AveragedTrajectory.open(target)
 
 
@@ -159,8 +185,10 @@ def averaged_trajectory(config: Mapping[str, Any] | DictConfig) -> AveragedTraje
     if (target / "manifest.json").exists():
         traj = AveragedTrajectory.open(target)
         if list(traj.fold_runs) != [rd.run_id for rd in fold_dirs]:
-            raise UserError(f"The cached trajectory {target} was built from other fold runs ({list(traj.fold_runs)}); "
-                            "move it aside and run again.")
+            raise UserError(
+                f"The cached trajectory {target} was built from other fold runs ({list(traj.fold_runs)}); "
+                "move it aside and run again."
+            )
         return traj
     return build_averaged_trajectory(fold_dirs, target)
 
@@ -173,15 +201,19 @@ def replay_source(cfg: DictConfig, data: Any) -> dict:
     traj = averaged_trajectory(cfg)
     num_samples, num_classes = len(data.train_targets), int(data.num_classes)
     if traj.num_samples != num_samples or traj.num_classes != num_classes:
-        raise UserError(f"The averaged trajectory {traj.path} holds labels for {traj.num_samples} samples x "
-                        f"{traj.num_classes} classes, but this run's data has {num_samples} x {num_classes}; the fold "
-                        "runs used another data set size (data.subset?).")
+        raise UserError(
+            f"The averaged trajectory {traj.path} holds labels for {traj.num_samples} samples x "
+            f"{traj.num_classes} classes, but this run's data has {num_samples} x {num_classes}; the fold "
+            "runs used another data set size (data.subset?)."
+        )
     static = bool(cfg.method.get("static", False))
     epochs = int(cfg.optim.epochs)
     if not static and traj.num_epochs != epochs:
-        raise UserError(f"Dynamic replay feeds the fold runs' labels of epoch e at epoch e, so this run must train "
-                        f"as many epochs as they did ({traj.num_epochs}), not optim.epochs={epochs}. Set "
-                        f"optim.epochs={traj.num_epochs}, or method.static=true to use the last epoch's labels.")
+        raise UserError(
+            f"Dynamic replay feeds the fold runs' labels of epoch e at epoch e, so this run must train "
+            f"as many epochs as they did ({traj.num_epochs}), not optim.epochs={epochs}. Set "
+            f"optim.epochs={traj.num_epochs}, or method.static=true to use the last epoch's labels."
+        )
     targets = data.train_targets
     trajectory: Callable[[int], torch.Tensor] = lambda e: traj.labels(e, targets)  # noqa: E731
     return {"trajectory": trajectory, "num_epochs": traj.num_epochs, "static": static}

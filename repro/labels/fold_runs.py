@@ -13,9 +13,9 @@ from typing import Any, Mapping
 from omegaconf import DictConfig
 
 from repro.errors import UserError
-from repro.runs.rundir import RunDir
 from repro.labels.registry import LABEL_KINDS, learned_kinds
 from repro.runs.records import read_status, read_summary
+from repro.runs.rundir import RunDir
 
 
 def learn_method_config(learn: Mapping[str, Any]) -> dict:
@@ -30,15 +30,17 @@ def learn_method_config(learn: Mapping[str, Any]) -> dict:
         raise UserError(
             f"method.learn must name the label-learning method (method.learn.method=instance_labels or class_labels) "
             f"and may only override method.* keys; got method={name!r}, overrides={overrides}. Example: "
-            "'method.learn.overrides=[\"method.label_lr=25\",\"method.init_target_prob=0.5\"]' (quoted: Hydra "
+            '\'method.learn.overrides=["method.label_lr=25","method.init_target_prob=0.5"]\' (quoted: Hydra '
             "needs the = inside a list quoted)."
         )
     method = to_container(load_tree([f"method={name}", *overrides]))["method"]
     kind = LABEL_KINDS.get(str(method.get("labels")))
     if kind is None or not kind.learned:
-        raise UserError(f"method.learn.method={name} does not learn labels (labels={method.get('labels')}); the "
-                        "replay stage needs method.learn.method=class_labels or instance_labels (a method whose "
-                        f"labels are of a learned kind: {', '.join(learned_kinds())}).")
+        raise UserError(
+            f"method.learn.method={name} does not learn labels (labels={method.get('labels')}); the "
+            "replay stage needs method.learn.method=class_labels or instance_labels (a method whose "
+            f"labels are of a learned kind: {', '.join(learned_kinds())})."
+        )
     return method
 
 
@@ -52,8 +54,10 @@ def fold_run_configs(config: Mapping[str, Any] | DictConfig) -> list[dict]:
         config = to_container(config)
     method = config["method"]
     if method.get("labels") != "replay":
-        raise UserError(f"Fold runs are derived from a replay run's config, but this config has "
-                        f"method={method.get('name')}; add method=replay.")
+        raise UserError(
+            f"Fold runs are derived from a replay run's config, but this config has "
+            f"method={method.get('name')}; add method=replay."
+        )
     return fold_configs_with(config, learn_method_config(method.get("learn") or {}))
 
 
@@ -64,8 +68,10 @@ def fold_configs_with(config: Mapping[str, Any], learned: Mapping[str, Any]) -> 
     learned = _with_lookahead_form(learned, learn)
     folds = int(config["split"]["folds"])
     if folds < 2:
-        raise UserError(f"split.folds={folds}: the replay stage averages labels over cross-validation folds, so it "
-                        "needs split.folds >= 2 (the paper uses 5).")
+        raise UserError(
+            f"split.folds={folds}: the replay stage averages labels over cross-validation folds, so it "
+            "needs split.folds >= 2 (the paper uses 5)."
+        )
     runs = []
     for fold in range(folds):
         cfg = copy.deepcopy(dict(config))
@@ -84,8 +90,9 @@ def _with_lookahead_form(learned: Mapping[str, Any], learn: Mapping[str, Any]) -
     if "lookahead_weight_decay" not in learn:
         return learned
     wanted = bool(learn["lookahead_weight_decay"])
-    overridden = any(str(o).lstrip("+~").split("=", 1)[0] == "method.lookahead_weight_decay"
-                     for o in learn.get("overrides") or [])
+    overridden = any(
+        str(o).lstrip("+~").split("=", 1)[0] == "method.lookahead_weight_decay" for o in learn.get("overrides") or []
+    )
     if overridden and bool(learned.get("lookahead_weight_decay")) != wanted:
         raise UserError(
             f"method.learn.overrides sets method.lookahead_weight_decay={learned.get('lookahead_weight_decay')}, but "

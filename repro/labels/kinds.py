@@ -12,8 +12,12 @@ import torch
 from torch import Tensor
 
 from repro.labels.fixed import OneHotLabels, SmoothedLabels
-from repro.labels.fold_average import (average_class_trajectories, average_instance_labels, averaged_trajectory,
-                                       replay_source)
+from repro.labels.fold_average import (
+    average_class_trajectories,
+    average_instance_labels,
+    averaged_trajectory,
+    replay_source,
+)
 from repro.labels.learned import ClassLabels, InstanceLabels
 from repro.labels.recording import ClassTrajectoryRecorder, InstanceTrajectoryRecorder, LabelStatsRecorder
 from repro.labels.registry import LabelKind, register_label_kind
@@ -86,8 +90,9 @@ class ClassKind(_LearnedKind):
         return (num_epochs, num_classes)
 
     @classmethod
-    def write_average(cls, fold_dirs: Sequence[RunDir], target: Path, *, num_epochs: int, num_samples: int,
-                      num_classes: int) -> None:
+    def write_average(
+        cls, fold_dirs: Sequence[RunDir], target: Path, *, num_epochs: int, num_samples: int, num_classes: int
+    ) -> None:
         averaged = average_class_trajectories([read_class_trajectory(rd) for rd in fold_dirs])
         atomic_save_npy(target / cls.averaged_file(), averaged)
 
@@ -111,8 +116,9 @@ class InstanceKind(_LearnedKind):
 
     @classmethod
     def build(cls, *, num_samples: int, num_classes: int, targets: Tensor, dtype: torch.dtype, **options: Any):
-        return InstanceLabels(num_samples, num_classes, targets, options["init_target_prob"], options["lr"],
-                              dtype=dtype)
+        return InstanceLabels(
+            num_samples, num_classes, targets, options["init_target_prob"], options["lr"], dtype=dtype
+        )
 
     @classmethod
     def recorders(cls, exp: Any, settings: Any) -> list:
@@ -135,11 +141,13 @@ class InstanceKind(_LearnedKind):
         return (num_epochs, num_samples, num_classes)
 
     @classmethod
-    def write_average(cls, fold_dirs: Sequence[RunDir], target: Path, *, num_epochs: int, num_samples: int,
-                      num_classes: int) -> None:
+    def write_average(
+        cls, fold_dirs: Sequence[RunDir], target: Path, *, num_epochs: int, num_samples: int, num_classes: int
+    ) -> None:
         with atomic_output(target / cls.averaged_file()) as tmp:
-            out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float16,
-                                            shape=(num_epochs, num_samples, num_classes))
+            out = np.lib.format.open_memmap(
+                tmp, mode="w+", dtype=np.float16, shape=(num_epochs, num_samples, num_classes)
+            )
             for e in range(num_epochs):
                 parts = [instance_labels_at(rd, e + 1) for rd in fold_dirs]
                 out[e] = average_instance_labels(parts, num_samples)
@@ -174,8 +182,9 @@ class ReplayKind(LabelKind):
 
     @classmethod
     def build(cls, *, num_samples: int, num_classes: int, targets: Tensor, dtype: torch.dtype, **options: Any):
-        return ReplayLabels(options["trajectory"], options["num_epochs"], static=options.get("static", False),
-                            dtype=dtype)
+        return ReplayLabels(
+            options["trajectory"], options["num_epochs"], static=options.get("static", False), dtype=dtype
+        )
 
     @classmethod
     def has_converged_labels(cls) -> bool:

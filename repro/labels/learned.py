@@ -15,9 +15,9 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from repro.errors import UserError
-from repro.training.hardware import index_add_rows_
 from repro.labels.base import LabelParametrisation, check_grad_shape, check_lr, check_num_classes, raise_if_not_finite
 from repro.losses import one_hot
+from repro.training.hardware import index_add_rows_
 
 
 class ClassLabels(LabelParametrisation):
@@ -84,7 +84,7 @@ class ClassLabels(LabelParametrisation):
             )
         self.alpha = alpha.to(self.alpha).clone()
 
-    def to(self, device: torch.device | str) -> "ClassLabels":
+    def to(self, device: torch.device | str) -> ClassLabels:
         self.alpha = self.alpha.to(device)
         return self
 
@@ -162,6 +162,6 @@ class InstanceLabels(LabelParametrisation):
             )
         self.logits = logits.to(self.logits).clone()
 
-    def to(self, device: torch.device | str) -> "InstanceLabels":
+    def to(self, device: torch.device | str) -> InstanceLabels:
         self.logits = self.logits.to(device)
         return self

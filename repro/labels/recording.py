@@ -44,7 +44,7 @@ class RecordSettings:
     table_rows: int = 20
 
     @classmethod
-    def from_config(cls, record: Mapping[str, Any] | DictConfig | None) -> "RecordSettings":
+    def from_config(cls, record: Mapping[str, Any] | DictConfig | None) -> RecordSettings:
         if record is None:
             return cls()
         if isinstance(record, DictConfig):
@@ -66,8 +66,10 @@ class RecordSettings:
         elif isinstance(snaps, (list, tuple)) and all(isinstance(s, int) and s != 0 for s in snaps):
             snaps = tuple(snaps)
         else:
-            raise UserError(f"method.record.snapshot_epochs={snaps!r} must be a list of non-zero epoch numbers "
-                            "(1-based, -1 = the last epoch), 'all' or 'none'; e.g. [1, -1].")
+            raise UserError(
+                f"method.record.snapshot_epochs={snaps!r} must be a list of non-zero epoch numbers "
+                "(1-based, -1 = the last epoch), 'all' or 'none'; e.g. [1, -1]."
+            )
         values["snapshot_epochs"] = snaps
         return cls(**values)
 
@@ -178,8 +180,13 @@ class LabelStatsRecorder:
         return {f"final_{k}": v for k, v in last.items() if k in _SUMMARY_KEYS}
 
 
-_SUMMARY_KEYS = ("label_entropy", "noisy_top1_corrected", "noisy_top5_corrected", "clean_top1_damaged",
-                 "label_noise_top1")
+_SUMMARY_KEYS = (
+    "label_entropy",
+    "noisy_top1_corrected",
+    "noisy_top5_corrected",
+    "clean_top1_damaged",
+    "label_noise_top1",
+)
 
 
 def _last_metrics(run_dir: Any, keys: tuple[str, ...]) -> dict[str, float]:
@@ -214,33 +221,45 @@ class ClassTrajectoryRecorder:
             return []
         traj = read_class_trajectory(self.labels_dir.parent)
         if traj.shape[0] < epoch:
-            raise UserError(f"{self.labels_dir}/class_target_prob.npy holds {traj.shape[0]} epochs but the run resumes "
-                            f"after epoch {epoch}; the trajectory is truncated. Train the run again in a fresh "
-                            "output_root.")
+            raise UserError(
+                f"{self.labels_dir}/class_target_prob.npy holds {traj.shape[0]} epochs but the run resumes "
+                f"after epoch {epoch}; the trajectory is truncated. Train the run again in a fresh "
+                "output_root."
+            )
         return list(traj[:epoch])
 
     def on_epoch_end(self, exp: Any, epoch: int, row: dict[str, Any], tracker: Any) -> None:
         if self._rows is None:
-            write_manifest(self.labels_dir, kind=self.kind, num_samples=self.num_samples,
-                           num_classes=len(self.class_names), topk=None)
+            write_manifest(
+                self.labels_dir,
+                kind=self.kind,
+                num_samples=self.num_samples,
+                num_classes=len(self.class_names),
+                topk=None,
+            )
             self._rows = self._rows_before(epoch)
         target = exp.labels.target_probabilities().detach().float().cpu().numpy()
         self._rows = self._rows[:epoch] + [target]
         write_class_trajectory(self.labels_dir, np.stack(self._rows))
-        row.update(class_target_prob_mean=float(target.mean()), class_target_prob_min=float(target.min()),
-                   class_target_prob_max=float(target.max()))
+        row.update(
+            class_target_prob_mean=float(target.mean()),
+            class_target_prob_min=float(target.min()),
+            class_target_prob_max=float(target.max()),
+        )
         # total variation from the initial labels: a class label's moves by |t_c - t_c(0)| (the rest spreads evenly)
         self._change = float((np.abs(target - self._initial) * self._class_share).sum())
         row["label_change_mean"] = self._change
-        tracker.log({f"labels/class_target_prob/{self.class_names[c]}": float(target[c]) for c in self.tracked},
-                    step=epoch + 1)
+        tracker.log(
+            {f"labels/class_target_prob/{self.class_names[c]}": float(target[c]) for c in self.tracked}, step=epoch + 1
+        )
 
     def summary(self) -> dict[str, Any]:
         return _final_change(self.run_dir, self._change)
 
 
 def _final_change(run_dir: Any, last: float | None) -> dict[str, Any]:
-    """summary.json: the last epoch's mean total variation from the initial labels (repro/training/tune_warnings.py warns
+    """summary.json: the last epoch's mean total variation from the initial labels (repro/training/tune_warnings.py
+    warns
     when a tuning winner's is small); read back from metrics.jsonl by a run resumed after its last epoch."""
     if last is None:
         last = _last_metrics(run_dir, ("label_change_mean",)).get("label_change_mean")
@@ -275,8 +294,9 @@ class InstanceTrajectoryRecorder:
 
     def on_epoch_end(self, exp: Any, epoch: int, row: dict[str, Any], tracker: Any) -> None:
         if not self._started:
-            write_manifest(self.labels_dir, kind=self.kind, num_samples=self.num_samples,
-                           num_classes=self.num_classes, topk=self.k)
+            write_manifest(
+                self.labels_dir, kind=self.kind, num_samples=self.num_samples, num_classes=self.num_classes, topk=self.k
+            )
             write_train_index(self.labels_dir, self.rows.index.numpy())
             self._started = True
         step = epoch + 1
@@ -305,8 +325,18 @@ class InstanceTrajectoryRecorder:
     def _log_most_changed(self, labels: Tensor, change: Tensor, tracker: Any, step: int) -> None:
         top = change.topk(min(self.settings.table_rows, len(change))).indices
         columns = ["index", "given", "true", "top1", "top1_prob", "p_given", "change"]
-        rows = [[int(self.rows.index[i]), int(self.rows.given[i]), int(self.rows.true[i]), int(labels[i].argmax()),
-                 float(labels[i].max()), float(labels[i, self.rows.given[i]]), float(change[i])] for i in top.tolist()]
+        rows = [
+            [
+                int(self.rows.index[i]),
+                int(self.rows.given[i]),
+                int(self.rows.true[i]),
+                int(labels[i].argmax()),
+                float(labels[i].max()),
+                float(labels[i, self.rows.given[i]]),
+                float(change[i]),
+            ]
+            for i in top.tolist()
+        ]
         tracker.log_table("labels/most_changed", columns, rows, step=step)
 
     def summary(self) -> dict[str, Any]:

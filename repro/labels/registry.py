@@ -50,8 +50,9 @@ class LabelKind:
         return {}
 
     @classmethod
-    def build(cls, *, num_samples: int, num_classes: int, targets: Tensor, dtype: torch.dtype,
-              **options: Any) -> "LabelParametrisation":
+    def build(
+        cls, *, num_samples: int, num_classes: int, targets: Tensor, dtype: torch.dtype, **options: Any
+    ) -> LabelParametrisation:
         raise NotImplementedError
 
     # ------------------------------------------------------------------------------------------ recording
@@ -64,7 +65,7 @@ class LabelKind:
     # -------------------------------------------------------------------- trajectory, averaging, convergence
 
     @classmethod
-    def recorded_epochs(cls, run: "RunDir | str | Path") -> int:
+    def recorded_epochs(cls, run: RunDir | str | Path) -> int:
         raise UserError(f"Labels of kind {cls.name!r} record no trajectory.")
 
     @classmethod
@@ -77,8 +78,9 @@ class LabelKind:
         raise NotImplementedError
 
     @classmethod
-    def write_average(cls, fold_dirs: Sequence["RunDir"], target: Path, *, num_epochs: int, num_samples: int,
-                      num_classes: int) -> None:
+    def write_average(
+        cls, fold_dirs: Sequence[RunDir], target: Path, *, num_epochs: int, num_samples: int, num_classes: int
+    ) -> None:
         """Average the fold runs' trajectories into `target / averaged_file()` (atomically)."""
         raise NotImplementedError
 
@@ -88,14 +90,15 @@ class LabelKind:
         raise NotImplementedError
 
     @classmethod
-    def converged_labels(cls, rd: "RunDir", config: Mapping[str, Any], targets: Tensor) -> tuple[Tensor, int]:
+    def converged_labels(cls, rd: RunDir, config: Mapping[str, Any], targets: Tensor) -> tuple[Tensor, int]:
         """(labels (N, C) float32, rows learned) of a finished run of this kind at its last epoch: what a student
         (method=transferred_labels) trains on. Only learned kinds (and replay) have them."""
         raise UserError(
             f"The label-source run {rd.run_id} (method.source) trained with method={config['method'].get('name')} "
             f"(labels={cls.name}: fixed labels), so it has no learned labels to transfer. Name a learned-labels run: "
             "the final (method=replay) run of a learned-labels row, whose fold-averaged labels are used, or a "
-            "method=instance_labels run.")
+            "method=instance_labels run."
+        )
 
     @classmethod
     def has_converged_labels(cls) -> bool:

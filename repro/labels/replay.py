@@ -72,7 +72,7 @@ class ReplayLabels(LabelParametrisation):
         labels = self._current()
         return labels[idx.to(labels.device)]
 
-    def to(self, device: torch.device | str) -> "ReplayLabels":
+    def to(self, device: torch.device | str) -> ReplayLabels:
         """Serve labels on `device` (loaded there lazily, one epoch at a time)."""
         self.device = torch.device(device)
         self._loaded_epoch, self._labels = None, None

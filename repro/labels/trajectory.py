@@ -56,10 +56,16 @@ def snapshot_file(labels_dir: Path, epoch: int) -> Path:
 
 def write_manifest(labels_dir: Path, *, kind: str, num_samples: int, num_classes: int, topk: int | None) -> None:
     assert label_kind(kind).trajectory is not None, kind
-    atomic_write_json(labels_dir / "manifest.json", {
-        "kind": kind, "num_samples": int(num_samples), "num_classes": int(num_classes),
-        "topk": None if topk is None else int(topk), "version": FORMAT_VERSION,
-    })
+    atomic_write_json(
+        labels_dir / "manifest.json",
+        {
+            "kind": kind,
+            "num_samples": int(num_samples),
+            "num_classes": int(num_classes),
+            "topk": None if topk is None else int(topk),
+            "version": FORMAT_VERSION,
+        },
+    )
 
 
 def write_class_trajectory(labels_dir: Path, target_prob: np.ndarray) -> None:
@@ -96,8 +102,10 @@ def _npz_bytes(**arrays: np.ndarray) -> bytes:
 
 def _load(path: Path, what: str) -> Any:
     if not path.exists():
-        raise UserError(f"The {what} {path} does not exist; the run recorded no such label trajectory (was it a "
-                        "class- or instance-label run, and did it reach that epoch?).")
+        raise UserError(
+            f"The {what} {path} does not exist; the run recorded no such label trajectory (was it a "
+            "class- or instance-label run, and did it reach that epoch?)."
+        )
     try:
         data = np.load(path, allow_pickle=False)
         if isinstance(data, np.lib.npyio.NpzFile):
@@ -105,22 +113,28 @@ def _load(path: Path, what: str) -> Any:
                 return {k: data[k] for k in data.files}
         return data
     except READ_ERRORS as exc:
-        raise UserError(f"The {what} {path} cannot be read ({exc}); it is truncated or corrupt. Nothing was "
-                        "changed; re-create it by training that run again in a fresh output_root.") from None
+        raise UserError(
+            f"The {what} {path} cannot be read ({exc}); it is truncated or corrupt. Nothing was "
+            "changed; re-create it by training that run again in a fresh output_root."
+        ) from None
 
 
 def read_manifest(run: RunDir | str | Path) -> dict:
     path = _labels_dir(run) / "manifest.json"
     if not path.exists():
-        raise UserError(f"{_labels_dir(run).parent} has no label trajectory ({path} is missing): only runs with "
-                        "method=class_labels or method=instance_labels record one.")
+        raise UserError(
+            f"{_labels_dir(run).parent} has no label trajectory ({path} is missing): only runs with "
+            "method=class_labels or method=instance_labels record one."
+        )
     try:
         manifest = read_json(path)
         if not isinstance(manifest, dict) or not {"kind", "num_samples", "num_classes"} <= manifest.keys():
             raise ValueError("not a manifest of this project")
     except (OSError, ValueError) as exc:
-        raise UserError(f"The label-trajectory manifest {path} cannot be read ({exc}); it is truncated or corrupt. "
-                        "Nothing was changed; re-create it by training that run again in a fresh output_root.") from None
+        raise UserError(
+            f"The label-trajectory manifest {path} cannot be read ({exc}); it is truncated or corrupt. "
+            "Nothing was changed; re-create it by training that run again in a fresh output_root."
+        ) from None
     return manifest
 
 
@@ -130,8 +144,10 @@ def read_class_trajectory(run: RunDir | str | Path) -> np.ndarray:
     path = _labels_dir(run) / "class_target_prob.npy"
     traj = _load(path, "class-label trajectory")
     if traj.ndim != 2 or traj.shape[1] != manifest["num_classes"]:
-        raise UserError(f"The class-label trajectory {path} has shape {traj.shape} but the run has "
-                        f"{manifest['num_classes']} classes; the file belongs to another data set or is corrupt.")
+        raise UserError(
+            f"The class-label trajectory {path} has shape {traj.shape} but the run has "
+            f"{manifest['num_classes']} classes; the file belongs to another data set or is corrupt."
+        )
     return traj
 
 
@@ -146,10 +162,18 @@ def read_instance_topk(run: RunDir | str | Path, epoch: int) -> tuple[np.ndarray
     path = topk_file(_labels_dir(run), epoch)
     record = _load(path, f"top-k label record of epoch {epoch}")
     classes, probs = record.get("classes"), record.get("probs")
-    if (classes is None or probs is None or classes.shape != probs.shape or classes.ndim != 2
-            or classes.shape[0] != index.shape[0] or (classes.size and int(classes.max()) >= manifest["num_classes"])):
-        raise UserError(f"The top-k label record {path} does not match the run's {index.shape[0]} training "
-                        f"samples and {manifest['num_classes']} classes; it is corrupt or from another run.")
+    if (
+        classes is None
+        or probs is None
+        or classes.shape != probs.shape
+        or classes.ndim != 2
+        or classes.shape[0] != index.shape[0]
+        or (classes.size and int(classes.max()) >= manifest["num_classes"])
+    ):
+        raise UserError(
+            f"The top-k label record {path} does not match the run's {index.shape[0]} training "
+            f"samples and {manifest['num_classes']} classes; it is corrupt or from another run."
+        )
     return index, classes, probs
 
 
@@ -160,8 +184,10 @@ def read_snapshot(run: RunDir | str | Path, epoch: int) -> np.ndarray:
     snap = _load(path, f"label snapshot of epoch {epoch}")
     expected = (manifest["num_samples"], manifest["num_classes"])
     if snap.shape != expected:
-        raise UserError(f"The label snapshot {path} has shape {snap.shape}, expected {expected}; it belongs to "
-                        "another data set size or is corrupt.")
+        raise UserError(
+            f"The label snapshot {path} has shape {snap.shape}, expected {expected}; it belongs to "
+            "another data set size or is corrupt."
+        )
     return snap
 
 

@@ -14,5 +14,11 @@ from repro.meta.lookahead import (
     weight_gradient,
 )
 
-__all__ = ["label_gradient", "label_meta_gradient", "lookahead_directional", "meta_label_step",
-           "sample_weight_meta_gradient", "weight_gradient"]
+__all__ = [
+    "label_gradient",
+    "label_meta_gradient",
+    "lookahead_directional",
+    "meta_label_step",
+    "sample_weight_meta_gradient",
+    "weight_gradient",
+]

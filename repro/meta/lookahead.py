@@ -31,8 +31,14 @@ from repro.labels import LabelParametrisation
 from repro.meta.virtual import Params, RngState, forward, log_prob_jvp, trainable_parameters, virtual_buffers
 
 
-def _check_inputs(logits: Tensor, p: Tensor, lr: float, weight_decay: float, sample_weight: Tensor | None,
-                  meta_cost_decay: float = 0.0) -> None:
+def _check_inputs(
+    logits: Tensor,
+    p: Tensor,
+    lr: float,
+    weight_decay: float,
+    sample_weight: Tensor | None,
+    meta_cost_decay: float = 0.0,
+) -> None:
     if p.shape != logits.shape:
         raise UserError(
             f"The soft labels have shape {tuple(p.shape)} but the model returns logits of shape "
@@ -45,9 +51,7 @@ def _check_inputs(logits: Tensor, p: Tensor, lr: float, weight_decay: float, sam
     if not (math.isfinite(meta_cost_decay) and meta_cost_decay >= 0):
         raise UserError(f"The meta cost's weight decay must be a finite number >= 0, got {meta_cost_decay}.")
     if sample_weight is not None and sample_weight.shape != (logits.shape[0],):
-        raise UserError(
-            f"Per-sample weights must have shape ({logits.shape[0]},), got {tuple(sample_weight.shape)}."
-        )
+        raise UserError(f"Per-sample weights must have shape ({logits.shape[0]},), got {tuple(sample_weight.shape)}.")
 
 
 def _row_weights(n: int, sample_weight: Tensor | None, like: Tensor) -> Tensor | float:
@@ -72,7 +76,11 @@ def _lookahead(params: Params, grads: list[Tensor], lr: float, weight_decay: flo
 
 
 def _meta_batch_gradient(
-    model: nn.Module, names: list[str], theta_new: list[Tensor], x_meta: Tensor, y_meta: Tensor,
+    model: nn.Module,
+    names: list[str],
+    theta_new: list[Tensor],
+    x_meta: Tensor,
+    y_meta: Tensor,
     meta_cost_decay: float = 0.0,
 ) -> list[Tensor]:
     """g_meta = grad of the meta batch's mean cross-entropy at theta' (+ meta_cost_decay * theta')."""
@@ -92,7 +100,7 @@ def lookahead_directional(
     p: Tensor,
     x_meta: Tensor,
     y_meta: Tensor,
-    rng: "RngState",
+    rng: RngState,
     *,
     lr: float,
     weight_decay: float,
@@ -137,16 +145,38 @@ def weight_gradient(directional: Tensor, p: Tensor, *, lr: float) -> Tensor:
     return (p.detach().to(directional) * directional).sum(dim=1).mul_(lr / directional.shape[0])
 
 
-def _virtual_directional(model: nn.Module, x: Tensor, p: Tensor, x_meta: Tensor, y_meta: Tensor, *, lr: float,
-                         weight_decay: float, sample_weight: Tensor | None, compile_jvp: bool,
-                         meta_cost_decay: float = 0.0) -> Tensor:
+def _virtual_directional(
+    model: nn.Module,
+    x: Tensor,
+    p: Tensor,
+    x_meta: Tensor,
+    y_meta: Tensor,
+    *,
+    lr: float,
+    weight_decay: float,
+    sample_weight: Tensor | None,
+    compile_jvp: bool,
+    meta_cost_decay: float = 0.0,
+) -> Tensor:
     """J for the public functions: their train forward runs in the model's mode with its buffers untouched, and
     its graph is not kept (nothing steps the model after)."""
     rng = RngState(x.device)
     logits = forward(model, {}, virtual_buffers(model), x)
-    return lookahead_directional(model, logits, x, p, x_meta, y_meta, rng, lr=lr, weight_decay=weight_decay,
-                                 sample_weight=sample_weight, retain_graph=False, compile_jvp=compile_jvp,
-                                 meta_cost_decay=meta_cost_decay)
+    return lookahead_directional(
+        model,
+        logits,
+        x,
+        p,
+        x_meta,
+        y_meta,
+        rng,
+        lr=lr,
+        weight_decay=weight_decay,
+        sample_weight=sample_weight,
+        retain_graph=False,
+        compile_jvp=compile_jvp,
+        meta_cost_decay=meta_cost_decay,
+    )
 
 
 def label_meta_gradient(
@@ -164,8 +194,17 @@ def label_meta_gradient(
     """dL_meta(theta')/dp (n, C) for the one-step SGD look-ahead theta' = theta - lr * (grad L_train(theta, p)
     + weight_decay * theta); L_train = mean_i w_i * soft CE (w = 1 without sample_weight), L_meta = mean CE
     on the meta batch. Leaves the model's parameters, their .grad, and its buffers unchanged."""
-    directional = _virtual_directional(model, x, p, x_meta, y_meta, lr=lr, weight_decay=weight_decay,
-                                       sample_weight=sample_weight, compile_jvp=compile_jvp)
+    directional = _virtual_directional(
+        model,
+        x,
+        p,
+        x_meta,
+        y_meta,
+        lr=lr,
+        weight_decay=weight_decay,
+        sample_weight=sample_weight,
+        compile_jvp=compile_jvp,
+    )
     return label_gradient(directional, lr=lr, sample_weight=sample_weight)
 
 
@@ -186,9 +225,18 @@ def sample_weight_meta_gradient(
     w_i CE(f(x_i), p_i) and theta' = theta - lr * (grad L_train + weight_decay * theta): what L2RW and
     Meta-Weight-Net need, from the same single JVP as the label meta-gradient. Leaves the model unchanged.
     `meta_cost_decay` c: the meta cost is L_meta + (c / 2) ||theta'||^2 (L2RW's authors' form)."""
-    directional = _virtual_directional(model, x, p, x_meta, y_meta, lr=lr, weight_decay=weight_decay,
-                                       sample_weight=sample_weight, compile_jvp=compile_jvp,
-                                       meta_cost_decay=meta_cost_decay)
+    directional = _virtual_directional(
+        model,
+        x,
+        p,
+        x_meta,
+        y_meta,
+        lr=lr,
+        weight_decay=weight_decay,
+        sample_weight=sample_weight,
+        compile_jvp=compile_jvp,
+        meta_cost_decay=meta_cost_decay,
+    )
     return weight_gradient(directional, p, lr=lr)
 
 
@@ -219,8 +267,18 @@ def meta_label_step(
     if not labels.learnable:
         return logits, p.to(logits.device)
     directional = lookahead_directional(
-        model, logits, x, p, x_meta, y_meta, rng,
-        lr=lr, weight_decay=weight_decay, sample_weight=sample_weight, retain_graph=True, compile_jvp=compile_jvp,
+        model,
+        logits,
+        x,
+        p,
+        x_meta,
+        y_meta,
+        rng,
+        lr=lr,
+        weight_decay=weight_decay,
+        sample_weight=sample_weight,
+        retain_graph=True,
+        compile_jvp=compile_jvp,
     )
     grad_p = label_gradient(directional, lr=lr, sample_weight=sample_weight)
     labels.apply_meta_gradient(idx, y, grad_p)

@@ -115,8 +115,9 @@ def _autocast_dtype(device: torch.device) -> torch.dtype | None:
         return torch.get_autocast_dtype(kind) if torch.is_autocast_enabled(kind) else None
     except TypeError:  # torch < 2.4 has no device-type argument
         enabled = torch.is_autocast_cpu_enabled() if kind == "cpu" else torch.is_autocast_enabled()
-        return (torch.get_autocast_cpu_dtype() if kind == "cpu" else torch.get_autocast_gpu_dtype()) if enabled \
-            else None
+        return (
+            (torch.get_autocast_cpu_dtype() if kind == "cpu" else torch.get_autocast_gpu_dtype()) if enabled else None
+        )
 
 
 def log_prob_jvp(

@@ -44,8 +44,18 @@ def meta_weight_step(
     logits = model(x)
     w = weights(logits) if callable(weights) else weights
     directional = lookahead_directional(
-        model, logits, x, p, x_meta, y_meta, rng,
-        lr=lr, weight_decay=weight_decay, sample_weight=w, retain_graph=True, compile_jvp=compile_jvp,
+        model,
+        logits,
+        x,
+        p,
+        x_meta,
+        y_meta,
+        rng,
+        lr=lr,
+        weight_decay=weight_decay,
+        sample_weight=w,
+        retain_graph=True,
+        compile_jvp=compile_jvp,
         meta_cost_decay=meta_cost_decay,
     )
     return logits, w, weight_gradient(directional, p, lr=lr)

@@ -13,8 +13,18 @@ from repro.errors import UserError
 from repro.methods.base import Method, NonFiniteLossError, StepOutput, optimizer_step
 from repro.validation import check_tree, prefixed
 
-__all__ = ["METHODS", "Method", "NonFiniteLossError", "StepOutput", "build_method", "check_method_config",
-           "check_method_ready", "method_class", "method_rules", "optimizer_step"]
+__all__ = [
+    "METHODS",
+    "Method",
+    "NonFiniteLossError",
+    "StepOutput",
+    "build_method",
+    "check_method_config",
+    "check_method_ready",
+    "method_class",
+    "method_rules",
+    "optimizer_step",
+]
 
 # method.name -> "module:Class" (imported only when a run uses it).
 METHODS: dict[str, str] = {
@@ -50,8 +60,10 @@ def method_rules(cls: type[Method]) -> Mapping[str, Any]:
     """The config rules `cls` declares next to its code (its own `rules`, not a parent's: a subclass reads other
     options)."""
     if "rules" not in vars(cls):
-        raise TypeError(f"{cls.__module__}.{cls.__name__} declares no config rules: set `rules = {{option: rule}}` "
-                        "(repro/validation.py's rule types; `{}` for a method without options) next to `options`.")
+        raise TypeError(
+            f"{cls.__module__}.{cls.__name__} declares no config rules: set `rules = {{option: rule}}` "
+            "(repro/validation.py's rule types; `{}` for a method without options) next to `options`."
+        )
     return cls.rules
 
 

@@ -59,7 +59,7 @@ class Method:
         """Refuse to start, before anything of the run is written, when what the run reads from disk (a teacher
         run) is missing or unfinished."""
 
-    def __init__(self, cfg: DictConfig, exp: "Experiment") -> None:
+    def __init__(self, cfg: DictConfig, exp: Experiment) -> None:
         self.cfg = cfg
 
     @staticmethod
@@ -67,31 +67,31 @@ class Method:
         """Refuse out-of-range options with a UserError; called when the config is loaded, before any work."""
 
     # -- the step -------------------------------------------------------------------------------------------
-    def train_step(self, exp: "Experiment", x: Tensor, y: Tensor, idx: Tensor) -> StepOutput:
+    def train_step(self, exp: Experiment, x: Tensor, y: Tensor, idx: Tensor) -> StepOutput:
         """Train on one batch (x, given labels y, global sample indices idx): forward, backward, optimizer step."""
         raise NotImplementedError
 
     # -- the epoch ------------------------------------------------------------------------------------------
-    def set_epoch(self, exp: "Experiment", epoch: int) -> None:
+    def set_epoch(self, exp: Experiment, epoch: int) -> None:
         """Called before each epoch (0-based): schedules that depend on the epoch start here."""
 
-    def end_epoch(self, exp: "Experiment") -> dict[str, Any]:
+    def end_epoch(self, exp: Experiment) -> dict[str, Any]:
         """Called after each epoch's last step: step own schedulers, return the epoch's scalars for the metrics
         row (they land in metrics.jsonl, the checkpoint's history and W&B)."""
         return {}
 
-    def eval_model(self, exp: "Experiment") -> nn.Module:
+    def eval_model(self, exp: Experiment) -> nn.Module:
         """The network the run reports (validation and test accuracy)."""
         return exp.model
 
-    def clean_label_uses(self, exp: "Experiment") -> list:
+    def clean_label_uses(self, exp: Experiment) -> list:
         """The clean labels this run uses beyond its noisy training labels (repro.training.clean_labels): the split's
         held-out part, as a meta set when the method learns on it; a method that reads more overrides this."""
         from repro.training.clean_labels import held_out_use
 
         return held_out_use(int(exp.meta_idx.numel()), learns_on_it=self.needs_meta_set)
 
-    def recorders(self, exp: "Experiment") -> list:
+    def recorders(self, exp: Experiment) -> list:
         """Per-epoch recorders (repro.labels.recording): label trajectories, weight histograms, ..."""
         return []
 

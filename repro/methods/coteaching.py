@@ -20,10 +20,10 @@ from torch import Tensor, nn
 
 from repro.data.noise import actual_noise_rate, describes_noise
 from repro.errors import UserError
-from repro.training.evaluation import evaluate
 from repro.methods.base import Method, StepOutput, optimizer_step
 from repro.methods.step_cost import TWO_NETWORKS
 from repro.models import build_model
+from repro.training.evaluation import evaluate
 from repro.validation import Choice, Finite, Real
 
 # Network 2's initialisation seed is the run's seed plus this offset (network 1 keeps the run's own stream, so it
@@ -63,17 +63,18 @@ class CoTeaching(Method):
     step_cost = TWO_NETWORKS  # both networks train on every batch
     options = ("forget_rate", "default_forget_rate", "num_gradual", "exponent")
     rules = {
-        "forget_rate": Real(0, 1, high_open=True, nullable=True),          # null: the noise rate
+        "forget_rate": Real(0, 1, high_open=True, nullable=True),  # null: the noise rate
         "default_forget_rate": Choice(("actual_noise_rate", "noise_fraction")),
-        "num_gradual": Finite(),                                           # check() below
+        "num_gradual": Finite(),  # check() below
         "exponent": Finite(),
     }
 
     def __init__(self, cfg: DictConfig, exp) -> None:
         super().__init__(cfg, exp)
         self.check(cfg)
-        self.forget_rate = resolved_forget_rate(exp.cfg, targets=exp.data.train_true_targets, among=exp.train_idx,
-                                                given=exp.data.train_targets)
+        self.forget_rate = resolved_forget_rate(
+            exp.cfg, targets=exp.data.train_true_targets, among=exp.train_idx, given=exp.data.train_targets
+        )
         self.num_gradual, self.exponent = int(cfg.num_gradual), float(cfg.exponent)
         self.model2 = exp.hardware.prepare_model(build_second_network(exp.cfg, exp.data.num_classes))
         from repro.training.experiment import sgd_with_schedule
@@ -160,8 +161,11 @@ class CoTeaching(Method):
 
     # -- the checkpoint -------------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        return {"model2": self.model2.state_dict(), "optimizer2": self.optimizer2.state_dict(),
-                "scheduler2": self.scheduler2.state_dict()}
+        return {
+            "model2": self.model2.state_dict(),
+            "optimizer2": self.optimizer2.state_dict(),
+            "scheduler2": self.scheduler2.state_dict(),
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.model2.load_state_dict(state["model2"])
@@ -169,8 +173,13 @@ class CoTeaching(Method):
         self.scheduler2.load_state_dict(state["scheduler2"])
 
 
-def resolved_forget_rate(cfg: DictConfig, *, targets: torch.Tensor | None = None,
-                         among: torch.Tensor | None = None, given: torch.Tensor | None = None) -> float:
+def resolved_forget_rate(
+    cfg: DictConfig,
+    *,
+    targets: torch.Tensor | None = None,
+    among: torch.Tensor | None = None,
+    given: torch.Tensor | None = None,
+) -> float:
     """method.forget_rate, or when it is null the run's noise rate (the paper sets tau = epsilon when the noise
     rate is known): by default the actual rate of the run's noise model (repro.data.noise.actual_noise_rate:
     fraction * (C - 1) / C for uniform noise, whose redraw may keep the true class), which is what the authors'
@@ -183,8 +192,10 @@ def resolved_forget_rate(cfg: DictConfig, *, targets: torch.Tensor | None = None
         return float(rate)
     if not describes_noise(cfg.noise):
         return 0.0
-    if (str(cfg.method.get("default_forget_rate", "actual_noise_rate")) == "noise_fraction"
-            and cfg.noise.get("fraction") is not None):  # a file's human noise has no fraction: its actual rate
+    if (
+        str(cfg.method.get("default_forget_rate", "actual_noise_rate")) == "noise_fraction"
+        and cfg.noise.get("fraction") is not None
+    ):  # a file's human noise has no fraction: its actual rate
         return float(cfg.noise.fraction)
     return actual_noise_rate(cfg.noise, int(cfg.data.num_classes), targets=targets, among=among, given=given)
 
@@ -194,8 +205,12 @@ def build_second_network(cfg: DictConfig, num_classes: int) -> nn.Module:
     stream (and with it everything network 1 and the loop draw) is the same as in a one-network run."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(int(cfg.seed) + NET2_SEED_OFFSET)
-        return build_model(str(cfg.model.name), num_classes=num_classes, in_channels=int(cfg.data.in_channels),
-                           image_size=int(cfg.data.image_size))
+        return build_model(
+            str(cfg.model.name),
+            num_classes=num_classes,
+            in_channels=int(cfg.data.in_channels),
+            image_size=int(cfg.data.image_size),
+        )
 
 
 def _is_number(value: Any) -> bool:

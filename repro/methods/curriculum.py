@@ -52,8 +52,10 @@ def curriculum_weights(kind: str, labels, idx: Tensor, sign: str = "certainty") 
     if kind == "none":
         return torch.ones(idx.shape[0], device=idx.device)
     if not isinstance(labels, InstanceLabels):
-        raise UserError(f"method.curriculum=entropy weights each sample by the entropy of its own label, so it needs "
-                        f"instance labels (method=instance_labels), not {type(labels).__name__}.")
+        raise UserError(
+            f"method.curriculum=entropy weights each sample by the entropy of its own label, so it needs "
+            f"instance labels (method=instance_labels), not {type(labels).__name__}."
+        )
     with torch.no_grad():
         # Instance labels do not need the given labels y to produce their rows; idx stands in for them.
         return entropy_weights(labels.soft_labels(idx, idx), sign)

@@ -21,8 +21,8 @@ from torch import Tensor
 
 from repro.errors import UserError
 from repro.methods.base import Method, StepOutput, check_finite, optimizer_step
-from repro.validation import Finite
 from repro.methods.step_cost import PLAIN
+from repro.validation import Finite
 
 
 def scaled_cross_entropy(logits: Tensor, y: Tensor, sigma: Tensor) -> Tensor:
@@ -33,7 +33,7 @@ def scaled_cross_entropy(logits: Tensor, y: Tensor, sigma: Tensor) -> Tensor:
 def log_decay(log_params: Tensor, weight_decay: float) -> Tensor:
     """0.5 * wd * sum of squares of the batch's log-parameters, one term per sample (a class met k times in the
     batch counts k times), as in the authors' code: decay pulls sigma towards 1 and touches only the batch."""
-    return 0.5 * weight_decay * (log_params ** 2).sum()
+    return 0.5 * weight_decay * (log_params**2).sum()
 
 
 class SparseMomentumSGD:
@@ -77,8 +77,20 @@ def table_leaf(table: Tensor, index: Tensor) -> tuple[Tensor, Tensor]:
 
 class DataParameters(Method):
     step_cost = PLAIN  # one forward; the temperatures update sparsely
-    options = ("learn_class", "learn_instance", "init_class", "init_instance", "lr_class", "lr_instance",
-               "wd_class", "wd_instance", "momentum", "clamp", "sigma_min", "sigma_max")
+    options = (
+        "learn_class",
+        "learn_instance",
+        "init_class",
+        "init_instance",
+        "lr_class",
+        "lr_instance",
+        "wd_class",
+        "wd_instance",
+        "momentum",
+        "clamp",
+        "sigma_min",
+        "sigma_max",
+    )
     rules = {option: Finite() for option in options}  # check() below looks after their ranges together
 
     def __init__(self, cfg: DictConfig, exp) -> None:
@@ -102,9 +114,12 @@ class DataParameters(Method):
     @staticmethod
     def check(cfg: DictConfig) -> None:
         """Refuse bad options before any work (the config loader calls this): types, signs and ranges."""
+
         def bad(key: str, why: str) -> UserError:
-            return UserError(f"method.{key}={cfg.get(key)!r}: {why} The data-parameter settings and their sources "
-                             "are in repro/conf/method/data_parameters.yaml and docs/methods/data_parameters.md.")
+            return UserError(
+                f"method.{key}={cfg.get(key)!r}: {why} The data-parameter settings and their sources "
+                "are in repro/conf/method/data_parameters.yaml and docs/methods/data_parameters.md."
+            )
 
         def number(key: str) -> float:
             value = cfg.get(key)
@@ -116,9 +131,12 @@ class DataParameters(Method):
             if not isinstance(cfg.get(key), bool):
                 raise bad(key, "must be true or false.")
         if not (cfg.learn_class or cfg.learn_instance):
-            raise bad("learn_instance", "with method.learn_class=false as well nothing is learned; that run is "
-                                        "method=baseline. Set method.learn_instance=true (the noisy CIFAR setting) "
-                                        "or method.learn_class=true.")
+            raise bad(
+                "learn_instance",
+                "with method.learn_class=false as well nothing is learned; that run is "
+                "method=baseline. Set method.learn_instance=true (the noisy CIFAR setting) "
+                "or method.learn_class=true.",
+            )
         for key in ("lr_class", "lr_instance", "init_class", "init_instance", "sigma_min", "sigma_max"):
             if number(key) <= 0:
                 raise bad(key, "must be positive (a learning rate, or a temperature sigma > 0).")
@@ -133,8 +151,11 @@ class DataParameters(Method):
                 raise bad("sigma_min", f"must be below method.sigma_max={hi} (the authors clamp sigma to [1/20, 20]).")
             for key in ("init_class", "init_instance"):
                 if not lo <= float(cfg[key]) <= hi:
-                    raise bad(key, f"must lie in the clamping range [method.sigma_min, method.sigma_max] = "
-                                   f"[{lo}, {hi}], or set method.clamp=false.")
+                    raise bad(
+                        key,
+                        f"must lie in the clamping range [method.sigma_min, method.sigma_max] = "
+                        f"[{lo}, {hi}], or set method.clamp=false.",
+                    )
 
     # -- the step -------------------------------------------------------------------------------------------
     def train_step(self, exp, x: Tensor, y: Tensor, idx: Tensor) -> StepOutput:
@@ -180,8 +201,9 @@ class DataParameters(Method):
         changed only in its own batch), split by noisy / clean given label; noisy keys only with noise."""
         inst, effective = self.temperatures()
         row: dict[str, Any] = {}
-        groups = ([("temperature_mean", inst)] if self.learn_instance else []) + \
-                 ([("effective_temperature_mean", effective)] if self.learn_class else [])
+        groups = ([("temperature_mean", inst)] if self.learn_instance else []) + (
+            [("effective_temperature_mean", effective)] if self.learn_class else []
+        )
         for prefix, values in groups:
             if self.has_noise:
                 row[f"{prefix}_noisy"] = float(values[self.noisy].double().mean())
@@ -195,16 +217,26 @@ class DataParameters(Method):
 
     # -- the checkpoint -------------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        return {"log_class": self.log_class.clone(), "log_instance": self.log_instance.clone(),
-                "momentum_class": self.class_opt.buf.clone(), "momentum_instance": self.instance_opt.buf.clone()}
+        return {
+            "log_class": self.log_class.clone(),
+            "log_instance": self.log_instance.clone(),
+            "momentum_class": self.class_opt.buf.clone(),
+            "momentum_instance": self.instance_opt.buf.clone(),
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        for key, target in (("log_class", self.log_class), ("log_instance", self.log_instance),
-                            ("momentum_class", self.class_opt.buf), ("momentum_instance", self.instance_opt.buf)):
+        for key, target in (
+            ("log_class", self.log_class),
+            ("log_instance", self.log_instance),
+            ("momentum_class", self.class_opt.buf),
+            ("momentum_instance", self.instance_opt.buf),
+        ):
             if state[key].shape != target.shape:
-                raise UserError(f"The checkpoint's {key} has shape {tuple(state[key].shape)}, this run needs "
-                                f"{tuple(target.shape)}; it belongs to another data set or subset. Train the run "
-                                "in a fresh output_root.")
+                raise UserError(
+                    f"The checkpoint's {key} has shape {tuple(state[key].shape)}, this run needs "
+                    f"{tuple(target.shape)}; it belongs to another data set or subset. Train the run "
+                    "in a fresh output_root."
+                )
             target.copy_(state[key])
 
 

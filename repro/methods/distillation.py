@@ -19,10 +19,10 @@ from repro.errors import UserError
 from repro.losses import soft_cross_entropy
 from repro.methods.base import StepOutput, optimizer_step
 from repro.methods.from_run import LearnsFromRun
+from repro.methods.step_cost import TEACHER_FORWARD
 from repro.methods.teachers import load_teacher
 from repro.methods.temperature import scale_logits
 from repro.validation import Finite
-from repro.methods.step_cost import TEACHER_FORWARD
 
 
 class Distillation(LearnsFromRun):
@@ -36,8 +36,10 @@ class Distillation(LearnsFromRun):
         LearnsFromRun.check(cfg)
         w = cfg.get("hard_weight", 0.0)
         if isinstance(w, bool) or not isinstance(w, (int, float)) or not 0.0 <= float(w) <= 1.0:
-            raise UserError(f"method.hard_weight={w!r}: the weight of the given label's cross-entropy must be in "
-                            "[0, 1] (0: the teacher's targets only, as Mueller et al.; 1: no distillation).")
+            raise UserError(
+                f"method.hard_weight={w!r}: the weight of the given label's cross-entropy must be in "
+                "[0, 1] (0: the teacher's targets only, as Mueller et al.; 1: no distillation)."
+            )
 
     def __init__(self, cfg: DictConfig, exp) -> None:
         super().__init__(cfg, exp)

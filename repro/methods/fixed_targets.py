@@ -11,12 +11,13 @@ from torch import Tensor
 from repro.losses import confidence_penalty, soft_cross_entropy
 from repro.methods.base import Method, StepOutput, optimizer_step
 from repro.methods.label_source import labels_for_run
-from repro.validation import FRACTION_HALF, Finite, Real
 from repro.methods.step_cost import PLAIN
+from repro.validation import FRACTION_HALF, Finite, Real
 
 
 class FixedTargets(Method):
     """`method.labels` (onehot | smoothing) picks the targets, `method.beta` > 0 adds the confidence penalty."""
+
     step_cost = PLAIN  # one forward and backward on fixed (soft) targets
 
     options = ("labels", "epsilon", "beta")

@@ -14,8 +14,8 @@ from torch import Tensor
 
 from repro.errors import UserError
 from repro.methods.base import Method, StepOutput, optimizer_step
-from repro.validation import Real
 from repro.methods.step_cost import PLAIN
+from repro.validation import Real
 
 
 def focal_loss(logits: Tensor, y: Tensor, gamma: float) -> Tensor:
@@ -23,8 +23,9 @@ def focal_loss(logits: Tensor, y: Tensor, gamma: float) -> Tensor:
     cross-entropy. 1 - q is taken as -expm1(log q) (exact near q = 1) and kept above the smallest positive
     float, so that a gamma below 1 never gives an infinite derivative (0^(gamma-1)) and a NaN gradient."""
     if logits.dim() != 2 or y.shape != logits.shape[:1]:
-        raise UserError(f"focal_loss needs logits (n, C) and labels (n,), got {tuple(logits.shape)} and "
-                        f"{tuple(y.shape)}.")
+        raise UserError(
+            f"focal_loss needs logits (n, C) and labels (n,), got {tuple(logits.shape)} and {tuple(y.shape)}."
+        )
     log_q = F.log_softmax(logits, dim=1).gather(1, y[:, None]).squeeze(1)
     if gamma == 0:
         return -log_q.mean()
@@ -34,6 +35,7 @@ def focal_loss(logits: Tensor, y: Tensor, gamma: float) -> Tensor:
 
 class FocalLoss(Method):
     """One forward, the focal loss on the given (possibly noisy) labels, one optimizer step."""
+
     step_cost = PLAIN  # a reweighted cross-entropy on one forward
 
     options = ("gamma",)

@@ -1,5 +1,6 @@
 """What distillation and transferred labels share (Sec. 3.4): a student that learns from another finished run
-(`source_option` names it), with a temperature (repro.methods.temperature; a sweep's tuning stage may pick it). The checks
+(`source_option` names it), with a temperature (repro.methods.temperature; a sweep's tuning stage may pick it). The
+checks
 run at config load (values) and before the run starts (the runs it reads)."""
 
 from __future__ import annotations
@@ -9,16 +10,16 @@ from typing import Any, ClassVar
 from omegaconf import DictConfig
 
 from repro.methods.base import Method
-from repro.runs.rundir import RunDir
-from repro.methods.temperature import check_temperature
 from repro.methods.teachers import ROLES, check_same_data, find_finished_run
+from repro.methods.temperature import check_temperature
 from repro.runs.records import read_config
+from repro.runs.rundir import RunDir
 
 
 class LearnsFromRun(Method):
     """Base of the students: subclasses set `source_option` and `same_samples` and build their targets."""
 
-    same_samples: ClassVar[bool] = False   # True: the source's labels are indexed by the student's training samples
+    same_samples: ClassVar[bool] = False  # True: the source's labels are indexed by the student's training samples
 
     @staticmethod
     def check(cfg: DictConfig) -> None:
@@ -32,8 +33,9 @@ class LearnsFromRun(Method):
         config = to_container(cfg) if isinstance(cfg, DictConfig) else cfg
         option = str(cls.source_option)
         rd = find_finished_run(config["method"].get(option), config["output_root"], option=option)
-        check_same_data(read_config(rd, role=ROLES.get(option, "run")), config, rd=rd, option=option,
-                        same_samples=cls.same_samples)
+        check_same_data(
+            read_config(rd, role=ROLES.get(option, "run")), config, rd=rd, option=option, same_samples=cls.same_samples
+        )
         return rd
 
     @classmethod

@@ -43,15 +43,34 @@ def l2rw_weights(grad_w: Tensor) -> Tensor:
 
 
 def l2rw_step(
-    model: nn.Module, x: Tensor, y: Tensor, x_meta: Tensor, y_meta: Tensor, *, num_classes: int, lr: float,
-    weight_decay: float, compile_jvp: bool = False, meta_cost_decay: float = 0.0,
+    model: nn.Module,
+    x: Tensor,
+    y: Tensor,
+    x_meta: Tensor,
+    y_meta: Tensor,
+    *,
+    num_classes: int,
+    lr: float,
+    weight_decay: float,
+    compile_jvp: bool = False,
+    meta_cost_decay: float = 0.0,
 ) -> tuple[Tensor, Tensor]:
     """The real forward and the batch's L2RW weights (sum 1, or all zero): returns (logits with graph, weights).
     `meta_cost_decay` c: the meta cost is L_meta + (c / 2) ||theta'||^2 (their form with c = their weight decay)."""
     p = one_hot(y, num_classes, dtype=x.dtype)
     zeros = torch.zeros(y.shape[0], dtype=x.dtype, device=x.device)
-    logits, _, grad_w = meta_weight_step(model, x, p, x_meta, y_meta, lr=lr, weight_decay=weight_decay, weights=zeros,
-                                      compile_jvp=compile_jvp, meta_cost_decay=meta_cost_decay)
+    logits, _, grad_w = meta_weight_step(
+        model,
+        x,
+        p,
+        x_meta,
+        y_meta,
+        lr=lr,
+        weight_decay=weight_decay,
+        weights=zeros,
+        compile_jvp=compile_jvp,
+        meta_cost_decay=meta_cost_decay,
+    )
     return logits, l2rw_weights(grad_w)
 
 
@@ -61,11 +80,15 @@ def _is_int(value: Any) -> bool:
 
 class L2RW(Method):
     """Ren et al. 2018: per-batch weights from the look-ahead meta-gradient at zero weights, no learned state."""
+
     step_cost = WEIGHT_LOOKAHEAD  # per-batch weights from a look-ahead meta-gradient
 
     options = ("meta_batch_size", "lookahead_weight_decay", "meta_cost_weight_decay")
-    rules = {"meta_batch_size": COUNT, "lookahead_weight_decay": Bool(),
-             "meta_cost_weight_decay": Bool()}  # the authors' L2 term in the meta cost
+    rules = {
+        "meta_batch_size": COUNT,
+        "lookahead_weight_decay": Bool(),
+        "meta_cost_weight_decay": Bool(),
+    }  # the authors' L2 term in the meta cost
     needs_meta_set = True
 
     def __init__(self, cfg: DictConfig, exp) -> None:
@@ -101,9 +124,18 @@ class L2RW(Method):
     def train_step(self, exp, x: Tensor, y: Tensor, idx: Tensor) -> StepOutput:
         x_meta, y_meta = exp.next_meta_batch()
         decay = exp.weight_decay if self.lookahead_weight_decay else 0.0
-        logits, w = l2rw_step(exp.model, x, y, x_meta, y_meta, num_classes=self.num_classes, lr=exp.lr,
-                              weight_decay=decay, compile_jvp=exp.hardware.compile_jvp,
-                              meta_cost_decay=exp.weight_decay if self.meta_cost_weight_decay else 0.0)
+        logits, w = l2rw_step(
+            exp.model,
+            x,
+            y,
+            x_meta,
+            y_meta,
+            num_classes=self.num_classes,
+            lr=exp.lr,
+            weight_decay=decay,
+            compile_jvp=exp.hardware.compile_jvp,
+            meta_cost_decay=exp.weight_decay if self.meta_cost_weight_decay else 0.0,
+        )
         check_finite(w, "L2RW sample weights")
         # sum_i w_i CE_i (their weighted loss); in the engine's mean form the weights are n * w_i.
         per_sample = F.cross_entropy(logits, y, reduction="none")  # float32 under bf16 autocast

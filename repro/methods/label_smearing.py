@@ -71,22 +71,32 @@ class LabelSmearing(Method):
     def check(cfg: DictConfig) -> None:
         member, transition = cfg.get("smearing"), cfg.get("transition", "known")
         if member not in MEMBERS:
-            raise UserError(f"method.smearing={member!r} is not a smearing member; use one of {', '.join(MEMBERS)} "
-                            "(identity: the plain loss, smoothing: method.smoothing_epsilon, backward: T^-1).")
+            raise UserError(
+                f"method.smearing={member!r} is not a smearing member; use one of {', '.join(MEMBERS)} "
+                "(identity: the plain loss, smoothing: method.smoothing_epsilon, backward: T^-1)."
+            )
         if transition not in TRANSITIONS:
-            raise UserError(f"method.transition={transition!r}: label smearing's backward member takes T from the "
-                            f"noise model (known) or method.matrix (given); use one of {', '.join(TRANSITIONS)}. "
-                            "For an estimated T use method=loss_correction method.correction=backward.")
+            raise UserError(
+                f"method.transition={transition!r}: label smearing's backward member takes T from the "
+                f"noise model (known) or method.matrix (given); use one of {', '.join(TRANSITIONS)}. "
+                "For an estimated T use method=loss_correction method.correction=backward."
+            )
         eps = cfg.get("smoothing_epsilon")
         if member == "smoothing" and (eps is None or not float(eps) <= 1.0):
-            raise UserError(f"method.smearing=smoothing needs method.smoothing_epsilon <= 1 (negative allowed), got "
-                            f"{eps}: above 1 the target's own weight 1 - eps turns negative.")
+            raise UserError(
+                f"method.smearing=smoothing needs method.smoothing_epsilon <= 1 (negative allowed), got "
+                f"{eps}: above 1 the target's own weight 1 - eps turns negative."
+            )
         if member != "backward" and cfg.get("matrix") is not None:
-            raise UserError(f"method.matrix is set, but method.smearing={member} does not read it; set "
-                            "method.smearing=backward method.transition=given, or leave method.matrix null.")
+            raise UserError(
+                f"method.matrix is set, but method.smearing={member} does not read it; set "
+                "method.smearing=backward method.transition=given, or leave method.matrix null."
+            )
         if member == "backward" and transition == "given" and cfg.get("matrix") is None:
-            raise UserError("method.transition=given needs the matrix in method.matrix: C rows of C probabilities, "
-                            "e.g. method.matrix='[[0.8,0.2],[0.3,0.7]]'.")
+            raise UserError(
+                "method.transition=given needs the matrix in method.matrix: C rows of C probabilities, "
+                "e.g. method.matrix='[[0.8,0.2],[0.3,0.7]]'."
+            )
 
     @classmethod
     def check_ready(cls, cfg: DictConfig) -> None:
@@ -94,8 +104,7 @@ class LabelSmearing(Method):
             if cfg.method.transition == "known":
                 noise_transition(cfg.noise, int(cfg.data.num_classes))
             else:
-                check_transition(cfg.method.matrix, int(cfg.data.num_classes), where="method.matrix",
-                                 invertible=True)
+                check_transition(cfg.method.matrix, int(cfg.data.num_classes), where="method.matrix", invertible=True)
 
     def __init__(self, cfg: DictConfig, exp) -> None:
         super().__init__(cfg, exp)
@@ -135,5 +144,8 @@ class _SmearingRecord:
 
     def summary(self) -> dict[str, Any]:
         m = self.method.matrix64
-        return {"smearing": self.method.member, "smearing_min_entry": float(m.min()),
-                "smearing_diag_mean": float(torch.diagonal(m).mean())}
+        return {
+            "smearing": self.method.member,
+            "smearing_min_entry": float(m.min()),
+            "smearing_diag_mean": float(torch.diagonal(m).mean()),
+        }

@@ -14,5 +14,6 @@ def labels_for_run(cfg: DictConfig, data: Any) -> LabelParametrisation:
     labels live in one (N, C) table and the samples a fold never trains on simply keep their initial labels."""
     kind = str(cfg.method.labels)
     options = label_kind(kind).options_from(cfg, data)
-    return build_labels(kind, num_samples=len(data.train_targets), num_classes=data.num_classes,
-                        targets=data.train_targets, **options)
+    return build_labels(
+        kind, num_samples=len(data.train_targets), num_classes=data.num_classes, targets=data.train_targets, **options
+    )

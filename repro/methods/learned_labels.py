@@ -13,25 +13,34 @@ from typing import Any
 from omegaconf import DictConfig
 from torch import Tensor
 
-from repro.methods.curriculum import curriculum_weights
 from repro.losses import soft_cross_entropy
 from repro.meta import meta_label_step
 from repro.methods.base import Method, StepOutput, optimizer_step
+from repro.methods.curriculum import curriculum_weights
 from repro.methods.label_source import labels_for_run
-from repro.validation import COUNT, NON_NEGATIVE_INT, POSITIVE, Bool, Choice, Finite, Real, SnapshotEpochs
 from repro.methods.step_cost import LABEL_LOOKAHEAD
+from repro.validation import COUNT, NON_NEGATIVE_INT, POSITIVE, Bool, Choice, Finite, Real, SnapshotEpochs
 
 
 class LearnedLabels(Method):
     step_cost = LABEL_LOOKAHEAD  # Algorithm 1: the look-ahead meta step, then the training step
-    options = ("labels", "init_target_prob", "label_lr", "meta_batch_size", "lookahead_weight_decay", "curriculum",
-               "curriculum_weight", "curriculum_placement", "record")
+    options = (
+        "labels",
+        "init_target_prob",
+        "label_lr",
+        "meta_batch_size",
+        "lookahead_weight_decay",
+        "curriculum",
+        "curriculum_weight",
+        "curriculum_placement",
+        "record",
+    )
     rules = {
-        "labels": Finite(),                                   # class | instance (the method group sets it)
+        "labels": Finite(),  # class | instance (the method group sets it)
         "init_target_prob": Real(0, 1, low_open=True),
         "label_lr": POSITIVE,
         "meta_batch_size": COUNT,
-        "lookahead_weight_decay": Bool(),                     # Eq. 3's plain look-ahead, or with the optimizer's wd
+        "lookahead_weight_decay": Bool(),  # Eq. 3's plain look-ahead, or with the optimizer's wd
         "curriculum": Choice(("none", "entropy")),
         "curriculum_weight": Choice(("certainty", "entropy")),  # the curriculum's sign (curriculum.py)
         "curriculum_placement": Choice(("model_step", "both")),  # model step only, or the look-ahead too
@@ -46,7 +55,9 @@ class LearnedLabels(Method):
         self.labels = labels_for_run(exp.cfg, exp.data).to(exp.device)
         self.curriculum = str(cfg.get("curriculum", "none") or "none")
         self.curriculum_sign = str(cfg.get("curriculum_weight", "certainty"))
-        self.weight_lookahead = self.curriculum != "none" and str(cfg.get("curriculum_placement", "model_step")) == "both"
+        self.weight_lookahead = (
+            self.curriculum != "none" and str(cfg.get("curriculum_placement", "model_step")) == "both"
+        )
         self.lookahead_weight_decay = bool(cfg.get("lookahead_weight_decay", False))
 
     def _weights(self, idx: Tensor) -> Tensor | None:
@@ -59,7 +70,14 @@ class LearnedLabels(Method):
         # placement=both: the look-ahead is Algorithm 1 with the weighted loss, weights from the labels before the
         # meta step; model_step: the unweighted look-ahead (docs/method.md, "Entropy-weighted curriculum").
         logits, p = meta_label_step(
-            exp.model, self.labels, x, y, idx, x_meta, y_meta, lr=exp.lr,
+            exp.model,
+            self.labels,
+            x,
+            y,
+            idx,
+            x_meta,
+            y_meta,
+            lr=exp.lr,
             weight_decay=exp.weight_decay if self.lookahead_weight_decay else 0.0,
             sample_weight=self._weights(idx) if self.weight_lookahead else None,
             compile_jvp=exp.hardware.compile_jvp,

@@ -21,10 +21,10 @@ from torch import Tensor
 
 from repro.errors import UserError
 from repro.methods.base import Method, StepOutput, optimizer_step
-from repro.methods.transition import anchor_transition, check_transition, noise_transition, softmax_outputs
-from repro.validation import PROBABILITY, Choice, Finite, OrWord, Real, Text
 from repro.methods.step_cost import PLAIN
+from repro.methods.transition import anchor_transition, check_transition, noise_transition, softmax_outputs
 from repro.methods.transition_estimate import read_best_val_probs
+from repro.validation import PROBABILITY, Choice, Finite, OrWord, Real, Text
 
 CORRECTIONS = ("forward", "backward")
 ESTIMATE_AT = ("final", "best_val")  # the estimator's network: its last checkpoint, or its best-validation epoch
@@ -35,8 +35,8 @@ def forward_corrected_loss(logits: Tensor, y: Tensor, t: Tensor) -> Tensor:
     """Mean over the batch of -log sum_i p_i T[i, y], p = softmax(logits), computed as a logsumexp of log p_i +
     log T[i, y] (exact where p is tiny; a zero of T is -inf there and drops out). Their Keras code clips p @ T to
     [1e-7, 1 - 1e-7] instead; the two agree wherever the clip is inactive."""
-    log_p = F.log_softmax(_at_least_fp32(logits), dim=1)                      # (n, C)
-    log_t = torch.log(t.to(log_p))[:, y].T                            # (n, C): log T[i, y_n]
+    log_p = F.log_softmax(_at_least_fp32(logits), dim=1)  # (n, C)
+    log_t = torch.log(t.to(log_p))[:, y].T  # (n, C): log T[i, y_n]
     return -torch.logsumexp(log_p + log_t, dim=1).mean()
 
 
@@ -54,6 +54,7 @@ def _at_least_fp32(logits: Tensor) -> Tensor:
 
 class LossCorrection(Method):
     """One forward, the corrected cross-entropy on the given labels, one optimizer step."""
+
     step_cost = PLAIN  # one forward through a fixed transition matrix
 
     options = ("correction", "transition", "estimator", "anchor_percentile", "matrix", "estimate_at")
@@ -73,29 +74,43 @@ class LossCorrection(Method):
         """Refuse bad settings at config load (the matrix's shape is checked against the data when the run starts)."""
         correction, transition = cfg.get("correction"), cfg.get("transition")
         if correction not in CORRECTIONS:
-            raise UserError(f"method.correction={correction!r}: loss correction is `forward` (-log (p^T T)_y) or "
-                            "`backward` (T^-1 applied to the per-class losses); set method.correction=forward.")
+            raise UserError(
+                f"method.correction={correction!r}: loss correction is `forward` (-log (p^T T)_y) or "
+                "`backward` (T^-1 applied to the per-class losses); set method.correction=forward."
+            )
         if transition not in TRANSITIONS:
-            raise UserError(f"method.transition={transition!r}: the transition matrix is `known` (the run's noise "
-                            "model), `estimated` (anchor points of method.estimator, a run trained on the same noisy "
-                            "labels) or `given` (method.matrix).")
+            raise UserError(
+                f"method.transition={transition!r}: the transition matrix is `known` (the run's noise "
+                "model), `estimated` (anchor points of method.estimator, a run trained on the same noisy "
+                "labels) or `given` (method.matrix)."
+            )
         if transition == "given" and cfg.get("matrix") is None:
-            raise UserError("method.transition=given needs the matrix itself in method.matrix: a list of C rows of C "
-                            "probabilities (row i: the given-label distribution of true class i), e.g. "
-                            "method.matrix='[[0.8,0.2],[0.3,0.7]]'.")
+            raise UserError(
+                "method.transition=given needs the matrix itself in method.matrix: a list of C rows of C "
+                "probabilities (row i: the given-label distribution of true class i), e.g. "
+                "method.matrix='[[0.8,0.2],[0.3,0.7]]'."
+            )
         if transition != "given" and cfg.get("matrix") is not None:
-            raise UserError(f"method.matrix is set, but method.transition={transition} does not read it; set "
-                            "method.transition=given to use it, or leave method.matrix null.")
+            raise UserError(
+                f"method.matrix is set, but method.transition={transition} does not read it; set "
+                "method.transition=given to use it, or leave method.matrix null."
+            )
         if transition != "estimated" and cfg.get("estimator") is not None:
-            raise UserError(f"method.estimator is set, but method.transition={transition} estimates nothing; set "
-                            "method.transition=estimated, or leave method.estimator null.")
+            raise UserError(
+                f"method.estimator is set, but method.transition={transition} estimates nothing; set "
+                "method.transition=estimated, or leave method.estimator null."
+            )
         if cfg.get("estimate_at", "final") not in ESTIMATE_AT:
-            raise UserError(f"method.estimate_at={cfg.get('estimate_at')!r}: the estimator network is the one of its "
-                            "best-validation epoch (best_val) or its final one (final).")
+            raise UserError(
+                f"method.estimate_at={cfg.get('estimate_at')!r}: the estimator network is the one of its "
+                "best-validation epoch (best_val) or its final one (final)."
+            )
         if transition != "estimated" and cfg.get("estimate_at", "final") != "final":
-            raise UserError(f"method.estimate_at={cfg.get('estimate_at')} picks the estimator's network, but "
-                            f"method.transition={transition} estimates nothing; set method.transition=estimated, or "
-                            "leave method.estimate_at at final.")
+            raise UserError(
+                f"method.estimate_at={cfg.get('estimate_at')} picks the estimator's network, but "
+                f"method.transition={transition} estimates nothing; set method.transition=estimated, or "
+                "leave method.estimate_at at final."
+            )
 
     @classmethod
     def check_ready(cls, cfg: DictConfig) -> None:
@@ -107,8 +122,12 @@ class LossCorrection(Method):
             if cfg.method.get("estimate_at", "final") == "best_val":
                 read_best_val_probs(rd.path, run_id=rd.run_id)
         else:
-            check_transition(cfg.method.matrix, int(cfg.data.num_classes), where="method.matrix",
-                             invertible=cfg.method.correction == "backward")
+            check_transition(
+                cfg.method.matrix,
+                int(cfg.data.num_classes),
+                where="method.matrix",
+                invertible=cfg.method.correction == "backward",
+            )
 
     def __init__(self, cfg: DictConfig, exp) -> None:
         super().__init__(cfg, exp)
@@ -119,8 +138,13 @@ class LossCorrection(Method):
         self.estimator_id: str | None = None
         self.estimate_at, self.estimator_epoch = None, None
         if self.transition == "known":
-            t = noise_transition(exp.cfg.noise, num_classes, targets=exp.data.train_true_targets, among=exp.train_idx,
-                                 given=exp.data.train_targets)
+            t = noise_transition(
+                exp.cfg.noise,
+                num_classes,
+                targets=exp.data.train_true_targets,
+                among=exp.train_idx,
+                given=exp.data.train_targets,
+            )
             where = f"the noise model's T (noise.kind={exp.cfg.noise.kind})"
         elif self.transition == "given":
             t, where = cfg.matrix, "method.matrix"
@@ -128,7 +152,7 @@ class LossCorrection(Method):
             t, where = self._estimate(exp), f"the anchor-point estimate of run {self.estimator_id}"
         self.t = check_transition(t, num_classes, where=where, invertible=self.correction == "backward")
         target = self.t if self.correction == "forward" else torch.linalg.inv(self.t)
-        self.matrix = target.to(device=exp.device, dtype=torch.float32)   # T (forward) or T^-1 (backward)
+        self.matrix = target.to(device=exp.device, dtype=torch.float32)  # T (forward) or T^-1 (backward)
         self.t_true = _true_transition(exp)
 
     def clean_label_uses(self, exp) -> list:
@@ -161,8 +185,9 @@ class LossCorrection(Method):
         percentile = self.cfg.get("anchor_percentile")
         if percentile == "auto":  # their experiment.py: filter_outlier off for CIFAR-100, on for every other set
             percentile = None if exp.data.num_classes >= 100 else 97.0
-        t, anchors = anchor_transition(probs, None if percentile is None else float(percentile),
-                                       where=f"method.estimator={rd.run_id}")
+        t, anchors = anchor_transition(
+            probs, None if percentile is None else float(percentile), where=f"method.estimator={rd.run_id}"
+        )
         self.anchors = [int(rows[a]) for a in anchors]
         return t
 
@@ -191,8 +216,11 @@ class _TransitionRecord:
 
     def summary(self) -> dict[str, Any]:
         m = self.method
-        out: dict[str, Any] = {"transition": m.transition, "correction": m.correction,
-                               "transition_diag_mean": float(torch.diagonal(m.t).mean())}
+        out: dict[str, Any] = {
+            "transition": m.transition,
+            "correction": m.correction,
+            "transition_diag_mean": float(torch.diagonal(m.t).mean()),
+        }
         if m.t.shape[0] <= 10:
             out["transition_matrix"] = [[round(v, 6) for v in row] for row in m.t.tolist()]
         if m.estimator_id is not None:
@@ -214,8 +242,14 @@ def estimator_run(cfg: DictConfig):
     from repro.runs.records import read_config
 
     theirs = read_config(rd, role="estimator run")
-    keys = [("data", "name"), ("data", "num_classes"), ("data", "subset"), ("noise", "kind"), ("noise", "fraction"),
-            ("noise", "seed")]
+    keys = [
+        ("data", "name"),
+        ("data", "num_classes"),
+        ("data", "subset"),
+        ("noise", "kind"),
+        ("noise", "fraction"),
+        ("noise", "seed"),
+    ]
     shown = config_differences(theirs, config, keys)
     if shown:
         raise UserError(
@@ -229,7 +263,12 @@ def estimator_run(cfg: DictConfig):
 def _true_transition(exp) -> Tensor | None:
     """The noise model's T, to score an estimate or a given matrix against; None on clean data."""
     try:
-        return noise_transition(exp.cfg.noise, exp.data.num_classes, targets=exp.data.train_true_targets,
-                                among=exp.train_idx, given=exp.data.train_targets)
+        return noise_transition(
+            exp.cfg.noise,
+            exp.data.num_classes,
+            targets=exp.data.train_true_targets,
+            among=exp.train_idx,
+            given=exp.data.train_targets,
+        )
     except UserError:
         return None

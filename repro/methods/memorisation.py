@@ -43,8 +43,15 @@ def _sums(logits: Tensor, pred: Tensor, given: Tensor, true: Tensor, noisy: Tens
     """Counts and sums on the device (read once): [noisy, memorised, recovered, clean, clean hits, sum of max-probs,
     sum of logit norms, n]."""
     clean = ~noisy
-    counts = torch.stack([noisy.sum(), (noisy & (pred == given)).sum(), (noisy & (pred == true)).sum(),
-                          clean.sum(), (clean & (pred == true)).sum()]).to(torch.float64)
+    counts = torch.stack(
+        [
+            noisy.sum(),
+            (noisy & (pred == given)).sum(),
+            (noisy & (pred == true)).sum(),
+            clean.sum(),
+            (clean & (pred == true)).sum(),
+        ]
+    ).to(torch.float64)
     sums = torch.stack([torch.softmax(logits, dim=1).amax(dim=1).sum(), logits.norm(dim=1).sum()]).to(torch.float64)
     n = torch.full((1,), float(len(pred)), dtype=torch.float64, device=logits.device)
     return torch.cat([counts, sums, n])

@@ -55,8 +55,17 @@ def step_weights(v: Tensor, normalize: bool) -> Tensor:
 
 
 def weighting_net_backward(
-    model: nn.Module, vnet: nn.Module, x: Tensor, p: Tensor, x_meta: Tensor, y_meta: Tensor, *, lr: float,
-    weight_decay: float, normalize: bool, compile_jvp: bool = False,
+    model: nn.Module,
+    vnet: nn.Module,
+    x: Tensor,
+    p: Tensor,
+    x_meta: Tensor,
+    y_meta: Tensor,
+    *,
+    lr: float,
+    weight_decay: float,
+    normalize: bool,
+    compile_jvp: bool = False,
 ) -> tuple[Tensor, Tensor]:
     """The real forward, w = V(CE.detach()), dL_meta/dw from the engine, and its chain rule into phi: accumulates
     dL_meta/dphi into the weighting net's .grad. Returns (logits with their graph, per-sample CE detached)."""
@@ -67,8 +76,9 @@ def weighting_net_backward(
         losses.append(loss)
         return step_weights(weighting_net_weights(vnet, loss), normalize)
 
-    logits, w, grad_w = meta_weight_step(model, x, p, x_meta, y_meta, lr=lr, weight_decay=weight_decay,
-                                         weights=weights, compile_jvp=compile_jvp)
+    logits, w, grad_w = meta_weight_step(
+        model, x, p, x_meta, y_meta, lr=lr, weight_decay=weight_decay, weights=weights, compile_jvp=compile_jvp
+    )
     torch.autograd.backward(w, grad_tensors=grad_w.to(w.dtype))
     return logits, losses[0]
 
@@ -79,13 +89,31 @@ def _number(value: Any) -> bool:
 
 class MetaWeightNet(Method):
     """Shu et al. 2019: the weighting net and its optimizer are the method's state (checkpointed)."""
+
     step_cost = WEIGHTING_NET_LOOKAHEAD  # a look-ahead through the weighting net each step
 
-    options = ("meta_batch_size", "hidden", "meta_optimizer", "meta_lr", "meta_momentum", "meta_nesterov",
-               "meta_weight_decay", "normalize", "lookahead_weight_decay")
-    rules = {"meta_batch_size": COUNT, "meta_lr": POSITIVE, "lookahead_weight_decay": Bool(),
-             "hidden": Finite(), "meta_optimizer": Finite(), "meta_momentum": Finite(), "meta_nesterov": Finite(),
-             "meta_weight_decay": Finite(), "normalize": Finite()}  # Finite: check() below looks after them
+    options = (
+        "meta_batch_size",
+        "hidden",
+        "meta_optimizer",
+        "meta_lr",
+        "meta_momentum",
+        "meta_nesterov",
+        "meta_weight_decay",
+        "normalize",
+        "lookahead_weight_decay",
+    )
+    rules = {
+        "meta_batch_size": COUNT,
+        "meta_lr": POSITIVE,
+        "lookahead_weight_decay": Bool(),
+        "hidden": Finite(),
+        "meta_optimizer": Finite(),
+        "meta_momentum": Finite(),
+        "meta_nesterov": Finite(),
+        "meta_weight_decay": Finite(),
+        "normalize": Finite(),
+    }  # Finite: check() below looks after them
     needs_meta_set = True
 
     def __init__(self, cfg: DictConfig, exp) -> None:
@@ -97,27 +125,38 @@ class MetaWeightNet(Method):
         self.vnet = WeightingNet(int(cfg.hidden)).to(exp.device)
         if cfg.meta_optimizer == "adam":
             self.meta_optimizer: torch.optim.Optimizer = torch.optim.Adam(
-                self.vnet.parameters(), lr=float(cfg.meta_lr), weight_decay=float(cfg.meta_weight_decay))
+                self.vnet.parameters(), lr=float(cfg.meta_lr), weight_decay=float(cfg.meta_weight_decay)
+            )
         else:
             self.meta_optimizer = torch.optim.SGD(
-                self.vnet.parameters(), lr=float(cfg.meta_lr), momentum=float(cfg.meta_momentum),
-                nesterov=bool(cfg.meta_nesterov), weight_decay=float(cfg.meta_weight_decay))
+                self.vnet.parameters(),
+                lr=float(cfg.meta_lr),
+                momentum=float(cfg.meta_momentum),
+                nesterov=bool(cfg.meta_nesterov),
+                weight_decay=float(cfg.meta_weight_decay),
+            )
         self.stats = WeightStats(exp.data.noisy_mask, 4.0 if self.normalize else 1.0)
 
     @staticmethod
     def check(cfg: DictConfig) -> None:
         """Refuse bad options before any work (the config loader may call this at load time)."""
+
         def refuse(key: str, need: str) -> None:
-            raise UserError(f"method.{key}={cfg.get(key)!r}: {need} (repro/conf/method/mwnet.yaml gives Shu et al.'s "
-                            f"values and where they come from). Set method.{key}=<value>.")
+            raise UserError(
+                f"method.{key}={cfg.get(key)!r}: {need} (repro/conf/method/mwnet.yaml gives Shu et al.'s "
+                f"values and where they come from). Set method.{key}=<value>."
+            )
 
         for key, low in (("meta_batch_size", 1), ("hidden", 1)):
             value = cfg.get(key)
             if not isinstance(value, int) or isinstance(value, bool) or value < low:
                 refuse(key, f"must be an integer >= {low}")
         if cfg.get("meta_optimizer") not in ("sgd", "adam"):
-            refuse("meta_optimizer", "the weighting net's optimizer must be sgd (their WRN-28-10 script) or adam "
-                   "(their ResNet-32 script MW-Net.py)")
+            refuse(
+                "meta_optimizer",
+                "the weighting net's optimizer must be sgd (their WRN-28-10 script) or adam "
+                "(their ResNet-32 script MW-Net.py)",
+            )
         if not _number(cfg.get("meta_lr")) or cfg.get("meta_lr") <= 0:
             refuse("meta_lr", "the weighting net's learning rate must be a finite number > 0")
         if not _number(cfg.get("meta_momentum")) or not 0 <= cfg.get("meta_momentum") < 1:
@@ -135,12 +174,23 @@ class MetaWeightNet(Method):
         p = one_hot(y, self.num_classes, dtype=x.dtype)
         decay = exp.weight_decay if self.lookahead_weight_decay else 0.0
         self.meta_optimizer.zero_grad(set_to_none=True)
-        logits, loss_i = weighting_net_backward(exp.model, self.vnet, x, p, x_meta, y_meta, lr=exp.lr,
-                                                weight_decay=decay, normalize=self.normalize,
-                                                compile_jvp=exp.hardware.compile_jvp)
+        logits, loss_i = weighting_net_backward(
+            exp.model,
+            self.vnet,
+            x,
+            p,
+            x_meta,
+            y_meta,
+            lr=exp.lr,
+            weight_decay=decay,
+            normalize=self.normalize,
+            compile_jvp=exp.hardware.compile_jvp,
+        )
         self.meta_optimizer.step()
-        check_finite(torch.cat([q.detach().flatten() for q in self.vnet.parameters()]),
-                     "Meta-Weight-Net weighting net's parameters")
+        check_finite(
+            torch.cat([q.detach().flatten() for q in self.vnet.parameters()]),
+            "Meta-Weight-Net weighting net's parameters",
+        )
         with torch.no_grad():
             w = step_weights(weighting_net_weights(self.vnet, loss_i), self.normalize)
         check_finite(w, "Meta-Weight-Net sample weights")

@@ -12,8 +12,8 @@ from omegaconf import DictConfig, OmegaConf
 from repro.labels.fold_runs import learn_method_config
 from repro.methods import method_class, method_rules
 from repro.methods.fixed_targets import FixedTargets
-from repro.validation import Bool, Finite, Int, Text, check_tree, prefixed
 from repro.methods.step_cost import PLAIN
+from repro.validation import Bool, Finite, Int, Text, check_tree, prefixed
 
 
 class Replay(FixedTargets):
@@ -22,10 +22,10 @@ class Replay(FixedTargets):
     rules = {
         "labels": Finite(),
         "static": Bool(),
-        "learn.method": Finite(),                  # the fold runs' method group: checked when they are composed
+        "learn.method": Finite(),  # the fold runs' method group: checked when they are composed
         "learn.overrides.*": Text(),
         "learn.epochs": Int(1, nullable=True),
-        "learn.lookahead_weight_decay": Bool(),    # the fold runs' look-ahead form
+        "learn.lookahead_weight_decay": Bool(),  # the fold runs' look-ahead form
     }
 
     @staticmethod

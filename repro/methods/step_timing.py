@@ -63,6 +63,7 @@ def two_networks(b: StepBench) -> Step:
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
+
     return step
 
 
@@ -74,6 +75,7 @@ def teacher_forward(b: StepBench) -> Step:
         with torch.no_grad(), b.hw.autocast():
             teacher(b.x)
         _plain_step(b, b.model, optimizer)
+
     return step
 
 
@@ -90,11 +92,22 @@ def label_lookahead(b: StepBench) -> Step:
     def step() -> None:
         optimizer.zero_grad(set_to_none=True)
         with b.hw.autocast():
-            logits, p = meta_label_step(b.model, labels, b.x, b.y, idx, b.x_meta, b.y_meta, lr=0.01,
-                                        weight_decay=5e-4, compile_jvp=b.hw.compile_jvp)
+            logits, p = meta_label_step(
+                b.model,
+                labels,
+                b.x,
+                b.y,
+                idx,
+                b.x_meta,
+                b.y_meta,
+                lr=0.01,
+                weight_decay=5e-4,
+                compile_jvp=b.hw.compile_jvp,
+            )
             loss = soft_cross_entropy(logits, p)
         loss.backward()
         optimizer.step()
+
     return step
 
 
@@ -105,12 +118,23 @@ def weight_lookahead(b: StepBench) -> Step:
 
     def step() -> None:
         with b.hw.autocast():
-            logits, w = l2rw_step(b.model, b.x, b.y, b.x_meta, b.y_meta, num_classes=b.classes, lr=0.01,
-                                  weight_decay=0.0, compile_jvp=b.hw.compile_jvp, meta_cost_decay=5e-4)
+            logits, w = l2rw_step(
+                b.model,
+                b.x,
+                b.y,
+                b.x_meta,
+                b.y_meta,
+                num_classes=b.classes,
+                lr=0.01,
+                weight_decay=0.0,
+                compile_jvp=b.hw.compile_jvp,
+                meta_cost_decay=5e-4,
+            )
             loss = (w * F.cross_entropy(logits, b.y, reduction="none").float()).sum()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+
     return step
 
 
@@ -126,8 +150,18 @@ def weighting_net_lookahead(b: StepBench) -> Step:
     def step() -> None:
         meta_optimizer.zero_grad(set_to_none=True)
         with b.hw.autocast():
-            logits, loss_i = weighting_net_backward(b.model, vnet, b.x, p, b.x_meta, b.y_meta, lr=0.01,
-                                                    weight_decay=0.0, normalize=True, compile_jvp=b.hw.compile_jvp)
+            logits, loss_i = weighting_net_backward(
+                b.model,
+                vnet,
+                b.x,
+                p,
+                b.x_meta,
+                b.y_meta,
+                lr=0.01,
+                weight_decay=0.0,
+                normalize=True,
+                compile_jvp=b.hw.compile_jvp,
+            )
         meta_optimizer.step()
         with torch.no_grad():
             w = step_weights(weighting_net_weights(vnet, loss_i), True)
@@ -135,4 +169,5 @@ def weighting_net_lookahead(b: StepBench) -> Step:
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+
     return step

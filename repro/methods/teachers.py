@@ -15,8 +15,8 @@ from torch import nn
 
 from repro.errors import UserError
 from repro.labels.registry import LABEL_KINDS
-from repro.runs.rundir import RunDir
 from repro.runs.records import load_checkpoint, read_config, read_status, read_summary, reading
+from repro.runs.rundir import RunDir
 
 ROLES = {"teacher": "teacher run", "source": "label-source run"}
 
@@ -58,13 +58,17 @@ def find_finished_run(ref: Any, output_root: str | Path, *, option: str) -> RunD
 
 def config_differences(source: Mapping[str, Any], this: Mapping[str, Any], keys: Sequence[tuple[str, str]]) -> str:
     """'data.subset=500 (this run: None), ...' for the (group, key) pairs on which two configs differ; '' if none."""
-    diff = [(f"{a}.{b}", source.get(a, {}).get(b), this.get(a, {}).get(b)) for a, b in keys
-            if source.get(a, {}).get(b) != this.get(a, {}).get(b)]
+    diff = [
+        (f"{a}.{b}", source.get(a, {}).get(b), this.get(a, {}).get(b))
+        for a, b in keys
+        if source.get(a, {}).get(b) != this.get(a, {}).get(b)
+    ]
     return ", ".join(f"{k}={s!r} (this run: {t!r})" for k, s, t in diff)
 
 
-def check_same_data(source: Mapping[str, Any], student: Mapping[str, Any], *, rd: RunDir, option: str,
-                    same_samples: bool) -> None:
+def check_same_data(
+    source: Mapping[str, Any], student: Mapping[str, Any], *, rd: RunDir, option: str, same_samples: bool
+) -> None:
     """The source must be of the student's data set and class count; for labels, of the same training samples."""
     keys = [("data", "name"), ("data", "num_classes")]
     if same_samples:  # labels are indexed by training sample: the same subset of the same data
@@ -74,8 +78,12 @@ def check_same_data(source: Mapping[str, Any], student: Mapping[str, Any], *, rd
         raise UserError(
             f"The {ROLES.get(option, 'run')} {rd.run_id} (method.{option}) does not fit this run: it has {shown}. A "
             "student learns from a run of the same data set and class count"
-            + (", and transferred labels need the same training samples (data.subset, split.seed)" if same_samples
-               else "") + "; name a run of this data set, or change this run's data settings to match."
+            + (
+                ", and transferred labels need the same training samples (data.subset, split.seed)"
+                if same_samples
+                else ""
+            )
+            + "; name a run of this data set, or change this run's data settings to match."
         )
 
 
@@ -91,8 +99,12 @@ def load_teacher(rd: RunDir, device: torch.device, *, role: str = "teacher run")
             "cannot be loaded. Restore the file, or re-train the teacher in a fresh output_root."
         )
     with reading(rd, rd.config_file, role=role):
-        model = build_model(str(cfg["model"]["name"]), num_classes=int(cfg["data"]["num_classes"]),
-                            in_channels=int(cfg["data"]["in_channels"]), image_size=int(cfg["data"]["image_size"]))
+        model = build_model(
+            str(cfg["model"]["name"]),
+            num_classes=int(cfg["data"]["num_classes"]),
+            in_channels=int(cfg["data"]["in_channels"]),
+            image_size=int(cfg["data"]["image_size"]),
+        )
     state = load_checkpoint(rd, role=role)
     with reading(rd, rd.checkpoint_file, role=role):  # weights of another shape: not this run's checkpoint
         model.load_state_dict(state["model"])

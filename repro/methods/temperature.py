@@ -39,8 +39,12 @@ def scale_probabilities(p: Tensor, temperature: float) -> Tensor:
 def check_temperature(value: Any, where: str) -> float:
     """A temperature setting: a number T >= 0."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-        hint = (" The temperature search is a sweep's tuning stage now: `tune: {grid: {method.temperature: {start: 0,"
-                " stop: 10, step: 0.25}}}` (sweeps/table4.yaml)." if value == "search" else "")
+        hint = (
+            " The temperature search is a sweep's tuning stage now: `tune: {grid: {method.temperature: {start: 0,"
+            " stop: 10, step: 0.25}}}` (sweeps/table4.yaml)."
+            if value == "search"
+            else ""
+        )
         raise UserError(
             f"{where}={value!r}: the temperature must be a number >= 0 (1 leaves the targets as they are, 0 means the "
             f"arg-max as a one-hot target, larger values soften them). Set e.g. method.temperature=4.{hint}"

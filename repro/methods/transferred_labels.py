@@ -1,7 +1,8 @@
 """Transferred labels (the paper's Sec. 3.4, "Ours (Labels)" of Table 4 and Table 5): the student trains on another
 run's converged labels, temperature scaled (p^(1/T), renormalised; T = 1 leaves them as they are, T = 0 is the
 arg-max one-hot). The source is a finished learned-labels run: the final (method=replay) run of a 5-fold row, whose
-fold-averaged labels at the last epoch are used, or a single instance-label run (repro.methods.teachers.converged_labels).
+fold-averaged labels at the last epoch are used, or a single instance-label run
+(repro.methods.teachers.converged_labels).
 The labels are fixed for the whole run; nothing of them is in the checkpoint (they are re-read on resume)."""
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from torch import Tensor
 from repro.losses import soft_cross_entropy
 from repro.methods.base import StepOutput, optimizer_step
 from repro.methods.from_run import LearnsFromRun, TemperatureRecord
+from repro.methods.step_cost import PLAIN
 from repro.methods.teachers import check_label_source, converged_labels
 from repro.methods.temperature import scale_probabilities
 from repro.validation import Finite
-from repro.methods.step_cost import PLAIN
 
 
 class TransferredLabels(LearnsFromRun):

@@ -25,8 +25,8 @@ from torch import Tensor
 from repro.errors import UserError
 from repro.training.evaluation import softmax_outputs  # noqa: F401  (the estimator's pass; its callers import it here)
 
-ROW_SUM_TOL = 1e-4     # rows of T must sum to 1 within this (float32 softmax rows sum to 1 within ~1e-6)
-MAX_CONDITION = 1e6    # the backward correction multiplies losses by T^-1: beyond this, T counts as singular
+ROW_SUM_TOL = 1e-4  # rows of T must sum to 1 within this (float32 softmax rows sum to 1 within ~1e-6)
+MAX_CONDITION = 1e6  # the backward correction multiplies losses by T^-1: beyond this, T counts as singular
 
 
 def check_transition(matrix: Any, num_classes: int, *, where: str, invertible: bool = False) -> Tensor:
@@ -42,8 +42,10 @@ def check_transition(matrix: Any, num_classes: int, *, where: str, invertible: b
             f"one column per given label, for the run's {num_classes} classes); got {shape}."
         )
     if not bool(torch.isfinite(t).all()) or bool((t < 0).any()):
-        raise UserError(f"{where}: the transition matrix has negative, NaN or infinite entries; T[i, j] is the "
-                        "probability that a sample of true class i is given label j, so every entry is in [0, 1].")
+        raise UserError(
+            f"{where}: the transition matrix has negative, NaN or infinite entries; T[i, j] is the "
+            "probability that a sample of true class i is given label j, so every entry is in [0, 1]."
+        )
     sums = t.sum(dim=1)
     bad = [(i, float(s)) for i, s in enumerate(sums.tolist()) if abs(s - 1.0) > ROW_SUM_TOL]
     if bad:
@@ -65,8 +67,14 @@ def check_transition(matrix: Any, num_classes: int, *, where: str, invertible: b
     return t
 
 
-def noise_transition(noise_cfg: Mapping[str, Any], num_classes: int, *, targets: Tensor | None = None,
-                     among: Tensor | None = None, given: Tensor | None = None) -> Tensor:
+def noise_transition(
+    noise_cfg: Mapping[str, Any],
+    num_classes: int,
+    *,
+    targets: Tensor | None = None,
+    among: Tensor | None = None,
+    given: Tensor | None = None,
+) -> Tensor:
     """The known T of the run's noise model: `repro.data.noise.transition_matrix`, the noise models' own answer
     (uniform: (1 - f) I + f / C, since the redraw may return the true class; exact_fraction: exact given the run's
     true training targets and training part, `targets` / `among`). Clean data (noise=none) has no noise model:

@@ -26,8 +26,8 @@ import torch
 from torch import Tensor
 
 from repro.errors import UserError
-from repro.runs.io import atomic_save_npy, atomic_write_json
 from repro.methods.transition import anchor_transition, noise_transition
+from repro.runs.io import atomic_save_npy, atomic_write_json
 
 ESTIMATE_DIR = "estimate"
 
@@ -48,8 +48,9 @@ class BestValProbs:
     def __init__(self, exp: Any, rows: Tensor) -> None:
         self.dir = Path(exp.run_dir.path) / ESTIMATE_DIR
         self.rows = rows.cpu()
-        self.true_t = noise_transition(exp.cfg.noise, exp.data.num_classes, targets=exp.data.train_true_targets,
-                                       among=exp.train_idx)
+        self.true_t = noise_transition(
+            exp.cfg.noise, exp.data.num_classes, targets=exp.data.train_true_targets, among=exp.train_idx
+        )
         self.percentile = default_percentile(exp.data.num_classes)
         self.best: tuple[float, int] | None = None
         saved = self.dir / "best_val.json"
@@ -73,8 +74,9 @@ class BestValProbs:
             self.best = (float(val), epoch + 1)
             atomic_save_npy(self.dir / "best_val_probs.npy", probs.numpy().astype(np.float32))
             atomic_save_npy(self.dir / "rows.npy", self.rows.numpy().astype(np.int64))
-            atomic_write_json(self.dir / "best_val.json", {"epoch": epoch + 1, "val_acc": float(val),
-                                                           "rows": int(len(self.rows))})
+            atomic_write_json(
+                self.dir / "best_val.json", {"epoch": epoch + 1, "val_acc": float(val), "rows": int(len(self.rows))}
+            )
 
 
 def read_best_val_probs(run_path: str | Path, *, run_id: str) -> tuple[Tensor, Tensor, dict]:

@@ -69,8 +69,11 @@ class WeightStats:
         row: dict[str, Any] = {
             "weight_mean_clean": float(self.last_clean.mean()) if self.last_clean.numel() else nan,
             "weight_mean_noisy": float(self.last_noisy.mean()) if self.has_noise and self.last_noisy.numel() else nan,
-            "weight_share_noisy": (float((noisy_totals[positive] / totals[positive]).mean())
-                                   if self.has_noise and bool(positive.any()) else nan),
+            "weight_share_noisy": (
+                float((noisy_totals[positive] / totals[positive]).mean())
+                if self.has_noise and bool(positive.any())
+                else nan
+            ),
             "weight_hist_edges": self.edges,
             "weight_hist_clean": histogram(self.last_clean, self.hist_max),
         }

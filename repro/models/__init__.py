@@ -30,8 +30,16 @@ _BUILDERS: dict[str, Callable[..., nn.Module]] = {
 MODEL_NAMES: tuple[str, ...] = tuple(_BUILDERS)
 
 # Smallest square input each network is meant for: the CIFAR nets pool 32x32 down to 1x1 or 2x2.
-MIN_IMAGE_SIZE: dict[str, int] = {"smallcnn": 8, "tinycnn": 8, "resnet18": 32, "vgg16": 32, "alexnet": 32, "wrn28_10": 32,
-                                 "resnet32": 32, "resnet56": 32}
+MIN_IMAGE_SIZE: dict[str, int] = {
+    "smallcnn": 8,
+    "tinycnn": 8,
+    "resnet18": 32,
+    "vgg16": 32,
+    "alexnet": 32,
+    "wrn28_10": 32,
+    "resnet32": 32,
+    "resnet56": 32,
+}
 
 
 def _require_int(value: object, what: str, minimum: int, hint: str) -> int:

@@ -31,7 +31,7 @@ class OptionABlock(nn.Module):
 
     def shortcut(self, x: Tensor) -> Tensor:
         if self.stride != 1:
-            x = x[:, :, ::self.stride, ::self.stride]
+            x = x[:, :, :: self.stride, :: self.stride]
         if self.pad:
             x = F.pad(x, (0, 0, 0, 0, self.pad // 2, self.pad - self.pad // 2))  # zero channels on both sides
         return x

@@ -4,12 +4,12 @@ PyTorch's FlopCounterMode (matmuls and convolutions, which dominate every networ
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import torch
 
 
-@lru_cache(maxsize=None)
+@cache
 def forward_flops(model_name: str, channels: int, size: int, classes: int) -> float:
     """FLOPs of one image's forward through a freshly built `model_name` (eval mode, batch 1)."""
     from torch.utils.flop_counter import FlopCounterMode

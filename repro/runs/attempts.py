@@ -3,7 +3,8 @@
 Layout: the current attempt of a run is always `<output_root>/runs/<run_id>/` (what tables, figures, sweeps and the
 runs that depend on it read); `--rerun` moves the done attempt, whole and unchanged, to
 `<output_root>/attempts/<run_id>/<n>/` (n = 1, 2, ...: oldest first) and trains a new attempt in the run's directory.
-Nothing is overwritten or deleted. The move happens under the run's lock (repro/runs/runlock.py), so a run has one writer
+Nothing is overwritten or deleted. The move happens under the run's lock (repro/runs/runlock.py), so a run has one
+writer
 throughout; an interrupted new attempt resumes like any run (`repro train` with the same overrides).
 """
 
@@ -86,12 +87,17 @@ def report_other_commits(plan: Any, report: Callable[[str], None]) -> None:
     now = provenance.git_state().get("commit")
     if not now:
         return
-    notes = [(rid, note) for rid, st in plan.status.items() if st.state == "done"
-             and (note := commit_note(RunDir(plan.output_root / "runs" / rid), now))]
+    notes = [
+        (rid, note)
+        for rid, st in plan.status.items()
+        if st.state == "done" and (note := commit_note(RunDir(plan.output_root / "runs" / rid), now))
+    ]
     for rid, note in notes[:5]:
         report(f"run {rid} is done ({note}); skipped.")
     if len(notes) > 5:
         report(f"... and {len(notes) - 5} more done run(s) made at another commit; skipped.")
     if notes:
-        report("Done runs are never retrained by themselves: `repro train --rerun <overrides>` (or `repro train -m "
-               "... --rerun`) trains a new attempt and keeps the done one.")
+        report(
+            "Done runs are never retrained by themselves: `repro train --rerun <overrides>` (or `repro train -m "
+            "... --rerun`) trains a new attempt and keeps the done one."
+        )

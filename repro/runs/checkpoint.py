@@ -21,7 +21,8 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for a damaged zip/pickle
         raise UserError(
-            f"The checkpoint {path} cannot be read ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}). "
+            f"The checkpoint {path} cannot be read "
+            f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}). "
             "It was left untouched. To recover, move it aside (e.g. `mv "
             f"{path} {path}.bad`) and run the same command again: the run restarts from epoch 0 "
             "(its config and logs are kept)."

@@ -30,6 +30,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 def git_state(root: Path = PROJECT_ROOT) -> dict[str, Any]:
     """The project checkout's commit and whether its tracked files differ from it (None outside a git checkout,
     e.g. a wheel install)."""
+
     def git(*args: str) -> str | None:
         try:
             out = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=10)
@@ -70,16 +71,26 @@ def cpu_info() -> dict[str, Any]:
     """What decides a CPU run's last bits: torch picks its kernels by the CPU's vector instructions (AVX2, AVX512,
     ...), so the same seed and code give different CPU results on another CPU (measured: a 30-epoch noisy digits
     run ended at 78.7% test accuracy with AVX512 kernels and 77.2% with AVX2 ones)."""
-    return {"model": cpu_model(), "capability": torch.backends.cpu.get_cpu_capability(),
-            "threads": torch.get_num_threads(), "forced_capability": os.environ.get("ATEN_CPU_CAPABILITY")}
+    return {
+        "model": cpu_model(),
+        "capability": torch.backends.cpu.get_cpu_capability(),
+        "threads": torch.get_num_threads(),
+        "forced_capability": os.environ.get("ATEN_CPU_CAPABILITY"),
+    }
 
 
 def device_info(device: torch.device | str | None = None) -> dict[str, Any]:
     """The compute device as torch sees it: GPU name, CUDA and cuDNN versions (None on a CPU), and the CPU."""
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     cpu = cpu_info()
-    info: dict[str, Any] = {"device": str(device), "device_name": cpu["model"], "cpu": cpu,
-                            "cuda": torch.version.cuda, "cudnn": None, "gpu_count": 0}
+    info: dict[str, Any] = {
+        "device": str(device),
+        "device_name": cpu["model"],
+        "cpu": cpu,
+        "cuda": torch.version.cuda,
+        "cudnn": None,
+        "gpu_count": 0,
+    }
     if device.type == "cuda" and torch.cuda.is_available():
         index = device.index if device.index is not None else torch.cuda.current_device()
         info["device_name"] = torch.cuda.get_device_name(index)
@@ -103,14 +114,21 @@ def session(hardware: dict[str, Any] | None = None, device: torch.device | str |
     }
 
 
-def record_start(run_dir: Path, hardware: dict[str, Any] | None = None,
-                 device: torch.device | str | None = None) -> None:
+def record_start(
+    run_dir: Path, hardware: dict[str, Any] | None = None, device: torch.device | str | None = None
+) -> None:
     """Add this process's session to `<run_dir>/provenance.json` (creating it)."""
     path = Path(run_dir) / FILE
     sessions = _read(path).get("sessions", [])
     current = session(hardware, device)
-    atomic_write_json(path, {**current, "first_started": (sessions[0] if sessions else current)["started"],
-                             "sessions": [*sessions, current]})
+    atomic_write_json(
+        path,
+        {
+            **current,
+            "first_started": (sessions[0] if sessions else current)["started"],
+            "sessions": [*sessions, current],
+        },
+    )
 
 
 def record_fields(run_dir: Path, fields: dict[str, Any]) -> None:

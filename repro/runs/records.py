@@ -2,7 +2,8 @@
 student its teacher or label source, loss correction its estimator, a replay run its fold runs, the sweep planner
 every run it plans).
 
-Why one reader: records are written atomically (repro/runs/io.py), yet a file can still be damaged after the fact (a disk
+Why one reader: records are written atomically (repro/runs/io.py), yet a file can still be damaged after the fact (a
+disk
 full while a copy ran, an interrupted rsync, a hand edit). Read ad hoc, such a file became a 30-line traceback in
 whichever consumer met it first, and the planner counted a run as done because its summary existed. Here a record
 that exists but cannot be read is a `DamagedRecord`: a one-paragraph UserError naming the run, the file and what is
@@ -64,8 +65,17 @@ def reading(rd: RunDir, file: Path, *, role: str = "run") -> Iterator[None]:
         yield
     except UserError:
         raise
-    except (OSError, ValueError, EOFError, KeyError, IndexError, TypeError, RuntimeError, AttributeError,
-            yaml.YAMLError) as exc:
+    except (
+        OSError,
+        ValueError,
+        EOFError,
+        KeyError,
+        IndexError,
+        TypeError,
+        RuntimeError,
+        AttributeError,
+        yaml.YAMLError,
+    ) as exc:
         detail = " ".join(str(exc).split())[:200]
         raise DamagedRecord(rd, file, f"{type(exc).__name__}{': ' + detail if detail else ''}", role=role) from None
 
@@ -88,8 +98,9 @@ def read_summary(rd: RunDir, *, role: str = "run") -> dict | None:
     with reading(rd, rd.summary_file, role=role):
         summary = json.loads(rd.summary_file.read_text(encoding="utf-8"))
     if not isinstance(summary, dict):
-        raise DamagedRecord(rd, rd.summary_file, f"a JSON {type(summary).__name__}, not the summary's mapping",
-                            role=role)
+        raise DamagedRecord(
+            rd, rd.summary_file, f"a JSON {type(summary).__name__}, not the summary's mapping", role=role
+        )
     return summary
 
 
@@ -98,8 +109,9 @@ def read_config(rd: RunDir, *, role: str = "run") -> dict:
     with reading(rd, rd.config_file, role=role):
         config = yaml.safe_load(rd.config_file.read_text(encoding="utf-8"))
     if not isinstance(config, dict) or not all(isinstance(config.get(k), dict) for k in ("data", "model", "method")):
-        raise DamagedRecord(rd, rd.config_file, "not a run's resolved config (no data / model / method sections)",
-                            role=role)
+        raise DamagedRecord(
+            rd, rd.config_file, "not a run's resolved config (no data / model / method sections)", role=role
+        )
     return config
 
 

@@ -22,14 +22,27 @@ from repro.runs.runlock import FileLock, describe
 # Fields that never change results: they are left out of the run id. `device` and `channels_last` change only the
 # float rounding (like cuDNN's kernel choice), not the statistics: a run may move between a GPU and a CPU, or
 # between memory formats, and stay the same run (the device it ran on is in provenance.json).
-NON_RESULT_KEYS = ("tracker", "output_root", "progress", "sweep", "eval_batch_size", "device", "channels_last",
-                   "notes", "memorisation_samples")
+NON_RESULT_KEYS = (
+    "tracker",
+    "output_root",
+    "progress",
+    "sweep",
+    "eval_batch_size",
+    "device",
+    "channels_last",
+    "notes",
+    "memorisation_samples",
+)
 # noise.file: where the user's CIFAR-N copy lives (like data.root); the run records the file's md5 instead.
 NON_RESULT_NESTED = (("data", "root"), ("noise", "file"))
 # Keys that change results but were added after runs existed: hashed only when they differ from their default, so
 # every run id made before they existed stays the same.
-HASHED_UNLESS_DEFAULT = {"precision": "fp32", "deterministic": False, "compile_jvp": False,
-                         "tune": {"keys": [], "runs": [], "select": "final_val_acc", "chosen": None}}
+HASHED_UNLESS_DEFAULT = {
+    "precision": "fp32",
+    "deterministic": False,
+    "compile_jvp": False,
+    "tune": {"keys": [], "runs": [], "select": "final_val_acc", "chosen": None},
+}
 
 # The same for keys inside a group (group, key) -> default: a method option added after runs existed.
 NESTED_HASHED_UNLESS_DEFAULT = {("method", "estimate_at"): "final"}
@@ -69,7 +82,8 @@ def result_config(config: Mapping[str, Any]) -> dict:
             cfg[parent] = {k: v for k, v in cfg[parent].items() if k != key}
     tune = cfg.get("tune")
     if isinstance(tune, Mapping):
-        # A tuned run (repro/training/tuning.py) is its tuning runs plus the rest of its config: the tuned keys' values and
+        # A tuned run (repro/training/tuning.py) is its tuning runs plus the rest of its config: the tuned keys' values
+        # and
         # the chosen ones come from those runs, so the id is the same before and after the run picks them.
         cfg["tune"] = {k: v for k, v in tune.items() if k != "chosen"}
         for key in tune.get("keys") or []:
@@ -109,7 +123,7 @@ class RunDir:
     path: Path
 
     @classmethod
-    def for_config(cls, config: Mapping[str, Any]) -> "RunDir":
+    def for_config(cls, config: Mapping[str, Any]) -> RunDir:
         return cls(Path(config["output_root"]) / "runs" / run_id(config))
 
     @property
@@ -160,15 +174,27 @@ class RunDir:
     def hold(self, wait: float | bool = False) -> FileLock:
         """Become the run's one writer (repro/runs/runlock.py), or raise LockHeld naming the holder; then sweep away
         the temp files a killed writer left (no live process can be writing them now)."""
-        lock = FileLock(self.lock_file, what=f"run {self.run_id}", log=self.log,
-                        hint="Another `repro train` or sweep job is training this run right now; wait for it "
-                             "with `repro train --wait ...` (the same overrides), or train a different config. ")
-        lock.acquire(wait, on_wait=lambda holder: print(  # stderr: the terminal, or the SLURM job's .err file
-            f"run {self.run_id} is held by {describe(holder)}; waiting for it to finish", file=sys.stderr, flush=True))
+        lock = FileLock(
+            self.lock_file,
+            what=f"run {self.run_id}",
+            log=self.log,
+            hint="Another `repro train` or sweep job is training this run right now; wait for it "
+            "with `repro train --wait ...` (the same overrides), or train a different config. ",
+        )
+        lock.acquire(
+            wait,
+            on_wait=lambda holder: print(  # stderr: the terminal, or the SLURM job's .err file
+                f"run {self.run_id} is held by {describe(holder)}; waiting for it to finish",
+                file=sys.stderr,
+                flush=True,
+            ),
+        )
         removed = remove_stale_temps(self.path)
         if removed:
-            self.log(f"removed {len(removed)} temp file(s) a killed writer left: "
-                     + ", ".join(str(p.relative_to(self.path)) for p in removed))
+            self.log(
+                f"removed {len(removed)} temp file(s) a killed writer left: "
+                + ", ".join(str(p.relative_to(self.path)) for p in removed)
+            )
         return lock
 
     def log(self, line: str) -> None:

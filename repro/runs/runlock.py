@@ -47,7 +47,7 @@ def _proc_start(pid: int) -> str | None:
     try:
         with open(f"/proc/{pid}/stat") as f:
             stat = f.read()
-        return stat[stat.rindex(")") + 2:].split()[19]
+        return stat[stat.rindex(")") + 2 :].split()[19]
     except (OSError, IndexError, ValueError):
         return None
 
@@ -68,15 +68,24 @@ def describe(holder: dict[str, Any]) -> str:
     job = f" (SLURM job {holder['slurm_job_id']})" if holder.get("slurm_job_id") else ""
     started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(holder.get("started", 0))))
     age = time.time() - float(holder.get("heartbeat", 0))
-    return f"pid {holder.get('pid')} on host {holder.get('host')}{job}, started {started}, last heartbeat {age:.0f} s ago"
+    return (
+        f"pid {holder.get('pid')} on host {holder.get('host')}{job}, started {started}, last heartbeat {age:.0f} s ago"
+    )
 
 
 class FileLock:
     """An exclusive-create lock file with a heartbeat. Use as `with FileLock(path, what=...).acquire(wait):`."""
 
-    def __init__(self, path: str | os.PathLike, *, what: str, hint: str = "",
-                 stale_after: float | None = None, heartbeat: float | None = None,
-                 log: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        *,
+        what: str,
+        hint: str = "",
+        stale_after: float | None = None,
+        heartbeat: float | None = None,
+        log: Callable[[str], None] | None = None,
+    ) -> None:
         self.path = Path(path)
         self.what, self.hint = what, hint
         self.stale_after = STALE_AFTER_S if stale_after is None else stale_after
@@ -89,7 +98,7 @@ class FileLock:
         self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------------------------------------------ acquire
-    def acquire(self, wait: float | bool = False, on_wait: Callable[[dict], None] | None = None) -> "FileLock":
+    def acquire(self, wait: float | bool = False, on_wait: Callable[[dict], None] | None = None) -> FileLock:
         """Take the lock; if a live process holds it, raise LockHeld at once, or wait up to `wait` seconds
         (True: forever), calling `on_wait(holder)` once when the waiting starts."""
         limit = math.inf if wait is True else float(wait or 0)
@@ -115,8 +124,15 @@ class FileLock:
 
     def _create(self) -> bool:
         now = time.time()
-        self.record = {"host": HOST, "pid": os.getpid(), "proc_start": _proc_start(os.getpid()),
-                       "slurm_job_id": _slurm_job_id(), "started": now, "heartbeat": now, "token": self.token}
+        self.record = {
+            "host": HOST,
+            "pid": os.getpid(),
+            "proc_start": _proc_start(os.getpid()),
+            "slurm_job_id": _slurm_job_id(),
+            "started": now,
+            "heartbeat": now,
+            "token": self.token,
+        }
         # The record is written to a temp file first and hard-linked into place (atomic, fails if the name
         # exists, and NFS-safe), so a lock file is never seen half-written.
         tmp = self.path.with_name(f".{self.path.name}.{self.token}.tmp")
@@ -209,8 +225,7 @@ class FileLock:
         """Write a new heartbeat if the lock is still ours; otherwise remember that it was lost."""
         current = self.read_file(self.path)
         if current is None or current.get("token") != self.token:
-            self.lost = (f"the lock {self.path} was taken over by "
-                         f"{describe(current) if current else 'another process'}")
+            self.lost = f"the lock {self.path} was taken over by {describe(current) if current else 'another process'}"
             self.log(f"lost the lock of {self.what}: {self.lost}")
             return False
         self.record["heartbeat"] = time.time()
@@ -233,7 +248,7 @@ class FileLock:
         if current is not None and current.get("token") == self.token:
             self.path.unlink(missing_ok=True)
 
-    def __enter__(self) -> "FileLock":
+    def __enter__(self) -> FileLock:
         return self
 
     def __exit__(self, *exc: object) -> None:

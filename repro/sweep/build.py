@@ -12,13 +12,32 @@ from repro.sweep.model import Part, PlannedRun
 COMPOSER = FastComposer()
 
 
-def make_run(row: str, column: str, seed: int, stage: str, fold: int | None, overrides: list[Override],
-             depends_on: tuple[str, ...], where: str, *, config: dict | None = None) -> PlannedRun:
+def make_run(
+    row: str,
+    column: str,
+    seed: int,
+    stage: str,
+    fold: int | None,
+    overrides: list[Override],
+    depends_on: tuple[str, ...],
+    where: str,
+    *,
+    config: dict | None = None,
+) -> PlannedRun:
     overrides = dedupe(overrides + [parse_override(f"sweep.stage={quote_value(stage)}", where="stage")])
     if config is None:  # a final's config is resolved before its folds (it knows how many there are)
         config = COMPOSER.resolve(overrides, where=f"{where}, {stage} run")
-    return PlannedRun(run_id=run_id(config), row=row, column=column, seed=seed, stage=stage, fold=fold,
-                      overrides=tuple(o.text for o in overrides), config=config, depends_on=depends_on)
+    return PlannedRun(
+        run_id=run_id(config),
+        row=row,
+        column=column,
+        seed=seed,
+        stage=stage,
+        fold=fold,
+        overrides=tuple(o.text for o in overrides),
+        config=config,
+        depends_on=depends_on,
+    )
 
 
 def resolve(overrides: list[Override], stage: str, where: str) -> dict:
@@ -36,8 +55,11 @@ class ParsedPart:
 
 
 def parse_part(part: Part, where: str) -> ParsedPart:
-    return ParsedPart(parse_all(part.overrides, where), parse_all(part.learn, f"{where}.learn"),
-                      parse_all(part.final, f"{where}.final"))
+    return ParsedPart(
+        parse_all(part.overrides, where),
+        parse_all(part.learn, f"{where}.learn"),
+        parse_all(part.final, f"{where}.final"),
+    )
 
 
 def dedupe(overrides: list[Override]) -> list[Override]:
@@ -62,5 +84,3 @@ def override_value(value: Any) -> str:
     if isinstance(value, dict):
         return "{" + ",".join(f"{k}:{override_value(v)}" for k, v in value.items()) + "}"
     return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-

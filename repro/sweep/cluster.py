@@ -13,10 +13,25 @@ from submitit.slurm.slurm import SlurmInfoWatcher
 from repro.errors import UserError
 
 # squeue / sacct states of a job that is still going to run or is running.
-ACTIVE_STATES = frozenset({
-    "PENDING", "RUNNING", "REQUEUED", "REQUEUE_FED", "REQUEUE_HOLD", "RESV_DEL_HOLD", "COMPLETING", "CONFIGURING",
-    "SUSPENDED", "RESIZING", "PREEMPTED", "SIGNALING", "STAGE_OUT", "STOPPED", "SPECIAL_EXIT",
-})
+ACTIVE_STATES = frozenset(
+    {
+        "PENDING",
+        "RUNNING",
+        "REQUEUED",
+        "REQUEUE_FED",
+        "REQUEUE_HOLD",
+        "RESV_DEL_HOLD",
+        "COMPLETING",
+        "CONFIGURING",
+        "SUSPENDED",
+        "RESIZING",
+        "PREEMPTED",
+        "SIGNALING",
+        "STAGE_OUT",
+        "STOPPED",
+        "SPECIAL_EXIT",
+    }
+)
 RUNNING_STATES = frozenset({"RUNNING", "COMPLETING", "CONFIGURING", "SIGNALING", "STAGE_OUT"})
 TIMEOUT_S = 60
 
@@ -34,8 +49,10 @@ def _run(args: list[str]) -> subprocess.CompletedProcess:
     try:
         return subprocess.run(args, capture_output=True, text=True, timeout=TIMEOUT_S)
     except subprocess.TimeoutExpired:
-        raise SlurmUnavailable(f"SLURM is not reachable: `{' '.join(args)}` did not answer within {TIMEOUT_S} s; is "
-                               "the SLURM controller up and SLURM_CONF right? Nothing was submitted.") from None
+        raise SlurmUnavailable(
+            f"SLURM is not reachable: `{' '.join(args)}` did not answer within {TIMEOUT_S} s; is "
+            "the SLURM controller up and SLURM_CONF right? Nothing was submitted."
+        ) from None
 
 
 def check_partition(partition: str | None) -> None:

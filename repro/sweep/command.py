@@ -24,25 +24,46 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = USAGE
     parser.usage = "repro sweep FILE [OVERRIDE ...] [options]  |  repro sweep status FILE [options]"
-    parser.add_argument("target", nargs="+", metavar="FILE [OVERRIDE ...]",
-                        help="a sweep file (sweeps/tableN.yaml), then optional Hydra overrides for every run "
-                             "(e.g. tracker.mode=online data.root=/data/cifar); or `status FILE`")
-    parser.add_argument("--executor", choices=("local", "slurm"), default="local",
-                        help="local: run here, up to --jobs runs at once (default); slurm: submit job arrays")
-    parser.add_argument("--jobs", "-j", type=int, metavar="N",
-                        help="with --executor local: train up to N runs at once, each in its own process with its "
-                             "own torch threads (default: one per core available to this process)")
-    parser.add_argument("--profile", help="cluster profile for --executor slurm (a path, or a name under "
-                                          "slurm/profiles/)")
-    parser.add_argument("--output-root", default="outputs", help="where runs land: <DIR>/runs/<run_id>/ (default: "
-                                                                 "outputs)")
+    parser.add_argument(
+        "target",
+        nargs="+",
+        metavar="FILE [OVERRIDE ...]",
+        help="a sweep file (sweeps/tableN.yaml), then optional Hydra overrides for every run "
+        "(e.g. tracker.mode=online data.root=/data/cifar); or `status FILE`",
+    )
+    parser.add_argument(
+        "--executor",
+        choices=("local", "slurm"),
+        default="local",
+        help="local: run here, up to --jobs runs at once (default); slurm: submit job arrays",
+    )
+    parser.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        metavar="N",
+        help="with --executor local: train up to N runs at once, each in its own process with its "
+        "own torch threads (default: one per core available to this process)",
+    )
+    parser.add_argument(
+        "--profile", help="cluster profile for --executor slurm (a path, or a name under slurm/profiles/)"
+    )
+    parser.add_argument(
+        "--output-root", default="outputs", help="where runs land: <DIR>/runs/<run_id>/ (default: outputs)"
+    )
     parser.add_argument("--dry-run", action="store_true", help="print the plan; run and submit nothing")
-    parser.add_argument("--preflight", action="store_true",
-                        help="train each tuned cell's grid corners for a few epochs (own runs, under "
-                             "<output-root>/preflight), print label movement and step time, then the plan recalibrated")
+    parser.add_argument(
+        "--preflight",
+        action="store_true",
+        help="train each tuned cell's grid corners for a few epochs (own runs, under "
+        "<output-root>/preflight), print label movement and step time, then the plan recalibrated",
+    )
     parser.add_argument("--preflight-epochs", type=int, default=2, metavar="N", help="epochs per preflight run")
-    parser.add_argument("--gpu-model", help="with --dry-run or status: estimate GPU-hours from this GPU's `repro "
-                                            "bench` calibration (default: this machine's GPU, else the one stored)")
+    parser.add_argument(
+        "--gpu-model",
+        help="with --dry-run or status: estimate GPU-hours from this GPU's `repro "
+        "bench` calibration (default: this machine's GPU, else the one stored)",
+    )
     parser.add_argument("--epochs", type=int, help="train every run for N epochs instead of the paper's")
     parser.add_argument("--subset", type=int, help="keep K training samples (stratified) in every run")
     parser.add_argument("--test-subset", type=int, help="keep K test samples (stratified) in every run")
@@ -71,8 +92,10 @@ def run(args: argparse.Namespace) -> int:
     path, extra = target[0], target[1:]
     bad = [o for o in extra if "=" not in o]
     if bad:
-        raise UserError(f"{bad[0]!r} is not an override (key=value). Usage: repro sweep FILE [OVERRIDE ...] "
-                        "[options]; options go after the file, e.g. --rows 'Ours (Class)'.")
+        raise UserError(
+            f"{bad[0]!r} is not an override (key=value). Usage: repro sweep FILE [OVERRIDE ...] "
+            "[options]; options go after the file, e.g. --rows 'Ours (Class)'."
+        )
     from repro.hydra_flags import check_overrides
 
     check_overrides(extra)  # hydra/... and hydra.*, +/~: refused with the way to do it
@@ -80,23 +103,35 @@ def run(args: argparse.Namespace) -> int:
     if any(v is not None for v in (args.epochs, args.subset, args.test_subset)):
         scale = Scale(epochs=args.epochs, subset=args.subset, test_subset=args.test_subset)
     if args.jobs is not None and (status_mode or args.executor != "local"):
-        raise UserError(f"--jobs {args.jobs} applies to runs trained here (--executor local); SLURM runs as many jobs "
-                        "at once as the cluster allows. Leave --jobs out.")
+        raise UserError(
+            f"--jobs {args.jobs} applies to runs trained here (--executor local); SLURM runs as many jobs "
+            "at once as the cluster allows. Leave --jobs out."
+        )
     only = {k: v for k, v in (("rows", args.rows), ("columns", args.columns), ("seeds", args.seeds)) if v}
     if status_mode:
         from repro.sweep.status import render_status, sweep_status
 
-        plan = sweep_status(path, output_root=args.output_root, scale=scale, only=only or None,
-                            extra_overrides=extra or None)
+        plan = sweep_status(
+            path, output_root=args.output_root, scale=scale, only=only or None, extra_overrides=extra or None
+        )
         print(render_status(plan, args.gpu_model))
         return 1 if plan.counts()["failed"] or plan.counts()["damaged"] else 0
     if args.preflight:
         return _preflight(args, path, scale, only, extra)
     from repro.sweep.run import run_sweep
 
-    plan = run_sweep(path, output_root=args.output_root, executor=args.executor, profile=args.profile, scale=scale,
-                     dry_run=args.dry_run, only=only or None, extra_overrides=extra,
-                     gpu_model=args.gpu_model, jobs=args.jobs)
+    plan = run_sweep(
+        path,
+        output_root=args.output_root,
+        executor=args.executor,
+        profile=args.profile,
+        scale=scale,
+        dry_run=args.dry_run,
+        only=only or None,
+        extra_overrides=extra,
+        gpu_model=args.gpu_model,
+        jobs=args.jobs,
+    )
     return 1 if plan.failed else 0
 
 
@@ -109,12 +144,15 @@ def _preflight(args: argparse.Namespace, path: str, scale, only: dict, extra: li
     from repro.sweep.spec import load_sweep
 
     if args.executor != "local" or args.dry_run:
-        raise UserError("--preflight trains its few short runs on this machine (run it where the table will run, e.g. "
-                        "in an interactive job on a cluster GPU node); leave out --executor slurm and --dry-run.")
+        raise UserError(
+            "--preflight trains its few short runs on this machine (run it where the table will run, e.g. "
+            "in an interactive job on a cluster GPU node); leave out --executor slurm and --dry-run."
+        )
     spec = select(load_sweep(path), only or None)
     refuse_rows_that_need_more(spec)
-    plan = plan_sweep(spec, output_root=Path(args.output_root).expanduser().resolve(), scale=scale,
-                      extra_overrides=extra)
+    plan = plan_sweep(
+        spec, output_root=Path(args.output_root).expanduser().resolve(), scale=scale, extra_overrides=extra
+    )
     pre = run_preflight(plan, epochs=args.preflight_epochs, jobs=args.jobs, gpu_model=args.gpu_model)
     return 0 if all(_preflight_done(plan, r) for r in pre) else 1
 

@@ -76,8 +76,14 @@ def parse_override(text: str, *, where: str) -> Override:
             "group=option (model=resnet18) or key=value (optim.lr=0.1); quote values with spaces or brackets: "
             "key='a (b)'."
         ) from None
-    if parsed.is_add() or parsed.is_delete() or parsed.is_force_add() or parsed.package is not None \
-            or parsed.is_sweep_override() or "/" in parsed.key_or_group:
+    if (
+        parsed.is_add()
+        or parsed.is_delete()
+        or parsed.is_force_add()
+        or parsed.package is not None
+        or parsed.is_sweep_override()
+        or "/" in parsed.key_or_group
+    ):
         raise UserError(
             f"{where}: the override {text!r} is not a plain key=value override. A sweep file lists plain "
             "overrides only (no +, ++, ~, @package or a,b sweeps); the grid comes from its rows, columns and seeds."
@@ -110,8 +116,8 @@ class _Base:
     """The composed config of one group selection, as a plain dict (interpolations resolved if they are env-only)."""
 
     container: dict
-    resolved: bool            # True: `container` has no interpolation left (fast path)
-    dictconfig: DictConfig    # the unresolved composition (slow path for node-referencing interpolations)
+    resolved: bool  # True: `container` has no interpolation left (fast path)
+    dictconfig: DictConfig  # the unresolved composition (slow path for node-referencing interpolations)
 
 
 class FastComposer:
@@ -187,8 +193,9 @@ def _lean_composer() -> Callable[[list[str]], DictConfig] | None:
 
     def compose_lean(overrides: list[str]) -> DictConfig:
         parsed = _PARSER.parse_overrides(overrides)
-        defaults = create_defaults_list(repo=repo, config_name="config", overrides_list=parsed,
-                                        prepend_hydra=False, skip_missing=False)
+        defaults = create_defaults_list(
+            repo=repo, config_name="config", overrides_list=parsed, prepend_hydra=False, skip_missing=False
+        )
         return compose_from(defaults=defaults.defaults, repo=repo)
 
     return compose_lean

@@ -1,7 +1,8 @@
 """What a sweep will cost in GPU-hours, from per-step costs measured on the user's GPU (`repro bench`).
 
 A calibration is stored once per GPU model (`<dir>/<gpu name>.json`, dir = $REPRO_CALIBRATION_DIR or
-~/.cache/repro/calibration). Without one, the H100 figures of the design notes (docs/gpu.md, "What a sweep will cost") are used and
+~/.cache/repro/calibration). Without one, the H100 figures of the design notes (docs/gpu.md, "What a sweep will cost")
+are used and
 the estimate says so. A run's cost = epochs x (steps per epoch x step cost + evaluated images x forward cost per
 image); steps per epoch come from the data set's known size, the split and the batch size, without loading data.
 The step cost is the one its method's class declares (repro/methods/step_cost.py). Where the calibration has no
@@ -24,9 +25,9 @@ from typing import Any, Iterable, Mapping
 from tabulate import tabulate
 
 from repro.errors import UserError
+from repro.methods.step_cost import STEP_COSTS, StepCost
 from repro.runs.io import atomic_write_json
 from repro.training.schedule import planned_steps
-from repro.methods.step_cost import STEP_COSTS, StepCost
 
 # (train, test) sizes of the data sets, as loaded (digits: the fixed 70/30 split of its 1797 images).
 DATA_SIZES = {"cifar10": (50000, 10000), "cifar100": (50000, 10000), "digits": (1258, 539)}
@@ -39,8 +40,11 @@ REFERENCE_MODELS = ("resnet18", "vgg16", "wrn28_10")
 # Measured on one NVIDIA H100 80GB, torch 2.11, batch 128 / meta 256, 100 classes, channels_last where measured
 # (the default on CUDA): ms per plain step and per meta step (our meta_label_step + backward + optimizer step).
 H100_NAME = "NVIDIA H100 80GB HBM3"
-H100_MS = {"resnet18": {"plain": 11.2, "meta": 33.7}, "wrn28_10": {"plain": 39.7, "meta": 150.0},
-           "vgg16": {"plain": 6.8, "meta": 28.3}}
+H100_MS = {
+    "resnet18": {"plain": 11.2, "meta": 33.7},
+    "wrn28_10": {"plain": 39.7, "meta": 150.0},
+    "vgg16": {"plain": 6.8, "meta": 28.3},
+}
 # A forward in eval mode costs about a third of a training step (forward + backward), per image.
 EVAL_FRACTION_OF_STEP = 1 / 3
 STAGES = ("tune", "single", "fold", "final")  # the tuning stage first: the others wait for it
@@ -71,14 +75,24 @@ class Calibration:
         return tuple((self.shapes or {}).get(model) or H100_SHAPE)  # type: ignore[return-value]
 
     @classmethod
-    def h100_defaults(cls) -> "Calibration":
-        return cls(H100_NAME, 128, H100_MS,
-                   {m: v["plain"] * EVAL_FRACTION_OF_STEP / 128 for m, v in H100_MS.items()},
-                   "the design notes' H100 figures (no calibration of your GPU: run `repro bench` on it)")
+    def h100_defaults(cls) -> Calibration:
+        return cls(
+            H100_NAME,
+            128,
+            H100_MS,
+            {m: v["plain"] * EVAL_FRACTION_OF_STEP / 128 for m, v in H100_MS.items()},
+            "the design notes' H100 figures (no calibration of your GPU: run `repro bench` on it)",
+        )
 
     def to_json(self) -> dict[str, Any]:
-        return {"gpu": self.gpu, "batch": self.batch, "steps_ms": self.steps_ms,
-                "eval_ms_per_image": self.eval_ms_per_image, "source": self.source, "shapes": self.shapes}
+        return {
+            "gpu": self.gpu,
+            "batch": self.batch,
+            "steps_ms": self.steps_ms,
+            "eval_ms_per_image": self.eval_ms_per_image,
+            "source": self.source,
+            "shapes": self.shapes,
+        }
 
     def save(self) -> Path:
         return atomic_write_json(calibration_file(self.gpu), self.to_json())
@@ -89,8 +103,10 @@ def load_calibration(gpu_name: str | None = None) -> Calibration:
     if gpu_name is not None:
         path = calibration_file(gpu_name)
         if not path.exists():
-            raise UserError(f"No calibration for GPU {gpu_name!r} ({path}). Run `repro bench` on that GPU first, or "
-                            "leave out --gpu-model to use the H100 figures.")
+            raise UserError(
+                f"No calibration for GPU {gpu_name!r} ({path}). Run `repro bench` on that GPU first, or "
+                "leave out --gpu-model to use the H100 figures."
+            )
         return _read(path)
     local = _local_gpu()
     if local and calibration_file(local).exists():
@@ -110,11 +126,18 @@ def _local_gpu() -> str | None:
 def _read(path: Path) -> Calibration:
     try:
         raw = json.loads(path.read_text())
-        return Calibration(str(raw["gpu"]), int(raw["batch"]), raw["steps_ms"], raw["eval_ms_per_image"],
-                           str(raw.get("source", "measured")), raw.get("shapes"))
+        return Calibration(
+            str(raw["gpu"]),
+            int(raw["batch"]),
+            raw["steps_ms"],
+            raw["eval_ms_per_image"],
+            str(raw.get("source", "measured")),
+            raw.get("shapes"),
+        )
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise UserError(f"The calibration {path} cannot be read ({exc}); delete it and run `repro bench` again."
-                        ) from None
+        raise UserError(
+            f"The calibration {path} cannot be read ({exc}); delete it and run `repro bench` again."
+        ) from None
 
 
 # ------------------------------------------------------------------------------------------------ estimate
@@ -150,8 +173,10 @@ class Price:
     lower_bound: bool = False
 
 
-LOWER_BOUND_WHY = ("a figure scaled down by FLOPs is a lower bound: a small network's step on a GPU is bound by "
-                   "kernel launches more than by FLOPs; `repro bench` on your GPU measures every model")
+LOWER_BOUND_WHY = (
+    "a figure scaled down by FLOPs is a lower bound: a small network's step on a GPU is bound by "
+    "kernel launches more than by FLOPs; `repro bench` on your GPU measures every model"
+)
 
 
 def _kind_ms(figures: Mapping[str, float], kind: StepCost) -> tuple[float, tuple[str, ...]] | None:
@@ -164,17 +189,21 @@ def _kind_ms(figures: Mapping[str, float], kind: StepCost) -> tuple[float, tuple
     base = _kind_ms(figures, next(k for k in STEP_COSTS if k.key == base_key))
     if base is None:
         return None
-    return base[0] * factor, (*base[1], f"{kind.key} steps = {factor:.3g} x {base_key} steps where not measured "
-                                        f"({kind.why})")
+    return base[0] * factor, (
+        *base[1],
+        f"{kind.key} steps = {factor:.3g} x {base_key} steps where not measured ({kind.why})",
+    )
 
 
 @functools.lru_cache(maxsize=4096)
-def _price(cal: "Calibration", model: str, kind: StepCost, shape: tuple[int, int, int]) -> Price | None:
+def _price(cal: Calibration, model: str, kind: StepCost, shape: tuple[int, int, int]) -> Price | None:
     from repro.models.flops import forward_flops
 
     channels, size, classes = shape
     measured = model in cal.steps_ms
-    ref = model if measured else next((m for m in REFERENCE_MODELS if m in cal.steps_ms), next(iter(cal.steps_ms), None))
+    ref = (
+        model if measured else next((m for m in REFERENCE_MODELS if m in cal.steps_ms), next(iter(cal.steps_ms), None))
+    )
     if ref is None:
         return None
     got = _kind_ms(cal.steps_ms[ref], kind)
@@ -188,12 +217,12 @@ def _price(cal: "Calibration", model: str, kind: StepCost, shape: tuple[int, int
         ratio = forward_flops(model, channels, size, classes) / forward_flops(ref, ref_c, ref_h, ref_classes)
     except Exception as exc:  # a model the registry cannot build at this shape: the run stays unpriced, said so
         return Price(math.nan, math.nan, (f"{model}: no FLOPs count at {channels}x{size}x{size} ({exc})",), True)
-    where = (f"{model} timed at {ref_c}x{ref_h}x{ref_h} only" if measured else f"{model} not measured here")
+    where = f"{model} timed at {ref_c}x{ref_h}x{ref_h} only" if measured else f"{model} not measured here"
     notes = (f"{where}: {ref}'s figures x {ratio:.3g}, the ratio of forward FLOPs at {channels}x{size}x{size}", *notes)
     return Price(ms * ratio, float(cal.eval_ms_per_image[ref]) * ratio, notes, ratio < 1)
 
 
-def price(config: Mapping[str, Any], cal: "Calibration") -> Price | None:
+def price(config: Mapping[str, Any], cal: Calibration) -> Price | None:
     """The run's step and eval price on `cal` (None when the calibration has no model to price it from)."""
     data = config["data"]["name"]
     shape = DATA_SHAPES.get(data)
@@ -218,30 +247,40 @@ def run_gpu_hours(config: Mapping[str, Any], cal: Calibration) -> float | None:
 
 @dataclass
 class Estimate:
-    rows: list[list[Any]]            # stage, runs, GPU-hours
+    rows: list[list[Any]]  # stage, runs, GPU-hours
     total: float
-    remaining: float                 # runs not done yet
-    unpriced: list[str]              # why some runs have no price at all (they count as nothing, and it is said)
+    remaining: float  # runs not done yet
+    unpriced: list[str]  # why some runs have no price at all (they count as nothing, and it is said)
     calibration: Calibration
-    by_row: list[list[Any]] = field(default_factory=list)   # row, stage, runs, GPU-hours, per run
-    notes: list[str] = field(default_factory=list)          # how estimated figures were had
-    lower_bound: bool = False        # some figure is a lower bound, or some run unpriced: the total is "at least"
+    by_row: list[list[Any]] = field(default_factory=list)  # row, stage, runs, GPU-hours, per run
+    notes: list[str] = field(default_factory=list)  # how estimated figures were had
+    lower_bound: bool = False  # some figure is a lower bound, or some run unpriced: the total is "at least"
 
     def render(self) -> str:
         hours = _hours_text
         at_least = "at least " if self.lower_bound or self.unpriced else ""
         body = [*self.rows, ["total", sum(r[1] for r in self.rows), f"{at_least}{hours(self.total)}"]]
-        lines = [f"estimated GPU-hours (per-step costs: {self.calibration.gpu}, {self.calibration.source}):",
-                 tabulate(body, headers=["stage", "runs", "GPU-hours"], tablefmt="simple", disable_numparse=True)]
+        lines = [
+            f"estimated GPU-hours (per-step costs: {self.calibration.gpu}, {self.calibration.source}):",
+            tabulate(body, headers=["stage", "runs", "GPU-hours"], tablefmt="simple", disable_numparse=True),
+        ]
         if self.by_row:
-            lines += ["", "per row:", tabulate(self.by_row, headers=["row", "stage", "runs", "GPU-hours", "per run"],
-                                               tablefmt="simple", disable_numparse=True)]
+            lines += [
+                "",
+                "per row:",
+                tabulate(
+                    self.by_row,
+                    headers=["row", "stage", "runs", "GPU-hours", "per run"],
+                    tablefmt="simple",
+                    disable_numparse=True,
+                ),
+            ]
         lines.append(f"still to run (not done): {at_least}{hours(self.remaining)} GPU-hours")
         if self.notes:
             lines.append("estimated figures (not measured on this GPU):")
             lines += [f"  - {n}" for n in self.notes]
         if self.lower_bound:
-            lines.append(f"the total is \"at least\": {LOWER_BOUND_WHY}")
+            lines.append(f'the total is "at least": {LOWER_BOUND_WHY}')
         for why in self.unpriced:
             lines.append(f"not priced, so the total is a lower bound: {why}")
         return "\n".join(lines)
@@ -252,8 +291,9 @@ def _hours_text(hours: float) -> str:
     return f"{hours:.2f}" if hours >= 0.1 or hours == 0 else f"{hours:.2g}"
 
 
-def estimate(runs: Iterable[tuple[str, Mapping[str, Any], bool]], cal: Calibration,
-             rows: Iterable[str] | None = None) -> Estimate:
+def estimate(
+    runs: Iterable[tuple[str, Mapping[str, Any], bool]], cal: Calibration, rows: Iterable[str] | None = None
+) -> Estimate:
     """`runs`: (stage, resolved config, done) of each unique run of a sweep; `rows`: the table row of each."""
     per_stage: dict[str, list[float]] = {s: [0, 0.0] for s in STAGES}
     per_row: dict[tuple[str, str], list[float]] = {}
@@ -281,13 +321,17 @@ def estimate(runs: Iterable[tuple[str, Mapping[str, Any], bool]], cal: Calibrati
         remaining += 0.0 if done else hours
     table = [[s, int(n), _hours_text(h)] for s, (n, h) in per_stage.items() if n]
     by_row = [[r, s, int(n), _hours_text(h), _hours_text(h / n)] for (r, s), (n, h) in per_row.items()]
-    return Estimate(table, sum(h for _, h in per_stage.values()), remaining, list(unpriced), cal, by_row,
-                    list(notes), lower)
+    return Estimate(
+        table, sum(h for _, h in per_stage.values()), remaining, list(unpriced), cal, by_row, list(notes), lower
+    )
 
 
 def plan_estimate(plan: Any, gpu_name: str | None = None) -> Estimate:
     """The estimate of an expanded sweep plan (repro/sweep/plan.py)."""
     cal = load_calibration(gpu_name)
     unique = plan.unique
-    return estimate(((r.stage, r.config, plan.status[rid].state == "done") for rid, r in unique.items()), cal,
-                    [r.row for r in unique.values()])
+    return estimate(
+        ((r.stage, r.config, plan.status[rid].state == "done") for rid, r in unique.items()),
+        cal,
+        [r.row for r in unique.values()],
+    )

@@ -29,8 +29,9 @@ from repro.sweep.model import PlannedRun, Scale, SweepSpec
 from repro.sweep.tune import plan_tuning
 
 
-def expand_sweep(spec: SweepSpec, *, output_root: str | Path, scale: Scale | None = None,
-                 extra_overrides: Sequence[str] = ()) -> list[PlannedRun]:
+def expand_sweep(
+    spec: SweepSpec, *, output_root: str | Path, scale: Scale | None = None, extra_overrides: Sequence[str] = ()
+) -> list[PlannedRun]:
     """Every run of the sweep's runnable rows (rows with `needs` plan nothing), in row, column, seed order. A cell
     lists its tuning runs first (with a student's teachers of the tuning seeds before them), then per seed: a
     student's teacher runs, a learned-labels cell's fold runs, then its reported run: a run always comes after the
@@ -39,8 +40,10 @@ def expand_sweep(spec: SweepSpec, *, output_root: str | Path, scale: Scale | Non
     common = parse_all(spec.common, f"{path}: common")
     extra = parse_all(extra_overrides, "the command line's overrides")
     scaled = parse_all(scale.overrides() if scale else [], "the scale options")
-    where_to = [parse_override(f"output_root={quote_value(str(output_root))}", where="output_root"),
-                parse_override(f"sweep.name={quote_value(spec.name)}", where=f"{path}: name")]
+    where_to = [
+        parse_override(f"output_root={quote_value(str(output_root))}", where="output_root"),
+        parse_override(f"sweep.name={quote_value(spec.name)}", where=f"{path}: name"),
+    ]
     columns = {c: parse_part(p, f"{path}: columns.{c}") for c, p in spec.column_parts.items()}
     runs: list[PlannedRun] = []
     for row_name, row in spec.row_specs.items():
@@ -56,8 +59,10 @@ def expand_sweep(spec: SweepSpec, *, output_root: str | Path, scale: Scale | Non
             if ref is not None and learn:
                 raise UserError(f"{where}: a cell with a teacher is a student; it cannot also learn labels (`learn:`).")
             cell = _Cell(row_name, column, where, output_root, scale, extra_overrides)
-            where_cell = where_to + [parse_override(f"sweep.{k}={quote_value(str(v))}", where=where) for k, v in
-                                     (("row", row_name), ("column", column))]  # the W&B group, never in the run id
+            where_cell = where_to + [
+                parse_override(f"sweep.{k}={quote_value(str(v))}", where=where)
+                for k, v in (("row", row_name), ("column", column))
+            ]  # the W&B group, never in the run id
 
             def base(seed: int) -> tuple[list[Override], tuple[str, ...], list[PlannedRun]]:
                 """The cell's own overrides for a seed (before the command line's), its dependencies, and the
@@ -76,8 +81,9 @@ def expand_sweep(spec: SweepSpec, *, output_root: str | Path, scale: Scale | Non
                     overrides, deps, planned = base(seed)
                     runs += planned
                     bases[seed] = (overrides, deps)
-                tune_runs, tune_override = plan_tuning(tune, row_name, column, bases, extra=extra, scaled=scaled,
-                                                       where_to=where_cell, where=where)
+                tune_runs, tune_override = plan_tuning(
+                    tune, row_name, column, bases, extra=extra, scaled=scaled, where_to=where_cell, where=where
+                )
                 runs += tune_runs
                 tuned, tune_ids = [tune_override], tuple(r.run_id for r in tune_runs)
             for seed in spec.seeds:
@@ -85,32 +91,66 @@ def expand_sweep(spec: SweepSpec, *, output_root: str | Path, scale: Scale | Non
                 if ref is not None:
                     own, deps, planned = base(seed)
                     runs += planned
-                    runs.append(make_run(row_name, column, seed, "single", None, own + tuned + end, deps + tune_ids,
-                                         where))
+                    runs.append(
+                        make_run(row_name, column, seed, "single", None, own + tuned + end, deps + tune_ids, where)
+                    )
                     continue
                 if not learn:
                     runs.append(make_run(row_name, column, seed, "single", None, head + tuned + end, tune_ids, where))
                     continue
-                final_o = head + _replay_overrides(learn, where) + col_part.final + row_part.final \
-                    + [parse_override("split=full", where="stage")] + tuned + end
+                final_o = (
+                    head
+                    + _replay_overrides(learn, where)
+                    + col_part.final
+                    + row_part.final
+                    + [parse_override("split=full", where="stage")]
+                    + tuned
+                    + end
+                )
                 final_cfg = resolve(final_o, "final", where)
                 folds = []
                 for fold in range(int(final_cfg["split"]["folds"])):
-                    fold_o = head + learn + [parse_override("split=holdout", where="stage"),
-                                             parse_override(f"split.fold={fold}", where="stage")] + tuned + end
+                    fold_o = (
+                        head
+                        + learn
+                        + [
+                            parse_override("split=holdout", where="stage"),
+                            parse_override(f"split.fold={fold}", where="stage"),
+                        ]
+                        + tuned
+                        + end
+                    )
                     folds.append(make_run(row_name, column, seed, "fold", fold, fold_o, tune_ids, where))
                 _check_folds_match_replay(final_cfg, folds, where)
                 runs.extend(folds)
-                runs.append(make_run(row_name, column, seed, "final", None, final_o,
-                                     tuple(f.run_id for f in folds) + tune_ids, where, config=final_cfg))
+                runs.append(
+                    make_run(
+                        row_name,
+                        column,
+                        seed,
+                        "final",
+                        None,
+                        final_o,
+                        tuple(f.run_id for f in folds) + tune_ids,
+                        where,
+                        config=final_cfg,
+                    )
+                )
     return runs
 
 
 class _Cell:
     """A student cell's teacher runs per seed, expanded once by the teacher's own sweep file."""
 
-    def __init__(self, row: str, column: str, where: str, output_root: str | Path, scale: Scale | None,
-                 extra_overrides: Sequence[str]) -> None:
+    def __init__(
+        self,
+        row: str,
+        column: str,
+        where: str,
+        output_root: str | Path,
+        scale: Scale | None,
+        extra_overrides: Sequence[str],
+    ) -> None:
         self.row, self.column, self.where = row, column, where
         self.output_root, self.scale, self.extra = output_root, scale, extra_overrides
         self._seen: dict[int, tuple[PlannedRun, list[PlannedRun]]] = {}
@@ -137,9 +177,11 @@ def _replay_overrides(learn: list[Override], where: str) -> list[Override]:
             "optim, split, ...) belongs in `overrides:` or `common:`, where it applies to fold and final runs alike."
         )
     method_overrides = list(dict((o.key, o.text) for o in others).values())
-    result = [parse_override("method=replay", where=where),
-              parse_override(f"method.learn.method={quote_value(methods[-1])}", where=where),
-              parse_override("method.static=false", where=where)]
+    result = [
+        parse_override("method=replay", where=where),
+        parse_override(f"method.learn.method={quote_value(methods[-1])}", where=where),
+        parse_override("method.static=false", where=where),
+    ]
     if method_overrides:
         listed = ",".join("'" + t.replace("\\", "\\\\").replace("'", "\\'") + "'" for t in method_overrides)
         result.append(parse_override(f"method.learn.overrides=[{listed}]", where=where))
@@ -147,7 +189,8 @@ def _replay_overrides(learn: list[Override], where: str) -> list[Override]:
 
 
 def _check_folds_match_replay(final_cfg: dict, folds: list[PlannedRun], where: str) -> None:
-    """The fold runs planned here must be the ones the replay run will read (repro.labels.fold_runs.fold_run_configs)."""
+    """The fold runs planned here must be the ones the replay run will read
+    (repro.labels.fold_runs.fold_run_configs)."""
     for fold_run, expected in zip(folds, derived_fold_configs(final_cfg)):
         if fold_run.run_id != run_id(expected):
             planned, derived = flatten(result_config(fold_run.config)), flatten(result_config(expected))
@@ -167,5 +210,3 @@ def derived_fold_configs(final_cfg: dict) -> list[dict]:
     learned_o = dedupe(parse_all([f"method={learn['method']}", *(learn.get("overrides") or [])], "method.learn"))
     learned = COMPOSER.resolve(learned_o, where="the replay's method.learn")["method"]
     return fold_configs_with(final_cfg, learned)
-
-

@@ -34,13 +34,26 @@ def tuning_graph(plan: Plan) -> str:
         keys = [str(k) for k in _tuned_keys(plan, cell["tune"][0])]
         states = [plan.status[r].state for r in cell["tune"]]
         shown = f"{len(states)} runs ({states.count('done')} done" + (
-            f", {states.count('failed')} failed)" if states.count("failed") else ")")
-        body.append([row, column, ", ".join(k.split(".")[-1] for k in keys), shown,
-                     f"{first['optim']['epochs']} epochs, " + ("the clean meta set" if first["noise"].get("kind") != "none"
-                                                      else f"fold {first['split']['fold']} held out"),
-                     ", ".join(f"{n} {stage}" for stage, n in cell["deps"].items())])
+            f", {states.count('failed')} failed)" if states.count("failed") else ")"
+        )
+        body.append(
+            [
+                row,
+                column,
+                ", ".join(k.split(".")[-1] for k in keys),
+                shown,
+                f"{first['optim']['epochs']} epochs, "
+                + (
+                    "the clean meta set"
+                    if first["noise"].get("kind") != "none"
+                    else f"fold {first['split']['fold']} held out"
+                ),
+                ", ".join(f"{n} {stage}" for stage, n in cell["deps"].items()),
+            ]
+        )
     return "tuning stage (tuning runs -> the runs that wait for them and train with the winner):\n" + tabulate(
-        body, headers=["row", "column", "tunes", "tuning runs", "each", "then"], tablefmt="simple")
+        body, headers=["row", "column", "tunes", "tuning runs", "each", "then"], tablefmt="simple"
+    )
 
 
 def _tuned_keys(plan: Plan, tune_run: str) -> list[str]:
@@ -64,20 +77,32 @@ def student_graph(plan: Plan) -> str:
         tuning = [d for d in deps if d.stage == "tune"]
         done = sum(plan.status[s.run_id].state == "done" for s in tuning)
         teacher = teachers[0]
-        body.append([run.row, run.column, run.seed,
-                     f"{teacher.run_id} ({_state(plan, teacher.run_id)})",
-                     f"{len(tuning)} runs ({done} done)" if tuning else "-",
-                     f"{run.stage} {run.run_id} ({_state(plan, run.run_id)})"])
+        body.append(
+            [
+                run.row,
+                run.column,
+                run.seed,
+                f"{teacher.run_id} ({_state(plan, teacher.run_id)})",
+                f"{len(tuning)} runs ({done} done)" if tuning else "-",
+                f"{run.stage} {run.run_id} ({_state(plan, run.run_id)})",
+            ]
+        )
     teachers = [rid for rid, r in plan.unique.items() if r.stage.startswith("teacher")]
     states = {s: sum(plan.status[rid].state == s for rid in teachers) for s in ("done", "pending", "running")}
-    head = (f"teachers from other tables: {len(teachers)} runs (folds and tuning included): {states['done']} done "
-            f"(used), {states['pending'] + states['running']} queued or running (waited for), "
-            f"{len(teachers) - sum(states.values())} to train with this sweep\n")
-    return head + "students (teacher -> tuning runs -> reported run):\n" + tabulate(
-        body, headers=["row", "column", "seed", "teacher", "tuning", "student"], tablefmt="simple")
+    head = (
+        f"teachers from other tables: {len(teachers)} runs (folds and tuning included): {states['done']} done "
+        f"(used), {states['pending'] + states['running']} queued or running (waited for), "
+        f"{len(teachers) - sum(states.values())} to train with this sweep\n"
+    )
+    return (
+        head
+        + "students (teacher -> tuning runs -> reported run):\n"
+        + tabulate(body, headers=["row", "column", "seed", "teacher", "tuning", "student"], tablefmt="simple")
+    )
 
 
 def _state(plan: Plan, run_id: str) -> str:
     status = plan.status[run_id]
-    return status.state + (f" {status.job.job_id}" if status.job is not None and status.state in ("pending", "running")
-                           else "")
+    return status.state + (
+        f" {status.job.job_id}" if status.job is not None and status.state in ("pending", "running") else ""
+    )

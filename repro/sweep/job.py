@@ -19,9 +19,9 @@ def run_planned(run_id: str, overrides: Sequence[str], *, wait: float | bool = F
     """Train one run from its overrides; the resolved config must still have the planned run id. `wait`: how long
     to wait when another process holds the run (repro/runs/runlock.py)."""
     from repro.config import load_config, to_container
+    from repro.runs.records import DAMAGED, summary_state
     from repro.runs.rundir import RunDir
     from repro.runs.rundir import run_id as compute_run_id
-    from repro.runs.records import DAMAGED, summary_state
     from repro.train import train
 
     cfg = load_config(list(overrides))
@@ -72,8 +72,11 @@ class TrainJob(submitit.helpers.Checkpointable):
         free = not rd.lock_file.exists() or runlock.held_by_this_process(rd.lock_file)
         if rd.path.exists() and not rd.is_done() and free:
             status = rd.read_status() or {}
-            rd.write_status("interrupted", epoch=int(status.get("epoch", 0)),
-                            message="preempted or time limit: requeued by submitit")
+            rd.write_status(
+                "interrupted",
+                epoch=int(status.get("epoch", 0)),
+                message="preempted or time limit: requeued by submitit",
+            )
             rd.log("preempted or at the time limit: requeued by submitit; the job resumes from the last checkpoint")
         return super().checkpoint(*args, **kwargs)
 

@@ -53,14 +53,23 @@ def check_jobs(jobs: int | None) -> int:
     if jobs is None:
         return default_jobs()
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
-        raise UserError(f"--jobs {jobs!r}: give how many runs may train at once, a whole number of at least 1 "
-                        f"(default: the {available_cores()} core(s) available here).")
+        raise UserError(
+            f"--jobs {jobs!r}: give how many runs may train at once, a whole number of at least 1 "
+            f"(default: the {available_cores()} core(s) available here)."
+        )
     return jobs
 
 
-def run_planned_runs(runs: Sequence[PlannedRun], *, done: Iterable[str] = (), jobs: int | None = 1,
-                     threads: int | None = None, metric: str = "final_test_acc", output_root: str | Path,
-                     report: Report = print) -> tuple[list[str], list[str]]:
+def run_planned_runs(
+    runs: Sequence[PlannedRun],
+    *,
+    done: Iterable[str] = (),
+    jobs: int | None = 1,
+    threads: int | None = None,
+    metric: str = "final_test_acc",
+    output_root: str | Path,
+    report: Report = print,
+) -> tuple[list[str], list[str]]:
     """Train `runs` here, up to `jobs` at once (None: one per available core), each after the runs it depends on.
     `done`: run ids already done (dependencies outside `runs` must be in it). `threads`: torch threads per worker
     process (default: available cores // jobs; with jobs=1 this process's setting is left as it is).
@@ -79,8 +88,9 @@ def run_planned_runs(runs: Sequence[PlannedRun], *, done: Iterable[str] = (), jo
 class _Scheduler:
     """Which run may start, which must be skipped, and the line printed for each."""
 
-    def __init__(self, runs: Sequence[PlannedRun], done: set[str], metric: str, output_root: Path,
-                 report: Report) -> None:
+    def __init__(
+        self, runs: Sequence[PlannedRun], done: set[str], metric: str, output_root: Path, report: Report
+    ) -> None:
         self.todo = list(runs)
         self.total, self.labels = len(self.todo), {}
         self.done, self.metric, self.output_root, self.report = done, metric, output_root, report
@@ -92,9 +102,11 @@ class _Scheduler:
     def label(self, run: PlannedRun) -> str:
         """'[k/n] stage run_id (row | column | seed s)', k counting runs in the order they start (or are skipped)."""
         if run.run_id not in self.labels:
-            self.labels[run.run_id] = (f"[{len(self.labels) + 1}/{self.total}] {run.stage}"
-                                       f"{'' if run.fold is None else f' {run.fold}'} {run.run_id} "
-                                       f"({run.row} | {run.column} | seed {run.seed})")
+            self.labels[run.run_id] = (
+                f"[{len(self.labels) + 1}/{self.total}] {run.stage}"
+                f"{'' if run.fold is None else f' {run.fold}'} {run.run_id} "
+                f"({run.row} | {run.column} | seed {run.seed})"
+            )
         return self.labels[run.run_id]
 
     def next_ready(self, running: set[str]) -> PlannedRun | None:
@@ -117,8 +129,7 @@ class _Scheduler:
                 return
             for run in blocked:
                 missing = [d for d in run.depends_on if d not in self.done and d not in pending]
-                self.report(f"{self.label(run)}: skipped, {len(missing)} of the runs it depends on did not "
-                            "finish")
+                self.report(f"{self.label(run)}: skipped, {len(missing)} of the runs it depends on did not finish")
                 self.failed.append(run.run_id)
                 self.todo.remove(run)
 
@@ -131,8 +142,10 @@ class _Scheduler:
         self.ran.append(run.run_id)
         value = summary.get(self.metric)
         shown = f"{value:.4f}" if isinstance(value, float) else str(value)
-        self.report(f"{self.label(run)}: done in {time.perf_counter() - self.started[run.run_id]:.0f} s, "
-                    f"{self.metric} = {shown}")
+        self.report(
+            f"{self.label(run)}: done in {time.perf_counter() - self.started[run.run_id]:.0f} s, "
+            f"{self.metric} = {shown}"
+        )
 
     def failed_with(self, run: PlannedRun, message: str) -> None:
         from repro.runs.rundir import RunDir
@@ -162,8 +175,9 @@ class _Scheduler:
         # of later ones in this process) is a cheap fork of it, from a clean single-threaded state.
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(list(PRELOAD))
-        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker,
-                                   initargs=(threads, os.getpid()))
+        pool = ProcessPoolExecutor(
+            max_workers=jobs, mp_context=context, initializer=_init_worker, initargs=(threads, os.getpid())
+        )
         running: dict[Future, PlannedRun] = {}
         try:
             with _sigterm_interrupts(), orphans.command_pid_exported():
@@ -190,10 +204,15 @@ class _Scheduler:
         except UserError as exc:
             self.failed_with(run, str(exc))
         except BrokenProcessPool:
-            self.failed_with(run, "its worker process died (killed, or out of memory); run the same command again: "
-                                  "the run resumes from its last checkpoint")
-            raise UserError("A worker process died, which stops every run of the pool. Run the same command again: "
-                            "done runs are kept and the others resume from their last checkpoint.") from None
+            self.failed_with(
+                run,
+                "its worker process died (killed, or out of memory); run the same command again: "
+                "the run resumes from its last checkpoint",
+            )
+            raise UserError(
+                "A worker process died, which stops every run of the pool. Run the same command again: "
+                "done runs are kept and the others resume from their last checkpoint."
+            ) from None
         else:
             self.finished(run, summary)
 

@@ -78,11 +78,11 @@ class PlannedRun:
     row: str
     column: str
     seed: int
-    stage: str                      # one of STAGES
+    stage: str  # one of STAGES
     fold: int | None
-    overrides: tuple[str, ...]      # Hydra overrides that produce `config` (incl. output_root, sweep.name/stage)
+    overrides: tuple[str, ...]  # Hydra overrides that produce `config` (incl. output_root, sweep.name/stage)
     config: dict = field(compare=False, repr=False)  # the resolved config (plain dict)
-    depends_on: tuple[str, ...] = ()                 # run ids that must be done first (a final <- its folds)
+    depends_on: tuple[str, ...] = ()  # run ids that must be done first (a final <- its folds)
 
 
 @dataclass(frozen=True)
@@ -98,10 +98,10 @@ class Part:
 class RowSpec:
     name: str
     part: Part
-    columns: tuple[str, ...] | None = None   # None: every column of the sweep
-    needs: str | None = None                 # set: the row needs a method that does not exist yet
-    teacher: "TeacherRef | None" = None      # set: the row's runs are students of this cell's runs
-    tune: Any = _UNSET                       # TuneSpec, None (`tune: null`: no tuning) or unset (the file's)
+    columns: tuple[str, ...] | None = None  # None: every column of the sweep
+    needs: str | None = None  # set: the row needs a method that does not exist yet
+    teacher: TeacherRef | None = None  # set: the row's runs are students of this cell's runs
+    tune: Any = _UNSET  # TuneSpec, None (`tune: null`: no tuning) or unset (the file's)
 
     @property
     def learned(self) -> bool:
@@ -122,9 +122,9 @@ class SweepSpec:
     table: int | None = None
     title: str = ""
     not_run: dict[str, str] = field(default_factory=dict)  # paper rows the sweep does not run -> why (tables show it)
-    column_teachers: dict[str, "TeacherRef"] = field(default_factory=dict)  # columns whose runs are students
-    column_tunes: dict[str, TuneSpec] = field(default_factory=dict)         # columns that tune their cells
-    tune: TuneSpec | None = None                                            # the file's (rows without their own)
+    column_teachers: dict[str, TeacherRef] = field(default_factory=dict)  # columns whose runs are students
+    column_tunes: dict[str, TuneSpec] = field(default_factory=dict)  # columns that tune their cells
+    tune: TuneSpec | None = None  # the file's (rows without their own)
 
     @property
     def rows(self) -> list[str]:
@@ -144,9 +144,15 @@ class SweepSpec:
         spec = self.row_specs[row]
         return [c for c in self.columns if spec.columns is None or c in spec.columns]
 
-    def select(self, *, rows: Sequence[str] | None = None, columns: Sequence[str] | None = None,
-               seeds: Sequence[int] | None = None) -> "SweepSpec":
+    def select(
+        self,
+        *,
+        rows: Sequence[str] | None = None,
+        columns: Sequence[str] | None = None,
+        seeds: Sequence[int] | None = None,
+    ) -> SweepSpec:
         """The same sweep restricted to some rows / columns / seeds (each must exist)."""
+
         def pick(kind: str, wanted: Sequence[Any] | None, have: list[Any]) -> list[Any]:
             if wanted is None:
                 return have
@@ -190,22 +196,29 @@ def read_sweep(path: str | Path) -> SweepSpec:
 def parse_sweep(raw: Any, path: Path) -> SweepSpec:
     """The sweep file's structure, with errors that name the key and the file (overrides are checked later)."""
     if not isinstance(raw, Mapping):
-        raise UserError(f"{path}: a sweep file is a mapping with keys {', '.join(_TOP_KEYS)}; "
-                        f"got {type(raw).__name__}.")
+        raise UserError(
+            f"{path}: a sweep file is a mapping with keys {', '.join(_TOP_KEYS)}; got {type(raw).__name__}."
+        )
     _no_unknown(raw, _TOP_KEYS, path, "the top level")
     for key in ("metric", "seeds", "columns", "rows"):
         if key not in raw:
             raise UserError(f"{path}: the key {key!r} is missing; a sweep file needs metric, seeds, columns and rows.")
     name = raw.get("name", path.stem)
     if not isinstance(name, str) or not name or not all(ch.isalnum() or ch in "-_." for ch in name):
-        raise UserError(f"{path}: name={name!r} must be a word of letters, digits, '-', '_' or '.' (it names "
-                        "<output_root>/sweeps/<name>/ and the W&B group).")
+        raise UserError(
+            f"{path}: name={name!r} must be a word of letters, digits, '-', '_' or '.' (it names "
+            "<output_root>/sweeps/<name>/ and the W&B group)."
+        )
     metric = raw["metric"]
     if metric not in METRICS:
         raise UserError(f"{path}: metric={metric!r} is not a summary.json key; use one of {', '.join(METRICS)}.")
     seeds = raw["seeds"]
-    if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) and not isinstance(s, bool)
-                                                           for s in seeds) or len(set(seeds)) != len(seeds):
+    if (
+        not isinstance(seeds, list)
+        or not seeds
+        or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds)
+        or len(set(seeds)) != len(seeds)
+    ):
         raise UserError(f"{path}: seeds={seeds!r} must be a list of distinct whole numbers, e.g. [0, 1, 2].")
     table = raw.get("table")
     if table is not None and (not isinstance(table, int) or isinstance(table, bool)):
@@ -213,26 +226,48 @@ def parse_sweep(raw: Any, path: Path) -> SweepSpec:
     common = _override_list(raw.get("common", []), path, "common")
     columns = _named_mapping(raw["columns"], path, "columns")
     column_parts = {c: _part(v, path, f"columns.{c}", _COLUMN_KEYS) for c, v in columns.items()}
-    column_teachers = {c: parse_teacher(v["teacher"], path, f"columns.{c}.teacher") for c, v in columns.items()
-                       if isinstance(v, Mapping) and "teacher" in v}
-    column_tunes = {c: parse_tune(v["tune"], path, f"columns.{c}.tune", seeds[0]) for c, v in columns.items()
-                    if isinstance(v, Mapping) and v.get("tune") is not None}
+    column_teachers = {
+        c: parse_teacher(v["teacher"], path, f"columns.{c}.teacher")
+        for c, v in columns.items()
+        if isinstance(v, Mapping) and "teacher" in v
+    }
+    column_tunes = {
+        c: parse_tune(v["tune"], path, f"columns.{c}.tune", seeds[0])
+        for c, v in columns.items()
+        if isinstance(v, Mapping) and v.get("tune") is not None
+    }
     top_tune = parse_tune(raw.get("tune"), path, "tune", seeds[0])
     rows = _named_mapping(raw["rows"], path, "rows")
     row_specs = {r: _row(r, v, path, list(column_parts), seeds[0]) for r, v in rows.items()}
     not_run = raw.get("not_run") or {}
-    if not isinstance(not_run, Mapping) or not all(isinstance(k, str) and isinstance(v, str) and v.strip()
-                                                   for k, v in not_run.items()):
-        raise UserError(f"{path}: not_run must map a paper row the sweep does not run to why, e.g. "
-                        "{MentorNet: \"needs a pretrained MentorNet\"}; got {not_run!r}.")
+    if not isinstance(not_run, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in not_run.items()
+    ):
+        raise UserError(
+            f"{path}: not_run must map a paper row the sweep does not run to why, e.g. "
+            '{MentorNet: "needs a pretrained MentorNet"}; got {not_run!r}.'
+        )
     clash = sorted(set(not_run) & set(row_specs))
     if clash:
-        raise UserError(f"{path}: row(s) {', '.join(map(repr, clash))} are both run (rows) and not run (not_run); "
-                        "remove them from one of the two.")
-    return SweepSpec(path=path, name=name, metric=metric, seeds=list(seeds), common=common,
-                     column_parts=column_parts, row_specs=row_specs, table=table, title=str(raw.get("title", "")),
-                     not_run=dict(not_run), column_teachers=column_teachers, column_tunes=column_tunes,
-                     tune=top_tune)
+        raise UserError(
+            f"{path}: row(s) {', '.join(map(repr, clash))} are both run (rows) and not run (not_run); "
+            "remove them from one of the two."
+        )
+    return SweepSpec(
+        path=path,
+        name=name,
+        metric=metric,
+        seeds=list(seeds),
+        common=common,
+        column_parts=column_parts,
+        row_specs=row_specs,
+        table=table,
+        title=str(raw.get("title", "")),
+        not_run=dict(not_run),
+        column_teachers=column_teachers,
+        column_tunes=column_tunes,
+        tune=top_tune,
+    )
 
 
 def _row(name: str, value: Any, path: Path, columns: list[str], first_seed: int) -> RowSpec:
@@ -247,22 +282,32 @@ def _row(name: str, value: Any, path: Path, columns: list[str], first_seed: int)
                 raise UserError(f"{path}: {where}.columns must be a non-empty list of column names.")
             unknown = [c for c in restrict if c not in columns]
             if unknown:
-                raise UserError(f"{path}: {where}.columns names {unknown}, which are not columns of this sweep "
-                                f"({', '.join(columns)}).")
+                raise UserError(
+                    f"{path}: {where}.columns names {unknown}, which are not columns of this sweep "
+                    f"({', '.join(columns)})."
+                )
             restrict = tuple(restrict)
         if "needs" in value:
             needs = value["needs"]
             if not isinstance(needs, str) or not needs.strip():
                 raise UserError(f"{path}: {where}.needs must say, in words, what the row needs that does not exist.")
     if needs is None and not (part.overrides or part.learn):
-        raise UserError(f"{path}: {where} has no overrides; give a list (e.g. [method=baseline]), a mapping with "
-                        "`learn:` (learned labels), or `needs:` (not runnable yet).")
+        raise UserError(
+            f"{path}: {where} has no overrides; give a list (e.g. [method=baseline]), a mapping with "
+            "`learn:` (learned labels), or `needs:` (not runnable yet)."
+        )
     if part.final and not part.learn:
         raise UserError(f"{path}: {where}.final only applies to learned-labels rows (rows with `learn:`).")
-    teacher = parse_teacher(value["teacher"], path, f"{where}.teacher") if isinstance(value, Mapping) \
-        and "teacher" in value else None
-    tune = parse_tune(value["tune"], path, f"{where}.tune", first_seed) if isinstance(value, Mapping) \
-        and "tune" in value else _UNSET
+    teacher = (
+        parse_teacher(value["teacher"], path, f"{where}.teacher")
+        if isinstance(value, Mapping) and "teacher" in value
+        else None
+    )
+    tune = (
+        parse_tune(value["tune"], path, f"{where}.tune", first_seed)
+        if isinstance(value, Mapping) and "tune" in value
+        else _UNSET
+    )
     return RowSpec(name=name, part=part, columns=restrict, needs=needs, teacher=teacher, tune=tune)
 
 
@@ -272,23 +317,27 @@ def _part(value: Any, path: Path, where: str, allowed: Iterable[str]) -> Part:
     if isinstance(value, Mapping):
         _no_unknown(value, tuple(allowed), path, where)
         return Part(**{k: _override_list(value.get(k, []), path, f"{where}.{k}") for k in _PART_KEYS})
-    raise UserError(f"{path}: {where} must be a list of overrides or a mapping with keys "
-                    f"{', '.join(allowed)}; got {value!r}.")
+    raise UserError(
+        f"{path}: {where} must be a list of overrides or a mapping with keys {', '.join(allowed)}; got {value!r}."
+    )
 
 
 def _override_list(value: Any, path: Path, where: str) -> tuple[str, ...]:
     if value is None:
         return ()
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise UserError(f"{path}: {where} must be a list of override strings such as [model=resnet18, "
-                        f"optim.lr=0.1]; got {value!r}. Quote an override that YAML would read otherwise.")
+        raise UserError(
+            f"{path}: {where} must be a list of override strings such as [model=resnet18, "
+            f"optim.lr=0.1]; got {value!r}. Quote an override that YAML would read otherwise."
+        )
     return tuple(value)
 
 
 def _named_mapping(value: Any, path: Path, where: str) -> dict[str, Any]:
     if not isinstance(value, Mapping) or not value:
-        raise UserError(f"{path}: {where} must be a non-empty mapping of names (as the paper prints them) to "
-                        "overrides.")
+        raise UserError(
+            f"{path}: {where} must be a non-empty mapping of names (as the paper prints them) to overrides."
+        )
     bad = [k for k in value if not isinstance(k, str)]
     if bad:
         raise UserError(f"{path}: {where} has names {bad} that are not strings; quote them.")
@@ -298,5 +347,6 @@ def _named_mapping(value: Any, path: Path, where: str) -> dict[str, Any]:
 def _no_unknown(mapping: Mapping, allowed: tuple[str, ...], path: Path, where: str) -> None:
     unknown = [k for k in mapping if k not in allowed]
     if unknown:
-        raise UserError(f"{path}: unknown key {unknown[0]!r} in {where}; the keys allowed there are "
-                        f"{', '.join(allowed)}.")
+        raise UserError(
+            f"{path}: unknown key {unknown[0]!r} in {where}; the keys allowed there are {', '.join(allowed)}."
+        )

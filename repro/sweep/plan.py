@@ -16,11 +16,11 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from repro.runs.rundir import RunDir
 from repro.runs.records import DAMAGED, DONE, read_status, summary_state
+from repro.runs.rundir import RunDir
 from repro.sweep import cluster
-from repro.sweep.registry import JobRecord, latest_jobs
 from repro.sweep.model import PlannedRun, SweepSpec
+from repro.sweep.registry import JobRecord, latest_jobs
 
 STATES = ("done", "running", "pending", "failed", "interrupted", "damaged", "new", "unknown")
 SUBMITTABLE = ("failed", "interrupted", "damaged", "new")
@@ -28,11 +28,11 @@ SUBMITTABLE = ("failed", "interrupted", "damaged", "new")
 
 @dataclass
 class RunStatus:
-    state: str                         # one of STATES
-    detail: str = ""                   # e.g. the SLURM state, "vanished", the failure message
-    job: JobRecord | None = None       # the latest submission
-    epoch: int | None = None           # epochs finished (status.json)
-    logs: tuple[str, ...] = ()         # train.log, then submitit's stderr
+    state: str  # one of STATES
+    detail: str = ""  # e.g. the SLURM state, "vanished", the failure message
+    job: JobRecord | None = None  # the latest submission
+    epoch: int | None = None  # epochs finished (status.json)
+    logs: tuple[str, ...] = ()  # train.log, then submitit's stderr
 
 
 @dataclass
@@ -43,8 +43,8 @@ class Plan:
     output_root: Path
     runs: list[PlannedRun]
     status: dict[str, RunStatus]
-    submitted: list[str] = field(default_factory=list)   # run ids submitted (or run locally) by this call
-    failed: list[str] = field(default_factory=list)      # run ids that failed when run locally by this call
+    submitted: list[str] = field(default_factory=list)  # run ids submitted (or run locally) by this call
+    failed: list[str] = field(default_factory=list)  # run ids that failed when run locally by this call
 
     @cached_property
     def unique(self) -> dict[str, PlannedRun]:
@@ -67,11 +67,31 @@ class Plan:
         body = []
         for (row, stage), ids in groups.items():
             c = Counter(self.status[rid].state for rid in ids)
-            body.append([row, stage, len(ids), c["done"], c["running"], c["pending"],
-                         sum(c[s] for s in SUBMITTABLE), c["unknown"]])
+            body.append(
+                [
+                    row,
+                    stage,
+                    len(ids),
+                    c["done"],
+                    c["running"],
+                    c["pending"],
+                    sum(c[s] for s in SUBMITTABLE),
+                    c["unknown"],
+                ]
+            )
         total = self.counts()
-        body.append(["total", "", len(self.unique), total["done"], total["running"], total["pending"],
-                     sum(total[s] for s in SUBMITTABLE), total["unknown"]])
+        body.append(
+            [
+                "total",
+                "",
+                len(self.unique),
+                total["done"],
+                total["running"],
+                total["pending"],
+                sum(total[s] for s in SUBMITTABLE),
+                total["unknown"],
+            ]
+        )
         return tabulate(body, headers=header, tablefmt="simple")
 
     def runs_table(self) -> str:
@@ -81,18 +101,31 @@ class Plan:
             st = self.status[rid]
             where = run.stage + ("" if run.fold is None else f" {run.fold}")
             state = st.state + (f" ({st.detail})" if st.detail else "")
-            body.append([run.row, run.column, run.seed, where, rid, state, "" if st.epoch is None else st.epoch,
-                         st.job.job_id if st.job else "", "\n".join(st.logs) if st.state in (
-                             "failed", "interrupted", "damaged", "unknown") else ""])
-        return tabulate(body, headers=["row", "column", "seed", "stage", "run", "state", "epoch", "job", "logs"],
-                        tablefmt="simple")
+            body.append(
+                [
+                    run.row,
+                    run.column,
+                    run.seed,
+                    where,
+                    rid,
+                    state,
+                    "" if st.epoch is None else st.epoch,
+                    st.job.job_id if st.job else "",
+                    "\n".join(st.logs) if st.state in ("failed", "interrupted", "damaged", "unknown") else "",
+                ]
+            )
+        return tabulate(
+            body, headers=["row", "column", "seed", "stage", "run", "state", "epoch", "job", "logs"], tablefmt="simple"
+        )
 
     def describe(self) -> str:
         c = self.counts()
-        return (f"sweep {self.spec.name}: {len(self.unique)} runs in {self.output_root} - {c['done']} done, "
-                f"{c['running']} running, {c['pending']} pending, {sum(c[s] for s in SUBMITTABLE)} to submit"
-                + (f" ({c['damaged']} damaged: summary unreadable)" if c["damaged"] else "")
-                + (f", {c['unknown']} unknown (SLURM unreachable)" if c["unknown"] else ""))
+        return (
+            f"sweep {self.spec.name}: {len(self.unique)} runs in {self.output_root} - {c['done']} done, "
+            f"{c['running']} running, {c['pending']} pending, {sum(c[s] for s in SUBMITTABLE)} to submit"
+            + (f" ({c['damaged']} damaged: summary unreadable)" if c["damaged"] else "")
+            + (f", {c['unknown']} unknown (SLURM unreachable)" if c["unknown"] else "")
+        )
 
 
 def _first_by_id(runs: list[PlannedRun]) -> dict[str, PlannedRun]:
@@ -102,8 +135,9 @@ def _first_by_id(runs: list[PlannedRun]) -> dict[str, PlannedRun]:
     return out
 
 
-def make_plan(spec: SweepSpec, runs: list[PlannedRun], output_root: str | Path, *,
-              slurm_required: bool = False) -> Plan:
+def make_plan(
+    spec: SweepSpec, runs: list[PlannedRun], output_root: str | Path, *, slurm_required: bool = False
+) -> Plan:
     """Find every run's state. SLURM is asked only about runs that have a job and no summary; if it cannot be
     asked, those runs are `unknown` (or, with `slurm_required`, the SlurmUnavailable error propagates)."""
     output_root = Path(output_root)
@@ -127,26 +161,35 @@ def make_plan(spec: SweepSpec, runs: list[PlannedRun], output_root: str | Path, 
     for rid in unique:
         status[rid] = _run_status(rundirs[rid], rid in done, jobs.get(rid), queued, finished)
         if summaries[rid][0] == DAMAGED and status[rid].state in SUBMITTABLE:
-            status[rid] = RunStatus(DAMAGED, summaries[rid][1] + "; trained again as a new attempt",
-                                    status[rid].job, status[rid].epoch, (str(rundirs[rid].summary_file),))
+            status[rid] = RunStatus(
+                DAMAGED,
+                summaries[rid][1] + "; trained again as a new attempt",
+                status[rid].job,
+                status[rid].epoch,
+                (str(rundirs[rid].summary_file),),
+            )
     for rid, run in unique.items():  # say why a run cannot start: runs it waits for failed (e.g. its tuning runs)
         failed = [d for d in run.depends_on if d in status and status[d].state == "failed"]
         if failed and status[rid].state in SUBMITTABLE and not status[rid].detail:
             stages = sorted({unique[d].stage for d in failed})
             waits = sum(d in status for d in run.depends_on)
-            status[rid].detail = (f"waits for {len(failed)} failed run(s) of the {waits} it depends on "
-                                  f"({', '.join(stages)}); they are trained again by the next `repro sweep`")
+            status[rid].detail = (
+                f"waits for {len(failed)} failed run(s) of the {waits} it depends on "
+                f"({', '.join(stages)}); they are trained again by the next `repro sweep`"
+            )
     return Plan(spec=spec, output_root=output_root, runs=runs, status=status)
 
 
-def _run_status(rd: RunDir, done: bool, job: JobRecord | None, queued: dict[str, str] | None,
-                finished: dict[str, str]) -> RunStatus:
+def _run_status(
+    rd: RunDir, done: bool, job: JobRecord | None, queued: dict[str, str] | None, finished: dict[str, str]
+) -> RunStatus:
     local = read_status(rd)
     epoch = None if local is None else local.get("epoch")
     if done:
         return RunStatus("done", job=job, epoch=epoch)
-    logs = tuple(p for p in ([str(rd.log_file)] if rd.log_file.exists() else []) + ([job.stderr] if job and job.stderr
-                                                                                    else []))
+    logs = tuple(
+        p for p in ([str(rd.log_file)] if rd.log_file.exists() else []) + ([job.stderr] if job and job.stderr else [])
+    )
     if job is not None:
         if queued is None:
             return RunStatus("unknown", f"job {job.job_id}, SLURM unreachable", job, epoch, logs)

@@ -51,18 +51,42 @@ def preflight_runs(plan: Any, epochs: int, root: Path) -> list[tuple[PlannedRun,
         first_seed = plan.unique[str(entries[0]["run"])].seed
         points = [tuple(e["values"]) for e in entries]
         for point in corners(points):
-            source = next(plan.unique[str(e["run"])] for e in entries if tuple(e["values"]) == point
-                          and plan.unique[str(e["run"])].seed == first_seed)
-            overrides = parse_all([*source.overrides, f"optim.epochs={epochs}", f"output_root={root}",
-                                   f"sweep.name={plan.spec.name}-preflight"], "preflight")
-            pre = make_run(source.row, source.column, source.seed, "preflight", None, overrides, source.depends_on,
-                           f"{plan.spec.path}: preflight of {source.row} / {source.column}")
+            source = next(
+                plan.unique[str(e["run"])]
+                for e in entries
+                if tuple(e["values"]) == point and plan.unique[str(e["run"])].seed == first_seed
+            )
+            overrides = parse_all(
+                [
+                    *source.overrides,
+                    f"optim.epochs={epochs}",
+                    f"output_root={root}",
+                    f"sweep.name={plan.spec.name}-preflight",
+                ],
+                "preflight",
+            )
+            pre = make_run(
+                source.row,
+                source.column,
+                source.seed,
+                "preflight",
+                None,
+                overrides,
+                source.depends_on,
+                f"{plan.spec.path}: preflight of {source.row} / {source.column}",
+            )
             out.append((pre, point, [k.split(".")[-1] for k in tune["keys"]]))
     return out
 
 
-def run_preflight(plan: Any, *, epochs: int = PREFLIGHT_EPOCHS, jobs: int | None = 1, gpu_model: str | None = None,
-                  report: Callable[[str], None] = print) -> list[PlannedRun]:
+def run_preflight(
+    plan: Any,
+    *,
+    epochs: int = PREFLIGHT_EPOCHS,
+    jobs: int | None = 1,
+    gpu_model: str | None = None,
+    report: Callable[[str], None] = print,
+) -> list[PlannedRun]:
     """Train the preflight runs here, print label movement and step time per corner, then the recalibrated plan."""
     from repro.sweep.costs import load_calibration, plan_estimate, run_gpu_hours, run_sizes
     from repro.sweep.local import run_planned_runs
@@ -74,14 +98,24 @@ def run_preflight(plan: Any, *, epochs: int = PREFLIGHT_EPOCHS, jobs: int | None
     if not runs:
         report("preflight: no cell of this sweep is tuned, so there is no grid to check; the plan's estimate stands.")
         return []
-    missing = sorted({d for pre, _, _ in runs for d in pre.depends_on if plan.status.get(d) is None
-                      or plan.status[d].state != "done"})
+    missing = sorted(
+        {
+            d
+            for pre, _, _ in runs
+            for d in pre.depends_on
+            if plan.status.get(d) is None or plan.status[d].state != "done"
+        }
+    )
     if missing:
-        raise UserError(f"preflight: {len(missing)} run(s) the tuning runs learn from (teachers) are not done "
-                        f"({', '.join(missing[:3])}{' ...' if len(missing) > 3 else ''}); train them first with "
-                        f"`repro sweep {plan.spec.path}`, or preflight the rows without teachers (--rows).")
-    report(f"preflight: {len(runs)} run(s) at the corners of the tuned cells' grids, {epochs} epoch(s) each, "
-           f"in {root} (not runs of the table)")
+        raise UserError(
+            f"preflight: {len(missing)} run(s) the tuning runs learn from (teachers) are not done "
+            f"({', '.join(missing[:3])}{' ...' if len(missing) > 3 else ''}); train them first with "
+            f"`repro sweep {plan.spec.path}`, or preflight the rows without teachers (--rows)."
+        )
+    report(
+        f"preflight: {len(runs)} run(s) at the corners of the tuned cells' grids, {epochs} epoch(s) each, "
+        f"in {root} (not runs of the table)"
+    )
     todo = [pre for pre, _, _ in runs if not RunDir(root / "runs" / pre.run_id).is_done()]
     done = [d for pre, _, _ in runs for d in pre.depends_on]
     run_planned_runs(todo, done=done, jobs=jobs, output_root=root, report=report)
@@ -94,20 +128,44 @@ def run_preflight(plan: Any, *, epochs: int = PREFLIGHT_EPOCHS, jobs: int | None
         seconds, ran = summary.get("seconds"), summary.get("epochs")
         epoch_s = seconds / ran if seconds and ran else math.nan
         moved = summary.get("final_label_change_mean")
-        body.append([pre.row, pre.column, ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
-                                                     for k, v in zip(keys, point)),
-                     "-" if moved is None else f"{moved:.4f}", _pct(summary.get("final_val_acc")),
-                     f"{epoch_s:.2f}", f"{1e3 * epoch_s / steps:.1f}"])
+        body.append(
+            [
+                pre.row,
+                pre.column,
+                ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in zip(keys, point)),
+                "-" if moved is None else f"{moved:.4f}",
+                _pct(summary.get("final_val_acc")),
+                f"{epoch_s:.2f}",
+                f"{1e3 * epoch_s / steps:.1f}",
+            ]
+        )
         estimated = run_gpu_hours(pre.config, cal)
         if estimated and math.isfinite(epoch_s):
             ratios.setdefault(_kind(pre.config), []).append(epoch_s * ran / 3600 / estimated)
-    report(tabulate(body, headers=["row", "column", "grid corner", "labels moved (mean TV)", "val acc",
-                                   "s/epoch", "ms/step (incl. eval)"], tablefmt="simple", disable_numparse=True))
+    report(
+        tabulate(
+            body,
+            headers=[
+                "row",
+                "column",
+                "grid corner",
+                "labels moved (mean TV)",
+                "val acc",
+                "s/epoch",
+                "ms/step (incl. eval)",
+            ],
+            tablefmt="simple",
+            disable_numparse=True,
+        )
+    )
     from repro.training.tune_warnings import MOVED_THRESHOLD
 
-    report(f"labels moved: mean total variation between the labels after {epochs} epoch(s) and their initial values; "
-           f"below {MOVED_THRESHOLD} they act as fixed targets (repro/training/tune_warnings.py): if every corner is below it, "
-           "extend the grid's label learning rate upward before spending the table's GPU-hours.")
+    report(
+        f"labels moved: mean total variation between the labels after {epochs} epoch(s) and their initial values; "
+        f"below {MOVED_THRESHOLD} they act as fixed targets (repro/training/tune_warnings.py): if every corner is "
+        "below it, "
+        "extend the grid's label learning rate upward before spending the table's GPU-hours."
+    )
     report(plan_estimate(plan, gpu_model).render())
     report(recalibrated(plan, cal, ratios))
     return [pre for pre, _, _ in runs]
@@ -132,10 +190,14 @@ def recalibrated(plan: Any, cal: Any, ratios: dict[tuple, list[float]]) -> str:
         left += 0.0 if plan.status[rid].state == "done" else hours
     factors = ", ".join(f"{m}/{k}: {statistics.fmean(r):.3g}x" for (m, k), r in ratios.items())
     rows = [[s, f"{h:.3g}"] for s, h in per_stage.items()] + [["total", f"{sum(per_stage.values()):.3g}"]]
-    return "\n".join([f"recalibrated plan on this machine (measured / estimated per model and step kind: {factors}; "
-                      f"other kinds: {mean:.3g}x):",
-                      tabulate(rows, headers=["stage", "device-hours"], tablefmt="simple", disable_numparse=True),
-                      f"still to run: {left:.3g} device-hours"])
+    return "\n".join(
+        [
+            f"recalibrated plan on this machine (measured / estimated per model and step kind: {factors}; "
+            f"other kinds: {mean:.3g}x):",
+            tabulate(rows, headers=["stage", "device-hours"], tablefmt="simple", disable_numparse=True),
+            f"still to run: {left:.3g} device-hours",
+        ]
+    )
 
 
 def _kind(config: dict) -> tuple[str, str]:

@@ -10,8 +10,18 @@ import yaml
 
 from repro.errors import UserError
 
-KEYS = ("name", "partition", "gpus_per_node", "cpus_per_task", "mem_gb", "timeout_min", "array_parallelism",
-        "account", "qos", "additional_parameters")
+KEYS = (
+    "name",
+    "partition",
+    "gpus_per_node",
+    "cpus_per_task",
+    "mem_gb",
+    "timeout_min",
+    "array_parallelism",
+    "account",
+    "qos",
+    "additional_parameters",
+)
 
 
 @dataclass(frozen=True)
@@ -51,13 +61,17 @@ def resolve_profile_path(value: str | Path) -> Path:
     path = Path(value)
     if path.is_file():
         return path
-    for candidate in (Path("slurm/profiles") / f"{value}.yaml", Path(__file__).resolve().parents[2] / "slurm"
-                      / "profiles" / f"{value}.yaml"):
+    for candidate in (
+        Path("slurm/profiles") / f"{value}.yaml",
+        Path(__file__).resolve().parents[2] / "slurm" / "profiles" / f"{value}.yaml",
+    ):
         if candidate.is_file():
             return candidate
-    raise UserError(f"No cluster profile {value!r}. Give the path of a profile YAML (copy "
-                    "slurm/profiles/example-gpu.yaml and fill in your partition and account) or the name of one "
-                    "under slurm/profiles/.")
+    raise UserError(
+        f"No cluster profile {value!r}. Give the path of a profile YAML (copy "
+        "slurm/profiles/example-gpu.yaml and fill in your partition and account) or the name of one "
+        "under slurm/profiles/."
+    )
 
 
 def load_profile(value: str | Path) -> ClusterProfile:
@@ -71,8 +85,10 @@ def load_profile(value: str | Path) -> ClusterProfile:
         raise UserError(f"{path}: a cluster profile is a mapping with keys {', '.join(KEYS)}.")
     unknown = [k for k in raw if k not in KEYS]
     if unknown:
-        raise UserError(f"{path}: unknown key {unknown[0]!r}; a cluster profile has the keys {', '.join(KEYS)} "
-                        "(extra sbatch options go under additional_parameters).")
+        raise UserError(
+            f"{path}: unknown key {unknown[0]!r}; a cluster profile has the keys {', '.join(KEYS)} "
+            "(extra sbatch options go under additional_parameters)."
+        )
     for key in ("gpus_per_node", "cpus_per_task", "timeout_min", "array_parallelism"):
         value_ = raw.get(key)
         if value_ is not None and (not isinstance(value_, int) or isinstance(value_, bool) or value_ < 0):
@@ -85,7 +101,8 @@ def load_profile(value: str | Path) -> ClusterProfile:
             raise UserError(f"{path}: {key}={raw[key]!r} must be a string (or null).")
     extra = raw.get("additional_parameters") or {}
     if not isinstance(extra, dict):
-        raise UserError(f"{path}: additional_parameters must be a mapping of sbatch options, e.g. "
-                        "{constraint: a100}.")
+        raise UserError(
+            f"{path}: additional_parameters must be a mapping of sbatch options, e.g. {{constraint: a100}}."
+        )
     fields_ = {k: raw.get(k) for k in KEYS if k not in ("name", "additional_parameters")}
     return ClusterProfile(path=path, name=raw.get("name") or path.stem, additional_parameters=dict(extra), **fields_)

@@ -36,7 +36,7 @@ class JobRecord:
     submitted: float = field(default_factory=time.time)
     stdout: str = ""
     stderr: str = ""
-    after: tuple[str, ...] = ()     # job ids it waits for (afterok)
+    after: tuple[str, ...] = ()  # job ids it waits for (afterok)
 
 
 class Registry:
@@ -47,14 +47,16 @@ class Registry:
         self.runs: dict[str, list[JobRecord]] = runs or {}
 
     @classmethod
-    def load(cls, path: str | Path) -> "Registry":
+    def load(cls, path: str | Path) -> Registry:
         path = Path(path)
         if not path.exists():
             return cls(path)
         try:
             raw = json.loads(path.read_text())
-            runs = {rid: [JobRecord(**{**r, "after": tuple(r.get("after", ()))}) for r in records]
-                    for rid, records in raw["runs"].items()}
+            runs = {
+                rid: [JobRecord(**{**r, "after": tuple(r.get("after", ()))}) for r in records]
+                for rid, records in raw["runs"].items()
+            }
         except (ValueError, KeyError, TypeError) as exc:
             raise UserError(
                 f"The job registry {path} cannot be read ({exc}). It is written atomically, so it was edited by "
@@ -67,11 +69,16 @@ class Registry:
         self.runs.setdefault(record.run_id, []).append(record)
 
     def save(self) -> None:
-        atomic_write_json(self.path, {
-            "version": VERSION,
-            "runs": {rid: [{**asdict(r), "after": list(r.after)} for r in records]
-                     for rid, records in sorted(self.runs.items())},
-        })
+        atomic_write_json(
+            self.path,
+            {
+                "version": VERSION,
+                "runs": {
+                    rid: [{**asdict(r), "after": list(r.after)} for r in records]
+                    for rid, records in sorted(self.runs.items())
+                },
+            },
+        )
 
     def latest(self, run_id: str) -> JobRecord | None:
         records = self.runs.get(run_id)
@@ -90,8 +97,9 @@ def latest_jobs(output_root: str | Path) -> dict[str, JobRecord]:
 
 
 @contextmanager
-def sweep_lock(output_root: str | Path, *, report: Callable[[str], None] = print,
-               wait: float | bool = True) -> Iterator[bool]:
+def sweep_lock(
+    output_root: str | Path, *, report: Callable[[str], None] = print, wait: float | bool = True
+) -> Iterator[bool]:
     """One `repro sweep` at a time per output root: planning, reading and updating the job registries never
     interleave (tables share runs, so two different sweep files must not race either). The lock holds on NFS and
     Lustre (repro/runs/runlock.py). A second command waits for the first (saying who holds it) and yields True when
@@ -100,11 +108,16 @@ def sweep_lock(output_root: str | Path, *, report: Callable[[str], None] = print
 
     def on_wait(holder: dict) -> None:
         waited.append(holder)
-        report(f"another `repro sweep` is planning or running in {output_root} ({describe(holder)}); waiting for "
-               "it to finish")
+        report(
+            f"another `repro sweep` is planning or running in {output_root} ({describe(holder)}); waiting for "
+            "it to finish"
+        )
 
-    lock = FileLock(Path(output_root) / "sweeps" / "submit.lock", what=f"the sweeps of {output_root}",
-                    hint="Another `repro sweep` is working on this output root. ")
+    lock = FileLock(
+        Path(output_root) / "sweeps" / "submit.lock",
+        what=f"the sweeps of {output_root}",
+        hint="Another `repro sweep` is working on this output root. ",
+    )
     with lock.acquire(wait, on_wait=on_wait):
         yield bool(waited)
 

@@ -7,11 +7,21 @@ from __future__ import annotations
 from pathlib import Path
 
 from repro.sweep.expand import expand_sweep
-from repro.sweep.model import (METRICS, STAGES, Part, PlannedRun, RowSpec, Scale, SweepSpec, parse_sweep,
-                               read_sweep)
+from repro.sweep.model import METRICS, STAGES, Part, PlannedRun, RowSpec, Scale, SweepSpec, parse_sweep, read_sweep
 
-__all__ = ["METRICS", "STAGES", "Part", "PlannedRun", "RowSpec", "Scale", "SweepSpec", "expand_sweep", "load_sweep",
-           "parse_sweep", "read_sweep"]
+__all__ = [
+    "METRICS",
+    "STAGES",
+    "Part",
+    "PlannedRun",
+    "RowSpec",
+    "Scale",
+    "SweepSpec",
+    "expand_sweep",
+    "load_sweep",
+    "parse_sweep",
+    "read_sweep",
+]
 
 
 def load_sweep(path: str | Path) -> SweepSpec:

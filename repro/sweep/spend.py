@@ -22,8 +22,14 @@ from repro.runs.rundir import RunDir
 def _kind(config: dict) -> tuple:
     from repro.sweep.costs import step_kind
 
-    return (config["model"]["name"], config["data"]["name"], step_kind(config).key, config["data"]["batch_size"],
-            bool(config["split"].get("full_train")), config["data"].get("subset"))
+    return (
+        config["model"]["name"],
+        config["data"]["name"],
+        step_kind(config).key,
+        config["data"]["batch_size"],
+        bool(config["split"].get("full_train")),
+        config["data"].get("subset"),
+    )
 
 
 def _epochs(config: dict) -> int:
@@ -32,17 +38,19 @@ def _epochs(config: dict) -> int:
 
 @dataclass
 class Spend:
-    spent_h: float                # measured, all runs
-    projected_h: float            # still to run
-    from_measured: int            # unfinished runs projected from measured epoch times
-    from_calibration: int         # ... from the calibration
-    unpriced: int                 # ... from neither (counted as nothing, said)
+    spent_h: float  # measured, all runs
+    projected_h: float  # still to run
+    from_measured: int  # unfinished runs projected from measured epoch times
+    from_calibration: int  # ... from the calibration
+    unpriced: int  # ... from neither (counted as nothing, said)
     calibration: str
 
     def render(self) -> str:
-        lines = [f"GPU-hours spent: {self.spent_h:.3g} (finished runs' measured time, running runs' epochs so far)",
-                 f"GPU-hours projected for the rest: {self.projected_h:.3g} ({self.from_measured} run(s) from measured "
-                 f"epoch times, {self.from_calibration} from the calibration: {self.calibration})"]
+        lines = [
+            f"GPU-hours spent: {self.spent_h:.3g} (finished runs' measured time, running runs' epochs so far)",
+            f"GPU-hours projected for the rest: {self.projected_h:.3g} ({self.from_measured} run(s) from measured "
+            f"epoch times, {self.from_calibration} from the calibration: {self.calibration})",
+        ]
         if self.unpriced:
             lines.append(f"  {self.unpriced} run(s) could not be priced: the projection is a lower bound")
         return "\n".join(lines)
@@ -54,7 +62,7 @@ def sweep_spend(plan: Any, gpu_name: str | None = None) -> Spend:
 
     cal = load_calibration(gpu_name)
     epoch_seconds: dict[tuple, list[float]] = {}
-    progress: dict[str, tuple[int, float]] = {}   # run id -> (epochs done, seconds so far)
+    progress: dict[str, tuple[int, float]] = {}  # run id -> (epochs done, seconds so far)
     spent = 0.0
     for rid, run in plan.unique.items():
         rd = RunDir(plan.output_root / "runs" / rid)
@@ -95,13 +103,17 @@ def cells_table(plan: Any) -> str:
     from repro.sweep.plan import SUBMITTABLE
     from repro.sweep.tune_report import cell_tunings
 
-    winners = {(t.row, t.column): (t.winner or "not finished") + (" (WARNING)" if t.warnings else "")
-               for t in cell_tunings(plan)}
+    winners = {
+        (t.row, t.column): (t.winner or "not finished") + (" (WARNING)" if t.warnings else "")
+        for t in cell_tunings(plan)
+    }
     counts: dict[tuple[str, str], Counter] = {}
     for rid, run in plan.unique.items():
         state = plan.status[rid].state
         queued = state == "pending" or state in SUBMITTABLE
         counts.setdefault((run.row, run.column), Counter())["queued" if queued else state] += 1
-    body = [[row, column, c["done"], c["running"], c["queued"], winners.get((row, column), "")]
-            for (row, column), c in counts.items()]
+    body = [
+        [row, column, c["done"], c["running"], c["queued"], winners.get((row, column), "")]
+        for (row, column), c in counts.items()
+    ]
     return tabulate(body, headers=["row", "column", "done", "running", "queued", "tuning winner"], tablefmt="simple")

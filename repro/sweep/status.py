@@ -11,9 +11,14 @@ from repro.sweep.run import last_selection, plan_sweep, select
 from repro.sweep.spec import Scale, load_sweep
 
 
-def sweep_status(path: str | Path, *, output_root: str | Path = "outputs", scale: Scale | None = None,
-                 only: Mapping[str, Sequence[Any]] | None = None, extra_overrides: Sequence[str] | None = None
-                 ) -> Plan:
+def sweep_status(
+    path: str | Path,
+    *,
+    output_root: str | Path = "outputs",
+    scale: Scale | None = None,
+    only: Mapping[str, Sequence[Any]] | None = None,
+    extra_overrides: Sequence[str] | None = None,
+) -> Plan:
     """The plan of the sweep as last run in this output root (its rows, seeds, scale and extra overrides, from
     <output_root>/sweeps/<name>/selection.json), unless the arguments say otherwise. Never submits anything."""
     spec = load_sweep(path)
@@ -37,5 +42,14 @@ def render_status(plan: Plan, gpu_name: str | None = None) -> str:
     from repro.sweep.tune_report import cell_tunings, render_tunings
 
     tunings = render_tunings(cell_tunings(plan))
-    return "\n".join([plan.runs_table(), "", cells_table(plan), "", plan.describe(),
-                      sweep_spend(plan, gpu_name).render(), *([tunings] if tunings else [])])
+    return "\n".join(
+        [
+            plan.runs_table(),
+            "",
+            cells_table(plan),
+            "",
+            plan.describe(),
+            sweep_spend(plan, gpu_name).render(),
+            *([tunings] if tunings else []),
+        ]
+    )

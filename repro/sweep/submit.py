@@ -20,10 +20,10 @@ import submitit
 
 from repro.errors import UserError
 from repro.sweep.job import TrainJob
+from repro.sweep.model import PlannedRun
 from repro.sweep.plan import Plan
 from repro.sweep.profile import ClusterProfile
 from repro.sweep.registry import JobRecord, Registry, sweep_dir
-from repro.sweep.model import PlannedRun
 
 Report = Callable[[str], None]
 # A run that hits the time limit is requeued and resumes from its last epoch checkpoint; submitit stops after 3 time
@@ -38,8 +38,11 @@ def submit_to_slurm(plan: Plan, profile: ClusterProfile, *, report: Report = pri
         return []
     folder = sweep_dir(plan.output_root, plan.spec.name)
     registry = Registry.load(folder / "jobs.json")
-    job_of = {rid: st.job.job_id for rid, st in plan.status.items()
-              if st.state in ("running", "pending") and st.job is not None}
+    job_of = {
+        rid: st.job.job_id
+        for rid, st in plan.status.items()
+        if st.state in ("running", "pending") and st.job is not None
+    }
     done = {rid for rid, st in plan.status.items() if st.state == "done"}
 
     ready = [r for r in to_submit if all(d in done for d in r.depends_on)]
@@ -70,26 +73,51 @@ def submit_to_slurm(plan: Plan, profile: ClusterProfile, *, report: Report = pri
     return submitted
 
 
-def _submit_array(runs: list[PlannedRun], after: tuple[str, ...], plan: Plan, profile: ClusterProfile,
-                  folder: Path, registry: Registry, job_of: dict[str, str], report: Report) -> None:
+def _submit_array(
+    runs: list[PlannedRun],
+    after: tuple[str, ...],
+    plan: Plan,
+    profile: ClusterProfile,
+    folder: Path,
+    registry: Registry,
+    job_of: dict[str, str],
+    report: Report,
+) -> None:
     stages = sorted({r.stage for r in runs})
-    executor = submitit.AutoExecutor(folder=folder / "slurm" / "%j", cluster="slurm", slurm_python=sys.executable,
-                                     slurm_max_num_timeout=MAX_TIME_LIMIT_REQUEUES)
+    executor = submitit.AutoExecutor(
+        folder=folder / "slurm" / "%j",
+        cluster="slurm",
+        slurm_python=sys.executable,
+        slurm_max_num_timeout=MAX_TIME_LIMIT_REQUEUES,
+    )
     params = profile.submitit_parameters()
     params["name"] = f"{plan.spec.name}-{'-'.join(stages)}"
     if after:
         params["slurm_dependency"] = "afterok:" + ":".join(after)
-        params["slurm_additional_parameters"] = {**params.get("slurm_additional_parameters", {}),
-                                                 "kill-on-invalid-dep": "yes"}
+        params["slurm_additional_parameters"] = {
+            **params.get("slurm_additional_parameters", {}),
+            "kill-on-invalid-dep": "yes",
+        }
     executor.update_parameters(**params)
     with executor.batch():
         jobs = [executor.submit(TrainJob(r.run_id, r.overrides, str(plan.output_root))) for r in runs]
     now = time.time()
     for run, job in zip(runs, jobs):
-        registry.add(JobRecord(run_id=run.run_id, job_id=str(job.job_id), stage=run.stage, submitted=now,
-                               stdout=str(job.paths.stdout), stderr=str(job.paths.stderr), after=after))
+        registry.add(
+            JobRecord(
+                run_id=run.run_id,
+                job_id=str(job.job_id),
+                stage=run.stage,
+                submitted=now,
+                stdout=str(job.paths.stdout),
+                stderr=str(job.paths.stderr),
+                after=after,
+            )
+        )
         job_of[run.run_id] = str(job.job_id)
     registry.save()
     array = str(jobs[0].job_id).split("_")[0]
-    report(f"submitted job {array}: {len(runs)} run(s) ({', '.join(stages)})"
-           + (f", after {len(after)} job(s) they depend on succeed" if after else ""))
+    report(
+        f"submitted job {array}: {len(runs)} run(s) ({', '.join(stages)})"
+        + (f", after {len(after)} job(s) they depend on succeed" if after else "")
+    )

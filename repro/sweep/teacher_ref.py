@@ -22,9 +22,9 @@ _KEYS = ("sweep", "row", "column")
 
 @dataclass(frozen=True)
 class TeacherRef:
-    sweep: Path      # the referenced sweep file (resolved)
+    sweep: Path  # the referenced sweep file (resolved)
     row: str
-    column: str | None   # None: the student's own column (teachers.cell_teacher fills it in)
+    column: str | None  # None: the student's own column (teachers.cell_teacher fills it in)
 
     def describe(self) -> str:
         column = "(the student's column)" if self.column is None else repr(self.column)
@@ -33,16 +33,24 @@ class TeacherRef:
 
 def parse_teacher(value: Any, path: Path, where: str) -> TeacherRef:
     example = "{sweep: table1.yaml, row: Baseline, column: CIFAR100/ResNet18}"
-    if not isinstance(value, Mapping) or "row" not in value or not set(value) <= set(_KEYS) or not all(
-            isinstance(value[k], str) and value[k].strip() for k in value):
-        raise UserError(f"{path}: {where} must name the teacher's cell with the keys sweep, row and column, e.g. "
-                        f"{example} (without sweep: a row of this file; without column: the student's own column); "
-                        f"got {value!r}.")
+    if (
+        not isinstance(value, Mapping)
+        or "row" not in value
+        or not set(value) <= set(_KEYS)
+        or not all(isinstance(value[k], str) and value[k].strip() for k in value)
+    ):
+        raise UserError(
+            f"{path}: {where} must name the teacher's cell with the keys sweep, row and column, e.g. "
+            f"{example} (without sweep: a row of this file; without column: the student's own column); "
+            f"got {value!r}."
+        )
     if "sweep" not in value:
         return TeacherRef(sweep=Path(path).resolve(), row=str(value["row"]), column=value.get("column"))
     target = Path(value["sweep"]).expanduser()
     target = (target if target.is_absolute() else Path(path).parent / target).resolve()
     if not target.is_file():
-        raise UserError(f"{path}: {where}.sweep={value['sweep']!r} names no file ({target}); the path is relative to "
-                        f"{Path(path).parent}, e.g. {example}.")
+        raise UserError(
+            f"{path}: {where}.sweep={value['sweep']!r} names no file ({target}); the path is relative to "
+            f"{Path(path).parent}, e.g. {example}."
+        )
     return TeacherRef(sweep=target, row=str(value["row"]), column=value.get("column"))

@@ -35,21 +35,31 @@ def cell_teacher(spec: SweepSpec, row: str, column: str) -> TeacherRef | None:
     the student's own column."""
     by_row, by_column = spec.row_specs[row].teacher, spec.column_teachers.get(column)
     if by_row is not None and by_column is not None:
-        raise UserError(f"{spec.path}: row {row!r} and column {column!r} both name a teacher; a student has one, so "
-                        "keep `teacher:` on the row or on the column.")
+        raise UserError(
+            f"{spec.path}: row {row!r} and column {column!r} both name a teacher; a student has one, so "
+            "keep `teacher:` on the row or on the column."
+        )
     ref = by_row or by_column
     return replace(ref, column=column) if ref is not None and ref.column is None else ref
 
 
-def as_teacher(runs: list[PlannedRun], row: str, column: str, seed: int, ref: TeacherRef,
-               where: str) -> tuple[PlannedRun, list[PlannedRun]]:
+def as_teacher(
+    runs: list[PlannedRun], row: str, column: str, seed: int, ref: TeacherRef, where: str
+) -> tuple[PlannedRun, list[PlannedRun]]:
     """(the teacher run, every run of the teacher's cell renamed to this student's cell and a teacher stage)."""
     if not runs:
         raise UserError(f"{where}: the teacher {ref.describe()} plans no run for that cell.")
     teacher = next(r for r in runs if r.stage in REPORTED)
-    renamed = [replace(r, row=row, column=column, seed=seed,
-                       stage="teacher" if r.stage in REPORTED else _AS_TEACHER.get(r.stage, f"teacher {r.stage}"))
-               for r in runs]
+    renamed = [
+        replace(
+            r,
+            row=row,
+            column=column,
+            seed=seed,
+            stage="teacher" if r.stage in REPORTED else _AS_TEACHER.get(r.stage, f"teacher {r.stage}"),
+        )
+        for r in runs
+    ]
     return teacher, renamed
 
 
@@ -60,9 +70,11 @@ def teacher_override(student: list[Override], teacher: PlannedRun, ref: TeacherR
     method = str(resolve(student, "single", where)["method"]["name"])
     option = method_class(method).source_option
     if option is None:
-        raise UserError(f"{where}: the row names a teacher ({ref.describe()}), but method={method} learns from no "
-                        "other run; use method=distillation (teacher predictions) or method=transferred_labels "
-                        "(its converged labels), or drop `teacher:`.")
+        raise UserError(
+            f"{where}: the row names a teacher ({ref.describe()}), but method={method} learns from no "
+            "other run; use method=distillation (teacher predictions) or method=transferred_labels "
+            "(its converged labels), or drop `teacher:`."
+        )
     return parse_override(f"method.{option}={quote_value(teacher.run_id)}", where=where)
 
 
@@ -74,18 +86,26 @@ def referenced_spec(ref: TeacherRef, seed: int, where: str) -> SweepSpec:
     spec = _SPECS[key]
     for kind, name, have in (("row", ref.row, spec.rows), ("column", ref.column, spec.columns)):
         if name not in have:
-            raise UserError(f"{where}: the teacher {ref.describe()} names no {kind} of {ref.sweep}; its {kind}s are: "
-                            f"{', '.join(map(repr, have))}.")
+            raise UserError(
+                f"{where}: the teacher {ref.describe()} names no {kind} of {ref.sweep}; its {kind}s are: "
+                f"{', '.join(map(repr, have))}."
+            )
     if ref.row in spec.needs:
         raise UserError(f"{where}: the teacher {ref.describe()} cannot run yet (it needs {spec.needs[ref.row]}).")
     if cell_teacher(spec, ref.row, ref.column) is not None:
-        raise UserError(f"{where}: the teacher {ref.describe()} is itself a student; a teacher must be a run that "
-                        "learns from no other run (chains of students are not planned).")
+        raise UserError(
+            f"{where}: the teacher {ref.describe()} is itself a student; a teacher must be a run that "
+            "learns from no other run (chains of students are not planned)."
+        )
     if seed not in spec.seeds:
-        raise UserError(f"{where}: the teacher {ref.describe()} has no seed {seed} (its seeds: {spec.seeds}); a "
-                        "student of seed s learns from the teacher of seed s, so give both sweeps the same seeds "
-                        "(and a tuned student's tuning seeds must be seeds of the teacher's sweep).")
+        raise UserError(
+            f"{where}: the teacher {ref.describe()} has no seed {seed} (its seeds: {spec.seeds}); a "
+            "student of seed s learns from the teacher of seed s, so give both sweeps the same seeds "
+            "(and a tuned student's tuning seeds must be seeds of the teacher's sweep)."
+        )
     if ref.column not in spec.row_columns(ref.row):
-        raise UserError(f"{where}: the teacher {ref.describe()} plans no run for that cell (the row does not cover "
-                        f"the column: its columns are {spec.row_columns(ref.row)}).")
+        raise UserError(
+            f"{where}: the teacher {ref.describe()} plans no run for that cell (the row does not cover "
+            f"the column: its columns are {spec.row_columns(ref.row)})."
+        )
     return spec.select(rows=[ref.row], columns=[ref.column], seeds=[seed])

@@ -19,15 +19,26 @@ from repro.sweep.model import PlannedRun
 from repro.sweep.tune_spec import TuneSpec
 
 
-def plan_tuning(tune: TuneSpec, row: str, column: str, bases: Mapping[int, tuple[list[Override], tuple[str, ...]]],
-                *, extra: list[Override], scaled: list[Override], where_to: list[Override],
-                where: str) -> tuple[list[PlannedRun], Override]:
+def plan_tuning(
+    tune: TuneSpec,
+    row: str,
+    column: str,
+    bases: Mapping[int, tuple[list[Override], tuple[str, ...]]],
+    *,
+    extra: list[Override],
+    scaled: list[Override],
+    where_to: list[Override],
+    where: str,
+) -> tuple[list[PlannedRun], Override]:
     """(the tuning runs, the `tune=...` override of the cell's runs). `bases`: per tuning seed, the cell's own
     overrides before the command line's and the runs they depend on (a student: its teacher of that seed)."""
     place = parse_all(tune.where, f"{where}: tune.where")
     scale_sets_epochs = any(o.key == "optim.epochs" for o in scaled)
-    epochs = [] if tune.epochs is None or scale_sets_epochs else [
-        parse_override(f"optim.epochs={tune.epochs}", where=f"{where}: tune.epochs")]
+    epochs = (
+        []
+        if tune.epochs is None or scale_sets_epochs
+        else [parse_override(f"optim.epochs={tune.epochs}", where=f"{where}: tune.epochs")]
+    )
     runs: list[PlannedRun] = []
     entries: list[dict[str, Any]] = []
     for point in tune.points():
@@ -35,16 +46,26 @@ def plan_tuning(tune: TuneSpec, row: str, column: str, bases: Mapping[int, tuple
         values = parse_all(texts, f"{where}: tune.grid")
         for seed in tune.seeds:
             base, deps = bases[seed]
-            overrides = base + place + extra + epochs + scaled + values \
-                + [parse_override(f"seed={seed}", where=f"{where}: tune.seeds")] + where_to
-            run = make_run(row, column, seed, "tune", None, overrides, deps,
-                           f"{where}, tuning grid point {' '.join(texts)}")
+            overrides = (
+                base
+                + place
+                + extra
+                + epochs
+                + scaled
+                + values
+                + [parse_override(f"seed={seed}", where=f"{where}: tune.seeds")]
+                + where_to
+            )
+            run = make_run(
+                row, column, seed, "tune", None, overrides, deps, f"{where}, tuning grid point {' '.join(texts)}"
+            )
             if run.config["split"].get("full_train"):
                 raise UserError(
                     f"{where}: the tuning runs would train on the full training set (tune.where="
                     f"{list(tune.where)}), which leaves no validation set to select on. Use the default "
                     "where: [split=holdout, split.fold=0], or where: [] for a split that holds a meta set "
-                    "(split=noisy).")
+                    "(split=noisy)."
+                )
             runs.append(run)
             entries.append({"run": run.run_id, "values": list(point)})
     node = {"keys": list(tune.keys), "runs": entries, "select": tune.select, "chosen": None}

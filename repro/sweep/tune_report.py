@@ -14,7 +14,7 @@ from repro.runs.rundir import RunDir
 class CellTuning:
     row: str
     column: str
-    winner: str | None                    # "label_lr=25, init_target_prob=0.5"; None until every tuning run is done
+    winner: str | None  # "label_lr=25, init_target_prob=0.5"; None until every tuning run is done
     warnings: list[str] = field(default_factory=list)
 
 
@@ -39,8 +39,9 @@ def cell_tunings(plan: Any) -> list[CellTuning]:
             seen[key] = CellTuning(run.row, run.column, None)
             continue
         winner = choose(scored)
-        seen[key] = CellTuning(run.row, run.column, point_text(list(tune["keys"]), winner),
-                               tuning_warnings(run.config, scored, winner))
+        seen[key] = CellTuning(
+            run.row, run.column, point_text(list(tune["keys"]), winner), tuning_warnings(run.config, scored, winner)
+        )
     return list(seen.values())
 
 

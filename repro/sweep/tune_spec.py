@@ -34,7 +34,7 @@ MAX_POINTS = 1000  # a grid larger than this is almost surely a typo in a range
 
 @dataclass(frozen=True)
 class TuneSpec:
-    grid: tuple[tuple[str, tuple[Any, ...]], ...]   # (key, values) in file order
+    grid: tuple[tuple[str, tuple[Any, ...]], ...]  # (key, values) in file order
     select: str = DEFAULT_SELECT
     where: tuple[str, ...] = DEFAULT_WHERE
     seeds: tuple[int, ...] = ()
@@ -57,30 +57,35 @@ class TuneSpec:
             return ", ".join(text) if len(text) <= 8 else f"{text[0]}, {text[1]}, ..., {text[-1]} ({len(text)} values)"
 
         grid = " x ".join(f"{k.split('.')[-1]} {{{shown(vs)}}}" for k, vs in self.grid)
-        return (f"{grid} on {' '.join(self.where) or 'the run split'} (seeds {list(self.seeds)}), by {self.select}"
-                + (f", {self.epochs} epochs" if self.epochs else ""))
+        return f"{grid} on {' '.join(self.where) or 'the run split'} (seeds {list(self.seeds)}), by {self.select}" + (
+            f", {self.epochs} epochs" if self.epochs else ""
+        )
 
 
 def parse_tune(value: Any, path: Path, where: str, first_seed: int) -> TuneSpec | None:
     """A `tune:` mapping checked for shape; keys and values are checked when the tuning runs are composed."""
     if value is None:
         return None
-    example = ("{grid: {method.label_lr: [25, 50], method.init_target_prob: [0.5, 0.9]}, select: final_val_acc}")
+    example = "{grid: {method.label_lr: [25, 50], method.init_target_prob: [0.5, 0.9]}, select: final_val_acc}"
     if not isinstance(value, Mapping) or "grid" not in value:
-        raise UserError(f"{path}: {where} must be a mapping with a `grid:` of method keys to values, e.g. {example}; "
-                        f"got {value!r}.")
+        raise UserError(
+            f"{path}: {where} must be a mapping with a `grid:` of method keys to values, e.g. {example}; got {value!r}."
+        )
     unknown = [k for k in value if k not in _KEYS]
     if unknown:
-        raise UserError(f"{path}: unknown key {unknown[0]!r} in {where}; the keys allowed there are "
-                        f"{', '.join(_KEYS)}.")
+        raise UserError(
+            f"{path}: unknown key {unknown[0]!r} in {where}; the keys allowed there are {', '.join(_KEYS)}."
+        )
     grid_raw = value["grid"]
     if not isinstance(grid_raw, Mapping) or not grid_raw:
         raise UserError(f"{path}: {where}.grid is empty; give at least one key with its values, e.g. {example}.")
     grid = []
     for key, values in grid_raw.items():
         if not isinstance(key, str) or "=" in key or "." not in key:
-            raise UserError(f"{path}: {where}.grid key {key!r} is not a config key; a grid ranges over the values of "
-                            "keys such as method.label_lr (config groups such as method= are not tuned).")
+            raise UserError(
+                f"{path}: {where}.grid key {key!r} is not a config key; a grid ranges over the values of "
+                "keys such as method.label_lr (config groups such as method= are not tuned)."
+            )
         grid.append((key, _values(values, path, f"{where}.grid.{key}")))
     points = math.prod(len(v) for _, v in grid)
     if points > MAX_POINTS:
@@ -89,20 +94,31 @@ def parse_tune(value: Any, path: Path, where: str, first_seed: int) -> TuneSpec 
     if select not in SELECT_METRICS:
         raise UserError(
             f"{path}: {where}.select={select!r} is not a validation metric. Tuning picks on validation, never on test "
-            f"(that would report a test score chosen on the test set); use one of {', '.join(SELECT_METRICS)}.")
+            f"(that would report a test score chosen on the test set); use one of {', '.join(SELECT_METRICS)}."
+        )
     where_o = value.get("where", list(DEFAULT_WHERE))
     if not isinstance(where_o, list) or not all(isinstance(o, str) for o in where_o):
-        raise UserError(f"{path}: {where}.where must be a list of overrides saying where the tuning runs train, e.g. "
-                        f"[split=holdout, split.fold=0] (the default); got {where_o!r}.")
+        raise UserError(
+            f"{path}: {where}.where must be a list of overrides saying where the tuning runs train, e.g. "
+            f"[split=holdout, split.fold=0] (the default); got {where_o!r}."
+        )
     seeds = value.get("seeds", [first_seed])
-    if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0
-                                                           for s in seeds) or len(set(seeds)) != len(seeds):
-        raise UserError(f"{path}: {where}.seeds={seeds!r} must be a list of distinct seeds, e.g. [0] (the default: the "
-                        "file's first seed; several seeds are averaged).")
+    if (
+        not isinstance(seeds, list)
+        or not seeds
+        or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds)
+        or len(set(seeds)) != len(seeds)
+    ):
+        raise UserError(
+            f"{path}: {where}.seeds={seeds!r} must be a list of distinct seeds, e.g. [0] (the default: the "
+            "file's first seed; several seeds are averaged)."
+        )
     epochs = value.get("epochs")
     if epochs is not None and (not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1):
-        raise UserError(f"{path}: {where}.epochs={epochs!r} must be a positive whole number (the tuning runs' "
-                        "budget), or left out for the runs' own epochs.")
+        raise UserError(
+            f"{path}: {where}.epochs={epochs!r} must be a positive whole number (the tuning runs' "
+            "budget), or left out for the runs' own epochs."
+        )
     return TuneSpec(grid=tuple(grid), select=str(select), where=tuple(where_o), seeds=tuple(seeds), epochs=epochs)
 
 
@@ -110,8 +126,10 @@ def _values(values: Any, path: Path, where: str) -> tuple[Any, ...]:
     if isinstance(values, Mapping):
         return tuple(grid_range(values, path, where))
     if not isinstance(values, list) or not values:
-        raise UserError(f"{path}: {where} must be a non-empty list of values, e.g. [25, 50, 100], or a range "
-                        f"{{start: 0, stop: 10, step: 0.25}}; got {values!r}.")
+        raise UserError(
+            f"{path}: {where} must be a non-empty list of values, e.g. [25, 50, 100], or a range "
+            f"{{start: 0, stop: 10, step: 0.25}}; got {values!r}."
+        )
     if not all(isinstance(v, (int, float, str, bool)) for v in values):
         raise UserError(f"{path}: {where} must list plain values (numbers, strings, true/false); got {values!r}.")
     if len(set(map(repr, values))) != len(values):
@@ -128,7 +146,9 @@ def grid_range(spec: Mapping[str, Any], path: Path | str, where: str) -> list[fl
     except (TypeError, KeyError, ValueError):
         start = stop = step = math.nan
     if not all(math.isfinite(v) for v in (start, stop, step)) or step <= 0 or stop < start:
-        raise UserError(f"{path}: {where}={dict(spec)!r}: a range needs exactly the numbers start, stop >= start and "
-                        "step > 0, e.g. the paper's temperature grid {start: 0, stop: 10, step: 0.25} (41 values).")
+        raise UserError(
+            f"{path}: {where}={dict(spec)!r}: a range needs exactly the numbers start, stop >= start and "
+            "step > 0, e.g. the paper's temperature grid {start: 0, stop: 10, step: 0.25} (41 values)."
+        )
     count = int(math.floor((stop - start) / step + 1e-9)) + 1
     return [round(start + i * step, 6) for i in range(count)]

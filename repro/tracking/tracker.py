@@ -50,12 +50,19 @@ class WandbTracker(NullTracker):
 
     What the page holds: repro/tracking/wandb_page.py; identity and lineage: repro/tracking/wandb_run.py."""
 
-    def __init__(self, *, run_id: str, run_dir: Path, config: Mapping[str, Any], settings: Mapping[str, Any],
-                 resuming: bool = False):
+    def __init__(
+        self,
+        *,
+        run_id: str,
+        run_dir: Path,
+        config: Mapping[str, Any],
+        settings: Mapping[str, Any],
+        resuming: bool = False,
+    ):
         import wandb
 
-        from repro.tracking import wandb_run
         from repro.runs.provenance import PROJECT_ROOT
+        from repro.tracking import wandb_run
 
         self._wandb = wandb
         self._config = dict(config)
@@ -96,8 +103,11 @@ class WandbTracker(NullTracker):
             fn(*args, **kwargs)
         except Exception as exc:  # a tracker failure never kills training
             self._disabled = True
-            warnings.warn(f"W&B {what} failed ({exc!r}); W&B logging is off for the rest of this run, "
-                          "the run directory keeps the complete record.", stacklevel=2)
+            warnings.warn(
+                f"W&B {what} failed ({exc!r}); W&B logging is off for the rest of this run, "
+                "the run directory keeps the complete record.",
+                stacklevel=2,
+            )
 
     def _soft(self, what: str, fn, *args, **kwargs) -> None:
         """An optional extra (a chart, a figure, an artifact): a failure warns and logging goes on."""
@@ -134,17 +144,29 @@ class WandbTracker(NullTracker):
             # no explicit step: a run resumed after its last epoch has that step committed already (W&B would drop
             # the row); `epoch` is carried over by the step metric's sync
             self._soft("charts", lambda: self.run.log(wandb_charts.end_charts(self._wandb, history, ctx)))
-            self._soft("figures", lambda: self.run.log(
-                {k: self._wandb.Image(str(p)) for k, p in
-                 wandb_charts.end_images(ctx, history, self._run_dir / "figures").items()}))
+            self._soft(
+                "figures",
+                lambda: self.run.log(
+                    {
+                        k: self._wandb.Image(str(p))
+                        for k, p in wandb_charts.end_images(ctx, history, self._run_dir / "figures").items()
+                    }
+                ),
+            )
         offline = self._mode != "online"
         rd = self._run_dir_obj()
-        self._soft("input artifacts", lambda: [wandb_run.use_artifact(self.run, a, offline=offline)
-                                               for a in wandb_run.input_artifacts(self._wandb, self._config)])
+        self._soft(
+            "input artifacts",
+            lambda: [
+                wandb_run.use_artifact(self.run, a, offline=offline)
+                for a in wandb_run.input_artifacts(self._wandb, self._config)
+            ],
+        )
         self._soft("label artifact", lambda: self._log_artifact(wandb_run.label_artifact(self._wandb, rd)))
         upload = bool(self._settings.get("log_checkpoint"))
-        self._soft("model artifact", lambda: self._log_artifact(wandb_run.model_artifact(self._wandb, rd,
-                                                                                        upload=upload)))
+        self._soft(
+            "model artifact", lambda: self._log_artifact(wandb_run.model_artifact(self._wandb, rd, upload=upload))
+        )
 
     def _run_dir_obj(self) -> Any:
         from repro.runs.rundir import RunDir
@@ -168,6 +190,9 @@ def make_tracker(*, run_id: str, run_dir: Path, config: Mapping[str, Any], resum
     try:
         return WandbTracker(run_id=run_id, run_dir=run_dir, config=config, settings=settings, resuming=resuming)
     except Exception as exc:
-        warnings.warn(f"W&B could not start ({exc!r}); training goes on without it, the run directory keeps the "
-                      "complete record. Use tracker=none to silence this.", stacklevel=2)
+        warnings.warn(
+            f"W&B could not start ({exc!r}); training goes on without it, the run directory keeps the "
+            "complete record. Use tracker=none to silence this.",
+            stacklevel=2,
+        )
         return NullTracker()

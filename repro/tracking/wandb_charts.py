@@ -1,4 +1,5 @@
-"""The end of a run's W&B page (repro/tracking/wandb_page.py): custom line-series charts built from the whole history and the
+"""The end of a run's W&B page (repro/tracking/wandb_page.py): custom line-series charts built from the whole history
+and the
 run's label files, and PNG images (the run's own Figure 2 / Figure 4 panels, per-class heatmaps above 20 classes).
 Called once, when the run is done; every call is guarded by the tracker (a failure warns, training is over)."""
 
@@ -25,40 +26,61 @@ def end_charts(wandb: Any, history: list[Mapping[str, Any]], ctx: PageContext) -
         names = names_for(ctx.class_names, acc.shape[1])
         chosen = list(range(acc.shape[1]))
         if ctx.many_classes:
-            chosen = figure2_classes(traj) if traj is not None and traj.shape[1] == acc.shape[1] \
+            chosen = (
+                figure2_classes(traj)
+                if traj is not None and traj.shape[1] == acc.shape[1]
                 else spot_classes(acc.shape[1])
+            )
             charts[f"tables/{chart}"] = wandb.Table(
-                columns=["epoch", *names], data=[[e, *map(float, row)] for e, row in zip(epochs, acc)])
-        charts[f"charts/{chart}"] = _lines(wandb, epochs, [acc[:, c] for c in chosen], [names[c] for c in chosen],
-                                            title, "accuracy")
+                columns=["epoch", *names], data=[[e, *map(float, row)] for e, row in zip(epochs, acc)]
+            )
+        charts[f"charts/{chart}"] = _lines(
+            wandb, epochs, [acc[:, c] for c in chosen], [names[c] for c in chosen], title, "accuracy"
+        )
     if ctx.noisy and history and all(r.get("noisy_top1_corrected") is not None for r in history):
-        series = {**{k: [r.get(k) for r in history] for k in CHART_NOISE if k != "label_accuracy_top1"},
-                  "label_accuracy_top1": [1.0 - r["label_noise_top1"] for r in history]}
-        charts["charts/noise_correction"] = _lines(wandb, epochs, list(series.values()),
-                                                   [CHART_NOISE[k] for k in series], "Noise correction", "share")
+        series = {
+            **{k: [r.get(k) for r in history] for k in CHART_NOISE if k != "label_accuracy_top1"},
+            "label_accuracy_top1": [1.0 - r["label_noise_top1"] for r in history],
+        }
+        charts["charts/noise_correction"] = _lines(
+            wandb, epochs, list(series.values()), [CHART_NOISE[k] for k in series], "Noise correction", "share"
+        )
     if traj is not None:
         chosen = figure2_classes(traj) if ctx.many_classes else list(range(traj.shape[1]))
-        charts["charts/class_target_prob"] = _lines(wandb, list(range(1, len(traj) + 1)),
-                                                    [traj[:, c] for c in chosen],
-                                                    [ctx.class_names[c] for c in chosen],
-                                                    "Class labels: target probability", "target probability")
+        charts["charts/class_target_prob"] = _lines(
+            wandb,
+            list(range(1, len(traj) + 1)),
+            [traj[:, c] for c in chosen],
+            [ctx.class_names[c] for c in chosen],
+            "Class labels: target probability",
+            "target probability",
+        )
     if ctx.replay is not None and epochs:
         xs, per_class, overall = replayed_label_series(ctx, len(epochs))
         chosen = spot_classes(per_class.shape[1]) if ctx.many_classes else list(range(per_class.shape[1]))
         names = names_for(ctx.class_names, per_class.shape[1])
-        charts["charts/class_target_prob"] = _lines(wandb, xs, [per_class[:, c] for c in chosen],
-                                                    [names[c] for c in chosen],
-                                                    "Replayed labels: mean given-class probability per class",
-                                                    "probability")
-        charts["charts/replayed_labels"] = _lines(wandb, xs, list(overall.T), ["given-class probability",
-                                                                               "entropy (nats)"],
-                                                  "Replayed (fold-averaged) labels", "mean")
+        charts["charts/class_target_prob"] = _lines(
+            wandb,
+            xs,
+            [per_class[:, c] for c in chosen],
+            [names[c] for c in chosen],
+            "Replayed labels: mean given-class probability per class",
+            "probability",
+        )
+        charts["charts/replayed_labels"] = _lines(
+            wandb,
+            xs,
+            list(overall.T),
+            ["given-class probability", "entropy (nats)"],
+            "Replayed (fold-averaged) labels",
+            "mean",
+        )
     if ctx.learns_labels == "instance" and ctx.instances:
         lines, keys, xs = _instance_lines(ctx)
         if lines:
-            charts["charts/tracked_instance_labels"] = _lines(wandb, xs, lines, keys,
-                                                              "Tracked samples: given- and true-class probability",
-                                                              "label probability")
+            charts["charts/tracked_instance_labels"] = _lines(
+                wandb, xs, lines, keys, "Tracked samples: given- and true-class probability", "label probability"
+            )
     return charts
 
 
@@ -145,8 +167,9 @@ def _figure_pngs(ctx: PageContext, history: list[Mapping[str, Any]]) -> dict[str
         if ctx.learns_labels == "class":
             pngs["figure2"] = render_figure2(class_panels(group), None, {"instance": "this run learns class labels"})
         elif not ctx.noisy:
-            pngs["figure2"] = render_figure2(None, instance_examples(group), {"class": "this run learns instance "
-                                                                                      "labels"})
+            pngs["figure2"] = render_figure2(
+                None, instance_examples(group), {"class": "this run learns instance labels"}
+            )
         if ctx.learns_labels == "instance" and ctx.noisy:
             pngs["figure4"] = render_figure4(noise_correction_curve(group), group)
     if ctx.many_classes:
@@ -161,8 +184,15 @@ def _heatmap(acc: np.ndarray, title: str) -> bytes:
     from repro.figures.common import _png, plt
 
     fig, ax = plt.subplots(figsize=(10, 4))
-    im = ax.imshow(acc.T, aspect="auto", origin="lower", cmap="viridis", vmin=0, vmax=1,
-                   extent=(0.5, len(acc) + 0.5, -0.5, acc.shape[1] - 0.5))
+    im = ax.imshow(
+        acc.T,
+        aspect="auto",
+        origin="lower",
+        cmap="viridis",
+        vmin=0,
+        vmax=1,
+        extent=(0.5, len(acc) + 0.5, -0.5, acc.shape[1] - 0.5),
+    )
     ax.set(xlabel="epoch", ylabel="class", title=title)
     fig.colorbar(im, ax=ax, label="accuracy")
     return _png(fig)

@@ -21,30 +21,55 @@ import numpy as np
 from repro.methods.memorisation import MEMORISATION_KEYS
 
 MAX_CLASS_KEYS = 20  # up to this many classes every class is its own key; above, a table, a heatmap and 3 classes
-NOISE_KEYS = ("noisy_top1_corrected", "noisy_top5_corrected", "noisy_top1_given", "clean_top1_damaged",
-              "label_noise_top1", "noisy_label_entropy", "clean_label_entropy")
+NOISE_KEYS = (
+    "noisy_top1_corrected",
+    "noisy_top5_corrected",
+    "noisy_top1_given",
+    "clean_top1_damaged",
+    "label_noise_top1",
+    "noisy_label_entropy",
+    "clean_label_entropy",
+)
 RENAMED = {
-    "train_acc": "accuracy/train", "val_acc": "accuracy/val", "test_acc": "accuracy/test",
-    "train_loss": "loss/train", "lr": "optim/lr", "seconds": "time/epoch_seconds",
-    "label_entropy": "labels/entropy_mean", "label_given_prob": "labels/given_prob_mean",
+    "train_acc": "accuracy/train",
+    "val_acc": "accuracy/val",
+    "test_acc": "accuracy/test",
+    "train_loss": "loss/train",
+    "lr": "optim/lr",
+    "seconds": "time/epoch_seconds",
+    "label_entropy": "labels/entropy_mean",
+    "label_given_prob": "labels/given_prob_mean",
     "label_change_mean": "labels/change_from_init_mean",
     **{f"class_target_prob_{s}": f"labels/class_target_prob_{s}" for s in ("mean", "min", "max")},
     **{k: f"noise/{k}" for k in NOISE_KEYS},
     **{k: f"memorisation/{k}" for k in MEMORISATION_KEYS},  # every method on noisy data (repro/methods/memorisation.py)
-    "anchor_t_mae": "memorisation/anchor_t_mae",  # the per-epoch T estimate's error (repro/methods/transition_estimate.py)
+    # the per-epoch T estimate's error (repro/methods/transition_estimate.py)
+    "anchor_t_mae": "memorisation/anchor_t_mae",
 }
 # per-class accuracy lists of a metrics row -> (W&B key prefix, chart title, chart key); meta set = validation set
-PER_CLASS = {"val_per_class_acc": ("meta_acc_class", "Meta-set accuracy per class", "meta_acc_per_class"),
-             "test_per_class_acc": ("test_acc_class", "Test accuracy per class", "test_acc_per_class")}
+PER_CLASS = {
+    "val_per_class_acc": ("meta_acc_class", "Meta-set accuracy per class", "meta_acc_per_class"),
+    "test_per_class_acc": ("test_acc_class", "Test accuracy per class", "test_acc_per_class"),
+}
 # key -> W&B summary ("best" only where selecting by it is legitimate: never the test accuracy)
 SUMMARIES = {
-    "accuracy/val": "max,last", "accuracy/train": "last", "accuracy/test": "last", "loss/train": "min,last",
-    "noise/noisy_top1_corrected": "max,last", "noise/noisy_top5_corrected": "max,last",
-    "noise/label_accuracy_top1": "max,last", "noise/clean_top1_damaged": "last", "noise/noisy_top1_given": "last",
+    "accuracy/val": "max,last",
+    "accuracy/train": "last",
+    "accuracy/test": "last",
+    "loss/train": "min,last",
+    "noise/noisy_top1_corrected": "max,last",
+    "noise/noisy_top5_corrected": "max,last",
+    "noise/label_accuracy_top1": "max,last",
+    "noise/clean_top1_damaged": "last",
+    "noise/noisy_top1_given": "last",
 }
-CHART_NOISE = {"noisy_top1_corrected": "noisy: top-1 corrected", "noisy_top5_corrected": "noisy: top-5 corrected",
-               "noisy_top1_given": "noisy: top-1 still given", "clean_top1_damaged": "clean: top-1 damaged",
-               "label_accuracy_top1": "all samples: label top-1 correct"}
+CHART_NOISE = {
+    "noisy_top1_corrected": "noisy: top-1 corrected",
+    "noisy_top5_corrected": "noisy: top-5 corrected",
+    "noisy_top1_given": "noisy: top-1 still given",
+    "clean_top1_damaged": "clean: top-1 damaged",
+    "label_accuracy_top1": "all samples: label top-1 correct",
+}
 
 
 def safe_name(name: str) -> str:
@@ -68,16 +93,16 @@ class PageContext:
     """What the page needs to know about the run beyond its metrics rows."""
 
     class_names: list[str]
-    run_dir: Any = None                     # repro.runs.rundir.RunDir
+    run_dir: Any = None  # repro.runs.rundir.RunDir
     config: dict = field(default_factory=dict)
-    learns_labels: str | None = None        # the trajectory format ("class" / "instance") of the labels it learns
+    learns_labels: str | None = None  # the trajectory format ("class" / "instance") of the labels it learns
     noisy: bool = False
     instances: list[tuple[int, int, int]] = field(default_factory=list)  # tracked samples: (index, given, true)
-    replay: Any = None                      # a replay final's ReplayLabels (the fold-averaged trajectory)
-    train_given: Any = None                 # (global index, given label) tensors of the training samples
+    replay: Any = None  # a replay final's ReplayLabels (the fold-averaged trajectory)
+    train_given: Any = None  # (global index, given label) tensors of the training samples
 
     @classmethod
-    def from_experiment(cls, exp: Any, config: Mapping[str, Any]) -> "PageContext":
+    def from_experiment(cls, exp: Any, config: Mapping[str, Any]) -> PageContext:
         from repro.labels.recording import InstanceTrajectoryRecorder
 
         learns, instances = None, []
@@ -85,16 +110,24 @@ class PageContext:
             learns = getattr(recorder, "trajectory_format", None) or learns  # the format its label kind records in
             if isinstance(recorder, InstanceTrajectoryRecorder):
                 rows = {g: i for i, g in enumerate(recorder.rows.index.tolist())}
-                instances = [(g, int(recorder.rows.given[rows[g]]), int(recorder.rows.true[rows[g]]))
-                             for g in recorder.tracked]
+                instances = [
+                    (g, int(recorder.rows.given[rows[g]]), int(recorder.rows.true[rows[g]])) for g in recorder.tracked
+                ]
         from repro.labels.replay import ReplayLabels
 
         labels = getattr(exp, "labels", None)
         replay = labels if isinstance(labels, ReplayLabels) else None
         index = exp.train_idx.cpu()
-        return cls(class_names=[str(c) for c in exp.data.train.classes], run_dir=exp.run_dir, config=dict(config),
-                   learns_labels=learns, noisy=bool(exp.data.noisy_mask.any()), instances=instances, replay=replay,
-                   train_given=(index, exp.data.train_targets.cpu()[index]) if replay is not None else None)
+        return cls(
+            class_names=[str(c) for c in exp.data.train.classes],
+            run_dir=exp.run_dir,
+            config=dict(config),
+            learns_labels=learns,
+            noisy=bool(exp.data.noisy_mask.any()),
+            instances=instances,
+            replay=replay,
+            train_given=(index, exp.data.train_targets.cpu()[index]) if replay is not None else None,
+        )
 
     @property
     def many_classes(self) -> bool:

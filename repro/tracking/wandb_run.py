@@ -29,8 +29,10 @@ def split_project(text: str) -> tuple[str, str]:
 
     parts = str(text).split("/")
     if len(parts) != 2 or not all(parts):
-        raise UserError(f"{text!r}: give the W&B project as ENTITY/PROJECT (e.g. my-team/soft-labels-repro), the "
-                        "entity and project the runs were logged to (tracker.entity, tracker.project).")
+        raise UserError(
+            f"{text!r}: give the W&B project as ENTITY/PROJECT (e.g. my-team/soft-labels-repro), the "
+            "entity and project the runs were logged to (tracker.entity, tracker.project)."
+        )
     return parts[0], parts[1]
 
 
@@ -70,12 +72,22 @@ def tags(config: Mapping[str, Any], extra: Any = ()) -> list[str]:
     method, data, model = config["method"]["name"], config["data"]["name"], config["model"]["name"]
     noise = config.get("noise") or {}
     fraction = float(noise.get("fraction") or 0.0)
-    found = [f"method:{method}", f"data:{data}", f"model:{model}",
-             f"noise:{noise.get('kind')}-{fraction:g}" if fraction else
-             f"noise:{noise.get('kind')}-{noise.get('type')}" if noise.get("type") else "noise:none"]
+    found = [
+        f"method:{method}",
+        f"data:{data}",
+        f"model:{model}",
+        f"noise:{noise.get('kind')}-{fraction:g}"
+        if fraction
+        else f"noise:{noise.get('kind')}-{noise.get('type')}"
+        if noise.get("type")
+        else "noise:none",
+    ]
     sweep = config.get("sweep") or {}
-    found += [f"{tag}:{sweep[k]}" for k, tag in (("name", "sweep"), ("row", "row"), ("column", "column"))
-              if sweep.get(k) is not None]
+    found += [
+        f"{tag}:{sweep[k]}"
+        for k, tag in (("name", "sweep"), ("row", "row"), ("column", "column"))
+        if sweep.get(k) is not None
+    ]
     return list(dict.fromkeys([t[:TAG_MAX] for t in [*found, *(str(x) for x in extra or ())]]))
 
 
@@ -84,8 +96,19 @@ def provenance_config(run_dir: Path) -> dict[str, Any]:
     from repro.runs import provenance
 
     record = provenance.read(run_dir)
-    keys = ("commit", "dirty", "versions", "device", "device_name", "cpu", "cuda", "cudnn", "gpu_count", "host",
-            "slurm")
+    keys = (
+        "commit",
+        "dirty",
+        "versions",
+        "device",
+        "device_name",
+        "cpu",
+        "cuda",
+        "cudnn",
+        "gpu_count",
+        "host",
+        "slurm",
+    )
     return {k: record.get(k) for k in keys if k in record}
 
 
@@ -99,8 +122,11 @@ def label_artifact(wandb: Any, run_dir: Any) -> Any | None:
     labels_dir = Path(run_dir.labels_dir)
     if not (labels_dir / "manifest.json").exists():
         return None
-    art = wandb.Artifact(f"labels-{run_dir.run_id}", type="label-trajectory",
-                         metadata={**read_manifest(run_dir), "run_id": run_dir.run_id})
+    art = wandb.Artifact(
+        f"labels-{run_dir.run_id}",
+        type="label-trajectory",
+        metadata={**read_manifest(run_dir), "run_id": run_dir.run_id},
+    )
     for path in sorted(p for p in labels_dir.rglob("*") if p.is_file() and not p.name.startswith(".")):
         art.add_file(str(path), name=path.relative_to(labels_dir).as_posix(), policy="immutable")  # add_dir prints
     return art

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-META_SET = "meta set"                  # learned on: the method takes gradients through these labels
-VALIDATION = "validation only"         # scored only: accuracy, best epoch, tuned values picked on it
-TRANSITION = "transition matrix"       # counted into a known noise transition matrix
+META_SET = "meta set"  # learned on: the method takes gradients through these labels
+VALIDATION = "validation only"  # scored only: accuracy, best epoch, tuned values picked on it
+TRANSITION = "transition matrix"  # counted into a known noise transition matrix
 NONE = "none"
 
 
@@ -37,5 +37,7 @@ def held_out_use(meta_count: int, *, learns_on_it: bool) -> list[CleanLabelUse]:
 
 def summary_fields(uses: list[CleanLabelUse]) -> dict[str, object]:
     """The run's summary fields: the total count and the purposes, '; '-joined ('none' when nothing)."""
-    return {"clean_labels_used": sum(u.count for u in uses),
-            "clean_labels_use": "; ".join(u.purpose for u in uses) or NONE}
+    return {
+        "clean_labels_used": sum(u.count for u in uses),
+        "clean_labels_use": "; ".join(u.purpose for u in uses) or NONE,
+    }

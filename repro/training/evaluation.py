@@ -28,10 +28,18 @@ class EvalResult:
 
 
 @torch.no_grad()
-def batched_outputs(model: torch.nn.Module, images: torch.Tensor, head: Callable[[torch.Tensor], torch.Tensor], *,
-                    batch_size: int, mean, std, device: torch.device,
-                    prepare: Callable[[torch.Tensor], torch.Tensor] | None = None,
-                    autocast: Callable[[], ContextManager] | None = None) -> list[torch.Tensor]:
+def batched_outputs(
+    model: torch.nn.Module,
+    images: torch.Tensor,
+    head: Callable[[torch.Tensor], torch.Tensor],
+    *,
+    batch_size: int,
+    mean,
+    std,
+    device: torch.device,
+    prepare: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    autocast: Callable[[], ContextManager] | None = None,
+) -> list[torch.Tensor]:
     """`head(model(batch))` for every batch of uint8 images [N, C, H, W], in eval mode; the model's mode is restored.
     `prepare` moves a batch to the device in the model's memory format; `autocast` wraps the forwards."""
     prepare = prepare or (lambda x: x.to(device, non_blocking=True))
@@ -41,8 +49,10 @@ def batched_outputs(model: torch.nn.Module, images: torch.Tensor, head: Callable
     was_training = model.training
     model.eval()
     with (autocast or contextlib.nullcontext)():
-        out = [head(model(prepare(normalise(images[i:i + batch_size], mean, std))))
-               for i in range(0, len(images), batch_size)]
+        out = [
+            head(model(prepare(normalise(images[i : i + batch_size], mean, std))))
+            for i in range(0, len(images), batch_size)
+        ]
     model.train(was_training)
     return out
 
@@ -53,8 +63,15 @@ def predict(model: torch.nn.Module, images: torch.Tensor, *, device: torch.devic
     return torch.cat(out) if out else torch.empty(0, dtype=torch.long, device=device)
 
 
-def evaluate(model: torch.nn.Module, images: torch.Tensor, targets: torch.Tensor, indices: torch.Tensor | None,
-             loader_kwargs: dict, *, per_class: bool = False) -> EvalResult:
+def evaluate(
+    model: torch.nn.Module,
+    images: torch.Tensor,
+    targets: torch.Tensor,
+    indices: torch.Tensor | None,
+    loader_kwargs: dict,
+    *,
+    per_class: bool = False,
+) -> EvalResult:
     if indices is not None:
         images, targets = images[indices.to(images.device)], targets[indices.to(targets.device)]
     predicted = predict(model, images, **loader_kwargs)
@@ -70,7 +87,7 @@ def evaluate(model: torch.nn.Module, images: torch.Tensor, targets: torch.Tensor
     counts = torch.cat(parts).cpu()
     result = EvalResult(accuracy=int(counts[0]) / len(hit))
     if per_class:
-        hits, sizes = counts[1:1 + classes], counts[1 + classes:].clamp_min(1)
+        hits, sizes = counts[1 : 1 + classes], counts[1 + classes :].clamp_min(1)
         result.per_class = (hits.float() / sizes.float()).tolist()
     return result
 

@@ -16,9 +16,9 @@ from omegaconf import DictConfig
 from repro.data import ArrayDataset, BatchLoader, inject_noise, load_dataset, make_split
 from repro.data.noise import load_file_noise
 from repro.errors import UserError
-from repro.training.hardware import Hardware
 from repro.models import build_model
 from repro.runs.rundir import RunDir
+from repro.training.hardware import Hardware
 from repro.training.schedule import RunSchedule, iteration_based, planned_steps, steps_in_epoch
 
 
@@ -54,13 +54,23 @@ def load_run_data(cfg: DictConfig) -> tuple[RunData, torch.Tensor, torch.Tensor]
         meta_idx = torch.empty(0, dtype=torch.long)
     else:
         train_idx, meta_idx = make_split(
-            true_targets, meta_fraction=float(cfg.split.meta_fraction), folds=int(cfg.split.folds),
-            fold=int(cfg.split.fold), seed=int(cfg.split.seed),
+            true_targets,
+            meta_fraction=float(cfg.split.meta_fraction),
+            folds=int(cfg.split.folds),
+            fold=int(cfg.split.fold),
+            seed=int(cfg.split.seed),
         )
     given, noisy = inject_noise(cfg.noise, true_targets, num_classes=len(train.classes), among=train_idx, human=human)
     record = human.record(given, true_targets, train_idx) if human is not None else {}
-    data = RunData(train=train, test=test, train_targets=given, train_true_targets=true_targets, noisy_mask=noisy,
-                   noise_record=record, annotator_votes=human.annotators if human is not None else None)
+    data = RunData(
+        train=train,
+        test=test,
+        train_targets=given,
+        train_true_targets=true_targets,
+        noisy_mask=noisy,
+        noise_record=record,
+        annotator_votes=human.annotators if human is not None else None,
+    )
     return data, train_idx, meta_idx
 
 
@@ -76,8 +86,14 @@ def stratified_subset(ds: ArrayDataset, size: int | None, *, seed: int) -> Array
     keep = subset_indices(ds, size, seed=seed)
     if keep is None:
         return ds
-    return ArrayDataset(images=ds.images[keep], targets=ds.targets[keep], classes=ds.classes, mean=ds.mean,
-                        std=ds.std, augment=ds.augment)
+    return ArrayDataset(
+        images=ds.images[keep],
+        targets=ds.targets[keep],
+        classes=ds.classes,
+        mean=ds.mean,
+        std=ds.std,
+        augment=ds.augment,
+    )
 
 
 def lr_lambda(optim_cfg: DictConfig):
@@ -104,11 +120,15 @@ def lr_lambda(optim_cfg: DictConfig):
 
 def sgd_with_schedule(model: torch.nn.Module, optim_cfg: DictConfig) -> tuple[torch.optim.SGD, RunSchedule]:
     """The run's model optimizer (SGD from cfg.optim) and its schedule (per epoch, or per step with
-    optim.iterations: repro/training/schedule.py); a method with a second network (co-teaching) builds that network's pair
+    optim.iterations: repro/training/schedule.py); a method with a second network (co-teaching) builds that network's
+    pair
     here too, so both train alike (it calls the schedule's after_step / after_epoch as the loop does)."""
     optimizer = torch.optim.SGD(
-        model.parameters(), lr=float(optim_cfg.lr), momentum=float(optim_cfg.momentum),
-        nesterov=bool(optim_cfg.nesterov), weight_decay=float(optim_cfg.weight_decay),
+        model.parameters(),
+        lr=float(optim_cfg.lr),
+        momentum=float(optim_cfg.momentum),
+        nesterov=bool(optim_cfg.nesterov),
+        weight_decay=float(optim_cfg.weight_decay),
     )
     epoch_lambda = None if iteration_based(optim_cfg) else lr_lambda(optim_cfg)
     return optimizer, RunSchedule(optimizer, optim_cfg, epoch_lambda)
@@ -166,8 +186,12 @@ class Experiment:
 
     @property
     def eval_loader_kwargs(self) -> dict[str, Any]:
-        kwargs = {"batch_size": int(self.cfg.eval_batch_size), "mean": self.data.train.mean,
-                  "std": self.data.train.std, "device": self.device}
+        kwargs = {
+            "batch_size": int(self.cfg.eval_batch_size),
+            "mean": self.data.train.mean,
+            "std": self.data.train.std,
+            "device": self.device,
+        }
         if self.hardware is not None:
             kwargs.update(prepare=self.hardware.prepare_batch, autocast=self.hardware.autocast)
         return kwargs
@@ -206,8 +230,11 @@ class Experiment:
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(),
             "method": self.method.state_dict(),
-            "rng": {"torch": torch.get_rng_state(), "train": self.train_gen.get_state(),
-                    "meta": self.meta_gen.get_state()},
+            "rng": {
+                "torch": torch.get_rng_state(),
+                "train": self.train_gen.get_state(),
+                "meta": self.meta_gen.get_state(),
+            },
         }
         if self.device.type == "cuda":  # this run's GPU only: the resuming machine may see fewer GPUs
             state["rng"]["cuda"] = torch.cuda.get_rng_state(self.device)
@@ -238,8 +265,11 @@ def hardware_data(data: RunData, hardware: Hardware) -> RunData:
     """The run's images on the GPU when they fit (loaders and evaluation then never copy pixels per batch)."""
     from dataclasses import replace
 
-    return replace(data, train=replace(data.train, images=hardware.place_images(data.train.images)),
-                   test=replace(data.test, images=hardware.place_images(data.test.images)))
+    return replace(
+        data,
+        train=replace(data.train, images=hardware.place_images(data.train.images)),
+        test=replace(data.test, images=hardware.place_images(data.test.images)),
+    )
 
 
 def prepare_experiment(cfg: DictConfig, run_dir: RunDir) -> Experiment:
@@ -252,28 +282,53 @@ def prepare_experiment(cfg: DictConfig, run_dir: RunDir) -> Experiment:
     device = hardware.device
     data, train_idx, meta_idx = load_run_data(cfg)
     data = hardware_data(data, hardware)
-    model = hardware.prepare_model(build_model(
-        str(cfg.model.name), num_classes=data.num_classes, in_channels=int(cfg.data.in_channels),
-        image_size=int(cfg.data.image_size),
-    ))
+    model = hardware.prepare_model(
+        build_model(
+            str(cfg.model.name),
+            num_classes=data.num_classes,
+            in_channels=int(cfg.data.in_channels),
+            image_size=int(cfg.data.image_size),
+        )
+    )
     optimizer, scheduler = sgd_with_schedule(model, cfg.optim)
     train_gen = torch.Generator().manual_seed(seed)
     meta_gen = torch.Generator().manual_seed(seed + 1)
     common = dict(mean=data.train.mean, std=data.train.std, augment=data.train.augment)
     train_loader = BatchLoader(
-        data.train.images, data.train_targets, train_idx, batch_size=int(cfg.data.batch_size), shuffle=True,
-        generator=train_gen, **common,
+        data.train.images,
+        data.train_targets,
+        train_idx,
+        batch_size=int(cfg.data.batch_size),
+        shuffle=True,
+        generator=train_gen,
+        **common,
     )
     meta_loader = None
     if meta_idx.numel():
         # Meta labels are the clean (true) labels: noise is only ever injected into the training part.
         meta_loader = BatchLoader(
-            data.train.images, data.train_true_targets, meta_idx, batch_size=int(cfg.method.get("meta_batch_size", 256)),
-            shuffle=True, generator=meta_gen, **common,
+            data.train.images,
+            data.train_true_targets,
+            meta_idx,
+            batch_size=int(cfg.method.get("meta_batch_size", 256)),
+            shuffle=True,
+            generator=meta_gen,
+            **common,
         )
     exp = Experiment(
-        cfg=cfg, run_dir=run_dir, data=data, train_idx=train_idx, meta_idx=meta_idx, model=model,
-        optimizer=optimizer, scheduler=scheduler, train_loader=train_loader, meta_loader=meta_loader,
-        train_gen=train_gen, meta_gen=meta_gen, device=device, hardware=hardware,
+        cfg=cfg,
+        run_dir=run_dir,
+        data=data,
+        train_idx=train_idx,
+        meta_idx=meta_idx,
+        model=model,
+        optimizer=optimizer,
+        scheduler=scheduler,
+        train_loader=train_loader,
+        meta_loader=meta_loader,
+        train_gen=train_gen,
+        meta_gen=meta_gen,
+        device=device,
+        hardware=hardware,
     )
     return exp

@@ -22,8 +22,13 @@ DEVICES = ("auto", "cpu", "cuda")
 PRECISIONS = ("fp32", "bf16")
 # The hardware keys and their defaults (what config.yaml says; a missing key, e.g. in an old run's config,
 # means the default).
-DEFAULTS: dict[str, Any] = {"device": "auto", "precision": "fp32", "channels_last": "auto", "compile_jvp": False,
-                            "deterministic": False}
+DEFAULTS: dict[str, Any] = {
+    "device": "auto",
+    "precision": "fp32",
+    "channels_last": "auto",
+    "compile_jvp": False,
+    "deterministic": False,
+}
 # cuBLAS needs a fixed workspace to give the same bits twice (CUDA docs, "Results reproducibility").
 CUBLAS_WORKSPACE = ":4096:8"
 # Keep the uint8 images on the GPU when they take at most this share of its free memory.
@@ -35,8 +40,10 @@ def _bool_or_auto(key: str, value: Any, *, auto: bool) -> bool:
         return value
     if isinstance(value, str) and value.lower() in ("auto", "true", "false"):
         return {"auto": auto, "true": True, "false": False}[value.lower()]
-    raise UserError(f"{key}={value!r} is not valid; use {key}=true, {key}=false"
-                    + (f" or {key}=auto." if key == "channels_last" else "."))
+    raise UserError(
+        f"{key}={value!r} is not valid; use {key}=true, {key}=false"
+        + (f" or {key}=auto." if key == "channels_last" else ".")
+    )
 
 
 @dataclass(frozen=True)
@@ -50,24 +57,30 @@ class Hardware:
     deterministic: bool = False
 
     @classmethod
-    def from_config(cls, cfg: Mapping[str, Any], *, require_device: bool = True) -> "Hardware":
+    def from_config(cls, cfg: Mapping[str, Any], *, require_device: bool = True) -> Hardware:
         """Resolve `auto` values and refuse bad values; with `require_device`, also what cannot run here (device=cuda
         without a GPU). Planning a sweep on a login node checks the values only."""
-        get = (lambda k: cfg.get(k, DEFAULTS[k]))  # noqa: E731
+        get = lambda k: cfg.get(k, DEFAULTS[k])  # noqa: E731
         device_name = str(get("device")).lower()
         if device_name not in DEVICES:
-            raise UserError(f"device={get('device')!r} is not known; use device=auto (CUDA when available), "
-                            "device=cuda or device=cpu.")
+            raise UserError(
+                f"device={get('device')!r} is not known; use device=auto (CUDA when available), "
+                "device=cuda or device=cpu."
+            )
         if device_name == "cuda" and require_device and not torch.cuda.is_available():
-            raise UserError("device=cuda was asked for but torch sees no CUDA GPU (torch "
-                            f"{torch.__version__}, built for CUDA {torch.version.cuda}). Run `repro doctor` to see "
-                            "why, or use device=auto / device=cpu.")
+            raise UserError(
+                "device=cuda was asked for but torch sees no CUDA GPU (torch "
+                f"{torch.__version__}, built for CUDA {torch.version.cuda}). Run `repro doctor` to see "
+                "why, or use device=auto / device=cpu."
+            )
         if device_name == "auto":
             device_name = "cuda" if torch.cuda.is_available() else "cpu"
         precision = str(get("precision")).lower()
         if precision not in PRECISIONS:
-            raise UserError(f"precision={get('precision')!r} is not known; use precision=fp32 (default) or "
-                            "precision=bf16 (bfloat16 autocast; label and weight updates stay float32).")
+            raise UserError(
+                f"precision={get('precision')!r} is not known; use precision=fp32 (default) or "
+                "precision=bf16 (bfloat16 autocast; label and weight updates stay float32)."
+            )
         device = torch.device(device_name)
         return cls(
             device=device,
@@ -135,8 +148,13 @@ class Hardware:
 
     def describe(self) -> dict[str, Any]:
         """The resolved settings, for the run's provenance record."""
-        return {"device": str(self.device), "precision": self.precision, "channels_last": self.channels_last,
-                "compile_jvp": self.compile_jvp, "deterministic": self.deterministic}
+        return {
+            "device": str(self.device),
+            "precision": self.precision,
+            "channels_last": self.channels_last,
+            "compile_jvp": self.compile_jvp,
+            "deterministic": self.deterministic,
+        }
 
 
 def _check_cublas_is_deterministic(device: torch.device) -> None:

@@ -11,12 +11,17 @@ MODES = ("auto", "bar", "plain", "none")
 
 
 class _EpochBar:
-    def __init__(self, owner: "EpochProgress", epoch: int, steps: int):
+    def __init__(self, owner: EpochProgress, epoch: int, steps: int):
         self.owner = owner
         self.bar = None
         if owner.mode == "bar":
-            self.bar = tqdm(total=steps, desc=f"epoch {epoch + 1}/{owner.total_epochs}", leave=False,
-                            dynamic_ncols=True, file=sys.stderr)
+            self.bar = tqdm(
+                total=steps,
+                desc=f"epoch {epoch + 1}/{owner.total_epochs}",
+                leave=False,
+                dynamic_ncols=True,
+                file=sys.stderr,
+            )
 
     def update(self, **stats: float) -> None:
         if self.bar is not None:

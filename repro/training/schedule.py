@@ -24,8 +24,9 @@ class RunSchedule(torch.optim.lr_scheduler.LambdaLR):
     every optimizer step and `after_epoch` after every epoch; only the one of its unit moves it. Its state
     (`last_epoch` = steps or epochs done) lives in the checkpoint, so a resumed run continues the schedule."""
 
-    def __init__(self, optimizer: torch.optim.Optimizer, optim_cfg: DictConfig,
-                 epoch_lambda: Callable[[int], float]) -> None:
+    def __init__(
+        self, optimizer: torch.optim.Optimizer, optim_cfg: DictConfig, epoch_lambda: Callable[[int], float]
+    ) -> None:
         self.per_step = iteration_based(optim_cfg)
         super().__init__(optimizer, iteration_lambda(optim_cfg) if self.per_step else epoch_lambda)
 

@@ -45,11 +45,15 @@ def edge_warnings(keys: list[str], points: list[tuple[Any, ...]], winner: tuple[
         if len(values) < MIN_AXIS_POINTS or not _number(winner[axis]):
             continue
         if winner[axis] == values[-1]:
-            out.append(f"the winner's {key}={winner[axis]:g} is the largest value of the grid ({_list(values)}): "
-                       f"the best may lie above it, so extend {key} upward")
+            out.append(
+                f"the winner's {key}={winner[axis]:g} is the largest value of the grid ({_list(values)}): "
+                f"the best may lie above it, so extend {key} upward"
+            )
         elif winner[axis] == values[0] and values[0] > 0:  # below 0 there is nothing: a temperature or lr of 0
-            out.append(f"the winner's {key}={winner[axis]:g} is the smallest value of the grid ({_list(values)}): "
-                       f"the best may lie below it, so extend {key} downward")
+            out.append(
+                f"the winner's {key}={winner[axis]:g} is the smallest value of the grid ({_list(values)}): "
+                f"the best may lie below it, so extend {key} downward"
+            )
     return out
 
 
@@ -60,14 +64,18 @@ def movement_warning(changes: list[float]) -> str | None:
     moved = statistics.fmean(changes)
     if moved >= MOVED_THRESHOLD:
         return None
-    return (f"the winner's labels barely moved (mean total variation from their initial values {moved:.4f} < "
-            f"{MOVED_THRESHOLD}: under {MOVED_THRESHOLD:.0%} of a label's probability mass moved), so they acted as "
-            "fixed targets: extend the label learning rate's grid upward")
+    return (
+        f"the winner's labels barely moved (mean total variation from their initial values {moved:.4f} < "
+        f"{MOVED_THRESHOLD}: under {MOVED_THRESHOLD:.0%} of a label's probability mass moved), so they acted as "
+        "fixed targets: extend the label learning rate's grid upward"
+    )
 
 
-def tuning_warnings(config: Mapping[str, Any], scored: list[tuple[tuple[Any, ...], float, list[str]]],
-                    winner: tuple[Any, ...]) -> list[str]:
-    """The warnings of a tuned config's finished tuning stage (`scored`, `winner`: repro.training.tuning.results/choose)."""
+def tuning_warnings(
+    config: Mapping[str, Any], scored: list[tuple[tuple[Any, ...], float, list[str]]], winner: tuple[Any, ...]
+) -> list[str]:
+    """The warnings of a tuned config's finished tuning stage (`scored`, `winner`:
+    repro.training.tuning.results/choose)."""
     keys = list(config["tune"]["keys"])
     out = edge_warnings(keys, [p for p, _, _ in scored], winner)
     root = Path(config["output_root"]) / "runs"

@@ -9,7 +9,8 @@ The tuned run's config names what is tuned and where, never the result:
       select: final_val_acc
       chosen: null                                              # filled in when the run starts
 
-So its run id (repro/runs/rundir.py hashes `tune` minus `chosen`, and not the tuned keys' own values) is fixed before any
+So its run id (repro/runs/rundir.py hashes `tune` minus `chosen`, and not the tuned keys' own values) is fixed before
+any
 tuning run has trained, and a re-plan finds the same runs. When it starts, `apply` reads every tuning run's summary
 (all must be done: a tuned run never trains on a partial search), averages the `select` metric over seeds per grid
 point, takes the best, and writes the winner into the tuned keys (those the run's method has: a replay final only
@@ -26,8 +27,8 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from repro.errors import UserError
-from repro.runs.rundir import HASHED_UNLESS_DEFAULT, RunDir
 from repro.runs.records import read_status, read_summary
+from repro.runs.rundir import HASHED_UNLESS_DEFAULT, RunDir
 
 # Summary keys a tuning stage may select on: validation only. Test metrics are refused where the stage is declared.
 SELECT_METRICS = ("final_val_acc", "best_val_acc")
@@ -50,14 +51,21 @@ def results(config: Mapping[str, Any]) -> list[tuple[tuple[Any, ...], float, lis
         rd = RunDir(root / str(entry["run"]))
         point = tuple(entry["values"])
         if len(point) != len(tune["keys"]):
-            raise UserError(f"tune.runs lists {rd.run_id} with values {list(point)} for the keys {tune['keys']}: one "
-                            "value per key is needed. `repro sweep` writes this node; do not edit it by hand.")
+            raise UserError(
+                f"tune.runs lists {rd.run_id} with values {list(point)} for the keys {tune['keys']}: one "
+                "value per key is needed. `repro sweep` writes this node; do not edit it by hand."
+            )
         summary = read_summary(rd, role="tuning run")  # a damaged one: DamagedRecord, saying what to do
         value = None if summary is None else summary.get(select)
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             status = read_status(rd)
-            state = ("missing" if status is None else f"{status.get('state')} at epoch {status.get('epoch')}"
-                     if summary is None else f"done, but its summary has no {select}")
+            state = (
+                "missing"
+                if status is None
+                else f"{status.get('state')} at epoch {status.get('epoch')}"
+                if summary is None
+                else f"done, but its summary has no {select}"
+            )
             problems.append(f"{_point_text(tune['keys'], point)}: {rd.run_id} ({state})")
             continue
         scores, ids = points.setdefault(point, ([], []))
@@ -113,8 +121,8 @@ def summary_fields(config: Mapping[str, Any]) -> dict[str, Any]:
     warnings = tuning_warnings(config, scored, tuple(chosen))
     return {
         "tuned": _point_text(keys, tuple(chosen)),
-        "tune_warnings": warnings,                # the grid may have missed (repro/training/tune_warnings.py)
-        "tune_warning": "; ".join(warnings),      # the same as one string: W&B's summary takes no lists
+        "tune_warnings": warnings,  # the grid may have missed (repro/training/tune_warnings.py)
+        "tune_warning": "; ".join(warnings),  # the same as one string: W&B's summary takes no lists
         "tune_chosen": dict(zip(keys, chosen)),
         "tune_select": config["tune"]["select"],
         "tune_scores": [[list(p), s, ids] for p, s, ids in scored],
@@ -123,8 +131,9 @@ def summary_fields(config: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _point_text(keys: list[str], point: tuple[Any, ...]) -> str:
-    return ", ".join(f"{k.split('.')[-1]}={v:g}" if isinstance(v, float) else f"{k.split('.')[-1]}={v}"
-                     for k, v in zip(keys, point))
+    return ", ".join(
+        f"{k.split('.')[-1]}={v:g}" if isinstance(v, float) else f"{k.split('.')[-1]}={v}" for k, v in zip(keys, point)
+    )
 
 
 point_text = _point_text  # "label_lr=25, init_target_prob=0.5" (repro/sweep/tune_report.py)
