@@ -301,7 +301,7 @@ def test_repro_tables_reads_runs_from_wandb_when_asked(tmp_path, monkeypatch, ca
     assert main(["tables", "--wandb", "me/soft-labels-repro", "--out", str(out)]) == 0
     md = (out / "table1.md").read_text()
     assert "Runs: W&B project me/soft-labels-repro." in md
-    assert "| Baseline | 91.00 (n=1 of 2) | 77.1 ± 0.3 | +13.90 |" in md
+    assert "| Baseline | 91.00 (n=1 of 2; at best val epoch: 91.00) | 77.1 ± 0.3 | +13.90 |" in md
     assert "- `digits-smallcnn-instance_labels-cccccccccc` (Baseline, CIFAR100/ResNet18, seed 1): failed" in md
     assert main(["tables", "--wandb", "me/missing", "--out", str(out)]) == 2
     assert "Could not read the W&B project 'me/missing'" in capsys.readouterr().err
