@@ -17,8 +17,8 @@ from repro.config import to_container
 from repro.errors import Interrupted, UserError  # noqa: F401  (Interrupted: repro.train's public name)
 from repro.labels import NonFiniteLabelsError
 from repro.labels.annotator_agreement import annotator_recorders
-from repro.methods import NonFiniteLossError, build_method, check_method_ready
-from repro.methods.memorisation import memorisation_recorders
+from repro.methods import NonFiniteLossError, build_method, check_method_ready, method_class
+from repro.methods.memorisation import memorisation_images, memorisation_recorders
 from repro.runs import provenance
 from repro.runs.attempts import archive_done_run, tracker_id
 from repro.runs.checkpoint import load_checkpoint, save_checkpoint
@@ -111,8 +111,12 @@ def _train_held(cfg: DictConfig, config: dict, rd: RunDir, lock: FileLock, stop_
                     raise Interrupted(f"stopped after {stop_after_epochs} epoch(s) as asked")
                 row = run_epoch(exp, epoch, progress)
                 # Label records come first: they add their scalars to `row` (so to the history and metrics), and a
-                # checkpoint of epoch e+1 then implies epoch e's records exist (a resumed run has no gap).
+                # checkpoint of epoch e+1 then implies epoch e's records exist (a resumed run has no gap). Their time
+                # is the epoch's too (the memorisation pass: a third of a plain epoch on CIFAR), so GPU-hours spent
+                # and the plan-against-actual benchmark count it.
+                recording = time.perf_counter()
                 exp.record_epoch(epoch, row, tracker)
+                row["seconds"] += time.perf_counter() - recording
                 history.append(row)
                 # The checkpoint is the commit point of an epoch; the metrics file follows it.
                 lock.check()  # never write after another process took the run over
@@ -208,6 +212,14 @@ def evaluate_epoch(exp: Experiment) -> dict[str, Any]:
     row["test_acc"] = test.accuracy
     row["test_per_class_acc"] = test.per_class  # every run has it (a split=full run has no meta set)
     return row
+
+
+def epoch_eval_images(config: dict[str, Any], n_train: int, n_meta: int, n_test: int) -> int:
+    """Images evaluated (a forward in eval mode) once per epoch, from the config alone, for the cost estimate
+    (repro/sweep/costs.py): `evaluate_epoch`'s validation and test passes, the method's own passes
+    (Method.epoch_eval_images) and the memorisation recorder's pass over the training set of a noisy run."""
+    method = method_class(str(config["method"]["name"]))
+    return n_meta + n_test + method.epoch_eval_images(n_train, n_meta, n_test) + memorisation_images(config, n_train)
 
 
 def summarise(history: list[dict[str, Any]], exp: Experiment) -> dict[str, Any]:

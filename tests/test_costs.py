@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -114,5 +115,100 @@ def test_bench_measures_and_stores_a_calibration_the_estimate_reads(capsys):
     assert len(stored) == 1
     cal = costs.load_calibration()
     assert cal.batch == 4 and cal.steps_ms["smallcnn"]["meta"] > 0 and cal.source.startswith("measured")
+    assert cal.half_batch_steps_ms["smallcnn"]["meta"] > 0  # timed at batch 2 too: a step's fixed part
+    assert cal.meta_batch == 8 and set(cal.half_meta_batch_steps_ms["smallcnn"]) == {
+        "meta",
+        "weight_lookahead",
+        "weighting_net_lookahead",
+    }
     assert math.isfinite(cal.eval_ms_per_image["smallcnn"])
     assert "x plain" in capsys.readouterr().out  # each kind against the plain step
+
+
+def test_a_step_is_priced_on_the_line_through_the_two_timed_batches():
+    # a meta step of 40 ms at 128 and 30 ms at 64: 20 ms fixed (the meta batch does not shrink) + 10/64 ms per image
+    cal = Calibration(
+        "G", 128, CAL.steps_ms, CAL.eval_ms_per_image, "test", None, {"resnet18": {"plain": 5.0, "meta": 30.0}}
+    )
+    fold = _config("split=holdout", "method=instance_labels", "data.batch_size=100")
+    steps = math.ceil(40000 / 100)
+    assert run_gpu_hours(fold, cal) == pytest.approx(3 * (steps * (20.0 + 100 * 10 / 64) + 20000 * 0.01) / 3.6e6)
+    # without the second batch (an older calibration, the H100 table): in proportion to the batch
+    assert run_gpu_hours(fold, CAL) == pytest.approx(3 * (steps * 40.0 * 100 / 128 + 20000 * 0.01) / 3.6e6)
+    # a half batch timed slower than the full one (noise) never makes a smaller batch cost more than the full one
+    noisy = Calibration("G", 128, CAL.steps_ms, CAL.eval_ms_per_image, "test", None, {"resnet18": {"meta": 50.0}})
+    assert costs.price(fold, noisy).step_ms_at(100, 256, noisy) == pytest.approx(40.0)
+
+
+def test_a_lookahead_step_is_priced_at_the_runs_meta_batch():
+    # 40 ms at batch 128 / meta batch 256; 30 ms at batch 64; 32 ms at meta batch 128: 8/128 ms per meta image
+    cal = Calibration(
+        "G",
+        128,
+        CAL.steps_ms,
+        CAL.eval_ms_per_image,
+        "test",
+        None,
+        {"resnet18": {"plain": 5.0, "meta": 30.0}},
+        256,
+        {"resnet18": {"meta": 32.0}},
+    )
+    fixed = 40.0 - 128 * 10 / 64 - 256 * 8 / 128
+    # MW-Net's meta batch of 100 (a weighting-net look-ahead: the labels' figures where not measured, factor 1)
+    mwnet = _config("split=noisy", "method=mwnet", "memorisation_samples=0")
+    steps = math.ceil(49000 / 128)
+    want = fixed + 128 * 10 / 64 + 100 * 8 / 128
+    assert run_gpu_hours(mwnet, cal) == pytest.approx(3 * (steps * want + 11000 * 0.01) / 3.6e6)
+    # a meta set smaller than the meta batch: the whole meta set each step
+    small = _config("split=noisy", "split.meta_fraction=0.001", "method=mwnet", "memorisation_samples=0")
+    n_train, n_meta, _ = run_sizes(small)
+    want = fixed + 128 * 10 / 64 + n_meta * 8 / 128
+    steps = math.ceil(n_train / 128)
+    assert run_gpu_hours(small, cal) == pytest.approx(3 * (steps * want + (n_meta + 10000) * 0.01) / 3.6e6)
+    # a plain step runs no meta batch: the plain figures alone
+    assert costs.price(_config(), cal).step_ms_at(128, None, cal) == pytest.approx(10.0)
+
+
+def test_the_evaluation_passes_each_epoch_are_priced_from_who_runs_them():
+    def extra_hours(*overrides: str) -> float:  # over the same run without its extra passes, in eval images
+        return run_gpu_hours(_config(*overrides), CAL) * 3.6e6 / 3 / 0.01
+
+    noisy = ("split=noisy", "noise=uniform", "noise.fraction=0.4")
+    # the memorisation recorder evaluates the 49000 noisy-labelled training images each epoch, or its cap
+    assert extra_hours(*noisy) - extra_hours(*noisy, "memorisation_samples=0") == pytest.approx(49000)
+    assert extra_hours(*noisy, "memorisation_samples=5000") - extra_hours(
+        *noisy, "memorisation_samples=0"
+    ) == pytest.approx(5000)
+    assert extra_hours(*noisy) == pytest.approx(extra_hours(*noisy, "memorisation_samples=10000000"))
+    # a clean run has no such pass
+    assert extra_hours("split=noisy", "memorisation_samples=0") == pytest.approx(extra_hours("split=noisy"))
+    # co-teaching tests its second network each epoch: one more test pass than the same run's plain evaluation
+    plain, coteaching = CAL.steps_ms["resnet18"]["plain"], 2 * CAL.steps_ms["resnet18"]["plain"]
+    steps = math.ceil(49000 / 128)
+    co = extra_hours("split=noisy", "method=coteaching", "memorisation_samples=0")
+    base = extra_hours("split=noisy", "method=baseline", "memorisation_samples=0")
+    assert co - base == pytest.approx(steps * (coteaching - plain) / 0.01 + 10000)
+
+
+def test_an_epochs_seconds_include_its_records(tmp_path, monkeypatch):
+    """What GPU-hours spent and the plan-against-actual benchmark read: the recorders' passes (the memorisation pass
+    over the training set) are part of the epoch's time. A recorder advances a fake clock; nothing else does."""
+    import types
+
+    import repro.train
+
+    clock = [0.0]
+    monkeypatch.setattr(repro.train, "time", types.SimpleNamespace(perf_counter=lambda: clock[0]))
+
+    class SlowRecorder:
+        def on_epoch_end(self, exp, epoch, row, tracker):
+            clock[0] += 100.0
+
+        def summary(self):
+            return {}
+
+    monkeypatch.setattr(repro.train, "memorisation_recorders", lambda exp: [SlowRecorder()])
+    args = ["data=digits", "model=smallcnn", "optim.epochs=2", "tracker=none", "progress=none", "device=cpu"]
+    assert main(["train", *args, f"output_root={tmp_path}"]) == 0
+    (summary,) = tmp_path.glob("runs/*/summary.json")
+    assert json.loads(summary.read_text())["seconds"] == pytest.approx(200.0)

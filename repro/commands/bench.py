@@ -4,7 +4,10 @@ estimates GPU-hours for the GPU you will run on.
 
 Steps run with the defaults a run gets on this device (repro/training/hardware.py: channels_last on CUDA, fp32), on
 random
-batches of the model's input shape (bench_shape); the median over timed steps after warm-up is stored.
+batches of the model's input shape (bench_shape); the median over timed steps after warm-up is stored. Each kind is
+timed at --batch and at half of it, and a look-ahead kind at half the meta batch too: a step has a fixed part
+(kernel launches) and a look-ahead's meta part, which do not shrink with the training batch, and the estimate prices
+a run's batch and meta batch on the plane through the three.
 """
 
 from __future__ import annotations
@@ -135,22 +138,23 @@ def run(args: argparse.Namespace) -> int:
     if min(args.batch, args.meta_batch, args.steps, args.classes) < 1:
         raise UserError("--batch, --meta-batch, --steps and --classes must be positive.")
     kinds = tuple(k for k in STEP_COSTS if k.key in args.kinds)
-    steps_ms, eval_ms, shapes = {}, {}, {}
+    steps_ms, eval_ms, shapes, half_ms, half_meta_ms = {}, {}, {}, {}, {}
+    half, half_meta = args.batch // 2, args.meta_batch // 2
+    meta_kinds = tuple(k for k in kinds if k.meta_batch)
     print(
         f"{name}: batch {args.batch}, meta batch {args.meta_batch}, {args.classes} classes, "
         f"channels_last={hw.channels_last}"
     )
     for model_name in args.models:
-        got = measure(
-            model_name,
-            hw,
-            batch=args.batch,
-            meta_batch=args.meta_batch,
-            classes=args.classes,
-            steps=args.steps,
-            kinds=kinds,
-        )
+        sizes = {"batch": args.batch, "meta_batch": args.meta_batch, "classes": args.classes, "steps": args.steps}
+        got = measure(model_name, hw, **sizes, kinds=kinds)
         steps_ms[model_name] = {k.key: round(got[k.key], 3) for k in kinds}
+        if half >= 1:  # a second batch: a step's fixed part, which the estimate keeps at other batches
+            got_half = measure(model_name, hw, **{**sizes, "batch": half}, kinds=kinds)
+            half_ms[model_name] = {k.key: round(got_half[k.key], 3) for k in kinds}
+        if half_meta >= 1 and meta_kinds:  # and a second meta batch for the look-ahead kinds (their meta part)
+            got_half = measure(model_name, hw, **{**sizes, "meta_batch": half_meta}, kinds=meta_kinds)
+            half_meta_ms[model_name] = {k.key: round(got_half[k.key], 3) for k in meta_kinds}
         eval_ms[model_name] = got["eval_per_image"]
         shapes[model_name] = list(bench_shape(model_name, args.classes))
         ratios = "   ".join(
@@ -159,8 +163,19 @@ def run(args: argparse.Namespace) -> int:
             for k in kinds
         )
         print(f"  {model_name:9} {ratios}   eval {got['eval_per_image'] * 1e3:.2f} us/image")
+        for what, figures in ((f"batch {half}", half_ms), (f"meta batch {half_meta}", half_meta_ms)):
+            if model_name in figures:
+                print(f"  {'':9} at {what}: " + "   ".join(f"{k} {v:.2f} ms" for k, v in figures[model_name].items()))
     cal = Calibration(
-        name, args.batch, steps_ms, eval_ms, f"measured {time.strftime('%Y-%m-%d')} by repro bench", shapes
+        name,
+        args.batch,
+        steps_ms,
+        eval_ms,
+        f"measured {time.strftime('%Y-%m-%d')} by repro bench",
+        shapes,
+        half_ms or None,
+        args.meta_batch,
+        half_meta_ms or None,
     )
     if not args.no_save:
         print(f"stored: {cal.save()}")

@@ -55,6 +55,13 @@ class Method:
     step_cost: ClassVar[StepCost]
 
     @classmethod
+    def epoch_eval_images(cls, n_train: int, n_meta: int, n_test: int) -> int:
+        """Images the method evaluates itself once per epoch (in `end_epoch` or a recorder), beyond the loop's
+        validation and test passes, given the run's train, meta and test sizes: priced by `--dry-run` at the
+        calibration's eval cost per image (repro/train.py: epoch_eval_images)."""
+        return 0
+
+    @classmethod
     def check_ready(cls, cfg: DictConfig) -> None:
         """Refuse to start, before anything of the run is written, when what the run reads from disk (a teacher
         run) is missing or unfinished."""

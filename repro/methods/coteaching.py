@@ -138,6 +138,10 @@ class CoTeaching(Method):
             self._steps += 1
         return StepOutput(update_1.detach(), logits_1.detach())
 
+    @classmethod
+    def epoch_eval_images(cls, n_train: int, n_meta: int, n_test: int) -> int:
+        return n_test  # end_epoch: network 2's test accuracy
+
     def end_epoch(self, exp) -> dict[str, Any]:
         self.scheduler2.after_epoch()
         test_2 = evaluate(self.model2, exp.data.test.images, exp.data.test.targets, None, exp.eval_loader_kwargs)

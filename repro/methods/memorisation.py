@@ -21,11 +21,12 @@ and logs each epoch's estimate error `anchor_t_mae` (repro/methods/transition_es
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 import torch
 from torch import Tensor
 
+from repro.data.noise import describes_noise
 from repro.training.evaluation import batched_outputs
 
 MEMORISATION_KEYS = ("memorised_noisy", "recovered_noisy", "clean_train_acc", "confidence", "logit_norm")
@@ -108,6 +109,15 @@ class MemorisationRecorder:
 
     def summary(self) -> dict[str, Any]:
         return {}
+
+
+def memorisation_images(config: Mapping[str, Any], n_train: int) -> int:
+    """Training images the recorder evaluates per epoch on a run of `config` with `n_train` training samples (0 on
+    a run without label noise or with `memorisation_samples=0`): what the cost estimate prices."""
+    cap = config.get("memorisation_samples")
+    if cap == 0 or not describes_noise(config["noise"]):
+        return 0
+    return n_train if cap is None else min(int(cap), n_train)
 
 
 def memorisation_recorders(exp: Any) -> list:

@@ -17,13 +17,16 @@ from dataclasses import dataclass
 class StepCost:
     """One kind of training step. `key`: its name in a calibration file (steps_ms[model][key]); `what`: what the
     step runs, as printed; `timer`: "module:function" that builds it for `repro bench`; `estimate`: (another kind's
-    key, factor) used where a calibration lacks this kind, with `why` saying where the factor comes from."""
+    key, factor) used where a calibration lacks this kind, with `why` saying where the factor comes from;
+    `meta_batch`: the step also runs a meta batch (a look-ahead's), whose size `repro bench` varies too and the
+    estimate prices at the run's own (method.meta_batch_size, at most the meta set)."""
 
     key: str
     what: str
     timer: str
     estimate: tuple[str, float] | None = None
     why: str = ""
+    meta_batch: bool = False
 
     def __str__(self) -> str:
         return self.key
@@ -39,6 +42,7 @@ LABEL_LOOKAHEAD = StepCost(
     "repro.methods.step_timing:label_lookahead",
     ("plain", 3.8),
     "WRN-28-10 on an H100: a label meta step is 3.8x a plain one (resnet18 3.0x, vgg16 4.2x)",
+    meta_batch=True,
 )
 WEIGHT_LOOKAHEAD = StepCost(
     "weight_lookahead",
@@ -46,6 +50,7 @@ WEIGHT_LOOKAHEAD = StepCost(
     "repro.methods.step_timing:weight_lookahead",
     ("meta", 1.0),
     "the look-ahead engine and JVP of the labels' meta step, repro/meta/weights.py",
+    meta_batch=True,
 )
 WEIGHTING_NET_LOOKAHEAD = StepCost(
     "weighting_net_lookahead",
@@ -53,6 +58,7 @@ WEIGHTING_NET_LOOKAHEAD = StepCost(
     "repro.methods.step_timing:weighting_net_lookahead",
     ("meta", 1.0),
     "the labels' look-ahead engine plus a 1-100-1 weighting net, whose cost is negligible",
+    meta_batch=True,
 )
 TWO_NETWORKS = StepCost(
     "two_networks",

@@ -4,7 +4,11 @@ A calibration is stored once per GPU model (`<dir>/<gpu name>.json`, dir = $REPR
 ~/.cache/repro/calibration). Without one, the H100 figures of the design notes (docs/gpu.md, "What a sweep will cost")
 are used and
 the estimate says so. A run's cost = epochs x (steps per epoch x step cost + evaluated images x forward cost per
-image); steps per epoch come from the data set's known size, the split and the batch size, without loading data.
+image); steps per epoch come from the data set's known size, the split and the batch size, without loading data. The
+evaluated images are each epoch's passes as the loop, the method and the recorders declare them
+(repro/train.py: epoch_eval_images). A step's cost at the run's batch lies on the line through the two batches
+`repro bench` times (a step has a fixed part: kernel launches, and a look-ahead's meta batch, which does not shrink
+with the training batch); a calibration with one batch only scales it in proportion.
 The step cost is the one its method's class declares (repro/methods/step_cost.py). Where the calibration has no
 figure of that kind for the model, it is estimated from another kind (the kind's documented factor); where it has
 none for the model, from a measured model scaled by FLOPs (repro/models/flops.py), a lower bound that turns the
@@ -62,7 +66,9 @@ def calibration_file(gpu_name: str) -> Path:
 @dataclass(frozen=True, eq=False)  # hashed by identity: prices are cached per calibration object
 class Calibration:
     """Per-model ms per step of each kind (StepCost.key) at `batch`, ms per evaluated image, and the input each
-    model was timed at ([channels, height, width, classes]; calibrations without it: CIFAR-100's)."""
+    model was timed at ([channels, height, width, classes]; calibrations without it: CIFAR-100's).
+    `half_batch_steps_ms`: the same at batch // 2 (calibrations without it scale a step in proportion to the batch);
+    `half_meta_batch_steps_ms`: the kinds that run a meta batch (StepCost.meta_batch) at meta_batch // 2."""
 
     gpu: str
     batch: int
@@ -70,6 +76,9 @@ class Calibration:
     eval_ms_per_image: Mapping[str, float]
     source: str  # "measured <date>" or "H100 defaults"
     shapes: Mapping[str, list[int]] | None = None
+    half_batch_steps_ms: Mapping[str, Mapping[str, float]] | None = None
+    meta_batch: int = 256
+    half_meta_batch_steps_ms: Mapping[str, Mapping[str, float]] | None = None
 
     def shape(self, model: str) -> tuple[int, int, int, int]:
         return tuple((self.shapes or {}).get(model) or H100_SHAPE)  # type: ignore[return-value]
@@ -92,6 +101,9 @@ class Calibration:
             "eval_ms_per_image": self.eval_ms_per_image,
             "source": self.source,
             "shapes": self.shapes,
+            "half_batch_steps_ms": self.half_batch_steps_ms,
+            "meta_batch": self.meta_batch,
+            "half_meta_batch_steps_ms": self.half_meta_batch_steps_ms,
         }
 
     def save(self) -> Path:
@@ -133,6 +145,9 @@ def _read(path: Path) -> Calibration:
             raw["eval_ms_per_image"],
             str(raw.get("source", "measured")),
             raw.get("shapes"),
+            raw.get("half_batch_steps_ms"),
+            int(raw.get("meta_batch") or 256),
+            raw.get("half_meta_batch_steps_ms"),
         )
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise UserError(
@@ -171,6 +186,26 @@ class Price:
     eval_ms_per_image: float
     notes: tuple[str, ...] = ()
     lower_bound: bool = False
+    half_batch_step_ms: float | None = None  # at the calibration's batch // 2, where it was timed
+    half_meta_batch_step_ms: float | None = None  # at its meta batch // 2, for a kind that runs one
+
+    def step_ms_at(self, batch: int, meta_batch: int | None, cal: Calibration) -> float:
+        """ms of one step at `batch` (and `meta_batch`, for a kind that runs one): on the plane through the timed
+        batches, a fixed part per step plus a part per training image and per meta image. A calibration with one
+        batch only scales the step in proportion to the batch. Where the plane's fixed part would be negative, the
+        step is taken as proportional to its parts; a half batch timed slower than the full one (noise) adds
+        nothing per image."""
+        if self.half_batch_step_ms is None:
+            return self.step_ms * batch / cal.batch
+        per_image = max((self.step_ms - self.half_batch_step_ms) / (cal.batch - cal.batch // 2), 0.0)
+        per_meta = 0.0
+        if meta_batch is not None and self.half_meta_batch_step_ms is not None:
+            per_meta = max((self.step_ms - self.half_meta_batch_step_ms) / (cal.meta_batch - cal.meta_batch // 2), 0.0)
+        meta_batch = cal.meta_batch if meta_batch is None else meta_batch
+        fixed = self.step_ms - per_image * cal.batch - per_meta * cal.meta_batch
+        if fixed < 0:
+            return self.step_ms * (per_image * batch + per_meta * meta_batch) / (self.step_ms - fixed)
+        return fixed + per_image * batch + per_meta * meta_batch
 
 
 LOWER_BOUND_WHY = (
@@ -210,16 +245,29 @@ def _price(cal: Calibration, model: str, kind: StepCost, shape: tuple[int, int, 
     if got is None:
         return None
     ms, notes = got
+    halves = [
+        None if got is None else got[0]
+        for got in (
+            _kind_ms((cal.half_batch_steps_ms or {}).get(ref, {}), kind),
+            _kind_ms((cal.half_meta_batch_steps_ms or {}).get(ref, {}), kind) if kind.meta_batch else None,
+        )
+    ]
     ref_c, ref_h, _, ref_classes = cal.shape(ref)
     if measured and (ref_c, ref_h) == (channels, size):  # another number of classes: only the last layer differs
-        return Price(ms, float(cal.eval_ms_per_image[ref]), notes)
+        return Price(ms, float(cal.eval_ms_per_image[ref]), notes, False, *halves)
     try:
         ratio = forward_flops(model, channels, size, classes) / forward_flops(ref, ref_c, ref_h, ref_classes)
     except Exception as exc:  # a model the registry cannot build at this shape: the run stays unpriced, said so
         return Price(math.nan, math.nan, (f"{model}: no FLOPs count at {channels}x{size}x{size} ({exc})",), True)
     where = f"{model} timed at {ref_c}x{ref_h}x{ref_h} only" if measured else f"{model} not measured here"
     notes = (f"{where}: {ref}'s figures x {ratio:.3g}, the ratio of forward FLOPs at {channels}x{size}x{size}", *notes)
-    return Price(ms * ratio, float(cal.eval_ms_per_image[ref]) * ratio, notes, ratio < 1)
+    return Price(
+        ms * ratio,
+        float(cal.eval_ms_per_image[ref]) * ratio,
+        notes,
+        ratio < 1,
+        *(None if half is None else half * ratio for half in halves),
+    )
 
 
 def price(config: Mapping[str, Any], cal: Calibration) -> Price | None:
@@ -236,11 +284,16 @@ def run_gpu_hours(config: Mapping[str, Any], cal: Calibration) -> float | None:
     got = price(config, cal)
     if got is None or math.isnan(got.step_ms):
         return None
+    from repro.train import epoch_eval_images
+
     n_train, n_meta, n_test = run_sizes(config)
     batch = int(config["data"]["batch_size"])
-    step_ms = got.step_ms * batch / cal.batch  # per-step cost scales with the batch
+    from repro.training.experiment import meta_batch_size
+
+    meta_batch = meta_batch_size(config["method"], n_meta) if step_kind(config).meta_batch else None
+    step_ms = got.step_ms_at(batch, meta_batch, cal)
     steps = math.ceil(n_train / batch)
-    eval_ms = (n_meta + n_test) * got.eval_ms_per_image
+    eval_ms = epoch_eval_images(config, n_train, n_meta, n_test) * got.eval_ms_per_image
     epochs, total_steps = planned_steps(config["optim"], steps)  # optim.iterations may end the last epoch early
     return (total_steps * step_ms + epochs * eval_ms) / 3.6e6
 

@@ -204,7 +204,7 @@ class Experiment:
         """A fresh random meta batch each step (stateless but for the generator, so resuming is exact)."""
         assert self.meta_loader is not None
         n = self.meta_idx.numel()
-        size = min(int(self.cfg.method.get("meta_batch_size", 256)), n)
+        size = meta_batch_size(self.cfg.method, n)
         pick = self.meta_idx[torch.randperm(n, generator=self.meta_gen)[:size]]
         x, y, _ = self.meta_loader.batch(pick)
         x = self.hardware.prepare_batch(x) if self.hardware else x.to(self.device, non_blocking=True)
@@ -255,6 +255,12 @@ class Experiment:
             cuda_rng = cuda_rng[slot] if slot < len(cuda_rng) else None
         if cuda_rng is not None and self.device.type == "cuda":  # a CPU run (or one saved on the CPU) has none
             torch.cuda.set_rng_state(cuda_rng, self.device)
+
+
+def meta_batch_size(method_cfg: Any, n_meta: int) -> int:
+    """The meta batch a run draws each step: method.meta_batch_size (default 256, the paper's), at most the meta
+    set (the cost estimate prices a look-ahead step's meta part by it)."""
+    return min(int(method_cfg.get("meta_batch_size", 256)), int(n_meta))
 
 
 def pick_device() -> torch.device:
