@@ -116,7 +116,7 @@ def test_bench_measures_and_stores_a_calibration_the_estimate_reads(capsys):
     cal = costs.load_calibration()
     assert cal.batch == 4 and cal.steps_ms["smallcnn"]["meta"] > 0 and cal.source.startswith("measured")
     assert cal.half_batch_steps_ms["smallcnn"]["meta"] > 0  # timed at batch 2 too: a step's fixed part
-    assert cal.meta_batch == 8 and set(cal.half_meta_batch_steps_ms["smallcnn"]) == {
+    assert (cal.meta_batch, cal.low_meta_batch) == (8, 2) and set(cal.low_meta_batch_steps_ms["smallcnn"]) == {
         "meta",
         "weight_lookahead",
         "weighting_net_lookahead",
@@ -141,7 +141,7 @@ def test_a_step_is_priced_on_the_line_through_the_two_timed_batches():
 
 
 def test_a_lookahead_step_is_priced_at_the_runs_meta_batch():
-    # 40 ms at batch 128 / meta batch 256; 30 ms at batch 64; 32 ms at meta batch 128: 8/128 ms per meta image
+    # 40 ms at batch 128 / meta batch 256; 30 ms at batch 64; 28 ms at meta batch 64: 12/192 ms per meta image
     cal = Calibration(
         "G",
         128,
@@ -151,18 +151,19 @@ def test_a_lookahead_step_is_priced_at_the_runs_meta_batch():
         None,
         {"resnet18": {"plain": 5.0, "meta": 30.0}},
         256,
-        {"resnet18": {"meta": 32.0}},
+        64,
+        {"resnet18": {"meta": 28.0}},
     )
-    fixed = 40.0 - 128 * 10 / 64 - 256 * 8 / 128
+    fixed = 40.0 - 128 * 10 / 64 - 256 * 12 / 192
     # MW-Net's meta batch of 100 (a weighting-net look-ahead: the labels' figures where not measured, factor 1)
     mwnet = _config("split=noisy", "method=mwnet", "memorisation_samples=0")
     steps = math.ceil(49000 / 128)
-    want = fixed + 128 * 10 / 64 + 100 * 8 / 128
+    want = fixed + 128 * 10 / 64 + 100 * 12 / 192
     assert run_gpu_hours(mwnet, cal) == pytest.approx(3 * (steps * want + 11000 * 0.01) / 3.6e6)
     # a meta set smaller than the meta batch: the whole meta set each step
     small = _config("split=noisy", "split.meta_fraction=0.001", "method=mwnet", "memorisation_samples=0")
     n_train, n_meta, _ = run_sizes(small)
-    want = fixed + 128 * 10 / 64 + n_meta * 8 / 128
+    want = fixed + 128 * 10 / 64 + n_meta * 12 / 192
     steps = math.ceil(n_train / 128)
     assert run_gpu_hours(small, cal) == pytest.approx(3 * (steps * want + (n_meta + 10000) * 0.01) / 3.6e6)
     # a plain step runs no meta batch: the plain figures alone

@@ -5,7 +5,7 @@ estimates GPU-hours for the GPU you will run on.
 Steps run with the defaults a run gets on this device (repro/training/hardware.py: channels_last on CUDA, fp32), on
 random
 batches of the model's input shape (bench_shape); the median over timed steps after warm-up is stored. Each kind is
-timed at --batch and at half of it, and a look-ahead kind at half the meta batch too: a step has a fixed part
+timed at --batch and at half of it, and a look-ahead kind at a quarter of the meta batch too: a step has a fixed part
 (kernel launches) and a look-ahead's meta part, which do not shrink with the training batch, and the estimate prices
 a run's batch and meta batch on the plane through the three.
 """
@@ -138,8 +138,8 @@ def run(args: argparse.Namespace) -> int:
     if min(args.batch, args.meta_batch, args.steps, args.classes) < 1:
         raise UserError("--batch, --meta-batch, --steps and --classes must be positive.")
     kinds = tuple(k for k in STEP_COSTS if k.key in args.kinds)
-    steps_ms, eval_ms, shapes, half_ms, half_meta_ms = {}, {}, {}, {}, {}
-    half, half_meta = args.batch // 2, args.meta_batch // 2
+    steps_ms, eval_ms, shapes, half_ms, low_meta_ms = {}, {}, {}, {}, {}
+    half, low_meta = args.batch // 2, args.meta_batch // 4
     meta_kinds = tuple(k for k in kinds if k.meta_batch)
     print(
         f"{name}: batch {args.batch}, meta batch {args.meta_batch}, {args.classes} classes, "
@@ -152,9 +152,9 @@ def run(args: argparse.Namespace) -> int:
         if half >= 1:  # a second batch: a step's fixed part, which the estimate keeps at other batches
             got_half = measure(model_name, hw, **{**sizes, "batch": half}, kinds=kinds)
             half_ms[model_name] = {k.key: round(got_half[k.key], 3) for k in kinds}
-        if half_meta >= 1 and meta_kinds:  # and a second meta batch for the look-ahead kinds (their meta part)
-            got_half = measure(model_name, hw, **{**sizes, "meta_batch": half_meta}, kinds=meta_kinds)
-            half_meta_ms[model_name] = {k.key: round(got_half[k.key], 3) for k in meta_kinds}
+        if low_meta >= 1 and meta_kinds:  # and a second meta batch for the look-ahead kinds (their meta part)
+            got_low = measure(model_name, hw, **{**sizes, "meta_batch": low_meta}, kinds=meta_kinds)
+            low_meta_ms[model_name] = {k.key: round(got_low[k.key], 3) for k in meta_kinds}
         eval_ms[model_name] = got["eval_per_image"]
         shapes[model_name] = list(bench_shape(model_name, args.classes))
         ratios = "   ".join(
@@ -163,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
             for k in kinds
         )
         print(f"  {model_name:9} {ratios}   eval {got['eval_per_image'] * 1e3:.2f} us/image")
-        for what, figures in ((f"batch {half}", half_ms), (f"meta batch {half_meta}", half_meta_ms)):
+        for what, figures in ((f"batch {half}", half_ms), (f"meta batch {low_meta}", low_meta_ms)):
             if model_name in figures:
                 print(f"  {'':9} at {what}: " + "   ".join(f"{k} {v:.2f} ms" for k, v in figures[model_name].items()))
     cal = Calibration(
@@ -175,7 +175,8 @@ def run(args: argparse.Namespace) -> int:
         shapes,
         half_ms or None,
         args.meta_batch,
-        half_meta_ms or None,
+        low_meta if low_meta_ms else None,
+        low_meta_ms or None,
     )
     if not args.no_save:
         print(f"stored: {cal.save()}")

@@ -68,7 +68,8 @@ class Calibration:
     """Per-model ms per step of each kind (StepCost.key) at `batch`, ms per evaluated image, and the input each
     model was timed at ([channels, height, width, classes]; calibrations without it: CIFAR-100's).
     `half_batch_steps_ms`: the same at batch // 2 (calibrations without it scale a step in proportion to the batch);
-    `half_meta_batch_steps_ms`: the kinds that run a meta batch (StepCost.meta_batch) at meta_batch // 2."""
+    `low_meta_batch_steps_ms`: the kinds that run a meta batch (StepCost.meta_batch) at the smaller meta batch
+    `low_meta_batch` (a quarter of `meta_batch`: far enough apart that timing noise does not hide the meta part)."""
 
     gpu: str
     batch: int
@@ -78,7 +79,8 @@ class Calibration:
     shapes: Mapping[str, list[int]] | None = None
     half_batch_steps_ms: Mapping[str, Mapping[str, float]] | None = None
     meta_batch: int = 256
-    half_meta_batch_steps_ms: Mapping[str, Mapping[str, float]] | None = None
+    low_meta_batch: int | None = None
+    low_meta_batch_steps_ms: Mapping[str, Mapping[str, float]] | None = None
 
     def shape(self, model: str) -> tuple[int, int, int, int]:
         return tuple((self.shapes or {}).get(model) or H100_SHAPE)  # type: ignore[return-value]
@@ -103,7 +105,8 @@ class Calibration:
             "shapes": self.shapes,
             "half_batch_steps_ms": self.half_batch_steps_ms,
             "meta_batch": self.meta_batch,
-            "half_meta_batch_steps_ms": self.half_meta_batch_steps_ms,
+            "low_meta_batch": self.low_meta_batch,
+            "low_meta_batch_steps_ms": self.low_meta_batch_steps_ms,
         }
 
     def save(self) -> Path:
@@ -147,7 +150,8 @@ def _read(path: Path) -> Calibration:
             raw.get("shapes"),
             raw.get("half_batch_steps_ms"),
             int(raw.get("meta_batch") or 256),
-            raw.get("half_meta_batch_steps_ms"),
+            raw.get("low_meta_batch"),
+            raw.get("low_meta_batch_steps_ms"),
         )
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise UserError(
@@ -187,7 +191,7 @@ class Price:
     notes: tuple[str, ...] = ()
     lower_bound: bool = False
     half_batch_step_ms: float | None = None  # at the calibration's batch // 2, where it was timed
-    half_meta_batch_step_ms: float | None = None  # at its meta batch // 2, for a kind that runs one
+    low_meta_batch_step_ms: float | None = None  # at its low meta batch, for a kind that runs one
 
     def step_ms_at(self, batch: int, meta_batch: int | None, cal: Calibration) -> float:
         """ms of one step at `batch` (and `meta_batch`, for a kind that runs one): on the plane through the timed
@@ -199,8 +203,9 @@ class Price:
             return self.step_ms * batch / cal.batch
         per_image = max((self.step_ms - self.half_batch_step_ms) / (cal.batch - cal.batch // 2), 0.0)
         per_meta = 0.0
-        if meta_batch is not None and self.half_meta_batch_step_ms is not None:
-            per_meta = max((self.step_ms - self.half_meta_batch_step_ms) / (cal.meta_batch - cal.meta_batch // 2), 0.0)
+        low = cal.low_meta_batch
+        if meta_batch is not None and self.low_meta_batch_step_ms is not None and low and low < cal.meta_batch:
+            per_meta = max((self.step_ms - self.low_meta_batch_step_ms) / (cal.meta_batch - low), 0.0)
         meta_batch = cal.meta_batch if meta_batch is None else meta_batch
         fixed = self.step_ms - per_image * cal.batch - per_meta * cal.meta_batch
         if fixed < 0:
@@ -249,7 +254,7 @@ def _price(cal: Calibration, model: str, kind: StepCost, shape: tuple[int, int, 
         None if got is None else got[0]
         for got in (
             _kind_ms((cal.half_batch_steps_ms or {}).get(ref, {}), kind),
-            _kind_ms((cal.half_meta_batch_steps_ms or {}).get(ref, {}), kind) if kind.meta_batch else None,
+            _kind_ms((cal.low_meta_batch_steps_ms or {}).get(ref, {}), kind) if kind.meta_batch else None,
         )
     ]
     ref_c, ref_h, _, ref_classes = cal.shape(ref)
