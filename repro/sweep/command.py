@@ -56,7 +56,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--preflight",
         action="store_true",
         help="train each tuned cell's grid corners for a few epochs (own runs, under "
-        "<output-root>/preflight), print label movement and step time, then the plan recalibrated",
+        "<output-root>/preflight; here, or with --executor slurm as one job array it waits for), print label "
+        "movement and step time, then the plan recalibrated",
     )
     parser.add_argument("--preflight-epochs", type=int, default=2, metavar="N", help="epochs per preflight run")
     parser.add_argument(
@@ -143,17 +144,29 @@ def _preflight(args: argparse.Namespace, path: str, scale, only: dict, extra: li
     from repro.sweep.run import plan_sweep, refuse_rows_that_need_more, select
     from repro.sweep.spec import load_sweep
 
-    if args.executor != "local" or args.dry_run:
+    if args.dry_run:
         raise UserError(
-            "--preflight trains its few short runs on this machine (run it where the table will run, e.g. "
-            "in an interactive job on a cluster GPU node); leave out --executor slurm and --dry-run."
+            "--preflight trains its few short runs (a dry run trains nothing): leave out --dry-run, or run "
+            "--dry-run alone for the plan's estimate."
         )
+    profile = None
+    if args.executor == "slurm":
+        from repro.sweep import cluster
+        from repro.sweep.profile import load_profile
+
+        if args.profile is None:
+            raise UserError(
+                "--preflight --executor slurm needs a cluster profile: --profile slurm/profiles/NAME.yaml (copy "
+                "slurm/profiles/example-gpu.yaml and fill in your partition and account)."
+            )
+        profile = load_profile(args.profile)
+        cluster.check_partition(profile.partition)
     spec = select(load_sweep(path), only or None)
     refuse_rows_that_need_more(spec)
     plan = plan_sweep(
         spec, output_root=Path(args.output_root).expanduser().resolve(), scale=scale, extra_overrides=extra
     )
-    pre = run_preflight(plan, epochs=args.preflight_epochs, jobs=args.jobs, gpu_model=args.gpu_model)
+    pre = run_preflight(plan, epochs=args.preflight_epochs, jobs=args.jobs, gpu_model=args.gpu_model, profile=profile)
     return 0 if all(_preflight_done(plan, r) for r in pre) else 1
 
 

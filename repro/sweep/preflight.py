@@ -4,8 +4,10 @@ cell's grid for a few epochs and print how far their labels moved and what a ste
 A preflight run is a cell's tuning run (first tuning seed, the tuning split) at a grid corner (each numeric axis's
 smallest and largest value; a non-numeric axis keeps its first and last), with `optim.epochs` = the preflight's
 epochs, `output_root` = <output_root>/preflight and `sweep.name` = <name>-preflight: its own run, never one of the
-table's. Then the full plan's estimate is recalibrated: each run's estimate times the ratio measured / estimated
-of the preflight runs of its model and step kind (the mean ratio for kinds the preflight did not train).
+table's. They train here, or on SLURM (`--executor slurm --profile P`) as one job array submitted as a sweep's runs
+are (repro/sweep/submit.py), which the command waits for. Then the full plan's estimate is recalibrated: each run's
+estimate times the ratio measured / estimated of the preflight runs of its model and step kind (the mean ratio for
+kinds the preflight did not train).
 """
 
 from __future__ import annotations
@@ -85,9 +87,11 @@ def run_preflight(
     epochs: int = PREFLIGHT_EPOCHS,
     jobs: int | None = 1,
     gpu_model: str | None = None,
+    profile: Any = None,
     report: Callable[[str], None] = print,
 ) -> list[PlannedRun]:
-    """Train the preflight runs here, print label movement and step time per corner, then the recalibrated plan."""
+    """Train the preflight runs (here, or with a cluster `profile` as SLURM jobs through the sweep's submitit path,
+    waiting for them), print label movement and step time per corner, then the recalibrated plan."""
     from repro.sweep.costs import load_calibration, plan_estimate, run_gpu_hours, run_sizes
     from repro.sweep.local import run_planned_runs
 
@@ -118,7 +122,12 @@ def run_preflight(
     )
     todo = [pre for pre, _, _ in runs if not RunDir(root / "runs" / pre.run_id).is_done()]
     done = [d for pre, _, _ in runs for d in pre.depends_on]
-    run_planned_runs(todo, done=done, jobs=jobs, output_root=root, report=report)
+    if profile is None:
+        run_planned_runs(todo, done=done, jobs=jobs, output_root=root, report=report)
+    else:
+        from repro.sweep.submit import submit_and_wait
+
+        submit_and_wait(todo, name=f"{plan.spec.name}-preflight", output_root=root, profile=profile, report=report)
     cal = load_calibration(gpu_model)
     body, ratios = [], {}
     for pre, point, keys in runs:

@@ -49,7 +49,7 @@ def submit_to_slurm(plan: Plan, profile: ClusterProfile, *, report: Report = pri
     submitted: list[str] = []
     try:
         if ready:
-            _submit_array(ready, (), plan, profile, folder, registry, job_of, report)
+            _submit_array(ready, (), plan.spec.name, plan.output_root, profile, folder, registry, job_of, report)
             submitted += [r.run_id for r in ready]
         left = [r for r in to_submit if r not in ready]
         while left:  # level by level: a student's search waits for a teacher final that waits for its folds
@@ -61,28 +61,61 @@ def submit_to_slurm(plan: Plan, profile: ClusterProfile, *, report: Report = pri
                 after = tuple(sorted({job_of[d] for d in run.depends_on if d not in done}))
                 waiting.setdefault(after, []).append(run)
             for after, runs in waiting.items():
-                _submit_array(runs, after, plan, profile, folder, registry, job_of, report)
+                _submit_array(runs, after, plan.spec.name, plan.output_root, profile, folder, registry, job_of, report)
                 submitted += [r.run_id for r in runs]
             left = [r for r in left if r not in level]
-    except (submitit.core.utils.FailedJobError, subprocess.CalledProcessError, OSError, RuntimeError) as exc:
-        raise UserError(
-            f"Submitting to SLURM failed: {str(exc).strip().splitlines()[-1] if str(exc).strip() else exc!r}. "
-            f"{len(submitted)} run(s) were submitted before the failure and are recorded in "
-            f"{registry.path}; fix the problem and run the same command again: it submits only what is missing."
-        ) from None
+    except SUBMIT_ERRORS as exc:
+        raise _submit_failed(exc, len(submitted), registry) from None
     return submitted
+
+
+SUBMIT_ERRORS = (submitit.core.utils.FailedJobError, subprocess.CalledProcessError, OSError, RuntimeError)
+
+
+def _submit_failed(exc: BaseException, submitted: int, registry: Registry) -> UserError:
+    return UserError(
+        f"Submitting to SLURM failed: {str(exc).strip().splitlines()[-1] if str(exc).strip() else exc!r}. "
+        f"{submitted} run(s) were submitted before the failure and are recorded in "
+        f"{registry.path}; fix the problem and run the same command again: it submits only what is missing."
+    )
+
+
+def submit_and_wait(
+    runs: list[PlannedRun], *, name: str, output_root: Path, profile: ClusterProfile, report: Report = print
+) -> list[str]:
+    """Submit `runs` (which wait for no other job: `repro sweep --preflight`'s) as one job array of sweep `name`,
+    through the same submitit path as a sweep, then block until every job has ended (submitit polls SLURM's
+    accounting). Returns the run ids whose job failed; each failure is reported with its log."""
+    if not runs:
+        return []
+    folder = sweep_dir(output_root, name)
+    registry = Registry.load(folder / "jobs.json")
+    try:
+        jobs = _submit_array(runs, (), name, output_root, profile, folder, registry, {}, report)
+    except SUBMIT_ERRORS as exc:
+        raise _submit_failed(exc, 0, registry) from None
+    failed = []
+    for run, job in zip(runs, jobs):
+        try:
+            job.result()
+        except (submitit.core.utils.FailedJobError, submitit.core.utils.UncompletedJobError) as exc:
+            failed.append(run.run_id)
+            why = str(exc).strip().splitlines()[-1] if str(exc).strip() else repr(exc)
+            report(f"job {job.job_id} ({run.run_id}) failed: {why} (log: {job.paths.stderr})")
+    return failed
 
 
 def _submit_array(
     runs: list[PlannedRun],
     after: tuple[str, ...],
-    plan: Plan,
+    name: str,
+    output_root: Path,
     profile: ClusterProfile,
     folder: Path,
     registry: Registry,
     job_of: dict[str, str],
     report: Report,
-) -> None:
+) -> list[submitit.Job]:
     stages = sorted({r.stage for r in runs})
     executor = submitit.AutoExecutor(
         folder=folder / "slurm" / "%j",
@@ -91,7 +124,7 @@ def _submit_array(
         slurm_max_num_timeout=MAX_TIME_LIMIT_REQUEUES,
     )
     params = profile.submitit_parameters()
-    params["name"] = f"{plan.spec.name}-{'-'.join(stages)}"
+    params["name"] = f"{name}-{'-'.join(stages)}"
     if after:
         params["slurm_dependency"] = "afterok:" + ":".join(after)
         params["slurm_additional_parameters"] = {
@@ -100,7 +133,7 @@ def _submit_array(
         }
     executor.update_parameters(**params)
     with executor.batch():
-        jobs = [executor.submit(TrainJob(r.run_id, r.overrides, str(plan.output_root))) for r in runs]
+        jobs = [executor.submit(TrainJob(r.run_id, r.overrides, str(output_root))) for r in runs]
     now = time.time()
     for run, job in zip(runs, jobs):
         registry.add(
@@ -121,3 +154,4 @@ def _submit_array(
         f"submitted job {array}: {len(runs)} run(s) ({', '.join(stages)})"
         + (f", after {len(after)} job(s) they depend on succeed" if after else "")
     )
+    return jobs
