@@ -1,0 +1,134 @@
+"""The per-step costs a sweep's estimate is priced from (repro/sweep/costs.py): `repro bench`'s calibration of the
+user's GPU (or CPU), stored once per device name (`<dir>/<name>.json`, dir = $REPRO_CALIBRATION_DIR or
+~/.cache/repro/calibration), or, without one, the H100 figures of the design notes (docs/gpu.md, "What a sweep will
+cost"), which the estimate then says it used.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+from repro.errors import UserError
+from repro.runs.io import atomic_write_json
+
+H100_SHAPE = (3, 32, 32, 100)  # the H100 figures' input: CIFAR-100 images
+# Measured on one NVIDIA H100 80GB, torch 2.11, batch 128 / meta 256, 100 classes, channels_last where measured
+# (the default on CUDA): ms per plain step and per meta step (our meta_label_step + backward + optimizer step).
+H100_NAME = "NVIDIA H100 80GB HBM3"
+H100_MS = {
+    "resnet18": {"plain": 11.2, "meta": 33.7},
+    "wrn28_10": {"plain": 39.7, "meta": 150.0},
+    "vgg16": {"plain": 6.8, "meta": 28.3},
+}
+# A forward in eval mode costs about a third of a training step (forward + backward), per image.
+EVAL_FRACTION_OF_STEP = 1 / 3
+
+
+def calibration_dir() -> Path:
+    return Path(os.environ.get("REPRO_CALIBRATION_DIR") or Path.home() / ".cache" / "repro" / "calibration")
+
+
+def calibration_file(gpu_name: str) -> Path:
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", gpu_name).strip("_") or "unknown"
+    return calibration_dir() / f"{slug}.json"
+
+
+@dataclass(frozen=True, eq=False)  # hashed by identity: prices are cached per calibration object
+class Calibration:
+    """Per-model ms per step of each kind (StepCost.key) at `batch`, ms per evaluated image, and the input each
+    model was timed at ([channels, height, width, classes]; calibrations without it: CIFAR-100's).
+    `half_batch_steps_ms`: the same at batch // 2 (calibrations without it scale a step in proportion to the batch);
+    `low_meta_batch_steps_ms`: the kinds that run a meta batch (StepCost.meta_batch) at the smaller meta batch
+    `low_meta_batch` (a quarter of `meta_batch`: far enough apart that timing noise does not hide the meta part)."""
+
+    gpu: str
+    batch: int
+    steps_ms: Mapping[str, Mapping[str, float]]
+    eval_ms_per_image: Mapping[str, float]
+    source: str  # "measured <date>" or "H100 defaults"
+    shapes: Mapping[str, list[int]] | None = None
+    half_batch_steps_ms: Mapping[str, Mapping[str, float]] | None = None
+    meta_batch: int = 256
+    low_meta_batch: int | None = None
+    low_meta_batch_steps_ms: Mapping[str, Mapping[str, float]] | None = None
+
+    def shape(self, model: str) -> tuple[int, int, int, int]:
+        return tuple((self.shapes or {}).get(model) or H100_SHAPE)  # type: ignore[return-value]
+
+    @classmethod
+    def h100_defaults(cls) -> Calibration:
+        return cls(
+            H100_NAME,
+            128,
+            H100_MS,
+            {m: v["plain"] * EVAL_FRACTION_OF_STEP / 128 for m, v in H100_MS.items()},
+            "the design notes' H100 figures (no calibration of your GPU: run `repro bench` on it)",
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "gpu": self.gpu,
+            "batch": self.batch,
+            "steps_ms": self.steps_ms,
+            "eval_ms_per_image": self.eval_ms_per_image,
+            "source": self.source,
+            "shapes": self.shapes,
+            "half_batch_steps_ms": self.half_batch_steps_ms,
+            "meta_batch": self.meta_batch,
+            "low_meta_batch": self.low_meta_batch,
+            "low_meta_batch_steps_ms": self.low_meta_batch_steps_ms,
+        }
+
+    def save(self) -> Path:
+        return atomic_write_json(calibration_file(self.gpu), self.to_json())
+
+
+def load_calibration(gpu_name: str | None = None) -> Calibration:
+    """The named GPU's calibration; else this machine's GPU's; else the only stored one; else the H100 figures."""
+    if gpu_name is not None:
+        path = calibration_file(gpu_name)
+        if not path.exists():
+            raise UserError(
+                f"No calibration for GPU {gpu_name!r} ({path}). Run `repro bench` on that GPU first, or "
+                "leave out --gpu-model to use the H100 figures."
+            )
+        return _read(path)
+    local = _local_gpu()
+    if local and calibration_file(local).exists():
+        return _read(calibration_file(local))
+    stored = sorted(calibration_dir().glob("*.json")) if calibration_dir().is_dir() else []
+    if len(stored) == 1:
+        return _read(stored[0])
+    return Calibration.h100_defaults()
+
+
+def _local_gpu() -> str | None:
+    import torch
+
+    return torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+
+
+def _read(path: Path) -> Calibration:
+    try:
+        raw = json.loads(path.read_text())
+        return Calibration(
+            str(raw["gpu"]),
+            int(raw["batch"]),
+            raw["steps_ms"],
+            raw["eval_ms_per_image"],
+            str(raw.get("source", "measured")),
+            raw.get("shapes"),
+            raw.get("half_batch_steps_ms"),
+            int(raw.get("meta_batch") or 256),
+            raw.get("low_meta_batch"),
+            raw.get("low_meta_batch_steps_ms"),
+        )
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UserError(
+            f"The calibration {path} cannot be read ({exc}); delete it and run `repro bench` again."
+        ) from None
