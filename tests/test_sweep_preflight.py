@@ -61,3 +61,14 @@ def test_preflight_trains_the_corners_as_its_own_runs_and_prints_label_movement(
     assert not (out / "runs").exists()
     runs = list((out / "preflight" / "runs").iterdir())
     assert len(runs) == 4 and all(RunDir(r).read_summary()["epochs"] == 1 for r in runs)
+
+
+def test_preflight_on_slurm_needs_a_profile_and_a_dry_run_trains_nothing(tmp_path, capsys):
+    path = tmp_path / "pre.yaml"
+    path.write_text(textwrap.dedent(SWEEP))
+    out = ["--output-root", str(tmp_path / "out")]
+    assert main(["sweep", str(path), "--preflight", "--executor", "slurm", *out]) == 2
+    assert "--profile slurm/profiles/NAME.yaml" in capsys.readouterr().err
+    assert main(["sweep", str(path), "--preflight", "--dry-run", *out]) == 2
+    assert "leave out --dry-run" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()  # refused before anything was written
