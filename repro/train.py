@@ -17,6 +17,7 @@ from repro.config import to_container
 from repro.errors import Interrupted, UserError  # noqa: F401  (Interrupted: repro.train's public name)
 from repro.labels import NonFiniteLabelsError
 from repro.labels.annotator_agreement import annotator_recorders
+from repro.labels.out_of_sample import heldout_recorders
 from repro.methods import NonFiniteLossError, build_method, check_method_ready
 from repro.methods.memorisation import memorisation_recorders
 from repro.runs import provenance
@@ -72,8 +73,10 @@ def build_experiment(cfg: DictConfig, run_dir: RunDir) -> Experiment:
     method's state is part of the checkpoint) and the method's per-epoch recorders."""
     exp = prepare_experiment(cfg, run_dir)
     exp.method = build_method(cfg, exp)
-    # the latter two: noisy runs only, runs with several annotators per image only
-    exp.recorders = exp.method.recorders(exp) + memorisation_recorders(exp) + annotator_recorders(exp)
+    # the latter three: noisy runs only, runs with several annotators per image only, noisy cross-validation folds
+    exp.recorders = (
+        exp.method.recorders(exp) + memorisation_recorders(exp) + annotator_recorders(exp) + heldout_recorders(exp)
+    )
     return exp
 
 
