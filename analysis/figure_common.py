@@ -11,27 +11,10 @@ import pandas as pd
 from analysis.collect import DONE
 from analysis.figure_select import select_group
 from repro.errors import UserError
-from repro.figures.common import (  # noqa: F401
-    COLORS,
-    DPI,
-    NOISE_TOP1_KEY,
-    NOISE_TOP5_KEY,
-    RunGroup,
-    Skip,
-    _epochs,
-    _image,
-    _note,
-    _png,
-    _rows,
-    _show_image,
-    _try_run_data,
-    caption,
-    class_names,
-    config_label,
-    group_label,
-    plt,
-    run_data,
-)
+
+# Skip, _png and plt belong to repro/figures/common.py; figure_annotators.py and figure_teacher_smoothing.py still
+# import them from here (to move to repro.figures.common like the other figure modules, then this line goes).
+from repro.figures.common import RunGroup, Skip, _png, plt  # noqa: F401
 from repro.runs.rundir import RunDir
 
 # ------------------------------------------------------------------------------------------------ run selection

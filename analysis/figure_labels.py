@@ -26,18 +26,17 @@ import numpy as np
 import pandas as pd
 
 from analysis.figure4 import NoiseCurve, build_figure4, label_accuracy, noise_correction_curve, render_figure4
-from analysis.figure_common import (
+from analysis.figure_common import announce, pick_group
+from repro.figures.common import (
     RunGroup,
     Skip,
     _epochs,
     _image,
     _png,
     _show_image,
-    announce,
     caption,
     class_names,
     group_label,
-    pick_group,
     plt,
     run_data,
 )

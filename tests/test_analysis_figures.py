@@ -15,11 +15,12 @@ import pytest
 
 from analysis import figure_labels
 from analysis.collect import collect_runs
-from analysis.figure_common import pick_group, run_data
+from analysis.figure_common import pick_group
 from analysis.figures import FIGURES
 from repro.cli import main
 from repro.config import load_config
 from repro.figures import figure2 as figure2_panels
+from repro.figures.common import run_data
 from repro.labels.trajectory import instance_labels_at, read_class_trajectory
 from repro.train import train
 
