@@ -41,6 +41,7 @@ from repro.figures.common import (
     run_data,
 )
 from repro.figures.figure2 import ClassPanels, InstanceExample, class_panels, instance_examples, render_figure2
+from repro.labels.registry import Panel
 
 __all__ = [
     "ClassPanels",
@@ -140,13 +141,15 @@ def build_figure2(frame: pd.DataFrame, log: Callable[[str], Any], where: Mapping
     panels = examples = None
     groups: dict[str, RunGroup | None] = {"class labels": None, "instance labels": None}
     try:
-        groups["class labels"] = pick_group(frame, labels="class", noisy=False, name="figure2/class", where=where)
+        groups["class labels"] = pick_group(
+            frame, panel=Panel.CLASS_CURVES, noisy=False, name="figure2/class", where=where
+        )
         panels = class_panels(groups["class labels"])
     except Skip as exc:
         reasons["class"] = str(exc)
     try:
         groups["instance labels"] = pick_group(
-            frame, labels="instance", noisy=False, name="figure2/instance", where=where
+            frame, panel=Panel.INSTANCE_EXAMPLES, noisy=False, name="figure2/instance", where=where
         )
         examples = instance_examples(groups["instance labels"])
     except Skip as exc:
@@ -160,7 +163,7 @@ def build_figure2(frame: pd.DataFrame, log: Callable[[str], Any], where: Mapping
 
 
 def build_figure3(frame: pd.DataFrame, log: Callable[[str], Any], where: Mapping[str, str] | None = None) -> bytes:
-    group = pick_group(frame, labels="instance", noisy=True, name="figure3", where=where)
+    group = pick_group(frame, panel=Panel.NOISE_CORRECTION, noisy=True, name="figure3", where=where)
     examples, names, n_noisy = corrected_examples(group)
     if not examples:
         raise Skip(

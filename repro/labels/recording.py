@@ -122,8 +122,6 @@ class ClassTrajectoryRecorder:
     probability in the row, and a line per tracked class in W&B. `kind`: the label kind the manifest names (a kind
     that records in this format, repro/labels/registry.py)."""
 
-    trajectory_format = "class"
-
     def __init__(self, exp: Any, settings: RecordSettings, kind: str = "class") -> None:
         self.kind = kind
         self.labels_dir = exp.run_dir.labels_dir
@@ -192,8 +190,6 @@ class InstanceTrajectoryRecorder:
     """Instance labels: every epoch the top-k classes and probabilities of each training sample
     (labels/topk/epoch_XXXX.npz), full (N, C) snapshots at the configured epochs, the mean change from the
     initial labels in the row, and in W&B a few tracked samples' label lines and a table of the most changed."""
-
-    trajectory_format = "instance"
 
     def __init__(self, exp: Any, settings: RecordSettings, kind: str = "instance") -> None:
         self.kind = kind
