@@ -23,6 +23,7 @@ from repro.methods.memorisation import memorisation_recorders
 from repro.runs import provenance
 from repro.runs.attempts import archive_done_run, tracker_id
 from repro.runs.checkpoint import load_checkpoint, save_checkpoint
+from repro.runs.io import directory_undone_on_failure
 from repro.runs.records import read_summary
 from repro.runs.rundir import RunDir
 from repro.runs.runlock import FileLock
@@ -61,8 +62,8 @@ def train(
         config = tuning.apply(config)
         cfg = OmegaConf.create(config)
     check_method_ready(cfg)  # runs it reads (a teacher, fold runs) exist and are done: before anything is written
-    rd.path.mkdir(parents=True, exist_ok=True)
-    with rd.hold(wait) as lock:
+    # a refusal that comes later (its data cannot be loaded, another process holds it) leaves no new empty directory
+    with directory_undone_on_failure(rd.path), rd.hold(wait) as lock:
         if rd.is_done():  # the writer we waited for finished it
             return RunResult(rd, read_summary(rd) or {}, already_done=True)
         return _train_held(cfg, config, rd, lock, stop_after_epochs)
