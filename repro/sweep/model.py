@@ -17,6 +17,9 @@ The file format (docs/cluster.md has the full description)::
       Distilled:                                         # a student of another table's run (a teacher)
         overrides: [method=distillation]
         teacher: {sweep: table1.yaml, row: Baseline, column: CIFAR100/ResNet18}
+      One-hot (cleanlab):                                # + 5 cross-validation fold runs (stage "fold")
+        overrides: [method=baseline]
+        out_of_sample: {folds: 5}
       Ours (Instance):                                   # tuned: repro/sweep/tune_spec.py
         learn: [method=instance_labels]
         tune: {grid: {method.label_lr: [25, 50, 100, 200]}, select: final_val_acc}
@@ -24,7 +27,11 @@ The file format (docs/cluster.md has the full description)::
 A row with `learn` is a learned-labels row: fold runs (the learn overrides, split=holdout, split.fold=0..folds-1)
 and a final run (method=replay of the same method, split=full) that waits for them. A row (or column) with
 `teacher` is a student: the referenced cell's run of the same seed (and its folds) is planned as its teacher
-(repro/sweep/teachers.py). Any other row is one run per (column, seed). A row may restrict itself to some columns
+(repro/sweep/teachers.py). A row with `out_of_sample: {folds: K}` (optionally `columns: [...]`: only those) also
+plans, per (column, seed), the K
+cross-validation fold runs whose held-out predictions are out-of-sample probabilities for every training sample of
+its run (cleanlab; repro/labels/out_of_sample.py); nothing waits for them. Any other row is one run per
+(column, seed). A row may restrict itself to some columns
 with `columns: [...]`. A row, column or the whole file with `tune:` first plans tuning runs, which the cell's runs
 depend on (repro/sweep/tune.py). Expansion into runs: repro/sweep/expand.py; `load_sweep`: repro/sweep/spec.py.
 """
@@ -48,7 +55,7 @@ STAGES = ("tune", "single", "fold", "final", "teacher", "teacher fold", "teacher
 METRICS = ("final_test_acc", "test_acc_at_best_val", "final_val_acc", "best_val_acc", "final_train_acc")
 _TOP_KEYS = ("name", "table", "title", "metric", "seeds", "common", "columns", "rows", "not_run", "tune")
 _PART_KEYS = ("overrides", "learn", "final")
-_ROW_KEYS = (*_PART_KEYS, "columns", "needs", "teacher", "tune")
+_ROW_KEYS = (*_PART_KEYS, "columns", "needs", "teacher", "tune", "out_of_sample")
 _COLUMN_KEYS = (*_PART_KEYS, "teacher", "tune")
 _UNSET = object()
 
@@ -95,6 +102,17 @@ class Part:
 
 
 @dataclass(frozen=True)
+class OutOfSample:
+    """A row's `out_of_sample`: `folds` cross-validation fold runs per run of the row, in `columns` (None: all)."""
+
+    folds: int
+    columns: tuple[str, ...] | None = None
+
+    def covers(self, column: str) -> bool:
+        return self.columns is None or column in self.columns
+
+
+@dataclass(frozen=True)
 class RowSpec:
     name: str
     part: Part
@@ -102,6 +120,7 @@ class RowSpec:
     needs: str | None = None  # set: the row needs a method that does not exist yet
     teacher: TeacherRef | None = None  # set: the row's runs are students of this cell's runs
     tune: Any = _UNSET  # TuneSpec, None (`tune: null`: no tuning) or unset (the file's)
+    out_of_sample: OutOfSample | None = None  # set: cross-validation fold runs per run (repro/labels/out_of_sample.py)
 
     @property
     def learned(self) -> bool:
@@ -308,7 +327,34 @@ def _row(name: str, value: Any, path: Path, columns: list[str], first_seed: int)
         if isinstance(value, Mapping) and "tune" in value
         else _UNSET
     )
-    return RowSpec(name=name, part=part, columns=restrict, needs=needs, teacher=teacher, tune=tune)
+    folds = _out_of_sample(value, path, where, columns) if isinstance(value, Mapping) else None
+    if folds is not None and (part.learn or teacher is not None):
+        raise UserError(
+            f"{path}: {where}.out_of_sample plans cross-validation folds of a plain row's run; a learned-labels row "
+            "(`learn:`) or a student (`teacher:`) cannot have them. Put it on a row like [method=baseline]."
+        )
+    return RowSpec(name=name, part=part, columns=restrict, needs=needs, teacher=teacher, tune=tune, out_of_sample=folds)
+
+
+def _out_of_sample(value: Mapping, path: Path, where: str, columns: list[str]) -> OutOfSample | None:
+    if "out_of_sample" not in value:
+        return None
+    node = value["out_of_sample"]
+    ok = isinstance(node, Mapping) and "folds" in node and set(node) <= {"folds", "columns"}
+    folds = node.get("folds") if ok else None
+    only = node.get("columns") if ok else None
+    if (
+        not isinstance(folds, int)
+        or isinstance(folds, bool)
+        or folds < 2
+        or (only is not None and (not isinstance(only, list) or not only or not set(only) <= set(columns)))
+    ):
+        raise UserError(
+            f"{path}: {where}.out_of_sample must give the number of cross-validation folds, at least 2, and may "
+            f"restrict them to some of the columns ({', '.join(columns)}), e.g. out_of_sample: {{folds: 5}} "
+            f"(cleanlab's default) or {{folds: 5, columns: [{columns[0]}]}}; got {node!r}."
+        )
+    return OutOfSample(folds, None if only is None else tuple(only))
 
 
 def _part(value: Any, path: Path, where: str, allowed: Iterable[str]) -> Part:
