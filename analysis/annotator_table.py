@@ -7,8 +7,11 @@ annotator_agreement.py: summary fields `annot_*`). This table averages those fie
 - the given one-hot label against the annotators' empirical distribution (TV, KL), the same for every method;
 - per method with learned labels: the learned label against the annotators (TV, KL), Spearman's rank correlation
   of its entropy with the annotators' disagreement, and the AUROC of two mislabel detectors built on it;
-- per method: the AUROC of its own network's training-loss ranking and of cleanlab's find_label_issues on its
-  softmax (the one-hot row is the baselines' row).
+- per method: the AUROC of its own network's training-loss ranking (the one-hot row is the baseline's row); for a
+  run with cross-validation fold runs (a sweep row with `out_of_sample: {folds: K}`), cleanlab's find_label_issues on
+  out-of-sample probabilities, the way cleanlab is meant to be used (computed here, from the fold runs' held-out
+  predictions: repro/labels/out_of_sample.py); and, as a labelled fallback, cleanlab on the network's own in-sample
+  softmax, which a network that memorised the noisy labels makes useless.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import pandas as pd
 from analysis.collect import DONE
 from repro.runs.io import atomic_write_text
 
+OUT_OF_SAMPLE = "annot_auroc_cleanlab_oos"  # computed here from the fold runs, not a summary field
 # (summary field, what it measures); "given" rows are per label set, the others per method.
 GIVEN_MEASURES = (
     ("annot_mislabelled", "share of mislabelled training images (given ≠ clean)"),
@@ -35,15 +39,21 @@ METHOD_MEASURES = (
     ("annot_auroc_learned_top1", "AUROC: learned top-1 ≠ given"),
     ("annot_auroc_learned_given_prob", "AUROC: learned label's given-class probability (low)"),
     ("annot_auroc_loss", "AUROC: the network's training loss on the given label"),
-    ("annot_auroc_cleanlab", "AUROC: cleanlab find_label_issues on the network's softmax"),
+    (OUT_OF_SAMPLE, "AUROC: cleanlab find_label_issues, out-of-sample (K-fold cross-validated) probabilities"),
+    ("annot_auroc_cleanlab", "AUROC: cleanlab on the network's own in-sample softmax (fallback, not its intended use)"),
 )
 
 
 def annotator_runs(runs: pd.DataFrame) -> pd.DataFrame:
-    """Done runs that recorded agreement with annotators, with their label-set column."""
+    """Done runs that recorded agreement with annotators, with their label-set column; not cross-validation fold
+    runs, whose held-out fold is scored for another run."""
     if runs.empty or "annot_tv_given" not in runs or "state" not in runs:
         return runs.iloc[0:0]
-    done = runs[(runs["state"] == DONE) & runs["annot_tv_given"].notna()].copy()
+    done = runs[(runs["state"] == DONE) & runs["annot_tv_given"].notna()]
+    if "split.folds" in done:  # cross-validation fold runs (out-of-sample probabilities, label folds) are helpers
+        fold_run = (pd.to_numeric(done["split.folds"], errors="coerce") >= 2) & ~done["split.full_train"].astype(bool)
+        done = done[~fold_run]
+    done = done.copy()
     if done.empty:
         return done
     simulated = done["noise.kind"].astype(str).eq("annotators").map({True: " (simulated)", False: ""})
@@ -51,9 +61,24 @@ def annotator_runs(runs: pd.DataFrame) -> pd.DataFrame:
     return done
 
 
+def with_out_of_sample_cleanlab(done: pd.DataFrame) -> pd.DataFrame:
+    """`done` with OUT_OF_SAMPLE (and the folds it used) for runs without learned labels whose cross-validation fold
+    runs are complete; NaN for the others."""
+    from repro.labels.annotator_agreement import out_of_sample_cleanlab
+
+    done = done.copy()
+    done[OUT_OF_SAMPLE], done["oos_folds"] = math.nan, math.nan
+    fixed = done["annot_tv_learned"].isna() if "annot_tv_learned" in done else pd.Series(True, index=done.index)
+    for i in done.index[fixed]:
+        found = out_of_sample_cleanlab(str(done.at[i, "path"]))
+        if found is not None:
+            done.at[i, OUT_OF_SAMPLE], done.at[i, "oos_folds"] = found["auroc"], found["folds"]
+    return done
+
+
 def annotator_table(runs: pd.DataFrame) -> pd.DataFrame | None:
     """Tidy frame: measure, method ('' for the given labels' rows), label set, mean, std, n; None without runs."""
-    done = annotator_runs(runs)
+    done = with_out_of_sample_cleanlab(annotator_runs(runs))
     if done.empty:
         return None
     records: list[dict[str, Any]] = []
@@ -88,7 +113,10 @@ def render_markdown(table: pd.DataFrame, source: str) -> str:
         "Runs whose label noise comes from several annotators per image (CIFAR-10N, or SIMULATED annotators "
         "where the label set says so), their training part at the last epoch; mean ± sample std over seeds "
         f"(n). Runs: {source}. Mislabelled: given label ≠ clean label. KL uses each label mixed with 0.1% "
-        "uniform; AUROC 0.5 is chance. cleanlab runs in-sample on the network's own softmax.",
+        "uniform; AUROC 0.5 is chance. cleanlab needs out-of-sample probabilities (its documentation): the "
+        "out-of-sample row has them from K cross-validation fold runs, each network scoring the fold it never "
+        "trained on; the in-sample row feeds it the network's own softmax on its training images, which a "
+        "network that memorised the noisy labels makes useless.",
         "",
         "| Method | Measure | " + " | ".join(label_sets) + " |",
         "|---|---|" + "---|" * len(label_sets),

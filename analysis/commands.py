@@ -76,7 +76,8 @@ def run(args: argparse.Namespace) -> int:
 
 def run_tables(args: argparse.Namespace) -> int:
     from analysis.collect import require_runs
-    from analysis.tables import load_specs, make_tables
+    from analysis.table_sweeps import load_specs
+    from analysis.tables import make_tables
 
     if args.wandb:
         from analysis.wandb_source import collect_wandb

@@ -170,7 +170,7 @@ def checked_output_root(path: str) -> Path:
 def demo_specs(size: DemoSize, *, extra: bool = False) -> dict[int, SweepSpec]:
     """{table number: its demo sweep}, restricted to the demo size's seeds: the paper's tables (numbers below 10),
     and with `extra` EXTRA_TABLES too."""
-    from analysis.tables import load_specs
+    from analysis.table_sweeps import load_specs
 
     if not DEMO_SWEEPS.is_dir():
         raise UserError(

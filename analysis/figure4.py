@@ -17,12 +17,13 @@ import pandas as pd
 
 from analysis.figure_common import announce, pick_group
 from repro.figures.figure4 import NoiseCurve, label_accuracy, noise_correction_curve, render_figure4
+from repro.labels.registry import Panel
 
 __all__ = ["NoiseCurve", "build_figure4", "label_accuracy", "noise_correction_curve", "render_figure4"]
 
 
 def build_figure4(frame: pd.DataFrame, log: Callable[[str], Any], where: Mapping[str, str] | None = None) -> bytes:
-    group = pick_group(frame, labels="instance", noisy=True, name="figure4", where=where)
+    group = pick_group(frame, panel=Panel.NOISE_CORRECTION, noisy=True, name="figure4", where=where)
     curve = noise_correction_curve(group)
     announce(log, "Figure4", {"runs": group})
     if curve.all_missing:

@@ -5,7 +5,8 @@
   their mass where people disagree rise from left to right;
 - `figure_annotator_roc`: ROC curves of detecting the mislabelled training images (given ≠ clean) by the learned
   label's given-class probability and by its top-1 differing from the given label (a point), against the
-  one-hot-trained network's training loss and cleanlab's find_label_issues.
+  one-hot-trained network's training loss and cleanlab's find_label_issues on out-of-sample probabilities (from the
+  run's cross-validation fold runs, where they exist) and, dotted, on the network's own in-sample softmax.
 
 Each panel draws one run per method (the lowest seed) from its `annotators.npz` (repro/labels/annotator_agreement.py).
 """
@@ -22,6 +23,7 @@ from analysis.annotator_table import annotator_runs
 from analysis.figure_common import Skip, _png, plt
 
 FILE = "annotators.npz"
+RUN_PATH = "run_path"  # not an array: where the run is (its fold runs are its siblings)
 
 
 def _first_runs(frame: pd.DataFrame, *, learned: bool | None) -> dict[str, list[tuple[str, dict]]]:
@@ -40,7 +42,8 @@ def _first_runs(frame: pd.DataFrame, *, learned: bool | None) -> dict[str, list[
         path = Path(str(group.iloc[0]["path"])) / FILE
         if path.exists():
             with np.load(path) as f:
-                out.setdefault(str(label_set), []).append((str(method), {k: f[k] for k in f.files}))
+                arrays = {k: f[k] for k in f.files}
+            out.setdefault(str(label_set), []).append((str(method), {**arrays, RUN_PATH: str(path.parent)}))
     return out
 
 
@@ -70,6 +73,8 @@ def build_figure_annotator_entropy(frame: pd.DataFrame, log: Callable[[str], Any
 def build_figure_annotator_roc(frame: pd.DataFrame, log: Callable[[str], Any]) -> bytes:
     from sklearn.metrics import roc_curve
 
+    from repro.labels.annotator_agreement import out_of_sample_cleanlab
+
     learned, fixed = _first_runs(frame, learned=True), _first_runs(frame, learned=False)
     label_sets = sorted(set(learned) | set(fixed))
     if not label_sets:
@@ -92,9 +97,13 @@ def build_figure_annotator_roc(frame: pd.DataFrame, log: Callable[[str], Any]) -
             wrong = arrays["given"] != arrays["clean"]
             fpr, tpr, _ = roc_curve(wrong, arrays["loss"])
             ax.plot(fpr, tpr, "--", label=f"{method}: training loss")
+            found = out_of_sample_cleanlab(arrays[RUN_PATH])
+            if found is not None:
+                fpr, tpr, _ = roc_curve(wrong, found["score"])
+                ax.plot(fpr, tpr, "-.", label=f"{method}: cleanlab, {found['folds']}-fold out-of-sample")
             if "cleanlab" in arrays:
                 fpr, tpr, _ = roc_curve(wrong, arrays["cleanlab"])
-                ax.plot(fpr, tpr, ":", label=f"{method}: cleanlab")
+                ax.plot(fpr, tpr, ":", label=f"{method}: cleanlab, in-sample (fallback)")
         ax.plot([0, 1], [0, 1], color="grey", linewidth=0.5)
         ax.set_xlabel("false positive rate (correct labels flagged)")
         ax.set_ylabel("true positive rate (mislabelled found)")

@@ -11,27 +11,11 @@ import pandas as pd
 from analysis.collect import DONE
 from analysis.figure_select import select_group
 from repro.errors import UserError
-from repro.figures.common import (  # noqa: F401
-    COLORS,
-    DPI,
-    NOISE_TOP1_KEY,
-    NOISE_TOP5_KEY,
-    RunGroup,
-    Skip,
-    _epochs,
-    _image,
-    _note,
-    _png,
-    _rows,
-    _show_image,
-    _try_run_data,
-    caption,
-    class_names,
-    config_label,
-    group_label,
-    plt,
-    run_data,
-)
+
+# Skip, _png and plt belong to repro/figures/common.py; figure_annotators.py and figure_teacher_smoothing.py still
+# import them from here (to move to repro.figures.common like the other figure modules, then this line goes).
+from repro.figures.common import RunGroup, Skip, _png, plt  # noqa: F401
+from repro.labels.registry import Panel, kinds_drawing
 from repro.runs.rundir import RunDir
 
 # ------------------------------------------------------------------------------------------------ run selection
@@ -40,17 +24,20 @@ from repro.runs.rundir import RunDir
 def pick_group(
     frame: pd.DataFrame,
     *,
-    labels: str,
+    panel: Panel,
     noisy: bool | None,
     name: str | None = None,
     where: Mapping[str, str] | None = None,
 ) -> RunGroup:
-    """The runs figure part `name` draws (analysis/figure_select.py) among done runs with `method.labels ==
-    labels`, a recorded label trajectory, and label noise (noisy=True), none (False) or either (None). `name`
-    defaults to the figure part these runs feed: figure2/class, figure2/instance, figure4 (noisy)."""
+    """The runs figure part `name` draws (analysis/figure_select.py) among done runs whose label kind can be drawn
+    as `panel` (its `panels`, repro/labels/registry.py), with a recorded label trajectory, and label noise
+    (noisy=True), none (False) or either (None). `name` defaults to the figure part these runs feed: figure2/class,
+    figure2/instance, figure4 (noisy)."""
+    kinds = kinds_drawing(panel)
+    labels = "/".join(kinds)
     name = name or ("figure4" if noisy else f"figure2/{labels}")
     done = frame[frame["state"] == DONE] if "method.labels" in frame else frame.iloc[0:0]
-    candidates = done[done["method.labels"] == labels] if len(done) else done
+    candidates = done[done["method.labels"].isin(kinds)] if len(done) else done
     what = (
         f"finished {labels}-label runs"
         + {True: " with label noise", False: " without label noise", None: ""}[noisy]

@@ -26,22 +26,22 @@ import numpy as np
 import pandas as pd
 
 from analysis.figure4 import NoiseCurve, build_figure4, label_accuracy, noise_correction_curve, render_figure4
-from analysis.figure_common import (
+from analysis.figure_common import announce, pick_group
+from repro.figures.common import (
     RunGroup,
     Skip,
     _epochs,
     _image,
     _png,
     _show_image,
-    announce,
     caption,
     class_names,
     group_label,
-    pick_group,
     plt,
     run_data,
 )
 from repro.figures.figure2 import ClassPanels, InstanceExample, class_panels, instance_examples, render_figure2
+from repro.labels.registry import Panel
 
 __all__ = [
     "ClassPanels",
@@ -141,13 +141,15 @@ def build_figure2(frame: pd.DataFrame, log: Callable[[str], Any], where: Mapping
     panels = examples = None
     groups: dict[str, RunGroup | None] = {"class labels": None, "instance labels": None}
     try:
-        groups["class labels"] = pick_group(frame, labels="class", noisy=False, name="figure2/class", where=where)
+        groups["class labels"] = pick_group(
+            frame, panel=Panel.CLASS_CURVES, noisy=False, name="figure2/class", where=where
+        )
         panels = class_panels(groups["class labels"])
     except Skip as exc:
         reasons["class"] = str(exc)
     try:
         groups["instance labels"] = pick_group(
-            frame, labels="instance", noisy=False, name="figure2/instance", where=where
+            frame, panel=Panel.INSTANCE_EXAMPLES, noisy=False, name="figure2/instance", where=where
         )
         examples = instance_examples(groups["instance labels"])
     except Skip as exc:
@@ -161,7 +163,7 @@ def build_figure2(frame: pd.DataFrame, log: Callable[[str], Any], where: Mapping
 
 
 def build_figure3(frame: pd.DataFrame, log: Callable[[str], Any], where: Mapping[str, str] | None = None) -> bytes:
-    group = pick_group(frame, labels="instance", noisy=True, name="figure3", where=where)
+    group = pick_group(frame, panel=Panel.NOISE_CORRECTION, noisy=True, name="figure3", where=where)
     examples, names, n_noisy = corrected_examples(group)
     if not examples:
         raise Skip(

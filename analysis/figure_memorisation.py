@@ -19,8 +19,8 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import pandas as pd
 
-from analysis.figure_common import Skip, _png, plt
 from analysis.figure_smoothing_noise import noisy_runs, tuned
+from repro.figures.common import Skip, _png, plt
 from repro.methods.memorisation import MEMORISATION_KEYS
 from repro.runs.rundir import RunDir
 

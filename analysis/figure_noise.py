@@ -30,7 +30,6 @@ import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
 from analysis.collect import DONE, collect_runs, require_runs
-from analysis.figure_common import Skip, _png, plt
 from analysis.figure_select import (
     DATA_MODEL,
     PAPER,
@@ -41,6 +40,7 @@ from analysis.figure_select import (
     is_ours_noisy,
     longest,
 )
+from repro.figures.common import Skip, _png, plt
 from repro.runs.io import atomic_write_bytes
 from repro.runs.rundir import RunDir, result_config
 

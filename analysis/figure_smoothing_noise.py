@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.collect import DONE
-from analysis.figure_common import Skip, _png, plt
+from repro.figures.common import Skip, _png, plt
 
 NAME = "figure_smoothing_noise"
 METRIC = "final_test_acc"

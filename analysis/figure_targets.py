@@ -20,19 +20,9 @@ import pandas as pd
 import torch
 
 from analysis.collect import DONE
-from analysis.figure_common import (
-    COLORS,
-    RunGroup,
-    _image,
-    _png,
-    _show_image,
-    announce,
-    caption,
-    class_names,
-    plt,
-    run_data,
-)
+from analysis.figure_common import announce
 from analysis.figure_select import select_group
+from repro.figures.common import COLORS, RunGroup, _image, _png, _show_image, caption, class_names, plt, run_data
 from repro.runs.rundir import RunDir
 
 SAMPLES = 3

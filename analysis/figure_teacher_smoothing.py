@@ -7,7 +7,9 @@ Students: finished distillation runs whose teacher is a finished run of the fram
 A teacher's epsilon: 0 for one-hot, `method.epsilon` for label smoothing, `method.smoothing_epsilon` for label
 smearing's smoothing member (negative ones). Reported students are the tuned ones (`tune.keys` set: the temperature
 chosen on validation); their tuning runs are not results. The student setting (data, model, subset, epochs, split)
-with the most students is drawn. Points are means over seeds.
+with the most students is drawn. Points are means over seeds. Each student point is labelled with the temperature
+its runs trained at (the tuned one): the curve's reading depends on it (docs/lukasik.md: at T = 0 the student learns the
+teacher's arg-max on the training images, at T > 0 its softened outputs).
 """
 
 from __future__ import annotations
@@ -61,9 +63,33 @@ def pairs(frame: pd.DataFrame) -> pd.DataFrame:
                     "kind": kind,
                     "student": 100.0 * float(rec[METRIC]),
                     "teacher": 100.0 * float(teacher[METRIC]),
+                    "temperature": _number(rec.get("method.temperature")),
                 }
             )
     return pd.DataFrame(rows)
+
+
+def _number(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def temperature_labels(points: pd.DataFrame, by: str) -> dict[Any, str]:
+    """{point key (column `by`): "temp=<t>"}: the temperature the point's students trained at ("temp=?" where the
+    seeds chose different ones; no label where it is unknown). Not "T=": the right panel's T is the noise's
+    transition matrix."""
+    labels = {}
+    for key, temps in points.groupby(by)["temperature"]:
+        known = {float(t) for t in temps if not math.isnan(float(t))}
+        if known:
+            labels[key] = f"temp={known.pop():g}" if len(known) == 1 else "temp=?"
+    return labels
+
+
+def _label(axis, text: str, x: float, y: float, colour) -> None:
+    axis.annotate(text, (x, y), textcoords="offset points", xytext=(0, 5), ha="center", fontsize=6, color=colour)
 
 
 def render(points: pd.DataFrame, setting: tuple) -> bytes:
@@ -76,6 +102,8 @@ def render(points: pd.DataFrame, setting: tuple) -> bytes:
         means = mine.groupby("eps")[["student", "teacher"]].mean().sort_index()
         if len(means):
             left.plot(means.index, means["student"], "o-", color=colour, label=f"{fraction:.0%} noise: student")
+            for eps, label in temperature_labels(mine, "eps").items():
+                _label(left, label, eps, means.loc[eps, "student"], colour)
             left.plot(
                 means.index,
                 means["teacher"],
@@ -88,6 +116,9 @@ def render(points: pd.DataFrame, setting: tuple) -> bytes:
         fixed = corrected[corrected["fraction"] == fraction].groupby("kind")[["student", "teacher"]].mean()
         xs = [CORRECTED.index(k) for k in fixed.index]
         right.plot(xs, fixed["student"], "o", color=colour)
+        mine = corrected[corrected["fraction"] == fraction]
+        for kind, label in temperature_labels(mine, "kind").items():
+            _label(right, label, CORRECTED.index(kind), fixed.loc[kind, "student"], colour)
         right.plot(xs, fixed["teacher"], "s", color=colour, alpha=0.6, markersize=4, fillstyle="none")
     left.axvline(0.0, color="gray", linewidth=0.8, linestyle=":")
     left.set_xlabel("teacher's label smoothing epsilon (negative: label smearing)")
@@ -96,7 +127,7 @@ def render(points: pd.DataFrame, setting: tuple) -> bytes:
     left.legend(fontsize=7, ncol=2)
     right.set_xticks(range(len(CORRECTED)), [f"{k}-corrected\nteacher (known T)" for k in CORRECTED], fontsize=8)
     right.set_xlim(-0.6, len(CORRECTED) - 0.4)
-    right.set_title("filled: student, hollow: teacher", fontsize=8)
+    right.set_title("filled: student, hollow: teacher; temp: the student's temperature", fontsize=7)
     right.grid(alpha=0.3)
     data, model, subset, _, epochs = setting[:5]
     fig.suptitle(

@@ -17,7 +17,6 @@ from typing import Any, Callable, Mapping, Sequence
 from analysis.collect import collect_runs, require_runs
 from analysis.figure4 import build_figure4
 from analysis.figure_annotators import build_figure_annotator_entropy, build_figure_annotator_roc
-from analysis.figure_common import RunGroup, Skip, pick_group, run_data
 from analysis.figure_labels import build_figure2, build_figure3
 from analysis.figure_memorisation import build_figure_memorisation
 from analysis.figure_noise import build_figure_noise_methods
@@ -26,9 +25,10 @@ from analysis.figure_smoothing_noise import build_figure_smoothing_noise
 from analysis.figure_targets import build_figure_targets
 from analysis.figure_teacher_smoothing import build_figure_teacher_smoothing
 from repro.errors import UserError
+from repro.figures.common import Skip
 from repro.runs.io import atomic_write_bytes
 
-__all__ = ["FIGURES", "RunGroup", "SelectionError", "Skip", "make_figures", "pick_group", "run_data"]
+__all__ = ["FIGURES", "SelectionError", "Skip", "make_figures"]
 
 
 FIGURES: dict[str, Callable[..., bytes]] = {  # (frame, log, where=None) -> PNG bytes

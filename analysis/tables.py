@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
@@ -25,71 +24,15 @@ from analysis.paper import paper_table
 from analysis.paper_selection import selection_rules
 from analysis.table_model import Cell, PendingRun, TableResult
 from analysis.table_render import render_csv, render_markdown
+from analysis.table_sweeps import last_sweep_options
 from repro.errors import UserError
 from repro.runs.io import atomic_write_text
 
 REPORTED_STAGES = ("single", "final")
 NOT_STARTED = "not started"
-_TABLE_FILE = re.compile(r"^table(\d+)\.ya?ml$")
 
 
 # ------------------------------------------------------------------------------------------------ building
-
-
-def load_specs(sweeps_dir: str | Path, tables: Sequence[int] | None = None) -> dict[int, Any]:
-    """{table number: SweepSpec} from `<sweeps_dir>/tableN.yaml`; all such files when `tables` is None."""
-    sweeps_dir = Path(sweeps_dir)
-    files = {int(m.group(1)): p for p in sorted(sweeps_dir.glob("table*.y*ml")) if (m := _TABLE_FILE.match(p.name))}
-    files.update({n: p for n, p in _named_table_files(sweeps_dir).items() if n not in files})
-    if tables is None:
-        wanted = sorted(files)
-        if not wanted:
-            raise UserError(
-                f"No sweep files (tableN.yaml) in {sweeps_dir}: the tables are defined by the sweep files, which "
-                "say which runs make each cell. Pass --sweeps-dir pointing at the repository's sweeps/ directory."
-            )
-    else:
-        wanted = list(dict.fromkeys(int(t) for t in tables))
-        missing = [t for t in wanted if t not in files]
-        if missing:
-            have = ", ".join(str(t) for t in sorted(files)) or "none"
-            raise UserError(
-                f"No sweep file for table(s) {', '.join(map(str, missing))} in {sweeps_dir} (tables with a sweep file: "
-                f"{have}). Table 9 lists hyperparameters and has no runs; pick tables from the list or pass "
-                "--sweeps-dir pointing at the directory that holds tableN.yaml."
-            )
-    try:
-        from repro.sweep.spec import load_sweep
-    except ImportError as exc:  # pragma: no cover - the sweep package ships with the repository
-        raise UserError(
-            f"The sweep package (repro.sweep) is not available ({exc}); reinstall the repository."
-        ) from None
-    specs = {t: load_sweep(files[t]) for t in wanted}
-    for t, spec in specs.items():
-        declared = getattr(spec, "table", None)
-        if declared is not None and int(declared) != t and _TABLE_FILE.match(files[t].name):
-            raise UserError(
-                f"{files[t]} says table: {declared}, but its file name says table {t}; rename the file "
-                f"to table{declared}.yaml or fix its `table:` key."
-            )
-    return specs
-
-
-def _named_table_files(sweeps_dir: Path) -> dict[int, Path]:
-    """Sweep files named for their subject (cifar_n.yaml) that declare a table number (`table: 14`)."""
-    import yaml
-
-    found: dict[int, Path] = {}
-    for path in sorted(sweeps_dir.glob("*.y*ml")):
-        if _TABLE_FILE.match(path.name):
-            continue
-        try:
-            number = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("table")
-        except (yaml.YAMLError, AttributeError, OSError):
-            continue  # not a table's sweep file (the sweep command reports its own problems)
-        if isinstance(number, int) and not isinstance(number, bool):
-            found.setdefault(number, path)
-    return found
 
 
 def build_table(
@@ -199,20 +142,6 @@ def describe_expansion(scale: Any, extra_overrides: Sequence[str] = ()) -> str:
     return " ".join(parts)
 
 
-def last_sweep_options(output_root: str | Path, spec: Any) -> tuple[Any, list[str]]:
-    """(scale, extra overrides) of the last `repro sweep` of this sweep into `output_root` (its selection.json), so
-    the table finds the runs that command made; (None, []) when there is no record."""
-    from repro.sweep.run import last_selection
-    from repro.sweep.spec import Scale
-
-    name = getattr(spec, "name", None)
-    selection = last_selection(output_root, name) if name else None
-    if not selection:
-        return None, []
-    scale = Scale(**selection["scale"]) if selection.get("scale") else None
-    return scale, list(selection.get("extra_overrides") or [])
-
-
 def _tuning_notes(spec: Any) -> list[str]:
     """One note per tuned row (per column when its columns tune differently): what was tuned, where and how."""
     notes: dict[str, list[str]] = {}
@@ -301,12 +230,13 @@ def make_tables(
     extra_overrides: Sequence[str] | None = None,
     log: Callable[[str], Any] = print,
 ) -> list[Path]:
-    """Build every table of `specs` ({number: sweep spec}, see `load_specs`), then write them atomically. Nothing
-    is written when there are no runs or a table fails to build; a table that plans runs but none of them exist is
-    skipped (an older good file stays). A table whose sweep plans no runs yet is written: paper numbers and why.
+    """Build every table of `specs` ({number: sweep spec}, see analysis/table_sweeps.py), then write them
+    atomically. Nothing is written when there are no runs or a table fails to build; a table that plans runs but none
+    of them exist is skipped (an older good file stays). A table whose sweep plans no runs yet is written: paper
+    numbers and why.
 
     With neither `scale` nor `extra_overrides` given, each sweep is expanded as its last `repro sweep` into
-    `output_root` ran it (see `last_sweep_options`)."""
+    `output_root` ran it (see analysis/table_sweeps.py `last_sweep_options`)."""
     require_runs(runs, source or "the run frame")
     results = []
     for number, spec in specs.items():

@@ -17,11 +17,13 @@ from repro.config import to_container
 from repro.errors import Interrupted, UserError  # noqa: F401  (Interrupted: repro.train's public name)
 from repro.labels import NonFiniteLabelsError
 from repro.labels.annotator_agreement import annotator_recorders
+from repro.labels.out_of_sample import heldout_recorders
 from repro.methods import NonFiniteLossError, build_method, check_method_ready, method_class
 from repro.methods.memorisation import memorisation_images, memorisation_recorders
 from repro.runs import provenance
 from repro.runs.attempts import archive_done_run, tracker_id
 from repro.runs.checkpoint import load_checkpoint, save_checkpoint
+from repro.runs.io import directory_undone_on_failure
 from repro.runs.records import read_summary
 from repro.runs.rundir import RunDir
 from repro.runs.runlock import FileLock
@@ -60,8 +62,8 @@ def train(
         config = tuning.apply(config)
         cfg = OmegaConf.create(config)
     check_method_ready(cfg)  # runs it reads (a teacher, fold runs) exist and are done: before anything is written
-    rd.path.mkdir(parents=True, exist_ok=True)
-    with rd.hold(wait) as lock:
+    # a refusal that comes later (its data cannot be loaded, another process holds it) leaves no new empty directory
+    with directory_undone_on_failure(rd.path), rd.hold(wait) as lock:
         if rd.is_done():  # the writer we waited for finished it
             return RunResult(rd, read_summary(rd) or {}, already_done=True)
         return _train_held(cfg, config, rd, lock, stop_after_epochs)
@@ -72,8 +74,10 @@ def build_experiment(cfg: DictConfig, run_dir: RunDir) -> Experiment:
     method's state is part of the checkpoint) and the method's per-epoch recorders."""
     exp = prepare_experiment(cfg, run_dir)
     exp.method = build_method(cfg, exp)
-    # the latter two: noisy runs only, runs with several annotators per image only
-    exp.recorders = exp.method.recorders(exp) + memorisation_recorders(exp) + annotator_recorders(exp)
+    # the latter three: noisy runs only, runs with several annotators per image only, noisy cross-validation folds
+    exp.recorders = (
+        exp.method.recorders(exp) + memorisation_recorders(exp) + annotator_recorders(exp) + heldout_recorders(exp)
+    )
     return exp
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import analysis.tables as tables_mod
+import analysis.table_sweeps as table_sweeps
 import analysis.wandb_source as wandb_source
 from analysis.collect import SOURCE_COLUMNS, collect_runs
 from analysis.wandb_source import collect_wandb
@@ -296,7 +296,7 @@ class OneCellSweep:
 
 def test_repro_tables_reads_runs_from_wandb_when_asked(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(wandb_source, "_default_api", RecordedApi)
-    monkeypatch.setattr(tables_mod, "load_specs", lambda sweeps_dir, tables=None: {1: OneCellSweep()})
+    monkeypatch.setattr(table_sweeps, "load_specs", lambda sweeps_dir, tables=None: {1: OneCellSweep()})
     out = tmp_path / "ours"
     assert main(["tables", "--wandb", "me/soft-labels-repro", "--out", str(out)]) == 0
     md = (out / "table1.md").read_text()

@@ -15,11 +15,13 @@ import pytest
 
 from analysis import figure_labels
 from analysis.collect import collect_runs
-from analysis.figure_common import pick_group, run_data
+from analysis.figure_common import pick_group
 from analysis.figures import FIGURES
 from repro.cli import main
 from repro.config import load_config
 from repro.figures import figure2 as figure2_panels
+from repro.figures.common import run_data
+from repro.labels.registry import Panel
 from repro.labels.trajectory import instance_labels_at, read_class_trajectory
 from repro.train import train
 
@@ -101,7 +103,7 @@ def test_all_figures_render_from_a_real_small_sweep(sweep, tmp_path, capsys):
 def test_figure_data_come_from_the_runs_records(sweep):
     frame = collect_runs(sweep["root"][0])
     # Figure 2 left/middle: the class-label runs' mean trajectory of the lowest, median and highest class
-    group = pick_group(frame, labels="class", noisy=False)
+    group = pick_group(frame, panel=Panel.CLASS_CURVES, noisy=False)
     assert sorted(rd.path for rd in group.runs) == sorted(sweep["class"])
     panels = figure_labels.class_panels(group)
     trajs = np.stack([read_class_trajectory(d) for d in sweep["class"]]).astype(np.float64)
@@ -113,7 +115,7 @@ def test_figure_data_come_from_the_runs_records(sweep):
     assert list(panels.epochs) == [1, 2] and panels.n_seeds == 2
 
     # Figure 2 right: the clean instance-label run's samples with the least mass on their target, top classes
-    clean = pick_group(frame, labels="instance", noisy=False)
+    clean = pick_group(frame, panel=Panel.INSTANCE_EXAMPLES, noisy=False)
     assert [rd.path for rd in clean.runs] == sweep["instance"]
     items, _ = figure_labels.instance_examples(clean)
     index, labels = instance_labels_at(clean.runs[0], 2)
@@ -130,7 +132,7 @@ def test_figure_data_come_from_the_runs_records(sweep):
         assert ex.other_probs == pytest.approx([row[c] for c in ex.others])
 
     # Figure 3: corrected noisy samples really have the true class on top at the last epoch
-    noisy = pick_group(frame, labels="instance", noisy=True)
+    noisy = pick_group(frame, panel=Panel.NOISE_CORRECTION, noisy=True)
     assert sorted(rd.path for rd in noisy.runs) == sorted(sweep["noisy"])
     examples, names, n_noisy = figure_labels.corrected_examples(noisy)
     assert examples and n_noisy > 0

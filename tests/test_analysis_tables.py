@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import analysis.tables as tables_mod
+import analysis.table_sweeps as table_sweeps
 from analysis.collect import collect_runs
 from analysis.paper import paper_table
 from analysis.table_render import is_dense, render_markdown
@@ -177,7 +177,7 @@ def test_mixed_data_sets_in_one_cell_are_an_error(tmp_path):
 
 
 def test_no_runs_means_a_clear_error_and_no_file_written_over_good_ones(tmp_path, monkeypatch):
-    monkeypatch.setattr(tables_mod, "load_specs", lambda sweeps_dir, tables=None: {2: FakeSpec()})
+    monkeypatch.setattr(table_sweeps, "load_specs", lambda sweeps_dir, tables=None: {2: FakeSpec()})
     out = tmp_path / "ours"
     out.mkdir()
     (out / "table2.md").write_text("good table\n")
@@ -201,7 +201,7 @@ def test_no_runs_means_a_clear_error_and_no_file_written_over_good_ones(tmp_path
 
 def test_repro_tables_command_end_to_end(tmp_path, monkeypatch, capsys):
     populate(tmp_path)
-    monkeypatch.setattr(tables_mod, "load_specs", lambda sweeps_dir, tables=None: {2: FakeSpec()})
+    monkeypatch.setattr(table_sweeps, "load_specs", lambda sweeps_dir, tables=None: {2: FakeSpec()})
     out = tmp_path / "ours"
     assert main(["tables", "--runs", str(tmp_path), "--out", str(out), "--tables", "2"]) == 0
     assert "Table 2: 4 runs averaged, 2 not averaged" in capsys.readouterr().out
@@ -211,9 +211,9 @@ def test_repro_tables_command_end_to_end(tmp_path, monkeypatch, capsys):
 def test_load_specs_names_missing_sweep_files(tmp_path):
     (tmp_path / "table1.yaml").write_text("name: table1\n")
     with pytest.raises(UserError, match=r"No sweep file for table\(s\) 9 .*tables with a sweep file: 1"):
-        tables_mod.load_specs(tmp_path, [9])
+        table_sweeps.load_specs(tmp_path, [9])
     with pytest.raises(UserError, match="No sweep files"):
-        tables_mod.load_specs(tmp_path / "nothing")
+        table_sweeps.load_specs(tmp_path / "nothing")
 
 
 SWEEP = """\

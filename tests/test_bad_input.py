@@ -418,3 +418,25 @@ def test_tables_list_runs_with_corrupted_records_as_broken_and_go_on(tmp_path, c
     for broken in runs[1:]:
         assert f"`{broken.name}`" in table and "unreadable" in table, table
     assert table.count(": unreadable: ") == 2 and f"`{runs[0].name}`" not in table  # the good one is averaged
+
+
+def test_a_refused_data_load_leaves_no_new_directory_and_keeps_what_was_there(tmp_path, capsys):
+    """A UserError raised while the run's data loads (data.root exists but holds no CIFAR-10) comes after the run
+    directory was made: the attempt removes what it created (the output root, runs/, runs/<id>/) and nothing else."""
+    data_root, out = tmp_path / "no cifar here", tmp_path / "out"
+    data_root.mkdir()
+    argv = ["train", "data=cifar10", "model=resnet18", f"data.root={data_root}", f"output_root={out}"]
+    argv += ["tracker=none", "progress=none"]
+
+    def tree() -> list[str]:
+        return sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*"))
+
+    assert main(argv) == 2
+    assert "CIFAR-10 not found" in capsys.readouterr().err
+    assert tree() == ["no cifar here"]
+    run = RunDir.for_config(to_container(load_config(argv[1:])))
+    run.path.mkdir(parents=True)  # an empty run directory from before, and another run's file beside it
+    (out / "runs" / "other").write_text("kept")
+    before = tree()
+    assert main(argv) == 2
+    assert tree() == before and (out / "runs" / "other").read_text() == "kept"

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from analysis.collect import collect_runs
-from analysis.figure_common import Skip
 from analysis.figure_memorisation import _histories, _mean_curve, build_figure_memorisation, method_label
 from repro.cli import main
 from repro.config import load_config
+from repro.figures.common import Skip
 from repro.train import train
 
 FAST = [

@@ -17,6 +17,7 @@ from analysis.figure_common import pick_group
 from analysis.figure_select import SelectionError, matches, parse_where
 from repro.cli import main
 from repro.errors import UserError
+from repro.labels.registry import Panel
 from repro.labels.trajectory import write_class_trajectory, write_instance_topk, write_manifest, write_train_index
 from repro.runs.rundir import RunDir, run_id
 
@@ -94,10 +95,10 @@ def ids(data: str, model: str, labels: str) -> list[str]:
 
 def test_figure2_draws_the_papers_selection_by_default(root, tmp_path, capsys):
     frame = collect_runs(root)
-    group = pick_group(frame, labels="class", noisy=False)
+    group = pick_group(frame, panel=Panel.CLASS_CURVES, noisy=False)
     assert sorted(rd.run_id for rd in group.runs) == ids("cifar100", "resnet18", "class")
     assert group.others == 1  # the one-seed tuning run matched too, and lost on seeds
-    assert sorted(rd.run_id for rd in pick_group(frame, labels="instance", noisy=False).runs) == ids(
+    assert sorted(rd.run_id for rd in pick_group(frame, panel=Panel.INSTANCE_EXAMPLES, noisy=False).runs) == ids(
         "cifar100", "resnet18", "instance"
     )
 
@@ -137,7 +138,7 @@ def test_where_picks_another_configuration(root, tmp_path, capsys):
     assert "cifar10, vgg16" in line and "--where data.name=cifar10 model.name=vgg16" in line
     assert all(i in line for i in ids("cifar10", "vgg16", "class"))
     group = pick_group(
-        collect_runs(root), labels="class", noisy=False, where={"split.fold": "1", "model.name": "vgg16"}
+        collect_runs(root), panel=Panel.CLASS_CURVES, noisy=False, where={"split.fold": "1", "model.name": "vgg16"}
     )
     assert {rd.read_config()["split"]["fold"] for rd in group.runs} == {1}
     assert {rd.read_config()["model"]["name"] for rd in group.runs} == {"vgg16"}
@@ -162,7 +163,7 @@ def test_a_selection_matching_nothing_or_several_configurations_is_refused(root,
     assert "matches 2 configurations" in err and "model.name=resnet18" in err and "model.name=vgg16" in err
     assert "--where" in err
     with pytest.raises(SelectionError, match="no run in this output root has"):
-        pick_group(collect_runs(root), labels="class", noisy=False, where={"no.such.key": "1"})
+        pick_group(collect_runs(root), panel=Panel.CLASS_CURVES, noisy=False, where={"no.such.key": "1"})
 
 
 def test_the_demo_without_the_papers_data_still_finds_its_one_configuration(tmp_path):
@@ -170,7 +171,7 @@ def test_the_demo_without_the_papers_data_still_finds_its_one_configuration(tmp_
     for seed in (0, 1, 2):
         write_run(out, config("digits", "smallcnn", 12, "class", seed=seed, label_lr=3))
     write_run(out, config("digits", "smallcnn", 12, "class", seed=0, fold=1, label_lr=3))
-    group = pick_group(collect_runs(out), labels="class", noisy=False)
+    group = pick_group(collect_runs(out), panel=Panel.CLASS_CURVES, noisy=False)
     assert len(group.runs) == 3 and "without its data and model" in group.how
     assert {rd.read_config()["split"]["fold"] for rd in group.runs} == {0}
 
@@ -187,12 +188,12 @@ def test_one_seed_the_tables_fold_run_wins_over_tuning_grid_points(tmp_path):
         write_run(out, cfg)
     write_run(out, config("digits", "smallcnn", 4, "class", seed=0, label_lr=300))  # a lone run, no stage
     frame = collect_runs(out)
-    group = pick_group(frame, labels="class", noisy=False)
+    group = pick_group(frame, panel=Panel.CLASS_CURVES, noisy=False)
     assert [rd.run_id for rd in group.runs] == [run_id(config("digits", "smallcnn", 4, "class", seed=0, label_lr=3))]
     assert group.others == 1  # the lone run; the tuning runs were not candidates
     tuned = pick_group(
         frame,
-        labels="class",
+        panel=Panel.CLASS_CURVES,
         noisy=False,
         where={"sweep.stage": "tune", "method.label_lr": "30", "data.name": "digits", "model.name": "*"},
     )
@@ -210,11 +211,11 @@ def test_figures_3_and_4_draw_cifar100_at_40_percent_noise(tmp_path):
                 write_run(out, cfg)
     frame = collect_runs(out)
     for name in ("figure3", "figure4"):
-        group = pick_group(frame, labels="instance", noisy=True, name=name)
+        group = pick_group(frame, panel=Panel.NOISE_CORRECTION, noisy=True, name=name)
         assert {(c["data"]["name"], c["noise"]["fraction"]) for c in map(RunDir.read_config, group.runs)} == {
             ("cifar100", 0.4)
         } and len(group.runs) == 3
-    group = pick_group(frame, labels="instance", noisy=True, name="figure4", where={"noise.fraction": "0.6"})
+    group = pick_group(frame, panel=Panel.NOISE_CORRECTION, noisy=True, name="figure4", where={"noise.fraction": "0.6"})
     assert {RunDir.read_config(rd)["noise"]["fraction"] for rd in group.runs} == {0.6}
 
 
@@ -247,16 +248,15 @@ def test_figures_3_and_4_draw_table6s_ours_beside_the_curriculum_ablation_and_ta
             made.setdefault(name, []).append(write_run(out, cfg).run_id)
     frame = collect_runs(out)
     for name in ("figure3", "figure4"):
-        assert sorted(rd.run_id for rd in pick_group(frame, labels="instance", noisy=True, name=name).runs) == sorted(
-            made["table6"]
-        )
+        group = pick_group(frame, panel=Panel.NOISE_CORRECTION, noisy=True, name=name)
+        assert sorted(rd.run_id for rd in group.runs) == sorted(made["table6"])
     picked, _ = figure_noise.pick_runs(frame)  # the label-noise methods' figure draws the same "Ours"
     assert sorted(rd.run_id for rd in picked["instance_labels"].runs) == sorted(made["table6"])
-    group = pick_group(frame, labels="instance", noisy=True, where={"noise.kind": "exact_fraction"})
+    group = pick_group(frame, panel=Panel.NOISE_CORRECTION, noisy=True, where={"noise.kind": "exact_fraction"})
     assert sorted(rd.run_id for rd in group.runs) == sorted(made["table7"])
     group = pick_group(
         frame,
-        labels="instance",
+        panel=Panel.NOISE_CORRECTION,
         noisy=True,
         where={"method.curriculum_weight": "entropy", "method.curriculum_placement": "both"},
     )
@@ -280,8 +280,8 @@ def test_one_seed_each_the_longer_training_of_the_same_network_wins_but_two_netw
     out = tmp_path / "extra"
     write_run(out, config("digits", "smallcnn", 30, "class", seed=0, label_lr=3))
     write_run(out, config("digits", "smallcnn", 4, "class", seed=0, label_lr=3))
-    group = pick_group(collect_runs(out), labels="class", noisy=False)
+    group = pick_group(collect_runs(out), panel=Panel.CLASS_CURVES, noisy=False)
     assert [rd.read_config()["optim"]["epochs"] for rd in group.runs] == [30] and group.others == 1
     write_run(out, config("digits", "vgg16", 40, "class", seed=0, label_lr=3))
     with pytest.raises(SelectionError, match="matches 3 configurations"):
-        pick_group(collect_runs(out), labels="class", noisy=False)
+        pick_group(collect_runs(out), panel=Panel.CLASS_CURVES, noisy=False)

@@ -13,23 +13,13 @@ import torch
 import torch.nn.functional as F
 from omegaconf import OmegaConf
 
+from noisy_digits import NOISY_DIGITS
 from repro.cli import main
 from repro.errors import UserError
 from repro.methods.loss_correction import LossCorrection, backward_corrected_loss, forward_corrected_loss
 from repro.methods.transition import anchor_transition, check_transition, noise_transition
 
-NOISY = [
-    "split=noisy",
-    "split.meta_fraction=0.1",
-    "noise=uniform",
-    "noise.fraction=0.4",
-    "data.subset=300",
-    "data.test_subset=100",
-    "optim.epochs=1",
-    "tracker=none",
-    "progress=none",
-    "device=cpu",
-]
+NOISY = [*NOISY_DIGITS, "optim.epochs=1"]
 T2 = [[0.8, 0.2], [0.3, 0.7]]
 
 

@@ -12,11 +12,8 @@ import torch
 
 from repro.config import load_config, to_container
 from repro.errors import UserError
-from repro.labels.recording import (
-    RecordSettings,
-    label_entropy,
-    noise_correction_stats,
-)
+from repro.labels.label_statistics import label_entropy, noise_correction_stats
+from repro.labels.record_settings import RecordSettings
 from repro.labels.trajectory import (
     labels_from_topk,
     read_class_trajectory,

@@ -7,36 +7,19 @@ summary) are in tests/test_bad_input.py."""
 from __future__ import annotations
 
 import shutil
-import textwrap
 
 from repro.cli import main
 from repro.runs.records import DAMAGED, DONE, MISSING, DamagedRecord, read_summary, summary_state
 from repro.runs.rundir import RunDir
-from repro.sweep import Scale, expand_sweep, load_sweep
-
-TUNED = """
-    name: tuned
-    metric: final_test_acc
-    seeds: [0]
-    common: [data=digits, model=smallcnn, split=full, split.folds=2, tracker=none, progress=none]
-    columns:
-      Digits: []
-    rows:
-      Ours (Class):
-        learn: [method=class_labels]
-        tune:
-          grid: {method.label_lr: [0.3, 3]}
-          select: final_val_acc
-"""
-SCALE_ARGS = ["--epochs", "1", "--subset", "200", "--test-subset", "100"]
+from repro.sweep import expand_sweep, load_sweep
+from tuned_sweep import SCALE, SCALE_ARGS, write_tuned_sweep
 
 
 def test_a_damaged_tuning_summary_is_shown_and_trained_again_before_the_tuned_runs(tmp_path, capsys):
-    path = tmp_path / "tuned.yaml"
-    path.write_text(textwrap.dedent(TUNED))
+    path = write_tuned_sweep(tmp_path, "{method.label_lr: [0.3, 3]}")
     out = tmp_path / "out"
     assert main(["sweep", str(path), "--output-root", str(out), *SCALE_ARGS]) == 0
-    runs = expand_sweep(load_sweep(path), output_root=out.resolve(), scale=Scale(epochs=1, subset=200, test_subset=100))
+    runs = expand_sweep(load_sweep(path), output_root=out.resolve(), scale=SCALE)
     tuning = [RunDir(out / "runs" / r.run_id) for r in runs if r.stage == "tune"]
     tuned = [RunDir(out / "runs" / r.run_id) for r in runs if r.stage != "tune"]
     damaged = tuning[1]

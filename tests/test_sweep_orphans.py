@@ -9,36 +9,23 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
-import time
 from pathlib import Path
 
 import pytest
 
-from repro.runs.rundir import RunDir
-from repro.sweep import Scale, expand_sweep, load_sweep
 from repro.sweep.orphans import arm_parent_death_signal, is_alive
+from sweep_subprocess import (
+    REPO,
+    frozen_workers,
+    planned_run_dirs,
+    subprocess_env,
+    sweep_command,
+    two_seed_sweep,
+    wait_for,
+)
 
-REPO = Path(__file__).resolve().parents[1]
 EPOCHS = 40  # enough that neither run can finish between two polls of the test (a few ms apart)
-SWEEP = """
-    name: orphans
-    metric: final_test_acc
-    seeds: [0, 1]
-    common: [split=full, tracker=none, progress=none]
-    columns:
-      Digits/SmallCNN: [data=digits, model=smallcnn]
-    rows:
-      Baseline: [method=baseline]
-"""
 HANG_GUARD_S = 60  # only reached when something is left behind; the waits below end as soon as the event happens
-
-
-def _wait_for(predicate, what: str, poll_s: float = 0.005) -> None:
-    deadline = time.monotonic() + HANG_GUARD_S
-    while not predicate():
-        assert time.monotonic() < deadline, f"{what} did not happen within {HANG_GUARD_S} s"
-        time.sleep(poll_s)
 
 
 def _descendants(pid: int) -> set[int]:
@@ -60,65 +47,24 @@ def _descendants(pid: int) -> set[int]:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the process tree from /proc")
 def test_kill_9_of_a_parallel_sweep_leaves_no_process_and_a_rerun_finishes(tmp_path):
-    path = tmp_path / "orphans.yaml"
-    path.write_text(textwrap.dedent(SWEEP))
+    path = two_seed_sweep(tmp_path, "orphans")
     out = tmp_path / "out"
-    scale = Scale(epochs=EPOCHS, subset=100, test_subset=100)
-    rds = [
-        RunDir(out / "runs" / r.run_id) for r in expand_sweep(load_sweep(path), output_root=out.resolve(), scale=scale)
-    ]
-    command = [
-        sys.executable,
-        "-m",
-        "repro.cli",
-        "sweep",
-        str(path),
-        "--output-root",
-        str(out),
-        "--epochs",
-        str(EPOCHS),
-        "--subset",
-        "100",
-        "--test-subset",
-        "100",
-        "--jobs",
-        "2",
-    ]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    rds = planned_run_dirs(path, out, epochs=EPOCHS)
+    command, env = sweep_command(path, out, epochs=EPOCHS), subprocess_env()
     log = tmp_path / "killed.log"  # a file, not a pipe: the workers inherit it, and must not hold the test up
     proc = subprocess.Popen(
         command, cwd=tmp_path, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True
     )
-
-    def epoch(rd: RunDir) -> int:
-        try:
-            return int(json.loads(rd.status_file.read_text()).get("epoch") or 0)
-        except (OSError, ValueError):
-            return -1
-
-    frozen: dict[int, int] = {}
-
-    def freeze_each_past_its_first_epoch() -> bool:  # frozen at once: neither run can finish before the kill
-        assert proc.poll() is None, log.read_text()
-        for i, rd in enumerate(rds):
-            if i not in frozen and epoch(rd) >= 1:
-                frozen[i] = int(json.loads(rd.lock_file.read_text())["pid"])
-                os.kill(frozen[i], signal.SIGSTOP)
-        return len(frozen) == len(rds)
-
-    try:
-        _wait_for(freeze_each_past_its_first_epoch, "both runs training at once")
+    # each worker frozen past its first epoch: neither run can finish before the kill
+    with frozen_workers(proc, rds, [0, 0], output=log.read_text, guard_s=HANG_GUARD_S) as frozen:
         left = _descendants(proc.pid)
-        assert set(frozen.values()) <= left and len(left) >= 3  # the workers, and the forkserver above them
+        assert frozen <= left and len(left) >= 3  # the workers, and the forkserver above them
         proc.kill()  # SIGKILL: no handler of the command runs
         proc.wait()
-    finally:
-        for pid in frozen.values():
-            os.kill(pid, signal.SIGCONT)
-    _wait_for(
+    wait_for(
         lambda: not any(is_alive(pid) for pid in left),
         f"every process of the command ({sorted(left)}) exiting",
-        poll_s=0.1,
+        guard_s=HANG_GUARD_S,
     )
     reached = []
     for rd in rds:
@@ -158,4 +104,5 @@ def test_the_parent_death_signal_is_armed_where_linux_offers_it():
     assert len(grandchild) == 1
     middle.kill()
     middle.wait()
-    _wait_for(lambda: not is_alive(grandchild[0]), "the child exiting with its parent", poll_s=0.05)
+    gone = lambda: not is_alive(grandchild[0])  # noqa: E731
+    wait_for(gone, "the child exiting with its parent", guard_s=HANG_GUARD_S, poll_s=0.05)

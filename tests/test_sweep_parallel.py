@@ -8,9 +8,7 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -20,9 +18,19 @@ from repro.errors import UserError
 from repro.runs.rundir import RunDir
 from repro.sweep import Scale, expand_sweep, load_sweep, run_sweep
 from repro.sweep.local import _critical_path, check_jobs, run_planned_runs
+from repro.sweep.orphans import is_alive
 from repro.sweep.spec import PlannedRun
+from sweep_subprocess import (
+    HANG_GUARD_S,
+    frozen_workers,
+    planned_run_dirs,
+    status_epoch,
+    subprocess_env,
+    sweep_command,
+    two_seed_sweep,
+    wait_for,
+)
 
-REPO = Path(__file__).resolve().parents[1]
 TINY = """
     name: tiny
     metric: final_test_acc
@@ -36,7 +44,6 @@ TINY = """
         learn: [method=class_labels]
 """
 SCALE = Scale(epochs=1, subset=400, test_subset=200)
-HANG_GUARD_S = 600  # only ever reached when something hangs; the waits below end on events
 
 
 def _sweep_file(tmp_path: Path, text: str = TINY) -> Path:
@@ -157,54 +164,14 @@ def test_jobs_must_be_a_positive_number(tmp_path, capsys):
     assert not (tmp_path / "out").exists() and not (tmp_path / "demo" / "runs").exists()
 
 
-LONG = """
-    name: long
-    metric: final_test_acc
-    seeds: [0, 1]
-    common: [split=full, tracker=none, progress=none]
-    columns:
-      Digits/SmallCNN: [data=digits, model=smallcnn]
-    rows:
-      Baseline: [method=baseline]
-"""
-
-
-def _wait_for(predicate, what: str) -> None:
-    """Wait for an event (a file the run writes), polling; the bound only turns a hang into a failure."""
-    deadline = time.monotonic() + HANG_GUARD_S
-    while not predicate():
-        assert time.monotonic() < deadline, f"hang: {what} did not happen within {HANG_GUARD_S} s"
-        time.sleep(0.1)
-
-
 def test_ctrl_c_stops_every_worker_cleanly_and_a_rerun_resumes(tmp_path):
     """Stopped on events, not on timing: each worker is frozen (SIGSTOP) as soon as its run is past the wanted epoch
     (so neither run can finish before the other starts, however fast or loaded the machine), then the command is
     signalled and the workers let go. Ctrl-C, then the same command resumes both runs, then SIGTERM to it."""
-    path = _sweep_file(tmp_path, LONG)
+    path = two_seed_sweep(tmp_path, "long")
     out = tmp_path / "out"
-    runs = expand_sweep(
-        load_sweep(path), output_root=out.resolve(), scale=Scale(epochs=1000, subset=100, test_subset=100)
-    )
-    rds = [RunDir(out / "runs" / r.run_id) for r in runs]
-    command = [
-        sys.executable,
-        "-m",
-        "repro.cli",
-        "sweep",
-        str(path),
-        "--output-root",
-        str(out),
-        "--epochs",
-        "1000",
-        "--subset",
-        "100",
-        "--test-subset",
-        "100",
-        "--jobs",
-        "2",
-    ]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    rds = planned_run_dirs(path, out, epochs=1000)
+    command, env = sweep_command(path, out, epochs=1000), subprocess_env()
 
     def start() -> subprocess.Popen:
         return subprocess.Popen(
@@ -219,31 +186,14 @@ def test_ctrl_c_stops_every_worker_cleanly_and_a_rerun_resumes(tmp_path):
             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
 
-    def epoch(rd: RunDir) -> int:
-        return int((rd.read_status() or {}).get("epoch") or 0) if rd.status_file.exists() else -1
-
     def stopped(proc: subprocess.Popen, at_least: list[int], sig: int, group: bool) -> str:
-        frozen: dict[int, int] = {}
-
-        def freeze_each_beyond() -> bool:  # each worker frozen as soon as its run is past `at_least`
-            assert proc.poll() is None, proc.communicate()
-            for i, rd in enumerate(rds):
-                if i not in frozen and epoch(rd) > at_least[i]:
-                    frozen[i] = int(json.loads(rd.lock_file.read_text())["pid"])
-                    os.kill(frozen[i], signal.SIGSTOP)
-            return len(frozen) == len(rds)
-
-        try:
-            _wait_for(freeze_each_beyond, "both runs training at once")
-            workers = set(frozen.values())
+        # each run has hundreds of epochs left: it is still running when the command's signal comes
+        with frozen_workers(proc, rds, at_least, output=lambda: str(proc.communicate())) as workers:
             assert len(workers) == 2 and proc.pid not in workers  # two runs at once, each in its own worker
             (os.killpg if group else os.kill)(proc.pid, sig)
-        finally:  # each run has hundreds of epochs left: it is still running when the command's SIGTERM comes
-            for pid in frozen.values():
-                os.kill(pid, signal.SIGCONT)
         _, stderr = proc.communicate(timeout=HANG_GUARD_S)
         for pid in workers:  # no orphan left training
-            _wait_for(lambda: not _alive(pid), f"worker {pid} exiting")
+            wait_for(lambda: not is_alive(pid), f"worker {pid} exiting")
         for rd in rds:
             status = rd.read_status()
             assert status["state"] == "interrupted" and status["epoch"] >= 1, status
@@ -254,20 +204,9 @@ def test_ctrl_c_stops_every_worker_cleanly_and_a_rerun_resumes(tmp_path):
     stderr = stopped(first, [0, 0], signal.SIGINT, group=True)  # Ctrl-C: SIGINT to the whole process group
     assert first.returncode == 130, stderr
     assert "interrupted" in stderr and "Traceback" not in stderr
-    reached = [epoch(rd) for rd in rds]
+    reached = [status_epoch(rd) for rd in rds]
     second = start()  # the same command resumes both runs from their checkpoints
     stopped(second, reached, signal.SIGTERM, group=False)  # `kill`/`timeout`: SIGTERM to the command alone
     assert second.returncode == 143
     for rd, at in zip(rds, reached):
         assert f"resumed from checkpoint at epoch {at}" in rd.log_file.read_text()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:  # a zombie has exited; it only waits to be reaped
-        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return False

@@ -20,32 +20,17 @@ from analysis.collect import collect_runs
 from analysis.tables import build_table
 from repro.cli import main
 from repro.runs.rundir import RunDir
-from repro.sweep import Scale, expand_sweep, load_sweep, run_sweep
+from repro.sweep import expand_sweep, load_sweep, run_sweep
+from tuned_sweep import SCALE, SCALE_ARGS, tuned_sweep_text, write_tuned_sweep
 
 REPO = Path(__file__).resolve().parents[1]
-TUNED = """
-    name: tuned
-    metric: final_test_acc
-    seeds: [0]
-    common: [data=digits, model=smallcnn, split=full, split.folds=2, tracker=none, progress=none]
-    columns:
-      Digits: []
-    rows:
-      Ours (Class):
-        learn: [method=class_labels]
-        tune:
-          grid: {method.label_lr: [0.3, 3], method.init_target_prob: [0.5, 0.9]}
-          select: final_val_acc
-"""
-SCALE = Scale(epochs=1, subset=200, test_subset=100)
-SCALE_ARGS = ["--epochs", "1", "--subset", "200", "--test-subset", "100"]
+GRID = "{method.label_lr: [0.3, 3], method.init_target_prob: [0.5, 0.9]}"  # 2x2
+TUNED = tuned_sweep_text(GRID)
 
 
 @pytest.fixture
 def tuned(tmp_path) -> Path:
-    path = tmp_path / "tuned.yaml"
-    path.write_text(textwrap.dedent(TUNED))
-    return path
+    return write_tuned_sweep(tmp_path, GRID)
 
 
 def test_the_plan_has_tuning_runs_the_cell_depends_on(tuned, tmp_path):

@@ -9,9 +9,10 @@ import textwrap
 from pathlib import Path
 
 import matplotlib.image
+import pandas as pd
 
 from analysis.collect import collect_runs
-from analysis.figure_teacher_smoothing import build_figure_teacher_smoothing, pairs, teacher_kind
+from analysis.figure_teacher_smoothing import build_figure_teacher_smoothing, pairs, teacher_kind, temperature_labels
 from repro.sweep import Scale, load_sweep, run_sweep
 from repro.sweep.spec import expand_sweep
 
@@ -87,9 +88,21 @@ def test_a_small_teacher_smoothing_sweep_runs_on_noisy_digits_and_draws(tmp_path
     for rec in students.to_dict("records"):  # each point: the tuned student and its own teacher's accuracy
         row = points[(points["student"] == 100 * rec["final_test_acc"])]
         assert (row["teacher"] == 100 * teachers.loc[rec["method.teacher"], "final_test_acc"]).any()
+        assert (row["temperature"] == float(rec["method.temperature"])).all()  # the tuned one, labelled on the figure
+    assert set(points["temperature"]) <= {0.0, 2.0}  # the tuning grid's values
     logged: list[str] = []
     png = tmp_path / "figure.png"
     png.write_bytes(build_figure_teacher_smoothing(frame, logged.append))
     assert "teacher eps [-0.2, 0.0, 0.6]" in logged[0] and "backward" in logged[0]
     image = matplotlib.image.imread(png)
     assert image.shape[0] > 300 and image[..., :3].std() > 0.05
+
+
+def test_each_point_is_labelled_with_its_students_temperature_or_a_question_mark_where_seeds_differ():
+    points = pd.DataFrame(
+        {
+            "eps": [0.0, 0.0, 0.4, 0.4, 0.8],
+            "temperature": [2.0, 2.0, 0.0, 4.0, float("nan")],
+        }
+    )
+    assert temperature_labels(points, "eps") == {0.0: "temp=2", 0.4: "temp=?"}

@@ -1,12 +1,16 @@
-"""One run's label-trajectory files (repro/labels/trajectory.py): top-k reconstruction, and full snapshots taking
-precedence over top-k records."""
+"""One run's label-trajectory files (repro/labels/trajectory.py): top-k reconstruction, full snapshots taking
+precedence over top-k records, and a damaged label file as a damaged record of its run (repro/runs/records.py)."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
+import pytest
 
 from fold_fixtures import FOLD_TRAIN, C, N, hand_labels, make_instance_fold_runs, replay_cfg
-from repro.labels.trajectory import instance_labels_at, labels_from_topk, write_snapshot
+from repro.labels.trajectory import instance_labels_at, labels_from_topk, topk_file, write_snapshot
+from repro.runs.records import DamagedRecord
 
 
 def test_topk_reconstruction_spreads_the_remaining_mass_evenly():
@@ -32,3 +36,33 @@ def test_snapshots_take_precedence_over_topk_records(tmp_path):
     np.testing.assert_allclose(labels, exact[FOLD_TRAIN[0]], atol=1e-3)
     _, labels2 = instance_labels_at(dirs[0].path, 2)
     np.testing.assert_allclose(labels2, hand_labels(0, 2), atol=1e-3)
+
+
+def _cut(path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])  # a copy cut short
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda labels: _cut(topk_file(labels, 2)),
+        lambda labels: _cut(labels / "manifest.json"),
+        lambda labels: _cut(labels / "train_index.npy"),
+        lambda labels: write_snapshot(labels, 2, np.zeros((N + 1, C), np.float32)),  # of another data set size
+    ],
+    ids=["topk record cut short", "manifest cut short", "training index cut short", "snapshot of another shape"],
+)
+def test_a_damaged_label_file_says_to_train_its_run_again_with_rerun(tmp_path, damage):
+    """Like every damaged record of a run: the run and the file named, the file left as it is, and the advice to
+    train that run again with `repro train --rerun <the overrides it was trained with>` (its provenance.json)."""
+    rd = make_instance_fold_runs(replay_cfg(tmp_path))[0]
+    trained_by = ["repro", "train", "method=instance_labels", "seed=3"]
+    (rd.path / "provenance.json").write_text(json.dumps({"argv": trained_by}))
+    damage(rd.labels_dir)
+    before = {p: p.read_bytes() for p in rd.labels_dir.rglob("*") if p.is_file()}
+    with pytest.raises(DamagedRecord) as info:
+        instance_labels_at(rd.path, 2)
+    message = str(info.value)
+    assert "`repro train --rerun method=instance_labels seed=3`" in message and rd.run_id in message
+    assert str(info.value.file) in message and info.value.file in before and "fresh output_root" not in message
+    assert {p: p.read_bytes() for p in rd.labels_dir.rglob("*") if p.is_file()} == before

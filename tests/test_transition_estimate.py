@@ -10,23 +10,14 @@ import numpy as np
 import pytest
 import torch
 
+from noisy_digits import NOISY_DIGITS
 from repro.cli import main
 from repro.config import load_config, to_container
 from repro.methods.transition import anchor_transition, noise_transition
 from repro.methods.transition_estimate import read_best_val_probs, transition_mae
 from repro.runs.rundir import run_id
 
-NOISY = [
-    "split=noisy",
-    "split.meta_fraction=0.1",
-    "noise=uniform",
-    "noise.fraction=0.4",
-    "data.subset=300",
-    "data.test_subset=100",
-    "tracker=none",
-    "progress=none",
-    "device=cpu",
-]
+NOISY = NOISY_DIGITS
 ESTIMATED = ["method=loss_correction", "method.transition=estimated", "optim.epochs=1"]
 
 

@@ -124,6 +124,7 @@ def test_a_hundred_classes_get_a_table_a_heatmap_and_figure2s_classes(tmp_path):
     import numpy as np
     import wandb
 
+    from repro.labels.registry import label_kind
     from repro.labels.trajectory import write_class_trajectory, write_manifest
     from repro.tracking.wandb_charts import end_charts, end_images
     from repro.tracking.wandb_page import PageContext, epoch_keys
@@ -136,7 +137,7 @@ def test_a_hundred_classes_get_a_table_a_heatmap_and_figure2s_classes(tmp_path):
     write_manifest(rd.labels_dir, kind="class", num_samples=10, num_classes=c, topk=None)
     write_class_trajectory(rd.labels_dir, target)
     names = [f"class_{i}" for i in range(c)]
-    ctx = PageContext(class_names=names, run_dir=rd, learns_labels="class")
+    ctx = PageContext(class_names=names, run_dir=rd, panels=label_kind("class").panels)
     history = [
         {"epoch": e, "val_per_class_acc": [0.01 * (i % 50) for i in range(c)], "test_per_class_acc": [0.5] * c}
         for e in range(1, epochs + 1)

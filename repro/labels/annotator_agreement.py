@@ -12,13 +12,19 @@ At a run's last epoch, for its training part (`annotators.npz` in the run direct
   their votes);
 - AUROC of detecting mislabelled images by: the learned label's top class differing from the given label; the
   learned label's given-class probability (low = suspicious); this run's network's training loss on the given label
-  (the one-hot run's baseline ranking); cleanlab's find_label_issues on this network's softmax (in-sample; the
-  optional `cleanlab` dependency: NaN and `annot_cleanlab_missing` without it).
+  (the one-hot run's baseline ranking); cleanlab's find_label_issues on this network's own softmax (in-sample: a
+  fallback only, since cleanlab needs out-of-sample probabilities and a network that memorised the noise flags
+  nothing; the optional `cleanlab` dependency: NaN and `annot_cleanlab_missing` without it).
+
+cleanlab as it is meant to be used, on out-of-sample probabilities from the run's K cross-validation fold runs
+(repro/labels/out_of_sample.py), is computed when the analysis reads the runs (`out_of_sample_cleanlab`): the fold
+runs finish independently of the run, which never waits for them.
 """
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -139,6 +145,27 @@ def agreement_summary(arrays: dict[str, np.ndarray]) -> dict[str, Any]:
             annot_auroc_learned_given_prob=auroc(mislabelled, -arrays["learned_given_prob"]),
         )
     return out
+
+
+def out_of_sample_cleanlab(run_path: str | Path) -> dict[str, Any] | None:
+    """cleanlab on out-of-sample probabilities for a finished run with annotators and complete cross-validation fold
+    runs: {"folds": K, "score": (N,) cleanlab score per training row of `annotators.npz`, "auroc": of it against
+    the mislabelled rows}; None without fold runs or without cleanlab."""
+    from repro.labels.out_of_sample import fold_count, out_of_sample_probs
+
+    path = Path(run_path)
+    if not (path / FILE).exists():
+        return None
+    folds = fold_count(path)
+    if folds is None:
+        return None
+    with np.load(path / FILE) as f:
+        index, given, clean = f["index"], f["given"], f["clean"]
+    probs, _ = out_of_sample_probs(path, index, folds)
+    score = cleanlab_scores(given, probs.astype(np.float64))
+    if score is None:
+        return None
+    return {"folds": folds, "score": score, "auroc": auroc(given != clean, score)}
 
 
 class AnnotatorAgreementRecorder:

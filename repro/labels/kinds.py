@@ -1,6 +1,7 @@
 """The built-in label kinds (repro/labels/registry.py): one-hot, fixed smoothing, the paper's class and instance
-labels, and replayed labels. Each class carries its options, recorders, trajectory format, fold averaging and
-converged labels; the parametrisations themselves are fixed.py, learned.py and replay.py."""
+labels, and replayed labels. Each class carries its options, recorders, trajectory format and the panels it is
+drawn as, fold averaging and converged labels; the parametrisations themselves are fixed.py, learned.py and
+replay.py."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from repro.labels.fold_average import (
 )
 from repro.labels.learned import ClassLabels, InstanceLabels
 from repro.labels.recording import ClassTrajectoryRecorder, InstanceTrajectoryRecorder, LabelStatsRecorder
-from repro.labels.registry import LabelKind, register_label_kind
+from repro.labels.registry import LabelKind, Panel, register_label_kind
 from repro.labels.replay import ReplayLabels
 from repro.labels.trajectory import class_labels_matrix, instance_labels_at, read_class_trajectory, topk_file
 from repro.runs.io import atomic_output, atomic_save_npy
@@ -68,6 +69,7 @@ class ClassKind(_LearnedKind):
     name = "class"
     trajectory = "class"
     wandb_topics = ("labels/class_target_prob",)
+    panels = frozenset({Panel.CLASS_CURVES})
 
     @classmethod
     def build(cls, *, num_samples: int, num_classes: int, targets: Tensor, dtype: torch.dtype, **options: Any):
@@ -113,6 +115,7 @@ class InstanceKind(_LearnedKind):
     name = "instance"
     trajectory = "instance"
     wandb_topics = ("labels/instance_", "labels/most_changed")
+    panels = frozenset({Panel.INSTANCE_EXAMPLES, Panel.NOISE_CORRECTION, Panel.TRACKED_SAMPLES})
 
     @classmethod
     def build(cls, *, num_samples: int, num_classes: int, targets: Tensor, dtype: torch.dtype, **options: Any):

@@ -4,20 +4,21 @@ entropy, noise-correction rates) and what it shows in W&B.
 The training loop calls `on_epoch_end(exp, epoch, row, tracker)` after each epoch and *before* that epoch's
 checkpoint, then logs `row`: scalar keys a recorder adds land in metrics.jsonl, the checkpoint's history and W&B,
 and a checkpoint for epoch e+1 implies that epoch e's label records exist (a resumed run never has a gap).
-`summary()` adds final values to summary.json. File formats: repro/labels/trajectory.py; choices: docs/method.md.
+`summary()` adds final values to summary.json. File formats: repro/labels/trajectory.py; choices: docs/method.md;
+`method.record`: repro/labels/record_settings.py; the statistics: repro/labels/label_statistics.py.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import torch
-from omegaconf import DictConfig, OmegaConf
 from torch import Tensor
 
 from repro.errors import UserError
+from repro.labels.label_statistics import label_entropy, noise_correction_stats
+from repro.labels.record_settings import RecordSettings
 from repro.labels.registry import label_kind
 from repro.labels.trajectory import (
     class_labels_matrix,
@@ -29,89 +30,10 @@ from repro.labels.trajectory import (
     write_train_index,
 )
 
-__all__ = ["RecordSettings", "build_recorders", "label_entropy", "noise_correction_stats"]
+__all__ = ["ClassTrajectoryRecorder", "InstanceTrajectoryRecorder", "LabelStatsRecorder", "build_recorders"]
 
 
-@dataclass(frozen=True)
-class RecordSettings:
-    """method.record: what to record. `snapshot_epochs` are 1-based, negative ones count from the end
-    (-1 = last epoch); None means every epoch."""
-
-    topk: int = 10
-    snapshot_epochs: tuple[int, ...] | None = (1, -1)
-    track_classes: int = 3
-    track_instances: int = 6
-    table_rows: int = 20
-
-    @classmethod
-    def from_config(cls, record: Mapping[str, Any] | DictConfig | None) -> RecordSettings:
-        if record is None:
-            return cls()
-        if isinstance(record, DictConfig):
-            record = OmegaConf.to_container(record, resolve=True)
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(record) - known)
-        if unknown:
-            raise UserError(f"method.record does not take {unknown}; it takes {sorted(known)} (docs/method.md).")
-        values = {**{f.name: getattr(cls(), f.name) for f in fields(cls)}, **record}
-        for key in ("topk", "track_classes", "track_instances", "table_rows"):
-            value = values[key]
-            if not isinstance(value, int) or isinstance(value, bool) or value < (1 if key == "topk" else 0):
-                raise UserError(f"method.record.{key}={value!r} must be an integer >= {1 if key == 'topk' else 0}.")
-        snaps = values["snapshot_epochs"]
-        if snaps == "all":
-            snaps = None
-        elif snaps in (None, "none"):
-            snaps = ()
-        elif isinstance(snaps, (list, tuple)) and all(isinstance(s, int) and s != 0 for s in snaps):
-            snaps = tuple(snaps)
-        else:
-            raise UserError(
-                f"method.record.snapshot_epochs={snaps!r} must be a list of non-zero epoch numbers "
-                "(1-based, -1 = the last epoch), 'all' or 'none'; e.g. [1, -1]."
-            )
-        values["snapshot_epochs"] = snaps
-        return cls(**values)
-
-    def takes_snapshot(self, epoch_number: int, total_epochs: int) -> bool:
-        if self.snapshot_epochs is None:
-            return True
-        return any((s if s > 0 else total_epochs + 1 + s) == epoch_number for s in self.snapshot_epochs)
-
-
-# ------------------------------------------------------------------------------------------------ statistics
-
-
-def label_entropy(labels: Tensor) -> Tensor:
-    """Entropy (nats) of each row of an (n, C) label matrix; 0 * log 0 = 0."""
-    return torch.special.entr(labels).sum(dim=1)
-
-
-def _share(mask: Tensor) -> float:
-    return float(mask.float().mean()) if mask.numel() else float("nan")
-
-
-def noise_correction_stats(labels: Tensor, given: Tensor, true: Tensor, noisy: Tensor) -> dict[str, float]:
-    """How far learned labels (n, C) undo injected noise. `noisy`: the given label differs from the true one.
-
-    noisy_top1_corrected: share of noisy samples whose label's top-1 is the true class; noisy_top5_corrected:
-    whose top-5 holds it; noisy_top1_given: whose top-1 is still the wrong given class; clean_top1_damaged: share
-    of clean samples whose top-1 moved away from the (correct) given class; label_noise_top1: share of all
-    samples whose top-1 is wrong (the paper's "noise at top-1"); mean label entropy of noisy and clean samples.
-    """
-    top1 = labels.argmax(dim=1)
-    top5 = labels.topk(min(5, labels.shape[1]), dim=1).indices
-    entropy = label_entropy(labels)
-    clean = ~noisy
-    return {
-        "noisy_top1_corrected": _share(top1[noisy] == true[noisy]),
-        "noisy_top5_corrected": _share((top5[noisy] == true[noisy].unsqueeze(1)).any(dim=1)),
-        "noisy_top1_given": _share(top1[noisy] == given[noisy]),
-        "clean_top1_damaged": _share(top1[clean] != given[clean]),
-        "label_noise_top1": _share(top1 != true),
-        "noisy_label_entropy": float(entropy[noisy].mean()) if noisy.any() else float("nan"),
-        "clean_label_entropy": float(entropy[clean].mean()) if clean.any() else float("nan"),
-    }
+# ------------------------------------------------------------------------------- what the charts follow
 
 
 def spaced_classes(num_classes: int, count: int) -> list[int]:
@@ -200,8 +122,6 @@ class ClassTrajectoryRecorder:
     probability in the row, and a line per tracked class in W&B. `kind`: the label kind the manifest names (a kind
     that records in this format, repro/labels/registry.py)."""
 
-    trajectory_format = "class"
-
     def __init__(self, exp: Any, settings: RecordSettings, kind: str = "class") -> None:
         self.kind = kind
         self.labels_dir = exp.run_dir.labels_dir
@@ -270,8 +190,6 @@ class InstanceTrajectoryRecorder:
     """Instance labels: every epoch the top-k classes and probabilities of each training sample
     (labels/topk/epoch_XXXX.npz), full (N, C) snapshots at the configured epochs, the mean change from the
     initial labels in the row, and in W&B a few tracked samples' label lines and a table of the most changed."""
-
-    trajectory_format = "instance"
 
     def __init__(self, exp: Any, settings: RecordSettings, kind: str = "instance") -> None:
         self.kind = kind

@@ -10,6 +10,7 @@ of repro/labels/ can look kinds up without an import cycle."""
 
 from __future__ import annotations
 
+import enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Sequence
 
@@ -24,6 +25,17 @@ if TYPE_CHECKING:
     from repro.runs.rundir import RunDir
 
 
+class Panel(enum.Enum):
+    """What a kind's recorded label trajectory can be drawn as. The W&B end-of-run charts
+    (repro/tracking/wandb_charts.py) and the paper's figures (analysis/figure_labels.py, figure4.py) draw a panel for
+    a run only when its kind declares it in `LabelKind.panels`: they ask the kind, never compare its name."""
+
+    CLASS_CURVES = "class target-probability curves"  # Figure 2's left panels; W&B charts/class_target_prob
+    INSTANCE_EXAMPLES = "instance label examples"  # Figure 2's right panels (runs without label noise)
+    NOISE_CORRECTION = "noise correction over epochs"  # Figures 3 and 4 (runs with label noise)
+    TRACKED_SAMPLES = "tracked samples' label lines"  # W&B charts/tracked_instance_labels
+
+
 class LabelKind:
     """One label parametrisation kind. Class attributes are its facts; class methods what the code does with it.
 
@@ -34,6 +46,7 @@ class LabelKind:
     trajectory      the on-disk format of its labels/ files (repro/labels/trajectory.py): "class" ([E, C] target
                     probabilities) or "instance" (top-k records and snapshots); None when it records none
     wandb_topics    the W&B key prefixes its recorders log under (repro/tracking/wandb_page.py groups them)
+    panels          what its trajectory can be drawn as (`Panel`): the W&B charts and the figures ask this
     """
 
     name: ClassVar[str]
@@ -41,6 +54,7 @@ class LabelKind:
     learned: ClassVar[bool] = False
     trajectory: ClassVar[str | None] = None
     wandb_topics: ClassVar[tuple[str, ...]] = ()
+    panels: ClassVar[frozenset[Panel]] = frozenset()
 
     # ------------------------------------------------------------------------------------------ building
 
@@ -124,6 +138,11 @@ def label_kind(name: str) -> type[LabelKind]:
     if kind is None:
         raise UserError(f"Unknown label kind {name!r}; choose one of: {', '.join(LABEL_KINDS)}.")
     return kind
+
+
+def kinds_drawing(panel: Panel) -> tuple[str, ...]:
+    """The names of the registered kinds whose trajectory can be drawn as `panel`."""
+    return tuple(name for name, kind in LABEL_KINDS.items() if panel in kind.panels)
 
 
 def learned_kinds() -> tuple[str, ...]:

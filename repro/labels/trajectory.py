@@ -25,6 +25,7 @@ import torch
 from repro.errors import UserError
 from repro.labels.registry import label_kind
 from repro.runs.io import atomic_save_npy, atomic_write_bytes, atomic_write_json, read_json
+from repro.runs.records import DamagedRecord
 from repro.runs.rundir import RunDir
 
 FORMAT_VERSION = 1  # also in the averaged trajectories' manifests and cache keys (repro/labels/fold_average.py)
@@ -100,7 +101,13 @@ def _npz_bytes(**arrays: np.ndarray) -> bytes:
 # --------------------------------------------------------------------------------------------------- reading
 
 
-def _load(path: Path, what: str) -> Any:
+def _damaged(run: RunDir | str | Path, path: Path, problem: str) -> DamagedRecord:
+    """A damaged label file of `run` (truncated, corrupt, of another shape): the error every damaged record of a
+    run raises (repro/runs/records.py), naming the run and the file and advising `repro train --rerun`."""
+    return DamagedRecord(run if isinstance(run, RunDir) else RunDir(Path(run)), path, problem)
+
+
+def _load(run: RunDir | str | Path, path: Path, what: str) -> Any:
     if not path.exists():
         raise UserError(
             f"The {what} {path} does not exist; the run recorded no such label trajectory (was it a "
@@ -113,10 +120,7 @@ def _load(path: Path, what: str) -> Any:
                 return {k: data[k] for k in data.files}
         return data
     except READ_ERRORS as exc:
-        raise UserError(
-            f"The {what} {path} cannot be read ({exc}); it is truncated or corrupt. Nothing was "
-            "changed; re-create it by training that run again in a fresh output_root."
-        ) from None
+        raise _damaged(run, path, f"its {what} cannot be read, it is truncated or corrupt ({exc})") from None
 
 
 def read_manifest(run: RunDir | str | Path) -> dict:
@@ -131,10 +135,8 @@ def read_manifest(run: RunDir | str | Path) -> dict:
         if not isinstance(manifest, dict) or not {"kind", "num_samples", "num_classes"} <= manifest.keys():
             raise ValueError("not a manifest of this project")
     except (OSError, ValueError) as exc:
-        raise UserError(
-            f"The label-trajectory manifest {path} cannot be read ({exc}); it is truncated or corrupt. "
-            "Nothing was changed; re-create it by training that run again in a fresh output_root."
-        ) from None
+        problem = f"its label-trajectory manifest cannot be read, it is truncated or corrupt ({exc})"
+        raise _damaged(run, path, problem) from None
     return manifest
 
 
@@ -142,17 +144,19 @@ def read_class_trajectory(run: RunDir | str | Path) -> np.ndarray:
     """Class labels' target-class probability per epoch and class, float32 [E, C] (row e-1 = epoch e)."""
     manifest = read_manifest(run)
     path = _labels_dir(run) / "class_target_prob.npy"
-    traj = _load(path, "class-label trajectory")
+    traj = _load(run, path, "class-label trajectory")
     if traj.ndim != 2 or traj.shape[1] != manifest["num_classes"]:
-        raise UserError(
-            f"The class-label trajectory {path} has shape {traj.shape} but the run has "
-            f"{manifest['num_classes']} classes; the file belongs to another data set or is corrupt."
+        raise _damaged(
+            run,
+            path,
+            f"its class-label trajectory has shape {traj.shape} but the run has {manifest['num_classes']} classes; "
+            "the file belongs to another data set or is corrupt",
         )
     return traj
 
 
 def read_train_index(run: RunDir | str | Path) -> np.ndarray:
-    return _load(_labels_dir(run) / "train_index.npy", "training-index file")
+    return _load(run, _labels_dir(run) / "train_index.npy", "training-index file")
 
 
 def read_instance_topk(run: RunDir | str | Path, epoch: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -160,7 +164,7 @@ def read_instance_topk(run: RunDir | str | Path, epoch: int) -> tuple[np.ndarray
     manifest = read_manifest(run)
     index = read_train_index(run)
     path = topk_file(_labels_dir(run), epoch)
-    record = _load(path, f"top-k label record of epoch {epoch}")
+    record = _load(run, path, f"top-k label record of epoch {epoch}")
     classes, probs = record.get("classes"), record.get("probs")
     if (
         classes is None
@@ -170,9 +174,11 @@ def read_instance_topk(run: RunDir | str | Path, epoch: int) -> tuple[np.ndarray
         or classes.shape[0] != index.shape[0]
         or (classes.size and int(classes.max()) >= manifest["num_classes"])
     ):
-        raise UserError(
-            f"The top-k label record {path} does not match the run's {index.shape[0]} training "
-            f"samples and {manifest['num_classes']} classes; it is corrupt or from another run."
+        raise _damaged(
+            run,
+            path,
+            f"its top-k label record of epoch {epoch} does not match the run's {index.shape[0]} training samples "
+            f"and {manifest['num_classes']} classes; it is corrupt or from another run",
         )
     return index, classes, probs
 
@@ -181,12 +187,14 @@ def read_snapshot(run: RunDir | str | Path, epoch: int) -> np.ndarray:
     """Every sample's instance labels at epoch `epoch` (1-based), float16 [N, C] (global rows)."""
     manifest = read_manifest(run)
     path = snapshot_file(_labels_dir(run), epoch)
-    snap = _load(path, f"label snapshot of epoch {epoch}")
+    snap = _load(run, path, f"label snapshot of epoch {epoch}")
     expected = (manifest["num_samples"], manifest["num_classes"])
     if snap.shape != expected:
-        raise UserError(
-            f"The label snapshot {path} has shape {snap.shape}, expected {expected}; it belongs to "
-            "another data set size or is corrupt."
+        raise _damaged(
+            run,
+            path,
+            f"its label snapshot of epoch {epoch} has shape {snap.shape}, expected {expected}; it belongs to "
+            "another data set size or is corrupt",
         )
     return snap
 

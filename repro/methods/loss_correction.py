@@ -22,8 +22,9 @@ from torch import Tensor
 from repro.errors import UserError
 from repro.methods.base import Method, StepOutput, optimizer_step
 from repro.methods.step_cost import PLAIN
-from repro.methods.transition import anchor_transition, check_transition, noise_transition, softmax_outputs
+from repro.methods.transition import anchor_transition, check_transition, noise_transition
 from repro.methods.transition_estimate import read_best_val_probs
+from repro.training.evaluation import softmax_outputs
 from repro.validation import PROBABILITY, Choice, Finite, OrWord, Real, Text
 
 CORRECTIONS = ("forward", "backward")

@@ -23,7 +23,6 @@ import torch
 from torch import Tensor
 
 from repro.errors import UserError
-from repro.training.evaluation import softmax_outputs  # noqa: F401  (the estimator's pass; its callers import it here)
 
 ROW_SUM_TOL = 1e-4  # rows of T must sum to 1 within this (float32 softmax rows sum to 1 within ~1e-6)
 MAX_CONDITION = 1e6  # the backward correction multiplies losses by T^-1: beyond this, T counts as singular

@@ -72,6 +72,28 @@ def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
         raise
 
 
+@contextmanager
+def directory_undone_on_failure(path: str | os.PathLike) -> Iterator[Path]:
+    """Create directory `path` (and its missing parents) for the block. Should the block fail, remove again those
+    of them this call created that are still empty, deepest first: a refused attempt (bad data, a held run) leaves
+    no empty directory behind. A directory that existed before, or that holds anything, is never removed."""
+    path = Path(path)
+    created, missing = [], path
+    while not missing.exists():
+        created.append(missing)
+        missing = missing.parent
+    path.mkdir(parents=True, exist_ok=True)
+    try:
+        yield path
+    except BaseException:
+        for directory in created:
+            try:
+                directory.rmdir()  # only an empty directory goes; the first one that holds something stops it
+            except OSError:
+                break
+        raise
+
+
 TEMP_PATTERN = ".*.tmp"  # what atomic_output names its temp files (and runlock its own)
 
 

@@ -12,6 +12,11 @@ expansion checks that the fold runs it plans are exactly those, so a final never
 A cell with a tuning stage (`tune:`, repro/sweep/tune.py) first plans its tuning runs; every run of the cell (fold
 runs and final, or its single run) gets the same `tune=...` override (which runs, which keys) and depends on them.
 The fold runs the replay final derives carry that override too (it is part of the final's config).
+
+A row with `out_of_sample: {folds: K}` plans, after each of its runs (in its `columns`, when it names some), the
+K cross-validation fold runs that `repro.labels.out_of_sample.cross_validation_configs` derives from that run's
+config (stage "fold"; the expansion checks the two agree); the run does not wait for them, the annotator analysis
+reads them (analysis/annotator_table.py).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from typing import Sequence
 
 from repro.errors import UserError
 from repro.labels.fold_runs import fold_configs_with
+from repro.labels.out_of_sample import cross_validation_configs, fold_split
 from repro.runs.rundir import flatten, result_config, run_id
 from repro.sweep import teachers
 from repro.sweep.build import COMPOSER, dedupe, make_run, parse_all, parse_part, resolve
@@ -96,7 +102,10 @@ def expand_sweep(
                     )
                     continue
                 if not learn:
-                    runs.append(make_run(row_name, column, seed, "single", None, head + tuned + end, tune_ids, where))
+                    single = make_run(row_name, column, seed, "single", None, head + tuned + end, tune_ids, where)
+                    runs.append(single)
+                    if row.out_of_sample and row.out_of_sample.covers(column):
+                        runs += _out_of_sample_folds(single, head + tuned + end, row.out_of_sample.folds, where)
                     continue
                 final_o = (
                     head
@@ -161,6 +170,25 @@ class _Cell:
             runs = expand_sweep(spec, output_root=self.output_root, scale=self.scale, extra_overrides=self.extra)
             self._seen[seed] = teachers.as_teacher(runs, self.row, self.column, seed, ref, self.where)
         return self._seen[seed]
+
+
+def _out_of_sample_folds(single: PlannedRun, own: list[Override], folds: int, where: str) -> list[PlannedRun]:
+    """The cross-validation fold runs of `single` (repro/labels/out_of_sample.py), checked against the ones the
+    analysis derives from its config, so that it finds exactly the runs planned here."""
+    planned = []
+    for fold, expected in enumerate(cross_validation_configs(single.config, folds)):
+        split = fold_split({}, folds, fold)
+        fold_o = own + [
+            parse_override(f"split.{key}={str(split[key]).lower()}", where="stage")
+            for key in ("meta_fraction", "folds", "fold", "full_train")
+        ]
+        run = make_run(single.row, single.column, single.seed, "fold", fold, fold_o, single.depends_on, where)
+        if run.run_id != run_id(expected):
+            planned_flat, derived = flatten(result_config(run.config)), flatten(result_config(expected))
+            diff = sorted(k for k in planned_flat.keys() | derived.keys() if planned_flat.get(k) != derived.get(k))
+            raise UserError(f"{where}: out-of-sample fold run {fold} differs from the one derived in {diff}.")
+        planned.append(run)
+    return planned
 
 
 def _replay_overrides(learn: list[Override], where: str) -> list[Override]:

@@ -1,56 +1,29 @@
-"""A sweep file (sweeps/tableN.yaml) parsed: one paper table as rows x columns x seeds of Hydra overrides.
+"""The parsed sweep file and the runs it plans: the data classes every sweep module shares.
 
-The file format (docs/cluster.md has the full description)::
-
-    name: table1                 # optional; default: the file name without .yaml
-    table: 1                     # the paper table (paper_tables/paper/table1.csv)
-    metric: final_test_acc       # the summary.json key the table reports
-    seeds: [0, 1, 2]
-    common: [split=full]         # overrides of every run
-    columns:                     # named as the paper prints them
-      CIFAR100/ResNet18: [data=cifar100, model=resnet18]
-      Dynamic=no/Class: {final: [method.static=true]}    # mapping form: overrides | learn | final
-    rows:
-      Baseline: [method=baseline]                        # one run per (column, seed)
-      Ours (Class): {learn: [method=class_labels]}       # split.folds fold runs + one final replay run
-      Ours (Labels): {needs: "a distillation method"}    # not runnable yet: `repro sweep` refuses it
-      Distilled:                                         # a student of another table's run (a teacher)
-        overrides: [method=distillation]
-        teacher: {sweep: table1.yaml, row: Baseline, column: CIFAR100/ResNet18}
-      Ours (Instance):                                   # tuned: repro/sweep/tune_spec.py
-        learn: [method=instance_labels]
-        tune: {grid: {method.label_lr: [25, 50, 100, 200]}, select: final_val_acc}
-
-A row with `learn` is a learned-labels row: fold runs (the learn overrides, split=holdout, split.fold=0..folds-1)
-and a final run (method=replay of the same method, split=full) that waits for them. A row (or column) with
-`teacher` is a student: the referenced cell's run of the same seed (and its folds) is planned as its teacher
-(repro/sweep/teachers.py). Any other row is one run per (column, seed). A row may restrict itself to some columns
-with `columns: [...]`. A row, column or the whole file with `tune:` first plans tuning runs, which the cell's runs
-depend on (repro/sweep/tune.py). Expansion into runs: repro/sweep/expand.py; `load_sweep`: repro/sweep/spec.py.
+`SweepSpec` is one sweep file (sweeps/tableN.yaml) read and checked by repro/sweep/sweep_file.py (its format is
+described there and in docs/cluster.md): its columns' and rows' overrides (`Part`, `RowSpec`) and their tuning,
+teacher and out-of-sample settings (repro/sweep/tune_spec.py, teacher_ref.py, out_of_sample_spec.py). `PlannedRun`
+is one run of its expansion (repro/sweep/expand.py); `Scale` shrinks every run of a sweep.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
-
-import yaml
+from typing import Any, Sequence
 
 from repro.errors import UserError
-from repro.sweep.teacher_ref import TeacherRef, parse_teacher
-from repro.sweep.tune_spec import TuneSpec, parse_tune
+from repro.sweep.out_of_sample_spec import OutOfSample
+from repro.sweep.teacher_ref import TeacherRef
+from repro.sweep.tune_spec import TuneSpec
 
 # "tune": a tuning run of a cell (repro/sweep/tune.py); "teacher" / "teacher fold" / "teacher tune": another
 # table's run (its folds, its tuning runs) a student learns from. Tables report "single" and "final" runs only.
 STAGES = ("tune", "single", "fold", "final", "teacher", "teacher fold", "teacher tune")
 # Keys of summary.json a table can report (repro/train.py `summarise`).
 METRICS = ("final_test_acc", "test_acc_at_best_val", "final_val_acc", "best_val_acc", "final_train_acc")
-_TOP_KEYS = ("name", "table", "title", "metric", "seeds", "common", "columns", "rows", "not_run", "tune")
-_PART_KEYS = ("overrides", "learn", "final")
-_ROW_KEYS = (*_PART_KEYS, "columns", "needs", "teacher", "tune")
-_COLUMN_KEYS = (*_PART_KEYS, "teacher", "tune")
-_UNSET = object()
+# RowSpec.tune of a row without a `tune:` key: its column's or the file's tuning applies (`tune: null` is None).
+UNSET = object()
 
 
 @dataclass(frozen=True)
@@ -101,7 +74,8 @@ class RowSpec:
     columns: tuple[str, ...] | None = None  # None: every column of the sweep
     needs: str | None = None  # set: the row needs a method that does not exist yet
     teacher: TeacherRef | None = None  # set: the row's runs are students of this cell's runs
-    tune: Any = _UNSET  # TuneSpec, None (`tune: null`: no tuning) or unset (the file's)
+    tune: Any = UNSET  # TuneSpec, None (`tune: null`: no tuning) or unset (the file's)
+    out_of_sample: OutOfSample | None = None  # set: cross-validation fold runs per run (repro/labels/out_of_sample.py)
 
     @property
     def learned(self) -> bool:
@@ -176,177 +150,6 @@ class SweepSpec:
     def cell_tune(self, row: str, column: str) -> TuneSpec | None:
         """The tuning stage of a cell: its row's (`tune: null` opts out), else its column's, else the file's."""
         own = self.row_specs[row].tune
-        if own is not _UNSET:
+        if own is not UNSET:
             return own
         return self.column_tunes.get(column, self.tune)
-
-
-def read_sweep(path: str | Path) -> SweepSpec:
-    """Read a sweep file and check its structure (the overrides are checked when it is expanded)."""
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"No sweep file {path}. The paper's tables are sweeps/table1.yaml ... sweeps/table8.yaml.")
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise UserError(f"{path} is not valid YAML: {exc}") from None
-    return parse_sweep(raw, path)
-
-
-def parse_sweep(raw: Any, path: Path) -> SweepSpec:
-    """The sweep file's structure, with errors that name the key and the file (overrides are checked later)."""
-    if not isinstance(raw, Mapping):
-        raise UserError(
-            f"{path}: a sweep file is a mapping with keys {', '.join(_TOP_KEYS)}; got {type(raw).__name__}."
-        )
-    _no_unknown(raw, _TOP_KEYS, path, "the top level")
-    for key in ("metric", "seeds", "columns", "rows"):
-        if key not in raw:
-            raise UserError(f"{path}: the key {key!r} is missing; a sweep file needs metric, seeds, columns and rows.")
-    name = raw.get("name", path.stem)
-    if not isinstance(name, str) or not name or not all(ch.isalnum() or ch in "-_." for ch in name):
-        raise UserError(
-            f"{path}: name={name!r} must be a word of letters, digits, '-', '_' or '.' (it names "
-            "<output_root>/sweeps/<name>/ and the W&B group)."
-        )
-    metric = raw["metric"]
-    if metric not in METRICS:
-        raise UserError(f"{path}: metric={metric!r} is not a summary.json key; use one of {', '.join(METRICS)}.")
-    seeds = raw["seeds"]
-    if (
-        not isinstance(seeds, list)
-        or not seeds
-        or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds)
-        or len(set(seeds)) != len(seeds)
-    ):
-        raise UserError(f"{path}: seeds={seeds!r} must be a list of distinct whole numbers, e.g. [0, 1, 2].")
-    table = raw.get("table")
-    if table is not None and (not isinstance(table, int) or isinstance(table, bool)):
-        raise UserError(f"{path}: table={table!r} must be the paper's table number, e.g. 1.")
-    common = _override_list(raw.get("common", []), path, "common")
-    columns = _named_mapping(raw["columns"], path, "columns")
-    column_parts = {c: _part(v, path, f"columns.{c}", _COLUMN_KEYS) for c, v in columns.items()}
-    column_teachers = {
-        c: parse_teacher(v["teacher"], path, f"columns.{c}.teacher")
-        for c, v in columns.items()
-        if isinstance(v, Mapping) and "teacher" in v
-    }
-    column_tunes = {
-        c: parse_tune(v["tune"], path, f"columns.{c}.tune", seeds[0])
-        for c, v in columns.items()
-        if isinstance(v, Mapping) and v.get("tune") is not None
-    }
-    top_tune = parse_tune(raw.get("tune"), path, "tune", seeds[0])
-    rows = _named_mapping(raw["rows"], path, "rows")
-    row_specs = {r: _row(r, v, path, list(column_parts), seeds[0]) for r, v in rows.items()}
-    not_run = raw.get("not_run") or {}
-    if not isinstance(not_run, Mapping) or not all(
-        isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in not_run.items()
-    ):
-        raise UserError(
-            f"{path}: not_run must map a paper row the sweep does not run to why, e.g. "
-            '{MentorNet: "needs a pretrained MentorNet"}; got {not_run!r}.'
-        )
-    clash = sorted(set(not_run) & set(row_specs))
-    if clash:
-        raise UserError(
-            f"{path}: row(s) {', '.join(map(repr, clash))} are both run (rows) and not run (not_run); "
-            "remove them from one of the two."
-        )
-    return SweepSpec(
-        path=path,
-        name=name,
-        metric=metric,
-        seeds=list(seeds),
-        common=common,
-        column_parts=column_parts,
-        row_specs=row_specs,
-        table=table,
-        title=str(raw.get("title", "")),
-        not_run=dict(not_run),
-        column_teachers=column_teachers,
-        column_tunes=column_tunes,
-        tune=top_tune,
-    )
-
-
-def _row(name: str, value: Any, path: Path, columns: list[str], first_seed: int) -> RowSpec:
-    where = f"rows.{name}"
-    part = _part(value, path, where, _ROW_KEYS)
-    restrict = None
-    needs = None
-    if isinstance(value, Mapping):
-        if "columns" in value:
-            restrict = value["columns"]
-            if not isinstance(restrict, list) or not restrict:
-                raise UserError(f"{path}: {where}.columns must be a non-empty list of column names.")
-            unknown = [c for c in restrict if c not in columns]
-            if unknown:
-                raise UserError(
-                    f"{path}: {where}.columns names {unknown}, which are not columns of this sweep "
-                    f"({', '.join(columns)})."
-                )
-            restrict = tuple(restrict)
-        if "needs" in value:
-            needs = value["needs"]
-            if not isinstance(needs, str) or not needs.strip():
-                raise UserError(f"{path}: {where}.needs must say, in words, what the row needs that does not exist.")
-    if needs is None and not (part.overrides or part.learn):
-        raise UserError(
-            f"{path}: {where} has no overrides; give a list (e.g. [method=baseline]), a mapping with "
-            "`learn:` (learned labels), or `needs:` (not runnable yet)."
-        )
-    if part.final and not part.learn:
-        raise UserError(f"{path}: {where}.final only applies to learned-labels rows (rows with `learn:`).")
-    teacher = (
-        parse_teacher(value["teacher"], path, f"{where}.teacher")
-        if isinstance(value, Mapping) and "teacher" in value
-        else None
-    )
-    tune = (
-        parse_tune(value["tune"], path, f"{where}.tune", first_seed)
-        if isinstance(value, Mapping) and "tune" in value
-        else _UNSET
-    )
-    return RowSpec(name=name, part=part, columns=restrict, needs=needs, teacher=teacher, tune=tune)
-
-
-def _part(value: Any, path: Path, where: str, allowed: Iterable[str]) -> Part:
-    if isinstance(value, list):
-        return Part(overrides=_override_list(value, path, where))
-    if isinstance(value, Mapping):
-        _no_unknown(value, tuple(allowed), path, where)
-        return Part(**{k: _override_list(value.get(k, []), path, f"{where}.{k}") for k in _PART_KEYS})
-    raise UserError(
-        f"{path}: {where} must be a list of overrides or a mapping with keys {', '.join(allowed)}; got {value!r}."
-    )
-
-
-def _override_list(value: Any, path: Path, where: str) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise UserError(
-            f"{path}: {where} must be a list of override strings such as [model=resnet18, "
-            f"optim.lr=0.1]; got {value!r}. Quote an override that YAML would read otherwise."
-        )
-    return tuple(value)
-
-
-def _named_mapping(value: Any, path: Path, where: str) -> dict[str, Any]:
-    if not isinstance(value, Mapping) or not value:
-        raise UserError(
-            f"{path}: {where} must be a non-empty mapping of names (as the paper prints them) to overrides."
-        )
-    bad = [k for k in value if not isinstance(k, str)]
-    if bad:
-        raise UserError(f"{path}: {where} has names {bad} that are not strings; quote them.")
-    return dict(value)
-
-
-def _no_unknown(mapping: Mapping, allowed: tuple[str, ...], path: Path, where: str) -> None:
-    unknown = [k for k in mapping if k not in allowed]
-    if unknown:
-        raise UserError(
-            f"{path}: unknown key {unknown[0]!r} in {where}; the keys allowed there are {', '.join(allowed)}."
-        )

@@ -11,7 +11,7 @@ For seed s (repro/sweep/expand.py plans it with these helpers):
 3. the student is one run (stage "single"); with a `tune:` stage (Tables 4-5: a grid over method.temperature) its
    tuning runs come first and it picks the winner when it starts, like any tuned cell (repro/sweep/tune.py).
 
-This module imports no other planning module but build.py and model.py: expand.py calls it.
+This module imports no other planning module but build.py, model.py and sweep_file.py: expand.py calls it.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from pathlib import Path
 from repro.errors import UserError
 from repro.sweep.build import resolve
 from repro.sweep.compose import Override, parse_override, quote_value
-from repro.sweep.model import PlannedRun, SweepSpec, read_sweep
+from repro.sweep.model import PlannedRun, SweepSpec
+from repro.sweep.sweep_file import read_sweep
 from repro.sweep.teacher_ref import TeacherRef
 
 _SPECS: dict[tuple[Path, str], SweepSpec] = {}

@@ -11,6 +11,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from repro.labels.registry import Panel
 from repro.tracking.wandb_page import CHART_NOISE, PER_CLASS, PageContext, figure2_classes, names_for, spot_classes
 
 
@@ -75,7 +76,7 @@ def end_charts(wandb: Any, history: list[Mapping[str, Any]], ctx: PageContext) -
             "Replayed (fold-averaged) labels",
             "mean",
         )
-    if ctx.learns_labels == "instance" and ctx.instances:
+    if Panel.TRACKED_SAMPLES in ctx.panels and ctx.instances:
         lines, keys, xs = _instance_lines(ctx)
         if lines:
             charts["charts/tracked_instance_labels"] = _lines(
@@ -117,7 +118,7 @@ def _lines(wandb: Any, xs: list[int], ys: list[Any], keys: list[str], title: str
 
 
 def _class_trajectory(ctx: PageContext) -> np.ndarray | None:
-    if ctx.learns_labels != "class" or ctx.run_dir is None:
+    if Panel.CLASS_CURVES not in ctx.panels or ctx.run_dir is None:
         return None
     from repro.labels.trajectory import read_class_trajectory
 
@@ -158,19 +159,19 @@ def end_images(ctx: PageContext, history: list[Mapping[str, Any]], out_dir: Path
 
 def _figure_pngs(ctx: PageContext, history: list[Mapping[str, Any]]) -> dict[str, bytes]:
     pngs: dict[str, bytes] = {}
-    if ctx.learns_labels is not None:
+    if ctx.panels:
         from repro.figures.common import RunGroup
         from repro.figures.figure2 import class_panels, instance_examples, render_figure2
         from repro.figures.figure4 import noise_correction_curve, render_figure4
 
         group = RunGroup([ctx.run_dir], ctx.config)
-        if ctx.learns_labels == "class":
+        if Panel.CLASS_CURVES in ctx.panels:
             pngs["figure2"] = render_figure2(class_panels(group), None, {"instance": "this run learns class labels"})
-        elif not ctx.noisy:
+        elif Panel.INSTANCE_EXAMPLES in ctx.panels and not ctx.noisy:
             pngs["figure2"] = render_figure2(
                 None, instance_examples(group), {"class": "this run learns instance labels"}
             )
-        if ctx.learns_labels == "instance" and ctx.noisy:
+        if Panel.NOISE_CORRECTION in ctx.panels and ctx.noisy:
             pngs["figure4"] = render_figure4(noise_correction_curve(group), group)
     if ctx.many_classes:
         for row_key, (_, title, chart) in PER_CLASS.items():

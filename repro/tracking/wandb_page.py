@@ -95,7 +95,7 @@ class PageContext:
     class_names: list[str]
     run_dir: Any = None  # repro.runs.rundir.RunDir
     config: dict = field(default_factory=dict)
-    learns_labels: str | None = None  # the trajectory format ("class" / "instance") of the labels it learns
+    panels: frozenset = frozenset()  # what its label trajectory is drawn as: its label kind's `panels` (Panel)
     noisy: bool = False
     instances: list[tuple[int, int, int]] = field(default_factory=list)  # tracked samples: (index, given, true)
     replay: Any = None  # a replay final's ReplayLabels (the fold-averaged trajectory)
@@ -104,10 +104,12 @@ class PageContext:
     @classmethod
     def from_experiment(cls, exp: Any, config: Mapping[str, Any]) -> PageContext:
         from repro.labels.recording import InstanceTrajectoryRecorder
+        from repro.labels.registry import label_kind
 
-        learns, instances = None, []
+        panels, instances = frozenset(), []
         for recorder in getattr(exp, "recorders", []):
-            learns = getattr(recorder, "trajectory_format", None) or learns  # the format its label kind records in
+            if getattr(recorder, "kind", None):  # a trajectory recorder, for the label kind it records
+                panels = label_kind(recorder.kind).panels
             if isinstance(recorder, InstanceTrajectoryRecorder):
                 rows = {g: i for i, g in enumerate(recorder.rows.index.tolist())}
                 instances = [
@@ -122,7 +124,7 @@ class PageContext:
             class_names=[str(c) for c in exp.data.train.classes],
             run_dir=exp.run_dir,
             config=dict(config),
-            learns_labels=learns,
+            panels=panels,
             noisy=bool(exp.data.noisy_mask.any()),
             instances=instances,
             replay=replay,
