@@ -40,13 +40,15 @@ class Int:
 
 @dataclass(frozen=True)
 class Real:
-    """A finite number (not a bool) in the interval, open or closed at each end; `null` allowed when `nullable`."""
+    """A finite number (not a bool) in the interval, open or closed at each end; `null` allowed when `nullable`.
+    `hint`: what to use instead when a value outside the interval means something elsewhere (appended to the error)."""
 
     low: float | None = None
     high: float | None = None
     low_open: bool = False
     high_open: bool = False
     nullable: bool = False
+    hint: str = ""
 
     def check(self, value: Any) -> str | None:
         if value is None and self.nullable:
@@ -57,7 +59,8 @@ class Real:
             or not math.isfinite(value)
             or not _in(value, self.low, self.high, self.low_open, self.high_open)
         ):
-            return _describe("a finite number", self.low, self.high, self.low_open, self.high_open, self.nullable)
+            described = _describe("a finite number", self.low, self.high, self.low_open, self.high_open, self.nullable)
+            return f"{described} ({self.hint})" if self.hint else described
         return None
 
 

@@ -127,3 +127,12 @@ def test_bad_options_are_refused_before_any_work(options, needle, tmp_path, caps
     err = capsys.readouterr().err
     assert code == 2 and needle in err and "Traceback" not in err
     assert not (tmp_path / "runs").exists()
+
+
+def test_negative_label_smoothing_is_refused_with_the_smearing_form_to_use(tmp_path, capsys):
+    """`method=label_smoothing` keeps eps in [0, 1); a negative eps is refused with the command that does train it."""
+    code = main(["train", *NOISY, "method=label_smoothing", "method.epsilon=-0.2", f"output_root={tmp_path}"])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert "method=label_smearing method.smoothing_epsilon=-0.2" in err
+    assert not (tmp_path / "runs").exists()

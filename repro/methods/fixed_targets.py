@@ -12,7 +12,16 @@ from repro.losses import confidence_penalty, soft_cross_entropy
 from repro.methods.base import Method, StepOutput, optimizer_step
 from repro.methods.label_source import labels_for_run
 from repro.methods.step_cost import PLAIN
-from repro.validation import FRACTION_HALF, Finite, Real
+from repro.validation import Finite, Real
+
+# Negative smoothing is a member of Lukasik et al.'s label-smearing family, not of fixed smoothed targets: its loss is
+# unbounded below, so it has its own method and doc (docs/methods/label_smearing.md); the error says where.
+EPSILON = Real(
+    0,
+    1,
+    high_open=True,
+    hint="negative smoothing, e.g. -0.2, is label smearing's: method=label_smearing method.smoothing_epsilon=-0.2",
+)
 
 
 class FixedTargets(Method):
@@ -21,7 +30,7 @@ class FixedTargets(Method):
     step_cost = PLAIN  # one forward and backward on fixed (soft) targets
 
     options = ("labels", "epsilon", "beta")
-    rules = {"labels": Finite(), "epsilon": FRACTION_HALF, "beta": Real(0)}  # labels: build_labels checks it
+    rules = {"labels": Finite(), "epsilon": EPSILON, "beta": Real(0)}  # labels: build_labels checks it
 
     def __init__(self, cfg: DictConfig, exp) -> None:
         super().__init__(cfg, exp)
