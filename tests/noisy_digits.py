@@ -4,14 +4,21 @@ A test adds its method and `optim.epochs`."""
 
 from __future__ import annotations
 
-NOISY_DIGITS = [
-    "split=noisy",
-    "split.meta_fraction=0.1",
-    "noise=uniform",
-    "noise.fraction=0.4",
-    "data.subset=300",
-    "data.test_subset=100",
-    "tracker=none",
-    "progress=none",
-    "device=cpu",
-]
+
+def noisy_digits(*, meta_fraction: float | None = 0.1, device: str | None = "cpu") -> list[str]:
+    """The overrides; `meta_fraction` / `device` None leaves the config's default (split/noisy.yaml's 2% meta split,
+    device=auto) for a test that trains at those."""
+    return [
+        "split=noisy",
+        *([f"split.meta_fraction={meta_fraction}"] if meta_fraction is not None else []),
+        "noise=uniform",
+        "noise.fraction=0.4",
+        "data.subset=300",
+        "data.test_subset=100",
+        "tracker=none",
+        "progress=none",
+        *([f"device={device}"] if device is not None else []),
+    ]
+
+
+NOISY_DIGITS = noisy_digits()

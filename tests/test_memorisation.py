@@ -10,24 +10,14 @@ import json
 import pytest
 import torch
 
+from noisy_digits import NOISY_DIGITS
 from repro.cli import main
 from repro.config import load_config, to_container
 from repro.methods.memorisation import MEMORISATION_KEYS, evaluated_rows, memorisation_stats
 from repro.runs.rundir import run_id
 from repro.tracking.wandb_page import topic_key
 
-NOISY = [
-    "split=noisy",
-    "split.meta_fraction=0.1",
-    "noise=uniform",
-    "noise.fraction=0.4",
-    "data.subset=300",
-    "data.test_subset=100",
-    "optim.epochs=2",
-    "tracker=none",
-    "progress=none",
-    "device=cpu",
-]
+NOISY = [*NOISY_DIGITS, "optim.epochs=2"]
 
 
 def test_the_five_keys_on_a_hand_computed_case():

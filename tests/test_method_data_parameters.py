@@ -12,6 +12,7 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 
+from noisy_digits import noisy_digits
 from repro.cli import main
 from repro.config import load_config
 from repro.errors import UserError
@@ -20,16 +21,7 @@ from repro.methods.data_parameters import DataParameters, SparseMomentumSGD, log
 from repro.train import train
 from resume_check import assert_resume_equals_uninterrupted
 
-FAST = [
-    "method=data_parameters",
-    "split=noisy",
-    "noise=uniform",
-    "noise.fraction=0.4",
-    "data.subset=300",
-    "data.test_subset=100",
-    "tracker=none",
-    "progress=none",
-]
+FAST = ["method=data_parameters", *noisy_digits(meta_fraction=None, device=None)]
 DEFAULTS = OmegaConf.to_container(
     OmegaConf.load(Path(__file__).resolve().parent.parent / "repro" / "conf" / "method" / "data_parameters.yaml")
 )

@@ -3,28 +3,14 @@ runs of their own; label movement and step time per corner, then the plan recali
 
 from __future__ import annotations
 
-import textwrap
-
 import pytest
 
 from repro.cli import main
 from repro.runs.rundir import RunDir
 from repro.sweep.preflight import corners
+from tuned_sweep import SUBSET_ARGS, write_tuned_sweep
 
-SWEEP = """
-    name: pre
-    metric: final_test_acc
-    seeds: [0]
-    common: [data=digits, model=smallcnn, split=full, split.folds=2, tracker=none, progress=none, data.subset=200,
-             data.test_subset=100]
-    columns:
-      Digits: []
-    rows:
-      Ours (Class):
-        learn: [method=class_labels]
-        tune:
-          grid: {method.label_lr: [0.3, 1, 3], method.init_target_prob: [0.5, 0.9]}
-"""
+GRID = "{method.label_lr: [0.3, 1, 3], method.init_target_prob: [0.5, 0.9]}"
 
 
 @pytest.fixture(autouse=True)
@@ -39,12 +25,9 @@ def test_corners_take_each_numeric_axis_ends_in_grid_order():
 
 
 def test_preflight_trains_the_corners_as_its_own_runs_and_prints_label_movement(tmp_path, capsys):
-    path, out = tmp_path / "pre.yaml", tmp_path / "out"
-    path.write_text(textwrap.dedent(SWEEP))
-    assert (
-        main(["sweep", str(path), "--preflight", "--preflight-epochs", "1", "--output-root", str(out), "--jobs", "1"])
-        == 0
-    )
+    path, out = write_tuned_sweep(tmp_path, GRID), tmp_path / "out"
+    args = ["sweep", str(path), "--preflight", "--preflight-epochs", "1", "--output-root", str(out), "--jobs", "1"]
+    assert main([*args, *SUBSET_ARGS]) == 0
     text = capsys.readouterr().out
     assert "preflight: 4 run(s) at the corners" in text
     lines = [line for line in text.splitlines() if line.startswith("Ours (Class)") and "label_lr=" in line]
@@ -64,8 +47,7 @@ def test_preflight_trains_the_corners_as_its_own_runs_and_prints_label_movement(
 
 
 def test_preflight_on_slurm_needs_a_profile_and_a_dry_run_trains_nothing(tmp_path, capsys):
-    path = tmp_path / "pre.yaml"
-    path.write_text(textwrap.dedent(SWEEP))
+    path = write_tuned_sweep(tmp_path, GRID)
     out = ["--output-root", str(tmp_path / "out")]
     assert main(["sweep", str(path), "--preflight", "--executor", "slurm", *out]) == 2
     assert "--profile slurm/profiles/NAME.yaml" in capsys.readouterr().err

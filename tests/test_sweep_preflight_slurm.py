@@ -4,7 +4,6 @@ the same report as a local preflight (label movement per corner, the plan recali
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -16,24 +15,11 @@ pytest.importorskip("submitit")
 from repro.cli import main  # noqa: E402
 from repro.runs.rundir import RunDir  # noqa: E402
 from repro.sweep.registry import Registry, sweep_dir  # noqa: E402
+from tuned_sweep import SUBSET_ARGS, write_tuned_sweep  # noqa: E402
 
 pytestmark = pytest.mark.slurm
 
 PROFILE = Path(__file__).resolve().parents[1] / "slurm" / "profiles" / "local.yaml"
-SWEEP = """
-    name: pre-slurm
-    metric: final_test_acc
-    seeds: [0]
-    common: [data=digits, model=smallcnn, split=full, split.folds=2, tracker=none, progress=plain, data.subset=200,
-             data.test_subset=100]
-    columns:
-      Digits: []
-    rows:
-      Ours (Class):
-        learn: [method=class_labels]
-        tune:
-          grid: {method.label_lr: [0.3, 3]}
-"""
 
 
 @pytest.fixture(autouse=True)
@@ -42,10 +28,9 @@ def _calibration_dir(tmp_path, monkeypatch):
 
 
 def test_preflight_on_slurm_submits_the_corners_waits_and_prints_label_movement(slurm_cluster, tmp_path, capsys):
-    path, out = tmp_path / "pre.yaml", tmp_path / "out"
-    path.write_text(textwrap.dedent(SWEEP))
-    args = ["sweep", str(path), "--preflight", "--preflight-epochs", "1", "--output-root", str(out)]
-    assert main([*args, "--executor", "slurm", "--profile", str(PROFILE)]) == 0
+    path, out = write_tuned_sweep(tmp_path, "{method.label_lr: [0.3, 3]}"), tmp_path / "out"
+    args = ["sweep", str(path), "progress=plain", "--preflight", "--preflight-epochs", "1", "--output-root", str(out)]
+    assert main([*args, *SUBSET_ARGS, "--executor", "slurm", "--profile", str(PROFILE)]) == 0
     text = capsys.readouterr().out
     assert "preflight: 2 run(s) at the corners" in text and "submitted job " in text
     lines = [line for line in text.splitlines() if line.startswith("Ours (Class)") and "label_lr=" in line]
@@ -55,7 +40,7 @@ def test_preflight_on_slurm_submits_the_corners_waits_and_prints_label_movement(
     assert "recalibrated plan on this machine" in text
     # the corners ran as SLURM jobs (recorded as a sweep's are) and are runs of their own, not of the table
     root = out.resolve() / "preflight"
-    registry = Registry.load(sweep_dir(root, "pre-slurm-preflight") / "jobs.json")
+    registry = Registry.load(sweep_dir(root, "tuned-preflight") / "jobs.json")
     done = [p.name for p in (root / "runs").iterdir() if RunDir(p).is_done()]
     assert len(done) == 2 and all(registry.latest(rid) is not None for rid in done)
     assert not (out / "runs").exists()

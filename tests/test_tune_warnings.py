@@ -15,24 +15,11 @@ from analysis.table_render import render_markdown, table_frame
 from analysis.tables import build_table
 from repro.cli import main
 from repro.runs.rundir import RunDir
-from repro.sweep import Scale, load_sweep, run_sweep
+from repro.sweep import load_sweep, run_sweep
 from repro.training.tune_warnings import MOVED_THRESHOLD, edge_warnings, movement_warning
+from tuned_sweep import SCALE, write_tuned_sweep
 
-SCALE = Scale(epochs=1, subset=200, test_subset=100)
 COMMON = "common: [data=digits, model=smallcnn, split=full, split.folds=2, tracker=none, progress=none]"
-FROZEN = f"""
-    name: frozen
-    metric: final_test_acc
-    seeds: [0]
-    {COMMON}
-    columns:
-      Digits: []
-    rows:
-      Ours (Class):
-        learn: [method=class_labels]
-        tune:
-          grid: {{method.label_lr: [0.000001, 0.00001]}}
-"""
 EDGE = f"""
     name: edge
     metric: final_test_acc
@@ -68,7 +55,7 @@ def test_the_edge_rule_names_the_axis_and_the_direction():
 
 
 def test_labels_that_barely_moved_warn_in_the_output_status_and_summary(tmp_path, capsys):
-    path, out = _sweep(tmp_path, FROZEN), tmp_path / "out"
+    path, out = str(write_tuned_sweep(tmp_path, "{method.label_lr: [0.000001, 0.00001]}")), tmp_path / "out"
     plan = run_sweep(path, output_root=out, scale=SCALE)
     assert not plan.failed
     printed = capsys.readouterr().out

@@ -10,7 +10,8 @@ from pathlib import Path
 from repro.sweep import Scale
 
 SCALE = Scale(epochs=1, subset=200, test_subset=100)
-SCALE_ARGS = ["--epochs", str(SCALE.epochs), "--subset", str(SCALE.subset), "--test-subset", str(SCALE.test_subset)]
+SUBSET_ARGS = ["--subset", str(SCALE.subset), "--test-subset", str(SCALE.test_subset)]  # for a test setting its epochs
+SCALE_ARGS = ["--epochs", str(SCALE.epochs), *SUBSET_ARGS]
 
 
 def tuned_sweep_text(grid: str) -> str:
