@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.annotator_table import annotator_runs
-from analysis.figure_common import Skip, _png, plt
+from repro.figures.common import Skip, _png, plt
 
 FILE = "annotators.npz"
 RUN_PATH = "run_path"  # not an array: where the run is (its fold runs are its siblings)

@@ -11,10 +11,7 @@ import pandas as pd
 from analysis.collect import DONE
 from analysis.figure_select import select_group
 from repro.errors import UserError
-
-# Skip, _png and plt belong to repro/figures/common.py; figure_annotators.py and figure_teacher_smoothing.py still
-# import them from here (to move to repro.figures.common like the other figure modules, then this line goes).
-from repro.figures.common import RunGroup, Skip, _png, plt  # noqa: F401
+from repro.figures.common import RunGroup
 from repro.labels.registry import Panel, kinds_drawing
 from repro.runs.rundir import RunDir
 

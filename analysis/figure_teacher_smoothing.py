@@ -20,8 +20,8 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import pandas as pd
 
-from analysis.figure_common import Skip, _png, plt
 from analysis.figure_smoothing_noise import METRIC, noisy_runs, reported
+from repro.figures.common import Skip, _png, plt
 
 NAME = "figure_teacher_smoothing"
 CORRECTED = ("forward", "backward")
