@@ -118,7 +118,7 @@ def test_teachers_done_queued_or_missing_become_used_afterok_or_submitted(sweeps
 
     arrays: list[tuple[list[str], tuple[str, ...]]] = []
 
-    def fake_array(runs_, after, plan_, profile, folder, registry, job_of, report):
+    def fake_array(runs_, after, name, output_root, profile, folder, registry, job_of, report):
         arrays.append(([r.stage for r in runs_], after))
         for i, r in enumerate(runs_):
             job_of[r.run_id] = f"{len(arrays)}00_{i}"
