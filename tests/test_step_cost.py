@@ -1,5 +1,5 @@
 """Every method declares what its step costs, `repro bench` times every kind, and every run of every model is
-priced: a run is never counted as zero (issue 28, part 1)."""
+priced: a run is never counted as zero."""
 
 from __future__ import annotations
 
