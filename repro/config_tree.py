@@ -15,7 +15,9 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from repro.conf.schema import Run
 from repro.errors import UserError
+from repro.schema import check_node
 from repro.validation import check_tree
 
 CONFIG_MODULE = "repro.conf"
@@ -34,8 +36,15 @@ def load_tree(overrides: Sequence[str] = ()) -> DictConfig:
         OmegaConf.resolve(cfg)
     except OmegaConfBaseException as exc:
         raise UserError(f"The config of {list(overrides)} does not resolve: {' '.join(str(exc).split())}") from None
-    check_tree(to_container(cfg))
+    check_run_tree(to_container(cfg))
     return cfg
+
+
+def check_run_tree(tree: dict) -> None:
+    """Every key of a resolved config against its declaration (repro/conf/schema.py): its type and range, the keys
+    that tie together; the method's options are checked one layer up, by the method's own declaration."""
+    check_node(Run, tree, "", skip=("method", "noise"))
+    check_tree({"noise": tree["noise"], "method": tree["method"]})
 
 
 def compose_config(overrides: Sequence[str] = (), *, hydra_node: bool = False) -> DictConfig:

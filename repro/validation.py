@@ -20,100 +20,7 @@ from functools import lru_cache
 from typing import Any, Iterator, Mapping, Sequence
 
 from repro.errors import UserError
-
-
-@dataclass(frozen=True)
-class Int:
-    """An integer (not a bool) in [low, high]; `null` allowed when `nullable`."""
-
-    low: int | None = None
-    high: int | None = None
-    nullable: bool = False
-
-    def check(self, value: Any) -> str | None:
-        if value is None and self.nullable:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int) or not _in(value, self.low, self.high, False, False):
-            return _describe("an integer", self.low, self.high, False, False, self.nullable)
-        return None
-
-
-@dataclass(frozen=True)
-class Real:
-    """A finite number (not a bool) in the interval, open or closed at each end; `null` allowed when `nullable`.
-    `hint`: what to use instead when a value outside the interval means something elsewhere (appended to the error)."""
-
-    low: float | None = None
-    high: float | None = None
-    low_open: bool = False
-    high_open: bool = False
-    nullable: bool = False
-    hint: str = ""
-
-    def check(self, value: Any) -> str | None:
-        if value is None and self.nullable:
-            return None
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, (int, float))
-            or not math.isfinite(value)
-            or not _in(value, self.low, self.high, self.low_open, self.high_open)
-        ):
-            described = _describe("a finite number", self.low, self.high, self.low_open, self.high_open, self.nullable)
-            return f"{described} ({self.hint})" if self.hint else described
-        return None
-
-
-@dataclass(frozen=True)
-class Choice:
-    options: tuple[Any, ...]
-
-    def check(self, value: Any) -> str | None:
-        return None if value in self.options else "one of " + ", ".join(repr(o) for o in self.options)
-
-
-@dataclass(frozen=True)
-class Bool:
-    def check(self, value: Any) -> str | None:
-        return None if isinstance(value, bool) else "true or false"
-
-
-@dataclass(frozen=True)
-class Text:
-    """A non-empty string (`null` allowed when `nullable`)."""
-
-    nullable: bool = False
-
-    def check(self, value: Any) -> str | None:
-        if value is None and self.nullable:
-            return None
-        return (
-            None
-            if isinstance(value, str) and value.strip()
-            else "a non-empty string" + (" or null" if self.nullable else "")
-        )
-
-
-@dataclass(frozen=True)
-class SnapshotEpochs:
-    def check(self, value: Any) -> str | None:
-        if value in ("all", "none") or value is None:
-            return None
-        ok = isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool) and v != 0 for v in value)
-        return None if ok else '"all", "none" or a list of non-zero epoch numbers (1-based, -1 = the last)'
-
-
-@dataclass(frozen=True)
-class OrWord:
-    """A fixed word (e.g. "auto") or a value the wrapped rule accepts."""
-
-    word: str
-    rule: Any
-
-    def check(self, value: Any) -> str | None:
-        problem = None if value == self.word else self.rule.check(value)
-        return None if problem is None else f"{self.word!r} or {problem}"
-
+from repro.schema.rules import Bool, Choice, Int, OrWord, Real, SnapshotEpochs, Text
 
 POSITIVE = Real(0, None, low_open=True)
 FRACTION_OPEN = Real(0, 1, low_open=True, high_open=True)  # (0, 1)
@@ -124,46 +31,14 @@ NON_NEGATIVE_INT = Int(0)
 
 # key pattern -> rule (first match wins). Lists ("snapshot_epochs", "overrides") are rules on the list itself.
 RULES: list[tuple[str, Any]] = [
-    ("seed", NON_NEGATIVE_INT),
-    ("output_root", Text()),
-    ("progress", Choice(("auto", "bar", "plain", "none"))),
-    ("eval_batch_size", COUNT),
-    ("memorisation_samples", Int(0, nullable=True)),
-    ("data.num_classes", Int(2)),
-    ("data.subset", Int(2, nullable=True)),
-    ("data.test_subset", Int(1, nullable=True)),
-    ("data.root", Text(nullable=True)),
-    ("optim.lr", POSITIVE),
-    ("optim.momentum", PROBABILITY),
-    ("optim.weight_decay", Real(0)),
-    ("optim.epochs", COUNT),
-    ("optim.schedule", Choice(("cosine", "multistep", "constant"))),
-    ("optim.milestones.*", FRACTION_OPEN),
-    ("optim.iterations", Int(1, nullable=True)),  # setting A: a schedule in steps (repro/training/schedule.py)
-    ("optim.milestone_iterations.*", COUNT),
-    ("optim.gamma", POSITIVE),
-    ("optim.warmup_epochs", NON_NEGATIVE_INT),
     ("noise.kind", Choice(("none", "uniform", "exact_fraction", "cifar_n", "annotators"))),
     ("noise.rates.*", FRACTION_HALF),  # simulated annotators' error rates
     ("noise.type", Choice(("aggre", "random1", "random2", "random3", "worse", "noisy"))),  # CIFAR-N's label sets
     ("noise.file", Text(nullable=True)),
     ("noise.fraction", FRACTION_HALF),
-    ("split.meta_fraction", FRACTION_OPEN),
-    ("split.folds", COUNT),
-    ("split.fold", NON_NEGATIVE_INT),
-    ("tracker.kind", Choice(("none", "wandb"))),
-    ("tune.select", Choice(("final_val_acc", "best_val_acc"))),  # validation metrics only (repro/training/tuning.py)
-    ("tune.keys.*", Text()),
-    ("tune.runs.*.run", Text()),
-    ("tracker.mode", Choice(("online", "offline", "disabled", "dryrun", "run"))),  # dryrun/run: W&B's legacy names
-    ("tracker.log_checkpoint", Bool()),
     ("*batch_size", COUNT),
     ("*.seed", NON_NEGATIVE_INT),
-    ("*.full_train", Bool()),
-    ("*.nesterov", Bool()),
     ("*.static", Bool()),
-    ("*.in_channels", COUNT),
-    ("*.image_size", COUNT),
 ]
 
 

@@ -15,7 +15,6 @@ from omegaconf import DictConfig
 
 from repro.data import ArrayDataset, BatchLoader, inject_noise, load_dataset, make_split
 from repro.data.noise import load_file_noise
-from repro.errors import UserError
 from repro.models import build_model
 from repro.runs.rundir import RunDir
 from repro.training.hardware import Hardware
@@ -102,8 +101,6 @@ def lr_lambda(optim_cfg: DictConfig):
     schedule = str(optim_cfg.schedule)
     milestones = [int(round(f * epochs)) for f in optim_cfg.get("milestones", [])]
     gamma = float(optim_cfg.get("gamma", 0.1))
-    if schedule not in ("cosine", "multistep", "constant"):
-        raise UserError(f"optim.schedule={schedule!r} is not known; use cosine, multistep or constant.")
 
     def factor(epoch: int) -> float:
         if epoch < warmup:
