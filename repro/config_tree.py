@@ -43,8 +43,8 @@ def load_tree(overrides: Sequence[str] = ()) -> DictConfig:
 def check_run_tree(tree: dict) -> None:
     """Every key of a resolved config against its declaration (repro/conf/schema.py): its type and range, the keys
     that tie together; the method's options are checked one layer up, by the method's own declaration."""
-    check_node(Run, tree, "", skip=("method", "noise"))
-    check_tree({"noise": tree["noise"], "method": tree["method"]})
+    check_node(Run, tree, "", skip=("method",))
+    check_tree({"method": tree["method"]})
 
 
 def compose_config(overrides: Sequence[str] = (), *, hydra_node: bool = False) -> DictConfig:

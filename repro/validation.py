@@ -31,13 +31,7 @@ NON_NEGATIVE_INT = Int(0)
 
 # key pattern -> rule (first match wins). Lists ("snapshot_epochs", "overrides") are rules on the list itself.
 RULES: list[tuple[str, Any]] = [
-    ("noise.kind", Choice(("none", "uniform", "exact_fraction", "cifar_n", "annotators"))),
-    ("noise.rates.*", FRACTION_HALF),  # simulated annotators' error rates
-    ("noise.type", Choice(("aggre", "random1", "random2", "random3", "worse", "noisy"))),  # CIFAR-N's label sets
-    ("noise.file", Text(nullable=True)),
-    ("noise.fraction", FRACTION_HALF),
     ("*batch_size", COUNT),
-    ("*.seed", NON_NEGATIVE_INT),
     ("*.static", Bool()),
 ]
 

@@ -93,7 +93,7 @@ def test_describe_lists_every_key_with_what_it_allows():
 
 def test_the_default_config_is_declared_key_by_key():
     tree = to_container(load_config([]))
-    check_node(Run, tree, "", skip=("method", "noise"))
+    check_node(Run, tree, "", skip=("method",))
     declared = {d.key for d in describe(Run)}
     for group in ("data", "model", "optim", "split"):
         for key in tree[group]:
