@@ -3,7 +3,7 @@ one gate a run's config passes before anything is written."""
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
 from omegaconf import DictConfig
 
@@ -15,16 +15,18 @@ __all__ = ["CONFIG_MODULE", "compose_config", "load_config", "to_container", "va
 
 def load_config(overrides: Sequence[str] = ()) -> DictConfig:
     """Compose `config.yaml` with Hydra overrides, resolve it, and check values before any work starts. Hydra's own
-    settings, added / deleted keys and unknown keys are refused by name (repro/hydra_flags.py); every scalar is
-    type- and range-checked (repro/validation.py), then the keys that tie together, the hardware keys and the
-    method's options (its own rules)."""
+    settings, added / deleted keys and unknown keys are refused by name (repro/hydra_flags.py); every key is checked
+    against its declaration (repro/conf/schema.py, the noise model's), then the method's options against the
+    method's own (`Method.Options`)."""
     cfg = load_tree(overrides)
     check_method_config(cfg)
     return cfg
 
 
-def validate_config(cfg: DictConfig) -> None:
+def validate_config(cfg: DictConfig | Mapping[str, Any]) -> None:
     """Reject values that would fail late or silently train something else: every key against its declaration
     (repro/conf/schema.py, the noise model's, the method's), the rules that tie keys together included."""
-    check_run_tree(to_container(cfg) if isinstance(cfg, DictConfig) else cfg.to_dict())
-    check_method_config(cfg)
+    tree = to_container(cfg) if isinstance(cfg, DictConfig) else cfg
+    tree = tree.to_dict() if hasattr(tree, "to_dict") else tree  # the sweep planner's read-only view of a dict
+    check_run_tree(tree)
+    check_method_config(tree)

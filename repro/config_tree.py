@@ -1,5 +1,5 @@
 """The config tree: Hydra's composition of the packaged `repro/conf` with command-line overrides, resolved, every
-scalar type- and range-checked (repro/validation.py).
+key checked against its declaration (repro/conf/schema.py, the noise model's).
 
 Why this module is apart from repro/config.py: the replay stage composes the config of the method its fold runs
 learned with (repro/labels/fold_runs.py), below the methods; `repro.config.load_config`, the one gate a run's config
@@ -18,14 +18,14 @@ from omegaconf.errors import OmegaConfBaseException
 from repro.conf.schema import Run
 from repro.errors import UserError
 from repro.schema import check_node
-from repro.validation import check_tree
 
 CONFIG_MODULE = "repro.conf"
 
 
 def load_tree(overrides: Sequence[str] = ()) -> DictConfig:
-    """Compose `config.yaml` with Hydra overrides, resolve it and check every scalar's type and range. Hydra's own
-    settings, added / deleted keys and unknown keys are refused by name (repro/hydra_flags.py)."""
+    """Compose `config.yaml` with Hydra overrides, resolve it and check every key but the method's options against
+    its declaration. Hydra's own settings, added / deleted keys and unknown keys are refused by name
+    (repro/hydra_flags.py)."""
     from repro.hydra_flags import check_overrides
     from repro.path_keys import quoted_paths
 
@@ -44,7 +44,6 @@ def check_run_tree(tree: dict) -> None:
     """Every key of a resolved config against its declaration (repro/conf/schema.py): its type and range, the keys
     that tie together; the method's options are checked one layer up, by the method's own declaration."""
     check_node(Run, tree, "", skip=("method",))
-    check_tree({"method": tree["method"]})
 
 
 def compose_config(overrides: Sequence[str] = (), *, hydra_node: bool = False) -> DictConfig:

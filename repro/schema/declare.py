@@ -247,14 +247,24 @@ def check_node(cls: type, node: Mapping[str, Any], where: str, *, skip: tuple[st
 
 
 def _check_value(f: Field, key: str, value: Any) -> None:
-    problem = f.rule.check(value)
-    if problem is None and isinstance(f.rule, ListOf) and f.nodes is None and isinstance(value, (list, tuple)):
-        for i, item in enumerate(value):
-            if f.rule.element.check(item) is not None:
-                key, value, problem = f"{key}[{i}]", item, f.rule.element.describe()
-                break
-    if problem is not None:
+    found = _first_problem(f.rule, key, value, elements=f.nodes is None)
+    if found is not None:
+        key, value, problem = found
         refuse(key, value, problem + (f" ({f.hint})" if f.hint else ""))
+
+
+def _first_problem(rule: Any, key: str, value: Any, *, elements: bool = True) -> tuple[str, Any, str] | None:
+    """(key, value, what it must be) of the first value in `value` that `rule` refuses (a list's elements named
+    `key[i]`, lists of lists `key[i][j]`), or None."""
+    problem = rule.check(value)
+    if problem is not None:
+        return key, value, problem
+    if elements and isinstance(rule, ListOf) and isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            found = _first_problem(rule.element, f"{key}[{i}]", item)
+            if found is not None:
+                return found
+    return None
 
 
 def refuse(key: str, value: Any, problem: str) -> None:
@@ -337,4 +347,5 @@ def describe(cls: type, prefix: str = "") -> Iterator[OptionDoc]:
             yield OptionDoc(key, "a list of mappings: " + ", ".join(x.name for x in fields_of(f.nodes)), f.why)
             yield from describe(f.nodes, f"{key}[]")
             continue
-        yield OptionDoc(key, f.rule.describe(), f.why, None if f.required else f.default_value(), f.required)
+        why = f"{f.why} ({f.hint})" if f.why and f.hint else f.why or f.hint
+        yield OptionDoc(key, f.rule.describe(), why, None if f.required else f.default_value(), f.required)

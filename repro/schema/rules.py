@@ -41,7 +41,6 @@ class Real:
     low_open: bool = False
     high_open: bool = False
     nullable: bool = False
-    hint: str = ""  # TRANSITION: moves to option(hint=...) with the methods' declarations
 
     def check(self, value: Any) -> str | None:
         if value is None and self.nullable:
@@ -52,7 +51,7 @@ class Real:
             or not math.isfinite(value)
             or not _in(value, self.low, self.high, self.low_open, self.high_open)
         ):
-            return self.describe() + (f" ({self.hint})" if self.hint else "")
+            return self.describe()
         return None
 
     def describe(self) -> str:
@@ -179,6 +178,7 @@ def _plural(text: str) -> str:
         ("a finite number", "finite numbers"),
         ("a non-empty string", "strings"),
         ("any value", "values"),
+        ("a list of", "lists of"),
     )
     for one, many in plurals:
         if text.startswith(one):

@@ -36,7 +36,7 @@ def _default_rates() -> list[float]:
 class CifarNOptions:
     """The keys of `noise=cifar_n`."""
 
-    kind: str = option(why="the noise model (noise=<kind> sets it)")
+    kind: str = option(why="the noise model (noise=<kind> sets it; the registered models: repro/data/noise/)")
     file: str | None = option(default=None, why="your copy of CIFAR-10_human.pt / CIFAR-100_human.pt (or CIFAR_N_FILE)")
     type: str = option(choices=_cifar_n_types, why="the label set: CIFAR-10N's aggre ... worse, CIFAR-100N's noisy")
 
@@ -45,7 +45,7 @@ class CifarNOptions:
 class AnnotatorsOptions:
     """The keys of `noise=annotators`."""
 
-    kind: str = option(why="the noise model (noise=<kind> sets it)")
+    kind: str = option(why="the noise model (noise=<kind> sets it; the registered models: repro/data/noise/)")
     type: str = option(choices=_simulated_types, why="which annotation is given, as CIFAR-10N's label sets")
     rates: list[float] = option(default_factory=lambda: _default_rates(), ge=0, lt=1, why="each annotator's error rate")
     seed: int = option(default=0, ge=0, why="the annotators' confusions and votes")

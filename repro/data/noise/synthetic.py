@@ -29,7 +29,7 @@ from repro.schema import option, schema
 class FractionOptions:
     """The keys of the synthetic models."""
 
-    kind: str = option(why="the noise model (noise=<kind> sets it)")
+    kind: str = option(why="the noise model (noise=<kind> sets it; the registered models: repro/data/noise/)")
     fraction: float = option(default=0.0, ge=0, lt=1, why="the share of training labels the model redraws")
     seed: int = option(default=0, ge=0, why="which labels are noised (independent of the split)")
 
