@@ -19,7 +19,7 @@ from repro.labels import NonFiniteLabelsError
 from repro.labels.annotator_agreement import annotator_recorders
 from repro.labels.out_of_sample import heldout_recorders
 from repro.methods import NonFiniteLossError, build_method, check_method_ready, method_class
-from repro.methods.memorisation import memorisation_images, memorisation_recorders
+from repro.recorders.memorisation import memorisation_images, memorisation_recorders
 from repro.runs import provenance
 from repro.runs.attempts import archive_done_run, tracker_id
 from repro.runs.checkpoint import load_checkpoint, save_checkpoint

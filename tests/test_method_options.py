@@ -15,8 +15,8 @@ from repro.config_tree import load_tree, to_container
 from repro.errors import UserError
 from repro.losses import soft_cross_entropy
 from repro.methods import METHODS, Method, NoOptions, StepOutput, method_class, method_options, optimizer_step
-from repro.methods.step_cost import PLAIN
 from repro.schema import describe, fields_of, option, schema
+from repro.training.step_cost import PLAIN
 
 
 @pytest.mark.parametrize("name", sorted(METHODS))

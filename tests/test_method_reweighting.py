@@ -17,10 +17,10 @@ from reference_meta import reference_meta_gradients
 from repro.cli import main
 from repro.config import load_config, to_container
 from repro.errors import UserError
+from repro.meta.weight_stats import WeightStats
 from repro.methods import check_method_options
 from repro.methods.l2rw import L2RW, l2rw_step, l2rw_weights
 from repro.methods.mwnet import MetaWeightNet, WeightingNet, weighting_net_backward
-from repro.methods.weight_stats import WeightStats
 from repro.runs.rundir import RunDir
 from repro.train import train
 from resume_check import assert_resume_equals_uninterrupted

@@ -14,8 +14,8 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 from torch import Tensor, nn
 
-from repro.methods.step_cost import StepCost
 from repro.schema import build, schema
+from repro.training.step_cost import StepCost
 
 if TYPE_CHECKING:
     from repro.training.experiment import Experiment
@@ -62,7 +62,7 @@ class Method:
     # The method.* option that names a finished run this method learns from (a teacher, a label source); a sweep
     # row's `teacher:` sets it to the planned teacher's run id (repro/sweep/teachers.py). None: learns from none.
     source_option: ClassVar[str | None] = None
-    # What one train_step costs (repro/methods/step_cost.py): every method class declares its own, next to its
+    # What one train_step costs (repro/training/step_cost.py): every method class declares its own, next to its
     # train_step, so `repro sweep --dry-run` prices it; no default (tests/test_step_cost.py).
     step_cost: ClassVar[StepCost]
 

@@ -19,10 +19,10 @@ from torch import Tensor, nn
 
 from repro.data.noise import actual_noise_rate, describes_noise
 from repro.methods.base import Method, StepOutput, optimizer_step, option_values
-from repro.methods.step_cost import TWO_NETWORKS
 from repro.models import build_model
 from repro.schema import build, option, schema
 from repro.training.evaluation import evaluate
+from repro.training.step_cost import TWO_NETWORKS
 
 # Network 2's initialisation seed is the run's seed plus this offset (network 1 keeps the run's own stream, so it
 # starts exactly where the baseline's model does).

@@ -21,8 +21,8 @@ from torch import Tensor
 
 from repro.errors import UserError
 from repro.methods.base import Method, StepOutput, check_finite, optimizer_step
-from repro.methods.step_cost import PLAIN
 from repro.schema import option, schema
+from repro.training.step_cost import PLAIN
 
 
 def scaled_cross_entropy(logits: Tensor, y: Tensor, sigma: Tensor) -> Tensor:

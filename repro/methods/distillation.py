@@ -18,10 +18,10 @@ from torch import Tensor
 from repro.losses import soft_cross_entropy
 from repro.methods.base import StepOutput, optimizer_step
 from repro.methods.from_run import LearnsFromRun, StudentOptions
-from repro.methods.step_cost import TEACHER_FORWARD
-from repro.methods.teachers import load_teacher
 from repro.methods.temperature import scale_logits
+from repro.runs.teachers import load_teacher
 from repro.schema import option, schema
+from repro.training.step_cost import TEACHER_FORWARD
 
 
 class Distillation(LearnsFromRun):

@@ -11,8 +11,8 @@ from torch import Tensor
 from repro.losses import confidence_penalty, soft_cross_entropy
 from repro.methods.base import Method, StepOutput, optimizer_step
 from repro.methods.label_source import labels_for_run
-from repro.methods.step_cost import PLAIN
 from repro.schema import option, schema
+from repro.training.step_cost import PLAIN
 
 
 class FixedTargets(Method):

@@ -13,8 +13,8 @@ from torch import Tensor
 
 from repro.errors import UserError
 from repro.methods.base import Method, StepOutput, optimizer_step
-from repro.methods.step_cost import PLAIN
 from repro.schema import option, schema
+from repro.training.step_cost import PLAIN
 
 
 def focal_loss(logits: Tensor, y: Tensor, gamma: float) -> Tensor:

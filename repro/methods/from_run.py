@@ -10,9 +10,9 @@ from typing import Any, ClassVar
 from omegaconf import DictConfig
 
 from repro.methods.base import Method
-from repro.methods.teachers import ROLES, check_same_data, find_finished_run
 from repro.runs.records import read_config
 from repro.runs.rundir import RunDir
+from repro.runs.teachers import ROLES, check_same_data, find_finished_run
 from repro.schema import option, schema
 
 

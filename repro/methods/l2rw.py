@@ -24,11 +24,11 @@ from omegaconf import DictConfig
 from torch import Tensor, nn
 
 from repro.losses import one_hot
+from repro.meta.weight_stats import WeightHistogramRecorder, WeightStats
 from repro.meta.weights import meta_weight_step
 from repro.methods.base import Method, StepOutput, check_finite, optimizer_step
-from repro.methods.step_cost import WEIGHT_LOOKAHEAD
-from repro.methods.weight_stats import WeightHistogramRecorder, WeightStats
 from repro.schema import option, schema
+from repro.training.step_cost import WEIGHT_LOOKAHEAD
 
 HIST_MAX = 4.0  # weight_hist_* bins: 10 over [0, 4] in the mean form (a batch's mean weight is 1)
 

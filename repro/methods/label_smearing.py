@@ -26,11 +26,11 @@ import torch.nn.functional as F
 from omegaconf import DictConfig
 from torch import Tensor
 
+from repro.data.noise.transition import check_transition, noise_transition
 from repro.errors import UserError
 from repro.methods.base import Method, StepOutput, optimizer_step
-from repro.methods.step_cost import PLAIN
-from repro.methods.transition import check_transition, noise_transition
 from repro.schema import option, schema
+from repro.training.step_cost import PLAIN
 
 
 def smoothing_matrix(num_classes: int, epsilon: float, dtype: torch.dtype = torch.float64) -> Tensor:

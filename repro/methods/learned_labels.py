@@ -20,8 +20,8 @@ from repro.meta import meta_label_step
 from repro.methods.base import Method, StepOutput, optimizer_step
 from repro.methods.curriculum import curriculum_weights
 from repro.methods.label_source import labels_for_run
-from repro.methods.step_cost import LABEL_LOOKAHEAD
 from repro.schema import option, schema
+from repro.training.step_cost import LABEL_LOOKAHEAD
 
 
 class LearnedLabels(Method):

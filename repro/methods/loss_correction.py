@@ -1,6 +1,6 @@
 """Loss correction (Patrini et al., "Making Deep Neural Networks Robust to Label Noise: a Loss Correction
 Approach", CVPR 2017; public code giorgiop/loss-correction): the cross-entropy on the given (noisy) labels,
-corrected with the noise's transition matrix T (T[i, j] = P(given j | true i); repro/methods/transition.py).
+corrected with the noise's transition matrix T (T[i, j] = P(given j | true i); repro/data/noise/transition.py).
 
 - forward:  -log (p^T T)_y, the model's clean posterior p pushed through the noise (their `robust('forward')`);
 - backward: (T^-1 l(p))_y with l(p)_j = -log p_j, an unbiased estimate of the clean loss (`robust('backward')`).
@@ -19,13 +19,13 @@ import torch.nn.functional as F
 from omegaconf import DictConfig
 from torch import Tensor
 
+from repro.data.noise.transition import anchor_transition, check_transition, noise_transition
 from repro.errors import UserError
 from repro.methods.base import Method, StepOutput, optimizer_step
-from repro.methods.step_cost import PLAIN
-from repro.methods.transition import anchor_transition, check_transition, noise_transition
-from repro.methods.transition_estimate import read_best_val_probs
+from repro.recorders.transition_estimate import read_best_val_probs
 from repro.schema import option, schema
 from repro.training.evaluation import softmax_outputs
+from repro.training.step_cost import PLAIN
 
 
 def forward_corrected_loss(logits: Tensor, y: Tensor, t: Tensor) -> Tensor:
@@ -168,7 +168,7 @@ class LossCorrection(Method):
     def _estimate(self, exp) -> Tensor:
         """Patrini et al.'s anchor points from the estimator's softmax over the training images: of its final network
         (estimate_at=final, recomputed here), or of its best-validation network (best_val, kept by that run)."""
-        from repro.methods.teachers import load_teacher
+        from repro.runs.teachers import load_teacher
 
         rd = estimator_run(exp.cfg)
         self.estimator_id = rd.run_id
@@ -234,7 +234,7 @@ class _TransitionRecord:
 def estimator_run(cfg: DictConfig):
     """The finished run whose network estimates T: trained on this run's data with the same label noise."""
     from repro.config_tree import to_container
-    from repro.methods.teachers import config_differences, find_finished_run
+    from repro.runs.teachers import config_differences, find_finished_run
 
     config = to_container(cfg) if isinstance(cfg, DictConfig) else cfg
     rd = find_finished_run(config["method"].get("estimator"), config["output_root"], option="estimator")

@@ -20,11 +20,11 @@ from torch import Tensor, nn
 
 from repro.errors import UserError
 from repro.losses import one_hot, soft_cross_entropy
+from repro.meta.weight_stats import WeightHistogramRecorder, WeightStats
 from repro.meta.weights import meta_weight_step
 from repro.methods.base import Method, StepOutput, check_finite, optimizer_step
-from repro.methods.step_cost import WEIGHTING_NET_LOOKAHEAD
-from repro.methods.weight_stats import WeightHistogramRecorder, WeightStats
 from repro.schema import option, schema
+from repro.training.step_cost import WEIGHTING_NET_LOOKAHEAD
 
 CURVE_LOSSES = (0.0, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0)  # losses at which mwnet_curve records V each epoch
 

@@ -10,8 +10,8 @@ from typing import Literal
 from repro.labels.fold_runs import learn_method_config
 from repro.methods import check_method_options, method_class
 from repro.methods.fixed_targets import FixedTargets
-from repro.methods.step_cost import PLAIN
 from repro.schema import option, schema
+from repro.training.step_cost import PLAIN
 
 
 @schema

@@ -16,7 +16,7 @@ Cost: one eval forward per training image per epoch (about a third of a training
 (0: off; null: all).
 
 With a validation set the same pass also keeps what Patrini et al.'s T estimate needs of the best-validation network,
-and logs each epoch's estimate error `anchor_t_mae` (repro/methods/transition_estimate.py).
+and logs each epoch's estimate error `anchor_t_mae` (repro/recorders/transition_estimate.py).
 """
 
 from __future__ import annotations
@@ -90,10 +90,10 @@ class MemorisationRecorder:
         self.true = exp.data.train_true_targets.cpu()[rows].to(target_device)
         self.noisy = self.given != self.true
         # with a validation set: what Patrini et al.'s estimate needs of the best-validation network
-        # (repro/methods/transition_estimate.py)
+        # (repro/recorders/transition_estimate.py)
         self.estimate = None
         if exp.meta_idx.numel():
-            from repro.methods.transition_estimate import BestValProbs
+            from repro.recorders.transition_estimate import BestValProbs
 
             self.estimate = BestValProbs(exp, rows)
 
