@@ -7,7 +7,6 @@ one file under repro/methods/ and one config file under repro/conf/method/; the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 
 import torch
@@ -15,6 +14,7 @@ from omegaconf import DictConfig, OmegaConf
 from torch import Tensor, nn
 
 from repro.schema import build, schema
+from repro.training.protocols import Recorder, StepOutput, TrainingMethod
 from repro.training.step_cost import StepCost
 
 if TYPE_CHECKING:
@@ -36,20 +36,12 @@ class NonFiniteLossError(FloatingPointError):
     """The loss (or a learned quantity) became NaN/inf: the run stops, the last good checkpoint stays."""
 
 
-@dataclass
-class StepOutput:
-    """What the loop needs from one step: the loss (for the epoch mean) and the logits it trained on (for the
-    train accuracy), both detached."""
-
-    loss: Tensor
-    logits: Tensor
-
-
-class Method:
-    """One training method. Subclasses set `Options` (a @schema class, repro/schema/declare.py: the method.* keys
-    they read, each with its type, range, allowed values and, where a config file may leave it out, its default; the
-    rules that tie them together in its `check`) and implement `train_step`. Anything else in the config is
-    refused before any work; `self.options` is the typed object of the run's method node.
+class Method(TrainingMethod):
+    """One training method: the loop's `TrainingMethod` (repro/training/protocols.py). Subclasses set `Options` (a
+    @schema class, repro/schema/declare.py: the method.* keys they read, each with its type, range, allowed values
+    and, where a config file may leave it out, its default; the rules that tie them together in its `check`) and
+    implement `train_step`. Anything else in the config is refused before any work; `self.options` is the typed
+    object of the run's method node.
 
     `needs_meta_set` methods draw clean meta batches (`exp.next_meta_batch()`); run with split=full they are
     refused. State that must survive a preemption (learned labels, a second network, temperatures, optimizer
@@ -59,6 +51,7 @@ class Method:
     # tests/test_method_options.py fails for one that does not. Checked at config load (check_method_config).
     Options: ClassVar[type]
     needs_meta_set: ClassVar[bool] = False
+    labels: Any = None  # a method that trains on a label parametrisation sets it (the label recorders read it)
     # The method.* option that names a finished run this method learns from (a teacher, a label source); a sweep
     # row's `teacher:` sets it to the planned teacher's run id (repro/sweep/teachers.py). None: learns from none.
     source_option: ClassVar[str | None] = None
@@ -107,8 +100,9 @@ class Method:
 
         return held_out_use(int(exp.meta_idx.numel()), learns_on_it=self.needs_meta_set)
 
-    def recorders(self, exp: Experiment) -> list:
-        """Per-epoch recorders (repro.labels.recording): label trajectories, weight histograms, ..."""
+    def recorders(self, exp: Experiment) -> list[Recorder]:
+        """Its own recorders (the Recorder protocol): label trajectories, weight histograms, ... (the recorders every
+        run has, whatever its method, are registered in repro/recorders/)."""
         return []
 
     # -- the checkpoint -------------------------------------------------------------------------------------

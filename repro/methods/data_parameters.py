@@ -22,6 +22,7 @@ from torch import Tensor
 from repro.errors import UserError
 from repro.methods.base import Method, StepOutput, check_finite, optimizer_step
 from repro.schema import option, schema
+from repro.training.protocols import Recorder, When
 from repro.training.step_cost import PLAIN
 
 
@@ -224,11 +225,13 @@ class DataParameters(Method):
             target.copy_(state[key])
 
 
-class TemperatureRecorder:
+class TemperatureRecorder(Recorder):
     """W&B histograms of the training samples' instance temperatures (noisy / clean) and of the class
     temperatures after each epoch; the last epoch's temperature means go into summary.json."""
 
     KEYS = ("temperature_mean_noisy", "temperature_mean_clean", "class_temperature_mean")
+    records = "W&B temperature histograms per epoch; the last temperature means in the summary"
+    when = When.EVERY_EPOCH
 
     def __init__(self, exp, method: DataParameters) -> None:
         self.method = method

@@ -14,6 +14,7 @@ from repro.runs.records import read_config
 from repro.runs.rundir import RunDir
 from repro.runs.teachers import ROLES, check_same_data, find_finished_run
 from repro.schema import option, schema
+from repro.training.protocols import Recorder, When
 
 
 @schema
@@ -59,9 +60,12 @@ class LearnsFromRun(Method):
         return [TemperatureRecord(self)]
 
 
-class TemperatureRecord:
+class TemperatureRecord(Recorder):
     """Puts the temperature a student trained with, and its source run, into its summary.json (a tuned temperature
     is also in the summary's `tuned` fields, repro/training/tuning.py)."""
+
+    records = "temperature and source_run in the summary"
+    when = When.SUMMARY
 
     def __init__(self, method: LearnsFromRun) -> None:
         self.method = method

@@ -30,6 +30,7 @@ from repro.data.noise.transition import check_transition, noise_transition
 from repro.errors import UserError
 from repro.methods.base import Method, StepOutput, optimizer_step
 from repro.schema import option, schema
+from repro.training.protocols import Recorder, When
 from repro.training.step_cost import PLAIN
 
 
@@ -121,8 +122,11 @@ class LabelSmearing(Method):
         return [_SmearingRecord(self)]
 
 
-class _SmearingRecord:
+class _SmearingRecord(Recorder):
     """summary.json: the member and the smearing matrix's smallest entry (negative: the loss is unbounded below)."""
+
+    records = "smearing, smearing_min_entry, smearing_diag_mean in the summary"
+    when = When.SUMMARY
 
     def __init__(self, method: LabelSmearing) -> None:
         self.method = method

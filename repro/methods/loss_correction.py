@@ -25,6 +25,7 @@ from repro.methods.base import Method, StepOutput, optimizer_step
 from repro.recorders.transition_estimate import read_best_val_probs
 from repro.schema import option, schema
 from repro.training.evaluation import softmax_outputs
+from repro.training.protocols import Recorder, When
 from repro.training.step_cost import PLAIN
 
 
@@ -203,9 +204,12 @@ class LossCorrection(Method):
         return [_TransitionRecord(self)]
 
 
-class _TransitionRecord:
+class _TransitionRecord(Recorder):
     """summary.json: the T the run corrected with, where it came from, and (when the noise model's T is known) the
     estimate's mean absolute error against it."""
+
+    records = "transition_matrix, its source and transition_mae in the summary"
+    when = When.SUMMARY
 
     def __init__(self, method: LossCorrection) -> None:
         self.method = method

@@ -176,7 +176,7 @@ def run_gpu_hours(config: Mapping[str, Any], cal: Calibration) -> float | None:
     got = price(config, cal)
     if got is None or math.isnan(got.step_ms):
         return None
-    from repro.train import epoch_eval_images
+    from repro.train import epoch_eval_images, last_epoch_eval_images
 
     n_train, n_meta, n_test = run_sizes(config)
     batch = int(config["data"]["batch_size"])
@@ -187,7 +187,8 @@ def run_gpu_hours(config: Mapping[str, Any], cal: Calibration) -> float | None:
     steps = math.ceil(n_train / batch)
     eval_ms = epoch_eval_images(config, n_train, n_meta, n_test) * got.eval_ms_per_image
     epochs, total_steps = planned_steps(config["optim"], steps)  # optim.iterations may end the last epoch early
-    return (total_steps * step_ms + epochs * eval_ms) / 3.6e6
+    once_ms = last_epoch_eval_images(config, n_train, n_meta, n_test) * got.eval_ms_per_image
+    return (total_steps * step_ms + epochs * eval_ms + once_ms) / 3.6e6
 
 
 @dataclass

@@ -18,6 +18,7 @@ from repro.data.noise import load_file_noise
 from repro.models import build_model
 from repro.runs.rundir import RunDir
 from repro.training.hardware import Hardware
+from repro.training.protocols import Recorder, TrainingMethod
 from repro.training.schedule import RunSchedule, iteration_based, planned_steps, steps_in_epoch
 
 
@@ -146,15 +147,15 @@ class Experiment:
     train_gen: torch.Generator
     meta_gen: torch.Generator
     device: torch.device
-    method: Any = None
-    recorders: list = field(default_factory=list)
+    method: TrainingMethod | None = None  # built on this state one layer up (repro.train.build_experiment)
+    recorders: list[Recorder] = field(default_factory=list)
     hardware: Hardware | None = None  # device, precision, memory format, compiled JVP, determinism
     epoch: int = 0
 
     @property
     def labels(self) -> Any:
         """The method's label parametrisation, if it has one (the label recorders read it)."""
-        return getattr(self.method, "labels", None)
+        return None if self.method is None else self.method.labels
 
     @property
     def lr(self) -> float:

@@ -5,7 +5,7 @@ the run's training part, counted from its clean labels."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 import torch
 from torch import Tensor
@@ -109,6 +109,13 @@ class CifarN(_Annotations):
 
         return load_human_noise(self.cfg, targets)
 
+    def annotator_votes(self, config: Mapping[str, Any]) -> bool:
+        """CIFAR-10N's release has its three annotators' labels, CIFAR-100N's one label per image."""
+        from repro.data.cifar_n import ANNOTATOR_KEYS, RELEASES
+
+        release = next((r for r in RELEASES if self.options.type in r.types), None)
+        return release is not None and set(ANNOTATOR_KEYS) <= set(release.types.values())
+
 
 @register_noise_model
 class SimulatedAnnotators(_Annotations):
@@ -121,6 +128,9 @@ class SimulatedAnnotators(_Annotations):
         from repro.data.simulated_annotators import simulated_noise
 
         return simulated_noise(self.cfg, targets, num_classes)
+
+    def annotator_votes(self, config: Mapping[str, Any]) -> bool:
+        return True  # three simulated annotators label every image
 
     def transition_matrix(self, num_classes: int, *, targets=None, among=None, given=None) -> Tensor:
         if given is None and targets is None:  # before a run: the annotators' mean confusion

@@ -55,6 +55,11 @@ class NoiseModel:
         """The (C, C) float64 row-stochastic T[i, j] = P(given j | true i) over the noised samples."""
         raise NotImplementedError
 
+    def annotator_votes(self, config: Mapping[str, Any]) -> bool:
+        """Whether a run of `config` has several annotators' labels per image (what the annotator-agreement recorder
+        reads), from the config alone."""
+        return False
+
     def true_labels(self, num_classes: int) -> Tensor | None:
         """The true labels whose class priors weigh the actual noise rate when the caller has none (an annotators'
         file holds them); None: balanced classes."""
