@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Protocol, runtime_checkable
+from typing import Any, ClassVar, Mapping, Protocol, runtime_checkable
 
 from torch import Tensor, nn
 
-if TYPE_CHECKING:
-    from repro.training.experiment import Experiment
+# The experiment (repro/training/experiment.py) holds these, so they take it untyped: importing it here, even for
+# type checking only, would make the two modules import each other.
+Experiment = Any
 
 
 @dataclass
