@@ -115,3 +115,12 @@ def test_load_config_refuses_what_a_group_declaration_forbids(overrides, says):
     with pytest.raises(UserError) as info:
         load_config(overrides)
     assert says in str(info.value)
+
+
+def test_the_data_and_model_choices_are_what_the_code_builds():
+    from repro.conf.schema import _group_options
+    from repro.data import DATASET_NAMES
+    from repro.models import MODEL_NAMES
+
+    assert set(_group_options("data")) == set(DATASET_NAMES)
+    assert set(_group_options("model")) == set(MODEL_NAMES)

@@ -8,6 +8,7 @@ A noise model declares its own keys (repro/data/noise/: `noise.kind` picks the m
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any, Literal
 
 from repro.errors import UserError
@@ -17,18 +18,22 @@ from repro.schema.rules import Anything, Scalar
 __all__ = ["Data", "Model", "Optim", "Run", "Split", "Sweep", "TRACKERS", "Tune", "TuneRun"]
 
 
-def _names(module: str, attribute: str) -> tuple[str, ...]:
-    """A registry's names, imported when a value is checked (the data sets' and models' modules import torch)."""
-    import importlib
+@cache
+def _group_options(group: str) -> tuple[str, ...]:
+    """The options of a config group (its YAML files here): the data sets and networks a run may name. Read from
+    the files, not from repro/data/ or repro/models/, which import torch and torchvision (seconds) when a sweep is
+    planned; tests/test_schema.py checks they are the names those build."""
+    from importlib import resources
 
-    return tuple(getattr(importlib.import_module(module), attribute))
+    folder = resources.files("repro.conf").joinpath(group)
+    return tuple(sorted(p.name[: -len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml")))
 
 
 @schema
 class Data:
     """The data set and how much of it a run uses (repro/data/)."""
 
-    name: str = option(choices=lambda: _names("repro.data.datasets", "DATASET_NAMES"), why="the group option sets it")
+    name: str = option(choices=lambda: _group_options("data"), why="the data set (data=<name> sets it)")
     root: str | None = option(why="CIFAR: the directory holding cifar-10-batches-py/ or cifar-100-python/")
     num_classes: int = option(ge=2)
     in_channels: int = option(ge=1)
@@ -42,7 +47,7 @@ class Data:
 class Model:
     """The network (repro/models/); the group option names it."""
 
-    name: str = option(choices=lambda: _names("repro.models", "MODEL_NAMES"), why="the group option sets it")
+    name: str = option(choices=lambda: _group_options("model"), why="the network (model=<name> sets it)")
 
 
 @schema
