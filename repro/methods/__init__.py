@@ -93,17 +93,10 @@ def method_options(cls: type[Method]) -> type:
     return cls.Options
 
 
-def _plain(cfg: Any) -> Mapping[str, Any]:
-    """A run's config as a plain mapping: a DictConfig resolved, or the sweep planner's read-only view of a dict."""
-    if isinstance(cfg, DictConfig):
-        return OmegaConf.to_container(cfg, resolve=True)  # type: ignore[return-value]
-    return cfg.to_dict() if hasattr(cfg, "to_dict") else cfg
-
-
 def check_method_config(cfg: DictConfig | Mapping[str, Any]) -> None:
     """Refuse, before any work, options the method does not take, a value its declaration forbids, and a meta-set
     method without a meta set."""
-    config = _plain(cfg)
+    config = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else cfg
     method = config["method"]
     cls = method_class(str(method.get("name")))
     options = method_options(cls)
