@@ -27,8 +27,9 @@ def main(argv: list[str] | None = None) -> int:
 
     t_import = time.perf_counter()
     from repro.runs.rundir import RunDir
+    from repro.sweep.expand.expand import expand_sweep
+    from repro.sweep.load import load_sweep
     from repro.sweep.plan import make_plan
-    from repro.sweep.spec import expand_sweep, load_sweep
 
     imported = time.perf_counter() - t_import
 

@@ -19,8 +19,10 @@ from analysis.table_render import render_markdown
 from analysis.tables import build_table
 from repro.errors import UserError
 from repro.runs.rundir import RunDir
-from repro.sweep import Scale, load_sweep, run_sweep
-from repro.sweep.spec import expand_sweep
+from repro.sweep.expand.expand import expand_sweep
+from repro.sweep.load import load_sweep
+from repro.sweep.run import run_sweep
+from repro.sweep.spec.model import Scale
 
 REPO = Path(__file__).resolve().parents[1]
 EMPTY_PAPER = pd.DataFrame(columns=["table", "row", "column", "mean", "std", "display", "ref", "group"])

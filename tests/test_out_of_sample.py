@@ -16,7 +16,8 @@ from repro.errors import UserError
 from repro.labels import out_of_sample as oos
 from repro.labels.annotator_agreement import FILE, out_of_sample_cleanlab
 from repro.runs.rundir import run_id
-from repro.sweep import expand_sweep, load_sweep
+from repro.sweep.expand.expand import expand_sweep
+from repro.sweep.load import load_sweep
 from repro.train import train
 
 FOLDS = 4

@@ -14,9 +14,14 @@ import pytest
 from repro.cli import main
 from repro.errors import UserError
 from repro.runs.rundir import RunDir
-from repro.sweep import Scale, cluster, expand_sweep, load_sweep, run_sweep, sweep_status
+from repro.sweep.executors.slurm import cluster
+from repro.sweep.executors.slurm.registry import JobRecord, Registry, sweep_dir
+from repro.sweep.expand.expand import expand_sweep
+from repro.sweep.load import load_sweep
 from repro.sweep.plan import make_plan
-from repro.sweep.registry import JobRecord, Registry, sweep_dir
+from repro.sweep.run import run_sweep
+from repro.sweep.spec.model import Scale
+from repro.sweep.status import sweep_status
 
 REPO = Path(__file__).resolve().parents[1]
 # Two methods (a plain row and a learned row with 2 folds + a final replay), one epoch, a small subset: 4 runs.
@@ -241,7 +246,7 @@ def test_cli_dry_run_status_and_refusals(tiny, tmp_path, capsys):
 def test_two_sweeps_at_once_submit_each_run_once(tiny, tmp_path, monkeypatch):
     """Two `repro sweep --executor slurm` on the same file and output root at once (SLURM faked): the registry is
     read and updated under the output root's sweep lock, so the second waits, then reports the first's jobs."""
-    from repro.sweep.registry import latest_jobs
+    from repro.sweep.executors.slurm.registry import latest_jobs
 
     out = (tmp_path / "out").resolve()
     submitted: list[str] = []
@@ -257,7 +262,7 @@ def test_two_sweeps_at_once_submit_each_run_once(tiny, tmp_path, monkeypatch):
         registry.save()
         return [r.run_id for r in plan.to_submit]
 
-    monkeypatch.setattr("repro.sweep.submit.submit_to_slurm", fake_submit)
+    monkeypatch.setattr("repro.sweep.executors.slurm.submit.submit_to_slurm", fake_submit)
     monkeypatch.setattr(cluster, "check_partition", lambda partition: None)
     monkeypatch.setattr(cluster, "queued_jobs", lambda: {r.job_id: "PENDING" for r in latest_jobs(out).values()})
     monkeypatch.setattr(cluster, "finished_states", lambda ids: {})

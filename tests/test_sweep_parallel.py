@@ -16,10 +16,12 @@ import pytest
 from repro.cli import main
 from repro.errors import UserError
 from repro.runs.rundir import RunDir
-from repro.sweep import Scale, expand_sweep, load_sweep, run_sweep
-from repro.sweep.local import _critical_path, check_jobs, run_planned_runs
-from repro.sweep.orphans import is_alive
-from repro.sweep.spec import PlannedRun
+from repro.sweep.executors.local import _critical_path, check_jobs, run_planned_runs
+from repro.sweep.executors.orphans import is_alive
+from repro.sweep.expand.expand import expand_sweep
+from repro.sweep.load import load_sweep
+from repro.sweep.run import run_sweep
+from repro.sweep.spec.model import PlannedRun, Scale
 from sweep_subprocess import (
     HANG_GUARD_S,
     frozen_workers,
@@ -128,7 +130,7 @@ def test_scheduling_follows_any_dependency_edge_and_skips_what_cannot_start(tmp_
             raise UserError("boom")
         return Result()
 
-    monkeypatch.setattr("repro.sweep.job.run_planned", fake)
+    monkeypatch.setattr("repro.sweep.executors.job.run_planned", fake)
     runs = [
         _planned("plain"),
         _planned("student", "teacher", "tune"),

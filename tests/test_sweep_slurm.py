@@ -28,8 +28,10 @@ submitit = pytest.importorskip("submitit")
 from repro.config import load_config, to_container  # noqa: E402
 from repro.errors import UserError  # noqa: E402
 from repro.runs.rundir import RunDir  # noqa: E402
-from repro.sweep import Scale, run_sweep, sweep_status  # noqa: E402
-from repro.sweep.registry import Registry, sweep_dir  # noqa: E402
+from repro.sweep.executors.slurm.registry import Registry, sweep_dir  # noqa: E402
+from repro.sweep.run import run_sweep  # noqa: E402
+from repro.sweep.spec.model import Scale  # noqa: E402
+from repro.sweep.status import sweep_status  # noqa: E402
 from repro.train import train  # noqa: E402
 
 pytestmark = pytest.mark.slurm
@@ -192,7 +194,7 @@ def test_the_same_run_submitted_twice_has_one_writer(slurm_cluster, tmp_path):
     """Two SLURM jobs of one run at once (a user's double submission, or a requeue racing the old job): one trains,
     the other waits on the run's lock, says who holds it, and then finds the run done."""
     from repro.runs.rundir import run_id as compute_run_id
-    from repro.sweep.job import TrainJob
+    from repro.sweep.executors.job import TrainJob
 
     out = tmp_path / "out"
     overrides = [

@@ -18,10 +18,11 @@ from repro.config import load_config, to_container
 from repro.errors import UserError
 from repro.labels.fold_runs import fold_run_configs
 from repro.runs.rundir import run_id
-from repro.sweep import Scale, expand_sweep, load_sweep
-from repro.sweep.compose import FastComposer, parse_override, quote_value
-from repro.sweep.expand import derived_fold_configs
-from repro.sweep.profile import load_profile
+from repro.sweep.executors.slurm.profile import load_profile
+from repro.sweep.expand.compose import FastComposer, parse_override, quote_value
+from repro.sweep.expand.expand import derived_fold_configs, expand_sweep
+from repro.sweep.load import load_sweep
+from repro.sweep.spec.model import Scale
 
 REPO = Path(__file__).resolve().parents[1]
 SWEEPS = REPO / "sweeps"

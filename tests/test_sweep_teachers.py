@@ -14,9 +14,13 @@ from analysis.collect import collect_runs
 from analysis.tables import build_table
 from repro.errors import UserError
 from repro.runs.rundir import RunDir
-from repro.sweep import Scale, cluster, expand_sweep, load_sweep, run_sweep, submit
+from repro.sweep.executors.slurm import cluster, submit
+from repro.sweep.executors.slurm.registry import JobRecord, Registry, sweep_dir
+from repro.sweep.expand.expand import expand_sweep
+from repro.sweep.load import load_sweep
 from repro.sweep.plan import make_plan
-from repro.sweep.registry import JobRecord, Registry, sweep_dir
+from repro.sweep.run import run_sweep
+from repro.sweep.spec.model import Scale
 
 REPO = Path(__file__).resolve().parents[1]
 TEACHERS = """

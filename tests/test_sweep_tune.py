@@ -20,7 +20,9 @@ from analysis.collect import collect_runs
 from analysis.tables import build_table
 from repro.cli import main
 from repro.runs.rundir import RunDir
-from repro.sweep import expand_sweep, load_sweep, run_sweep
+from repro.sweep.expand.expand import expand_sweep
+from repro.sweep.load import load_sweep
+from repro.sweep.run import run_sweep
 from tuned_sweep import SCALE, SCALE_ARGS, tuned_sweep_text, write_tuned_sweep
 
 REPO = Path(__file__).resolve().parents[1]
@@ -58,7 +60,7 @@ def _run_tuning_then_rig_its_results(tuned: Path, out: Path) -> list:
     spec = load_sweep(tuned)
     runs = expand_sweep(spec, output_root=out.resolve(), scale=SCALE)
     tune = [r for r in runs if r.stage == "tune"]
-    from repro.sweep.job import run_planned
+    from repro.sweep.executors.job import run_planned
 
     for r in tune:
         run_planned(r.run_id, r.overrides)
@@ -119,7 +121,7 @@ def test_a_local_tuned_sweep_trains_the_cell_with_the_validation_winner(tuned, t
 
 def test_a_cell_whose_tuning_runs_failed_does_not_start_and_says_why(tuned, tmp_path, monkeypatch, capsys):
     out = tmp_path / "out"
-    from repro.sweep import job  # the local executor (repro/sweep/local.py, one job) calls job.run_planned
+    from repro.sweep.executors import job  # the local executor (repro/sweep/local.py, one job) calls job.run_planned
 
     real = job.run_planned
 

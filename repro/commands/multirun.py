@@ -84,7 +84,7 @@ def multirun_spec(combos: list[list[str]]) -> tuple[Any, str]:
 
     from repro.config import CONFIG_MODULE
     from repro.path_keys import reads_back
-    from repro.sweep.spec import Part, RowSpec, SweepSpec
+    from repro.sweep.spec.model import Part, RowSpec, SweepSpec
 
     defaults = OmegaConf.load(str(_conf_file(CONFIG_MODULE)))
     values: dict[str, set[str]] = {}

@@ -18,9 +18,9 @@ from tabulate import tabulate
 
 from repro.runs.records import DAMAGED, DONE, read_status, summary_state
 from repro.runs.rundir import RunDir
-from repro.sweep import cluster
-from repro.sweep.model import PlannedRun, SweepSpec
-from repro.sweep.registry import JobRecord, latest_jobs
+from repro.sweep.executors.slurm import cluster
+from repro.sweep.executors.slurm.registry import JobRecord, latest_jobs
+from repro.sweep.spec.model import PlannedRun, SweepSpec
 
 STATES = ("done", "running", "pending", "failed", "interrupted", "damaged", "new", "unknown")
 SUBMITTABLE = ("failed", "interrupted", "damaged", "new")

@@ -10,9 +10,11 @@ from typing import Any, Callable, Mapping, Sequence
 
 from repro.errors import UserError
 from repro.runs.io import atomic_write_json
+from repro.sweep.executors.slurm.registry import latest_jobs, report_new_jobs, sweep_dir, sweep_lock
+from repro.sweep.expand.expand import expand_sweep
+from repro.sweep.load import load_sweep
 from repro.sweep.plan import Plan, make_plan
-from repro.sweep.registry import latest_jobs, report_new_jobs, sweep_dir, sweep_lock
-from repro.sweep.spec import Scale, SweepSpec, expand_sweep, load_sweep
+from repro.sweep.spec.model import Scale, SweepSpec
 
 EXECUTORS = ("local", "slurm")
 _ONLY_KEYS = ("rows", "columns", "seeds")
@@ -79,7 +81,7 @@ def run_sweep(
     if executor not in EXECUTORS:
         raise UserError(f"executor={executor!r}: use 'local' (this machine) or 'slurm' (with a cluster profile).")
     if executor == "local":
-        from repro.sweep.local import check_jobs
+        from repro.sweep.executors.local import check_jobs
 
         jobs = check_jobs(jobs)
     spec = select(path if isinstance(path, SweepSpec) else load_sweep(path), only)
@@ -87,8 +89,8 @@ def run_sweep(
     output_root = Path(output_root).expanduser().resolve()
     cluster_profile = None
     if executor == "slurm":
-        from repro.sweep import cluster
-        from repro.sweep.profile import load_profile
+        from repro.sweep.executors.slurm import cluster
+        from repro.sweep.executors.slurm.profile import load_profile
 
         if profile is None:
             raise UserError(
@@ -120,7 +122,7 @@ def run_sweep(
 
         report_other_commits(plan, report)  # done runs made at another commit: skipped, and said so
         if dry_run:
-            from repro.sweep.costs import plan_estimate
+            from repro.sweep.budget.costs import plan_estimate
             from repro.sweep.graph import has_students, has_tuning, student_graph, tuning_graph
 
             if has_tuning(plan):
@@ -136,7 +138,7 @@ def run_sweep(
                     "nothing to submit" + (": every run is done" if plan.counts()["done"] == len(plan.unique) else "")
                 )
             return plan
-        from repro.sweep.submit import submit_to_slurm
+        from repro.sweep.executors.slurm.submit import submit_to_slurm
 
         assert cluster_profile is not None
         plan.submitted = submit_to_slurm(plan, cluster_profile, report=report)
@@ -169,7 +171,7 @@ def run_sweeps_locally(
     (up to `jobs` runs at once; a run that several sweeps share trains once), then plan each again. Returns the
     plans after training, each with `submitted` / `failed` = its runs trained / failed or skipped by this call."""
     from repro.runs.attempts import report_other_commits
-    from repro.sweep.local import run_planned_runs
+    from repro.sweep.executors.local import run_planned_runs
 
     for sweep in sweeps:
         refuse_rows_that_need_more(sweep.spec)

@@ -13,10 +13,10 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from repro.errors import UserError
-from repro.sweep.build import make_run, override_value, parse_all
-from repro.sweep.compose import Override, parse_override
-from repro.sweep.model import PlannedRun
-from repro.sweep.tune_spec import TuneSpec
+from repro.sweep.expand.build import make_run, override_value, parse_all
+from repro.sweep.expand.compose import Override, parse_override
+from repro.sweep.spec.model import PlannedRun
+from repro.sweep.spec.tune_spec import TuneSpec
 
 
 def plan_tuning(

@@ -22,8 +22,8 @@ from tabulate import tabulate
 
 from repro.errors import UserError
 from repro.runs.rundir import RunDir
-from repro.sweep.build import make_run, parse_all
-from repro.sweep.model import PlannedRun
+from repro.sweep.expand.build import make_run, parse_all
+from repro.sweep.spec.model import PlannedRun
 
 PREFLIGHT_EPOCHS = 2
 
@@ -92,8 +92,9 @@ def run_preflight(
 ) -> list[PlannedRun]:
     """Train the preflight runs (here, or with a cluster `profile` as SLURM jobs through the sweep's submitit path,
     waiting for them), print label movement and step time per corner, then the recalibrated plan."""
-    from repro.sweep.costs import load_calibration, plan_estimate, run_gpu_hours, run_sizes
-    from repro.sweep.local import run_planned_runs
+    from repro.sweep.budget.calibration import load_calibration
+    from repro.sweep.budget.costs import plan_estimate, run_gpu_hours, run_sizes
+    from repro.sweep.executors.local import run_planned_runs
 
     if epochs < 1:
         raise UserError(f"--preflight-epochs {epochs}: train at least 1 epoch per grid corner.")
@@ -125,7 +126,7 @@ def run_preflight(
     if profile is None:
         run_planned_runs(todo, done=done, jobs=jobs, output_root=root, report=report)
     else:
-        from repro.sweep.submit import submit_and_wait
+        from repro.sweep.executors.slurm.submit import submit_and_wait
 
         submit_and_wait(todo, name=f"{plan.spec.name}-preflight", output_root=root, profile=profile, report=report)
     cal = load_calibration(gpu_model)
@@ -182,7 +183,7 @@ def run_preflight(
 
 def recalibrated(plan: Any, cal: Any, ratios: dict[tuple, list[float]]) -> str:
     """The plan's hours on this machine: each run's estimate times its kind's measured / estimated ratio."""
-    from repro.sweep.costs import run_gpu_hours
+    from repro.sweep.budget.costs import run_gpu_hours
 
     if not ratios:
         return "recalibrated plan: no preflight run finished, nothing to recalibrate from"
@@ -210,7 +211,7 @@ def recalibrated(plan: Any, cal: Any, ratios: dict[tuple, list[float]]) -> str:
 
 
 def _kind(config: dict) -> tuple[str, str]:
-    from repro.sweep.costs import step_kind
+    from repro.sweep.budget.costs import step_kind
 
     return config["model"]["name"], step_kind(config).key
 

@@ -28,11 +28,11 @@ from repro.errors import UserError
 from repro.labels.fold_runs import fold_configs_with
 from repro.labels.out_of_sample import cross_validation_configs, fold_split
 from repro.runs.rundir import flatten, result_config, run_id
-from repro.sweep import teachers
-from repro.sweep.build import COMPOSER, dedupe, make_run, parse_all, parse_part, resolve
-from repro.sweep.compose import Override, parse_override, quote_value
-from repro.sweep.model import PlannedRun, Scale, SweepSpec
-from repro.sweep.tune import plan_tuning
+from repro.sweep.expand import teachers
+from repro.sweep.expand.build import COMPOSER, dedupe, make_run, parse_all, parse_part, resolve
+from repro.sweep.expand.compose import Override, parse_override, quote_value
+from repro.sweep.expand.tune import plan_tuning
+from repro.sweep.spec.model import PlannedRun, Scale, SweepSpec
 
 
 def expand_sweep(

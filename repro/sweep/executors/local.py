@@ -26,14 +26,14 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from repro.errors import UserError
-from repro.sweep import orphans
-from repro.sweep.spec import PlannedRun
+from repro.sweep.executors import orphans
+from repro.sweep.spec.model import PlannedRun
 
 Report = Callable[[str], None]
 # Workers print nothing of their own (no progress bars interleaving): the parent prints one line per run. Not part
 # of a run's id.
 QUIET = ("progress=none",)
-PRELOAD = (orphans.FORKSERVER_PRELOAD, "torch", "repro.sweep.job", "repro.config", "repro.train")
+PRELOAD = (orphans.FORKSERVER_PRELOAD, "torch", "repro.sweep.executors.job", "repro.config", "repro.train")
 
 
 def available_cores() -> int:
@@ -156,7 +156,7 @@ class _Scheduler:
 
     # ------------------------------------------------------------------------------------------------ engines
     def run_serially(self) -> None:
-        from repro.sweep.job import run_planned
+        from repro.sweep.executors.job import run_planned
 
         while (run := self.next_ready(set())) is not None:
             self.start(run)
@@ -250,7 +250,7 @@ def _init_worker(threads: int, command_pid: int) -> None:
 
 
 def _train_one(run_id: str, overrides: Sequence[str]) -> dict[str, Any]:
-    from repro.sweep.job import run_planned
+    from repro.sweep.executors.job import run_planned
 
     with orphans.one_run():
         return run_planned(run_id, overrides).summary

@@ -20,11 +20,11 @@ from dataclasses import replace
 from pathlib import Path
 
 from repro.errors import UserError
-from repro.sweep.build import resolve
-from repro.sweep.compose import Override, parse_override, quote_value
-from repro.sweep.model import PlannedRun, SweepSpec
-from repro.sweep.sweep_file import read_sweep
-from repro.sweep.teacher_ref import TeacherRef
+from repro.sweep.expand.build import resolve
+from repro.sweep.expand.compose import Override, parse_override, quote_value
+from repro.sweep.spec.model import PlannedRun, SweepSpec
+from repro.sweep.spec.sweep_file import read_sweep
+from repro.sweep.spec.teacher_ref import TeacherRef
 
 _SPECS: dict[tuple[Path, str], SweepSpec] = {}
 REPORTED = ("single", "final")

@@ -24,14 +24,8 @@ from tabulate import tabulate
 
 from repro.errors import UserError
 from repro.methods.step_cost import STEP_COSTS, StepCost
-from repro.sweep.calibration import (  # noqa: F401  (re-exported: the calibration is part of this module's API)
-    EVAL_FRACTION_OF_STEP,
-    H100_MS,
-    H100_NAME,
-    H100_SHAPE,
+from repro.sweep.budget.calibration import (
     Calibration,
-    calibration_dir,
-    calibration_file,
     load_calibration,
 )
 from repro.training.schedule import planned_steps

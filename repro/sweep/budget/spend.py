@@ -20,7 +20,7 @@ from repro.runs.rundir import RunDir
 
 
 def _kind(config: dict) -> tuple:
-    from repro.sweep.costs import step_kind
+    from repro.sweep.budget.costs import step_kind
 
     return (
         config["model"]["name"],
@@ -58,7 +58,8 @@ class Spend:
 
 def sweep_spend(plan: Any, gpu_name: str | None = None) -> Spend:
     """Spent and projected GPU-hours of a plan's unique runs."""
-    from repro.sweep.costs import load_calibration, run_gpu_hours
+    from repro.sweep.budget.calibration import load_calibration
+    from repro.sweep.budget.costs import run_gpu_hours
 
     cal = load_calibration(gpu_name)
     epoch_seconds: dict[tuple, list[float]] = {}

@@ -44,10 +44,10 @@ from typing import Any, Iterable, Mapping
 import yaml
 
 from repro.errors import UserError
-from repro.sweep.model import METRICS, UNSET, Part, RowSpec, SweepSpec
-from repro.sweep.out_of_sample_spec import parse_out_of_sample
-from repro.sweep.teacher_ref import parse_teacher
-from repro.sweep.tune_spec import parse_tune
+from repro.sweep.spec.model import METRICS, UNSET, Part, RowSpec, SweepSpec
+from repro.sweep.spec.out_of_sample_spec import parse_out_of_sample
+from repro.sweep.spec.teacher_ref import parse_teacher
+from repro.sweep.spec.tune_spec import parse_tune
 
 _TOP_KEYS = ("name", "table", "title", "metric", "seeds", "common", "columns", "rows", "not_run", "tune")
 _PART_KEYS = ("overrides", "learn", "final")

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from repro.runs.rundir import run_id
-from repro.sweep.compose import FastComposer, Override, parse_override, quote_value
-from repro.sweep.model import Part, PlannedRun
+from repro.sweep.expand.compose import FastComposer, Override, parse_override, quote_value
+from repro.sweep.spec.model import Part, PlannedRun
 
 COMPOSER = FastComposer()
 

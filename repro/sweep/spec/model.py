@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from repro.errors import UserError
-from repro.sweep.out_of_sample_spec import OutOfSample
-from repro.sweep.teacher_ref import TeacherRef
-from repro.sweep.tune_spec import TuneSpec
+from repro.sweep.spec.out_of_sample_spec import OutOfSample
+from repro.sweep.spec.teacher_ref import TeacherRef
+from repro.sweep.spec.tune_spec import TuneSpec
 
 # "tune": a tuning run of a cell (repro/sweep/tune.py); "teacher" / "teacher fold" / "teacher tune": another
 # table's run (its folds, its tuning runs) a student learns from. Tables report "single" and "final" runs only.

@@ -19,11 +19,11 @@ from typing import Callable
 import submitit
 
 from repro.errors import UserError
-from repro.sweep.job import TrainJob
-from repro.sweep.model import PlannedRun
+from repro.sweep.executors.job import TrainJob
+from repro.sweep.executors.slurm.profile import ClusterProfile
+from repro.sweep.executors.slurm.registry import JobRecord, Registry, sweep_dir
 from repro.sweep.plan import Plan
-from repro.sweep.profile import ClusterProfile
-from repro.sweep.registry import JobRecord, Registry, sweep_dir
+from repro.sweep.spec.model import PlannedRun
 
 Report = Callable[[str], None]
 # A run that hits the time limit is requeued and resumes from its last epoch checkpoint; submitit stops after 3 time
