@@ -89,9 +89,9 @@ def main() -> int:
         from repro.runs.rundir import RunDir
         from repro.sweep.budget.calibration import load_calibration
         from repro.sweep.budget.costs import run_gpu_hours, step_kind
-        from repro.sweep.load import load_sweep
         from repro.sweep.run import LocalSweep, run_sweeps_locally
         from repro.sweep.spec.model import Scale
+        from repro.sweep.spec.sweep_file import load_sweep
 
         sweep = LocalSweep(load_sweep(path), Scale(epochs=args.epochs))
         (plan,) = run_sweeps_locally(

@@ -1,6 +1,6 @@
-"""No worker outlives its command (repro/sweep/orphans.py): `kill -9` of `repro sweep --jobs 2` while both runs train
-leaves no process of it alive, both runs `interrupted` with their locks free, and the same command then finishes
-every run from its checkpoint, each remaining epoch trained once."""
+"""No worker outlives its command (repro/sweep/executors/orphans.py): `kill -9` of `repro sweep --jobs 2` while both
+runs train leaves no process of it alive, both runs `interrupted` with their locks free, and the same command then
+finishes every run from its checkpoint, each remaining epoch trained once."""
 
 from __future__ import annotations
 

@@ -141,8 +141,8 @@ def _preflight(args: argparse.Namespace, path: str, scale, only: dict, extra: li
     from pathlib import Path
 
     from repro.sweep.budget.preflight import run_preflight
-    from repro.sweep.load import load_sweep
     from repro.sweep.run import plan_sweep, refuse_rows_that_need_more, select
+    from repro.sweep.spec.sweep_file import load_sweep
 
     if args.dry_run:
         raise UserError(

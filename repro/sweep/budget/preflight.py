@@ -5,9 +5,9 @@ A preflight run is a cell's tuning run (first tuning seed, the tuning split) at 
 smallest and largest value; a non-numeric axis keeps its first and last), with `optim.epochs` = the preflight's
 epochs, `output_root` = <output_root>/preflight and `sweep.name` = <name>-preflight: its own run, never one of the
 table's. They train here, or on SLURM (`--executor slurm --profile P`) as one job array submitted as a sweep's runs
-are (repro/sweep/submit.py), which the command waits for. Then the full plan's estimate is recalibrated: each run's
-estimate times the ratio measured / estimated of the preflight runs of its model and step kind (the mean ratio for
-kinds the preflight did not train).
+are (repro/sweep/executors/slurm/submit.py), which the command waits for. Then the full plan's estimate is
+recalibrated: each run's estimate times the ratio measured / estimated of the preflight runs of its model and step kind
+(the mean ratio for kinds the preflight did not train).
 """
 
 from __future__ import annotations
@@ -22,8 +22,10 @@ from tabulate import tabulate
 
 from repro.errors import UserError
 from repro.runs.rundir import RunDir
-from repro.sweep.expand.build import make_run, parse_all
+from repro.sweep.expand.build import make_run
+from repro.sweep.expand.overrides import parse_all
 from repro.sweep.spec.model import PlannedRun
+from repro.sweep.sweep_folder import sweep_dir, write_planned_configs
 
 PREFLIGHT_EPOCHS = 2
 
@@ -123,12 +125,14 @@ def run_preflight(
     )
     todo = [pre for pre, _, _ in runs if not RunDir(root / "runs" / pre.run_id).is_done()]
     done = [d for pre, _, _ in runs for d in pre.depends_on]
+    name = f"{plan.spec.name}-preflight"
+    configs = write_planned_configs(sweep_dir(root, name), todo)
     if profile is None:
-        run_planned_runs(todo, done=done, jobs=jobs, output_root=root, report=report)
+        run_planned_runs(todo, done=done, jobs=jobs, configs=configs, report=report)
     else:
         from repro.sweep.executors.slurm.submit import submit_and_wait
 
-        submit_and_wait(todo, name=f"{plan.spec.name}-preflight", output_root=root, profile=profile, report=report)
+        submit_and_wait(todo, configs=configs, name=name, output_root=root, profile=profile, report=report)
     cal = load_calibration(gpu_model)
     body, ratios = [], {}
     for pre, point, keys in runs:

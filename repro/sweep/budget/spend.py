@@ -3,7 +3,8 @@
 Spent: the finished runs' measured seconds (summary.json) plus the epochs the unfinished ones have logged so far
 (metrics.jsonl), on whatever device they ran. Projected: each unfinished run's remaining epochs times a measured
 epoch time where there is one (its own epochs so far, else the mean epoch of finished runs of the same kind: model,
-data set, step kind, batch, split), else the calibration's estimate (repro/sweep/costs.py) for the part not yet run.
+data set, step kind, batch, split), else the calibration's estimate (repro/sweep/budget/costs.py) for the part not yet
+run.
 """
 
 from __future__ import annotations

@@ -1,13 +1,20 @@
-"""Building blocks of a sweep's expansion: parse overrides, resolve a run's config (fast, compose.py) and make its
-PlannedRun. Shared by expand.py, tune.py and teachers.py, which import it (it imports none of them)."""
+"""Make a planned run: resolve its config once (compose.py) and validate it once. Shared by expand.py, tune.py,
+teachers.py and the preflight, which import it (it imports none of them).
+
+Takes a run's overrides (overrides.py) or a config derived from another run's; returns its `PlannedRun`. The one
+validation of a planned run is here, through the public validation of a run's config
+(`repro.config.validate_config`); the job that trains it checks only what can differ on its node."""
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Mapping
 
+from repro import config as run_config
+from repro.errors import UserError
 from repro.runs.rundir import run_id
-from repro.sweep.expand.compose import FastComposer, Override, parse_override, quote_value
-from repro.sweep.spec.model import Part, PlannedRun
+from repro.sweep.expand.compose import FastComposer
+from repro.sweep.expand.overrides import Override, dedupe, parse_override, quote_value
+from repro.sweep.spec.model import PlannedRun
 
 COMPOSER = FastComposer()
 
@@ -24,9 +31,19 @@ def make_run(
     *,
     config: dict | None = None,
 ) -> PlannedRun:
+    """A planned run of `stage`: its overrides (to show the run and replay it with `repro train`) and its config,
+    resolved from them, or `config` for a run derived from another (a replay's fold runs, cross-validation folds:
+    repro/labels/fold_runs.py), with sweep.stage set; validated here, once."""
     overrides = dedupe(overrides + [parse_override(f"sweep.stage={quote_value(stage)}", where="stage")])
-    if config is None:  # a final's config is resolved before its folds (it knows how many there are)
-        config = COMPOSER.resolve(overrides, where=f"{where}, {stage} run")
+    where = f"{where}, {stage} run"
+    if config is None:
+        config = COMPOSER.compose(overrides, where=where)
+    else:
+        config = {**config, "sweep": {**config["sweep"], "stage": stage}}
+    try:
+        run_config.validate_config(_AttrView(config))
+    except UserError as exc:
+        raise UserError(f"{where}: {exc}") from None
     return PlannedRun(
         run_id=run_id(config),
         row=row,
@@ -40,47 +57,34 @@ def make_run(
     )
 
 
-def resolve(overrides: list[Override], stage: str, where: str) -> dict:
-    overrides = dedupe(overrides + [parse_override(f"sweep.stage={quote_value(stage)}", where="stage")])
-    return COMPOSER.resolve(overrides, where=f"{where}, {stage} run")
+class _AttrView:
+    """Read-only attribute access to a plain dict, so `validate_config` runs without building a DictConfig."""
 
+    __slots__ = ("_d",)
 
-def parse_all(texts: Sequence[str], where: str) -> list[Override]:
-    return [parse_override(t, where=where) for t in texts]
+    def __init__(self, d: Mapping) -> None:
+        self._d = d
 
+    def to_dict(self) -> Mapping:
+        return self._d
 
-class ParsedPart:
-    def __init__(self, overrides: list[Override], learn: list[Override], final: list[Override]) -> None:
-        self.overrides, self.learn, self.final = overrides, learn, final
+    def _wrap(self, v: Any) -> Any:
+        return _AttrView(v) if isinstance(v, Mapping) else v
 
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._wrap(self._d[name])
+        except KeyError:
+            raise AttributeError(name) from None
 
-def parse_part(part: Part, where: str) -> ParsedPart:
-    return ParsedPart(
-        parse_all(part.overrides, where),
-        parse_all(part.learn, f"{where}.learn"),
-        parse_all(part.final, f"{where}.final"),
-    )
+    def __getitem__(self, name: str) -> Any:
+        return self._wrap(self._d[name])
 
+    def __contains__(self, name: object) -> bool:
+        return name in self._d
 
-def dedupe(overrides: list[Override]) -> list[Override]:
-    """One override per key, the last one's value, in the order the keys were last set (Hydra: last wins)."""
-    last: dict[str, Override] = {}
-    for o in overrides:
-        last.pop(o.key, None)
-        last[o.key] = o
-    return list(last.values())
+    def __iter__(self):  # the keys, like a DictConfig's (check_method_config takes set(cfg.method))
+        return iter(self._d)
 
-
-def override_value(value: Any) -> str:
-    """A scalar, list or dict written in Hydra's override grammar (strings quoted)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, (list, tuple)):
-        return "[" + ",".join(override_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ",".join(f"{k}:{override_value(v)}" for k, v in value.items()) + "}"
-    return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
+    def get(self, name: str, default: Any = None) -> Any:
+        return self._wrap(self._d[name]) if name in self._d else default

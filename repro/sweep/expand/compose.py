@@ -1,114 +1,45 @@
 """Resolve many runs' configs fast, exactly as `repro train <overrides>` would.
 
-Hydra's compose costs 20-70 ms a call, too slow for a 1,000-run sweep. A run's config is a function of its group
+Takes a run's parsed overrides; returns its resolved config (a plain dict), unvalidated: the planner validates each
+planned run once (repro/sweep/expand/build.py).
+
+Hydra's compose costs 50-150 ms a call, too slow for a 1,000-run sweep. A run's config is a function of its group
 selections (data=..., model=..., method=...) and of its key=value overrides, which Hydra applies after composing,
-one `OmegaConf.update(cfg, key, value, merge=True)` each. So Hydra composes once per distinct group selection and
-the key=value overrides are applied here to a plain dict, with the same key checks (a key that does not exist is an
-error, as under Hydra's struct mode). tests/test_sweep_spec.py checks that the result equals `load_config`'s.
+one `OmegaConf.update(cfg, key, value, merge=True)` each. Every option of this config tree fills its own group's node
+and nothing else, so the composition of a group selection is the default composition with the selected options'
+nodes in place of the default ones: Hydra's public `compose` runs once for the defaults and once per (group, option)
+used, and says which option each group took (its `hydra.runtime.choices`), which must be what the defaults list of
+config.yaml gives here (`optim: ${model}` follows the model). Where an option fills more than its node, or the
+choices disagree, that selection is composed whole by Hydra. The key=value overrides are applied here to a plain
+dict, with the same key checks (a key that does not exist is an error, as under Hydra's struct mode).
+tests/test_sweep_spec.py checks that every sweep file's runs equal `load_config`'s.
 """
 
 from __future__ import annotations
 
 import copy
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
+import yaml
 from hydra import compose, initialize_config_module
 from hydra.core.global_hydra import GlobalHydra
-from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from repro.config import CONFIG_MODULE, validate_config
+from repro.config import CONFIG_MODULE
 from repro.errors import UserError
+from repro.sweep.expand.overrides import Override
 
-_MISSING = object()
 # `${oc.env:NAME}` or `${oc.env:NAME,default}` with no reference to another node: safe to resolve once per base.
 _ENV_ONLY = re.compile(r"^\$\{oc\.env:[^${}]*\}$")
 
 
-@dataclass(frozen=True)
-class Override:
-    """One parsed plain override: a group selection (`model=resnet18`) or a key assignment (`optim.lr=0.1`)."""
-
-    text: str
-    key: str
-    value: Any
-    is_group: bool
-
-
-def config_groups() -> frozenset[str]:
-    """The config groups of the packaged tree (its sub-directories): data, model, optim, method, ..."""
-    return _GROUPS
-
-
-def _find_groups() -> frozenset[str]:
-    root = resources.files(CONFIG_MODULE)
-    return frozenset(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(("_", ".")))
-
-
-_GROUPS = _find_groups()
-_PARSER = OverridesParser.create()
-_PARSED: dict[str, Override] = {}
-
-
-def parse_override(text: str, *, where: str) -> Override:
-    """Parse one override with Hydra's grammar; only plain `key=value` forms are allowed in a sweep."""
-    cached = _PARSED.get(text)
-    if cached is not None:
-        return cached
-    if not isinstance(text, str):
-        raise UserError(
-            f"{where}: the override {text!r} is not a string. Write overrides as strings such as model=resnet18 "
-            "or optim.lr=0.1 (quote values that YAML would read as something else)."
-        )
-    from repro.path_keys import quoted_path
-
-    given, text = text, quoted_path(text)  # paths as users have them (non-ASCII, spaces, =, brackets)
-    try:
-        (parsed,) = _PARSER.parse_overrides([text])
-    except HydraException as exc:
-        raise UserError(
-            f"{where}: cannot parse the override {text!r} ({str(exc).splitlines()[0]}). Overrides look like "
-            "group=option (model=resnet18) or key=value (optim.lr=0.1); quote values with spaces or brackets: "
-            "key='a (b)'."
-        ) from None
-    if (
-        parsed.is_add()
-        or parsed.is_delete()
-        or parsed.is_force_add()
-        or parsed.package is not None
-        or parsed.is_sweep_override()
-        or "/" in parsed.key_or_group
-    ):
-        raise UserError(
-            f"{where}: the override {text!r} is not a plain key=value override. A sweep file lists plain "
-            "overrides only (no +, ++, ~, @package or a,b sweeps); the grid comes from its rows, columns and seeds."
-        )
-    key = parsed.key_or_group
-    value = parsed.value()
-    result = Override(text=text, key=key, value=value, is_group=key in _GROUPS)
-    if result.is_group and not isinstance(value, str):
-        raise UserError(f"{where}: {text!r} selects the config group {key!r}, which takes an option name.")
-    _PARSED[given] = result
-    return result
-
-
-def quote_value(value: str) -> str:
-    """`value` written so that Hydra's override grammar reads it back as exactly that string."""
-    from repro.path_keys import hydra_quoted
-
-    for candidate in (value, hydra_quoted(value)):
-        try:
-            (parsed,) = _PARSER.parse_overrides([f"k={candidate}"])
-        except HydraException:
-            continue
-        if parsed.value() == value and isinstance(parsed.value(), str):
-            return candidate
-    raise UserError(f"Cannot write {value!r} as a Hydra override value; use a simpler path or name.")
+Selection = tuple[tuple[str, str], ...]  # (group, option) pairs, sorted: the group overrides of a run
 
 
 @dataclass
@@ -121,84 +52,120 @@ class _Base:
 
 
 class FastComposer:
-    """Composes with Hydra once per distinct group selection (cached for the life of the process, like the
-    environment variables its `${oc.env:...}` values were resolved with), then applies key=value overrides."""
+    """Composes with Hydra once for the defaults and once per (group, option) used, builds each distinct group
+    selection from those nodes (cached for the life of the process, like the environment variables its
+    `${oc.env:...}` values were resolved with), then applies key=value overrides."""
 
     def __init__(self) -> None:
-        self._bases: dict[tuple[tuple[str, str], ...], _Base] = {}
-        self._lean: Callable[[list[str]], DictConfig] | None | bool = None  # made once: its YAML cache is shared
+        self._bases: dict[Selection, _Base] = {}
+        self._defaults = _defaults_list()
+        self._default: dict | None = None  # the composition of the defaults, unresolved
+        self._nodes: dict[tuple[str, str], Any] = {}  # (group, option) -> its node, unresolved
+        self._whole: set[Selection] = set()  # selections Hydra composes whole (an option fills more than its node)
+        self._default_choices = self._choices({})
 
-    def prepare(self, selections: Iterable[tuple[tuple[str, str], ...]], *, where: str = "") -> None:
-        """Compose every group selection not cached yet."""
-        todo = [s for s in dict.fromkeys(selections) if s not in self._bases]
-        if not todo:
-            return
-        GlobalHydra.instance().clear()
-        try:
-            with initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3"):
-                if self._lean is None:
-                    self._lean = _lean_composer() or False
-                compose_one = self._lean or _public_composer
-                for selection in todo:
-                    overrides = [f"{g}={o}" for g, o in selection]
-                    try:
-                        cfg = compose_one(overrides)
-                    except (HydraException, OmegaConfBaseException) as exc:
-                        reason = " ".join(str(exc).split("Config search path")[0].split())
-                        raise UserError(
-                            f"{where}: Hydra cannot compose {overrides}: {reason} Check the option names against "
-                            "`repro train --help` (e.g. model=resnet18)."
-                        ) from None
-                    OmegaConf.set_struct(cfg, True)
-                    self._bases[selection] = _make_base(cfg)
-        finally:
-            GlobalHydra.instance().clear()
+    def choices(self, overrides: Sequence[Override]) -> dict[str, str]:
+        """The option each config group takes with these overrides (a group's default may name another group's
+        choice, as `optim: ${model}` does in config.yaml)."""
+        return self._choices(dict(_selection(overrides)))
 
-    def resolve(self, overrides: Sequence[Override], *, where: str) -> dict:
-        """The resolved, validated config of these (deduplicated) overrides: what `load_config` would give."""
-        selection = tuple(sorted({o.key: o.value for o in overrides if o.is_group}.items()))  # last one wins
-        self.prepare([selection], where=where)
-        base = self._bases[selection]
+    def compose(self, overrides: Sequence[Override], *, where: str) -> dict:
+        """The resolved config of these (deduplicated) overrides, unvalidated: what `load_config` would give."""
+        base = self._base(_selection(overrides), where)
         assignments = [o for o in overrides if not o.is_group]
         if base.resolved and not any(_has_interpolation(o.value) for o in assignments):
             config = copy.deepcopy(base.container)
             for o in assignments:
                 _assign(config, o, where)
-        else:
-            config = _resolve_slowly(base.dictconfig, assignments, where)
-        try:
-            validate_config(_AttrView(config))
-        except UserError as exc:
-            raise UserError(f"{where}: {exc}") from None
-        return config
+            return config
+        return _resolve_slowly(base.dictconfig, assignments, where)
+
+    def _choices(self, selection: Mapping[str, str]) -> dict[str, str]:
+        chosen = {**dict(self._defaults), **selection}
+        return OmegaConf.to_container(OmegaConf.create(chosen), resolve=True)  # type: ignore[return-value]
+
+    def _base(self, selection: Selection, where: str) -> _Base:
+        if selection not in self._bases:
+            with _hydra_initialised():
+                self._bases[selection] = _make_base(self._composition(selection, where))
+        return self._bases[selection]
+
+    def _composition(self, selection: Selection, where: str) -> DictConfig:
+        unknown = [g for g, _ in selection if g not in dict(self._defaults)]
+        if self._default is None:
+            self._default = _container(_public_compose([], where))
+        choices, default = self._choices(dict(selection)), self._default_choices
+        changed = {g: o for g, o in choices.items() if o != default[g]}
+        if not unknown and selection not in self._whole:
+            config = copy.deepcopy(self._default)
+            for group, option in changed.items():
+                node = self._node(group, option, where)
+                if node is None:  # the option fills more than its node: this selection is Hydra's whole
+                    self._whole.add(selection)
+                    break
+                config[group] = copy.deepcopy(node)
+            else:
+                cfg = OmegaConf.create(config)
+                OmegaConf.set_struct(cfg, True)
+                return cfg
+        return _public_compose([f"{g}={o}" for g, o in selection], where)
+
+    def _node(self, group: str, option: str, where: str) -> Any:
+        """The node `group=option` fills, or None where Hydra's composition of it differs from the defaults' outside
+        that node (and the nodes whose default follows it) or its choices are not the ones config.yaml gives."""
+        key = (group, option)
+        if key not in self._nodes:
+            default = self._default or {}
+            cfg = _public_compose([f"{group}={option}"], where, choices=True)
+            said = dict(cfg.hydra.runtime.choices)
+            with_it = self._choices({group: option})
+            moved = {g for g, o in with_it.items() if o != self._default_choices[g]}
+            config = _container(cfg)
+            config.pop("hydra")
+            same = set(config) == set(default) and all(config[k] == default[k] for k in config if k not in moved)
+            agree = all(said.get(g) == o for g, o in with_it.items())
+            self._nodes[key] = config[group] if same and agree else None
+        return self._nodes[key]
 
 
-def _public_composer(overrides: list[str]) -> DictConfig:
-    return compose(config_name="config", overrides=overrides)
-
-
-def _lean_composer() -> Callable[[list[str]], DictConfig] | None:
-    """Hydra's own composition without the `hydra` node, with one YAML cache for all calls: 35 ms a call instead of
-    150 ms here. It uses Hydra internals (hydra-core is pinned in pyproject.toml); if they are not there, None
-    (then the public `compose` is used). tests/test_sweep_spec.py checks both give the same configs."""
+@contextmanager
+def _hydra_initialised() -> Iterator[None]:
+    """Hydra initialised with the packaged config tree for a block of compositions (cleared before and after)."""
+    GlobalHydra.instance().clear()
     try:
-        from hydra._internal.config_repository import CachingConfigRepository
-        from hydra._internal.defaults_list import create_defaults_list
+        with initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3"):
+            yield
+    finally:
+        GlobalHydra.instance().clear()
 
-        loader = GlobalHydra.instance().config_loader()
-        repo = CachingConfigRepository(loader.repository)  # type: ignore[attr-defined]
-        compose_from = loader._compose_config_from_defaults_list  # type: ignore[attr-defined]
-    except (ImportError, AttributeError):
-        return None
 
-    def compose_lean(overrides: list[str]) -> DictConfig:
-        parsed = _PARSER.parse_overrides(overrides)
-        defaults = create_defaults_list(
-            repo=repo, config_name="config", overrides_list=parsed, prepend_hydra=False, skip_missing=False
-        )
-        return compose_from(defaults=defaults.defaults, repo=repo)
+def _selection(overrides: Sequence[Override]) -> Selection:
+    return tuple(sorted({o.key: o.value for o in overrides if o.is_group}.items()))  # last one wins
 
-    return compose_lean
+
+def _defaults_list() -> list[tuple[str, str]]:
+    """config.yaml's defaults list as (group, option) pairs, in order (an option may be `${other_group}`)."""
+    primary = yaml.safe_load((resources.files(CONFIG_MODULE) / "config.yaml").read_text()) or {}
+    return [next(iter(d.items())) for d in primary.get("defaults") or [] if isinstance(d, dict) and len(d) == 1]
+
+
+def _public_compose(overrides: list[str], where: str, *, choices: bool = False) -> DictConfig:
+    """Hydra's public compose (inside `_hydra_initialised()`), its errors as a UserError; `choices`: with Hydra's own
+    node (its `runtime.choices`)."""
+    try:
+        cfg = compose(config_name="config", overrides=overrides, return_hydra_config=choices)
+    except (HydraException, OmegaConfBaseException) as exc:
+        reason = " ".join(str(exc).split("Config search path")[0].split())
+        raise UserError(
+            f"{where}: Hydra cannot compose {overrides}: {reason} Check the option names against "
+            "`repro train --help` (e.g. model=resnet18)."
+        ) from None
+    OmegaConf.set_struct(cfg, True)
+    return cfg
+
+
+def _container(cfg: DictConfig) -> dict:
+    return OmegaConf.to_container(cfg, resolve=False)  # type: ignore[return-value]
 
 
 def _make_base(cfg: DictConfig) -> _Base:
@@ -269,36 +236,3 @@ def _unknown_key(override: Override, key: str, where: str) -> UserError:
         "run's group selection. Check the spelling against `repro train --print-config <the same groups>`; keys "
         "of a method exist only when that method is selected (e.g. method.label_lr needs method=class_labels)."
     )
-
-
-class _AttrView:
-    """Read-only attribute access to a plain dict, so `validate_config` runs without building a DictConfig."""
-
-    __slots__ = ("_d",)
-
-    def __init__(self, d: Mapping) -> None:
-        self._d = d
-
-    def to_dict(self) -> Mapping:
-        return self._d
-
-    def _wrap(self, v: Any) -> Any:
-        return _AttrView(v) if isinstance(v, Mapping) else v
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self._wrap(self._d[name])
-        except KeyError:
-            raise AttributeError(name) from None
-
-    def __getitem__(self, name: str) -> Any:
-        return self._wrap(self._d[name])
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._d
-
-    def __iter__(self):  # the keys, like a DictConfig's (check_method_config takes set(cfg.method))
-        return iter(self._d)
-
-    def get(self, name: str, default: Any = None) -> Any:
-        return self._wrap(self._d[name]) if name in self._d else default
