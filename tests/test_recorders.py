@@ -15,8 +15,8 @@ import repro
 import repro.recorders
 from repro.config import load_config, to_container
 from repro.recorders import RUN_RECORDERS, register_recorder
-from repro.sweep.calibration import load_calibration
-from repro.sweep.costs import price, run_gpu_hours, run_sizes
+from repro.sweep.budget.calibration import load_calibration
+from repro.sweep.budget.costs import price, run_gpu_hours, run_sizes
 from repro.train import epoch_eval_images, last_epoch_eval_images, train
 from repro.training.experiment import Experiment
 from repro.training.protocols import Recorder, TrainingMethod, When

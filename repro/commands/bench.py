@@ -21,7 +21,7 @@ import torch
 
 from repro.errors import UserError
 from repro.models import MODEL_NAMES
-from repro.sweep.calibration import Calibration
+from repro.sweep.budget.calibration import Calibration
 from repro.training.step_cost import STEP_COSTS, StepCost
 
 

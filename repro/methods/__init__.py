@@ -128,5 +128,6 @@ def check_method_ready(cfg: DictConfig) -> None:
 
 
 def build_method(cfg: DictConfig, exp) -> Method:
-    """The run's method, built from its config (checked when the config was loaded: repro.config.load_config)."""
+    """The run's method, built from its config, which was validated once before (`repro.config.load_config`, or
+    when its sweep was planned)."""
     return method_class(str(cfg.method.name))(cfg.method, exp)
