@@ -27,7 +27,5 @@ def validate_config(cfg: DictConfig | Mapping[str, Any]) -> None:
     """Reject values that would fail late or silently train something else: every key against its declaration
     (repro/conf/schema.py, the noise model's, the method's), the rules that tie keys together included."""
     tree = to_container(cfg) if isinstance(cfg, DictConfig) else cfg
-    # The sweep planner (repro/sweep/compose.py) passes a read-only view of its plain dict; a plain dict will do.
-    tree = tree.to_dict() if hasattr(tree, "to_dict") else tree
     check_run_tree(tree)
     check_method_config(tree)
