@@ -19,10 +19,8 @@ A field's rule comes from its annotation (repro/schema/rules.py): `int` / `float
 annotation says it (`SnapshotEpochs()`). `select=` picks a node's schema by the node itself (a noise model by
 `noise.kind`). `hint` is appended to that key's error, `why` shown in `repro train --help` and docs/options.md.
 
-`check_node(cls, node, where)` refuses, with one paragraph (repro.errors.UserError): a key the node may not have, a
-key it must have, a value its rule forbids (the error every config value gives: key, value, type, what is allowed),
-then whatever `cls.check` refuses. `build(cls, node)` makes the typed object without checking (the node was checked
-when the config was loaded); keys the node leaves out take the declared defaults.
+A node is checked by repro/schema/check.py (`check_node`), made into its typed object by `build` there, and listed
+key by key by repro/schema/describe.py (`describe`).
 
 Why not Hydra's structured configs (dataclasses in Hydra's ConfigStore) doing the checks: OmegaConf converts on
 assignment (an int 1 in a float field becomes 1.0, which changes run ids; "yes" in a bool field becomes true; "3"
@@ -33,17 +31,15 @@ plain dicts without OmegaConf at all. docs/architecture.md, "Config schema", has
 from __future__ import annotations
 
 import dataclasses
-import json
 import types
 import typing
 from dataclasses import MISSING, dataclass
 from functools import cache
-from typing import Any, Callable, Iterator, Literal, Mapping, Union, get_args, get_origin
+from typing import Any, Callable, Literal, Mapping, Union, get_args, get_origin
 
-from repro.errors import UserError
 from repro.schema.rules import Anything, Bool, Choice, Int, ListOf, OrWord, Real, Text
 
-__all__ = ["Field", "OptionDoc", "build", "check_node", "describe", "fields_of", "is_schema", "option", "schema"]
+__all__ = ["Field", "fields_of", "is_schema", "option", "schema"]
 
 _META = "repro.schema"
 
@@ -197,155 +193,3 @@ def _choice(options: Any, nullable: bool) -> Choice:
     if callable(options):
         return Choice((lambda: (*options(), None)) if nullable else options)
     return Choice((*options, None) if nullable else tuple(options))
-
-
-# ---------------------------------------------------------------------------------------------------- checking
-
-
-def check_node(cls: type, node: Mapping[str, Any], where: str, *, skip: tuple[str, ...] = ()) -> None:
-    """Refuse the first thing in `node` (the config node at dotted key `where`, "" for the root) that `cls`
-    forbids: an unknown or missing key, a value its rule forbids, a rule tying keys together (`cls.check`).
-    `skip`: keys checked elsewhere (the run's `method`, checked above the methods)."""
-    if not isinstance(node, Mapping):
-        raise UserError(
-            f"{where or 'the config'} must be a mapping of keys to values, not {json.dumps(node, default=str)}. "
-            f"{_FIX.format(override=where)}"
-        )
-    fields = fields_of(cls)
-    names = {f.name for f in fields}
-    unknown = [k for k in node if k not in names]
-    if unknown:
-        raise UserError(
-            f"{_dotted(where, unknown[0])} is not a key of {where or 'the config'} here; it takes "
-            f"{', '.join(sorted(names))}. Check the spelling; `repro train --cfg job` prints the keys it has. "
-            "Nothing was run or written."
-        )
-    for f in fields:
-        key = _dotted(where, f.name)
-        if f.name not in node:
-            if f.required and f.name not in skip:
-                raise UserError(
-                    f"{key} is missing: {where or 'the config'} must set it ({_allowed(f)}). Nothing was run or "
-                    f"written. Add it to the config file that sets {where or 'the config'}."
-                )
-            continue
-        if f.name in skip:
-            continue
-        value = node[f.name]
-        if f.select is not None:
-            check_node(f.select(value, key), value, key)
-        elif f.node is not None:
-            check_node(f.node, value, key)
-        else:
-            _check_value(f, key, value)
-            if f.nodes is not None and isinstance(value, (list, tuple)):
-                for i, item in enumerate(value):
-                    check_node(f.nodes, item, f"{key}[{i}]")
-    check = getattr(cls, "check", None)
-    if check is not None:
-        build(cls, node, skip=skip).check()
-
-
-def _check_value(f: Field, key: str, value: Any) -> None:
-    found = _first_problem(f.rule, key, value, elements=f.nodes is None)
-    if found is not None:
-        key, value, problem = found
-        refuse(key, value, problem + (f" ({f.hint})" if f.hint else ""))
-
-
-def _first_problem(rule: Any, key: str, value: Any, *, elements: bool = True) -> tuple[str, Any, str] | None:
-    """(key, value, what it must be) of the first value in `value` that `rule` refuses (a list's elements named
-    `key[i]`, lists of lists `key[i][j]`), or None."""
-    problem = rule.check(value)
-    if problem is not None:
-        return key, value, problem
-    if elements and isinstance(rule, ListOf) and isinstance(value, (list, tuple)):
-        for i, item in enumerate(value):
-            found = _first_problem(rule.element, f"{key}[{i}]", item)
-            if found is not None:
-                return found
-    return None
-
-
-def refuse(key: str, value: Any, problem: str) -> None:
-    """The error every config value gives: key, value, its type, what it must be, and how to fix it."""
-    shown = json.dumps(value, default=str)
-    override = key.split("[")[0]
-    raise UserError(
-        f"{key}={shown} ({type(value).__name__}) is not allowed: it must be {problem}. Nothing was run or written. "
-        f"{_FIX.format(override=override)}"
-    )
-
-
-_FIX = (
-    "Fix the override ({override}=...) or the sweep file that sets it; `repro train --print-config` shows the "
-    "resolved config."
-)
-
-
-def _dotted(where: str, key: str) -> str:
-    return f"{where}.{key}" if where else key
-
-
-def _allowed(f: Field) -> str:
-    if f.rule is not None:
-        return f.rule.describe()
-    return "a mapping of its own keys"
-
-
-# ---------------------------------------------------------------------------------------------------- building
-
-
-def build(cls: type, node: Mapping[str, Any], *, skip: tuple[str, ...] = ()) -> Any:
-    """The typed object of a checked node: nested nodes built too, left-out keys at their defaults."""
-    values: dict[str, Any] = {}
-    for f in fields_of(cls):
-        if f.name in skip:
-            values[f.name] = node.get(f.name)
-            continue
-        if f.name not in node:
-            values[f.name] = None if f.required else f.default_value()
-            continue
-        value = node[f.name]
-        if f.select is not None:
-            value = build(f.select(value, f.name), value)
-        elif f.node is not None:
-            value = build(f.node, value)
-        elif f.nodes is not None and isinstance(value, (list, tuple)):
-            value = tuple(build(f.nodes, item) for item in value)
-        elif isinstance(value, list):
-            value = tuple(value)
-        values[f.name] = value
-    return cls(**values)
-
-
-# ---------------------------------------------------------------------------------------------------- describing
-
-
-@dataclass(frozen=True)
-class OptionDoc:
-    """One key as `repro train --help` and docs/options.md show it."""
-
-    key: str
-    allowed: str
-    why: str
-    default: Any = None  # what the key means when a node leaves it out; `required` when it must be set
-    required: bool = True
-
-
-def describe(cls: type, prefix: str = "") -> Iterator[OptionDoc]:
-    """Every key of `cls` (nested nodes flattened, dotted under `prefix`), with what it allows and why."""
-    for f in fields_of(cls):
-        key = _dotted(prefix, f.name)
-        if f.node is not None:
-            yield from describe(f.node, key)
-            continue
-        if f.select is not None:
-            yield OptionDoc(key, "the keys of the option chosen (below)", f.why)
-            continue
-        if f.nodes is not None:
-            yield OptionDoc(key, "a list of mappings: " + ", ".join(x.name for x in fields_of(f.nodes)), f.why)
-            yield from describe(f.nodes, f"{key}[]")
-            continue
-        why = f"{f.why} ({f.hint})" if f.why and f.hint else f.why or f.hint
-        yield OptionDoc(key, f.rule.describe(), why, None if f.required else f.default_value(), f.required)
