@@ -28,11 +28,17 @@ def check_node(cls: type, node: Mapping[str, Any], where: str, *, skip: tuple[st
         )
     fields = fields_of(cls)
     names = {f.name for f in fields}
+    # A node whose kind picks its keys (noise, tracker): its other keys come with the group option of that kind.
+    kind = (
+        f" {where}'s keys follow its kind: choose the kind with the group option ({where}=<kind>), not {where}.kind."
+        if "kind" in names and where
+        else ""
+    )
     unknown = [k for k in node if k not in names]
     if unknown:
         raise UserError(
             f"{_dotted(where, unknown[0])} is not a key of {where or 'the config'} here; it takes "
-            f"{', '.join(sorted(names))}. Check the spelling; `repro train --cfg job` prints the keys it has. "
+            f"{', '.join(sorted(names))}. Check the spelling; `repro train --cfg job` prints the keys it has.{kind} "
             "Nothing was run or written."
         )
     for f in fields:
@@ -40,8 +46,8 @@ def check_node(cls: type, node: Mapping[str, Any], where: str, *, skip: tuple[st
         if f.name not in node:
             if f.required and f.name not in skip:
                 raise UserError(
-                    f"{key} is missing: {where or 'the config'} must set it ({_allowed(f)}). Nothing was run or "
-                    f"written. Add it to the config file that sets {where or 'the config'}."
+                    f"{key} is missing: {where or 'the config'} must set it ({_allowed(f)}).{kind} Nothing was run "
+                    f"or written. Add it to the config file that sets {where or 'the config'}."
                 )
             continue
         if f.name in skip:
