@@ -61,10 +61,10 @@ def options_markdown() -> str:
     out += _table(describe(Run), default, skip=("method", "noise", "tracker"))
     out += ["", "## tracker (`tracker.kind` picks it)", ""]
     for kind, cls in TRACKERS.items():
-        out += [f"### tracker={kind}", "", *_table(describe(cls, "tracker"), _composed(f"tracker={kind}")), ""]
+        out += [f"### tracker={kind}", "", *_table(describe(cls, "tracker"), _option_file("tracker", kind)), ""]
     out += ["## noise (`noise.kind` picks the model, repro/data/noise/)", ""]
     for kind, model in NOISE_MODELS.items():
-        values = _composed(f"noise={kind}")
+        values = _option_file("noise", kind)
         out += [f"### noise={kind}: {model.__name__} (`{model.__module__}`)", ""]
         out += [*_table(describe(noise_schema({"kind": kind}, "noise"), "noise"), values), ""]
     out += ["## method (`method=<name>`: each method's own `Options`, repro/methods/)", ""]
@@ -72,22 +72,29 @@ def options_markdown() -> str:
         cls = method_class(name)
         out += [f"### method={name}: {cls.__name__} (`{cls.__module__}`)", ""]
         docs = list(describe(method_options(cls), "method"))
-        out += [*(_table(docs, _composed(f"method={name}")) if docs else ["No options."]), ""]
+        out += [*(_table(docs, _option_file("method", name)) if docs else ["No options."]), ""]
     return "\n".join(out).rstrip() + "\n"
 
 
 def _composed(selection: str) -> Mapping[str, Any]:
-    """The config of one group selection as its files say it (interpolations unresolved, so this page does not
-    depend on the environment), or {} where the option has no config file (a kind registered in code)."""
+    """The default config with one group selection (`seed=0`: none), as its files say it: interpolations unresolved,
+    so this page does not depend on the environment."""
     from omegaconf import OmegaConf
 
     from repro.config_tree import compose_config
-    from repro.errors import UserError
 
-    try:
-        return OmegaConf.to_container(compose_config([selection]), resolve=False)  # type: ignore[return-value]
-    except UserError:
-        return {}
+    return OmegaConf.to_container(compose_config([selection]), resolve=False)  # type: ignore[return-value]
+
+
+def _option_file(group: str, name: str) -> Mapping[str, Any]:
+    """A group option's own values, read from its YAML file, under its group key; {} where the option has no file
+    (a kind or method registered in code, whose declared defaults the table shows)."""
+    from importlib import resources
+
+    import yaml
+
+    path = resources.files("repro.conf").joinpath(group, f"{name}.yaml")
+    return {group: yaml.safe_load(path.read_text())} if path.is_file() else {}
 
 
 def _table(docs: Iterable[OptionDoc], values: Mapping[str, Any], skip: tuple[str, ...] = ()) -> list[str]:
