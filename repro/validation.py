@@ -157,6 +157,8 @@ RULES: list[tuple[str, Any]] = [
     ("tune.runs.*.run", Text()),
     ("tracker.mode", Choice(("online", "offline", "disabled", "dryrun", "run"))),  # dryrun/run: W&B's legacy names
     ("tracker.log_checkpoint", Bool()),
+    ("tracker.timeouts.*", POSITIVE),  # seconds W&B may take (repro/tracking/wandb_bounds.py)
+    ("tracker.retries", NON_NEGATIVE_INT),
     ("*batch_size", COUNT),
     ("*.seed", NON_NEGATIVE_INT),
     ("*.full_train", Bool()),
