@@ -39,7 +39,7 @@ class WandbBounds:
     on a node where a whole array starts at once); request: one HTTP request; retry_wait_max: the longest backoff
     between retries of a 429, 5xx or dropped connection."""
 
-    init: float = 30.0
+    init: float = 15.0
     finish: float = 60.0
     call: float = 30.0
     teardown: float = 10.0
