@@ -73,7 +73,8 @@ def write_instance_topk(labels_dir: Path, epoch: int, classes: np.ndarray, probs
             f"{log.path} holds {have} epochs but the run records epoch {epoch}; the trajectory has a gap. Train "
             "the run again in a fresh output_root."
         )
-    log.truncate(epoch - 1)
+    if have > epoch - 1:  # a resumed run records epochs past its checkpoint again
+        log.truncate(epoch - 1)
     record = np.empty(classes.shape[0], log.dtype)
     record["classes"], record["probs"] = classes, probs
     log.append(record)

@@ -88,7 +88,7 @@ class NpyLog:
         have = self.count()
         if count > have:
             raise ValueError(f"{self.path} holds {have} records, fewer than the {count} to keep")
-        if not self.path.exists():
+        if count == have:
             return
         with open(self.path, "r+b") as f:
             self._set_count(f, count)
