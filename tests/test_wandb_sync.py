@@ -130,3 +130,9 @@ def test_an_interrupted_sync_kills_its_uploads_and_the_next_call_finishes_them(t
     (folder / "standin.txt").write_text("ok")
     assert main(["wandb", "sync", str(root), "--backoff", "0"]) == 0
     assert '"state": "synced"' in (hangs.path / RECORD).read_text()
+
+
+def test_a_root_without_runs_is_refused_and_nothing_is_written_there(tmp_path, monkeypatch, capsys):
+    _standin(tmp_path, monkeypatch)
+    assert main(["wandb", "sync", str(tmp_path / "typo")]) == 2
+    assert "has no runs/ folder" in capsys.readouterr().err and not (tmp_path / "typo").exists()

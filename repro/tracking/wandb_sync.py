@@ -213,6 +213,7 @@ def sync_root(root: Path, options: SyncOptions, *, say: Callable[[str], None] = 
 
     exe = wandb_executable(options.wandb)
     records, children = _Records(), _Children()
+    plan(Path(root), records)  # a wrong ROOT is refused before the lock file is written there
     with FileLock(Path(root) / "wandb_sync.lock", what=f"`repro wandb sync` of {root}").acquire():
         todo, report = plan(Path(root), records)
         before = len(report.already)
