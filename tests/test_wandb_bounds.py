@@ -97,3 +97,16 @@ def test_a_hanging_finish_is_cut_at_its_bound_and_recorded(tmp_path, monkeypatch
     assert result.run_dir.is_done() and status["complete"] is False
     assert [p["call"] for p in status["problems"]][:1] == ["finish"]
     assert status["problems"][0]["seconds"] < 60
+
+
+def test_the_service_wait_reaches_the_setting_wandb_starts_its_service_with(tmp_path):
+    """W&B starts its service process from its global settings, not from wandb.init's: the bound must land there."""
+    import wandb
+    from wandb.sdk import wandb_setup
+
+    from repro.config import load_config
+    from repro.train import train
+
+    wandb.teardown()  # a fresh service, as in a job
+    train(load_config([*TINY, "tracker=wandb", "tracker.timeouts.service_wait=77", f"output_root={tmp_path}"]))
+    assert wandb_setup.singleton().settings.x_service_wait == 77
