@@ -128,6 +128,8 @@ class WandbTracker(NullTracker):
         return run
 
     def _init(self, mode: str) -> Any:
+        # W&B starts its service from its global settings, not from init's: hand it the service wait there
+        self._wandb.setup(settings=self._wandb.Settings(x_service_wait=self.bounds.service_wait))
         return self._wandb.init(mode=mode, **self._init_args)
 
     def _blocking(self, call: str, seconds: float, fn, *args) -> Any:
