@@ -33,8 +33,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from repro.runs.rundir import RunDir  # noqa: E402
-from repro.sweep import Scale, run_sweep  # noqa: E402
-from repro.sweep.registry import Registry, sweep_dir  # noqa: E402
+from repro.sweep.executors.slurm.registry import Registry  # noqa: E402
+from repro.sweep.run import run_sweep  # noqa: E402
+from repro.sweep.spec.model import Scale  # noqa: E402
+from repro.sweep.sweep_folder import sweep_dir  # noqa: E402
 
 NAME = "slurm-load"
 STANDIN_WANDB = """\

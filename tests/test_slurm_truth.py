@@ -20,13 +20,12 @@ from slurm_cluster import HANG_GUARD_S, slurm_cluster, wait_until  # noqa: F401 
 pytest.importorskip("submitit")
 
 from repro.runs.rundir import RunDir  # noqa: E402
-from repro.sweep import (  # noqa: E402
-    Scale,
-    array_limits,  # noqa: E402
-    run_sweep,
-)
-from repro.sweep import submit as submit_module  # noqa: E402
-from repro.sweep.registry import Registry, sweep_dir  # noqa: E402
+from repro.sweep.executors.slurm import array_limits  # noqa: E402
+from repro.sweep.executors.slurm import submit as submit_module  # noqa: E402
+from repro.sweep.executors.slurm.registry import Registry  # noqa: E402
+from repro.sweep.run import run_sweep  # noqa: E402
+from repro.sweep.spec.model import Scale  # noqa: E402
+from repro.sweep.sweep_folder import sweep_dir  # noqa: E402
 
 pytestmark = [pytest.mark.slurm, pytest.mark.slow]
 
