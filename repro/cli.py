@@ -41,7 +41,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("analysis.demo", "the laptop-sized reproduction on the embedded digits data"),
     "doctor": ("repro.commands.doctor", "check this environment: torch, CUDA, GPU, W&B, SLURM, data root"),
     "bench": ("repro.commands.bench", "measure per-step costs on this GPU for `repro sweep --dry-run` estimates"),
-    "wandb": ("repro.commands.wandb_workspace", "build the saved W&B workspace view (`repro wandb workspace E/P`)"),
+    "wandb": (
+        "repro.commands.wandb",
+        "upload offline runs (`repro wandb sync ROOT`), save a workspace view (`workspace E/P`)",
+    ),
 }
 
 

@@ -118,6 +118,19 @@ class NoTracker:
 
 
 @schema
+class WandbTimeouts:
+    """Seconds W&B may take (repro/tracking/wandb_bounds.py): past them the run logs offline and trains on."""
+
+    init: float = option(gt=0, why="start an online run; past it the run logs offline")
+    finish: float = option(gt=0, why="upload what is left at the end")
+    call: float = option(gt=0, why="any one log, summary, chart or artifact call")
+    teardown: float = option(gt=0, why="stop W&B's service after an online run or a failure")
+    service_wait: float = option(gt=0, why="W&B's local service process to start")
+    request: float = option(gt=0, why="one HTTP request to W&B")
+    retry_wait_max: float = option(gt=0, why="the longest backoff between retries")
+
+
+@schema
 class WandbTracker:
     """Weights & Biases (repro/tracking/): offline unless tracker.mode=online."""
 
@@ -127,6 +140,8 @@ class WandbTracker:
     entity: str | None = option(why="the W&B team or user; null: your default entity")
     tags: list[str] = option(default_factory=list, why="W&B tags (not in the run id)")
     log_checkpoint: bool = option(why="upload the final checkpoint as an artifact (else a reference to the file)")
+    timeouts: WandbTimeouts = option(why="how long W&B may hold a run, in seconds (docs/wandb.md, Bounds)")
+    retries: int = option(ge=0, why="retries of a request answered 429 or 5xx, or cut off")
 
 
 TRACKERS: dict[str, type] = {"none": NoTracker, "wandb": WandbTracker}

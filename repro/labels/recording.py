@@ -195,8 +195,9 @@ def _final_change(run_dir: Any, last: float | None) -> dict[str, Any]:
 
 class InstanceTrajectoryRecorder(Recorder):
     """Instance labels: every epoch the top-k classes and probabilities of each training sample
-    (labels/topk/epoch_XXXX.npz), full (N, C) snapshots at the configured epochs, the mean change from the
-    initial labels in the row, and in W&B a few tracked samples' label lines and a table of the most changed."""
+    (a record appended to labels/topk.npy), full (N, C) snapshots at the configured epochs, the mean change from the
+    initial labels in the row, and in W&B a few tracked samples' label lines and, at the last epoch, a table of the
+    most changed."""
 
     records = "labels/topk/epoch_XXXX.npz every epoch, labels/snapshots at method.record.snapshot_epochs"
     when = When.EVERY_EPOCH
@@ -215,7 +216,6 @@ class InstanceTrajectoryRecorder(Recorder):
         self.tracked = pick_instances(self.rows.index, self.rows.noisy, settings.track_instances)
         tracked = set(self.tracked)
         self._tracked_rows = {g: i for i, g in enumerate(self.rows.index.tolist()) if g in tracked}
-        self.table_every = max(1, self.total_epochs // 5)
         self._started = False
         self.run_dir = exp.run_dir
         self._change: float | None = None
@@ -238,7 +238,7 @@ class InstanceTrajectoryRecorder(Recorder):
         self._change = float(change.mean())
         row["label_change_mean"] = self._change
         self._log_tracked(all_labels, tracker, step)
-        if step % self.table_every == 0 or step == self.total_epochs:
+        if step == self.total_epochs:  # one W&B table file per run, not one per epoch (a bounded footprint)
             self._log_most_changed(labels, change, tracker, step)
 
     def _log_tracked(self, all_labels: Tensor, tracker: Any, step: int) -> None:
