@@ -23,9 +23,10 @@ train: setup
 
 # TEST_ARGS="-n 2 --dist loadgroup" runs the suite on 2 pytest-xdist workers (one file per worker at a time, every
 # SLURM test on one worker; tests/conftest.py); docs/tests.md says what it gained where it was measured.
-# Lint and format check first (seconds; pyproject.toml [tool.ruff]), then the suite.
+# Lint and format check first (seconds; pyproject.toml [tool.ruff]), then the suite; the slowest 15 tests at the end,
+# so that growth is seen when it happens (docs/tests.md: the tiers and their budgets).
 test: setup lint
-	$(PY) -m pytest -q $(TEST_ARGS)
+	$(PY) -m pytest -q --durations=15 $(TEST_ARGS)
 
 lint: setup
 	$(PY) -m ruff check .
@@ -37,8 +38,10 @@ test-gpu: setup
 doctor: setup
 	$(VENV)/bin/repro doctor
 
+# The inner loop (under 90 s): every test but those marked slow (trains, sweeps or starts processes for more than a
+# few seconds) or slurm; `pytest -m slow` / `pytest -m slurm` run those.
 test-fast: setup
-	$(PY) -m pytest -q -m "not slow and not slurm"
+	$(PY) -m pytest -q --durations=15 -m "not slow and not slurm" $(TEST_ARGS)
 
 bench: setup
 	$(PY) benchmarks/throughput.py

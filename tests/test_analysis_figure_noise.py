@@ -129,6 +129,7 @@ def test_curves_are_the_mean_and_std_over_seeds_and_tolerate_nan(tmp_path):
     assert picked["l2rw"].curve("no_such_key") is None
 
 
+@pytest.mark.slow
 def test_the_png_renders_with_a_note_for_methods_without_runs(tmp_path):
     logged: list[str] = []
     png = figure_noise.build_figure_noise_methods(collect_runs(fabricate(tmp_path)), logged.append)
@@ -144,6 +145,7 @@ def test_the_png_renders_with_a_note_for_methods_without_runs(tmp_path):
     assert any("digits-smallcnn-data_parameters-s0, digits-smallcnn-data_parameters-s1" in m for m in logged)
 
 
+@pytest.mark.slow
 def test_only_one_method_or_none(tmp_path):
     root = tmp_path / "one"
     write_run(root, "digits-smallcnn-coteaching-a", config("coteaching"), [{"selected_noisy_share": 0.3}])
@@ -161,6 +163,7 @@ def test_only_one_method_or_none(tmp_path):
     assert not (tmp_path / "out2").exists() and not (tmp_path / "out3").exists()
 
 
+@pytest.mark.slow
 def test_registered_in_figures_it_renders_with_repro_figures(tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(figures.FIGURES, figure_noise.NAME, figure_noise.build_figure_noise_methods)
     written = figures.make_figures(fabricate(tmp_path), out_dir=tmp_path / "figs")

@@ -71,6 +71,7 @@ def assert_real_png(path: Path) -> None:
     assert len(np.unique(pixels[..., :3].reshape(-1, 3), axis=0)) > 50  # lines, text, images: not a flat canvas
 
 
+@pytest.mark.slow
 def test_all_figures_render_from_a_real_small_sweep(sweep, tmp_path, capsys):
     out = tmp_path / "figs"
     assert main(["figures", "--runs", str(sweep["root"][0]), "--out", str(out)]) == 0
@@ -100,6 +101,7 @@ def test_all_figures_render_from_a_real_small_sweep(sweep, tmp_path, capsys):
     ]
 
 
+@pytest.mark.slow
 def test_figure_data_come_from_the_runs_records(sweep):
     frame = collect_runs(sweep["root"][0])
     # Figure 2 left/middle: the class-label runs' mean trajectory of the lowest, median and highest class
@@ -169,6 +171,7 @@ def test_figure_data_come_from_the_runs_records(sweep):
     assert (curve.all_top1 > curve.top1).all()  # clean samples keep their (true) class on top
 
 
+@pytest.mark.slow
 def test_figures_without_suitable_runs_are_skipped_with_a_reason(sweep, tmp_path, capsys):
     only_class = copy_runs(sweep["class"] + sweep["baseline"], tmp_path / "class_only")
     out = tmp_path / "figs"

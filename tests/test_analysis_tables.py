@@ -261,6 +261,7 @@ def test_tables_from_a_real_sweep_file(tmp_path, capsys):
     assert "Table 1: 3 runs averaged, 1 not averaged" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_repro_tables_finds_the_runs_of_a_scaled_repro_sweep(tmp_path, capsys):
     """End to end: `repro sweep --epochs/--subset` (real tiny trainings), then `repro tables`, which expands each
     sweep with the scale its last `repro sweep` used (or the one given on its command line)."""
@@ -370,6 +371,7 @@ def test_runs_of_one_commit_and_precision_get_no_note(tmp_path):
     assert result.mixing_warnings() == [] and "Note:" not in render_markdown(result)
 
 
+@pytest.mark.slow
 def test_tables_6_and_7_render_ours_from_their_own_runs(tmp_path):
     """Table 7's "Ours" runs on setting B's noise model are its own (not Table 6's CIFAR-100/40% run): with the real
     sweep files, each table's Ours cell is the value of its own runs."""

@@ -368,6 +368,7 @@ def test_bad_input_is_refused_cleanly_and_changes_nothing(case, finished_run, tm
     assert not (tmp_path / "pwned").exists()
 
 
+@pytest.mark.slow
 def test_tables_list_runs_with_corrupted_records_as_broken_and_go_on(tmp_path, capsys):
     (tmp_path / "sweeps").mkdir()
     (tmp_path / "sweeps" / "table1.yaml").write_text(

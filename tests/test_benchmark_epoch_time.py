@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -15,6 +17,7 @@ def _load_benchmark():
     return module
 
 
+@pytest.mark.slow
 def test_epoch_time_reports_each_methods_epoch_against_steps_plus_evaluation(capsys):
     bench = _load_benchmark()
     assert bench.main(["--methods", "baseline", "instance_labels", "--repeats", "1", "--step-repeats", "2"]) == 0
@@ -36,6 +39,7 @@ def test_epoch_time_reports_each_methods_epoch_against_steps_plus_evaluation(cap
         assert low - 0.0005 <= ratio <= high + 0.0005
 
 
+@pytest.mark.slow
 def test_gpu_report_runs_the_named_parts_and_refuses_unknown_ones(tmp_path):
     """The one-command GPU check: each part's log and exit status land in OUTDIR (here doctor fails: no GPU)."""
     import os

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from repro.cli import main
 
 SWEEPS = Path(__file__).resolve().parents[1] / "sweeps"
 
 
+@pytest.mark.slow
 def test_the_cifar_n_sweep_plans_with_dry_run(tmp_path, capsys):
     assert main(["sweep", str(SWEEPS / "cifar_n.yaml"), "--dry-run", "--output-root", str(tmp_path)]) == 0
     out = capsys.readouterr().out
@@ -28,6 +31,7 @@ def test_the_cifar_n_sweep_plans_with_dry_run(tmp_path, capsys):
     assert not list(tmp_path.glob("runs/*"))  # a dry run trains nothing
 
 
+@pytest.mark.slow
 def test_the_cifar_n_table_renders_with_paper_numbers_and_clean_labels(tmp_path):
     from repro.methods import method_class
     from repro.runs.rundir import RunDir

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import pytest
 import yaml
 
 from repro.cli import main
@@ -147,6 +148,7 @@ def test_multirun_plans_for_slurm_with_a_profile(tmp_path, capsys):
     assert "2 runs" in capsys.readouterr().out and run_ids(out) == set()
 
 
+@pytest.mark.slow
 def test_other_info_reports_are_hydras_own_printed_once():
     import os
     import subprocess

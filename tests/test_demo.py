@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import matplotlib.image
 import pandas as pd
+import pytest
 import torch
 
 from analysis import demo
@@ -19,6 +20,7 @@ def _files(root):
     return {p: p.stat().st_mtime_ns for p in (root / "runs").rglob("*") if p.is_file()}
 
 
+@pytest.mark.slow
 def test_quick_demo_writes_tables_figures_and_summary_then_reruns_without_training(tmp_path, capsys):
     root = tmp_path / "demo out"
     assert main(["demo", "--quick", "--output-root", str(root)]) == 0

@@ -76,6 +76,7 @@ def test_the_teacher_takes_the_runs_memory_format(root, teacher):
     assert not exp.method.teacher.training and not any(p.requires_grad for p in exp.method.teacher.parameters())
 
 
+@pytest.mark.slow
 def test_distillation_resume_equals_an_uninterrupted_run(root, teacher, tmp_path):
     with torch_flags_kept():
         _distillation_resume_equals_an_uninterrupted_run(root, teacher, tmp_path)
@@ -134,6 +135,7 @@ def _fake_run(root, config: dict, state: str, message: str = "") -> str:
     return rd.run_id
 
 
+@pytest.mark.slow
 def test_bad_teachers_and_temperatures_are_refused_before_any_work(root, teacher, tmp_path, capsys):
     out = tmp_path / "out"
     base = student(out, "method=distillation")

@@ -36,6 +36,7 @@ def test_doctor_reports_every_part_and_passes_here(path_with, capsys):
     assert "partitions: gpu, cpu" in out and out.strip().endswith("ready")
 
 
+@pytest.mark.slow
 def test_unreachable_slurm_warns_and_fails_only_when_required(path_with, monkeypatch, capsys):
     _fake_sinfo(path_with, "sleep 5")
     monkeypatch.setattr(doctor, "SINFO_TIMEOUT_S", 0.5)

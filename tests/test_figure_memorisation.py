@@ -35,6 +35,7 @@ def root(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_repro_figures_draws_it_from_a_noisy_digits_sweep(root, tmp_path, capsys):
     out = tmp_path / "figs"
     assert main(["figures", "--runs", str(root), "--out", str(out)]) == 0
@@ -46,6 +47,7 @@ def test_repro_figures_draws_it_from_a_noisy_digits_sweep(root, tmp_path, capsys
     assert image.shape[0] > 200 and image.shape[1] > 1000 and image[..., :3].std() > 0.05
 
 
+@pytest.mark.slow
 def test_lines_are_the_mean_of_the_runs_records(root):
     frame = collect_runs(root)
     from analysis.figure_smoothing_noise import noisy_runs
@@ -73,6 +75,7 @@ def test_tuning_runs_are_not_lines():
     )
 
 
+@pytest.mark.slow
 def test_runs_without_records_are_skipped_with_a_reason(root, tmp_path):
     frame = collect_runs(root)
     with pytest.raises(Skip, match="matching --where"):

@@ -93,6 +93,7 @@ def ids(data: str, model: str, labels: str) -> list[str]:
     )
 
 
+@pytest.mark.slow
 def test_figure2_draws_the_papers_selection_by_default(root, tmp_path, capsys):
     frame = collect_runs(root)
     group = pick_group(frame, panel=Panel.CLASS_CURVES, noisy=False)
@@ -219,6 +220,7 @@ def test_figures_3_and_4_draw_cifar100_at_40_percent_noise(tmp_path):
     assert {RunDir.read_config(rd)["noise"]["fraction"] for rd in group.runs} == {0.6}
 
 
+@pytest.mark.slow
 def test_figures_3_and_4_draw_table6s_ours_beside_the_curriculum_ablation_and_table7(tmp_path):
     """One output root with Table 6's "Ours" (uniform noise, the curriculum's default readings), Table 10's three
     other readings and Table 7's "Ours" (exact-fraction noise) on CIFAR-100 at 40%, three seeds each."""

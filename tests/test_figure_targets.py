@@ -4,6 +4,7 @@ fold runs of instance labels, their replay final (teacher and converged labels) 
 from __future__ import annotations
 
 import matplotlib.image
+import pytest
 
 from analysis.figures import make_figures
 from repro.config import load_config
@@ -12,6 +13,7 @@ from repro.train import train
 FAST = ["tracker=none", "progress=none", "data.subset=300", "data.test_subset=150", "optim.epochs=1", "split.folds=2"]
 
 
+@pytest.mark.slow
 def test_the_targets_figure_renders_from_a_replay_run_and_a_baseline(tmp_path):
     root = tmp_path / "out"
     common = [*FAST, f"output_root={root}"]

@@ -84,6 +84,7 @@ def test_static_replay_feeds_the_last_epoch_labels_throughout(tmp_path):
         np.testing.assert_allclose(labels.soft_labels(torch.arange(N), None).numpy(), last, atol=2e-3)
 
 
+@pytest.mark.slow
 def test_dynamic_replay_needs_as_many_epochs_as_the_folds(tmp_path):
     cfg = replay_cfg(tmp_path, "optim.epochs=5", f"method.learn.epochs={E}")
     make_instance_fold_runs(cfg)
@@ -190,6 +191,7 @@ def test_labels_average_and_show_commands(tmp_path, capsys):
 # --------------------------------------------------------------------------------------------------- end to end
 
 
+@pytest.mark.slow
 def test_five_fold_protocol_end_to_end_on_digits(tmp_path):
     """Five real fold runs (small subset, 2 epochs), then the replay run trains on their averaged labels."""
     common = [

@@ -136,6 +136,7 @@ def test_deterministic_pooling_on_uneven_sizes_falls_back_to_adaptive():
     assert torch.equal(DeterministicAdaptiveAvgPool2d(2)(x), F.adaptive_avg_pool2d(x, 2))
 
 
+@pytest.mark.slow
 def test_deterministic_run_resumes_bit_identically_on_the_cpu(tmp_path, restore_torch_flags):
     _resume_equals_whole(tmp_path, "device=cpu", "deterministic=true")
 
@@ -170,6 +171,7 @@ def test_bf16_meta_gradient_is_float32_and_agrees_with_fp32_on_the_cpu():
     assert rel < 0.1 and cosine > 0.99, (rel, cosine)
 
 
+@pytest.mark.slow
 def test_bf16_run_trains_like_fp32_and_keeps_the_labels_float32(tmp_path):
     over = [*FAST, "optim.epochs=4", "method=instance_labels", "device=cpu"]
     fp32 = train(load_config([*over, f"output_root={tmp_path / 'a'}"]))

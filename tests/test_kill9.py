@@ -170,6 +170,7 @@ def test_kill_9_at_random_points_ends_like_an_uninterrupted_run(tmp_path):
     assert "took over the lock" in rd.log_file.read_text()
 
 
+@pytest.mark.slow
 def test_full_disk_during_a_checkpoint_keeps_the_previous_one_and_the_run_resumes(tmp_path, monkeypatch, capsys):
     with torch_flags_kept():
         _full_disk_during_a_checkpoint(tmp_path, monkeypatch, capsys)

@@ -60,6 +60,7 @@ SWEEP = """
 """
 
 
+@pytest.mark.slow
 def test_a_kind_registered_in_a_test_file_runs_learn_and_replay(shared_kind, tmp_path):
     path = tmp_path / "shared.yaml"
     path.write_text(textwrap.dedent(SWEEP))

@@ -115,6 +115,7 @@ def test_new_options_are_validated():
             load_config(["method=instance_labels", bad])
 
 
+@pytest.mark.slow
 def test_replay_names_its_fold_runs_lookahead_form():
     base = ["method=replay", "split=full"]
     eq3 = to_container(load_config(base))

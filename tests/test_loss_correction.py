@@ -265,6 +265,7 @@ def test_known_t_of_the_exact_fraction_model_comes_from_the_noise_model(tmp_path
 
 
 @pytest.mark.parametrize("correction", ["forward", "backward"])
+@pytest.mark.slow
 def test_cli_runs_with_known_and_estimated_t(correction, tmp_path):
     assert (
         main(["train", "method=loss_correction", *NOISY, f"method.correction={correction}", f"output_root={tmp_path}"])

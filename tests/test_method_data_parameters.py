@@ -172,6 +172,7 @@ def test_a_nan_temperature_stops_the_step():
         method.train_step(exp, torch.tensor([[1.0, 0.0]], dtype=torch.float64), torch.tensor([1]), torch.tensor([0]))
 
 
+@pytest.mark.slow
 def test_resume_gives_the_same_result_as_an_uninterrupted_run(tmp_path):
     extra = ["method.learn_class=true", "method.wd_class=1e-3", "method.wd_instance=1e-3", "optim.epochs=3"]
     _, tensors = assert_resume_equals_uninterrupted([*FAST, *extra], tmp_path)

@@ -191,6 +191,7 @@ def test_forget_rate_null_means_the_actual_noise_rate():
 
 
 @pytest.mark.parametrize("method", ["coteaching", "focal_loss"])
+@pytest.mark.slow
 def test_resume_gives_the_same_result_as_an_uninterrupted_run(tmp_path, method):
     extra = ["method.num_gradual=2"] if method == "coteaching" else []  # reach the full forget rate within 3 epochs
     _, tensors = assert_resume_equals_uninterrupted([f"method={method}", *NOISY, *extra], tmp_path)

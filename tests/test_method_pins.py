@@ -52,6 +52,7 @@ def _metrics(name: str, root: Path) -> list[dict[str, float]]:
     return [{k: r[k] for k in METRIC_KEYS if k in r} for r in result.run_dir.read_metrics()]
 
 
+@pytest.mark.slow
 def test_old_methods_keep_their_run_ids():
     assert _run_ids() == json.loads(PIN_FILE.read_text())["run_ids"]
 

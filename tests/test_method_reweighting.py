@@ -228,6 +228,7 @@ def test_weight_stats_on_a_hand_made_epoch():
 
 
 @pytest.mark.parametrize("method", ["l2rw", "mwnet"])
+@pytest.mark.slow
 def test_noisy_run_is_complete_and_resume_equals_uninterrupted(tmp_path, method):
     whole = train(_noisy_run(tmp_path / "a", method))
     rows = whole.run_dir.read_metrics()

@@ -91,6 +91,7 @@ def test_the_cli_refuses_an_exact_fraction_it_cannot_make(tmp_path, capsys):
     assert not list(tmp_path.glob("runs/*/summary.json"))
 
 
+@pytest.mark.slow
 def test_an_unknown_noise_kind_is_refused_at_config_load():
     with pytest.raises(UserError, match="noise.kind"):
         load_config(["noise=uniform", "noise.kind=pairflip"])
@@ -129,6 +130,7 @@ def test_transition_matrix_and_actual_rate_match_what_the_injection_does(kind):
 
 
 # -- co-teaching's default forget rate ------------------------------------------------------------------------
+@pytest.mark.slow
 def test_coteaching_default_forget_rate_is_the_measured_noise_rate_of_the_runs_data():
     """Under uniform noise the default tau is the actual rate fraction * (C - 1) / C = 0.36, not noise.fraction:
     averaged over 20 noise seeds, the measured share of wrong training labels of the run's data is that rate."""

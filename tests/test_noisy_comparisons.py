@@ -36,6 +36,7 @@ def _plan(name: str) -> list:
     return expand_sweep(load_sweep(REPO / "sweeps" / name), output_root="out")
 
 
+@pytest.mark.slow
 def test_the_cifar_sweeps_plan_every_row_with_estimators_and_teachers_of_the_same_cell():
     smoothing = _plan("table12.yaml")
     assert {r.config["data"]["name"] for r in smoothing} == {"cifar10", "cifar100"}
@@ -175,6 +176,7 @@ DISTILL = """
 SCALE = Scale(epochs=1, subset=300, test_subset=150)
 
 
+@pytest.mark.slow
 def test_both_sweeps_run_on_noisy_digits_and_fill_ours_only_tables_and_the_figure(tmp_path):
     (tmp_path / "smoothing.yaml").write_text(textwrap.dedent(SMOOTHING))
     (tmp_path / "distill.yaml").write_text(textwrap.dedent(DISTILL))

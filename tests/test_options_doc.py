@@ -8,9 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow
 def test_docs_options_md_is_what_the_declarations_say():
     made = subprocess.run(
         [sys.executable, "-m", "repro.commands.options_doc"], cwd=REPO, capture_output=True, text=True, check=True

@@ -65,6 +65,7 @@ def test_the_cpu_model_and_its_kernel_capability_are_recorded(tmp_path):
     assert provenance.cpu_model(tmp_path / "missing") == (platform.processor() or platform.machine())
 
 
+@pytest.mark.slow
 def test_a_forced_kernel_capability_is_recorded_as_forced(tmp_path):
     code = "import json, sys; from repro.runs import provenance; print(json.dumps(provenance.cpu_info()))"
     env = {**os.environ, "ATEN_CPU_CAPABILITY": "default"}

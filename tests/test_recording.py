@@ -191,6 +191,7 @@ def test_noise_correction_rates_reach_metrics_and_summary(tmp_path):
 # ------------------------------------------------------------------------------------------------ class labels
 
 
+@pytest.mark.slow
 def test_class_label_trajectory_reads_back_and_survives_a_resume(tmp_path, fake_tracker):
     with torch_flags_kept():
         _class_label_trajectory_reads_back_and_survives_a_resume(tmp_path, fake_tracker)

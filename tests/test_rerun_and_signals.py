@@ -37,6 +37,7 @@ def hashes(root: Path) -> dict[str, str]:
     }
 
 
+@pytest.mark.slow
 def test_rerun_keeps_the_done_attempt_and_trains_a_new_one_that_tables_read(tmp_path, capsys):
     out = tmp_path / "out"
     argv = ["train", *RUN, f"output_root={out}"]
@@ -108,6 +109,7 @@ def _ctrl_c_as_in_a_terminal() -> None:
     [(signal.SIGTERM, 143, False), (signal.SIGINT, 130, False), (signal.SIGTERM, 143, True)],
     ids=["SIGTERM", "SIGINT", "SIGTERM in train -m"],
 )
+@pytest.mark.slow
 def test_a_signal_ends_the_run_in_one_line_and_it_resumes(tmp_path, signum, code, multirun):
     out, held = tmp_path / "out", tmp_path / "held"
     wrapper = tmp_path / "wrapper.py"

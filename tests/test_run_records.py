@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
+
 from repro.cli import main
 from repro.runs.records import DAMAGED, DONE, MISSING, DamagedRecord, read_summary, summary_state
 from repro.runs.rundir import RunDir
@@ -16,6 +18,7 @@ from repro.sweep.spec.sweep_file import load_sweep
 from tuned_sweep import SCALE, SCALE_ARGS, write_tuned_sweep
 
 
+@pytest.mark.slow
 def test_a_damaged_tuning_summary_is_shown_and_trained_again_before_the_tuned_runs(tmp_path, capsys):
     path = write_tuned_sweep(tmp_path, "{method.label_lr: [0.3, 3]}")
     out = tmp_path / "out"

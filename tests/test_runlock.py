@@ -60,6 +60,7 @@ def fake_holder(path: Path, **fields) -> dict:
     return record
 
 
+@pytest.mark.slow
 def test_second_train_of_a_running_run_exits_3_naming_the_holder_then_waits(tmp_path):
     overrides = [*TINY, "optim.epochs=6", f"output_root={tmp_path}"]
     rd = RunDir.for_config(to_container(load_config(overrides)))
@@ -113,6 +114,7 @@ def test_lock_from_another_host_is_stale_only_after_the_heartbeat_timeout(tmp_pa
     assert re.search(r"no heartbeat for \d+ s \(limit 10 s", lines[0]), lines
 
 
+@pytest.mark.slow
 def test_wait_gives_up_after_its_limit_and_heartbeat_keeps_a_live_lock_fresh(tmp_path):
     path = tmp_path / "writer.lock"
     holder = FileLock(path, what="run x", heartbeat=0.1).acquire()

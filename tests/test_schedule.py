@@ -110,10 +110,12 @@ def test_a_scaled_down_sweep_stops_at_its_epochs():
     assert planned_steps(cfg.optim, 4) == (2, 8)
 
 
+@pytest.mark.slow
 def test_resume_at_an_epoch_boundary_keeps_the_schedule(tmp_path):
     assert_resume_equals_uninterrupted(TINY, tmp_path)  # stopped after epoch 1, the first drop comes after
 
 
+@pytest.mark.slow
 def test_resume_after_a_stop_in_mid_epoch_keeps_the_schedule(tmp_path, monkeypatch):
     """Stopped at step 7 (inside epoch 2, after the first drop): the run resumes from epoch 1's checkpoint, redoes
     epoch 2 at the same lrs, and ends where an uninterrupted run ends."""

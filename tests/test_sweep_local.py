@@ -56,6 +56,7 @@ def mtimes(root: Path) -> dict[str, int]:
     return {str(p.relative_to(root)): p.stat().st_mtime_ns for p in sorted((root / "runs").rglob("*")) if p.is_file()}
 
 
+@pytest.mark.slow
 def test_local_sweep_runs_folds_before_finals_then_submits_nothing(tiny, tmp_path):
     out = tmp_path / "out"
     lines: list[str] = []
@@ -142,6 +143,7 @@ def test_a_failed_run_is_rerun_and_resumes_from_its_checkpoint(tiny, tmp_path):
     assert rd.read_summary() == summary
 
 
+@pytest.mark.slow
 def test_a_final_whose_fold_failed_is_skipped_and_reported(tiny, tmp_path, capsys):
     out = tmp_path / "out"
     runs = expand_sweep(load_sweep(tiny), output_root=out.resolve(), scale=SCALE)
@@ -238,6 +240,7 @@ def test_slurm_executor_refuses_cleanly_without_slurm(tiny, tmp_path, monkeypatc
         run_sweep(tiny, output_root=out, executor="slurm", report=lambda s: None)
 
 
+@pytest.mark.slow
 def test_cli_dry_run_status_and_refusals(tiny, tmp_path, capsys):
     out = str(tmp_path / "out")
     assert main(["sweep", str(tiny), "--output-root", out, "--dry-run", "--epochs", "1"]) == 0

@@ -63,6 +63,7 @@ def _summaries(root: Path) -> dict[str, dict]:
     return out
 
 
+@pytest.mark.slow
 def test_two_jobs_train_the_same_runs_to_the_same_numbers_as_one(tmp_path):
     path = _sweep_file(tmp_path)
     serial, parallel = tmp_path / "serial", tmp_path / "parallel"
@@ -83,6 +84,7 @@ def test_two_jobs_train_the_same_runs_to_the_same_numbers_as_one(tmp_path):
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
+@pytest.mark.slow
 def test_a_failed_run_never_starts_its_dependents_and_they_are_reported(tmp_path, jobs):
     path = _sweep_file(tmp_path)
     out = tmp_path / "out"
@@ -168,6 +170,7 @@ def test_jobs_must_be_a_positive_number(tmp_path, capsys):
     assert not (tmp_path / "out").exists() and not (tmp_path / "demo" / "runs").exists()
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_every_worker_cleanly_and_a_rerun_resumes(tmp_path):
     """Stopped on events, not on timing: each worker is frozen (SIGSTOP) as soon as its run is past the wanted epoch
     (so neither run can finish before the other starts, however fast or loaded the machine), then the command is

@@ -211,6 +211,7 @@ def _covering_sample(runs: list[tuple[str, PlannedRun]]) -> list[tuple[str, Plan
     return sample
 
 
+@pytest.mark.slow
 def test_fast_expansion_gives_exactly_what_repro_train_composes(tmp_path):
     """A covering sample (every file, stage, group option and override key) of the runs of every sweep file (first
     seed), scaled and with a command-line override: what the fast path gives is what `repro train` composes."""
@@ -340,6 +341,7 @@ def test_cluster_profiles_map_to_submitit_parameters(tmp_path):
 # ------------------------------------------------------------------------------------------------ speed
 
 
+@pytest.mark.slow
 def test_planning_benchmark_runs_and_reports_its_time():
     proc = subprocess.run(
         [sys.executable, str(REPO / "benchmarks" / "sweep_plan.py"), "--bound", "60"],

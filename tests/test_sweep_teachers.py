@@ -157,6 +157,7 @@ def test_teachers_done_queued_or_missing_become_used_afterok_or_submitted(sweeps
         ]
 
 
+@pytest.mark.slow
 def test_a_local_sweep_runs_teachers_then_tuning_then_students(sweeps, tmp_path):
     out = tmp_path / "out"
     lines: list[str] = []

@@ -72,6 +72,7 @@ def _run_tuning_then_rig_its_results(tuned: Path, out: Path) -> list:
     return tune
 
 
+@pytest.mark.slow
 def test_a_local_tuned_sweep_trains_the_cell_with_the_validation_winner(tuned, tmp_path, capsys):
     out = tmp_path / "out"
     tune = _run_tuning_then_rig_its_results(tuned, out)
@@ -160,6 +161,7 @@ def test_a_cell_whose_tuning_runs_failed_does_not_start_and_says_why(tuned, tmp_
     assert "4 of its 4 tuning runs failed" in result.cells[("Ours (Class)", "Digits")].ours_text()
 
 
+@pytest.mark.slow
 def test_a_sweep_killed_during_tuning_resumes_and_trains_nothing_twice(tuned, tmp_path):
     out = (tmp_path / "out").resolve()
     tune_ids = [r.run_id for r in expand_sweep(load_sweep(tuned), output_root=out, scale=SCALE) if r.stage == "tune"]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import matplotlib.image
 import pandas as pd
+import pytest
 
 from analysis.collect import collect_runs
 from analysis.figure_teacher_smoothing import build_figure_teacher_smoothing, pairs, teacher_kind, temperature_labels
@@ -71,6 +72,7 @@ def test_the_digits_sweep_plans_a_tuned_student_per_teacher_epsilon():
     assert kinds == {-0.5, -0.2, 0.0, 0.1, 0.2, 0.4, 0.6, 0.8, "forward", "backward"}
 
 
+@pytest.mark.slow
 def test_a_small_teacher_smoothing_sweep_runs_on_noisy_digits_and_draws(tmp_path):
     (tmp_path / "teachers.yaml").write_text(textwrap.dedent(TEACHERS))
     (tmp_path / "students.yaml").write_text(textwrap.dedent(STUDENTS))

@@ -44,6 +44,7 @@ def test_train_writes_a_complete_run_directory(tmp_path):
     assert summary["final_test_acc"] > 0.5
 
 
+@pytest.mark.slow
 def test_rerunning_a_done_run_is_a_noop(tmp_path, capsys):
     cfg = cfg_for(tmp_path)
     first = train(cfg)
@@ -54,6 +55,7 @@ def test_rerunning_a_done_run_is_a_noop(tmp_path, capsys):
     assert before == after
 
 
+@pytest.mark.slow
 def test_resume_gives_the_same_result_as_an_uninterrupted_run(tmp_path):
     # On the CPU kernels are deterministic by default; on CUDA this needs deterministic=true (tests/test_hardware.py)
     whole = train(cfg_for(tmp_path / "a", "device=cpu"))
@@ -205,6 +207,7 @@ def _wandb_run_dir(run_dir: Path) -> Path:
     return found[-1]
 
 
+@pytest.mark.slow
 def test_wandb_offline_run_reads_back(tmp_path):
     result = train(load_config(["optim.epochs=2", "progress=none", "tracker=wandb", f"output_root={tmp_path}"]))
     wandb_dir = _wandb_run_dir(result.run_dir.path)
@@ -243,6 +246,7 @@ def test_secrets_are_never_sent_to_the_tracker():
     assert clean == {"tracker": {"api_key": "<redacted>", "project": "p"}, "token": "<redacted>", "lr": 0.1}
 
 
+@pytest.mark.slow
 def test_nan_in_learned_labels_fails_the_run_like_a_nan_loss(tmp_path, capsys, monkeypatch):
     import repro.labels as labels_module
 

@@ -71,6 +71,7 @@ def test_a_call_past_its_deadline_is_left_behind(tmp_path):
         call_within(5, lambda: int("x"), what="failing")
 
 
+@pytest.mark.slow
 def test_a_hanging_finish_is_cut_at_its_bound_and_recorded(tmp_path, monkeypatch):
     import threading
 

@@ -20,6 +20,8 @@ from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.spec.sweep_file import load_sweep
 from repro.train import train
 
+# Every test reads the module's W&B-logged runs (seconds to train and log): `make test-fast` leaves them out.
+pytestmark = pytest.mark.slow
 SMALL = ["data.subset=300", "data.test_subset=100", "optim.epochs=2", "progress=none", "tracker=wandb"]
 SWEEP = """
     name: wbtest

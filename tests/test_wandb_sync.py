@@ -67,6 +67,7 @@ def _calls(log: Path) -> list[str]:
     return [line.split()[0] for line in log.read_text().splitlines()]
 
 
+@pytest.mark.slow
 def test_sync_uploads_retries_reports_and_never_uploads_twice(tmp_path, monkeypatch, capsys):
     log = _standin(tmp_path, monkeypatch)
     root = tmp_path / "out"

@@ -27,6 +27,7 @@ def test_an_attempt_id_is_reused_only_when_its_directory_resumes(tmp_path):
     assert (tmp_path / "wandb_id.txt").read_text().strip() == retrain
 
 
+@pytest.mark.slow
 def test_a_resumed_run_continues_its_wandb_run_and_a_fresh_root_starts_another(tmp_path):
     overrides = [*SMALL, "optim.epochs=2"]
     with pytest.raises(Interrupted):
@@ -60,6 +61,7 @@ def test_a_failing_log_never_stops_training(tmp_path, monkeypatch):
     assert result.run_dir.is_done()
 
 
+@pytest.mark.slow
 def test_a_failing_chart_or_artifact_warns_and_the_rest_is_logged(tmp_path, monkeypatch):
     import repro.tracking.wandb_charts as page
     import repro.tracking.wandb_run as lineage
@@ -109,6 +111,7 @@ def test_the_workspace_refuses_a_project_without_an_entity(capsys):
     assert "ENTITY/PROJECT" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_log_checkpoint_uploads_the_final_checkpoint(tmp_path):
     from test_wandb_page import Recorded
 
@@ -156,6 +159,7 @@ def test_a_hundred_classes_get_a_table_a_heatmap_and_figure2s_classes(tmp_path):
     assert all(p.read_bytes().startswith(b"\x89PNG") for p in images.values())
 
 
+@pytest.mark.slow
 def test_the_console_is_captured_for_the_logs_tab(tmp_path):
     """`repro train` as a user runs it, in its own process: the test process's stdout has been swapped by pytest's
     capture and by earlier tests' W&B runs, which is not what a user's terminal looks like."""
