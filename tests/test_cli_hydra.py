@@ -9,12 +9,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from presets import CLEAN
 from repro.cli import main
 from repro.commands import multirun
 from repro.config import load_config, to_container
 from repro.runs.rundir import RunDir
-
-TINY = ["data.subset=200", "data.test_subset=100", "tracker=none", "progress=none"]
 
 
 def run_ids(out: Path) -> set[str]:
@@ -23,11 +22,11 @@ def run_ids(out: Path) -> set[str]:
 
 def test_multirun_runs_every_combination_once_as_repro_train_would_and_again_runs_none(tmp_path, capsys):
     out = tmp_path / "out"
-    argv = ["train", "-m", "seed=0,1", "method=baseline,class_labels", "optim.epochs=1", *TINY, f"output_root={out}"]
+    argv = ["train", "-m", "seed=0,1", "method=baseline,class_labels", "optim.epochs=1", *CLEAN, f"output_root={out}"]
     assert main(argv) == 0
     expected = {
         RunDir.for_config(
-            to_container(load_config([f"seed={s}", f"method={m}", "optim.epochs=1", *TINY, f"output_root={out}"]))
+            to_container(load_config([f"seed={s}", f"method={m}", "optim.epochs=1", *CLEAN, f"output_root={out}"]))
         ).run_id
         for s in (0, 1)
         for m in ("baseline", "class_labels")
@@ -64,7 +63,7 @@ def test_multirun_asks_for_the_same_run_twice_and_plans_it_once(tmp_path):
     from repro.sweep.run import plan_sweep
 
     # notes never enters the run id: two combinations, one run (Hydra's own multirun would train it twice)
-    spec, _ = multirun.multirun_spec(multirun.combinations(["notes=first,second", "seed=0", *TINY]))
+    spec, _ = multirun.multirun_spec(multirun.combinations(["notes=first,second", "seed=0", *CLEAN]))
     plan = plan_sweep(spec, output_root=tmp_path)
     assert len(spec.rows) == 2 and len(plan.unique) == 1 and len(plan.to_submit) == 1
 
@@ -134,7 +133,7 @@ def test_multirun_plans_for_slurm_with_a_profile(tmp_path, capsys):
                 "train",
                 "-m",
                 "seed=0,1",
-                *TINY,
+                *CLEAN,
                 f"output_root={out}",
                 "--executor",
                 "slurm",

@@ -12,13 +12,13 @@ import pytest
 
 from analysis.collect import collect_runs
 from analysis.figure_memorisation import _histories, _mean_curve, build_figure_memorisation, method_label
-from noisy_digits import NOISY_DIGITS
+from presets import NOISY
 from repro.cli import main
 from repro.config import load_config
 from repro.figures.common import Skip
 from repro.train import train
 
-FAST = [*NOISY_DIGITS, "optim.epochs=2"]
+FAST = [*NOISY, "optim.epochs=2"]
 METHODS = {
     "one-hot": ["method=baseline"],
     "smoothing eps=0.4": ["method=label_smoothing", "method.epsilon=0.4"],

@@ -15,6 +15,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from presets import QUIET
 from repro.cli import main
 from repro.config import load_config, to_container
 from repro.errors import UserError
@@ -33,7 +34,7 @@ from repro.training.hardware import (
 sys.path.insert(0, str(Path(__file__).parent))
 from reference_meta import reference_label_meta_gradient  # noqa: E402
 
-FAST = ["optim.epochs=2", "data.subset=300", "data.test_subset=150", "tracker=none", "progress=none"]
+FAST = ["optim.epochs=2", "data.subset=300", "data.test_subset=150", *QUIET]
 
 
 def _id(*overrides: str) -> str:
@@ -238,7 +239,7 @@ def test_cuda_levers_train_the_same_run_to_the_same_statistics(tmp_path, restore
     # Long enough to learn: FAST is 8 SGD steps, after which the test accuracy is still near chance (0.11, 0.25 or
     # 0.36 on the CPU for seeds 0-2) and may jump by more than 0.1 with the last bits. This run: 0.97-0.99 on the CPU
     # (fp32, and bf16 + channels_last instance labels).
-    run = ["optim.epochs=4", "data.subset=1000", "data.test_subset=300", "tracker=none", "progress=none", "device=cuda"]
+    run = ["optim.epochs=4", "data.subset=1000", "data.test_subset=300", *QUIET, "device=cuda"]
     plain = train(load_config([*run, f"output_root={tmp_path / 'a'}", "channels_last=false"]))
     fast = train(load_config([*run, f"output_root={tmp_path / 'b'}", "channels_last=true"]))
     assert plain.run_dir.run_id == fast.run_dir.run_id

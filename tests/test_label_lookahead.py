@@ -10,6 +10,7 @@ import copy
 import pytest
 import torch
 
+from presets import QUIET
 from reference_meta import reference_label_meta_gradient
 from repro.config import load_config, to_container
 from repro.errors import UserError
@@ -18,7 +19,7 @@ from repro.methods.curriculum import curriculum_weights, entropy_weights
 from repro.runs.rundir import RunDir, run_id
 from repro.train import build_experiment
 
-RUN = ["data.subset=200", "optim.epochs=1", "optim.weight_decay=0.05", "tracker=none", "progress=none", "device=cpu"]
+RUN = ["data.subset=200", "optim.epochs=1", "optim.weight_decay=0.05", *QUIET, "device=cpu"]
 NOISY = ["split=noisy", "split.meta_fraction=0.2", "noise=uniform", "noise.fraction=0.4"]
 
 

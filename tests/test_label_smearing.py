@@ -11,14 +11,14 @@ import torch
 import torch.nn.functional as F
 from omegaconf import OmegaConf
 
-from noisy_digits import NOISY_DIGITS
+import presets
 from repro.cli import main
 from repro.data.noise import transition_matrix
 from repro.losses import smoothed_targets, soft_cross_entropy
 from repro.methods.label_smearing import backward_epsilon, smeared_loss, smoothing_matrix
 from repro.methods.loss_correction import backward_corrected_loss
 
-NOISY = [*NOISY_DIGITS, "optim.epochs=1"]
+NOISY = [*presets.NOISY, "optim.epochs=1"]
 F64 = torch.float64
 
 

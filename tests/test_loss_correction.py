@@ -13,14 +13,14 @@ import torch
 import torch.nn.functional as F
 from omegaconf import OmegaConf
 
-from noisy_digits import NOISY_DIGITS
+import presets
 from repro.cli import main
 from repro.data.noise.transition import anchor_transition, check_transition, noise_transition
 from repro.errors import UserError
 from repro.methods import check_method_options
 from repro.methods.loss_correction import LossCorrection, backward_corrected_loss, forward_corrected_loss
 
-NOISY = [*NOISY_DIGITS, "optim.epochs=1"]
+NOISY = [*presets.NOISY, "optim.epochs=1"]
 T2 = [[0.8, 0.2], [0.3, 0.7]]
 
 

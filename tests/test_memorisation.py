@@ -10,14 +10,14 @@ import json
 import pytest
 import torch
 
-from noisy_digits import NOISY_DIGITS
+import presets
 from repro.cli import main
 from repro.config import load_config, to_container
 from repro.recorders.memorisation import MEMORISATION_KEYS, evaluated_rows, memorisation_stats
 from repro.runs.rundir import run_id
 from repro.tracking.wandb_page import topic_key
 
-NOISY = [*NOISY_DIGITS, "optim.epochs=2"]
+NOISY = [*presets.NOISY, "optim.epochs=2"]
 
 
 def test_the_five_keys_on_a_hand_computed_case():

@@ -12,7 +12,7 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 
-from noisy_digits import noisy_digits
+from presets import noisy_digits
 from repro.cli import main
 from repro.config import load_config
 from repro.errors import UserError

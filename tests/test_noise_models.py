@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from noisy_digits import noisy_digits
+from presets import noisy_digits
 from repro.cli import main
 from repro.config import load_config
 from repro.data import actual_noise_rate, inject_noise, make_split, transition_matrix

@@ -11,12 +11,13 @@ import textwrap
 import pytest
 from omegaconf import OmegaConf
 
+from presets import CLEAN
 from repro.cli import main
 from repro.config import load_config
 from repro.path_keys import PATH_KEYS, quoted_path, reads_back
 from repro.runs.rundir import RunDir
 
-TINY = ["optim.epochs=1", "data.subset=200", "data.test_subset=100", "tracker=none", "progress=none"]
+TINY = ["optim.epochs=1", *CLEAN]
 AWKWARD = ["/tmp/józef/o", "/tmp/a b/o", "/tmp/x=y/[1]/o", "/tmp/it's {a} (b)/o", "/tmp/日本/ü v/o", "C:\\dir\\"]
 # Per path key, the group selections under which it exists. A key added to PATH_KEYS needs its line here.
 SELECTIONS = {

@@ -11,11 +11,12 @@ import sys
 import pytest
 import torch
 
+from presets import CLEAN
 from repro.config import load_config
 from repro.runs import provenance
 from repro.train import Interrupted, train
 
-FAST = ["optim.epochs=2", "data.subset=200", "data.test_subset=100", "tracker=none", "progress=none", "device=cpu"]
+FAST = ["optim.epochs=2", *CLEAN, "device=cpu"]
 
 
 def test_a_run_records_commit_versions_device_host_slurm_and_times(tmp_path, monkeypatch):

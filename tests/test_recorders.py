@@ -13,6 +13,7 @@ import pytest
 
 import repro
 import repro.recorders
+from presets import CLEAN
 from repro.config import load_config, to_container
 from repro.recorders import RUN_RECORDERS, register_recorder
 from repro.sweep.budget.calibration import load_calibration
@@ -22,7 +23,7 @@ from repro.training.experiment import Experiment
 from repro.training.protocols import Recorder, TrainingMethod, When
 
 REPO = Path(__file__).resolve().parent.parent
-FAST = ["data.subset=200", "data.test_subset=100", "optim.epochs=2", "tracker=none", "progress=none", "device=cpu"]
+FAST = [*CLEAN, "optim.epochs=2", "device=cpu"]
 
 
 def _all_recorder_classes() -> list[type]:

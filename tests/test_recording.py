@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from presets import CLEAN
 from repro.config import load_config, to_container
 from repro.errors import UserError
 from repro.labels.label_statistics import label_entropy, noise_correction_stats
@@ -29,7 +30,7 @@ from repro.tracking.tracker import NullTracker
 from repro.train import Interrupted, train
 from resume_check import EXACT, torch_flags_kept
 
-SMALL = ["data.subset=200", "data.test_subset=100", "optim.epochs=3", "tracker=none", "progress=none"]
+SMALL = [*CLEAN, "optim.epochs=3"]
 
 
 class FakeTracker(NullTracker):

@@ -16,13 +16,14 @@ from pathlib import Path
 import pytest
 
 from analysis.collect import collect_runs
+from presets import CLEAN
 from repro.cli import main
 from repro.config import load_config, to_container
 from repro.runs.attempts import attempts_dir, commit_note
 from repro.runs.rundir import RunDir
 
 REPO = Path(__file__).resolve().parents[1]
-RUN = ["data.subset=200", "data.test_subset=100", "optim.epochs=2", "tracker=none", "progress=none"]
+RUN = [*CLEAN, "optim.epochs=2"]
 
 
 def run_dir(out: Path) -> RunDir:

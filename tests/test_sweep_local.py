@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from presets import TINY_SWEEP, TINY_SWEEP_SCALE, write_tiny_sweep
 from repro.cli import main
 from repro.errors import UserError
 from repro.runs.rundir import RunDir
@@ -22,34 +23,18 @@ from repro.sweep.executors.slurm.registry import JobRecord, Registry
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.plan import make_plan
 from repro.sweep.run import run_sweep
-from repro.sweep.spec.model import Scale
 from repro.sweep.spec.sweep_file import load_sweep
 from repro.sweep.status import sweep_status
 from repro.sweep.sweep_folder import read_planned_config, sweep_dir
 
 REPO = Path(__file__).resolve().parents[1]
-# Two methods (a plain row and a learned row with 2 folds + a final replay), one epoch, a small subset: 4 runs.
-TINY = """
-    name: tiny
-    metric: final_test_acc
-    seeds: [0]
-    common: [split=full, split.folds=2, tracker=none, progress=none]
-    columns:
-      Digits/SmallCNN: [data=digits, model=smallcnn]
-    rows:
-      Baseline: [method=baseline]
-      Ours (Class):
-        learn: [method=class_labels]
-"""
-SCALE = Scale(epochs=1, subset=400, test_subset=200)
+SCALE = TINY_SWEEP_SCALE  # TINY_SWEEP: a plain row and a learned row (2 folds + a final replay), one epoch: 4 runs
 HANG_GUARD_S = 600  # waits end on events; this bound only turns a hang into a failure
 
 
 @pytest.fixture
 def tiny(tmp_path) -> Path:
-    path = tmp_path / "tiny.yaml"
-    path.write_text(textwrap.dedent(TINY))
-    return path
+    return write_tiny_sweep(tmp_path)
 
 
 def mtimes(root: Path) -> dict[str, int]:
@@ -114,7 +99,7 @@ def test_a_planned_run_is_validated_once_and_trained_from_its_planned_config(tmp
     count(repro.config, "load_config")  # composing and validating a run from its overrides
     count(repro.methods, "check_method_config")  # the method's checks, once repeated when the method was built
     path = tmp_path / "two.yaml"
-    path.write_text(textwrap.dedent(TINY).replace("learn: [method=class_labels]", "[method=label_smoothing]"))
+    path.write_text(textwrap.dedent(TINY_SWEEP).replace("learn: [method=class_labels]", "[method=label_smoothing]"))
     out = tmp_path / "out"
     plan = run_sweep(path, output_root=out, scale=SCALE, report=lambda line: None)
     assert len(plan.unique) == 2 and plan.counts() == {"done": 2}

@@ -8,11 +8,11 @@ import json
 import os
 import signal
 import subprocess
-import textwrap
 from pathlib import Path
 
 import pytest
 
+from presets import TINY_SWEEP_SCALE, write_tiny_sweep
 from repro.cli import main
 from repro.errors import UserError
 from repro.runs.rundir import RunDir
@@ -20,7 +20,7 @@ from repro.sweep.executors.local import _critical_path, check_jobs, run_planned_
 from repro.sweep.executors.orphans import is_alive
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.run import run_sweep
-from repro.sweep.spec.model import PlannedRun, Scale
+from repro.sweep.spec.model import PlannedRun
 from repro.sweep.spec.sweep_file import load_sweep
 from sweep_subprocess import (
     HANG_GUARD_S,
@@ -33,25 +33,7 @@ from sweep_subprocess import (
     wait_for,
 )
 
-TINY = """
-    name: tiny
-    metric: final_test_acc
-    seeds: [0]
-    common: [split=full, split.folds=2, tracker=none, progress=none]
-    columns:
-      Digits/SmallCNN: [data=digits, model=smallcnn]
-    rows:
-      Baseline: [method=baseline]
-      Ours (Class):
-        learn: [method=class_labels]
-"""
-SCALE = Scale(epochs=1, subset=400, test_subset=200)
-
-
-def _sweep_file(tmp_path: Path, text: str = TINY) -> Path:
-    path = tmp_path / "tiny.yaml"
-    path.write_text(textwrap.dedent(text))
-    return path
+SCALE = TINY_SWEEP_SCALE
 
 
 def _summaries(root: Path) -> dict[str, dict]:
@@ -65,7 +47,7 @@ def _summaries(root: Path) -> dict[str, dict]:
 
 @pytest.mark.slow
 def test_two_jobs_train_the_same_runs_to_the_same_numbers_as_one(tmp_path):
-    path = _sweep_file(tmp_path)
+    path = write_tiny_sweep(tmp_path)
     serial, parallel = tmp_path / "serial", tmp_path / "parallel"
     one = run_sweep(path, output_root=serial, scale=SCALE, report=lambda s: None, jobs=1)
     lines: list[str] = []
@@ -86,7 +68,7 @@ def test_two_jobs_train_the_same_runs_to_the_same_numbers_as_one(tmp_path):
 @pytest.mark.parametrize("jobs", [1, 2])
 @pytest.mark.slow
 def test_a_failed_run_never_starts_its_dependents_and_they_are_reported(tmp_path, jobs):
-    path = _sweep_file(tmp_path)
+    path = write_tiny_sweep(tmp_path)
     out = tmp_path / "out"
     runs = expand_sweep(load_sweep(path), output_root=out.resolve(), scale=SCALE)
     fold0 = next(r for r in runs if r.stage == "fold")
@@ -161,7 +143,7 @@ def test_jobs_must_be_a_positive_number(tmp_path, capsys):
     assert check_jobs(None) == len(os.sched_getaffinity(0)) and check_jobs(3) == 3
     with pytest.raises(UserError, match="at least 1"):
         check_jobs(0)
-    path = _sweep_file(tmp_path)
+    path = write_tiny_sweep(tmp_path)
     assert main(["sweep", str(path), "--jobs", "0", "--output-root", str(tmp_path / "out")]) == 2
     assert "--jobs 0" in capsys.readouterr().err
     assert main(["sweep", str(path), "--jobs", "2", "--executor", "slurm", "--profile", "local"]) == 2

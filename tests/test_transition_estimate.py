@@ -10,14 +10,13 @@ import numpy as np
 import pytest
 import torch
 
-from noisy_digits import NOISY_DIGITS
+from presets import NOISY
 from repro.cli import main
 from repro.config import load_config, to_container
 from repro.data.noise.transition import anchor_transition, noise_transition
 from repro.recorders.transition_estimate import read_best_val_probs, transition_mae
 from repro.runs.rundir import run_id
 
-NOISY = NOISY_DIGITS
 ESTIMATED = ["method=loss_correction", "method.transition=estimated", "optim.epochs=1"]
 
 

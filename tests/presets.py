@@ -1,0 +1,62 @@
+"""The tiny digits presets the tests train at, in one place: a change of size happens here.
+
+- QUIET: no tracker, no progress bar (every test run; W&B is tested where it is the point).
+- CLEAN: clean digits, 200 training and 100 test samples; a test adds its method and `optim.epochs`.
+- NOISY: digits with 40% uniform noise on the training labels and a clean 10% meta split, 300 training and 100 test
+  samples, on the CPU (`noisy_digits` for another meta split or device).
+- TINY_SWEEP / write_tiny_sweep: a digits sweep file with a plain row and a learned row (two folds and a replay
+  final): four runs, trained at TINY_SWEEP_SCALE.
+
+Import from a test module (tests/ is on sys.path under pytest's default import mode)::
+
+    from presets import CLEAN, NOISY, QUIET
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from repro.sweep.spec.model import Scale
+
+QUIET = ["tracker=none", "progress=none"]
+CLEAN = ["data.subset=200", "data.test_subset=100", *QUIET]
+
+
+def noisy_digits(*, meta_fraction: float | None = 0.1, device: str | None = "cpu") -> list[str]:
+    """The noisy overrides; `meta_fraction` / `device` None leaves the config's default (split/noisy.yaml's 2% meta
+    split, device=auto) for a test that trains at those."""
+    return [
+        "split=noisy",
+        *([f"split.meta_fraction={meta_fraction}"] if meta_fraction is not None else []),
+        "noise=uniform",
+        "noise.fraction=0.4",
+        "data.subset=300",
+        "data.test_subset=100",
+        *QUIET,
+        *([f"device={device}"] if device is not None else []),
+    ]
+
+
+NOISY = noisy_digits()
+
+TINY_SWEEP = """
+    name: tiny
+    metric: final_test_acc
+    seeds: [0]
+    common: [split=full, split.folds=2, tracker=none, progress=none]
+    columns:
+      Digits/SmallCNN: [data=digits, model=smallcnn]
+    rows:
+      Baseline: [method=baseline]
+      Ours (Class):
+        learn: [method=class_labels]
+"""
+TINY_SWEEP_SCALE = Scale(epochs=1, subset=400, test_subset=200)
+
+
+def write_tiny_sweep(directory: Path, text: str = TINY_SWEEP) -> Path:
+    """Write `text` (TINY_SWEEP or a variant of it) as directory/tiny.yaml and return its path."""
+    path = directory / "tiny.yaml"
+    path.write_text(textwrap.dedent(text))
+    return path
