@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import numpy as np
 import torch
 
+from presets import QUIET
 from repro.config import load_config
 from repro.labels.fold_runs import fold_run_configs
 from repro.labels.trajectory import write_instance_topk, write_manifest, write_train_index
@@ -27,8 +28,7 @@ def replay_cfg(tmp_path: Path, *extra: str):
             f"split.folds={FOLDS}",
             "split.meta_fraction=0.3",
             f"optim.epochs={E}",
-            "tracker=none",
-            "progress=none",
+            *QUIET,
             f"output_root={tmp_path}",
             *extra,
         ]

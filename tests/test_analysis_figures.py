@@ -17,6 +17,7 @@ from analysis import figure_labels
 from analysis.collect import collect_runs
 from analysis.figure_common import pick_group
 from analysis.figures import FIGURES
+from presets import QUIET
 from repro.cli import main
 from repro.config import load_config
 from repro.figures import figure2 as figure2_panels
@@ -25,7 +26,7 @@ from repro.labels.registry import Panel
 from repro.labels.trajectory import instance_labels_at, read_class_trajectory
 from repro.train import train
 
-FAST = ["tracker=none", "progress=none", "data.subset=600", "data.test_subset=200"]
+FAST = [*QUIET, "data.subset=600", "data.test_subset=200"]
 RUNS = {
     "class": [["method=class_labels", "optim.epochs=2", f"seed={s}"] for s in (0, 1)],
     "instance": [["method=instance_labels", "optim.epochs=2", "method.label_lr=20000"]],

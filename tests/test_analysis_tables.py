@@ -230,6 +230,7 @@ rows:
 """
 
 
+@pytest.mark.slow
 def test_tables_from_a_real_sweep_file(tmp_path, capsys):
     """The real sweep API (repro.sweep.spec): run ids come from expanding the file; fold runs are not reported."""
     from repro.sweep.expand.expand import expand_sweep

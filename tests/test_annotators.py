@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from presets import QUIET
 from repro.config import load_config
 from repro.data.simulated_annotators import confusion_matrices, given_from_votes, simulate_votes
 from repro.labels import annotator_agreement as agreement
@@ -34,6 +35,7 @@ def test_annotators_err_at_their_rates_on_two_look_alike_classes():
     assert torch.allclose(wrong, torch.tensor([0.1, 0.2, 0.3], dtype=torch.float64), atol=0.01)
 
 
+@pytest.mark.slow
 def test_metrics_by_hand():
     votes = torch.tensor([[0, 0, 1], [2, 2, 2]])
     p = agreement.annotator_distribution(votes, 3)
@@ -55,8 +57,7 @@ def _run(tmp_path, method):
                 "data.test_subset=60",
                 "model=tinycnn",
                 "optim.epochs=2",
-                "tracker=none",
-                "progress=none",
+                *QUIET,
                 "noise=annotators",
                 "noise.type=worse",
                 "split=noisy",
@@ -68,6 +69,7 @@ def _run(tmp_path, method):
     )
 
 
+@pytest.mark.slow
 def test_runs_record_agreement_with_the_annotators(tmp_path):
     learned, one_hot = _run(tmp_path, "instance_labels"), _run(tmp_path, "baseline")
     for result in (learned, one_hot):
@@ -104,6 +106,7 @@ def test_without_cleanlab_the_baseline_says_so(monkeypatch):
     assert "cleanlab is not installed" in agreement.agreement_summary(arrays)["annot_cleanlab_missing"]
 
 
+@pytest.mark.slow
 def test_tables_and_figures_of_the_analysis(tmp_path):
     from analysis.annotator_table import write_annotator_table
     from analysis.collect import collect_runs

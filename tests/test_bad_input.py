@@ -18,6 +18,7 @@ from typing import Callable
 import pytest
 import torch
 
+from presets import QUIET
 from repro.cli import main
 from repro.config import load_config, to_container
 from repro.runs.rundir import RunDir
@@ -26,8 +27,7 @@ RUN = [
     "data.subset=300",
     "data.test_subset=100",
     "optim.epochs=1",
-    "tracker=none",
-    "progress=none",
+    *QUIET,
     "method=class_labels",
     "split.folds=2",
 ]
@@ -344,6 +344,7 @@ def tree_hashes(root: Path) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+@pytest.mark.slow
 def test_bad_input_is_refused_cleanly_and_changes_nothing(case, finished_run, tmp_path, capsys, monkeypatch):
     shutil.copytree(finished_run, tmp_path, dirs_exist_ok=True)
     monkeypatch.chdir(tmp_path)
@@ -427,7 +428,7 @@ def test_a_refused_data_load_leaves_no_new_directory_and_keeps_what_was_there(tm
     data_root, out = tmp_path / "no cifar here", tmp_path / "out"
     data_root.mkdir()
     argv = ["train", "data=cifar10", "model=resnet18", f"data.root={data_root}", f"output_root={out}"]
-    argv += ["tracker=none", "progress=none"]
+    argv += [*QUIET]
 
     def tree() -> list[str]:
         return sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*"))

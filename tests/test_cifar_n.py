@@ -12,6 +12,7 @@ import torch
 
 from cifar_fixtures import make_fake_cifar10, make_fake_cifar100
 from cifar_n_fixtures import make_cifar10n, make_cifar100n
+from presets import QUIET
 from repro.cli import main
 from repro.config import load_config, to_container
 from repro.data import cifar_n
@@ -160,8 +161,7 @@ def _train_argv(root, out, path, kind="worse"):
         "optim.epochs=1",
         "split=noisy",
         "split.meta_fraction=0.1",
-        "tracker=none",
-        "progress=none",
+        *QUIET,
         f"output_root={out}",
         "data.batch_size=32",
     ]

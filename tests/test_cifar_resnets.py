@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from cifar_fixtures import make_fake_cifar10
+from presets import QUIET
 from repro.cli import main
 from repro.models import build_model
 
@@ -45,8 +46,7 @@ def test_trains_a_step_on_fabricated_cifar(name, tmp_path, monkeypatch):
             f"data.root={tmp_path / 'data'}",
             "split=full",
             "optim.epochs=1",
-            "tracker=none",
-            "progress=none",
+            *QUIET,
             "device=cpu",
             f"output_root={tmp_path / 'out'}",
         ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from presets import QUIET
 from repro.config import load_config
 from repro.methods import METHODS, method_class
 from repro.train import train
@@ -15,8 +16,7 @@ TINY = [
     "data.subset=300",
     "data.test_subset=60",
     "optim.epochs=1",
-    "tracker=none",
-    "progress=none",
+    *QUIET,
     "model=tinycnn",
 ]
 

@@ -20,6 +20,7 @@ def run_ids(out: Path) -> set[str]:
     return {p.name for p in (out / "runs").iterdir() if p.is_dir()} if (out / "runs").is_dir() else set()
 
 
+@pytest.mark.slow
 def test_multirun_runs_every_combination_once_as_repro_train_would_and_again_runs_none(tmp_path, capsys):
     out = tmp_path / "out"
     argv = ["train", "-m", "seed=0,1", "method=baseline,class_labels", "optim.epochs=1", *CLEAN, f"output_root={out}"]

@@ -7,6 +7,7 @@ import math
 
 import pytest
 
+from presets import QUIET
 from repro.cli import main
 from repro.config import load_config, to_container
 from repro.sweep.budget import calibration, costs
@@ -45,6 +46,7 @@ def test_run_sizes_follow_the_split_without_loading_data():
     assert run_sizes(_config("split=holdout", "data.subset=1000", "data.test_subset=300")) == (800, 200, 300)
 
 
+@pytest.mark.slow
 def test_one_run_costs_epochs_times_steps_times_step_cost_plus_evaluation():
     # fold run: 40000 / 128 -> 313 meta steps of 40 ms, and 10000 meta + 10000 test images at 0.01 ms, 3 epochs
     fold = run_gpu_hours(_config("split=holdout", "method=instance_labels"), CAL)
@@ -91,6 +93,7 @@ def test_estimate_counts_done_runs_apart_and_says_which_figures_are_estimates():
     assert "no per-step figure" not in text
 
 
+@pytest.mark.slow
 def test_bench_measures_and_stores_a_calibration_the_estimate_reads(capsys):
     assert (
         main(
@@ -171,6 +174,7 @@ def test_a_lookahead_step_is_priced_at_the_runs_meta_batch():
     assert costs.price(_config(), cal).step_ms_at(128, None, cal) == pytest.approx(10.0)
 
 
+@pytest.mark.slow
 def test_the_evaluation_passes_each_epoch_are_priced_from_who_runs_them():
     def extra_hours(*overrides: str) -> float:  # over the same run without its extra passes, in eval images
         return run_gpu_hours(_config(*overrides), CAL) * 3.6e6 / 3 / 0.01
@@ -192,6 +196,7 @@ def test_the_evaluation_passes_each_epoch_are_priced_from_who_runs_them():
     assert co - base == pytest.approx(steps * (coteaching - plain) / 0.01 + 10000)
 
 
+@pytest.mark.slow
 def test_an_epochs_seconds_include_its_records(tmp_path, monkeypatch):
     """What GPU-hours spent and the plan-against-actual benchmark read: the recorders' passes (the memorisation pass
     over the training set) are part of the epoch's time. A recorder advances a fake clock; nothing else does."""
@@ -216,7 +221,7 @@ def test_an_epochs_seconds_include_its_records(tmp_path, monkeypatch):
             clock[0] += 100.0
 
     monkeypatch.setattr(repro.recorders, "RUN_RECORDERS", [SlowRecorder])
-    args = ["data=digits", "model=smallcnn", "optim.epochs=2", "tracker=none", "progress=none", "device=cpu"]
+    args = ["data=digits", "model=smallcnn", "optim.epochs=2", *QUIET, "device=cpu"]
     assert main(["train", *args, f"output_root={tmp_path}"]) == 0
     (summary,) = tmp_path.glob("runs/*/summary.json")
     assert json.loads(summary.read_text())["seconds"] == pytest.approx(200.0)

@@ -10,6 +10,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from presets import QUIET
 from repro.cli import main
 from repro.config import load_config, to_container
 from repro.methods.distillation import distillation_loss
@@ -18,7 +19,7 @@ from repro.runs.rundir import RunDir
 from repro.train import Interrupted, build_experiment, train
 from resume_check import EXACT, torch_flags_kept
 
-SHORT = ["optim.epochs=2", "data.subset=300", "data.test_subset=150", "tracker=none", "progress=none"]
+SHORT = ["optim.epochs=2", "data.subset=300", "data.test_subset=150", *QUIET]
 
 
 @pytest.fixture(scope="module")
@@ -97,6 +98,7 @@ def _distillation_resume_equals_an_uninterrupted_run(root, teacher, tmp_path):
     assert whole.summary["temperature"] == 2.0 and whole.summary["source_run"] == teacher
 
 
+@pytest.mark.slow
 def test_transferred_labels_are_the_sources_converged_labels_scaled(root):
     source = train(load_config([*SHORT, "method=instance_labels", "method.label_lr=200", f"output_root={root}"]))
     cfg = load_config(

@@ -115,6 +115,7 @@ def test_figure2_draws_the_papers_selection_by_default(root, tmp_path, capsys):
         assert all(i in line for i in ids("cifar100", "resnet18", labels))
 
 
+@pytest.mark.slow
 def test_where_picks_another_configuration(root, tmp_path, capsys):
     out = tmp_path / "figs"
     assert (
@@ -146,6 +147,7 @@ def test_where_picks_another_configuration(root, tmp_path, capsys):
     assert {rd.read_config()["data"]["name"] for rd in group.runs} == {"cifar100"}  # the paper's data stays
 
 
+@pytest.mark.slow
 def test_a_selection_matching_nothing_or_several_configurations_is_refused(root, tmp_path, capsys):
     out = tmp_path / "figs"
     assert (
@@ -201,6 +203,7 @@ def test_one_seed_the_tables_fold_run_wins_over_tuning_grid_points(tmp_path):
     assert [rd.read_config()["method"]["label_lr"] for rd in tuned.runs] == [30]
 
 
+@pytest.mark.slow
 def test_figures_3_and_4_draw_cifar100_at_40_percent_noise(tmp_path):
     """Table 6's "Ours" on both data sets and noise levels, three seeds each; CIFAR-10 runs more epochs."""
     out = tmp_path / "noisy"

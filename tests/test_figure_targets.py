@@ -7,10 +7,11 @@ import matplotlib.image
 import pytest
 
 from analysis.figures import make_figures
+from presets import QUIET
 from repro.config import load_config
 from repro.train import train
 
-FAST = ["tracker=none", "progress=none", "data.subset=300", "data.test_subset=150", "optim.epochs=1", "split.folds=2"]
+FAST = [*QUIET, "data.subset=300", "data.test_subset=150", "optim.epochs=1", "split.folds=2"]
 
 
 @pytest.mark.slow

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from fold_fixtures import FOLD_TRAIN, FOLDS, C, E, N, fake_data, hand_labels, make_instance_fold_runs, replay_cfg
+from presets import QUIET
 from repro.cli import main
 from repro.config import load_config
 from repro.errors import UserError
@@ -167,6 +168,7 @@ def test_a_corrupt_cached_trajectory_is_refused_not_overwritten(tmp_path):
 # ------------------------------------------------------------------------------------------------- command line
 
 
+@pytest.mark.slow
 def test_labels_average_and_show_commands(tmp_path, capsys):
     cfg = replay_cfg(tmp_path)
     dirs = make_instance_fold_runs(cfg)
@@ -198,8 +200,7 @@ def test_five_fold_protocol_end_to_end_on_digits(tmp_path):
         "data.subset=300",
         "data.test_subset=100",
         "optim.epochs=2",
-        "tracker=none",
-        "progress=none",
+        *QUIET,
         f"output_root={tmp_path}",
         "method.init_target_prob=0.7",
     ]

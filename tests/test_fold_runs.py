@@ -12,6 +12,7 @@ from repro.labels.fold_runs import finished_fold_runs, fold_run_configs
 from repro.runs.rundir import run_id
 
 
+@pytest.mark.slow
 def test_fold_run_configs_match_what_repro_train_would_run(tmp_path):
     cfg = replay_cfg(tmp_path, 'method.learn.overrides=["method.label_lr=25","method.init_target_prob=0.5"]')
     for fold, config in enumerate(fold_run_configs(cfg)):

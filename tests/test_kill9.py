@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from presets import QUIET
 from repro.cli import main
 from repro.config import load_config, to_container
 from repro.runs.rundir import RunDir
@@ -38,8 +39,7 @@ RUN = [
     "data.test_subset=200",
     f"optim.epochs={max(4, POINTS)}",
     "method=instance_labels",
-    "tracker=none",
-    "progress=none",
+    *QUIET,
     "method.record.snapshot_epochs=[1,3,-1]",
     *EXACT,
 ]
@@ -192,8 +192,7 @@ def _full_disk_during_a_checkpoint(tmp_path, monkeypatch, capsys):
         "data.subset=300",
         "data.test_subset=100",
         "optim.epochs=2",
-        "tracker=none",
-        "progress=none",
+        *QUIET,
         f"output_root={tmp_path}",
         *EXACT,
     ]

@@ -71,6 +71,7 @@ def test_the_lookahead_follows_eq3_or_adds_weight_decay(tmp_path, method, decay)
     assert not _close(grad, refs[0.0 if decay else wd])  # the two forms differ measurably at this decay
 
 
+@pytest.mark.slow
 def test_eq3_is_the_default(tmp_path):
     assert load_config(["method=instance_labels"]).method.lookahead_weight_decay is False
     assert load_config(["method=class_labels"]).method.lookahead_weight_decay is False

@@ -102,6 +102,7 @@ def test_negative_smoothing_trains_on_noisy_digits(tmp_path):
     assert 0.0 <= out["summary"]["final_test_acc"] <= 1.0
 
 
+@pytest.mark.slow
 def test_backward_member_trains_as_backward_loss_correction(tmp_path):
     """The same run through both methods: same batches, same loss (T^-1 of the same noise model), same metrics."""
     smear = _train(tmp_path / "a", "method=label_smearing", "method.smearing=backward")

@@ -64,6 +64,7 @@ def test_a_noisy_run_records_memorisation_every_epoch(method, tmp_path):
         assert row["confidence"] >= 0.1  # the max of 10 probabilities
 
 
+@pytest.mark.slow
 def test_clean_runs_and_a_zero_cap_record_none(tmp_path):
     clean = [o for o in NOISY if not o.startswith("noise")]
     assert main(["train", *clean, "method=baseline", f"output_root={tmp_path / 'a'}"]) == 0

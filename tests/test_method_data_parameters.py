@@ -12,7 +12,7 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 
-from presets import noisy_digits
+from presets import QUIET, noisy_digits
 from repro.cli import main
 from repro.config import load_config
 from repro.errors import UserError
@@ -233,9 +233,7 @@ def test_a_short_noisy_run_leaves_a_complete_run_directory(tmp_path, monkeypatch
 
 
 def test_without_noise_the_noisy_keys_are_absent(tmp_path):
-    cfg = load_config(
-        [*FAST[:2], "data.subset=300", "tracker=none", "progress=none", "optim.epochs=1", f"output_root={tmp_path}"]
-    )
+    cfg = load_config([*FAST[:2], "data.subset=300", *QUIET, "optim.epochs=1", f"output_root={tmp_path}"])
     row = train(cfg).run_dir.read_metrics()[0]
     assert "temperature_mean_noisy" not in row and math.isfinite(row["temperature_mean_clean"])
 

@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 from omegaconf import OmegaConf
 
+from presets import QUIET
 from repro.config import load_config
 from repro.errors import UserError
 from repro.methods import check_method_options
@@ -33,8 +34,7 @@ NOISY = [
     "noise.fraction=0.4",
     "data.subset=300",
     "optim.epochs=3",
-    "tracker=none",
-    "progress=none",
+    *QUIET,
 ]
 
 
@@ -200,6 +200,7 @@ def test_resume_gives_the_same_result_as_an_uninterrupted_run(tmp_path, method):
         assert any("/method/optimizer2/" in k for k in tensors)
 
 
+@pytest.mark.slow
 def test_noisy_coteaching_run_leaves_a_complete_run_directory(tmp_path):
     rd = train(load_config(["method=coteaching", *NOISY, "method.num_gradual=2", f"output_root={tmp_path}"])).run_dir
     assert rd.read_status()["state"] == "done"
@@ -225,8 +226,7 @@ def test_coteaching_without_noise_reports_nan_noisy_share(tmp_path):
                 "noise=none",
                 "data.subset=300",
                 "optim.epochs=1",
-                "tracker=none",
-                "progress=none",
+                *QUIET,
                 f"output_root={tmp_path}",
             ]
         )

@@ -9,6 +9,7 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 
+from presets import QUIET
 from repro.cli import main
 from repro.config import load_config
 from repro.config_tree import load_tree, to_container
@@ -110,6 +111,7 @@ def bootstrapping():
     ConfigStore.instance().repo["method"].pop("soft_bootstrapping.yaml")
 
 
+@pytest.mark.slow
 def test_a_method_with_one_option_from_a_test_file_alone(bootstrapping, tmp_path, capsys):
     cfg = load_config(["method=soft_bootstrapping"])
     assert OmegaConf.to_container(cfg.method) == {"name": "soft_bootstrapping", "beta": 0.95}  # its defaults
@@ -119,7 +121,7 @@ def test_a_method_with_one_option_from_a_test_file_alone(bootstrapping, tmp_path
     assert main(["train", "method=soft_bootstrapping", "method.gamma=2", f"output_root={tmp_path}"]) == 2
     assert "method.gamma" in capsys.readouterr().err  # an option it does not declare: Hydra's unknown key
     argv = ["train", "method=soft_bootstrapping", "method.beta=0.8", "data.subset=200", "data.test_subset=100"]
-    argv += ["optim.epochs=1", "tracker=none", "progress=none", f"output_root={tmp_path}"]
+    argv += ["optim.epochs=1", *QUIET, f"output_root={tmp_path}"]
     assert main(argv) == 0
     (run,) = (tmp_path / "runs").iterdir()
     assert run.name.startswith("digits-smallcnn-soft_bootstrapping-") and (run / "summary.json").exists()

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from presets import QUIET
 from repro.config import load_config, to_container
 from repro.runs.rundir import run_id
 from repro.train import train
@@ -22,7 +23,7 @@ from repro.train import train
 PIN_FILE = Path(__file__).parent / "pins" / "old_methods.json"
 # device=cpu: the pins are CPU numbers (a GPU's kernels differ in the last bits, and then an accuracy may differ by a
 # sample); the device never enters the run id.
-SHORT = ["optim.epochs=2", "data.subset=400", "data.test_subset=200", "tracker=none", "progress=none", "device=cpu"]
+SHORT = ["optim.epochs=2", "data.subset=400", "data.test_subset=200", *QUIET, "device=cpu"]
 NOISY = ["split=noisy", "split.meta_fraction=0.1", "noise=uniform", "noise.fraction=0.4"]
 # name -> overrides; each is trained for its metrics and hashed for its run id.
 TRAINED = {

@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from omegaconf import OmegaConf
 from torch.func import functional_call
 
+from presets import QUIET
 from reference_meta import reference_meta_gradients
 from repro.cli import main
 from repro.config import load_config, to_container
@@ -45,8 +46,7 @@ def _noisy_run(tmp_path, method: str, *extra: str):
             "noise.fraction=0.4",
             "data.subset=300",
             "optim.epochs=2",
-            "tracker=none",
-            "progress=none",
+            *QUIET,
             f"output_root={tmp_path}",
             *extra,
         ]
@@ -248,8 +248,7 @@ def test_noisy_run_is_complete_and_resume_equals_uninterrupted(tmp_path, method)
             "noise.fraction=0.4",
             "data.subset=300",
             "optim.epochs=2",
-            "tracker=none",
-            "progress=none",
+            *QUIET,
         ],
         tmp_path / "resume",
     )
@@ -275,8 +274,7 @@ def test_bad_options_are_refused_with_a_clear_error(tmp_path, capsys, overrides,
             *overrides,
             "split=noisy",
             "optim.epochs=1",
-            "tracker=none",
-            "progress=none",
+            *QUIET,
             f"output_root={tmp_path}",
         ]
     )

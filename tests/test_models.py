@@ -112,6 +112,7 @@ def count(model: nn.Module) -> int:
 
 
 @pytest.mark.parametrize("name", CIFAR_MODELS)
+@pytest.mark.slow
 def test_cifar_models_map_32x32_batches_to_class_logits(name: str) -> None:
     torch.manual_seed(0)
     for classes in (10, 100):
@@ -138,6 +139,7 @@ def test_cifar_models_accept_larger_images(name: str) -> None:
 
 @pytest.mark.parametrize("name", MODEL_NAMES)
 @pytest.mark.parametrize("classes", (10, 100))
+@pytest.mark.slow
 def test_parameter_counts_match_the_architecture(name: str, classes: int) -> None:
     in_channels = 1 if name == "smallcnn" else 3
     image_size = 8 if name == "smallcnn" else 32
@@ -187,6 +189,7 @@ def test_bad_sizes_raise_user_error(kwargs: dict) -> None:
 
 
 @pytest.mark.parametrize("name", ("smallcnn", "resnet18"))
+@pytest.mark.slow
 def test_jvp_through_functional_call_in_train_mode(name: str) -> None:
     """torch.func.jvp works with cloned BatchNorm buffers, leaves the real ones alone, and equals J t computed
     independently by reverse-over-reverse autograd."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from presets import noisy_digits
+from presets import QUIET, noisy_digits
 from repro.cli import main
 from repro.config import load_config
 from repro.data import actual_noise_rate, inject_noise, make_split, transition_matrix
@@ -81,8 +81,7 @@ def test_the_cli_refuses_an_exact_fraction_it_cannot_make(tmp_path, capsys):
             "split=noisy",
             "data.subset=300",
             "optim.epochs=1",
-            "tracker=none",
-            "progress=none",
+            *QUIET,
             f"output_root={tmp_path}",
         ]
     )
@@ -155,6 +154,7 @@ def test_coteaching_default_forget_rate_is_the_measured_noise_rate_of_the_runs_d
     assert abs(mean - 0.4) > 0.025  # and noise.fraction itself would be off
 
 
+@pytest.mark.slow
 def test_coteaching_forget_rate_options():
     noisy = ["method=coteaching", "split=noisy", "noise=uniform", "noise.fraction=0.4"]
     assert resolved_forget_rate(load_config(noisy)) == pytest.approx(0.36)

@@ -8,6 +8,7 @@ import math
 import pytest
 import torch
 
+from presets import QUIET
 from reference_meta import reference_label_meta_gradient
 from repro.config import load_config
 from repro.errors import UserError
@@ -79,8 +80,7 @@ def test_a_run_with_the_curriculum_trains(tmp_path):
                 "split.meta_fraction=0.1",
                 "data.subset=300",
                 "optim.epochs=1",
-                "tracker=none",
-                "progress=none",
+                *QUIET,
                 f"output_root={tmp_path}",
             ]
         )
@@ -98,8 +98,7 @@ NOISY = [
     "split=noisy",
     "split.meta_fraction=0.05",
     "optim.epochs=30",
-    "tracker=none",
-    "progress=none",
+    *QUIET,
 ]
 
 

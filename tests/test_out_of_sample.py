@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from presets import QUIET
 from repro.config import load_config
 from repro.config_tree import to_container
 from repro.data.splits import make_split
@@ -28,8 +29,7 @@ BASE = [
     "data.test_subset=60",
     "model=smallcnn",
     "optim.epochs=20",
-    "tracker=none",
-    "progress=none",
+    *QUIET,
     "noise=annotators",
     "noise.type=worse",
     "split=noisy",

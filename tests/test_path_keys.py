@@ -40,6 +40,7 @@ def test_every_path_key_has_a_case():
 
 @pytest.mark.parametrize("key", PATH_KEYS)
 @pytest.mark.parametrize("path", AWKWARD)
+@pytest.mark.slow
 def test_a_path_key_takes_any_path_as_given(key, path):
     cfg = load_config([*SELECTIONS[key], f"{key}={path}"])
     assert OmegaConf.select(cfg, key) == path
@@ -53,6 +54,7 @@ def test_null_stays_null_and_quoted_values_are_kept(key):
     assert quoted_path("notes=/a b/ö") == "notes=/a b/ö"  # not a path key: left to Hydra (and its error hint)
 
 
+@pytest.mark.slow
 def test_runs_train_in_an_awkward_output_root_and_a_student_names_its_teacher_there(tmp_path, capsys):
     root = tmp_path / "józef" / "a b=[1]" / "o"
     assert main(["train", *TINY, f"output_root={root}"]) == 0

@@ -118,6 +118,7 @@ def test_noise_correction_stats_by_hand():
 # ------------------------------------------------------------------------------------------------ instance labels
 
 
+@pytest.mark.slow
 def test_instance_label_records_appear_and_read_back(tmp_path, fake_tracker):
     result = run(tmp_path, "method=instance_labels", "method.record.table_rows=7")
     rd = result.run_dir
@@ -157,12 +158,14 @@ def test_instance_label_records_appear_and_read_back(tmp_path, fake_tracker):
     assert len(fake_tracker.scalars["val_per_class_acc"][-1][1]) == 10
 
 
+@pytest.mark.slow
 def test_topk_smaller_than_c_is_recorded_as_asked(tmp_path):
     rd = run(tmp_path, "method=instance_labels", "method.record.topk=3", "method.record.snapshot_epochs=none").run_dir
     _, classes, probs = read_instance_topk(rd.path, 3)
     assert classes.shape[1] == 3 and snapshot_epochs(rd.path) == []
 
 
+@pytest.mark.slow
 def test_noise_correction_rates_reach_metrics_and_summary(tmp_path):
     result = run(
         tmp_path,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from presets import QUIET
 from repro.config import load_config, to_container
 from repro.errors import UserError
 from repro.methods.fixed_targets import FixedTargets
@@ -23,6 +24,7 @@ def _their_lr(iters: int, lr: float = 0.1) -> float:
     return lr * ((0.1 ** int(i >= 18000)) * (0.1 ** int(i >= 19000)))
 
 
+@pytest.mark.slow
 def test_setting_a_is_meta_weight_nets_twenty_thousand_iterations():
     optim = load_config(["optim=setting_a", "data.batch_size=100"]).optim
     assert optim.iterations == 20000 and list(optim.milestone_iterations) == [18000, 19000]
@@ -76,8 +78,7 @@ TINY = [
     "optim.epochs=5",
     "optim.iterations=10",
     "optim.milestone_iterations=[6,9]",
-    "tracker=none",
-    "progress=none",
+    *QUIET,
 ]
 
 

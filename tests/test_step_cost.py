@@ -38,6 +38,7 @@ def test_a_method_without_a_declaration_has_none_to_inherit():
     assert not hasattr(Method, "step_cost")
 
 
+@pytest.mark.slow
 def test_reweighting_and_two_network_rows_cost_more_than_the_baseline_of_their_setting():
     cal = Calibration.h100_defaults()
     baseline = run_gpu_hours(_config(*NOISY, "method=baseline"), cal)
@@ -52,6 +53,7 @@ def test_reweighting_and_two_network_rows_cost_more_than_the_baseline_of_their_s
 
 
 @pytest.mark.parametrize("model", MODEL_NAMES)
+@pytest.mark.slow
 def test_every_model_and_step_kind_is_priced_from_the_h100_figures(model):
     cal = Calibration.h100_defaults()
     data = "digits" if model in ("smallcnn", "tinycnn") else "cifar100"
@@ -72,6 +74,7 @@ def test_a_calibration_without_a_kind_estimates_it_and_says_so():
     assert "not priced, so the total is a lower bound" in text and "at least 0.00" in text
 
 
+@pytest.mark.slow
 def test_bench_on_the_cpu_times_every_step_kind_of_a_model(capsys):
     assert (
         main(["bench", "--device", "cpu", "--models", "tinycnn", "--batch", "4", "--meta-batch", "8", "--steps", "1"])

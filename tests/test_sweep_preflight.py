@@ -24,6 +24,7 @@ def test_corners_take_each_numeric_axis_ends_in_grid_order():
     assert corners([("x", 1), ("y", 1), ("z", 1)]) == [("x", 1), ("z", 1)]
 
 
+@pytest.mark.slow
 def test_preflight_trains_the_corners_as_its_own_runs_and_prints_label_movement(tmp_path, capsys):
     path, out = write_tuned_sweep(tmp_path, GRID), tmp_path / "out"
     args = ["sweep", str(path), "--preflight", "--preflight-epochs", "1", "--output-root", str(out), "--jobs", "1"]

@@ -63,6 +63,7 @@ def test_table_files_name_rows_and_columns_as_the_paper_prints_them(n):
         assert spec.row_columns(row) == [c for c in spec.columns if c in set(paper[paper["row"] == row]["column"])]
 
 
+@pytest.mark.slow
 def test_table_expansion_follows_the_protocol():
     runs = expand_sweep(load_sweep(SWEEPS / "table1.yaml"), output_root="out")
     by_id = {r.run_id: r for r in runs}
@@ -112,6 +113,7 @@ def test_table3_static_and_dynamic_finals_share_their_fold_runs():
     assert len({r.run_id for r in runs}) == 12 + 2 * 3 * 5 + 24 + 32  # + each row's tuning runs (class, instance)
 
 
+@pytest.mark.slow
 def test_noisy_tables_are_single_stage_with_every_method_in_its_setting():
     all_runs = expand_sweep(load_sweep(SWEEPS / "table6.yaml"), output_root="out")
     runs = [r for r in all_runs if r.stage != "tune"]

@@ -218,6 +218,7 @@ def test_bad_teacher_references_are_refused(sweeps, tmp_path):
         expand_sweep(load_sweep(bad), output_root=tmp_path)
 
 
+@pytest.mark.slow
 def test_the_paper_tables_4_and_5_plan_every_row():
     for n in (4, 5):
         spec = load_sweep(REPO / "sweeps" / f"table{n}.yaml")

@@ -59,6 +59,7 @@ STUDENTS = """
 """
 
 
+@pytest.mark.slow
 def test_the_digits_sweep_plans_a_tuned_student_per_teacher_epsilon():
     runs = expand_sweep(load_sweep(REPO / "sweeps" / "demo" / "table16.yaml"), output_root="out")
     students = [r for r in runs if r.stage == "single"]

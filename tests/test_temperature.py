@@ -46,6 +46,7 @@ def test_zero_temperature_is_the_arg_max_one_hot():
     assert torch.equal(scale_probabilities(torch.softmax(z, 1), 0.0), want)
 
 
+@pytest.mark.slow
 def test_bad_temperatures():
     for good in (0, 2, 0.25):
         assert load_config(["method=distillation", f"method.temperature={good}"]).method.temperature == good

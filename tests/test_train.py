@@ -11,19 +11,21 @@ from pathlib import Path
 import pytest
 import torch
 
+from presets import QUIET
 from repro.cli import main
 from repro.config import load_config, to_container
 from repro.runs import io as repro_io
 from repro.runs.rundir import RunDir, run_id
 from repro.train import Interrupted, train
 
-FAST = ["optim.epochs=3", "tracker=none", "progress=none"]
+FAST = ["optim.epochs=3", *QUIET]
 
 
 def cfg_for(tmp_path: Path, *extra: str):
     return load_config([*FAST, f"output_root={tmp_path}", *extra])
 
 
+@pytest.mark.slow
 def test_train_writes_a_complete_run_directory(tmp_path):
     result = train(cfg_for(tmp_path))
     rd = result.run_dir
@@ -75,6 +77,7 @@ def test_resume_gives_the_same_result_as_an_uninterrupted_run(tmp_path):
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
+@pytest.mark.slow
 def test_a_sigterm_whose_exception_was_swallowed_still_stops_the_run_at_its_epoch_end(tmp_path, monkeypatch):
     """Python drops an exception raised by a signal handler while a finaliser runs; the run must stop anyway, at the
     end of that epoch, and its status must name the epoch of its last checkpoint (where it resumes)."""
@@ -161,6 +164,7 @@ def test_missing_cifar_directory_names_the_path_and_the_files(tmp_path, capsys):
     assert "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_corrupted_checkpoint_is_reported_and_left_untouched(tmp_path, capsys):
     cfg = cfg_for(tmp_path)
     with pytest.raises(Interrupted):
@@ -174,6 +178,7 @@ def test_corrupted_checkpoint_is_reported_and_left_untouched(tmp_path, capsys):
     assert not rd.is_done()
 
 
+@pytest.mark.slow
 def test_nan_loss_fails_the_run_and_keeps_the_last_good_checkpoint(tmp_path, capsys, monkeypatch):
     import repro.methods.fixed_targets as train_module
 
@@ -227,6 +232,7 @@ def test_wandb_offline_run_reads_back(tmp_path):
     assert repr(last_test_acc)[:8] in text  # the per-epoch metrics were logged
 
 
+@pytest.mark.slow
 def test_wandb_failure_never_stops_training(tmp_path, monkeypatch):
     import wandb
 

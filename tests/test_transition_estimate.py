@@ -28,6 +28,7 @@ def estimator(tmp_path_factory):
     return root, run
 
 
+@pytest.mark.slow
 def test_a_noisy_run_keeps_its_best_validation_softmax(estimator):
     root, run = estimator
     summary = json.loads((run / "summary.json").read_text())
@@ -46,6 +47,7 @@ def test_estimate_error_is_the_mean_absolute_difference():
     assert transition_mae(a, b) == pytest.approx((3 * (2 / 3) + 6 * (1 / 3)) / 9)
 
 
+@pytest.mark.slow
 def test_loss_correction_reads_the_best_validation_estimate(estimator, tmp_path):
     root, run = estimator
     options = [*NOISY, *ESTIMATED, f"method.estimator={run.name}", f"output_root={root}"]

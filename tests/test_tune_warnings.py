@@ -55,6 +55,7 @@ def test_the_edge_rule_names_the_axis_and_the_direction():
     assert str(MOVED_THRESHOLD) in movement_warning([MOVED_THRESHOLD / 2, MOVED_THRESHOLD / 4])
 
 
+@pytest.mark.slow
 def test_labels_that_barely_moved_warn_in_the_output_status_and_summary(tmp_path, capsys):
     path, out = str(write_tuned_sweep(tmp_path, "{method.label_lr: [0.000001, 0.00001]}")), tmp_path / "out"
     plan = run_sweep(path, output_root=out, scale=SCALE)
@@ -73,6 +74,7 @@ def test_labels_that_barely_moved_warn_in_the_output_status_and_summary(tmp_path
     assert "WARNING: the winner's labels barely moved" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_a_winner_on_the_largest_grid_value_warns_about_the_edge(tmp_path, capsys):
     path, out = _sweep(tmp_path, EDGE), tmp_path / "out"
     plan = run_sweep(path, output_root=out, scale=SCALE)

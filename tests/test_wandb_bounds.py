@@ -100,6 +100,7 @@ def test_a_hanging_finish_is_cut_at_its_bound_and_recorded(tmp_path, monkeypatch
     assert status["problems"][0]["seconds"] < 60
 
 
+@pytest.mark.slow
 def test_the_service_wait_reaches_the_setting_wandb_starts_its_service_with(tmp_path):
     """W&B starts its service process from its global settings, not from wandb.init's: the bound must land there."""
     import wandb
