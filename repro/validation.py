@@ -143,6 +143,8 @@ RULES: list[tuple[str, Any]] = [
     ("optim.milestone_iterations.*", COUNT),
     ("optim.gamma", POSITIVE),
     ("optim.warmup_epochs", NON_NEGATIVE_INT),
+    ("optim.lr_floor", Real(0, 1, high_open=True)),  # cosine ends at this fraction of the peak lr
+    ("optim.lookahead_lr", Choice(("current", "peak"))),  # the look-ahead's lr (repro/training/experiment.py)
     ("noise.kind", Choice(("none", "uniform", "exact_fraction", "cifar_n", "annotators"))),
     ("noise.rates.*", FRACTION_HALF),  # simulated annotators' error rates
     ("noise.type", Choice(("aggre", "random1", "random2", "random3", "worse", "noisy"))),  # CIFAR-N's label sets

@@ -14,6 +14,11 @@ GROUP_NOTES = {
     "data": ("digits", "data.root=/path/to/cifar (torchvision layout)"),
     "model": ("smallcnn", ""),
     "optim": (None, "default: the model's Table 9 preset; setting_a / setting_b: the noisy tables' peer settings"),
+    # the recipe presets: one choice the paper leaves open each, on top of the optim preset (docs/choices.md)
+    "optim/schedule": (None, "default: the optim preset's (cosine to 0 for Table 9's)"),
+    "optim/nesterov": (None, ""),
+    "optim/warmup": (None, ""),
+    "optim/lookahead_lr": (None, "peak: the look-ahead steps at optim.lr however far the schedule decayed"),
     "method": ("baseline", "options of each: repro/conf/method/<name>.yaml, docs/methods/"),
     "noise": ("none", "noise.fraction=0.4; cifar_n: noise.file=CIFAR-10_human.pt noise.type=worse (docs/cifar_n.md)"),
     "split": ("holdout", "holdout: 20% meta, 5 folds (split.fold=0..4); noisy: 2% clean meta"),
@@ -27,12 +32,14 @@ def groups_help() -> str:
 
     conf = files("repro.conf")
     lines = ["config groups (pick with group=option):"]
+    width = max(map(len, GROUP_NOTES))
     for group, (default, note) in GROUP_NOTES.items():
         names = sorted(p.name[:-5] for p in conf.joinpath(group).iterdir() if p.name.endswith(".yaml"))
         names = [f"{n} (default)" if n == default else n for n in sorted(names, key=lambda n: n != default)]
-        lines += textwrap.wrap(" | ".join(names), 110, initial_indent=f"  {group:<8} ", subsequent_indent=" " * 11)
+        indent = f"  {group:<{width}} "
+        lines += textwrap.wrap(" | ".join(names), 110, initial_indent=indent, subsequent_indent=" " * len(indent))
         if note:
-            lines.append(f"  {'':<8} {note}")
+            lines.append(f"{' ' * len(indent)}{note}")
     lines += [
         "top-level keys: seed=0 output_root=outputs progress=auto|bar|plain|none",
         "  hardware: device=auto|cpu|cuda precision=fp32|bf16 channels_last=auto|true|false compile_jvp=false "

@@ -45,7 +45,11 @@ HASHED_UNLESS_DEFAULT = {
 }
 
 # The same for keys inside a group (group, key) -> default: a method option added after runs existed.
-NESTED_HASHED_UNLESS_DEFAULT = {("method", "estimate_at"): "final"}
+NESTED_HASHED_UNLESS_DEFAULT = {
+    ("method", "estimate_at"): "final",
+    ("optim", "lr_floor"): 0.0,
+    ("optim", "lookahead_lr"): "current",
+}
 
 STATES = ("running", "interrupted", "failed", "done")
 

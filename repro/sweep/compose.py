@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from hydra import compose, initialize_config_module
@@ -24,6 +23,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from repro.config import CONFIG_MODULE, validate_config
 from repro.errors import UserError
+from repro.hydra_flags import config_groups as hydra_config_groups
 
 _MISSING = object()
 # `${oc.env:NAME}` or `${oc.env:NAME,default}` with no reference to another node: safe to resolve once per base.
@@ -41,16 +41,12 @@ class Override:
 
 
 def config_groups() -> frozenset[str]:
-    """The config groups of the packaged tree (its sub-directories): data, model, optim, method, ..."""
+    """The config groups of the packaged tree (its sub-directories): data, model, optim, method, ..., and the
+    recipe presets inside optim/ (optim/schedule, ...)."""
     return _GROUPS
 
 
-def _find_groups() -> frozenset[str]:
-    root = resources.files(CONFIG_MODULE)
-    return frozenset(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(("_", ".")))
-
-
-_GROUPS = _find_groups()
+_GROUPS = hydra_config_groups()
 _PARSER = OverridesParser.create()
 _PARSED: dict[str, Override] = {}
 
@@ -82,7 +78,7 @@ def parse_override(text: str, *, where: str) -> Override:
         or parsed.is_force_add()
         or parsed.package is not None
         or parsed.is_sweep_override()
-        or "/" in parsed.key_or_group
+        or ("/" in parsed.key_or_group and parsed.key_or_group not in _GROUPS)
     ):
         raise UserError(
             f"{where}: the override {text!r} is not a plain key=value override. A sweep file lists plain "
