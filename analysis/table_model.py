@@ -122,6 +122,7 @@ class TableResult:
     title: str = ""  # the sweep file's title (shown for a table the paper does not have)
     tuning_notes: list[str] = field(default_factory=list)  # per tuned row: its grid, where, metric, epochs
     noisy: bool = False  # some planned run has label noise: the table shows each row's clean labels used
+    notes: list[str] = field(default_factory=list)  # under the table: steps and samples, the sweep's notes, the gate
 
     def clean_labels_text(self, row: str) -> str:
         """What the row's averaged runs used in clean labels beyond their noisy ones (distinct values, ' / ')."""

@@ -129,6 +129,8 @@ def render_markdown(result: TableResult) -> str:
     ]
     lines += _grid(result) if is_dense(result) else _cell_list(result)
     lines.append("")
+    if result.notes:  # analysis/table_notes.py
+        lines += [*result.notes, ""]
     selection = result.selection_notes()
     if selection:
         lines += [

@@ -23,6 +23,7 @@ from analysis.collect import DONE, require_runs
 from analysis.paper import paper_table
 from analysis.paper_selection import selection_rules
 from analysis.table_model import Cell, PendingRun, TableResult
+from analysis.table_notes import table_notes
 from analysis.table_render import render_csv, render_markdown
 from analysis.table_sweeps import last_sweep_options
 from repro.errors import UserError
@@ -123,6 +124,7 @@ def build_table(
         title=str(getattr(spec, "title", "") or ""),
         tuning_notes=_tuning_notes(spec),
         noisy=any(_noisy(p.config) for p in planned),
+        notes=table_notes(spec, expanded, output_root, scale),
     )
 
 

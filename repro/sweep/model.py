@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from repro.errors import UserError
+from repro.sweep.gate_spec import GateSpec
 from repro.sweep.out_of_sample_spec import OutOfSample
 from repro.sweep.teacher_ref import TeacherRef
 from repro.sweep.tune_spec import TuneSpec
@@ -99,6 +100,8 @@ class SweepSpec:
     column_teachers: dict[str, TeacherRef] = field(default_factory=dict)  # columns whose runs are students
     column_tunes: dict[str, TuneSpec] = field(default_factory=dict)  # columns that tune their cells
     tune: TuneSpec | None = None  # the file's (rows without their own)
+    gate: GateSpec | None = None  # the cells that check the recipe first (repro/sweep/gate.py)
+    notes: tuple[str, ...] = ()  # printed under the rendered table (e.g. which row the paper's number most likely is)
 
     @property
     def rows(self) -> list[str]:

@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from tabulate import tabulate
 
@@ -22,7 +23,8 @@ from repro.sweep import cluster
 from repro.sweep.model import PlannedRun, SweepSpec
 from repro.sweep.registry import JobRecord, latest_jobs
 
-STATES = ("done", "running", "pending", "failed", "interrupted", "damaged", "new", "unknown")
+# held: not submitted, it waits for the table's baseline gate (repro/sweep/gate.py)
+STATES = ("done", "running", "pending", "failed", "interrupted", "damaged", "new", "unknown", "held")
 SUBMITTABLE = ("failed", "interrupted", "damaged", "new")
 
 
@@ -45,6 +47,8 @@ class Plan:
     status: dict[str, RunStatus]
     submitted: list[str] = field(default_factory=list)  # run ids submitted (or run locally) by this call
     failed: list[str] = field(default_factory=list)  # run ids that failed when run locally by this call
+    scale: Any = None  # the Scale the sweep was expanded at (None: the paper's protocol)
+    gate: Any = None  # the baseline gate's verdict, once asked (repro/sweep/gate.py)
 
     @cached_property
     def unique(self) -> dict[str, PlannedRun]:
@@ -80,6 +84,10 @@ class Plan:
                 ]
             )
         total = self.counts()
+        if total["held"]:  # the baseline gate holds runs: a column of their own
+            header.append("held")
+            for line, ids in zip(body, groups.values()):
+                line.append(sum(self.status[rid].state == "held" for rid in ids))
         body.append(
             [
                 "total",
@@ -90,6 +98,7 @@ class Plan:
                 total["pending"],
                 sum(total[s] for s in SUBMITTABLE),
                 total["unknown"],
+                *([total["held"]] if total["held"] else []),
             ]
         )
         return tabulate(body, headers=header, tablefmt="simple")
@@ -124,6 +133,7 @@ class Plan:
             f"sweep {self.spec.name}: {len(self.unique)} runs in {self.output_root} - {c['done']} done, "
             f"{c['running']} running, {c['pending']} pending, {sum(c[s] for s in SUBMITTABLE)} to submit"
             + (f" ({c['damaged']} damaged: summary unreadable)" if c["damaged"] else "")
+            + (f", {c['held']} held by the baseline gate" if c["held"] else "")
             + (f", {c['unknown']} unknown (SLURM unreachable)" if c["unknown"] else "")
         )
 

@@ -25,7 +25,11 @@ def select(spec: SweepSpec, only: Mapping[str, Sequence[Any]] | None) -> SweepSp
     unknown = [k for k in only if k not in _ONLY_KEYS]
     if unknown:
         raise UserError(f"only={dict(only)!r}: unknown key {unknown[0]!r}; use rows, columns and/or seeds.")
-    return spec.select(**{k: (list(v) if v is not None else None) for k, v in only.items()})
+    rows = only.get("rows")
+    gated = spec.gate is not None and spec.gate.hold and rows is not None and set(rows) <= set(spec.rows)
+    if gated:  # --rows keeps the gate's rows: the gate checks the recipe every row uses
+        rows = [r for r in spec.rows if r in rows or r in spec.gate.rows]
+    return spec.select(**{k: (list(v) if v is not None else None) for k, v in {**only, "rows": rows}.items()})
 
 
 def refuse_rows_that_need_more(spec: SweepSpec) -> None:
@@ -52,7 +56,9 @@ def plan_sweep(
 ) -> Plan:
     """Expand and find each run's state (done / queued / running / failed / new)."""
     runs = expand_sweep(spec, output_root=output_root, scale=scale, extra_overrides=extra_overrides)
-    return make_plan(spec, runs, output_root, slurm_required=slurm_required)
+    plan = make_plan(spec, runs, output_root, slurm_required=slurm_required)
+    plan.scale = scale
+    return plan
 
 
 def run_sweep(
@@ -68,6 +74,7 @@ def run_sweep(
     report: Callable[[str], None] = print,
     gpu_model: str | None = None,
     jobs: int | None = 1,
+    accept_gate: bool = False,
 ) -> Plan:
     """Plan a sweep and (unless `dry_run`) run what is missing locally (up to `jobs` runs at once; None: one per
     available core), or submit it to SLURM with `profile`.
@@ -75,7 +82,9 @@ def run_sweep(
     Idempotent: done runs are skipped, queued or running SLURM jobs are left alone, failed or vanished runs are
     resubmitted and resume from their checkpoints. Returns the plan; `plan.submitted` lists the run ids submitted
     (or run, locally) by this call and `plan.failed` those that failed locally. `path` may be a SweepSpec already
-    made (`repro train -m` builds one in memory)."""
+    made (`repro train -m` builds one in memory). A sweep with a baseline gate runs its gate runs first and holds the
+    rest until they land near the published number (`plan.gate`, repro/sweep/gate.py); `accept_gate` goes on
+    anyway and records it."""
     if executor not in EXECUTORS:
         raise UserError(f"executor={executor!r}: use 'local' (this machine) or 'slurm' (with a cluster profile).")
     if executor == "local":
@@ -99,9 +108,8 @@ def run_sweep(
         if not dry_run:
             cluster.check_partition(cluster_profile.partition)
     if executor == "local" and not dry_run:
-        return run_sweeps_locally(
-            [LocalSweep(spec, scale, tuple(extra_overrides))], output_root=output_root, jobs=jobs, report=report
-        )[0]
+        sweep = LocalSweep(spec, scale, tuple(extra_overrides), accept_gate=accept_gate)
+        return run_sweeps_locally([sweep], output_root=output_root, jobs=jobs, report=report)[0]
     folder = sweep_dir(output_root, spec.name)
     before = {} if dry_run else latest_jobs(output_root)
     with nullcontext(False) if dry_run else sweep_lock(output_root, report=report) as waited:  # dry run: no lock
@@ -114,8 +122,11 @@ def run_sweep(
             extra_overrides=extra_overrides,
             slurm_required=executor == "slurm" and not dry_run,
         )
+        gate_text = check_gate(plan, accept=accept_gate and not dry_run)
         report(plan.describe())
         report(plan.summary_table())
+        if gate_text:
+            report(gate_text)
         from repro.runs.attempts import report_other_commits
 
         report_other_commits(plan, report)  # done runs made at another commit: skipped, and said so
@@ -155,6 +166,7 @@ class LocalSweep:
     scale: Scale | None = None
     extra_overrides: tuple[str, ...] = ()
     heading: str | None = None
+    accept_gate: bool = False  # `--accept-gate`: go on past a baseline gate that holds, and record it
 
 
 def run_sweeps_locally(
@@ -168,7 +180,6 @@ def run_sweeps_locally(
     """Plan several sweeps of one output root (under one sweep lock), train what any of them misses here in one go
     (up to `jobs` runs at once; a run that several sweeps share trains once), then plan each again. Returns the
     plans after training, each with `submitted` / `failed` = its runs trained / failed or skipped by this call."""
-    from repro.runs.attempts import report_other_commits
     from repro.sweep.local import run_planned_runs
 
     for sweep in sweeps:
@@ -178,50 +189,69 @@ def run_sweeps_locally(
     with sweep_lock(output_root, report=report) as waited:
         if waited:
             report_new_jobs(before, latest_jobs(output_root), report)
-        plans = []
-        for sweep in sweeps:
-            if sweep.heading:
-                report(sweep.heading)
-            plan = plan_sweep(
-                sweep.spec, output_root=output_root, scale=sweep.scale, extra_overrides=sweep.extra_overrides
+        plans = [_plan_locally(sweep, output_root, report) for sweep in sweeps]
+        ran: list[str] = []
+        failed: list[str] = []
+        rounds = list(range(len(sweeps)))
+        for _ in range(2):  # a second round only for the runs a baseline gate released once its own runs were done
+            trained = [i for i in rounds if plans[i].to_submit]
+            todo = list({r.run_id: r for i in trained for r in plans[i].to_submit}.values())
+            if not todo:
+                break
+            done = {rid for plan in plans for rid, st in plan.status.items() if st.state == "done"}
+            got, lost = run_planned_runs(
+                todo,
+                done=done,
+                jobs=jobs,
+                threads=threads,
+                metric=plans[0].spec.metric,
+                output_root=output_root,
+                report=report,
             )
-            report(plan.describe())
-            report(plan.summary_table())
-            report_other_commits(plan, report)  # done runs made at another commit: skipped, and said so
-            remember_selection(sweep_dir(output_root, sweep.spec.name), sweep.spec, sweep.scale, sweep.extra_overrides)
-            if not plan.to_submit:
-                report(
-                    "nothing to submit" + (": every run is done" if plan.counts()["done"] == len(plan.unique) else "")
-                )
-                _report_tunings(plan, report)
-            plans.append(plan)
-        todo = list({r.run_id: r for plan in plans for r in plan.to_submit}.values())
-        if not todo:
-            return plans
-        done = {rid for plan in plans for rid, st in plan.status.items() if st.state == "done"}
-        ran, failed = run_planned_runs(
-            todo,
-            done=done,
-            jobs=jobs,
-            threads=threads,
-            metric=plans[0].spec.metric,
-            output_root=output_root,
-            report=report,
-        )
-        after = []
-        for sweep, plan in zip(sweeps, plans):
-            if not plan.to_submit:
-                after.append(plan)
-                continue
-            again = plan_sweep(
-                sweep.spec, output_root=output_root, scale=sweep.scale, extra_overrides=sweep.extra_overrides
-            )
-            again.submitted = [rid for rid in ran if rid in again.unique]
-            again.failed = [rid for rid in failed if rid in again.unique]
-            report(again.describe())
-            _report_tunings(again, report)
-            after.append(again)
-    return after
+            ran, failed = ran + got, [rid for rid in failed if rid not in got] + lost
+            holding = {i for i in trained if plans[i].gate is not None and plans[i].gate.holds}
+            for i in trained:
+                plans[i] = _plan_locally(sweeps[i], output_root, report, again=True)
+                plans[i].submitted = [rid for rid in ran if rid in plans[i].unique]
+                plans[i].failed = [rid for rid in failed if rid in plans[i].unique]
+            rounds = [i for i in holding if not plans[i].gate.holds]
+    return plans
+
+
+def _plan_locally(sweep: LocalSweep, output_root: Path, report: Callable[[str], None], again: bool = False) -> Plan:
+    """Plan one sweep of a local run (before training, or `again` after it) and print its state, its baseline
+    gate's verdict (which holds runs) and its tuning winners."""
+    from repro.runs.attempts import report_other_commits
+
+    if sweep.heading and not again:
+        report(sweep.heading)
+    plan = plan_sweep(sweep.spec, output_root=output_root, scale=sweep.scale, extra_overrides=sweep.extra_overrides)
+    gate_text = check_gate(plan, accept=sweep.accept_gate)
+    report(plan.describe())
+    if not again:
+        report(plan.summary_table())
+        report_other_commits(plan, report)  # done runs made at another commit: skipped, and said so
+        remember_selection(sweep_dir(output_root, sweep.spec.name), sweep.spec, sweep.scale, sweep.extra_overrides)
+    if gate_text:
+        report(gate_text)
+    if not plan.to_submit and not again:
+        report("nothing to submit" + (": every run is done" if plan.counts()["done"] == len(plan.unique) else ""))
+    if not plan.to_submit or again:
+        _report_tunings(plan, report)
+    return plan
+
+
+def check_gate(plan: Plan, *, accept: bool = False) -> str:
+    """Ask the sweep's baseline gate (repro/sweep/gate.py), record `--accept-gate`, hold the runs it holds;
+    returns its verdict as printed ("" for a sweep file without a gate)."""
+    from repro.sweep import gate
+
+    verdict = gate.evaluate_gate(plan.spec, plan.runs, plan.output_root, plan.scale)
+    if accept:
+        verdict = gate.accept(verdict, plan.output_root, plan.spec.name)
+    held = gate.hold(plan, verdict)
+    plan.gate = verdict
+    return verdict.render(held) if plan.spec.gate is not None else ""
 
 
 def _report_tunings(plan: Plan, report: Callable[[str], None]) -> None:

@@ -110,7 +110,7 @@ def cells_table(plan: Any) -> str:
     counts: dict[tuple[str, str], Counter] = {}
     for rid, run in plan.unique.items():
         state = plan.status[rid].state
-        queued = state == "pending" or state in SUBMITTABLE
+        queued = state in ("pending", "held") or state in SUBMITTABLE
         counts.setdefault((run.row, run.column), Counter())["queued" if queued else state] += 1
     body = [
         [row, column, c["done"], c["running"], c["queued"], winners.get((row, column), "")]

@@ -38,9 +38,11 @@ def sweep_status(
 def render_status(plan: Plan, gpu_name: str | None = None) -> str:
     """Every run's state; per cell its runs done / running / queued and tuning winner; GPU-hours spent and
     projected (repro/sweep/spend.py); each tuned cell's winner and warnings."""
+    from repro.sweep.run import check_gate
     from repro.sweep.spend import cells_table, sweep_spend
     from repro.sweep.tune_report import cell_tunings, render_tunings
 
+    gate = check_gate(plan)  # the baseline gate's verdict; the runs it holds read "held"
     tunings = render_tunings(cell_tunings(plan))
     return "\n".join(
         [
@@ -51,5 +53,6 @@ def render_status(plan: Plan, gpu_name: str | None = None) -> str:
             plan.describe(),
             sweep_spend(plan, gpu_name).render(),
             *([tunings] if tunings else []),
+            *([gate] if gate else []),
         ]
     )
