@@ -56,12 +56,13 @@ class CellCheck:
     def text(self) -> str:
         cell = f"{self.spec.row} / {self.spec.column}: ours {self.ours()} vs {self.spec.number_text()}"
         if not self.done:
-            return cell + " (waiting for its runs)"
-        verdict = "within" if self.near else "OUTSIDE"
-        cell += f": gap {self.gap:+.2f} points, {verdict} the tolerance {self.spec.allowed:.2f}"
+            cell += " (waiting for its runs)"
+        else:
+            verdict = "within" if self.near else "OUTSIDE"
+            cell += f": gap {self.gap:+.2f} points, {verdict} the tolerance {self.spec.allowed:.2f}"
         if self.spec.cited:
             cell += f" [cited from a weaker recipe: {self.spec.cited}"
-            cell += f"; re-run evidence: {self.spec.evidence}]" if self.spec.evidence else "]"
+            cell += f"; re-run evidence: {' '.join(self.spec.evidence.split())}]" if self.spec.evidence else "]"
             cell += "; reported, never holds"
         return cell
 
@@ -99,7 +100,7 @@ class GateVerdict:
         waiting = f"the other {held} run(s) of the table" if held else "the rest of the table"
         if self.state == "pending":
             return (
-                f"The gate's runs train first; {waiting} wait for them. Locally this command goes on by itself once "
+                f"The gate's {len(self.gate_ids)} run(s) train first; {waiting} wait for them. Locally this command goes on by itself once "
                 f"they pass; on SLURM run the same command again when they are done (no job waits on a gate)."
             )
         if self.state == "held":
