@@ -1,10 +1,14 @@
 """`repro sweep FILE --preflight`: before a table's GPU-hours are spent, train the corner points of every tuned
-cell's grid for a few epochs and print how far their labels moved and what a step cost here (issue 28, part 4).
+cell's grid for a few epochs and print how far their labels moved and what a step cost here.
 
 A preflight run is a cell's tuning run (first tuning seed, the tuning split) at a grid corner (each numeric axis's
 smallest and largest value; a non-numeric axis keeps its first and last), with `optim.epochs` = the preflight's
 epochs, `output_root` = <output_root>/preflight and `sweep.name` = <name>-preflight: its own run, never one of the
-table's. They train here, or on SLURM (`--executor slurm --profile P`) as one job array submitted as a sweep's runs
+table's. It trains at the lr the tuning runs will have: their peak lr, constant (`optim.schedule=constant
+optim.warmup_epochs=0`), so that 2 epochs are neither inside a warm-up nor a cosine squeezed into 2 epochs. Label
+movement is compared per epoch: the tuning run's threshold (MOVED_THRESHOLD over the whole run) divided by the
+epochs-at-peak-lr its schedule adds up to (its look-ahead's lr summed over its epochs, in units of the peak).
+They train here, or on SLURM (`--executor slurm --profile P`) as one job array submitted as a sweep's runs
 are (repro/sweep/submit.py), which the command waits for. Then the full plan's estimate is recalibrated: each run's
 estimate times the ratio measured / estimated of the preflight runs of its model and step kind (the mean ratio for
 kinds the preflight did not train).
@@ -24,8 +28,11 @@ from repro.errors import UserError
 from repro.runs.rundir import RunDir
 from repro.sweep.build import make_run, parse_all
 from repro.sweep.model import PlannedRun
+from repro.training.tune_warnings import MOVED_THRESHOLD
 
 PREFLIGHT_EPOCHS = 2
+# The preflight trains at the tuning runs' peak lr throughout: no warm-up, no decay (an iteration schedule too).
+AT_PEAK_LR = ("optim.schedule=constant", "optim.warmup_epochs=0")
 
 
 def corners(points: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
@@ -40,8 +47,10 @@ def corners(points: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     return [p for p in dict.fromkeys(points) if p in wanted]
 
 
-def preflight_runs(plan: Any, epochs: int, root: Path) -> list[tuple[PlannedRun, tuple[Any, ...], list[str]]]:
-    """(preflight run, its grid point, the grid's keys) per corner of every tuned cell."""
+def preflight_runs(
+    plan: Any, epochs: int, root: Path
+) -> list[tuple[PlannedRun, tuple[Any, ...], list[str], PlannedRun]]:
+    """(preflight run, its grid point, the grid's keys, the tuning run it shortens) per corner of every tuned cell."""
     out = []
     seen: set[str] = set()
     for run in plan.runs:
@@ -61,6 +70,7 @@ def preflight_runs(plan: Any, epochs: int, root: Path) -> list[tuple[PlannedRun,
             overrides = parse_all(
                 [
                     *source.overrides,
+                    *AT_PEAK_LR,
                     f"optim.epochs={epochs}",
                     f"output_root={root}",
                     f"sweep.name={plan.spec.name}-preflight",
@@ -77,7 +87,7 @@ def preflight_runs(plan: Any, epochs: int, root: Path) -> list[tuple[PlannedRun,
                 source.depends_on,
                 f"{plan.spec.path}: preflight of {source.row} / {source.column}",
             )
-            out.append((pre, point, [k.split(".")[-1] for k in tune["keys"]]))
+            out.append((pre, point, [k.split(".")[-1] for k in tune["keys"]], source))
     return out
 
 
@@ -105,7 +115,7 @@ def run_preflight(
     missing = sorted(
         {
             d
-            for pre, _, _ in runs
+            for pre, _, _, _ in runs
             for d in pre.depends_on
             if plan.status.get(d) is None or plan.status[d].state != "done"
         }
@@ -120,8 +130,8 @@ def run_preflight(
         f"preflight: {len(runs)} run(s) at the corners of the tuned cells' grids, {epochs} epoch(s) each, "
         f"in {root} (not runs of the table)"
     )
-    todo = [pre for pre, _, _ in runs if not RunDir(root / "runs" / pre.run_id).is_done()]
-    done = [d for pre, _, _ in runs for d in pre.depends_on]
+    todo = [pre for pre, *_ in runs if not RunDir(root / "runs" / pre.run_id).is_done()]
+    done = [d for pre, *_ in runs for d in pre.depends_on]
     if profile is None:
         run_planned_runs(todo, done=done, jobs=jobs, output_root=root, report=report)
     else:
@@ -130,19 +140,23 @@ def run_preflight(
         submit_and_wait(todo, name=f"{plan.spec.name}-preflight", output_root=root, profile=profile, report=report)
     cal = load_calibration(gpu_model)
     body, ratios = [], {}
-    for pre, point, keys in runs:
+    for pre, point, keys, source in runs:
         summary = RunDir(root / "runs" / pre.run_id).read_summary() or {}
         n_train = run_sizes(pre.config)[0]
         steps = max(math.ceil(n_train / int(pre.config["data"]["batch_size"])), 1)
         seconds, ran = summary.get("seconds"), summary.get("epochs")
         epoch_s = seconds / ran if seconds and ran else math.nan
         moved = summary.get("final_label_change_mean")
+        per_epoch = None if moved is None or not ran else moved / ran
+        needed = MOVED_THRESHOLD / max(peak_lr_epochs(source.config), 1e-9)
         body.append(
             [
                 pre.row,
                 pre.column,
                 ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in zip(keys, point)),
                 "-" if moved is None else f"{moved:.4f}",
+                "-" if per_epoch is None else f"{per_epoch:.4f}" + (" (below)" if per_epoch < needed else ""),
+                f"{needed:.4f}",
                 _pct(summary.get("final_val_acc")),
                 f"{epoch_s:.2f}",
                 f"{1e3 * epoch_s / steps:.1f}",
@@ -159,6 +173,8 @@ def run_preflight(
                 "column",
                 "grid corner",
                 "labels moved (mean TV)",
+                "per epoch",
+                "needed per epoch",
                 "val acc",
                 "s/epoch",
                 "ms/step (incl. eval)",
@@ -167,17 +183,38 @@ def run_preflight(
             disable_numparse=True,
         )
     )
-    from repro.training.tune_warnings import MOVED_THRESHOLD
-
     report(
-        f"labels moved: mean total variation between the labels after {epochs} epoch(s) and their initial values; "
-        f"below {MOVED_THRESHOLD} they act as fixed targets (repro/training/tune_warnings.py): if every corner is "
-        "below it, "
-        "extend the grid's label learning rate upward before spending the table's GPU-hours."
+        f"labels moved: mean total variation between the labels after {epochs} epoch(s) at the tuning runs' peak lr "
+        f"(constant, no warm-up: {', '.join(AT_PEAK_LR)}) and their initial values; per epoch: that over "
+        f"{epochs}. A tuning run whose labels move less than {MOVED_THRESHOLD} in all acts as fixed targets "
+        "(repro/training/tune_warnings.py); needed per epoch: that threshold over the tuning run's epochs at its peak "
+        "lr (its look-ahead's lr summed over its epochs, warm-up and decay counted). If every corner is below, extend "
+        "the grid's label learning rate upward before spending the table's GPU-hours."
     )
     report(plan_estimate(plan, gpu_model).render())
     report(recalibrated(plan, cal, ratios))
-    return [pre for pre, _, _ in runs]
+    return [pre for pre, *_ in runs]
+
+
+def peak_lr_epochs(config: dict) -> float:
+    """How many epochs at its peak lr a run's look-ahead adds up to: its schedule's lr factor summed over its steps,
+    over the steps of an epoch (`optim.lookahead_lr=peak`: every epoch counts whole)."""
+    from omegaconf import OmegaConf
+
+    from repro.sweep.costs import run_sizes
+    from repro.training.experiment import lr_lambda
+    from repro.training.schedule import iteration_based, iteration_lambda, planned_steps
+
+    optim = OmegaConf.create(config["optim"])
+    per_epoch = max(math.ceil(run_sizes(config)[0] / int(config["data"]["batch_size"])), 1)
+    epochs, total = planned_steps(optim, per_epoch)
+    if optim.get("lookahead_lr") == "peak":
+        return total / per_epoch
+    if iteration_based(optim):
+        factor = iteration_lambda(optim)
+        return sum(factor(step) for step in range(total)) / per_epoch
+    factor = lr_lambda(optim)
+    return sum(factor(epoch) for epoch in range(epochs))
 
 
 def recalibrated(plan: Any, cal: Any, ratios: dict[tuple, list[float]]) -> str:
