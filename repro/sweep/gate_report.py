@@ -100,8 +100,9 @@ class GateVerdict:
         waiting = f"the other {held} run(s) of the table" if held else "the rest of the table"
         if self.state == "pending":
             return (
-                f"The gate's {len(self.gate_ids)} run(s) train first; {waiting} wait for them. Locally this command goes on by itself once "
-                f"they pass; on SLURM run the same command again when they are done (no job waits on a gate)."
+                f"The gate's {len(self.gate_ids)} run(s) train first; {waiting} wait for them. Locally this command "
+                "goes on by itself once they pass; on SLURM run the same command again when they are done (no job "
+                "waits on a gate)."
             )
         if self.state == "held":
             return (
