@@ -33,6 +33,7 @@ from repro.sweep.build import COMPOSER, dedupe, make_run, parse_all, parse_part,
 from repro.sweep.compose import Override, parse_override, quote_value
 from repro.sweep.model import PlannedRun, Scale, SweepSpec
 from repro.sweep.tune import plan_tuning
+from repro.sweep.tune_from import borrowed_tuning
 
 
 def expand_sweep(
@@ -81,7 +82,17 @@ def expand_sweep(
             tune = spec.cell_tune(row_name, column)
             tuned: list[Override] = []
             tune_ids: tuple[str, ...] = ()
-            if tune is not None:
+            if tune is not None and tune.source is not None:  # another cell's tuning stage (repro/sweep/tune_from.py)
+                tune_runs, tune_override = borrowed_tuning(
+                    tune.source,
+                    row_name,
+                    column,
+                    where,
+                    lambda s: expand_sweep(s, output_root=output_root, scale=scale, extra_overrides=extra_overrides),
+                )
+                runs += tune_runs
+                tuned, tune_ids = [tune_override], tuple(r.run_id for r in tune_runs if r.stage == "tune")
+            elif tune is not None:
                 bases = {}
                 for seed in tune.seeds:
                     overrides, deps, planned = base(seed)

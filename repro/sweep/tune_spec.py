@@ -24,9 +24,11 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from repro.errors import UserError
+from repro.sweep.teacher_ref import TeacherRef, parse_teacher
 from repro.training.tuning import SELECT_METRICS
 
 _KEYS = ("grid", "select", "where", "seeds", "epochs")
+# `tune: {from: {sweep, row, column}}`: the cell takes another cell's tuning stage (repro/sweep/tune_from.py)
 DEFAULT_WHERE = ("split=holdout", "split.fold=0")
 DEFAULT_SELECT = "final_val_acc"
 MAX_POINTS = 1000  # a grid larger than this is almost surely a typo in a range
@@ -39,6 +41,7 @@ class TuneSpec:
     where: tuple[str, ...] = DEFAULT_WHERE
     seeds: tuple[int, ...] = ()
     epochs: int | None = None
+    source: TeacherRef | None = None  # set: another cell's tuning runs decide (repro/sweep/tune_from.py)
 
     @property
     def keys(self) -> list[str]:
@@ -52,6 +55,9 @@ class TuneSpec:
         return out
 
     def describe(self) -> str:
+        if self.source is not None:
+            column = "the same column" if self.source.column is None else repr(self.source.column)
+            return f"at {self.source.sweep.name}'s tuned point (row {self.source.row!r}, {column}: its tuning runs)"
         def shown(values: tuple[Any, ...]) -> str:
             text = [f"{v:g}" if isinstance(v, float) else str(v) for v in values]
             return ", ".join(text) if len(text) <= 8 else f"{text[0]}, {text[1]}, ..., {text[-1]} ({len(text)} values)"
@@ -66,6 +72,13 @@ def parse_tune(value: Any, path: Path, where: str, first_seed: int) -> TuneSpec 
     """A `tune:` mapping checked for shape; keys and values are checked when the tuning runs are composed."""
     if value is None:
         return None
+    if isinstance(value, Mapping) and "from" in value:
+        if set(value) != {"from"}:
+            raise UserError(
+                f"{path}: {where}.from takes another cell's whole tuning stage; give it alone, e.g. "
+                "{from: {sweep: table6.yaml, row: Ours (Instance labels)}} (without column: this cell's own)."
+            )
+        return TuneSpec(grid=(), source=parse_teacher(value["from"], path, f"{where}.from"))
     example = "{grid: {method.label_lr: [25, 50], method.init_target_prob: [0.5, 0.9]}, select: final_val_acc}"
     if not isinstance(value, Mapping) or "grid" not in value:
         raise UserError(

@@ -1,7 +1,7 @@
-"""Warnings when a tuning stage may have missed (issue 28, parts 5-6): read from its finished tuning runs, shown by
-the sweep's output, `repro sweep status`, `repro tables` and in the tuned runs' summary (and so in W&B).
+"""Warnings when a tuning stage may have missed: read from its finished tuning runs, shown by the sweep's output,
+`repro sweep status`, `repro tables` and in the tuned runs' summary (and so in W&B).
 
-Two cases:
+Three cases (the third: repro/training/tune_margin.py, the winner's margin within one standard error):
 - the winner sits on the edge of a numeric grid axis (its smallest or largest value, on an axis of at least
   MIN_AXIS_POINTS values): the best value may lie beyond the grid, so extend the axis that way;
 - the winner's learned labels barely moved: their mean total variation from the initial labels at the last epoch
@@ -82,7 +82,11 @@ def tuning_warnings(
     ids = next(ids for p, _, ids in scored if p == winner)
     changes = [c for c in (label_change(RunDir(root / rid)) for rid in ids) if c is not None]
     moved = movement_warning(changes)
-    return out + ([moved] if moved else [])  # no "; " inside a warning: the summary's one string joins with it
+    from repro.training.tune_margin import tune_margin
+
+    margin = tune_margin(config, scored, winner)  # a margin within the noise (repro/training/tune_margin.py)
+    close = margin.warning() if margin is not None else None
+    return out + [w for w in (moved, close) if w]  # no "; " inside a warning: the summary's one string joins with it
 
 
 def _number(value: Any) -> bool:
