@@ -69,10 +69,10 @@ def train(
         return _train_held(cfg, config, rd, lock, stop_after_epochs)
 
 
-def build_experiment(cfg: DictConfig, run_dir: RunDir) -> Experiment:
+def build_experiment(cfg: DictConfig, run_dir: RunDir, data: Any = None) -> Experiment:
     """Everything a run trains with, built from its config: the experiment's state, then its method on it (the
-    method's state is part of the checkpoint) and the method's per-epoch recorders."""
-    exp = prepare_experiment(cfg, run_dir)
+    method's state is part of the checkpoint) and the method's per-epoch recorders. `data`: prepare_experiment's."""
+    exp = prepare_experiment(cfg, run_dir, data)
     exp.method = build_method(cfg, exp)
     # the latter three: noisy runs only, runs with several annotators per image only, noisy cross-validation folds
     exp.recorders = (

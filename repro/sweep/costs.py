@@ -79,6 +79,7 @@ class Price:
     lower_bound: bool = False
     half_batch_step_ms: float | None = None  # at the calibration's batch // 2, where it was timed
     low_meta_batch_step_ms: float | None = None  # at its low meta batch, for a kind that runs one
+    flops_ratio: float = 1.0  # a model priced from another's figures: the ratio of their forward FLOPs
 
     def step_ms_at(self, batch: int, meta_batch: int | None, cal: Calibration) -> float:
         """ms of one step at `batch` (and `meta_batch`, for a kind that runs one): on the plane through the timed
@@ -159,6 +160,7 @@ def _price(cal: Calibration, model: str, kind: StepCost, shape: tuple[int, int, 
         notes,
         ratio < 1,
         *(None if half is None else half * ratio for half in halves),
+        ratio,
     )
 
 
@@ -171,23 +173,36 @@ def price(config: Mapping[str, Any], cal: Calibration) -> Price | None:
     return _price(cal, str(config["model"]["name"]), step_kind(config), shape)
 
 
-def run_gpu_hours(config: Mapping[str, Any], cal: Calibration) -> float | None:
-    """Estimated GPU-hours of one run; None when it cannot be priced (see `price`)."""
+def epoch_parts(config: Mapping[str, Any], cal: Calibration) -> tuple[int, float, float, float] | None:
+    """(steps of a full epoch, their seconds, the evaluation passes' seconds, the per-epoch fixed seconds) of the
+    run on `cal`; None when it cannot be priced (see `price`). A step inside an epoch costs the timed step times the
+    calibration's in-epoch ratio, and each epoch adds its fixed cost (repro/sweep/epoch_cost.py)."""
     got = price(config, cal)
     if got is None or math.isnan(got.step_ms):
         return None
+    from repro.sweep.epoch_cost import epoch_fixed_ms, epoch_step_ratio
     from repro.train import epoch_eval_images
+    from repro.training.experiment import meta_batch_size
 
     n_train, n_meta, n_test = run_sizes(config)
     batch = int(config["data"]["batch_size"])
-    from repro.training.experiment import meta_batch_size
-
-    meta_batch = meta_batch_size(config["method"], n_meta) if step_kind(config).meta_batch else None
-    step_ms = got.step_ms_at(batch, meta_batch, cal)
+    kind, model = step_kind(config), str(config["model"]["name"])
+    meta_batch = meta_batch_size(config["method"], n_meta) if kind.meta_batch else None
+    step_ms = got.step_ms_at(batch, meta_batch, cal) * epoch_step_ratio(cal, model, kind)
     steps = math.ceil(n_train / batch)
     eval_ms = epoch_eval_images(config, n_train, n_meta, n_test) * got.eval_ms_per_image
+    fixed_ms = epoch_fixed_ms(cal, model, kind, got.flops_ratio)
+    return steps, steps * step_ms / 1e3, eval_ms / 1e3, fixed_ms / 1e3
+
+
+def run_gpu_hours(config: Mapping[str, Any], cal: Calibration) -> float | None:
+    """Estimated GPU-hours of one run; None when it cannot be priced (see `price`)."""
+    parts = epoch_parts(config, cal)
+    if parts is None:
+        return None
+    steps, step_s, eval_s, fixed_s = parts
     epochs, total_steps = planned_steps(config["optim"], steps)  # optim.iterations may end the last epoch early
-    return (total_steps * step_ms + epochs * eval_ms) / 3.6e6
+    return (total_steps * step_s / max(steps, 1) + epochs * (eval_s + fixed_s)) / 3600
 
 
 @dataclass

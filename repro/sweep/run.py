@@ -131,7 +131,7 @@ def run_sweep(
 
         report_other_commits(plan, report)  # done runs made at another commit: skipped, and said so
         if dry_run:
-            from repro.sweep.costs import plan_estimate
+            from repro.sweep.costs import load_calibration, plan_estimate
             from repro.sweep.graph import has_students, has_tuning, student_graph, tuning_graph
 
             if has_tuning(plan):
@@ -139,6 +139,9 @@ def run_sweep(
             if has_students(plan):
                 report(student_graph(plan))
             report(plan_estimate(plan, gpu_model).render())
+            from repro.sweep.epoch_cost import epoch_table
+
+            report(epoch_table((r.config for r in plan.unique.values()), load_calibration(gpu_model)))
         else:
             remember_selection(folder, spec, scale, extra_overrides)
         if dry_run or not plan.to_submit:

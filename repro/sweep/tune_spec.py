@@ -58,6 +58,7 @@ class TuneSpec:
         if self.source is not None:
             column = "the same column" if self.source.column is None else repr(self.source.column)
             return f"at {self.source.sweep.name}'s tuned point (row {self.source.row!r}, {column}: its tuning runs)"
+
         def shown(values: tuple[Any, ...]) -> str:
             text = [f"{v:g}" if isinstance(v, float) else str(v) for v in values]
             return ", ".join(text) if len(text) <= 8 else f"{text[0]}, {text[1]}, ..., {text[-1]} ({len(text)} values)"

@@ -286,15 +286,18 @@ def hardware_data(data: RunData, hardware: Hardware) -> RunData:
     )
 
 
-def prepare_experiment(cfg: DictConfig, run_dir: RunDir) -> Experiment:
+def prepare_experiment(
+    cfg: DictConfig, run_dir: RunDir, data: tuple[RunData, torch.Tensor, torch.Tensor] | None = None
+) -> Experiment:
     """Build a run's state from its config, deterministically from `cfg.seed`, all but its method: the method is
-    built on this state one layer up (repro.train.build_experiment), so this module imports no method."""
+    built on this state one layer up (repro.train.build_experiment), so this module imports no method. `data`:
+    (data, train_idx, meta_idx) given instead of loaded (`repro bench`'s synthetic epochs)."""
     seed = int(cfg.seed)
     hardware = Hardware.from_config(cfg)
     hardware.apply()
     torch.manual_seed(seed)
     device = hardware.device
-    data, train_idx, meta_idx = load_run_data(cfg)
+    data, train_idx, meta_idx = load_run_data(cfg) if data is None else data
     data = hardware_data(data, hardware)
     model = hardware.prepare_model(
         build_model(
