@@ -52,6 +52,7 @@ def test_a_far_number_holds_the_table_and_accept_gate_releases_it(tmp_path, caps
     assert main(["tables", *args]) == 0
     note = (tables / "table30.md").read_text()
     assert "Baseline gate (the test's number): accepted." in note and "Accepted with `--accept-gate` by " in note
+    assert "Baseline: 8 steps of batch 64, 400 samples; Smoothing: 8 steps of batch 64, 400 samples." in note
 
 
 @pytest.mark.slow
