@@ -45,7 +45,7 @@ def training_budget(runs: Iterable[Any]) -> dict[str, str]:
 def run_budget(config: Mapping[str, Any]) -> tuple[int, int, int]:
     """(optimizer steps, batch size, training samples drawn) of a run, from its config alone: an iteration-based
     schedule (setting A) stops mid-epoch, its last epoch's samples counted up to the last step."""
-    from repro.sweep.costs import run_sizes
+    from repro.sweep.budget.costs import run_sizes
     from repro.training.schedule import planned_steps
 
     n_train = run_sizes(config)[0]

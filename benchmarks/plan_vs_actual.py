@@ -9,8 +9,8 @@ average before and after (the ratios are only the estimate's error on an otherwi
     .venv/bin/python benchmarks/plan_vs_actual.py --epochs 3 --keep /tmp/pva
 
 The calibration includes `repro bench`'s whole short epochs (plain and label look-ahead): each epoch's estimate adds
-their per-epoch fixed cost and prices a step at their in-epoch ratio (repro/sweep/epoch_cost.py); the output prints
-both.
+their per-epoch fixed cost and prices a step at their in-epoch ratio (repro/sweep/budget/epoch_cost.py); the output
+prints both.
 
 6 epochs: a digits epoch is 10-20 steps, so a 2-epoch run is mostly its first steps' warm-up, which the
 calibration leaves out (it times steps after warm-up) and a real run of 200 epochs does not notice.
@@ -91,10 +91,11 @@ def main() -> int:
         path = work / "sweep.yaml"
         path.write_text(textwrap.dedent(SWEEP))
         from repro.runs.rundir import RunDir
-        from repro.sweep import Scale
-        from repro.sweep.costs import load_calibration, run_gpu_hours, step_kind
+        from repro.sweep.budget.calibration import load_calibration
+        from repro.sweep.budget.costs import run_gpu_hours, step_kind
         from repro.sweep.run import LocalSweep, run_sweeps_locally
-        from repro.sweep.spec import load_sweep
+        from repro.sweep.spec.model import Scale
+        from repro.sweep.spec.sweep_file import load_sweep
 
         sweep = LocalSweep(load_sweep(path), Scale(epochs=args.epochs))
         (plan,) = run_sweeps_locally(
@@ -121,7 +122,7 @@ def main() -> int:
             f"{args.threads} thread(s), {args.clock} clock"
         )
         print(f"load average (1, 5, 15 min) before/after: {load} on {os.cpu_count()} CPU(s)")
-        # what repro bench's whole short epochs added to each epoch's price (repro/sweep/epoch_cost.py)
+        # what repro bench's whole short epochs added to each epoch's price (repro/sweep/budget/epoch_cost.py)
         fixed, ratio = cal.epoch_fixed_ms or {}, cal.epoch_step_ratio or {}
         print(
             "per-epoch fixed cost (ms) and a step inside an epoch over the step timed alone, from whole short epochs: "

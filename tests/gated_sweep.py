@@ -9,7 +9,8 @@ import textwrap
 from pathlib import Path
 
 from repro.runs.rundir import RunDir
-from repro.sweep import expand_sweep, load_sweep
+from repro.sweep.expand.expand import expand_sweep
+from repro.sweep.spec.sweep_file import load_sweep
 
 GATED = """
     name: {name}

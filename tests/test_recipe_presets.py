@@ -12,7 +12,8 @@ import torch
 
 from repro.config import load_config, to_container
 from repro.runs.rundir import RunDir, run_id
-from repro.sweep.build import COMPOSER, parse_all
+from repro.sweep.expand.build import COMPOSER
+from repro.sweep.expand.overrides import parse_all
 from repro.training.experiment import lr_lambda, sgd_with_schedule
 
 CHOICES = ("schedule", "nesterov", "warmup", "lookahead_lr")
@@ -36,7 +37,7 @@ def test_each_preset_says_where_it_comes_from_and_composes_alike(choice, name):
     assert header and header[0].startswith(f"# `optim/{choice}={name}`")  # the one override that picks it
     overrides = ["model=resnet18", f"optim/{choice}={name}"]
     hydra = to_container(load_config(overrides))
-    assert COMPOSER.resolve(parse_all(overrides, "test"), where="test") == hydra  # the planner's fast path agrees
+    assert COMPOSER.compose(parse_all(overrides, "test"), where="test") == hydra  # the planner's fast path agrees
 
 
 def test_the_presets_set_what_they_name():

@@ -16,9 +16,11 @@ from gated_sweep import baseline_mean, row_runs, write_gated_sweep
 from repro.cli import main
 from repro.errors import UserError
 from repro.runs.rundir import RunDir
-from repro.sweep import Scale, expand_sweep, load_sweep
+from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.gate import GATE_FILE, evaluate_gate
-from repro.sweep.registry import sweep_dir
+from repro.sweep.spec.model import Scale
+from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.sweep_folder import sweep_dir
 
 REPO = Path(__file__).resolve().parents[1]
 

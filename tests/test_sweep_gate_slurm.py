@@ -15,7 +15,8 @@ from slurm_cluster import HANG_GUARD_S, slurm_cluster, wait_until  # noqa: F401 
 pytest.importorskip("submitit")
 
 from repro.cli import main  # noqa: E402
-from repro.sweep.registry import Registry, sweep_dir  # noqa: E402
+from repro.sweep.executors.slurm.registry import Registry  # noqa: E402
+from repro.sweep.sweep_folder import sweep_dir  # noqa: E402
 
 pytestmark = pytest.mark.slurm
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from analysis.table_notes import run_budget, table_notes, training_budget
-from repro.sweep import expand_sweep, load_sweep
+from repro.sweep.expand.expand import expand_sweep
+from repro.sweep.spec.sweep_file import load_sweep
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -1,6 +1,6 @@
 """Tuning that knows its own noise: the winner's margin over the runner-up and its standard error in the tuning
 report, a warning when the margin is within it (repro/training/tune_margin.py); the noisy tables tune on two seeds;
-Table 10 runs at Table 6's tuned point, a dependency on Table 6's own tuning runs (repro/sweep/tune_from.py)."""
+Table 10 runs at Table 6's tuned point, a dependency on Table 6's own tuning runs (repro/sweep/expand/tune_from.py)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from repro.runs.rundir import RunDir
-from repro.sweep import expand_sweep, load_sweep
+from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.run import plan_sweep
+from repro.sweep.spec.sweep_file import load_sweep
 from repro.sweep.tune_report import cell_tunings, render_tunings
 from repro.training.tuning import apply
 

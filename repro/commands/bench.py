@@ -22,7 +22,7 @@ import torch
 from repro.errors import UserError
 from repro.methods.step_cost import STEP_COSTS, StepCost
 from repro.models import MODEL_NAMES
-from repro.sweep.calibration import Calibration
+from repro.sweep.budget.calibration import Calibration
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -55,7 +55,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--no-epochs",
         action="store_true",
         help="skip the whole short epochs of each kind (loader, steps, evaluation, records, checkpoint) that give "
-        "a step's cost inside an epoch and the per-epoch fixed cost (repro/sweep/epoch_cost.py)",
+        "a step's cost inside an epoch and the per-epoch fixed cost (repro/sweep/budget/epoch_cost.py)",
     )
 
 
@@ -201,7 +201,8 @@ def _time_epochs(model_name: str, kinds, hw, args, steps_ms: dict, fixed: dict, 
 
     parts = []
     for kind in (k for k in kinds if k in EPOCH_KINDS):
-        got = epoch_costs(model_name, kind, hw.device.type, batch=args.batch, classes=args.classes)
+        shape = bench_shape(model_name, args.classes)
+        got = epoch_costs(model_name, kind, hw.device.type, batch=args.batch, shape=shape)
         if got is None or not steps_ms.get(kind.key):
             continue
         per_step, fixed_ms = got

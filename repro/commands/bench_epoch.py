@@ -2,11 +2,11 @@
 batch loaders, the method's steps, the end of the epoch, the validation and test passes; then the epoch's records and
 its checkpoint, as the training loop does) on synthetic data of the model's input shape, at two lengths. The slope
 is a step's cost inside an epoch, the intercept less the evaluation passes the per-epoch fixed cost
-(repro/sweep/epoch_cost.py prices both).
+(repro/sweep/budget/epoch_cost.py prices both).
 
 Each kind is timed with the first method that declares it and learns from no other run (baseline for plain steps,
 class labels for the label look-ahead); the other kinds take the figures of the kind their estimate names, or the
-plain one (repro/sweep/epoch_cost.py).
+plain one (repro/sweep/budget/epoch_cost.py).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from repro.methods.step_cost import LABEL_LOOKAHEAD, PLAIN, StepCost
 SHORT_STEPS = 3  # steps of the short epoch (at least 5 images per class); the long one has 3 times its images: the
 LONG_FACTOR = 3  # difference gives the slope, far enough apart for timing noise
 # The kinds whose whole epochs are timed; the others take the kind their estimate names, or the plain one
-# (repro/sweep/epoch_cost.py): their epochs differ from these in their steps, which are timed one by one.
+# (repro/sweep/budget/epoch_cost.py): their epochs differ from these in their steps, which are timed one by one.
 EPOCH_KINDS = (PLAIN, LABEL_LOOKAHEAD)
 MEASURED_EPOCHS = 3  # epochs per length; the first is the warm-up (lazy initialisation, autotuning), not counted
 
@@ -62,11 +62,10 @@ def synthetic_data(shape: tuple[int, int, int, int], n: int, n_test: int, augmen
 
 
 def epoch_costs(
-    model_name: str, kind: StepCost, device: str, *, batch: int, classes: int
+    model_name: str, kind: StepCost, device: str, *, batch: int, shape: tuple[int, int, int, int]
 ) -> tuple[float, float] | None:
-    """(ms per step inside an epoch, ms per epoch beyond steps and evaluation) of `kind` on `model_name`; None when
-    no method without a teacher declares the kind."""
-    from repro.commands.bench import bench_shape
+    """(ms per step inside an epoch, ms per epoch beyond steps and evaluation) of `kind` on `model_name` at its input
+    `shape` (channels, height, width, classes); None when no method without a teacher declares the kind."""
     from repro.config import load_config, to_container
     from repro.runs.checkpoint import save_checkpoint
     from repro.runs.rundir import RunDir
@@ -77,7 +76,6 @@ def epoch_costs(
     method = method_for(kind)
     if method is None:
         return None
-    shape = bench_shape(model_name, classes)
     data = "digits" if shape[1] < 32 else ("cifar100" if shape[3] == 100 else "cifar10")
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     timings: dict[int, float] = {}  # steps of an epoch -> its median seconds less its evaluation passes

@@ -1,5 +1,5 @@
 """The baseline gate: before a table spends, the runs of the cells its sweep file names under `gate:`
-(repro/sweep/gate_spec.py; say, the one-hot baseline of each column) train first, and their mean over seeds is
+(repro/sweep/spec/gate_spec.py; say, the one-hot baseline of each column) train first, and their mean over seeds is
 compared with the published number. Within tolerance, the rest of the table goes; outside it, the rest is held and
 the verdict says by how much, which recipe choices set a baseline's level and which presets change them.
 
@@ -29,8 +29,8 @@ from repro.runs.io import atomic_write_json, read_json
 from repro.runs.records import DONE, summary_state
 from repro.runs.rundir import RunDir
 from repro.sweep.gate_report import CellCheck, GateVerdict, recipe_text
-from repro.sweep.model import PlannedRun, SweepSpec
-from repro.sweep.registry import sweep_dir
+from repro.sweep.spec.model import PlannedRun, SweepSpec
+from repro.sweep.sweep_folder import sweep_dir
 
 GATE_FILE = "gate.json"
 REPORTED = ("single", "final")
@@ -107,7 +107,7 @@ def evaluate_gate(
     return replace(verdict, state="accepted", acceptance=acceptance) if acceptance else replace(verdict, state=state)
 
 
-def accept(verdict: GateVerdict, output_root: str | Path, name: str) -> GateVerdict:
+def record_acceptance(verdict: GateVerdict, output_root: str | Path, name: str) -> GateVerdict:
     """Record `--accept-gate` for these gate runs (atomically, in the output root) and return the verdict it
     gives; a gate that holds nothing is left as it is (there is nothing to accept)."""
     if not verdict.holds:
@@ -149,7 +149,7 @@ def hold(plan: Any, verdict: GateVerdict) -> int:
         status = plan.status[rid]
         if rid not in verdict.gate_ids and status.state in SUBMITTABLE:
             why = f"waits for the baseline gate ({verdict.state})"
-            plan.status[rid] = RunStatus("held", why, status.job, status.epoch)
+            plan.status[rid] = RunStatus("held", why, status.job_id, status.epoch)
             held += 1
     return held
 
@@ -160,3 +160,14 @@ def _metric(rd: RunDir, metric: str) -> float | None:
     value = (rd.read_summary() or {}).get(metric)
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     return float(value) if ok else None
+
+
+def check(plan: Any, *, accept: bool = False) -> str:
+    """Ask the plan's baseline gate, record `--accept-gate`, hold the runs it holds (`plan.gate` is the verdict);
+    returns the verdict as the sweep prints it ("" for a sweep file without a gate)."""
+    verdict = evaluate_gate(plan.spec, plan.runs, plan.output_root, plan.scale)
+    if accept:
+        verdict = record_acceptance(verdict, plan.output_root, plan.spec.name)
+    held = hold(plan, verdict)
+    plan.gate = verdict
+    return verdict.render(held) if plan.spec.gate is not None else ""

@@ -9,7 +9,7 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from repro.sweep.gate_spec import MIN_TOLERANCE, STD_FACTOR, GateCellSpec
+from repro.sweep.spec.gate_spec import MIN_TOLERANCE, STD_FACTOR, GateCellSpec
 
 HOLDING = ("pending", "held")  # the states that hold the rest of the table
 # The recipe presets that change a baseline's level (repro/conf/optim/<choice>/, docs/choices.md).

@@ -1,5 +1,5 @@
-"""The per-step costs a sweep's estimate is priced from (repro/sweep/costs.py): `repro bench`'s calibration of the
-user's GPU (or CPU), stored once per device name (`<dir>/<name>.json`, dir = $REPRO_CALIBRATION_DIR or
+"""The per-step costs a sweep's estimate is priced from (repro/sweep/budget/costs.py): `repro bench`'s calibration of
+the user's GPU (or CPU), stored once per device name (`<dir>/<name>.json`, dir = $REPRO_CALIBRATION_DIR or
 ~/.cache/repro/calibration), or, without one, the H100 figures of the design notes (docs/gpu.md, "What a sweep will
 cost"), which the estimate then says it used.
 """
@@ -65,8 +65,8 @@ class Calibration:
     meta_batch: int = 256
     low_meta_batch: int | None = None
     low_meta_batch_steps_ms: Mapping[str, Mapping[str, float]] | None = None
-    # repro/sweep/epoch_cost.py: per model and step kind, ms per epoch beyond steps and evaluation, and a step inside
-    # a real epoch over the step timed alone (`repro bench`'s whole short epochs); absent: none measured
+    # repro/sweep/budget/epoch_cost.py: per model and step kind, ms per epoch beyond steps and evaluation, and a step
+    # inside a real epoch over the step timed alone (`repro bench`'s whole short epochs); absent: none measured
     epoch_fixed_ms: Mapping[str, Mapping[str, float]] | None = None
     epoch_step_ratio: Mapping[str, Mapping[str, float]] | None = None
 

@@ -5,18 +5,15 @@ evaluation, warms its first batches, records the labels, saves a checkpoint; and
 its batches (a look-ahead its meta batch too), which a step timed on batches already on the device does not. `repro
 bench` times whole short epochs of each kind at two lengths (repro/commands/bench_epoch.py): the slope is a step's
 cost inside an epoch (stored as its ratio to the isolated step, `epoch_step_ratio`), the intercept less the
-evaluation is the per-epoch fixed cost (`epoch_fixed_ms`). The estimate (repro/sweep/costs.py) prices a step times
-that ratio and adds the fixed cost once per epoch. The design notes' H100 figures carry their fixed cost too
-(repro/sweep/calibration.py). A model the calibration did not time takes the reference model's fixed cost scaled by
-the same FLOPs ratio as its steps (a lower bound, like them).
+evaluation is the per-epoch fixed cost (`epoch_fixed_ms`). The estimate (repro/sweep/budget/costs.py) prices a step
+times that ratio and adds the fixed cost once per epoch. The design notes' H100 figures carry their fixed cost too
+(repro/sweep/budget/calibration.py). A model the calibration did not time takes the reference model's fixed cost
+scaled by the same FLOPs ratio as its steps (a lower bound, like them).
 """
 
 from __future__ import annotations
 
-import math
-from typing import Any, Iterable, Mapping
-
-from tabulate import tabulate
+from typing import Any, Mapping
 
 from repro.methods.step_cost import PLAIN, StepCost
 
@@ -44,29 +41,3 @@ def epoch_step_ratio(cal: Any, model: str, kind: StepCost) -> float:
     """A step inside a real epoch over the step `repro bench` timed alone (loading its batches; 1 when unknown)."""
     ratio = _figure(cal.epoch_step_ratio, model, kind)
     return ratio if ratio is not None and ratio > 0 else 1.0
-
-
-def epoch_table(runs: Iterable[Mapping[str, Any]], cal: Any) -> str:
-    """One line per distinct (model, data, step kind, training images, batch) of `runs`: what an epoch is priced."""
-    from repro.sweep.costs import epoch_parts, run_sizes, step_kind
-
-    rows: dict[tuple, list[Any]] = {}
-    for config in runs:
-        n_train = run_sizes(config)[0]
-        model, data = config["model"]["name"], config["data"]["name"]
-        key = (model, data, step_kind(config).key, n_train, config["data"]["batch_size"])
-        if key in rows:
-            continue
-        got = epoch_parts(config, cal)
-        if got is None:
-            continue
-        steps, step_s, eval_s, fixed_s = got
-        total = step_s + eval_s + fixed_s
-        if math.isfinite(total):
-            rows[key] = [*key, steps, f"{step_s:.2f}", f"{eval_s:.2f}", f"{fixed_s:.2f}", f"{total:.2f}"]
-    if not rows:
-        return ""
-    headers = ["model", "data", "step", "train images", "batch", "steps", "steps s", "eval s", "fixed s", "epoch s"]
-    return "per epoch (a full epoch of each kind of run; fixed: loader, evaluation set-up, records, checkpoint):\n" + (
-        tabulate(list(rows.values()), headers=headers, tablefmt="simple", disable_numparse=True)
-    )

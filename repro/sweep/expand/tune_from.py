@@ -19,11 +19,10 @@ from dataclasses import replace
 from typing import Callable
 
 from repro.errors import UserError
-from repro.sweep.build import override_value
-from repro.sweep.compose import Override, parse_override
-from repro.sweep.model import PlannedRun, SweepSpec
-from repro.sweep.sweep_file import read_sweep
-from repro.sweep.teacher_ref import TeacherRef
+from repro.sweep.expand.overrides import Override, override_value, parse_override
+from repro.sweep.spec.model import PlannedRun, SweepSpec
+from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.spec.teacher_ref import TeacherRef
 
 REPORTED = ("single", "final")
 # what the tuning runs depend on (a student's teacher) keeps a teacher stage: never reported as this cell's
@@ -35,7 +34,7 @@ def borrowed_tuning(
 ) -> tuple[list[PlannedRun], Override]:
     """(the referenced cell's tuning runs, and what they depend on, as this cell's; the `tune=...` override)."""
     column_ref = ref.column or column
-    spec = read_sweep(ref.sweep)
+    spec = load_sweep(ref.sweep)
     for kind, name, have in (("row", ref.row, spec.rows), ("column", column_ref, spec.columns)):
         if name not in have:
             raise UserError(

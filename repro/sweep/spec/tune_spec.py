@@ -12,7 +12,7 @@
 
 A grid value list may be written as a range, `{start: 0, stop: 10, step: 0.25}` (start, start + step, ..., stop).
 `tune:` may sit on a row, on a column (Tables 4-5: the temperature-scaling columns) or at the top of the file (every
-row; a row opts out with `tune: null`). The planner (repro/sweep/tune.py) turns it into tuning runs, one per grid
+row; a row opts out with `tune: null`). The planner (repro/sweep/expand/tune.py) turns it into tuning runs, one per grid
 point and seed, that the cell's runs depend on; the runs pick the winner when they start (repro/training/tuning.py).
 """
 
@@ -24,11 +24,11 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from repro.errors import UserError
-from repro.sweep.teacher_ref import TeacherRef, parse_teacher
+from repro.sweep.spec.teacher_ref import TeacherRef, parse_teacher
 from repro.training.tuning import SELECT_METRICS
 
 _KEYS = ("grid", "select", "where", "seeds", "epochs")
-# `tune: {from: {sweep, row, column}}`: the cell takes another cell's tuning stage (repro/sweep/tune_from.py)
+# `tune: {from: {sweep, row, column}}`: the cell takes another cell's tuning stage (repro/sweep/expand/tune_from.py)
 DEFAULT_WHERE = ("split=holdout", "split.fold=0")
 DEFAULT_SELECT = "final_val_acc"
 MAX_POINTS = 1000  # a grid larger than this is almost surely a typo in a range
@@ -41,7 +41,7 @@ class TuneSpec:
     where: tuple[str, ...] = DEFAULT_WHERE
     seeds: tuple[int, ...] = ()
     epochs: int | None = None
-    source: TeacherRef | None = None  # set: another cell's tuning runs decide (repro/sweep/tune_from.py)
+    source: TeacherRef | None = None  # set: another cell's tuning runs decide (repro/sweep/expand/tune_from.py)
 
     @property
     def keys(self) -> list[str]:
