@@ -34,9 +34,14 @@ def table_notes(spec: Any, expanded: Iterable[Any], output_root: str | Path, sca
 
 def training_budget(runs: Iterable[Any]) -> dict[str, str]:
     """Row -> "20,000 steps of batch 100, 2.0M samples" (the distinct budgets of its runs, ' / ' between)."""
+    from repro.errors import UserError
+
     found: dict[str, dict[str, None]] = {}
     for run in runs:
-        steps, batch, samples = run_budget(run.config)
+        try:
+            steps, batch, samples = run_budget(run.config)
+        except (KeyError, TypeError, ValueError, UserError):  # a config without the keys to count (a hand-made spec)
+            continue
         text = f"{steps:,} steps of batch {batch}, {_millions(samples)} samples"
         found.setdefault(run.row, {})[text] = None
     return {row: " / ".join(texts) for row, texts in found.items()}
