@@ -3,6 +3,8 @@ runs of their own; label movement and step time per corner, then the plan recali
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from repro.cli import main
@@ -10,6 +12,7 @@ from repro.runs.rundir import RunDir
 from repro.sweep.budget.preflight import corners, peak_lr_epochs
 from tuned_sweep import SUBSET_ARGS, write_tuned_sweep
 
+REPO = Path(__file__).resolve().parents[1]
 GRID = "{method.label_lr: [0.3, 1, 3], method.init_target_prob: [0.5, 0.9]}"
 
 
@@ -73,3 +76,14 @@ def test_preflight_on_slurm_needs_a_profile_and_a_dry_run_trains_nothing(tmp_pat
     assert main(["sweep", str(path), "--preflight", "--dry-run", *out]) == 2
     assert "leave out --dry-run" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()  # refused before anything was written
+
+
+def test_cells_that_share_their_tuning_runs_are_preflighted_once(tmp_path):
+    from repro.sweep.budget.preflight import preflight_runs
+    from repro.sweep.run import plan_sweep
+    from repro.sweep.spec.sweep_file import load_sweep
+
+    # demo Table 6's "Ours (setting A)" is "Ours (Instance labels)" on digits: the same tuning runs, the same corners
+    plan = plan_sweep(load_sweep(REPO / "sweeps" / "demo" / "table6.yaml"), output_root=tmp_path)
+    runs = preflight_runs(plan, 2, tmp_path / "preflight")
+    assert len(runs) == len({pre.run_id for pre, *_ in runs}) == 8  # 2 distinct tuned cells x 4 corners

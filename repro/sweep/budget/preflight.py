@@ -90,7 +90,8 @@ def preflight_runs(
                 source.depends_on,
                 f"{plan.spec.path}: preflight of {source.row} / {source.column}",
             )
-            out.append((pre, point, [k.split(".")[-1] for k in tune["keys"]], source))
+            if pre.run_id not in {p.run_id for p, *_ in out}:  # cells that share their tuning runs share corners
+                out.append((pre, point, [k.split(".")[-1] for k in tune["keys"]], source))
     return out
 
 
