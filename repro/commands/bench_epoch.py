@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-from repro.methods.step_cost import LABEL_LOOKAHEAD, PLAIN, StepCost
+from repro.training.step_cost import LABEL_LOOKAHEAD, PLAIN, StepCost
 
 SHORT_STEPS = 3  # steps of the short epoch (at least 5 images per class); the long one has 3 times its images: the
 LONG_FACTOR = 3  # difference gives the slope, far enough apart for timing noise

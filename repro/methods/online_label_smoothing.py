@@ -19,7 +19,7 @@ where each comes from: repro/conf/method/online_label_smoothing.yaml, docs/metho
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
@@ -28,9 +28,9 @@ from torch import Tensor
 
 from repro.losses import soft_cross_entropy
 from repro.methods.base import Method, StepOutput, optimizer_step
-from repro.methods.step_cost import PLAIN
+from repro.schema import option, schema
 from repro.training.hardware import index_add_rows_
-from repro.validation import Choice, Real
+from repro.training.step_cost import PLAIN
 
 
 class OnlineLabelSmoothing(Method):
@@ -39,14 +39,24 @@ class OnlineLabelSmoothing(Method):
 
     step_cost = PLAIN  # one forward and backward; the statistics are a softmax and a scatter-add, no second pass
 
-    options = ("hard_weight", "init")
-    rules = {"hard_weight": Real(0, 1), "init": Choice(("zeros", "uniform"))}
+    @schema
+    class Options:
+        hard_weight: float = option(
+            ge=0,
+            le=1,
+            why="loss = hard_weight x CE(y) + (1 - hard_weight) x CE(soft[y])",
+            hint="their CIFAR script: 0.5",
+        )
+        init: Literal["zeros", "uniform"] = option(
+            why="the soft labels before the first epoch",
+            hint="zeros: their CIFAR script; uniform: their fine-grained solver",
+        )
 
     def __init__(self, cfg: DictConfig, exp) -> None:
         super().__init__(cfg, exp)
         classes = exp.data.num_classes
-        self.hard_weight = float(cfg.hard_weight)
-        start = 0.0 if str(cfg.init) == "zeros" else 1.0 / classes
+        self.hard_weight = float(self.options.hard_weight)
+        start = 0.0 if self.options.init == "zeros" else 1.0 / classes
         self.soft = torch.full((classes, classes), start, device=exp.device)  # row y: the soft label of class y
         self.sums = torch.zeros(classes, classes, device=exp.device)  # this epoch's softmax sums, per given class
         self.counts = torch.zeros(classes, device=exp.device)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from repro.methods.step_cost import PLAIN, StepCost
+from repro.training.step_cost import PLAIN, StepCost
 
 
 def _figure(table: Mapping[str, Mapping[str, float]] | None, model: str, kind: StepCost) -> float | None:
