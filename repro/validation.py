@@ -155,6 +155,13 @@ RULES: list[tuple[str, Any]] = [
     ("tune.select", Choice(("final_val_acc", "best_val_acc"))),  # validation metrics only (repro/training/tuning.py)
     ("tune.keys.*", Text()),
     ("tune.runs.*.run", Text()),
+    ("tune.halving.eta", Int(2)),  # successive halving (repro/training/halving.py)
+    ("tune.halving.epochs.*", COUNT),
+    ("halving.rung", Int(0, nullable=True)),
+    ("halving.epochs.*", COUNT),
+    ("halving.eta", Int(2)),
+    ("halving.select", Choice(("final_val_acc", "best_val_acc"))),
+    ("halving.runs.*.run", Text()),
     ("tracker.mode", Choice(("online", "offline", "disabled", "dryrun", "run"))),  # dryrun/run: W&B's legacy names
     ("tracker.log_checkpoint", Bool()),
     ("*batch_size", COUNT),

@@ -34,6 +34,7 @@ from repro.sweep.calibration import (  # noqa: F401  (re-exported: the calibrati
     calibration_file,
     load_calibration,
 )
+from repro.training.halving import rung_share
 from repro.training.schedule import planned_steps
 
 # (train, test) sizes of the data sets, as loaded (digits: the fixed 70/30 split of its 1797 images).
@@ -172,7 +173,14 @@ def price(config: Mapping[str, Any], cal: Calibration) -> Price | None:
 
 
 def run_gpu_hours(config: Mapping[str, Any], cal: Calibration) -> float | None:
-    """Estimated GPU-hours of one run; None when it cannot be priced (see `price`)."""
+    """Estimated GPU-hours of one planned job; None when it cannot be priced (see `price`). A successive-halving
+    rung's job: the epochs from the previous rung, as likely as its run is to get there (repro/training/halving.py)."""
+    hours = full_run_gpu_hours(config, cal)
+    return None if hours is None else hours * rung_share(config)
+
+
+def full_run_gpu_hours(config: Mapping[str, Any], cal: Calibration) -> float | None:
+    """Estimated GPU-hours of the whole run, all its epochs; None when it cannot be priced (see `price`)."""
     got = price(config, cal)
     if got is None or math.isnan(got.step_ms):
         return None

@@ -78,7 +78,7 @@ def expand_sweep(
                 teacher, planned = cell.teacher_runs(ref, seed)
                 return head + [teachers.teacher_override(head, teacher, ref, where)], (teacher.run_id,), planned
 
-            tune = spec.cell_tune(row_name, column)
+            tune = scale.tune(spec.cell_tune(row_name, column)) if scale else spec.cell_tune(row_name, column)
             tuned: list[Override] = []
             tune_ids: tuple[str, ...] = ()
             if tune is not None:

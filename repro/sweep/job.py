@@ -11,13 +11,15 @@ from typing import Any, Sequence
 import submitit
 
 from repro.runs import runlock
+from repro.training.halving import run_of
 
 REQUEUE_WAIT_S = 120  # after SIGTERM, how long a SLURM job waits for submitit's requeue signal before giving up
 
 
 def run_planned(run_id: str, overrides: Sequence[str], *, wait: float | bool = False):
-    """Train one run from its overrides; the resolved config must still have the planned run id. `wait`: how long
-    to wait when another process holds the run (repro/runs/runlock.py)."""
+    """Train one run from its overrides; the resolved config must still have the planned run id (`run_id` may name a
+    successive-halving rung's job of the run, repro/sweep/halving_plan.py). `wait`: how long to wait when another
+    process holds the run (repro/runs/runlock.py)."""
     from repro.config import load_config, to_container
     from repro.runs.records import DAMAGED, summary_state
     from repro.runs.rundir import RunDir
@@ -26,7 +28,7 @@ def run_planned(run_id: str, overrides: Sequence[str], *, wait: float | bool = F
 
     cfg = load_config(list(overrides))
     actual = compute_run_id(to_container(cfg))
-    if actual != run_id:
+    if actual != run_of(run_id):
         raise RuntimeError(
             f"The overrides planned as run {run_id} now resolve to run {actual}: the config tree or the code "
             "changed since the sweep was planned. Run `repro sweep` again to re-plan."
@@ -66,7 +68,7 @@ class TrainJob(submitit.helpers.Checkpointable):
     def checkpoint(self, *args: Any, **kwargs: Any) -> submitit.helpers.DelayedSubmission:
         from repro.runs.rundir import RunDir
 
-        rd = RunDir(Path(self.output_root) / "runs" / self.run_id)
+        rd = RunDir(Path(self.output_root) / "runs" / run_of(self.run_id))
         # Only the run's writer (this process, or none: train() already released the lock on SIGTERM) records
         # the requeue; while another process holds the run, this job writes nothing.
         free = not rd.lock_file.exists() or runlock.held_by_this_process(rd.lock_file)

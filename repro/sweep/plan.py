@@ -19,8 +19,11 @@ from tabulate import tabulate
 from repro.runs.records import DAMAGED, DONE, read_status, summary_state
 from repro.runs.rundir import RunDir
 from repro.sweep import cluster
+from repro.sweep.halving_plan import stage_label
+from repro.sweep.halving_state import rung_states
 from repro.sweep.model import PlannedRun, SweepSpec
 from repro.sweep.registry import JobRecord, latest_jobs
+from repro.training.halving import run_of
 
 STATES = ("done", "running", "pending", "failed", "interrupted", "damaged", "new", "unknown")
 SUBMITTABLE = ("failed", "interrupted", "damaged", "new")
@@ -62,7 +65,7 @@ class Plan:
         """Per row and stage: how many runs, and how many are done / running / pending / to submit."""
         groups: dict[tuple[str, str], list[str]] = {}
         for rid, run in self.unique.items():
-            groups.setdefault((run.row, run.stage), []).append(rid)
+            groups.setdefault((run.row, stage_label(run)), []).append(rid)
         header = ["row", "stage", "runs", "done", "running", "pending", "to submit", "unknown"]
         body = []
         for (row, stage), ids in groups.items():
@@ -99,7 +102,7 @@ class Plan:
         body = []
         for rid, run in self.unique.items():
             st = self.status[rid]
-            where = run.stage + ("" if run.fold is None else f" {run.fold}")
+            where = stage_label(run) + ("" if run.fold is None else f" {run.fold}")
             state = st.state + (f" ({st.detail})" if st.detail else "")
             body.append(
                 [
@@ -142,7 +145,7 @@ def make_plan(
     asked, those runs are `unknown` (or, with `slurm_required`, the SlurmUnavailable error propagates)."""
     output_root = Path(output_root)
     unique = _first_by_id(runs)
-    rundirs = {rid: RunDir(output_root / "runs" / rid) for rid in unique}
+    rundirs = {rid: RunDir(output_root / "runs" / run_of(rid)) for rid in unique}  # a rung's job: its run's
     summaries = {rid: summary_state(rd) for rid, rd in rundirs.items()}
     done = {rid for rid, (state, _) in summaries.items() if state == DONE}
     jobs = {rid: rec for rid, rec in latest_jobs(output_root).items() if rid in unique and rid not in done}
@@ -168,6 +171,8 @@ def make_plan(
                 status[rid].epoch,
                 (str(rundirs[rid].summary_file),),
             )
+    for rid, (state, detail, epoch) in rung_states(unique, status, output_root, SUBMITTABLE).items():
+        status[rid] = RunStatus(state, detail, status[rid].job, epoch)  # successive halving's rung jobs
     for rid, run in unique.items():  # say why a run cannot start: runs it waits for failed (e.g. its tuning runs)
         failed = [d for d in run.depends_on if d in status and status[d].state == "failed"]
         if failed and status[rid].state in SUBMITTABLE and not status[rid].detail:

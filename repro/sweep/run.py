@@ -128,6 +128,10 @@ def run_sweep(
             if has_students(plan):
                 report(student_graph(plan))
             report(plan_estimate(plan, gpu_model).render())
+            if has_tuning(plan):  # the grid's GPU-hours beside successive halving's (repro/sweep/halving_costs.py)
+                from repro.sweep.halving_costs import strategy_costs
+
+                report(strategy_costs(plan, gpu_model).render())
         else:
             remember_selection(folder, spec, scale, extra_overrides)
         if dry_run or not plan.to_submit:
@@ -243,7 +247,12 @@ def remember_selection(folder: Path, spec: SweepSpec, scale: Scale | None, extra
             "seeds": spec.seeds,
             "scale": None
             if scale is None
-            else {"epochs": scale.epochs, "subset": scale.subset, "test_subset": scale.test_subset},
+            else {
+                "epochs": scale.epochs,
+                "subset": scale.subset,
+                "test_subset": scale.test_subset,
+                "tune_strategy": scale.tune_strategy,
+            },
             "extra_overrides": list(extra),
         },
     )

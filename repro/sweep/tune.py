@@ -15,6 +15,7 @@ from typing import Any, Mapping
 from repro.errors import UserError
 from repro.sweep.build import make_run, override_value, parse_all
 from repro.sweep.compose import Override, parse_override
+from repro.sweep.halving_plan import plan_rungs
 from repro.sweep.model import PlannedRun
 from repro.sweep.tune_spec import TuneSpec
 
@@ -69,4 +70,6 @@ def plan_tuning(
             runs.append(run)
             entries.append({"run": run.run_id, "values": list(point)})
     node = {"keys": list(tune.keys), "runs": entries, "select": tune.select, "chosen": None}
+    if tune.strategy == "halving":  # one job per rung and run (repro/sweep/halving_plan.py)
+        return plan_rungs(tune, runs, node, where)
     return runs, parse_override(f"tune={override_value(node)}", where=f"{where}: tune")
