@@ -24,6 +24,7 @@ from repro.errors import UserError
 from repro.runs.rundir import RunDir
 from repro.sweep.build import make_run, parse_all
 from repro.sweep.model import PlannedRun
+from repro.training.halving import unit_id
 
 PREFLIGHT_EPOCHS = 2
 
@@ -64,9 +65,11 @@ def preflight_runs(plan: Any, epochs: int, root: Path) -> list[tuple[PlannedRun,
                     f"optim.epochs={epochs}",
                     f"output_root={root}",
                     f"sweep.name={plan.spec.name}-preflight",
+                    "halving.rung=null",  # a successive-halving stage's run: the plain run, stopped at no rung
                 ],
                 "preflight",
             )
+            first = plan.unique.get(unit_id(source.run_id, 0), source)  # halving: the first rung's job waits for all
             pre = make_run(
                 source.row,
                 source.column,
@@ -74,7 +77,7 @@ def preflight_runs(plan: Any, epochs: int, root: Path) -> list[tuple[PlannedRun,
                 "preflight",
                 None,
                 overrides,
-                source.depends_on,
+                first.depends_on,
                 f"{plan.spec.path}: preflight of {source.row} / {source.column}",
             )
             out.append((pre, point, [k.split(".")[-1] for k in tune["keys"]]))
