@@ -28,7 +28,7 @@ from repro.runs.records import read_summary
 from repro.runs.rundir import RunDir
 from repro.runs.runlock import FileLock
 from repro.tracking.tracker import make_tracker
-from repro.training import halving, tuning
+from repro.training import rung_job, tuning
 from repro.training.evaluation import evaluate
 from repro.training.experiment import Experiment, prepare_experiment
 from repro.training.progress import EpochProgress
@@ -59,7 +59,7 @@ def train(
         archive_done_run(rd, wait)
     if rd.is_done():
         return RunResult(rd, read_summary(rd) or {}, already_done=True)  # damaged: DamagedRecord, what to do
-    rung = halving.gate(config)  # a successive-halving rung's job: was the run promoted? Before anything is written
+    rung = rung_job.gate(config)  # a successive-halving rung's job: was the run promoted? Before anything is written
     if rung is not None and not rung.promoted:
         return RunResult(rd, {"stopped": rung.why}, stopped=rung.why)
     if tuning.tuned_keys(config):  # the winner of its finished tuning runs (same run id): before anything is written
@@ -103,9 +103,9 @@ def _train_held(cfg: DictConfig, config: dict, rd: RunDir, lock: FileLock, stop_
         rd.log(f"resumed from checkpoint at epoch {start_epoch}")
         rd.write_metrics(history)  # a kill between the checkpoint and the metrics left them an epoch behind
     committed = start_epoch  # the epoch of the last checkpoint: where a stopped run resumes
-    end = halving.stop_epoch(config, exp.epochs)  # a rung's job stops there, on the full run's schedule
+    end = rung_job.stop_epoch(config, exp.epochs)  # a rung's job stops there, on the full run's schedule
     if end < exp.epochs and start_epoch >= end:  # the run already reached this rung
-        why = halving.record_stop(rd, config, start_epoch, exp.epochs, already=start_epoch > end)
+        why = rung_job.record_stop(rd, config, start_epoch, exp.epochs, already=start_epoch > end)
         return RunResult(rd, {"stopped": why}, stopped=why)
     rd.write_config(config)  # after the checkpoint loaded: a refused resume changes no file
     provenance.record_start(rd.path, exp.hardware.describe(), exp.device)
@@ -141,7 +141,7 @@ def _train_held(cfg: DictConfig, config: dict, rd: RunDir, lock: FileLock, stop_
                 signals.raise_if_received()  # a signal whose exception was swallowed still stops the run here
         if end < exp.epochs:  # status `stopped`: a finished run of its own kind, no summary
             exit_code = 0
-            why = halving.record_stop(rd, config, end, exp.epochs)
+            why = rung_job.record_stop(rd, config, end, exp.epochs)
             return RunResult(rd, {"stopped": why}, stopped=why)
         summary = summarise(history, exp)
         lock.check()
