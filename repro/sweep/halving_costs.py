@@ -38,6 +38,7 @@ class StageCost:
 class StrategyCosts:
     stages: list[StageCost]
     table_total: float  # the plan's estimate (its own strategies; halving at its expected cost)
+    at_least: bool = False  # the estimate is a lower bound (FLOPs-scaled figures, unpriced runs)
 
     def totals(self) -> dict[str, float]:
         planned = sum(s.expected if s.planned == "halving" else s.grid for s in self.stages)
@@ -51,7 +52,10 @@ class StrategyCosts:
     def render(self) -> str:
         if not self.stages:
             return ""
-        from repro.sweep.costs import _hours_text as hours
+        from repro.sweep.costs import _hours_text
+
+        def hours(value: float) -> str:
+            return ("at least " if self.at_least else "") + _hours_text(value)
 
         body = [
             [
@@ -59,9 +63,9 @@ class StrategyCosts:
                 s.column,
                 s.points,
                 ", ".join(map(str, s.rungs)),
-                hours(s.grid),
-                hours(s.worst),
-                hours(s.expected),
+                _hours_text(s.grid),
+                _hours_text(s.worst),
+                _hours_text(s.expected),
                 s.planned,
             ]
             for s in self.stages
@@ -114,7 +118,7 @@ def strategy_costs(plan: Any, gpu_name: str | None = None) -> StrategyCosts:
             rungs = rung_epochs(run_epochs(configs[0]), eta, len(prices), spec.min_epochs if spec else 1)
         worst, expected = _halving(list(prices.values()), eta, rungs)
         stages[ids] = StageCost(
-            run.row,
+            run.row + (" (its teacher)" if run.stage.startswith("teacher") else ""),  # another table's stage
             run.column,
             len(prices),
             rungs,
@@ -123,7 +127,9 @@ def strategy_costs(plan: Any, gpu_name: str | None = None) -> StrategyCosts:
             expected,
             "halving" if node else "grid",
         )
-    return StrategyCosts(list(stages.values()), plan_estimate(plan, gpu_name).total)
+    estimate = plan_estimate(plan, gpu_name)
+    lower = estimate.lower_bound or bool(estimate.unpriced)
+    return StrategyCosts(list(stages.values()), estimate.total, lower)
 
 
 def _halving(prices: list[float], eta: int, rungs: tuple[int, ...]) -> tuple[float, float]:
