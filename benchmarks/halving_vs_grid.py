@@ -7,7 +7,8 @@ strategy from an empty output root, side by side (two processes at once, so both
 For each strategy (`<root>/grid`, `<root>/halving`) it plans the demo sweeps that tune (sweeps/demo/tableN.yaml,
 Tables 1-6 and the `repro demo --extra` ones that tune: 12, 13, 16), restricted to their tuned rows and columns (the
 teachers a tuned student needs come along), with `--tune-strategy` set, and trains them in one process, one run at a
-time, one torch thread (`repro demo`'s thread count), timing the wall clock and this process's CPU seconds.
+time, one torch thread (`repro demo`'s thread count), without W&B (`tracker=none`), timing the wall clock and this
+process's CPU seconds.
 
 The report, per tuned cell (a cell shared by several tables once): each strategy's winner, whether they agree, and
 where they differ both winners' full-length validation and test accuracy (their tuning runs in the grid root, which
@@ -33,6 +34,7 @@ sys.path[:0] = [str(ROOT)]
 
 TABLES = (1, 2, 3, 4, 5, 6, 12, 13, 16)
 STRATEGIES = ("grid", "halving")
+QUIET = ("progress=none", "tracker=none")  # training only: no progress lines, no W&B runs (not in the run ids)
 
 
 def tuned_specs(tables: tuple[int, ...], quick: bool = False) -> dict:
@@ -68,7 +70,7 @@ def train(root: Path, strategy: str, tables: tuple[int, ...], quick: bool) -> No
     torch.set_num_threads(1)
     out = root / strategy
     specs = tuned_specs(tables, quick)
-    sweeps = [LocalSweep(spec, scale(strategy, quick), ("progress=none",)) for spec in specs.values()]
+    sweeps = [LocalSweep(spec, scale(strategy, quick), QUIET) for spec in specs.values()]
     load, wall, cpu = os.getloadavg(), time.perf_counter(), time.process_time()
     plans = run_sweeps_locally(sweeps, output_root=out, jobs=1, report=lambda line: None)
     measured = {
@@ -92,7 +94,7 @@ def report(root: Path, tables: tuple[int, ...], quick: bool) -> str:
     specs = tuned_specs(tables, quick)
     plans = {
         s: {
-            n: plan_sweep(spec, output_root=root / s, scale=scale(s, quick), extra_overrides=("progress=none",))
+            n: plan_sweep(spec, output_root=root / s, scale=scale(s, quick), extra_overrides=QUIET)
             for n, spec in specs.items()
         }
         for s in STRATEGIES
