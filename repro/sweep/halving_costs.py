@@ -118,7 +118,7 @@ def strategy_costs(plan: Any, gpu_name: str | None = None) -> StrategyCosts:
             rungs = rung_epochs(run_epochs(configs[0]), eta, len(prices), spec.min_epochs if spec else 1)
         worst, expected = _halving(list(prices.values()), eta, rungs)
         stages[ids] = StageCost(
-            run.row + (" (its teacher)" if run.stage.startswith("teacher") else ""),  # another table's stage
+            run.row + (" (the teacher's tuning)" if run.stage.startswith("teacher") else ""),  # another table's stage
             run.column,
             len(prices),
             rungs,
