@@ -2,7 +2,8 @@
 metrics (validation only, ties to the grid's first point), the plan (one job per rung of the same run, each rung
 waiting for the one before), the dry run's GPU-hours of both strategies, bad settings refused, and on digits a
 halving sweep killed between rungs that resumes at the right rung, trains fewer epochs than its grid, never trains
-a loser past its rung and never trains an epoch twice."""
+a loser past its rung and never trains an epoch twice; a run stopped at a rung resumes to exactly the result of the
+uninterrupted run."""
 
 from __future__ import annotations
 
@@ -10,13 +11,17 @@ import json
 from dataclasses import replace
 
 import pytest
+import torch
 
 from halving_sweep import RUNGS, SCALE, SURVIVORS, epoch_lines, write_halving_sweep
 from repro.cli import main
 from repro.config import load_config, to_container
+from repro.runs.checkpoint import load_checkpoint
 from repro.runs.rundir import RunDir
 from repro.sweep import expand_sweep, load_sweep, run_sweep
+from repro.train import train
 from repro.training.halving import Ladder, climb, finalists, rung_epochs, survivor_counts, unit_id
+from resume_check import EXACT, checkpoint_tensors, torch_flags_kept
 
 
 def test_rungs_end_at_the_runs_own_epochs_and_stop_halving_at_one_point():
@@ -172,3 +177,23 @@ def test_a_halving_sweep_killed_between_rungs_resumes_there_and_trains_nothing_t
     status = capsys.readouterr().out
     assert "rung 0 (epoch 1): 2 of 4 go on" in status and "rung 1 (epoch 2): 1 of 2 go on" in status
     assert status.count("not promoted") == 2 + 3  # rung 1: two points out at rung 0; rung 2: those and one more
+
+
+def test_a_run_stopped_at_a_rung_is_the_full_runs_first_epochs_and_resumes_to_its_result(tmp_path):
+    """The rung is a stop on the full run's schedule: stopped at epoch 1 of 2 (status `stopped`, no summary, the same
+    run id) and resumed by a plain `repro train`, the run ends exactly as one trained uninterrupted."""
+    small = ["data.subset=200", "data.test_subset=100", "optim.epochs=2", "tracker=none", "progress=none", *EXACT]
+    rung = "halving={rung:0,epochs:[1,2],eta:2,select:final_val_acc,runs:[]}"
+    with torch_flags_kept():
+        whole = train(load_config([*small, f"output_root={tmp_path / 'a'}"]))
+        stopped = train(load_config([*small, rung, f"output_root={tmp_path / 'b'}"]))
+        assert stopped.stopped.startswith("stopped at rung 0") and not stopped.run_dir.is_done()
+        assert stopped.run_dir.run_id == whole.run_dir.run_id
+        assert json.loads(stopped.run_dir.status_file.read_text())["state"] == "stopped"
+        assert len(stopped.run_dir.read_metrics()) == 1
+        resumed = train(load_config([*small, f"output_root={tmp_path / 'b'}"]))
+    strip = [{k: v for k, v in row.items() if k != "seconds"} for row in resumed.run_dir.read_metrics()]
+    assert strip == [{k: v for k, v in row.items() if k != "seconds"} for row in whole.run_dir.read_metrics()]
+    a = dict(checkpoint_tensors(load_checkpoint(whole.run_dir.checkpoint_file)))
+    b = dict(checkpoint_tensors(load_checkpoint(resumed.run_dir.checkpoint_file)))
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
