@@ -53,7 +53,7 @@ def tuned_specs(tables: tuple[int, ...], quick: bool = False) -> dict:
 
 def scale(strategy: str, quick: bool):
     """The demo's own sizes with `strategy`; `quick`: 4 epochs on 300 / 150 samples (checks this script only)."""
-    from repro.sweep.spec import Scale
+    from repro.sweep.spec.model import Scale
 
     return (
         Scale(epochs=4, subset=300, test_subset=150, tune_strategy=strategy) if quick else Scale(tune_strategy=strategy)

@@ -9,7 +9,7 @@ import textwrap
 from pathlib import Path
 
 from repro.runs.rundir import RunDir
-from repro.sweep import Scale
+from repro.sweep.spec.model import Scale
 
 SCALE = Scale(epochs=4, subset=200, test_subset=100)
 RUNGS = (1, 2, 4)

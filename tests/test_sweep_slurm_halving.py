@@ -20,8 +20,9 @@ from slurm_cluster import (  # noqa: F401  (slurm_cluster is the session fixture
 submitit = pytest.importorskip("submitit")
 
 from repro.runs.rundir import RunDir  # noqa: E402
-from repro.sweep import run_sweep  # noqa: E402
-from repro.sweep.registry import Registry, sweep_dir  # noqa: E402
+from repro.sweep.executors.slurm.registry import Registry  # noqa: E402
+from repro.sweep.run import run_sweep  # noqa: E402
+from repro.sweep.sweep_folder import sweep_dir  # noqa: E402
 
 pytestmark = [pytest.mark.slurm, pytest.mark.slow]
 

@@ -18,7 +18,9 @@ from repro.cli import main
 from repro.config import load_config, to_container
 from repro.runs.checkpoint import load_checkpoint
 from repro.runs.rundir import RunDir
-from repro.sweep import expand_sweep, load_sweep, run_sweep
+from repro.sweep.expand.expand import expand_sweep
+from repro.sweep.run import run_sweep
+from repro.sweep.spec.sweep_file import load_sweep
 from repro.train import train
 from repro.training.halving import Ladder, climb, finalists, rung_epochs, survivor_counts, unit_id
 from resume_check import EXACT, checkpoint_tensors, torch_flags_kept

@@ -57,7 +57,7 @@ def rung_states(
                 states[uid] = ("done", f"stopped at rung {rung}, epoch {epochs[rung]}", reached)
             elif out is not None and out < rung:
                 states[uid] = ("done", f"not promoted: left behind at rung {out}", reached)
-            elif st.state in submittable and st.job is None and rung and reached <= epochs[rung - 1]:
+            elif st.state in submittable and st.job_id is None and rung and reached <= epochs[rung - 1]:
                 stopped = (read_status(rd) or {}).get("state") in ("stopped", None)
                 if stopped or reached < epochs[rung - 1]:  # the run's status is an earlier rung's job's
                     promoted = len(race.rungs) >= rung

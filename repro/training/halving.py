@@ -1,5 +1,5 @@
 """Successive halving of a tuning stage, as its runs see it (a sweep's `tune: {strategy: halving}`; the planner is
-repro/sweep/halving_plan.py).
+repro/sweep/expand/halving.py).
 
 Every grid point trains to the first rung on the full run's own schedule: its config, and so its lr schedule, is
 the full run's, so a run stopped at rung k is exactly the first `epochs[k]` epochs of the full run, and it resumes

@@ -18,11 +18,12 @@ import math
 from dataclasses import replace
 from typing import Any
 
+from repro.data.sizes import run_sizes
 from repro.errors import UserError
-from repro.sweep.build import override_value
-from repro.sweep.compose import Override, parse_override
-from repro.sweep.model import PlannedRun
-from repro.sweep.tune_spec import TuneSpec
+from repro.sweep.expand.build import make_run
+from repro.sweep.expand.overrides import Override, override_value, parse_all, parse_override
+from repro.sweep.spec.model import PlannedRun
+from repro.sweep.spec.tune_spec import TuneSpec
 from repro.training.halving import rung_epochs, unit_id
 from repro.training.schedule import iteration_based, planned_steps
 
@@ -32,8 +33,6 @@ def run_epochs(config: dict) -> int:
     optim = config["optim"]
     if not iteration_based(optim):
         return int(optim["epochs"])
-    from repro.sweep.costs import run_sizes
-
     train, _, _ = run_sizes(config)
     return planned_steps(optim, math.ceil(train / int(config["data"]["batch_size"])))[0]
 
@@ -58,17 +57,19 @@ def plan_rungs(tune: TuneSpec, runs: list[PlannedRun], node: dict[str, Any], whe
         level = []
         for run in runs:
             halving = {"rung": rung, **race}
-            config = copy.deepcopy(run.config)
-            config["halving"] = halving
-            level.append(
-                replace(
-                    run,
-                    run_id=run.run_id if rung == len(epochs) - 1 else unit_id(run.run_id, rung),
-                    overrides=(*run.overrides, f"halving={override_value(halving)}"),
-                    config=config,
-                    depends_on=run.depends_on if rung == 0 else previous,
-                )
+            job = make_run(  # the run's own config with the rung's node, validated as every planned run is
+                run.row,
+                run.column,
+                run.seed,
+                run.stage,
+                run.fold,
+                parse_all([*run.overrides, f"halving={override_value(halving)}"], f"{where}: tune rung {rung}"),
+                run.depends_on if rung == 0 else previous,
+                where,
+                config={**copy.deepcopy(run.config), "halving": halving},
             )
+            assert job.run_id == run.run_id  # the halving node is not part of the run id: the same run, stopped
+            level.append(job if rung == len(epochs) - 1 else replace(job, run_id=unit_id(run.run_id, rung)))
         jobs += level
         previous = tuple(j.run_id for j in level)
     tuned = {**node, "halving": {"eta": tune.eta, "epochs": epochs}}

@@ -1,6 +1,6 @@
 """What a sweep will cost in GPU-hours, from per-step costs measured on the user's GPU (`repro bench`).
 
-The per-step costs come from a calibration (repro/sweep/calibration.py: one per GPU model, else the design notes'
+The per-step costs come from a calibration (repro/sweep/budget/calibration.py: one per GPU model, else the design notes'
 H100 figures, which the estimate then says it used). A run's cost = epochs x (steps per epoch x step cost +
 evaluated images x forward cost per image); steps per epoch come from the data set's known size, the split and the
 batch size, without loading data. The evaluated images are each epoch's passes as the loop, the method and the
@@ -22,23 +22,16 @@ from typing import Any, Iterable, Mapping
 
 from tabulate import tabulate
 
+from repro.data.sizes import DATA_SIZES, run_sizes  # noqa: F401  (a run's sizes: part of this module's API)
 from repro.errors import UserError
 from repro.methods.step_cost import STEP_COSTS, StepCost
-from repro.sweep.calibration import (  # noqa: F401  (re-exported: the calibration is part of this module's API)
-    EVAL_FRACTION_OF_STEP,
-    H100_MS,
-    H100_NAME,
-    H100_SHAPE,
+from repro.sweep.budget.calibration import (
     Calibration,
-    calibration_dir,
-    calibration_file,
     load_calibration,
 )
 from repro.training.halving import rung_share
 from repro.training.schedule import planned_steps
 
-# (train, test) sizes of the data sets, as loaded (digits: the fixed 70/30 split of its 1797 images).
-DATA_SIZES = {"cifar10": (50000, 10000), "cifar100": (50000, 10000), "digits": (1258, 539)}
 # (channels, image size, classes) of an image of each data set: what a FLOPs-scaled estimate is computed at.
 DATA_SHAPES = {"cifar10": (3, 32, 10), "cifar100": (3, 32, 100), "digits": (1, 8, 10)}
 # A measured model the others are scaled from by FLOPs when the calibration has none of their own (the first of
@@ -48,18 +41,6 @@ STAGES = ("tune", "single", "fold", "final")  # the tuning stage first: the othe
 
 
 # ------------------------------------------------------------------------------------------------ estimate
-
-
-def run_sizes(config: Mapping[str, Any]) -> tuple[int, int, int]:
-    """(train samples, meta/validation samples, test samples) of a run, from its config alone."""
-    data, split = config["data"], config["split"]
-    if data["name"] not in DATA_SIZES:
-        raise UserError(f"No known size for data set {data['name']!r}; known: {', '.join(DATA_SIZES)}.")
-    train, test = DATA_SIZES[data["name"]]
-    train = min(train, int(data.get("subset") or train))
-    test = min(test, int(data.get("test_subset") or test))
-    meta = 0 if split.get("full_train") else int(math.floor(float(split["meta_fraction"]) * train + 0.5))
-    return train - meta, meta, test
 
 
 def step_kind(config: Mapping[str, Any]) -> StepCost:

@@ -17,8 +17,9 @@ from typing import Any
 
 from tabulate import tabulate
 
-from repro.sweep.costs import full_run_gpu_hours, load_calibration, plan_estimate
-from repro.sweep.halving_plan import run_epochs
+from repro.sweep.budget.calibration import load_calibration
+from repro.sweep.budget.costs import _hours_text, full_run_gpu_hours, plan_estimate
+from repro.sweep.expand.halving import run_epochs
 from repro.training.halving import DEFAULT_ETA, rung_epochs, survivor_counts
 
 
@@ -52,7 +53,6 @@ class StrategyCosts:
     def render(self) -> str:
         if not self.stages:
             return ""
-        from repro.sweep.costs import _hours_text
 
         def hours(value: float) -> str:
             return ("at least " if self.at_least else "") + _hours_text(value)
