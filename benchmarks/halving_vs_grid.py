@@ -114,8 +114,12 @@ def report(root: Path, tables: tuple[int, ...], quick: bool) -> str:
             entry = {"table": number, "cell": f"{key[0]} / {key[1]}", "points": len(set(map(_point, _entries(config))))}
             entry["winners"] = {s: point_text(keys, w) for s, w in winners.items()}
             entry["same"] = winners["grid"] == winners["halving"]
+            # each root's own tuning runs (a student's differ between the roots: its teacher is a tuned run, whose
+            # id names its strategy); a run another cell trains to the end anyway counts whole
+            own = {"grid": config, "halving": halving_runs[0].config}
             entry["tuning_epochs"] = {
-                s: sum(_epochs(RunDir(root / s / "runs" / rid)) for rid in ids) for s in STRATEGIES
+                s: sum(_epochs(RunDir(root / s / "runs" / str(e["run"]))) for e in own[s]["tune"]["runs"])
+                for s in STRATEGIES
             }
             if not entry["same"]:
                 scored = {p: rids for p, _, rids in results(config)}  # grid root: every point at full length
@@ -165,32 +169,30 @@ def _epochs(rd) -> int:
 
 
 def _render(cells: list[dict], measured: dict, all_epochs: dict) -> str:
+    def pair(values: dict) -> str:
+        return " / ".join(f"{100 * values[s]:.1f}" for s in STRATEGIES)
+
     body = []
     for c in cells:
-        differ = ""
-        if not c["same"]:
-            fl, rep = c["full_length"], c["reported_test"]
-            differ = "; ".join(
-                f"{s}: val {fl[s]['final_val_acc']:.4f}, test {fl[s]['final_test_acc']:.4f}, cell {rep[s]:.4f}"
-                for s in STRATEGIES
-            )
         e = c["tuning_epochs"]
-        body.append(
-            [
-                c["table"],
-                c["cell"],
-                c["points"],
-                c["winners"]["grid"],
-                "same" if c["same"] else c["winners"]["halving"],
-                f"{e['grid']} / {e['halving']}",
-                differ,
-            ]
-        )
-    table = tabulate(
-        body,
-        headers=["table", "cell", "points", "grid's winner", "halving's", "tuning epochs grid / halving", "if not"],
-        tablefmt="github",
-    )
+        row = [
+            c["table"],
+            c["cell"],
+            c["points"],
+            c["winners"]["grid"],
+            "same" if c["same"] else c["winners"]["halving"],
+        ]
+        row.append(f"{e['grid']} / {e['halving']}")
+        if c["same"]:
+            row += ["", "", ""]
+        else:
+            fl = c["full_length"]
+            row += [pair({s: fl[s]["final_val_acc"] for s in STRATEGIES})]
+            row += [pair({s: fl[s]["final_test_acc"] for s in STRATEGIES}), pair(c["reported_test"])]
+        body.append(row)
+    headers = ["table", "cell", "points", "grid's winner", "halving's", "tuning epochs grid / halving"]
+    headers += ["winners' val % (full length)", "winners' test %", "cell's test % (grid / halving)"]
+    table = tabulate(body, headers=headers, tablefmt="github")
     tuning = {s: sum(c["tuning_epochs"][s] for c in cells) for s in STRATEGIES}
     same = sum(c["same"] for c in cells)
     lines = [
