@@ -136,8 +136,7 @@ def _train_held(cfg: DictConfig, config: dict, rd: RunDir, lock: FileLock, stop_
                 rd.log(progress.format_row(row))
                 signals.raise_if_received()  # a signal whose exception was swallowed still stops the run here
         if end < exp.epochs:  # status `stopped`: a finished run of its own kind, no summary
-            exit_code = 0
-            why = rung_job.record_stop(rd, config, end, exp.epochs)
+            exit_code, why = 0, rung_job.record_stop(rd, config, end, exp.epochs)
             return RunResult(rd, {"stopped": why}, stopped=why)
         summary = summarise(history, exp)
         lock.check()
