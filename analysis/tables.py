@@ -122,7 +122,7 @@ def build_table(
         groups,
         expansion=describe_expansion(scale, extra_overrides),
         title=str(getattr(spec, "title", "") or ""),
-        tuning_notes=_tuning_notes(spec),
+        tuning_notes=_tuning_notes(spec, scale),
         noisy=any(_noisy(p.config) for p in planned),
         notes=table_notes(spec, expanded, output_root, scale),
     )
@@ -141,11 +141,13 @@ def _add_selection_views(cell: Cell, run: dict[str, Any], percent: bool) -> None
 
 def describe_expansion(scale: Any, extra_overrides: Sequence[str] = ()) -> str:
     parts = [*(scale.overrides() if scale is not None else []), *extra_overrides]
-    return " ".join(parts)
+    strategy = getattr(scale, "tune_strategy", None)  # every tuning stage's strategy, from `--tune-strategy`
+    return " ".join(parts + ([f"--tune-strategy {strategy}"] if strategy else []))
 
 
-def _tuning_notes(spec: Any) -> list[str]:
-    """One note per tuned row (per column when its columns tune differently): what was tuned, where and how."""
+def _tuning_notes(spec: Any, scale: Any = None) -> list[str]:
+    """One note per tuned row (per column when its columns tune differently): what was tuned, where and how (with
+    the strategy the scale sets, `--tune-strategy`)."""
     notes: dict[str, list[str]] = {}
     cell_tune = getattr(spec, "cell_tune", None)
     for row in spec.rows if cell_tune else []:
@@ -153,6 +155,8 @@ def _tuning_notes(spec: Any) -> list[str]:
             continue
         for column in spec.row_columns(row):
             tune = cell_tune(row, column)
+            if tune is not None and getattr(scale, "tune_strategy", None):
+                tune = scale.tune(tune)
             if tune is not None:
                 notes.setdefault(tune.describe(), [])
                 if row not in notes[tune.describe()]:

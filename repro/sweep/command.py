@@ -12,6 +12,7 @@ USAGE = """examples:
   repro sweep sweeps/smoke.yaml                      run a sweep on this machine (folds before finals)
   repro sweep sweeps/smoke.yaml --jobs 4             up to 4 runs at once here (default: one per core)
   repro sweep sweeps/table1.yaml --dry-run           print the plan only
+  repro sweep sweeps/table6.yaml --tune-strategy halving --dry-run   tune by successive halving, priced beside the grid
   repro sweep sweeps/table1.yaml --executor slurm --profile slurm/profiles/mycluster.yaml
   repro sweep sweeps/table1.yaml tracker.mode=online --executor slurm --profile mycluster
   repro sweep sweeps/table5.yaml --rows Baseline     only some rows (also --columns, --seeds)
@@ -80,6 +81,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=int, help="train every run for N epochs instead of the paper's")
     parser.add_argument("--subset", type=int, help="keep K training samples (stratified) in every run")
     parser.add_argument("--test-subset", type=int, help="keep K test samples (stratified) in every run")
+    parser.add_argument(
+        "--tune-strategy",
+        choices=("grid", "halving"),
+        help="every tuning stage's strategy: grid (every grid point trains to the end, the paper's protocol) or "
+        "halving (successive halving: points behind at a rung stop there); default: each stage's own `strategy:`",
+    )
     parser.add_argument("--rows", nargs="+", metavar="ROW", help="only these rows (names as in the file)")
     parser.add_argument("--columns", nargs="+", metavar="COLUMN", help="only these columns")
     parser.add_argument("--seeds", nargs="+", type=int, metavar="SEED", help="only these seeds")
@@ -113,8 +120,10 @@ def run(args: argparse.Namespace) -> int:
 
     check_overrides(extra)  # hydra/... and hydra.*, +/~: refused with the way to do it
     scale = None
-    if any(v is not None for v in (args.epochs, args.subset, args.test_subset)):
-        scale = Scale(epochs=args.epochs, subset=args.subset, test_subset=args.test_subset)
+    if any(v is not None for v in (args.epochs, args.subset, args.test_subset, args.tune_strategy)):
+        scale = Scale(
+            epochs=args.epochs, subset=args.subset, test_subset=args.test_subset, tune_strategy=args.tune_strategy
+        )
     if args.accept_gate and (status_mode or args.dry_run or args.preflight):
         raise UserError(
             "--accept-gate lets a sweep go on past its baseline gate; it applies to `repro sweep FILE` that trains or "

@@ -23,7 +23,10 @@ from tabulate import tabulate
 
 from repro.runs.records import DAMAGED, DONE, read_status, summary_state
 from repro.runs.rundir import RunDir
+from repro.sweep.expand.halving import stage_label
+from repro.sweep.halving_state import rung_states
 from repro.sweep.spec.model import PlannedRun, SweepSpec
+from repro.training.halving import run_of
 
 # held: not submitted, it waits for the table's baseline gate (repro/sweep/gate.py)
 STATES = ("done", "running", "pending", "failed", "interrupted", "damaged", "new", "unknown", "held")
@@ -91,7 +94,7 @@ class Plan:
         """Per row and stage: how many runs, and how many are done / running / pending / to submit."""
         groups: dict[tuple[str, str], list[str]] = {}
         for rid, run in self.unique.items():
-            groups.setdefault((run.row, run.stage), []).append(rid)
+            groups.setdefault((run.row, stage_label(run)), []).append(rid)
         header = ["row", "stage", "runs", "done", "running", "pending", "to submit", "unknown"]
         body = []
         for (row, stage), ids in groups.items():
@@ -133,7 +136,7 @@ class Plan:
         body = []
         for rid, run in self.unique.items():
             st = self.status[rid]
-            where = run.stage + ("" if run.fold is None else f" {run.fold}")
+            where = stage_label(run) + ("" if run.fold is None else f" {run.fold}")
             state = st.state + (f" ({st.detail})" if st.detail else "")
             body.append(
                 [
@@ -177,7 +180,7 @@ def make_plan(
     answers, or None where no executor has jobs to report)."""
     output_root = Path(output_root)
     unique = _first_by_id(runs)
-    rundirs = {rid: RunDir(output_root / "runs" / rid) for rid in unique}
+    rundirs = {rid: RunDir(output_root / "runs" / run_of(rid)) for rid in unique}  # a rung's job: its run's
     summaries = {rid: summary_state(rd) for rid, rd in rundirs.items()}
     done = {rid for rid, (state, _) in summaries.items() if state == DONE}
     jobs = job_states([rid for rid in unique if rid not in done]) if job_states is not None else {}
@@ -192,6 +195,8 @@ def make_plan(
                 status[rid].epoch,
                 (str(rundirs[rid].summary_file),),
             )
+    for rid, (state, detail, epoch) in rung_states(unique, status, output_root, SUBMITTABLE).items():
+        status[rid] = RunStatus(state, detail, status[rid].job_id, epoch)  # successive halving's rung jobs
     for rid, run in unique.items():  # say why a run cannot start: runs it waits for failed (e.g. its tuning runs)
         failed = [d for d in run.depends_on if d in status and status[d].state == "failed"]
         if failed and status[rid].state in SUBMITTABLE and not status[rid].detail:

@@ -188,6 +188,10 @@ def _report_dry_run(plan: Plan, gpu_model: str | None, report: Callable[[str], N
     from repro.sweep.budget.epoch_prices import epoch_table
 
     report(epoch_table((r.config for r in plan.unique.values()), load_calibration(gpu_model)))
+    if has_tuning(plan):  # the grid's GPU-hours beside successive halving's (repro/sweep/budget/halving.py)
+        from repro.sweep.budget.halving import strategy_costs
+
+        report(strategy_costs(plan, gpu_model).render())
 
 
 def _to_submit(plan: Plan, report: Callable[[str], None]) -> bool:

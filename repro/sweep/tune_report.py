@@ -32,7 +32,8 @@ def cell_tunings(plan: Any) -> list[CellTuning]:
             continue
         tune = run.config["tune"]
         ids = [str(e["run"]) for e in tune.get("runs") or []]
-        if not all(RunDir(plan.output_root / "runs" / rid).is_done() for rid in ids):
+        # successive halving: only the finalists finish (results() says whether the race is over)
+        if not tune.get("halving") and not all(RunDir(plan.output_root / "runs" / rid).is_done() for rid in ids):
             seen[key] = CellTuning(run.row, run.column, None)
             continue
         try:

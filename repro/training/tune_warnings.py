@@ -77,7 +77,8 @@ def tuning_warnings(
     """The warnings of a tuned config's finished tuning stage (`scored`, `winner`:
     repro.training.tuning.results/choose)."""
     keys = list(config["tune"]["keys"])
-    out = edge_warnings(keys, [p for p, _, _ in scored], winner)
+    grid = [tuple(e["values"]) for e in config["tune"].get("runs") or []] or [p for p, _, _ in scored]
+    out = edge_warnings(keys, grid, winner)  # the whole grid's edges (successive halving scores its finalists only)
     root = Path(config["output_root"]) / "runs"
     ids = next(ids for p, _, ids in scored if p == winner)
     changes = [c for c in (label_change(RunDir(root / rid)) for rid in ids) if c is not None]

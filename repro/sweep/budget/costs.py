@@ -22,16 +22,16 @@ from typing import Any, Iterable, Mapping
 
 from tabulate import tabulate
 
+from repro.data.sizes import DATA_SIZES, run_sizes  # noqa: F401  (a run's sizes: part of this module's API)
 from repro.errors import UserError
 from repro.sweep.budget.calibration import (
     Calibration,
     load_calibration,
 )
+from repro.training.halving import rung_share
 from repro.training.schedule import planned_steps
 from repro.training.step_cost import STEP_COSTS, StepCost
 
-# (train, test) sizes of the data sets, as loaded (digits: the fixed 70/30 split of its 1797 images).
-DATA_SIZES = {"cifar10": (50000, 10000), "cifar100": (50000, 10000), "digits": (1258, 539)}
 # (channels, image size, classes) of an image of each data set: what a FLOPs-scaled estimate is computed at.
 DATA_SHAPES = {"cifar10": (3, 32, 10), "cifar100": (3, 32, 100), "digits": (1, 8, 10)}
 # A measured model the others are scaled from by FLOPs when the calibration has none of their own (the first of
@@ -41,18 +41,6 @@ STAGES = ("tune", "single", "fold", "final")  # the tuning stage first: the othe
 
 
 # ------------------------------------------------------------------------------------------------ estimate
-
-
-def run_sizes(config: Mapping[str, Any]) -> tuple[int, int, int]:
-    """(train samples, meta/validation samples, test samples) of a run, from its config alone."""
-    data, split = config["data"], config["split"]
-    if data["name"] not in DATA_SIZES:
-        raise UserError(f"No known size for data set {data['name']!r}; known: {', '.join(DATA_SIZES)}.")
-    train, test = DATA_SIZES[data["name"]]
-    train = min(train, int(data.get("subset") or train))
-    test = min(test, int(data.get("test_subset") or test))
-    meta = 0 if split.get("full_train") else int(math.floor(float(split["meta_fraction"]) * train + 0.5))
-    return train - meta, meta, test
 
 
 def step_kind(config: Mapping[str, Any]) -> StepCost:
@@ -190,7 +178,14 @@ def epoch_parts(config: Mapping[str, Any], cal: Calibration) -> tuple[int, float
 
 
 def run_gpu_hours(config: Mapping[str, Any], cal: Calibration) -> float | None:
-    """Estimated GPU-hours of one run; None when it cannot be priced (see `price`)."""
+    """Estimated GPU-hours of one planned job; None when it cannot be priced (see `price`). A successive-halving
+    rung's job: the epochs from the previous rung, as likely as its run is to get there (repro/training/halving.py)."""
+    hours = full_run_gpu_hours(config, cal)
+    return None if hours is None else hours * rung_share(config)
+
+
+def full_run_gpu_hours(config: Mapping[str, Any], cal: Calibration) -> float | None:
+    """Estimated GPU-hours of the whole run, all its epochs; None when it cannot be priced (see `price`)."""
     parts = epoch_parts(config, cal)
     if parts is None:
         return None

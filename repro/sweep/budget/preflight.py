@@ -31,6 +31,7 @@ from repro.sweep.expand.build import make_run
 from repro.sweep.expand.overrides import parse_all
 from repro.sweep.spec.model import PlannedRun
 from repro.sweep.sweep_folder import sweep_dir, write_planned_configs
+from repro.training.halving import unit_id
 from repro.training.tune_warnings import MOVED_THRESHOLD
 
 PREFLIGHT_EPOCHS = 2
@@ -77,9 +78,11 @@ def preflight_runs(
                     f"optim.epochs={epochs}",
                     f"output_root={root}",
                     f"sweep.name={plan.spec.name}-preflight",
+                    "halving.rung=null",  # a successive-halving stage's run: the plain run, stopped at no rung
                 ],
                 "preflight",
             )
+            first = plan.unique.get(unit_id(source.run_id, 0), source)  # halving: the first rung's job waits for all
             pre = make_run(
                 source.row,
                 source.column,
@@ -87,7 +90,7 @@ def preflight_runs(
                 "preflight",
                 None,
                 overrides,
-                source.depends_on,
+                first.depends_on,
                 f"{plan.spec.path}: preflight of {source.row} / {source.column}",
             )
             if pre.run_id not in {p.run_id for p, *_ in out}:  # cells that share their tuning runs share corners

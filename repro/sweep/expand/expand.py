@@ -120,6 +120,8 @@ class _Cell:
         """(the tuning runs and the runs they learn from, the `tune=...` override of the cell's runs, the tuning
         runs' ids); nothing when the cell is not tuned."""
         tune = self.sweep.spec.cell_tune(self.row, self.column)
+        if tune is not None and self.sweep.scale is not None:  # `--tune-strategy`: every stage's strategy
+            tune = self.sweep.scale.tune(tune)
         if tune is None:
             return [], [], ()
         if tune.source is not None:  # another cell's tuning stage (repro/sweep/expand/tune_from.py)
