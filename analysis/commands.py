@@ -76,8 +76,8 @@ def run(args: argparse.Namespace) -> int:
 
 def run_tables(args: argparse.Namespace) -> int:
     from analysis.collect import require_runs
-    from analysis.table_sweeps import load_specs
-    from analysis.tables import make_tables
+    from analysis.sweeps import load_specs
+    from analysis.tables.build import make_tables
 
     if args.wandb:
         from analysis.wandb_source import collect_wandb
@@ -104,15 +104,15 @@ def run_tables(args: argparse.Namespace) -> int:
         scale=scale,
         extra_overrides=extra,
     )
-    from analysis.annotator_table import write_annotator_table
+    from analysis.tables.annotators import write_annotator_table
 
     write_annotator_table(runs, args.out, source=source)  # when some run has several annotators per image
     return 0
 
 
 def run_figures(args: argparse.Namespace) -> int:
-    from analysis.figure_select import parse_where
-    from analysis.figures import make_figures
+    from analysis.figures.make import make_figures
+    from analysis.figures.select import parse_where
 
     if getattr(args, "wandb", None):
         from repro.tracking.wandb_run import split_project
@@ -120,7 +120,7 @@ def run_figures(args: argparse.Namespace) -> int:
         split_project(args.wandb)  # a bad name fails before any figure is drawn
     written = make_figures(args.runs, out_dir=args.out, where=parse_where(args.where), only=args.figures)
     if getattr(args, "wandb", None):
-        from analysis.wandb_figures import log_figures
+        from analysis.figures.wandb_log import log_figures
 
         log_figures(args.wandb, written, runs_root=args.runs, out_dir=args.out)
     return 0

@@ -170,14 +170,14 @@ def checked_output_root(path: str) -> Path:
 def demo_specs(size: DemoSize, *, extra: bool = False) -> dict[int, SweepSpec]:
     """{table number: its demo sweep}, restricted to the demo size's seeds: the paper's tables (numbers below 10),
     and with `extra` EXTRA_TABLES too."""
-    from analysis.table_sweeps import load_specs
+    from analysis.sweeps import load_specs
 
     if not DEMO_SWEEPS.is_dir():
         raise UserError(
             f"The demo's sweep files are not at {DEMO_SWEEPS}. `repro demo` runs from a checkout of the "
             "repository installed with `pip install -e .` (what `make demo` does); reinstall that way."
         )
-    from analysis.paper import available_tables
+    from analysis.tables.paper import available_tables
 
     # The paper's tables; our own (sweeps/demo/table10.yaml, the curriculum ablation, run by hand) stay out, and
     # the issue-19 comparisons (EXTRA_TABLES) join only with --extra.
@@ -216,7 +216,7 @@ def _print(line: str) -> None:
 def write_tables(specs: dict[int, SweepSpec], output_root: Path, size: DemoSize, extra: list[str]) -> list[Path]:
     """The demo's Tables 1-6 beside the paper's numbers: <output_root>/tables/tableN.md and .csv."""
     from analysis.collect import collect_runs
-    from analysis.tables import make_tables
+    from analysis.tables.build import make_tables
 
     print("\n== Tables ==", flush=True)
     runs = collect_runs(output_root)
@@ -231,7 +231,7 @@ def write_tables(specs: dict[int, SweepSpec], output_root: Path, size: DemoSize,
             scale=size.scale(number),
             extra_overrides=extra,
         )
-    from analysis.annotator_table import write_annotator_table
+    from analysis.tables.annotators import write_annotator_table
 
     annotators = write_annotator_table(runs, output_root / "tables", source=str(output_root / "runs"))
     return written + ([annotators] if annotators is not None else [])
@@ -240,7 +240,7 @@ def write_tables(specs: dict[int, SweepSpec], output_root: Path, size: DemoSize,
 def write_figures(output_root: Path) -> dict[str, Path | None]:
     """Figures 2-4, the noise methods' and the distillation targets' figures from the demo's runs:
     <output_root>/figures/<name>.png (None: skipped, the reason is printed)."""
-    from analysis.figures import make_figures
+    from analysis.figures.make import make_figures
 
     print("\n== Figures ==", flush=True)
     return make_figures(output_root, out_dir=output_root / "figures")

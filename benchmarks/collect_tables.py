@@ -27,9 +27,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from analysis.collect import collect_runs  # noqa: E402
-from analysis.paper import paper_table  # noqa: E402
-from analysis.table_sweeps import load_specs  # noqa: E402
-from analysis.tables import make_tables  # noqa: E402
+from analysis.sweeps import load_specs  # noqa: E402
+from analysis.tables.build import make_tables  # noqa: E402
+from analysis.tables.paper import paper_table  # noqa: E402
 from repro.config import load_config, to_container  # noqa: E402
 from repro.runs.rundir import RunDir  # noqa: E402
 from repro.sweep.spec import PlannedRun, expand_sweep  # noqa: E402

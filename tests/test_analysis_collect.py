@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import analysis.table_sweeps as table_sweeps
+import analysis.sweeps as table_sweeps
 import analysis.wandb_source as wandb_source
 from analysis.collect import SOURCE_COLUMNS, collect_runs
 from analysis.wandb_source import collect_wandb

@@ -1,6 +1,6 @@
-"""The label-noise methods' figure (analysis/figure_noise.py) from fabricated run directories: which runs it
+"""The label-noise methods' figure (analysis/figures/noise_methods.py) from fabricated run directories: which runs it
 picks, the curves it draws (mean and std over seeds), notes for methods without runs, NaN-tolerance, and the hook
-into `repro figures` (analysis.figures.FIGURES)."""
+into `repro figures` (analysis.figures.make.FIGURES)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import matplotlib.image
 import numpy as np
 import pytest
 
-from analysis import figure_noise, figures
 from analysis.collect import collect_runs
+from analysis.figures import make as figures
+from analysis.figures import noise_methods as figure_noise
 from repro.errors import UserError
 from repro.runs.rundir import RunDir
 

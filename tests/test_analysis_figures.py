@@ -1,4 +1,4 @@
-"""Figures 2-4 (analysis/figure_labels.py, `repro figures`) from a real small sweep: tiny trainings on the embedded
+"""Figures 2-4 (analysis/figures/labels.py, `repro figures`) from a real small sweep: tiny trainings on the embedded
 digits (class labels x 2 seeds, instance labels without noise, instance labels with 40% noise x 2 seeds, a baseline).
 
 The noisy runs use a large label learning rate and a low initial target probability so that labels are corrected
@@ -13,10 +13,10 @@ import matplotlib.image
 import numpy as np
 import pytest
 
-from analysis import figure_labels
 from analysis.collect import collect_runs
-from analysis.figure_common import pick_group
-from analysis.figures import FIGURES
+from analysis.figures import labels as figure_labels
+from analysis.figures.common import pick_group
+from analysis.figures.make import FIGURES
 from repro.cli import main
 from repro.config import load_config
 from repro.figures import figure2 as figure2_panels

@@ -105,9 +105,9 @@ def test_without_cleanlab_the_baseline_says_so(monkeypatch):
 
 
 def test_tables_and_figures_of_the_analysis(tmp_path):
-    from analysis.annotator_table import write_annotator_table
     from analysis.collect import collect_runs
-    from analysis.figures import make_figures
+    from analysis.figures.make import make_figures
+    from analysis.tables.annotators import write_annotator_table
 
     learned, one_hot = _run(tmp_path, "instance_labels"), _run(tmp_path, "baseline")
     runs = collect_runs(tmp_path)
@@ -129,7 +129,7 @@ def test_tables_and_figures_of_the_analysis(tmp_path):
 
 def test_figures_count_annotator_noise_as_label_noise():
     """Figure 2's clean instance-label runs must not take a run on annotators' labels (it has no noise.fraction)."""
-    from analysis.figure_common import has_label_noise
+    from analysis.figures.common import has_label_noise
 
     assert has_label_noise({"noise": {"kind": "annotators", "type": "aggre"}})
     assert has_label_noise({"noise": {"kind": "uniform", "fraction": 0.4}})

@@ -1,4 +1,4 @@
-"""The memorisation figure (analysis/figure_memorisation.py): drawn by `repro figures` from noisy digits runs of
+"""The memorisation figure (analysis/figures/memorisation.py): drawn by `repro figures` from noisy digits runs of
 several methods, its lines are the runs' metrics.jsonl values, tuning runs are left out, and without memorisation
 records it is skipped with a reason."""
 
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from analysis.collect import collect_runs
-from analysis.figure_memorisation import _histories, _mean_curve, build_figure_memorisation, method_label
+from analysis.figures.memorisation import _histories, _mean_curve, build_figure_memorisation, method_label
 from noisy_digits import NOISY_DIGITS
 from repro.cli import main
 from repro.config import load_config
@@ -48,7 +48,7 @@ def test_repro_figures_draws_it_from_a_noisy_digits_sweep(root, tmp_path, capsys
 
 def test_lines_are_the_mean_of_the_runs_records(root):
     frame = collect_runs(root)
-    from analysis.figure_smoothing_noise import noisy_runs
+    from analysis.figures.smoothing_noise import noisy_runs
 
     lines = _histories(noisy_runs(frame))
     assert set(lines) == set(METHODS)

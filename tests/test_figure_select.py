@@ -1,4 +1,4 @@
-"""Figures draw the paper's runs (analysis/figure_select.py, `repro figures --where`): on an output root holding
+"""Figures draw the paper's runs (analysis/figures/select.py, `repro figures --where`): on an output root holding
 learned-label runs of two models and two data sets (fabricated run directories, as the other figure tests make
 them), Figure 2 draws ResNet18 on CIFAR-100 by default even where the old rule (most seeds, then most epochs) would
 draw VGG16 on CIFAR-10, draws what --where asks for, says which runs it drew, and refuses a selection that matches
@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analysis import figure_noise
 from analysis.collect import collect_runs
-from analysis.figure_common import pick_group
-from analysis.figure_select import SelectionError, matches, parse_where
+from analysis.figures import noise_methods as figure_noise
+from analysis.figures.common import pick_group
+from analysis.figures.select import SelectionError, matches, parse_where
 from repro.cli import main
 from repro.errors import UserError
 from repro.labels.registry import Panel

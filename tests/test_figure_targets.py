@@ -1,11 +1,11 @@
-"""The distillation-targets figure (analysis/figure_targets.py) from a real small 5-fold protocol on digits: two
+"""The distillation-targets figure (analysis/figures/targets.py) from a real small 5-fold protocol on digits: two
 fold runs of instance labels, their replay final (teacher and converged labels) and a one-hot baseline."""
 
 from __future__ import annotations
 
 import matplotlib.image
 
-from analysis.figures import make_figures
+from analysis.figures.make import make_figures
 from repro.config import load_config
 from repro.train import train
 

@@ -14,9 +14,9 @@ import pytest
 
 from analysis import demo
 from analysis.collect import collect_runs
-from analysis.figure_smoothing_noise import build_figure_smoothing_noise, curve, noisy_runs, reported, tuned
-from analysis.table_render import render_markdown
-from analysis.tables import build_table
+from analysis.figures.smoothing_noise import build_figure_smoothing_noise, curve, noisy_runs, reported, tuned
+from analysis.tables.build import build_table
+from analysis.tables.render import render_markdown
 from repro.errors import UserError
 from repro.runs.rundir import RunDir
 from repro.sweep import Scale, load_sweep, run_sweep

@@ -1,4 +1,4 @@
-"""Teachers' smoothing in distillation under noise (sweeps/demo/table16.yaml, analysis/figure_teacher_smoothing.py):
+"""Teachers' smoothing in distillation under noise (sweeps/demo/table16.yaml, analysis/figures/teacher_smoothing.py):
 the digits sweep plans students of every teacher epsilon (negative ones from label smearing) and of corrected
 teachers with T tuned; a small local version runs end to end on noisy digits and the figure draws student accuracy
 against teacher epsilon from its runs."""
@@ -12,7 +12,7 @@ import matplotlib.image
 import pandas as pd
 
 from analysis.collect import collect_runs
-from analysis.figure_teacher_smoothing import build_figure_teacher_smoothing, pairs, teacher_kind, temperature_labels
+from analysis.figures.teacher_smoothing import build_figure_teacher_smoothing, pairs, teacher_kind, temperature_labels
 from repro.sweep import Scale, load_sweep, run_sweep
 from repro.sweep.spec import expand_sweep
 

@@ -1,7 +1,7 @@
 """What the per-run figures share, in the core so that the W&B page draws a run's own Figure 2 / 4 panels
 (repro/tracking/wandb_charts.py) without the reporting package: headless matplotlib (Agg) and PNG bytes, a group of
 runs and its caption, the run's data and class names, and `Skip` (a figure or panel without suitable runs).
-analysis/ builds the paper's figures over many runs from the same pieces (analysis/figure_common.py)."""
+analysis/ builds the paper's figures over many runs from the same pieces (analysis/figures/common.py)."""
 
 from __future__ import annotations
 

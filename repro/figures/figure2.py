@@ -3,7 +3,7 @@ of three classes (lowest, median and highest mean target probability) for class 
 labels of the samples with the most mass off their target.
 
 Why in the core: the W&B page of a learned-label run draws it for that run (repro/tracking/wandb_charts.py);
-analysis/figure_labels.py picks the paper's runs and draws the same panels."""
+analysis/figures/labels.py picks the paper's runs and draws the same panels."""
 
 from __future__ import annotations
 

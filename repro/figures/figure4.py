@@ -6,7 +6,7 @@ run's true classes (without the run's data the panel says why); right, the same 
 class of a noisy sample ties with every other non-given class.
 
 Why in the core: the W&B page of a noisy instance-label run draws it for that run (repro/tracking/wandb_charts.py);
-analysis/figure4.py picks the paper's runs and draws the same panels."""
+analysis/figures/noise_correction.py picks the paper's runs and draws the same panels."""
 
 from __future__ import annotations
 

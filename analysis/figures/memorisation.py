@@ -19,7 +19,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import pandas as pd
 
-from analysis.figure_smoothing_noise import noisy_runs, tuned
+from analysis.figures.smoothing_noise import noisy_runs, tuned
 from repro.figures.common import Skip, _png, plt
 from repro.methods.memorisation import MEMORISATION_KEYS
 from repro.runs.rundir import RunDir
@@ -130,7 +130,7 @@ def render(panels: Mapping[float, dict[str, list[list[dict]]]], title: str) -> b
 def build_figure_memorisation(
     frame: pd.DataFrame, log: Callable[[str], Any] = print, where: Mapping[str, str] | None = None
 ) -> bytes:
-    """The figure's PNG bytes; the builder signature of analysis.figures.FIGURES."""
+    """The figure's PNG bytes; the builder signature of analysis.figures.make.FIGURES."""
     runs = noisy_runs(frame)
     for key, value in (where or {}).items():
         runs = runs[runs[key].astype(str) == str(value)] if key in runs else runs.iloc[0:0]

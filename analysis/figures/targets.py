@@ -4,7 +4,7 @@ predictions, the instance-label teacher's predictions and the converged (fold-av
 classes: the sample's target and the four classes the converged labels give the most mass.
 
 Runs used: a finished replay run of learned instance labels without noise, by the paper's selection (CIFAR-100,
-ResNet18: Table 4's teacher; analysis/figure_select.py) or --where, its first seed (its network is the "Ours (Model)"
+ResNet18: Table 4's teacher; analysis/figures/select.py) or --where, its first seed (its network is the "Ours (Model)"
 teacher, its fold-averaged labels at the last epoch are "Ours (Labels)"); a finished one-hot baseline run of the same
 data, model, subset and seed if there is one (its panel is left out otherwise); epsilon from a finished label-
 smoothing run of the same data, or the method's default. Samples: the three with the most converged mass off target.
@@ -20,8 +20,8 @@ import pandas as pd
 import torch
 
 from analysis.collect import DONE
-from analysis.figure_common import announce
-from analysis.figure_select import select_group
+from analysis.figures.common import announce
+from analysis.figures.select import select_group
 from repro.figures.common import COLORS, RunGroup, _image, _png, _show_image, caption, class_names, plt, run_data
 from repro.runs.rundir import RunDir
 

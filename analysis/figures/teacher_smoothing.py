@@ -20,7 +20,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import pandas as pd
 
-from analysis.figure_smoothing_noise import METRIC, noisy_runs, reported
+from analysis.figures.smoothing_noise import METRIC, noisy_runs, reported
 from repro.figures.common import Skip, _png, plt
 
 NAME = "figure_teacher_smoothing"
@@ -142,7 +142,7 @@ def render(points: pd.DataFrame, setting: tuple) -> bytes:
 
 
 def build_figure_teacher_smoothing(frame: pd.DataFrame, log: Callable[[str], Any] = print) -> bytes:
-    """The figure's PNG bytes; the builder signature of analysis.figures.FIGURES."""
+    """The figure's PNG bytes; the builder signature of analysis.figures.make.FIGURES."""
     points = pairs(frame)
     numeric = points[points["kind"].map(lambda k: not isinstance(k, str))] if len(points) else points
     if numeric.empty or numeric["kind"].nunique() < 2:

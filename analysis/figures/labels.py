@@ -1,12 +1,12 @@
-"""Figures 2-3 of the paper (PNG, headless; Figure 4 is analysis/figure4.py): the learned labels of finished class-
-and instance-label runs, from their directories.
+"""Figures 2-3 of the paper (PNG, headless; Figure 4 is analysis/figures/noise_correction.py): the learned labels
+of finished class- and instance-label runs, from their directories.
 
-Each figure picks its runs as analysis/figure_select.py says: the paper's selection by default (Figure 2: ResNet18
+Each figure picks its runs as analysis/figures/select.py says: the paper's selection by default (Figure 2: ResNet18
 on CIFAR-100, Table 1's learning runs, class labels left/middle and instance labels without noise right; Figure 3:
 instance labels on CIFAR-100 at 40% noise), `repro figures --where key=value ...` otherwise; among the matching
 runs, the configuration with the most finished seeds (the paper's "mean and std over three runs"). Which runs were
 drawn is printed and written under the figure. A figure without suitable runs raises Skip with the reason
-(analysis/figures.py prints it; the others still render).
+(analysis/figures/make.py prints it; the others still render).
 
 Choices where the paper leaves room: Figure 2 shows the classes with the lowest, median and highest mean learned
 target probability (the paper: "three random classes"), so the link between accuracy and smoothing is visible;
@@ -14,7 +14,7 @@ Figure 3 shows the corrected noisy samples with the highest true-class probabili
 labels at initialisation (p0 on the given class, (1 - p0)/(C - 1) elsewhere) and at the last epoch.
 
 Why this module: like figure_noise.py and figure_targets.py, it holds its figures' run selection, data and
-drawing; analysis/figures.py only lists the figures and writes them.
+drawing; analysis/figures/make.py only lists the figures and writes them.
 """
 
 from __future__ import annotations
@@ -25,8 +25,14 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import pandas as pd
 
-from analysis.figure4 import NoiseCurve, build_figure4, label_accuracy, noise_correction_curve, render_figure4
-from analysis.figure_common import announce, pick_group
+from analysis.figures.common import announce, pick_group
+from analysis.figures.noise_correction import (
+    NoiseCurve,
+    build_figure4,
+    label_accuracy,
+    noise_correction_curve,
+    render_figure4,
+)
 from repro.figures.common import (
     RunGroup,
     Skip,

@@ -1,9 +1,9 @@
 """`repro figures`: every figure of the suite, rendered from finished runs' directories into PNGs (headless).
 
 Each figure is one builder (run frame, log, where) -> PNG bytes in FIGURES, defined in its own module: Figures 2-3
-of the paper in analysis/figure_labels.py, Figure 4 in analysis/figure4.py, the label-noise methods in
-analysis/figure_noise.py, Sec. 3.4's targets in analysis/figure_targets.py. Each draws the runs of the paper's
-selection, or of `--where` (analysis/figure_select.py), and says which. A figure without suitable runs is skipped
+of the paper in analysis/figures/labels.py, Figure 4 in analysis/figures/noise_correction.py, the label-noise methods in
+analysis/figures/noise_methods.py, Sec. 3.4's targets in analysis/figures/targets.py. Each draws the runs of the paper's
+selection, or of `--where` (analysis/figures/select.py), and says which. A figure without suitable runs is skipped
 with a printed reason; the others still render. A selection that matches no run, or several configurations, is an
 error (exit 2) naming the candidates, raised after the other figures are written.
 """
@@ -15,15 +15,15 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from analysis.collect import collect_runs, require_runs
-from analysis.figure4 import build_figure4
-from analysis.figure_annotators import build_figure_annotator_entropy, build_figure_annotator_roc
-from analysis.figure_labels import build_figure2, build_figure3
-from analysis.figure_memorisation import build_figure_memorisation
-from analysis.figure_noise import build_figure_noise_methods
-from analysis.figure_select import SelectionError, check_keys
-from analysis.figure_smoothing_noise import build_figure_smoothing_noise
-from analysis.figure_targets import build_figure_targets
-from analysis.figure_teacher_smoothing import build_figure_teacher_smoothing
+from analysis.figures.annotators import build_figure_annotator_entropy, build_figure_annotator_roc
+from analysis.figures.labels import build_figure2, build_figure3
+from analysis.figures.memorisation import build_figure_memorisation
+from analysis.figures.noise_correction import build_figure4
+from analysis.figures.noise_methods import build_figure_noise_methods
+from analysis.figures.select import SelectionError, check_keys
+from analysis.figures.smoothing_noise import build_figure_smoothing_noise
+from analysis.figures.targets import build_figure_targets
+from analysis.figures.teacher_smoothing import build_figure_teacher_smoothing
 from repro.errors import UserError
 from repro.figures.common import Skip
 from repro.runs.io import atomic_write_bytes
@@ -54,7 +54,7 @@ def make_figures(
     only: Sequence[str] | None = None,
 ) -> dict[str, Path | None]:
     """Render every figure (or those in `only`) that has suitable runs into `<out_dir>/<name>.png`; skip the others
-    with a reason. `where`: {config key: value} over the paper's selection of each figure (analysis/figure_select.py).
+    with a reason. `where`: {config key: value} over the paper's selection of each figure (analysis/figures/select.py).
     Selection errors are raised together, as one UserError, after the other figures are written."""
     names = list(FIGURES) if not only else [resolve_name(n) for n in only]
     frame = collect_runs(output_root)

@@ -180,7 +180,7 @@ def render(runs: pd.DataFrame, setting: tuple) -> bytes:
 
 
 def build_figure_smoothing_noise(frame: pd.DataFrame, log: Callable[[str], Any] = print) -> bytes:
-    """The figure's PNG bytes; the builder signature of analysis.figures.FIGURES."""
+    """The figure's PNG bytes; the builder signature of analysis.figures.make.FIGURES."""
     runs = noisy_runs(frame)
     if runs.empty:
         raise Skip("no finished runs with uniform label noise.")

@@ -1,4 +1,4 @@
-"""Figures of the learned-labels-vs-annotators analysis (analysis/annotator_table.py has the numbers):
+"""Figures of the learned-labels-vs-annotators analysis (analysis/tables/annotators.py has the numbers):
 
 - `figure_annotator_entropy`: the learned label's entropy against the annotators' disagreement (how many distinct
   labels the three annotators gave: 1, 2 or 3), one box per level, a panel per label set: learned labels that spread
@@ -19,7 +19,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from analysis.annotator_table import annotator_runs
+from analysis.tables.annotators import annotator_runs
 from repro.figures.common import Skip, _png, plt
 
 FILE = "annotators.npz"

@@ -20,11 +20,11 @@ from typing import Any, Callable, Iterable, Sequence
 import pandas as pd
 
 from analysis.collect import DONE, require_runs
-from analysis.paper import paper_table
-from analysis.paper_selection import selection_rules
-from analysis.table_model import Cell, PendingRun, TableResult
-from analysis.table_render import render_csv, render_markdown
-from analysis.table_sweeps import last_sweep_options
+from analysis.sweeps import last_sweep_options
+from analysis.tables.model import Cell, PendingRun, TableResult
+from analysis.tables.paper import paper_table
+from analysis.tables.paper_selection import selection_rules
+from analysis.tables.render import render_csv, render_markdown
 from repro.errors import UserError
 from repro.runs.io import atomic_write_text
 
@@ -230,13 +230,13 @@ def make_tables(
     extra_overrides: Sequence[str] | None = None,
     log: Callable[[str], Any] = print,
 ) -> list[Path]:
-    """Build every table of `specs` ({number: sweep spec}, see analysis/table_sweeps.py), then write them
+    """Build every table of `specs` ({number: sweep spec}, see analysis/sweeps.py), then write them
     atomically. Nothing is written when there are no runs or a table fails to build; a table that plans runs but none
     of them exist is skipped (an older good file stays). A table whose sweep plans no runs yet is written: paper
     numbers and why.
 
     With neither `scale` nor `extra_overrides` given, each sweep is expanded as its last `repro sweep` into
-    `output_root` ran it (see analysis/table_sweeps.py `last_sweep_options`)."""
+    `output_root` ran it (see analysis/sweeps.py `last_sweep_options`)."""
     require_runs(runs, source or "the run frame")
     results = []
     for number, spec in specs.items():

@@ -1,4 +1,4 @@
-"""What the figures share: run selection (analysis/figure_select.py: the paper's runs, or --where) and the printed
+"""What the figures share: run selection (analysis/figures/select.py: the paper's runs, or --where) and the printed
 line saying which runs a figure drew; the run's data, class names, captions and the matplotlib helpers (headless
 Agg, PNG) live in the core (repro/figures/common.py), where the W&B page draws one run's panels too."""
 
@@ -9,7 +9,7 @@ from typing import Any, Callable, Mapping
 import pandas as pd
 
 from analysis.collect import DONE
-from analysis.figure_select import select_group
+from analysis.figures.select import select_group
 from repro.errors import UserError
 from repro.figures.common import RunGroup
 from repro.labels.registry import Panel, kinds_drawing
@@ -26,7 +26,7 @@ def pick_group(
     name: str | None = None,
     where: Mapping[str, str] | None = None,
 ) -> RunGroup:
-    """The runs figure part `name` draws (analysis/figure_select.py) among done runs whose label kind can be drawn
+    """The runs figure part `name` draws (analysis/figures/select.py) among done runs whose label kind can be drawn
     as `panel` (its `panels`, repro/labels/registry.py), with a recorded label trajectory, and label noise
     (noisy=True), none (False) or either (None). `name` defaults to the figure part these runs feed: figure2/class,
     figure2/instance, figure4 (noisy)."""

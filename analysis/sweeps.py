@@ -1,6 +1,6 @@
 """The sweep files that define the tables: which file is table N (tableN.yaml, or a file named for its subject that
 declares `table: N`), and the scale and overrides the last `repro sweep` of it ran with, which the runs' ids depend
-on. analysis/tables.py builds and writes the tables from them."""
+on. analysis/tables/build.py builds and writes the tables from them."""
 
 from __future__ import annotations
 

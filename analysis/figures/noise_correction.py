@@ -1,5 +1,5 @@
 """Figure 4 of the paper (PNG, headless): how instance labels correct label noise over training, for the runs the
-paper's selection picks (analysis/figure_select.py: CIFAR-100 at 40% noise, the noisy tables' "Ours").
+paper's selection picks (analysis/figures/select.py: CIFAR-100 at 40% noise, the noisy tables' "Ours").
 
 Two panels, titled so that neither is mistaken for the other: left, label accuracy over ALL training samples (the
 share whose learned label has the true class as its top-1 / among its top-5), which is what the paper's "reaching
@@ -15,7 +15,7 @@ from typing import Any, Callable, Mapping
 
 import pandas as pd
 
-from analysis.figure_common import announce, pick_group
+from analysis.figures.common import announce, pick_group
 from repro.figures.figure4 import NoiseCurve, label_accuracy, noise_correction_curve, render_figure4
 from repro.labels.registry import Panel
 

@@ -7,7 +7,7 @@ epochs, from finished runs' metrics.jsonl. One PNG, `figure_noise_methods.png`, 
 - data parameters: mean instance temperature of noisy vs clean samples (`temperature_mean_noisy`, `..._clean`);
 - instance labels: share of noisy samples whose learned label's top-1 is the true class (`noisy_top1_corrected`).
 
-Runs are picked as Figures 2-4 pick them (analysis/figure_select.py): the setting is the paper's selection of the
+Runs are picked as Figures 2-4 pick them (analysis/figures/select.py): the setting is the paper's selection of the
 nearest paper figure (Figure 4: CIFAR-100, WRN-28-10, 40% uniform noise) or `--where` over it; finished runs of each
 method with label noise in that setting, grouped by config up to the seed; the group with the most seeds is drawn
 (mean, band = std over seeds; a tie is an error naming the candidates). With no --where and no run of the paper's
@@ -30,7 +30,7 @@ import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
 from analysis.collect import DONE, collect_runs, require_runs
-from analysis.figure_select import (
+from analysis.figures.select import (
     DATA_MODEL,
     PAPER,
     SelectionError,
@@ -143,7 +143,7 @@ def setting_label(setting: tuple[str, str, float]) -> str:
 
 def candidate_groups(frame: pd.DataFrame, method: str) -> list[MethodRuns]:
     """Every configuration (up to the seed) of finished `method` runs with label noise (tuning-stage runs only when
-    the method has no other: as analysis/figure_select.py does)."""
+    the method has no other: as analysis/figures/select.py does)."""
     if "method.name" not in frame or frame.empty:
         return []
     done = frame[(frame["state"] == DONE) & (frame["method.name"] == method)]
@@ -174,7 +174,7 @@ def pick_runs(
     frame: pd.DataFrame, where: Mapping[str, str] | None = None
 ) -> tuple[dict[str, MethodRuns], tuple[str, str, float] | None]:
     """{method: its group} and the common setting. The setting is the paper's selection of this figure (CIFAR-100,
-    WRN-28-10, 40% uniform noise: analysis/figure_select.py), `where` over it, or, with no --where and no run of
+    WRN-28-10, 40% uniform noise: analysis/figures/select.py), `where` over it, or, with no --where and no run of
     that setting, the same without data and model; failing those, the setting most methods have runs in (ties:
     more runs). Within the setting each method draws its configuration with the most seeds (then, on the same data and
     model, the most epochs: analysis/figure_select.longest); a tie is an error."""
@@ -340,7 +340,7 @@ def _draw_run_list(ax, picked: dict[str, MethodRuns], common) -> None:
 def build_figure_noise_methods(
     frame: pd.DataFrame, log: Callable[[str], Any] = print, where: Mapping[str, str] | None = None
 ) -> bytes:
-    """The figure's PNG bytes; the builder signature of analysis.figures.FIGURES."""
+    """The figure's PNG bytes; the builder signature of analysis.figures.make.FIGURES."""
     picked, common = pick_runs(frame, where)
     if not picked:
         raise Skip(f"no finished runs of {', '.join(METHOD_COLORS)} with label noise (noise.fraction > 0).")
