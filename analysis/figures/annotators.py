@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.tables.annotators import annotator_runs
-from repro.figures.common import Skip, _png, plt
+from repro.figures.common import Skip, plt, png_bytes
 
 FILE = "annotators.npz"
 RUN_PATH = "run_path"  # not an array: where the run is (its fold runs are its siblings)
@@ -67,7 +67,7 @@ def build_figure_annotator_entropy(frame: pd.DataFrame, log: Callable[[str], Any
         ax.set_title(f"{label_set}\n{method}", fontsize=9)
     fig.tight_layout()
     log(f"Figure_annotator_entropy: {', '.join(sorted(panels))}")
-    return _png(fig)
+    return png_bytes(fig)
 
 
 def build_figure_annotator_roc(frame: pd.DataFrame, log: Callable[[str], Any]) -> bytes:
@@ -111,4 +111,4 @@ def build_figure_annotator_roc(frame: pd.DataFrame, log: Callable[[str], Any]) -
         ax.legend(fontsize=6, loc="lower right")
     fig.tight_layout()
     log(f"Figure_annotator_roc: {', '.join(label_sets)}")
-    return _png(fig)
+    return png_bytes(fig)

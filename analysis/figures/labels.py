@@ -36,15 +36,15 @@ from analysis.figures.noise_correction import (
 from repro.figures.common import (
     RunGroup,
     Skip,
-    _epochs,
-    _image,
-    _png,
-    _show_image,
     caption,
     class_names,
     group_label,
+    last_recorded_epoch,
     plt,
+    png_bytes,
     run_data,
+    sample_image,
+    show_image,
 )
 from repro.figures.figure2 import ClassPanels, InstanceExample, class_panels, instance_examples, render_figure2
 from repro.labels.registry import Panel
@@ -85,7 +85,7 @@ def corrected_examples(group: RunGroup, *, count: int = 4) -> tuple[list[Correct
     from repro.labels.trajectory import instance_labels_at
 
     rd = group.runs[0]
-    last = _epochs(rd)
+    last = last_recorded_epoch(rd)
     index, labels = instance_labels_at(rd, last)
     data = run_data(group.config)
     given = data.train_targets.numpy()[index]
@@ -101,7 +101,7 @@ def corrected_examples(group: RunGroup, *, count: int = 4) -> tuple[list[Correct
     examples = [
         CorrectedExample(
             int(index[i]),
-            _image(data, int(index[i])),
+            sample_image(data, int(index[i])),
             int(given[i]),
             int(true[i]),
             (p0, off),
@@ -120,7 +120,7 @@ def render_figure3(
         len(examples), 2, figsize=(7, 2.2 * len(examples)), squeeze=False, gridspec_kw={"width_ratios": [1, 2.5]}
     )
     for (ax_img, ax_bar), ex in zip(axes, examples):
-        _show_image(ax_img, ex.image)
+        show_image(ax_img, ex.image)
         ax_img.set_title(f"given {names[ex.given]}, true {names[ex.true]}", fontsize=8)
         x = np.arange(2)
         ax_bar.bar(x - 0.2, [ex.start[0], ex.end[0]], 0.4, label=f"given: {names[ex.given]}", color="tab:red")
@@ -136,7 +136,7 @@ def render_figure3(
     fig.tight_layout()
     if group is not None:
         caption(fig, {"runs (the examples are the first seed's)": group})
-    return _png(fig)
+    return png_bytes(fig)
 
 
 # ------------------------------------------------------------------------------------------------ builders

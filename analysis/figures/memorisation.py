@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.figures.smoothing_noise import noisy_runs, tuned
-from repro.figures.common import Skip, _png, plt
+from repro.figures.common import Skip, plt, png_bytes
 from repro.methods.memorisation import MEMORISATION_KEYS
 from repro.runs.rundir import RunDir
 
@@ -124,7 +124,7 @@ def render(panels: Mapping[float, dict[str, list[list[dict]]]], title: str) -> b
         fontsize=8,
         bbox_to_anchor=(0.5, 0.0),
     )
-    return _png(fig)
+    return png_bytes(fig)
 
 
 def build_figure_memorisation(

@@ -40,7 +40,7 @@ from analysis.figures.select import (
     is_ours_noisy,
     longest,
 )
-from repro.figures.common import Skip, _png, plt
+from repro.figures.common import Skip, plt, png_bytes
 from repro.runs.io import atomic_write_bytes
 from repro.runs.rundir import RunDir, result_config
 
@@ -245,7 +245,7 @@ def render(picked: dict[str, MethodRuns], common: tuple[str, str, float] | None)
     title = "How the label-noise methods treat noisy and clean training samples"
     fig.suptitle(title + (f" ({setting_label(common)})" if common else ""), fontsize=13)
     fig.tight_layout()
-    return _png(fig)
+    return png_bytes(fig)
 
 
 def _draw_panel(ax, panel: Panel, picked: dict[str, MethodRuns], common) -> None:

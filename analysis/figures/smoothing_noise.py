@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.collect import DONE
-from repro.figures.common import Skip, _png, plt
+from repro.figures.common import Skip, plt, png_bytes
 
 NAME = "figure_smoothing_noise"
 METRIC = "final_test_acc"
@@ -176,7 +176,7 @@ def render(runs: pd.DataFrame, setting: tuple) -> bytes:
     )
     fig.tight_layout(rect=(0.0, 0.13, 1.0, 1.0))  # room below the panels for the legend
     fig.legend(list(handles.values()), list(handles), loc="lower center", ncol=3, fontsize=8, bbox_to_anchor=(0.5, 0.0))
-    return _png(fig)
+    return png_bytes(fig)
 
 
 def build_figure_smoothing_noise(frame: pd.DataFrame, log: Callable[[str], Any] = print) -> bytes:

@@ -22,7 +22,17 @@ import torch
 from analysis.collect import DONE
 from analysis.figures.common import announce
 from analysis.figures.select import select_group
-from repro.figures.common import COLORS, RunGroup, _image, _png, _show_image, caption, class_names, plt, run_data
+from repro.figures.common import (
+    COLORS,
+    RunGroup,
+    caption,
+    class_names,
+    plt,
+    png_bytes,
+    run_data,
+    sample_image,
+    show_image,
+)
 from repro.runs.rundir import RunDir
 
 SAMPLES = 3
@@ -130,7 +140,7 @@ def build_figure_targets(
         y = int(targets[i])
         order = [c for c in np.argsort(-labels[i], kind="stable") if c != y][: CLASSES - 1]
         shown = [y, *order]
-        _show_image(axes[row, 0], _image(data, int(i)))
+        show_image(axes[row, 0], sample_image(data, int(i)))
         axes[row, 0].set_title(f"sample {int(i)}\ngiven: {names[y]}", fontsize=8)
         ax = axes[row, 1]
         for k, (name, values) in enumerate(series.items()):
@@ -159,4 +169,4 @@ def build_figure_targets(
     )
     fig.tight_layout()
     caption(fig, {"teacher and labels (first seed)": group})
-    return _png(fig)
+    return png_bytes(fig)

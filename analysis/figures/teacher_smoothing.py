@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.figures.smoothing_noise import METRIC, noisy_runs, reported
-from repro.figures.common import Skip, _png, plt
+from repro.figures.common import Skip, plt, png_bytes
 
 NAME = "figure_teacher_smoothing"
 CORRECTED = ("forward", "backward")
@@ -138,7 +138,7 @@ def render(points: pd.DataFrame, setting: tuple) -> bytes:
         fontsize=10,
     )
     fig.tight_layout()
-    return _png(fig)
+    return png_bytes(fig)
 
 
 def build_figure_teacher_smoothing(frame: pd.DataFrame, log: Callable[[str], Any] = print) -> bytes:
