@@ -162,8 +162,8 @@ def test_only_one_method_or_none(tmp_path):
     assert not (tmp_path / "out2").exists() and not (tmp_path / "out3").exists()
 
 
-def test_registered_in_figures_it_renders_with_repro_figures(tmp_path, monkeypatch, capsys):
-    monkeypatch.setitem(figures.FIGURES, figure_noise.NAME, figure_noise.build_figure_noise_methods)
+def test_registered_in_figures_it_renders_with_repro_figures(tmp_path, capsys):
+    assert figures.FIGURES[figure_noise.NAME].choose is figure_noise.choose
     written = figures.make_figures(fabricate(tmp_path), out_dir=tmp_path / "figs")
     assert written[figure_noise.NAME] == tmp_path / "figs" / "figure_noise_methods.png"
     assert_real_png(written[figure_noise.NAME])

@@ -19,6 +19,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
+from analysis.figures.figure import Chosen, FigureRuns, Log
 from analysis.tables.annotators import annotator_runs
 from repro.figures.common import Skip, plt, png_bytes
 
@@ -47,13 +48,41 @@ def _first_runs(frame: pd.DataFrame, *, learned: bool | None) -> dict[str, list[
     return out
 
 
-def build_figure_annotator_entropy(frame: pd.DataFrame, log: Callable[[str], Any]) -> bytes:
-    panels = _first_runs(frame, learned=True)
+def _run_ids(panels: dict[str, list[tuple[str, dict]]]) -> dict[str, list[str]]:
+    return {label_set: [Path(a[RUN_PATH]).name for _, a in runs] for label_set, runs in panels.items()}
+
+
+def choose_entropy(runs: FigureRuns) -> Chosen:
+    """Per label set, the lowest-seed run of each method with learned labels."""
+    panels = _first_runs(runs.frame, learned=True)
     if not panels:
         raise Skip(
             "no finished runs with learned labels and several annotators per image (e.g. "
             "method=instance_labels noise=annotators)."
         )
+    return Chosen(_run_ids(panels), panels)
+
+
+def choose_roc(runs: FigureRuns) -> Chosen:
+    """Per label set, the lowest-seed run of each method, with and without learned labels."""
+    learned, fixed = _first_runs(runs.frame, learned=True), _first_runs(runs.frame, learned=False)
+    label_sets = sorted(set(learned) | set(fixed))
+    if not label_sets:
+        raise Skip("no annotators.npz in the finished runs with several annotators per image.")
+    ids = {s: _run_ids(learned).get(s, []) + _run_ids(fixed).get(s, []) for s in label_sets}
+    return Chosen(ids, (learned, fixed))
+
+
+def build_figure_annotator_entropy(frame: pd.DataFrame, log: Callable[[str], Any]) -> bytes:
+    return draw_entropy(choose_entropy(FigureRuns(frame)), log)
+
+
+def build_figure_annotator_roc(frame: pd.DataFrame, log: Callable[[str], Any]) -> bytes:
+    return draw_roc(choose_roc(FigureRuns(frame)), log)
+
+
+def draw_entropy(chosen: Chosen, log: Log) -> bytes:
+    panels = chosen.data
     fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.6), squeeze=False)
     for ax, (label_set, runs) in zip(axes[0], sorted(panels.items())):
         method, arrays = runs[0]
@@ -70,15 +99,13 @@ def build_figure_annotator_entropy(frame: pd.DataFrame, log: Callable[[str], Any
     return png_bytes(fig)
 
 
-def build_figure_annotator_roc(frame: pd.DataFrame, log: Callable[[str], Any]) -> bytes:
+def draw_roc(chosen: Chosen, log: Log) -> bytes:
     from sklearn.metrics import roc_curve
 
     from repro.labels.annotator_agreement import out_of_sample_cleanlab
 
-    learned, fixed = _first_runs(frame, learned=True), _first_runs(frame, learned=False)
+    learned, fixed = chosen.data
     label_sets = sorted(set(learned) | set(fixed))
-    if not label_sets:
-        raise Skip("no annotators.npz in the finished runs with several annotators per image.")
     fig, axes = plt.subplots(1, len(label_sets), figsize=(4.2 * len(label_sets), 4.0), squeeze=False)
     for ax, label_set in zip(axes[0], label_sets):
         for method, arrays in learned.get(label_set, []):

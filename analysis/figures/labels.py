@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.figures.common import announce, pick_group
+from analysis.figures.figure import Chosen, FigureRuns, Log
 from analysis.figures.noise_correction import (
     NoiseCurve,
     build_figure4,
@@ -170,6 +171,67 @@ def build_figure2(frame: pd.DataFrame, log: Callable[[str], Any], where: Mapping
 
 def build_figure3(frame: pd.DataFrame, log: Callable[[str], Any], where: Mapping[str, str] | None = None) -> bytes:
     group = pick_group(frame, panel=Panel.NOISE_CORRECTION, noisy=True, name="figure3", where=where)
+    examples, names, n_noisy = corrected_examples(group)
+    if not examples:
+        raise Skip(
+            f"no noisy training sample of {group.runs[0].run_id} ({n_noisy} noisy) has the true class as its "
+            "learned label's top class at the last epoch (train longer, or a larger method.label_lr)."
+        )
+    announce(log, "Figure3", {"runs": group})
+    return render_figure3(examples, names, group_label(group.config), n_noisy, group)
+
+
+# ------------------------------------------------------------------------------------------------ choose, draw
+
+
+def _ids(group: RunGroup | None) -> list[str]:
+    return [rd.run_id for rd in group.runs] if group is not None else []
+
+
+def choose_figure2(runs: FigureRuns) -> Chosen:
+    """Class-label runs (left, middle) and instance-label runs (right) without noise; a part without runs is drawn
+    empty with its reason, the figure is skipped when both are."""
+    groups: dict[str, RunGroup | None] = {"class labels": None, "instance labels": None}
+    reasons: dict[str, str] = {}
+    for part, panel, name in (
+        ("class labels", Panel.CLASS_CURVES, "figure2/class"),
+        ("instance labels", Panel.INSTANCE_EXAMPLES, "figure2/instance"),
+    ):
+        try:
+            groups[part] = pick_group(runs.frame, panel=panel, noisy=False, name=name, where=runs.where)
+        except Skip as exc:
+            reasons[part.split()[0]] = str(exc)
+    if all(g is None for g in groups.values()):
+        raise Skip("; ".join(r.rstrip(".") for r in reasons.values()) + ".")
+    return Chosen({part: _ids(g) for part, g in groups.items() if g is not None}, (groups, reasons))
+
+
+def draw_figure2(chosen: Chosen, log: Log) -> bytes:
+    groups, reasons = chosen.data
+    panels = examples = None
+    try:
+        panels = class_panels(groups["class labels"]) if groups["class labels"] is not None else None
+    except Skip as exc:
+        reasons["class"] = str(exc)
+    try:
+        examples = instance_examples(groups["instance labels"]) if groups["instance labels"] is not None else None
+    except Skip as exc:
+        reasons["instance"] = str(exc)
+    if panels is None and examples is None:
+        raise Skip("; ".join(r.rstrip(".") for r in reasons.values()) + ".")
+    for part, reason in reasons.items():
+        log(f"Figure2: the {part}-label panel(s) are empty: {reason}")
+    announce(log, "Figure2", groups)
+    return render_figure2(panels, examples, reasons, groups)
+
+
+def choose_figure3(runs: FigureRuns) -> Chosen:
+    group = pick_group(runs.frame, panel=Panel.NOISE_CORRECTION, noisy=True, name="figure3", where=runs.where)
+    return Chosen({"runs": _ids(group)}, group)
+
+
+def draw_figure3(chosen: Chosen, log: Log) -> bytes:
+    group = chosen.data
     examples, names, n_noisy = corrected_examples(group)
     if not examples:
         raise Skip(

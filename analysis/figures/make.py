@@ -1,6 +1,7 @@
 """`repro figures`: every figure of the suite, rendered from finished runs' directories into PNGs (headless).
 
-Each figure is one builder (run frame, log, where) -> PNG bytes in FIGURES, defined in its own module: Figures 2-3
+Each figure is a Figure (analysis/figures/figure.py: choose its runs, then draw them) in FIGURES, defined in its own
+module: Figures 2-3
 of the paper in analysis/figures/labels.py, Figure 4 in analysis/figures/noise_correction.py, the label-noise methods in
 analysis/figures/noise_methods.py, Sec. 3.4's targets in analysis/figures/targets.py. Each draws the runs of the paper's
 selection, or of `--where` (analysis/figures/select.py), and says which. A figure without suitable runs is skipped
@@ -10,39 +11,74 @@ error (exit 2) naming the candidates, raised after the other figures are written
 
 from __future__ import annotations
 
-import inspect
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from analysis.collect import collect_runs, require_runs
-from analysis.figures.annotators import build_figure_annotator_entropy, build_figure_annotator_roc
-from analysis.figures.labels import build_figure2, build_figure3
-from analysis.figures.memorisation import build_figure_memorisation
-from analysis.figures.noise_correction import build_figure4
-from analysis.figures.noise_methods import build_figure_noise_methods
+from analysis.figures import (
+    annotators,
+    labels,
+    memorisation,
+    noise_correction,
+    noise_methods,
+    smoothing_noise,
+    targets,
+    teacher_smoothing,
+)
+from analysis.figures.figure import Chosen, Figure, FigureRuns
 from analysis.figures.select import SelectionError, check_keys
-from analysis.figures.smoothing_noise import build_figure_smoothing_noise
-from analysis.figures.targets import build_figure_targets
-from analysis.figures.teacher_smoothing import build_figure_teacher_smoothing
 from repro.errors import UserError
 from repro.figures.common import Skip
 from repro.runs.io import atomic_write_bytes
 
-__all__ = ["FIGURES", "SelectionError", "Skip", "make_figures"]
+__all__ = ["FIGURES", "SelectionError", "Skip", "chosen_runs", "make_figures"]
 
 
-FIGURES: dict[str, Callable[..., bytes]] = {  # (frame, log, where=None) -> PNG bytes
-    "figure2": build_figure2,
-    "figure3": build_figure3,
-    "figure4": build_figure4,
-    "figure_noise_methods": build_figure_noise_methods,  # the label-noise methods beside instance labels
-    "figure_targets": build_figure_targets,  # Sec. 3.4: teacher predictions vs converged labels vs smoothing
-    "figure_smoothing_noise": build_figure_smoothing_noise,  # accuracy vs epsilon under noise (sweeps/table12.yaml)
-    "figure_annotator_entropy": build_figure_annotator_entropy,  # learned-label entropy vs annotator disagreement
-    "figure_annotator_roc": build_figure_annotator_roc,  # mislabel detection: learned labels vs loss vs cleanlab
-    "figure_memorisation": build_figure_memorisation,  # memorisation of the noise per epoch, every method (table12)
-    "figure_teacher_smoothing": build_figure_teacher_smoothing,  # student acc vs teacher eps under noise (table16)
+FIGURES: dict[str, Figure] = {
+    f.name: f
+    for f in (
+        Figure("figure2", labels.choose_figure2, labels.draw_figure2),
+        Figure("figure3", labels.choose_figure3, labels.draw_figure3),
+        Figure("figure4", noise_correction.choose_figure4, noise_correction.draw_figure4),
+        # the label-noise methods beside instance labels
+        Figure("figure_noise_methods", noise_methods.choose, noise_methods.draw),
+        # Sec. 3.4: teacher predictions vs converged labels vs smoothing
+        Figure("figure_targets", targets.choose, targets.draw),
+        # accuracy vs epsilon under noise (sweeps/table12.yaml)
+        Figure("figure_smoothing_noise", smoothing_noise.choose, smoothing_noise.draw),
+        # learned-label entropy vs annotator disagreement
+        Figure("figure_annotator_entropy", annotators.choose_entropy, annotators.draw_entropy),
+        # mislabel detection: learned labels vs loss vs cleanlab
+        Figure("figure_annotator_roc", annotators.choose_roc, annotators.draw_roc),
+        # memorisation of the noise per epoch, every method (table12)
+        Figure("figure_memorisation", memorisation.choose, memorisation.draw),
+        # student acc vs teacher eps under noise (table16)
+        Figure("figure_teacher_smoothing", teacher_smoothing.choose, teacher_smoothing.draw),
+    )
 }
+
+
+def figure_runs(output_root: str | Path, where: Mapping[str, str] | None = None) -> FigureRuns:
+    """What every figure chooses from: the runs under `output_root` and the user's `--where`."""
+    frame = collect_runs(output_root)
+    require_runs(frame, f"{Path(output_root) / 'runs'}")
+    check_keys(frame, where or {})
+    return FigureRuns(frame, dict(where or {}))
+
+
+def chosen_runs(
+    output_root: str | Path, *, where: Mapping[str, str] | None = None, only: Sequence[str] | None = None
+) -> dict[str, Chosen]:
+    """The runs each figure (or each in `only`) would draw, without drawing; figures without suitable runs are left
+    out. A selection error is raised."""
+    runs = figure_runs(output_root, where)
+    chosen: dict[str, Chosen] = {}
+    for name in list(FIGURES) if not only else [resolve_name(n) for n in only]:
+        try:
+            chosen[name] = FIGURES[name].choose(runs)
+        except Skip:
+            continue
+    return chosen
 
 
 def make_figures(
@@ -57,15 +93,13 @@ def make_figures(
     with a reason. `where`: {config key: value} over the paper's selection of each figure (analysis/figures/select.py).
     Selection errors are raised together, as one UserError, after the other figures are written."""
     names = list(FIGURES) if not only else [resolve_name(n) for n in only]
-    frame = collect_runs(output_root)
-    require_runs(frame, f"{Path(output_root) / 'runs'}")
-    check_keys(frame, where or {})
+    runs = figure_runs(output_root, where)
     written: dict[str, Path | None] = {}
     errors: list[str] = []
     for name in names:
-        build = FIGURES[name]
+        figure = FIGURES[name]
         try:
-            png = build(frame, log, where=where) if where and _takes_where(build) else build(frame, log)
+            png = figure.draw(figure.choose(runs), log)
         except SelectionError as exc:  # the selection is ambiguous or matches nothing: said once all are done
             errors.append(str(exc))
             written[name] = None
@@ -79,11 +113,6 @@ def make_figures(
     if errors:
         raise UserError(" ".join(errors))  # one paragraph: each message starts with its figure's name
     return written
-
-
-def _takes_where(build: Callable[..., bytes]) -> bool:
-    """Builders written before --where (or that select by other means) take (frame, log) only."""
-    return "where" in inspect.signature(build).parameters
 
 
 def resolve_name(name: str) -> str:

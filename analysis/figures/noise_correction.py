@@ -16,6 +16,7 @@ from typing import Any, Callable, Mapping
 import pandas as pd
 
 from analysis.figures.common import announce, pick_group
+from analysis.figures.figure import Chosen, FigureRuns, Log
 from repro.figures.figure4 import NoiseCurve, label_accuracy, noise_correction_curve, render_figure4
 from repro.labels.registry import Panel
 
@@ -24,6 +25,20 @@ __all__ = ["NoiseCurve", "build_figure4", "label_accuracy", "noise_correction_cu
 
 def build_figure4(frame: pd.DataFrame, log: Callable[[str], Any], where: Mapping[str, str] | None = None) -> bytes:
     group = pick_group(frame, panel=Panel.NOISE_CORRECTION, noisy=True, name="figure4", where=where)
+    curve = noise_correction_curve(group)
+    announce(log, "Figure4", {"runs": group})
+    if curve.all_missing:
+        log(f"Figure4: {curve.all_missing}")
+    return render_figure4(curve, group)
+
+
+def choose_figure4(runs: FigureRuns) -> Chosen:
+    group = pick_group(runs.frame, panel=Panel.NOISE_CORRECTION, noisy=True, name="figure4", where=runs.where)
+    return Chosen({"runs": [rd.run_id for rd in group.runs]}, group)
+
+
+def draw_figure4(chosen: Chosen, log: Log) -> bytes:
+    group = chosen.data
     curve = noise_correction_curve(group)
     announce(log, "Figure4", {"runs": group})
     if curve.all_missing:

@@ -30,6 +30,7 @@ import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
 from analysis.collect import DONE, collect_runs, require_runs
+from analysis.figures.figure import Chosen, FigureRuns, Log
 from analysis.figures.select import (
     DATA_MODEL,
     PAPER,
@@ -344,6 +345,27 @@ def build_figure_noise_methods(
     picked, common = pick_runs(frame, where)
     if not picked:
         raise Skip(f"no finished runs of {', '.join(METHOD_COLORS)} with label noise (noise.fraction > 0).")
+    for method in METHOD_COLORS:
+        if method not in picked:
+            log(f"{NAME}: no finished {method} runs with label noise; its panel says so.")
+    for method, group in picked.items():
+        log(
+            f"{NAME} draws {method}: {setting_label(group.setting)} [{len(group.runs)} seed(s): "
+            f"{', '.join(rd.run_id for rd in group.runs[:3])}{' ...' if len(group.runs) > 3 else ''}]"
+        )
+    return render(picked, common)
+
+
+def choose(runs: FigureRuns) -> Chosen:
+    """Each method's runs (one configuration per method) in the common setting."""
+    picked, common = pick_runs(runs.frame, runs.where)
+    if not picked:
+        raise Skip(f"no finished runs of {', '.join(METHOD_COLORS)} with label noise (noise.fraction > 0).")
+    return Chosen({m: [rd.run_id for rd in g.runs] for m, g in picked.items()}, (picked, common))
+
+
+def draw(chosen: Chosen, log: Log) -> bytes:
+    picked, common = chosen.data
     for method in METHOD_COLORS:
         if method not in picked:
             log(f"{NAME}: no finished {method} runs with label noise; its panel says so.")

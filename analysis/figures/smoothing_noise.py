@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.collect import DONE
+from analysis.figures.figure import Chosen, FigureRuns, Log
 from repro.figures.common import Skip, plt, png_bytes
 
 NAME = "figure_smoothing_noise"
@@ -120,45 +121,67 @@ def _select(runs: pd.DataFrame, where: dict[str, str]) -> pd.DataFrame:
     return runs[mask]
 
 
-def curve(runs: pd.DataFrame) -> pd.DataFrame:
-    """epsilon -> (mean, std, n) of the panel's label-smoothing runs, with the one-hot baseline at epsilon = 0 and
-    label smearing's negative smoothing (method=label_smearing) below it."""
-    rows = []
+def curve_runs(runs: pd.DataFrame) -> list[tuple[float, pd.DataFrame]]:
+    """(epsilon, its runs) of the panel's curve: the label-smoothing runs at fixed epsilons, label smearing's
+    smoothing member (method=label_smearing: negative epsilons too) and the one-hot baseline at epsilon = 0."""
+    points = []
     smoothing = runs[(runs["method.name"] == "label_smoothing") & ~tuned(runs)]
     for eps, group in smoothing.groupby(pd.to_numeric(smoothing["method.epsilon"], errors="coerce")):
-        rows.append((float(eps), *_stats(group[METRIC])))
+        points.append((float(eps), group))
     if "method.smearing" in runs:  # label smearing's smoothing member: any epsilon, negative ones included
         smearing = runs[(runs["method.name"] == "label_smearing") & (runs["method.smearing"] == "smoothing")]
         for eps, group in smearing.groupby(pd.to_numeric(smearing["method.smoothing_epsilon"], errors="coerce")):
-            rows.append((float(eps), *_stats(group[METRIC])))
+            points.append((float(eps), group))
     baseline = runs[runs["method.name"] == "baseline"]
     if len(baseline):
-        rows.append((0.0, *_stats(baseline[METRIC])))
+        points.append((0.0, baseline))
+    return points
+
+
+def curve(runs: pd.DataFrame) -> pd.DataFrame:
+    """epsilon -> (mean, std, n) of the panel's curve (curve_runs)."""
+    rows = [(eps, *_stats(group[METRIC])) for eps, group in curve_runs(runs)]
     return pd.DataFrame(rows, columns=["epsilon", "mean", "std", "n"]).sort_values("epsilon")
 
 
-def render(runs: pd.DataFrame, setting: tuple) -> bytes:
+def reference_runs(panel: pd.DataFrame) -> list[tuple[str, pd.DataFrame, str, str]]:
+    """(label, reported runs, colour, line style) of the panel's reference lines."""
+    lines = [(label, _select(panel, where), color, style) for label, where, color, style in REFERENCES]
+    tuned_smoothing = panel[(panel["method.name"] == "label_smoothing") & tuned(panel)]
+    lines.append(("label smoothing, tuned epsilon", tuned_smoothing, "tab:blue", "-."))
+    return [(label, reported(chosen), color, style) for label, chosen, color, style in lines]
+
+
+def panels(runs: pd.DataFrame) -> list[tuple[float, pd.DataFrame]]:
+    """(noise rate, its runs): a panel each."""
     fractions = sorted(pd.to_numeric(runs["noise.fraction"]).unique())
-    fig, axes = plt.subplots(1, len(fractions), figsize=(4.2 * len(fractions), 3.8), squeeze=False)
+    return [(fraction, runs[pd.to_numeric(runs["noise.fraction"]) == fraction]) for fraction in fractions]
+
+
+def drawn_runs(runs: pd.DataFrame) -> dict[str, list[str]]:
+    """The runs each line draws (the curve's points, each reference line), over the panels."""
+    drawn: dict[str, list[str]] = {}
+    for _, panel in panels(runs):
+        for _, group in curve_runs(panel):
+            drawn.setdefault("label smoothing curve", []).extend(group["run_id"])
+        for label, chosen, _, _ in reference_runs(panel):
+            if len(chosen):
+                drawn.setdefault(label, []).extend(chosen["run_id"])
+    return drawn
+
+
+def render(runs: pd.DataFrame, setting: tuple) -> bytes:
+    by_fraction = panels(runs)
+    fig, axes = plt.subplots(1, len(by_fraction), figsize=(4.2 * len(by_fraction), 3.8), squeeze=False)
     handles: dict[str, Any] = {}
-    for ax, fraction in zip(axes[0], fractions):
-        panel = runs[pd.to_numeric(runs["noise.fraction"]) == fraction]
+    for ax, (fraction, panel) in zip(axes[0], by_fraction):
         points = curve(panel)
         line = ax.errorbar(
             points["epsilon"], points["mean"], yerr=points["std"].fillna(0.0), marker="o", color="tab:blue", capsize=3
         )
         handles["label smoothing (epsilon = 0: one-hot)"] = line
-        lines = [(label, _select(panel, where), color, style) for label, where, color, style in REFERENCES]
-        lines.append(
-            (
-                "label smoothing, tuned epsilon",
-                panel[(panel["method.name"] == "label_smoothing") & tuned(panel)],
-                "tab:blue",
-                "-.",
-            )
-        )
-        for label, chosen, color, style in lines:
-            mean, std, n = _stats(reported(chosen)[METRIC])
+        for label, chosen, color, style in reference_runs(panel):
+            mean, std, n = _stats(chosen[METRIC])
             if n == 0:
                 continue
             handles[label] = ax.axhline(mean, color=color, linestyle=style, linewidth=1.5)
@@ -190,3 +213,21 @@ def build_figure_smoothing_noise(frame: pd.DataFrame, log: Callable[[str], Any] 
         if _select(chosen, where).empty:
             log(f"{NAME}: no finished {label} runs in the drawn setting; its reference line is left out.")
     return render(chosen, setting)
+
+
+def choose(runs: FigureRuns) -> Chosen:
+    """The uniform-noise runs of the setting with the most label-smoothing runs (every noise rate a panel)."""
+    noisy = noisy_runs(runs.frame)
+    if noisy.empty:
+        raise Skip("no finished runs with uniform label noise.")
+    setting = pick_setting(noisy)
+    chosen = noisy[noisy["setting"] == setting]
+    return Chosen(drawn_runs(chosen), (chosen, setting))
+
+
+def draw(chosen: Chosen, log: Log) -> bytes:
+    runs, setting = chosen.data
+    for label, where, _, _ in REFERENCES:
+        if _select(runs, where).empty:
+            log(f"{NAME}: no finished {label} runs in the drawn setting; its reference line is left out.")
+    return render(runs, setting)

@@ -13,7 +13,7 @@ smoothing run of the same data, or the method's default. Samples: the three with
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
@@ -21,6 +21,7 @@ import torch
 
 from analysis.collect import DONE
 from analysis.figures.common import announce
+from analysis.figures.figure import Chosen, FigureRuns, Log
 from analysis.figures.select import select_group
 from repro.figures.common import (
     COLORS,
@@ -74,10 +75,15 @@ def _baseline(frame: pd.DataFrame, config: dict) -> RunDir | None:
     return RunDir(Path(rows.iloc[0]["path"])) if len(rows) else None
 
 
-def _epsilon(frame: pd.DataFrame, config: dict) -> float:
+def _smoothing_run(frame: pd.DataFrame, config: dict) -> dict | None:
     rows = _done(frame, **{"method.name": "label_smoothing", "data.name": config["data"]["name"]})
-    if len(rows):
-        return float(rows.iloc[0]["method.epsilon"])
+    return rows.iloc[0].to_dict() if len(rows) else None
+
+
+def _epsilon(smoothing: dict | None) -> float:
+    """The label-smoothing run's epsilon, or the method's default."""
+    if smoothing is not None:
+        return float(smoothing["method.epsilon"])
     from repro.config import load_config
 
     return float(load_config(["method=label_smoothing"]).method.epsilon)
@@ -104,12 +110,25 @@ def _predictions(rd: RunDir, data, index: np.ndarray) -> np.ndarray:
         return torch.softmax(model(x), dim=1).numpy()
 
 
-def build_figure_targets(
-    frame: pd.DataFrame, log: Callable[[str], Any], where: Mapping[str, str] | None = None
-) -> bytes:
+def choose(runs: FigureRuns) -> Chosen:
+    """The teacher and labels (the first seed's replay run), the one-hot teacher of the same seed, the label-smoothing
+    run whose epsilon the first panel uses."""
+    group = _source(runs.frame, runs.where)
+    config = group.runs[0].read_config()
+    baseline = _baseline(runs.frame, config)
+    smoothing = _smoothing_run(runs.frame, config)
+    parts = {
+        "teacher and labels": [group.runs[0].run_id],
+        "baseline": [baseline.run_id] if baseline is not None else [],
+        "label smoothing": [smoothing["run_id"]] if smoothing is not None else [],
+    }
+    return Chosen({part: ids for part, ids in parts.items() if ids}, (group, baseline, _epsilon(smoothing)))
+
+
+def draw(chosen: Chosen, log: Log) -> bytes:
     from repro.methods.teachers import converged_labels
 
-    group = _source(frame, where)
+    group, baseline, eps = chosen.data
     source = group.runs[0]
     announce(log, "Figure_targets", {"teacher and labels": group})
     config = source.read_config()
@@ -119,9 +138,7 @@ def build_figure_targets(
     off_target = 1.0 - labels[np.arange(len(targets)), targets]
     index = np.argsort(-off_target, kind="stable")[:SAMPLES]
     num_classes = labels.shape[1]
-    eps = _epsilon(frame, config)
     series = {f"label smoothing targets (eps={eps:g})": None}
-    baseline = _baseline(frame, config)
     if baseline is None:
         log(
             "Figure_targets: no finished one-hot baseline run of the same data, model, subset and seed; its panel "

@@ -20,6 +20,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import pandas as pd
 
+from analysis.figures.figure import Chosen, FigureRuns, Log
 from analysis.figures.smoothing_noise import METRIC, noisy_runs, reported
 from repro.figures.common import Skip, plt, png_bytes
 
@@ -64,6 +65,8 @@ def pairs(frame: pd.DataFrame) -> pd.DataFrame:
                     "student": 100.0 * float(rec[METRIC]),
                     "teacher": 100.0 * float(teacher[METRIC]),
                     "temperature": _number(rec.get("method.temperature")),
+                    "student_run": rec["run_id"],
+                    "teacher_run": rec["method.teacher"],
                 }
             )
     return pd.DataFrame(rows)
@@ -141,9 +144,9 @@ def render(points: pd.DataFrame, setting: tuple) -> bytes:
     return png_bytes(fig)
 
 
-def build_figure_teacher_smoothing(frame: pd.DataFrame, log: Callable[[str], Any] = print) -> bytes:
-    """The figure's PNG bytes; the builder signature of analysis.figures.make.FIGURES."""
-    points = pairs(frame)
+def choose(runs: FigureRuns) -> Chosen:
+    """The reported students of noisy teachers, and their teachers, of the student setting with the most students."""
+    points = pairs(runs.frame)
     numeric = points[points["kind"].map(lambda k: not isinstance(k, str))] if len(points) else points
     if numeric.empty or numeric["kind"].nunique() < 2:
         raise Skip(
@@ -153,12 +156,23 @@ def build_figure_teacher_smoothing(frame: pd.DataFrame, log: Callable[[str], Any
     counts = numeric["setting"].value_counts().sort_index(kind="stable")
     setting = counts.idxmax()
     chosen = points[points["setting"] == setting]
-    eps = sorted(float(k) for k in chosen["kind"] if not isinstance(k, str))
+    runs_of = {"students": list(chosen["student_run"]), "teachers": list(dict.fromkeys(chosen["teacher_run"]))}
+    return Chosen(runs_of, (chosen, setting))
+
+
+def draw(chosen: Chosen, log: Log) -> bytes:
+    points, setting = chosen.data
+    eps = sorted(float(k) for k in points["kind"] if not isinstance(k, str))
     log(
-        f"{NAME} draws {len(chosen)} students at teacher eps {sorted(set(eps))}, noise "
-        f"{sorted(chosen['fraction'].unique())}, corrected teachers: "
-        f"{sorted({k for k in chosen['kind'] if isinstance(k, str)}) or 'none'}"
+        f"{NAME} draws {len(points)} students at teacher eps {sorted(set(eps))}, noise "
+        f"{sorted(points['fraction'].unique())}, corrected teachers: "
+        f"{sorted({k for k in points['kind'] if isinstance(k, str)}) or 'none'}"
     )
-    if math.isnan(float(np.nanmean(chosen["student"]))):
+    if math.isnan(float(np.nanmean(points["student"]))):
         raise Skip("the students have no final test accuracy.")
-    return render(chosen, setting)
+    return render(points, setting)
+
+
+def build_figure_teacher_smoothing(frame: pd.DataFrame, log: Callable[[str], Any] = print) -> bytes:
+    """The figure's PNG bytes from a run frame (choose, then draw)."""
+    return draw(choose(FigureRuns(frame)), log)
