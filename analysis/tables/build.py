@@ -19,8 +19,9 @@ from typing import Any, Callable, Iterable, Sequence
 
 import pandas as pd
 
+from analysis.cells import cell_runs, index_runs
 from analysis.collect import DONE, require_runs
-from analysis.sweeps import last_sweep_options
+from analysis.sweeps import last_sweep_options, planned_runs
 from analysis.tables.model import Cell, PendingRun, TableResult
 from analysis.tables.paper import paper_table
 from analysis.tables.paper_selection import selection_rules
@@ -28,7 +29,6 @@ from analysis.tables.render import render_csv, render_markdown
 from repro.errors import UserError
 from repro.runs.io import atomic_write_text
 
-REPORTED_STAGES = ("single", "final")
 NOT_STARTED = "not started"
 
 
@@ -46,20 +46,18 @@ def build_table(
     scale: Any = None,
     extra_overrides: Sequence[str] = (),
     paper_dir: str | Path | None = None,
+    by_id: dict[str, dict[str, Any]] | None = None,
 ) -> TableResult:
-    """One table: the paper's cells, and ours from the sweep's reported runs found in `runs` (the run frame).
-    `scale` and `extra_overrides` must be those the sweep ran with: they are part of the runs' ids."""
-    extra = {"extra_overrides": list(extra_overrides)} if extra_overrides else {}
-    from repro.sweep.spec import expand_sweep
-
-    # a SweepSpec, or any object with its own `expand` of the same signature (the tests' and benchmarks' layouts)
-    expand = getattr(spec, "expand", None) or (lambda **kw: expand_sweep(spec, **kw))
-    expanded = expand(output_root=str(output_root), scale=scale, **extra)
-    planned = [p for p in expanded if p.stage in REPORTED_STAGES]
+    """One table: the paper's cells, and ours from the sweep's reported runs found in `runs` (the run frame; `by_id`:
+    its rows by run id, analysis.cells.index_runs, when the caller has them already). `scale` and `extra_overrides`
+    must be those the sweep ran with: they are part of the runs' ids."""
+    expanded = planned_runs(spec, output_root=output_root, scale=scale, extra_overrides=extra_overrides)
+    by_id = by_id if by_id is not None else index_runs(runs)
+    reported = cell_runs(expanded, by_id)
+    planned = [c.planned for c in reported]
     tune_ids = {p.run_id for p in expanded if p.stage in ("tune", "teacher tune")}
     metric = str(spec.metric)
     percent = "acc" in metric
-    by_id = _index_runs(runs)
 
     rows = _ordered([*paper["row"], *spec.rows, *(p.row for p in planned)])
     columns = _ordered([*paper["column"], *spec.columns, *(p.column for p in planned)])
@@ -68,11 +66,10 @@ def build_table(
         cells[(rec["row"], rec["column"])] = Cell(
             rec["row"], rec["column"], paper=rec, cited=rec["row"] not in spec.rows
         )
-    for p in planned:
+    for p, run in ((c.planned, c.run) for c in reported):
         cell = cells.setdefault((p.row, p.column), Cell(p.row, p.column))
         cell.cited = False
         cell.planned += 1
-        run = by_id.get(p.run_id)
         data_name = _data_name(p.config, run)
         if data_name:
             cell.data_sets = tuple(sorted({*cell.data_sets, *data_name}))
@@ -170,14 +167,6 @@ def _failed_tuning(planned: Any, by_id: dict[str, dict[str, Any]], tune_ids: set
     )
 
 
-def _index_runs(runs: pd.DataFrame) -> dict[str, dict[str, Any]]:
-    """run_id -> row; if a run id appears twice (e.g. from two sources), the finished record wins."""
-    if runs.empty:
-        return {}
-    order = runs.assign(_done=(runs["state"] == DONE)).sort_values("_done", kind="stable")
-    return {rec["run_id"]: rec for rec in order.drop(columns="_done").to_dict("records")}
-
-
 def clean_labels_text(run: dict[str, Any]) -> str:
     """ "meta set (1,000)", "validation only (1,000)", "none": a run's clean labels beyond its noisy training labels
     (summary fields of repro.training.clean_labels; runs from before they were recorded say so)."""
@@ -238,6 +227,7 @@ def make_tables(
     With neither `scale` nor `extra_overrides` given, each sweep is expanded as its last `repro sweep` into
     `output_root` ran it (see analysis/sweeps.py `last_sweep_options`)."""
     require_runs(runs, source or "the run frame")
+    by_id = index_runs(runs)  # once for all tables
     results = []
     for number, spec in specs.items():
         paper = _paper_or_empty(number, paper_dir)
@@ -255,6 +245,7 @@ def make_tables(
             scale=table_scale,
             extra_overrides=table_extra,
             paper_dir=paper_dir,
+            by_id=by_id,
         )
         planned = sum(c.planned for c in result.cells.values())
         found = sum(1 for p in result.pending if p.state != NOT_STARTED) + result.averaged
