@@ -1,5 +1,5 @@
-"""`repro tables` and `repro figures`: regenerate the paper's tables (Markdown + CSV) and Figures 2-4 (PNG) from
-run directories (or, for tables, the W&B API)."""
+"""`repro tables` and `repro figures`: regenerate the paper's tables (Markdown + CSV) and figures (PNG) from run
+directories (or, for tables, the W&B API) and the sweep files that say which runs make each cell."""
 
 from __future__ import annotations
 
@@ -66,6 +66,12 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
             metavar="NAME",
             help="draw only these figures: 2 3 4 noise_methods targets (default: all)",
         )
+        parser.add_argument(
+            "--sweeps-dir",
+            default="sweeps",
+            help="the directory of the tableN.yaml sweep files whose cells the figures draw (default: sweeps; "
+            "the digits demo's: sweeps/demo)",
+        )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -91,7 +97,7 @@ def run_tables(args: argparse.Namespace) -> int:
     specs = load_specs(args.sweeps_dir, args.tables)
     scale = extra = None
     if any(v is not None for v in (args.epochs, args.subset, args.test_subset)):
-        from repro.sweep.spec import Scale
+        from analysis.sweeps import Scale
 
         scale, extra = Scale(epochs=args.epochs, subset=args.subset, test_subset=args.test_subset), []
     make_tables(
@@ -112,13 +118,15 @@ def run_tables(args: argparse.Namespace) -> int:
 
 def run_figures(args: argparse.Namespace) -> int:
     from analysis.figures.make import make_figures
-    from analysis.figures.select import parse_where
+    from analysis.figures.where import parse_where
 
     if getattr(args, "wandb", None):
         from repro.tracking.wandb_run import split_project
 
         split_project(args.wandb)  # a bad name fails before any figure is drawn
-    written = make_figures(args.runs, out_dir=args.out, where=parse_where(args.where), only=args.figures)
+    written = make_figures(
+        args.runs, out_dir=args.out, sweeps_dir=args.sweeps_dir, where=parse_where(args.where), only=args.figures
+    )
     if getattr(args, "wandb", None):
         from analysis.figures.wandb_log import log_figures
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
+from analysis.sweeps import Scale, SweepSpec
 from repro.errors import UserError
-from repro.sweep.spec import Scale, SweepSpec
 
 DEMO_SWEEPS = Path(__file__).resolve().parents[1] / "sweeps" / "demo"
 DEFAULT_OUTPUT_ROOT = "outputs/demo"
@@ -124,7 +124,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from repro.sweep.local import check_jobs
+    from analysis.sweeps import check_jobs
 
     started = time.perf_counter()
     jobs = check_jobs(args.jobs)
@@ -197,16 +197,12 @@ def run_demo_sweeps(
     """Plan every demo sweep, then train what they miss here, up to `jobs` runs at once (None: one per core), each
     run after the runs it depends on (tables share runs: each is trained once). Returns the run ids trained by this
     call and those that failed or were skipped."""
-    from repro.sweep.local import check_jobs
-    from repro.sweep.run import LocalSweep, run_sweeps_locally
+    from analysis.sweeps import check_jobs, run_locally
 
-    jobs = check_jobs(jobs)
     sweeps = [
-        LocalSweep(spec, size.scale(number), tuple(extra), heading=f"\n== Table {number}: {spec.path.name} ==")
-        for number, spec in specs.items()
+        (spec, size.scale(number), extra, f"\n== Table {number}: {spec.path.name} ==") for number, spec in specs.items()
     ]
-    plans = run_sweeps_locally(sweeps, output_root=output_root, jobs=jobs, threads=TORCH_THREADS, report=_print)
-    return [rid for plan in plans for rid in plan.submitted], [rid for plan in plans for rid in plan.failed]
+    return run_locally(sweeps, output_root=output_root, jobs=check_jobs(jobs), threads=TORCH_THREADS, report=_print)
 
 
 def _print(line: str) -> None:
@@ -243,7 +239,7 @@ def write_figures(output_root: Path) -> dict[str, Path | None]:
     from analysis.figures.make import make_figures
 
     print("\n== Figures ==", flush=True)
-    return make_figures(output_root, out_dir=output_root / "figures")
+    return make_figures(output_root, out_dir=output_root / "figures", sweeps_dir=DEMO_SWEEPS)
 
 
 def summary_rows(tables: list[Path]) -> list[list[str]]:

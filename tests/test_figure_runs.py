@@ -136,3 +136,21 @@ def test_each_figure_draws_the_runs_of_its_cells(demo_root, monkeypatch):
     assert sorted(chosen["figure_annotator_roc"].run_ids()) == sorted(
         i for c in columns for i in learned[c] + one_hot[c]
     )
+
+
+def test_the_noisy_distillation_figures_draw_their_own_tables_cells(demo_root, monkeypatch):
+    """Every noisy run records memorisation, Tables 13 and 16's distillation students and their tuning runs too:
+    the memorisation figure still draws the comparison it is for, Table 12's rows (a tuned row's tuned runs, not its
+    tuning runs, which outnumber them); the teachers' smoothing figure draws Table 16's students and their Table 12
+    teachers, not also Table 13's student of a tuned label-smoothing teacher."""
+    root, planned = demo_root
+    chosen = drawn(root, monkeypatch)
+    table12 = load_sweep(root.parent / "sweeps" / "table12.yaml").rows
+    expected = rows(planned, 12, [r for r in table12 if r != "Label Smoothing (tuned)"])
+    assert sorted(chosen["figure_memorisation"].run_ids()) == expected
+
+    students = rows(planned, 16, load_sweep(root.parent / "sweeps" / "table16.yaml").rows)
+    teachers = sorted({p.config["method"]["teacher"] for p in planned[16] if p.run_id in students})
+    teacher_smoothing = chosen["figure_teacher_smoothing"].runs
+    assert sorted(teacher_smoothing["students"]) == students
+    assert sorted(teacher_smoothing["teachers"]) == teachers

@@ -8,23 +8,34 @@
   one-hot-trained network's training loss and cleanlab's find_label_issues on out-of-sample probabilities (from the
   run's cross-validation fold runs, where they exist) and, dotted, on the network's own in-sample softmax.
 
-Each panel draws one run per method (the lowest seed) from its `annotators.npz` (repro/labels/annotator_agreement.py).
+Takes the figure's runs (analysis/figures/figure.py); gives the PNG. Each panel (a label set) draws one run per method
+(the lowest seed) of the cells of Tables 14 and 15 (CELLS) from its `annotators.npz`
+(repro/labels/annotator_agreement.py).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
 
-from analysis.figures.figure import Chosen, FigureRuns, Log
+from analysis.figures.figure import Cells, Chosen, FigureRuns, Log
 from analysis.tables.annotators import annotator_runs
 from repro.figures.common import Skip, plt, png_bytes
 
 FILE = "annotators.npz"
 RUN_PATH = "run_path"  # not an array: where the run is (its fold runs are its siblings)
+
+
+# The learned labels against the annotators: CIFAR-N's (sweeps/cifar_n.yaml, table 14) and the digits demo's
+# simulated annotators (sweeps/demo/table15.yaml), every row and column of whichever the sweeps directory has.
+CELLS = {"CIFAR-N": Cells(14), "simulated annotators": Cells(15)}
+
+
+def _done(runs: FigureRuns) -> pd.DataFrame:
+    frames = [runs.done(cells) for cells in CELLS.values()]
+    return pd.concat([f for f in frames if len(f)]) if any(len(f) for f in frames) else runs.frame.iloc[0:0]
 
 
 def _first_runs(frame: pd.DataFrame, *, learned: bool | None) -> dict[str, list[tuple[str, dict]]]:
@@ -54,7 +65,7 @@ def _run_ids(panels: dict[str, list[tuple[str, dict]]]) -> dict[str, list[str]]:
 
 def choose_entropy(runs: FigureRuns) -> Chosen:
     """Per label set, the lowest-seed run of each method with learned labels."""
-    panels = _first_runs(runs.frame, learned=True)
+    panels = _first_runs(_done(runs), learned=True)
     if not panels:
         raise Skip(
             "no finished runs with learned labels and several annotators per image (e.g. "
@@ -65,20 +76,13 @@ def choose_entropy(runs: FigureRuns) -> Chosen:
 
 def choose_roc(runs: FigureRuns) -> Chosen:
     """Per label set, the lowest-seed run of each method, with and without learned labels."""
-    learned, fixed = _first_runs(runs.frame, learned=True), _first_runs(runs.frame, learned=False)
+    frame = _done(runs)
+    learned, fixed = _first_runs(frame, learned=True), _first_runs(frame, learned=False)
     label_sets = sorted(set(learned) | set(fixed))
     if not label_sets:
         raise Skip("no annotators.npz in the finished runs with several annotators per image.")
     ids = {s: _run_ids(learned).get(s, []) + _run_ids(fixed).get(s, []) for s in label_sets}
     return Chosen(ids, (learned, fixed))
-
-
-def build_figure_annotator_entropy(frame: pd.DataFrame, log: Callable[[str], Any]) -> bytes:
-    return draw_entropy(choose_entropy(FigureRuns(frame)), log)
-
-
-def build_figure_annotator_roc(frame: pd.DataFrame, log: Callable[[str], Any]) -> bytes:
-    return draw_roc(choose_roc(FigureRuns(frame)), log)
 
 
 def draw_entropy(chosen: Chosen, log: Log) -> bytes:

@@ -1,40 +1,26 @@
-"""What the figures share: run selection (analysis/figures/select.py: the paper's runs, or --where) and the printed
-line saying which runs a figure drew; the run's data, class names, captions and the matplotlib helpers (headless
-Agg, PNG) live in the core (repro/figures/common.py), where the W&B page draws one run's panels too."""
+"""What the figures share: the run group a label figure draws (its cells' finished runs whose label kind draws the
+panel, analysis/figures/select.py) and the printed line saying which runs a figure drew; the run's data, class
+names, captions and the matplotlib helpers (headless Agg, PNG) live in the core (repro/figures/common.py), where the
+W&B page draws one run's panels too."""
 
 from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
-import pandas as pd
-
-from analysis.collect import DONE
+from analysis.figures.figure import Cells, FigureRuns
 from analysis.figures.select import select_group
 from repro.errors import UserError
 from repro.figures.common import RunGroup
 from repro.labels.registry import Panel, kinds_drawing
 from repro.runs.rundir import RunDir
 
-# ------------------------------------------------------------------------------------------------ run selection
 
-
-def pick_group(
-    frame: pd.DataFrame,
-    *,
-    panel: Panel,
-    noisy: bool | None,
-    name: str | None = None,
-    where: Mapping[str, str] | None = None,
-) -> RunGroup:
-    """The runs figure part `name` draws (analysis/figures/select.py) among done runs whose label kind can be drawn
-    as `panel` (its `panels`, repro/labels/registry.py), with a recorded label trajectory, and label noise
-    (noisy=True), none (False) or either (None). `name` defaults to the figure part these runs feed: figure2/class,
-    figure2/instance, figure4 (noisy)."""
+def pick_group(runs: FigureRuns, name: str, cells: Cells, *, panel: Panel, noisy: bool | None) -> RunGroup:
+    """The runs figure part `name` draws among its `cells` (analysis/figures/select.py): finished runs whose label
+    kind can be drawn as `panel` (its `panels`, repro/labels/registry.py), with a recorded label trajectory, and
+    label noise (noisy=True), none (False) or either (None)."""
     kinds = kinds_drawing(panel)
     labels = "/".join(kinds)
-    name = name or ("figure4" if noisy else f"figure2/{labels}")
-    done = frame[frame["state"] == DONE] if "method.labels" in frame else frame.iloc[0:0]
-    candidates = done[done["method.labels"].isin(kinds)] if len(done) else done
     what = (
         f"finished {labels}-label runs"
         + {True: " with label noise", False: " without label noise", None: ""}[noisy]
@@ -42,9 +28,14 @@ def pick_group(
     )
 
     def usable(rd: RunDir, config: dict) -> bool:
-        return (rd.labels_dir / "manifest.json").exists() and (noisy is None or has_label_noise(config) == noisy)
+        method = config.get("method") or {}
+        return (
+            method.get("labels") in kinds
+            and (rd.labels_dir / "manifest.json").exists()
+            and (noisy is None or has_label_noise(config) == noisy)
+        )
 
-    return select_group(frame, name, candidates, what=what, where=where, usable=usable)
+    return select_group(runs, name, cells, what=what, usable=usable)
 
 
 def has_label_noise(config: dict) -> bool:

@@ -1,12 +1,13 @@
 """`repro figures`: every figure of the suite, rendered from finished runs' directories into PNGs (headless).
 
-Each figure is a Figure (analysis/figures/figure.py: choose its runs, then draw them) in FIGURES, defined in its own
-module: Figures 2-3
-of the paper in analysis/figures/labels.py, Figure 4 in analysis/figures/noise_correction.py, the label-noise methods in
-analysis/figures/noise_methods.py, Sec. 3.4's targets in analysis/figures/targets.py. Each draws the runs of the paper's
-selection, or of `--where` (analysis/figures/select.py), and says which. A figure without suitable runs is skipped
-with a printed reason; the others still render. A selection that matches no run, or several configurations, is an
-error (exit 2) naming the candidates, raised after the other figures are written.
+Takes an output root (its run directories) and a directory of sweep files; gives `<out>/<name>.png` per figure.
+Each figure is a Figure in FIGURES (analysis/figures/figure.py: the sweep cells each part draws, how it chooses its
+runs among them, how it draws them), defined in its own module: Figures 2-3 of the paper in labels.py, Figure 4 in
+noise_correction.py, the label-noise methods in noise_methods.py, Sec. 3.4's targets in targets.py, and the suite's
+own comparisons beside them. Each draws its cells' runs (the paper's columns, or `--where`: select.py), and says
+which. A figure without suitable runs is skipped with a printed reason; the others still render. A selection that
+matches no run, or several cells, is an error (exit 2) naming the candidates, raised after the other figures are
+written.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from analysis.figures import (
     teacher_smoothing,
 )
 from analysis.figures.figure import Chosen, Figure, FigureRuns
-from analysis.figures.select import SelectionError, check_keys
+from analysis.figures.where import SelectionError, check_keys
+from analysis.sweeps import SweepPlans, load_specs
 from repro.errors import UserError
 from repro.figures.common import Skip
 from repro.runs.io import atomic_write_bytes
@@ -37,41 +39,49 @@ __all__ = ["FIGURES", "SelectionError", "Skip", "chosen_runs", "make_figures"]
 FIGURES: dict[str, Figure] = {
     f.name: f
     for f in (
-        Figure("figure2", labels.choose_figure2, labels.draw_figure2),
-        Figure("figure3", labels.choose_figure3, labels.draw_figure3),
-        Figure("figure4", noise_correction.choose_figure4, noise_correction.draw_figure4),
+        Figure("figure2", labels.FIGURE2, labels.choose_figure2, labels.draw_figure2),
+        Figure("figure3", labels.FIGURE3, labels.choose_figure3, labels.draw_figure3),
+        Figure("figure4", noise_correction.FIGURE4, noise_correction.choose_figure4, noise_correction.draw_figure4),
         # the label-noise methods beside instance labels
-        Figure("figure_noise_methods", noise_methods.choose, noise_methods.draw),
+        Figure("figure_noise_methods", noise_methods.CELLS, noise_methods.choose, noise_methods.draw),
         # Sec. 3.4: teacher predictions vs converged labels vs smoothing
-        Figure("figure_targets", targets.choose, targets.draw),
-        # accuracy vs epsilon under noise (sweeps/table12.yaml)
-        Figure("figure_smoothing_noise", smoothing_noise.choose, smoothing_noise.draw),
-        # learned-label entropy vs annotator disagreement
-        Figure("figure_annotator_entropy", annotators.choose_entropy, annotators.draw_entropy),
-        # mislabel detection: learned labels vs loss vs cleanlab
-        Figure("figure_annotator_roc", annotators.choose_roc, annotators.draw_roc),
-        # memorisation of the noise per epoch, every method (table12)
-        Figure("figure_memorisation", memorisation.choose, memorisation.draw),
-        # student acc vs teacher eps under noise (table16)
-        Figure("figure_teacher_smoothing", teacher_smoothing.choose, teacher_smoothing.draw),
+        Figure("figure_targets", targets.CELLS, targets.choose, targets.draw),
+        # accuracy vs epsilon under noise (table 12)
+        Figure("figure_smoothing_noise", smoothing_noise.CELLS, smoothing_noise.choose, smoothing_noise.draw),
+        # learned-label entropy vs annotator disagreement (tables 14, 15)
+        Figure("figure_annotator_entropy", annotators.CELLS, annotators.choose_entropy, annotators.draw_entropy),
+        # mislabel detection: learned labels vs loss vs cleanlab (tables 14, 15)
+        Figure("figure_annotator_roc", annotators.CELLS, annotators.choose_roc, annotators.draw_roc),
+        # memorisation of the noise per epoch, every method (table 12)
+        Figure("figure_memorisation", memorisation.CELLS, memorisation.choose, memorisation.draw),
+        # student acc vs teacher eps under noise (table 16)
+        Figure("figure_teacher_smoothing", teacher_smoothing.CELLS, teacher_smoothing.choose, teacher_smoothing.draw),
     )
 }
 
 
-def figure_runs(output_root: str | Path, where: Mapping[str, str] | None = None) -> FigureRuns:
-    """What every figure chooses from: the runs under `output_root` and the user's `--where`."""
+def figure_runs(
+    output_root: str | Path, *, sweeps_dir: str | Path = "sweeps", where: Mapping[str, str] | None = None
+) -> FigureRuns:
+    """What every figure chooses from: the runs under `output_root`, the sweep files of `sweeps_dir` planned into
+    it (each expanded once, when a figure asks, as its last `repro sweep` into that root ran it), `--where`."""
     frame = collect_runs(output_root)
     require_runs(frame, f"{Path(output_root) / 'runs'}")
     check_keys(frame, where or {})
-    return FigureRuns(frame, dict(where or {}))
+    plans = SweepPlans(load_specs(sweeps_dir), output_root, where=str(sweeps_dir))
+    return FigureRuns(frame, plans, dict(where or {}))
 
 
 def chosen_runs(
-    output_root: str | Path, *, where: Mapping[str, str] | None = None, only: Sequence[str] | None = None
+    output_root: str | Path,
+    *,
+    sweeps_dir: str | Path = "sweeps",
+    where: Mapping[str, str] | None = None,
+    only: Sequence[str] | None = None,
 ) -> dict[str, Chosen]:
     """The runs each figure (or each in `only`) would draw, without drawing; figures without suitable runs are left
     out. A selection error is raised."""
-    runs = figure_runs(output_root, where)
+    runs = figure_runs(output_root, sweeps_dir=sweeps_dir, where=where)
     chosen: dict[str, Chosen] = {}
     for name in list(FIGURES) if not only else [resolve_name(n) for n in only]:
         try:
@@ -85,15 +95,17 @@ def make_figures(
     output_root: str | Path,
     *,
     out_dir: str | Path,
+    sweeps_dir: str | Path = "sweeps",
     log: Callable[[str], Any] = print,
     where: Mapping[str, str] | None = None,
     only: Sequence[str] | None = None,
 ) -> dict[str, Path | None]:
     """Render every figure (or those in `only`) that has suitable runs into `<out_dir>/<name>.png`; skip the others
-    with a reason. `where`: {config key: value} over the paper's selection of each figure (analysis/figures/select.py).
-    Selection errors are raised together, as one UserError, after the other figures are written."""
+    with a reason. `sweeps_dir`: the sweep files whose cells the figures draw (analysis/figures/figure.py); `where`:
+    {config key: value} that moves them (analysis/figures/where.py). Selection errors are raised together, as one
+    UserError, after the other figures are written."""
     names = list(FIGURES) if not only else [resolve_name(n) for n in only]
-    runs = figure_runs(output_root, where)
+    runs = figure_runs(output_root, sweeps_dir=sweeps_dir, where=where)
     written: dict[str, Path | None] = {}
     errors: list[str] = []
     for name in names:

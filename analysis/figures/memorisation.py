@@ -6,26 +6,28 @@ clean_train_acc, confidence, logit_norm) against the epoch; one line per method:
 fixed epsilon, label smearing, the loss corrections and instance labels (a tuned method: its tuned runs; tuning runs
 are not results). Lines are means over seeds.
 
-Runs: finished runs with uniform label noise whose metrics.jsonl holds the keys: on digits, `repro demo --extra`'s
-sweeps/demo/table12.yaml. The setting (everything but method and seed: analysis/figure_smoothing_noise.SETTING) with
-the most such runs is drawn; `--where key=value` narrows the runs first (e.g. `--where noise.fraction=0.4`).
+Takes the figure's runs (analysis/figures/figure.py); gives the PNG. Runs: the finished runs with uniform label noise
+of every cell of Table 12 (CELLS; on digits, `repro demo --extra`'s sweeps/demo/table12.yaml) whose metrics.jsonl
+holds the keys. The setting (everything but method and seed: analysis/figures/smoothing_noise.SETTING) with the most
+such runs is drawn; `--where key=value` narrows the runs first (e.g. `--where noise.fraction=0.4`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
 
-from analysis.figures.figure import Chosen, FigureRuns, Log
+from analysis.figures.figure import Cells, Chosen, FigureRuns, Log
 from analysis.figures.smoothing_noise import noisy_runs, tuned
 from repro.figures.common import Skip, plt, png_bytes
 from repro.methods.memorisation import MEMORISATION_KEYS
 from repro.runs.rundir import RunDir
 
 NAME = "figure_memorisation"
+CELLS = {"runs": Cells(12)}  # the noisy label-smoothing comparison (sweeps/table12.yaml): every row and column
 TITLES = {
     "memorised_noisy": "noisy samples: predicted as given (wrong) label",
     "recovered_noisy": "noisy samples: predicted as true label",
@@ -135,8 +137,11 @@ def render(panels: Mapping[float, dict[str, list[list[dict]]]], title: str) -> b
 
 def choose(runs: FigureRuns) -> Chosen:
     """The noisy runs that recorded memorisation, of the setting with the most of them; a panel per noise rate."""
+    missing = runs.missing_file(CELLS["runs"])
+    if missing:
+        raise Skip(f"{missing}, whose runs it draws.")
     where = runs.where
-    noisy = noisy_runs(runs.frame)
+    noisy = noisy_runs(runs.done(CELLS["runs"]))
     for key, value in (where or {}).items():
         noisy = noisy[noisy[key].astype(str) == str(value)] if key in noisy else noisy.iloc[0:0]
     if noisy.empty:
@@ -176,10 +181,3 @@ def draw(chosen: Chosen, log: Log) -> bytes:
         + " (means over seeds)"
     )
     return render(panels, title)
-
-
-def build_figure_memorisation(
-    frame: pd.DataFrame, log: Callable[[str], Any] = print, where: Mapping[str, str] | None = None
-) -> bytes:
-    """The figure's PNG bytes from a run frame (choose, then draw)."""
-    return draw(choose(FigureRuns(frame, where or {})), log)

@@ -4,28 +4,29 @@ the learned instance labels, loss correction (forward / backward, known / estima
 epsilon tuned on validation (sweeps/table12.yaml's "Label Smoothing (tuned)" row) as horizontal reference lines of
 the same setting. `figure_smoothing_noise.png`. The curve is the fixed-epsilon runs only: a tuned run (its
 `tune.keys` set, repro/training/tuning.py) trained the epsilon its tuning runs chose, so it would count one point
-twice. A
-reference line of a tuned method (the instance labels) is its tuned runs only, not its tuning runs.
+twice. A reference line of a tuned method (the instance labels) is its tuned runs only, not its tuning runs.
 
-Runs: finished runs with uniform label noise. A setting is everything but the method and the seed (data set, model,
-subset, epochs, split, noise); the setting with the most label-smoothing runs is drawn, every noise rate of it a
-panel, so that the curve and its reference lines compare like with like. Points and lines are means over seeds
-(bars and bands: the sample std where there are two seeds or more).
+Takes the figure's runs (analysis/figures/figure.py); gives the PNG. Runs: the finished runs with uniform label noise
+of every cell of Table 12 (CELLS). A setting is everything but the method and the seed (data set, model, subset,
+epochs, split, noise); the setting with the most label-smoothing runs is drawn (one data set of the paper-scale
+sweep's two), every noise rate of it a panel, so that the curve and its reference lines compare like with like.
+Points and lines are means over seeds (bars and bands: the sample std where there are two seeds or more).
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from analysis.collect import DONE
-from analysis.figures.figure import Chosen, FigureRuns, Log
+from analysis.figures.figure import Cells, Chosen, FigureRuns, Log
 from repro.figures.common import Skip, plt, png_bytes
 
 NAME = "figure_smoothing_noise"
+CELLS = {"runs": Cells(12)}  # every row and column of the noisy label-smoothing comparison (sweeps/table12.yaml)
 METRIC = "final_test_acc"
 # Columns that make a setting (beside the noise rate, which makes the panel); the method's keys and the seed do not.
 SETTING = (
@@ -202,24 +203,14 @@ def render(runs: pd.DataFrame, setting: tuple) -> bytes:
     return png_bytes(fig)
 
 
-def build_figure_smoothing_noise(frame: pd.DataFrame, log: Callable[[str], Any] = print) -> bytes:
-    """The figure's PNG bytes; the builder signature of analysis.figures.make.FIGURES."""
-    runs = noisy_runs(frame)
-    if runs.empty:
-        raise Skip("no finished runs with uniform label noise.")
-    setting = pick_setting(runs)
-    chosen = runs[runs["setting"] == setting]
-    for label, where, _, _ in REFERENCES:
-        if _select(chosen, where).empty:
-            log(f"{NAME}: no finished {label} runs in the drawn setting; its reference line is left out.")
-    return render(chosen, setting)
-
-
 def choose(runs: FigureRuns) -> Chosen:
-    """The uniform-noise runs of the setting with the most label-smoothing runs (every noise rate a panel)."""
-    noisy = noisy_runs(runs.frame)
+    """Table 12's uniform-noise runs of the setting with the most label-smoothing runs (every noise rate a panel)."""
+    missing = runs.missing_file(CELLS["runs"])
+    if missing:
+        raise Skip(f"{missing}, whose runs it draws.")
+    noisy = noisy_runs(runs.done(CELLS["runs"]))
     if noisy.empty:
-        raise Skip("no finished runs with uniform label noise.")
+        raise Skip("no finished runs with uniform label noise in table 12's cells.")
     setting = pick_setting(noisy)
     chosen = noisy[noisy["setting"] == setting]
     return Chosen(drawn_runs(chosen), (chosen, setting))

@@ -3,29 +3,27 @@ few training samples, label smoothing's targets (the same uniform mass on every 
 predictions, the instance-label teacher's predictions and the converged (fold-averaged) instance labels, on the same
 classes: the sample's target and the four classes the converged labels give the most mass.
 
-Runs used: a finished replay run of learned instance labels without noise, by the paper's selection (CIFAR-100,
-ResNet18: Table 4's teacher; analysis/figures/select.py) or --where, its first seed (its network is the "Ours (Model)"
-teacher, its fold-averaged labels at the last epoch are "Ours (Labels)"); a finished one-hot baseline run of the same
-data, model, subset and seed if there is one (its panel is left out otherwise); epsilon from a finished label-
-smoothing run of the same data, or the method's default. Samples: the three with the most converged mass off target.
+Takes the figure's runs (analysis/figures/figure.py); gives the PNG. Runs used (`CELLS`): the replay run of Table 1's
+"Ours (Instance)" on CIFAR-100 / ResNet18 (Table 4's teacher; analysis/figures/select.py picks the cell, `--where`
+moves it), its first seed: its network is the "Ours (Model)" teacher, its fold-averaged labels at the last epoch are
+"Ours (Labels)"; Table 1's Baseline run of the same column and seed (its panel is left out without one); epsilon
+from Table 2's Label Smoothing run of the same column and seed, or the method's default. Samples: the three with
+the most converged mass off target.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Mapping
 
 import numpy as np
-import pandas as pd
 import torch
 
-from analysis.collect import DONE
 from analysis.figures.common import announce
-from analysis.figures.figure import Chosen, FigureRuns, Log
+from analysis.figures.figure import Cells, Chosen, FigureRuns, Log
 from analysis.figures.select import select_group
+from analysis.sweeps import STAGES
 from repro.figures.common import (
     COLORS,
-    RunGroup,
     caption,
     class_names,
     plt,
@@ -41,43 +39,19 @@ CLASSES = 5
 FLOOR = 1e-4  # the log axis' bottom: smaller probabilities are drawn at it
 
 
-def _done(frame: pd.DataFrame, **equal: Any) -> pd.DataFrame:
-    if frame.empty or "method.name" not in frame:
-        return frame.iloc[0:0]
-    rows = frame[frame["state"] == DONE]
-    for key, value in equal.items():
-        rows = rows[rows[key] == value] if key in rows else rows.iloc[0:0]
-    return rows.sort_values(["seed", "run_id"]) if "seed" in rows else rows
+# Table 4's teachers: Table 1's learned instance labels (the replay run: dynamic labels) and one-hot baseline, and
+# Table 2's label smoothing, on CIFAR-100 / ResNet18.
+CELLS = {
+    "teacher and labels": Cells(1, ("Ours (Instance)",), ("CIFAR100/ResNet18",), stages=("final",)),
+    "baseline": Cells(1, ("Baseline",), ("CIFAR100/ResNet18",)),
+    "label smoothing": Cells(2, ("Label Smoothing",), ("CIFAR100/ResNet18",)),
+}
 
 
-def _source(frame: pd.DataFrame, where: Mapping[str, str] | None = None) -> RunGroup:
-    finals = _done(frame, **{"method.name": "replay", "method.learn.method": "instance_labels"})
-    if "noise.fraction" in finals:
-        finals = finals[finals["noise.fraction"].fillna(0) == 0]
-    what = (
-        "finished replay runs of learned instance labels without noise (the final of a 5-fold 'Ours (Instance)' "
-        "row, e.g. `repro sweep sweeps/table1.yaml`)"
-    )
-    return select_group(frame, "figure_targets", finals, what=what, where=where)
-
-
-def _baseline(frame: pd.DataFrame, config: dict) -> RunDir | None:
-    same = {
-        "method.name": "baseline",
-        "data.name": config["data"]["name"],
-        "model.name": config["model"]["name"],
-        "seed": config["seed"],
-        "split.full_train": True,
-    }
-    rows = _done(frame, **same)
-    subset = config["data"].get("subset")
-    rows = rows[rows["data.subset"].isna()] if subset is None else rows[rows["data.subset"] == subset]
-    return RunDir(Path(rows.iloc[0]["path"])) if len(rows) else None
-
-
-def _smoothing_run(frame: pd.DataFrame, config: dict) -> dict | None:
-    rows = _done(frame, **{"method.name": "label_smoothing", "data.name": config["data"]["name"]})
-    return rows.iloc[0].to_dict() if len(rows) else None
+def _beside(runs: FigureRuns, part: str, column: str, seed: int) -> dict | None:
+    """The finished run of `part`'s cells in the teacher's column, of the teacher's seed (None: none)."""
+    found = [c for c in runs.cell_runs(CELLS[part], columns=(column,)) if c.done and c.planned.seed == seed]
+    return found[0].run if found else None
 
 
 def _epsilon(smoothing: dict | None) -> float:
@@ -111,18 +85,35 @@ def _predictions(rd: RunDir, data, index: np.ndarray) -> np.ndarray:
 
 
 def choose(runs: FigureRuns) -> Chosen:
-    """The teacher and labels (the first seed's replay run), the one-hot teacher of the same seed, the label-smoothing
-    run whose epsilon the first panel uses."""
-    group = _source(runs.frame, runs.where)
-    config = group.runs[0].read_config()
-    baseline = _baseline(runs.frame, config)
-    smoothing = _smoothing_run(runs.frame, config)
+    """The teacher and labels (the first seed's replay run), the one-hot teacher and the label-smoothing run (whose
+    epsilon the first series uses) of the same column and seed."""
+    what = "finished replay runs of learned instance labels without noise (the final of a 5-fold 'Ours (Instance)' row)"
+    group = select_group(runs, "figure_targets", CELLS["teacher and labels"], what=what, usable=_without_noise)
+    source = group.runs[0]
+    column, seed = _cell_of(runs, source.run_id)
+    baseline = _beside(runs, "baseline", column, seed)
+    smoothing = _beside(runs, "label smoothing", column, seed)
     parts = {
-        "teacher and labels": [group.runs[0].run_id],
-        "baseline": [baseline.run_id] if baseline is not None else [],
+        "teacher and labels": [source.run_id],
+        "baseline": [baseline["run_id"]] if baseline is not None else [],
         "label smoothing": [smoothing["run_id"]] if smoothing is not None else [],
     }
-    return Chosen({part: ids for part, ids in parts.items() if ids}, (group, baseline, _epsilon(smoothing)))
+    baseline_dir = RunDir(Path(baseline["path"])) if baseline is not None else None
+    return Chosen({part: ids for part, ids in parts.items() if ids}, (group, baseline_dir, _epsilon(smoothing)))
+
+
+def _cell_of(runs: FigureRuns, run_id: str) -> tuple[str, int]:
+    """(column, seed) the teacher's run was planned at (select_group chose it among these plans)."""
+    planned = next(
+        c.planned
+        for c in runs.cell_runs(CELLS["teacher and labels"], columns=(), stages=STAGES, fold=None)
+        if c.planned.run_id == run_id
+    )
+    return planned.column, int(planned.seed)
+
+
+def _without_noise(rd: RunDir, config: dict) -> bool:
+    return not float((config.get("noise") or {}).get("fraction") or 0.0)
 
 
 def draw(chosen: Chosen, log: Log) -> bytes:

@@ -1,8 +1,10 @@
 """The paper's tables regenerated from runs, beside the published numbers (Markdown + CSV per table).
 
-Which runs make which cell comes from the table's sweep file (sweeps/tableN.yaml, the single source of truth):
-the sweep is expanded, and each cell's *reported* runs (stage "single" or "final"; "fold" runs only learn labels)
-are joined to the run frame by run id. A cell averages the reported runs that are done; every other planned run
+Takes the run frame (analysis/collect.py) and the table sweep files (analysis/sweeps.py); gives a TableResult per
+table (analysis/tables/model.py) and writes it (analysis/tables/render.py). Which runs make which cell comes from the
+table's sweep file (sweeps/tableN.yaml, the single source of truth): the sweep is expanded once, and each cell's
+*reported* runs (stage "single" or "final"; "fold" runs only learn labels) are joined to the run frame by run id
+(analysis/cells.py). A cell averages the reported runs that are done; every other planned run
 (failed, running, interrupted, not started) is counted and named under the table, never averaged in.
 
 Statistics: mean and *sample* standard deviation (ddof=1, the usual "mean ± std over 3 runs"; with one run there is
