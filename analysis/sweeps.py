@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from repro.errors import UserError
-from repro.sweep.spec import STAGES, PlannedRun, Scale, SweepSpec, expand_sweep, read_sweep
+from repro.sweep.expand.expand import expand_sweep
+from repro.sweep.spec.model import STAGES, PlannedRun, Scale, SweepSpec
+from repro.sweep.spec.sweep_file import load_sweep
 
 __all__ = [
     "STAGES",
@@ -56,7 +58,7 @@ def load_specs(sweeps_dir: str | Path, tables: Sequence[int] | None = None) -> d
                 f"{have}). Table 9 lists hyperparameters and has no runs; pick tables from the list or pass "
                 "--sweeps-dir pointing at the directory that holds tableN.yaml."
             )
-    specs = {t: read_sweep(files[t]) for t in wanted}  # its overrides are checked when it is expanded
+    specs = {t: load_sweep(files[t]) for t in wanted}  # its overrides are checked when it is expanded
     for t, spec in specs.items():
         declared = getattr(spec, "table", None)
         if declared is not None and int(declared) != t and _TABLE_FILE.match(files[t].name):
@@ -87,7 +89,7 @@ def _named_table_files(sweeps_dir: Path) -> dict[int, Path]:
 def last_sweep_options(output_root: str | Path, spec: Any) -> tuple[Scale | None, list[str]]:
     """(scale, extra overrides) of the last `repro sweep` of this sweep into `output_root` (its selection.json), so
     the table finds the runs that command made; (None, []) when there is no record."""
-    from repro.sweep.run import last_selection
+    from repro.sweep.sweep_folder import last_selection
 
     name = getattr(spec, "name", None)
     selection = last_selection(output_root, name) if name else None
@@ -141,7 +143,7 @@ class SweepPlans:
 
 def check_jobs(jobs: int | None) -> int:
     """`--jobs`: a positive number of runs at once (None: one per available core)."""
-    from repro.sweep.local import check_jobs as checked
+    from repro.sweep.executors.local import check_jobs as checked
 
     return checked(jobs)
 

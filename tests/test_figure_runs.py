@@ -17,7 +17,8 @@ import pytest
 from analysis.figures.make import chosen_runs
 from repro.labels.trajectory import write_manifest
 from repro.runs.rundir import RunDir
-from repro.sweep.spec import expand_sweep, load_sweep
+from repro.sweep.expand.expand import expand_sweep
+from repro.sweep.spec.sweep_file import load_sweep
 
 DEMO = Path(__file__).resolve().parents[1] / "sweeps" / "demo"
 TABLES = (1, 2, 3, 6, 12, 13, 15, 16)

@@ -15,8 +15,10 @@ from analysis.collect import collect_runs
 from analysis.figures import teacher_smoothing
 from analysis.figures.make import figure_runs
 from analysis.figures.teacher_smoothing import pairs, teacher_kind, temperature_labels
-from repro.sweep import Scale, load_sweep, run_sweep
-from repro.sweep.spec import expand_sweep
+from repro.sweep.expand.expand import expand_sweep
+from repro.sweep.run import run_sweep
+from repro.sweep.spec.model import Scale
+from repro.sweep.spec.sweep_file import load_sweep
 
 REPO = Path(__file__).resolve().parents[1]
 TEACHERS = """
