@@ -14,6 +14,7 @@ import pytest
 
 from analysis.figures import make as figures
 from analysis.figures import noise_methods as figure_noise
+from analysis.figures.figure import FigureRuns
 from figure_sweeps import fabricate_done, planned, write_sweep
 from repro.runs.rundir import RunDir
 
@@ -77,15 +78,23 @@ def choose(root: Path, where: dict | None = None):
     return figure_noise.choose(figures.figure_runs(root, sweeps_dir=root.parent / "sweeps", where=where))
 
 
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory) -> tuple[Path, dict[tuple, str], FigureRuns]:
+    """(output root, {(row, column, seed): run id}, what the figure chooses from) of ROWS, its sweep expanded once."""
+    root = tmp_path_factory.mktemp("noise_methods") / "out"
+    ids = fabricate(root)
+    return root, ids, figures.figure_runs(root, sweeps_dir=root.parent / "sweeps")
+
+
 def assert_real_png(path: Path) -> None:
     pixels = matplotlib.image.imread(path)
     assert pixels.ndim == 3 and pixels.shape[0] > 500 and pixels.shape[1] > 1000
     assert len(np.unique(pixels[..., :3].reshape(-1, 3), axis=0)) > 50
 
 
-def test_the_figure_picks_each_methods_row_in_the_column_with_most_seeds(tmp_path):
-    ids = fabricate(tmp_path / "out")
-    chosen = choose(tmp_path / "out")
+def test_the_figure_picks_each_methods_row_in_the_column_with_most_seeds(sweep):
+    _, ids, runs = sweep
+    chosen = figure_noise.choose(runs)
     picked, common = chosen.data
     assert common == ("digits", "smallcnn", 0.4)
     assert chosen.runs == {
@@ -96,9 +105,8 @@ def test_the_figure_picks_each_methods_row_in_the_column_with_most_seeds(tmp_pat
     }  # no mwnet row in this sweep file
 
 
-def test_curves_are_the_mean_and_std_over_seeds_and_tolerate_nan(tmp_path):
-    fabricate(tmp_path / "out")
-    picked, _ = choose(tmp_path / "out").data
+def test_curves_are_the_mean_and_std_over_seeds_and_tolerate_nan(sweep):
+    picked, _ = figure_noise.choose(sweep[2]).data
     epochs, mean, std = picked["data_parameters"].curve("temperature_mean_noisy")
     stack = np.array([DP[0], DP[1]])
     assert list(epochs) == [1, 2, 3]
@@ -109,10 +117,10 @@ def test_curves_are_the_mean_and_std_over_seeds_and_tolerate_nan(tmp_path):
     assert picked["l2rw"].curve("no_such_key") is None
 
 
-def test_the_png_renders_with_a_note_for_methods_without_runs(tmp_path):
-    ids = fabricate(tmp_path / "out")
+def test_the_png_renders_with_a_note_for_methods_without_runs(sweep, tmp_path):
+    _, ids, runs = sweep
     logged: list[str] = []
-    (tmp_path / "f.png").write_bytes(figure_noise.draw(choose(tmp_path / "out"), logged.append))
+    (tmp_path / "f.png").write_bytes(figure_noise.draw(figure_noise.choose(runs), logged.append))
     assert_real_png(tmp_path / "f.png")
     assert [m for m in logged if "draws" not in m] == [
         "figure_noise_methods: no finished mwnet runs with label noise; its panel says so."
@@ -140,20 +148,22 @@ def test_only_one_method_or_none(tmp_path):
         choose(tmp_path / "none" / "out")
 
 
-def test_registered_in_figures_it_renders_with_repro_figures(tmp_path, capsys):
+def test_registered_in_figures_it_renders_with_repro_figures(sweep, tmp_path, capsys):
     assert figures.FIGURES[figure_noise.NAME].choose is figure_noise.choose
-    fabricate(tmp_path / "out")
-    written = figures.make_figures(tmp_path / "out", out_dir=tmp_path / "figs", sweeps_dir=tmp_path / "sweeps")
+    root = sweep[0]
+    written = figures.make_figures(
+        root, out_dir=tmp_path / "figs", sweeps_dir=root.parent / "sweeps", only=["noise_methods"]
+    )
     assert written[figure_noise.NAME] == tmp_path / "figs" / "figure_noise_methods.png"
     assert_real_png(written[figure_noise.NAME])
     assert "Figure_noise_methods -> " in capsys.readouterr().out
 
 
-def test_where_moves_every_method_and_a_where_matching_none_is_refused(tmp_path):
-    ids = fabricate(tmp_path / "out")
-    chosen = choose(tmp_path / "out", {"noise.fraction": "0.2"})
+def test_where_moves_every_method_and_a_where_matching_none_is_refused(sweep):
+    _, ids, runs = sweep
+    chosen = figure_noise.choose(FigureRuns(runs.frame, runs.plans, {"noise.fraction": "0.2"}))
     assert chosen.data[1] == ("digits", "smallcnn", 0.2)
     assert chosen.runs == {"data_parameters": [ids[("Data Parameters", "Digits/20%", 0)]]}  # the others: notes
     with pytest.raises(figures.SelectionError, match="no finished l2rw runs with label noise matches") as info:
-        choose(tmp_path / "out", {"noise.fraction": "0.6"})
+        figure_noise.choose(FigureRuns(runs.frame, runs.plans, {"noise.fraction": "0.6"}))
     assert "Digits/40%" in str(info.value)  # the candidates are listed

@@ -49,7 +49,8 @@ def _value(found: CellRun, key: str) -> Any:
     return flatten(found.planned.config).get(key) if value is None else value
 
 
-def _cells(found: Sequence[CellRun], usable: Callable[[RunDir, dict], bool]) -> dict[tuple, _Cell]:
+def _cells(found: Sequence[CellRun], usable: Callable[[RunDir, dict], bool], read: dict[str, tuple]) -> dict:
+    """{(row, column, stage, fold): its usable runs}; `read` keeps each run's (RunDir, config) for the next call."""
     cells: dict[tuple, _Cell] = {}
     seen: set[tuple] = set()
     for c in found:
@@ -58,8 +59,10 @@ def _cells(found: Sequence[CellRun], usable: Callable[[RunDir, dict], bool]) -> 
         if (key, p.run_id) in seen:
             continue
         seen.add((key, p.run_id))
-        rd = RunDir(Path(c.run["path"]))
-        config = rd.read_config()
+        if p.run_id not in read:
+            rd = RunDir(Path(c.run["path"]))
+            read[p.run_id] = (rd, rd.read_config())
+        rd, config = read[p.run_id]
         if usable(rd, config):
             cells.setdefault(key, _Cell(p.row, p.column)).members.append((int(p.seed), rd, config))
     return cells
@@ -96,7 +99,8 @@ def select_group(
     if "split.fold" in where:
         narrow["fold"] = None
     found = [c for c in runs.cell_runs(cells, columns=(), **narrow) if c.done]
-    everything = _cells(found, usable)
+    read: dict[str, tuple] = {}
+    everything = _cells(found, usable, read)
     if not everything:
         raise Skip(f"no {what} in {cells.describe()} of {spec.path}.")
     own = [c for c in cells.columns if c in spec.columns]
@@ -107,7 +111,7 @@ def select_group(
         if (kept is None or c.planned.column in kept)
         and all(matches(_value(c, k), v) for k, v in where.items() if v != ANY)
     ]
-    candidates = _cells(chosen, usable)
+    candidates = _cells(chosen, usable, read)
     how = f"{Path(spec.path).name}'s {cells.rows_text()}"
     if where:
         how = f"--where {text(where)} over {how}" + (f" in {', '.join(own)}" if own else "")
