@@ -1,10 +1,10 @@
 """Memorisation of label noise per epoch, method beside method (Lukasik et al., ICML 2020: smoothing shrinks the
 logits, which tempers the memorisation of wrong labels). `figure_memorisation.png`.
 
-One row of panels per noise rate, one column per key of repro/methods/memorisation.py (memorised_noisy, recovered_noisy,
-clean_train_acc, confidence, logit_norm) against the epoch; one line per method: one-hot, label smoothing at each
-fixed epsilon, label smearing, the loss corrections and instance labels (a tuned method: its tuned runs; tuning runs
-are not results). Lines are means over seeds.
+One row of panels per noise rate, one column per key of repro/recorders/memorisation.py (memorised_noisy,
+recovered_noisy, clean_train_acc, confidence, logit_norm) against the epoch; one line per method: one-hot, label
+smoothing at each fixed epsilon, label smearing, the loss corrections and instance labels (a tuned method: its tuned
+runs; tuning runs are not results). Lines are means over seeds.
 
 Takes the figure's runs (analysis/figures/figure.py); gives the PNG. Runs: the finished runs with uniform label noise
 of every cell of Table 12 (CELLS; on digits, `repro demo --extra`'s sweeps/demo/table12.yaml) whose metrics.jsonl
@@ -23,7 +23,7 @@ import pandas as pd
 from analysis.figures.figure import Cells, Chosen, FigureRuns, Log
 from analysis.figures.smoothing_noise import noisy_runs, tuned
 from repro.figures.common import Skip, plt, png_bytes
-from repro.methods.memorisation import MEMORISATION_KEYS
+from repro.recorders.memorisation import MEMORISATION_KEYS
 from repro.runs.rundir import RunDir
 
 NAME = "figure_memorisation"

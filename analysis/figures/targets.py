@@ -65,7 +65,7 @@ def _epsilon(smoothing: dict | None) -> float:
 
 def _predictions(rd: RunDir, data, index: np.ndarray) -> np.ndarray:
     from repro.data import BatchLoader
-    from repro.methods.teachers import load_teacher
+    from repro.runs.teachers import load_teacher
 
     model = load_teacher(rd, torch.device("cpu"))
     loader = BatchLoader(
@@ -117,7 +117,7 @@ def _without_noise(rd: RunDir, config: dict) -> bool:
 
 
 def draw(chosen: Chosen, log: Log) -> bytes:
-    from repro.methods.teachers import converged_labels
+    from repro.labels.converged import converged_labels
 
     group, baseline, eps = chosen.data
     source = group.runs[0]

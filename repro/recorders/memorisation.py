@@ -16,7 +16,7 @@ Cost: one eval forward per training image per epoch (about a third of a training
 (0: off; null: all).
 
 With a validation set the same pass also keeps what Patrini et al.'s T estimate needs of the best-validation network,
-and logs each epoch's estimate error `anchor_t_mae` (repro/methods/transition_estimate.py).
+and logs each epoch's estimate error `anchor_t_mae` (repro/recorders/transition_estimate.py).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from torch import Tensor
 
 from repro.data.noise import describes_noise
 from repro.training.evaluation import batched_outputs
+from repro.training.protocols import Recorder, When
 
 MEMORISATION_KEYS = ("memorised_noisy", "recovered_noisy", "clean_train_acc", "confidence", "logit_norm")
 
@@ -78,8 +79,30 @@ def evaluated_rows(train_idx: Tensor, cap: int | None, seed: int) -> Tensor:
     return train_idx[order[:cap].sort().values]
 
 
-class MemorisationRecorder:
+class MemorisationRecorder(Recorder):
     """Adds the five keys to every epoch's metrics row (so to metrics.jsonl, the checkpoint's history and W&B)."""
+
+    records = "memorised_noisy, recovered_noisy, clean_train_acc, confidence, logit_norm (and anchor_t_mae) per epoch"
+    when = When.EVERY_EPOCH
+
+    @classmethod
+    def for_run(cls, exp: Any) -> list[Recorder]:
+        """On a run whose training labels carry noise (and `memorisation_samples` is not 0)."""
+        cap = exp.cfg.get("memorisation_samples")
+        if cap == 0:
+            return []
+        noisy = exp.data.noisy_mask.cpu()[exp.train_idx.cpu()]
+        if not bool(noisy.any()):
+            return []
+        return [cls(exp, None if cap is None else int(cap))]
+
+    @classmethod
+    def eval_images(cls, config: Mapping[str, Any], n_train: int, n_meta: int, n_test: int) -> int:
+        """The training images evaluated each epoch (0 without label noise or with `memorisation_samples=0`)."""
+        cap = config.get("memorisation_samples")
+        if cap == 0 or not describes_noise(config["noise"]):
+            return 0
+        return n_train if cap is None else min(int(cap), n_train)
 
     def __init__(self, exp: Any, cap: int | None) -> None:
         rows = evaluated_rows(exp.train_idx.cpu(), cap, int(exp.cfg.seed))
@@ -90,10 +113,10 @@ class MemorisationRecorder:
         self.true = exp.data.train_true_targets.cpu()[rows].to(target_device)
         self.noisy = self.given != self.true
         # with a validation set: what Patrini et al.'s estimate needs of the best-validation network
-        # (repro/methods/transition_estimate.py)
+        # (repro/recorders/transition_estimate.py)
         self.estimate = None
         if exp.meta_idx.numel():
-            from repro.methods.transition_estimate import BestValProbs
+            from repro.recorders.transition_estimate import BestValProbs
 
             self.estimate = BestValProbs(exp, rows)
 
@@ -106,26 +129,3 @@ class MemorisationRecorder:
         row.update(_finish(totals))
         if self.estimate is not None:
             self.estimate.update(epoch, row, logits)
-
-    def summary(self) -> dict[str, Any]:
-        return {}
-
-
-def memorisation_images(config: Mapping[str, Any], n_train: int) -> int:
-    """Training images the recorder evaluates per epoch on a run of `config` with `n_train` training samples (0 on
-    a run without label noise or with `memorisation_samples=0`): what the cost estimate prices."""
-    cap = config.get("memorisation_samples")
-    if cap == 0 or not describes_noise(config["noise"]):
-        return 0
-    return n_train if cap is None else min(int(cap), n_train)
-
-
-def memorisation_recorders(exp: Any) -> list:
-    """[MemorisationRecorder] on a run whose training labels carry noise (and `memorisation_samples` is not 0)."""
-    cap = exp.cfg.get("memorisation_samples")
-    if cap == 0:
-        return []
-    noisy = exp.data.noisy_mask.cpu()[exp.train_idx.cpu()]
-    if not bool(noisy.any()):
-        return []
-    return [MemorisationRecorder(exp, None if cap is None else int(cap))]

@@ -4,7 +4,7 @@ Patrini et al. estimate T from their cross-entropy network at its best held-out 
 `ModelCheckpoint(save_best_only=True)`), not from its final, noise-memorising state. A run keeps only its last
 checkpoint, so the network of the best-validation epoch is gone when a loss-correction run wants it. Instead, every
 noisy run with a validation set (the clean meta split) keeps what the estimate reads of that network: the softmax of
-the training images (the memorisation pass already computes their logits, repro/methods/memorisation.py) at its
+the training images (the memorisation pass already computes their logits, repro/recorders/memorisation.py) at its
 best-validation epoch so far (ties: the later epoch, as summary.json's best_val_epoch), written to
 `<run>/estimate/best_val_probs.npy` (float32, N x C) with the global indices of its rows (`rows.npy`) and
 `best_val.json` (epoch, val_acc). A loss-correction run with `method.estimate_at=best_val` reads them
@@ -25,8 +25,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from repro.data.noise.transition import anchor_transition, noise_transition
 from repro.errors import UserError
-from repro.methods.transition import anchor_transition, noise_transition
 from repro.runs.io import atomic_save_npy, atomic_write_json
 
 ESTIMATE_DIR = "estimate"
