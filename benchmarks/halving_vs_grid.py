@@ -39,7 +39,7 @@ QUIET = ("progress=none", "tracker=none")  # training only: no progress lines, n
 
 def tuned_specs(tables: tuple[int, ...], quick: bool = False) -> dict:
     """{table: its demo sweep restricted to the rows and columns that tune (`quick`: and to its first seed)}."""
-    from analysis.table_sweeps import load_specs
+    from analysis.sweeps import load_specs
 
     out = {}
     for number, spec in load_specs(ROOT / "sweeps" / "demo", tables).items():

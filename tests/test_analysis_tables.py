@@ -1,4 +1,4 @@
-"""Tables from hand-made run directories with known values (analysis/tables.py, `repro tables`).
+"""Tables from hand-made run directories with known values (analysis/tables/build.py, `repro tables`).
 
 Expectations are computed by hand: 0.70, 0.72, 0.74 -> mean 72.00, sample std (ddof=1) sqrt(((-2)^2+0+2^2)/2) = 2.00.
 Most tests use a small stand-in with the API of repro.sweep.spec.SweepSpec (name, metric, rows, columns, needs,
@@ -16,11 +16,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import analysis.table_sweeps as table_sweeps
+import analysis.sweeps as table_sweeps
 from analysis.collect import collect_runs
-from analysis.paper import paper_table
-from analysis.table_render import is_dense, render_markdown
-from analysis.tables import build_table, make_tables
+from analysis.tables.build import build_table, make_tables
+from analysis.tables.paper import paper_table
+from analysis.tables.render import is_dense, render_markdown
 from repro.cli import main
 from repro.errors import UserError
 from repro.runs.rundir import RunDir

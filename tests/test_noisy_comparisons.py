@@ -14,9 +14,11 @@ import pytest
 
 from analysis import demo
 from analysis.collect import collect_runs
-from analysis.figure_smoothing_noise import build_figure_smoothing_noise, curve, noisy_runs, reported, tuned
-from analysis.table_render import render_markdown
-from analysis.tables import build_table
+from analysis.figures import smoothing_noise
+from analysis.figures.make import figure_runs
+from analysis.figures.smoothing_noise import curve, noisy_runs, reported, tuned
+from analysis.tables.build import build_table
+from analysis.tables.render import render_markdown
 from repro.errors import UserError
 from repro.runs.rundir import RunDir
 from repro.sweep.expand.expand import expand_sweep
@@ -200,7 +202,7 @@ def test_both_sweeps_run_on_noisy_digits_and_fill_ours_only_tables_and_the_figur
     assert len(ls_tuned) == 1 and ls_tuned.iloc[0]["method.epsilon"] in (0.2, 0.6)
     logged: list[str] = []
     png = tmp_path / "figure.png"
-    png.write_bytes(build_figure_smoothing_noise(frame, logged.append))
+    png.write_bytes(smoothing_noise.draw(smoothing_noise.choose(figure_runs(out, sweeps_dir=tmp_path)), logged.append))
     image = matplotlib.image.imread(png)
     assert image.shape[0] > 100 and image[..., :3].std() > 0.05
     assert any("forward, estimated T" in line for line in logged)  # not in the sweep: its line is left out

@@ -1,4 +1,4 @@
-"""Under a rendered table (analysis/table_notes.py): each row's optimizer steps and training samples, so that Tables
+"""Under a rendered table (analysis/tables/notes.py): each row's optimizer steps and training samples, so that Tables
 6 and 7 compare every "Ours" like for like; the sweep's notes; the demo's gates never hold."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis.table_notes import run_budget, table_notes, training_budget
+from analysis.tables.notes import run_budget, table_notes, training_budget
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.spec.sweep_file import load_sweep
 

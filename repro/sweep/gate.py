@@ -12,7 +12,7 @@ the verdict says by how much, which recipe choices set a baseline's level and wh
 - Scaled runs (--epochs, --subset, --test-subset) are not the published protocol: the gate is off for them.
 
 `repro sweep status` and `repro tables` show the verdict. Hooks: repro/sweep/run.py (check: hold, accept),
-repro/sweep/status.py, analysis/table_notes.py.
+repro/sweep/status.py, analysis/tables/notes.py.
 """
 
 from __future__ import annotations

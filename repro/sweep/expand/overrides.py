@@ -36,6 +36,7 @@ def config_groups() -> frozenset[str]:
 _GROUPS = hydra_config_groups()
 _PARSER = OverridesParser.create()
 _PARSED: dict[str, Override] = {}
+_QUOTED: dict[str, str] = {}  # value -> its quoted form
 
 
 def parse_override(text: str, *, where: str) -> Override:
@@ -81,15 +82,19 @@ def parse_override(text: str, *, where: str) -> Override:
 
 
 def quote_value(value: str) -> str:
-    """`value` written so that Hydra's override grammar reads it back as exactly that string."""
+    """`value` written so that Hydra's override grammar reads it back as exactly that string (each value parsed once
+    per process: an expansion quotes the same output root, sweep name, rows and run ids thousands of times)."""
     from repro.path_keys import hydra_quoted
 
+    if value in _QUOTED:
+        return _QUOTED[value]
     for candidate in (value, hydra_quoted(value)):
         try:
             (parsed,) = _PARSER.parse_overrides([f"k={candidate}"])
         except HydraException:
             continue
         if parsed.value() == value and isinstance(parsed.value(), str):
+            _QUOTED[value] = candidate
             return candidate
     raise UserError(f"Cannot write {value!r} as a Hydra override value; use a simpler path or name.")
 

@@ -4,27 +4,29 @@ the learned instance labels, loss correction (forward / backward, known / estima
 epsilon tuned on validation (sweeps/table12.yaml's "Label Smoothing (tuned)" row) as horizontal reference lines of
 the same setting. `figure_smoothing_noise.png`. The curve is the fixed-epsilon runs only: a tuned run (its
 `tune.keys` set, repro/training/tuning.py) trained the epsilon its tuning runs chose, so it would count one point
-twice. A
-reference line of a tuned method (the instance labels) is its tuned runs only, not its tuning runs.
+twice. A reference line of a tuned method (the instance labels) is its tuned runs only, not its tuning runs.
 
-Runs: finished runs with uniform label noise. A setting is everything but the method and the seed (data set, model,
-subset, epochs, split, noise); the setting with the most label-smoothing runs is drawn, every noise rate of it a
-panel, so that the curve and its reference lines compare like with like. Points and lines are means over seeds
-(bars and bands: the sample std where there are two seeds or more).
+Takes the figure's runs (analysis/figures/figure.py); gives the PNG. Runs: the finished runs with uniform label noise
+of every cell of Table 12 (CELLS). A setting is everything but the method and the seed (data set, model, subset,
+epochs, split, noise); the setting with the most label-smoothing runs is drawn (one data set of the paper-scale
+sweep's two), every noise rate of it a panel, so that the curve and its reference lines compare like with like.
+Points and lines are means over seeds (bars and bands: the sample std where there are two seeds or more).
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from analysis.collect import DONE
-from repro.figures.common import Skip, _png, plt
+from analysis.figures.figure import Cells, Chosen, FigureRuns, Log
+from repro.figures.common import Skip, plt, png_bytes
 
 NAME = "figure_smoothing_noise"
+CELLS = {"runs": Cells(12)}  # every row and column of the noisy label-smoothing comparison (sweeps/table12.yaml)
 METRIC = "final_test_acc"
 # Columns that make a setting (beside the noise rate, which makes the panel); the method's keys and the seed do not.
 SETTING = (
@@ -120,45 +122,67 @@ def _select(runs: pd.DataFrame, where: dict[str, str]) -> pd.DataFrame:
     return runs[mask]
 
 
-def curve(runs: pd.DataFrame) -> pd.DataFrame:
-    """epsilon -> (mean, std, n) of the panel's label-smoothing runs, with the one-hot baseline at epsilon = 0 and
-    label smearing's negative smoothing (method=label_smearing) below it."""
-    rows = []
+def curve_runs(runs: pd.DataFrame) -> list[tuple[float, pd.DataFrame]]:
+    """(epsilon, its runs) of the panel's curve: the label-smoothing runs at fixed epsilons, label smearing's
+    smoothing member (method=label_smearing: negative epsilons too) and the one-hot baseline at epsilon = 0."""
+    points = []
     smoothing = runs[(runs["method.name"] == "label_smoothing") & ~tuned(runs)]
     for eps, group in smoothing.groupby(pd.to_numeric(smoothing["method.epsilon"], errors="coerce")):
-        rows.append((float(eps), *_stats(group[METRIC])))
+        points.append((float(eps), group))
     if "method.smearing" in runs:  # label smearing's smoothing member: any epsilon, negative ones included
         smearing = runs[(runs["method.name"] == "label_smearing") & (runs["method.smearing"] == "smoothing")]
         for eps, group in smearing.groupby(pd.to_numeric(smearing["method.smoothing_epsilon"], errors="coerce")):
-            rows.append((float(eps), *_stats(group[METRIC])))
+            points.append((float(eps), group))
     baseline = runs[runs["method.name"] == "baseline"]
     if len(baseline):
-        rows.append((0.0, *_stats(baseline[METRIC])))
+        points.append((0.0, baseline))
+    return points
+
+
+def curve(runs: pd.DataFrame) -> pd.DataFrame:
+    """epsilon -> (mean, std, n) of the panel's curve (curve_runs)."""
+    rows = [(eps, *_stats(group[METRIC])) for eps, group in curve_runs(runs)]
     return pd.DataFrame(rows, columns=["epsilon", "mean", "std", "n"]).sort_values("epsilon")
 
 
-def render(runs: pd.DataFrame, setting: tuple) -> bytes:
+def reference_runs(panel: pd.DataFrame) -> list[tuple[str, pd.DataFrame, str, str]]:
+    """(label, reported runs, colour, line style) of the panel's reference lines."""
+    lines = [(label, _select(panel, where), color, style) for label, where, color, style in REFERENCES]
+    tuned_smoothing = panel[(panel["method.name"] == "label_smoothing") & tuned(panel)]
+    lines.append(("label smoothing, tuned epsilon", tuned_smoothing, "tab:blue", "-."))
+    return [(label, reported(chosen), color, style) for label, chosen, color, style in lines]
+
+
+def panels(runs: pd.DataFrame) -> list[tuple[float, pd.DataFrame]]:
+    """(noise rate, its runs): a panel each."""
     fractions = sorted(pd.to_numeric(runs["noise.fraction"]).unique())
-    fig, axes = plt.subplots(1, len(fractions), figsize=(4.2 * len(fractions), 3.8), squeeze=False)
+    return [(fraction, runs[pd.to_numeric(runs["noise.fraction"]) == fraction]) for fraction in fractions]
+
+
+def drawn_runs(runs: pd.DataFrame) -> dict[str, list[str]]:
+    """The runs each line draws (the curve's points, each reference line), over the panels."""
+    drawn: dict[str, list[str]] = {}
+    for _, panel in panels(runs):
+        for _, group in curve_runs(panel):
+            drawn.setdefault("label smoothing curve", []).extend(group["run_id"])
+        for label, chosen, _, _ in reference_runs(panel):
+            if len(chosen):
+                drawn.setdefault(label, []).extend(chosen["run_id"])
+    return drawn
+
+
+def render(runs: pd.DataFrame, setting: tuple) -> bytes:
+    by_fraction = panels(runs)
+    fig, axes = plt.subplots(1, len(by_fraction), figsize=(4.2 * len(by_fraction), 3.8), squeeze=False)
     handles: dict[str, Any] = {}
-    for ax, fraction in zip(axes[0], fractions):
-        panel = runs[pd.to_numeric(runs["noise.fraction"]) == fraction]
+    for ax, (fraction, panel) in zip(axes[0], by_fraction):
         points = curve(panel)
         line = ax.errorbar(
             points["epsilon"], points["mean"], yerr=points["std"].fillna(0.0), marker="o", color="tab:blue", capsize=3
         )
         handles["label smoothing (epsilon = 0: one-hot)"] = line
-        lines = [(label, _select(panel, where), color, style) for label, where, color, style in REFERENCES]
-        lines.append(
-            (
-                "label smoothing, tuned epsilon",
-                panel[(panel["method.name"] == "label_smoothing") & tuned(panel)],
-                "tab:blue",
-                "-.",
-            )
-        )
-        for label, chosen, color, style in lines:
-            mean, std, n = _stats(reported(chosen)[METRIC])
+        for label, chosen, color, style in reference_runs(panel):
+            mean, std, n = _stats(chosen[METRIC])
             if n == 0:
                 continue
             handles[label] = ax.axhline(mean, color=color, linestyle=style, linewidth=1.5)
@@ -176,17 +200,25 @@ def render(runs: pd.DataFrame, setting: tuple) -> bytes:
     )
     fig.tight_layout(rect=(0.0, 0.13, 1.0, 1.0))  # room below the panels for the legend
     fig.legend(list(handles.values()), list(handles), loc="lower center", ncol=3, fontsize=8, bbox_to_anchor=(0.5, 0.0))
-    return _png(fig)
+    return png_bytes(fig)
 
 
-def build_figure_smoothing_noise(frame: pd.DataFrame, log: Callable[[str], Any] = print) -> bytes:
-    """The figure's PNG bytes; the builder signature of analysis.figures.FIGURES."""
-    runs = noisy_runs(frame)
-    if runs.empty:
-        raise Skip("no finished runs with uniform label noise.")
-    setting = pick_setting(runs)
-    chosen = runs[runs["setting"] == setting]
+def choose(runs: FigureRuns) -> Chosen:
+    """Table 12's uniform-noise runs of the setting with the most label-smoothing runs (every noise rate a panel)."""
+    missing = runs.missing_file(CELLS["runs"])
+    if missing:
+        raise Skip(f"{missing}, whose runs it draws.")
+    noisy = noisy_runs(runs.done(CELLS["runs"]))
+    if noisy.empty:
+        raise Skip("no finished runs with uniform label noise in table 12's cells.")
+    setting = pick_setting(noisy)
+    chosen = noisy[noisy["setting"] == setting]
+    return Chosen(drawn_runs(chosen), (chosen, setting))
+
+
+def draw(chosen: Chosen, log: Log) -> bytes:
+    runs, setting = chosen.data
     for label, where, _, _ in REFERENCES:
-        if _select(chosen, where).empty:
+        if _select(runs, where).empty:
             log(f"{NAME}: no finished {label} runs in the drawn setting; its reference line is left out.")
-    return render(chosen, setting)
+    return render(runs, setting)

@@ -1,4 +1,4 @@
-"""Figures of the learned-labels-vs-annotators analysis (analysis/annotator_table.py has the numbers):
+"""Figures of the learned-labels-vs-annotators analysis (analysis/tables/annotators.py has the numbers):
 
 - `figure_annotator_entropy`: the learned label's entropy against the annotators' disagreement (how many distinct
   labels the three annotators gave: 1, 2 or 3), one box per level, a panel per label set: learned labels that spread
@@ -8,22 +8,34 @@
   one-hot-trained network's training loss and cleanlab's find_label_issues on out-of-sample probabilities (from the
   run's cross-validation fold runs, where they exist) and, dotted, on the network's own in-sample softmax.
 
-Each panel draws one run per method (the lowest seed) from its `annotators.npz` (repro/labels/annotator_agreement.py).
+Takes the figure's runs (analysis/figures/figure.py); gives the PNG. Each panel (a label set) draws one run per method
+(the lowest seed) of the cells of Tables 14 and 15 (CELLS) from its `annotators.npz`
+(repro/labels/annotator_agreement.py).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
 
-from analysis.annotator_table import annotator_runs
-from repro.figures.common import Skip, _png, plt
+from analysis.figures.figure import Cells, Chosen, FigureRuns, Log
+from analysis.tables.annotators import annotator_runs
+from repro.figures.common import Skip, plt, png_bytes
 
 FILE = "annotators.npz"
 RUN_PATH = "run_path"  # not an array: where the run is (its fold runs are its siblings)
+
+
+# The learned labels against the annotators: CIFAR-N's (sweeps/cifar_n.yaml, table 14) and the digits demo's
+# simulated annotators (sweeps/demo/table15.yaml), every row and column of whichever the sweeps directory has.
+CELLS = {"CIFAR-N": Cells(14), "simulated annotators": Cells(15)}
+
+
+def _done(runs: FigureRuns) -> pd.DataFrame:
+    frames = [runs.done(cells) for cells in CELLS.values()]
+    return pd.concat([f for f in frames if len(f)]) if any(len(f) for f in frames) else runs.frame.iloc[0:0]
 
 
 def _first_runs(frame: pd.DataFrame, *, learned: bool | None) -> dict[str, list[tuple[str, dict]]]:
@@ -47,13 +59,34 @@ def _first_runs(frame: pd.DataFrame, *, learned: bool | None) -> dict[str, list[
     return out
 
 
-def build_figure_annotator_entropy(frame: pd.DataFrame, log: Callable[[str], Any]) -> bytes:
-    panels = _first_runs(frame, learned=True)
+def _run_ids(panels: dict[str, list[tuple[str, dict]]]) -> dict[str, list[str]]:
+    return {label_set: [Path(a[RUN_PATH]).name for _, a in runs] for label_set, runs in panels.items()}
+
+
+def choose_entropy(runs: FigureRuns) -> Chosen:
+    """Per label set, the lowest-seed run of each method with learned labels."""
+    panels = _first_runs(_done(runs), learned=True)
     if not panels:
         raise Skip(
             "no finished runs with learned labels and several annotators per image (e.g. "
             "method=instance_labels noise=annotators)."
         )
+    return Chosen(_run_ids(panels), panels)
+
+
+def choose_roc(runs: FigureRuns) -> Chosen:
+    """Per label set, the lowest-seed run of each method, with and without learned labels."""
+    frame = _done(runs)
+    learned, fixed = _first_runs(frame, learned=True), _first_runs(frame, learned=False)
+    label_sets = sorted(set(learned) | set(fixed))
+    if not label_sets:
+        raise Skip("no annotators.npz in the finished runs with several annotators per image.")
+    ids = {s: _run_ids(learned).get(s, []) + _run_ids(fixed).get(s, []) for s in label_sets}
+    return Chosen(ids, (learned, fixed))
+
+
+def draw_entropy(chosen: Chosen, log: Log) -> bytes:
+    panels = chosen.data
     fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.6), squeeze=False)
     for ax, (label_set, runs) in zip(axes[0], sorted(panels.items())):
         method, arrays = runs[0]
@@ -67,18 +100,16 @@ def build_figure_annotator_entropy(frame: pd.DataFrame, log: Callable[[str], Any
         ax.set_title(f"{label_set}\n{method}", fontsize=9)
     fig.tight_layout()
     log(f"Figure_annotator_entropy: {', '.join(sorted(panels))}")
-    return _png(fig)
+    return png_bytes(fig)
 
 
-def build_figure_annotator_roc(frame: pd.DataFrame, log: Callable[[str], Any]) -> bytes:
+def draw_roc(chosen: Chosen, log: Log) -> bytes:
     from sklearn.metrics import roc_curve
 
     from repro.labels.annotator_agreement import out_of_sample_cleanlab
 
-    learned, fixed = _first_runs(frame, learned=True), _first_runs(frame, learned=False)
+    learned, fixed = chosen.data
     label_sets = sorted(set(learned) | set(fixed))
-    if not label_sets:
-        raise Skip("no annotators.npz in the finished runs with several annotators per image.")
     fig, axes = plt.subplots(1, len(label_sets), figsize=(4.2 * len(label_sets), 4.0), squeeze=False)
     for ax, label_set in zip(axes[0], label_sets):
         for method, arrays in learned.get(label_set, []):
@@ -111,4 +142,4 @@ def build_figure_annotator_roc(frame: pd.DataFrame, log: Callable[[str], Any]) -
         ax.legend(fontsize=6, loc="lower right")
     fig.tight_layout()
     log(f"Figure_annotator_roc: {', '.join(label_sets)}")
-    return _png(fig)
+    return png_bytes(fig)

@@ -6,25 +6,28 @@ recovered_noisy, clean_train_acc, confidence, logit_norm) against the epoch; one
 smoothing at each fixed epsilon, label smearing, the loss corrections and instance labels (a tuned method: its tuned
 runs; tuning runs are not results). Lines are means over seeds.
 
-Runs: finished runs with uniform label noise whose metrics.jsonl holds the keys: on digits, `repro demo --extra`'s
-sweeps/demo/table12.yaml. The setting (everything but method and seed: analysis/figure_smoothing_noise.SETTING) with
-the most such runs is drawn; `--where key=value` narrows the runs first (e.g. `--where noise.fraction=0.4`).
+Takes the figure's runs (analysis/figures/figure.py); gives the PNG. Runs: the finished runs with uniform label noise
+of every cell of Table 12 (CELLS; on digits, `repro demo --extra`'s sweeps/demo/table12.yaml) whose metrics.jsonl
+holds the keys. The setting (everything but method and seed: analysis/figures/smoothing_noise.SETTING) with the most
+such runs is drawn; `--where key=value` narrows the runs first (e.g. `--where noise.fraction=0.4`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
 
-from analysis.figure_smoothing_noise import noisy_runs, tuned
-from repro.figures.common import Skip, _png, plt
+from analysis.figures.figure import Cells, Chosen, FigureRuns, Log
+from analysis.figures.smoothing_noise import noisy_runs, tuned
+from repro.figures.common import Skip, plt, png_bytes
 from repro.recorders.memorisation import MEMORISATION_KEYS
 from repro.runs.rundir import RunDir
 
 NAME = "figure_memorisation"
+CELLS = {"runs": Cells(12)}  # the noisy label-smoothing comparison (sweeps/table12.yaml): every row and column
 TITLES = {
     "memorised_noisy": "noisy samples: predicted as given (wrong) label",
     "recovered_noisy": "noisy samples: predicted as true label",
@@ -56,11 +59,11 @@ def method_label(rec: Mapping[str, Any]) -> str | None:
     return name
 
 
-def _histories(runs: pd.DataFrame) -> dict[str, list[list[dict]]]:
-    """line label -> the metrics rows of each of its runs that recorded memorisation."""
+def _recorded(runs: pd.DataFrame) -> dict[str, list[tuple[str, list[dict]]]]:
+    """line label -> (run id, metrics rows) of each of its runs that recorded memorisation."""
     runs = runs.assign(_tuned=tuned(runs).to_numpy())
     tuned_methods = set(runs.loc[runs["_tuned"], "method.name"])
-    out: dict[str, list[list[dict]]] = {}
+    out: dict[str, list[tuple[str, list[dict]]]] = {}
     for rec in runs.to_dict("records"):
         rec["_method_tuned"] = rec["method.name"] in tuned_methods
         label = method_label(rec)
@@ -68,8 +71,13 @@ def _histories(runs: pd.DataFrame) -> dict[str, list[list[dict]]]:
             continue
         rows = RunDir(Path(rec["path"])).read_metrics()
         if rows and MEMORISATION_KEYS[0] in rows[0]:
-            out.setdefault(label, []).append(rows)
+            out.setdefault(label, []).append((str(rec["run_id"]), rows))
     return out
+
+
+def _histories(runs: pd.DataFrame) -> dict[str, list[list[dict]]]:
+    """line label -> the metrics rows of each of its runs that recorded memorisation."""
+    return {label: [rows for _, rows in found] for label, found in _recorded(runs).items()}
 
 
 def _mean_curve(histories: list[list[dict]], key: str) -> tuple[np.ndarray, np.ndarray]:
@@ -124,19 +132,21 @@ def render(panels: Mapping[float, dict[str, list[list[dict]]]], title: str) -> b
         fontsize=8,
         bbox_to_anchor=(0.5, 0.0),
     )
-    return _png(fig)
+    return png_bytes(fig)
 
 
-def build_figure_memorisation(
-    frame: pd.DataFrame, log: Callable[[str], Any] = print, where: Mapping[str, str] | None = None
-) -> bytes:
-    """The figure's PNG bytes; the builder signature of analysis.figures.FIGURES."""
-    runs = noisy_runs(frame)
+def choose(runs: FigureRuns) -> Chosen:
+    """The noisy runs that recorded memorisation, of the setting with the most of them; a panel per noise rate."""
+    missing = runs.missing_file(CELLS["runs"])
+    if missing:
+        raise Skip(f"{missing}, whose runs it draws.")
+    where = runs.where
+    noisy = noisy_runs(runs.done(CELLS["runs"]))
     for key, value in (where or {}).items():
-        runs = runs[runs[key].astype(str) == str(value)] if key in runs else runs.iloc[0:0]
-    if runs.empty:
+        noisy = noisy[noisy[key].astype(str) == str(value)] if key in noisy else noisy.iloc[0:0]
+    if noisy.empty:
         raise Skip("no finished runs with uniform label noise" + (" matching --where" if where else "") + ".")
-    per_setting = {s: _histories(group) for s, group in runs.groupby("setting", sort=True)}
+    per_setting = {s: _recorded(group) for s, group in noisy.groupby("setting", sort=True)}
     counts = {s: sum(len(v) for v in h.values()) for s, h in per_setting.items()}
     setting = max(sorted(counts), key=lambda s: counts[s])
     if counts[setting] == 0:
@@ -144,9 +154,18 @@ def build_figure_memorisation(
             "no noisy run recorded memorisation (metrics.jsonl without memorised_noisy: runs made before it "
             "existed; `repro demo --extra` makes new ones)."
         )
-    chosen = runs[runs["setting"] == setting]
-    panels = {float(f): _histories(group) for f, group in chosen.groupby(pd.to_numeric(chosen["noise.fraction"]))}
+    chosen = noisy[noisy["setting"] == setting]
+    panels = {float(f): _recorded(group) for f, group in chosen.groupby(pd.to_numeric(chosen["noise.fraction"]))}
     panels = {f: lines for f, lines in panels.items() if lines}
+    ids = [rid for lines in panels.values() for found in lines.values() for rid, _ in found]
+    return Chosen({"runs": ids}, (panels, setting))
+
+
+def draw(chosen: Chosen, log: Log) -> bytes:
+    recorded, setting = chosen.data
+    panels = {
+        f: {label: [rows for _, rows in found] for label, found in lines.items()} for f, lines in recorded.items()
+    }
     data, model, subset, _, epochs = setting[:5]
     log(
         f"{NAME} draws {data}, {model}, {epochs} epochs: "

@@ -12,7 +12,7 @@ import pandas as pd
 
 from repro.errors import UserError
 
-PAPER_DIR = Path(__file__).resolve().parents[1] / "paper_tables" / "paper"
+PAPER_DIR = Path(__file__).resolve().parents[2] / "paper_tables" / "paper"
 COLUMNS = ["table", "row", "column", "mean", "std", "display", "ref", "group"]
 TEXT_COLUMNS = ("row", "column", "display", "ref", "group")
 

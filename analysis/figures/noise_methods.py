@@ -7,44 +7,39 @@ epochs, from finished runs' metrics.jsonl. One PNG, `figure_noise_methods.png`, 
 - data parameters: mean instance temperature of noisy vs clean samples (`temperature_mean_noisy`, `..._clean`);
 - instance labels: share of noisy samples whose learned label's top-1 is the true class (`noisy_top1_corrected`).
 
-Runs are picked as Figures 2-4 pick them (analysis/figure_select.py): the setting is the paper's selection of the
-nearest paper figure (Figure 4: CIFAR-100, WRN-28-10, 40% uniform noise) or `--where` over it; finished runs of each
-method with label noise in that setting, grouped by config up to the seed; the group with the most seeds is drawn
-(mean, band = std over seeds; a tie is an error naming the candidates). With no --where and no run of the paper's
-setting (the digits demo), the same without data and model; failing that, the (data, model, noise fraction)
-setting that most methods share, so the panels compare like with like. A method without runs gets a note in its
-panel; the figure is skipped only when no method has any.
+Takes the figure's runs (analysis/figures/figure.py); gives the PNG. Each method draws its row of Table 6 (the
+label-noise methods beside instance labels, setting A) in Figure 4's column, CIFAR-100 at 40% noise (`CELLS`), as
+analysis/figures/select.py picks a cell's runs: `--where` moves every method to the same other column, the digits
+demo (no CIFAR column) draws its one column. Mean and band = std over seeds; a method without runs gets a note in
+its panel; the figure is skipped only when no method has any.
 """
 
 from __future__ import annotations
 
-import json
 import textwrap
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
-import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
-from analysis.collect import DONE, collect_runs, require_runs
-from analysis.figure_select import (
-    DATA_MODEL,
-    PAPER,
-    SelectionError,
-    _Config,
-    _filter,
-    describe_candidates,
-    is_ours_noisy,
-    longest,
-)
-from repro.figures.common import Skip, _png, plt
-from repro.runs.io import atomic_write_bytes
-from repro.runs.rundir import RunDir, result_config
+from analysis.figures.figure import Cells, Chosen, FigureRuns, Log
+from analysis.figures.noise_correction import NOISY_OURS
+from analysis.figures.select import select_group
+from analysis.figures.where import NoMatch
+from repro.figures.common import Skip, plt, png_bytes
+from repro.runs.rundir import RunDir
 
 NAME = "figure_noise_methods"
+COLUMNS = NOISY_OURS.columns  # Figure 4's setting, the paper's figure nearest this one
+CELLS = {
+    "l2rw": Cells(6, ("L2RW",), COLUMNS),
+    "mwnet": Cells(6, ("MWNet",), COLUMNS),
+    "coteaching": Cells(6, ("Co-teaching",), COLUMNS),
+    "data_parameters": Cells(6, ("Data Parameters",), COLUMNS),  # the digits demo's Table 6 has the row
+    "instance_labels": NOISY_OURS,
+}
 METHOD_COLORS = {
     "l2rw": "tab:blue",
     "mwnet": "tab:orange",
@@ -141,102 +136,6 @@ def setting_label(setting: tuple[str, str, float]) -> str:
     return f"{setting[0]}, {setting[1]}, {setting[2]:.0%} noise"
 
 
-def candidate_groups(frame: pd.DataFrame, method: str) -> list[MethodRuns]:
-    """Every configuration (up to the seed) of finished `method` runs with label noise (tuning-stage runs only when
-    the method has no other: as analysis/figure_select.py does)."""
-    if "method.name" not in frame or frame.empty:
-        return []
-    done = frame[(frame["state"] == DONE) & (frame["method.name"] == method)]
-    if "sweep.stage" in done:  # a tuned row's tuning runs (one per grid point) draw only when nothing else does
-        reported = done[done["sweep.stage"].map(lambda v: str(v) != "tune")]
-        done = reported if len(reported) else done
-    groups: dict[str, MethodRuns] = {}
-    for path in done["path"]:
-        rd = RunDir(Path(path))
-        config = rd.read_config()
-        if setting_of(config)[2] <= 0:
-            continue
-        key = json.dumps({k: v for k, v in result_config(config).items() if k != "seed"}, sort_keys=True, default=str)
-        groups.setdefault(key, MethodRuns(method, [], config)).runs.append(rd)
-    for group in groups.values():
-        group.runs.sort(key=lambda rd: rd.run_id)
-    return sorted(
-        groups.values(),
-        key=lambda g: (
-            -len(g.runs),
-            -int(g.config["optim"]["epochs"]),
-            json.dumps(result_config(g.config), sort_keys=True, default=str),
-        ),
-    )
-
-
-def pick_runs(
-    frame: pd.DataFrame, where: Mapping[str, str] | None = None
-) -> tuple[dict[str, MethodRuns], tuple[str, str, float] | None]:
-    """{method: its group} and the common setting. The setting is the paper's selection of this figure (CIFAR-100,
-    WRN-28-10, 40% uniform noise: analysis/figure_select.py), `where` over it, or, with no --where and no run of
-    that setting, the same without data and model; failing those, the setting most methods have runs in (ties:
-    more runs). Within the setting each method draws its configuration with the most seeds (then, on the same data and
-    model, the most epochs: analysis/figure_select.longest); a tie is an error."""
-    paper = PAPER[NAME]
-    if where:
-        tries = [{**paper, **where}]
-    else:
-        tries = [paper, {k: v for k, v in paper.items() if k not in DATA_MODEL}]
-    for selection in tries:
-        chosen = _filter(frame, selection) if not frame.empty else frame
-        candidates = {m: candidate_groups(chosen, m) for m in METHOD_COLORS}
-        if any(candidates.values()):
-            picked = {}
-            for method, groups in candidates.items():
-                if not groups:
-                    continue
-                ours = [g for g in groups if method == "instance_labels" and is_ours_noisy(g.config)]
-                groups = ours or groups  # instance labels: the noisy tables' "Ours", as Figure 4 draws it
-                top = longest([g for g in groups if len(g.runs) == len(groups[0].runs)], lambda g: g.config)
-                if len(top) > 1:
-                    raise SelectionError(
-                        f"{NAME}: the selection {' '.join(f'{k}={v}' for k, v in selection.items())} matches "
-                        f"{len(top)} configurations of finished {method} runs with {len(top[0].runs)} seed(s) each, "
-                        "and the figure draws one per method: "
-                        f"{describe_candidates([_as_config(g) for g in top])}. Pick one with `repro figures "
-                        "--where key=value ...`."
-                    )
-                picked[method] = groups[0]
-            settings = [g.setting for g in picked.values()]
-            return picked, max(set(settings), key=settings.count)
-    if where:
-        every = [_as_config(g) for m in METHOD_COLORS for g in candidate_groups(frame, m)]
-        if not every:
-            return {}, None  # no label-noise runs at all: the figure is skipped, whatever the selection
-        raise SelectionError(
-            f"{NAME}: no finished label-noise method run matches --where "
-            f"{' '.join(f'{k}={v}' for k, v in where.items())} (over the paper's "
-            f"{' '.join(f'{k}={v}' for k, v in paper.items())}). The candidates: "
-            f"{describe_candidates(every, always=list({**paper, **where}))}. Change --where, or lift "
-            "one of the paper's keys with key=*."
-        )
-    candidates = {m: candidate_groups(frame, m) for m in METHOD_COLORS}
-    coverage: dict[tuple[str, str, float], tuple[int, int]] = {}
-    for groups in candidates.values():
-        for setting in {g.setting for g in groups}:
-            n_methods, n_runs = coverage.get(setting, (0, 0))
-            coverage[setting] = (n_methods + 1, n_runs + sum(len(g.runs) for g in groups if g.setting == setting))
-    if not coverage:
-        return {}, None
-    common = min(coverage, key=lambda s: (-coverage[s][0], -coverage[s][1], s))
-    picked = {}
-    for method, groups in candidates.items():
-        if groups:
-            preferred = [g for g in groups if g.setting == common]
-            picked[method] = (preferred or groups)[0]
-    return picked, common
-
-
-def _as_config(group: MethodRuns) -> _Config:
-    return _Config([(int(rd.read_config().get("seed", 0)), rd, group.config) for rd in group.runs])
-
-
 def render(picked: dict[str, MethodRuns], common: tuple[str, str, float] | None) -> bytes:
     fig, axes = plt.subplots(2, 3, figsize=(15, 8.5))
     for ax, panel in zip(axes.flat, PANELS):
@@ -245,7 +144,7 @@ def render(picked: dict[str, MethodRuns], common: tuple[str, str, float] | None)
     title = "How the label-noise methods treat noisy and clean training samples"
     fig.suptitle(title + (f" ({setting_label(common)})" if common else ""), fontsize=13)
     fig.tight_layout()
-    return _png(fig)
+    return png_bytes(fig)
 
 
 def _draw_panel(ax, panel: Panel, picked: dict[str, MethodRuns], common) -> None:
@@ -337,13 +236,35 @@ def _draw_run_list(ax, picked: dict[str, MethodRuns], common) -> None:
     )
 
 
-def build_figure_noise_methods(
-    frame: pd.DataFrame, log: Callable[[str], Any] = print, where: Mapping[str, str] | None = None
-) -> bytes:
-    """The figure's PNG bytes; the builder signature of analysis.figures.FIGURES."""
-    picked, common = pick_runs(frame, where)
+def choose(runs: FigureRuns) -> Chosen:
+    """Each method's runs (one cell per method: CELLS) and the setting most of them share."""
+    picked: dict[str, MethodRuns] = {}
+    unmatched: list[NoMatch] = []
+    for method, cells in CELLS.items():
+        what = f"finished {method} runs with label noise (method={method}, noise.fraction > 0)"
+        try:
+            group = select_group(runs, f"{NAME}/{method}", cells, what=what, usable=_noisy)
+        except Skip:
+            continue
+        except NoMatch as exc:  # --where leaves this method without runs: its panel says so, unless all are
+            unmatched.append(exc)
+            continue
+        picked[method] = MethodRuns(method, group.runs, group.config)
+    if not picked and unmatched:
+        raise unmatched[0]
     if not picked:
         raise Skip(f"no finished runs of {', '.join(METHOD_COLORS)} with label noise (noise.fraction > 0).")
+    settings = [g.setting for g in picked.values()]
+    common = max(sorted(set(settings)), key=settings.count)
+    return Chosen({m: [rd.run_id for rd in g.runs] for m, g in picked.items()}, (picked, common))
+
+
+def _noisy(rd: RunDir, config: dict) -> bool:
+    return setting_of(config)[2] > 0
+
+
+def draw(chosen: Chosen, log: Log) -> bytes:
+    picked, common = chosen.data
     for method in METHOD_COLORS:
         if method not in picked:
             log(f"{NAME}: no finished {method} runs with label noise; its panel says so.")
@@ -353,13 +274,6 @@ def build_figure_noise_methods(
             f"{', '.join(rd.run_id for rd in group.runs[:3])}{' ...' if len(group.runs) > 3 else ''}]"
         )
     return render(picked, common)
-
-
-def make_noise_figure(output_root: str | Path, *, out_dir: str | Path, log: Callable[[str], Any] = print) -> Path:
-    """Write `<out_dir>/figure_noise_methods.png` from the runs under `output_root` (standalone use)."""
-    frame = collect_runs(output_root)
-    require_runs(frame, f"{Path(output_root) / 'runs'}")
-    return atomic_write_bytes(Path(out_dir) / f"{NAME}.png", build_figure_noise_methods(frame, log))
 
 
 def _number(value: Any) -> float:

@@ -1,8 +1,10 @@
 """The paper's tables regenerated from runs, beside the published numbers (Markdown + CSV per table).
 
-Which runs make which cell comes from the table's sweep file (sweeps/tableN.yaml, the single source of truth):
-the sweep is expanded, and each cell's *reported* runs (stage "single" or "final"; "fold" runs only learn labels)
-are joined to the run frame by run id. A cell averages the reported runs that are done; every other planned run
+Takes the run frame (analysis/collect.py) and the table sweep files (analysis/sweeps.py); gives a TableResult per
+table (analysis/tables/model.py) and writes it (analysis/tables/render.py). Which runs make which cell comes from the
+table's sweep file (sweeps/tableN.yaml, the single source of truth): the sweep is expanded once, and each cell's
+*reported* runs (stage "single" or "final"; "fold" runs only learn labels) are joined to the run frame by run id
+(analysis/cells.py). A cell averages the reported runs that are done; every other planned run
 (failed, running, interrupted, not started) is counted and named under the table, never averaged in.
 
 Statistics: mean and *sample* standard deviation (ddof=1, the usual "mean ± std over 3 runs"; with one run there is
@@ -19,17 +21,17 @@ from typing import Any, Callable, Iterable, Sequence
 
 import pandas as pd
 
+from analysis.cells import cell_runs, index_runs
 from analysis.collect import DONE, require_runs
-from analysis.paper import paper_table
-from analysis.paper_selection import selection_rules
-from analysis.table_model import Cell, PendingRun, TableResult
-from analysis.table_notes import table_notes
-from analysis.table_render import render_csv, render_markdown
-from analysis.table_sweeps import last_sweep_options
+from analysis.sweeps import last_sweep_options, planned_runs
+from analysis.tables.model import Cell, PendingRun, TableResult
+from analysis.tables.notes import table_notes
+from analysis.tables.paper import paper_table
+from analysis.tables.paper_selection import selection_rules
+from analysis.tables.render import render_csv, render_markdown
 from repro.errors import UserError
 from repro.runs.io import atomic_write_text
 
-REPORTED_STAGES = ("single", "final")
 NOT_STARTED = "not started"
 
 
@@ -47,20 +49,18 @@ def build_table(
     scale: Any = None,
     extra_overrides: Sequence[str] = (),
     paper_dir: str | Path | None = None,
+    by_id: dict[str, dict[str, Any]] | None = None,
 ) -> TableResult:
-    """One table: the paper's cells, and ours from the sweep's reported runs found in `runs` (the run frame).
-    `scale` and `extra_overrides` must be those the sweep ran with: they are part of the runs' ids."""
-    extra = {"extra_overrides": list(extra_overrides)} if extra_overrides else {}
-    from repro.sweep.expand.expand import expand_sweep
-
-    # a SweepSpec, or any object with its own `expand` of the same signature (the tests' and benchmarks' layouts)
-    expand = getattr(spec, "expand", None) or (lambda **kw: expand_sweep(spec, **kw))
-    expanded = expand(output_root=str(output_root), scale=scale, **extra)
-    planned = [p for p in expanded if p.stage in REPORTED_STAGES]
+    """One table: the paper's cells, and ours from the sweep's reported runs found in `runs` (the run frame; `by_id`:
+    its rows by run id, analysis.cells.index_runs, when the caller has them already). `scale` and `extra_overrides`
+    must be those the sweep ran with: they are part of the runs' ids."""
+    expanded = planned_runs(spec, output_root=output_root, scale=scale, extra_overrides=extra_overrides)
+    by_id = by_id if by_id is not None else index_runs(runs)
+    reported = cell_runs(expanded, by_id)
+    planned = [c.planned for c in reported]
     tune_ids = {p.run_id for p in expanded if p.stage in ("tune", "teacher tune")}
     metric = str(spec.metric)
     percent = "acc" in metric
-    by_id = _index_runs(runs)
 
     rows = _ordered([*paper["row"], *spec.rows, *(p.row for p in planned)])
     columns = _ordered([*paper["column"], *spec.columns, *(p.column for p in planned)])
@@ -69,11 +69,10 @@ def build_table(
         cells[(rec["row"], rec["column"])] = Cell(
             rec["row"], rec["column"], paper=rec, cited=rec["row"] not in spec.rows
         )
-    for p in planned:
+    for p, run in ((c.planned, c.run) for c in reported):
         cell = cells.setdefault((p.row, p.column), Cell(p.row, p.column))
         cell.cited = False
         cell.planned += 1
-        run = by_id.get(p.run_id)
         data_name = _data_name(p.config, run)
         if data_name:
             cell.data_sets = tuple(sorted({*cell.data_sets, *data_name}))
@@ -176,14 +175,6 @@ def _failed_tuning(planned: Any, by_id: dict[str, dict[str, Any]], tune_ids: set
     )
 
 
-def _index_runs(runs: pd.DataFrame) -> dict[str, dict[str, Any]]:
-    """run_id -> row; if a run id appears twice (e.g. from two sources), the finished record wins."""
-    if runs.empty:
-        return {}
-    order = runs.assign(_done=(runs["state"] == DONE)).sort_values("_done", kind="stable")
-    return {rec["run_id"]: rec for rec in order.drop(columns="_done").to_dict("records")}
-
-
 def clean_labels_text(run: dict[str, Any]) -> str:
     """ "meta set (1,000)", "validation only (1,000)", "none": a run's clean labels beyond its noisy training labels
     (summary fields of repro.training.clean_labels; runs from before they were recorded say so)."""
@@ -236,14 +227,15 @@ def make_tables(
     extra_overrides: Sequence[str] | None = None,
     log: Callable[[str], Any] = print,
 ) -> list[Path]:
-    """Build every table of `specs` ({number: sweep spec}, see analysis/table_sweeps.py), then write them
+    """Build every table of `specs` ({number: sweep spec}, see analysis/sweeps.py), then write them
     atomically. Nothing is written when there are no runs or a table fails to build; a table that plans runs but none
     of them exist is skipped (an older good file stays). A table whose sweep plans no runs yet is written: paper
     numbers and why.
 
     With neither `scale` nor `extra_overrides` given, each sweep is expanded as its last `repro sweep` into
-    `output_root` ran it (see analysis/table_sweeps.py `last_sweep_options`)."""
+    `output_root` ran it (see analysis/sweeps.py `last_sweep_options`)."""
     require_runs(runs, source or "the run frame")
+    by_id = index_runs(runs)  # once for all tables
     results = []
     for number, spec in specs.items():
         paper = _paper_or_empty(number, paper_dir)
@@ -261,6 +253,7 @@ def make_tables(
             scale=table_scale,
             extra_overrides=table_extra,
             paper_dir=paper_dir,
+            by_id=by_id,
         )
         planned = sum(c.planned for c in result.cells.values())
         found = sum(1 for p in result.pending if p.state != NOT_STARTED) + result.averaged

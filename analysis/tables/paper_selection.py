@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.paper import PAPER_DIR
+from analysis.tables.paper import PAPER_DIR
 
 FILE = "selection.csv"
 

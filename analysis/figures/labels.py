@@ -1,63 +1,54 @@
-"""Figures 2-3 of the paper (PNG, headless; Figure 4 is analysis/figure4.py): the learned labels of finished class-
-and instance-label runs, from their directories.
+"""Figures 2-3 of the paper (PNG, headless; Figure 4 is analysis/figures/noise_correction.py): the learned labels
+of finished class- and instance-label runs, from their directories.
 
-Each figure picks its runs as analysis/figure_select.py says: the paper's selection by default (Figure 2: ResNet18
-on CIFAR-100, Table 1's learning runs, class labels left/middle and instance labels without noise right; Figure 3:
-instance labels on CIFAR-100 at 40% noise), `repro figures --where key=value ...` otherwise; among the matching
-runs, the configuration with the most finished seeds (the paper's "mean and std over three runs"). Which runs were
-drawn is printed and written under the figure. A figure without suitable runs raises Skip with the reason
-(analysis/figures.py prints it; the others still render).
+Takes the figure's runs (analysis/figures/figure.py); gives the PNG. Each figure draws the cells it declares
+(FIGURE2: Table 1's "Ours (Class)" fold-0 runs on CIFAR-100 / ResNet18 left and middle, its "Ours (Instance)"
+right; FIGURE3: Table 6's "Ours (Instance labels)" on CIFAR-100 at 40% noise), picked as analysis/figures/select.py
+says (the cell with the most finished seeds, the paper's "mean and std over three runs"; `repro figures --where`
+moves it). Which runs were drawn is printed and written under the figure. A figure without suitable runs raises Skip
+with the reason (analysis/figures/make.py prints it; the others still render).
 
 Choices where the paper leaves room: Figure 2 shows the classes with the lowest, median and highest mean learned
 target probability (the paper: "three random classes"), so the link between accuracy and smoothing is visible;
 Figure 3 shows the corrected noisy samples with the highest true-class probability at convergence, and their
 labels at initialisation (p0 on the given class, (1 - p0)/(C - 1) elsewhere) and at the last epoch.
 
-Why this module: like figure_noise.py and figure_targets.py, it holds its figures' run selection, data and
-drawing; analysis/figures.py only lists the figures and writes them.
+Why this module: like noise_methods.py and targets.py, it holds its figures' cells, data and drawing;
+analysis/figures/make.py only lists the figures and writes them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
 
 import numpy as np
-import pandas as pd
 
-from analysis.figure4 import NoiseCurve, build_figure4, label_accuracy, noise_correction_curve, render_figure4
-from analysis.figure_common import announce, pick_group
+from analysis.figures.common import announce, pick_group
+from analysis.figures.figure import Cells, Chosen, FigureRuns, Log
+from analysis.figures.noise_correction import NOISY_OURS
 from repro.figures.common import (
     RunGroup,
     Skip,
-    _epochs,
-    _image,
-    _png,
-    _show_image,
     caption,
     class_names,
     group_label,
+    last_recorded_epoch,
     plt,
+    png_bytes,
     run_data,
+    sample_image,
+    show_image,
 )
-from repro.figures.figure2 import ClassPanels, InstanceExample, class_panels, instance_examples, render_figure2
+from repro.figures.figure2 import class_panels, instance_examples, render_figure2
 from repro.labels.registry import Panel
 
-__all__ = [
-    "ClassPanels",
-    "InstanceExample",
-    "NoiseCurve",
-    "build_figure2",
-    "build_figure3",
-    "build_figure4",
-    "class_panels",
-    "corrected_examples",
-    "instance_examples",
-    "label_accuracy",
-    "noise_correction_curve",
-    "render_figure2",
-    "render_figure4",
-]  # Figure 2's panels: repro/figures/figure2.py; Figure 4: figure4.py
+# Figure 2: "ResNet18 for CIFAR100", Table 1's label-learning runs (fold 0 of the 5-fold protocol); class labels on
+# the left and middle, instance labels without noise on the right.
+FIGURE2 = {
+    "class labels": Cells(1, ("Ours (Class)",), ("CIFAR100/ResNet18",), stages=("fold",), fold=0),
+    "instance labels": Cells(1, ("Ours (Instance)",), ("CIFAR100/ResNet18",), stages=("fold",), fold=0),
+}
+FIGURE3 = {"runs": NOISY_OURS}  # the noisy tables' "Ours" at 40% noise on CIFAR-100, as Figure 4
 
 
 # ------------------------------------------------------------------------------------------------ figure 3
@@ -79,7 +70,7 @@ def corrected_examples(group: RunGroup, *, count: int = 4) -> tuple[list[Correct
     from repro.labels.trajectory import instance_labels_at
 
     rd = group.runs[0]
-    last = _epochs(rd)
+    last = last_recorded_epoch(rd)
     index, labels = instance_labels_at(rd, last)
     data = run_data(group.config)
     given = data.train_targets.numpy()[index]
@@ -95,7 +86,7 @@ def corrected_examples(group: RunGroup, *, count: int = 4) -> tuple[list[Correct
     examples = [
         CorrectedExample(
             int(index[i]),
-            _image(data, int(index[i])),
+            sample_image(data, int(index[i])),
             int(given[i]),
             int(true[i]),
             (p0, off),
@@ -114,7 +105,7 @@ def render_figure3(
         len(examples), 2, figsize=(7, 2.2 * len(examples)), squeeze=False, gridspec_kw={"width_ratios": [1, 2.5]}
     )
     for (ax_img, ax_bar), ex in zip(axes, examples):
-        _show_image(ax_img, ex.image)
+        show_image(ax_img, ex.image)
         ax_img.set_title(f"given {names[ex.given]}, true {names[ex.true]}", fontsize=8)
         x = np.arange(2)
         ax_bar.bar(x - 0.2, [ex.start[0], ex.end[0]], 0.4, label=f"given: {names[ex.given]}", color="tab:red")
@@ -130,28 +121,43 @@ def render_figure3(
     fig.tight_layout()
     if group is not None:
         caption(fig, {"runs (the examples are the first seed's)": group})
-    return _png(fig)
+    return png_bytes(fig)
 
 
-# ------------------------------------------------------------------------------------------------ builders
+# ------------------------------------------------------------------------------------------------ choose, draw
 
 
-def build_figure2(frame: pd.DataFrame, log: Callable[[str], Any], where: Mapping[str, str] | None = None) -> bytes:
-    reasons: dict[str, str] = {}
-    panels = examples = None
+def _ids(group: RunGroup | None) -> list[str]:
+    return [rd.run_id for rd in group.runs] if group is not None else []
+
+
+def choose_figure2(runs: FigureRuns) -> Chosen:
+    """Class-label runs (left, middle) and instance-label runs (right) without noise; a part without runs is drawn
+    empty with its reason, the figure is skipped when both are."""
     groups: dict[str, RunGroup | None] = {"class labels": None, "instance labels": None}
+    reasons: dict[str, str] = {}
+    for part, panel, name in (
+        ("class labels", Panel.CLASS_CURVES, "figure2/class"),
+        ("instance labels", Panel.INSTANCE_EXAMPLES, "figure2/instance"),
+    ):
+        try:
+            groups[part] = pick_group(runs, name, FIGURE2[part], panel=panel, noisy=False)
+        except Skip as exc:
+            reasons[part.split()[0]] = str(exc)
+    if all(g is None for g in groups.values()):
+        raise Skip("; ".join(r.rstrip(".") for r in reasons.values()) + ".")
+    return Chosen({part: _ids(g) for part, g in groups.items() if g is not None}, (groups, reasons))
+
+
+def draw_figure2(chosen: Chosen, log: Log) -> bytes:
+    groups, reasons = chosen.data
+    panels = examples = None
     try:
-        groups["class labels"] = pick_group(
-            frame, panel=Panel.CLASS_CURVES, noisy=False, name="figure2/class", where=where
-        )
-        panels = class_panels(groups["class labels"])
+        panels = class_panels(groups["class labels"]) if groups["class labels"] is not None else None
     except Skip as exc:
         reasons["class"] = str(exc)
     try:
-        groups["instance labels"] = pick_group(
-            frame, panel=Panel.INSTANCE_EXAMPLES, noisy=False, name="figure2/instance", where=where
-        )
-        examples = instance_examples(groups["instance labels"])
+        examples = instance_examples(groups["instance labels"]) if groups["instance labels"] is not None else None
     except Skip as exc:
         reasons["instance"] = str(exc)
     if panels is None and examples is None:
@@ -162,8 +168,13 @@ def build_figure2(frame: pd.DataFrame, log: Callable[[str], Any], where: Mapping
     return render_figure2(panels, examples, reasons, groups)
 
 
-def build_figure3(frame: pd.DataFrame, log: Callable[[str], Any], where: Mapping[str, str] | None = None) -> bytes:
-    group = pick_group(frame, panel=Panel.NOISE_CORRECTION, noisy=True, name="figure3", where=where)
+def choose_figure3(runs: FigureRuns) -> Chosen:
+    group = pick_group(runs, "figure3", FIGURE3["runs"], panel=Panel.NOISE_CORRECTION, noisy=True)
+    return Chosen({"runs": _ids(group)}, group)
+
+
+def draw_figure3(chosen: Chosen, log: Log) -> bytes:
+    group = chosen.data
     examples, names, n_noisy = corrected_examples(group)
     if not examples:
         raise Skip(

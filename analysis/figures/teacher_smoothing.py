@@ -3,7 +3,8 @@ sweeps/demo/table16.yaml, `repro demo --extra`): the student's final test accura
 epsilon, one line per noise rate, with the teachers' own accuracies beside (dashed, same colour); on the right the
 loss-corrected teachers (forward / backward), student and teacher. `figure_teacher_smoothing.png`.
 
-Students: finished distillation runs whose teacher is a finished run of the frame trained on uniformly noisy labels.
+Takes the figure's runs (analysis/figures/figure.py); gives the PNG. Students: the finished distillation runs of
+Table 16's cells (CELLS) whose teacher is a finished run trained on uniformly noisy labels.
 A teacher's epsilon: 0 for one-hot, `method.epsilon` for label smoothing, `method.smoothing_epsilon` for label
 smearing's smoothing member (negative ones). Reported students are the tuned ones (`tune.keys` set: the temperature
 chosen on validation); their tuning runs are not results. The student setting (data, model, subset, epochs, split)
@@ -15,15 +16,17 @@ teacher's arg-max on the training images, at T > 0 its softened outputs).
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
 
-from analysis.figure_smoothing_noise import METRIC, noisy_runs, reported
-from repro.figures.common import Skip, _png, plt
+from analysis.figures.figure import Cells, Chosen, FigureRuns, Log
+from analysis.figures.smoothing_noise import METRIC, noisy_runs, reported
+from repro.figures.common import Skip, plt, png_bytes
 
 NAME = "figure_teacher_smoothing"
+CELLS = {"students": Cells(16)}  # teachers' smoothing under noise (sweeps/demo/table16.yaml): every student
 CORRECTED = ("forward", "backward")
 
 
@@ -41,12 +44,13 @@ def teacher_kind(teacher: Mapping[str, Any]) -> float | str | None:
     return None
 
 
-def pairs(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per reported student: setting, noise.fraction, teacher kind, student and teacher accuracy."""
-    runs = noisy_runs(frame)
+def pairs(students: pd.DataFrame, teachers: pd.DataFrame) -> pd.DataFrame:
+    """One row per reported student of `students` whose teacher is a run of `teachers` (both: run frames):
+    setting, noise.fraction, teacher kind, student and teacher accuracy, their run ids."""
+    runs, teachers = noisy_runs(students), noisy_runs(teachers)
     if runs.empty or "method.teacher" not in runs:
         return pd.DataFrame()
-    by_id = {rec["run_id"]: rec for rec in runs.to_dict("records")}
+    by_id = {rec["run_id"]: rec for rec in teachers.to_dict("records")}
     students = runs[(runs["method.name"] == "distillation") & runs["method.teacher"].isin(list(by_id))]
     students = reported(students)  # before grouping: the tuning runs' setting differs (split.full_train=false)
     rows = []
@@ -64,6 +68,8 @@ def pairs(frame: pd.DataFrame) -> pd.DataFrame:
                     "student": 100.0 * float(rec[METRIC]),
                     "teacher": 100.0 * float(teacher[METRIC]),
                     "temperature": _number(rec.get("method.temperature")),
+                    "student_run": rec["run_id"],
+                    "teacher_run": rec["method.teacher"],
                 }
             )
     return pd.DataFrame(rows)
@@ -138,12 +144,15 @@ def render(points: pd.DataFrame, setting: tuple) -> bytes:
         fontsize=10,
     )
     fig.tight_layout()
-    return _png(fig)
+    return png_bytes(fig)
 
 
-def build_figure_teacher_smoothing(frame: pd.DataFrame, log: Callable[[str], Any] = print) -> bytes:
-    """The figure's PNG bytes; the builder signature of analysis.figures.FIGURES."""
-    points = pairs(frame)
+def choose(runs: FigureRuns) -> Chosen:
+    """The reported students of noisy teachers, and their teachers, of the student setting with the most students."""
+    missing = runs.missing_file(CELLS["students"])
+    if missing:
+        raise Skip(f"{missing}, whose students it draws.")
+    points = pairs(runs.done(CELLS["students"]), runs.frame)
     numeric = points[points["kind"].map(lambda k: not isinstance(k, str))] if len(points) else points
     if numeric.empty or numeric["kind"].nunique() < 2:
         raise Skip(
@@ -153,12 +162,18 @@ def build_figure_teacher_smoothing(frame: pd.DataFrame, log: Callable[[str], Any
     counts = numeric["setting"].value_counts().sort_index(kind="stable")
     setting = counts.idxmax()
     chosen = points[points["setting"] == setting]
-    eps = sorted(float(k) for k in chosen["kind"] if not isinstance(k, str))
+    runs_of = {"students": list(chosen["student_run"]), "teachers": list(dict.fromkeys(chosen["teacher_run"]))}
+    return Chosen(runs_of, (chosen, setting))
+
+
+def draw(chosen: Chosen, log: Log) -> bytes:
+    points, setting = chosen.data
+    eps = sorted(float(k) for k in points["kind"] if not isinstance(k, str))
     log(
-        f"{NAME} draws {len(chosen)} students at teacher eps {sorted(set(eps))}, noise "
-        f"{sorted(chosen['fraction'].unique())}, corrected teachers: "
-        f"{sorted({k for k in chosen['kind'] if isinstance(k, str)}) or 'none'}"
+        f"{NAME} draws {len(points)} students at teacher eps {sorted(set(eps))}, noise "
+        f"{sorted(points['fraction'].unique())}, corrected teachers: "
+        f"{sorted({k for k in points['kind'] if isinstance(k, str)}) or 'none'}"
     )
-    if math.isnan(float(np.nanmean(chosen["student"]))):
+    if math.isnan(float(np.nanmean(points["student"]))):
         raise Skip("the students have no final test accuracy.")
-    return render(chosen, setting)
+    return render(points, setting)

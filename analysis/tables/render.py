@@ -1,4 +1,4 @@
-"""A regenerated table (analysis.table_model.TableResult) as Markdown and CSV: ours, the paper's number and the
+"""A regenerated table (analysis.tables.model.TableResult) as Markdown and CSV: ours, the paper's number and the
 difference side by side; a mostly empty grid (Tables 3-5 put a setting into the column key) as a list of cells."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from analysis.collect import FAILED_STATES
-from analysis.table_model import DDOF
+from analysis.tables.model import DDOF
 
 if TYPE_CHECKING:
-    from analysis.table_model import TableResult
+    from analysis.tables.model import TableResult
 
 
 CSV_COLUMNS = [
@@ -129,7 +129,7 @@ def render_markdown(result: TableResult) -> str:
     ]
     lines += _grid(result) if is_dense(result) else _cell_list(result)
     lines.append("")
-    if result.notes:  # analysis/table_notes.py
+    if result.notes:  # analysis/tables/notes.py
         lines += [*result.notes, ""]
     selection = result.selection_notes()
     if selection:

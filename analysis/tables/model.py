@@ -1,5 +1,5 @@
 """What a regenerated table holds: its cells (ours over the averaged runs, the paper's number, what is pending) and
-the table around them. analysis.tables builds it from the runs; analysis.table_render writes it."""
+the table around them. analysis.tables.build builds it from the runs; analysis.tables.render writes it."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
-DDOF = 1  # the sample standard deviation of a cell over seeds (analysis/table_render.py says so in the table)
+DDOF = 1  # the sample standard deviation of a cell over seeds (analysis/tables/render.py says so in the table)
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class Cell:
     clean_labels: list[str] = field(default_factory=list)  # per averaged run: clean labels used beyond the noisy ones
     best_val: list[float] = field(default_factory=list)  # test accuracy at each averaged run's best-validation epoch
     tune_warnings: list[str] = field(default_factory=list)  # the grid may have missed (repro/training/tune_warnings.py)
-    paper_selection: str = ""  # how the paper's number was selected over training (analysis/paper_selection.py)
+    paper_selection: str = ""  # how the paper's number was selected over training (analysis/tables/paper_selection.py)
 
     @property
     def n(self) -> int:

@@ -3,26 +3,35 @@ few training samples, label smoothing's targets (the same uniform mass on every 
 predictions, the instance-label teacher's predictions and the converged (fold-averaged) instance labels, on the same
 classes: the sample's target and the four classes the converged labels give the most mass.
 
-Runs used: a finished replay run of learned instance labels without noise, by the paper's selection (CIFAR-100,
-ResNet18: Table 4's teacher; analysis/figure_select.py) or --where, its first seed (its network is the "Ours (Model)"
-teacher, its fold-averaged labels at the last epoch are "Ours (Labels)"); a finished one-hot baseline run of the same
-data, model, subset and seed if there is one (its panel is left out otherwise); epsilon from a finished label-
-smoothing run of the same data, or the method's default. Samples: the three with the most converged mass off target.
+Takes the figure's runs (analysis/figures/figure.py); gives the PNG. Runs used (`CELLS`): the replay run of Table 1's
+"Ours (Instance)" on CIFAR-100 / ResNet18 (Table 4's teacher; analysis/figures/select.py picks the cell, `--where`
+moves it), its first seed: its network is the "Ours (Model)" teacher, its fold-averaged labels at the last epoch are
+"Ours (Labels)"; Table 1's Baseline run of the same column and seed (its panel is left out without one); epsilon
+from Table 2's Label Smoothing run of the same column and seed, or the method's default. Samples: the three with
+the most converged mass off target.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Mapping
 
 import numpy as np
-import pandas as pd
 import torch
 
-from analysis.collect import DONE
-from analysis.figure_common import announce
-from analysis.figure_select import select_group
-from repro.figures.common import COLORS, RunGroup, _image, _png, _show_image, caption, class_names, plt, run_data
+from analysis.figures.common import announce
+from analysis.figures.figure import Cells, Chosen, FigureRuns, Log
+from analysis.figures.select import select_group
+from analysis.sweeps import STAGES
+from repro.figures.common import (
+    COLORS,
+    caption,
+    class_names,
+    plt,
+    png_bytes,
+    run_data,
+    sample_image,
+    show_image,
+)
 from repro.runs.rundir import RunDir
 
 SAMPLES = 3
@@ -30,44 +39,25 @@ CLASSES = 5
 FLOOR = 1e-4  # the log axis' bottom: smaller probabilities are drawn at it
 
 
-def _done(frame: pd.DataFrame, **equal: Any) -> pd.DataFrame:
-    if frame.empty or "method.name" not in frame:
-        return frame.iloc[0:0]
-    rows = frame[frame["state"] == DONE]
-    for key, value in equal.items():
-        rows = rows[rows[key] == value] if key in rows else rows.iloc[0:0]
-    return rows.sort_values(["seed", "run_id"]) if "seed" in rows else rows
+# Table 4's teachers: Table 1's learned instance labels (the replay run: dynamic labels) and one-hot baseline, and
+# Table 2's label smoothing, on CIFAR-100 / ResNet18.
+CELLS = {
+    "teacher and labels": Cells(1, ("Ours (Instance)",), ("CIFAR100/ResNet18",), stages=("final",)),
+    "baseline": Cells(1, ("Baseline",), ("CIFAR100/ResNet18",)),
+    "label smoothing": Cells(2, ("Label Smoothing",), ("CIFAR100/ResNet18",)),
+}
 
 
-def _source(frame: pd.DataFrame, where: Mapping[str, str] | None = None) -> RunGroup:
-    finals = _done(frame, **{"method.name": "replay", "method.learn.method": "instance_labels"})
-    if "noise.fraction" in finals:
-        finals = finals[finals["noise.fraction"].fillna(0) == 0]
-    what = (
-        "finished replay runs of learned instance labels without noise (the final of a 5-fold 'Ours (Instance)' "
-        "row, e.g. `repro sweep sweeps/table1.yaml`)"
-    )
-    return select_group(frame, "figure_targets", finals, what=what, where=where)
+def _beside(runs: FigureRuns, part: str, column: str, seed: int) -> dict | None:
+    """The finished run of `part`'s cells in the teacher's column, of the teacher's seed (None: none)."""
+    found = [c for c in runs.cell_runs(CELLS[part], columns=(column,)) if c.done and c.planned.seed == seed]
+    return found[0].run if found else None
 
 
-def _baseline(frame: pd.DataFrame, config: dict) -> RunDir | None:
-    same = {
-        "method.name": "baseline",
-        "data.name": config["data"]["name"],
-        "model.name": config["model"]["name"],
-        "seed": config["seed"],
-        "split.full_train": True,
-    }
-    rows = _done(frame, **same)
-    subset = config["data"].get("subset")
-    rows = rows[rows["data.subset"].isna()] if subset is None else rows[rows["data.subset"] == subset]
-    return RunDir(Path(rows.iloc[0]["path"])) if len(rows) else None
-
-
-def _epsilon(frame: pd.DataFrame, config: dict) -> float:
-    rows = _done(frame, **{"method.name": "label_smoothing", "data.name": config["data"]["name"]})
-    if len(rows):
-        return float(rows.iloc[0]["method.epsilon"])
+def _epsilon(smoothing: dict | None) -> float:
+    """The label-smoothing run's epsilon, or the method's default."""
+    if smoothing is not None:
+        return float(smoothing["method.epsilon"])
     from repro.config import load_config
 
     return float(load_config(["method=label_smoothing"]).method.epsilon)
@@ -94,12 +84,42 @@ def _predictions(rd: RunDir, data, index: np.ndarray) -> np.ndarray:
         return torch.softmax(model(x), dim=1).numpy()
 
 
-def build_figure_targets(
-    frame: pd.DataFrame, log: Callable[[str], Any], where: Mapping[str, str] | None = None
-) -> bytes:
+def choose(runs: FigureRuns) -> Chosen:
+    """The teacher and labels (the first seed's replay run), the one-hot teacher and the label-smoothing run (whose
+    epsilon the first series uses) of the same column and seed."""
+    what = "finished replay runs of learned instance labels without noise (the final of a 5-fold 'Ours (Instance)' row)"
+    group = select_group(runs, "figure_targets", CELLS["teacher and labels"], what=what, usable=_without_noise)
+    source = group.runs[0]
+    column, seed = _cell_of(runs, source.run_id)
+    baseline = _beside(runs, "baseline", column, seed)
+    smoothing = _beside(runs, "label smoothing", column, seed)
+    parts = {
+        "teacher and labels": [source.run_id],
+        "baseline": [baseline["run_id"]] if baseline is not None else [],
+        "label smoothing": [smoothing["run_id"]] if smoothing is not None else [],
+    }
+    baseline_dir = RunDir(Path(baseline["path"])) if baseline is not None else None
+    return Chosen({part: ids for part, ids in parts.items() if ids}, (group, baseline_dir, _epsilon(smoothing)))
+
+
+def _cell_of(runs: FigureRuns, run_id: str) -> tuple[str, int]:
+    """(column, seed) the teacher's run was planned at (select_group chose it among these plans)."""
+    planned = next(
+        c.planned
+        for c in runs.cell_runs(CELLS["teacher and labels"], columns=(), stages=STAGES, fold=None)
+        if c.planned.run_id == run_id
+    )
+    return planned.column, int(planned.seed)
+
+
+def _without_noise(rd: RunDir, config: dict) -> bool:
+    return not float((config.get("noise") or {}).get("fraction") or 0.0)
+
+
+def draw(chosen: Chosen, log: Log) -> bytes:
     from repro.labels.converged import converged_labels
 
-    group = _source(frame, where)
+    group, baseline, eps = chosen.data
     source = group.runs[0]
     announce(log, "Figure_targets", {"teacher and labels": group})
     config = source.read_config()
@@ -109,9 +129,7 @@ def build_figure_targets(
     off_target = 1.0 - labels[np.arange(len(targets)), targets]
     index = np.argsort(-off_target, kind="stable")[:SAMPLES]
     num_classes = labels.shape[1]
-    eps = _epsilon(frame, config)
     series = {f"label smoothing targets (eps={eps:g})": None}
-    baseline = _baseline(frame, config)
     if baseline is None:
         log(
             "Figure_targets: no finished one-hot baseline run of the same data, model, subset and seed; its panel "
@@ -130,7 +148,7 @@ def build_figure_targets(
         y = int(targets[i])
         order = [c for c in np.argsort(-labels[i], kind="stable") if c != y][: CLASSES - 1]
         shown = [y, *order]
-        _show_image(axes[row, 0], _image(data, int(i)))
+        show_image(axes[row, 0], sample_image(data, int(i)))
         axes[row, 0].set_title(f"sample {int(i)}\ngiven: {names[y]}", fontsize=8)
         ax = axes[row, 1]
         for k, (name, values) in enumerate(series.items()):
@@ -159,4 +177,4 @@ def build_figure_targets(
     )
     fig.tight_layout()
     caption(fig, {"teacher and labels (first seed)": group})
-    return _png(fig)
+    return png_bytes(fig)
