@@ -117,6 +117,7 @@ def test_curves_are_the_mean_and_std_over_seeds_and_tolerate_nan(sweep):
     assert picked["l2rw"].curve("no_such_key") is None
 
 
+@pytest.mark.slow
 def test_the_png_renders_with_a_note_for_methods_without_runs(sweep, tmp_path):
     _, ids, runs = sweep
     logged: list[str] = []
@@ -133,6 +134,7 @@ def test_the_png_renders_with_a_note_for_methods_without_runs(sweep, tmp_path):
     assert any(pair in m for m in logged)
 
 
+@pytest.mark.slow
 def test_only_one_method_or_none(tmp_path):
     one = {("Co-teaching", "Digits/40%", 0): [{"selected_noisy_share": 0.3}]}
     fabricate(tmp_path / "one" / "out", one)
@@ -148,6 +150,7 @@ def test_only_one_method_or_none(tmp_path):
         choose(tmp_path / "none" / "out")
 
 
+@pytest.mark.slow
 def test_registered_in_figures_it_renders_with_repro_figures(sweep, tmp_path, capsys):
     assert figures.FIGURES[figure_noise.NAME].choose is figure_noise.choose
     root = sweep[0]

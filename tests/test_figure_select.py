@@ -91,6 +91,7 @@ def figures(root: Path, *args: str) -> int:
     return main(["figures", "--runs", str(root), "--sweeps-dir", str(root.parent / "sweeps"), *args])
 
 
+@pytest.mark.slow
 def test_figure2_draws_table1s_learning_runs_on_cifar100_resnet18(root, tmp_path, capsys):
     assert group_ids(root, "class labels") == ids(root, "Ours (Class)", "CIFAR100/ResNet18")
     assert group_ids(root, "instance labels") == ids(root, "Ours (Instance)", "CIFAR100/ResNet18")
@@ -108,6 +109,7 @@ def test_figure2_draws_table1s_learning_runs_on_cifar100_resnet18(root, tmp_path
         assert all(i in line for i in ids(root, row, "CIFAR100/ResNet18"))
 
 
+@pytest.mark.slow
 def test_where_moves_a_figure_to_another_column(root, tmp_path, capsys):
     out = tmp_path / "figs"
     assert (
@@ -159,6 +161,7 @@ def test_a_sweep_file_without_the_papers_columns_draws_its_own(tmp_path):
     assert [rd.read_config()["method"]["label_lr"] for rd in group.runs] == [30]
 
 
+@pytest.mark.slow
 def test_figures_3_and_4_draw_table6s_ours_on_cifar100_at_40_percent_noise(tmp_path):
     """Table 6's Ours on both data sets and noise levels, three seeds each, and another instance-label row beside it
     (without the curriculum): Figures 3-4 and the noise methods' figure draw Ours at CIFAR-100 / 40%; --where

@@ -14,6 +14,7 @@ from repro.sweep.spec.sweep_file import load_sweep
 REPO = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow
 def test_tables_6_and_7_plan_the_like_for_like_rows_with_their_steps_and_samples():
     t6 = [
         r for r in expand_sweep(load_sweep(REPO / "sweeps" / "table6.yaml"), output_root="out") if r.stage == "single"
