@@ -47,7 +47,7 @@ def test_cifar100n_reads_its_noisy_labels(tmp_path):
     arrays = make_cifar100n(tmp_path / "c100n.pt", targets.tolist())
     given, _ = inject_noise(_cfg(tmp_path / "c100n.pt", "noisy"), targets, num_classes=100, among=None)
     assert torch.equal(given, torch.from_numpy(arrays["noisy_label"]))
-    with pytest.raises(UserError, match=r"no 'worse_label' array .* noise types are noisy"):
+    with pytest.raises(UserError, match=r"no 'worse_label' column .* noise types are noisy"):
         inject_noise(_cfg(tmp_path / "c100n.pt", "worse"), targets, num_classes=100, among=None)
 
 
@@ -111,7 +111,7 @@ def test_md5_other_than_published_warns_and_published_does_not(tmp_path, monkeyp
     targets = _labels()
     path = tmp_path / "CIFAR-100_human.pt"
     make_cifar100n(path, _labels(classes=100).tolist())
-    with pytest.warns(cifar_n.FileDiffersFromRelease, match="older CIFAR-100N release") as record:
+    with pytest.warns(cifar_n.FileDiffersFromRelease, match="not a published release") as record:
         human = cifar_n.load_human_noise(_cfg(path, "noisy"), None)
     assert str(path) in str(record[0].message) and human.md5 == cifar_n.file_md5(path)
     release = cifar_n.RELEASES[1]

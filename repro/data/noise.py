@@ -161,8 +161,8 @@ def transition_matrix(
       with probability s_j / m (m = |S|). So T[i, j] = (s_i / N_i) s_j / m + (1 - s_i / N_i) [i == j]. Without
       `targets`, the expectation over S with balanced classes (s_i / N_i = f, s_j / m = 1 / C): the same matrix
       as uniform, (1 - f) I + f / C.
-    - cifar_n: the empirical T of the run's training part, from `targets` and the run's `given` labels (without
-      `given`, the file's own labels, checked against `targets`; without either, over the whole file).
+    - cifar_n: the empirical T of the run's training part, from `targets` and the run's `given` labels (both, or
+      neither: then over the whole file, before a run).
     """
     kind, fraction, seed = _parse(noise_cfg)
     C = _check_classes(num_classes)
@@ -196,7 +196,7 @@ def actual_noise_rate(
     C = _check_classes(num_classes)
     T = transition_matrix(noise_cfg, C, targets=targets, among=among, given=given, dtype=torch.float64)
     if targets is None and str(noise_cfg.get("kind")) in ANNOTATION_KINDS:
-        targets = _file_labels(noise_cfg, None, C)[0]
+        targets = _file_labels(noise_cfg)[0]
     if targets is None:
         prior = torch.full((C,), 1.0 / C, dtype=torch.float64)
     else:
@@ -216,8 +216,12 @@ def _empirical_transition(
 
         rates = tuple(float(r) for r in (noise_cfg.get("rates") or DEFAULT_RATES))  # before a run: their mean
         return confusion_matrices(num_classes, rates, int(noise_cfg.get("seed", 0))).mean(0)
+    if given is None and targets is not None:
+        # The run's training set may be a data.subset of the file's images (or of the simulated annotators' draw):
+        # only the run's own given labels, aligned before the subset was cut, fit its targets.
+        raise ValueError("the empirical T of annotators' labels over a run's targets needs that run's given labels")
     if given is None:
-        targets, given = _file_labels(noise_cfg, targets, num_classes)
+        targets, given = _file_labels(noise_cfg)
     true, selected = _check_inputs(_on_cpu(targets), 0.0, num_classes, among)
     given = _on_cpu(given).long()
     counts = torch.zeros(num_classes, num_classes, dtype=torch.float64)
@@ -229,14 +233,11 @@ def _empirical_transition(
     return torch.where(rows > 0, counts / rows.clamp(min=1), eye)
 
 
-def _file_labels(noise_cfg: Mapping[str, Any], targets: Tensor | None, num_classes: int) -> tuple[Tensor, Tensor]:
-    """(clean, annotated) labels of the annotators (a label file's checked against `targets` when given)."""
-    if targets is None:
-        from repro.data.cifar_n import load_human_noise
+def _file_labels(noise_cfg: Mapping[str, Any]) -> tuple[Tensor, Tensor]:
+    """(clean, annotated) labels of a whole label file, before a run (nothing to align them with yet)."""
+    from repro.data.cifar_n import load_human_noise
 
-        human = load_human_noise(noise_cfg, None)
-    else:
-        human = load_file_noise(noise_cfg, targets, num_classes)
+    human = load_human_noise(noise_cfg, None)
     return human.clean, human.given
 
 

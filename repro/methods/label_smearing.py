@@ -116,12 +116,27 @@ class LabelSmearing(Method):
         elif self.member == "smoothing":
             m = smoothing_matrix(num_classes, float(cfg.smoothing_epsilon))
         elif cfg.get("transition", "known") == "known":
-            t = noise_transition(exp.cfg.noise, num_classes, targets=exp.data.train_true_targets, among=exp.train_idx)
+            data = exp.data
+            t = noise_transition(
+                exp.cfg.noise,
+                num_classes,
+                targets=data.train_true_targets,
+                among=exp.train_idx,
+                given=data.train_targets,
+            )
             m = torch.linalg.inv(check_transition(t, num_classes, where="the noise model's T", invertible=True))
         else:
             m = torch.linalg.inv(check_transition(cfg.matrix, num_classes, where="method.matrix", invertible=True))
         self.matrix64 = m
         self.matrix = m.to(device=exp.device, dtype=torch.float32)
+
+    def clean_label_uses(self, exp) -> list:
+        """Besides the held-out part: the backward member's known T of human noise (CIFAR-N) is counted from the
+        training part's clean labels."""
+        from repro.training.clean_labels import known_transition_use
+
+        known = self.member == "backward" and self.cfg.get("transition", "known") == "known"
+        return super().clean_label_uses(exp) + (known_transition_use(exp) if known else [])
 
     def train_step(self, exp, x: Tensor, y: Tensor, idx: Tensor) -> StepOutput:
         logits = exp.model(x)

@@ -159,13 +159,9 @@ class LossCorrection(Method):
     def clean_label_uses(self, exp) -> list:
         """Besides the held-out part: a known T of a file noise model (CIFAR-N) is counted from the training part's
         clean labels (a synthetic model's T comes from its parameters, no labels)."""
-        from repro.data.noise import transition_reads_clean_labels
-        from repro.training.clean_labels import TRANSITION, CleanLabelUse
+        from repro.training.clean_labels import known_transition_use
 
-        uses = super().clean_label_uses(exp)
-        if self.transition == "known" and transition_reads_clean_labels(exp.cfg.noise):
-            uses.append(CleanLabelUse(TRANSITION, int(exp.train_idx.numel())))
-        return uses
+        return super().clean_label_uses(exp) + (known_transition_use(exp) if self.transition == "known" else [])
 
     def _estimate(self, exp) -> Tensor:
         """Patrini et al.'s anchor points from the estimator's softmax over the training images: of its final network

@@ -49,7 +49,11 @@ class BestValProbs:
         self.dir = Path(exp.run_dir.path) / ESTIMATE_DIR
         self.rows = rows.cpu()
         self.true_t = noise_transition(
-            exp.cfg.noise, exp.data.num_classes, targets=exp.data.train_true_targets, among=exp.train_idx
+            exp.cfg.noise,
+            exp.data.num_classes,
+            targets=exp.data.train_true_targets,
+            among=exp.train_idx,
+            given=exp.data.train_targets,
         )
         self.percentile = default_percentile(exp.data.num_classes)
         self.best: tuple[float, int] | None = None

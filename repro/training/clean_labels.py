@@ -35,6 +35,16 @@ def held_out_use(meta_count: int, *, learns_on_it: bool) -> list[CleanLabelUse]:
     return [CleanLabelUse(META_SET if learns_on_it else VALIDATION, int(meta_count))]
 
 
+def known_transition_use(exp) -> list[CleanLabelUse]:
+    """A run's known noise transition matrix, when it is counted from the training part's clean labels (a file's
+    human noise, simulated annotators); a synthetic noise model's T comes from its parameters, no labels."""
+    from repro.data.noise import transition_reads_clean_labels
+
+    if not transition_reads_clean_labels(exp.cfg.noise):
+        return []
+    return [CleanLabelUse(TRANSITION, int(exp.train_idx.numel()))]
+
+
 def summary_fields(uses: list[CleanLabelUse]) -> dict[str, object]:
     """The run's summary fields: the total count and the purposes, '; '-joined ('none' when nothing)."""
     return {
