@@ -5,8 +5,9 @@
   their mass where people disagree rise from left to right;
 - `figure_annotator_roc`: ROC curves of detecting the mislabelled training images (given ≠ clean) by the learned
   label's given-class probability and by its top-1 differing from the given label (a point), against the
-  one-hot-trained network's training loss and cleanlab's find_label_issues on out-of-sample probabilities (from the
-  run's cross-validation fold runs, where they exist) and, dotted, on the network's own in-sample softmax.
+  one-hot-trained network's training loss and cleanlab's continuous label-quality score on out-of-sample
+  probabilities (from the run's cross-validation fold runs, where they exist; its find_label_issues set as a marker
+  on that curve) and, dotted, on the network's own in-sample softmax.
 
 Each panel draws one run per method (the lowest seed) from its `annotators.npz` (repro/labels/annotator_agreement.py).
 """
@@ -101,6 +102,8 @@ def build_figure_annotator_roc(frame: pd.DataFrame, log: Callable[[str], Any]) -
             if found is not None:
                 fpr, tpr, _ = roc_curve(wrong, found["score"])
                 ax.plot(fpr, tpr, "-.", label=f"{method}: cleanlab, {found['folds']}-fold out-of-sample")
+                flagged = found["flagged"]  # find_label_issues' yes/no set: one point
+                ax.plot([(flagged & ~wrong).sum() / max((~wrong).sum(), 1)], [found["recall"]], "x", color="black")
             if "cleanlab" in arrays:
                 fpr, tpr, _ = roc_curve(wrong, arrays["cleanlab"])
                 ax.plot(fpr, tpr, ":", label=f"{method}: cleanlab, in-sample (fallback)")
