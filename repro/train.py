@@ -202,10 +202,10 @@ def evaluate_epoch(exp: Experiment) -> dict[str, Any]:
     model = exp.method.eval_model(exp)
     row: dict[str, Any] = {}
     if exp.meta_idx.numel():
-        val = evaluate(
+        val = evaluate(  # against the held-out part's own labels: clean, or noisy with split.held_out_labels=noisy
             model,
             exp.data.train.images,
-            exp.data.train_true_targets,
+            exp.data.train_targets,
             exp.meta_idx,
             exp.eval_loader_kwargs,
             per_class=True,
@@ -221,9 +221,11 @@ def evaluate_epoch(exp: Experiment) -> dict[str, Any]:
 def epoch_eval_images(config: dict[str, Any], n_train: int, n_meta: int, n_test: int) -> int:
     """Images evaluated (a forward in eval mode) once per epoch, from the config alone, for the cost estimate
     (repro/sweep/costs.py): `evaluate_epoch`'s validation and test passes, the method's own passes
-    (Method.epoch_eval_images) and the memorisation recorder's pass over the training set of a noisy run."""
+    (Method.epoch_eval_images) and the memorisation recorder's pass over the training set (and the held-out part) of a
+    noisy run."""
     method = method_class(str(config["method"]["name"]))
-    return n_meta + n_test + method.epoch_eval_images(n_train, n_meta, n_test) + memorisation_images(config, n_train)
+    own = method.epoch_eval_images(n_train, n_meta, n_test)
+    return n_meta + n_test + own + memorisation_images(config, n_train, n_meta)
 
 
 def summarise(history: list[dict[str, Any]], exp: Experiment) -> dict[str, Any]:

@@ -151,6 +151,7 @@ RULES: list[tuple[str, Any]] = [
     ("split.meta_fraction", FRACTION_OPEN),
     ("split.folds", COUNT),
     ("split.fold", NON_NEGATIVE_INT),
+    ("split.held_out_labels", Choice(("clean", "noisy"))),  # repro/training/experiment.py: held_out_labels
     ("tracker.kind", Choice(("none", "wandb"))),
     ("tune.select", Choice(("final_val_acc", "best_val_acc"))),  # validation metrics only (repro/training/tuning.py)
     ("tune.keys.*", Text()),

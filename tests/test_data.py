@@ -74,7 +74,17 @@ def test_bad_split_arguments_raise_user_error(kwargs, fragment):
 def test_class_without_meta_samples_is_named():
     targets = _targets([100, 100, 10])
     with pytest.raises(UserError, match=r"Class 2 has 10 training samples.*Raise split.meta_fraction"):
-        make_split(targets, meta_fraction=0.02, folds=1, fold=0, seed=0)
+        make_split(targets, meta_fraction=0.04, folds=5, fold=0, seed=0)
+    with pytest.raises(UserError, match=r"Class 2 has 1 training samples"):
+        make_split(_targets([100, 100, 1]), meta_fraction=0.02, folds=1, fold=0, seed=0)
+
+
+def test_a_one_fold_split_holds_out_at_least_one_sample_of_every_class():
+    """The noisy setting on a small subset (CIFAR-100 at 2000 images: 20 a class, 2% of which rounds to none)."""
+    targets = _targets([100, 100, 20])
+    train_idx, meta_idx = make_split(targets, meta_fraction=0.02, folds=1, fold=0, seed=0)
+    assert torch.bincount(targets[meta_idx]).tolist() == [2, 2, 1]
+    assert sorted(torch.cat([train_idx, meta_idx]).tolist()) == list(range(220))
 
 
 # ------------------------------------------------------------------------------------------------ noise

@@ -96,7 +96,8 @@ class Method:
         held-out part, as a meta set when the method learns on it; a method that reads more overrides this."""
         from repro.training.clean_labels import held_out_use
 
-        return held_out_use(int(exp.meta_idx.numel()), learns_on_it=self.needs_meta_set)
+        held_out = int(exp.meta_idx.numel()) if exp.data.held_out_clean else 0  # noisy held-out labels: none used
+        return held_out_use(held_out, learns_on_it=self.needs_meta_set)
 
     def recorders(self, exp: Experiment) -> list:
         """Per-epoch recorders (repro.labels.recording): label trajectories, weight histograms, ..."""

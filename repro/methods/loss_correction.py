@@ -23,12 +23,14 @@ from repro.errors import UserError
 from repro.methods.base import Method, StepOutput, optimizer_step
 from repro.methods.step_cost import PLAIN
 from repro.methods.transition import anchor_transition, check_transition, noise_transition
-from repro.methods.transition_estimate import read_best_val_probs
+from repro.methods.transition_estimate import KEPT, read_kept_probs
 from repro.training.evaluation import softmax_outputs
 from repro.validation import PROBABILITY, Choice, Finite, OrWord, Real, Text
 
 CORRECTIONS = ("forward", "backward")
-ESTIMATE_AT = ("final", "best_val")  # the estimator's network: its last checkpoint, or its best-validation epoch
+# The estimator's network: its last checkpoint, its best-validation epoch, or its epoch of lowest loss on the held-out
+# part's noisy labels (Patrini et al.'s; repro/methods/transition_estimate.py).
+ESTIMATE_AT = ("final", *KEPT)
 TRANSITIONS = ("known", "estimated", "given")
 
 
@@ -103,7 +105,8 @@ class LossCorrection(Method):
             )
         if cfg.get("estimate_at", "final") not in ESTIMATE_AT:
             raise UserError(
-                f"method.estimate_at={cfg.get('estimate_at')!r}: the estimator network is the one of its "
+                f"method.estimate_at={cfg.get('estimate_at')!r}: the estimator network is the one of its epoch of "
+                "lowest loss on its held-out part's noisy labels (noisy_val_loss, Patrini et al.'s), of its "
                 "best-validation epoch (best_val) or its final one (final)."
             )
         if transition != "estimated" and cfg.get("estimate_at", "final") != "final":
@@ -120,8 +123,8 @@ class LossCorrection(Method):
             noise_transition(cfg.noise, int(cfg.data.num_classes))
         elif cfg.method.transition == "estimated":
             rd = estimator_run(cfg)
-            if cfg.method.get("estimate_at", "final") == "best_val":
-                read_best_val_probs(rd.path, run_id=rd.run_id)
+            if cfg.method.get("estimate_at", "final") in KEPT:
+                read_kept_probs(rd.path, str(cfg.method.estimate_at), run_id=rd.run_id)
         else:
             check_transition(
                 cfg.method.matrix,
@@ -138,6 +141,7 @@ class LossCorrection(Method):
         self.anchors: list[int] = []
         self.estimator_id: str | None = None
         self.estimate_at, self.estimator_epoch = None, None
+        self.selection_clean_labels = 0  # clean labels the estimator's epoch was selected on
         if self.transition == "known":
             t = noise_transition(
                 exp.cfg.noise,
@@ -158,10 +162,14 @@ class LossCorrection(Method):
 
     def clean_label_uses(self, exp) -> list:
         """Besides the held-out part: a known T of a file noise model (CIFAR-N) is counted from the training part's
-        clean labels (a synthetic model's T comes from its parameters, no labels)."""
-        from repro.training.clean_labels import known_transition_use
+        clean labels (a synthetic model's T comes from its parameters, no labels); an estimator's network picked on
+        clean validation labels (estimate_at=best_val) used those."""
+        from repro.training.clean_labels import ESTIMATOR_SELECTION, CleanLabelUse, known_transition_use
 
-        return super().clean_label_uses(exp) + (known_transition_use(exp) if self.transition == "known" else [])
+        uses = super().clean_label_uses(exp) + (known_transition_use(exp) if self.transition == "known" else [])
+        if self.selection_clean_labels:  # estimate_at=best_val on a clean held-out part: picked on clean labels
+            uses.append(CleanLabelUse(ESTIMATOR_SELECTION, self.selection_clean_labels))
+        return uses
 
     def _estimate(self, exp) -> Tensor:
         """Patrini et al.'s anchor points from the estimator's softmax over the training images: of its final network
@@ -171,9 +179,11 @@ class LossCorrection(Method):
         rd = estimator_run(exp.cfg)
         self.estimator_id = rd.run_id
         self.estimate_at = str(self.cfg.get("estimate_at", "final"))
-        if self.estimate_at == "best_val":
-            probs, rows, info = read_best_val_probs(rd.path, run_id=rd.run_id)
+        if self.estimate_at in KEPT:
+            probs, rows, info = read_kept_probs(rd.path, self.estimate_at, run_id=rd.run_id)
             self.estimator_epoch = int(info["epoch"])
+            count = info["selection_clean_labels"]
+            self.selection_clean_labels = int(rd.read_summary()["num_meta"] if count is None else count)
         else:
             teacher = load_teacher(rd, exp.device, role="estimator run")
             model = exp.hardware.prepare_model(teacher) if exp.hardware else teacher

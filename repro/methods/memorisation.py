@@ -15,8 +15,9 @@ Cost: one eval forward per training image per epoch (about a third of a training
 `memorisation_samples` (config, not in the run id) caps it: a fixed, seeded subset of that many training samples
 (0: off; null: all).
 
-With a validation set the same pass also keeps what Patrini et al.'s T estimate needs of the best-validation network,
-and logs each epoch's estimate error `anchor_t_mae` (repro/methods/transition_estimate.py).
+With a held-out part the same pass also keeps what Patrini et al.'s T estimate needs of the networks its rules select,
+and logs each epoch's estimate error `anchor_t_mae` and the loss on the held-out part's noisy labels
+`noisy_val_loss` (one more eval forward per held-out image; repro/methods/transition_estimate.py).
 """
 
 from __future__ import annotations
@@ -89,13 +90,13 @@ class MemorisationRecorder:
         self.given = exp.data.train_targets.cpu()[rows].to(target_device)
         self.true = exp.data.train_true_targets.cpu()[rows].to(target_device)
         self.noisy = self.given != self.true
-        # with a validation set: what Patrini et al.'s estimate needs of the best-validation network
+        # with a held-out part: what Patrini et al.'s estimate needs of the networks its rules select
         # (repro/methods/transition_estimate.py)
         self.estimate = None
         if exp.meta_idx.numel():
-            from repro.methods.transition_estimate import BestValProbs
+            from repro.methods.transition_estimate import EstimatorNetworks
 
-            self.estimate = BestValProbs(exp, rows)
+            self.estimate = EstimatorNetworks(exp, rows)
 
     def on_epoch_end(self, exp: Any, epoch: int, row: dict[str, Any], tracker: Any) -> None:
         model = exp.method.eval_model(exp)
@@ -105,19 +106,20 @@ class MemorisationRecorder:
         totals = _sums(logits, logits.argmax(dim=1), self.given, self.true, self.noisy)
         row.update(_finish(totals))
         if self.estimate is not None:
-            self.estimate.update(epoch, row, logits)
+            self.estimate.update(exp, epoch, row, logits)
 
     def summary(self) -> dict[str, Any]:
         return {}
 
 
-def memorisation_images(config: Mapping[str, Any], n_train: int) -> int:
-    """Training images the recorder evaluates per epoch on a run of `config` with `n_train` training samples (0 on
-    a run without label noise or with `memorisation_samples=0`): what the cost estimate prices."""
+def memorisation_images(config: Mapping[str, Any], n_train: int, n_meta: int = 0) -> int:
+    """Images the recorder evaluates per epoch on a run of `config` with `n_train` training and `n_meta` held-out
+    samples (0 on a run without label noise or with `memorisation_samples=0`): the training images, and the held-out
+    ones for the noisy held-out loss (repro/methods/transition_estimate.py). What the cost estimate prices."""
     cap = config.get("memorisation_samples")
     if cap == 0 or not describes_noise(config["noise"]):
         return 0
-    return n_train if cap is None else min(int(cap), n_train)
+    return (n_train if cap is None else min(int(cap), n_train)) + n_meta
 
 
 def memorisation_recorders(exp: Any) -> list:

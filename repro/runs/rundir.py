@@ -45,7 +45,7 @@ HASHED_UNLESS_DEFAULT = {
 }
 
 # The same for keys inside a group (group, key) -> default: a method option added after runs existed.
-NESTED_HASHED_UNLESS_DEFAULT = {("method", "estimate_at"): "final"}
+NESTED_HASHED_UNLESS_DEFAULT = {("method", "estimate_at"): "final", ("split", "held_out_labels"): "clean"}
 
 STATES = ("running", "interrupted", "failed", "done")
 

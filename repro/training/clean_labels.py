@@ -17,6 +17,9 @@ from dataclasses import dataclass
 META_SET = "meta set"  # learned on: the method takes gradients through these labels
 VALIDATION = "validation only"  # scored only: accuracy, best epoch, tuned values picked on it
 TRANSITION = "transition matrix"  # counted into a known noise transition matrix
+ESTIMATOR_SELECTION = (
+    "estimator's epoch"  # the epoch of the network that estimates T, picked on clean validation labels
+)
 NONE = "none"
 
 
