@@ -62,6 +62,13 @@ class Method:
         return 0
 
     @classmethod
+    def training_form(cls, config: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        """What a run of this method computes per step, in a form shared with the other methods that can compute the
+        same (repro/methods/same_training.py: e.g. the smearing family's loss and matrix), from the run's resolved
+        config; None: the method's own config node describes it."""
+        return None
+
+    @classmethod
     def check_ready(cls, cfg: DictConfig) -> None:
         """Refuse to start, before anything of the run is written, when what the run reads from disk (a teacher
         run) is missing or unfinished."""

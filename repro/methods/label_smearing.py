@@ -19,7 +19,7 @@ is negative smoothing (docs/methods/label_smearing.md; tests/test_label_smearing
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 import torch
 import torch.nn.functional as F
@@ -97,6 +97,20 @@ class LabelSmearing(Method):
                 "method.transition=given needs the matrix in method.matrix: C rows of C probabilities, "
                 "e.g. method.matrix='[[0.8,0.2],[0.3,0.7]]'."
             )
+
+    @classmethod
+    def training_form(cls, config: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        """Its matrix, whenever the config alone fixes it (a known T of data-dependent noise does not)."""
+        from repro.methods.same_training import known_symmetric_transition, smearing_form
+
+        method, classes = config["method"], int(config["data"]["num_classes"])
+        member = method.get("smearing")
+        if member == "identity":
+            return smearing_form(torch.eye(classes, dtype=torch.float64))
+        if member == "smoothing":
+            return smearing_form(smoothing_matrix(classes, float(method["smoothing_epsilon"])))
+        t = known_symmetric_transition(config) if method.get("transition", "known") == "known" else method.get("matrix")
+        return None if t is None else smearing_form(torch.linalg.inv(torch.as_tensor(t, dtype=torch.float64)))
 
     @classmethod
     def check_ready(cls, cfg: DictConfig) -> None:

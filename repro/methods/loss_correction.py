@@ -12,7 +12,7 @@ a matrix given in the config (`transition=given`). Settings and sources: docs/me
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 import torch
 import torch.nn.functional as F
@@ -115,6 +115,21 @@ class LossCorrection(Method):
                 f"method.transition={transition} estimates nothing; set method.transition=estimated, or "
                 "leave method.estimate_at at final."
             )
+
+    @classmethod
+    def training_form(cls, config: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        """The backward correction is the smearing family's member M = T^-1, whenever the config alone fixes T (a known
+        T of symmetric noise, or a given one); the forward correction is a loss of its own."""
+        from repro.methods.same_training import known_symmetric_transition, smearing_form
+
+        method = config["method"]
+        if method.get("correction") != "backward":
+            return None
+        transition = method.get("transition")
+        t = known_symmetric_transition(config) if transition == "known" else method.get("matrix")
+        if transition == "estimated" or t is None:
+            return None
+        return smearing_form(torch.linalg.inv(torch.as_tensor(t, dtype=torch.float64)))
 
     @classmethod
     def check_ready(cls, cfg: DictConfig) -> None:
