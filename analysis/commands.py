@@ -91,7 +91,7 @@ def run_tables(args: argparse.Namespace) -> int:
     specs = load_specs(args.sweeps_dir, args.tables)
     scale = extra = None
     if any(v is not None for v in (args.epochs, args.subset, args.test_subset)):
-        from repro.sweep.spec import Scale
+        from repro.sweep.spec.model import Scale
 
         scale, extra = Scale(epochs=args.epochs, subset=args.subset, test_subset=args.test_subset), []
     make_tables(

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Mapping
 
 from repro.errors import UserError
-from repro.sweep.spec import Scale, SweepSpec
+from repro.sweep.spec.model import Scale, SweepSpec
 
 DEMO_SWEEPS = Path(__file__).resolve().parents[1] / "sweeps" / "demo"
 DEFAULT_OUTPUT_ROOT = "outputs/demo"
@@ -124,7 +124,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from repro.sweep.local import check_jobs
+    from repro.sweep.executors.local import check_jobs
 
     started = time.perf_counter()
     jobs = check_jobs(args.jobs)
@@ -197,7 +197,7 @@ def run_demo_sweeps(
     """Plan every demo sweep, then train what they miss here, up to `jobs` runs at once (None: one per core), each
     run after the runs it depends on (tables share runs: each is trained once). Returns the run ids trained by this
     call and those that failed or were skipped."""
-    from repro.sweep.local import check_jobs
+    from repro.sweep.executors.local import check_jobs
     from repro.sweep.run import LocalSweep, run_sweeps_locally
 
     jobs = check_jobs(jobs)

@@ -36,7 +36,7 @@ def load_specs(sweeps_dir: str | Path, tables: Sequence[int] | None = None) -> d
                 "--sweeps-dir pointing at the directory that holds tableN.yaml."
             )
     try:
-        from repro.sweep.spec import load_sweep
+        from repro.sweep.spec.sweep_file import load_sweep
     except ImportError as exc:  # pragma: no cover - the sweep package ships with the repository
         raise UserError(
             f"The sweep package (repro.sweep) is not available ({exc}); reinstall the repository."
@@ -72,8 +72,8 @@ def _named_table_files(sweeps_dir: Path) -> dict[int, Path]:
 def last_sweep_options(output_root: str | Path, spec: Any) -> tuple[Any, list[str]]:
     """(scale, extra overrides) of the last `repro sweep` of this sweep into `output_root` (its selection.json), so
     the table finds the runs that command made; (None, []) when there is no record."""
-    from repro.sweep.run import last_selection
-    from repro.sweep.spec import Scale
+    from repro.sweep.spec.model import Scale
+    from repro.sweep.sweep_folder import last_selection
 
     name = getattr(spec, "name", None)
     selection = last_selection(output_root, name) if name else None

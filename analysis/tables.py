@@ -50,7 +50,7 @@ def build_table(
     """One table: the paper's cells, and ours from the sweep's reported runs found in `runs` (the run frame).
     `scale` and `extra_overrides` must be those the sweep ran with: they are part of the runs' ids."""
     extra = {"extra_overrides": list(extra_overrides)} if extra_overrides else {}
-    from repro.sweep.spec import expand_sweep
+    from repro.sweep.expand.expand import expand_sweep
 
     # a SweepSpec, or any object with its own `expand` of the same signature (the tests' and benchmarks' layouts)
     expand = getattr(spec, "expand", None) or (lambda **kw: expand_sweep(spec, **kw))

@@ -32,7 +32,8 @@ from analysis.table_sweeps import load_specs  # noqa: E402
 from analysis.tables import make_tables  # noqa: E402
 from repro.config import load_config, to_container  # noqa: E402
 from repro.runs.rundir import RunDir  # noqa: E402
-from repro.sweep.spec import PlannedRun, expand_sweep  # noqa: E402
+from repro.sweep.expand.expand import expand_sweep  # noqa: E402
+from repro.sweep.spec.model import PlannedRun  # noqa: E402
 
 TABLES = range(1, 9)
 

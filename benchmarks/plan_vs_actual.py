@@ -87,10 +87,11 @@ def main() -> int:
         path = work / "sweep.yaml"
         path.write_text(textwrap.dedent(SWEEP))
         from repro.runs.rundir import RunDir
-        from repro.sweep import Scale
-        from repro.sweep.costs import load_calibration, run_gpu_hours, step_kind
+        from repro.sweep.budget.calibration import load_calibration
+        from repro.sweep.budget.costs import run_gpu_hours, step_kind
         from repro.sweep.run import LocalSweep, run_sweeps_locally
-        from repro.sweep.spec import load_sweep
+        from repro.sweep.spec.model import Scale
+        from repro.sweep.spec.sweep_file import load_sweep
 
         sweep = LocalSweep(load_sweep(path), Scale(epochs=args.epochs))
         (plan,) = run_sweeps_locally(

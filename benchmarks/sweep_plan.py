@@ -2,7 +2,7 @@
 
 Table 1's grid with 20 seeds instead of 3 (1,040 runs: plain runs, 5-fold runs and final replays on four
 data/model columns), planned against an output root that already holds a done run for a quarter of them.
-Timed in a fresh process, so the Hydra compositions (one per distinct group selection) are included.
+Timed in a fresh process, so the Hydra compositions (the defaults, and one per group option used) are included.
 
     .venv/bin/python benchmarks/sweep_plan.py [--seeds 20]
 """
@@ -27,8 +27,9 @@ def main(argv: list[str] | None = None) -> int:
 
     t_import = time.perf_counter()
     from repro.runs.rundir import RunDir
+    from repro.sweep.expand.expand import expand_sweep
     from repro.sweep.plan import make_plan
-    from repro.sweep.spec import expand_sweep, load_sweep
+    from repro.sweep.spec.sweep_file import load_sweep
 
     imported = time.perf_counter() - t_import
 
@@ -54,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{counts['done']} done, {len(plan.to_submit)} to submit"
     )
     print(
-        f"  load + validate: {loaded - started:.2f} s   expand: {expanded - loaded:.2f} s   "
+        f"  load: {loaded - started:.2f} s   expand (resolve + validate each run): {expanded - loaded:.2f} s   "
         f"plan: {planned - prepared:.2f} s   (imports before: {imported:.2f} s)"
     )
     print(f"expand + plan of {len(runs)} runs: {total:.2f} s (bound {args.bound:.1f} s)")

@@ -81,7 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 @contextmanager
 def _sigterm_interrupts():
     """SIGTERM raises `Interrupted` anywhere in the command (as Ctrl-C raises KeyboardInterrupt), so it ends with
-    the one line above, not a traceback or a silent kill. SLURM jobs do not come through here (repro/sweep/job.py)."""
+    the one line above, not a traceback or a silent kill. SLURM jobs do not come through here
+    (repro/sweep/executors/job.py)."""
 
     def handle(signum, frame):
         raise Interrupted(f"received {signal.Signals(signum).name}", signum=signum)

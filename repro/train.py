@@ -220,7 +220,7 @@ def evaluate_epoch(exp: Experiment) -> dict[str, Any]:
 
 def epoch_eval_images(config: dict[str, Any], n_train: int, n_meta: int, n_test: int) -> int:
     """Images evaluated (a forward in eval mode) once per epoch, from the config alone, for the cost estimate
-    (repro/sweep/costs.py): `evaluate_epoch`'s validation and test passes, the method's own passes
+    (repro/sweep/budget/costs.py): `evaluate_epoch`'s validation and test passes, the method's own passes
     (Method.epoch_eval_images) and the memorisation recorder's pass over the training set (and the held-out part) of a
     noisy run."""
     method = method_class(str(config["method"]["name"]))

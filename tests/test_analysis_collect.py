@@ -17,7 +17,7 @@ from analysis.wandb_source import collect_wandb
 from repro.cli import main
 from repro.errors import UserError
 from repro.runs.rundir import RunDir
-from repro.sweep.spec import PlannedRun
+from repro.sweep.spec.model import PlannedRun
 
 FIXTURE = Path(__file__).parent / "fixtures" / "analysis_wandb_runs.json"
 

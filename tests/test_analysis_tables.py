@@ -24,7 +24,7 @@ from analysis.tables import build_table, make_tables
 from repro.cli import main
 from repro.errors import UserError
 from repro.runs.rundir import RunDir
-from repro.sweep.spec import PlannedRun
+from repro.sweep.spec.model import PlannedRun
 
 
 @dataclass
@@ -232,7 +232,8 @@ rows:
 
 def test_tables_from_a_real_sweep_file(tmp_path, capsys):
     """The real sweep API (repro.sweep.spec): run ids come from expanding the file; fold runs are not reported."""
-    from repro.sweep.spec import expand_sweep, load_sweep
+    from repro.sweep.expand.expand import expand_sweep
+    from repro.sweep.spec.sweep_file import load_sweep
 
     sweeps = tmp_path / "sweeps"
     sweeps.mkdir()
@@ -374,7 +375,8 @@ def test_tables_6_and_7_render_ours_from_their_own_runs(tmp_path):
     sweep files, each table's Ours cell is the value of its own runs."""
     import shutil
 
-    from repro.sweep.spec import expand_sweep, load_sweep
+    from repro.sweep.expand.expand import expand_sweep
+    from repro.sweep.spec.sweep_file import load_sweep
 
     repo_sweeps = Path(__file__).resolve().parents[1] / "sweeps"
     sweeps = tmp_path / "sweeps"
@@ -404,7 +406,8 @@ def test_tables_6_and_7_render_ours_from_their_own_runs(tmp_path):
 
 def test_a_table_the_paper_does_not_have_shows_ours_only(tmp_path, capsys):
     """Our own tables (the curriculum ablation, sweeps/table10.yaml): no paper column, no Δ, the sweep's title."""
-    from repro.sweep.spec import expand_sweep, load_sweep
+    from repro.sweep.expand.expand import expand_sweep
+    from repro.sweep.spec.sweep_file import load_sweep
 
     sweeps = tmp_path / "sweeps"
     sweeps.mkdir()
@@ -434,7 +437,8 @@ def test_a_table_the_paper_does_not_have_shows_ours_only(tmp_path, capsys):
 
 def test_the_curriculum_ablation_files_plan_four_rows_and_stay_out_of_the_demo():
     from analysis import demo
-    from repro.sweep.spec import expand_sweep, load_sweep
+    from repro.sweep.expand.expand import expand_sweep
+    from repro.sweep.spec.sweep_file import load_sweep
 
     root = Path(__file__).resolve().parents[1] / "sweeps"
     for path, cells in ((root / "table10.yaml", 2), (root / "demo" / "table10.yaml", 1)):

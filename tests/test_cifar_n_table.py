@@ -31,7 +31,8 @@ def test_the_cifar_n_sweep_plans_with_dry_run(tmp_path, capsys):
 def test_the_cifar_n_table_renders_with_paper_numbers_and_clean_labels(tmp_path):
     from repro.methods import method_class
     from repro.runs.rundir import RunDir
-    from repro.sweep.spec import expand_sweep, load_sweep
+    from repro.sweep.expand.expand import expand_sweep
+    from repro.sweep.spec.sweep_file import load_sweep
 
     root = tmp_path / "outputs"
     planned = [

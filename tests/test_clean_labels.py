@@ -46,7 +46,8 @@ def _fabricated_table(tmp_path, noise: str, summaries: dict) -> str:
     """Render a one-column table from fabricated finished runs (the `repro tables` path)."""
     from repro.cli import main
     from repro.runs.rundir import RunDir
-    from repro.sweep.spec import expand_sweep, load_sweep
+    from repro.sweep.expand.expand import expand_sweep
+    from repro.sweep.spec.sweep_file import load_sweep
 
     sweeps = tmp_path / "sweeps"
     sweeps.mkdir(parents=True)

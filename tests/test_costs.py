@@ -9,8 +9,9 @@ import pytest
 
 from repro.cli import main
 from repro.config import load_config, to_container
-from repro.sweep import costs
-from repro.sweep.costs import Calibration, estimate, run_gpu_hours, run_sizes
+from repro.sweep.budget import calibration, costs
+from repro.sweep.budget.calibration import Calibration
+from repro.sweep.budget.costs import estimate, run_gpu_hours, run_sizes
 
 TINY_SWEEP = """
 name: tiny-costs
@@ -111,9 +112,9 @@ def test_bench_measures_and_stores_a_calibration_the_estimate_reads(capsys):
         )
         == 0
     )
-    stored = list(costs.calibration_dir().glob("*.json"))
+    stored = list(calibration.calibration_dir().glob("*.json"))
     assert len(stored) == 1
-    cal = costs.load_calibration()
+    cal = calibration.load_calibration()
     assert cal.batch == 4 and cal.steps_ms["smallcnn"]["meta"] > 0 and cal.source.startswith("measured")
     assert cal.half_batch_steps_ms["smallcnn"]["meta"] > 0  # timed at batch 2 too: a step's fixed part
     assert (cal.meta_batch, cal.low_meta_batch) == (8, 2) and set(cal.low_meta_batch_steps_ms["smallcnn"]) == {

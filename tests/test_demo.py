@@ -9,7 +9,8 @@ import torch
 
 from analysis import demo
 from repro.cli import main
-from repro.sweep.spec import expand_sweep, load_sweep
+from repro.sweep.expand.expand import expand_sweep
+from repro.sweep.spec.sweep_file import load_sweep
 
 TABLES = (1, 2, 3, 4, 5, 6)
 

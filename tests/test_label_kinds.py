@@ -17,7 +17,8 @@ from repro.labels.fold_average import AveragedTrajectory, trajectory_cache_dir
 from repro.labels.kinds import ClassKind
 from repro.labels.trajectory import read_class_trajectory, read_manifest
 from repro.runs.rundir import RunDir
-from repro.sweep import Scale, run_sweep
+from repro.sweep.run import run_sweep
+from repro.sweep.spec.model import Scale
 
 
 class SharedLabels(ClassLabels):

@@ -19,8 +19,10 @@ from analysis.table_render import render_markdown
 from analysis.tables import build_table
 from repro.errors import UserError
 from repro.runs.rundir import RunDir
-from repro.sweep import Scale, load_sweep, run_sweep
-from repro.sweep.spec import expand_sweep
+from repro.sweep.expand.expand import expand_sweep
+from repro.sweep.run import run_sweep
+from repro.sweep.spec.model import Scale
+from repro.sweep.spec.sweep_file import load_sweep
 
 REPO = Path(__file__).resolve().parents[1]
 EMPTY_PAPER = pd.DataFrame(columns=["table", "row", "column", "mean", "std", "display", "ref", "group"])
@@ -121,7 +123,7 @@ def test_a_teacher_reference_must_name_a_row(tmp_path):
         load_sweep(path)
     path.write_text(path.read_text().replace("{column: A}", "{row: Nope}"))
     with pytest.raises(UserError, match="names no row"):
-        load_sweep(path)
+        expand_sweep(load_sweep(path), output_root=tmp_path)
 
 
 def test_the_extra_demo_tables_run_only_with_extra():

@@ -15,8 +15,10 @@ from repro.data.splits import make_split
 from repro.errors import UserError
 from repro.labels import out_of_sample as oos
 from repro.labels.annotator_agreement import FILE, out_of_sample_cleanlab
+from repro.labels.fold_runs import cross_validation_configs
 from repro.runs.rundir import run_id
-from repro.sweep import expand_sweep, load_sweep
+from repro.sweep.expand.expand import expand_sweep
+from repro.sweep.spec.sweep_file import load_sweep
 from repro.train import train
 
 FOLDS = 4
@@ -40,7 +42,7 @@ def test_fold_runs_partition_the_data_and_never_train_on_their_held_out_fold():
     config = to_container(load_config(BASE + ["output_root=o"]))
     targets = torch.arange(10).repeat(60)
     held = []
-    for fold, cfg in enumerate(oos.cross_validation_configs(config, FOLDS)):
+    for fold, cfg in enumerate(cross_validation_configs(config, FOLDS)):
         assert oos.is_partition_fold(cfg["split"]) and cfg["split"]["fold"] == fold
         assert {k: v for k, v in cfg.items() if k != "split"} == {k: v for k, v in config.items() if k != "split"}
         split = cfg["split"]
@@ -65,7 +67,7 @@ def test_sweep_plans_the_fold_runs_the_analysis_derives(tmp_path):
     single = [r for r in runs if r.stage == "single" and r.column == "D"]
     folds = [r for r in runs if r.stage == "fold"]
     assert {r.column for r in folds} == {"D"} and [r.fold for r in folds] == list(range(FOLDS))
-    derived = oos.cross_validation_configs(single[0].config, FOLDS)
+    derived = cross_validation_configs(single[0].config, FOLDS)
     assert [r.run_id for r in folds] == [run_id(c) for c in derived]
     path.write_text(path.read_text().replace(f"folds: {FOLDS}", "folds: 1"))
     with pytest.raises(UserError, match="out_of_sample must give the number of cross-validation folds"):
@@ -79,7 +81,7 @@ def test_out_of_sample_cleanlab_finds_the_mislabelled_images(tmp_path):
     assert out_of_sample_cleanlab(run.run_dir.path) is None  # no fold runs yet: nothing to compute
     config = to_container(load_config(BASE + [f"output_root={tmp_path}"]))
     fold_runs = []
-    for cfg in oos.cross_validation_configs(config, FOLDS):
+    for cfg in cross_validation_configs(config, FOLDS):
         split = cfg["split"]
         overrides = [f"split.{k}={str(split[k]).lower()}" for k in ("meta_fraction", "folds", "fold", "full_train")]
         fold_runs.append(train(load_config(BASE + overrides + [f"output_root={tmp_path}"])))

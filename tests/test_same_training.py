@@ -11,7 +11,8 @@ import pytest
 
 from repro.config import load_config, to_container
 from repro.methods.same_training import training_key
-from repro.sweep.spec import expand_sweep, read_sweep
+from repro.sweep.expand.expand import expand_sweep
+from repro.sweep.spec.sweep_file import load_sweep
 
 SWEEPS = Path(__file__).resolve().parents[1] / "sweeps"
 NOISE = ["noise=uniform", "noise.fraction=0.2", "split=noisy"]
@@ -50,7 +51,7 @@ def test_different_losses_data_or_seeds_are_different_trainings():
 def _duplicates(path: Path) -> list[list[tuple]]:
     """Groups of distinct planned runs of one sweep file (its first seed: the seed is in every run's config, so two
     rows that differ at one seed differ at all) that are the same training."""
-    spec = read_sweep(path)
+    spec = load_sweep(path)
     groups: dict[str, dict[str, tuple]] = defaultdict(dict)
     for run in expand_sweep(spec.select(seeds=spec.seeds[:1]), output_root="same-training"):
         key = training_key(run.config)

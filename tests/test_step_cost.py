@@ -10,7 +10,8 @@ from repro.config import load_config, to_container
 from repro.methods import METHODS, method_class
 from repro.methods.step_cost import LABEL_LOOKAHEAD, STEP_COSTS
 from repro.models import MODEL_NAMES
-from repro.sweep.costs import H100_MS, Calibration, estimate, load_calibration, price, run_gpu_hours
+from repro.sweep.budget.calibration import H100_MS, Calibration, load_calibration
+from repro.sweep.budget.costs import estimate, price, run_gpu_hours
 
 NOISY = ["split=noisy", "noise=uniform", "model=wrn28_10", "optim=setting_a", "data.batch_size=100"]
 

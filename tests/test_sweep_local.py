@@ -7,6 +7,8 @@ import json
 import os
 import textwrap
 import threading
+from collections import Counter
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -14,9 +16,16 @@ import pytest
 from repro.cli import main
 from repro.errors import UserError
 from repro.runs.rundir import RunDir
-from repro.sweep import Scale, cluster, expand_sweep, load_sweep, run_sweep, sweep_status
+from repro.sweep.executors.slurm import cluster
+from repro.sweep.executors.slurm.job_states import job_states
+from repro.sweep.executors.slurm.registry import JobRecord, Registry
+from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.plan import make_plan
-from repro.sweep.registry import JobRecord, Registry, sweep_dir
+from repro.sweep.run import run_sweep
+from repro.sweep.spec.model import Scale
+from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.status import sweep_status
+from repro.sweep.sweep_folder import read_planned_config, sweep_dir
 
 REPO = Path(__file__).resolve().parents[1]
 # Two methods (a plain row and a learned row with 2 folds + a final replay), one epoch, a small subset: 4 runs.
@@ -81,6 +90,37 @@ def test_local_sweep_runs_folds_before_finals_then_submits_nothing(tiny, tmp_pat
     # status remembers the scale this sweep ran with
     status = sweep_status(tiny, output_root=out)
     assert set(status.unique) == set(plan.unique) and status.counts() == {"done": 4}
+
+
+def test_a_planned_run_is_validated_once_and_trained_from_its_planned_config(tmp_path, monkeypatch):
+    """A 2-job local sweep validates each run once, when it is planned; the job trains the resolved config written
+    beside the plan (no recomposition from overrides, no second validation by the same code)."""
+    import repro.config
+    import repro.methods
+
+    calls: Counter = Counter()
+
+    def count(module, name):
+        real = getattr(module, name)
+
+        def counted(*args, **kwargs):
+            calls[name] += 1
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, counted)
+
+    count(repro.config, "validate_config")  # the one validation of a planned run
+    count(repro.config, "load_config")  # composing and validating a run from its overrides
+    count(repro.methods, "check_method_config")  # the method's checks, once repeated when the method was built
+    path = tmp_path / "two.yaml"
+    path.write_text(textwrap.dedent(TINY).replace("learn: [method=class_labels]", "[method=label_smoothing]"))
+    out = tmp_path / "out"
+    plan = run_sweep(path, output_root=out, scale=SCALE, report=lambda line: None)
+    assert len(plan.unique) == 2 and plan.counts() == {"done": 2}
+    assert calls == {"validate_config": 2}
+    for rid, run in plan.unique.items():
+        planned = read_planned_config(sweep_dir(out, "tiny") / "planned" / f"{rid}.json")
+        assert planned == run.config == RunDir(out.resolve() / "runs" / rid).read_config()
 
 
 def test_a_failed_run_is_rerun_and_resumes_from_its_checkpoint(tiny, tmp_path):
@@ -155,7 +195,8 @@ def test_plan_leaves_queued_jobs_alone_and_resubmits_vanished_ones(tiny, tmp_pat
     registry.save()
     monkeypatch.setattr(cluster, "queued_jobs", lambda: {"7_0": "RUNNING", "7_1": "PENDING"})
     monkeypatch.setattr(cluster, "finished_states", lambda ids_: {"7_2": "TIMEOUT"})
-    plan = make_plan(spec, runs, out)
+    slurm = partial(job_states, out)  # what the SLURM executor reports to the plan
+    plan = make_plan(spec, runs, out, job_states=slurm)
     states = [plan.status[rid].state for rid in ids]
     assert states == ["running", "pending", "failed", "failed"]
     assert plan.status[ids[2]].detail == "job TIMEOUT" and "vanished" in plan.status[ids[3]].detail
@@ -167,17 +208,17 @@ def test_plan_leaves_queued_jobs_alone_and_resubmits_vanished_ones(tiny, tmp_pat
     other.add(JobRecord(run_id=ids[3], job_id="9_0", stage="x", submitted=registry.latest(ids[3]).submitted + 1))
     other.save()
     monkeypatch.setattr(cluster, "queued_jobs", lambda: {"7_0": "RUNNING", "7_1": "PENDING", "9_0": "PENDING"})
-    assert make_plan(spec, runs, out).status[ids[3]].state == "pending"
+    assert make_plan(spec, runs, out, job_states=slurm).status[ids[3]].state == "pending"
     # SLURM unreachable: such runs are `unknown`, never resubmitted (or an error when SLURM is required)
 
     def unreachable():
         raise cluster.SlurmUnavailable("no controller")
 
     monkeypatch.setattr(cluster, "queued_jobs", unreachable)
-    plan = make_plan(spec, runs, out)
+    plan = make_plan(spec, runs, out, job_states=slurm)
     assert {plan.status[rid].state for rid in ids} == {"unknown"} and plan.to_submit == []
     with pytest.raises(UserError, match="no controller"):
-        make_plan(spec, runs, out, slurm_required=True)
+        make_plan(spec, runs, out, job_states=partial(job_states, out, required=True))
 
 
 def test_slurm_executor_refuses_cleanly_without_slurm(tiny, tmp_path, monkeypatch):
@@ -225,7 +266,8 @@ def test_cli_dry_run_status_and_refusals(tiny, tmp_path, capsys):
         assert main(["sweep", str(REPO / "sweeps" / f"table{n}.yaml"), "--dry-run", "--output-root", out]) == 0
         text = capsys.readouterr().out
         assert "tuning stage" in text and ("24 runs (0 done)" in text or "32 runs (0 done)" in text), n
-        assert "\ntune " in text and "no per-step figure" not in text, n  # every run priced (repro/sweep/costs.py)
+        # every run priced (repro/sweep/budget/costs.py)
+        assert "\ntune " in text and "no per-step figure" not in text, n
         assert ("15 fold, 3 final" in text) == (n in (1, 2, 3, 8)), n
     assert (
         main(["sweep", str(REPO / "sweeps" / "table5.yaml"), "--rows", "Baseline", "--dry-run", "--output-root", out])
@@ -241,23 +283,23 @@ def test_cli_dry_run_status_and_refusals(tiny, tmp_path, capsys):
 def test_two_sweeps_at_once_submit_each_run_once(tiny, tmp_path, monkeypatch):
     """Two `repro sweep --executor slurm` on the same file and output root at once (SLURM faked): the registry is
     read and updated under the output root's sweep lock, so the second waits, then reports the first's jobs."""
-    from repro.sweep.registry import latest_jobs
+    from repro.sweep.executors.slurm.registry import latest_jobs
 
     out = (tmp_path / "out").resolve()
     submitted: list[str] = []
     second_waits = threading.Event()
 
-    def fake_submit(plan, profile, *, report):
-        registry = Registry.load(sweep_dir(plan.output_root, plan.spec.name) / "jobs.json")
+    def fake_submit(runs, *, name, output_root, **kw):
+        registry = Registry.load(sweep_dir(output_root, name) / "jobs.json")
         if not submitted:  # the first command submits only once the second is waiting for the lock (an event)
             assert second_waits.wait(HANG_GUARD_S), "the second command never waited for the lock"
-        for i, run in enumerate(plan.to_submit):
+        for i, run in enumerate(runs):
             registry.add(JobRecord(run_id=run.run_id, job_id=f"{len(submitted)}_{i}", stage=run.stage))
             submitted.append(run.run_id)
         registry.save()
-        return [r.run_id for r in plan.to_submit]
+        return [r.run_id for r in runs]
 
-    monkeypatch.setattr("repro.sweep.submit.submit_to_slurm", fake_submit)
+    monkeypatch.setattr("repro.sweep.executors.slurm.submit.submit_runs", fake_submit)
     monkeypatch.setattr(cluster, "check_partition", lambda partition: None)
     monkeypatch.setattr(cluster, "queued_jobs", lambda: {r.job_id: "PENDING" for r in latest_jobs(out).values()})
     monkeypatch.setattr(cluster, "finished_states", lambda ids: {})

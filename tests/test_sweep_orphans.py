@@ -1,6 +1,6 @@
-"""No worker outlives its command (repro/sweep/orphans.py): `kill -9` of `repro sweep --jobs 2` while both runs train
-leaves no process of it alive, both runs `interrupted` with their locks free, and the same command then finishes
-every run from its checkpoint, each remaining epoch trained once."""
+"""No worker outlives its command (repro/sweep/executors/orphans.py): `kill -9` of `repro sweep --jobs 2` while both
+runs train leaves no process of it alive, both runs `interrupted` with their locks free, and the same command then
+finishes every run from its checkpoint, each remaining epoch trained once."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from repro.sweep.orphans import arm_parent_death_signal, is_alive
+from repro.sweep.executors.orphans import arm_parent_death_signal, is_alive
 from sweep_subprocess import (
     REPO,
     frozen_workers,
@@ -90,7 +90,7 @@ def test_kill_9_of_a_parallel_sweep_leaves_no_process_and_a_rerun_finishes(tmp_p
 def test_the_parent_death_signal_is_armed_where_linux_offers_it():
     """prctl through ctypes: armed in a child on Linux (the child dies with its parent), refused nowhere else."""
     code = (
-        "import os, signal, sys, time; from repro.sweep.orphans import arm_parent_death_signal as a; "
+        "import os, signal, sys, time; from repro.sweep.executors.orphans import arm_parent_death_signal as a; "
         "ok = a(signal.SIGTERM); print(ok, flush=True); time.sleep(0 if not ok else 600)"
     )
     script = f"import subprocess, sys; subprocess.Popen([sys.executable, '-c', {code!r}]).wait()"

@@ -1,6 +1,6 @@
-"""`--jobs N` of the local executor (repro/sweep/local.py): the same runs and numbers as one job at a time, the plan's
-dependency edges respected whatever made them, a failed run's dependents never started, and Ctrl-C stopping every
-worker with its run resumable."""
+"""`--jobs N` of the local executor (repro/sweep/executors/local.py): the same runs and numbers as one job at a time,
+the plan's dependency edges respected whatever made them, a failed run's dependents never started, and Ctrl-C stopping
+every worker with its run resumable."""
 
 from __future__ import annotations
 
@@ -16,10 +16,12 @@ import pytest
 from repro.cli import main
 from repro.errors import UserError
 from repro.runs.rundir import RunDir
-from repro.sweep import Scale, expand_sweep, load_sweep, run_sweep
-from repro.sweep.local import _critical_path, check_jobs, run_planned_runs
-from repro.sweep.orphans import is_alive
-from repro.sweep.spec import PlannedRun
+from repro.sweep.executors.local import _critical_path, check_jobs, run_planned_runs
+from repro.sweep.executors.orphans import is_alive
+from repro.sweep.expand.expand import expand_sweep
+from repro.sweep.run import run_sweep
+from repro.sweep.spec.model import PlannedRun, Scale
+from repro.sweep.spec.sweep_file import load_sweep
 from sweep_subprocess import (
     HANG_GUARD_S,
     frozen_workers,
@@ -109,7 +111,7 @@ def _planned(run_id: str, *depends_on: str) -> PlannedRun:
         stage="x",
         fold=None,
         overrides=(),
-        config={},
+        config={"output_root": "out"},
         depends_on=tuple(depends_on),
     )
 
@@ -122,13 +124,14 @@ def test_scheduling_follows_any_dependency_edge_and_skips_what_cannot_start(tmp_
     class Result:
         summary = {"final_test_acc": 0.5}
 
-    def fake(run_id, overrides, **kw):
+    def fake(config_file, **kw):
+        run_id = Path(config_file).stem
         order.append(run_id)
         if run_id == "bad":
             raise UserError("boom")
         return Result()
 
-    monkeypatch.setattr("repro.sweep.job.run_planned", fake)
+    monkeypatch.setattr("repro.sweep.executors.job.run_planned", fake)
     runs = [
         _planned("plain"),
         _planned("student", "teacher", "tune"),
@@ -142,7 +145,8 @@ def test_scheduling_follows_any_dependency_edge_and_skips_what_cannot_start(tmp_
     ]
     assert _critical_path(runs)["tune"] == 3 and _critical_path(runs)["plain"] == 1
     lines: list[str] = []
-    ran, failed = run_planned_runs(runs, done={"old"}, jobs=1, output_root=tmp_path, report=lines.append)
+    configs = {r.run_id: tmp_path / f"{r.run_id}.json" for r in runs}
+    ran, failed = run_planned_runs(runs, done={"old"}, jobs=1, configs=configs, report=lines.append)
     assert order.index("tune") < order.index("teacher") < order.index("student")
     assert order[0] == "tune"  # the longest chain first
     assert set(ran) == {"plain", "student", "teacher", "tune", "uses-done"}

@@ -7,7 +7,7 @@ import pytest
 
 from repro.cli import main
 from repro.runs.rundir import RunDir
-from repro.sweep.preflight import corners
+from repro.sweep.budget.preflight import corners
 from tuned_sweep import SUBSET_ARGS, write_tuned_sweep
 
 GRID = "{method.label_lr: [0.3, 1, 3], method.init_target_prob: [0.5, 0.9]}"

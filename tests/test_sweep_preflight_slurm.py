@@ -14,7 +14,8 @@ pytest.importorskip("submitit")
 
 from repro.cli import main  # noqa: E402
 from repro.runs.rundir import RunDir  # noqa: E402
-from repro.sweep.registry import Registry, sweep_dir  # noqa: E402
+from repro.sweep.executors.slurm.registry import Registry  # noqa: E402
+from repro.sweep.sweep_folder import sweep_dir  # noqa: E402
 from tuned_sweep import SUBSET_ARGS, write_tuned_sweep  # noqa: E402
 
 pytestmark = pytest.mark.slurm

@@ -28,8 +28,11 @@ submitit = pytest.importorskip("submitit")
 from repro.config import load_config, to_container  # noqa: E402
 from repro.errors import UserError  # noqa: E402
 from repro.runs.rundir import RunDir  # noqa: E402
-from repro.sweep import Scale, run_sweep, sweep_status  # noqa: E402
-from repro.sweep.registry import Registry, sweep_dir  # noqa: E402
+from repro.sweep.executors.slurm.registry import Registry  # noqa: E402
+from repro.sweep.run import run_sweep  # noqa: E402
+from repro.sweep.spec.model import Scale  # noqa: E402
+from repro.sweep.status import sweep_status  # noqa: E402
+from repro.sweep.sweep_folder import sweep_dir  # noqa: E402
 from repro.train import train  # noqa: E402
 
 pytestmark = pytest.mark.slurm
@@ -192,7 +195,9 @@ def test_the_same_run_submitted_twice_has_one_writer(slurm_cluster, tmp_path):
     """Two SLURM jobs of one run at once (a user's double submission, or a requeue racing the old job): one trains,
     the other waits on the run's lock, says who holds it, and then finds the run done."""
     from repro.runs.rundir import run_id as compute_run_id
-    from repro.sweep.job import TrainJob
+    from repro.sweep.executors.job import TrainJob
+    from repro.sweep.spec.model import PlannedRun
+    from repro.sweep.sweep_folder import write_planned_configs
 
     out = tmp_path / "out"
     overrides = [
@@ -203,16 +208,18 @@ def test_the_same_run_submitted_twice_has_one_writer(slurm_cluster, tmp_path):
         "progress=plain",
         f"output_root={out}",
     ]
-    rid = compute_run_id(to_container(load_config(overrides)))
+    config = to_container(load_config(overrides))
+    rid = compute_run_id(config)
+    config_file = write_planned_configs(tmp_path / "sweep", [PlannedRun(rid, "r", "c", 0, "single", None, (), config)])
     executor = submitit.AutoExecutor(folder=tmp_path / "jobs" / "%j", cluster="slurm")
     executor.update_parameters(**slurm_cluster.submitit_parameters())
-    first = executor.submit(TrainJob(rid, overrides, str(out)))
+    first = executor.submit(TrainJob(rid, config_file[rid], str(out)))
     rd = RunDir(out / "runs" / rid)
     wait_until(rd.lock_file.exists, HANG_GUARD_S, "the first job to take the run", interval=0.05)
     holder = json.loads(rd.lock_file.read_text())
     os.kill(holder["pid"], signal.SIGSTOP)  # freeze the writer (one node: its pid is ours to signal) meanwhile
     try:
-        second = executor.submit(TrainJob(rid, overrides, str(out)))
+        second = executor.submit(TrainJob(rid, config_file[rid], str(out)))
         err = Path(second.paths.stderr)
         wait_until(
             lambda: err.exists() and "waiting for it to finish" in err.read_text(),

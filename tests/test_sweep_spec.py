@@ -10,18 +10,15 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from hydra import compose, initialize_config_module
-from hydra.core.global_hydra import GlobalHydra
-from omegaconf import OmegaConf
 
 from repro.config import load_config, to_container
 from repro.errors import UserError
-from repro.labels.fold_runs import fold_run_configs
 from repro.runs.rundir import run_id
-from repro.sweep import Scale, expand_sweep, load_sweep
-from repro.sweep.compose import FastComposer, parse_override, quote_value
-from repro.sweep.expand import derived_fold_configs
-from repro.sweep.profile import load_profile
+from repro.sweep.executors.slurm.profile import load_profile
+from repro.sweep.expand.expand import expand_sweep
+from repro.sweep.expand.overrides import parse_override, quote_value
+from repro.sweep.spec.model import Scale
+from repro.sweep.spec.sweep_file import load_sweep
 
 REPO = Path(__file__).resolve().parents[1]
 SWEEPS = REPO / "sweeps"
@@ -218,46 +215,11 @@ def test_fast_expansion_gives_exactly_what_repro_train_composes(tmp_path):
     assert checked > 100
 
 
-def test_lean_composition_equals_hydras_public_compose():
-    selections = [
-        (),
-        (("model", "resnet18"),),
-        (("data", "cifar100"), ("method", "replay"), ("split", "full")),
-        (("method", "instance_labels"), ("model", "wrn28_10"), ("noise", "uniform"), ("split", "noisy")),
-        (("model", "vgg16"), ("optim", "smallcnn"), ("tracker", "none")),
-    ]
-    fast = FastComposer()
-    fast.prepare(selections)
-    assert fast._lean, "the lean Hydra composition is not available: planning a sweep will be slow"
-    GlobalHydra.instance().clear()
-    with initialize_config_module(config_module="repro.conf", version_base="1.3"):
-        for s in selections:
-            expected = OmegaConf.to_container(compose(config_name="config", overrides=[f"{g}={o}" for g, o in s]))
-            assert OmegaConf.to_container(fast._bases[s].dictconfig) == expected
-    GlobalHydra.instance().clear()
-
-
 def test_interpolated_override_values_take_the_exact_slow_path(tmp_path):
     path = write(tmp_path, TINY.replace("tracker=none]", "tracker=none, 'data.root=/data/${data.name}']"))
     run = expand_sweep(load_sweep(path), output_root=tmp_path)[0]
     assert run.config["data"]["root"] == "/data/digits"
     assert to_container(load_config(list(run.overrides))) == run.config
-
-
-def test_planned_fold_runs_are_the_ones_the_replay_reads(tmp_path):
-    runs = expand_sweep(load_sweep(write(tmp_path, TINY)), output_root=tmp_path)
-    final = next(r for r in runs if r.stage == "final")
-    folds = [r for r in runs if r.run_id in final.depends_on]
-    assert [f.fold for f in folds] == [0, 1]  # split.folds=2 in common: two folds
-    assert final.config["method"]["learn"] == {
-        "method": "class_labels",
-        "overrides": ["method.label_lr=1.0"],
-        "epochs": None,
-        "lookahead_weight_decay": False,
-    }
-    reference = fold_run_configs(final.config)  # the trajectory module's own derivation (composes with Hydra)
-    assert [run_id(c) for c in reference] == [run_id(c) for c in derived_fold_configs(final.config)]
-    assert [run_id(c) for c in reference] == list(final.depends_on)
 
 
 # --------------------------------------------------------------------------------------------- validation errors
@@ -302,8 +264,8 @@ def test_bad_structure_names_the_key_and_the_file(tmp_path, text, words):
 )
 def test_bad_overrides_are_refused_naming_the_key_and_the_file(tmp_path, override, words):
     path = write(tmp_path, TINY.replace("Baseline: [method=baseline]", f"Baseline: [method=baseline, '{override}']"))
-    with pytest.raises(UserError) as err:
-        load_sweep(path)
+    with pytest.raises(UserError) as err:  # refused when the sweep is planned (expanded), before anything is written
+        expand_sweep(load_sweep(path), output_root=tmp_path)
     message = str(err.value)
     assert str(path) in message and "Baseline" in message, message
     for w in words:
@@ -313,7 +275,7 @@ def test_bad_overrides_are_refused_naming_the_key_and_the_file(tmp_path, overrid
 def test_learn_overrides_must_be_method_keys(tmp_path):
     path = write(tmp_path, TINY.replace("method.label_lr=1.0]", "method.label_lr=1.0, optim.lr=0.1]"))
     with pytest.raises(UserError, match=r"optim.lr=0.1.*not method\.\* keys"):
-        load_sweep(path)
+        expand_sweep(load_sweep(path), output_root=tmp_path)
 
 
 def test_unknown_rows_columns_seeds_in_a_selection(tmp_path):

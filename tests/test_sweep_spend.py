@@ -9,8 +9,9 @@ import pytest
 
 from repro.cli import main
 from repro.runs.rundir import RunDir
-from repro.sweep import Scale, run_sweep
-from repro.sweep.spend import sweep_spend
+from repro.sweep.budget.spend import sweep_spend
+from repro.sweep.run import run_sweep
+from repro.sweep.spec.model import Scale
 from repro.sweep.status import sweep_status
 
 SWEEP = """

@@ -5,6 +5,7 @@ local sweep runs teacher -> tuning runs -> student to the end with the chosen te
 from __future__ import annotations
 
 import textwrap
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -14,9 +15,15 @@ from analysis.collect import collect_runs
 from analysis.tables import build_table
 from repro.errors import UserError
 from repro.runs.rundir import RunDir
-from repro.sweep import Scale, cluster, expand_sweep, load_sweep, run_sweep, submit
+from repro.sweep.executors.slurm import cluster, submit
+from repro.sweep.executors.slurm.job_states import job_states
+from repro.sweep.executors.slurm.registry import JobRecord, Registry
+from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.plan import make_plan
-from repro.sweep.registry import JobRecord, Registry, sweep_dir
+from repro.sweep.run import run_sweep
+from repro.sweep.spec.model import Scale
+from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.sweep_folder import sweep_dir
 
 REPO = Path(__file__).resolve().parents[1]
 TEACHERS = """
@@ -111,20 +118,29 @@ def test_teachers_done_queued_or_missing_become_used_afterok_or_submitted(sweeps
         registry.save()
     monkeypatch.setattr(cluster, "queued_jobs", lambda: {"41_0": "PENDING"})
     monkeypatch.setattr(cluster, "finished_states", lambda ids: {})
-    plan = make_plan(spec, runs, out)
+    plan = make_plan(spec, runs, out, job_states=partial(job_states, out))
     want = {"done": "done", "queued": "pending", "missing": "new"}[teacher_state]
     assert plan.status[teacher.run_id].state == want
     assert (teacher in plan.to_submit) == (teacher_state == "missing")  # nothing is trained twice
 
     arrays: list[tuple[list[str], tuple[str, ...]]] = []
 
-    def fake_array(runs_, after, name, output_root, profile, folder, registry, job_of, report):
+    def fake_array(runs_, after, target, job_of):
         arrays.append(([r.stage for r in runs_], after))
         for i, r in enumerate(runs_):
             job_of[r.run_id] = f"{len(arrays)}00_{i}"
 
     monkeypatch.setattr(submit, "_submit_array", fake_array)
-    submitted = submit.submit_to_slurm(plan, profile=None, report=lambda s: None)
+    submitted = submit.submit_runs(
+        plan.to_submit,
+        done=plan.done,
+        queued=plan.queued,
+        configs={},
+        name=spec.name,
+        output_root=out,
+        profile=None,
+        report=lambda s: None,
+    )
     assert len(submitted) == len(plan.to_submit)
     if teacher_state == "done":  # the tuned student waits for nothing but its own tuning runs
         assert arrays == [(["single", "tune", "tune", "tune"], ()), (["single"], ("100_1", "100_2", "100_3"))]
@@ -190,15 +206,15 @@ def test_bad_teacher_references_are_refused(sweeps, tmp_path):
     for old, (new, message) in cases.items():
         bad = tmp_path / "bad.yaml"
         bad.write_text(text.replace(old, new, 1))
-        with pytest.raises(UserError, match=message):
-            load_sweep(bad)
+        with pytest.raises(UserError, match=message):  # refused when the sweep is planned (expanded)
+            expand_sweep(load_sweep(bad), output_root=tmp_path)
     plain = text.replace("overrides: [method=distillation]", "overrides: [method=baseline]", 1)
     plain = "\n".join(line for line in plain.splitlines() if "Searched:" not in line).replace(
         "T=1: [method.temperature=1.0]", "T=1: []"
     )
     bad.write_text(plain)
     with pytest.raises(UserError, match="learns from no other run"):
-        load_sweep(bad)
+        expand_sweep(load_sweep(bad), output_root=tmp_path)
 
 
 def test_the_paper_tables_4_and_5_plan_every_row():

@@ -20,7 +20,9 @@ from analysis.collect import collect_runs
 from analysis.tables import build_table
 from repro.cli import main
 from repro.runs.rundir import RunDir
-from repro.sweep import expand_sweep, load_sweep, run_sweep
+from repro.sweep.expand.expand import expand_sweep
+from repro.sweep.run import run_sweep
+from repro.sweep.spec.sweep_file import load_sweep
 from tuned_sweep import SCALE, SCALE_ARGS, tuned_sweep_text, write_tuned_sweep
 
 REPO = Path(__file__).resolve().parents[1]
@@ -58,10 +60,11 @@ def _run_tuning_then_rig_its_results(tuned: Path, out: Path) -> list:
     spec = load_sweep(tuned)
     runs = expand_sweep(spec, output_root=out.resolve(), scale=SCALE)
     tune = [r for r in runs if r.stage == "tune"]
-    from repro.sweep.job import run_planned
+    from repro.sweep.executors.job import run_planned
+    from repro.sweep.sweep_folder import write_planned_configs
 
-    for r in tune:
-        run_planned(r.run_id, r.overrides)
+    for path in write_planned_configs(out / "planned", tune).values():
+        run_planned(path)
     # validation prefers point 1 (label_lr 0.3, init 0.9), test prefers point 0
     for r, val, test in zip(tune, (0.5, 0.9, 0.7, 0.6), (0.9, 0.1, 0.2, 0.3)):
         rd = RunDir(out.resolve() / "runs" / r.run_id)
@@ -119,22 +122,23 @@ def test_a_local_tuned_sweep_trains_the_cell_with_the_validation_winner(tuned, t
 
 def test_a_cell_whose_tuning_runs_failed_does_not_start_and_says_why(tuned, tmp_path, monkeypatch, capsys):
     out = tmp_path / "out"
-    from repro.sweep import job  # the local executor (repro/sweep/local.py, one job) calls job.run_planned
+    from repro.sweep.executors import job  # the local executor (one job at a time) calls job.run_planned
+    from repro.sweep.sweep_folder import read_planned_config
 
     real = job.run_planned
 
-    def fail_tuning(run_id, overrides, **kw):
-        if "sweep.stage=tune" in overrides:
+    def fail_tuning(config_file, **kw):
+        if read_planned_config(config_file)["sweep"]["stage"] == "tune":
             from repro.errors import UserError
 
             raise UserError("made to fail by the test")
-        return real(run_id, overrides, **kw)
+        return real(config_file, **kw)
 
-    def failed_status(run_id, overrides, **kw):  # leave a failed status, as a failing run does
+    def failed_status(config_file, **kw):  # leave a failed status, as a failing run does
         try:
-            return fail_tuning(run_id, overrides, **kw)
+            return fail_tuning(config_file, **kw)
         except Exception:
-            rd = RunDir(out.resolve() / "runs" / run_id)
+            rd = RunDir(out.resolve() / "runs" / Path(config_file).stem)
             rd.path.mkdir(parents=True, exist_ok=True)
             rd.write_status("failed", epoch=0, message="made to fail by the test")
             raise

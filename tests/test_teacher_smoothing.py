@@ -13,8 +13,10 @@ import pandas as pd
 
 from analysis.collect import collect_runs
 from analysis.figure_teacher_smoothing import build_figure_teacher_smoothing, pairs, teacher_kind, temperature_labels
-from repro.sweep import Scale, load_sweep, run_sweep
-from repro.sweep.spec import expand_sweep
+from repro.sweep.expand.expand import expand_sweep
+from repro.sweep.run import run_sweep
+from repro.sweep.spec.model import Scale
+from repro.sweep.spec.sweep_file import load_sweep
 
 REPO = Path(__file__).resolve().parents[1]
 TEACHERS = """

@@ -15,7 +15,8 @@ from analysis.table_render import render_markdown, table_frame
 from analysis.tables import build_table
 from repro.cli import main
 from repro.runs.rundir import RunDir
-from repro.sweep import load_sweep, run_sweep
+from repro.sweep.run import run_sweep
+from repro.sweep.spec.sweep_file import load_sweep
 from repro.training.tune_warnings import MOVED_THRESHOLD, edge_warnings, movement_warning
 from tuned_sweep import SCALE, write_tuned_sweep
 

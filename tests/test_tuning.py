@@ -9,7 +9,7 @@ import pytest
 from repro.config import load_config, to_container
 from repro.errors import UserError
 from repro.runs.rundir import RunDir, run_id
-from repro.sweep.tune_spec import grid_range
+from repro.sweep.spec.tune_spec import grid_range
 from repro.training import tuning
 
 

@@ -16,8 +16,8 @@ import pytest
 
 from repro.config import load_config
 from repro.runs.rundir import RunDir
-from repro.sweep import load_sweep
-from repro.sweep.expand import expand_sweep
+from repro.sweep.expand.expand import expand_sweep
+from repro.sweep.spec.sweep_file import load_sweep
 from repro.train import train
 
 SMALL = ["data.subset=300", "data.test_subset=100", "optim.epochs=2", "progress=none", "tracker=wandb"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from repro.sweep import Scale
+from repro.sweep.spec.model import Scale
 
 SCALE = Scale(epochs=1, subset=200, test_subset=100)
 SUBSET_ARGS = ["--subset", str(SCALE.subset), "--test-subset", str(SCALE.test_subset)]  # for a test setting its epochs

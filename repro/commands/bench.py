@@ -22,7 +22,7 @@ import torch
 from repro.errors import UserError
 from repro.methods.step_cost import STEP_COSTS, StepCost
 from repro.models import MODEL_NAMES
-from repro.sweep.calibration import Calibration
+from repro.sweep.budget.calibration import Calibration
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

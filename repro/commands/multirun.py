@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import itertools
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -55,9 +56,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def combinations(overrides: Sequence[str]) -> list[list[str]]:
-    """Hydra's expansion of the sweep overrides: one list of plain overrides per combination, in Hydra's order."""
+    """Hydra's expansion of the sweep overrides: one list of plain overrides per combination, in Hydra's order (as
+    its basic sweeper runs them: per key its values, a later override of a key replacing an earlier one, then every
+    combination with the first key varying slowest), through Hydra's public override API."""
     from hydra import initialize_config_module
-    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
     from hydra.core.global_hydra import GlobalHydra
     from hydra.errors import HydraException
 
@@ -65,17 +67,24 @@ def combinations(overrides: Sequence[str]) -> list[list[str]]:
     from repro.hydra_flags import check_overrides
 
     parsed = check_overrides(overrides, multirun=True)
+    values: dict[str, list[str]] = {}
     GlobalHydra.instance().clear()
     try:
         with initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3"):
-            for o in parsed:  # glob() lists a group's options through the config loader
-                o.config_loader = GlobalHydra.instance().config_loader()
-            (batch,) = BasicSweeper.split_arguments(parsed, None)
+            for o in parsed:
+                key = o.get_key_element()
+                if not o.is_sweep_override():
+                    values[key] = [f"{key}={o.get_value_element_as_str()}"]
+                    continue
+                if not o.is_discrete_sweep():
+                    raise HydraException(f"{o.input_line}: an interval cannot be swept; list its values (a,b,c)")
+                o.config_loader = GlobalHydra.instance().config_loader()  # glob() lists a group's options
+                values[key] = [f"{key}={value}" for value in o.sweep_string_iterator()]
     except HydraException as exc:
         raise UserError(f"Cannot expand the sweep {list(overrides)}: {' '.join(str(exc).split())}") from None
     finally:
         GlobalHydra.instance().clear()
-    return [list(c) for c in batch]
+    return [list(c) for c in itertools.product(*values.values())]
 
 
 def multirun_spec(combos: list[list[str]]) -> tuple[Any, str]:
@@ -84,7 +93,7 @@ def multirun_spec(combos: list[list[str]]) -> tuple[Any, str]:
 
     from repro.config import CONFIG_MODULE
     from repro.path_keys import reads_back
-    from repro.sweep.spec import Part, RowSpec, SweepSpec
+    from repro.sweep.spec.model import Part, RowSpec, SweepSpec
 
     defaults = OmegaConf.load(str(_conf_file(CONFIG_MODULE)))
     values: dict[str, set[str]] = {}

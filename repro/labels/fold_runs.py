@@ -1,8 +1,12 @@
-"""Which fold runs a replay run reads: their configs, derived from the replay run's own (Sec. 3.1, docs/method.md).
+"""Which fold runs belong to a run: their configs, derived from the run's own. The one owner of both kinds; the sweep
+planner (repro/sweep/expand/) plans exactly these runs, and the runs that read them look them up here.
 
-Why this module: the 5-fold protocol's final stage (method=replay) trains on labels learned by `split.folds` fold
-runs that it never names; their configs follow from its config. The replay run looks them up here
-(`finished_fold_runs`), and the sweep planner (repro/sweep/expand.py) plans exactly these runs (`fold_configs_with`).
+- The 5-fold protocol's final stage (method=replay, Sec. 3.1, docs/method.md) trains on labels learned by
+  `split.folds` fold runs that it never names: its config with the learned method, split.full_train=false,
+  split.fold=0..folds-1 (`fold_run_configs`, `fold_configs_with`; the replay run finds them with
+  `finished_fold_runs`).
+- Out-of-sample probabilities (cleanlab, repro/labels/out_of_sample.py) come from K cross-validation fold runs: the
+  run's config with its split replaced by one fold of a K-fold partition (`cross_validation_configs`).
 """
 
 from __future__ import annotations
@@ -102,6 +106,29 @@ def _with_lookahead_form(learned: Mapping[str, Any], learn: Mapping[str, Any]) -
         )
     learned["lookahead_weight_decay"] = wanted
     return learned
+
+
+DEFAULT_FOLDS = 5  # cleanlab's CleanLearning default (cv_n_folds=5)
+
+
+def fold_split(split: Mapping[str, Any], folds: int, fold: int) -> dict:
+    """The split of fold run `fold` of `folds`: a partition of the training set (split.seed kept)."""
+    if not isinstance(folds, int) or isinstance(folds, bool) or folds < 2:
+        raise UserError(
+            f"out_of_sample folds={folds!r}: out-of-sample probabilities need at least 2 cross-validation folds "
+            f"(cleanlab uses {DEFAULT_FOLDS}); set e.g. `out_of_sample: {{folds: {DEFAULT_FOLDS}}}`."
+        )
+    return {**split, "meta_fraction": 1.0 / folds, "folds": folds, "fold": fold, "full_train": False}
+
+
+def cross_validation_configs(config: Mapping[str, Any], folds: int) -> list[dict]:
+    """The configs of the `folds` fold runs whose held-out predictions are out-of-sample for `config`'s samples."""
+    runs = []
+    for fold in range(folds):
+        cfg = copy.deepcopy(dict(config))
+        cfg["split"] = fold_split(cfg["split"], folds, fold)
+        runs.append(cfg)
+    return runs
 
 
 def finished_fold_runs(config: Mapping[str, Any] | DictConfig) -> list[RunDir]:

@@ -10,9 +10,9 @@ torch network needs its folds trained as runs of its own, which is what this mod
 
 The fold runs of a run are its own config (same data, noise, model, recipe, method and seed) with the split replaced
 by a K-fold partition: split.meta_fraction=1/K, split.folds=K, split.fold=k, split.full_train=false
-(`cross_validation_configs`; the sweep plans them for a row with `out_of_sample: {folds: K}`, stage "fold",
-repro/sweep/expand.py). Fold run k trains on the other K-1 folds (noise injected there, as in any run) and, at its
-last epoch, writes its final network's softmax over its held-out fold k (`heldout_probs.npz`: rows, probs;
+(`repro.labels.fold_runs.cross_validation_configs`; the sweep plans them for a row with `out_of_sample: {folds: K}`,
+stage "fold", repro/sweep/expand/). Fold run k trains on the other K-1 folds (noise injected there, as in any run)
+and, at its last epoch, writes its final network's softmax over its held-out fold k (`heldout_probs.npz`: rows, probs;
 `HeldOutProbs`). The folds partition the training set (repro/data/splits.py: they never overlap and, with
 meta_fraction * folds = 1, cover every sample once), so every training sample of the run gets its probabilities from
 exactly one network that never trained on it (`out_of_sample_probs`). With annotator noise (CIFAR-N, simulated
@@ -22,37 +22,16 @@ the same given labels as the run; only runs with label noise and such a partitio
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
 
 from repro.errors import UserError
+from repro.labels.fold_runs import cross_validation_configs
 from repro.runs.rundir import RunDir
 
 FILE = "heldout_probs.npz"
-DEFAULT_FOLDS = 5  # cleanlab's CleanLearning default (cv_n_folds=5)
-
-
-def fold_split(split: Mapping[str, Any], folds: int, fold: int) -> dict:
-    """The split of fold run `fold` of `folds`: a partition of the training set (split.seed kept)."""
-    if not isinstance(folds, int) or isinstance(folds, bool) or folds < 2:
-        raise UserError(
-            f"out_of_sample folds={folds!r}: out-of-sample probabilities need at least 2 cross-validation folds "
-            f"(cleanlab uses {DEFAULT_FOLDS}); set e.g. `out_of_sample: {{folds: {DEFAULT_FOLDS}}}`."
-        )
-    return {**split, "meta_fraction": 1.0 / folds, "folds": folds, "fold": fold, "full_train": False}
-
-
-def cross_validation_configs(config: Mapping[str, Any], folds: int) -> list[dict]:
-    """The configs of the `folds` fold runs whose held-out predictions are out-of-sample for `config`'s samples."""
-    runs = []
-    for fold in range(folds):
-        cfg = copy.deepcopy(dict(config))
-        cfg["split"] = fold_split(cfg["split"], folds, fold)
-        runs.append(cfg)
-    return runs
 
 
 def is_partition_fold(split: Mapping[str, Any]) -> bool:

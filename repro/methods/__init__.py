@@ -105,6 +105,6 @@ def check_method_ready(cfg: DictConfig) -> None:
 
 
 def build_method(cfg: DictConfig, exp) -> Method:
-    """The run's method, built from its config (checked again here for callers that skip load_config)."""
-    check_method_config(cfg)
+    """The run's method, built from its config, which was validated once before (`repro.config.load_config`, or
+    when its sweep was planned)."""
     return method_class(str(cfg.method.name))(cfg.method, exp)

@@ -48,7 +48,7 @@ class Method:
     rules: ClassVar[Mapping[str, Any]]
     needs_meta_set: ClassVar[bool] = False
     # The method.* option that names a finished run this method learns from (a teacher, a label source); a sweep
-    # row's `teacher:` sets it to the planned teacher's run id (repro/sweep/teachers.py). None: learns from none.
+    # row's `teacher:` sets it to the planned teacher's run id (repro/sweep/expand/teachers.py). None: learns from none.
     source_option: ClassVar[str | None] = None
     # What one train_step costs (repro/methods/step_cost.py): every method class declares its own, next to its
     # train_step, so `repro sweep --dry-run` prices it; no default (tests/test_step_cost.py).

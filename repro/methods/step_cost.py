@@ -2,8 +2,8 @@
 
 Every method class declares its kind next to its code (`Method.step_cost`; tests/test_step_cost.py fails for a
 method without its own declaration). The planner never looks at a method's name or options to price it: it asks the
-method's class (repro/sweep/costs.py). Each kind names the function that times it (repro/methods/step_timing.py) and,
-for
+method's class (repro/sweep/budget/costs.py). Each kind names the function that times it (repro/methods/step_timing.py)
+and, for
 a calibration that has no figure of this kind for a model (one stored before the kind existed, or the H100 table of
 the design notes), a documented estimate from another kind of the same model.
 """

@@ -1,6 +1,6 @@
 """Floating-point operations of one forward pass, per model and input shape: what a step-cost estimate scales by
-where a calibration has no figure of its own for a model (repro/sweep/costs.py). Counted once per shape on the CPU with
-PyTorch's FlopCounterMode (matmuls and convolutions, which dominate every network of the registry)."""
+where a calibration has no figure of its own for a model (repro/sweep/budget/costs.py). Counted once per shape on the
+CPU with PyTorch's FlopCounterMode (matmuls and convolutions, which dominate every network of the registry)."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ by exclusive create (O_CREAT | O_EXCL, atomic on NFSv3+ and Lustre) holding JSON
 started, heartbeat, token}. A daemon thread refreshes the heartbeat. A lock is stale, and taken over, when its
 holder is on this host and its process is gone, or when it is on another host and its heartbeat is older than
 `REPRO_LOCK_STALE_AFTER` seconds (clocks are assumed in sync, as NTP keeps them on clusters). Used for run
-directories (repro/train.py) and the sweep job registry (repro/sweep/registry.py).
+directories (repro/train.py) and the sweep job registry (repro/sweep/executors/slurm/registry.py).
 """
 
 from __future__ import annotations

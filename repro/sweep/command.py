@@ -82,7 +82,7 @@ def parse_args(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Nam
 
 
 def run(args: argparse.Namespace) -> int:
-    from repro.sweep.spec import Scale
+    from repro.sweep.spec.model import Scale
 
     target = list(args.target)
     status_mode = target[0] == "status"
@@ -140,9 +140,9 @@ def _preflight(args: argparse.Namespace, path: str, scale, only: dict, extra: li
     """`repro sweep FILE --preflight`: plan the sweep (nothing of it is trained), then train its preflight runs."""
     from pathlib import Path
 
-    from repro.sweep.preflight import run_preflight
+    from repro.sweep.budget.preflight import run_preflight
     from repro.sweep.run import plan_sweep, refuse_rows_that_need_more, select
-    from repro.sweep.spec import load_sweep
+    from repro.sweep.spec.sweep_file import load_sweep
 
     if args.dry_run:
         raise UserError(
@@ -151,8 +151,8 @@ def _preflight(args: argparse.Namespace, path: str, scale, only: dict, extra: li
         )
     profile = None
     if args.executor == "slurm":
-        from repro.sweep import cluster
-        from repro.sweep.profile import load_profile
+        from repro.sweep.executors.slurm import cluster
+        from repro.sweep.executors.slurm.profile import load_profile
 
         if args.profile is None:
             raise UserError(

@@ -104,5 +104,5 @@ def student_graph(plan: Plan) -> str:
 def _state(plan: Plan, run_id: str) -> str:
     status = plan.status[run_id]
     return status.state + (
-        f" {status.job.job_id}" if status.job is not None and status.state in ("pending", "running") else ""
+        f" {status.job_id}" if status.job_id is not None and status.state in ("pending", "running") else ""
     )

@@ -1,10 +1,14 @@
 """The state of every run of an expanded sweep, and what is left to submit.
 
+Takes the planned runs (repro/sweep/expand/), the output root and what the executors report of the runs' latest
+jobs; returns a `Plan`: each run's state, the runs to submit, and tables of them. It knows no cluster: the SLURM
+executor reports its jobs (repro/sweep/executors/slurm/job_states.py) through `make_plan`'s `job_states`.
+
 A run is done when its summary.json can be read (nothing done is ever submitted again); one whose summary exists
 but cannot be read is `damaged` and submitted again (a new attempt; the damaged one is kept, repro/runs/records.py).
-Otherwise its latest SLURM job (from the job registries) decides: queued or running -> left alone; ended, or gone
-from SLURM -> submitted again (it resumes from its checkpoint). A run never submitted is new, or failed / interrupted
-if it ran locally.
+Otherwise its latest job, as its executor reports it, decides: queued or running -> left alone; ended, or gone ->
+submitted again (it resumes from its checkpoint). A run never submitted is new, or failed / interrupted if it ran
+locally.
 """
 
 from __future__ import annotations
@@ -13,26 +17,39 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Callable, Collection, Mapping
 
 from tabulate import tabulate
 
 from repro.runs.records import DAMAGED, DONE, read_status, summary_state
 from repro.runs.rundir import RunDir
-from repro.sweep import cluster
-from repro.sweep.model import PlannedRun, SweepSpec
-from repro.sweep.registry import JobRecord, latest_jobs
+from repro.sweep.spec.model import PlannedRun, SweepSpec
 
 STATES = ("done", "running", "pending", "failed", "interrupted", "damaged", "new", "unknown")
 SUBMITTABLE = ("failed", "interrupted", "damaged", "new")
+
+
+@dataclass(frozen=True)
+class JobState:
+    """What an executor reports of a run's latest job: `state` is pending, running, ended (`detail` says how),
+    vanished (its executor no longer knows it) or unknown (its executor cannot be asked); `log` its output."""
+
+    job_id: str
+    state: str
+    detail: str = ""
+    log: str = ""
+
+
+JobStates = Callable[[Collection[str]], Mapping[str, JobState]]  # run ids -> the latest job of those that have one
 
 
 @dataclass
 class RunStatus:
     state: str  # one of STATES
     detail: str = ""  # e.g. the SLURM state, "vanished", the failure message
-    job: JobRecord | None = None  # the latest submission
+    job_id: str | None = None  # the latest submission's job
     epoch: int | None = None  # epochs finished (status.json)
-    logs: tuple[str, ...] = ()  # train.log, then submitit's stderr
+    logs: tuple[str, ...] = ()  # train.log, then the job's own log
 
 
 @dataclass
@@ -54,6 +71,15 @@ class Plan:
     @property
     def to_submit(self) -> list[PlannedRun]:
         return [r for rid, r in self.unique.items() if self.status[rid].state in SUBMITTABLE]
+
+    @property
+    def done(self) -> set[str]:
+        return {rid for rid, st in self.status.items() if st.state == "done"}
+
+    @property
+    def queued(self) -> dict[str, str]:
+        """Run id -> the job id of each run whose job is queued or running."""
+        return {rid: st.job_id for rid, st in self.status.items() if st.state in ("running", "pending") and st.job_id}
 
     def counts(self) -> Counter:
         return Counter(self.status[rid].state for rid in self.unique)
@@ -110,7 +136,7 @@ class Plan:
                     rid,
                     state,
                     "" if st.epoch is None else st.epoch,
-                    st.job.job_id if st.job else "",
+                    st.job_id or "",
                     "\n".join(st.logs) if st.state in ("failed", "interrupted", "damaged", "unknown") else "",
                 ]
             )
@@ -124,7 +150,7 @@ class Plan:
             f"sweep {self.spec.name}: {len(self.unique)} runs in {self.output_root} - {c['done']} done, "
             f"{c['running']} running, {c['pending']} pending, {sum(c[s] for s in SUBMITTABLE)} to submit"
             + (f" ({c['damaged']} damaged: summary unreadable)" if c["damaged"] else "")
-            + (f", {c['unknown']} unknown (SLURM unreachable)" if c["unknown"] else "")
+            + (f", {c['unknown']} unknown (their executor cannot be asked)" if c["unknown"] else "")
         )
 
 
@@ -136,35 +162,24 @@ def _first_by_id(runs: list[PlannedRun]) -> dict[str, PlannedRun]:
 
 
 def make_plan(
-    spec: SweepSpec, runs: list[PlannedRun], output_root: str | Path, *, slurm_required: bool = False
+    spec: SweepSpec, runs: list[PlannedRun], output_root: str | Path, *, job_states: JobStates | None = None
 ) -> Plan:
-    """Find every run's state. SLURM is asked only about runs that have a job and no summary; if it cannot be
-    asked, those runs are `unknown` (or, with `slurm_required`, the SlurmUnavailable error propagates)."""
+    """Find every run's state. `job_states` is asked only about runs without a summary (the SLURM executor's
+    answers, or None where no executor has jobs to report)."""
     output_root = Path(output_root)
     unique = _first_by_id(runs)
     rundirs = {rid: RunDir(output_root / "runs" / rid) for rid in unique}
     summaries = {rid: summary_state(rd) for rid, rd in rundirs.items()}
     done = {rid for rid, (state, _) in summaries.items() if state == DONE}
-    jobs = {rid: rec for rid, rec in latest_jobs(output_root).items() if rid in unique and rid not in done}
-    queued: dict[str, str] | None = {}
-    finished: dict[str, str] = {}
-    if jobs:
-        try:
-            queued = cluster.queued_jobs()
-        except cluster.SlurmUnavailable:
-            if slurm_required:
-                raise
-            queued = None
-        if queued is not None:
-            finished = cluster.finished_states(j.job_id for j in jobs.values() if j.job_id not in queued)
+    jobs = job_states([rid for rid in unique if rid not in done]) if job_states is not None else {}
     status = {}
     for rid in unique:
-        status[rid] = _run_status(rundirs[rid], rid in done, jobs.get(rid), queued, finished)
+        status[rid] = _run_status(rundirs[rid], rid in done, jobs.get(rid))
         if summaries[rid][0] == DAMAGED and status[rid].state in SUBMITTABLE:
             status[rid] = RunStatus(
                 DAMAGED,
                 summaries[rid][1] + "; trained again as a new attempt",
-                status[rid].job,
+                status[rid].job_id,
                 status[rid].epoch,
                 (str(rundirs[rid].summary_file),),
             )
@@ -180,29 +195,20 @@ def make_plan(
     return Plan(spec=spec, output_root=output_root, runs=runs, status=status)
 
 
-def _run_status(
-    rd: RunDir, done: bool, job: JobRecord | None, queued: dict[str, str] | None, finished: dict[str, str]
-) -> RunStatus:
+def _run_status(rd: RunDir, done: bool, job: JobState | None) -> RunStatus:
     local = read_status(rd)
     epoch = None if local is None else local.get("epoch")
+    job_id = None if job is None else job.job_id
     if done:
-        return RunStatus("done", job=job, epoch=epoch)
+        return RunStatus("done", job_id=job_id, epoch=epoch)
     logs = tuple(
-        p for p in ([str(rd.log_file)] if rd.log_file.exists() else []) + ([job.stderr] if job and job.stderr else [])
+        p for p in ([str(rd.log_file)] if rd.log_file.exists() else []) + ([job.log] if job and job.log else [])
     )
     if job is not None:
-        if queued is None:
-            return RunStatus("unknown", f"job {job.job_id}, SLURM unreachable", job, epoch, logs)
-        state = queued.get(job.job_id)
-        if state in cluster.ACTIVE_STATES:
-            return RunStatus("running" if state in cluster.RUNNING_STATES else "pending", state, job, epoch, logs)
-        ended = finished.get(job.job_id)
-        if ended is None:
-            return RunStatus("failed", f"job {job.job_id} vanished from SLURM", job, epoch, logs)
-        if ended in cluster.ACTIVE_STATES:  # accounting lags behind squeue: trust squeue, which no longer has it
-            ended = "ENDED"
-        message = (local or {}).get("message") or ""
-        return RunStatus("failed", f"job {ended}" + (f": {message}" if message else ""), job, epoch, logs)
+        if job.state in ("unknown", "pending", "running"):
+            return RunStatus(job.state, job.detail, job_id, epoch, logs)
+        message = ((local or {}).get("message") or "") if job.state == "ended" else ""  # vanished: no message
+        return RunStatus("failed", job.detail + (f": {message}" if message else ""), job_id, epoch, logs)
     if local is None:
         return RunStatus("new")
     state = local.get("state")

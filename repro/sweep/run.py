@@ -1,18 +1,33 @@
-"""`run_sweep`: expand a sweep file, plan it against what exists, and run or submit what is missing."""
+"""`run_sweep`: a sweep file -> its spec -> its runs -> the plan -> an executor -> run directories.
+
+Takes a sweep file (or a `SweepSpec` made in memory: `repro train -m`), the output root, the executor (local or
+SLURM) and what to select; returns the `Plan` with the run ids this call trained or submitted. Each stage is one
+call: `load_sweep` (repro/sweep/spec/), `expand_sweep` (repro/sweep/expand/), `make_plan` (repro/sweep/plan.py, told
+by the SLURM executor which runs it has queued), the planned configs written beside the plan
+(repro/sweep/sweep_folder.py), then `run_planned_runs` (repro/sweep/executors/local.py) or `submit_runs`
+(repro/sweep/executors/slurm/submit.py).
+"""
 
 from __future__ import annotations
 
-import json
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from repro.errors import UserError
-from repro.runs.io import atomic_write_json
-from repro.sweep.plan import Plan, make_plan
-from repro.sweep.registry import latest_jobs, report_new_jobs, sweep_dir, sweep_lock
-from repro.sweep.spec import Scale, SweepSpec, expand_sweep, load_sweep
+from repro.runs.attempts import report_other_commits
+from repro.sweep.executors.local import check_jobs, run_planned_runs
+from repro.sweep.executors.slurm import cluster
+from repro.sweep.executors.slurm.job_states import job_states
+from repro.sweep.executors.slurm.profile import ClusterProfile, load_profile
+from repro.sweep.executors.slurm.registry import latest_jobs, report_new_jobs, sweep_lock
+from repro.sweep.expand.expand import expand_sweep
+from repro.sweep.plan import JobStates, Plan, make_plan
+from repro.sweep.spec.model import Scale, SweepSpec
+from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.sweep_folder import remember_selection, sweep_dir, write_planned_configs
 
 EXECUTORS = ("local", "slurm")
 _ONLY_KEYS = ("rows", "columns", "seeds")
@@ -50,9 +65,14 @@ def plan_sweep(
     extra_overrides: Sequence[str] = (),
     slurm_required: bool = False,
 ) -> Plan:
-    """Expand and find each run's state (done / queued / running / failed / new)."""
+    """Expand and find each run's state (done / queued / running / failed / new); SLURM is asked about the runs
+    that have a job (with `slurm_required`, a SLURM that cannot be asked is an error)."""
     runs = expand_sweep(spec, output_root=output_root, scale=scale, extra_overrides=extra_overrides)
-    return make_plan(spec, runs, output_root, slurm_required=slurm_required)
+    return make_plan(spec, runs, output_root, job_states=_slurm_reports(output_root, slurm_required))
+
+
+def _slurm_reports(output_root: str | Path, required: bool = False) -> JobStates:
+    return partial(job_states, output_root, required=required)
 
 
 def run_sweep(
@@ -79,72 +99,103 @@ def run_sweep(
     if executor not in EXECUTORS:
         raise UserError(f"executor={executor!r}: use 'local' (this machine) or 'slurm' (with a cluster profile).")
     if executor == "local":
-        from repro.sweep.local import check_jobs
-
         jobs = check_jobs(jobs)
-    spec = select(path if isinstance(path, SweepSpec) else load_sweep(path), only)
+    spec = path if isinstance(path, SweepSpec) else load_sweep(path)
+    spec = select(spec, only)
     refuse_rows_that_need_more(spec)
     output_root = Path(output_root).expanduser().resolve()
-    cluster_profile = None
-    if executor == "slurm":
-        from repro.sweep import cluster
-        from repro.sweep.profile import load_profile
-
-        if profile is None:
-            raise UserError(
-                "--executor slurm needs a cluster profile: --profile slurm/profiles/NAME.yaml (copy "
-                "slurm/profiles/example-gpu.yaml and fill in your partition and account)."
-            )
-        cluster_profile = load_profile(profile)
-        if not dry_run:
-            cluster.check_partition(cluster_profile.partition)
+    cluster_profile = _slurm_profile(profile, reachable=not dry_run) if executor == "slurm" else None
     if executor == "local" and not dry_run:
-        return run_sweeps_locally(
-            [LocalSweep(spec, scale, tuple(extra_overrides))], output_root=output_root, jobs=jobs, report=report
-        )[0]
-    folder = sweep_dir(output_root, spec.name)
-    before = {} if dry_run else latest_jobs(output_root)
-    with nullcontext(False) if dry_run else sweep_lock(output_root, report=report) as waited:  # dry run: no lock
-        if waited:
-            report_new_jobs(before, latest_jobs(output_root), report)
+        sweep = LocalSweep(spec, scale, tuple(extra_overrides))
+        return run_sweeps_locally([sweep], output_root=output_root, jobs=jobs, report=report)[0]
+    with nullcontext() if dry_run else _sweep_lock(output_root, report):  # a dry run takes no lock
         plan = plan_sweep(
             spec,
             output_root=output_root,
             scale=scale,
             extra_overrides=extra_overrides,
-            slurm_required=executor == "slurm" and not dry_run,
+            slurm_required=cluster_profile is not None and not dry_run,
         )
-        report(plan.describe())
-        report(plan.summary_table())
-        from repro.runs.attempts import report_other_commits
-
-        report_other_commits(plan, report)  # done runs made at another commit: skipped, and said so
+        _report_plan(plan, report)
         if dry_run:
-            from repro.sweep.costs import plan_estimate
-            from repro.sweep.graph import has_students, has_tuning, student_graph, tuning_graph
-
-            if has_tuning(plan):
-                report(tuning_graph(plan))
-            if has_students(plan):
-                report(student_graph(plan))
-            report(plan_estimate(plan, gpu_model).render())
+            _report_dry_run(plan, gpu_model, report)
         else:
-            remember_selection(folder, spec, scale, extra_overrides)
-        if dry_run or not plan.to_submit:
-            if not plan.to_submit:
-                report(
-                    "nothing to submit" + (": every run is done" if plan.counts()["done"] == len(plan.unique) else "")
-                )
+            remember_selection(sweep_dir(output_root, spec.name), spec, scale, extra_overrides)
+        if dry_run or not _to_submit(plan, report):
             return plan
-        from repro.sweep.submit import submit_to_slurm
-
         assert cluster_profile is not None
-        plan.submitted = submit_to_slurm(plan, cluster_profile, report=report)
+        plan.submitted = _submit(plan, cluster_profile, report)
         report(
             f"submitted {len(plan.submitted)} run(s); watch them with `repro sweep status {spec.path}"
             f" --output-root {output_root}`"
         )
     return plan
+
+
+def _slurm_profile(profile: str | Path | None, *, reachable: bool) -> ClusterProfile:
+    """The cluster profile of `--executor slurm`; with `reachable`, SLURM answers and has its partition."""
+    if profile is None:
+        raise UserError(
+            "--executor slurm needs a cluster profile: --profile slurm/profiles/NAME.yaml (copy "
+            "slurm/profiles/example-gpu.yaml and fill in your partition and account)."
+        )
+    cluster_profile = load_profile(profile)
+    if reachable:
+        cluster.check_partition(cluster_profile.partition)
+    return cluster_profile
+
+
+@contextmanager
+def _sweep_lock(output_root: Path, report: Callable[[str], None]) -> Iterator[None]:
+    """The output root's sweep lock; when another `repro sweep` held it, say what that one submitted meanwhile."""
+    before = latest_jobs(output_root)
+    with sweep_lock(output_root, report=report) as waited:
+        if waited:
+            report_new_jobs(before, latest_jobs(output_root), report)
+        yield
+
+
+def _report_plan(plan: Plan, report: Callable[[str], None]) -> None:
+    report(plan.describe())
+    report(plan.summary_table())
+    report_other_commits(plan, report)  # done runs made at another commit: skipped, and said so
+
+
+def _report_dry_run(plan: Plan, gpu_model: str | None, report: Callable[[str], None]) -> None:
+    """The dependency graphs of tuned cells and students, and the GPU-hour estimate."""
+    from repro.sweep.budget.costs import plan_estimate
+    from repro.sweep.graph import has_students, has_tuning, student_graph, tuning_graph
+
+    if has_tuning(plan):
+        report(tuning_graph(plan))
+    if has_students(plan):
+        report(student_graph(plan))
+    report(plan_estimate(plan, gpu_model).render())
+
+
+def _to_submit(plan: Plan, report: Callable[[str], None]) -> bool:
+    """Whether the plan has runs to submit; if not, say so."""
+    if plan.to_submit:
+        return True
+    report("nothing to submit" + (": every run is done" if plan.counts()["done"] == len(plan.unique) else ""))
+    return False
+
+
+def _submit(plan: Plan, profile: ClusterProfile, report: Callable[[str], None]) -> list[str]:
+    """Write the planned configs of the runs to submit beside the plan, and submit them to SLURM."""
+    from repro.sweep.executors.slurm.submit import submit_runs
+
+    folder = sweep_dir(plan.output_root, plan.spec.name)
+    return submit_runs(
+        plan.to_submit,
+        done=plan.done,
+        queued=plan.queued,
+        configs=write_planned_configs(folder, plan.to_submit),
+        name=plan.spec.name,
+        output_root=plan.output_root,
+        profile=profile,
+        report=report,
+    )
 
 
 @dataclass(frozen=True)
@@ -166,62 +217,53 @@ def run_sweeps_locally(
     report: Callable[[str], None] = print,
 ) -> list[Plan]:
     """Plan several sweeps of one output root (under one sweep lock), train what any of them misses here in one go
-    (up to `jobs` runs at once; a run that several sweeps share trains once), then plan each again. Returns the
-    plans after training, each with `submitted` / `failed` = its runs trained / failed or skipped by this call."""
-    from repro.runs.attempts import report_other_commits
-    from repro.sweep.local import run_planned_runs
-
+    (up to `jobs` at once; a run that several sweeps share trains once), then find each run's state again. Returns
+    the plans after training, each with `submitted` / `failed` = its runs trained / failed or skipped by this call."""
     for sweep in sweeps:
         refuse_rows_that_need_more(sweep.spec)
     output_root = Path(output_root).expanduser().resolve()
-    before = latest_jobs(output_root)
-    with sweep_lock(output_root, report=report) as waited:
-        if waited:
-            report_new_jobs(before, latest_jobs(output_root), report)
-        plans = []
-        for sweep in sweeps:
-            if sweep.heading:
-                report(sweep.heading)
-            plan = plan_sweep(
-                sweep.spec, output_root=output_root, scale=sweep.scale, extra_overrides=sweep.extra_overrides
-            )
-            report(plan.describe())
-            report(plan.summary_table())
-            report_other_commits(plan, report)  # done runs made at another commit: skipped, and said so
-            remember_selection(sweep_dir(output_root, sweep.spec.name), sweep.spec, sweep.scale, sweep.extra_overrides)
-            if not plan.to_submit:
-                report(
-                    "nothing to submit" + (": every run is done" if plan.counts()["done"] == len(plan.unique) else "")
-                )
-                _report_tunings(plan, report)
-            plans.append(plan)
+    with _sweep_lock(output_root, report):
+        plans = [_plan_here(sweep, output_root, report) for sweep in sweeps]
+        configs: dict[str, Path] = {}
+        for plan in plans:  # a run several sweeps share trains from its first sweep's planned config
+            configs = {**write_planned_configs(sweep_dir(output_root, plan.spec.name), plan.to_submit), **configs}
         todo = list({r.run_id: r for plan in plans for r in plan.to_submit}.values())
         if not todo:
             return plans
-        done = {rid for plan in plans for rid, st in plan.status.items() if st.state == "done"}
         ran, failed = run_planned_runs(
             todo,
-            done=done,
+            done={rid for plan in plans for rid in plan.done},
             jobs=jobs,
             threads=threads,
             metric=plans[0].spec.metric,
-            output_root=output_root,
+            configs=configs,
             report=report,
         )
-        after = []
-        for sweep, plan in zip(sweeps, plans):
-            if not plan.to_submit:
-                after.append(plan)
-                continue
-            again = plan_sweep(
-                sweep.spec, output_root=output_root, scale=sweep.scale, extra_overrides=sweep.extra_overrides
-            )
-            again.submitted = [rid for rid in ran if rid in again.unique]
-            again.failed = [rid for rid in failed if rid in again.unique]
-            report(again.describe())
-            _report_tunings(again, report)
-            after.append(again)
-    return after
+        return [_after_training(plan, ran, failed, report) for plan in plans]
+
+
+def _plan_here(sweep: LocalSweep, output_root: Path, report: Callable[[str], None]) -> Plan:
+    """Plan one sweep to train here: report it and remember what it was asked for."""
+    if sweep.heading:
+        report(sweep.heading)
+    plan = plan_sweep(sweep.spec, output_root=output_root, scale=sweep.scale, extra_overrides=sweep.extra_overrides)
+    _report_plan(plan, report)
+    remember_selection(sweep_dir(output_root, sweep.spec.name), sweep.spec, sweep.scale, sweep.extra_overrides)
+    if not _to_submit(plan, report):
+        _report_tunings(plan, report)
+    return plan
+
+
+def _after_training(plan: Plan, ran: list[str], failed: list[str], report: Callable[[str], None]) -> Plan:
+    """The plan's runs' states after this call trained `ran` (and `failed`), found again without re-planning."""
+    if not plan.to_submit:
+        return plan
+    again = make_plan(plan.spec, plan.runs, plan.output_root, job_states=_slurm_reports(plan.output_root))
+    again.submitted = [rid for rid in ran if rid in again.unique]
+    again.failed = [rid for rid in failed if rid in again.unique]
+    report(again.describe())
+    _report_tunings(again, report)
+    return again
 
 
 def _report_tunings(plan: Plan, report: Callable[[str], None]) -> None:
@@ -231,24 +273,3 @@ def _report_tunings(plan: Plan, report: Callable[[str], None]) -> None:
     text = render_tunings(cell_tunings(plan))
     if text:
         report(text)
-
-
-def remember_selection(folder: Path, spec: SweepSpec, scale: Scale | None, extra: Sequence[str]) -> None:
-    """What the last run of this sweep was asked for, so `repro sweep status FILE` shows the same runs."""
-    atomic_write_json(
-        folder / "selection.json",
-        {
-            "rows": spec.rows,
-            "columns": spec.columns,
-            "seeds": spec.seeds,
-            "scale": None
-            if scale is None
-            else {"epochs": scale.epochs, "subset": scale.subset, "test_subset": scale.test_subset},
-            "extra_overrides": list(extra),
-        },
-    )
-
-
-def last_selection(output_root: str | Path, name: str) -> dict | None:
-    path = sweep_dir(output_root, name) / "selection.json"
-    return json.loads(path.read_text()) if path.exists() else None

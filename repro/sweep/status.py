@@ -7,8 +7,10 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from repro.sweep.plan import Plan
-from repro.sweep.run import last_selection, plan_sweep, select
-from repro.sweep.spec import Scale, load_sweep
+from repro.sweep.run import plan_sweep, select
+from repro.sweep.spec.model import Scale
+from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.sweep_folder import last_selection
 
 
 def sweep_status(
@@ -37,8 +39,8 @@ def sweep_status(
 
 def render_status(plan: Plan, gpu_name: str | None = None) -> str:
     """Every run's state; per cell its runs done / running / queued and tuning winner; GPU-hours spent and
-    projected (repro/sweep/spend.py); each tuned cell's winner and warnings."""
-    from repro.sweep.spend import cells_table, sweep_spend
+    projected (repro/sweep/budget/spend.py); each tuned cell's winner and warnings."""
+    from repro.sweep.budget.spend import cells_table, sweep_spend
     from repro.sweep.tune_report import cell_tunings, render_tunings
 
     tunings = render_tunings(cell_tunings(plan))

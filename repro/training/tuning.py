@@ -1,5 +1,5 @@
 """A tuned run picks its hyperparameters from finished tuning runs when it starts (the paper: "All hyper-parameters
-were tuned on a single cross validation fold"; the sweep file's `tune:` stage, repro/sweep/tune_spec.py).
+were tuned on a single cross validation fold"; the sweep file's `tune:` stage, repro/sweep/spec/tune_spec.py).
 
 The tuned run's config names what is tuned and where, never the result:
 

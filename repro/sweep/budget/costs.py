@@ -1,6 +1,6 @@
 """What a sweep will cost in GPU-hours, from per-step costs measured on the user's GPU (`repro bench`).
 
-The per-step costs come from a calibration (repro/sweep/calibration.py: one per GPU model, else the design notes'
+The per-step costs come from a calibration (repro/sweep/budget/calibration.py: one per GPU model, else the design notes'
 H100 figures, which the estimate then says it used). A run's cost = epochs x (steps per epoch x step cost +
 evaluated images x forward cost per image); steps per epoch come from the data set's known size, the split and the
 batch size, without loading data. The evaluated images are each epoch's passes as the loop, the method and the
@@ -24,14 +24,8 @@ from tabulate import tabulate
 
 from repro.errors import UserError
 from repro.methods.step_cost import STEP_COSTS, StepCost
-from repro.sweep.calibration import (  # noqa: F401  (re-exported: the calibration is part of this module's API)
-    EVAL_FRACTION_OF_STEP,
-    H100_MS,
-    H100_NAME,
-    H100_SHAPE,
+from repro.sweep.budget.calibration import (
     Calibration,
-    calibration_dir,
-    calibration_file,
     load_calibration,
 )
 from repro.training.schedule import planned_steps

@@ -1,6 +1,6 @@
 """Students in a sweep (Tables 4-5): a cell whose row (or column) has `teacher: {sweep, row, column}`.
 
-For seed s (repro/sweep/expand.py plans it with these helpers):
+For seed s (repro/sweep/expand/expand.py plans it with these helpers):
 
 1. the teacher: the referenced cell's reported run of seed s, expanded by *its own* sweep file with this sweep's
    output_root, scale and command-line overrides (so it is exactly the run that table plans, with the same run id;
@@ -9,7 +9,7 @@ For seed s (repro/sweep/expand.py plans it with these helpers):
 2. the student's config gets `method.<source option>=<teacher run id>` (distillation: method.teacher, transferred
    labels: method.source), so a student's run id changes whenever its teacher's does;
 3. the student is one run (stage "single"); with a `tune:` stage (Tables 4-5: a grid over method.temperature) its
-   tuning runs come first and it picks the winner when it starts, like any tuned cell (repro/sweep/tune.py).
+   tuning runs come first and it picks the winner when it starts, like any tuned cell (repro/sweep/expand/tune.py).
 
 This module imports no other planning module but build.py, model.py and sweep_file.py: expand.py calls it.
 """
@@ -20,11 +20,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from repro.errors import UserError
-from repro.sweep.build import resolve
-from repro.sweep.compose import Override, parse_override, quote_value
-from repro.sweep.model import PlannedRun, SweepSpec
-from repro.sweep.sweep_file import read_sweep
-from repro.sweep.teacher_ref import TeacherRef
+from repro.sweep.expand.overrides import Override, parse_override, quote_value
+from repro.sweep.spec.model import PlannedRun, SweepSpec
+from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.spec.teacher_ref import TeacherRef
 
 _SPECS: dict[tuple[Path, str], SweepSpec] = {}
 REPORTED = ("single", "final")
@@ -64,11 +63,10 @@ def as_teacher(
     return teacher, renamed
 
 
-def teacher_override(student: list[Override], teacher: PlannedRun, ref: TeacherRef, where: str) -> Override:
+def teacher_override(method: str, teacher: PlannedRun, ref: TeacherRef, where: str) -> Override:
     """`method.<source option>=<teacher run id>` for the student's method, or a UserError if it learns from none."""
     from repro.methods import method_class
 
-    method = str(resolve(student, "single", where)["method"]["name"])
     option = method_class(method).source_option
     if option is None:
         raise UserError(
@@ -83,7 +81,7 @@ def referenced_spec(ref: TeacherRef, seed: int, where: str) -> SweepSpec:
     """The teacher's sweep restricted to its cell and `seed`, checked (read once per file content)."""
     key = (ref.sweep, ref.sweep.read_text())
     if key not in _SPECS:
-        _SPECS[key] = read_sweep(ref.sweep)
+        _SPECS[key] = load_sweep(ref.sweep)
     spec = _SPECS[key]
     for kind, name, have in (("row", ref.row, spec.rows), ("column", ref.column, spec.columns)):
         if name not in have:

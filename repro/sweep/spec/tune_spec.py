@@ -12,7 +12,7 @@
 
 A grid value list may be written as a range, `{start: 0, stop: 10, step: 0.25}` (start, start + step, ..., stop).
 `tune:` may sit on a row, on a column (Tables 4-5: the temperature-scaling columns) or at the top of the file (every
-row; a row opts out with `tune: null`). The planner (repro/sweep/tune.py) turns it into tuning runs, one per grid
+row; a row opts out with `tune: null`). The planner (repro/sweep/expand/tune.py) turns it into tuning runs, one per grid
 point and seed, that the cell's runs depend on; the runs pick the winner when they start (repro/training/tuning.py).
 """
 

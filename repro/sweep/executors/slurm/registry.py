@@ -21,11 +21,6 @@ from repro.runs.runlock import FileLock, describe
 VERSION = 1
 
 
-def sweep_dir(output_root: str | Path, name: str) -> Path:
-    """Where a sweep keeps its job registry, submitit's job files and logs."""
-    return Path(output_root) / "sweeps" / name
-
-
 @dataclass(frozen=True)
 class JobRecord:
     """One submission of one run."""

@@ -1,9 +1,9 @@
 """The parsed sweep file and the runs it plans: the data classes every sweep module shares.
 
-`SweepSpec` is one sweep file (sweeps/tableN.yaml) read and checked by repro/sweep/sweep_file.py (its format is
+`SweepSpec` is one sweep file (sweeps/tableN.yaml) read and checked by repro/sweep/spec/sweep_file.py (its format is
 described there and in docs/cluster.md): its columns' and rows' overrides (`Part`, `RowSpec`) and their tuning,
-teacher and out-of-sample settings (repro/sweep/tune_spec.py, teacher_ref.py, out_of_sample_spec.py). `PlannedRun`
-is one run of its expansion (repro/sweep/expand.py); `Scale` shrinks every run of a sweep.
+teacher and out-of-sample settings (repro/sweep/spec/tune_spec.py, teacher_ref.py, out_of_sample_spec.py). `PlannedRun`
+is one run of its expansion (repro/sweep/expand/expand.py); `Scale` shrinks every run of a sweep.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from repro.errors import UserError
-from repro.sweep.out_of_sample_spec import OutOfSample
-from repro.sweep.teacher_ref import TeacherRef
-from repro.sweep.tune_spec import TuneSpec
+from repro.sweep.spec.out_of_sample_spec import OutOfSample
+from repro.sweep.spec.teacher_ref import TeacherRef
+from repro.sweep.spec.tune_spec import TuneSpec
 
-# "tune": a tuning run of a cell (repro/sweep/tune.py); "teacher" / "teacher fold" / "teacher tune": another
+# "tune": a tuning run of a cell (repro/sweep/expand/tune.py); "teacher" / "teacher fold" / "teacher tune": another
 # table's run (its folds, its tuning runs) a student learns from. Tables report "single" and "final" runs only.
 STAGES = ("tune", "single", "fold", "final", "teacher", "teacher fold", "teacher tune")
 # Keys of summary.json a table can report (repro/train.py `summarise`).

@@ -1,4 +1,4 @@
-"""Plan a cell's tuning stage (`tune:`, repro/sweep/tune_spec.py): one tuning run per grid point and tuning seed,
+"""Plan a cell's tuning stage (`tune:`, repro/sweep/spec/tune_spec.py): one tuning run per grid point and tuning seed,
 and the `tune` override that makes the cell's runs depend on them and pick the winner (repro/training/tuning.py).
 
 A tuning run is the cell's training run as it would be trained (a learned row: its label-learning fold run; a plain
@@ -13,10 +13,10 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from repro.errors import UserError
-from repro.sweep.build import make_run, override_value, parse_all
-from repro.sweep.compose import Override, parse_override
-from repro.sweep.model import PlannedRun
-from repro.sweep.tune_spec import TuneSpec
+from repro.sweep.expand.build import make_run
+from repro.sweep.expand.overrides import Override, override_value, parse_all, parse_override
+from repro.sweep.spec.model import PlannedRun
+from repro.sweep.spec.tune_spec import TuneSpec
 
 
 def plan_tuning(

@@ -5,9 +5,9 @@ A preflight run is a cell's tuning run (first tuning seed, the tuning split) at 
 smallest and largest value; a non-numeric axis keeps its first and last), with `optim.epochs` = the preflight's
 epochs, `output_root` = <output_root>/preflight and `sweep.name` = <name>-preflight: its own run, never one of the
 table's. They train here, or on SLURM (`--executor slurm --profile P`) as one job array submitted as a sweep's runs
-are (repro/sweep/submit.py), which the command waits for. Then the full plan's estimate is recalibrated: each run's
-estimate times the ratio measured / estimated of the preflight runs of its model and step kind (the mean ratio for
-kinds the preflight did not train).
+are (repro/sweep/executors/slurm/submit.py), which the command waits for. Then the full plan's estimate is
+recalibrated: each run's estimate times the ratio measured / estimated of the preflight runs of its model and step kind
+(the mean ratio for kinds the preflight did not train).
 """
 
 from __future__ import annotations
@@ -22,8 +22,10 @@ from tabulate import tabulate
 
 from repro.errors import UserError
 from repro.runs.rundir import RunDir
-from repro.sweep.build import make_run, parse_all
-from repro.sweep.model import PlannedRun
+from repro.sweep.expand.build import make_run
+from repro.sweep.expand.overrides import parse_all
+from repro.sweep.spec.model import PlannedRun
+from repro.sweep.sweep_folder import sweep_dir, write_planned_configs
 
 PREFLIGHT_EPOCHS = 2
 
@@ -92,8 +94,9 @@ def run_preflight(
 ) -> list[PlannedRun]:
     """Train the preflight runs (here, or with a cluster `profile` as SLURM jobs through the sweep's submitit path,
     waiting for them), print label movement and step time per corner, then the recalibrated plan."""
-    from repro.sweep.costs import load_calibration, plan_estimate, run_gpu_hours, run_sizes
-    from repro.sweep.local import run_planned_runs
+    from repro.sweep.budget.calibration import load_calibration
+    from repro.sweep.budget.costs import plan_estimate, run_gpu_hours, run_sizes
+    from repro.sweep.executors.local import run_planned_runs
 
     if epochs < 1:
         raise UserError(f"--preflight-epochs {epochs}: train at least 1 epoch per grid corner.")
@@ -122,12 +125,14 @@ def run_preflight(
     )
     todo = [pre for pre, _, _ in runs if not RunDir(root / "runs" / pre.run_id).is_done()]
     done = [d for pre, _, _ in runs for d in pre.depends_on]
+    name = f"{plan.spec.name}-preflight"
+    configs = write_planned_configs(sweep_dir(root, name), todo)
     if profile is None:
-        run_planned_runs(todo, done=done, jobs=jobs, output_root=root, report=report)
+        run_planned_runs(todo, done=done, jobs=jobs, configs=configs, report=report)
     else:
-        from repro.sweep.submit import submit_and_wait
+        from repro.sweep.executors.slurm.submit import submit_and_wait
 
-        submit_and_wait(todo, name=f"{plan.spec.name}-preflight", output_root=root, profile=profile, report=report)
+        submit_and_wait(todo, configs=configs, name=name, output_root=root, profile=profile, report=report)
     cal = load_calibration(gpu_model)
     body, ratios = [], {}
     for pre, point, keys in runs:
@@ -182,7 +187,7 @@ def run_preflight(
 
 def recalibrated(plan: Any, cal: Any, ratios: dict[tuple, list[float]]) -> str:
     """The plan's hours on this machine: each run's estimate times its kind's measured / estimated ratio."""
-    from repro.sweep.costs import run_gpu_hours
+    from repro.sweep.budget.costs import run_gpu_hours
 
     if not ratios:
         return "recalibrated plan: no preflight run finished, nothing to recalibrate from"
@@ -210,7 +215,7 @@ def recalibrated(plan: Any, cal: Any, ratios: dict[tuple, list[float]]) -> str:
 
 
 def _kind(config: dict) -> tuple[str, str]:
-    from repro.sweep.costs import step_kind
+    from repro.sweep.budget.costs import step_kind
 
     return config["model"]["name"], step_kind(config).key
 

@@ -1,6 +1,10 @@
-"""Carry out a plan: submit its runs to SLURM as job arrays through submitit, or run them here (repro/sweep/local.py).
+"""Submit planned runs to SLURM as job arrays through submitit.
 
-SLURM: every run that waits for nothing (plain runs, fold runs, finals whose folds are done) goes into one job array
+Takes the planned runs to submit, the ids of the runs already done, the job ids of the runs queued or running, and
+each run's planned config file (what its job trains: repro/sweep/sweep_folder.py, repro/sweep/executors/job.py);
+returns the run ids submitted, each recorded in the sweep's job registry (registry.py).
+
+Every run that waits for nothing (plain runs, fold runs, finals whose folds are done) goes into one job array
 (one sbatch). Runs that wait for others (final replay runs for their folds; a cell's runs for its tuning runs; a
 student's runs for its teacher) go into small arrays held by `--dependency=afterok:<the jobs they wait for>`
 (runs waiting for the same jobs share an array), submitted level by level, with
@@ -13,17 +17,18 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Collection, Mapping, Sequence
 
 import submitit
 
 from repro.errors import UserError
-from repro.sweep.job import TrainJob
-from repro.sweep.model import PlannedRun
-from repro.sweep.plan import Plan
-from repro.sweep.profile import ClusterProfile
-from repro.sweep.registry import JobRecord, Registry, sweep_dir
+from repro.sweep.executors.job import TrainJob
+from repro.sweep.executors.slurm.profile import ClusterProfile
+from repro.sweep.executors.slurm.registry import JobRecord, Registry
+from repro.sweep.spec.model import PlannedRun
+from repro.sweep.sweep_folder import sweep_dir
 
 Report = Callable[[str], None]
 # A run that hits the time limit is requeued and resumes from its last epoch checkpoint; submitit stops after 3 time
@@ -31,27 +36,49 @@ Report = Callable[[str], None]
 MAX_TIME_LIMIT_REQUEUES = 20
 
 
-def submit_to_slurm(plan: Plan, profile: ClusterProfile, *, report: Report = print) -> list[str]:
-    """Submit `plan.to_submit`; returns the run ids submitted. Nothing done, queued or running is submitted."""
-    to_submit = plan.to_submit
-    if not to_submit:
-        return []
-    folder = sweep_dir(plan.output_root, plan.spec.name)
-    registry = Registry.load(folder / "jobs.json")
-    job_of = {
-        rid: st.job.job_id
-        for rid, st in plan.status.items()
-        if st.state in ("running", "pending") and st.job is not None
-    }
-    done = {rid for rid, st in plan.status.items() if st.state == "done"}
+@dataclass(frozen=True)
+class Target:
+    """Where a sweep's jobs go: its name and output root, the cluster profile, its job registry, and the planned
+    config file of each run."""
 
-    ready = [r for r in to_submit if all(d in done for d in r.depends_on)]
+    name: str
+    output_root: Path
+    profile: ClusterProfile
+    registry: Registry
+    configs: Mapping[str, Path]
+    report: Report
+
+    @property
+    def folder(self) -> Path:
+        return sweep_dir(self.output_root, self.name)
+
+
+def submit_runs(
+    runs: Sequence[PlannedRun],
+    *,
+    done: Collection[str],
+    queued: Mapping[str, str],
+    configs: Mapping[str, Path],
+    name: str,
+    output_root: Path,
+    profile: ClusterProfile,
+    report: Report = print,
+) -> list[str]:
+    """Submit `runs` (none of them done, queued or running) of sweep `name`; returns the run ids submitted.
+    `done`: the run ids done; `queued`: run id -> job id of the runs queued or running, which runs wait for."""
+    if not runs:
+        return []
+    target = Target(
+        name, output_root, profile, Registry.load(sweep_dir(output_root, name) / "jobs.json"), configs, report
+    )
+    job_of = dict(queued)
+    ready = [r for r in runs if all(d in done for d in r.depends_on)]
     submitted: list[str] = []
     try:
         if ready:
-            _submit_array(ready, (), plan.spec.name, plan.output_root, profile, folder, registry, job_of, report)
+            _submit_array(ready, (), target, job_of)
             submitted += [r.run_id for r in ready]
-        left = [r for r in to_submit if r not in ready]
+        left = [r for r in runs if r not in ready]
         while left:  # level by level: a student's search waits for a teacher final that waits for its folds
             level = [r for r in left if all(d in done or d in job_of for d in r.depends_on)]
             if not level:  # a dependency with neither a summary nor a job: a bug in planning, not in the input
@@ -60,12 +87,12 @@ def submit_to_slurm(plan: Plan, profile: ClusterProfile, *, report: Report = pri
             for run in level:
                 after = tuple(sorted({job_of[d] for d in run.depends_on if d not in done}))
                 waiting.setdefault(after, []).append(run)
-            for after, runs in waiting.items():
-                _submit_array(runs, after, plan.spec.name, plan.output_root, profile, folder, registry, job_of, report)
-                submitted += [r.run_id for r in runs]
+            for after, arrays in waiting.items():
+                _submit_array(arrays, after, target, job_of)
+                submitted += [r.run_id for r in arrays]
             left = [r for r in left if r not in level]
     except SUBMIT_ERRORS as exc:
-        raise _submit_failed(exc, len(submitted), registry) from None
+        raise _submit_failed(exc, len(submitted), target.registry) from None
     return submitted
 
 
@@ -81,19 +108,26 @@ def _submit_failed(exc: BaseException, submitted: int, registry: Registry) -> Us
 
 
 def submit_and_wait(
-    runs: list[PlannedRun], *, name: str, output_root: Path, profile: ClusterProfile, report: Report = print
+    runs: list[PlannedRun],
+    *,
+    configs: Mapping[str, Path],
+    name: str,
+    output_root: Path,
+    profile: ClusterProfile,
+    report: Report = print,
 ) -> list[str]:
     """Submit `runs` (which wait for no other job: `repro sweep --preflight`'s) as one job array of sweep `name`,
     through the same submitit path as a sweep, then block until every job has ended (submitit polls SLURM's
     accounting). Returns the run ids whose job failed; each failure is reported with its log."""
     if not runs:
         return []
-    folder = sweep_dir(output_root, name)
-    registry = Registry.load(folder / "jobs.json")
+    target = Target(
+        name, output_root, profile, Registry.load(sweep_dir(output_root, name) / "jobs.json"), configs, report
+    )
     try:
-        jobs = _submit_array(runs, (), name, output_root, profile, folder, registry, {}, report)
+        jobs = _submit_array(runs, (), target, {})
     except SUBMIT_ERRORS as exc:
-        raise _submit_failed(exc, 0, registry) from None
+        raise _submit_failed(exc, 0, target.registry) from None
     failed = []
     for run, job in zip(runs, jobs):
         try:
@@ -106,25 +140,18 @@ def submit_and_wait(
 
 
 def _submit_array(
-    runs: list[PlannedRun],
-    after: tuple[str, ...],
-    name: str,
-    output_root: Path,
-    profile: ClusterProfile,
-    folder: Path,
-    registry: Registry,
-    job_of: dict[str, str],
-    report: Report,
+    runs: list[PlannedRun], after: tuple[str, ...], target: Target, job_of: dict[str, str]
 ) -> list[submitit.Job]:
+    """One sbatch: a job array of `runs`, held until the jobs `after` succeed; each job trains its planned config."""
     stages = sorted({r.stage for r in runs})
     executor = submitit.AutoExecutor(
-        folder=folder / "slurm" / "%j",
+        folder=target.folder / "slurm" / "%j",
         cluster="slurm",
         slurm_python=sys.executable,
         slurm_max_num_timeout=MAX_TIME_LIMIT_REQUEUES,
     )
-    params = profile.submitit_parameters()
-    params["name"] = f"{name}-{'-'.join(stages)}"
+    params = target.profile.submitit_parameters()
+    params["name"] = f"{target.name}-{'-'.join(stages)}"
     if after:
         params["slurm_dependency"] = "afterok:" + ":".join(after)
         params["slurm_additional_parameters"] = {
@@ -133,10 +160,10 @@ def _submit_array(
         }
     executor.update_parameters(**params)
     with executor.batch():
-        jobs = [executor.submit(TrainJob(r.run_id, r.overrides, str(output_root))) for r in runs]
+        jobs = [executor.submit(TrainJob(r.run_id, target.configs[r.run_id], str(target.output_root))) for r in runs]
     now = time.time()
     for run, job in zip(runs, jobs):
-        registry.add(
+        target.registry.add(
             JobRecord(
                 run_id=run.run_id,
                 job_id=str(job.job_id),
@@ -148,9 +175,9 @@ def _submit_array(
             )
         )
         job_of[run.run_id] = str(job.job_id)
-    registry.save()
+    target.registry.save()
     array = str(jobs[0].job_id).split("_")[0]
-    report(
+    target.report(
         f"submitted job {array}: {len(runs)} run(s) ({', '.join(stages)})"
         + (f", after {len(after)} job(s) they depend on succeed" if after else "")
     )

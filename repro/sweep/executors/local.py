@@ -1,5 +1,9 @@
 """Run planned runs on this machine: up to `jobs` at once, each run after the runs it depends on.
 
+Takes the planned runs to train, the ids of the runs already done and each run's planned config file (what it
+trains: repro/sweep/sweep_folder.py, repro/sweep/executors/job.py); returns the run ids trained and those that
+failed or were skipped.
+
 Dependencies are the planned runs' `depends_on` edges, whatever made them (folds before their final, a teacher before
 its student's search runs, tuning runs before what they tune): no stage is special here. With `jobs=1` the runs train
 in this process, one after another. With more, a `concurrent.futures.ProcessPoolExecutor` of `jobs` worker processes
@@ -23,17 +27,17 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from repro.errors import UserError
-from repro.sweep import orphans
-from repro.sweep.spec import PlannedRun
+from repro.sweep.executors import orphans
+from repro.sweep.spec.model import PlannedRun
 
 Report = Callable[[str], None]
 # Workers print nothing of their own (no progress bars interleaving): the parent prints one line per run. Not part
 # of a run's id.
-QUIET = ("progress=none",)
-PRELOAD = (orphans.FORKSERVER_PRELOAD, "torch", "repro.sweep.job", "repro.config", "repro.train")
+QUIET = "none"
+PRELOAD = (orphans.FORKSERVER_PRELOAD, "torch", "repro.sweep.executors.job", "repro.config", "repro.train")
 
 
 def available_cores() -> int:
@@ -67,16 +71,17 @@ def run_planned_runs(
     jobs: int | None = 1,
     threads: int | None = None,
     metric: str = "final_test_acc",
-    output_root: str | Path,
+    configs: Mapping[str, Path],
     report: Report = print,
 ) -> tuple[list[str], list[str]]:
-    """Train `runs` here, up to `jobs` at once (None: one per available core), each after the runs it depends on.
+    """Train `runs` here, up to `jobs` at once (None: one per available core), each after the runs it depends on,
+    each from its planned config file (`configs`: run id -> file, repro/sweep/sweep_folder.py).
     `done`: run ids already done (dependencies outside `runs` must be in it). `threads`: torch threads per worker
     process (default: available cores // jobs; with jobs=1 this process's setting is left as it is).
     Returns (run ids trained, run ids failed or skipped). The one executor of `repro sweep --executor local`,
     `repro demo` and `repro train -m`."""
     jobs = check_jobs(jobs)
-    scheduler = _Scheduler(runs, set(done), metric, Path(output_root), report)
+    scheduler = _Scheduler(runs, set(done), metric, configs, report)
     if jobs == 1 or len(runs) <= 1:
         scheduler.run_serially()
     else:
@@ -89,11 +94,11 @@ class _Scheduler:
     """Which run may start, which must be skipped, and the line printed for each."""
 
     def __init__(
-        self, runs: Sequence[PlannedRun], done: set[str], metric: str, output_root: Path, report: Report
+        self, runs: Sequence[PlannedRun], done: set[str], metric: str, configs: Mapping[str, Path], report: Report
     ) -> None:
         self.todo = list(runs)
         self.total, self.labels = len(self.todo), {}
-        self.done, self.metric, self.output_root, self.report = done, metric, output_root, report
+        self.done, self.metric, self.configs, self.report = done, metric, configs, report
         self.ran: list[str] = []
         self.failed: list[str] = []
         self.started: dict[str, float] = {}
@@ -150,18 +155,18 @@ class _Scheduler:
     def failed_with(self, run: PlannedRun, message: str) -> None:
         from repro.runs.rundir import RunDir
 
-        log = RunDir(self.output_root / "runs" / run.run_id).log_file
+        log = RunDir(Path(run.config["output_root"]) / "runs" / run.run_id).log_file
         self.report(f"{self.label(run)}: failed: {message} (log: {log})")
         self.failed.append(run.run_id)
 
     # ------------------------------------------------------------------------------------------------ engines
     def run_serially(self) -> None:
-        from repro.sweep.job import run_planned
+        from repro.sweep.executors.job import run_planned
 
         while (run := self.next_ready(set())) is not None:
             self.start(run)
             try:
-                result = run_planned(run.run_id, run.overrides)
+                result = run_planned(self.configs[run.run_id])
             except UserError as exc:
                 self.failed_with(run, str(exc))
                 continue
@@ -185,7 +190,7 @@ class _Scheduler:
                     while len(running) < jobs and (run := self.next_ready(set(r.run_id for r in running.values()))):
                         self.start(run)
                         with _sigint_ignored():  # the forkserver, started now, and its workers ignore SIGINT
-                            running[pool.submit(_train_one, run.run_id, (*run.overrides, *QUIET))] = run
+                            running[pool.submit(_train_one, self.configs[run.run_id])] = run
                     if not running:
                         break
                     finished, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -240,8 +245,8 @@ def _critical_path(runs: Sequence[PlannedRun]) -> dict[str, int]:
 # ---------------------------------------------------------------------------------------------- worker process
 def _init_worker(threads: int, command_pid: int) -> None:
     """A worker: the terminal's Ctrl-C is its parent's to handle (the parent stops it with SIGTERM, which a training
-    run turns into a clean `interrupted`); it stops when the command dies (repro/sweep/orphans.py); its own torch
-    threads."""
+    run turns into a clean `interrupted`); it stops when the command dies (repro/sweep/executors/orphans.py); its own
+    torch threads."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     orphans.stop_with_command(command_pid)
     import torch
@@ -249,11 +254,11 @@ def _init_worker(threads: int, command_pid: int) -> None:
     torch.set_num_threads(threads)
 
 
-def _train_one(run_id: str, overrides: Sequence[str]) -> dict[str, Any]:
-    from repro.sweep.job import run_planned
+def _train_one(config_file: Path) -> dict[str, Any]:
+    from repro.sweep.executors.job import run_planned
 
     with orphans.one_run():
-        return run_planned(run_id, overrides).summary
+        return run_planned(config_file, progress=QUIET).summary
 
 
 # --------------------------------------------------------------------------------------------- parent signals

@@ -1,5 +1,5 @@
-"""The per-step costs a sweep's estimate is priced from (repro/sweep/costs.py): `repro bench`'s calibration of the
-user's GPU (or CPU), stored once per device name (`<dir>/<name>.json`, dir = $REPRO_CALIBRATION_DIR or
+"""The per-step costs a sweep's estimate is priced from (repro/sweep/budget/costs.py): `repro bench`'s calibration of
+the user's GPU (or CPU), stored once per device name (`<dir>/<name>.json`, dir = $REPRO_CALIBRATION_DIR or
 ~/.cache/repro/calibration), or, without one, the H100 figures of the design notes (docs/gpu.md, "What a sweep will
 cost"), which the estimate then says it used.
 """

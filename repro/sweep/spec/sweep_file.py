@@ -1,5 +1,9 @@
 """A sweep file (sweeps/tableN.yaml) parsed: one paper table as rows x columns x seeds of Hydra overrides.
 
+Takes a sweep file's path (`load_sweep`); returns a `SweepSpec` (repro/sweep/spec/model.py), its structure checked
+with errors that name the key and the file. Its overrides are composed and checked when it is expanded
+(repro/sweep/expand/).
+
 The file format (docs/cluster.md has the full description)::
 
     name: table1                 # optional; default: the file name without .yaml
@@ -20,20 +24,20 @@ The file format (docs/cluster.md has the full description)::
       One-hot (cleanlab):                                # + 5 cross-validation fold runs (stage "fold")
         overrides: [method=baseline]
         out_of_sample: {folds: 5}
-      Ours (Instance):                                   # tuned: repro/sweep/tune_spec.py
+      Ours (Instance):                                   # tuned: repro/sweep/spec/tune_spec.py
         learn: [method=instance_labels]
         tune: {grid: {method.label_lr: [25, 50, 100, 200]}, select: final_val_acc}
 
 A row with `learn` is a learned-labels row: fold runs (the learn overrides, split=holdout, split.fold=0..folds-1)
 and a final run (method=replay of the same method, split=full) that waits for them. A row (or column) with
 `teacher` is a student: the referenced cell's run of the same seed (and its folds) is planned as its teacher
-(repro/sweep/teachers.py). A row with `out_of_sample: {folds: K}` (optionally `columns: [...]`: only those) also
+(repro/sweep/expand/teachers.py). A row with `out_of_sample: {folds: K}` (optionally `columns: [...]`: only those) also
 plans, per (column, seed), the K cross-validation fold runs whose held-out predictions are out-of-sample
-probabilities for every training sample of its run (cleanlab; repro/sweep/out_of_sample_spec.py,
+probabilities for every training sample of its run (cleanlab; repro/sweep/spec/out_of_sample_spec.py,
 repro/labels/out_of_sample.py); nothing waits for them. Any other row is one run per (column, seed). A row may
 restrict itself to some columns with `columns: [...]`. A row, column or the whole file with `tune:` first plans
-tuning runs, which the cell's runs depend on (repro/sweep/tune.py). The parsed file's data classes:
-repro/sweep/model.py; expansion into runs: repro/sweep/expand.py; `load_sweep`: repro/sweep/spec.py.
+tuning runs, which the cell's runs depend on (repro/sweep/expand/tune.py). The parsed file's data classes:
+repro/sweep/spec/model.py; expansion into runs: repro/sweep/expand/expand.py.
 """
 
 from __future__ import annotations
@@ -44,10 +48,10 @@ from typing import Any, Iterable, Mapping
 import yaml
 
 from repro.errors import UserError
-from repro.sweep.model import METRICS, UNSET, Part, RowSpec, SweepSpec
-from repro.sweep.out_of_sample_spec import parse_out_of_sample
-from repro.sweep.teacher_ref import parse_teacher
-from repro.sweep.tune_spec import parse_tune
+from repro.sweep.spec.model import METRICS, UNSET, Part, RowSpec, SweepSpec
+from repro.sweep.spec.out_of_sample_spec import parse_out_of_sample
+from repro.sweep.spec.teacher_ref import parse_teacher
+from repro.sweep.spec.tune_spec import parse_tune
 
 _TOP_KEYS = ("name", "table", "title", "metric", "seeds", "common", "columns", "rows", "not_run", "tune")
 _PART_KEYS = ("overrides", "learn", "final")
@@ -55,8 +59,9 @@ _ROW_KEYS = (*_PART_KEYS, "columns", "needs", "teacher", "tune", "out_of_sample"
 _COLUMN_KEYS = (*_PART_KEYS, "teacher", "tune")
 
 
-def read_sweep(path: str | Path) -> SweepSpec:
-    """Read a sweep file and check its structure (the overrides are checked when it is expanded)."""
+def load_sweep(path: str | Path) -> SweepSpec:
+    """Read a sweep file and check its structure. Its overrides are composed and checked when it is expanded
+    (repro/sweep/expand/), which planning does before anything is written or submitted."""
     path = Path(path)
     if not path.is_file():
         raise UserError(f"No sweep file {path}. The paper's tables are sweeps/table1.yaml ... sweeps/table8.yaml.")

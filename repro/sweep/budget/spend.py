@@ -3,7 +3,8 @@
 Spent: the finished runs' measured seconds (summary.json) plus the epochs the unfinished ones have logged so far
 (metrics.jsonl), on whatever device they ran. Projected: each unfinished run's remaining epochs times a measured
 epoch time where there is one (its own epochs so far, else the mean epoch of finished runs of the same kind: model,
-data set, step kind, batch, split), else the calibration's estimate (repro/sweep/costs.py) for the part not yet run.
+data set, step kind, batch, split), else the calibration's estimate (repro/sweep/budget/costs.py) for the part not yet
+run.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from repro.runs.rundir import RunDir
 
 
 def _kind(config: dict) -> tuple:
-    from repro.sweep.costs import step_kind
+    from repro.sweep.budget.costs import step_kind
 
     return (
         config["model"]["name"],
@@ -58,7 +59,8 @@ class Spend:
 
 def sweep_spend(plan: Any, gpu_name: str | None = None) -> Spend:
     """Spent and projected GPU-hours of a plan's unique runs."""
-    from repro.sweep.costs import load_calibration, run_gpu_hours
+    from repro.sweep.budget.calibration import load_calibration
+    from repro.sweep.budget.costs import run_gpu_hours
 
     cal = load_calibration(gpu_name)
     epoch_seconds: dict[tuple, list[float]] = {}

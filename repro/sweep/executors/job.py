@@ -1,12 +1,18 @@
-"""One planned run as a submitit job: compose its config exactly as `repro train <overrides>` does, train (resuming
-from the run's per-epoch checkpoint if there is one), and on preemption or the time-limit signal requeue itself."""
+"""One planned run on the machine that trains it: read its resolved config (written beside the plan,
+repro/sweep/sweep_folder.py), check what can differ on this node, train (resuming from the run's per-epoch
+checkpoint if there is one), and as a SLURM job requeue itself on preemption or the time-limit signal.
+
+Takes a planned config file; returns the run's result. The config was composed and validated once, when the sweep
+was planned, and is not composed or validated again here: only the data files it reads, the device it asks for and
+the run's lock (held by `train`) are checked on the node.
+"""
 
 from __future__ import annotations
 
 import os
 import time
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import submitit
 
@@ -15,34 +21,35 @@ from repro.runs import runlock
 REQUEUE_WAIT_S = 120  # after SIGTERM, how long a SLURM job waits for submitit's requeue signal before giving up
 
 
-def run_planned(run_id: str, overrides: Sequence[str], *, wait: float | bool = False):
-    """Train one run from its overrides; the resolved config must still have the planned run id. `wait`: how long
-    to wait when another process holds the run (repro/runs/runlock.py)."""
-    from repro.config import load_config, to_container
+def run_planned(config_file: str | Path, *, wait: float | bool = False, progress: str | None = None):
+    """Train the planned run whose resolved config is `config_file`. `wait`: how long to wait when another process
+    holds the run (repro/runs/runlock.py); `progress`: in place of the config's (not part of the run id)."""
+    from omegaconf import OmegaConf
+
     from repro.runs.records import DAMAGED, summary_state
     from repro.runs.rundir import RunDir
-    from repro.runs.rundir import run_id as compute_run_id
+    from repro.sweep.sweep_folder import read_planned_config
     from repro.train import train
+    from repro.training.hardware import Hardware
+    from repro.validation import check_paths
 
-    cfg = load_config(list(overrides))
-    actual = compute_run_id(to_container(cfg))
-    if actual != run_id:
-        raise RuntimeError(
-            f"The overrides planned as run {run_id} now resolve to run {actual}: the config tree or the code "
-            "changed since the sweep was planned. Run `repro sweep` again to re-plan."
-        )
+    config = read_planned_config(config_file)
+    if progress is not None:
+        config["progress"] = progress
+    check_paths(config)  # the data it reads is there on this node
+    Hardware.from_config(config)  # the device it asks for is here
     # A summary that cannot be read is not done (repro/sweep/plan.py): train a new attempt, the damaged one kept.
-    damaged = summary_state(RunDir.for_config(to_container(cfg)))[0] == DAMAGED
-    return train(cfg, wait=wait, rerun=damaged)
+    damaged = summary_state(RunDir.for_config(config))[0] == DAMAGED
+    return train(OmegaConf.create(config), wait=wait, rerun=damaged)
 
 
 class TrainJob(submitit.helpers.Checkpointable):
     """The callable a SLURM job runs. `checkpoint()` is submitit's preemption / time-limit hook: it returns this
     same job to be requeued, and the requeued job resumes from the run's last per-epoch checkpoint."""
 
-    def __init__(self, run_id: str, overrides: Sequence[str], output_root: str) -> None:
+    def __init__(self, run_id: str, config_file: str | Path, output_root: str) -> None:
         self.run_id = run_id
-        self.overrides = tuple(overrides)
+        self.config_file = str(config_file)
         self.output_root = output_root
 
     def __call__(self) -> dict[str, Any]:
@@ -52,7 +59,7 @@ class TrainJob(submitit.helpers.Checkpointable):
         try:
             # A requeued job may start while the old one is still being killed: wait until its lock is released
             # or turns stale (its process gone on this node, or no heartbeat from another node), then resume.
-            result = run_planned(self.run_id, self.overrides, wait=runlock.STALE_AFTER_S + 2 * runlock.HEARTBEAT_S)
+            result = run_planned(self.config_file, wait=runlock.STALE_AFTER_S + 2 * runlock.HEARTBEAT_S)
         except Interrupted:
             # train() turns SIGTERM into Interrupted. Under SLURM a SIGTERM means preemption, cancellation or the
             # hard time limit; on preemption submitit's own signal (USR2) follows and requeues this job from its

@@ -7,7 +7,7 @@ sample of the row's run an out-of-sample probability (cleanlab; repro/labels/out
         out_of_sample: {folds: 5}                       # optionally `columns: [...]`: only those columns
 
 The expansion plans, per (column, seed), the K fold runs (stage "fold"); nothing waits for them. Only a plain row
-may have them (repro/sweep/sweep_file.py refuses them on learned-labels rows and students).
+may have them (repro/sweep/spec/sweep_file.py refuses them on learned-labels rows and students).
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""What a sweep costs in GPU-hours: the estimate, the calibration it is priced from, spend so far, preflight."""

@@ -1,0 +1,1 @@
+"""A sweep's runs and their dependencies: every override composed and checked, each run resolved once."""

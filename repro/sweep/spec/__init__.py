@@ -1,0 +1,1 @@
+"""A sweep file read and checked (structure only): `SweepSpec` and the keys of its rows and columns."""
