@@ -1,10 +1,10 @@
 """Memorisation of label noise per epoch, method beside method (Lukasik et al., ICML 2020: smoothing shrinks the
 logits, which tempers the memorisation of wrong labels). `figure_memorisation.png`.
 
-One row of panels per noise rate, one column per key of repro/methods/memorisation.py (memorised_noisy, recovered_noisy,
-clean_train_acc, confidence, logit_norm) against the epoch; one line per method: one-hot, label smoothing at each
-fixed epsilon, label smearing, the loss corrections and instance labels (a tuned method: its tuned runs; tuning runs
-are not results). Lines are means over seeds.
+One row of panels per noise rate, one column per key of repro/recorders/memorisation.py (memorised_noisy,
+recovered_noisy, clean_train_acc, confidence, logit_norm) against the epoch; one line per method: one-hot, label
+smoothing at each fixed epsilon, label smearing, the loss corrections and instance labels (a tuned method: its tuned
+runs; tuning runs are not results). Lines are means over seeds.
 
 Runs: finished runs with uniform label noise whose metrics.jsonl holds the keys: on digits, `repro demo --extra`'s
 sweeps/demo/table12.yaml. The setting (everything but method and seed: analysis/figure_smoothing_noise.SETTING) with
@@ -21,7 +21,7 @@ import pandas as pd
 
 from analysis.figure_smoothing_noise import noisy_runs, tuned
 from repro.figures.common import Skip, _png, plt
-from repro.methods.memorisation import MEMORISATION_KEYS
+from repro.recorders.memorisation import MEMORISATION_KEYS
 from repro.runs.rundir import RunDir
 
 NAME = "figure_memorisation"

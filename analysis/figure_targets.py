@@ -75,7 +75,7 @@ def _epsilon(frame: pd.DataFrame, config: dict) -> float:
 
 def _predictions(rd: RunDir, data, index: np.ndarray) -> np.ndarray:
     from repro.data import BatchLoader
-    from repro.methods.teachers import load_teacher
+    from repro.runs.teachers import load_teacher
 
     model = load_teacher(rd, torch.device("cpu"))
     loader = BatchLoader(
@@ -97,7 +97,7 @@ def _predictions(rd: RunDir, data, index: np.ndarray) -> np.ndarray:
 def build_figure_targets(
     frame: pd.DataFrame, log: Callable[[str], Any], where: Mapping[str, str] | None = None
 ) -> bytes:
-    from repro.methods.teachers import converged_labels
+    from repro.labels.converged import converged_labels
 
     group = _source(frame, where)
     source = group.runs[0]

@@ -1,7 +1,7 @@
 """How the paper's cited numbers were selected over training (paper_tables/paper/selection.csv): a peer row taken
 from another paper may be its best test epoch (Meta-Weight-Net's script) or a fixed epoch (Data Parameters: 84),
 while ours is the final epoch, or the best-validation epoch, never selected on test. `repro tables` notes the rule
-beside the numbers so that unlike is not read as like (issue 28, part 7)."""
+beside the numbers so that unlike is not read as like."""
 
 from __future__ import annotations
 

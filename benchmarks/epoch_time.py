@@ -1,4 +1,4 @@
-"""Is an epoch of `repro train` only its steps and its evaluation? The loop's overhead, as a ratio (issue 11's goal on a
+"""Is an epoch of `repro train` only its steps and its evaluation? The loop's overhead, as a ratio (the goal on a
 GPU: epoch <= 1.10 x (steps x step time + evaluation)).
 
 For each method it builds the run exactly as `repro train` does (repro.train.build_experiment, the run's

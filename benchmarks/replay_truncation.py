@@ -1,4 +1,4 @@
-"""What the fold runs' top-k label record costs the replay run (issue 16, part 8).
+"""What the fold runs' top-k label record costs the replay run.
 
 Fold runs record each training sample's learned instance label as its top-k classes plus a flat tail (the rest of
 the mass spread evenly over the other C - k classes), in float16 (repro/labels/trajectory.py); the replay run trains on

@@ -1,5 +1,6 @@
-"""`repro`: the command line. Each subcommand lives in its own module with `add_arguments(parser)` and
-`run(args) -> int`; this file only dispatches and turns bad input into a one-paragraph error (exit 2)."""
+"""`repro`: the command line (entry point of the `repro` console script). Each subcommand lives in its own module
+with `add_arguments(parser)` and `run(args) -> int`; this file only dispatches and turns bad input into a
+one-paragraph error (exit 2). What a user reads first is `DESCRIPTION`, the top of `repro --help`."""
 
 from __future__ import annotations
 
@@ -14,6 +15,22 @@ from typing import Sequence
 
 from repro.errors import Interrupted, UserError
 
+DESCRIPTION = """\
+Reproduce "Learning Soft Labels via Meta Learning" (Vyas, Saxena, Voice, 2020) and Lukasik et al.'s "Does label
+smoothing mitigate label noise?": train one run, send a paper table's whole protocol to SLURM (or run it here),
+and rebuild the paper's tables and figures beside the published numbers.
+
+start here:
+  repro demo                              the laptop-sized reproduction on the embedded digits data: every
+                                          table's protocol, then its tables and figures (CPU, minutes)
+  repro train method=instance_labels      train one run (Hydra overrides; `repro train --help` lists them all)
+  repro sweep sweeps/table1.yaml --dry-run
+                                          a paper table's runs and GPU-hours; without --dry-run it trains them
+                                          here, with --executor slurm --profile P it submits them to SLURM"""
+EPILOG = """\
+every command: `repro COMMAND --help`. Exit codes: 0 done, 2 bad input (a one-paragraph error, nothing written),
+3 the run is held by another process, 130 / 143 interrupted (resumable). Docs: README.md and docs/."""
+
 # name -> (module, one-line help). Modules are imported only when their command runs.
 COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("repro.commands.train", "train one model (Hydra overrides: model=resnet18 data=cifar100 ...)"),
@@ -24,13 +41,18 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("analysis.demo", "the laptop-sized reproduction on the embedded digits data"),
     "doctor": ("repro.commands.doctor", "check this environment: torch, CUDA, GPU, W&B, SLURM, data root"),
     "bench": ("repro.commands.bench", "measure per-step costs on this GPU for `repro sweep --dry-run` estimates"),
-    "wandb": ("repro.commands.wandb_workspace", "build the saved W&B workspace view (`repro wandb workspace E/P`)"),
+    "wandb": (
+        "repro.commands.wandb",
+        "upload offline runs (`repro wandb sync ROOT`), save a workspace view (`workspace E/P`)",
+    ),
 }
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="repro", description=__doc__.split("\n")[0])
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser = argparse.ArgumentParser(
+        prog="repro", description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     for name, (_, help_text) in COMMANDS.items():
         sub.add_parser(name, help=help_text, add_help=False)
     return parser

@@ -1,5 +1,5 @@
 """The config tree: Hydra's composition of the packaged `repro/conf` with command-line overrides, resolved, every
-scalar type- and range-checked (repro/validation.py).
+key checked against its declaration (repro/conf/schema.py, the noise model's).
 
 Why this module is apart from repro/config.py: the replay stage composes the config of the method its fold runs
 learned with (repro/labels/fold_runs.py), below the methods; `repro.config.load_config`, the one gate a run's config
@@ -15,15 +15,17 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from repro.conf.schema import Run
 from repro.errors import UserError
-from repro.validation import check_tree
+from repro.schema import check_node
 
 CONFIG_MODULE = "repro.conf"
 
 
 def load_tree(overrides: Sequence[str] = ()) -> DictConfig:
-    """Compose `config.yaml` with Hydra overrides, resolve it and check every scalar's type and range. Hydra's own
-    settings, added / deleted keys and unknown keys are refused by name (repro/hydra_flags.py)."""
+    """Compose `config.yaml` with Hydra overrides, resolve it and check every key but the method's options against
+    its declaration. Hydra's own settings, added / deleted keys and unknown keys are refused by name
+    (repro/hydra_flags.py)."""
     from repro.hydra_flags import check_overrides
     from repro.path_keys import quoted_paths
 
@@ -34,8 +36,14 @@ def load_tree(overrides: Sequence[str] = ()) -> DictConfig:
         OmegaConf.resolve(cfg)
     except OmegaConfBaseException as exc:
         raise UserError(f"The config of {list(overrides)} does not resolve: {' '.join(str(exc).split())}") from None
-    check_tree(to_container(cfg))
+    check_run_tree(to_container(cfg))
     return cfg
+
+
+def check_run_tree(tree: dict) -> None:
+    """Every key of a resolved config against its declaration (repro/conf/schema.py): its type and range, the keys
+    that tie together; the method's options are checked one layer up, by the method's own declaration."""
+    check_node(Run, tree, "", skip=("method",))
 
 
 def compose_config(overrides: Sequence[str] = (), *, hydra_node: bool = False) -> DictConfig:

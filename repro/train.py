@@ -16,10 +16,8 @@ from omegaconf import DictConfig, OmegaConf
 from repro.config import to_container
 from repro.errors import Interrupted, UserError  # noqa: F401  (Interrupted: repro.train's public name)
 from repro.labels import NonFiniteLabelsError
-from repro.labels.annotator_agreement import annotator_recorders
-from repro.labels.out_of_sample import heldout_recorders
 from repro.methods import NonFiniteLossError, build_method, check_method_ready, method_class
-from repro.methods.memorisation import memorisation_images, memorisation_recorders
+from repro.recorders import eval_images, run_recorders
 from repro.runs import provenance
 from repro.runs.attempts import archive_done_run, tracker_id
 from repro.runs.checkpoint import load_checkpoint, save_checkpoint
@@ -71,13 +69,11 @@ def train(
 
 def build_experiment(cfg: DictConfig, run_dir: RunDir) -> Experiment:
     """Everything a run trains with, built from its config: the experiment's state, then its method on it (the
-    method's state is part of the checkpoint) and the method's per-epoch recorders."""
+    method's state is part of the checkpoint) and the run's recorders (the method's own and the registered ones,
+    repro/recorders/)."""
     exp = prepare_experiment(cfg, run_dir)
     exp.method = build_method(cfg, exp)
-    # the latter three: noisy runs only, runs with several annotators per image only, noisy cross-validation folds
-    exp.recorders = (
-        exp.method.recorders(exp) + memorisation_recorders(exp) + annotator_recorders(exp) + heldout_recorders(exp)
-    )
+    exp.recorders = run_recorders(exp)
     return exp
 
 
@@ -221,11 +217,16 @@ def evaluate_epoch(exp: Experiment) -> dict[str, Any]:
 def epoch_eval_images(config: dict[str, Any], n_train: int, n_meta: int, n_test: int) -> int:
     """Images evaluated (a forward in eval mode) once per epoch, from the config alone, for the cost estimate
     (repro/sweep/budget/costs.py): `evaluate_epoch`'s validation and test passes, the method's own passes
-    (Method.epoch_eval_images) and the memorisation recorder's pass over the training set (and the held-out part) of a
-    noisy run."""
+    (Method.epoch_eval_images) and every registered recorder's that works each epoch (repro/recorders/)."""
     method = method_class(str(config["method"]["name"]))
-    own = method.epoch_eval_images(n_train, n_meta, n_test)
-    return n_meta + n_test + own + memorisation_images(config, n_train, n_meta)
+    recorders = eval_images(config, n_train, n_meta, n_test).every_epoch
+    return n_meta + n_test + method.epoch_eval_images(n_train, n_meta, n_test) + recorders
+
+
+def last_epoch_eval_images(config: dict[str, Any], n_train: int, n_meta: int, n_test: int) -> int:
+    """Images evaluated once, at the run's last epoch, by the registered recorders that work then (a fold run's
+    held-out probabilities, the annotators' agreement): priced once per run."""
+    return eval_images(config, n_train, n_meta, n_test).last_epoch
 
 
 def summarise(history: list[dict[str, Any]], exp: Experiment) -> dict[str, Any]:

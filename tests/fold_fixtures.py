@@ -47,7 +47,11 @@ def hand_labels(fold: int, epoch: int) -> np.ndarray:
     return np.stack(rows)
 
 
-def make_instance_fold_runs(cfg, *, skip: tuple[int, ...] = (), unfinished: tuple[int, ...] = ()) -> list[RunDir]:
+def make_instance_fold_runs(
+    cfg, *, skip: tuple[int, ...] = (), unfinished: tuple[int, ...] = (), per_epoch_files: bool = False
+) -> list[RunDir]:
+    """Finished instance-label fold runs with hand-made labels; `per_epoch_files`: in the layout of run directories
+    written before the appended records (a file per epoch), which must still be read."""
     dirs = []
     for fold, config in enumerate(fold_run_configs(cfg)):
         rd = RunDir.for_config(config)
@@ -59,6 +63,8 @@ def make_instance_fold_runs(cfg, *, skip: tuple[int, ...] = (), unfinished: tupl
         labels_dir = rd.labels_dir
         write_manifest(labels_dir, kind="instance", num_samples=N, num_classes=C, topk=C)
         write_train_index(labels_dir, FOLD_TRAIN[fold])
+        if per_epoch_files:
+            (labels_dir / "topk").mkdir()
         for epoch in range(1, E + 1):
             labels = hand_labels(fold, epoch)
             order = np.argsort(-labels, axis=1)

@@ -87,7 +87,7 @@ def test_all_figures_render_from_a_real_small_sweep(sweep, tmp_path, capsys):
         or line.startswith("Figure_annotator_")
         and "several annotators per image" in line
     ]
-    # the noisy instance-label runs recorded memorisation (repro/methods/memorisation.py): figure_memorisation draws
+    # the noisy instance-label runs recorded memorisation (repro/recorders/memorisation.py): figure_memorisation draws
     # them
     for name in ("figure2", "figure3", "figure4", "figure_noise_methods", "figure_memorisation"):
         assert_real_png(out / f"{name}.png")

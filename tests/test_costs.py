@@ -202,14 +202,20 @@ def test_an_epochs_seconds_include_its_records(tmp_path, monkeypatch):
     clock = [0.0]
     monkeypatch.setattr(repro.train, "time", types.SimpleNamespace(perf_counter=lambda: clock[0]))
 
-    class SlowRecorder:
+    import repro.recorders
+    from repro.training.protocols import Recorder, When
+
+    class SlowRecorder(Recorder):
+        records, when = "nothing: it only takes time", When.EVERY_EPOCH
+
+        @classmethod
+        def for_run(cls, exp):
+            return [cls()]
+
         def on_epoch_end(self, exp, epoch, row, tracker):
             clock[0] += 100.0
 
-        def summary(self):
-            return {}
-
-    monkeypatch.setattr(repro.train, "memorisation_recorders", lambda exp: [SlowRecorder()])
+    monkeypatch.setattr(repro.recorders, "RUN_RECORDERS", [SlowRecorder])
     args = ["data=digits", "model=smallcnn", "optim.epochs=2", "tracker=none", "progress=none", "device=cpu"]
     assert main(["train", *args, f"output_root={tmp_path}"]) == 0
     (summary,) = tmp_path.glob("runs/*/summary.json")

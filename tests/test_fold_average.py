@@ -14,6 +14,7 @@ from repro.cli import main
 from repro.config import load_config
 from repro.errors import UserError
 from repro.labels import build_labels
+from repro.labels.epoch_records import topk_log
 from repro.labels.fold_average import (
     average_class_trajectories,
     average_instance_labels,
@@ -125,7 +126,7 @@ def test_the_averaged_trajectory_is_cached_and_reused(tmp_path):
 def test_a_truncated_topk_file_is_refused_and_nothing_is_written(tmp_path):
     cfg = replay_cfg(tmp_path)
     dirs = make_instance_fold_runs(cfg)
-    broken = dirs[1].labels_dir / "topk" / "epoch_0002.npz"
+    broken = dirs[1].labels_dir / "topk.npy"
     content = broken.read_bytes()[:-40]
     broken.write_bytes(content)
     with pytest.raises(UserError, match="truncated or corrupt"):
@@ -138,7 +139,7 @@ def test_a_truncated_topk_file_is_refused_and_nothing_is_written(tmp_path):
 def test_a_fold_with_fewer_recorded_epochs_is_refused(tmp_path):
     cfg = replay_cfg(tmp_path)
     dirs = make_instance_fold_runs(cfg)
-    (dirs[0].labels_dir / "topk" / "epoch_0002.npz").unlink()
+    topk_log(dirs[0].labels_dir, len(FOLD_TRAIN[0]), C).truncate(1)
     with pytest.raises(UserError, match="holds 1"):
         replay_source(cfg, fake_data())
 

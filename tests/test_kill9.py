@@ -37,7 +37,8 @@ RUN = [
     *EXACT,
 ]
 # Runs `repro` with every atomic write reported to $WRITES (the file name, once its temp file is written and before
-# the rename) and held there $HOLD_S seconds: the window in which the test kills a write.
+# the rename) and held there $HOLD_S seconds: the window in which the test kills a write. An appended label record
+# (repro/runs/npy_log.py) is reported and held the same way between its data and the header that counts it.
 WRAPPER = textwrap.dedent("""
     import contextlib, os, sys, time
     import repro.runs.io as rio
@@ -52,6 +53,17 @@ WRAPPER = textwrap.dedent("""
             time.sleep(float(os.environ["HOLD_S"]))
 
     rio.atomic_output = reported
+
+    import repro.runs.npy_log as nlog
+    plain_count = nlog.NpyLog._set_count
+
+    def reported_count(self, f, count):
+        with open(os.environ["WRITES"], "a") as w:
+            w.write(os.fspath(self.path) + "\\n")
+        time.sleep(float(os.environ["HOLD_S"]))
+        plain_count(self, f, count)
+
+    nlog.NpyLog._set_count = reported_count
     from repro.cli import main
     sys.exit(main(sys.argv[1:]))
 """)

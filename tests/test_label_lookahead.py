@@ -1,4 +1,4 @@
-"""The label methods' meta step as configured (issue 16, parts 2-3): the look-ahead's weight decay (Eq. 3's plain
+"""The label methods' meta step as configured: the look-ahead's weight decay (Eq. 3's plain
 SGD by default, `method.lookahead_weight_decay=true` for theta - lr * (g + wd * theta)) and the entropy curriculum's
 sign and placement, each checked against the create_graph double-backward reference on a real experiment's step;
 the replay run names its fold runs' look-ahead form."""

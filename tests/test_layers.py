@@ -67,3 +67,13 @@ def test_the_graph_sees_function_level_and_type_checking_imports():
     graph = import_graph()
     assert "repro.training.experiment" in graph["repro.methods.base"]  # `if TYPE_CHECKING:` import
     assert "repro.labels.trajectory" in graph["repro.figures.figure2"]  # import inside class_panels()
+
+
+def test_the_experiment_method_seam_is_an_import_the_graph_sees():
+    """The experiment holds and calls its method and recorders through the training layer's protocols; the methods
+    and recorders implement them, so the dependency points down and the graph sees it."""
+    graph = import_graph()
+    assert "repro.training.protocols" in graph["repro.training.experiment"]
+    assert "repro.training.protocols" in graph["repro.methods.base"]
+    assert "repro.training.protocols" in graph["repro.recorders.memorisation"]
+    assert not any(t.startswith("repro.methods") for t in graph["repro.training.experiment"])

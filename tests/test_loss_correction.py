@@ -15,9 +15,10 @@ from omegaconf import OmegaConf
 
 from noisy_digits import NOISY_DIGITS
 from repro.cli import main
+from repro.data.noise.transition import anchor_transition, check_transition, noise_transition
 from repro.errors import UserError
+from repro.methods import check_method_options
 from repro.methods.loss_correction import LossCorrection, backward_corrected_loss, forward_corrected_loss
-from repro.methods.transition import anchor_transition, check_transition, noise_transition
 
 NOISY = [*NOISY_DIGITS, "optim.epochs=1"]
 T2 = [[0.8, 0.2], [0.3, 0.7]]
@@ -225,9 +226,9 @@ def test_options_check_directly():
         "anchor_percentile": "auto",
         "matrix": None,
     }
-    LossCorrection.check(OmegaConf.create(base))
+    check_method_options(LossCorrection, base)
     with pytest.raises(UserError, match="method.estimator is set"):
-        LossCorrection.check(OmegaConf.create({**base, "estimator": "some-run"}))
+        check_method_options(LossCorrection, {**base, "estimator": "some-run"})
 
 
 # -- runs on noisy digits ---------------------------------------------------------------------------------------

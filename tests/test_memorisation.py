@@ -1,4 +1,4 @@
-"""Memorisation of label noise, measured for every method on noisy training data (repro/methods/memorisation.py): the
+"""Memorisation of label noise, measured for every method on noisy training data (repro/recorders/memorisation.py): the
 five
 keys on a hand-computed case, per epoch in metrics.jsonl of a noisy run (none on clean data), the cap, run ids
 unchanged by it, and their W&B names."""
@@ -13,7 +13,7 @@ import torch
 from noisy_digits import NOISY_DIGITS
 from repro.cli import main
 from repro.config import load_config, to_container
-from repro.methods.memorisation import MEMORISATION_KEYS, evaluated_rows, memorisation_stats
+from repro.recorders.memorisation import MEMORISATION_KEYS, evaluated_rows, memorisation_stats
 from repro.runs.rundir import run_id
 from repro.tracking.wandb_page import topic_key
 

@@ -253,7 +253,7 @@ def test_without_noise_the_noisy_keys_are_absent(tmp_path):
 )
 def test_bad_options_are_refused_with_a_message(override, key, tmp_path, capsys):
     with pytest.raises(UserError, match=key.replace(".", r"\.")):
-        DataParameters.check(load_config([*FAST, override]).method)
+        load_config([*FAST, override])
     assert main(["train", *FAST, override, "optim.epochs=1", f"output_root={tmp_path}"]) == 2
     err = capsys.readouterr().err
     assert key in err and "Traceback" not in err and "\n" not in err.strip()

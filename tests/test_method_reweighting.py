@@ -10,15 +10,17 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
+from omegaconf import OmegaConf
 from torch.func import functional_call
 
 from reference_meta import reference_meta_gradients
 from repro.cli import main
 from repro.config import load_config, to_container
 from repro.errors import UserError
+from repro.meta.weight_stats import WeightStats
+from repro.methods import check_method_options
 from repro.methods.l2rw import L2RW, l2rw_step, l2rw_weights
 from repro.methods.mwnet import MetaWeightNet, WeightingNet, weighting_net_backward
-from repro.methods.weight_stats import WeightStats
 from repro.runs.rundir import RunDir
 from repro.train import train
 from resume_check import assert_resume_equals_uninterrupted
@@ -282,13 +284,17 @@ def test_bad_options_are_refused_with_a_clear_error(tmp_path, capsys, overrides,
     assert not (tmp_path / "runs").exists()  # refused at config load (Method.check), before any run directory
 
 
-def test_check_functions_refuse_before_any_work():
+def _node(name: str) -> dict:
+    return OmegaConf.to_container(load_config([f"method={name}", "split=noisy"]).method)
+
+
+def test_the_option_declarations_refuse_before_any_work():
     with pytest.raises(UserError, match="meta_lr"):
-        MetaWeightNet.check(load_config(["method=mwnet", "split=noisy", "method.meta_lr=-1"]).method)
+        check_method_options(MetaWeightNet, {"name": "mwnet", **_node("mwnet"), "meta_lr": -1})
     with pytest.raises(UserError, match="lookahead_weight_decay"):
-        L2RW.check(load_config(["method=l2rw", "split=noisy", "method.lookahead_weight_decay=3"]).method)
-    MetaWeightNet.check(load_config(["method=mwnet", "split=noisy"]).method)
-    L2RW.check(load_config(["method=l2rw", "split=noisy"]).method)
+        check_method_options(L2RW, {**_node("l2rw"), "lookahead_weight_decay": 3})
+    check_method_options(MetaWeightNet, _node("mwnet"))
+    check_method_options(L2RW, _node("l2rw"))
 
 
 def test_nan_in_the_weighting_net_fails_the_run_like_a_nan_loss(tmp_path, capsys, monkeypatch):

@@ -12,12 +12,15 @@ from omegaconf import OmegaConf
 from repro.cli import main
 from repro.config import load_config
 from repro.errors import UserError
-from repro.methods import METHODS, Method, method_class
+from repro.methods import METHODS, Method, method_class, method_options
+from repro.schema import fields_of
 
 REPO = Path(__file__).resolve().parent.parent
 METHOD_CONF = REPO / "repro" / "conf" / "method"
 BUILT = [
-    name for name, target in METHODS.items() if (REPO / (target.partition(":")[0].replace(".", "/") + ".py")).exists()
+    name
+    for name, target in METHODS.items()
+    if isinstance(target, str) and (REPO / (target.partition(":")[0].replace(".", "/") + ".py")).exists()
 ]
 
 
@@ -34,7 +37,8 @@ def test_each_method_class_takes_exactly_the_options_of_its_config(name):
     cls = method_class(name)
     assert issubclass(cls, Method)
     keys = set(OmegaConf.load(METHOD_CONF / f"{name}.yaml")) - {"name"}
-    assert keys <= set(cls.options), f"{name}: config keys {keys - set(cls.options)} are not read by {cls.__name__}"
+    declared = {f.name for f in fields_of(method_options(cls))}
+    assert keys <= declared, f"{name}: config keys {keys - declared} are not declared by {cls.__name__}.Options"
 
 
 def test_the_training_loop_names_no_method():

@@ -1,4 +1,4 @@
-"""Noise models (repro/data/noise.py): the exact-fraction model (Data Parameters), the transition matrix and actual
+"""Noise models (repro/data/noise/): the exact-fraction model (Data Parameters), the transition matrix and actual
 noise rate every model answers, their refusals, and co-teaching's default forget rate from the actual rate."""
 
 from __future__ import annotations
@@ -6,12 +6,15 @@ from __future__ import annotations
 import pytest
 import torch
 
+from noisy_digits import noisy_digits
 from repro.cli import main
 from repro.config import load_config
 from repro.data import actual_noise_rate, inject_noise, make_split, transition_matrix
-from repro.data.noise import corrupted_count, inject_exact_fraction_noise
+from repro.data.noise import NoiseModel, corrupted_count, inject_exact_fraction_noise, register_noise_model
+from repro.data.noise.synthetic import FractionOptions
 from repro.errors import UserError
 from repro.methods.coteaching import resolved_forget_rate
+from repro.train import train
 from repro.training.experiment import load_run_data
 
 
@@ -158,3 +161,49 @@ def test_coteaching_forget_rate_options():
     assert resolved_forget_rate(load_config(["method=coteaching", "noise=none"])) == 0.0
     with pytest.raises(UserError, match="method.default_forget_rate"):
         load_config([*noisy, "method.default_forget_rate=guess"])
+
+
+# -- the registry: a model defined in this file alone --------------------------------------------------------
+@register_noise_model
+class NextClassNoise(NoiseModel):
+    """Each training label becomes the next class with probability `fraction` (pair flips)."""
+
+    kind = "next_class"
+    Options = FractionOptions
+
+    def describes_noise(self) -> bool:
+        return self.options.fraction > 0
+
+    def inject(self, targets, *, num_classes, among, human=None):
+        flip = torch.rand(targets.numel(), generator=torch.Generator().manual_seed(self.options.seed))
+        chosen = torch.zeros_like(targets, dtype=torch.bool)
+        chosen[among if among is not None else slice(None)] = True
+        given = torch.where(chosen & (flip < self.options.fraction), (targets + 1) % num_classes, targets)
+        return given, given != targets
+
+    def transition_matrix(self, num_classes, *, targets=None, among=None, given=None):
+        f = self.options.fraction
+        return (1 - f) * torch.eye(num_classes, dtype=torch.float64) + f * torch.eye(num_classes).roll(1, 1).double()
+
+
+def test_a_noise_model_registered_in_a_test_file_trains_a_run(tmp_path):
+    overrides = [o for o in noisy_digits() if o != "noise=uniform"] + ["noise=uniform", "noise.kind=next_class"]
+    cfg = load_config([*overrides, "optim.epochs=1", f"output_root={tmp_path}"])
+    assert actual_noise_rate(cfg.noise, 10) == pytest.approx(0.4)
+    data, train_idx, meta_idx = load_run_data(cfg)
+    changed = data.train_targets != data.train_true_targets
+    assert torch.equal(data.train_targets[changed], (data.train_true_targets[changed] + 1) % 10)
+    assert not changed[meta_idx].any() and 0.25 < changed[train_idx].float().mean() < 0.55
+    result = train(cfg)  # the memorisation recorder asks the model whether there is noise
+    assert "memorised_noisy" in result.run_dir.read_metrics()[-1]
+
+
+def test_a_noise_models_keys_are_its_declaration():
+    with pytest.raises(UserError, match=r"noise.file is not a key of noise here; it takes fraction, kind, seed"):
+        load_config(["noise=cifar_n", "noise.kind=uniform"])
+    with pytest.raises(UserError, match=r"noise.rates\[1\]=1.5 \(float\) is not allowed"):
+        load_config(["noise=annotators", "noise.rates=[0.1,1.5,0.2]"])
+    with pytest.raises(UserError, match="three error rates"):
+        load_config(["noise=annotators", "noise.rates=[0.1,0.2]"])
+    with pytest.raises(UserError, match="'next_class'"):  # the registered kinds are the choices
+        load_config(["noise=uniform", "noise.kind=pairflip"])

@@ -1,4 +1,4 @@
-"""The noisy comparisons beyond the paper (issue 19): sweeps/table12.yaml (label smoothing vs loss correction vs
+"""The noisy comparisons beyond the paper: sweeps/table12.yaml (label smoothing vs loss correction vs
 instance labels under noise) and table13.yaml (distillation from noisy teachers) plan on CIFAR; a teacher reference
 without `sweep` / `column` names a row of the same file in the student's column; a small local sweep of both on
 noisy digits runs end to end, `repro tables` renders ours only (no paper column) and the epsilon figure draws."""

@@ -13,8 +13,8 @@ from noisy_digits import NOISY_DIGITS
 from repro.cli import main
 from repro.config import load_config, to_container
 from repro.data import inject_noise
-from repro.methods.transition import anchor_transition
-from repro.methods.transition_estimate import read_kept_probs
+from repro.data.noise.transition import anchor_transition
+from repro.recorders.transition_estimate import read_kept_probs
 from repro.runs.rundir import RunDir, run_id
 from repro.training.experiment import load_run_data
 

@@ -24,6 +24,7 @@ from repro.labels.trajectory import (
 )
 from repro.runs.checkpoint import load_checkpoint
 from repro.runs.rundir import RunDir
+from repro.schema import check_node
 from repro.tracking.tracker import NullTracker
 from repro.train import Interrupted, train
 from resume_check import EXACT, torch_flags_kept
@@ -78,7 +79,7 @@ def test_record_settings_defaults_and_snapshot_epochs():
 )
 def test_bad_record_settings_are_refused(bad):
     with pytest.raises(UserError, match="method.record"):
-        RecordSettings.from_config(bad)
+        check_node(RecordSettings, bad, "method.record")
 
 
 def test_label_entropy_by_hand():

@@ -1,4 +1,4 @@
-"""`pip install -e .` into an environment that already holds a cluster's torch keeps that torch (issue 11, part 6).
+"""`pip install -e .` into an environment that already holds a cluster's torch keeps that torch.
 
 A fresh venv gets a stand-in for a site build: metadata-only `torch 2.5.1+cu121` and the `torchvision 0.20.1` paired
 with it (pinned to that torch, as real torchvision wheels are). pip then resolves the project against PyPI in a dry

@@ -1,5 +1,5 @@
 """Every method declares what its step costs, `repro bench` times every kind, and every run of every model is
-priced: a run is never counted as zero (issue 28, part 1)."""
+priced: a run is never counted as zero."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import pytest
 from repro.cli import main
 from repro.config import load_config, to_container
 from repro.methods import METHODS, method_class
-from repro.methods.step_cost import LABEL_LOOKAHEAD, STEP_COSTS
 from repro.models import MODEL_NAMES
 from repro.sweep.budget.calibration import H100_MS, Calibration, load_calibration
 from repro.sweep.budget.costs import estimate, price, run_gpu_hours
+from repro.training.step_cost import LABEL_LOOKAHEAD, STEP_COSTS
 
 NOISY = ["split=noisy", "noise=uniform", "model=wrn28_10", "optim=setting_a", "data.batch_size=100"]
 

@@ -1,4 +1,4 @@
-"""`repro sweep FILE --preflight` (issue 28, part 4): the corners of every tuned cell's grid, a few epochs each, as
+"""`repro sweep FILE --preflight`: the corners of every tuned cell's grid, a few epochs each, as
 runs of their own; label movement and step time per corner, then the plan recalibrated."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`repro sweep FILE --preflight --executor slurm` (issue 28, part 4) on the throw-away one-node SLURM cluster: the
+"""`repro sweep FILE --preflight --executor slurm` on the throw-away one-node SLURM cluster: the
 grid corners go to SLURM as one job array through the sweep's submitit path, the command waits for them, then prints
 the same report as a local preflight (label movement per corner, the plan recalibrated)."""
 

@@ -170,6 +170,9 @@ def test_preempted_job_requeues_and_resumes_to_the_uninterrupted_result(slurm_cl
         HANG_GUARD_S,
         f"job {record.job_id} (requeued, same id) to be COMPLETED",
     )
+    # accounting keeps both attempts (sacct --duplicates): the requeue, then the completion
+    history = slurm_cluster.run("sacct", "-D", "-X", "-n", "-P", "-j", record.job_id, "-o", "State").stdout.split()
+    assert history[0].startswith(("REQUEUED", "PREEMPTED")) and history[-1] == "COMPLETED", history
 
     # the same config, uninterrupted, in this process (1 torch thread, as the job with cpus_per_task=1)
     reference = train(load_config([*run.overrides, f"output_root={tmp_path / 'reference'}", "progress=none"]))

@@ -1,5 +1,5 @@
 """`repro sweep status FILE` on a half-finished local sweep: GPU-hours spent (measured) and projected, and per cell
-its runs done / running / queued and tuning winner (issue 28, part 3)."""
+its runs done / running / queued and tuning winner."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ import torch
 
 from repro.config import load_config
 from repro.errors import UserError
-from repro.methods.temperature import check_temperature, scale_logits, scale_probabilities
+from repro.methods.temperature import scale_logits, scale_probabilities
 
 
 def test_scale_logits_is_softmax_of_logits_over_t():
@@ -47,11 +47,10 @@ def test_zero_temperature_is_the_arg_max_one_hot():
 
 
 def test_bad_temperatures():
-    assert check_temperature(0, "t") == 0.0 and check_temperature(2, "t") == 2.0
-    for bad in (-0.25, "warm", float("nan"), True, "search"):
-        with pytest.raises(UserError, match="must be a number >= 0"):
-            check_temperature(bad, "method.temperature")
-    with pytest.raises(UserError, match="tuning stage now"):  # the old search setting says where it went
-        check_temperature("search", "method.temperature")
+    for good in (0, 2, 0.25):
+        assert load_config(["method=distillation", f"method.temperature={good}"]).method.temperature == good
+    for bad in ("-0.25", "warm", "nan", "true", "search"):
+        with pytest.raises(UserError, match=r"must be a finite number >= 0 \(.*tuning stage"):  # where search went
+            load_config(["method=transferred_labels", f"method.temperature={bad}"])
     with pytest.raises(UserError, match="method.temperature=-1"):
         load_config(["method=distillation", "method.temperature=-1"])

@@ -1,5 +1,6 @@
 """One run's label-trajectory files (repro/labels/trajectory.py): top-k reconstruction, full snapshots taking
-precedence over top-k records, and a damaged label file as a damaged record of its run (repro/runs/records.py)."""
+precedence over top-k records, a damaged label file as a damaged record of its run (repro/runs/records.py), and
+run directories of the earlier layout (a file per epoch) read as before."""
 
 from __future__ import annotations
 
@@ -9,7 +10,14 @@ import numpy as np
 import pytest
 
 from fold_fixtures import FOLD_TRAIN, C, N, hand_labels, make_instance_fold_runs, replay_cfg
-from repro.labels.trajectory import instance_labels_at, labels_from_topk, topk_file, write_snapshot
+from repro.labels.trajectory import (
+    instance_labels_at,
+    labels_from_topk,
+    recorded_epochs,
+    snapshot_epochs,
+    write_instance_topk,
+    write_snapshot,
+)
 from repro.runs.records import DamagedRecord
 
 
@@ -26,9 +34,10 @@ def test_topk_reconstruction_is_exact_when_k_equals_c():
     np.testing.assert_allclose(labels_from_topk(classes, probs, 3), [[0.3, 0.5, 0.2]], atol=1e-3)
 
 
-def test_snapshots_take_precedence_over_topk_records(tmp_path):
+@pytest.mark.parametrize("per_epoch_files", [False, True], ids=["appended records", "a file per epoch"])
+def test_snapshots_take_precedence_over_topk_records(tmp_path, per_epoch_files):
     cfg = replay_cfg(tmp_path)
-    dirs = make_instance_fold_runs(cfg)
+    dirs = make_instance_fold_runs(cfg, per_epoch_files=per_epoch_files)
     exact = np.full((N, C), 1.0 / C, np.float32)
     write_snapshot(dirs[0].labels_dir, 1, exact)
     index, labels = instance_labels_at(dirs[0].path, 1)
@@ -36,6 +45,26 @@ def test_snapshots_take_precedence_over_topk_records(tmp_path):
     np.testing.assert_allclose(labels, exact[FOLD_TRAIN[0]], atol=1e-3)
     _, labels2 = instance_labels_at(dirs[0].path, 2)
     np.testing.assert_allclose(labels2, hand_labels(0, 2), atol=1e-3)
+    layout = {p.relative_to(dirs[0].labels_dir).as_posix() for p in dirs[0].labels_dir.rglob("*.np*")}
+    if per_epoch_files:
+        assert {"topk/epoch_0001.npz", "topk/epoch_0002.npz", "snapshots/epoch_0001.npy"} <= layout
+    else:
+        assert layout == {"topk.npy", "snapshots.npy", "train_index.npy"}
+        assert recorded_epochs(dirs[0]) == 2 and snapshot_epochs(dirs[0]) == [1]
+
+
+def test_a_resumed_run_replaces_the_records_past_its_checkpoint(tmp_path):
+    """A run resumed from its epoch-1 checkpoint records epoch 2 again: the old epoch 2 (and a snapshot of it) go."""
+    rd = make_instance_fold_runs(replay_cfg(tmp_path))[0]
+    write_snapshot(rd.labels_dir, 2, np.full((N, C), 1.0 / C, np.float32))
+    order = np.tile(np.arange(C, dtype=np.int16), (len(FOLD_TRAIN[0]), 1))
+    again = np.zeros((len(FOLD_TRAIN[0]), C), np.float16)
+    again[:, 0] = 1.0
+    write_instance_topk(rd.labels_dir, 2, order, again)
+    write_snapshot(rd.labels_dir, 2, np.eye(C, dtype=np.float32)[np.zeros(N, int)])
+    assert recorded_epochs(rd) == 2 and snapshot_epochs(rd) == [2]
+    np.testing.assert_allclose(instance_labels_at(rd.path, 2)[1][:, 0], 1.0)
+    np.testing.assert_allclose(instance_labels_at(rd.path, 1)[1], hand_labels(0, 1), atol=1e-3)
 
 
 def _cut(path) -> None:
@@ -45,7 +74,7 @@ def _cut(path) -> None:
 @pytest.mark.parametrize(
     "damage",
     [
-        lambda labels: _cut(topk_file(labels, 2)),
+        lambda labels: _cut(labels / "topk.npy"),
         lambda labels: _cut(labels / "manifest.json"),
         lambda labels: _cut(labels / "train_index.npy"),
         lambda labels: write_snapshot(labels, 2, np.zeros((N + 1, C), np.float32)),  # of another data set size

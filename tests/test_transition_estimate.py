@@ -1,4 +1,4 @@
-"""Patrini et al.'s T estimate from the estimator's best-validation network (repro/methods/transition_estimate.py,
+"""Patrini et al.'s T estimate from the estimator's best-validation network (repro/recorders/transition_estimate.py,
 method.estimate_at=best_val): what a noisy run keeps of that network, the per-epoch estimate error, a loss-correction
 run that reads it, the final-network option, run ids unchanged for configs without the key, and refusals."""
 
@@ -13,8 +13,8 @@ import torch
 from noisy_digits import NOISY_DIGITS
 from repro.cli import main
 from repro.config import load_config, to_container
-from repro.methods.transition import anchor_transition, noise_transition
-from repro.methods.transition_estimate import read_kept_probs, transition_mae
+from repro.data.noise.transition import anchor_transition, noise_transition
+from repro.recorders.transition_estimate import read_kept_probs, transition_mae
 from repro.runs.rundir import run_id
 
 NOISY = NOISY_DIGITS

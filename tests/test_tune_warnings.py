@@ -1,4 +1,4 @@
-"""Warnings when a tuning stage may have missed, on digits (issue 28, parts 5-6): a label-lr grid too small for the
+"""Warnings when a tuning stage may have missed, on digits: a label-lr grid too small for the
 labels to move, and a winner on the largest value of its grid axis. Shown in the sweep's output, `repro sweep
 status`, the tuned runs' summary (W&B takes its one-string form) and `repro tables`."""
 

@@ -1,4 +1,4 @@
-"""`repro bench`: measure this GPU's per-step costs (every step kind of repro/methods/step_cost.py, and the eval
+"""`repro bench`: measure this GPU's per-step costs (every step kind of repro/training/step_cost.py, and the eval
 forward) for every model of the registry, and store them once per GPU model, so `repro sweep FILE --dry-run`
 estimates GPU-hours for the GPU you will run on.
 
@@ -20,9 +20,9 @@ from typing import Callable
 import torch
 
 from repro.errors import UserError
-from repro.methods.step_cost import STEP_COSTS, StepCost
 from repro.models import MODEL_NAMES
 from repro.sweep.budget.calibration import Calibration
+from repro.training.step_cost import STEP_COSTS, StepCost
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         nargs="+",
         default=[k.key for k in STEP_COSTS],
         choices=[k.key for k in STEP_COSTS],
-        help="step kinds to time (repro/methods/step_cost.py; default: all)",
+        help="step kinds to time (repro/training/step_cost.py; default: all)",
     )
     parser.add_argument(
         "--device",
@@ -88,7 +88,7 @@ def measure(
     """ms per step of each kind, and per evaluated image, for one model on `hw`'s device."""
     import importlib
 
-    from repro.methods.step_timing import StepBench
+    from repro.commands.step_timing import StepBench
     from repro.models import build_model
 
     channels, size, _, classes = bench_shape(model_name, classes)

@@ -136,6 +136,26 @@ def check_wandb() -> list[Check]:
     ]
 
 
+def check_wandb_room() -> list[Check]:
+    """W&B's own directories under a home directory with little room: a table's runs would fill its quota."""
+    try:
+        from repro.tracking.wandb_dirs import cramped_home_directories
+    except Exception:  # W&B not importable: check_wandb says so
+        return []
+    cramped = cramped_home_directories()
+    if not cramped:
+        return [Check("wandb dirs", OK, "W&B's cache, data and artifact directories have room (or are not in $HOME)")]
+    where = "; ".join(f"{var}={room.path} ({room.describe()})" for var, room in cramped.items())
+    return [
+        Check(
+            "wandb dirs",
+            WARN,
+            f"under your home directory with little room: {where}. A table of hundreds of runs adds W&B files "
+            "there; export those variables to a scratch or project directory (docs/wandb.md, Files per run).",
+        )
+    ]
+
+
 def check_slurm(require: bool) -> list[Check]:
     sinfo = shutil.which("sinfo")
     if sinfo is None:
@@ -186,6 +206,7 @@ def run_checks(args: argparse.Namespace) -> list[Check]:
         *check_torchvision(),
         *check_cuda(args.require_gpu),
         *check_wandb(),
+        *check_wandb_room(),
         *check_slurm(args.require_slurm),
         *check_data(args.data_root),
     ]

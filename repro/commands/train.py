@@ -8,35 +8,52 @@ import textwrap
 
 from omegaconf import OmegaConf
 
-# group -> (its default, a note); the options are read from the packaged config tree, so a new method's config
-# file shows up here by itself.
+# group -> a note. The options come from the packaged config tree (a method: from the registry, METHODS), the
+# defaults from config.yaml's defaults list, the keys from their declarations (repro/commands/options_doc.py).
 GROUP_NOTES = {
-    "data": ("digits", "data.root=/path/to/cifar (torchvision layout)"),
-    "model": ("smallcnn", ""),
-    "optim": (None, "default: the model's Table 9 preset; setting_a / setting_b: the noisy tables' peer settings"),
-    "method": ("baseline", "options of each: repro/conf/method/<name>.yaml, docs/methods/"),
-    "noise": ("none", "noise.fraction=0.4; cifar_n: noise.file=CIFAR-10_human.pt noise.type=worse (docs/cifar_n.md)"),
-    "split": ("holdout", "holdout: 20% meta, 5 folds (split.fold=0..4); noisy: 2% clean meta"),
-    "tracker": ("wandb", "offline unless tracker.mode=online"),
+    "data": "data.root=/path/to/cifar (torchvision layout)",
+    "model": "",
+    "optim": "default: the model's Table 9 preset; setting_a / setting_b: the noisy tables' peer settings",
+    "method": "each method's options: docs/options.md (repro/conf/method/<name>.yaml: their values and sources)",
+    "noise": "noise.fraction=0.4; cifar_n: noise.file=CIFAR-10_human.pt noise.type=worse (docs/cifar_n.md)",
+    "split": "holdout: 20% meta, 5 folds (split.fold=0..4); noisy: 2% clean meta",
+    "tracker": "offline unless tracker.mode=online",
 }
 
 
 def groups_help() -> str:
-    """The epilog of `repro train --help`: every config group with its options, then top-level keys."""
+    """The epilog of `repro train --help`: every config group with its options, then every key with what it
+    allows (from the declarations)."""
     from importlib.resources import files
 
+    import yaml
+
+    from repro.commands.options_doc import help_keys
+    from repro.methods import METHODS
+
     conf = files("repro.conf")
+    defaults = {
+        k: v
+        for d in yaml.safe_load(conf.joinpath("config.yaml").read_text())["defaults"]
+        if isinstance(d, dict)
+        for k, v in d.items()
+    }
     lines = ["config groups (pick with group=option):"]
-    for group, (default, note) in GROUP_NOTES.items():
-        names = sorted(p.name[:-5] for p in conf.joinpath(group).iterdir() if p.name.endswith(".yaml"))
+    for group, note in GROUP_NOTES.items():
+        if group == "method":
+            names = list(METHODS)
+        else:
+            names = sorted(p.name[:-5] for p in conf.joinpath(group).iterdir() if p.name.endswith(".yaml"))
+        default = defaults.get(group)
         names = [f"{n} (default)" if n == default else n for n in sorted(names, key=lambda n: n != default)]
         lines += textwrap.wrap(" | ".join(names), 110, initial_indent=f"  {group:<8} ", subsequent_indent=" " * 11)
         if note:
             lines.append(f"  {'':<8} {note}")
     lines += [
-        "top-level keys: seed=0 output_root=outputs progress=auto|bar|plain|none",
-        "  hardware: device=auto|cpu|cuda precision=fp32|bf16 channels_last=auto|true|false compile_jvp=false "
-        "deterministic=false",
+        "",
+        "keys (key=value; what each allows, from its declaration; method.* and noise.* keys: the chosen method's and",
+        "noise model's, in docs/options.md):",
+        help_keys(),
         "",
         "exit codes: 0 done, 2 bad input (one-paragraph error), 3 the run is held by another process (see --wait)",
     ]

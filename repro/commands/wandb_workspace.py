@@ -29,7 +29,6 @@ LINESERIES = "wandb/lineseries/v0"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("action", choices=["workspace"], help="what to build (the saved workspace view)")
     parser.add_argument("project", metavar="ENTITY/PROJECT", help="the W&B project the runs were logged to")
     parser.add_argument("--name", default="Soft labels: runs by method", help="the view's name")
     parser.add_argument(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from repro.data.datasets import DATASET_NAMES, ArrayDataset, digits, load_dataset
 from repro.data.loader import BatchLoader
-from repro.data.noise import NOISE_KINDS, actual_noise_rate, inject_noise, inject_uniform_noise, transition_matrix
+from repro.data.noise import NOISE_MODELS, actual_noise_rate, inject_noise, inject_uniform_noise, transition_matrix
 from repro.data.splits import make_split
 
 __all__ = [
@@ -12,7 +12,7 @@ __all__ = [
     "ArrayDataset",
     "BatchLoader",
     "digits",
-    "NOISE_KINDS",
+    "NOISE_MODELS",
     "actual_noise_rate",
     "inject_noise",
     "inject_uniform_noise",

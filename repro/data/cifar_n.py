@@ -20,7 +20,7 @@ What this module guarantees before any training:
   assertion), before `data.subset` keeps some images with their own labels (`HumanNoise.subset`). A copy in another
   image order would silently attach labels to the wrong images: refused, saying which order the file seems to be in.
 The noisy labels replace the given labels of the run's training part only; the meta (and validation) part keeps its
-clean labels, as with the synthetic noise models (repro/data/noise.py).
+clean labels, as with the synthetic noise models (repro/data/noise/synthetic.py).
 """
 
 from __future__ import annotations

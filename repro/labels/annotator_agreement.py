@@ -26,11 +26,13 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 import torch
 from torch import Tensor
+
+from repro.training.protocols import Recorder, When
 
 KL_FLOOR = 1e-3
 FILE = "annotators.npz"
@@ -200,8 +202,24 @@ def out_of_sample_cleanlab(run_path: str | Path) -> dict[str, Any] | None:
     }
 
 
-class AnnotatorAgreementRecorder:
+class AnnotatorAgreementRecorder(Recorder):
     """At the last epoch: `annotators.npz` (atomic) and the summary fields; a resumed run reads them back."""
+
+    records = f"{FILE} (the network's and the learned labels' agreement with the annotators); annot_* in the summary"
+    when = When.LAST_EPOCH
+
+    @classmethod
+    def for_run(cls, exp: Any) -> list[Recorder]:
+        """On a run whose noise model has several annotators per image."""
+        votes = getattr(exp.data, "annotator_votes", None)
+        return [cls(exp)] if votes is not None and exp.train_idx.numel() else []
+
+    @classmethod
+    def eval_images(cls, config: Mapping[str, Any], n_train: int, n_meta: int, n_test: int) -> int:
+        """The training images, once (the network's softmax over them)."""
+        from repro.data.noise import noise_model
+
+        return n_train if noise_model(config["noise"]).annotator_votes(config) else 0
 
     def __init__(self, exp: Any) -> None:
         self.index = exp.train_idx.cpu()
@@ -236,9 +254,3 @@ class AnnotatorAgreementRecorder:
             with np.load(self.path) as f:
                 self._summary = agreement_summary({k: f[k] for k in f.files})
         return self._summary
-
-
-def annotator_recorders(exp: Any) -> list:
-    """The recorder, for runs whose noise model has several annotators per image."""
-    votes = getattr(exp.data, "annotator_votes", None)
-    return [AnnotatorAgreementRecorder(exp)] if votes is not None and exp.train_idx.numel() else []

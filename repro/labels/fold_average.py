@@ -2,7 +2,7 @@
 
 Why this module: the final (method=replay) run trains on the average of its fold runs' label trajectories, epoch by
 epoch. This module computes that average (each sample over the folds that trained it), stores it once per set of
-fold runs and serves it to the replay run (`replay_source`) and to students of a replay run (repro/methods/teachers.py).
+fold runs and serves it to the replay run (`replay_source`) and to students of a replay run (repro/runs/teachers.py).
 One run's files are repro/labels/trajectory.py; which fold runs a replay run reads is repro/labels/fold_runs.py.
 
 An averaged trajectory lives in `<output_root>/trajectories/<hash of fold run ids>/`: `manifest.json` (written last:

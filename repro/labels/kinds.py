@@ -23,7 +23,7 @@ from repro.labels.learned import ClassLabels, InstanceLabels
 from repro.labels.recording import ClassTrajectoryRecorder, InstanceTrajectoryRecorder, LabelStatsRecorder
 from repro.labels.registry import LabelKind, Panel, register_label_kind
 from repro.labels.replay import ReplayLabels
-from repro.labels.trajectory import class_labels_matrix, instance_labels_at, read_class_trajectory, topk_file
+from repro.labels.trajectory import class_labels_matrix, instance_labels_at, read_class_trajectory, topk_epochs
 from repro.runs.io import atomic_output, atomic_save_npy
 from repro.runs.rundir import RunDir
 
@@ -129,11 +129,7 @@ class InstanceKind(_LearnedKind):
 
     @classmethod
     def recorded_epochs(cls, run: RunDir | str | Path) -> int:
-        labels_dir = (run.path if isinstance(run, RunDir) else Path(run)) / "labels"
-        count = 0
-        while topk_file(labels_dir, count + 1).exists():
-            count += 1
-        return count
+        return topk_epochs(run)
 
     @classmethod
     def averaged_file(cls) -> str:

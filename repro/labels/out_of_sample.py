@@ -30,6 +30,7 @@ import numpy as np
 from repro.errors import UserError
 from repro.labels.fold_runs import cross_validation_configs
 from repro.runs.rundir import RunDir
+from repro.training.protocols import Recorder, When
 
 FILE = "heldout_probs.npz"
 
@@ -40,8 +41,29 @@ def is_partition_fold(split: Mapping[str, Any]) -> bool:
     return folds >= 2 and not split.get("full_train") and abs(float(split["meta_fraction"]) * folds - 1.0) < 1e-9
 
 
-class HeldOutProbs:
+class HeldOutProbs(Recorder):
     """At the last epoch: the final network's softmax over the held-out fold, `heldout_probs.npz` (atomic)."""
+
+    records = f"{FILE} (the final network's softmax over the held-out fold); heldout_probs_rows in the summary"
+    when = When.LAST_EPOCH
+
+    @classmethod
+    def for_run(cls, exp: Any) -> list[Recorder]:
+        """On a noisy run whose held-out part is one fold of a partition (a cross-validation fold run)."""
+        if not cls.applies(exp.cfg) or not exp.meta_idx.numel():
+            return []
+        return [cls(exp)]
+
+    @classmethod
+    def applies(cls, config: Mapping[str, Any]) -> bool:
+        from repro.data.noise import describes_noise
+
+        return is_partition_fold(config["split"]) and describes_noise(config["noise"])
+
+    @classmethod
+    def eval_images(cls, config: Mapping[str, Any], n_train: int, n_meta: int, n_test: int) -> int:
+        """The held-out fold's images, once."""
+        return n_meta if cls.applies(config) else 0
 
     def __init__(self, exp: Any) -> None:
         self.rows = exp.meta_idx.cpu()
@@ -61,15 +83,6 @@ class HeldOutProbs:
 
     def summary(self) -> dict[str, Any]:
         return {"heldout_probs_rows": int(self.rows.numel())}
-
-
-def heldout_recorders(exp: Any) -> list:
-    """The recorder, for noisy runs whose held-out part is one fold of a partition (a cross-validation fold run)."""
-    from repro.data.noise import describes_noise
-
-    if not is_partition_fold(exp.cfg.split) or not describes_noise(exp.cfg.noise) or not exp.meta_idx.numel():
-        return []
-    return [HeldOutProbs(exp)]
 
 
 def out_of_sample_probs(run_path: str | Path, index: np.ndarray, folds: int) -> tuple[np.ndarray, np.ndarray]:

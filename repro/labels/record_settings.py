@@ -1,59 +1,50 @@
 """`method.record`: what a learned-label run records each epoch (top-k of the instance labels, the epochs with full
-snapshots, how many classes and samples its W&B charts follow, the rows of its most-changed table), checked when the
-recorders are built (repro/labels/recording.py)."""
+snapshots, how many classes and samples its W&B charts follow, the rows of its most-changed table). `RecordSettings`
+is the declaration of the `method.record` node (the learned-label methods' options nest it; checked when the config
+loads) and the settings the recorders read (repro/labels/recording.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
 from typing import Any, Mapping
 
 from omegaconf import DictConfig, OmegaConf
 
-from repro.errors import UserError
+from repro.schema import build, option, schema
+from repro.schema.rules import SnapshotEpochs
 
 
-@dataclass(frozen=True)
+@schema
 class RecordSettings:
-    """method.record: what to record. `snapshot_epochs` are 1-based, negative ones count from the end
-    (-1 = last epoch); None means every epoch."""
+    """method.record: what to record."""
 
-    topk: int = 10
-    snapshot_epochs: tuple[int, ...] | None = (1, -1)
-    track_classes: int = 3
-    track_instances: int = 6
-    table_rows: int = 20
+    topk: int = option(default=10, ge=1, why="top-k classes + probabilities per training sample, every epoch")
+    snapshot_epochs: Any = option(
+        default_factory=lambda: (1, -1),
+        rule=SnapshotEpochs(),
+        why='full (N, C) float16 snapshots at these epochs (1-based, -1 = the last), or "all" / "none"',
+    )
+    track_classes: int = option(default=3, ge=0, why="W&B line charts: the classes followed")
+    track_instances: int = option(default=6, ge=0, why="W&B line charts: the training samples followed")
+    table_rows: int = option(default=20, ge=0, why="W&B table of the most changed instances")
 
     @classmethod
     def from_config(cls, record: Mapping[str, Any] | DictConfig | None) -> RecordSettings:
-        if record is None:
-            return cls()
+        """The settings of a run's (checked) `method.record` node; keys it leaves out take their defaults."""
         if isinstance(record, DictConfig):
-            record = OmegaConf.to_container(record, resolve=True)
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(record) - known)
-        if unknown:
-            raise UserError(f"method.record does not take {unknown}; it takes {sorted(known)} (docs/method.md).")
-        values = {**{f.name: getattr(cls(), f.name) for f in fields(cls)}, **record}
-        for key in ("topk", "track_classes", "track_instances", "table_rows"):
-            value = values[key]
-            if not isinstance(value, int) or isinstance(value, bool) or value < (1 if key == "topk" else 0):
-                raise UserError(f"method.record.{key}={value!r} must be an integer >= {1 if key == 'topk' else 0}.")
-        snaps = values["snapshot_epochs"]
-        if snaps == "all":
-            snaps = None
-        elif snaps in (None, "none"):
-            snaps = ()
-        elif isinstance(snaps, (list, tuple)) and all(isinstance(s, int) and s != 0 for s in snaps):
-            snaps = tuple(snaps)
-        else:
-            raise UserError(
-                f"method.record.snapshot_epochs={snaps!r} must be a list of non-zero epoch numbers "
-                "(1-based, -1 = the last epoch), 'all' or 'none'; e.g. [1, -1]."
-            )
-        values["snapshot_epochs"] = snaps
-        return cls(**values)
+            record = OmegaConf.to_container(record, resolve=True)  # type: ignore[assignment]
+        return build(cls, record or {})
+
+    @property
+    def snapshots(self) -> tuple[int, ...] | None:
+        """The snapshot epochs: None for every epoch, () for none."""
+        if self.snapshot_epochs == "all":
+            return None
+        if self.snapshot_epochs in (None, "none"):
+            return ()
+        return tuple(self.snapshot_epochs)
 
     def takes_snapshot(self, epoch_number: int, total_epochs: int) -> bool:
-        if self.snapshot_epochs is None:
+        snapshots = self.snapshots
+        if snapshots is None:
             return True
-        return any((s if s > 0 else total_epochs + 1 + s) == epoch_number for s in self.snapshot_epochs)
+        return any((s if s > 0 else total_epochs + 1 + s) == epoch_number for s in snapshots)

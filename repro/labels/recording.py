@@ -29,6 +29,7 @@ from repro.labels.trajectory import (
     write_snapshot,
     write_train_index,
 )
+from repro.training.protocols import Recorder, When
 
 __all__ = ["ClassTrajectoryRecorder", "InstanceTrajectoryRecorder", "LabelStatsRecorder", "build_recorders"]
 
@@ -71,9 +72,12 @@ class _TrainRows:
             return exp.labels.soft_labels(self.index.to(exp.device), self.given.to(exp.device)).float().cpu()
 
 
-class LabelStatsRecorder:
+class LabelStatsRecorder(Recorder):
     """Label entropy (mean -> row, histogram -> W&B) and, with
     injected noise, the noise-correction rates (row)."""
+
+    records = "label_entropy, label_given_prob (+ noise-correction rates) per epoch; final_* in the summary"
+    when = When.EVERY_EPOCH
 
     def __init__(self, exp: Any, settings: RecordSettings) -> None:
         self.rows = _TrainRows(exp)
@@ -117,10 +121,13 @@ def _last_metrics(run_dir: Any, keys: tuple[str, ...]) -> dict[str, float]:
     return {k: rows[-1][k] for k in keys if rows and k in rows[-1]}
 
 
-class ClassTrajectoryRecorder:
+class ClassTrajectoryRecorder(Recorder):
     """Class labels: labels/class_target_prob.npy [E, C] (rewritten atomically each epoch), mean/min/max target
     probability in the row, and a line per tracked class in W&B. `kind`: the label kind the manifest names (a kind
     that records in this format, repro/labels/registry.py)."""
+
+    records = "labels/class_target_prob.npy [E, C]; class_target_prob_mean / min / max per epoch"
+    when = When.EVERY_EPOCH
 
     def __init__(self, exp: Any, settings: RecordSettings, kind: str = "class") -> None:
         self.kind = kind
@@ -186,10 +193,14 @@ def _final_change(run_dir: Any, last: float | None) -> dict[str, Any]:
     return {} if last is None else {"final_label_change_mean": last}
 
 
-class InstanceTrajectoryRecorder:
+class InstanceTrajectoryRecorder(Recorder):
     """Instance labels: every epoch the top-k classes and probabilities of each training sample
-    (labels/topk/epoch_XXXX.npz), full (N, C) snapshots at the configured epochs, the mean change from the
-    initial labels in the row, and in W&B a few tracked samples' label lines and a table of the most changed."""
+    (a record appended to labels/topk.npy), full (N, C) snapshots at the configured epochs, the mean change from the
+    initial labels in the row, and in W&B a few tracked samples' label lines and, at the last epoch, a table of the
+    most changed."""
+
+    records = "labels/topk/epoch_XXXX.npz every epoch, labels/snapshots at method.record.snapshot_epochs"
+    when = When.EVERY_EPOCH
 
     def __init__(self, exp: Any, settings: RecordSettings, kind: str = "instance") -> None:
         self.kind = kind
@@ -205,7 +216,6 @@ class InstanceTrajectoryRecorder:
         self.tracked = pick_instances(self.rows.index, self.rows.noisy, settings.track_instances)
         tracked = set(self.tracked)
         self._tracked_rows = {g: i for i, g in enumerate(self.rows.index.tolist()) if g in tracked}
-        self.table_every = max(1, self.total_epochs // 5)
         self._started = False
         self.run_dir = exp.run_dir
         self._change: float | None = None
@@ -228,7 +238,7 @@ class InstanceTrajectoryRecorder:
         self._change = float(change.mean())
         row["label_change_mean"] = self._change
         self._log_tracked(all_labels, tracker, step)
-        if step % self.table_every == 0 or step == self.total_epochs:
+        if step == self.total_epochs:  # one W&B table file per run, not one per epoch (a bounded footprint)
             self._log_most_changed(labels, change, tracker, step)
 
     def _log_tracked(self, all_labels: Tensor, tracker: Any, step: int) -> None:

@@ -9,47 +9,43 @@ A run directory's `labels/` (epochs are 1-based, as in metrics.jsonl):
     manifest.json               {"kind": "class"|"instance", "num_samples": N, "num_classes": C, "topk": k, ...}
     class_target_prob.npy       class labels: float32 [E, C], target-class probability 1 - alpha_c per epoch
     train_index.npy             instance labels: int64 [n], the global indices of the run's training samples
-    topk/epoch_0001.npz         instance labels: classes int16 [n, k], probs float16 [n, k] (rows = train_index)
-    snapshots/epoch_0001.npy    instance labels: float16 [N, C], every sample's labels (global rows)
+    topk.npy                    instance labels: [E, n] records (classes int16 [k], probs float16 [k]) per epoch and
+                                training sample (rows = train_index), one record appended per epoch
+    snapshots.npy               instance labels: [S] records (epoch int32, labels float16 [N, C]): every sample's
+                                labels (global rows) at the snapshot epochs
+
+topk.npy and snapshots.npy grow by one record at a time (repro/runs/npy_log.py), so a run's file count does not
+grow with its epochs. Run directories written before them hold one file per epoch instead
+(`topk/epoch_0001.npz`: classes, probs; `snapshots/epoch_0001.npy`): they are read the same way, and a run resumed
+from such a directory goes on writing that layout.
 """
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 
 from repro.errors import UserError
+from repro.labels.epoch_records import (  # noqa: F401  (write_*, topk_file, snapshot_epochs: this module's API too)
+    READ_ERRORS,
+    damaged,
+    labels_dir_of,
+    load_record,
+    snapshot_epochs,
+    snapshot_record,
+    topk_epochs,
+    topk_file,
+    topk_record,
+    write_instance_topk,
+    write_snapshot,
+)
 from repro.labels.registry import label_kind
-from repro.runs.io import atomic_save_npy, atomic_write_bytes, atomic_write_json, read_json
-from repro.runs.records import DamagedRecord
+from repro.runs.io import atomic_save_npy, atomic_write_json, read_json
 from repro.runs.rundir import RunDir
 
 FORMAT_VERSION = 1  # also in the averaged trajectories' manifests and cache keys (repro/labels/fold_average.py)
-READ_ERRORS = (ValueError, EOFError, OSError, KeyError, zipfile.BadZipFile)  # a truncated or corrupt .npy / .npz
-
-
-# ----------------------------------------------------------------------------------------------- file names
-
-
-def _labels_dir(run: RunDir | str | Path) -> Path:
-    path = run.path if isinstance(run, RunDir) else Path(run)
-    return path / "labels"
-
-
-def _epoch_name(epoch: int) -> str:
-    return f"epoch_{int(epoch):04d}"
-
-
-def topk_file(labels_dir: Path, epoch: int) -> Path:
-    return labels_dir / "topk" / f"{_epoch_name(epoch)}.npz"
-
-
-def snapshot_file(labels_dir: Path, epoch: int) -> Path:
-    return labels_dir / "snapshots" / f"{_epoch_name(epoch)}.npy"
 
 
 # --------------------------------------------------------------------------------------------------- writing
@@ -78,56 +74,14 @@ def write_train_index(labels_dir: Path, index: np.ndarray) -> None:
     atomic_save_npy(labels_dir / "train_index.npy", np.asarray(index, dtype=np.int64))
 
 
-def write_instance_topk(labels_dir: Path, epoch: int, classes: np.ndarray, probs: np.ndarray) -> None:
-    """One epoch's top-k record: int16 classes + float16 probabilities, one uncompressed .npz (one atomic file)."""
-    if int(np.max(classes, initial=0)) > np.iinfo(np.int16).max:
-        raise UserError("Top-k label records store classes as int16, so at most 32767 classes are supported.")
-    buf = _npz_bytes(classes=np.asarray(classes, dtype=np.int16), probs=np.asarray(probs, dtype=np.float16))
-    atomic_write_bytes(topk_file(labels_dir, epoch), buf)
-
-
-def write_snapshot(labels_dir: Path, epoch: int, labels: np.ndarray) -> None:
-    atomic_save_npy(snapshot_file(labels_dir, epoch), np.asarray(labels, dtype=np.float16))
-
-
-def _npz_bytes(**arrays: np.ndarray) -> bytes:
-    import io
-
-    buf = io.BytesIO()
-    np.savez(buf, **arrays)
-    return buf.getvalue()
-
-
 # --------------------------------------------------------------------------------------------------- reading
 
 
-def _damaged(run: RunDir | str | Path, path: Path, problem: str) -> DamagedRecord:
-    """A damaged label file of `run` (truncated, corrupt, of another shape): the error every damaged record of a
-    run raises (repro/runs/records.py), naming the run and the file and advising `repro train --rerun`."""
-    return DamagedRecord(run if isinstance(run, RunDir) else RunDir(Path(run)), path, problem)
-
-
-def _load(run: RunDir | str | Path, path: Path, what: str) -> Any:
-    if not path.exists():
-        raise UserError(
-            f"The {what} {path} does not exist; the run recorded no such label trajectory (was it a "
-            "class- or instance-label run, and did it reach that epoch?)."
-        )
-    try:
-        data = np.load(path, allow_pickle=False)
-        if isinstance(data, np.lib.npyio.NpzFile):
-            with data:
-                return {k: data[k] for k in data.files}
-        return data
-    except READ_ERRORS as exc:
-        raise _damaged(run, path, f"its {what} cannot be read, it is truncated or corrupt ({exc})") from None
-
-
 def read_manifest(run: RunDir | str | Path) -> dict:
-    path = _labels_dir(run) / "manifest.json"
+    path = labels_dir_of(run) / "manifest.json"
     if not path.exists():
         raise UserError(
-            f"{_labels_dir(run).parent} has no label trajectory ({path} is missing): only runs with "
+            f"{labels_dir_of(run).parent} has no label trajectory ({path} is missing): only runs with "
             "method=class_labels or method=instance_labels record one."
         )
     try:
@@ -136,17 +90,17 @@ def read_manifest(run: RunDir | str | Path) -> dict:
             raise ValueError("not a manifest of this project")
     except (OSError, ValueError) as exc:
         problem = f"its label-trajectory manifest cannot be read, it is truncated or corrupt ({exc})"
-        raise _damaged(run, path, problem) from None
+        raise damaged(run, path, problem) from None
     return manifest
 
 
 def read_class_trajectory(run: RunDir | str | Path) -> np.ndarray:
     """Class labels' target-class probability per epoch and class, float32 [E, C] (row e-1 = epoch e)."""
     manifest = read_manifest(run)
-    path = _labels_dir(run) / "class_target_prob.npy"
-    traj = _load(run, path, "class-label trajectory")
+    path = labels_dir_of(run) / "class_target_prob.npy"
+    traj = load_record(run, path, "class-label trajectory")
     if traj.ndim != 2 or traj.shape[1] != manifest["num_classes"]:
-        raise _damaged(
+        raise damaged(
             run,
             path,
             f"its class-label trajectory has shape {traj.shape} but the run has {manifest['num_classes']} classes; "
@@ -156,15 +110,14 @@ def read_class_trajectory(run: RunDir | str | Path) -> np.ndarray:
 
 
 def read_train_index(run: RunDir | str | Path) -> np.ndarray:
-    return _load(run, _labels_dir(run) / "train_index.npy", "training-index file")
+    return load_record(run, labels_dir_of(run) / "train_index.npy", "training-index file")
 
 
 def read_instance_topk(run: RunDir | str | Path, epoch: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(global index int64 [n], classes int16 [n, k], probs float16 [n, k]) of epoch `epoch` (1-based)."""
     manifest = read_manifest(run)
     index = read_train_index(run)
-    path = topk_file(_labels_dir(run), epoch)
-    record = _load(run, path, f"top-k label record of epoch {epoch}")
+    path, record = topk_record(run, epoch)
     classes, probs = record.get("classes"), record.get("probs")
     if (
         classes is None
@@ -174,7 +127,7 @@ def read_instance_topk(run: RunDir | str | Path, epoch: int) -> tuple[np.ndarray
         or classes.shape[0] != index.shape[0]
         or (classes.size and int(classes.max()) >= manifest["num_classes"])
     ):
-        raise _damaged(
+        raise damaged(
             run,
             path,
             f"its top-k label record of epoch {epoch} does not match the run's {index.shape[0]} training samples "
@@ -186,23 +139,16 @@ def read_instance_topk(run: RunDir | str | Path, epoch: int) -> tuple[np.ndarray
 def read_snapshot(run: RunDir | str | Path, epoch: int) -> np.ndarray:
     """Every sample's instance labels at epoch `epoch` (1-based), float16 [N, C] (global rows)."""
     manifest = read_manifest(run)
-    path = snapshot_file(_labels_dir(run), epoch)
-    snap = _load(run, path, f"label snapshot of epoch {epoch}")
+    path, snap = snapshot_record(run, epoch)
     expected = (manifest["num_samples"], manifest["num_classes"])
     if snap.shape != expected:
-        raise _damaged(
+        raise damaged(
             run,
             path,
             f"its label snapshot of epoch {epoch} has shape {snap.shape}, expected {expected}; it belongs to "
             "another data set size or is corrupt",
         )
     return snap
-
-
-def snapshot_epochs(run: RunDir | str | Path) -> list[int]:
-    """The (1-based) epochs that have a full snapshot."""
-    folder = _labels_dir(run) / "snapshots"
-    return sorted(int(p.stem.split("_")[1]) for p in folder.glob("epoch_*.npy")) if folder.exists() else []
 
 
 def recorded_epochs(run: RunDir | str | Path) -> int:
@@ -230,7 +176,7 @@ def instance_labels_at(run: RunDir | str | Path, epoch: int) -> tuple[np.ndarray
     snapshot when one was taken that epoch (exact), else the top-k reconstruction."""
     manifest = read_manifest(run)
     index = read_train_index(run)
-    if snapshot_file(_labels_dir(run), epoch).exists():
+    if epoch in snapshot_epochs(run):
         snap = read_snapshot(run, epoch)[index].astype(np.float32)
         return index, snap / snap.sum(axis=1, keepdims=True)
     _, classes, probs = read_instance_topk(run, epoch)

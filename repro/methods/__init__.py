@@ -1,6 +1,7 @@
 """Training methods behind one interface (repro.methods.base.Method). `method.name` picks the class here;
-adding a method is one module (its class declares its options and their config rules), one line in METHODS and one
-config file repro/conf/method/<name>.yaml."""
+adding a method is one module (its class declares its options: `Options`, one typed declaration), one line in
+METHODS and one config file repro/conf/method/<name>.yaml (or `register_method`, where the declaration's defaults
+are the method's config: a method defined outside the package)."""
 
 from __future__ import annotations
 
@@ -10,24 +11,27 @@ from typing import Any, Mapping
 from omegaconf import DictConfig, OmegaConf
 
 from repro.errors import UserError
-from repro.methods.base import Method, NonFiniteLossError, StepOutput, optimizer_step
-from repro.validation import check_tree, prefixed
+from repro.methods.base import Method, NonFiniteLossError, NoOptions, StepOutput, optimizer_step, option_values
+from repro.schema import check_node, fields_of
 
 __all__ = [
     "METHODS",
     "Method",
+    "NoOptions",
     "NonFiniteLossError",
     "StepOutput",
     "build_method",
     "check_method_config",
+    "check_method_options",
     "check_method_ready",
     "method_class",
-    "method_rules",
+    "method_options",
     "optimizer_step",
+    "register_method",
 ]
 
-# method.name -> "module:Class" (imported only when a run uses it).
-METHODS: dict[str, str] = {
+# method.name -> "module:Class" (imported only when a run uses it), or the class `register_method` was given.
+METHODS: dict[str, str | type[Method]] = {
     "baseline": "repro.methods.fixed_targets:FixedTargets",
     "label_smoothing": "repro.methods.fixed_targets:FixedTargets",
     "confidence_penalty": "repro.methods.fixed_targets:FixedTargets",
@@ -52,44 +56,62 @@ def method_class(name: str) -> type[Method]:
             f"method.name={name!r} names no method; the methods are: {', '.join(METHODS)}. "
             "Pick one with method=<name> (each has a config file in repro/conf/method/)."
         )
-    module, _, cls = METHODS[name].partition(":")
+    target = METHODS[name]
+    if not isinstance(target, str):
+        return target
+    module, _, cls = target.partition(":")
     return getattr(importlib.import_module(module), cls)
 
 
-def method_rules(cls: type[Method]) -> Mapping[str, Any]:
-    """The config rules `cls` declares next to its code (its own `rules`, not a parent's: a subclass reads other
+def register_method(name: str, cls: type[Method]) -> type[Method]:
+    """Make `method=<name>` select `cls`, a method defined outside the package (a test file): METHODS gets it and,
+    as it has no config file in repro/conf/method/, Hydra's ConfigStore gets its group option, made of `name` and
+    the defaults of its `Options` (each option needs one). The process that trains it must import its module."""
+    from hydra.core.config_store import ConfigStore
+
+    missing = [f.name for f in fields_of(method_options(cls)) if f.required]
+    if missing:
+        raise TypeError(f"{cls.__name__}.Options: a registered method's options need defaults; {missing} have none")
+    known = METHODS.get(name)
+    if known is not None and known is not cls:
+        raise ValueError(f"method {name!r} is registered already ({known})")
+    METHODS[name] = cls
+    defaults = {f.name: f.default_value() for f in fields_of(cls.Options)}
+    node = {"name": name, **{k: list(v) if isinstance(v, tuple) else v for k, v in defaults.items()}}
+    ConfigStore.instance().store(group="method", name=name, node=node)
+    return cls
+
+
+def method_options(cls: type[Method]) -> type:
+    """The options declaration `cls` makes next to its code (its own, not a parent's: a subclass reads other
     options)."""
-    if "rules" not in vars(cls):
+    if "Options" not in vars(cls):
         raise TypeError(
-            f"{cls.__module__}.{cls.__name__} declares no config rules: set `rules = {{option: rule}}` "
-            "(repro/validation.py's rule types; `{}` for a method without options) next to `options`."
+            f"{cls.__module__}.{cls.__name__} declares no options: set `Options = <a @schema class>` "
+            "(repro/schema/declare.py; `NoOptions` for a method without options)."
         )
-    return cls.rules
+    return cls.Options
 
 
-def _plain(node: Any) -> Any:
-    """The method node as a plain dict: a DictConfig, or the sweep planner's read-only view of one (to_dict)."""
-    if isinstance(node, DictConfig):
-        return OmegaConf.to_container(node, resolve=True)
-    return node.to_dict() if hasattr(node, "to_dict") else dict(node)
-
-
-def check_method_config(cfg: DictConfig) -> None:
-    """Refuse, before any work, options the method does not read and a meta-set method without a meta set."""
-    method = cfg.method
-    cls = method_class(str(method.name))
-    unknown = sorted(set(method) - {"name", *cls.options})
+def check_method_config(cfg: DictConfig | Mapping[str, Any]) -> None:
+    """Refuse, before any work, options the method does not take, a value its declaration forbids, and a meta-set
+    method without a meta set."""
+    config = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else cfg
+    method = config["method"]
+    cls = method_class(str(method.get("name")))
+    options = method_options(cls)
+    takes = [f.name for f in fields_of(options)]
+    unknown = sorted(set(method) - {"name", *takes})
     if unknown:
         raise UserError(
-            f"method={method.name} does not take the option(s) {', '.join('method.' + k for k in unknown)}; it "
-            f"takes: {', '.join('method.' + k for k in cls.options) or 'none'}. Check the spelling, or pick the "
+            f"method={method['name']} does not take the option(s) {', '.join('method.' + k for k in unknown)}; it "
+            f"takes: {', '.join('method.' + k for k in takes) or 'none'}. Check the spelling, or pick the "
             "method whose option it is."
         )
-    check_tree({"method": _plain(method)}, prefixed("method", method_rules(cls)))
-    cls.check(method)
-    if cls.needs_meta_set and bool(cfg.split.full_train):
+    check_method_options(cls, method)
+    if cls.needs_meta_set and bool(config["split"]["full_train"]):
         raise UserError(
-            f"method={method.name} learns on a clean meta set, but split.full_train=true leaves none; use "
+            f"method={method['name']} learns on a clean meta set, but split.full_train=true leaves none; use "
             "split=holdout (or split=noisy), or, for learned labels, replay them with method=replay."
         )
     if cls.needs_meta_set and str(cfg.split.get("held_out_labels", "clean")) != "clean":
@@ -97,6 +119,12 @@ def check_method_config(cfg: DictConfig) -> None:
             f"method={method.name} learns on a clean meta set, but split.held_out_labels="
             f"{cfg.split.held_out_labels} gives the held-out part noisy labels; leave split.held_out_labels=clean."
         )
+
+
+def check_method_options(cls: type[Method], node: DictConfig | Mapping[str, Any]) -> None:
+    """Refuse a method node (its `name` aside) that `cls`'s declaration forbids: a value out of its rule, a rule
+    tying options together."""
+    check_node(method_options(cls), option_values(node), "method")
 
 
 def check_method_ready(cfg: DictConfig) -> None:

@@ -7,50 +7,55 @@ one file under repro/methods/ and one config file under repro/conf/method/; the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 
 import torch
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 from torch import Tensor, nn
 
-from repro.methods.step_cost import StepCost
+from repro.schema import build, schema
+from repro.training.protocols import Recorder, StepOutput, TrainingMethod
+from repro.training.step_cost import StepCost
 
 if TYPE_CHECKING:
     from repro.training.experiment import Experiment
+
+
+@schema
+class NoOptions:
+    """The options of a method that takes none."""
+
+
+def option_values(node: DictConfig | Mapping[str, Any]) -> dict[str, Any]:
+    """A method node's option values as a plain dict (its `name` aside)."""
+    plain = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else dict(node)
+    return {k: v for k, v in plain.items() if k != "name"}  # type: ignore[union-attr]
 
 
 class NonFiniteLossError(FloatingPointError):
     """The loss (or a learned quantity) became NaN/inf: the run stops, the last good checkpoint stays."""
 
 
-@dataclass
-class StepOutput:
-    """What the loop needs from one step: the loss (for the epoch mean) and the logits it trained on (for the
-    train accuracy), both detached."""
-
-    loss: Tensor
-    logits: Tensor
-
-
-class Method:
-    """One training method. Subclasses set `options` (the method.* keys they read; anything else in the config
-    is refused before any work) and implement `train_step`.
+class Method(TrainingMethod):
+    """One training method: the loop's `TrainingMethod` (repro/training/protocols.py). Subclasses set `Options` (a
+    @schema class, repro/schema/declare.py: the method.* keys they read, each with its type, range, allowed values
+    and, where a config file may leave it out, its default; the rules that tie them together in its `check`) and
+    implement `train_step`. Anything else in the config is refused before any work; `self.options` is the typed
+    object of the run's method node.
 
     `needs_meta_set` methods draw clean meta batches (`exp.next_meta_batch()`); run with split=full they are
     refused. State that must survive a preemption (learned labels, a second network, temperatures, optimizer
     states) goes through `state_dict`/`load_state_dict`, which the loop puts into the run's checkpoint."""
 
-    options: ClassVar[tuple[str, ...]] = ()
-    # The method's config rules, next to its code: option pattern (relative to `method.`, fnmatch: `record.*`) ->
-    # rule (repro/validation.py's types). Every method class declares its own, `{}` when it has no options;
-    # tests/test_methods_interface.py fails for one that does not. Checked at config load (check_method_config).
-    rules: ClassVar[Mapping[str, Any]]
+    # The method's options, next to its code: every method class declares its own (`NoOptions` when it has none);
+    # tests/test_method_options.py fails for one that does not. Checked at config load (check_method_config).
+    Options: ClassVar[type]
     needs_meta_set: ClassVar[bool] = False
+    labels: Any = None  # a method that trains on a label parametrisation sets it (the label recorders read it)
     # The method.* option that names a finished run this method learns from (a teacher, a label source); a sweep
     # row's `teacher:` sets it to the planned teacher's run id (repro/sweep/expand/teachers.py). None: learns from none.
     source_option: ClassVar[str | None] = None
-    # What one train_step costs (repro/methods/step_cost.py): every method class declares its own, next to its
+    # What one train_step costs (repro/training/step_cost.py): every method class declares its own, next to its
     # train_step, so `repro sweep --dry-run` prices it; no default (tests/test_step_cost.py).
     step_cost: ClassVar[StepCost]
 
@@ -73,12 +78,9 @@ class Method:
         """Refuse to start, before anything of the run is written, when what the run reads from disk (a teacher
         run) is missing or unfinished."""
 
-    def __init__(self, cfg: DictConfig, exp: Experiment) -> None:
-        self.cfg = cfg
-
-    @staticmethod
-    def check(cfg: DictConfig) -> None:
-        """Refuse out-of-range options with a UserError; called when the config is loaded, before any work."""
+    def __init__(self, cfg: DictConfig | Mapping[str, Any], exp: Experiment) -> None:
+        self.cfg = cfg  # the run's method node
+        self.options = build(type(self).Options, option_values(cfg))
 
     # -- the step -------------------------------------------------------------------------------------------
     def train_step(self, exp: Experiment, x: Tensor, y: Tensor, idx: Tensor) -> StepOutput:
@@ -106,8 +108,9 @@ class Method:
         held_out = int(exp.meta_idx.numel()) if exp.data.held_out_clean else 0  # noisy held-out labels: none used
         return held_out_use(held_out, learns_on_it=self.needs_meta_set)
 
-    def recorders(self, exp: Experiment) -> list:
-        """Per-epoch recorders (repro.labels.recording): label trajectories, weight histograms, ..."""
+    def recorders(self, exp: Experiment) -> list[Recorder]:
+        """Its own recorders (the Recorder protocol): label trajectories, weight histograms, ... (the recorders every
+        run has, whatever its method, are registered in repro/recorders/)."""
         return []
 
     # -- the checkpoint -------------------------------------------------------------------------------------

@@ -10,8 +10,7 @@ checkpoint state.
 
 from __future__ import annotations
 
-import math
-from typing import Any
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
@@ -19,18 +18,15 @@ from omegaconf import DictConfig
 from torch import Tensor, nn
 
 from repro.data.noise import actual_noise_rate, describes_noise
-from repro.errors import UserError
-from repro.methods.base import Method, StepOutput, optimizer_step
-from repro.methods.step_cost import TWO_NETWORKS
+from repro.methods.base import Method, StepOutput, optimizer_step, option_values
 from repro.models import build_model
+from repro.schema import build, option, schema
 from repro.training.evaluation import evaluate
-from repro.validation import Choice, Finite, Real
+from repro.training.step_cost import TWO_NETWORKS
 
 # Network 2's initialisation seed is the run's seed plus this offset (network 1 keeps the run's own stream, so it
 # starts exactly where the baseline's model does).
 NET2_SEED_OFFSET = 10_007
-# What a null method.forget_rate means (method.default_forget_rate).
-DEFAULT_FORGET_RATES = ("actual_noise_rate", "noise_fraction")
 
 
 def forget_rate_at(epoch: int, forget_rate: float, num_gradual: int, exponent: float) -> float:
@@ -61,21 +57,34 @@ def small_loss_picks(loss_1: Tensor, loss_2: Tensor, keep: int) -> tuple[Tensor,
 
 class CoTeaching(Method):
     step_cost = TWO_NETWORKS  # both networks train on every batch
-    options = ("forget_rate", "default_forget_rate", "num_gradual", "exponent")
-    rules = {
-        "forget_rate": Real(0, 1, high_open=True, nullable=True),  # null: the noise rate
-        "default_forget_rate": Choice(("actual_noise_rate", "noise_fraction")),
-        "num_gradual": Finite(),  # check() below
-        "exponent": Finite(),
-    }
+
+    @schema
+    class Options:
+        forget_rate: float | None = option(
+            ge=0,
+            lt=1,
+            why="the share of each batch a network drops as likely noisy",
+            hint="leave it null to use the run's actual noise rate as the authors do, or set e.g. "
+            "method.forget_rate=0.4",
+        )
+        default_forget_rate: Literal["actual_noise_rate", "noise_fraction"] = option(
+            default="actual_noise_rate",
+            why="what a null forget rate means: actual_noise_rate, the expected share of wrong training labels under "
+            "the run's noise model (the authors' tau = epsilon), or noise.fraction",
+        )
+        num_gradual: int = option(
+            ge=0,
+            why="epochs over which the forget rate rises (T_k)",
+            hint="the authors use 10; 0 drops the full forget rate from the first epoch",
+        )
+        exponent: float = option(gt=0, why="the forget-rate exponent (c)", hint="the authors use 1, and try 0.5 and 2")
 
     def __init__(self, cfg: DictConfig, exp) -> None:
         super().__init__(cfg, exp)
-        self.check(cfg)
         self.forget_rate = resolved_forget_rate(
             exp.cfg, targets=exp.data.train_true_targets, among=exp.train_idx, given=exp.data.train_targets
         )
-        self.num_gradual, self.exponent = int(cfg.num_gradual), float(cfg.exponent)
+        self.num_gradual, self.exponent = self.options.num_gradual, float(self.options.exponent)
         self.model2 = exp.hardware.prepare_model(build_second_network(exp.cfg, exp.data.num_classes))
         from repro.training.experiment import sgd_with_schedule
 
@@ -84,36 +93,6 @@ class CoTeaching(Method):
         self.has_noise = bool(exp.data.noisy_mask[exp.train_idx].any())
         self.rate = 0.0
         self._reset_epoch_stats(exp.device)
-
-    @staticmethod
-    def check(cfg: DictConfig) -> None:
-        """Refuse out-of-range options before any work (the config loader calls this with cfg.method)."""
-        rate = cfg.get("forget_rate", None)
-        if rate is not None and not (_is_number(rate) and 0.0 <= rate < 1.0):
-            raise UserError(
-                f"method.forget_rate={rate!r}: co-teaching's forget rate (the share of each batch a network drops "
-                "as likely noisy) must be a number in [0, 1); leave it null to use the run's actual noise rate "
-                "as the authors do, or set e.g. method.forget_rate=0.4."
-            )
-        default = cfg.get("default_forget_rate", "actual_noise_rate")
-        if default not in DEFAULT_FORGET_RATES:
-            raise UserError(
-                f"method.default_forget_rate={default!r}: what a null forget rate means must be one of "
-                f"{', '.join(DEFAULT_FORGET_RATES)} (actual_noise_rate: the expected share of wrong training labels "
-                "under the run's noise model, as the authors' tau = epsilon; noise_fraction: noise.fraction)."
-            )
-        gradual = cfg.get("num_gradual", None)
-        if isinstance(gradual, bool) or not isinstance(gradual, int) or gradual < 0:
-            raise UserError(
-                f"method.num_gradual={gradual!r}: the number of epochs over which the forget rate rises (T_k) must "
-                "be an integer >= 0 (the authors use 10; 0 drops the full forget rate from the first epoch)."
-            )
-        exponent = cfg.get("exponent", None)
-        if not (_is_number(exponent) and exponent > 0):
-            raise UserError(
-                f"method.exponent={exponent!r}: the forget-rate exponent (c) must be a finite number > 0 (the "
-                "authors use 1, and try 0.5 and 2)."
-            )
 
     # -- the step -------------------------------------------------------------------------------------------
     def set_epoch(self, exp, epoch: int) -> None:
@@ -191,15 +170,13 @@ def resolved_forget_rate(
     `default_forget_rate: noise_fraction` takes noise.fraction itself. 0 without noise, where co-teaching trains
     both networks on every sample. `targets` / `among`: the true training targets and the training part, for the
     exact-fraction model's realised subset (its class balance)."""
-    rate = cfg.method.get("forget_rate", None)
-    if rate is not None:
-        return float(rate)
+    options = build(CoTeaching.Options, option_values(cfg.method))
+    if options.forget_rate is not None:
+        return float(options.forget_rate)
     if not describes_noise(cfg.noise):
         return 0.0
-    if (
-        str(cfg.method.get("default_forget_rate", "actual_noise_rate")) == "noise_fraction"
-        and cfg.noise.get("fraction") is not None
-    ):  # a file's human noise has no fraction: its actual rate
+    if options.default_forget_rate == "noise_fraction" and cfg.noise.get("fraction") is not None:
+        # a file's human noise has no fraction: its actual rate
         return float(cfg.noise.fraction)
     return actual_noise_rate(cfg.noise, int(cfg.data.num_classes), targets=targets, among=among, given=given)
 
@@ -215,7 +192,3 @@ def build_second_network(cfg: DictConfig, num_classes: int) -> nn.Module:
             in_channels=int(cfg.data.in_channels),
             image_size=int(cfg.data.image_size),
         )
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

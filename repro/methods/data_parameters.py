@@ -21,8 +21,9 @@ from torch import Tensor
 
 from repro.errors import UserError
 from repro.methods.base import Method, StepOutput, check_finite, optimizer_step
-from repro.methods.step_cost import PLAIN
-from repro.validation import Finite
+from repro.schema import option, schema
+from repro.training.protocols import Recorder, When
+from repro.training.step_cost import PLAIN
 
 
 def scaled_cross_entropy(logits: Tensor, y: Tensor, sigma: Tensor) -> Tensor:
@@ -77,85 +78,69 @@ def table_leaf(table: Tensor, index: Tensor) -> tuple[Tensor, Tensor]:
 
 class DataParameters(Method):
     step_cost = PLAIN  # one forward; the temperatures update sparsely
-    options = (
-        "learn_class",
-        "learn_instance",
-        "init_class",
-        "init_instance",
-        "lr_class",
-        "lr_instance",
-        "wd_class",
-        "wd_instance",
-        "momentum",
-        "clamp",
-        "sigma_min",
-        "sigma_max",
-    )
-    rules = {option: Finite() for option in options}  # check() below looks after their ranges together
+
+    @schema
+    class Options:
+        """The settings and their sources: repro/conf/method/data_parameters.yaml, docs/methods/data_parameters.md."""
+
+        learn_class: bool = option(why="learn one temperature per class")
+        learn_instance: bool = option(why="learn one temperature per training sample (the noisy CIFAR setting)")
+        init_class: float = option(gt=0, why="the initial class temperature sigma")
+        init_instance: float = option(gt=0, why="the initial instance temperature sigma")
+        lr_class: float = option(gt=0, why="the class temperatures' learning rate")
+        lr_instance: float = option(gt=0, why="the instance temperatures' learning rate")
+        wd_class: float = option(ge=0, why="L2 penalty on the batch's log class temperatures (0: off)")
+        wd_instance: float = option(ge=0, why="L2 penalty on the batch's log instance temperatures (0: off)")
+        momentum: float = option(ge=0, lt=1, why="the temperatures' SGD momentum (the authors use 0.9)")
+        clamp: bool = option(why="clamp sigma to [sigma_min, sigma_max]")
+        sigma_min: float = option(gt=0, why="the clamping range's lower end (the authors: 1/20)")
+        sigma_max: float = option(gt=0, why="the clamping range's upper end (the authors: 20)")
+
+        def check(self) -> None:
+            def bad(key: str, why: str) -> UserError:
+                return UserError(
+                    f"method.{key}={getattr(self, key)!r}: {why} The data-parameter settings and their sources "
+                    "are in repro/conf/method/data_parameters.yaml and docs/methods/data_parameters.md."
+                )
+
+            if not (self.learn_class or self.learn_instance):
+                raise bad(
+                    "learn_instance",
+                    "with method.learn_class=false as well nothing is learned; that run is "
+                    "method=baseline. Set method.learn_instance=true (the noisy CIFAR setting) "
+                    "or method.learn_class=true.",
+                )
+            if self.clamp:
+                lo, hi = float(self.sigma_min), float(self.sigma_max)
+                if lo >= hi:
+                    raise bad(
+                        "sigma_min", f"must be below method.sigma_max={hi} (the authors clamp sigma to [1/20, 20])."
+                    )
+                for key in ("init_class", "init_instance"):
+                    if not lo <= float(getattr(self, key)) <= hi:
+                        raise bad(
+                            key,
+                            f"must lie in the clamping range [method.sigma_min, method.sigma_max] = "
+                            f"[{lo}, {hi}], or set method.clamp=false.",
+                        )
 
     def __init__(self, cfg: DictConfig, exp) -> None:
         super().__init__(cfg, exp)
-        self.check(cfg)
-        self.learn_class, self.learn_instance = bool(cfg.learn_class), bool(cfg.learn_instance)
-        self.wd_class, self.wd_instance = float(cfg.wd_class), float(cfg.wd_instance)
-        self.clamp = bool(cfg.clamp)
-        self.log_min, self.log_max = math.log(float(cfg.sigma_min)), math.log(float(cfg.sigma_max))
-        device, momentum = exp.device, float(cfg.momentum)
+        o = self.options
+        self.learn_class, self.learn_instance = o.learn_class, o.learn_instance
+        self.wd_class, self.wd_instance = float(o.wd_class), float(o.wd_instance)
+        self.clamp = o.clamp
+        self.log_min, self.log_max = math.log(float(o.sigma_min)), math.log(float(o.sigma_max))
+        device, momentum = exp.device, float(o.momentum)
         num_classes, num_samples = exp.data.num_classes, len(exp.data.train_targets)
-        self.log_class = torch.full((num_classes,), math.log(float(cfg.init_class)), device=device)
-        self.log_instance = torch.full((num_samples,), math.log(float(cfg.init_instance)), device=device)
-        self.class_opt = SparseMomentumSGD(self.log_class, lr=float(cfg.lr_class), momentum=momentum)
-        self.instance_opt = SparseMomentumSGD(self.log_instance, lr=float(cfg.lr_instance), momentum=momentum)
+        self.log_class = torch.full((num_classes,), math.log(float(o.init_class)), device=device)
+        self.log_instance = torch.full((num_samples,), math.log(float(o.init_instance)), device=device)
+        self.class_opt = SparseMomentumSGD(self.log_class, lr=float(o.lr_class), momentum=momentum)
+        self.instance_opt = SparseMomentumSGD(self.log_instance, lr=float(o.lr_instance), momentum=momentum)
         self.train_idx = exp.train_idx.to(device)
         self.given = exp.data.train_targets.to(device)[self.train_idx]
         self.noisy = exp.data.noisy_mask.to(device)[self.train_idx]
         self.has_noise = bool(exp.data.noisy_mask[exp.train_idx].any())  # on the CPU copy: no device round trip
-
-    @staticmethod
-    def check(cfg: DictConfig) -> None:
-        """Refuse bad options before any work (the config loader calls this): types, signs and ranges."""
-
-        def bad(key: str, why: str) -> UserError:
-            return UserError(
-                f"method.{key}={cfg.get(key)!r}: {why} The data-parameter settings and their sources "
-                "are in repro/conf/method/data_parameters.yaml and docs/methods/data_parameters.md."
-            )
-
-        def number(key: str) -> float:
-            value = cfg.get(key)
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
-                raise bad(key, "must be a finite number.")
-            return float(value)
-
-        for key in ("learn_class", "learn_instance", "clamp"):
-            if not isinstance(cfg.get(key), bool):
-                raise bad(key, "must be true or false.")
-        if not (cfg.learn_class or cfg.learn_instance):
-            raise bad(
-                "learn_instance",
-                "with method.learn_class=false as well nothing is learned; that run is "
-                "method=baseline. Set method.learn_instance=true (the noisy CIFAR setting) "
-                "or method.learn_class=true.",
-            )
-        for key in ("lr_class", "lr_instance", "init_class", "init_instance", "sigma_min", "sigma_max"):
-            if number(key) <= 0:
-                raise bad(key, "must be positive (a learning rate, or a temperature sigma > 0).")
-        for key in ("wd_class", "wd_instance"):
-            if number(key) < 0:
-                raise bad(key, "must be >= 0 (the L2 penalty on the batch's log-temperatures; 0 turns it off).")
-        if not 0 <= number("momentum") < 1:
-            raise bad("momentum", "must be in [0, 1) (the authors use 0.9).")
-        if cfg.clamp:
-            lo, hi = float(cfg.sigma_min), float(cfg.sigma_max)
-            if lo >= hi:
-                raise bad("sigma_min", f"must be below method.sigma_max={hi} (the authors clamp sigma to [1/20, 20]).")
-            for key in ("init_class", "init_instance"):
-                if not lo <= float(cfg[key]) <= hi:
-                    raise bad(
-                        key,
-                        f"must lie in the clamping range [method.sigma_min, method.sigma_max] = "
-                        f"[{lo}, {hi}], or set method.clamp=false.",
-                    )
 
     # -- the step -------------------------------------------------------------------------------------------
     def train_step(self, exp, x: Tensor, y: Tensor, idx: Tensor) -> StepOutput:
@@ -240,11 +225,13 @@ class DataParameters(Method):
             target.copy_(state[key])
 
 
-class TemperatureRecorder:
+class TemperatureRecorder(Recorder):
     """W&B histograms of the training samples' instance temperatures (noisy / clean) and of the class
     temperatures after each epoch; the last epoch's temperature means go into summary.json."""
 
     KEYS = ("temperature_mean_noisy", "temperature_mean_clean", "class_temperature_mean")
+    records = "W&B temperature histograms per epoch; the last temperature means in the summary"
+    when = When.EVERY_EPOCH
 
     def __init__(self, exp, method: DataParameters) -> None:
         self.method = method

@@ -15,37 +15,37 @@ import torch.nn.functional as F
 from omegaconf import DictConfig
 from torch import Tensor
 
-from repro.errors import UserError
 from repro.losses import soft_cross_entropy
 from repro.methods.base import StepOutput, optimizer_step
-from repro.methods.from_run import LearnsFromRun
-from repro.methods.step_cost import TEACHER_FORWARD
-from repro.methods.teachers import load_teacher
+from repro.methods.from_run import LearnsFromRun, StudentOptions
 from repro.methods.temperature import scale_logits
-from repro.validation import Finite
+from repro.runs.teachers import load_teacher
+from repro.schema import option, schema
+from repro.training.step_cost import TEACHER_FORWARD
 
 
 class Distillation(LearnsFromRun):
     step_cost = TEACHER_FORWARD  # the teacher runs a forward on every batch
-    options = ("teacher", "temperature", "hard_weight")
-    rules = {"teacher": Finite(), "temperature": Finite(), "hard_weight": Finite()}  # check() below
     source_option = "teacher"
 
-    @staticmethod
-    def check(cfg: DictConfig) -> None:
-        LearnsFromRun.check(cfg)
-        w = cfg.get("hard_weight", 0.0)
-        if isinstance(w, bool) or not isinstance(w, (int, float)) or not 0.0 <= float(w) <= 1.0:
-            raise UserError(
-                f"method.hard_weight={w!r}: the weight of the given label's cross-entropy must be in "
-                "[0, 1] (0: the teacher's targets only, as Mueller et al.; 1: no distillation)."
-            )
+    @schema
+    class Options(StudentOptions):
+        teacher: str | None = option(
+            why="the teacher run: its run id under <output_root>/runs/ or its directory (a sweep's `teacher:` sets it)"
+        )
+        hard_weight: float = option(
+            default=0.0,
+            ge=0,
+            le=1,
+            why="the weight of the given label's cross-entropy",
+            hint="0: the teacher's targets only, as Mueller et al.; 1: no distillation",
+        )
 
     def __init__(self, cfg: DictConfig, exp) -> None:
         super().__init__(cfg, exp)
         # on the run's device in its memory format (channels_last on CUDA): the batches come in that format
         self.teacher = exp.hardware.prepare_model(load_teacher(self.source, exp.device))
-        self.hard_weight = float(cfg.get("hard_weight", 0.0) or 0.0)
+        self.hard_weight = float(self.options.hard_weight)
 
     def train_step(self, exp, x: Tensor, y: Tensor, idx: Tensor) -> StepOutput:
         with torch.no_grad():

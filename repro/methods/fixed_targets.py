@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Literal, Mapping
 
 import torch
 from omegaconf import DictConfig
@@ -12,17 +12,8 @@ from torch import Tensor
 from repro.losses import confidence_penalty, soft_cross_entropy
 from repro.methods.base import Method, StepOutput, optimizer_step
 from repro.methods.label_source import labels_for_run
-from repro.methods.step_cost import PLAIN
-from repro.validation import Finite, Real
-
-# Negative smoothing is a member of Lukasik et al.'s label-smearing family, not of fixed smoothed targets: its loss is
-# unbounded below, so it has its own method and doc (docs/methods/label_smearing.md); the error says where.
-EPSILON = Real(
-    0,
-    1,
-    high_open=True,
-    hint="negative smoothing, e.g. -0.2, is label smearing's: method=label_smearing method.smoothing_epsilon=-0.2",
-)
+from repro.schema import option, schema
+from repro.training.step_cost import PLAIN
 
 
 class FixedTargets(Method):
@@ -30,8 +21,20 @@ class FixedTargets(Method):
 
     step_cost = PLAIN  # one forward and backward on fixed (soft) targets
 
-    options = ("labels", "epsilon", "beta")
-    rules = {"labels": Finite(), "epsilon": EPSILON, "beta": Real(0)}  # labels: build_labels checks it
+    @schema
+    class Options:
+        labels: Literal["onehot", "smoothing"] = option(why="the fixed targets (the method's config file sets it)")
+        # Negative smoothing is a member of Lukasik et al.'s label-smearing family, not of fixed smoothed targets:
+        # its loss is unbounded below, so it has its own method and doc (docs/methods/label_smearing.md).
+        epsilon: float = option(
+            default=0.0,
+            ge=0,
+            lt=1,
+            why="labels=smoothing: (1 - epsilon) one-hot + epsilon / C",
+            hint="negative smoothing, e.g. -0.2, is label smearing's: method=label_smearing "
+            "method.smoothing_epsilon=-0.2",
+        )
+        beta: float = option(default=0.0, ge=0, why="the confidence penalty's weight (0: none)")
 
     @classmethod
     def training_form(cls, config: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -52,7 +55,7 @@ class FixedTargets(Method):
     def __init__(self, cfg: DictConfig, exp) -> None:
         super().__init__(cfg, exp)
         self.labels = labels_for_run(exp.cfg, exp.data).to(exp.device)
-        self.beta = float(cfg.get("beta", 0.0) or 0.0)
+        self.beta = float(getattr(self.options, "beta", 0.0))  # Replay's options (a subclass) have no penalty
 
     def targets(self, exp, x: Tensor, y: Tensor, idx: Tensor) -> Tensor:
         return self.labels.soft_labels(idx, y)

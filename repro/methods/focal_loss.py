@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import torch
@@ -14,8 +13,8 @@ from torch import Tensor
 
 from repro.errors import UserError
 from repro.methods.base import Method, StepOutput, optimizer_step
-from repro.methods.step_cost import PLAIN
-from repro.validation import Real
+from repro.schema import option, schema
+from repro.training.step_cost import PLAIN
 
 
 def focal_loss(logits: Tensor, y: Tensor, gamma: float) -> Tensor:
@@ -38,24 +37,15 @@ class FocalLoss(Method):
 
     step_cost = PLAIN  # a reweighted cross-entropy on one forward
 
-    options = ("gamma",)
-    rules = {"gamma": Real(0)}  # the focusing parameter; 0 is the plain cross-entropy
+    @schema
+    class Options:
+        gamma: float = option(
+            ge=0, why="the focusing parameter", hint="0 gives the plain cross-entropy; Lin et al. use 2"
+        )
 
     def __init__(self, cfg: DictConfig, exp) -> None:
         super().__init__(cfg, exp)
-        self.check(cfg)
-        self.gamma = float(cfg.gamma)
-
-    @staticmethod
-    def check(cfg: DictConfig) -> None:
-        """Refuse a gamma that is not a finite number >= 0 (the config loader calls this before any work)."""
-        gamma = cfg.get("gamma", None)
-        ok = isinstance(gamma, (int, float)) and not isinstance(gamma, bool) and math.isfinite(gamma) and gamma >= 0
-        if not ok:
-            raise UserError(
-                f"method.gamma={gamma!r}: the focal loss's focusing parameter must be a finite number >= 0 "
-                "(0 gives the plain cross-entropy; Lin et al. use 2). Set e.g. method.gamma=2."
-            )
+        self.gamma = float(self.options.gamma)
 
     def train_step(self, exp, x: Tensor, y: Tensor, idx: Tensor) -> StepOutput:
         logits = exp.model(x)

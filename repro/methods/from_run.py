@@ -1,7 +1,7 @@
 """What distillation and transferred labels share (Sec. 3.4): a student that learns from another finished run
-(`source_option` names it), with a temperature (repro.methods.temperature; a sweep's tuning stage may pick it). The
-checks
-run at config load (values) and before the run starts (the runs it reads)."""
+(`source_option` names it), with a temperature (repro.methods.temperature; a sweep's tuning stage may pick it). Its
+options are checked at config load (each student's `Options` extends `StudentOptions`), the runs it reads before
+the run starts (`check_ready`)."""
 
 from __future__ import annotations
 
@@ -10,20 +10,29 @@ from typing import Any, ClassVar
 from omegaconf import DictConfig
 
 from repro.methods.base import Method
-from repro.methods.teachers import ROLES, check_same_data, find_finished_run
-from repro.methods.temperature import check_temperature
 from repro.runs.records import read_config
 from repro.runs.rundir import RunDir
+from repro.runs.teachers import ROLES, check_same_data, find_finished_run
+from repro.schema import option, schema
+from repro.training.protocols import Recorder, When
+
+
+@schema
+class StudentOptions:
+    """What every student declares: its temperature."""
+
+    temperature: float = option(
+        ge=0,
+        why="T >= 0: 1 leaves the targets as they are, 0 is the arg-max as a one-hot target, larger values soften them",
+        hint="the temperature search is a sweep's tuning stage: `tune: {grid: {method.temperature: {start: 0, "
+        "stop: 10, step: 0.25}}}` (sweeps/table4.yaml)",
+    )
 
 
 class LearnsFromRun(Method):
     """Base of the students: subclasses set `source_option` and `same_samples` and build their targets."""
 
     same_samples: ClassVar[bool] = False  # True: the source's labels are indexed by the student's training samples
-
-    @staticmethod
-    def check(cfg: DictConfig) -> None:
-        check_temperature(cfg.get("temperature"), "method.temperature")
 
     @classmethod
     def source_run(cls, cfg: DictConfig) -> RunDir:
@@ -45,15 +54,18 @@ class LearnsFromRun(Method):
     def __init__(self, cfg: DictConfig, exp) -> None:
         super().__init__(cfg, exp)
         self.source = self.source_run(exp.cfg)
-        self.temperature = check_temperature(cfg.get("temperature"), "method.temperature")
+        self.temperature = float(self.options.temperature)
 
     def recorders(self, exp) -> list:
         return [TemperatureRecord(self)]
 
 
-class TemperatureRecord:
+class TemperatureRecord(Recorder):
     """Puts the temperature a student trained with, and its source run, into its summary.json (a tuned temperature
     is also in the summary's `tuned` fields, repro/training/tuning.py)."""
+
+    records = "temperature and source_run in the summary"
+    when = When.SUMMARY
 
     def __init__(self, method: LearnsFromRun) -> None:
         self.method = method

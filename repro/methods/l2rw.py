@@ -23,13 +23,12 @@ import torch.nn.functional as F
 from omegaconf import DictConfig
 from torch import Tensor, nn
 
-from repro.errors import UserError
 from repro.losses import one_hot
+from repro.meta.weight_stats import WeightHistogramRecorder, WeightStats
 from repro.meta.weights import meta_weight_step
 from repro.methods.base import Method, StepOutput, check_finite, optimizer_step
-from repro.methods.step_cost import WEIGHT_LOOKAHEAD
-from repro.methods.weight_stats import WeightHistogramRecorder, WeightStats
-from repro.validation import COUNT, Bool
+from repro.schema import option, schema
+from repro.training.step_cost import WEIGHT_LOOKAHEAD
 
 HIST_MAX = 4.0  # weight_hist_* bins: 10 over [0, 4] in the mean form (a batch's mean weight is 1)
 
@@ -74,52 +73,32 @@ def l2rw_step(
     return logits, l2rw_weights(grad_w)
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 class L2RW(Method):
     """Ren et al. 2018: per-batch weights from the look-ahead meta-gradient at zero weights, no learned state."""
 
     step_cost = WEIGHT_LOOKAHEAD  # per-batch weights from a look-ahead meta-gradient
 
-    options = ("meta_batch_size", "lookahead_weight_decay", "meta_cost_weight_decay")
-    rules = {
-        "meta_batch_size": COUNT,
-        "lookahead_weight_decay": Bool(),
-        "meta_cost_weight_decay": Bool(),
-    }  # the authors' L2 term in the meta cost
     needs_meta_set = True
+
+    @schema
+    class Options:
+        meta_batch_size: int = option(ge=1, why="clean samples per step (Ren et al.: 100 on CIFAR)")
+        lookahead_weight_decay: bool = option(
+            why="false, as Ren et al.'s code: the meta-gradient is taken at the current parameters, without a "
+            "weight-decay shrink"
+        )
+        meta_cost_weight_decay: bool = option(
+            default=True,
+            why="true, as Ren et al.'s code: the meta cost carries the L2 weight-decay term; false: the clean meta "
+            "batch's cross-entropy alone",
+        )
 
     def __init__(self, cfg: DictConfig, exp) -> None:
         super().__init__(cfg, exp)
-        self.check(cfg)
-        self.lookahead_weight_decay = bool(cfg.lookahead_weight_decay)
-        self.meta_cost_weight_decay = bool(cfg.get("meta_cost_weight_decay", True))
+        self.lookahead_weight_decay = self.options.lookahead_weight_decay
+        self.meta_cost_weight_decay = self.options.meta_cost_weight_decay
         self.num_classes = exp.data.num_classes
         self.stats = WeightStats(exp.data.noisy_mask, HIST_MAX)
-
-    @staticmethod
-    def check(cfg: DictConfig) -> None:
-        """Refuse bad options before any work (the config loader may call this at load time)."""
-        size = cfg.get("meta_batch_size", None)
-        if not _is_int(size) or size < 1:
-            raise UserError(
-                f"method.meta_batch_size={size!r}: L2RW needs a meta batch of at least 1 clean sample per step "
-                "(Ren et al. use 100 on CIFAR). Set e.g. method.meta_batch_size=100."
-            )
-        flag = cfg.get("lookahead_weight_decay", None)
-        if not isinstance(flag, bool):
-            raise UserError(
-                f"method.lookahead_weight_decay={flag!r} must be true or false (false, as Ren et al.'s code: the "
-                "meta-gradient is taken at the current parameters, without a weight-decay shrink)."
-            )
-        flag = cfg.get("meta_cost_weight_decay", True)
-        if not isinstance(flag, bool):
-            raise UserError(
-                f"method.meta_cost_weight_decay={flag!r} must be true or false (true, as Ren et al.'s code: the meta "
-                "cost carries the L2 weight-decay term; false: the clean meta batch's cross-entropy alone)."
-            )
 
     def train_step(self, exp, x: Tensor, y: Tensor, idx: Tensor) -> StepOutput:
         x_meta, y_meta = exp.next_meta_batch()

@@ -19,21 +19,19 @@ is negative smoothing (docs/methods/label_smearing.md; tests/test_label_smearing
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Literal, Mapping
 
 import torch
 import torch.nn.functional as F
 from omegaconf import DictConfig
 from torch import Tensor
 
+from repro.data.noise.transition import check_transition, noise_transition
 from repro.errors import UserError
 from repro.methods.base import Method, StepOutput, optimizer_step
-from repro.methods.step_cost import PLAIN
-from repro.methods.transition import check_transition, noise_transition
-from repro.validation import PROBABILITY, Choice, Finite, Real
-
-MEMBERS = ("identity", "smoothing", "backward")
-TRANSITIONS = ("known", "given")
+from repro.schema import option, schema
+from repro.training.protocols import Recorder, When
+from repro.training.step_cost import PLAIN
 
 
 def smoothing_matrix(num_classes: int, epsilon: float, dtype: torch.dtype = torch.float64) -> Tensor:
@@ -58,45 +56,37 @@ class LabelSmearing(Method):
     """One forward, the smeared cross-entropy on the given labels, one optimizer step."""
 
     step_cost = PLAIN  # one forward; the smearing matrix is a fixed C x C product
-    options = ("smearing", "smoothing_epsilon", "transition", "matrix")
-    rules = {
-        "smearing": Choice(("identity", "smoothing", "backward")),
-        "smoothing_epsilon": Real(None, 1),  # negative smoothing allowed: unbounded below, like backward correction
-        "transition": Choice(("known", "estimated", "given")),  # estimated is refused by check() with a reason
-        "matrix.*": PROBABILITY,
-        "matrix": Finite(),
-    }
 
-    @staticmethod
-    def check(cfg: DictConfig) -> None:
-        member, transition = cfg.get("smearing"), cfg.get("transition", "known")
-        if member not in MEMBERS:
-            raise UserError(
-                f"method.smearing={member!r} is not a smearing member; use one of {', '.join(MEMBERS)} "
-                "(identity: the plain loss, smoothing: method.smoothing_epsilon, backward: T^-1)."
-            )
-        if transition not in TRANSITIONS:
-            raise UserError(
-                f"method.transition={transition!r}: label smearing's backward member takes T from the "
-                f"noise model (known) or method.matrix (given); use one of {', '.join(TRANSITIONS)}. "
-                "For an estimated T use method=loss_correction method.correction=backward."
-            )
-        eps = cfg.get("smoothing_epsilon")
-        if member == "smoothing" and (eps is None or not float(eps) <= 1.0):
-            raise UserError(
-                f"method.smearing=smoothing needs method.smoothing_epsilon <= 1 (negative allowed), got "
-                f"{eps}: above 1 the target's own weight 1 - eps turns negative."
-            )
-        if member != "backward" and cfg.get("matrix") is not None:
-            raise UserError(
-                f"method.matrix is set, but method.smearing={member} does not read it; set "
-                "method.smearing=backward method.transition=given, or leave method.matrix null."
-            )
-        if member == "backward" and transition == "given" and cfg.get("matrix") is None:
-            raise UserError(
-                "method.transition=given needs the matrix in method.matrix: C rows of C probabilities, "
-                "e.g. method.matrix='[[0.8,0.2],[0.3,0.7]]'."
-            )
+    @schema
+    class Options:
+        smearing: Literal["identity", "smoothing", "backward"] = option(
+            why="identity: M = I (plain CE); smoothing: M = (1 - eps) I + eps/C J; backward: M = T^-1"
+        )
+        smoothing_epsilon: float = option(
+            le=1,
+            why="smoothing: any eps <= 1, negative included (unbounded below, like the backward correction)",
+            hint="above 1 the target's own weight 1 - eps turns negative",
+        )
+        transition: Literal["known", "given"] = option(
+            default="known",
+            why="backward: T from the run's noise model (known) or method.matrix (given)",
+            hint="for an estimated T use method=loss_correction method.correction=backward",
+        )
+        matrix: list[list[float]] | None = option(
+            default=None, ge=0, le=1, why="transition=given: C rows of C probabilities"
+        )
+
+        def check(self) -> None:
+            if self.smearing != "backward" and self.matrix is not None:
+                raise UserError(
+                    f"method.matrix is set, but method.smearing={self.smearing} does not read it; set "
+                    "method.smearing=backward method.transition=given, or leave method.matrix null."
+                )
+            if self.smearing == "backward" and self.transition == "given" and self.matrix is None:
+                raise UserError(
+                    "method.transition=given needs the matrix in method.matrix: C rows of C probabilities, "
+                    "e.g. method.matrix='[[0.8,0.2],[0.3,0.7]]'."
+                )
 
     @classmethod
     def training_form(cls, config: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -122,14 +112,13 @@ class LabelSmearing(Method):
 
     def __init__(self, cfg: DictConfig, exp) -> None:
         super().__init__(cfg, exp)
-        self.check(cfg)
-        num_classes = exp.data.num_classes
-        self.member = str(cfg.smearing)
+        num_classes, o = exp.data.num_classes, self.options
+        self.member = o.smearing
         if self.member == "identity":
             m = torch.eye(num_classes, dtype=torch.float64)
         elif self.member == "smoothing":
-            m = smoothing_matrix(num_classes, float(cfg.smoothing_epsilon))
-        elif cfg.get("transition", "known") == "known":
+            m = smoothing_matrix(num_classes, float(o.smoothing_epsilon))
+        elif o.transition == "known":
             data = exp.data
             t = noise_transition(
                 exp.cfg.noise,
@@ -140,7 +129,7 @@ class LabelSmearing(Method):
             )
             m = torch.linalg.inv(check_transition(t, num_classes, where="the noise model's T", invertible=True))
         else:
-            m = torch.linalg.inv(check_transition(cfg.matrix, num_classes, where="method.matrix", invertible=True))
+            m = torch.linalg.inv(check_transition(o.matrix, num_classes, where="method.matrix", invertible=True))
         self.matrix64 = m
         self.matrix = m.to(device=exp.device, dtype=torch.float32)
 
@@ -162,8 +151,11 @@ class LabelSmearing(Method):
         return [_SmearingRecord(self)]
 
 
-class _SmearingRecord:
+class _SmearingRecord(Recorder):
     """summary.json: the member and the smearing matrix's smallest entry (negative: the loss is unbounded below)."""
+
+    records = "smearing, smearing_min_entry, smearing_diag_mean in the summary"
+    when = When.SUMMARY
 
     def __init__(self, method: LabelSmearing) -> None:
         self.method = method

@@ -1,6 +1,6 @@
 """Loss correction (Patrini et al., "Making Deep Neural Networks Robust to Label Noise: a Loss Correction
 Approach", CVPR 2017; public code giorgiop/loss-correction): the cross-entropy on the given (noisy) labels,
-corrected with the noise's transition matrix T (T[i, j] = P(given j | true i); repro/methods/transition.py).
+corrected with the noise's transition matrix T (T[i, j] = P(given j | true i); repro/data/noise/transition.py).
 
 - forward:  -log (p^T T)_y, the model's clean posterior p pushed through the noise (their `robust('forward')`);
 - backward: (T^-1 l(p))_y with l(p)_j = -log p_j, an unbiased estimate of the clean loss (`robust('backward')`).
@@ -12,26 +12,25 @@ a matrix given in the config (`transition=given`). Settings and sources: docs/me
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Literal, Mapping
 
 import torch
 import torch.nn.functional as F
 from omegaconf import DictConfig
 from torch import Tensor
 
+from repro.data.noise.transition import anchor_transition, check_transition, noise_transition
 from repro.errors import UserError
 from repro.methods.base import Method, StepOutput, optimizer_step
-from repro.methods.step_cost import PLAIN
-from repro.methods.transition import anchor_transition, check_transition, noise_transition
-from repro.methods.transition_estimate import KEPT, read_kept_probs
+from repro.recorders.transition_estimate import KEPT, read_kept_probs
+from repro.schema import option, schema
 from repro.training.evaluation import softmax_outputs
-from repro.validation import PROBABILITY, Choice, Finite, OrWord, Real, Text
+from repro.training.protocols import Recorder, When
+from repro.training.step_cost import PLAIN
 
-CORRECTIONS = ("forward", "backward")
 # The estimator's network: its last checkpoint, its best-validation epoch, or its epoch of lowest loss on the held-out
-# part's noisy labels (Patrini et al.'s; repro/methods/transition_estimate.py).
+# part's noisy labels (Patrini et al.'s; repro/recorders/transition_estimate.py).
 ESTIMATE_AT = ("final", *KEPT)
-TRANSITIONS = ("known", "estimated", "given")
 
 
 def forward_corrected_loss(logits: Tensor, y: Tensor, t: Tensor) -> Tensor:
@@ -60,61 +59,66 @@ class LossCorrection(Method):
 
     step_cost = PLAIN  # one forward through a fixed transition matrix
 
-    options = ("correction", "transition", "estimator", "anchor_percentile", "matrix", "estimate_at")
-    rules = {
-        "correction": Choice(("forward", "backward")),
-        "transition": Choice(("known", "estimated", "given")),
-        "estimator": Text(nullable=True),
-        "anchor_percentile": OrWord("auto", Real(0, 100, low_open=True, nullable=True)),
-        "matrix.*": PROBABILITY,
-        "matrix": Finite(),
-        "estimate_at": Choice(ESTIMATE_AT),  # the estimator's network (transition_estimate.py)
-    }
     source_option = "estimator"
 
-    @staticmethod
-    def check(cfg: DictConfig) -> None:
-        """Refuse bad settings at config load (the matrix's shape is checked against the data when the run starts)."""
-        correction, transition = cfg.get("correction"), cfg.get("transition")
-        if correction not in CORRECTIONS:
-            raise UserError(
-                f"method.correction={correction!r}: loss correction is `forward` (-log (p^T T)_y) or "
-                "`backward` (T^-1 applied to the per-class losses); set method.correction=forward."
-            )
-        if transition not in TRANSITIONS:
-            raise UserError(
-                f"method.transition={transition!r}: the transition matrix is `known` (the run's noise "
-                "model), `estimated` (anchor points of method.estimator, a run trained on the same noisy "
-                "labels) or `given` (method.matrix)."
-            )
-        if transition == "given" and cfg.get("matrix") is None:
-            raise UserError(
-                "method.transition=given needs the matrix itself in method.matrix: a list of C rows of C "
-                "probabilities (row i: the given-label distribution of true class i), e.g. "
-                "method.matrix='[[0.8,0.2],[0.3,0.7]]'."
-            )
-        if transition != "given" and cfg.get("matrix") is not None:
-            raise UserError(
-                f"method.matrix is set, but method.transition={transition} does not read it; set "
-                "method.transition=given to use it, or leave method.matrix null."
-            )
-        if transition != "estimated" and cfg.get("estimator") is not None:
-            raise UserError(
-                f"method.estimator is set, but method.transition={transition} estimates nothing; set "
-                "method.transition=estimated, or leave method.estimator null."
-            )
-        if cfg.get("estimate_at", "final") not in ESTIMATE_AT:
-            raise UserError(
-                f"method.estimate_at={cfg.get('estimate_at')!r}: the estimator network is the one of its epoch of "
-                "lowest loss on its held-out part's noisy labels (noisy_val_loss, Patrini et al.'s), of its "
-                "best-validation epoch (best_val) or its final one (final)."
-            )
-        if transition != "estimated" and cfg.get("estimate_at", "final") != "final":
-            raise UserError(
-                f"method.estimate_at={cfg.get('estimate_at')} picks the estimator's network, but "
-                f"method.transition={transition} estimates nothing; set method.transition=estimated, or "
-                "leave method.estimate_at at final."
-            )
+    @schema
+    class Options:
+        """Each setting's source: repro/conf/method/loss_correction.yaml, docs/methods/loss_correction.md."""
+
+        correction: Literal["forward", "backward"] = option(
+            why="forward: -log (p^T T)_y; backward: (T^-1 (-log p))_y, unbiased for the clean loss"
+        )
+        transition: Literal["known", "estimated", "given"] = option(
+            why="known: the run's noise model; estimated: anchor points of method.estimator, a run trained on the "
+            "same noisy labels; given: method.matrix"
+        )
+        estimator: str | None = option(default=None, why="transition=estimated: that run's id or directory")
+        anchor_percentile: Literal["auto"] | float | None = option(
+            default="auto",
+            gt=0,
+            le=100,
+            why="transition=estimated: the anchor is the image with the largest p(class | x) below this percentile "
+            "(null: the plain arg-max; auto: 97, or null with 100 classes or more, as their code)",
+        )
+        matrix: list[list[float]] | None = option(
+            default=None,
+            ge=0,
+            le=1,
+            why="transition=given: C rows of C probabilities, row i the given-label distribution of true class i",
+        )
+        estimate_at: str = option(
+            default="final",
+            choices=ESTIMATE_AT,
+            why="transition=estimated: the estimator's network at its final epoch, its best-validation epoch "
+            "(best_val: reads the held-out part's labels, clean by default) or its epoch of lowest loss on the "
+            "held-out part's noisy labels (noisy_val_loss: Patrini et al.'s, no clean label; "
+            "repro/recorders/transition_estimate.py)",
+        )
+
+        def check(self) -> None:
+            """The keys that tie together (the matrix's shape is checked against the data when the run starts)."""
+            if self.transition == "given" and self.matrix is None:
+                raise UserError(
+                    "method.transition=given needs the matrix itself in method.matrix: a list of C rows of C "
+                    "probabilities (row i: the given-label distribution of true class i), e.g. "
+                    "method.matrix='[[0.8,0.2],[0.3,0.7]]'."
+                )
+            if self.transition != "given" and self.matrix is not None:
+                raise UserError(
+                    f"method.matrix is set, but method.transition={self.transition} does not read it; set "
+                    "method.transition=given to use it, or leave method.matrix null."
+                )
+            if self.transition != "estimated" and self.estimator is not None:
+                raise UserError(
+                    f"method.estimator is set, but method.transition={self.transition} estimates nothing; set "
+                    "method.transition=estimated, or leave method.estimator null."
+                )
+            if self.transition != "estimated" and self.estimate_at != "final":
+                raise UserError(
+                    f"method.estimate_at={self.estimate_at} picks the estimator's network, but "
+                    f"method.transition={self.transition} estimates nothing; set method.transition=estimated, or "
+                    "leave method.estimate_at at final."
+                )
 
     @classmethod
     def training_form(cls, config: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -150,8 +154,7 @@ class LossCorrection(Method):
 
     def __init__(self, cfg: DictConfig, exp) -> None:
         super().__init__(cfg, exp)
-        self.check(cfg)
-        self.correction, self.transition = str(cfg.correction), str(cfg.transition)
+        self.correction, self.transition = self.options.correction, self.options.transition
         num_classes = exp.data.num_classes
         self.anchors: list[int] = []
         self.estimator_id: str | None = None
@@ -167,7 +170,7 @@ class LossCorrection(Method):
             )
             where = f"the noise model's T (noise.kind={exp.cfg.noise.kind})"
         elif self.transition == "given":
-            t, where = cfg.matrix, "method.matrix"
+            t, where = self.options.matrix, "method.matrix"
         else:
             t, where = self._estimate(exp), f"the anchor-point estimate of run {self.estimator_id}"
         self.t = check_transition(t, num_classes, where=where, invertible=self.correction == "backward")
@@ -189,11 +192,11 @@ class LossCorrection(Method):
     def _estimate(self, exp) -> Tensor:
         """Patrini et al.'s anchor points from the estimator's softmax over the training images: of its final network
         (estimate_at=final, recomputed here), or of its best-validation network (best_val, kept by that run)."""
-        from repro.methods.teachers import load_teacher
+        from repro.runs.teachers import load_teacher
 
         rd = estimator_run(exp.cfg)
         self.estimator_id = rd.run_id
-        self.estimate_at = str(self.cfg.get("estimate_at", "final"))
+        self.estimate_at = self.options.estimate_at
         if self.estimate_at in KEPT:
             probs, rows, info = read_kept_probs(rd.path, self.estimate_at, run_id=rd.run_id)
             self.estimator_epoch = int(info["epoch"])
@@ -204,7 +207,7 @@ class LossCorrection(Method):
             model = exp.hardware.prepare_model(teacher) if exp.hardware else teacher
             images = exp.data.train.images[exp.train_idx.to(exp.data.train.images.device)]
             probs, rows = softmax_outputs(model, images, **exp.eval_loader_kwargs), exp.train_idx.cpu()
-        percentile = self.cfg.get("anchor_percentile")
+        percentile = self.options.anchor_percentile
         if percentile == "auto":  # their experiment.py: filter_outlier off for CIFAR-100, on for every other set
             percentile = None if exp.data.num_classes >= 100 else 97.0
         t, anchors = anchor_transition(
@@ -226,9 +229,12 @@ class LossCorrection(Method):
         return [_TransitionRecord(self)]
 
 
-class _TransitionRecord:
+class _TransitionRecord(Recorder):
     """summary.json: the T the run corrected with, where it came from, and (when the noise model's T is known) the
     estimate's mean absolute error against it."""
+
+    records = "transition_matrix, its source and transition_mae in the summary"
+    when = When.SUMMARY
 
     def __init__(self, method: LossCorrection) -> None:
         self.method = method
@@ -257,7 +263,7 @@ class _TransitionRecord:
 def estimator_run(cfg: DictConfig):
     """The finished run whose network estimates T: trained on this run's data with the same label noise."""
     from repro.config_tree import to_container
-    from repro.methods.teachers import config_differences, find_finished_run
+    from repro.runs.teachers import config_differences, find_finished_run
 
     config = to_container(cfg) if isinstance(cfg, DictConfig) else cfg
     rd = find_finished_run(config["method"].get("estimator"), config["output_root"], option="estimator")

@@ -11,8 +11,7 @@ then w recomputed with the updated phi (no grad) and the model step on (1/n) sum
 
 from __future__ import annotations
 
-import math
-from typing import Any
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
@@ -21,11 +20,11 @@ from torch import Tensor, nn
 
 from repro.errors import UserError
 from repro.losses import one_hot, soft_cross_entropy
+from repro.meta.weight_stats import WeightHistogramRecorder, WeightStats
 from repro.meta.weights import meta_weight_step
 from repro.methods.base import Method, StepOutput, check_finite, optimizer_step
-from repro.methods.step_cost import WEIGHTING_NET_LOOKAHEAD
-from repro.methods.weight_stats import WeightHistogramRecorder, WeightStats
-from repro.validation import COUNT, POSITIVE, Bool, Finite
+from repro.schema import option, schema
+from repro.training.step_cost import WEIGHTING_NET_LOOKAHEAD
 
 CURVE_LOSSES = (0.0, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0)  # losses at which mwnet_curve records V each epoch
 
@@ -83,91 +82,57 @@ def weighting_net_backward(
     return logits, losses[0]
 
 
-def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
 class MetaWeightNet(Method):
     """Shu et al. 2019: the weighting net and its optimizer are the method's state (checkpointed)."""
 
     step_cost = WEIGHTING_NET_LOOKAHEAD  # a look-ahead through the weighting net each step
 
-    options = (
-        "meta_batch_size",
-        "hidden",
-        "meta_optimizer",
-        "meta_lr",
-        "meta_momentum",
-        "meta_nesterov",
-        "meta_weight_decay",
-        "normalize",
-        "lookahead_weight_decay",
-    )
-    rules = {
-        "meta_batch_size": COUNT,
-        "meta_lr": POSITIVE,
-        "lookahead_weight_decay": Bool(),
-        "hidden": Finite(),
-        "meta_optimizer": Finite(),
-        "meta_momentum": Finite(),
-        "meta_nesterov": Finite(),
-        "meta_weight_decay": Finite(),
-        "normalize": Finite(),
-    }  # Finite: check() below looks after them
     needs_meta_set = True
+
+    @schema
+    class Options:
+        """Shu et al.'s values and where they come from: repro/conf/method/mwnet.yaml."""
+
+        meta_batch_size: int = option(ge=1, why="their meta loader's batch")
+        hidden: int = option(ge=1, why="VNet(1, hidden, 1): Linear-ReLU-Linear-sigmoid")
+        meta_optimizer: Literal["sgd", "adam"] = option(
+            why="the weighting net's optimizer: sgd (their WRN-28-10 script) or adam (their ResNet-32 MW-Net.py)"
+        )
+        meta_lr: float = option(gt=0, why="the weighting net's learning rate")
+        meta_momentum: float = option(ge=0, lt=1, why="the weighting net's momentum (unused by adam)")
+        meta_nesterov: bool = option(why="unused by adam")
+        meta_weight_decay: float = option(ge=0, why="the weighting net's weight decay")
+        normalize: bool = option(why="weights / sum(weights) in the look-ahead and the model step")
+        lookahead_weight_decay: bool = option(why="false: their look-ahead is theta - lr * grad")
+
+        def check(self) -> None:
+            if self.meta_optimizer == "sgd" and self.meta_nesterov and self.meta_momentum == 0:
+                raise UserError(
+                    "method.meta_nesterov=true: Nesterov momentum needs method.meta_momentum > 0 "
+                    "(repro/conf/method/mwnet.yaml gives Shu et al.'s values). Set method.meta_momentum=0.9 or "
+                    "method.meta_nesterov=false."
+                )
 
     def __init__(self, cfg: DictConfig, exp) -> None:
         super().__init__(cfg, exp)
-        self.check(cfg)
-        self.normalize = bool(cfg.normalize)
-        self.lookahead_weight_decay = bool(cfg.lookahead_weight_decay)
+        o = self.options
+        self.normalize = o.normalize
+        self.lookahead_weight_decay = o.lookahead_weight_decay
         self.num_classes = exp.data.num_classes
-        self.vnet = WeightingNet(int(cfg.hidden)).to(exp.device)
-        if cfg.meta_optimizer == "adam":
+        self.vnet = WeightingNet(o.hidden).to(exp.device)
+        if o.meta_optimizer == "adam":
             self.meta_optimizer: torch.optim.Optimizer = torch.optim.Adam(
-                self.vnet.parameters(), lr=float(cfg.meta_lr), weight_decay=float(cfg.meta_weight_decay)
+                self.vnet.parameters(), lr=float(o.meta_lr), weight_decay=float(o.meta_weight_decay)
             )
         else:
             self.meta_optimizer = torch.optim.SGD(
                 self.vnet.parameters(),
-                lr=float(cfg.meta_lr),
-                momentum=float(cfg.meta_momentum),
-                nesterov=bool(cfg.meta_nesterov),
-                weight_decay=float(cfg.meta_weight_decay),
+                lr=float(o.meta_lr),
+                momentum=float(o.meta_momentum),
+                nesterov=o.meta_nesterov,
+                weight_decay=float(o.meta_weight_decay),
             )
         self.stats = WeightStats(exp.data.noisy_mask, 4.0 if self.normalize else 1.0)
-
-    @staticmethod
-    def check(cfg: DictConfig) -> None:
-        """Refuse bad options before any work (the config loader may call this at load time)."""
-
-        def refuse(key: str, need: str) -> None:
-            raise UserError(
-                f"method.{key}={cfg.get(key)!r}: {need} (repro/conf/method/mwnet.yaml gives Shu et al.'s "
-                f"values and where they come from). Set method.{key}=<value>."
-            )
-
-        for key, low in (("meta_batch_size", 1), ("hidden", 1)):
-            value = cfg.get(key)
-            if not isinstance(value, int) or isinstance(value, bool) or value < low:
-                refuse(key, f"must be an integer >= {low}")
-        if cfg.get("meta_optimizer") not in ("sgd", "adam"):
-            refuse(
-                "meta_optimizer",
-                "the weighting net's optimizer must be sgd (their WRN-28-10 script) or adam "
-                "(their ResNet-32 script MW-Net.py)",
-            )
-        if not _number(cfg.get("meta_lr")) or cfg.get("meta_lr") <= 0:
-            refuse("meta_lr", "the weighting net's learning rate must be a finite number > 0")
-        if not _number(cfg.get("meta_momentum")) or not 0 <= cfg.get("meta_momentum") < 1:
-            refuse("meta_momentum", "the weighting net's momentum must be in [0, 1)")
-        if not _number(cfg.get("meta_weight_decay")) or cfg.get("meta_weight_decay") < 0:
-            refuse("meta_weight_decay", "the weighting net's weight decay must be a finite number >= 0")
-        for key in ("meta_nesterov", "normalize", "lookahead_weight_decay"):
-            if not isinstance(cfg.get(key), bool):
-                refuse(key, "must be true or false")
-        if cfg.meta_optimizer == "sgd" and cfg.meta_nesterov and cfg.meta_momentum == 0:
-            refuse("meta_nesterov", "Nesterov momentum needs method.meta_momentum > 0")
 
     def train_step(self, exp, x: Tensor, y: Tensor, idx: Tensor) -> StepOutput:
         x_meta, y_meta = exp.next_meta_batch()

@@ -5,35 +5,46 @@ variant). The trajectory is found and averaged by repro.labels.fold_average.repl
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
-
-from omegaconf import DictConfig, OmegaConf
+from typing import Literal
 
 from repro.labels.fold_runs import learn_method_config
-from repro.methods import method_class, method_rules
+from repro.methods import check_method_options, method_class
 from repro.methods.fixed_targets import FixedTargets
-from repro.methods.step_cost import PLAIN
-from repro.validation import Bool, Finite, Int, Text, check_tree, prefixed
+from repro.schema import option, schema
+from repro.training.step_cost import PLAIN
+
+
+@schema
+class Learn:
+    """method.learn: how the fold runs learned the labels this run replays (their configs follow from it,
+    repro/labels/fold_runs.py)."""
+
+    method: str = option(why="the method group the fold runs trained with: instance_labels | class_labels")
+    overrides: list[str] = option(
+        default_factory=list, why="their method.* overrides, e.g. ['method.label_lr=25'] (quoted on the command line)"
+    )
+    epochs: int | None = option(
+        default=None, ge=1, why="the fold runs' optim.epochs when it differs from this run's (static replay only)"
+    )
+    lookahead_weight_decay: bool = option(
+        default=False, why="the fold runs' method.lookahead_weight_decay (false: Eq. 3's look-ahead)"
+    )
+
+    def check(self) -> None:
+        """The fold runs' method passes the checks its own config would (composed once per distinct node)."""
+        _check_learned_method(self.method, tuple(self.overrides))
 
 
 class Replay(FixedTargets):
     step_cost = PLAIN  # the replayed labels are looked up, not learned
-    options = ("labels", "static", "learn")
-    rules = {
-        "labels": Finite(),
-        "static": Bool(),
-        "learn.method": Finite(),  # the fold runs' method group: checked when they are composed
-        "learn.overrides.*": Text(),
-        "learn.epochs": Int(1, nullable=True),
-        "learn.lookahead_weight_decay": Bool(),  # the fold runs' look-ahead form
-    }
 
-    @staticmethod
-    def check(cfg: DictConfig) -> None:
-        """The fold runs' method (`learn.method` + `learn.overrides`) passes the checks its own config would:
-        composed once per distinct learn node, then its rules and its own check (repro.methods)."""
-        learn = cfg.get("learn") or {}
-        _check_learned_method(str(learn.get("method")), tuple(str(o) for o in learn.get("overrides") or ()))
+    @schema
+    class Options:
+        labels: Literal["replay"] = option(why="the fold-averaged labels (the method's config file sets it)")
+        static: bool = option(
+            default=False, why="false: epoch e's averaged labels at epoch e; true: the last epoch's throughout"
+        )
+        learn: Learn = option()
 
     def set_epoch(self, exp, epoch: int) -> None:
         self.labels.set_epoch(epoch)
@@ -41,7 +52,5 @@ class Replay(FixedTargets):
 
 @lru_cache(maxsize=64)
 def _check_learned_method(name: str, overrides: tuple[str, ...]) -> None:
-    node: dict[str, Any] = learn_method_config({"method": name, "overrides": list(overrides)})
-    cls = method_class(str(node["name"]))
-    check_tree({"method": node}, prefixed("method", method_rules(cls)))
-    cls.check(OmegaConf.create(node))
+    node = learn_method_config({"method": name, "overrides": list(overrides)})
+    check_method_options(method_class(str(node["name"])), node)

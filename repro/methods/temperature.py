@@ -12,13 +12,10 @@ run is given a number, and a tuned one picks it from its tuning runs when it sta
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-
-from repro.errors import UserError
 
 
 def scale_logits(logits: Tensor, temperature: float) -> Tensor:
@@ -34,19 +31,3 @@ def scale_probabilities(p: Tensor, temperature: float) -> Tensor:
         return F.one_hot(p.argmax(dim=1), p.shape[1]).to(p.dtype)
     log_p = torch.where(p > 0, torch.log(p.clamp_min(torch.finfo(p.dtype).tiny)), torch.full_like(p, -math.inf))
     return F.softmax(log_p / temperature, dim=1)
-
-
-def check_temperature(value: Any, where: str) -> float:
-    """A temperature setting: a number T >= 0."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-        hint = (
-            " The temperature search is a sweep's tuning stage now: `tune: {grid: {method.temperature: {start: 0,"
-            " stop: 10, step: 0.25}}}` (sweeps/table4.yaml)."
-            if value == "search"
-            else ""
-        )
-        raise UserError(
-            f"{where}={value!r}: the temperature must be a number >= 0 (1 leaves the targets as they are, 0 means the "
-            f"arg-max as a one-hot target, larger values soften them). Set e.g. method.temperature=4.{hint}"
-        )
-    return float(value)

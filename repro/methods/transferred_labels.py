@@ -2,7 +2,7 @@
 run's converged labels, temperature scaled (p^(1/T), renormalised; T = 1 leaves them as they are, T = 0 is the
 arg-max one-hot). The source is a finished learned-labels run: the final (method=replay) run of a 5-fold row, whose
 fold-averaged labels at the last epoch are used, or a single instance-label run
-(repro.methods.teachers.converged_labels).
+(repro.runs.teachers.converged_labels).
 The labels are fixed for the whole run; nothing of them is in the checkpoint (they are re-read on resume)."""
 
 from __future__ import annotations
@@ -12,21 +12,26 @@ from typing import Any
 from omegaconf import DictConfig
 from torch import Tensor
 
+from repro.labels.converged import check_label_source, converged_labels
 from repro.losses import soft_cross_entropy
 from repro.methods.base import StepOutput, optimizer_step
-from repro.methods.from_run import LearnsFromRun, TemperatureRecord
-from repro.methods.step_cost import PLAIN
-from repro.methods.teachers import check_label_source, converged_labels
+from repro.methods.from_run import LearnsFromRun, StudentOptions, TemperatureRecord
 from repro.methods.temperature import scale_probabilities
-from repro.validation import Finite
+from repro.schema import option, schema
+from repro.training.step_cost import PLAIN
 
 
 class TransferredLabels(LearnsFromRun):
     step_cost = PLAIN  # the source labels are looked up, not recomputed
-    options = ("source", "temperature")
-    rules = {"source": Finite(), "temperature": Finite()}  # check() below
     source_option = "source"
     same_samples = True
+
+    @schema
+    class Options(StudentOptions):
+        source: str | None = option(
+            why="the label-source run: a learned-labels row's final (replay) run or an instance-labels run (its id "
+            "or directory; a sweep's `teacher:` sets it)"
+        )
 
     @classmethod
     def source_run(cls, cfg: DictConfig):

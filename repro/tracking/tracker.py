@@ -5,9 +5,20 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
+import time
 import warnings
 from pathlib import Path
 from typing import Any, Mapping
+
+from repro.tracking.wandb_bounds import (
+    WandbBounds,
+    WandbStatus,
+    WandbTimeout,
+    call_within,
+    quiet_error_reporting,
+    teardown_within,
+)
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +57,8 @@ class NullTracker:
 
 
 class WandbTracker(NullTracker):
-    """The official `wandb` library, offline unless the user asks for online. Every call is guarded.
+    """The official `wandb` library, offline unless the user asks for online. Every call is guarded and bounded
+    (repro/tracking/wandb_bounds.py): W&B failing or hanging costs the run at most its `tracker.timeouts`.
 
     What the page holds: repro/tracking/wandb_page.py; identity and lineage: repro/tracking/wandb_run.py."""
 
@@ -57,8 +69,10 @@ class WandbTracker(NullTracker):
         run_dir: Path,
         config: Mapping[str, Any],
         settings: Mapping[str, Any],
+        status: WandbStatus,
         resuming: bool = False,
     ):
+        quiet_error_reporting()
         import wandb
 
         from repro.runs.provenance import PROJECT_ROOT
@@ -70,9 +84,12 @@ class WandbTracker(NullTracker):
         self._mode = wandb_run.wandb_mode(settings)
         self._run_dir = Path(run_dir)
         self._ctx = None
+        self._disabled = False
+        self.bounds = WandbBounds.from_settings(settings)
+        self.status = status
         attempt, resumes = wandb_run.attempt_id(run_dir, run_id, resuming=resuming)
         git = {"git_root": str(PROJECT_ROOT)} if (PROJECT_ROOT / ".git").exists() else {}
-        self.run = wandb.init(
+        self._init_args = dict(
             project=settings.get("project") or "soft-labels-repro",
             entity=settings.get("entity"),
             name=run_id,
@@ -83,13 +100,57 @@ class WandbTracker(NullTracker):
             notes=config.get("notes"),
             config={**scrub_secrets(dict(config)), "provenance": wandb_run.provenance_config(run_dir)},
             dir=str(run_dir),
-            mode=self._mode,
             resume="allow" if resumes else None,
             reinit="finish_previous",
-            settings=wandb.Settings(console="wrap", silent=True, **git),
+            settings=wandb.Settings(console="wrap", silent=True, **git, **self.bounds.wandb_settings()),
         )
-        self._disabled = False
+        self.run = self._start()
         self._guard("define_metric", self._define)
+
+    def _start(self) -> Any:
+        """wandb.init within its bounds. Online and refused, throttled, cut off or silent: the run is logged
+        offline instead (same W&B id; `repro wandb sync` uploads it later) and wandb_status.json says so."""
+        try:
+            run = self._blocking("init", self.bounds.start_deadline(), self._init, self._mode)
+        except Exception as exc:
+            if self._mode != "online" or isinstance(exc, WandbTimeout):  # a call left behind: no second start
+                raise
+            if not self._blocking_teardown():
+                raise
+            run = self._blocking("offline init", self.bounds.start_deadline(), self._init, "offline")
+            self._mode = "offline"
+            warnings.warn(
+                f"W&B online did not start ({' '.join(str(exc).split())[:200]}); this run logs to W&B offline "
+                "(`repro wandb sync` uploads it later) and trains on.",
+                stacklevel=3,
+            )
+        self.status.set(logged_to=self._mode)
+        return run
+
+    def _init(self, mode: str) -> Any:
+        # W&B starts its service from its global settings, not from init's: hand it the service wait there
+        self._wandb.setup(settings=self._wandb.Settings(x_service_wait=self.bounds.service_wait))
+        return self._wandb.init(mode=mode, **self._init_args)
+
+    def _blocking(self, call: str, seconds: float, fn, *args) -> Any:
+        """A call the run waits on (start, finish): bounded, its seconds added up in wandb_status.json, a failure
+        recorded there and raised."""
+        started = time.monotonic()
+        try:
+            return call_within(seconds, lambda: fn(*args), what=call)
+        except Exception as exc:
+            self.status.problem(call, exc, time.monotonic() - started)
+            raise
+        finally:
+            self.status.waited(time.monotonic() - started)
+
+    def _blocking_teardown(self) -> bool:
+        started = time.monotonic()
+        done = teardown_within(self._wandb, self.bounds.teardown)
+        self.status.waited(time.monotonic() - started)
+        if not done:
+            self.status.problem("teardown", f"W&B's service did not stop within {self.bounds.teardown:g} s")
+        return done
 
     def _define(self) -> None:
         from repro.tracking.wandb_page import define_metrics
@@ -100,9 +161,10 @@ class WandbTracker(NullTracker):
         if self._disabled:
             return
         try:
-            fn(*args, **kwargs)
+            call_within(self.bounds.call, lambda: fn(*args, **kwargs), what=what)
         except Exception as exc:  # a tracker failure never kills training
             self._disabled = True
+            self.status.problem(what, exc)
             warnings.warn(
                 f"W&B {what} failed ({exc!r}); W&B logging is off for the rest of this run, "
                 "the run directory keeps the complete record.",
@@ -114,8 +176,9 @@ class WandbTracker(NullTracker):
         if self._disabled:
             return
         try:
-            fn(*args, **kwargs)
+            call_within(self.bounds.call, lambda: fn(*args, **kwargs), what=what)
         except Exception as exc:
+            self.status.problem(what, exc)
             warnings.warn(f"W&B {what} was not logged ({exc!r}); the run directory has the data.", stacklevel=2)
 
     def start(self, exp: Any) -> None:
@@ -178,7 +241,24 @@ class WandbTracker(NullTracker):
             self.run.log_artifact(artifact)
 
     def finish(self, exit_code: int = 0) -> None:
-        self._guard("finish", self.run.finish, exit_code=exit_code)
+        """The end of the run: W&B uploads what is left within `tracker.timeouts.finish` (else its transaction log
+        under <run_dir>/wandb/ keeps it); after an online run or any problem, W&B's service is stopped within
+        `tracker.timeouts.teardown`, so nothing waits on W&B at the process's exit either."""
+        finished = False
+        if not self._disabled:
+            try:
+                self._blocking("finish", self.bounds.finish_deadline(), self.run.finish, exit_code)
+                finished = True
+            except Exception as exc:
+                self._disabled = True
+                warnings.warn(
+                    f"W&B finish failed ({exc!r}); what W&B did not get is in {self._run_dir}/wandb/ "
+                    "(its .wandb transaction log).",
+                    stacklevel=2,
+                )
+        if self._mode == "online" or self.status.record["problems"]:
+            self._blocking_teardown()
+        self.status.finished(complete=finished)
 
 
 def make_tracker(*, run_id: str, run_dir: Path, config: Mapping[str, Any], resuming: bool = False) -> NullTracker:
@@ -187,9 +267,19 @@ def make_tracker(*, run_id: str, run_dir: Path, config: Mapping[str, Any], resum
     settings = config.get("tracker") or {}
     if settings.get("kind", "none") == "none":
         return NullTracker()
+    from repro.tracking.wandb_run import wandb_mode
+
+    status = WandbStatus(run_dir, requested=wandb_mode(settings))
     try:
-        return WandbTracker(run_id=run_id, run_dir=run_dir, config=config, settings=settings, resuming=resuming)
+        return WandbTracker(
+            run_id=run_id, run_dir=run_dir, config=config, settings=settings, status=status, resuming=resuming
+        )
     except Exception as exc:
+        status.set(logged_to=None, complete=False)
+        if "wandb" in sys.modules and not teardown_within(
+            sys.modules["wandb"], WandbBounds.from_settings(settings).teardown
+        ):
+            status.problem("teardown", "W&B's service did not stop in time")
         warnings.warn(
             f"W&B could not start ({exc!r}); training goes on without it, the run directory keeps the "
             "complete record. Use tracker=none to silence this.",

@@ -18,7 +18,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from repro.methods.memorisation import MEMORISATION_KEYS
+from repro.recorders.memorisation import MEMORISATION_KEYS
 
 MAX_CLASS_KEYS = 20  # up to this many classes every class is its own key; above, a table, a heatmap and 3 classes
 NOISE_KEYS = (
@@ -42,8 +42,10 @@ RENAMED = {
     "label_change_mean": "labels/change_from_init_mean",
     **{f"class_target_prob_{s}": f"labels/class_target_prob_{s}" for s in ("mean", "min", "max")},
     **{k: f"noise/{k}" for k in NOISE_KEYS},
-    **{k: f"memorisation/{k}" for k in MEMORISATION_KEYS},  # every method on noisy data (repro/methods/memorisation.py)
-    # the per-epoch T estimate's error (repro/methods/transition_estimate.py)
+    **{
+        k: f"memorisation/{k}" for k in MEMORISATION_KEYS
+    },  # every method on noisy data (repro/recorders/memorisation.py)
+    # the per-epoch T estimate's error (repro/recorders/transition_estimate.py)
     "anchor_t_mae": "memorisation/anchor_t_mae",
 }
 # per-class accuracy lists of a metrics row -> (W&B key prefix, chart title, chart key); meta set = validation set

@@ -15,10 +15,10 @@ from omegaconf import DictConfig
 
 from repro.data import ArrayDataset, BatchLoader, inject_noise, load_dataset, make_split
 from repro.data.noise import load_file_noise
-from repro.errors import UserError
 from repro.models import build_model
 from repro.runs.rundir import RunDir
 from repro.training.hardware import Hardware
+from repro.training.protocols import Recorder, TrainingMethod
 from repro.training.schedule import RunSchedule, iteration_based, planned_steps, steps_in_epoch
 
 
@@ -121,8 +121,6 @@ def lr_lambda(optim_cfg: DictConfig):
     schedule = str(optim_cfg.schedule)
     milestones = [int(round(f * epochs)) for f in optim_cfg.get("milestones", [])]
     gamma = float(optim_cfg.get("gamma", 0.1))
-    if schedule not in ("cosine", "multistep", "constant"):
-        raise UserError(f"optim.schedule={schedule!r} is not known; use cosine, multistep or constant.")
 
     def factor(epoch: int) -> float:
         if epoch < warmup:
@@ -168,15 +166,15 @@ class Experiment:
     train_gen: torch.Generator
     meta_gen: torch.Generator
     device: torch.device
-    method: Any = None
-    recorders: list = field(default_factory=list)
+    method: TrainingMethod | None = None  # built on this state one layer up (repro.train.build_experiment)
+    recorders: list[Recorder] = field(default_factory=list)
     hardware: Hardware | None = None  # device, precision, memory format, compiled JVP, determinism
     epoch: int = 0
 
     @property
     def labels(self) -> Any:
         """The method's label parametrisation, if it has one (the label recorders read it)."""
-        return getattr(self.method, "labels", None)
+        return None if self.method is None else self.method.labels
 
     @property
     def lr(self) -> float:

@@ -1,4 +1,4 @@
-"""Warnings when a tuning stage may have missed (issue 28, parts 5-6): read from its finished tuning runs, shown by
+"""Warnings when a tuning stage may have missed: read from its finished tuning runs, shown by
 the sweep's output, `repro sweep status`, `repro tables` and in the tuned runs' summary (and so in W&B).
 
 Two cases:

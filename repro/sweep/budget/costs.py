@@ -7,7 +7,7 @@ batch size, without loading data. The evaluated images are each epoch's passes a
 recorders declare them (repro/train.py: epoch_eval_images). A step's cost at the run's batch and meta batch lies on
 the plane through the batches `repro bench` times (a step has a fixed part, kernel launches, and a look-ahead's meta
 part, neither of which shrinks with the training batch); a calibration with one batch only scales it in proportion.
-The step cost is the one its method's class declares (repro/methods/step_cost.py). Where the calibration has no
+The step cost is the one its method's class declares (repro/training/step_cost.py). Where the calibration has no
 figure of that kind for the model, it is estimated from another kind (the kind's documented factor); where it has
 none for the model, from a measured model scaled by FLOPs (repro/models/flops.py), a lower bound that turns the
 total into "at least" and says why. A run is never counted as zero.
@@ -23,12 +23,12 @@ from typing import Any, Iterable, Mapping
 from tabulate import tabulate
 
 from repro.errors import UserError
-from repro.methods.step_cost import STEP_COSTS, StepCost
 from repro.sweep.budget.calibration import (
     Calibration,
     load_calibration,
 )
 from repro.training.schedule import planned_steps
+from repro.training.step_cost import STEP_COSTS, StepCost
 
 # (train, test) sizes of the data sets, as loaded (digits: the fixed 70/30 split of its 1797 images).
 DATA_SIZES = {"cifar10": (50000, 10000), "cifar100": (50000, 10000), "digits": (1258, 539)}
@@ -56,7 +56,7 @@ def run_sizes(config: Mapping[str, Any]) -> tuple[int, int, int]:
 
 
 def step_kind(config: Mapping[str, Any]) -> StepCost:
-    """What one step of the run costs: the kind its method's class declares (repro/methods/step_cost.py)."""
+    """What one step of the run costs: the kind its method's class declares (repro/training/step_cost.py)."""
     from repro.methods import method_class
 
     return method_class(str(config["method"]["name"])).step_cost
@@ -170,7 +170,7 @@ def run_gpu_hours(config: Mapping[str, Any], cal: Calibration) -> float | None:
     got = price(config, cal)
     if got is None or math.isnan(got.step_ms):
         return None
-    from repro.train import epoch_eval_images
+    from repro.train import epoch_eval_images, last_epoch_eval_images
 
     n_train, n_meta, n_test = run_sizes(config)
     batch = int(config["data"]["batch_size"])
@@ -181,7 +181,8 @@ def run_gpu_hours(config: Mapping[str, Any], cal: Calibration) -> float | None:
     steps = math.ceil(n_train / batch)
     eval_ms = epoch_eval_images(config, n_train, n_meta, n_test) * got.eval_ms_per_image
     epochs, total_steps = planned_steps(config["optim"], steps)  # optim.iterations may end the last epoch early
-    return (total_steps * step_ms + epochs * eval_ms) / 3.6e6
+    once_ms = last_epoch_eval_images(config, n_train, n_meta, n_test) * got.eval_ms_per_image
+    return (total_steps * step_ms + epochs * eval_ms + once_ms) / 3.6e6
 
 
 @dataclass

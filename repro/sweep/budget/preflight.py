@@ -1,5 +1,5 @@
 """`repro sweep FILE --preflight`: before a table's GPU-hours are spent, train the corner points of every tuned
-cell's grid for a few epochs and print how far their labels moved and what a step cost here (issue 28, part 4).
+cell's grid for a few epochs and print how far their labels moved and what a step cost here.
 
 A preflight run is a cell's tuning run (first tuning seed, the tuning split) at a grid corner (each numeric axis's
 smallest and largest value; a non-numeric axis keeps its first and last), with `optim.epochs` = the preflight's

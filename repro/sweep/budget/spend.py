@@ -1,4 +1,4 @@
-"""What a sweep has spent and what it will still cost, for `repro sweep status FILE` (issue 28, part 3).
+"""What a sweep has spent and what it will still cost, for `repro sweep status FILE`.
 
 Spent: the finished runs' measured seconds (summary.json) plus the epochs the unfinished ones have logged so far
 (metrics.jsonl), on whatever device they ran. Projected: each unfinished run's remaining epochs times a measured

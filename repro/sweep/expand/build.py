@@ -7,8 +7,6 @@ validation of a planned run is here, through the public validation of a run's co
 
 from __future__ import annotations
 
-from typing import Any, Mapping
-
 from repro import config as run_config
 from repro.errors import UserError
 from repro.runs.rundir import run_id
@@ -41,7 +39,7 @@ def make_run(
     else:
         config = {**config, "sweep": {**config["sweep"], "stage": stage}}
     try:
-        run_config.validate_config(_AttrView(config))
+        run_config.validate_config(config)
     except UserError as exc:
         raise UserError(f"{where}: {exc}") from None
     return PlannedRun(
@@ -55,36 +53,3 @@ def make_run(
         config=config,
         depends_on=depends_on,
     )
-
-
-class _AttrView:
-    """Read-only attribute access to a plain dict, so `validate_config` runs without building a DictConfig."""
-
-    __slots__ = ("_d",)
-
-    def __init__(self, d: Mapping) -> None:
-        self._d = d
-
-    def to_dict(self) -> Mapping:
-        return self._d
-
-    def _wrap(self, v: Any) -> Any:
-        return _AttrView(v) if isinstance(v, Mapping) else v
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self._wrap(self._d[name])
-        except KeyError:
-            raise AttributeError(name) from None
-
-    def __getitem__(self, name: str) -> Any:
-        return self._wrap(self._d[name])
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._d
-
-    def __iter__(self):  # the keys, like a DictConfig's (check_method_config takes set(cfg.method))
-        return iter(self._d)
-
-    def get(self, name: str, default: Any = None) -> Any:
-        return self._wrap(self._d[name]) if name in self._d else default

@@ -25,6 +25,7 @@ import submitit
 
 from repro.errors import UserError
 from repro.sweep.executors.job import TrainJob
+from repro.sweep.executors.slurm.array_limits import array_chunks, max_array_size
 from repro.sweep.executors.slurm.profile import ClusterProfile
 from repro.sweep.executors.slurm.registry import JobRecord, Registry
 from repro.sweep.spec.model import PlannedRun
@@ -158,27 +159,37 @@ def _submit_array(
             **params.get("slurm_additional_parameters", {}),
             "kill-on-invalid-dep": "yes",
         }
-    executor.update_parameters(**params)
-    with executor.batch():
-        jobs = [executor.submit(TrainJob(r.run_id, target.configs[r.run_id], str(target.output_root))) for r in runs]
-    now = time.time()
-    for run, job in zip(runs, jobs):
-        target.registry.add(
-            JobRecord(
-                run_id=run.run_id,
-                job_id=str(job.job_id),
-                stage=run.stage,
-                submitted=now,
-                stdout=str(job.paths.stdout),
-                stderr=str(job.paths.stderr),
-                after=after,
+    jobs: list[submitit.Job] = []
+    for chunk in array_chunks(runs, max_array_size()):  # arrays the cluster's MaxArraySize allows
+        if jobs:  # after the previous chunk, so `%N` bounds the table, not each chunk
+            previous = str(jobs[-1].job_id).split("_")[0]
+            params["slurm_dependency"] = ",".join(
+                filter(None, [params.get("slurm_dependency"), f"afterany:{previous}"])
             )
-        )
-        job_of[run.run_id] = str(job.job_id)
-    target.registry.save()
-    array = str(jobs[0].job_id).split("_")[0]
+        executor.update_parameters(**params)
+        with executor.batch():
+            chunk_jobs = [
+                executor.submit(TrainJob(r.run_id, target.configs[r.run_id], str(target.output_root))) for r in chunk
+            ]
+        jobs += chunk_jobs
+        now = time.time()
+        for run, job in zip(chunk, chunk_jobs):
+            target.registry.add(
+                JobRecord(
+                    run_id=run.run_id,
+                    job_id=str(job.job_id),
+                    stage=run.stage,
+                    submitted=now,
+                    stdout=str(job.paths.stdout),
+                    stderr=str(job.paths.stderr),
+                    after=after,
+                )
+            )
+            job_of[run.run_id] = str(job.job_id)
+        target.registry.save()  # after every sbatch: an error in the next loses nothing
+    arrays = ", ".join(dict.fromkeys(str(j.job_id).split("_")[0] for j in jobs))
     target.report(
-        f"submitted job {array}: {len(runs)} run(s) ({', '.join(stages)})"
+        f"submitted job {arrays}: {len(runs)} run(s) ({', '.join(stages)})"
         + (f", after {len(after)} job(s) they depend on succeed" if after else "")
     )
     return jobs

@@ -21,6 +21,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from repro.training.protocols import Recorder, When
+
 BINS = 10
 
 
@@ -82,9 +84,12 @@ class WeightStats:
         return row
 
 
-class WeightHistogramRecorder:
+class WeightHistogramRecorder(Recorder):
     """Logs the last epoch's weights of noisy and clean samples as W&B histograms (weights/noisy, weights/clean);
     the metrics row already holds the counts."""
+
+    records = "W&B histograms of the epoch's sample weights (weights/noisy, weights/clean)"
+    when = When.EVERY_EPOCH
 
     def __init__(self, stats: WeightStats) -> None:
         self.stats = stats

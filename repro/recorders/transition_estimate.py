@@ -8,7 +8,7 @@ the selection uses no clean label.
 
 A run keeps only its last checkpoint, so the network of that epoch is gone when a loss-correction run wants it.
 Instead, every noisy run with a held-out part keeps what the estimate reads of it: the softmax of its training images
-(the memorisation pass already computes their logits, repro/methods/memorisation.py) at the epoch each rule selects,
+(the memorisation pass already computes their logits, repro/recorders/memorisation.py) at the epoch each rule selects,
 in `<run>/estimate/` with the global indices of its rows (`rows.npy`). Two rules (`method.estimate_at` of a
 loss-correction run; `final`, its last checkpoint, needs nothing kept):
 
@@ -41,8 +41,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from repro.data.noise.transition import anchor_transition, noise_transition
 from repro.errors import UserError
-from repro.methods.transition import anchor_transition, noise_transition
 from repro.runs.io import atomic_save_npy, atomic_write_json
 from repro.training.evaluation import batched_outputs
 

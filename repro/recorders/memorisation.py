@@ -17,7 +17,7 @@ Cost: one eval forward per training image per epoch (about a third of a training
 
 With a held-out part the same pass also keeps what Patrini et al.'s T estimate needs of the networks its rules select,
 and logs each epoch's estimate error `anchor_t_mae` and the loss on the held-out part's noisy labels
-`noisy_val_loss` (one more eval forward per held-out image; repro/methods/transition_estimate.py).
+`noisy_val_loss` (one more eval forward per held-out image; repro/recorders/transition_estimate.py).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from torch import Tensor
 
 from repro.data.noise import describes_noise
 from repro.training.evaluation import batched_outputs
+from repro.training.protocols import Recorder, When
 
 MEMORISATION_KEYS = ("memorised_noisy", "recovered_noisy", "clean_train_acc", "confidence", "logit_norm")
 
@@ -79,8 +80,34 @@ def evaluated_rows(train_idx: Tensor, cap: int | None, seed: int) -> Tensor:
     return train_idx[order[:cap].sort().values]
 
 
-class MemorisationRecorder:
+class MemorisationRecorder(Recorder):
     """Adds the five keys to every epoch's metrics row (so to metrics.jsonl, the checkpoint's history and W&B)."""
+
+    records = (
+        "memorised_noisy, recovered_noisy, clean_train_acc, confidence, logit_norm "
+        "(and anchor_t_mae, noisy_val_loss) per epoch"
+    )
+    when = When.EVERY_EPOCH
+
+    @classmethod
+    def for_run(cls, exp: Any) -> list[Recorder]:
+        """On a run whose training labels carry noise (and `memorisation_samples` is not 0)."""
+        cap = exp.cfg.get("memorisation_samples")
+        if cap == 0:
+            return []
+        noisy = exp.data.noisy_mask.cpu()[exp.train_idx.cpu()]
+        if not bool(noisy.any()):
+            return []
+        return [cls(exp, None if cap is None else int(cap))]
+
+    @classmethod
+    def eval_images(cls, config: Mapping[str, Any], n_train: int, n_meta: int, n_test: int) -> int:
+        """The images evaluated each epoch (0 without label noise or with `memorisation_samples=0`): the training
+        images, and the held-out ones for the noisy held-out loss (repro/recorders/transition_estimate.py)."""
+        cap = config.get("memorisation_samples")
+        if cap == 0 or not describes_noise(config["noise"]):
+            return 0
+        return (n_train if cap is None else min(int(cap), n_train)) + n_meta
 
     def __init__(self, exp: Any, cap: int | None) -> None:
         rows = evaluated_rows(exp.train_idx.cpu(), cap, int(exp.cfg.seed))
@@ -91,10 +118,10 @@ class MemorisationRecorder:
         self.true = exp.data.train_true_targets.cpu()[rows].to(target_device)
         self.noisy = self.given != self.true
         # with a held-out part: what Patrini et al.'s estimate needs of the networks its rules select
-        # (repro/methods/transition_estimate.py)
+        # (repro/recorders/transition_estimate.py)
         self.estimate = None
         if exp.meta_idx.numel():
-            from repro.methods.transition_estimate import EstimatorNetworks
+            from repro.recorders.transition_estimate import EstimatorNetworks
 
             self.estimate = EstimatorNetworks(exp, rows)
 
@@ -107,27 +134,3 @@ class MemorisationRecorder:
         row.update(_finish(totals))
         if self.estimate is not None:
             self.estimate.update(exp, epoch, row, logits)
-
-    def summary(self) -> dict[str, Any]:
-        return {}
-
-
-def memorisation_images(config: Mapping[str, Any], n_train: int, n_meta: int = 0) -> int:
-    """Images the recorder evaluates per epoch on a run of `config` with `n_train` training and `n_meta` held-out
-    samples (0 on a run without label noise or with `memorisation_samples=0`): the training images, and the held-out
-    ones for the noisy held-out loss (repro/methods/transition_estimate.py). What the cost estimate prices."""
-    cap = config.get("memorisation_samples")
-    if cap == 0 or not describes_noise(config["noise"]):
-        return 0
-    return (n_train if cap is None else min(int(cap), n_train)) + n_meta
-
-
-def memorisation_recorders(exp: Any) -> list:
-    """[MemorisationRecorder] on a run whose training labels carry noise (and `memorisation_samples` is not 0)."""
-    cap = exp.cfg.get("memorisation_samples")
-    if cap == 0:
-        return []
-    noisy = exp.data.noisy_mask.cpu()[exp.train_idx.cpu()]
-    if not bool(noisy.any()):
-        return []
-    return [MemorisationRecorder(exp, None if cap is None else int(cap))]

@@ -1,4 +1,4 @@
-"""One training step of each step kind (repro/methods/step_cost.py), on random batches, for `repro bench` to time.
+"""One training step of each step kind (repro/training/step_cost.py), on random batches, for `repro bench` to time.
 
 Each builder takes a `StepBench` (a model on the run's device, its optimizer, a train and a meta batch) and returns
 a closure running one step the way the methods do, through the same functions they call (repro/meta/lookahead.py,

@@ -2,10 +2,9 @@
 
 Every method class declares its kind next to its code (`Method.step_cost`; tests/test_step_cost.py fails for a
 method without its own declaration). The planner never looks at a method's name or options to price it: it asks the
-method's class (repro/sweep/budget/costs.py). Each kind names the function that times it (repro/methods/step_timing.py)
-and, for
-a calibration that has no figure of this kind for a model (one stored before the kind existed, or the H100 table of
-the design notes), a documented estimate from another kind of the same model.
+method's class (repro/sweep/budget/costs.py). Each kind names the function that times it
+(repro/commands/step_timing.py) and, for a calibration that has no figure of this kind for a model (one stored before
+the kind existed, or the H100 table of the design notes), a documented estimate from another kind of the same model.
 """
 
 from __future__ import annotations
@@ -32,14 +31,14 @@ class StepCost:
         return self.key
 
 
-PLAIN = StepCost("plain", "one forward, backward and optimizer step", "repro.methods.step_timing:plain")
+PLAIN = StepCost("plain", "one forward, backward and optimizer step", "repro.commands.step_timing:plain")
 # The learned labels' look-ahead (repro/meta/lookahead.py: real forward, JVP through the look-ahead, meta
 # forward/backward,
 # then the training backward). Key "meta": calibrations stored before the other kinds existed name it so.
 LABEL_LOOKAHEAD = StepCost(
     "meta",
     "look-ahead meta step through the labels (JVP) + training step",
-    "repro.methods.step_timing:label_lookahead",
+    "repro.commands.step_timing:label_lookahead",
     ("plain", 3.8),
     "WRN-28-10 on an H100: a label meta step is 3.8x a plain one (resnet18 3.0x, vgg16 4.2x)",
     meta_batch=True,
@@ -47,7 +46,7 @@ LABEL_LOOKAHEAD = StepCost(
 WEIGHT_LOOKAHEAD = StepCost(
     "weight_lookahead",
     "look-ahead meta step through per-sample weights (L2RW) + weighted training step",
-    "repro.methods.step_timing:weight_lookahead",
+    "repro.commands.step_timing:weight_lookahead",
     ("meta", 1.0),
     "the look-ahead engine and JVP of the labels' meta step, repro/meta/weights.py",
     meta_batch=True,
@@ -55,7 +54,7 @@ WEIGHT_LOOKAHEAD = StepCost(
 WEIGHTING_NET_LOOKAHEAD = StepCost(
     "weighting_net_lookahead",
     "look-ahead meta step through a weighting net (Meta-Weight-Net) + training step",
-    "repro.methods.step_timing:weighting_net_lookahead",
+    "repro.commands.step_timing:weighting_net_lookahead",
     ("meta", 1.0),
     "the labels' look-ahead engine plus a 1-100-1 weighting net, whose cost is negligible",
     meta_batch=True,
@@ -63,14 +62,14 @@ WEIGHTING_NET_LOOKAHEAD = StepCost(
 TWO_NETWORKS = StepCost(
     "two_networks",
     "two networks each take a forward, backward and optimizer step (co-teaching)",
-    "repro.methods.step_timing:two_networks",
+    "repro.commands.step_timing:two_networks",
     ("plain", 2.0),
     "two plain steps of the same network",
 )
 TEACHER_FORWARD = StepCost(
     "teacher_forward",
     "a teacher's forward (no gradient), then the student's plain step",
-    "repro.methods.step_timing:teacher_forward",
+    "repro.commands.step_timing:teacher_forward",
     ("plain", 4 / 3),
     "a forward without backward is about a third of a training step",
 )

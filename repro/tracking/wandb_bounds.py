@@ -1,0 +1,163 @@
+"""How long W&B may hold a run, and the record of what W&B did not get.
+
+A table is hundreds of runs; if each waits out W&B's own defaults against a throttled or dead server (90 s to start,
+forever to finish, retries for hours), W&B costs GPU-hours. `tracker.timeouts` and `tracker.retries` are handed to
+W&B's own settings (`wandb.Settings`: `init_timeout`, `finish_timeout`, `x_service_wait` and the per-request
+timeout, retry count and backoff cap of its GraphQL, file-stream and file-transfer clients), and every call that
+can block is also run under a deadline of our own (`call_within`): a W&B call that ignores its settings is left
+behind in a daemon thread, W&B is turned off for the rest of the run, and the run goes on.
+
+`<run_dir>/wandb_status.json` says what W&B got: the mode asked for, where the run was logged (online, an offline
+copy after online failed, or nowhere), whether W&B has everything, and each problem with its call and seconds.
+`repro wandb sync` reads it.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from repro.runs.io import atomic_write_json, read_json
+
+STATUS_FILE = "wandb_status.json"
+
+
+class WandbTimeout(TimeoutError):
+    """A W&B call outlived its deadline; it is left running in a daemon thread."""
+
+
+@dataclass(frozen=True)
+class WandbBounds:
+    """Seconds W&B may take (`tracker.timeouts.*`) and how often a failed request is retried (`tracker.retries`).
+
+    init: starting an online run (W&B's default 90 s); finish: uploading what is left at the end (W&B's default:
+    no limit); call: any one log, summary, chart or artifact call; teardown: stopping W&B's service process after
+    a failure or an online run; service_wait: the local service process to start (W&B's default 30 s is too short
+    on a node where a whole array starts at once); request: one HTTP request; retry_wait_max: the longest backoff
+    between retries of a 429, 5xx or dropped connection."""
+
+    init: float = 15.0
+    finish: float = 60.0
+    call: float = 30.0
+    teardown: float = 10.0
+    service_wait: float = 120.0
+    request: float = 20.0
+    retries: int = 5
+    retry_wait_max: float = 20.0
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> WandbBounds:
+        timeouts = dict(settings.get("timeouts") or {})
+        retries = settings.get("retries")
+        known = {k: float(v) for k, v in timeouts.items() if k in cls.__dataclass_fields__ and v is not None}
+        return cls(**known, **({} if retries is None else {"retries": int(retries)}))
+
+    def wandb_settings(self) -> dict[str, Any]:
+        """Keyword arguments for `wandb.Settings` that put these bounds on W&B's own clients."""
+        out: dict[str, Any] = {
+            "init_timeout": self.init,
+            "finish_timeout": self.finish,
+            "finish_timeout_raises": True,  # so we know, and record, that the upload was cut
+            "x_service_wait": self.service_wait,
+        }
+        for client in ("graphql", "file_stream", "file_transfer"):
+            out[f"x_{client}_timeout_seconds"] = self.request
+            out[f"x_{client}_retry_max"] = self.retries
+            out[f"x_{client}_retry_wait_max_seconds"] = self.retry_wait_max
+        return out
+
+    def start_deadline(self) -> float:
+        """Our own deadline on `wandb.init`: W&B's bounds on its service and on the run's start, plus a margin."""
+        return self.service_wait + self.init + 10.0
+
+    def finish_deadline(self) -> float:
+        """Our own deadline on `run.finish`, a little past W&B's `finish_timeout` (which W&B enforces itself)."""
+        return 1.25 * self.finish + 2.0
+
+
+def quiet_error_reporting() -> None:
+    """W&B's SDK reports its own errors to the W&B server at exit; against an unreachable server that costs about
+    10 s per process. Off unless the user asked for it (WANDB_ERROR_REPORTING set)."""
+    os.environ.setdefault("WANDB_ERROR_REPORTING", "false")
+
+
+def call_within(seconds: float, fn: Callable[[], Any], *, what: str) -> Any:
+    """`fn()` in a daemon thread; its result or its exception, or `WandbTimeout` after `seconds` (the thread is
+    left behind: a daemon never holds the process at exit)."""
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as exc:  # handed to the caller
+            box["error"] = exc
+
+    worker = threading.Thread(target=target, name=f"wandb-{what}", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        raise WandbTimeout(f"W&B {what} did not return within {seconds:g} s")
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")
+
+
+def teardown_within(wandb: Any, seconds: float) -> bool:
+    """Stop W&B's service process (waiting for what it still sends) within `seconds`; False when it did not stop
+    in time (it is left to exit with this process: W&B's service exits when its parent does)."""
+    try:
+        call_within(seconds, wandb.teardown, what="teardown")
+        return True
+    except Exception:
+        return False
+
+
+class WandbStatus:
+    """`<run_dir>/wandb_status.json`: rewritten atomically whenever it changes (start, each problem, finish)."""
+
+    def __init__(self, run_dir: Path, *, requested: str) -> None:
+        self.path = Path(run_dir) / STATUS_FILE
+        self.record: dict[str, Any] = {
+            "requested": requested,
+            "logged_to": None,
+            "complete": None,
+            "problems": [],
+        }
+
+    def problem(self, call: str, error: BaseException | str, seconds: float | None = None) -> None:
+        text = error if isinstance(error, str) else f"{type(error).__name__}: {' '.join(str(error).split())[:300]}"
+        entry = {"call": call, "error": text}
+        if seconds is not None:
+            entry["seconds"] = round(seconds, 2)
+        self.record["problems"].append(entry)
+        self.record["complete"] = False
+        self.write()
+
+    def set(self, **fields: Any) -> None:
+        self.record.update(fields)
+        self.write()
+
+    def waited(self, seconds: float) -> None:
+        """Seconds the run spent waiting on W&B's blocking calls (start, finish, teardown), added up."""
+        self.record["seconds_waited"] = round(self.record.get("seconds_waited", 0.0) + seconds, 2)
+
+    def finished(self, *, complete: bool) -> None:
+        self.set(complete=complete and not self.record["problems"])
+
+    def write(self) -> None:
+        try:
+            atomic_write_json(self.path, self.record)
+        except OSError:  # the run directory is the record; this file never stops a run
+            pass
+
+
+def read_status(run_dir: Path) -> dict[str, Any] | None:
+    path = Path(run_dir) / STATUS_FILE
+    try:
+        record = read_json(path)
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None

@@ -1,0 +1,241 @@
+"""`repro wandb sync ROOT`: upload the finished runs' offline W&B copies from a login node, a few at a time.
+
+Why: on a cluster, runs log offline on the nodes (no W&B service timeouts, no throttling across an array), and the
+W&B copies go up afterwards. `wandb sync --sync-all` goes one run at a time and remembers nothing of its failures;
+this runs several `wandb sync <folder>` processes at once, each under a timeout, retries failures with backoff,
+records per run what was uploaded, and says what is synced, failed and pending.
+
+A unit is one offline folder, `<run_dir>/wandb/offline-run-*` (a run resumed in a new process has one per
+process, all under the run's one W&B id). Its record is `<run_dir>/wandb_sync.json`, rewritten atomically:
+`{"folders": {name: {"state": "synced" | "failed" | "started" | "interrupted", "attempts": n, "at": ..., "error"}}}`.
+- A folder recorded `synced` is never uploaded again (W&B's own `.wandb.synced` marker is a second guard).
+- Only runs that ended (status done or failed) are synced: a running or interrupted run is `pending` (it may still
+  write to its folder).
+- Interrupted (Ctrl-C, SIGTERM): every `wandb sync` child is killed and its folder recorded `interrupted` (or left
+  `started` if this process itself was killed); the next call uploads such a folder again, the one case where part
+  of a run may be sent twice.
+- One `repro wandb sync` per output root at a time (`<root>/wandb_sync.lock`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from repro.errors import UserError
+from repro.runs.io import atomic_write_json, read_json
+from repro.runs.rundir import RunDir
+
+RECORD = "wandb_sync.json"
+ENDED = ("done", "failed")
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    jobs: int = 4
+    timeout: float = 600.0  # seconds one `wandb sync` may take
+    retries: int = 2  # further tries of a failed folder in this call
+    backoff: float = 5.0  # seconds before the first retry, doubled each time
+    wandb: str | None = None  # the `wandb` executable; None: found on PATH or beside this Python
+
+
+@dataclass
+class SyncReport:
+    synced: list[str] = field(default_factory=list)  # uploaded by this call
+    already: list[str] = field(default_factory=list)  # recorded synced before
+    failed: dict[str, str] = field(default_factory=dict)  # folder -> last error
+    pending: list[str] = field(default_factory=list)  # runs still running or interrupted
+
+    def lines(self) -> list[str]:
+        out = [
+            f"synced {len(self.synced)} (now) + {len(self.already)} (before), failed {len(self.failed)}, "
+            f"pending {len(self.pending)} (runs not finished)"
+        ]
+        out += [f"  failed: {name}: {error}" for name, error in sorted(self.failed.items())]
+        if self.pending:
+            out.append(f"  pending: {', '.join(sorted(self.pending)[:10])}{' ...' if len(self.pending) > 10 else ''}")
+        if self.failed:
+            out.append("  run `repro wandb sync` again to retry the failed ones.")
+        return out
+
+
+def wandb_executable(explicit: str | None = None) -> str:
+    found = explicit or shutil.which("wandb") or str(Path(sys.executable).with_name("wandb"))
+    if not Path(found).exists() and not shutil.which(found):
+        raise UserError(
+            "No `wandb` executable found (not on PATH, not beside this Python): install W&B "
+            "(`pip install wandb`) in this environment, or pass --wandb-exe PATH."
+        )
+    return found
+
+
+# ------------------------------------------------------------------------------------------------ the records
+
+
+class _Records:
+    """Each run's wandb_sync.json, written under one lock (threads finish folders of the same run)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def read(run_dir: Path) -> dict:
+        try:
+            record = read_json(run_dir / RECORD)
+        except (OSError, ValueError):
+            return {"folders": {}}
+        return record if isinstance(record, dict) and isinstance(record.get("folders"), dict) else {"folders": {}}
+
+    def update(self, run_dir: Path, folder: str, **fields) -> None:
+        with self._lock:
+            record = self.read(run_dir)
+            entry = record["folders"].setdefault(folder, {"attempts": 0})
+            entry.update(fields, at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+            atomic_write_json(run_dir / RECORD, record)
+
+
+# ------------------------------------------------------------------------------------------------ the plan
+
+
+def offline_folders(run_dir: Path) -> list[Path]:
+    """The run's offline W&B folders, oldest first (W&B names them offline-run-<YYYYMMDD_HHMMSS>-<id>)."""
+    folder = Path(run_dir) / "wandb"
+    return sorted(p for p in folder.glob("offline-run-*") if p.is_dir()) if folder.is_dir() else []
+
+
+def plan(root: Path, records: _Records) -> tuple[list[tuple[Path, Path]], SyncReport]:
+    """(run dir, folder) pairs to upload now, and the report of what is skipped or pending."""
+    runs = Path(root) / "runs"
+    if not runs.is_dir():
+        raise UserError(
+            f"{root} has no runs/ folder: give the output root the runs were trained into (the output_root, or "
+            "--output-root of `repro sweep`)."
+        )
+    todo, report = [], SyncReport()
+    for run_path in sorted(p for p in runs.iterdir() if p.is_dir()):
+        folders = offline_folders(run_path)
+        if not folders:
+            continue
+        state = (RunDir(run_path).read_status() or {}).get("state")
+        if state not in ENDED:
+            report.pending.append(run_path.name)
+            continue
+        done = records.read(run_path)["folders"]
+        for folder in folders:
+            if (done.get(folder.name) or {}).get("state") == "synced":
+                report.already.append(f"{run_path.name}/{folder.name}")
+            else:
+                todo.append((run_path, folder))
+    return todo, report
+
+
+# ------------------------------------------------------------------------------------------------ uploading
+
+
+class _Children:
+    """The running `wandb sync` processes, so an interrupt can end them all (each leads its own process group)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._procs: set[subprocess.Popen] = set()
+        self.stopping = threading.Event()
+
+    def run(self, argv: list[str], timeout: float) -> tuple[int | None, str]:
+        """(exit code, the output's tail); exit code None: it outlived `timeout` and was killed."""
+        with self._lock:
+            if self.stopping.is_set():
+                raise KeyboardInterrupt
+            proc = subprocess.Popen(
+                argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+            )
+            self._procs.add(proc)
+        try:
+            out, _ = proc.communicate(timeout=timeout)
+            return proc.returncode, out[-400:]
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            out, _ = proc.communicate()
+            return None, (out or "")[-400:]
+        finally:
+            with self._lock:
+                self._procs.discard(proc)
+
+    def kill_all(self) -> None:
+        self.stopping.set()
+        with self._lock:
+            for proc in list(self._procs):
+                _kill_group(proc)
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _sync_one(
+    run_path: Path, folder: Path, *, exe: str, options: SyncOptions, records: _Records, children: _Children
+) -> str | None:
+    """Upload one folder, retrying; None when synced, else the last error."""
+    error = "not tried"
+    for attempt in range(options.retries + 1):
+        if attempt:
+            if children.stopping.wait(options.backoff * 2 ** (attempt - 1)):
+                raise KeyboardInterrupt
+        tries = int((records.read(run_path)["folders"].get(folder.name) or {}).get("attempts", 0)) + 1
+        records.update(run_path, folder.name, state="started", attempts=tries)
+        code, tail = children.run([exe, "sync", str(folder)], options.timeout)
+        if children.stopping.is_set() and code != 0:  # killed by the interrupt, not failed
+            records.update(run_path, folder.name, state="interrupted", error="the sync was interrupted")
+            raise KeyboardInterrupt
+        if code == 0:
+            records.update(run_path, folder.name, state="synced", error=None)
+            return None
+        last = " ".join(tail.split())[-200:]
+        error = f"timed out after {options.timeout:g} s" if code is None else f"exit {code}: {last}"
+        records.update(run_path, folder.name, state="failed", error=error)
+    return error
+
+
+def sync_root(root: Path, options: SyncOptions, *, say: Callable[[str], None] = print) -> SyncReport:
+    """Sync every finished run's offline folders under `root` (module docstring)."""
+    from repro.runs.runlock import FileLock
+
+    exe = wandb_executable(options.wandb)
+    records, children = _Records(), _Children()
+    plan(Path(root), records)  # a wrong ROOT is refused before the lock file is written there
+    with FileLock(Path(root) / "wandb_sync.lock", what=f"`repro wandb sync` of {root}").acquire():
+        todo, report = plan(Path(root), records)
+        before = len(report.already)
+        say(f"{len(todo)} offline W&B folder(s) to upload, {before} synced before, {options.jobs} at a time")
+        pool = ThreadPoolExecutor(max_workers=max(1, options.jobs))
+        futures = {
+            pool.submit(
+                _sync_one, run_path, folder, exe=exe, options=options, records=records, children=children
+            ): f"{run_path.name}/{folder.name}"
+            for run_path, folder in todo
+        }
+        try:
+            for future, name in futures.items():
+                error = future.result()
+                if error is None:
+                    report.synced.append(name)
+                else:
+                    report.failed[name] = error
+                say(f"  {'synced' if error is None else 'FAILED'}  {name}")
+        except BaseException:
+            children.kill_all()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+    return report

@@ -1,0 +1,112 @@
+"""W&B can only cost a run seconds: against a server that throttles (429), fails (500), drops the connection or
+never answers, `repro train ... tracker.mode=online` exits 0 with a complete run directory within its
+`tracker.timeouts`, logs to W&B offline instead, and records in wandb_status.json what W&B did not get."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from repro.runs.rundir import RunDir
+from repro.tracking.wandb_bounds import WandbBounds, WandbTimeout, call_within
+from wandb_endpoint import FAKE_API_KEY, MODES, misbehaving_wandb
+
+# small bounds, so each case ends in seconds; the defaults are in repro/conf/tracker/wandb.yaml
+BOUNDS = {"init": 4, "finish": 4, "call": 10, "teardown": 5, "service_wait": 60, "request": 1, "retry_wait_max": 0.5}
+TINY = ["optim.epochs=1", "data.subset=100", "data.test_subset=100", "progress=none"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", MODES)
+def test_a_misbehaving_wandb_server_costs_a_run_only_its_bounds(tmp_path, mode):
+    bounds = WandbBounds(**BOUNDS, retries=1)
+    overrides = [
+        *TINY,
+        "tracker=wandb",
+        "tracker.mode=online",
+        "tracker.retries=1",
+        *(f"tracker.timeouts.{k}={v}" for k, v in BOUNDS.items()),
+        f"output_root={tmp_path / 'out'}",
+    ]
+    with misbehaving_wandb(mode) as server:
+        env = {**os.environ, "WANDB_BASE_URL": server.url, "WANDB_API_KEY": FAKE_API_KEY}
+        env.pop("WANDB_MODE", None)
+        started = time.monotonic()
+        done = subprocess.run(
+            [sys.executable, "-m", "repro.cli", "train", *overrides],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,  # a hang guard only: W&B's own defaults alone would take 90 s to give up
+        )
+        elapsed = time.monotonic() - started
+        assert server.requests > 0  # W&B really talked to it
+    assert done.returncode == 0, done.stderr[-2000:]
+    (run_path,) = (tmp_path / "out" / "runs").iterdir()
+    rd = RunDir(run_path)
+    assert rd.is_done() and rd.read_summary()["final_test_acc"] >= 0 and len(rd.read_metrics()) == 1
+    status = json.loads((run_path / "wandb_status.json").read_text())
+    assert status["requested"] == "online" and status["logged_to"] == "offline" and status["complete"] is False
+    assert status["problems"][0]["call"] == "init"
+    # what the run waited on W&B: its start (online, then offline) and the stop of W&B's service in between
+    assert status["seconds_waited"] <= 2 * bounds.start_deadline() + bounds.teardown
+    assert elapsed >= status["seconds_waited"]
+    assert list((run_path / "wandb").glob("offline-run-*/*.wandb"))  # the copy `repro wandb sync` uploads
+
+
+def test_a_call_past_its_deadline_is_left_behind(tmp_path):
+    import threading
+
+    release = threading.Event()
+    with pytest.raises(WandbTimeout, match="slow call did not return within 0.2 s"):
+        call_within(0.2, lambda: release.wait(30), what="slow call")
+    release.set()
+    assert call_within(5, lambda: 7, what="quick") == 7
+    with pytest.raises(ValueError):
+        call_within(5, lambda: int("x"), what="failing")
+
+
+def test_a_hanging_finish_is_cut_at_its_bound_and_recorded(tmp_path, monkeypatch):
+    import threading
+
+    import wandb.sdk.wandb_run as sdk_run
+
+    from repro.config import load_config
+    from repro.train import train
+
+    release = threading.Event()
+    monkeypatch.setattr(sdk_run.Run, "finish", lambda self, *a, **k: release.wait(60))
+    config = load_config(
+        [
+            *TINY,
+            "tracker=wandb",
+            "tracker.timeouts.finish=0.5",
+            "tracker.timeouts.teardown=5",
+            f"output_root={tmp_path}",
+        ]
+    )
+    with pytest.warns(UserWarning, match="W&B finish failed"):
+        result = train(config)
+    release.set()
+    status = json.loads((result.run_dir.path / "wandb_status.json").read_text())
+    assert result.run_dir.is_done() and status["complete"] is False
+    assert [p["call"] for p in status["problems"]][:1] == ["finish"]
+    assert status["problems"][0]["seconds"] < 60
+
+
+def test_the_service_wait_reaches_the_setting_wandb_starts_its_service_with(tmp_path):
+    """W&B starts its service process from its global settings, not from wandb.init's: the bound must land there."""
+    import wandb
+    from wandb.sdk import wandb_setup
+
+    from repro.config import load_config
+    from repro.train import train
+
+    wandb.teardown()  # a fresh service, as in a job
+    train(load_config([*TINY, "tracker=wandb", "tracker.timeouts.service_wait=77", f"output_root={tmp_path}"]))
+    assert wandb_setup.singleton().settings.x_service_wait == 77

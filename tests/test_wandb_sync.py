@@ -1,0 +1,138 @@
+"""`repro wandb sync ROOT` through a stand-in `wandb` executable (as submitit's tests stand in for `sbatch`): it
+uploads the finished runs' offline folders a few at a time, retries failures, cuts a hanging upload at its timeout,
+reports synced / failed / pending, never uploads a folder twice, and an interrupted call leaves nothing running
+and is finished by the next one."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from repro.cli import main
+from repro.runs.rundir import RunDir
+from repro.tracking.wandb_sync import RECORD, _Records
+
+STANDIN = """\
+    #!{python}
+    # a stand-in for `wandb sync FOLDER`: FOLDER/standin.txt says what to do (ok, fail, fail-once, hang)
+    import os, pathlib, sys, time
+    folder = pathlib.Path(sys.argv[2])
+    with open(os.environ["STANDIN_LOG"], "a") as log:
+        log.write(f"{{folder.parent.parent.name}}/{{folder.name}} {{os.getpid()}}\\n")
+    what = (folder / "standin.txt").read_text().strip() if (folder / "standin.txt").exists() else "ok"
+    tries = folder / "standin.tries"
+    tries.write_text(str(int(tries.read_text()) + 1 if tries.exists() else 1))
+    if what == "hang":
+        time.sleep(300)  # bounded; the sync's timeout kills it long before
+    if what == "fail" or (what == "fail-once" and tries.read_text() == "1"):
+        print("wandb: ERROR 429 Too Many Requests")
+        sys.exit(1)
+"""
+
+
+def _standin(tmp_path: Path, monkeypatch) -> Path:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    exe = bin_dir / "wandb"
+    exe.write_text(textwrap.dedent(STANDIN.format(python=sys.executable)))
+    exe.chmod(0o755)
+    log = tmp_path / "calls.log"
+    log.touch()
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("STANDIN_LOG", str(log))
+    return log
+
+
+def _run(root: Path, name: str, state: str, *behaviours: str) -> RunDir:
+    """A run directory in `state` with one offline W&B folder per behaviour."""
+    rd = RunDir(root / "runs" / name)
+    rd.path.mkdir(parents=True)
+    rd.write_status(state, epoch=1)
+    for i, what in enumerate(behaviours):
+        folder = rd.path / "wandb" / f"offline-run-20260101_00000{i}-{name}-abcd1234"
+        folder.mkdir(parents=True)
+        (folder / f"run-{name}-abcd1234.wandb").write_bytes(b"")
+        (folder / "standin.txt").write_text(what)
+    return rd
+
+
+def _calls(log: Path) -> list[str]:
+    return [line.split()[0] for line in log.read_text().splitlines()]
+
+
+def test_sync_uploads_retries_reports_and_never_uploads_twice(tmp_path, monkeypatch, capsys):
+    log = _standin(tmp_path, monkeypatch)
+    root = tmp_path / "out"
+    _run(root, "a", "done", "ok")
+    _run(root, "b", "done", "ok", "ok")  # resumed once: two processes, two folders
+    _run(root, "c", "failed", "fail-once")  # a failed run's W&B copy goes up too
+    stuck = _run(root, "d", "done", "fail")
+    hangs = _run(root, "e", "done", "hang")
+    _run(root, "f", "running", "ok")  # may still write to its folder
+    cut = _run(root, "g", "done", "ok")  # an earlier call was interrupted during its upload
+    _Records().update(cut.path, next((cut.path / "wandb").iterdir()).name, state="started", attempts=1)
+    args = ["wandb", "sync", str(root), "--jobs", "3", "--timeout", "2", "--retries", "1", "--backoff", "0.05"]
+
+    assert main(args) == 1
+    out = capsys.readouterr().out
+    assert "synced 5 (now) + 0 (before), failed 2, pending 1 (runs not finished)" in out
+    assert "d/offline-run-" in out and "exit 1: wandb: ERROR 429" in out and "timed out after 2 s" in out
+    calls = _calls(log)
+    per_run = {run: sum(c.startswith(f"{run}/") for c in calls) for run in "abcdefg"}
+    assert per_run == {"a": 1, "b": 2, "c": 2, "d": 2, "e": 2, "f": 0, "g": 1}  # a retry each for c, d, e
+
+    for rd in (stuck, hangs):  # W&B answers again
+        (next((rd.path / "wandb").iterdir()) / "standin.txt").write_text("ok")
+    assert main(args) == 0
+    assert "synced 2 (now) + 5 (before), failed 0, pending 1" in capsys.readouterr().out
+    assert len(_calls(log)) == len(calls) + 2  # only d and e went up
+
+    assert main(args) == 0  # a third call uploads nothing
+    assert "synced 0 (now) + 7 (before), failed 0, pending 1" in capsys.readouterr().out
+    assert len(_calls(log)) == len(calls) + 2
+    record = (root / "runs" / "e" / RECORD).read_text()
+    assert '"state": "synced"' in record and '"attempts": 3' in record
+
+
+@pytest.mark.slow
+def test_an_interrupted_sync_kills_its_uploads_and_the_next_call_finishes_them(tmp_path, monkeypatch):
+    log = _standin(tmp_path, monkeypatch)
+    root = tmp_path / "out"
+    hangs = _run(root, "a", "done", "hang")
+    _run(root, "b", "done", "ok")
+    command = [sys.executable, "-m", "repro.cli", "wandb", "sync", str(root), "--jobs", "2", "--timeout", "300"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 120  # a hang guard only: the loop ends when the stand-in has started
+        while not any(c.startswith("a/") for c in _calls(log)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, out
+    (pid,) = [int(line.split()[1]) for line in log.read_text().splitlines() if line.startswith("a/")]
+    for _ in range(200):  # killed with its process group; gone once reaped
+        if not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]:
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError(f"the stand-in upload {pid} outlived the interrupted sync")
+    folder = next((hangs.path / "wandb").iterdir())
+    assert '"state": "interrupted"' in (hangs.path / RECORD).read_text()
+    (folder / "standin.txt").write_text("ok")
+    assert main(["wandb", "sync", str(root), "--backoff", "0"]) == 0
+    assert '"state": "synced"' in (hangs.path / RECORD).read_text()
+
+
+def test_a_root_without_runs_is_refused_and_nothing_is_written_there(tmp_path, monkeypatch, capsys):
+    _standin(tmp_path, monkeypatch)
+    assert main(["wandb", "sync", str(tmp_path / "typo")]) == 2
+    assert "has no runs/ folder" in capsys.readouterr().err and not (tmp_path / "typo").exists()
