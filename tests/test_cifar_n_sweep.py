@@ -32,7 +32,7 @@ def _small_copy(folder: Path) -> Path:
     return path
 
 
-def test_every_row_of_the_cifar_n_sweep_runs_small_and_its_table_renders(tmp_path, monkeypatch, capsys):
+def test_every_row_of_the_cifar_n_sweep_runs_small_and_its_table_renders(tmp_path, monkeypatch, capsys, recwarn):
     data = tmp_path / "data"
     cifar10 = write_cifar10(data, per_batch=100, n_test=100)
     cifar100 = write_cifar100(data, n_train=1000, n_test=100)
@@ -51,6 +51,8 @@ def test_every_row_of_the_cifar_n_sweep_runs_small_and_its_table_renders(tmp_pat
     refused = "(Backward T | CIFAR-100N/noisy | seed 0): failed: the anchor-point estimate"
     assert all(refused in line and "singular" in line for line in failed), "\n".join(failed)
     assert code == (1 if failed else 0)
+    # the estimated-T rows link their estimator run's model as a W&B input, as the students link their teacher's
+    assert not [str(w.message) for w in recwarn if "input artifacts" in str(w.message)]
     tables = tmp_path / "tables"
     assert (
         main(["tables", "--runs", str(out), "--sweeps-dir", str(sweep.parent), "--out", str(tables), "--tables", "14"])

@@ -136,6 +136,11 @@ class LossCorrection(Method):
         return smearing_form(torch.linalg.inv(torch.as_tensor(t, dtype=torch.float64)))
 
     @classmethod
+    def source_run(cls, cfg: DictConfig | Mapping[str, Any]):
+        """The run this one reads (its estimator: transition=estimated), as the students' `source_run`."""
+        return estimator_run(cfg)
+
+    @classmethod
     def check_ready(cls, cfg: DictConfig) -> None:
         """Before anything is written: the known T exists (a noise model), the estimator run is finished and fits."""
         if cfg.method.transition == "known":
