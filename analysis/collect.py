@@ -1,7 +1,8 @@
 """Run directories -> one pandas frame, one row per run (the frame every table and figure starts from).
 
-Only the small per-run records are read (config.yaml, status.json, summary.json; metrics.jsonl is only parsed,
-once, to mark a damaged one), never the label trajectory, so collecting thousands of runs takes a second or two.
+Only the small per-run records are read (config.yaml, status.json, summary.json, provenance.json, and the last line
+of metrics.jsonl, to mark a run whose log was cut short), never the metrics history or the label trajectory, so
+collecting thousands of runs takes seconds whatever their logs' lengths.
 A run whose records cannot be read is "unreadable": tables list it as not averaged, with the reason. The W&B source
 (analysis/wandb_source.py) builds the same frame from the W&B API; `frame_from_records` is the one place that
 shapes a row, so the two sources cannot drift apart.
@@ -61,15 +62,46 @@ def read_run_dir(path: Path) -> dict[str, Any]:
             record["summary"] = json.loads((path / "summary.json").read_text(encoding="utf-8"))
             if not isinstance(record["summary"], dict):
                 raise ValueError("summary.json is not a JSON object")
-        if (path / "metrics.jsonl").exists():  # one C-speed parse of all rows: a damaged log marks the run broken
-            lines = [ln for ln in (path / "metrics.jsonl").read_text(encoding="utf-8").splitlines() if ln.strip()]
-            json.loads("[" + ",".join(lines) + "]")
+        if (path / "metrics.jsonl").exists():  # its end, not its whole history: a damaged log marks the run broken
+            check_metrics_end(path / "metrics.jsonl", record["summary"])
         if (path / "provenance.json").exists():  # runs from before provenance records have none
             record["provenance"] = json.loads((path / "provenance.json").read_text(encoding="utf-8"))
     except (OSError, ValueError, yaml.YAMLError) as exc:
         record["error"] = f"{type(exc).__name__}: {' '.join(str(exc).split())} (in {path})"
         record["summary"] = None
     return record
+
+
+def check_metrics_end(path: Path, summary: Mapping[str, Any] | None, *, window: int = 1 << 16) -> None:
+    """Raise ValueError if a run's metrics.jsonl is damaged at its end: its last line cut short (no final newline,
+    or not a JSON object), or, for a done run, not the last epoch its summary counts (a log cut at a line boundary).
+    Reads the file's last line only, from the end, whatever the log's length: the log is rewritten whole and
+    atomically each epoch (repro/runs/rundir.py), so damage after the fact (a disk full while a copy ran, an
+    interrupted rsync) cuts its end."""
+    with open(path, "rb") as f:
+        size = f.seek(0, 2)
+        if size == 0:
+            return
+        start = size
+        while True:  # widen the window until it holds the whole last line
+            start = max(0, start - window)
+            f.seek(start)
+            tail = f.read(size - start)
+            body = tail.rstrip(b"\n")
+            if b"\n" in body or start == 0:
+                break
+            window *= 2
+    if not tail.endswith(b"\n"):
+        raise ValueError("metrics.jsonl ends in the middle of a line (the log was cut short)")
+    last = json.loads(body.rsplit(b"\n", 1)[-1])
+    if not isinstance(last, dict):
+        raise ValueError("metrics.jsonl's last line is not a JSON object")
+    epochs = (summary or {}).get("epochs")
+    if isinstance(epochs, int) and isinstance(last.get("epoch"), int) and last["epoch"] != epochs:
+        raise ValueError(
+            f"metrics.jsonl ends at epoch {last['epoch']}, but the summary counts {epochs} epochs (the log was cut "
+            "short)"
+        )
 
 
 def run_state(record: Mapping[str, Any]) -> str:
@@ -87,12 +119,13 @@ def run_state(record: Mapping[str, Any]) -> str:
     return state if state in ("running", "interrupted", "failed") else "interrupted"
 
 
-def record_row(record: Mapping[str, Any]) -> dict[str, Any]:
-    """One frame row from a run's raw records (shared by the run-directory and the W&B sources)."""
+def record_row(record: Mapping[str, Any], config: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """One frame row from a run's raw records (shared by the run-directory and the W&B sources); `config`: its
+    config already flattened, if the caller has it."""
     state = run_state(record)
     status = record.get("status") or {}
     summary = record.get("summary") or {}
-    config = flatten(record.get("config") or {})
+    config = flatten(record.get("config") or {}) if config is None else config
     row: dict[str, Any] = {"run_id": record["run_id"], "state": state}
     if "epochs_done" in record:
         row["epochs_done"] = record["epochs_done"]
@@ -117,11 +150,13 @@ def _commit(prov: Mapping[str, Any] | None) -> str | None:
 
 def frame_from_records(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     """The frame with a stable column order: ID_COLUMNS, summary fields, config fields, SOURCE_COLUMNS."""
-    rows = [record_row(r) for r in records]
+    records = list(records)
+    configs = [flatten(r.get("config") or {}) for r in records]
+    rows = [record_row(r, config) for r, config in zip(records, configs)]
     if not rows:
         return pd.DataFrame(columns=[*ID_COLUMNS, *SOURCE_COLUMNS])
     frame = pd.DataFrame.from_records(rows)
-    config_keys = {k for r in records for k in flatten(r.get("config") or {})}
+    config_keys = set().union(*configs)
     rest = [c for c in frame.columns if c not in ID_COLUMNS and c not in SOURCE_COLUMNS]
     summary_cols = sorted(c for c in rest if c not in config_keys)
     config_cols = sorted(c for c in rest if c in config_keys)

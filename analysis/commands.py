@@ -1,5 +1,5 @@
-"""`repro tables` and `repro figures`: regenerate the paper's tables (Markdown + CSV) and Figures 2-4 (PNG) from
-run directories (or, for tables, the W&B API)."""
+"""`repro tables` and `repro figures`: regenerate the paper's tables (Markdown + CSV) and figures (PNG) from run
+directories (or, for tables, the W&B API) and the sweep files that say which runs make each cell."""
 
 from __future__ import annotations
 
@@ -56,15 +56,21 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
             nargs="+",
             metavar="KEY=VALUE",
             help="draw the runs whose config has these values (e.g. data.name=cifar10 "
-            "model.name=vgg16), over each figure's default, the paper's selection; KEY=* lifts "
-            "a key of it. A selection matching no run or several configurations is an error "
-            "that lists the candidates",
+            "model.name=vgg16) among each figure's sweep cells: a key named here frees the paper's "
+            "column of it (noise.fraction=0.6 on CIFAR-100 at 40%% gives CIFAR-100 at 60%%); KEY=* lifts "
+            "a key. A selection matching no run or several cells is an error that lists the candidates",
         )
         parser.add_argument(
             "--figures",
             nargs="+",
             metavar="NAME",
             help="draw only these figures: 2 3 4 noise_methods targets (default: all)",
+        )
+        parser.add_argument(
+            "--sweeps-dir",
+            default="sweeps",
+            help="the directory of the tableN.yaml sweep files whose cells the figures draw (default: sweeps; "
+            "the digits demo's: sweeps/demo)",
         )
 
 
@@ -76,8 +82,8 @@ def run(args: argparse.Namespace) -> int:
 
 def run_tables(args: argparse.Namespace) -> int:
     from analysis.collect import require_runs
-    from analysis.table_sweeps import load_specs
-    from analysis.tables import make_tables
+    from analysis.sweeps import load_specs
+    from analysis.tables.build import make_tables
 
     if args.wandb:
         from analysis.wandb_source import collect_wandb
@@ -91,7 +97,7 @@ def run_tables(args: argparse.Namespace) -> int:
     specs = load_specs(args.sweeps_dir, args.tables)
     scale = extra = None
     if any(v is not None for v in (args.epochs, args.subset, args.test_subset)):
-        from repro.sweep.spec.model import Scale
+        from analysis.sweeps import Scale
 
         scale, extra = Scale(epochs=args.epochs, subset=args.subset, test_subset=args.test_subset), []
     make_tables(
@@ -104,23 +110,25 @@ def run_tables(args: argparse.Namespace) -> int:
         scale=scale,
         extra_overrides=extra,
     )
-    from analysis.annotator_table import write_annotator_table
+    from analysis.tables.annotators import write_annotator_table
 
     write_annotator_table(runs, args.out, source=source)  # when some run has several annotators per image
     return 0
 
 
 def run_figures(args: argparse.Namespace) -> int:
-    from analysis.figure_select import parse_where
-    from analysis.figures import make_figures
+    from analysis.figures.make import make_figures
+    from analysis.figures.where import parse_where
 
     if getattr(args, "wandb", None):
         from repro.tracking.wandb_run import split_project
 
         split_project(args.wandb)  # a bad name fails before any figure is drawn
-    written = make_figures(args.runs, out_dir=args.out, where=parse_where(args.where), only=args.figures)
+    written = make_figures(
+        args.runs, out_dir=args.out, sweeps_dir=args.sweeps_dir, where=parse_where(args.where), only=args.figures
+    )
     if getattr(args, "wandb", None):
-        from analysis.wandb_figures import log_figures
+        from analysis.figures.wandb_log import log_figures
 
         log_figures(args.wandb, written, runs_root=args.runs, out_dir=args.out)
     return 0

@@ -8,13 +8,23 @@ sweep files, else from a stand-in sweep shaped like the paper's CSVs), then, to 
 exercised too.
 
     python benchmarks/collect_tables.py --runs 1000
+
+`--paper-root DIR` instead fabricates (once; an existing DIR is reused) the output root of a lab that has run every
+paper sweep: one done run directory per run the table sweep files plan (every stage: tuning, teacher, fold, final),
+each with its resolved config.yaml, status.json, summary.json, provenance.json and a metrics.jsonl as long as the
+run's epochs with per-class accuracies as wide as its classes (about 1.5 GB in all), then times `repro tables` on it
+as a user runs it (wall seconds and peak memory of the whole process):
+
+    python benchmarks/collect_tables.py --paper-root /tmp/paper-root
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import json
 import random
+import resource
 import subprocess
 import sys
 import tempfile
@@ -27,9 +37,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from analysis.collect import collect_runs  # noqa: E402
-from analysis.paper import paper_table  # noqa: E402
-from analysis.table_sweeps import load_specs  # noqa: E402
-from analysis.tables import make_tables  # noqa: E402
+from analysis.sweeps import load_specs  # noqa: E402
+from analysis.tables.build import make_tables  # noqa: E402
+from analysis.tables.paper import paper_table  # noqa: E402
 from repro.config import load_config, to_container  # noqa: E402
 from repro.runs.rundir import RunDir  # noqa: E402
 from repro.sweep.expand.expand import expand_sweep  # noqa: E402
@@ -159,11 +169,101 @@ def fabricate(root: Path, specs: dict[int, Any], n_runs: int) -> int:
     return written
 
 
+# One epoch's metrics row of a real noisy instance-label run (sweeps/demo/table6.yaml), per-class lists widened to
+# the run's classes: what a run's metrics.jsonl holds per epoch.
+METRIC_KEYS = (
+    "anchor_t_mae clean_label_entropy clean_top1_damaged clean_train_acc confidence label_change_mean label_entropy "
+    "label_given_prob label_noise_top1 logit_norm lr memorised_noisy noisy_label_entropy noisy_top1_corrected "
+    "noisy_top1_given noisy_top5_corrected recovered_noisy seconds test_acc train_acc train_loss val_acc"
+).split()
+
+
+def metrics_text(epochs: int, classes: int, rng: random.Random) -> str:
+    rows = []
+    for epoch in range(1, epochs + 1):
+        row = {key: rng.random() for key in METRIC_KEYS}
+        row["epoch"] = epoch
+        row["test_per_class_acc"] = [rng.random() for _ in range(classes)]
+        row["val_per_class_acc"] = [rng.random() for _ in range(classes)]
+        rows.append(json.dumps(row, sort_keys=True) + "\n")
+    return "".join(rows)
+
+
+def fabricate_paper_root(root: Path, sweeps_dir: Path) -> tuple[int, int]:
+    """One done run directory per run the table sweep files of `sweeps_dir` plan (unique run ids). Returns (runs,
+    bytes written)."""
+    from repro.runs.io import atomic_write_json, atomic_write_text
+
+    specs = load_specs(sweeps_dir)
+    planned = {p.run_id: p for spec in specs.values() for p in expand_sweep(spec, output_root=str(root))}
+    rng = random.Random(0)
+    size = 0
+    for run_id, p in planned.items():
+        rd = RunDir(root / "runs" / run_id)
+        rd.path.mkdir(parents=True)
+        rd.write_config(p.config)
+        epochs = int(p.config["optim"]["epochs"])
+        classes = int(p.config["data"].get("num_classes") or 10)
+        acc = rng.uniform(0.4, 0.95)
+        atomic_write_text(rd.metrics_file, metrics_text(epochs, classes, rng))
+        rd.write_status("done", epoch=epochs)
+        rd.write_summary(
+            {
+                "final_test_acc": acc,
+                "final_train_acc": acc,
+                "final_val_acc": acc,
+                "best_val_acc": acc,
+                "best_val_epoch": epochs,
+                "test_acc_at_best_val": acc,
+                "epochs": epochs,
+                "seconds": 3600.0,
+                "clean_labels_use": "meta set",
+                "clean_labels_used": 1000,
+            }
+        )
+        atomic_write_json(
+            rd.path / "provenance.json",
+            {"sessions": [{"commit": "0" * 40, "dirty": False, "device": "cuda", "argv": ["repro", "sweep"]}]},
+        )
+        size += sum(f.stat().st_size for f in rd.path.iterdir())
+    return len(planned), size
+
+
+def time_tables_command(root: Path, sweeps_dir: str) -> None:
+    """`repro tables` on `root` as a user runs it: wall seconds and the process's peak memory."""
+    with tempfile.TemporaryDirectory() as out:
+        cmd = [
+            sys.executable,
+            "-m",
+            "repro.cli",
+            "tables",
+            "--runs",
+            str(root),
+            "--sweeps-dir",
+            sweeps_dir,
+            "--out",
+            out,
+        ]
+        t0 = time.perf_counter()
+        subprocess.run(cmd, check=True, capture_output=True, cwd=REPO)
+        wall = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20  # KiB -> GiB (Linux)
+    print(f"`repro tables --runs {root}`: {wall:.1f} s, peak memory {peak:.2f} GiB")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=1000)
     parser.add_argument("--sweeps-dir", default=str(REPO / "sweeps"))
+    parser.add_argument("--paper-root", type=Path, help="fabricate (or reuse) every paper sweep's runs here, then time")
     args = parser.parse_args(argv)
+    if args.paper_root is not None:
+        if not (args.paper_root / "runs").is_dir():
+            t0 = time.perf_counter()
+            n, size = fabricate_paper_root(args.paper_root, Path(args.sweeps_dir))
+            print(f"fabricated {n} run directories ({size / 1e9:.2f} GB) in {time.perf_counter() - t0:.0f} s")
+        time_tables_command(args.paper_root, args.sweeps_dir)
+        return 0
     specs, origin = sweep_specs(Path(args.sweeps_dir))
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "outputs"

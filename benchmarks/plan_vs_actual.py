@@ -8,6 +8,10 @@ average before and after (the ratios are only the estimate's error on an otherwi
     .venv/bin/python benchmarks/plan_vs_actual.py                 # 6 epochs per run, one run at a time (~2 min)
     .venv/bin/python benchmarks/plan_vs_actual.py --epochs 3 --keep /tmp/pva
 
+The calibration includes `repro bench`'s whole short epochs (plain and label look-ahead): each epoch's estimate adds
+their per-epoch fixed cost and prices a step at their in-epoch ratio (repro/sweep/budget/epoch_cost.py); the output
+prints both.
+
 6 epochs: a digits epoch is 10-20 steps, so a 2-epoch run is mostly its first steps' warm-up, which the
 calibration leaves out (it times steps after warm-up) and a real run of 200 epochs does not notice.
 
@@ -118,6 +122,15 @@ def main() -> int:
             f"{args.threads} thread(s), {args.clock} clock"
         )
         print(f"load average (1, 5, 15 min) before/after: {load} on {os.cpu_count()} CPU(s)")
+        # what repro bench's whole short epochs added to each epoch's price (repro/sweep/budget/epoch_cost.py)
+        fixed, ratio = cal.epoch_fixed_ms or {}, cal.epoch_step_ratio or {}
+        print(
+            "per-epoch fixed cost (ms) and a step inside an epoch over the step timed alone, from whole short epochs: "
+            + ", ".join(
+                f"{k} +{v:.0f} ms x{ratio.get('smallcnn', {}).get(k, 1.0):.2f}"
+                for k, v in fixed.get("smallcnn", {}).items()
+            )
+        )
         print(
             tabulate(
                 rows,

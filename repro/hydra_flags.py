@@ -156,10 +156,22 @@ def _dotted_keys(node: Any, prefix: str = ""):
 
 @lru_cache(maxsize=1)
 def _groups() -> frozenset[str]:
+    """The config groups of the packaged tree: its folders (data, model, optim, ...) and the folders inside them
+    (optim/schedule, optim/warmup, ...: the recipe presets, selected as `optim/schedule=step`)."""
     from importlib import resources
 
+    def folders(node):
+        return [p for p in node.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))]
+
     root = resources.files("repro.conf")
-    return frozenset(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(("_", ".")))
+    return frozenset(
+        [p.name for p in folders(root)] + [f"{p.name}/{sub.name}" for p in folders(root) for sub in folders(p)]
+    )
+
+
+def config_groups() -> frozenset[str]:
+    """Every config group a `group=option` override may select (nested ones as `optim/schedule`)."""
+    return _groups()
 
 
 def looks_like_override(token: str) -> bool:

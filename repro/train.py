@@ -26,7 +26,7 @@ from repro.runs.records import read_summary
 from repro.runs.rundir import RunDir
 from repro.runs.runlock import FileLock
 from repro.tracking.tracker import make_tracker
-from repro.training import tuning
+from repro.training import rung_job, tuning
 from repro.training.evaluation import evaluate
 from repro.training.experiment import Experiment, prepare_experiment
 from repro.training.progress import EpochProgress
@@ -38,6 +38,7 @@ class RunResult:
     run_dir: RunDir
     summary: dict[str, Any]
     already_done: bool = False
+    stopped: str = ""  # a successive-halving rung's job: why the run stopped short of its epochs (or never started)
 
 
 def train(
@@ -56,6 +57,9 @@ def train(
         archive_done_run(rd, wait)
     if rd.is_done():
         return RunResult(rd, read_summary(rd) or {}, already_done=True)  # damaged: DamagedRecord, what to do
+    rung = rung_job.gate(config)  # a successive-halving rung's job: was the run promoted? Before anything is written
+    if rung is not None and not rung.promoted:
+        return RunResult(rd, {"stopped": rung.why}, stopped=rung.why)
     if tuning.tuned_keys(config):  # the winner of its finished tuning runs (same run id): before anything is written
         config = tuning.apply(config)
         cfg = OmegaConf.create(config)
@@ -67,11 +71,11 @@ def train(
         return _train_held(cfg, config, rd, lock, stop_after_epochs)
 
 
-def build_experiment(cfg: DictConfig, run_dir: RunDir) -> Experiment:
+def build_experiment(cfg: DictConfig, run_dir: RunDir, data: Any = None) -> Experiment:
     """Everything a run trains with, built from its config: the experiment's state, then its method on it (the
     method's state is part of the checkpoint) and the run's recorders (the method's own and the registered ones,
-    repro/recorders/)."""
-    exp = prepare_experiment(cfg, run_dir)
+    repro/recorders/). `data`: prepare_experiment's (`repro bench`'s synthetic epochs)."""
+    exp = prepare_experiment(cfg, run_dir, data)
     exp.method = build_method(cfg, exp)
     exp.recorders = run_recorders(exp)
     return exp
@@ -95,6 +99,10 @@ def _train_held(cfg: DictConfig, config: dict, rd: RunDir, lock: FileLock, stop_
         rd.log(f"resumed from checkpoint at epoch {start_epoch}")
         rd.write_metrics(history)  # a kill between the checkpoint and the metrics left them an epoch behind
     committed = start_epoch  # the epoch of the last checkpoint: where a stopped run resumes
+    end = rung_job.stop_epoch(config, exp.epochs)  # a rung's job stops there, on the full run's schedule
+    if end < exp.epochs and start_epoch >= end:  # the run already reached this rung
+        why = rung_job.record_stop(rd, config, start_epoch, exp.epochs, already=start_epoch > end)
+        return RunResult(rd, {"stopped": why}, stopped=why)
     rd.write_config(config)  # after the checkpoint loaded: a refused resume changes no file
     provenance.record_start(rd.path, exp.hardware.describe(), exp.device)
     provenance.record_fields(rd.path, tuning.summary_fields(config))  # what was tuned, from which runs
@@ -106,7 +114,7 @@ def _train_held(cfg: DictConfig, config: dict, rd: RunDir, lock: FileLock, stop_
     try:
         with _stop_on_signals() as signals:
             rd.write_status("running", epoch=start_epoch)  # once written, a signal ends the run as `interrupted`
-            for epoch in range(start_epoch, exp.epochs):
+            for epoch in range(start_epoch, end):
                 if stop_after_epochs is not None and epoch - start_epoch >= stop_after_epochs:
                     raise Interrupted(f"stopped after {stop_after_epochs} epoch(s) as asked")
                 row = run_epoch(exp, epoch, progress)
@@ -127,6 +135,9 @@ def _train_held(cfg: DictConfig, config: dict, rd: RunDir, lock: FileLock, stop_
                 rd.write_status("running", epoch=epoch + 1)
                 rd.log(progress.format_row(row))
                 signals.raise_if_received()  # a signal whose exception was swallowed still stops the run here
+        if end < exp.epochs:  # status `stopped`: a finished run of its own kind, no summary
+            exit_code, why = 0, rung_job.record_stop(rd, config, end, exp.epochs)
+            return RunResult(rd, {"stopped": why}, stopped=why)
         summary = summarise(history, exp)
         lock.check()
         rd.write_summary(summary)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import analysis.table_sweeps as table_sweeps
+import analysis.sweeps as table_sweeps
 import analysis.wandb_source as wandb_source
 from analysis.collect import SOURCE_COLUMNS, collect_runs
 from analysis.wandb_source import collect_wandb
@@ -211,6 +211,35 @@ def test_a_corrupt_record_marks_the_run_unreadable_instead_of_stopping(tmp_path)
     assert frame.loc["digits-smallcnn-baseline-ffffffffff", "state"] == "unreadable"
     assert "JSONDecodeError" in frame.loc["digits-smallcnn-baseline-ffffffffff", "message"]
     assert frame.loc["digits-smallcnn-baseline-aaaaaaaaaa", "state"] == "done"
+
+
+def test_a_metrics_log_cut_short_marks_the_run_unreadable_without_reading_its_history(tmp_path, monkeypatch):
+    """Only the log's end is read: a last line cut mid-way, or a log cut after a whole line (fewer epochs than the
+    summary counts), is damage; a last line longer than the read window is read whole; the history before it is
+    never parsed (json.loads sees one line of the log at a time)."""
+    import analysis.collect as collect
+
+    rows = [{"epoch": e, "test_acc": 0.5, "val_per_class_acc": [0.25] * 20000} for e in (1, 2, 3)]  # ~120 KB a line
+    cuts = {"aaaaaaaaaa": lambda text: text, "bbbbbbbbbb": lambda text: text[:-20]}  # whole; cut mid-line
+    cuts["cccccccccc"] = lambda text: b"".join(text.splitlines(keepends=True)[:2])  # cut after epoch 2's line
+    for suffix, cut in cuts.items():
+        summary = {"final_test_acc": 0.5, "epochs": 3}
+        cfg = config("baseline", "onehot", seed=0)
+        rd = write_run(tmp_path, f"digits-smallcnn-baseline-{suffix}", cfg, state="done", summary=summary, metrics=rows)
+        rd.metrics_file.write_bytes(cut(rd.metrics_file.read_bytes()))
+    parsed: list[int] = []
+    loads = collect.json.loads
+    monkeypatch.setattr(collect.json, "loads", lambda text, *a, **k: parsed.append(len(text)) or loads(text, *a, **k))
+    frame = collect_runs(tmp_path).set_index("run_id")
+    monkeypatch.undo()
+    assert frame.loc["digits-smallcnn-baseline-aaaaaaaaaa", "state"] == "done"
+    for suffix, problem in (
+        ("bbbbbbbbbb", "in the middle of a line"),
+        ("cccccccccc", "ends at epoch 2, but the summary counts 3"),
+    ):
+        assert frame.loc[f"digits-smallcnn-baseline-{suffix}", "state"] == "unreadable"
+        assert problem in frame.loc[f"digits-smallcnn-baseline-{suffix}", "message"]
+    assert max(parsed) <= len(json.dumps(rows[0], sort_keys=True)) + 1  # never more than one row of a log at once
 
 
 def test_collect_runs_of_a_missing_or_empty_directory_is_an_empty_frame(tmp_path):

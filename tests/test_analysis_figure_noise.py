@@ -1,6 +1,7 @@
-"""The label-noise methods' figure (analysis/figure_noise.py) from fabricated run directories: which runs it
-picks, the curves it draws (mean and std over seeds), notes for methods without runs, NaN-tolerance, and the hook
-into `repro figures` (analysis.figures.FIGURES)."""
+"""The label-noise methods' figure (analysis/figures/noise_methods.py) from a digits Table 6 whose runs are fabricated
+run directories: which runs it picks (each method's row of the sweep file), the curves it draws (mean and std over
+seeds), notes for methods without runs, NaN-tolerance, --where, and the hook into `repro figures`
+(analysis.figures.make.FIGURES)."""
 
 from __future__ import annotations
 
@@ -11,93 +12,78 @@ import matplotlib.image
 import numpy as np
 import pytest
 
-from analysis import figure_noise, figures
-from analysis.collect import collect_runs
-from repro.errors import UserError
+from analysis.figures import make as figures
+from analysis.figures import noise_methods as figure_noise
+from analysis.figures.figure import FigureRuns
+from figure_sweeps import fabricate_done, planned, write_sweep
 from repro.runs.rundir import RunDir
 
-
-def config(method: str, *, seed: int = 0, noise: float = 0.4, epochs: int = 3, data: str = "digits") -> dict:
-    return {
-        "data": {"name": data, "root": None, "subset": 600, "num_classes": 10, "batch_size": 64},
-        "model": {"name": "smallcnn"},
-        "method": {"name": method},
-        "noise": {"kind": "uniform" if noise else "none", "fraction": noise, "seed": 0},
-        "split": {"fold": 0, "folds": 1, "meta_fraction": 0.02, "full_train": False},
-        "optim": {"lr": 0.05, "epochs": epochs},
-        "seed": seed,
-        "output_root": "outputs",
-        "tracker": {"kind": "none"},
-        "sweep": {"name": None, "stage": None},
-    }
-
-
-def write_run(root: Path, run_id: str, cfg: dict, rows: list[dict], *, done: bool = True) -> RunDir:
-    rd = RunDir(root / "runs" / run_id)
-    rd.path.mkdir(parents=True)
-    rd.write_config(cfg)
-    rd.write_status("done" if done else "running", epoch=len(rows))
-    rd.write_metrics([{"epoch": e + 1, "test_acc": 0.5, **row} for e, row in enumerate(rows)])
-    if done:
-        rd.write_summary({"final_test_acc": 0.5, "epochs": len(rows)})
-    return rd
-
-
+TABLE6 = """
+    common: [data=digits, model=smallcnn, split=noisy, noise=uniform, data.subset=600]
+    columns:
+      Digits/40%: [noise.fraction=0.4]
+      Digits/20%: [noise.fraction=0.2]
+    rows:
+      Baseline: [method=baseline]
+      Co-teaching: [method=coteaching]
+      L2RW: [method=l2rw]
+      Data Parameters: [method=data_parameters]
+      Ours (Instance labels): [method=instance_labels, method.curriculum=entropy]
+"""
 DP = {0: [1.01, 1.05, 1.10], 1: [1.03, 1.07, 1.20]}  # temperature_mean_noisy per seed
+# (row, column, seed) -> the run's metrics rows; a planned run without rows here is not started
+ROWS = {
+    **{
+        ("Data Parameters", "Digits/40%", seed): [
+            {"temperature_mean_noisy": n, "temperature_mean_clean": 1 - (n - 1)} for n in noisy
+        ]
+        for seed, noisy in DP.items()
+    },
+    ("Data Parameters", "Digits/20%", 0): [{"temperature_mean_noisy": 5.0, "temperature_mean_clean": 5.0}] * 3,
+    ("L2RW", "Digits/40%", 0): [
+        {"weight_mean_noisy": math.nan, "weight_mean_clean": 1.2, "weight_share_noisy": math.nan},
+        {"weight_mean_noisy": 0.4, "weight_mean_clean": 1.3, "weight_share_noisy": 0.15},
+        {"weight_mean_noisy": 0.3, "weight_mean_clean": 1.4, "weight_share_noisy": 0.12},
+    ],
+    ("Co-teaching", "Digits/40%", 0): [{"selected_noisy_share": s, "selected_fraction": 0.8} for s in (0.35, 0.3, 0.2)],
+    ("Ours (Instance labels)", "Digits/40%", 0): [{"noisy_top1_corrected": c} for c in (0.3, 0.5, 0.6)],
+    ("Baseline", "Digits/40%", 0): [{}] * 3,
+}
 
 
-def fabricate(root: Path) -> Path:
-    for seed, noisy in DP.items():
-        write_run(
-            root,
-            f"digits-smallcnn-data_parameters-s{seed}",
-            config("data_parameters", seed=seed),
-            [{"temperature_mean_noisy": n, "temperature_mean_clean": 1 - (n - 1)} for n in noisy],
+def fabricate(root: Path, rows: dict = ROWS) -> dict[tuple, str]:
+    """The runs of ROWS done, Co-teaching's second seed at 40% running; {(row, column, seed): run id}."""
+    runs = planned(write_sweep(root.parent / "sweeps", 6, TABLE6, seeds=(0, 1)), root)
+    ids = {(p.row, p.column, p.seed): p.run_id for p in runs}
+
+    def metrics(rd: RunDir, p) -> None:
+        rd.write_metrics(
+            [{"epoch": e + 1, "test_acc": 0.5, **row} for e, row in enumerate(rows[(p.row, p.column, p.seed)])]
         )
-    # another setting with one seed: the common setting (3 methods at 40% noise) wins over it
-    write_run(
+
+    fabricate_done(
         root,
-        "digits-smallcnn-data_parameters-other",
-        config("data_parameters", noise=0.2, epochs=9),
-        [{"temperature_mean_noisy": 5.0, "temperature_mean_clean": 5.0}] * 3,
+        [p for p in runs if (p.row, p.column, p.seed) in rows],
+        metrics,
+        summary=lambda p: {"final_test_acc": 0.5, "epochs": len(rows[(p.row, p.column, p.seed)])},
     )
-    write_run(
-        root,
-        "digits-smallcnn-l2rw-a",
-        config("l2rw"),
-        [
-            {"weight_mean_noisy": math.nan, "weight_mean_clean": 1.2, "weight_share_noisy": math.nan},
-            {"weight_mean_noisy": 0.4, "weight_mean_clean": 1.3, "weight_share_noisy": 0.15},
-            {"weight_mean_noisy": 0.3, "weight_mean_clean": 1.4, "weight_share_noisy": 0.12},
-        ],
-    )
-    write_run(
-        root,
-        "digits-smallcnn-coteaching-a",
-        config("coteaching"),
-        [{"selected_noisy_share": s, "selected_fraction": 0.8} for s in (0.35, 0.3, 0.2)],
-    )
-    write_run(
-        root,
-        "digits-smallcnn-coteaching-unfinished",
-        config("coteaching", seed=5),
-        [{"selected_noisy_share": 0.9}],
-        done=False,
-    )
-    write_run(
-        root,
-        "digits-smallcnn-instance_labels-a",
-        config("instance_labels"),
-        [{"noisy_top1_corrected": c} for c in (0.3, 0.5, 0.6)],
-    )
-    write_run(
-        root,
-        "digits-smallcnn-instance_labels-clean",
-        config("instance_labels", noise=0.0),
-        [{"label_entropy": 0.5}] * 3,
-    )
-    write_run(root, "digits-smallcnn-baseline-a", config("baseline"), [{}] * 3)
-    return root
+    running = RunDir(root / "runs" / ids[("Co-teaching", "Digits/40%", 1)])
+    running.path.mkdir(parents=True)
+    running.write_config(next(p.config for p in runs if p.run_id == running.run_id))
+    running.write_status("running", epoch=1)
+    return ids
+
+
+def choose(root: Path, where: dict | None = None):
+    return figure_noise.choose(figures.figure_runs(root, sweeps_dir=root.parent / "sweeps", where=where))
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory) -> tuple[Path, dict[tuple, str], FigureRuns]:
+    """(output root, {(row, column, seed): run id}, what the figure chooses from) of ROWS, its sweep expanded once."""
+    root = tmp_path_factory.mktemp("noise_methods") / "out"
+    ids = fabricate(root)
+    return root, ids, figures.figure_runs(root, sweeps_dir=root.parent / "sweeps")
 
 
 def assert_real_png(path: Path) -> None:
@@ -106,19 +92,21 @@ def assert_real_png(path: Path) -> None:
     assert len(np.unique(pixels[..., :3].reshape(-1, 3), axis=0)) > 50
 
 
-def test_the_figure_picks_finished_noisy_runs_of_the_common_setting(tmp_path):
-    picked, common = figure_noise.pick_runs(collect_runs(fabricate(tmp_path)))
+def test_the_figure_picks_each_methods_row_in_the_column_with_most_seeds(sweep):
+    _, ids, runs = sweep
+    chosen = figure_noise.choose(runs)
+    picked, common = chosen.data
     assert common == ("digits", "smallcnn", 0.4)
-    assert set(picked) == {"data_parameters", "l2rw", "coteaching", "instance_labels"}  # no mwnet runs
-    assert [rd.run_id for rd in picked["data_parameters"].runs] == [
-        f"digits-smallcnn-data_parameters-s{s}" for s in (0, 1)
-    ]
-    assert [rd.run_id for rd in picked["coteaching"].runs] == ["digits-smallcnn-coteaching-a"]  # not the running one
-    assert [rd.run_id for rd in picked["instance_labels"].runs] == ["digits-smallcnn-instance_labels-a"]
+    assert chosen.runs == {
+        "l2rw": [ids[("L2RW", "Digits/40%", 0)]],
+        "coteaching": [ids[("Co-teaching", "Digits/40%", 0)]],  # not the running second seed
+        "data_parameters": [ids[("Data Parameters", "Digits/40%", s)] for s in (0, 1)],  # two seeds beat one
+        "instance_labels": [ids[("Ours (Instance labels)", "Digits/40%", 0)]],
+    }  # no mwnet row in this sweep file
 
 
-def test_curves_are_the_mean_and_std_over_seeds_and_tolerate_nan(tmp_path):
-    picked, _ = figure_noise.pick_runs(collect_runs(fabricate(tmp_path)))
+def test_curves_are_the_mean_and_std_over_seeds_and_tolerate_nan(sweep):
+    picked, _ = figure_noise.choose(sweep[2]).data
     epochs, mean, std = picked["data_parameters"].curve("temperature_mean_noisy")
     stack = np.array([DP[0], DP[1]])
     assert list(epochs) == [1, 2, 3]
@@ -129,10 +117,10 @@ def test_curves_are_the_mean_and_std_over_seeds_and_tolerate_nan(tmp_path):
     assert picked["l2rw"].curve("no_such_key") is None
 
 
-def test_the_png_renders_with_a_note_for_methods_without_runs(tmp_path):
+def test_the_png_renders_with_a_note_for_methods_without_runs(sweep, tmp_path):
+    _, ids, runs = sweep
     logged: list[str] = []
-    png = figure_noise.build_figure_noise_methods(collect_runs(fabricate(tmp_path)), logged.append)
-    (tmp_path / "f.png").write_bytes(png)
+    (tmp_path / "f.png").write_bytes(figure_noise.draw(figure_noise.choose(runs), logged.append))
     assert_real_png(tmp_path / "f.png")
     assert [m for m in logged if "draws" not in m] == [
         "figure_noise_methods: no finished mwnet runs with label noise; its panel says so."
@@ -141,43 +129,41 @@ def test_the_png_renders_with_a_note_for_methods_without_runs(tmp_path):
     assert sorted(m.split(":")[0] for m in logged if "draws" in m) == [
         f"figure_noise_methods draws {m}" for m in ("coteaching", "data_parameters", "instance_labels", "l2rw")
     ]
-    assert any("digits-smallcnn-data_parameters-s0, digits-smallcnn-data_parameters-s1" in m for m in logged)
+    pair = ", ".join(ids[("Data Parameters", "Digits/40%", s)] for s in (0, 1))
+    assert any(pair in m for m in logged)
 
 
 def test_only_one_method_or_none(tmp_path):
-    root = tmp_path / "one"
-    write_run(root, "digits-smallcnn-coteaching-a", config("coteaching"), [{"selected_noisy_share": 0.3}])
-    path = figure_noise.make_noise_figure(root, out_dir=tmp_path / "out", log=lambda m: None)
-    assert path == tmp_path / "out" / "figure_noise_methods.png"
-    assert_real_png(path)
-    none = tmp_path / "none"
-    write_run(none, "digits-smallcnn-baseline-a", config("baseline"), [{}])
-    write_run(none, "digits-smallcnn-coteaching-clean", config("coteaching", noise=0.0), [{}])
+    one = {("Co-teaching", "Digits/40%", 0): [{"selected_noisy_share": 0.3}]}
+    fabricate(tmp_path / "one" / "out", one)
+    written = figures.make_figures(
+        tmp_path / "one" / "out",
+        out_dir=tmp_path / "figs",
+        sweeps_dir=tmp_path / "one" / "sweeps",
+        only=["noise_methods"],
+    )
+    assert_real_png(written[figure_noise.NAME])
+    fabricate(tmp_path / "none" / "out", {("Baseline", "Digits/40%", 0): [{}]})
     with pytest.raises(figures.Skip, match="no finished runs of"):
-        figure_noise.make_noise_figure(none, out_dir=tmp_path / "out2")
-    (tmp_path / "empty" / "runs").mkdir(parents=True)
-    with pytest.raises(UserError, match="No runs found"):
-        figure_noise.make_noise_figure(tmp_path / "empty", out_dir=tmp_path / "out3")
-    assert not (tmp_path / "out2").exists() and not (tmp_path / "out3").exists()
+        choose(tmp_path / "none" / "out")
 
 
-def test_registered_in_figures_it_renders_with_repro_figures(tmp_path, monkeypatch, capsys):
-    monkeypatch.setitem(figures.FIGURES, figure_noise.NAME, figure_noise.build_figure_noise_methods)
-    written = figures.make_figures(fabricate(tmp_path), out_dir=tmp_path / "figs")
+def test_registered_in_figures_it_renders_with_repro_figures(sweep, tmp_path, capsys):
+    assert figures.FIGURES[figure_noise.NAME].choose is figure_noise.choose
+    root = sweep[0]
+    written = figures.make_figures(
+        root, out_dir=tmp_path / "figs", sweeps_dir=root.parent / "sweeps", only=["noise_methods"]
+    )
     assert written[figure_noise.NAME] == tmp_path / "figs" / "figure_noise_methods.png"
     assert_real_png(written[figure_noise.NAME])
     assert "Figure_noise_methods -> " in capsys.readouterr().out
 
 
-def test_where_picks_another_setting_and_a_selection_matching_nothing_is_refused(tmp_path):
-    frame = collect_runs(fabricate(tmp_path))
-    picked, common = figure_noise.pick_runs(
-        frame, {"data.name": "digits", "model.name": "smallcnn", "noise.fraction": "0.2"}
-    )
-    assert common == ("digits", "smallcnn", 0.2)
-    assert {m: [rd.run_id for rd in g.runs] for m, g in picked.items()} == {
-        "data_parameters": ["digits-smallcnn-data_parameters-other"]
-    }
-    with pytest.raises(figures.SelectionError, match="no finished label-noise method run matches --where") as info:
-        figure_noise.pick_runs(frame, {"noise.fraction": "0.4"})  # the paper's CIFAR-100 / WRN-28-10 stay
-    assert "data.name=digits" in str(info.value)  # the candidates are listed
+def test_where_moves_every_method_and_a_where_matching_none_is_refused(sweep):
+    _, ids, runs = sweep
+    chosen = figure_noise.choose(FigureRuns(runs.frame, runs.plans, {"noise.fraction": "0.2"}))
+    assert chosen.data[1] == ("digits", "smallcnn", 0.2)
+    assert chosen.runs == {"data_parameters": [ids[("Data Parameters", "Digits/20%", 0)]]}  # the others: notes
+    with pytest.raises(figures.SelectionError, match="no finished l2rw runs with label noise matches") as info:
+        figure_noise.choose(FigureRuns(runs.frame, runs.plans, {"noise.fraction": "0.6"}))
+    assert "Digits/40%" in str(info.value)  # the candidates are listed

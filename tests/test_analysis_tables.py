@@ -1,4 +1,4 @@
-"""Tables from hand-made run directories with known values (analysis/tables.py, `repro tables`).
+"""Tables from hand-made run directories with known values (analysis/tables/build.py, `repro tables`).
 
 Expectations are computed by hand: 0.70, 0.72, 0.74 -> mean 72.00, sample std (ddof=1) sqrt(((-2)^2+0+2^2)/2) = 2.00.
 Most tests use a small stand-in with the API of repro.sweep.spec.SweepSpec (name, metric, rows, columns, needs,
@@ -16,11 +16,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import analysis.table_sweeps as table_sweeps
+import analysis.sweeps as table_sweeps
 from analysis.collect import collect_runs
-from analysis.paper import paper_table
-from analysis.table_render import is_dense, render_markdown
-from analysis.tables import build_table, make_tables
+from analysis.tables.build import build_table, make_tables
+from analysis.tables.paper import paper_table
+from analysis.tables.render import is_dense, render_markdown
 from repro.cli import main
 from repro.errors import UserError
 from repro.runs.rundir import RunDir
@@ -443,7 +443,7 @@ def test_the_curriculum_ablation_files_plan_four_rows_and_stay_out_of_the_demo()
     root = Path(__file__).resolve().parents[1] / "sweeps"
     for path, cells in ((root / "table10.yaml", 2), (root / "demo" / "table10.yaml", 1)):
         spec = load_sweep(path)
-        planned = expand_sweep(spec, output_root="out")
+        planned = [p for p in expand_sweep(spec, output_root="out") if p.stage != "tune"]  # CIFAR: Table 6's tuning
         readings = {
             (p.config["method"]["curriculum_weight"], p.config["method"]["curriculum_placement"]) for p in planned
         }

@@ -46,26 +46,23 @@ def test_metrics_by_hand():
     assert agreement.auroc(np.array([True, False, True, False]), np.array([0.9, 0.1, 0.8, 0.3])) == 1.0
 
 
+ANNOTATED = [
+    "data=digits",
+    "data.subset=400",
+    "data.test_subset=60",
+    "model=tinycnn",
+    "optim.epochs=2",
+    "tracker=none",
+    "progress=none",
+    "noise=annotators",
+    "noise.type=worse",
+    "split=noisy",
+    "split.meta_fraction=0.1",
+]
+
+
 def _run(tmp_path, method):
-    return train(
-        load_config(
-            [
-                "data=digits",
-                "data.subset=400",
-                "data.test_subset=60",
-                "model=tinycnn",
-                "optim.epochs=2",
-                "tracker=none",
-                "progress=none",
-                "noise=annotators",
-                "noise.type=worse",
-                "split=noisy",
-                "split.meta_fraction=0.1",
-                f"method={method}",
-                f"output_root={tmp_path}",
-            ]
-        )
-    )
+    return train(load_config([*ANNOTATED, f"method={method}", f"output_root={tmp_path}"]))
 
 
 def test_runs_record_agreement_with_the_annotators(tmp_path):
@@ -125,23 +122,40 @@ def test_without_cleanlab_the_baseline_says_so(monkeypatch):
 
 
 def test_tables_and_figures_of_the_analysis(tmp_path):
-    from analysis.annotator_table import write_annotator_table
+    """The annotators table reads every run with several annotators per image; the two figures draw the cells of the
+    annotators' sweep (a digits Table 15, as sweeps/demo/table15.yaml)."""
     from analysis.collect import collect_runs
-    from analysis.figures import make_figures
+    from analysis.figures.make import make_figures
+    from analysis.tables.annotators import write_annotator_table
+    from figure_sweeps import planned, train_planned, write_sweep
 
-    learned, one_hot = _run(tmp_path, "instance_labels"), _run(tmp_path, "baseline")
+    common = [o for o in ANNOTATED if not o.startswith("noise.type=")]
+    body = f"""
+        common: [{", ".join(common)}]
+        columns:
+          Digits-sim/worse: [noise.type=worse]
+        rows:
+          One-hot: [method=baseline]
+          Ours (Instance labels): [method=instance_labels]
+    """
+    runs = planned(write_sweep(tmp_path / "sweeps", 15, body), tmp_path)
+    learned, one_hot = (rd.read_summary() for rd in train_planned(runs)[::-1])
     runs = collect_runs(tmp_path)
     md = write_annotator_table(runs, tmp_path / "tables", log=lambda _: None).read_text()
     assert "| Method | Measure | digits/worse (simulated) |" in md
-    tv = learned.summary["annot_tv_learned"]
+    tv = learned["annot_tv_learned"]
     assert f"| instance_labels | TV(annotators, learned label) | {tv:.3f} (n=1) |" in md
     assert (
         f"| baseline | AUROC: the network's training loss on the given label | "
-        f"{one_hot.summary['annot_auroc_loss']:.3f} (n=1) |" in md
+        f"{one_hot['annot_auroc_loss']:.3f} (n=1) |" in md
     )
     assert "| baseline | TV(annotators, learned label)" not in md  # one-hot runs learn no labels
     written = make_figures(
-        tmp_path, out_dir=tmp_path / "figures", log=lambda _: None, only=["annotator_entropy", "annotator_roc"]
+        tmp_path,
+        out_dir=tmp_path / "figures",
+        sweeps_dir=tmp_path / "sweeps",
+        log=lambda _: None,
+        only=["annotator_entropy", "annotator_roc"],
     )
     for name in ("figure_annotator_entropy", "figure_annotator_roc"):
         assert written[name] is not None and written[name].read_bytes().startswith(b"\x89PNG")
@@ -149,7 +163,7 @@ def test_tables_and_figures_of_the_analysis(tmp_path):
 
 def test_figures_count_annotator_noise_as_label_noise():
     """Figure 2's clean instance-label runs must not take a run on annotators' labels (it has no noise.fraction)."""
-    from analysis.figure_common import has_label_noise
+    from analysis.figures.common import has_label_noise
 
     assert has_label_noise({"noise": {"kind": "annotators", "type": "aggre"}})
     assert has_label_noise({"noise": {"kind": "uniform", "fraction": 0.4}})

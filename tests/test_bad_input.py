@@ -42,6 +42,19 @@ GOOD_SWEEP = """
       Baseline: [method=baseline]
 """
 
+LEARNING_SWEEP = """
+    name: table1
+    table: 1
+    metric: final_test_acc
+    seeds: [0]
+    common: [data.subset=300, data.test_subset=100, optim.epochs=1, tracker=none, progress=none, split=full,
+             split.folds=2]
+    columns:
+      Digits/SmallCNN: []
+    rows:
+      Ours (Class): {learn: [method=class_labels]}
+"""
+
 
 def write(rel: str, text: str | bytes) -> Callable[[Path], None]:
     """A setup that writes `text` to {tmp}/rel ({run} names the run directory)."""
@@ -315,7 +328,10 @@ CASES = [
     Case(
         "figures where matches nothing",
         ["figures", "--runs", "{out}", "--out", "{tmp}/figs", "--where", "model.name=vgg16"],
+        write("sweeps/table1.yaml", LEARNING_SWEEP),  # the run is its class-label row's fold 0
+        says="figure2/class: no finished class-label runs",
     ),
+    Case("figures no sweep files", ["figures", "--runs", "{out}", "--out", "{tmp}/figs"], says="No sweep files"),
     Case("figures unknown figure", ["figures", "--runs", "{out}", "--out", "{tmp}/figs", "--figures", "9"]),
     Case("demo output root is a file", ["demo", "--output-root", "{tmp}/afile"], write("afile", "x")),
     Case("sweep jobs zero", ["sweep", "{tmp}/sweep.yaml", "--jobs", "0", "--output-root", "{out}"], sweep(GOOD_SWEEP)),

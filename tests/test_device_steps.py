@@ -50,6 +50,7 @@ CASES = {
         *NOISY,
     ],
     "focal_loss": ["method=focal_loss", *NOISY],
+    "online_label_smoothing": ["method=online_label_smoothing", *NOISY],
     "coteaching": ["method=coteaching", *NOISY],
     "coteaching_setting_a": ["method=coteaching", "optim=setting_a", *NOISY],  # the lr moves every step
     "l2rw": ["method=l2rw", *NOISY],

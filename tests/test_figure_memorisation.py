@@ -1,4 +1,4 @@
-"""The memorisation figure (analysis/figure_memorisation.py): drawn by `repro figures` from noisy digits runs of
+"""The memorisation figure (analysis/figures/memorisation.py): drawn by `repro figures` from noisy digits runs of
 several methods, its lines are the runs' metrics.jsonl values, tuning runs are left out, and without memorisation
 records it is skipped with a reason."""
 
@@ -11,33 +11,37 @@ import numpy as np
 import pytest
 
 from analysis.collect import collect_runs
-from analysis.figure_memorisation import _histories, _mean_curve, build_figure_memorisation, method_label
+from analysis.figures import memorisation
+from analysis.figures.make import figure_runs
+from analysis.figures.memorisation import _histories, _mean_curve, method_label
+from figure_sweeps import planned, train_planned, write_sweep
 from noisy_digits import NOISY_DIGITS
 from repro.cli import main
-from repro.config import load_config
 from repro.figures.common import Skip
-from repro.train import train
 
-FAST = [*NOISY_DIGITS, "optim.epochs=2"]
 METHODS = {
-    "one-hot": ["method=baseline"],
-    "smoothing eps=0.4": ["method=label_smoothing", "method.epsilon=0.4"],
-    "backward, known T": ["method=loss_correction", "method.correction=backward"],
+    "one-hot": "One-hot: [method=baseline]",
+    "smoothing eps=0.4": "Label Smoothing (eps=0.4): [method=label_smoothing, method.epsilon=0.4]",
+    "backward, known T": "Backward (known T): [method=loss_correction, method.correction=backward]",
 }
+TABLE12 = f"""
+    common: [{", ".join([*NOISY_DIGITS, "optim.epochs=2"])}]
+    columns:
+      Digits/40%: []
+    rows:
+""" + "".join(f"      {row}\n" for row in METHODS.values())
 
 
 @pytest.fixture(scope="module")
 def root(tmp_path_factory):
-    out = tmp_path_factory.mktemp("memorisation")
-    for seed in (0, 1):
-        for overrides in METHODS.values():
-            train(load_config([*FAST, *overrides, f"seed={seed}", f"output_root={out}"]))
-    return out
+    here = tmp_path_factory.mktemp("memorisation")
+    train_planned(planned(write_sweep(here / "sweeps", 12, TABLE12, seeds=(0, 1)), here / "out"))
+    return here / "out"
 
 
 def test_repro_figures_draws_it_from_a_noisy_digits_sweep(root, tmp_path, capsys):
     out = tmp_path / "figs"
-    assert main(["figures", "--runs", str(root), "--out", str(out)]) == 0
+    assert main(["figures", "--runs", str(root), "--sweeps-dir", str(root.parent / "sweeps"), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     line = next(line for line in printed.splitlines() if line.startswith("figure_memorisation draws"))
     for label in METHODS:
@@ -48,7 +52,7 @@ def test_repro_figures_draws_it_from_a_noisy_digits_sweep(root, tmp_path, capsys
 
 def test_lines_are_the_mean_of_the_runs_records(root):
     frame = collect_runs(root)
-    from analysis.figure_smoothing_noise import noisy_runs
+    from analysis.figures.smoothing_noise import noisy_runs
 
     lines = _histories(noisy_runs(frame))
     assert set(lines) == set(METHODS)
@@ -74,8 +78,11 @@ def test_tuning_runs_are_not_lines():
 
 
 def test_runs_without_records_are_skipped_with_a_reason(root, tmp_path):
-    frame = collect_runs(root)
     with pytest.raises(Skip, match="matching --where"):
-        build_figure_memorisation(frame, print, where={"noise.fraction": "0.9"})
-    with pytest.raises(Skip, match="uniform label noise"):
-        build_figure_memorisation(frame.iloc[0:0].reindex(columns=frame.columns), print)
+        memorisation.choose(figure_runs(root, sweeps_dir=root.parent / "sweeps", where={"noise.fraction": "0.9"}))
+    (tmp_path / "sweeps").mkdir()
+    (tmp_path / "sweeps" / "table1.yaml").write_text(
+        (root.parent / "sweeps" / "table12.yaml").read_text().replace("12", "1")
+    )
+    with pytest.raises(Skip, match="no sweep file of table 12"):
+        memorisation.choose(figure_runs(root, sweeps_dir=tmp_path / "sweeps"))

@@ -1,30 +1,42 @@
-"""The distillation-targets figure (analysis/figure_targets.py) from a real small 5-fold protocol on digits: two
-fold runs of instance labels, their replay final (teacher and converged labels) and a one-hot baseline."""
+"""The distillation-targets figure (analysis/figures/targets.py) from a real small 5-fold protocol on digits, planned
+by a Table 1 sweep file as the figure reads it: two fold runs of instance labels and their replay final (teacher and
+converged labels), then the one-hot baseline of the same column and seed."""
 
 from __future__ import annotations
 
 import matplotlib.image
 
-from analysis.figures import make_figures
-from repro.config import load_config
-from repro.train import train
+from analysis.figures.make import chosen_runs, make_figures
+from figure_sweeps import planned, train_planned, write_sweep
 
-FAST = ["tracker=none", "progress=none", "data.subset=300", "data.test_subset=150", "optim.epochs=1", "split.folds=2"]
+TABLE1 = """
+    common: [data=digits, model=smallcnn, split=full, split.folds=2, tracker=none, progress=none, data.subset=300,
+             data.test_subset=150, optim.epochs=1]
+    columns:
+      Digits/SmallCNN: []
+    rows:
+      Baseline: [method=baseline]
+      Ours (Instance): {learn: [method=instance_labels, method.label_lr=2000]}
+"""
 
 
 def test_the_targets_figure_renders_from_a_replay_run_and_a_baseline(tmp_path):
     root = tmp_path / "out"
-    common = [*FAST, f"output_root={root}"]
-    for fold in (0, 1):
-        train(load_config([*common, "method=instance_labels", "method.label_lr=2000", f"split.fold={fold}"]))
-    train(load_config([*common, "method=replay", "split=full", 'method.learn.overrides=["method.label_lr=2000"]']))
+    sweeps = tmp_path / "sweeps"
+    runs = planned(write_sweep(sweeps, 1, TABLE1), root)
+    train_planned(runs, lambda p: p.row == "Ours (Instance)")
     lines: list[str] = []
-    written = make_figures(root, out_dir=tmp_path / "figs", log=lines.append)
+    written = make_figures(root, out_dir=tmp_path / "figs", sweeps_dir=sweeps, log=lines.append)
     assert any("no finished one-hot baseline" in line for line in lines)  # drawn without that panel
     assert written["figure_targets"] is not None
-    train(load_config([*common, "method=baseline", "split=full"]))
+    train_planned(runs, lambda p: p.row == "Baseline")
     lines.clear()
-    written = make_figures(root, out_dir=tmp_path / "figs", log=lines.append)
+    written = make_figures(root, out_dir=tmp_path / "figs", sweeps_dir=sweeps, log=lines.append)
     assert not any("one-hot baseline" in line for line in lines)
+    drawn = chosen_runs(root, sweeps_dir=sweeps, only=["targets"])["figure_targets"].runs
+    assert drawn == {
+        "teacher and labels": [p.run_id for p in runs if p.stage == "final"],
+        "baseline": [p.run_id for p in runs if p.row == "Baseline"],
+    }  # no Table 2 here: label smoothing's targets take the method's default epsilon
     pixels = matplotlib.image.imread(written["figure_targets"])
     assert pixels.shape[0] > 300 and pixels.shape[1] > 600 and float(pixels[..., :3].var()) > 0.0

@@ -14,9 +14,11 @@ import pytest
 
 from analysis import demo
 from analysis.collect import collect_runs
-from analysis.figure_smoothing_noise import build_figure_smoothing_noise, curve, noisy_runs, reported, tuned
-from analysis.table_render import render_markdown
-from analysis.tables import build_table
+from analysis.figures import smoothing_noise
+from analysis.figures.make import figure_runs
+from analysis.figures.smoothing_noise import curve, noisy_runs, reported, tuned
+from analysis.tables.build import build_table
+from analysis.tables.render import render_markdown
 from repro.errors import UserError
 from repro.runs.rundir import RunDir
 from repro.sweep.expand.expand import expand_sweep
@@ -54,29 +56,30 @@ def test_the_cifar_sweeps_plan_every_row_with_estimators_and_teachers_of_the_sam
             assert r.config["method"]["estimator"] == one_hot[(r.column, r.seed)]
             assert r.config["method"]["estimate_at"] == ("best_val" if "best val" in row else "final")
     fixed = {
-        (r.column, r.config["method"]["epsilon"]): r.run_id
+        (r.column, r.config["method"]["epsilon"], r.seed): r.run_id
         for r in smoothing
-        if r.row.startswith("Label Smoothing (eps=") and r.seed == 0
+        if r.row.startswith("Label Smoothing (eps=") and r.seed in (0, 1)
     }
-    assert {eps for _, eps in fixed} == {0.1, 0.2, 0.4, 0.6, 0.8}
+    assert {eps for _, eps, _ in fixed} == {0.1, 0.2, 0.4, 0.6, 0.8}
     # the tuned row: epsilon picked on the clean meta set (the runs' own noisy split), from tuning runs that are
-    # the fixed-epsilon rows' seed-0 runs (the same ids: trained once); every seed waits for all five
+    # the fixed-epsilon rows' seed-0 and seed-1 runs (the same ids: trained once); every seed waits for all ten
     tuned = _by(smoothing, row="Label Smoothing (tuned)", stage="single")
     assert len(tuned) == 6 * 3
     for r in tuned:
         tune = r.config["tune"]
         assert tune["keys"] == ["method.epsilon"] and tune["select"] == "final_val_acc"
-        assert [e["values"][0] for e in tune["runs"]] == [0.1, 0.2, 0.4, 0.6, 0.8]
-        assert [e["run"] for e in tune["runs"]] == [fixed[(r.column, e["values"][0])] for e in tune["runs"]]
+        assert [e["values"][0] for e in tune["runs"]] == [0.1, 0.1, 0.2, 0.2, 0.4, 0.4, 0.6, 0.6, 0.8, 0.8]
+        expected = [fixed[(r.column, eps, seed)] for eps in (0.1, 0.2, 0.4, 0.6, 0.8) for seed in (0, 1)]
+        assert [e["run"] for e in tune["runs"]] == expected
         assert set(r.depends_on) == {e["run"] for e in tune["runs"]}
     for r in _by(smoothing, row="Label Smoothing (tuned)", stage="tune"):
-        assert r.config["split"]["meta_fraction"] == 0.02 and not r.config["split"]["full_train"] and r.seed == 0
+        assert r.config["split"]["meta_fraction"] == 0.02 and not r.config["split"]["full_train"] and r.seed in (0, 1)
     # the 40% / 60% instance-label cells, tuning runs included, are Table 6's runs (tuned alike, trained once)
     table6 = {r.run_id for r in _plan("table6.yaml")}
     ours = _by(smoothing, row="Ours (Instance labels)")
     shared = [r for r in ours if r.config["noise"]["fraction"] in (0.4, 0.6)]
-    # 4 cells x (8 label lrs x 4 init probs tuning runs on seed 0 + 3 seeds)
-    assert len(shared) == 4 * (8 * 4 + 3) and all(r.run_id in table6 for r in shared)
+    # 4 cells x (8 label lrs x 4 init probs tuning runs on seeds 0 and 1 + 3 seeds)
+    assert len(shared) == 4 * (8 * 4 * 2 + 3) and all(r.run_id in table6 for r in shared)
     assert not any(r.run_id in table6 for r in ours if r.config["noise"]["fraction"] == 0.2)
 
     students = _plan("table13.yaml")
@@ -199,7 +202,7 @@ def test_both_sweeps_run_on_noisy_digits_and_fill_ours_only_tables_and_the_figur
     assert len(ls_tuned) == 1 and ls_tuned.iloc[0]["method.epsilon"] in (0.2, 0.6)
     logged: list[str] = []
     png = tmp_path / "figure.png"
-    png.write_bytes(build_figure_smoothing_noise(frame, logged.append))
+    png.write_bytes(smoothing_noise.draw(smoothing_noise.choose(figure_runs(out, sweeps_dir=tmp_path)), logged.append))
     image = matplotlib.image.imread(png)
     assert image.shape[0] > 100 and image[..., :3].std() > 0.05
     assert any("forward, estimated T" in line for line in logged)  # not in the sweep: its line is left out

@@ -104,8 +104,8 @@ def test_out_of_sample_cleanlab_finds_the_mislabelled_images(tmp_path):
     assert mislabelled.any() and found["auroc"] > 0.6  # clearly better than chance (0.5)
     assert found["auroc"] > run.summary["annot_auroc_cleanlab"]  # and than cleanlab on the memorising softmax
 
-    from analysis.annotator_table import write_annotator_table
     from analysis.collect import collect_runs
+    from analysis.tables.annotators import write_annotator_table
 
     md = write_annotator_table(collect_runs(tmp_path), tmp_path / "tables", log=lambda _: None).read_text()
     oos_row = [line for line in md.splitlines() if "out-of-sample (K-fold" in line]

@@ -48,7 +48,7 @@ def test_reweighting_and_two_network_rows_cost_more_than_the_baseline_of_their_s
     baseline = run_gpu_hours(_config(*NOISY, "method=baseline", "memorisation_samples=0"), cal)
     labels = run_gpu_hours(_config(*NOISY, "method=instance_labels", "memorisation_samples=0"), cal)
     ratio = H100_MS["wrn28_10"]["meta"] / H100_MS["wrn28_10"]["plain"]
-    assert 0.9 * ratio < labels / baseline < ratio
+    assert 0.85 * ratio < labels / baseline < ratio  # each epoch's fixed cost (the same in both) dilutes too
 
 
 @pytest.mark.parametrize("model", MODEL_NAMES)

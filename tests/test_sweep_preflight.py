@@ -3,13 +3,16 @@ runs of their own; label movement and step time per corner, then the plan recali
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from repro.cli import main
 from repro.runs.rundir import RunDir
-from repro.sweep.budget.preflight import corners
+from repro.sweep.budget.preflight import corners, peak_lr_epochs
 from tuned_sweep import SUBSET_ARGS, write_tuned_sweep
 
+REPO = Path(__file__).resolve().parents[1]
 GRID = "{method.label_lr: [0.3, 1, 3], method.init_target_prob: [0.5, 0.9]}"
 
 
@@ -44,6 +47,25 @@ def test_preflight_trains_the_corners_as_its_own_runs_and_prints_label_movement(
     assert not (out / "runs").exists()
     runs = list((out / "preflight" / "runs").iterdir())
     assert len(runs) == 4 and all(RunDir(r).read_summary()["epochs"] == 1 for r in runs)
+    # at the tuning runs' peak lr, and the movement judged per epoch
+    optim = [RunDir(r).read_config()["optim"] for r in runs]
+    assert {(o["schedule"], o["warmup_epochs"]) for o in optim} == {("constant", 0)}
+    assert "per epoch" in text and "needed per epoch" in text and "at the tuning runs' peak lr" in text
+
+
+def test_the_needed_movement_per_epoch_counts_the_tuning_runs_lr_in_peak_epochs():
+    from repro.config import load_config, to_container
+
+    def peak_epochs(*overrides: str) -> float:
+        return peak_lr_epochs(to_container(load_config(["model=resnet18", "data=cifar100", *overrides])))
+
+    assert peak_epochs("optim/warmup=none", "optim.schedule=constant") == pytest.approx(165)
+    # cosine to 0 after 5 linear warm-up epochs: 1.2 + 160 / 2 + 0.5 (the cosine's first term counted whole)
+    assert peak_epochs() == pytest.approx(0.2 + 0.4 + 0.6 + 0.8 + 1.0 + 80.5, abs=1e-6)
+    assert peak_epochs("optim/lookahead_lr=peak") == pytest.approx(165)  # the labels step at the peak throughout
+    # setting A's 20,000 steps of batch 100 at lr, lr/10, lr/100: 17,999 + 100.0 + 10.01 step-equivalents
+    a = peak_epochs("optim=setting_a", "data.batch_size=100", "split=noisy")
+    assert a == pytest.approx((17999 + 1000 * 0.1 + 1001 * 0.01) / 490)
 
 
 def test_preflight_on_slurm_needs_a_profile_and_a_dry_run_trains_nothing(tmp_path, capsys):
@@ -54,3 +76,14 @@ def test_preflight_on_slurm_needs_a_profile_and_a_dry_run_trains_nothing(tmp_pat
     assert main(["sweep", str(path), "--preflight", "--dry-run", *out]) == 2
     assert "leave out --dry-run" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()  # refused before anything was written
+
+
+def test_cells_that_share_their_tuning_runs_are_preflighted_once(tmp_path):
+    from repro.sweep.budget.preflight import preflight_runs
+    from repro.sweep.run import plan_sweep
+    from repro.sweep.spec.sweep_file import load_sweep
+
+    # demo Table 6's "Ours (setting A)" is "Ours (Instance labels)" on digits: the same tuning runs, the same corners
+    plan = plan_sweep(load_sweep(REPO / "sweeps" / "demo" / "table6.yaml"), output_root=tmp_path)
+    runs = preflight_runs(plan, 2, tmp_path / "preflight")
+    assert len(runs) == len({pre.run_id for pre, *_ in runs}) == 8  # 2 distinct tuned cells x 4 corners

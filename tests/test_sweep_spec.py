@@ -25,6 +25,15 @@ SWEEPS = REPO / "sweeps"
 TABLES = range(1, 9)
 # Rows of methods the paper only cites and this suite does not build: each sweep file says why (not_run).
 CITED_ONLY = {"MentorNet", "MentorNet PD", "MentorNet DD"}
+# Rows the suite adds to a paper table (the table renders ours only for them): Online Label Smoothing, the non-meta
+# rival of learned class labels; Table 8's one-hot baseline (Table 1's runs); the like-for-like rows of Tables 6-7.
+BEYOND_PAPER = {
+    1: {"Online Label Smoothing"},
+    2: {"Online Label Smoothing"},
+    6: {"Ours (setting A)", "One-hot (Ours' recipe)"},
+    7: {"Ours (setting B)", "One-hot (Ours' recipe)"},
+    8: {"Baseline", "Online Label Smoothing"},
+}
 
 
 def write(tmp_path: Path, text: str, name: str = "sweep.yaml") -> Path:
@@ -57,15 +66,19 @@ def test_table_files_name_rows_and_columns_as_the_paper_prints_them(n):
     assert spec.table == n and spec.name == f"table{n}" and spec.seeds == [0, 1, 2]
     assert spec.columns == list(dict.fromkeys(paper["column"]))
     paper_rows = list(dict.fromkeys(paper["row"]))
-    assert set(spec.rows) == set(paper_rows) - CITED_ONLY
+    assert set(spec.rows) == (set(paper_rows) - CITED_ONLY) | BEYOND_PAPER.get(n, set())
     assert set(spec.not_run) == set(paper_rows) & CITED_ONLY  # every row not run says why
-    for row in spec.rows:  # each row covers exactly the columns the paper prints for it
+    for row in set(spec.rows) - BEYOND_PAPER.get(n, set()):  # each row covers the columns the paper prints for it
         assert spec.row_columns(row) == [c for c in spec.columns if c in set(paper[paper["row"] == row]["column"])]
 
 
 def test_table_expansion_follows_the_protocol():
-    runs = expand_sweep(load_sweep(SWEEPS / "table1.yaml"), output_root="out")
+    runs = expand_sweep(
+        load_sweep(SWEEPS / "table1.yaml").select(rows=["Baseline", "Ours (Class)", "Ours (Instance)"]),
+        output_root="out",
+    )
     by_id = {r.run_id: r for r in runs}
+    # the paper's rows (Online Label Smoothing, a plain row beside them, is one run per cell and seed like Baseline)
     # 4 columns x 3 seeds: baseline 1 run, each learned row 5 folds + 1 final; per column 24 tuning runs for class
     # labels (the appendix's 6 label learning rates x 4 initial target probabilities) and 32 for instance labels (8
     # label learning rates: the appendix's joined with Sec. 3.1's, sweeps/table1.yaml)
@@ -115,9 +128,9 @@ def test_table3_static_and_dynamic_finals_share_their_fold_runs():
 def test_noisy_tables_are_single_stage_with_every_method_in_its_setting():
     all_runs = expand_sweep(load_sweep(SWEEPS / "table6.yaml"), output_root="out")
     runs = [r for r in all_runs if r.stage != "tune"]
-    assert {r.stage for r in runs} == {"single"} and len(runs) == 6 * 4 * 3
-    tuning = [r for r in all_runs if r.stage == "tune"]  # Ours is tuned in its own noisy setting, per column
-    assert len(tuning) == 4 * 32 and {r.row for r in tuning} == {"Ours (Instance labels)"}
+    assert {r.stage for r in runs} == {"single"} and len(runs) == 8 * 4 * 3
+    tuning = [r for r in all_runs if r.stage == "tune"]  # each Ours is tuned in its own noisy setting, per column
+    assert len(tuning) == 2 * 4 * 32 * 2 and {r.row for r in tuning} == {"Ours (Instance labels)", "Ours (setting A)"}
     assert all(
         r.config["split"]["meta_fraction"] == 0.02
         and r.config["noise"]["kind"] == "uniform"
@@ -136,9 +149,13 @@ def test_noisy_tables_are_single_stage_with_every_method_in_its_setting():
         ("CIFAR100/40%", 0.4),
         ("CIFAR100/60%", 0.6),
     }
-    # the peers train in setting A (Meta-Weight-Net's WRN-28-10 script: lr 0.1, batch 100, 20,000 iterations)
+    # the peers (and Ours on their recipe) train in setting A (Meta-Weight-Net's WRN-28-10 script: lr 0.1, batch 100,
+    # 20,000 iterations); the one-hot row on Ours' recipe has Table 9's
+    assert {(r.config["optim"]["lr"], r.config["optim"]["epochs"]) for r in runs if r.row.startswith("One-hot")} == {
+        (0.5, 120)
+    }
     for r in runs:
-        if r.row != "Ours (Instance labels)":
+        if r.row not in ("Ours (Instance labels)", "One-hot (Ours' recipe)"):
             o = r.config["optim"]
             assert (o["lr"], o["iterations"], list(o["milestone_iterations"]), r.config["data"]["batch_size"]) == (
                 0.1,
@@ -160,10 +177,14 @@ def test_noisy_tables_are_single_stage_with_every_method_in_its_setting():
     # Every row of Table 7 is on setting B's noise model (Data Parameters' exact fraction), so its Ours runs are its
     # own, not Table 6's CIFAR100/40% run; Ours keeps Table 9's recipe in both tables (the sweep files' reading).
     assert {r.config["noise"]["kind"] for r in t7_runs} == {"exact_fraction"}
-    t7_ours = [r for r in t7_runs if r.row.startswith("Ours")]
+    t7_ours = [r for r in t7_runs if r.row == "Ours (Instance labels)"]
     assert len(t7_ours) == 3 * 3 and not {r.run_id for r in t7_ours} & {r.run_id for r in runs}
     assert {(r.config["optim"]["lr"], r.config["optim"]["epochs"]) for r in t7_ours} == {(0.5, 120)}
     assert {(r.config["optim"]["lr"], r.config["optim"]["epochs"]) for r in ours} == {(0.5, 120)}
+    setting_b = {
+        (r.config["optim"]["lr"], r.config["optim"]["nesterov"]) for r in t7_runs if r.row == "Ours (setting B)"
+    }
+    assert setting_b == {(0.1, False)}  # Ours on the peers' recipe
 
 
 def test_rows_that_need_a_missing_method_plan_nothing(tmp_path):
@@ -329,5 +350,6 @@ def test_planning_benchmark_runs_and_reports_its_time():
         timeout=300,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "1264 runs" in proc.stdout and "expand + plan of 1264 runs:" in proc.stdout
+    # Table 1 at 20 seeds: 4 columns x 20 seeds x (Baseline, Online Label Smoothing, 2 learned rows of 6 runs) + tuning
+    assert "1344 runs" in proc.stdout and "expand + plan of 1344 runs:" in proc.stdout
     print(proc.stdout)

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from analysis.collect import collect_runs
-from analysis.tables import build_table
+from analysis.tables.build import build_table
 from repro.errors import UserError
 from repro.runs.rundir import RunDir
 from repro.sweep.executors.slurm import cluster, submit

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from analysis.collect import collect_runs
-from analysis.tables import build_table
+from analysis.tables.build import build_table
 from repro.cli import main
 from repro.runs.rundir import RunDir
 from repro.sweep.expand.expand import expand_sweep

@@ -1,4 +1,4 @@
-"""Teachers' smoothing in distillation under noise (sweeps/demo/table16.yaml, analysis/figure_teacher_smoothing.py):
+"""Teachers' smoothing in distillation under noise (sweeps/demo/table16.yaml, analysis/figures/teacher_smoothing.py):
 the digits sweep plans students of every teacher epsilon (negative ones from label smearing) and of corrected
 teachers with T tuned; a small local version runs end to end on noisy digits and the figure draws student accuracy
 against teacher epsilon from its runs."""
@@ -12,7 +12,9 @@ import matplotlib.image
 import pandas as pd
 
 from analysis.collect import collect_runs
-from analysis.figure_teacher_smoothing import build_figure_teacher_smoothing, pairs, teacher_kind, temperature_labels
+from analysis.figures import teacher_smoothing
+from analysis.figures.make import figure_runs
+from analysis.figures.teacher_smoothing import pairs, teacher_kind, temperature_labels
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.run import run_sweep
 from repro.sweep.spec.model import Scale
@@ -83,7 +85,7 @@ def test_a_small_teacher_smoothing_sweep_runs_on_noisy_digits_and_draws(tmp_path
     )
     assert plan.failed == [] and plan.counts() == {"done": len(plan.unique)}
     frame = collect_runs(out)
-    points = pairs(frame)
+    points = pairs(frame, frame)
     assert sorted(points["kind"].map(str)) == sorted(["-0.2", "0.0", "0.6", "backward"])
     teachers = frame[frame["method.name"] != "distillation"].set_index("run_id")
     students = frame[(frame["method.name"] == "distillation") & frame["tune.keys"].map(len).astype(bool)]
@@ -94,7 +96,9 @@ def test_a_small_teacher_smoothing_sweep_runs_on_noisy_digits_and_draws(tmp_path
     assert set(points["temperature"]) <= {0.0, 2.0}  # the tuning grid's values
     logged: list[str] = []
     png = tmp_path / "figure.png"
-    png.write_bytes(build_figure_teacher_smoothing(frame, logged.append))
+    chosen = teacher_smoothing.choose(figure_runs(out, sweeps_dir=tmp_path))  # table 16: students.yaml
+    assert sorted(chosen.runs["students"]) == sorted(students["run_id"])
+    png.write_bytes(teacher_smoothing.draw(chosen, logged.append))
     assert "teacher eps [-0.2, 0.0, 0.6]" in logged[0] and "backward" in logged[0]
     image = matplotlib.image.imread(png)
     assert image.shape[0] > 300 and image[..., :3].std() > 0.05

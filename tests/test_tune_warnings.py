@@ -9,10 +9,10 @@ import textwrap
 import pytest
 
 from analysis.collect import collect_runs
-from analysis.paper import paper_table
-from analysis.paper_selection import selection_rules
-from analysis.table_render import render_markdown, table_frame
-from analysis.tables import build_table
+from analysis.tables.build import build_table
+from analysis.tables.paper import paper_table
+from analysis.tables.paper_selection import selection_rules
+from analysis.tables.render import render_markdown, table_frame
 from repro.cli import main
 from repro.runs.rundir import RunDir
 from repro.sweep.run import run_sweep

@@ -23,6 +23,7 @@ from repro.train import train
 SMALL = ["data.subset=300", "data.test_subset=100", "optim.epochs=2", "progress=none", "tracker=wandb"]
 SWEEP = """
     name: wbtest
+    table: 1
     metric: final_test_acc
     seeds: [0]
     common: [split.folds=2, data.subset=300, data.test_subset=100, optim.epochs=2, progress=none, tracker=wandb]
@@ -240,7 +241,8 @@ def test_repro_figures_logs_the_papers_figures_in_an_analysis_run(runs, tmp_path
     from repro.cli import main
 
     root = runs["Baseline/single/None"].rd.path.parents[1]
-    assert main(["figures", "--runs", str(root), "--out", str(tmp_path), "--wandb", "me/soft-labels"]) == 0
+    figures = ["figures", "--runs", str(root), "--sweeps-dir", str(root), "--out", str(tmp_path)]  # table 1: sweep.yaml
+    assert main([*figures, "--wandb", "me/soft-labels"]) == 0
     assert (tmp_path / "figure2.png").exists()
     (found,) = (tmp_path / "wandb").glob("offline-run-*")
     rec = inspect(found.parent.parent)

@@ -51,6 +51,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--classes", type=int, default=100)
     parser.add_argument("--steps", type=int, default=20, help="timed steps per variant (after 3 warm-up steps)")
     parser.add_argument("--no-save", action="store_true", help="print only; store no calibration")
+    parser.add_argument(
+        "--no-epochs",
+        action="store_true",
+        help="skip the whole short epochs of each kind (loader, steps, evaluation, records, checkpoint) that give "
+        "a step's cost inside an epoch and the per-epoch fixed cost (repro/sweep/budget/epoch_cost.py)",
+    )
 
 
 def _median_ms(fn: Callable[[], None], steps: int, sync: Callable[[], None]) -> float:
@@ -139,6 +145,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--batch, --meta-batch, --steps and --classes must be positive.")
     kinds = tuple(k for k in STEP_COSTS if k.key in args.kinds)
     steps_ms, eval_ms, shapes, half_ms, low_meta_ms = {}, {}, {}, {}, {}
+    epoch_fixed: dict[str, dict[str, float]] = {}
+    epoch_ratio: dict[str, dict[str, float]] = {}
     half, low_meta = args.batch // 2, args.meta_batch // 4
     meta_kinds = tuple(k for k in kinds if k.meta_batch)
     print(
@@ -166,6 +174,8 @@ def run(args: argparse.Namespace) -> int:
         for what, figures in ((f"batch {half}", half_ms), (f"meta batch {low_meta}", low_meta_ms)):
             if model_name in figures:
                 print(f"  {'':9} at {what}: " + "   ".join(f"{k} {v:.2f} ms" for k, v in figures[model_name].items()))
+        if not args.no_epochs:
+            _time_epochs(model_name, kinds, hw, args, steps_ms[model_name], epoch_fixed, epoch_ratio)
     cal = Calibration(
         name,
         args.batch,
@@ -177,7 +187,27 @@ def run(args: argparse.Namespace) -> int:
         args.meta_batch,
         low_meta if low_meta_ms else None,
         low_meta_ms or None,
+        epoch_fixed or None,
+        epoch_ratio or None,
     )
     if not args.no_save:
         print(f"stored: {cal.save()}")
     return 0
+
+
+def _time_epochs(model_name: str, kinds, hw, args, steps_ms: dict, fixed: dict, ratio: dict) -> None:
+    """Whole short epochs of each kind (repro/commands/bench_epoch.py): per-epoch fixed ms and in-epoch step ratio."""
+    from repro.commands.bench_epoch import EPOCH_KINDS, epoch_costs
+
+    parts = []
+    for kind in (k for k in kinds if k in EPOCH_KINDS):
+        shape = bench_shape(model_name, args.classes)
+        got = epoch_costs(model_name, kind, hw.device.type, batch=args.batch, shape=shape)
+        if got is None or not steps_ms.get(kind.key):
+            continue
+        per_step, fixed_ms = got
+        fixed.setdefault(model_name, {})[kind.key] = round(fixed_ms, 1)
+        ratio.setdefault(model_name, {})[kind.key] = round(max(per_step / steps_ms[kind.key], 1.0), 3)
+        parts.append(f"{kind.key} +{fixed_ms / 1e3:.2f} s/epoch, step x{ratio[model_name][kind.key]:.2f}")
+    if parts:
+        print(f"  {'':9} whole epochs: " + "   ".join(parts))

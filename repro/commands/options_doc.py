@@ -22,8 +22,8 @@ def help_keys(width: int = 118) -> str:
 
     lines = []
     for doc in describe(Run):
-        if doc.key in ("method", "noise", "tracker") or doc.key.startswith(("tune.", "sweep.")):
-            continue  # a method's / noise model's keys: docs/options.md; tune / sweep: set by `repro sweep`
+        if doc.key in ("method", "noise", "tracker") or doc.key.startswith(("tune.", "sweep.", "halving.")):
+            continue  # a method's / noise model's keys: docs/options.md; tune / sweep / halving: set by `repro sweep`
         allowed = doc.allowed + ("" if doc.required else f" (default {_value(doc.default)})")
         lines += textwrap.wrap(
             f"{doc.key:<27} {allowed}" + (f"; {doc.why}" if doc.why else ""),

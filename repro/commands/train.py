@@ -14,6 +14,11 @@ GROUP_NOTES = {
     "data": "data.root=/path/to/cifar (torchvision layout)",
     "model": "",
     "optim": "default: the model's Table 9 preset; setting_a / setting_b: the noisy tables' peer settings",
+    # the recipe presets: one choice the paper leaves open each, on top of the optim preset (docs/choices.md)
+    "optim/schedule": "default: the optim preset's (cosine to 0 for Table 9's)",
+    "optim/nesterov": "",
+    "optim/warmup": "",
+    "optim/lookahead_lr": "peak: the look-ahead steps at optim.lr however far the schedule decayed",
     "method": "each method's options: docs/options.md (repro/conf/method/<name>.yaml: their values and sources)",
     "noise": "noise.fraction=0.4; cifar_n: noise.file=CIFAR-10_human.pt noise.type=worse (docs/cifar_n.md)",
     "split": "holdout: 20% meta, 5 folds (split.fold=0..4); noisy: 2% clean meta",
@@ -39,6 +44,7 @@ def groups_help() -> str:
         for k, v in d.items()
     }
     lines = ["config groups (pick with group=option):"]
+    width = max(map(len, GROUP_NOTES))
     for group, note in GROUP_NOTES.items():
         if group == "method":
             names = list(METHODS)
@@ -46,9 +52,10 @@ def groups_help() -> str:
             names = sorted(p.name[:-5] for p in conf.joinpath(group).iterdir() if p.name.endswith(".yaml"))
         default = defaults.get(group)
         names = [f"{n} (default)" if n == default else n for n in sorted(names, key=lambda n: n != default)]
-        lines += textwrap.wrap(" | ".join(names), 110, initial_indent=f"  {group:<8} ", subsequent_indent=" " * 11)
+        indent = f"  {group:<{width}} "
+        lines += textwrap.wrap(" | ".join(names), 110, initial_indent=indent, subsequent_indent=" " * len(indent))
         if note:
-            lines.append(f"  {'':<8} {note}")
+            lines.append(f"{' ' * len(indent)}{note}")
     lines += [
         "",
         "keys (key=value; what each allows, from its declaration; method.* and noise.* keys: the chosen method's and",

@@ -15,7 +15,7 @@ from repro.errors import UserError
 from repro.schema import option, schema
 from repro.schema.rules import Anything, Scalar
 
-__all__ = ["Data", "Model", "Optim", "Run", "Split", "Sweep", "TRACKERS", "Tune", "TuneRun"]
+__all__ = ["Data", "Halving", "Model", "Optim", "Run", "Split", "Sweep", "TRACKERS", "Tune", "TuneRun"]
 
 
 @cache
@@ -66,6 +66,11 @@ class Optim:
     iterations: int | None = option(default=None, ge=1, why="a schedule in optimizer steps (setting A)")
     milestone_iterations: list[int] = option(
         default_factory=list, ge=1, why="with optim.iterations: 1-based step numbers where the lr drops"
+    )
+    # The recipe presets' keys (repro/conf/optim/<choice>/*.yaml); their defaults leave every older run id as it was.
+    lr_floor: float = option(default=0.0, ge=0, lt=1, why="cosine decays to this fraction of the peak lr")
+    lookahead_lr: Literal["current", "peak"] = option(
+        default="current", why="the look-ahead's lr: the optimizer's current one, or the peak optim.lr"
     )
 
     def check(self) -> None:
@@ -170,6 +175,31 @@ class TuneRun:
     values: list[Any] = option(why="its values of tune.keys, in order")
 
 
+class HalvingOrNull:
+    """The rule of `tune.halving`: null (the grid: the winner among every point), or a successive-halving stage's
+    {eta, epochs} (repro/training/halving.py), which `repro sweep` writes."""
+
+    def check(self, value: Any) -> str | None:
+        if value is None:
+            return None
+        epochs = value.get("epochs") if isinstance(value, dict) else None
+        ok = (
+            isinstance(value, dict)
+            and set(value) == {"eta", "epochs"}
+            and isinstance(value["eta"], int)
+            and not isinstance(value["eta"], bool)
+            and value["eta"] >= 2
+            and isinstance(epochs, list)
+            and bool(epochs)
+            and all(isinstance(e, int) and not isinstance(e, bool) and e >= 1 for e in epochs)
+            and epochs == sorted(set(epochs))
+        )
+        return None if ok else self.describe()
+
+    def describe(self) -> str:
+        return "null, or {eta: a whole number >= 2, epochs: [increasing whole numbers >= 1]}"
+
+
 @schema
 class Tune:
     """Set by a sweep's `tune:` stage (repro/training/tuning.py): the run picks its tuned keys' values from its
@@ -179,6 +209,25 @@ class Tune:
     runs: list[TuneRun] = option(why="the tuning runs and their values")
     select: Literal["final_val_acc", "best_val_acc"] = option(why="validation metrics only: never select on test")
     chosen: list[Any] | None = option(why="filled in by the run: the winner's values")
+    halving: Any = option(
+        default=None,
+        rule=HalvingOrNull(),
+        why="{eta, epochs}: chosen among a successive-halving stage's finalists (null: among the whole grid)",
+    )
+
+
+@schema
+class Halving:
+    """Set on a tuning run by a sweep's `tune: {strategy: halving}` (repro/training/rung_job.py): the rung this job
+    trains the run to, if the run is promoted to it. Never in the run id: every rung's job trains the same run."""
+
+    rung: int | None = option(ge=0, default=None, why="train the run to epochs[rung] if promoted (null: not a rung)")
+    epochs: list[int] = option(
+        ge=1, default_factory=list, why="the rungs on the run's own schedule (the last: its own)"
+    )
+    eta: int = option(ge=2, default=3, why="the top 1/eta of a rung's points go on to the next")
+    select: Literal["final_val_acc", "best_val_acc"] = option(default="final_val_acc", why="validation only")
+    runs: list[TuneRun] = option(default_factory=list, why="the cell's tuning runs: the rivals")
 
 
 @schema
@@ -219,6 +268,9 @@ class Run:
     compile_jvp: bool = option(why="torch.compile the meta-gradient's JVP")
     deterministic: bool = option(why="deterministic kernels: the same bits on resume, slower")
     tune: Tune = option()
+    halving: Halving = option(
+        default_factory=dict, why="successive halving's rung, on a tuning run (never in the run id)"
+    )
     sweep: Sweep = option()
     memorisation_samples: int | None = option(
         ge=0, why="noisy runs: training samples whose memorisation is measured per epoch (null: all, 0: off)"

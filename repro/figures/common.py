@@ -1,7 +1,7 @@
 """What the per-run figures share, in the core so that the W&B page draws a run's own Figure 2 / 4 panels
 (repro/tracking/wandb_charts.py) without the reporting package: headless matplotlib (Agg) and PNG bytes, a group of
 runs and its caption, the run's data and class names, and `Skip` (a figure or panel without suitable runs).
-analysis/ builds the paper's figures over many runs from the same pieces (analysis/figure_common.py)."""
+analysis/ builds the paper's figures over many runs from the same pieces (analysis/figures/common.py)."""
 
 from __future__ import annotations
 
@@ -110,31 +110,31 @@ def _class_names(name: str, root: str | None) -> tuple[str, ...]:
     return tuple(load_dataset(name, root)[0].classes)
 
 
-def _epochs(rd: RunDir) -> int:
+def last_recorded_epoch(rd: RunDir) -> int:
     from repro.labels.trajectory import recorded_epochs
 
     return recorded_epochs(rd)
 
 
-def _rows(rd: RunDir) -> list[dict]:
+def metrics_rows(rd: RunDir) -> list[dict]:
     return rd.read_metrics()
 
 
-def _try_run_data(config: dict):
+def try_run_data(config: dict):
     try:
         return run_data(config)
     except UserError:
         return None  # e.g. CIFAR not available here: the figure is drawn without images
 
 
-def _image(data, index: int) -> np.ndarray | None:
+def sample_image(data, index: int) -> np.ndarray | None:
     if data is None:
         return None
     img = data.train.images[index].numpy()
     return img[0] if img.shape[0] == 1 else np.transpose(img, (1, 2, 0))
 
 
-def _show_image(ax, image: np.ndarray | None) -> None:
+def show_image(ax, image: np.ndarray | None) -> None:
     ax.axis("off")
     if image is None:
         ax.text(0.5, 0.5, "(image not\navailable)", ha="center", va="center", fontsize=7)
@@ -142,12 +142,14 @@ def _show_image(ax, image: np.ndarray | None) -> None:
         ax.imshow(image, cmap="gray" if image.ndim == 2 else None, interpolation="nearest")
 
 
-def _note(ax, text: str) -> None:
+def note(ax, text: str) -> None:
     ax.axis("off")
     ax.text(0.5, 0.5, textwrap.fill(text, 40), ha="center", va="center", fontsize=9)
 
 
-def _png(fig) -> bytes:
+def png_bytes(fig) -> bytes:
+    """The figure as PNG bytes at the figures' DPI, tight around its contents; the figure is closed (every figure
+    builder ends here)."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
     plt.close(fig)

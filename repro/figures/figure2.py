@@ -3,7 +3,7 @@ of three classes (lowest, median and highest mean target probability) for class 
 labels of the samples with the most mass off their target.
 
 Why in the core: the W&B page of a learned-label run draws it for that run (repro/tracking/wandb_charts.py);
-analysis/figure_labels.py picks the paper's runs and draws the same panels."""
+analysis/figures/labels.py picks the paper's runs and draws the same panels."""
 
 from __future__ import annotations
 
@@ -17,17 +17,17 @@ from repro.figures.common import (
     COLORS,
     RunGroup,
     Skip,
-    _epochs,
-    _image,
-    _note,
-    _png,
-    _rows,
-    _show_image,
-    _try_run_data,
     caption,
     class_names,
     group_label,
+    last_recorded_epoch,
+    metrics_rows,
+    note,
     plt,
+    png_bytes,
+    sample_image,
+    show_image,
+    try_run_data,
 )
 
 __all__ = ["ClassPanels", "InstanceExample", "class_panels", "instance_examples", "render_figure2"]
@@ -55,7 +55,7 @@ def class_panels(group: RunGroup) -> ClassPanels:
     traj = np.stack([t[:epochs] for t in trajs])  # [S, E, C]
     accs = []
     for rd in group.runs:
-        rows = [r for r in _rows(rd) if r.get("val_per_class_acc") is not None][:epochs]
+        rows = [r for r in metrics_rows(rd) if r.get("val_per_class_acc") is not None][:epochs]
         if len(rows) < epochs:
             raise Skip(
                 f"run {rd.run_id} logged per-class meta-set accuracy (val_per_class_acc) for {len(rows)} of "
@@ -100,8 +100,8 @@ def instance_examples(group: RunGroup, *, count: int = 3, top: int = 3) -> tuple
     from repro.labels.trajectory import instance_labels_at
 
     rd = group.runs[0]
-    index, labels = instance_labels_at(rd, _epochs(rd))
-    data = _try_run_data(group.config)
+    index, labels = instance_labels_at(rd, last_recorded_epoch(rd))
+    data = try_run_data(group.config)
     targets = data.train_targets.numpy()[index] if data is not None else labels.argmax(axis=1)
     target_prob = labels[np.arange(len(index)), targets]
     picks = np.argsort(target_prob, kind="stable")[:count]
@@ -114,7 +114,7 @@ def instance_examples(group: RunGroup, *, count: int = 3, top: int = 3) -> tuple
         examples.append(
             InstanceExample(
                 int(index[i]),
-                _image(data, int(index[i])),
+                sample_image(data, int(index[i])),
                 int(targets[i]),
                 float(target_prob[i]),
                 others,
@@ -159,7 +159,7 @@ def render_figure2(
         middle.legend(title="class")
     else:
         for ax in (left, middle):
-            _note(ax, f"no class-label runs: {reasons.get('class', '')}")
+            note(ax, f"no class-label runs: {reasons.get('class', '')}")
     if examples is not None and examples[0]:
         items, names = examples
         # Room between an image and its bars for the class names (CIFAR-100's run to 13 characters, "aquarium_fish").
@@ -167,7 +167,7 @@ def render_figure2(
         right = outer[2].subgridspec(3, 2, width_ratios=[1, 3], hspace=0.6, wspace=min(1.0, 0.15 + 0.06 * longest))
         for r, ex in enumerate(items[:3]):
             ax_img, ax_bar = fig.add_subplot(right[r, 0]), fig.add_subplot(right[r, 1])
-            _show_image(ax_img, ex.image)
+            show_image(ax_img, ex.image)
             ax_img.set_title(f"#{ex.index}", fontsize=8)
             ax_bar.barh(range(len(ex.others)), ex.other_probs, color=COLORS[: len(ex.others)])
             ax_bar.set_yticks(range(len(ex.others)), [names[c] for c in ex.others], fontsize=8)
@@ -180,6 +180,6 @@ def render_figure2(
                 ax_bar.text(p, y, f" {p:.3f}", va="center", fontsize=7)
         fig.text(0.80, 0.98, "Instance labels: top non-target classes (last epoch)", ha="center", fontsize=10)
     else:
-        _note(fig.add_subplot(outer[2]), f"no instance-label runs: {reasons.get('instance', '')}")
+        note(fig.add_subplot(outer[2]), f"no instance-label runs: {reasons.get('instance', '')}")
     caption(fig, groups or {})
-    return _png(fig)
+    return png_bytes(fig)

@@ -6,7 +6,7 @@ run's true classes (without the run's data the panel says why); right, the same 
 class of a noisy sample ties with every other non-given class.
 
 Why in the core: the W&B page of a noisy instance-label run draws it for that run (repro/tracking/wandb_charts.py);
-analysis/figure4.py picks the paper's runs and draws the same panels."""
+analysis/figures/noise_correction.py picks the paper's runs and draws the same panels."""
 
 from __future__ import annotations
 
@@ -21,12 +21,12 @@ from repro.figures.common import (
     NOISE_TOP5_KEY,
     RunGroup,
     Skip,
-    _note,
-    _png,
-    _rows,
     caption,
     group_label,
+    metrics_rows,
+    note,
     plt,
+    png_bytes,
     run_data,
 )
 
@@ -51,7 +51,7 @@ def noise_correction_curve(group: RunGroup) -> NoiseCurve:
     "33% noise at top-1", "65% to 90% at top-5"), from the recorded top-k labels and the run's true classes."""
     curves = []
     for rd in group.runs:
-        rows = _rows(rd)
+        rows = metrics_rows(rd)
         if not rows or any(r.get(NOISE_TOP1_KEY) is None or r.get(NOISE_TOP5_KEY) is None for r in rows):
             raise Skip(
                 f"run {rd.run_id} has no noise-correction rates ({NOISE_TOP1_KEY}, {NOISE_TOP5_KEY}) in "
@@ -118,7 +118,7 @@ def render_figure4(curve: NoiseCurve, group: RunGroup | None = None) -> bytes:
             )
         left.legend(fontsize=8)
     else:
-        _note(left, curve.all_missing)
+        note(left, curve.all_missing)
     left.set(
         xlabel="epoch",
         ylabel="share of ALL training samples",
@@ -140,4 +140,4 @@ def render_figure4(curve: NoiseCurve, group: RunGroup | None = None) -> bytes:
     fig.tight_layout()
     if group is not None:
         caption(fig, {"runs": group})
-    return _png(fig)
+    return png_bytes(fig)

@@ -27,8 +27,8 @@ if TYPE_CHECKING:
 
 class Panel(enum.Enum):
     """What a kind's recorded label trajectory can be drawn as. The W&B end-of-run charts
-    (repro/tracking/wandb_charts.py) and the paper's figures (analysis/figure_labels.py, figure4.py) draw a panel for
-    a run only when its kind declares it in `LabelKind.panels`: they ask the kind, never compare its name."""
+    (repro/tracking/wandb_charts.py) and the paper's figures (analysis/figures/labels.py, noise_correction.py) draw a
+    panel for a run only when its kind declares it in `LabelKind.panels`: they ask the kind, never compare its name."""
 
     CLASS_CURVES = "class target-probability curves"  # Figure 2's left panels; W&B charts/class_target_prob
     INSTANCE_EXAMPLES = "instance label examples"  # Figure 2's right panels (runs without label noise)

@@ -34,6 +34,7 @@ __all__ = [
 METHODS: dict[str, str | type[Method]] = {
     "baseline": "repro.methods.fixed_targets:FixedTargets",
     "label_smoothing": "repro.methods.fixed_targets:FixedTargets",
+    "online_label_smoothing": "repro.methods.online_label_smoothing:OnlineLabelSmoothing",
     "confidence_penalty": "repro.methods.fixed_targets:FixedTargets",
     "class_labels": "repro.methods.learned_labels:LearnedLabels",
     "instance_labels": "repro.methods.learned_labels:LearnedLabels",

@@ -110,7 +110,7 @@ class L2RW(Method):
             x_meta,
             y_meta,
             num_classes=self.num_classes,
-            lr=exp.lr,
+            lr=exp.lookahead_lr,
             weight_decay=decay,
             compile_jvp=exp.hardware.compile_jvp,
             meta_cost_decay=exp.weight_decay if self.meta_cost_weight_decay else 0.0,

@@ -74,7 +74,7 @@ class LearnedLabels(Method):
             idx,
             x_meta,
             y_meta,
-            lr=exp.lr,
+            lr=exp.lookahead_lr,
             weight_decay=exp.weight_decay if self.lookahead_weight_decay else 0.0,
             sample_weight=self._weights(idx) if self.weight_lookahead else None,
             compile_jvp=exp.hardware.compile_jvp,

@@ -146,7 +146,7 @@ class MetaWeightNet(Method):
             p,
             x_meta,
             y_meta,
-            lr=exp.lr,
+            lr=exp.lookahead_lr,
             weight_decay=decay,
             normalize=self.normalize,
             compile_jvp=exp.hardware.compile_jvp,

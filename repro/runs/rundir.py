@@ -32,6 +32,7 @@ NON_RESULT_KEYS = (
     "channels_last",
     "notes",
     "memorisation_samples",
+    "halving",  # the rung a successive-halving job stops at (repro/training/halving.py): the same run, stopped early
 )
 # noise.file: where the user's CIFAR-N copy lives (like data.root); the run records the file's md5 instead.
 NON_RESULT_NESTED = (("data", "root"), ("noise", "file"))
@@ -44,10 +45,19 @@ HASHED_UNLESS_DEFAULT = {
     "tune": {"keys": [], "runs": [], "select": "final_val_acc", "chosen": None},
 }
 
-# The same for keys inside a group (group, key) -> default: a method option added after runs existed.
-NESTED_HASHED_UNLESS_DEFAULT = {("method", "estimate_at"): "final", ("split", "held_out_labels"): "clean"}
+# The same for keys inside a group (group, key) -> default: a method option added after runs existed; `tune.halving`:
+# a tuned run that chose among a successive-halving stage's finalists (null: among the whole grid).
+NESTED_HASHED_UNLESS_DEFAULT = {
+    ("method", "estimate_at"): "final",
+    ("optim", "lr_floor"): 0.0,
+    ("optim", "lookahead_lr"): "current",
+    ("tune", "halving"): None,
+    ("split", "held_out_labels"): "clean",
+}
 
-STATES = ("running", "interrupted", "failed", "done")
+# "stopped": a tuning run stopped at a rung of successive halving (repro/training/halving.py), a finished run of its
+# own kind: no summary, and the next rung's job resumes it from its checkpoint if it is promoted.
+STATES = ("running", "interrupted", "failed", "done", "stopped")
 
 
 def flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -71,12 +81,13 @@ def hashable(value: Any) -> Any:
 def result_config(config: Mapping[str, Any]) -> dict:
     """The part of a resolved config that determines the results (what the run id hashes)."""
     cfg = {k: v for k, v in config.items() if k not in NON_RESULT_KEYS}
-    for key, default in HASHED_UNLESS_DEFAULT.items():
-        if key in cfg and _same_value(cfg[key], default):
-            del cfg[key]
+    # nested first: a default `tune` node holds `halving: null`, and is then the default of HASHED_UNLESS_DEFAULT
     for (parent, key), default in NESTED_HASHED_UNLESS_DEFAULT.items():
         if isinstance(cfg.get(parent), Mapping) and key in cfg[parent] and _same_value(cfg[parent][key], default):
             cfg[parent] = {k: v for k, v in cfg[parent].items() if k != key}
+    for key, default in HASHED_UNLESS_DEFAULT.items():
+        if key in cfg and _same_value(cfg[key], default):
+            del cfg[key]
     for parent, key in NON_RESULT_NESTED:
         if isinstance(cfg.get(parent), Mapping):
             cfg[parent] = {k: v for k, v in cfg[parent].items() if k != key}

@@ -6,17 +6,23 @@ import argparse
 
 from repro.errors import UserError
 
+GATE_HELD = 4  # exit status while the baseline gate holds the table (repro/sweep/gate.py)
+
 USAGE = """examples:
   repro sweep sweeps/smoke.yaml                      run a sweep on this machine (folds before finals)
   repro sweep sweeps/smoke.yaml --jobs 4             up to 4 runs at once here (default: one per core)
   repro sweep sweeps/table1.yaml --dry-run           print the plan only
+  repro sweep sweeps/table6.yaml --tune-strategy halving --dry-run   tune by successive halving, priced beside the grid
   repro sweep sweeps/table1.yaml --executor slurm --profile slurm/profiles/mycluster.yaml
   repro sweep sweeps/table1.yaml tracker.mode=online --executor slurm --profile mycluster
   repro sweep sweeps/table5.yaml --rows Baseline     only some rows (also --columns, --seeds)
   repro sweep status sweeps/table1.yaml              every run's state; logs of the failed ones
+  repro sweep sweeps/table1.yaml --accept-gate       go on past a baseline gate that holds (recorded)
 
 Re-running the same command is safe: done runs are skipped, queued or running jobs are left alone, failed or lost
-runs are submitted again and resume from their last checkpoint. Scale a table down with --epochs/--subset/--test-subset
+runs are submitted again and resume from their last checkpoint. A table with a baseline gate (`gate:` in its file)
+trains its gate runs first and holds the rest until they land near the published number (exit 4 while held).
+Scale a table down with --epochs/--subset/--test-subset
 (this changes the runs' ids: they are different runs from the full-size ones)."""
 
 
@@ -53,6 +59,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--dry-run", action="store_true", help="print the plan; run and submit nothing")
     parser.add_argument(
+        "--accept-gate",
+        action="store_true",
+        help="go on although the sweep's baseline gate holds the table (its runs are not done, or they landed "
+        "outside the tolerance of the published number); recorded in <output-root>/sweeps/<name>/gate.json and "
+        "printed under the table",
+    )
+    parser.add_argument(
         "--preflight",
         action="store_true",
         help="train each tuned cell's grid corners for a few epochs (own runs, under "
@@ -68,6 +81,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=int, help="train every run for N epochs instead of the paper's")
     parser.add_argument("--subset", type=int, help="keep K training samples (stratified) in every run")
     parser.add_argument("--test-subset", type=int, help="keep K test samples (stratified) in every run")
+    parser.add_argument(
+        "--tune-strategy",
+        choices=("grid", "halving"),
+        help="every tuning stage's strategy: grid (every grid point trains to the end, the paper's protocol) or "
+        "halving (successive halving: points behind at a rung stop there); default: each stage's own `strategy:`",
+    )
     parser.add_argument("--rows", nargs="+", metavar="ROW", help="only these rows (names as in the file)")
     parser.add_argument("--columns", nargs="+", metavar="COLUMN", help="only these columns")
     parser.add_argument("--seeds", nargs="+", type=int, metavar="SEED", help="only these seeds")
@@ -101,8 +120,15 @@ def run(args: argparse.Namespace) -> int:
 
     check_overrides(extra)  # hydra/... and hydra.*, +/~: refused with the way to do it
     scale = None
-    if any(v is not None for v in (args.epochs, args.subset, args.test_subset)):
-        scale = Scale(epochs=args.epochs, subset=args.subset, test_subset=args.test_subset)
+    if any(v is not None for v in (args.epochs, args.subset, args.test_subset, args.tune_strategy)):
+        scale = Scale(
+            epochs=args.epochs, subset=args.subset, test_subset=args.test_subset, tune_strategy=args.tune_strategy
+        )
+    if args.accept_gate and (status_mode or args.dry_run or args.preflight):
+        raise UserError(
+            "--accept-gate lets a sweep go on past its baseline gate; it applies to `repro sweep FILE` that trains or "
+            "submits, not to status, --dry-run or --preflight. Leave it out here."
+        )
     if args.jobs is not None and (status_mode or args.executor != "local"):
         raise UserError(
             f"--jobs {args.jobs} applies to runs trained here (--executor local); SLURM runs as many jobs "
@@ -132,8 +158,11 @@ def run(args: argparse.Namespace) -> int:
         extra_overrides=extra,
         gpu_model=args.gpu_model,
         jobs=args.jobs,
+        accept_gate=args.accept_gate,
     )
-    return 1 if plan.failed else 0
+    if plan.failed:
+        return 1
+    return GATE_HELD if plan.gate is not None and plan.gate.state == "held" else 0
 
 
 def _preflight(args: argparse.Namespace, path: str, scale, only: dict, extra: list[str]) -> int:

@@ -33,7 +33,8 @@ def tuning_graph(plan: Plan) -> str:
         first = plan.unique[cell["tune"][0]].config
         keys = [str(k) for k in _tuned_keys(plan, cell["tune"][0])]
         states = [plan.status[r].state for r in cell["tune"]]
-        shown = f"{len(states)} runs ({states.count('done')} done" + (
+        jobs = "rung jobs" if (first.get("halving") or {}).get("rung") is not None else "runs"
+        shown = f"{len(states)} {jobs} ({states.count('done')} done" + (
             f", {states.count('failed')} failed)" if states.count("failed") else ")"
         )
         body.append(
@@ -42,7 +43,7 @@ def tuning_graph(plan: Plan) -> str:
                 column,
                 ", ".join(k.split(".")[-1] for k in keys),
                 shown,
-                f"{first['optim']['epochs']} epochs, "
+                _schedule(first)
                 + (
                     "the clean meta set"
                     if first["noise"].get("kind") != "none"
@@ -54,6 +55,14 @@ def tuning_graph(plan: Plan) -> str:
     return "tuning stage (tuning runs -> the runs that wait for them and train with the winner):\n" + tabulate(
         body, headers=["row", "column", "tunes", "tuning runs", "each", "then"], tablefmt="simple"
     )
+
+
+def _schedule(config: dict) -> str:
+    """'8 epochs, ' or, for successive halving, 'halving to epochs 1, 3, 8, '."""
+    node = config.get("halving") or {}
+    if node.get("rung") is None:
+        return f"{config['optim']['epochs']} epochs, "
+    return f"halving (eta {node['eta']}) to epochs {', '.join(map(str, node['epochs']))}, "
 
 
 def _tuned_keys(plan: Plan, tune_run: str) -> list[str]:

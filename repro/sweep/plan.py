@@ -17,15 +17,19 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Callable, Collection, Mapping
+from typing import Any, Callable, Collection, Mapping
 
 from tabulate import tabulate
 
 from repro.runs.records import DAMAGED, DONE, read_status, summary_state
 from repro.runs.rundir import RunDir
+from repro.sweep.expand.halving import stage_label
+from repro.sweep.halving_state import rung_states
 from repro.sweep.spec.model import PlannedRun, SweepSpec
+from repro.training.halving import run_of
 
-STATES = ("done", "running", "pending", "failed", "interrupted", "damaged", "new", "unknown")
+# held: not submitted, it waits for the table's baseline gate (repro/sweep/gate.py)
+STATES = ("done", "running", "pending", "failed", "interrupted", "damaged", "new", "unknown", "held")
 SUBMITTABLE = ("failed", "interrupted", "damaged", "new")
 
 
@@ -62,6 +66,8 @@ class Plan:
     status: dict[str, RunStatus]
     submitted: list[str] = field(default_factory=list)  # run ids submitted (or run locally) by this call
     failed: list[str] = field(default_factory=list)  # run ids that failed when run locally by this call
+    scale: Any = None  # the Scale the sweep was expanded at (None: the paper's protocol)
+    gate: Any = None  # the baseline gate's verdict, once asked (repro/sweep/gate.py)
 
     @cached_property
     def unique(self) -> dict[str, PlannedRun]:
@@ -88,7 +94,7 @@ class Plan:
         """Per row and stage: how many runs, and how many are done / running / pending / to submit."""
         groups: dict[tuple[str, str], list[str]] = {}
         for rid, run in self.unique.items():
-            groups.setdefault((run.row, run.stage), []).append(rid)
+            groups.setdefault((run.row, stage_label(run)), []).append(rid)
         header = ["row", "stage", "runs", "done", "running", "pending", "to submit", "unknown"]
         body = []
         for (row, stage), ids in groups.items():
@@ -106,6 +112,10 @@ class Plan:
                 ]
             )
         total = self.counts()
+        if total["held"]:  # the baseline gate holds runs: a column of their own
+            header.append("held")
+            for line, ids in zip(body, groups.values()):
+                line.append(sum(self.status[rid].state == "held" for rid in ids))
         body.append(
             [
                 "total",
@@ -116,6 +126,7 @@ class Plan:
                 total["pending"],
                 sum(total[s] for s in SUBMITTABLE),
                 total["unknown"],
+                *([total["held"]] if total["held"] else []),
             ]
         )
         return tabulate(body, headers=header, tablefmt="simple")
@@ -125,7 +136,7 @@ class Plan:
         body = []
         for rid, run in self.unique.items():
             st = self.status[rid]
-            where = run.stage + ("" if run.fold is None else f" {run.fold}")
+            where = stage_label(run) + ("" if run.fold is None else f" {run.fold}")
             state = st.state + (f" ({st.detail})" if st.detail else "")
             body.append(
                 [
@@ -150,6 +161,7 @@ class Plan:
             f"sweep {self.spec.name}: {len(self.unique)} runs in {self.output_root} - {c['done']} done, "
             f"{c['running']} running, {c['pending']} pending, {sum(c[s] for s in SUBMITTABLE)} to submit"
             + (f" ({c['damaged']} damaged: summary unreadable)" if c["damaged"] else "")
+            + (f", {c['held']} held by the baseline gate" if c["held"] else "")
             + (f", {c['unknown']} unknown (their executor cannot be asked)" if c["unknown"] else "")
         )
 
@@ -168,7 +180,7 @@ def make_plan(
     answers, or None where no executor has jobs to report)."""
     output_root = Path(output_root)
     unique = _first_by_id(runs)
-    rundirs = {rid: RunDir(output_root / "runs" / rid) for rid in unique}
+    rundirs = {rid: RunDir(output_root / "runs" / run_of(rid)) for rid in unique}  # a rung's job: its run's
     summaries = {rid: summary_state(rd) for rid, rd in rundirs.items()}
     done = {rid for rid, (state, _) in summaries.items() if state == DONE}
     jobs = job_states([rid for rid in unique if rid not in done]) if job_states is not None else {}
@@ -183,6 +195,8 @@ def make_plan(
                 status[rid].epoch,
                 (str(rundirs[rid].summary_file),),
             )
+    for rid, (state, detail, epoch) in rung_states(unique, status, output_root, SUBMITTABLE).items():
+        status[rid] = RunStatus(state, detail, status[rid].job_id, epoch)  # successive halving's rung jobs
     for rid, run in unique.items():  # say why a run cannot start: runs it waits for failed (e.g. its tuning runs)
         failed = [d for d in run.depends_on if d in status and status[d].state == "failed"]
         if failed and status[rid].state in SUBMITTABLE and not status[rid].detail:

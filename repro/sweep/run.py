@@ -24,6 +24,7 @@ from repro.sweep.executors.slurm.job_states import job_states
 from repro.sweep.executors.slurm.profile import ClusterProfile, load_profile
 from repro.sweep.executors.slurm.registry import latest_jobs, report_new_jobs, sweep_lock
 from repro.sweep.expand.expand import expand_sweep
+from repro.sweep.gate import check as check_gate
 from repro.sweep.plan import JobStates, Plan, make_plan
 from repro.sweep.spec.model import Scale, SweepSpec
 from repro.sweep.spec.sweep_file import load_sweep
@@ -40,7 +41,11 @@ def select(spec: SweepSpec, only: Mapping[str, Sequence[Any]] | None) -> SweepSp
     unknown = [k for k in only if k not in _ONLY_KEYS]
     if unknown:
         raise UserError(f"only={dict(only)!r}: unknown key {unknown[0]!r}; use rows, columns and/or seeds.")
-    return spec.select(**{k: (list(v) if v is not None else None) for k, v in only.items()})
+    rows = only.get("rows")
+    gated = spec.gate is not None and spec.gate.hold and rows is not None and set(rows) <= set(spec.rows)
+    if gated:  # --rows keeps the gate's rows: the gate checks the recipe every row uses
+        rows = [r for r in spec.rows if r in rows or r in spec.gate.rows]
+    return spec.select(**{k: (list(v) if v is not None else None) for k, v in {**only, "rows": rows}.items()})
 
 
 def refuse_rows_that_need_more(spec: SweepSpec) -> None:
@@ -68,7 +73,9 @@ def plan_sweep(
     """Expand and find each run's state (done / queued / running / failed / new); SLURM is asked about the runs
     that have a job (with `slurm_required`, a SLURM that cannot be asked is an error)."""
     runs = expand_sweep(spec, output_root=output_root, scale=scale, extra_overrides=extra_overrides)
-    return make_plan(spec, runs, output_root, job_states=_slurm_reports(output_root, slurm_required))
+    plan = make_plan(spec, runs, output_root, job_states=_slurm_reports(output_root, slurm_required))
+    plan.scale = scale
+    return plan
 
 
 def _slurm_reports(output_root: str | Path, required: bool = False) -> JobStates:
@@ -88,6 +95,7 @@ def run_sweep(
     report: Callable[[str], None] = print,
     gpu_model: str | None = None,
     jobs: int | None = 1,
+    accept_gate: bool = False,
 ) -> Plan:
     """Plan a sweep and (unless `dry_run`) run what is missing locally (up to `jobs` runs at once; None: one per
     available core), or submit it to SLURM with `profile`.
@@ -95,7 +103,9 @@ def run_sweep(
     Idempotent: done runs are skipped, queued or running SLURM jobs are left alone, failed or vanished runs are
     resubmitted and resume from their checkpoints. Returns the plan; `plan.submitted` lists the run ids submitted
     (or run, locally) by this call and `plan.failed` those that failed locally. `path` may be a SweepSpec already
-    made (`repro train -m` builds one in memory)."""
+    made (`repro train -m` builds one in memory). A sweep with a baseline gate runs its gate runs first and holds the
+    rest until they land near the published number (`plan.gate`, repro/sweep/gate.py); `accept_gate` goes on
+    anyway and records it."""
     if executor not in EXECUTORS:
         raise UserError(f"executor={executor!r}: use 'local' (this machine) or 'slurm' (with a cluster profile).")
     if executor == "local":
@@ -106,7 +116,7 @@ def run_sweep(
     output_root = Path(output_root).expanduser().resolve()
     cluster_profile = _slurm_profile(profile, reachable=not dry_run) if executor == "slurm" else None
     if executor == "local" and not dry_run:
-        sweep = LocalSweep(spec, scale, tuple(extra_overrides))
+        sweep = LocalSweep(spec, scale, tuple(extra_overrides), accept_gate=accept_gate)
         return run_sweeps_locally([sweep], output_root=output_root, jobs=jobs, report=report)[0]
     with nullcontext() if dry_run else _sweep_lock(output_root, report):  # a dry run takes no lock
         plan = plan_sweep(
@@ -116,7 +126,10 @@ def run_sweep(
             extra_overrides=extra_overrides,
             slurm_required=cluster_profile is not None and not dry_run,
         )
+        gate_text = check_gate(plan, accept=accept_gate and not dry_run)
         _report_plan(plan, report)
+        if gate_text:
+            report(gate_text)
         if dry_run:
             _report_dry_run(plan, gpu_model, report)
         else:
@@ -171,6 +184,14 @@ def _report_dry_run(plan: Plan, gpu_model: str | None, report: Callable[[str], N
     if has_students(plan):
         report(student_graph(plan))
     report(plan_estimate(plan, gpu_model).render())
+    from repro.sweep.budget.calibration import load_calibration
+    from repro.sweep.budget.epoch_prices import epoch_table
+
+    report(epoch_table((r.config for r in plan.unique.values()), load_calibration(gpu_model)))
+    if has_tuning(plan):  # the grid's GPU-hours beside successive halving's (repro/sweep/budget/halving.py)
+        from repro.sweep.budget.halving import strategy_costs
+
+        report(strategy_costs(plan, gpu_model).render())
 
 
 def _to_submit(plan: Plan, report: Callable[[str], None]) -> bool:
@@ -206,6 +227,7 @@ class LocalSweep:
     scale: Scale | None = None
     extra_overrides: tuple[str, ...] = ()
     heading: str | None = None
+    accept_gate: bool = False  # `--accept-gate`: go on past a baseline gate that holds, and record it
 
 
 def run_sweeps_locally(
@@ -217,51 +239,72 @@ def run_sweeps_locally(
     report: Callable[[str], None] = print,
 ) -> list[Plan]:
     """Plan several sweeps of one output root (under one sweep lock), train what any of them misses here in one go
-    (up to `jobs` at once; a run that several sweeps share trains once), then find each run's state again. Returns
-    the plans after training, each with `submitted` / `failed` = its runs trained / failed or skipped by this call."""
+    (up to `jobs` at once; a run that several sweeps share trains once), then find each run's state again. A sweep
+    whose baseline gate held its runs until its gate runs were done gets a second round, if the gate then lets them
+    go (repro/sweep/gate.py). Returns the plans after training, each with `submitted` / `failed` = its runs trained /
+    failed or skipped by this call."""
     for sweep in sweeps:
         refuse_rows_that_need_more(sweep.spec)
     output_root = Path(output_root).expanduser().resolve()
     with _sweep_lock(output_root, report):
         plans = [_plan_here(sweep, output_root, report) for sweep in sweeps]
-        configs: dict[str, Path] = {}
-        for plan in plans:  # a run several sweeps share trains from its first sweep's planned config
-            configs = {**write_planned_configs(sweep_dir(output_root, plan.spec.name), plan.to_submit), **configs}
-        todo = list({r.run_id: r for plan in plans for r in plan.to_submit}.values())
-        if not todo:
-            return plans
-        ran, failed = run_planned_runs(
-            todo,
-            done={rid for plan in plans for rid in plan.done},
-            jobs=jobs,
-            threads=threads,
-            metric=plans[0].spec.metric,
-            configs=configs,
-            report=report,
-        )
-        return [_after_training(plan, ran, failed, report) for plan in plans]
+        ran: list[str] = []
+        failed: list[str] = []
+        rounds = list(range(len(plans)))
+        for _ in range(2):  # the second round: only what a baseline gate released once its own runs were done
+            trained = [i for i in rounds if plans[i].to_submit]
+            if not trained:
+                break
+            configs: dict[str, Path] = {}
+            for i in trained:  # a run several sweeps share trains from its first sweep's planned config
+                folder = sweep_dir(output_root, plans[i].spec.name)
+                configs = {**write_planned_configs(folder, plans[i].to_submit), **configs}
+            got, lost = run_planned_runs(
+                list({r.run_id: r for i in trained for r in plans[i].to_submit}.values()),
+                done={rid for plan in plans for rid in plan.done},
+                jobs=jobs,
+                threads=threads,
+                metric=plans[0].spec.metric,
+                configs=configs,
+                report=report,
+            )
+            ran, failed = ran + got, [rid for rid in failed if rid not in got] + lost
+            holding = {i for i in trained if plans[i].gate is not None and plans[i].gate.holds}
+            for i in trained:
+                plans[i] = _after_training(plans[i], sweeps[i], ran, failed, report)
+            rounds = [i for i in holding if not plans[i].gate.holds]
+        return plans
 
 
 def _plan_here(sweep: LocalSweep, output_root: Path, report: Callable[[str], None]) -> Plan:
-    """Plan one sweep to train here: report it and remember what it was asked for."""
+    """Plan one sweep to train here: report it, its baseline gate's verdict (which holds runs) and remember what it
+    was asked for."""
     if sweep.heading:
         report(sweep.heading)
     plan = plan_sweep(sweep.spec, output_root=output_root, scale=sweep.scale, extra_overrides=sweep.extra_overrides)
+    gate_text = check_gate(plan, accept=sweep.accept_gate)
     _report_plan(plan, report)
     remember_selection(sweep_dir(output_root, sweep.spec.name), sweep.spec, sweep.scale, sweep.extra_overrides)
+    if gate_text:
+        report(gate_text)
     if not _to_submit(plan, report):
         _report_tunings(plan, report)
     return plan
 
 
-def _after_training(plan: Plan, ran: list[str], failed: list[str], report: Callable[[str], None]) -> Plan:
-    """The plan's runs' states after this call trained `ran` (and `failed`), found again without re-planning."""
-    if not plan.to_submit:
-        return plan
+def _after_training(
+    plan: Plan, sweep: LocalSweep, ran: list[str], failed: list[str], report: Callable[[str], None]
+) -> Plan:
+    """The plan's runs' states after this call trained `ran` (and `failed`), found again without re-planning, and
+    its baseline gate asked again (its runs may be done now)."""
     again = make_plan(plan.spec, plan.runs, plan.output_root, job_states=_slurm_reports(plan.output_root))
+    again.scale = plan.scale
+    gate_text = check_gate(again, accept=sweep.accept_gate)
     again.submitted = [rid for rid in ran if rid in again.unique]
     again.failed = [rid for rid in failed if rid in again.unique]
     report(again.describe())
+    if gate_text:
+        report(gate_text)
     _report_tunings(again, report)
     return again
 

@@ -41,9 +41,13 @@ def render_status(plan: Plan, gpu_name: str | None = None) -> str:
     """Every run's state; per cell its runs done / running / queued and tuning winner; GPU-hours spent and
     projected (repro/sweep/budget/spend.py); each tuned cell's winner and warnings."""
     from repro.sweep.budget.spend import cells_table, sweep_spend
+    from repro.sweep.gate import check as check_gate
+    from repro.sweep.halving_state import render_races
     from repro.sweep.tune_report import cell_tunings, render_tunings
 
+    gate = check_gate(plan)  # the baseline gate's verdict; the runs it holds read "held"
     tunings = render_tunings(cell_tunings(plan))
+    races = render_races(plan)  # successive halving: each rung's ranking and who went on
     return "\n".join(
         [
             plan.runs_table(),
@@ -52,6 +56,8 @@ def render_status(plan: Plan, gpu_name: str | None = None) -> str:
             "",
             plan.describe(),
             sweep_spend(plan, gpu_name).render(),
+            *([races] if races else []),
             *([tunings] if tunings else []),
+            *([gate] if gate else []),
         ]
     )

@@ -33,7 +33,12 @@ def remember_selection(folder: Path, spec: SweepSpec, scale: Scale | None, extra
             "seeds": spec.seeds,
             "scale": None
             if scale is None
-            else {"epochs": scale.epochs, "subset": scale.subset, "test_subset": scale.test_subset},
+            else {
+                "epochs": scale.epochs,
+                "subset": scale.subset,
+                "test_subset": scale.test_subset,
+                "tune_strategy": scale.tune_strategy,
+            },
             "extra_overrides": list(extra),
         },
     )

@@ -16,10 +16,12 @@ class CellTuning:
     column: str
     winner: str | None  # "label_lr=25, init_target_prob=0.5"; None until every tuning run is done
     warnings: list[str] = field(default_factory=list)
+    margin: str = ""  # the winner's margin over the runner-up and its standard error (repro/training/tune_margin.py)
 
 
 def cell_tunings(plan: Any) -> list[CellTuning]:
     """One entry per cell whose runs are tuned, in plan order."""
+    from repro.training.tune_margin import tune_margin
     from repro.training.tune_warnings import tuning_warnings
     from repro.training.tuning import choose, point_text, results, tuned_keys
 
@@ -30,7 +32,8 @@ def cell_tunings(plan: Any) -> list[CellTuning]:
             continue
         tune = run.config["tune"]
         ids = [str(e["run"]) for e in tune.get("runs") or []]
-        if not all(RunDir(plan.output_root / "runs" / rid).is_done() for rid in ids):
+        # successive halving: only the finalists finish (results() says whether the race is over)
+        if not tune.get("halving") and not all(RunDir(plan.output_root / "runs" / rid).is_done() for rid in ids):
             seen[key] = CellTuning(run.row, run.column, None)
             continue
         try:
@@ -39,8 +42,13 @@ def cell_tunings(plan: Any) -> list[CellTuning]:
             seen[key] = CellTuning(run.row, run.column, None)
             continue
         winner = choose(scored)
+        margin = tune_margin(run.config, scored, winner)
         seen[key] = CellTuning(
-            run.row, run.column, point_text(list(tune["keys"]), winner), tuning_warnings(run.config, scored, winner)
+            run.row,
+            run.column,
+            point_text(list(tune["keys"]), winner),
+            tuning_warnings(run.config, scored, winner),
+            "" if margin is None else margin.text(lambda p: point_text(list(tune["keys"]), p)),
         )
     return list(seen.values())
 
@@ -49,6 +57,10 @@ def render_tunings(tunings: list[CellTuning]) -> str:
     """Lines for the sweep's output: each tuned cell's winner, and a WARNING line per warning."""
     lines = []
     for t in tunings:
-        lines.append(f"tuning {t.row} / {t.column}: " + (f"winner {t.winner}" if t.winner else "not finished"))
+        lines.append(
+            f"tuning {t.row} / {t.column}: "
+            + (f"winner {t.winner}" if t.winner else "not finished")
+            + (f"; {t.margin}" if t.margin else "")
+        )
         lines += [f"  WARNING: {w}" for w in t.warnings]
     return "\n".join(lines)

@@ -182,7 +182,7 @@ def _figure_pngs(ctx: PageContext, history: list[Mapping[str, Any]]) -> dict[str
 
 
 def _heatmap(acc: np.ndarray, title: str) -> bytes:
-    from repro.figures.common import _png, plt
+    from repro.figures.common import plt, png_bytes
 
     fig, ax = plt.subplots(figsize=(10, 4))
     im = ax.imshow(
@@ -196,4 +196,4 @@ def _heatmap(acc: np.ndarray, title: str) -> bytes:
     )
     ax.set(xlabel="epoch", ylabel="class", title=title)
     fig.colorbar(im, ax=ax, label="accuracy")
-    return _png(fig)
+    return png_bytes(fig)

@@ -85,7 +85,7 @@ def spot_classes(num_classes: int, count: int = 3) -> list[int]:
 
 
 def figure2_classes(target_prob: np.ndarray) -> list[int]:
-    """The classes Figure 2 draws (analysis/figure_labels.py): lowest, median and highest mean target probability."""
+    """The classes Figure 2 draws (analysis/figures/labels.py): lowest, median and highest mean target probability."""
     order = np.argsort(np.asarray(target_prob, dtype=np.float64).mean(axis=0), kind="stable")
     return list(dict.fromkeys([int(order[0]), int(order[len(order) // 2]), int(order[-1])]))
 

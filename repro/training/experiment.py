@@ -116,8 +116,10 @@ def stratified_subset(ds: ArrayDataset, size: int | None, *, seed: int) -> Array
 
 
 def lr_lambda(optim_cfg: DictConfig):
-    """Per-epoch multiplier of the base lr: linear warm-up, then cosine / multistep / constant."""
+    """Per-epoch multiplier of the base lr: linear warm-up, then cosine (down to `optim.lr_floor` of the peak) /
+    multistep / constant."""
     epochs, warmup = int(optim_cfg.epochs), int(optim_cfg.get("warmup_epochs", 0))
+    floor = float(optim_cfg.get("lr_floor", 0.0) or 0.0)
     schedule = str(optim_cfg.schedule)
     milestones = [int(round(f * epochs)) for f in optim_cfg.get("milestones", [])]
     gamma = float(optim_cfg.get("gamma", 0.1))
@@ -127,7 +129,7 @@ def lr_lambda(optim_cfg: DictConfig):
             return (epoch + 1) / warmup
         if schedule == "cosine":
             span = max(epochs - warmup, 1)
-            return 0.5 * (1 + math.cos(math.pi * (epoch - warmup) / span))
+            return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * (epoch - warmup) / span))
         if schedule == "multistep":
             return gamma ** sum(epoch >= m for m in milestones)
         return 1.0
@@ -178,8 +180,14 @@ class Experiment:
 
     @property
     def lr(self) -> float:
-        """The model optimizer's current learning rate (the meta-gradient's look-ahead uses it)."""
+        """The model optimizer's current learning rate."""
         return float(self.optimizer.param_groups[0]["lr"])
+
+    @property
+    def lookahead_lr(self) -> float:
+        """The look-ahead's step size (the label and weight meta-gradients): the current lr, or with
+        `optim.lookahead_lr=peak` the schedule's peak `optim.lr` (repro/conf/optim/lookahead_lr/)."""
+        return float(self.cfg.optim.lr) if self.cfg.optim.get("lookahead_lr") == "peak" else self.lr
 
     @property
     def epochs(self) -> int:
@@ -295,15 +303,18 @@ def hardware_data(data: RunData, hardware: Hardware) -> RunData:
     )
 
 
-def prepare_experiment(cfg: DictConfig, run_dir: RunDir) -> Experiment:
+def prepare_experiment(
+    cfg: DictConfig, run_dir: RunDir, data: tuple[RunData, torch.Tensor, torch.Tensor] | None = None
+) -> Experiment:
     """Build a run's state from its config, deterministically from `cfg.seed`, all but its method: the method is
-    built on this state one layer up (repro.train.build_experiment), so this module imports no method."""
+    built on this state one layer up (repro.train.build_experiment), so this module imports no method. `data`:
+    (data, train_idx, meta_idx) given instead of loaded (`repro bench`'s synthetic epochs)."""
     seed = int(cfg.seed)
     hardware = Hardware.from_config(cfg)
     hardware.apply()
     torch.manual_seed(seed)
     device = hardware.device
-    data, train_idx, meta_idx = load_run_data(cfg)
+    data, train_idx, meta_idx = load_run_data(cfg) if data is None else data
     data = hardware_data(data, hardware)
     model = hardware.prepare_model(
         build_model(

@@ -46,6 +46,7 @@ def iteration_lambda(optim_cfg: DictConfig) -> Callable[[int], float]:
     total = int(optim_cfg.iterations)
     milestones = [int(m) for m in optim_cfg.get("milestone_iterations", [])]
     gamma = float(optim_cfg.get("gamma", 0.1))
+    floor = float(optim_cfg.get("lr_floor", 0.0) or 0.0)
     schedule = str(optim_cfg.schedule)  # values and their ties (warm-up, milestones): repro/conf/schema.py
 
     def factor(done: int) -> float:
@@ -53,7 +54,7 @@ def iteration_lambda(optim_cfg: DictConfig) -> Callable[[int], float]:
         if schedule == "multistep":
             return gamma ** sum(step >= m for m in milestones)
         if schedule == "cosine":
-            return 0.5 * (1 + math.cos(math.pi * done / total))
+            return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * done / total))
         return 1.0
 
     return factor

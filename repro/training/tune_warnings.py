@@ -1,7 +1,7 @@
-"""Warnings when a tuning stage may have missed: read from its finished tuning runs, shown by
-the sweep's output, `repro sweep status`, `repro tables` and in the tuned runs' summary (and so in W&B).
+"""Warnings when a tuning stage may have missed: read from its finished tuning runs, shown by the sweep's output,
+`repro sweep status`, `repro tables` and in the tuned runs' summary (and so in W&B).
 
-Two cases:
+Three cases (the third: repro/training/tune_margin.py, the winner's margin within one standard error):
 - the winner sits on the edge of a numeric grid axis (its smallest or largest value, on an axis of at least
   MIN_AXIS_POINTS values): the best value may lie beyond the grid, so extend the axis that way;
 - the winner's learned labels barely moved: their mean total variation from the initial labels at the last epoch
@@ -77,12 +77,17 @@ def tuning_warnings(
     """The warnings of a tuned config's finished tuning stage (`scored`, `winner`:
     repro.training.tuning.results/choose)."""
     keys = list(config["tune"]["keys"])
-    out = edge_warnings(keys, [p for p, _, _ in scored], winner)
+    grid = [tuple(e["values"]) for e in config["tune"].get("runs") or []] or [p for p, _, _ in scored]
+    out = edge_warnings(keys, grid, winner)  # the whole grid's edges (successive halving scores its finalists only)
     root = Path(config["output_root"]) / "runs"
     ids = next(ids for p, _, ids in scored if p == winner)
     changes = [c for c in (label_change(RunDir(root / rid)) for rid in ids) if c is not None]
     moved = movement_warning(changes)
-    return out + ([moved] if moved else [])  # no "; " inside a warning: the summary's one string joins with it
+    from repro.training.tune_margin import tune_margin
+
+    margin = tune_margin(config, scored, winner)  # a margin within the noise (repro/training/tune_margin.py)
+    close = margin.warning() if margin is not None else None
+    return out + [w for w in (moved, close) if w]  # no "; " inside a warning: the summary's one string joins with it
 
 
 def _number(value: Any) -> bool:

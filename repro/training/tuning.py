@@ -29,6 +29,7 @@ from typing import Any, Mapping
 from repro.errors import UserError
 from repro.runs.records import read_status, read_summary
 from repro.runs.rundir import HASHED_UNLESS_DEFAULT, RunDir
+from repro.training import halving
 
 # Summary keys a tuning stage may select on: validation only. Test metrics are refused where the stage is declared.
 SELECT_METRICS = ("final_val_acc", "best_val_acc")
@@ -47,7 +48,11 @@ def results(config: Mapping[str, Any]) -> list[tuple[tuple[Any, ...], float, lis
     root = Path(config["output_root"]) / "runs"
     points: dict[tuple, tuple[list[float], list[str]]] = {}
     problems = []
-    for entry in tune.get("runs") or []:
+    entries = tune.get("runs") or []
+    if tune.get("halving"):  # successive halving: the points that trained to the last rung (repro/training/halving.py)
+        finalists = halving.finalists(config)
+        entries = [e for e in entries if tuple(e["values"]) in finalists]
+    for entry in entries:
         rd = RunDir(root / str(entry["run"]))
         point = tuple(entry["values"])
         if len(point) != len(tune["keys"]):
@@ -119,14 +124,17 @@ def summary_fields(config: Mapping[str, Any]) -> dict[str, Any]:
     from repro.training.tune_warnings import tuning_warnings
 
     warnings = tuning_warnings(config, scored, tuple(chosen))
+    strategy = halving.strategy_text(config)
     return {
-        "tuned": _point_text(keys, tuple(chosen)),
+        "tuned": _point_text(keys, tuple(chosen)) + ("" if strategy == "grid" else " (by halving)"),
+        "tune_strategy": strategy,  # grid, or successive halving's rungs (repro/training/halving.py)
         "tune_warnings": warnings,  # the grid may have missed (repro/training/tune_warnings.py)
         "tune_warning": "; ".join(warnings),  # the same as one string: W&B's summary takes no lists
         "tune_chosen": dict(zip(keys, chosen)),
         "tune_select": config["tune"]["select"],
         "tune_scores": [[list(p), s, ids] for p, s, ids in scored],
         "tune_runs": [str(e["run"]) for e in config["tune"]["runs"]],
+        **({"tune_rungs": halving.rungs_record(config)} if strategy != "grid" else {}),
     }
 
 

@@ -22,16 +22,16 @@ from typing import Any, Iterable, Mapping
 
 from tabulate import tabulate
 
+from repro.data.sizes import DATA_SIZES, run_sizes  # noqa: F401  (a run's sizes: part of this module's API)
 from repro.errors import UserError
 from repro.sweep.budget.calibration import (
     Calibration,
     load_calibration,
 )
+from repro.training.halving import rung_share
 from repro.training.schedule import planned_steps
 from repro.training.step_cost import STEP_COSTS, StepCost
 
-# (train, test) sizes of the data sets, as loaded (digits: the fixed 70/30 split of its 1797 images).
-DATA_SIZES = {"cifar10": (50000, 10000), "cifar100": (50000, 10000), "digits": (1258, 539)}
 # (channels, image size, classes) of an image of each data set: what a FLOPs-scaled estimate is computed at.
 DATA_SHAPES = {"cifar10": (3, 32, 10), "cifar100": (3, 32, 100), "digits": (1, 8, 10)}
 # A measured model the others are scaled from by FLOPs when the calibration has none of their own (the first of
@@ -41,18 +41,6 @@ STAGES = ("tune", "single", "fold", "final")  # the tuning stage first: the othe
 
 
 # ------------------------------------------------------------------------------------------------ estimate
-
-
-def run_sizes(config: Mapping[str, Any]) -> tuple[int, int, int]:
-    """(train samples, meta/validation samples, test samples) of a run, from its config alone."""
-    data, split = config["data"], config["split"]
-    if data["name"] not in DATA_SIZES:
-        raise UserError(f"No known size for data set {data['name']!r}; known: {', '.join(DATA_SIZES)}.")
-    train, test = DATA_SIZES[data["name"]]
-    train = min(train, int(data.get("subset") or train))
-    test = min(test, int(data.get("test_subset") or test))
-    meta = 0 if split.get("full_train") else int(math.floor(float(split["meta_fraction"]) * train + 0.5))
-    return train - meta, meta, test
 
 
 def step_kind(config: Mapping[str, Any]) -> StepCost:
@@ -73,6 +61,7 @@ class Price:
     lower_bound: bool = False
     half_batch_step_ms: float | None = None  # at the calibration's batch // 2, where it was timed
     low_meta_batch_step_ms: float | None = None  # at its low meta batch, for a kind that runs one
+    flops_ratio: float = 1.0  # a model priced from another's figures: the ratio of their forward FLOPs
 
     def step_ms_at(self, batch: int, meta_batch: int | None, cal: Calibration) -> float:
         """ms of one step at `batch` (and `meta_batch`, for a kind that runs one): on the plane through the timed
@@ -153,6 +142,7 @@ def _price(cal: Calibration, model: str, kind: StepCost, shape: tuple[int, int, 
         notes,
         ratio < 1,
         *(None if half is None else half * ratio for half in halves),
+        ratio,
     )
 
 
@@ -165,24 +155,46 @@ def price(config: Mapping[str, Any], cal: Calibration) -> Price | None:
     return _price(cal, str(config["model"]["name"]), step_kind(config), shape)
 
 
-def run_gpu_hours(config: Mapping[str, Any], cal: Calibration) -> float | None:
-    """Estimated GPU-hours of one run; None when it cannot be priced (see `price`)."""
+def epoch_parts(config: Mapping[str, Any], cal: Calibration) -> tuple[int, float, float, float] | None:
+    """(steps of a full epoch, their seconds, the evaluation passes' seconds, the per-epoch fixed seconds) of the
+    run on `cal`; None when it cannot be priced (see `price`). A step inside an epoch costs the timed step times the
+    calibration's in-epoch ratio, and each epoch adds its fixed cost (repro/sweep/budget/epoch_cost.py)."""
     got = price(config, cal)
     if got is None or math.isnan(got.step_ms):
         return None
-    from repro.train import epoch_eval_images, last_epoch_eval_images
+    from repro.sweep.budget.epoch_cost import epoch_fixed_ms, epoch_step_ratio
+    from repro.train import epoch_eval_images
+    from repro.training.experiment import meta_batch_size
 
     n_train, n_meta, n_test = run_sizes(config)
     batch = int(config["data"]["batch_size"])
-    from repro.training.experiment import meta_batch_size
-
-    meta_batch = meta_batch_size(config["method"], n_meta) if step_kind(config).meta_batch else None
-    step_ms = got.step_ms_at(batch, meta_batch, cal)
+    kind, model = step_kind(config), str(config["model"]["name"])
+    meta_batch = meta_batch_size(config["method"], n_meta) if kind.meta_batch else None
+    step_ms = got.step_ms_at(batch, meta_batch, cal) * epoch_step_ratio(cal, model, kind)
     steps = math.ceil(n_train / batch)
     eval_ms = epoch_eval_images(config, n_train, n_meta, n_test) * got.eval_ms_per_image
+    fixed_ms = epoch_fixed_ms(cal, model, kind, got.flops_ratio)
+    return steps, steps * step_ms / 1e3, eval_ms / 1e3, fixed_ms / 1e3
+
+
+def run_gpu_hours(config: Mapping[str, Any], cal: Calibration) -> float | None:
+    """Estimated GPU-hours of one planned job; None when it cannot be priced (see `price`). A successive-halving
+    rung's job: the epochs from the previous rung, as likely as its run is to get there (repro/training/halving.py)."""
+    hours = full_run_gpu_hours(config, cal)
+    return None if hours is None else hours * rung_share(config)
+
+
+def full_run_gpu_hours(config: Mapping[str, Any], cal: Calibration) -> float | None:
+    """Estimated GPU-hours of the whole run, all its epochs; None when it cannot be priced (see `price`)."""
+    parts = epoch_parts(config, cal)
+    if parts is None:
+        return None
+    from repro.train import last_epoch_eval_images
+
+    steps, step_s, eval_s, fixed_s = parts
     epochs, total_steps = planned_steps(config["optim"], steps)  # optim.iterations may end the last epoch early
-    once_ms = last_epoch_eval_images(config, n_train, n_meta, n_test) * got.eval_ms_per_image
-    return (total_steps * step_ms + epochs * eval_ms + once_ms) / 3.6e6
+    once_s = last_epoch_eval_images(config, *run_sizes(config)) * price(config, cal).eval_ms_per_image / 1e3
+    return (total_steps * step_s / max(steps, 1) + epochs * (eval_s + fixed_s) + once_s) / 3600
 
 
 @dataclass

@@ -8,6 +8,11 @@ table's. They train here, or on SLURM (`--executor slurm --profile P`) as one jo
 are (repro/sweep/executors/slurm/submit.py), which the command waits for. Then the full plan's estimate is
 recalibrated: each run's estimate times the ratio measured / estimated of the preflight runs of its model and step kind
 (the mean ratio for kinds the preflight did not train).
+
+The corners train at the lr the tuning runs will have: their peak lr, constant (`optim.schedule=constant
+optim.warmup_epochs=0`), so that 2 epochs are neither inside a warm-up nor a cosine squeezed into 2 epochs. Label
+movement is compared per epoch: the tuning run's threshold (MOVED_THRESHOLD over the whole run) divided by the
+epochs-at-peak-lr its schedule adds up to (its look-ahead's lr summed over its epochs, in units of the peak).
 """
 
 from __future__ import annotations
@@ -26,8 +31,12 @@ from repro.sweep.expand.build import make_run
 from repro.sweep.expand.overrides import parse_all
 from repro.sweep.spec.model import PlannedRun
 from repro.sweep.sweep_folder import sweep_dir, write_planned_configs
+from repro.training.halving import unit_id
+from repro.training.tune_warnings import MOVED_THRESHOLD
 
 PREFLIGHT_EPOCHS = 2
+# The preflight trains at the tuning runs' peak lr throughout: no warm-up, no decay (an iteration schedule too).
+AT_PEAK_LR = ("optim.schedule=constant", "optim.warmup_epochs=0")
 
 
 def corners(points: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
@@ -42,8 +51,10 @@ def corners(points: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     return [p for p in dict.fromkeys(points) if p in wanted]
 
 
-def preflight_runs(plan: Any, epochs: int, root: Path) -> list[tuple[PlannedRun, tuple[Any, ...], list[str]]]:
-    """(preflight run, its grid point, the grid's keys) per corner of every tuned cell."""
+def preflight_runs(
+    plan: Any, epochs: int, root: Path
+) -> list[tuple[PlannedRun, tuple[Any, ...], list[str], PlannedRun]]:
+    """(preflight run, its grid point, the grid's keys, the tuning run it shortens) per corner of every tuned cell."""
     out = []
     seen: set[str] = set()
     for run in plan.runs:
@@ -63,12 +74,15 @@ def preflight_runs(plan: Any, epochs: int, root: Path) -> list[tuple[PlannedRun,
             overrides = parse_all(
                 [
                     *source.overrides,
+                    *AT_PEAK_LR,
                     f"optim.epochs={epochs}",
                     f"output_root={root}",
                     f"sweep.name={plan.spec.name}-preflight",
+                    "halving.rung=null",  # a successive-halving stage's run: the plain run, stopped at no rung
                 ],
                 "preflight",
             )
+            first = plan.unique.get(unit_id(source.run_id, 0), source)  # halving: the first rung's job waits for all
             pre = make_run(
                 source.row,
                 source.column,
@@ -76,10 +90,11 @@ def preflight_runs(plan: Any, epochs: int, root: Path) -> list[tuple[PlannedRun,
                 "preflight",
                 None,
                 overrides,
-                source.depends_on,
+                first.depends_on,
                 f"{plan.spec.path}: preflight of {source.row} / {source.column}",
             )
-            out.append((pre, point, [k.split(".")[-1] for k in tune["keys"]]))
+            if pre.run_id not in {p.run_id for p, *_ in out}:  # cells that share their tuning runs share corners
+                out.append((pre, point, [k.split(".")[-1] for k in tune["keys"]], source))
     return out
 
 
@@ -106,12 +121,7 @@ def run_preflight(
         report("preflight: no cell of this sweep is tuned, so there is no grid to check; the plan's estimate stands.")
         return []
     missing = sorted(
-        {
-            d
-            for pre, _, _ in runs
-            for d in pre.depends_on
-            if plan.status.get(d) is None or plan.status[d].state != "done"
-        }
+        {d for pre, *_ in runs for d in pre.depends_on if plan.status.get(d) is None or plan.status[d].state != "done"}
     )
     if missing:
         raise UserError(
@@ -123,8 +133,8 @@ def run_preflight(
         f"preflight: {len(runs)} run(s) at the corners of the tuned cells' grids, {epochs} epoch(s) each, "
         f"in {root} (not runs of the table)"
     )
-    todo = [pre for pre, _, _ in runs if not RunDir(root / "runs" / pre.run_id).is_done()]
-    done = [d for pre, _, _ in runs for d in pre.depends_on]
+    todo = [pre for pre, *_ in runs if not RunDir(root / "runs" / pre.run_id).is_done()]
+    done = [d for pre, *_ in runs for d in pre.depends_on]
     name = f"{plan.spec.name}-preflight"
     configs = write_planned_configs(sweep_dir(root, name), todo)
     if profile is None:
@@ -135,19 +145,23 @@ def run_preflight(
         submit_and_wait(todo, configs=configs, name=name, output_root=root, profile=profile, report=report)
     cal = load_calibration(gpu_model)
     body, ratios = [], {}
-    for pre, point, keys in runs:
+    for pre, point, keys, source in runs:
         summary = RunDir(root / "runs" / pre.run_id).read_summary() or {}
         n_train = run_sizes(pre.config)[0]
         steps = max(math.ceil(n_train / int(pre.config["data"]["batch_size"])), 1)
         seconds, ran = summary.get("seconds"), summary.get("epochs")
         epoch_s = seconds / ran if seconds and ran else math.nan
         moved = summary.get("final_label_change_mean")
+        per_epoch = None if moved is None or not ran else moved / ran
+        needed = MOVED_THRESHOLD / max(peak_lr_epochs(source.config), 1e-9)
         body.append(
             [
                 pre.row,
                 pre.column,
                 ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in zip(keys, point)),
                 "-" if moved is None else f"{moved:.4f}",
+                "-" if per_epoch is None else f"{per_epoch:.4f}" + (" (below)" if per_epoch < needed else ""),
+                f"{needed:.4f}",
                 _pct(summary.get("final_val_acc")),
                 f"{epoch_s:.2f}",
                 f"{1e3 * epoch_s / steps:.1f}",
@@ -164,6 +178,8 @@ def run_preflight(
                 "column",
                 "grid corner",
                 "labels moved (mean TV)",
+                "per epoch",
+                "needed per epoch",
                 "val acc",
                 "s/epoch",
                 "ms/step (incl. eval)",
@@ -172,17 +188,38 @@ def run_preflight(
             disable_numparse=True,
         )
     )
-    from repro.training.tune_warnings import MOVED_THRESHOLD
-
     report(
-        f"labels moved: mean total variation between the labels after {epochs} epoch(s) and their initial values; "
-        f"below {MOVED_THRESHOLD} they act as fixed targets (repro/training/tune_warnings.py): if every corner is "
-        "below it, "
-        "extend the grid's label learning rate upward before spending the table's GPU-hours."
+        f"labels moved: mean total variation between the labels after {epochs} epoch(s) at the tuning runs' peak lr "
+        f"(constant, no warm-up: {', '.join(AT_PEAK_LR)}) and their initial values; per epoch: that over "
+        f"{epochs}. A tuning run whose labels move less than {MOVED_THRESHOLD} in all acts as fixed targets "
+        "(repro/training/tune_warnings.py); needed per epoch: that threshold over the tuning run's epochs at its peak "
+        "lr (its look-ahead's lr summed over its epochs, warm-up and decay counted). If every corner is below, extend "
+        "the grid's label learning rate upward before spending the table's GPU-hours."
     )
     report(plan_estimate(plan, gpu_model).render())
     report(recalibrated(plan, cal, ratios))
-    return [pre for pre, _, _ in runs]
+    return [pre for pre, *_ in runs]
+
+
+def peak_lr_epochs(config: dict) -> float:
+    """How many epochs at its peak lr a run's look-ahead adds up to: its schedule's lr factor summed over its steps,
+    over the steps of an epoch (`optim.lookahead_lr=peak`: every epoch counts whole)."""
+    from omegaconf import OmegaConf
+
+    from repro.sweep.budget.costs import run_sizes
+    from repro.training.experiment import lr_lambda
+    from repro.training.schedule import iteration_based, iteration_lambda, planned_steps
+
+    optim = OmegaConf.create(config["optim"])
+    per_epoch = max(math.ceil(run_sizes(config)[0] / int(config["data"]["batch_size"])), 1)
+    epochs, total = planned_steps(optim, per_epoch)
+    if optim.get("lookahead_lr") == "peak":
+        return total / per_epoch
+    if iteration_based(optim):
+        factor = iteration_lambda(optim)
+        return sum(factor(step) for step in range(total)) / per_epoch
+    factor = lr_lambda(optim)
+    return sum(factor(epoch) for epoch in range(epochs))
 
 
 def recalibrated(plan: Any, cal: Any, ratios: dict[tuple, list[float]]) -> str:

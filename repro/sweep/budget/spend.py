@@ -18,6 +18,7 @@ from typing import Any
 from tabulate import tabulate
 
 from repro.runs.rundir import RunDir
+from repro.training.halving import run_of
 
 
 def _kind(config: dict) -> tuple:
@@ -60,13 +61,17 @@ class Spend:
 def sweep_spend(plan: Any, gpu_name: str | None = None) -> Spend:
     """Spent and projected GPU-hours of a plan's unique runs."""
     from repro.sweep.budget.calibration import load_calibration
-    from repro.sweep.budget.costs import run_gpu_hours
+    from repro.sweep.budget.costs import full_run_gpu_hours
+    from repro.sweep.halving_state import epochs_left
 
     cal = load_calibration(gpu_name)
     epoch_seconds: dict[tuple, list[float]] = {}
     progress: dict[str, tuple[int, float]] = {}  # run id -> (epochs done, seconds so far)
     spent = 0.0
+    rung_left = epochs_left(plan)  # successive halving's rung jobs: their epochs to go, expected
     for rid, run in plan.unique.items():
+        if run_of(rid) != rid:  # an earlier rung's job of a run: the run is counted once, by its last rung's job
+            continue
         rd = RunDir(plan.output_root / "runs" / rid)
         summary = rd.read_summary() if plan.status[rid].state == "done" else None
         if summary is not None and isinstance(summary.get("seconds"), (int, float)):
@@ -82,8 +87,8 @@ def sweep_spend(plan: Any, gpu_name: str | None = None) -> Spend:
     for rid, run in plan.unique.items():
         if plan.status[rid].state == "done":
             continue
-        done_epochs, seconds = progress[rid]
-        left = max(_epochs(run.config) - done_epochs, 0)
+        done_epochs, seconds = progress.get(run_of(rid), (0, 0.0))
+        left = rung_left.get(rid, max(_epochs(run.config) - done_epochs, 0))
         per_epoch = seconds / done_epochs if done_epochs else None
         if per_epoch is None and epoch_seconds.get(_kind(run.config)):
             per_epoch = statistics.fmean(epoch_seconds[_kind(run.config)])
@@ -91,7 +96,7 @@ def sweep_spend(plan: Any, gpu_name: str | None = None) -> Spend:
             projected += left * per_epoch
             measured += 1
             continue
-        hours = run_gpu_hours(run.config, cal)
+        hours = full_run_gpu_hours(run.config, cal)
         if hours is None or math.isnan(hours):
             unpriced += 1
             continue
@@ -112,7 +117,7 @@ def cells_table(plan: Any) -> str:
     counts: dict[tuple[str, str], Counter] = {}
     for rid, run in plan.unique.items():
         state = plan.status[rid].state
-        queued = state == "pending" or state in SUBMITTABLE
+        queued = state in ("pending", "held") or state in SUBMITTABLE
         counts.setdefault((run.row, run.column), Counter())["queued" if queued else state] += 1
     body = [
         [row, column, c["done"], c["running"], c["queued"], winners.get((row, column), "")]

@@ -17,6 +17,7 @@ from typing import Any
 import submitit
 
 from repro.runs import runlock
+from repro.training.halving import run_of
 
 REQUEUE_WAIT_S = 120  # after SIGTERM, how long a SLURM job waits for submitit's requeue signal before giving up
 
@@ -73,7 +74,7 @@ class TrainJob(submitit.helpers.Checkpointable):
     def checkpoint(self, *args: Any, **kwargs: Any) -> submitit.helpers.DelayedSubmission:
         from repro.runs.rundir import RunDir
 
-        rd = RunDir(Path(self.output_root) / "runs" / self.run_id)
+        rd = RunDir(Path(self.output_root) / "runs" / run_of(self.run_id))
         # Only the run's writer (this process, or none: train() already released the lock on SIGTERM) records
         # the requeue; while another process holds the run, this job writes nothing.
         free = not rd.lock_file.exists() or runlock.held_by_this_process(rd.lock_file)

@@ -145,12 +145,13 @@ class _Scheduler:
     def finished(self, run: PlannedRun, summary: dict[str, Any]) -> None:
         self.done.add(run.run_id)
         self.ran.append(run.run_id)
+        took = f"{time.perf_counter() - self.started[run.run_id]:.0f} s"
+        if "stopped" in summary:  # a successive-halving rung's job: its run stopped at the rung, or was not promoted
+            self.report(f"{self.label(run)}: {summary['stopped'].split(';')[0]} ({took})")
+            return
         value = summary.get(self.metric)
         shown = f"{value:.4f}" if isinstance(value, float) else str(value)
-        self.report(
-            f"{self.label(run)}: done in {time.perf_counter() - self.started[run.run_id]:.0f} s, "
-            f"{self.metric} = {shown}"
-        )
+        self.report(f"{self.label(run)}: done in {took}, {self.metric} = {shown}")
 
     def failed_with(self, run: PlannedRun, message: str) -> None:
         from repro.runs.rundir import RunDir

@@ -10,7 +10,8 @@ and nothing else, so the composition of a group selection is the default composi
 nodes in place of the default ones: Hydra's public `compose` runs once for the defaults and once per (group, option)
 used, and says which option each group took (its `hydra.runtime.choices`), which must be what the defaults list of
 config.yaml gives here (`optim: ${model}` follows the model). Where an option fills more than its node, or the
-choices disagree, that selection is composed whole by Hydra. The key=value overrides are applied here to a plain
+choices disagree, or a recipe preset (`optim/schedule=step`, repro/conf/optim/<choice>/) fills its parent's node, that
+selection is composed whole by Hydra. The key=value overrides are applied here to a plain
 dict, with the same key checks (a key that does not exist is an error, as under Hydra's struct mode).
 tests/test_sweep_spec.py checks that every sweep file's runs equal `load_config`'s.
 """
@@ -96,7 +97,8 @@ class FastComposer:
             self._default = _container(_public_compose([], where))
         choices, default = self._choices(dict(selection)), self._default_choices
         changed = {g: o for g, o in choices.items() if o != default[g]}
-        if not unknown and selection not in self._whole:
+        presets = any("/" in g for g in changed)  # a recipe preset (optim/schedule=step) fills its parent's node
+        if not unknown and not presets and selection not in self._whole:
             config = copy.deepcopy(self._default)
             for group, option in changed.items():
                 node = self._node(group, option, where)

@@ -39,6 +39,7 @@ from repro.sweep.expand.overrides import (
     quote_value,
 )
 from repro.sweep.expand.tune import plan_tuning
+from repro.sweep.expand.tune_from import borrowed_tuning
 from repro.sweep.spec.model import PlannedRun, Scale, SweepSpec
 from repro.sweep.spec.teacher_ref import TeacherRef
 
@@ -119,8 +120,22 @@ class _Cell:
         """(the tuning runs and the runs they learn from, the `tune=...` override of the cell's runs, the tuning
         runs' ids); nothing when the cell is not tuned."""
         tune = self.sweep.spec.cell_tune(self.row, self.column)
+        if tune is not None and self.sweep.scale is not None:  # `--tune-strategy`: every stage's strategy
+            tune = self.sweep.scale.tune(tune)
         if tune is None:
             return [], [], ()
+        if tune.source is not None:  # another cell's tuning stage (repro/sweep/expand/tune_from.py)
+            sweep = self.sweep
+            borrowed, tune_override = borrowed_tuning(
+                tune.source,
+                self.row,
+                self.column,
+                self.where,
+                lambda s: expand_sweep(
+                    s, output_root=sweep.output_root, scale=sweep.scale, extra_overrides=sweep.extra_texts
+                ),
+            )
+            return borrowed, [tune_override], tuple(r.run_id for r in borrowed if r.stage == "tune")
         runs: list[PlannedRun] = []
         bases = {}
         for seed in tune.seeds:

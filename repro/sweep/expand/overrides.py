@@ -7,14 +7,13 @@ with a message naming the file and the key where they are not plain `key=value` 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any, Sequence
 
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException
 
-from repro.config import CONFIG_MODULE
 from repro.errors import UserError
+from repro.hydra_flags import config_groups as hydra_config_groups
 from repro.sweep.spec.model import Part
 
 
@@ -29,18 +28,15 @@ class Override:
 
 
 def config_groups() -> frozenset[str]:
-    """The config groups of the packaged tree (its sub-directories): data, model, optim, method, ..."""
+    """The config groups of the packaged tree (its sub-directories): data, model, optim, method, ..., and the
+    recipe presets inside optim/ (optim/schedule, ...)."""
     return _GROUPS
 
 
-def _find_groups() -> frozenset[str]:
-    root = resources.files(CONFIG_MODULE)
-    return frozenset(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(("_", ".")))
-
-
-_GROUPS = _find_groups()
+_GROUPS = hydra_config_groups()
 _PARSER = OverridesParser.create()
 _PARSED: dict[str, Override] = {}
+_QUOTED: dict[str, str] = {}  # value -> its quoted form
 
 
 def parse_override(text: str, *, where: str) -> Override:
@@ -70,7 +66,7 @@ def parse_override(text: str, *, where: str) -> Override:
         or parsed.is_force_add()
         or parsed.package is not None
         or parsed.is_sweep_override()
-        or "/" in parsed.key_or_group
+        or ("/" in parsed.key_or_group and parsed.key_or_group not in _GROUPS)
     ):
         raise UserError(
             f"{where}: the override {text!r} is not a plain key=value override. A sweep file lists plain "
@@ -86,15 +82,19 @@ def parse_override(text: str, *, where: str) -> Override:
 
 
 def quote_value(value: str) -> str:
-    """`value` written so that Hydra's override grammar reads it back as exactly that string."""
+    """`value` written so that Hydra's override grammar reads it back as exactly that string (each value parsed once
+    per process: an expansion quotes the same output root, sweep name, rows and run ids thousands of times)."""
     from repro.path_keys import hydra_quoted
 
+    if value in _QUOTED:
+        return _QUOTED[value]
     for candidate in (value, hydra_quoted(value)):
         try:
             (parsed,) = _PARSER.parse_overrides([f"k={candidate}"])
         except HydraException:
             continue
         if parsed.value() == value and isinstance(parsed.value(), str):
+            _QUOTED[value] = candidate
             return candidate
     raise UserError(f"Cannot write {value!r} as a Hydra override value; use a simpler path or name.")
 

@@ -14,6 +14,7 @@ from typing import Any, Mapping
 
 from repro.errors import UserError
 from repro.sweep.expand.build import make_run
+from repro.sweep.expand.halving import plan_rungs
 from repro.sweep.expand.overrides import Override, override_value, parse_all, parse_override
 from repro.sweep.spec.model import PlannedRun
 from repro.sweep.spec.tune_spec import TuneSpec
@@ -69,4 +70,6 @@ def plan_tuning(
             runs.append(run)
             entries.append({"run": run.run_id, "values": list(point)})
     node = {"keys": list(tune.keys), "runs": entries, "select": tune.select, "chosen": None}
+    if tune.strategy == "halving":  # one job per rung and run (repro/sweep/expand/halving.py)
+        return plan_rungs(tune, runs, node, where)
     return runs, parse_override(f"tune={override_value(node)}", where=f"{where}: tune")

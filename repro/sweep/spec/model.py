@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from repro.errors import UserError
+from repro.sweep.spec.gate_spec import GateSpec
 from repro.sweep.spec.out_of_sample_spec import OutOfSample
 from repro.sweep.spec.teacher_ref import TeacherRef
-from repro.sweep.spec.tune_spec import TuneSpec
+from repro.sweep.spec.tune_spec import STRATEGIES, TuneSpec
 
 # "tune": a tuning run of a cell (repro/sweep/expand/tune.py); "teacher" / "teacher fold" / "teacher tune": another
 # table's run (its folds, its tuning runs) a student learns from. Tables report "single" and "final" runs only.
@@ -28,11 +29,23 @@ UNSET = object()
 
 @dataclass(frozen=True)
 class Scale:
-    """Shrink every run of a sweep (demo, tests): fewer epochs, a stratified subset of the train / test data."""
+    """How much of a table a sweep spends: fewer epochs, a stratified subset of the train / test data (demo, tests),
+    or the strategy of every tuning stage (`--tune-strategy halving`: successive halving instead of the full grid,
+    repro/training/halving.py). It travels with every expansion of the sweep (its teachers', `repro sweep status`'s,
+    `repro tables`', through selection.json), as the runs' ids depend on it."""
 
     epochs: int | None = None
     subset: int | None = None
     test_subset: int | None = None
+    tune_strategy: str | None = None  # None: each tuning stage's own (the file's `strategy:`, default grid)
+
+    def tune(self, tune: TuneSpec | None) -> TuneSpec | None:
+        """A cell's tuning stage with this scale's strategy, if it sets one."""
+        if tune is None or self.tune_strategy is None:
+            return tune
+        if self.tune_strategy not in STRATEGIES:
+            raise UserError(f"tune strategy {self.tune_strategy!r}: use one of {', '.join(STRATEGIES)}.")
+        return replace(tune, strategy=self.tune_strategy)
 
     def overrides(self) -> list[str]:
         keys = (("optim.epochs", self.epochs), ("data.subset", self.subset), ("data.test_subset", self.test_subset))
@@ -99,6 +112,8 @@ class SweepSpec:
     column_teachers: dict[str, TeacherRef] = field(default_factory=dict)  # columns whose runs are students
     column_tunes: dict[str, TuneSpec] = field(default_factory=dict)  # columns that tune their cells
     tune: TuneSpec | None = None  # the file's (rows without their own)
+    gate: GateSpec | None = None  # the cells that check the recipe first (repro/sweep/gate.py)
+    notes: tuple[str, ...] = ()  # printed under the rendered table (e.g. which row the paper's number most likely is)
 
     @property
     def rows(self) -> list[str]:

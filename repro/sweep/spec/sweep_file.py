@@ -48,12 +48,16 @@ from typing import Any, Iterable, Mapping
 import yaml
 
 from repro.errors import UserError
+from repro.sweep.spec.gate_spec import parse_gate
 from repro.sweep.spec.model import METRICS, UNSET, Part, RowSpec, SweepSpec
 from repro.sweep.spec.out_of_sample_spec import parse_out_of_sample
 from repro.sweep.spec.teacher_ref import parse_teacher
 from repro.sweep.spec.tune_spec import parse_tune
 
-_TOP_KEYS = ("name", "table", "title", "metric", "seeds", "common", "columns", "rows", "not_run", "tune")
+_TOP_KEYS = (
+    *("name", "table", "title", "metric", "seeds", "common", "columns", "rows", "not_run", "tune"),
+    *("gate", "notes"),  # repro/sweep/spec/gate_spec.py; sentences printed under the rendered table
+)
 _PART_KEYS = ("overrides", "learn", "final")
 _ROW_KEYS = (*_PART_KEYS, "columns", "needs", "teacher", "tune", "out_of_sample")
 _COLUMN_KEYS = (*_PART_KEYS, "teacher", "tune")
@@ -146,7 +150,18 @@ def parse_sweep(raw: Any, path: Path) -> SweepSpec:
         column_teachers=column_teachers,
         column_tunes=column_tunes,
         tune=top_tune,
+        gate=parse_gate(raw.get("gate"), path, list(row_specs), list(column_parts)),
+        notes=_notes(raw.get("notes"), path),
     )
+
+
+def _notes(value: Any, path: Path) -> tuple[str, ...]:
+    """`notes:` lines printed under the rendered table."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise UserError(f"{path}: notes must be a list of sentences printed under the table; got {value!r}.")
+    return tuple(" ".join(v.split()) for v in value)
 
 
 def _row(name: str, value: Any, path: Path, columns: list[str], first_seed: int) -> RowSpec:

@@ -9,11 +9,16 @@
           where: [split=holdout, split.fold=0]   # default: fold 0's 20% held-out meta set is the validation set
           seeds: [0]                     # default: the file's first seed
           epochs: 50                     # optional: a shorter budget for the tuning runs only
+          strategy: halving              # optional: grid (default: every point trains to the end) or halving
+          eta: 3                         # halving: the top 1/eta of a rung's points go on to the next (default 3)
+          min_epochs: 10                 # halving: the first rung trains at least this many epochs (default 1)
 
 A grid value list may be written as a range, `{start: 0, stop: 10, step: 0.25}` (start, start + step, ..., stop).
 `tune:` may sit on a row, on a column (Tables 4-5: the temperature-scaling columns) or at the top of the file (every
 row; a row opts out with `tune: null`). The planner (repro/sweep/expand/tune.py) turns it into tuning runs, one per grid
 point and seed, that the cell's runs depend on; the runs pick the winner when they start (repro/training/tuning.py).
+`strategy: halving` races the points by successive halving instead (repro/training/halving.py,
+repro/sweep/expand/halving.py); `repro sweep --tune-strategy` sets the strategy of every tuning stage of a sweep.
 """
 
 from __future__ import annotations
@@ -24,9 +29,13 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from repro.errors import UserError
+from repro.sweep.spec.teacher_ref import TeacherRef, parse_teacher
+from repro.training.halving import DEFAULT_ETA
 from repro.training.tuning import SELECT_METRICS
 
-_KEYS = ("grid", "select", "where", "seeds", "epochs")
+_KEYS = ("grid", "select", "where", "seeds", "epochs", "strategy", "eta", "min_epochs")
+STRATEGIES = ("grid", "halving")
+# `tune: {from: {sweep, row, column}}`: the cell takes another cell's tuning stage (repro/sweep/expand/tune_from.py)
 DEFAULT_WHERE = ("split=holdout", "split.fold=0")
 DEFAULT_SELECT = "final_val_acc"
 MAX_POINTS = 1000  # a grid larger than this is almost surely a typo in a range
@@ -39,6 +48,10 @@ class TuneSpec:
     where: tuple[str, ...] = DEFAULT_WHERE
     seeds: tuple[int, ...] = ()
     epochs: int | None = None
+    source: TeacherRef | None = None  # set: another cell's tuning runs decide (repro/sweep/expand/tune_from.py)
+    strategy: str = "grid"  # or "halving": successive halving (repro/training/halving.py)
+    eta: int = DEFAULT_ETA  # halving: the top 1/eta of a rung go on
+    min_epochs: int = 1  # halving: the first rung's least epochs
 
     @property
     def keys(self) -> list[str]:
@@ -52,13 +65,19 @@ class TuneSpec:
         return out
 
     def describe(self) -> str:
+        if self.source is not None:
+            column = "the same column" if self.source.column is None else repr(self.source.column)
+            return f"at {self.source.sweep.name}'s tuned point (row {self.source.row!r}, {column}: its tuning runs)"
+
         def shown(values: tuple[Any, ...]) -> str:
             text = [f"{v:g}" if isinstance(v, float) else str(v) for v in values]
             return ", ".join(text) if len(text) <= 8 else f"{text[0]}, {text[1]}, ..., {text[-1]} ({len(text)} values)"
 
         grid = " x ".join(f"{k.split('.')[-1]} {{{shown(vs)}}}" for k, vs in self.grid)
-        return f"{grid} on {' '.join(self.where) or 'the run split'} (seeds {list(self.seeds)}), by {self.select}" + (
-            f", {self.epochs} epochs" if self.epochs else ""
+        return (
+            f"{grid} on {' '.join(self.where) or 'the run split'} (seeds {list(self.seeds)}), by {self.select}"
+            + (f", {self.epochs} epochs" if self.epochs else "")
+            + (f", successive halving (eta {self.eta})" if self.strategy == "halving" else "")
         )
 
 
@@ -66,6 +85,13 @@ def parse_tune(value: Any, path: Path, where: str, first_seed: int) -> TuneSpec 
     """A `tune:` mapping checked for shape; keys and values are checked when the tuning runs are composed."""
     if value is None:
         return None
+    if isinstance(value, Mapping) and "from" in value:
+        if set(value) != {"from"}:
+            raise UserError(
+                f"{path}: {where}.from takes another cell's whole tuning stage; give it alone, e.g. "
+                "{from: {sweep: table6.yaml, row: Ours (Instance labels)}} (without column: this cell's own)."
+            )
+        return TuneSpec(grid=(), source=parse_teacher(value["from"], path, f"{where}.from"))
     example = "{grid: {method.label_lr: [25, 50], method.init_target_prob: [0.5, 0.9]}, select: final_val_acc}"
     if not isinstance(value, Mapping) or "grid" not in value:
         raise UserError(
@@ -119,7 +145,29 @@ def parse_tune(value: Any, path: Path, where: str, first_seed: int) -> TuneSpec 
             f"{path}: {where}.epochs={epochs!r} must be a positive whole number (the tuning runs' "
             "budget), or left out for the runs' own epochs."
         )
-    return TuneSpec(grid=tuple(grid), select=str(select), where=tuple(where_o), seeds=tuple(seeds), epochs=epochs)
+    strategy = value.get("strategy", "grid")
+    if strategy not in STRATEGIES:
+        raise UserError(
+            f"{path}: {where}.strategy={strategy!r}: use grid (every grid point trains to the end: the paper's "
+            "protocol, the default) or halving (successive halving: points behind at a rung stop there)."
+        )
+    eta, min_epochs = value.get("eta", DEFAULT_ETA), value.get("min_epochs", 1)
+    for key, number, least in (("eta", eta, 2), ("min_epochs", min_epochs, 1)):
+        if not isinstance(number, int) or isinstance(number, bool) or number < least:
+            raise UserError(
+                f"{path}: {where}.{key}={number!r} must be a whole number of at least {least} (successive halving: "
+                "eta, the top 1/eta of a rung go on, default 3; min_epochs, the first rung's least epochs, default 1)."
+            )
+    return TuneSpec(
+        grid=tuple(grid),
+        select=str(select),
+        where=tuple(where_o),
+        seeds=tuple(seeds),
+        epochs=epochs,
+        strategy=str(strategy),
+        eta=eta,
+        min_epochs=min_epochs,
+    )
 
 
 def _values(values: Any, path: Path, where: str) -> tuple[Any, ...]:

@@ -1,0 +1,292 @@
+"""The paper's tables regenerated from runs, beside the published numbers (Markdown + CSV per table).
+
+Takes the run frame (analysis/collect.py) and the table sweep files (analysis/sweeps.py); gives a TableResult per
+table (analysis/tables/model.py) and writes it (analysis/tables/render.py). Which runs make which cell comes from the
+table's sweep file (sweeps/tableN.yaml, the single source of truth): the sweep is expanded once, and each cell's
+*reported* runs (stage "single" or "final"; "fold" runs only learn labels) are joined to the run frame by run id
+(analysis/cells.py). A cell averages the reported runs that are done; every other planned run
+(failed, running, interrupted, not started) is counted and named under the table, never averaged in.
+
+Statistics: mean and *sample* standard deviation (ddof=1, the usual "mean ± std over 3 runs"; with one run there is
+no std) over the finished seeds, with n. Runs store accuracies as fractions in [0, 1]; the paper prints percent, so
+accuracy metrics are multiplied by 100 and differences are in percentage points.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+import pandas as pd
+
+from analysis.cells import cell_runs, index_runs
+from analysis.collect import DONE, require_runs
+from analysis.sweeps import last_sweep_options, planned_runs
+from analysis.tables.model import Cell, PendingRun, TableResult
+from analysis.tables.notes import table_notes
+from analysis.tables.paper import paper_table
+from analysis.tables.paper_selection import selection_rules
+from analysis.tables.render import render_csv, render_markdown
+from repro.errors import UserError
+from repro.runs.io import atomic_write_text
+
+NOT_STARTED = "not started"
+
+
+# ------------------------------------------------------------------------------------------------ building
+
+
+def build_table(
+    number: int,
+    spec: Any,
+    runs: pd.DataFrame,
+    paper: pd.DataFrame,
+    *,
+    output_root: str | Path,
+    source: str = "",
+    scale: Any = None,
+    extra_overrides: Sequence[str] = (),
+    paper_dir: str | Path | None = None,
+    by_id: dict[str, dict[str, Any]] | None = None,
+) -> TableResult:
+    """One table: the paper's cells, and ours from the sweep's reported runs found in `runs` (the run frame; `by_id`:
+    its rows by run id, analysis.cells.index_runs, when the caller has them already). `scale` and `extra_overrides`
+    must be those the sweep ran with: they are part of the runs' ids."""
+    expanded = planned_runs(spec, output_root=output_root, scale=scale, extra_overrides=extra_overrides)
+    by_id = by_id if by_id is not None else index_runs(runs)
+    reported = cell_runs(expanded, by_id)
+    planned = [c.planned for c in reported]
+    tune_ids = {p.run_id for p in expanded if p.stage in ("tune", "teacher tune")}
+    metric = str(spec.metric)
+    percent = "acc" in metric
+
+    rows = _ordered([*paper["row"], *spec.rows, *(p.row for p in planned)])
+    columns = _ordered([*paper["column"], *spec.columns, *(p.column for p in planned)])
+    cells: dict[tuple[str, str], Cell] = {}
+    for rec in paper.to_dict("records"):
+        cells[(rec["row"], rec["column"])] = Cell(
+            rec["row"], rec["column"], paper=rec, cited=rec["row"] not in spec.rows
+        )
+    for p, run in ((c.planned, c.run) for c in reported):
+        cell = cells.setdefault((p.row, p.column), Cell(p.row, p.column))
+        cell.cited = False
+        cell.planned += 1
+        data_name = _data_name(p.config, run)
+        if data_name:
+            cell.data_sets = tuple(sorted({*cell.data_sets, *data_name}))
+        value = run.get(metric) if run is not None else None
+        if run is not None and run["state"] == DONE and _finite(value):
+            cell.values.append(float(value) * (100.0 if percent else 1.0))
+            cell.commits.add(str(run.get("commit") or "unknown"))
+            cell.precisions.add(str(run.get("precision") or "fp32"))
+            cell.clean_labels.append(clean_labels_text(run))
+            if isinstance(run.get("tuned"), str) and run["tuned"]:  # a run that picked tuned values on validation
+                cell.tuned.append(run["tuned"])
+            _add_selection_views(cell, run, percent)
+            continue
+        if run is None:
+            state, message = NOT_STARTED, ""
+        elif run["state"] == DONE:
+            state, message = "done", f"its summary has no {metric}"
+        else:
+            state, message = str(run["state"]), str(run.get("message") or "")
+        cell.pending.append(PendingRun(p.run_id, p.row, p.column, p.seed, state, message))
+        cell.tuning = cell.tuning or _failed_tuning(p, by_id, tune_ids)
+    needs = dict(getattr(spec, "needs", {}) or {})
+    not_run = dict(getattr(spec, "not_run", {}) or {})
+    for cell in cells.values():
+        cell.needs = str(needs.get(cell.row, "")) if not cell.cited else ""
+        cell.why_not_run = str(not_run.get(cell.row, "")) if cell.cited else ""
+        if len(cell.data_sets) > 1:
+            raise UserError(
+                f"Table {number}, cell {cell.row!r} / {cell.column!r} mixes data sets ({', '.join(cell.data_sets)}): "
+                "a cell averages seeds of one configuration, so its runs must share data.name. The sweep file or the "
+                "runs source mixes runs of different data sets under one cell; fix the sweep's grid, or read only one "
+                "output_root / W&B project at a time."
+            )
+    selection = selection_rules(number, paper_dir)
+    for cell in cells.values():
+        cell.paper_selection = selection.get(cell.row, "") if cell.paper is not None else ""
+    groups = {r["row"]: r["group"] for r in paper.to_dict("records") if r.get("group")}
+    return TableResult(
+        number,
+        metric,
+        percent,
+        rows,
+        columns,
+        cells,
+        source,
+        groups,
+        expansion=describe_expansion(scale, extra_overrides),
+        title=str(getattr(spec, "title", "") or ""),
+        tuning_notes=_tuning_notes(spec, scale),
+        noisy=any(_noisy(p.config) for p in planned),
+        notes=table_notes(spec, expanded, output_root, scale),
+    )
+
+
+def _add_selection_views(cell: Cell, run: dict[str, Any], percent: bool) -> None:
+    """What an averaged run adds beside the table's metric: the test accuracy at its best-validation epoch (runs
+    with a validation set), and its tuning warnings (repro/training/tune_warnings.py)."""
+    at_best = run.get("test_acc_at_best_val")
+    if _finite(at_best):
+        cell.best_val.append(float(at_best) * (100.0 if percent else 1.0))
+    for warning in str(run.get("tune_warning") or "").split("; ") if isinstance(run.get("tune_warning"), str) else []:
+        if warning and warning not in cell.tune_warnings:
+            cell.tune_warnings.append(warning)
+
+
+def describe_expansion(scale: Any, extra_overrides: Sequence[str] = ()) -> str:
+    parts = [*(scale.overrides() if scale is not None else []), *extra_overrides]
+    strategy = getattr(scale, "tune_strategy", None)  # every tuning stage's strategy, from `--tune-strategy`
+    return " ".join(parts + ([f"--tune-strategy {strategy}"] if strategy else []))
+
+
+def _tuning_notes(spec: Any, scale: Any = None) -> list[str]:
+    """One note per tuned row (per column when its columns tune differently): what was tuned, where and how (with
+    the strategy the scale sets, `--tune-strategy`)."""
+    notes: dict[str, list[str]] = {}
+    cell_tune = getattr(spec, "cell_tune", None)
+    for row in spec.rows if cell_tune else []:
+        if row in spec.needs:
+            continue
+        for column in spec.row_columns(row):
+            tune = cell_tune(row, column)
+            if tune is not None and getattr(scale, "tune_strategy", None):
+                tune = scale.tune(tune)
+            if tune is not None:
+                notes.setdefault(tune.describe(), [])
+                if row not in notes[tune.describe()]:
+                    notes[tune.describe()].append(row)
+    return [f"{', '.join(rows)}: {text}" for text, rows in notes.items()]
+
+
+def _failed_tuning(planned: Any, by_id: dict[str, dict[str, Any]], tune_ids: set[str]) -> str:
+    """Why a planned run cannot start: tuning runs it waits for failed (empty when none did)."""
+    tuning = [d for d in planned.depends_on if d in tune_ids]
+    failed = [d for d in tuning if (by_id.get(d) or {}).get("state") == "failed"]
+    if not failed:
+        return ""
+    return (
+        f"{len(failed)} of its {len(tuning)} tuning runs failed, so it did not start; `repro sweep status "
+        "FILE` shows their logs, `repro sweep FILE` trains them again"
+    )
+
+
+def clean_labels_text(run: dict[str, Any]) -> str:
+    """ "meta set (1,000)", "validation only (1,000)", "none": a run's clean labels beyond its noisy training labels
+    (summary fields of repro.training.clean_labels; runs from before they were recorded say so)."""
+    use, count = run.get("clean_labels_use"), run.get("clean_labels_used")
+    if not isinstance(use, str) or not _finite(count):
+        return "not recorded"
+    return use if use == "none" else f"{use} ({int(count):,})"
+
+
+def _noisy(config: Any) -> bool:
+    """Whether a planned run's config asks for label noise (the noise model's own answer)."""
+    from repro.data.noise import describes_noise
+
+    noise = config.get("noise") if isinstance(config, dict) else None
+    try:
+        return isinstance(noise, dict) and describes_noise(noise)
+    except UserError:
+        return False
+
+
+def _data_name(config: Any, run: dict[str, Any] | None) -> set[str]:
+    names = set()
+    if isinstance(config, dict) and isinstance(config.get("data"), dict) and config["data"].get("name"):
+        names.add(str(config["data"]["name"]))
+    if run is not None and isinstance(run.get("data.name"), str):
+        names.add(run["data.name"])
+    return names
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _ordered(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+# ------------------------------------------------------------------------------------------------ writing
+
+
+def make_tables(
+    runs: pd.DataFrame,
+    specs: dict[int, Any],
+    *,
+    out_dir: str | Path,
+    output_root: str | Path,
+    source: str = "",
+    paper_dir: str | Path | None = None,
+    scale: Any = None,
+    extra_overrides: Sequence[str] | None = None,
+    log: Callable[[str], Any] = print,
+) -> list[Path]:
+    """Build every table of `specs` ({number: sweep spec}, see analysis/sweeps.py), then write them
+    atomically. Nothing is written when there are no runs or a table fails to build; a table that plans runs but none
+    of them exist is skipped (an older good file stays). A table whose sweep plans no runs yet is written: paper
+    numbers and why.
+
+    With neither `scale` nor `extra_overrides` given, each sweep is expanded as its last `repro sweep` into
+    `output_root` ran it (see analysis/sweeps.py `last_sweep_options`)."""
+    require_runs(runs, source or "the run frame")
+    by_id = index_runs(runs)  # once for all tables
+    results = []
+    for number, spec in specs.items():
+        paper = _paper_or_empty(number, paper_dir)
+        if scale is None and extra_overrides is None:
+            table_scale, table_extra = last_sweep_options(output_root, spec)
+        else:
+            table_scale, table_extra = scale, list(extra_overrides or [])
+        result = build_table(
+            number,
+            spec,
+            runs,
+            paper,
+            output_root=output_root,
+            source=source,
+            scale=table_scale,
+            extra_overrides=table_extra,
+            paper_dir=paper_dir,
+            by_id=by_id,
+        )
+        planned = sum(c.planned for c in result.cells.values())
+        found = sum(1 for p in result.pending if p.state != NOT_STARTED) + result.averaged
+        if planned and not found:  # probably another output_root or scale: keep whatever file is there
+            log(f"Table {number}: none of its {planned} planned runs is in {source or 'the runs'}; not written.")
+            continue
+        results.append(result)
+    if not any(r.averaged or r.pending for r in results):
+        raise UserError(
+            f"None of the runs in {source or 'the run frame'} belong to table(s) "
+            f"{', '.join(map(str, specs))} as their sweep files define them, so no table was written. Were the runs "
+            "made from these sweep files (same grid and scale)? `repro sweep status sweeps/tableN.yaml` shows which "
+            "runs a table expects."
+        )
+    written = []
+    out_dir = Path(out_dir)
+    for result in results:
+        for warning in result.mixing_warnings():
+            logging.getLogger(__name__).warning("warning: %s", warning)
+        md = atomic_write_text(out_dir / f"table{result.number}.md", render_markdown(result))
+        atomic_write_text(out_dir / f"table{result.number}.csv", render_csv(result))
+        written.append(md)
+        log(
+            f"Table {result.number}: {result.averaged} runs averaged, {len(result.pending)} not averaged "
+            f"-> {md} (+ .csv)"
+        )
+    return written
+
+
+def _paper_or_empty(number: int, paper_dir: str | Path | None) -> pd.DataFrame:
+    try:
+        return paper_table(number, paper_dir)
+    except UserError:
+        if number in range(1, 10):
+            raise
+        return pd.DataFrame(columns=["table", "row", "column", "mean", "std", "display", "ref", "group"])

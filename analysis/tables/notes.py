@@ -1,0 +1,65 @@
+"""What a rendered table says under itself beyond its cells: how many optimizer steps and training samples each row's
+runs trained (so that rows on different recipes are compared knowingly), the sweep file's own `notes:` (say, which
+of its rows the paper's number most likely is) and the baseline gate's verdict (repro/sweep/gate.py)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+REPORTED = ("single", "final")
+
+
+def table_notes(spec: Any, expanded: Iterable[Any], output_root: str | Path, scale: Any = None) -> list[str]:
+    """The lines for under the table, in order: steps and samples, the sweep's notes, the gate."""
+    expanded = list(expanded)
+    lines = []
+    budget = training_budget(p for p in expanded if p.stage in REPORTED)
+    if budget:
+        lines.append(
+            "Trained per run (each row's reported runs; optimizer steps and training samples seen, from its config): "
+            + "; ".join(f"{row}: {text}" for row, text in budget.items())
+            + "."
+        )
+    lines += list(getattr(spec, "notes", ()) or ())
+    if getattr(spec, "gate", None) is not None:
+        from repro.sweep.gate import evaluate_gate
+
+        note = evaluate_gate(spec, expanded, output_root, scale).note()
+        if note:
+            lines.append(note)
+    return lines
+
+
+def training_budget(runs: Iterable[Any]) -> dict[str, str]:
+    """Row -> "20,000 steps of batch 100, 2.0M samples" (the distinct budgets of its runs, ' / ' between)."""
+    from repro.errors import UserError
+
+    found: dict[str, dict[str, None]] = {}
+    for run in runs:
+        try:
+            steps, batch, samples = run_budget(run.config)
+        except (KeyError, TypeError, ValueError, UserError):  # a config without the keys to count (a hand-made spec)
+            continue
+        text = f"{steps:,} steps of batch {batch}, {_millions(samples)} samples"
+        found.setdefault(run.row, {})[text] = None
+    return {row: " / ".join(texts) for row, texts in found.items()}
+
+
+def run_budget(config: Mapping[str, Any]) -> tuple[int, int, int]:
+    """(optimizer steps, batch size, training samples drawn) of a run, from its config alone: an iteration-based
+    schedule (setting A) stops mid-epoch, its last epoch's samples counted up to the last step."""
+    from repro.sweep.budget.costs import run_sizes
+    from repro.training.schedule import planned_steps
+
+    n_train = run_sizes(config)[0]
+    batch = int(config["data"]["batch_size"])
+    per_epoch = max(math.ceil(n_train / batch), 1)
+    _, total = planned_steps(config["optim"], per_epoch)
+    full, rest = divmod(total, per_epoch)
+    return total, batch, full * n_train + min(rest * batch, n_train)
+
+
+def _millions(samples: int) -> str:
+    return f"{samples / 1e6:.2f}M" if samples >= 1e5 else f"{samples:,}"

@@ -1,0 +1,173 @@
+"""The baseline gate: before a table spends, the runs of the cells its sweep file names under `gate:`
+(repro/sweep/spec/gate_spec.py; say, the one-hot baseline of each column) train first, and their mean over seeds is
+compared with the published number. Within tolerance, the rest of the table goes; outside it, the rest is held and
+the verdict says by how much, which recipe choices set a baseline's level and which presets change them.
+
+- `repro sweep FILE` locally trains the gate runs first and goes on in the same command once they pass; on SLURM it
+  submits them alone (no job ever waits on a gate) and the next `repro sweep FILE` compares and submits the rest.
+- `--accept-gate` goes on anyway; the acceptance is recorded atomically in <output_root>/sweeps/<name>/gate.json
+  (for these gate runs: another recipe's gate runs have other ids and are judged afresh) and printed under the table.
+- A `cited` cell (the published number comes from another paper's weaker recipe) is reported with its re-run
+  evidence and never holds; a gate with `hold: false` (the digits demo) only reports.
+- Scaled runs (--epochs, --subset, --test-subset) are not the published protocol: the gate is off for them.
+
+`repro sweep status` and `repro tables` show the verdict. Hooks: repro/sweep/run.py (check: hold, accept),
+repro/sweep/status.py, analysis/tables/notes.py.
+"""
+
+from __future__ import annotations
+
+import getpass
+import math
+import socket
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from repro.runs.io import atomic_write_json, read_json
+from repro.runs.records import DONE, summary_state
+from repro.runs.rundir import RunDir
+from repro.sweep.gate_report import CellCheck, GateVerdict, recipe_text
+from repro.sweep.spec.model import PlannedRun, SweepSpec
+from repro.sweep.sweep_folder import sweep_dir
+
+GATE_FILE = "gate.json"
+REPORTED = ("single", "final")
+
+
+def gate_runs(spec: SweepSpec, runs: Iterable[PlannedRun]) -> tuple[list[PlannedRun], frozenset[str]]:
+    """(the gate cells' reported runs, their ids with every run they depend on, transitively)."""
+    runs = list(runs)
+    gate = spec.gate
+    if gate is None:
+        return [], frozenset()
+    by_id = {r.run_id: r for r in runs}
+    reported = [r for r in runs if r.stage in REPORTED and gate.cell(r.row, r.column) is not None]
+    ids: set[str] = set()
+    todo = [r.run_id for r in reported]
+    while todo:
+        rid = todo.pop()
+        if rid not in ids:
+            ids.add(rid)
+            todo += list(by_id[rid].depends_on) if rid in by_id else []
+    return reported, frozenset(ids)
+
+
+def evaluate_gate(
+    spec: SweepSpec, runs: Iterable[PlannedRun], output_root: str | Path, scale: Any = None
+) -> GateVerdict:
+    """The gate's verdict for these planned runs (a sweep's expansion) against what is done in `output_root`."""
+    gate = spec.gate
+    if gate is None:
+        return GateVerdict("off", "the sweep file declares no gate")
+    if scale is not None and scale.overrides():
+        scaled = " ".join(scale.overrides())
+        return GateVerdict("off", f"the runs are scaled ({scaled}); the published numbers do not apply to them")
+    reported, ids = gate_runs(spec, runs)
+    if not reported:
+        return GateVerdict("off", "none of the gate's cells is in this selection")
+    root = Path(output_root)
+    percent = "acc" in spec.metric
+    checks: dict[tuple[str, str], CellCheck] = {}
+    seen: set[tuple[str, str, str]] = set()
+    for run in reported:
+        if (run.row, run.column, run.run_id) in seen:
+            continue
+        seen.add((run.row, run.column, run.run_id))
+        cell = checks.setdefault((run.row, run.column), CellCheck(gate.cell(run.row, run.column), 0))
+        cell.planned += 1
+        value = _metric(RunDir(root / "runs" / run.run_id), spec.metric)
+        if value is not None:
+            cell.values.append(value * (100.0 if percent else 1.0))
+    order = {(c.row, c.column): i for i, c in enumerate(gate.cells)}
+    found = sorted(checks.values(), key=lambda c: order[(c.spec.row, c.spec.column)])
+    reported_ids = tuple(sorted({r.run_id for r in reported}))
+    verdict = GateVerdict(
+        "passed",
+        checks=found,
+        gate_ids=ids,
+        reported_ids=reported_ids,
+        recipe=recipe_text(reported[0].config, spec.metric),
+        source=gate.source,
+        sweep=str(spec.path),
+    )
+    holding = [c for c in found if not c.spec.cited]
+    if not gate.hold:
+        return replace(verdict, state="advisory", why="gate.hold is false in the sweep file")
+    if not holding:
+        return replace(verdict, state="cited")
+    acceptance = read_acceptance(root, spec.name, reported_ids)
+    if not all(c.done for c in holding):
+        state = "pending"
+    elif any(not c.near for c in holding):
+        state = "held"
+    else:
+        return verdict
+    return replace(verdict, state="accepted", acceptance=acceptance) if acceptance else replace(verdict, state=state)
+
+
+def record_acceptance(verdict: GateVerdict, output_root: str | Path, name: str) -> GateVerdict:
+    """Record `--accept-gate` for these gate runs (atomically, in the output root) and return the verdict it
+    gives; a gate that holds nothing is left as it is (there is nothing to accept)."""
+    if not verdict.holds:
+        return verdict
+    record = {
+        "accepted": True,
+        "at": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "by": f"{getpass.getuser()}@{socket.gethostname()}",
+        "state": verdict.state,
+        "cells": [c.text() for c in verdict.checks],
+        "recipe": verdict.recipe,
+        "gate_runs": list(verdict.reported_ids),
+    }
+    atomic_write_json(sweep_dir(output_root, name) / GATE_FILE, record)
+    return replace(verdict, state="accepted", acceptance=record)
+
+
+def read_acceptance(output_root: str | Path, name: str, reported_ids: tuple[str, ...]) -> dict[str, Any] | None:
+    """The recorded acceptance, if it was given for exactly these gate runs (another recipe is judged afresh)."""
+    path = sweep_dir(output_root, name) / GATE_FILE
+    if not path.exists():
+        return None
+    try:
+        record = read_json(path)
+    except (OSError, ValueError):
+        return None
+    ok = isinstance(record, Mapping) and record.get("accepted") is True
+    return dict(record) if ok and tuple(record.get("gate_runs") or ()) == reported_ids else None
+
+
+def hold(plan: Any, verdict: GateVerdict) -> int:
+    """Mark every run of `plan` that is not a gate run and would be submitted as held; returns how many."""
+    from repro.sweep.plan import SUBMITTABLE, RunStatus
+
+    if not verdict.holds:
+        return 0
+    held = 0
+    for rid in plan.unique:
+        status = plan.status[rid]
+        if rid not in verdict.gate_ids and status.state in SUBMITTABLE:
+            why = f"waits for the baseline gate ({verdict.state})"
+            plan.status[rid] = RunStatus("held", why, status.job_id, status.epoch)
+            held += 1
+    return held
+
+
+def _metric(rd: RunDir, metric: str) -> float | None:
+    if summary_state(rd)[0] != DONE:
+        return None
+    value = (rd.read_summary() or {}).get(metric)
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    return float(value) if ok else None
+
+
+def check(plan: Any, *, accept: bool = False) -> str:
+    """Ask the plan's baseline gate, record `--accept-gate`, hold the runs it holds (`plan.gate` is the verdict);
+    returns the verdict as the sweep prints it ("" for a sweep file without a gate)."""
+    verdict = evaluate_gate(plan.spec, plan.runs, plan.output_root, plan.scale)
+    if accept:
+        verdict = record_acceptance(verdict, plan.output_root, plan.spec.name)
+    held = hold(plan, verdict)
+    plan.gate = verdict
+    return verdict.render(held) if plan.spec.gate is not None else ""

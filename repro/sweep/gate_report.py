@@ -1,0 +1,164 @@
+"""The baseline gate's verdict and how it reads: each gate cell's check (ours against the published number), the
+gate's state, the sentence the sweep prints for it, the note under a rendered table, and the recipe choices that set
+a baseline's level with the presets that change them. repro/sweep/gate.py evaluates it."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from repro.sweep.spec.gate_spec import MIN_TOLERANCE, STD_FACTOR, GateCellSpec
+
+HOLDING = ("pending", "held")  # the states that hold the rest of the table
+# The recipe presets that change a baseline's level (repro/conf/optim/<choice>/, docs/choices.md).
+PRESETS = (
+    "optim/schedule=step",
+    "optim/schedule=cosine_floor",
+    "optim/nesterov=off",
+    "optim/warmup=none",
+    "optim/lookahead_lr=peak",
+)
+
+
+@dataclass
+class CellCheck:
+    """One gate cell: its published number and what its reported runs reached (percent for accuracies)."""
+
+    spec: GateCellSpec
+    planned: int
+    values: list[float] = field(default_factory=list)
+
+    @property
+    def done(self) -> bool:
+        return self.planned > 0 and len(self.values) == self.planned
+
+    @property
+    def mean(self) -> float:
+        return statistics.fmean(self.values) if self.values else math.nan
+
+    @property
+    def gap(self) -> float:
+        return self.mean - self.spec.number
+
+    @property
+    def near(self) -> bool:
+        return self.done and abs(self.gap) <= self.spec.allowed + 1e-9
+
+    def ours(self) -> str:
+        if not self.values:
+            return f"0 of {self.planned} runs done"
+        std = f" ± {statistics.stdev(self.values):.2f}" if len(self.values) > 1 else ""
+        counted = f"n={len(self.values)}" + ("" if self.done else f" of {self.planned}")
+        return f"{self.mean:.2f}{std} ({counted})"
+
+    def text(self) -> str:
+        cell = f"{self.spec.row} / {self.spec.column}: ours {self.ours()} vs {self.spec.number_text()}"
+        if not self.done:
+            cell += " (waiting for its runs)"
+        else:
+            verdict = "within" if self.near else "OUTSIDE"
+            cell += f": gap {self.gap:+.2f} points, {verdict} the tolerance {self.spec.allowed:.2f}"
+        if self.spec.cited:
+            cell += f" [cited from a weaker recipe: {self.spec.cited}"
+            cell += f"; re-run evidence: {' '.join(self.spec.evidence.split())}]" if self.spec.evidence else "]"
+            cell += "; reported, never holds"
+        return cell
+
+
+@dataclass
+class GateVerdict:
+    """off | advisory | cited | pending | passed | held | accepted, and why; `gate_ids` are the gate runs and every
+    run they depend on (they train first); `holds`: the other runs wait."""
+
+    state: str
+    why: str = ""
+    checks: list[CellCheck] = field(default_factory=list)
+    gate_ids: frozenset[str] = frozenset()
+    reported_ids: tuple[str, ...] = ()
+    acceptance: dict[str, Any] | None = None
+    recipe: str = ""
+    source: str = ""
+    sweep: str = ""
+
+    @property
+    def holds(self) -> bool:
+        return self.state in HOLDING
+
+    def render(self, held: int = 0) -> str:
+        """The verdict as the sweep's output prints it (`held`: how many runs this call leaves waiting)."""
+        if self.state == "off":
+            return f"baseline gate: off ({self.why})"
+        head = f"baseline gate ({self.source or 'published numbers'}; tolerance: max({MIN_TOLERANCE:g}, "
+        head += f"{STD_FACTOR:g} x std) unless the file sets one): {self.state.upper()}"
+        lines = [head, *[f"  {c.text()}" for c in self.checks]]
+        lines.append(self._sentence(held))
+        return "\n".join(lines)
+
+    def _sentence(self, held: int) -> str:
+        waiting = f"the other {held} run(s) of the table" if held else "the rest of the table"
+        if self.state == "pending":
+            return (
+                f"The gate's {len(self.gate_ids)} run(s) train first; {waiting} wait for them. Locally this command "
+                "goes on by itself once they pass; on SLURM run the same command again when they are done (no job "
+                "waits on a gate)."
+            )
+        if self.state == "held":
+            return (
+                f"HELD: nothing else of the table starts ({held} run(s) wait), because the recipe does not land on "
+                f"the published baseline. The "
+                f"recipe: {self.recipe}. These choices set a baseline's level; each has a preset, one override on the "
+                f"gate rows first (docs/choices.md): {', '.join(PRESETS)}, e.g. `repro sweep {self.sweep} --rows "
+                f"{_quoted(self.checks[0].spec.row)} optim/schedule=step`. To go on with this recipe anyway: "
+                f"`repro sweep {self.sweep} --accept-gate` (recorded, and printed under the table)."
+            )
+        if self.state == "accepted":
+            a = self.acceptance or {}
+            return (
+                f"ACCEPTED by {a.get('by', '?')} on {a.get('at', '?')} while the gate was {a.get('state', '?')}: the "
+                "table goes on with this recipe, and `repro tables` says so under it."
+            )
+        if self.state == "passed":
+            return "Passed: the recipe lands on the published baseline; the rest of the table goes."
+        if self.state == "cited":
+            return (
+                "Every number of this gate is cited from another paper's weaker recipe: reported beside ours, "
+                "never held (the evidence says where a re-run of that recipe lands)."
+            )
+        return f"Advisory ({self.why}): reported, never held."
+
+    def note(self) -> str:
+        """One paragraph for under a rendered table."""
+        if self.state == "off":
+            return ""
+        cells = "; ".join(c.text() for c in self.checks)
+        text = f"Baseline gate ({self.source or 'published numbers'}): {self.state}. {cells}."
+        if self.state == "accepted":
+            a = self.acceptance or {}
+            text += f" Accepted with `--accept-gate` by {a.get('by', '?')} on {a.get('at', '?')} ({a.get('state')})."
+        return text
+
+
+def recipe_text(config: Mapping[str, Any], metric: str) -> str:
+    """The choices that set a baseline's level, as the gate run's config has them."""
+    o = config["optim"]
+    length = f"{o['iterations']} iterations" if o.get("iterations") else f"{o['epochs']} epochs"
+    schedule = str(o["schedule"])
+    if schedule == "cosine":
+        floor = float(o.get("lr_floor") or 0.0)
+        schedule = "cosine to 0" if not floor else f"cosine to {floor:g} x the peak"
+    elif schedule == "multistep":
+        at = o.get("milestone_iterations") if o.get("iterations") else o.get("milestones")
+        schedule = f"step decay x{o['gamma']:g} at {list(at or [])}"
+    warmup = int(o.get("warmup_epochs") or 0)
+    return (
+        f"lr {o['lr']:g}, weight decay {o['weight_decay']:g}, momentum {o['momentum']:g} "
+        f"({'Nesterov' if o['nesterov'] else 'no Nesterov'}), {warmup or 'no'} warm-up epoch(s), {schedule}, {length}, "
+        f"batch {config['data']['batch_size']}; the table reports {metric}"
+        + (" (the final epoch)" if metric.startswith("final_") else "")
+    )
+
+
+def _quoted(text: str) -> str:
+    return text if text.replace("_", "").isalnum() else f"'{text}'"

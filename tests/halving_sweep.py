@@ -1,0 +1,50 @@
+"""Test helper: a digits sweep whose one plain row (label smoothing) tunes epsilon over 4 points by successive
+halving (eta 2), and the scale the halving tests train it at: 4 epochs, so the rungs are epochs 1, 2 and 4 and the
+points that train to each are 4, 2 and 1 (8 epochs of tuning where the grid trains 16); 200 training and 100 test
+samples. Shared by tests/test_tune_halving.py and tests/test_sweep_slurm_halving.py."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from repro.runs.rundir import RunDir
+from repro.sweep.spec.model import Scale
+
+SCALE = Scale(epochs=4, subset=200, test_subset=100)
+RUNGS = (1, 2, 4)
+SURVIVORS = (4, 2, 1)
+HALVING_SWEEP = """
+    name: {name}
+    metric: final_test_acc
+    seeds: [0]
+    common: [data=digits, model=smallcnn, tracker=none, progress=none]
+    columns:
+      Digits: []
+    rows:
+      Label Smoothing:
+        overrides: [method=label_smoothing]
+        tune:
+          grid: {{method.epsilon: [0.0, 0.1, 0.2, 0.3]}}
+          strategy: {strategy}
+          eta: 2
+"""
+
+
+def write_halving_sweep(tmp_path: Path, name: str = "halving", strategy: str = "halving") -> Path:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(textwrap.dedent(HALVING_SWEEP.format(name=name, strategy=strategy)))
+    return path
+
+
+def epoch_lines(rd: RunDir) -> list[int]:
+    """The epochs the run's train.log says were trained, in order (one line per epoch trained, resumes included):
+    an epoch trained twice shows twice."""
+    if not rd.log_file.exists():
+        return []
+    out = []
+    for line in rd.log_file.read_text().splitlines():
+        words = line.split()
+        if len(words) > 3 and words[3] == "epoch" and "/" in words[4]:
+            out.append(int(words[4].split("/")[0]))
+    return out
