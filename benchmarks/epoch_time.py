@@ -45,18 +45,15 @@ FULL_SIZE = {"cifar10": (10_000, 10_000), "cifar100": (10_000, 10_000)}  # train
 
 
 def fake_full_size_cifar(name: str, root: Path) -> None:
-    """Random images of CIFAR's full size in the torchvision layout, with torchvision's checksums made to match."""
-    import cifar_fixtures
+    """Images of CIFAR's full size in the published layout, with torchvision's checksums made to match."""
+    import published_files
 
     per_batch, n_test = FULL_SIZE[name]
     if name == "cifar10":
-        fake = cifar_fixtures.make_fake_cifar10(root, per_batch=per_batch, n_test=n_test)
+        fake = published_files.write_cifar10(root, per_batch=per_batch, n_test=n_test)
     else:
-        fake = cifar_fixtures.make_fake_cifar100(root, n_train=5 * per_batch, n_test=n_test)
-    cls = fake.dataset_class
-    cls.train_list = [[f, fake.md5[f]] for f, _ in cls.train_list]
-    cls.test_list = [[f, fake.md5[f]] for f, _ in cls.test_list]
-    cls.meta = {**cls.meta, "md5": fake.md5[cls.meta["filename"]]}
+        fake = published_files.write_cifar100(root, n_train=5 * per_batch, n_test=n_test)
+    fake.trust_checksums()
 
 
 def measure(overrides: list[str], *, warmup: int, repeats: int, step_repeats: int) -> dict[str, float]:

@@ -90,36 +90,23 @@ def measure(run: Path, ks: list[int]) -> tuple[list[dict], float, int, int, int]
 def fabricate_cifar100(root: Path, *, per_class: int, seed: int = 0) -> None:
     """A learnable CIFAR-100-layout set under `root` with patched checksums (this process only)."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-    from torchvision.datasets import CIFAR100
-
-    from cifar_fixtures import _batch_dict, _write  # the exact torchvision file format the tests use
+    from published_files import write_cifar100_files  # the published file format the tests use
 
     rng = np.random.default_rng(seed)
-    # Class = colour (the networks pool globally, so colour statistics are what they can read): 20 superclass
-    # colours far apart, each class a small offset from its superclass'; every image its own colour jitter, so
-    # classes of one superclass overlap and the learned labels move mass onto their siblings.
+    # Class = colour (the networks pool globally, so colour statistics are what they can read): 20 groups of five
+    # classes (fine // 5) with colours far apart, each class a small offset from its group's; every image its own
+    # colour jitter, so classes of one group overlap and the learned labels move mass onto their siblings.
     coarse = rng.uniform(-1.5, 1.5, size=(20, 3))
     fine = coarse[np.arange(100) // 5] + rng.normal(0, 0.35, size=(100, 3))
-    folder = root / CIFAR100.base_folder
-    folder.mkdir(parents=True, exist_ok=True)
-    md5 = {}
-    for split, n in (("train", per_class * 100), ("test", 2000)):
+    sets = []
+    for n in (per_class * 100, 2000):
         labels = np.repeat(np.arange(100), n // 100)
         rng.shuffle(labels)
         colour = fine[labels] + rng.normal(0, 0.25, size=(len(labels), 3))  # [n, 3]
         x = colour[:, :, None] + 0.8 * rng.normal(0, 1, size=(len(labels), 3, 1024))
         rows = np.clip(128 + 40 * x, 0, 255).astype(np.uint8).reshape(len(labels), 3072)
-        entry = _batch_dict(split, rows, [int(v) for v in labels], "fine_labels")
-        entry[b"coarse_labels"] = [int(v) // 5 for v in labels]
-        md5[split] = _write(folder / split, entry)
-    meta = {
-        b"fine_label_names": [f"class_{i:02d}".encode() for i in range(100)],
-        b"coarse_label_names": [f"super_{i}".encode() for i in range(20)],
-    }
-    md5["meta"] = _write(folder / "meta", meta)
-    CIFAR100.train_list = [["train", md5["train"]]]
-    CIFAR100.test_list = [["test", md5["test"]]]
-    CIFAR100.meta = {**CIFAR100.meta, "md5": md5["meta"]}
+        sets.append((rows, [int(v) for v in labels]))
+    write_cifar100_files(root, *sets).trust_checksums()
 
 
 def train_full_record(data: str, epochs: int, work: Path, label_lr: float) -> Path:

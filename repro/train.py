@@ -209,10 +209,10 @@ def evaluate_epoch(exp: Experiment) -> dict[str, Any]:
     model = exp.method.eval_model(exp)
     row: dict[str, Any] = {}
     if exp.meta_idx.numel():
-        val = evaluate(
+        val = evaluate(  # against the held-out part's own labels: clean, or noisy with split.held_out_labels=noisy
             model,
             exp.data.train.images,
-            exp.data.train_true_targets,
+            exp.data.train_targets,
             exp.meta_idx,
             exp.eval_loader_kwargs,
             per_class=True,

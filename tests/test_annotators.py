@@ -85,6 +85,26 @@ def test_cleanlab_baseline_is_recorded_when_installed(tmp_path):
     pytest.importorskip("cleanlab", reason="cleanlab is an optional dependency (pip install 'repro[cleanlab]')")
     s = _run(tmp_path, "baseline").summary
     assert 0 <= s["annot_auroc_cleanlab"] <= 1 and "annot_cleanlab_missing" not in s
+    assert 0 <= s["annot_cleanlab_recall"] <= 1  # find_label_issues' flagged set, a precision / recall point
+
+
+def test_cleanlab_ranks_every_image_continuously_and_keeps_its_flagged_set():
+    """The AUROC's score is cleanlab's label quality (normalized margin) for every image, not a rank among the
+    flagged ones with a tie at 0 for the rest; find_label_issues' set stays beside it as one precision/recall point."""
+    pytest.importorskip("cleanlab", reason="cleanlab is an optional dependency (pip install 'repro[cleanlab]')")
+    from cleanlab.filter import find_label_issues
+    from cleanlab.rank import get_label_quality_scores
+
+    rng = np.random.default_rng(0)
+    probs = rng.dirichlet(np.full(5, 0.5), size=300)
+    given = np.where(rng.random(300) < 0.7, probs.argmax(1), rng.integers(0, 5, 300))
+    found = agreement.cleanlab_scores(given, probs)
+    quality = get_label_quality_scores(given, probs, method="normalized_margin")
+    assert np.allclose(found["score"], 1 - quality) and len(np.unique(found["score"])) > 290
+    assert np.array_equal(found["flagged"], find_label_issues(labels=given, pred_probs=probs, n_jobs=1))
+    flagged, wrong = np.array([True, True, False, False]), np.array([True, False, True, False])
+    assert agreement.precision_recall(flagged, wrong) == (0.5, 0.5)
+    assert np.isnan(agreement.precision_recall(np.zeros(4, bool), wrong)[0])
 
 
 def test_without_cleanlab_the_baseline_says_so(monkeypatch):

@@ -9,8 +9,8 @@ import pytest
 import torch
 from torch import nn
 
-from cifar_fixtures import make_fake_cifar10
 from presets import QUIET
+from published_files import write_cifar10
 from repro.cli import main
 from repro.models import build_model
 
@@ -36,7 +36,7 @@ def test_option_a_shortcut_subsamples_and_zero_pads():
 
 @pytest.mark.parametrize("name", ["resnet32", "resnet56"])
 def test_trains_a_step_on_fabricated_cifar(name, tmp_path, monkeypatch):
-    fake = make_fake_cifar10(tmp_path / "data")
+    fake = write_cifar10(tmp_path / "data")
     fake.patch_checksums(monkeypatch)
     code = main(
         [

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from cifar_fixtures import make_fake_cifar10, make_fake_cifar100
+from published_files import write_cifar10, write_cifar100
 from repro.data import BatchLoader, inject_uniform_noise, load_dataset, make_split
 from repro.errors import UserError
 
@@ -74,7 +74,17 @@ def test_bad_split_arguments_raise_user_error(kwargs, fragment):
 def test_class_without_meta_samples_is_named():
     targets = _targets([100, 100, 10])
     with pytest.raises(UserError, match=r"Class 2 has 10 training samples.*Raise split.meta_fraction"):
-        make_split(targets, meta_fraction=0.02, folds=1, fold=0, seed=0)
+        make_split(targets, meta_fraction=0.04, folds=5, fold=0, seed=0)
+    with pytest.raises(UserError, match=r"Class 2 has 1 training samples"):
+        make_split(_targets([100, 100, 1]), meta_fraction=0.02, folds=1, fold=0, seed=0)
+
+
+def test_a_one_fold_split_holds_out_at_least_one_sample_of_every_class():
+    """The noisy setting on a small subset (CIFAR-100 at 2000 images: 20 a class, 2% of which rounds to none)."""
+    targets = _targets([100, 100, 20])
+    train_idx, meta_idx = make_split(targets, meta_fraction=0.02, folds=1, fold=0, seed=0)
+    assert torch.bincount(targets[meta_idx]).tolist() == [2, 2, 1]
+    assert sorted(torch.cat([train_idx, meta_idx]).tolist()) == list(range(220))
 
 
 # ------------------------------------------------------------------------------------------------ noise
@@ -295,7 +305,7 @@ def test_unknown_dataset_lists_the_names():
 # ------------------------------------------------------------------------------------------------- CIFAR
 
 
-@pytest.mark.parametrize("name, make", [("cifar10", make_fake_cifar10), ("cifar100", make_fake_cifar100)])
+@pytest.mark.parametrize("name, make", [("cifar10", write_cifar10), ("cifar100", write_cifar100)])
 def test_cifar_loads_from_the_torchvision_layout(tmp_path, monkeypatch, name, make):
     fake = make(tmp_path)
     fake.patch_checksums(monkeypatch)
@@ -332,7 +342,7 @@ def test_missing_cifar_is_a_clear_user_error(tmp_path, name, folder):
 
 
 @pytest.mark.parametrize(
-    "name, make, victim", [("cifar10", make_fake_cifar10, "data_batch_3"), ("cifar100", make_fake_cifar100, "test")]
+    "name, make, victim", [("cifar10", write_cifar10, "data_batch_3"), ("cifar100", write_cifar100, "test")]
 )
 def test_corrupted_cifar_file_is_named(tmp_path, monkeypatch, name, make, victim):
     fake = make(tmp_path)
@@ -345,7 +355,7 @@ def test_corrupted_cifar_file_is_named(tmp_path, monkeypatch, name, make, victim
 
 
 def test_missing_cifar_file_is_named(tmp_path, monkeypatch):
-    fake = make_fake_cifar10(tmp_path)
+    fake = write_cifar10(tmp_path)
     fake.patch_checksums(monkeypatch)
     (fake.folder / "batches.meta").unlink()
     (fake.folder / "test_batch").unlink()
@@ -356,6 +366,6 @@ def test_missing_cifar_file_is_named(tmp_path, monkeypatch):
 
 def test_real_checksums_refuse_fabricated_files(tmp_path):
     """Without the test's patch, torchvision's MD5 check stays on: fake files are refused."""
-    make_fake_cifar10(tmp_path)
+    write_cifar10(tmp_path)
     with pytest.raises(UserError, match="MD5 mismatch"):
         load_dataset("cifar10", str(tmp_path))

@@ -14,7 +14,7 @@ from presets import NOISY
 from repro.cli import main
 from repro.config import load_config, to_container
 from repro.data.noise.transition import anchor_transition, noise_transition
-from repro.recorders.transition_estimate import read_best_val_probs, transition_mae
+from repro.recorders.transition_estimate import read_kept_probs, transition_mae
 from repro.runs.rundir import run_id
 
 ESTIMATED = ["method=loss_correction", "method.transition=estimated", "optim.epochs=1"]
@@ -32,7 +32,7 @@ def estimator(tmp_path_factory):
 def test_a_noisy_run_keeps_its_best_validation_softmax(estimator):
     root, run = estimator
     summary = json.loads((run / "summary.json").read_text())
-    probs, rows, info = read_best_val_probs(run, run_id=run.name)
+    probs, rows, info = read_kept_probs(run, "best_val", run_id=run.name)
     assert info["epoch"] == summary["best_val_epoch"]
     assert info["val_acc"] == summary["best_val_acc"]
     assert probs.shape == (summary["num_train"], 10) and len(rows) == summary["num_train"]
@@ -59,7 +59,7 @@ def test_loss_correction_reads_the_best_validation_estimate(estimator, tmp_path)
         if s.get("estimate_at"):
             summaries[s["estimate_at"]] = s
     best, final = summaries["best_val"], summaries["final"]
-    probs, rows, info = read_best_val_probs(run, run_id=run.name)
+    probs, rows, info = read_kept_probs(run, "best_val", run_id=run.name)
     t, anchors = anchor_transition(probs, 97.0, where="test")
     assert best["estimator_epoch"] == info["epoch"] and "estimator_epoch" not in final
     assert np.allclose(best["transition_matrix"], t.numpy(), atol=1e-6)

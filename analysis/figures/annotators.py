@@ -5,8 +5,9 @@
   their mass where people disagree rise from left to right;
 - `figure_annotator_roc`: ROC curves of detecting the mislabelled training images (given ≠ clean) by the learned
   label's given-class probability and by its top-1 differing from the given label (a point), against the
-  one-hot-trained network's training loss and cleanlab's find_label_issues on out-of-sample probabilities (from the
-  run's cross-validation fold runs, where they exist) and, dotted, on the network's own in-sample softmax.
+  one-hot-trained network's training loss and cleanlab's continuous label-quality score on out-of-sample
+  probabilities (from the run's cross-validation fold runs, where they exist; its find_label_issues set as a marker
+  on that curve) and, dotted, on the network's own in-sample softmax.
 
 Takes the figure's runs (analysis/figures/figure.py); gives the PNG. Each panel (a label set) draws one run per method
 (the lowest seed) of the cells of Tables 14 and 15 (CELLS) from its `annotators.npz`
@@ -132,6 +133,8 @@ def draw_roc(chosen: Chosen, log: Log) -> bytes:
             if found is not None:
                 fpr, tpr, _ = roc_curve(wrong, found["score"])
                 ax.plot(fpr, tpr, "-.", label=f"{method}: cleanlab, {found['folds']}-fold out-of-sample")
+                flagged = found["flagged"]  # find_label_issues' yes/no set: one point
+                ax.plot([(flagged & ~wrong).sum() / max((~wrong).sum(), 1)], [found["recall"]], "x", color="black")
             if "cleanlab" in arrays:
                 fpr, tpr, _ = roc_curve(wrong, arrays["cleanlab"])
                 ax.plot(fpr, tpr, ":", label=f"{method}: cleanlab, in-sample (fallback)")

@@ -8,10 +8,11 @@ annotator_agreement.py: summary fields `annot_*`). This table averages those fie
 - per method with learned labels: the learned label against the annotators (TV, KL), Spearman's rank correlation
   of its entropy with the annotators' disagreement, and the AUROC of two mislabel detectors built on it;
 - per method: the AUROC of its own network's training-loss ranking (the one-hot row is the baseline's row); for a
-  run with cross-validation fold runs (a sweep row with `out_of_sample: {folds: K}`), cleanlab's find_label_issues on
-  out-of-sample probabilities, the way cleanlab is meant to be used (computed here, from the fold runs' held-out
-  predictions: repro/labels/out_of_sample.py); and, as a labelled fallback, cleanlab on the network's own in-sample
-  softmax, which a network that memorised the noisy labels makes useless.
+  run with cross-validation fold runs (a sweep row with `out_of_sample: {folds: K}`), cleanlab's continuous
+  label-quality score on out-of-sample probabilities, the way cleanlab is meant to be used (computed here, from the
+  fold runs' held-out predictions: repro/labels/out_of_sample.py), with the precision and recall of the set its
+  find_label_issues flags; and, as a labelled fallback, cleanlab on the network's own in-sample softmax, which a
+  network that memorised the noisy labels makes useless.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ import pandas as pd
 from analysis.collect import DONE
 from repro.runs.io import atomic_write_text
 
-OUT_OF_SAMPLE = "annot_auroc_cleanlab_oos"  # computed here from the fold runs, not a summary field
+OUT_OF_SAMPLE = "annot_auroc_cleanlab_oos"  # computed here from the fold runs, not summary fields
+OOS_PRECISION, OOS_RECALL = "annot_cleanlab_oos_precision", "annot_cleanlab_oos_recall"
 # (summary field, what it measures); "given" rows are per label set, the others per method.
 GIVEN_MEASURES = (
     ("annot_mislabelled", "share of mislabelled training images (given ≠ clean)"),
@@ -39,7 +41,9 @@ METHOD_MEASURES = (
     ("annot_auroc_learned_top1", "AUROC: learned top-1 ≠ given"),
     ("annot_auroc_learned_given_prob", "AUROC: learned label's given-class probability (low)"),
     ("annot_auroc_loss", "AUROC: the network's training loss on the given label"),
-    (OUT_OF_SAMPLE, "AUROC: cleanlab find_label_issues, out-of-sample (K-fold cross-validated) probabilities"),
+    (OUT_OF_SAMPLE, "AUROC: cleanlab label quality (normalized margin), out-of-sample (K-fold) probabilities"),
+    (OOS_PRECISION, "cleanlab find_label_issues, out-of-sample: precision of the flagged set"),
+    (OOS_RECALL, "cleanlab find_label_issues, out-of-sample: recall of the flagged set"),
     ("annot_auroc_cleanlab", "AUROC: cleanlab on the network's own in-sample softmax (fallback, not its intended use)"),
 )
 
@@ -67,12 +71,18 @@ def with_out_of_sample_cleanlab(done: pd.DataFrame) -> pd.DataFrame:
     from repro.labels.annotator_agreement import out_of_sample_cleanlab
 
     done = done.copy()
-    done[OUT_OF_SAMPLE], done["oos_folds"] = math.nan, math.nan
+    done[OUT_OF_SAMPLE], done[OOS_PRECISION], done[OOS_RECALL], done["oos_folds"] = (
+        math.nan,
+        math.nan,
+        math.nan,
+        math.nan,
+    )
     fixed = done["annot_tv_learned"].isna() if "annot_tv_learned" in done else pd.Series(True, index=done.index)
     for i in done.index[fixed]:
         found = out_of_sample_cleanlab(str(done.at[i, "path"]))
         if found is not None:
             done.at[i, OUT_OF_SAMPLE], done.at[i, "oos_folds"] = found["auroc"], found["folds"]
+            done.at[i, OOS_PRECISION], done.at[i, OOS_RECALL] = found["precision"], found["recall"]
     return done
 
 
@@ -113,7 +123,9 @@ def render_markdown(table: pd.DataFrame, source: str) -> str:
         "Runs whose label noise comes from several annotators per image (CIFAR-10N, or SIMULATED annotators "
         "where the label set says so), their training part at the last epoch; mean ± sample std over seeds "
         f"(n). Runs: {source}. Mislabelled: given label ≠ clean label. KL uses each label mixed with 0.1% "
-        "uniform; AUROC 0.5 is chance. cleanlab needs out-of-sample probabilities (its documentation): the "
+        "uniform; AUROC 0.5 is chance. cleanlab's AUROCs rank every image by its continuous label-quality score "
+        "(normalized margin); its find_label_issues set is one precision / recall point. cleanlab needs "
+        "out-of-sample probabilities (its documentation): the "
         "out-of-sample row has them from K cross-validation fold runs, each network scoring the fold it never "
         "trained on; the in-sample row feeds it the network's own softmax on its training images, which a "
         "network that memorised the noisy labels makes useless.",

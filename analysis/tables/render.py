@@ -117,7 +117,8 @@ def render_markdown(result: TableResult) -> str:
     if result.noisy:
         lines.append(
             "Clean labels: what each row's runs used in clean labels beyond their noisy training labels "
-            "(meta set: learned on; validation only: scored, for the best epoch or a tuned value)."
+            "(meta set: learned on; validation only: scored, for the best epoch or a tuned value; transition "
+            "matrix: counted into a known T; estimator's epoch: the estimating network picked on them; none: not one)."
         )
     if result.tuning_notes:
         lines.append(

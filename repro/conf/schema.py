@@ -101,6 +101,11 @@ class Split:
     fold: int = option(ge=0, why="which fold this run holds out (0..folds-1)")
     seed: int = option(ge=0, why="the split's permutation (and data.subset's)")
     full_train: bool = option(why="train on the whole training set (the final stage): no meta set")
+    held_out_labels: Literal["clean", "noisy"] = option(
+        default="clean",
+        why="the held-out part's labels: clean (CIFAR's own) or noisy (the noise model's: a validation set that "
+        "uses no clean label; no meta-set method then)",
+    )
 
     def check(self) -> None:
         if not 0 <= self.fold < self.folds:

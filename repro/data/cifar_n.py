@@ -6,13 +6,19 @@ Wei et al., "Learning with Noisy Labels Revisited: A Study Using Real-World Huma
 noisy label per image (`noisy_label`). The files are CC BY-NC 4.0: users bring their own copy (`noise.file`, or
 the environment variable CIFAR_N_FILE); the suite never downloads or ships them.
 
+The published files, as they are: `torch.save` zips (record folder `archive/` in CIFAR-10_human.pt,
+`CIFAR-100_human/` in CIFAR-100_human.pt) of a dict whose label columns are int64 numpy arrays of 50,000, except
+CIFAR-100N's `clean_coarse_label` / `noisy_coarse_label`, plain lists of ints (this suite reads neither). Only the
+columns a run uses are required: `clean_label` and its `noise.type`'s column (and CIFAR-10N's three annotators, when
+present, for the agreement record).
+
 What this module guarantees before any training:
 - the file is read without executing its pickle (repro/data/label_file.py);
-- its md5 is compared with the published ones: another md5 is a warning naming the file (the old CIFAR-100N
-  release had wrong coarse labels; the fine labels this suite uses may still be right), not an error;
-- its `clean_label` equals the user's CIFAR training labels, position by position (the official loader's
-  assertion). A copy in another image order would silently attach labels to the wrong images: refused, saying
-  which order the file seems to be in.
+- its md5 is compared with the published ones: another md5 is a warning naming the file, not an error (the
+  superseded 2021 CIFAR-100N file is named as such: its fine labels equal the current file's);
+- its `clean_label` equals the user's whole CIFAR training set's labels, position by position (the official loader's
+  assertion), before `data.subset` keeps some images with their own labels (`HumanNoise.subset`). A copy in another
+  image order would silently attach labels to the wrong images: refused, saying which order the file seems to be in.
 The noisy labels replace the given labels of the run's training part only; the meta (and validation) part keeps its
 clean labels, as with the synthetic noise models (repro/data/noise/synthetic.py).
 """
@@ -26,11 +32,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-import numpy as np
 import torch
 from torch import Tensor
 
-from repro.data.label_file import read_numpy_dict
+from repro.data.label_file import LabelColumn, label_column, read_label_columns
 from repro.errors import UserError
 
 SOURCE = "github.com/UCSC-REAL/cifar-10-100n"
@@ -72,6 +77,14 @@ RELEASES = (
         {"noisy": "noisy_label"},
     ),
 )
+# Files once published and since replaced -> what differs (the run goes on, with a warning that says so).
+SUPERSEDED = {
+    "3957ab2a1b5fd13bfbd6ab956831f9b3": (
+        "the CIFAR-100N file of 2021-10-12, replaced on 2023-03-15 because its coarse labels were wrong; its "
+        "clean_label and noisy_label equal the current file's, and this suite reads no coarse label, so runs are "
+        "unaffected"
+    ),
+}
 NOISE_TYPES = tuple(t for release in RELEASES for t in release.types)
 ANNOTATOR_KEYS = ("random_label1", "random_label2", "random_label3")  # CIFAR-10N's three independent annotators
 
@@ -140,7 +153,7 @@ def load_human_noise(noise_cfg: Mapping[str, Any], targets: Tensor | None) -> Hu
     None: unchecked, for questions about the file alone, such as its transition matrix before a run starts)."""
     path, kind = noise_file_path(noise_cfg), noise_type(noise_cfg)
     what = "The CIFAR-N label file (noise.file)"
-    arrays = read_numpy_dict(path, what=what)
+    arrays = read_label_columns(path, what=what)
     md5 = file_md5(path)
     release = next(r for r in RELEASES if kind in r.types)
     warn_if_unpublished(path, md5)
@@ -148,7 +161,7 @@ def load_human_noise(noise_cfg: Mapping[str, Any], targets: Tensor | None) -> Hu
     if key not in arrays or "clean_label" not in arrays:
         other = [t for r in RELEASES for t, k in r.types.items() if k in arrays]
         raise UserError(
-            f"{path} has no {key!r} array for noise.type={kind} ({release.title}); it holds "
+            f"{path} has no {key!r} column for noise.type={kind} ({release.title}); it holds "
             f"{', '.join(sorted(arrays)) or 'nothing'}. "
             + (
                 f"Its noise types are {', '.join(other)}: pick one of "
@@ -177,11 +190,18 @@ def file_md5(path: Path) -> str:
 def warn_if_unpublished(path: Path, md5: str) -> None:
     if md5 in {r.md5 for r in RELEASES}:
         return
+    if md5 in SUPERSEDED:
+        warnings.warn(
+            f"The CIFAR-N label file {path} (md5 {md5}) is {SUPERSEDED[md5]}. The run goes on and records its md5; "
+            f"the current file is at {SOURCE}.",
+            FileDiffersFromRelease,
+            stacklevel=2,
+        )
+        return
     published = "; ".join(f"{r.file_name} {r.md5}" for r in RELEASES)
     warnings.warn(
         f"The CIFAR-N label file {path} has md5 {md5}, which is not a published release ({published}). The run "
-        "goes on with it and records its md5. If it is CIFAR-100_human.pt, it may be the older CIFAR-100N release, "
-        f"whose coarse labels were wrong: get the current file from {SOURCE}.",
+        f"goes on with it and records its md5. If it is not an unmodified copy, get the file again from {SOURCE}.",
         FileDiffersFromRelease,
         stacklevel=2,
     )
@@ -223,14 +243,8 @@ def check_alignment(clean: Tensor, targets: Tensor, *, path: Path, release: Rele
     raise UserError(f"{head}; {problem}. Nothing was trained.")
 
 
-def _labels(arrays: Mapping[str, np.ndarray], key: str, path: Path) -> Tensor:
-    array = arrays[key]
-    if array.ndim != 1 or not np.issubdtype(array.dtype, np.integer):
-        raise UserError(
-            f"{path}: array {key!r} must be a 1-D integer array of class indices; got {array.dtype} "
-            f"{array.shape}. Get the original file again."
-        )
-    return torch.from_numpy(array.astype(np.int64, copy=True))
+def _labels(arrays: Mapping[str, LabelColumn], key: str, path: Path) -> Tensor:
+    return torch.from_numpy(label_column(dict(arrays), key, path=path))
 
 
 def _counts(labels: Tensor) -> str:

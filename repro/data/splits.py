@@ -20,6 +20,9 @@ def make_split(targets: Tensor, *, meta_fraction: float, folds: int, fold: int, 
     fold `f` holds out positions `[round(f*q_c), round((f+1)*q_c))` of it, `q_c = meta_fraction * n_c`
     (round half up). Fold 0 therefore holds `round(meta_fraction * n_c)` samples of class `c`, every fold
     holds that many +-1, folds never overlap, and when `meta_fraction * folds == 1` they cover each sample once.
+    A one-fold split (the noisy setting's) holds out at least one sample of every class with two or more, so that
+    no class is missing from the meta set: on a small data.subset (CIFAR-100 at 2000 images: 20 per class, 2% of
+    which rounds to none) the meta share of such a class is then 1 / n_c, above meta_fraction.
     """
     targets = _check_targets(targets)
     _check_split_arguments(meta_fraction=meta_fraction, folds=folds, fold=fold)
@@ -31,7 +34,7 @@ def make_split(targets: Tensor, *, meta_fraction: float, folds: int, fold: int, 
     rank = _rank_within_class(targets, generator)
     class_slot = torch.searchsorted(classes, targets)
     lo = _boundary(counts, meta_fraction, fold)[class_slot]
-    hi = _boundary(counts, meta_fraction, fold + 1)[class_slot]
+    hi = _end_of_fold(counts, meta_fraction, fold, folds)[class_slot]
     in_meta = (rank >= lo) & (rank < hi)
     return torch.nonzero(~in_meta).flatten(), torch.nonzero(in_meta).flatten()
 
@@ -40,6 +43,13 @@ def _boundary(counts: Tensor, meta_fraction: float, fold: int) -> Tensor:
     """Start of fold `fold` within each class's permutation: round_half_up(fold * meta_fraction * n_c)."""
     position = torch.floor(counts.double() * (fold * meta_fraction) + 0.5).long()
     return torch.minimum(position, counts)
+
+
+def _end_of_fold(counts: Tensor, meta_fraction: float, fold: int, folds: int) -> Tensor:
+    """End of fold `fold` within each class's permutation; a one-fold split's fold holds at least one sample of
+    every class with two or more (make_split's docstring)."""
+    end = _boundary(counts, meta_fraction, fold + 1)
+    return torch.where(counts >= 2, end.clamp(min=1), end) if folds == 1 else end
 
 
 def _rank_within_class(targets: Tensor, generator: torch.Generator) -> Tensor:
@@ -92,7 +102,7 @@ def _check_split_arguments(*, meta_fraction: float, folds: int, fold: int) -> No
 def _check_every_fold_has_meta_samples(classes: Tensor, counts: Tensor, *, meta_fraction: float, folds: int) -> None:
     """A class with no meta sample in some fold makes the meta loss blind to it: refuse, naming the class."""
     for f in range(folds):
-        sizes = _boundary(counts, meta_fraction, f + 1) - _boundary(counts, meta_fraction, f)
+        sizes = _end_of_fold(counts, meta_fraction, f, folds) - _boundary(counts, meta_fraction, f)
         empty = torch.nonzero(sizes == 0).flatten()
         if empty.numel():
             slot = int(empty[0])

@@ -12,9 +12,10 @@ At a run's last epoch, for its training part (`annotators.npz` in the run direct
   their votes);
 - AUROC of detecting mislabelled images by: the learned label's top class differing from the given label; the
   learned label's given-class probability (low = suspicious); this run's network's training loss on the given label
-  (the one-hot run's baseline ranking); cleanlab's find_label_issues on this network's own softmax (in-sample: a
-  fallback only, since cleanlab needs out-of-sample probabilities and a network that memorised the noise flags
-  nothing; the optional `cleanlab` dependency: NaN and `annot_cleanlab_missing` without it).
+  (the one-hot run's baseline ranking); cleanlab's continuous label-quality score (`LABEL_QUALITY`) on this
+  network's own softmax (in-sample: a fallback only, since cleanlab needs out-of-sample probabilities and a network
+  that memorised the noise ranks every given label as right), with find_label_issues' flagged set as a precision /
+  recall point beside it (the optional `cleanlab` dependency: NaN and `annot_cleanlab_missing` without it).
 
 cleanlab as it is meant to be used, on out-of-sample probabilities from the run's K cross-validation fold runs
 (repro/labels/out_of_sample.py), is computed when the analysis reads the runs (`out_of_sample_cleanlab`): the fold
@@ -79,19 +80,38 @@ def spearman(a: np.ndarray, b: np.ndarray) -> float:
     return float(spearmanr(a, b).statistic)
 
 
-def cleanlab_scores(given: np.ndarray, probs: np.ndarray) -> np.ndarray | None:
-    """cleanlab.filter.find_label_issues as a score (its self-confidence rank among the flagged, 0 for the rest);
+# cleanlab's label-quality score behind the AUROCs: the normalized margin, P[given] - max over the other classes
+# (rescaled by cleanlab to [0, 1]). Its documentation: it "works better for identifying class conditional label
+# errors, i.e. examples for which another label in C is appropriate but the given label is not", which is what
+# annotators' mistakes are; self-confidence (P[given]) is the one it recommends for images of no class or several.
+LABEL_QUALITY = "normalized_margin"
+
+
+def cleanlab_scores(given: np.ndarray, probs: np.ndarray) -> dict[str, np.ndarray] | None:
+    """cleanlab on (given labels, predicted probabilities): {"score": 1 - its label quality (`LABEL_QUALITY`,
+    cleanlab.rank.get_label_quality_scores), a continuous suspicion for every sample (high: likely mislabelled),
+    "flagged": the samples cleanlab.filter.find_label_issues flags (a yes/no set: one precision / recall point)};
     None when cleanlab is not installed (an optional dependency)."""
     try:
         from cleanlab.filter import find_label_issues
+        from cleanlab.rank import get_label_quality_scores
     except ImportError:
         return None
+    quality = get_label_quality_scores(given, probs, method=LABEL_QUALITY)
     # n_jobs=1: cleanlab's default forks a multiprocessing pool, which deadlocked inside a sweep's forked worker
     # (torch's threads hold locks across the fork); one process is quick at these sizes.
-    ranked = find_label_issues(labels=given, pred_probs=probs, return_indices_ranked_by="self_confidence", n_jobs=1)
-    score = np.zeros(len(given))
-    score[ranked] = np.arange(len(ranked), 0, -1, dtype=np.float64)  # the most suspicious first: highest score
-    return score
+    flagged = find_label_issues(labels=given, pred_probs=probs, n_jobs=1)
+    return {"score": 1.0 - np.asarray(quality, dtype=np.float64), "flagged": np.asarray(flagged, dtype=bool)}
+
+
+def precision_recall(flagged: np.ndarray, mislabelled: np.ndarray) -> tuple[float, float]:
+    """(share of the flagged samples that are mislabelled, share of the mislabelled samples flagged); NaN where the
+    denominator is empty."""
+    hits = float((flagged & mislabelled).sum())
+    return (
+        hits / flagged.sum() if flagged.any() else math.nan,
+        hits / mislabelled.sum() if mislabelled.any() else math.nan,
+    )
 
 
 def agreement_arrays(
@@ -110,9 +130,9 @@ def agreement_arrays(
         "kl_given": kl_divergence(p, one_hot).numpy(),
         "loss": (-probs.double().gather(1, given.long()[:, None]).squeeze(1).clamp(min=1e-12).log()).numpy(),
     }
-    scores = cleanlab_scores(given.numpy(), probs.double().numpy())
-    if scores is not None:
-        out["cleanlab"] = scores
+    found = cleanlab_scores(given.numpy(), probs.double().numpy())
+    if found is not None:
+        out["cleanlab"], out["cleanlab_flagged"] = found["score"], found["flagged"]
     if labels is not None:
         q = labels.double()
         out.update(
@@ -136,6 +156,9 @@ def agreement_summary(arrays: dict[str, np.ndarray]) -> dict[str, Any]:
     }
     if "cleanlab" in arrays:
         out["annot_auroc_cleanlab"] = auroc(mislabelled, arrays["cleanlab"])
+        if "cleanlab_flagged" in arrays:  # runs recorded before the flagged set was kept have the score only
+            precision, recall = precision_recall(arrays["cleanlab_flagged"], mislabelled)
+            out.update(annot_cleanlab_precision=precision, annot_cleanlab_recall=recall)
     else:
         out["annot_cleanlab_missing"] = "cleanlab is not installed (pip install 'repro[cleanlab]')"
     if "tv_learned" in arrays:
@@ -151,8 +174,9 @@ def agreement_summary(arrays: dict[str, np.ndarray]) -> dict[str, Any]:
 
 def out_of_sample_cleanlab(run_path: str | Path) -> dict[str, Any] | None:
     """cleanlab on out-of-sample probabilities for a finished run with annotators and complete cross-validation fold
-    runs: {"folds": K, "score": (N,) cleanlab score per training row of `annotators.npz`, "auroc": of it against
-    the mislabelled rows}; None without fold runs or without cleanlab."""
+    runs: {"folds": K, "score": (N,) cleanlab's suspicion per training row of `annotators.npz`, "auroc": of it
+    against the mislabelled rows, "flagged": find_label_issues' set, "precision" / "recall": of that set}; None
+    without fold runs or without cleanlab."""
     from repro.labels.out_of_sample import fold_count, out_of_sample_probs
 
     path = Path(run_path)
@@ -164,10 +188,18 @@ def out_of_sample_cleanlab(run_path: str | Path) -> dict[str, Any] | None:
     with np.load(path / FILE) as f:
         index, given, clean = f["index"], f["given"], f["clean"]
     probs, _ = out_of_sample_probs(path, index, folds)
-    score = cleanlab_scores(given, probs.astype(np.float64))
-    if score is None:
+    found = cleanlab_scores(given, probs.astype(np.float64))
+    if found is None:
         return None
-    return {"folds": folds, "score": score, "auroc": auroc(given != clean, score)}
+    mislabelled = given != clean
+    precision, recall = precision_recall(found["flagged"], mislabelled)
+    return {
+        "folds": folds,
+        "auroc": auroc(mislabelled, found["score"]),
+        "precision": precision,
+        "recall": recall,
+        **found,
+    }
 
 
 class AnnotatorAgreementRecorder(Recorder):

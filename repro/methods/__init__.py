@@ -115,6 +115,12 @@ def check_method_config(cfg: DictConfig | Mapping[str, Any]) -> None:
             f"method={method['name']} learns on a clean meta set, but split.full_train=true leaves none; use "
             "split=holdout (or split=noisy), or, for learned labels, replay them with method=replay."
         )
+    held_out = str(config["split"].get("held_out_labels", "clean"))
+    if cls.needs_meta_set and held_out != "clean":
+        raise UserError(
+            f"method={method['name']} learns on a clean meta set, but split.held_out_labels={held_out} gives the "
+            "held-out part noisy labels; leave split.held_out_labels=clean."
+        )
 
 
 def check_method_options(cls: type[Method], node: DictConfig | Mapping[str, Any]) -> None:

@@ -67,6 +67,13 @@ class Method(TrainingMethod):
         return 0
 
     @classmethod
+    def training_form(cls, config: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        """What a run of this method computes per step, in a form shared with the other methods that can compute the
+        same (repro/methods/same_training.py: e.g. the smearing family's loss and matrix), from the run's resolved
+        config; None: the method's own config node describes it."""
+        return None
+
+    @classmethod
     def check_ready(cls, cfg: DictConfig) -> None:
         """Refuse to start, before anything of the run is written, when what the run reads from disk (a teacher
         run) is missing or unfinished."""
@@ -98,7 +105,8 @@ class Method(TrainingMethod):
         held-out part, as a meta set when the method learns on it; a method that reads more overrides this."""
         from repro.training.clean_labels import held_out_use
 
-        return held_out_use(int(exp.meta_idx.numel()), learns_on_it=self.needs_meta_set)
+        held_out = int(exp.meta_idx.numel()) if exp.data.held_out_clean else 0  # noisy held-out labels: none used
+        return held_out_use(held_out, learns_on_it=self.needs_meta_set)
 
     def recorders(self, exp: Experiment) -> list[Recorder]:
         """Its own recorders (the Recorder protocol): label trajectories, weight histograms, ... (the recorders every

@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, Mapping
 
+import torch
 from omegaconf import DictConfig
 from torch import Tensor
 
@@ -34,6 +35,22 @@ class FixedTargets(Method):
             "method.smoothing_epsilon=-0.2",
         )
         beta: float = option(default=0.0, ge=0, why="the confidence penalty's weight (0: none)")
+
+    @classmethod
+    def training_form(cls, config: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        """One-hot and smoothed targets without the penalty are members of the smearing family (M = I, or
+        (1 - eps) I + eps/C J)."""
+        from repro.methods.label_smearing import smoothing_matrix
+        from repro.methods.same_training import smearing_form
+
+        method, classes = config["method"], int(config["data"]["num_classes"])
+        if float(method.get("beta") or 0.0):
+            return None
+        if method.get("labels") == "onehot":
+            return smearing_form(torch.eye(classes, dtype=torch.float64))
+        if method.get("labels") == "smoothing":
+            return smearing_form(smoothing_matrix(classes, float(method["epsilon"])))
+        return None
 
     def __init__(self, cfg: DictConfig, exp) -> None:
         super().__init__(cfg, exp)

@@ -19,7 +19,7 @@ is negative smoothing (docs/methods/label_smearing.md; tests/test_label_smearing
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, Mapping
 
 import torch
 import torch.nn.functional as F
@@ -89,6 +89,20 @@ class LabelSmearing(Method):
                 )
 
     @classmethod
+    def training_form(cls, config: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        """Its matrix, whenever the config alone fixes it (a known T of data-dependent noise does not)."""
+        from repro.methods.same_training import known_symmetric_transition, smearing_form
+
+        method, classes = config["method"], int(config["data"]["num_classes"])
+        member = method.get("smearing")
+        if member == "identity":
+            return smearing_form(torch.eye(classes, dtype=torch.float64))
+        if member == "smoothing":
+            return smearing_form(smoothing_matrix(classes, float(method["smoothing_epsilon"])))
+        t = known_symmetric_transition(config) if method.get("transition", "known") == "known" else method.get("matrix")
+        return None if t is None else smearing_form(torch.linalg.inv(torch.as_tensor(t, dtype=torch.float64)))
+
+    @classmethod
     def check_ready(cls, cfg: DictConfig) -> None:
         if cfg.method.smearing == "backward":
             if cfg.method.transition == "known":
@@ -105,12 +119,27 @@ class LabelSmearing(Method):
         elif self.member == "smoothing":
             m = smoothing_matrix(num_classes, float(o.smoothing_epsilon))
         elif o.transition == "known":
-            t = noise_transition(exp.cfg.noise, num_classes, targets=exp.data.train_true_targets, among=exp.train_idx)
+            data = exp.data
+            t = noise_transition(
+                exp.cfg.noise,
+                num_classes,
+                targets=data.train_true_targets,
+                among=exp.train_idx,
+                given=data.train_targets,
+            )
             m = torch.linalg.inv(check_transition(t, num_classes, where="the noise model's T", invertible=True))
         else:
             m = torch.linalg.inv(check_transition(o.matrix, num_classes, where="method.matrix", invertible=True))
         self.matrix64 = m
         self.matrix = m.to(device=exp.device, dtype=torch.float32)
+
+    def clean_label_uses(self, exp) -> list:
+        """Besides the held-out part: the backward member's known T of human noise (CIFAR-N) is counted from the
+        training part's clean labels."""
+        from repro.training.clean_labels import known_transition_use
+
+        known = self.member == "backward" and self.cfg.get("transition", "known") == "known"
+        return super().clean_label_uses(exp) + (known_transition_use(exp) if known else [])
 
     def train_step(self, exp, x: Tensor, y: Tensor, idx: Tensor) -> StepOutput:
         logits = exp.model(x)

@@ -12,7 +12,7 @@ a matrix given in the config (`transition=given`). Settings and sources: docs/me
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, Mapping
 
 import torch
 import torch.nn.functional as F
@@ -22,11 +22,15 @@ from torch import Tensor
 from repro.data.noise.transition import anchor_transition, check_transition, noise_transition
 from repro.errors import UserError
 from repro.methods.base import Method, StepOutput, optimizer_step
-from repro.recorders.transition_estimate import read_best_val_probs
+from repro.recorders.transition_estimate import KEPT, read_kept_probs
 from repro.schema import option, schema
 from repro.training.evaluation import softmax_outputs
 from repro.training.protocols import Recorder, When
 from repro.training.step_cost import PLAIN
+
+# The estimator's network: its last checkpoint, its best-validation epoch, or its epoch of lowest loss on the held-out
+# part's noisy labels (Patrini et al.'s; repro/recorders/transition_estimate.py).
+ESTIMATE_AT = ("final", *KEPT)
 
 
 def forward_corrected_loss(logits: Tensor, y: Tensor, t: Tensor) -> Tensor:
@@ -82,10 +86,13 @@ class LossCorrection(Method):
             le=1,
             why="transition=given: C rows of C probabilities, row i the given-label distribution of true class i",
         )
-        estimate_at: Literal["final", "best_val"] = option(
+        estimate_at: str = option(
             default="final",
-            why="transition=estimated: the estimator's network at its final epoch or its best-validation epoch "
-            "(transition_estimate.py)",
+            choices=ESTIMATE_AT,
+            why="transition=estimated: the estimator's network at its final epoch, its best-validation epoch "
+            "(best_val: reads the held-out part's labels, clean by default) or its epoch of lowest loss on the "
+            "held-out part's noisy labels (noisy_val_loss: Patrini et al.'s, no clean label; "
+            "repro/recorders/transition_estimate.py)",
         )
 
         def check(self) -> None:
@@ -114,14 +121,34 @@ class LossCorrection(Method):
                 )
 
     @classmethod
+    def training_form(cls, config: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        """The backward correction is the smearing family's member M = T^-1, whenever the config alone fixes T (a known
+        T of symmetric noise, or a given one); the forward correction is a loss of its own."""
+        from repro.methods.same_training import known_symmetric_transition, smearing_form
+
+        method = config["method"]
+        if method.get("correction") != "backward":
+            return None
+        transition = method.get("transition")
+        t = known_symmetric_transition(config) if transition == "known" else method.get("matrix")
+        if transition == "estimated" or t is None:
+            return None
+        return smearing_form(torch.linalg.inv(torch.as_tensor(t, dtype=torch.float64)))
+
+    @classmethod
+    def source_run(cls, cfg: DictConfig | Mapping[str, Any]):
+        """The run this one reads (its estimator: transition=estimated), as the students' `source_run`."""
+        return estimator_run(cfg)
+
+    @classmethod
     def check_ready(cls, cfg: DictConfig) -> None:
         """Before anything is written: the known T exists (a noise model), the estimator run is finished and fits."""
         if cfg.method.transition == "known":
             noise_transition(cfg.noise, int(cfg.data.num_classes))
         elif cfg.method.transition == "estimated":
             rd = estimator_run(cfg)
-            if cfg.method.get("estimate_at", "final") == "best_val":
-                read_best_val_probs(rd.path, run_id=rd.run_id)
+            if cfg.method.get("estimate_at", "final") in KEPT:
+                read_kept_probs(rd.path, str(cfg.method.estimate_at), run_id=rd.run_id)
         else:
             check_transition(
                 cfg.method.matrix,
@@ -137,6 +164,7 @@ class LossCorrection(Method):
         self.anchors: list[int] = []
         self.estimator_id: str | None = None
         self.estimate_at, self.estimator_epoch = None, None
+        self.selection_clean_labels = 0  # clean labels the estimator's epoch was selected on
         if self.transition == "known":
             t = noise_transition(
                 exp.cfg.noise,
@@ -157,13 +185,13 @@ class LossCorrection(Method):
 
     def clean_label_uses(self, exp) -> list:
         """Besides the held-out part: a known T of a file noise model (CIFAR-N) is counted from the training part's
-        clean labels (a synthetic model's T comes from its parameters, no labels)."""
-        from repro.data.noise import transition_reads_clean_labels
-        from repro.training.clean_labels import TRANSITION, CleanLabelUse
+        clean labels (a synthetic model's T comes from its parameters, no labels); an estimator's network picked on
+        clean validation labels (estimate_at=best_val) used those."""
+        from repro.training.clean_labels import ESTIMATOR_SELECTION, CleanLabelUse, known_transition_use
 
-        uses = super().clean_label_uses(exp)
-        if self.transition == "known" and transition_reads_clean_labels(exp.cfg.noise):
-            uses.append(CleanLabelUse(TRANSITION, int(exp.train_idx.numel())))
+        uses = super().clean_label_uses(exp) + (known_transition_use(exp) if self.transition == "known" else [])
+        if self.selection_clean_labels:  # estimate_at=best_val on a clean held-out part: picked on clean labels
+            uses.append(CleanLabelUse(ESTIMATOR_SELECTION, self.selection_clean_labels))
         return uses
 
     def _estimate(self, exp) -> Tensor:
@@ -174,9 +202,11 @@ class LossCorrection(Method):
         rd = estimator_run(exp.cfg)
         self.estimator_id = rd.run_id
         self.estimate_at = self.options.estimate_at
-        if self.estimate_at == "best_val":
-            probs, rows, info = read_best_val_probs(rd.path, run_id=rd.run_id)
+        if self.estimate_at in KEPT:
+            probs, rows, info = read_kept_probs(rd.path, self.estimate_at, run_id=rd.run_id)
             self.estimator_epoch = int(info["epoch"])
+            count = info["selection_clean_labels"]
+            self.selection_clean_labels = int(rd.read_summary()["num_meta"] if count is None else count)
         else:
             teacher = load_teacher(rd, exp.device, role="estimator run")
             model = exp.hardware.prepare_model(teacher) if exp.hardware else teacher

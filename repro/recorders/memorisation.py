@@ -15,8 +15,9 @@ Cost: one eval forward per training image per epoch (about a third of a training
 `memorisation_samples` (config, not in the run id) caps it: a fixed, seeded subset of that many training samples
 (0: off; null: all).
 
-With a validation set the same pass also keeps what Patrini et al.'s T estimate needs of the best-validation network,
-and logs each epoch's estimate error `anchor_t_mae` (repro/recorders/transition_estimate.py).
+With a held-out part the same pass also keeps what Patrini et al.'s T estimate needs of the networks its rules select,
+and logs each epoch's estimate error `anchor_t_mae` and the loss on the held-out part's noisy labels
+`noisy_val_loss` (one more eval forward per held-out image; repro/recorders/transition_estimate.py).
 """
 
 from __future__ import annotations
@@ -82,7 +83,10 @@ def evaluated_rows(train_idx: Tensor, cap: int | None, seed: int) -> Tensor:
 class MemorisationRecorder(Recorder):
     """Adds the five keys to every epoch's metrics row (so to metrics.jsonl, the checkpoint's history and W&B)."""
 
-    records = "memorised_noisy, recovered_noisy, clean_train_acc, confidence, logit_norm (and anchor_t_mae) per epoch"
+    records = (
+        "memorised_noisy, recovered_noisy, clean_train_acc, confidence, logit_norm "
+        "(and anchor_t_mae, noisy_val_loss) per epoch"
+    )
     when = When.EVERY_EPOCH
 
     @classmethod
@@ -98,11 +102,12 @@ class MemorisationRecorder(Recorder):
 
     @classmethod
     def eval_images(cls, config: Mapping[str, Any], n_train: int, n_meta: int, n_test: int) -> int:
-        """The training images evaluated each epoch (0 without label noise or with `memorisation_samples=0`)."""
+        """The images evaluated each epoch (0 without label noise or with `memorisation_samples=0`): the training
+        images, and the held-out ones for the noisy held-out loss (repro/recorders/transition_estimate.py)."""
         cap = config.get("memorisation_samples")
         if cap == 0 or not describes_noise(config["noise"]):
             return 0
-        return n_train if cap is None else min(int(cap), n_train)
+        return (n_train if cap is None else min(int(cap), n_train)) + n_meta
 
     def __init__(self, exp: Any, cap: int | None) -> None:
         rows = evaluated_rows(exp.train_idx.cpu(), cap, int(exp.cfg.seed))
@@ -112,13 +117,13 @@ class MemorisationRecorder(Recorder):
         self.given = exp.data.train_targets.cpu()[rows].to(target_device)
         self.true = exp.data.train_true_targets.cpu()[rows].to(target_device)
         self.noisy = self.given != self.true
-        # with a validation set: what Patrini et al.'s estimate needs of the best-validation network
+        # with a held-out part: what Patrini et al.'s estimate needs of the networks its rules select
         # (repro/recorders/transition_estimate.py)
         self.estimate = None
         if exp.meta_idx.numel():
-            from repro.recorders.transition_estimate import BestValProbs
+            from repro.recorders.transition_estimate import EstimatorNetworks
 
-            self.estimate = BestValProbs(exp, rows)
+            self.estimate = EstimatorNetworks(exp, rows)
 
     def on_epoch_end(self, exp: Any, epoch: int, row: dict[str, Any], tracker: Any) -> None:
         model = exp.method.eval_model(exp)
@@ -128,4 +133,4 @@ class MemorisationRecorder(Recorder):
         totals = _sums(logits, logits.argmax(dim=1), self.given, self.true, self.noisy)
         row.update(_finish(totals))
         if self.estimate is not None:
-            self.estimate.update(epoch, row, logits)
+            self.estimate.update(exp, epoch, row, logits)

@@ -52,6 +52,7 @@ NESTED_HASHED_UNLESS_DEFAULT = {
     ("optim", "lr_floor"): 0.0,
     ("optim", "lookahead_lr"): "current",
     ("tune", "halving"): None,
+    ("split", "held_out_labels"): "clean",
 }
 
 # "stopped": a tuning run stopped at a rung of successive halving (repro/training/halving.py), a finished run of its

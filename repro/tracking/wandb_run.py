@@ -157,8 +157,8 @@ def input_artifacts(wandb: Any, config: Mapping[str, Any]) -> list[Any]:
     if method == "replay":
         return _fold_label_artifacts(wandb, config)
     cls = method_class(method) if method in METHODS else None
-    if cls is None or not getattr(cls, "source_option", None):
-        return []
+    if cls is None or not getattr(cls, "source_option", None) or not config["method"].get(cls.source_option):
+        return []  # reads no other run (loss correction with a known or given T names no estimator)
     source: RunDir = cls.source_run(config)
     upload = bool(((source.read_config() or {}).get("tracker") or {}).get("log_checkpoint"))
     if method != "distillation":

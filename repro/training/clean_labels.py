@@ -17,6 +17,9 @@ from dataclasses import dataclass
 META_SET = "meta set"  # learned on: the method takes gradients through these labels
 VALIDATION = "validation only"  # scored only: accuracy, best epoch, tuned values picked on it
 TRANSITION = "transition matrix"  # counted into a known noise transition matrix
+ESTIMATOR_SELECTION = (
+    "estimator's epoch"  # the epoch of the network that estimates T, picked on clean validation labels
+)
 NONE = "none"
 
 
@@ -33,6 +36,16 @@ def held_out_use(meta_count: int, *, learns_on_it: bool) -> list[CleanLabelUse]:
     if meta_count <= 0:
         return []
     return [CleanLabelUse(META_SET if learns_on_it else VALIDATION, int(meta_count))]
+
+
+def known_transition_use(exp) -> list[CleanLabelUse]:
+    """A run's known noise transition matrix, when it is counted from the training part's clean labels (a file's
+    human noise, simulated annotators); a synthetic noise model's T comes from its parameters, no labels."""
+    from repro.data.noise import transition_reads_clean_labels
+
+    if not transition_reads_clean_labels(exp.cfg.noise):
+        return []
+    return [CleanLabelUse(TRANSITION, int(exp.train_idx.numel()))]
 
 
 def summary_fields(uses: list[CleanLabelUse]) -> dict[str, object]:

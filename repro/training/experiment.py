@@ -33,6 +33,11 @@ class RunData:
     noisy_mask: torch.Tensor
     noise_record: dict[str, Any] = field(default_factory=dict)  # what the run records about its noise (summary)
     annotator_votes: torch.Tensor | None = None  # (N, 3) annotators' labels (CIFAR-10N, simulated annotators)
+    # The label the noise model gives every training image, the held-out part's included (what a noisy held-out
+    # split carries: Patrini et al.'s selection of the estimating network reads it), and whether the held-out part
+    # keeps its clean labels (split.held_out_labels=clean) or carries those noisy ones.
+    all_noisy_targets: torch.Tensor | None = None
+    held_out_clean: bool = True
 
     @property
     def num_classes(self) -> int:
@@ -60,7 +65,13 @@ def load_run_data(cfg: DictConfig) -> tuple[RunData, torch.Tensor, torch.Tensor]
             fold=int(cfg.split.fold),
             seed=int(cfg.split.seed),
         )
-    given, noisy = inject_noise(cfg.noise, true_targets, num_classes=len(train.classes), among=train_idx, human=human)
+    num_classes = len(train.classes)
+    given, noisy = inject_noise(cfg.noise, true_targets, num_classes=num_classes, among=train_idx, human=human)
+    everywhere, _ = inject_noise(cfg.noise, true_targets, num_classes=num_classes, among=None, human=human)
+    held_out_clean = held_out_labels(cfg.split) == "clean"
+    if not held_out_clean:
+        given[meta_idx] = everywhere[meta_idx]
+        noisy = given != true_targets
     record = human.record(given, true_targets, train_idx) if human is not None else {}
     data = RunData(
         train=train,
@@ -70,8 +81,16 @@ def load_run_data(cfg: DictConfig) -> tuple[RunData, torch.Tensor, torch.Tensor]
         noisy_mask=noisy,
         noise_record=record,
         annotator_votes=human.annotators if human is not None else None,
+        all_noisy_targets=everywhere,
+        held_out_clean=held_out_clean,
     )
     return data, train_idx, meta_idx
+
+
+def held_out_labels(split_cfg: Any) -> str:
+    """split.held_out_labels: `clean` (the default: CIFAR's own labels, the paper's meta set) or `noisy` (the noise
+    model's labels, like the training part's: a validation set that uses no clean label)."""
+    return str(split_cfg.get("held_out_labels", "clean"))
 
 
 def subset_indices(ds: ArrayDataset, size: int | None, *, seed: int) -> torch.Tensor | None:

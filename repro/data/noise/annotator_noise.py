@@ -74,10 +74,14 @@ class _Annotations(NoiseModel):
 
     def transition_matrix(self, num_classes: int, *, targets=None, among=None, given=None) -> Tensor:
         """T[i, j] = share of the (selected) samples of true class i given label j; identity row for an absent
-        class. Without `given`, the annotators' own labels (checked against `targets`; without either, over the
-        whole file)."""
+        class. From `targets` and the run's `given` labels (both, or neither: then over the whole file, before a
+        run)."""
+        if given is None and targets is not None:
+            # The run's training set may be a data.subset of the file's images (or of the simulated annotators'
+            # draw): only the run's own given labels, aligned before the subset was cut, fit its targets.
+            raise ValueError("the empirical T of annotators' labels over a run's targets needs that run's given labels")
         if given is None:
-            targets, given = self._file_labels(targets, num_classes)
+            targets, given = self._file_labels(None, num_classes)
         true, selected = check_inputs(on_cpu(targets), 0.0, num_classes, among)
         given = on_cpu(given).long()
         counts = torch.zeros(num_classes, num_classes, dtype=torch.float64)
