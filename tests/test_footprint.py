@@ -20,6 +20,10 @@ def _entries_of_one_run(tmp_path, monkeypatch, epochs: int) -> int:
     """Train one run as a SLURM job does (its own W&B service, W&B's directories to itself) and count."""
     import wandb
 
+    # a W&B service left by an earlier test of this process would keep writing its logs into that test's
+    # directories (4 entries fewer here): each run starts its own, as a job's fresh process does
+    wandb.teardown()
+
     root = tmp_path / f"epochs{epochs}"
     for var in WANDB_VARS:
         monkeypatch.setenv(var, str(root / var.lower()))
