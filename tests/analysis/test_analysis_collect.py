@@ -14,12 +14,13 @@ import analysis.sweeps as table_sweeps
 import analysis.wandb_source as wandb_source
 from analysis.collect import SOURCE_COLUMNS, collect_runs
 from analysis.wandb_source import collect_wandb
+from repo_paths import TESTS
 from repro.cli import main
 from repro.errors import UserError
 from repro.runs.rundir import RunDir
 from repro.sweep.spec.model import PlannedRun
 
-FIXTURE = Path(__file__).parent / "fixtures" / "analysis_wandb_runs.json"
+FIXTURE = TESTS / "fixtures" / "analysis_wandb_runs.json"
 
 
 def write_run(

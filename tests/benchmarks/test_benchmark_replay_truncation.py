@@ -11,10 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from repo_paths import REPO
 from repro.labels.trajectory import write_instance_topk, write_manifest, write_train_index
 from repro.runs.rundir import RunDir
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = REPO
 C, N = 6, 4
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from test_cifar_n import _Planted
 
 from presets import QUIET
 from published_files import write_cifar10, write_cifar10n, write_cifar100, write_cifar100n
@@ -14,7 +15,6 @@ from repro.config import load_config, to_container
 from repro.data import cifar_n
 from repro.data.splits import make_split
 from repro.runs.rundir import RunDir
-from test_cifar_n import _Planted
 
 pytestmark = pytest.mark.filterwarnings("ignore::repro.data.cifar_n.FileDiffersFromRelease")  # fabricated files
 

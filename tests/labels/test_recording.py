@@ -154,7 +154,7 @@ def test_instance_label_records_appear_and_read_back(tmp_path, fake_tracker):
     name, columns, table, step = fake_tracker.tables[-1]
     assert (name, step, len(table)) == ("labels/most_changed", 3, 7) and columns[0] == "index"
     assert sum(key.startswith("labels/instance_") for key in fake_tracker.scalars) == 6
-    # every class's meta accuracy reaches the tracker, which makes each its own key (tests/test_wandb_page.py)
+    # every class's meta accuracy reaches the tracker, which makes each its own key (tests/tracking/test_wandb_page.py)
     assert len(fake_tracker.scalars["val_per_class_acc"][-1][1]) == 10
 
 

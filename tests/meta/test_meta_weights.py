@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 import torch
+from test_meta import F64, _batches, _bn_cnn, _relative_error
 
 from reference_meta import reference_meta_gradients
 from repro.meta import label_meta_gradient, sample_weight_meta_gradient
-from test_meta import F64, _batches, _bn_cnn, _relative_error
 
 
 @pytest.mark.parametrize("weight_decay", [0.0, 5e-2])

@@ -5,7 +5,6 @@ temperature failing the run, resume == uninterrupted, a short noisy digits run, 
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -13,6 +12,7 @@ import torch
 from omegaconf import OmegaConf
 
 from presets import QUIET, noisy_digits
+from repo_paths import REPO
 from repro.cli import main
 from repro.config import load_config
 from repro.errors import UserError
@@ -22,9 +22,7 @@ from repro.train import train
 from resume_check import assert_resume_equals_uninterrupted
 
 FAST = ["method=data_parameters", *noisy_digits(meta_fraction=None, device=None)]
-DEFAULTS = OmegaConf.to_container(
-    OmegaConf.load(Path(__file__).resolve().parent.parent / "repro" / "conf" / "method" / "data_parameters.yaml")
-)
+DEFAULTS = OmegaConf.to_container(OmegaConf.load(REPO / "repro" / "conf" / "method" / "data_parameters.yaml"))
 
 
 def softplus(v: float) -> float:

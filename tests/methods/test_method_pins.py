@@ -2,7 +2,7 @@
 are pinned from the code before the refactor (tests/pins/old_methods.json).
 
 Regenerate (only when a change of results is intended, and say so in the commit):
-    .venv/bin/python tests/test_method_pins.py --write
+    PYTHONPATH=tests .venv/bin/python tests/methods/test_method_pins.py --write
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ import pytest
 import torch
 
 from presets import QUIET
+from repo_paths import TESTS
 from repro.config import load_config, to_container
 from repro.runs.rundir import run_id
 from repro.train import train
 
-PIN_FILE = Path(__file__).parent / "pins" / "old_methods.json"
+PIN_FILE = TESTS / "pins" / "old_methods.json"
 # device=cpu: the pins are CPU numbers (a GPU's kernels differ in the last bits, and then an accuracy may differ by a
 # sample); the device never enters the run id.
 SHORT = ["optim.epochs=2", "data.subset=400", "data.test_subset=200", *QUIET, "device=cpu"]

@@ -11,6 +11,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from omegaconf import OmegaConf
+from test_meta import F64, NUM_CLASSES, _batches, _bn_cnn, _relative_error
 from torch.func import functional_call
 
 from presets import QUIET
@@ -25,7 +26,6 @@ from repro.methods.mwnet import MetaWeightNet, WeightingNet, weighting_net_backw
 from repro.runs.rundir import RunDir
 from repro.train import train
 from resume_check import assert_resume_equals_uninterrupted
-from test_meta import F64, NUM_CLASSES, _batches, _bn_cnn, _relative_error
 
 WEIGHT_KEYS = (
     "weight_mean_noisy",

@@ -4,18 +4,17 @@ loop names none of them, and bad method options are refused before any work."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from omegaconf import OmegaConf
 
+from repo_paths import REPO
 from repro.cli import main
 from repro.config import load_config
 from repro.errors import UserError
 from repro.methods import METHODS, Method, method_class, method_options
 from repro.schema import fields_of
 
-REPO = Path(__file__).resolve().parent.parent
 METHOD_CONF = REPO / "repro" / "conf" / "method"
 BUILT = [
     name

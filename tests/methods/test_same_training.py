@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from repo_paths import REPO
 from repro.config import load_config, to_container
 from repro.methods.same_training import training_key
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.spec.sweep_file import load_sweep
 
-SWEEPS = Path(__file__).resolve().parents[1] / "sweeps"
+SWEEPS = REPO / "sweeps"
 NOISE = ["noise=uniform", "noise.fraction=0.2", "split=noisy"]
 
 

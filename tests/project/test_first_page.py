@@ -5,11 +5,10 @@ metadata installs without setuptools' deprecation text (an SPDX `project.license
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
+from repo_paths import REPO
 from repro.cli import main
 
-REPO = Path(__file__).resolve().parent.parent
 # Where a reader meets the project's prose: code, tests, docs, benchmarks and the sweep files' headers.
 PROSE = ["repro", "analysis", "tests", "docs", "benchmarks", "sweeps", "slurm", "README.md", "Makefile"]
 TRACKER_REFERENCE = re.compile(r"\bissues? #?\d+", re.IGNORECASE)

@@ -4,13 +4,14 @@ today's exact versions for `make setup`. The ranges must admit the pins, and eve
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-ROOT = Path(__file__).resolve().parents[1]
+from repo_paths import REPO
+
+ROOT = REPO
 
 
 def _dependencies() -> list[Requirement]:

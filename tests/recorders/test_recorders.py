@@ -7,13 +7,13 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import typing
-from pathlib import Path
 
 import pytest
 
 import repro
 import repro.recorders
 from presets import CLEAN
+from repo_paths import REPO
 from repro.config import load_config, to_container
 from repro.recorders import RUN_RECORDERS, register_recorder
 from repro.sweep.budget.calibration import load_calibration
@@ -22,7 +22,6 @@ from repro.train import epoch_eval_images, last_epoch_eval_images, train
 from repro.training.experiment import Experiment
 from repro.training.protocols import Recorder, TrainingMethod, When
 
-REPO = Path(__file__).resolve().parent.parent
 FAST = [*CLEAN, "optim.epochs=2", "device=cpu"]
 
 

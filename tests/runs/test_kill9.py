@@ -6,10 +6,11 @@ checkpoint write keeps the previous checkpoint loadable and the run resumable.
 Each kill restarts a Python process that imports torch (seconds): `make test` kills at 3 points drawn from the five
 kinds below. REPRO_TEST_KILL9_POINTS=N kills at N points (the kinds repeat past six; the run gets N epochs past
 four) and REPRO_TEST_KILL9_SEED draws other points, e.g.
-`REPRO_TEST_KILL9_POINTS=12 REPRO_TEST_KILL9_SEED=3 pytest tests/test_kill9.py`."""
+`REPRO_TEST_KILL9_POINTS=12 REPRO_TEST_KILL9_SEED=3 pytest tests/runs/test_kill9.py`."""
 
 from __future__ import annotations
 
+from repo_paths import REPO
 import errno
 import json
 import os
@@ -30,7 +31,6 @@ from repro.config import load_config, to_container
 from repro.runs.rundir import RunDir
 from resume_check import EXACT, torch_flags_kept
 
-REPO = Path(__file__).resolve().parents[1]
 # EXACT: on a GPU, deterministic kernels (each restart is a new process; the bits must still agree)
 POINTS = int(os.environ.get("REPRO_TEST_KILL9_POINTS", "3"))
 SEED = int(os.environ.get("REPRO_TEST_KILL9_SEED", "10"))

@@ -4,6 +4,7 @@ and SIGTERM / SIGINT: one line, exit 143 / 130, status `interrupted`, resumable.
 
 from __future__ import annotations
 
+from repo_paths import REPO
 import hashlib
 import json
 import os
@@ -22,7 +23,6 @@ from repro.config import load_config, to_container
 from repro.runs.attempts import attempts_dir, commit_note
 from repro.runs.rundir import RunDir
 
-REPO = Path(__file__).resolve().parents[1]
 RUN = [*CLEAN, "optim.epochs=2"]
 
 

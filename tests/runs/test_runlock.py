@@ -5,6 +5,7 @@ whose lock was taken over stops writing; two sweeps never submit a run twice."""
 
 from __future__ import annotations
 
+from repo_paths import REPO
 import json
 import os
 import re
@@ -22,7 +23,6 @@ from repro.runs import runlock
 from repro.runs.rundir import RunDir
 from repro.runs.runlock import FileLock, LockHeld, LockLost
 
-REPO = Path(__file__).resolve().parents[1]
 TINY = ["data.subset=300", "data.test_subset=100", "tracker=none", "progress=plain", "method=baseline"]
 
 

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from gated_sweep import baseline_mean, row_runs, write_gated_sweep
+from repo_paths import REPO
 from repro.cli import main
 from repro.errors import UserError
 from repro.runs.rundir import RunDir
@@ -21,8 +22,6 @@ from repro.sweep.gate import GATE_FILE, evaluate_gate
 from repro.sweep.spec.model import Scale
 from repro.sweep.spec.sweep_file import load_sweep
 from repro.sweep.sweep_folder import sweep_dir
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.slow

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from presets import TINY_SWEEP, TINY_SWEEP_SCALE, write_tiny_sweep
+from repo_paths import REPO
 from repro.cli import main
 from repro.errors import UserError
 from repro.runs.rundir import RunDir
@@ -27,7 +28,6 @@ from repro.sweep.spec.sweep_file import load_sweep
 from repro.sweep.status import sweep_status
 from repro.sweep.sweep_folder import read_planned_config, sweep_dir
 
-REPO = Path(__file__).resolve().parents[1]
 SCALE = TINY_SWEEP_SCALE  # TINY_SWEEP: a plain row and a learned row (2 folds + a final replay), one epoch: 4 runs
 HANG_GUARD_S = 600  # waits end on events; this bound only turns a hang into a failure
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from repo_paths import REPO
 from repro.config import load_config, to_container
 from repro.errors import UserError
 from repro.runs.rundir import run_id
@@ -20,7 +21,6 @@ from repro.sweep.expand.overrides import parse_override, quote_value
 from repro.sweep.spec.model import PlannedRun, Scale
 from repro.sweep.spec.sweep_file import load_sweep
 
-REPO = Path(__file__).resolve().parents[1]
 SWEEPS = REPO / "sweeps"
 TABLES = range(1, 9)
 # Rows of methods the paper only cites and this suite does not build: each sweep file says why (not_run).

@@ -13,6 +13,7 @@ import pytest
 
 from analysis.collect import collect_runs
 from analysis.tables.build import build_table
+from repo_paths import REPO
 from repro.errors import UserError
 from repro.runs.rundir import RunDir
 from repro.sweep.executors.slurm import cluster, submit
@@ -25,7 +26,6 @@ from repro.sweep.spec.model import Scale
 from repro.sweep.spec.sweep_file import load_sweep
 from repro.sweep.sweep_folder import sweep_dir
 
-REPO = Path(__file__).resolve().parents[1]
 TEACHERS = """
     name: teachers
     metric: final_test_acc

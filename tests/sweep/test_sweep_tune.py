@@ -18,6 +18,7 @@ import pytest
 
 from analysis.collect import collect_runs
 from analysis.tables.build import build_table
+from repo_paths import REPO
 from repro.cli import main
 from repro.runs.rundir import RunDir
 from repro.sweep.expand.expand import expand_sweep
@@ -25,7 +26,6 @@ from repro.sweep.run import run_sweep
 from repro.sweep.spec.sweep_file import load_sweep
 from tuned_sweep import SCALE, SCALE_ARGS, tuned_sweep_text, write_tuned_sweep
 
-REPO = Path(__file__).resolve().parents[1]
 GRID = "{method.label_lr: [0.3, 3], method.init_target_prob: [0.5, 0.9]}"  # 2x2
 TUNED = tuned_sweep_text(GRID)
 

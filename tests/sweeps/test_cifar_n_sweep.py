@@ -13,10 +13,11 @@ import pytest
 import yaml
 
 from published_files import write_cifar10, write_cifar10n, write_cifar100, write_cifar100n
+from repo_paths import REPO
 from repro.cli import main
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::repro.data.cifar_n.FileDiffersFromRelease")]
-SWEEP = Path(__file__).resolve().parents[1] / "sweeps" / "cifar_n.yaml"
+SWEEP = REPO / "sweeps" / "cifar_n.yaml"
 COLUMNS = ["CIFAR-10N/worse", "CIFAR-100N/noisy"]
 
 

@@ -3,13 +3,12 @@ numbers with the clean-labels column."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from repo_paths import REPO
 from repro.cli import main
 
-SWEEPS = Path(__file__).resolve().parents[1] / "sweeps"
+SWEEPS = REPO / "sweeps"
 
 
 @pytest.mark.slow

@@ -2,7 +2,7 @@
 end on the local executor, on CIFAR files in their published format (tests/published_files.py) pointed at as a user
 points at them (data.root). One column and one seed of each, every row; the tuning grids are cut to their first
 point and the network to the tiny CNN (copies of the sweep files, otherwise unchanged). sweeps/cifar_n.yaml, which
-also reads CIFAR-N, has its own check with its table (tests/test_cifar_n_sweep.py)."""
+also reads CIFAR-N, has its own check with its table (tests/sweeps/test_cifar_n_sweep.py)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ import pytest
 import yaml
 
 from published_files import write_cifar10, write_cifar100
+from repo_paths import REPO
 from repro.cli import main
 
 pytestmark = pytest.mark.slow
-SWEEPS = Path(__file__).resolve().parents[1] / "sweeps"
+SWEEPS = REPO / "sweeps"
 CIFAR_SWEEPS = sorted(
     p.name for p in SWEEPS.glob("*.yaml") if "data=cifar" in p.read_text() and p.name != "cifar_n.yaml"
 )

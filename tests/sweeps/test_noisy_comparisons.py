@@ -19,6 +19,7 @@ from analysis.figures.make import figure_runs
 from analysis.figures.smoothing_noise import curve, noisy_runs, reported, tuned
 from analysis.tables.build import build_table
 from analysis.tables.render import render_markdown
+from repo_paths import REPO
 from repro.errors import UserError
 from repro.runs.rundir import RunDir
 from repro.sweep.expand.expand import expand_sweep
@@ -26,7 +27,6 @@ from repro.sweep.run import run_sweep
 from repro.sweep.spec.model import Scale
 from repro.sweep.spec.sweep_file import load_sweep
 
-REPO = Path(__file__).resolve().parents[1]
 EMPTY_PAPER = pd.DataFrame(columns=["table", "row", "column", "mean", "std", "display", "ref", "group"])
 
 

@@ -1,5 +1,5 @@
-"""The W&B tracker around the page (tests/test_wandb_page.py): each attempt's own W&B id, the legacy `dryrun` mode,
-failures that never stop training, and the saved workspace's specification (`repro wandb workspace --print`)."""
+"""The W&B tracker around the page (tests/tracking/test_wandb_page.py): each attempt's own W&B id, the legacy `dryrun`
+mode, failures that never stop training, and the saved workspace's specification (`repro wandb workspace --print`)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import warnings
 
 import pytest
 
+from repo_paths import REPO
 from repro.cli import main
 from repro.config import load_config, to_container
 from repro.runs.rundir import RunDir
@@ -166,12 +167,11 @@ def test_the_console_is_captured_for_the_logs_tab(tmp_path):
     import os
     import subprocess
     import sys
-    from pathlib import Path
 
     from test_wandb_page import inspect
 
     overrides = ["data.subset=200", "data.test_subset=100", "optim.epochs=1", "progress=plain", "tracker=wandb"]
-    repo = Path(__file__).resolve().parents[1]
+    repo = REPO
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(repo), os.environ.get("PYTHONPATH", "")]),

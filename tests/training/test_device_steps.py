@@ -252,8 +252,9 @@ def _bf16():
 
 
 def test_data_parameter_updates_stay_float32_under_bf16_autocast():
-    from repro.methods.data_parameters import DataParameters
     from test_method_data_parameters import fake_exp, method_cfg
+
+    from repro.methods.data_parameters import DataParameters
 
     # the identity model's logits are exact in bfloat16, so with float32 temperatures the updates agree
     x, y, idx = torch.tensor([[1.0, 0.0], [0.0, 2.0], [0.5, 0.0]]), torch.tensor([1, 1, 0]), torch.tensor([2, 0, 3])

@@ -16,6 +16,8 @@ import torch
 import torch.nn.functional as F
 
 from presets import QUIET
+from reference_meta import reference_label_meta_gradient
+from repo_paths import REPO
 from repro.cli import main
 from repro.config import load_config, to_container
 from repro.errors import UserError
@@ -30,9 +32,6 @@ from repro.training.hardware import (
     index_add_rows_,
     replace_nondeterministic_pools,
 )
-
-sys.path.insert(0, str(Path(__file__).parent))
-from reference_meta import reference_label_meta_gradient  # noqa: E402
 
 FAST = ["optim.epochs=2", "data.subset=300", "data.test_subset=150", *QUIET]
 
@@ -269,7 +268,7 @@ def test_cuda_deterministic_after_cublas_started_without_its_setting_says_how_to
             print("refused:", exc)
     """)
     env = {k: v for k, v in os.environ.items() if k != "CUBLAS_WORKSPACE_CONFIG"}
-    env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = str(REPO)
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "refused:" in done.stdout and "CUBLAS_WORKSPACE_CONFIG=:4096:8" in done.stdout, done.stdout

@@ -44,8 +44,8 @@ def test_reweighting_and_two_network_rows_cost_more_than_the_baseline_of_their_s
     baseline = run_gpu_hours(_config(*NOISY, "method=baseline"), cal)
     for method in ("l2rw", "mwnet", "coteaching"):
         assert run_gpu_hours(_config(*NOISY, f"method={method}"), cal) > 1.5 * baseline, method
-    # without the memorisation pass over the training set (priced in both alike: test_costs.py), the steps dominate;
-    # the validation and test passes (the same in both) dilute a little
+    # without the memorisation pass over the training set (priced in both alike: tests/sweep/budget/test_costs.py), the
+    # steps dominate; the validation and test passes (the same in both) dilute a little
     baseline = run_gpu_hours(_config(*NOISY, "method=baseline", "memorisation_samples=0"), cal)
     labels = run_gpu_hours(_config(*NOISY, "method=instance_labels", "memorisation_samples=0"), cal)
     ratio = H100_MS["wrn28_10"]["meta"] / H100_MS["wrn28_10"]["plain"]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from repo_paths import REPO
 from repro.runs.rundir import RunDir
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.run import plan_sweep
@@ -17,7 +18,6 @@ from repro.sweep.spec.sweep_file import load_sweep
 from repro.sweep.tune_report import cell_tunings, render_tunings
 from repro.training.tuning import apply
 
-REPO = Path(__file__).resolve().parents[1]
 NOISY_TUNED = """
     name: noisy-tuned
     metric: final_test_acc

@@ -100,9 +100,10 @@ def test_all_figures_render_from_a_real_small_sweep(sweep, tmp_path, capsys):
     out = tmp_path / "figs"
     assert figures(sweep, sweep["root"][0], "--out", str(out)) == 0
     printed = capsys.readouterr().out
-    # the distillation-targets figure needs a replay run (tests/test_figure_targets.py); the sweep has no tables 12
-    # (figure_smoothing_noise, figure_memorisation: tests/test_noisy_comparisons.py, test_figure_memorisation.py),
-    # 16 (teacher smoothing) or 14/15 (annotators: tests/test_annotators.py)
+    # the distillation-targets figure needs a replay run (tests/analysis/figures/test_figure_targets.py); the sweep has
+    # no tables 12 (figure_smoothing_noise, figure_memorisation: tests/sweeps/test_noisy_comparisons.py,
+    # tests/analysis/figures/test_figure_memorisation.py), 16 (teacher smoothing) or 14/15 (annotators:
+    # tests/data/test_annotators.py)
     assert [line for line in printed.splitlines() if "skipped" in line] == [
         line
         for line in printed.splitlines()

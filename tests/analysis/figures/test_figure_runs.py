@@ -15,12 +15,13 @@ import numpy as np
 import pytest
 
 from analysis.figures.make import chosen_runs
+from repo_paths import REPO
 from repro.labels.trajectory import write_manifest
 from repro.runs.rundir import RunDir
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.spec.sweep_file import load_sweep
 
-DEMO = Path(__file__).resolve().parents[1] / "sweeps" / "demo"
+DEMO = REPO / "sweeps" / "demo"
 TABLES = (1, 2, 3, 6, 12, 13, 15, 16)
 REPORTED = ("single", "final")
 LEARNED = ("class_labels", "instance_labels")

@@ -6,7 +6,6 @@ against teacher epsilon from its runs."""
 from __future__ import annotations
 
 import textwrap
-from pathlib import Path
 
 import matplotlib.image
 import pandas as pd
@@ -16,12 +15,12 @@ from analysis.collect import collect_runs
 from analysis.figures import teacher_smoothing
 from analysis.figures.make import figure_runs
 from analysis.figures.teacher_smoothing import pairs, teacher_kind, temperature_labels
+from repo_paths import REPO
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.run import run_sweep
 from repro.sweep.spec.model import Scale
 from repro.sweep.spec.sweep_file import load_sweep
 
-REPO = Path(__file__).resolve().parents[1]
 TEACHERS = """
     name: teachers
     table: 12

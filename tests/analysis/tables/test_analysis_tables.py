@@ -21,6 +21,7 @@ from analysis.collect import collect_runs
 from analysis.tables.build import build_table, make_tables
 from analysis.tables.paper import paper_table
 from analysis.tables.render import is_dense, render_markdown
+from repo_paths import REPO
 from repro.cli import main
 from repro.errors import UserError
 from repro.runs.rundir import RunDir
@@ -381,7 +382,7 @@ def test_tables_6_and_7_render_ours_from_their_own_runs(tmp_path):
     from repro.sweep.expand.expand import expand_sweep
     from repro.sweep.spec.sweep_file import load_sweep
 
-    repo_sweeps = Path(__file__).resolve().parents[1] / "sweeps"
+    repo_sweeps = REPO / "sweeps"
     sweeps = tmp_path / "sweeps"
     sweeps.mkdir()
     root = tmp_path / "outputs"
@@ -443,7 +444,7 @@ def test_the_curriculum_ablation_files_plan_four_rows_and_stay_out_of_the_demo()
     from repro.sweep.expand.expand import expand_sweep
     from repro.sweep.spec.sweep_file import load_sweep
 
-    root = Path(__file__).resolve().parents[1] / "sweeps"
+    root = REPO / "sweeps"
     for path, cells in ((root / "table10.yaml", 2), (root / "demo" / "table10.yaml", 1)):
         spec = load_sweep(path)
         planned = [p for p in expand_sweep(spec, output_root="out") if p.stage != "tune"]  # CIFAR: Table 6's tuning

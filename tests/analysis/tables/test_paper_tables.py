@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import math
 import re
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+from repo_paths import REPO
+
 TABLE_DIR = REPO / "paper_tables" / "paper"
-PAPER = Path(__file__).resolve().parents[2] / "shared" / "paper" / "learning-soft-labels-via-meta-learning.md"
+PAPER = REPO.parent / "shared" / "paper" / "learning-soft-labels-via-meta-learning.md"
 
 COLUMNS = ["table", "row", "column", "mean", "std", "display", "ref", "group"]
 TABLES = list(range(1, 10))

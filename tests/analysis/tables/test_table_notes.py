@@ -3,15 +3,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from analysis.tables.notes import run_budget, table_notes, training_budget
+from repo_paths import REPO
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.spec.sweep_file import load_sweep
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.slow

@@ -54,7 +54,8 @@ def test_one_run_costs_epochs_times_steps_times_step_cost_plus_evaluation():
     # baseline on the full set, batch 64: half the batch -> half the step cost, 782 steps
     plain = run_gpu_hours(_config("split=full", "data.batch_size=64"), CAL)
     assert plain == pytest.approx(3 * (782 * 5.0 + 10000 * 0.01) / 3.6e6)
-    # no figure for vgg16: resnet18's scaled by the forward FLOPs, never zero, and said (test_step_cost.py)
+    # no figure for vgg16: resnet18's scaled by the forward FLOPs, never zero, and said
+    # (tests/training/test_step_cost.py)
     assert 0 < run_gpu_hours(_config("model=vgg16"), CAL) < run_gpu_hours(_config(), CAL)
 
 

@@ -3,16 +3,14 @@ runs of their own; label movement and step time per corner, then the plan recali
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from repo_paths import REPO
 from repro.cli import main
 from repro.runs.rundir import RunDir
 from repro.sweep.budget.preflight import corners, peak_lr_epochs
 from tuned_sweep import SUBSET_ARGS, write_tuned_sweep
 
-REPO = Path(__file__).resolve().parents[1]
 GRID = "{method.label_lr: [0.3, 1, 3], method.init_target_prob: [0.5, 0.9]}"
 
 

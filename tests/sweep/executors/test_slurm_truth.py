@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from repo_paths import REPO
 from slurm_cluster import HANG_GUARD_S, slurm_cluster, wait_until  # noqa: F401  (the session fixture)
 
 pytest.importorskip("submitit")
@@ -29,7 +30,6 @@ from repro.sweep.sweep_folder import sweep_dir  # noqa: E402
 
 pytestmark = [pytest.mark.slurm, pytest.mark.slow]
 
-REPO = Path(__file__).resolve().parents[1]
 PROFILE = REPO / "slurm" / "profiles" / "local.yaml"
 SWEEP = """
     name: {name}

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from gated_sweep import baseline_mean, row_runs, write_gated_sweep
+from repo_paths import REPO
 from slurm_cluster import HANG_GUARD_S, slurm_cluster, wait_until  # noqa: F401  (the session fixture)
 
 pytest.importorskip("submitit")
@@ -20,7 +21,7 @@ from repro.sweep.sweep_folder import sweep_dir  # noqa: E402
 
 pytestmark = pytest.mark.slurm
 
-PROFILE = Path(__file__).resolve().parents[1] / "slurm" / "profiles" / "local.yaml"
+PROFILE = REPO / "slurm" / "profiles" / "local.yaml"
 
 
 def _sweep(path: Path, out: Path, *more: str) -> int:

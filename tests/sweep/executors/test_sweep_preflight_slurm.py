@@ -4,10 +4,9 @@ the same report as a local preflight (label movement per corner, the plan recali
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from repo_paths import REPO
 from slurm_cluster import slurm_cluster  # noqa: F401  (the session fixture)
 
 pytest.importorskip("submitit")
@@ -20,7 +19,7 @@ from tuned_sweep import SUBSET_ARGS, write_tuned_sweep  # noqa: E402
 
 pytestmark = pytest.mark.slurm
 
-PROFILE = Path(__file__).resolve().parents[1] / "slurm" / "profiles" / "local.yaml"
+PROFILE = REPO / "slurm" / "profiles" / "local.yaml"
 
 
 @pytest.fixture(autouse=True)

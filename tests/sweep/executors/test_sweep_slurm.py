@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from repo_paths import REPO
 from slurm_cluster import (  # noqa: F401  (slurm_cluster is the session fixture)
     HANG_GUARD_S,
     signal_pending,
@@ -37,7 +38,6 @@ from repro.train import train  # noqa: E402
 
 pytestmark = pytest.mark.slurm
 
-REPO = Path(__file__).resolve().parents[1]
 PROFILE = REPO / "slurm" / "profiles" / "local.yaml"
 SWEEP = """
     name: slurm-small

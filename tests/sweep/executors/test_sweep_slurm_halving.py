@@ -6,11 +6,11 @@ trained twice."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from halving_sweep import RUNGS, SCALE, epoch_lines, write_halving_sweep
+from repo_paths import REPO
 from slurm_cluster import (  # noqa: F401  (slurm_cluster is the session fixture)
     HANG_GUARD_S,
     slurm_cluster,
@@ -26,7 +26,7 @@ from repro.sweep.sweep_folder import sweep_dir  # noqa: E402
 
 pytestmark = [pytest.mark.slurm, pytest.mark.slow]
 
-PROFILE = Path(__file__).resolve().parents[1] / "slurm" / "profiles" / "local.yaml"
+PROFILE = REPO / "slurm" / "profiles" / "local.yaml"
 
 
 def _stopped_at(rd: RunDir) -> int | None:
