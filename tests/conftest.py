@@ -15,7 +15,7 @@ torch.set_num_threads(1)
 # tests have run products by the time a deterministic run starts: set it before any of them.
 os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
 
-from resume_check import torch_flags_kept  # noqa: E402  (tests/ is on sys.path for its conftest)
+from resume_check import torch_flags_kept  # noqa: E402  (tests/ is on sys.path: pyproject.toml's pytest `pythonpath`)
 
 
 @pytest.fixture(autouse=True)

@@ -1,5 +1,5 @@
 """The project's import graph, read from source with `ast` (nothing is imported), and the layer order that
-docs/architecture.md declares. tests/test_layers.py checks one against the other.
+docs/architecture.md declares. tests/project/test_layers.py checks one against the other.
 
 Why read source instead of sys.modules: 145 of the project's imports once sat inside functions or under
 `if TYPE_CHECKING:`, where an import-time check never sees them. Every `import` / `from ... import` statement in a

@@ -7,7 +7,7 @@
 - TINY_SWEEP / write_tiny_sweep: a digits sweep file with a plain row and a learned row (two folds and a replay
   final): four runs, trained at TINY_SWEEP_SCALE.
 
-Import from a test module (tests/ is on sys.path under pytest's default import mode)::
+Import from a test module (tests/ is on sys.path: pyproject.toml's pytest `pythonpath`)::
 
     from presets import CLEAN, NOISY, QUIET
 """

@@ -6,7 +6,7 @@ Where each detail comes from, so the next reader can check it against the real f
 
 CIFAR-N (`write_cifar10n`, `write_cifar100n`). Checked byte for byte: given the published labels, these functions
 write files whose md5 is the published one (96644db5574813cae939af5f7f2a0aec, a67b45c1d7992051865b5c755bd68bb1;
-tests/test_published_files.py does it when CIFAR_N_DIR holds the real files). Read from the files themselves
+tests/data/test_published_files.py does it when CIFAR_N_DIR holds the real files). Read from the files themselves
 (github.com/UCSC-REAL/cifar-10-100n, data/, with zipfile and pickletools):
 - a torch.save zip of two records, `<folder>/data.pkl` then `<folder>/version` (b"3\\n"), and nothing else (no
   `byteorder`, no tensor storage: a dict without tensors, saved by a torch before 2.1 added `byteorder`);

@@ -1,12 +1,12 @@
 """Test helper: `repro sweep --jobs 2` run as a real command in a subprocess, and its workers frozen on events.
 
-The signal tests of the local executor (tests/test_sweep_parallel.py: Ctrl-C and SIGTERM; tests/test_sweep_orphans.py:
-kill -9) share one setup: a two-seed digits baseline sweep with enough epochs that neither run can finish while the
-test looks, the command that trains it two at a time, and the step that makes the test independent of machine speed:
-each worker is stopped (SIGSTOP) the moment its run is past a given epoch, so both runs are provably training when
-the command is signalled, and let go (SIGCONT) afterwards whatever happened.
+The signal tests of the local executor (tests/sweep/test_sweep_parallel.py: Ctrl-C and SIGTERM;
+tests/sweep/executors/test_sweep_orphans.py: kill -9) share one setup: a two-seed digits baseline sweep with enough
+epochs that neither run can finish while the test looks, the command that trains it two at a time, and the step that
+makes the test independent of machine speed: each worker is stopped (SIGSTOP) the moment its run is past a given epoch,
+so both runs are provably training when the command is signalled, and let go (SIGCONT) afterwards whatever happened.
 
-Import it from a test module (tests/ is on sys.path under pytest's default import mode)::
+Import it from a test module (tests/ is on sys.path: pyproject.toml's pytest `pythonpath`)::
 
     from sweep_subprocess import frozen_workers, sweep_command, two_seed_sweep
 """

@@ -1,5 +1,6 @@
 """`repro train` with Hydra's habits: --cfg, --info defaults, -m/--multirun through the sweep machinery, overrides
-anywhere on the command line (the refusals of hydra/..., +/~ and unknown keys are in tests/test_bad_input.py)."""
+anywhere on the command line (the refusals of hydra/..., +/~ and unknown keys are in
+tests/project/test_bad_input.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 import yaml
 
 from presets import CLEAN
+from repo_paths import REPO
 from repro.cli import main
 from repro.commands import multirun
 from repro.config import load_config, to_container
@@ -154,7 +156,7 @@ def test_other_info_reports_are_hydras_own_printed_once():
     import subprocess
     import sys
 
-    repo = Path(__file__).resolve().parents[1]
+    repo = REPO
     done = subprocess.run(
         [sys.executable, "-m", "repro.cli", "train", "--info", "defaults-tree", "model=resnet18"],
         cwd=repo,

@@ -59,7 +59,8 @@ def test_rerunning_a_done_run_is_a_noop(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_resume_gives_the_same_result_as_an_uninterrupted_run(tmp_path):
-    # On the CPU kernels are deterministic by default; on CUDA this needs deterministic=true (tests/test_hardware.py)
+    # On the CPU kernels are deterministic by default; on CUDA this needs deterministic=true
+    # (tests/training/test_hardware.py)
     whole = train(cfg_for(tmp_path / "a", "device=cpu"))
     cfg = cfg_for(tmp_path / "b", "device=cpu")
     with pytest.raises(Interrupted):

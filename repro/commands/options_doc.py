@@ -3,7 +3,7 @@ model's and each method's `Options`): the key list of `repro train --help` and t
 
     python -m repro.commands.options_doc > docs/options.md
 
-tests/test_options_doc.py fails when docs/options.md and the declarations differ."""
+tests/commands/test_options_doc.py fails when docs/options.md and the declarations differ."""
 
 from __future__ import annotations
 
@@ -47,9 +47,9 @@ def options_markdown() -> str:
         "Every key of a run's config: what it allows, its value in the default config (or in the option's own config",
         "file), and what it means. Made from the declarations by `python -m repro.commands.options_doc >",
         "docs/options.md` (repro/conf/schema.py for the groups; each noise model's and each method's `Options`);",
-        "tests/test_options_doc.py fails when this file and the code differ. A value is refused, before anything is",
-        "run or written, with the key, the value and what is allowed. `repro train --cfg job [overrides]` prints a",
-        "whole resolved config.",
+        "tests/commands/test_options_doc.py fails when this file and the code differ. A value is refused, before",
+        "anything is run or written, with the key, the value and what is allowed. `repro train --cfg job [overrides]`",
+        "prints a whole resolved config.",
         "",
         "## Top-level keys and the config groups",
         "",

@@ -22,7 +22,7 @@ __all__ = ["Data", "Halving", "Model", "Optim", "Run", "Split", "Sweep", "TRACKE
 def _group_options(group: str) -> tuple[str, ...]:
     """The options of a config group (its YAML files here): the data sets and networks a run may name. Read from
     the files, not from repro/data/ or repro/models/, which import torch and torchvision (seconds) when a sweep is
-    planned; tests/test_schema.py checks they are the names those build."""
+    planned; tests/schema/test_schema.py checks they are the names those build."""
     from importlib import resources
 
     folder = resources.files("repro.conf").joinpath(group)

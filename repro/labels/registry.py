@@ -2,11 +2,11 @@
 registry `method.labels` names them in.
 
 Why this module: the kind used to be a string compared across the code base ("class", "instance", ...), so a new
-parametrisation touched a dozen files. Now the recording, the trajectory files, the fold averaging, the replay
-source and the converged labels a student reads all ask the kind object (`label_kind(name)`). The built-in kinds are
-in repro/labels/kinds.py; a new one subclasses `LabelKind` and calls `register_label_kind` (tests/test_label_kinds.py
-registers one from a test file and runs the 5-fold protocol with it). This module imports no kind, so every module
-of repro/labels/ can look kinds up without an import cycle."""
+parametrisation touched a dozen files. Now the recording, the trajectory files, the fold averaging, the replay source
+and the converged labels a student reads all ask the kind object (`label_kind(name)`). The built-in kinds are in
+repro/labels/kinds.py; a new one subclasses `LabelKind` and calls `register_label_kind`
+(tests/labels/test_label_kinds.py registers one from a test file and runs the 5-fold protocol with it). This module
+imports no kind, so every module of repro/labels/ can look kinds up without an import cycle."""
 
 from __future__ import annotations
 

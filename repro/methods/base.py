@@ -48,7 +48,7 @@ class Method(TrainingMethod):
     states) goes through `state_dict`/`load_state_dict`, which the loop puts into the run's checkpoint."""
 
     # The method's options, next to its code: every method class declares its own (`NoOptions` when it has none);
-    # tests/test_method_options.py fails for one that does not. Checked at config load (check_method_config).
+    # tests/methods/test_method_options.py fails for one that does not. Checked at config load (check_method_config).
     Options: ClassVar[type]
     needs_meta_set: ClassVar[bool] = False
     labels: Any = None  # a method that trains on a label parametrisation sets it (the label recorders read it)
@@ -56,7 +56,7 @@ class Method(TrainingMethod):
     # row's `teacher:` sets it to the planned teacher's run id (repro/sweep/expand/teachers.py). None: learns from none.
     source_option: ClassVar[str | None] = None
     # What one train_step costs (repro/training/step_cost.py): every method class declares its own, next to its
-    # train_step, so `repro sweep --dry-run` prices it; no default (tests/test_step_cost.py).
+    # train_step, so `repro sweep --dry-run` prices it; no default (tests/training/test_step_cost.py).
     step_cost: ClassVar[StepCost]
 
     @classmethod

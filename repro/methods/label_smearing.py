@@ -14,7 +14,7 @@ Why a method of its own rather than a wider `label_smoothing`: its targets leave
 parametrisations' contract, repro/labels/base.py), and its loss is unbounded below for any M with a negative entry
 (negative smoothing, backward correction): p_j -> 0 for a class with a negative weight drives the loss to -inf. For
 symmetric noise, T = (1 - f) I + f/C J, T^-1 = (1 - eps) I + eps/C J with eps = -f / (1 - f): the backward correction
-is negative smoothing (docs/methods/label_smearing.md; tests/test_label_smearing.py checks it in float64).
+is negative smoothing (docs/methods/label_smearing.md; tests/methods/test_label_smearing.py checks it in float64).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ symmetric noise f is smoothing with epsilon = -f / (1 - f) (docs/methods/label_s
 what it computes as a fact of its own (`Method.training_form`): a canonical description of its per-step loss from
 its config, or None when its own config is that description. `training_key` hashes a run's result config with the
 method node replaced by that form; two runs of one sweep with the same key and different run ids are a duplicate
-(tests/test_same_training.py walks every sweep file).
+(tests/methods/test_same_training.py walks every sweep file).
 
 A tuned run's key is None: what it trains is decided when it starts, from its tuning runs (repro/training/tuning.py).
 """

@@ -3,7 +3,7 @@
 A finished learned-label run with W&B offline leaves its run directory (records, checkpoint, label records, its
 W&B folder) and a few entries in W&B's own directories (repro/tracking/wandb_dirs.py); none of it grows with the
 number of epochs (per-epoch records are appended to one file: repro/runs/npy_log.py). The budget below is the
-stated one (docs/wandb.md, "Files per run"); tests/test_footprint.py holds a run to it.
+stated one (docs/wandb.md, "Files per run"); tests/runs/test_footprint.py holds a run to it.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ methods' own).
 
 Why here, in the training layer: the experiment holds its method and recorders and calls them, so their types belong
 below the loop; the implementations sit above it and import these protocols, and that import is the dependency the
-layer test sees (tests/test_layers.py). Implementations subclass the protocols explicitly: they then inherit the
+layer test sees (tests/project/test_layers.py). Implementations subclass the protocols explicitly: they then inherit the
 defaults below and a checker sees every one.
 """
 

@@ -25,8 +25,8 @@ H100_SHAPE = (3, 32, 32, 100)  # the H100 figures' input: CIFAR-100 images
 # per-epoch fixed cost, 6.3 s - 313 steps x 11.2 ms - 20,000 evaluated images = 2.2 s (H100_EPOCH_FIXED_MS); a meta
 # step inside an epoch then costs 47.8 ms for ResNet18 (the notes' eager figure: the epoch loads a 256-image meta
 # batch per step) and 183 ms for WRN-28-10 ((78.5 - 2.2 - 6.2 s of evaluation and memorisation passes) / 383 steps).
-# VGG16 has no measured epoch: its table figures (28.3 ms, eager) stand. tests/test_costs.py holds the three epochs
-# to +-15%.
+# VGG16 has no measured epoch: its table figures (28.3 ms, eager) stand. tests/sweep/budget/test_costs.py holds the
+# three epochs to +-15%.
 H100_NAME = "NVIDIA H100 80GB HBM3"
 H100_MS = {
     "resnet18": {"plain": 11.2, "meta": 47.8},

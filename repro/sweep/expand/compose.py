@@ -13,7 +13,7 @@ config.yaml gives here (`optim: ${model}` follows the model). Where an option fi
 choices disagree, or a recipe preset (`optim/schedule=step`, repro/conf/optim/<choice>/) fills its parent's node, that
 selection is composed whole by Hydra. The key=value overrides are applied here to a plain
 dict, with the same key checks (a key that does not exist is an error, as under Hydra's struct mode).
-tests/test_sweep_spec.py checks that every sweep file's runs equal `load_config`'s.
+tests/sweep/test_sweep_spec.py checks that every sweep file's runs equal `load_config`'s.
 """
 
 from __future__ import annotations

@@ -1,0 +1,81 @@
+"""The methods package must not change what the old methods compute: run ids and a short digits run's metrics
+are pinned from the code before the refactor (tests/pins/old_methods.json).
+
+Regenerate (only when a change of results is intended, and say so in the commit):
+    PYTHONPATH=tests .venv/bin/python tests/methods/test_method_pins.py --write
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from presets import QUIET
+from repo_paths import TESTS
+from repro.config import load_config, to_container
+from repro.runs.rundir import run_id
+from repro.train import train
+
+PIN_FILE = TESTS / "pins" / "old_methods.json"
+# device=cpu: the pins are CPU numbers (a GPU's kernels differ in the last bits, and then an accuracy may differ by a
+# sample); the device never enters the run id.
+SHORT = ["optim.epochs=2", "data.subset=400", "data.test_subset=200", *QUIET, "device=cpu"]
+NOISY = ["split=noisy", "split.meta_fraction=0.1", "noise=uniform", "noise.fraction=0.4"]
+# name -> overrides; each is trained for its metrics and hashed for its run id.
+TRAINED = {
+    "baseline": ["method=baseline"],
+    "label_smoothing": ["method=label_smoothing"],
+    "confidence_penalty": ["method=confidence_penalty"],
+    "class_labels": ["method=class_labels"],
+    "instance_labels": ["method=instance_labels"],
+    "instance_labels_noisy_entropy": ["method=instance_labels", "method.curriculum=entropy", *NOISY],
+}
+# Only hashed (their run ids are what sweeps and finished runs are found by).
+HASHED = {
+    "replay_default": ["method=replay", "split=full"],
+    "replay_static_class": ["method=replay", "split=full", "method.static=true", "method.learn.method=class_labels"],
+    "resnet18_cifar100_instance": ["model=resnet18", "data=cifar100", "method=instance_labels"],
+    "wrn_noisy_baseline": ["model=wrn28_10", "data=cifar10", "method=baseline", *NOISY],
+}
+METRIC_KEYS = ("train_loss", "train_acc", "val_acc", "test_acc")
+
+
+def _run_ids() -> dict[str, str]:
+    return {name: run_id(to_container(load_config(ov))) for name, ov in {**TRAINED, **HASHED}.items()}
+
+
+def _metrics(name: str, root: Path) -> list[dict[str, float]]:
+    result = train(load_config([*SHORT, f"output_root={root}", *TRAINED[name]]))
+    return [{k: r[k] for k in METRIC_KEYS if k in r} for r in result.run_dir.read_metrics()]
+
+
+@pytest.mark.slow
+def test_old_methods_keep_their_run_ids():
+    assert _run_ids() == json.loads(PIN_FILE.read_text())["run_ids"]
+
+
+@pytest.mark.parametrize("name", list(TRAINED))
+def test_old_methods_compute_what_they_computed_before(name, tmp_path):
+    pinned = json.loads(PIN_FILE.read_text())["metrics"][name]
+    got = _metrics(name, tmp_path)
+    assert len(got) == len(pinned)
+    for row, want in zip(got, pinned):
+        assert row.keys() == want.keys()
+        for key in want:  # accuracies are exact fractions; the loss may differ in the last bits across BLAS builds
+            assert math.isclose(row[key], want[key], rel_tol=1e-5, abs_tol=1e-7), (name, key, row[key], want[key])
+
+
+if __name__ == "__main__" and "--write" in sys.argv:
+    import tempfile
+
+    torch.set_num_threads(1)
+    with tempfile.TemporaryDirectory() as tmp:
+        pins = {"run_ids": _run_ids(), "metrics": {n: _metrics(n, Path(tmp) / n) for n in TRAINED}}
+    PIN_FILE.parent.mkdir(exist_ok=True)
+    PIN_FILE.write_text(json.dumps(pins, indent=1) + "\n")
+    print(f"wrote {PIN_FILE}")

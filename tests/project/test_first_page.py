@@ -1,0 +1,44 @@
+"""What a user reads first: `repro --help` says what the tool does and the three commands most people need before
+the list of commands; code and docs cite no tracker issue numbers (a reader cannot follow them); the package
+metadata installs without setuptools' deprecation text (an SPDX `project.license`)."""
+
+from __future__ import annotations
+
+import re
+
+from repo_paths import REPO
+from repro.cli import main
+
+# Where a reader meets the project's prose: code, tests, docs, benchmarks and the sweep files' headers.
+PROSE = ["repro", "analysis", "tests", "docs", "benchmarks", "sweeps", "slurm", "README.md", "Makefile"]
+TRACKER_REFERENCE = re.compile(r"\bissues? #?\d+", re.IGNORECASE)
+
+
+def test_repro_help_opens_with_what_it_does_and_the_first_commands(capsys):
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    first_page = out[: out.index("commands:")]
+    assert "Learning Soft Labels via Meta Learning" in first_page
+    for command in ("repro demo", "repro train ", "repro sweep "):
+        assert command in first_page, command
+    assert "add_arguments" not in out  # no internal docstring
+
+
+def test_no_tracker_issue_numbers_in_code_or_docs():
+    files = [p for root in PROSE for p in ([REPO / root] if (REPO / root).is_file() else (REPO / root).rglob("*"))]
+    found = [
+        f"{path.relative_to(REPO)}:{n}: {line.strip()}"
+        for path in files
+        if path.is_file() and path.suffix in (".py", ".md", ".yaml", ".sh", "") and "__pycache__" not in path.parts
+        for n, line in enumerate(path.read_text(errors="replace").splitlines(), 1)
+        if TRACKER_REFERENCE.search(line)
+    ]
+    assert not found, "say what the thing does instead of citing the tracker:\n" + "\n".join(found)
+
+
+def test_the_license_is_an_spdx_expression():
+    """A `project.license` table makes setuptools print a screen of deprecation text on every install; a string
+    (an SPDX expression) needs setuptools >= 77 as the build requirement."""
+    text = (REPO / "pyproject.toml").read_text()  # tomllib is Python 3.11+; the project supports 3.10
+    assert re.search(r'^license = "MIT"', text, re.MULTILINE), "project.license must be a string"
+    assert int(re.search(r'"setuptools>=(\d+)', text).group(1)) >= 77

@@ -1,0 +1,84 @@
+"""A successive-halving tuning stage on the local SLURM cluster (slurm/cluster.sh) through submitit: one job array
+per rung, each held by afterok on the previous rung's jobs, the tuned run after the last rung; a sweep whose later
+rungs were cancelled (killed between rungs) resumes at the next rung when the command is run again, and no epoch is
+trained twice."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from halving_sweep import RUNGS, SCALE, epoch_lines, write_halving_sweep
+from repo_paths import REPO
+from slurm_cluster import (  # noqa: F401  (slurm_cluster is the session fixture)
+    HANG_GUARD_S,
+    slurm_cluster,
+    wait_until,
+)
+
+submitit = pytest.importorskip("submitit")
+
+from repro.runs.rundir import RunDir  # noqa: E402
+from repro.sweep.executors.slurm.registry import Registry  # noqa: E402
+from repro.sweep.run import run_sweep  # noqa: E402
+from repro.sweep.sweep_folder import sweep_dir  # noqa: E402
+
+pytestmark = [pytest.mark.slurm, pytest.mark.slow]
+
+PROFILE = REPO / "slurm" / "profiles" / "local.yaml"
+
+
+def _stopped_at(rd: RunDir) -> int | None:
+    try:
+        status = json.loads(rd.status_file.read_text())
+    except (OSError, ValueError):
+        return None
+    return status["epoch"] if status.get("state") == "stopped" else None
+
+
+def test_a_halving_sweep_on_slurm_submits_rung_after_rung_and_resumes_at_the_right_rung(slurm_cluster, tmp_path):
+    path = write_halving_sweep(tmp_path, name="slurm-halving")
+    out = (tmp_path / "out").resolve()
+    lines: list[str] = []
+    plan = run_sweep(path, output_root=out, executor="slurm", profile=PROFILE, scale=SCALE, report=lines.append)
+    assert sorted(plan.submitted) == sorted(plan.unique)
+    # one array per rung, each after the previous rung's jobs, then the tuned run after the last rung
+    assert len([x for x in lines if x.startswith("submitted job ")]) == len(RUNGS) + 1, lines
+    registry = Registry.load(sweep_dir(out, "slurm-halving") / "jobs.json")
+    rungs = [[rid for rid, r in plan.unique.items() if (r.config["halving"]["rung"] == k)] for k in range(len(RUNGS))]
+    for k in range(1, len(RUNGS)):
+        for rid in rungs[k]:
+            assert sorted(registry.latest(rid).after) == sorted(registry.latest(d).job_id for d in rungs[k - 1])
+    runs = [RunDir(out / "runs" / rid) for rid in rungs[-1]]  # the last rung's jobs have the runs' own ids
+
+    # killed between rungs: rung 1's array is cancelled while it waits for rung 0; SLURM then cancels what waits
+    # for it (--kill-on-invalid-dep), down to the tuned run
+    slurm_cluster.run("scancel", registry.latest(rungs[1][0]).job_id.split("_")[0])
+    wait_until(lambda: all(_stopped_at(rd) == RUNGS[0] for rd in runs), HANG_GUARD_S, "rung 0 to stop every run")
+    later = {registry.latest(rid).job_id.split("_")[0] for ids in rungs[1:] for rid in ids}
+    later |= {registry.latest(rid).job_id.split("_")[0] for rid, r in plan.unique.items() if r.stage == "single"}
+
+    def none_queued() -> bool:
+        queued = slurm_cluster.run("squeue", "-h", "-o", "%F").stdout.split()
+        return not later & set(queued)
+
+    wait_until(none_queued, HANG_GUARD_S, "the later rungs and the tuned run to leave the queue")
+
+    # the same command again: rung 0 is done and is not submitted again; the points it left behind are not
+    # submitted for the later rungs either: the two promoted points' rung 1 and 2 jobs, and the tuned run, are
+    again = run_sweep(path, output_root=out, executor="slurm", profile=PROFILE, scale=SCALE, report=lines.append)
+    promoted = [rid for rid in rungs[1] if rid in again.submitted]
+    assert len(promoted) == 2 and len(again.submitted) == 2 + 2 + 1 and not set(again.submitted) & set(rungs[0])
+    (single,) = [rid for rid, r in plan.unique.items() if r.stage == "single"]
+    wait_until(lambda: RunDir(out / "runs" / single).is_done(), HANG_GUARD_S, "the tuned run's summary")
+
+    trained = [epoch_lines(rd) for rd in runs]
+    assert all(e == list(range(1, len(e) + 1)) for e in trained)  # every epoch once, each rung resumed the last
+    assert sorted(map(len, trained)) == [1, 1, 2, 4]  # 8 epochs where the grid trains 16; losers stop at their rung
+    assert [_stopped_at(rd) for rd in runs].count(None) == 1 and sum(rd.is_done() for rd in runs) == 1
+    assert all(len(Registry.load(registry.path).runs[rid]) == 1 for rid in rungs[0])  # rung 0: one submission
+    summary = RunDir(out / "runs" / single).read_summary()
+    assert summary["tune_strategy"].startswith("halving") and len(summary["tune_scores"]) == 1
+    third = run_sweep(path, output_root=out, executor="slurm", profile=PROFILE, scale=SCALE, report=lambda s: None)
+    assert third.submitted == [] and third.counts() == {"done": len(plan.unique)}
