@@ -9,7 +9,7 @@ import json
 import pytest
 import torch
 
-from noisy_digits import NOISY_DIGITS
+from presets import NOISY as NOISY_DIGITS
 from repro.cli import main
 from repro.config import load_config, to_container
 from repro.data import inject_noise
