@@ -36,6 +36,9 @@ def test_a_misbehaving_wandb_server_costs_a_run_only_its_bounds(tmp_path, mode):
     with misbehaving_wandb(mode) as server:
         env = {**os.environ, "WANDB_BASE_URL": server.url, "WANDB_API_KEY": FAKE_API_KEY}
         env.pop("WANDB_MODE", None)
+        # W&B's service token of an earlier in-process test of this worker would make the run share that service,
+        # where its failed online attempt keeps the W&B id "in use": a job's process starts its own
+        env.pop("WANDB_SERVICE", None)
         started = time.monotonic()
         done = subprocess.run(
             [sys.executable, "-m", "repro.cli", "train", *overrides],
