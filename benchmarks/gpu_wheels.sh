@@ -13,7 +13,8 @@ DIR=${1:?usage: benchmarks/gpu_wheels.sh DIR [PYTHON_VERSION]}
 PYVER=${2:-3.12}
 PACKAGES=(hydra-core omegaconf submitit wandb cwevals opentelemetry-api opentelemetry-sdk
           opentelemetry-exporter-otlp-proto-http opentelemetry-exporter-otlp-proto-common opentelemetry-proto
-          opentelemetry-semantic-conventions pydantic pydantic_core annotated-types typing-inspection platformdirs)
+          opentelemetry-semantic-conventions opentelemetry-exporter-http-transport opentelemetry-exporter-otlp-common
+          googleapis-common-protos pydantic pydantic_core annotated-types typing-inspection platformdirs distro sniffio)
 pin() {  # the exact version of $1 in requirements/constraints.txt
     grep -m 1 -i "^$1==" requirements/constraints.txt || { echo "$1 is not in constraints.txt" >&2; exit 2; }
 }

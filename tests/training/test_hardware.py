@@ -253,9 +253,11 @@ def test_cuda_levers_train_the_same_run_to_the_same_statistics(tmp_path, restore
 
 
 @pytest.mark.gpu
-def test_cuda_deterministic_after_cublas_started_without_its_setting_says_how_to_fix_it():
-    # torch reads CUBLAS_WORKSPACE_CONFIG at the process's first matrix product; a deterministic run after one made
-    # without it (several runs in one process) is refused before any work, naming the fix.
+def test_cuda_deterministic_after_cublas_started_without_its_setting_is_refused_or_works():
+    # Where torch needs CUBLAS_WORKSPACE_CONFIG for deterministic products (it reads it at the process's first one), a
+    # deterministic run after a product made without it (several runs in one process) is refused before any work,
+    # naming the fix. Where this torch and cuBLAS need no such setting (torch 2.11 with CUDA 13 raises nothing), the run
+    # is accepted and its products work. Either way torch's own error never surfaces at the run's first step.
     code = textwrap.dedent("""
         import torch
         from repro.errors import UserError
@@ -266,12 +268,19 @@ def test_cuda_deterministic_after_cublas_started_without_its_setting_says_how_to
             Hardware(torch.device("cuda"), deterministic=True).apply()
         except UserError as exc:
             print("refused:", exc)
+            raise SystemExit(0)
+        b = torch.randn(16, 16, device="cuda")
+        (b @ b).sum().item()
+        print("accepted")
     """)
     env = {k: v for k, v in os.environ.items() if k != "CUBLAS_WORKSPACE_CONFIG"}
     env["PYTHONPATH"] = str(REPO)
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert "refused:" in done.stdout and "CUBLAS_WORKSPACE_CONFIG=:4096:8" in done.stdout, done.stdout
+    if "refused:" in done.stdout:
+        assert "CUBLAS_WORKSPACE_CONFIG=:4096:8" in done.stdout, done.stdout
+    else:
+        assert done.stdout.strip() == "accepted", done.stdout
 
 
 @pytest.mark.gpu
