@@ -407,6 +407,8 @@ def test_tables_list_runs_with_corrupted_records_as_broken_and_go_on(tmp_path, c
                 "300",
                 "--test-subset",
                 "100",
+                "--jobs",
+                "1",
             ]
         )
         == 0

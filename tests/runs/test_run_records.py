@@ -22,7 +22,7 @@ from tuned_sweep import SCALE, SCALE_ARGS, write_tuned_sweep
 def test_a_damaged_tuning_summary_is_shown_and_trained_again_before_the_tuned_runs(tmp_path, capsys):
     path = write_tuned_sweep(tmp_path, "{method.label_lr: [0.3, 3]}")
     out = tmp_path / "out"
-    assert main(["sweep", str(path), "--output-root", str(out), *SCALE_ARGS]) == 0
+    assert main(["sweep", str(path), "--output-root", str(out), *SCALE_ARGS, "--jobs", "1"]) == 0
     runs = expand_sweep(load_sweep(path), output_root=out.resolve(), scale=SCALE)
     tuning = [RunDir(out / "runs" / r.run_id) for r in runs if r.stage == "tune"]
     tuned = [RunDir(out / "runs" / r.run_id) for r in runs if r.stage != "tune"]
@@ -41,7 +41,7 @@ def test_a_damaged_tuning_summary_is_shown_and_trained_again_before_the_tuned_ru
     assert "damaged (summary.json unreadable" in line
     assert "1 damaged" in shown and f"{len(tuned) + 1} to submit" in shown
 
-    assert main(["sweep", str(path), "--output-root", str(out), *SCALE_ARGS]) == 0
+    assert main(["sweep", str(path), "--output-root", str(out), *SCALE_ARGS, "--jobs", "1"]) == 0
     trained = capsys.readouterr()
     assert "Traceback" not in trained.err
     assert trained.out.count(": done in") == len(tuned) + 1  # the damaged run and the tuned runs, nothing else

@@ -160,6 +160,8 @@ def test_a_final_whose_fold_failed_is_skipped_and_reported(tiny, tmp_path, capsy
                 "200",
                 "--rows",
                 "Ours (Class)",
+                "--jobs",
+                "1",
             ]
         )
         == 1

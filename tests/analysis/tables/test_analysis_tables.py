@@ -276,7 +276,7 @@ def test_repro_tables_finds_the_runs_of_a_scaled_repro_sweep(tmp_path, capsys):
     )
     root, out = tmp_path / "outputs", tmp_path / "ours"
     scale = ["--epochs", "1", "--subset", "200", "--test-subset", "100"]
-    assert main(["sweep", str(sweeps / "table2.yaml"), *scale, "--output-root", str(root)]) == 0
+    assert main(["sweep", str(sweeps / "table2.yaml"), *scale, "--output-root", str(root), "--jobs", "1"]) == 0
     accs = sorted(RunDir(p).read_summary()["final_test_acc"] for p in (root / "runs").iterdir())
     assert len(accs) == 2
     capsys.readouterr()
