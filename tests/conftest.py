@@ -16,6 +16,7 @@ torch.set_num_threads(1)
 os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
 
 from resume_check import torch_flags_kept  # noqa: E402  (tests/ is on sys.path: pyproject.toml's pytest `pythonpath`)
+from trained_runs import trained_runs  # noqa: E402, F401  (the session's shared runs, for every test)
 
 
 @pytest.fixture(autouse=True)
