@@ -175,11 +175,10 @@ def test_refusals_before_the_run_starts(options, needle, tmp_path, capsys):
     assert not (tmp_path / "runs").exists()  # refused before anything of the run is written
 
 
-def test_an_estimate_without_an_anchor_point_stops_before_training(tmp_path, capsys, monkeypatch):
+def test_an_estimate_without_an_anchor_point_stops_before_training(tmp_path, capsys, monkeypatch, trained_runs):
     import repro.methods.loss_correction as lc
 
-    assert main(["train", "method=baseline", *NOISY, f"output_root={tmp_path}"]) == 0
-    estimator = next((tmp_path / "runs").iterdir()).name
+    estimator = trained_runs.copy("baseline", tmp_path).run_id  # trained on the same noisy digits
     monkeypatch.setattr(
         lc, "softmax_outputs", lambda model, images, **kw: F.one_hot(torch.arange(len(images)) % 9, 10).float()
     )
@@ -266,7 +265,7 @@ def test_known_t_of_the_exact_fraction_model_comes_from_the_noise_model(tmp_path
 
 @pytest.mark.parametrize("correction", ["forward", "backward"])
 @pytest.mark.slow
-def test_cli_runs_with_known_and_estimated_t(correction, tmp_path):
+def test_cli_runs_with_known_and_estimated_t(correction, tmp_path, trained_runs):
     assert (
         main(["train", "method=loss_correction", *NOISY, f"method.correction={correction}", f"output_root={tmp_path}"])
         == 0
@@ -276,8 +275,7 @@ def test_cli_runs_with_known_and_estimated_t(correction, tmp_path):
     assert known["transition_mae"] == 0.0 and known["transition_diag_mean"] == pytest.approx(0.64)
     assert math.isfinite(known["final_test_acc"])
 
-    assert main(["train", "method=baseline", *NOISY, "optim.epochs=2", f"output_root={tmp_path}"]) == 0
-    estimator = max((tmp_path / "runs").iterdir(), key=lambda p: p.stat().st_mtime).name
+    estimator = trained_runs.copy("baseline", tmp_path).run_id  # two epochs on the same noisy digits
     assert (
         main(
             [

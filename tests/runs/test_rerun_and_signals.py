@@ -39,11 +39,11 @@ def hashes(root: Path) -> dict[str, str]:
 
 
 @pytest.mark.slow
-def test_rerun_keeps_the_done_attempt_and_trains_a_new_one_that_tables_read(tmp_path, capsys):
+def test_rerun_keeps_the_done_attempt_and_trains_a_new_one_that_tables_read(tmp_path, capsys, trained_runs):
     out = tmp_path / "out"
     argv = ["train", *RUN, f"output_root={out}"]
-    assert main(argv) == 0
-    rd = run_dir(out)
+    rd = trained_runs.copy("baseline", out, preset="clean")  # the done run
+    assert rd.path == run_dir(out).path
     first = hashes(rd.path)
     assert main([*argv, "--rerun"]) == 0
     assert "attempt 2" in capsys.readouterr().out
@@ -61,11 +61,11 @@ def test_rerun_keeps_the_done_attempt_and_trains_a_new_one_that_tables_read(tmp_
     assert "already done" in capsys.readouterr().out
 
 
-def test_a_done_run_from_another_commit_is_reported_when_skipped(tmp_path, capsys):
+def test_a_done_run_from_another_commit_is_reported_when_skipped(tmp_path, capsys, trained_runs):
     out = tmp_path / "out"
     argv = ["train", *RUN, f"output_root={out}"]
-    assert main(argv) == 0
-    rd = run_dir(out)
+    rd = trained_runs.copy("baseline", out, preset="clean")  # the done run
+    assert rd.path == run_dir(out).path
     record = json.loads((rd.path / "provenance.json").read_text())
     if record.get("commit") is None:
         pytest.skip("not a git checkout: no commit to compare")
