@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from presets import QUIET, QUIET_YAML
 from repo_paths import REPO
 from slurm_cluster import (  # noqa: F401  (slurm_cluster is the session fixture)
     HANG_GUARD_S,
@@ -39,11 +40,11 @@ from repro.train import train  # noqa: E402
 pytestmark = pytest.mark.slurm
 
 PROFILE = REPO / "slurm" / "profiles" / "local.yaml"
-SWEEP = """
+SWEEP = f"""
     name: slurm-small
     metric: final_test_acc
     seeds: [0, 1]
-    common: [split=full, split.folds=2, tracker=none, progress=plain]
+    common: [split=full, split.folds=2, {QUIET_YAML}, progress=plain]
     columns:
       Digits/SmallCNN: []
     rows:
@@ -207,7 +208,7 @@ def test_the_same_run_submitted_twice_has_one_writer(slurm_cluster, tmp_path):
         "data.subset=600",
         "data.test_subset=300",
         "optim.epochs=4",
-        "tracker=none",
+        *QUIET,
         "progress=plain",
         f"output_root={out}",
     ]
