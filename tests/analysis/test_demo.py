@@ -32,7 +32,9 @@ def test_quick_demo_writes_tables_figures_and_summary_then_reruns_without_traini
     planned = {
         r.run_id
         for n, spec in specs.items()
-        for r in expand_sweep(spec, output_root=root, scale=size.scale(n), extra_overrides=["tracker=none"])
+        for r in expand_sweep(
+            spec, output_root=root, scale=size.scale(n), extra_overrides=[*demo.RUN_OVERRIDES, *demo.NO_WANDB]
+        )
     }
     assert len({p.name for p in (root / "runs").iterdir()}) == len(planned)
     assert f"{len(planned)} run(s) trained now" in first

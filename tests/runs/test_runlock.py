@@ -18,12 +18,13 @@ from pathlib import Path
 
 import pytest
 
+from presets import CLEAN
 from repro.config import load_config, to_container
 from repro.runs import runlock
 from repro.runs.rundir import RunDir
 from repro.runs.runlock import FileLock, LockHeld, LockLost
 
-TINY = ["data.subset=300", "data.test_subset=100", "tracker=none", "progress=plain", "method=baseline"]
+TINY = [*CLEAN, "progress=plain", "method=baseline"]
 
 
 def repro(*args: str, **kw) -> subprocess.Popen:
