@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from omegaconf import OmegaConf
 from torch.overrides import TorchFunctionMode
 
-from presets import QUIET
+from presets import QUIET, noisy_split
 from repro.config import load_config, to_container
 from repro.data import BatchLoader
 from repro.methods import METHODS
@@ -35,7 +35,7 @@ from repro.training.steptotals import StepTotals
 META = torch.device("meta")
 RUN = ["optim.epochs=2", "data.subset=300", "data.test_subset=100", *QUIET]
 SHORT = [*RUN, "device=cpu"]
-NOISY = ["split=noisy", "split.meta_fraction=0.1", "noise=uniform", "noise.fraction=0.4"]
+NOISY = noisy_split()
 STEPS = 3  # the first is a warm-up: one-time moves (e.g. a mask to the device) are allowed there
 # Every registered method gets a case at its defaults (on noisy digits unless named here), so a new method is
 # checked without an edit here; then the variants whose step takes another path.
