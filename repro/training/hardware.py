@@ -80,7 +80,9 @@ class Hardware:
         convolutions on CUDA (`cudnn.benchmark`), which picks the fastest kernel per shape."""
         if self.deterministic:
             os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", CUBLAS_WORKSPACE)
-        torch.use_deterministic_algorithms(self.deterministic)
+        if torch.are_deterministic_algorithms_enabled() != self.deterministic:
+            # Only on a change: the call imports torch._inductor (about a second of CPU in every run's process).
+            torch.use_deterministic_algorithms(self.deterministic)
         torch.backends.cudnn.deterministic = self.deterministic
         torch.backends.cudnn.benchmark = self.device.type == "cuda" and not self.deterministic
         if self.deterministic and self.device.type == "cuda":
