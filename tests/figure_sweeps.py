@@ -7,6 +7,7 @@ import textwrap
 from pathlib import Path
 from typing import Callable, Iterable
 
+from presets import QUIET
 from repro.config import load_config
 from repro.runs.rundir import RunDir
 from repro.sweep.expand.expand import expand_sweep
@@ -29,12 +30,13 @@ def planned(path: Path, output_root: Path, scale: Scale | None = None) -> list[P
 
 
 def train_planned(runs: Iterable[PlannedRun], only: Callable[[PlannedRun], bool] = lambda p: True) -> list[RunDir]:
-    """Train the planned runs `only` keeps, in plan order (a run after those it depends on), here; each is the very
-    run the sweep plans (its overrides compose its config, so its run id)."""
+    """Train the planned runs `only` keeps, in plan order (a run after those it depends on), here, with the QUIET
+    overrides added as `repro sweep FILE` adds those after FILE; each is the very run the sweep plans (its overrides
+    compose its config, so its run id, which leaves out the tracker and the progress bar)."""
     trained = []
     for p in {p.run_id: p for p in runs}.values():
         if only(p):
-            result = train(load_config(list(p.overrides)))
+            result = train(load_config([*p.overrides, *QUIET]))
             assert result.run_dir.run_id == p.run_id
             trained.append(result.run_dir)
     return trained

@@ -8,6 +8,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+from presets import QUIET_YAML
 from repro.runs.rundir import RunDir
 from repro.sweep.spec.model import Scale
 
@@ -18,7 +19,7 @@ HALVING_SWEEP = """
     name: {name}
     metric: final_test_acc
     seeds: [0]
-    common: [data=digits, model=smallcnn, tracker=none, progress=none]
+    common: [data=digits, model=smallcnn, {quiet}]
     columns:
       Digits: []
     rows:
@@ -33,7 +34,7 @@ HALVING_SWEEP = """
 
 def write_halving_sweep(tmp_path: Path, name: str = "halving", strategy: str = "halving") -> Path:
     path = tmp_path / f"{name}.yaml"
-    path.write_text(textwrap.dedent(HALVING_SWEEP.format(name=name, strategy=strategy)))
+    path.write_text(textwrap.dedent(HALVING_SWEEP.format(name=name, strategy=strategy, quiet=QUIET_YAML)))
     return path
 
 

@@ -1,11 +1,16 @@
 """The tiny digits presets the tests train at, in one place: a change of size happens here.
 
-- QUIET: no tracker, no progress bar (every test run; W&B is tested where it is the point).
+- QUIET: no tracker, no progress bar (every test run; W&B is tested where it is the point). It reaches a run the way
+  a user's overrides do: in an override list (`[*CLEAN, "optim.epochs=2"]`), on the command line of a sweep a test
+  runs (`run_sweep(FILE, extra_overrides=QUIET)`, `main(["sweep", FILE, *QUIET])`, as `repro sweep FILE` takes
+  overrides after FILE), or in the `common:` list of a sweep text that many tests run (QUIET_YAML). Neither enters
+  a run id (repro/runs/rundir.py's NON_RESULT_KEYS), so where QUIET comes in never changes which run a test gets.
 - CLEAN: clean digits, 200 training and 100 test samples; a test adds its method and `optim.epochs`.
 - NOISY: digits with 40% uniform noise on the training labels and a clean 10% meta split, 300 training and 100 test
-  samples, on the CPU (`noisy_digits` for another meta split or device).
+  samples, on the CPU (`noisy_digits` for another meta split or device; `noisy_split` for the noise and split alone,
+  on a test's own data and size).
 - TINY_SWEEP / write_tiny_sweep: a digits sweep file with a plain row and a learned row (two folds and a replay
-  final): four runs, trained at TINY_SWEEP_SCALE.
+  final): four runs, trained at TINY_SWEEP_SCALE. TINY_BASELINE_SWEEP: its plain row alone (one run per seed).
 
 Import from a test module (tests/ is on sys.path: pyproject.toml's pytest `pythonpath`)::
 
@@ -20,17 +25,26 @@ from pathlib import Path
 from repro.sweep.spec.model import Scale
 
 QUIET = ["tracker=none", "progress=none"]
+QUIET_YAML = ", ".join(QUIET)  # QUIET as items of a sweep file's YAML list: f"common: [split=full, {QUIET_YAML}]"
 CLEAN = ["data.subset=200", "data.test_subset=100", *QUIET]
+
+
+def noisy_split(*, meta_fraction: float | None = 0.1) -> list[str]:
+    """40% uniform noise on the training labels and the noisy split's clean meta set (`meta_fraction` None: the
+    config's default, split/noisy.yaml's 2%), without size, tracker or device."""
+    return [
+        "split=noisy",
+        *([f"split.meta_fraction={meta_fraction}"] if meta_fraction is not None else []),
+        "noise=uniform",
+        "noise.fraction=0.4",
+    ]
 
 
 def noisy_digits(*, meta_fraction: float | None = 0.1, device: str | None = "cpu") -> list[str]:
     """The noisy overrides; `meta_fraction` / `device` None leaves the config's default (split/noisy.yaml's 2% meta
     split, device=auto) for a test that trains at those."""
     return [
-        "split=noisy",
-        *([f"split.meta_fraction={meta_fraction}"] if meta_fraction is not None else []),
-        "noise=uniform",
-        "noise.fraction=0.4",
+        *noisy_split(meta_fraction=meta_fraction),
         "data.subset=300",
         "data.test_subset=100",
         *QUIET,
@@ -40,18 +54,23 @@ def noisy_digits(*, meta_fraction: float | None = 0.1, device: str | None = "cpu
 
 NOISY = noisy_digits()
 
-TINY_SWEEP = """
+TINY_BASELINE_SWEEP = f"""
     name: tiny
     metric: final_test_acc
     seeds: [0]
-    common: [split=full, split.folds=2, tracker=none, progress=none]
+    common: [split=full, split.folds=2, {QUIET_YAML}]
     columns:
       Digits/SmallCNN: [data=digits, model=smallcnn]
     rows:
       Baseline: [method=baseline]
+"""
+TINY_SWEEP = (
+    TINY_BASELINE_SWEEP
+    + """\
       Ours (Class):
         learn: [method=class_labels]
 """
+)
 TINY_SWEEP_SCALE = Scale(epochs=1, subset=400, test_subset=200)
 
 

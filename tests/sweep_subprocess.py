@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
+from presets import QUIET
 from repro.runs.rundir import RunDir
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.spec.model import Scale
@@ -36,7 +37,7 @@ TWO_SEED_SWEEP = """
     name: {name}
     metric: final_test_acc
     seeds: [0, 1]
-    common: [split=full, tracker=none, progress=none]
+    common: [split=full]
     columns:
       Digits/SmallCNN: [data=digits, model=smallcnn]
     rows:
@@ -60,10 +61,10 @@ def planned_run_dirs(path: Path, out: Path, *, epochs: int) -> list[RunDir]:
 
 
 def sweep_command(path: Path, out: Path, *, epochs: int, jobs: int = 2) -> list[str]:
-    """`python -m repro.cli sweep PATH` at the helper's scale, `jobs` runs at a time."""
+    """`python -m repro.cli sweep PATH` with the QUIET overrides at the helper's scale, `jobs` runs at a time."""
     scale = ["--epochs", str(epochs), "--subset", str(SUBSET), "--test-subset", str(SUBSET)]
     where = ["--output-root", str(out), "--jobs", str(jobs)]
-    return [sys.executable, "-m", "repro.cli", "sweep", str(path), *where, *scale]
+    return [sys.executable, "-m", "repro.cli", "sweep", str(path), *QUIET, *where, *scale]
 
 
 def subprocess_env() -> dict[str, str]:

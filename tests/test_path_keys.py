@@ -6,12 +6,11 @@ gets its exact quoted form in the error."""
 from __future__ import annotations
 
 import shlex
-import textwrap
 
 import pytest
 from omegaconf import OmegaConf
 
-from presets import CLEAN
+from presets import CLEAN, TINY_BASELINE_SWEEP, write_tiny_sweep
 from repro.cli import main
 from repro.config import load_config
 from repro.path_keys import PATH_KEYS, quoted_path, reads_back
@@ -67,19 +66,7 @@ def test_runs_train_in_an_awkward_output_root_and_a_student_names_its_teacher_th
 
 
 def test_sweep_and_multirun_take_an_awkward_output_root(tmp_path, capsys):
-    sweep = tmp_path / "tiny.yaml"
-    sweep.write_text(
-        textwrap.dedent("""
-        name: tiny
-        metric: final_test_acc
-        seeds: [0]
-        common: [tracker=none, progress=none]
-        columns:
-          Digits/SmallCNN: [data=digits, model=smallcnn]
-        rows:
-          Baseline: [method=baseline]
-    """)
-    )
+    sweep = write_tiny_sweep(tmp_path, TINY_BASELINE_SWEEP)
     root = tmp_path / "ünï cødé=[2]" / "s"
     scale = ["--epochs", "1", "--subset", "200", "--test-subset", "100"]
     assert main(["sweep", str(sweep), "--output-root", str(root), *scale]) == 0

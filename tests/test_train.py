@@ -146,7 +146,7 @@ def test_atomic_write_keeps_the_old_file_when_the_write_fails(tmp_path, monkeypa
     ],
 )
 def test_bad_config_is_a_clear_error_before_any_work(tmp_path, capsys, overrides, needle):
-    code = main(["train", *overrides, f"output_root={tmp_path}", "tracker=none"])
+    code = main(["train", *overrides, f"output_root={tmp_path}", *QUIET])
     err = capsys.readouterr().err
     assert code == 2
     assert err.startswith("error: ") and needle in err
@@ -156,9 +156,7 @@ def test_bad_config_is_a_clear_error_before_any_work(tmp_path, capsys, overrides
 
 def test_missing_cifar_directory_names_the_path_and_the_files(tmp_path, capsys):
     missing = tmp_path / "no-cifar-here"
-    code = main(
-        ["train", "data=cifar10", "model=resnet18", f"data.root={missing}", f"output_root={tmp_path}", "tracker=none"]
-    )
+    code = main(["train", "data=cifar10", "model=resnet18", f"data.root={missing}", f"output_root={tmp_path}", *QUIET])
     err = capsys.readouterr().err
     assert code == 2
     assert str(missing) in err and "cifar-10-batches-py" in err

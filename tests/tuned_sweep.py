@@ -7,6 +7,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+from presets import QUIET_YAML
 from repro.sweep.spec.model import Scale
 
 SCALE = Scale(epochs=1, subset=200, test_subset=100)
@@ -21,7 +22,7 @@ def tuned_sweep_text(grid: str) -> str:
         name: tuned
         metric: final_test_acc
         seeds: [0]
-        common: [data=digits, model=smallcnn, split=full, split.folds=2, tracker=none, progress=none]
+        common: [data=digits, model=smallcnn, split=full, split.folds=2, {QUIET_YAML}]
         columns:
           Digits: []
         rows:

@@ -154,7 +154,7 @@ def _tuning_notes(spec: Any, scale: Any = None) -> list[str]:
             continue
         for column in spec.row_columns(row):
             tune = cell_tune(row, column)
-            if tune is not None and getattr(scale, "tune_strategy", None):
+            if tune is not None and hasattr(scale, "tune"):  # the strategy and seeds the scale sets
                 tune = scale.tune(tune)
             if tune is not None:
                 notes.setdefault(tune.describe(), [])

@@ -9,10 +9,19 @@ from torch import nn
 from repro.errors import UserError
 from repro.models.alexnet import AlexNetCifar
 from repro.models.cifar_resnet import resnet32_cifar, resnet56_cifar
-from repro.models.resnet import resnet18_cifar
 from repro.models.small_cnn import SmallCNN, TinyCNN
 from repro.models.vgg import VGG16
 from repro.models.wide_resnet import WideResNet
+
+
+def resnet18_cifar(*, num_classes: int, in_channels: int = 3) -> nn.Module:
+    """repro/models/resnet.py's ResNet18, imported on first use: it is built from torchvision's, and importing
+    torchvision costs about 1.3 s of CPU (its package imports torch._dynamo), which every process that trains
+    another network (the digits runs, each SLURM job, each `repro` command) would otherwise pay."""
+    from repro.models.resnet import resnet18_cifar as build
+
+    return build(num_classes=num_classes, in_channels=in_channels)
+
 
 _BUILDERS: dict[str, Callable[..., nn.Module]] = {
     "smallcnn": SmallCNN,

@@ -38,6 +38,7 @@ def remember_selection(folder: Path, spec: SweepSpec, scale: Scale | None, extra
                 "subset": scale.subset,
                 "test_subset": scale.test_subset,
                 "tune_strategy": scale.tune_strategy,
+                "tune_seeds": scale.tune_seeds,
             },
             "extra_overrides": list(extra),
         },

@@ -4,6 +4,7 @@ training goes on with the run directory as the complete record."""
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 import time
@@ -117,6 +118,9 @@ class WandbTracker(NullTracker):
                 raise
             if not self._blocking_teardown():
                 raise
+            # A service this process inherited (WANDB_SERVICE, from a parent that uses W&B, e.g. a notebook) outlives
+            # the teardown and keeps the failed attempt's id in use: the offline attempt starts a service of its own.
+            os.environ.pop("WANDB_SERVICE", None)
             run = self._blocking("offline init", self.bounds.start_deadline(), self._init, "offline")
             self._mode = "offline"
             warnings.warn(

@@ -80,7 +80,9 @@ class Hardware:
         convolutions on CUDA (`cudnn.benchmark`), which picks the fastest kernel per shape."""
         if self.deterministic:
             os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", CUBLAS_WORKSPACE)
-        torch.use_deterministic_algorithms(self.deterministic)
+        if torch.are_deterministic_algorithms_enabled() != self.deterministic:
+            # Only on a change: the call imports torch._inductor (about a second of CPU in every run's process).
+            torch.use_deterministic_algorithms(self.deterministic)
         torch.backends.cudnn.deterministic = self.deterministic
         torch.backends.cudnn.benchmark = self.device.type == "cuda" and not self.deterministic
         if self.deterministic and self.device.type == "cuda":
@@ -142,7 +144,7 @@ def _check_cublas_is_deterministic(device: torch.device) -> None:
     later one raises a RuntimeError if the setting was missing then. `apply` sets it, which is in time for a process
     that trains one run; one that ran a matrix product before (several runs in one process, the first of them not
     deterministic) would fail at the run's first step with torch's message. One tiny product here says why, before
-    any work, in a UserError that names the fix."""
+    any work, in a UserError that names the fix. (torch 2.11 with CUDA 13 raises nothing here: the probe passes.)"""
     try:
         probe = torch.ones(2, 2, device=device)
         probe @ probe

@@ -23,7 +23,9 @@ def _files(root):
 @pytest.mark.slow
 def test_quick_demo_writes_tables_figures_and_summary_then_reruns_without_training(tmp_path, capsys):
     root = tmp_path / "demo out"
-    assert main(["demo", "--quick", "--output-root", str(root)]) == 0
+    # one run at a time, in this process: no forkserver importing torch again (tests/sweep/test_sweep_parallel.py
+    # checks that parallel workers train the same numbers)
+    assert main(["demo", "--quick", "--jobs", "1", "--output-root", str(root)]) == 0
     first = capsys.readouterr().out
 
     size = demo.demo_size(quick=True)
@@ -32,7 +34,9 @@ def test_quick_demo_writes_tables_figures_and_summary_then_reruns_without_traini
     planned = {
         r.run_id
         for n, spec in specs.items()
-        for r in expand_sweep(spec, output_root=root, scale=size.scale(n), extra_overrides=["tracker=none"])
+        for r in expand_sweep(
+            spec, output_root=root, scale=size.scale(n), extra_overrides=[*demo.RUN_OVERRIDES, *demo.NO_WANDB]
+        )
     }
     assert len({p.name for p in (root / "runs").iterdir()}) == len(planned)
     assert f"{len(planned)} run(s) trained now" in first
@@ -65,7 +69,7 @@ def test_quick_demo_writes_tables_figures_and_summary_then_reruns_without_traini
 
     runs_before = _files(root)
     outputs_before = {p: p.stat().st_mtime_ns for p in [*(root / "tables").iterdir(), *(root / "figures").iterdir()]}
-    assert main(["demo", "--quick", "--output-root", str(root)]) == 0
+    assert main(["demo", "--quick", "--jobs", "1", "--output-root", str(root)]) == 0
     second = capsys.readouterr().out
     assert second.count("nothing to submit: every run is done") == len(TABLES)
     assert "0 run(s) trained now" in second

@@ -103,7 +103,6 @@ def test_the_lookahead_steps_at_the_peak_lr_with_lookahead_lr_peak(tmp_path, mon
                 "data.test_subset=50",
                 "optim.epochs=4",
                 f"optim.lookahead_lr={mode}",
-                "tracker=none",
                 f"output_root={tmp_path}",
                 "device=cpu",
             ]

@@ -142,7 +142,6 @@ def test_coteaching_default_forget_rate_is_the_measured_noise_rate_of_the_runs_d
                 "noise=uniform",
                 "noise.fraction=0.4",
                 f"noise.seed={seed}",
-                "tracker=none",
             ]
         )
         data, train_idx, _ = load_run_data(cfg)

@@ -26,7 +26,6 @@ def test_fold_run_configs_match_what_repro_train_would_run(tmp_path):
                 "split.meta_fraction=0.3",
                 f"split.fold={fold}",
                 f"optim.epochs={E}",
-                "tracker=none",
                 f"output_root={tmp_path}",
             ]
         )

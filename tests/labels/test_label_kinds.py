@@ -11,6 +11,7 @@ import pytest
 import torch
 from torch import Tensor
 
+from presets import QUIET
 from repro.errors import UserError
 from repro.labels import LABEL_KINDS, ClassLabels, build_labels, label_kind, register_label_kind
 from repro.labels.fold_average import AveragedTrajectory, trajectory_cache_dir
@@ -51,7 +52,7 @@ SWEEP = """
     name: shared-labels
     metric: final_test_acc
     seeds: [0]
-    common: [data=digits, model=smallcnn, split=full, split.folds=2, tracker=none, progress=none]
+    common: [data=digits, model=smallcnn, split=full, split.folds=2]
     columns:
       Digits/SmallCNN: []
     rows:
@@ -65,7 +66,8 @@ def test_a_kind_registered_in_a_test_file_runs_learn_and_replay(shared_kind, tmp
     path = tmp_path / "shared.yaml"
     path.write_text(textwrap.dedent(SWEEP))
     out = tmp_path / "out"
-    plan = run_sweep(path, output_root=out, scale=Scale(epochs=1, subset=300, test_subset=100), report=lambda _: None)
+    scale = Scale(epochs=1, subset=300, test_subset=100)
+    plan = run_sweep(path, output_root=out, scale=scale, extra_overrides=QUIET, report=lambda _: None)
     assert plan.failed == [] and plan.counts() == {"done": 3}
     folds = sorted((r for r in plan.unique.values() if r.stage == "fold"), key=lambda r: r.fold)
     final = next(r for r in plan.unique.values() if r.stage == "final")

@@ -9,52 +9,12 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call
 
+from meta_problems import F64, NUM_CLASSES, bn_cnn, meta_batches, relative_error
 from reference_meta import reference_label_meta_gradient
 from repro.errors import UserError
 from repro.labels import ClassLabels, InstanceLabels, OneHotLabels
 from repro.losses import soft_cross_entropy
 from repro.meta import label_meta_gradient, meta_label_step, sample_weight_meta_gradient
-
-F64 = torch.float64
-NUM_CLASSES = 5
-
-
-def _bn_cnn(activation: type[nn.Module] = nn.ReLU, dropout: float = 0.0) -> nn.Module:
-    """A small float64 convnet with BatchNorm (train mode), max pooling and an optional dropout."""
-    torch.manual_seed(0)
-    model = nn.Sequential(
-        nn.Conv2d(1, 4, 3, padding=1),
-        nn.BatchNorm2d(4),
-        activation(),
-        nn.MaxPool2d(2),
-        nn.Conv2d(4, 6, 3, padding=1),
-        nn.BatchNorm2d(6),
-        activation(),
-        nn.Flatten(),
-        nn.Dropout(dropout),
-        nn.Linear(6 * 3 * 3, NUM_CLASSES),
-    ).to(F64)
-    # Move the running statistics away from their defaults, so that an eval-mode pass depends on them.
-    with torch.no_grad():
-        for module in model.modules():
-            if isinstance(module, nn.BatchNorm2d):
-                module.running_mean.uniform_(-0.5, 0.5)
-                module.running_var.uniform_(0.5, 2.0)
-    return model
-
-
-def _batches(n: int = 6, n_meta: int = 10):
-    gen = torch.Generator().manual_seed(1)
-    x = torch.randn(n, 1, 6, 6, generator=gen, dtype=F64)
-    y = torch.randint(0, NUM_CLASSES, (n,), generator=gen)
-    p = torch.softmax(2 * torch.randn(n, NUM_CLASSES, generator=gen, dtype=F64), dim=1)
-    x_meta = torch.randn(n_meta, 1, 6, 6, generator=gen, dtype=F64)
-    y_meta = torch.randint(0, NUM_CLASSES, (n_meta,), generator=gen)
-    return x, y, p, x_meta, y_meta
-
-
-def _relative_error(a: torch.Tensor, b: torch.Tensor) -> float:
-    return ((a - b).norm() / b.norm()).item()
 
 
 def _snapshot(model: nn.Module) -> dict[str, torch.Tensor]:
@@ -64,46 +24,46 @@ def _snapshot(model: nn.Module) -> dict[str, torch.Tensor]:
 @pytest.mark.parametrize("weight_decay", [0.0, 5e-2])
 @pytest.mark.parametrize("train_mode", [True, False])
 def test_equals_double_backward_reference(weight_decay, train_mode):
-    model = _bn_cnn()
+    model = bn_cnn()
     model.train(train_mode)
-    x, _, p, x_meta, y_meta = _batches()
+    x, _, p, x_meta, y_meta = meta_batches()
     ours = label_meta_gradient(model, x, p, x_meta, y_meta, lr=0.3, weight_decay=weight_decay)
     reference = reference_label_meta_gradient(model, x, p, x_meta, y_meta, lr=0.3, weight_decay=weight_decay)
     assert ours.shape == (6, NUM_CLASSES)
-    assert _relative_error(ours, reference) < 1e-6
+    assert relative_error(ours, reference) < 1e-6
 
 
 def test_equals_reference_with_sample_weights():
-    model = _bn_cnn()
-    x, _, p, x_meta, y_meta = _batches()
+    model = bn_cnn()
+    x, _, p, x_meta, y_meta = meta_batches()
     weights = torch.tensor([0.0, 0.5, 1.0, 2.0, 1.5, 0.25], dtype=F64)
     ours = label_meta_gradient(model, x, p, x_meta, y_meta, lr=0.3, weight_decay=1e-2, sample_weight=weights)
     reference = reference_label_meta_gradient(
         model, x, p, x_meta, y_meta, lr=0.3, weight_decay=1e-2, sample_weight=weights
     )
-    assert _relative_error(ours, reference) < 1e-6
+    assert relative_error(ours, reference) < 1e-6
     assert ours[0].abs().max() == 0  # a zero-weight sample has no influence on theta'
 
 
 def test_equals_reference_with_dropout_masks_replayed():
-    model = _bn_cnn(dropout=0.3)
-    x, _, p, x_meta, y_meta = _batches()
+    model = bn_cnn(dropout=0.3)
+    x, _, p, x_meta, y_meta = meta_batches()
     torch.manual_seed(5)
     ours = label_meta_gradient(model, x, p, x_meta, y_meta, lr=0.3)
     after_ours = torch.get_rng_state()
     torch.manual_seed(5)
     reference = reference_label_meta_gradient(model, x, p, x_meta, y_meta, lr=0.3)
-    assert _relative_error(ours, reference) < 1e-6
+    assert relative_error(ours, reference) < 1e-6
     assert torch.equal(after_ours, torch.get_rng_state())  # same draws as the reference, none extra
 
 
 def test_equals_reference_with_a_frozen_layer():
-    model = _bn_cnn()
+    model = bn_cnn()
     model[0].weight.requires_grad_(False)
-    x, _, p, x_meta, y_meta = _batches()
+    x, _, p, x_meta, y_meta = meta_batches()
     ours = label_meta_gradient(model, x, p, x_meta, y_meta, lr=0.3, weight_decay=1e-2)
     reference = reference_label_meta_gradient(model, x, p, x_meta, y_meta, lr=0.3, weight_decay=1e-2)
-    assert _relative_error(ours, reference) < 1e-6
+    assert relative_error(ours, reference) < 1e-6
 
 
 def _meta_loss_after_lookahead(model, x, p, x_meta, y_meta, lr, weight_decay) -> float:
@@ -124,8 +84,8 @@ def test_equals_central_finite_differences(weight_decay):
     # Smooth activations, so that +-eps never crosses a ReLU kink. L_train is linear in p, so the only
     # truncation error is eps^2 * L_meta''' (measured: 1e-10 relative at eps = 1e-5, 1e-7 at eps = 1e-3);
     # round-off is ~1e-11.
-    model = _bn_cnn(activation=nn.Tanh)
-    x, _, p, x_meta, y_meta = _batches()
+    model = bn_cnn(activation=nn.Tanh)
+    x, _, p, x_meta, y_meta = meta_batches()
     lr, eps = 0.5, 1e-5
     ours = label_meta_gradient(model, x, p, x_meta, y_meta, lr=lr, weight_decay=weight_decay)
     for i, k in [(0, 0), (1, 3), (4, 2), (5, 4)]:
@@ -142,9 +102,9 @@ def test_equals_central_finite_differences(weight_decay):
 
 @pytest.mark.parametrize("meta_gradient", [label_meta_gradient, sample_weight_meta_gradient])
 def test_leaves_parameters_buffers_and_grads_unchanged(meta_gradient):
-    model = _bn_cnn()
+    model = bn_cnn()
     before = _snapshot(model)
-    x, _, p, x_meta, y_meta = _batches()
+    x, _, p, x_meta, y_meta = meta_batches()
     meta_gradient(model, x, p, x_meta, y_meta, lr=0.3, weight_decay=1e-2)
     after = model.state_dict()
     assert before.keys() == after.keys() and any("num_batches_tracked" in k for k in before)
@@ -155,8 +115,8 @@ def test_leaves_parameters_buffers_and_grads_unchanged(meta_gradient):
 
 
 def test_rejects_bad_inputs():
-    model = _bn_cnn()
-    x, _, p, x_meta, y_meta = _batches()
+    model = bn_cnn()
+    x, _, p, x_meta, y_meta = meta_batches()
     with pytest.raises(UserError, match="disagree on the classes"):
         label_meta_gradient(model, x, p[:, :3], x_meta, y_meta, lr=0.3)
     with pytest.raises(UserError, match="learning rate"):
@@ -175,7 +135,7 @@ def _instance_labels(y: torch.Tensor) -> InstanceLabels:
 @pytest.mark.parametrize("kind", ["instance", "class"])
 @pytest.mark.parametrize("weighted", [False, True])
 def test_meta_label_step_matches_reference_step(kind, weighted):
-    x, y, _, x_meta, y_meta = _batches()
+    x, y, _, x_meta, y_meta = meta_batches()
     idx = torch.tensor([8, 1, 0, 3, 5, 2])
     weights = torch.tensor([1.0, 0.5, 2.0, 1.0, 0.0, 1.5], dtype=F64) if weighted else None
     if kind == "instance":
@@ -184,7 +144,7 @@ def test_meta_label_step_matches_reference_step(kind, weighted):
         make_labels = lambda: ClassLabels(NUM_CLASSES, 0.6, 3.0, dtype=F64)  # noqa: E731
     lr, weight_decay = 0.3, 1e-2
 
-    model, labels = _bn_cnn(), make_labels()
+    model, labels = bn_cnn(), make_labels()
     optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=weight_decay)
     logits, p_new = meta_label_step(
         model, labels, x, y, idx, x_meta, y_meta, lr=lr, weight_decay=weight_decay, sample_weight=weights
@@ -192,7 +152,7 @@ def test_meta_label_step_matches_reference_step(kind, weighted):
     soft_cross_entropy(logits, p_new, weights).backward()
     optimizer.step()
 
-    ref_model, ref_labels = _bn_cnn(), make_labels()
+    ref_model, ref_labels = bn_cnn(), make_labels()
     ref_optimizer = torch.optim.SGD(ref_model.parameters(), lr=lr, momentum=0.9, weight_decay=weight_decay)
     p = ref_labels.soft_labels(idx, y)
     grad_p = reference_label_meta_gradient(
@@ -212,8 +172,8 @@ def test_meta_label_step_matches_reference_step(kind, weighted):
 
 
 def test_meta_label_step_with_fixed_labels_is_a_plain_forward():
-    model = _bn_cnn()
-    x, y, _, x_meta, y_meta = _batches()
+    model = bn_cnn()
+    x, y, _, x_meta, y_meta = meta_batches()
     labels = OneHotLabels(NUM_CLASSES, dtype=F64)
     logits, p = meta_label_step(model, labels, x, y, torch.arange(6), x_meta, y_meta, lr=0.3, weight_decay=0.0)
     assert torch.equal(p, F.one_hot(y, NUM_CLASSES).to(F64))
@@ -222,8 +182,8 @@ def test_meta_label_step_with_fixed_labels_is_a_plain_forward():
 
 @pytest.mark.slow
 def test_compiled_jvp_matches_eager():
-    model = _bn_cnn()
-    x, _, p, x_meta, y_meta = _batches()
+    model = bn_cnn()
+    x, _, p, x_meta, y_meta = meta_batches()
     eager = label_meta_gradient(model, x, p, x_meta, y_meta, lr=0.3)
     compiled = label_meta_gradient(model, x, p, x_meta, y_meta, lr=0.3, compile_jvp=True)
-    assert _relative_error(compiled, eager) < 1e-6
+    assert relative_error(compiled, eager) < 1e-6

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 import torch
-from test_meta import F64, _batches, _bn_cnn, _relative_error
 
+from meta_problems import F64, bn_cnn, meta_batches, relative_error
 from reference_meta import reference_meta_gradients
 from repro.meta import label_meta_gradient, sample_weight_meta_gradient
 
@@ -14,9 +14,9 @@ from repro.meta import label_meta_gradient, sample_weight_meta_gradient
 @pytest.mark.parametrize("weight_decay", [0.0, 5e-2])
 @pytest.mark.parametrize("weights", [None, [0.0, 0.5, 1.0, 2.0, 1.5, 0.25]])
 def test_weight_gradient_equals_double_backward_reference(weight_decay, weights):
-    model = _bn_cnn()
+    model = bn_cnn()
     assert model.training
-    x, _, p, x_meta, y_meta = _batches()
+    x, _, p, x_meta, y_meta = meta_batches()
     w = None if weights is None else torch.tensor(weights, dtype=F64)
     ours = sample_weight_meta_gradient(model, x, p, x_meta, y_meta, lr=0.3, weight_decay=weight_decay, sample_weight=w)
     _, reference = reference_meta_gradients(
@@ -24,23 +24,23 @@ def test_weight_gradient_equals_double_backward_reference(weight_decay, weights)
     )
     assert ours.shape == (6,)
     assert reference.abs().max() > 1e-4  # not a comparison between zeros
-    assert _relative_error(ours, reference) < 1e-6
+    assert relative_error(ours, reference) < 1e-6
 
 
 def test_weight_gradient_at_zero_weights_is_l2rw_s_probe():
     # L2RW evaluates dL_meta/deps at eps = 0: theta' = theta (up to decay), and the gradient is still exact.
-    model = _bn_cnn()
-    x, _, p, x_meta, y_meta = _batches()
+    model = bn_cnn()
+    x, _, p, x_meta, y_meta = meta_batches()
     zeros = torch.zeros(6, dtype=F64)
     ours = sample_weight_meta_gradient(model, x, p, x_meta, y_meta, lr=0.3, sample_weight=zeros)
     _, reference = reference_meta_gradients(model, x, p, x_meta, y_meta, lr=0.3, sample_weight=zeros)
-    assert _relative_error(ours, reference) < 1e-6
+    assert relative_error(ours, reference) < 1e-6
 
 
 def test_weight_and_label_gradients_agree_through_linearity():
     # dL/dw_i = sum_k p_ik dL/dp_ik / w_i: both read the same JVP, so they must agree row by row.
-    model = _bn_cnn()
-    x, _, p, x_meta, y_meta = _batches()
+    model = bn_cnn()
+    x, _, p, x_meta, y_meta = meta_batches()
     w = torch.tensor([0.5, 0.5, 1.0, 2.0, 1.5, 0.25], dtype=F64)
     grad_p = label_meta_gradient(model, x, p, x_meta, y_meta, lr=0.3, sample_weight=w)
     grad_w = sample_weight_meta_gradient(model, x, p, x_meta, y_meta, lr=0.3, sample_weight=w)

@@ -10,7 +10,7 @@ import copy
 import pytest
 import torch
 
-from presets import QUIET
+from presets import QUIET, noisy_split
 from reference_meta import reference_label_meta_gradient
 from repro.config import load_config, to_container
 from repro.errors import UserError
@@ -20,7 +20,7 @@ from repro.runs.rundir import RunDir, run_id
 from repro.train import build_experiment
 
 RUN = ["data.subset=200", "optim.epochs=1", "optim.weight_decay=0.05", *QUIET, "device=cpu"]
-NOISY = ["split=noisy", "split.meta_fraction=0.2", "noise=uniform", "noise.fraction=0.4"]
+NOISY = noisy_split(meta_fraction=0.2)
 
 
 def _step_gradient(tmp_path, *overrides: str):

@@ -4,6 +4,7 @@ temperature failing the run, resume == uninterrupted, a short noisy digits run, 
 
 from __future__ import annotations
 
+import contextlib
 import math
 from types import SimpleNamespace
 
@@ -260,3 +261,19 @@ def test_bad_options_are_refused_with_a_message(override, key, tmp_path, capsys)
 def test_an_unknown_option_is_refused():
     with pytest.raises(UserError, match="method.label_lr"):
         load_config([*FAST, "+method.label_lr=3"])
+
+
+def test_data_parameter_updates_stay_float32_under_bf16_autocast():
+    # the identity model's logits are exact in bfloat16, so with float32 temperatures the updates agree
+    x, y, idx = torch.tensor([[1.0, 0.0], [0.0, 2.0], [0.5, 0.0]]), torch.tensor([1, 1, 0]), torch.tensor([2, 0, 3])
+    tables = []
+    for autocast in (contextlib.nullcontext, lambda: torch.autocast("cpu", dtype=torch.bfloat16)):
+        exp = fake_exp()
+        exp.model.float()
+        method = DataParameters(method_cfg(learn_class=True, learn_instance=True), exp)
+        with autocast():
+            method.train_step(exp, x, y, idx)
+        tables.append((method.log_class.clone(), method.log_instance.clone()))
+    for want, got in zip(*tables):
+        assert got.dtype == torch.float32 and bool((want != 0).any())
+        torch.testing.assert_close(got, want, rtol=1e-6, atol=0)

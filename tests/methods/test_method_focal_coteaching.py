@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from omegaconf import OmegaConf
 
-from presets import QUIET
+from presets import QUIET, noisy_digits
 from repro.config import load_config
 from repro.errors import UserError
 from repro.methods import check_method_options
@@ -28,14 +28,7 @@ from repro.train import train
 from repro.training.hardware import Hardware
 from resume_check import assert_resume_equals_uninterrupted
 
-NOISY = [
-    "split=noisy",
-    "noise=uniform",
-    "noise.fraction=0.4",
-    "data.subset=300",
-    "optim.epochs=3",
-    *QUIET,
-]
+NOISY = [*noisy_digits(meta_fraction=None, device=None), "optim.epochs=3"]
 
 
 # -- focal loss ---------------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from presets import QUIET
+from presets import QUIET, noisy_split
 from repo_paths import TESTS
 from repro.config import load_config, to_container
 from repro.runs.rundir import run_id
@@ -25,7 +25,7 @@ PIN_FILE = TESTS / "pins" / "old_methods.json"
 # device=cpu: the pins are CPU numbers (a GPU's kernels differ in the last bits, and then an accuracy may differ by a
 # sample); the device never enters the run id.
 SHORT = ["optim.epochs=2", "data.subset=400", "data.test_subset=200", *QUIET, "device=cpu"]
-NOISY = ["split=noisy", "split.meta_fraction=0.1", "noise=uniform", "noise.fraction=0.4"]
+NOISY = noisy_split()
 # name -> overrides; each is trained for its metrics and hashed for its run id.
 TRAINED = {
     "baseline": ["method=baseline"],

@@ -11,9 +11,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 from omegaconf import OmegaConf
-from test_meta import F64, NUM_CLASSES, _batches, _bn_cnn, _relative_error
 from torch.func import functional_call
 
+from meta_problems import F64, NUM_CLASSES, bn_cnn, meta_batches, relative_error
 from presets import QUIET
 from reference_meta import reference_meta_gradients
 from repro.cli import main
@@ -65,8 +65,8 @@ def test_l2rw_rule_clips_and_normalises():
 
 @pytest.mark.parametrize("weight_decay", [0.0, 5e-2])
 def test_l2rw_weights_equal_the_double_backward_reference(weight_decay):
-    model = _bn_cnn()
-    x, y, _, x_meta, y_meta = _batches()
+    model = bn_cnn()
+    x, y, _, x_meta, y_meta = meta_batches()
     p = F.one_hot(y, NUM_CLASSES).to(F64)
     zeros = torch.zeros(len(y), dtype=F64)
     _, grad_w = reference_meta_gradients(
@@ -77,15 +77,15 @@ def test_l2rw_weights_equal_the_double_backward_reference(weight_decay):
         copy.deepcopy(model), x, y, x_meta, y_meta, num_classes=NUM_CLASSES, lr=0.3, weight_decay=weight_decay
     )
     assert 0 < int((reference > 0).sum()) < len(y)  # some clipped, some kept: not a trivial comparison
-    assert _relative_error(ours, reference) < 1e-6
+    assert relative_error(ours, reference) < 1e-6
 
 
 @pytest.mark.parametrize("lookahead_decay", [False, True])
 def test_l2rw_authors_meta_cost_equals_the_double_backward_reference(lookahead_decay):
     """Ren et al.'s meta cost carries the L2 term: L_meta + (wd / 2) ||theta'||^2, with weight decay on."""
     wd = 5e-2
-    model = _bn_cnn()
-    x, y, _, x_meta, y_meta = _batches()
+    model = bn_cnn()
+    x, y, _, x_meta, y_meta = meta_batches()
     p = F.one_hot(y, NUM_CLASSES).to(F64)
     zeros = torch.zeros(len(y), dtype=F64)
     lookahead = wd if lookahead_decay else 0.0
@@ -105,18 +105,18 @@ def test_l2rw_authors_meta_cost_equals_the_double_backward_reference(lookahead_d
         meta_cost_decay=wd,
     )
     assert 0 < int((reference > 0).sum()) < len(y)
-    assert _relative_error(ours, reference) < 1e-6
+    assert relative_error(ours, reference) < 1e-6
     _, plain = l2rw_step(
         copy.deepcopy(model), x, y, x_meta, y_meta, num_classes=NUM_CLASSES, lr=0.3, weight_decay=lookahead
     )
-    assert _relative_error(plain, reference) > 1e-4  # the two meta costs give measurably different weights
+    assert relative_error(plain, reference) > 1e-4  # the two meta costs give measurably different weights
 
 
 def test_l2rw_authors_weights_follow_their_inner_product():
     """Their code's rule written out: w_i ~ max(<grad CE_i(theta), grad L_meta(theta) + wd * theta>, 0)."""
     wd = 5e-2
-    model = _bn_cnn()
-    x, y, _, x_meta, y_meta = _batches()
+    model = bn_cnn()
+    x, y, _, x_meta, y_meta = meta_batches()
     params = [q for q in model.parameters() if q.requires_grad]
     buffers = {n: b.clone() for n, b in model.named_buffers()}
     meta = torch.autograd.grad(F.cross_entropy(functional_call(model, buffers, (x_meta,)), y_meta), params)
@@ -142,7 +142,7 @@ def test_l2rw_authors_weights_follow_their_inner_product():
         weight_decay=0.0,
         meta_cost_decay=wd,
     )
-    assert _relative_error(ours, theirs) < 1e-6
+    assert relative_error(ours, theirs) < 1e-6
 
 
 @pytest.mark.parametrize("flag", [True, False])
@@ -182,10 +182,10 @@ def _reference_phi_gradient(model, vnet, x, p, x_meta, y_meta, *, lr, weight_dec
 @pytest.mark.parametrize("normalize", [True, False])
 @pytest.mark.parametrize("weight_decay", [0.0, 5e-2])
 def test_mwnet_weighting_net_gradient_equals_the_double_backward_reference(normalize, weight_decay):
-    model = _bn_cnn()
+    model = bn_cnn()
     torch.manual_seed(3)
     vnet = WeightingNet(100).to(F64)
-    x, y, _, x_meta, y_meta = _batches()
+    x, y, _, x_meta, y_meta = meta_batches()
     p = F.one_hot(y, NUM_CLASSES).to(F64)
     reference = _reference_phi_gradient(
         model, vnet, x, p, x_meta, y_meta, lr=0.3, weight_decay=weight_decay, normalize=normalize
@@ -197,7 +197,7 @@ def test_mwnet_weighting_net_gradient_equals_the_double_backward_reference(norma
     ours = torch.cat([q.grad.flatten() for q in ours_net.parameters()])
     ref = torch.cat([g.flatten() for g in reference])
     assert ref.abs().max() > 1e-8
-    assert _relative_error(ours, ref) < 1e-6
+    assert relative_error(ours, ref) < 1e-6
 
 
 # ------------------------------------------------------------------------------------------------ records

@@ -8,6 +8,7 @@ import re
 import pytest
 from omegaconf import OmegaConf
 
+from presets import QUIET
 from repo_paths import REPO
 from repro.cli import main
 from repro.config import load_config
@@ -48,7 +49,7 @@ def test_the_training_loop_names_no_method():
 
 
 def test_an_option_the_method_does_not_read_is_refused(tmp_path, capsys):
-    code = main(["train", "+method.label_lr=3", "optim.epochs=1", "tracker=none", f"output_root={tmp_path}"])
+    code = main(["train", "+method.label_lr=3", "optim.epochs=1", *QUIET, f"output_root={tmp_path}"])
     err = capsys.readouterr().err
     assert code == 2 and "method.label_lr" in err and "Traceback" not in err
     assert not (tmp_path / "runs").exists()  # refused before any work
@@ -73,7 +74,7 @@ def test_out_of_range_method_options_are_refused_at_config_load(tmp_path, capsys
             "split=noisy",
             "noise=uniform",
             "noise.fraction=0.4",
-            "tracker=none",
+            *QUIET,
             f"output_root={tmp_path}",
         ]
     )

@@ -8,12 +8,13 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from presets import CLEAN
 from repro.config import load_config, to_container
 from repro.runs.rundir import RunDir
 from repro.train import build_experiment
 from resume_check import assert_resume_equals_uninterrupted
 
-RUN = ["method=online_label_smoothing", "data.subset=200", "data.test_subset=100", "tracker=none", "device=cpu"]
+RUN = ["method=online_label_smoothing", *CLEAN, "device=cpu"]
 
 
 class TheirLoop:

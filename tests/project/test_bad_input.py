@@ -18,7 +18,7 @@ from typing import Callable
 import pytest
 import torch
 
-from presets import QUIET
+from presets import QUIET, TINY_BASELINE_SWEEP
 from repro.cli import main
 from repro.config import load_config, to_container
 from repro.runs.rundir import RunDir
@@ -31,24 +31,14 @@ RUN = [
     "method=class_labels",
     "split.folds=2",
 ]
-GOOD_SWEEP = """
-    name: tiny
-    metric: final_test_acc
-    seeds: [0]
-    common: [split=full, split.folds=2, tracker=none, progress=none]
-    columns:
-      Digits/SmallCNN: [data=digits, model=smallcnn]
-    rows:
-      Baseline: [method=baseline]
-"""
+GOOD_SWEEP = TINY_BASELINE_SWEEP  # one row: a run per seed
 
 LEARNING_SWEEP = """
     name: table1
     table: 1
     metric: final_test_acc
     seeds: [0]
-    common: [data.subset=300, data.test_subset=100, optim.epochs=1, tracker=none, progress=none, split=full,
-             split.folds=2]
+    common: [data.subset=300, data.test_subset=100, optim.epochs=1, split=full, split.folds=2]
     columns:
       Digits/SmallCNN: []
     rows:
@@ -252,12 +242,12 @@ CASES = [
     Case(
         "sweep bad value",
         ["sweep", "{tmp}/sweep.yaml", "--output-root", "{out}"],
-        sweep(GOOD_SWEEP.replace("tracker=none,", "tracker=none, optim.lr=nan,")),
+        sweep(GOOD_SWEEP.replace("split.folds=2,", "split.folds=2, optim.lr=nan,")),
     ),
     Case(
         "sweep unknown key",
         ["sweep", "{tmp}/sweep.yaml", "--output-root", "{out}"],
-        sweep(GOOD_SWEEP.replace("tracker=none,", "tracker=none, optim.lrr=0.1,")),
+        sweep(GOOD_SWEEP.replace("split.folds=2,", "split.folds=2, optim.lrr=0.1,")),
     ),
     Case(
         "sweep seeds not numbers",

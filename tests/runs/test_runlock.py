@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from presets import CLEAN
 from repo_paths import REPO
 from repro.cli import main
 from repro.config import load_config, to_container
@@ -24,7 +25,7 @@ from repro.runs import runlock
 from repro.runs.rundir import RunDir
 from repro.runs.runlock import FileLock, LockHeld, LockLost
 
-TINY = ["data.subset=300", "data.test_subset=100", "tracker=none", "progress=plain", "method=baseline"]
+TINY = [*CLEAN, "progress=plain", "method=baseline"]
 
 
 def repro(*args: str, **kw) -> subprocess.Popen:

@@ -46,7 +46,7 @@ TINY = """
     name: tiny
     metric: final_test_acc
     seeds: [0, 1]
-    common: [split=full, split.folds=2, tracker=none]
+    common: [split=full, split.folds=2]
     columns:
       Digits: []
     rows:
@@ -259,7 +259,7 @@ def test_fast_expansion_gives_exactly_what_repro_train_composes(tmp_path):
 
 
 def test_interpolated_override_values_take_the_exact_slow_path(tmp_path):
-    path = write(tmp_path, TINY.replace("tracker=none]", "tracker=none, 'data.root=/data/${data.name}']"))
+    path = write(tmp_path, TINY.replace("split.folds=2]", "split.folds=2, 'data.root=/data/${data.name}']"))
     run = expand_sweep(load_sweep(path), output_root=tmp_path)[0]
     assert run.config["data"]["root"] == "/data/digits"
     assert to_container(load_config(list(run.overrides))) == run.config

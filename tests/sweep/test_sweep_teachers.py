@@ -13,6 +13,7 @@ import pytest
 
 from analysis.collect import collect_runs
 from analysis.tables.build import build_table
+from presets import QUIET
 from repo_paths import REPO
 from repro.errors import UserError
 from repro.runs.rundir import RunDir
@@ -30,7 +31,7 @@ TEACHERS = """
     name: teachers
     metric: final_test_acc
     seeds: [0]
-    common: [split=full, split.folds=2, data=digits, model=smallcnn, tracker=none, progress=none]
+    common: [split=full, split.folds=2, data=digits, model=smallcnn]
     columns:
       Digits: []
     rows:
@@ -42,7 +43,7 @@ STUDENTS = """
     name: students
     metric: final_test_acc
     seeds: [0]
-    common: [split=full, data=digits, model=tinycnn, tracker=none, progress=none]
+    common: [split=full, data=digits, model=tinycnn]
     columns:
       T=1: [method.temperature=1.0]
       Searched: {tune: {grid: {method.temperature: {start: 0, stop: 2, step: 1}}}}
@@ -161,7 +162,7 @@ def test_teachers_done_queued_or_missing_become_used_afterok_or_submitted(sweeps
 def test_a_local_sweep_runs_teachers_then_tuning_then_students(sweeps, tmp_path):
     out = tmp_path / "out"
     lines: list[str] = []
-    plan = run_sweep(sweeps, output_root=out, scale=SCALE, report=lines.append)
+    plan = run_sweep(sweeps, output_root=out, scale=SCALE, extra_overrides=QUIET, report=lines.append)
     assert plan.failed == [] and plan.counts() == {"done": len(plan.unique)}
     started = [next(r for r in plan.unique.values() if r.run_id in line) for line in lines if "training" in line]
     for i, run in enumerate(started):  # every run started after the runs it depends on
@@ -189,7 +190,7 @@ def test_a_local_sweep_runs_teachers_then_tuning_then_students(sweeps, tmp_path)
         final = next(r for r in plan.runs if (r.row, r.column) == (row, column) and r.stage in ("single", "final"))
         assert cell.tuned == ([chosen[final.run_id]] if column == "Searched" else [])
         assert ("; tuned: temperature=" in cell.ours_text()) == (column == "Searched")
-    again = run_sweep(sweeps, output_root=out, scale=SCALE, report=lines.append)
+    again = run_sweep(sweeps, output_root=out, scale=SCALE, extra_overrides=QUIET, report=lines.append)
     assert again.submitted == [] and "nothing to submit: every run is done" in lines
     assert lines[-1].startswith("tuning ")  # then each tuned cell's winner (repro/sweep/tune_report.py)
 

@@ -232,3 +232,31 @@ def test_a_tuning_stage_without_a_validation_set_is_refused(tmp_path, capsys):
     )
     assert main(["sweep", str(path), "--dry-run"]) == 2
     assert "no validation set to select on" in capsys.readouterr().err
+
+
+def test_a_scale_tunes_on_the_first_seeds_and_the_sweep_folder_remembers_it(tmp_path):
+    """`Scale.tune_seeds` (the quick demo's one-seed tuning): every tuning stage keeps its first N seeds, the tuned
+    runs wait for those runs only, and selection.json keeps the setting for `repro sweep status` and the tables."""
+    from dataclasses import replace
+
+    from repro.errors import UserError
+    from repro.sweep.spec.model import Scale
+    from repro.sweep.sweep_folder import last_selection, remember_selection, sweep_dir
+
+    path = write_tuned_sweep(tmp_path, "{method.label_lr: [0.3, 3]}")
+    text = path.read_text()
+    path.write_text(text.replace("      select: final_val_acc", "      select: final_val_acc\n      seeds: [0, 1]"))
+    spec = load_sweep(path)
+    both = expand_sweep(spec, output_root=tmp_path / "out", scale=SCALE)
+    first = expand_sweep(spec, output_root=tmp_path / "out", scale=replace(SCALE, tune_seeds=1))
+    tune_both = [r for r in both if r.stage == "tune"]
+    tune_first = [r.run_id for r in first if r.stage == "tune"]
+    assert len(tune_both) == 4 and tune_first == [r.run_id for r in tune_both if r.seed == 0]
+    for run in first:
+        if run.stage != "tune":
+            assert {d for d in run.depends_on if d in {r.run_id for r in tune_both}} <= set(tune_first)
+    scale = replace(SCALE, tune_seeds=1)
+    remember_selection(sweep_dir(tmp_path / "out", spec.name), spec, scale, [])
+    assert Scale(**last_selection(tmp_path / "out", spec.name)["scale"]) == scale
+    with pytest.raises(UserError, match="tune_seeds=0"):
+        replace(SCALE, tune_seeds=0).tune(spec.cell_tune("Ours (Class)", "Digits"))

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from presets import QUIET
 from published_files import write_cifar10, write_cifar100
 from repo_paths import REPO
 from repro.cli import main
@@ -63,7 +64,7 @@ def test_the_small_check_of_a_cifar_sweep_runs_every_row(cifar, monkeypatch, cap
     column, seed = next(iter(spec["columns"])), str(spec["seeds"][0])
     argv = ["sweep", str(root / "sweeps" / name), "--epochs", "1", "--subset", "500", "--test-subset", "100"]
     argv += ["--columns", column, "--seeds", seed, "--jobs", "1", "--output-root", str(root / "out")]
-    code = main([*argv, "model=tinycnn", f"data.root={root}", "progress=none", "tracker=none"])
+    code = main([*argv, "model=tinycnn", f"data.root={root}", *QUIET])
     printed = capsys.readouterr().out
     assert code == 0, "\n".join(line for line in printed.splitlines() if "failed:" in line or "skipped" in line)
     assert re.search(r" 0 pending, 0 to submit", printed)  # every planned run is done

@@ -19,6 +19,7 @@ from analysis.figures.make import figure_runs
 from analysis.figures.smoothing_noise import curve, noisy_runs, reported, tuned
 from analysis.tables.build import build_table
 from analysis.tables.render import render_markdown
+from presets import QUIET
 from repo_paths import REPO
 from repro.errors import UserError
 from repro.runs.rundir import RunDir
@@ -113,7 +114,7 @@ def test_a_teacher_reference_must_name_a_row(tmp_path):
         textwrap.dedent("""
         metric: final_test_acc
         seeds: [0]
-        common: [split=noisy, noise=uniform, tracker=none]
+        common: [split=noisy, noise=uniform]
         columns:
           A: [noise.fraction=0.4]
         rows:
@@ -141,8 +142,7 @@ SMOOTHING = """
     table: 12
     metric: final_test_acc
     seeds: [0]
-    common: [data=digits, model=smallcnn, split=noisy, split.meta_fraction=0.1, noise=uniform, tracker=none,
-             progress=none]
+    common: [data=digits, model=smallcnn, split=noisy, split.meta_fraction=0.1, noise=uniform]
     columns:
       Digits/40%: [noise.fraction=0.4]
     rows:
@@ -163,8 +163,7 @@ DISTILL = """
     table: 13
     metric: final_test_acc
     seeds: [0]
-    common: [data=digits, model=tinycnn, split=noisy, split.meta_fraction=0.1, split.full_train=true, noise=uniform,
-             tracker=none, progress=none]
+    common: [data=digits, model=tinycnn, split=noisy, split.meta_fraction=0.1, split.full_train=true, noise=uniform]
     tune: {grid: {method.temperature: [0.0, 2.0]}, where: [split.full_train=false]}
     columns:
       Digits/40%: [noise.fraction=0.4]
@@ -185,7 +184,7 @@ def test_both_sweeps_run_on_noisy_digits_and_fill_ours_only_tables_and_the_figur
     (tmp_path / "distill.yaml").write_text(textwrap.dedent(DISTILL))
     out = tmp_path / "out"
     for name in ("smoothing.yaml", "distill.yaml"):
-        plan = run_sweep(tmp_path / name, output_root=out, scale=SCALE, report=lambda line: None)
+        plan = run_sweep(tmp_path / name, output_root=out, scale=SCALE, extra_overrides=QUIET, report=lambda line: None)
         assert plan.failed == [] and plan.counts() == {"done": len(plan.unique)}
     frame = collect_runs(out)
     for name, number, cells in (("smoothing.yaml", 12, 7), ("distill.yaml", 13, 2)):

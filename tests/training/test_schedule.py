@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from presets import QUIET
+from presets import CLEAN, QUIET
 from repro.config import load_config, to_container
 from repro.errors import UserError
 from repro.methods.fixed_targets import FixedTargets
@@ -158,7 +158,7 @@ def test_bad_iteration_schedules_are_refused(tmp_path, override, needle):
 def test_an_epoch_based_run_gives_any_epoch_a_full_pass(tmp_path):
     from repro.train import build_experiment
 
-    cfg = load_config(["data.subset=300", "optim.epochs=2", "tracker=none", f"output_root={tmp_path}"])
+    cfg = load_config([*CLEAN, "optim.epochs=2", f"output_root={tmp_path}"])
     exp = build_experiment(cfg, RunDir.for_config(to_container(cfg)))
     per = len(exp.train_loader)
     assert exp.epochs == 2 and exp.total_steps == 2 * per

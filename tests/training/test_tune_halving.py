@@ -14,6 +14,7 @@ import pytest
 import torch
 
 from halving_sweep import RUNGS, SCALE, SURVIVORS, epoch_lines, write_halving_sweep
+from presets import CLEAN
 from repro.cli import main
 from repro.config import load_config, to_container
 from repro.runs.checkpoint import load_checkpoint
@@ -190,7 +191,7 @@ def test_a_halving_sweep_killed_between_rungs_resumes_there_and_trains_nothing_t
 def test_a_run_stopped_at_a_rung_is_the_full_runs_first_epochs_and_resumes_to_its_result(tmp_path):
     """The rung is a stop on the full run's schedule: stopped at epoch 1 of 2 (status `stopped`, no summary, the same
     run id) and resumed by a plain `repro train`, the run ends exactly as one trained uninterrupted."""
-    small = ["data.subset=200", "data.test_subset=100", "optim.epochs=2", "tracker=none", "progress=none", *EXACT]
+    small = [*CLEAN, "optim.epochs=2", *EXACT]
     rung = "halving={rung:0,epochs:[1,2],eta:2,select:final_val_acc,runs:[]}"
     with torch_flags_kept():
         whole = train(load_config([*small, f"output_root={tmp_path / 'a'}"]))

@@ -22,7 +22,7 @@ NOISY_TUNED = """
     name: noisy-tuned
     metric: final_test_acc
     seeds: [0, 1, 2]
-    common: [data=digits, model=smallcnn, split=noisy, noise=uniform, noise.fraction=0.4, tracker=none]
+    common: [data=digits, model=smallcnn, split=noisy, noise=uniform, noise.fraction=0.4]
     columns:
       Digits/40%: []
     rows:

@@ -13,6 +13,7 @@ from analysis.tables.build import build_table
 from analysis.tables.paper import paper_table
 from analysis.tables.paper_selection import selection_rules
 from analysis.tables.render import render_markdown, table_frame
+from presets import QUIET
 from repro.cli import main
 from repro.runs.rundir import RunDir
 from repro.sweep.run import run_sweep
@@ -20,7 +21,7 @@ from repro.sweep.spec.sweep_file import load_sweep
 from repro.training.tune_warnings import MOVED_THRESHOLD, edge_warnings, movement_warning
 from tuned_sweep import SCALE, write_tuned_sweep
 
-COMMON = "common: [data=digits, model=smallcnn, split=full, split.folds=2, tracker=none, progress=none]"
+COMMON = "common: [data=digits, model=smallcnn, split=full, split.folds=2]"
 EDGE = f"""
     name: edge
     metric: final_test_acc
@@ -77,7 +78,7 @@ def test_labels_that_barely_moved_warn_in_the_output_status_and_summary(tmp_path
 @pytest.mark.slow
 def test_a_winner_on_the_largest_grid_value_warns_about_the_edge(tmp_path, capsys):
     path, out = _sweep(tmp_path, EDGE), tmp_path / "out"
-    plan = run_sweep(path, output_root=out, scale=SCALE)
+    plan = run_sweep(path, output_root=out, scale=SCALE, extra_overrides=QUIET)
     assert not plan.failed
     printed = capsys.readouterr().out
     assert "winner lr=0.2" in printed

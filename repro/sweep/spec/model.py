@@ -38,14 +38,21 @@ class Scale:
     subset: int | None = None
     test_subset: int | None = None
     tune_strategy: str | None = None  # None: each tuning stage's own (the file's `strategy:`, default grid)
+    tune_seeds: int | None = None  # None: each tuning stage's own seeds; N: its first N (`repro demo --quick`: 1)
 
     def tune(self, tune: TuneSpec | None) -> TuneSpec | None:
-        """A cell's tuning stage with this scale's strategy, if it sets one."""
-        if tune is None or self.tune_strategy is None:
+        """A cell's tuning stage with this scale's strategy and seeds, where it sets them."""
+        if tune is None:
             return tune
-        if self.tune_strategy not in STRATEGIES:
-            raise UserError(f"tune strategy {self.tune_strategy!r}: use one of {', '.join(STRATEGIES)}.")
-        return replace(tune, strategy=self.tune_strategy)
+        if self.tune_strategy is not None:
+            if self.tune_strategy not in STRATEGIES:
+                raise UserError(f"tune strategy {self.tune_strategy!r}: use one of {', '.join(STRATEGIES)}.")
+            tune = replace(tune, strategy=self.tune_strategy)
+        if self.tune_seeds is not None:
+            if not isinstance(self.tune_seeds, int) or isinstance(self.tune_seeds, bool) or self.tune_seeds < 1:
+                raise UserError(f"Scale: tune_seeds={self.tune_seeds!r} must be a positive whole number (or None).")
+            tune = replace(tune, seeds=tune.seeds[: self.tune_seeds])
+        return tune
 
     def overrides(self) -> list[str]:
         keys = (("optim.epochs", self.epochs), ("data.subset", self.subset), ("data.test_subset", self.test_subset))

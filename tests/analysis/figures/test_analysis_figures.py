@@ -26,7 +26,7 @@ from repro.figures.common import run_data
 from repro.labels.registry import Panel
 from repro.labels.trajectory import instance_labels_at, read_class_trajectory
 
-COMMON = "common: [data=digits, model=smallcnn, tracker=none, progress=none, data.subset=600, data.test_subset=200]"
+COMMON = "common: [data=digits, model=smallcnn, data.subset=600, data.test_subset=200]"
 TABLE1 = f"""
     {COMMON}
     columns:

@@ -11,8 +11,8 @@ from analysis.figures.make import chosen_runs, make_figures
 from figure_sweeps import planned, train_planned, write_sweep
 
 TABLE1 = """
-    common: [data=digits, model=smallcnn, split=full, split.folds=2, tracker=none, progress=none, data.subset=300,
-             data.test_subset=150, optim.epochs=1]
+    common: [data=digits, model=smallcnn, split=full, split.folds=2, data.subset=300, data.test_subset=150,
+             optim.epochs=1]
     columns:
       Digits/SmallCNN: []
     rows:

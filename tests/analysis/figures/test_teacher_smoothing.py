@@ -15,6 +15,7 @@ from analysis.collect import collect_runs
 from analysis.figures import teacher_smoothing
 from analysis.figures.make import figure_runs
 from analysis.figures.teacher_smoothing import pairs, teacher_kind, temperature_labels
+from presets import QUIET
 from repo_paths import REPO
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.run import run_sweep
@@ -26,8 +27,7 @@ TEACHERS = """
     table: 12
     metric: final_test_acc
     seeds: [0]
-    common: [data=digits, model=smallcnn, split=noisy, split.meta_fraction=0.1, noise=uniform, tracker=none,
-             progress=none]
+    common: [data=digits, model=smallcnn, split=noisy, split.meta_fraction=0.1, noise=uniform]
     columns:
       Digits/40%: [noise.fraction=0.4]
     rows:
@@ -41,8 +41,7 @@ STUDENTS = """
     table: 16
     metric: final_test_acc
     seeds: [0]
-    common: [data=digits, model=tinycnn, split=noisy, split.meta_fraction=0.1, split.full_train=true, noise=uniform,
-             tracker=none, progress=none]
+    common: [data=digits, model=tinycnn, split=noisy, split.meta_fraction=0.1, split.full_train=true, noise=uniform]
     tune: {grid: {method.temperature: [0.0, 2.0]}, where: [split.full_train=false]}
     columns:
       Digits/40%: [noise.fraction=0.4]
@@ -83,6 +82,7 @@ def test_a_small_teacher_smoothing_sweep_runs_on_noisy_digits_and_draws(tmp_path
         tmp_path / "students.yaml",
         output_root=out,
         scale=Scale(epochs=1, subset=300, test_subset=150),
+        extra_overrides=QUIET,
         report=lambda line: None,
     )
     assert plan.failed == [] and plan.counts() == {"done": len(plan.unique)}

@@ -21,6 +21,7 @@ from analysis.collect import collect_runs
 from analysis.tables.build import build_table, make_tables
 from analysis.tables.paper import paper_table
 from analysis.tables.render import is_dense, render_markdown
+from presets import QUIET_YAML
 from repo_paths import REPO
 from repro.cli import main
 from repro.errors import UserError
@@ -221,7 +222,7 @@ SWEEP = """\
 table: 1
 metric: final_test_acc
 seeds: [0, 1]
-common: [data=digits, model=smallcnn, optim.epochs=1, tracker=none, progress=none]
+common: [data=digits, model=smallcnn, optim.epochs=1]
 columns:
   CIFAR100/ResNet18: []
 rows:
@@ -271,7 +272,7 @@ def test_repro_tables_finds_the_runs_of_a_scaled_repro_sweep(tmp_path, capsys):
     sweeps.mkdir()
     (sweeps / "table2.yaml").write_text(
         "table: 2\nmetric: final_test_acc\nseeds: [0, 1]\n"
-        "common: [data=digits, model=smallcnn, split=full, tracker=none, progress=none]\n"
+        f"common: [data=digits, model=smallcnn, split=full, {QUIET_YAML}]\n"
         "columns:\n  CIFAR100/ResNet18: []\nrows:\n  Baseline: [method=baseline]\n"
     )
     root, out = tmp_path / "outputs", tmp_path / "ours"

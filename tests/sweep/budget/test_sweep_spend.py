@@ -7,6 +7,7 @@ import textwrap
 
 import pytest
 
+from presets import QUIET
 from repro.cli import main
 from repro.runs.rundir import RunDir
 from repro.sweep.budget.spend import sweep_spend
@@ -18,7 +19,7 @@ SWEEP = """
     name: spend
     metric: final_test_acc
     seeds: [0, 1]
-    common: [data=digits, model=smallcnn, split=full, tracker=none, progress=none]
+    common: [data=digits, model=smallcnn, split=full]
     columns:
       Digits: []
     rows:
@@ -36,7 +37,9 @@ def _calibration_dir(tmp_path, monkeypatch):
 def test_status_of_a_half_finished_sweep_shows_spent_and_projected_gpu_hours(tmp_path, capsys):
     path, out = tmp_path / "spend.yaml", tmp_path / "out"
     path.write_text(textwrap.dedent(SWEEP))
-    run_sweep(path, output_root=out, scale=SCALE, only={"rows": ["Baseline"]}, report=lambda s: None)
+    run_sweep(
+        path, output_root=out, scale=SCALE, only={"rows": ["Baseline"]}, extra_overrides=QUIET, report=lambda s: None
+    )
     plan = sweep_status(path, output_root=out, scale=SCALE, only={})
     done = [rid for rid, st in plan.status.items() if st.state == "done"]
     assert len(done) == 2 and len(plan.unique) == 4

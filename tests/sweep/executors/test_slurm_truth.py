@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from presets import QUIET_YAML
 from repo_paths import REPO
 from slurm_cluster import HANG_GUARD_S, slurm_cluster, wait_until  # noqa: F401  (the session fixture)
 
@@ -35,7 +36,7 @@ SWEEP = """
     name: {name}
     metric: final_test_acc
     seeds: {seeds}
-    common: [split=full, tracker=none, progress=plain]
+    common: [split=full, {quiet}, progress=plain]
     columns:
       Digits/SmallCNN: []
     rows:
@@ -47,7 +48,7 @@ TINY = Scale(epochs=1, subset=200, test_subset=100)
 def _sweep(tmp_path: Path, name: str, seeds: list[int], rows: dict[str, list[str]]) -> Path:
     body = "\n".join(f"      {row}: [{', '.join(overrides)}]" for row, overrides in rows.items())
     path = tmp_path / f"{name}.yaml"
-    path.write_text(textwrap.dedent(SWEEP).format(name=name, seeds=seeds, rows=body))
+    path.write_text(textwrap.dedent(SWEEP).format(name=name, seeds=seeds, rows=body, quiet=QUIET_YAML))
     return path
 
 

@@ -1,5 +1,5 @@
 """`repro sweep` on a real (throw-away, one-node) SLURM cluster through submitit: a small sweep on the embedded digits
-data (two methods, two folds, two seeds, one epoch) as job arrays with afterok-held finals; re-running submits nothing;
+data (two methods, two folds, one epoch) as job arrays with afterok-held finals; re-running submits nothing;
 a preempted job requeues itself and resumes from its checkpoint to the result of an uninterrupted run; a bad
 partition or an unreachable controller is refused before anything is submitted."""
 
@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from presets import QUIET, QUIET_YAML
 from repo_paths import REPO
 from slurm_cluster import (  # noqa: F401  (slurm_cluster is the session fixture)
     HANG_GUARD_S,
@@ -39,11 +40,11 @@ from repro.train import train  # noqa: E402
 pytestmark = pytest.mark.slurm
 
 PROFILE = REPO / "slurm" / "profiles" / "local.yaml"
-SWEEP = """
+SWEEP = f"""
     name: slurm-small
     metric: final_test_acc
-    seeds: [0, 1]
-    common: [split=full, split.folds=2, tracker=none, progress=plain]
+    seeds: [0]
+    common: [split=full, split.folds=2, {QUIET_YAML}, progress=plain]
     columns:
       Digits/SmallCNN: []
     rows:
@@ -71,10 +72,10 @@ def test_sweep_submits_arrays_waits_with_afterok_and_is_idempotent(slurm_cluster
     t0 = time.monotonic()
     plan = run_sweep(path, output_root=out, executor="slurm", profile=PROFILE, scale=SCALE, report=lines.append)
     runs = plan.unique
-    assert len(runs) == 8 and sorted(plan.submitted) == sorted(runs)
-    # one sbatch for the 6 runs that wait for nothing, one per final (each waits for its own two folds)
+    assert len(runs) == 4 and sorted(plan.submitted) == sorted(runs)
+    # one sbatch (an array) for the 3 runs that wait for nothing, one for the final (it waits for its two folds)
     submissions = [line for line in lines if line.startswith("submitted job ")]
-    assert len(submissions) == 3, lines
+    assert len(submissions) == 2, lines
     registry = Registry.load(sweep_dir(out.resolve(), "slurm-small") / "jobs.json")
     job = {rid: registry.latest(rid) for rid in runs}
     first_array = {job[rid].job_id.split("_")[0] for rid, r in runs.items() if r.stage != "final"}
@@ -98,7 +99,7 @@ def test_sweep_submits_arrays_waits_with_afterok_and_is_idempotent(slurm_cluster
         for array in {j.job_id.split("_")[0] for j in job.values()}:
             states.update(slurm_cluster.sacct_states(array))
         assert not set(states.values()) - {"COMPLETED", "RUNNING", "COMPLETING"}, states
-        return len(states) == 8 and set(states.values()) == {"COMPLETED"}
+        return len(states) == 4 and set(states.values()) == {"COMPLETED"}
 
     wait_until(all_completed, HANG_GUARD_S, "sacct to show every job COMPLETED")
     for rid, run in runs.items():
@@ -113,11 +114,11 @@ def test_sweep_submits_arrays_waits_with_afterok_and_is_idempotent(slurm_cluster
             assert all(RunDir(out / "runs" / d).summary_file.stat().st_mtime <= start + 1 for d in run.depends_on)
 
     third = run_sweep(path, output_root=out, executor="slurm", profile=PROFILE, scale=SCALE, report=quiet)
-    assert third.submitted == [] and third.counts() == {"done": 8}
-    assert sum(len(v) for v in Registry.load(registry.path).runs.values()) == 8  # no second submission of anything
+    assert third.submitted == [] and third.counts() == {"done": 4}
+    assert sum(len(v) for v in Registry.load(registry.path).runs.values()) == 4  # no second submission of anything
     status = sweep_status(path, output_root=out)
-    assert status.counts() == {"done": 8}
-    print(f"8-run sweep on the local SLURM cluster: {elapsed:.0f} s from submission to the last summary")
+    assert status.counts() == {"done": 4}
+    print(f"4-run sweep on the local SLURM cluster: {elapsed:.0f} s from submission to the last summary")
 
 
 def test_preempted_job_requeues_and_resumes_to_the_uninterrupted_result(slurm_cluster, tmp_path):
@@ -126,7 +127,7 @@ def test_preempted_job_requeues_and_resumes_to_the_uninterrupted_result(slurm_cl
     (300 samples, 8 epochs), so the test does not depend on the machine's speed; the bounds are hang guards."""
     from submitit.slurm.slurm import SlurmJobEnvironment
 
-    path = write_sweep(tmp_path, SWEEP.replace("seeds: [0, 1]", "seeds: [0]"))
+    path = write_sweep(tmp_path, SWEEP)
     out = tmp_path / "out"
     scale = Scale(epochs=8, subset=300, test_subset=150)
     plan = run_sweep(
@@ -207,7 +208,7 @@ def test_the_same_run_submitted_twice_has_one_writer(slurm_cluster, tmp_path):
         "data.subset=600",
         "data.test_subset=300",
         "optim.epochs=4",
-        "tracker=none",
+        *QUIET,
         "progress=plain",
         f"output_root={out}",
     ]
@@ -240,7 +241,7 @@ def test_the_same_run_submitted_twice_has_one_writer(slurm_cluster, tmp_path):
 
 
 def test_two_sweep_commands_at_once_submit_once(slurm_cluster, tmp_path):
-    path = write_sweep(tmp_path, SWEEP.replace("seeds: [0, 1]", "seeds: [0]"))
+    path = write_sweep(tmp_path, SWEEP)
     out = tmp_path / "out"
     cmd = [
         sys.executable,
