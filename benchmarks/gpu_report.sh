@@ -22,7 +22,11 @@ cd "$(dirname "$0")/.."
 OUTDIR=${1:-gpu-report}
 shift || true
 PARTS=("$@")
-[ ${#PARTS[@]} -eq 0 ] && PARTS=(doctor gpu-tests bf16 meta-step epoch bench tests)
+ALL_PARTS=(doctor gpu-tests bf16 meta-step epoch bench tests)
+[ ${#PARTS[@]} -eq 0 ] && PARTS=("${ALL_PARTS[@]}")
+for part in "${PARTS[@]}"; do  # refused before anything runs or is written
+    [[ " ${ALL_PARTS[*]} " == *" $part "* ]] || { echo "unknown part '$part': choose from ${ALL_PARTS[*]}" >&2; exit 2; }
+done
 PY=${PYTHON:-$([ -x .venv/bin/python ] && echo .venv/bin/python || echo python3)}
 mkdir -p "$OUTDIR"
 export PYTHONUNBUFFERED=1 WANDB_MODE=offline WANDB_DIR="$OUTDIR/wandb" PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
@@ -56,6 +60,6 @@ for part in "${PARTS[@]}"; do
         epoch) run_part epoch 900 "$PY" benchmarks/epoch_time.py --device cuda --data cifar100 --model resnet18 ;;
         bench) run_part bench 600 "$PY" -m repro.cli bench --no-save ;;
         tests) run_part tests 1800 "$PY" -m pytest -q -p no:cacheprovider -m "not slurm" ;;
-        *) echo "unknown part '$part': choose from doctor gpu-tests bf16 meta-step epoch bench tests" >&2; exit 2 ;;
+        *) echo "unknown part '$part'" >&2; exit 2 ;;  # not reached: checked above
     esac
 done

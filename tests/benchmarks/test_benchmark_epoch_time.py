@@ -60,6 +60,11 @@ def test_gpu_report_runs_the_named_parts_and_refuses_unknown_ones(tmp_path):
     assert f"doctor: exit {expected} in" in summary and f"torch {torch.__version__}" in summary
     assert "torchvision" in (tmp_path / "out" / "doctor.log").read_text()
     bad = subprocess.run(
-        [str(script), str(tmp_path / "out"), "nonsense"], env=env, capture_output=True, text=True, timeout=60
+        [str(script), str(tmp_path / "refused"), "doctor", "nonsense"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert bad.returncode == 2 and "unknown part 'nonsense'" in bad.stderr
+    assert not (tmp_path / "refused").exists()  # refused before any part ran or anything was written
