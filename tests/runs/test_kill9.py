@@ -10,7 +10,6 @@ four) and REPRO_TEST_KILL9_SEED draws other points, e.g.
 
 from __future__ import annotations
 
-from repo_paths import REPO
 import errno
 import json
 import os
@@ -26,6 +25,7 @@ import pytest
 import torch
 
 from presets import QUIET
+from repo_paths import REPO
 from repro.cli import main
 from repro.config import load_config, to_container
 from repro.runs.rundir import RunDir

@@ -4,7 +4,6 @@ and SIGTERM / SIGINT: one line, exit 143 / 130, status `interrupted`, resumable.
 
 from __future__ import annotations
 
-from repo_paths import REPO
 import hashlib
 import json
 import os
@@ -18,6 +17,7 @@ import pytest
 
 from analysis.collect import collect_runs
 from presets import CLEAN
+from repo_paths import REPO
 from repro.cli import main
 from repro.config import load_config, to_container
 from repro.runs.attempts import attempts_dir, commit_note
