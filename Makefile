@@ -21,10 +21,11 @@ demo: setup
 train: setup
 	$(VENV)/bin/repro train
 
-# The suite runs on 2 pytest-xdist workers (one test file per worker at a time, every SLURM test on one worker;
-# tests/conftest.py): 8 min 15 s against 13 min 22 s serial on the quiet 2-core machine (docs/tests.md).
-# TEST_ARGS= (empty) runs it serially; TEST_ARGS="-n 4 --dist loadgroup" on a larger machine.
-TEST_ARGS ?= -n 2 --dist loadgroup
+# The suite runs on 3 pytest-xdist workers (one test file per worker at a time, every SLURM test on one worker,
+# heaviest first; tests/conftest.py). On the quiet 2-core machine a third worker fills the time the SLURM, W&B and
+# signal tests spend waiting: 470 s against 484 s on two (docs/tests.md). TEST_ARGS= (empty) runs it serially;
+# TEST_ARGS="-n 6 --dist loadgroup" on a larger machine.
+TEST_ARGS ?= -n 3 --dist loadgroup
 # Lint and format check first (seconds; pyproject.toml [tool.ruff]), then the suite; the slowest 15 tests at the end,
 # so that growth is seen when it happens (docs/tests.md: the tiers and their budgets).
 test: setup lint
