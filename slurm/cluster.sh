@@ -55,6 +55,7 @@ set_paths() {
     DBD_CONF=$ETC/slurmdbd.conf
     STATE_FILE=$ETC/cluster.env
     MYSQL_DATA=$DIR/mysql
+    MYSQL_TMP=$DIR/mysql-tmp
     MYSQL_SOCK=$RUN/mysql.sock
     local tag
     tag=$(printf '%s' "$DIR" | cksum | cut -d' ' -f1)
@@ -312,14 +313,18 @@ start_munged() {
 }
 
 start_mariadb() {
+    # Its temporary tables in a folder of its own, not the shared /tmp: a temp file of the install there was once
+    # gone before MariaDB removed it ("Could not remove temporary table ... error: 2"), and the install failed.
+    mkdir -p "$MYSQL_TMP"
     if [[ ! -d $MYSQL_DATA/mysql ]]; then
         rm -rf "$MYSQL_DATA"
-        mariadb-install-db --no-defaults --datadir="$MYSQL_DATA" --user=root --skip-test-db \
+        mariadb-install-db --no-defaults --datadir="$MYSQL_DATA" --tmpdir="$MYSQL_TMP" --user=root --skip-test-db \
             --auth-root-authentication-method=socket >"$LOG/mariadb-install.log" 2>&1 ||
-            { tail_log "$LOG/mariadb-install.log"; fail "mariadb-install-db failed"; }
+            { grep -E "ERROR|Warning" "$LOG/mariadb-install.log" >&2; tail_log "$LOG/mariadb-install.log"
+              fail "mariadb-install-db failed"; }
     fi
     rm -f "$MYSQL_SOCK" "$(pidfile mariadbd)"
-    (cd / && exec setsid mariadbd --no-defaults --datadir="$MYSQL_DATA" --socket="$MYSQL_SOCK" \
+    (cd / && exec setsid mariadbd --no-defaults --datadir="$MYSQL_DATA" --tmpdir="$MYSQL_TMP" --socket="$MYSQL_SOCK" \
         --bind-address=127.0.0.1 --port="$MYSQL_PORT" --pid-file="$(pidfile mariadbd)" --user=root \
         --log-error="$LOG/mariadb.log" --skip-name-resolve --innodb-buffer-pool-size=64M \
         --innodb-log-file-size=16M --innodb-lock-wait-timeout=900 --max-connections=100) \
