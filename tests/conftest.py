@@ -41,21 +41,19 @@ def pytest_configure(config):
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(config, items):
     """Tests marked `gpu` need CUDA: they skip, saying so, on machines without it. Under pytest-xdist
-    (`make test`: -n 2 --dist loadgroup) each test file runs on one worker (its module fixtures are built once) and
+    (`make test`: -n 3 --dist loadgroup) each test file runs on one worker (its module fixtures are built once) and
     every SLURM test on the same one, which starts the session's one local cluster. The groups are ordered heaviest
     first (the SLURM tests, then the files with a `slow` test, then the rest, each in collection order), so the
     last groups the workers pick are short and neither waits long for the other at the end."""
-    slow_files = {item.nodeid.split("::")[0] for item in items if "slow" in item.keywords}
 
-    def weight(item) -> int:
-        if "slurm" in item.keywords:
-            return 0
-        return 1 if item.nodeid.split("::")[0] in slow_files else 2
+    def group(item) -> str:
+        return "slurm" if "slurm" in item.keywords else item.nodeid.split("::")[0]
 
-    items.sort(key=weight)  # stable: a file's tests keep their order and stay together
+    slow_groups = {group(item) for item in items if "slow" in item.keywords}
+    # stable: a group's tests keep their order and stay together
+    items.sort(key=lambda item: 0 if group(item) == "slurm" else 1 if group(item) in slow_groups else 2)
     for item in items:
-        group = "slurm" if "slurm" in item.keywords else item.nodeid.split("::")[0]
-        item.add_marker(pytest.mark.xdist_group(group))
+        item.add_marker(pytest.mark.xdist_group(group(item)))
     if torch.cuda.is_available():
         return
     skip = pytest.mark.skip(reason="needs CUDA (no CUDA GPU visible to torch)")

@@ -8,7 +8,6 @@ import statistics
 import textwrap
 from pathlib import Path
 
-from presets import QUIET_YAML
 from repro.runs.rundir import RunDir
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.spec.sweep_file import load_sweep
@@ -18,7 +17,7 @@ GATED = """
     metric: final_test_acc
     seeds: [0, 1]
     common: [data=digits, model=smallcnn, split=full, optim.epochs=2, data.subset=200, data.test_subset=100,
-             {quiet}, progress=plain]
+             tracker=none, progress=plain]
     columns:
       Digits: []
     rows:
@@ -42,9 +41,7 @@ def write_gated_sweep(
 ) -> Path:
     """Write tmp_path/<name>.yaml, its gate at `number` (percent), and return its path."""
     path = tmp_path / f"{name}.yaml"
-    path.write_text(
-        textwrap.dedent(GATED.format(name=name, number=number, other=other, method=method, quiet=QUIET_YAML))
-    )
+    path.write_text(textwrap.dedent(GATED.format(name=name, number=number, other=other, method=method)))
     return path
 
 
