@@ -9,10 +9,11 @@ STAMP := $(VENV)/.installed
 setup: $(STAMP)
 
 # Exact versions from requirements/constraints.txt (reproducible); pyproject.toml only states compatible ranges.
+# PYTHONWARNINGS hides setuptools' "Editable installation" notice, a screen of asterisks on a newcomer's first run.
 $(STAMP): pyproject.toml requirements/constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c requirements/constraints.txt -e '.[test]'
+	PYTHONWARNINGS='ignore:Editable installation' $(PY) -m pip install --quiet -c requirements/constraints.txt -e '.[test]'
 	touch $(STAMP)
 
 demo: setup

@@ -7,6 +7,20 @@ import argparse
 from pathlib import Path
 
 DEFAULT_RUNS = "outputs"
+# The short names `--figures` takes, one per figure of analysis/figures/make.py's FIGURES (a test holds them equal;
+# importing FIGURES here would load matplotlib and torch for every `--help`).
+FIGURE_NAMES = (
+    "2",
+    "3",
+    "4",
+    "noise_methods",
+    "targets",
+    "smoothing_noise",
+    "annotator_entropy",
+    "annotator_roc",
+    "memorisation",
+    "teacher_smoothing",
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
@@ -44,7 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
         parser.add_argument(
             "--out",
             default="figures",
-            help="where figure2.png ... figure4.png and figure_noise_methods.png go (default: figures)",
+            help="where figure2.png, ..., figure_teacher_smoothing.png go, one PNG per figure (default: figures)",
         )
         parser.add_argument(
             "--wandb",
@@ -64,7 +78,7 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
             "--figures",
             nargs="+",
             metavar="NAME",
-            help="draw only these figures: 2 3 4 noise_methods targets (default: all)",
+            help=f"draw only these figures: {' '.join(FIGURE_NAMES)} (default: all)",
         )
         parser.add_argument(
             "--sweeps-dir",

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import re
 
+from analysis.commands import FIGURE_NAMES
+from analysis.figures.make import FIGURES, resolve_name
 from repo_paths import REPO
-from repro.cli import main
+from repro.cli import COMMANDS, main
 
 # Where a reader meets the project's prose: code, tests, docs, benchmarks and the sweep files' headers.
 PROSE = ["repro", "analysis", "tests", "docs", "benchmarks", "sweeps", "slurm", "README.md", "Makefile"]
@@ -42,3 +44,12 @@ def test_the_license_is_an_spdx_expression():
     text = (REPO / "pyproject.toml").read_text()  # tomllib is Python 3.11+; the project supports 3.10
     assert re.search(r'^license = "MIT"', text, re.MULTILINE), "project.license must be a string"
     assert int(re.search(r'"setuptools>=(\d+)', text).group(1)) >= 77
+
+
+def test_the_figures_help_names_every_figure():
+    """`repro --help` counts the figures and `repro figures --figures` lists them: both follow FIGURES."""
+    assert sorted(resolve_name(name) for name in FIGURE_NAMES) == sorted(FIGURES)
+    paper_figures = [name for name in FIGURES if name in ("figure2", "figure3", "figure4")]
+    ours = len(FIGURES) - len(paper_figures)
+    words = {7: "seven", 8: "eight", 9: "nine", 10: "ten"}
+    assert f"Figures 2-4 and {words.get(ours, ours)} of ours" in COMMANDS["figures"][1]
