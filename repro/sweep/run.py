@@ -128,7 +128,7 @@ def run_sweep(
             extra_overrides=extra_overrides,
             slurm_required=cluster_profile is not None and not dry_run,
         )
-        gate_text = check_gate(plan, accept=accept_gate and not dry_run)
+        gate_text = check_gate(plan, accept=accept_gate and not dry_run, record=not dry_run)
         _report_plan(plan, report)
         if gate_text:
             report(gate_text)
@@ -311,7 +311,7 @@ def _plan_here(sweep: LocalSweep, output_root: Path, report: Callable[[str], Non
     if sweep.heading:
         report(sweep.heading)
     plan = plan_sweep(sweep.spec, output_root=output_root, scale=sweep.scale, extra_overrides=sweep.extra_overrides)
-    gate_text = check_gate(plan, accept=sweep.accept_gate)
+    gate_text = check_gate(plan, accept=sweep.accept_gate, record=True)
     _report_plan(plan, report)
     remember_selection(sweep_dir(output_root, sweep.spec.name), sweep.spec, sweep.scale, sweep.extra_overrides)
     if gate_text:
@@ -328,7 +328,7 @@ def _after_training(
     its baseline gate asked again (its runs may be done now)."""
     again = make_plan(plan.spec, plan.runs, plan.output_root, job_states=_slurm_reports(plan.output_root))
     again.scale = plan.scale
-    gate_text = check_gate(again, accept=sweep.accept_gate)
+    gate_text = check_gate(again, accept=sweep.accept_gate, record=True)
     again.submitted = [rid for rid in ran if rid in again.unique]
     again.failed = [rid for rid in failed if rid in again.unique]
     report(again.describe())

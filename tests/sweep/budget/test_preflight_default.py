@@ -4,8 +4,8 @@ says whether the labels move as the tuning needs; a grid chosen for a larger mod
 import textwrap
 
 import pytest
-from presets import QUIET_YAML
 
+from presets import QUIET_YAML
 from repro.errors import UserError
 from repro.sweep.run import run_sweep
 from repro.sweep.spec.sweep_file import load_sweep
