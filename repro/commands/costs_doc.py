@@ -81,7 +81,7 @@ def sweep_cost(path: Path) -> SweepCost:
     grid_tuning = sum(s.grid for s in strategies.stages)
     totals = strategies.totals() if strategies.stages else {"grid": est.total, "worst": est.total}
     return SweepCost(
-        file=f"sweeps/{path.name}",
+        file=path.relative_to(SWEEPS.parent).as_posix(),
         runs=len(plan.unique),
         stages=tuple((stage, int(n), hours) for stage, (n, hours) in stages.items()),
         total=est.total,
@@ -148,13 +148,14 @@ quoted in README.md, docs/ or a sweep file's header differs from this page.
 
 
 def sweep_files() -> list[Path]:
-    """The paper's tables in their order (table1 ... table8, then ours: table10 ...), then the other sweep files."""
+    """The paper's tables in their order (table1 ... table8, then ours: table10 ...), the other sweep files, then the
+    digits demo's (sweeps/demo/, `repro demo`)."""
 
     def order(path: Path) -> tuple[bool, int, str]:
         number = path.stem.removeprefix("table")
         return (not number.isdigit(), int(number) if number.isdigit() else 0, path.stem)
 
-    return sorted(SWEEPS.glob("*.yaml"), key=order)
+    return sorted(SWEEPS.glob("*.yaml"), key=order) + sorted(SWEEPS.glob("demo/*.yaml"), key=order)
 
 
 def main() -> int:
