@@ -115,7 +115,7 @@ def run_sweep(
     refuse_rows_that_need_more(spec)
     output_root = Path(output_root).expanduser().resolve()
     cluster_profile = _slurm_profile(profile, reachable=not dry_run) if executor == "slurm" else None
-    if not dry_run and _declares_preflight(spec):
+    if not dry_run and not (scale is not None and scale.overrides()) and _declares_preflight(spec):
         _preflight_first(spec, output_root, scale, extra_overrides, cluster_profile, jobs, report)
     if executor == "local" and not dry_run:
         sweep = LocalSweep(spec, scale, tuple(extra_overrides), accept_gate=accept_gate)

@@ -53,7 +53,11 @@ def corners(points: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
 
 def declared(plan: Any, run: PlannedRun) -> bool:
     """Whether the cell of `run` declares `preflight: true` on its tuning stage and still has tuning runs to train
-    (`repro sweep FILE` preflights such a cell before its tuning runs; a cell whose tuning is done has no need)."""
+    (`repro sweep FILE` preflights such a cell before its tuning runs; a cell whose tuning is done has no need, and a
+    scaled sweep, --epochs or --subset, is not the recipe the preflight checks)."""
+    scale = getattr(plan, "scale", None)
+    if scale is not None and scale.overrides():
+        return False
     tune = plan.spec.cell_tune(run.row, run.column)
     if tune is None or not tune.preflight:
         return False

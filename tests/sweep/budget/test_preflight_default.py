@@ -8,6 +8,7 @@ import pytest
 from presets import QUIET_YAML
 from repro.errors import UserError
 from repro.sweep.run import run_sweep
+from repro.sweep.spec.model import Scale
 from repro.sweep.spec.sweep_file import load_sweep
 
 # A digits row at lr 0.1, a fifth of the lr its grid {5, 200} was chosen at (lr 0.5: the preflight at 0.5 moves the
@@ -61,3 +62,10 @@ def test_repro_sweep_preflights_first_and_warns_for_a_grid_unscaled_to_the_lr(tm
     assert ("WARNING preflight Ours / Digits/40%: no corner of the grid moves the labels" in text) is warned
     assert ("preflight Ours / Digits/40%: the labels move as the tuning needs" in text) is not warned
     assert len(list((tmp_path / "out" / "preflight" / "runs").iterdir())) == 2
+
+
+def test_a_scaled_sweep_is_not_the_recipe_the_declared_preflight_checks(tmp_path):
+    lines: list[str] = []
+    path = _write(tmp_path, SCALED)
+    run_sweep(path, output_root=tmp_path / "out", dry_run=True, scale=Scale(epochs=1), report=lines.append)
+    assert "preflight first" not in "\n".join(lines)
