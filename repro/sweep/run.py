@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from repro.errors import UserError
 from repro.runs.attempts import report_other_commits
+from repro.sweep.budget.preflight import declares_preflight, run_preflight
 from repro.sweep.executors.local import check_jobs, run_planned_runs
 from repro.sweep.executors.slurm import cluster
 from repro.sweep.executors.slurm.job_states import job_states
@@ -115,8 +116,10 @@ def run_sweep(
     refuse_rows_that_need_more(spec)
     output_root = Path(output_root).expanduser().resolve()
     cluster_profile = _slurm_profile(profile, reachable=not dry_run) if executor == "slurm" else None
-    if not dry_run and not (scale is not None and scale.overrides()) and _declares_preflight(spec):
-        _preflight_first(spec, output_root, scale, extra_overrides, cluster_profile, jobs, report)
+    if not dry_run and not (scale is not None and scale.overrides()) and declares_preflight(spec):
+        # the preflight a tuning stage declares, trained before its tuning runs (here, or one SLURM array waited for)
+        first = plan_sweep(spec, output_root=output_root, scale=scale, extra_overrides=extra_overrides)
+        run_preflight(first, jobs=jobs, profile=cluster_profile, report=report, only_declared=True)
     if executor == "local" and not dry_run:
         sweep = LocalSweep(spec, scale, tuple(extra_overrides), accept_gate=accept_gate)
         return run_sweeps_locally([sweep], output_root=output_root, jobs=jobs, report=report)[0]
@@ -145,28 +148,6 @@ def run_sweep(
             f" --output-root {output_root}`"
         )
     return plan
-
-
-def _declares_preflight(spec: SweepSpec) -> bool:
-    tunes = [spec.cell_tune(row, column) for row in spec.rows for column in spec.row_columns(row)]
-    return any(t is not None and t.preflight for t in tunes)
-
-
-def _preflight_first(
-    spec: SweepSpec,
-    output_root: Path,
-    scale: Scale | None,
-    extra_overrides: Sequence[str],
-    profile: ClusterProfile | None,
-    jobs: int | None,
-    report: Callable[[str], None],
-) -> None:
-    """The preflight of the cells whose tuning stage declares `preflight: true` and is not done, trained before
-    their tuning runs (here, or as one SLURM array this command waits for), with its verdict on label movement."""
-    from repro.sweep.budget.preflight import run_preflight
-
-    plan = plan_sweep(spec, output_root=output_root, scale=scale, extra_overrides=extra_overrides)
-    run_preflight(plan, jobs=jobs, profile=profile, report=report, only_declared=True)
 
 
 def _slurm_profile(profile: str | Path | None, *, reachable: bool) -> ClusterProfile:

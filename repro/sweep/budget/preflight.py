@@ -51,6 +51,12 @@ def corners(points: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     return [p for p in dict.fromkeys(points) if p in wanted]
 
 
+def declares_preflight(spec: Any) -> bool:
+    """Whether some cell of the sweep declares `preflight: true` on its tuning stage."""
+    tunes = [spec.cell_tune(row, column) for row in spec.rows for column in spec.row_columns(row)]
+    return any(t is not None and t.preflight for t in tunes)
+
+
 def declared(plan: Any, run: PlannedRun) -> bool:
     """Whether the cell of `run` declares `preflight: true` on its tuning stage and still has tuning runs to train
     (`repro sweep FILE` preflights such a cell before its tuning runs; a cell whose tuning is done has no need, and a
