@@ -27,7 +27,7 @@ GATED = """
       source: "the test's number"
       rows:
         Baseline:
-          Digits: {{number: {number}, std: 0.1}}
+          Digits: {{number: {number}, std: 0.1, effect: 2.0}}
 """
 
 

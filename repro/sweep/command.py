@@ -6,7 +6,7 @@ import argparse
 
 from repro.errors import UserError
 
-GATE_HELD = 4  # exit status while the baseline gate holds the table (repro/sweep/gate.py)
+GATE_HELD = 4  # exit status while the baseline gate holds the table, held or partial (repro/sweep/gate.py)
 
 USAGE = """examples:
   repro sweep sweeps/smoke.yaml                      run a sweep on this machine (folds before finals)
@@ -162,7 +162,7 @@ def run(args: argparse.Namespace) -> int:
     )
     if plan.failed:
         return 1
-    return GATE_HELD if plan.gate is not None and plan.gate.state == "held" else 0
+    return GATE_HELD if plan.gate is not None and plan.gate.state in ("held", "partial") else 0
 
 
 def _preflight(args: argparse.Namespace, path: str, scale, only: dict, extra: list[str]) -> int:

@@ -10,6 +10,11 @@ the verdict says by how much, which recipe choices set a baseline's level and wh
 - A `cited` cell (the published number comes from another paper's weaker recipe) is reported with its re-run
   evidence and never holds; a gate with `hold: false` (the digits demo) only reports.
 - Scaled runs (--epochs, --subset, --test-subset) are not the published protocol: the gate is off for them.
+- The gate judges a recipe on the file's full set of seeds: a selection of fewer (`--seeds 0`) is `partial`, holds
+  the rest of the table and cannot be accepted.
+- Each recipe the gate judged (its gate runs done) is recorded in gate.json's `tried` list and printed under the
+  table: a preset is chosen for a published reason (the source's own recipe), not by trying presets until the test
+  number lands, which would be selection on the test set; the list shows how many were tried.
 
 `repro sweep status` and `repro tables` show the verdict. Hooks: repro/sweep/run.py (check: hold, accept),
 repro/sweep/status.py, analysis/tables/notes.py.
@@ -93,10 +98,16 @@ def evaluate_gate(
         sweep=str(spec.path),
     )
     holding = [c for c in found if not c.spec.cited]
+    verdict.tried = read_tried(root, spec.name)
     if not gate.hold:
         return replace(verdict, state="advisory", why="gate.hold is false in the sweep file")
     if not holding:
         return replace(verdict, state="cited")
+    missing = sorted(set(gate.seeds) - {r.seed for r in reported})
+    if missing:
+        seeds = ", ".join(map(str, sorted({r.seed for r in reported})))
+        why = f"seeds {seeds} of the file's {', '.join(map(str, gate.seeds))}: seed(s) {missing} not in the selection"
+        return replace(verdict, state="partial", why=why)
     acceptance = read_acceptance(root, spec.name, reported_ids)
     if not all(c.done for c in holding):
         state = "pending"
@@ -109,10 +120,12 @@ def evaluate_gate(
 
 def record_acceptance(verdict: GateVerdict, output_root: str | Path, name: str) -> GateVerdict:
     """Record `--accept-gate` for these gate runs (atomically, in the output root) and return the verdict it
-    gives; a gate that holds nothing is left as it is (there is nothing to accept)."""
-    if not verdict.holds:
+    gives; a gate that holds nothing is left as it is (there is nothing to accept), and so is a partial one (a
+    recipe is judged, and accepted, on the file's full set of seeds only)."""
+    if not verdict.holds or verdict.state == "partial":
         return verdict
     record = {
+        **_read_record(output_root, name),
         "accepted": True,
         "at": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         "by": f"{getpass.getuser()}@{socket.gethostname()}",
@@ -127,15 +140,51 @@ def record_acceptance(verdict: GateVerdict, output_root: str | Path, name: str) 
 
 def read_acceptance(output_root: str | Path, name: str, reported_ids: tuple[str, ...]) -> dict[str, Any] | None:
     """The recorded acceptance, if it was given for exactly these gate runs (another recipe is judged afresh)."""
+    record = _read_record(output_root, name)
+    ok = record.get("accepted") is True
+    return record if ok and tuple(record.get("gate_runs") or ()) == reported_ids else None
+
+
+def read_tried(output_root: str | Path, name: str) -> list[dict[str, Any]]:
+    """Every recipe the gate judged in this output root, oldest first (gate.json's `tried`)."""
+    tried = _read_record(output_root, name).get("tried")
+    return [dict(t) for t in tried if isinstance(t, Mapping)] if isinstance(tried, list) else []
+
+
+def record_tried(verdict: GateVerdict, output_root: str | Path, name: str, overrides: list[str]) -> GateVerdict:
+    """Record a recipe the gate has judged (its holding cells done: passed or held, accepted or not) in gate.json's
+    `tried` list, once per set of gate runs, so that every preset tried is listed under the table."""
+    if verdict.state not in ("passed", "held", "accepted"):
+        return verdict
+    record = _read_record(output_root, name)
+    tried = read_tried(output_root, name)
+    if any(tuple(t.get("gate_runs") or ()) == verdict.reported_ids for t in tried):
+        return verdict
+    judged = verdict.state if verdict.state != "accepted" else (verdict.acceptance or {}).get("state", "held")
+    tried.append(
+        {
+            "at": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+            "by": f"{getpass.getuser()}@{socket.gethostname()}",
+            "verdict": judged,
+            "recipe": verdict.recipe,
+            "overrides": overrides,
+            "cells": [c.text() for c in verdict.checks],
+            "gate_runs": list(verdict.reported_ids),
+        }
+    )
+    atomic_write_json(sweep_dir(output_root, name) / GATE_FILE, {**record, "tried": tried})
+    return replace(verdict, tried=tried)
+
+
+def _read_record(output_root: str | Path, name: str) -> dict[str, Any]:
     path = sweep_dir(output_root, name) / GATE_FILE
     if not path.exists():
-        return None
+        return {}
     try:
         record = read_json(path)
     except (OSError, ValueError):
-        return None
-    ok = isinstance(record, Mapping) and record.get("accepted") is True
-    return dict(record) if ok and tuple(record.get("gate_runs") or ()) == reported_ids else None
+        return {}
+    return dict(record) if isinstance(record, Mapping) else {}
 
 
 def hold(plan: Any, verdict: GateVerdict) -> int:
@@ -154,6 +203,12 @@ def hold(plan: Any, verdict: GateVerdict) -> int:
     return held
 
 
+def _recipe_overrides(plan: Any, verdict: GateVerdict) -> list[str]:
+    """The gate runs' overrides of the recipe (optim keys and presets: what a preset tried changes)."""
+    first = next((plan.unique[r] for r in verdict.reported_ids if r in plan.unique), None)
+    return [o for o in (first.overrides if first else ()) if o.startswith("optim")]
+
+
 def _metric(rd: RunDir, metric: str) -> float | None:
     if summary_state(rd)[0] != DONE:
         return None
@@ -162,12 +217,15 @@ def _metric(rd: RunDir, metric: str) -> float | None:
     return float(value) if ok else None
 
 
-def check(plan: Any, *, accept: bool = False) -> str:
+def check(plan: Any, *, accept: bool = False, record: bool = False) -> str:
     """Ask the plan's baseline gate, record `--accept-gate`, hold the runs it holds (`plan.gate` is the verdict);
-    returns the verdict as the sweep prints it ("" for a sweep file without a gate)."""
+    with `record` (a sweep that trains or submits, not status or a dry run), a recipe judged is added to gate.json's
+    `tried`. Returns the verdict as the sweep prints it ("" for a sweep file without a gate)."""
     verdict = evaluate_gate(plan.spec, plan.runs, plan.output_root, plan.scale)
     if accept:
         verdict = record_acceptance(verdict, plan.output_root, plan.spec.name)
+    if record:
+        verdict = record_tried(verdict, plan.output_root, plan.spec.name, _recipe_overrides(plan, verdict))
     held = hold(plan, verdict)
     plan.gate = verdict
     return verdict.render(held) if plan.spec.gate is not None else ""

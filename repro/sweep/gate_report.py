@@ -9,9 +9,15 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from repro.sweep.spec.gate_spec import MIN_TOLERANCE, STD_FACTOR, GateCellSpec
+from repro.sweep.spec.gate_spec import GateCellSpec
 
-HOLDING = ("pending", "held")  # the states that hold the rest of the table
+HOLDING = ("pending", "partial", "held")  # the states that hold the rest of the table
+# Said wherever a preset is offered (the held message, docs/cluster.md "The baseline gate").
+PUBLISHED_REASON = (
+    "Choose a preset only for a published reason (the source's own code or paper names that schedule, warm-up or "
+    "optimizer), not by trying presets until the test number lands: that is selection on the test set. Every recipe "
+    "the gate judges is recorded in gate.json and listed under the table."
+)
 # The recipe presets that change a baseline's level (repro/conf/optim/<choice>/, docs/choices.md).
 PRESETS = (
     "optim/schedule=step",
@@ -60,8 +66,9 @@ class CellCheck:
         else:
             verdict = "within" if self.near else "OUTSIDE"
             cell += f": gap {self.gap:+.2f} points, {verdict} the tolerance {self.spec.allowed:.2f}"
+            cell += f" ({self.spec.rule_text()})"
         if self.spec.cited:
-            cell += f" [cited from a weaker recipe: {self.spec.cited}"
+            cell += f" [cited, not a number of this recipe: {self.spec.cited}"
             cell += f"; re-run evidence: {' '.join(self.spec.evidence.split())}]" if self.spec.evidence else "]"
             cell += "; reported, never holds"
         return cell
@@ -69,8 +76,9 @@ class CellCheck:
 
 @dataclass
 class GateVerdict:
-    """off | advisory | cited | pending | passed | held | accepted, and why; `gate_ids` are the gate runs and every
-    run they depend on (they train first); `holds`: the other runs wait."""
+    """off | advisory | cited | pending | partial | passed | held | accepted, and why; `gate_ids` are the gate runs
+    and every run they depend on (they train first); `holds`: the other runs wait; `tried`: every recipe the gate
+    judged in this output root (gate.json)."""
 
     state: str
     why: str = ""
@@ -81,6 +89,7 @@ class GateVerdict:
     recipe: str = ""
     source: str = ""
     sweep: str = ""
+    tried: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def holds(self) -> bool:
@@ -90,11 +99,23 @@ class GateVerdict:
         """The verdict as the sweep's output prints it (`held`: how many runs this call leaves waiting)."""
         if self.state == "off":
             return f"baseline gate: off ({self.why})"
-        head = f"baseline gate ({self.source or 'published numbers'}; tolerance: max({MIN_TOLERANCE:g}, "
-        head += f"{STD_FACTOR:g} x std) unless the file sets one): {self.state.upper()}"
+        head = f"baseline gate ({self.source or 'published numbers'}; each cell's tolerance sized by the file's rule, "
+        head += f"repro/sweep/spec/gate_spec.py): {self.state.upper()}"
         lines = [head, *[f"  {c.text()}" for c in self.checks]]
         lines.append(self._sentence(held))
+        if self.tried:
+            lines.append(self.tried_text())
         return "\n".join(lines)
+
+    def tried_text(self) -> str:
+        """The recipes the gate judged, oldest first (what a reader of the table needs to weigh the verdict)."""
+        items = [
+            f"({i}) {t.get('recipe', '?')}"
+            + (f" [{' '.join(t['overrides'])}]" if t.get("overrides") else "")
+            + f": {t.get('verdict', '?')} on {t.get('at', '?')}"
+            for i, t in enumerate(self.tried, 1)
+        ]
+        return f"Recipes tried at this gate ({len(items)}): " + "; ".join(items) + "."
 
     def _sentence(self, held: int) -> str:
         waiting = f"the other {held} run(s) of the table" if held else "the rest of the table"
@@ -104,13 +125,19 @@ class GateVerdict:
                 "goes on by itself once they pass; on SLURM run the same command again when they are done (no job "
                 "waits on a gate)."
             )
+        if self.state == "partial":
+            return (
+                f"PARTIAL ({self.why}): the gate judges a recipe on the file's full set of seeds, so nothing else of "
+                f"the table is released and the gate cannot be accepted. Run it without --seeds (or with every seed)."
+            )
         if self.state == "held":
             return (
                 f"HELD: nothing else of the table starts ({held} run(s) wait), because the recipe does not land on "
                 f"the published baseline. The "
                 f"recipe: {self.recipe}. These choices set a baseline's level; each has a preset, one override on the "
                 f"gate rows first (docs/choices.md): {', '.join(PRESETS)}, e.g. `repro sweep {self.sweep} --rows "
-                f"{_quoted(self.checks[0].spec.row)} optim/schedule=step`. To go on with this recipe anyway: "
+                f"{_quoted(self.checks[0].spec.row)} optim/schedule=step`. {PUBLISHED_REASON} To go on with this "
+                "recipe anyway: "
                 f"`repro sweep {self.sweep} --accept-gate` (recorded, and printed under the table)."
             )
         if self.state == "accepted":
@@ -137,6 +164,10 @@ class GateVerdict:
         if self.state == "accepted":
             a = self.acceptance or {}
             text += f" Accepted with `--accept-gate` by {a.get('by', '?')} on {a.get('at', '?')} ({a.get('state')})."
+        if self.state == "partial":
+            text += f" Partial: {self.why}."
+        if self.tried:
+            text += " " + self.tried_text()
         return text
 
 

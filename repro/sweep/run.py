@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from repro.errors import UserError
 from repro.runs.attempts import report_other_commits
+from repro.sweep.budget.preflight import declares_preflight, run_preflight
 from repro.sweep.executors.local import check_jobs, run_planned_runs
 from repro.sweep.executors.slurm import cluster
 from repro.sweep.executors.slurm.job_states import job_states
@@ -115,6 +116,10 @@ def run_sweep(
     refuse_rows_that_need_more(spec)
     output_root = Path(output_root).expanduser().resolve()
     cluster_profile = _slurm_profile(profile, reachable=not dry_run) if executor == "slurm" else None
+    if not dry_run and not (scale is not None and scale.overrides()) and declares_preflight(spec):
+        # the preflight a tuning stage declares, trained before its tuning runs (here, or one SLURM array waited for)
+        first = plan_sweep(spec, output_root=output_root, scale=scale, extra_overrides=extra_overrides)
+        run_preflight(first, jobs=jobs, profile=cluster_profile, report=report, only_declared=True)
     if executor == "local" and not dry_run:
         sweep = LocalSweep(spec, scale, tuple(extra_overrides), accept_gate=accept_gate)
         return run_sweeps_locally([sweep], output_root=output_root, jobs=jobs, report=report)[0]
@@ -126,7 +131,7 @@ def run_sweep(
             extra_overrides=extra_overrides,
             slurm_required=cluster_profile is not None and not dry_run,
         )
-        gate_text = check_gate(plan, accept=accept_gate and not dry_run)
+        gate_text = check_gate(plan, accept=accept_gate and not dry_run, record=not dry_run)
         _report_plan(plan, report)
         if gate_text:
             report(gate_text)
@@ -184,6 +189,11 @@ def _report_dry_run(plan: Plan, gpu_model: str | None, report: Callable[[str], N
     if has_students(plan):
         report(student_graph(plan))
     report(plan_estimate(plan, gpu_model).render())
+    from repro.sweep.budget.preflight import declared_preflight_text
+
+    preflight = declared_preflight_text(plan, gpu_model)
+    if preflight:
+        report(preflight)
     from repro.sweep.budget.calibration import load_calibration
     from repro.sweep.budget.epoch_prices import epoch_table
 
@@ -282,7 +292,7 @@ def _plan_here(sweep: LocalSweep, output_root: Path, report: Callable[[str], Non
     if sweep.heading:
         report(sweep.heading)
     plan = plan_sweep(sweep.spec, output_root=output_root, scale=sweep.scale, extra_overrides=sweep.extra_overrides)
-    gate_text = check_gate(plan, accept=sweep.accept_gate)
+    gate_text = check_gate(plan, accept=sweep.accept_gate, record=True)
     _report_plan(plan, report)
     remember_selection(sweep_dir(output_root, sweep.spec.name), sweep.spec, sweep.scale, sweep.extra_overrides)
     if gate_text:
@@ -299,7 +309,7 @@ def _after_training(
     its baseline gate asked again (its runs may be done now)."""
     again = make_plan(plan.spec, plan.runs, plan.output_root, job_states=_slurm_reports(plan.output_root))
     again.scale = plan.scale
-    gate_text = check_gate(again, accept=sweep.accept_gate)
+    gate_text = check_gate(again, accept=sweep.accept_gate, record=True)
     again.submitted = [rid for rid in ran if rid in again.unique]
     again.failed = [rid for rid in failed if rid in again.unique]
     report(again.describe())

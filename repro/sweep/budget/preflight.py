@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import statistics
 from pathlib import Path
 from typing import Any, Callable
 
@@ -27,6 +26,7 @@ from tabulate import tabulate
 
 from repro.errors import UserError
 from repro.runs.rundir import RunDir
+from repro.sweep.budget.preflight_report import movement_verdicts, recalibrated, run_kind
 from repro.sweep.expand.build import make_run
 from repro.sweep.expand.overrides import parse_all
 from repro.sweep.spec.model import PlannedRun
@@ -51,15 +51,38 @@ def corners(points: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     return [p for p in dict.fromkeys(points) if p in wanted]
 
 
+def declares_preflight(spec: Any) -> bool:
+    """Whether some cell of the sweep declares `preflight: true` on its tuning stage."""
+    tunes = [spec.cell_tune(row, column) for row in spec.rows for column in spec.row_columns(row)]
+    return any(t is not None and t.preflight for t in tunes)
+
+
+def declared(plan: Any, run: PlannedRun) -> bool:
+    """Whether the cell of `run` declares `preflight: true` on its tuning stage and still has tuning runs to train
+    (`repro sweep FILE` preflights such a cell before its tuning runs; a cell whose tuning is done has no need, and a
+    scaled sweep, --epochs or --subset, is not the recipe the preflight checks)."""
+    scale = getattr(plan, "scale", None)
+    if scale is not None and scale.overrides():
+        return False
+    tune = plan.spec.cell_tune(run.row, run.column)
+    if tune is None or not tune.preflight:
+        return False
+    entries = (run.config.get("tune") or {}).get("runs") or []
+    return any(plan.status[str(e["run"])].state != "done" for e in entries if str(e["run"]) in plan.status)
+
+
 def preflight_runs(
-    plan: Any, epochs: int, root: Path
+    plan: Any, epochs: int, root: Path, *, only_declared: bool = False
 ) -> list[tuple[PlannedRun, tuple[Any, ...], list[str], PlannedRun]]:
-    """(preflight run, its grid point, the grid's keys, the tuning run it shortens) per corner of every tuned cell."""
+    """(preflight run, its grid point, the grid's keys, the tuning run it shortens) per corner of every tuned cell
+    (`only_declared`: of the cells whose tuning stage declares `preflight: true` and is not done)."""
     out = []
     seen: set[str] = set()
     for run in plan.runs:
         tune = run.config.get("tune") or {}
         if run.stage == "tune" or not tune.get("keys") or (run.row, run.column) in seen:
+            continue
+        if only_declared and not declared(plan, run):
             continue
         seen.add((run.row, run.column))
         entries = tune["runs"]
@@ -106,9 +129,12 @@ def run_preflight(
     gpu_model: str | None = None,
     profile: Any = None,
     report: Callable[[str], None] = print,
+    only_declared: bool = False,
 ) -> list[PlannedRun]:
     """Train the preflight runs (here, or with a cluster `profile` as SLURM jobs through the sweep's submitit path,
-    waiting for them), print label movement and step time per corner, then the recalibrated plan."""
+    waiting for them), print label movement and step time per corner and, per cell, whether its labels move as its
+    tuning needs; then the recalibrated plan (`only_declared`: the preflight `repro sweep FILE` runs by itself
+    before the tuning of the cells that declare it, without the plan's estimate)."""
     from repro.sweep.budget.calibration import load_calibration
     from repro.sweep.budget.costs import plan_estimate, run_gpu_hours, run_sizes
     from repro.sweep.executors.local import run_planned_runs
@@ -116,7 +142,9 @@ def run_preflight(
     if epochs < 1:
         raise UserError(f"--preflight-epochs {epochs}: train at least 1 epoch per grid corner.")
     root = plan.output_root / "preflight"
-    runs = preflight_runs(plan, epochs, root)
+    runs = preflight_runs(plan, epochs, root, only_declared=only_declared)
+    if not runs and only_declared:
+        return []
     if not runs:
         report("preflight: no cell of this sweep is tuned, so there is no grid to check; the plan's estimate stands.")
         return []
@@ -129,9 +157,10 @@ def run_preflight(
             f"({', '.join(missing[:3])}{' ...' if len(missing) > 3 else ''}); train them first with "
             f"`repro sweep {plan.spec.path}`, or preflight the rows without teachers (--rows)."
         )
+    declared_text = " declared `preflight: true`, before their tuning runs" if only_declared else ""
     report(
-        f"preflight: {len(runs)} run(s) at the corners of the tuned cells' grids, {epochs} epoch(s) each, "
-        f"in {root} (not runs of the table)"
+        f"preflight: {len(runs)} run(s) at the corners of the tuned cells' grids{declared_text}, {epochs} epoch(s) "
+        f"each, in {root} (not runs of the table)"
     )
     todo = [pre for pre, *_ in runs if not RunDir(root / "runs" / pre.run_id).is_done()]
     done = [d for pre, *_ in runs for d in pre.depends_on]
@@ -145,6 +174,7 @@ def run_preflight(
         submit_and_wait(todo, configs=configs, name=name, output_root=root, profile=profile, report=report)
     cal = load_calibration(gpu_model)
     body, ratios = [], {}
+    moves: dict[tuple[str, str], list[tuple[float | None, float]]] = {}
     for pre, point, keys, source in runs:
         summary = RunDir(root / "runs" / pre.run_id).read_summary() or {}
         n_train = run_sizes(pre.config)[0]
@@ -154,6 +184,7 @@ def run_preflight(
         moved = summary.get("final_label_change_mean")
         per_epoch = None if moved is None or not ran else moved / ran
         needed = MOVED_THRESHOLD / max(peak_lr_epochs(source.config), 1e-9)
+        moves.setdefault((pre.row, pre.column), []).append((per_epoch, needed))
         body.append(
             [
                 pre.row,
@@ -169,7 +200,7 @@ def run_preflight(
         )
         estimated = run_gpu_hours(pre.config, cal)
         if estimated and math.isfinite(epoch_s):
-            ratios.setdefault(_kind(pre.config), []).append(epoch_s * ran / 3600 / estimated)
+            ratios.setdefault(run_kind(pre.config), []).append(epoch_s * ran / 3600 / estimated)
     report(
         tabulate(
             body,
@@ -196,9 +227,31 @@ def run_preflight(
         "lr (its look-ahead's lr summed over its epochs, warm-up and decay counted). If every corner is below, extend "
         "the grid's label learning rate upward before spending the table's GPU-hours."
     )
+    for line in movement_verdicts(moves):
+        report(line)
+    if only_declared:
+        return [pre for pre, *_ in runs]
     report(plan_estimate(plan, gpu_model).render())
     report(recalibrated(plan, cal, ratios))
     return [pre for pre, *_ in runs]
+
+
+def declared_preflight_text(plan: Any, gpu_model: str | None = None) -> str:
+    """The dry run's line for the preflight `repro sweep FILE` will run first: its runs, the cells and GPU-hours."""
+    from repro.sweep.budget.calibration import load_calibration
+    from repro.sweep.budget.costs import run_gpu_hours
+
+    runs = preflight_runs(plan, PREFLIGHT_EPOCHS, plan.output_root / "preflight", only_declared=True)
+    if not runs:
+        return ""
+    cal = load_calibration(gpu_model)
+    hours = sum(run_gpu_hours(pre.config, cal) or 0.0 for pre, *_ in runs)
+    cells = list(dict.fromkeys(f"{pre.row} / {pre.column}" for pre, *_ in runs))
+    return (
+        f"preflight first (`preflight: true` on their tuning stage): {len(runs)} run(s) of {PREFLIGHT_EPOCHS} epochs "
+        f"at the grids' corners, {hours:.2f} GPU-hours, before the tuning of {len(cells)} cell(s): "
+        f"{'; '.join(cells)}. `repro sweep` trains them first and says whether the labels move as the tuning needs."
+    )
 
 
 def peak_lr_epochs(config: dict) -> float:
@@ -220,41 +273,6 @@ def peak_lr_epochs(config: dict) -> float:
         return sum(factor(step) for step in range(total)) / per_epoch
     factor = lr_lambda(optim)
     return sum(factor(epoch) for epoch in range(epochs))
-
-
-def recalibrated(plan: Any, cal: Any, ratios: dict[tuple, list[float]]) -> str:
-    """The plan's hours on this machine: each run's estimate times its kind's measured / estimated ratio."""
-    from repro.sweep.budget.costs import run_gpu_hours
-
-    if not ratios:
-        return "recalibrated plan: no preflight run finished, nothing to recalibrate from"
-    mean = statistics.fmean(r for rs in ratios.values() for r in rs)
-    per_stage: dict[str, float] = {}
-    left = 0.0
-    for rid, run in plan.unique.items():
-        hours = run_gpu_hours(run.config, cal)
-        if hours is None:
-            continue
-        got = ratios.get(_kind(run.config))
-        hours *= statistics.fmean(got) if got else mean
-        per_stage[run.stage] = per_stage.get(run.stage, 0.0) + hours
-        left += 0.0 if plan.status[rid].state == "done" else hours
-    factors = ", ".join(f"{m}/{k}: {statistics.fmean(r):.3g}x" for (m, k), r in ratios.items())
-    rows = [[s, f"{h:.3g}"] for s, h in per_stage.items()] + [["total", f"{sum(per_stage.values()):.3g}"]]
-    return "\n".join(
-        [
-            f"recalibrated plan on this machine (measured / estimated per model and step kind: {factors}; "
-            f"other kinds: {mean:.3g}x):",
-            tabulate(rows, headers=["stage", "device-hours"], tablefmt="simple", disable_numparse=True),
-            f"still to run: {left:.3g} device-hours",
-        ]
-    )
-
-
-def _kind(config: dict) -> tuple[str, str]:
-    from repro.sweep.budget.costs import step_kind
-
-    return config["model"]["name"], step_kind(config).key
 
 
 def _pct(value: Any) -> str:

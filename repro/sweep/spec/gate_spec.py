@@ -15,24 +15,38 @@ of the table spends (repro/sweep/gate.py runs the check).
             cited: "Meta-Weight-Net's number under L2RW's step schedule"   # a weaker recipe than the row's:
             evidence: "re-runs with Meta-Weight-Net's own code: 88.5-88.9"   # reported, never holds
 
-A cell's tolerance defaults to the larger of 1 point and twice the number's std (in the table's metric, percent for
-accuracies). A `cited` cell is reported with its evidence and never holds the table: a correct recipe should not be
-blocked by a number its source paper got with a weaker one.
+      tolerance: {std_factor: 2, effect_fraction: 0.5}   # the rule (these are the defaults)
+      rows:
+        Baseline:
+          CIFAR10/ResNet18: {number: 95.0, std: 0.1, effect: 0.2}   # effect: the smallest effect the table claims
+
+A holding cell's tolerance is sized for the effects its table measures: max(std_factor x the published std,
+effect_fraction x `effect`), where `effect` is the smallest gap between two of the paper's numbers that the cell's
+comparisons put side by side (its column; the file says which numbers). A tolerance wider than the effects would pass
+a recipe that hides them (the paper's CIFAR-10 effects are 0.2-0.4 points); one narrower than the paper's own seed
+spread would hold a recipe for noise. A cell may set `tolerance:` itself instead (a number, with a comment saying
+why); a holding cell must give `effect` or `tolerance`. A `cited` cell (reported, never holding) and a gate with
+`hold: false` keep the report's default, max(1 point, 2 x std).
+
+The gate judges a recipe on the file's full set of seeds (`seeds:`): a selection of fewer (`--seeds 0`) is reported
+as partial and releases nothing (repro/sweep/gate.py).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Mapping
 
 from repro.errors import UserError
 
-_KEYS = ("source", "hold", "rows")
-_CELL_KEYS = ("number", "std", "tolerance", "cited", "evidence")
-MIN_TOLERANCE = 1.0  # points: below this a published number's rounding and seed noise decide
-STD_FACTOR = 2.0
+_KEYS = ("source", "hold", "rows", "tolerance")
+_CELL_KEYS = ("number", "std", "tolerance", "effect", "cited", "evidence")
+_RULE_KEYS = ("std_factor", "effect_fraction")
+MIN_TOLERANCE = 1.0  # points: a report-only cell's floor (cited, or a gate with hold: false)
+STD_FACTOR = 2.0  # the published std's multiple a tolerance is at least (the paper's own seed spread)
+EFFECT_FRACTION = 0.5  # the fraction of the smallest claimed effect a tolerance is at least (rounding, our seeds)
 
 
 @dataclass(frozen=True)
@@ -41,15 +55,29 @@ class GateCellSpec:
     column: str
     number: float
     std: float | None = None
-    tolerance: float | None = None  # None: max(MIN_TOLERANCE, STD_FACTOR x std)
+    tolerance: float | None = None  # None: the rule below
     cited: str = ""  # set: the number comes from another paper's weaker recipe; reported, never holds
     evidence: str = ""  # where a re-run of that recipe landed (the reason not to block on the number)
+    effect: float | None = None  # the smallest effect the table claims in this cell's comparisons (points)
+    std_factor: float = STD_FACTOR  # the gate's rule (`tolerance: {std_factor, effect_fraction}`)
+    effect_fraction: float = EFFECT_FRACTION
 
     @property
     def allowed(self) -> float:
         if self.tolerance is not None:
             return self.tolerance
-        return max(MIN_TOLERANCE, STD_FACTOR * (self.std or 0.0))
+        if self.effect is not None:
+            return max(self.std_factor * (self.std or 0.0), self.effect_fraction * self.effect)
+        return max(MIN_TOLERANCE, self.std_factor * (self.std or 0.0))
+
+    def rule_text(self) -> str:
+        """How this cell's tolerance was sized (printed with the verdict)."""
+        if self.tolerance is not None:
+            return "set in the file"
+        std = f"{self.std_factor:g} x std {self.std or 0.0:g}"
+        if self.effect is not None:
+            return f"max({std}, {self.effect_fraction:g} x the smallest claimed effect {self.effect:g})"
+        return f"max({MIN_TOLERANCE:g}, {std}): report only"
 
     def number_text(self) -> str:
         return f"{self.number:g}" + (f" ± {self.std:g}" if self.std is not None else "")
@@ -60,6 +88,7 @@ class GateSpec:
     cells: tuple[GateCellSpec, ...]
     source: str = ""
     hold: bool = True
+    seeds: tuple[int, ...] = ()  # the file's seeds: the gate passes only on all of them
 
     @property
     def rows(self) -> list[str]:
@@ -69,7 +98,9 @@ class GateSpec:
         return next((c for c in self.cells if (c.row, c.column) == (row, column)), None)
 
 
-def parse_gate(raw: Any, path: Path, rows: list[str], columns: list[str]) -> GateSpec | None:
+def parse_gate(
+    raw: Any, path: Path, rows: list[str], columns: list[str], seeds: tuple[int, ...] = ()
+) -> GateSpec | None:
     """The `gate:` mapping checked against the file's rows and columns (None: the file has no gate)."""
     if raw is None:
         return None
@@ -82,6 +113,7 @@ def parse_gate(raw: Any, path: Path, rows: list[str], columns: list[str]) -> Gat
     hold = raw.get("hold", True)
     if not isinstance(hold, bool):
         raise UserError(f"{path}: gate.hold={hold!r} must be true (hold the table) or false (report only).")
+    std_factor, effect_fraction = _rule(raw.get("tolerance"), path)
     cells = []
     for row, by_column in raw["rows"].items():
         if row not in rows:
@@ -94,8 +126,33 @@ def parse_gate(raw: Any, path: Path, rows: list[str], columns: list[str]) -> Gat
                     f"{path}: gate.rows.{row} names the column {column!r}, which is not a column of this sweep "
                     f"({', '.join(columns)})."
                 )
-            cells.append(_cell(row, column, value, path))
-    return GateSpec(tuple(cells), str(raw.get("source", "")), hold)
+            cell = replace(_cell(row, column, value, path), std_factor=std_factor, effect_fraction=effect_fraction)
+            if hold and not cell.cited and cell.effect is None and cell.tolerance is None:
+                raise UserError(
+                    f"{path}: gate.rows.{row}.{column} holds the table but says nothing of the effects it must not "
+                    "hide: give `effect:` (the smallest gap between two of the paper's numbers that this cell's "
+                    "comparisons put side by side, in points; the tolerance is then max(std_factor x std, "
+                    "effect_fraction x effect)), or a `tolerance:` with a comment saying why."
+                )
+            cells.append(cell)
+    return GateSpec(tuple(cells), str(raw.get("source", "")), hold, tuple(seeds))
+
+
+def _rule(raw: Any, path: Path) -> tuple[float, float]:
+    """gate.tolerance: {std_factor, effect_fraction} (each optional), the rule a holding cell's tolerance follows."""
+    raw = {} if raw is None else raw
+    if not isinstance(raw, Mapping) or any(k not in _RULE_KEYS for k in raw):
+        raise UserError(
+            f"{path}: gate.tolerance is the rule a cell's tolerance follows, a mapping with {', '.join(_RULE_KEYS)}, "
+            f"e.g. {{std_factor: {STD_FACTOR:g}, effect_fraction: {EFFECT_FRACTION:g}}}; got {raw!r}."
+        )
+    out = []
+    for key, default in zip(_RULE_KEYS, (STD_FACTOR, EFFECT_FRACTION)):
+        value = raw.get(key, default)
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value) or value < 0:
+            raise UserError(f"{path}: gate.tolerance.{key}={value!r} must be a finite number >= 0.")
+        out.append(float(value))
+    return out[0], out[1]
 
 
 def _cell(row: str, column: str, value: Any, path: Path) -> GateCellSpec:
@@ -103,11 +160,11 @@ def _cell(row: str, column: str, value: Any, path: Path) -> GateCellSpec:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         value = {"number": value}
     if not isinstance(value, Mapping) or "number" not in value:
-        raise UserError(f"{path}: {where} must be a number or a mapping {{number, std, tolerance, cited, evidence}}.")
+        raise UserError(f"{path}: {where} must be a number or a mapping {{{', '.join(_CELL_KEYS)}}}.")
     unknown = [k for k in value if k not in _CELL_KEYS]
     if unknown:
         raise UserError(f"{path}: unknown key {unknown[0]!r} in {where}; allowed: {', '.join(_CELL_KEYS)}.")
-    numbers = {k: value.get(k) for k in ("number", "std", "tolerance")}
+    numbers = {k: value.get(k) for k in ("number", "std", "tolerance", "effect")}
     for key, number in numbers.items():
         ok = (
             number is None
@@ -128,4 +185,5 @@ def _cell(row: str, column: str, value: Any, path: Path) -> GateCellSpec:
         None if numbers["tolerance"] is None else float(numbers["tolerance"]),
         texts["cited"].strip(),
         texts["evidence"].strip(),
+        None if numbers["effect"] is None else float(numbers["effect"]),
     )

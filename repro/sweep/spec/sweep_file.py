@@ -150,7 +150,7 @@ def parse_sweep(raw: Any, path: Path) -> SweepSpec:
         column_teachers=column_teachers,
         column_tunes=column_tunes,
         tune=top_tune,
-        gate=parse_gate(raw.get("gate"), path, list(row_specs), list(column_parts)),
+        gate=parse_gate(raw.get("gate"), path, list(row_specs), list(column_parts), tuple(seeds)),
         notes=_notes(raw.get("notes"), path),
     )
 

@@ -12,6 +12,8 @@
           strategy: halving              # optional: grid (default: every point trains to the end) or halving
           eta: 3                         # halving: the top 1/eta of a rung's points go on to the next (default 3)
           min_epochs: 10                 # halving: the first rung trains at least this many epochs (default 1)
+          preflight: true                # optional: `repro sweep FILE` trains the grid's corners for a few epochs
+                                         # first and says whether the labels move as the tuning needs (default false)
 
 A grid value list may be written as a range, `{start: 0, stop: 10, step: 0.25}` (start, start + step, ..., stop).
 `tune:` may sit on a row, on a column (Tables 4-5: the temperature-scaling columns) or at the top of the file (every
@@ -33,7 +35,7 @@ from repro.sweep.spec.teacher_ref import TeacherRef, parse_teacher
 from repro.training.halving import DEFAULT_ETA
 from repro.training.tuning import SELECT_METRICS
 
-_KEYS = ("grid", "select", "where", "seeds", "epochs", "strategy", "eta", "min_epochs")
+_KEYS = ("grid", "select", "where", "seeds", "epochs", "strategy", "eta", "min_epochs", "preflight")
 STRATEGIES = ("grid", "halving")
 # `tune: {from: {sweep, row, column}}`: the cell takes another cell's tuning stage (repro/sweep/expand/tune_from.py)
 DEFAULT_WHERE = ("split=holdout", "split.fold=0")
@@ -52,6 +54,9 @@ class TuneSpec:
     strategy: str = "grid"  # or "halving": successive halving (repro/training/halving.py)
     eta: int = DEFAULT_ETA  # halving: the top 1/eta of a rung go on
     min_epochs: int = 1  # halving: the first rung's least epochs
+    # `repro sweep FILE` runs the preflight on this stage before its tuning runs (repro/sweep/budget/preflight.py):
+    # a recipe the grid was not chosen for (another lr or length) should learn that its labels move before it spends
+    preflight: bool = False
 
     @property
     def keys(self) -> list[str]:
@@ -158,6 +163,12 @@ def parse_tune(value: Any, path: Path, where: str, first_seed: int) -> TuneSpec 
                 f"{path}: {where}.{key}={number!r} must be a whole number of at least {least} (successive halving: "
                 "eta, the top 1/eta of a rung go on, default 3; min_epochs, the first rung's least epochs, default 1)."
             )
+    preflight = value.get("preflight", False)
+    if not isinstance(preflight, bool):
+        raise UserError(
+            f"{path}: {where}.preflight={preflight!r} must be true (train the grid's corners for a few epochs before "
+            "the tuning runs and say whether the labels move as the tuning needs) or false (the default)."
+        )
     return TuneSpec(
         grid=tuple(grid),
         select=str(select),
@@ -167,6 +178,7 @@ def parse_tune(value: Any, path: Path, where: str, first_seed: int) -> TuneSpec 
         strategy=str(strategy),
         eta=eta,
         min_epochs=min_epochs,
+        preflight=preflight,
     )
 
 

@@ -1,0 +1,168 @@
+"""Every sweep file's runs and GPU-hours, from its dry run, in one generated table: docs/costs.md. The README, the
+other docs and the sweep files' headers point here (or quote a figure of it) instead of keeping their own copies,
+which went stale one change at a time.
+
+    python -m repro.commands.costs_doc > docs/costs.md
+
+Each figure is what `repro sweep sweeps/<file> --dry-run` prints into an empty output root with the design notes' H100
+figures (the built-in calibration, whatever is stored on this machine). tests/commands/test_costs_doc.py fails when
+docs/costs.md and the dry runs differ, and when a total quoted in README.md, docs/ or a sweep file's header is not
+this page's."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from tabulate import tabulate
+
+from repro.sweep.budget.calibration import load_calibration
+from repro.sweep.budget.costs import plan_estimate, run_gpu_hours
+from repro.sweep.budget.halving import strategy_costs
+from repro.sweep.budget.preflight import PREFLIGHT_EPOCHS, preflight_runs
+from repro.sweep.run import plan_sweep
+from repro.sweep.spec.sweep_file import load_sweep
+
+SWEEPS = Path(__file__).resolve().parents[2] / "sweeps"
+COMMAND = "python -m repro.commands.costs_doc > docs/costs.md"
+
+
+@dataclass(frozen=True)
+class SweepCost:
+    """One sweep file's dry run: its unique runs and GPU-hours per stage, the table under each tuning strategy, the
+    preflight its tuning stages declare (run before them, not in the totals)."""
+
+    file: str  # sweeps/<name>.yaml
+    runs: int
+    stages: tuple[tuple[str, int, float], ...]  # stage, runs, GPU-hours
+    total: float  # grid: every tuning stage's full grid (the paper's protocol, the default)
+    tuning: float  # of which the tuning stages
+    halving_total: float  # every tuning stage by successive halving (eta 3, worst case)
+    halving_tuning: float
+    preflight_runs: int
+    preflight_hours: float
+    at_least: bool  # FLOPs-scaled figures or unpriced runs: a lower bound
+
+
+@contextmanager
+def built_in_figures() -> Iterator[None]:
+    """Price with the design notes' H100 figures: no calibration stored on this machine is read."""
+    before = os.environ.get("REPRO_CALIBRATION_DIR")
+    with tempfile.TemporaryDirectory() as empty:
+        os.environ["REPRO_CALIBRATION_DIR"] = empty
+        try:
+            yield
+        finally:
+            if before is None:
+                os.environ.pop("REPRO_CALIBRATION_DIR", None)
+            else:
+                os.environ["REPRO_CALIBRATION_DIR"] = before
+
+
+def sweep_cost(path: Path) -> SweepCost:
+    """The dry run of one sweep file, into an empty output root."""
+    with built_in_figures(), tempfile.TemporaryDirectory() as root:
+        plan = plan_sweep(load_sweep(path), output_root=Path(root))
+        est = plan_estimate(plan)
+        strategies = strategy_costs(plan)
+        pre = preflight_runs(plan, PREFLIGHT_EPOCHS, Path(root) / "preflight", only_declared=True)
+        cal = load_calibration()
+    pre_hours = sum(run_gpu_hours(p.config, cal) or 0.0 for p, *_ in pre)
+    stages: dict[str, list[float]] = {}
+    for run in plan.unique.values():
+        entry = stages.setdefault(run.stage, [0, 0.0])
+        entry[0] += 1
+        entry[1] += run_gpu_hours(run.config, cal) or 0.0
+    grid_tuning = sum(s.grid for s in strategies.stages)
+    totals = strategies.totals() if strategies.stages else {"grid": est.total, "worst": est.total}
+    return SweepCost(
+        file=path.relative_to(SWEEPS.parent).as_posix(),
+        runs=len(plan.unique),
+        stages=tuple((stage, int(n), hours) for stage, (n, hours) in stages.items()),
+        total=est.total,
+        tuning=grid_tuning,
+        halving_total=totals["worst"],
+        halving_tuning=sum(s.worst for s in strategies.stages),
+        preflight_runs=len(pre),
+        preflight_hours=pre_hours,
+        at_least=bool(est.lower_bound or est.unpriced),
+    )
+
+
+def hours_text(hours: float, at_least: bool = False) -> str:
+    """As the dry run prints a total: two decimals (two significant digits below 0.1), "at least" for a bound."""
+    text = f"{hours:.2f}" if hours >= 0.1 or hours == 0 else f"{hours:.2g}"
+    return f"at least {text}" if at_least else text
+
+
+def render(costs: list[SweepCost]) -> str:
+    body = [
+        [
+            f"`{c.file}`",
+            c.runs,
+            hours_text(c.total, c.at_least),
+            hours_text(c.halving_total, c.at_least),
+            hours_text(c.tuning, c.at_least) if c.tuning else "-",
+            hours_text(c.halving_tuning, c.at_least) if c.tuning else "-",
+            f"{c.preflight_runs} / {hours_text(c.preflight_hours)}" if c.preflight_runs else "-",
+            "; ".join(f"{s} {n} / {hours_text(h)}" for s, n, h in c.stages),
+        ]
+        for c in costs
+    ]
+    table = tabulate(
+        body,
+        headers=[
+            "sweep file",
+            "runs",
+            "H100-hours",
+            "with halving",
+            "tuning (grid)",
+            "tuning (halving)",
+            "preflight first (runs / hours)",
+            "per stage (runs / hours)",
+        ],
+        tablefmt="github",
+        disable_numparse=True,
+    )
+    return f"""# Runs and GPU-hours per sweep file
+
+Generated: `{COMMAND}` (do not edit by hand). Each row is the dry run of one sweep file into an empty output root,
+`repro sweep sweeps/<file> --dry-run`, which prints the same figures: its unique runs (tuning runs and the teachers
+it plans included; runs shared with other tables are counted in each table that uses them) and their GPU-hours,
+every run priced by the step cost its method declares with the design notes' H100 figures, no calibration
+(docs/budget.md). "at least": AlexNet, ResNet-32/56 and the small networks have no H100 figure and are priced from
+ResNet18's by forward FLOPs, a lower bound. "with halving": every tuning stage run by successive halving
+(`--tune-strategy halving`, eta 3; its worst case) instead of the full grid, the paper's protocol and the default
+(docs/cluster.md says when to choose which). "preflight first": the runs at the grid's corners that a tuning stage
+declaring `preflight: true` trains for {PREFLIGHT_EPOCHS} epochs before its tuning runs (docs/budget.md); they are
+not in the totals. tests/commands/test_costs_doc.py fails when this page and the dry runs differ, and when a total
+quoted in README.md, docs/ or a sweep file's header differs from this page.
+
+{table}
+"""
+
+
+def sweep_files() -> list[Path]:
+    """The paper's tables in their order (table1 ... table8, then ours: table10 ...), the other sweep files, then the
+    digits demo's (sweeps/demo/, `repro demo`)."""
+
+    def order(path: Path) -> tuple[bool, int, str]:
+        number = path.stem.removeprefix("table")
+        return (not number.isdigit(), int(number) if number.isdigit() else 0, path.stem)
+
+    return sorted(SWEEPS.glob("*.yaml"), key=order) + sorted(SWEEPS.glob("demo/*.yaml"), key=order)
+
+
+def main() -> int:
+    costs = [sweep_cost(path) for path in sweep_files()]
+    sys.stdout.write(render(costs))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
