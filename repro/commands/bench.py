@@ -191,7 +191,7 @@ def run(args: argparse.Namespace) -> int:
         if ks:
             sizes = {"batch": args.batch, "classes": args.classes, "steps": args.steps}
             concurrency[model_name], peak_mb[model_name], rates = measure_concurrency(
-                model_name, hw.device.type, ks, **sizes
+                model_name, hw.device.type, ks, measure=measure, **sizes
             )
             print(
                 f"  {'':9} side by side: "

@@ -13,10 +13,12 @@ from __future__ import annotations
 import multiprocessing
 import os
 import resource
+from typing import Callable
 
 import torch
 
 from repro.errors import UserError
+from repro.training.hardware import Hardware
 from repro.training.step_cost import STEP_COSTS
 
 PLAIN = next(k for k in STEP_COSTS if k.key == "plain")
@@ -35,13 +37,14 @@ def check_concurrency(values: list[int] | None) -> list[int]:
 
 
 def measure_concurrency(
-    model_name: str, device: str, ks: list[int], *, batch: int, classes: int, steps: int
+    model_name: str, device: str, ks: list[int], *, measure: Callable, batch: int, classes: int, steps: int
 ) -> tuple[dict[str, float], float, dict[int, float]]:
-    """({K: aggregate steps/s of K runs over one run's}, one run's peak memory in MB, {K: aggregate steps/s})."""
+    """({K: aggregate steps/s of K runs over one run's}, one run's peak memory in MB, {K: aggregate steps/s}).
+    `measure`: bench.py's step timer (passed in, so that this module does not import the command's)."""
     rates: dict[int, float] = {}
     peak_mb = 0.0
     for k in [1, *ks]:
-        got = _side_by_side(model_name, device, k, batch=batch, classes=classes, steps=steps)
+        got = _side_by_side(model_name, device, k, measure, batch=batch, classes=classes, steps=steps)
         rates[k] = sum(rate for rate, _ in got)
         if k == 1:
             peak_mb = got[0][1]
@@ -55,13 +58,14 @@ def device_memory_mb(device: str) -> float | None:
     return round(torch.cuda.get_device_properties(0).total_memory / 2**20, 1)
 
 
-def _side_by_side(model_name: str, device: str, k: int, **sizes: int) -> list[tuple[float, float]]:
+def _side_by_side(model_name: str, device: str, k: int, measure: Callable, **sizes: int) -> list[tuple[float, float]]:
     """K processes, each timing the plain step once all have started: [(steps/s, peak MB)] of each."""
     context = multiprocessing.get_context("spawn")  # CUDA in children needs spawn
     barrier, results = context.Barrier(k), context.Queue()
     threads = max(1, len(os.sched_getaffinity(0)) // k)
     procs = [
-        context.Process(target=_one, args=(model_name, device, threads, sizes, barrier, results)) for _ in range(k)
+        context.Process(target=_one, args=(model_name, device, threads, measure, sizes, barrier, results))
+        for _ in range(k)
     ]
     for proc in procs:
         proc.start()
@@ -76,10 +80,8 @@ def _side_by_side(model_name: str, device: str, k: int, **sizes: int) -> list[tu
     return got
 
 
-def _one(model_name: str, device: str, threads: int, sizes: dict, barrier, results) -> None:
+def _one(model_name: str, device: str, threads: int, measure: Callable, sizes: dict, barrier, results) -> None:
     """One of the K processes: the plain step's median ms (after the barrier) -> steps/s, and its peak memory."""
-    from repro.commands.bench import measure  # deferred: bench imports this module
-    from repro.training.hardware import Hardware
 
     try:
         torch.set_num_threads(threads)

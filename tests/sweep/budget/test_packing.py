@@ -87,3 +87,26 @@ def test_a_calibration_keeps_its_concurrency_figures():
         {"resnet18": 2100.5},
         1e5,
     )
+
+
+@pytest.mark.slow
+def test_bench_concurrency_stores_what_the_dry_run_prices_a_packed_sweep_from(tmp_path, capsys):
+    """Measured here, on this CPU (the figure is this device's): two processes side by side against one."""
+    from presets import write_tiny_sweep
+
+    argv = ["bench", "--device", "cpu", "--models", "smallcnn", "--kinds", "plain", "--no-epochs", "--steps", "2"]
+    assert main([*argv, "--concurrency", "1"]) == 2  # K=1 is the reference, always measured
+    assert "--concurrency 1" in capsys.readouterr().err
+    assert main([*argv, "--concurrency", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "side by side: K=1" in out and "figures for this CPU" in out
+    (stored,) = (tmp_path / "calibration").glob("cpu-*.json")
+    cal = load_calibration(stored.stem)
+    assert set(cal.concurrency) == {"smallcnn"} and cal.concurrency["smallcnn"]["2"] > 0
+    assert cal.peak_memory_mb["smallcnn"] > 0 and cal.device_memory_mb is None  # a CPU: no device memory to fit
+    sweep = write_tiny_sweep(tmp_path)
+    argv = ["sweep", str(sweep), "--dry-run", "--gpu-model", cal.gpu, "--output-root", str(tmp_path / "out")]
+    assert main([*argv, "--runs-per-gpu", "2"]) == 0
+    out = capsys.readouterr().out
+    assert f"priced from the measured aggregate throughput (smallcnn x{cal.concurrency['smallcnn']['2']:.2f})" in out
+    assert "memory not checked (the GPU's memory is not known" in out
