@@ -48,8 +48,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "-j",
         type=int,
         metavar="N",
-        help="with --executor local: train up to N runs at once, each in its own process with its "
-        "own torch threads (default: one per core available to this process)",
+        help="with --executor local: train up to N runs at once (N x K with --runs-per-gpu K), each in its own "
+        "process with its own torch threads (default: one per core available to this process)",
     )
     parser.add_argument(
         "--runs-per-gpu",

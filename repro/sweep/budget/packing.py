@@ -5,7 +5,8 @@ one run's (the speed-up S; repro/commands/bench_concurrency.py). K runs packed o
 time, so a packed run costs its unpacked GPU-hours / S. Without a figure for the model at that K the run is priced
 at K=1 (no speed-up assumed), and the estimate says so.
 
-Checked: K runs must fit the GPU: the model's measured peak memory (one run's training step, from the calibration)
+Checked: K runs must fit the GPU: the model's measured peak memory (one run's training step at the bench's batch,
+from the calibration)
 times K against the GPU's memory (the cluster profile's `gpu_memory_gb`, else the calibration's device). A sweep
 that does not fit is refused with the largest K that does; one whose memory is not measured is not checked, and the
 command says so.
