@@ -15,6 +15,7 @@ import pytest
 from presets import QUIET_YAML, TINY_SWEEP_SCALE
 from repro.cli import main
 from repro.runs.rundir import RunDir
+from repro.sweep.executors.packed import GpuSlots
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.run import run_sweep
 from repro.sweep.spec.sweep_file import load_sweep
@@ -133,3 +134,15 @@ def test_a_stopped_packed_command_resumes_each_run(tmp_path):
     start_and_stop(reached)
     for rd, at in zip(rds, reached):
         assert f"resumed from checkpoint at epoch {at}" in rd.log_file.read_text()
+
+
+def test_runs_go_to_the_gpu_with_the_fewest_runs():
+    """With CUDA GPUs here, the local executor places each run on the least-busy GPU (two GPUs, K=2: four runs)."""
+    slots = GpuSlots()
+    if not slots.count:  # no GPU on this machine: a run gets none
+        assert slots.take("a") is None
+    slots.count, slots.of = 2, {}  # the placement, on two GPUs whatever this machine has
+    placed = [slots.take(rid) for rid in "abcd"]
+    assert sorted(placed) == [0, 0, 1, 1]
+    slots.release("a")
+    assert slots.take("e") == placed[0]  # the GPU "a" left is the one with the fewest runs

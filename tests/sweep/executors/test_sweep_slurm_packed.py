@@ -10,6 +10,7 @@ import json
 import os
 import signal
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -194,3 +195,34 @@ def test_two_packed_jobs_holding_the_same_run_have_one_writer(slurm_cluster, tmp
     assert second.result()["exit_codes"] == {ids[0]: 0, ids[2]: 0}
     assert all(RunDir(out / "runs" / rid).is_done() for rid in ids)
     assert _epoch_lines(a) == 3 and not a.lock_file.exists()  # every epoch of A written once, by one writer
+
+
+def test_a_packed_final_waits_for_the_packed_job_of_its_folds(slurm_cluster, tmp_path):
+    """Dependencies hold per run: the two folds and the baseline share one packed job (they wait for nothing); the
+    final waits (afterok) for that job, and starts only after both folds have written their summaries."""
+    scale = Scale(epochs=1, subset=400, test_subset=200)
+    path = tmp_path / "folds.yaml"
+    path.write_text(
+        textwrap.dedent(
+            SWEEP.format(seeds=[0])
+            .replace("common: [split=full,", "common: [split=full, split.folds=2,")
+            .replace(
+                "      Baseline: [method=baseline]\n",
+                "      Baseline: [method=baseline]\n      Ours (Class):\n        learn: [method=class_labels]\n",
+            )
+        )
+    )
+    out = tmp_path / "out"
+    plan = run_sweep(
+        path, output_root=out, executor="slurm", profile=PROFILE, scale=scale, runs_per_gpu=3, report=quiet
+    )
+    runs = plan.unique
+    final = next(r for r in runs.values() if r.stage == "final")
+    first = {_registry(out).latest(rid).job_id for rid, r in runs.items() if r.stage != "final"}
+    assert len(first) == 1 and len(runs) == 4  # baseline and both folds: one packed job
+    assert _registry(out).latest(final.run_id).after == tuple(first)
+    rds = {rid: RunDir(out / "runs" / rid) for rid in runs}
+    wait_until(lambda: all(rd.is_done() for rd in rds.values()), HANG_GUARD_S, "every run's summary")
+    stamp = rds[final.run_id].log_file.read_text().splitlines()[0][:19]  # the run's first log line: its start
+    started = time.mktime(time.strptime(stamp, "%Y-%m-%d %H:%M:%S"))
+    assert all(rds[d].summary_file.stat().st_mtime <= started + 1 for d in final.depends_on)  # stamps: to the second
