@@ -59,6 +59,7 @@ def _runs(plan, model: str) -> list:
     return [(r.stage, r.config, False) for r in plan.unique.values() if r.config["model"]["name"] == model]
 
 
+@pytest.mark.slow  # plans Table 1
 def test_k_runs_that_do_not_fit_the_gpu_are_refused_with_the_largest_k_that_fits(tmp_path, capsys):
     cal = _calibration(peak_memory_mb={"resnet18": 30000.0, "vgg16": 12000.0}, device_memory_mb=81559.0)
     with pytest.raises(UserError, match=r"The largest K that fits every model of this sweep is 2") as refused:
@@ -94,7 +95,8 @@ def test_bench_concurrency_stores_what_the_dry_run_prices_a_packed_sweep_from(tm
     """Measured here, on this CPU (the figure is this device's): two processes side by side against one."""
     from presets import write_tiny_sweep
 
-    argv = ["bench", "--device", "cpu", "--models", "smallcnn", "--kinds", "plain", "--no-epochs", "--steps", "2"]
+    argv = ["bench", "--device", "cpu", "--models", "smallcnn", "--kinds", "plain", "--no-epochs", "--steps", "1"]
+    argv += ["--batch", "8", "--meta-batch", "8"]
     assert main([*argv, "--concurrency", "1"]) == 2  # K=1 is the reference, always measured
     assert "--concurrency 1" in capsys.readouterr().err
     assert main([*argv, "--concurrency", "2"]) == 0
