@@ -12,6 +12,8 @@
 #   meta-step   benchmarks/meta_step.py --device cuda: the lever table (ResNet18, WRN-28-10, VGG16; ~6 min)
 #   epoch       benchmarks/epoch_time.py on a full-size fabricated CIFAR-100, ResNet18 (epoch vs steps + eval)
 #   bench       repro bench --no-save: the per-step costs a sweep's GPU-hour estimate uses
+#   concurrency repro bench --no-save --kinds plain --no-epochs --concurrency 2 4 8: every model's aggregate steps
+#               per second at K = 1, 2, 4 and 8 runs side by side, and one run's peak memory (--runs-per-gpu K)
 #   tests       the whole suite but SLURM (`make test` passes on a CUDA machine; ~5 min)
 #
 # PYTHON picks the interpreter (default .venv/bin/python, else python3). On a node without internet whose image
@@ -22,7 +24,7 @@ cd "$(dirname "$0")/.."
 OUTDIR=${1:-gpu-report}
 shift || true
 PARTS=("$@")
-ALL_PARTS=(doctor gpu-tests bf16 meta-step epoch bench tests)
+ALL_PARTS=(doctor gpu-tests bf16 meta-step epoch bench concurrency tests)
 [ ${#PARTS[@]} -eq 0 ] && PARTS=("${ALL_PARTS[@]}")
 for part in "${PARTS[@]}"; do  # refused before anything runs or is written
     [[ " ${ALL_PARTS[*]} " == *" $part "* ]] || { echo "unknown part '$part': choose from ${ALL_PARTS[*]}" >&2; exit 2; }
@@ -59,6 +61,8 @@ for part in "${PARTS[@]}"; do
         meta-step) run_part meta-step 1200 "$PY" benchmarks/meta_step.py --device cuda ;;
         epoch) run_part epoch 900 "$PY" benchmarks/epoch_time.py --device cuda --data cifar100 --model resnet18 ;;
         bench) run_part bench 600 "$PY" -m repro.cli bench --no-save ;;
+        concurrency) run_part concurrency 1200 "$PY" -m repro.cli bench --no-save --kinds plain --no-epochs \
+            --concurrency 2 4 8 ;;
         tests) run_part tests 1800 "$PY" -m pytest -q -p no:cacheprovider -m "not slurm" ;;
         *) echo "unknown part '$part'" >&2; exit 2 ;;  # not reached: checked above
     esac

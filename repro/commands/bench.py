@@ -19,6 +19,7 @@ from typing import Callable
 
 import torch
 
+from repro.commands.bench_concurrency import check_concurrency, device_memory_mb, measure_concurrency
 from repro.errors import UserError
 from repro.models import MODEL_NAMES
 from repro.sweep.budget.calibration import Calibration
@@ -51,6 +52,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--classes", type=int, default=100)
     parser.add_argument("--steps", type=int, default=20, help="timed steps per variant (after 3 warm-up steps)")
     parser.add_argument("--no-save", action="store_true", help="print only; store no calibration")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        nargs="+",
+        metavar="K",
+        help="also time K runs of each model side by side (K processes) against one: the aggregate throughput and "
+        "one run's peak memory a packed sweep (--runs-per-gpu K) is priced and checked from (bench_concurrency.py)",
+    )
     parser.add_argument(
         "--no-epochs",
         action="store_true",
@@ -144,6 +153,9 @@ def run(args: argparse.Namespace) -> int:
     if min(args.batch, args.meta_batch, args.steps, args.classes) < 1:
         raise UserError("--batch, --meta-batch, --steps and --classes must be positive.")
     kinds = tuple(k for k in STEP_COSTS if k.key in args.kinds)
+    ks = check_concurrency(args.concurrency)
+    concurrency: dict[str, dict[str, float]] = {}
+    peak_mb: dict[str, float] = {}
     steps_ms, eval_ms, shapes, half_ms, low_meta_ms = {}, {}, {}, {}, {}
     epoch_fixed: dict[str, dict[str, float]] = {}
     epoch_ratio: dict[str, dict[str, float]] = {}
@@ -176,6 +188,17 @@ def run(args: argparse.Namespace) -> int:
                 print(f"  {'':9} at {what}: " + "   ".join(f"{k} {v:.2f} ms" for k, v in figures[model_name].items()))
         if not args.no_epochs:
             _time_epochs(model_name, kinds, hw, args, steps_ms[model_name], epoch_fixed, epoch_ratio)
+        if ks:
+            sizes = {"batch": args.batch, "classes": args.classes, "steps": args.steps}
+            concurrency[model_name], peak_mb[model_name], rates = measure_concurrency(
+                model_name, hw.device.type, ks, measure=measure, **sizes
+            )
+            print(
+                f"  {'':9} side by side: "
+                + "   ".join(f"K={k} {rates[k]:.1f} steps/s (x{rates[k] / rates[1]:.2f})" for k in rates)
+                + f"   peak {peak_mb[model_name]:.0f} MB per run"
+                + ("" if hw.device.type == "cuda" else f" (resident set: figures for this CPU, {name})")
+            )
     cal = Calibration(
         name,
         args.batch,
@@ -189,6 +212,9 @@ def run(args: argparse.Namespace) -> int:
         low_meta_ms or None,
         epoch_fixed or None,
         epoch_ratio or None,
+        concurrency or None,
+        peak_mb or None,
+        device_memory_mb(hw.device.type) if ks else None,
     )
     if not args.no_save:
         print(f"stored: {cal.save()}")

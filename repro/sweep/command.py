@@ -48,8 +48,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "-j",
         type=int,
         metavar="N",
-        help="with --executor local: train up to N runs at once, each in its own process with its "
-        "own torch threads (default: one per core available to this process)",
+        help="with --executor local: train up to N runs at once (N x K with --runs-per-gpu K), each in its own "
+        "process with its own torch threads (default: one per core available to this process)",
+    )
+    parser.add_argument(
+        "--runs-per-gpu",
+        type=int,
+        metavar="K",
+        help="train K runs side by side per GPU: per SLURM job (default: the profile's runs_per_gpu, else 1), or "
+        "here per --jobs slot (jobs x K at once); priced and memory-checked from `repro bench --concurrency K` "
+        "(docs/cluster.md, 'Several runs per GPU')",
     )
     parser.add_argument(
         "--profile", help="cluster profile for --executor slurm (a path, or a name under slurm/profiles/)"
@@ -159,6 +167,7 @@ def run(args: argparse.Namespace) -> int:
         gpu_model=args.gpu_model,
         jobs=args.jobs,
         accept_gate=args.accept_gate,
+        runs_per_gpu=args.runs_per_gpu,
     )
     if plan.failed:
         return 1

@@ -18,7 +18,9 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from repro.errors import UserError
 from repro.runs.attempts import report_other_commits
-from repro.sweep.budget.preflight import declares_preflight, run_preflight
+from repro.sweep.budget.calibration import load_calibration
+from repro.sweep.budget.packing import check_fits, check_runs_per_gpu, packing_line
+from repro.sweep.budget.preflight import declared_preflight_text, declares_preflight, run_preflight
 from repro.sweep.executors.local import check_jobs, run_planned_runs
 from repro.sweep.executors.slurm import cluster
 from repro.sweep.executors.slurm.job_states import job_states
@@ -32,6 +34,7 @@ from repro.sweep.spec.sweep_file import load_sweep
 from repro.sweep.sweep_folder import remember_selection, sweep_dir, write_planned_configs
 
 EXECUTORS = ("local", "slurm")
+Report = Callable[[str], None]
 _ONLY_KEYS = ("rows", "columns", "seeds")
 
 
@@ -97,6 +100,7 @@ def run_sweep(
     gpu_model: str | None = None,
     jobs: int | None = 1,
     accept_gate: bool = False,
+    runs_per_gpu: int | None = None,
 ) -> Plan:
     """Plan a sweep and (unless `dry_run`) run what is missing locally (up to `jobs` runs at once; None: one per
     available core), or submit it to SLURM with `profile`.
@@ -106,7 +110,8 @@ def run_sweep(
     (or run, locally) by this call and `plan.failed` those that failed locally. `path` may be a SweepSpec already
     made (`repro train -m` builds one in memory). A sweep with a baseline gate runs its gate runs first and holds the
     rest until they land near the published number (`plan.gate`, repro/sweep/gate.py); `accept_gate` goes on
-    anyway and records it."""
+    anyway and records it. `runs_per_gpu` (else the profile's, else 1): runs trained side by side per GPU (per SLURM
+    job; locally per --jobs slot), priced and memory-checked from `repro bench` (repro/sweep/budget/packing.py)."""
     if executor not in EXECUTORS:
         raise UserError(f"executor={executor!r}: use 'local' (this machine) or 'slurm' (with a cluster profile).")
     if executor == "local":
@@ -116,13 +121,16 @@ def run_sweep(
     refuse_rows_that_need_more(spec)
     output_root = Path(output_root).expanduser().resolve()
     cluster_profile = _slurm_profile(profile, reachable=not dry_run) if executor == "slurm" else None
+    packing = check_runs_per_gpu(runs_per_gpu, cluster_profile)
     if not dry_run and not (scale is not None and scale.overrides()) and declares_preflight(spec):
         # the preflight a tuning stage declares, trained before its tuning runs (here, or one SLURM array waited for)
         first = plan_sweep(spec, output_root=output_root, scale=scale, extra_overrides=extra_overrides)
         run_preflight(first, jobs=jobs, profile=cluster_profile, report=report, only_declared=True)
     if executor == "local" and not dry_run:
         sweep = LocalSweep(spec, scale, tuple(extra_overrides), accept_gate=accept_gate)
-        return run_sweeps_locally([sweep], output_root=output_root, jobs=jobs, report=report)[0]
+        return run_sweeps_locally(
+            [sweep], output_root=output_root, jobs=jobs, report=report, runs_per_gpu=packing, gpu_model=gpu_model
+        )[0]
     with nullcontext() if dry_run else _sweep_lock(output_root, report):  # a dry run takes no lock
         plan = plan_sweep(
             spec,
@@ -135,14 +143,15 @@ def run_sweep(
         _report_plan(plan, report)
         if gate_text:
             report(gate_text)
+        _check_packing(plan, packing, gpu_model, cluster_profile, report)  # refused if K runs do not fit
         if dry_run:
-            _report_dry_run(plan, gpu_model, report)
+            _report_dry_run(plan, gpu_model, report, packing)
         else:
             remember_selection(sweep_dir(output_root, spec.name), spec, scale, extra_overrides)
         if dry_run or not _to_submit(plan, report):
             return plan
         assert cluster_profile is not None
-        plan.submitted = _submit(plan, cluster_profile, report)
+        plan.submitted = _submit(plan, cluster_profile, report, packing)
         report(
             f"submitted {len(plan.submitted)} run(s); watch them with `repro sweep status {spec.path}"
             f" --output-root {output_root}`"
@@ -179,7 +188,17 @@ def _report_plan(plan: Plan, report: Callable[[str], None]) -> None:
     report_other_commits(plan, report)  # done runs made at another commit: skipped, and said so
 
 
-def _report_dry_run(plan: Plan, gpu_model: str | None, report: Callable[[str], None]) -> None:
+def _models(plan: Plan) -> list[str]:
+    return [str(r.config["model"]["name"]) for r in plan.unique.values()]
+
+
+def _check_packing(plan: Plan, k: int, gpu_model: str | None, profile: ClusterProfile | None, report: Report) -> None:
+    """K runs per GPU must fit its memory (repro/sweep/budget/packing.py); said where it could not be checked."""
+    if k > 1 and (note := check_fits(_models(plan), k, load_calibration(gpu_model), profile and profile.gpu_memory_gb)):
+        report(note)
+
+
+def _report_dry_run(plan: Plan, gpu_model: str | None, report: Callable[[str], None], runs_per_gpu: int = 1) -> None:
     """The dependency graphs of tuned cells and students, and the GPU-hour estimate."""
     from repro.sweep.budget.costs import plan_estimate
     from repro.sweep.graph import has_students, has_tuning, student_graph, tuning_graph
@@ -188,13 +207,12 @@ def _report_dry_run(plan: Plan, gpu_model: str | None, report: Callable[[str], N
         report(tuning_graph(plan))
     if has_students(plan):
         report(student_graph(plan))
-    report(plan_estimate(plan, gpu_model).render())
-    from repro.sweep.budget.preflight import declared_preflight_text
-
+    report(plan_estimate(plan, gpu_model, runs_per_gpu).render())
+    if runs_per_gpu > 1:
+        report(packing_line(load_calibration(gpu_model), _models(plan), runs_per_gpu))
     preflight = declared_preflight_text(plan, gpu_model)
     if preflight:
         report(preflight)
-    from repro.sweep.budget.calibration import load_calibration
     from repro.sweep.budget.epoch_prices import epoch_table
 
     report(epoch_table((r.config for r in plan.unique.values()), load_calibration(gpu_model)))
@@ -212,7 +230,7 @@ def _to_submit(plan: Plan, report: Callable[[str], None]) -> bool:
     return False
 
 
-def _submit(plan: Plan, profile: ClusterProfile, report: Callable[[str], None]) -> list[str]:
+def _submit(plan: Plan, profile: ClusterProfile, report: Callable[[str], None], runs_per_gpu: int = 1) -> list[str]:
     """Write the planned configs of the runs to submit beside the plan, and submit them to SLURM."""
     from repro.sweep.executors.slurm.submit import submit_runs
 
@@ -226,6 +244,7 @@ def _submit(plan: Plan, profile: ClusterProfile, report: Callable[[str], None]) 
         output_root=plan.output_root,
         profile=profile,
         report=report,
+        runs_per_gpu=runs_per_gpu,
     )
 
 
@@ -247,6 +266,8 @@ def run_sweeps_locally(
     jobs: int | None = 1,
     threads: int | None = None,
     report: Callable[[str], None] = print,
+    runs_per_gpu: int = 1,
+    gpu_model: str | None = None,
 ) -> list[Plan]:
     """Plan several sweeps of one output root (under one sweep lock), train what any of them misses here in one go
     (up to `jobs` at once; a run that several sweeps share trains once), then find each run's state again. A sweep
@@ -258,6 +279,8 @@ def run_sweeps_locally(
     output_root = Path(output_root).expanduser().resolve()
     with _sweep_lock(output_root, report):
         plans = [_plan_here(sweep, output_root, report) for sweep in sweeps]
+        for plan in plans:
+            _check_packing(plan, runs_per_gpu, gpu_model, None, report)
         ran: list[str] = []
         failed: list[str] = []
         rounds = list(range(len(plans)))
@@ -277,6 +300,7 @@ def run_sweeps_locally(
                 metric=plans[0].spec.metric,
                 configs=configs,
                 report=report,
+                runs_per_gpu=runs_per_gpu,
             )
             ran, failed = ran + got, [rid for rid in failed if rid not in got] + lost
             holding = {i for i in trained if plans[i].gate is not None and plans[i].gate.holds}

@@ -69,6 +69,12 @@ class Calibration:
     # inside a real epoch over the step timed alone (`repro bench`'s whole short epochs); absent: none measured
     epoch_fixed_ms: Mapping[str, Mapping[str, float]] | None = None
     epoch_step_ratio: Mapping[str, Mapping[str, float]] | None = None
+    # repro/sweep/budget/packing.py (`repro bench --concurrency K`): per model, {K: aggregate steps per second of K
+    # runs side by side over one run's}; per model, the peak memory (MB) of one run's training step; the device's
+    # memory (MB). Absent: not measured (a packed sweep is priced at K=1 and its memory is not checked).
+    concurrency: Mapping[str, Mapping[str, float]] | None = None
+    peak_memory_mb: Mapping[str, float] | None = None
+    device_memory_mb: float | None = None
 
     def shape(self, model: str) -> tuple[int, int, int, int]:
         return tuple((self.shapes or {}).get(model) or H100_SHAPE)  # type: ignore[return-value]
@@ -98,6 +104,9 @@ class Calibration:
             "low_meta_batch_steps_ms": self.low_meta_batch_steps_ms,
             "epoch_fixed_ms": self.epoch_fixed_ms,
             "epoch_step_ratio": self.epoch_step_ratio,
+            "concurrency": self.concurrency,
+            "peak_memory_mb": self.peak_memory_mb,
+            "device_memory_mb": self.device_memory_mb,
         }
 
     def save(self) -> Path:
@@ -145,6 +154,9 @@ def _read(path: Path) -> Calibration:
             raw.get("low_meta_batch_steps_ms"),
             raw.get("epoch_fixed_ms"),
             raw.get("epoch_step_ratio"),
+            raw.get("concurrency"),
+            raw.get("peak_memory_mb"),
+            raw.get("device_memory_mb"),
         )
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise UserError(

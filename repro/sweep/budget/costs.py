@@ -28,6 +28,7 @@ from repro.sweep.budget.calibration import (
     Calibration,
     load_calibration,
 )
+from repro.sweep.budget.packing import packed_hours
 from repro.training.halving import rung_share
 from repro.training.schedule import planned_steps
 from repro.training.step_cost import STEP_COSTS, StepCost
@@ -244,9 +245,13 @@ def _hours_text(hours: float) -> str:
 
 
 def estimate(
-    runs: Iterable[tuple[str, Mapping[str, Any], bool]], cal: Calibration, rows: Iterable[str] | None = None
+    runs: Iterable[tuple[str, Mapping[str, Any], bool]],
+    cal: Calibration,
+    rows: Iterable[str] | None = None,
+    runs_per_gpu: int = 1,
 ) -> Estimate:
-    """`runs`: (stage, resolved config, done) of each unique run of a sweep; `rows`: the table row of each."""
+    """`runs`: (stage, resolved config, done) of each unique run of a sweep; `rows`: the table row of each;
+    `runs_per_gpu`: runs packed per GPU, priced from the measured concurrency (repro/sweep/budget/packing.py)."""
     per_stage: dict[str, list[float]] = {s: [0, 0.0] for s in STAGES}
     per_row: dict[tuple[str, str], list[float]] = {}
     remaining, unpriced, notes, lower = 0.0, {}, {}, False
@@ -263,6 +268,8 @@ def estimate(
             reason = "; ".join(got.notes) if got is not None else "the calibration has no figure to price it from"
             unpriced.setdefault(f"{model} ({kind.key} steps): {reason}", None)
             continue
+        hours, note = packed_hours(hours, str(config["model"]["name"]), cal, runs_per_gpu)
+        notes.update({note: None} if note else {})
         per_stage.setdefault(stage, [0, 0.0])
         per_stage[stage][0] += 1
         per_stage[stage][1] += hours
@@ -278,12 +285,13 @@ def estimate(
     )
 
 
-def plan_estimate(plan: Any, gpu_name: str | None = None) -> Estimate:
-    """The estimate of an expanded sweep plan (repro/sweep/plan.py)."""
+def plan_estimate(plan: Any, gpu_name: str | None = None, runs_per_gpu: int = 1) -> Estimate:
+    """The estimate of an expanded sweep plan (repro/sweep/plan.py), its runs packed `runs_per_gpu` to a GPU."""
     cal = load_calibration(gpu_name)
     unique = plan.unique
     return estimate(
         ((r.stage, r.config, plan.status[rid].state == "done") for rid, r in unique.items()),
         cal,
         [r.row for r in unique.values()],
+        runs_per_gpu,
     )

@@ -58,9 +58,7 @@ class TrainJob(submitit.helpers.Checkpointable):
 
         _match_threads_to_allocation()
         try:
-            # A requeued job may start while the old one is still being killed: wait until its lock is released
-            # or turns stale (its process gone on this node, or no heartbeat from another node), then resume.
-            result = run_planned(self.config_file, wait=runlock.STALE_AFTER_S + 2 * runlock.HEARTBEAT_S)
+            return self.train()
         except Interrupted:
             # train() turns SIGTERM into Interrupted. Under SLURM a SIGTERM means preemption, cancellation or the
             # hard time limit; on preemption submitit's own signal (USR2) follows and requeues this job from its
@@ -69,9 +67,20 @@ class TrainJob(submitit.helpers.Checkpointable):
             if os.environ.get("SLURM_JOB_ID"):
                 time.sleep(REQUEUE_WAIT_S)
             raise
+
+    def train(self) -> dict[str, Any]:
+        """Train the run in this process (a packed job's child does only this: repro/sweep/executors/packed.py)."""
+        # A requeued job may start while the old one is still being killed: wait until its lock is released
+        # or turns stale (its process gone on this node, or no heartbeat from another node), then resume.
+        result = run_planned(self.config_file, wait=runlock.STALE_AFTER_S + 2 * runlock.HEARTBEAT_S)
         return {"run_id": self.run_id, "already_done": result.already_done, "summary": result.summary}
 
     def checkpoint(self, *args: Any, **kwargs: Any) -> submitit.helpers.DelayedSubmission:
+        self.record_requeue()
+        return super().checkpoint(*args, **kwargs)
+
+    def record_requeue(self) -> None:
+        """Mark the run `interrupted` (requeued) when no live process writes it."""
         from repro.runs.rundir import RunDir
 
         rd = RunDir(Path(self.output_root) / "runs" / run_of(self.run_id))
@@ -86,7 +95,6 @@ class TrainJob(submitit.helpers.Checkpointable):
                 message="preempted or time limit: requeued by submitit",
             )
             rd.log("preempted or at the time limit: requeued by submitit; the job resumes from the last checkpoint")
-        return super().checkpoint(*args, **kwargs)
 
 
 def _match_threads_to_allocation() -> None:

@@ -16,6 +16,11 @@ the same time is refused, not doubled.
 Ctrl-C (SIGINT, or SIGTERM to this process): the workers ignore the terminal's SIGINT; this process sends each of
 them one SIGTERM, which a training run turns into a clean stop (status `interrupted`, its last epoch checkpoint
 kept, its lock released), then it waits for every worker to exit and re-raises. A re-run resumes.
+
+`runs_per_gpu` K (`--runs-per-gpu`): each of the `jobs` slots trains K runs side by side, so up to jobs x K runs train
+at once, each in its own worker process (torch threads: the cores divided among all of them). With CUDA GPUs here,
+each run is placed on the GPU with the fewest runs (K per GPU when `jobs` is the number of GPUs); without one, a slot
+is a share of this machine's cores and K how many runs share it (jobs=1 with K=3 and jobs=3 both train 3 at once).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from repro.errors import UserError
 from repro.sweep.executors import orphans
+from repro.sweep.executors.packed import GpuSlots
 from repro.sweep.spec.model import PlannedRun
 
 Report = Callable[[str], None]
@@ -73,14 +79,15 @@ def run_planned_runs(
     metric: str = "final_test_acc",
     configs: Mapping[str, Path],
     report: Report = print,
+    runs_per_gpu: int = 1,
 ) -> tuple[list[str], list[str]]:
     """Train `runs` here, up to `jobs` at once (None: one per available core), each after the runs it depends on,
     each from its planned config file (`configs`: run id -> file, repro/sweep/sweep_folder.py).
     `done`: run ids already done (dependencies outside `runs` must be in it). `threads`: torch threads per worker
     process (default: available cores // jobs; with jobs=1 this process's setting is left as it is).
     Returns (run ids trained, run ids failed or skipped). The one executor of `repro sweep --executor local`,
-    `repro demo` and `repro train -m`."""
-    jobs = check_jobs(jobs)
+    `repro demo` and `repro train -m`. `runs_per_gpu`: runs per slot (or GPU), side by side (module docstring)."""
+    jobs = check_jobs(jobs) * runs_per_gpu
     scheduler = _Scheduler(runs, set(done), metric, configs, report)
     if jobs == 1 or len(runs) <= 1:
         scheduler.run_serially()
@@ -185,17 +192,20 @@ class _Scheduler:
             max_workers=jobs, mp_context=context, initializer=_init_worker, initargs=(threads, os.getpid())
         )
         running: dict[Future, PlannedRun] = {}
+        gpus = GpuSlots()
         try:
             with _sigterm_interrupts(), orphans.command_pid_exported():
                 while True:
                     while len(running) < jobs and (run := self.next_ready(set(r.run_id for r in running.values()))):
                         self.start(run)
                         with _sigint_ignored():  # the forkserver, started now, and its workers ignore SIGINT
-                            running[pool.submit(_train_one, self.configs[run.run_id])] = run
+                            future = pool.submit(_train_one, self.configs[run.run_id], gpus.take(run.run_id))
+                            running[future] = run
                     if not running:
                         break
                     finished, _ = wait(running, return_when=FIRST_COMPLETED)
                     for future in finished:
+                        gpus.release(running[future].run_id)
                         self._collect(running.pop(future), future)
             self._skip_blocked(set())
         except BaseException:
@@ -255,9 +265,13 @@ def _init_worker(threads: int, command_pid: int) -> None:
     torch.set_num_threads(threads)
 
 
-def _train_one(config_file: Path) -> dict[str, Any]:
+def _train_one(config_file: Path, gpu: int | None = None) -> dict[str, Any]:
     from repro.sweep.executors.job import run_planned
 
+    if gpu is not None:  # `device: cuda` is the current device: this run's GPU
+        import torch
+
+        torch.cuda.set_device(gpu)
     with orphans.one_run():
         return run_planned(config_file, progress=QUIET).summary
 

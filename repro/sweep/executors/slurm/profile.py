@@ -21,6 +21,8 @@ KEYS = (
     "account",
     "qos",
     "additional_parameters",
+    "runs_per_gpu",
+    "gpu_memory_gb",
 )
 
 
@@ -37,6 +39,10 @@ class ClusterProfile:
     account: str | None = None
     qos: str | None = None
     additional_parameters: dict[str, Any] = field(default_factory=dict)
+    # Not sbatch options: runs trained side by side per job (repro/sweep/executors/packed.py; `--runs-per-gpu`
+    # overrides it) and the GPU's memory, which K runs' measured peak memory must fit (repro/sweep/budget/packing.py).
+    runs_per_gpu: int | None = None
+    gpu_memory_gb: float | None = None
 
     def submitit_parameters(self) -> dict[str, Any]:
         """Keyword arguments of submitit's AutoExecutor.update_parameters (None: the cluster's default)."""
@@ -89,13 +95,16 @@ def load_profile(value: str | Path) -> ClusterProfile:
             f"{path}: unknown key {unknown[0]!r}; a cluster profile has the keys {', '.join(KEYS)} "
             "(extra sbatch options go under additional_parameters)."
         )
-    for key in ("gpus_per_node", "cpus_per_task", "timeout_min", "array_parallelism"):
+    for key in ("gpus_per_node", "cpus_per_task", "timeout_min", "array_parallelism", "runs_per_gpu"):
         value_ = raw.get(key)
         if value_ is not None and (not isinstance(value_, int) or isinstance(value_, bool) or value_ < 0):
             raise UserError(f"{path}: {key}={value_!r} must be a whole number >= 0 (or null for the default).")
-    mem = raw.get("mem_gb")
-    if mem is not None and (not isinstance(mem, (int, float)) or isinstance(mem, bool) or mem <= 0):
-        raise UserError(f"{path}: mem_gb={mem!r} must be a positive number of GB (or null).")
+    for key in ("mem_gb", "gpu_memory_gb"):
+        mem = raw.get(key)
+        if mem is not None and (not isinstance(mem, (int, float)) or isinstance(mem, bool) or mem <= 0):
+            raise UserError(f"{path}: {key}={mem!r} must be a positive number of GB (or null).")
+    if raw.get("runs_per_gpu") == 0:
+        raise UserError(f"{path}: runs_per_gpu=0: give how many runs share one GPU, at least 1 (or null for 1).")
     for key in ("partition", "account", "qos", "name"):
         if raw.get(key) is not None and not isinstance(raw[key], str):
             raise UserError(f"{path}: {key}={raw[key]!r} must be a string (or null).")

@@ -10,6 +10,12 @@ student's runs for its teacher) go into small arrays held by `--dependency=after
 (runs waiting for the same jobs share an array), submitted level by level, with
 `--kill-on-invalid-dep=yes` so that a final whose fold failed is cancelled instead of waiting forever; the next
 `repro sweep` resubmits both. The registry is saved after every sbatch, so an error halfway loses nothing.
+
+With `runs_per_gpu` K > 1, each job (array element) trains K runs side by side (repro/sweep/executors/packed.py);
+runs are packed only with runs that wait for the same jobs, and the packed job fails if any of its runs fails, so an
+`afterok` dependent never starts after a failed run (a dependent of a sibling that succeeded is cancelled with the
+job and resubmitted by the next `repro sweep`, its dependency then done). Every run of a packed job is recorded in the
+registry under the job's id, so `repro sweep status` shows each run.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import submitit
 
 from repro.errors import UserError
 from repro.sweep.executors.job import TrainJob
+from repro.sweep.executors.packed import PackedJob
 from repro.sweep.executors.slurm.array_limits import array_chunks, max_array_size
 from repro.sweep.executors.slurm.profile import ClusterProfile
 from repro.sweep.executors.slurm.registry import JobRecord, Registry
@@ -48,6 +55,7 @@ class Target:
     registry: Registry
     configs: Mapping[str, Path]
     report: Report
+    runs_per_gpu: int = 1  # runs trained side by side by one job (packed.py)
 
     @property
     def folder(self) -> Path:
@@ -64,14 +72,15 @@ def submit_runs(
     output_root: Path,
     profile: ClusterProfile,
     report: Report = print,
+    runs_per_gpu: int = 1,
 ) -> list[str]:
     """Submit `runs` (none of them done, queued or running) of sweep `name`; returns the run ids submitted.
-    `done`: the run ids done; `queued`: run id -> job id of the runs queued or running, which runs wait for."""
+    `done`: the run ids done; `queued`: run id -> job id of the runs queued or running, which runs wait for;
+    `runs_per_gpu`: runs per job, trained side by side (packed.py)."""
     if not runs:
         return []
-    target = Target(
-        name, output_root, profile, Registry.load(sweep_dir(output_root, name) / "jobs.json"), configs, report
-    )
+    registry = Registry.load(sweep_dir(output_root, name) / "jobs.json")
+    target = Target(name, output_root, profile, registry, configs, report, runs_per_gpu)
     job_of = dict(queued)
     ready = [r for r in runs if all(d in done for d in r.depends_on)]
     submitted: list[str] = []
@@ -143,7 +152,8 @@ def submit_and_wait(
 def _submit_array(
     runs: list[PlannedRun], after: tuple[str, ...], target: Target, job_of: dict[str, str]
 ) -> list[submitit.Job]:
-    """One sbatch: a job array of `runs`, held until the jobs `after` succeed; each job trains its planned config."""
+    """One sbatch: a job array of `runs`, held until the jobs `after` succeed; each job trains its planned config,
+    or, packed, `target.runs_per_gpu` of them side by side. Returns the job of each run."""
     stages = sorted({r.stage for r in runs})
     executor = submitit.AutoExecutor(
         folder=target.folder / "slurm" / "%j",
@@ -160,7 +170,8 @@ def _submit_array(
             "kill-on-invalid-dep": "yes",
         }
     jobs: list[submitit.Job] = []
-    for chunk in array_chunks(runs, max_array_size()):  # arrays the cluster's MaxArraySize allows
+    packs = [runs[i : i + target.runs_per_gpu] for i in range(0, len(runs), target.runs_per_gpu)]
+    for chunk in array_chunks(packs, max_array_size()):  # arrays the cluster's MaxArraySize allows
         if jobs:  # after the previous chunk, so `%N` bounds the table, not each chunk
             previous = str(jobs[-1].job_id).split("_")[0]
             params["slurm_dependency"] = ",".join(
@@ -168,12 +179,10 @@ def _submit_array(
             )
         executor.update_parameters(**params)
         with executor.batch():
-            chunk_jobs = [
-                executor.submit(TrainJob(r.run_id, target.configs[r.run_id], str(target.output_root))) for r in chunk
-            ]
+            chunk_jobs = [executor.submit(_job_of(pack, target)) for pack in chunk]
         jobs += chunk_jobs
         now = time.time()
-        for run, job in zip(chunk, chunk_jobs):
+        for run, job in ((run, job) for pack, job in zip(chunk, chunk_jobs) for run in pack):
             target.registry.add(
                 JobRecord(
                     run_id=run.run_id,
@@ -188,8 +197,15 @@ def _submit_array(
             job_of[run.run_id] = str(job.job_id)
         target.registry.save()  # after every sbatch: an error in the next loses nothing
     arrays = ", ".join(dict.fromkeys(str(j.job_id).split("_")[0] for j in jobs))
+    packed = f", {target.runs_per_gpu} per GPU in {len(packs)} job(s)" if target.runs_per_gpu > 1 else ""
     target.report(
-        f"submitted job {arrays}: {len(runs)} run(s) ({', '.join(stages)})"
+        f"submitted job {arrays}: {len(runs)} run(s) ({', '.join(stages)}){packed}"
         + (f", after {len(after)} job(s) they depend on succeed" if after else "")
     )
-    return jobs
+    return [job for pack, job in zip(packs, jobs) for _ in pack]
+
+
+def _job_of(pack: Sequence[PlannedRun], target: Target) -> TrainJob | PackedJob:
+    """What one job runs: one run's TrainJob, or a PackedJob of several."""
+    one_run_jobs = [TrainJob(r.run_id, target.configs[r.run_id], str(target.output_root)) for r in pack]
+    return one_run_jobs[0] if len(one_run_jobs) == 1 else PackedJob(one_run_jobs)

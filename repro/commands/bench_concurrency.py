@@ -1,0 +1,98 @@
+"""`repro bench --concurrency K`: the aggregate throughput of K runs of a model side by side on one device, against
+one run alone, and one run's peak memory: what a packed sweep (`--runs-per-gpu K`, repro/sweep/budget/packing.py) is
+priced and memory-checked from.
+
+K processes (as a packed job's runs are: repro/sweep/executors/packed.py), each timing the model's plain training step
+(bench.py's `measure`, the same step the calibration stores) after a common barrier; the aggregate steps per second
+is the sum of each process's. On a CPU the figure is this CPU's (its cores shared among the K processes, as the local
+executor shares them), and the peak memory is the process's resident set, not a GPU's.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import resource
+from typing import Callable
+
+import torch
+
+from repro.errors import UserError
+from repro.training.hardware import Hardware
+from repro.training.step_cost import STEP_COSTS
+
+PLAIN = next(k for k in STEP_COSTS if k.key == "plain")
+START_TIMEOUT_S = 600  # a process that never reaches the barrier (failed to start) fails the measurement
+
+
+def check_concurrency(values: list[int] | None) -> list[int]:
+    """`--concurrency K [K ...]`: whole numbers of at least 2 (K=1 is always measured, as the reference)."""
+    values = sorted(set(values or []))
+    if any(v < 2 for v in values):
+        raise UserError(
+            f"--concurrency {' '.join(map(str, values))}: give how many runs share the device, each at least 2 "
+            "(one run alone is always measured as the reference), e.g. --concurrency 2 4 8."
+        )
+    return values
+
+
+def measure_concurrency(
+    model_name: str, device: str, ks: list[int], *, measure: Callable, batch: int, classes: int, steps: int
+) -> tuple[dict[str, float], float, dict[int, float]]:
+    """({K: aggregate steps/s of K runs over one run's}, one run's peak memory in MB, {K: aggregate steps/s}).
+    `measure`: bench.py's step timer (passed in, so that this module does not import the command's)."""
+    rates: dict[int, float] = {}
+    peak_mb = 0.0
+    for k in [1, *ks]:
+        got = _side_by_side(model_name, device, k, measure, batch=batch, classes=classes, steps=steps)
+        rates[k] = sum(rate for rate, _ in got)
+        if k == 1:
+            peak_mb = got[0][1]
+    return {str(k): round(rates[k] / rates[1], 3) for k in ks}, round(peak_mb, 1), rates
+
+
+def device_memory_mb(device: str) -> float | None:
+    """The GPU's memory in MB (None on a CPU: no device memory to fit)."""
+    if device != "cuda":
+        return None
+    return round(torch.cuda.get_device_properties(0).total_memory / 2**20, 1)
+
+
+def _side_by_side(model_name: str, device: str, k: int, measure: Callable, **sizes: int) -> list[tuple[float, float]]:
+    """K processes, each timing the plain step once all have started: [(steps/s, peak MB)] of each."""
+    context = multiprocessing.get_context("spawn")  # CUDA in children needs spawn
+    barrier, results = context.Barrier(k), context.Queue()
+    threads = max(1, len(os.sched_getaffinity(0)) // k)
+    procs = [
+        context.Process(target=_one, args=(model_name, device, threads, measure, sizes, barrier, results))
+        for _ in range(k)
+    ]
+    for proc in procs:
+        proc.start()
+    try:
+        got = [results.get(timeout=START_TIMEOUT_S) for _ in procs]
+    finally:
+        for proc in procs:
+            proc.join(timeout=60)
+    errors = [g for g in got if isinstance(g, str)]
+    if errors:
+        raise UserError(f"repro bench --concurrency {k}: {model_name} failed in a process: {errors[0]}")
+    return got
+
+
+def _one(model_name: str, device: str, threads: int, measure: Callable, sizes: dict, barrier, results) -> None:
+    """One of the K processes: the plain step's median ms (after the barrier) -> steps/s, and its peak memory."""
+
+    try:
+        torch.set_num_threads(threads)
+        hw = Hardware.from_config({"device": device})
+        hw.apply()
+        barrier.wait(timeout=START_TIMEOUT_S)
+        got = measure(model_name, hw, meta_batch=sizes["batch"], kinds=(PLAIN,), **sizes)
+        if hw.device.type == "cuda":
+            peak = torch.cuda.max_memory_allocated(hw.device) / 2**20
+        else:  # the process's resident set (ru_maxrss is in KB on Linux)
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        results.put((1e3 / got["plain"], peak))
+    except Exception as exc:  # noqa: BLE001 - reported by the parent as the measurement's failure
+        results.put(f"{type(exc).__name__}: {exc}")
