@@ -49,6 +49,16 @@ class CellCheck:
         return self.mean - self.spec.number
 
     @property
+    def seed_noise(self) -> float:
+        """What our own seeds can resolve: std_factor x the standard error of our mean (0 with one run). A tolerance
+        sized for a 0.2-point effect may be narrower than that: the gate still holds (it is not passed by noisy
+        seeds), and the verdict says that the gap is within our seeds' noise, so more seeds, or `--accept-gate`
+        with its record, decide, not another preset."""
+        if len(self.values) < 2:
+            return 0.0
+        return self.spec.std_factor * statistics.stdev(self.values) / math.sqrt(len(self.values))
+
+    @property
     def near(self) -> bool:
         return self.done and abs(self.gap) <= self.spec.allowed + 1e-9
 
@@ -66,7 +76,14 @@ class CellCheck:
         else:
             verdict = "within" if self.near else "OUTSIDE"
             cell += f": gap {self.gap:+.2f} points, {verdict} the tolerance {self.spec.allowed:.2f}"
-            cell += f" ({self.spec.rule_text()})"
+            cell += f" ({self.spec.rule_text()}"
+            cell += ")"
+            if not self.near and abs(self.gap) <= self.seed_noise:
+                cell += (
+                    f" [the gap is within our {len(self.values)} seeds' noise, {self.spec.std_factor:g} x their "
+                    f"standard error = {self.seed_noise:.2f}: they cannot resolve the effect this cell is sized for; "
+                    "more seeds, or --accept-gate with its record, decide, not another preset]"
+                )
         if self.spec.cited:
             cell += f" [cited, not a number of this recipe: {self.spec.cited}"
             cell += f"; re-run evidence: {' '.join(self.spec.evidence.split())}]" if self.spec.evidence else "]"

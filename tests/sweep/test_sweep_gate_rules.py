@@ -133,3 +133,23 @@ def test_the_dry_runs_of_tables_4_and_5_print_their_new_gates(tmp_path, capsys):
         assert f"baseline gate ({source}" in out and "PENDING" in out
         assert "Transfer=AlexNet" in out if table == 5 else "Temperature scaling=no/Baseline: ours 0 of 3" in out
     assert math.isclose(load_sweep(REPO / "sweeps" / "table4.yaml").gate.cells[0].allowed, 1.2)
+
+
+def test_a_gap_within_our_seeds_noise_still_holds_and_says_why(tmp_path):
+    """A cell sized for a 2-point effect (tolerance 1.0): a 1.5-point gap holds the table whether our two seeds agree
+    or spread; when they spread so far that 1.5 points is within their own noise, the verdict says so (more seeds
+    or --accept-gate decide) instead of inviting another preset. Noisy seeds never pass a gate."""
+    path, out = write_gated_sweep(tmp_path, 50.0), tmp_path / "out"
+    spec = load_sweep(path)
+    runs = expand_sweep(spec, output_root=out)
+    baseline = sorted((r for r in runs if r.row == "Baseline"), key=lambda r: r.seed)
+    for run, acc in zip(baseline, (0.515, 0.515)):
+        _done(out, run, acc)
+    verdict = evaluate_gate(spec, runs, out)
+    assert verdict.state == "held" and "OUTSIDE the tolerance 1.00" in verdict.render()
+    assert "seeds' noise" not in verdict.render()
+    for run, acc in zip(baseline, (0.505, 0.525)):  # mean 51.5, std 1.41: 2 x 1.41 / sqrt(2) = 2.00
+        _done(out, run, acc)
+    verdict = evaluate_gate(spec, runs, out)
+    assert verdict.state == "held" and "OUTSIDE the tolerance 1.00" in verdict.render()
+    assert "within our 2 seeds' noise, 2 x their standard error = 2.00" in verdict.render()
