@@ -3,7 +3,9 @@ Approach", CVPR 2017; public code giorgiop/loss-correction): the cross-entropy o
 corrected with the noise's transition matrix T (T[i, j] = P(given j | true i); repro/data/noise/transition.py).
 
 - forward:  -log (p^T T)_y, the model's clean posterior p pushed through the noise (their `robust('forward')`);
-- backward: (T^-1 l(p))_y with l(p)_j = -log p_j, an unbiased estimate of the clean loss (`robust('backward')`).
+- backward: (T^-1 l(p))_y with l(p)_j = -log p_j, an unbiased estimate of the clean loss (`robust('backward')`),
+  with p clipped to [1e-7, 1 - 1e-7] before the log as their Keras code clips it (`method.probability_clip`):
+  T^-1 has negative entries, and without the clip the loss falls without end as a logit margin grows.
 
 T is the run's noise model's (`transition=known`), Patrini et al.'s anchor-point estimate from a finished run trained
 on the same noisy labels (`transition=estimated`, `method.estimator` names it; a sweep row's `teacher:` sets it), or
@@ -21,6 +23,7 @@ from torch import Tensor
 
 from repro.data.noise.transition import anchor_transition, check_transition, noise_transition
 from repro.errors import UserError
+from repro.losses import clipped_log_softmax
 from repro.methods.base import Method, StepOutput, optimizer_step
 from repro.recorders.transition_estimate import KEPT, read_kept_probs
 from repro.schema import option, schema
@@ -35,17 +38,26 @@ ESTIMATE_AT = ("final", *KEPT)
 
 def forward_corrected_loss(logits: Tensor, y: Tensor, t: Tensor) -> Tensor:
     """Mean over the batch of -log sum_i p_i T[i, y], p = softmax(logits), computed as a logsumexp of log p_i +
-    log T[i, y] (exact where p is tiny; a zero of T is -inf there and drops out). Their Keras code clips p @ T to
-    [1e-7, 1 - 1e-7] instead; the two agree wherever the clip is inactive."""
+    log T[i, y] (exact where p is tiny; a zero of T is -inf there and drops out). Their Keras code clips p to
+    [1e-7, 1 - 1e-7] before p @ T (loss.py `robust('forward')`); the two agree wherever the clip is inactive, and the
+    forward loss needs no clip to be bounded: it is at least 0."""
     log_p = F.log_softmax(_at_least_fp32(logits), dim=1)  # (n, C)
     log_t = torch.log(t.to(log_p))[:, y].T  # (n, C): log T[i, y_n]
     return -torch.logsumexp(log_p + log_t, dim=1).mean()
 
 
-def backward_corrected_loss(logits: Tensor, y: Tensor, t_inv: Tensor) -> Tensor:
+def backward_corrected_loss(logits: Tensor, y: Tensor, t_inv: Tensor, *, clip: float | None) -> Tensor:
     """Mean over the batch of -sum_j T^-1[y, j] log p_j: for every true class, its expectation over the given
-    labels drawn from T is the clean cross-entropy -log p_true (Patrini et al., Theorem 1)."""
-    log_p = F.log_softmax(_at_least_fp32(logits), dim=1)
+    labels drawn from T is the clean cross-entropy -log p_true (Patrini et al., Theorem 1).
+
+    p is clipped to [clip, 1 - clip] before the log (repro.losses.clipped_log_softmax), as Patrini et al.'s Keras
+    code does (giorgiop/loss-correction, loss.py `robust('backward')`: K.clip(y_pred, K.epsilon(), 1 - K.epsilon()),
+    K.epsilon() = 1e-7). T^-1's off-diagonal entries are negative, so without the clip the loss keeps falling as a
+    logit margin grows (C = 10, T = 0.8 I + 0.02 J: -4.50 at margin 20, -36.0 at 160); with it the loss is flat
+    (-3.63) once every wrong class's p is below 1e-7, and equal to the unclipped loss inside the clip (the
+    theorem's unbiasedness holds there). clip=None: the unclipped loss of runs trained before the clip; the method
+    passes `method.probability_clip`, 1e-7 by default (repro/conf/method/loss_correction.yaml)."""
+    log_p = clipped_log_softmax(_at_least_fp32(logits), clip)
     return -(t_inv.to(log_p)[y] * log_p).sum(dim=1).mean()
 
 
@@ -67,6 +79,13 @@ class LossCorrection(Method):
 
         correction: Literal["forward", "backward"] = option(
             why="forward: -log (p^T T)_y; backward: (T^-1 (-log p))_y, unbiased for the clean loss"
+        )
+        probability_clip: float | None = option(
+            default=None,
+            gt=0,
+            lt=0.5,
+            why="backward: p clipped to [c, 1 - c] before the log (Patrini et al.'s Keras code: 1e-7, the config "
+            "file's default for backward); null: unclipped, as runs trained before the clip (forward: always null)",
         )
         transition: Literal["known", "estimated", "given"] = option(
             why="known: the run's noise model; estimated: anchor points of method.estimator, a run trained on the "
@@ -108,6 +127,13 @@ class LossCorrection(Method):
                     f"method.matrix is set, but method.transition={self.transition} does not read it; set "
                     "method.transition=given to use it, or leave method.matrix null."
                 )
+            if self.correction == "forward" and self.probability_clip is not None:
+                raise UserError(
+                    f"method.probability_clip={self.probability_clip} clips the backward correction's "
+                    "log-probabilities, but method.correction=forward: its loss -log (p^T T)_y is computed exactly "
+                    "and is at least 0, so nothing needs bounding. Leave method.probability_clip null, or set "
+                    "method.correction=backward."
+                )
             if self.transition != "estimated" and self.estimator is not None:
                 raise UserError(
                     f"method.estimator is set, but method.transition={self.transition} estimates nothing; set "
@@ -122,8 +148,8 @@ class LossCorrection(Method):
 
     @classmethod
     def training_form(cls, config: Mapping[str, Any]) -> Mapping[str, Any] | None:
-        """The backward correction is the smearing family's member M = T^-1, whenever the config alone fixes T (a known
-        T of symmetric noise, or a given one); the forward correction is a loss of its own."""
+        """The backward correction is the smearing family's member M = T^-1 (with its clip), whenever the config alone
+        fixes T (a known T of symmetric noise, or a given one); the forward correction is a loss of its own."""
         from repro.methods.same_training import known_symmetric_transition, smearing_form
 
         method = config["method"]
@@ -133,7 +159,8 @@ class LossCorrection(Method):
         t = known_symmetric_transition(config) if transition == "known" else method.get("matrix")
         if transition == "estimated" or t is None:
             return None
-        return smearing_form(torch.linalg.inv(torch.as_tensor(t, dtype=torch.float64)))
+        inverse = torch.linalg.inv(torch.as_tensor(t, dtype=torch.float64))
+        return smearing_form(inverse, clip=method.get("probability_clip"))
 
     @classmethod
     def source_run(cls, cfg: DictConfig | Mapping[str, Any]):
@@ -226,7 +253,7 @@ class LossCorrection(Method):
         if self.correction == "forward":
             loss = forward_corrected_loss(logits, y, self.matrix)
         else:
-            loss = backward_corrected_loss(logits, y, self.matrix)
+            loss = backward_corrected_loss(logits, y, self.matrix, clip=self.options.probability_clip)
         optimizer_step(exp.optimizer, loss, epoch=exp.epoch)
         return StepOutput(loss.detach(), logits.detach())
 
@@ -253,6 +280,7 @@ class _TransitionRecord(Recorder):
             "transition": m.transition,
             "correction": m.correction,
             "transition_diag_mean": float(torch.diagonal(m.t).mean()),
+            "probability_clip": m.options.probability_clip,
         }
         if m.t.shape[0] <= 10:
             out["transition_matrix"] = [[round(v, 6) for v in row] for row in m.t.tolist()]
