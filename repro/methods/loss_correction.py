@@ -25,10 +25,10 @@ from repro.data.noise.transition import anchor_transition, check_transition, noi
 from repro.errors import UserError
 from repro.losses import clipped_log_softmax
 from repro.methods.base import Method, StepOutput, optimizer_step
+from repro.methods.estimated_transition import TransitionRecord, check_estimate, estimator_run
 from repro.recorders.transition_estimate import KEPT, read_kept_probs
 from repro.schema import option, schema
 from repro.training.evaluation import softmax_outputs
-from repro.training.protocols import Recorder, When
 from repro.training.step_cost import PLAIN
 
 # The estimator's network: its last checkpoint, its best-validation epoch, or its epoch of lowest loss on the held-out
@@ -209,6 +209,8 @@ class LossCorrection(Method):
         target = self.t if self.correction == "forward" else torch.linalg.inv(self.t)
         self.matrix = target.to(device=exp.device, dtype=torch.float32)  # T (forward) or T^-1 (backward)
         self.t_true = _true_transition(exp)
+        # an estimated T: where it came from and whether to trust it, recorded and said before the first epoch
+        self.estimate_check = check_estimate(self, exp) if self.estimator_id is not None else None
 
     def clean_label_uses(self, exp) -> list:
         """Besides the held-out part: a known T of a file noise model (CIFAR-N) is counted from the training part's
@@ -258,67 +260,7 @@ class LossCorrection(Method):
         return StepOutput(loss.detach(), logits.detach())
 
     def recorders(self, exp) -> list:
-        return [_TransitionRecord(self)]
-
-
-class _TransitionRecord(Recorder):
-    """summary.json: the T the run corrected with, where it came from, and (when the noise model's T is known) the
-    estimate's mean absolute error against it."""
-
-    records = "transition_matrix, its source and transition_mae in the summary"
-    when = When.SUMMARY
-
-    def __init__(self, method: LossCorrection) -> None:
-        self.method = method
-
-    def on_epoch_end(self, exp: Any, epoch: int, row: dict[str, Any], tracker: Any) -> None:
-        pass
-
-    def summary(self) -> dict[str, Any]:
-        m = self.method
-        out: dict[str, Any] = {
-            "transition": m.transition,
-            "correction": m.correction,
-            "transition_diag_mean": float(torch.diagonal(m.t).mean()),
-            "probability_clip": m.options.probability_clip,
-        }
-        if m.t.shape[0] <= 10:
-            out["transition_matrix"] = [[round(v, 6) for v in row] for row in m.t.tolist()]
-        if m.estimator_id is not None:
-            out.update(estimator_run=m.estimator_id, anchor_samples=m.anchors, estimate_at=m.estimate_at)
-            if m.estimator_epoch is not None:
-                out["estimator_epoch"] = m.estimator_epoch
-        if m.t_true is not None:
-            out["transition_mae"] = float((m.t - m.t_true).abs().mean())
-        return out
-
-
-def estimator_run(cfg: DictConfig):
-    """The finished run whose network estimates T: trained on this run's data with the same label noise."""
-    from repro.config_tree import to_container
-    from repro.runs.teachers import config_differences, find_finished_run
-
-    config = to_container(cfg) if isinstance(cfg, DictConfig) else cfg
-    rd = find_finished_run(config["method"].get("estimator"), config["output_root"], option="estimator")
-    from repro.runs.records import read_config
-
-    theirs = read_config(rd, role="estimator run")
-    keys = [
-        ("data", "name"),
-        ("data", "num_classes"),
-        ("data", "subset"),
-        ("noise", "kind"),
-        ("noise", "fraction"),
-        ("noise", "seed"),
-    ]
-    shown = config_differences(theirs, config, keys)
-    if shown:
-        raise UserError(
-            f"The estimator run {rd.run_id} (method.estimator) does not fit this run: it has {shown}. The anchor-point "
-            "estimate needs a network trained on the same noisy labels (same data set, subset and noise); name such "
-            "a run (e.g. the sweep's one-hot row of the same cell), or change this run's settings to match."
-        )
-    return rd
+        return [TransitionRecord(self)]
 
 
 def _true_transition(exp) -> Tensor | None:

@@ -1,5 +1,5 @@
 """`repro sweep status FILE`: one table of a sweep's runs with their state, and the logs of the failed ones; per
-cell what is done and the tuning winner; GPU-hours spent and projected."""
+cell what is done and the tuning winner; GPU-hours spent and projected; each estimated T and its warnings."""
 
 from __future__ import annotations
 
@@ -40,6 +40,7 @@ def sweep_status(
 def render_status(plan: Plan, gpu_name: str | None = None) -> str:
     """Every run's state; per cell its runs done / running / queued and tuning winner; GPU-hours spent and
     projected (repro/sweep/budget/spend.py); each tuned cell's winner and warnings."""
+    from repro.recorders.transition_check import plan_records, render_records
     from repro.sweep.budget.spend import cells_table, sweep_spend
     from repro.sweep.gate import check as check_gate
     from repro.sweep.halving_state import render_races
@@ -48,6 +49,8 @@ def render_status(plan: Plan, gpu_name: str | None = None) -> str:
     gate = check_gate(plan)  # the baseline gate's verdict; the runs it holds read "held"
     tunings = render_tunings(cell_tunings(plan))
     races = render_races(plan)  # successive halving: each rung's ranking and who went on
+    # each estimated T's estimator epoch, diagonal mean, condition number and warnings, from its run's first moment
+    estimates = render_records(plan_records(plan.unique.values(), plan.output_root))
     return "\n".join(
         [
             plan.runs_table(),
@@ -58,6 +61,7 @@ def render_status(plan: Plan, gpu_name: str | None = None) -> str:
             sweep_spend(plan, gpu_name).render(),
             *([races] if races else []),
             *([tunings] if tunings else []),
+            *estimates,
             *([gate] if gate else []),
         ]
     )

@@ -58,7 +58,9 @@ def test_backward_correction_under_symmetric_noise_is_negative_smoothing(c, f):
 def test_positive_smoothing_member_is_label_smoothing(eps):
     logits, y = _batch(10, seed=1)
     expected = soft_cross_entropy(logits, smoothed_targets(y, 10, eps, F64))
-    assert torch.allclose(smeared_loss(logits, y, smoothing_matrix(10, eps), clip=None), expected, rtol=1e-12, atol=1e-12)
+    assert torch.allclose(
+        smeared_loss(logits, y, smoothing_matrix(10, eps), clip=None), expected, rtol=1e-12, atol=1e-12
+    )
 
 
 def test_identity_member_is_the_cross_entropy():

@@ -63,7 +63,8 @@ def test_backward_corrected_loss_is_unbiased_for_a_known_t():
     for true in range(c):
         clean = F.cross_entropy(logits, torch.tensor([true])).item()
         expected = sum(
-            t[true, g].item() * backward_corrected_loss(logits, torch.tensor([g]), t_inv, clip=None).item() for g in range(c)
+            t[true, g].item() * backward_corrected_loss(logits, torch.tensor([g]), t_inv, clip=None).item()
+            for g in range(c)
         )
         assert expected == pytest.approx(clean, abs=1e-9)
         given = torch.multinomial(t[true], 200_000, replacement=True, generator=torch.Generator().manual_seed(true))

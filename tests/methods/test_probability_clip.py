@@ -162,4 +162,3 @@ def test_a_finished_run_of_the_unclipped_form_is_not_taken_as_done_by_a_sweep(tm
     assert planned.config["method"]["probability_clip"] == PATRINI_CLIP
     assert planned.run_id != old_id and planned.run_id not in plan.done
     assert [r.run_id for r in plan.to_submit] == [planned.run_id]
-
