@@ -25,8 +25,14 @@ from repro.data.noise.transition import anchor_transition, check_transition, noi
 from repro.errors import UserError
 from repro.losses import clipped_log_softmax
 from repro.methods.base import Method, StepOutput, optimizer_step
-from repro.methods.estimated_transition import TransitionRecord, check_estimate, estimator_run
-from repro.recorders.transition_estimate import KEPT, read_kept_probs
+from repro.methods.estimated_transition import (
+    TransitionRecord,
+    check_estimate,
+    estimator_run,
+    kept_estimate,
+    planned_check,
+)
+from repro.recorders.transition_estimate import KEPT, default_percentile, read_kept_probs
 from repro.schema import option, schema
 from repro.training.evaluation import softmax_outputs
 from repro.training.step_cost import PLAIN
@@ -163,6 +169,13 @@ class LossCorrection(Method):
         return smearing_form(inverse, clip=method.get("probability_clip"))
 
     @classmethod
+    def planned_checks(cls, config: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """An estimated T's check (epoch, diagonal mean, condition number, warnings), before the run starts, where
+        its estimator kept the selected network (repro/methods/estimated_transition.py)."""
+        check = planned_check(config)
+        return [] if check is None else [check]
+
+    @classmethod
     def source_run(cls, cfg: DictConfig | Mapping[str, Any]):
         """The run this one reads (its estimator: transition=estimated), as the students' `source_run`."""
         return estimator_run(cfg)
@@ -225,25 +238,25 @@ class LossCorrection(Method):
 
     def _estimate(self, exp) -> Tensor:
         """Patrini et al.'s anchor points from the estimator's softmax over the training images: of its final network
-        (estimate_at=final, recomputed here), or of its best-validation network (best_val, kept by that run)."""
+        (estimate_at=final, recomputed here), or of the network a rule selected (kept by that run)."""
         from repro.runs.teachers import load_teacher
 
         rd = estimator_run(exp.cfg)
         self.estimator_id = rd.run_id
         self.estimate_at = self.options.estimate_at
         if self.estimate_at in KEPT:
-            probs, rows, info = read_kept_probs(rd.path, self.estimate_at, run_id=rd.run_id)
+            t, self.anchors, info = kept_estimate(exp.cfg, self.estimate_at)
             self.estimator_epoch = int(info["epoch"])
             count = info["selection_clean_labels"]
             self.selection_clean_labels = int(rd.read_summary()["num_meta"] if count is None else count)
-        else:
-            teacher = load_teacher(rd, exp.device, role="estimator run")
-            model = exp.hardware.prepare_model(teacher) if exp.hardware else teacher
-            images = exp.data.train.images[exp.train_idx.to(exp.data.train.images.device)]
-            probs, rows = softmax_outputs(model, images, **exp.eval_loader_kwargs), exp.train_idx.cpu()
+            return t
+        teacher = load_teacher(rd, exp.device, role="estimator run")
+        model = exp.hardware.prepare_model(teacher) if exp.hardware else teacher
+        images = exp.data.train.images[exp.train_idx.to(exp.data.train.images.device)]
+        probs, rows = softmax_outputs(model, images, **exp.eval_loader_kwargs), exp.train_idx.cpu()
         percentile = self.options.anchor_percentile
         if percentile == "auto":  # their experiment.py: filter_outlier off for CIFAR-100, on for every other set
-            percentile = None if exp.data.num_classes >= 100 else 97.0
+            percentile = default_percentile(exp.data.num_classes)
         t, anchors = anchor_transition(
             probs, None if percentile is None else float(percentile), where=f"method.estimator={rd.run_id}"
         )

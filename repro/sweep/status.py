@@ -40,7 +40,7 @@ def sweep_status(
 def render_status(plan: Plan, gpu_name: str | None = None) -> str:
     """Every run's state; per cell its runs done / running / queued and tuning winner; GPU-hours spent and
     projected (repro/sweep/budget/spend.py); each tuned cell's winner and warnings."""
-    from repro.recorders.transition_check import plan_records, render_records
+    from repro.recorders.transition_check import render_records
     from repro.sweep.budget.spend import cells_table, sweep_spend
     from repro.sweep.gate import check as check_gate
     from repro.sweep.halving_state import render_races
@@ -49,8 +49,7 @@ def render_status(plan: Plan, gpu_name: str | None = None) -> str:
     gate = check_gate(plan)  # the baseline gate's verdict; the runs it holds read "held"
     tunings = render_tunings(cell_tunings(plan))
     races = render_races(plan)  # successive halving: each rung's ranking and who went on
-    # each estimated T's estimator epoch, diagonal mean, condition number and warnings, from its run's first moment
-    estimates = render_records(plan_records(plan.unique.values(), plan.output_root))
+    estimates = render_records(estimate_records(plan))
     return "\n".join(
         [
             plan.runs_table(),
@@ -65,3 +64,23 @@ def render_status(plan: Plan, gpu_name: str | None = None) -> str:
             *([gate] if gate else []),
         ]
     )
+
+
+def estimate_records(plan: Plan) -> list[tuple[str, dict[str, Any]]]:
+    """(cell, record) of each estimated T of the plan (repro/recorders/transition_check.py): a run that started
+    wrote its own; a run not started yet gets its method's check computed now from its finished estimator
+    (`Method.planned_checks`), so the first estimator to finish already tells whether the cells that read it will
+    train on a T from a network at chance, before they start."""
+    from repro.methods import method_class
+    from repro.recorders.transition_check import read_record
+
+    records = []
+    for rid, run in plan.unique.items():
+        label = f"{run.row} / {run.column}"
+        record = read_record(plan.output_root / "runs" / rid)
+        if record is not None:
+            records.append((label, record))
+            continue
+        for check in method_class(str(run.config["method"]["name"])).planned_checks(run.config):
+            records.append((f"{label} (not started; from its estimator)", check))
+    return records

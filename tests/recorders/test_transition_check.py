@@ -121,17 +121,24 @@ SWEEP = """
 
 
 @pytest.mark.slow
-def test_sweep_status_and_the_table_notes_show_the_first_estimated_t_and_its_warning(tmp_path):
+def test_sweep_status_and_the_table_notes_show_the_estimated_t_and_its_warning_before_the_cells_spend(tmp_path):
     path = tmp_path / "estimated.yaml"
     path.write_text(textwrap.dedent(SWEEP))
     scale = Scale(epochs=2, subset=300, test_subset=100)
     out = tmp_path / "out"
-    plan = run_sweep(path, output_root=out, scale=scale, extra_overrides=QUIET, report=lambda line: None)
-    assert plan.failed == []
-    status = render_status(sweep_status(path, output_root=out))
+    rows = {"rows": ["One-hot", "Forward (estimated T)"]}
+    # the estimator alone has finished: status computes the T the estimated-T cell will read, before it starts
+    run_sweep(path, output_root=out, scale=scale, only={"rows": ["One-hot"]}, extra_overrides=QUIET, report=str)
+    status = render_status(sweep_status(path, output_root=out, only=rows))
     [line] = [x for x in status.splitlines() if x.startswith("Estimated T, Forward (estimated T) / Digits/40%")]
-    assert "estimator epoch 1 (noisy_val_loss rule)" in line and "diagonal mean" in line and "condition" in line
+    assert "(not started; from its estimator)" in line and "estimator epoch 1 (noisy_val_loss rule)" in line
     assert "  WARNING: the estimator network" in status
+    # trained: its own record, the same check, and the same lines under the table
+    plan = run_sweep(path, output_root=out, scale=scale, only=rows, extra_overrides=QUIET, report=lambda line: None)
+    assert plan.failed == []
+    status = render_status(sweep_status(path, output_root=out, only=rows))
+    [started] = [x for x in status.splitlines() if x.startswith("Estimated T, Forward (estimated T) / Digits/40%:")]
+    assert started.split(": ", 1)[1] == line.split(": ", 1)[1]  # the run computed the T status had foreseen
+    assert "diagonal mean" in started and "condition" in started and "  WARNING: the estimator network" in status
     notes = table_notes(load_sweep(path), expand_sweep(load_sweep(path), output_root=out, scale=scale), out, scale)
-    assert any(n.startswith("Estimated T, Forward (estimated T) / Digits/40%") for n in notes)
-    assert any(n.startswith("  WARNING: the estimator network") for n in notes)
+    assert started in notes and any(n.startswith("  WARNING: the estimator network") for n in notes)
