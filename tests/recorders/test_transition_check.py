@@ -134,8 +134,11 @@ def test_sweep_status_and_the_table_notes_show_the_estimated_t_and_its_warning_b
     assert "(not started; from its estimator)" in line and "estimator epoch 1 (noisy_val_loss rule)" in line
     assert "  WARNING: the estimator network" in status
     # trained: its own record, the same check, and the same lines under the table
-    plan = run_sweep(path, output_root=out, scale=scale, only=rows, extra_overrides=QUIET, report=lambda line: None)
+    lines: list[str] = []
+    plan = run_sweep(path, output_root=out, scale=scale, only=rows, extra_overrides=QUIET, report=lines.append)
     assert plan.failed == []
+    done = next(i for i, x in enumerate(lines) if "(Forward (estimated T) |" in x and ": done in" in x)
+    assert lines[done + 1].startswith("  WARNING: the estimator network")  # the executor's line for the run
     status = render_status(sweep_status(path, output_root=out, only=rows))
     [started] = [x for x in status.splitlines() if x.startswith("Estimated T, Forward (estimated T) / Digits/40%:")]
     assert started.split(": ", 1)[1] == line.split(": ", 1)[1]  # the run computed the T status had foreseen
