@@ -76,9 +76,10 @@ def estimate_record(
             "it implies is above 90%)"
         )
     if warnings:
+        other = "" if estimate_at == "best_val" else ", or pick its network with method.estimate_at=best_val"
         warnings[-1] += (
-            "; a correction with this T may be far below one-hot: check the estimator, or pick its network with "
-            "method.estimate_at=best_val (docs/methods/loss_correction.md)"
+            f"; a correction with this T may be far below one-hot: check the estimator{other} "
+            "(docs/methods/loss_correction.md)"
         )
     return {
         "estimator_run": estimator_run,
