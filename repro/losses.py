@@ -1,13 +1,21 @@
 """Losses of the paper and its baselines: soft cross-entropy (the training loss with learned labels),
-label-smoothing targets (Szegedy et al.) and the confidence penalty (Pereyra et al.)."""
+label-smoothing targets (Szegedy et al.), the confidence penalty (Pereyra et al.) and the clipped log-probabilities
+of the losses that weight a log-probability negatively (Patrini et al.'s backward correction, negative smoothing)."""
 
 from __future__ import annotations
+
+import math
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 from repro.errors import UserError
+
+# Keras's K.epsilon(): Patrini et al.'s code (giorgiop/loss-correction, loss.py `robust('backward')`) clips the softmax
+# to [1e-7, 1 - 1e-7] before the log, so each -log p_j is at most ln 1e7 = 16.1 and a loss with a negative weight on a
+# log-probability is bounded below.
+PATRINI_CLIP = 1e-7
 
 
 def one_hot(y: Tensor, num_classes: int, dtype: torch.dtype = torch.float32) -> Tensor:
@@ -62,3 +70,18 @@ def confidence_penalty(logits: Tensor, beta: float) -> Tensor:
     log_q = F.log_softmax(logits, dim=1)
     entropy = -(log_q.exp() * log_q).sum(dim=1)
     return -beta * entropy.mean()
+
+
+def clipped_log_softmax(logits: Tensor, clip: float | None) -> Tensor:
+    """log softmax(logits), each entry clamped to [log c, log(1 - c)] for clip c (None: unclamped).
+
+    The value is Patrini et al.'s Keras `log(clip(p, c, 1 - c))` (loss.py `robust('backward')`: p renormalised, a
+    no-op on a softmax, then clipped, not renormalised again); clamping the log-probability instead of p gives the
+    same numbers without the log of a rounded exp. The gradient is the log-softmax's inside the clip and zero outside,
+    as Keras's (TensorFlow's clip_by_value passes the gradient inside the range, zero outside; torch.clamp does the
+    same, the bounds themselves counting as inside). A loss that puts a negative weight on log p_j stops rewarding
+    p_j -> 0 once p_j < c: it is bounded below, where the unclipped loss falls without end."""
+    log_p = F.log_softmax(logits, dim=1)
+    if clip is None:
+        return log_p
+    return log_p.clamp(min=math.log(clip), max=math.log1p(-clip))

@@ -1,6 +1,7 @@
 """What a rendered table says under itself beyond its cells: how many optimizer steps and training samples each row's
 runs trained (so that rows on different recipes are compared knowingly), the sweep file's own `notes:` (say, which
-of its rows the paper's number most likely is) and the baseline gate's verdict (repro/sweep/gate.py)."""
+of its rows the paper's number most likely is), each estimated T's check (repro/recorders/transition_check.py) and
+the baseline gate's verdict (repro/sweep/gate.py)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ import math
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from repro.recorders.transition_check import plan_records, render_records
+
 REPORTED = ("single", "final")
 
 
 def table_notes(spec: Any, expanded: Iterable[Any], output_root: str | Path, scale: Any = None) -> list[str]:
-    """The lines for under the table, in order: steps and samples, the sweep's notes, the gate."""
+    """The lines for under the table, in order: steps and samples, the sweep's notes, the estimated Ts, the gate."""
     expanded = list(expanded)
     lines = []
     budget = training_budget(p for p in expanded if p.stage in REPORTED)
@@ -23,6 +26,8 @@ def table_notes(spec: Any, expanded: Iterable[Any], output_root: str | Path, sca
             + "."
         )
     lines += list(getattr(spec, "notes", ()) or ())
+    # each estimated-T cell: its runs' estimator epoch, T's diagonal mean and condition number, and any warning
+    lines += render_records(plan_records((p for p in expanded if p.stage in REPORTED), output_root))
     if getattr(spec, "gate", None) is not None:
         from repro.sweep.gate import evaluate_gate
 

@@ -184,4 +184,6 @@ def train_one(args: argparse.Namespace) -> int:
             + f". Run directory: {where}"
             + (f" (attempt {attempt_number(rd)}; earlier attempts kept in {kept[-1].parent})" if kept else "")
         )
+        for warning in s.get("transition_estimate_warnings") or []:  # an estimated T (transition_check.py)
+            print(f"WARNING: {warning}")
     return 0

@@ -74,6 +74,13 @@ class Method(TrainingMethod):
         return None
 
     @classmethod
+    def planned_checks(cls, config: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Records of what a planned run will read from its finished sources, computed before it starts, for
+        `repro sweep status` to show (loss correction: its estimated T's check, repro/recorders/transition_check.py);
+        empty when there is nothing to say yet."""
+        return []
+
+    @classmethod
     def check_ready(cls, cfg: DictConfig) -> None:
         """Refuse to start, before anything of the run is written, when what the run reads from disk (a teacher
         run) is missing or unfinished."""

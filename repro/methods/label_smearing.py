@@ -11,10 +11,14 @@ M[y], which may hold negative entries. Named members (`method.smearing`):
 - `backward`:  M = T^-1, Patrini et al.'s backward correction (T: the run's noise model, or `method.matrix`).
 
 Why a method of its own rather than a wider `label_smoothing`: its targets leave the simplex (the label
-parametrisations' contract, repro/labels/base.py), and its loss is unbounded below for any M with a negative entry
-(negative smoothing, backward correction): p_j -> 0 for a class with a negative weight drives the loss to -inf. For
-symmetric noise, T = (1 - f) I + f/C J, T^-1 = (1 - eps) I + eps/C J with eps = -f / (1 - f): the backward correction
-is negative smoothing (docs/methods/label_smearing.md; tests/methods/test_label_smearing.py checks it in float64).
+parametrisations' contract, repro/labels/base.py), and for any M with a negative entry (negative smoothing, backward
+correction) the raw loss is unbounded below: p_j -> 0 for a class with a negative weight drives it to -inf. Such
+members are therefore bounded as Patrini et al. bound their backward correction (giorgiop/loss-correction, loss.py
+`robust('backward')`: p clipped to [1e-7, 1 - 1e-7] before the log, K.epsilon() = 1e-7): `method.probability_clip`,
+1e-7 by default wherever M has a negative entry (repro/conf/method/label_smearing.yaml), null for identity and
+eps >= 0, whose losses are bounded by themselves and stay the plain / smoothed cross-entropy. For symmetric noise,
+T = (1 - f) I + f/C J, T^-1 = (1 - eps) I + eps/C J with eps = -f / (1 - f): the backward correction is negative
+smoothing, clip included (docs/methods/label_smearing.md; tests/methods/test_label_smearing.py checks it in float64).
 """
 
 from __future__ import annotations
@@ -22,12 +26,12 @@ from __future__ import annotations
 from typing import Any, Literal, Mapping
 
 import torch
-import torch.nn.functional as F
 from omegaconf import DictConfig
 from torch import Tensor
 
 from repro.data.noise.transition import check_transition, noise_transition
 from repro.errors import UserError
+from repro.losses import clipped_log_softmax
 from repro.methods.base import Method, StepOutput, optimizer_step
 from repro.schema import option, schema
 from repro.training.protocols import Recorder, When
@@ -45,10 +49,11 @@ def backward_epsilon(fraction: float) -> float:
     return -fraction / (1.0 - fraction)
 
 
-def smeared_loss(logits: Tensor, y: Tensor, matrix: Tensor) -> Tensor:
+def smeared_loss(logits: Tensor, y: Tensor, matrix: Tensor, *, clip: float | None) -> Tensor:
     """Mean over the batch of (M l(f(x)))_y = -sum_j M[y, j] log softmax(logits)_j (bf16 logits scored in fp32,
-    fp64 stays fp64)."""
-    log_p = F.log_softmax(logits.to(torch.promote_types(logits.dtype, torch.float32)), dim=1)
+    fp64 stays fp64), each log p_j clipped to [log clip, log(1 - clip)] when `clip` is given: Patrini et al.'s bound
+    (repro.losses.clipped_log_softmax), flat beyond the clip and equal to the unclipped loss inside it."""
+    log_p = clipped_log_softmax(logits.to(torch.promote_types(logits.dtype, torch.float32)), clip)
     return -(matrix.to(log_p)[y] * log_p).sum(dim=1).mean()
 
 
@@ -64,8 +69,17 @@ class LabelSmearing(Method):
         )
         smoothing_epsilon: float = option(
             le=1,
-            why="smoothing: any eps <= 1, negative included (unbounded below, like the backward correction)",
+            why="smoothing: any eps <= 1, negative included (then bounded by method.probability_clip, like the "
+            "backward correction)",
             hint="above 1 the target's own weight 1 - eps turns negative",
+        )
+        probability_clip: float | None = option(
+            default=None,
+            gt=0,
+            lt=0.5,
+            why="p clipped to [c, 1 - c] before the log (Patrini et al.'s Keras code: 1e-7, the config file's default "
+            "wherever M has a negative entry: backward, eps < 0); null: unclipped (identity, eps >= 0, and runs "
+            "trained before the clip)",
         )
         transition: Literal["known", "given"] = option(
             default="known",
@@ -90,17 +104,18 @@ class LabelSmearing(Method):
 
     @classmethod
     def training_form(cls, config: Mapping[str, Any]) -> Mapping[str, Any] | None:
-        """Its matrix, whenever the config alone fixes it (a known T of data-dependent noise does not)."""
+        """Its matrix and clip, whenever the config alone fixes the matrix (a known T of data-dependent noise does
+        not)."""
         from repro.methods.same_training import known_symmetric_transition, smearing_form
 
         method, classes = config["method"], int(config["data"]["num_classes"])
-        member = method.get("smearing")
+        member, clip = method.get("smearing"), method.get("probability_clip")
         if member == "identity":
-            return smearing_form(torch.eye(classes, dtype=torch.float64))
+            return smearing_form(torch.eye(classes, dtype=torch.float64), clip)
         if member == "smoothing":
-            return smearing_form(smoothing_matrix(classes, float(method["smoothing_epsilon"])))
+            return smearing_form(smoothing_matrix(classes, float(method["smoothing_epsilon"])), clip)
         t = known_symmetric_transition(config) if method.get("transition", "known") == "known" else method.get("matrix")
-        return None if t is None else smearing_form(torch.linalg.inv(torch.as_tensor(t, dtype=torch.float64)))
+        return None if t is None else smearing_form(torch.linalg.inv(torch.as_tensor(t, dtype=torch.float64)), clip)
 
     @classmethod
     def check_ready(cls, cfg: DictConfig) -> None:
@@ -143,7 +158,7 @@ class LabelSmearing(Method):
 
     def train_step(self, exp, x: Tensor, y: Tensor, idx: Tensor) -> StepOutput:
         logits = exp.model(x)
-        loss = smeared_loss(logits, y, self.matrix)
+        loss = smeared_loss(logits, y, self.matrix, clip=self.options.probability_clip)
         optimizer_step(exp.optimizer, loss, epoch=exp.epoch)
         return StepOutput(loss.detach(), logits.detach())
 
@@ -152,9 +167,10 @@ class LabelSmearing(Method):
 
 
 class _SmearingRecord(Recorder):
-    """summary.json: the member and the smearing matrix's smallest entry (negative: the loss is unbounded below)."""
+    """summary.json: the member, the smearing matrix's smallest entry (negative: bounded only by the clip) and the
+    clip."""
 
-    records = "smearing, smearing_min_entry, smearing_diag_mean in the summary"
+    records = "smearing, smearing_min_entry, smearing_diag_mean, probability_clip in the summary"
     when = When.SUMMARY
 
     def __init__(self, method: LabelSmearing) -> None:
@@ -169,4 +185,5 @@ class _SmearingRecord(Recorder):
             "smearing": self.method.member,
             "smearing_min_entry": float(m.min()),
             "smearing_diag_mean": float(torch.diagonal(m).mean()),
+            "probability_clip": self.method.options.probability_clip,
         }

@@ -3,7 +3,9 @@ Approach", CVPR 2017; public code giorgiop/loss-correction): the cross-entropy o
 corrected with the noise's transition matrix T (T[i, j] = P(given j | true i); repro/data/noise/transition.py).
 
 - forward:  -log (p^T T)_y, the model's clean posterior p pushed through the noise (their `robust('forward')`);
-- backward: (T^-1 l(p))_y with l(p)_j = -log p_j, an unbiased estimate of the clean loss (`robust('backward')`).
+- backward: (T^-1 l(p))_y with l(p)_j = -log p_j, an unbiased estimate of the clean loss (`robust('backward')`),
+  with p clipped to [1e-7, 1 - 1e-7] before the log as their Keras code clips it (`method.probability_clip`):
+  T^-1 has negative entries, and without the clip the loss falls without end as a logit margin grows.
 
 T is the run's noise model's (`transition=known`), Patrini et al.'s anchor-point estimate from a finished run trained
 on the same noisy labels (`transition=estimated`, `method.estimator` names it; a sweep row's `teacher:` sets it), or
@@ -21,11 +23,18 @@ from torch import Tensor
 
 from repro.data.noise.transition import anchor_transition, check_transition, noise_transition
 from repro.errors import UserError
+from repro.losses import clipped_log_softmax
 from repro.methods.base import Method, StepOutput, optimizer_step
-from repro.recorders.transition_estimate import KEPT, read_kept_probs
+from repro.methods.estimated_transition import (
+    TransitionRecord,
+    check_estimate,
+    estimator_run,
+    kept_estimate,
+    planned_check,
+)
+from repro.recorders.transition_estimate import KEPT, default_percentile, read_kept_probs
 from repro.schema import option, schema
 from repro.training.evaluation import softmax_outputs
-from repro.training.protocols import Recorder, When
 from repro.training.step_cost import PLAIN
 
 # The estimator's network: its last checkpoint, its best-validation epoch, or its epoch of lowest loss on the held-out
@@ -35,17 +44,26 @@ ESTIMATE_AT = ("final", *KEPT)
 
 def forward_corrected_loss(logits: Tensor, y: Tensor, t: Tensor) -> Tensor:
     """Mean over the batch of -log sum_i p_i T[i, y], p = softmax(logits), computed as a logsumexp of log p_i +
-    log T[i, y] (exact where p is tiny; a zero of T is -inf there and drops out). Their Keras code clips p @ T to
-    [1e-7, 1 - 1e-7] instead; the two agree wherever the clip is inactive."""
+    log T[i, y] (exact where p is tiny; a zero of T is -inf there and drops out). Their Keras code clips p to
+    [1e-7, 1 - 1e-7] before p @ T (loss.py `robust('forward')`); the two agree wherever the clip is inactive, and the
+    forward loss needs no clip to be bounded: it is at least 0."""
     log_p = F.log_softmax(_at_least_fp32(logits), dim=1)  # (n, C)
     log_t = torch.log(t.to(log_p))[:, y].T  # (n, C): log T[i, y_n]
     return -torch.logsumexp(log_p + log_t, dim=1).mean()
 
 
-def backward_corrected_loss(logits: Tensor, y: Tensor, t_inv: Tensor) -> Tensor:
+def backward_corrected_loss(logits: Tensor, y: Tensor, t_inv: Tensor, *, clip: float | None) -> Tensor:
     """Mean over the batch of -sum_j T^-1[y, j] log p_j: for every true class, its expectation over the given
-    labels drawn from T is the clean cross-entropy -log p_true (Patrini et al., Theorem 1)."""
-    log_p = F.log_softmax(_at_least_fp32(logits), dim=1)
+    labels drawn from T is the clean cross-entropy -log p_true (Patrini et al., Theorem 1).
+
+    p is clipped to [clip, 1 - clip] before the log (repro.losses.clipped_log_softmax), as Patrini et al.'s Keras
+    code does (giorgiop/loss-correction, loss.py `robust('backward')`: K.clip(y_pred, K.epsilon(), 1 - K.epsilon()),
+    K.epsilon() = 1e-7). T^-1's off-diagonal entries are negative, so without the clip the loss keeps falling as a
+    logit margin grows (C = 10, T = 0.8 I + 0.02 J: -4.50 at margin 20, -36.0 at 160); with it the loss is flat
+    (-3.63) once every wrong class's p is below 1e-7, and equal to the unclipped loss inside the clip (the
+    theorem's unbiasedness holds there). clip=None: the unclipped loss of runs trained before the clip; the method
+    passes `method.probability_clip`, 1e-7 by default (repro/conf/method/loss_correction.yaml)."""
+    log_p = clipped_log_softmax(_at_least_fp32(logits), clip)
     return -(t_inv.to(log_p)[y] * log_p).sum(dim=1).mean()
 
 
@@ -67,6 +85,13 @@ class LossCorrection(Method):
 
         correction: Literal["forward", "backward"] = option(
             why="forward: -log (p^T T)_y; backward: (T^-1 (-log p))_y, unbiased for the clean loss"
+        )
+        probability_clip: float | None = option(
+            default=None,
+            gt=0,
+            lt=0.5,
+            why="backward: p clipped to [c, 1 - c] before the log (Patrini et al.'s Keras code: 1e-7, the config "
+            "file's default for backward); null: unclipped, as runs trained before the clip (forward: always null)",
         )
         transition: Literal["known", "estimated", "given"] = option(
             why="known: the run's noise model; estimated: anchor points of method.estimator, a run trained on the "
@@ -108,6 +133,13 @@ class LossCorrection(Method):
                     f"method.matrix is set, but method.transition={self.transition} does not read it; set "
                     "method.transition=given to use it, or leave method.matrix null."
                 )
+            if self.correction == "forward" and self.probability_clip is not None:
+                raise UserError(
+                    f"method.probability_clip={self.probability_clip} clips the backward correction's "
+                    "log-probabilities, but method.correction=forward: its loss -log (p^T T)_y is computed exactly "
+                    "and is at least 0, so nothing needs bounding. Leave method.probability_clip null, or set "
+                    "method.correction=backward."
+                )
             if self.transition != "estimated" and self.estimator is not None:
                 raise UserError(
                     f"method.estimator is set, but method.transition={self.transition} estimates nothing; set "
@@ -122,8 +154,8 @@ class LossCorrection(Method):
 
     @classmethod
     def training_form(cls, config: Mapping[str, Any]) -> Mapping[str, Any] | None:
-        """The backward correction is the smearing family's member M = T^-1, whenever the config alone fixes T (a known
-        T of symmetric noise, or a given one); the forward correction is a loss of its own."""
+        """The backward correction is the smearing family's member M = T^-1 (with its clip), whenever the config alone
+        fixes T (a known T of symmetric noise, or a given one); the forward correction is a loss of its own."""
         from repro.methods.same_training import known_symmetric_transition, smearing_form
 
         method = config["method"]
@@ -133,7 +165,15 @@ class LossCorrection(Method):
         t = known_symmetric_transition(config) if transition == "known" else method.get("matrix")
         if transition == "estimated" or t is None:
             return None
-        return smearing_form(torch.linalg.inv(torch.as_tensor(t, dtype=torch.float64)))
+        inverse = torch.linalg.inv(torch.as_tensor(t, dtype=torch.float64))
+        return smearing_form(inverse, clip=method.get("probability_clip"))
+
+    @classmethod
+    def planned_checks(cls, config: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """An estimated T's check (epoch, diagonal mean, condition number, warnings), before the run starts, where
+        its estimator kept the selected network (repro/methods/estimated_transition.py)."""
+        check = planned_check(config)
+        return [] if check is None else [check]
 
     @classmethod
     def source_run(cls, cfg: DictConfig | Mapping[str, Any]):
@@ -182,6 +222,8 @@ class LossCorrection(Method):
         target = self.t if self.correction == "forward" else torch.linalg.inv(self.t)
         self.matrix = target.to(device=exp.device, dtype=torch.float32)  # T (forward) or T^-1 (backward)
         self.t_true = _true_transition(exp)
+        # an estimated T: where it came from and whether to trust it, recorded and said before the first epoch
+        self.estimate_check = check_estimate(self, exp) if self.estimator_id is not None else None
 
     def clean_label_uses(self, exp) -> list:
         """Besides the held-out part: a known T of a file noise model (CIFAR-N) is counted from the training part's
@@ -196,25 +238,25 @@ class LossCorrection(Method):
 
     def _estimate(self, exp) -> Tensor:
         """Patrini et al.'s anchor points from the estimator's softmax over the training images: of its final network
-        (estimate_at=final, recomputed here), or of its best-validation network (best_val, kept by that run)."""
+        (estimate_at=final, recomputed here), or of the network a rule selected (kept by that run)."""
         from repro.runs.teachers import load_teacher
 
         rd = estimator_run(exp.cfg)
         self.estimator_id = rd.run_id
         self.estimate_at = self.options.estimate_at
         if self.estimate_at in KEPT:
-            probs, rows, info = read_kept_probs(rd.path, self.estimate_at, run_id=rd.run_id)
+            t, self.anchors, info = kept_estimate(exp.cfg, self.estimate_at)
             self.estimator_epoch = int(info["epoch"])
             count = info["selection_clean_labels"]
             self.selection_clean_labels = int(rd.read_summary()["num_meta"] if count is None else count)
-        else:
-            teacher = load_teacher(rd, exp.device, role="estimator run")
-            model = exp.hardware.prepare_model(teacher) if exp.hardware else teacher
-            images = exp.data.train.images[exp.train_idx.to(exp.data.train.images.device)]
-            probs, rows = softmax_outputs(model, images, **exp.eval_loader_kwargs), exp.train_idx.cpu()
+            return t
+        teacher = load_teacher(rd, exp.device, role="estimator run")
+        model = exp.hardware.prepare_model(teacher) if exp.hardware else teacher
+        images = exp.data.train.images[exp.train_idx.to(exp.data.train.images.device)]
+        probs, rows = softmax_outputs(model, images, **exp.eval_loader_kwargs), exp.train_idx.cpu()
         percentile = self.options.anchor_percentile
         if percentile == "auto":  # their experiment.py: filter_outlier off for CIFAR-100, on for every other set
-            percentile = None if exp.data.num_classes >= 100 else 97.0
+            percentile = default_percentile(exp.data.num_classes)
         t, anchors = anchor_transition(
             probs, None if percentile is None else float(percentile), where=f"method.estimator={rd.run_id}"
         )
@@ -226,71 +268,12 @@ class LossCorrection(Method):
         if self.correction == "forward":
             loss = forward_corrected_loss(logits, y, self.matrix)
         else:
-            loss = backward_corrected_loss(logits, y, self.matrix)
+            loss = backward_corrected_loss(logits, y, self.matrix, clip=self.options.probability_clip)
         optimizer_step(exp.optimizer, loss, epoch=exp.epoch)
         return StepOutput(loss.detach(), logits.detach())
 
     def recorders(self, exp) -> list:
-        return [_TransitionRecord(self)]
-
-
-class _TransitionRecord(Recorder):
-    """summary.json: the T the run corrected with, where it came from, and (when the noise model's T is known) the
-    estimate's mean absolute error against it."""
-
-    records = "transition_matrix, its source and transition_mae in the summary"
-    when = When.SUMMARY
-
-    def __init__(self, method: LossCorrection) -> None:
-        self.method = method
-
-    def on_epoch_end(self, exp: Any, epoch: int, row: dict[str, Any], tracker: Any) -> None:
-        pass
-
-    def summary(self) -> dict[str, Any]:
-        m = self.method
-        out: dict[str, Any] = {
-            "transition": m.transition,
-            "correction": m.correction,
-            "transition_diag_mean": float(torch.diagonal(m.t).mean()),
-        }
-        if m.t.shape[0] <= 10:
-            out["transition_matrix"] = [[round(v, 6) for v in row] for row in m.t.tolist()]
-        if m.estimator_id is not None:
-            out.update(estimator_run=m.estimator_id, anchor_samples=m.anchors, estimate_at=m.estimate_at)
-            if m.estimator_epoch is not None:
-                out["estimator_epoch"] = m.estimator_epoch
-        if m.t_true is not None:
-            out["transition_mae"] = float((m.t - m.t_true).abs().mean())
-        return out
-
-
-def estimator_run(cfg: DictConfig):
-    """The finished run whose network estimates T: trained on this run's data with the same label noise."""
-    from repro.config_tree import to_container
-    from repro.runs.teachers import config_differences, find_finished_run
-
-    config = to_container(cfg) if isinstance(cfg, DictConfig) else cfg
-    rd = find_finished_run(config["method"].get("estimator"), config["output_root"], option="estimator")
-    from repro.runs.records import read_config
-
-    theirs = read_config(rd, role="estimator run")
-    keys = [
-        ("data", "name"),
-        ("data", "num_classes"),
-        ("data", "subset"),
-        ("noise", "kind"),
-        ("noise", "fraction"),
-        ("noise", "seed"),
-    ]
-    shown = config_differences(theirs, config, keys)
-    if shown:
-        raise UserError(
-            f"The estimator run {rd.run_id} (method.estimator) does not fit this run: it has {shown}. The anchor-point "
-            "estimate needs a network trained on the same noisy labels (same data set, subset and noise); name such "
-            "a run (e.g. the sweep's one-hot row of the same cell), or change this run's settings to match."
-        )
-    return rd
+        return [TransitionRecord(self)]
 
 
 def _true_transition(exp) -> Tensor | None:

@@ -24,10 +24,12 @@ SMEARED = "smeared cross-entropy"  # -sum_j M[y, j] log p_j: the label-smearing 
 DECIMALS = 12  # matrices are compared to this many decimals (an inverse and its closed form differ in the last bits)
 
 
-def smearing_form(matrix: torch.Tensor) -> dict[str, Any]:
-    """The canonical form of a loss of the smearing family with C x C matrix M."""
+def smearing_form(matrix: torch.Tensor, clip: float | None = None) -> dict[str, Any]:
+    """The canonical form of a loss of the smearing family with C x C matrix M, and the clip of p before the log
+    (repro.losses.clipped_log_softmax; None, the plain log-softmax, is left out, so unclipped forms keep their key)."""
     rows = matrix.to(torch.float64).tolist()
-    return {"loss": SMEARED, "matrix": [[round(v, DECIMALS) + 0.0 for v in row] for row in rows]}
+    form: dict[str, Any] = {"loss": SMEARED, "matrix": [[round(v, DECIMALS) + 0.0 for v in row] for row in rows]}
+    return form if clip is None else {**form, "probability_clip": float(clip)}
 
 
 def known_symmetric_transition(config: Mapping[str, Any]) -> torch.Tensor | None:

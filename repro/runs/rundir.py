@@ -53,6 +53,11 @@ NESTED_HASHED_UNLESS_DEFAULT = {
     ("optim", "lookahead_lr"): "current",
     ("tune", "halving"): None,
     ("split", "held_out_labels"): "clean",
+    # Patrini et al.'s clip of p before the log (repro.losses.clipped_log_softmax): the default of the losses with a
+    # negative weight on a log-probability (backward correction, negative smoothing; repro/conf/resolvers.py). null is
+    # the unclipped loss those runs trained with before the clip, so their ids change and a finished run of the old
+    # form is never taken for a clipped one; every other config (null) keeps its id.
+    ("method", "probability_clip"): None,
 }
 
 # "stopped": a tuning run stopped at a rung of successive halving (repro/training/halving.py), a finished run of its

@@ -1,5 +1,5 @@
 """`repro sweep status FILE`: one table of a sweep's runs with their state, and the logs of the failed ones; per
-cell what is done and the tuning winner; GPU-hours spent and projected."""
+cell what is done and the tuning winner; GPU-hours spent and projected; each estimated T and its warnings."""
 
 from __future__ import annotations
 
@@ -40,6 +40,7 @@ def sweep_status(
 def render_status(plan: Plan, gpu_name: str | None = None) -> str:
     """Every run's state; per cell its runs done / running / queued and tuning winner; GPU-hours spent and
     projected (repro/sweep/budget/spend.py); each tuned cell's winner and warnings."""
+    from repro.recorders.transition_check import render_records
     from repro.sweep.budget.spend import cells_table, sweep_spend
     from repro.sweep.gate import check as check_gate
     from repro.sweep.halving_state import render_races
@@ -48,6 +49,7 @@ def render_status(plan: Plan, gpu_name: str | None = None) -> str:
     gate = check_gate(plan)  # the baseline gate's verdict; the runs it holds read "held"
     tunings = render_tunings(cell_tunings(plan))
     races = render_races(plan)  # successive halving: each rung's ranking and who went on
+    estimates = render_records(estimate_records(plan))
     return "\n".join(
         [
             plan.runs_table(),
@@ -58,6 +60,27 @@ def render_status(plan: Plan, gpu_name: str | None = None) -> str:
             sweep_spend(plan, gpu_name).render(),
             *([races] if races else []),
             *([tunings] if tunings else []),
+            *estimates,
             *([gate] if gate else []),
         ]
     )
+
+
+def estimate_records(plan: Plan) -> list[tuple[str, dict[str, Any]]]:
+    """(cell, record) of each estimated T of the plan (repro/recorders/transition_check.py): a run that started
+    wrote its own; a run not started yet gets its method's check computed now from its finished estimator
+    (`Method.planned_checks`), so the first estimator to finish already tells whether the cells that read it will
+    train on a T from a network at chance, before they start."""
+    from repro.methods import method_class
+    from repro.recorders.transition_check import read_record
+
+    records = []
+    for rid, run in plan.unique.items():
+        label = f"{run.row} / {run.column}"
+        record = read_record(plan.output_root / "runs" / rid)
+        if record is not None:
+            records.append((label, record))
+            continue
+        for check in method_class(str(run.config["method"]["name"])).planned_checks(run.config):
+            records.append((f"{label} (not started; from its estimator)", check))
+    return records

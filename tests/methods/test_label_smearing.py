@@ -14,7 +14,7 @@ from omegaconf import OmegaConf
 import presets
 from repro.cli import main
 from repro.data.noise import transition_matrix
-from repro.losses import smoothed_targets, soft_cross_entropy
+from repro.losses import PATRINI_CLIP, smoothed_targets, soft_cross_entropy
 from repro.methods.label_smearing import backward_epsilon, smeared_loss, smoothing_matrix
 from repro.methods.loss_correction import backward_corrected_loss
 
@@ -43,10 +43,10 @@ def test_backward_correction_under_symmetric_noise_is_negative_smoothing(c, f):
     eps = backward_epsilon(f)
     assert eps < 0
     assert torch.allclose(t_inv, smoothing_matrix(c, eps), rtol=0, atol=1e-12)
-    backward = backward_corrected_loss(logits, y, t_inv)
+    backward = backward_corrected_loss(logits, y, t_inv, clip=None)
     assert backward.dtype == F64
-    smeared = smeared_loss(logits, y, t_inv)
-    smoothed = smeared_loss(logits, y, smoothing_matrix(c, eps))
+    smeared = smeared_loss(logits, y, t_inv, clip=None)
+    smoothed = smeared_loss(logits, y, smoothing_matrix(c, eps), clip=None)
     per_class = -F.log_softmax(logits, dim=1)  # l_j, (n, C)
     unnormalised = (per_class.gather(1, y[:, None]).squeeze(1) - f / c * per_class.sum(dim=1)).mean()
     for value in (smeared, smoothed, unnormalised / (1.0 - f)):
@@ -58,28 +58,33 @@ def test_backward_correction_under_symmetric_noise_is_negative_smoothing(c, f):
 def test_positive_smoothing_member_is_label_smoothing(eps):
     logits, y = _batch(10, seed=1)
     expected = soft_cross_entropy(logits, smoothed_targets(y, 10, eps, F64))
-    assert torch.allclose(smeared_loss(logits, y, smoothing_matrix(10, eps)), expected, rtol=1e-12, atol=1e-12)
+    assert torch.allclose(
+        smeared_loss(logits, y, smoothing_matrix(10, eps), clip=None), expected, rtol=1e-12, atol=1e-12
+    )
 
 
 def test_identity_member_is_the_cross_entropy():
     logits, y = _batch(5, seed=2)
     assert torch.allclose(
-        smeared_loss(logits, y, torch.eye(5, dtype=F64)), F.cross_entropy(logits, y), rtol=1e-12, atol=1e-12
+        smeared_loss(logits, y, torch.eye(5, dtype=F64), clip=None), F.cross_entropy(logits, y), rtol=1e-12, atol=1e-12
     )
 
 
-def test_negative_smoothing_is_unbounded_below_and_positive_is_not():
+def test_negative_smoothing_is_unbounded_below_without_the_clip_and_positive_is_not():
     """Pushing the logits further along a direction that favours the given label: with eps >= 0 the loss stays above
-    its minimum (the target's entropy); with eps < 0 (as the backward correction) it falls without bound."""
+    its minimum (the target's entropy); with eps < 0 (as the backward correction) the raw loss falls without bound,
+    and the clipped one (Patrini et al.'s bound, the default there) stops once the clip is reached."""
     c = 4
     y = torch.tensor([0])
     direction = torch.tensor([[1.0, -1.0, 0.0, 0.0]], dtype=F64)
 
-    def loss(eps: float, scale: float) -> float:
-        return float(smeared_loss(scale * direction, y, smoothing_matrix(c, eps)))
+    def loss(eps: float, scale: float, clip: float | None = None) -> float:
+        return float(smeared_loss(scale * direction, y, smoothing_matrix(c, eps), clip=clip))
 
     negative = [loss(-0.2, s) for s in (10.0, 100.0, 1000.0)]
     assert negative[0] > negative[1] > negative[2] and negative[2] < -100.0
+    bounded = [loss(-0.2, s, PATRINI_CLIP) for s in (10.0, 100.0, 1000.0)]
+    assert bounded[0] > bounded[1] == bounded[2] > -3.0  # -(3 * -0.05) * ln 1e-7 = -2.42: every wrong p clipped
     target = smoothed_targets(y, c, 0.2, F64)
     entropy = float(-(target * target.log()).sum())
     assert all(loss(0.2, s) >= entropy - 1e-12 for s in (0.0, 1.0, 10.0, 100.0, 1000.0))

@@ -41,6 +41,12 @@ HASHED = {
     "replay_static_class": ["method=replay", "split=full", "method.static=true", "method.learn.method=class_labels"],
     "resnet18_cifar100_instance": ["model=resnet18", "data=cifar100", "method=instance_labels"],
     "wrn_noisy_baseline": ["model=wrn28_10", "data=cifar10", "method=baseline", *NOISY],
+    # The losses with a negative weight on a log-probability changed when they gained Patrini et al.'s clip
+    # (repro/losses.py clipped_log_softmax): their ids are pinned after it; their unclipped siblings kept theirs.
+    "forward_correction": ["method=loss_correction", "method.correction=forward", *NOISY],
+    "backward_correction": ["method=loss_correction", "method.correction=backward", *NOISY],
+    "identity_smearing": ["method=label_smearing", "method.smearing=identity", *NOISY],
+    "negative_smoothing": ["method=label_smearing", "method.smoothing_epsilon=-0.1", *NOISY],
 }
 METRIC_KEYS = ("train_loss", "train_acc", "val_acc", "test_acc")
 

@@ -159,6 +159,8 @@ class _Scheduler:
         value = summary.get(self.metric)
         shown = f"{value:.4f}" if isinstance(value, float) else str(value)
         self.report(f"{self.label(run)}: done in {took}, {self.metric} = {shown}")
+        for warning in summary.get("transition_estimate_warnings") or []:  # repro/recorders/transition_check.py
+            self.report(f"  WARNING: {warning}")
 
     def failed_with(self, run: PlannedRun, message: str) -> None:
         from repro.runs.rundir import RunDir
