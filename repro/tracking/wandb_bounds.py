@@ -26,7 +26,6 @@ class WandbTimeout(TimeoutError):
     def __init__(self, message: str, worker: threading.Thread | None = None) -> None:
         super().__init__(message)
         self.worker = worker
-        self.seconds: float | None = None  # how long the caller waited, once known
 
 
 @dataclass(frozen=True)

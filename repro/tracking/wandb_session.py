@@ -26,7 +26,12 @@ from typing import Any, Callable
 
 from repro.tracking.wandb_bounds import Budget, WandbBounds, WandbTimeout, call_within
 from repro.tracking.wandb_service import end_services, service_pids
-from repro.tracking.wandb_status import WandbStatus
+from repro.tracking.wandb_status import SILENT, WandbStatus, plain_cause
+
+
+def timed_out(exc: BaseException) -> bool:
+    """Our deadline, the budget, or W&B's own timeouts (its finish and init timeouts, a request's deadline)."""
+    return isinstance(exc, WandbTimeout) or plain_cause(exc) == SILENT
 
 
 class WandbSession:
@@ -97,11 +102,12 @@ class WandbSession:
             self._made.append((what, fn, bound))
         try:
             return self._timed(what, bound, lambda: fn(self.run))
-        except WandbTimeout as exc:
+        except Exception as exc:
+            if not timed_out(exc):
+                raise
             if not self.online:
                 self.off = True
-                self.status.problem(what, exc, exc.seconds)
-                self._end_service(graceful=False, worker=exc.worker)
+                self._end_service(graceful=False, worker=getattr(exc, "worker", None))
                 raise
             self._leave_online(what, exc)
             return self._continue_offline(what, fn, bound)
@@ -141,11 +147,9 @@ class WandbSession:
             if seconds <= 0:
                 raise WandbTimeout(f"W&B {what}: the run's W&B budget ({self.budget.total:g} s) is spent")
             return call_within(seconds, fn, what=what)
-        except WandbTimeout as exc:
-            exc.seconds = time.monotonic() - started
-            self.status.timed_out(what, exc.seconds)
-            raise
         except Exception as exc:
+            if timed_out(exc):
+                self.status.timed_out(what, time.monotonic() - started)
             self.status.problem(what, exc, time.monotonic() - started)
             raise
         finally:
@@ -157,9 +161,8 @@ class WandbSession:
 
     def _leave_online(self, what: str, exc: BaseException) -> None:
         """Online is over for this run: its service ended (which releases a call blocked on it), offline from now."""
-        if isinstance(exc, WandbTimeout):
-            self.status.problem(what, exc, getattr(exc, "seconds", None))
-        self._end_service(graceful=not isinstance(exc, WandbTimeout), worker=getattr(exc, "worker", None))
+        # after a timeout W&B's own teardown would only wait on the server too: its service is ended at once
+        self._end_service(graceful=not timed_out(exc), worker=getattr(exc, "worker", None))
         # A service this process inherited (WANDB_SERVICE, from a parent that uses W&B, e.g. a notebook) outlives
         # the teardown and keeps the online attempt's id in use: the offline run starts a service of its own.
         os.environ.pop("WANDB_SERVICE", None)
