@@ -26,7 +26,7 @@ from typing import Any, Callable
 
 from repro.tracking.wandb_bounds import Budget, WandbBounds, WandbTimeout, call_within
 from repro.tracking.wandb_service import end_services, service_pids
-from repro.tracking.wandb_status import SILENT, WandbStatus, plain_cause
+from repro.tracking.wandb_status import BUDGET_SPENT, SILENT, WandbStatus, plain_cause
 
 
 def timed_out(exc: BaseException) -> bool:
@@ -115,16 +115,22 @@ class WandbSession:
     def _continue_offline(self, what: str, fn: Callable[[Any], Any], bound: float) -> Any:
         """The rest of the run in an offline W&B run of the same id: every call made online again (what the server
         got of them is unknown; the online folder's transaction log, cut by the service's end, cannot be read
-        back), so the offline folder alone holds what `repro wandb sync` sends; W&B, resuming the run there, drops
-        history rows at steps it already has."""
+        back), so the offline folder alone holds what `repro wandb sync` sends, as a resumed W&B run. A call that
+        fails again is recorded and skipped; a timeout offline turns W&B off."""
         self._begin("offline", "offline init", {**self._init_args, "resume": "allow"})
         for made, again, made_bound in self._made[:-1] if what != "finish" else self._made:
-            self._timed(f"{made} (offline)", made_bound, lambda again=again: again(self.run))
+            try:
+                self._timed(f"{made} (offline)", made_bound, lambda again=again: again(self.run))
+            except Exception as exc:  # recorded by _timed
+                if timed_out(exc):
+                    self.off = True
+                    self._end_service(graceful=False, worker=getattr(exc, "worker", None))
+                    raise
         return self._timed(f"{what} (offline)", bound, lambda: fn(self.run))
 
     def log(self, what: str, payload: Callable[[], dict[str, Any]], step: int | None) -> None:
-        """A history row; `step` None: the end-of-run rows, one past the last epoch once offline (an offline run
-        resumed at sync drops rows at steps the server already has)."""
+        """A history row; `step` None: the end-of-run rows, at one past the last epoch once offline (the offline
+        run resumes the online one at sync, and W&B keeps a resumed run's steps increasing)."""
         if step is not None:
             self._last_step = step if self._last_step is None else max(self._last_step, step)
 
@@ -145,7 +151,7 @@ class WandbSession:
         started = time.monotonic()
         try:
             if seconds <= 0:
-                raise WandbTimeout(f"W&B {what}: the run's W&B budget ({self.budget.total:g} s) is spent")
+                raise WandbTimeout(f"W&B {what} not made: the run's W&B {BUDGET_SPENT} ({self.budget.total:g} s)")
             return call_within(seconds, fn, what=what)
         except Exception as exc:
             if timed_out(exc):

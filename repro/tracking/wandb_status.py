@@ -22,6 +22,7 @@ from repro.runs.io import atomic_write_json, read_json
 
 STATUS_FILE = "wandb_status.json"
 SILENT = "the server stopped answering"
+BUDGET_SPENT = "budget is spent"  # in the error of a call the budget left no time for (wandb_session.py)
 _CAUSES = (  # (pattern in W&B's error, plain words); the first match wins
     (r"timed? ?out|deadline exceeded|did not (return|respond|answer)|busy and did not respond", SILENT),
     (r"\b429\b|too many requests|rate limit", "the server throttled the run (429 Too Many Requests)"),
@@ -43,9 +44,11 @@ def plain_cause(error: BaseException | str, *, after_timeout: bool = False) -> s
     login check that got no answer: after a timeout, or with no refusal in it, it is a server that stopped
     answering."""
     text = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+    lowered = text.lower()
+    if BUDGET_SPENT in lowered:
+        return "the run's W&B budget (tracker.timeouts.total) was spent"
     if isinstance(error, TimeoutError):
         return SILENT
-    lowered = text.lower()
     if "failed to verify credentials" in lowered and (after_timeout or not re.search(r"\b(401|403)\b", lowered)):
         return SILENT
     for pattern, words in _CAUSES:

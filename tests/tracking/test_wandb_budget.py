@@ -87,6 +87,7 @@ def test_a_server_that_stops_answering_costs_a_run_only_its_budget(tmp_path, sil
         assert first == "finish" if silent_from == "finish" else first in END_OF_RUN_CALLS
         assert status["cause"] == SILENT and status["problems"][0]["call"] == first
         assert not any("credentials" in p["cause"] for p in status["problems"])
+        assert not [p for p in status["problems"] if p["call"] == "service stop"]  # no call left blocked, no service
         (unsent,) = status["unsent"]["folders"]
         assert unsent.startswith("offline-run-") and (run_path / "wandb" / unsent).is_dir()
 
@@ -121,6 +122,7 @@ def test_a_timeout_is_named_as_the_server_not_answering_not_as_refused_credentia
     assert "refused the credentials" in plain_cause("AuthenticationError: 401 Unauthorized: invalid API key")
     assert "throttled" in plain_cause("HTTP 429 Too Many Requests")
     assert plain_cause(TimeoutError("W&B charts did not return within 4 s")) == SILENT
+    assert "budget" in plain_cause(TimeoutError("W&B log not made: the run's W&B budget is spent (8 s)"))
 
 
 def test_services_started_by_this_process_are_found_and_ended_by_pid(tmp_path):
