@@ -7,12 +7,13 @@
 
     with wandb_standin(silent_from="artifacts") as server: ...
 
-`wandb_standin` speaks enough of W&B's API for the real client to complete a run online: the GraphQL start
-(Viewer, ServerFeaturesQuery, UpsertBucket, RunResumeStatus), the file stream (history, summary, console), run files
-(CreateRunFiles and the uploads), artifacts (CreateArtifact, CreateArtifactFiles, CreateArtifactManifest,
-CommitArtifact, UseArtifact and the uploads). It keeps what it got per run (`server.runs`), and goes silent (reads a
-request and never answers it, as a server that stopped answering) from a point on: `silent_from` names it (one of
-SILENT_POINTS), or a test calls `go_silent()`; `answer_again()` ends the silence.
+`wandb_standin` speaks enough of W&B's API for the real client to complete a run online (its answers:
+tests/wandb_standin_api.py): the GraphQL start (Viewer, ServerFeaturesQuery, UpsertBucket, RunResumeStatus), the file
+stream (history, summary, console), run files (CreateRunFiles and the uploads), artifacts (CreateArtifact,
+CreateArtifactFiles, CreateArtifactManifest, CommitArtifact, UseArtifact and the uploads). It keeps what it got per
+run (`server.runs`), and goes silent (reads a request and never answers it, as a server that stopped answering) from
+a point on: `silent_from` names it (one of SILENT_POINTS), or a test calls `go_silent()`; `answer_again()` ends the
+silence.
 
 A silent handler waits on an event that `answer_again()` or the context manager's exit sets, so no thread outlives
 the test by more than its own wait; requests are counted (`server.requests`) so a test can show W&B talked to it.
@@ -22,13 +23,14 @@ from __future__ import annotations
 
 import http.server
 import json
-import re
 import socket
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
+
+from wandb_standin_api import file_stream, graphql, operation, upload
 
 MODES = ("429", "500", "close", "silent")
 FAKE_API_KEY = "f" * 40  # W&B checks only the key's shape before it talks to the server
@@ -128,7 +130,7 @@ class StandInServer(http.server.ThreadingHTTPServer):
         self.released = threading.Event()
         self.silent = threading.Event()
         self.runs: dict[str, RunRecord] = {}
-        self.artifacts: dict[str, str] = {}  # artifact id -> name
+        self.artifacts: dict[str, tuple[str, str | None]] = {}  # artifact id -> (name, the run that logs it)
         self.ops: list[str] = []  # what was asked, in order ("graphql:UpsertBucket", "file_stream", "upload")
 
     def go_silent(self) -> None:
@@ -169,7 +171,7 @@ class _StandInHandler(http.server.BaseHTTPRequestHandler):
             except ValueError:
                 body = {}
         if kind == "graphql":
-            body["op"] = body.get("operationName") or _operation(body.get("query") or "")
+            body["op"] = body.get("operationName") or operation(body.get("query") or "")
         with server.lock:
             server.requests += 1
             server.ops.append(f"{kind}:{body.get('op')}" if kind == "graphql" else kind)
@@ -182,11 +184,11 @@ class _StandInHandler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
             return
         if kind == "graphql":
-            answer = {"data": _GRAPHQL.get(body["op"], lambda s, v: {})(server, body.get("variables") or {})}
+            answer = {"data": graphql(server, body["op"], body.get("variables") or {})}
         elif kind == "file_stream":
-            answer = _file_stream(server, path, body)
+            answer = file_stream(server, path, body)
         elif kind == "upload":
-            _upload(server, path)
+            upload(server, path)
             answer = {}
         else:
             answer = {}
@@ -201,178 +203,6 @@ class _StandInHandler(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, *args) -> None:
         pass
-
-
-def _operation(query: str) -> str | None:
-    found = re.search(r"\b(?:query|mutation)\s+(\w+)", query)
-    return found.group(1) if found else None
-
-
-def _file_stream(server: StandInServer, path: str, body: dict) -> dict:
-    run = server.run(path.split("/")[-2])
-    for name, chunk in (body.get("files") or {}).items():
-        offset = int(chunk.get("offset") or 0)
-        lines = chunk.get("content") or []
-        if name == "wandb-history.jsonl":
-            for i, line in enumerate(lines):
-                run.history[offset + i] = json.loads(line)
-        elif name == "wandb-summary.json" and lines:
-            run.summary = json.loads(lines[-1])
-    if body.get("exitcode") is not None:
-        run.exitcode = int(body["exitcode"])
-    return {"exitcode": None, "limits": {}}
-
-
-def _upload(server: StandInServer, path: str) -> None:
-    parts = path.split("/")  # /upload/run/<run id>/<file> or /upload/artifact/<id>/<name>
-    if len(parts) >= 5 and parts[2] == "run":
-        server.run(parts[3]).files.add("/".join(parts[4:]))
-
-
-def _bucket(server: StandInServer, variables: dict) -> dict:
-    name = variables.get("name") or variables.get("id") or "run"
-    run = server.run(name)
-    return {
-        "id": f"bucket-{name}",
-        "name": name,
-        "displayName": variables.get("displayName") or name,
-        "description": "",
-        "config": "{}",
-        "sweepName": None,
-        "project": {"id": "project-1", "name": variables.get("project") or "p", "entity": _entity(variables)},
-        "historyLineCount": run.history_lines,
-    }
-
-
-def _entity(variables: dict) -> dict:
-    return {"id": "entity-1", "name": variables.get("entity") or variables.get("entityName") or "standin"}
-
-
-def _resume_status(server: StandInServer, variables: dict) -> dict:
-    name = variables.get("name")
-    known = server.runs.get(name)
-    bucket = None
-    if known is not None and (known.history or known.summary):
-        bucket = {
-            "id": f"bucket-{name}",
-            "name": name,
-            "summaryMetrics": json.dumps(known.summary),
-            "displayName": name,
-            "logLineCount": 0,
-            "historyLineCount": known.history_lines,
-            "eventsLineCount": 0,
-            "historyTail": json.dumps([json.dumps(known.history[max(known.history)])] if known.history else []),
-            "eventsTail": "[]",
-            "config": "{}",
-            "tags": [],
-            "notes": None,
-            "wandbConfig": "{}",
-        }
-    return {
-        "model": {"id": "project-1", "name": variables.get("project"), "entity": _entity(variables), "bucket": bucket}
-    }
-
-
-def _create_artifact(server: StandInServer, variables: dict) -> dict:
-    spec = variables.get("input") or {}
-    with server.lock:
-        artifact_id = f"artifact-{len(server.artifacts) + 1}"
-        server.artifacts[artifact_id] = f"{spec.get('artifactCollectionName') or 'artifact'}"
-    return {
-        "createArtifact": {
-            "artifact": {
-                "id": artifact_id,
-                "state": "PENDING",
-                "artifactSequence": {"id": "seq-1", "latestArtifact": None},
-            }
-        }
-    }
-
-
-def _artifact_files(server: StandInServer, variables: dict) -> dict:
-    files = (variables.get("input") or {}).get("artifactFiles") or []
-    edges = [
-        {
-            "node": {
-                "storagePath": f"store/{f.get('md5')}",
-                "uploadUrl": f"{server.url}/upload/artifact/{f.get('artifactID')}/{f.get('name')}",
-                "uploadHeaders": [],
-                "uploadMultipartUrls": None,
-                "artifact": {"id": f.get("artifactID")},
-            }
-        }
-        for f in files
-    ]
-    return {"createArtifactFiles": {"files": {"edges": edges}}}
-
-
-def _manifest(server: StandInServer, key: str, variables: dict) -> dict:
-    manifest_id = variables.get("artifactManifestID") or f"manifest-{variables.get('artifactID')}"
-    file = {
-        "id": f"file-{manifest_id}",
-        "uploadUrl": f"{server.url}/upload/manifest/{manifest_id}",
-        "uploadHeaders": [],
-    }
-    return {key: {"artifactManifest": {"id": manifest_id, "file": file}}}
-
-
-def _commit(server: StandInServer, variables: dict) -> dict:
-    artifact_id = variables.get("artifactID")
-    with server.lock:
-        name = server.artifacts.get(artifact_id, "?")
-    run_name = _artifact_runs.get((id(server), artifact_id))
-    if run_name:
-        server.run(run_name).artifacts.append(name)
-    return {"commitArtifact": {"artifact": {"id": artifact_id, "digest": ""}}}
-
-
-_artifact_runs: dict[tuple[int, str], str] = {}
-
-
-def _create_artifact_for_run(server: StandInServer, variables: dict) -> dict:
-    answer = _create_artifact(server, variables)
-    run_name = (variables.get("input") or {}).get("runName")
-    if run_name:
-        _artifact_runs[(id(server), answer["createArtifact"]["artifact"]["id"])] = run_name
-    return answer
-
-
-_GRAPHQL: dict[str, Callable[[StandInServer, dict], dict]] = {
-    "Viewer": lambda s, v: {
-        "viewer": {
-            "id": "user-1",
-            "entity": "standin",
-            "username": "standin",
-            "email": "standin@example.invalid",
-            "flags": "{}",
-            "teams": {"edges": []},
-        }
-    },
-    "ServerFeaturesQuery": lambda s, v: {"serverInfo": {"features": []}},
-    "UpsertBucket": lambda s, v: {"upsertBucket": {"bucket": _bucket(s, v), "inserted": True}},
-    "RunResumeStatus": _resume_status,
-    "CreateRunFiles": lambda s, v: {
-        "createRunFiles": {
-            "runID": f"bucket-{v.get('run')}",
-            "uploadHeaders": [],
-            "files": [{"name": f, "uploadUrl": f"{s.url}/upload/run/{v.get('run')}/{f}"} for f in v.get("files") or []],
-        }
-    },
-    "MarkRunFilesUploaded": lambda s, v: {"markRunFilesUploaded": {"success": True}},
-    "CreateArtifact": _create_artifact_for_run,
-    "CreateArtifactFiles": _artifact_files,
-    "CreateArtifactManifest": lambda s, v: _manifest(s, "createArtifactManifest", v),
-    "UpdateArtifactManifest": lambda s, v: _manifest(s, "updateArtifactManifest", v),
-    "CommitArtifact": _commit,
-    "UseArtifact": lambda s, v: {"useArtifact": {"artifact": {"id": "artifact-used"}}},
-    "FetchArtifactDigestAlgorithm": lambda s, v: {"project": None},
-    "XXHashDigestsEnabled": lambda s, v: {"entity": {"xxhashDigestsEnabled": False}},
-    "OrgFeatureFlags": lambda s, v: {"organization": None},
-    "ClientIDMapping": lambda s, v: {"clientIDMapping": None},
-    "FetchOrgEntityFromEntity": lambda s, v: {"entity": None},
-    "OrganizationCoreWeaveOrganizationID": lambda s, v: {"entity": None},
-    "ArtifactType": lambda s, v: {"project": None},
-}
 
 
 def wandb_services_of(pid: int) -> list[int]:
