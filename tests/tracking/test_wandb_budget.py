@@ -144,3 +144,29 @@ def test_services_started_by_this_process_are_found_and_ended_by_pid(tmp_path):
         for proc in (other, ours):
             proc.kill()
             proc.wait()
+
+
+@pytest.mark.slow
+def test_a_service_that_w_and_bs_teardown_leaves_running_is_ended_by_pid(tmp_path, monkeypatch):
+    """W&B's teardown may return with its service still running (busy retrying, or a connection that does not own
+    it): the run ends the services it started by pid, so none outlives it."""
+    import wandb
+
+    from repro.config import load_config
+    from repro.train import train
+
+    real_teardown = wandb.teardown
+    real_teardown()  # a fresh service, as in a job
+    before = service_pids()
+    monkeypatch.setattr(wandb, "teardown", lambda *a, **k: None)  # returns, the service still running
+    try:
+        result = train(load_config([*TINY, "tracker=wandb", f"output_root={tmp_path}"]))
+        assert service_pids() <= before  # the run's own service ended by pid
+        status = json.loads((result.run_dir.path / "wandb_status.json").read_text())
+        assert status["complete"] is True and not status["problems"] and "service stop" in status["calls"]
+    finally:
+        monkeypatch.undo()
+        try:
+            real_teardown()  # W&B's state of the ended service, reset for the tests after this one
+        except Exception:
+            pass
