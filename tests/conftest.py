@@ -24,7 +24,7 @@ def _isolated_wandb(tmp_path_factory, monkeypatch):
     wandb_root = tmp_path_factory.mktemp("wandb")
     monkeypatch.setenv("WANDB_MODE", "offline")
     monkeypatch.setenv("WANDB_SILENT", "true")
-    for var in ("WANDB_DIR", "WANDB_CACHE_DIR", "WANDB_DATA_DIR", "WANDB_CONFIG_DIR"):
+    for var in ("WANDB_DIR", "WANDB_CACHE_DIR", "WANDB_DATA_DIR", "WANDB_ARTIFACT_DIR", "WANDB_CONFIG_DIR"):
         monkeypatch.setenv(var, str(wandb_root / var.lower()))
     monkeypatch.delenv("WANDB_API_KEY", raising=False)
     yield

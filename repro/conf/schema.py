@@ -131,6 +131,7 @@ class NoTracker:
 class WandbTimeouts:
     """Seconds W&B may take (repro/tracking/wandb_bounds.py): past them the run logs offline and trains on."""
 
+    total: float = option(gt=0, why="the run's whole wait on W&B, every call counted; past it the run logs offline")
     init: float = option(gt=0, why="start an online run; past it the run logs offline")
     finish: float = option(gt=0, why="upload what is left at the end")
     call: float = option(gt=0, why="any one log, summary, chart or artifact call")

@@ -7,9 +7,9 @@ timeout, retry count and backoff cap of its GraphQL, file-stream and file-transf
 can block is also run under a deadline of our own (`call_within`): a W&B call that ignores its settings is left
 behind in a daemon thread, W&B is turned off for the rest of the run, and the run goes on.
 
-`<run_dir>/wandb_status.json` says what W&B got: the mode asked for, where the run was logged (online, an offline
-copy after online failed, or nowhere), whether W&B has everything, and each problem with its call and seconds.
-`repro wandb sync` reads it.
+Over all of them, one budget (`tracker.timeouts.total`, `Budget`): each call's deadline is the smaller of its own
+bound and what is left of the budget, so the run's whole wait on W&B, start to finish, is capped by it. What the
+run got and waited: repro/tracking/wandb_status.py; what happens when a call times out: wandb_session.py.
 """
 
 from __future__ import annotations
@@ -17,28 +17,29 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Callable, Mapping
-
-from repro.runs.io import atomic_write_json, read_json
-
-STATUS_FILE = "wandb_status.json"
 
 
 class WandbTimeout(TimeoutError):
-    """A W&B call outlived its deadline; it is left running in a daemon thread."""
+    """A W&B call outlived its deadline; its thread (`worker`) is still running until W&B's service is ended."""
+
+    def __init__(self, message: str, worker: threading.Thread | None = None) -> None:
+        super().__init__(message)
+        self.worker = worker
 
 
 @dataclass(frozen=True)
 class WandbBounds:
     """Seconds W&B may take (`tracker.timeouts.*`) and how often a failed request is retried (`tracker.retries`).
 
-    init: starting an online run (W&B's default 90 s); finish: uploading what is left at the end (W&B's default:
-    no limit); call: any one log, summary, chart or artifact call; teardown: stopping W&B's service process after
-    a failure or an online run; service_wait: the local service process to start (W&B's default 30 s is too short
-    on a node where a whole array starts at once); request: one HTTP request; retry_wait_max: the longest backoff
-    between retries of a 429, 5xx or dropped connection."""
+    total: the run's whole wait on W&B, every call counted (the budget: `Budget`); init: starting an online run
+    (W&B's default 90 s); finish: uploading what is left at the end (W&B's default: no limit); call: any one log,
+    summary, chart or artifact call; teardown: stopping W&B's service process at the end; service_wait: the local
+    service process to start (W&B's default 30 s is too short on a node where a whole array starts at once);
+    request: one HTTP request; retry_wait_max: the longest backoff between retries of a 429, 5xx or dropped
+    connection."""
 
+    total: float = 90.0
     init: float = 15.0
     finish: float = 60.0
     call: float = 30.0
@@ -78,6 +79,26 @@ class WandbBounds:
         return 1.25 * self.finish + 2.0
 
 
+class Budget:
+    """The run's one budget for W&B (`tracker.timeouts.total`): every call's deadline is the smaller of its own
+    bound and what is left. While the run is online, `reserve` seconds are held back for writing the rest offline
+    once a call timed out (an offline start and finish are local: a second or two)."""
+
+    def __init__(self, total: float) -> None:
+        self.total = float(total)
+        self.reserve = min(20.0, 0.5 * self.total)
+        self.spent = 0.0
+
+    def spend(self, seconds: float) -> None:
+        self.spent += seconds
+
+    def left(self, *, online: bool) -> float:
+        return max(0.0, self.total - self.spent - (self.reserve if online else 0.0))
+
+    def deadline(self, bound: float, *, online: bool) -> float:
+        return min(bound, self.left(online=online))
+
+
 def quiet_error_reporting() -> None:
     """W&B's SDK reports its own errors to the W&B server at exit; against an unreachable server that costs about
     10 s per process. Off unless the user asked for it (WANDB_ERROR_REPORTING set)."""
@@ -85,8 +106,8 @@ def quiet_error_reporting() -> None:
 
 
 def call_within(seconds: float, fn: Callable[[], Any], *, what: str) -> Any:
-    """`fn()` in a daemon thread; its result or its exception, or `WandbTimeout` after `seconds` (the thread is
-    left behind: a daemon never holds the process at exit)."""
+    """`fn()` in a daemon thread; its result or its exception, or `WandbTimeout` after `seconds` (the thread goes
+    on until W&B's service is ended, which ends its wait: repro/tracking/wandb_session.py)."""
     box: dict[str, Any] = {}
 
     def target() -> None:
@@ -99,7 +120,7 @@ def call_within(seconds: float, fn: Callable[[], Any], *, what: str) -> Any:
     worker.start()
     worker.join(seconds)
     if worker.is_alive():
-        raise WandbTimeout(f"W&B {what} did not return within {seconds:g} s")
+        raise WandbTimeout(f"W&B {what} did not return within {seconds:g} s", worker)
     if "error" in box:
         raise box["error"]
     return box.get("value")
@@ -113,51 +134,3 @@ def teardown_within(wandb: Any, seconds: float) -> bool:
         return True
     except Exception:
         return False
-
-
-class WandbStatus:
-    """`<run_dir>/wandb_status.json`: rewritten atomically whenever it changes (start, each problem, finish)."""
-
-    def __init__(self, run_dir: Path, *, requested: str) -> None:
-        self.path = Path(run_dir) / STATUS_FILE
-        self.record: dict[str, Any] = {
-            "requested": requested,
-            "logged_to": None,
-            "complete": None,
-            "problems": [],
-        }
-
-    def problem(self, call: str, error: BaseException | str, seconds: float | None = None) -> None:
-        text = error if isinstance(error, str) else f"{type(error).__name__}: {' '.join(str(error).split())[:300]}"
-        entry = {"call": call, "error": text}
-        if seconds is not None:
-            entry["seconds"] = round(seconds, 2)
-        self.record["problems"].append(entry)
-        self.record["complete"] = False
-        self.write()
-
-    def set(self, **fields: Any) -> None:
-        self.record.update(fields)
-        self.write()
-
-    def waited(self, seconds: float) -> None:
-        """Seconds the run spent waiting on W&B's blocking calls (start, finish, teardown), added up."""
-        self.record["seconds_waited"] = round(self.record.get("seconds_waited", 0.0) + seconds, 2)
-
-    def finished(self, *, complete: bool) -> None:
-        self.set(complete=complete and not self.record["problems"])
-
-    def write(self) -> None:
-        try:
-            atomic_write_json(self.path, self.record)
-        except OSError:  # the run directory is the record; this file never stops a run
-            pass
-
-
-def read_status(run_dir: Path) -> dict[str, Any] | None:
-    path = Path(run_dir) / STATUS_FILE
-    try:
-        record = read_json(path)
-    except (OSError, ValueError):
-        return None
-    return record if isinstance(record, dict) else None

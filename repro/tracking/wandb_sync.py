@@ -107,7 +107,8 @@ class _Records:
 
 
 def offline_folders(run_dir: Path) -> list[Path]:
-    """The run's offline W&B folders, oldest first (W&B names them offline-run-<YYYYMMDD_HHMMSS>-<id>)."""
+    """The run's offline W&B folders, oldest first (W&B names them offline-run-<YYYYMMDD_HHMMSS>-<id>): one per
+    process, and the one a run switched to after an online call timed out (wandb_status.json lists it)."""
     folder = Path(run_dir) / "wandb"
     return sorted(p for p in folder.glob("offline-run-*") if p.is_dir()) if folder.is_dir() else []
 
@@ -207,6 +208,20 @@ def _sync_one(
     return error
 
 
+def _sync_run(run_path: Path, folders: list[Path], **kwargs) -> list[tuple[str, str | None]]:
+    """Upload a run's folders in order (a later one resumes the W&B run an earlier one began), stopping at the
+    first that fails; [(run/folder, None when synced, else the error)]."""
+    done: list[tuple[str, str | None]] = []
+    for i, folder in enumerate(folders):
+        error = _sync_one(run_path, folder, **kwargs)
+        done.append((f"{run_path.name}/{folder.name}", error))
+        if error is not None:
+            later = f"not sent: {folder.name} before it failed"
+            done += [(f"{run_path.name}/{f.name}", later) for f in folders[i + 1 :]]
+            break
+    return done
+
+
 def sync_root(root: Path, options: SyncOptions, *, say: Callable[[str], None] = print) -> SyncReport:
     """Sync every finished run's offline folders under `root` (module docstring)."""
     from repro.runs.runlock import FileLock
@@ -219,20 +234,21 @@ def sync_root(root: Path, options: SyncOptions, *, say: Callable[[str], None] = 
         before = len(report.already)
         say(f"{len(todo)} offline W&B folder(s) to upload, {before} synced before, {options.jobs} at a time")
         pool = ThreadPoolExecutor(max_workers=max(1, options.jobs))
-        futures = {
-            pool.submit(
-                _sync_one, run_path, folder, exe=exe, options=options, records=records, children=children
-            ): f"{run_path.name}/{folder.name}"
-            for run_path, folder in todo
-        }
+        runs: dict[Path, list[Path]] = {}
+        for run_path, folder in todo:
+            runs.setdefault(run_path, []).append(folder)
+        futures = [
+            pool.submit(_sync_run, run_path, folders, exe=exe, options=options, records=records, children=children)
+            for run_path, folders in runs.items()
+        ]
         try:
-            for future, name in futures.items():
-                error = future.result()
-                if error is None:
-                    report.synced.append(name)
-                else:
-                    report.failed[name] = error
-                say(f"  {'synced' if error is None else 'FAILED'}  {name}")
+            for future in futures:
+                for name, error in future.result():
+                    if error is None:
+                        report.synced.append(name)
+                    else:
+                        report.failed[name] = error
+                    say(f"  {'synced' if error is None else 'FAILED'}  {name}")
         except BaseException:
             children.kill_all()
             pool.shutdown(wait=True, cancel_futures=True)

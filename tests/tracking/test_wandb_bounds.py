@@ -58,8 +58,8 @@ def test_a_misbehaving_wandb_server_costs_a_run_only_its_bounds(tmp_path, mode):
     status = json.loads((run_path / "wandb_status.json").read_text())
     assert status["requested"] == "online" and status["logged_to"] == "offline" and status["complete"] is False
     assert status["problems"][0]["call"] == "init"
-    # what the run waited on W&B: its start (online, then offline) and the stop of W&B's service in between
-    assert status["seconds_waited"] <= 2 * bounds.start_deadline() + bounds.teardown
+    # what the run waited on W&B, every call counted: within its budget (and the seconds it takes to end a service)
+    assert status["seconds_waited"] <= bounds.total + 10
     assert elapsed >= status["seconds_waited"]
     assert list((run_path / "wandb").glob("offline-run-*/*.wandb"))  # the copy `repro wandb sync` uploads
 
@@ -125,14 +125,22 @@ def test_a_hanging_finish_is_cut_at_its_bound_and_recorded(tmp_path, monkeypatch
 
 
 @pytest.mark.slow
-def test_the_service_wait_reaches_the_setting_wandb_starts_its_service_with(tmp_path):
+def test_the_service_wait_reaches_the_setting_wandb_starts_its_service_with(tmp_path, monkeypatch):
     """W&B starts its service process from its global settings, not from wandb.init's: the bound must land there."""
     import wandb
-    from wandb.sdk import wandb_setup
+    from wandb.sdk.lib.service import service_connection
 
     from repro.config import load_config
     from repro.train import train
 
+    started_with = []
+    connect = service_connection.connect_to_service
+
+    def recording(asyncer, settings):
+        started_with.append(settings.x_service_wait)
+        return connect(asyncer, settings)
+
     wandb.teardown()  # a fresh service, as in a job
+    monkeypatch.setattr(service_connection, "connect_to_service", recording)
     train(load_config([*TINY, "tracker=wandb", "tracker.timeouts.service_wait=77", f"output_root={tmp_path}"]))
-    assert wandb_setup.singleton().settings.x_service_wait == 77
+    assert started_with == [77]

@@ -1,0 +1,172 @@
+"""W&B never costs a run more than its budget (`tracker.timeouts.total`): against a stand-in W&B server that stops
+answering after the run's start, during its end-of-run artifacts or at its finish, `repro train ...
+tracker.mode=online` exits 0 within its budget plus a few seconds, switches to offline at the first call that timed
+out, leaves no W&B service process behind, says the truth in wandb_status.json, and `repro wandb sync` sends the
+rest once the server answers again (a second sync sends nothing)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from repro.runs.rundir import RunDir
+from repro.tracking.wandb_bounds import Budget
+from repro.tracking.wandb_service import end_services, service_pids
+from repro.tracking.wandb_status import SILENT, plain_cause
+from wandb_endpoint import FAKE_API_KEY, wandb_services_of, wandb_standin
+
+BUDGET = 8
+# Each call's own bounds are far above the budget, so only the budget can end the run in time: without it the finish
+# alone would wait 120 s. The margin covers what is not W&B (the process's start, imports, data) on a loaded machine.
+BOUNDS = {"total": BUDGET, "call": 60, "finish": 120, "init": 60}
+MARGIN = 45
+TINY = ["optim.epochs=2", "data.subset=100", "data.test_subset=100", "progress=none"]
+END_OF_RUN_CALLS = {"summary", "charts", "figures", "input artifacts", "label artifact", "model artifact"}
+
+
+def _train(server, tmp_path: Path) -> tuple[subprocess.CompletedProcess, float, int]:
+    """`repro train` online against the stand-in: (its result, wall seconds, its pid)."""
+    overrides = [
+        *TINY,
+        "tracker=wandb",
+        "tracker.mode=online",
+        "tracker.entity=standin",
+        *(f"tracker.timeouts.{k}={v}" for k, v in BOUNDS.items()),
+        f"output_root={tmp_path / 'out'}",
+    ]
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "repro.cli", "train", *overrides],
+        env=_env(server),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    out, err = proc.communicate(timeout=600)  # a hang guard only
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err), time.monotonic() - started, proc.pid
+
+
+def _env(server) -> dict[str, str]:
+    env = {**os.environ, "WANDB_BASE_URL": server.url, "WANDB_API_KEY": FAKE_API_KEY}
+    for var in ("WANDB_MODE", "WANDB_SERVICE"):
+        env.pop(var, None)
+    return env
+
+
+def _sync(server, root: Path) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "repro.cli", "wandb", "sync", str(root), "--backoff", "0"]
+    return subprocess.run(command, env=_env(server), capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("silent_from", ["start", "artifacts", "finish"])
+def test_a_server_that_stops_answering_costs_a_run_only_its_budget(tmp_path, silent_from):
+    with wandb_standin(silent_from=silent_from) as server:
+        done, elapsed, pid = _train(server, tmp_path)
+        assert server.silent.is_set()  # the run reached the point where the server went silent
+        assert not wandb_services_of(pid)  # no W&B service outlives the run (found by the run's pid)
+        assert done.returncode == 0, done.stderr[-3000:]
+        (run_path,) = (tmp_path / "out" / "runs").iterdir()
+        rd = RunDir(run_path)
+        summary = rd.read_summary()
+        assert rd.is_done() and len(rd.read_metrics()) == 2 and summary["final_test_acc"] >= 0
+        assert elapsed < summary["seconds"] + BUDGET + MARGIN, (elapsed, summary["seconds"])
+
+        status = json.loads((run_path / "wandb_status.json").read_text())
+        assert status["requested"] == "online" and status["logged_to"] == "offline" and status["complete"] is False
+        assert status["budget"] == BUDGET and status["seconds_waited"] <= BUDGET + 10
+        assert status["seconds_waited"] == pytest.approx(sum(c["seconds"] for c in status["calls"].values()), abs=0.05)
+        first = status["timed_out"][0]["call"]
+        assert status["went_offline_after"] == first
+        assert first == "finish" if silent_from == "finish" else first in END_OF_RUN_CALLS
+        assert status["cause"] == SILENT and status["problems"][0]["call"] == first
+        assert not any("credentials" in p["cause"] for p in status["problems"])
+        assert not [p for p in status["problems"] if p["call"] == "service stop"]  # no call left blocked, no service
+        (unsent,) = status["unsent"]["folders"]
+        assert unsent.startswith("offline-run-") and (run_path / "wandb" / unsent).is_dir()
+
+        server.answer_again()
+        server.silent_from = None
+        synced = _sync(server, tmp_path / "out")
+        assert synced.returncode == 0 and "synced 1 (now)" in synced.stdout, synced.stdout + synced.stderr
+        (got,) = [server.runs[k] for k in server.runs if k.startswith(rd.run_id)]
+        assert {row.get("epoch") for row in got.history.values()} >= {1, 2}
+        assert got.summary["summary/final_test_acc"] == pytest.approx(summary["final_test_acc"])
+        assert any(name.startswith("model-") for name in got.artifacts) and got.exitcode == 0
+        before = server.requests
+        again = _sync(server, tmp_path / "out")
+        assert again.returncode == 0 and "synced 0 (now) + 1 (before)" in again.stdout
+        assert server.requests == before  # the second sync sends nothing
+
+
+def test_the_budget_caps_each_deadline_and_keeps_a_reserve_for_the_offline_rest():
+    budget = Budget(8)
+    assert budget.deadline(60, online=True) == 4 and budget.deadline(60, online=False) == 8
+    budget.spend(3)
+    assert budget.deadline(60, online=True) == 1 and budget.deadline(2, online=False) == 2
+    budget.spend(10)
+    assert budget.left(online=False) == 0
+    assert Budget(90).reserve == 20
+
+
+def test_a_timeout_is_named_as_the_server_not_answering_not_as_refused_credentials():
+    words = "AuthenticationError: Failed to verify credentials with http://127.0.0.1:1: context deadline exceeded"
+    assert plain_cause(words) == SILENT
+    assert plain_cause("AuthenticationError: Failed to verify credentials", after_timeout=True) == SILENT
+    assert "refused the credentials" in plain_cause("AuthenticationError: 401 Unauthorized: invalid API key")
+    assert "throttled" in plain_cause("HTTP 429 Too Many Requests")
+    assert plain_cause(TimeoutError("W&B charts did not return within 4 s")) == SILENT
+    assert "budget" in plain_cause(TimeoutError("W&B log not made: the run's W&B budget is spent (8 s)"))
+
+
+def test_services_started_by_this_process_are_found_and_ended_by_pid(tmp_path):
+    """A stand-in `wandb-core` (this Python under that name, started with `--pid <this process>` as W&B starts its
+    service)."""
+    fake = tmp_path / "wandb-core"
+    fake.symlink_to(sys.executable)
+    sleep = [str(fake), "-c", "import time; time.sleep(120)", "--pid"]
+    other = subprocess.Popen([*sleep, "1"])  # another process's service: never ours to end
+    ours = subprocess.Popen([*sleep, str(os.getpid())])
+    try:
+        deadline = time.monotonic() + 60  # a hang guard only: the loop ends once it has started
+        while ours.pid not in (found := service_pids()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert ours.pid in found and other.pid not in found
+        assert end_services({ours.pid}) == set()
+        assert ours.poll() is not None and other.poll() is None and ours.pid not in service_pids()
+    finally:
+        for proc in (other, ours):
+            proc.kill()
+            proc.wait()
+
+
+@pytest.mark.slow
+def test_a_service_that_w_and_bs_teardown_leaves_running_is_ended_by_pid(tmp_path, monkeypatch):
+    """W&B's teardown may return with its service still running (busy retrying, or a connection that does not own
+    it): the run ends the services it started by pid, so none outlives it."""
+    import wandb
+
+    from repro.config import load_config
+    from repro.train import train
+
+    real_teardown = wandb.teardown
+    real_teardown()  # a fresh service, as in a job
+    before = service_pids()
+    monkeypatch.setattr(wandb, "teardown", lambda *a, **k: None)  # returns, the service still running
+    try:
+        result = train(load_config([*TINY, "tracker=wandb", f"output_root={tmp_path}"]))
+        assert service_pids() <= before  # the run's own service ended by pid
+        status = json.loads((result.run_dir.path / "wandb_status.json").read_text())
+        assert status["complete"] is True and not status["problems"] and "service stop" in status["calls"]
+    finally:
+        monkeypatch.undo()
+        try:
+            real_teardown()  # W&B's state of the ended service, reset for the tests after this one
+        except Exception:
+            pass
