@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEFAULT_RUNS = "outputs"
 
@@ -100,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     return run_figures(args)
 
 
-def read_runs(args: argparse.Namespace):
+def read_runs(args: argparse.Namespace) -> tuple[pd.DataFrame, str]:
     """(run frame, where it came from): the W&B project of --wandb, else the run directories under --runs."""
     from analysis.collect import require_runs
 
@@ -116,7 +120,7 @@ def read_runs(args: argparse.Namespace):
     return runs, source
 
 
-def given_scale(args: argparse.Namespace):
+def given_scale(args: argparse.Namespace) -> tuple[Any, list[str] | None]:
     """(scale, extra overrides) given on the command line; (None, None): each sweep's last `repro sweep`'s."""
     if any(v is not None for v in (args.epochs, args.subset, args.test_subset)):
         from analysis.sweeps import Scale
