@@ -20,7 +20,7 @@ import pandas as pd
 from analysis.cells import index_runs
 from analysis.ledger.claims import Claim, PaperDifference
 from analysis.ledger.intervals import Comparison, compare
-from analysis.tables.build import build_table, expansion_options, paper_or_empty
+from analysis.tables.build import NOT_STARTED, build_table, expansion_options, paper_or_empty
 from analysis.tables.model import Cell, TableResult
 
 
@@ -98,6 +98,11 @@ def build_ledger(
         )
         if result.expansion:
             ledger.expansions[number] = result.expansion
+        planned = sum(cell.planned for cell in result.cells.values())
+        if planned and not result.averaged and all(p.state == NOT_STARTED for p in result.pending):  # not run here
+            why = f"none of the {planned} runs Table {number}'s sweep reports is in these runs (not run here yet?)"
+            ledger.missing += [Missing(c, why) for c in table_claims]
+            continue
         for claim in table_claims:
             entries, missing = claim_entries(claim, result)
             ledger.entries += entries

@@ -232,3 +232,13 @@ def test_repro_ledger_refuses_bad_input_with_one_paragraph(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2 and "has no row 'Ours (Magic)'" in err and err.count("\n") == 1
     assert not (tmp_path / "ledger.md").exists()
+
+
+def test_a_table_not_run_into_this_root_is_one_line_per_claim(tmp_path):
+    write_run(tmp_path, "another-tables-run", 0.5)
+    ledger = build_ledger(collect_runs(tmp_path), {1: FakeSpec()}, load_claims(tables=[1]), output_root=tmp_path)
+    planned = sum(len(seeds) for seeds in VALUES.values())
+    assert not ledger.entries and len(ledger.missing) == 2
+    assert {m.reason for m in ledger.missing} == {
+        f"none of the {planned} runs Table 1's sweep reports is in these runs (not run here yet?)"
+    }
