@@ -20,6 +20,7 @@ from analysis.ledger.build import build_ledger
 from analysis.ledger.claims import load_claims
 from analysis.ledger.intervals import NOT_SIGNIFICANT, ONE_SEED, OPPOSITE, PAIRED, SIGN_REPRODUCED, WELCH, compare
 from analysis.sweeps import planned_runs
+from repo_paths import REPO
 from repro.cli import main
 from repro.runs.rundir import RunDir
 from repro.sweep.spec.model import PlannedRun
@@ -223,15 +224,17 @@ def test_repro_ledger_writes_markdown_csv_and_png_from_a_real_sweep_file(tmp_pat
 
 def test_repro_ledger_refuses_bad_input_with_one_paragraph(tmp_path, capsys):
     (tmp_path / "runs").mkdir()
-    assert main(["ledger", "--runs", str(tmp_path), "--sweeps-dir", "sweeps/demo", "--out", str(tmp_path)]) == 2
+    demo = str(REPO / "sweeps" / "demo")
+    assert main(["ledger", "--runs", str(tmp_path), "--sweeps-dir", demo, "--out", str(tmp_path)]) == 2
     assert "No runs found" in capsys.readouterr().err
     bad = tmp_path / "claims.csv"
     bad.write_text("table,better_row,worse_row,better_setting,worse_setting,claim\n1,Ours (Magic),Baseline,,,x\n")
     write_run(tmp_path, "some-run", 0.5)
-    code = main(["ledger", "--runs", str(tmp_path), "--sweeps-dir", "sweeps/demo", "--claims", str(bad)])
+    out = tmp_path / "out"
+    code = main(["ledger", "--runs", str(tmp_path), "--sweeps-dir", demo, "--claims", str(bad), "--out", str(out)])
     err = capsys.readouterr().err
     assert code == 2 and "has no row 'Ours (Magic)'" in err and err.count("\n") == 1
-    assert not (tmp_path / "ledger.md").exists()
+    assert not out.exists()
 
 
 def test_a_table_not_run_into_this_root_is_one_line_per_claim(tmp_path):
