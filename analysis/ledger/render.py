@@ -71,7 +71,8 @@ def ledger_frame(ledger: Ledger) -> pd.DataFrame:
          "worse_row": m.claim.worse_row, "verdict": NOT_IN_RUNS, "says": m.claim.text, "note": m.reason}
         for m in ledger.missing
     ]  # fmt: skip
-    return pd.DataFrame.from_records(records, columns=CSV_COLUMNS)
+    counts = {"n_better": "Int64", "n_worse": "Int64", "n_pairs": "Int64"}  # empty, not NaN, where not answered
+    return pd.DataFrame.from_records(records, columns=CSV_COLUMNS).astype(counts)
 
 
 def render_csv(ledger: Ledger) -> str:
