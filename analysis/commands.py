@@ -1,10 +1,15 @@
-"""`repro tables` and `repro figures`: regenerate the paper's tables (Markdown + CSV) and figures (PNG) from run
-directories (or, for tables, the W&B API) and the sweep files that say which runs make each cell."""
+"""`repro tables`, `repro ledger` and `repro figures`: regenerate the paper's tables (Markdown + CSV), the ledger of
+its claims (Markdown + CSV + PNG) and its figures (PNG) from run directories (or, for tables and the ledger, the W&B
+API) and the sweep files that say which runs make each cell."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEFAULT_RUNS = "outputs"
 # The short names `--figures` takes, one per figure of analysis/figures/make.py's FIGURES (a test holds them equal;
@@ -30,16 +35,33 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
         metavar="OUTPUT_ROOT",
         help="the output_root the runs were written to (holds runs/<run_id>/); default: outputs",
     )
-    if name == "tables":
+    if name in ("tables", "ledger"):
+        ledger = name == "ledger"
         parser.add_argument(
             "--wandb", metavar="ENTITY/PROJECT", help="read the runs from the W&B API instead of run directories"
         )
         parser.add_argument(
-            "--out", default="paper_tables/ours", help="where tableN.md / tableN.csv go (default: paper_tables/ours)"
+            "--out",
+            default="paper_tables/ours",
+            help=f"where {'ledger.md / .csv / .png' if ledger else 'tableN.md / tableN.csv'} go "
+            "(default: paper_tables/ours)",
         )
         parser.add_argument(
-            "--tables", nargs="+", type=int, metavar="N", help="table numbers (default: every table with a sweep file)"
+            "--tables",
+            nargs="+",
+            type=int,
+            metavar="N",
+            help="the claims of these tables (default: every claim)"
+            if ledger
+            else "table numbers (default: every table with a sweep file)",
         )
+        if ledger:
+            parser.add_argument(
+                "--claims",
+                metavar="CSV",
+                help="the claims to check (default: paper_tables/claims.csv; its columns are described in "
+                "docs/tables.md)",
+            )
         parser.add_argument(
             "--sweeps-dir", default="sweeps", help="the directory of the tableN.yaml sweep files (default: sweeps)"
         )
@@ -91,13 +113,14 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.command == "tables":
         return run_tables(args)
+    if args.command == "ledger":
+        return run_ledger(args)
     return run_figures(args)
 
 
-def run_tables(args: argparse.Namespace) -> int:
+def read_runs(args: argparse.Namespace) -> tuple[pd.DataFrame, str]:
+    """(run frame, where it came from): the W&B project of --wandb, else the run directories under --runs."""
     from analysis.collect import require_runs
-    from analysis.sweeps import load_specs
-    from analysis.tables.build import make_tables
 
     if args.wandb:
         from analysis.wandb_source import collect_wandb
@@ -108,12 +131,25 @@ def run_tables(args: argparse.Namespace) -> int:
 
         runs, source = collect_runs(args.runs), f"{Path(args.runs) / 'runs'}"
     require_runs(runs, source)
-    specs = load_specs(args.sweeps_dir, args.tables)
-    scale = extra = None
+    return runs, source
+
+
+def given_scale(args: argparse.Namespace) -> tuple[Any, list[str] | None]:
+    """(scale, extra overrides) given on the command line; (None, None): each sweep's last `repro sweep`'s."""
     if any(v is not None for v in (args.epochs, args.subset, args.test_subset)):
         from analysis.sweeps import Scale
 
-        scale, extra = Scale(epochs=args.epochs, subset=args.subset, test_subset=args.test_subset), []
+        return Scale(epochs=args.epochs, subset=args.subset, test_subset=args.test_subset), []
+    return None, None
+
+
+def run_tables(args: argparse.Namespace) -> int:
+    from analysis.sweeps import load_specs
+    from analysis.tables.build import make_tables
+
+    runs, source = read_runs(args)
+    specs = load_specs(args.sweeps_dir, args.tables)
+    scale, extra = given_scale(args)
     make_tables(
         runs,
         specs,
@@ -127,6 +163,29 @@ def run_tables(args: argparse.Namespace) -> int:
     from analysis.tables.annotators import write_annotator_table
 
     write_annotator_table(runs, args.out, source=source)  # when some run has several annotators per image
+    return 0
+
+
+def run_ledger(args: argparse.Namespace) -> int:
+    from analysis.ledger.write import make_ledger
+    from analysis.sweeps import load_specs
+
+    runs, source = read_runs(args)
+    specs = load_specs(args.sweeps_dir, args.tables)  # every tableN.yaml there; a claim's table without one says so
+    scale, extra = given_scale(args)
+    make_ledger(
+        runs,
+        specs,
+        out_dir=args.out,
+        output_root=args.runs,
+        source=source,
+        sweeps=str(args.sweeps_dir),
+        scales=None if scale is None else {number: scale for number in specs},
+        extra_overrides=extra,
+        claims_path=args.claims,
+        paper_dir=args.paper_dir,
+        tables=args.tables,
+    )
     return 0
 
 

@@ -150,6 +150,10 @@ def run(args: argparse.Namespace) -> int:
         seconds=time.perf_counter() - started,
         names=expected,
     )
+    from analysis.ledger.write import ledger_from_root  # the summary ends with the paper's claims in these runs
+
+    scales = {number: size.scale(number) for number in specs}
+    ledger_from_root(output_root, specs, out_dir=output_root / "tables", scales=scales, extra_overrides=extra)
     missing = [name for name in expected if figures.get(name) is None]
     if failed or missing:
         print(

@@ -79,6 +79,7 @@ def build_table(
         value = run.get(metric) if run is not None else None
         if run is not None and run["state"] == DONE and _finite(value):
             cell.values.append(float(value) * (100.0 if percent else 1.0))
+            cell.seeds.append(p.seed)
             cell.commits.add(str(run.get("commit") or "unknown"))
             cell.precisions.add(str(run.get("precision") or "fp32"))
             cell.clean_labels.append(clean_labels_text(run))
@@ -238,11 +239,8 @@ def make_tables(
     by_id = index_runs(runs)  # once for all tables
     results = []
     for number, spec in specs.items():
-        paper = _paper_or_empty(number, paper_dir)
-        if scale is None and extra_overrides is None:
-            table_scale, table_extra = last_sweep_options(output_root, spec)
-        else:
-            table_scale, table_extra = scale, list(extra_overrides or [])
+        paper = paper_or_empty(number, paper_dir)
+        table_scale, table_extra = expansion_options(output_root, spec, scale, extra_overrides)
         result = build_table(
             number,
             spec,
@@ -283,7 +281,17 @@ def make_tables(
     return written
 
 
-def _paper_or_empty(number: int, paper_dir: str | Path | None) -> pd.DataFrame:
+def expansion_options(
+    output_root: str | Path, spec: Any, scale: Any = None, extra_overrides: Sequence[str] | None = None
+) -> tuple[Any, list[str]]:
+    """The (scale, extra overrides) to expand a table's sweep with: those given, or with neither given those its
+    last `repro sweep` into `output_root` ran with (the runs' ids depend on them)."""
+    if scale is None and extra_overrides is None:
+        return last_sweep_options(output_root, spec)
+    return scale, list(extra_overrides or [])
+
+
+def paper_or_empty(number: int, paper_dir: str | Path | None) -> pd.DataFrame:
     try:
         return paper_table(number, paper_dir)
     except UserError:

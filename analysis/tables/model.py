@@ -29,6 +29,7 @@ class Cell:
     column: str
     planned: int = 0
     values: list[float] = field(default_factory=list)
+    seeds: list[Any] = field(default_factory=list)  # the seed of each averaged value (the ledger pairs by seed)
     pending: list[PendingRun] = field(default_factory=list)
     data_sets: tuple[str, ...] = ()
     paper: dict[str, Any] | None = None

@@ -42,6 +42,8 @@ def test_quick_demo_writes_tables_figures_and_summary_then_reruns_without_traini
     assert f"{len(planned)} run(s) trained now" in first
 
     summary = first.split("== Demo summary (quick) ==")[1]
+    claims = summary.split("== The paper's claims in these runs")[1]  # the summary ends with the ledger
+    assert "Ours (Instance) > Baseline" in claims and (root / "tables" / "ledger.png").is_file()
     assert f"with {torch.backends.cpu.get_cpu_capability()} kernels" in summary  # which CPU kernels made these digits
     for n, spec in specs.items():
         md, csv = root / "tables" / f"table{n}.md", root / "tables" / f"table{n}.csv"

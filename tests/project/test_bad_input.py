@@ -19,6 +19,7 @@ import pytest
 import torch
 
 from presets import QUIET, TINY_BASELINE_SWEEP
+from repo_paths import REPO
 from repro.cli import main
 from repro.config import load_config, to_container
 from repro.runs.rundir import RunDir
@@ -108,6 +109,7 @@ class Case:
 
 
 TRAIN = ["train", *RUN, "output_root={out}"]
+LEDGER = ["ledger", "--runs", "{out}", "--out", "{tmp}/ledger", "--sweeps-dir", str(REPO / "sweeps" / "demo")]
 CASES = [
     Case("seed not an integer", [*TRAIN, "seed=abc"]),
     Case("seed negative", [*TRAIN, "seed=-1"]),
@@ -310,6 +312,14 @@ CASES = [
     Case("tables unknown table", ["tables", "--runs", "{out}", "--out", "{tmp}/tables", "--tables", "99"]),
     Case("tables W&B not entity/project", ["tables", "--wandb", "justaname", "--out", "{tmp}/tables"]),
     Case("tables W&B unreachable", ["tables", "--wandb", "nobody-x/none-y", "--out", "{tmp}/tables"]),
+    Case("ledger no runs", ["ledger", "--runs", "{tmp}/empty", "--out", "{tmp}/ledger"], says="No runs found"),
+    Case("ledger missing claims file", [*LEDGER, "--claims", "{tmp}/none.csv"], says="does not exist"),
+    Case(
+        "ledger claim of a row the paper lacks",
+        [*LEDGER, "--claims", "{tmp}/claims.csv"],
+        write("claims.csv", "table,better_row,worse_row,better_setting,worse_setting,claim\n1,Magic,Baseline,,,x\n"),
+        says="Table 1 of the paper has no row 'Magic'",
+    ),
     Case("figures no runs", ["figures", "--runs", "{tmp}/empty", "--out", "{tmp}/figs"]),
     Case("figures W&B not entity/project", ["figures", "--runs", "{out}", "--out", "{tmp}/figs", "--wandb", "x"]),
     Case("wandb workspace not entity/project", ["wandb", "workspace", "justaname", "--print"]),
