@@ -82,7 +82,6 @@ def test_runs_record_agreement_with_the_annotators(tmp_path):
 
 
 def test_cleanlab_baseline_is_recorded_when_installed(tmp_path):
-    pytest.importorskip("cleanlab", reason="cleanlab is an optional dependency (pip install 'repro[cleanlab]')")
     s = _run(tmp_path, "baseline").summary
     assert 0 <= s["annot_auroc_cleanlab"] <= 1 and "annot_cleanlab_missing" not in s
     assert 0 <= s["annot_cleanlab_recall"] <= 1  # find_label_issues' flagged set, a precision / recall point
@@ -91,7 +90,6 @@ def test_cleanlab_baseline_is_recorded_when_installed(tmp_path):
 def test_cleanlab_ranks_every_image_continuously_and_keeps_its_flagged_set():
     """The AUROC's score is cleanlab's label quality (normalized margin) for every image, not a rank among the
     flagged ones with a tie at 0 for the rest; find_label_issues' set stays beside it as one precision/recall point."""
-    pytest.importorskip("cleanlab", reason="cleanlab is an optional dependency (pip install 'repro[cleanlab]')")
     from cleanlab.filter import find_label_issues
     from cleanlab.rank import get_label_quality_scores
 

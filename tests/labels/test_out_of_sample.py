@@ -76,7 +76,6 @@ def test_sweep_plans_the_fold_runs_the_analysis_derives(tmp_path):
 
 @pytest.mark.slow  # five 20-epoch runs
 def test_out_of_sample_cleanlab_finds_the_mislabelled_images(tmp_path):
-    pytest.importorskip("cleanlab", reason="cleanlab is an optional dependency (pip install 'repro[cleanlab]')")
     run = train(load_config(BASE + [f"output_root={tmp_path}"]))
     assert out_of_sample_cleanlab(run.run_dir.path) is None  # no fold runs yet: nothing to compute
     config = to_container(load_config(BASE + [f"output_root={tmp_path}"]))

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+import submitit
 
 from slurm_cluster import (  # noqa: F401  (slurm_cluster is the session fixture)
     CLUSTER_SH,
@@ -29,8 +30,6 @@ from slurm_cluster import (  # noqa: F401  (slurm_cluster is the session fixture
     stop_cluster,
     wait_until,
 )
-
-submitit = pytest.importorskip("submitit")
 
 pytestmark = pytest.mark.slurm
 

@@ -17,17 +17,14 @@ import yaml
 
 from presets import QUIET_YAML
 from repo_paths import REPO
+from repro.runs.rundir import RunDir
+from repro.sweep.executors.slurm import array_limits
+from repro.sweep.executors.slurm import submit as submit_module
+from repro.sweep.executors.slurm.registry import Registry
+from repro.sweep.run import run_sweep
+from repro.sweep.spec.model import Scale
+from repro.sweep.sweep_folder import sweep_dir
 from slurm_cluster import HANG_GUARD_S, slurm_cluster, wait_until  # noqa: F401  (the session fixture)
-
-pytest.importorskip("submitit")
-
-from repro.runs.rundir import RunDir  # noqa: E402
-from repro.sweep.executors.slurm import array_limits  # noqa: E402
-from repro.sweep.executors.slurm import submit as submit_module  # noqa: E402
-from repro.sweep.executors.slurm.registry import Registry  # noqa: E402
-from repro.sweep.run import run_sweep  # noqa: E402
-from repro.sweep.spec.model import Scale  # noqa: E402
-from repro.sweep.sweep_folder import sweep_dir  # noqa: E402
 
 pytestmark = [pytest.mark.slurm, pytest.mark.slow]
 

@@ -11,13 +11,10 @@ import pytest
 
 from gated_sweep import baseline_mean, row_runs, write_gated_sweep
 from repo_paths import REPO
+from repro.cli import main
+from repro.sweep.executors.slurm.registry import Registry
+from repro.sweep.sweep_folder import sweep_dir
 from slurm_cluster import HANG_GUARD_S, slurm_cluster, wait_until  # noqa: F401  (the session fixture)
-
-pytest.importorskip("submitit")
-
-from repro.cli import main  # noqa: E402
-from repro.sweep.executors.slurm.registry import Registry  # noqa: E402
-from repro.sweep.sweep_folder import sweep_dir  # noqa: E402
 
 pytestmark = pytest.mark.slurm
 

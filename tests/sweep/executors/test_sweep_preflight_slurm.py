@@ -7,15 +7,12 @@ from __future__ import annotations
 import pytest
 
 from repo_paths import REPO
+from repro.cli import main
+from repro.runs.rundir import RunDir
+from repro.sweep.executors.slurm.registry import Registry
+from repro.sweep.sweep_folder import sweep_dir
 from slurm_cluster import slurm_cluster  # noqa: F401  (the session fixture)
-
-pytest.importorskip("submitit")
-
-from repro.cli import main  # noqa: E402
-from repro.runs.rundir import RunDir  # noqa: E402
-from repro.sweep.executors.slurm.registry import Registry  # noqa: E402
-from repro.sweep.sweep_folder import sweep_dir  # noqa: E402
-from tuned_sweep import SUBSET_ARGS, write_tuned_sweep  # noqa: E402
+from tuned_sweep import SUBSET_ARGS, write_tuned_sweep
 
 pytestmark = pytest.mark.slurm
 

@@ -15,27 +15,25 @@ import time
 from pathlib import Path
 
 import pytest
+import submitit
 
 from presets import QUIET, QUIET_YAML
 from repo_paths import REPO
+from repro.config import load_config, to_container
+from repro.errors import UserError
+from repro.runs.rundir import RunDir
+from repro.sweep.executors.slurm.registry import Registry
+from repro.sweep.run import run_sweep
+from repro.sweep.spec.model import Scale
+from repro.sweep.status import sweep_status
+from repro.sweep.sweep_folder import sweep_dir
+from repro.train import train
 from slurm_cluster import (  # noqa: F401  (slurm_cluster is the session fixture)
     HANG_GUARD_S,
     signal_pending,
     slurm_cluster,
     wait_until,
 )
-
-submitit = pytest.importorskip("submitit")
-
-from repro.config import load_config, to_container  # noqa: E402
-from repro.errors import UserError  # noqa: E402
-from repro.runs.rundir import RunDir  # noqa: E402
-from repro.sweep.executors.slurm.registry import Registry  # noqa: E402
-from repro.sweep.run import run_sweep  # noqa: E402
-from repro.sweep.spec.model import Scale  # noqa: E402
-from repro.sweep.status import sweep_status  # noqa: E402
-from repro.sweep.sweep_folder import sweep_dir  # noqa: E402
-from repro.train import train  # noqa: E402
 
 pytestmark = pytest.mark.slurm
 

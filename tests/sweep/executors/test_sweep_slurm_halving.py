@@ -11,18 +11,15 @@ import pytest
 
 from halving_sweep import RUNGS, SCALE, epoch_lines, write_halving_sweep
 from repo_paths import REPO
+from repro.runs.rundir import RunDir
+from repro.sweep.executors.slurm.registry import Registry
+from repro.sweep.run import run_sweep
+from repro.sweep.sweep_folder import sweep_dir
 from slurm_cluster import (  # noqa: F401  (slurm_cluster is the session fixture)
     HANG_GUARD_S,
     slurm_cluster,
     wait_until,
 )
-
-submitit = pytest.importorskip("submitit")
-
-from repro.runs.rundir import RunDir  # noqa: E402
-from repro.sweep.executors.slurm.registry import Registry  # noqa: E402
-from repro.sweep.run import run_sweep  # noqa: E402
-from repro.sweep.sweep_folder import sweep_dir  # noqa: E402
 
 pytestmark = [pytest.mark.slurm, pytest.mark.slow]
 

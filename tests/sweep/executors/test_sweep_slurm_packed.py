@@ -14,30 +14,28 @@ import time
 from pathlib import Path
 
 import pytest
+import submitit
 
 from presets import QUIET, QUIET_YAML
 from repo_paths import REPO
+from repro.config import load_config, to_container
+from repro.runs.rundir import RunDir
+from repro.runs.rundir import run_id as compute_run_id
+from repro.sweep.executors.job import TrainJob
+from repro.sweep.executors.packed import PackedJob
+from repro.sweep.executors.slurm.registry import Registry
+from repro.sweep.expand.expand import expand_sweep
+from repro.sweep.run import run_sweep
+from repro.sweep.spec.model import PlannedRun, Scale
+from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.status import sweep_status
+from repro.sweep.sweep_folder import sweep_dir, write_planned_configs
 from slurm_cluster import (  # noqa: F401  (slurm_cluster is the session fixture)
     HANG_GUARD_S,
     signal_pending,
     slurm_cluster,
     wait_until,
 )
-
-submitit = pytest.importorskip("submitit")
-
-from repro.config import load_config, to_container  # noqa: E402
-from repro.runs.rundir import RunDir  # noqa: E402
-from repro.runs.rundir import run_id as compute_run_id  # noqa: E402
-from repro.sweep.executors.job import TrainJob  # noqa: E402
-from repro.sweep.executors.packed import PackedJob  # noqa: E402
-from repro.sweep.executors.slurm.registry import Registry  # noqa: E402
-from repro.sweep.expand.expand import expand_sweep  # noqa: E402
-from repro.sweep.run import run_sweep  # noqa: E402
-from repro.sweep.spec.model import PlannedRun, Scale  # noqa: E402
-from repro.sweep.spec.sweep_file import load_sweep  # noqa: E402
-from repro.sweep.status import sweep_status  # noqa: E402
-from repro.sweep.sweep_folder import sweep_dir, write_planned_configs  # noqa: E402
 
 pytestmark = pytest.mark.slurm
 
