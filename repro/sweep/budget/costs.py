@@ -127,7 +127,8 @@ def _price(cal: Calibration, model: str, kind: StepCost, shape: tuple[int, int, 
             _kind_ms((cal.low_meta_batch_steps_ms or {}).get(ref, {}), kind) if kind.meta_batch else None,
         )
     ]
-    ref_c, ref_h, _, ref_classes = cal.shape(ref)
+    # the width: a square image's side, a signal's length (its height is 1), what data.image_size says of both
+    ref_c, _, ref_h, ref_classes = cal.shape(ref)
     if measured and (ref_c, ref_h) == (channels, size):  # another number of classes: only the last layer differs
         return Price(ms, float(cal.eval_ms_per_image[ref]), notes, False, *halves)
     try:
