@@ -32,8 +32,9 @@ from repro.training.halving import rung_share
 from repro.training.schedule import planned_steps
 from repro.training.step_cost import STEP_COSTS, StepCost
 
-# (channels, image size, classes) of an image of each data set: what a FLOPs-scaled estimate is computed at.
-DATA_SHAPES = {"cifar10": (3, 32, 10), "cifar100": (3, 32, 100), "digits": (1, 8, 10)}
+# (channels, image size, classes) of an image of each data set: what a FLOPs-scaled estimate is computed at (MNIST-1D:
+# the size is the signal's length, repro.models.input_shape).
+DATA_SHAPES = {"cifar10": (3, 32, 10), "cifar100": (3, 32, 100), "digits": (1, 8, 10), "mnist1d": (1, 40, 10)}
 # A measured model the others are scaled from by FLOPs when the calibration has none of their own (the first of
 # these that it has, else its first model).
 REFERENCE_MODELS = ("resnet18", "vgg16", "wrn28_10")
