@@ -18,6 +18,7 @@ import json
 import os
 import random
 from contextlib import contextmanager
+from importlib.metadata import version
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Iterator, Mapping
@@ -92,8 +93,10 @@ def _same_kind(value: Any, default: Any) -> bool:
 
 
 def cache_path(arguments: Mapping[str, Any]) -> Path:
-    """One file per set of arguments (and cache format): the hash of their canonical JSON."""
-    canonical = json.dumps({"format": CACHE_FORMAT, **_plain(arguments)}, sort_keys=True, separators=(",", ":"))
+    """One file per set of arguments, package version and cache format: the hash of their canonical JSON (another
+    release of the package may generate other signals from the same arguments)."""
+    key = {"format": CACHE_FORMAT, "package": version("mnist1d"), **_plain(arguments)}
+    canonical = json.dumps(key, sort_keys=True, separators=(",", ":"))
     return cache_dir() / f"{hashlib.sha256(canonical.encode()).hexdigest()[:16]}.npz"
 
 

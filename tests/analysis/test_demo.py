@@ -77,12 +77,14 @@ def test_quick_demo_writes_tables_figures_and_summary_then_reruns_without_traini
     assert all(p.stat().st_mtime_ns != t for p, t in outputs_before.items()), "tables and figures not regenerated"
 
 
-def test_demo_tables_share_the_runs_they_have_in_common():
+@pytest.mark.parametrize("sweeps", [demo.DEMO_SWEEPS, demo.MNIST1D_SWEEPS], ids=["digits", "mnist1d"])
+def test_demo_tables_share_the_runs_they_have_in_common(sweeps):
     """Table 2's Baseline / Ours (Instance) and Table 3's folds and dynamic finals are Table 1's runs: the sweep files
-    repeat the tuning grids, and a drift would silently train (and report) different runs."""
+    repeat the tuning grids, and a drift would silently train (and report) different runs (the digits demo's and
+    `repro demo --mnist1d`'s alike)."""
 
     def runs(n):
-        return expand_sweep(load_sweep(demo.DEMO_SWEEPS / f"table{n}.yaml"), output_root="out")
+        return expand_sweep(load_sweep(sweeps / f"table{n}.yaml"), output_root="out")
 
     t1, t2, t3 = runs(1), runs(2), runs(3)
     reported = {(r.row, r.seed): r.run_id for r in t1 if r.stage in ("single", "final")}
