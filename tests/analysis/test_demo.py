@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from analysis import demo
+from repo_paths import REPO
 from repro.cli import main
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.spec.sweep_file import load_sweep
@@ -111,3 +112,19 @@ def test_demo_refuses_an_output_root_that_is_a_file(tmp_path, capsys):
     assert main(["demo", "--quick", "--output-root", str(target)]) == 2
     assert "is a file" in capsys.readouterr().err
     assert target.read_text() == "not a directory"
+
+
+@pytest.mark.slow
+def test_the_mnist1d_demo_runs_the_papers_tables_1_2_3_and_6_under_their_row_names():
+    """`repro demo --mnist1d` plans sweeps/mnist1d/: Tables 1, 2, 3 and 6 with 5 seeds, each row named as in the
+    paper's sweep file of its table or the digits demo's (what a claim about "Table 1: instance labels over one-hot"
+    finds its rows by), and every file expands."""
+    specs = demo.demo_specs(demo.demo_size(quick=False), sweeps_dir=demo.MNIST1D_SWEEPS)
+    assert sorted(specs) == [1, 2, 3, 6]
+    for number, spec in specs.items():
+        assert spec.seeds == [0, 1, 2, 3, 4]
+        paper, digits = (load_sweep(folder / f"table{number}.yaml") for folder in (REPO / "sweeps", demo.DEMO_SWEEPS))
+        assert set(spec.rows) <= set(paper.rows) | set(digits.rows), number
+        assert expand_sweep(spec, output_root="out")
+    quick = demo.demo_specs(demo.demo_size(quick=True), sweeps_dir=demo.MNIST1D_SWEEPS)
+    assert [spec.seeds for spec in quick.values()] == [[0]] * 4
