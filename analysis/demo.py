@@ -305,15 +305,16 @@ def print_summary(
 
 
 def ran_on() -> str:
-    """One line naming the CPU and its kernels: the same seeds give other last digits on another CPU."""
+    """One line naming the CPU and its kernels: the same seeds end apart on another CPU, even one with the same
+    vector instructions (docs/demo.md, "Across CPUs")."""
     import torch
 
     from repro.runs.provenance import cpu_info
 
     cpu = cpu_info()
     return (
-        f"Ran on: {cpu['model']}, torch {torch.__version__} with {cpu['capability']} kernels (on a CPU with "
-        "other vector instructions the same seeds end a few tenths of a point apart)."
+        f"Ran on: {cpu['model']}, torch {torch.__version__} with {cpu['capability']} kernels (on another CPU, even "
+        "with the same vector instructions, the same seeds end apart: up to about a point in the noisy table)."
     )
 
 
