@@ -15,7 +15,20 @@ from repro.errors import UserError
 from repro.schema import option, schema
 from repro.schema.rules import Anything, Scalar
 
-__all__ = ["Data", "GENERATED_DATA", "Halving", "Mnist1dGenerator", "Model", "Optim", "Run", "Split", "Sweep", "TRACKERS", "Tune", "TuneRun"]
+__all__ = [
+    "Data",
+    "GENERATED_DATA",
+    "Halving",
+    "Mnist1dGenerator",
+    "Model",
+    "Optim",
+    "Run",
+    "Split",
+    "Sweep",
+    "TRACKERS",
+    "Tune",
+    "TuneRun",
+]
 
 
 @cache

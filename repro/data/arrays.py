@@ -13,7 +13,6 @@ from torch import Tensor
 
 from repro.errors import UserError
 
-
 # What images may be stored as: uint8 pixels (0..255) or float32 values already on their own scale.
 IMAGE_DTYPES = (torch.uint8, torch.float32)
 

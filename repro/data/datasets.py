@@ -1,7 +1,7 @@
 """In-memory data sets and the one entry point that loads them by name.
 
-Everything fits in memory (CIFAR as uint8: 150 MB; MNIST-1D's float32 signals: under 1 MB), so a data set is just tensors plus the constants a
-loader needs (normalisation, whether augmentation is the standard practice for it).
+Everything fits in memory (CIFAR as uint8: 150 MB; MNIST-1D's float32 signals: under 1 MB), so a data set is just
+tensors plus the constants a loader needs (normalisation, whether augmentation is the standard practice for it).
 """
 
 from __future__ import annotations

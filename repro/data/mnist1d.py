@@ -88,7 +88,8 @@ def _same_kind(value: Any, default: Any) -> bool:
     if isinstance(default, float):
         return isinstance(value, (int, float))
     if isinstance(default, list):
-        return isinstance(value, (list, tuple)) and len(value) == len(default) and all(isinstance(v, int) for v in value)
+        same_length = isinstance(value, (list, tuple)) and len(value) == len(default)
+        return same_length and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
     return isinstance(value, type(default))
 
 
@@ -147,4 +148,3 @@ def _global_rng_kept() -> Iterator[None]:
     finally:
         np.random.set_state(numpy_state)
         random.setstate(python_state)
-

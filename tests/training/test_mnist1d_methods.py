@@ -45,7 +45,9 @@ def test_the_students_learn_from_the_cnn_into_the_mlp(tmp_path):
 
 @pytest.mark.slow
 def test_a_tiny_mnist1d_sweep_trains_folds_then_the_replaying_final(tmp_path):
-    text = TINY_SWEEP.replace("Digits/SmallCNN: [data=digits, model=smallcnn]", "MNIST-1D/CNN1D: [data=mnist1d, model=cnn1d]")
+    text = TINY_SWEEP.replace(
+        "Digits/SmallCNN: [data=digits, model=smallcnn]", "MNIST-1D/CNN1D: [data=mnist1d, model=cnn1d]"
+    )
     assert text != TINY_SWEEP
     path = tmp_path / "tiny.yaml"
     path.write_text(textwrap.dedent(text))
