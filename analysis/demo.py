@@ -16,6 +16,9 @@ from analysis.sweeps import Scale, SweepSpec
 from repro.errors import UserError
 
 DEMO_SWEEPS = Path(__file__).resolve().parents[1] / "sweeps" / "demo"
+# `repro demo --mnist1d`: the paper's Tables 1, 2, 3 and 6 on MNIST-1D, 5 seeds, below the ceiling digits reach
+# (docs/mnist1d.md); no figures (Figures 2-4 draw the digits demo's runs).
+MNIST1D_SWEEPS = DEMO_SWEEPS.parent / "mnist1d"
 DEFAULT_OUTPUT_ROOT = "outputs/demo"
 FIGURES = ("figure2", "figure3", "figure4", "figure_noise_methods", "figure_targets")
 # `repro demo --extra`: the suite's own comparisons beyond the paper (not paper tables), after the paper's: label
@@ -118,6 +121,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "and teachers' smoothing under label noise) and their figures",
     )
     parser.add_argument(
+        "--mnist1d",
+        action="store_true",
+        help="run sweeps/mnist1d/ instead: Tables 1, 2, 3 and 6 on MNIST-1D with 5 seeds, 145 runs (about 10 "
+        "minutes on two idle cores; docs/mnist1d.md), whose accuracies sit below the ceiling digits reach",
+    )
+    parser.add_argument(
         "--wandb",
         action="store_true",
         help="also log every run to W&B (offline unless WANDB_MODE=online); adds ~0.5-1.7 s per run",
@@ -136,11 +145,12 @@ def run(args: argparse.Namespace) -> int:
     size = demo_size(args.quick)
     extra = list(RUN_OVERRIDES) + ([] if args.wandb else list(NO_WANDB))
     with_extra = bool(getattr(args, "extra", False))
-    specs = demo_specs(size, extra=with_extra)
+    mnist1d = bool(getattr(args, "mnist1d", False))
+    specs = demo_specs(size, extra=with_extra, sweeps_dir=MNIST1D_SWEEPS if mnist1d else DEMO_SWEEPS)
     trained, failed = run_demo_sweeps(specs, output_root, size, extra, jobs=jobs)
     tables = write_tables(specs, output_root, size, extra)
-    figures = write_figures(output_root)
-    expected = FIGURES + (EXTRA_FIGURES if with_extra else ())
+    figures = {} if mnist1d else write_figures(output_root)
+    expected = () if mnist1d else FIGURES + (EXTRA_FIGURES if with_extra else ())
     print_summary(
         tables,
         figures,
@@ -149,6 +159,7 @@ def run(args: argparse.Namespace) -> int:
         size=size,
         seconds=time.perf_counter() - started,
         names=expected,
+        data="MNIST-1D" if mnist1d else "digits",
     )
     from analysis.ledger.write import ledger_from_root  # the summary ends with the paper's claims in these runs
 
@@ -174,14 +185,14 @@ def checked_output_root(path: str) -> Path:
     return root
 
 
-def demo_specs(size: DemoSize, *, extra: bool = False) -> dict[int, SweepSpec]:
-    """{table number: its demo sweep}, restricted to the demo size's seeds: the paper's tables (numbers below 10),
-    and with `extra` EXTRA_TABLES too."""
+def demo_specs(size: DemoSize, *, extra: bool = False, sweeps_dir: Path = DEMO_SWEEPS) -> dict[int, SweepSpec]:
+    """{table number: its demo sweep} of `sweeps_dir` (the digits demo's, or MNIST1D_SWEEPS), restricted to the demo
+    size's seeds: the paper's tables (numbers below 10), and with `extra` EXTRA_TABLES too."""
     from analysis.sweeps import load_specs
 
-    if not DEMO_SWEEPS.is_dir():
+    if not sweeps_dir.is_dir():
         raise UserError(
-            f"The demo's sweep files are not at {DEMO_SWEEPS}. `repro demo` runs from a checkout of the "
+            f"The demo's sweep files are not at {sweeps_dir}. `repro demo` runs from a checkout of the "
             "repository installed with `pip install -e .` (what `make demo` does); reinstall that way."
         )
     from analysis.tables.paper import available_tables
@@ -190,7 +201,7 @@ def demo_specs(size: DemoSize, *, extra: bool = False) -> dict[int, SweepSpec]:
     # the issue-19 comparisons (EXTRA_TABLES) join only with --extra.
     specs = {
         n: spec
-        for n, spec in load_specs(DEMO_SWEEPS).items()
+        for n, spec in load_specs(sweeps_dir).items()
         if (n in available_tables() and n not in EXTRA_TABLES) or (extra and n in EXTRA_TABLES)
     }
     if size.seeds is not None:
@@ -272,12 +283,13 @@ def print_summary(
     size: DemoSize,
     seconds: float,
     names: tuple[str, ...] = FIGURES,
+    data: str = "digits",
 ) -> None:
     from tabulate import tabulate
 
     print(f"\n== Demo summary ({size.name}) ==")
     print(
-        "Final test accuracy (%) on digits, mean ± sample std over seeds (n = seeds done); the paper's CIFAR "
+        f"Final test accuracy (%) on {data}, mean ± sample std over seeds (n = seeds done); the paper's CIFAR "
         "numbers are beside ours in each table file."
     )
     print(ran_on())
@@ -297,15 +309,16 @@ def print_summary(
 
 
 def ran_on() -> str:
-    """One line naming the CPU and its kernels: the same seeds give other last digits on another CPU."""
+    """One line naming the CPU and its kernels: the same seeds end apart on another CPU, even one with the same
+    vector instructions (docs/demo.md, "Across CPUs")."""
     import torch
 
     from repro.runs.provenance import cpu_info
 
     cpu = cpu_info()
     return (
-        f"Ran on: {cpu['model']}, torch {torch.__version__} with {cpu['capability']} kernels (on a CPU with "
-        "other vector instructions the same seeds end a few tenths of a point apart)."
+        f"Ran on: {cpu['model']}, torch {torch.__version__} with {cpu['capability']} kernels (on another CPU, even "
+        "with the same vector instructions, the same seeds end apart: up to about a point in the noisy table)."
     )
 
 

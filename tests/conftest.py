@@ -4,6 +4,7 @@ W&B offline with every directory in a temp dir."""
 from __future__ import annotations
 
 import os
+import tempfile
 
 import pytest
 import torch
@@ -14,6 +15,9 @@ torch.set_num_threads(1)
 # earlier
 # tests have run products by the time a deterministic run starts: set it before any of them.
 os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+# MNIST-1D's generated data (repro/data/mnist1d.py) cached for the tests outside the user's cache, shared by the
+# session's processes (a sweep's workers inherit it) and by later sessions: the same arguments give the same file.
+os.environ.setdefault("REPRO_MNIST1D_CACHE", os.path.join(tempfile.gettempdir(), "repro-tests-mnist1d"))
 
 from resume_check import torch_flags_kept  # noqa: E402  (tests/ is on sys.path: pyproject.toml's pytest `pythonpath`)
 from trained_runs import trained_runs  # noqa: E402, F401  (the session's shared runs, for every test)

@@ -25,6 +25,9 @@ from repro.models import MODEL_NAMES
 from repro.sweep.budget.calibration import Calibration
 from repro.training.step_cost import STEP_COSTS, StepCost
 
+# MNIST-1D's signal length (repro/conf/data/mnist1d.yaml's data.image_size): the 1-D networks are timed at it.
+MNIST1D_LENGTH = 40
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -83,9 +86,12 @@ def _median_ms(fn: Callable[[], None], steps: int, sync: Callable[[], None]) -> 
 
 def bench_shape(model_name: str, classes: int) -> tuple[int, int, int, int]:
     """(channels, height, width, classes) a model is timed at: the smallest input it is meant for (the grey 8x8
-    digits for the small CNNs, with digits' 10 classes; 32x32 colour CIFAR for the others)."""
-    from repro.models import MIN_IMAGE_SIZE
+    digits for the small CNNs, with digits' 10 classes; 32x32 colour CIFAR for the others); the 1-D networks at
+    MNIST-1D's signals (1 x 1 x 40, 10 classes)."""
+    from repro.models import MIN_IMAGE_SIZE, SIGNAL_MODELS
 
+    if model_name in SIGNAL_MODELS:
+        return (1, 1, MNIST1D_LENGTH, 10)
     size = MIN_IMAGE_SIZE[model_name]
     return (1, size, size, 10) if size < 32 else (3, size, size, classes)
 
@@ -106,14 +112,14 @@ def measure(
     from repro.commands.step_timing import StepBench
     from repro.models import build_model
 
-    channels, size, _, classes = bench_shape(model_name, classes)
+    channels, height, width, classes = bench_shape(model_name, classes)
     torch.manual_seed(0)
 
     def build() -> torch.nn.Module:
-        return hw.prepare_model(build_model(model_name, num_classes=classes, in_channels=channels, image_size=size))
+        return hw.prepare_model(build_model(model_name, num_classes=classes, in_channels=channels, image_size=width))
 
     sync = torch.cuda.synchronize if hw.device.type == "cuda" else (lambda: None)
-    x_meta = hw.prepare_batch(torch.randn(meta_batch, channels, size, size))
+    x_meta = hw.prepare_batch(torch.randn(meta_batch, channels, height, width))
     got: dict[str, float] = {}
     for kind in kinds:
         module, _, name = kind.timer.partition(":")
@@ -121,7 +127,7 @@ def measure(
             hw,
             build(),
             build,
-            hw.prepare_batch(torch.randn(batch, channels, size, size)),
+            hw.prepare_batch(torch.randn(batch, channels, height, width)),
             torch.randint(0, classes, (batch,), device=hw.device),
             x_meta,
             torch.randint(0, classes, (meta_batch,), device=hw.device),

@@ -15,7 +15,20 @@ from repro.errors import UserError
 from repro.schema import option, schema
 from repro.schema.rules import Anything, Scalar
 
-__all__ = ["Data", "Halving", "Model", "Optim", "Run", "Split", "Sweep", "TRACKERS", "Tune", "TuneRun"]
+__all__ = [
+    "Data",
+    "GENERATED_DATA",
+    "Halving",
+    "Mnist1dGenerator",
+    "Model",
+    "Optim",
+    "Run",
+    "Split",
+    "Sweep",
+    "TRACKERS",
+    "Tune",
+    "TuneRun",
+]
 
 
 @cache
@@ -30,6 +43,36 @@ def _group_options(group: str) -> tuple[str, ...]:
 
 
 @schema
+class Mnist1dGenerator:
+    """MNIST-1D's generator arguments (`mnist1d.data.make_dataset`, repro/data/mnist1d.py): the package's
+    get_dataset_args() but its download url. repro/conf/data/mnist1d.yaml pins its defaults."""
+
+    num_samples: int = option(ge=20, why="samples of all classes together (train_split of them train, the rest test)")
+    train_split: float = option(gt=0, lt=1, why="the share of num_samples that is the training set")
+    template_len: int = option(ge=1)
+    padding: list[int] = option(ge=0, why="[low, high]: the padding drawn around each template")
+    scale_coeff: float = option(ge=0)
+    max_translation: int = option(ge=0)
+    corr_noise_scale: float = option(ge=0)
+    iid_noise_scale: float = option(ge=0)
+    shear_scale: float = option(ge=0)
+    shuffle_seq: bool = option(why="permute the 40 positions (the same permutation for every sample)")
+    final_seq_length: int = option(ge=1, why="the signal's length: data.image_size must equal it")
+    seed: int = option(ge=0, why="the generator's seed: which data set (not the run's seed)")
+
+    def check(self) -> None:
+        if len(self.padding) != 2 or self.padding[0] > self.padding[1]:
+            raise UserError(
+                f"data.generator.padding={list(self.padding)} must be two whole numbers [low, high] with low <= high "
+                "(mnist1d's default: [36, 60])."
+            )
+
+
+# The data sets made by a generator from data.generator (repro/data/mnist1d.py); the others are read as they are.
+GENERATED_DATA = ("mnist1d",)
+
+
+@schema
 class Data:
     """The data set and how much of it a run uses (repro/data/)."""
 
@@ -41,6 +84,22 @@ class Data:
     batch_size: int = option(ge=1, why="training batch (the paper: 128)")
     subset: int | None = option(ge=2, why="keep this many training samples (stratified, seeded by split.seed)")
     test_subset: int | None = option(ge=1, why="keep this many test samples (stratified), for quick runs")
+    generator: Mnist1dGenerator = option(default=None, why="data=mnist1d: the arguments its samples are made from")
+
+    def check(self) -> None:
+        generated = self.name in GENERATED_DATA
+        if generated != (self.generator is not None):
+            raise UserError(
+                f"data.generator is {'missing' if generated else 'set'} with data.name={self.name}: only "
+                f"{', '.join(GENERATED_DATA)} is generated from data.generator's arguments. Choose the data set with "
+                "its group option (data=<name>), which brings its keys, rather than setting data.name alone."
+            )
+        length = self.generator.final_seq_length if self.generator is not None else None
+        if length is not None and length != self.image_size:
+            raise UserError(
+                f"data.image_size={self.image_size} but data.generator.final_seq_length={length}: the models are "
+                "built for data.image_size, the signals are final_seq_length long. Set both to the same length."
+            )
 
 
 @schema

@@ -1,4 +1,5 @@
-"""The in-memory data set every loader and run reads: uint8 images, int64 targets, class names, loader defaults.
+"""The in-memory data set every loader and run reads: images (uint8 pixels, or float32 signals), int64 targets, class
+names, loader defaults.
 
 Why its own module: both the digits loader (datasets.py) and the CIFAR reader (cifar.py) build it, and
 datasets.py dispatches to cifar.py; with the class in either of them the two would import each other."""
@@ -12,14 +13,27 @@ from torch import Tensor
 
 from repro.errors import UserError
 
+# What images may be stored as: uint8 pixels (0..255) or float32 values already on their own scale.
+IMAGE_DTYPES = (torch.uint8, torch.float32)
+
+
+def unit_scale(images: Tensor) -> Tensor:
+    """Stored images as float on the scale `mean` / `std` are given on: uint8 pixels / 255, float32 values as they
+    are. The batch loader and evaluation both read images through this, so the two never disagree."""
+    if images.dtype == torch.uint8:
+        return images.float().div_(255.0)
+    return images.float()
+
 
 @dataclass
 class ArrayDataset:
-    """Images `uint8 [N, C, H, W]`, targets `int64 [N]`, class names, and the data set's loader defaults.
+    """Images `[N, C, H, W]`, targets `int64 [N]`, class names, and the data set's loader defaults.
 
-    `mean` / `std` are per-channel constants on the 0..1 pixel scale (computed from `images` when not given:
-    pass the training set's to a test set); `augment` says whether the standard
-    augmentation (random crop with padding + horizontal flip) is used for this data set by default.
+    Images are uint8 pixels (digits, CIFAR: 0..255, read on the 0..1 scale) or float32 values on their own scale
+    (MNIST-1D's signals, stored as [N, C, 1, length]): `unit_scale` is the one place that tells them apart.
+    `mean` / `std` are per-channel constants on that scale (computed from `images` when not given: pass the
+    training set's to a test set); `augment` says whether the standard augmentation (random crop with padding +
+    horizontal flip) is used for this data set by default.
     """
 
     images: Tensor
@@ -30,10 +44,10 @@ class ArrayDataset:
     augment: bool = False
 
     def __post_init__(self) -> None:
-        if self.images.dim() != 4 or self.images.dtype != torch.uint8:
+        if self.images.dim() != 4 or self.images.dtype not in IMAGE_DTYPES:
             raise UserError(
-                f"ArrayDataset.images must be a uint8 tensor [N, C, H, W]; got {self.images.dtype} "
-                f"{tuple(self.images.shape)}. Convert images to uint8 channels-first."
+                f"ArrayDataset.images must be a uint8 or float32 tensor [N, C, H, W]; got {self.images.dtype} "
+                f"{tuple(self.images.shape)}. Convert images to uint8 channels-first (signals: float32 [N, C, 1, L])."
             )
         if self.targets.shape != (self.images.shape[0],) or self.targets.dtype != torch.int64:
             raise UserError(
@@ -41,7 +55,7 @@ class ArrayDataset:
                 f"{self.targets.dtype} {tuple(self.targets.shape)}."
             )
         if self.mean is None or self.std is None:
-            pixels = self.images.double().div(255.0).transpose(0, 1).reshape(self.in_channels, -1)
+            pixels = unit_scale(self.images).double().transpose(0, 1).reshape(self.in_channels, -1)
             self.mean = tuple(pixels.mean(1).tolist()) if self.mean is None else self.mean
             self.std = tuple(pixels.std(1).tolist()) if self.std is None else self.std
         self.mean, self.std = tuple(float(m) for m in self.mean), tuple(float(s) for s in self.std)

@@ -1,36 +1,44 @@
 """In-memory data sets and the one entry point that loads them by name.
 
-Everything fits in memory as uint8 (CIFAR: 150 MB), so a data set is just tensors plus the constants a
-loader needs (normalisation, whether augmentation is the standard practice for it).
+Everything fits in memory (CIFAR as uint8: 150 MB; MNIST-1D's float32 signals: under 1 MB), so a data set is just
+tensors plus the constants a loader needs (normalisation, whether augmentation is the standard practice for it).
 """
 
 from __future__ import annotations
 
+from typing import Any, Mapping
+
 import torch
 
 from repro.data.arrays import ArrayDataset
+from repro.data.mnist1d import load_mnist1d
 from repro.errors import UserError
 
 __all__ = ["DATASET_NAMES", "ArrayDataset", "digits", "load_dataset"]
 
-DATASET_NAMES = ("digits", "cifar10", "cifar100")
+DATASET_NAMES = ("digits", "cifar10", "cifar100", "mnist1d")
 
 # Digits train/test split: fixed so that every run and every machine sees the same test set.
 DIGITS_TEST_FRACTION = 0.3
 DIGITS_SPLIT_SEED = 0
 
 
-def load_dataset(name: str, root: str | None) -> tuple[ArrayDataset, ArrayDataset]:
-    """(train, test) for `name` in DATASET_NAMES. `root` is where CIFAR lives; digits ignore it."""
+def load_dataset(
+    name: str, root: str | None, generator: Mapping[str, Any] | None = None
+) -> tuple[ArrayDataset, ArrayDataset]:
+    """(train, test) for `name` in DATASET_NAMES. `root` is where CIFAR lives; digits ignore it. `generator`:
+    MNIST-1D's arguments (data.generator; None: the package's defaults), generated here, never downloaded."""
     if name == "digits":
         return digits()
+    if name == "mnist1d":
+        return load_mnist1d(generator)
     if name in ("cifar10", "cifar100"):
         from repro.data.cifar import load_cifar  # torchvision is only imported when CIFAR is asked for
 
         return load_cifar(name, root)
     raise UserError(
         f"Unknown data set {name!r}. Known data sets: {', '.join(DATASET_NAMES)}. "
-        "Set data=<one of these> (digits needs no download; CIFAR needs data.root)."
+        "Set data=<one of these> (digits and mnist1d need no download; CIFAR needs data.root)."
     )
 
 

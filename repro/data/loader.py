@@ -1,4 +1,4 @@
-"""Mini-batches straight from in-memory uint8 tensors, with vectorised CIFAR augmentation.
+"""Mini-batches straight from in-memory tensors (uint8 pixels or float32 signals), with vectorised CIFAR augmentation.
 
 A DataLoader with per-image PIL transforms costs more than a small model's step on 2 CPU cores; gathering a
 whole batch with one indexing op does not. The caller owns the `torch.Generator`, so its state goes into the
@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 import torch
 from torch import Tensor
 
+from repro.data.arrays import IMAGE_DTYPES, unit_scale
 from repro.errors import UserError
 
 Batch = tuple[Tensor, Tensor, Tensor]
@@ -98,7 +99,7 @@ class BatchLoader:
         pixels = self.images[idx.to(self.images.device, non_blocking=True)]
         if self.augment:
             pixels = self._crop_and_flip(pixels)
-        x = (pixels.float().div_(255.0) - self._mean) / self._std
+        x = (unit_scale(pixels) - self._mean) / self._std
         return x, self.targets[idx.to(self.targets.device)], idx
 
     def _crop_and_flip(self, pixels: Tensor) -> Tensor:
@@ -123,9 +124,10 @@ class BatchLoader:
 
 
 def _check_arrays(images: Tensor, targets: Tensor, indices: Tensor) -> None:
-    if not isinstance(images, Tensor) or images.dim() != 4 or images.dtype != torch.uint8:
+    if not isinstance(images, Tensor) or images.dim() != 4 or images.dtype not in IMAGE_DTYPES:
         raise UserError(
-            f"BatchLoader needs images as a uint8 tensor [N, C, H, W]; got {getattr(images, 'dtype', type(images))} "
+            "BatchLoader needs images as a uint8 or float32 tensor [N, C, H, W]; got "
+            f"{getattr(images, 'dtype', type(images))} "
             f"{tuple(getattr(images, 'shape', ()))}. Pass ArrayDataset.images."
         )
     if not isinstance(targets, Tensor) or targets.shape != (images.shape[0],):

@@ -1,4 +1,5 @@
-"""The model zoo: one name -> one freshly initialised network (digits default and the paper's CIFAR networks)."""
+"""The model zoo: one name -> one freshly initialised network (digits default, the paper's CIFAR networks, and the
+1-D networks of MNIST-1D)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from torch import nn
 from repro.errors import UserError
 from repro.models.alexnet import AlexNetCifar
 from repro.models.cifar_resnet import resnet32_cifar, resnet56_cifar
+from repro.models.signal import SignalCNN, SignalMLP
 from repro.models.small_cnn import SmallCNN, TinyCNN
 from repro.models.vgg import VGG16
 from repro.models.wide_resnet import WideResNet
@@ -34,11 +36,22 @@ _BUILDERS: dict[str, Callable[..., nn.Module]] = {
     ),
     "resnet32": resnet32_cifar,
     "resnet56": resnet56_cifar,
+    "cnn1d": lambda *, num_classes, in_channels, image_size: SignalCNN(
+        num_classes=num_classes, in_channels=in_channels, length=image_size
+    ),
+    "mlp": lambda *, num_classes, in_channels, image_size: SignalMLP(
+        num_classes=num_classes, in_channels=in_channels, length=image_size
+    ),
 }
+
+# The networks that read signals [N, C, 1, length] (data.image_size is the length), built for that length; the
+# others read square images [N, C, size, size] of any size from their minimum on.
+SIGNAL_MODELS: frozenset[str] = frozenset({"cnn1d", "mlp"})
 
 MODEL_NAMES: tuple[str, ...] = tuple(_BUILDERS)
 
-# Smallest square input each network is meant for: the CIFAR nets pool 32x32 down to 1x1 or 2x2.
+# Smallest input each network is meant for: the CIFAR nets pool 32x32 down to 1x1 or 2x2; the 1-D CNN halves its
+# signal three times.
 MIN_IMAGE_SIZE: dict[str, int] = {
     "smallcnn": 8,
     "tinycnn": 8,
@@ -48,7 +61,28 @@ MIN_IMAGE_SIZE: dict[str, int] = {
     "wrn28_10": 32,
     "resnet32": 32,
     "resnet56": 32,
+    "cnn1d": 8,
+    "mlp": 1,
 }
+
+
+def input_shape(name: str, in_channels: int, image_size: int) -> tuple[int, int, int]:
+    """(C, H, W) of one input of network `name`: a signal (C, 1, length) for the 1-D networks, else a square image."""
+    return (in_channels, 1, image_size) if name in SIGNAL_MODELS else (in_channels, image_size, image_size)
+
+
+def check_input(name: str, shape: tuple[int, ...], data_name: str) -> None:
+    """Refuse a data set whose stored inputs (C, H, W) are not what network `name` reads, before the first step."""
+    if name in SIGNAL_MODELS and (len(shape) != 3 or shape[1] != 1):
+        raise UserError(
+            f"Model {name!r} reads 1-D signals [C, 1, length], but data {data_name!r} gives images of shape "
+            f"{list(shape)}. Use it with data=mnist1d, or pick an image network (smallcnn for digits)."
+        )
+    if name not in SIGNAL_MODELS and len(shape) == 3 and shape[1] == 1 and shape[2] > 1:
+        raise UserError(
+            f"Model {name!r} reads square images, but data {data_name!r} gives 1-D signals of shape {list(shape)}. "
+            f"Use a 1-D network: {', '.join(sorted(SIGNAL_MODELS))} (model=cnn1d)."
+        )
 
 
 def _require_int(value: object, what: str, minimum: int, hint: str) -> int:
@@ -75,10 +109,12 @@ def build_model(name: str, *, num_classes: int, in_channels: int = 3, image_size
         image_size,
         "image_size",
         minimum,
-        f"Model {name!r} needs square images of at least {minimum}x{minimum} pixels; "
-        "use smallcnn for the 8x8 digits and a CIFAR network for 32x32 images.",
+        f"Model {name!r} needs inputs of at least {minimum} pixels (a side of a square image, a signal's length); "
+        "use smallcnn for the 8x8 digits, a CIFAR network for 32x32 images, cnn1d or mlp for MNIST-1D.",
     )
+    if name in SIGNAL_MODELS:
+        return _BUILDERS[name](num_classes=num_classes, in_channels=in_channels, image_size=image_size)
     return _BUILDERS[name](num_classes=num_classes, in_channels=in_channels)
 
 
-__all__ = ["MODEL_NAMES", "MIN_IMAGE_SIZE", "build_model"]
+__all__ = ["MODEL_NAMES", "MIN_IMAGE_SIZE", "SIGNAL_MODELS", "build_model", "check_input", "input_shape"]

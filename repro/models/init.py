@@ -1,4 +1,4 @@
-"""The weight initialisation the CIFAR nets share (torchvision's ResNet convention)."""
+"""The weight initialisation the convnets share (torchvision's ResNet convention), 2-D and 1-D alike."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from torch import nn
 def init_conv_bn(root: nn.Module) -> None:
     """Kaiming-normal (fan_out) convs with zero bias, BatchNorm at weight 1 / bias 0; other layers keep torch's."""
     for module in root.modules():
-        if isinstance(module, nn.Conv2d):
+        if isinstance(module, (nn.Conv1d, nn.Conv2d)):
             nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
             if module.bias is not None:
                 nn.init.zeros_(module.bias)
-        elif isinstance(module, nn.BatchNorm2d):
+        elif isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d)):
             nn.init.ones_(module.weight)
             nn.init.zeros_(module.bias)

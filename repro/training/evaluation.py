@@ -12,13 +12,16 @@ from typing import Callable, ContextManager
 
 import torch
 
+from repro.data.arrays import unit_scale
+
 
 def normalise(images: torch.Tensor, mean, std) -> torch.Tensor:
-    """uint8 [N, C, H, W] -> float, scaled to 0..1 and standardised per channel (as the batch loader does). `mean` and
+    """Stored images [N, C, H, W] -> float on their unit scale (uint8 / 255: repro.data.arrays.unit_scale) and
+    standardised per channel (as the batch loader does). `mean` and
     `std` are sequences or tensors already on the images' device (then nothing is copied from the host)."""
     m = torch.as_tensor(mean, dtype=torch.float32, device=images.device).view(1, -1, 1, 1)
     s = torch.as_tensor(std, dtype=torch.float32, device=images.device).view(1, -1, 1, 1)
-    return (images.float() / 255.0 - m) / s
+    return (unit_scale(images) - m) / s
 
 
 @dataclass

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from repro.data import ArrayDataset, BatchLoader, inject_noise, load_dataset, make_split
 from repro.data.noise import load_file_noise
-from repro.models import build_model
+from repro.models import build_model, check_input
 from repro.runs.rundir import RunDir
 from repro.training.hardware import Hardware
 from repro.training.protocols import Recorder, TrainingMethod
@@ -46,7 +46,9 @@ class RunData:
 
 def load_run_data(cfg: DictConfig) -> tuple[RunData, torch.Tensor, torch.Tensor]:
     """Load the data set, split off the meta set, inject noise into the training part only."""
-    train, test = load_dataset(str(cfg.data.name), cfg.data.root)
+    generator = cfg.data.get("generator")
+    generator = OmegaConf.to_container(generator) if generator is not None else None
+    train, test = load_dataset(str(cfg.data.name), cfg.data.root, generator)
     # Annotators' labels (noise=cifar_n / annotators) of the whole training set, checked before data.subset cuts it.
     human = load_file_noise(cfg.noise, train.targets, len(train.classes))
     keep = subset_indices(train, cfg.data.get("subset"), seed=int(cfg.split.seed))
@@ -315,6 +317,7 @@ def prepare_experiment(
     torch.manual_seed(seed)
     device = hardware.device
     data, train_idx, meta_idx = load_run_data(cfg) if data is None else data
+    check_input(str(cfg.model.name), tuple(data.train.images.shape[1:]), str(cfg.data.name))
     data = hardware_data(data, hardware)
     model = hardware.prepare_model(
         build_model(

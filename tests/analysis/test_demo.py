@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from analysis import demo
+from repo_paths import REPO
 from repro.cli import main
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.spec.sweep_file import load_sweep
@@ -79,12 +80,14 @@ def test_quick_demo_writes_tables_figures_and_summary_then_reruns_without_traini
     assert all(p.stat().st_mtime_ns != t for p, t in outputs_before.items()), "tables and figures not regenerated"
 
 
-def test_demo_tables_share_the_runs_they_have_in_common():
+@pytest.mark.parametrize("sweeps", [demo.DEMO_SWEEPS, demo.MNIST1D_SWEEPS], ids=["digits", "mnist1d"])
+def test_demo_tables_share_the_runs_they_have_in_common(sweeps):
     """Table 2's Baseline / Ours (Instance) and Table 3's folds and dynamic finals are Table 1's runs: the sweep files
-    repeat the tuning grids, and a drift would silently train (and report) different runs."""
+    repeat the tuning grids, and a drift would silently train (and report) different runs (the digits demo's and
+    `repro demo --mnist1d`'s alike)."""
 
     def runs(n):
-        return expand_sweep(load_sweep(demo.DEMO_SWEEPS / f"table{n}.yaml"), output_root="out")
+        return expand_sweep(load_sweep(sweeps / f"table{n}.yaml"), output_root="out")
 
     t1, t2, t3 = runs(1), runs(2), runs(3)
     reported = {(r.row, r.seed): r.run_id for r in t1 if r.stage in ("single", "final")}
@@ -111,3 +114,19 @@ def test_demo_refuses_an_output_root_that_is_a_file(tmp_path, capsys):
     assert main(["demo", "--quick", "--output-root", str(target)]) == 2
     assert "is a file" in capsys.readouterr().err
     assert target.read_text() == "not a directory"
+
+
+@pytest.mark.slow
+def test_the_mnist1d_demo_runs_the_papers_tables_1_2_3_and_6_under_their_row_names():
+    """`repro demo --mnist1d` plans sweeps/mnist1d/: Tables 1, 2, 3 and 6 with 5 seeds, each row named as in the
+    paper's sweep file of its table or the digits demo's (what a claim about "Table 1: instance labels over one-hot"
+    finds its rows by), and every file expands."""
+    specs = demo.demo_specs(demo.demo_size(quick=False), sweeps_dir=demo.MNIST1D_SWEEPS)
+    assert sorted(specs) == [1, 2, 3, 6]
+    for number, spec in specs.items():
+        assert spec.seeds == [0, 1, 2, 3, 4]
+        paper, digits = (load_sweep(folder / f"table{number}.yaml") for folder in (REPO / "sweeps", demo.DEMO_SWEEPS))
+        assert set(spec.rows) <= set(paper.rows) | set(digits.rows), number
+        assert expand_sweep(spec, output_root="out")
+    quick = demo.demo_specs(demo.demo_size(quick=True), sweeps_dir=demo.MNIST1D_SWEEPS)
+    assert [spec.seeds for spec in quick.values()] == [[0]] * 4

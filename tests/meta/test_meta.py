@@ -10,11 +10,12 @@ from torch import nn
 from torch.func import functional_call
 
 from meta_problems import F64, NUM_CLASSES, bn_cnn, meta_batches, relative_error
-from reference_meta import reference_label_meta_gradient
+from reference_meta import reference_label_meta_gradient, reference_sample_weight_meta_gradient
 from repro.errors import UserError
 from repro.labels import ClassLabels, InstanceLabels, OneHotLabels
 from repro.losses import soft_cross_entropy
 from repro.meta import label_meta_gradient, meta_label_step, sample_weight_meta_gradient
+from repro.models import SIGNAL_MODELS, build_model
 
 
 def _snapshot(model: nn.Module) -> dict[str, torch.Tensor]:
@@ -187,3 +188,22 @@ def test_compiled_jvp_matches_eager():
     eager = label_meta_gradient(model, x, p, x_meta, y_meta, lr=0.3)
     compiled = label_meta_gradient(model, x, p, x_meta, y_meta, lr=0.3, compile_jvp=True)
     assert relative_error(compiled, eager) < 1e-6
+
+
+@pytest.mark.parametrize("name", sorted(SIGNAL_MODELS))
+@pytest.mark.parametrize("train_mode", [True, False])
+def test_the_1d_networks_meta_gradients_equal_the_double_backward_reference(name, train_mode):
+    """MNIST-1D's networks, as the registry builds them (the CNN with BatchNorm1d), on signals [N, 1, 1, length]:
+    the label and the sample-weight meta-gradients equal the reference."""
+    torch.manual_seed(0)
+    model = build_model(name, num_classes=NUM_CLASSES, in_channels=1, image_size=12).to(F64).train(train_mode)
+    gen = torch.Generator().manual_seed(1)
+    x, x_meta = (torch.randn(n, 1, 1, 12, generator=gen, dtype=F64) for n in (6, 10))
+    p = torch.softmax(2 * torch.randn(6, NUM_CLASSES, generator=gen, dtype=F64), dim=1)
+    y_meta = torch.randint(0, NUM_CLASSES, (10,), generator=gen)
+    kwargs = dict(lr=0.3, weight_decay=1e-2)
+    labels = label_meta_gradient(model, x, p, x_meta, y_meta, **kwargs)
+    assert relative_error(labels, reference_label_meta_gradient(model, x, p, x_meta, y_meta, **kwargs)) < 1e-6
+    weights = sample_weight_meta_gradient(model, x, p, x_meta, y_meta, **kwargs)
+    reference = reference_sample_weight_meta_gradient(model, x, p, x_meta, y_meta, **kwargs)
+    assert relative_error(weights, reference) < 1e-6

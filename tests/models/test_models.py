@@ -85,6 +85,20 @@ def tinycnn_params(cin: int, classes: int) -> int:
     return conv(cin, 16, 3) + bn(16) + conv(16, 32, 3) + bn(32) + linear(32, classes)
 
 
+def conv1d(cin: int, cout: int, k: int) -> int:
+    return cin * cout * k
+
+
+def cnn1d_params(cin: int, classes: int, length: int = 32) -> int:
+    """Three stride-2 convolutions (32 -> 16 -> 8 -> 4 positions at the test's length 32), flattened."""
+    convs = conv1d(cin, 32, 5) + bn(32) + conv1d(32, 32, 3) + bn(32) + conv1d(32, 32, 3) + bn(32)
+    return convs + linear(32 * length // 8, classes)
+
+
+def mlp_params(cin: int, classes: int, length: int = 32) -> int:
+    return linear(cin * length, 100) + linear(100, 100) + linear(100, classes)
+
+
 EXPECTED_PARAMS = {
     "smallcnn": smallcnn_params,
     "tinycnn": tinycnn_params,
@@ -94,6 +108,8 @@ EXPECTED_PARAMS = {
     "wrn28_10": wrn_params,
     "resnet32": lambda cin, classes: cifar_resnet_params(cin, classes, 5),
     "resnet56": lambda cin, classes: cifar_resnet_params(cin, classes, 9),
+    "cnn1d": cnn1d_params,
+    "mlp": mlp_params,
 }
 
 # Counts usually quoted for the CIFAR-10 forms (kuangliu/pytorch-cifar, the WRN paper's "36.5M").

@@ -36,6 +36,7 @@ META = torch.device("meta")
 RUN = ["optim.epochs=2", "data.subset=300", "data.test_subset=100", *QUIET]
 SHORT = [*RUN, "device=cpu"]
 NOISY = noisy_split()
+MNIST1D_CNN = ["data=mnist1d", "model=cnn1d"]
 STEPS = 3  # the first is a warm-up: one-time moves (e.g. a mask to the device) are allowed there
 # Every registered method gets a case at its defaults (on noisy digits unless named here), so a new method is
 # checked without an edit here; then the variants whose step takes another path.
@@ -69,6 +70,13 @@ VARIANTS = {
     ],
     "loss_correction_backward": ["method=loss_correction", "method.correction=backward", *NOISY],
     "label_smearing_backward": ["method=label_smearing", "method.smearing=backward", *NOISY],
+    # MNIST-1D's float32 signals and its 1-D networks: a plain, a label look-ahead, a sample-weight look-ahead and a
+    # two-network step
+    "mnist1d_cnn1d_baseline": ["method=baseline", *MNIST1D_CNN],
+    "mnist1d_cnn1d_instance_labels": ["method=instance_labels", *MNIST1D_CNN, *NOISY],
+    "mnist1d_cnn1d_mwnet": ["method=mwnet", *MNIST1D_CNN, *NOISY],
+    "mnist1d_cnn1d_coteaching": ["method=coteaching", *MNIST1D_CNN, *NOISY],
+    "mnist1d_mlp_class_labels": ["method=class_labels", "data=mnist1d", "model=mlp"],
 }
 CASES = {
     **{name: [f"method={name}", *SETTINGS.get(name, NOISY)] for name in METHODS if name not in STEPLESS},

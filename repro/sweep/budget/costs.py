@@ -33,8 +33,9 @@ from repro.training.halving import rung_share
 from repro.training.schedule import planned_steps
 from repro.training.step_cost import STEP_COSTS, StepCost
 
-# (channels, image size, classes) of an image of each data set: what a FLOPs-scaled estimate is computed at.
-DATA_SHAPES = {"cifar10": (3, 32, 10), "cifar100": (3, 32, 100), "digits": (1, 8, 10)}
+# (channels, image size, classes) of an image of each data set: what a FLOPs-scaled estimate is computed at (MNIST-1D:
+# the size is the signal's length, repro.models.input_shape).
+DATA_SHAPES = {"cifar10": (3, 32, 10), "cifar100": (3, 32, 100), "digits": (1, 8, 10), "mnist1d": (1, 40, 10)}
 # A measured model the others are scaled from by FLOPs when the calibration has none of their own (the first of
 # these that it has, else its first model).
 REFERENCE_MODELS = ("resnet18", "vgg16", "wrn28_10")
@@ -128,7 +129,8 @@ def _price(cal: Calibration, model: str, kind: StepCost, shape: tuple[int, int, 
             _kind_ms((cal.low_meta_batch_steps_ms or {}).get(ref, {}), kind) if kind.meta_batch else None,
         )
     ]
-    ref_c, ref_h, _, ref_classes = cal.shape(ref)
+    # the width: a square image's side, a signal's length (its height is 1), what data.image_size says of both
+    ref_c, _, ref_h, ref_classes = cal.shape(ref)
     if measured and (ref_c, ref_h) == (channels, size):  # another number of classes: only the last layer differs
         return Price(ms, float(cal.eval_ms_per_image[ref]), notes, False, *halves)
     try:
