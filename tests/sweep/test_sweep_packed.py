@@ -1,12 +1,10 @@
 """`--runs-per-gpu K` of the local executor (repro/sweep/executors/local.py): K runs side by side per slot, each in
 its own worker with its own run lock; one run's failure leaves its siblings training; a re-run trains only what is not
-done; a stopped command resumes each run from its checkpoint. On this CPU machine a slot is a share of the cores."""
+done (a stopped packed job resuming each run from its checkpoint is the SLURM preemption test's, in
+tests/sweep/executors/test_sweep_slurm_packed.py). On this CPU machine a slot is a share of the cores."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import textwrap
 from pathlib import Path
 
@@ -19,16 +17,6 @@ from repro.sweep.executors.packed import GpuSlots
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.run import run_sweep
 from repro.sweep.spec.sweep_file import load_sweep
-from sweep_subprocess import (
-    HANG_GUARD_S,
-    frozen_workers,
-    planned_run_dirs,
-    status_epoch,
-    subprocess_env,
-    sweep_command,
-    two_seed_sweep,
-    wait_for,
-)
 
 THREE_SEEDS = f"""
     name: packed
@@ -104,36 +92,6 @@ def test_runs_per_gpu_must_be_a_positive_number(tmp_path, capsys):
     assert main(["sweep", str(path), "--runs-per-gpu", "0", "--output-root", str(tmp_path / "out")]) == 2
     assert "--runs-per-gpu 0" in capsys.readouterr().err
     assert not (tmp_path / "out" / "runs").exists()
-
-
-@pytest.mark.slow
-def test_a_stopped_packed_command_resumes_each_run(tmp_path):
-    """Two runs packed in one slot (--jobs 1 --runs-per-gpu 2), each frozen once past its first epoch (so both train
-    at once, however loaded the machine), then SIGTERM to the command: both stop cleanly and the same command
-    resumes each from its checkpoint."""
-    path = two_seed_sweep(tmp_path, "packed-stop")
-    out = tmp_path / "out"
-    rds = planned_run_dirs(path, out, epochs=1000)
-    command = [*sweep_command(path, out, epochs=1000, jobs=1), "--runs-per-gpu", "2"]
-
-    def start_and_stop(past: list[int]) -> None:
-        proc = subprocess.Popen(
-            command, cwd=tmp_path, env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
-        with frozen_workers(proc, rds, past, output=lambda: str(proc.communicate())) as workers:
-            assert len(workers) == 2 and proc.pid not in workers  # two runs at once, each in its own worker
-            os.kill(proc.pid, signal.SIGTERM)
-        proc.communicate(timeout=HANG_GUARD_S)
-        assert proc.returncode == 143
-        for rd in rds:
-            wait_for(lambda rd=rd: not rd.lock_file.exists(), f"{rd.run_id} released")
-            assert rd.read_status()["state"] == "interrupted" and not rd.summary_file.exists()
-
-    start_and_stop([0, 0])
-    reached = [status_epoch(rd) for rd in rds]
-    start_and_stop(reached)
-    for rd, at in zip(rds, reached):
-        assert f"resumed from checkpoint at epoch {at}" in rd.log_file.read_text()
 
 
 def test_runs_go_to_the_gpu_with_the_fewest_runs():
