@@ -1,9 +1,8 @@
 """Packed SLURM jobs (`--runs-per-gpu K`, repro/sweep/executors/packed.py) on the throw-away one-node cluster: one job
 trains K runs side by side, each in its own process with its own lock; one run's failure leaves the others to finish
-and a re-run submits only it; a preempted packed job is requeued and resumes each run from its checkpoint; a final
-waits for the packed job of its folds. The one-writer rule inside a packed slot (each run's own lock) is checked
-locally, in tests/sweep/test_sweep_packed.py, where the same one-run job takes the lock. Every wait is on an event
-(a status file, a lock, a pending signal, a job's sacct state); the bounds are hang guards."""
+and a re-run submits only it; a preempted packed job is requeued and resumes each run from its checkpoint; two jobs
+holding the same run have one writer. Every wait is on an event (a status file, a lock, a pending signal, a job's
+sacct state); the bounds are hang guards."""
 
 from __future__ import annotations
 
@@ -15,17 +14,22 @@ import time
 from pathlib import Path
 
 import pytest
+import submitit
 
-from presets import QUIET_YAML
+from presets import QUIET, QUIET_YAML
 from repo_paths import REPO
+from repro.config import load_config, to_container
 from repro.runs.rundir import RunDir
+from repro.runs.rundir import run_id as compute_run_id
+from repro.sweep.executors.job import TrainJob
+from repro.sweep.executors.packed import PackedJob
 from repro.sweep.executors.slurm.registry import Registry
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.run import run_sweep
-from repro.sweep.spec.model import Scale
+from repro.sweep.spec.model import PlannedRun, Scale
 from repro.sweep.spec.sweep_file import load_sweep
 from repro.sweep.status import sweep_status
-from repro.sweep.sweep_folder import sweep_dir
+from repro.sweep.sweep_folder import sweep_dir, write_planned_configs
 from slurm_cluster import (  # noqa: F401  (slurm_cluster is the session fixture)
     HANG_GUARD_S,
     signal_pending,
@@ -152,6 +156,43 @@ def test_a_preempted_packed_job_requeues_and_resumes_each_run(slurm_cluster, tmp
         path, output_root=out, executor="slurm", profile=PROFILE, scale=scale, runs_per_gpu=2, report=quiet
     )
     assert again.submitted == []
+
+
+def test_two_packed_jobs_holding_the_same_run_have_one_writer(slurm_cluster, tmp_path):
+    """Run A packed with B in one job and with C in another, at once: A's child in the second job waits on A's lock
+    (naming the first job), then finds A done; B and C train beside it; every epoch of A is written once."""
+    out = tmp_path / "out"
+    configs, ids = [], []
+    for seed in (0, 1, 2):
+        overrides = ["data.subset=400", "data.test_subset=200", "optim.epochs=3", f"seed={seed}", *QUIET]
+        config = to_container(load_config([*overrides, "progress=plain", f"output_root={out}"]))
+        configs.append(config)
+        ids.append(compute_run_id(config))
+    planned = [PlannedRun(rid, "r", "c", s, "single", None, (), cfg) for s, (rid, cfg) in enumerate(zip(ids, configs))]
+    files = write_planned_configs(tmp_path / "sweep", planned)
+    one_run = [TrainJob(rid, files[rid], str(out)) for rid in ids]
+    executor = submitit.AutoExecutor(folder=tmp_path / "jobs" / "%j", cluster="slurm")
+    executor.update_parameters(**slurm_cluster.submitit_parameters())
+    first = executor.submit(PackedJob([one_run[0], one_run[1]]))
+    a = RunDir(out / "runs" / ids[0])
+    wait_until(a.lock_file.exists, HANG_GUARD_S, "the first job to take run A", interval=0.05)
+    holder = json.loads(a.lock_file.read_text())
+    os.kill(holder["pid"], signal.SIGSTOP)  # A's writer frozen (one node: its pid is ours to signal) meanwhile
+    try:
+        second = executor.submit(PackedJob([one_run[0], one_run[2]]))
+        err = Path(second.paths.stderr)
+        wait_until(
+            lambda: err.exists() and "waiting for it to finish" in err.read_text(),
+            HANG_GUARD_S,
+            "A's child in the second job to wait for the first",
+        )
+        assert f"pid {holder['pid']}" in err.read_text() and f"SLURM job {first.job_id}" in err.read_text()
+    finally:
+        os.kill(holder["pid"], signal.SIGCONT)
+    assert first.result()["exit_codes"] == {ids[0]: 0, ids[1]: 0}
+    assert second.result()["exit_codes"] == {ids[0]: 0, ids[2]: 0}
+    assert all(RunDir(out / "runs" / rid).is_done() for rid in ids)
+    assert _epoch_lines(a) == 3 and not a.lock_file.exists()  # every epoch of A written once, by one writer
 
 
 def test_a_packed_final_waits_for_the_packed_job_of_its_folds(slurm_cluster, tmp_path):
