@@ -11,24 +11,12 @@ from __future__ import annotations
 from functools import cache
 from typing import Any, Literal
 
+from repro.conf.generators import GENERATED_DATA, Mnist1dGenerator
 from repro.errors import UserError
 from repro.schema import option, schema
 from repro.schema.rules import Anything, Scalar
 
-__all__ = [
-    "Data",
-    "GENERATED_DATA",
-    "Halving",
-    "Mnist1dGenerator",
-    "Model",
-    "Optim",
-    "Run",
-    "Split",
-    "Sweep",
-    "TRACKERS",
-    "Tune",
-    "TuneRun",
-]
+__all__ = ["Data", "Halving", "Model", "Optim", "Run", "Split", "Sweep", "TRACKERS", "Tune", "TuneRun"]
 
 
 @cache
@@ -40,36 +28,6 @@ def _group_options(group: str) -> tuple[str, ...]:
 
     folder = resources.files("repro.conf").joinpath(group)
     return tuple(sorted(p.name[: -len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml")))
-
-
-@schema
-class Mnist1dGenerator:
-    """MNIST-1D's generator arguments (`mnist1d.data.make_dataset`, repro/data/mnist1d.py): the package's
-    get_dataset_args() but its download url. repro/conf/data/mnist1d.yaml pins its defaults."""
-
-    num_samples: int = option(ge=20, why="samples of all classes together (train_split of them train, the rest test)")
-    train_split: float = option(gt=0, lt=1, why="the share of num_samples that is the training set")
-    template_len: int = option(ge=1)
-    padding: list[int] = option(ge=0, why="[low, high]: the padding drawn around each template")
-    scale_coeff: float = option(ge=0)
-    max_translation: int = option(ge=0)
-    corr_noise_scale: float = option(ge=0)
-    iid_noise_scale: float = option(ge=0)
-    shear_scale: float = option(ge=0)
-    shuffle_seq: bool = option(why="permute the 40 positions (the same permutation for every sample)")
-    final_seq_length: int = option(ge=1, why="the signal's length: data.image_size must equal it")
-    seed: int = option(ge=0, why="the generator's seed: which data set (not the run's seed)")
-
-    def check(self) -> None:
-        if len(self.padding) != 2 or self.padding[0] > self.padding[1]:
-            raise UserError(
-                f"data.generator.padding={list(self.padding)} must be two whole numbers [low, high] with low <= high "
-                "(mnist1d's default: [36, 60])."
-            )
-
-
-# The data sets made by a generator from data.generator (repro/data/mnist1d.py); the others are read as they are.
-GENERATED_DATA = ("mnist1d",)
 
 
 @schema
