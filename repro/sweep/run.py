@@ -18,9 +18,9 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from repro.errors import UserError
 from repro.runs.attempts import report_other_commits
-from repro.sweep.budget.calibration import load_calibration
-from repro.sweep.budget.packing import check_fits, check_runs_per_gpu, packing_line
-from repro.sweep.budget.preflight import declared_preflight_text, declares_preflight, run_preflight
+from repro.sweep.budget.packing import check_runs_per_gpu
+from repro.sweep.budget.preflight import declares_preflight, run_preflight
+from repro.sweep.dry_run import check_packing, report_dry_run
 from repro.sweep.executors.local import check_jobs, run_planned_runs
 from repro.sweep.executors.slurm import cluster
 from repro.sweep.executors.slurm.job_states import job_states
@@ -143,9 +143,9 @@ def run_sweep(
         _report_plan(plan, report)
         if gate_text:
             report(gate_text)
-        _check_packing(plan, packing, gpu_model, cluster_profile, report)  # refused if K runs do not fit
+        check_packing(plan, packing, gpu_model, cluster_profile, report)  # refused if K runs do not fit
         if dry_run:
-            _report_dry_run(plan, gpu_model, report, packing)
+            report_dry_run(plan, gpu_model, report, packing)
         else:
             remember_selection(sweep_dir(output_root, spec.name), spec, scale, extra_overrides)
         if dry_run or not _to_submit(plan, report):
@@ -186,40 +186,6 @@ def _report_plan(plan: Plan, report: Callable[[str], None]) -> None:
     report(plan.describe())
     report(plan.summary_table())
     report_other_commits(plan, report)  # done runs made at another commit: skipped, and said so
-
-
-def _models(plan: Plan) -> list[str]:
-    return [str(r.config["model"]["name"]) for r in plan.unique.values()]
-
-
-def _check_packing(plan: Plan, k: int, gpu_model: str | None, profile: ClusterProfile | None, report: Report) -> None:
-    """K runs per GPU must fit its memory (repro/sweep/budget/packing.py); said where it could not be checked."""
-    if k > 1 and (note := check_fits(_models(plan), k, load_calibration(gpu_model), profile and profile.gpu_memory_gb)):
-        report(note)
-
-
-def _report_dry_run(plan: Plan, gpu_model: str | None, report: Callable[[str], None], runs_per_gpu: int = 1) -> None:
-    """The dependency graphs of tuned cells and students, and the GPU-hour estimate."""
-    from repro.sweep.budget.costs import plan_estimate
-    from repro.sweep.graph import has_students, has_tuning, student_graph, tuning_graph
-
-    if has_tuning(plan):
-        report(tuning_graph(plan))
-    if has_students(plan):
-        report(student_graph(plan))
-    report(plan_estimate(plan, gpu_model, runs_per_gpu).render())
-    if runs_per_gpu > 1:
-        report(packing_line(load_calibration(gpu_model), _models(plan), runs_per_gpu))
-    preflight = declared_preflight_text(plan, gpu_model)
-    if preflight:
-        report(preflight)
-    from repro.sweep.budget.epoch_prices import epoch_table
-
-    report(epoch_table((r.config for r in plan.unique.values()), load_calibration(gpu_model)))
-    if has_tuning(plan):  # the grid's GPU-hours beside successive halving's (repro/sweep/budget/halving.py)
-        from repro.sweep.budget.halving import strategy_costs
-
-        report(strategy_costs(plan, gpu_model).render())
 
 
 def _to_submit(plan: Plan, report: Callable[[str], None]) -> bool:
@@ -280,7 +246,7 @@ def run_sweeps_locally(
     with _sweep_lock(output_root, report):
         plans = [_plan_here(sweep, output_root, report) for sweep in sweeps]
         for plan in plans:
-            _check_packing(plan, runs_per_gpu, gpu_model, None, report)
+            check_packing(plan, runs_per_gpu, gpu_model, None, report)
         ran: list[str] = []
         failed: list[str] = []
         rounds = list(range(len(plans)))

@@ -1,0 +1,47 @@
+"""What `repro sweep FILE --dry-run` prints beside the plan: the tuned cells' and the students' dependency graphs, the
+GPU-hour estimate (packed runs priced from a measured concurrency), the declared preflight, each epoch's price and
+the tuning stages under both strategies; and the check that K packed runs fit the GPU, made before anything is
+submitted (repro/sweep/run.py calls both)."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from repro.sweep.budget.calibration import load_calibration
+from repro.sweep.budget.costs import plan_estimate
+from repro.sweep.budget.epoch_prices import epoch_table
+from repro.sweep.budget.halving import strategy_costs
+from repro.sweep.budget.packing import check_fits, packing_line
+from repro.sweep.budget.preflight import declared_preflight_text
+from repro.sweep.executors.slurm.profile import ClusterProfile
+from repro.sweep.graph import has_students, has_tuning, student_graph, tuning_graph
+from repro.sweep.plan import Plan
+
+Report = Callable[[str], None]
+
+
+def _models(plan: Plan) -> list[str]:
+    return [str(r.config["model"]["name"]) for r in plan.unique.values()]
+
+
+def check_packing(plan: Plan, k: int, gpu_model: str | None, profile: ClusterProfile | None, report: Report) -> None:
+    """K runs per GPU must fit its memory (repro/sweep/budget/packing.py); said where it could not be checked."""
+    if k > 1 and (note := check_fits(_models(plan), k, load_calibration(gpu_model), profile and profile.gpu_memory_gb)):
+        report(note)
+
+
+def report_dry_run(plan: Plan, gpu_model: str | None, report: Callable[[str], None], runs_per_gpu: int = 1) -> None:
+    """The dependency graphs of tuned cells and students, and the GPU-hour estimate."""
+    if has_tuning(plan):
+        report(tuning_graph(plan))
+    if has_students(plan):
+        report(student_graph(plan))
+    report(plan_estimate(plan, gpu_model, runs_per_gpu).render())
+    if runs_per_gpu > 1:
+        report(packing_line(load_calibration(gpu_model), _models(plan), runs_per_gpu))
+    preflight = declared_preflight_text(plan, gpu_model)
+    if preflight:
+        report(preflight)
+    report(epoch_table((r.config for r in plan.unique.values()), load_calibration(gpu_model)))
+    if has_tuning(plan):  # the grid's GPU-hours beside successive halving's (repro/sweep/budget/halving.py)
+        report(strategy_costs(plan, gpu_model).render())
