@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import textwrap
@@ -31,6 +30,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
+
+from slurm_load import spread  # noqa: E402  (median, p90 and max, as the SLURM load benchmark reports them)
 
 from repro.runs.rundir import RunDir  # noqa: E402
 from repro.tracking.wandb_service import alive  # noqa: E402
@@ -85,12 +86,6 @@ def services_started_by(pids: set[int]) -> set[int]:
         ):
             found.add(int(entry.name))
     return found
-
-
-def spread(values: list[float]) -> str:
-    values = sorted(values)
-    p90 = values[min(len(values) - 1, int(0.9 * len(values)))]
-    return f"median {statistics.median(values):.1f} s, p90 {p90:.1f} s, max {values[-1]:.1f} s"
 
 
 def main() -> int:
