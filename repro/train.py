@@ -25,8 +25,8 @@ from repro.runs.io import directory_undone_on_failure
 from repro.runs.records import read_summary
 from repro.runs.rundir import RunDir
 from repro.runs.runlock import FileLock
+from repro.sweep.stages.tune import rung_job, tuning
 from repro.tracking.tracker import make_tracker
-from repro.training import rung_job, tuning
 from repro.training.evaluation import evaluate
 from repro.training.experiment import Experiment, prepare_experiment
 from repro.training.progress import EpochProgress

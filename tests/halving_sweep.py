@@ -1,7 +1,8 @@
 """Test helper: a digits sweep whose one plain row (label smoothing) tunes epsilon over 4 points by successive
 halving (eta 2), and the scale the halving tests train it at: 4 epochs, so the rungs are epochs 1, 2 and 4 and the
 points that train to each are 4, 2 and 1 (8 epochs of tuning where the grid trains 16); 200 training and 100 test
-samples. Shared by tests/training/test_tune_halving.py and tests/sweep/executors/test_sweep_slurm_halving.py."""
+samples. Shared by tests/sweep/stages/tune/test_tune_halving.py and
+tests/sweep/executors/test_sweep_slurm_halving.py."""
 
 from __future__ import annotations
 

@@ -130,7 +130,7 @@ def build_table(
 
 def _add_selection_views(cell: Cell, run: dict[str, Any], percent: bool) -> None:
     """What an averaged run adds beside the table's metric: the test accuracy at its best-validation epoch (runs
-    with a validation set), and its tuning warnings (repro/training/tune_warnings.py)."""
+    with a validation set), and its tuning warnings (repro/sweep/stages/tune/tune_warnings.py)."""
     at_best = run.get("test_acc_at_best_val")
     if _finite(at_best):
         cell.best_val.append(float(at_best) * (100.0 if percent else 1.0))

@@ -40,11 +40,13 @@ class Cell:
     why_not_run: str = ""  # a cited row the sweep says why it does not run (the sweep file's not_run)
     tuned: list[str] = field(
         default_factory=list
-    )  # the values each averaged tuned run chose (repro/training/tuning.py)
+    )  # the values each averaged tuned run chose (repro/sweep/stages/tune/tuning.py)
     tuning: str = ""  # why the cell's runs cannot start: its tuning runs failed (empty otherwise)
     clean_labels: list[str] = field(default_factory=list)  # per averaged run: clean labels used beyond the noisy ones
     best_val: list[float] = field(default_factory=list)  # test accuracy at each averaged run's best-validation epoch
-    tune_warnings: list[str] = field(default_factory=list)  # the grid may have missed (repro/training/tune_warnings.py)
+    tune_warnings: list[str] = field(
+        default_factory=list
+    )  # the grid may have missed (repro/sweep/stages/tune/tune_warnings.py)
     paper_selection: str = ""  # how the paper's number was selected over training (analysis/tables/paper_selection.py)
 
     @property

@@ -142,7 +142,7 @@ def render_markdown(result: TableResult) -> str:
     warned = result.tuning_warnings()
     if warned:
         lines += [
-            "Tuning warnings (the grid may have missed; repro/training/tune_warnings.py):",
+            "Tuning warnings (the grid may have missed; repro/sweep/stages/tune/tune_warnings.py):",
             "",
             *[f"- {w}" for w in warned],
             "",

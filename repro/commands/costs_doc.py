@@ -23,10 +23,10 @@ from tabulate import tabulate
 
 from repro.sweep.budget.calibration import load_calibration
 from repro.sweep.budget.costs import plan_estimate, run_gpu_hours
-from repro.sweep.budget.halving import strategy_costs
 from repro.sweep.budget.preflight import PREFLIGHT_EPOCHS, preflight_runs
 from repro.sweep.run import plan_sweep
 from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.stages.tune.halving_cost import strategy_costs
 
 SWEEPS = Path(__file__).resolve().parents[2] / "sweeps"
 COMMAND = "python -m repro.commands.costs_doc > docs/costs.md"

@@ -195,7 +195,7 @@ class TuneRun:
 
 class HalvingOrNull:
     """The rule of `tune.halving`: null (the grid: the winner among every point), or a successive-halving stage's
-    {eta, epochs} (repro/training/halving.py), which `repro sweep` writes."""
+    {eta, epochs} (repro/sweep/stages/tune/halving.py), which `repro sweep` writes."""
 
     def check(self, value: Any) -> str | None:
         if value is None:
@@ -220,7 +220,7 @@ class HalvingOrNull:
 
 @schema
 class Tune:
-    """Set by a sweep's `tune:` stage (repro/training/tuning.py): the run picks its tuned keys' values from its
+    """Set by a sweep's `tune:` stage (repro/sweep/stages/tune/tuning.py): the run picks its tuned keys' values from its
     finished tuning runs when it starts."""
 
     keys: list[str] = option(why="the tuned keys (method.* or optim.* keys)")
@@ -236,7 +236,8 @@ class Tune:
 
 @schema
 class Halving:
-    """Set on a tuning run by a sweep's `tune: {strategy: halving}` (repro/training/rung_job.py): the rung this job
+    """Set on a tuning run by a sweep's `tune: {strategy: halving}` (repro/sweep/stages/tune/rung_job.py): the rung
+    this job
     trains the run to, if the run is promoted to it. Never in the run id: every rung's job trains the same run."""
 
     rung: int | None = option(ge=0, default=None, why="train the run to epochs[rung] if promoted (null: not a rung)")

@@ -42,9 +42,9 @@ def render_status(plan: Plan, gpu_name: str | None = None) -> str:
     projected (repro/sweep/budget/spend.py); each tuned cell's winner and warnings."""
     from repro.recorders.transition_check import render_records
     from repro.sweep.budget.spend import cells_table, sweep_spend
-    from repro.sweep.gate import check as check_gate
-    from repro.sweep.halving_state import render_races
-    from repro.sweep.tune_report import cell_tunings, render_tunings
+    from repro.sweep.stages.gate.gate import check as check_gate
+    from repro.sweep.stages.tune.halving_state import render_races
+    from repro.sweep.stages.tune.tune_report import cell_tunings, render_tunings
 
     gate = check_gate(plan)  # the baseline gate's verdict; the runs it holds read "held"
     tunings = render_tunings(cell_tunings(plan))

@@ -29,7 +29,7 @@ from repro.sweep.budget.calibration import (
     load_calibration,
 )
 from repro.sweep.budget.packing import packed_hours
-from repro.training.halving import rung_share
+from repro.sweep.stages.tune.halving import rung_share
 from repro.training.schedule import planned_steps
 from repro.training.step_cost import STEP_COSTS, StepCost
 
@@ -182,7 +182,8 @@ def epoch_parts(config: Mapping[str, Any], cal: Calibration) -> tuple[int, float
 
 def run_gpu_hours(config: Mapping[str, Any], cal: Calibration) -> float | None:
     """Estimated GPU-hours of one planned job; None when it cannot be priced (see `price`). A successive-halving
-    rung's job: the epochs from the previous rung, as likely as its run is to get there (repro/training/halving.py)."""
+    rung's job: the epochs from the previous rung, as likely as its run is to get there
+    (repro/sweep/stages/tune/halving.py)."""
     hours = full_run_gpu_hours(config, cal)
     return None if hours is None else hours * rung_share(config)
 

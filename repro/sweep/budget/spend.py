@@ -18,7 +18,7 @@ from typing import Any
 from tabulate import tabulate
 
 from repro.runs.rundir import RunDir
-from repro.training.halving import run_of
+from repro.sweep.stages.tune.halving import run_of
 
 
 def _kind(config: dict) -> tuple:
@@ -62,7 +62,7 @@ def sweep_spend(plan: Any, gpu_name: str | None = None) -> Spend:
     """Spent and projected GPU-hours of a plan's unique runs."""
     from repro.sweep.budget.calibration import load_calibration
     from repro.sweep.budget.costs import full_run_gpu_hours
-    from repro.sweep.halving_state import epochs_left
+    from repro.sweep.stages.tune.halving_state import epochs_left
 
     cal = load_calibration(gpu_name)
     epoch_seconds: dict[tuple, list[float]] = {}
@@ -108,7 +108,7 @@ def sweep_spend(plan: Any, gpu_name: str | None = None) -> Spend:
 def cells_table(plan: Any) -> str:
     """Per cell: its runs done, running and queued (SLURM pending or not submitted yet), and its tuning winner."""
     from repro.sweep.plan import SUBMITTABLE
-    from repro.sweep.tune_report import cell_tunings
+    from repro.sweep.stages.tune.tune_report import cell_tunings
 
     winners = {
         (t.row, t.column): (t.winner or "not finished") + (" (WARNING)" if t.warnings else "")

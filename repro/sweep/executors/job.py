@@ -17,7 +17,7 @@ from typing import Any
 import submitit
 
 from repro.runs import runlock
-from repro.training.halving import run_of
+from repro.sweep.stages.tune.halving import run_of
 
 REQUEUE_WAIT_S = 120  # after SIGTERM, how long a SLURM job waits for submitit's requeue signal before giving up
 

@@ -16,9 +16,9 @@ from repo_paths import REPO
 from repro.errors import UserError
 from repro.runs.rundir import RunDir
 from repro.sweep.expand.expand import expand_sweep
-from repro.sweep.gate import GATE_FILE, check, evaluate_gate, record_acceptance
 from repro.sweep.run import plan_sweep, select
 from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.stages.gate.gate import GATE_FILE, check, evaluate_gate, record_acceptance
 from repro.sweep.sweep_folder import sweep_dir
 
 PAPER = REPO / "paper_tables" / "paper"

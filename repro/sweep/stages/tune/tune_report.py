@@ -1,5 +1,6 @@
 """Per tuned cell of a plan: the tuning winner once its tuning runs are done, and the warnings when the grid may
-have missed (repro/training/tune_warnings.py). Printed after a local sweep trains and by `repro sweep status`."""
+have missed (repro/sweep/stages/tune/tune_warnings.py). Printed after a local sweep trains and by `repro sweep
+status`."""
 
 from __future__ import annotations
 
@@ -16,14 +17,16 @@ class CellTuning:
     column: str
     winner: str | None  # "label_lr=25, init_target_prob=0.5"; None until every tuning run is done
     warnings: list[str] = field(default_factory=list)
-    margin: str = ""  # the winner's margin over the runner-up and its standard error (repro/training/tune_margin.py)
+    margin: str = (
+        ""  # the winner's margin over the runner-up and its standard error (repro/sweep/stages/tune/tune_margin.py)
+    )
 
 
 def cell_tunings(plan: Any) -> list[CellTuning]:
     """One entry per cell whose runs are tuned, in plan order."""
-    from repro.training.tune_margin import tune_margin
-    from repro.training.tune_warnings import tuning_warnings
-    from repro.training.tuning import choose, point_text, results, tuned_keys
+    from repro.sweep.stages.tune.tune_margin import tune_margin
+    from repro.sweep.stages.tune.tune_warnings import tuning_warnings
+    from repro.sweep.stages.tune.tuning import choose, point_text, results, tuned_keys
 
     seen: dict[tuple[str, str], CellTuning] = {}
     for run in plan.runs:

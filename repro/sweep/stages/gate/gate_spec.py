@@ -1,5 +1,5 @@
 """The `gate:` key of a sweep file: which cells check the table's recipe against a published number before the rest
-of the table spends (repro/sweep/gate.py runs the check).
+of the table spends (repro/sweep/stages/gate/gate.py runs the check).
 
     gate:
       source: "the paper's Table 1"      # what the numbers are (printed with the verdict)
@@ -29,7 +29,7 @@ why); a holding cell must give `effect` or `tolerance`. A `cited` cell (reported
 `hold: false` keep the report's default, max(1 point, 2 x std).
 
 The gate judges a recipe on the file's full set of seeds (`seeds:`): a selection of fewer (`--seeds 0`) is reported
-as partial and releases nothing (repro/sweep/gate.py).
+as partial and releases nothing (repro/sweep/stages/gate/gate.py).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """A tuned run picks its hyperparameters from finished tuning runs when it starts (the paper: "All hyper-parameters
-were tuned on a single cross validation fold"; the sweep file's `tune:` stage, repro/sweep/spec/tune_spec.py).
+were tuned on a single cross validation fold"; the sweep file's `tune:` stage, repro/sweep/stages/tune/tune_spec.py).
 
 The tuned run's config names what is tuned and where, never the result:
 
@@ -29,7 +29,7 @@ from typing import Any, Mapping
 from repro.errors import UserError
 from repro.runs.records import read_status, read_summary
 from repro.runs.rundir import HASHED_UNLESS_DEFAULT, RunDir
-from repro.training import halving
+from repro.sweep.stages.tune import halving
 
 # Summary keys a tuning stage may select on: validation only. Test metrics are refused where the stage is declared.
 SELECT_METRICS = ("final_val_acc", "best_val_acc")
@@ -49,7 +49,9 @@ def results(config: Mapping[str, Any]) -> list[tuple[tuple[Any, ...], float, lis
     points: dict[tuple, tuple[list[float], list[str]]] = {}
     problems = []
     entries = tune.get("runs") or []
-    if tune.get("halving"):  # successive halving: the points that trained to the last rung (repro/training/halving.py)
+    if tune.get(
+        "halving"
+    ):  # successive halving: the points that trained to the last rung (repro/sweep/stages/tune/halving.py)
         finalists = halving.finalists(config)
         entries = [e for e in entries if tuple(e["values"]) in finalists]
     for entry in entries:
@@ -121,14 +123,14 @@ def summary_fields(config: Mapping[str, Any]) -> dict[str, Any]:
     if not keys or chosen is None:
         return {}
     scored = results(config)
-    from repro.training.tune_warnings import tuning_warnings
+    from repro.sweep.stages.tune.tune_warnings import tuning_warnings
 
     warnings = tuning_warnings(config, scored, tuple(chosen))
     strategy = halving.strategy_text(config)
     return {
         "tuned": _point_text(keys, tuple(chosen)) + ("" if strategy == "grid" else " (by halving)"),
-        "tune_strategy": strategy,  # grid, or successive halving's rungs (repro/training/halving.py)
-        "tune_warnings": warnings,  # the grid may have missed (repro/training/tune_warnings.py)
+        "tune_strategy": strategy,  # grid, or successive halving's rungs (repro/sweep/stages/tune/halving.py)
+        "tune_warnings": warnings,  # the grid may have missed (repro/sweep/stages/tune/tune_warnings.py)
         "tune_warning": "; ".join(warnings),  # the same as one string: W&B's summary takes no lists
         "tune_chosen": dict(zip(keys, chosen)),
         "tune_select": config["tune"]["select"],
@@ -144,4 +146,4 @@ def _point_text(keys: list[str], point: tuple[Any, ...]) -> str:
     )
 
 
-point_text = _point_text  # "label_lr=25, init_target_prob=0.5" (repro/sweep/tune_report.py)
+point_text = _point_text  # "label_lr=25, init_target_prob=0.5" (repro/sweep/stages/tune/tune_report.py)

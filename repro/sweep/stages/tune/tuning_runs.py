@@ -1,5 +1,7 @@
-"""Plan a cell's tuning stage (`tune:`, repro/sweep/spec/tune_spec.py): one tuning run per grid point and tuning seed,
-and the `tune` override that makes the cell's runs depend on them and pick the winner (repro/training/tuning.py).
+"""Plan a cell's tuning stage (`tune:`, repro/sweep/stages/tune/tune_spec.py): one tuning run per grid point and tuning
+seed,
+and the `tune` override that makes the cell's runs depend on them and pick the winner
+(repro/sweep/stages/tune/tuning.py).
 
 A tuning run is the cell's training run as it would be trained (a learned row: its label-learning fold run; a plain
 row: its run; a student: its run with the teacher of that seed), then `where` (default split=holdout split.fold=0),
@@ -14,10 +16,10 @@ from typing import Any, Mapping
 
 from repro.errors import UserError
 from repro.sweep.expand.build import make_run
-from repro.sweep.expand.halving import plan_rungs
 from repro.sweep.expand.overrides import Override, override_value, parse_all, parse_override
 from repro.sweep.spec.model import PlannedRun
-from repro.sweep.spec.tune_spec import TuneSpec
+from repro.sweep.stages.tune.halving_runs import plan_rungs
+from repro.sweep.stages.tune.tune_spec import TuneSpec
 
 
 def plan_tuning(
@@ -70,6 +72,6 @@ def plan_tuning(
             runs.append(run)
             entries.append({"run": run.run_id, "values": list(point)})
     node = {"keys": list(tune.keys), "runs": entries, "select": tune.select, "chosen": None}
-    if tune.strategy == "halving":  # one job per rung and run (repro/sweep/expand/halving.py)
+    if tune.strategy == "halving":  # one job per rung and run (repro/sweep/stages/tune/halving_runs.py)
         return plan_rungs(tune, runs, node, where)
     return runs, parse_override(f"tune={override_value(node)}", where=f"{where}: tune")

@@ -3,7 +3,8 @@
     teacher: {sweep: table1.yaml, row: Baseline, column: CIFAR100/ResNet18}
 
 `sweep` is a path relative to the referencing file's directory (absolute paths work too); `row` and `column` name a
-cell of that sweep. The student of seed s learns from the cell's run of seed s (repro/sweep/expand/teachers.py).
+cell of that sweep. The student of seed s learns from the cell's run of seed s
+(repro/sweep/stages/teachers/teacher_runs.py).
 Without `sweep` the teacher is a row of the referencing file itself; without `column` it is the cell of the
 student's own column (a row of students, one per column, each learning from that column's run: the noisy sweeps'
 estimated-T and distillation rows, sweeps/table12.yaml and table13.yaml).

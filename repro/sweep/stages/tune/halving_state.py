@@ -1,4 +1,5 @@
-"""Where the successive-halving races of a plan stand (repro/training/halving.py decides them, from the runs' own
+"""Where the successive-halving races of a plan stand (repro/sweep/stages/tune/halving.py decides them, from the runs'
+own
 metrics): the state of each rung's job for the planner, and the rungs and survivors `repro sweep status` prints.
 
 A rung's job is done when its run has reached the rung's epoch (or is done), or when its run was left behind at an
@@ -13,8 +14,8 @@ from typing import Any, Mapping
 
 from repro.runs.records import read_status
 from repro.runs.rundir import RunDir
-from repro.training.halving import Climb, Ladder, climb, run_of, survivor_counts
-from repro.training.tuning import point_text
+from repro.sweep.stages.tune.halving import Climb, Ladder, climb, run_of, survivor_counts
+from repro.sweep.stages.tune.tuning import point_text
 
 
 def _node(run: Any) -> dict | None:

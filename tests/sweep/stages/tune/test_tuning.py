@@ -1,4 +1,5 @@
-"""The tuned run's side of the tuning stage (repro/training/tuning.py): it picks the validation winner from its finished
+"""The tuned run's side of the tuning stage (repro/sweep/stages/tune/tuning.py): it picks the validation winner from
+its finished
 tuning runs (even when test disagrees), ties go to the grid's first point, its run id is the same before and after
 the pick and does not depend on the tuned keys' values, and unfinished tuning runs are refused before any work."""
 
@@ -9,8 +10,8 @@ import pytest
 from repro.config import load_config, to_container
 from repro.errors import UserError
 from repro.runs.rundir import RunDir, run_id
-from repro.sweep.spec.tune_spec import grid_range
-from repro.training import tuning
+from repro.sweep.stages.tune import tuning
+from repro.sweep.stages.tune.tune_spec import grid_range
 
 
 def _config(tmp_path, *extra: str) -> dict:

@@ -10,7 +10,7 @@ as a student waits for its teacher). Table 10's curriculum ablation runs at Tabl
 The referenced cell is expanded by its own sweep file (this sweep's output root, scale and command-line overrides),
 so its tuning runs are exactly the runs that table plans (same ids, trained once); they are planned here as this
 cell's stage "tune". The cell's runs get that cell's `tune=...` node: the same tuning runs, keys and selection, so
-each picks the same winner when it starts (repro/training/tuning.py).
+each picks the same winner when it starts (repro/sweep/stages/tune/tuning.py).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from repro.errors import UserError
 from repro.sweep.expand.overrides import Override, override_value, parse_override
 from repro.sweep.spec.model import PlannedRun, SweepSpec
 from repro.sweep.spec.sweep_file import load_sweep
-from repro.sweep.spec.teacher_ref import TeacherRef
+from repro.sweep.stages.teachers.teacher_ref import TeacherRef
 
 REPORTED = ("single", "final")
 # what the tuning runs depend on (a student's teacher) keeps a teacher stage: never reported as this cell's

@@ -1,7 +1,7 @@
 """Warnings when a tuning stage may have missed: read from its finished tuning runs, shown by the sweep's output,
 `repro sweep status`, `repro tables` and in the tuned runs' summary (and so in W&B).
 
-Three cases (the third: repro/training/tune_margin.py, the winner's margin within one standard error):
+Three cases (the third: repro/sweep/stages/tune/tune_margin.py, the winner's margin within one standard error):
 - the winner sits on the edge of a numeric grid axis (its smallest or largest value, on an axis of at least
   MIN_AXIS_POINTS values): the best value may lie beyond the grid, so extend the axis that way;
 - the winner's learned labels barely moved: their mean total variation from the initial labels at the last epoch
@@ -75,7 +75,7 @@ def tuning_warnings(
     config: Mapping[str, Any], scored: list[tuple[tuple[Any, ...], float, list[str]]], winner: tuple[Any, ...]
 ) -> list[str]:
     """The warnings of a tuned config's finished tuning stage (`scored`, `winner`:
-    repro.training.tuning.results/choose)."""
+    repro.sweep.stages.tune.tuning.results/choose)."""
     keys = list(config["tune"]["keys"])
     grid = [tuple(e["values"]) for e in config["tune"].get("runs") or []] or [p for p, _, _ in scored]
     out = edge_warnings(keys, grid, winner)  # the whole grid's edges (successive halving scores its finalists only)
@@ -83,9 +83,9 @@ def tuning_warnings(
     ids = next(ids for p, _, ids in scored if p == winner)
     changes = [c for c in (label_change(RunDir(root / rid)) for rid in ids) if c is not None]
     moved = movement_warning(changes)
-    from repro.training.tune_margin import tune_margin
+    from repro.sweep.stages.tune.tune_margin import tune_margin
 
-    margin = tune_margin(config, scored, winner)  # a margin within the noise (repro/training/tune_margin.py)
+    margin = tune_margin(config, scored, winner)  # a margin within the noise (repro/sweep/stages/tune/tune_margin.py)
     close = margin.warning() if margin is not None else None
     return out + [w for w in (moved, close) if w]  # no "; " inside a warning: the summary's one string joins with it
 

@@ -1,6 +1,8 @@
 """Tuning that knows its own noise: the winner's margin over the runner-up and its standard error in the tuning
-report, a warning when the margin is within it (repro/training/tune_margin.py); the noisy tables tune on two seeds;
-Table 10 runs at Table 6's tuned point, a dependency on Table 6's own tuning runs (repro/sweep/expand/tune_from.py)."""
+report, a warning when the margin is within it (repro/sweep/stages/tune/tune_margin.py); the noisy tables tune on two
+seeds;
+Table 10 runs at Table 6's tuned point, a dependency on Table 6's own tuning runs
+(repro/sweep/stages/tune_from/tune_from_runs.py)."""
 
 from __future__ import annotations
 
@@ -15,8 +17,8 @@ from repro.runs.rundir import RunDir
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.run import plan_sweep
 from repro.sweep.spec.sweep_file import load_sweep
-from repro.sweep.tune_report import cell_tunings, render_tunings
-from repro.training.tuning import apply
+from repro.sweep.stages.tune.tune_report import cell_tunings, render_tunings
+from repro.sweep.stages.tune.tuning import apply
 
 NOISY_TUNED = """
     name: noisy-tuned
@@ -71,7 +73,7 @@ def test_a_margin_within_one_standard_error_is_warned_about(tmp_path):
 
 
 def test_the_tuned_run_records_the_margin_warning_in_its_summary(tmp_path):
-    from repro.training.tuning import summary_fields
+    from repro.sweep.stages.tune.tuning import summary_fields
 
     plan = _plan(tmp_path, {50: [0.70, 0.73], 200: [0.71, 0.74]})
     tuned = next(r for r in plan.unique.values() if r.stage == "single")

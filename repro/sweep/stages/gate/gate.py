@@ -1,5 +1,6 @@
 """The baseline gate: before a table spends, the runs of the cells its sweep file names under `gate:`
-(repro/sweep/spec/gate_spec.py; say, the one-hot baseline of each column) train first, and their mean over seeds is
+(repro/sweep/stages/gate/gate_spec.py; say, the one-hot baseline of each column) train first, and their mean over seeds
+is
 compared with the published number. Within tolerance, the rest of the table goes; outside it, the rest is held and
 the verdict says by how much, which recipe choices set a baseline's level and which presets change them.
 
@@ -33,8 +34,8 @@ from typing import Any, Iterable, Mapping
 from repro.runs.io import atomic_write_json, read_json
 from repro.runs.records import DONE, summary_state
 from repro.runs.rundir import RunDir
-from repro.sweep.gate_report import CellCheck, GateVerdict, recipe_text
 from repro.sweep.spec.model import PlannedRun, SweepSpec
+from repro.sweep.stages.gate.gate_report import CellCheck, GateVerdict, recipe_text
 from repro.sweep.sweep_folder import sweep_dir
 
 GATE_FILE = "gate.json"

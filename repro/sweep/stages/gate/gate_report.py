@@ -1,6 +1,6 @@
 """The baseline gate's verdict and how it reads: each gate cell's check (ours against the published number), the
 gate's state, the sentence the sweep prints for it, the note under a rendered table, and the recipe choices that set
-a baseline's level with the presets that change them. repro/sweep/gate.py evaluates it."""
+a baseline's level with the presets that change them. repro/sweep/stages/gate/gate.py evaluates it."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from repro.sweep.spec.gate_spec import GateCellSpec
+from repro.sweep.stages.gate.gate_spec import GateCellSpec
 
 HOLDING = ("pending", "partial", "held")  # the states that hold the rest of the table
 # Said wherever a preset is offered (the held message, docs/cluster.md "The baseline gate").
@@ -117,7 +117,7 @@ class GateVerdict:
         if self.state == "off":
             return f"baseline gate: off ({self.why})"
         head = f"baseline gate ({self.source or 'published numbers'}; each cell's tolerance sized by the file's rule, "
-        head += f"repro/sweep/spec/gate_spec.py): {self.state.upper()}"
+        head += f"repro/sweep/stages/gate/gate_spec.py): {self.state.upper()}"
         lines = [head, *[f"  {c.text()}" for c in self.checks]]
         lines.append(self._sentence(held))
         if self.tried:

@@ -17,10 +17,13 @@
 
 A grid value list may be written as a range, `{start: 0, stop: 10, step: 0.25}` (start, start + step, ..., stop).
 `tune:` may sit on a row, on a column (Tables 4-5: the temperature-scaling columns) or at the top of the file (every
-row; a row opts out with `tune: null`). The planner (repro/sweep/expand/tune.py) turns it into tuning runs, one per grid
-point and seed, that the cell's runs depend on; the runs pick the winner when they start (repro/training/tuning.py).
-`strategy: halving` races the points by successive halving instead (repro/training/halving.py,
-repro/sweep/expand/halving.py); `repro sweep --tune-strategy` sets the strategy of every tuning stage of a sweep.
+row; a row opts out with `tune: null`). The planner (repro/sweep/stages/tune/tuning_runs.py) turns it into tuning runs,
+one per grid
+point and seed, that the cell's runs depend on; the runs pick the winner when they start
+(repro/sweep/stages/tune/tuning.py).
+`strategy: halving` races the points by successive halving instead (repro/sweep/stages/tune/halving.py,
+repro/sweep/stages/tune/halving_runs.py); `repro sweep --tune-strategy` sets the strategy of every tuning stage of a
+sweep.
 """
 
 from __future__ import annotations
@@ -31,13 +34,14 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from repro.errors import UserError
-from repro.sweep.spec.teacher_ref import TeacherRef, parse_teacher
-from repro.training.halving import DEFAULT_ETA
-from repro.training.tuning import SELECT_METRICS
+from repro.sweep.stages.teachers.teacher_ref import TeacherRef, parse_teacher
+from repro.sweep.stages.tune.halving import DEFAULT_ETA
+from repro.sweep.stages.tune.tuning import SELECT_METRICS
 
 _KEYS = ("grid", "select", "where", "seeds", "epochs", "strategy", "eta", "min_epochs", "preflight")
 STRATEGIES = ("grid", "halving")
-# `tune: {from: {sweep, row, column}}`: the cell takes another cell's tuning stage (repro/sweep/expand/tune_from.py)
+# `tune: {from: {sweep, row, column}}`: the cell takes another cell's tuning stage
+# (repro/sweep/stages/tune_from/tune_from_runs.py)
 DEFAULT_WHERE = ("split=holdout", "split.fold=0")
 DEFAULT_SELECT = "final_val_acc"
 MAX_POINTS = 1000  # a grid larger than this is almost surely a typo in a range
@@ -50,8 +54,10 @@ class TuneSpec:
     where: tuple[str, ...] = DEFAULT_WHERE
     seeds: tuple[int, ...] = ()
     epochs: int | None = None
-    source: TeacherRef | None = None  # set: another cell's tuning runs decide (repro/sweep/expand/tune_from.py)
-    strategy: str = "grid"  # or "halving": successive halving (repro/training/halving.py)
+    source: TeacherRef | None = (
+        None  # set: another cell's tuning runs decide (repro/sweep/stages/tune_from/tune_from_runs.py)
+    )
+    strategy: str = "grid"  # or "halving": successive halving (repro/sweep/stages/tune/halving.py)
     eta: int = DEFAULT_ETA  # halving: the top 1/eta of a rung go on
     min_epochs: int = 1  # halving: the first rung's least epochs
     # `repro sweep FILE` runs the preflight on this stage before its tuning runs (repro/sweep/budget/preflight.py):

@@ -1,16 +1,17 @@
 """Successive halving of a tuning stage, as its runs see it (a sweep's `tune: {strategy: halving}`; the planner is
-repro/sweep/expand/halving.py).
+repro/sweep/stages/tune/halving_runs.py).
 
 Every grid point trains to the first rung on the full run's own schedule: its config, and so its lr schedule, is
 the full run's, so a run stopped at rung k is exactly the first `epochs[k]` epochs of the full run, and it resumes
 from its checkpoint to the next rung (nothing is trained twice). At each rung the points still in the race are
 ranked on the validation metric they had at that epoch (mean over the tuning seeds; ties: the grid's first point)
 and the top max(1, n // eta) go on; the points left at the last rung train to the full epochs, and the tuned runs
-choose among them exactly as the grid strategy does (repro/training/tuning.py). Every decision is a function of the
+choose among them exactly as the grid strategy does (repro/sweep/stages/tune/tuning.py). Every decision is a function
+of the
 runs' own metrics.jsonl alone (no extra evaluation), so whoever asks (a rung's job when it starts, the tuned run,
 the sweep planner, `repro sweep status`) reaches the same ones.
 
-A tuning run planned as one rung of the race carries a `halving` node (repro/training/rung_job.py: what the job
+A tuning run planned as one rung of the race carries a `halving` node (repro/sweep/stages/tune/rung_job.py: what the job
 does with it) that never enters the run id (repro/runs/rundir.py): every rung's job trains the same run. The tuned
 runs carry `tune.halving: {eta, epochs}`, which does enter theirs: they choose among fewer finished runs than the
 grid's.

@@ -1,5 +1,6 @@
 """How sure a tuning stage's choice is: the winner's margin over the runner-up and the standard error of that margin,
-from the finished tuning runs (repro/training/tuning.py). A margin within one standard error is warned about: at
+from the finished tuning runs (repro/sweep/stages/tune/tuning.py). A margin within one standard error is warned about:
+at
 that noise the grid's choice is a coin toss between the two points.
 
 Each grid point's score is the mean over its k tuning seeds of a validation accuracy on n images. One run's

@@ -1,6 +1,7 @@
-"""Plan a successive-halving tuning stage (`tune: {strategy: halving}`; the race itself: repro/training/halving.py).
+"""Plan a successive-halving tuning stage (`tune: {strategy: halving}`; the race itself:
+repro/sweep/stages/tune/halving.py).
 
-The grid's tuning runs are planned as for the grid strategy (repro/sweep/tune.py), then each becomes one job per
+The grid's tuning runs are planned as for the grid strategy (tuning_runs.py), then each becomes one job per
 rung: the job of rung k trains the run to the rung's epoch if the run was promoted to it, and does nothing
 otherwise. All of a run's rung jobs train the same run (the `halving` node that tells them apart never enters the
 run id), so a job resumes the run from the checkpoint the previous rung left. The last rung's job keeps the run's
@@ -23,8 +24,8 @@ from repro.errors import UserError
 from repro.sweep.expand.build import make_run
 from repro.sweep.expand.overrides import Override, override_value, parse_all, parse_override
 from repro.sweep.spec.model import PlannedRun
-from repro.sweep.spec.tune_spec import TuneSpec
-from repro.training.halving import rung_epochs, unit_id
+from repro.sweep.stages.tune.halving import rung_epochs, unit_id
+from repro.sweep.stages.tune.tune_spec import TuneSpec
 from repro.training.schedule import iteration_based, planned_steps
 
 

@@ -1,5 +1,6 @@
 """The tuning stages of a plan priced under both strategies, for `repro sweep --dry-run`: the full grid (every
-point trains to the end: the paper's protocol) and successive halving (repro/training/halving.py), its worst case
+point trains to the end: the paper's protocol) and successive halving (repro/sweep/stages/tune/halving.py), its worst
+case
 and its expected cost, beside the table's total under each.
 
 Halving trains a fixed number of points to each rung (the top 1/eta of the previous rung's), so what it costs
@@ -19,8 +20,8 @@ from tabulate import tabulate
 
 from repro.sweep.budget.calibration import load_calibration
 from repro.sweep.budget.costs import _hours_text, full_run_gpu_hours, plan_estimate
-from repro.sweep.expand.halving import run_epochs
-from repro.training.halving import DEFAULT_ETA, rung_epochs, survivor_counts
+from repro.sweep.stages.tune.halving import DEFAULT_ETA, rung_epochs, survivor_counts
+from repro.sweep.stages.tune.halving_runs import run_epochs
 
 
 @dataclass

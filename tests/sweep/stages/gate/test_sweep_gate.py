@@ -1,4 +1,5 @@
-"""The baseline gate (repro/sweep/gate.py) on digits: a number far from the baseline holds every other run and says
+"""The baseline gate (repro/sweep/stages/gate/gate.py) on digits: a number far from the baseline holds every other run
+and says
 why, `--accept-gate` releases it (recorded, and noted under the table), a near number runs straight through in one
 command; the verdict's states from fabricated summaries; the gate's numbers in the paper's sweep files."""
 
@@ -18,9 +19,9 @@ from repro.cli import main
 from repro.errors import UserError
 from repro.runs.rundir import RunDir
 from repro.sweep.expand.expand import expand_sweep
-from repro.sweep.gate import GATE_FILE, evaluate_gate
 from repro.sweep.spec.model import Scale
 from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.stages.gate.gate import GATE_FILE, evaluate_gate
 from repro.sweep.sweep_folder import sweep_dir
 
 

@@ -192,7 +192,7 @@ def test_a_local_sweep_runs_teachers_then_tuning_then_students(sweeps, tmp_path)
         assert ("; tuned: temperature=" in cell.ours_text()) == (column == "Searched")
     again = run_sweep(sweeps, output_root=out, scale=SCALE, extra_overrides=QUIET, report=lines.append)
     assert again.submitted == [] and "nothing to submit: every run is done" in lines
-    assert lines[-1].startswith("tuning ")  # then each tuned cell's winner (repro/sweep/tune_report.py)
+    assert lines[-1].startswith("tuning ")  # then each tuned cell's winner (repro/sweep/stages/tune/tune_report.py)
 
 
 def test_bad_teacher_references_are_refused(sweeps, tmp_path):

@@ -1,4 +1,5 @@
-"""A successive-halving rung's job, as the training loop runs it (repro/train.py; the race: repro/training/halving.py).
+"""A successive-halving rung's job, as the training loop runs it (repro/train.py; the race:
+repro/sweep/stages/tune/halving.py).
 
 A tuning run planned as one rung of the race has the node
 
@@ -23,7 +24,7 @@ from typing import Any, Mapping
 
 from repro.errors import UserError
 from repro.runs.rundir import RunDir, run_id
-from repro.training.halving import Ladder, climb
+from repro.sweep.stages.tune.halving import Ladder, climb
 
 
 @dataclass(frozen=True)

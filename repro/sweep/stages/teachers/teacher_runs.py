@@ -9,7 +9,8 @@ For seed s (repro/sweep/expand/expand.py plans it with these helpers):
 2. the student's config gets `method.<source option>=<teacher run id>` (distillation: method.teacher, transferred
    labels: method.source), so a student's run id changes whenever its teacher's does;
 3. the student is one run (stage "single"); with a `tune:` stage (Tables 4-5: a grid over method.temperature) its
-   tuning runs come first and it picks the winner when it starts, like any tuned cell (repro/sweep/expand/tune.py).
+   tuning runs come first and it picks the winner when it starts, like any tuned cell
+   (repro/sweep/stages/tune/tuning_runs.py).
 
 This module imports no other planning module but build.py, model.py and sweep_file.py: expand.py calls it.
 """
@@ -23,7 +24,7 @@ from repro.errors import UserError
 from repro.sweep.expand.overrides import Override, parse_override, quote_value
 from repro.sweep.spec.model import PlannedRun, SweepSpec
 from repro.sweep.spec.sweep_file import load_sweep
-from repro.sweep.spec.teacher_ref import TeacherRef
+from repro.sweep.stages.teachers.teacher_ref import TeacherRef
 
 _SPECS: dict[tuple[Path, str], SweepSpec] = {}
 REPORTED = ("single", "final")
