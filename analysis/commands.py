@@ -8,6 +8,9 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+# What an interruption leaves (repro/cli.py): every table, ledger and figure is written atomically.
+WHEN_INTERRUPTED = "what was written is whole (each file is replaced atomically); run the same command again."
+
 if TYPE_CHECKING:
     import pandas as pd
 

@@ -31,6 +31,9 @@ EPILOG = """\
 every command: `repro COMMAND --help`. Exit codes: 0 done, 2 bad input (a one-paragraph error, nothing written),
 3 the run is held by another process, 130 / 143 interrupted (resumable). Docs: README.md and docs/."""
 
+# What an interrupted command leaves, unless its module says otherwise (`WHEN_INTERRUPTED`): the training commands'.
+RESUMABLE = "the run keeps its last checkpoint; run the same command again to resume."
+
 # name -> (module, one-line help). Modules are imported only when their command runs.
 COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("repro.commands.train", "train one model (Hydra overrides: model=resnet18 data=cifar100 ...)"),
@@ -93,11 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except (KeyboardInterrupt, Interrupted) as exc:  # SIGINT (Ctrl-C) -> 130, SIGTERM (kill, timeout) -> 143
         signum = getattr(exc, "signum", None) or signal.SIGINT
-        print(
-            f"interrupted ({signal.Signals(signum).name}): the run keeps its last checkpoint; run the same command "
-            "again to resume.",
-            file=sys.stderr,
-        )
+        after = getattr(module, "WHEN_INTERRUPTED", RESUMABLE)  # the command says what an interruption leaves
+        print(f"interrupted ({signal.Signals(signum).name}): {after}", file=sys.stderr)
         return 128 + int(signum)
 
 

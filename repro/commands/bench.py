@@ -25,6 +25,11 @@ from repro.models import MODEL_NAMES
 from repro.sweep.budget.calibration import Calibration
 from repro.training.step_cost import STEP_COSTS, StepCost
 
+# What an interruption leaves (repro/cli.py): the calibration is stored once, after the last model.
+WHEN_INTERRUPTED = (
+    "nothing was stored (the calibration is written after the last model); run it again, with --models for fewer."
+)
+
 # MNIST-1D's signal length (repro/conf/data/mnist1d.yaml's data.image_size): the 1-D networks are timed at it.
 MNIST1D_LENGTH = 40
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+WHEN_INTERRUPTED = "nothing was changed; run it again."  # what an interruption leaves (repro/cli.py)
+
 OK, WARN, FAIL = "ok", "warn", "FAIL"
 CIFAR_DIRS = {"cifar10": "cifar-10-batches-py", "cifar100": "cifar-100-python"}
 SINFO_TIMEOUT_S = 10
