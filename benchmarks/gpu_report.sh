@@ -14,6 +14,7 @@
 #   bench       repro bench --no-save: the per-step costs a sweep's GPU-hour estimate uses
 #   concurrency repro bench --no-save --kinds plain --no-epochs --concurrency 2 4 8: every model's aggregate steps
 #               per second at K = 1, 2, 4 and 8 runs side by side, and one run's peak memory (--runs-per-gpu K)
+#               (about a minute per model on one H100: four models took 270 s)
 #   tests       the whole suite but SLURM (`make test` passes on a CUDA machine; ~5 min)
 #
 # PYTHON picks the interpreter (default .venv/bin/python, else python3). On a node without internet whose image
