@@ -195,7 +195,8 @@ class TuneRun:
 
 class HalvingOrNull:
     """The rule of `tune.halving`: null (the grid: the winner among every point), or a successive-halving stage's
-    {eta, epochs} (repro/sweep/stages/tune/halving.py), which `repro sweep` writes."""
+    {eta, epochs, finalists} (repro/sweep/stages/tune/halving.py; finalists: left out by a race planned before it),
+    which `repro sweep` writes."""
 
     def check(self, value: Any) -> str | None:
         if value is None:
@@ -203,7 +204,8 @@ class HalvingOrNull:
         epochs = value.get("epochs") if isinstance(value, dict) else None
         ok = (
             isinstance(value, dict)
-            and set(value) == {"eta", "epochs"}
+            and set(value) in ({"eta", "epochs"}, {"eta", "epochs", "finalists"})
+            and _whole(value.get("finalists", 1), 1)
             and isinstance(value["eta"], int)
             and not isinstance(value["eta"], bool)
             and value["eta"] >= 2
@@ -215,7 +217,14 @@ class HalvingOrNull:
         return None if ok else self.describe()
 
     def describe(self) -> str:
-        return "null, or {eta: a whole number >= 2, epochs: [increasing whole numbers >= 1]}"
+        return (
+            "null, or {eta: a whole number >= 2, epochs: [increasing whole numbers >= 1], finalists: a whole number "
+            ">= 1}"
+        )
+
+
+def _whole(value: Any, least: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= least
 
 
 @schema
@@ -230,7 +239,7 @@ class Tune:
     halving: Any = option(
         default=None,
         rule=HalvingOrNull(),
-        why="{eta, epochs}: chosen among a successive-halving stage's finalists (null: among the whole grid)",
+        why="{eta, epochs, finalists}: chosen among a successive-halving stage's finalists (null: the whole grid)",
     )
 
 
@@ -245,6 +254,7 @@ class Halving:
         ge=1, default_factory=list, why="the rungs on the run's own schedule (the last: its own)"
     )
     eta: int = option(ge=2, default=3, why="the top 1/eta of a rung's points go on to the next")
+    finalists: int = option(ge=1, default=1, why="the fewest points a rung promotes (the last: trained to the end)")
     select: Literal["final_val_acc", "best_val_acc"] = option(default="final_val_acc", why="validation only")
     runs: list[TuneRun] = option(default_factory=list, why="the cell's tuning runs: the rivals")
 

@@ -40,7 +40,7 @@ class Scale:
     epochs: int | None = None
     subset: int | None = None
     test_subset: int | None = None
-    tune_strategy: str | None = None  # None: each tuning stage's own (the file's `strategy:`, default grid)
+    tune_strategy: str | None = None  # the strategy of the stages that pin none (None: the grid)
     tune_seeds: int | None = None  # None: each tuning stage's own seeds; N: its first N (`repro demo --quick`: 1)
 
     def tune(self, tune: TuneSpec | None) -> TuneSpec | None:
@@ -50,7 +50,8 @@ class Scale:
         if self.tune_strategy is not None:
             if self.tune_strategy not in STRATEGIES:
                 raise UserError(f"tune strategy {self.tune_strategy!r}: use one of {', '.join(STRATEGIES)}.")
-            tune = replace(tune, strategy=self.tune_strategy)
+            if tune.strategy is None:  # a stage that pins its strategy in the file keeps it
+                tune = replace(tune, strategy=self.tune_strategy)
         if self.tune_seeds is not None:
             if not isinstance(self.tune_seeds, int) or isinstance(self.tune_seeds, bool) or self.tune_seeds < 1:
                 raise UserError(f"Scale: tune_seeds={self.tune_seeds!r} must be a positive whole number (or None).")

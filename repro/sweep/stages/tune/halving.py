@@ -30,6 +30,9 @@ from repro.runs.records import reading
 from repro.runs.rundir import RunDir
 
 DEFAULT_ETA = 3
+# The first rung trains at least this share of the run's epochs (and never inside the warm-up): early rankings favour
+# settings that make fast early progress, and noisy labels are fitted late (docs/budget.md, "Successive halving").
+DEFAULT_MIN_FRACTION = 0.25
 SEPARATOR = "@rung"
 
 
@@ -47,28 +50,53 @@ def run_of(job: str) -> str:
 # ------------------------------------------------------------------------------------------------ the schedule
 
 
-def promoted_count(competing: int, eta: int) -> int:
-    """How many of `competing` points go on to the next rung: the top 1/eta, at least one (Hyperband's rule)."""
-    return max(1, competing // eta)
+def promoted_count(competing: int, eta: int, finalists: int = 1) -> int:
+    """How many of `competing` points go on to the next rung: the top 1/eta (Hyperband's rule), but never fewer than
+    `finalists`, so that the final choice is made among that many full-length runs (the hedge of Hyperband's and
+    ASHA's brackets)."""
+    return min(competing, max(finalists, competing // eta, 1))
 
 
-def rung_epochs(total: int, eta: int, points: int, min_epochs: int = 1) -> tuple[int, ...]:
+def first_rung_floor(total: int, *, min_epochs: int = 1, min_fraction: float = 0.0, warmup_epochs: int = 0) -> int:
+    """The earliest epoch the first rung may rank at: `min_epochs`, `min_fraction` of the run's epochs, and past the
+    warm-up (a rung inside it ranks runs that have not yet trained at their peak lr)."""
+    return max(1, int(min_epochs), math.ceil(min_fraction * total - 1e-9), int(warmup_epochs) + 1)
+
+
+def rung_epochs(
+    total: int,
+    eta: int,
+    points: int,
+    min_epochs: int = 1,
+    *,
+    min_fraction: float = 0.0,
+    warmup_epochs: int = 0,
+    finalists: int = 1,
+) -> tuple[int, ...]:
     """The rungs of a cell, ending at the runs' own `total` epochs: total / eta^K, ..., total / eta, total (rounded
-    half up), with K as many halvings as keep the first rung at `min_epochs` or more and still rank two or more
-    points at each. K = 0 (a single rung: the full grid) when there is nothing to halve."""
+    half up), with K as many halvings as keep the first rung at or past `first_rung_floor` and still cut a point at
+    each. Where no such power of eta falls between the floor and the end but there is something to cut, one rung at
+    the floor itself. K = 0 (a single rung: the full grid) when there is nothing to halve."""
+    floor = first_rung_floor(total, min_epochs=min_epochs, min_fraction=min_fraction, warmup_epochs=warmup_epochs)
     halvings, competing = 0, points
-    while competing > 1 and math.floor(total / eta ** (halvings + 1) + 0.5) >= max(min_epochs, 1):
+    while (
+        promoted_count(competing, eta, finalists) < competing
+        and math.floor(total / eta ** (halvings + 1) + 0.5) >= floor
+    ):
         halvings += 1
-        competing = promoted_count(competing, eta)
+        competing = promoted_count(competing, eta, finalists)
     epochs = [math.floor(total / eta**k + 0.5) for k in range(halvings, 0, -1)] + [total]
+    if halvings == 0 and floor < total and promoted_count(points, eta, finalists) < points:
+        epochs = [floor, total]
     return tuple(sorted(set(epochs)))
 
 
-def survivor_counts(points: int, eta: int, rungs: int) -> list[int]:
-    """Points that train to each rung: all to the first, then the top 1/eta of the previous rung's."""
+def survivor_counts(points: int, eta: int, rungs: int, finalists: int = 1) -> list[int]:
+    """Points that train to each rung: all to the first, then the top 1/eta of the previous rung's (never fewer than
+    `finalists`)."""
     counts = [points]
     for _ in range(rungs - 1):
-        counts.append(promoted_count(counts[-1], eta))
+        counts.append(promoted_count(counts[-1], eta, finalists))
     return counts
 
 
@@ -80,13 +108,14 @@ def rung_share(config: Mapping[str, Any]) -> float:
     if node.get("rung") is None:
         return 1.0
     rung, epochs = int(node["rung"]), [int(e) for e in node["epochs"]]
-    counts = survivor_counts(len({tuple(e["values"]) for e in node["runs"]}), int(node["eta"]), len(epochs))
+    points = len({tuple(e["values"]) for e in node["runs"]})
+    counts = survivor_counts(points, int(node["eta"]), len(epochs), int(node.get("finalists", 1)))
     return (epochs[rung] - (epochs[rung - 1] if rung else 0)) / epochs[-1] * counts[rung] / counts[0]
 
 
-def describe(eta: int, epochs: Sequence[int], points: int) -> str:
-    """'halving (eta 3; rungs at epochs 3, 10, 30; 16 -> 5 -> 1 points)'."""
-    counts = survivor_counts(points, eta, len(epochs))
+def describe(eta: int, epochs: Sequence[int], points: int, finalists: int = 1) -> str:
+    """'halving (eta 3; rungs at epochs 10, 30; 16 -> 5 points)'."""
+    counts = survivor_counts(points, eta, len(epochs), finalists)
     return f"halving (eta {eta}; rungs at epochs {', '.join(map(str, epochs))}; {' -> '.join(map(str, counts))} points)"
 
 
@@ -102,15 +131,22 @@ class Ladder:
     select: str
     points: tuple[tuple[Any, ...], ...]
     runs: tuple[tuple[str, ...], ...]  # per point, its tuning runs (one per tuning seed)
+    finalists: int = 1  # the fewest points promoted at a rung (a race planned before this rule: 1)
 
     @classmethod
-    def of(cls, entries: Sequence[Mapping[str, Any]], *, eta: int, epochs: Sequence[int], select: str) -> Ladder:
-        """From a `runs` list ([{run, values}], one per grid point and tuning seed, grid order)."""
+    def of(cls, entries: Sequence[Mapping[str, Any]], *, select: str, node: Mapping[str, Any]) -> Ladder:
+        """From a `runs` list ([{run, values}], one per grid point and tuning seed, grid order) and the race's node
+        ({eta, epochs, finalists}: a rung job's `halving`, a tuned run's `tune.halving`)."""
         grouped: dict[tuple[Any, ...], list[str]] = {}
         for entry in entries:
             grouped.setdefault(tuple(entry["values"]), []).append(str(entry["run"]))
         return cls(
-            int(eta), tuple(int(e) for e in epochs), str(select), tuple(grouped), tuple(map(tuple, grouped.values()))
+            int(node["eta"]),
+            tuple(int(e) for e in node["epochs"]),
+            str(select),
+            tuple(grouped),
+            tuple(map(tuple, grouped.values())),
+            int(node.get("finalists", 1)),
         )
 
 
@@ -189,7 +225,7 @@ def climb(ladder: Ladder, runs_root: Path) -> Climb:
             )
             return result
         ranked = sorted(racing, key=lambda p: (-scores[p], p))  # ties: the grid's first point
-        promoted = tuple(sorted(ranked[: promoted_count(len(racing), ladder.eta)]))
+        promoted = tuple(sorted(ranked[: promoted_count(len(racing), ladder.eta, ladder.finalists)]))
         result.rungs.append(Rung(epoch, tuple((p, scores[p]) for p in ranked), promoted))
         racing = promoted
     return result
@@ -203,7 +239,7 @@ def finalists(config: Mapping[str, Any]) -> set[tuple[Any, ...]]:
     not decided yet)."""
     tune = config["tune"]
     node = tune["halving"]
-    ladder = Ladder.of(tune.get("runs") or [], eta=node["eta"], epochs=node["epochs"], select=tune["select"])
+    ladder = Ladder.of(tune.get("runs") or [], select=tune["select"], node=node)
     race = climb(ladder, Path(config["output_root"]) / "runs")
     if not race.decided:
         raise UserError(
@@ -222,7 +258,7 @@ def rungs_record(config: Mapping[str, Any]) -> list[dict[str, Any]]:
     node = tune.get("halving")
     if not node:
         return []
-    ladder = Ladder.of(tune.get("runs") or [], eta=node["eta"], epochs=node["epochs"], select=tune["select"])
+    ladder = Ladder.of(tune.get("runs") or [], select=tune["select"], node=node)
     race = climb(ladder, Path(config["output_root"]) / "runs")
     return [
         {
@@ -241,4 +277,4 @@ def strategy_text(config: Mapping[str, Any]) -> str:
     if not node:
         return "grid"
     points = len({tuple(e["values"]) for e in tune.get("runs") or []})
-    return describe(int(node["eta"]), [int(e) for e in node["epochs"]], points)
+    return describe(int(node["eta"]), [int(e) for e in node["epochs"]], points, int(node.get("finalists", 1)))

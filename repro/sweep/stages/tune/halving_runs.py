@@ -38,20 +38,35 @@ def run_epochs(config: dict) -> int:
     return planned_steps(optim, math.ceil(train / int(config["data"]["batch_size"])))[0]
 
 
+def stage_rungs(tune: TuneSpec, config: dict, points: int) -> tuple[int, ...]:
+    """The rungs a stage's tuning runs (of this config) race at: past their warm-up, at least the stage's
+    `min_epochs` and `min_fraction` of their epochs, with at least `finalists` points at the end."""
+    return rung_epochs(
+        run_epochs(config),
+        tune.eta,
+        points,
+        tune.min_epochs,
+        min_fraction=tune.min_fraction,
+        warmup_epochs=int(config["optim"].get("warmup_epochs", 0) or 0),
+        finalists=tune.least_finalists,
+    )
+
+
 def plan_rungs(tune: TuneSpec, runs: list[PlannedRun], node: dict[str, Any], where: str) -> tuple[list, Override]:
     """(the rung jobs of the grid's tuning `runs`, the `tune=...` override of the cell's runs). A race with one rung
     (too few epochs or points to halve) is the grid: its runs and `node` unchanged."""
-    totals = {run_epochs(r.config) for r in runs}
+    totals = {(run_epochs(r.config), r.config["optim"].get("warmup_epochs")) for r in runs}
     if len(totals) != 1:
         raise UserError(
             f"{where}: successive halving races grid points on one schedule, but the tuning runs train "
-            f"{sorted(totals)} epochs (the grid changes the epochs?). Use strategy: grid for this stage."
+            f"{sorted(totals, key=str)} (epochs, warm-up epochs): the grid changes the schedule? Use strategy: grid "
+            "for this stage."
         )
-    total = totals.pop()
-    epochs = list(rung_epochs(total, tune.eta, len(tune.points()), tune.min_epochs))
+    epochs = list(stage_rungs(tune, runs[0].config, len(tune.points())))
     if len(epochs) == 1:
         return runs, parse_override(f"tune={override_value(node)}", where=f"{where}: tune")
-    race = {"epochs": epochs, "eta": tune.eta, "select": tune.select, "runs": node["runs"]}
+    finalists = tune.least_finalists
+    race = {"epochs": epochs, "eta": tune.eta, "finalists": finalists, "select": tune.select, "runs": node["runs"]}
     jobs: list[PlannedRun] = []
     previous: tuple[str, ...] = ()
     for rung in range(len(epochs)):
@@ -73,7 +88,7 @@ def plan_rungs(tune: TuneSpec, runs: list[PlannedRun], node: dict[str, Any], whe
             level.append(job if rung == len(epochs) - 1 else replace(job, run_id=unit_id(run.run_id, rung)))
         jobs += level
         previous = tuple(j.run_id for j in level)
-    tuned = {**node, "halving": {"eta": tune.eta, "epochs": epochs}}
+    tuned = {**node, "halving": {"eta": tune.eta, "epochs": epochs, "finalists": finalists}}
     return jobs, parse_override(f"tune={override_value(tuned)}", where=f"{where}: tune")
 
 

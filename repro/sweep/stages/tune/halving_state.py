@@ -30,9 +30,15 @@ def races(runs: Mapping[str, Any], output_root: Path) -> dict[tuple, tuple[Climb
         node = _node(run)
         if node is None:
             continue
-        key = (tuple(str(e["run"]) for e in node["runs"]), tuple(node["epochs"]), node["eta"], node["select"])
+        key = (
+            tuple(str(e["run"]) for e in node["runs"]),
+            tuple(node["epochs"]),
+            node["eta"],
+            node.get("finalists", 1),
+            node["select"],
+        )
         if key not in found:
-            ladder = Ladder.of(node["runs"], eta=node["eta"], epochs=node["epochs"], select=node["select"])
+            ladder = Ladder.of(node["runs"], select=node["select"], node=node)
             found[key] = (climb(ladder, output_root / "runs"), [])
         found[key][1].append(run)
     return found
@@ -120,7 +126,7 @@ def epochs_left(plan: Any) -> dict[str, float]:
     left: dict[str, float] = {}
     for race, jobs in races(plan.unique, plan.output_root).values():
         epochs = race.ladder.epochs
-        counts = survivor_counts(len(race.ladder.points), race.ladder.eta, len(epochs))
+        counts = survivor_counts(len(race.ladder.points), race.ladder.eta, len(epochs), race.ladder.finalists)
         decided = len(race.rungs)
         for job in jobs:
             if plan.status[job.run_id].state == "done":

@@ -54,7 +54,7 @@ def gate(config: Mapping[str, Any]) -> Gate | None:
     stop_at = epochs[rung] if rung < len(epochs) - 1 else None
     if rung == 0:
         return Gate(True, stop_at, "")
-    ladder = Ladder.of(node["runs"], eta=node["eta"], epochs=epochs, select=node["select"])
+    ladder = Ladder.of(node["runs"], select=node["select"], node=node)
     race = climb(ladder, Path(config["output_root"]) / "runs")
     own = run_id(config)
     point = next((i for i, ids in enumerate(ladder.runs) if own in ids), None)

@@ -9,21 +9,24 @@
           where: [split=holdout, split.fold=0]   # default: fold 0's 20% held-out meta set is the validation set
           seeds: [0]                     # default: the file's first seed
           epochs: 50                     # optional: a shorter budget for the tuning runs only
-          strategy: halving              # optional: grid (default: every point trains to the end) or halving
+          strategy: grid                 # optional: pins this stage's strategy, grid (every point trains to the
+                                         # end) or halving; unpinned stages take `--tune-strategy` (default grid)
           eta: 3                         # halving: the top 1/eta of a rung's points go on to the next (default 3)
           min_epochs: 10                 # halving: the first rung trains at least this many epochs (default 1)
+          min_fraction: 0.25             # halving: ... and at least this share of the run's epochs (default 0.25)
+          finalists: 3                   # halving: at least this many points train to the end (default: eta)
           preflight: true                # optional: `repro sweep FILE` trains the grid's corners for a few epochs
                                          # first and says whether the labels move as the tuning needs (default false)
 
 A grid value list may be written as a range, `{start: 0, stop: 10, step: 0.25}` (start, start + step, ..., stop).
 `tune:` may sit on a row, on a column (Tables 4-5: the temperature-scaling columns) or at the top of the file (every
-row; a row opts out with `tune: null`). The planner (repro/sweep/stages/tune/tuning_runs.py) turns it into tuning runs,
-one per grid
-point and seed, that the cell's runs depend on; the runs pick the winner when they start
-(repro/sweep/stages/tune/tuning.py).
-`strategy: halving` races the points by successive halving instead (repro/sweep/stages/tune/halving.py,
-repro/sweep/stages/tune/halving_runs.py); `repro sweep --tune-strategy` sets the strategy of every tuning stage of a
-sweep.
+row; a row opts out with `tune: null`). The planner (repro/sweep/stages/tune/tuning_runs.py) turns it into tuning
+runs, one per grid point and seed, that the cell's runs depend on; the runs pick the winner when they start
+(repro/sweep/stages/tune/tuning.py). `strategy: halving` races the points by successive halving instead
+(repro/sweep/stages/tune/halving.py, repro/sweep/stages/tune/halving_runs.py); `repro sweep --tune-strategy` sets the
+strategy of every tuning stage of a sweep that pins none. A stage pins `strategy: grid` where halving's early ranking
+is known to mislead (a temperature, a noisy table: the reason sits beside it in the sweep file). The first rung never
+falls inside the runs' warm-up.
 """
 
 from __future__ import annotations
@@ -35,10 +38,22 @@ from typing import Any, Mapping
 
 from repro.errors import UserError
 from repro.sweep.stages.teachers.teacher_ref import TeacherRef, parse_teacher
-from repro.sweep.stages.tune.halving import DEFAULT_ETA
+from repro.sweep.stages.tune.halving import DEFAULT_ETA, DEFAULT_MIN_FRACTION
 from repro.sweep.stages.tune.tuning import SELECT_METRICS
 
-_KEYS = ("grid", "select", "where", "seeds", "epochs", "strategy", "eta", "min_epochs", "preflight")
+_KEYS = (
+    "grid",
+    "select",
+    "where",
+    "seeds",
+    "epochs",
+    "strategy",
+    "eta",
+    "min_epochs",
+    "min_fraction",
+    "finalists",
+    "preflight",
+)
 STRATEGIES = ("grid", "halving")
 # `tune: {from: {sweep, row, column}}`: the cell takes another cell's tuning stage
 # (repro/sweep/stages/tune_from/tune_from_runs.py)
@@ -57,9 +72,11 @@ class TuneSpec:
     source: TeacherRef | None = (
         None  # set: another cell's tuning runs decide (repro/sweep/stages/tune_from/tune_from_runs.py)
     )
-    strategy: str = "grid"  # or "halving": successive halving (repro/sweep/stages/tune/halving.py)
+    strategy: str | None = None  # pinned by the file: "grid" or "halving"; None: the sweep's (`--tune-strategy`)
     eta: int = DEFAULT_ETA  # halving: the top 1/eta of a rung go on
     min_epochs: int = 1  # halving: the first rung's least epochs
+    min_fraction: float = DEFAULT_MIN_FRACTION  # halving: the first rung's least share of the run's epochs
+    finalists: int | None = None  # halving: the fewest points that train to the end (None: eta)
     # `repro sweep FILE` runs the preflight on this stage before its tuning runs (repro/sweep/budget/preflight.py):
     # a recipe the grid was not chosen for (another lr or length) should learn that its labels move before it spends
     preflight: bool = False
@@ -67,6 +84,15 @@ class TuneSpec:
     @property
     def keys(self) -> list[str]:
         return [k for k, _ in self.grid]
+
+    @property
+    def halves(self) -> bool:
+        """Whether the stage races its points by successive halving (unpinned and no `--tune-strategy`: the grid)."""
+        return self.strategy == "halving"
+
+    @property
+    def least_finalists(self) -> int:
+        return self.eta if self.finalists is None else self.finalists
 
     def points(self) -> list[tuple[Any, ...]]:
         """Every grid point in file order: the first key varies slowest (this order breaks ties: the first wins)."""
@@ -88,7 +114,7 @@ class TuneSpec:
         return (
             f"{grid} on {' '.join(self.where) or 'the run split'} (seeds {list(self.seeds)}), by {self.select}"
             + (f", {self.epochs} epochs" if self.epochs else "")
-            + (f", successive halving (eta {self.eta})" if self.strategy == "halving" else "")
+            + (f", successive halving (eta {self.eta})" if self.halves else "")
         )
 
 
@@ -156,19 +182,30 @@ def parse_tune(value: Any, path: Path, where: str, first_seed: int) -> TuneSpec 
             f"{path}: {where}.epochs={epochs!r} must be a positive whole number (the tuning runs' "
             "budget), or left out for the runs' own epochs."
         )
-    strategy = value.get("strategy", "grid")
-    if strategy not in STRATEGIES:
+    strategy = value.get("strategy")
+    if strategy is not None and strategy not in STRATEGIES:
         raise UserError(
             f"{path}: {where}.strategy={strategy!r}: use grid (every grid point trains to the end: the paper's "
-            "protocol, the default) or halving (successive halving: points behind at a rung stop there)."
+            "protocol) or halving (successive halving: points behind at a rung stop there), or leave it out for "
+            "the sweep's (`--tune-strategy`, default grid)."
         )
     eta, min_epochs = value.get("eta", DEFAULT_ETA), value.get("min_epochs", 1)
-    for key, number, least in (("eta", eta, 2), ("min_epochs", min_epochs, 1)):
+    finalists = value.get("finalists")
+    for key, number, least in (("eta", eta, 2), ("min_epochs", min_epochs, 1), ("finalists", finalists, 1)):
+        if key == "finalists" and number is None:
+            continue
         if not isinstance(number, int) or isinstance(number, bool) or number < least:
             raise UserError(
                 f"{path}: {where}.{key}={number!r} must be a whole number of at least {least} (successive halving: "
-                "eta, the top 1/eta of a rung go on, default 3; min_epochs, the first rung's least epochs, default 1)."
+                "eta, the top 1/eta of a rung go on, default 3; min_epochs, the first rung's least epochs, default 1; "
+                "finalists, the fewest points that train to the end, default eta)."
             )
+    min_fraction = value.get("min_fraction", DEFAULT_MIN_FRACTION)
+    if not isinstance(min_fraction, (int, float)) or isinstance(min_fraction, bool) or not 0 <= min_fraction < 1:
+        raise UserError(
+            f"{path}: {where}.min_fraction={min_fraction!r} must be a number in [0, 1): the share of the runs' epochs "
+            f"the first rung trains at least (successive halving; default {DEFAULT_MIN_FRACTION})."
+        )
     preflight = value.get("preflight", False)
     if not isinstance(preflight, bool):
         raise UserError(
@@ -181,9 +218,11 @@ def parse_tune(value: Any, path: Path, where: str, first_seed: int) -> TuneSpec 
         where=tuple(where_o),
         seeds=tuple(seeds),
         epochs=epochs,
-        strategy=str(strategy),
+        strategy=None if strategy is None else str(strategy),
         eta=eta,
         min_epochs=min_epochs,
+        min_fraction=float(min_fraction),
+        finalists=finalists,
         preflight=preflight,
     )
 

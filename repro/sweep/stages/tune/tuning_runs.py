@@ -72,6 +72,6 @@ def plan_tuning(
             runs.append(run)
             entries.append({"run": run.run_id, "values": list(point)})
     node = {"keys": list(tune.keys), "runs": entries, "select": tune.select, "chosen": None}
-    if tune.strategy == "halving":  # one job per rung and run (repro/sweep/stages/tune/halving_runs.py)
+    if tune.halves:  # one job per rung and run (repro/sweep/stages/tune/halving_runs.py)
         return plan_rungs(tune, runs, node, where)
     return runs, parse_override(f"tune={override_value(node)}", where=f"{where}: tune")

@@ -41,6 +41,25 @@ def test_rungs_end_at_the_runs_own_epochs_and_stop_halving_at_one_point():
     assert survivor_counts(16, 3, 3) == [16, 5, 1] and survivor_counts(4, 2, 3) == list(SURVIVORS)
 
 
+def test_the_first_rung_is_past_the_warm_up_and_a_share_of_the_run():
+    # WRN-28-10's 120 epochs with a 5-epoch warm-up: the old first rung (epoch 4) fell inside the warm-up
+    assert rung_epochs(120, 3, 32, warmup_epochs=5) == (13, 40, 120)
+    assert rung_epochs(30, 3, 16, warmup_epochs=3) == (10, 30)  # epoch 3 is the warm-up's last: moved past it
+    assert rung_epochs(120, 3, 32, min_fraction=0.25) == (40, 120)  # 13 < 30: one rung before the end
+    # no power of eta between the floor and the end, but points to cut: one rung at the floor itself
+    assert rung_epochs(120, 3, 32, min_fraction=0.5) == (60, 120)
+    assert rung_epochs(6, 3, 16, warmup_epochs=6) == (6,)  # nothing left after the warm-up: the grid
+
+
+def test_at_least_finalists_points_train_to_full_length():
+    assert survivor_counts(32, 3, 3, finalists=3) == [32, 10, 3]
+    assert survivor_counts(4, 3, 2, finalists=3) == [4, 3]
+    # a race whose points are fewer than the finalists plus one halves nothing: the grid
+    assert rung_epochs(30, 3, 3, finalists=3) == (30,)
+    # 32 points: 32 -> 10 -> 3, and no third halving (it would cut nothing)
+    assert rung_epochs(120, 3, 32, finalists=3) == (13, 40, 120)
+
+
 def _write_run(root, rid: str, val: list[float], test: list[float]) -> None:
     rd = RunDir(root / rid)
     rd.path.mkdir(parents=True)
@@ -58,11 +77,11 @@ def test_the_race_ranks_on_validation_at_each_rung_with_ties_to_the_first_point(
     for rid, (val, test) in runs.items():
         _write_run(tmp_path, rid, val, test)
     entries = [{"run": rid, "values": [i]} for i, rid in enumerate(runs)]
-    race = climb(Ladder.of(entries, eta=2, epochs=(1, 2, 3), select="final_val_acc"), tmp_path)
+    race = climb(Ladder.of(entries, select="final_val_acc", node={"eta": 2, "epochs": (1, 2, 3)}), tmp_path)
     assert [p for p, _ in race.rungs[0].ranked] == [1, 2, 0, 3] and race.rungs[0].promoted == (1, 2)
     assert race.rungs[1].promoted == (1,) and race.decided and race.out_at(3) == 0 and race.out_at(2) == 1
     # best_val_acc at a rung is the best up to that epoch: a (0.5, 0.6) and c's epoch 1 are what count there
-    best = climb(Ladder.of(entries, eta=2, epochs=(2, 3), select="best_val_acc"), tmp_path)
+    best = climb(Ladder.of(entries, select="best_val_acc", node={"eta": 2, "epochs": (2, 3)}), tmp_path)
     assert best.waiting.startswith("rung 0 (epoch 2) waits for 1 tuning run(s)")  # d never reached epoch 2
     # the tuned run chooses among the points that trained to the last rung
     config = {
@@ -81,9 +100,9 @@ def test_the_race_ranks_on_validation_at_each_rung_with_ties_to_the_first_point(
 
 
 def test_a_halving_stage_plans_one_job_per_rung_of_the_same_run(tmp_path):
-    path = write_halving_sweep(tmp_path)
+    path = write_halving_sweep(tmp_path, strategy=None)
     grid = expand_sweep(load_sweep(path), output_root=tmp_path, scale=replace(SCALE, tune_strategy="grid"))
-    runs = expand_sweep(load_sweep(path), output_root=tmp_path, scale=SCALE)
+    runs = expand_sweep(load_sweep(path), output_root=tmp_path, scale=replace(SCALE, tune_strategy="halving"))
     grid_tune = [r.run_id for r in grid if r.stage == "tune"]
     jobs = [r for r in runs if r.stage == "tune"]
     assert len(jobs) == 4 * len(RUNGS)
@@ -102,12 +121,12 @@ def test_a_halving_stage_plans_one_job_per_rung_of_the_same_run(tmp_path):
     # the tuned run waits for the race and chooses among its finalists: another run than the grid's tuned run
     (single,) = [r for r in runs if r.stage == "single"]
     (grid_single,) = [r for r in grid if r.stage == "single"]
-    assert single.config["tune"]["halving"] == {"eta": 2, "epochs": list(RUNGS)}
+    assert single.config["tune"]["halving"] == {"eta": 2, "epochs": list(RUNGS), "finalists": 1}
     assert single.run_id != grid_single.run_id and set(single.depends_on) >= {j.run_id for j in by_rung[-1]}
 
 
 def test_the_dry_run_prices_halving_beside_the_full_grid(tmp_path, capsys):
-    path = write_halving_sweep(tmp_path, strategy="grid")
+    path = write_halving_sweep(tmp_path, strategy=None)
     args = ["sweep", str(path), "--output-root", str(tmp_path / "out"), "--dry-run", "--epochs", "4"]
     assert main([*args, "--tune-strategy", "halving"]) == 0
     out = capsys.readouterr().out
@@ -125,17 +144,44 @@ def test_the_dry_run_prices_halving_beside_the_full_grid(tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
+def test_a_stage_that_pins_its_strategy_keeps_it_under_the_sweeps_strategy(tmp_path, capsys):
+    for pinned, other in (("grid", "halving"), ("halving", "grid")):
+        path = write_halving_sweep(tmp_path, strategy=pinned)
+        runs = expand_sweep(load_sweep(path), output_root=tmp_path, scale=replace(SCALE, tune_strategy=other))
+        assert any("@rung" in r.run_id for r in runs) == (pinned == "halving")
+    # the dry run names the pinned stage and leaves it out of what `--tune-strategy` chooses
+    path = write_halving_sweep(tmp_path, strategy="grid")
+    args = ["sweep", str(path), "--output-root", str(tmp_path / "out"), "--dry-run", "--epochs", "4"]
+    assert main([*args, "--tune-strategy", "halving"]) == 0
+    out = capsys.readouterr().out
+    assert "pinned by the sweep file (1 stage(s)" in out and "grid (pinned)" in out
+    assert "tune rung" not in out
+
+
+def test_the_dry_run_shows_each_rung_with_its_lr_and_survivors(tmp_path, capsys):
+    path = write_halving_sweep(tmp_path, strategy=None)
+    path.write_text(path.read_text().replace("min_fraction: 0.0", "min_fraction: 0.5"))
+    args = ["sweep", str(path), "--output-root", str(tmp_path / "out"), "--dry-run", "--epochs", "4"]
+    assert main([*args, "--tune-strategy", "halving", "optim.warmup_epochs=2"]) == 0
+    out = capsys.readouterr().out
+    # half of 4 epochs is 2, but the warm-up ends with epoch 2: the first rung moves to epoch 3, the cosine's first
+    # epoch at the peak lr, and the last epoch trains at half of it (cosine over the 2 epochs after the warm-up)
+    assert "3 (lr 1.00, 4 pts), 4 (lr 0.50, 2 pts)" in out
+
+
 @pytest.mark.parametrize(
-    "setting, message",
+    "line, setting, message",
     [
-        ("strategy: random", "use grid"),
-        ("eta: 1", "eta=1 must be a whole number of at least 2"),
-        ("min_epochs: 0", "min_epochs=0"),
+        ("eta: 2", "strategy: random", "use grid"),
+        ("eta: 2", "eta: 1", "eta=1 must be a whole number of at least 2"),
+        ("eta: 2", "min_epochs: 0", "min_epochs=0"),
+        ("min_fraction: 0.0", "min_fraction: 1.0", "min_fraction=1.0 must be a number in [0, 1)"),
+        ("finalists: 1", "finalists: 0", "finalists=0 must be a whole number of at least 1"),
     ],
 )
-def test_bad_halving_settings_are_refused_at_plan_time(tmp_path, capsys, setting, message):
+def test_bad_halving_settings_are_refused_at_plan_time(tmp_path, capsys, line, setting, message):
     path = write_halving_sweep(tmp_path)
-    path.write_text(path.read_text().replace("eta: 2", setting))
+    path.write_text(path.read_text().replace(line, setting))
     assert main(["sweep", str(path), "--output-root", str(tmp_path / "out"), "--dry-run"]) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
