@@ -19,6 +19,7 @@ from repro.labels import NonFiniteLabelsError
 from repro.methods import NonFiniteLossError, build_method, check_method_ready, method_class
 from repro.recorders import eval_images, run_recorders
 from repro.runs import provenance
+from repro.runs.adopt import adopt
 from repro.runs.attempts import archive_done_run, tracker_id
 from repro.runs.checkpoint import load_checkpoint, save_checkpoint
 from repro.runs.io import directory_undone_on_failure
@@ -63,12 +64,25 @@ def train(
     if tuning.tuned_keys(config):  # the winner of its finished tuning runs (same run id): before anything is written
         config = tuning.apply(config)
         cfg = OmegaConf.create(config)
+        source = tuning.same_training(config).get(tuple(config["tune"]["chosen"]))
+        if source is not None:  # the winner's tuning run of this seed is this very training: take its records
+            return _adopt(rd, RunDir(rd.path.parent / source), config, wait)
     check_method_ready(cfg)  # runs it reads (a teacher, fold runs) exist and are done: before anything is written
     # a refusal that comes later (its data cannot be loaded, another process holds it) leaves no new empty directory
     with directory_undone_on_failure(rd.path), rd.hold(wait) as lock:
         if rd.is_done():  # the writer we waited for finished it
             return RunResult(rd, read_summary(rd) or {}, already_done=True)
         return _train_held(cfg, config, rd, lock, stop_after_epochs)
+
+
+def _adopt(rd: RunDir, source: RunDir, config: dict, wait: float | bool) -> RunResult:
+    """A tuned run that is its winning tuning run's very training: that run's records, nothing trained
+    (repro/runs/adopt.py)."""
+    with rd.hold(wait):
+        if rd.is_done():  # the writer we waited for finished it
+            return RunResult(rd, read_summary(rd) or {}, already_done=True)
+        summary = adopt(rd, source, config, tuning.summary_fields(config))
+    return RunResult(rd, summary)
 
 
 def build_experiment(cfg: DictConfig, run_dir: RunDir, data: Any = None) -> Experiment:

@@ -63,6 +63,7 @@ def sweep_spend(plan: Any, gpu_name: str | None = None) -> Spend:
     from repro.sweep.budget.calibration import load_calibration
     from repro.sweep.budget.costs import full_run_gpu_hours
     from repro.sweep.stages.tune.halving_state import epochs_left
+    from repro.sweep.stages.tune.tuning import reuses_tuning_run
 
     cal = load_calibration(gpu_name)
     epoch_seconds: dict[tuple, list[float]] = {}
@@ -74,6 +75,8 @@ def sweep_spend(plan: Any, gpu_name: str | None = None) -> Spend:
             continue
         rd = RunDir(plan.output_root / "runs" / rid)
         summary = rd.read_summary() if plan.status[rid].state == "done" else None
+        if summary is not None and summary.get("same_training_as"):  # a tuning run's records: spent there, once
+            continue
         if summary is not None and isinstance(summary.get("seconds"), (int, float)):
             seconds, epochs = float(summary["seconds"]), int(summary.get("epochs") or _epochs(run.config))
         else:
@@ -85,7 +88,7 @@ def sweep_spend(plan: Any, gpu_name: str | None = None) -> Spend:
             epoch_seconds.setdefault(_kind(run.config), []).append(seconds / epochs)
     projected, measured, calibrated, unpriced = 0.0, 0, 0, 0
     for rid, run in plan.unique.items():
-        if plan.status[rid].state == "done":
+        if plan.status[rid].state == "done" or reuses_tuning_run(run.config):  # the latter trains nothing
             continue
         done_epochs, seconds = progress.get(run_of(rid), (0, 0.0))
         left = rung_left.get(rid, max(_epochs(run.config) - done_epochs, 0))

@@ -28,7 +28,7 @@ from typing import Any, Mapping
 
 from repro.errors import UserError
 from repro.runs.records import read_status, read_summary
-from repro.runs.rundir import HASHED_UNLESS_DEFAULT, RunDir
+from repro.runs.rundir import HASHED_UNLESS_DEFAULT, RunDir, run_id
 from repro.sweep.stages.tune import halving
 
 # Summary keys a tuning stage may select on: validation only. Test metrics are refused where the stage is declared.
@@ -96,23 +96,52 @@ def choose(scored: list[tuple[tuple[Any, ...], float, list[str]]]) -> tuple[Any,
     return next(point for point, score, _ in scored if score == best)
 
 
-def apply(config: Mapping[str, Any]) -> dict:
-    """The config the run trains with: the winner in the tuned keys and tune.chosen (unchanged when nothing is
-    tuned). The run id is the same before and after (repro/runs/rundir.py)."""
-    keys = tuned_keys(config)
-    if not keys:
-        return dict(config)
-    chosen = choose(results(config))
+def with_point(config: Mapping[str, Any], point: tuple[Any, ...]) -> dict:
+    """The config with a grid point's values in its tuned keys (those the run's method has)."""
     out = copy.deepcopy(dict(config))
-    for key, value in zip(keys, chosen):
+    for key, value in zip(tuned_keys(config), point):
         node: Any = out
         parts = key.split(".")
         for part in parts[:-1]:
             node = node.get(part) if isinstance(node, dict) else None
         if isinstance(node, dict) and parts[-1] in node:
             node[parts[-1]] = value
+    return out
+
+
+def apply(config: Mapping[str, Any]) -> dict:
+    """The config the run trains with: the winner in the tuned keys and tune.chosen (unchanged when nothing is
+    tuned). The run id is the same before and after (repro/runs/rundir.py)."""
+    if not tuned_keys(config):
+        return dict(config)
+    chosen = choose(results(config))
+    out = with_point(config, chosen)
     out["tune"] = {**out["tune"], "chosen": list(chosen)}
     return out
+
+
+def same_training(config: Mapping[str, Any]) -> dict[tuple[Any, ...], str]:
+    """{grid point: the tuning run that is this tuned run's very training, were that point chosen}: the tuning run
+    whose id is the run id of this config with the point's values and no tuning. A tuning stage on the run's own
+    split (`where: []`), seed and epochs has one per point for each of its seeds; the run then takes the winner's
+    records instead of training (repro/runs/adopt.py), and the sweep prices it at nothing."""
+    if not tuned_keys(config):
+        return {}
+    same: dict[tuple[Any, ...], str] = {}
+    for entry in config["tune"].get("runs") or []:
+        point = tuple(entry["values"])
+        if point not in same:
+            untuned = {**with_point(config, point), "tune": copy.deepcopy(DEFAULT)}
+            if run_id(untuned) == str(entry["run"]):
+                same[point] = str(entry["run"])
+    return same
+
+
+def reuses_tuning_run(config: Mapping[str, Any]) -> bool:
+    """Whichever point wins, the tuned run is one of its tuning runs (see `same_training`): it trains nothing."""
+    tune = config.get("tune") or {}
+    points = {tuple(e["values"]) for e in tune.get("runs") or []}
+    return bool(points) and set(same_training(config)) == points
 
 
 def summary_fields(config: Mapping[str, Any]) -> dict[str, Any]:
