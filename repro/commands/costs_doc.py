@@ -141,10 +141,11 @@ successive halving (`--tune-strategy halving`, eta 3, the first rung past the wa
 or later, at least eta points trained to the end; its worst case) instead of the full grid, the paper's protocol and
 the default; the stages a sweep file pins to the grid (temperatures, the noisy tables) stay on it, so a table whose
 every stage is pinned costs the same either way (docs/cluster.md says when to choose which). A tuned run that is its
-winning tuning run (`where: []`, a tuning seed) is priced at nothing: it takes that run's records. "preflight first": the runs at the grid's corners that a tuning stage
-declaring `preflight: true` trains for {PREFLIGHT_EPOCHS} epochs before its tuning runs (docs/budget.md); they are
-not in the totals. tests/commands/test_costs_doc.py fails when this page and the dry runs differ, and when a total
-quoted in README.md, docs/ or a sweep file's header differs from this page.
+winning tuning run (`where: []`, a tuning seed) is priced at nothing: it takes that run's records. "preflight
+first": the runs at the grid's corners that a tuning stage declaring `preflight: true` trains for {PREFLIGHT_EPOCHS}
+epochs before its tuning runs (docs/budget.md); they are not in the totals. tests/commands/test_costs_doc.py fails
+when this page and the dry runs differ, and when a total quoted in README.md, docs/ or a sweep file's header differs
+from this page.
 
 {table}
 """

@@ -23,6 +23,7 @@ from tabulate import tabulate
 from repro.data.sizes import run_sizes
 from repro.sweep.budget.calibration import load_calibration
 from repro.sweep.budget.costs import _hours_text, full_run_gpu_hours, plan_estimate
+from repro.sweep.spec.sweep_file import load_sweep
 from repro.sweep.stages.tune.halving import survivor_counts
 from repro.sweep.stages.tune.halving_runs import stage_rungs
 from repro.sweep.stages.tune.tune_spec import TuneSpec
@@ -194,8 +195,13 @@ def _lr_share(config: dict, epoch: int) -> float:
 
 
 def _cell_tune(plan: Any, run: Any) -> Any:
-    """The sweep file's tuning stage of the run's cell (None for another table's: a teacher's)."""
+    """The sweep file's tuning stage of the run's cell, or of the cell it borrows its tuning from (`tune: {from:
+    ...}`: that cell's stage, pinned or not, is what runs); None for another table's stage (a teacher's)."""
     try:
-        return plan.spec.cell_tune(run.row, run.column) if not run.stage.startswith("teacher") else None
+        spec = plan.spec.cell_tune(run.row, run.column) if not run.stage.startswith("teacher") else None
     except KeyError:
         return None
+    if spec is not None and spec.source is not None:
+        source = load_sweep(spec.source.sweep)
+        return source.cell_tune(spec.source.row, spec.source.column or run.column)
+    return spec
