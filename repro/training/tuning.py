@@ -26,14 +26,14 @@ import statistics
 from pathlib import Path
 from typing import Any, Mapping
 
+from repro.conf.schema import UNTUNED
 from repro.errors import UserError
 from repro.runs.records import read_status, read_summary
-from repro.runs.rundir import HASHED_UNLESS_DEFAULT, RunDir
+from repro.runs.rundir import RunDir
 from repro.training import halving
 
 # Summary keys a tuning stage may select on: validation only. Test metrics are refused where the stage is declared.
 SELECT_METRICS = ("final_val_acc", "best_val_acc")
-DEFAULT = HASHED_UNLESS_DEFAULT["tune"]  # the config's `tune` node when nothing is tuned (repro/conf/config.yaml)
 
 
 def tuned_keys(config: Mapping[str, Any]) -> list[str]:
@@ -44,7 +44,7 @@ def results(config: Mapping[str, Any]) -> list[tuple[tuple[Any, ...], float, lis
     """(grid point, mean of `select` over its seeds, its run ids) in the config's order; a UserError naming every
     tuning run that is not done (before the tuned run writes anything)."""
     tune = config["tune"]
-    select = str(tune.get("select") or DEFAULT["select"])
+    select = str(tune.get("select") or UNTUNED["select"])
     root = Path(config["output_root"]) / "runs"
     points: dict[tuple, tuple[list[float], list[str]]] = {}
     problems = []
