@@ -9,7 +9,7 @@ The tuned run's config names what is tuned and where, never the result:
       select: final_val_acc
       chosen: null                                              # filled in when the run starts
 
-So its run id (repro/runs/rundir.py hashes `tune` minus `chosen`, and not the tuned keys' own values) is fixed before
+So its run id (`tune` minus `chosen`, not the tuned keys' own values: repro/conf/sweep_nodes.py) is fixed before
 any
 tuning run has trained, and a re-plan finds the same runs. When it starts, `apply` reads every tuning run's summary
 (all must be done: a tuned run never trains on a partial search), averages the `select` metric over seeds per grid
