@@ -54,7 +54,8 @@ class Data:
 
     name: str = option(choices=lambda: _group_options("data"), why="the data set (data=<name> sets it)")
     root: str | None = option(
-        identity=False, why="CIFAR: the directory holding cifar-10-batches-py/ or cifar-100-python/ (not in the run id)"
+        identity=False,
+        why="CIFAR: the directory holding cifar-10-batches-py/ or cifar-100-python/ (never in the run id)",
     )
     num_classes: int = option(ge=2)
     in_channels: int = option(ge=1)
