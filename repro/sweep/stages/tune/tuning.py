@@ -9,7 +9,7 @@ The tuned run's config names what is tuned and where, never the result:
       select: final_val_acc
       chosen: null                                              # filled in when the run starts
 
-So its run id (repro/runs/rundir.py hashes `tune` minus `chosen`, and not the tuned keys' own values) is fixed before
+So its run id (`tune` minus `chosen`, not the tuned keys' own values: repro/conf/sweep_nodes.py) is fixed before
 any
 tuning run has trained, and a re-plan finds the same runs. When it starts, `apply` reads every tuning run's summary
 (all must be done: a tuned run never trains on a partial search), averages the `select` metric over seeds per grid
@@ -26,14 +26,14 @@ import statistics
 from pathlib import Path
 from typing import Any, Mapping
 
+from repro.conf.schema import UNTUNED
 from repro.errors import UserError
 from repro.runs.records import read_status, read_summary
-from repro.runs.rundir import HASHED_UNLESS_DEFAULT, RunDir, run_id
+from repro.runs.rundir import RunDir, run_id
 from repro.sweep.stages.tune import halving
 
 # Summary keys a tuning stage may select on: validation only. Test metrics are refused where the stage is declared.
 SELECT_METRICS = ("final_val_acc", "best_val_acc")
-DEFAULT = HASHED_UNLESS_DEFAULT["tune"]  # the config's `tune` node when nothing is tuned (repro/conf/config.yaml)
 
 
 def tuned_keys(config: Mapping[str, Any]) -> list[str]:
@@ -44,7 +44,7 @@ def results(config: Mapping[str, Any]) -> list[tuple[tuple[Any, ...], float, lis
     """(grid point, mean of `select` over its seeds, its run ids) in the config's order; a UserError naming every
     tuning run that is not done (before the tuned run writes anything)."""
     tune = config["tune"]
-    select = str(tune.get("select") or DEFAULT["select"])
+    select = str(tune.get("select") or UNTUNED["select"])
     root = Path(config["output_root"]) / "runs"
     points: dict[tuple, tuple[list[float], list[str]]] = {}
     problems = []
@@ -131,7 +131,7 @@ def same_training(config: Mapping[str, Any]) -> dict[tuple[Any, ...], str]:
     for entry in config["tune"].get("runs") or []:
         point = tuple(entry["values"])
         if point not in same:
-            untuned = {**with_point(config, point), "tune": copy.deepcopy(DEFAULT)}
+            untuned = {**with_point(config, point), "tune": {**UNTUNED, "chosen": None, "halving": None}}
             if run_id(untuned) == str(entry["run"]):
                 same[point] = str(entry["run"])
     return same
