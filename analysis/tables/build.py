@@ -137,6 +137,9 @@ def _add_selection_views(cell: Cell, run: dict[str, Any], percent: bool) -> None
     for warning in str(run.get("tune_warning") or "").split("; ") if isinstance(run.get("tune_warning"), str) else []:
         if warning and warning not in cell.tune_warnings:
             cell.tune_warnings.append(warning)
+    rungs = run.get("tune_rungs_text")  # successive halving: each rung's leader beside the winner the cell shows
+    if isinstance(rungs, str) and rungs and rungs not in cell.tune_rungs:
+        cell.tune_rungs.append(rungs)
 
 
 def describe_expansion(scale: Any, extra_overrides: Sequence[str] = ()) -> str:

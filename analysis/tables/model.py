@@ -47,6 +47,7 @@ class Cell:
     tune_warnings: list[str] = field(
         default_factory=list
     )  # the grid may have missed (repro/sweep/stages/tune/tune_warnings.py)
+    tune_rungs: list[str] = field(default_factory=list)  # successive halving's rungs, per race (tune_rungs_text)
     paper_selection: str = ""  # how the paper's number was selected over training (analysis/tables/paper_selection.py)
 
     @property
@@ -145,6 +146,9 @@ class TableResult:
             if cell.paper_selection and row not in rules.setdefault(cell.paper_selection, []):
                 rules[cell.paper_selection].append(row)
         return [f"{', '.join(rows)}: {rule}" for rule, rows in rules.items()]
+
+    def halving_rungs(self) -> list[str]:
+        return [f"{row} / {column}: {r}" for (row, column), cell in self.cells.items() for r in cell.tune_rungs]
 
     def tuning_warnings(self) -> list[str]:
         return [f"{row} / {column}: {w}" for (row, column), cell in self.cells.items() for w in cell.tune_warnings]

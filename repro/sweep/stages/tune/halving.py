@@ -270,6 +270,23 @@ def rungs_record(config: Mapping[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def rungs_text(config: Mapping[str, Any], name: Any) -> str:
+    """Each decided rung in one line for a table note or `repro sweep status`: its epoch, how many points it ranked
+    and promoted, its leader and the first point it left out (`name` writes a point), so that a winner that led from
+    the first rung and one that came from behind read differently. Empty for the grid strategy."""
+    parts = []
+    for rung in rungs_record(config):
+        ranked = rung["ranked"]
+        kept = len(rung["promoted"])
+        text = (
+            f"epoch {rung['epoch']}: {len(ranked)} ranked, {kept} on; led by {name(ranked[0][0])} ({ranked[0][1]:.4g})"
+        )
+        if kept < len(ranked):
+            text += f", first out {name(ranked[kept][0])} ({ranked[kept][1]:.4g})"
+        parts.append(text)
+    return "; ".join(parts)
+
+
 def strategy_text(config: Mapping[str, Any]) -> str:
     """How a tuned run's values were chosen: 'grid', or the halving schedule (describe)."""
     tune = config.get("tune") or {}

@@ -20,10 +20,12 @@ class CellTuning:
     margin: str = (
         ""  # the winner's margin over the runner-up and its standard error (repro/sweep/stages/tune/tune_margin.py)
     )
+    rungs: str = ""  # successive halving: each decided rung's leader and first point out (halving.rungs_text)
 
 
 def cell_tunings(plan: Any) -> list[CellTuning]:
     """One entry per cell whose runs are tuned, in plan order."""
+    from repro.sweep.stages.tune.halving import rungs_text
     from repro.sweep.stages.tune.tune_margin import tune_margin
     from repro.sweep.stages.tune.tune_warnings import tuning_warnings
     from repro.sweep.stages.tune.tuning import choose, point_text, results, tuned_keys
@@ -52,6 +54,7 @@ def cell_tunings(plan: Any) -> list[CellTuning]:
             point_text(list(tune["keys"]), winner),
             tuning_warnings(run.config, scored, winner),
             "" if margin is None else margin.text(lambda p: point_text(list(tune["keys"]), p)),
+            rungs_text(run.config, lambda p: point_text(list(tune["keys"]), tuple(p))) if tune.get("halving") else "",
         )
     return list(seen.values())
 
@@ -65,5 +68,6 @@ def render_tunings(tunings: list[CellTuning]) -> str:
             + (f"winner {t.winner}" if t.winner else "not finished")
             + (f"; {t.margin}" if t.margin else "")
         )
+        lines += [f"  rungs: {t.rungs}"] if t.rungs else []
         lines += [f"  WARNING: {w}" for w in t.warnings]
     return "\n".join(lines)

@@ -166,6 +166,12 @@ def summary_fields(config: Mapping[str, Any]) -> dict[str, Any]:
         "tune_scores": [[list(p), s, ids] for p, s, ids in scored],
         "tune_runs": [str(e["run"]) for e in config["tune"]["runs"]],
         **({"tune_rungs": halving.rungs_record(config)} if strategy != "grid" else {}),
+        # the same as one string (W&B's summary takes no lists): each rung's leader and first point out
+        **(
+            {"tune_rungs_text": halving.rungs_text(config, lambda p: _point_text(keys, tuple(p)))}
+            if strategy != "grid"
+            else {}
+        ),
     }
 
 

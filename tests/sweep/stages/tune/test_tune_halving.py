@@ -13,6 +13,10 @@ from dataclasses import replace
 import pytest
 import torch
 
+from analysis.collect import collect_runs
+from analysis.tables.build import build_table
+from analysis.tables.paper import paper_table
+from analysis.tables.render import render_markdown
 from halving_sweep import RUNGS, SCALE, SURVIVORS, epoch_lines, write_halving_sweep
 from presets import CLEAN
 from repro.cli import main
@@ -225,12 +229,17 @@ def test_a_halving_sweep_killed_between_rungs_resumes_there_and_trains_nothing_t
     assert summary["tune_strategy"].startswith("halving (eta 2; rungs at epochs 1, 2, 4; 4 -> 2 -> 1 points)")
     assert [s[2] for s in summary["tune_scores"]] == [[finalist]] and summary["tuned"].endswith("(by halving)")
     assert [len(r["ranked"]) for r in summary["tune_rungs"]] == [4, 2]
+    assert summary["tune_rungs_text"].startswith("epoch 1: 4 ranked, 2 on; led by epsilon=")
+    # the rendered table shows each rung's leader beside the winner
+    result = build_table(1, load_sweep(path), collect_runs(out), paper_table(6).iloc[:0], output_root=out, scale=SCALE)
+    assert f"Label Smoothing / Digits: {summary['tune_rungs_text']}" in render_markdown(result)
     # a re-run trains nothing; `repro sweep status` shows the rungs and who went on
     again = run_sweep(path, output_root=out, scale=SCALE, report=lambda s: None, jobs=1)
     assert again.submitted == []
     assert main(["sweep", "status", str(path), "--output-root", str(out)]) == 0
     status = capsys.readouterr().out
     assert "rung 0 (epoch 1): 2 of 4 go on" in status and "rung 1 (epoch 2): 1 of 2 go on" in status
+    assert "  rungs: epoch 1: 4 ranked, 2 on; led by epsilon=" in status
     assert status.count("not promoted") == 2 + 3  # rung 1: two points out at rung 0; rung 2: those and one more
 
 
