@@ -39,6 +39,7 @@ from repro.sweep.expand.overrides import (
     quote_value,
 )
 from repro.sweep.spec.model import PlannedRun, Scale, SweepSpec
+from repro.sweep.stages.registry import stages
 from repro.sweep.stages.teachers import teacher_runs
 from repro.sweep.stages.teachers.teacher_ref import TeacherRef
 from repro.sweep.stages.tune.tuning_runs import plan_tuning
@@ -59,6 +60,9 @@ def expand_sweep(
             continue
         for column in spec.row_columns(row.name):
             runs += _Cell(sweep, row.name, column).runs()
+    for stage in stages():  # a registered stage that plans its own runs (repro/sweep/stages/base.py: `plan`)
+        if stage.key in spec.stage_settings:
+            runs += stage.plan(spec, spec.stage_settings[stage.key], list(runs))
     return runs
 
 

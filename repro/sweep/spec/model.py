@@ -124,6 +124,7 @@ class SweepSpec:
     column_tunes: dict[str, TuneSpec] = field(default_factory=dict)  # columns that tune their cells
     tune: TuneSpec | None = None  # the file's (rows without their own)
     gate: GateSpec | None = None  # the cells that check the recipe first (repro/sweep/stages/gate/gate.py)
+    stage_settings: dict[str, Any] = field(default_factory=dict)  # a registered stage's key, parsed (stages/base.py)
     notes: tuple[str, ...] = ()  # printed under the rendered table (e.g. which row the paper's number most likely is)
 
     @property

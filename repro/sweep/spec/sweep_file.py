@@ -52,6 +52,7 @@ from repro.errors import UserError
 from repro.sweep.spec.model import METRICS, UNSET, Part, RowSpec, SweepSpec
 from repro.sweep.stages.gate.gate_spec import parse_gate
 from repro.sweep.stages.out_of_sample.out_of_sample_spec import parse_out_of_sample
+from repro.sweep.stages.registry import stages
 from repro.sweep.stages.teachers.teacher_ref import parse_teacher
 from repro.sweep.stages.tune.tune_spec import parse_tune
 
@@ -83,7 +84,8 @@ def parse_sweep(raw: Any, path: Path) -> SweepSpec:
         raise UserError(
             f"{path}: a sweep file is a mapping with keys {', '.join(_TOP_KEYS)}; got {type(raw).__name__}."
         )
-    _no_unknown(raw, _TOP_KEYS, path, "the top level")
+    own = [s for s in stages() if not s.read_by_sweep_file]  # registered stages that read their own key
+    _no_unknown(raw, (*_TOP_KEYS, *(s.key for s in own)), path, "the top level")
     for key in ("metric", "seeds", "columns", "rows"):
         if key not in raw:
             raise UserError(f"{path}: the key {key!r} is missing; a sweep file needs metric, seeds, columns and rows.")
@@ -153,6 +155,7 @@ def parse_sweep(raw: Any, path: Path) -> SweepSpec:
         tune=top_tune,
         gate=parse_gate(raw.get("gate"), path, list(row_specs), list(column_parts), tuple(seeds)),
         notes=_notes(raw.get("notes"), path),
+        stage_settings={s.key: s.parse(raw[s.key], path) for s in own if raw.get(s.key) is not None},
     )
 
 

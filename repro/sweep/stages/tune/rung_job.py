@@ -1,4 +1,4 @@
-"""A successive-halving rung's job, as the training loop runs it (repro/train.py; the race:
+"""A successive-halving rung's job when it starts (repro/sweep/stages/prepare.py; the race:
 repro/sweep/stages/tune/halving.py).
 
 A tuning run planned as one rung of the race has the node
@@ -11,9 +11,9 @@ A tuning run planned as one rung of the race has the node
       runs: [{run: <id>, values: [...]}, ...]   # the cell's tuning runs, grid order (as the tuned runs' tune.runs)
 
 which never enters the run id (repro/runs/rundir.py): every rung's job trains the same run. Before anything is
-written the job asks whether its run was promoted to its rung (`gate`); if it was, the loop trains from the run's
-checkpoint to the rung's epoch (`stop_epoch`) on the run's full schedule and ends it there with status `stopped`
-(`record_stop`), or, at the last rung, to its end as any run.
+written the job asks whether its run was promoted to its rung (`gate`); if it was, the training loop (repro/train.py,
+which knows no stage) trains from the run's checkpoint to the rung's epoch on the run's full schedule and ends it
+there with status `stopped` (`limit`: an `EpochLimit`), or, at the last rung, to its end as any run.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from repro.errors import UserError
-from repro.runs.rundir import RunDir, run_id
+from repro.runs.rundir import run_id
 from repro.sweep.stages.tune.halving import Ladder, climb
 
 
@@ -82,30 +82,33 @@ def gate(config: Mapping[str, Any]) -> Gate | None:
     return Gate(True, stop_at, f"promoted to rung {rung}: {where}")
 
 
-def stop_epoch(config: Mapping[str, Any], total: int) -> int:
-    """The epoch this job trains the run to: its rung's (on the run's own schedule), or the run's `total` epochs.
-    Rungs planned for another number of epochs than the run has are refused (its config changed since the plan)."""
-    rung = rung_of(config)
-    if rung is None:
-        return total
-    epochs = [int(e) for e in config["halving"]["epochs"]]
-    if epochs[-1] != total:
-        raise UserError(
-            f"The rungs of this successive-halving tuning run ({epochs}) were planned for {epochs[-1]} epochs, but "
-            f"the run trains {total}: its config changed since the sweep was planned. Run `repro sweep` again."
+@dataclass(frozen=True)
+class RungLimit:
+    """A rung's job as the training loop sees it: an epoch limit (repro/training/protocols.py's `EpochLimit`), the
+    rung's epoch on the run's full schedule."""
+
+    rung: int
+    epochs: tuple[int, ...]  # the rungs, the last the run's own epochs
+
+    def end_epoch(self, total: int) -> int:
+        """The rung's epoch. Rungs planned for another number of epochs than the run has are refused (its config
+        changed since the plan)."""
+        if self.epochs[-1] != total:
+            raise UserError(
+                f"The rungs of this successive-halving tuning run ({list(self.epochs)}) were planned for "
+                f"{self.epochs[-1]} epochs, but the run trains {total}: its config changed since the sweep was "
+                "planned. Run `repro sweep` again."
+            )
+        return self.epochs[self.rung]
+
+    def stopped(self, epoch: int, total: int) -> str:
+        return (
+            f"stopped at rung {self.rung} of successive halving (epoch {epoch} of {total}, on the full run's "
+            "schedule); the next rung's job resumes it from this checkpoint if it is promoted"
         )
-    return epochs[rung]
 
 
-def record_stop(rd: RunDir, config: Mapping[str, Any], epoch: int, total: int, *, already: bool = False) -> str:
-    """A rung's job ends the run at its rung: status `stopped`, a finished run of its own kind (no summary), in the
-    run directory contract (docs/architecture.md). A run already trained past the rung is left as it is. Returns
-    what it says."""
-    why = (
-        f"stopped at rung {rung_of(config)} of successive halving (epoch {epoch} of {total}, on the full run's "
-        "schedule); the next rung's job resumes it from this checkpoint if it is promoted"
-    )
-    if not already:
-        rd.write_status("stopped", epoch=epoch, message=why)
-        rd.log(why)
-    return why
+def limit(config: Mapping[str, Any]) -> RungLimit | None:
+    """The epoch limit of a rung's job (None: an ordinary run, trained to its end)."""
+    rung = rung_of(config)
+    return None if rung is None else RungLimit(rung, tuple(int(e) for e in config["halving"]["epochs"]))

@@ -28,6 +28,7 @@ from repro.sweep.plan import make_plan
 from repro.sweep.run import run_sweep
 from repro.sweep.spec.model import Scale
 from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.stages.prepare import train_run
 from repro.sweep.stages.tune.halving import Ladder, climb, finalists, rung_epochs, survivor_counts, unit_id
 from repro.sweep.stages.tune.halving_cost import strategy_costs
 from repro.train import train
@@ -250,7 +251,7 @@ def test_a_run_stopped_at_a_rung_is_the_full_runs_first_epochs_and_resumes_to_it
     rung = "halving={rung:0,epochs:[1,2],eta:2,select:final_val_acc,runs:[]}"
     with torch_flags_kept():
         whole = train(load_config([*small, f"output_root={tmp_path / 'a'}"]))
-        stopped = train(load_config([*small, rung, f"output_root={tmp_path / 'b'}"]))
+        stopped = train_run(load_config([*small, rung, f"output_root={tmp_path / 'b'}"]))
         assert stopped.stopped.startswith("stopped at rung 0") and not stopped.run_dir.is_done()
         assert stopped.run_dir.run_id == whole.run_dir.run_id
         assert json.loads(stopped.run_dir.status_file.read_text())["state"] == "stopped"
