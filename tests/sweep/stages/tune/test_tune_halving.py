@@ -229,6 +229,8 @@ def test_a_halving_sweep_killed_between_rungs_resumes_there_and_trains_nothing_t
     finalist = next(rd.run_id for rd in tuning if rd.is_done())
     assert summary["tune_strategy"].startswith("halving (eta 2; rungs at epochs 1, 2, 4; 4 -> 2 -> 1 points)")
     assert [s[2] for s in summary["tune_scores"]] == [[finalist]] and summary["tuned"].endswith("(by halving)")
+    # the row trains on the tuning runs' split (holdout fold 0) and seed: the tuned run is the finalist, not retrained
+    assert summary["same_training_as"] == finalist
     assert [len(r["ranked"]) for r in summary["tune_rungs"]] == [4, 2]
     assert summary["tune_rungs_text"].startswith("epoch 1: 4 ranked, 2 on; led by epsilon=")
     # the rendered table shows each rung's leader beside the winner
