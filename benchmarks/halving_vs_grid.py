@@ -88,8 +88,8 @@ def train(root: Path, strategy: str, tables: tuple[int, ...], quick: bool) -> No
 def report(root: Path, tables: tuple[int, ...], quick: bool) -> str:
     from repro.runs.rundir import RunDir
     from repro.sweep.run import plan_sweep
-    from repro.training.halving import run_of
-    from repro.training.tuning import choose, point_text, results
+    from repro.sweep.stages.tune.halving import run_of
+    from repro.sweep.stages.tune.tuning import choose, point_text, results
 
     specs = tuned_specs(tables, quick)
     plans = {

@@ -1,7 +1,10 @@
-"""The training loop: one resolved config in, one complete run directory out.
+"""The training loop: one final, resolved config in, one complete run directory out.
 
 The loop is the same for every method and knows none by name: each batch goes to the run's method
-(repro/methods/), which decides the targets, weights, meta-gradients and optimizer steps.
+(repro/methods/), which decides the targets, weights, meta-gradients and optimizer steps. It knows no sweep stage
+either: what a stage decides when a run starts (a tuned run's winner, a rung's epoch limit, the tuning record in
+its summary) is decided before, by repro/sweep/stages/prepare.py, and handed in as the config, an `EpochLimit` and
+summary fields.
 """
 
 from __future__ import annotations
@@ -9,9 +12,9 @@ from __future__ import annotations
 import signal
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from repro.config import to_container
 from repro.errors import Interrupted, UserError  # noqa: F401  (Interrupted: repro.train's public name)
@@ -26,10 +29,10 @@ from repro.runs.records import read_summary
 from repro.runs.rundir import RunDir
 from repro.runs.runlock import FileLock
 from repro.tracking.tracker import make_tracker
-from repro.training import rung_job, tuning
 from repro.training.evaluation import evaluate
 from repro.training.experiment import Experiment, prepare_experiment
 from repro.training.progress import EpochProgress
+from repro.training.protocols import EpochLimit
 from repro.training.steptotals import StepTotals
 
 
@@ -38,15 +41,24 @@ class RunResult:
     run_dir: RunDir
     summary: dict[str, Any]
     already_done: bool = False
-    stopped: str = ""  # a successive-halving rung's job: why the run stopped short of its epochs (or never started)
+    stopped: str = ""  # an epoch limit (a rung's job): why the run stopped short of its epochs (or never started)
 
 
 def train(
-    cfg: DictConfig, *, stop_after_epochs: int | None = None, wait: float | bool = False, rerun: bool = False
+    cfg: DictConfig,
+    *,
+    limit: EpochLimit | None = None,
+    summary_fields: Mapping[str, Any] | None = None,
+    stop_after_epochs: int | None = None,
+    wait: float | bool = False,
+    rerun: bool = False,
 ) -> RunResult:
     """Train one run; resume it from its checkpoint if one exists; a done run is a no-op, or with `rerun` is kept
     as an earlier attempt and trained again (repro/runs/attempts.py).
 
+    `cfg` is final: the loop trains it as it is (a sweep stage's node, `tune` or `halving`, was acted on before:
+    repro/sweep/stages/prepare.py). `limit` stops the run short of its epochs with status `stopped`;
+    `summary_fields` go into provenance.json when it starts and summary.json when it is done.
     `stop_after_epochs` ends the process's work early (as a preemption would) after that many epochs in this call;
     tests use it to prove that resuming gives the same result as an uninterrupted run. A run has one writer: if
     another process holds it, `LockHeld` (exit 3) names it, or with `wait` (seconds, or True) this call waits.
@@ -57,18 +69,12 @@ def train(
         archive_done_run(rd, wait)
     if rd.is_done():
         return RunResult(rd, read_summary(rd) or {}, already_done=True)  # damaged: DamagedRecord, what to do
-    rung = rung_job.gate(config)  # a successive-halving rung's job: was the run promoted? Before anything is written
-    if rung is not None and not rung.promoted:
-        return RunResult(rd, {"stopped": rung.why}, stopped=rung.why)
-    if tuning.tuned_keys(config):  # the winner of its finished tuning runs (same run id): before anything is written
-        config = tuning.apply(config)
-        cfg = OmegaConf.create(config)
     check_method_ready(cfg)  # runs it reads (a teacher, fold runs) exist and are done: before anything is written
     # a refusal that comes later (its data cannot be loaded, another process holds it) leaves no new empty directory
     with directory_undone_on_failure(rd.path), rd.hold(wait) as lock:
         if rd.is_done():  # the writer we waited for finished it
             return RunResult(rd, read_summary(rd) or {}, already_done=True)
-        return _train_held(cfg, config, rd, lock, stop_after_epochs)
+        return _train_held(cfg, config, rd, lock, limit, dict(summary_fields or {}), stop_after_epochs)
 
 
 def build_experiment(cfg: DictConfig, run_dir: RunDir, data: Any = None) -> Experiment:
@@ -81,7 +87,15 @@ def build_experiment(cfg: DictConfig, run_dir: RunDir, data: Any = None) -> Expe
     return exp
 
 
-def _train_held(cfg: DictConfig, config: dict, rd: RunDir, lock: FileLock, stop_after_epochs: int | None) -> RunResult:
+def _train_held(
+    cfg: DictConfig,
+    config: dict,
+    rd: RunDir,
+    lock: FileLock,
+    limit: EpochLimit | None,
+    fields: dict[str, Any],
+    stop_after_epochs: int | None,
+) -> RunResult:
     """The body of `train`, run by the run's one writer (the caller holds `lock`)."""
     exp = build_experiment(cfg, rd)
     start_epoch, history = 0, []
@@ -99,13 +113,13 @@ def _train_held(cfg: DictConfig, config: dict, rd: RunDir, lock: FileLock, stop_
         rd.log(f"resumed from checkpoint at epoch {start_epoch}")
         rd.write_metrics(history)  # a kill between the checkpoint and the metrics left them an epoch behind
     committed = start_epoch  # the epoch of the last checkpoint: where a stopped run resumes
-    end = rung_job.stop_epoch(config, exp.epochs)  # a rung's job stops there, on the full run's schedule
-    if end < exp.epochs and start_epoch >= end:  # the run already reached this rung
-        why = rung_job.record_stop(rd, config, start_epoch, exp.epochs, already=start_epoch > end)
+    end = exp.epochs if limit is None else limit.end_epoch(exp.epochs)  # the limit is on the full run's schedule
+    if end < exp.epochs and start_epoch >= end:  # the run already reached its limit: left as it is
+        why = _record_stop(rd, limit, start_epoch, exp.epochs, write=start_epoch == end)
         return RunResult(rd, {"stopped": why}, stopped=why)
     rd.write_config(config)  # after the checkpoint loaded: a refused resume changes no file
     provenance.record_start(rd.path, exp.hardware.describe(), exp.device)
-    provenance.record_fields(rd.path, tuning.summary_fields(config))  # what was tuned, from which runs
+    provenance.record_fields(rd.path, fields)  # e.g. what was tuned, from which runs
 
     tracker = make_tracker(run_id=tracker_id(rd), run_dir=rd.path, config=config, resuming=start_epoch > 0)
     tracker.start(exp)
@@ -136,9 +150,9 @@ def _train_held(cfg: DictConfig, config: dict, rd: RunDir, lock: FileLock, stop_
                 rd.log(progress.format_row(row))
                 signals.raise_if_received()  # a signal whose exception was swallowed still stops the run here
         if end < exp.epochs:  # status `stopped`: a finished run of its own kind, no summary
-            exit_code, why = 0, rung_job.record_stop(rd, config, end, exp.epochs)
+            exit_code, why = 0, _record_stop(rd, limit, end, exp.epochs)
             return RunResult(rd, {"stopped": why}, stopped=why)
-        summary = summarise(history, exp)
+        summary = {**summarise(history, exp), **fields}
         lock.check()
         rd.write_summary(summary)
         rd.write_status("done", epoch=exp.epochs)
@@ -258,8 +272,17 @@ def summarise(history: list[dict[str, Any]], exp: Experiment) -> dict[str, Any]:
             final_val_acc=last["val_acc"],
         )
     summary.update(exp.summary_extras())
-    summary.update(tuning.summary_fields(to_container(exp.cfg)))
     return summary
+
+
+def _record_stop(rd: RunDir, limit: EpochLimit, epoch: int, total: int, *, write: bool = True) -> str:
+    """An epoch limit ends the run at `epoch`: status `stopped`, a finished run of its own kind (no summary), in
+    the run directory contract (docs/architecture.md). Returns what the status says."""
+    why = limit.stopped(epoch, total)
+    if write:
+        rd.write_status("stopped", epoch=epoch, message=why)
+        rd.log(why)
+    return why
 
 
 class _stop_on_signals:

@@ -1,4 +1,5 @@
-"""Test helper: a digits sweep file with a baseline gate (repro/sweep/gate.py): the one-hot Baseline cell (two seeds)
+"""Test helper: a digits sweep file with a baseline gate (repro/sweep/stages/gate/gate.py): the one-hot Baseline cell
+(two seeds)
 checks the recipe against a number the test gives, and one other row waits for it. Two epochs on 200 training and
 100 test samples: seconds per run."""
 

@@ -1,7 +1,9 @@
 """Test helper: a digits sweep whose one plain row (label smoothing) tunes epsilon over 4 points by successive
 halving (eta 2), and the scale the halving tests train it at: 4 epochs, so the rungs are epochs 1, 2 and 4 and the
 points that train to each are 4, 2 and 1 (8 epochs of tuning where the grid trains 16); 200 training and 100 test
-samples. Shared by tests/training/test_tune_halving.py and tests/sweep/executors/test_sweep_slurm_halving.py."""
+samples. The race sets `min_fraction: 0` and `finalists: 1` (the defaults put the first rung at a quarter of the run
+and keep eta points to the end, tests/sweep/stages/tune/test_tune_halving.py) so that three rungs fit in four epochs.
+Shared by tests/sweep/stages/tune/test_tune_halving.py and tests/sweep/executors/test_sweep_slurm_halving.py."""
 
 from __future__ import annotations
 
@@ -27,14 +29,17 @@ HALVING_SWEEP = """
         overrides: [method=label_smoothing]
         tune:
           grid: {{method.epsilon: [0.0, 0.1, 0.2, 0.3]}}
-          strategy: {strategy}
-          eta: 2
+          {strategy}eta: 2
+          min_fraction: 0.0
+          finalists: 1
 """
 
 
-def write_halving_sweep(tmp_path: Path, name: str = "halving", strategy: str = "halving") -> Path:
+def write_halving_sweep(tmp_path: Path, name: str = "halving", strategy: str | None = "halving") -> Path:
+    """The sweep file; `strategy` None leaves the stage unpinned (the sweep's `--tune-strategy` decides)."""
     path = tmp_path / f"{name}.yaml"
-    path.write_text(textwrap.dedent(HALVING_SWEEP.format(name=name, strategy=strategy, quiet=QUIET_YAML)))
+    pinned = "" if strategy is None else f"strategy: {strategy}\n          "
+    path.write_text(textwrap.dedent(HALVING_SWEEP.format(name=name, strategy=pinned, quiet=QUIET_YAML)))
     return path
 
 

@@ -4,7 +4,8 @@
   a user's overrides do: in an override list (`[*CLEAN, "optim.epochs=2"]`), on the command line of a sweep a test
   runs (`run_sweep(FILE, extra_overrides=QUIET)`, `main(["sweep", FILE, *QUIET])`, as `repro sweep FILE` takes
   overrides after FILE), or in the `common:` list of a sweep text that many tests run (QUIET_YAML). Neither enters
-  a run id (repro/runs/rundir.py's NON_RESULT_KEYS), so where QUIET comes in never changes which run a test gets.
+  a run id (each is declared `identity=False`, repro/conf/schema.py), so where QUIET comes in never changes which
+  run a test gets.
 - CLEAN: clean digits, 200 training and 100 test samples; a test adds its method and `optim.epochs`.
 - NOISY: digits with 40% uniform noise on the training labels and a clean 10% meta split, 300 training and 100 test
   samples, on the CPU (`noisy_digits` for another meta split or device; `noisy_split` for the noise and split alone,

@@ -3,7 +3,8 @@ accuracy against label smoothing's epsilon, one panel per noise rate, with the o
 the learned instance labels, loss correction (forward / backward, known / estimated T) and label smoothing with its
 epsilon tuned on validation (sweeps/table12.yaml's "Label Smoothing (tuned)" row) as horizontal reference lines of
 the same setting. `figure_smoothing_noise.png`. The curve is the fixed-epsilon runs only: a tuned run (its
-`tune.keys` set, repro/training/tuning.py) trained the epsilon its tuning runs chose, so it would count one point
+`tune.keys` set, repro/sweep/stages/tune/tuning.py) trained the epsilon its tuning runs chose, so it would count one
+point
 twice. A reference line of a tuned method (the instance labels) is its tuned runs only, not its tuning runs.
 
 Takes the figure's runs (analysis/figures/figure.py); gives the PNG. Runs: the finished runs with uniform label noise

@@ -130,13 +130,16 @@ def build_table(
 
 def _add_selection_views(cell: Cell, run: dict[str, Any], percent: bool) -> None:
     """What an averaged run adds beside the table's metric: the test accuracy at its best-validation epoch (runs
-    with a validation set), and its tuning warnings (repro/training/tune_warnings.py)."""
+    with a validation set), and its tuning warnings (repro/sweep/stages/tune/tune_warnings.py)."""
     at_best = run.get("test_acc_at_best_val")
     if _finite(at_best):
         cell.best_val.append(float(at_best) * (100.0 if percent else 1.0))
     for warning in str(run.get("tune_warning") or "").split("; ") if isinstance(run.get("tune_warning"), str) else []:
         if warning and warning not in cell.tune_warnings:
             cell.tune_warnings.append(warning)
+    rungs = run.get("tune_rungs_text")  # successive halving: each rung's leader beside the winner the cell shows
+    if isinstance(rungs, str) and rungs and rungs not in cell.tune_rungs:
+        cell.tune_rungs.append(rungs)
 
 
 def describe_expansion(scale: Any, extra_overrides: Sequence[str] = ()) -> str:

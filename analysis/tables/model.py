@@ -40,11 +40,14 @@ class Cell:
     why_not_run: str = ""  # a cited row the sweep says why it does not run (the sweep file's not_run)
     tuned: list[str] = field(
         default_factory=list
-    )  # the values each averaged tuned run chose (repro/training/tuning.py)
+    )  # the values each averaged tuned run chose (repro/sweep/stages/tune/tuning.py)
     tuning: str = ""  # why the cell's runs cannot start: its tuning runs failed (empty otherwise)
     clean_labels: list[str] = field(default_factory=list)  # per averaged run: clean labels used beyond the noisy ones
     best_val: list[float] = field(default_factory=list)  # test accuracy at each averaged run's best-validation epoch
-    tune_warnings: list[str] = field(default_factory=list)  # the grid may have missed (repro/training/tune_warnings.py)
+    tune_warnings: list[str] = field(
+        default_factory=list
+    )  # the grid may have missed (repro/sweep/stages/tune/tune_warnings.py)
+    tune_rungs: list[str] = field(default_factory=list)  # successive halving's rungs, per race (tune_rungs_text)
     paper_selection: str = ""  # how the paper's number was selected over training (analysis/tables/paper_selection.py)
 
     @property
@@ -143,6 +146,9 @@ class TableResult:
             if cell.paper_selection and row not in rules.setdefault(cell.paper_selection, []):
                 rules[cell.paper_selection].append(row)
         return [f"{', '.join(rows)}: {rule}" for rule, rows in rules.items()]
+
+    def halving_rungs(self) -> list[str]:
+        return [f"{row} / {column}: {r}" for (row, column), cell in self.cells.items() for r in cell.tune_rungs]
 
     def tuning_warnings(self) -> list[str]:
         return [f"{row} / {column}: {w}" for (row, column), cell in self.cells.items() for w in cell.tune_warnings]

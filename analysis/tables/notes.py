@@ -1,7 +1,7 @@
 """What a rendered table says under itself beyond its cells: how many optimizer steps and training samples each row's
 runs trained (so that rows on different recipes are compared knowingly), the sweep file's own `notes:` (say, which
 of its rows the paper's number most likely is), each estimated T's check (repro/recorders/transition_check.py) and
-the baseline gate's verdict (repro/sweep/gate.py)."""
+the baseline gate's verdict (repro/sweep/stages/gate/gate.py)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def table_notes(spec: Any, expanded: Iterable[Any], output_root: str | Path, sca
     # each estimated-T cell: its runs' estimator epoch, T's diagonal mean and condition number, and any warning
     lines += render_records(plan_records((p for p in expanded if p.stage in REPORTED), output_root))
     if getattr(spec, "gate", None) is not None:
-        from repro.sweep.gate import evaluate_gate
+        from repro.sweep.stages.gate.gate import evaluate_gate
 
         note = evaluate_gate(spec, expanded, output_root, scale).note()
         if note:

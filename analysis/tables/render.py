@@ -139,10 +139,19 @@ def render_markdown(result: TableResult) -> str:
             "test accuracy at the best-validation epoch; never selected on test): " + "; ".join(selection) + ".",
             "",
         ]
+    raced = result.halving_rungs()
+    if raced:
+        lines += [
+            "Tuned by successive halving (each rung: points ranked and promoted, its leader and the first point left "
+            "out, on validation; the cell's tuned values are the winner among the last rung's):",
+            "",
+            *[f"- {r}" for r in raced],
+            "",
+        ]
     warned = result.tuning_warnings()
     if warned:
         lines += [
-            "Tuning warnings (the grid may have missed; repro/training/tune_warnings.py):",
+            "Tuning warnings (the grid may have missed; repro/sweep/stages/tune/tune_warnings.py):",
             "",
             *[f"- {w}" for w in warned],
             "",

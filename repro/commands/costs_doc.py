@@ -23,10 +23,10 @@ from tabulate import tabulate
 
 from repro.sweep.budget.calibration import load_calibration
 from repro.sweep.budget.costs import plan_estimate, run_gpu_hours
-from repro.sweep.budget.halving import strategy_costs
 from repro.sweep.budget.preflight import PREFLIGHT_EPOCHS, preflight_runs
 from repro.sweep.run import plan_sweep
 from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.stages.tune.halving_cost import strategy_costs
 
 SWEEPS = Path(__file__).resolve().parents[2] / "sweeps"
 COMMAND = "python -m repro.commands.costs_doc > docs/costs.md"
@@ -136,12 +136,16 @@ Generated: `{COMMAND}` (do not edit by hand). Each row is the dry run of one swe
 it plans included; runs shared with other tables are counted in each table that uses them) and their GPU-hours,
 every run priced by the step cost its method declares with the design notes' H100 figures, no calibration
 (docs/budget.md). "at least": AlexNet, ResNet-32/56 and the small networks have no H100 figure and are priced from
-ResNet18's by forward FLOPs, a lower bound. "with halving": every tuning stage run by successive halving
-(`--tune-strategy halving`, eta 3; its worst case) instead of the full grid, the paper's protocol and the default
-(docs/cluster.md says when to choose which). "preflight first": the runs at the grid's corners that a tuning stage
-declaring `preflight: true` trains for {PREFLIGHT_EPOCHS} epochs before its tuning runs (docs/budget.md); they are
-not in the totals. tests/commands/test_costs_doc.py fails when this page and the dry runs differ, and when a total
-quoted in README.md, docs/ or a sweep file's header differs from this page.
+ResNet18's by forward FLOPs, a lower bound. "with halving": every tuning stage that pins no strategy run by
+successive halving (`--tune-strategy halving`, eta 3, the first rung past the warm-up and at a quarter of the epochs
+or later, at least eta points trained to the end; its worst case) instead of the full grid, the paper's protocol and
+the default; the stages a sweep file pins to the grid (temperatures, the noisy tables) stay on it, so a table whose
+every stage is pinned costs the same either way (docs/cluster.md says when to choose which). A tuned run that is its
+winning tuning run (`where: []`, a tuning seed) is priced at nothing: it takes that run's records. "preflight
+first": the runs at the grid's corners that a tuning stage declaring `preflight: true` trains for {PREFLIGHT_EPOCHS}
+epochs before its tuning runs (docs/budget.md); they are not in the totals. tests/commands/test_costs_doc.py fails
+when this page and the dry runs differ, and when a total quoted in README.md, docs/ or a sweep file's header differs
+from this page.
 
 {table}
 """

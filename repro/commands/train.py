@@ -153,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
 def train_one(args: argparse.Namespace) -> int:
     from repro.config import load_config, to_container
     from repro.runs.attempts import attempt_number, commit_note, earlier_attempts
-    from repro.train import train
+    from repro.sweep.stages.prepare import train_run
     from repro.validation import check_paths
 
     cfg = load_config(args.overrides)
@@ -161,7 +161,7 @@ def train_one(args: argparse.Namespace) -> int:
         print(OmegaConf.to_yaml(cfg))
         return 0
     check_paths(to_container(cfg))  # the data this run reads exists (not for --print-config)
-    result = train(cfg, wait=True if math.isinf(args.wait) else max(args.wait, 0.0), rerun=args.rerun)
+    result = train_run(cfg, wait=True if math.isinf(args.wait) else max(args.wait, 0.0), rerun=args.rerun)
     rd = result.run_dir
     where = rd.path
     if result.already_done:
@@ -171,6 +171,8 @@ def train_one(args: argparse.Namespace) -> int:
             + (f" ({note})" if note else "")
             + f"; nothing to do. Results: {where}/summary.json. `--rerun` trains a new attempt (this one is kept)."
         )
+    elif result.stopped:  # a successive-halving rung's job: stopped at its rung, or not promoted to it
+        print(f"Run {rd.run_id} {result.stopped}. Run directory: {where}")
     else:
         s = result.summary
         kept = earlier_attempts(rd)

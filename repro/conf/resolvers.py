@@ -15,7 +15,7 @@ def negative_weight_clip(member: str, epsilon: float = 0.0) -> float | None:
     `member` is the loss's member: `backward` (T^-1, negative off its diagonal for any T but a permutation),
     `smoothing` with `epsilon` (negative weights eps/C off the target when eps < 0), `forward` or `identity` (none).
     A config file sets it from its own keys, so the clip is the default of exactly the configs whose loss is unbounded
-    below without it; only those configs' run ids change (repro/runs/rundir.py: a null clip is not hashed)."""
+    below without it; only those configs' run ids change (a null clip is not hashed: its `neutral`, repro/methods/)."""
     try:
         negative_smoothing = member == "smoothing" and float(epsilon) < 0
     except (TypeError, ValueError):  # not a number: the method's declaration refuses it, with its own message

@@ -4,7 +4,11 @@ are presets of these keys (`optim/resnet18.yaml` is Table 9's values); their com
 the `why` here what a key means. `repro train --help` and docs/options.md are made from these declarations.
 
 A noise model declares its own keys (repro/data/noise/: `noise.kind` picks the model) and a method its options
-(repro/methods/: `method.name` picks the method, checked above the methods by repro.config)."""
+(repro/methods/: `method.name` picks the method, checked above the methods by repro.config).
+
+Whether a key enters the run id is declared on it (`identity=False`: never; `neutral=`: unless at the value older
+runs trained with; repro/schema/declare.py); repro/runs/rundir.py hashes what repro/schema/identity.py reads from
+`Run` and the nodes below it."""
 
 from __future__ import annotations
 
@@ -12,11 +16,25 @@ from functools import cache
 from typing import Any, Literal
 
 from repro.conf.generators import GENERATED_DATA, Mnist1dGenerator
+from repro.conf.sweep_nodes import UNTUNED, Halving, Sweep, Tune, TuneRun
 from repro.errors import UserError
-from repro.schema import option, schema
+from repro.schema import Slot, option, schema
 from repro.schema.rules import Anything, Scalar
 
-__all__ = ["Data", "Halving", "Model", "Optim", "Run", "Split", "Sweep", "TRACKERS", "Tune", "TuneRun"]
+__all__ = [
+    "METHOD_OPTIONS",
+    "UNTUNED",
+    "Data",
+    "Halving",
+    "Model",
+    "Optim",
+    "Run",
+    "Split",
+    "Sweep",
+    "TRACKERS",
+    "Tune",
+    "TuneRun",
+]
 
 
 @cache
@@ -35,7 +53,10 @@ class Data:
     """The data set and how much of it a run uses (repro/data/)."""
 
     name: str = option(choices=lambda: _group_options("data"), why="the data set (data=<name> sets it)")
-    root: str | None = option(why="CIFAR: the directory holding cifar-10-batches-py/ or cifar-100-python/")
+    root: str | None = option(
+        identity=False,
+        why="CIFAR: the directory holding cifar-10-batches-py/ or cifar-100-python/ (never in the run id)",
+    )
     num_classes: int = option(ge=2)
     in_channels: int = option(ge=1)
     image_size: int = option(ge=1)
@@ -85,9 +106,11 @@ class Optim:
         default_factory=list, ge=1, why="with optim.iterations: 1-based step numbers where the lr drops"
     )
     # The recipe presets' keys (repro/conf/optim/<choice>/*.yaml); their defaults leave every older run id as it was.
-    lr_floor: float = option(default=0.0, ge=0, lt=1, why="cosine decays to this fraction of the peak lr")
+    lr_floor: float = option(default=0.0, neutral=0.0, ge=0, lt=1, why="cosine decays to this fraction of the peak lr")
     lookahead_lr: Literal["current", "peak"] = option(
-        default="current", why="the look-ahead's lr: the optimizer's current one, or the peak optim.lr"
+        default="current",
+        neutral="current",
+        why="the look-ahead's lr: the optimizer's current one, or the peak optim.lr",
     )
 
     def check(self) -> None:
@@ -120,6 +143,7 @@ class Split:
     full_train: bool = option(why="train on the whole training set (the final stage): no meta set")
     held_out_labels: Literal["clean", "noisy"] = option(
         default="clean",
+        neutral="clean",  # added after runs existed: theirs held out clean labels
         why="the held-out part's labels: clean (CIFAR's own) or noisy (the noise model's: a validation set that "
         "uses no clean label; no meta-set method then)",
     )
@@ -185,79 +209,6 @@ def tracker_schema(node: Any, key: str) -> type:
     return TRACKERS[kind]
 
 
-@schema
-class TuneRun:
-    """One finished tuning run a tuned run picks from."""
-
-    run: str = option(why="the tuning run's id")
-    values: list[Any] = option(why="its values of tune.keys, in order")
-
-
-class HalvingOrNull:
-    """The rule of `tune.halving`: null (the grid: the winner among every point), or a successive-halving stage's
-    {eta, epochs} (repro/training/halving.py), which `repro sweep` writes."""
-
-    def check(self, value: Any) -> str | None:
-        if value is None:
-            return None
-        epochs = value.get("epochs") if isinstance(value, dict) else None
-        ok = (
-            isinstance(value, dict)
-            and set(value) == {"eta", "epochs"}
-            and isinstance(value["eta"], int)
-            and not isinstance(value["eta"], bool)
-            and value["eta"] >= 2
-            and isinstance(epochs, list)
-            and bool(epochs)
-            and all(isinstance(e, int) and not isinstance(e, bool) and e >= 1 for e in epochs)
-            and epochs == sorted(set(epochs))
-        )
-        return None if ok else self.describe()
-
-    def describe(self) -> str:
-        return "null, or {eta: a whole number >= 2, epochs: [increasing whole numbers >= 1]}"
-
-
-@schema
-class Tune:
-    """Set by a sweep's `tune:` stage (repro/training/tuning.py): the run picks its tuned keys' values from its
-    finished tuning runs when it starts."""
-
-    keys: list[str] = option(why="the tuned keys (method.* or optim.* keys)")
-    runs: list[TuneRun] = option(why="the tuning runs and their values")
-    select: Literal["final_val_acc", "best_val_acc"] = option(why="validation metrics only: never select on test")
-    chosen: list[Any] | None = option(why="filled in by the run: the winner's values")
-    halving: Any = option(
-        default=None,
-        rule=HalvingOrNull(),
-        why="{eta, epochs}: chosen among a successive-halving stage's finalists (null: among the whole grid)",
-    )
-
-
-@schema
-class Halving:
-    """Set on a tuning run by a sweep's `tune: {strategy: halving}` (repro/training/rung_job.py): the rung this job
-    trains the run to, if the run is promoted to it. Never in the run id: every rung's job trains the same run."""
-
-    rung: int | None = option(ge=0, default=None, why="train the run to epochs[rung] if promoted (null: not a rung)")
-    epochs: list[int] = option(
-        ge=1, default_factory=list, why="the rungs on the run's own schedule (the last: its own)"
-    )
-    eta: int = option(ge=2, default=3, why="the top 1/eta of a rung's points go on to the next")
-    select: Literal["final_val_acc", "best_val_acc"] = option(default="final_val_acc", why="validation only")
-    runs: list[TuneRun] = option(default_factory=list, why="the cell's tuning runs: the rivals")
-
-
-@schema
-class Sweep:
-    """Set by `repro sweep`: names the run's W&B group, never changes results."""
-
-    name: Any = option(rule=Scalar())
-    stage: Any = option(rule=Scalar())
-    row: Any = option(rule=Scalar(), why="the sweep cell (row x column): the W&B group of its runs")
-    column: Any = option(rule=Scalar())
-
-
 def noise_schema(node: Any, key: str) -> type:
     """The schema of a noise node: the keys of the noise model its `kind` names (repro/data/noise/)."""
     from repro.data.noise import noise_model_class
@@ -265,32 +216,56 @@ def noise_schema(node: Any, key: str) -> type:
     return noise_model_class(node.get("kind") if isinstance(node, dict) else None, key=f"{key}.kind").Options
 
 
+# The run's `method` node is declared by its method (repro/methods/, above this layer): repro/methods/ fills this in
+# when imported, and the run id reads the method's `identity` declarations through it.
+METHOD_OPTIONS = Slot("method", filled_by="repro.methods")
+
+
 @schema
 class Run:
-    """A run's whole config: the groups, then the top-level keys."""
+    """A run's whole config: the groups, then the top-level keys. `identity=False`: a key that never changes results
+    (where the run is stored and shown, what hardware it runs on); `neutral`: a key added after runs existed, at the
+    value they trained with."""
 
     data: Data = option()
     model: Model = option()
     optim: Optim = option()
-    method: Any = option(rule=Anything(), why="the method's options: its own declaration (repro/methods/)")
+    method: Any = option(
+        rule=Anything(),
+        identity_select=METHOD_OPTIONS,
+        why="the method's options: its own declaration (repro/methods/)",
+    )
     noise: Any = option(select=noise_schema, why="the noise model's keys (noise.kind picks the model)")
     split: Split = option()
-    tracker: Any = option(select=tracker_schema, why="the experiment tracker (tracker.kind picks it)")
+    tracker: Any = option(select=tracker_schema, identity=False, why="the experiment tracker (tracker.kind picks it)")
     seed: int = option(ge=0, why="model init, data order, augmentation")
-    output_root: str = option(why="runs land in <output_root>/runs/<run_id>/")
-    progress: Literal["auto", "bar", "plain", "none"] = option(why="auto: a bar on a terminal, a line per epoch else")
-    eval_batch_size: int = option(ge=1)
-    device: Literal["auto", "cuda", "cpu"] = option(why="auto: CUDA when available (never in the run id)")
-    precision: Literal["fp32", "bf16"] = option(why="bf16: bfloat16 autocast; label and weight updates stay fp32")
-    channels_last: Literal["auto"] | bool = option(why="auto: on for CUDA (never in the run id)")
-    compile_jvp: bool = option(why="torch.compile the meta-gradient's JVP")
-    deterministic: bool = option(why="deterministic kernels: the same bits on resume, slower")
-    tune: Tune = option()
+    output_root: str = option(identity=False, why="runs land in <output_root>/runs/<run_id>/")
+    progress: Literal["auto", "bar", "plain", "none"] = option(
+        identity=False, why="auto: a bar on a terminal, a line per epoch else"
+    )
+    eval_batch_size: int = option(ge=1, identity=False)
+    # `device` and `channels_last` change only the float rounding (like cuDNN's kernel choice), not the statistics: a
+    # run may move between a GPU and a CPU, or between memory formats, and stay the same run (provenance.json records
+    # the device it ran on).
+    device: Literal["auto", "cuda", "cpu"] = option(
+        identity=False, why="auto: CUDA when available (never in the run id)"
+    )
+    precision: Literal["fp32", "bf16"] = option(
+        neutral="fp32", why="bf16: bfloat16 autocast; label and weight updates stay fp32"
+    )
+    channels_last: Literal["auto"] | bool = option(identity=False, why="auto: on for CUDA (never in the run id)")
+    compile_jvp: bool = option(neutral=False, why="torch.compile the meta-gradient's JVP")
+    deterministic: bool = option(neutral=False, why="deterministic kernels: the same bits on resume, slower")
+    tune: Tune = option(neutral=UNTUNED)
     halving: Halving = option(
-        default_factory=dict, why="successive halving's rung, on a tuning run (never in the run id)"
+        default_factory=dict,
+        identity=False,
+        why="successive halving's rung, on a tuning run (never in the run id)",
     )
-    sweep: Sweep = option()
+    sweep: Sweep = option(identity=False)
     memorisation_samples: int | None = option(
-        ge=0, why="noisy runs: training samples whose memorisation is measured per epoch (null: all, 0: off)"
+        ge=0,
+        identity=False,
+        why="noisy runs: training samples whose memorisation is measured per epoch (null: all, 0: off)",
     )
-    notes: Any = option(rule=Scalar(), why="free text kept with the run (never in the run id)")
+    notes: Any = option(rule=Scalar(), identity=False, why="free text kept with the run (never in the run id)")

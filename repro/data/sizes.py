@@ -1,5 +1,6 @@
 """How many samples a run trains, validates and tests on, from its config alone (no data loaded): what the sweep's
-cost estimate (repro/sweep/budget/costs.py) and successive halving's rungs (repro/sweep/expand/halving.py, for a
+cost estimate (repro/sweep/budget/costs.py) and successive halving's rungs (repro/sweep/stages/tune/halving_runs.py,
+for a
 schedule counted in iterations) need before any run has started."""
 
 from __future__ import annotations

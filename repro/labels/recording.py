@@ -185,7 +185,8 @@ class ClassTrajectoryRecorder(Recorder):
 
 
 def _final_change(run_dir: Any, last: float | None) -> dict[str, Any]:
-    """summary.json: the last epoch's mean total variation from the initial labels (repro/training/tune_warnings.py
+    """summary.json: the last epoch's mean total variation from the initial labels
+    (repro/sweep/stages/tune/tune_warnings.py
     warns
     when a tuning winner's is small); read back from metrics.jsonl by a run resumed after its last epoch."""
     if last is None:

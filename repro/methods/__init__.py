@@ -10,6 +10,7 @@ from typing import Any, Mapping
 
 from omegaconf import DictConfig, OmegaConf
 
+from repro.conf.schema import METHOD_OPTIONS
 from repro.errors import UserError
 from repro.methods.base import Method, NonFiniteLossError, NoOptions, StepOutput, optimizer_step, option_values
 from repro.schema import check_node, fields_of
@@ -92,6 +93,14 @@ def method_options(cls: type[Method]) -> type:
             "(repro/schema/declare.py; `NoOptions` for a method without options)."
         )
     return cls.Options
+
+
+def _options_of(node: Mapping[str, Any], key: str) -> type:
+    """The declaration of a run's `method` node, by its `name`: what the run id reads its options' identity from."""
+    return method_options(method_class(str(node.get("name"))))
+
+
+METHOD_OPTIONS.fill(_options_of)
 
 
 def check_method_config(cfg: DictConfig | Mapping[str, Any]) -> None:

@@ -53,7 +53,8 @@ class Method(TrainingMethod):
     needs_meta_set: ClassVar[bool] = False
     labels: Any = None  # a method that trains on a label parametrisation sets it (the label recorders read it)
     # The method.* option that names a finished run this method learns from (a teacher, a label source); a sweep
-    # row's `teacher:` sets it to the planned teacher's run id (repro/sweep/expand/teachers.py). None: learns from none.
+    # row's `teacher:` sets it to the planned teacher's run id (repro/sweep/stages/teachers/teacher_runs.py). None:
+    # learns from none.
     source_option: ClassVar[str | None] = None
     # What one train_step costs (repro/training/step_cost.py): every method class declares its own, next to its
     # train_step, so `repro sweep --dry-run` prices it; no default (tests/training/test_step_cost.py).

@@ -62,7 +62,7 @@ class LearnsFromRun(Method):
 
 class TemperatureRecord(Recorder):
     """Puts the temperature a student trained with, and its source run, into its summary.json (a tuned temperature
-    is also in the summary's `tuned` fields, repro/training/tuning.py)."""
+    is also in the summary's `tuned` fields, repro/sweep/stages/tune/tuning.py)."""
 
     records = "temperature and source_run in the summary"
     when = When.SUMMARY

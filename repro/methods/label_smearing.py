@@ -75,6 +75,7 @@ class LabelSmearing(Method):
         )
         probability_clip: float | None = option(
             default=None,
+            neutral=None,  # the unclipped loss, as runs trained before the clip: their ids stay the same
             gt=0,
             lt=0.5,
             why="p clipped to [c, 1 - c] before the log (Patrini et al.'s Keras code: 1e-7, the config file's default "

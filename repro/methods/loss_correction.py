@@ -88,6 +88,10 @@ class LossCorrection(Method):
         )
         probability_clip: float | None = option(
             default=None,
+            # The unclipped loss, as runs trained before the clip: their ids stay the same. The config file's default
+            # clip (1e-7 for backward, repro/conf/resolvers.py) is hashed, so a run of the old form is never taken
+            # for a clipped one.
+            neutral=None,
             gt=0,
             lt=0.5,
             why="backward: p clipped to [c, 1 - c] before the log (Patrini et al.'s Keras code: 1e-7, the config "
@@ -113,6 +117,7 @@ class LossCorrection(Method):
         )
         estimate_at: str = option(
             default="final",
+            neutral="final",  # added after runs existed: theirs read the estimator's final network
             choices=ESTIMATE_AT,
             why="transition=estimated: the estimator's network at its final epoch, its best-validation epoch "
             "(best_val: reads the held-out part's labels, clean by default) or its epoch of lowest loss on the "

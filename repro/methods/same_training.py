@@ -9,7 +9,8 @@ its config, or None when its own config is that description. `training_key` hash
 method node replaced by that form; two runs of one sweep with the same key and different run ids are a duplicate
 (tests/methods/test_same_training.py walks every sweep file).
 
-A tuned run's key is None: what it trains is decided when it starts, from its tuning runs (repro/training/tuning.py).
+A tuned run's key is None: what it trains is decided when it starts, from its tuning runs
+(repro/sweep/stages/tune/tuning.py).
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def training_key(config: Mapping[str, Any]) -> str | None:
     data with the same everything else."""
     from repro.methods import method_class
     from repro.runs.rundir import result_config
-    from repro.training.tuning import tuned_keys
+    from repro.sweep.stages.tune.tuning import tuned_keys
 
     if tuned_keys(config):
         return None

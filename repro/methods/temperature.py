@@ -5,8 +5,9 @@ renormalised; the two agree, since softmax(z / T) = softmax(z)^(1/T) / sum. T = 
 T = 0 is the limit T -> 0: a one-hot row on the arg-max class (ties: the first such class).
 
 The temperature search (the paper: "the temperature is tuned by searching in the range of [0, 10] with increments
-of 0.25") is a sweep's tuning stage over method.temperature (sweeps/table4.yaml, repro/sweep/expand/tune.py): a student
-run is given a number, and a tuned one picks it from its tuning runs when it starts (repro/training/tuning.py).
+of 0.25") is a sweep's tuning stage over method.temperature (sweeps/table4.yaml,
+repro/sweep/stages/tune/tuning_runs.py): a student
+run is given a number, and a tuned one picks it from its tuning runs when it starts (repro/sweep/stages/tune/tuning.py).
 """
 
 from __future__ import annotations

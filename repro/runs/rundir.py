@@ -18,47 +18,7 @@ import yaml
 
 from repro.runs.io import atomic_write_json, atomic_write_text, read_json, remove_stale_temps
 from repro.runs.runlock import FileLock, describe
-
-# Fields that never change results: they are left out of the run id. `device` and `channels_last` change only the
-# float rounding (like cuDNN's kernel choice), not the statistics: a run may move between a GPU and a CPU, or
-# between memory formats, and stay the same run (the device it ran on is in provenance.json).
-NON_RESULT_KEYS = (
-    "tracker",
-    "output_root",
-    "progress",
-    "sweep",
-    "eval_batch_size",
-    "device",
-    "channels_last",
-    "notes",
-    "memorisation_samples",
-    "halving",  # the rung a successive-halving job stops at (repro/training/halving.py): the same run, stopped early
-)
-# noise.file: where the user's CIFAR-N copy lives (like data.root); the run records the file's md5 instead.
-NON_RESULT_NESTED = (("data", "root"), ("noise", "file"))
-# Keys that change results but were added after runs existed: hashed only when they differ from their default, so
-# every run id made before they existed stays the same.
-HASHED_UNLESS_DEFAULT = {
-    "precision": "fp32",
-    "deterministic": False,
-    "compile_jvp": False,
-    "tune": {"keys": [], "runs": [], "select": "final_val_acc", "chosen": None},
-}
-
-# The same for keys inside a group (group, key) -> default: a method option added after runs existed; `tune.halving`:
-# a tuned run that chose among a successive-halving stage's finalists (null: among the whole grid).
-NESTED_HASHED_UNLESS_DEFAULT = {
-    ("method", "estimate_at"): "final",
-    ("optim", "lr_floor"): 0.0,
-    ("optim", "lookahead_lr"): "current",
-    ("tune", "halving"): None,
-    ("split", "held_out_labels"): "clean",
-    # Patrini et al.'s clip of p before the log (repro.losses.clipped_log_softmax): the default of the losses with a
-    # negative weight on a log-probability (backward correction, negative smoothing; repro/conf/resolvers.py). null is
-    # the unclipped loss those runs trained with before the clip, so their ids change and a finished run of the old
-    # form is never taken for a clipped one; every other config (null) keeps its id.
-    ("method", "probability_clip"): None,
-}
+from repro.schema import identity_config
 
 # "stopped": a tuning run stopped at a rung of successive halving (repro/training/halving.py), a finished run of its
 # own kind: no summary, and the next rung's job resumes it from its checkpoint if it is promoted.
@@ -84,44 +44,16 @@ def hashable(value: Any) -> Any:
 
 
 def result_config(config: Mapping[str, Any]) -> dict:
-    """The part of a resolved config that determines the results (what the run id hashes)."""
-    cfg = {k: v for k, v in config.items() if k not in NON_RESULT_KEYS}
-    # nested first: a default `tune` node holds `halving: null`, and is then the default of HASHED_UNLESS_DEFAULT
-    for (parent, key), default in NESTED_HASHED_UNLESS_DEFAULT.items():
-        if isinstance(cfg.get(parent), Mapping) and key in cfg[parent] and _same_value(cfg[parent][key], default):
-            cfg[parent] = {k: v for k, v in cfg[parent].items() if k != key}
-    for key, default in HASHED_UNLESS_DEFAULT.items():
-        if key in cfg and _same_value(cfg[key], default):
-            del cfg[key]
-    for parent, key in NON_RESULT_NESTED:
-        if isinstance(cfg.get(parent), Mapping):
-            cfg[parent] = {k: v for k, v in cfg[parent].items() if k != key}
-    tune = cfg.get("tune")
-    if isinstance(tune, Mapping):
-        # A tuned run (repro/training/tuning.py) is its tuning runs plus the rest of its config: the tuned keys' values
-        # and
-        # the chosen ones come from those runs, so the id is the same before and after the run picks them.
-        cfg["tune"] = {k: v for k, v in tune.items() if k != "chosen"}
-        for key in tune.get("keys") or []:
-            cfg = _without(cfg, str(key).split("."))
-    return cfg
+    """The part of a resolved config that determines the results (what the run id hashes). Each key declares
+    whether it enters the id where it is declared (`identity=False`, `neutral=`: repro/schema/declare.py), and
+    repro/schema/identity.py reads it from the run's schema: a key that never changes results (`output_root`,
+    `device`, `data.root`, ...) is left out, and so is a key added after runs existed while it has the value they
+    trained with (`precision: fp32`, `method.probability_clip: null`, ...), so their ids stay the same; a tuned run
+    hashes its tuning runs, not the values it chose (repro/training/tuning.py)."""
+    # Imported here to keep this module light: repro.conf imports torch (repro/conf/resolvers.py needs repro.losses).
+    from repro.conf.schema import Run
 
-
-def _without(tree: Mapping[str, Any], parts: list[str]) -> dict:
-    """A copy of `tree` without the dotted key (copying only the dicts on its path)."""
-    out = dict(tree)
-    if len(parts) == 1:
-        out.pop(parts[0], None)
-    elif isinstance(out.get(parts[0]), Mapping):
-        out[parts[0]] = _without(out[parts[0]], parts[1:])
-    return out
-
-
-def _same_value(value: Any, default: Any) -> bool:
-    """`deterministic=false` and `deterministic: "false"` (a string from a hand-written config) are the default."""
-    if isinstance(default, bool) and isinstance(value, str):
-        return value.strip().lower() == str(default).lower()
-    return value == default if not isinstance(value, str) else value.strip().lower() == str(default).lower()
+    return identity_config(Run, config)
 
 
 def run_id(config: Mapping[str, Any]) -> str:

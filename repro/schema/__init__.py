@@ -8,5 +8,19 @@ live beside what they describe: the config groups in repro/conf/schema.py, a noi
 from repro.schema.check import build, check_node, refuse
 from repro.schema.declare import fields_of, is_schema, option, schema
 from repro.schema.describe import OptionDoc, describe
+from repro.schema.identity import Slot, identity_config, same_value
 
-__all__ = ["OptionDoc", "build", "check_node", "describe", "fields_of", "is_schema", "option", "refuse", "schema"]
+__all__ = [
+    "OptionDoc",
+    "Slot",
+    "build",
+    "check_node",
+    "describe",
+    "fields_of",
+    "identity_config",
+    "is_schema",
+    "option",
+    "refuse",
+    "same_value",
+    "schema",
+]

@@ -19,6 +19,22 @@ A field's rule comes from its annotation (repro/schema/rules.py): `int` / `float
 annotation says it (`SnapshotEpochs()`). `select=` picks a node's schema by the node itself (a noise model by
 `noise.kind`). `hint` is appended to that key's error, `why` shown in `repro train --help` and docs/options.md.
 
+Whether a key enters the run id (repro/runs/rundir.py) is declared on the key too, and read by
+repro/schema/identity.py (`identity_config`):
+
+- `identity=False`: never in the run id: where or how a run is shown, stored or run (`output_root`, `tracker`,
+  `device`, `data.root`), not its results. A run whose key changes is the same run.
+- `neutral=<value>`: in the run id unless the key has this value: a key added after runs existed, at the value those
+  runs trained with (`precision="fp32"`, `optim.lr_floor=0.0`), so every id made before the key existed stays the
+  same. It is not `default` (what a node that leaves the key out means): `method.probability_clip` defaults to null,
+  its config files set 1e-7, and only null, the unclipped loss of older runs, is neutral.
+- `identity_select=`: the schema the run id reads a node's declarations from, where the node is checked elsewhere
+  (the run's `method`, whose options the methods declare above repro/conf/: an `identity.Slot` they fill).
+
+A node may also take keys elsewhere in the config out of the run id: a staticmethod `identity_excludes(node)` on its
+class returns dotted keys from the config's root (`tune`: the tuned keys, whose values the tuning runs choose).
+Every other key, and any key no declaration names (an old config's), is hashed as it is.
+
 A node is checked by repro/schema/check.py (`check_node`), made into its typed object by `build` there, and listed
 key by key by repro/schema/describe.py (`describe`).
 
@@ -44,6 +60,16 @@ __all__ = ["Field", "fields_of", "is_schema", "option", "schema"]
 _META = "repro.schema"
 
 
+class _NoNeutral:
+    """The `neutral` of a key that has none (None is a neutral value: `method.probability_clip`'s)."""
+
+    def __repr__(self) -> str:
+        return "NO_NEUTRAL"
+
+
+NO_NEUTRAL: Any = _NoNeutral()
+
+
 @dataclass(frozen=True)
 class _Meta:
     ge: float | None = None
@@ -55,6 +81,9 @@ class _Meta:
     select: Callable[[Mapping[str, Any], str], type] | None = None
     hint: str = ""
     why: str = ""
+    identity: bool = True
+    neutral: Any = NO_NEUTRAL
+    identity_select: Callable[[Mapping[str, Any], str], type] | None = None
 
 
 def option(
@@ -70,10 +99,16 @@ def option(
     select: Callable[[Mapping[str, Any], str], type] | None = None,
     hint: str = "",
     why: str = "",
+    identity: bool = True,
+    neutral: Any = NO_NEUTRAL,
+    identity_select: Callable[[Mapping[str, Any], str], type] | None = None,
 ) -> Any:
     """One key of a @schema node (see the module docstring). `default`: what the key means when a node leaves it
-    out (no default: every node must have it)."""
-    meta = {_META: _Meta(ge, gt, le, lt, choices, rule, select, hint, why)}
+    out (no default: every node must have it). `identity`, `neutral`, `identity_select`: what of it enters the run
+    id."""
+    if not identity and neutral is not NO_NEUTRAL:
+        raise TypeError("option(identity=False) is never in the run id: it has no neutral value to leave out")
+    meta = {_META: _Meta(ge, gt, le, lt, choices, rule, select, hint, why, identity, neutral, identity_select)}
     if default_factory is not MISSING:
         return dataclasses.field(default_factory=default_factory, metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
@@ -94,7 +129,8 @@ def is_schema(cls: Any) -> bool:
 
 @dataclass(frozen=True)
 class Field:
-    """One key of a node: its name, rule, default (MISSING: required), nested schema or selector, hint and why."""
+    """One key of a node: its name, rule, default (MISSING: required), nested schema or selector, hint and why;
+    whether it enters the run id, and its neutral value (NO_NEUTRAL: none; the module docstring)."""
 
     name: str
     rule: Any
@@ -105,6 +141,13 @@ class Field:
     select: Callable[[Mapping[str, Any], str], type] | None
     hint: str
     why: str
+    identity: bool = True
+    neutral: Any = NO_NEUTRAL
+    identity_select: Callable[[Mapping[str, Any], str], type] | None = None
+
+    @property
+    def has_neutral(self) -> bool:
+        return self.neutral is not NO_NEUTRAL
 
     @property
     def required(self) -> bool:
@@ -134,7 +177,22 @@ def fields_of(cls: type) -> tuple[Field, ...]:
             rule = ListOf(Anything(), nullable=_is_union(annotation))
         else:
             rule = meta.rule if meta.rule is not None else _rule(annotation, meta, f"{cls.__name__}.{f.name}")
-        out.append(Field(f.name, rule, default, factory, node, nodes, meta.select, meta.hint, meta.why))
+        out.append(
+            Field(
+                f.name,
+                rule,
+                default,
+                factory,
+                node,
+                nodes,
+                meta.select,
+                meta.hint,
+                meta.why,
+                meta.identity,
+                meta.neutral,
+                meta.identity_select,
+            )
+        )
     return tuple(out)
 
 

@@ -6,7 +6,7 @@ import argparse
 
 from repro.errors import UserError
 
-GATE_HELD = 4  # exit status while the baseline gate holds the table, held or partial (repro/sweep/gate.py)
+GATE_HELD = 4  # exit status while the baseline gate holds the table, held or partial (repro/sweep/stages/gate/gate.py)
 
 USAGE = """examples:
   repro sweep sweeps/smoke.yaml                      run a sweep on this machine (folds before finals)

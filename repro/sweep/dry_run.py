@@ -10,12 +10,12 @@ from typing import Callable
 from repro.sweep.budget.calibration import load_calibration
 from repro.sweep.budget.costs import plan_estimate
 from repro.sweep.budget.epoch_prices import epoch_table
-from repro.sweep.budget.halving import strategy_costs
 from repro.sweep.budget.packing import check_fits, packing_line
 from repro.sweep.budget.preflight import declared_preflight_text
 from repro.sweep.executors.slurm.profile import ClusterProfile
 from repro.sweep.graph import has_students, has_tuning, student_graph, tuning_graph
 from repro.sweep.plan import Plan
+from repro.sweep.stages.registry import stages
 
 Report = Callable[[str], None]
 
@@ -43,5 +43,6 @@ def report_dry_run(plan: Plan, gpu_model: str | None, report: Callable[[str], No
     if preflight:
         report(preflight)
     report(epoch_table((r.config for r in plan.unique.values()), load_calibration(gpu_model)))
-    if has_tuning(plan):  # the grid's GPU-hours beside successive halving's (repro/sweep/budget/halving.py)
-        report(strategy_costs(plan, gpu_model).render())
+    for stage in stages():  # each registered stage's prices (tuning: the grid's GPU-hours beside halving's)
+        for text in stage.price(plan, gpu_model):
+            report(text)

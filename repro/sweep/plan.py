@@ -23,12 +23,12 @@ from tabulate import tabulate
 
 from repro.runs.records import DAMAGED, DONE, read_status, summary_state
 from repro.runs.rundir import RunDir
-from repro.sweep.expand.halving import stage_label
-from repro.sweep.halving_state import rung_states
 from repro.sweep.spec.model import PlannedRun, SweepSpec
-from repro.training.halving import run_of
+from repro.sweep.stages.tune.halving import run_of
+from repro.sweep.stages.tune.halving_runs import stage_label
+from repro.sweep.stages.tune.halving_state import rung_states
 
-# held: not submitted, it waits for the table's baseline gate (repro/sweep/gate.py)
+# held: not submitted, it waits for the table's baseline gate (repro/sweep/stages/gate/gate.py)
 STATES = ("done", "running", "pending", "failed", "interrupted", "damaged", "new", "unknown", "held")
 SUBMITTABLE = ("failed", "interrupted", "damaged", "new")
 
@@ -67,7 +67,7 @@ class Plan:
     submitted: list[str] = field(default_factory=list)  # run ids submitted (or run locally) by this call
     failed: list[str] = field(default_factory=list)  # run ids that failed when run locally by this call
     scale: Any = None  # the Scale the sweep was expanded at (None: the paper's protocol)
-    gate: Any = None  # the baseline gate's verdict, once asked (repro/sweep/gate.py)
+    gate: Any = None  # the baseline gate's verdict, once asked (repro/sweep/stages/gate/gate.py)
 
     @cached_property
     def unique(self) -> dict[str, PlannedRun]:

@@ -27,10 +27,10 @@ from repro.sweep.executors.slurm.job_states import job_states
 from repro.sweep.executors.slurm.profile import ClusterProfile, load_profile
 from repro.sweep.executors.slurm.registry import latest_jobs, report_new_jobs, sweep_lock
 from repro.sweep.expand.expand import expand_sweep
-from repro.sweep.gate import check as check_gate
 from repro.sweep.plan import JobStates, Plan, make_plan
 from repro.sweep.spec.model import Scale, SweepSpec
 from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.stages.gate.gate import check as check_gate
 from repro.sweep.sweep_folder import remember_selection, sweep_dir, write_planned_configs
 
 EXECUTORS = ("local", "slurm")
@@ -109,7 +109,7 @@ def run_sweep(
     resubmitted and resume from their checkpoints. Returns the plan; `plan.submitted` lists the run ids submitted
     (or run, locally) by this call and `plan.failed` those that failed locally. `path` may be a SweepSpec already
     made (`repro train -m` builds one in memory). A sweep with a baseline gate runs its gate runs first and holds the
-    rest until they land near the published number (`plan.gate`, repro/sweep/gate.py); `accept_gate` goes on
+    rest until they land near the published number (`plan.gate`, repro/sweep/stages/gate/gate.py); `accept_gate` goes on
     anyway and records it. `runs_per_gpu` (else the profile's, else 1): runs trained side by side per GPU (per SLURM
     job; locally per --jobs slot), priced and memory-checked from `repro bench` (repro/sweep/budget/packing.py)."""
     if executor not in EXECUTORS:
@@ -238,7 +238,8 @@ def run_sweeps_locally(
     """Plan several sweeps of one output root (under one sweep lock), train what any of them misses here in one go
     (up to `jobs` at once; a run that several sweeps share trains once), then find each run's state again. A sweep
     whose baseline gate held its runs until its gate runs were done gets a second round, if the gate then lets them
-    go (repro/sweep/gate.py). Returns the plans after training, each with `submitted` / `failed` = its runs trained /
+    go (repro/sweep/stages/gate/gate.py). Returns the plans after training, each with `submitted` / `failed` = its runs
+    trained /
     failed or skipped by this call."""
     for sweep in sweeps:
         refuse_rows_that_need_more(sweep.spec)
@@ -310,8 +311,9 @@ def _after_training(
 
 
 def _report_tunings(plan: Plan, report: Callable[[str], None]) -> None:
-    """Each tuned cell's winner, and a warning where its grid may have missed (repro/training/tune_warnings.py)."""
-    from repro.sweep.tune_report import cell_tunings, render_tunings
+    """Each tuned cell's winner, and a warning where its grid may have missed
+    (repro/sweep/stages/tune/tune_warnings.py)."""
+    from repro.sweep.stages.tune.tune_report import cell_tunings, render_tunings
 
     text = render_tunings(cell_tunings(plan))
     if text:

@@ -42,13 +42,11 @@ def render_status(plan: Plan, gpu_name: str | None = None) -> str:
     projected (repro/sweep/budget/spend.py); each tuned cell's winner and warnings."""
     from repro.recorders.transition_check import render_records
     from repro.sweep.budget.spend import cells_table, sweep_spend
-    from repro.sweep.gate import check as check_gate
-    from repro.sweep.halving_state import render_races
-    from repro.sweep.tune_report import cell_tunings, render_tunings
+    from repro.sweep.stages.registry import stages
 
-    gate = check_gate(plan)  # the baseline gate's verdict; the runs it holds read "held"
-    tunings = render_tunings(cell_tunings(plan))
-    races = render_races(plan)  # successive halving: each rung's ranking and who went on
+    registered = stages()
+    decided = [stage.decide(plan) for stage in registered]  # the baseline gate: the runs it holds read "held"
+    reports = [text for stage, said in zip(registered, decided) for text in (*stage.report(plan), *said)]
     estimates = render_records(estimate_records(plan))
     return "\n".join(
         [
@@ -58,10 +56,8 @@ def render_status(plan: Plan, gpu_name: str | None = None) -> str:
             "",
             plan.describe(),
             sweep_spend(plan, gpu_name).render(),
-            *([races] if races else []),
-            *([tunings] if tunings else []),
             *estimates,
-            *([gate] if gate else []),
+            *reports,  # each registered stage's, in registry order (tuning's races and winners, the gate's verdict)
         ]
     )
 

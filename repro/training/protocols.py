@@ -91,3 +91,19 @@ class TrainingMethod(Protocol):
     def state_dict(self) -> dict[str, Any]: ...
 
     def load_state_dict(self, state: dict[str, Any]) -> None: ...
+
+
+@runtime_checkable
+class EpochLimit(Protocol):
+    """Where a run's training stops short of its own epochs, on its full schedule (a successive-halving rung's job:
+    repro/sweep/stages/tune/rung_job.py). The loop asks it, knowing no stage: it trains to `end_epoch`, and there
+    ends the run with status `stopped` (a finished run of its own kind, no summary) and `stopped`'s message."""
+
+    def end_epoch(self, total: int) -> int:
+        """The epoch to train to, of a run whose schedule has `total` epochs (a UserError where the limit was
+        planned for another schedule)."""
+        ...
+
+    def stopped(self, epoch: int, total: int) -> str:
+        """What the run's status says once it stopped at `epoch` of `total`."""
+        ...

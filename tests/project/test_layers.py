@@ -77,3 +77,16 @@ def test_the_experiment_method_seam_is_an_import_the_graph_sees():
     assert "repro.training.protocols" in graph["repro.methods.base"]
     assert "repro.training.protocols" in graph["repro.recorders.memorisation"]
     assert not any(t.startswith("repro.methods") for t in graph["repro.training.experiment"])
+
+
+def test_the_training_loop_imports_no_sweep_stage():
+    """`train()` trains one final config: what a sweep stage decides when a run starts (a tuned run's winner, a
+    rung's epoch limit) is decided above it (repro/sweep/stages/prepare.py) and handed in. The loop and
+    repro/training/ import nothing of repro.sweep, however the import is written."""
+    graph = import_graph()
+    loop = sorted(m for m in graph if m == "repro.train" or m.split(".")[:2] == ["repro", "training"])
+    offending = sorted(
+        f"{m} -> {t}" for m in loop for t in graph[m] if t == "repro.sweep" or t.startswith("repro.sweep.")
+    )
+    assert "repro.train" in loop and "repro.training.experiment" in loop
+    assert not offending, offending

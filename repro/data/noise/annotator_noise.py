@@ -37,7 +37,10 @@ class CifarNOptions:
     """The keys of `noise=cifar_n`."""
 
     kind: str = option(why="the noise model (noise=<kind> sets it; the registered models: repro/data/noise/)")
-    file: str | None = option(default=None, why="your copy of CIFAR-10_human.pt / CIFAR-100_human.pt (or CIFAR_N_FILE)")
+    # Where the user's copy lives (like data.root): not in the run id; the run records the file's md5 instead.
+    file: str | None = option(
+        default=None, identity=False, why="your copy of CIFAR-10_human.pt / CIFAR-100_human.pt (or CIFAR_N_FILE)"
+    )
     type: str = option(choices=_cifar_n_types, why="the label set: CIFAR-10N's aggre ... worse, CIFAR-100N's noisy")
 
 

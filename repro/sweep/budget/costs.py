@@ -29,7 +29,8 @@ from repro.sweep.budget.calibration import (
     load_calibration,
 )
 from repro.sweep.budget.packing import packed_hours
-from repro.training.halving import rung_share
+from repro.sweep.stages.tune.halving import rung_share
+from repro.sweep.stages.tune.tuning import reuses_tuning_run
 from repro.training.schedule import planned_steps
 from repro.training.step_cost import STEP_COSTS, StepCost
 
@@ -182,7 +183,8 @@ def epoch_parts(config: Mapping[str, Any], cal: Calibration) -> tuple[int, float
 
 def run_gpu_hours(config: Mapping[str, Any], cal: Calibration) -> float | None:
     """Estimated GPU-hours of one planned job; None when it cannot be priced (see `price`). A successive-halving
-    rung's job: the epochs from the previous rung, as likely as its run is to get there (repro/training/halving.py)."""
+    rung's job: the epochs from the previous rung, as likely as its run is to get there
+    (repro/sweep/stages/tune/halving.py)."""
     hours = full_run_gpu_hours(config, cal)
     return None if hours is None else hours * rung_share(config)
 
@@ -210,6 +212,7 @@ class Estimate:
     by_row: list[list[Any]] = field(default_factory=list)  # row, stage, runs, GPU-hours, per run
     notes: list[str] = field(default_factory=list)  # how estimated figures were had
     lower_bound: bool = False  # some figure is a lower bound, or some run unpriced: the total is "at least"
+    reused: tuple[int, float] = (0, 0.0)  # tuned runs that are their winning tuning run, and what they would cost
 
     def render(self) -> str:
         hours = _hours_text
@@ -231,6 +234,11 @@ class Estimate:
                 ),
             ]
         lines.append(f"still to run (not done): {at_least}{hours(self.remaining)} GPU-hours")
+        if self.reused[0]:
+            lines.append(
+                f"not trained twice: {self.reused[0]} tuned runs are their seed's winning tuning run (same config, "
+                f"seed and split: `where: []`) and take its records; {hours(self.reused[1])} GPU-hours saved"
+            )
         if self.notes:
             lines.append("estimated figures (not measured on this GPU):")
             lines += [f"  - {n}" for n in self.notes]
@@ -257,6 +265,7 @@ def estimate(
     per_stage: dict[str, list[float]] = {s: [0, 0.0] for s in STAGES}
     per_row: dict[tuple[str, str], list[float]] = {}
     remaining, unpriced, notes, lower = 0.0, {}, {}, False
+    reused = [0, 0.0]  # tuned runs that are one of their tuning runs, and the GPU-hours they would have trained
     row_names = iter(rows) if rows is not None else None
     for stage, config, done in runs:
         row = next(row_names) if row_names is not None else None
@@ -270,6 +279,10 @@ def estimate(
             reason = "; ".join(got.notes) if got is not None else "the calibration has no figure to price it from"
             unpriced.setdefault(f"{model} ({kind.key} steps): {reason}", None)
             continue
+        if reuses_tuning_run(config):  # its winning tuning run is this very training: trained once, there
+            reused[0] += 1
+            reused[1] += hours
+            hours = 0.0
         hours, note = packed_hours(hours, str(config["model"]["name"]), cal, runs_per_gpu)
         notes.update({note: None} if note else {})
         per_stage.setdefault(stage, [0, 0.0])
@@ -283,7 +296,15 @@ def estimate(
     table = [[s, int(n), _hours_text(h)] for s, (n, h) in per_stage.items() if n]
     by_row = [[r, s, int(n), _hours_text(h), _hours_text(h / n)] for (r, s), (n, h) in per_row.items()]
     return Estimate(
-        table, sum(h for _, h in per_stage.values()), remaining, list(unpriced), cal, by_row, list(notes), lower
+        table,
+        sum(h for _, h in per_stage.values()),
+        remaining,
+        list(unpriced),
+        cal,
+        by_row,
+        list(notes),
+        lower,
+        (int(reused[0]), reused[1]),
     )
 
 

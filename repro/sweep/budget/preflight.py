@@ -30,9 +30,9 @@ from repro.sweep.budget.preflight_report import movement_verdicts, recalibrated,
 from repro.sweep.expand.build import make_run
 from repro.sweep.expand.overrides import parse_all
 from repro.sweep.spec.model import PlannedRun
+from repro.sweep.stages.tune.halving import unit_id
+from repro.sweep.stages.tune.tune_warnings import MOVED_THRESHOLD
 from repro.sweep.sweep_folder import sweep_dir, write_planned_configs
-from repro.training.halving import unit_id
-from repro.training.tune_warnings import MOVED_THRESHOLD
 
 PREFLIGHT_EPOCHS = 2
 # The preflight trains at the tuning runs' peak lr throughout: no warm-up, no decay (an iteration schedule too).
@@ -223,9 +223,9 @@ def run_preflight(
         f"labels moved: mean total variation between the labels after {epochs} epoch(s) at the tuning runs' peak lr "
         f"(constant, no warm-up: {', '.join(AT_PEAK_LR)}) and their initial values; per epoch: that over "
         f"{epochs}. A tuning run whose labels move less than {MOVED_THRESHOLD} in all acts as fixed targets "
-        "(repro/training/tune_warnings.py); needed per epoch: that threshold over the tuning run's epochs at its peak "
-        "lr (its look-ahead's lr summed over its epochs, warm-up and decay counted). If every corner is below, extend "
-        "the grid's label learning rate upward before spending the table's GPU-hours."
+        "(repro/sweep/stages/tune/tune_warnings.py); needed per epoch: that threshold over the tuning run's epochs "
+        "at its peak lr (its look-ahead's lr summed over its epochs, warm-up and decay counted). If every corner is "
+        "below, extend the grid's label learning rate upward before spending the table's GPU-hours."
     )
     for line in movement_verdicts(moves):
         report(line)

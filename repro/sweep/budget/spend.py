@@ -18,7 +18,7 @@ from typing import Any
 from tabulate import tabulate
 
 from repro.runs.rundir import RunDir
-from repro.training.halving import run_of
+from repro.sweep.stages.tune.halving import run_of
 
 
 def _kind(config: dict) -> tuple:
@@ -62,7 +62,8 @@ def sweep_spend(plan: Any, gpu_name: str | None = None) -> Spend:
     """Spent and projected GPU-hours of a plan's unique runs."""
     from repro.sweep.budget.calibration import load_calibration
     from repro.sweep.budget.costs import full_run_gpu_hours
-    from repro.sweep.halving_state import epochs_left
+    from repro.sweep.stages.tune.halving_state import epochs_left
+    from repro.sweep.stages.tune.tuning import reuses_tuning_run
 
     cal = load_calibration(gpu_name)
     epoch_seconds: dict[tuple, list[float]] = {}
@@ -74,6 +75,8 @@ def sweep_spend(plan: Any, gpu_name: str | None = None) -> Spend:
             continue
         rd = RunDir(plan.output_root / "runs" / rid)
         summary = rd.read_summary() if plan.status[rid].state == "done" else None
+        if summary is not None and summary.get("same_training_as"):  # a tuning run's records: spent there, once
+            continue
         if summary is not None and isinstance(summary.get("seconds"), (int, float)):
             seconds, epochs = float(summary["seconds"]), int(summary.get("epochs") or _epochs(run.config))
         else:
@@ -85,7 +88,7 @@ def sweep_spend(plan: Any, gpu_name: str | None = None) -> Spend:
             epoch_seconds.setdefault(_kind(run.config), []).append(seconds / epochs)
     projected, measured, calibrated, unpriced = 0.0, 0, 0, 0
     for rid, run in plan.unique.items():
-        if plan.status[rid].state == "done":
+        if plan.status[rid].state == "done" or reuses_tuning_run(run.config):  # the latter trains nothing
             continue
         done_epochs, seconds = progress.get(run_of(rid), (0, 0.0))
         left = rung_left.get(rid, max(_epochs(run.config) - done_epochs, 0))
@@ -108,7 +111,7 @@ def sweep_spend(plan: Any, gpu_name: str | None = None) -> Spend:
 def cells_table(plan: Any) -> str:
     """Per cell: its runs done, running and queued (SLURM pending or not submitted yet), and its tuning winner."""
     from repro.sweep.plan import SUBMITTABLE
-    from repro.sweep.tune_report import cell_tunings
+    from repro.sweep.stages.tune.tune_report import cell_tunings
 
     winners = {
         (t.row, t.column): (t.winner or "not finished") + (" (WARNING)" if t.warnings else "")

@@ -4,7 +4,8 @@ checkpoint if there is one), and as a SLURM job requeue itself on preemption or 
 
 Takes a planned config file; returns the run's result. The config was composed and validated once, when the sweep
 was planned, and is not composed or validated again here: only the data files it reads, the device it asks for and
-the run's lock (held by `train`) are checked on the node.
+the run's lock (held by `train`) are checked on the node. Its sweep stages act on it when it starts
+(repro/sweep/stages/prepare.py: a rung's job promoted or not, a tuned run's winner), then the loop trains it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 import submitit
 
 from repro.runs import runlock
-from repro.training.halving import run_of
+from repro.sweep.stages.tune.halving import run_of
 
 REQUEUE_WAIT_S = 120  # after SIGTERM, how long a SLURM job waits for submitit's requeue signal before giving up
 
@@ -29,8 +30,8 @@ def run_planned(config_file: str | Path, *, wait: float | bool = False, progress
 
     from repro.runs.records import DAMAGED, summary_state
     from repro.runs.rundir import RunDir
+    from repro.sweep.stages.prepare import train_run
     from repro.sweep.sweep_folder import read_planned_config
-    from repro.train import train
     from repro.training.hardware import Hardware
     from repro.validation import check_paths
 
@@ -41,7 +42,7 @@ def run_planned(config_file: str | Path, *, wait: float | bool = False, progress
     Hardware.from_config(config)  # the device it asks for is here
     # A summary that cannot be read is not done (repro/sweep/plan.py): train a new attempt, the damaged one kept.
     damaged = summary_state(RunDir.for_config(config))[0] == DAMAGED
-    return train(OmegaConf.create(config), wait=wait, rerun=damaged)
+    return train_run(OmegaConf.create(config), wait=wait, rerun=damaged)  # its stages act first: a rung, a winner
 
 
 class TrainJob(submitit.helpers.Checkpointable):

@@ -13,9 +13,10 @@ Runs derived from another run take their configs from the one module that derive
 a final replay run's fold runs (the ones it reads when it trains) and a plain run's K cross-validation fold runs
 (`out_of_sample: {folds: K}`; nothing waits for them, the annotator analysis reads them).
 
-A cell with a tuning stage (`tune:`, repro/sweep/expand/tune.py) first plans its tuning runs; every run of the cell
+A cell with a tuning stage (`tune:`, repro/sweep/stages/tune/tuning_runs.py) first plans its tuning runs; every run of
+the cell
 (fold runs and final, or its single run) gets the same `tune=...` override (which runs, which keys) and depends on
-them. A student cell (`teacher:`, repro/sweep/expand/teachers.py) plans its teacher's runs before its own.
+them. A student cell (`teacher:`, repro/sweep/stages/teachers/teacher_runs.py) plans its teacher's runs before its own.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from typing import Sequence
 
 from repro.errors import UserError
 from repro.labels.fold_runs import cross_validation_configs, fold_configs_with
-from repro.sweep.expand import teachers
 from repro.sweep.expand.build import COMPOSER, make_run
 from repro.sweep.expand.overrides import (
     Override,
@@ -38,10 +38,12 @@ from repro.sweep.expand.overrides import (
     parse_part,
     quote_value,
 )
-from repro.sweep.expand.tune import plan_tuning
-from repro.sweep.expand.tune_from import borrowed_tuning
 from repro.sweep.spec.model import PlannedRun, Scale, SweepSpec
-from repro.sweep.spec.teacher_ref import TeacherRef
+from repro.sweep.stages.registry import stages
+from repro.sweep.stages.teachers import teacher_runs
+from repro.sweep.stages.teachers.teacher_ref import TeacherRef
+from repro.sweep.stages.tune.tuning_runs import plan_tuning
+from repro.sweep.stages.tune_from.tune_from_runs import borrowed_tuning
 
 
 def expand_sweep(
@@ -58,6 +60,9 @@ def expand_sweep(
             continue
         for column in spec.row_columns(row.name):
             runs += _Cell(sweep, row.name, column).runs()
+    for stage in stages():  # a registered stage that plans its own runs (repro/sweep/stages/base.py: `plan`)
+        if stage.key in spec.stage_settings:
+            runs += stage.plan(spec, spec.stage_settings[stage.key], list(runs))
     return runs
 
 
@@ -91,7 +96,7 @@ class _Cell:
         self.col: ParsedPart = sweep.columns[column]
         self.head = sweep.common + self.col.overrides + self.own.overrides
         self.learn = self.col.learn + self.own.learn
-        self.teacher: TeacherRef | None = teachers.cell_teacher(spec, row, column)
+        self.teacher: TeacherRef | None = teacher_runs.cell_teacher(spec, row, column)
         if self.teacher is not None and self.learn:
             raise UserError(
                 f"{self.where}: a cell with a teacher is a student; it cannot also learn labels (`learn:`)."
@@ -124,7 +129,7 @@ class _Cell:
             tune = self.sweep.scale.tune(tune)
         if tune is None:
             return [], [], ()
-        if tune.source is not None:  # another cell's tuning stage (repro/sweep/expand/tune_from.py)
+        if tune.source is not None:  # another cell's tuning stage (repro/sweep/stages/tune_from/tune_from_runs.py)
             sweep = self.sweep
             borrowed, tune_override = borrowed_tuning(
                 tune.source,
@@ -161,18 +166,18 @@ class _Cell:
             stage = [parse_override("split=holdout", where="stage")] if self.learn else []
             return self.head + self.learn + stage, (), []
         teacher, planned = self._teacher_runs(seed)
-        source = teachers.teacher_override(COMPOSER.choices(self.head)["method"], teacher, self.teacher, self.where)
+        source = teacher_runs.teacher_override(COMPOSER.choices(self.head)["method"], teacher, self.teacher, self.where)
         return self.head + [source], (teacher.run_id,), planned
 
     def _teacher_runs(self, seed: int) -> tuple[PlannedRun, list[PlannedRun]]:
         """(the teacher run of `seed`, every run of its cell), expanded once by the teacher's own sweep file."""
         if seed not in self._teachers:
             assert self.teacher is not None
-            spec = teachers.referenced_spec(self.teacher, seed, self.where)
+            spec = teacher_runs.referenced_spec(self.teacher, seed, self.where)
             runs = expand_sweep(
                 spec, output_root=self.sweep.output_root, scale=self.sweep.scale, extra_overrides=self.sweep.extra_texts
             )
-            self._teachers[seed] = teachers.as_teacher(runs, self.row, self.column, seed, self.teacher, self.where)
+            self._teachers[seed] = teacher_runs.as_teacher(runs, self.row, self.column, seed, self.teacher, self.where)
         return self._teachers[seed]
 
     def _student(self, seed: int, end: list[Override], tune_ids: tuple[str, ...]) -> list[PlannedRun]:

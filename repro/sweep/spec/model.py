@@ -2,7 +2,8 @@
 
 `SweepSpec` is one sweep file (sweeps/tableN.yaml) read and checked by repro/sweep/spec/sweep_file.py (its format is
 described there and in docs/cluster.md): its columns' and rows' overrides (`Part`, `RowSpec`) and their tuning,
-teacher and out-of-sample settings (repro/sweep/spec/tune_spec.py, teacher_ref.py, out_of_sample_spec.py). `PlannedRun`
+teacher and out-of-sample settings (repro/sweep/stages/tune/tune_spec.py, teacher_ref.py, out_of_sample_spec.py).
+`PlannedRun`
 is one run of its expansion (repro/sweep/expand/expand.py); `Scale` shrinks every run of a sweep.
 """
 
@@ -13,12 +14,13 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from repro.errors import UserError
-from repro.sweep.spec.gate_spec import GateSpec
-from repro.sweep.spec.out_of_sample_spec import OutOfSample
-from repro.sweep.spec.teacher_ref import TeacherRef
-from repro.sweep.spec.tune_spec import STRATEGIES, TuneSpec
+from repro.sweep.stages.gate.gate_spec import GateSpec
+from repro.sweep.stages.out_of_sample.out_of_sample_spec import OutOfSample
+from repro.sweep.stages.teachers.teacher_ref import TeacherRef
+from repro.sweep.stages.tune.tune_spec import STRATEGIES, TuneSpec
 
-# "tune": a tuning run of a cell (repro/sweep/expand/tune.py); "teacher" / "teacher fold" / "teacher tune": another
+# "tune": a tuning run of a cell (repro/sweep/stages/tune/tuning_runs.py); "teacher" / "teacher fold" / "teacher tune":
+# another
 # table's run (its folds, its tuning runs) a student learns from. Tables report "single" and "final" runs only.
 STAGES = ("tune", "single", "fold", "final", "teacher", "teacher fold", "teacher tune")
 # Keys of summary.json a table can report (repro/train.py `summarise`).
@@ -31,13 +33,14 @@ UNSET = object()
 class Scale:
     """How much of a table a sweep spends: fewer epochs, a stratified subset of the train / test data (demo, tests),
     or the strategy of every tuning stage (`--tune-strategy halving`: successive halving instead of the full grid,
-    repro/training/halving.py). It travels with every expansion of the sweep (its teachers', `repro sweep status`'s,
+    repro/sweep/stages/tune/halving.py). It travels with every expansion of the sweep (its teachers', `repro sweep
+    status`'s,
     `repro tables`', through selection.json), as the runs' ids depend on it."""
 
     epochs: int | None = None
     subset: int | None = None
     test_subset: int | None = None
-    tune_strategy: str | None = None  # None: each tuning stage's own (the file's `strategy:`, default grid)
+    tune_strategy: str | None = None  # the strategy of the stages that pin none (None: the grid)
     tune_seeds: int | None = None  # None: each tuning stage's own seeds; N: its first N (`repro demo --quick`: 1)
 
     def tune(self, tune: TuneSpec | None) -> TuneSpec | None:
@@ -47,7 +50,8 @@ class Scale:
         if self.tune_strategy is not None:
             if self.tune_strategy not in STRATEGIES:
                 raise UserError(f"tune strategy {self.tune_strategy!r}: use one of {', '.join(STRATEGIES)}.")
-            tune = replace(tune, strategy=self.tune_strategy)
+            if tune.strategy is None:  # a stage that pins its strategy in the file keeps it
+                tune = replace(tune, strategy=self.tune_strategy)
         if self.tune_seeds is not None:
             if not isinstance(self.tune_seeds, int) or isinstance(self.tune_seeds, bool) or self.tune_seeds < 1:
                 raise UserError(f"Scale: tune_seeds={self.tune_seeds!r} must be a positive whole number (or None).")
@@ -119,7 +123,8 @@ class SweepSpec:
     column_teachers: dict[str, TeacherRef] = field(default_factory=dict)  # columns whose runs are students
     column_tunes: dict[str, TuneSpec] = field(default_factory=dict)  # columns that tune their cells
     tune: TuneSpec | None = None  # the file's (rows without their own)
-    gate: GateSpec | None = None  # the cells that check the recipe first (repro/sweep/gate.py)
+    gate: GateSpec | None = None  # the cells that check the recipe first (repro/sweep/stages/gate/gate.py)
+    stage_settings: dict[str, Any] = field(default_factory=dict)  # a registered stage's key, parsed (stages/base.py)
     notes: tuple[str, ...] = ()  # printed under the rendered table (e.g. which row the paper's number most likely is)
 
     @property

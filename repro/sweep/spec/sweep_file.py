@@ -24,19 +24,20 @@ The file format (docs/cluster.md has the full description)::
       One-hot (cleanlab):                                # + 5 cross-validation fold runs (stage "fold")
         overrides: [method=baseline]
         out_of_sample: {folds: 5}
-      Ours (Instance):                                   # tuned: repro/sweep/spec/tune_spec.py
+      Ours (Instance):                                   # tuned: repro/sweep/stages/tune/tune_spec.py
         learn: [method=instance_labels]
         tune: {grid: {method.label_lr: [25, 50, 100, 200]}, select: final_val_acc}
 
 A row with `learn` is a learned-labels row: fold runs (the learn overrides, split=holdout, split.fold=0..folds-1)
 and a final run (method=replay of the same method, split=full) that waits for them. A row (or column) with
 `teacher` is a student: the referenced cell's run of the same seed (and its folds) is planned as its teacher
-(repro/sweep/expand/teachers.py). A row with `out_of_sample: {folds: K}` (optionally `columns: [...]`: only those) also
+(repro/sweep/stages/teachers/teacher_runs.py). A row with `out_of_sample: {folds: K}` (optionally `columns: [...]`:
+only those) also
 plans, per (column, seed), the K cross-validation fold runs whose held-out predictions are out-of-sample
-probabilities for every training sample of its run (cleanlab; repro/sweep/spec/out_of_sample_spec.py,
+probabilities for every training sample of its run (cleanlab; repro/sweep/stages/out_of_sample/out_of_sample_spec.py,
 repro/labels/out_of_sample.py); nothing waits for them. Any other row is one run per (column, seed). A row may
 restrict itself to some columns with `columns: [...]`. A row, column or the whole file with `tune:` first plans
-tuning runs, which the cell's runs depend on (repro/sweep/expand/tune.py). The parsed file's data classes:
+tuning runs, which the cell's runs depend on (repro/sweep/stages/tune/tuning_runs.py). The parsed file's data classes:
 repro/sweep/spec/model.py; expansion into runs: repro/sweep/expand/expand.py.
 """
 
@@ -48,15 +49,16 @@ from typing import Any, Iterable, Mapping
 import yaml
 
 from repro.errors import UserError
-from repro.sweep.spec.gate_spec import parse_gate
 from repro.sweep.spec.model import METRICS, UNSET, Part, RowSpec, SweepSpec
-from repro.sweep.spec.out_of_sample_spec import parse_out_of_sample
-from repro.sweep.spec.teacher_ref import parse_teacher
-from repro.sweep.spec.tune_spec import parse_tune
+from repro.sweep.stages.gate.gate_spec import parse_gate
+from repro.sweep.stages.out_of_sample.out_of_sample_spec import parse_out_of_sample
+from repro.sweep.stages.registry import stages
+from repro.sweep.stages.teachers.teacher_ref import parse_teacher
+from repro.sweep.stages.tune.tune_spec import parse_tune
 
 _TOP_KEYS = (
     *("name", "table", "title", "metric", "seeds", "common", "columns", "rows", "not_run", "tune"),
-    *("gate", "notes"),  # repro/sweep/spec/gate_spec.py; sentences printed under the rendered table
+    *("gate", "notes"),  # repro/sweep/stages/gate/gate_spec.py; sentences printed under the rendered table
 )
 _PART_KEYS = ("overrides", "learn", "final")
 _ROW_KEYS = (*_PART_KEYS, "columns", "needs", "teacher", "tune", "out_of_sample")
@@ -82,7 +84,8 @@ def parse_sweep(raw: Any, path: Path) -> SweepSpec:
         raise UserError(
             f"{path}: a sweep file is a mapping with keys {', '.join(_TOP_KEYS)}; got {type(raw).__name__}."
         )
-    _no_unknown(raw, _TOP_KEYS, path, "the top level")
+    own = [s for s in stages() if not s.read_by_sweep_file]  # registered stages that read their own key
+    _no_unknown(raw, (*_TOP_KEYS, *(s.key for s in own)), path, "the top level")
     for key in ("metric", "seeds", "columns", "rows"):
         if key not in raw:
             raise UserError(f"{path}: the key {key!r} is missing; a sweep file needs metric, seeds, columns and rows.")
@@ -152,6 +155,7 @@ def parse_sweep(raw: Any, path: Path) -> SweepSpec:
         tune=top_tune,
         gate=parse_gate(raw.get("gate"), path, list(row_specs), list(column_parts), tuple(seeds)),
         notes=_notes(raw.get("notes"), path),
+        stage_settings={s.key: s.parse(raw[s.key], path) for s in own if raw.get(s.key) is not None},
     )
 
 

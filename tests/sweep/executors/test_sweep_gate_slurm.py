@@ -1,4 +1,5 @@
-"""The baseline gate (repro/sweep/gate.py) on the throw-away one-node SLURM cluster: no job waits on a gate, so the
+"""The baseline gate (repro/sweep/stages/gate/gate.py) on the throw-away one-node SLURM cluster: no job waits on a
+gate, so the
 first `repro sweep --executor slurm` submits the gate runs alone; re-running the command once they are done holds the
 rest when the number is far (exit 4, nothing submitted), submits it when the number is near, and `--accept-gate`
 releases a held table."""

@@ -77,5 +77,7 @@ def test_a_halving_sweep_on_slurm_submits_rung_after_rung_and_resumes_at_the_rig
     assert all(len(Registry.load(registry.path).runs[rid]) == 1 for rid in rungs[0])  # rung 0: one submission
     summary = RunDir(out / "runs" / single).read_summary()
     assert summary["tune_strategy"].startswith("halving") and len(summary["tune_scores"]) == 1
+    # on the tuning runs' own split and seed the tuned run is the finalist's training: its records, not trained again
+    assert summary["same_training_as"] == next(rd.run_id for rd in runs if rd.is_done())
     third = run_sweep(path, output_root=out, executor="slurm", profile=PROFILE, scale=SCALE, report=lambda s: None)
     assert third.submitted == [] and third.counts() == {"done": len(plan.unique)}

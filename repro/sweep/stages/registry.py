@@ -1,0 +1,53 @@
+"""The sweep protocol's stages by their key in a sweep file (repro/sweep/stages/base.py: what a stage provides).
+The sweep asks every registered stage in this order: the sweep file's reading (repro/sweep/spec/sweep_file.py: the
+top-level keys it allows), the expansion (repro/sweep/expand/expand.py: the runs a stage adds), `repro sweep status`
+(repro/sweep/status.py), `--dry-run` (repro/sweep/dry_run.py) and a run's start (repro/sweep/stages/prepare.py).
+
+Adding a stage is one folder under repro/sweep/stages/ with its `Stage` subclass and one line here (or
+`register_stage`, for a stage defined outside the package). The classes are imported when first asked for, as the
+methods' are (repro/methods/__init__.py): a stage's hooks reach up to the plan and its reports, which sit above the
+sweep file's reading that asks for its key."""
+
+from __future__ import annotations
+
+import importlib
+
+from repro.sweep.stages.base import Stage
+
+# key -> "module:Class" (imported when first asked for), or the class `register_stage` was given. Order matters:
+# the sweep asks them in it (status prints their reports in it).
+STAGES: dict[str, str | type[Stage]] = {
+    "tune": "repro.sweep.stages.tune.stage:TuneStage",
+    "teacher": "repro.sweep.stages.teachers.stage:TeacherStage",
+    "out_of_sample": "repro.sweep.stages.out_of_sample.stage:OutOfSampleStage",
+    "gate": "repro.sweep.stages.gate.stage:GateStage",
+}
+
+
+def stage_class(key: str) -> type[Stage]:
+    target = STAGES[key]
+    if not isinstance(target, str):
+        return target
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def stages() -> list[Stage]:
+    """Every registered stage, in registry order."""
+    return [stage_class(key)() for key in STAGES]
+
+
+def register_stage(cls: type[Stage]) -> type[Stage]:
+    """Make the sweep ask `cls` too (its `key` a new top-level key of sweep files). The process that plans or
+    trains must import its module."""
+    known = STAGES.get(cls.key)
+    if known is not None and known is not cls:
+        raise ValueError(f"a stage with key {cls.key!r} is registered already ({known})")
+    STAGES[cls.key] = cls
+    return cls
+
+
+def unregister_stage(key: str) -> None:
+    """Forget a stage `register_stage` added (tests)."""
+    if not isinstance(STAGES.get(key), str):
+        STAGES.pop(key, None)

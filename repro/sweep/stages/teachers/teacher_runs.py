@@ -1,0 +1,111 @@
+"""Students in a sweep (Tables 4-5): a cell whose row (or column) has `teacher: {sweep, row, column}`.
+
+For seed s (repro/sweep/expand/expand.py plans it with these helpers):
+
+1. the teacher: the referenced cell's reported run of seed s, expanded by *its own* sweep file with this sweep's
+   output_root, scale and command-line overrides (so it is exactly the run that table plans, with the same run id;
+   its fold and tuning runs come along). Planned with stage "teacher" ("teacher fold", "teacher tune"):
+   `repro.sweep.plan` finds it done (used), queued or running (waited for with afterok), or missing (submitted);
+2. the student's config gets `method.<source option>=<teacher run id>` (distillation: method.teacher, transferred
+   labels: method.source), so a student's run id changes whenever its teacher's does;
+3. the student is one run (stage "single"); with a `tune:` stage (Tables 4-5: a grid over method.temperature) its
+   tuning runs come first and it picks the winner when it starts, like any tuned cell
+   (repro/sweep/stages/tune/tuning_runs.py).
+
+This module imports no other planning module but build.py, model.py and sweep_file.py: expand.py calls it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from repro.errors import UserError
+from repro.sweep.expand.overrides import Override, parse_override, quote_value
+from repro.sweep.spec.model import PlannedRun, SweepSpec
+from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.stages.teachers.teacher_ref import TeacherRef
+
+_SPECS: dict[tuple[Path, str], SweepSpec] = {}
+REPORTED = ("single", "final")
+_AS_TEACHER = {"fold": "teacher fold", "tune": "teacher tune"}
+
+
+def cell_teacher(spec: SweepSpec, row: str, column: str) -> TeacherRef | None:
+    """The teacher reference of a cell: its row's or its column's (never both); a reference without a column names
+    the student's own column."""
+    by_row, by_column = spec.row_specs[row].teacher, spec.column_teachers.get(column)
+    if by_row is not None and by_column is not None:
+        raise UserError(
+            f"{spec.path}: row {row!r} and column {column!r} both name a teacher; a student has one, so "
+            "keep `teacher:` on the row or on the column."
+        )
+    ref = by_row or by_column
+    return replace(ref, column=column) if ref is not None and ref.column is None else ref
+
+
+def as_teacher(
+    runs: list[PlannedRun], row: str, column: str, seed: int, ref: TeacherRef, where: str
+) -> tuple[PlannedRun, list[PlannedRun]]:
+    """(the teacher run, every run of the teacher's cell renamed to this student's cell and a teacher stage)."""
+    if not runs:
+        raise UserError(f"{where}: the teacher {ref.describe()} plans no run for that cell.")
+    teacher = next(r for r in runs if r.stage in REPORTED)
+    renamed = [
+        replace(
+            r,
+            row=row,
+            column=column,
+            seed=seed,
+            stage="teacher" if r.stage in REPORTED else _AS_TEACHER.get(r.stage, f"teacher {r.stage}"),
+        )
+        for r in runs
+    ]
+    return teacher, renamed
+
+
+def teacher_override(method: str, teacher: PlannedRun, ref: TeacherRef, where: str) -> Override:
+    """`method.<source option>=<teacher run id>` for the student's method, or a UserError if it learns from none."""
+    from repro.methods import method_class
+
+    option = method_class(method).source_option
+    if option is None:
+        raise UserError(
+            f"{where}: the row names a teacher ({ref.describe()}), but method={method} learns from no "
+            "other run; use method=distillation (teacher predictions) or method=transferred_labels "
+            "(its converged labels), or drop `teacher:`."
+        )
+    return parse_override(f"method.{option}={quote_value(teacher.run_id)}", where=where)
+
+
+def referenced_spec(ref: TeacherRef, seed: int, where: str) -> SweepSpec:
+    """The teacher's sweep restricted to its cell and `seed`, checked (read once per file content)."""
+    key = (ref.sweep, ref.sweep.read_text())
+    if key not in _SPECS:
+        _SPECS[key] = load_sweep(ref.sweep)
+    spec = _SPECS[key]
+    for kind, name, have in (("row", ref.row, spec.rows), ("column", ref.column, spec.columns)):
+        if name not in have:
+            raise UserError(
+                f"{where}: the teacher {ref.describe()} names no {kind} of {ref.sweep}; its {kind}s are: "
+                f"{', '.join(map(repr, have))}."
+            )
+    if ref.row in spec.needs:
+        raise UserError(f"{where}: the teacher {ref.describe()} cannot run yet (it needs {spec.needs[ref.row]}).")
+    if cell_teacher(spec, ref.row, ref.column) is not None:
+        raise UserError(
+            f"{where}: the teacher {ref.describe()} is itself a student; a teacher must be a run that "
+            "learns from no other run (chains of students are not planned)."
+        )
+    if seed not in spec.seeds:
+        raise UserError(
+            f"{where}: the teacher {ref.describe()} has no seed {seed} (its seeds: {spec.seeds}); a "
+            "student of seed s learns from the teacher of seed s, so give both sweeps the same seeds "
+            "(and a tuned student's tuning seeds must be seeds of the teacher's sweep)."
+        )
+    if ref.column not in spec.row_columns(ref.row):
+        raise UserError(
+            f"{where}: the teacher {ref.describe()} plans no run for that cell (the row does not cover "
+            f"the column: its columns are {spec.row_columns(ref.row)})."
+        )
+    return spec.select(rows=[ref.row], columns=[ref.column], seeds=[seed])

@@ -1,0 +1,49 @@
+"""The tuning stage (`tune:`) as a registered stage (repro/sweep/stages/base.py): its key is read by the sweep file
+(rows', columns' and the file's: tune_spec.py) and its runs planned per cell by the expansion (tuning_runs.py,
+halving_runs.py); here, what it reports, prices and does when a run starts."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from repro.sweep.graph import has_tuning
+from repro.sweep.stages.base import Plan, Prepared, Stage
+from repro.sweep.stages.tune import rung_job, tuning
+from repro.sweep.stages.tune.halving_cost import strategy_costs
+from repro.sweep.stages.tune.halving_state import render_races
+from repro.sweep.stages.tune.tune_report import cell_tunings, render_tunings
+
+
+class TuneStage(Stage):
+    key = "tune"
+    read_by_sweep_file = True
+
+    def report(self, plan: Plan) -> list[str]:
+        """Successive halving's races (each rung's ranking, who went on), then each tuned cell's winner."""
+        return [text for text in (render_races(plan), render_tunings(cell_tunings(plan))) if text]
+
+    def price(self, plan: Plan, gpu_model: str | None) -> list[str]:
+        """The grid's GPU-hours beside successive halving's (halving_cost.py)."""
+        return [strategy_costs(plan, gpu_model).render()] if has_tuning(plan) else []
+
+    def prepare(self, prepared: Prepared) -> Prepared:
+        """A rung's job: promoted to its rung? (if not, it trains nothing), then its epoch limit. A tuned run: the
+        winner of its finished tuning runs into its config (same run id), and what was tuned into its summary; where
+        the winner's tuning run of its seed is its very training, that run (`same_as`)."""
+        config: dict[str, Any] = prepared.config
+        rung = rung_job.gate(config)
+        if rung is not None and not rung.promoted:
+            return replace(prepared, skip=rung.why)
+        same_as = ""
+        if tuning.tuned_keys(config):
+            config = tuning.apply(config)
+            # the winner's tuning run of this run's seed may be this very training (`where: []`): not trained twice
+            same_as = tuning.same_training(config).get(tuple(config["tune"]["chosen"]), "")
+        return replace(
+            prepared,
+            config=config,
+            limit=rung_job.limit(config) or prepared.limit,
+            summary_fields={**prepared.summary_fields, **tuning.summary_fields(config)},
+            same_as=same_as or prepared.same_as,
+        )

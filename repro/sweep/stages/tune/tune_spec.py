@@ -1,0 +1,259 @@
+"""The `tune:` stage of a sweep file: a grid over a row's method keys, chosen on validation before the row trains.
+
+    rows:
+      Ours (Instance):
+        learn: [method=instance_labels]
+        tune:
+          grid: {method.label_lr: [25, 50, 100, 200], method.init_target_prob: [0.3, 0.5, 0.7, 0.9]}
+          select: final_val_acc          # a validation metric (default); test metrics are refused
+          where: [split=holdout, split.fold=0]   # default: fold 0's 20% held-out meta set is the validation set
+          seeds: [0]                     # default: the file's first seed
+          epochs: 50                     # optional: a shorter budget for the tuning runs only
+          strategy: grid                 # optional: pins this stage's strategy, grid (every point trains to the
+                                         # end) or halving; unpinned stages take `--tune-strategy` (default grid)
+          eta: 3                         # halving: the top 1/eta of a rung's points go on to the next (default 3)
+          min_epochs: 10                 # halving: the first rung trains at least this many epochs (default 1)
+          min_fraction: 0.25             # halving: ... and at least this share of the run's epochs (default 0.25)
+          finalists: 3                   # halving: at least this many points train to the end (default: eta)
+          preflight: true                # optional: `repro sweep FILE` trains the grid's corners for a few epochs
+                                         # first and says whether the labels move as the tuning needs (default false)
+
+A grid value list may be written as a range, `{start: 0, stop: 10, step: 0.25}` (start, start + step, ..., stop).
+`tune:` may sit on a row, on a column (Tables 4-5: the temperature-scaling columns) or at the top of the file (every
+row; a row opts out with `tune: null`). The planner (repro/sweep/stages/tune/tuning_runs.py) turns it into tuning
+runs, one per grid point and seed, that the cell's runs depend on; the runs pick the winner when they start
+(repro/sweep/stages/tune/tuning.py). `strategy: halving` races the points by successive halving instead
+(repro/sweep/stages/tune/halving.py, repro/sweep/stages/tune/halving_runs.py); `repro sweep --tune-strategy` sets the
+strategy of every tuning stage of a sweep that pins none. A stage pins `strategy: grid` where halving's early ranking
+is known to mislead (a temperature, a noisy table: the reason sits beside it in the sweep file). The first rung never
+falls inside the runs' warm-up.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+from repro.errors import UserError
+from repro.sweep.stages.teachers.teacher_ref import TeacherRef, parse_teacher
+from repro.sweep.stages.tune.halving import DEFAULT_ETA, DEFAULT_MIN_FRACTION
+from repro.sweep.stages.tune.tuning import SELECT_METRICS
+
+_KEYS = (
+    "grid",
+    "select",
+    "where",
+    "seeds",
+    "epochs",
+    "strategy",
+    "eta",
+    "min_epochs",
+    "min_fraction",
+    "finalists",
+    "preflight",
+)
+STRATEGIES = ("grid", "halving")
+# `tune: {from: {sweep, row, column}}`: the cell takes another cell's tuning stage
+# (repro/sweep/stages/tune_from/tune_from_runs.py)
+DEFAULT_WHERE = ("split=holdout", "split.fold=0")
+DEFAULT_SELECT = "final_val_acc"
+MAX_POINTS = 1000  # a grid larger than this is almost surely a typo in a range
+
+
+@dataclass(frozen=True)
+class TuneSpec:
+    grid: tuple[tuple[str, tuple[Any, ...]], ...]  # (key, values) in file order
+    select: str = DEFAULT_SELECT
+    where: tuple[str, ...] = DEFAULT_WHERE
+    seeds: tuple[int, ...] = ()
+    epochs: int | None = None
+    source: TeacherRef | None = (
+        None  # set: another cell's tuning runs decide (repro/sweep/stages/tune_from/tune_from_runs.py)
+    )
+    strategy: str | None = None  # pinned by the file: "grid" or "halving"; None: the sweep's (`--tune-strategy`)
+    eta: int = DEFAULT_ETA  # halving: the top 1/eta of a rung go on
+    min_epochs: int = 1  # halving: the first rung's least epochs
+    min_fraction: float = DEFAULT_MIN_FRACTION  # halving: the first rung's least share of the run's epochs
+    finalists: int | None = None  # halving: the fewest points that train to the end (None: eta)
+    # `repro sweep FILE` runs the preflight on this stage before its tuning runs (repro/sweep/budget/preflight.py):
+    # a recipe the grid was not chosen for (another lr or length) should learn that its labels move before it spends
+    preflight: bool = False
+
+    @property
+    def keys(self) -> list[str]:
+        return [k for k, _ in self.grid]
+
+    @property
+    def halves(self) -> bool:
+        """Whether the stage races its points by successive halving (unpinned and no `--tune-strategy`: the grid)."""
+        return self.strategy == "halving"
+
+    @property
+    def least_finalists(self) -> int:
+        return self.eta if self.finalists is None else self.finalists
+
+    def points(self) -> list[tuple[Any, ...]]:
+        """Every grid point in file order: the first key varies slowest (this order breaks ties: the first wins)."""
+        out: list[tuple[Any, ...]] = [()]
+        for _, values in self.grid:
+            out = [p + (v,) for p in out for v in values]
+        return out
+
+    def describe(self) -> str:
+        if self.source is not None:
+            column = "the same column" if self.source.column is None else repr(self.source.column)
+            return f"at {self.source.sweep.name}'s tuned point (row {self.source.row!r}, {column}: its tuning runs)"
+
+        def shown(values: tuple[Any, ...]) -> str:
+            text = [f"{v:g}" if isinstance(v, float) else str(v) for v in values]
+            return ", ".join(text) if len(text) <= 8 else f"{text[0]}, {text[1]}, ..., {text[-1]} ({len(text)} values)"
+
+        grid = " x ".join(f"{k.split('.')[-1]} {{{shown(vs)}}}" for k, vs in self.grid)
+        return (
+            f"{grid} on {' '.join(self.where) or 'the run split'} (seeds {list(self.seeds)}), by {self.select}"
+            + (f", {self.epochs} epochs" if self.epochs else "")
+            + (f", successive halving (eta {self.eta})" if self.halves else "")
+        )
+
+
+def parse_tune(value: Any, path: Path, where: str, first_seed: int) -> TuneSpec | None:
+    """A `tune:` mapping checked for shape; keys and values are checked when the tuning runs are composed."""
+    if value is None:
+        return None
+    if isinstance(value, Mapping) and "from" in value:
+        if set(value) != {"from"}:
+            raise UserError(
+                f"{path}: {where}.from takes another cell's whole tuning stage; give it alone, e.g. "
+                "{from: {sweep: table6.yaml, row: Ours (Instance labels)}} (without column: this cell's own)."
+            )
+        return TuneSpec(grid=(), source=parse_teacher(value["from"], path, f"{where}.from"))
+    example = "{grid: {method.label_lr: [25, 50], method.init_target_prob: [0.5, 0.9]}, select: final_val_acc}"
+    if not isinstance(value, Mapping) or "grid" not in value:
+        raise UserError(
+            f"{path}: {where} must be a mapping with a `grid:` of method keys to values, e.g. {example}; got {value!r}."
+        )
+    unknown = [k for k in value if k not in _KEYS]
+    if unknown:
+        raise UserError(
+            f"{path}: unknown key {unknown[0]!r} in {where}; the keys allowed there are {', '.join(_KEYS)}."
+        )
+    grid_raw = value["grid"]
+    if not isinstance(grid_raw, Mapping) or not grid_raw:
+        raise UserError(f"{path}: {where}.grid is empty; give at least one key with its values, e.g. {example}.")
+    grid = []
+    for key, values in grid_raw.items():
+        if not isinstance(key, str) or "=" in key or "." not in key:
+            raise UserError(
+                f"{path}: {where}.grid key {key!r} is not a config key; a grid ranges over the values of "
+                "keys such as method.label_lr (config groups such as method= are not tuned)."
+            )
+        grid.append((key, _values(values, path, f"{where}.grid.{key}")))
+    points = math.prod(len(v) for _, v in grid)
+    if points > MAX_POINTS:
+        raise UserError(f"{path}: {where}.grid has {points} points (more than {MAX_POINTS}); check its ranges.")
+    select = value.get("select", DEFAULT_SELECT)
+    if select not in SELECT_METRICS:
+        raise UserError(
+            f"{path}: {where}.select={select!r} is not a validation metric. Tuning picks on validation, never on test "
+            f"(that would report a test score chosen on the test set); use one of {', '.join(SELECT_METRICS)}."
+        )
+    where_o = value.get("where", list(DEFAULT_WHERE))
+    if not isinstance(where_o, list) or not all(isinstance(o, str) for o in where_o):
+        raise UserError(
+            f"{path}: {where}.where must be a list of overrides saying where the tuning runs train, e.g. "
+            f"[split=holdout, split.fold=0] (the default); got {where_o!r}."
+        )
+    seeds = value.get("seeds", [first_seed])
+    if (
+        not isinstance(seeds, list)
+        or not seeds
+        or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds)
+        or len(set(seeds)) != len(seeds)
+    ):
+        raise UserError(
+            f"{path}: {where}.seeds={seeds!r} must be a list of distinct seeds, e.g. [0] (the default: the "
+            "file's first seed; several seeds are averaged)."
+        )
+    epochs = value.get("epochs")
+    if epochs is not None and (not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1):
+        raise UserError(
+            f"{path}: {where}.epochs={epochs!r} must be a positive whole number (the tuning runs' "
+            "budget), or left out for the runs' own epochs."
+        )
+    strategy = value.get("strategy")
+    if strategy is not None and strategy not in STRATEGIES:
+        raise UserError(
+            f"{path}: {where}.strategy={strategy!r}: use grid (every grid point trains to the end: the paper's "
+            "protocol) or halving (successive halving: points behind at a rung stop there), or leave it out for "
+            "the sweep's (`--tune-strategy`, default grid)."
+        )
+    eta, min_epochs = value.get("eta", DEFAULT_ETA), value.get("min_epochs", 1)
+    finalists = value.get("finalists")
+    for key, number, least in (("eta", eta, 2), ("min_epochs", min_epochs, 1), ("finalists", finalists, 1)):
+        if key == "finalists" and number is None:
+            continue
+        if not isinstance(number, int) or isinstance(number, bool) or number < least:
+            raise UserError(
+                f"{path}: {where}.{key}={number!r} must be a whole number of at least {least} (successive halving: "
+                "eta, the top 1/eta of a rung go on, default 3; min_epochs, the first rung's least epochs, default 1; "
+                "finalists, the fewest points that train to the end, default eta)."
+            )
+    min_fraction = value.get("min_fraction", DEFAULT_MIN_FRACTION)
+    if not isinstance(min_fraction, (int, float)) or isinstance(min_fraction, bool) or not 0 <= min_fraction < 1:
+        raise UserError(
+            f"{path}: {where}.min_fraction={min_fraction!r} must be a number in [0, 1): the share of the runs' epochs "
+            f"the first rung trains at least (successive halving; default {DEFAULT_MIN_FRACTION})."
+        )
+    preflight = value.get("preflight", False)
+    if not isinstance(preflight, bool):
+        raise UserError(
+            f"{path}: {where}.preflight={preflight!r} must be true (train the grid's corners for a few epochs before "
+            "the tuning runs and say whether the labels move as the tuning needs) or false (the default)."
+        )
+    return TuneSpec(
+        grid=tuple(grid),
+        select=str(select),
+        where=tuple(where_o),
+        seeds=tuple(seeds),
+        epochs=epochs,
+        strategy=None if strategy is None else str(strategy),
+        eta=eta,
+        min_epochs=min_epochs,
+        min_fraction=float(min_fraction),
+        finalists=finalists,
+        preflight=preflight,
+    )
+
+
+def _values(values: Any, path: Path, where: str) -> tuple[Any, ...]:
+    if isinstance(values, Mapping):
+        return tuple(grid_range(values, path, where))
+    if not isinstance(values, list) or not values:
+        raise UserError(
+            f"{path}: {where} must be a non-empty list of values, e.g. [25, 50, 100], or a range "
+            f"{{start: 0, stop: 10, step: 0.25}}; got {values!r}."
+        )
+    if not all(isinstance(v, (int, float, str, bool)) for v in values):
+        raise UserError(f"{path}: {where} must list plain values (numbers, strings, true/false); got {values!r}.")
+    if len(set(map(repr, values))) != len(values):
+        raise UserError(f"{path}: {where} lists a value twice ({values!r}); each grid value once.")
+    return tuple(values)
+
+
+def grid_range(spec: Mapping[str, Any], path: Path | str, where: str) -> list[float]:
+    """{start, stop, step} -> start, start + step, ..., up to stop (included when on the grid)."""
+    try:
+        start, stop, step = (float(spec[k]) for k in ("start", "stop", "step"))
+        if set(spec) != {"start", "stop", "step"}:
+            raise KeyError
+    except (TypeError, KeyError, ValueError):
+        start = stop = step = math.nan
+    if not all(math.isfinite(v) for v in (start, stop, step)) or step <= 0 or stop < start:
+        raise UserError(
+            f"{path}: {where}={dict(spec)!r}: a range needs exactly the numbers start, stop >= start and "
+            "step > 0, e.g. the paper's temperature grid {start: 0, stop: 10, step: 0.25} (41 values)."
+        )
+    count = int(math.floor((stop - start) / step + 1e-9)) + 1
+    return [round(start + i * step, 6) for i in range(count)]

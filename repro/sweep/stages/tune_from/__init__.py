@@ -1,0 +1,1 @@
+"""`tune: {from: ...}`: a cell trained at another cell's tuned point."""

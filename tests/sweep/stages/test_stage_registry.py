@@ -1,0 +1,104 @@
+"""A stage is one class registered (repro/sweep/stages/base.py, registry.py): a toy stage written in a temporary
+folder and registered reads its own key of a sweep file through its schema declaration, plans runs that depend on
+the sweep's, prices them in the dry run and reports them in `repro sweep status`, with no other file changed."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+from presets import TINY_BASELINE_SWEEP, write_tiny_sweep
+from repro.cli import main
+from repro.errors import UserError
+from repro.sweep.expand.expand import expand_sweep
+from repro.sweep.spec.model import Scale
+from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.stages.registry import STAGES, register_stage, unregister_stage
+
+TOY = '''
+from repro.schema import option, schema
+from repro.sweep.expand.overrides import parse_override
+from repro.sweep.expand.build import make_run
+from repro.sweep.stages.base import Stage
+
+
+@schema
+class ToySpec:
+    """The toy stage's key: each reported run gets a toy run of `epochs` epochs after it."""
+
+    epochs: int = option(ge=1, why="the toy runs' epochs")
+
+
+class ToyStage(Stage):
+    key = "toy"
+    Spec = ToySpec
+
+    def plan(self, spec, setting, runs):
+        return [
+            make_run(
+                run.row, run.column, run.seed, "toy", None,
+                [parse_override(o, where="toy") for o in run.overrides if not o.startswith("sweep.stage=")]
+                + [parse_override(f"optim.epochs={setting.epochs}", where="toy")],
+                (run.run_id,), "toy",
+            )
+            for run in runs
+            if run.stage == "single"
+        ]
+
+    def price(self, plan, gpu_model):
+        toys = [r for r in plan.unique.values() if r.stage == "toy"]
+        return [f"toy stage: {len(toys)} run(s) of {toys[0].config['optim']['epochs']} epoch(s)"]
+
+    def report(self, plan):
+        toys = [rid for rid, r in plan.unique.items() if r.stage == "toy"]
+        return [f"toy stage: {sum(plan.status[rid].state == 'done' for rid in toys)} of {len(toys)} done"]
+'''
+
+
+@pytest.fixture
+def toy_stage(tmp_path, monkeypatch):
+    folder = tmp_path / "plugins"
+    folder.mkdir()
+    (folder / "toy_stage.py").write_text(TOY)
+    monkeypatch.syspath_prepend(str(folder))
+    module = importlib.import_module("toy_stage")
+    register_stage(module.ToyStage)
+    yield module.ToyStage
+    unregister_stage("toy")
+
+
+def test_a_registered_stage_reads_its_key_plans_prices_and_reports(toy_stage, tmp_path, capsys):
+    assert STAGES["toy"] is toy_stage
+    path = write_tiny_sweep(tmp_path, TINY_BASELINE_SWEEP + "    toy: {epochs: 2}\n")
+    spec = load_sweep(path)
+    runs = expand_sweep(spec, output_root=tmp_path / "out", scale=Scale(epochs=1))
+    single, toy = [r for r in runs if r.stage == "single"], [r for r in runs if r.stage == "toy"]
+    assert len(single) == len(toy) == 1 and toy[0].depends_on == (single[0].run_id,)
+    assert toy[0].config["optim"]["epochs"] == 2 and toy[0].run_id != single[0].run_id
+
+    out = str(tmp_path / "out")
+    assert main(["sweep", str(path), "--output-root", out, "--dry-run", "--epochs", "1"]) == 0
+    text = capsys.readouterr().out
+    assert "sweep tiny: 2 runs" in text and "toy stage: 1 run(s) of 2 epoch(s)" in text
+    assert main(["sweep", "status", str(path), "--output-root", out, "--epochs", "1"]) == 0
+    assert "toy stage: 0 of 1 done" in capsys.readouterr().out
+
+
+def test_a_registered_stage_key_is_checked_by_its_declaration(toy_stage, tmp_path):
+    path = write_tiny_sweep(tmp_path, TINY_BASELINE_SWEEP + "    toy: {epochs: 0}\n")
+    with pytest.raises(UserError, match="toy"):
+        load_sweep(path)
+
+
+def test_an_unregistered_key_is_refused(tmp_path):
+    path = write_tiny_sweep(tmp_path, TINY_BASELINE_SWEEP + "    toy: {epochs: 2}\n")
+    with pytest.raises(UserError, match="unknown key 'toy'"):
+        load_sweep(path)
+
+
+def test_the_built_in_stages_are_registered_with_their_keys():
+    from repro.sweep.stages.registry import stage_class
+
+    assert {"tune", "gate", "teacher", "out_of_sample"} <= set(STAGES)
+    assert all(stage_class(key).key == key for key in STAGES)
