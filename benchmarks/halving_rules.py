@@ -18,9 +18,10 @@ run at a time, no W&B: about 25 minutes of one CPU thread with one tuning seed (
 
 Per tuned cell and rule (grid; halving with the old defaults: eta 3, min_fraction 0, one finalist; the new defaults:
 eta 3, min_fraction 0.25, three finalists; and eta 2 with the new floor, two finalists) it reports the rungs, the
-winner, whether it is the grid's, its full-length test accuracy (mean final_test_acc over the tuning seeds) and the
-difference to the grid winner's, and the epochs the rule trains (per rung: its survivors x the epochs since the
-previous rung, times the seeds) as a share of the grid's; then per rule the summary over the cells.
+point ahead at the first rung, the winner, whether it is the grid's, its full-length test accuracy (mean
+final_test_acc over the tuning seeds) and the difference to the grid winner's, and the epochs the rule trains (per
+rung: its survivors x the epochs since the previous rung, times the seeds) as a share of the grid's; then per rule
+the summary over the cells.
 """
 
 from __future__ import annotations
@@ -146,6 +147,7 @@ class Outcome:
     rungs: tuple[int, ...]  # the epochs it ranks at, ending at the full length
     survivors: tuple[int, ...]  # points that train to each rung
     winner: tuple[Any, ...]
+    leader: tuple[Any, ...] | None  # the point ahead at the first rung (None: the grid, no rung before the end)
     test: float  # the winner's mean final_test_acc at full length over the tuning seeds
     epochs: int  # epochs it trains, all seeds
 
@@ -174,7 +176,8 @@ def replay(
     seeds = len(ladder.runs[0])
     epochs = sum(len(r) * (e - (rungs[k - 1] if k else 0)) * seeds for k, (r, e) in enumerate(zip(racing, rungs)))
     test = summaries(runs_root, ladder.runs[ladder.points.index(winner)], "final_test_acc")
-    return Outcome(rungs, tuple(map(len, racing)), winner, test, epochs)
+    leader = ladder.points[race.rungs[0].ranked[0][0]] if race.rungs else None
+    return Outcome(rungs, tuple(map(len, racing)), winner, leader, test, epochs)
 
 
 def rule_rungs(tune, tuning_config: dict, points: int, rule: Mapping[str, Any] | None) -> tuple[int, ...]:
@@ -224,13 +227,15 @@ def render(found: list[dict]) -> str:
                     name,
                     ", ".join(map(str, o.rungs)),
                     " -> ".join(map(str, o.survivors)),
+                    "" if o.leader is None else point_text(cell["keys"], o.leader),
                     point_text(cell["keys"], o.winner) if name == "grid" or o.winner != grid.winner else "same",
                     f"{100 * o.test:.1f}",
                     "" if name == "grid" else f"{100 * (o.test - grid.test):+.1f}",
                     f"{o.epochs} ({o.epochs / grid.epochs:.0%})",
                 ]
             )
-    headers = ["cell", "rule", "rungs (epochs)", "points", "winner", "test %", "vs grid", "epochs (share)"]
+    headers = ["cell", "rule", "rungs (epochs)", "points", "first rung's leader", "winner", "test %", "vs grid"]
+    headers.append("epochs (share)")
     lines = [tabulate(body, headers=headers, tablefmt="github"), ""]
     for name in list(RULES)[1:]:
         costs = [100 * (c["outcomes"]["grid"].test - c["outcomes"][name].test) for c in found]

@@ -55,6 +55,7 @@ def test_old_defaults_keep_the_early_leader_and_the_new_ones_the_winner_at_full_
     assert grid.rungs == (12,) and grid.winner == (0.2,) and grid.test == 0.90 and grid.epochs == 4 * EPOCHS
     # old: ranks at epoch 4 (12 / 3), one point on: the early leader, 0.10 behind the grid's test accuracy
     assert old.rungs == (4, 12) and old.survivors == (4, 1) and old.winner == (0.0,) and old.test == 0.80
+    assert old.leader == new.leader == (0.0,) and grid.leader is None
     assert old.epochs == 4 * 4 + 1 * 8
     # new: the same rung (a quarter of 12 is 3, so 4 stands) but 3 finalists, which include the true winner
     assert new.rungs == (4, 12) and new.survivors == (4, 3) and new.winner == (0.2,) and new.epochs == 4 * 4 + 3 * 8
