@@ -199,6 +199,9 @@ def cells(root: Path) -> list[dict]:
             if run.stage not in ("single", "final") or not tune.get("keys") or run.seed != plan.spec.seeds[0]:
                 continue
             entries = list(tune["runs"])
+            if not {str(e["run"]) for e in entries} <= plan.done:
+                print(f"not trained yet: {run.column} / {run.row} (left out)")
+                continue
             spec_tune = plan.spec.cell_tune(run.row, run.column)
             points = len({tuple(e["values"]) for e in entries})
             first = by_id[str(entries[0]["run"])].config
