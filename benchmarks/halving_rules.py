@@ -128,7 +128,14 @@ def train(root: Path) -> None:
     torch.set_num_threads(1)
     todo, configs, done = {}, {}, set()
     for plan in plans(root):
-        needed = [r for r in plan.to_submit if r.stage not in ("single", "final", "fold")]
+        keep = {r.run_id for r in plan.to_submit if r.stage not in ("single", "final", "fold")}
+        stack = list(keep)
+        while stack:  # and what they need: a student's teacher may be another row's reported run
+            for dep in plan.unique[stack.pop()].depends_on:
+                if dep not in keep and dep not in plan.done:
+                    keep.add(dep)
+                    stack.append(dep)
+        needed = [r for r in plan.to_submit if r.run_id in keep]
         configs = {**write_planned_configs(sweep_dir(root, plan.spec.name), needed), **configs}
         todo.update({r.run_id: r for r in needed})
         done |= set(plan.done)
