@@ -14,7 +14,7 @@ noise; MNIST-1D, 15 / 20 epochs, as sweeps/mnist1d/): per file an instance-label
 init_target_prob {0.5, 0.9}: 12 points), a label-smoothing epsilon grid {0, 0.2, 0.4, 0.6, 0.8} and, on digits, a
 tiny-CNN student's distillation temperature {0, 1, 2, 3, 4, 6} (its small-CNN teacher: the file's one-hot row). The
 noisy files tune on the clean meta set (`where: []`), the clean ones on fold 0's held-out 20%. One torch thread, one
-run at a time, no W&B: about 25 minutes of one CPU thread with one tuning seed (`--seeds 2` doubles it).
+run at a time, no W&B: about 20 minutes of one CPU thread with one tuning seed (`--seeds 2` doubles it).
 
 Per tuned cell and rule (grid; halving with the old defaults: eta 3, min_fraction 0, one finalist; the new defaults:
 eta 3, min_fraction 0.25, three finalists; and eta 2 with the new floor, two finalists) it reports the rungs, the
