@@ -2,11 +2,13 @@
 frame (analysis/collect.py) by run id. Tables and figures find their runs only this way, so both report the runs the
 sweep file says make a cell, and nothing else that happens to share an output root.
 
-Takes planned runs and the run frame; gives each planned run with its frame row (None: never started).
+Takes planned runs and the run frame; gives each planned run with its frame row (None: never started). A tuned run
+that is its winning tuning run has that run's record when the frame has none of its own (`adopted_record`).
 """
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
@@ -14,6 +16,7 @@ import pandas as pd
 
 from analysis.collect import DONE
 from analysis.sweeps import PlannedRun
+from repro.sweep.stages.tune.tuning import choose, reuses_tuning_run, same_training
 
 # A cell's reported runs: a plain run ("single") or a learned row's replay ("final"); the fold runs of a learned row
 # only learn its labels, tuning and teacher runs are the cell's inputs.
@@ -40,6 +43,28 @@ def index_runs(frame: pd.DataFrame) -> dict[str, dict[str, Any]]:
     return {rec["run_id"]: rec for rec in order.drop(columns="_done").to_dict("records")}
 
 
+def adopted_record(planned: PlannedRun, by_id: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+    """A tuned run that is its winning tuning run (repro/runs/adopt.py) has no record of its own where the runs come
+    from W&B (it trained nothing, so it logged no W&B run): its record is the winner's tuning run's, found as the
+    run would find it, from the tuning runs' `select` scores (mean over seeds, ties to the grid's first point). None
+    when the run is not such a run, its race was successive halving (decided from run directories), or a tuning
+    run is missing or not done."""
+    config = planned.config
+    if not reuses_tuning_run(config) or (config.get("tune") or {}).get("halving"):
+        return None
+    tune = config["tune"]
+    points: dict[tuple, list[float]] = {}
+    for entry in tune["runs"]:
+        record = by_id.get(str(entry["run"]))
+        score = None if record is None or record["state"] != DONE else record.get(tune["select"])
+        if not isinstance(score, (int, float)) or isinstance(score, bool) or score != score:
+            return None
+        points.setdefault(tuple(entry["values"]), []).append(float(score))
+    winner = choose([(point, statistics.fmean(scores), []) for point, scores in points.items()])
+    source = same_training(config)[winner]
+    return {**by_id[source], "run_id": planned.run_id, "same_training_as": source}
+
+
 def cell_runs(
     planned: Iterable[PlannedRun],
     by_id: dict[str, dict[str, Any]],
@@ -52,7 +77,7 @@ def cell_runs(
     """The planned runs of the given rows and columns (empty: all) at these stages (and this fold), in plan order,
     each with its frame row."""
     return [
-        CellRun(p, by_id.get(p.run_id))
+        CellRun(p, by_id.get(p.run_id) or adopted_record(p, by_id))
         for p in planned
         if p.stage in stages
         and (not rows or p.row in rows)

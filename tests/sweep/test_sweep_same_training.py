@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from analysis.cells import cell_runs, index_runs
+from analysis.collect import collect_runs
 from presets import QUIET_YAML
 from repo_paths import REPO
 from repro.cli import main
@@ -61,6 +63,12 @@ def test_a_tuned_run_of_a_tuning_seed_takes_the_winners_records_and_trains_nothi
     assert "took its records, trained nothing" in tuned[0].log_file.read_text()
     assert "same_training_as" not in seed1  # seed 1 tuned nothing: it trains with the winner's values
     assert tuned[1].read_config()["method"]["epsilon"] == tuned[0].read_config()["method"]["epsilon"]
+    # runs read from W&B: the adopted run logged no W&B run of its own, and its cell finds the winner's record
+    frame = collect_runs(out)
+    frame = frame[frame["run_id"] != tuned[0].run_id]
+    (cell,) = [c for c in cell_runs(runs, index_runs(frame)) if c.planned.run_id == tuned[0].run_id]
+    assert cell.done and cell.run["same_training_as"] == winner.run_id
+    assert cell.run["final_test_acc"] == seed0["final_test_acc"]
 
 
 def test_a_tuning_stage_on_another_split_is_not_the_same_training(tmp_path):
