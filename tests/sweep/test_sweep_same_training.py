@@ -8,6 +8,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from omegaconf import OmegaConf
 
 from analysis.cells import cell_runs, index_runs
 from analysis.collect import collect_runs
@@ -19,6 +20,7 @@ from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.run import run_sweep
 from repro.sweep.spec.model import Scale
 from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.stages.prepare import train_run
 from repro.sweep.stages.tune.tuning import reuses_tuning_run, tuned_keys
 
 SCALE = Scale(epochs=1, subset=200, test_subset=100)
@@ -69,6 +71,11 @@ def test_a_tuned_run_of_a_tuning_seed_takes_the_winners_records_and_trains_nothi
     (cell,) = [c for c in cell_runs(runs, index_runs(frame)) if c.planned.run_id == tuned[0].run_id]
     assert cell.done and cell.run["same_training_as"] == winner.run_id
     assert cell.run["final_test_acc"] == seed0["final_test_acc"]
+    # --rerun keeps the adopted run as an earlier attempt and adopts again: still nothing trained
+    (planned,) = [r for r in runs if r.run_id == tuned[0].run_id]
+    again = train_run(OmegaConf.create(planned.config), rerun=True)
+    assert again.summary["same_training_as"] == winner.run_id and not again.already_done
+    assert (out / "attempts" / tuned[0].run_id).is_dir()
 
 
 def test_a_tuning_stage_on_another_split_is_not_the_same_training(tmp_path):

@@ -22,6 +22,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from repro.config import to_container
 from repro.runs.adopt import adopt
+from repro.runs.attempts import archive_done_run
 from repro.runs.records import read_summary
 from repro.runs.rundir import RunDir
 from repro.sweep.stages.base import Prepared
@@ -29,8 +30,11 @@ from repro.sweep.stages.registry import stages
 from repro.train import RunResult, train
 
 
-def _adopt(rd: RunDir, prepared: Prepared, wait: float | bool) -> RunResult:
-    """A run that is a finished run's very training: that run's records, nothing trained (repro/runs/adopt.py)."""
+def _adopt(rd: RunDir, prepared: Prepared, wait: float | bool, rerun: bool) -> RunResult:
+    """A run that is a finished run's very training: that run's records, nothing trained (repro/runs/adopt.py).
+    `rerun`: the done run is kept as an earlier attempt first, as `train` keeps one, and adopts again."""
+    if rerun and rd.is_done():
+        archive_done_run(rd, wait)
     with rd.hold(wait):
         if rd.is_done():  # the writer we waited for finished it
             return RunResult(rd, read_summary(rd) or {}, already_done=True)
@@ -61,7 +65,7 @@ def train_run(
     if prepared.skip:
         return RunResult(RunDir.for_config(config), {"stopped": prepared.skip}, stopped=prepared.skip)
     if prepared.same_as:
-        return _adopt(RunDir.for_config(config), prepared, wait)
+        return _adopt(RunDir.for_config(config), prepared, wait, rerun)
     return train(
         OmegaConf.create(prepared.config) if prepared.config is not config else cfg,
         limit=prepared.limit,
