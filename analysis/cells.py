@@ -16,6 +16,7 @@ import pandas as pd
 
 from analysis.collect import DONE
 from analysis.sweeps import PlannedRun
+from analysis.wandb_source import PATH_PREFIX
 from repro.sweep.stages.tune.tuning import choose, reuses_tuning_run, same_training
 
 # A cell's reported runs: a plain run ("single") or a learned row's replay ("final"); the fold runs of a learned row
@@ -47,8 +48,8 @@ def adopted_record(planned: PlannedRun, by_id: dict[str, dict[str, Any]]) -> dic
     """A tuned run that is its winning tuning run (repro/runs/adopt.py) has no record of its own where the runs come
     from W&B (it trained nothing, so it logged no W&B run): its record is the winner's tuning run's, found as the
     run would find it, from the tuning runs' `select` scores (mean over seeds, ties to the grid's first point). None
-    when the run is not such a run, its race was successive halving (decided from run directories), or a tuning
-    run is missing or not done."""
+    when the run is not such a run, its race was successive halving (decided from run directories), a tuning run is
+    missing or not done, or the runs come from run directories (where an adopted run has its own)."""
     config = planned.config
     if not reuses_tuning_run(config) or (config.get("tune") or {}).get("halving"):
         return None
@@ -62,6 +63,8 @@ def adopted_record(planned: PlannedRun, by_id: dict[str, dict[str, Any]]) -> dic
         points.setdefault(tuple(entry["values"]), []).append(float(score))
     winner = choose([(point, statistics.fmean(scores), []) for point, scores in points.items()])
     source = same_training(config)[winner]
+    if not str(by_id[source].get("path") or "").startswith(PATH_PREFIX):
+        return None  # run directories: an adopted run has its own, and a run not yet adopted is not done
     return {**by_id[source], "run_id": planned.run_id, "same_training_as": source}
 
 

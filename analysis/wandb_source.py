@@ -22,6 +22,7 @@ from analysis.collect import frame_from_records
 from repro.errors import UserError
 
 SUMMARY_PREFIX = "summary/"
+PATH_PREFIX = "wandb:"  # a W&B run's `path` in the run frame: wandb:<entity/project>/<run id>
 _STATE_MAP = {
     "running": "running",
     "pending": "running",
@@ -94,7 +95,7 @@ def wandb_record(run: Any, entity_project: str) -> dict[str, Any]:
     state = "done" if summary else _STATE_MAP.get(str(run.state).lower(), "interrupted")
     return {
         "run_id": run.name or run.id,
-        "path": f"wandb:{entity_project}/{run.id}",
+        "path": f"{PATH_PREFIX}{entity_project}/{run.id}",
         "config": config,
         "status": {"state": state, "message": ""},
         "summary": summary or None,

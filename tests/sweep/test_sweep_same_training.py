@@ -68,7 +68,12 @@ def test_a_tuned_run_of_a_tuning_seed_takes_the_winners_records_and_trains_nothi
     # runs read from W&B: the adopted run logged no W&B run of its own, and its cell finds the winner's record
     frame = collect_runs(out)
     frame = frame[frame["run_id"] != tuned[0].run_id]
-    (cell,) = [c for c in cell_runs(runs, index_runs(frame)) if c.planned.run_id == tuned[0].run_id]
+
+    def seed0_cell(frame):
+        return next(c for c in cell_runs(runs, index_runs(frame)) if c.planned.run_id == tuned[0].run_id)
+
+    assert seed0_cell(frame).run is None  # run directories: a run not adopted yet is not done
+    cell = seed0_cell(frame.assign(path=lambda f: "wandb:entity/project/" + f["run_id"]))
     assert cell.done and cell.run["same_training_as"] == winner.run_id
     assert cell.run["final_test_acc"] == seed0["final_test_acc"]
     # --rerun keeps the adopted run as an earlier attempt and adopts again: still nothing trained
