@@ -45,19 +45,25 @@ def pytest_configure(config):
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(config, items):
     """Tests marked `gpu` need CUDA: they skip, saying so, on machines without it. Under pytest-xdist
-    (`make test`: -n 3 --dist loadgroup) each test file runs on one worker (its module fixtures are built once) and
-    every SLURM test on the same one, which starts the session's one local cluster. The groups are ordered heaviest
-    first (the SLURM tests, then the files with a `slow` test, then the rest, each in collection order), so the
-    last groups the workers pick are short and neither waits long for the other at the end."""
+    (`make test`: -n 3 --dist loadgroup) each test file runs on one worker (its module fixtures are built once),
+    every SLURM test on the same one, which starts the session's one local cluster, and the tests marked with one
+    `xdist_group` name on one worker (repo_paths.EVERY_SWEEP: the tests that expand every sweep file, the second
+    and later finding the process's composition caches warm). The groups are ordered heaviest first (the SLURM
+    tests, then the groups with a `slow` test, then the rest, each in collection order), so the last groups the
+    workers pick are short and neither waits long for the other at the end."""
 
     def group(item) -> str:
-        return "slurm" if "slurm" in item.keywords else item.nodeid.split("::")[0]
+        if "slurm" in item.keywords:
+            return "slurm"
+        named = item.get_closest_marker("xdist_group")  # tests of several files that share a process's caches
+        return named.args[0] if named else item.nodeid.split("::")[0]
 
     slow_groups = {group(item) for item in items if "slow" in item.keywords}
     # stable: a group's tests keep their order and stay together
     items.sort(key=lambda item: 0 if group(item) == "slurm" else 1 if group(item) in slow_groups else 2)
     for item in items:
-        item.add_marker(pytest.mark.xdist_group(group(item)))
+        if item.get_closest_marker("xdist_group") is None:  # xdist joins every group a test is marked with
+            item.add_marker(pytest.mark.xdist_group(group(item)))
     if torch.cuda.is_available():
         return
     skip = pytest.mark.skip(reason="needs CUDA (no CUDA GPU visible to torch)")

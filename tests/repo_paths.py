@@ -13,3 +13,8 @@ from pathlib import Path
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
+
+# The pytest-xdist group (`@pytest.mark.xdist_group(EVERY_SWEEP)`) of the tests that expand every sweep file: one
+# worker runs them, one after another, and the second and later find the process's composition caches warm
+# (repro/sweep/expand/build.py's COMPOSER: Hydra composes each group selection once per process).
+EVERY_SWEEP = "every-sweep-file"

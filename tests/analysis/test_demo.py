@@ -3,13 +3,15 @@ trains nothing, and the demo's sweep files agree on the runs that tables share."
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import matplotlib.image
 import pandas as pd
 import pytest
 import torch
 
 from analysis import demo
-from repo_paths import REPO
+from repo_paths import EVERY_SWEEP, REPO
 from repro.cli import main
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.spec.sweep_file import load_sweep
@@ -21,9 +23,29 @@ def _files(root):
     return {p: p.stat().st_mtime_ns for p in (root / "runs").rglob("*") if p.is_file()}
 
 
+QUICK_SIZE = demo.demo_size  # the command's own, before the test below patches it
+
+
+def _smaller_quick(quick: bool) -> demo.DemoSize:
+    """`--quick`'s size (one seed, tuning too; the same scale wherever a table's teachers are another table's runs)
+    on 200 training and 100 test samples, the supervised tables at 2 epochs: what the assertions below need, a
+    quarter less CPU than `--quick`'s 300 / 150 and 4 epochs. The noisy tables keep their epochs: Figure 3 needs
+    noisy labels corrected, which takes the 30 (at 10 or 20 none is, and the figure is skipped)."""
+    size = QUICK_SIZE(quick)
+    if not quick:
+        return size
+    scales = {
+        n: replace(s, epochs=2 if s.epochs is not None else None, subset=200, test_subset=100)
+        for n, s in size.scales.items()
+    }
+    return replace(size, scales=scales)
+
+
 @pytest.mark.slow
-def test_quick_demo_writes_tables_figures_and_summary_then_reruns_without_training(tmp_path, capsys):
+@pytest.mark.xdist_group(EVERY_SWEEP)
+def test_quick_demo_writes_tables_figures_and_summary_then_reruns_without_training(tmp_path, capsys, monkeypatch):
     root = tmp_path / "demo out"
+    monkeypatch.setattr(demo, "demo_size", _smaller_quick)
     # one run at a time, in this process: no forkserver importing torch again (tests/sweep/test_sweep_parallel.py
     # checks that parallel workers train the same numbers)
     assert main(["demo", "--quick", "--jobs", "1", "--output-root", str(root)]) == 0

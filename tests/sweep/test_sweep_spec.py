@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from repo_paths import REPO
+from repo_paths import EVERY_SWEEP, REPO
 from repro.config import load_config, to_container
 from repro.errors import UserError
 from repro.runs.rundir import run_id
@@ -235,6 +235,7 @@ def _covering_sample(runs: list[tuple[str, PlannedRun]]) -> list[tuple[str, Plan
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group(EVERY_SWEEP)
 def test_fast_expansion_gives_exactly_what_repro_train_composes(tmp_path):
     """A covering sample (every file, stage, group option and override key) of the runs of every sweep file (first
     seed), scaled and with a command-line override: what the fast path gives is what `repro train` composes."""
