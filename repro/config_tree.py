@@ -17,6 +17,8 @@ from omegaconf.errors import OmegaConfBaseException
 
 from repro.conf.schema import Run
 from repro.errors import UserError
+from repro.hydra_flags import check_overrides, group_selections, unknown_key_error
+from repro.path_keys import quoted_paths
 from repro.schema import check_node
 
 CONFIG_MODULE = "repro.conf"
@@ -26,9 +28,6 @@ def load_tree(overrides: Sequence[str] = ()) -> DictConfig:
     """Compose `config.yaml` with Hydra overrides, resolve it and check every key but the method's options against
     its declaration. Hydra's own settings, added / deleted keys and unknown keys are refused by name
     (repro/hydra_flags.py)."""
-    from repro.hydra_flags import check_overrides
-    from repro.path_keys import quoted_paths
-
     overrides = quoted_paths(overrides)  # paths as users have them (non-ASCII, spaces, =, brackets)
     check_overrides(overrides)
     cfg = compose_config(overrides)
@@ -48,8 +47,6 @@ def check_run_tree(tree: dict) -> None:
 
 def compose_config(overrides: Sequence[str] = (), *, hydra_node: bool = False) -> DictConfig:
     """Hydra's composition of `config.yaml` with the overrides, unresolved (`hydra_node`: with Hydra's own node)."""
-    from repro.path_keys import quoted_paths
-
     overrides = quoted_paths(overrides)
     GlobalHydra.instance().clear()
     try:
@@ -73,8 +70,6 @@ def compose_config(overrides: Sequence[str] = (), *, hydra_node: bool = False) -
 
 def _unknown_key(overrides: Sequence[str]) -> UserError | None:
     """After a failed composition: the override that names a key that does not exist, as a precise error."""
-    from repro.hydra_flags import group_selections, unknown_key_error
-
     try:
         base = compose(config_name="config", overrides=group_selections(overrides))
     except (HydraException, OmegaConfBaseException):

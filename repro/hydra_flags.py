@@ -11,14 +11,19 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import shlex
 from functools import lru_cache
+from importlib import resources
 from typing import Any, Sequence
 
+import yaml
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Override
 from hydra.errors import HydraException
+from omegaconf import OmegaConf
 
 from repro.errors import UserError
+from repro.path_keys import PATH_KEYS, hydra_quoted, quoted_paths
 
 HYDRA_HINT = (
     "To run on a cluster use `repro sweep FILE --executor slurm --profile PROFILE` (or `repro train -m ... "
@@ -37,8 +42,6 @@ def _parser() -> OverridesParser:
 
 def parse(overrides: Sequence[str]) -> list[Override]:
     """Hydra's own parse of the overrides (its grammar: comma lists, range(), choice(), quoting)."""
-    from repro.path_keys import quoted_paths
-
     overrides = quoted_paths(overrides)
     try:
         return _parser().parse_overrides(list(overrides))
@@ -51,8 +54,6 @@ def parse(overrides: Sequence[str]) -> list[Override]:
 
 def _path_hint(o: Override) -> str:
     """For a path key read as a comma list: the quoted form that makes it one path."""
-    from repro.path_keys import PATH_KEYS, hydra_quoted
-
     if o.key_or_group not in PATH_KEYS or o.input_line is None:
         return ""
     value = o.input_line.split("=", 1)[1]
@@ -61,10 +62,6 @@ def _path_hint(o: Override) -> str:
 
 def _quoting_hint(overrides: Sequence[str]) -> str:
     """The exact quoted form of the first override Hydra cannot read, as Hydra and the shell need it."""
-    import shlex
-
-    from repro.path_keys import hydra_quoted
-
     for text in overrides:
         try:
             _parser().parse_overrides([text])
@@ -118,8 +115,6 @@ def check_overrides(overrides: Sequence[str], *, multirun: bool = False) -> list
 def unknown_key_error(overrides: Sequence[str], cfg_without_keys: Any) -> UserError | None:
     """The first key=value override whose key is not in `cfg_without_keys` (the config composed from the group
     selections only), as an error that names it and the nearest existing keys; None if every key exists."""
-    from omegaconf import OmegaConf
-
     groups = _groups()
     for o in parse(overrides):
         key = o.key_or_group
@@ -158,7 +153,6 @@ def _dotted_keys(node: Any, prefix: str = ""):
 def _groups() -> frozenset[str]:
     """The config groups of the packaged tree: its folders (data, model, optim, ...) and the folders inside them
     (optim/schedule, optim/warmup, ...: the recipe presets, selected as `optim/schedule=step`)."""
-    from importlib import resources
 
     def folders(node):
         return [p for p in node.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))]
@@ -192,8 +186,6 @@ def parse_with_overrides(
         root = token.lstrip("+~").split("=", 1)[0].split(".", 1)[0].split("/", 1)[0]
         return roots is None or root in roots or root == "hydra"
 
-    from repro.path_keys import quoted_paths
-
     argv = list(argv)
     taken = {i for i, t in enumerate(argv) if is_override(t)}
     overrides = quoted_paths([t for i, t in enumerate(argv) if i in taken])
@@ -208,9 +200,5 @@ def parse_with_overrides(
 @lru_cache(maxsize=1)
 def config_roots() -> frozenset[str]:
     """Top-level keys and groups of the config tree (what an override's key may start with)."""
-    from importlib import resources
-
-    import yaml
-
     top = yaml.safe_load(resources.files("repro.conf").joinpath("config.yaml").read_text())
     return frozenset(k for k in top if k != "defaults") | _groups()

@@ -14,6 +14,9 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, Sequence
 
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.override_parser.types import Sweep
+
 # Config keys holding a path (a run directory counts: method.teacher / source / estimator take a run id or one).
 PATH_KEYS = (
     "output_root",
@@ -27,8 +30,6 @@ NULL_WORDS = ("null", "~")  # Hydra's and YAML's null: "no path"
 
 @lru_cache(maxsize=1)
 def _parser():
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-
     return OverridesParser.create()
 
 
@@ -57,8 +58,6 @@ def reads_back(value_text: str) -> Any:
 
 def is_sweep(value: Any) -> bool:
     """A comma list, range() or choice(): Hydra's sweep, which keeps its meaning (refused or swept elsewhere)."""
-    from hydra.core.override_parser.types import Sweep
-
     return isinstance(value, Sweep)
 
 

@@ -10,6 +10,7 @@ summary fields.
 from __future__ import annotations
 
 import signal
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -318,6 +319,4 @@ class _stop_on_signals:
 
 
 def _is_main_thread() -> bool:
-    import threading
-
     return threading.current_thread() is threading.main_thread()

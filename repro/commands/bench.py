@@ -13,6 +13,7 @@ a run's batch and meta batch on the plane through the three.
 from __future__ import annotations
 
 import argparse
+import importlib
 import statistics
 import time
 from typing import Callable
@@ -20,9 +21,12 @@ from typing import Callable
 import torch
 
 from repro.commands.bench_concurrency import check_concurrency, device_memory_mb, measure_concurrency
+from repro.commands.bench_epoch import EPOCH_KINDS, epoch_costs
+from repro.commands.step_timing import StepBench
 from repro.errors import UserError
-from repro.models import MODEL_NAMES
+from repro.models import MIN_IMAGE_SIZE, MODEL_NAMES, SIGNAL_MODELS, build_model
 from repro.sweep.budget.calibration import Calibration
+from repro.training.hardware import Hardware
 from repro.training.step_cost import STEP_COSTS, StepCost
 
 # What an interruption leaves (repro/cli.py): the calibration is stored once, after the last model.
@@ -93,8 +97,6 @@ def bench_shape(model_name: str, classes: int) -> tuple[int, int, int, int]:
     """(channels, height, width, classes) a model is timed at: the smallest input it is meant for (the grey 8x8
     digits for the small CNNs, with digits' 10 classes; 32x32 colour CIFAR for the others); the 1-D networks at
     MNIST-1D's signals (1 x 1 x 40, 10 classes)."""
-    from repro.models import MIN_IMAGE_SIZE, SIGNAL_MODELS
-
     if model_name in SIGNAL_MODELS:
         return (1, 1, MNIST1D_LENGTH, 10)
     size = MIN_IMAGE_SIZE[model_name]
@@ -112,11 +114,6 @@ def measure(
     kinds: tuple[StepCost, ...] = STEP_COSTS,
 ) -> dict[str, float]:
     """ms per step of each kind, and per evaluated image, for one model on `hw`'s device."""
-    import importlib
-
-    from repro.commands.step_timing import StepBench
-    from repro.models import build_model
-
     channels, height, width, classes = bench_shape(model_name, classes)
     torch.manual_seed(0)
 
@@ -151,8 +148,6 @@ def measure(
 
 
 def run(args: argparse.Namespace) -> int:
-    from repro.training.hardware import Hardware
-
     hw = Hardware.from_config({"device": args.device})
     hw.apply()
     if hw.device.type != "cuda" and not args.no_save:
@@ -234,8 +229,6 @@ def run(args: argparse.Namespace) -> int:
 
 def _time_epochs(model_name: str, kinds, hw, args, steps_ms: dict, fixed: dict, ratio: dict) -> None:
     """Whole short epochs of each kind (repro/commands/bench_epoch.py): per-epoch fixed ms and in-epoch step ratio."""
-    from repro.commands.bench_epoch import EPOCH_KINDS, epoch_costs
-
     parts = []
     for kind in (k for k in kinds if k in EPOCH_KINDS):
         shape = bench_shape(model_name, args.classes)

@@ -19,6 +19,15 @@ from typing import Any
 
 import torch
 
+from repro.config import load_config, to_container
+from repro.data import ArrayDataset, make_split
+from repro.methods import METHODS, method_class
+from repro.runs.checkpoint import save_checkpoint
+from repro.runs.rundir import RunDir
+from repro.tracking.tracker import NullTracker
+from repro.train import build_experiment, evaluate_epoch, run_epoch
+from repro.training.experiment import RunData
+from repro.training.progress import EpochProgress
 from repro.training.step_cost import LABEL_LOOKAHEAD, PLAIN, StepCost
 
 SHORT_STEPS = 3  # steps of the short epoch (at least 5 images per class); the long one has 3 times its images: the
@@ -31,8 +40,6 @@ MEASURED_EPOCHS = 3  # epochs per length; the first is the warm-up (lazy initial
 
 def method_for(kind: StepCost) -> str | None:
     """The first method (METHODS order) whose class declares `kind` and reads no other run."""
-    from repro.methods import METHODS, method_class
-
     for name in METHODS:
         cls = method_class(name)
         if cls.step_cost == kind and cls.source_option is None and name != "replay":
@@ -43,9 +50,6 @@ def method_for(kind: StepCost) -> str | None:
 def synthetic_data(shape: tuple[int, int, int, int], n: int, n_test: int, augment: bool) -> tuple[Any, Any, Any]:
     """(RunData, train_idx, meta_idx) of random images of `shape` (channels, height, width, classes), classes in turn,
     with a 20% held-out meta set (split=holdout's)."""
-    from repro.data import ArrayDataset, make_split
-    from repro.training.experiment import RunData
-
     channels, height, width, classes = shape
     gen = torch.Generator().manual_seed(0)
 
@@ -66,13 +70,6 @@ def epoch_costs(
 ) -> tuple[float, float] | None:
     """(ms per step inside an epoch, ms per epoch beyond steps and evaluation) of `kind` on `model_name` at its input
     `shape` (channels, height, width, classes); None when no method without a teacher declares the kind."""
-    from repro.config import load_config, to_container
-    from repro.runs.checkpoint import save_checkpoint
-    from repro.runs.rundir import RunDir
-    from repro.tracking.tracker import NullTracker
-    from repro.train import build_experiment, evaluate_epoch, run_epoch
-    from repro.training.progress import EpochProgress
-
     method = method_for(kind)
     if method is None:
         return None

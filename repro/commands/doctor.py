@@ -35,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def check_torch() -> list[Check]:
-    import torch
+    import torch  # deferred: the check is whether it imports; `repro doctor --help` loads none
 
     checks = [Check("torch", OK, f"{torch.__version__} (built for CUDA {torch.version.cuda or 'none: CPU only'})")]
     major_minor = tuple(int(p) for p in torch.__version__.split("+")[0].split(".")[:2])
@@ -46,8 +46,8 @@ def check_torch() -> list[Check]:
 
 def _load_torchvision_ops() -> str:
     """Import torchvision and run one of its compiled ops: a torchvision built for another torch fails here."""
-    import torch
-    import torchvision
+    import torch  # deferred: as above
+    import torchvision  # deferred: as above
 
     torchvision.ops.nms(torch.zeros(1, 4), torch.zeros(1), 0.5)
     return torchvision.__version__
@@ -63,7 +63,7 @@ def _torch_torchvision_wants() -> str | None:
 
 
 def check_torchvision() -> list[Check]:
-    import torch
+    import torch  # deferred: as above
 
     fix = (
         "install the torchvision built for this torch (pip: the release paired with torch "
@@ -92,7 +92,7 @@ def check_torchvision() -> list[Check]:
 
 
 def check_cuda(require: bool) -> list[Check]:
-    import torch
+    import torch  # deferred: as above
 
     if not torch.cuda.is_available():
         why = (
@@ -122,7 +122,7 @@ def check_cuda(require: bool) -> list[Check]:
 
 def check_wandb() -> list[Check]:
     try:
-        import wandb  # noqa: F401
+        import wandb  # noqa: F401  deferred: the check is whether it imports
     except Exception as exc:
         return [Check("wandb", WARN, f"cannot import ({exc}); use tracker=none")]
     key = os.environ.get("WANDB_API_KEY")
@@ -141,7 +141,7 @@ def check_wandb() -> list[Check]:
 def check_wandb_room() -> list[Check]:
     """W&B's own directories under a home directory with little room: a table's runs would fill its quota."""
     try:
-        from repro.tracking.wandb_dirs import cramped_home_directories
+        from repro.tracking.wandb_dirs import cramped_home_directories  # deferred: wandb is heavy and may not import
     except Exception:  # W&B not importable: check_wandb says so
         return []
     cramped = cramped_home_directories()

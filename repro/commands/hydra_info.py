@@ -8,8 +8,17 @@ from importlib import resources
 from pathlib import Path
 from typing import Sequence
 
+from hydra import initialize_config_module
+from hydra.core.global_hydra import GlobalHydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 from tabulate import tabulate
+
+from repro.config import CONFIG_MODULE, compose_config, validate_config
+from repro.errors import UserError
+from repro.hydra_flags import check_overrides
 
 CFG_CHOICES = ("job", "hydra", "all")
 INFO_CHOICES = ("all", "config", "defaults", "defaults-tree", "searchpath")  # `--info` alone: all, as in Hydra
@@ -18,13 +27,6 @@ INFO_CHOICES = ("all", "config", "defaults", "defaults-tree", "searchpath")  # `
 def print_cfg(which: str, overrides: Sequence[str], *, resolve: bool) -> None:
     """The composed config as YAML: `job` is the run's config (what config.yaml in its run directory holds, once
     resolved), `hydra` Hydra's own node (not used by `repro`; its runtime-only values stay unresolved), `all` both."""
-    from hydra.core.hydra_config import HydraConfig
-    from omegaconf.errors import OmegaConfBaseException
-
-    from repro.config import compose_config, validate_config
-    from repro.errors import UserError
-    from repro.hydra_flags import check_overrides
-
     check_overrides(overrides)
     cfg = compose_config(overrides, hydra_node=which != "job")
     job = OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"])
@@ -50,11 +52,6 @@ def print_info(which: str, overrides: Sequence[str]) -> None:
     if which == "defaults":
         print_defaults(overrides)
         return
-    from hydra import initialize_config_module
-    from hydra.core.global_hydra import GlobalHydra
-
-    from repro.config import CONFIG_MODULE, compose_config
-    from repro.hydra_flags import check_overrides
 
     check_overrides(overrides)
     compose_config(overrides)  # a bad override is refused with the usual message first
@@ -79,13 +76,6 @@ def print_info(which: str, overrides: Sequence[str]) -> None:
 def print_defaults(overrides: Sequence[str]) -> None:
     """Hydra's defaults list for these overrides, with the file each group's option came from. Hydra's own
     `hydra/...` entries are left out: `repro` does not use them."""
-    from hydra import initialize_config_module
-    from hydra.core.global_hydra import GlobalHydra
-    from hydra.types import RunMode
-
-    from repro.config import CONFIG_MODULE, compose_config
-    from repro.hydra_flags import check_overrides
-
     check_overrides(overrides)
     compose_config(overrides)  # a bad override is refused with the usual message first
     GlobalHydra.instance().clear()

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from repro.errors import UserError
+from repro.runs.rundir import RunDir
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,8 +33,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _average(overrides: list[str]) -> int:
-    from repro.config import load_config
-    from repro.labels.fold_average import averaged_trajectory
+    from repro.config import load_config  # deferred: torch is heavy; `repro labels --help` loads none
+    from repro.labels.fold_average import averaged_trajectory  # deferred: torch (above)
 
     cfg = load_config(overrides)
     if cfg.method.labels != "replay":
@@ -50,7 +51,7 @@ def _average(overrides: list[str]) -> int:
 
 
 def _show(path: Path) -> int:
-    from repro.labels.fold_average import AveragedTrajectory
+    from repro.labels.fold_average import AveragedTrajectory  # deferred: torch (above)
 
     if not path.is_dir():
         raise UserError(
@@ -71,9 +72,13 @@ def _show(path: Path) -> int:
 
 def describe_run_labels(run_dir: Path) -> list[str]:
     """A few lines about a run's label trajectory: what was recorded, and how the labels moved."""
-    from repro.labels.registry import label_kind
-    from repro.labels.trajectory import read_class_trajectory, read_manifest, recorded_epochs, snapshot_epochs
-    from repro.runs.rundir import RunDir
+    from repro.labels.registry import label_kind  # deferred: torch (above)
+    from repro.labels.trajectory import (  # deferred: torch (above)
+        read_class_trajectory,
+        read_manifest,
+        recorded_epochs,
+        snapshot_epochs,
+    )
 
     manifest = read_manifest(run_dir)
     epochs = recorded_epochs(run_dir)

@@ -13,17 +13,28 @@ from __future__ import annotations
 import argparse
 import inspect
 import itertools
+from importlib import resources
 from pathlib import Path
 from typing import Any, Sequence
 
+from hydra import initialize_config_module
+from hydra.core.global_hydra import GlobalHydra
+from hydra.errors import HydraException
+from omegaconf import OmegaConf
+
+from repro.config import CONFIG_MODULE
 from repro.errors import UserError
+from repro.hydra_flags import check_overrides
+from repro.path_keys import reads_back
+from repro.runs.attempts import archive_done_run
+from repro.runs.rundir import RunDir
+from repro.sweep.run import plan_sweep, run_sweep
+from repro.sweep.spec.model import Part, RowSpec, SweepSpec
 
 SWEEP_NAME = "multirun"  # <output_root>/sweeps/multirun/: the job registry and logs of `repro train -m`
 
 
 def _run_sweep():
-    from repro.sweep.run import run_sweep
-
     return run_sweep
 
 
@@ -59,13 +70,6 @@ def combinations(overrides: Sequence[str]) -> list[list[str]]:
     """Hydra's expansion of the sweep overrides: one list of plain overrides per combination, in Hydra's order (as
     its basic sweeper runs them: per key its values, a later override of a key replacing an earlier one, then every
     combination with the first key varying slowest), through Hydra's public override API."""
-    from hydra import initialize_config_module
-    from hydra.core.global_hydra import GlobalHydra
-    from hydra.errors import HydraException
-
-    from repro.config import CONFIG_MODULE
-    from repro.hydra_flags import check_overrides
-
     parsed = check_overrides(overrides, multirun=True)
     values: dict[str, list[str]] = {}
     GlobalHydra.instance().clear()
@@ -89,12 +93,6 @@ def combinations(overrides: Sequence[str]) -> list[list[str]]:
 
 def multirun_spec(combos: list[list[str]]) -> tuple[Any, str]:
     """The in-memory sweep of the combinations, and the output root they name (one for all of them)."""
-    from omegaconf import OmegaConf
-
-    from repro.config import CONFIG_MODULE
-    from repro.path_keys import reads_back
-    from repro.sweep.spec.model import Part, RowSpec, SweepSpec
-
     defaults = OmegaConf.load(str(_conf_file(CONFIG_MODULE)))
     values: dict[str, set[str]] = {}
     for combo in combos:
@@ -131,15 +129,11 @@ def _is(override: str, *keys: str) -> bool:
 
 
 def _conf_file(module: str):
-    from importlib import resources
-
     return resources.files(module).joinpath("config.yaml")
 
 
 def run(args: argparse.Namespace) -> int:
     """Expand, plan and run (or submit) every combination; report done runs made at another commit."""
-    from repro.sweep.run import plan_sweep
-
     if args.executor == "slurm" and not args.profile:
         raise UserError(
             "-m --executor slurm needs a cluster profile: --profile slurm/profiles/NAME.yaml (copy "
@@ -162,9 +156,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _archive_done(plan: Any, wait: float) -> None:
-    from repro.runs.attempts import archive_done_run
-    from repro.runs.rundir import RunDir
-
     for rid, status in plan.status.items():
         if status.state == "done":
             dest = archive_done_run(RunDir(plan.output_root / "runs" / rid), wait)

@@ -9,8 +9,16 @@ from __future__ import annotations
 
 import json
 import textwrap
+from importlib import resources
 from typing import Any, Iterable, Mapping
 
+import yaml
+from omegaconf import OmegaConf
+
+from repro.conf.schema import TRACKERS, Run, noise_schema
+from repro.config_tree import compose_config
+from repro.data.noise import NOISE_MODELS
+from repro.methods import METHODS, method_class, method_options
 from repro.schema import OptionDoc, describe
 
 GROUPS = ("data", "model", "optim", "split", "tracker")
@@ -18,8 +26,6 @@ GROUPS = ("data", "model", "optim", "split", "tracker")
 
 def help_keys(width: int = 118) -> str:
     """The keys of `repro train --help`: every key of the config groups and the top level, with what it allows."""
-    from repro.conf.schema import Run
-
     lines = []
     for doc in describe(Run):
         if doc.key in ("method", "noise", "tracker") or doc.key.startswith(("tune.", "sweep.", "halving.")):
@@ -36,10 +42,6 @@ def help_keys(width: int = 118) -> str:
 
 def options_markdown() -> str:
     """docs/options.md."""
-    from repro.conf.schema import TRACKERS, Run, noise_schema
-    from repro.data.noise import NOISE_MODELS
-    from repro.methods import METHODS, method_class, method_options
-
     default = _composed("seed=0")
     out = [
         "# Config options",
@@ -79,20 +81,12 @@ def options_markdown() -> str:
 def _composed(selection: str) -> Mapping[str, Any]:
     """The default config with one group selection (`seed=0`: none), as its files say it: interpolations unresolved,
     so this page does not depend on the environment."""
-    from omegaconf import OmegaConf
-
-    from repro.config_tree import compose_config
-
     return OmegaConf.to_container(compose_config([selection]), resolve=False)  # type: ignore[return-value]
 
 
 def _option_file(group: str, name: str) -> Mapping[str, Any]:
     """A group option's own values, read from its YAML file, under its group key; {} where the option has no file
     (a kind or method registered in code, whose declared defaults the table shows)."""
-    from importlib import resources
-
-    import yaml
-
     path = resources.files("repro.conf").joinpath(group, f"{name}.yaml")
     return {group: yaml.safe_load(path.read_text())} if path.is_file() else {}
 

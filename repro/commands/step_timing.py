@@ -14,6 +14,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from repro.labels import InstanceLabels
+from repro.losses import one_hot, soft_cross_entropy
+from repro.meta import meta_label_step
+from repro.methods.coteaching import small_loss_picks
+from repro.methods.l2rw import l2rw_step
+from repro.methods.mwnet import WeightingNet, step_weights, weighting_net_backward, weighting_net_weights
+
 Step = Callable[[], None]
 
 
@@ -49,8 +56,6 @@ def plain(b: StepBench) -> Step:
 
 def two_networks(b: StepBench) -> Step:
     """Co-teaching: both networks forward, each keeps the other's small-loss half, both step."""
-    from repro.methods.coteaching import small_loss_picks
-
     second = b.build()
     opt_1, opt_2 = b.optimizer(b.model), b.optimizer(second)
 
@@ -80,10 +85,6 @@ def teacher_forward(b: StepBench) -> Step:
 
 
 def label_lookahead(b: StepBench) -> Step:
-    from repro.labels import InstanceLabels
-    from repro.losses import soft_cross_entropy
-    from repro.meta import meta_label_step
-
     optimizer = b.optimizer(b.model)
     n = b.y.shape[0]
     idx = torch.arange(n, device=b.y.device)
@@ -112,8 +113,6 @@ def label_lookahead(b: StepBench) -> Step:
 
 
 def weight_lookahead(b: StepBench) -> Step:
-    from repro.methods.l2rw import l2rw_step
-
     optimizer = b.optimizer(b.model)
 
     def step() -> None:
@@ -139,9 +138,6 @@ def weight_lookahead(b: StepBench) -> Step:
 
 
 def weighting_net_lookahead(b: StepBench) -> Step:
-    from repro.losses import one_hot, soft_cross_entropy
-    from repro.methods.mwnet import WeightingNet, step_weights, weighting_net_backward, weighting_net_weights
-
     optimizer = b.optimizer(b.model)
     vnet = WeightingNet(100).to(b.y.device)
     meta_optimizer = torch.optim.Adam(vnet.parameters(), lr=1e-3)

@@ -5,8 +5,21 @@ from __future__ import annotations
 import argparse
 import math
 import textwrap
+from importlib.resources import files
 
+import yaml
 from omegaconf import OmegaConf
+
+from repro.commands import hydra_info, multirun
+from repro.commands.hydra_info import CFG_CHOICES, INFO_CHOICES
+from repro.commands.options_doc import help_keys
+from repro.config import load_config, to_container
+from repro.errors import UserError
+from repro.hydra_flags import parse_with_overrides
+from repro.methods import METHODS
+from repro.runs.attempts import attempt_number, commit_note, earlier_attempts
+from repro.sweep.stages.prepare import train_run
+from repro.validation import check_paths
 
 # group -> a note. The options come from the packaged config tree (a method: from the registry, METHODS), the
 # defaults from config.yaml's defaults list, the keys from their declarations (repro/commands/options_doc.py).
@@ -29,13 +42,6 @@ GROUP_NOTES = {
 def groups_help() -> str:
     """The epilog of `repro train --help`: every config group with its options, then every key with what it
     allows (from the declarations)."""
-    from importlib.resources import files
-
-    import yaml
-
-    from repro.commands.options_doc import help_keys
-    from repro.methods import METHODS
-
     conf = files("repro.conf")
     defaults = {
         k: v
@@ -83,9 +89,6 @@ run without entering its id). SIGTERM ends a run with exit 143, Ctrl-C with 130:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from repro.commands import multirun
-    from repro.commands.hydra_info import CFG_CHOICES, INFO_CHOICES
-
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.usage = "repro train [OVERRIDE ...] [options]   (overrides and options in any order)"
     parser.epilog = groups_help() + "\n" + USAGE
@@ -125,15 +128,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def parse_args(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
     """Overrides anywhere on the line (`repro train --cfg job model=resnet18`)."""
-    from repro.hydra_flags import parse_with_overrides
-
     return parse_with_overrides(parser, argv, "overrides")
 
 
 def run(args: argparse.Namespace) -> int:
-    from repro.commands import hydra_info, multirun
-    from repro.errors import UserError
-
     if args.cfg:
         hydra_info.print_cfg(args.cfg, args.overrides, resolve=args.resolve)
         return 0
@@ -151,11 +149,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def train_one(args: argparse.Namespace) -> int:
-    from repro.config import load_config, to_container
-    from repro.runs.attempts import attempt_number, commit_note, earlier_attempts
-    from repro.sweep.stages.prepare import train_run
-    from repro.validation import check_paths
-
     cfg = load_config(args.overrides)
     if args.print_config:
         print(OmegaConf.to_yaml(cfg))

@@ -10,6 +10,8 @@ import argparse
 from pathlib import Path
 
 from repro.commands import wandb_workspace
+from repro.errors import UserError
+from repro.tracking.wandb_sync import SyncOptions, sync_root
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,8 +38,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.action == "workspace":
         return wandb_workspace.run(args)
-    from repro.errors import UserError
-    from repro.tracking.wandb_sync import SyncOptions, sync_root
 
     if args.jobs < 1 or args.timeout <= 0 or args.retries < 0 or args.backoff < 0:
         raise UserError(

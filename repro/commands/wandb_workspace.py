@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from repro.errors import UserError
+from repro.runs.io import atomic_write_text
 from repro.tracking.wandb_run import split_project
 
 NOISE = [
@@ -52,8 +53,6 @@ def run(args: argparse.Namespace) -> int:
     if args.print_spec:
         text = json.dumps(workspace_spec(view), indent=2, sort_keys=True) + "\n"
         if args.out:
-            from repro.runs.io import atomic_write_text
-
             atomic_write_text(Path(args.out), text)
             print(f"workspace specification -> {args.out}")
         else:
@@ -76,8 +75,8 @@ def build_workspace(entity: str, project: str, *, name: str, group_by: str = "me
     try:
         with warnings.catch_warnings():  # the library's own pydantic-v1-style validators
             warnings.simplefilter("ignore", DeprecationWarning)
-            import wandb_workspaces.reports.v2 as wr
-            import wandb_workspaces.workspaces as ws
+            import wandb_workspaces.reports.v2 as wr  # deferred: an optional dependency, heavy
+            import wandb_workspaces.workspaces as ws  # deferred: as above
     except ImportError as exc:
         raise UserError(
             f"`repro wandb workspace` needs the wandb-workspaces package ({exc}); install it with "

@@ -13,12 +13,14 @@ runs trained with; repro/schema/declare.py); repro/runs/rundir.py hashes what re
 from __future__ import annotations
 
 from functools import cache
+from importlib import resources
 from typing import Any, Literal
 
 from repro.conf.generators import GENERATED_DATA, Mnist1dGenerator
 from repro.conf.sweep_nodes import UNTUNED, Halving, Sweep, Tune, TuneRun
+from repro.data.noise import noise_model_class
 from repro.errors import UserError
-from repro.schema import Slot, option, schema
+from repro.schema import Slot, option, refuse, schema
 from repro.schema.rules import Anything, Scalar
 
 __all__ = [
@@ -42,8 +44,6 @@ def _group_options(group: str) -> tuple[str, ...]:
     """The options of a config group (its YAML files here): the data sets and networks a run may name. Read from
     the files, not from repro/data/ or repro/models/, which import torch and torchvision (seconds) when a sweep is
     planned; tests/schema/test_schema.py checks they are the names those build."""
-    from importlib import resources
-
     folder = resources.files("repro.conf").joinpath(group)
     return tuple(sorted(p.name[: -len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml")))
 
@@ -203,16 +203,12 @@ def tracker_schema(node: Any, key: str) -> type:
     """The schema of a tracker node, by its `kind`."""
     kind = node.get("kind") if isinstance(node, dict) else None
     if kind not in TRACKERS:
-        from repro.schema import refuse
-
         refuse(f"{key}.kind", kind, "one of " + ", ".join(repr(k) for k in TRACKERS))
     return TRACKERS[kind]
 
 
 def noise_schema(node: Any, key: str) -> type:
     """The schema of a noise node: the keys of the noise model its `kind` names (repro/data/noise/)."""
-    from repro.data.noise import noise_model_class
-
     return noise_model_class(node.get("kind") if isinstance(node, dict) else None, key=f"{key}.kind").Options
 
 

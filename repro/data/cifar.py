@@ -79,14 +79,14 @@ def _read(name: str, root: Path, *, train: bool) -> ArrayDataset:
 
 
 def _torchvision_class(name: str) -> type:
-    from torchvision.datasets import CIFAR10, CIFAR100
+    from torchvision.datasets import CIFAR10, CIFAR100  # deferred: torchvision is heavy, needed by CIFAR only
 
     return CIFAR10 if name == "cifar10" else CIFAR100
 
 
 def _not_found_message(spec: CifarSpec, root: Path, dataset_class: type) -> str:
     """Name each missing / corrupted file (checked against the same MD5s torchvision uses)."""
-    from torchvision.datasets.utils import check_integrity
+    from torchvision.datasets.utils import check_integrity  # deferred: torchvision is heavy, needed by CIFAR only
 
     folder = root / spec.folder
     meta_file = [dataset_class.meta["filename"], dataset_class.meta["md5"]]

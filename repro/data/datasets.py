@@ -12,6 +12,7 @@ import torch
 
 from repro.data.arrays import ArrayDataset
 from repro.data.mnist1d import load_mnist1d
+from repro.data.splits import make_split
 from repro.errors import UserError
 
 __all__ = ["DATASET_NAMES", "ArrayDataset", "digits", "load_dataset"]
@@ -33,7 +34,7 @@ def load_dataset(
     if name == "mnist1d":
         return load_mnist1d(generator)
     if name in ("cifar10", "cifar100"):
-        from repro.data.cifar import load_cifar  # torchvision is only imported when CIFAR is asked for
+        from repro.data.cifar import load_cifar  # deferred: torchvision, imported only when CIFAR is asked for
 
         return load_cifar(name, root)
     raise UserError(
@@ -49,9 +50,7 @@ def digits() -> tuple[ArrayDataset, ArrayDataset]:
     seed DIGITS_SPLIT_SEED); mean/std come from the training images. No augmentation by default: a
     4-pixel crop of an 8x8 image destroys it.
     """
-    from sklearn.datasets import load_digits
-
-    from repro.data.splits import make_split
+    from sklearn.datasets import load_digits  # deferred: scikit-learn is heavy, needed by the digits only
 
     bunch = load_digits()
     pixels = torch.as_tensor(bunch.images, dtype=torch.float64)

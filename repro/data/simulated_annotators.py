@@ -16,6 +16,7 @@ from typing import Any, Mapping
 import torch
 from torch import Tensor
 
+from repro.data.cifar_n import HumanNoise
 from repro.errors import UserError
 
 DEFAULT_RATES = (0.15, 0.18, 0.21)  # CIFAR-10N's annotators err 17-18%: worse ~45%, aggre ~7% (CIFAR-10N: 40%, 9%)
@@ -63,8 +64,6 @@ def given_from_votes(votes: Tensor, clean: Tensor, kind: str) -> Tensor:
 
 def simulated_noise(noise_cfg: Mapping[str, Any], targets: Tensor, num_classes: int) -> Any:
     """The run's simulated annotations as a repro.data.cifar_n.HumanNoise (no file, no md5)."""
-    from repro.data.cifar_n import HumanNoise
-
     kind = str(noise_cfg.get("type"))
     if kind not in TYPES:
         raise UserError(

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 import matplotlib
+from omegaconf import OmegaConf
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -84,9 +85,9 @@ def run_data(config: dict):
 
 @functools.lru_cache(maxsize=4)
 def _run_data(config_json: str):
-    from omegaconf import OmegaConf
-
-    from repro.training.experiment import load_run_data
+    from repro.training.experiment import (
+        load_run_data,  # deferred: torch is heavy; a figure drawn from records needs none
+    )
 
     data, _, _ = load_run_data(OmegaConf.create(json.loads(config_json)))
     return data
@@ -105,13 +106,15 @@ def class_names(config: dict, num_classes: int) -> list[str]:
 
 @functools.lru_cache(maxsize=4)
 def _class_names(name: str, root: str | None) -> tuple[str, ...]:
-    from repro.data import load_dataset
+    from repro.data import load_dataset  # deferred: torch is heavy; a figure drawn from records needs none
 
     return tuple(load_dataset(name, root)[0].classes)
 
 
 def last_recorded_epoch(rd: RunDir) -> int:
-    from repro.labels.trajectory import recorded_epochs
+    from repro.labels.trajectory import (
+        recorded_epochs,  # deferred: torch is heavy; a figure drawn from records needs none
+    )
 
     return recorded_epochs(rd)
 

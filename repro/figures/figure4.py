@@ -81,7 +81,9 @@ def noise_correction_curve(group: RunGroup) -> NoiseCurve:
 def label_accuracy(rd, epochs: int) -> tuple[np.ndarray, np.ndarray, float]:
     """(top-1 [E], top-5 [E], given-label accuracy) of the run's learned labels over all its training samples
     against the true classes, from its per-epoch top-k records (sorted by probability; exact for k >= 5)."""
-    from repro.labels.trajectory import read_instance_topk
+    from repro.labels.trajectory import (
+        read_instance_topk,  # deferred: torch is heavy; a figure drawn from records needs none
+    )
 
     data = run_data(rd.read_config())
     true = data.train_true_targets.numpy()

@@ -32,6 +32,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from repro.data.noise import noise_model
+from repro.labels.out_of_sample import fold_count, out_of_sample_probs
+from repro.runs.io import atomic_output
+from repro.training.evaluation import softmax_outputs
 from repro.training.protocols import Recorder, When
 
 KL_FLOOR = 1e-3
@@ -64,7 +68,7 @@ def entropy(p: Tensor) -> Tensor:
 
 def auroc(positive: np.ndarray, score: np.ndarray) -> float:
     """Area under the ROC curve of `score` for the boolean `positive`; NaN when only one class is present."""
-    from sklearn.metrics import roc_auc_score
+    from sklearn.metrics import roc_auc_score  # deferred: scikit-learn is heavy, needed by this analysis only
 
     positive = np.asarray(positive, dtype=bool)
     if positive.all() or not positive.any():
@@ -73,7 +77,7 @@ def auroc(positive: np.ndarray, score: np.ndarray) -> float:
 
 
 def spearman(a: np.ndarray, b: np.ndarray) -> float:
-    from scipy.stats import spearmanr
+    from scipy.stats import spearmanr  # deferred: scipy is heavy, needed by this analysis only
 
     if np.ptp(a) == 0 or np.ptp(b) == 0:
         return math.nan
@@ -92,7 +96,7 @@ def cleanlab_scores(given: np.ndarray, probs: np.ndarray) -> dict[str, np.ndarra
     cleanlab.rank.get_label_quality_scores), a continuous suspicion for every sample (high: likely mislabelled),
     "flagged": the samples cleanlab.filter.find_label_issues flags (a yes/no set: one precision / recall point)};
     None when cleanlab is not installed (an optional dependency)."""
-    try:
+    try:  # deferred: cleanlab is heavy and optional (an extra of pyproject.toml)
         from cleanlab.filter import find_label_issues
         from cleanlab.rank import get_label_quality_scores
     except ImportError:
@@ -177,8 +181,6 @@ def out_of_sample_cleanlab(run_path: str | Path) -> dict[str, Any] | None:
     runs: {"folds": K, "score": (N,) cleanlab's suspicion per training row of `annotators.npz`, "auroc": of it
     against the mislabelled rows, "flagged": find_label_issues' set, "precision" / "recall": of that set}; None
     without fold runs or without cleanlab."""
-    from repro.labels.out_of_sample import fold_count, out_of_sample_probs
-
     path = Path(run_path)
     if not (path / FILE).exists():
         return None
@@ -217,8 +219,6 @@ class AnnotatorAgreementRecorder(Recorder):
     @classmethod
     def eval_images(cls, config: Mapping[str, Any], n_train: int, n_meta: int, n_test: int) -> int:
         """The training images, once (the network's softmax over them)."""
-        from repro.data.noise import noise_model
-
         return n_train if noise_model(config["noise"]).annotator_votes(config) else 0
 
     def __init__(self, exp: Any) -> None:
@@ -232,8 +232,6 @@ class AnnotatorAgreementRecorder(Recorder):
     def on_epoch_end(self, exp: Any, epoch: int, row: dict[str, Any], tracker: Any) -> None:
         if epoch + 1 != exp.epochs:
             return
-        from repro.runs.io import atomic_output
-        from repro.training.evaluation import softmax_outputs
 
         model = exp.method.eval_model(exp)
         probs = softmax_outputs(

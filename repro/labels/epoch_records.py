@@ -8,6 +8,7 @@ layout. trajectory.py checks what is read against the run's manifest and turns r
 
 from __future__ import annotations
 
+import io
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -95,8 +96,6 @@ def write_snapshot(labels_dir: Path, epoch: int, labels: np.ndarray) -> None:
 
 
 def _npz_bytes(**arrays: np.ndarray) -> bytes:
-    import io
-
     buf = io.BytesIO()
     np.savez(buf, **arrays)
     return buf.getvalue()

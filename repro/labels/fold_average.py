@@ -27,6 +27,7 @@ from repro.labels.fold_runs import finished_fold_runs
 from repro.labels.registry import label_kind
 from repro.labels.trajectory import FORMAT_VERSION, READ_ERRORS, read_manifest, recorded_epochs
 from repro.runs.io import atomic_write_json, read_json
+from repro.runs.records import read_config, reading
 from repro.runs.rundir import RunDir
 
 # ------------------------------------------------------------------------------------------------ averaging
@@ -128,8 +129,6 @@ def trajectory_cache_dir(output_root: str | Path, fold_run_ids: Sequence[str]) -
 
 
 def _fold_epochs(rd: RunDir) -> int:
-    from repro.runs.records import read_config, reading
-
     config = read_config(rd, role="fold run")
     with reading(rd, rd.config_file, role="fold run"):
         return int(config["optim"]["epochs"])

@@ -16,6 +16,7 @@ from typing import Any, Mapping
 
 from omegaconf import DictConfig
 
+from repro.config_tree import load_tree, to_container
 from repro.errors import UserError
 from repro.labels.registry import LABEL_KINDS, learned_kinds
 from repro.runs.records import read_status, read_summary
@@ -25,8 +26,6 @@ from repro.runs.rundir import RunDir
 def learn_method_config(learn: Mapping[str, Any]) -> dict:
     """The `method` node the fold runs were trained with: method group `learn.method` plus `learn.overrides`
     (Hydra overrides of method.* keys, as given to `repro train`)."""
-    from repro.config_tree import load_tree, to_container
-
     name = learn.get("method")
     overrides = list(learn.get("overrides") or [])
     bad = [o for o in overrides if not str(o).lstrip("+~").startswith("method.")]
@@ -53,8 +52,6 @@ def fold_run_configs(config: Mapping[str, Any] | DictConfig) -> list[dict]:
     the learned method in place of `replay`, split.full_train=false, split.fold = 0..folds-1, and
     optim.epochs = method.learn.epochs when that is set (static replay may train longer than the folds did)."""
     if isinstance(config, DictConfig):
-        from repro.config_tree import to_container
-
         config = to_container(config)
     method = config["method"]
     if method.get("labels") != "replay":

@@ -27,9 +27,13 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from repro.data.noise import describes_noise
 from repro.errors import UserError
 from repro.labels.fold_runs import cross_validation_configs
+from repro.runs.io import atomic_output
+from repro.runs.records import read_config
 from repro.runs.rundir import RunDir
+from repro.training.evaluation import softmax_outputs
 from repro.training.protocols import Recorder, When
 
 FILE = "heldout_probs.npz"
@@ -56,8 +60,6 @@ class HeldOutProbs(Recorder):
 
     @classmethod
     def applies(cls, config: Mapping[str, Any]) -> bool:
-        from repro.data.noise import describes_noise
-
         return is_partition_fold(config["split"]) and describes_noise(config["noise"])
 
     @classmethod
@@ -72,8 +74,6 @@ class HeldOutProbs(Recorder):
     def on_epoch_end(self, exp: Any, epoch: int, row: dict[str, Any], tracker: Any) -> None:
         if epoch + 1 != exp.epochs:
             return
-        from repro.runs.io import atomic_output
-        from repro.training.evaluation import softmax_outputs
 
         images = exp.data.train.images[self.rows.to(exp.data.train.images.device)]
         probs = softmax_outputs(exp.method.eval_model(exp), images, **exp.eval_loader_kwargs).cpu()
@@ -88,8 +88,6 @@ class HeldOutProbs(Recorder):
 def out_of_sample_probs(run_path: str | Path, index: np.ndarray, folds: int) -> tuple[np.ndarray, np.ndarray]:
     """(probs (N, C) float32, fold of each row (N,)) for the training samples `index` (global indices) of the run in
     `run_path`, read from its `folds` fold runs in the same runs folder; a UserError names the missing ones."""
-    from repro.runs.records import read_config
-
     rd = RunDir(Path(run_path))
     configs = cross_validation_configs(read_config(rd, role="run"), folds)
     fold_dirs = [RunDir(rd.path.parent / RunDir.for_config(c).run_id) for c in configs]
@@ -125,8 +123,6 @@ def out_of_sample_probs(run_path: str | Path, index: np.ndarray, folds: int) -> 
 
 def fold_count(run_path: str | Path, candidates: range = range(2, 21)) -> int | None:
     """The K of the complete set of cross-validation fold runs the run has (the smallest), or None."""
-    from repro.runs.records import read_config
-
     rd = RunDir(Path(run_path))
     config = read_config(rd, role="run")
     for folds in candidates:

@@ -97,12 +97,12 @@ def pin_inductor_cpu_isa() -> None:
     the reverse, returned NaN or 1e37 or crashed the allocator (measured on this project's CI machine). Pinning
     `cpp.simdlen` to the width of the ISA Inductor would pick anyway changes only the key, not the code. A value the
     user set is kept."""
-    from torch._inductor import config
+    from torch._inductor import config  # deferred: Inductor is heavy, needed when a JVP is compiled only
 
-    try:
+    try:  # deferred: Inductor (above)
         from torch._inductor.cpu_vec_isa import pick_vec_isa
     except ImportError:  # torch 2.4 (pyproject's lowest) kept it in codecache
-        from torch._inductor.codecache import pick_vec_isa
+        from torch._inductor.codecache import pick_vec_isa  # deferred: Inductor (above)
 
     if config.cpp.simdlen is None:
         config.cpp.simdlen = pick_vec_isa().bit_width()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib
 from typing import Any, Mapping
 
+from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 
 from repro.conf.schema import METHOD_OPTIONS
@@ -69,8 +70,6 @@ def register_method(name: str, cls: type[Method]) -> type[Method]:
     """Make `method=<name>` select `cls`, a method defined outside the package (a test file): METHODS gets it and,
     as it has no config file in repro/conf/method/, Hydra's ConfigStore gets its group option, made of `name` and
     the defaults of its `Options` (each option needs one). The process that trains it must import its module."""
-    from hydra.core.config_store import ConfigStore
-
     missing = [f.name for f in fields_of(method_options(cls)) if f.required]
     if missing:
         raise TypeError(f"{cls.__name__}.Options: a registered method's options need defaults; {missing} have none")

@@ -14,6 +14,7 @@ from omegaconf import DictConfig, OmegaConf
 from torch import Tensor, nn
 
 from repro.schema import build, schema
+from repro.training.clean_labels import held_out_use
 from repro.training.protocols import Recorder, StepOutput, TrainingMethod
 from repro.training.step_cost import StepCost
 
@@ -111,8 +112,6 @@ class Method(TrainingMethod):
     def clean_label_uses(self, exp: Experiment) -> list:
         """The clean labels this run uses beyond its noisy training labels (repro.training.clean_labels): the split's
         held-out part, as a meta set when the method learns on it; a method that reads more overrides this."""
-        from repro.training.clean_labels import held_out_use
-
         held_out = int(exp.meta_idx.numel()) if exp.data.held_out_clean else 0  # noisy held-out labels: none used
         return held_out_use(held_out, learns_on_it=self.needs_meta_set)
 

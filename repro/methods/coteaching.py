@@ -22,6 +22,7 @@ from repro.methods.base import Method, StepOutput, optimizer_step, option_values
 from repro.models import build_model
 from repro.schema import build, option, schema
 from repro.training.evaluation import evaluate
+from repro.training.experiment import sgd_with_schedule
 from repro.training.step_cost import TWO_NETWORKS
 
 # Network 2's initialisation seed is the run's seed plus this offset (network 1 keeps the run's own stream, so it
@@ -86,7 +87,6 @@ class CoTeaching(Method):
         )
         self.num_gradual, self.exponent = self.options.num_gradual, float(self.options.exponent)
         self.model2 = exp.hardware.prepare_model(build_second_network(exp.cfg, exp.data.num_classes))
-        from repro.training.experiment import sgd_with_schedule
 
         self.optimizer2, self.scheduler2 = sgd_with_schedule(self.model2, exp.cfg.optim)
         self.noisy = exp.data.noisy_mask.to(exp.device)

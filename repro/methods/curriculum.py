@@ -22,6 +22,7 @@ import torch
 from torch import Tensor
 
 from repro.errors import UserError
+from repro.labels import InstanceLabels
 
 CURRICULA = ("none", "entropy")
 SIGNS = ("certainty", "entropy")
@@ -45,8 +46,6 @@ def entropy_weights(labels: Tensor, sign: str = "certainty") -> Tensor:
 def curriculum_weights(kind: str, labels, idx: Tensor, sign: str = "certainty") -> Tensor:
     """Per-sample loss weights (n,) of curriculum `kind` (with weight `sign`) for the batch rows `idx` of label
     parametrisation `labels` (repro.methods.learned_labels calls this around each meta step)."""
-    from repro.labels import InstanceLabels
-
     if kind not in CURRICULA:
         raise UserError(f"method.curriculum={kind!r} is not known; use one of {', '.join(CURRICULA)}.")
     if kind == "none":

@@ -19,6 +19,7 @@ from repro.errors import UserError
 from repro.recorders.transition_check import describe, estimate_record, estimator_epoch_metrics, write_record
 from repro.recorders.transition_estimate import KEPT, default_percentile, read_kept_probs
 from repro.runs.records import read_config
+from repro.runs.teachers import config_differences, find_finished_run
 from repro.training.protocols import Recorder, When
 
 
@@ -137,8 +138,6 @@ class TransitionRecord(Recorder):
 
 def estimator_run(cfg: DictConfig):
     """The finished run whose network estimates T: trained on this run's data with the same label noise."""
-    from repro.runs.teachers import config_differences, find_finished_run  # deferred: it loads networks (torch.nn)
-
     config = to_container(cfg) if isinstance(cfg, DictConfig) else cfg
     rd = find_finished_run(config["method"].get("estimator"), config["output_root"], option="estimator")
     theirs = read_config(rd, role="estimator run")

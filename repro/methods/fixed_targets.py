@@ -11,7 +11,9 @@ from torch import Tensor
 
 from repro.losses import confidence_penalty, soft_cross_entropy
 from repro.methods.base import Method, StepOutput, optimizer_step
+from repro.methods.label_smearing import smoothing_matrix
 from repro.methods.label_source import labels_for_run
+from repro.methods.same_training import smearing_form
 from repro.schema import option, schema
 from repro.training.step_cost import PLAIN
 
@@ -40,9 +42,6 @@ class FixedTargets(Method):
     def training_form(cls, config: Mapping[str, Any]) -> Mapping[str, Any] | None:
         """One-hot and smoothed targets without the penalty are members of the smearing family (M = I, or
         (1 - eps) I + eps/C J)."""
-        from repro.methods.label_smearing import smoothing_matrix
-        from repro.methods.same_training import smearing_form
-
         method, classes = config["method"], int(config["data"]["num_classes"])
         if float(method.get("beta") or 0.0):
             return None

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 from omegaconf import DictConfig
 
+from repro.config_tree import to_container
 from repro.methods.base import Method
 from repro.runs.records import read_config
 from repro.runs.rundir import RunDir
@@ -37,8 +38,6 @@ class LearnsFromRun(Method):
     @classmethod
     def source_run(cls, cfg: DictConfig) -> RunDir:
         """The finished run this student learns from, checked against the student's data."""
-        from repro.config_tree import to_container
-
         config = to_container(cfg) if isinstance(cfg, DictConfig) else cfg
         option = str(cls.source_option)
         rd = find_finished_run(config["method"].get(option), config["output_root"], option=option)

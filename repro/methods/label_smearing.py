@@ -33,7 +33,9 @@ from repro.data.noise.transition import check_transition, noise_transition
 from repro.errors import UserError
 from repro.losses import clipped_log_softmax
 from repro.methods.base import Method, StepOutput, optimizer_step
+from repro.methods.same_training import known_symmetric_transition, smearing_form
 from repro.schema import option, schema
+from repro.training.clean_labels import known_transition_use
 from repro.training.protocols import Recorder, When
 from repro.training.step_cost import PLAIN
 
@@ -107,8 +109,6 @@ class LabelSmearing(Method):
     def training_form(cls, config: Mapping[str, Any]) -> Mapping[str, Any] | None:
         """Its matrix and clip, whenever the config alone fixes the matrix (a known T of data-dependent noise does
         not)."""
-        from repro.methods.same_training import known_symmetric_transition, smearing_form
-
         method, classes = config["method"], int(config["data"]["num_classes"])
         member, clip = method.get("smearing"), method.get("probability_clip")
         if member == "identity":
@@ -152,8 +152,6 @@ class LabelSmearing(Method):
     def clean_label_uses(self, exp) -> list:
         """Besides the held-out part: the backward member's known T of human noise (CIFAR-N) is counted from the
         training part's clean labels."""
-        from repro.training.clean_labels import known_transition_use
-
         known = self.member == "backward" and self.cfg.get("transition", "known") == "known"
         return super().clean_label_uses(exp) + (known_transition_use(exp) if known else [])
 

@@ -14,6 +14,7 @@ from omegaconf import DictConfig
 from torch import Tensor
 
 from repro.labels.record_settings import RecordSettings
+from repro.labels.recording import build_recorders
 from repro.labels.registry import learned_kinds
 from repro.losses import soft_cross_entropy
 from repro.meta import meta_label_step
@@ -85,8 +86,6 @@ class LearnedLabels(Method):
         return StepOutput(loss.detach(), logits.detach())
 
     def recorders(self, exp) -> list:
-        from repro.labels.recording import build_recorders
-
         return build_recorders(exp)
 
     def state_dict(self) -> dict[str, Any]:

@@ -32,8 +32,11 @@ from repro.methods.estimated_transition import (
     kept_estimate,
     planned_check,
 )
+from repro.methods.same_training import known_symmetric_transition, smearing_form
 from repro.recorders.transition_estimate import KEPT, default_percentile, read_kept_probs
+from repro.runs.teachers import load_teacher
 from repro.schema import option, schema
+from repro.training.clean_labels import ESTIMATOR_SELECTION, CleanLabelUse, known_transition_use
 from repro.training.evaluation import softmax_outputs
 from repro.training.step_cost import PLAIN
 
@@ -161,8 +164,6 @@ class LossCorrection(Method):
     def training_form(cls, config: Mapping[str, Any]) -> Mapping[str, Any] | None:
         """The backward correction is the smearing family's member M = T^-1 (with its clip), whenever the config alone
         fixes T (a known T of symmetric noise, or a given one); the forward correction is a loss of its own."""
-        from repro.methods.same_training import known_symmetric_transition, smearing_form
-
         method = config["method"]
         if method.get("correction") != "backward":
             return None
@@ -234,8 +235,6 @@ class LossCorrection(Method):
         """Besides the held-out part: a known T of a file noise model (CIFAR-N) is counted from the training part's
         clean labels (a synthetic model's T comes from its parameters, no labels); an estimator's network picked on
         clean validation labels (estimate_at=best_val) used those."""
-        from repro.training.clean_labels import ESTIMATOR_SELECTION, CleanLabelUse, known_transition_use
-
         uses = super().clean_label_uses(exp) + (known_transition_use(exp) if self.transition == "known" else [])
         if self.selection_clean_labels:  # estimate_at=best_val on a clean held-out part: picked on clean labels
             uses.append(CleanLabelUse(ESTIMATOR_SELECTION, self.selection_clean_labels))
@@ -244,8 +243,6 @@ class LossCorrection(Method):
     def _estimate(self, exp) -> Tensor:
         """Patrini et al.'s anchor points from the estimator's softmax over the training images: of its final network
         (estimate_at=final, recomputed here), or of the network a rule selected (kept by that run)."""
-        from repro.runs.teachers import load_teacher
-
         rd = estimator_run(exp.cfg)
         self.estimator_id = rd.run_id
         self.estimate_at = self.options.estimate_at

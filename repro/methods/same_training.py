@@ -21,6 +21,11 @@ from typing import Any, Mapping
 
 import torch
 
+from repro.data.noise import transition_matrix
+from repro.methods import method_class
+from repro.runs.rundir import result_config
+from repro.sweep.stages.tune.tuning import tuned_keys
+
 SMEARED = "smeared cross-entropy"  # -sum_j M[y, j] log p_j: the label-smearing family (repro/methods/label_smearing.py)
 DECIMALS = 12  # matrices are compared to this many decimals (an inverse and its closed form differ in the last bits)
 
@@ -36,8 +41,6 @@ def smearing_form(matrix: torch.Tensor, clip: float | None = None) -> dict[str, 
 def known_symmetric_transition(config: Mapping[str, Any]) -> torch.Tensor | None:
     """The run's known T when its config alone fixes it (uniform noise: (1 - f) I + f / C), else None (a data-dependent
     T: exact-fraction or human noise)."""
-    from repro.data.noise import transition_matrix
-
     noise = config["noise"]
     if str(noise.get("kind")) != "uniform" or not float(noise.get("fraction") or 0.0) > 0.0:
         return None
@@ -47,10 +50,6 @@ def known_symmetric_transition(config: Mapping[str, Any]) -> torch.Tensor | None
 def training_key(config: Mapping[str, Any]) -> str | None:
     """A hash of what a run trains (None for a tuned run): equal for two runs that compute the same loss on the same
     data with the same everything else."""
-    from repro.methods import method_class
-    from repro.runs.rundir import result_config
-    from repro.sweep.stages.tune.tuning import tuned_keys
-
     if tuned_keys(config):
         return None
     trained = result_config(config)

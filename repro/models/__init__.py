@@ -20,7 +20,7 @@ def resnet18_cifar(*, num_classes: int, in_channels: int = 3) -> nn.Module:
     """repro/models/resnet.py's ResNet18, imported on first use: it is built from torchvision's, and importing
     torchvision costs about 1.3 s of CPU (its package imports torch._dynamo), which every process that trains
     another network (the digits runs, each SLURM job, each `repro` command) would otherwise pay."""
-    from repro.models.resnet import resnet18_cifar as build
+    from repro.models.resnet import resnet18_cifar as build  # deferred: torchvision is heavy (above)
 
     return build(num_classes=num_classes, in_channels=in_channels)
 

@@ -8,14 +8,14 @@ from functools import cache
 
 import torch
 
+from repro.models import build_model, input_shape
+
 
 @cache
 def forward_flops(model_name: str, channels: int, size: int, classes: int) -> float:
     """FLOPs of one input's forward through a freshly built `model_name` (eval mode, batch 1): a `size`x`size` image,
     or a signal `size` long for a 1-D network (repro.models.input_shape)."""
     from torch.utils.flop_counter import FlopCounterMode
-
-    from repro.models import build_model, input_shape
 
     model = build_model(model_name, num_classes=classes, in_channels=channels, image_size=size).eval()
     counter = FlopCounterMode(display=False)

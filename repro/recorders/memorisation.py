@@ -28,6 +28,7 @@ import torch
 from torch import Tensor
 
 from repro.data.noise import describes_noise
+from repro.recorders.transition_estimate import EstimatorNetworks
 from repro.training.evaluation import batched_outputs
 from repro.training.protocols import Recorder, When
 
@@ -121,8 +122,6 @@ class MemorisationRecorder(Recorder):
         # (repro/recorders/transition_estimate.py)
         self.estimate = None
         if exp.meta_idx.numel():
-            from repro.recorders.transition_estimate import EstimatorNetworks
-
             self.estimate = EstimatorNetworks(exp, rows)
 
     def on_epoch_end(self, exp: Any, epoch: int, row: dict[str, Any], tracker: Any) -> None:

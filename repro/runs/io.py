@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
+from repro.errors import UserError
+
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     """Write `data` to a temp file beside `path`, fsync it, then rename it over `path`."""
@@ -28,7 +30,7 @@ def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:
 
 
 def atomic_torch_save(obj: Any, path: str | os.PathLike) -> Path:
-    import torch
+    import torch  # deferred: torch is heavy; repro.runs.rundir writes through this module and stays light
 
     buf = io.BytesIO()
     torch.save(obj, buf)
@@ -36,7 +38,7 @@ def atomic_torch_save(obj: Any, path: str | os.PathLike) -> Path:
 
 
 def atomic_save_npy(path: str | os.PathLike, array: Any) -> Path:
-    import numpy as np
+    import numpy as np  # deferred: numpy, so that `import repro.runs.rundir` stays light
 
     buf = io.BytesIO()
     np.save(buf, np.asarray(array), allow_pickle=False)
@@ -62,8 +64,6 @@ def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
         except FileNotFoundError:
             pass
         if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            from repro.errors import UserError
-
             raise UserError(
                 f"No space left on the device (or quota exceeded) while writing {path}. The previous version of that "
                 "file, if any, is kept intact and nothing half-written was left; free some space and run the same "

@@ -127,7 +127,7 @@ def read_status(rd: RunDir) -> dict | None:
 
 def load_checkpoint(rd: RunDir, *, role: str = "run") -> dict:
     """The run's checkpoint (weights only, on the CPU); DamagedRecord when it cannot be read or is not one."""
-    import torch
+    import torch  # deferred: torch is heavy; the planner and `repro sweep status` read records without it
 
     with reading(rd, rd.checkpoint_file, role=role):
         state = torch.load(rd.checkpoint_file, map_location="cpu", weights_only=True)

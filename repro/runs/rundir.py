@@ -50,7 +50,7 @@ def result_config(config: Mapping[str, Any]) -> dict:
     `device`, `data.root`, ...) is left out, and so is a key added after runs existed while it has the value they
     trained with (`precision: fp32`, `method.probability_clip: null`, ...), so their ids stay the same; a tuned run
     hashes its tuning runs, not the values it chose (repro/training/tuning.py)."""
-    # Imported here to keep this module light: repro.conf imports torch (repro/conf/resolvers.py needs repro.losses).
+    # deferred: torch is heavy and this module light; repro.conf imports it (repro/conf/resolvers.py: repro.losses)
     from repro.conf.schema import Run
 
     return identity_config(Run, config)

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from repro.errors import UserError
+from repro.models import build_model
 from repro.runs.records import load_checkpoint, read_config, read_status, read_summary, reading
 from repro.runs.rundir import RunDir
 
@@ -89,8 +90,6 @@ def check_same_data(
 def load_teacher(rd: RunDir, device: torch.device, *, role: str = "teacher run") -> nn.Module:
     """The teacher network of a finished run, from its config and last checkpoint (weights only), in eval mode
     with frozen parameters (its BatchNorm statistics never change)."""
-    from repro.models import build_model
-
     cfg = read_config(rd, role=role)
     if not rd.checkpoint_file.exists():
         raise UserError(

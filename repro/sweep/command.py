@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from repro.errors import UserError
+from repro.hydra_flags import check_overrides, config_roots, parse_with_overrides
+from repro.runs.rundir import RunDir
+from repro.sweep.executors.slurm.profile import load_profile
+from repro.sweep.spec.model import Scale
+from repro.sweep.spec.sweep_file import load_sweep
 
 GATE_HELD = 4  # exit status while the baseline gate holds the table, held or partial (repro/sweep/stages/gate/gate.py)
 
@@ -103,14 +109,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def parse_args(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
     """Overrides anywhere on the line: `repro sweep FILE --rows X progress=plain` (a token counts as an override when
     its key starts with a config key or group, so a column name with a '=' stays a column name)."""
-    from repro.hydra_flags import config_roots, parse_with_overrides
-
     return parse_with_overrides(parser, argv, "target", roots=config_roots())
 
 
 def run(args: argparse.Namespace) -> int:
-    from repro.sweep.spec.model import Scale
-
     target = list(args.target)
     status_mode = target[0] == "status"
     if status_mode:
@@ -124,7 +126,6 @@ def run(args: argparse.Namespace) -> int:
             f"{bad[0]!r} is not an override (key=value). Usage: repro sweep FILE [OVERRIDE ...] "
             "[options]; options go after the file, e.g. --rows 'Ours (Class)'."
         )
-    from repro.hydra_flags import check_overrides
 
     check_overrides(extra)  # hydra/... and hydra.*, +/~: refused with the way to do it
     scale = None
@@ -144,7 +145,10 @@ def run(args: argparse.Namespace) -> int:
         )
     only = {k: v for k, v in (("rows", args.rows), ("columns", args.columns), ("seeds", args.seeds)) if v}
     if status_mode:
-        from repro.sweep.status import render_status, sweep_status
+        from repro.sweep.status import (  # deferred: submitit is heavy; `repro sweep --help` needs none
+            render_status,
+            sweep_status,
+        )
 
         plan = sweep_status(
             path, output_root=args.output_root, scale=scale, only=only or None, extra_overrides=extra or None
@@ -153,7 +157,7 @@ def run(args: argparse.Namespace) -> int:
         return 1 if plan.counts()["failed"] or plan.counts()["damaged"] else 0
     if args.preflight:
         return _preflight(args, path, scale, only, extra)
-    from repro.sweep.run import run_sweep
+    from repro.sweep.run import run_sweep  # deferred: submitit is heavy; `repro sweep --help` needs none
 
     plan = run_sweep(
         path,
@@ -176,11 +180,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _preflight(args: argparse.Namespace, path: str, scale, only: dict, extra: list[str]) -> int:
     """`repro sweep FILE --preflight`: plan the sweep (nothing of it is trained), then train its preflight runs."""
-    from pathlib import Path
-
-    from repro.sweep.budget.preflight import run_preflight
-    from repro.sweep.run import plan_sweep, refuse_rows_that_need_more, select
-    from repro.sweep.spec.sweep_file import load_sweep
+    from repro.sweep.budget.preflight import run_preflight  # deferred: submitit is heavy (above)
+    from repro.sweep.run import plan_sweep, refuse_rows_that_need_more, select  # deferred: submitit (above)
 
     if args.dry_run:
         raise UserError(
@@ -189,8 +190,7 @@ def _preflight(args: argparse.Namespace, path: str, scale, only: dict, extra: li
         )
     profile = None
     if args.executor == "slurm":
-        from repro.sweep.executors.slurm import cluster
-        from repro.sweep.executors.slurm.profile import load_profile
+        from repro.sweep.executors.slurm import cluster  # deferred: submitit is heavy (above)
 
         if args.profile is None:
             raise UserError(
@@ -209,6 +209,4 @@ def _preflight(args: argparse.Namespace, path: str, scale, only: dict, extra: li
 
 
 def _preflight_done(plan, run) -> bool:
-    from repro.runs.rundir import RunDir
-
     return RunDir(plan.output_root / "preflight" / "runs" / run.run_id).is_done()

@@ -22,7 +22,7 @@ from repro.sweep.budget.packing import check_runs_per_gpu
 from repro.sweep.budget.preflight import declares_preflight, run_preflight
 from repro.sweep.dry_run import check_packing, report_dry_run
 from repro.sweep.executors.local import check_jobs, run_planned_runs
-from repro.sweep.executors.slurm import cluster
+from repro.sweep.executors.slurm import cluster, submit
 from repro.sweep.executors.slurm.job_states import job_states
 from repro.sweep.executors.slurm.profile import ClusterProfile, load_profile
 from repro.sweep.executors.slurm.registry import latest_jobs, report_new_jobs, sweep_lock
@@ -31,6 +31,7 @@ from repro.sweep.plan import JobStates, Plan, make_plan
 from repro.sweep.spec.model import Scale, SweepSpec
 from repro.sweep.spec.sweep_file import load_sweep
 from repro.sweep.stages.gate.gate import check as check_gate
+from repro.sweep.stages.tune.tune_report import cell_tunings, render_tunings
 from repro.sweep.sweep_folder import remember_selection, sweep_dir, write_planned_configs
 
 EXECUTORS = ("local", "slurm")
@@ -198,10 +199,8 @@ def _to_submit(plan: Plan, report: Callable[[str], None]) -> bool:
 
 def _submit(plan: Plan, profile: ClusterProfile, report: Callable[[str], None], runs_per_gpu: int = 1) -> list[str]:
     """Write the planned configs of the runs to submit beside the plan, and submit them to SLURM."""
-    from repro.sweep.executors.slurm.submit import submit_runs
-
     folder = sweep_dir(plan.output_root, plan.spec.name)
-    return submit_runs(
+    return submit.submit_runs(
         plan.to_submit,
         done=plan.done,
         queued=plan.queued,
@@ -313,8 +312,6 @@ def _after_training(
 def _report_tunings(plan: Plan, report: Callable[[str], None]) -> None:
     """Each tuned cell's winner, and a warning where its grid may have missed
     (repro/sweep/stages/tune/tune_warnings.py)."""
-    from repro.sweep.stages.tune.tune_report import cell_tunings, render_tunings
-
     text = render_tunings(cell_tunings(plan))
     if text:
         report(text)

@@ -6,10 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from repro.methods import method_class
+from repro.recorders.transition_check import read_record, render_records
+from repro.sweep.budget.spend import cells_table, sweep_spend
 from repro.sweep.plan import Plan
 from repro.sweep.run import plan_sweep, select
 from repro.sweep.spec.model import Scale
 from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.stages.registry import stages
 from repro.sweep.sweep_folder import last_selection
 
 
@@ -40,10 +44,6 @@ def sweep_status(
 def render_status(plan: Plan, gpu_name: str | None = None) -> str:
     """Every run's state; per cell its runs done / running / queued and tuning winner; GPU-hours spent and
     projected (repro/sweep/budget/spend.py); each tuned cell's winner and warnings."""
-    from repro.recorders.transition_check import render_records
-    from repro.sweep.budget.spend import cells_table, sweep_spend
-    from repro.sweep.stages.registry import stages
-
     registered = stages()
     decided = [stage.decide(plan) for stage in registered]  # the baseline gate: the runs it holds read "held"
     reports = [text for stage, said in zip(registered, decided) for text in (*stage.report(plan), *said)]
@@ -67,9 +67,6 @@ def estimate_records(plan: Plan) -> list[tuple[str, dict[str, Any]]]:
     wrote its own; a run not started yet gets its method's check computed now from its finished estimator
     (`Method.planned_checks`), so the first estimator to finish already tells whether the cells that read it will
     train on a T from a network at chance, before they start."""
-    from repro.methods import method_class
-    from repro.recorders.transition_check import read_record
-
     records = []
     for rid, run in plan.unique.items():
         label = f"{run.row} / {run.column}"

@@ -9,7 +9,10 @@ import warnings
 from pathlib import Path
 from typing import Any, Mapping
 
+from repro.runs.rundir import RunDir
+from repro.tracking import wandb_run
 from repro.tracking.wandb_bounds import WandbBounds, quiet_error_reporting
+from repro.tracking.wandb_run import wandb_mode
 from repro.tracking.wandb_session import WandbSession
 from repro.tracking.wandb_status import WandbStatus
 
@@ -69,8 +72,9 @@ class WandbTracker(NullTracker):
         quiet_error_reporting()
         import wandb
 
-        from repro.runs.provenance import PROJECT_ROOT
-        from repro.tracking import wandb_run
+        from repro.runs.provenance import (
+            PROJECT_ROOT,  # deferred: torch is heavy; `repro wandb` and analysis import this module
+        )
 
         self._wandb = wandb
         self._config = dict(config)
@@ -116,7 +120,7 @@ class WandbTracker(NullTracker):
 
     @staticmethod
     def _define(run: Any) -> None:
-        from repro.tracking.wandb_page import define_metrics
+        from repro.tracking.wandb_page import define_metrics  # deferred: torch is heavy (above)
 
         define_metrics(run)
 
@@ -144,7 +148,7 @@ class WandbTracker(NullTracker):
             warnings.warn(f"W&B {what} was not logged ({exc!r}); the run directory has the data.", stacklevel=2)
 
     def start(self, exp: Any) -> None:
-        from repro.tracking.wandb_page import PageContext
+        from repro.tracking.wandb_page import PageContext  # deferred: torch is heavy (above)
 
         try:
             self._ctx = PageContext.from_experiment(exp, self._config)
@@ -153,7 +157,7 @@ class WandbTracker(NullTracker):
             warnings.warn(f"W&B page setup failed ({exc!r}); the run directory has the data.", stacklevel=2)
 
     def log(self, metrics: Mapping[str, Any], step: int | None = None) -> None:
-        from repro.tracking.wandb_page import epoch_keys
+        from repro.tracking.wandb_page import epoch_keys  # deferred: torch is heavy (above)
 
         self._guard("log", self.session.log, "log", lambda: epoch_keys(metrics, self._ctx, step), step)
 
@@ -165,7 +169,7 @@ class WandbTracker(NullTracker):
         self._guard("table", self.session.log, "table", table, step)
 
     def end_run(self, history: list[Mapping[str, Any]], summary: Mapping[str, Any]) -> None:
-        from repro.tracking import wandb_charts, wandb_run
+        from repro.tracking import wandb_charts  # deferred: torch is heavy (above)
 
         final = {f"summary/{k}": v for k, v in summary.items() if isinstance(v, (int, float, str, bool))}
         self._guard("summary", self.session.summary, final)
@@ -211,8 +215,6 @@ class WandbTracker(NullTracker):
         )
 
     def _run_dir_obj(self) -> Any:
-        from repro.runs.rundir import RunDir
-
         return RunDir(self._run_dir)
 
     def finish(self, exit_code: int = 0) -> None:
@@ -233,7 +235,6 @@ def make_tracker(*, run_id: str, run_dir: Path, config: Mapping[str, Any], resum
     settings = config.get("tracker") or {}
     if settings.get("kind", "none") == "none":
         return NullTracker()
-    from repro.tracking.wandb_run import wandb_mode
 
     status = WandbStatus(run_dir, requested=wandb_mode(settings), budget=WandbBounds.from_settings(settings).total)
     try:

@@ -10,8 +10,11 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
+import torch
 
 from repro.labels.registry import Panel
+from repro.labels.trajectory import read_class_trajectory, read_instance_topk, recorded_epochs
+from repro.runs.io import atomic_write_bytes
 from repro.tracking.wandb_page import CHART_NOISE, PER_CLASS, PageContext, figure2_classes, names_for, spot_classes
 
 
@@ -96,8 +99,6 @@ def per_class_matrix(history: list[Mapping[str, Any]], row_key: str) -> np.ndarr
 def replayed_label_series(ctx: PageContext, epochs: int, most: int = 50) -> tuple[list[int], np.ndarray, np.ndarray]:
     """A replay final's labels per epoch (at most `most` epochs, evenly spread): per class the mean probability its
     training samples' labels put on their given class [E, C], and overall [E, 2] (that mean, mean entropy)."""
-    import torch
-
     replay, (index, given) = ctx.replay, ctx.train_given
     xs = sorted({int(round(x)) for x in np.linspace(1, epochs, num=min(epochs, most))})
     num_classes = len(ctx.class_names)
@@ -120,7 +121,6 @@ def _lines(wandb: Any, xs: list[int], ys: list[Any], keys: list[str], title: str
 def _class_trajectory(ctx: PageContext) -> np.ndarray | None:
     if Panel.CLASS_CURVES not in ctx.panels or ctx.run_dir is None:
         return None
-    from repro.labels.trajectory import read_class_trajectory
 
     return np.asarray(read_class_trajectory(ctx.run_dir), dtype=np.float64)
 
@@ -128,8 +128,6 @@ def _class_trajectory(ctx: PageContext) -> np.ndarray | None:
 def _instance_lines(ctx: PageContext) -> tuple[list[list[float]], list[str], list[int]]:
     """Per tracked sample, its label's probability of the given class and (noisy samples) of the true class, per
     epoch, from the top-k records (NaN where the class is outside the top k)."""
-    from repro.labels.trajectory import read_instance_topk, recorded_epochs
-
     epochs = list(range(1, recorded_epochs(ctx.run_dir) + 1))
     series: dict[str, list[float]] = {}
     position: dict[int, int] | None = None
@@ -149,8 +147,6 @@ def _instance_lines(ctx: PageContext) -> tuple[list[list[float]], list[str], lis
 def end_images(ctx: PageContext, history: list[Mapping[str, Any]], out_dir: Path) -> dict[str, Path]:
     """PNG files for the page: a learned-label run's own Figure 2 / Figure 4 panels (repro/figures/ on this one run,
     the panels analysis/ draws for the paper's runs), and with many classes a heatmap of per-class meta accuracy."""
-    from repro.runs.io import atomic_write_bytes
-
     images: dict[str, Path] = {}
     for name, png in _figure_pngs(ctx, history).items():
         images[f"figures/{name}"] = atomic_write_bytes(out_dir / f"{name}.png", png)
@@ -160,9 +156,9 @@ def end_images(ctx: PageContext, history: list[Mapping[str, Any]], out_dir: Path
 def _figure_pngs(ctx: PageContext, history: list[Mapping[str, Any]]) -> dict[str, bytes]:
     pngs: dict[str, bytes] = {}
     if ctx.panels:
-        from repro.figures.common import RunGroup
-        from repro.figures.figure2 import class_panels, instance_examples, render_figure2
-        from repro.figures.figure4 import noise_correction_curve, render_figure4
+        from repro.figures.common import RunGroup  # deferred: matplotlib is heavy, drawn for a run with figures only
+        from repro.figures.figure2 import class_panels, instance_examples, render_figure2  # deferred: matplotlib
+        from repro.figures.figure4 import noise_correction_curve, render_figure4  # deferred: matplotlib
 
         group = RunGroup([ctx.run_dir], ctx.config)
         if Panel.CLASS_CURVES in ctx.panels:
@@ -182,7 +178,7 @@ def _figure_pngs(ctx: PageContext, history: list[Mapping[str, Any]]) -> dict[str
 
 
 def _heatmap(acc: np.ndarray, title: str) -> bytes:
-    from repro.figures.common import plt, png_bytes
+    from repro.figures.common import plt, png_bytes  # deferred: matplotlib is heavy, drawn for a run with figures only
 
     fig, ax = plt.subplots(figsize=(10, 4))
     im = ax.imshow(

@@ -20,7 +20,7 @@ MIN_FREE_INODES = 200_000  # about 1,000 runs' worth (docs/wandb.md: files per r
 
 def wandb_directories() -> dict[str, Path]:
     """The directories W&B writes to outside run directories, as W&B itself resolves them now."""
-    from wandb import env
+    from wandb import env  # deferred: wandb is heavy
 
     config = os.environ.get("WANDB_CONFIG_DIR") or str(Path.home() / ".config" / "wandb")
     return {

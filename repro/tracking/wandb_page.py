@@ -18,6 +18,9 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from repro.labels.recording import InstanceTrajectoryRecorder
+from repro.labels.registry import label_kind
+from repro.labels.replay import ReplayLabels
 from repro.recorders.memorisation import MEMORISATION_KEYS
 
 MAX_CLASS_KEYS = 20  # up to this many classes every class is its own key; above, a table, a heatmap and 3 classes
@@ -105,9 +108,6 @@ class PageContext:
 
     @classmethod
     def from_experiment(cls, exp: Any, config: Mapping[str, Any]) -> PageContext:
-        from repro.labels.recording import InstanceTrajectoryRecorder
-        from repro.labels.registry import label_kind
-
         panels, instances = frozenset(), []
         for recorder in getattr(exp, "recorders", []):
             if getattr(recorder, "kind", None):  # a trajectory recorder, for the label kind it records
@@ -117,7 +117,6 @@ class PageContext:
                 instances = [
                     (g, int(recorder.rows.given[rows[g]]), int(recorder.rows.true[rows[g]])) for g in recorder.tracked
                 ]
-        from repro.labels.replay import ReplayLabels
 
         labels = getattr(exp, "labels", None)
         replay = labels if isinstance(labels, ReplayLabels) else None

@@ -16,7 +16,9 @@ import secrets
 from pathlib import Path
 from typing import Any, Mapping
 
+from repro.errors import UserError
 from repro.runs.io import atomic_write_text
+from repro.runs.rundir import RunDir, run_id
 
 ID_FILE = "wandb_id.txt"
 MODES = {"dryrun": "offline", "run": "online"}  # W&B's legacy spellings
@@ -25,8 +27,6 @@ TAG_MAX = 64
 
 def split_project(text: str) -> tuple[str, str]:
     """ENTITY/PROJECT -> (entity, project), or a UserError."""
-    from repro.errors import UserError
-
     parts = str(text).split("/")
     if len(parts) != 2 or not all(parts):
         raise UserError(
@@ -63,7 +63,6 @@ def group(config: Mapping[str, Any]) -> str:
     sweep = config.get("sweep") or {}
     if sweep.get("name") and sweep.get("row") is not None:
         return " | ".join(str(x) for x in (sweep["name"], sweep["row"], sweep.get("column")) if x is not None)[:128]
-    from repro.runs.rundir import run_id
 
     return run_id({**config, "seed": None})
 
@@ -93,7 +92,7 @@ def tags(config: Mapping[str, Any], extra: Any = ()) -> list[str]:
 
 def provenance_config(run_dir: Path) -> dict[str, Any]:
     """provenance.json's latest session, for the W&B config (commit, dirty, versions, device, host, SLURM)."""
-    from repro.runs import provenance
+    from repro.runs import provenance  # deferred: torch is heavy; `repro wandb` and analysis import this module
 
     record = provenance.read(run_dir)
     keys = (
@@ -117,7 +116,7 @@ def provenance_config(run_dir: Path) -> dict[str, Any]:
 
 def label_artifact(wandb: Any, run_dir: Any) -> Any | None:
     """The run's label trajectory (labels/), with its manifest as metadata; None when the run records none."""
-    from repro.labels.trajectory import read_manifest
+    from repro.labels.trajectory import read_manifest  # deferred: torch is heavy (above)
 
     labels_dir = Path(run_dir.labels_dir)
     if not (labels_dir / "manifest.json").exists():
@@ -150,8 +149,7 @@ def input_artifacts(wandb: Any, config: Mapping[str, Any]) -> list[Any]:
     """Drafts of the artifacts this run reads: a replay final its fold runs' label trajectories, a student its
     teacher's model or its label source's trajectory (a replay source: its fold runs'), built as the producer run
     built them."""
-    from repro.methods import METHODS, method_class
-    from repro.runs.rundir import RunDir
+    from repro.methods import METHODS, method_class  # deferred: torch is heavy (above)
 
     method = config["method"]["name"]
     if method == "replay":
@@ -173,7 +171,7 @@ def input_artifacts(wandb: Any, config: Mapping[str, Any]) -> list[Any]:
 
 
 def _fold_label_artifacts(wandb: Any, replay_config: Mapping[str, Any]) -> list[Any]:
-    from repro.labels.fold_runs import finished_fold_runs
+    from repro.labels.fold_runs import finished_fold_runs  # deferred: torch is heavy (above)
 
     return [a for rd in finished_fold_runs(replay_config) if (a := label_artifact(wandb, rd)) is not None]
 

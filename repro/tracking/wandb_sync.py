@@ -34,6 +34,7 @@ from typing import Callable
 from repro.errors import UserError
 from repro.runs.io import atomic_write_json, read_json
 from repro.runs.rundir import RunDir
+from repro.runs.runlock import FileLock
 
 RECORD = "wandb_sync.json"
 ENDED = ("done", "failed")
@@ -224,8 +225,6 @@ def _sync_run(run_path: Path, folders: list[Path], **kwargs) -> list[tuple[str, 
 
 def sync_root(root: Path, options: SyncOptions, *, say: Callable[[str], None] = print) -> SyncReport:
     """Sync every finished run's offline folders under `root` (module docstring)."""
-    from repro.runs.runlock import FileLock
-
     exe = wandb_executable(options.wandb)
     records, children = _Records(), _Children()
     plan(Path(root), records)  # a wrong ROOT is refused before the lock file is written there

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from repro.data.noise import transition_reads_clean_labels
+
 META_SET = "meta set"  # learned on: the method takes gradients through these labels
 VALIDATION = "validation only"  # scored only: accuracy, best epoch, tuned values picked on it
 TRANSITION = "transition matrix"  # counted into a known noise transition matrix
@@ -41,8 +43,6 @@ def held_out_use(meta_count: int, *, learns_on_it: bool) -> list[CleanLabelUse]:
 def known_transition_use(exp) -> list[CleanLabelUse]:
     """A run's known noise transition matrix, when it is counted from the training part's clean labels (a file's
     human noise, simulated annotators); a synthetic noise model's T comes from its parameters, no labels."""
-    from repro.data.noise import transition_reads_clean_labels
-
     if not transition_reads_clean_labels(exp.cfg.noise):
         return []
     return [CleanLabelUse(TRANSITION, int(exp.train_idx.numel()))]

@@ -7,7 +7,7 @@ Its `state_dict` is exactly what a checkpoint must hold for a resumed run to end
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
@@ -17,6 +17,7 @@ from repro.data import ArrayDataset, BatchLoader, inject_noise, load_dataset, ma
 from repro.data.noise import load_file_noise
 from repro.models import build_model, check_input
 from repro.runs.rundir import RunDir
+from repro.training.clean_labels import summary_fields
 from repro.training.hardware import Hardware
 from repro.training.protocols import Recorder, TrainingMethod
 from repro.training.schedule import RunSchedule, iteration_based, planned_steps, steps_in_epoch
@@ -244,7 +245,6 @@ class Experiment:
     def summary_extras(self) -> dict[str, Any]:
         extras: dict[str, Any] = {"num_train": int(self.train_idx.numel()), "num_meta": int(self.meta_idx.numel())}
         extras.update(self.data.noise_record)
-        from repro.training.clean_labels import summary_fields
 
         extras.update(summary_fields(self.method.clean_label_uses(self)))
         for recorder in self.recorders:
@@ -296,8 +296,6 @@ def pick_device() -> torch.device:
 
 def hardware_data(data: RunData, hardware: Hardware) -> RunData:
     """The run's images on the GPU when they fit (loaders and evaluation then never copy pixels per batch)."""
-    from dataclasses import replace
-
     return replace(
         data,
         train=replace(data.train, images=hardware.place_images(data.train.images)),

@@ -7,6 +7,8 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
+from repro.errors import UserError
+
 MODES = ("auto", "bar", "plain", "none")
 
 
@@ -38,8 +40,6 @@ class _EpochBar:
 class EpochProgress:
     def __init__(self, *, mode: str, total_epochs: int, run_id: str):
         if mode not in MODES:
-            from repro.errors import UserError
-
             raise UserError(f"progress={mode!r} is not known; use one of {', '.join(MODES)}.")
         if mode == "auto":
             mode = "bar" if sys.stderr.isatty() else "plain"

@@ -10,25 +10,22 @@ from typing import Any, Mapping
 import torch
 from torch import Tensor
 
+from repro.data.cifar_n import ANNOTATOR_KEYS, NOISE_TYPES, RELEASES, load_human_noise
 from repro.data.noise.registry import NoiseModel, check_inputs, on_cpu, register_noise_model
+from repro.data.simulated_annotators import DEFAULT_RATES, TYPES, confusion_matrices, simulated_noise
+from repro.errors import UserError
 from repro.schema import option, schema
 
 
 def _cifar_n_types() -> tuple[str, ...]:
-    from repro.data.cifar_n import NOISE_TYPES
-
     return tuple(NOISE_TYPES)
 
 
 def _simulated_types() -> tuple[str, ...]:
-    from repro.data.simulated_annotators import TYPES
-
     return tuple(TYPES)
 
 
 def _default_rates() -> list[float]:
-    from repro.data.simulated_annotators import DEFAULT_RATES
-
     return list(DEFAULT_RATES)
 
 
@@ -55,8 +52,6 @@ class AnnotatorsOptions:
 
     def check(self) -> None:
         if len(self.rates) != 3:
-            from repro.errors import UserError
-
             raise UserError(
                 f"noise.rates must be three error rates in [0, 1), one per simulated annotator; got {list(self.rates)}."
             )
@@ -112,14 +107,10 @@ class CifarN(_Annotations):
     Options = CifarNOptions
 
     def load_annotations(self, targets: Tensor | None, num_classes: int) -> Any:
-        from repro.data.cifar_n import load_human_noise
-
         return load_human_noise(self.cfg, targets)
 
     def annotator_votes(self, config: Mapping[str, Any]) -> bool:
         """CIFAR-10N's release has its three annotators' labels, CIFAR-100N's one label per image."""
-        from repro.data.cifar_n import ANNOTATOR_KEYS, RELEASES
-
         release = next((r for r in RELEASES if self.options.type in r.types), None)
         return release is not None and set(ANNOTATOR_KEYS) <= set(release.types.values())
 
@@ -132,8 +123,6 @@ class SimulatedAnnotators(_Annotations):
     Options = AnnotatorsOptions
 
     def load_annotations(self, targets: Tensor | None, num_classes: int) -> Any:
-        from repro.data.simulated_annotators import simulated_noise
-
         return simulated_noise(self.cfg, targets, num_classes)
 
     def annotator_votes(self, config: Mapping[str, Any]) -> bool:
@@ -141,8 +130,6 @@ class SimulatedAnnotators(_Annotations):
 
     def transition_matrix(self, num_classes: int, *, targets=None, among=None, given=None) -> Tensor:
         if given is None and targets is None:  # before a run: the annotators' mean confusion
-            from repro.data.simulated_annotators import confusion_matrices
-
             rates = tuple(float(r) for r in self.options.rates)
             return confusion_matrices(num_classes, rates, int(self.options.seed)).mean(0)
         return super().transition_matrix(num_classes, targets=targets, among=among, given=given)

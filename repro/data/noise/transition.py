@@ -22,6 +22,7 @@ from typing import Any, Mapping
 import torch
 from torch import Tensor
 
+from repro.data.noise import describes_noise, transition_matrix
 from repro.errors import UserError
 
 ROW_SUM_TOL = 1e-4  # rows of T must sum to 1 within this (float32 softmax rows sum to 1 within ~1e-6)
@@ -78,8 +79,6 @@ def noise_transition(
     (uniform: (1 - f) I + f / C, since the redraw may return the true class; exact_fraction: exact given the run's
     true training targets and training part, `targets` / `among`). Clean data (noise=none) has no noise model:
     correcting it is refused (the identity correction would be the plain cross-entropy)."""
-    from repro.data.noise import describes_noise, transition_matrix
-
     kind, fraction = str(noise_cfg.get("kind")), float(noise_cfg.get("fraction") or 0.0)
     if not describes_noise(noise_cfg):
         raise UserError(

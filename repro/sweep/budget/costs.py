@@ -24,13 +24,18 @@ from tabulate import tabulate
 
 from repro.data.sizes import DATA_SIZES, run_sizes  # noqa: F401  (a run's sizes: part of this module's API)
 from repro.errors import UserError
+from repro.methods import method_class
+from repro.models.flops import forward_flops
 from repro.sweep.budget.calibration import (
     Calibration,
     load_calibration,
 )
+from repro.sweep.budget.epoch_cost import epoch_fixed_ms, epoch_step_ratio
 from repro.sweep.budget.packing import packed_hours
 from repro.sweep.stages.tune.halving import rung_share
 from repro.sweep.stages.tune.tuning import reuses_tuning_run
+from repro.train import epoch_eval_images, last_epoch_eval_images
+from repro.training.experiment import meta_batch_size
 from repro.training.schedule import planned_steps
 from repro.training.step_cost import STEP_COSTS, StepCost
 
@@ -48,8 +53,6 @@ STAGES = ("tune", "single", "fold", "final")  # the tuning stage first: the othe
 
 def step_kind(config: Mapping[str, Any]) -> StepCost:
     """What one step of the run costs: the kind its method's class declares (repro/training/step_cost.py)."""
-    from repro.methods import method_class
-
     return method_class(str(config["method"]["name"])).step_cost
 
 
@@ -110,8 +113,6 @@ def _kind_ms(figures: Mapping[str, float], kind: StepCost) -> tuple[float, tuple
 
 @functools.lru_cache(maxsize=4096)
 def _price(cal: Calibration, model: str, kind: StepCost, shape: tuple[int, int, int]) -> Price | None:
-    from repro.models.flops import forward_flops
-
     channels, size, classes = shape
     measured = model in cal.steps_ms
     ref = (
@@ -166,9 +167,6 @@ def epoch_parts(config: Mapping[str, Any], cal: Calibration) -> tuple[int, float
     got = price(config, cal)
     if got is None or math.isnan(got.step_ms):
         return None
-    from repro.sweep.budget.epoch_cost import epoch_fixed_ms, epoch_step_ratio
-    from repro.train import epoch_eval_images
-    from repro.training.experiment import meta_batch_size
 
     n_train, n_meta, n_test = run_sizes(config)
     batch = int(config["data"]["batch_size"])
@@ -194,7 +192,6 @@ def full_run_gpu_hours(config: Mapping[str, Any], cal: Calibration) -> float | N
     parts = epoch_parts(config, cal)
     if parts is None:
         return None
-    from repro.train import last_epoch_eval_images
 
     steps, step_s, eval_s, fixed_s = parts
     epochs, total_steps = planned_steps(config["optim"], steps)  # optim.iterations may end the last epoch early

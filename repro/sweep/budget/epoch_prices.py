@@ -8,11 +8,11 @@ from typing import Any, Iterable, Mapping
 
 from tabulate import tabulate
 
+from repro.sweep.budget.costs import epoch_parts, run_sizes, step_kind
+
 
 def epoch_table(runs: Iterable[Mapping[str, Any]], cal: Any) -> str:
     """One line per distinct (model, data, step kind, training images, batch) of `runs`: what an epoch is priced."""
-    from repro.sweep.budget.costs import epoch_parts, run_sizes, step_kind
-
     rows: dict[tuple, list[Any]] = {}
     for config in runs:
         n_train = run_sizes(config)[0]

@@ -22,17 +22,24 @@ import math
 from pathlib import Path
 from typing import Any, Callable
 
+from omegaconf import OmegaConf
 from tabulate import tabulate
 
 from repro.errors import UserError
 from repro.runs.rundir import RunDir
+from repro.sweep.budget.calibration import load_calibration
+from repro.sweep.budget.costs import plan_estimate, run_gpu_hours, run_sizes
 from repro.sweep.budget.preflight_report import movement_verdicts, recalibrated, run_kind
+from repro.sweep.executors.local import run_planned_runs
+from repro.sweep.executors.slurm import submit
 from repro.sweep.expand.build import make_run
 from repro.sweep.expand.overrides import parse_all
 from repro.sweep.spec.model import PlannedRun
 from repro.sweep.stages.tune.halving import unit_id
 from repro.sweep.stages.tune.tune_warnings import MOVED_THRESHOLD
 from repro.sweep.sweep_folder import sweep_dir, write_planned_configs
+from repro.training.experiment import lr_lambda
+from repro.training.schedule import iteration_based, iteration_lambda, planned_steps
 
 PREFLIGHT_EPOCHS = 2
 # The preflight trains at the tuning runs' peak lr throughout: no warm-up, no decay (an iteration schedule too).
@@ -135,10 +142,6 @@ def run_preflight(
     waiting for them), print label movement and step time per corner and, per cell, whether its labels move as its
     tuning needs; then the recalibrated plan (`only_declared`: the preflight `repro sweep FILE` runs by itself
     before the tuning of the cells that declare it, without the plan's estimate)."""
-    from repro.sweep.budget.calibration import load_calibration
-    from repro.sweep.budget.costs import plan_estimate, run_gpu_hours, run_sizes
-    from repro.sweep.executors.local import run_planned_runs
-
     if epochs < 1:
         raise UserError(f"--preflight-epochs {epochs}: train at least 1 epoch per grid corner.")
     root = plan.output_root / "preflight"
@@ -169,9 +172,7 @@ def run_preflight(
     if profile is None:
         run_planned_runs(todo, done=done, jobs=jobs, configs=configs, report=report)
     else:
-        from repro.sweep.executors.slurm.submit import submit_and_wait
-
-        submit_and_wait(todo, configs=configs, name=name, output_root=root, profile=profile, report=report)
+        submit.submit_and_wait(todo, configs=configs, name=name, output_root=root, profile=profile, report=report)
     cal = load_calibration(gpu_model)
     body, ratios = [], {}
     moves: dict[tuple[str, str], list[tuple[float | None, float]]] = {}
@@ -238,9 +239,6 @@ def run_preflight(
 
 def declared_preflight_text(plan: Any, gpu_model: str | None = None) -> str:
     """The dry run's line for the preflight `repro sweep FILE` will run first: its runs, the cells and GPU-hours."""
-    from repro.sweep.budget.calibration import load_calibration
-    from repro.sweep.budget.costs import run_gpu_hours
-
     runs = preflight_runs(plan, PREFLIGHT_EPOCHS, plan.output_root / "preflight", only_declared=True)
     if not runs:
         return ""
@@ -257,12 +255,6 @@ def declared_preflight_text(plan: Any, gpu_model: str | None = None) -> str:
 def peak_lr_epochs(config: dict) -> float:
     """How many epochs at its peak lr a run's look-ahead adds up to: its schedule's lr factor summed over its steps,
     over the steps of an epoch (`optim.lookahead_lr=peak`: every epoch counts whole)."""
-    from omegaconf import OmegaConf
-
-    from repro.sweep.budget.costs import run_sizes
-    from repro.training.experiment import lr_lambda
-    from repro.training.schedule import iteration_based, iteration_lambda, planned_steps
-
     optim = OmegaConf.create(config["optim"])
     per_epoch = max(math.ceil(run_sizes(config)[0] / int(config["data"]["batch_size"])), 1)
     epochs, total = planned_steps(optim, per_epoch)

@@ -8,6 +8,8 @@ from typing import Any
 
 from tabulate import tabulate
 
+from repro.sweep.budget.costs import run_gpu_hours, step_kind
+
 
 def movement_verdicts(moves: dict[tuple[str, str], list[tuple[float | None, float]]]) -> list[str]:
     """Per cell, whether some corner of its grid moves the labels as its tuning needs: a WARNING when none does
@@ -36,8 +38,6 @@ def movement_verdicts(moves: dict[tuple[str, str], list[tuple[float | None, floa
 
 def recalibrated(plan: Any, cal: Any, ratios: dict[tuple, list[float]]) -> str:
     """The plan's hours on this machine: each run's estimate times its kind's measured / estimated ratio."""
-    from repro.sweep.budget.costs import run_gpu_hours
-
     if not ratios:
         return "recalibrated plan: no preflight run finished, nothing to recalibrate from"
     mean = statistics.fmean(r for rs in ratios.values() for r in rs)
@@ -64,6 +64,4 @@ def recalibrated(plan: Any, cal: Any, ratios: dict[tuple, list[float]]) -> str:
 
 
 def run_kind(config: dict) -> tuple[str, str]:
-    from repro.sweep.budget.costs import step_kind
-
     return config["model"]["name"], step_kind(config).key

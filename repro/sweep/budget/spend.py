@@ -18,12 +18,16 @@ from typing import Any
 from tabulate import tabulate
 
 from repro.runs.rundir import RunDir
+from repro.sweep.budget.calibration import load_calibration
+from repro.sweep.budget.costs import full_run_gpu_hours, step_kind
+from repro.sweep.plan import SUBMITTABLE
 from repro.sweep.stages.tune.halving import run_of
+from repro.sweep.stages.tune.halving_state import epochs_left
+from repro.sweep.stages.tune.tune_report import cell_tunings
+from repro.sweep.stages.tune.tuning import reuses_tuning_run
 
 
 def _kind(config: dict) -> tuple:
-    from repro.sweep.budget.costs import step_kind
-
     return (
         config["model"]["name"],
         config["data"]["name"],
@@ -60,11 +64,6 @@ class Spend:
 
 def sweep_spend(plan: Any, gpu_name: str | None = None) -> Spend:
     """Spent and projected GPU-hours of a plan's unique runs."""
-    from repro.sweep.budget.calibration import load_calibration
-    from repro.sweep.budget.costs import full_run_gpu_hours
-    from repro.sweep.stages.tune.halving_state import epochs_left
-    from repro.sweep.stages.tune.tuning import reuses_tuning_run
-
     cal = load_calibration(gpu_name)
     epoch_seconds: dict[tuple, list[float]] = {}
     progress: dict[str, tuple[int, float]] = {}  # run id -> (epochs done, seconds so far)
@@ -110,9 +109,6 @@ def sweep_spend(plan: Any, gpu_name: str | None = None) -> Spend:
 
 def cells_table(plan: Any) -> str:
     """Per cell: its runs done, running and queued (SLURM pending or not submitted yet), and its tuning winner."""
-    from repro.sweep.plan import SUBMITTABLE
-    from repro.sweep.stages.tune.tune_report import cell_tunings
-
     winners = {
         (t.row, t.column): (t.winner or "not finished") + (" (WARNING)" if t.warnings else "")
         for t in cell_tunings(plan)

@@ -16,9 +16,17 @@ from pathlib import Path
 from typing import Any
 
 import submitit
+from omegaconf import OmegaConf
 
 from repro.runs import runlock
+from repro.runs.records import DAMAGED, summary_state
+from repro.runs.rundir import RunDir
+from repro.sweep.stages.prepare import train_run
 from repro.sweep.stages.tune.halving import run_of
+from repro.sweep.sweep_folder import read_planned_config
+from repro.train import Interrupted
+from repro.training.hardware import Hardware
+from repro.validation import check_paths
 
 REQUEUE_WAIT_S = 120  # after SIGTERM, how long a SLURM job waits for submitit's requeue signal before giving up
 
@@ -26,15 +34,6 @@ REQUEUE_WAIT_S = 120  # after SIGTERM, how long a SLURM job waits for submitit's
 def run_planned(config_file: str | Path, *, wait: float | bool = False, progress: str | None = None):
     """Train the planned run whose resolved config is `config_file`. `wait`: how long to wait when another process
     holds the run (repro/runs/runlock.py); `progress`: in place of the config's (not part of the run id)."""
-    from omegaconf import OmegaConf
-
-    from repro.runs.records import DAMAGED, summary_state
-    from repro.runs.rundir import RunDir
-    from repro.sweep.stages.prepare import train_run
-    from repro.sweep.sweep_folder import read_planned_config
-    from repro.training.hardware import Hardware
-    from repro.validation import check_paths
-
     config = read_planned_config(config_file)
     if progress is not None:
         config["progress"] = progress
@@ -55,8 +54,6 @@ class TrainJob(submitit.helpers.Checkpointable):
         self.output_root = output_root
 
     def __call__(self) -> dict[str, Any]:
-        from repro.train import Interrupted
-
         _match_threads_to_allocation()
         try:
             return self.train()
@@ -82,8 +79,6 @@ class TrainJob(submitit.helpers.Checkpointable):
 
     def record_requeue(self) -> None:
         """Mark the run `interrupted` (requeued) when no live process writes it."""
-        from repro.runs.rundir import RunDir
-
         rd = RunDir(Path(self.output_root) / "runs" / run_of(self.run_id))
         # Only the run's writer (this process, or none: train() already released the lock on SIGTERM) records
         # the requeue; while another process holds the run, this job writes nothing.

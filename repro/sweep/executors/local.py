@@ -25,6 +25,7 @@ is a share of this machine's cores and K how many runs share it (jobs=1 with K=3
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import time
@@ -34,8 +35,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
-from repro.errors import UserError
-from repro.sweep.executors import orphans
+from repro.errors import Interrupted, UserError
+from repro.runs.rundir import RunDir
+from repro.sweep.executors import job, orphans
 from repro.sweep.executors.packed import GpuSlots
 from repro.sweep.spec.model import PlannedRun
 
@@ -163,20 +165,16 @@ class _Scheduler:
             self.report(f"  WARNING: {warning}")
 
     def failed_with(self, run: PlannedRun, message: str) -> None:
-        from repro.runs.rundir import RunDir
-
         log = RunDir(Path(run.config["output_root"]) / "runs" / run.run_id).log_file
         self.report(f"{self.label(run)}: failed: {message} (log: {log})")
         self.failed.append(run.run_id)
 
     # ------------------------------------------------------------------------------------------------ engines
     def run_serially(self) -> None:
-        from repro.sweep.executors.job import run_planned
-
         while (run := self.next_ready(set())) is not None:
             self.start(run)
             try:
-                result = run_planned(self.configs[run.run_id])
+                result = job.run_planned(self.configs[run.run_id])
             except UserError as exc:
                 self.failed_with(run, str(exc))
                 continue
@@ -184,8 +182,6 @@ class _Scheduler:
         self._skip_blocked(set())
 
     def run_in_pool(self, jobs: int, threads: int) -> None:
-        import multiprocessing
-
         # forkserver: one server process imports torch and the training code once; every worker (of this pool and
         # of later ones in this process) is a cheap fork of it, from a clean single-threaded state.
         context = multiprocessing.get_context("forkserver")
@@ -268,14 +264,12 @@ def _init_worker(threads: int, command_pid: int) -> None:
 
 
 def _train_one(config_file: Path, gpu: int | None = None) -> dict[str, Any]:
-    from repro.sweep.executors.job import run_planned
-
     if gpu is not None:  # `device: cuda` is the current device: this run's GPU
         import torch
 
         torch.cuda.set_device(gpu)
     with orphans.one_run():
-        return run_planned(config_file, progress=QUIET).summary
+        return job.run_planned(config_file, progress=QUIET).summary
 
 
 # --------------------------------------------------------------------------------------------- parent signals
@@ -295,7 +289,6 @@ def _sigint_ignored() -> Iterator[None]:
 @contextmanager
 def _sigterm_interrupts() -> Iterator[None]:
     """SIGTERM to this process stops the workers as Ctrl-C does (never leaves them running without a parent)."""
-    from repro.errors import Interrupted
 
     def handle(signum: int, frame: object) -> None:
         raise Interrupted(f"received {signal.Signals(signum).name}", signum=signum)

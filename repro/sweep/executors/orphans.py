@@ -29,6 +29,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from repro.errors import Interrupted
+
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 COMMAND_PID_ENV = "REPRO_SWEEP_COMMAND_PID"
 FORKSERVER_PRELOAD = __name__  # imported first by the forkserver (repro/sweep/executors/local.py)
@@ -112,8 +114,6 @@ def _on_sigterm(signum: int, frame: object) -> None:
     if not _in_run:
         os._exit(STOP_EXIT_CODE)
     if _command_pid is None or is_alive(_command_pid):
-        from repro.errors import Interrupted
-
         raise Interrupted(f"received {signal.Signals(signum).name}", signum=signum)
 
 

@@ -24,6 +24,7 @@ from typing import Any, Sequence
 
 import submitit
 
+from repro.errors import Interrupted, UserError
 from repro.sweep.executors.job import REQUEUE_WAIT_S, TrainJob
 
 INTERRUPTED_EXIT = 75  # a child stopped at a clean point (SIGTERM): the run resumes; not a failure of the run
@@ -115,8 +116,6 @@ def _child(run_id: str, config_file: str, output_root: str, threads: int) -> int
     """One run of a packed job, in its own process: submitit's USR2 is the parent's to handle (it requeues the whole
     job); the SIGTERM that follows stops this run cleanly (repro/train.py)."""
     import torch
-
-    from repro.errors import Interrupted, UserError
 
     signal.signal(signal.SIGUSR2, signal.SIG_IGN)
     torch.set_num_threads(threads)

@@ -14,6 +14,7 @@ from hydra.errors import HydraException
 
 from repro.errors import UserError
 from repro.hydra_flags import config_groups as hydra_config_groups
+from repro.path_keys import hydra_quoted, quoted_path
 from repro.sweep.spec.model import Part
 
 
@@ -49,7 +50,6 @@ def parse_override(text: str, *, where: str) -> Override:
             f"{where}: the override {text!r} is not a string. Write overrides as strings such as model=resnet18 "
             "or optim.lr=0.1 (quote values that YAML would read as something else)."
         )
-    from repro.path_keys import quoted_path
 
     given, text = text, quoted_path(text)  # paths as users have them (non-ASCII, spaces, =, brackets)
     try:
@@ -84,8 +84,6 @@ def parse_override(text: str, *, where: str) -> Override:
 def quote_value(value: str) -> str:
     """`value` written so that Hydra's override grammar reads it back as exactly that string (each value parsed once
     per process: an expansion quotes the same output root, sweep name, rows and run ids thousands of times)."""
-    from repro.path_keys import hydra_quoted
-
     if value in _QUOTED:
         return _QUOTED[value]
     for candidate in (value, hydra_quoted(value)):

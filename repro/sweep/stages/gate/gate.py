@@ -34,6 +34,7 @@ from typing import Any, Iterable, Mapping
 from repro.runs.io import atomic_write_json, read_json
 from repro.runs.records import DONE, summary_state
 from repro.runs.rundir import RunDir
+from repro.sweep.plan import SUBMITTABLE, RunStatus
 from repro.sweep.spec.model import PlannedRun, SweepSpec
 from repro.sweep.stages.gate.gate_report import CellCheck, GateVerdict, recipe_text
 from repro.sweep.sweep_folder import sweep_dir
@@ -190,8 +191,6 @@ def _read_record(output_root: str | Path, name: str) -> dict[str, Any]:
 
 def hold(plan: Any, verdict: GateVerdict) -> int:
     """Mark every run of `plan` that is not a gate run and would be submitted as held; returns how many."""
-    from repro.sweep.plan import SUBMITTABLE, RunStatus
-
     if not verdict.holds:
         return 0
     held = 0

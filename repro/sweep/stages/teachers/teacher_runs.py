@@ -21,6 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from repro.errors import UserError
+from repro.methods import method_class
 from repro.sweep.expand.overrides import Override, parse_override, quote_value
 from repro.sweep.spec.model import PlannedRun, SweepSpec
 from repro.sweep.spec.sweep_file import load_sweep
@@ -66,8 +67,6 @@ def as_teacher(
 
 def teacher_override(method: str, teacher: PlannedRun, ref: TeacherRef, where: str) -> Override:
     """`method.<source option>=<teacher run id>` for the student's method, or a UserError if it learns from none."""
-    from repro.methods import method_class
-
     option = method_class(method).source_option
     if option is None:
         raise UserError(

@@ -9,6 +9,10 @@ from typing import Any
 
 from repro.errors import UserError
 from repro.runs.rundir import RunDir
+from repro.sweep.stages.tune.halving import rungs_text
+from repro.sweep.stages.tune.tune_margin import tune_margin
+from repro.sweep.stages.tune.tune_warnings import tuning_warnings
+from repro.sweep.stages.tune.tuning import choose, point_text, results, tuned_keys
 
 
 @dataclass
@@ -25,11 +29,6 @@ class CellTuning:
 
 def cell_tunings(plan: Any) -> list[CellTuning]:
     """One entry per cell whose runs are tuned, in plan order."""
-    from repro.sweep.stages.tune.halving import rungs_text
-    from repro.sweep.stages.tune.tune_margin import tune_margin
-    from repro.sweep.stages.tune.tune_warnings import tuning_warnings
-    from repro.sweep.stages.tune.tuning import choose, point_text, results, tuned_keys
-
     seen: dict[tuple[str, str], CellTuning] = {}
     for run in plan.runs:
         key = (run.row, run.column)

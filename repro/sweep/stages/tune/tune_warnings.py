@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from repro.runs.rundir import RunDir
+from repro.sweep.stages.tune.tune_margin import tune_margin
 
 # Below this mean total variation between the final and the initial labels, the labels "barely moved": under 2% of
 # a label's probability mass was moved on average. On CIFAR with 40% noise, relabelling only the noisy samples'
@@ -83,7 +84,6 @@ def tuning_warnings(
     ids = next(ids for p, _, ids in scored if p == winner)
     changes = [c for c in (label_change(RunDir(root / rid)) for rid in ids) if c is not None]
     moved = movement_warning(changes)
-    from repro.sweep.stages.tune.tune_margin import tune_margin
 
     margin = tune_margin(config, scored, winner)  # a margin within the noise (repro/sweep/stages/tune/tune_margin.py)
     close = margin.warning() if margin is not None else None

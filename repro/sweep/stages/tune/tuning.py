@@ -31,6 +31,7 @@ from repro.errors import UserError
 from repro.runs.records import read_status, read_summary
 from repro.runs.rundir import RunDir, run_id
 from repro.sweep.stages.tune import halving
+from repro.sweep.stages.tune.tune_warnings import tuning_warnings
 
 # Summary keys a tuning stage may select on: validation only. Test metrics are refused where the stage is declared.
 SELECT_METRICS = ("final_val_acc", "best_val_acc")
@@ -152,7 +153,6 @@ def summary_fields(config: Mapping[str, Any]) -> dict[str, Any]:
     if not keys or chosen is None:
         return {}
     scored = results(config)
-    from repro.sweep.stages.tune.tune_warnings import tuning_warnings
 
     warnings = tuning_warnings(config, scored, tuple(chosen))
     strategy = halving.strategy_text(config)
