@@ -236,11 +236,11 @@ def sync_root(root: Path, options: SyncOptions, *, say: Callable[[str], None] = 
         runs: dict[Path, list[Path]] = {}
         for run_path, folder in todo:
             runs.setdefault(run_path, []).append(folder)
-        futures = [
-            pool.submit(_sync_run, run_path, folders, exe=exe, options=options, records=records, children=children)
-            for run_path, folders in runs.items()
-        ]
-        try:
+        try:  # from the first submit: an interrupt while the later ones are submitted kills the started uploads too
+            futures = [
+                pool.submit(_sync_run, run_path, folders, exe=exe, options=options, records=records, children=children)
+                for run_path, folders in runs.items()
+            ]
             for future in futures:
                 for name, error in future.result():
                     if error is None:
