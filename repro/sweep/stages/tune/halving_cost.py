@@ -13,19 +13,17 @@ grid strategy is priced under halving with each stage's `eta` and `min_epochs` (
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 from omegaconf import OmegaConf
 from tabulate import tabulate
 
-from repro.data.sizes import run_sizes
 from repro.sweep.budget.calibration import load_calibration
 from repro.sweep.budget.costs import _hours_text, full_run_gpu_hours, plan_estimate
 from repro.sweep.spec.sweep_file import load_sweep
 from repro.sweep.stages.tune.halving import survivor_counts
-from repro.sweep.stages.tune.halving_runs import stage_rungs
+from repro.sweep.stages.tune.halving_runs import stage_rungs, steps_per_epoch
 from repro.sweep.stages.tune.tune_spec import TuneSpec
 from repro.training.experiment import lr_lambda
 from repro.training.schedule import iteration_based, iteration_lambda, planned_steps
@@ -188,8 +186,7 @@ def _lr_share(config: dict, epoch: int) -> float:
     optim = OmegaConf.create(config["optim"])
     if not iteration_based(optim):
         return lr_lambda(optim)(epoch - 1)
-    train, _, _ = run_sizes(config)
-    per_epoch = math.ceil(train / int(config["data"]["batch_size"]))
+    per_epoch = steps_per_epoch(config)
     _, total = planned_steps(optim, per_epoch)
     return iteration_lambda(optim)(min(epoch * per_epoch, total) - 1)
 

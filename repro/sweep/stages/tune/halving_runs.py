@@ -29,13 +29,18 @@ from repro.sweep.stages.tune.tune_spec import TuneSpec
 from repro.training.schedule import iteration_based, planned_steps
 
 
+def steps_per_epoch(config: dict) -> int:
+    """A full epoch's optimizer steps of a run, from its config alone."""
+    train, _, _ = run_sizes(config)
+    return math.ceil(train / int(config["data"]["batch_size"]))
+
+
 def run_epochs(config: dict) -> int:
     """The epochs a run trains (optim.epochs, or fewer where optim.iterations ends it), from its config alone."""
     optim = config["optim"]
     if not iteration_based(optim):
         return int(optim["epochs"])
-    train, _, _ = run_sizes(config)
-    return planned_steps(optim, math.ceil(train / int(config["data"]["batch_size"])))[0]
+    return planned_steps(optim, steps_per_epoch(config))[0]
 
 
 def stage_rungs(tune: TuneSpec, config: dict, points: int) -> tuple[int, ...]:
