@@ -8,6 +8,9 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from analysis.figures.wandb_log import log_figures
+from repro.tracking.wandb_run import split_project
+
 # What an interruption leaves (repro/cli.py): every table, ledger and figure is written atomically.
 WHEN_INTERRUPTED = "what was written is whole (each file is replaced atomically); run the same command again."
 
@@ -123,14 +126,14 @@ def run(args: argparse.Namespace) -> int:
 
 def read_runs(args: argparse.Namespace) -> tuple[pd.DataFrame, str]:
     """(run frame, where it came from): the W&B project of --wandb, else the run directories under --runs."""
-    from analysis.collect import require_runs
+    from analysis.collect import require_runs  # deferred: pandas, kept from `repro tables --help`
 
     if args.wandb:
-        from analysis.wandb_source import collect_wandb
+        from analysis.wandb_source import collect_wandb  # deferred: torch, submitit
 
         runs, source = collect_wandb(args.wandb), f"W&B project {args.wandb}"
     else:
-        from analysis.collect import collect_runs
+        from analysis.collect import collect_runs  # deferred: pandas, kept from `repro tables --help`
 
         runs, source = collect_runs(args.runs), f"{Path(args.runs) / 'runs'}"
     require_runs(runs, source)
@@ -140,15 +143,15 @@ def read_runs(args: argparse.Namespace) -> tuple[pd.DataFrame, str]:
 def given_scale(args: argparse.Namespace) -> tuple[Any, list[str] | None]:
     """(scale, extra overrides) given on the command line; (None, None): each sweep's last `repro sweep`'s."""
     if any(v is not None for v in (args.epochs, args.subset, args.test_subset)):
-        from analysis.sweeps import Scale
+        from analysis.sweeps import Scale  # deferred: torch, submitit
 
         return Scale(epochs=args.epochs, subset=args.subset, test_subset=args.test_subset), []
     return None, None
 
 
 def run_tables(args: argparse.Namespace) -> int:
-    from analysis.sweeps import load_specs
-    from analysis.tables.build import make_tables
+    from analysis.sweeps import load_specs  # deferred: torch, submitit
+    from analysis.tables.build import make_tables  # deferred: torch, submitit
 
     runs, source = read_runs(args)
     specs = load_specs(args.sweeps_dir, args.tables)
@@ -163,15 +166,15 @@ def run_tables(args: argparse.Namespace) -> int:
         scale=scale,
         extra_overrides=extra,
     )
-    from analysis.tables.annotators import write_annotator_table
+    from analysis.tables.annotators import write_annotator_table  # deferred: torch, cleanlab
 
     write_annotator_table(runs, args.out, source=source)  # when some run has several annotators per image
     return 0
 
 
 def run_ledger(args: argparse.Namespace) -> int:
-    from analysis.ledger.write import make_ledger
-    from analysis.sweeps import load_specs
+    from analysis.ledger.write import make_ledger  # deferred: matplotlib, submitit
+    from analysis.sweeps import load_specs  # deferred: torch, submitit
 
     runs, source = read_runs(args)
     specs = load_specs(args.sweeps_dir, args.tables)  # every tableN.yaml there; a claim's table without one says so
@@ -193,18 +196,14 @@ def run_ledger(args: argparse.Namespace) -> int:
 
 
 def run_figures(args: argparse.Namespace) -> int:
-    from analysis.figures.make import make_figures
-    from analysis.figures.where import parse_where
+    from analysis.figures.make import make_figures  # deferred: matplotlib, torch
+    from analysis.figures.where import parse_where  # deferred: pandas, kept from `repro tables --help`
 
     if getattr(args, "wandb", None):
-        from repro.tracking.wandb_run import split_project
-
         split_project(args.wandb)  # a bad name fails before any figure is drawn
     written = make_figures(
         args.runs, out_dir=args.out, sweeps_dir=args.sweeps_dir, where=parse_where(args.where), only=args.figures
     )
     if getattr(args, "wandb", None):
-        from analysis.figures.wandb_log import log_figures
-
         log_figures(args.wandb, written, runs_root=args.runs, out_dir=args.out)
     return 0

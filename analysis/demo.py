@@ -12,8 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
+import torch
+from tabulate import tabulate
+
 from analysis.sweeps import Scale, SweepSpec
 from repro.errors import UserError
+from repro.runs.provenance import cpu_info
 
 DEMO_SWEEPS = Path(__file__).resolve().parents[1] / "sweeps" / "demo"
 # `repro demo --mnist1d`: the paper's Tables 1, 2, 3 and 6 on MNIST-1D, 5 seeds, below the ceiling digits reach
@@ -134,9 +138,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import torch
-
-    from analysis.sweeps import check_jobs
+    from analysis.sweeps import check_jobs  # deferred: pandas, submitit, matplotlib
 
     started = time.perf_counter()
     jobs = check_jobs(args.jobs)
@@ -161,7 +163,8 @@ def run(args: argparse.Namespace) -> int:
         names=expected,
         data="MNIST-1D" if mnist1d else "digits",
     )
-    from analysis.ledger.write import ledger_from_root  # the summary ends with the paper's claims in these runs
+    # the summary ends with the paper's claims in these runs
+    from analysis.ledger.write import ledger_from_root  # deferred: pandas, submitit, matplotlib
 
     scales = {number: size.scale(number) for number in specs}
     ledger_from_root(output_root, specs, out_dir=output_root / "tables", scales=scales, extra_overrides=extra)
@@ -188,14 +191,14 @@ def checked_output_root(path: str) -> Path:
 def demo_specs(size: DemoSize, *, extra: bool = False, sweeps_dir: Path = DEMO_SWEEPS) -> dict[int, SweepSpec]:
     """{table number: its demo sweep} of `sweeps_dir` (the digits demo's, or MNIST1D_SWEEPS), restricted to the demo
     size's seeds: the paper's tables (numbers below 10), and with `extra` EXTRA_TABLES too."""
-    from analysis.sweeps import load_specs
+    from analysis.sweeps import load_specs  # deferred: pandas, submitit, matplotlib
 
     if not sweeps_dir.is_dir():
         raise UserError(
             f"The demo's sweep files are not at {sweeps_dir}. `repro demo` runs from a checkout of the "
             "repository installed with `pip install -e .` (what `make demo` does); reinstall that way."
         )
-    from analysis.tables.paper import available_tables
+    from analysis.tables.paper import available_tables  # deferred: pandas, submitit, matplotlib
 
     # The paper's tables; our own (sweeps/demo/table10.yaml, the curriculum ablation, run by hand) stay out, and
     # the issue-19 comparisons (EXTRA_TABLES) join only with --extra.
@@ -215,7 +218,7 @@ def run_demo_sweeps(
     """Plan every demo sweep, then train what they miss here, up to `jobs` runs at once (None: one per core), each
     run after the runs it depends on (tables share runs: each is trained once). Returns the run ids trained by this
     call and those that failed or were skipped."""
-    from analysis.sweeps import check_jobs, run_locally
+    from analysis.sweeps import check_jobs, run_locally  # deferred: pandas, submitit, matplotlib
 
     sweeps = [
         (spec, size.scale(number), extra, f"\n== Table {number}: {spec.path.name} ==") for number, spec in specs.items()
@@ -229,8 +232,8 @@ def _print(line: str) -> None:
 
 def write_tables(specs: dict[int, SweepSpec], output_root: Path, size: DemoSize, extra: list[str]) -> list[Path]:
     """The demo's Tables 1-6 beside the paper's numbers: <output_root>/tables/tableN.md and .csv."""
-    from analysis.collect import collect_runs
-    from analysis.tables.build import make_tables
+    from analysis.collect import collect_runs  # deferred: pandas, submitit, matplotlib
+    from analysis.tables.build import make_tables  # deferred: pandas, submitit, matplotlib
 
     print("\n== Tables ==", flush=True)
     runs = collect_runs(output_root)
@@ -245,7 +248,7 @@ def write_tables(specs: dict[int, SweepSpec], output_root: Path, size: DemoSize,
             scale=size.scale(number),
             extra_overrides=extra,
         )
-    from analysis.tables.annotators import write_annotator_table
+    from analysis.tables.annotators import write_annotator_table  # deferred: pandas, submitit, matplotlib
 
     annotators = write_annotator_table(runs, output_root / "tables", source=str(output_root / "runs"))
     return written + ([annotators] if annotators is not None else [])
@@ -254,7 +257,7 @@ def write_tables(specs: dict[int, SweepSpec], output_root: Path, size: DemoSize,
 def write_figures(output_root: Path) -> dict[str, Path | None]:
     """Figures 2-4, the noise methods' and the distillation targets' figures from the demo's runs:
     <output_root>/figures/<name>.png (None: skipped, the reason is printed)."""
-    from analysis.figures.make import make_figures
+    from analysis.figures.make import make_figures  # deferred: pandas, submitit, matplotlib
 
     print("\n== Figures ==", flush=True)
     return make_figures(output_root, out_dir=output_root / "figures", sweeps_dir=DEMO_SWEEPS)
@@ -262,7 +265,7 @@ def write_figures(output_root: Path) -> dict[str, Path | None]:
 
 def summary_rows(tables: list[Path]) -> list[list[str]]:
     """[table, row, column, ours] for every cell the demo ran, read back from the CSVs just written."""
-    import pandas as pd
+    import pandas as pd  # deferred: pandas
 
     rows = []
     for md in tables:
@@ -285,8 +288,6 @@ def print_summary(
     names: tuple[str, ...] = FIGURES,
     data: str = "digits",
 ) -> None:
-    from tabulate import tabulate
-
     print(f"\n== Demo summary ({size.name}) ==")
     print(
         f"Final test accuracy (%) on {data}, mean ± sample std over seeds (n = seeds done); the paper's CIFAR "
@@ -311,10 +312,6 @@ def print_summary(
 def ran_on() -> str:
     """One line naming the CPU and its kernels: the same seeds end apart on another CPU, even one with the same
     vector instructions (docs/demo.md, "Across CPUs")."""
-    import torch
-
-    from repro.runs.provenance import cpu_info
-
     cpu = cpu_info()
     return (
         f"Ran on: {cpu['model']}, torch {torch.__version__} with {cpu['capability']} kernels (on another CPU, even "

@@ -15,10 +15,13 @@ import re
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+import yaml
+
 from repro.errors import UserError
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.spec.model import STAGES, PlannedRun, Scale, SweepSpec
 from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.sweep_folder import last_selection
 
 __all__ = [
     "STAGES",
@@ -71,8 +74,6 @@ def load_specs(sweeps_dir: str | Path, tables: Sequence[int] | None = None) -> d
 
 def _named_table_files(sweeps_dir: Path) -> dict[int, Path]:
     """Sweep files named for their subject (cifar_n.yaml) that declare a table number (`table: 14`)."""
-    import yaml
-
     found: dict[int, Path] = {}
     for path in sorted(sweeps_dir.glob("*.y*ml")):
         if _TABLE_FILE.match(path.name):
@@ -89,8 +90,6 @@ def _named_table_files(sweeps_dir: Path) -> dict[int, Path]:
 def last_sweep_options(output_root: str | Path, spec: Any) -> tuple[Scale | None, list[str]]:
     """(scale, extra overrides) of the last `repro sweep` of this sweep into `output_root` (its selection.json), so
     the table finds the runs that command made; (None, []) when there is no record."""
-    from repro.sweep.sweep_folder import last_selection
-
     name = getattr(spec, "name", None)
     selection = last_selection(output_root, name) if name else None
     if not selection:
@@ -143,7 +142,7 @@ class SweepPlans:
 
 def check_jobs(jobs: int | None) -> int:
     """`--jobs`: a positive number of runs at once (None: one per available core)."""
-    from repro.sweep.executors.local import check_jobs as checked
+    from repro.sweep.executors.local import check_jobs as checked  # deferred: submitit; `repro demo --help` loads none
 
     return checked(jobs)
 
@@ -158,7 +157,7 @@ def run_locally(
 ) -> tuple[list[str], list[str]]:
     """Plan (spec, scale, extra overrides, heading) sweeps into one output root and train what they miss here, up
     to `jobs` runs at once (repro.sweep's local executor). Returns the run ids trained and those failed or skipped."""
-    from repro.sweep.run import LocalSweep, run_sweeps_locally
+    from repro.sweep.run import LocalSweep, run_sweeps_locally  # deferred: submitit, as above
 
     local = [LocalSweep(spec, scale, tuple(extra), heading=heading) for spec, scale, extra, heading in sweeps]
     plans = run_sweeps_locally(local, output_root=output_root, jobs=jobs, threads=threads, report=report)

@@ -64,7 +64,7 @@ def latest_attempts(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     (named `<run_id>-attempt2`, ...); keep the latest, under the run id (as the run directory source reads only the
     current attempt). W&B runs of the same name and attempt (a retrain in a fresh output root: each has its own W&B
     id, repro/tracking/wandb_run.py) count once: a done one wins, else the first listed (the API lists newest first)."""
-    from repro.runs.attempts import split_tracker_id
+    from repro.runs.attempts import split_tracker_id  # deferred: torch (repro.runs.attempts loads it)
 
     latest: dict[str, tuple[int, dict[str, Any]]] = {}
     for record in records:
@@ -82,7 +82,7 @@ def latest_attempts(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _default_api() -> Any:
-    import wandb
+    import wandb  # deferred: wandb is heavy
 
     return wandb.Api(timeout=60)
 

@@ -20,10 +20,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.metrics import roc_curve
 
 from analysis.figures.figure import Cells, Chosen, FigureRuns, Log
 from analysis.tables.annotators import annotator_runs
 from repro.figures.common import Skip, plt, png_bytes
+from repro.labels.annotator_agreement import out_of_sample_cleanlab
 
 FILE = "annotators.npz"
 RUN_PATH = "run_path"  # not an array: where the run is (its fold runs are its siblings)
@@ -105,10 +107,6 @@ def draw_entropy(chosen: Chosen, log: Log) -> bytes:
 
 
 def draw_roc(chosen: Chosen, log: Log) -> bytes:
-    from sklearn.metrics import roc_curve
-
-    from repro.labels.annotator_agreement import out_of_sample_cleanlab
-
     learned, fixed = chosen.data
     label_sets = sorted(set(learned) | set(fixed))
     fig, axes = plt.subplots(1, len(label_sets), figsize=(4.2 * len(label_sets), 4.0), squeeze=False)

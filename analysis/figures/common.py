@@ -9,6 +9,7 @@ from typing import Any, Callable, Mapping
 
 from analysis.figures.figure import Cells, FigureRuns
 from analysis.figures.select import select_group
+from repro.data.noise import describes_noise
 from repro.errors import UserError
 from repro.figures.common import RunGroup
 from repro.labels.registry import Panel, kinds_drawing
@@ -40,8 +41,6 @@ def pick_group(runs: FigureRuns, name: str, cells: Cells, *, panel: Panel, noisy
 
 def has_label_noise(config: dict) -> bool:
     """The noise model's own answer (annotators' labels are noise without a noise.fraction)."""
-    from repro.data.noise import describes_noise
-
     try:
         return describes_noise(config.get("noise") or {})
     except UserError:

@@ -41,6 +41,7 @@ from repro.figures.common import (
 )
 from repro.figures.figure2 import class_panels, instance_examples, render_figure2
 from repro.labels.registry import Panel
+from repro.labels.trajectory import instance_labels_at
 
 # Figure 2: "ResNet18 for CIFAR100", Table 1's label-learning runs (fold 0 of the 5-fold protocol); class labels on
 # the left and middle, instance labels without noise on the right.
@@ -67,8 +68,6 @@ class CorrectedExample:
 
 def corrected_examples(group: RunGroup, *, count: int = 4) -> tuple[list[CorrectedExample], list[str], int]:
     """Noisy training samples whose learned label's top class is the true class at the last epoch."""
-    from repro.labels.trajectory import instance_labels_at
-
     rd = group.runs[0]
     last = last_recorded_epoch(rd)
     index, labels = instance_labels_at(rd, last)

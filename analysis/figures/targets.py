@@ -22,6 +22,8 @@ from analysis.figures.common import announce
 from analysis.figures.figure import Cells, Chosen, FigureRuns, Log
 from analysis.figures.select import select_group
 from analysis.sweeps import STAGES
+from repro.config import load_config
+from repro.data import BatchLoader
 from repro.figures.common import (
     COLORS,
     caption,
@@ -32,7 +34,9 @@ from repro.figures.common import (
     sample_image,
     show_image,
 )
+from repro.labels.converged import converged_labels
 from repro.runs.rundir import RunDir
+from repro.runs.teachers import load_teacher
 
 SAMPLES = 3
 CLASSES = 5
@@ -58,15 +62,11 @@ def _epsilon(smoothing: dict | None) -> float:
     """The label-smoothing run's epsilon, or the method's default."""
     if smoothing is not None:
         return float(smoothing["method.epsilon"])
-    from repro.config import load_config
 
     return float(load_config(["method=label_smoothing"]).method.epsilon)
 
 
 def _predictions(rd: RunDir, data, index: np.ndarray) -> np.ndarray:
-    from repro.data import BatchLoader
-    from repro.runs.teachers import load_teacher
-
     model = load_teacher(rd, torch.device("cpu"))
     loader = BatchLoader(
         data.train.images,
@@ -117,8 +117,6 @@ def _without_noise(rd: RunDir, config: dict) -> bool:
 
 
 def draw(chosen: Chosen, log: Log) -> bytes:
-    from repro.labels.converged import converged_labels
-
     group, baseline, eps = chosen.data
     source = group.runs[0]
     announce(log, "Figure_targets", {"teacher and labels": group})

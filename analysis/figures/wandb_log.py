@@ -24,7 +24,7 @@ def log_figures(
     if not images:
         log("W&B: no figure was rendered, nothing logged.")
         return None
-    import wandb
+    import wandb  # deferred: wandb is heavy
 
     mode = os.environ.get("WANDB_MODE", "offline")
     run = wandb.init(

@@ -29,6 +29,7 @@ from analysis.tables.notes import table_notes
 from analysis.tables.paper import paper_table
 from analysis.tables.paper_selection import selection_rules
 from analysis.tables.render import render_csv, render_markdown
+from repro.data.noise import describes_noise
 from repro.errors import UserError
 from repro.runs.io import atomic_write_text
 
@@ -190,8 +191,6 @@ def clean_labels_text(run: dict[str, Any]) -> str:
 
 def _noisy(config: Any) -> bool:
     """Whether a planned run's config asks for label noise (the noise model's own answer)."""
-    from repro.data.noise import describes_noise
-
     noise = config.get("noise") if isinstance(config, dict) else None
     try:
         return isinstance(noise, dict) and describes_noise(noise)

@@ -9,7 +9,11 @@ import math
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from repro.errors import UserError
 from repro.recorders.transition_check import plan_records, render_records
+from repro.sweep.budget.costs import run_sizes
+from repro.sweep.stages.gate.gate import evaluate_gate
+from repro.training.schedule import planned_steps
 
 REPORTED = ("single", "final")
 
@@ -29,8 +33,6 @@ def table_notes(spec: Any, expanded: Iterable[Any], output_root: str | Path, sca
     # each estimated-T cell: its runs' estimator epoch, T's diagonal mean and condition number, and any warning
     lines += render_records(plan_records((p for p in expanded if p.stage in REPORTED), output_root))
     if getattr(spec, "gate", None) is not None:
-        from repro.sweep.stages.gate.gate import evaluate_gate
-
         note = evaluate_gate(spec, expanded, output_root, scale).note()
         if note:
             lines.append(note)
@@ -39,8 +41,6 @@ def table_notes(spec: Any, expanded: Iterable[Any], output_root: str | Path, sca
 
 def training_budget(runs: Iterable[Any]) -> dict[str, str]:
     """Row -> "20,000 steps of batch 100, 2.0M samples" (the distinct budgets of its runs, ' / ' between)."""
-    from repro.errors import UserError
-
     found: dict[str, dict[str, None]] = {}
     for run in runs:
         try:
@@ -55,9 +55,6 @@ def training_budget(runs: Iterable[Any]) -> dict[str, str]:
 def run_budget(config: Mapping[str, Any]) -> tuple[int, int, int]:
     """(optimizer steps, batch size, training samples drawn) of a run, from its config alone: an iteration-based
     schedule (setting A) stops mid-epoch, its last epoch's samples counted up to the last step."""
-    from repro.sweep.budget.costs import run_sizes
-    from repro.training.schedule import planned_steps
-
     n_train = run_sizes(config)[0]
     batch = int(config["data"]["batch_size"])
     per_epoch = max(math.ceil(n_train / batch), 1)

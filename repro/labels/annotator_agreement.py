@@ -97,8 +97,8 @@ def cleanlab_scores(given: np.ndarray, probs: np.ndarray) -> dict[str, np.ndarra
     "flagged": the samples cleanlab.filter.find_label_issues flags (a yes/no set: one precision / recall point)};
     None when cleanlab is not installed (an optional dependency)."""
     try:  # deferred: cleanlab is heavy and optional (an extra of pyproject.toml)
-        from cleanlab.filter import find_label_issues
-        from cleanlab.rank import get_label_quality_scores
+        from cleanlab.filter import find_label_issues  # deferred: as above
+        from cleanlab.rank import get_label_quality_scores  # deferred: as above
     except ImportError:
         return None
     quality = get_label_quality_scores(given, probs, method=LABEL_QUALITY)

@@ -99,8 +99,8 @@ def pin_inductor_cpu_isa() -> None:
     user set is kept."""
     from torch._inductor import config  # deferred: Inductor is heavy, needed when a JVP is compiled only
 
-    try:  # deferred: Inductor (above)
-        from torch._inductor.cpu_vec_isa import pick_vec_isa
+    try:
+        from torch._inductor.cpu_vec_isa import pick_vec_isa  # deferred: Inductor (above)
     except ImportError:  # torch 2.4 (pyproject's lowest) kept it in codecache
         from torch._inductor.codecache import pick_vec_isa  # deferred: Inductor (above)
 

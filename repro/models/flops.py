@@ -7,6 +7,7 @@ from __future__ import annotations
 from functools import cache
 
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
 from repro.models import build_model, input_shape
 
@@ -15,8 +16,6 @@ from repro.models import build_model, input_shape
 def forward_flops(model_name: str, channels: int, size: int, classes: int) -> float:
     """FLOPs of one input's forward through a freshly built `model_name` (eval mode, batch 1): a `size`x`size` image,
     or a signal `size` long for a 1-D network (repro.models.input_shape)."""
-    from torch.utils.flop_counter import FlopCounterMode
-
     model = build_model(model_name, num_classes=classes, in_channels=channels, image_size=size).eval()
     counter = FlopCounterMode(display=False)
     with torch.no_grad(), counter:

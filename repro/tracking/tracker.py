@@ -70,7 +70,7 @@ class WandbTracker(NullTracker):
         resuming: bool = False,
     ):
         quiet_error_reporting()
-        import wandb
+        import wandb  # deferred: wandb is heavy; a run with tracker=none never loads it
 
         from repro.runs.provenance import (
             PROJECT_ROOT,  # deferred: torch is heavy; `repro wandb` and analysis import this module

@@ -133,7 +133,7 @@ def load_calibration(gpu_name: str | None = None) -> Calibration:
 
 
 def _local_gpu() -> str | None:
-    import torch
+    import torch  # deferred: torch is heavy; reading a calibration needs none
 
     return torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
 

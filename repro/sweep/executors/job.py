@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import submitit
+import torch
 from omegaconf import OmegaConf
 
 from repro.runs import runlock
@@ -97,6 +98,4 @@ def _match_threads_to_allocation() -> None:
     """Use the CPUs SLURM gave the job, not every core of the node."""
     cpus = os.environ.get("SLURM_CPUS_PER_TASK")
     if cpus and cpus.isdigit():
-        import torch
-
         torch.set_num_threads(max(1, int(cpus)))

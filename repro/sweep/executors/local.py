@@ -35,6 +35,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
+import torch
+
 from repro.errors import Interrupted, UserError
 from repro.runs.rundir import RunDir
 from repro.sweep.executors import job, orphans
@@ -258,15 +260,12 @@ def _init_worker(threads: int, command_pid: int) -> None:
     torch threads."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     orphans.stop_with_command(command_pid)
-    import torch
 
     torch.set_num_threads(threads)
 
 
 def _train_one(config_file: Path, gpu: int | None = None) -> dict[str, Any]:
     if gpu is not None:  # `device: cuda` is the current device: this run's GPU
-        import torch
-
         torch.cuda.set_device(gpu)
     with orphans.one_run():
         return job.run_planned(config_file, progress=QUIET).summary

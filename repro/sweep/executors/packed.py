@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import submitit
+import torch
 
 from repro.errors import Interrupted, UserError
 from repro.sweep.executors.job import REQUEUE_WAIT_S, TrainJob
@@ -81,8 +82,6 @@ class GpuSlots:
     (none without CUDA)."""
 
     def __init__(self) -> None:
-        import torch  # deferred: the parent imports torch only when it runs a pool
-
         self.count = torch.cuda.device_count() if torch.cuda.is_available() else 0
         self.of: dict[str, int] = {}
 
@@ -115,8 +114,6 @@ def _threads_per_run(runs: int) -> int:
 def _child(run_id: str, config_file: str, output_root: str, threads: int) -> int:
     """One run of a packed job, in its own process: submitit's USR2 is the parent's to handle (it requeues the whole
     job); the SIGTERM that follows stops this run cleanly (repro/train.py)."""
-    import torch
-
     signal.signal(signal.SIGUSR2, signal.SIG_IGN)
     torch.set_num_threads(threads)
     try:

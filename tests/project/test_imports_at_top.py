@@ -1,0 +1,129 @@
+"""Imports stand at the top of their module. One inside a function stays only to defer a heavy library from a light
+path (`repro --help` must not load torch, a run with `tracker=none` must not load wandb) or to break an import cycle,
+and then a comment on its line, or on the line just before it, says which: it contains `deferred:` or `cycle:`
+(docs/architecture.md, "Conventions"). A reader who meets an import inside a function reads why it is there."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from repo_paths import REPO
+
+PACKAGES = ("repro", "analysis")
+REASONS = ("deferred:", "cycle:")
+
+
+def unexplained_imports(source: str) -> list[int]:
+    """Lines of the imports inside a function (at any depth) whose line and the line before carry no comment with
+    one of REASONS; a multi-line import may carry it on any of its own lines."""
+    lines = source.splitlines()
+    found: list[int] = []
+
+    def comment(number: int) -> str:
+        line = lines[number - 1] if 1 <= number <= len(lines) else ""
+        return line[line.index("#") :] if "#" in line else ""
+
+    def visit(node: ast.AST, in_function: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            if in_function and isinstance(child, (ast.Import, ast.ImportFrom)):
+                own = range(child.lineno, (child.end_lineno or child.lineno) + 1)
+                before = lines[child.lineno - 2].strip() if child.lineno >= 2 else ""
+                said = [comment(n) for n in own] + ([before] if before.startswith("#") else [])
+                if not any(reason in text for text in said for reason in REASONS):
+                    found.append(child.lineno)
+            visit(child, in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)))
+
+    visit(ast.parse(source), False)
+    return found
+
+
+def _sources() -> list[Path]:
+    return sorted(p for package in PACKAGES for p in (REPO / package).rglob("*.py"))
+
+
+def test_every_import_inside_a_function_says_why():
+    offending = [
+        f"{path.relative_to(REPO)}:{line}"
+        for path in _sources()
+        for line in unexplained_imports(path.read_text(encoding="utf-8"))
+    ]
+    assert not offending, (
+        "imports inside functions without a `# deferred: <heavy library>` or `# cycle: <module> <-> <module>` "
+        "comment; move each to the top of its module, or say why it cannot move:\n" + "\n".join(offending)
+    )
+
+
+def test_the_check_finds_an_unexplained_import_and_accepts_the_explained_ones():
+    source = """\
+import os
+
+
+def plain():
+    import json
+
+    return json
+
+
+def heavy():
+    import torch  # deferred: torch is heavy for `repro --help`
+
+    return torch
+
+
+def cyclic():
+    # cycle: repro.a <-> repro.b
+    from repro.b import thing
+
+    return thing
+
+
+class Holder:
+    def method(self):
+        if True:
+            from repro.c import (
+                other,
+            )
+        return other
+"""
+    assert unexplained_imports(source) == [5, 26]
+    assert unexplained_imports("import json\n\n\ndef f():\n    return json\n") == []
+
+
+# What each light entry point must not load: the deferrals above are for these (docs/architecture.md, "Conventions").
+HEAVY = ("torch", "torchvision", "wandb", "matplotlib", "pandas", "submitit", "cleanlab", "sklearn", "scipy")
+LIGHT = {
+    "import repro.runs.rundir": ("import repro.runs.rundir", HEAVY),
+    "repro --help": ("from repro.cli import main; main(['--help'])", HEAVY),
+    "repro labels --help": ("from repro.cli import main; main(['labels', '--help'])", HEAVY),
+    "repro tables --help": ("from repro.cli import main; main(['tables', '--help'])", HEAVY),
+    "repro doctor --help": ("from repro.cli import main; main(['doctor', '--help'])", HEAVY),
+    "repro wandb --help": ("from repro.cli import main; main(['wandb', '--help'])", HEAVY),
+    # it loads torch (the sweep file's schema), never what runs or submits the runs
+    "repro sweep --help": ("from repro.cli import main; main(['sweep', '--help'])", ("submitit", "wandb", "pandas")),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("entry", sorted(LIGHT))
+def test_a_light_entry_point_loads_no_heavy_library(entry):
+    code, heavy = LIGHT[entry]
+    probe = (
+        "import contextlib, io, json, sys\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    try:\n"
+        f"        {code}\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        f"print(json.dumps(sorted(m for m in {heavy!r} if m in sys.modules)))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True, cwd=REPO)
+    loaded = json.loads(out.stdout.strip().splitlines()[-1])
+    assert not loaded, f"`{entry}` loads {loaded}: defer the import that pulls it in (`# deferred: ...`)"
