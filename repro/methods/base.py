@@ -83,6 +83,14 @@ class Method(TrainingMethod):
         return []
 
     @classmethod
+    def estimate_key(cls, config: Mapping[str, Any]) -> str | None:
+        """What identifies the estimate a planned run builds from a finished run before its first epoch and records a
+        check of (loss correction's estimated T: repro/recorders/transition_check.py): runs of one key build the very
+        same estimate, so the first one's check is every one's (a sweep holds the others until it is known:
+        repro/sweep/stages/estimated_t/). None: the run estimates nothing."""
+        return None
+
+    @classmethod
     def check_ready(cls, cfg: DictConfig) -> None:
         """Refuse to start, before anything of the run is written, when what the run reads from disk (a teacher
         run) is missing or unfinished."""

@@ -86,6 +86,18 @@ def planned_check(config: Mapping[str, Any]) -> dict[str, Any] | None:
         return None
 
 
+def estimate_key(config: Mapping[str, Any]) -> str | None:
+    """The T a run of this config will estimate, as a key (None: its T is not estimated): what the estimate reads,
+    the kept estimate's inputs (below), and with estimate_at=final the run's split too (the estimator's network is
+    run over this run's training part; a kept rule reads the estimator's own softmax). Runs of one key build the very
+    same T."""
+    method = config["method"]
+    if method.get("transition") != "estimated":
+        return None
+    split = config.get("split") if str(method.get("estimate_at", "final")) not in KEPT else None
+    return json.dumps({**_estimate_inputs(config), "split": split}, sort_keys=True, default=str)
+
+
 def _estimate_inputs(config: Mapping[str, Any]) -> dict[str, Any]:
     """What the kept estimate reads of a config (runs of one cell and seed share their estimator's)."""
     method = config["method"]

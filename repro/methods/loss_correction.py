@@ -28,6 +28,7 @@ from repro.methods.base import Method, StepOutput, optimizer_step
 from repro.methods.estimated_transition import (
     TransitionRecord,
     check_estimate,
+    estimate_key,
     estimator_run,
     kept_estimate,
     planned_check,
@@ -180,6 +181,12 @@ class LossCorrection(Method):
         its estimator kept the selected network (repro/methods/estimated_transition.py)."""
         check = planned_check(config)
         return [] if check is None else [check]
+
+    @classmethod
+    def estimate_key(cls, config: Mapping[str, Any]) -> str | None:
+        """transition=estimated: what the estimate reads (its estimator, rule, percentile, data, noise and split;
+        repro/methods/estimated_transition.py), so that runs of one key build the very same T."""
+        return estimate_key(config)
 
     @classmethod
     def source_run(cls, cfg: DictConfig | Mapping[str, Any]):

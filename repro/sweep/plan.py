@@ -28,7 +28,7 @@ from repro.sweep.stages.tune.halving import run_of
 from repro.sweep.stages.tune.halving_runs import stage_label
 from repro.sweep.stages.tune.halving_state import rung_states
 
-# held: not submitted, it waits for the table's baseline gate (repro/sweep/stages/gate/gate.py)
+# held: not submitted, a stage holds it (the baseline gate, the estimated-T hold: repro/sweep/stages/*/)
 STATES = ("done", "running", "pending", "failed", "interrupted", "damaged", "new", "unknown", "held")
 SUBMITTABLE = ("failed", "interrupted", "damaged", "new")
 
@@ -161,7 +161,7 @@ class Plan:
             f"sweep {self.spec.name}: {len(self.unique)} runs in {self.output_root} - {c['done']} done, "
             f"{c['running']} running, {c['pending']} pending, {sum(c[s] for s in SUBMITTABLE)} to submit"
             + (f" ({c['damaged']} damaged: summary unreadable)" if c["damaged"] else "")
-            + (f", {c['held']} held by the baseline gate" if c["held"] else "")
+            + (f", {c['held']} held by a stage (its paragraph says why)" if c["held"] else "")
             + (f", {c['unknown']} unknown (their executor cannot be asked)" if c["unknown"] else "")
         )
 

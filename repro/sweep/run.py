@@ -27,10 +27,12 @@ from repro.sweep.executors.slurm.job_states import job_states
 from repro.sweep.executors.slurm.profile import ClusterProfile, load_profile
 from repro.sweep.executors.slurm.registry import latest_jobs, report_new_jobs, sweep_lock
 from repro.sweep.expand.expand import expand_sweep
-from repro.sweep.plan import JobStates, Plan, make_plan
+from repro.sweep.plan import SUBMITTABLE, JobStates, Plan, make_plan
 from repro.sweep.spec.model import Scale, SweepSpec
 from repro.sweep.spec.sweep_file import load_sweep
 from repro.sweep.stages.gate.gate import check as check_gate
+from repro.sweep.stages.gate.stage import GateStage
+from repro.sweep.stages.registry import stages
 from repro.sweep.stages.tune.tune_report import cell_tunings, render_tunings
 from repro.sweep.sweep_folder import remember_selection, sweep_dir, write_planned_configs
 
@@ -140,10 +142,10 @@ def run_sweep(
             extra_overrides=extra_overrides,
             slurm_required=cluster_profile is not None and not dry_run,
         )
-        gate_text = check_gate(plan, accept=accept_gate and not dry_run, record=not dry_run)
+        said = decide(plan, accept_gate=accept_gate and not dry_run, record=not dry_run)
         _report_plan(plan, report)
-        if gate_text:
-            report(gate_text)
+        for text in said:
+            report(text)
         check_packing(plan, packing, gpu_model, cluster_profile, report)  # refused if K runs do not fit
         if dry_run:
             report_dry_run(plan, gpu_model, report, packing)
@@ -181,6 +183,19 @@ def _sweep_lock(output_root: Path, report: Callable[[str], None]) -> Iterator[No
         if waited:
             report_new_jobs(before, latest_jobs(output_root), report)
         yield
+
+
+def decide(plan: Plan, *, accept_gate: bool = False, record: bool = False) -> list[str]:
+    """The stages' decisions on the plan, and what each says of them: the baseline gate's, with `--accept-gate` and
+    its record (repro/sweep/stages/gate/gate.py), then every other registered stage's `decide` (the estimated-T hold,
+    repro/sweep/stages/estimated_t/), each holding what the ones before it left submittable."""
+    gate_text = check_gate(plan, accept=accept_gate, record=record)
+    said = [gate_text] if gate_text else []
+    return said + [text for stage in stages() if not isinstance(stage, GateStage) for text in stage.decide(plan)]
+
+
+def _held(plan: Plan) -> set[str]:
+    return {rid for rid in plan.unique if plan.status[rid].state == "held"}
 
 
 def _report_plan(plan: Plan, report: Callable[[str], None]) -> None:
@@ -236,10 +251,10 @@ def run_sweeps_locally(
 ) -> list[Plan]:
     """Plan several sweeps of one output root (under one sweep lock), train what any of them misses here in one go
     (up to `jobs` at once; a run that several sweeps share trains once), then find each run's state again. A sweep
-    whose baseline gate held its runs until its gate runs were done gets a second round, if the gate then lets them
-    go (repro/sweep/stages/gate/gate.py). Returns the plans after training, each with `submitted` / `failed` = its runs
-    trained /
-    failed or skipped by this call."""
+    whose stages held runs until the runs they wait for were done (the baseline gate, repro/sweep/stages/gate/gate.py;
+    the estimated-T hold, repro/sweep/stages/estimated_t/) gets a further round for what they then let go, until no
+    stage releases more; a run this call already trained or failed is not trained again. Returns the plans after
+    training, each with `submitted` / `failed` = its runs trained / failed or skipped by this call."""
     for sweep in sweeps:
         refuse_rows_that_need_more(sweep.spec)
     output_root = Path(output_root).expanduser().resolve()
@@ -250,16 +265,18 @@ def run_sweeps_locally(
         ran: list[str] = []
         failed: list[str] = []
         rounds = list(range(len(plans)))
-        for _ in range(2):  # the second round: only what a baseline gate released once its own runs were done
-            trained = [i for i in rounds if plans[i].to_submit]
+        while rounds:  # later rounds: only what a stage released once the runs it waited for were done
+            tried = {*ran, *failed}  # trained or failed by this call: not trained again in it
+            todo = {i: [r for r in plans[i].to_submit if r.run_id not in tried] for i in rounds}
+            trained = [i for i in rounds if todo[i]]
             if not trained:
                 break
             configs: dict[str, Path] = {}
             for i in trained:  # a run several sweeps share trains from its first sweep's planned config
                 folder = sweep_dir(output_root, plans[i].spec.name)
-                configs = {**write_planned_configs(folder, plans[i].to_submit), **configs}
+                configs = {**write_planned_configs(folder, todo[i]), **configs}
             got, lost = run_planned_runs(
-                list({r.run_id: r for i in trained for r in plans[i].to_submit}.values()),
+                list({r.run_id: r for i in trained for r in todo[i]}.values()),
                 done={rid for plan in plans for rid in plan.done},
                 jobs=jobs,
                 threads=threads,
@@ -269,24 +286,24 @@ def run_sweeps_locally(
                 runs_per_gpu=runs_per_gpu,
             )
             ran, failed = ran + got, [rid for rid in failed if rid not in got] + lost
-            holding = {i for i in trained if plans[i].gate is not None and plans[i].gate.holds}
+            held = {i: _held(plans[i]) for i in trained}
             for i in trained:
                 plans[i] = _after_training(plans[i], sweeps[i], ran, failed, report)
-            rounds = [i for i in holding if not plans[i].gate.holds]
+            rounds = [i for i in trained if any(plans[i].status[rid].state in SUBMITTABLE for rid in held[i])]
         return plans
 
 
 def _plan_here(sweep: LocalSweep, output_root: Path, report: Callable[[str], None]) -> Plan:
-    """Plan one sweep to train here: report it, its baseline gate's verdict (which holds runs) and remember what it
-    was asked for."""
+    """Plan one sweep to train here: report it, its stages' decisions (the baseline gate's verdict, the estimated-T
+    hold: they hold runs) and remember what it was asked for."""
     if sweep.heading:
         report(sweep.heading)
     plan = plan_sweep(sweep.spec, output_root=output_root, scale=sweep.scale, extra_overrides=sweep.extra_overrides)
-    gate_text = check_gate(plan, accept=sweep.accept_gate, record=True)
+    said = decide(plan, accept_gate=sweep.accept_gate, record=True)
     _report_plan(plan, report)
     remember_selection(sweep_dir(output_root, sweep.spec.name), sweep.spec, sweep.scale, sweep.extra_overrides)
-    if gate_text:
-        report(gate_text)
+    for text in said:
+        report(text)
     if not _to_submit(plan, report):
         _report_tunings(plan, report)
     return plan
@@ -296,15 +313,15 @@ def _after_training(
     plan: Plan, sweep: LocalSweep, ran: list[str], failed: list[str], report: Callable[[str], None]
 ) -> Plan:
     """The plan's runs' states after this call trained `ran` (and `failed`), found again without re-planning, and
-    its baseline gate asked again (its runs may be done now)."""
+    its stages asked again (the runs they wait for may be done now)."""
     again = make_plan(plan.spec, plan.runs, plan.output_root, job_states=_slurm_reports(plan.output_root))
     again.scale = plan.scale
-    gate_text = check_gate(again, accept=sweep.accept_gate, record=True)
+    said = decide(again, accept_gate=sweep.accept_gate, record=True)
     again.submitted = [rid for rid in ran if rid in again.unique]
     again.failed = [rid for rid in failed if rid in again.unique]
     report(again.describe())
-    if gate_text:
-        report(gate_text)
+    for text in said:
+        report(text)
     _report_tunings(again, report)
     return again
 

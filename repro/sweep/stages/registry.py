@@ -21,6 +21,7 @@ STAGES: dict[str, str | type[Stage]] = {
     "teacher": "repro.sweep.stages.teachers.stage:TeacherStage",
     "out_of_sample": "repro.sweep.stages.out_of_sample.stage:OutOfSampleStage",
     "gate": "repro.sweep.stages.gate.stage:GateStage",
+    "estimated_t": "repro.sweep.stages.estimated_t.stage:EstimatedTStage",  # after the gate: it holds what is left
 }
 
 
