@@ -8,24 +8,26 @@ the rest of the table's estimated-T cells spend.
 Which runs: those whose method says that they build an estimate (`Method.estimate_key`, a fact of the method and
 its config: loss correction with transition=estimated), never a method's name.
 
-The grain: one estimate per key, i.e. per estimator run, rule (`method.estimate_at`), anchor percentile, data, noise
-and split, what the estimate reads (repro/methods/estimated_transition.py caches it by the same inputs). The runs of
-one key build the very same T, so the first one's record is exactly every one's: holding them never keeps back a run
-whose T might have been fine, and releasing them is right for each. A coarser grain (the table's first estimate for
-every cell) would judge one estimator network by another's: the flags are facts of one network at one epoch, and a
-network that learns at 20% noise may be at chance at 80%. The price is one run per estimate before its others; the
-first flagged one already says what to change for the recipe (each flag names the rule and the fix).
+The grain: one estimate per key, i.e. per estimator run, rule (`method.estimate_at`), anchor percentile, data,
+noise (and, for estimate_at=final, the run's split), what the estimate reads (repro/methods/estimated_transition.py
+caches it by the same inputs). The runs of one key build the very same T, so the first one's record is exactly
+every one's: holding them never keeps back a run whose T might have been fine, and releasing them is right for each.
+A coarser grain (the table's first estimate for every cell) would judge one estimator network by another's: the
+flags are facts of one network at one epoch, and a network that learns at 20% noise may be at chance at 80%. The
+price is one run per estimate before its others; the first flagged one already says what to change for the recipe
+(each flag names the rule and the fix).
 
 Where an estimate's record comes from: the first of its runs that wrote `<run>/transition_estimate.json` (before its
 first epoch), else the check its method computes before any run starts from the finished estimator
 (`Method.planned_checks`: estimate_at=noisy_val_loss / best_val, from what the estimator kept), the same record, so
 then not even the first run spends on a flagged T. Without either, the first of its runs that is not done goes (the
-"first run"), the others wait.
+"first run"), the others wait. A flagged estimate holds every run of it still to submit (a first run that was
+interrupted after recording its T too); a run that waits for a held run is held with it.
 
 Release: an unflagged record; `estimated_t: {accept: [<estimator run id>]}` in the sweep file (estimated_t_spec.py);
 or another rule (`method.estimate_at=best_val`, say): other runs, another estimate, judged afresh. Scaled sweeps
 (--epochs, --subset, --test-subset) are not held, as the baseline gate is off for them: a scaled preview is cheap, and
-an estimator of a few epochs is flagged by construction; their flags are still shown by `repro sweep status`.
+an estimator of a few epochs is often flagged; their flags are still shown by `repro sweep status`.
 
 Locally, repro/sweep/run.py trains what the hold released in a further round of the same command, as it does for the
 baseline gate; on SLURM the next `repro sweep` releases it, once the first run has started (it writes its record
@@ -86,10 +88,6 @@ class Decision:
     after: list[str] = field(default_factory=list)
     scaled: str = ""  # the scale's overrides where the hold is off for them
 
-    @property
-    def held(self) -> int:
-        return sum(map(len, self.waiting.values())) + sum(len(ids) for _, ids in self.flagged) + len(self.after)
-
 
 def plan_estimates(plan: Any) -> list[Estimate]:
     """Every estimated T the plan's runs build, in plan order, each with its record where one is known."""
@@ -130,9 +128,11 @@ def hold_estimates(plan: Any, setting: EstimatedTSpec | None) -> Decision:
             if ids and first is not None:
                 decision.waiting[first] = ids
                 held.update(dict.fromkeys(ids, why))
-        elif estimate.warnings and estimate.estimator in accept:
+        elif not waiting or not estimate.warnings:  # nothing left to hold, or nothing flagged: it says nothing
+            continue
+        elif estimate.estimator in accept:
             decision.accepted.append(estimate)
-        elif estimate.warnings:
+        else:
             decision.flagged.append((estimate, waiting))
             by = estimate.recorded_by or "its estimator's check"
             held.update(dict.fromkeys(waiting, f"its estimated T is flagged ({by}; estimated-T hold)"))
@@ -156,7 +156,7 @@ def render(decision: Decision, plan: Any) -> list[str]:
             return []
         return [
             f"Estimated T: {len(flagged)} estimate(s) flagged (`repro sweep status` shows them), not held: the runs "
-            f"are scaled ({decision.scaled}), a preview whose short estimators are flagged by construction."
+            f"are scaled ({decision.scaled}), a preview, whose short estimators are often flagged."
         ]
     lines = []
     if decision.waiting:
