@@ -111,6 +111,15 @@ class SlurmCluster:
         """Run a SLURM command (sinfo, sacct, ...) against this cluster; text output."""
         return subprocess.run(list(args), env=self.env(), capture_output=True, text=True, timeout=timeout, check=check)
 
+    def cancel_jobs_under(self, folder: Path) -> list[str]:
+        """Cancel the queued or running jobs whose batch script lies under `folder` (a test's tmp_path: its own,
+        never another test's on the shared cluster); their ids."""
+        queue = self.run("squeue", "-h", "-o", "%A|%o").stdout.splitlines()
+        ids = [job for job, script in (line.split("|", 1) for line in queue if "|" in line) if str(folder) in script]
+        if ids:
+            self.run("scancel", *ids, check=False)
+        return ids
+
     def sacct_states(self, job_id: str) -> dict[str, str]:
         """{job id (array tasks as "<id>_<i>"): state} of a job or array, from accounting (sacct)."""
         out = self.run("sacct", "-X", "-n", "-P", "-j", str(job_id), "-o", "JobID,State").stdout

@@ -274,6 +274,7 @@ def test_two_sweep_commands_at_once_submit_once(slurm_cluster, tmp_path):
     text = "\n".join(outputs)
     assert text.count("submitted job ") == 1
     assert "the other `repro sweep` submitted 1 run(s)" in text or "nothing to submit" in text, text
+    slurm_cluster.cancel_jobs_under(tmp_path)  # the submission was the point: its runs need not train
 
 
 def test_bad_partition_or_unreachable_slurm_submits_nothing(slurm_cluster, tmp_path, monkeypatch):
