@@ -4,9 +4,9 @@ are dealt in, and in which order the workers take them.
 xdist sends the tests of one group to one worker by reading the group from a "@<group>" suffix that its worker
 hook appends to each test's node id. Since pytest 9.2 a node id is a structured `NodeId` and xdist 3.8 still
 writes the old `_nodeid` field, so the suffix never reaches the id and every test is dealt alone: nothing fails,
-the groups are simply gone (pytest-xdist issue 1386). `group_items` therefore puts the suffix on the id itself
-where the old field is gone; tests/project/test_xdist_groups.py runs xdist on a small tree to check that a group
-still lands on one worker.
+the groups are simply gone (known upstream: "--dist=loadgroup silently stops grouping"). `group_items` therefore
+puts the suffix on the id itself where the old field is gone; tests/project/test_xdist_groups.py runs xdist on a
+small tree to check that a group still lands on one worker.
 """
 
 from __future__ import annotations
