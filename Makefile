@@ -22,8 +22,8 @@ demo: setup
 train: setup
 	$(VENV)/bin/repro train
 
-# The suite runs on 3 pytest-xdist workers (one test file per worker at a time, every SLURM test on one worker,
-# heaviest first; tests/conftest.py). On the quiet 2-core machine a third worker fills the time the SLURM, W&B and
+# The suite runs on 3 pytest-xdist workers (one test file per worker at a time, the SLURM tests on two workers
+# sharing one local cluster, heaviest first; tests/xdist_groups.py). On the quiet 2-core machine a third worker fills the time the SLURM, W&B and
 # signal tests spend waiting: 470 s against 484 s on two (docs/tests.md). TEST_ARGS= (empty) runs it serially;
 # TEST_ARGS="-n 6 --dist loadgroup" on a larger machine.
 TEST_ARGS ?= -n 3 --dist loadgroup

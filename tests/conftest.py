@@ -21,6 +21,7 @@ os.environ.setdefault("REPRO_MNIST1D_CACHE", os.path.join(tempfile.gettempdir(),
 
 from resume_check import torch_flags_kept  # noqa: E402  (tests/ is on sys.path: pyproject.toml's pytest `pythonpath`)
 from trained_runs import trained_runs  # noqa: E402, F401  (the session's shared runs, for every test)
+from xdist_groups import group_items  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -42,28 +43,17 @@ def pytest_configure(config):
         config.option.loadscopereorder = False
 
 
+# The SLURM tests are dealt round-robin into this many xdist groups: that many workers run them side by side on the
+# session's one cluster (slurm_cluster.py), the others take the rest of the suite.
+SLURM_GROUPS = 2
+
+
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(config, items):
     """Tests marked `gpu` need CUDA: they skip, saying so, on machines without it. Under pytest-xdist
-    (`make test`: -n 3 --dist loadgroup) each test file runs on one worker (its module fixtures are built once),
-    every SLURM test on the same one, which starts the session's one local cluster, and the tests marked with one
-    `xdist_group` name on one worker (repo_paths.EVERY_SWEEP: the tests that expand every sweep file, the second
-    and later finding the process's composition caches warm). The groups are ordered heaviest first (the SLURM
-    tests, then the groups with a `slow` test, then the rest, each in collection order), so the last groups the
-    workers pick are short and neither waits long for the other at the end."""
-
-    def group(item) -> str:
-        if "slurm" in item.keywords:
-            return "slurm"
-        named = item.get_closest_marker("xdist_group")  # tests of several files that share a process's caches
-        return named.args[0] if named else item.nodeid.split("::")[0]
-
-    slow_groups = {group(item) for item in items if "slow" in item.keywords}
-    # stable: a group's tests keep their order and stay together
-    items.sort(key=lambda item: 0 if group(item) == "slurm" else 1 if group(item) in slow_groups else 2)
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None:  # xdist joins every group a test is marked with
-            item.add_marker(pytest.mark.xdist_group(group(item)))
+    (`make test`: -n 3 --dist loadgroup) the tests are dealt to the workers in groups, heaviest first: a test file,
+    the SLURM tests in `SLURM_GROUPS` groups, the tests marked with one `xdist_group` name (xdist_groups.py)."""
+    group_items(config, items, SLURM_GROUPS)
     if torch.cuda.is_available():
         return
     skip = pytest.mark.skip(reason="needs CUDA (no CUDA GPU visible to torch)")

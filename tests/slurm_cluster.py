@@ -16,7 +16,11 @@ The cluster is started the first time a test asks for the fixture (installing th
 missing, which needs root and apt-get; without them the tests are skipped with the reason), `SLURM_CONF` is exported
 into ``os.environ`` (so sbatch/sacct/submitit and the jobs find the cluster), and it is stopped at the end of the
 session by ``slurm/cluster.sh stop`` (every daemon killed by the PID recorded in its directory; a survivor gets
-SIGKILL by PID). Importing the fixture into several modules still starts only one cluster.
+SIGKILL by PID). Importing the fixture into several modules still starts only one cluster, and under pytest-xdist
+the session's workers share it (`session_share.py`): the first to ask starts it, the last to finish stops it, so
+the SLURM tests of several workers run side by side on one cluster, each in its own output folder, watching only
+its own jobs. The node is given `SESSION_CPUS` CPUs whatever the machine has, so that the workers' jobs (some of
+them frozen on purpose while a test waits for another job of its own) never wait for each other's.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ from pathlib import Path
 
 import pytest
 
+from session_share import acquire, pid_alive, release, session_folder
+
 REPO = Path(__file__).resolve().parents[1]
 CLUSTER_SH = REPO / "slurm" / "cluster.sh"
 PROFILES = REPO / "slurm" / "profiles"
@@ -42,6 +48,11 @@ STOP_TIMEOUT_S = 120
 # Every wait in the SLURM tests ends on an event (a file, a job state, a pending signal); this bound only turns a hang
 # into a failure, and is far above what ten times the usual load needs.
 HANG_GUARD_S = 1200
+# CPUs of the session cluster's node (slurm.conf; slurmd's config_overrides lets it exceed the machine's): the jobs
+# of the SLURM tests running side by side, each test at most a few at once (its profile's array_parallelism is 2),
+# some frozen while their test waits for another of its jobs to start. A job asks for 1 CPU and 1 GB; the node
+# gets min(half the memory, 8 GB), so 8 slots.
+SESSION_CPUS = 8
 
 
 def signal_pending(pid: int, signum: int) -> bool:
@@ -52,17 +63,6 @@ def signal_pending(pid: int, signum: int) -> bool:
         return False
     masks = [int(line.split()[1], 16) for line in lines if line.startswith(("SigPnd:", "ShdPnd:"))]
     return any(mask & (1 << (signum - 1)) for mask in masks)
-
-
-def pid_alive(pid: int) -> bool:
-    """True while process `pid` exists and is not a zombie."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            stat = f.read()
-    except OSError:
-        return False
-    # the state is the field after "(comm)", which may itself hold spaces or parentheses
-    return stat[stat.rindex(")") + 2 :].split()[0] != "Z"
 
 
 def _comm(pid: int) -> str | None:
@@ -110,6 +110,15 @@ class SlurmCluster:
     def run(self, *args: str, timeout: float = HANG_GUARD_S, check: bool = True) -> subprocess.CompletedProcess:
         """Run a SLURM command (sinfo, sacct, ...) against this cluster; text output."""
         return subprocess.run(list(args), env=self.env(), capture_output=True, text=True, timeout=timeout, check=check)
+
+    def cancel_jobs_under(self, folder: Path) -> list[str]:
+        """Cancel the queued or running jobs whose batch script lies under `folder` (a test's tmp_path: its own,
+        never another test's on the shared cluster); their ids."""
+        queue = self.run("squeue", "-h", "-o", "%A|%o").stdout.splitlines()
+        ids = [job for job, script in (line.split("|", 1) for line in queue if "|" in line) if str(folder) in script]
+        if ids:
+            self.run("scancel", *ids, check=False)
+        return ids
 
     def sacct_states(self, job_id: str) -> dict[str, str]:
         """{job id (array tasks as "<id>_<i>"): state} of a job or array, from accounting (sacct)."""
@@ -159,7 +168,8 @@ def _read_pids(directory: Path) -> dict[str, int]:
 
 def _read_facts(directory: Path) -> dict[str, str]:
     facts = {}
-    for line in (directory / "etc" / "cluster.env").read_text().splitlines():
+    env = directory / "etc" / "cluster.env"  # written by a start that got as far as the configs
+    for line in env.read_text().splitlines() if env.exists() else []:
         if "=" in line:
             key, value = line.split("=", 1)
             facts[key] = value
@@ -178,28 +188,33 @@ def cannot_run_reason() -> str | None:
     return None
 
 
-def start_cluster(directory: Path, timeout: float = START_TIMEOUT_S) -> SlurmCluster:
-    """`slurm/cluster.sh start directory`; raises RuntimeError with the script's output if it fails."""
+def attach(directory: Path) -> SlurmCluster:
+    """The cluster that `slurm/cluster.sh start` ran in `directory` (by this process or another)."""
+    directory = Path(directory).resolve()
+    return SlurmCluster(
+        dir=directory, conf=directory / "etc" / "slurm.conf", facts=_read_facts(directory), pids=_read_pids(directory)
+    )
+
+
+def start_cluster(directory: Path, timeout: float = START_TIMEOUT_S, cpus: int | None = None) -> SlurmCluster:
+    """`slurm/cluster.sh start directory` (a node of `cpus` CPUs, else the machine's); raises RuntimeError with the
+    script's output if it fails."""
     directory = Path(directory)
     t0 = time.monotonic()
+    env = {**os.environ, "SLURM_LOCAL_CPUS": str(cpus)} if cpus else None
     proc = subprocess.run(
         ["bash", str(CLUSTER_SH), "start", str(directory)],
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
         timeout=timeout,
+        env=env,
     )
     if proc.returncode != 0:
         raise RuntimeError(
             f"slurm/cluster.sh start {directory} failed (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
         )
-    directory = directory.resolve()
-    cluster = SlurmCluster(
-        dir=directory,
-        conf=directory / "etc" / "slurm.conf",
-        facts=_read_facts(directory),
-        pids=_read_pids(directory),
-    )
+    cluster = attach(directory)
     missing = set(DAEMONS) - set(cluster.live_pids())
     if missing:
         raise RuntimeError(f"cluster started but {sorted(missing)} are not running:\n{proc.stderr}")
@@ -234,16 +249,26 @@ def stop_cluster(cluster: SlurmCluster, timeout: float = STOP_TIMEOUT_S) -> None
 
 _lock = threading.Lock()
 _session: SlurmCluster | None = None
+_session_folder: Path | None = None
 _saved_slurm_conf: str | None = None
 
 
+def _running(directory: Path) -> bool:
+    return set(attach(directory).live_pids()) == set(DAEMONS)
+
+
+def _stop_at(directory: Path) -> None:
+    stop_cluster(attach(directory))
+
+
 def _stop_session_cluster() -> None:
-    global _session
+    """This process is done with the session's cluster; the last of the session's workers to be done stops it."""
+    global _session, _session_folder
     with _lock:
         cluster, _session = _session, None
         if cluster is None:
             return
-        stop_cluster(cluster)
+        release(_session_folder, _stop_at)
         if os.environ.get("SLURM_CONF") == str(cluster.conf):
             if _saved_slurm_conf is None:
                 os.environ.pop("SLURM_CONF", None)
@@ -255,16 +280,17 @@ atexit.register(_stop_session_cluster)  # in case the session dies before the fi
 
 
 def session_cluster(tmp_path_factory: pytest.TempPathFactory) -> SlurmCluster:
-    """The session's cluster, started on first use; SLURM_CONF exported into os.environ."""
-    global _session, _saved_slurm_conf
+    """The session's cluster (shared by its xdist workers), started on first use; SLURM_CONF exported into
+    os.environ."""
+    global _session, _session_folder, _saved_slurm_conf
     with _lock:
         if _session is None:
             reason = cannot_run_reason()
             if reason:
                 pytest.skip(reason)
-            # short base name: the MariaDB socket path lives under it (unix socket paths are limited to ~100 chars)
-            directory = tmp_path_factory.mktemp("slurm")
-            _session = start_cluster(directory)
+            folder = session_folder(tmp_path_factory, "slurm")
+            directory = acquire(folder, lambda d: start_cluster(d, cpus=SESSION_CPUS), _running, _stop_at)
+            _session, _session_folder = attach(directory), folder
             _saved_slurm_conf = os.environ.get("SLURM_CONF")
         os.environ["SLURM_CONF"] = str(_session.conf)
         return _session
@@ -272,7 +298,8 @@ def session_cluster(tmp_path_factory: pytest.TempPathFactory) -> SlurmCluster:
 
 @pytest.fixture(scope="session")
 def slurm_cluster(tmp_path_factory: pytest.TempPathFactory):
-    """A running one-node SLURM cluster (partition "debug") for the whole session; stopped by PID at the end."""
+    """A running one-node SLURM cluster (partition "debug") for the whole session, shared by its xdist workers;
+    stopped by PID at the end by the last of them."""
     cluster = session_cluster(tmp_path_factory)
     yield cluster
     _stop_session_cluster()
