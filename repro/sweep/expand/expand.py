@@ -1,37 +1,37 @@
-"""Expand a sweep into runs: rows x columns x seeds, and for learned-labels rows the 5-fold protocol's stages.
+"""Expand a sweep into runs: rows x columns x seeds, each cell's runs planned by its stages.
 
 Takes a `SweepSpec` (repro/sweep/spec/), the output root, a `Scale` and the command line's overrides; returns the
 `PlannedRun`s, each resolved once and validated once (repro/sweep/expand/build.py): its config is what an executor
 trains, its overrides show the run and replay it with `repro train`.
 
 Override order of a run (later wins, as on `repro train`'s command line): the file's `common`, the column's and the
-row's `overrides`, then the stage's own (fold runs: the `learn` overrides, split=holdout, split.fold=k; final runs:
-method=replay of the learned method, the `final` overrides, split=full), the command line's extra overrides, the
-scale (optim.epochs, data.subset, data.test_subset), seed=s, and output_root / sweep.name / sweep.stage.
+row's `overrides`, then the stage's own (a learned-labels cell's fold and final runs: repro/sweep/stages/learn/),
+the command line's extra overrides, the scale (optim.epochs, data.subset, data.test_subset), seed=s, and
+output_root / sweep.name / sweep.stage.
 
-Runs derived from another run take their configs from the one module that derives them, repro/labels/fold_runs.py:
-a final replay run's fold runs (the ones it reads when it trains) and a plain run's K cross-validation fold runs
-(`out_of_sample: {folds: K}`; nothing waits for them, the annotator analysis reads them).
+Per seed, a cell's runs are planned by the first registered stage that plans them (`Stage.plan_seed`: a
+learned-labels cell's fold runs and final replay run, repro/sweep/stages/learn/learn_runs.py); else they are one
+plain run, with its K cross-validation fold runs where the row asks for out-of-sample probabilities
+(`out_of_sample: {folds: K}`, derived by repro/labels/fold_runs.py; nothing waits for them, the annotator analysis
+reads them).
 
 A cell with a tuning stage (`tune:`, repro/sweep/stages/tune/tuning_runs.py) first plans its tuning runs; every run of
-the cell
-(fold runs and final, or its single run) gets the same `tune=...` override (which runs, which keys) and depends on
-them. A student cell (`teacher:`, repro/sweep/stages/teachers/teacher_runs.py) plans its teacher's runs before its own.
+the cell (fold runs and final, or its single run) gets the same `tune=...` override (which runs, which keys) and
+depends on them. A student cell (`teacher:`, repro/sweep/stages/teachers/teacher_runs.py) plans its teacher's runs
+before its own. A registered stage with a top-level key of its own plans its runs after every cell's (`Stage.plan`).
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
 from repro.errors import UserError
-from repro.labels.fold_runs import cross_validation_configs, fold_configs_with
+from repro.labels.fold_runs import cross_validation_configs
 from repro.sweep.expand.build import COMPOSER, make_run
 from repro.sweep.expand.overrides import (
     Override,
     ParsedPart,
-    dedupe,
     override_value,
     parse_all,
     parse_override,
@@ -59,8 +59,8 @@ def expand_sweep(
         if row.needs:
             continue
         for column in spec.row_columns(row.name):
-            runs += _Cell(sweep, row.name, column).runs()
-    for stage in stages():  # a registered stage that plans its own runs (repro/sweep/stages/base.py: `plan`)
+            runs += Cell(sweep, row.name, column).runs()
+    for stage in sweep.stages:  # a registered stage that plans its own runs (repro/sweep/stages/base.py: `plan`)
         if stage.key in spec.stage_settings:
             runs += stage.plan(spec, spec.stage_settings[stage.key], list(runs))
     return runs
@@ -82,10 +82,13 @@ class _Sweep:
             parse_override(f"sweep.name={quote_value(spec.name)}", where=f"{spec.path}: name"),
         ]
         self.columns = {c: parse_part(p, f"{spec.path}: columns.{c}") for c, p in spec.column_parts.items()}
+        self.stages = stages()  # the registered stages, asked for the runs each plans (repro/sweep/stages/base.py)
 
 
-class _Cell:
-    """One (row, column) of the sweep and the runs it plans."""
+class Cell:
+    """One (row, column) of the sweep and the runs it plans. A registered stage may plan them (`Stage.plan_seed`,
+    e.g. a learned-labels cell's, repro/sweep/stages/learn/): it reads the cell's row, column, where, head, col, own
+    and learn."""
 
     def __init__(self, sweep: _Sweep, row: str, column: str) -> None:
         spec = sweep.spec
@@ -115,11 +118,18 @@ class _Cell:
             end += self.where_cell
             if self.teacher is not None:
                 runs += self._student(seed, tuned + end, tune_ids)
-            elif self.learn:
-                runs += self._learned(seed, tuned + end, tune_ids)
-            else:
-                runs += self._plain(seed, tuned + end, tune_ids)
+                continue
+            planned = self._staged(seed, tuned + end, tune_ids)
+            runs += self._plain(seed, tuned + end, tune_ids) if planned is None else planned
         return runs
+
+    def _staged(self, seed: int, end: list[Override], tune_ids: tuple[str, ...]) -> list[PlannedRun] | None:
+        """The runs of `seed` as the first registered stage that plans this cell's plans them; None: none does."""
+        for stage in self.sweep.stages:
+            planned = stage.plan_seed(self, seed, end, tune_ids)
+            if planned is not None:
+                return planned
+        return None
 
     def _tuning(self) -> tuple[list[PlannedRun], list[Override], tuple[str, ...]]:
         """(the tuning runs and the runs they learn from, the `tune=...` override of the cell's runs, the tuning
@@ -163,8 +173,11 @@ class _Cell:
         """The cell's own overrides for a seed as it trains (before the command line's), the runs it depends on, and
         the teacher's runs to plan first (students only)."""
         if self.teacher is None:
-            stage = [parse_override("split=holdout", where="stage")] if self.learn else []
-            return self.head + self.learn + stage, (), []
+            for stage in self.sweep.stages:  # a stage that plans the cell's runs says how its tuning runs train
+                base = stage.tuning_base(self)
+                if base is not None:
+                    return base, (), []
+            return self.head, (), []
         teacher, planned = self._teacher_runs(seed)
         source = teacher_runs.teacher_override(COMPOSER.choices(self.head)["method"], teacher, self.teacher, self.where)
         return self.head + [source], (teacher.run_id,), planned
@@ -216,59 +229,3 @@ class _Cell:
                 )
             )
         return planned
-
-    def _learned(self, seed: int, end: list[Override], tune_ids: tuple[str, ...]) -> list[PlannedRun]:
-        """The 5-fold protocol: the final replay run, resolved first, and the fold runs derived from its config
-        (repro/labels/fold_runs.py): the very runs it reads. Listed folds first."""
-        final_o = self.head + _replay_overrides(self.learn, self.where) + self.col.final + self.own.final
-        final_o += [parse_override("split=full", where="stage")] + end
-        final = make_run(self.row, self.column, seed, "final", None, final_o, tune_ids, self.where)
-        learn = final.config["method"]["learn"]
-        learned_o = dedupe(parse_all([f"method={learn['method']}", *(learn.get("overrides") or [])], "method.learn"))
-        learned = COMPOSER.compose(learned_o, where=f"{self.where}: the replay's method.learn")["method"]
-        fold_head = self.head + self.learn + [parse_override("split=holdout", where="stage")]
-        folds = []
-        for fold, config in enumerate(fold_configs_with(final.config, learned)):
-            fold_o = fold_head + [parse_override(f"split.fold={fold}", where="stage")] + end
-            fold_o += _learn_form(learn, learned, config)
-            folds.append(
-                make_run(self.row, self.column, seed, "fold", fold, fold_o, tune_ids, self.where, config=config)
-            )
-        return [*folds, replace(final, depends_on=tuple(f.run_id for f in folds) + tune_ids)]
-
-
-def _learn_form(learn: dict, learned: dict, fold_config: dict) -> list[Override]:
-    """The overrides a fold run's config takes from its replay's `method.learn` (its epochs, its look-ahead form),
-    so that `repro train` with the fold run's overrides gives its config."""
-    texts = []
-    if learn.get("epochs") is not None:
-        texts.append(f"optim.epochs={int(learn['epochs'])}")
-    form = fold_config["method"].get("lookahead_weight_decay")
-    if form is not None and form != learned.get("lookahead_weight_decay"):
-        texts.append(f"method.lookahead_weight_decay={override_value(form)}")
-    return parse_all(texts, "method.learn")
-
-
-def _replay_overrides(learn: list[Override], where: str) -> list[Override]:
-    """The final run replays what the fold runs learned: method=replay naming their method and method.* overrides."""
-    methods = [o.value for o in learn if o.is_group and o.key == "method"]
-    if not methods:
-        raise UserError(f"{where}: `learn` must select the label-learning method, e.g. learn: [method=class_labels].")
-    others = [o for o in learn if not (o.is_group and o.key == "method")]
-    bad = [o.text for o in others if not o.key.startswith("method.")]
-    if bad:
-        raise UserError(
-            f"{where}: `learn` overrides {bad} are not method.* keys. The final replay run derives its fold runs "
-            "from its own config plus the learned method's method.* overrides, so anything else (data, model, "
-            "optim, split, ...) belongs in `overrides:` or `common:`, where it applies to fold and final runs alike."
-        )
-    method_overrides = list(dict((o.key, o.text) for o in others).values())
-    result = [
-        parse_override("method=replay", where=where),
-        parse_override(f"method.learn.method={quote_value(methods[-1])}", where=where),
-        parse_override("method.static=false", where=where),
-    ]
-    if method_overrides:
-        listed = ",".join("'" + t.replace("\\", "\\\\").replace("'", "\\'") + "'" for t in method_overrides)
-        result.append(parse_override(f"method.learn.overrides=[{listed}]", where=where))
-    return result

@@ -17,6 +17,7 @@ from repro.sweep.stages.base import Stage
 # key -> "module:Class" (imported when first asked for), or the class `register_stage` was given. Order matters:
 # the sweep asks them in it (status prints their reports in it).
 STAGES: dict[str, str | type[Stage]] = {
+    "learn": "repro.sweep.stages.learn.stage:LearnStage",
     "tune": "repro.sweep.stages.tune.stage:TuneStage",
     "teacher": "repro.sweep.stages.teachers.stage:TeacherStage",
     "out_of_sample": "repro.sweep.stages.out_of_sample.stage:OutOfSampleStage",

@@ -1,12 +1,18 @@
 """A student's teachers (`teacher:` on a row or a column) as a registered stage (repro/sweep/stages/base.py): its key
-is read by the sweep file (teacher_ref.py) and its runs planned per cell by the expansion (teacher_runs.py); its
-graph is part of `--dry-run`'s (repro/sweep/graph.py). It adds no hook of its own yet."""
+(teacher_ref.py); its runs are planned per cell by the expansion (teacher_runs.py), and its graph is part of
+`--dry-run`'s (repro/sweep/graph.py)."""
 
 from __future__ import annotations
 
-from repro.sweep.stages.base import Stage
+from typing import Any
+
+from repro.sweep.stages.base import KeyAt, Place, Stage
+from repro.sweep.stages.teachers.teacher_ref import TeacherRef, parse_teacher
 
 
 class TeacherStage(Stage):
     key = "teacher"
-    read_by_sweep_file = True
+    places = frozenset({Place.ROW, Place.COLUMN})
+
+    def read(self, value: Any, at: KeyAt) -> TeacherRef:
+        return parse_teacher(value, at.path, at.where)
