@@ -30,8 +30,7 @@ from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.plan import JobStates, Plan, make_plan
 from repro.sweep.spec.model import Scale, SweepSpec
 from repro.sweep.spec.sweep_file import load_sweep
-from repro.sweep.stages.gate.gate import check as check_gate
-from repro.sweep.stages.tune.tune_report import cell_tunings, render_tunings
+from repro.sweep.stages.registry import stages
 from repro.sweep.sweep_folder import remember_selection, sweep_dir, write_planned_configs
 
 EXECUTORS = ("local", "slurm")
@@ -47,9 +46,9 @@ def select(spec: SweepSpec, only: Mapping[str, Sequence[Any]] | None) -> SweepSp
     if unknown:
         raise UserError(f"only={dict(only)!r}: unknown key {unknown[0]!r}; use rows, columns and/or seeds.")
     rows = only.get("rows")
-    gated = spec.gate is not None and spec.gate.hold and rows is not None and set(rows) <= set(spec.rows)
-    if gated:  # --rows keeps the gate's rows: the gate checks the recipe every row uses
-        rows = [r for r in spec.rows if r in rows or r in spec.gate.rows]
+    if rows is not None and set(rows) <= set(spec.rows):  # --rows keeps the rows a stage keeps (the gate's)
+        kept = {row for stage in stages() for row in stage.kept_rows(spec)}
+        rows = [r for r in spec.rows if r in rows or r in kept]
     return spec.select(**{k: (list(v) if v is not None else None) for k, v in {**only, "rows": rows}.items()})
 
 
@@ -140,10 +139,10 @@ def run_sweep(
             extra_overrides=extra_overrides,
             slurm_required=cluster_profile is not None and not dry_run,
         )
-        gate_text = check_gate(plan, accept=accept_gate and not dry_run, record=not dry_run)
+        decided = _decide(plan, accept=accept_gate and not dry_run, record=not dry_run)
         _report_plan(plan, report)
-        if gate_text:
-            report(gate_text)
+        for text in decided:
+            report(text)
         check_packing(plan, packing, gpu_model, cluster_profile, report)  # refused if K runs do not fit
         if dry_run:
             report_dry_run(plan, gpu_model, report, packing)
@@ -269,10 +268,10 @@ def run_sweeps_locally(
                 runs_per_gpu=runs_per_gpu,
             )
             ran, failed = ran + got, [rid for rid in failed if rid not in got] + lost
-            holding = {i for i in trained if plans[i].gate is not None and plans[i].gate.holds}
+            holding = {i for i in trained if _holds(plans[i])}
             for i in trained:
                 plans[i] = _after_training(plans[i], sweeps[i], ran, failed, report)
-            rounds = [i for i in holding if not plans[i].gate.holds]
+            rounds = [i for i in holding if not _holds(plans[i])]
         return plans
 
 
@@ -282,13 +281,13 @@ def _plan_here(sweep: LocalSweep, output_root: Path, report: Callable[[str], Non
     if sweep.heading:
         report(sweep.heading)
     plan = plan_sweep(sweep.spec, output_root=output_root, scale=sweep.scale, extra_overrides=sweep.extra_overrides)
-    gate_text = check_gate(plan, accept=sweep.accept_gate, record=True)
+    decided = _decide(plan, accept=sweep.accept_gate, record=True)
     _report_plan(plan, report)
     remember_selection(sweep_dir(output_root, sweep.spec.name), sweep.spec, sweep.scale, sweep.extra_overrides)
-    if gate_text:
-        report(gate_text)
+    for text in decided:
+        report(text)
     if not _to_submit(plan, report):
-        _report_tunings(plan, report)
+        _report_stages(plan, report)
     return plan
 
 
@@ -299,19 +298,30 @@ def _after_training(
     its baseline gate asked again (its runs may be done now)."""
     again = make_plan(plan.spec, plan.runs, plan.output_root, job_states=_slurm_reports(plan.output_root))
     again.scale = plan.scale
-    gate_text = check_gate(again, accept=sweep.accept_gate, record=True)
+    decided = _decide(again, accept=sweep.accept_gate, record=True)
     again.submitted = [rid for rid in ran if rid in again.unique]
     again.failed = [rid for rid in failed if rid in again.unique]
     report(again.describe())
-    if gate_text:
-        report(gate_text)
-    _report_tunings(again, report)
+    for text in decided:
+        report(text)
+    _report_stages(again, report)
     return again
 
 
-def _report_tunings(plan: Plan, report: Callable[[str], None]) -> None:
-    """Each tuned cell's winner, and a warning where its grid may have missed
-    (repro/sweep/stages/tune/tune_warnings.py)."""
-    text = render_tunings(cell_tunings(plan))
-    if text:
-        report(text)
+def _decide(plan: Plan, *, accept: bool, record: bool) -> list[str]:
+    """Every registered stage's decision on a plan that is to train or be submitted (the baseline gate holds runs);
+    what they say of it."""
+    return [text for stage in stages() for text in stage.decide_to_run(plan, accept=accept, record=record)]
+
+
+def _holds(plan: Plan) -> bool:
+    """Whether a stage holds runs of the decided plan until others are done (a second local round may train them)."""
+    return any(stage.holds(plan) for stage in stages())
+
+
+def _report_stages(plan: Plan, report: Callable[[str], None]) -> None:
+    """Each registered stage's report of the plan (the tuning stage: its races, each tuned cell's winner and a
+    warning where its grid may have missed, repro/sweep/stages/tune/tune_warnings.py)."""
+    for stage in stages():
+        for text in stage.report(plan):
+            report(text)

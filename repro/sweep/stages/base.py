@@ -23,10 +23,7 @@ from repro.schema import build, check_node
 from repro.sweep.spec.model import PlannedRun, SweepSpec
 
 Plan = Any  # repro.sweep.plan.Plan (see above)
-# repro.sweep.expand.expand.Cell: one (row, column) of the expansion, above this layer as the plan is. What a stage
-# reads of it: row, column, where (for errors), head (the overrides of every run of the cell: common, the column's,
-# the row's), col / own (the column's and the row's parsed parts: overrides, learn, final), learn (their `learn`).
-Cell = Any
+Cell = Any  # repro.sweep.expand.expand.Cell: one (row, column) of the expansion, above this layer as the plan is
 
 
 class Place(Enum):
@@ -97,22 +94,52 @@ class Stage:
         depends on. Default: none."""
         return []
 
-    def plan_seed(self, cell: Cell, seed: int, end: list[Any], depends_on: tuple[str, ...]) -> list[PlannedRun] | None:
-        """The runs of `cell` for `seed`, where this stage plans the cell's runs (learned labels: its fold runs, then
-        the final replay run), each after the runs it depends on; `end`: the overrides every run of the seed ends with
-        (the tuning override, the command line's, the scale, seed=, where it goes), `depends_on`: the runs each waits
-        for (the cell's tuning runs). Default None: not its cell. The first stage (registry order) that plans a cell
-        plans it; where none does, the cell's run of the seed is one plain run."""
+    def plan_cell(self, cell: Cell) -> tuple[list[PlannedRun], list[Any], tuple[str, ...]] | None:
+        """The runs `cell` plans before its seeds' runs (a tuned cell's tuning runs, after the runs they learn from),
+        the overrides every run of the cell then takes (`tune=...`), and the ids of the runs each of them waits for.
+        Default None: nothing of this stage's (the first stage, in registry order, that plans them plans them)."""
         return None
 
-    def tuning_base(self, cell: Cell) -> list[Any] | None:
-        """The overrides a tuned cell's tuning runs train with (before the command line's), where this stage plans the
-        cell's runs (learned labels: the fold runs' own); default None: not its cell (the cell's own overrides)."""
+    def plan_seed(self, cell: Cell, seed: int, end: list[Any], depends_on: tuple[str, ...]) -> list[PlannedRun] | None:
+        """The runs of `cell` for `seed`, where this stage plans the cell's runs (a student's: its teacher's runs,
+        then itself; learned labels: the fold runs, then the final replay run; out-of-sample: the run and its
+        cross-validation folds), each after the runs it depends on; `end`: the overrides every run of the seed
+        ends with (`plan_cell`'s, the command line's, the scale, seed=, where it goes), `depends_on`: the runs each
+        waits for (`plan_cell`'s). Default None: not its cell. The first stage (registry order) that plans a
+        cell's seed plans it; where none does, it is one plain run (`cell.plain`)."""
+        return None
+
+    def seed_base(self, cell: Cell, seed: int) -> tuple[list[Any], tuple[str, ...], list[PlannedRun]] | None:
+        """Where this stage plans the cell's runs: the cell's own overrides for `seed` as it trains (before the
+        command line's), the runs they depend on, and the runs to plan first (a student: its teacher's; learned
+        labels: the fold runs' own overrides); a tuned cell's tuning runs train from it. Default None: not its
+        cell (the cell's `head`)."""
         return None
 
     def decide(self, plan: Plan) -> list[str]:
         """Act on the plan before anything is reported (the baseline gate marks the runs it holds); returns what it
         says of its decision, printed after the stage's `report`."""
+        return []
+
+    def decide_to_run(self, plan: Plan, *, accept: bool, record: bool) -> list[str]:
+        """`decide` for a sweep that trains or submits (repro/sweep/run.py): with `record`, what it decided is
+        recorded (the baseline gate: the recipe it judged, in gate.json); with `accept`, the user goes on past what
+        it holds (`--accept-gate`). Default: `decide`."""
+        return self.decide(plan)
+
+    def holds(self, plan: Plan) -> bool:
+        """Whether, on the decided `plan`, it holds runs until others are done: a local sweep trains the rest, then
+        decides again (`decide_to_run`) and trains what it lets go then. Default: False."""
+        return False
+
+    def kept_rows(self, spec: SweepSpec) -> tuple[str, ...]:
+        """Rows a selection of rows (`--rows`) keeps beside the rows asked for (the baseline gate's: it checks the
+        recipe every row uses). Default: none."""
+        return ()
+
+    def graph(self, plan: Plan) -> list[str]:
+        """Its dependency graphs in `repro sweep --dry-run`, printed before the plan's GPU-hour estimate (the tuned
+        cells', the students')."""
         return []
 
     def report(self, plan: Plan) -> list[str]:

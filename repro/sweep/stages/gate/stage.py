@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from repro.sweep.spec.model import SweepSpec
 from repro.sweep.stages.base import KeyAt, Plan, Stage
 from repro.sweep.stages.gate.gate import check
 from repro.sweep.stages.gate.gate_spec import GateSpec, parse_gate
@@ -19,5 +20,17 @@ class GateStage(Stage):
 
     def decide(self, plan: Plan) -> list[str]:
         """The gate's verdict, kept on the plan (`plan.gate`); the runs it holds read `held` (gate.py)."""
-        text = check(plan)
+        return self.decide_to_run(plan, accept=False, record=False)
+
+    def decide_to_run(self, plan: Plan, *, accept: bool, record: bool) -> list[str]:
+        """The verdict, `--accept-gate` recorded (`accept`), the recipe judged added to gate.json (`record`)."""
+        text = check(plan, accept=accept, record=record)
         return [text] if text else []
+
+    def holds(self, plan: Plan) -> bool:
+        """The gate holds the rest of the plan until its gate runs match their numbers."""
+        return plan.gate is not None and plan.gate.holds
+
+    def kept_rows(self, spec: SweepSpec) -> tuple[str, ...]:
+        """A gate that holds keeps its rows in a selection: it checks the recipe every row uses."""
+        return tuple(spec.gate.rows) if spec.gate is not None and spec.gate.hold else ()

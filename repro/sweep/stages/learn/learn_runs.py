@@ -2,7 +2,7 @@
 (method=replay of the learned method, the `final` overrides, split=full) is resolved first, and its fold runs (the
 `learn` overrides, split=holdout, split.fold=k) are derived from its config by repro/labels/fold_runs.py: the very
 runs it reads when it trains. They are listed first, and the final run depends on them (and on the cell's tuning
-runs). A tuned learned cell's tuning runs train as its fold runs do (`tuning_base`).
+runs). A tuned learned cell's tuning runs train as its fold runs do (`fold_base`).
 
 Takes the expansion's cell (repro/sweep/expand/expand.py, `Cell`: its row, column, `head` overrides, parsed
 column and row parts, `learn` overrides); returns `PlannedRun`s built by make_run."""
@@ -21,8 +21,8 @@ from repro.sweep.spec.model import PlannedRun
 Cell = Any  # repro.sweep.expand.expand.Cell (the module that imports this one)
 
 
-def tuning_base(cell: Cell) -> list[Override]:
-    """The overrides a learned cell's tuning runs train with, before the command line's: its fold runs' own."""
+def fold_base(cell: Cell) -> list[Override]:
+    """A learned cell's fold runs' own overrides, before the command line's (its tuning runs train from them)."""
     return cell.head + cell.learn + [parse_override("split=holdout", where="stage")]
 
 
@@ -36,7 +36,7 @@ def learned_runs(cell: Cell, seed: int, end: list[Override], depends_on: tuple[s
     learn = final.config["method"]["learn"]
     learned_o = dedupe(parse_all([f"method={learn['method']}", *(learn.get("overrides") or [])], "method.learn"))
     learned = COMPOSER.compose(learned_o, where=f"{cell.where}: the replay's method.learn")["method"]
-    fold_head = tuning_base(cell)
+    fold_head = fold_base(cell)
     folds = []
     for fold, config in enumerate(fold_configs_with(final.config, learned)):
         fold_o = fold_head + [parse_override(f"split.fold={fold}", where="stage")] + end

@@ -19,5 +19,5 @@ class LearnStage(Stage):
     ) -> list[PlannedRun] | None:
         return learn_runs.learned_runs(cell, seed, end, depends_on) if cell.learn else None
 
-    def tuning_base(self, cell: Cell) -> list[Override] | None:
-        return learn_runs.tuning_base(cell) if cell.learn else None
+    def seed_base(self, cell: Cell, seed: int) -> tuple[list[Override], tuple[str, ...], list[PlannedRun]] | None:
+        return (learn_runs.fold_base(cell), (), []) if cell.learn else None

@@ -1,13 +1,15 @@
 """Out-of-sample fold runs (`out_of_sample:` on a row) as a registered stage (repro/sweep/stages/base.py): its key
-(out_of_sample_spec.py), on a plain row only; its fold runs are planned by the expansion beside each run of the row
-(repro/sweep/expand/expand.py, from repro/labels/fold_runs.py)."""
+(out_of_sample_spec.py), on a plain row only; per seed, the row's run and its fold runs (out_of_sample_runs.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from repro.errors import UserError
-from repro.sweep.stages.base import KeyAt, Place, Stage
+from repro.sweep.expand.overrides import Override
+from repro.sweep.spec.model import PlannedRun
+from repro.sweep.stages.base import Cell, KeyAt, Place, Stage
+from repro.sweep.stages.out_of_sample.out_of_sample_runs import run_with_folds
 from repro.sweep.stages.out_of_sample.out_of_sample_spec import OutOfSample, parse_out_of_sample
 
 
@@ -23,3 +25,8 @@ class OutOfSampleStage(Stage):
                 "(`learn:`) or a student (`teacher:`) cannot have them. Put it on a row like [method=baseline]."
             )
         return folds
+
+    def plan_seed(
+        self, cell: Cell, seed: int, end: list[Override], depends_on: tuple[str, ...]
+    ) -> list[PlannedRun] | None:
+        return run_with_folds(cell, seed, end, depends_on)
