@@ -116,7 +116,7 @@ def parse_sweep(raw: Any, path: Path) -> SweepSpec:
     rows = _named_mapping(raw["rows"], path, "rows")
     at = KeyAt(path, "", Place.FILE, tuple(seeds), tuple(column_parts), tuple(rows))
     column_settings = {
-        c: _settings(registered, v, replace(at, where=f"columns.{c}", place=Place.COLUMN, siblings=v))
+        c: _settings(registered, v, replace(at, where=f"columns.{c}", place=Place.COLUMN))
         for c, v in columns.items()
         if isinstance(v, Mapping)
     }
@@ -209,7 +209,7 @@ def _row(name: str, value: Any, at: KeyAt, registered: list[Stage]) -> RowSpec:
     if part.final and not part.learn:
         raise UserError(f"{path}: {where}.final only applies to learned-labels rows (rows with `learn:`).")
     if isinstance(value, Mapping):
-        settings = _settings(registered, value, replace(at, siblings=value))
+        settings = _settings(registered, value, at)
     return RowSpec(name=name, part=part, columns=restrict, needs=needs, settings=settings)
 
 
