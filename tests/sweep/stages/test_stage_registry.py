@@ -130,3 +130,16 @@ def test_a_built_in_stage_key_stands_only_where_its_stage_places_it(tmp_path, ke
 def test_the_built_in_stages_are_registered_with_their_keys():
     assert {"tune", "gate", "teacher", "out_of_sample", "learn"} <= set(STAGES)
     assert all(stage_class(key).key == key for key in STAGES)
+
+
+@pytest.mark.parametrize(
+    "row, says",
+    [
+        ("{learn: [method=class_labels], out_of_sample: {folds: 2}}", "folds of a plain row's run"),
+        ("{learn: [method=class_labels], teacher: {row: Baseline}}", "cannot also learn labels"),
+    ],
+)
+def test_a_stage_refuses_a_row_key_that_excludes_its_own(tmp_path, row, says):
+    path = write_tiny_sweep(tmp_path, TINY_BASELINE_SWEEP + f"      Other: {row}\n")
+    with pytest.raises(UserError, match=says):
+        expand_sweep(load_sweep(path), output_root=tmp_path / "out", scale=Scale(epochs=1))
