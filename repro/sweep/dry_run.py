@@ -13,7 +13,6 @@ from repro.sweep.budget.epoch_prices import epoch_table
 from repro.sweep.budget.packing import check_fits, packing_line
 from repro.sweep.budget.preflight import declared_preflight_text
 from repro.sweep.executors.slurm.profile import ClusterProfile
-from repro.sweep.graph import has_students, has_tuning, student_graph, tuning_graph
 from repro.sweep.plan import Plan
 from repro.sweep.stages.registry import stages
 
@@ -31,11 +30,10 @@ def check_packing(plan: Plan, k: int, gpu_model: str | None, profile: ClusterPro
 
 
 def report_dry_run(plan: Plan, gpu_model: str | None, report: Callable[[str], None], runs_per_gpu: int = 1) -> None:
-    """The dependency graphs of tuned cells and students, and the GPU-hour estimate."""
-    if has_tuning(plan):
-        report(tuning_graph(plan))
-    if has_students(plan):
-        report(student_graph(plan))
+    """The registered stages' dependency graphs (tuned cells, students), the GPU-hour estimate, then their prices."""
+    for stage in stages():
+        for text in stage.graph(plan):
+            report(text)
     report(plan_estimate(plan, gpu_model, runs_per_gpu).render())
     if runs_per_gpu > 1:
         report(packing_line(load_calibration(gpu_model), _models(plan), runs_per_gpu))

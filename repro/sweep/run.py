@@ -30,10 +30,7 @@ from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.plan import SUBMITTABLE, JobStates, Plan, make_plan
 from repro.sweep.spec.model import Scale, SweepSpec
 from repro.sweep.spec.sweep_file import load_sweep
-from repro.sweep.stages.gate.gate import check as check_gate
-from repro.sweep.stages.gate.stage import GateStage
 from repro.sweep.stages.registry import stages
-from repro.sweep.stages.tune.tune_report import cell_tunings, render_tunings
 from repro.sweep.sweep_folder import remember_selection, sweep_dir, write_planned_configs
 
 EXECUTORS = ("local", "slurm")
@@ -49,9 +46,9 @@ def select(spec: SweepSpec, only: Mapping[str, Sequence[Any]] | None) -> SweepSp
     if unknown:
         raise UserError(f"only={dict(only)!r}: unknown key {unknown[0]!r}; use rows, columns and/or seeds.")
     rows = only.get("rows")
-    gated = spec.gate is not None and spec.gate.hold and rows is not None and set(rows) <= set(spec.rows)
-    if gated:  # --rows keeps the gate's rows: the gate checks the recipe every row uses
-        rows = [r for r in spec.rows if r in rows or r in spec.gate.rows]
+    if rows is not None and set(rows) <= set(spec.rows):  # --rows keeps the rows a stage keeps (the gate's)
+        kept = {row for stage in stages() for row in stage.kept_rows(spec)}
+        rows = [r for r in spec.rows if r in rows or r in kept]
     return spec.select(**{k: (list(v) if v is not None else None) for k, v in {**only, "rows": rows}.items()})
 
 
@@ -142,9 +139,9 @@ def run_sweep(
             extra_overrides=extra_overrides,
             slurm_required=cluster_profile is not None and not dry_run,
         )
-        said = decide(plan, accept_gate=accept_gate and not dry_run, record=not dry_run)
+        decided = _decide(plan, accept=accept_gate and not dry_run, record=not dry_run)
         _report_plan(plan, report)
-        for text in said:
+        for text in decided:
             report(text)
         check_packing(plan, packing, gpu_model, cluster_profile, report)  # refused if K runs do not fit
         if dry_run:
@@ -183,19 +180,6 @@ def _sweep_lock(output_root: Path, report: Callable[[str], None]) -> Iterator[No
         if waited:
             report_new_jobs(before, latest_jobs(output_root), report)
         yield
-
-
-def decide(plan: Plan, *, accept_gate: bool = False, record: bool = False) -> list[str]:
-    """The stages' decisions on the plan, and what each says of them: the baseline gate's, with `--accept-gate` and
-    its record (repro/sweep/stages/gate/gate.py), then every other registered stage's `decide` (the estimated-T hold,
-    repro/sweep/stages/estimated_t/), each holding what the ones before it left submittable."""
-    gate_text = check_gate(plan, accept=accept_gate, record=record)
-    said = [gate_text] if gate_text else []
-    return said + [text for stage in stages() if not isinstance(stage, GateStage) for text in stage.decide(plan)]
-
-
-def _held(plan: Plan) -> set[str]:
-    return {rid for rid in plan.unique if plan.status[rid].state == "held"}
 
 
 def _report_plan(plan: Plan, report: Callable[[str], None]) -> None:
@@ -294,18 +278,18 @@ def run_sweeps_locally(
 
 
 def _plan_here(sweep: LocalSweep, output_root: Path, report: Callable[[str], None]) -> Plan:
-    """Plan one sweep to train here: report it, its stages' decisions (the baseline gate's verdict, the estimated-T
-    hold: they hold runs) and remember what it was asked for."""
+    """Plan one sweep to train here: report it, its baseline gate's verdict (which holds runs) and remember what it
+    was asked for."""
     if sweep.heading:
         report(sweep.heading)
     plan = plan_sweep(sweep.spec, output_root=output_root, scale=sweep.scale, extra_overrides=sweep.extra_overrides)
-    said = decide(plan, accept_gate=sweep.accept_gate, record=True)
+    decided = _decide(plan, accept=sweep.accept_gate, record=True)
     _report_plan(plan, report)
     remember_selection(sweep_dir(output_root, sweep.spec.name), sweep.spec, sweep.scale, sweep.extra_overrides)
-    for text in said:
+    for text in decided:
         report(text)
     if not _to_submit(plan, report):
-        _report_tunings(plan, report)
+        _report_stages(plan, report)
     return plan
 
 
@@ -313,22 +297,33 @@ def _after_training(
     plan: Plan, sweep: LocalSweep, ran: list[str], failed: list[str], report: Callable[[str], None]
 ) -> Plan:
     """The plan's runs' states after this call trained `ran` (and `failed`), found again without re-planning, and
-    its stages asked again (the runs they wait for may be done now)."""
+    its baseline gate asked again (its runs may be done now)."""
     again = make_plan(plan.spec, plan.runs, plan.output_root, job_states=_slurm_reports(plan.output_root))
     again.scale = plan.scale
-    said = decide(again, accept_gate=sweep.accept_gate, record=True)
+    decided = _decide(again, accept=sweep.accept_gate, record=True)
     again.submitted = [rid for rid in ran if rid in again.unique]
     again.failed = [rid for rid in failed if rid in again.unique]
     report(again.describe())
-    for text in said:
+    for text in decided:
         report(text)
-    _report_tunings(again, report)
+    _report_stages(again, report)
     return again
 
 
-def _report_tunings(plan: Plan, report: Callable[[str], None]) -> None:
-    """Each tuned cell's winner, and a warning where its grid may have missed
-    (repro/sweep/stages/tune/tune_warnings.py)."""
-    text = render_tunings(cell_tunings(plan))
-    if text:
-        report(text)
+def _decide(plan: Plan, *, accept: bool, record: bool) -> list[str]:
+    """Every registered stage's decision on a plan that is to train or be submitted (the baseline gate holds runs);
+    what they say of it."""
+    return [text for stage in stages() for text in stage.decide_to_run(plan, accept=accept, record=record)]
+
+
+def _held(plan: Plan) -> set[str]:
+    """The runs a stage holds in the decided plan (a later local round trains those it lets go)."""
+    return {rid for rid in plan.unique if plan.status[rid].state == "held"}
+
+
+def _report_stages(plan: Plan, report: Callable[[str], None]) -> None:
+    """Each registered stage's report of the plan (the tuning stage: its races, each tuned cell's winner and a
+    warning where its grid may have missed, repro/sweep/stages/tune/tune_warnings.py)."""
+    for stage in stages():
+        for text in stage.report(plan):
+            report(text)

@@ -97,13 +97,26 @@ class RowSpec:
     part: Part
     columns: tuple[str, ...] | None = None  # None: every column of the sweep
     needs: str | None = None  # set: the row needs a method that does not exist yet
-    teacher: TeacherRef | None = None  # set: the row's runs are students of this cell's runs
-    tune: Any = UNSET  # TuneSpec, None (`tune: null`: no tuning) or unset (the file's)
-    out_of_sample: OutOfSample | None = None  # set: cross-validation fold runs per run (repro/labels/out_of_sample.py)
+    settings: dict[str, Any] = field(default_factory=dict)  # its stages' keys, each read by its stage (Stage.read)
 
     @property
     def learned(self) -> bool:
         return bool(self.part.learn)
+
+    @property
+    def teacher(self) -> TeacherRef | None:
+        """Set: the row's runs are students of this cell's runs (repro/sweep/stages/teachers/)."""
+        return self.settings.get("teacher")
+
+    @property
+    def tune(self) -> Any:
+        """Its TuneSpec, None (`tune: null`: no tuning) or UNSET (no `tune:` key: the column's or the file's)."""
+        return self.settings.get("tune", UNSET)
+
+    @property
+    def out_of_sample(self) -> OutOfSample | None:
+        """Set: cross-validation fold runs per run (repro/labels/out_of_sample.py)."""
+        return self.settings.get("out_of_sample")
 
 
 @dataclass(frozen=True)
@@ -120,12 +133,30 @@ class SweepSpec:
     table: int | None = None
     title: str = ""
     not_run: dict[str, str] = field(default_factory=dict)  # paper rows the sweep does not run -> why (tables show it)
-    column_teachers: dict[str, TeacherRef] = field(default_factory=dict)  # columns whose runs are students
-    column_tunes: dict[str, TuneSpec] = field(default_factory=dict)  # columns that tune their cells
-    tune: TuneSpec | None = None  # the file's (rows without their own)
-    gate: GateSpec | None = None  # the cells that check the recipe first (repro/sweep/stages/gate/gate.py)
-    stage_settings: dict[str, Any] = field(default_factory=dict)  # a registered stage's key, parsed (stages/base.py)
+    # the registered stages' keys (repro/sweep/stages/base.py, `Stage.read`): the top level's, each column's
+    stage_settings: dict[str, Any] = field(default_factory=dict)
+    column_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
     notes: tuple[str, ...] = ()  # printed under the rendered table (e.g. which row the paper's number most likely is)
+
+    @property
+    def tune(self) -> TuneSpec | None:
+        """The file's tuning stage (rows and columns without their own)."""
+        return self.stage_settings.get("tune")
+
+    @property
+    def gate(self) -> GateSpec | None:
+        """The cells that check the recipe first (repro/sweep/stages/gate/gate.py)."""
+        return self.stage_settings.get("gate")
+
+    @property
+    def column_teachers(self) -> dict[str, TeacherRef]:
+        """Columns whose runs are students."""
+        return {c: s["teacher"] for c, s in self.column_settings.items() if s.get("teacher") is not None}
+
+    @property
+    def column_tunes(self) -> dict[str, TuneSpec]:
+        """Columns that tune their cells (a column's `tune: null` is no tuning stage of its own)."""
+        return {c: s["tune"] for c, s in self.column_settings.items() if s.get("tune") is not None}
 
     @property
     def rows(self) -> list[str]:

@@ -43,26 +43,25 @@ repro/sweep/spec/model.py; expansion into runs: repro/sweep/expand/expand.py.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 import yaml
 
 from repro.errors import UserError
-from repro.sweep.spec.model import METRICS, UNSET, Part, RowSpec, SweepSpec
-from repro.sweep.stages.gate.gate_spec import parse_gate
-from repro.sweep.stages.out_of_sample.out_of_sample_spec import parse_out_of_sample
+from repro.sweep.spec.model import METRICS, Part, RowSpec, SweepSpec
+from repro.sweep.stages.base import KeyAt, Place, Stage
 from repro.sweep.stages.registry import stages
-from repro.sweep.stages.teachers.teacher_ref import parse_teacher
-from repro.sweep.stages.tune.tune_spec import parse_tune
 
-_TOP_KEYS = (
-    *("name", "table", "title", "metric", "seeds", "common", "columns", "rows", "not_run", "tune"),
-    *("gate", "notes"),  # repro/sweep/stages/gate/gate_spec.py; sentences printed under the rendered table
-)
+# The file's own keys; every other key is a registered stage's, read by the stage (`Stage.read`) where its
+# `places` allow it (repro/sweep/stages/registry.py: tune, teacher, out_of_sample, gate, ...).
+_TOP_KEYS = ("name", "table", "title", "metric", "seeds", "common", "columns", "rows", "not_run", "notes")
+# A row's or column's mapping form: its override lists, kept together as its `Part`, which the expansion composes
+# (every run's overrides; a learned-labels cell's fold runs' `learn` and its final run's `final`, read by the learn
+# stage from the Part, repro/sweep/stages/learn/; analysis/figures/where.py matches all three); then a row's own.
 _PART_KEYS = ("overrides", "learn", "final")
-_ROW_KEYS = (*_PART_KEYS, "columns", "needs", "teacher", "tune", "out_of_sample")
-_COLUMN_KEYS = (*_PART_KEYS, "teacher", "tune")
+_ROW_KEYS = (*_PART_KEYS, "columns", "needs")
 
 
 def load_sweep(path: str | Path) -> SweepSpec:
@@ -82,10 +81,11 @@ def parse_sweep(raw: Any, path: Path) -> SweepSpec:
     """The sweep file's structure, with errors that name the key and the file (overrides are checked later)."""
     if not isinstance(raw, Mapping):
         raise UserError(
-            f"{path}: a sweep file is a mapping with keys {', '.join(_TOP_KEYS)}; got {type(raw).__name__}."
+            f"{path}: a sweep file is a mapping with keys {', '.join((*_TOP_KEYS, *_keys(stages(), Place.FILE)))}; "
+            f"got {type(raw).__name__}."
         )
-    own = [s for s in stages() if not s.read_by_sweep_file]  # registered stages that read their own key
-    _no_unknown(raw, (*_TOP_KEYS, *(s.key for s in own)), path, "the top level")
+    registered = stages()
+    _no_unknown(raw, (*_TOP_KEYS, *_keys(registered, Place.FILE)), path, "the top level")
     for key in ("metric", "seeds", "columns", "rows"):
         if key not in raw:
             raise UserError(f"{path}: the key {key!r} is missing; a sweep file needs metric, seeds, columns and rows.")
@@ -111,20 +111,16 @@ def parse_sweep(raw: Any, path: Path) -> SweepSpec:
         raise UserError(f"{path}: table={table!r} must be the paper's table number, e.g. 1.")
     common = _override_list(raw.get("common", []), path, "common")
     columns = _named_mapping(raw["columns"], path, "columns")
-    column_parts = {c: _part(v, path, f"columns.{c}", _COLUMN_KEYS) for c, v in columns.items()}
-    column_teachers = {
-        c: parse_teacher(v["teacher"], path, f"columns.{c}.teacher")
-        for c, v in columns.items()
-        if isinstance(v, Mapping) and "teacher" in v
-    }
-    column_tunes = {
-        c: parse_tune(v["tune"], path, f"columns.{c}.tune", seeds[0])
-        for c, v in columns.items()
-        if isinstance(v, Mapping) and v.get("tune") is not None
-    }
-    top_tune = parse_tune(raw.get("tune"), path, "tune", seeds[0])
+    column_keys = (*_PART_KEYS, *_keys(registered, Place.COLUMN))
+    column_parts = {c: _part(v, path, f"columns.{c}", column_keys) for c, v in columns.items()}
     rows = _named_mapping(raw["rows"], path, "rows")
-    row_specs = {r: _row(r, v, path, list(column_parts), seeds[0]) for r, v in rows.items()}
+    at = KeyAt(path, "", Place.FILE, tuple(seeds), tuple(column_parts), tuple(rows))
+    column_settings = {
+        c: _settings(registered, v, replace(at, where=f"columns.{c}", place=Place.COLUMN))
+        for c, v in columns.items()
+        if isinstance(v, Mapping)
+    }
+    row_specs = {r: _row(r, v, replace(at, where=f"rows.{r}", place=Place.ROW), registered) for r, v in rows.items()}
     not_run = raw.get("not_run") or {}
     if not isinstance(not_run, Mapping) or not all(
         isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in not_run.items()
@@ -150,13 +146,28 @@ def parse_sweep(raw: Any, path: Path) -> SweepSpec:
         table=table,
         title=str(raw.get("title", "")),
         not_run=dict(not_run),
-        column_teachers=column_teachers,
-        column_tunes=column_tunes,
-        tune=top_tune,
-        gate=parse_gate(raw.get("gate"), path, list(row_specs), list(column_parts), tuple(seeds)),
+        column_settings={c: v for c, v in column_settings.items() if v},
         notes=_notes(raw.get("notes"), path),
-        stage_settings={s.key: s.parse(raw[s.key], path) for s in own if raw.get(s.key) is not None},
+        stage_settings={
+            s.key: s.read(raw[s.key], replace(at, where=s.key))
+            for s in registered
+            if Place.FILE in s.places and raw.get(s.key) is not None
+        },
     )
+
+
+def _keys(registered: list[Stage], place: Place) -> tuple[str, ...]:
+    """The keys of the registered stages whose key may stand at `place`."""
+    return tuple(s.key for s in registered if place in s.places)
+
+
+def _settings(registered: list[Stage], mapping: Mapping[str, Any], at: KeyAt) -> dict[str, Any]:
+    """A row's or column's stage keys (`at.where` names the row or column), each read by its stage."""
+    return {
+        s.key: s.read(mapping[s.key], replace(at, where=f"{at.where}.{s.key}", siblings=mapping))
+        for s in registered
+        if at.place in s.places and s.key in mapping
+    }
 
 
 def _notes(value: Any, path: Path) -> tuple[str, ...]:
@@ -168,11 +179,12 @@ def _notes(value: Any, path: Path) -> tuple[str, ...]:
     return tuple(" ".join(v.split()) for v in value)
 
 
-def _row(name: str, value: Any, path: Path, columns: list[str], first_seed: int) -> RowSpec:
-    where = f"rows.{name}"
-    part = _part(value, path, where, _ROW_KEYS)
+def _row(name: str, value: Any, at: KeyAt, registered: list[Stage]) -> RowSpec:
+    path, where, columns = at.path, at.where, list(at.columns)
+    part = _part(value, path, where, (*_ROW_KEYS, *_keys(registered, Place.ROW)))
     restrict = None
     needs = None
+    settings: dict[str, Any] = {}
     if isinstance(value, Mapping):
         if "columns" in value:
             restrict = value["columns"]
@@ -196,27 +208,9 @@ def _row(name: str, value: Any, path: Path, columns: list[str], first_seed: int)
         )
     if part.final and not part.learn:
         raise UserError(f"{path}: {where}.final only applies to learned-labels rows (rows with `learn:`).")
-    teacher = (
-        parse_teacher(value["teacher"], path, f"{where}.teacher")
-        if isinstance(value, Mapping) and "teacher" in value
-        else None
-    )
-    tune = (
-        parse_tune(value["tune"], path, f"{where}.tune", first_seed)
-        if isinstance(value, Mapping) and "tune" in value
-        else UNSET
-    )
-    folds = (
-        parse_out_of_sample(value["out_of_sample"], path, f"{where}.out_of_sample", columns)
-        if isinstance(value, Mapping) and "out_of_sample" in value
-        else None
-    )
-    if folds is not None and (part.learn or teacher is not None):
-        raise UserError(
-            f"{path}: {where}.out_of_sample plans cross-validation folds of a plain row's run; a learned-labels row "
-            "(`learn:`) or a student (`teacher:`) cannot have them. Put it on a row like [method=baseline]."
-        )
-    return RowSpec(name=name, part=part, columns=restrict, needs=needs, teacher=teacher, tune=tune, out_of_sample=folds)
+    if isinstance(value, Mapping):
+        settings = _settings(registered, value, at)
+    return RowSpec(name=name, part=part, columns=restrict, needs=needs, settings=settings)
 
 
 def _part(value: Any, path: Path, where: str, allowed: Iterable[str]) -> Part:

@@ -15,13 +15,15 @@ import importlib
 from repro.sweep.stages.base import Stage
 
 # key -> "module:Class" (imported when first asked for), or the class `register_stage` was given. Order matters:
-# the sweep asks them in it (status prints their reports in it).
+# the sweep asks them in it (status prints their reports in it; the first that plans a cell's runs plans them, and
+# the teacher stage, asked before learn, refuses a student that would learn labels).
 STAGES: dict[str, str | type[Stage]] = {
     "tune": "repro.sweep.stages.tune.stage:TuneStage",
     "teacher": "repro.sweep.stages.teachers.stage:TeacherStage",
     "out_of_sample": "repro.sweep.stages.out_of_sample.stage:OutOfSampleStage",
     "gate": "repro.sweep.stages.gate.stage:GateStage",
     "estimated_t": "repro.sweep.stages.estimated_t.stage:EstimatedTStage",  # after the gate: it holds what is left
+    "learn": "repro.sweep.stages.learn.stage:LearnStage",
 }
 
 

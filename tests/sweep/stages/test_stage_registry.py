@@ -14,7 +14,8 @@ from repro.errors import UserError
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.spec.model import Scale
 from repro.sweep.spec.sweep_file import load_sweep
-from repro.sweep.stages.registry import STAGES, register_stage, unregister_stage
+from repro.sweep.stages.base import Place
+from repro.sweep.stages.registry import STAGES, register_stage, stage_class, unregister_stage
 
 TOY = '''
 from repro.schema import option, schema
@@ -97,8 +98,48 @@ def test_an_unregistered_key_is_refused(tmp_path):
         load_sweep(path)
 
 
-def test_the_built_in_stages_are_registered_with_their_keys():
-    from repro.sweep.stages.registry import stage_class
+def test_a_registered_stage_may_read_a_row_key_through_its_declaration(toy_stage, tmp_path):
+    class RowToy(toy_stage):
+        key = "row_toy"
+        places = frozenset({Place.ROW})
 
-    assert {"tune", "gate", "teacher", "out_of_sample"} <= set(STAGES)
+    register_stage(RowToy)
+    try:
+        row = "Baseline: {overrides: [method=baseline], row_toy: {epochs: %d}}"
+        path = write_tiny_sweep(tmp_path, TINY_BASELINE_SWEEP.replace("Baseline: [method=baseline]", row % 3))
+        assert load_sweep(path).row_specs["Baseline"].settings["row_toy"].epochs == 3
+        path = write_tiny_sweep(tmp_path, TINY_BASELINE_SWEEP.replace("Baseline: [method=baseline]", row % 0))
+        with pytest.raises(UserError, match=r"rows\.Baseline\.row_toy\.epochs=0"):
+            load_sweep(path)
+        path = write_tiny_sweep(tmp_path, TINY_BASELINE_SWEEP + "    row_toy: {epochs: 3}\n")
+        with pytest.raises(UserError, match="unknown key 'row_toy' in the top level"):
+            load_sweep(path)
+    finally:
+        unregister_stage("row_toy")
+
+
+@pytest.mark.parametrize(
+    "key", ["learn: [method=class_labels]", "out_of_sample: {folds: 2}", "teacher: {row: Baseline}"]
+)
+def test_a_built_in_stage_key_stands_only_where_its_stage_places_it(tmp_path, key):
+    path = write_tiny_sweep(tmp_path, TINY_BASELINE_SWEEP + f"    {key}\n")
+    with pytest.raises(UserError, match="unknown key .* in the top level"):
+        load_sweep(path)
+
+
+def test_the_built_in_stages_are_registered_with_their_keys():
+    assert {"tune", "gate", "teacher", "out_of_sample", "learn"} <= set(STAGES)
     assert all(stage_class(key).key == key for key in STAGES)
+
+
+@pytest.mark.parametrize(
+    "row, says",
+    [
+        ("{learn: [method=class_labels], out_of_sample: {folds: 2}}", "folds of a plain row's run"),
+        ("{learn: [method=class_labels], teacher: {row: Baseline}}", "cannot also learn labels"),
+    ],
+)
+def test_a_stage_refuses_a_row_key_that_excludes_its_own(tmp_path, row, says):
+    path = write_tiny_sweep(tmp_path, TINY_BASELINE_SWEEP + f"      Other: {row}\n")
+    with pytest.raises(UserError, match=says):
+        expand_sweep(load_sweep(path), output_root=tmp_path / "out", scale=Scale(epochs=1))

@@ -1,12 +1,32 @@
-"""Out-of-sample fold runs (`out_of_sample:` on a row) as a registered stage (repro/sweep/stages/base.py): its key is
-read by the sweep file (out_of_sample_spec.py) and its fold runs planned by the expansion beside each run of the
-row (repro/sweep/expand/expand.py, from repro/labels/fold_runs.py). It adds no hook of its own yet."""
+"""Out-of-sample fold runs (`out_of_sample:` on a row) as a registered stage (repro/sweep/stages/base.py): its key
+(out_of_sample_spec.py), on a plain row only; per seed, the row's run and its fold runs (out_of_sample_runs.py)."""
 
 from __future__ import annotations
 
-from repro.sweep.stages.base import Stage
+from typing import Any
+
+from repro.errors import UserError
+from repro.sweep.expand.overrides import Override
+from repro.sweep.spec.model import PlannedRun
+from repro.sweep.stages.base import Cell, KeyAt, Place, Stage
+from repro.sweep.stages.out_of_sample.out_of_sample_runs import run_with_folds
+from repro.sweep.stages.out_of_sample.out_of_sample_spec import OutOfSample, parse_out_of_sample
 
 
 class OutOfSampleStage(Stage):
     key = "out_of_sample"
-    read_by_sweep_file = True
+    places = frozenset({Place.ROW})
+
+    def read(self, value: Any, at: KeyAt) -> OutOfSample:
+        folds = parse_out_of_sample(value, at.path, at.where, list(at.columns))
+        if at.siblings.get("learn") or "teacher" in at.siblings:
+            raise UserError(
+                f"{at.path}: {at.where} plans cross-validation folds of a plain row's run; a learned-labels row "
+                "(`learn:`) or a student (`teacher:`) cannot have them. Put it on a row like [method=baseline]."
+            )
+        return folds
+
+    def plan_seed(
+        self, cell: Cell, seed: int, end: list[Override], depends_on: tuple[str, ...]
+    ) -> list[PlannedRun] | None:
+        return run_with_folds(cell, seed, end, depends_on)

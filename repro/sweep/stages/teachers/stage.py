@@ -1,12 +1,34 @@
 """A student's teachers (`teacher:` on a row or a column) as a registered stage (repro/sweep/stages/base.py): its key
-is read by the sweep file (teacher_ref.py) and its runs planned per cell by the expansion (teacher_runs.py); its
-graph is part of `--dry-run`'s (repro/sweep/graph.py). It adds no hook of its own yet."""
+(teacher_ref.py); a student cell's runs of each seed, its teacher's first (teacher_runs.py); its graph in
+`--dry-run` (teacher_graph.py)."""
 
 from __future__ import annotations
 
-from repro.sweep.stages.base import Stage
+from typing import Any
+
+from repro.sweep.expand.overrides import Override
+from repro.sweep.spec.model import PlannedRun
+from repro.sweep.stages.base import Cell, KeyAt, Place, Plan, Stage
+from repro.sweep.stages.teachers import teacher_runs
+from repro.sweep.stages.teachers.teacher_graph import has_students, student_graph
+from repro.sweep.stages.teachers.teacher_ref import TeacherRef, parse_teacher
 
 
 class TeacherStage(Stage):
     key = "teacher"
-    read_by_sweep_file = True
+    places = frozenset({Place.ROW, Place.COLUMN})
+
+    def read(self, value: Any, at: KeyAt) -> TeacherRef:
+        return parse_teacher(value, at.path, at.where)
+
+    def plan_seed(
+        self, cell: Cell, seed: int, end: list[Override], depends_on: tuple[str, ...]
+    ) -> list[PlannedRun] | None:
+        return teacher_runs.student_runs(cell, seed, end, depends_on)
+
+    def seed_base(self, cell: Cell, seed: int) -> tuple[list[Override], tuple[str, ...], list[PlannedRun]] | None:
+        return teacher_runs.student_base(cell, seed)
+
+    def graph(self, plan: Plan) -> list[str]:
+        """Per reported student run: its teacher, its tuning runs and itself (teacher_graph.py)."""
+        return [student_graph(plan)] if has_students(plan) else []

@@ -1,6 +1,6 @@
 """Students in a sweep (Tables 4-5): a cell whose row (or column) has `teacher: {sweep, row, column}`.
 
-For seed s (repro/sweep/expand/expand.py plans it with these helpers):
+For seed s (the teacher stage plans it, repro/sweep/stages/teachers/stage.py, when the expansion asks):
 
 1. the teacher: the referenced cell's reported run of seed s, expanded by *its own* sweep file with this sweep's
    output_root, scale and command-line overrides (so it is exactly the run that table plans, with the same run id;
@@ -12,16 +12,19 @@ For seed s (repro/sweep/expand/expand.py plans it with these helpers):
    tuning runs come first and it picks the winner when it starts, like any tuned cell
    (repro/sweep/stages/tune/tuning_runs.py).
 
-This module imports no other planning module but build.py, model.py and sweep_file.py: expand.py calls it.
+This module imports no other planning module but build.py, model.py and sweep_file.py; the teacher's own sweep is
+expanded through the cell (`Cell.expand`, repro/sweep/expand/expand.py), which asks for these runs.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from repro.errors import UserError
 from repro.methods import method_class
+from repro.sweep.expand.build import COMPOSER, make_run
 from repro.sweep.expand.overrides import Override, parse_override, quote_value
 from repro.sweep.spec.model import PlannedRun, SweepSpec
 from repro.sweep.spec.sweep_file import load_sweep
@@ -30,6 +33,48 @@ from repro.sweep.stages.teachers.teacher_ref import TeacherRef
 _SPECS: dict[tuple[Path, str], SweepSpec] = {}
 REPORTED = ("single", "final")
 _AS_TEACHER = {"fold": "teacher fold", "tune": "teacher tune"}
+Cell = Any  # repro.sweep.expand.expand.Cell (the module that asks for these runs)
+
+
+def student_base(cell: Cell, seed: int) -> tuple[list[Override], tuple[str, ...], list[PlannedRun]] | None:
+    """A student cell's own overrides for `seed` (its head, and its method's source option set to the teacher run's
+    id), the teacher run it depends on, and the teacher's runs to plan first; None: the cell is no student."""
+    ref = _cell_ref(cell)
+    if ref is None:
+        return None
+    teacher, planned = _teacher_runs(cell, ref, seed)
+    source = teacher_override(COMPOSER.choices(cell.head)["method"], teacher, ref, cell.where)
+    return cell.head + [source], (teacher.run_id,), planned
+
+
+def student_runs(cell: Cell, seed: int, end: list[Override], depends_on: tuple[str, ...]) -> list[PlannedRun] | None:
+    """A student's runs of `seed`: its teacher's (its cell's runs), then the student's one run; None: no student."""
+    base = student_base(cell, seed)
+    if base is None:
+        return None
+    own, deps, planned = base
+    return [*planned, make_run(cell.row, cell.column, seed, "single", None, own + end, deps + depends_on, cell.where)]
+
+
+def _cell_ref(cell: Cell) -> TeacherRef | None:
+    """The cell's teacher (found once per cell); a learned-labels cell cannot be a student."""
+    if "teacher" not in cell.cache:
+        ref = cell_teacher(cell.spec, cell.row, cell.column)
+        if ref is not None and cell.learn:
+            raise UserError(
+                f"{cell.where}: a cell with a teacher is a student; it cannot also learn labels (`learn:`)."
+            )
+        cell.cache["teacher"] = ref
+    return cell.cache["teacher"]
+
+
+def _teacher_runs(cell: Cell, ref: TeacherRef, seed: int) -> tuple[PlannedRun, list[PlannedRun]]:
+    """(the teacher run of `seed`, every run of its cell), expanded once per cell by the teacher's own sweep file."""
+    key = ("teacher runs", seed)
+    if key not in cell.cache:
+        runs = cell.expand(referenced_spec(ref, seed, cell.where))
+        cell.cache[key] = as_teacher(runs, cell.row, cell.column, seed, ref, cell.where)
+    return cell.cache[key]
 
 
 def cell_teacher(spec: SweepSpec, row: str, column: str) -> TeacherRef | None:

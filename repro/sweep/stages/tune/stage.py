@@ -1,23 +1,38 @@
-"""The tuning stage (`tune:`) as a registered stage (repro/sweep/stages/base.py): its key is read by the sweep file
-(rows', columns' and the file's: tune_spec.py) and its runs planned per cell by the expansion (tuning_runs.py,
-halving_runs.py); here, what it reports, prices and does when a run starts."""
+"""The tuning stage (`tune:`) as a registered stage (repro/sweep/stages/base.py): its key, on a row, a column or the
+whole file (tune_spec.py); a tuned cell's tuning runs, before its seeds' runs (tuning_runs.py, halving_runs.py);
+what it reports, prices and does when a run starts."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from typing import Any
 
-from repro.sweep.graph import has_tuning
-from repro.sweep.stages.base import Plan, Prepared, Stage
-from repro.sweep.stages.tune import rung_job, tuning
+from repro.sweep.expand.overrides import Override
+from repro.sweep.spec.model import PlannedRun
+from repro.sweep.stages.base import Cell, KeyAt, Place, Plan, Prepared, Stage
+from repro.sweep.stages.tune import rung_job, tuning, tuning_runs
 from repro.sweep.stages.tune.halving_cost import strategy_costs
 from repro.sweep.stages.tune.halving_state import render_races
+from repro.sweep.stages.tune.tune_graph import has_tuning, tuning_graph
 from repro.sweep.stages.tune.tune_report import cell_tunings, render_tunings
+from repro.sweep.stages.tune.tune_spec import TuneSpec, parse_tune
 
 
 class TuneStage(Stage):
     key = "tune"
-    read_by_sweep_file = True
+    places = frozenset({Place.FILE, Place.ROW, Place.COLUMN})
+
+    def read(self, value: Any, at: KeyAt) -> TuneSpec | None:
+        """`tune: null` on a row is no tuning for it (not the column's or the file's)."""
+        return parse_tune(value, at.path, at.where, at.seeds[0])
+
+    def plan_cell(self, cell: Cell) -> tuple[list[PlannedRun], list[Override], tuple[str, ...]] | None:
+        """A tuned cell's tuning runs, before its seeds' runs, which take its `tune=...` override (tuning_runs.py)."""
+        return tuning_runs.cell_tuning(cell)
+
+    def graph(self, plan: Plan) -> list[str]:
+        """Per tuned cell, its tuning runs and the runs that wait for them (tune_graph.py)."""
+        return [tuning_graph(plan)] if has_tuning(plan) else []
 
     def report(self, plan: Plan) -> list[str]:
         """Successive halving's races (each rung's ranking, who went on), then each tuned cell's winner."""

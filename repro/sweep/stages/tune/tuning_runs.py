@@ -20,6 +20,40 @@ from repro.sweep.expand.overrides import Override, override_value, parse_all, pa
 from repro.sweep.spec.model import PlannedRun
 from repro.sweep.stages.tune.halving_runs import plan_rungs
 from repro.sweep.stages.tune.tune_spec import TuneSpec
+from repro.sweep.stages.tune_from.tune_from_runs import borrowed_tuning
+
+Cell = Any  # repro.sweep.expand.expand.Cell (the module that asks for these runs)
+
+
+def cell_tuning(cell: Cell) -> tuple[list[PlannedRun], list[Override], tuple[str, ...]] | None:
+    """A tuned cell's tuning runs (after the runs they learn from: a student's teachers of the tuning seeds), the
+    `tune=...` override of the cell's runs, and the tuning runs' ids; None: the cell is not tuned. A cell that takes
+    another cell's tuning stage (`tune: {from: ...}`) borrows its runs (repro/sweep/stages/tune_from/)."""
+    tune = cell.spec.cell_tune(cell.row, cell.column)
+    if tune is not None and cell.scale is not None:  # `--tune-strategy`: every stage's strategy
+        tune = cell.scale.tune(tune)
+    if tune is None:
+        return None
+    if tune.source is not None:
+        borrowed, tune_override = borrowed_tuning(tune.source, cell.row, cell.column, cell.where, cell.expand)
+        return borrowed, [tune_override], tuple(r.run_id for r in borrowed if r.stage == "tune")
+    runs: list[PlannedRun] = []
+    bases = {}
+    for seed in tune.seeds:
+        overrides, deps, planned = cell.base(seed)
+        runs += planned
+        bases[seed] = (overrides, deps)
+    tune_runs, tune_override = plan_tuning(
+        tune,
+        cell.row,
+        cell.column,
+        bases,
+        extra=cell.extra,
+        scaled=cell.scaled,
+        where_to=cell.where_cell,
+        where=cell.where,
+    )
+    return runs + tune_runs, [tune_override], tuple(r.run_id for r in tune_runs)
 
 
 def plan_tuning(

@@ -19,9 +19,10 @@ from repro.cli import main
 from repro.errors import UserError
 from repro.runs.rundir import RunDir
 from repro.sweep.expand.expand import expand_sweep
-from repro.sweep.spec.model import Scale
+from repro.sweep.spec.model import Scale, SweepSpec
 from repro.sweep.spec.sweep_file import load_sweep
 from repro.sweep.stages.gate.gate import GATE_FILE, evaluate_gate
+from repro.sweep.stages.gate.gate_spec import GateSpec
 from repro.sweep.sweep_folder import sweep_dir
 
 
@@ -97,8 +98,12 @@ def test_the_verdict_from_the_gate_runs_summaries(tmp_path):
     assert evaluate_gate(spec, runs, out).state == "held"
     assert evaluate_gate(spec, runs, out, Scale(epochs=1)).state == "off"  # a scaled run is not the protocol
     cell = replace(spec.gate.cells[0], cited="a weaker recipe")
-    assert evaluate_gate(replace(spec, gate=replace(spec.gate, cells=(cell,))), runs, out).state == "cited"
-    assert evaluate_gate(replace(spec, gate=replace(spec.gate, hold=False)), runs, out).state == "advisory"
+
+    def with_gate(gate: GateSpec) -> SweepSpec:
+        return replace(spec, stage_settings={**spec.stage_settings, "gate": gate})
+
+    assert evaluate_gate(with_gate(replace(spec.gate, cells=(cell,))), runs, out).state == "cited"
+    assert evaluate_gate(with_gate(replace(spec.gate, hold=False)), runs, out).state == "advisory"
 
 
 def test_a_bad_gate_is_refused_with_the_key(tmp_path):
