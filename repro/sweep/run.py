@@ -139,7 +139,7 @@ def run_sweep(
             extra_overrides=extra_overrides,
             slurm_required=cluster_profile is not None and not dry_run,
         )
-        decided = _decide(plan, accept=accept_gate and not dry_run, record=not dry_run)
+        decided = decide(plan, accept=accept_gate and not dry_run, record=not dry_run)
         _report_plan(plan, report)
         for text in decided:
             report(text)
@@ -283,7 +283,7 @@ def _plan_here(sweep: LocalSweep, output_root: Path, report: Callable[[str], Non
     if sweep.heading:
         report(sweep.heading)
     plan = plan_sweep(sweep.spec, output_root=output_root, scale=sweep.scale, extra_overrides=sweep.extra_overrides)
-    decided = _decide(plan, accept=sweep.accept_gate, record=True)
+    decided = decide(plan, accept=sweep.accept_gate, record=True)
     _report_plan(plan, report)
     remember_selection(sweep_dir(output_root, sweep.spec.name), sweep.spec, sweep.scale, sweep.extra_overrides)
     for text in decided:
@@ -300,7 +300,7 @@ def _after_training(
     its baseline gate asked again (its runs may be done now)."""
     again = make_plan(plan.spec, plan.runs, plan.output_root, job_states=_slurm_reports(plan.output_root))
     again.scale = plan.scale
-    decided = _decide(again, accept=sweep.accept_gate, record=True)
+    decided = decide(again, accept=sweep.accept_gate, record=True)
     again.submitted = [rid for rid in ran if rid in again.unique]
     again.failed = [rid for rid in failed if rid in again.unique]
     report(again.describe())
@@ -310,7 +310,7 @@ def _after_training(
     return again
 
 
-def _decide(plan: Plan, *, accept: bool, record: bool) -> list[str]:
+def decide(plan: Plan, *, accept: bool = False, record: bool = False) -> list[str]:
     """Every registered stage's decision on a plan that is to train or be submitted (the baseline gate holds runs);
     what they say of it."""
     return [text for stage in stages() for text in stage.decide_to_run(plan, accept=accept, record=record)]
