@@ -28,18 +28,22 @@ HALVING_SWEEP = """
       Label Smoothing:
         overrides: [method=label_smoothing]
         tune:
-          grid: {{method.epsilon: [0.0, 0.1, 0.2, 0.3]}}
+          grid: {{method.epsilon: {values}}}
           {strategy}eta: 2
           min_fraction: 0.0
           finalists: 1
 """
 
 
-def write_halving_sweep(tmp_path: Path, name: str = "halving", strategy: str | None = "halving") -> Path:
-    """The sweep file; `strategy` None leaves the stage unpinned (the sweep's `--tune-strategy` decides)."""
+def write_halving_sweep(
+    tmp_path: Path, name: str = "halving", strategy: str | None = "halving", values: str = "[0.0, 0.1, 0.2, 0.3]"
+) -> Path:
+    """The sweep file; `strategy` None leaves the stage unpinned (the sweep's `--tune-strategy` decides); `values`
+    the grid's epsilons (YAML flow text; the SLURM test races two, the smallest race that still has two rungs)."""
     path = tmp_path / f"{name}.yaml"
     pinned = "" if strategy is None else f"strategy: {strategy}\n          "
-    path.write_text(textwrap.dedent(HALVING_SWEEP.format(name=name, strategy=pinned, quiet=QUIET_YAML)))
+    text = HALVING_SWEEP.format(name=name, strategy=pinned, quiet=QUIET_YAML, values=values)
+    path.write_text(textwrap.dedent(text))
     return path
 
 

@@ -1,7 +1,9 @@
 """`repro sweep` on a real (throw-away, one-node) SLURM cluster through submitit: a small sweep on the embedded digits
 data (two methods, two folds, one epoch) as job arrays with afterok-held finals; re-running submits nothing;
-a preempted job requeues itself and resumes from its checkpoint to the result of an uninterrupted run; a bad
-partition or an unreachable controller is refused before anything is submitted."""
+a preempted job requeues itself and resumes from its checkpoint to the result of an uninterrupted run; two sweep
+commands at once submit once; a bad partition or an unreachable controller is refused before anything is submitted.
+Two SLURM jobs of one run have one writer: test_sweep_slurm_packed.py's one-writer test, a plain job waiting on a
+packed job's child (both take TrainJob's lock)."""
 
 from __future__ import annotations
 
@@ -15,11 +17,10 @@ import time
 from pathlib import Path
 
 import pytest
-import submitit
 
-from presets import QUIET, QUIET_YAML
+from presets import QUIET_YAML
 from repo_paths import REPO
-from repro.config import load_config, to_container
+from repro.config import load_config
 from repro.errors import UserError
 from repro.runs.rundir import RunDir
 from repro.sweep.executors.slurm.registry import Registry
@@ -50,7 +51,7 @@ SWEEP = f"""
       Ours (Class):
         learn: [method=class_labels]
 """
-SCALE = Scale(epochs=1, subset=600, test_subset=300)
+SCALE = Scale(epochs=1, subset=200, test_subset=100)
 
 
 def write_sweep(tmp_path: Path, text: str) -> Path:
@@ -193,51 +194,6 @@ def test_preempted_job_requeues_and_resumes_to_the_uninterrupted_result(slurm_cl
     assert again.submitted == []
 
 
-def test_the_same_run_submitted_twice_has_one_writer(slurm_cluster, tmp_path):
-    """Two SLURM jobs of one run at once (a user's double submission, or a requeue racing the old job): one trains,
-    the other waits on the run's lock, says who holds it, and then finds the run done."""
-    from repro.runs.rundir import run_id as compute_run_id
-    from repro.sweep.executors.job import TrainJob
-    from repro.sweep.spec.model import PlannedRun
-    from repro.sweep.sweep_folder import write_planned_configs
-
-    out = tmp_path / "out"
-    overrides = [
-        "data.subset=600",
-        "data.test_subset=300",
-        "optim.epochs=4",
-        *QUIET,
-        "progress=plain",
-        f"output_root={out}",
-    ]
-    config = to_container(load_config(overrides))
-    rid = compute_run_id(config)
-    config_file = write_planned_configs(tmp_path / "sweep", [PlannedRun(rid, "r", "c", 0, "single", None, (), config)])
-    executor = submitit.AutoExecutor(folder=tmp_path / "jobs" / "%j", cluster="slurm")
-    executor.update_parameters(**slurm_cluster.submitit_parameters())
-    first = executor.submit(TrainJob(rid, config_file[rid], str(out)))
-    rd = RunDir(out / "runs" / rid)
-    wait_until(rd.lock_file.exists, HANG_GUARD_S, "the first job to take the run", interval=0.05)
-    holder = json.loads(rd.lock_file.read_text())
-    os.kill(holder["pid"], signal.SIGSTOP)  # freeze the writer (one node: its pid is ours to signal) meanwhile
-    try:
-        second = executor.submit(TrainJob(rid, config_file[rid], str(out)))
-        err = Path(second.paths.stderr)
-        wait_until(
-            lambda: err.exists() and "waiting for it to finish" in err.read_text(),
-            HANG_GUARD_S,
-            "the second job to wait for the first",
-        )
-        assert f"pid {holder['pid']}" in err.read_text() and f"SLURM job {first.job_id}" in err.read_text()
-    finally:
-        os.kill(holder["pid"], signal.SIGCONT)
-    results = [first.result(), second.result()]
-    assert [r["already_done"] for r in results] == [False, True]
-    epochs = [line for line in rd.log_file.read_text().splitlines() if "] epoch " in line]
-    assert len(epochs) == 4, rd.log_file.read_text()  # every epoch written once, by one writer
-    assert not rd.lock_file.exists()
-
-
 def test_two_sweep_commands_at_once_submit_once(slurm_cluster, tmp_path):
     path = write_sweep(tmp_path, SWEEP)
     out = tmp_path / "out"
@@ -256,9 +212,9 @@ def test_two_sweep_commands_at_once_submit_once(slurm_cluster, tmp_path):
         "--epochs",
         "1",
         "--subset",
-        "600",
+        str(SCALE.subset),
         "--test-subset",
-        "300",
+        str(SCALE.test_subset),
         "--rows",
         "Baseline",
     ]

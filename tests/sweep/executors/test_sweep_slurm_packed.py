@@ -1,8 +1,8 @@
 """Packed SLURM jobs (`--runs-per-gpu K`, repro/sweep/executors/packed.py) on the throw-away one-node cluster: one job
 trains K runs side by side, each in its own process with its own lock; one run's failure leaves the others to finish
-and a re-run submits only it; a preempted packed job is requeued and resumes each run from its checkpoint; two jobs
-holding the same run have one writer. Every wait is on an event (a status file, a lock, a pending signal, a job's
-sacct state); the bounds are hang guards."""
+and a re-run submits only it; a preempted packed job is requeued and resumes each run from its checkpoint; a packed
+and a plain job holding the same run have one writer. Every wait is on an event (a status file, a lock, a pending
+signal, a job's sacct state); the bounds are hang guards."""
 
 from __future__ import annotations
 
@@ -71,21 +71,21 @@ def _registry(out: Path) -> Registry:
     return Registry.load(sweep_dir(out.resolve(), "slurm-packed") / "jobs.json")
 
 
-def test_one_of_three_packed_runs_fails_the_others_finish_and_a_rerun_submits_only_it(slurm_cluster, tmp_path):
-    scale = Scale(epochs=1, subset=400, test_subset=200)
-    path, rds = _sweep(tmp_path, [0, 1, 2], scale)
+def test_one_of_two_packed_runs_fails_the_other_finishes_and_a_rerun_submits_only_it(slurm_cluster, tmp_path):
+    scale = Scale(epochs=1, subset=200, test_subset=100)
+    path, rds = _sweep(tmp_path, [0, 1], scale)
     out = tmp_path / "out"
     bad = rds[1]
     bad.path.mkdir(parents=True)
     bad.checkpoint_file.write_bytes(b"not a checkpoint")  # train refuses it with a UserError, on the node
     lines: list[str] = []
     plan = run_sweep(
-        path, output_root=out, executor="slurm", profile=PROFILE, scale=scale, runs_per_gpu=3, report=lines.append
+        path, output_root=out, executor="slurm", profile=PROFILE, scale=scale, runs_per_gpu=2, report=lines.append
     )
     assert sorted(plan.submitted) == sorted(rd.run_id for rd in rds)
-    assert any("3 run(s) (single), 3 per GPU in 1 job(s)" in line for line in lines), lines
+    assert any("2 run(s) (single), 2 per GPU in 1 job(s)" in line for line in lines), lines
     jobs = {_registry(out).latest(rd.run_id).job_id for rd in rds}
-    assert len(jobs) == 1  # one job (one array element) for the three runs
+    assert len(jobs) == 1  # one job (one array element) for the two runs
     (job,) = jobs
     wait_until(
         lambda: slurm_cluster.sacct_states(job).get(job) == "FAILED", HANG_GUARD_S, f"packed job {job} to end FAILED"
@@ -98,14 +98,14 @@ def test_one_of_three_packed_runs_fails_the_others_finish_and_a_rerun_submits_on
 
     bad.checkpoint_file.unlink()  # the cause fixed: the same command submits only the run not done
     again = run_sweep(
-        path, output_root=out, executor="slurm", profile=PROFILE, scale=scale, runs_per_gpu=3, report=quiet
+        path, output_root=out, executor="slurm", profile=PROFILE, scale=scale, runs_per_gpu=2, report=quiet
     )
     assert again.submitted == [bad.run_id]
-    assert sum(len(records) for records in _registry(out).runs.values()) == 4
+    assert sum(len(records) for records in _registry(out).runs.values()) == 3
     # that it trains to the end, and only it, is the local executor's test (tests/sweep/test_sweep_packed.py): the
     # statuses above are what the re-run planned from
     slurm_cluster.cancel_jobs_under(tmp_path)
-    assert [_epoch_lines(rd) for rd in rds if rd is not bad] == [1, 1]  # nothing trained twice
+    assert [_epoch_lines(rd) for rd in rds if rd is not bad] == [1]  # nothing trained twice
 
 
 def test_a_preempted_packed_job_requeues_and_resumes_each_run(slurm_cluster, tmp_path):
@@ -160,13 +160,16 @@ def test_a_preempted_packed_job_requeues_and_resumes_each_run(slurm_cluster, tmp
     assert again.submitted == []
 
 
-def test_two_packed_jobs_holding_the_same_run_have_one_writer(slurm_cluster, tmp_path):
-    """Run A packed with B in one job and with C in another, at once: A's child in the second job waits on A's lock
-    (naming the first job), then finds A done; B and C train beside it; every epoch of A is written once."""
+def test_a_packed_job_and_a_plain_job_of_the_same_run_have_one_writer(slurm_cluster, tmp_path):
+    """Run A packed with B in one job and submitted alone in another, at once (a user's double submission, or a
+    requeue racing the old job): the second job waits on A's lock, naming the first job, then finds A done; every
+    epoch of A is written once. A plain job and a packed job's child take the same lock (TrainJob), so this one test
+    holds for both kinds; that the waiting run's siblings in a packed slot train meanwhile is the local executor's
+    test (tests/sweep/test_sweep_packed.py)."""
     out = tmp_path / "out"
     configs, ids = [], []
-    for seed in (0, 1, 2):
-        overrides = ["data.subset=400", "data.test_subset=200", "optim.epochs=3", f"seed={seed}", *QUIET]
+    for seed in (0, 1):
+        overrides = ["data.subset=200", "data.test_subset=100", "optim.epochs=3", f"seed={seed}", *QUIET]
         config = to_container(load_config([*overrides, "progress=plain", f"output_root={out}"]))
         configs.append(config)
         ids.append(compute_run_id(config))
@@ -181,26 +184,26 @@ def test_two_packed_jobs_holding_the_same_run_have_one_writer(slurm_cluster, tmp
     holder = json.loads(a.lock_file.read_text())
     os.kill(holder["pid"], signal.SIGSTOP)  # A's writer frozen (one node: its pid is ours to signal) meanwhile
     try:
-        second = executor.submit(PackedJob([one_run[0], one_run[2]]))
+        second = executor.submit(one_run[0])
         err = Path(second.paths.stderr)
         wait_until(
             lambda: err.exists() and "waiting for it to finish" in err.read_text(),
             HANG_GUARD_S,
-            "A's child in the second job to wait for the first",
+            "the second job to wait for the first",
         )
         assert f"pid {holder['pid']}" in err.read_text() and f"SLURM job {first.job_id}" in err.read_text()
     finally:
         os.kill(holder["pid"], signal.SIGCONT)
     assert first.result()["exit_codes"] == {ids[0]: 0, ids[1]: 0}
-    assert second.result()["exit_codes"] == {ids[0]: 0, ids[2]: 0}
+    assert second.result()["already_done"] is True
     assert all(RunDir(out / "runs" / rid).is_done() for rid in ids)
     assert _epoch_lines(a) == 3 and not a.lock_file.exists()  # every epoch of A written once, by one writer
 
 
 def test_a_packed_final_waits_for_the_packed_job_of_its_folds(slurm_cluster, tmp_path):
-    """Dependencies hold per run: the two folds and the baseline share one packed job (they wait for nothing); the
-    final waits (afterok) for that job, and starts only after both folds have written their summaries."""
-    scale = Scale(epochs=1, subset=400, test_subset=200)
+    """Dependencies hold per run: the two folds share one packed job (they wait for nothing); the final waits
+    (afterok) for that job, and starts only after both folds have written their summaries."""
+    scale = Scale(epochs=1, subset=200, test_subset=100)
     path = tmp_path / "folds.yaml"
     path.write_text(
         textwrap.dedent(
@@ -208,18 +211,18 @@ def test_a_packed_final_waits_for_the_packed_job_of_its_folds(slurm_cluster, tmp
             .replace("common: [split=full,", "common: [split=full, split.folds=2,")
             .replace(
                 "      Baseline: [method=baseline]\n",
-                "      Baseline: [method=baseline]\n      Ours (Class):\n        learn: [method=class_labels]\n",
+                "      Ours (Class):\n        learn: [method=class_labels]\n",
             )
         )
     )
     out = tmp_path / "out"
     plan = run_sweep(
-        path, output_root=out, executor="slurm", profile=PROFILE, scale=scale, runs_per_gpu=3, report=quiet
+        path, output_root=out, executor="slurm", profile=PROFILE, scale=scale, runs_per_gpu=2, report=quiet
     )
     runs = plan.unique
     final = next(r for r in runs.values() if r.stage == "final")
     first = {_registry(out).latest(rid).job_id for rid, r in runs.items() if r.stage != "final"}
-    assert len(first) == 1 and len(runs) == 4  # baseline and both folds: one packed job
+    assert len(first) == 1 and len(runs) == 3  # both folds: one packed job
     assert _registry(out).latest(final.run_id).after == tuple(first)
     rds = {rid: RunDir(out / "runs" / rid) for rid in runs}
     wait_until(lambda: all(rd.is_done() for rd in rds.values()), HANG_GUARD_S, "every run's summary")
