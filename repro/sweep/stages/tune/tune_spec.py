@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from repro.errors import UserError
-from repro.sweep.stages.teachers.teacher_ref import TeacherRef, parse_teacher
+from repro.sweep.stages.teachers.teacher_ref import TeacherRef, read_teacher
 from repro.sweep.stages.tune.halving import DEFAULT_ETA, DEFAULT_MIN_FRACTION
 from repro.sweep.stages.tune.tuning import SELECT_METRICS
 
@@ -128,7 +128,7 @@ def parse_tune(value: Any, path: Path, where: str, first_seed: int) -> TuneSpec 
                 f"{path}: {where}.from takes another cell's whole tuning stage; give it alone, e.g. "
                 "{from: {sweep: table6.yaml, row: Ours (Instance labels)}} (without column: this cell's own)."
             )
-        return TuneSpec(grid=(), source=parse_teacher(value["from"], path, f"{where}.from"))
+        return TuneSpec(grid=(), source=read_teacher(value["from"], path, f"{where}.from"))
     example = "{grid: {method.label_lr: [25, 50], method.init_target_prob: [0.5, 0.9]}, select: final_val_acc}"
     if not isinstance(value, Mapping) or "grid" not in value:
         raise UserError(
