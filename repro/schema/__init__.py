@@ -5,14 +5,17 @@ builds its typed object; describe.py lists the keys for `repro train --help` and
 live beside what they describe: the config groups in repro/conf/schema.py, a noise model's keys on the model
 (repro/data/noise/), a method's options on the method (repro/methods/)."""
 
-from repro.schema.check import build, check_node, refuse
+from repro.schema.check import CONFIG, Source, SweepFile, build, check_node, refuse
 from repro.schema.declare import fields_of, is_schema, option, schema
 from repro.schema.describe import OptionDoc, describe
 from repro.schema.identity import Slot, identity_config, same_value
 
 __all__ = [
+    "CONFIG",
     "OptionDoc",
     "Slot",
+    "Source",
+    "SweepFile",
     "build",
     "check_node",
     "describe",

@@ -4,6 +4,7 @@ error every config value gives; the run's config tree is declared key by key (re
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from repro.conf.schema import Run
 from repro.config import load_config, to_container
 from repro.errors import UserError
-from repro.schema import build, check_node, describe, option, schema
+from repro.schema import SweepFile, build, check_node, describe, option, schema
 
 
 @schema
@@ -60,6 +61,24 @@ def test_a_node_is_refused_with_one_paragraph(change, says):
         check_node(Example, {**GOOD, **change}, "example")
     assert says in str(info.value)
     assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"count": 0}, {"inner": {"ratio": 0.5, "extra": 1}}, {"inner": 3}, {"count": None}],
+)
+def test_a_sweep_files_key_is_refused_in_that_files_words_a_configs_in_the_configs(change):
+    """The same node and the same fault: a config's error says how to fix the config (an override, the config file),
+    a sweep file's key's names the file and says to fix the key there (repro/sweep/stages/)."""
+    node = {k: v for k, v in {**GOOD, **change}.items() if v is not None}
+    with pytest.raises(UserError) as config:
+        check_node(Example, node, "example")
+    with pytest.raises(UserError) as sweep:
+        check_node(Example, node, "rows.A.example", source=SweepFile(Path("/s/sweep.yaml")))
+    assert "sweep file /s/sweep.yaml" in str(sweep.value) and "repro train" not in str(sweep.value)
+    assert str(sweep.value).endswith("Fix the key there. Nothing was run or written.")
+    assert "sweep file /s/sweep.yaml" not in str(config.value) and "\n" not in str(sweep.value)
+    assert "rows.A.example" in str(sweep.value)
 
 
 def test_a_missing_key_is_named_and_a_default_fills_a_left_out_one():

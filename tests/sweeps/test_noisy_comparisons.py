@@ -124,7 +124,7 @@ def test_a_teacher_reference_must_name_a_row(tmp_path):
             teacher: {column: A}
     """)
     )
-    with pytest.raises(UserError, match="keys sweep, row and column"):
+    with pytest.raises(UserError, match=r"rows\.Est\.teacher\.row is missing"):
         load_sweep(path)
     path.write_text(path.read_text().replace("{column: A}", "{row: Nope}"))
     with pytest.raises(UserError, match="names no row"):

@@ -19,7 +19,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, ClassVar, Mapping
 
-from repro.schema import build, check_node
+from repro.schema import SweepFile, build, check_node
 from repro.sweep.spec.model import PlannedRun, SweepSpec
 
 Plan = Any  # repro.sweep.plan.Plan (see above)
@@ -74,7 +74,7 @@ class Stage:
         """Its top-level key's value in the sweep file at `path`, read and checked (a UserError naming the key)."""
         if self.Spec is None:
             return value
-        check_node(self.Spec, value, f"{path}: {self.key}")
+        check_node(self.Spec, value, self.key, source=SweepFile(path))
         return build(self.Spec, value)
 
     def read(self, value: Any, at: KeyAt) -> Any:
@@ -86,7 +86,7 @@ class Stage:
             return self.parse(value, at.path)
         if self.Spec is None:
             return value
-        check_node(self.Spec, value, f"{at.path}: {at.where}")
+        check_node(self.Spec, value, at.where, source=SweepFile(at.path))
         return build(self.Spec, value)
 
     def plan(self, spec: SweepSpec, setting: Any, runs: list[PlannedRun]) -> list[PlannedRun]:

@@ -46,7 +46,7 @@ def test_a_tuning_stage_declares_its_preflight_and_the_dry_run_prices_it(tmp_pat
     lines.clear()
     run_sweep(_write(tmp_path, SCALED, "false"), output_root=tmp_path / "out", dry_run=True, report=lines.append)
     assert "preflight first" not in "\n".join(lines)
-    with pytest.raises(UserError, match="preflight=.often. must be true"):
+    with pytest.raises(UserError, match=r"preflight=.often. \(str\) is not allowed.*true or false"):
         load_sweep(_write(tmp_path, SCALED, "often"))
 
 

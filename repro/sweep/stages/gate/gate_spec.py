@@ -34,19 +34,64 @@ as partial and releases nothing (repro/sweep/stages/gate/gate.py).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Mapping
 
 from repro.errors import UserError
+from repro.schema import SweepFile, build, check_node, option, schema
 
-_KEYS = ("source", "hold", "rows", "tolerance")
-_CELL_KEYS = ("number", "std", "tolerance", "effect", "cited", "evidence")
-_RULE_KEYS = ("std_factor", "effect_fraction")
 MIN_TOLERANCE = 1.0  # points: a report-only cell's floor (cited, or a gate with hold: false)
 STD_FACTOR = 2.0  # the published std's multiple a tolerance is at least (the paper's own seed spread)
 EFFECT_FRACTION = 0.5  # the fraction of the smallest claimed effect a tolerance is at least (rounding, our seeds)
+_POINTS = "accuracies in percent"
+
+
+@dataclass(frozen=True)
+class _Table:
+    """The rule of `gate.rows`: a mapping of rows to their cells, not empty (each row is read against the file)."""
+
+    def check(self, value: Any) -> str | None:
+        return None if isinstance(value, Mapping) and value else self.describe()
+
+    def describe(self) -> str:
+        return "a non-empty mapping of rows to columns to numbers (row -> column -> number)"
+
+
+@schema
+class GateRule:
+    """`gate.tolerance`: the rule a holding cell's tolerance follows (module docstring)."""
+
+    std_factor: float = option(default=STD_FACTOR, ge=0, why="a tolerance is at least this many published stds")
+    effect_fraction: float = option(
+        default=EFFECT_FRACTION, ge=0, why="a tolerance is at least this share of the cell's smallest claimed effect"
+    )
+
+
+@schema
+class GateKey:
+    """`gate:` (repro/sweep/stages/gate/): what the numbers are, whether the gate holds, its cells and rule."""
+
+    source: str = option(default="", why="what the numbers are (printed with the verdict)")
+    hold: bool = option(default=True, why="true: hold the table until the gate passes; false: report only")
+    rows: Any = option(rule=_Table(), why="row -> column -> the number its mean over seeds should land near")
+    tolerance: GateRule = option(default_factory=GateRule, why="the rule a holding cell's tolerance follows")
+
+
+@schema
+class GateCell:
+    """One cell of `gate.rows` (a bare number is its `number`)."""
+
+    number: float = option(hint=_POINTS, why="the published number the cell's mean over seeds should land near")
+    std: float | None = option(default=None, ge=0, hint=_POINTS, why="the published std over seeds")
+    tolerance: float | None = option(
+        default=None, ge=0, hint=_POINTS, why="the cell's own tolerance (with a comment saying why): no rule"
+    )
+    effect: float | None = option(
+        default=None, ge=0, hint=_POINTS, why="the smallest effect the table claims in this cell's comparisons"
+    )
+    cited: str = option(default="", why="another paper's weaker recipe the number comes from: reported, never holds")
+    evidence: str = option(default="", why="where a re-run of that recipe landed (goes with cited)")
 
 
 @dataclass(frozen=True)
@@ -98,92 +143,66 @@ class GateSpec:
         return next((c for c in self.cells if (c.row, c.column) == (row, column)), None)
 
 
-def parse_gate(
-    raw: Any, path: Path, rows: list[str], columns: list[str], seeds: tuple[int, ...] = ()
+def read_gate(
+    raw: Any, path: Path, where: str, rows: tuple[str, ...], columns: tuple[str, ...], seeds: tuple[int, ...] = ()
 ) -> GateSpec | None:
-    """The `gate:` mapping checked against the file's rows and columns (None: the file has no gate)."""
+    """The key at `where` (gate) checked through its declarations, then against the file's rows and columns (None:
+    the file has no gate)."""
     if raw is None:
         return None
-    example = '{source: "the paper\'s Table 1", rows: {Baseline: {CIFAR100/ResNet18: {number: 77.1, std: 0.3}}}}'
-    if not isinstance(raw, Mapping) or not isinstance(raw.get("rows"), Mapping) or not raw["rows"]:
-        raise UserError(f"{path}: gate must be a mapping with `rows:` (row -> column -> number), e.g. {example}.")
-    unknown = [k for k in raw if k not in _KEYS]
-    if unknown:
-        raise UserError(f"{path}: unknown key {unknown[0]!r} in gate; the keys allowed there are {', '.join(_KEYS)}.")
-    hold = raw.get("hold", True)
-    if not isinstance(hold, bool):
-        raise UserError(f"{path}: gate.hold={hold!r} must be true (hold the table) or false (report only).")
-    std_factor, effect_fraction = _rule(raw.get("tolerance"), path)
+    source = SweepFile(path)
+    check_node(GateKey, raw, where, source=source)
+    key = build(GateKey, raw)
     cells = []
     for row, by_column in raw["rows"].items():
         if row not in rows:
-            raise UserError(f"{path}: gate.rows names {row!r}, which is not a row of this sweep ({', '.join(rows)}).")
+            raise UserError(
+                f"{where}.rows names {row!r}, which is not a row of the sweep file {path} ({', '.join(rows)}). {_THERE}"
+            )
         if not isinstance(by_column, Mapping) or not by_column:
-            raise UserError(f"{path}: gate.rows.{row} must map columns to their numbers, e.g. {example}.")
+            raise UserError(
+                f"{where}.rows.{row} in the sweep file {path} must map columns to their numbers, e.g. "
+                f"{{{columns[0]}: {{number: 77.1, std: 0.3, effect: 0.4}}}}. {_THERE}"
+            )
         for column, value in by_column.items():
             if column not in columns:
                 raise UserError(
-                    f"{path}: gate.rows.{row} names the column {column!r}, which is not a column of this sweep "
-                    f"({', '.join(columns)})."
+                    f"{where}.rows.{row} names the column {column!r}, which is not a column of the sweep file {path} "
+                    f"({', '.join(columns)}). {_THERE}"
                 )
-            cell = replace(_cell(row, column, value, path), std_factor=std_factor, effect_fraction=effect_fraction)
-            if hold and not cell.cited and cell.effect is None and cell.tolerance is None:
+            cell = _cell(row, column, value, f"{where}.rows.{row}.{column}", source)
+            cell = replace(cell, std_factor=key.tolerance.std_factor, effect_fraction=key.tolerance.effect_fraction)
+            if key.hold and not cell.cited and cell.effect is None and cell.tolerance is None:
                 raise UserError(
-                    f"{path}: gate.rows.{row}.{column} holds the table but says nothing of the effects it must not "
-                    "hide: give `effect:` (the smallest gap between two of the paper's numbers that this cell's "
-                    "comparisons put side by side, in points; the tolerance is then max(std_factor x std, "
-                    "effect_fraction x effect)), or a `tolerance:` with a comment saying why."
+                    f"{where}.rows.{row}.{column} in the sweep file {path} holds the table but says nothing of the "
+                    "effects it must not hide: give `effect:` (the smallest gap between two of the paper's numbers "
+                    "that this cell's comparisons put side by side, in points; the tolerance is then max(std_factor "
+                    "x std, effect_fraction x effect)), or a `tolerance:` with a comment saying why. "
+                    f"{_THERE}"
                 )
             cells.append(cell)
-    return GateSpec(tuple(cells), str(raw.get("source", "")), hold, tuple(seeds))
+    return GateSpec(tuple(cells), key.source, key.hold, tuple(seeds))
 
 
-def _rule(raw: Any, path: Path) -> tuple[float, float]:
-    """gate.tolerance: {std_factor, effect_fraction} (each optional), the rule a holding cell's tolerance follows."""
-    raw = {} if raw is None else raw
-    if not isinstance(raw, Mapping) or any(k not in _RULE_KEYS for k in raw):
+_THERE = "Fix the key there. Nothing was run or written."
+
+
+def _cell(row: str, column: str, value: Any, where: str, source: SweepFile) -> GateCellSpec:
+    node = {"number": value} if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+    check_node(GateCell, node, where, source=source)
+    cell = build(GateCell, node)
+    if cell.evidence and not cell.cited:
         raise UserError(
-            f"{path}: gate.tolerance is the rule a cell's tolerance follows, a mapping with {', '.join(_RULE_KEYS)}, "
-            f"e.g. {{std_factor: {STD_FACTOR:g}, effect_fraction: {EFFECT_FRACTION:g}}}; got {raw!r}."
+            f"{where}.evidence in the sweep file {source.path}: evidence goes with cited, saying why a cited number "
+            f"(another recipe's) does not block. Give `cited:` too, or leave evidence out. {_THERE}"
         )
-    out = []
-    for key, default in zip(_RULE_KEYS, (STD_FACTOR, EFFECT_FRACTION)):
-        value = raw.get(key, default)
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value) or value < 0:
-            raise UserError(f"{path}: gate.tolerance.{key}={value!r} must be a finite number >= 0.")
-        out.append(float(value))
-    return out[0], out[1]
-
-
-def _cell(row: str, column: str, value: Any, path: Path) -> GateCellSpec:
-    where = f"gate.rows.{row}.{column}"
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        value = {"number": value}
-    if not isinstance(value, Mapping) or "number" not in value:
-        raise UserError(f"{path}: {where} must be a number or a mapping {{{', '.join(_CELL_KEYS)}}}.")
-    unknown = [k for k in value if k not in _CELL_KEYS]
-    if unknown:
-        raise UserError(f"{path}: unknown key {unknown[0]!r} in {where}; allowed: {', '.join(_CELL_KEYS)}.")
-    numbers = {k: value.get(k) for k in ("number", "std", "tolerance", "effect")}
-    for key, number in numbers.items():
-        ok = (
-            number is None
-            and key != "number"
-            or (isinstance(number, (int, float)) and not isinstance(number, bool) and math.isfinite(number))
-        )
-        if not ok or (key != "number" and number is not None and number < 0):
-            bound = "" if key == "number" else " >= 0"
-            raise UserError(f"{path}: {where}.{key}={number!r} must be a finite number{bound} (accuracies in percent).")
-    texts = {k: value.get(k, "") for k in ("cited", "evidence")}
-    if not all(isinstance(t, str) for t in texts.values()) or (texts["evidence"] and not texts["cited"]):
-        raise UserError(f"{path}: {where}.cited and .evidence are text; evidence goes with cited (why not to block).")
     return GateCellSpec(
         row,
         column,
-        float(numbers["number"]),
-        None if numbers["std"] is None else float(numbers["std"]),
-        None if numbers["tolerance"] is None else float(numbers["tolerance"]),
-        texts["cited"].strip(),
-        texts["evidence"].strip(),
-        None if numbers["effect"] is None else float(numbers["effect"]),
+        float(cell.number),
+        None if cell.std is None else float(cell.std),
+        None if cell.tolerance is None else float(cell.tolerance),
+        cell.cited.strip(),
+        cell.evidence.strip(),
+        None if cell.effect is None else float(cell.effect),
     )

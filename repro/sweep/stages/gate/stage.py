@@ -9,14 +9,14 @@ from typing import Any
 from repro.sweep.spec.model import SweepSpec
 from repro.sweep.stages.base import KeyAt, Plan, Stage
 from repro.sweep.stages.gate.gate import check
-from repro.sweep.stages.gate.gate_spec import GateSpec, parse_gate
+from repro.sweep.stages.gate.gate_spec import GateSpec, read_gate
 
 
 class GateStage(Stage):
     key = "gate"
 
     def read(self, value: Any, at: KeyAt) -> GateSpec | None:
-        return parse_gate(value, at.path, list(at.rows), list(at.columns), at.seeds)
+        return read_gate(value, at.path, at.where, at.rows, at.columns, at.seeds)
 
     def decide(self, plan: Plan) -> list[str]:
         """The gate's verdict, kept on the plan (`plan.gate`); the runs it holds read `held` (gate.py)."""

@@ -12,38 +12,35 @@ may have them (repro/sweep/spec/sweep_file.py refuses them on learned-labels row
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from repro.errors import UserError
+from repro.schema import SweepFile, build, check_node, option, schema
 
 
-@dataclass(frozen=True)
+@schema
 class OutOfSample:
     """A row's `out_of_sample`: `folds` cross-validation fold runs per run of the row, in `columns` (None: all)."""
 
-    folds: int
-    columns: tuple[str, ...] | None = None
+    folds: int = option(ge=2, why="cross-validation fold runs per run of the row (cleanlab's default is 5)")
+    columns: list[str] | None = option(
+        default=None, why="only these columns' runs get fold runs (left out: every column's)"
+    )
 
     def covers(self, column: str) -> bool:
         return self.columns is None or column in self.columns
 
 
-def parse_out_of_sample(node: Any, path: Path, where: str, columns: list[str]) -> OutOfSample:
-    """`where` names the key itself (rows.<row>.out_of_sample); `columns` are the sweep's, the only ones allowed."""
-    ok = isinstance(node, Mapping) and "folds" in node and set(node) <= {"folds", "columns"}
-    folds = node.get("folds") if ok else None
-    only = node.get("columns") if ok else None
-    if (
-        not isinstance(folds, int)
-        or isinstance(folds, bool)
-        or folds < 2
-        or (only is not None and (not isinstance(only, list) or not only or not set(only) <= set(columns)))
-    ):
+def read_out_of_sample(node: Any, path: Path, where: str, columns: tuple[str, ...]) -> OutOfSample:
+    """The key at `where` (rows.<row>.out_of_sample) checked through its declaration, then against the file:
+    `columns` are the sweep's, the only ones it may name."""
+    check_node(OutOfSample, node, where, source=SweepFile(path))
+    only = node.get("columns")
+    if only is not None and (not only or not set(only) <= set(columns)):
         raise UserError(
-            f"{path}: {where} must give the number of cross-validation folds, at least 2, and may "
-            f"restrict them to some of the columns ({', '.join(columns)}), e.g. out_of_sample: {{folds: 5}} "
-            f"(cleanlab's default) or {{folds: 5, columns: [{columns[0]}]}}; got {node!r}."
+            f"{where}.columns={only!r} in the sweep file {path} must name some of the sweep's columns "
+            f"({', '.join(columns)}), e.g. out_of_sample: {{folds: 5, columns: [{columns[0]}]}}, or be left out for "
+            "every column. Fix the key there. Nothing was run or written."
         )
-    return OutOfSample(folds, None if only is None else tuple(only))
+    return build(OutOfSample, node)

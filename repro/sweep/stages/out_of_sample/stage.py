@@ -10,7 +10,7 @@ from repro.sweep.expand.overrides import Override
 from repro.sweep.spec.model import PlannedRun
 from repro.sweep.stages.base import Cell, KeyAt, Place, Stage
 from repro.sweep.stages.out_of_sample.out_of_sample_runs import run_with_folds
-from repro.sweep.stages.out_of_sample.out_of_sample_spec import OutOfSample, parse_out_of_sample
+from repro.sweep.stages.out_of_sample.out_of_sample_spec import OutOfSample, read_out_of_sample
 
 
 class OutOfSampleStage(Stage):
@@ -18,7 +18,7 @@ class OutOfSampleStage(Stage):
     places = frozenset({Place.ROW})
 
     def read(self, value: Any, at: KeyAt) -> OutOfSample:
-        folds = parse_out_of_sample(value, at.path, at.where, list(at.columns))
+        folds = read_out_of_sample(value, at.path, at.where, at.columns)
         if at.siblings.get("learn") or "teacher" in at.siblings:
             raise UserError(
                 f"{at.path}: {at.where} plans cross-validation folds of a plain row's run; a learned-labels row "

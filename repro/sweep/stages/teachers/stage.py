@@ -11,7 +11,7 @@ from repro.sweep.spec.model import PlannedRun
 from repro.sweep.stages.base import Cell, KeyAt, Place, Plan, Stage
 from repro.sweep.stages.teachers import teacher_runs
 from repro.sweep.stages.teachers.teacher_graph import has_students, student_graph
-from repro.sweep.stages.teachers.teacher_ref import TeacherRef, parse_teacher
+from repro.sweep.stages.teachers.teacher_ref import TeacherRef, read_teacher
 
 
 class TeacherStage(Stage):
@@ -19,7 +19,7 @@ class TeacherStage(Stage):
     places = frozenset({Place.ROW, Place.COLUMN})
 
     def read(self, value: Any, at: KeyAt) -> TeacherRef:
-        return parse_teacher(value, at.path, at.where)
+        return read_teacher(value, at.path, at.where)
 
     def plan_seed(
         self, cell: Cell, seed: int, end: list[Override], depends_on: tuple[str, ...]

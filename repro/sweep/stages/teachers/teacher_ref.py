@@ -14,11 +14,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from repro.errors import UserError
+from repro.schema import SweepFile, build, check_node, option, schema
 
-_KEYS = ("sweep", "row", "column")
+EXAMPLE = "{sweep: table1.yaml, row: Baseline, column: CIFAR100/ResNet18}"
+
+
+@schema
+class TeacherKey:
+    """`teacher:` (and `tune: {from: ...}`) as the file writes it: the cell it names; `TeacherRef` is it resolved."""
+
+    row: str = option(why=f"the teacher cell's row, e.g. {EXAMPLE}")
+    sweep: str | None = option(
+        default=None, why="the sweep file holding it, relative to this file's directory (left out: this file)"
+    )
+    column: str | None = option(default=None, why="the teacher cell's column (left out: the student's own column)")
 
 
 @dataclass(frozen=True)
@@ -32,26 +44,18 @@ class TeacherRef:
         return f"{self.sweep.name} row {self.row!r} column {column}"
 
 
-def parse_teacher(value: Any, path: Path, where: str) -> TeacherRef:
-    example = "{sweep: table1.yaml, row: Baseline, column: CIFAR100/ResNet18}"
-    if (
-        not isinstance(value, Mapping)
-        or "row" not in value
-        or not set(value) <= set(_KEYS)
-        or not all(isinstance(value[k], str) and value[k].strip() for k in value)
-    ):
-        raise UserError(
-            f"{path}: {where} must name the teacher's cell with the keys sweep, row and column, e.g. "
-            f"{example} (without sweep: a row of this file; without column: the student's own column); "
-            f"got {value!r}."
-        )
-    if "sweep" not in value:
-        return TeacherRef(sweep=Path(path).resolve(), row=str(value["row"]), column=value.get("column"))
-    target = Path(value["sweep"]).expanduser()
+def read_teacher(value: Any, path: Path, where: str) -> TeacherRef:
+    """The key at `where` checked through its declaration, its `sweep` resolved against the file's directory (a
+    file that must exist)."""
+    check_node(TeacherKey, value, where, source=SweepFile(path))
+    key = build(TeacherKey, value)
+    if key.sweep is None:
+        return TeacherRef(sweep=Path(path).resolve(), row=key.row, column=key.column)
+    target = Path(key.sweep).expanduser()
     target = (target if target.is_absolute() else Path(path).parent / target).resolve()
     if not target.is_file():
         raise UserError(
-            f"{path}: {where}.sweep={value['sweep']!r} names no file ({target}); the path is relative to "
-            f"{Path(path).parent}, e.g. {example}."
+            f"{where}.sweep={key.sweep!r} in the sweep file {path} names no file ({target}); the path is relative "
+            f"to {Path(path).parent}, e.g. {EXAMPLE}. Fix the key there. Nothing was run or written."
         )
-    return TeacherRef(sweep=target, row=str(value["row"]), column=value.get("column"))
+    return TeacherRef(sweep=target, row=key.row, column=key.column)

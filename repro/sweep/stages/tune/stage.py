@@ -15,7 +15,7 @@ from repro.sweep.stages.tune.halving_cost import strategy_costs
 from repro.sweep.stages.tune.halving_state import render_races
 from repro.sweep.stages.tune.tune_graph import has_tuning, tuning_graph
 from repro.sweep.stages.tune.tune_report import cell_tunings, render_tunings
-from repro.sweep.stages.tune.tune_spec import TuneSpec, parse_tune
+from repro.sweep.stages.tune.tune_spec import TuneSpec, read_tune
 
 
 class TuneStage(Stage):
@@ -24,7 +24,7 @@ class TuneStage(Stage):
 
     def read(self, value: Any, at: KeyAt) -> TuneSpec | None:
         """`tune: null` on a row is no tuning for it (not the column's or the file's)."""
-        return parse_tune(value, at.path, at.where, at.seeds[0])
+        return read_tune(value, at.path, at.where, at.seeds[0])
 
     def plan_cell(self, cell: Cell) -> tuple[list[PlannedRun], list[Override], tuple[str, ...]] | None:
         """A tuned cell's tuning runs, before its seeds' runs, which take its `tune=...` override (tuning_runs.py)."""

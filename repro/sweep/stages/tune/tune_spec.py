@@ -34,32 +34,77 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Literal, Mapping
 
 from repro.errors import UserError
-from repro.sweep.stages.teachers.teacher_ref import TeacherRef, parse_teacher
+from repro.schema import SweepFile, build, check_node, option, schema
+from repro.sweep.stages.teachers.teacher_ref import TeacherRef, read_teacher
 from repro.sweep.stages.tune.halving import DEFAULT_ETA, DEFAULT_MIN_FRACTION
 from repro.sweep.stages.tune.tuning import SELECT_METRICS
 
-_KEYS = (
-    "grid",
-    "select",
-    "where",
-    "seeds",
-    "epochs",
-    "strategy",
-    "eta",
-    "min_epochs",
-    "min_fraction",
-    "finalists",
-    "preflight",
-)
 STRATEGIES = ("grid", "halving")
 # `tune: {from: {sweep, row, column}}`: the cell takes another cell's tuning stage
 # (repro/sweep/stages/tune_from/tune_from_runs.py)
 DEFAULT_WHERE = ("split=holdout", "split.fold=0")
 DEFAULT_SELECT = "final_val_acc"
 MAX_POINTS = 1000  # a grid larger than this is almost surely a typo in a range
+_HALVING = (
+    "successive halving: eta, the top 1/eta of a rung go on, default 3; min_epochs, the first rung's least epochs, "
+    "default 1; finalists, the fewest points that train to the end, default eta"
+)
+
+
+@dataclass(frozen=True)
+class _Grid:
+    """The rule of `tune.grid`: a mapping of config keys to their values (each key and list read by `read_tune`)."""
+
+    def check(self, value: Any) -> str | None:
+        return None if isinstance(value, Mapping) else self.describe()
+
+    def describe(self) -> str:
+        return "a mapping of method keys to their values, e.g. {method.label_lr: [25, 50], method.momentum: [0.9]}"
+
+
+@schema
+class TuneKey:
+    """`tune:` as the file writes it (module docstring); `TuneSpec` is it read against the file. (`tune: {from:
+    ...}`, another cell's stage, is read before: `from` is no field name.)"""
+
+    grid: Any = option(rule=_Grid(), why="the method keys tuned, each with its values or a {start, stop, step} range")
+    select: str = option(
+        default=DEFAULT_SELECT,
+        choices=SELECT_METRICS,
+        hint="a test metric is not a validation metric: tuning picks on validation, never on test, which would report "
+        "a test score chosen on the test set",
+        why="the validation metric the winner is picked by",
+    )
+    where: list[str] = option(
+        default_factory=lambda: list(DEFAULT_WHERE), why="overrides saying where the tuning runs train"
+    )
+    seeds: list[int] | None = option(
+        default=None, ge=0, why="the distinct seeds whose tuning runs are averaged (left out: the file's first seed)"
+    )
+    epochs: int | None = option(default=None, ge=1, why="the tuning runs' budget (left out: the runs' own epochs)")
+    strategy: Literal["grid", "halving"] | None = option(
+        default=None,
+        hint="use grid (every grid point trains to the end: the paper's protocol) or halving (successive halving: "
+        "points behind at a rung stop there), or leave it out for the sweep's (`--tune-strategy`, default grid)",
+        why="pins the stage's strategy (left out: the sweep's `--tune-strategy`)",
+    )
+    eta: int = option(default=DEFAULT_ETA, ge=2, hint=_HALVING, why="halving: the top 1/eta of a rung go on")
+    min_epochs: int = option(default=1, ge=1, hint=_HALVING, why="halving: the first rung's least epochs")
+    min_fraction: float = option(
+        default=DEFAULT_MIN_FRACTION, ge=0, lt=1, why="halving: the first rung's least share of the runs' epochs"
+    )
+    finalists: int | None = option(
+        default=None, ge=1, hint=_HALVING, why="halving: the fewest points that train to the end (left out: eta)"
+    )
+    preflight: bool = option(
+        default=False,
+        hint="true: train the grid's corners for a few epochs before the tuning runs and say whether the labels move "
+        "as the tuning needs; false, the default: not",
+        why="`repro sweep FILE` first trains the grid's corners for a few epochs and says whether the labels move",
+    )
 
 
 @dataclass(frozen=True)
@@ -118,8 +163,9 @@ class TuneSpec:
         )
 
 
-def parse_tune(value: Any, path: Path, where: str, first_seed: int) -> TuneSpec | None:
-    """A `tune:` mapping checked for shape; keys and values are checked when the tuning runs are composed."""
+def read_tune(value: Any, path: Path, where: str, first_seed: int) -> TuneSpec | None:
+    """The key at `where` checked through its declaration, then its grid and seeds; the grid's keys and values are
+    checked against the config when the tuning runs are composed."""
     if value is None:
         return None
     if isinstance(value, Mapping) and "from" in value:
@@ -128,102 +174,41 @@ def parse_tune(value: Any, path: Path, where: str, first_seed: int) -> TuneSpec 
                 f"{path}: {where}.from takes another cell's whole tuning stage; give it alone, e.g. "
                 "{from: {sweep: table6.yaml, row: Ours (Instance labels)}} (without column: this cell's own)."
             )
-        return TuneSpec(grid=(), source=parse_teacher(value["from"], path, f"{where}.from"))
+        return TuneSpec(grid=(), source=read_teacher(value["from"], path, f"{where}.from"))
+    check_node(TuneKey, value, where, source=SweepFile(path))
+    key = build(TuneKey, value)
     example = "{grid: {method.label_lr: [25, 50], method.init_target_prob: [0.5, 0.9]}, select: final_val_acc}"
-    if not isinstance(value, Mapping) or "grid" not in value:
-        raise UserError(
-            f"{path}: {where} must be a mapping with a `grid:` of method keys to values, e.g. {example}; got {value!r}."
-        )
-    unknown = [k for k in value if k not in _KEYS]
-    if unknown:
-        raise UserError(
-            f"{path}: unknown key {unknown[0]!r} in {where}; the keys allowed there are {', '.join(_KEYS)}."
-        )
-    grid_raw = value["grid"]
-    if not isinstance(grid_raw, Mapping) or not grid_raw:
+    if not key.grid:
         raise UserError(f"{path}: {where}.grid is empty; give at least one key with its values, e.g. {example}.")
     grid = []
-    for key, values in grid_raw.items():
-        if not isinstance(key, str) or "=" in key or "." not in key:
+    for name, values in key.grid.items():
+        if not isinstance(name, str) or "=" in name or "." not in name:
             raise UserError(
-                f"{path}: {where}.grid key {key!r} is not a config key; a grid ranges over the values of "
+                f"{path}: {where}.grid key {name!r} is not a config key; a grid ranges over the values of "
                 "keys such as method.label_lr (config groups such as method= are not tuned)."
             )
-        grid.append((key, _values(values, path, f"{where}.grid.{key}")))
+        grid.append((name, _values(values, path, f"{where}.grid.{name}")))
     points = math.prod(len(v) for _, v in grid)
     if points > MAX_POINTS:
         raise UserError(f"{path}: {where}.grid has {points} points (more than {MAX_POINTS}); check its ranges.")
-    select = value.get("select", DEFAULT_SELECT)
-    if select not in SELECT_METRICS:
+    seeds = (first_seed,) if key.seeds is None else key.seeds
+    if not seeds or len(set(seeds)) != len(seeds):
         raise UserError(
-            f"{path}: {where}.select={select!r} is not a validation metric. Tuning picks on validation, never on test "
-            f"(that would report a test score chosen on the test set); use one of {', '.join(SELECT_METRICS)}."
-        )
-    where_o = value.get("where", list(DEFAULT_WHERE))
-    if not isinstance(where_o, list) or not all(isinstance(o, str) for o in where_o):
-        raise UserError(
-            f"{path}: {where}.where must be a list of overrides saying where the tuning runs train, e.g. "
-            f"[split=holdout, split.fold=0] (the default); got {where_o!r}."
-        )
-    seeds = value.get("seeds", [first_seed])
-    if (
-        not isinstance(seeds, list)
-        or not seeds
-        or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds)
-        or len(set(seeds)) != len(seeds)
-    ):
-        raise UserError(
-            f"{path}: {where}.seeds={seeds!r} must be a list of distinct seeds, e.g. [0] (the default: the "
+            f"{path}: {where}.seeds={list(seeds)!r} must be a list of distinct seeds, e.g. [0] (the default: the "
             "file's first seed; several seeds are averaged)."
-        )
-    epochs = value.get("epochs")
-    if epochs is not None and (not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1):
-        raise UserError(
-            f"{path}: {where}.epochs={epochs!r} must be a positive whole number (the tuning runs' "
-            "budget), or left out for the runs' own epochs."
-        )
-    strategy = value.get("strategy")
-    if strategy is not None and strategy not in STRATEGIES:
-        raise UserError(
-            f"{path}: {where}.strategy={strategy!r}: use grid (every grid point trains to the end: the paper's "
-            "protocol) or halving (successive halving: points behind at a rung stop there), or leave it out for "
-            "the sweep's (`--tune-strategy`, default grid)."
-        )
-    eta, min_epochs = value.get("eta", DEFAULT_ETA), value.get("min_epochs", 1)
-    finalists = value.get("finalists")
-    for key, number, least in (("eta", eta, 2), ("min_epochs", min_epochs, 1), ("finalists", finalists, 1)):
-        if key == "finalists" and number is None:
-            continue
-        if not isinstance(number, int) or isinstance(number, bool) or number < least:
-            raise UserError(
-                f"{path}: {where}.{key}={number!r} must be a whole number of at least {least} (successive halving: "
-                "eta, the top 1/eta of a rung go on, default 3; min_epochs, the first rung's least epochs, default 1; "
-                "finalists, the fewest points that train to the end, default eta)."
-            )
-    min_fraction = value.get("min_fraction", DEFAULT_MIN_FRACTION)
-    if not isinstance(min_fraction, (int, float)) or isinstance(min_fraction, bool) or not 0 <= min_fraction < 1:
-        raise UserError(
-            f"{path}: {where}.min_fraction={min_fraction!r} must be a number in [0, 1): the share of the runs' epochs "
-            f"the first rung trains at least (successive halving; default {DEFAULT_MIN_FRACTION})."
-        )
-    preflight = value.get("preflight", False)
-    if not isinstance(preflight, bool):
-        raise UserError(
-            f"{path}: {where}.preflight={preflight!r} must be true (train the grid's corners for a few epochs before "
-            "the tuning runs and say whether the labels move as the tuning needs) or false (the default)."
         )
     return TuneSpec(
         grid=tuple(grid),
-        select=str(select),
-        where=tuple(where_o),
+        select=key.select,
+        where=tuple(key.where),
         seeds=tuple(seeds),
-        epochs=epochs,
-        strategy=None if strategy is None else str(strategy),
-        eta=eta,
-        min_epochs=min_epochs,
-        min_fraction=float(min_fraction),
-        finalists=finalists,
-        preflight=preflight,
+        epochs=key.epochs,
+        strategy=key.strategy,
+        eta=key.eta,
+        min_epochs=key.min_epochs,
+        min_fraction=float(key.min_fraction),
+        finalists=key.finalists,
+        preflight=key.preflight,
     )
 
 

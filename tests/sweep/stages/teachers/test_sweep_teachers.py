@@ -202,7 +202,7 @@ def test_bad_teacher_references_are_refused(sweeps, tmp_path):
         "sweep: teachers.yaml, row: Baseline": ("sweep: gone.yaml, row: Baseline", "names no file"),
         "{sweep: teachers.yaml, row: Baseline, column: Digits}": (
             "{sweep: teachers.yaml}",
-            "keys sweep, row and column",
+            r"teacher\.row is missing",
         ),
     }
     for old, (new, message) in cases.items():

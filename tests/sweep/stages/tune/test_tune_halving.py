@@ -178,10 +178,10 @@ def test_the_dry_run_shows_each_rung_with_its_lr_and_survivors(tmp_path, capsys)
     "line, setting, message",
     [
         ("eta: 2", "strategy: random", "use grid"),
-        ("eta: 2", "eta: 1", "eta=1 must be a whole number of at least 2"),
+        ("eta: 2", "eta: 1", "eta=1 (int) is not allowed"),
         ("eta: 2", "min_epochs: 0", "min_epochs=0"),
-        ("min_fraction: 0.0", "min_fraction: 1.0", "min_fraction=1.0 must be a number in [0, 1)"),
-        ("finalists: 1", "finalists: 0", "finalists=0 must be a whole number of at least 1"),
+        ("min_fraction: 0.0", "min_fraction: 1.0", "min_fraction=1.0 (float) is not allowed"),
+        ("finalists: 1", "finalists: 0", "finalists=0 (int) is not allowed"),
     ],
 )
 def test_bad_halving_settings_are_refused_at_plan_time(tmp_path, capsys, line, setting, message):
