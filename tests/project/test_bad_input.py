@@ -256,6 +256,16 @@ CASES = [
         ["sweep", "{tmp}/sweep.yaml", "--output-root", "{out}"],
         sweep(GOOD_SWEEP.replace("[0]", "[zero]")),
     ),
+    Case(
+        "sweep stage key bad value",
+        ["sweep", "{tmp}/sweep.yaml", "--output-root", "{out}"],
+        sweep(GOOD_SWEEP.replace("[method=baseline]", "{overrides: [method=baseline], out_of_sample: {folds: 1}}")),
+    ),
+    Case(
+        "sweep stage key unknown",
+        ["sweep", "{tmp}/sweep.yaml", "--output-root", "{out}"],
+        sweep(GOOD_SWEEP + "    estimated_t: {acept: [x]}\n"),
+    ),
     Case("sweep not a mapping", ["sweep", "{tmp}/sweep.yaml", "--output-root", "{out}"], sweep("- 1\n- 2\n")),
     Case(
         "sweep corrupted job registry",
