@@ -63,6 +63,17 @@ def test_every_row_of_the_cifar_n_sweep_runs_small_and_its_table_renders(tmp_pat
     rows = {line.split(" | ")[0].lstrip("| "): line for line in lines if line.startswith("| ") and "(n=1 of 3" in line}
     planned = [name for name in yaml.safe_load(SWEEP.read_text())["rows"]]
     assert sorted(rows) == sorted(planned)  # every row has its seed-0 runs
+    assert set(planned) >= {  # the CIFAR-N paper's methods and ours
+        "Cross-entropy (one-hot)",
+        "Label Smoothing (tuned)",
+        "Forward T",
+        "Backward T",
+        "Co-teaching",
+        "L2RW",
+        "MW-Net",
+        "Data Parameters",
+        "Ours (Instance labels)",
+    }
     assert all(
         row.count("(n=1 of 3") == len(COLUMNS) for name, row in rows.items() if name != "Backward T" or not failed
     )
