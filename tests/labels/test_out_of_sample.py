@@ -70,7 +70,8 @@ def test_sweep_plans_the_fold_runs_the_analysis_derives(tmp_path):
     derived = cross_validation_configs(single[0].config, FOLDS)
     assert [r.run_id for r in folds] == [run_id(c) for c in derived]
     path.write_text(path.read_text().replace(f"folds: {FOLDS}", "folds: 1"))
-    with pytest.raises(UserError, match="out_of_sample must give the number of cross-validation folds"):
+    refused = r"out_of_sample\.folds=1 \(int\) is not allowed in the sweep file .*: it must be an integer >= 2"
+    with pytest.raises(UserError, match=refused):
         load_sweep(path)
 
 

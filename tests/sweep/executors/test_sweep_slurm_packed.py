@@ -40,6 +40,7 @@ from slurm_cluster import (  # noqa: F401  (slurm_cluster is the session fixture
 pytestmark = pytest.mark.slurm
 
 PROFILE = REPO / "slurm" / "profiles" / "local.yaml"
+EPOCHS = 30  # the preempted runs: enough that neither can finish while the test freezes both past epoch 2
 SWEEP = f"""
     name: slurm-packed
     metric: final_test_acc
@@ -113,7 +114,7 @@ def test_a_preempted_packed_job_requeues_and_resumes_each_run(slurm_cluster, tmp
     USR2 to the packed job, which requeues it; each run resumes from its own checkpoint."""
     from submitit.slurm.slurm import SlurmJobEnvironment
 
-    scale = Scale(epochs=8, subset=300, test_subset=150)
+    scale = Scale(epochs=EPOCHS, subset=300, test_subset=150)
     path, rds = _sweep(tmp_path, [0, 1], scale)
     out = tmp_path / "out"
     run_sweep(path, output_root=out, executor="slurm", profile=PROFILE, scale=scale, runs_per_gpu=2, report=quiet)
@@ -123,24 +124,32 @@ def test_a_preempted_packed_job_requeues_and_resumes_each_run(slurm_cluster, tmp
     def status(rd: RunDir) -> dict:
         return (rd.read_status() if rd.status_file.exists() else None) or {}
 
-    trainers: list[int] = []
-    try:
-        for rd in rds:  # each child frozen past its second epoch: the preemption lands mid-run however fast
-            wait_until(lambda rd=rd: int(status(rd).get("epoch") or 0) >= 2, HANG_GUARD_S, "two epochs", interval=0.05)
-            trainers.append(int(json.loads(rd.lock_file.read_text())["pid"]))
-            os.kill(trainers[-1], signal.SIGSTOP)
+    frozen: dict[str, int] = {}
+
+    def freeze_each_past_two() -> bool:
+        """Both runs are watched at once, each child frozen the moment it is past its second epoch (its lock names
+        it): waiting for one run first would let the other train on, and an epoch of 300 samples is milliseconds."""
+        for rd in rds:
+            if rd.run_id not in frozen and int(status(rd).get("epoch") or 0) >= 2:
+                frozen[rd.run_id] = int(json.loads(rd.lock_file.read_text())["pid"])
+                os.kill(frozen[rd.run_id], signal.SIGSTOP)
+        return len(frozen) == len(rds)
+
+    try:  # each child frozen past its second epoch: the preemption lands mid-run however fast
+        wait_until(freeze_each_past_two, HANG_GUARD_S, "both runs past two epochs", interval=0.005)
+        trainers = list(frozen.values())
         assert len(set(trainers)) == 2 and not any(rd.is_done() for rd in rds)  # two processes, one per run
         slurm_cluster.run("scancel", job, "--signal", "SIGTERM")
         for pid in trainers:
             wait_until(lambda pid=pid: signal_pending(pid, signal.SIGTERM), HANG_GUARD_S, "SIGTERM", interval=0.05)
     finally:
-        for pid in trainers:
+        for pid in frozen.values():
             os.kill(pid, signal.SIGCONT)
     for rd in rds:
         wait_until(lambda rd=rd: status(rd).get("state") == "interrupted", HANG_GUARD_S, "each run to stop")
         wait_until(lambda rd=rd: not rd.lock_file.exists(), HANG_GUARD_S, "each run's lock released")
     interrupted_at = [int(status(rd)["epoch"]) for rd in rds]
-    assert all(2 <= at < 8 for at in interrupted_at)
+    assert all(2 <= at < EPOCHS for at in interrupted_at)
     slurm_cluster.run("scancel", job, "--signal", SlurmJobEnvironment.USR_SIG)  # submitit requeues the packed job
 
     for rd in rds:
@@ -150,7 +159,7 @@ def test_a_preempted_packed_job_requeues_and_resumes_each_run(slurm_cluster, tmp
         assert "requeued by submitit" in log
         resumed = [line for line in log.splitlines() if "resumed from checkpoint at epoch" in line]
         assert len(resumed) == 1 and int(resumed[0].rsplit(" ", 1)[1]) == at, log
-        assert rd.read_summary()["epochs"] == 8 and len(rd.read_metrics()) == 8
+        assert rd.read_summary()["epochs"] == EPOCHS and len(rd.read_metrics()) == EPOCHS
     wait_until(
         lambda: slurm_cluster.sacct_states(job).get(job) == "COMPLETED", HANG_GUARD_S, f"job {job} to be COMPLETED"
     )
