@@ -86,7 +86,7 @@ def test_a_job_killed_without_a_signal_resumes_from_its_checkpoint_when_the_swee
     def epoch() -> int:
         return int(((rd.read_status() if rd.status_file.exists() else None) or {}).get("epoch") or 0)
 
-    wait_until(lambda: epoch() >= 2, HANG_GUARD_S, "the job to finish two epochs", interval=0.05)
+    wait_until(lambda: epoch() >= 2, HANG_GUARD_S, "the job to finish two epochs", interval=0.005)
     os.kill(int(json.loads(rd.lock_file.read_text())["pid"]), signal.SIGKILL)  # no SIGTERM, no requeue: a dead node
     assert wait_until(lambda: _ended(slurm_cluster, first_job), HANG_GUARD_S, "the killed job to end") != "COMPLETED"
     assert not rd.is_done()

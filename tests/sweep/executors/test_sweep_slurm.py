@@ -140,7 +140,7 @@ def test_preempted_job_requeues_and_resumes_to_the_uninterrupted_result(slurm_cl
         return (rd.read_status() if rd.status_file.exists() else None) or {}
 
     wait_until(
-        lambda: int(status().get("epoch") or 0) >= 2, HANG_GUARD_S, "the job to finish two epochs", interval=0.05
+        lambda: int(status().get("epoch") or 0) >= 2, HANG_GUARD_S, "the job to finish two epochs", interval=0.005
     )
     trainer = int(json.loads(rd.lock_file.read_text())["pid"])  # the job's training process (one node: ours)
     os.kill(trainer, signal.SIGSTOP)  # frozen, so the preemption lands mid-run however fast the machine is
