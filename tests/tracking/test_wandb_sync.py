@@ -109,7 +109,15 @@ def test_an_interrupted_sync_kills_its_uploads_and_the_next_call_finishes_them(t
     hangs = _run(root, "a", "done", "hang")
     _run(root, "b", "done", "ok")
     command = [sys.executable, "-m", "repro.cli", "wandb", "sync", str(root), "--jobs", "2", "--timeout", "300"]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        # SIGINT at its default, as in a terminal: a shell's background job (`pytest ... &`) starts with SIGINT
+        # ignored, the child inherits that, Python keeps it ignored and the SIGINT below would do nothing
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     try:
         deadline = time.monotonic() + 120  # a hang guard only: the loop ends when the stand-in has started
         while not any(c.startswith("a/") for c in _calls(log)) and time.monotonic() < deadline:
