@@ -83,6 +83,17 @@ class Plan:
         return {rid for rid, st in self.status.items() if st.state == "done"}
 
     @property
+    def held(self) -> set[str]:
+        """The runs a stage keeps back (`hold`): a later local round trains those it lets go."""
+        return {rid for rid in self.unique if self.status[rid].state == "held"}
+
+    def hold(self, rid: str, why: str) -> None:
+        """Keep run `rid` back, a stage's decision (the baseline gate, the estimated-T hold): its state reads held,
+        with why; its job id and epoch stay."""
+        status = self.status[rid]
+        self.status[rid] = RunStatus("held", why, status.job_id, status.epoch)
+
+    @property
     def queued(self) -> dict[str, str]:
         """Run id -> the job id of each run whose job is queued or running."""
         return {rid: st.job_id for rid, st in self.status.items() if st.state in ("running", "pending") and st.job_id}

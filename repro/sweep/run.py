@@ -270,7 +270,7 @@ def run_sweeps_locally(
                 runs_per_gpu=runs_per_gpu,
             )
             ran, failed = ran + got, [rid for rid in failed if rid not in got] + lost
-            held = {i: _held(plans[i]) for i in trained}
+            held = {i: plans[i].held for i in trained}
             for i in trained:
                 plans[i] = _after_training(plans[i], sweeps[i], ran, failed, report)
             rounds = [i for i in trained if any(plans[i].status[rid].state in SUBMITTABLE for rid in held[i])]
@@ -314,11 +314,6 @@ def decide(plan: Plan, *, accept: bool = False, record: bool = False) -> list[st
     """Every registered stage's decision on a plan that is to train or be submitted (the baseline gate holds runs);
     what they say of it."""
     return [text for stage in stages() for text in stage.decide_to_run(plan, accept=accept, record=record)]
-
-
-def _held(plan: Plan) -> set[str]:
-    """The runs a stage holds in the decided plan (a later local round trains those it lets go)."""
-    return {rid for rid in plan.unique if plan.status[rid].state == "held"}
 
 
 def _report_stages(plan: Plan, report: Callable[[str], None]) -> None:

@@ -40,7 +40,7 @@ from typing import Any
 
 from repro.methods import method_class
 from repro.recorders.transition_check import read_record
-from repro.sweep.plan import SUBMITTABLE, RunStatus
+from repro.sweep.plan import SUBMITTABLE
 from repro.sweep.spec.model import PlannedRun
 from repro.sweep.stages.estimated_t.estimated_t_spec import EstimatedTSpec
 
@@ -142,8 +142,7 @@ def hold_estimates(plan: Any, setting: EstimatedTSpec | None) -> Decision:
             held[rid] = f"waits for run {blocked[0]}, held by the estimated-T hold"
             decision.after.append(rid)
     for rid, why in held.items():
-        status = plan.status[rid]
-        plan.status[rid] = RunStatus("held", why, status.job_id, status.epoch)
+        plan.hold(rid, why)
     return decision
 
 

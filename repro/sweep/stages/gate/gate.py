@@ -34,7 +34,7 @@ from typing import Any, Iterable, Mapping
 from repro.runs.io import atomic_write_json, read_json
 from repro.runs.records import DONE, summary_state
 from repro.runs.rundir import RunDir
-from repro.sweep.plan import SUBMITTABLE, RunStatus
+from repro.sweep.plan import SUBMITTABLE
 from repro.sweep.spec.model import PlannedRun, SweepSpec
 from repro.sweep.stages.gate.gate_report import CellCheck, GateVerdict, recipe_text
 from repro.sweep.sweep_folder import sweep_dir
@@ -195,10 +195,8 @@ def hold(plan: Any, verdict: GateVerdict) -> int:
         return 0
     held = 0
     for rid in plan.unique:
-        status = plan.status[rid]
-        if rid not in verdict.gate_ids and status.state in SUBMITTABLE:
-            why = f"waits for the baseline gate ({verdict.state})"
-            plan.status[rid] = RunStatus("held", why, status.job_id, status.epoch)
+        if rid not in verdict.gate_ids and plan.status[rid].state in SUBMITTABLE:
+            plan.hold(rid, f"waits for the baseline gate ({verdict.state})")
             held += 1
     return held
 
