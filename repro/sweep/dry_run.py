@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Callable
 
 from repro.sweep.budget.calibration import load_calibration
-from repro.sweep.budget.costs import plan_estimate
+from repro.sweep.budget.costs import plan_estimate, step_kind
 from repro.sweep.budget.epoch_prices import epoch_table
 from repro.sweep.budget.packing import check_fits, packing_line
 from repro.sweep.budget.preflight import declared_preflight_text
@@ -19,13 +19,17 @@ from repro.sweep.stages.registry import stages
 Report = Callable[[str], None]
 
 
-def _models(plan: Plan) -> list[str]:
-    return [str(r.config["model"]["name"]) for r in plan.unique.values()]
+def _model_kinds(plan: Plan) -> list[tuple[str, str]]:
+    """The (model, step kind) of each run: what a packed run is priced and memory-checked by."""
+    return [(str(r.config["model"]["name"]), step_kind(r.config).key) for r in plan.unique.values()]
 
 
 def check_packing(plan: Plan, k: int, gpu_model: str | None, profile: ClusterProfile | None, report: Report) -> None:
     """K runs per GPU must fit its memory (repro/sweep/budget/packing.py); said where it could not be checked."""
-    if k > 1 and (note := check_fits(_models(plan), k, load_calibration(gpu_model), profile and profile.gpu_memory_gb)):
+    if k <= 1:
+        return
+    note = check_fits(_model_kinds(plan), k, load_calibration(gpu_model), profile and profile.gpu_memory_gb)
+    if note:
         report(note)
 
 
@@ -36,7 +40,7 @@ def report_dry_run(plan: Plan, gpu_model: str | None, report: Callable[[str], No
             report(text)
     report(plan_estimate(plan, gpu_model, runs_per_gpu).render())
     if runs_per_gpu > 1:
-        report(packing_line(load_calibration(gpu_model), _models(plan), runs_per_gpu))
+        report(packing_line(load_calibration(gpu_model), _model_kinds(plan), runs_per_gpu))
     preflight = declared_preflight_text(plan, gpu_model)
     if preflight:
         report(preflight)

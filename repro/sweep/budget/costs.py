@@ -280,7 +280,7 @@ def estimate(
             reused[0] += 1
             reused[1] += hours
             hours = 0.0
-        hours, note = packed_hours(hours, str(config["model"]["name"]), cal, runs_per_gpu)
+        hours, note = packed_hours(hours, str(config["model"]["name"]), step_kind(config).key, cal, runs_per_gpu)
         notes.update({note: None} if note else {})
         per_stage.setdefault(stage, [0, 0.0])
         per_stage[stage][0] += 1
