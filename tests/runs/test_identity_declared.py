@@ -14,8 +14,8 @@ from repro.conf.schema import UNTUNED, Run, Tune, noise_schema
 from repro.config import load_config, to_container
 from repro.data.noise import NOISE_MODELS
 from repro.methods import METHODS, method_class, method_options
-from repro.schema import fields_of
 from repro.runs.rundir import run_id
+from repro.schema import fields_of
 from repro.schema.declare import Field
 
 # What rundir.py's tables held, with the node each key is declared on.
