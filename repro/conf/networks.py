@@ -73,7 +73,8 @@ class WideResNetKeys:
         if (self.depth - 4) % 6:
             raise UserError(
                 f"model.depth={self.depth}: a Wide-ResNet's depth is 6n + 4 (n blocks in each of its three groups): "
-                f"{', '.join(str(6 * n + 4) for n in (1, 2, 3, 4, 6))}, ... (the paper's WRN-28-10: 28)."
+                f"{', '.join(str(6 * n + 4) for n in (1, 2, 3, 4, 6))}, ... Set model.depth to one of them (the "
+                "paper's WRN-28-10: 28). Nothing was run or written."
             )
 
 
