@@ -1,6 +1,6 @@
-"""Where the successive-halving races of a plan stand (repro/sweep/stages/tune/halving.py decides them, from the runs'
-own
-metrics): the state of each rung's job for the planner, and the rungs and survivors `repro sweep status` prints.
+"""Where the successive-halving races of a plan stand (repro/sweep/stages/tune/halving.py decides them, from the
+runs' own metrics): the state of each rung's job for the planner, and the rungs and survivors `repro sweep status`
+prints.
 
 A rung's job is done when its run has reached the rung's epoch (or is done), or when its run was left behind at an
 earlier rung: it has nothing to train, so the jobs waiting for it may start. A job whose run has not reached the
@@ -122,7 +122,7 @@ def _tuned_keys(plan: Any, job: Any) -> list[str]:
 def epochs_left(plan: Any) -> dict[str, float]:
     """{rung's job not done: the epochs it is expected to train}: from where its run is (or the previous rung) to its
     rung, weighted by the chance that its run gets there (1 once promoted; survivors over the points still racing
-    while the rungs before it are undecided). For `repro sweep status`'s projection (repro/sweep/spend.py)."""
+    while the rungs before it are undecided). For `repro sweep status`'s projection (repro/sweep/budget/spend.py)."""
     left: dict[str, float] = {}
     for race, jobs in races(plan.unique, plan.output_root).values():
         epochs = race.ladder.epochs
