@@ -26,7 +26,7 @@ import statistics
 from pathlib import Path
 from typing import Any, Mapping
 
-from repro.conf.schema import UNTUNED
+from repro.conf.sweep_nodes import UNTUNED, tuned_keys
 from repro.errors import UserError
 from repro.runs.records import read_status, read_summary
 from repro.runs.rundir import RunDir, run_id
@@ -35,10 +35,6 @@ from repro.sweep.stages.tune.tune_warnings import tuning_warnings
 
 # Summary keys a tuning stage may select on: validation only. Test metrics are refused where the stage is declared.
 SELECT_METRICS = ("final_val_acc", "best_val_acc")
-
-
-def tuned_keys(config: Mapping[str, Any]) -> list[str]:
-    return list(((config.get("tune") or {}).get("keys")) or [])
 
 
 def results(config: Mapping[str, Any]) -> list[tuple[tuple[Any, ...], float, list[str]]]:
