@@ -81,7 +81,7 @@ def test_the_experiment_method_seam_is_an_import_the_graph_sees():
 
 def test_the_training_loop_imports_no_sweep_stage():
     """`train()` trains one final config: what a sweep stage decides when a run starts (a tuned run's winner, a
-    rung's epoch limit) is decided above it (repro/sweep/stages/prepare.py) and handed in. The loop and
+    rung's epoch limit) is decided above it (repro/sweep/start.py) and handed in. The loop and
     repro/training/ import nothing of repro.sweep, however the import is written."""
     graph = import_graph()
     loop = sorted(m for m in graph if m == "repro.train" or m.split(".")[:2] == ["repro", "training"])
@@ -90,3 +90,4 @@ def test_the_training_loop_imports_no_sweep_stage():
     )
     assert "repro.train" in loop and "repro.training.experiment" in loop
     assert not offending, offending
+
