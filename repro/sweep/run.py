@@ -19,6 +19,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from repro.errors import UserError
 from repro.runs.attempts import report_other_commits
+from repro.sweep.ask_stages import NOTHING_ASKED, decide, decided, report_stages, run_preflights, train_elsewhere
 from repro.sweep.budget.packing import check_runs_per_gpu
 from repro.sweep.dry_run import check_packing, report_dry_run
 from repro.sweep.executors.local import check_jobs, run_planned_runs
@@ -28,16 +29,15 @@ from repro.sweep.executors.slurm.profile import ClusterProfile, load_profile
 from repro.sweep.executors.slurm.registry import latest_jobs, report_new_jobs, sweep_lock
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.plan import SUBMITTABLE, JobStates, Plan, make_plan
-from repro.sweep.spec.model import PlannedRun, Scale, SweepSpec
+from repro.sweep.spec.model import Scale, SweepSpec
 from repro.sweep.spec.sweep_file import load_sweep
-from repro.sweep.stages.base import Asked, Preflight, TrainRuns
+from repro.sweep.stages.base import Asked, Preflight
 from repro.sweep.stages.registry import stages
 from repro.sweep.sweep_folder import remember_selection, sweep_dir, write_planned_configs
 
 EXECUTORS = ("local", "slurm")
 Report = Callable[[str], None]
 _ONLY_KEYS = ("rows", "columns", "seeds")
-NOTHING_ASKED = Asked()  # status, a dry run: the stages decide, record nothing and accept nothing
 
 
 def select(spec: SweepSpec, only: Mapping[str, Sequence[Any]] | None) -> SweepSpec:
@@ -298,7 +298,7 @@ def _plan_here(sweep: LocalSweep, output_root: Path, report: Callable[[str], Non
     for text in decided(plan):
         report(text)
     if not _to_submit(plan, report):
-        _report_stages(plan, report)
+        report_stages(plan, report)
     return plan
 
 
@@ -315,50 +315,5 @@ def _after_training(
     report(again.describe())
     for text in decided(again):
         report(text)
-    _report_stages(again, report)
+    report_stages(again, report)
     return again
-
-
-def decide(plan: Plan, asked: Asked = NOTHING_ASKED) -> list[str]:
-    """Every registered stage's decision on a plan, in registry order (the tuning stage settles its rung jobs, the
-    baseline gate holds runs; `asked`: for a sweep that trains or submits, what they record and what the user
-    accepts), kept on the plan (`plan.decisions`); then why a run cannot start. Returns what they say of it."""
-    for stage in stages():
-        plan.decisions[stage.key] = stage.decide(plan, asked)
-    plan.explain_waits()
-    return decided(plan)
-
-
-def decided(plan: Plan) -> list[str]:
-    """What the stages said of their decisions on the plan, in registry order."""
-    return [text for decision in plan.decisions.values() for text in decision.lines]
-
-
-def run_preflights(spec: SweepSpec, plan: Callable[[], Plan], how: Preflight) -> list[PlannedRun]:
-    """Every registered stage's preflight (the tuning stage's grid corners): the runs they trained. `plan()` plans
-    the sweep when a stage first asks for it."""
-    return [run for stage in stages() for run in stage.preflight(spec, plan, how)]
-
-
-def train_elsewhere(jobs: int | None, profile: ClusterProfile | None, report: Report) -> TrainRuns:
-    """How a stage's runs outside the table (a preflight's, in their own output root) train: written beside their
-    own sweep folder, then here (up to `jobs` at once) or as one SLURM job array the command waits for."""
-
-    def train(runs: Sequence[PlannedRun], name: str, root: Path, done: Sequence[str]) -> None:
-        configs = write_planned_configs(sweep_dir(root, name), list(runs))
-        if profile is None:
-            run_planned_runs(list(runs), done=done, jobs=jobs, configs=configs, report=report)
-        else:
-            submit.submit_and_wait(
-                list(runs), configs=configs, name=name, output_root=root, profile=profile, report=report
-            )
-
-    return train
-
-
-def _report_stages(plan: Plan, report: Callable[[str], None]) -> None:
-    """Each registered stage's report of the plan (the tuning stage: its races, each tuned cell's winner and a
-    warning where its grid may have missed, repro/sweep/stages/tune/tune_warnings.py)."""
-    for stage in stages():
-        for text in stage.report(plan):
-            report(text)
