@@ -3,7 +3,7 @@
 The loop is the same for every method and knows none by name: each batch goes to the run's method
 (repro/methods/), which decides the targets, weights, meta-gradients and optimizer steps. It knows no sweep stage
 either: what a stage decides when a run starts (a tuned run's winner, a rung's epoch limit, the tuning record in
-its summary) is decided before, by repro/sweep/stages/prepare.py, and handed in as the config, an `EpochLimit` and
+its summary) is decided before, by repro/sweep/start.py, and handed in as the config, an `EpochLimit` and
 summary fields.
 """
 
@@ -58,7 +58,7 @@ def train(
     as an earlier attempt and trained again (repro/runs/attempts.py).
 
     `cfg` is final: the loop trains it as it is (a sweep stage's node, `tune` or `halving`, was acted on before:
-    repro/sweep/stages/prepare.py). `limit` stops the run short of its epochs with status `stopped`;
+    repro/sweep/start.py). `limit` stops the run short of its epochs with status `stopped`;
     `summary_fields` go into provenance.json when it starts and summary.json when it is done.
     `stop_after_epochs` ends the process's work early (as a preemption would) after that many epochs in this call;
     tests use it to prove that resuming gives the same result as an uninterrupted run. A run has one writer: if

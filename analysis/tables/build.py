@@ -32,6 +32,8 @@ from analysis.tables.render import render_csv, render_markdown
 from repro.data.noise import describes_noise
 from repro.errors import UserError
 from repro.runs.io import atomic_write_text
+from repro.sweep.spec.model import SweepSpec
+from repro.sweep.stages.tune.tune_spec import cell_tune, scaled
 
 NOT_STARTED = "not started"
 
@@ -153,14 +155,11 @@ def _tuning_notes(spec: Any, scale: Any = None) -> list[str]:
     """One note per tuned row (per column when its columns tune differently): what was tuned, where and how (with
     the strategy the scale sets, `--tune-strategy`)."""
     notes: dict[str, list[str]] = {}
-    cell_tune = getattr(spec, "cell_tune", None)
-    for row in spec.rows if cell_tune else []:
+    for row in spec.rows if isinstance(spec, SweepSpec) else []:  # a table made without a sweep file has none
         if row in spec.needs:
             continue
         for column in spec.row_columns(row):
-            tune = cell_tune(row, column)
-            if tune is not None and hasattr(scale, "tune"):  # the strategy and seeds the scale sets
-                tune = scale.tune(tune)
+            tune = scaled(cell_tune(spec, row, column), scale)  # with the strategy and seeds the scale sets
             if tune is not None:
                 notes.setdefault(tune.describe(), [])
                 if row not in notes[tune.describe()]:

@@ -16,9 +16,9 @@ import yaml
 from omegaconf import OmegaConf
 
 from repro.conf.networks import NETWORKS
-from repro.conf.schema import TRACKERS, Run, noise_schema
+from repro.conf.schema import TRACKERS, Run
 from repro.config_tree import compose_config
-from repro.data.noise import NOISE_MODELS
+from repro.data.noise import NOISE_MODELS, noise_options
 from repro.methods import METHODS, method_class, method_options
 from repro.schema import OptionDoc, describe
 
@@ -91,7 +91,7 @@ def options_markdown() -> str:
     for kind, model in NOISE_MODELS.items():
         values = _option_file("noise", kind)
         out += [f"### noise={kind}: {model.__name__} (`{model.__module__}`)", ""]
-        out += [*_table(describe(noise_schema({"kind": kind}, "noise"), "noise"), values), ""]
+        out += [*_table(describe(noise_options({"kind": kind}), "noise"), values), ""]
     out += ["## method (`method=<name>`: each method's own `Options`, repro/methods/)", ""]
     for name in METHODS:
         cls = method_class(name)

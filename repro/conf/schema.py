@@ -20,13 +20,13 @@ from typing import Any, Literal
 from repro.conf.generators import GENERATED_DATA, Mnist1dGenerator
 from repro.conf.networks import network_schema
 from repro.conf.sweep_nodes import UNTUNED, Halving, Sweep, Tune, TuneRun
-from repro.data.noise import noise_model_class
 from repro.errors import UserError
 from repro.schema import Slot, option, refuse, schema
 from repro.schema.rules import Anything, Scalar
 
 __all__ = [
     "METHOD_OPTIONS",
+    "NOISE_OPTIONS",
     "UNTUNED",
     "Data",
     "Halving",
@@ -201,10 +201,10 @@ def tracker_schema(node: Any, key: str) -> type:
     return TRACKERS[kind]
 
 
-def noise_schema(node: Any, key: str) -> type:
-    """The schema of a noise node: the keys of the noise model its `kind` names (repro/data/noise/)."""
-    return noise_model_class(node.get("kind") if isinstance(node, dict) else None, key=f"{key}.kind").Options
-
+# A run's `noise` node is declared by its noise model (repro/data/noise/: `noise.kind` picks it), a module of torch
+# code that a config's declaration does not import: repro/data/noise/ fills this in when imported (repro.config_tree
+# imports it), and the checks and the run id read the model's `Options` through it.
+NOISE_OPTIONS = Slot("noise", filled_by="repro.data.noise")
 
 # The run's `method` node is declared by its method (repro/methods/, above this layer): repro/methods/ fills this in
 # when imported, and the run id reads the method's `identity` declarations through it.
@@ -225,7 +225,7 @@ class Run:
         identity_select=METHOD_OPTIONS,
         why="the method's options: its own declaration (repro/methods/)",
     )
-    noise: Any = option(select=noise_schema, why="the noise model's keys (noise.kind picks the model)")
+    noise: Any = option(select=NOISE_OPTIONS, why="the noise model's keys (noise.kind picks the model)")
     split: Split = option()
     tracker: Any = option(select=tracker_schema, identity=False, why="the experiment tracker (tracker.kind picks it)")
     seed: int = option(ge=0, why="model init, data order, augmentation")

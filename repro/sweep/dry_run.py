@@ -1,7 +1,7 @@
-"""What `repro sweep FILE --dry-run` prints beside the plan: the tuned cells' and the students' dependency graphs, the
-GPU-hour estimate (packed runs priced from a measured concurrency), the declared preflight, each epoch's price and
-the tuning stages under both strategies; and the check that K packed runs fit the GPU, made before anything is
-submitted (repro/sweep/run.py calls both)."""
+"""What `repro sweep FILE --dry-run` prints beside the plan: the registered stages' dependency graphs (the tuned
+cells', the students'), the GPU-hour estimate (packed runs priced from a measured concurrency), each epoch's price,
+then the stages' prices (the declared preflight, the tuning stages under both strategies); and the check that K
+packed runs fit the GPU, made before anything is submitted (repro/sweep/run.py calls both)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from repro.sweep.budget.calibration import load_calibration
 from repro.sweep.budget.costs import plan_estimate, step_kind
 from repro.sweep.budget.epoch_prices import epoch_table
 from repro.sweep.budget.packing import check_fits, packing_line
-from repro.sweep.budget.preflight import declared_preflight_text
 from repro.sweep.executors.slurm.profile import ClusterProfile
 from repro.sweep.plan import Plan
 from repro.sweep.stages.registry import stages
@@ -35,16 +34,12 @@ def check_packing(plan: Plan, k: int, gpu_model: str | None, profile: ClusterPro
 
 def report_dry_run(plan: Plan, gpu_model: str | None, report: Callable[[str], None], runs_per_gpu: int = 1) -> None:
     """The registered stages' dependency graphs (tuned cells, students), the GPU-hour estimate, then their prices."""
-    for stage in stages():
-        for text in stage.graph(plan):
-            report(text)
+    said = [stage.dry_run(plan, gpu_model) for stage in stages()]
+    for text in (text for dry in said for text in dry.graphs):
+        report(text)
     report(plan_estimate(plan, gpu_model, runs_per_gpu).render())
     if runs_per_gpu > 1:
         report(packing_line(load_calibration(gpu_model), _model_kinds(plan), runs_per_gpu))
-    preflight = declared_preflight_text(plan, gpu_model)
-    if preflight:
-        report(preflight)
     report(epoch_table((r.config for r in plan.unique.values()), load_calibration(gpu_model)))
-    for stage in stages():  # each registered stage's prices (tuning: the grid's GPU-hours beside halving's)
-        for text in stage.price(plan, gpu_model):
-            report(text)
+    for text in (text for dry in said for text in dry.prices):  # the declared preflight; tuning: grid beside halving
+        report(text)

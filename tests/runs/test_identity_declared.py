@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from repro.conf.networks import NETWORKS
-from repro.conf.schema import UNTUNED, Run, Tune, noise_schema
+from repro.conf.schema import UNTUNED, Run, Tune
 from repro.config import load_config, to_container
-from repro.data.noise import NOISE_MODELS
+from repro.data.noise import NOISE_MODELS, noise_options
 from repro.methods import METHODS, method_class, method_options
 from repro.runs.rundir import run_id
 from repro.schema import fields_of
@@ -99,7 +99,7 @@ def test_every_method_declares_its_option_added_after_runs_existed(name: str):
 
 def test_the_noise_file_is_out_of_the_run_id_for_every_model_that_reads_one():
     for kind in NOISE_MODELS:
-        fields = {f.name: f for f in fields_of(noise_schema({"kind": kind}, "noise"))}
+        fields = {f.name: f for f in fields_of(noise_options({"kind": kind}))}
         if "file" in fields:
             assert not fields["file"].identity, kind
 

@@ -43,7 +43,7 @@ def test_a_packed_table1_is_priced_from_the_measured_concurrency(tmp_path, capsy
     plan = run_sweep(TABLE1, output_root=tmp_path / "out", dry_run=True, gpu_model="Test GPU", report=lambda _: None)
     alone, packed = plan_estimate(plan, "Test GPU", 1), plan_estimate(plan, "Test GPU", 4)
     cal = load_calibration("Test GPU")
-    per_model = {m: estimate(_runs(plan, m), cal).total / estimate(_runs(plan, m), cal, None, 4).total for m in STEPS}
+    per_model = {m: estimate(_runs(plan, m), cal).total / estimate(_runs(plan, m), cal, (), 4).total for m in STEPS}
     assert per_model == {"resnet18": pytest.approx(2.5), "vgg16": pytest.approx(3.2)}
     assert alone.total / 3.2 < packed.total < alone.total / 2.5
     assert not [n for n in packed.notes if "priced K=1" in n]
@@ -63,8 +63,8 @@ def test_a_packed_table1_is_priced_from_the_measured_concurrency(tmp_path, capsy
 
 
 def _runs(plan, model: str) -> list:
-    """(stage, config, done) of the plan's runs of one model (for a per-model ratio)."""
-    return [(r.stage, r.config, False) for r in plan.unique.values() if r.config["model"]["name"] == model]
+    """The plan's runs of one model (for a per-model ratio)."""
+    return [r for r in plan.unique.values() if r.config["model"]["name"] == model]
 
 
 @pytest.mark.slow  # plans Table 1
