@@ -1,12 +1,14 @@
 """What `repro sweep FILE --dry-run` prints beside the plan: the tuned cells' and the students' dependency graphs, the
 GPU-hour estimate (packed runs priced from a measured concurrency), the declared preflight, each epoch's price and
-the tuning stages under both strategies; and the check that K packed runs fit the GPU, made before anything is
+the tuning stages under both strategies, what the seeds can decide of the table's claims
+(repro/claims/seed_power.py); and the check that K packed runs fit the GPU, made before anything is
 submitted (repro/sweep/run.py calls both)."""
 
 from __future__ import annotations
 
 from typing import Callable
 
+from repro.claims.seed_power import seed_power_text
 from repro.sweep.budget.calibration import load_calibration
 from repro.sweep.budget.costs import plan_estimate
 from repro.sweep.budget.epoch_prices import epoch_table
@@ -44,3 +46,5 @@ def report_dry_run(plan: Plan, gpu_model: str | None, report: Callable[[str], No
     for stage in stages():  # each registered stage's prices (tuning: the grid's GPU-hours beside halving's)
         for text in stage.price(plan, gpu_model):
             report(text)
+    if decidable := seed_power_text(plan):  # what the seeds can decide of the table's claims (repro/claims/)
+        report(decidable)
