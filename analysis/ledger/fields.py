@@ -34,7 +34,7 @@ def line_values(line: Line) -> dict[str, Any]:
         "ours_diff": _round(ours.diff),
         "ci_low": _round(low),
         "ci_high": _round(high),
-        "ci_level": interval_confidence(line),
+        "ci_level": round(interval_confidence(line), 4),
         "interval": str(ours.design),
         "floored": ours.floored,
         "ours_over_paper": _round(ours.diff / value) if value else math.nan,

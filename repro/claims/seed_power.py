@@ -10,7 +10,6 @@ prints the same from our spread once runs exist (analysis/ledger/).
 
 from __future__ import annotations
 
-import math
 from typing import Any, Protocol, Sequence
 
 from tabulate import tabulate
@@ -20,6 +19,8 @@ from repro.claims.load import load_claims
 from repro.claims.stats import MAX_SEEDS, POWER, WELCH, Estimate
 from repro.data.sizes import run_sizes
 from repro.errors import UserError
+
+LARGEST_TEST_SET = 10_000  # CIFAR-10/100's test images
 
 
 class PlannedCell(Protocol):
@@ -122,9 +123,10 @@ def _seeds_text(needed: int | None, value: float | None) -> str:
 
 
 def one_image(config: Any, percent: bool) -> float:
-    """One test image in the metric's units (the resolution no spread goes below); 0 where the size is unknown."""
+    """One test image in the metric's units (the resolution no spread goes below); where the config does not say
+    how large its test set is, one image of the largest the paper uses (CIFAR's 10,000)."""
     try:
         test = run_sizes(config)[2]
-    except (UserError, KeyError, TypeError):
-        return 0.0
-    return (100.0 if percent else 1.0) / test if test else math.inf
+    except (UserError, KeyError, TypeError, AttributeError):
+        test = LARGEST_TEST_SET
+    return (100.0 if percent else 1.0) / max(int(test), 1)
