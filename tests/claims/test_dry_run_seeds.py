@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from repo_paths import REPO
+from repo_paths import EVERY_SWEEP, REPO
 from repro.cli import main
 
 
 @pytest.mark.slow  # expands Table 1's 392 planned runs
+@pytest.mark.xdist_group(EVERY_SWEEP)
 def test_the_dry_run_of_table_1_says_what_its_three_seeds_can_detect(tmp_path, capsys):
     assert main(["sweep", str(REPO / "sweeps" / "table1.yaml"), "--dry-run", "--output-root", str(tmp_path)]) == 0
     printed = capsys.readouterr().out

@@ -13,9 +13,11 @@ import pytest
 
 import analysis.ledger.build as ledger_build
 from paper_runs import expanded, fabricate_paper_runs
+from repo_paths import EVERY_SWEEP
 from repro.cli import main
 
-pytestmark = pytest.mark.slow  # expands the eight CIFAR sweep files (about 3,900 planned runs)
+# expands the eight CIFAR sweep files (about 3,900 planned runs): with the other tests that expand every sweep file
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group(EVERY_SWEEP)]
 
 
 @pytest.fixture(scope="module")
