@@ -68,7 +68,8 @@ def line_texts(line: Line) -> dict[str, str]:
         paper_ci = f"[{p_low:+.{d}f}, {p_high:+.{d}f}] {sig}"
     else:
         paper_ci = "no std printed" if value is not None and line.judge is not LEVEL else ""
-    interval = f"[{low:+.{d}f}, {high:+.{d}f}]" if ours.has_interval else ""
+    sign = "" if line.judge is LEVEL else "+"
+    interval = f"[{low:{sign}.{d}f}, {high:{sign}.{d}f}]" if ours.has_interval else ""
     if interval and line.judge is EQUIVALENCE:
         interval += f" 90%, margin ±{line.claim.margin:g}"
     if interval and ours.floored:

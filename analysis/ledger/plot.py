@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 from analysis.ledger.build import Ledger
 from analysis.ledger.fields import interval_confidence
 from repro.claims.judgement import Line
-from repro.claims.verdicts import EQUIVALENCE
+from repro.claims.verdicts import EQUIVALENCE, LEVEL
 from repro.figures.common import note, png_bytes  # headless matplotlib (Agg)
 
 TONES = {"agrees": "tab:green", "short": "tab:olive", "open": "tab:gray", "against": "tab:red"}
@@ -34,8 +34,9 @@ def ledger_png(ledger: Ledger) -> bytes:
     for line in ledger.lines:
         panels.setdefault((line.claim.table, line.unit), []).append(line)
     heights = [len(lines) + 1.2 for lines in panels.values()]
+    height = 1.3 + 0.42 * sum(heights)
     fig, axes = plt.subplots(
-        len(panels), 1, figsize=(10, 0.9 + 0.42 * sum(heights)), gridspec_kw={"height_ratios": heights}, squeeze=False
+        len(panels), 1, figsize=(10, height), gridspec_kw={"height_ratios": heights}, squeeze=False
     )
     shown: set[str] = set()
     for ax, ((table, unit), lines) in zip(axes[:, 0], panels.items()):
@@ -46,9 +47,12 @@ def ledger_png(ledger: Ledger) -> bytes:
             if lab not in labels:
                 handles.append(h)
                 labels.append(lab)
-    fig.legend(handles, labels, loc="upper center", ncol=3, fontsize=7, frameon=False)
-    fig.suptitle("The paper's claims in our runs: ours (coloured) beside the paper's (black)", fontsize=10, y=0.995)
-    fig.tight_layout(rect=(0, 0, 1, 0.97))
+    top = 1.0 - 1.0 / height  # an inch for the title and the legend
+    fig.suptitle("The paper's claims in our runs: ours (coloured) beside the paper's (black)", fontsize=10,
+                 y=1.0 - 0.15 / height)  # fmt: skip
+    fig.legend(handles, labels, loc="upper center", ncol=3, fontsize=7, frameon=False,
+               bbox_to_anchor=(0.5, 1.0 - 0.4 / height))  # fmt: skip
+    fig.tight_layout(rect=(0, 0, 1, top))
     return png_bytes(fig)
 
 
@@ -65,7 +69,8 @@ def _panel(ax, table: int, unit: str, lines: list[Line], shown: set[str]) -> Non
         ax.plot([ours.diff], [y], "o", color=TONES[tone], label=None if label in shown else label)
         shown.add(label)
         _paper(ax, line, y - OFFSET, shown)
-    ax.axvline(0.0, color="black", linewidth=0.8, linestyle="--")
+    if any(line.judge is not LEVEL for line in lines):  # a level has no 0 to be judged against
+        ax.axvline(0.0, color="black", linewidth=0.8, linestyle="--")
     ax.set_yticks(ys, [f"{line.claim.name} | {line.anchor}" for line in lines], fontsize=7)
     ax.set_ylim(-0.9, len(lines) - 0.3)
     ax.set_title(f"Table {table} ({unit})", fontsize=8, loc="left")

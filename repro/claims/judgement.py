@@ -72,7 +72,9 @@ class Line:
 
     @property
     def partial_overlap(self) -> bool:
-        return len(self.cells) > 1 and not self.full_overlap and bool(shared_seeds(self.samples))
+        """Some seeds are in every cell, and some cell has a seed the others lack."""
+        shared = set(shared_seeds(self.samples))
+        return len(self.cells) > 1 and bool(shared) and any(set(s.seeds) != shared for s in self.samples)
 
     @cached_property
     def paired(self) -> Estimate | None:
@@ -153,7 +155,7 @@ class Line:
         ours = self.ours
         if ours.design is PAIRED:
             return f"{ours.n_shared} paired"
-        counts = " vs ".join(str(s.n) for s in self.samples)
+        counts = " vs ".join(str(s.n) for s in self.samples) if len(self.samples) > 1 else str(self.samples[0].n)
         if self.partial_overlap:
             counts += f" ({len(shared_seeds(self.samples))} shared)"
         return counts
