@@ -149,3 +149,29 @@ def test_the_dry_runs_table_says_what_the_planned_seeds_detect_from_the_papers_s
     more = Plan(Spec(1), [Planned(r, "CIFAR10/ResNet18", s, CIFAR) for r in rows for s in range(10)])
     assert "What 10 seed(s)" in seed_power_text(more)
     assert seed_power_text(Plan(Spec(None), plan.runs)) == ""  # not a table of the paper: nothing to say
+
+
+def test_the_papers_own_lines_are_judged_by_the_same_rule():
+    """Of the 38 paper lines behind the gains of Tables 1, 2, 3 and 6, six are not significant by the ledger's own rule
+    applied to the paper's printed means ± stds over 3 runs (Welch, 95%)."""
+    claims = by_name(load_claims())
+    names = [(1, "Ours (Instance) > Baseline"), (1, "Ours (Class) > Baseline"), (3, "Class: dynamic > static"),
+             (2, "Ours (Instance) > Label Smoothing"), (2, "Ours (Instance) > Confidence Penalty"),
+             (3, "Instance: dynamic > static")]  # fmt: skip
+    names += [(6, f"Ours (setting A) > {peer}") for peer in ("Baseline", "Focal Loss", "Co-teaching", "MentorNet",
+                                                            "L2RW", "MWNet")]  # fmt: skip
+    verdicts = {}
+    for key in names:
+        claim = claims[key]
+        for line in claim.paper_lines:
+            paper = claim.paper_difference(line.anchor)
+            verdicts[(key[1], line.anchor)] = claim.kind.judge.significant(paper.estimate(), paper.side, None)
+    assert len(verdicts) == 38
+    assert {k for k, significant in verdicts.items() if not significant} == {
+        ("Ours (Class) > Baseline", "CIFAR100/VGG16"),
+        ("Ours (Class) > Baseline", "CIFAR10/ResNet18"),
+        ("Ours (Class) > Baseline", "CIFAR10/VGG16"),
+        ("Ours (setting A) > MWNet", "CIFAR100/60%"),
+        ("Ours (setting A) > MentorNet", "CIFAR100/40%"),
+        ("Ours (setting A) > MentorNet", "CIFAR10/60%"),
+    }
