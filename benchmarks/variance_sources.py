@@ -10,7 +10,8 @@ that demo's), locally, up to --jobs runs at once, then prints each claim line's 
 interval or not.
 
     python benchmarks/variance_sources.py --root /tmp/mnist1d --jobs 2
-    python benchmarks/variance_sources.py --root /tmp/mnist1d --draws 42 7 --no-train   # only report
+    python benchmarks/variance_sources.py --root /tmp/redraw --draws 1 2 --jobs 1     # beside a running demo's root
+    python benchmarks/variance_sources.py --root /tmp/redraw --read /tmp/mnist1d --draws 42 1 2 --no-train
 
 The network's width is the other source the ledger's MNIST-1D verdicts hold fixed. Measuring it needs the width as
 a config key of the 1-D CNN, which this code does not have yet: `--widths` is the marked place for it and refuses
@@ -26,6 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+import pandas as pd  # noqa: E402
 from tabulate import tabulate  # noqa: E402
 
 from analysis.collect import collect_runs  # noqa: E402
@@ -54,10 +56,12 @@ def train(root: Path, draws: list[int], jobs: int) -> None:
     print(f"trained {len(trained)} run(s); failed or skipped: {len(failed)}")
 
 
-def report(root: Path, draws: list[int]) -> str:
+def report(roots: list[Path], draws: list[int]) -> str:
+    """The ledger's Table 6 lines per draw, from the runs under every root (a run's id does not depend on its root)."""
     spec = load_specs(SWEEPS, [TABLE])[TABLE]
     claims = load_claims(tables=[TABLE])
-    runs = collect_runs(root)
+    runs = pd.concat([collect_runs(root) for root in roots], ignore_index=True)
+    root = roots[0]
     found = {}
     for draw in draws:
         ledger = build_ledger(runs, {TABLE: spec}, claims, output_root=root, extra_overrides=draw_overrides(draw))
@@ -85,7 +89,9 @@ def report(root: Path, draws: list[int]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--root", required=True, type=Path, help="output root for every draw's runs")
+    parser.add_argument("--root", required=True, type=Path, help="output root the draws' runs are trained into")
+    parser.add_argument("--read", type=Path, nargs="*", default=[], help="more output roots whose runs to read "
+                        "(e.g. `repro demo --mnist1d`'s, which holds the default draw)")  # fmt: skip
     parser.add_argument("--draws", type=int, nargs="+", default=[42, 1, 2], help="data.generator.seed values")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--no-train", action="store_true", help="only report on the runs already there")
@@ -99,7 +105,7 @@ def main() -> int:
         )
     if not args.no_train:
         train(args.root, args.draws, args.jobs)
-    print(report(args.root, args.draws))
+    print(report([args.root, *args.read], args.draws))
     return 0
 
 

@@ -14,6 +14,7 @@ from analysis.ledger.fields import line_texts, line_values, overlap_note
 from analysis.ledger.variance import why_fixed
 from repro.claims.judgement import headline
 from repro.claims.stats import POWER
+from repro.claims.verdicts import LEVEL
 
 NOT_IN_RUNS = "not in the runs"
 LINE_HEADERS = [
@@ -47,7 +48,7 @@ def ledger_frame(ledger: Ledger) -> pd.DataFrame:
                 "kind": line.claim.kind.name,
                 "column": line.anchor,
                 "cells": "; ".join(f"{'+' if c.sample.coef > 0 else '-'}{c.row} | {c.column}" for c in line.cells),
-                "paper": line.paper.text(),
+                "paper": line.paper.text(signed=line.judge is not LEVEL),
                 **line_values(line),
                 "claim_verdict": claim.verdict,
                 "claim_p": _round(claim.p_value),
