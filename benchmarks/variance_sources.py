@@ -3,11 +3,11 @@
 ledger's intervals cover the run's seed only (initialisation, batch order, augmentation; analysis/ledger/variance.py),
 so this measures what they leave out, and docs/mnist1d.md ("Another data draw") reports it.
 
-It trains sweeps/mnist1d/table6.yaml once per data draw (`--draws`, default 42 = the default data set, 1 and 2) into
-one output root (run ids differ by the draw; the default draw's runs are `repro demo --mnist1d`'s when the root is
-that demo's), locally, up to --jobs runs at once, then prints each claim line's difference and 95% interval per draw
-(the ledger's own computation, analysis/ledger/build.py) and how far each moved from the first draw's: outside its
-interval or not.
+It trains sweeps/mnist1d/table6.yaml (the rows its claims read; `--seeds N`: its first N seeds) once per data draw
+(`--draws`, default 42 = the default data set, 1 and 2) into one output root (run ids differ by the draw; the default
+draw's runs are `repro demo --mnist1d`'s, read with `--read`), locally, up to --jobs runs at once, then prints each
+claim line's difference and 95% interval per draw (the ledger's own computation, analysis/ledger/build.py) and how
+far each moved from the first draw's: outside its interval or not.
 
     python benchmarks/variance_sources.py --root /tmp/mnist1d --jobs 2
     python benchmarks/variance_sources.py --root /tmp/redraw --draws 1 2 --jobs 1     # beside a running demo's root
@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -49,16 +50,24 @@ def draw_overrides(draw: int) -> list[str]:
     return [*RUN_OVERRIDES, f"{DRAW_KEY}={draw}"]
 
 
-def train(root: Path, draws: list[int], jobs: int) -> None:
+def table_spec(seeds: int | None) -> Any:
+    """Table 6's MNIST-1D sweep, kept to the rows its claims read (its first `seeds` seeds when given)."""
     spec = load_specs(SWEEPS, [TABLE])[TABLE]
+    rows = {t.row for claim in load_claims(tables=[TABLE]) for t in claim.terms}
+    spec = spec.select(rows=[row for row in spec.rows if row in rows])
+    return spec.select(seeds=spec.seeds[:seeds]) if seeds else spec
+
+
+def train(root: Path, draws: list[int], jobs: int, seeds: int | None) -> None:
+    spec = table_spec(seeds)
     sweeps = [(spec, None, draw_overrides(d), f"\n== MNIST-1D Table 6, data draw {d} ==") for d in draws]
     trained, failed = run_locally(sweeps, output_root=root, jobs=jobs, threads=1, report=print)
     print(f"trained {len(trained)} run(s); failed or skipped: {len(failed)}")
 
 
-def report(roots: list[Path], draws: list[int]) -> str:
+def report(roots: list[Path], draws: list[int], seeds: int | None) -> str:
     """The ledger's Table 6 lines per draw, from the runs under every root (a run's id does not depend on its root)."""
-    spec = load_specs(SWEEPS, [TABLE])[TABLE]
+    spec = table_spec(seeds)
     claims = load_claims(tables=[TABLE])
     runs = pd.concat([collect_runs(root) for root in roots], ignore_index=True)
     root = roots[0]
@@ -94,6 +103,7 @@ def main() -> int:
                         "(e.g. `repro demo --mnist1d`'s, which holds the default draw)")  # fmt: skip
     parser.add_argument("--draws", type=int, nargs="+", default=[42, 1, 2], help="data.generator.seed values")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--seeds", type=int, help="the sweep's first N seeds only (every draw alike)")
     parser.add_argument("--no-train", action="store_true", help="only report on the runs already there")
     parser.add_argument("--widths", type=float, nargs="+", help="the 1-D CNN's widths (not a config key yet)")
     args = parser.parse_args()
@@ -104,8 +114,8 @@ def main() -> int:
             "measurement runs without it."
         )
     if not args.no_train:
-        train(args.root, args.draws, args.jobs)
-    print(report([args.root, *args.read], args.draws))
+        train(args.root, args.draws, args.jobs, args.seeds)
+    print(report([args.root, *args.read], args.draws, args.seeds))
     return 0
 
 
