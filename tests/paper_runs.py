@@ -20,6 +20,8 @@ import numpy as np
 from analysis.sweeps import planned_runs
 from repo_paths import REPO
 from repro.claims.paper import paper_cells
+from repro.labels.kinds import ClassKind, InstanceKind
+from repro.labels.registry import label_kind
 from repro.labels.trajectory import write_class_trajectory, write_manifest
 from repro.runs.rundir import RunDir
 from repro.sweep.spec.sweep_file import load_sweep
@@ -75,10 +77,16 @@ def fabricate_paper_runs(
                 if accuracy is not None:
                     write_run(root, run, accuracy)
                     written.add(run.run_id)
-            elif run.stage == "fold" and run.config["method"].get("labels") == "class":
+            elif run.stage == "fold" and kind_of(run) is ClassKind:
                 write_class_fold(root, run)
                 written.add(run.run_id)
     return planned
+
+
+def kind_of(run: Any) -> type | None:
+    """The label kind the run's method learns or uses (None: a method without a label parametrisation)."""
+    name = run.config["method"].get("labels")
+    return label_kind(str(name)) if name else None
 
 
 def write_run(root: Path, run: Any, accuracy: float, **summary: Any) -> RunDir:
@@ -94,7 +102,7 @@ def write_run(root: Path, run: Any, accuracy: float, **summary: Any) -> RunDir:
 def noise_fields(run: Any) -> dict[str, float]:
     """A noisy learned-label run's noise-correction summary: the paper's 40% -> 33% at top-1, 90% at top-5."""
     noise = run.config.get("noise") or {}
-    if run.config["method"].get("labels") != "instance" or not noise.get("fraction"):
+    if kind_of(run) is not InstanceKind or not noise.get("fraction"):
         return {}
     shift = SEED_OFFSET.get(run.seed, 0.0) / 100.0
     return {
