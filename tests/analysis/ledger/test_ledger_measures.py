@@ -1,6 +1,7 @@
 """Recorded claims (analysis/ledger/measures.py): the noise-correction rates and label entropies a noisy run's summary
 holds, and the class-label trajectory and per-class meta accuracy its fold runs record, each read from fabricated run
-directories in the layout a run leaves, and judged against the paper's words or number. No training."""
+directories in the layout a run leaves, and judged against the paper's words or number; and what a table's seeds
+redraw, read from its planned configs (analysis/ledger/variance.py). No training."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from scipy import stats
 
 from analysis.collect import collect_runs
 from analysis.ledger.build import build_ledger
+from analysis.ledger.variance import seed_sources
 from paper_runs import write_class_fold
 from repro.claims.load import load_claims
 from repro.claims.verdicts import AT_PAPER_LEVEL, CONSISTENT, OPPOSITE, SIGN_REPRODUCED
@@ -124,3 +126,19 @@ def test_class_smoothing_rising_to_the_end_is_opposite(tmp_path):
     claims = claim(1, "Class smoothing falls from its early level")
     (found,) = build_ledger(collect_runs(tmp_path), {1: Spec(runs)}, claims, output_root=tmp_path).lines
     assert found.ours.diff < 0 and found.verdict is OPPOSITE
+
+
+def test_a_source_tied_to_the_seed_is_redrawn_and_one_left_at_a_value_is_fixed():
+    def noisy(seed: int, noise_seed: int) -> dict:
+        generator = {"seed": 42, "num_samples": 5000, "train_split": 0.8}
+        return {**NOISY, "seed": seed, "noise": {**NOISY["noise"], "seed": noise_seed}, "split": {"seed": 0},
+                "data": {"name": "mnist1d", "generator": generator}}  # fmt: skip
+
+    tied = seed_sources({("Baseline", "MNIST-1D/40%"): [noisy(s, noise_seed=s) for s in range(3)]})
+    assert "noise pattern (noise.seed varies with the seed)" in tied.redrawn
+    assert [source for source, _, _ in tied.fixed] == ["meta split and folds", "MNIST-1D data set"]
+    assert ("MNIST-1D data set", "data.generator.seed=42") in [(s, v) for s, v, _ in tied.fixed]
+    fixed = seed_sources({("Baseline", "MNIST-1D/40%"): [noisy(s, noise_seed=0) for s in range(3)]})
+    assert "noise pattern (noise.seed=0)" in fixed.text() and len(fixed.redrawn) == 1
+    clean = seed_sources({("Baseline", "Digits/SmallCNN"): [{**DIGITS, "split": {"seed": 0}}]})
+    assert [source for source, _, _ in clean.fixed] == ["meta split and folds"]  # no noise, no generated data
