@@ -53,11 +53,14 @@ def build_table(
     extra_overrides: Sequence[str] = (),
     paper_dir: str | Path | None = None,
     by_id: dict[str, dict[str, Any]] | None = None,
+    expanded: list[Any] | None = None,
 ) -> TableResult:
     """One table: the paper's cells, and ours from the sweep's reported runs found in `runs` (the run frame; `by_id`:
-    its rows by run id, analysis.cells.index_runs, when the caller has them already). `scale` and `extra_overrides`
-    must be those the sweep ran with: they are part of the runs' ids."""
-    expanded = planned_runs(spec, output_root=output_root, scale=scale, extra_overrides=extra_overrides)
+    its rows by run id, analysis.cells.index_runs, when the caller has them already; `expanded`: the sweep's planned
+    runs, when the caller expanded it already). `scale` and `extra_overrides` must be those the sweep ran with: they
+    are part of the runs' ids."""
+    if expanded is None:
+        expanded = planned_runs(spec, output_root=output_root, scale=scale, extra_overrides=extra_overrides)
     by_id = by_id if by_id is not None else index_runs(runs)
     reported = cell_runs(expanded, by_id)
     planned = [c.planned for c in reported]

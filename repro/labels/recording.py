@@ -116,6 +116,9 @@ _SUMMARY_KEYS = (
     "noisy_top5_corrected",
     "clean_top1_damaged",
     "label_noise_top1",
+    "label_acc_top5",
+    "clean_label_entropy",
+    "uncorrected_label_entropy",
 )
 
 

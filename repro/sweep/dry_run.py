@@ -1,12 +1,14 @@
-"""What `repro sweep FILE --dry-run` prints beside the plan: the registered stages' dependency graphs (the tuned
-cells', the students'), the GPU-hour estimate (packed runs priced from a measured concurrency), each epoch's price,
-then the stages' prices (the declared preflight, the tuning stages under both strategies); and the check that K
-packed runs fit the GPU, made before anything is submitted (repro/sweep/run.py calls both)."""
+"""What `repro sweep FILE --dry-run` prints beside the plan: the tuned cells' and the students' dependency graphs, the
+GPU-hour estimate (packed runs priced from a measured concurrency), each epoch's price, then the stages' prices (the
+declared preflight, the tuning stages under both strategies) and what the seeds can decide of the table's claims
+(repro/claims/seed_power.py); and the check that K packed runs fit the GPU, made before anything is
+submitted (repro/sweep/run.py calls both)."""
 
 from __future__ import annotations
 
 from typing import Callable
 
+from repro.claims.seed_power import seed_power_text
 from repro.sweep.budget.calibration import load_calibration
 from repro.sweep.budget.costs import plan_estimate, step_kind
 from repro.sweep.budget.epoch_prices import epoch_table
@@ -43,3 +45,5 @@ def report_dry_run(plan: Plan, gpu_model: str | None, report: Callable[[str], No
     report(epoch_table((r.config for r in plan.unique.values()), load_calibration(gpu_model)))
     for text in (text for dry in said for text in dry.prices):  # the declared preflight; tuning: grid beside halving
         report(text)
+    if decidable := seed_power_text(plan):  # what the seeds can decide of the table's claims (repro/claims/)
+        report(decidable)

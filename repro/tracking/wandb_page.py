@@ -30,8 +30,10 @@ NOISE_KEYS = (
     "noisy_top1_given",
     "clean_top1_damaged",
     "label_noise_top1",
+    "label_acc_top5",
     "noisy_label_entropy",
     "clean_label_entropy",
+    "uncorrected_label_entropy",
 )
 RENAMED = {
     "train_acc": "accuracy/train",
