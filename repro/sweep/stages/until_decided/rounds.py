@@ -149,9 +149,8 @@ def _walk(
     raise AssertionError("a walk ends at its last look")
 
 
-def hold_undecided(plan: Plan, walk: Walk) -> tuple[int, int]:
-    """Hold every further round's run that no line needs now (its lines decided, or an earlier look still
-    training); returns (held, let go)."""
+def needed_runs(plan: Plan, walk: Walk) -> set[str]:
+    """The runs the lines need now: each line's cells at the seeds it needs, with what they depend on."""
     reported = reported_runs(plan.runs)
     wanted = [
         reported[(row, column, seed)]
@@ -167,6 +166,13 @@ def hold_undecided(plan: Plan, walk: Walk) -> tuple[int, int]:
         if rid not in needed and rid in plan.unique:
             needed.add(rid)
             todo += list(plan.unique[rid].depends_on)
+    return needed
+
+
+def hold_undecided(plan: Plan, walk: Walk) -> tuple[int, int]:
+    """Hold every further round's run that no line needs now (its lines decided, or an earlier look still
+    training); returns (held, let go)."""
+    needed = needed_runs(plan, walk)
     held = going = 0
     for rid, run in plan.unique.items():
         if not is_round_run(run, walk) or plan.status[rid].state not in SUBMITTABLE:
