@@ -14,13 +14,18 @@ from repro.sweep.stages.until_decided.rounds import Walk, is_round_run
 
 def lines_text(walk: Walk) -> str:
     """The design and each line's state, as printed with the verdicts after each look."""
+    if not walk.lines:
+        return (
+            "Seeds until decided: no seeds are added, as this sweep plans no claim line (its file names no paper "
+            "`table:` with claims in paper_tables/claims.csv, or it plans no column with every cell of one)."
+        )
     rows = []
     for state in walk.lines:
         record = state.record
         interval = f"[{record.low:+.2f}, {record.high:+.2f}]" if record.low is not None else ""
         rows.append([record.claim, record.column, interval, record.text()])
     table = tabulate(rows, headers=["Claim", "Column", "Interval", "Sequential state"], tablefmt="github")
-    return f"Seeds until decided: {walk.text()}.\n{table}" if rows else f"Seeds until decided: {walk.text()}."
+    return f"Seeds until decided: {walk.text()}.\n{table}"
 
 
 def rounds_text(plan: Plan, walk: Walk) -> str:

@@ -40,6 +40,7 @@ class UntilDecidedStage(Stage):
             return None
         looks = Looks(design.looks(len(spec.seeds)), design.spending)
         order = (*spec.seeds, *extras)
+        key = (cell.row, cell.column)
 
         def then(runs: list[PlannedRun]) -> list[PlannedRun]:
             config = next((r.config for r in runs if r.stage in REPORTED and (r.row, r.column) == key), None)
@@ -54,7 +55,6 @@ class UntilDecidedStage(Stage):
                 more += [replace(r, phase=phase_of(round_), share=r.share * share) for r in cell.seed_runs(seed)]
             return runs + more
 
-        key = (cell.row, cell.column)
         return CellRuns(then=then)
 
     def decide(self, plan: Plan, asked: Asked) -> Decision:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Literal
 
 from repro.claims.sequential import DEFAULT_MAX_SEEDS, DEFAULT_SPENDING, SequentialDesign
+from repro.errors import UserError
 from repro.schema import option, schema
 from repro.sweep.spec.model import Scale, SweepSpec
 
@@ -42,6 +43,12 @@ def design_of(spec: SweepSpec, scale: Scale | None) -> SequentialDesign | None:
     asked = scale is not None and scale.until_decided
     if declared is None and not asked:
         return None
+    if len(spec.seeds) < 2:
+        raise UserError(
+            f"{spec.path}: seeds until decided look at the claims after the sweep's own seeds, and an interval needs "
+            f"at least 2 per cell; this sweep runs {len(spec.seeds)} (seeds {list(spec.seeds)}). Select two or more, "
+            "e.g. --seeds 0 1, or leave out --until-decided (and the file's `until_decided:`). Nothing was run."
+        )
     key = declared or UntilDecidedKey()
     max_seeds = scale.max_seeds if scale is not None and scale.max_seeds is not None else key.max_seeds
     return SequentialDesign(max_seeds=max_seeds, per_round=key.per_round, spending=key.spending)

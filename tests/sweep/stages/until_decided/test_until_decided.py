@@ -9,11 +9,13 @@ import textwrap
 import pytest
 
 from presets import QUIET_YAML
+from repo_paths import REPO
 from repro.claims.sequential_record import DECIDED, TRAINING, read_record
 from repro.cli import main
 from repro.errors import UserError
 from repro.runs.rundir import RunDir
-from repro.sweep.run import plan_sweep
+from repro.sweep.executors.slurm import cluster
+from repro.sweep.run import plan_sweep, run_sweep
 from repro.sweep.spec.model import Scale
 from repro.sweep.spec.sweep_file import load_sweep
 from repro.sweep.stages.base import Asked
@@ -151,7 +153,37 @@ def test_max_seeds_goes_with_until_decided_and_the_key_is_checked(sweep, capsys)
     spec, out = sweep
     assert main(["sweep", str(spec.path), "--dry-run", "--max-seeds", "4"]) == 2
     assert "--max-seeds 4" in capsys.readouterr().err
+    assert main(["sweep", str(spec.path), "--dry-run", "--until-decided", "--seeds", "0"]) == 2
+    assert "an interval needs at least 2 per cell" in capsys.readouterr().err
     bad = spec.path.parent / "bad.yaml"
     bad.write_text(textwrap.dedent(SWEEP) + "until_decided: {max_seeds: 1}\n")
     with pytest.raises(UserError, match="until_decided.max_seeds"):
         load_sweep(bad)
+
+
+def test_on_slurm_each_sweep_submits_the_round_the_previous_one_released(sweep, monkeypatch):
+    """SLURM faked (the gate's path: plan, decide, submit what is not held): the first `repro sweep` after the file's
+    seeds submits round 2 of the undecided line's rows only; once those are done and decide it, the next submits
+    nothing."""
+    spec, out = sweep
+    submitted: list[list[str]] = []
+
+    def fake_submit(runs, **kw):
+        submitted.append(sorted(r.run_id for r in runs))
+        return [r.run_id for r in runs]
+
+    monkeypatch.setattr("repro.sweep.executors.slurm.submit.submit_runs", fake_submit)
+    monkeypatch.setattr(cluster, "check_partition", lambda partition: None)
+    monkeypatch.setattr(cluster, "queued_jobs", lambda: {})
+    monkeypatch.setattr(cluster, "finished_states", lambda ids: {})
+    values = {("Baseline", 0): 60.0, ("Baseline", 1): 60.2, ("Ours (setting A)", 0): 80.0,
+              ("Ours (setting A)", 1): 81.0, ("MWNet", 0): 72.0, ("MWNet", 1): 69.0}  # fmt: skip
+    first = plan(spec, out)
+    finish(first, values, out)
+    slurm = dict(output_root=out, executor="slurm", profile=REPO / "slurm/profiles/local.yaml", scale=SCALE)
+    run_sweep(spec.path, **slurm, report=lambda line: None)
+    round2 = sorted(r.run_id for r in first.unique.values() if r.seed == 2 and r.row != "Baseline")
+    assert submitted == [round2]
+    finish(first, {("Ours (setting A)", 2): 82.0, ("MWNet", 2): 72.0}, out)
+    run_sweep(spec.path, **slurm, report=lambda line: None)
+    assert submitted == [round2]  # the line is decided at 3 seeds: round 3 is never submitted
