@@ -10,6 +10,9 @@ import pytest
 
 from presets import QUIET_YAML
 from repo_paths import REPO
+from repro.claims.claim import term_columns
+from repro.claims.load import load_claims
+from repro.claims.sequential import Looks, SequentialDesign
 from repro.claims.sequential_record import DECIDED, TRAINING, read_record
 from repro.cli import main
 from repro.errors import UserError
@@ -19,6 +22,8 @@ from repro.sweep.run import plan_sweep, run_sweep
 from repro.sweep.spec.model import Scale
 from repro.sweep.spec.sweep_file import load_sweep
 from repro.sweep.stages.base import Asked
+from repro.sweep.stages.until_decided.claim_lines import ClaimLine
+from repro.sweep.stages.until_decided.rounds import _walk
 from repro.sweep.sweep_folder import sweep_dir
 
 SWEEP = f"""
@@ -187,3 +192,31 @@ def test_on_slurm_each_sweep_submits_the_round_the_previous_one_released(sweep, 
     finish(first, {("Ours (setting A)", 2): 82.0, ("MWNet", 2): 72.0}, out)
     run_sweep(spec.path, **slurm, report=lambda line: None)
     assert submitted == [round2]  # the line is decided at 3 seeds: round 3 is never submitted
+
+
+def walk_one(table: int, name: str, per_seed: dict[int, list[float]], floor: float):
+    """A line of a claim of the paper (its first column the paper prints) walked through looks at 2, 3, ..., 10
+    seeds; `per_seed[i]`: each term's value at seed i (the claim's terms in order)."""
+    claim = next(c for c in load_claims(tables=[table]) if c.name == name)
+    anchor = claim.paper_lines[0].anchor
+    cells = tuple((t.coef, t.row, column) for t, column in zip(claim.terms, term_columns(claim.terms, anchor)))
+    line = ClaimLine(claim, anchor, cells, claim.paper_difference(anchor))
+    values = {(row, column, s): per_seed[s][i] for s in per_seed for i, (_, row, column) in enumerate(cells)}
+    planned = {(row, column, s) for s in range(10) for _, row, column in cells}
+    design = SequentialDesign(max_seeds=10)
+    return _walk(line, values, planned, tuple(range(10)), Looks(design.looks(2)), floor, design).record
+
+
+def test_a_comparable_claim_stops_when_its_interval_is_inside_the_margin():
+    name = "Ours (Instance) ≈ Label Smoothing"  # margin 0.5 points; the paper's spread decides it within 9 seeds
+    level = walk_one(8, name, {0: [95.00, 95.01], 1: [95.20, 95.20]}, 0.01)
+    assert (level.state, level.seeds, level.verdict) == (DECIDED, 2, "equivalent within the margin")
+    apart = walk_one(8, name, {0: [95.0, 94.0], 1: [95.0, 95.8]}, 0.01)  # contrasts +1.0, -0.8: not yet either way
+    assert (apart.state, apart.seeds) == (TRAINING, 3)
+
+
+def test_an_interaction_stops_on_its_difference_of_differences():
+    name = "Instance gain: ResNet18 > VGG16"  # + Ours R18 - Base R18 - Ours VGG + Base VGG
+    clear = {s: [80.0 + s, 70.0 + s, 72.0 + s, 70.0 + s] for s in (0, 1)}  # 10 - 2 = 8 points at both seeds
+    record = walk_one(1, name, clear, 0.01)
+    assert record.state == DECIDED and record.seeds == 2 and record.low > 0
