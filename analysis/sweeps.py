@@ -21,7 +21,7 @@ from repro.errors import UserError
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.spec.model import STAGES, PlannedRun, Scale, SweepSpec
 from repro.sweep.spec.sweep_file import load_sweep
-from repro.sweep.sweep_folder import last_selection
+from repro.sweep.sweep_folder import last_selection, sweep_dir
 
 __all__ = [
     "STAGES",
@@ -34,6 +34,7 @@ __all__ = [
     "load_specs",
     "planned_runs",
     "run_locally",
+    "sweep_folder",
 ]
 
 _TABLE_FILE = re.compile(r"^table(\d+)\.ya?ml$")
@@ -96,6 +97,13 @@ def last_sweep_options(output_root: str | Path, spec: Any) -> tuple[Scale | None
         return None, []
     scale = Scale(**selection["scale"]) if selection.get("scale") else None
     return scale, list(selection.get("extra_overrides") or [])
+
+
+def sweep_folder(output_root: str | Path, spec: Any) -> Path | None:
+    """Where `repro sweep` keeps this sweep's records in `output_root` (<output_root>/sweeps/<name>/); None for a
+    stand-in without a name."""
+    name = getattr(spec, "name", None)
+    return sweep_dir(output_root, name) if name else None
 
 
 def planned_runs(

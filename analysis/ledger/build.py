@@ -22,12 +22,13 @@ from analysis.cells import REPORTED_STAGES, index_runs
 from analysis.ledger.likeness import line_notes
 from analysis.ledger.measures import measure
 from analysis.ledger.variance import SeedSources, seed_sources
-from analysis.sweeps import planned_runs
+from analysis.sweeps import planned_runs, sweep_folder
 from analysis.tables.build import NOT_STARTED, build_table, expansion_options, paper_or_empty
 from analysis.tables.model import TableResult
 from repro.claims.claim import Claim, term_columns
 from repro.claims.judgement import ClaimJudgement, Line, LineCell, choose_designs, judge_claims
 from repro.claims.seed_power import one_image
+from repro.claims.sequential_record import read_record
 from repro.claims.stats import CellSample, Design
 
 
@@ -49,6 +50,8 @@ class Ledger:
     designs: dict[int, tuple[Design, str]] = field(default_factory=dict)  # per table, its design and the measured why
     seeds: dict[int, SeedSources] = field(default_factory=dict)  # per table, what its seeds redraw
     claims: list[ClaimJudgement] = field(default_factory=list)
+    sequential: dict[int, str] = field(default_factory=dict)  # per table whose sweep added seeds until decided: how
+    line_sequential: dict[tuple[int, str, str], str] = field(default_factory=dict)  # (table, claim, column) -> state
 
 
 def build_ledger(
@@ -103,12 +106,27 @@ def build_ledger(
             found, missing = table.claim_lines(claim)
             lines += found
             ledger.missing += missing
+        _sequential(ledger, number, sweep_folder(output_root, spec), lines)
         if lines:
             ledger.designs[number] = choose_designs(lines)
             ledger.seeds[number] = seed_sources(table.configs_by_cell())
         ledger.lines += lines
     ledger.claims = judge_claims(ledger.lines)
     return ledger
+
+
+def _sequential(ledger: Ledger, number: int, folder: Path | None, lines: list[Line]) -> None:
+    """What the table's `repro sweep --until-decided` decided of each line (its sweep folder's record): at which
+    seeds, by which design; said on the line (its notes) and under the table."""
+    design, records = read_record(folder) if folder is not None else ("", {})
+    if not design:
+        return
+    ledger.sequential[number] = design
+    for line in lines:
+        record = records.get((number, line.claim.name, line.anchor))
+        if record is not None:
+            ledger.line_sequential[(number, line.claim.name, line.anchor)] = record.text()
+            line.notes.append(record.text())
 
 
 @dataclass

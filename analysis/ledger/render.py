@@ -55,6 +55,7 @@ def ledger_frame(ledger: Ledger) -> pd.DataFrame:
                 "claim_p_holm": _round(claim.p_adjusted),
                 "claim_holds_after_holm": "" if claim.holds is None else claim.holds,
                 "seeds_redraw": ledger.seeds[line.claim.table].text() if line.claim.table in ledger.seeds else "",
+                "sequential": ledger.line_sequential.get((line.claim.table, line.claim.name, line.anchor), ""),
                 "says": line.claim.says,
                 "missing": "",
             }
@@ -120,6 +121,8 @@ def table_lines(ledger: Ledger) -> list[str]:
         design, why = ledger.designs.get(number, (None, ""))
         seeds = ledger.seeds.get(number)
         parts = [f"intervals {design} ({why})" if design else "", seeds.text() if seeds else ""]
+        if number in ledger.sequential:  # `repro sweep --until-decided` added seeds where lines were undecided
+            parts.append(f"seeds added until decided, {ledger.sequential[number]} (docs/sequential-seeds.md)")
         out.append(f"- Table {number}: " + "; ".join(p for p in parts if p))
     return out
 

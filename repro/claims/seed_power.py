@@ -33,6 +33,7 @@ class PlannedCell(Protocol):
 class SweepSpecLike(Protocol):
     table: int | None
     metric: str
+    seeds: list[int]
 
 
 class PlanLike(Protocol):
@@ -60,7 +61,7 @@ def seed_power_text(plan: PlanLike, claims: Sequence[Claim] | None = None) -> st
     for run in plan.runs:
         configs.setdefault((run.row, run.column), run.config)
         seeds.add(run.seed)
-    n = len(seeds)
+    n = len(getattr(plan.spec, "seeds", None) or seeds)  # the sweep's own seeds (not a stage's further rounds)
     percent = "acc" in str(getattr(plan.spec, "metric", ""))
     rows, absent, recorded = [], [], []
     for claim in claims:

@@ -39,6 +39,8 @@ def remember_selection(folder: Path, spec: SweepSpec, scale: Scale | None, extra
                 "test_subset": scale.test_subset,
                 "tune_strategy": scale.tune_strategy,
                 "tune_seeds": scale.tune_seeds,
+                "until_decided": scale.until_decided,
+                "max_seeds": scale.max_seeds,
             },
             "extra_overrides": list(extra),
         },

@@ -26,7 +26,8 @@ METRICS = ("final_test_acc", "test_acc_at_best_val", "final_val_acc", "best_val_
 class Scale:
     """How much of a table a sweep spends: fewer epochs, a stratified subset of the train / test data (demo, tests),
     or the strategy of every tuning stage (`--tune-strategy halving`: successive halving instead of the full grid;
-    the tuning stage reads it, repro/sweep/stages/tune/). It travels with every expansion of the sweep (its
+    the tuning stage reads it, repro/sweep/stages/tune/), or further seeds where a claim is undecided
+    (`--until-decided`, repro/sweep/stages/until_decided/). It travels with every expansion of the sweep (its
     teachers', `repro sweep status`'s, `repro tables`', through selection.json), as the runs' ids depend on it."""
 
     epochs: int | None = None
@@ -34,6 +35,10 @@ class Scale:
     test_subset: int | None = None
     tune_strategy: str | None = None  # the strategy of the stages that pin none (None: the grid)
     tune_seeds: int | None = None  # None: each tuning stage's own seeds; N: its first N (`repro demo --quick`: 1)
+    # `--until-decided [--max-seeds N]`: further seeds in rounds where a claim is undecided (the stage that reads it,
+    # repro/sweep/stages/until_decided/, plans them; no run's id changes)
+    until_decided: bool = False
+    max_seeds: int | None = None  # None: the sweep file's `until_decided.max_seeds`, else its default
 
     def overrides(self) -> list[str]:
         keys = (("optim.epochs", self.epochs), ("data.subset", self.subset), ("data.test_subset", self.test_subset))

@@ -25,6 +25,8 @@ STAGES: dict[str, str | type[Stage]] = {
     "gate": "repro.sweep.stages.gate.stage:GateStage",
     "estimated_t": "repro.sweep.stages.estimated_t.stage:EstimatedTStage",  # after the gate: it holds what is left
     "learn": "repro.sweep.stages.learn.stage:LearnStage",
+    # last: its further seeds are planned as every other stage plans a seed, and held after the others decided
+    "until_decided": "repro.sweep.stages.until_decided.stage:UntilDecidedStage",
 }
 
 

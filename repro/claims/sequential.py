@@ -1,0 +1,233 @@
+"""Group-sequential seeds: when a claim's line may look at its runs after each round of seeds and stop, the error
+rate is held over all its looks. `repro sweep FILE --until-decided` (repro/sweep/stages/until_decided/) adds seeds in
+rounds to the lines the file's seeds left undecided; this module is the design it stops by, so the sweep, its dry
+run and the ledger state one design.
+
+The design (Jennison and Turnbull's repeated confidence intervals, with Lan and DeMets' alpha spending):
+
+- looks at n_1 < n_2 < ... < n_K seeds per cell: n_1 the seeds a sweep starts with, then `per_round` more per round,
+  up to `max_seeds`; information fraction t_k = n_k / n_K;
+- the two-sided level (5%; a comparable claim's 10%, its two one-sided 5% tests) is spent over the looks by the
+  spending function, Pocock-type `alpha * ln(1 + (e - 1) t)` (the default: about the same level at every look, so a
+  large gain stops at the first) or O'Brien-Fleming-type `2 - 2 Phi(z_(alpha/2) / sqrt(t))` (almost nothing early,
+  almost the fixed-sample level at the last);
+- the boundaries c_k are on the paired t statistics themselves, calibrated once by simulating them under no effect
+  (`t_boundaries`): with 2-10 seeds the t statistics' few degrees of freedom make the usual normal boundaries, taken
+  to each look's t quantile, let through more than the level (docs/sequential-seeds.md);
+- at look k the line's interval is its paired estimate ± c_k x se (a repeated confidence interval);
+- a directional line (a gain, an interaction's difference of differences) stops when that interval excludes 0 (its
+  sign is decided, either way) or excludes the paper's contrast (the paper's size is ruled out); a comparable line
+  stops when its interval lies inside ± margin (equivalent) or wholly beyond it (not equivalent). A line that has
+  not stopped by n_K is undecided there.
+
+As the intervals cover the true contrast at every look at once with probability 1 - alpha, every decision they make
+is wrong with probability at most alpha (per side alpha / 2), however many looks were taken.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Callable
+
+import numpy as np
+from scipy import stats
+
+from repro.claims.stats import ALPHA
+from repro.claims.verdicts import (
+    CONSISTENT,
+    EQUIVALENT,
+    INCONCLUSIVE,
+    LARGER,
+    NOT_EQUIVALENT,
+    NOT_REPRODUCED,
+    NOT_SHOWN_EQUIVALENT,
+    NOT_SIGNIFICANT,
+    OPPOSITE,
+    SIGN_REPRODUCED,
+    SMALLER,
+    Verdict,
+)
+
+SPENDING_NAMES = ("pocock", "obrien_fleming")
+DEFAULT_SPENDING = "pocock"
+DEFAULT_MAX_SEEDS = 10
+CALIBRATION_DRAWS = 200_000  # null paths the t boundaries are calibrated on
+CALIBRATION_SEED = 20_240_601  # fixed: every plan, dry run and ledger states the same boundaries
+
+
+def pocock_spent(t: float, alpha: float) -> float:
+    """Lan-DeMets' Pocock-type spending: alpha x ln(1 + (e - 1) t)."""
+    return alpha * math.log(1.0 + (math.e - 1.0) * t)
+
+
+def obrien_fleming_spent(t: float, alpha: float) -> float:
+    """Lan-DeMets' O'Brien-Fleming-type spending: 2 - 2 Phi(z_(alpha/2) / sqrt(t))."""
+    return float(2.0 - 2.0 * stats.norm.cdf(stats.norm.ppf(1.0 - alpha / 2.0) / math.sqrt(t)))
+
+
+SPENDING: dict[str, tuple[Callable[[float, float], float], str]] = {
+    "pocock": (pocock_spent, "Lan-DeMets Pocock-type spending, alpha x ln(1 + (e - 1) t)"),
+    "obrien_fleming": (obrien_fleming_spent, "Lan-DeMets O'Brien-Fleming-type spending, 2 - 2 Phi(z / sqrt(t))"),
+}
+
+
+@lru_cache(maxsize=64)
+def t_boundaries(seeds: tuple[int, ...], alpha: float, spending: str) -> tuple[float, ...]:
+    """Two-sided boundaries c_1..c_K on the paired t statistics at `seeds` per cell: under no effect, the chance a
+    path first crosses at look k (|T_j| < c_j before it, |T_k| >= c_k) is the level the spending function spends
+    between looks k-1 and k. T_k is scale-free, so one simulation of normal seed-to-seed contrasts (CALIBRATION_DRAWS
+    paths, a fixed seed) calibrates it for every spread; its error on the level is about
+    sqrt(alpha / CALIBRATION_DRAWS)."""
+    spent_at, _ = SPENDING[spending]
+    spent = [spent_at(n / seeds[-1], alpha) for n in seeds]
+    rng = np.random.default_rng(CALIBRATION_SEED)
+    values = rng.standard_normal((CALIBRATION_DRAWS, seeds[-1]))
+    stats_at = [np.abs(t_statistic(values[:, :n])) for n in seeds]
+    going = np.ones(CALIBRATION_DRAWS, dtype=bool)
+    bounds = []
+    for k, t_abs in enumerate(stats_at):
+        step = spent[k] - (spent[k - 1] if k else 0.0)
+        exits = int(round(step * CALIBRATION_DRAWS))
+        live = np.sort(t_abs[going])[::-1]
+        c = float(live[exits - 1]) if 0 < exits <= live.size else math.inf
+        bounds.append(c)
+        going &= t_abs < c
+    return tuple(bounds)
+
+
+def t_statistic(values: np.ndarray) -> np.ndarray:
+    """The paired t statistic of each row of per-seed contrasts (mean / (sd / sqrt(n)))."""
+    n = values.shape[-1]
+    return values.mean(axis=-1) / (values.std(axis=-1, ddof=1) / math.sqrt(n))
+
+
+@dataclass(frozen=True)
+class SequentialDesign:
+    """How a sweep adds seeds where a claim is undecided: at most `max_seeds` per cell, `per_round` more a round,
+    the level spent by `spending` (one of SPENDING_NAMES)."""
+
+    max_seeds: int = DEFAULT_MAX_SEEDS
+    per_round: int = 1
+    spending: str = DEFAULT_SPENDING
+
+    def looks(self, first: int) -> tuple[int, ...]:
+        """The seeds per cell at each look, from the `first` a sweep starts with (one look where that is already
+        `max_seeds` or more)."""
+        if first >= self.max_seeds:
+            return (first,)
+        found = list(range(first, self.max_seeds, self.per_round))
+        return (*found, self.max_seeds)
+
+    def text(self, first: int) -> str:
+        """The design in one sentence (printed with the verdicts, and in the ledger)."""
+        looks = self.looks(first)
+        _, words = SPENDING[self.spending]
+        return (
+            f"group-sequential: {len(looks)} look(s) at {', '.join(map(str, looks))} seeds per cell, repeated "
+            f"confidence intervals at a two-sided {ALPHA:.0%} (comparable claims: {2 * ALPHA:.0%}, two one-sided "
+            f"{ALPHA:.0%} tests) held over all looks by {words}, t = seeds / {looks[-1]}; a gain or interaction "
+            "stops when its interval excludes 0 or the paper's contrast, a comparable claim when its interval is "
+            "inside or wholly beyond the margin"
+        )
+
+
+@dataclass(frozen=True)
+class Looks:
+    """One design's looks at the seeds a sweep started with (the seeds per cell at each) and its spending."""
+
+    seeds: tuple[int, ...]
+    spending: str = DEFAULT_SPENDING
+
+    def multiplier(self, look: int, alpha: float) -> float:
+        """The half-width of look `look`'s interval (0-based) in standard errors, for a line of level `alpha`."""
+        return t_boundaries(self.seeds, alpha, self.spending)[look]
+
+    def look_of(self, seeds: int) -> int | None:
+        """Which look (0-based) `seeds` per cell is, or None."""
+        return self.seeds.index(seeds) if seeds in self.seeds else None
+
+
+def directional_stop(diff: np.ndarray, se: np.ndarray, dof: np.ndarray, half: float, paper: float | None) -> np.ndarray:
+    """Whether a directional line stops (vectorised): its interval diff ± half x se excludes 0 or the paper's
+    contrast."""
+    low, high = diff - half * se, diff + half * se
+    stop = (low > 0.0) | (high < 0.0)
+    if paper is not None:
+        stop |= (low > paper) | (high < paper)
+    return stop & np.isfinite(se) & (dof > 0)
+
+
+def equivalence_stop(diff: np.ndarray, se: np.ndarray, dof: np.ndarray, half: float, margin: float) -> np.ndarray:
+    """Whether a comparable line stops (vectorised): its interval inside ± margin, or wholly beyond it."""
+    low, high = diff - half * se, diff + half * se
+    inside = (low > -margin) & (high < margin)
+    beyond = (low >= margin) | (high <= -margin)
+    return (inside | beyond) & np.isfinite(se) & (dof > 0)
+
+
+def line_alpha(equivalence: bool) -> float:
+    """The two-sided level a line's intervals keep over all looks (an equivalence: its two one-sided tests')."""
+    return 2.0 * ALPHA if equivalence else ALPHA
+
+
+def paired_statistics(values: np.ndarray, floor: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row of per-seed contrasts `values` (draws x seeds): the paired design's mean, se (the sd at least
+    `floor`) and degrees of freedom, as repro/claims/stats.py's paired_estimate computes them one at a time."""
+    n = values.shape[-1]
+    mean = values.mean(axis=-1)
+    sd = values.std(axis=-1, ddof=1) if n > 1 else np.full(mean.shape, math.nan)
+    se = np.maximum(sd, floor) / math.sqrt(n)
+    return mean, se, np.full(mean.shape, n - 1.0)
+
+
+def stop_probabilities(
+    looks: Looks,
+    effect: float,
+    sd: float,
+    floor: float,
+    *,
+    paper: float | None,
+    margin: float | None,
+    draws: int = 4000,
+    seed: int = 0,
+) -> tuple[float, ...]:
+    """P(the line is still undecided after look k), k = 1..K-1 (the chance each further round is needed), when its
+    per-seed contrast is normal with mean `effect` and standard deviation `sd` (a simulation with a fixed seed,
+    so a plan is priced the same every time)."""
+    rng = np.random.default_rng(seed)
+    values = rng.normal(effect, max(sd, floor), size=(draws, looks.seeds[-1]))
+    going = np.ones(draws, dtype=bool)
+    alpha = line_alpha(margin is not None)
+    left = []
+    for k, n in enumerate(looks.seeds[:-1]):
+        diff, se, dof = paired_statistics(values[:, :n], floor)
+        half = looks.multiplier(k, alpha)
+        if margin is None:
+            going &= ~directional_stop(diff, se, dof, half, paper)
+        else:
+            going &= ~equivalence_stop(diff, se, dof, half, margin)
+        left.append(float(going.mean()))
+    return tuple(left)
+
+
+def sequential_verdict(low: float, high: float, paper: float | None, side: int, margin: float | None) -> Verdict:
+    """What a line's repeated confidence interval [low, high] says where it stopped (or at its last look), in the
+    ledger's words (repro/claims/verdicts.py): a gain's or interaction's sign, size against the paper's, or the
+    paper's contrast ruled out; a comparable claim's equivalence."""
+    if margin is not None:
+        if -margin < low and high < margin:
+            return EQUIVALENT
+        return NOT_EQUIVALENT if low >= margin or high <= -margin else NOT_SHOWN_EQUIVALENT
+    if (low > 0.0 and side > 0) or (high < 0.0 and side < 0):
+        if paper is None:
+            return SIGN_REPRODUCED
+        if low <= paper <= high:
+            return CONSISTENT
+        return SMALLER if abs((low + high) / 2) < abs(paper) else LARGER
+    if low > 0.0 or high < 0.0:
+        return OPPOSITE
+    if paper is not None and not low <= paper <= high:
+        return NOT_REPRODUCED
+    return INCONCLUSIVE if paper is not None else NOT_SIGNIFICANT

@@ -1,0 +1,85 @@
+"""Seeds where a claim is undecided (`until_decided:`, `repro sweep FILE --until-decided`) as a registered stage
+(repro/sweep/stages/base.py): its key (until_decided_spec.py); the further rounds of seeds planned for the cells of
+the claim lines the paper's spread says are decidable within the most seeds, each run priced at its round's chance
+of being needed (pricing.py); its decision on a plan, holding each round's runs no undecided line needs (rounds.py),
+recorded in the sweep folder for the ledger; its report and its dry-run prices (render.py, pricing.py).
+
+Locally, a sweep trains its seeds, decides, trains the round it let go, and so on in one command
+(repro/sweep/run.py's rounds); on SLURM each `repro sweep` submits the round the previous one's runs released."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from repro.claims.sequential import Looks
+from repro.claims.sequential_record import write_record
+from repro.sweep.spec.model import PlannedRun
+from repro.sweep.stages.base import Asked, Cell, CellRuns, Decision, DryRun, Plan, Stage
+from repro.sweep.stages.until_decided.claim_lines import REPORTED, claim_lines, floor_of
+from repro.sweep.stages.until_decided.pricing import cell_chance, line_chances, price_text
+from repro.sweep.stages.until_decided.render import lines_text, rounds_text
+from repro.sweep.stages.until_decided.rounds import hold_undecided, phase_of, round_of, walk_lines
+from repro.sweep.stages.until_decided.until_decided_spec import KEY, UntilDecidedKey, design_of, further_seeds
+from repro.sweep.sweep_folder import sweep_dir
+
+
+class UntilDecidedStage(Stage):
+    key = KEY
+    Spec = UntilDecidedKey
+
+    def plan_cell(self, cell: Cell) -> CellRuns | None:
+        """A cell some decidable claim line compares: its further seeds' runs (and what they depend on: folds,
+        tuning, teachers, as the cell's stages plan a seed), after its own, each round's phase and chance."""
+        spec = cell.spec
+        design = design_of(spec, cell.scale)
+        if design is None:
+            return None
+        extras = further_seeds(spec, design)
+        lines = [line for line in claim_lines(spec) if (cell.row, cell.column) in {(r, c) for _, r, c in line.cells}]
+        if not extras or not lines:
+            return None
+        looks = Looks(design.looks(len(spec.seeds)), design.spending)
+        order = (*spec.seeds, *extras)
+        key = (cell.row, cell.column)
+
+        def then(runs: list[PlannedRun]) -> list[PlannedRun]:
+            config = next((r.config for r in runs if r.stage in REPORTED and (r.row, r.column) == key), None)
+            floor = floor_of(spec, config)
+            chances = [line_chances(line, looks, floor) for line in lines if line.decidable(floor, design)[0]]
+            if not chances:
+                return runs
+            more = []
+            for seed in extras:
+                round_ = round_of(order, looks, seed) or 2
+                share = cell_chance(chances, round_)
+                more += [replace(r, phase=phase_of(round_), share=r.share * share) for r in cell.seed_runs(seed)]
+            return runs + more
+
+        return CellRuns(then=then)
+
+    def decide(self, plan: Plan, asked: Asked) -> Decision:
+        """Each line walked through the looks on the runs done; the rounds no undecided line needs held; with
+        `asked.record`, each line's state kept in the sweep folder (sequential.json) for the ledger."""
+        design = design_of(plan.spec, plan.scale)
+        if design is None:
+            return Decision()
+        walk = walk_lines(plan, design)
+        hold_undecided(plan, walk)
+        if asked.record:
+            write_record(sweep_dir(plan.output_root, plan.spec.name), walk.text(), [s.record for s in walk.lines])
+        return Decision((lines_text(walk),))
+
+    def report(self, plan: Plan) -> list[str]:
+        """The rounds of further seeds and their runs' states (`repro sweep status`)."""
+        design = design_of(plan.spec, plan.scale)
+        if design is None:
+            return []
+        text = rounds_text(plan, walk_lines(plan, design))
+        return [text] if text else []
+
+    def dry_run(self, plan: Plan, gpu_model: str | None) -> DryRun:
+        """The expected and worst-case added GPU-hours of the further rounds, and the design."""
+        design = design_of(plan.spec, plan.scale)
+        if design is None:
+            return DryRun()
+        return DryRun(prices=(price_text(plan, walk_lines(plan, design), gpu_model),))

@@ -1,0 +1,60 @@
+"""The `until_decided:` key of a sweep file, the same as `repro sweep FILE --until-decided [--max-seeds N]`: after the
+file's seeds, each claim line still undecided gets more seeds, in rounds, for exactly the cells it compares, by the
+group-sequential design of repro/claims/sequential.py.
+
+    until_decided:
+      max_seeds: 10            # at most this many seeds per cell (the command line's --max-seeds wins)
+      per_round: 1             # seeds added per round
+      spending: pocock         # or obrien_fleming: how the 5% is spent over the looks
+
+The further seeds are the whole numbers after the largest seed the sweep runs (seeds [0, 1, 2] go on with 3, 4, ...),
+so a sweep of `--seeds 0 1` and one of the file's [0, 1, 2] add the same runs.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from repro.claims.sequential import DEFAULT_MAX_SEEDS, DEFAULT_SPENDING, SequentialDesign
+from repro.errors import UserError
+from repro.schema import option, schema
+from repro.sweep.spec.model import Scale, SweepSpec
+
+KEY = "until_decided"  # the stage's key in a sweep file (repro/sweep/stages/until_decided/stage.py)
+
+
+@schema
+class UntilDecidedKey:
+    """`until_decided:` (repro/sweep/stages/until_decided/): how far and how a table adds seeds to undecided claims."""
+
+    max_seeds: int = option(default=DEFAULT_MAX_SEEDS, ge=2, why="at most this many seeds per cell")
+    per_round: int = option(default=1, ge=1, why="the seeds added to an undecided line's cells per round")
+    spending: Literal["pocock", "obrien_fleming"] = option(
+        default=DEFAULT_SPENDING,
+        why="how the level is spent over the looks (Lan-DeMets): pocock (a large effect stops at the first look) "
+        "or obrien_fleming (almost nothing early, almost the fixed-sample level at the last)",
+    )
+
+
+def design_of(spec: SweepSpec, scale: Scale | None) -> SequentialDesign | None:
+    """The sweep's design: its file's key, or `--until-decided` (the default design), `--max-seeds` over either;
+    None: the sweep adds no seeds."""
+    declared = spec.stage_settings.get(KEY)
+    asked = scale is not None and scale.until_decided
+    if declared is None and not asked:
+        return None
+    if len(spec.seeds) < 2:
+        raise UserError(
+            f"{spec.path}: seeds until decided look at the claims after the sweep's own seeds, and an interval needs "
+            f"at least 2 per cell; this sweep runs {len(spec.seeds)} (seeds {list(spec.seeds)}). Select two or more, "
+            "e.g. --seeds 0 1, or leave out --until-decided (and the file's `until_decided:`). Nothing was run."
+        )
+    key = declared or UntilDecidedKey()
+    max_seeds = scale.max_seeds if scale is not None and scale.max_seeds is not None else key.max_seeds
+    return SequentialDesign(max_seeds=max_seeds, per_round=key.per_round, spending=key.spending)
+
+
+def further_seeds(spec: SweepSpec, design: SequentialDesign) -> list[int]:
+    """The seeds after the sweep's, in the order they are added (none where it runs `max_seeds` or more)."""
+    start = max(spec.seeds) + 1
+    return list(range(start, start + max(0, design.max_seeds - len(spec.seeds))))

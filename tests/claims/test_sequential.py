@@ -1,0 +1,81 @@
+"""The group-sequential design of repro/claims/sequential.py: its looks, its verdicts, and (a simulation under no
+effect, vectorised) that its repeated confidence intervals keep the stated error over all looks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from repro.claims.sequential import (
+    SPENDING_NAMES,
+    Looks,
+    SequentialDesign,
+    directional_stop,
+    equivalence_stop,
+    line_alpha,
+    paired_statistics,
+    sequential_verdict,
+    stop_probabilities,
+)
+from repro.claims.stats import ALPHA
+from repro.claims.verdicts import CONSISTENT, EQUIVALENT, INCONCLUSIVE, NOT_REPRODUCED, OPPOSITE, SMALLER
+
+DRAWS = 10_000
+TOLERANCE = 3 * np.sqrt(ALPHA * (1 - ALPHA) / DRAWS)  # three Monte Carlo standard errors at the stated level
+
+
+def wrong_decisions(looks: Looks, *, margin: float | None, effect: float, seed: int) -> float:
+    """The share of DRAWS simulated lines (normal per-seed contrasts, sd 1) the design decides wrongly: a sign where
+    the true contrast is 0, or equivalence where it sits on the margin."""
+    values = np.random.default_rng(seed).normal(effect, 1.0, size=(DRAWS, looks.seeds[-1]))
+    stopped = np.zeros(DRAWS, dtype=bool)
+    wrong = np.zeros(DRAWS, dtype=bool)
+    alpha = line_alpha(margin is not None)
+    for k, n in enumerate(looks.seeds):
+        diff, se, dof = paired_statistics(values[:, :n], 1e-9)
+        half = looks.multiplier(k, alpha)
+        low, high = diff - half * se, diff + half * se
+        if margin is None:
+            stop = directional_stop(diff, se, dof, half, None)
+            bad = (low > 0) | (high < 0)
+        else:
+            stop = equivalence_stop(diff, se, dof, half, margin)
+            bad = (low > -margin) & (high < margin)
+        wrong |= bad & ~stopped
+        stopped |= stop
+    return float(wrong.mean())
+
+
+@pytest.mark.parametrize("spending", SPENDING_NAMES)
+@pytest.mark.parametrize("seeds", [(2, 3, 4), tuple(range(2, 11)), (3, 5, 7, 9, 10)])
+def test_the_false_positive_rate_stays_at_the_stated_level_over_all_looks(spending, seeds):
+    looks = Looks(seeds, spending)
+    sign = wrong_decisions(looks, margin=None, effect=0.0, seed=1)
+    assert sign <= ALPHA + TOLERANCE
+    assert sign >= ALPHA - 2 * TOLERANCE  # the level is spent, not wasted: the boundaries are not merely wide
+    equivalent = wrong_decisions(looks, margin=1.0, effect=1.0, seed=2)  # on the margin: equivalence is false
+    assert equivalent <= ALPHA + TOLERANCE
+
+
+def test_looks_run_from_the_sweeps_seeds_to_the_most_in_rounds():
+    assert SequentialDesign(max_seeds=4).looks(2) == (2, 3, 4)
+    assert SequentialDesign(max_seeds=10, per_round=3).looks(2) == (2, 5, 8, 10)
+    assert SequentialDesign(max_seeds=3).looks(3) == (3,)
+    assert "Pocock-type" in SequentialDesign().text(2) and "3 look(s)" in SequentialDesign(max_seeds=4).text(2)
+
+
+def test_a_large_effect_stops_at_the_first_look_and_a_null_one_rarely_does():
+    looks = Looks((2, 3, 4))
+    clear = stop_probabilities(looks, 20.0, 0.5, 0.01, paper=20.0, margin=None)
+    assert clear[0] < 0.05  # a 20-point gain with a 0.5-point spread: decided at 2 seeds almost always
+    null = stop_probabilities(looks, 0.0, 1.0, 0.01, paper=5.0, margin=None)
+    assert null[0] > 0.5 and null[1] <= null[0]  # undecided chances fall from look to look
+
+
+def test_the_verdict_at_a_look_reads_its_interval():
+    assert sequential_verdict(1.0, 3.0, 2.0, 1, None) is CONSISTENT
+    assert sequential_verdict(0.5, 1.0, 2.0, 1, None) is SMALLER
+    assert sequential_verdict(-1.0, 1.0, 2.0, 1, None) is NOT_REPRODUCED
+    assert sequential_verdict(-1.0, 3.0, 2.0, 1, None) is INCONCLUSIVE
+    assert sequential_verdict(-3.0, -1.0, 2.0, 1, None) is OPPOSITE
+    assert sequential_verdict(-0.4, 0.4, None, 1, 0.5) is EQUIVALENT
