@@ -168,3 +168,11 @@ def test_a_mentor_run_resumes_exactly(tmp_path):
         a, b = records.load_mentor(whole.run_dir, curriculum), records.load_mentor(resumed, curriculum)
         assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
     assert json.loads(records.record_file(whole.run_dir.path).read_text())["run"] == whole.run_dir.run_id
+
+
+def test_a_mentor_run_whose_dump_fills_no_mentor_batch_is_refused_before_it_trains(tmp_path, capsys):
+    tiny_dump = ["method.dump_fraction=0.01", "method.mentor_batch_size=32"]
+    code = main(["train", *MENTOR, *tiny_dump, f"output_root={tmp_path}"])
+    err = capsys.readouterr().err
+    assert code == 2 and "fewer than one mini-batch" in err and "Traceback" not in err
+    assert not any(p.name == "checkpoint.pt" for p in tmp_path.rglob("*"))

@@ -22,9 +22,10 @@ import torch.nn.functional as F
 from omegaconf import DictConfig, OmegaConf
 from torch import Tensor
 
+from repro.errors import UserError
 from repro.methods.base import Method, StepOutput, optimizer_step
 from repro.methods.mentornet import records
-from repro.methods.mentornet.curricula import Dump, dd_data, pd_data
+from repro.methods.mentornet.curricula import TRAIN_SHARE, Dump, dd_data, pd_data
 from repro.methods.mentornet.trainer import MentorRecipe, train_mentor
 from repro.methods.mentornet.weighting import epoch_percentage
 from repro.schema import option, schema
@@ -40,6 +41,18 @@ def dump_samples(train_idx: Tensor, fraction: float, seed: int) -> Tensor:
     count = max(1, round(fraction * int(train_idx.numel())))
     generator = torch.Generator().manual_seed(seed + DUMP_SEED_OFFSET)
     return train_idx[torch.randperm(int(train_idx.numel()), generator=generator)[:count]].sort().values
+
+
+def check_dump_size(rows: int, batch: int) -> None:
+    """Refuse, before the StudentNet trains, a dump whose DD training rows (80% of it) fill no mentor batch."""
+    train_rows = int(rows * TRAIN_SHARE)
+    if train_rows < batch:
+        raise UserError(
+            f"The mentor run would dump at most {rows} rows (method.dump_fraction of the training samples, once per "
+            f"epoch), {train_rows} of them to train the DD mentor on, fewer than one mini-batch of "
+            f"method.mentor_batch_size={batch}. Raise method.dump_fraction, train more epochs or samples, or lower "
+            "method.mentor_batch_size."
+        )
 
 
 class MentorRun(Method):
@@ -68,6 +81,7 @@ class MentorRun(Method):
         o = self.options
         self.samples = dump_samples(exp.train_idx, float(o.dump_fraction), int(exp.cfg.seed))
         count, device = int(self.samples.numel()), exp.device
+        check_dump_size(count * exp.epochs, int(o.mentor_batch_size))
         slot = torch.full((len(exp.data.train_targets),), count, dtype=torch.long)  # `count`: not dumped
         slot[self.samples] = torch.arange(count)
         self.slot = slot.to(device)

@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from repro.errors import UserError
 from repro.methods.mentornet.curricula import MentorData
 from repro.methods.mentornet.network import MentorNetwork
 
@@ -56,7 +57,11 @@ def train_mentor(data: MentorData, recipe: MentorRecipe, generator: torch.Genera
     optimizer = torch.optim.Adam(net.parameters(), lr=recipe.lr, fused=True)  # fused: fewer kernels per step
     rows, batch = data.train_x.shape[0], recipe.batch_size
     if rows < batch:
-        raise ValueError(f"a mentor needs at least one batch of {batch} rows to train on; it got {rows}")
+        raise UserError(
+            f"A mentor trains on mini-batches of {batch} rows (method.mentor_batch_size), but it has {rows} rows to "
+            "train on. Dump more (method.dump_fraction, more epochs or training samples) or lower "
+            "method.mentor_batch_size."
+        )
     per_epoch = rows // batch
     binary = data.binary
     order = torch.randperm(rows, generator=generator)
