@@ -5,8 +5,8 @@ The cells' runs are found exactly as `repro tables` finds them: each claim's tab
 analysis.tables.build.build_table from its sweep file (expanded as its last `repro sweep` into the output root ran
 it, or with the scale given) and the run frame, so a cell's values are its reported runs (stage single/final) that
 are done, each with its seed. A claim the runs cannot answer (no sweep file for its table, a row the sweep does not
-plan, no finished run on one side) is one line of `missing`, never an error: the demo runs no MentorNet, and a user
-may have run one table only.
+plan, no finished run on one side) is one line of `missing`, never an error: a sweep file may leave a paper row out,
+and a user may have run one table only.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ its last partial batch dropped (`reader.py`'s `next_batch`). The loss is the sig
 when the targets are 0/1 (DD), else the squared error of sigmoid(logit) (`tf.nn.l2_loss(v* - v) * 2 / batch`: PD,
 whose SPCL part gives weights between 0 and 1).
 
-Always on the CPU, in float32, from the run's seed: the network is tiny (a few hundred parameters), so a GPU would
+Always on the CPU, in float32, from the run's seed: the network is tiny (237 parameters), so a GPU would
 only add kernel launches. Adam here is torch's: it adds its epsilon to sqrt(v) / sqrt(1 - beta2^t), TensorFlow's to
 sqrt(v) itself (a difference of 1e-8 in a denominator).
 """
