@@ -84,14 +84,14 @@ def test_the_bias_of_the_output_layer_is_added_to_its_weights_as_in_their_code()
     net = MentorNetwork()
     _set_network(net)
     x = torch.tensor([[1.0, 0.5, 0.0, 30.0]])
-    before = float(net(x))
+    before = net(x).item()
     with torch.no_grad():
         hidden = torch.tanh(
             torch.cat([net.label_embedding[0], net.epoch_embedding[30], _cells(net, 1.0, 0.5)]) @ net.fc_weight
             + net.fc_bias
         )
         net.out_offset += 1.0
-    assert float(net(x)) - before == pytest.approx(float(hidden.sum()), rel=1e-5)
+    assert net(x).item() - before == pytest.approx(float(hidden.sum()), rel=1e-5)
 
 
 def _cells(net: MentorNetwork, loss: float, diff: float) -> torch.Tensor:
