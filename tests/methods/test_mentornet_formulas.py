@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 import torch
 
@@ -21,6 +22,7 @@ from repro.methods.mentornet.curricula import (
     vstar_mentornet_pd,
 )
 from repro.methods.mentornet.network import MentorNetwork
+from repro.methods.mentornet.numpy_net import FlatParameters, TensorFlowAdam, backward, clip_by_global_norm
 from repro.methods.mentornet.student import authors_percentile, weighting_settings
 from repro.methods.mentornet.trainer import MentorRecipe, learning_rate, mentor_loss, train_mentor
 from repro.methods.mentornet.weighting import (
@@ -168,6 +170,39 @@ def test_the_mentors_loss_and_learning_rate():
     assert [learning_rate(s, recipe) for s in (0, 999, 1000, 29_999)] == pytest.approx([0.1, 0.1, 0.09, 0.1 * 0.9**29])
     binary = MentorData(torch.zeros(2, 4), torch.tensor([0.0, 1.0]), torch.zeros(0, 4), torch.zeros(0))
     assert binary.binary and not MentorData(torch.zeros(2, 4), torch.ones(2), torch.zeros(0, 4), torch.zeros(0)).binary
+
+
+@pytest.mark.parametrize("binary", [True, False])
+def test_the_numpy_backward_is_autograds(binary):
+    """The hand-written gradient (numpy_net.py) of both losses equals torch autograd's through network.py."""
+    net = MentorNetwork(torch.Generator().manual_seed(5))
+    g = torch.Generator().manual_seed(6)
+    x = torch.stack(
+        [torch.rand(32, generator=g) * 12, torch.randn(32, generator=g) * 3, torch.randint(0, 2, (32,), generator=g),
+         torch.randint(0, 130, (32,), generator=g)], dim=1,
+    ).float()  # fmt: skip
+    v = (torch.rand(32, generator=g) > 0.5).float() if binary else torch.rand(32, generator=g)
+    flat = FlatParameters(net)
+    loss = backward(flat, x.numpy(), v.numpy(), binary)
+    want = mentor_loss(net(x), v, binary)
+    want.backward()
+    assert loss == pytest.approx(want.item(), rel=1e-5)
+    for name, p in net.named_parameters():
+        np.testing.assert_allclose(flat.grads[name], p.grad.numpy(), rtol=1e-4, atol=1e-6, err_msg=name)
+
+
+def test_tensorflows_adam_step_and_the_global_norm_clip_by_hand():
+    grad = np.array([3.0, 4.0], np.float32)  # norm 5
+    clip_by_global_norm(grad, 2.5)
+    assert grad.tolist() == pytest.approx([1.5, 2.0])
+    clip_by_global_norm(grad, 5.0)  # below the clip: unchanged
+    assert grad.tolist() == pytest.approx([1.5, 2.0])
+    values, adam = np.array([1.0, -1.0], np.float32), TensorFlowAdam(2)
+    adam.step(values, np.array([0.5, -2.0], np.float32), lr=0.1)
+    # t = 1: m = 0.1 g, v = 0.001 g^2, rate = 0.1 sqrt(1 - 0.999) / (1 - 0.9); step = rate m / (sqrt(v) + 1e-8)
+    rate = 0.1 * math.sqrt(0.001) / 0.1
+    want = [1.0 - rate * 0.05 / (math.sqrt(0.001 * 0.25) + 1e-8), -1.0 - rate * -0.2 / (math.sqrt(0.001 * 4) + 1e-8)]
+    assert values.tolist() == pytest.approx(want, rel=1e-5)
 
 
 def test_a_mentor_learns_the_pre_defined_curriculum():

@@ -6,8 +6,7 @@ when the targets are 0/1 (DD), else the squared error of sigmoid(logit) (`tf.nn.
 whose SPCL part gives weights between 0 and 1).
 
 Always on the CPU, in float32, from the run's seed: the network is tiny (237 parameters), so a GPU would
-only add kernel launches. Adam here is torch's: it adds its epsilon to sqrt(v) / sqrt(1 - beta2^t), TensorFlow's to
-sqrt(v) itself (a difference of 1e-8 in a denominator).
+only add kernel launches; the steps run in numpy (numpy_net.py), with TensorFlow's Adam.
 """
 
 from __future__ import annotations
@@ -15,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -22,6 +22,7 @@ from torch import Tensor
 from repro.errors import UserError
 from repro.methods.mentornet.curricula import MentorData
 from repro.methods.mentornet.network import MentorNetwork
+from repro.methods.mentornet.numpy_net import FlatParameters, TensorFlowAdam, backward, clip_by_global_norm
 
 DECAY_EVERY = 1000  # train.py: decay_steps=1000
 DECAY = 0.9  # create_train_op: exponential_decay(..., 0.9, staircase=True)
@@ -52,9 +53,9 @@ def mentor_loss(logits: Tensor, targets: Tensor, binary: bool) -> Tensor:
 
 def train_mentor(data: MentorData, recipe: MentorRecipe, generator: torch.Generator) -> tuple[MentorNetwork, dict]:
     """A mentor trained on `data`; and its record: steps, the loss kind, its test loss and how close its weights
-    come to the targets on the held-out rows."""
+    come to the targets on the held-out rows. The steps run in numpy (numpy_net.py: the same network, TensorFlow's
+    Adam, a tenth of torch's time per step on these tiny arrays); the row order comes from `generator`."""
     net = MentorNetwork(generator)
-    optimizer = torch.optim.Adam(net.parameters(), lr=recipe.lr, fused=True)  # fused: fewer kernels per step
     rows, batch = data.train_x.shape[0], recipe.batch_size
     if rows < batch:
         raise UserError(
@@ -62,21 +63,20 @@ def train_mentor(data: MentorData, recipe: MentorRecipe, generator: torch.Genera
             "train on. Dump more (method.dump_fraction, more epochs or training samples) or lower "
             "method.mentor_batch_size."
         )
-    per_epoch = rows // batch
-    binary = data.binary
-    order = torch.randperm(rows, generator=generator)
+    per_epoch, binary = rows // batch, data.binary
+    flat = FlatParameters(net)
+    x, v = data.train_x.numpy().astype(np.float32), data.train_v.numpy().astype(np.float32)
+    adam = TensorFlowAdam(flat.values.size)
+    order = torch.randperm(rows, generator=generator).numpy()
     for step in range(recipe.steps):
         position = step % per_epoch
         if step and position == 0:
-            order = torch.randperm(rows, generator=generator)
-        for group in optimizer.param_groups:
-            group["lr"] = learning_rate(step, recipe)
+            order = torch.randperm(rows, generator=generator).numpy()
         pick = order[position * batch : (position + 1) * batch]
-        loss = mentor_loss(net(data.train_x[pick]), data.train_v[pick], binary)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), CLIP_NORM, foreach=True)
-        optimizer.step()
+        backward(flat, x[pick], v[pick], binary)
+        clip_by_global_norm(flat.grad, CLIP_NORM)
+        adam.step(flat.values, flat.grad, learning_rate(step, recipe))
+    flat.copy_into(net)
     net.eval().requires_grad_(False)
     return net, {"steps": recipe.steps, "lr": recipe.lr, "batch_size": batch, **evaluate_mentor(net, data, binary)}
 
