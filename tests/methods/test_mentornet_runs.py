@@ -72,7 +72,7 @@ def test_the_dumped_losses_are_the_steps_cross_entropies(tmp_path):
     cfg = load_config([*MENTOR, "optim.epochs=1", "data.batch_size=512", f"output_root={tmp_path}"])
     exp = build_experiment(cfg, RunDir.for_config(to_container(cfg)))
     exp.set_epoch(0)
-    x, y, idx = next(iter(exp.train_loader))
+    x, y, idx = next(iter(exp.batches.train))
     with torch.no_grad():
         want = F.cross_entropy(copy.deepcopy(exp.model)(x), y, reduction="none")
     exp.method.train_step(exp, x, y, idx)
@@ -110,13 +110,13 @@ def test_the_step_is_the_mean_of_weighted_losses_with_the_decay_scaled_by_the_me
     cfg = load_config(overrides)
     exp = build_experiment(cfg, RunDir.for_config(to_container(cfg)))
     exp.set_epoch(0)
-    x, y, idx = next(iter(exp.train_loader))
+    x, y, idx = next(iter(exp.batches.train))
     v = torch.linspace(0.0, 1.0, len(y))
     exp.method.weighting = lambda loss, step, total: StepWeights(v, v, 0)
     reference = copy.deepcopy(exp.model)
     loss = (F.cross_entropy(reference(x), y, reduction="none") * v).mean()
     grads = torch.autograd.grad(loss, list(reference.parameters()))
-    lr, wd = exp.lr, 0.05
+    lr, wd = exp.optim.lr, 0.05
     want = [p.detach() - lr * (g + float(v.mean()) * wd * p.detach()) for p, g in zip(reference.parameters(), grads)]
     out = exp.method.train_step(exp, x, y, idx)
     assert float(out.loss) == pytest.approx(loss.item(), rel=1e-6)

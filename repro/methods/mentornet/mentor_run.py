@@ -79,23 +79,23 @@ class MentorRun(Method):
     def __init__(self, cfg: DictConfig, exp) -> None:
         super().__init__(cfg, exp)
         o = self.options
-        self.samples = dump_samples(exp.train_idx, float(o.dump_fraction), int(exp.cfg.seed))
-        count, device = int(self.samples.numel()), exp.device
-        check_dump_size(count * exp.epochs, int(o.mentor_batch_size))
+        self.samples = dump_samples(exp.data.train_idx, float(o.dump_fraction), int(exp.cfg.seed))
+        count, device = int(self.samples.numel()), exp.hardware.device
+        check_dump_size(count * exp.optim.epochs, int(o.mentor_batch_size))
         slot = torch.full((len(exp.data.train_targets),), count, dtype=torch.long)  # `count`: not dumped
         slot[self.samples] = torch.arange(count)
         self.slot = slot.to(device)
         # one column per dumped sample and a last one that the batch's other samples write to and nobody reads
-        self.losses = torch.zeros(exp.epochs, count + 1, device=device)
-        self.epochs = torch.full((exp.epochs, count + 1), -1.0, device=device)  # -1: not seen that epoch
-        self.total_steps = exp.total_steps  # the run's steps: the epoch percentage is the share of them done
+        self.losses = torch.zeros(exp.optim.epochs, count + 1, device=device)
+        self.epochs = torch.full((exp.optim.epochs, count + 1), -1.0, device=device)  # -1: not seen that epoch
+        self.total_steps = exp.optim.total_steps  # the run's steps: the epoch percentage is the share of them done
         self.step = 0
 
     def train_step(self, exp, x: Tensor, y: Tensor, idx: Tensor) -> StepOutput:
         logits = exp.model(x)
         per_sample = F.cross_entropy(logits.float(), y, reduction="none")
         loss = per_sample.mean()
-        optimizer_step(exp.optimizer, loss, epoch=exp.epoch)
+        optimizer_step(exp.optim.optimizer, loss, epoch=exp.epoch)
         slot = self.slot[idx]
         self.losses[exp.epoch, slot] = per_sample.detach()
         self.epochs[exp.epoch, slot] = float(epoch_percentage(self.step, self.total_steps))
@@ -114,7 +114,8 @@ class MentorRun(Method):
     def clean_label_uses(self, exp) -> list:
         """The held-out part as for any run, and the dumped samples' clean labels: the DD mentor's targets."""
         dumped = [CleanLabelUse(MENTOR_TARGETS, int(self.samples.numel()))]
-        return held_out_use(int(exp.meta_idx.numel()) if exp.data.held_out_clean else 0, learns_on_it=False) + dumped
+        held_out = int(exp.data.meta_idx.numel()) if exp.data.held_out_clean else 0
+        return held_out_use(held_out, learns_on_it=False) + dumped
 
     def recorders(self, exp) -> list:
         return [MentorTraining(exp, self)]
@@ -139,7 +140,7 @@ class MentorTraining(Recorder):
         self.method, self.run_dir = method, exp.run_dir
 
     def on_epoch_end(self, exp: Any, epoch: int, row: dict[str, Any], tracker: Any) -> None:
-        if epoch + 1 != exp.epochs:
+        if epoch + 1 != exp.optim.epochs:
             return
         o, path, seed = self.method.options, self.run_dir.path, int(exp.cfg.seed)
         recipe = MentorRecipe(steps=int(o.mentor_steps), lr=float(o.mentor_lr), batch_size=int(o.mentor_batch_size))

@@ -111,13 +111,15 @@ class MentorNet(Method):
         self.source = records.find_mentor_run(o.mentor, exp.cfg.output_root)
         self.mentor_record = records.read_record(self.source)
         self.settings = weighting_settings(o, noise_fraction(exp))
-        self.weighting = MentorWeighting(records.load_mentor(self.source, o.curriculum), self.settings, exp.device)
-        self.decay = float(exp.weight_decay) if o.decay_scaled_by_weights else 0.0
-        self.decayed = [p for group in exp.optimizer.param_groups if group["weight_decay"] for p in group["params"]]
+        device = exp.hardware.device
+        self.weighting = MentorWeighting(records.load_mentor(self.source, o.curriculum), self.settings, device)
+        self.decay = float(exp.optim.weight_decay) if o.decay_scaled_by_weights else 0.0
+        groups = exp.optim.optimizer.param_groups
+        self.decayed = [p for group in groups if group["weight_decay"] for p in group["params"]]
         self.stats = WeightStats(exp.data.noisy_mask, 1.0)
-        self.mentor_sums = torch.zeros(4, device=exp.device)  # mentor v summed on noisy / clean samples, and counts
-        self.noisy = exp.data.noisy_mask.to(exp.device)
-        self.total_steps = exp.total_steps  # the run's steps: the epoch feature is the share of them done
+        self.mentor_sums = torch.zeros(4, device=device)  # mentor v summed on noisy / clean samples, and counts
+        self.noisy = exp.data.noisy_mask.to(device)
+        self.total_steps = exp.optim.total_steps  # the run's steps: the epoch feature is the share of them done
         self.step = 0
 
     def train_step(self, exp, x: Tensor, y: Tensor, idx: Tensor) -> StepOutput:
@@ -127,7 +129,7 @@ class MentorNet(Method):
         v = weighed.weights
         loss = (per_sample * v).mean()
         total = loss + self.decay_correction(v) if self.decay else loss
-        optimizer_step(exp.optimizer, total, epoch=exp.epoch)
+        optimizer_step(exp.optim.optimizer, total, epoch=exp.epoch)
         self.step += 1
         self.stats.add(idx, v)
         noisy = self.noisy[idx].float()
@@ -186,7 +188,7 @@ def noise_fraction(exp) -> float:
         cfg.noise,
         int(cfg.data.num_classes),
         targets=exp.data.train_true_targets,
-        among=exp.train_idx,
+        among=exp.data.train_idx,
         given=exp.data.train_targets,
     )
 
