@@ -21,6 +21,7 @@ from repro.errors import UserError
 from repro.methods.mentornet import records
 from repro.methods.mentornet.weighting import StepWeights
 from repro.runs.rundir import RunDir
+from repro.tracking.wandb_end import input_artifacts
 from repro.train import build_experiment, train
 from resume_check import assert_resume_equals_uninterrupted
 
@@ -101,6 +102,14 @@ def test_a_student_trains_and_records_its_weights_on_noisy_and_clean_samples(men
     else:
         assert summary["clean_labels_use"] == "validation only" and summary["clean_labels_used"] == summary["num_meta"]
         assert (summary["mentor_burn_in_epoch"], summary["mentor_loss_percentile"]) == (0, 0.75)
+
+
+def test_a_students_wandb_input_is_its_mentor_runs_model(mentor_root):
+    """The student's W&B lineage names the mentor run it is weighted by, as a distillation student its teacher."""
+    import wandb  # deferred: W&B's SDK takes seconds to import and only this test needs it
+
+    (artifact,) = input_artifacts(wandb, to_container(load_config(student(mentor_root, "dd"))))
+    assert artifact.name == f"model-{mentor_root[1]}" and artifact.type == "model"
 
 
 def test_the_step_is_the_mean_of_weighted_losses_with_the_decay_scaled_by_the_mean_weight(mentor_root):

@@ -16,6 +16,7 @@ unscaled.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import torch
@@ -29,6 +30,7 @@ from repro.meta.weight_stats import WeightHistogramRecorder, WeightStats
 from repro.methods.base import Method, StepOutput, optimizer_step
 from repro.methods.mentornet import records
 from repro.methods.mentornet.weighting import MentorWeighting, WeightingSettings, dropout_rates
+from repro.runs.rundir import RunDir
 from repro.schema import option, schema
 from repro.training.clean_labels import MENTOR_TARGETS, CleanLabelUse
 from repro.training.protocols import Recorder, When
@@ -100,15 +102,20 @@ class MentorNet(Method):
                     ) from None
 
     @classmethod
+    def source_run(cls, cfg: DictConfig | Mapping[str, Any]) -> RunDir:
+        """The finished mentor run this student is weighted by (the run its W&B lineage names as its input, as a
+        student's teacher)."""
+        return records.find_mentor_run(cfg["method"].get("mentor"), cfg["output_root"])
+
+    @classmethod
     def check_ready(cls, cfg: DictConfig) -> None:
         """The mentor run is finished, a mentor run, and holds this curriculum's mentor."""
-        rd = records.find_mentor_run(cfg.method.get("mentor"), cfg.output_root)
-        records.load_mentor(rd, str(cfg.method.curriculum))
+        records.load_mentor(cls.source_run(cfg), str(cfg.method.curriculum))
 
     def __init__(self, cfg: DictConfig, exp) -> None:
         super().__init__(cfg, exp)
         o = self.options
-        self.source = records.find_mentor_run(o.mentor, exp.cfg.output_root)
+        self.source = self.source_run(exp.cfg)
         self.mentor_record = records.read_record(self.source)
         self.settings = weighting_settings(o, noise_fraction(exp))
         device = exp.hardware.device
