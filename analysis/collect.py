@@ -19,11 +19,7 @@ import yaml
 
 from repro.errors import UserError
 from repro.runs.rundir import flatten, hashable
-
-try:  # libyaml's loader is ~10x faster than the pure-Python one; same result for safe YAML
-    from yaml import CSafeLoader as _YamlLoader
-except ImportError:  # pragma: no cover - PyYAML built without libyaml
-    from yaml import SafeLoader as _YamlLoader
+from repro.runs.yaml_text import load_yaml
 
 # Run states. "done" means summary.json exists (the run directory contract); the others come from status.json.
 DONE = "done"
@@ -55,7 +51,7 @@ def read_run_dir(path: Path) -> dict[str, Any]:
     }
     try:
         if (path / "config.yaml").exists():
-            record["config"] = yaml.load((path / "config.yaml").read_text(encoding="utf-8"), Loader=_YamlLoader)
+            record["config"] = load_yaml((path / "config.yaml").read_text(encoding="utf-8"))
         if (path / "status.json").exists():
             record["status"] = json.loads((path / "status.json").read_text(encoding="utf-8"))
         if (path / "summary.json").exists():

@@ -1,21 +1,20 @@
-"""How far Table 6's differences on MNIST-1D move when what a seed holds fixed is redrawn: here the data set itself
-(`data.generator.seed`, which every seed of the MNIST-1D sweeps leaves at the mnist1d package's default 42). The
+"""How far Table 6's differences on MNIST-1D move when what a seed holds fixed is changed: the data set itself
+(`data.generator.seed`, which every seed of the MNIST-1D sweeps leaves at the mnist1d package's default 42) and the
+1-D CNN's width (`model.channels`, 32 in every MNIST-1D sweep). The
 ledger's intervals cover the run's seed only (initialisation, batch order, augmentation; analysis/ledger/variance.py),
 so this measures what they leave out, and docs/mnist1d.md ("Another data draw") reports it.
 
 It trains sweeps/mnist1d/table6.yaml (the rows its claims read; `--seeds N`: its first N seeds) once per data draw
-(`--draws`, default 42 = the default data set, 1 and 2) into one output root (run ids differ by the draw; the default
-draw's runs are `repro demo --mnist1d`'s, read with `--read`), locally, up to --jobs runs at once, then prints each
-claim line's difference and 95% interval per draw (the ledger's own computation, analysis/ledger/build.py) and how
-far each moved from the first draw's: outside its interval or not.
+(`--draws`, default 42 = the default data set, 1 and 2) and once per width of the default draw (`--widths`, none
+by default) into one output root (run ids differ by the draw and the width; the default draw's runs at the default
+width are `repro demo --mnist1d`'s, read with `--read`), locally, up to --jobs runs at once, then prints each claim
+line's difference and 95% interval per source (the ledger's own computation, analysis/ledger/build.py) and how far
+each moved from the first source's: outside its interval or not.
 
     python benchmarks/variance_sources.py --root /tmp/mnist1d --jobs 2
     python benchmarks/variance_sources.py --root /tmp/redraw --draws 1 2 --jobs 1     # beside a running demo's root
     python benchmarks/variance_sources.py --root /tmp/redraw --read /tmp/mnist1d --draws 42 1 2 --no-train
-
-The network's width is the other source the ledger's MNIST-1D verdicts hold fixed. Measuring it needs the width as
-a config key of the 1-D CNN, which this code does not have yet: `--widths` is the marked place for it and refuses
-until then (WIDTH_KEY below).
+    python benchmarks/variance_sources.py --root /tmp/wide --read /tmp/mnist1d --draws 42 --widths 64 --seeds 3
 """
 
 from __future__ import annotations
@@ -35,19 +34,22 @@ from analysis.collect import collect_runs  # noqa: E402
 from analysis.ledger.build import build_ledger  # noqa: E402
 from analysis.sweeps import load_specs, run_locally  # noqa: E402
 from repro.claims.load import load_claims  # noqa: E402
-from repro.errors import UserError  # noqa: E402
 
 SWEEPS = REPO / "sweeps" / "mnist1d"
 TABLE = 6
 RUN_OVERRIDES = ["progress=none", "tracker=none"]  # as `repro demo --mnist1d` runs them: the same run ids
 DRAW_KEY = "data.generator.seed"
-# WIDTH MEASUREMENT (not done here): once the 1-D CNN's width is a config key, set WIDTH_KEY to it (e.g.
-# "model.width") and `--widths 1 2` trains the table at each width as `--draws` does at each data draw.
-WIDTH_KEY: str | None = None
+WIDTH_KEY = "model.channels"  # the 1-D CNN's width (repro/conf/networks.py), the same in every row of the table
+DEFAULT_DRAW = 42
 
 
-def draw_overrides(draw: int) -> list[str]:
-    return [*RUN_OVERRIDES, f"{DRAW_KEY}={draw}"]
+def sources(draws: list[int], widths: list[int]) -> dict[str, list[str]]:
+    """{label: the overrides every run of that source gets}: each data draw at the default width, then each width on
+    the first draw. A value equal to the default leaves the run id unchanged, so the demo's runs are found."""
+    found = {f"draw {d}": [*RUN_OVERRIDES, f"{DRAW_KEY}={d}"] for d in draws}
+    base = draws[0] if draws else DEFAULT_DRAW
+    found.update({f"width {w}": [*RUN_OVERRIDES, f"{DRAW_KEY}={base}", f"{WIDTH_KEY}={w}"] for w in widths})
+    return found
 
 
 def table_spec(seeds: int | None) -> Any:
@@ -58,30 +60,31 @@ def table_spec(seeds: int | None) -> Any:
     return spec.select(seeds=spec.seeds[:seeds]) if seeds else spec
 
 
-def train(root: Path, draws: list[int], jobs: int, seeds: int | None) -> None:
+def train(root: Path, by_source: dict[str, list[str]], jobs: int, seeds: int | None) -> None:
     spec = table_spec(seeds)
-    sweeps = [(spec, None, draw_overrides(d), f"\n== MNIST-1D Table 6, data draw {d} ==") for d in draws]
+    sweeps = [(spec, None, overrides, f"\n== MNIST-1D Table 6, {label} ==") for label, overrides in by_source.items()]
     trained, failed = run_locally(sweeps, output_root=root, jobs=jobs, threads=1, report=print)
     print(f"trained {len(trained)} run(s); failed or skipped: {len(failed)}")
 
 
-def report(roots: list[Path], draws: list[int], seeds: int | None) -> str:
-    """The ledger's Table 6 lines per draw, from the runs under every root (a run's id does not depend on its root)."""
+def report(roots: list[Path], by_source: dict[str, list[str]], seeds: int | None) -> str:
+    """The ledger's Table 6 lines per source, from the runs under every root (a run's id does not depend on its
+    root)."""
     spec = table_spec(seeds)
     claims = load_claims(tables=[TABLE])
     runs = pd.concat([collect_runs(root) for root in roots], ignore_index=True)
     root = roots[0]
     found = {}
-    for draw in draws:
-        ledger = build_ledger(runs, {TABLE: spec}, claims, output_root=root, extra_overrides=draw_overrides(draw))
-        found[draw] = {(line.claim.name, line.anchor): line for line in ledger.lines}
-    first = draws[0]
+    for label, overrides in by_source.items():
+        ledger = build_ledger(runs, {TABLE: spec}, claims, output_root=root, extra_overrides=overrides)
+        found[label] = {(line.claim.name, line.anchor): line for line in ledger.lines}
+    first, *others = by_source
     rows = []
     for key, line in found[first].items():
         low, high = line.ours.interval()
         row = [key[0], f"{line.ours.diff:+.2f} [{low:+.2f}, {high:+.2f}] {line.verdict}"]
-        for draw in draws[1:]:
-            other = found[draw].get(key)
+        for label in others:
+            other = found[label].get(key)
             if other is None:
                 row.append("no runs")
                 continue
@@ -89,10 +92,10 @@ def report(roots: list[Path], draws: list[int], seeds: int | None) -> str:
             outside = "outside" if not low <= other.ours.diff <= high else "inside"
             row.append(
                 f"{other.ours.diff:+.2f} [{o_low:+.2f}, {o_high:+.2f}] {other.verdict}; moved "
-                f"{other.ours.diff - line.ours.diff:+.2f}, {outside} draw {first}'s interval"
+                f"{other.ours.diff - line.ours.diff:+.2f}, {outside} {first}'s interval"
             )
         rows.append(row)
-    headers = ["Claim (MNIST-1D/40%)", f"draw {first}", *(f"draw {d}" for d in draws[1:])]
+    headers = ["Claim (MNIST-1D/40%)", first, *others]
     return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
 
 
@@ -105,17 +108,12 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--seeds", type=int, help="the sweep's first N seeds only (every draw alike)")
     parser.add_argument("--no-train", action="store_true", help="only report on the runs already there")
-    parser.add_argument("--widths", type=float, nargs="+", help="the 1-D CNN's widths (not a config key yet)")
+    parser.add_argument("--widths", type=int, nargs="*", default=[], help=f"{WIDTH_KEY} values, on the first draw")
     args = parser.parse_args()
-    if args.widths:  # the marked place for the width measurement (module docstring, WIDTH_KEY)
-        raise UserError(
-            "--widths is not measured by this script yet: it needs the 1-D CNN's width as a config key (WIDTH_KEY "
-            "in benchmarks/variance_sources.py) and a loop over widths like the one over --draws. The data-draw "
-            "measurement runs without it."
-        )
+    by_source = sources(args.draws, args.widths)
     if not args.no_train:
-        train(args.root, args.draws, args.jobs, args.seeds)
-    print(report([args.root, *args.read], args.draws, args.seeds))
+        train(args.root, by_source, args.jobs, args.seeds)
+    print(report([args.root, *args.read], by_source, args.seeds))
     return 0
 
 

@@ -51,7 +51,9 @@ def paper_value(planned: Any, table: int) -> float:
 
 
 def expanded(path: Path, root: Path) -> list[Any]:
-    key = (str(path), str(root))
+    """The sweep file's planned runs into `root`, expanded once per process: `path` as a command names it (`repro
+    ledger`'s default --sweeps-dir is the relative `sweeps`) or absolute, the same file is one key."""
+    key = (str(Path(path).resolve()), str(Path(root).resolve()))
     if key not in _EXPANDED:
         _EXPANDED[key] = planned_runs(load_sweep(path), output_root=root)
     return _EXPANDED[key]

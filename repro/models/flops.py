@@ -5,6 +5,7 @@ CPU with PyTorch's FlopCounterMode (matmuls and convolutions, which dominate eve
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
@@ -13,10 +14,13 @@ from repro.models import build_model, input_shape
 
 
 @cache
-def forward_flops(model_name: str, channels: int, size: int, classes: int) -> float:
+def forward_flops(
+    model_name: str, channels: int, size: int, classes: int, keys: tuple[tuple[str, Any], ...] = ()
+) -> float:
     """FLOPs of one input's forward through a freshly built `model_name` (eval mode, batch 1): a `size`x`size` image,
-    or a signal `size` long for a 1-D network (repro.models.input_shape)."""
-    model = build_model(model_name, num_classes=classes, in_channels=channels, image_size=size).eval()
+    or a signal `size` long for a 1-D network (repro.models.input_shape). `keys`: the network's own keys (its width,
+    repro/conf/networks.py) as (name, value) pairs; those left out take their defaults."""
+    model = build_model(model_name, num_classes=classes, in_channels=channels, image_size=size, **dict(keys)).eval()
     counter = FlopCounterMode(display=False)
     with torch.no_grad(), counter:
         model(torch.zeros(1, *input_shape(model_name, channels, size)))

@@ -24,12 +24,12 @@ from repro.runs.io import atomic_write_json, read_json
 FILE = "provenance.json"
 PACKAGES = ("torch", "torchvision", "hydra-core", "omegaconf", "wandb", "submitit", "numpy", "repro-soft-labels")
 SLURM_VARS = ("SLURM_JOB_ID", "SLURM_ARRAY_JOB_ID", "SLURM_ARRAY_TASK_ID", "SLURM_JOB_PARTITION", "SLURM_CLUSTER_NAME")
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]  # the checkout: repro/runs/provenance.py is two folders down
 
 
 def git_state(root: Path = PROJECT_ROOT) -> dict[str, Any]:
     """The project checkout's commit and whether its tracked files differ from it (None outside a git checkout,
-    e.g. a wheel install)."""
+    e.g. a wheel install, even one inside another repository's tree: the repository's top must be `root`)."""
 
     def git(*args: str) -> str | None:
         try:
@@ -38,7 +38,8 @@ def git_state(root: Path = PROJECT_ROOT) -> dict[str, Any]:
             return None
         return out.stdout.strip() if out.returncode == 0 else None
 
-    commit = git("rev-parse", "HEAD")
+    top = git("rev-parse", "--show-toplevel")
+    commit = git("rev-parse", "HEAD") if top and Path(top).resolve() == Path(root).resolve() else None
     if commit is None:
         return {"commit": None, "dirty": None}
     status = git("status", "--porcelain", "--untracked-files=no")

@@ -24,6 +24,7 @@ import yaml
 
 from repro.errors import UserError
 from repro.runs.rundir import RunDir
+from repro.runs.yaml_text import load_yaml
 
 DONE, MISSING, DAMAGED = "done", "missing", "damaged"
 
@@ -107,7 +108,7 @@ def read_summary(rd: RunDir, *, role: str = "run") -> dict | None:
 def read_config(rd: RunDir, *, role: str = "run") -> dict:
     """The run's resolved config.yaml as a dict; DamagedRecord when it cannot be read or is not a run's config."""
     with reading(rd, rd.config_file, role=role):
-        config = yaml.safe_load(rd.config_file.read_text(encoding="utf-8"))
+        config = load_yaml(rd.config_file.read_text(encoding="utf-8"))
     if not isinstance(config, dict) or not all(isinstance(config.get(k), dict) for k in ("data", "model", "method")):
         raise DamagedRecord(
             rd, rd.config_file, "not a run's resolved config (no data / model / method sections)", role=role

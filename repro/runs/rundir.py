@@ -18,6 +18,7 @@ import yaml
 
 from repro.runs.io import atomic_write_json, atomic_write_text, read_json, remove_stale_temps
 from repro.runs.runlock import FileLock, describe
+from repro.runs.yaml_text import load_yaml
 from repro.schema import identity_config
 
 # "stopped": a tuning run stopped at a rung of successive halving (repro/sweep/stages/tune/halving.py), a finished run
@@ -94,7 +95,7 @@ class RunDir:
         atomic_write_text(self.config_file, yaml.safe_dump(dict(config), sort_keys=False))
 
     def read_config(self) -> dict:
-        return yaml.safe_load(self.config_file.read_text())
+        return load_yaml(self.config_file.read_text())
 
     def write_status(self, state: str, *, epoch: int, message: str = "", **extra: Any) -> None:
         assert state in STATES, state

@@ -19,15 +19,14 @@ from omegaconf import DictConfig
 
 from repro.models import build_run_model, check_input
 from repro.runs.rundir import RunDir
-from repro.training.batches import Batches, meta_batch_size
+from repro.training.batches import Batches
 from repro.training.clean_labels import summary_fields
 from repro.training.hardware import Hardware
 from repro.training.protocols import Recorder, TrainingMethod
 from repro.training.run_data import RunData, hardware_data, load_run_data
-from repro.training.schedule import Optimization, lr_lambda
+from repro.training.schedule import Optimization
 
-# lr_lambda and meta_batch_size: the sweep's pricing imports them from here (their homes: schedule.py, batches.py).
-__all__ = ["Experiment", "RunParts", "lr_lambda", "meta_batch_size", "pick_device", "prepare_parts"]
+__all__ = ["Experiment", "RunParts", "pick_device", "prepare_parts"]
 
 
 @dataclass

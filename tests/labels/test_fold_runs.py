@@ -8,7 +8,7 @@ import pytest
 from fold_fixtures import FOLDS, E, make_instance_fold_runs, replay_cfg
 from repro.config import load_config, to_container
 from repro.errors import UserError
-from repro.labels.fold_runs import finished_fold_runs, fold_run_configs
+from repro.labels.fold_runs import finished_fold_runs, fold_run_configs, learn_method_config
 from repro.runs.rundir import run_id
 
 
@@ -30,6 +30,17 @@ def test_fold_run_configs_match_what_repro_train_would_run(tmp_path):
             ]
         )
         assert run_id(config) == run_id(to_container(direct))
+
+
+def test_the_learned_method_is_composed_once_and_handed_out_as_a_fresh_copy():
+    """learn_method_config keeps each (method, overrides) composition for the process: a caller that changes what it
+    got changes no later caller's, and other overrides are another composition."""
+    learn = {"method": "instance_labels", "overrides": ["method.label_lr=25"]}
+    first = learn_method_config(learn)
+    assert first["label_lr"] == 25 and first["labels"] == "instance"
+    first["label_lr"] = -1.0
+    assert learn_method_config(learn) == {**first, "label_lr": 25}
+    assert learn_method_config({"method": "instance_labels", "overrides": ["method.label_lr=7"]})["label_lr"] == 7
 
 
 def test_learn_overrides_must_stay_inside_method(tmp_path):

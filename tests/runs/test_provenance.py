@@ -45,6 +45,24 @@ def test_outside_a_git_checkout_the_commit_is_null(tmp_path):
     assert provenance.git_state(tmp_path) == {"commit": None, "dirty": None}
 
 
+def test_the_project_root_is_the_checkout_that_holds_the_package():
+    assert (provenance.PROJECT_ROOT / "repro" / "runs" / "provenance.py").is_file()
+
+
+def test_a_folder_inside_another_repository_is_not_taken_for_a_checkout(tmp_path):
+    """An install whose files lie inside some other git repository (a venv in a user's project) records no commit
+    rather than that repository's."""
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    subprocess.run(
+        ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty",
+         "-m", "x"], check=True,
+    )  # fmt: skip
+    inside = tmp_path / "lib" / "site-packages"
+    inside.mkdir(parents=True)
+    assert provenance.git_state(inside) == {"commit": None, "dirty": None}
+    assert provenance.git_state(tmp_path)["commit"]
+
+
 def test_a_damaged_record_is_replaced_not_fatal(tmp_path):
     (tmp_path / provenance.FILE).write_text("{not json")
     provenance.record_start(tmp_path)

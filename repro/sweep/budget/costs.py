@@ -9,8 +9,9 @@ the plane through the batches `repro bench` times (a step has a fixed part, kern
 part, neither of which shrinks with the training batch); a calibration with one batch only scales it in proportion.
 The step cost is the one its method's class declares (repro/training/step_cost.py). Where the calibration has no
 figure of that kind for the model, it is estimated from another kind (the kind's documented factor); where it has
-none for the model, from a measured model scaled by FLOPs (repro/models/flops.py), a lower bound that turns the
-total into "at least" and says why. A run is never counted as zero.
+none for the model, or the run's network is not at the width it was timed at (a `model.*` key off its default), from a
+measured model scaled by FLOPs (repro/models/flops.py), a lower bound that turns the total into "at least" where the
+network is smaller, and says why. A run is never counted as zero.
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ from typing import Any, Collection, Iterable, Mapping
 
 from tabulate import tabulate
 
+from repro.conf.networks import NETWORKS
 from repro.data.sizes import DATA_SIZES, run_sizes  # noqa: F401  (a run's sizes: part of this module's API)
 from repro.errors import UserError
 from repro.methods import method_class
 from repro.models.flops import forward_flops
+from repro.schema import fields_of
 from repro.sweep.budget.calibration import (
     Calibration,
     load_calibration,
@@ -35,7 +38,7 @@ from repro.sweep.budget.packing import packed_hours
 from repro.sweep.plan import Plan
 from repro.sweep.spec.model import PlannedRun
 from repro.train import epoch_eval_images, last_epoch_eval_images
-from repro.training.experiment import meta_batch_size
+from repro.training.batches import meta_batch_size
 from repro.training.schedule import planned_steps
 from repro.training.step_cost import STEP_COSTS, StepCost
 
@@ -111,8 +114,17 @@ def _kind_ms(figures: Mapping[str, float], kind: StepCost) -> tuple[float, tuple
     )
 
 
+def off_default_network_keys(model: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """The network's own keys (`model.*` beside its name) whose values differ from their declared defaults: what a
+    calibration, timed at the defaults, does not price as measured."""
+    defaults = {f.name: f.default for f in fields_of(NETWORKS[str(model["name"])]) if f.name != "name"}
+    return tuple(sorted((k, v) for k, v in model.items() if k in defaults and v != defaults[k]))
+
+
 @functools.lru_cache(maxsize=4096)
-def _price(cal: Calibration, model: str, kind: StepCost, shape: tuple[int, int, int]) -> Price | None:
+def _price(
+    cal: Calibration, model: str, kind: StepCost, shape: tuple[int, int, int], keys: tuple[tuple[str, Any], ...] = ()
+) -> Price | None:
     channels, size, classes = shape
     measured = model in cal.steps_ms
     ref = (
@@ -133,14 +145,16 @@ def _price(cal: Calibration, model: str, kind: StepCost, shape: tuple[int, int, 
     ]
     # the width: a square image's side, a signal's length (its height is 1), what data.image_size says of both
     ref_c, _, ref_h, ref_classes = cal.shape(ref)
-    if measured and (ref_c, ref_h) == (channels, size):  # another number of classes: only the last layer differs
+    if measured and not keys and (ref_c, ref_h) == (channels, size):  # other classes: only the last layer differs
         return Price(ms, float(cal.eval_ms_per_image[ref]), notes, False, *halves)
+    at = f"{channels}x{size}x{size}" + "".join(f", {k}={v}" for k, v in keys)
     try:
-        ratio = forward_flops(model, channels, size, classes) / forward_flops(ref, ref_c, ref_h, ref_classes)
+        ratio = forward_flops(model, channels, size, classes, keys) / forward_flops(ref, ref_c, ref_h, ref_classes)
     except Exception as exc:  # a model the registry cannot build at this shape: the run stays unpriced, said so
-        return Price(math.nan, math.nan, (f"{model}: no FLOPs count at {channels}x{size}x{size} ({exc})",), True)
-    where = f"{model} timed at {ref_c}x{ref_h}x{ref_h} only" if measured else f"{model} not measured here"
-    notes = (f"{where}: {ref}'s figures x {ratio:.3g}, the ratio of forward FLOPs at {channels}x{size}x{size}", *notes)
+        return Price(math.nan, math.nan, (f"{model}: no FLOPs count at {at} ({exc})",), True)
+    timed = f"{ref_c}x{ref_h}x{ref_h}" + (" at its default width" if keys else "")
+    where = f"{model} timed at {timed} only" if measured else f"{model} not measured here"
+    notes = (f"{where}: {ref}'s figures x {ratio:.3g}, the ratio of forward FLOPs at {at}", *notes)
     return Price(
         ms * ratio,
         float(cal.eval_ms_per_image[ref]) * ratio,
@@ -157,7 +171,8 @@ def price(config: Mapping[str, Any], cal: Calibration) -> Price | None:
     shape = DATA_SHAPES.get(data)
     if shape is None:
         raise UserError(f"No known image shape for data set {data!r}; known: {', '.join(DATA_SHAPES)}.")
-    return _price(cal, str(config["model"]["name"]), step_kind(config), shape)
+    model = config["model"]
+    return _price(cal, str(model["name"]), step_kind(config), shape, off_default_network_keys(model))
 
 
 def epoch_parts(config: Mapping[str, Any], cal: Calibration) -> tuple[int, float, float, float] | None:

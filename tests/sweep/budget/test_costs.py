@@ -280,3 +280,12 @@ def test_an_epochs_seconds_include_its_records(tmp_path, monkeypatch):
     assert main(["train", *args, f"output_root={tmp_path}"]) == 0
     (summary,) = tmp_path.glob("runs/*/summary.json")
     assert json.loads(summary.read_text())["seconds"] == pytest.approx(200.0)
+
+
+def test_a_network_off_its_timed_width_is_priced_by_its_own_flops_and_says_so():
+    """The calibration timed resnet18 at its default width: a half-width run costs less by its FLOPs, not the same."""
+    default, narrow = costs.price(_config(), CAL), costs.price(_config("model.width=32"), CAL)
+    assert default.step_ms == pytest.approx(10.0) and not default.notes
+    assert 0 < narrow.step_ms < default.step_ms / 2  # convolutions' FLOPs fall with the square of the width
+    assert any("width=32" in note and "default width" in note for note in narrow.notes)
+    assert costs.price(_config("model.width=64"), CAL).step_ms == pytest.approx(10.0)  # the default, named: as timed

@@ -159,7 +159,7 @@ def render(decision: Held, plan: Plan) -> list[str]:
         ]
     lines = []
     if decision.waiting:
-        firsts = ", ".join(decision.waiting)
+        firsts = _some(list(decision.waiting))
         lines.append(
             f"Estimated T: {sum(map(len, decision.waiting.values()))} run(s) wait for the first run of the estimated "
             f"T they would train with to record it ({len(decision.waiting)} estimate(s); first run(s): {firsts}). A "
@@ -171,7 +171,7 @@ def render(decision: Held, plan: Plan) -> list[str]:
     if flagged:
         lines.append(_held_paragraph(flagged, by_id, plan.spec.path))
     if decision.after and lines:
-        lines[0] += f" {len(decision.after)} more run(s) wait for runs held here ({', '.join(decision.after)})."
+        lines[0] += f" {len(decision.after)} more run(s) wait for runs held here ({_some(decision.after)})."
     if decision.accepted:
         ids = ", ".join(dict.fromkeys(e.estimator for e in decision.accepted))
         lines.append(
@@ -195,3 +195,10 @@ def _held_paragraph(flagged: list[tuple[Estimate, list[str]]], by_id: dict[str, 
         f"or accept these estimates: add `estimated_t: {{accept: [{estimators}]}}` to {path} (their warnings stay "
         "in each run's summary and in `repro sweep status`)."
     )
+
+
+def _some(ids: list[str], shown: int = 3) -> str:
+    """The first `shown` run ids and how many more: a table's hold names hundreds of runs (`repro sweep status` lists
+    them all)."""
+    more = len(ids) - shown
+    return ", ".join(ids[:shown]) + (f" and {more} more" if more > 0 else "")

@@ -26,8 +26,7 @@ from repro.sweep.spec.sweep_file import load_sweep
 from repro.sweep.stages.tune.halving import survivor_counts
 from repro.sweep.stages.tune.halving_runs import stage_rungs, steps_per_epoch
 from repro.sweep.stages.tune.tune_spec import TuneSpec, cell_tune
-from repro.training.experiment import lr_lambda
-from repro.training.schedule import iteration_based, iteration_lambda, planned_steps
+from repro.training.schedule import iteration_based, iteration_lambda, lr_lambda, planned_steps
 
 
 @dataclass

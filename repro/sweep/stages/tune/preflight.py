@@ -39,8 +39,7 @@ from repro.sweep.stages.tune.halving import unit_id
 from repro.sweep.stages.tune.preflight_report import movement_verdicts, recalibrated, run_kind
 from repro.sweep.stages.tune.tune_spec import cell_tune
 from repro.sweep.stages.tune.tune_warnings import MOVED_THRESHOLD
-from repro.training.experiment import lr_lambda
-from repro.training.schedule import iteration_based, iteration_lambda, planned_steps
+from repro.training.schedule import iteration_based, iteration_lambda, lr_lambda, planned_steps
 
 PREFLIGHT_EPOCHS = 2
 # The preflight trains at the tuning runs' peak lr throughout: no warm-up, no decay (an iteration schedule too).

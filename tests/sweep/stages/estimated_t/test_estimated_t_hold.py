@@ -21,6 +21,7 @@ from repro.sweep.plan import Plan
 from repro.sweep.run import decided, plan_sweep
 from repro.sweep.spec.model import Scale
 from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.stages.estimated_t.estimate_hold import _some
 from repro.sweep.status import render_status
 
 SWEEP = """
@@ -150,3 +151,9 @@ def test_the_dry_run_reports_the_hold(tmp_path, capsys):
 def test_a_bad_estimated_t_key_is_refused_with_the_key(tmp_path):
     with pytest.raises(UserError, match="estimated_t"):
         load_sweep(_write(tmp_path, "estimated_t: {accept: 3}\n"))
+
+
+def test_a_hold_over_many_runs_names_three_and_counts_the_rest():
+    """A table's hold names its first runs and a count, not hundreds of ids (`repro sweep status` lists them all)."""
+    assert _some([f"r{i}" for i in range(250)]) == "r0, r1, r2 and 247 more"
+    assert _some(["a", "b"]) == "a, b"
