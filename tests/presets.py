@@ -10,6 +10,9 @@
 - NOISY: digits with 40% uniform noise on the training labels and a clean 10% meta split, 300 training and 100 test
   samples, on the CPU (`noisy_digits` for another meta split or device; `noisy_split` for the noise and split alone,
   on a test's own data and size).
+- TINY_MENTOR: a MentorNet mentor run's mentors trained for a few steps of 8 rows on a small share of the enumerated
+  curriculum (method=mentornet_mentor: the authors' 30,000 Adam steps of 32 per mentor take minutes on a CPU, and a
+  one-epoch run of 300 samples dumps too few rows for a batch of 32).
 - TINY_SWEEP / write_tiny_sweep: a digits sweep file with a plain row and a learned row (two folds and a replay
   final): four runs, trained at TINY_SWEEP_SCALE. TINY_BASELINE_SWEEP: its plain row alone (one run per seed).
 
@@ -54,6 +57,7 @@ def noisy_digits(*, meta_fraction: float | None = 0.1, device: str | None = "cpu
 
 
 NOISY = noisy_digits()
+TINY_MENTOR = ["method.mentor_steps=40", "method.pd_sample_size=2000", "method.mentor_batch_size=8"]
 
 TINY_BASELINE_SWEEP = f"""
     name: tiny

@@ -6,8 +6,8 @@ analysis.tables.build.build_table from its sweep file (expanded once, as its las
 ran it, or with the scale given) and the run frame, so a cell's values are its reported runs (stage single/final)
 that are done, each with its seed. A recorded claim reads its measure (analysis/ledger/measures.py) from the same
 cell's runs (or its fold runs). A claim the runs cannot answer (no sweep file for its table, a row the sweep does not
-plan, no finished run in a cell) is one line of `missing`, never an error: the demo runs no MentorNet, and a user
-may have run one table only.
+plan, no finished run in a cell) is one line of `missing`, never an error: a sweep file may leave a paper row out,
+and a user may have run one table only.
 """
 
 from __future__ import annotations

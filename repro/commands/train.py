@@ -26,7 +26,7 @@ from repro.validation import check_paths
 GROUP_NOTES = {
     "data": "data.root=/path/to/cifar (torchvision layout)",
     "model": "",
-    "optim": "default: the model's Table 9 preset; setting_a / setting_b: the noisy tables' peer settings",
+    "optim": "default: the model's Table 9 preset; setting_a / setting_b / mentornet: the noisy tables' peer settings",
     # the recipe presets: one choice the paper leaves open each, on top of the optim preset (docs/choices.md)
     "optim/schedule": "default: the optim preset's (cosine to 0 for Table 9's)",
     "optim/nesterov": "",

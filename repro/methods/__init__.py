@@ -50,6 +50,8 @@ METHODS: dict[str, str | type[Method]] = {
     "transferred_labels": "repro.methods.transferred_labels:TransferredLabels",
     "loss_correction": "repro.methods.loss_correction:LossCorrection",
     "label_smearing": "repro.methods.label_smearing:LabelSmearing",
+    "mentornet": "repro.methods.mentornet.student:MentorNet",
+    "mentornet_mentor": "repro.methods.mentornet.mentor_run:MentorRun",
 }
 
 

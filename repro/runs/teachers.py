@@ -18,7 +18,7 @@ from repro.models import build_run_model
 from repro.runs.records import load_checkpoint, read_config, read_status, read_summary, reading
 from repro.runs.rundir import RunDir
 
-ROLES = {"teacher": "teacher run", "source": "label-source run"}
+ROLES = {"teacher": "teacher run", "source": "label-source run", "mentor": "mentor run"}
 
 
 def find_finished_run(ref: Any, output_root: str | Path, *, option: str) -> RunDir:

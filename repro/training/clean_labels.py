@@ -22,6 +22,9 @@ TRANSITION = "transition matrix"  # counted into a known noise transition matrix
 ESTIMATOR_SELECTION = (
     "estimator's epoch"  # the epoch of the network that estimates T, picked on clean validation labels
 )
+# MentorNet's data-driven mentor: the clean labels of the dumped samples are its targets (v* = [noisy == clean]);
+# its mentor run counts them, and a DD student counts its mentor's (another run's, maybe of another data set)
+MENTOR_TARGETS = "mentor's targets"
 NONE = "none"
 
 

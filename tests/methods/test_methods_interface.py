@@ -62,7 +62,7 @@ def test_a_meta_set_method_with_the_full_training_set_is_refused():
 
 def test_an_unknown_method_name_is_refused():
     with pytest.raises(UserError, match="names no method"):
-        method_class("mentornet")
+        method_class("self_paced_learning")
 
 
 def test_out_of_range_method_options_are_refused_at_config_load(tmp_path, capsys):

@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from omegaconf import OmegaConf
 from torch.overrides import TorchFunctionMode
 
-from presets import QUIET, noisy_split
+from presets import QUIET, TINY_MENTOR, noisy_split
 from repro.config import load_config, to_container
 from repro.data import BatchLoader
 from repro.methods import METHODS
@@ -48,6 +48,8 @@ SETTINGS = {
     "instance_labels": [],
     "distillation": ["split=full", "method.temperature=2"],  # + the teacher (fixture)
     "transferred_labels": ["split=full", "method.temperature=2"],  # + the source
+    "mentornet": NOISY,  # + the mentor run
+    "mentornet_mentor": [*NOISY, *TINY_MENTOR],  # its mentors train at its last epoch: a few steps here
 }
 STEPLESS = {"replay"}  # replay's step is FixedTargets' (baseline) on stored labels
 VARIANTS = {
@@ -77,6 +79,8 @@ VARIANTS = {
     "mnist1d_cnn1d_mwnet": ["method=mwnet", *MNIST1D_CNN, *NOISY],
     "mnist1d_cnn1d_coteaching": ["method=coteaching", *MNIST1D_CNN, *NOISY],
     "mnist1d_mlp_class_labels": ["method=class_labels", "data=mnist1d", "model=mlp"],
+    # MentorNet's other curriculum: burn-in, its fixed epoch feature and example dropout on the device
+    "mentornet_pd": ["method=mentornet", "method.curriculum=pd", *NOISY],
 }
 CASES = {
     **{name: [f"method={name}", *SETTINGS.get(name, NOISY)] for name in METHODS if name not in STEPLESS},
@@ -146,13 +150,16 @@ def on_meta(monkeypatch):
 
 @pytest.fixture(scope="module")
 def sources(tmp_path_factory) -> tuple[Path, dict[str, list[str]]]:
-    """Finished runs the students learn from (trained on the CPU): a teacher and an instance-label run."""
+    """Finished runs the students learn from (trained on the CPU): a teacher, an instance-label run and a mentor run."""
     root = tmp_path_factory.mktemp("sources")
     teacher = train(load_config([*SHORT, "method=baseline", "split=full", f"output_root={root}"]))
     labels = train(load_config([*SHORT, "method=instance_labels", f"output_root={root}"]))
+    mentor = train(load_config([*SHORT, "method=mentornet_mentor", *TINY_MENTOR, *NOISY, f"output_root={root}"]))
     return root, {
         "distillation": [f"method.teacher={teacher.run_dir.run_id}"],
         "transferred_labels": [f"method.source={labels.run_dir.run_id}"],
+        "mentornet": [f"method.mentor={mentor.run_dir.run_id}"],
+        "mentornet_pd": [f"method.mentor={mentor.run_dir.run_id}"],
     }
 
 

@@ -1,5 +1,6 @@
 """Every registered method trains on MNIST-1D's signals with its 1-D networks: the CNN for every method, the MLP as
-the student of Tables 4-5 (distillation from, and labels transferred from, the CNN), and replay through a tiny
+the student of another run (distillation from, and labels transferred from, the CNN; MentorNet weighted by the
+CNN's mentor run), and replay through a tiny
 MNIST-1D sweep (its fold runs, then the replaying final)."""
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ import textwrap
 
 import pytest
 
-from presets import QUIET, TINY_SWEEP, TINY_SWEEP_SCALE, noisy_split
+from presets import QUIET, TINY_MENTOR, TINY_SWEEP, TINY_SWEEP_SCALE, noisy_split
 from repro.config import load_config
 from repro.methods import METHODS, method_class
 from repro.methods.from_run import LearnsFromRun
@@ -18,8 +19,10 @@ from repro.train import train
 
 # 300 of the default 4,000 training signals, one epoch, on the CPU
 TINY = ["data=mnist1d", "data.subset=300", "data.test_subset=100", "optim.epochs=1", "device=cpu", *QUIET]
-STUDENTS = sorted(name for name in METHODS if issubclass(method_class(name), LearnsFromRun))
+# the methods that cannot start without another finished run: Sec. 3.4's students, and MentorNet (its mentor run)
+STUDENTS = sorted({name for name in METHODS if issubclass(method_class(name), LearnsFromRun)} | {"mentornet"})
 FROM_FOLDS = {"replay"}  # reads a sweep's fold runs: the tiny sweep below trains it
+QUICK = {"mentornet_mentor": TINY_MENTOR}  # its mentors' training at the last epoch, cut to a few steps
 
 
 def _trained(result) -> None:
@@ -28,18 +31,29 @@ def _trained(result) -> None:
 
 @pytest.mark.parametrize("name", sorted(set(METHODS) - set(STUDENTS) - FROM_FOLDS))
 def test_every_method_trains_the_1d_cnn_on_mnist1d(name, tmp_path):
-    _trained(train(load_config([*TINY, "model=cnn1d", f"method={name}", *noisy_split(), f"output_root={tmp_path}"])))
+    overrides = [
+        *TINY,
+        "model=cnn1d",
+        f"method={name}",
+        *noisy_split(),
+        *QUICK.get(name, []),
+        f"output_root={tmp_path}",
+    ]
+    _trained(train(load_config(overrides)))
 
 
 @pytest.mark.slow
 def test_the_students_learn_from_the_cnn_into_the_mlp(tmp_path):
     teacher = train(load_config([*TINY, "model=cnn1d", "method=baseline", "split=full", f"output_root={tmp_path}"]))
     source = train(load_config([*TINY, "model=cnn1d", "method=instance_labels", f"output_root={tmp_path}"]))
+    mentor = [*TINY, "model=cnn1d", "method=mentornet_mentor", *TINY_MENTOR, *noisy_split(), f"output_root={tmp_path}"]
     sources = {"distillation": f"method.teacher={teacher.run_dir.run_id}"}
     sources["transferred_labels"] = f"method.source={source.run_dir.run_id}"
+    sources["mentornet"] = f"method.mentor={train(load_config(mentor)).run_dir.run_id}"
     assert set(sources) == set(STUDENTS)
     for name in STUDENTS:
-        student = [*TINY, "model=mlp", f"method={name}", "split=full", sources[name], f"output_root={tmp_path}"]
+        split = noisy_split() if name == "mentornet" else ["split=full"]  # a mentor weighs noisy samples
+        student = [*TINY, "model=mlp", f"method={name}", *split, sources[name], f"output_root={tmp_path}"]
         _trained(train(load_config(student)))
 
 

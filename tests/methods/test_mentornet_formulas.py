@@ -1,0 +1,310 @@
+"""MentorNet's parts against values computed by hand from the authors' formulas (google/mentornet) on fixed inputs:
+the mentor network (code/utils.py `mentornet_nn`), the pre-defined curriculum and its enumerated grid
+(code/training_mentornet/models.py `vstar_*`, data_generator.py), the data-driven rows of a dump, the mentor's
+training loss and lr (train.py), and the student's weights (utils.py `mentornet`: percentile, moving average, burn-in,
+example dropout)."""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+
+from repro.methods.mentornet.curricula import (
+    Dump,
+    MentorData,
+    dd_features,
+    enumerated_features,
+    pd_data,
+    vstar_mentornet_pd,
+)
+from repro.methods.mentornet.network import MentorNetwork
+from repro.methods.mentornet.numpy_net import FlatParameters, TensorFlowAdam, backward, clip_by_global_norm
+from repro.methods.mentornet.student import authors_percentile, weighting_settings
+from repro.methods.mentornet.trainer import MentorRecipe, learning_rate, mentor_loss, train_mentor
+from repro.methods.mentornet.weighting import (
+    MentorWeighting,
+    WeightingSettings,
+    batch_percentile,
+    dropout_rates,
+    epoch_percentage,
+    kept_count,
+    percentile_index,
+)
+
+
+def sigmoid(x: float) -> float:
+    return 1 / (1 + math.exp(-x))
+
+
+# ------------------------------------------------------------------------------------------------ the network
+
+
+def _set_network(net: MentorNetwork) -> None:
+    """Small known parameters, so that the hand computation below stays readable."""
+    with torch.no_grad():
+        net.label_embedding.copy_(torch.tensor([[0.1, -0.2], [0.3, 0.4]]))
+        net.epoch_embedding.copy_(torch.arange(500, dtype=torch.float32).reshape(100, 5) / 1000)
+        # columns: forward i, forward j, backward i, backward j; rows: loss, loss_diff
+        net.lstm_kernel.copy_(torch.tensor([[0.5, -0.3, 0.2, 0.1], [0.4, 0.6, -0.5, 0.3]]))
+        net.lstm_bias.copy_(torch.tensor([0.1, 0.0, -0.1, 0.2]))
+        net.fc_weight.copy_(torch.linspace(-1, 1, 9 * 20).reshape(9, 20))
+        net.fc_bias.copy_(torch.linspace(-0.5, 0.5, 20))
+        net.out_weight.copy_(torch.linspace(1, -1, 20).reshape(20, 1))
+        net.out_offset.fill_(0.25)
+
+
+def _by_hand(net: MentorNetwork, loss: float, diff: float, label: int, epoch: int) -> float:
+    """mentornet_nn for one sample, scalar by scalar: LSTM cell states c = sigmoid(i) * tanh(j) of each direction
+    from a zero state, the embeddings, fc_1 = tanh(feat . W1 + b1), out = fc_1 . (W2 + b2)."""
+    k, b = net.lstm_kernel.tolist(), net.lstm_bias.tolist()
+    gate = [loss * k[0][g] + diff * k[1][g] + b[g] for g in range(4)]
+    c_fw = sigmoid(gate[0]) * math.tanh(gate[1])
+    c_bw = sigmoid(gate[2]) * math.tanh(gate[3])
+    feat = net.label_embedding[label].tolist() + net.epoch_embedding[min(epoch, 99)].tolist() + [c_fw, c_bw]
+    w1, b1 = net.fc_weight.tolist(), net.fc_bias.tolist()
+    hidden = [math.tanh(sum(feat[r] * w1[r][h] for r in range(9)) + b1[h]) for h in range(20)]
+    w2, offset = [row[0] for row in net.out_weight.tolist()], net.out_offset.item()
+    return sum(hidden[h] * (w2[h] + offset) for h in range(20))
+
+
+def test_the_mentor_network_computes_mentornet_nn():
+    net = MentorNetwork()
+    _set_network(net)
+    rows = [(2.0, -0.5, 0, 10), (0.3, 1.2, 1, 57), (7.5, 3.0, 0, 150)]  # epoch 150 is clamped to 99
+    got = net(torch.tensor(rows, dtype=torch.float32))
+    want = [_by_hand(net, *row) for row in rows]
+    assert got.tolist() == pytest.approx(want, rel=1e-5, abs=1e-6)
+    assert net.weights(torch.tensor(rows)).tolist() == pytest.approx([sigmoid(w) for w in want], rel=1e-5)
+
+
+def test_the_bias_of_the_output_layer_is_added_to_its_weights_as_in_their_code():
+    """out = fc_1 . (W + b): the offset b counts once per hidden unit, weighted by that unit's activation."""
+    net = MentorNetwork()
+    _set_network(net)
+    x = torch.tensor([[1.0, 0.5, 0.0, 30.0]])
+    before = net(x).item()
+    with torch.no_grad():
+        hidden = torch.tanh(
+            torch.cat([net.label_embedding[0], net.epoch_embedding[30], _cells(net, 1.0, 0.5)]) @ net.fc_weight
+            + net.fc_bias
+        )
+        net.out_offset += 1.0
+    assert net(x).item() - before == pytest.approx(float(hidden.sum()), rel=1e-5)
+
+
+def _cells(net: MentorNetwork, loss: float, diff: float) -> torch.Tensor:
+    gates = torch.tensor([loss, diff]) @ net.lstm_kernel + net.lstm_bias
+    return torch.sigmoid(gates[0::2]) * torch.tanh(gates[1::2])
+
+
+def test_the_epoch_embedding_is_frozen_and_saved_with_the_mentor():
+    net = MentorNetwork(torch.Generator().manual_seed(3))
+    assert "epoch_embedding" in net.state_dict() and "epoch_embedding" not in dict(net.named_parameters())
+    limit = math.sqrt(6 / 105)  # Glorot uniform over [100, 5]
+    assert float(net.epoch_embedding.abs().max()) <= limit
+    again = MentorNetwork(torch.Generator().manual_seed(3))
+    assert all(torch.equal(a, b) for a, b in zip(net.state_dict().values(), again.state_dict().values()))
+
+
+# ------------------------------------------------------------------------------------------------ the curricula
+
+
+def test_vstar_mentornet_pd_on_fixed_rows():
+    # (loss, diff, label, epoch) -> v*: ones up to epoch 18, self-paced (diff <= 0) below 90, SPCL 1 - diff from 90
+    rows = {
+        (2.0, 0.5, 0, 10): 1.0,
+        (2.0, 3.0, 0, 18): 1.0,
+        (2.0, 0.3, 0, 19): 0.0,
+        (2.0, -0.3, 0, 50): 1.0,
+        (2.0, 0.0, 0, 89): 1.0,
+        (2.0, 0.3, 0, 90): 0.7,
+        (2.0, 1.5, 0, 95): 0.0,
+        (2.0, -2.0, 0, 99): 1.0,
+    }
+    got = vstar_mentornet_pd(torch.tensor(list(rows), dtype=torch.float64))
+    assert got.tolist() == pytest.approx(list(rows.values()))
+    assert vstar_mentornet_pd(torch.tensor([[1.0, 0.3, 0, 95]], dtype=torch.float64), gamma=2.0).item() == 0.85
+
+
+def test_the_enumerated_grid_is_data_generators():
+    grid = enumerated_features()
+    assert grid.shape == (120 * 100 * 1 * 100, 4)
+    assert grid[0].tolist() == [0, -5, 0, 0] and grid[1].tolist() == [0, -5, 0, 1]  # epoch fastest
+    assert grid[100].tolist() == pytest.approx([0, -4.9, 0, 0])  # the loss difference next
+    assert grid[10_000].tolist() == pytest.approx([0.1, -5, 0, 0])  # the loss slowest
+    assert sorted(set(grid[:, 0].tolist()))[-21:] == pytest.approx([9.9, *range(10, 30)])
+    data = pd_data(torch.Generator().manual_seed(0))
+    assert data.train_x.shape[0] == 80_000 and data.test_x.shape[0] == 19_999  # their ts skips row tr_size
+    assert not data.binary  # SPCL's weights lie between 0 and 1: the mentor trains on the squared error
+
+
+def test_the_data_driven_rows_of_a_dump():
+    dump = Dump(
+        epoch=torch.tensor([18, 18, 40, 40, 99]),
+        noisy=torch.tensor([9, 6, 3, 3, 1]),
+        clean=torch.tensor([9, 1, 3, 2, 1]),
+        loss=torch.tensor([0.5, 1.0, 2.0, 4.0, 8.0]),
+    )
+    x, v, threshold = dd_features(dump, 90)
+    # numpy's 90th percentile of [0.5, 1, 2, 4, 8]: position 0.9 * 4 = 3.6 between 4 and 8: 4 + 0.6 * 4 = 6.4
+    assert threshold == pytest.approx(6.4)
+    assert x[:, 1].tolist() == pytest.approx([0.5 - 6.4, 1 - 6.4, 2 - 6.4, 4 - 6.4, 8 - 6.4], rel=1e-6)
+    assert x[:, 2].tolist() == [0] * 5 and x[:, 3].tolist() == [18, 18, 40, 40, 99]
+    assert v.tolist() == [1, 0, 1, 0, 1]
+
+
+# ------------------------------------------------------------------------------------------------ mentor training
+
+
+def test_the_mentors_loss_and_learning_rate():
+    logits, targets = torch.tensor([0.0, 2.0]), torch.tensor([1.0, 0.0])
+    bce = (math.log(2) + math.log(1 + math.exp(2))) / 2
+    mse = ((1 - 0.5) ** 2 + (0 - sigmoid(2)) ** 2) / 2
+    assert float(mentor_loss(logits, targets, True)) == pytest.approx(bce)
+    assert float(mentor_loss(logits, targets, False)) == pytest.approx(mse)
+    recipe = MentorRecipe()
+    assert [learning_rate(s, recipe) for s in (0, 999, 1000, 29_999)] == pytest.approx([0.1, 0.1, 0.09, 0.1 * 0.9**29])
+    binary = MentorData(torch.zeros(2, 4), torch.tensor([0.0, 1.0]), torch.zeros(0, 4), torch.zeros(0))
+    assert binary.binary and not MentorData(torch.zeros(2, 4), torch.ones(2), torch.zeros(0, 4), torch.zeros(0)).binary
+
+
+@pytest.mark.parametrize("binary", [True, False])
+def test_the_numpy_backward_is_autograds(binary):
+    """The hand-written gradient (numpy_net.py) of both losses equals torch autograd's through network.py."""
+    net = MentorNetwork(torch.Generator().manual_seed(5))
+    g = torch.Generator().manual_seed(6)
+    x = torch.stack(
+        [torch.rand(32, generator=g) * 12, torch.randn(32, generator=g) * 3, torch.randint(0, 2, (32,), generator=g),
+         torch.randint(0, 130, (32,), generator=g)], dim=1,
+    ).float()  # fmt: skip
+    v = (torch.rand(32, generator=g) > 0.5).float() if binary else torch.rand(32, generator=g)
+    flat = FlatParameters(net)
+    loss = backward(flat, x.numpy(), v.numpy(), binary)
+    want = mentor_loss(net(x), v, binary)
+    want.backward()
+    assert loss == pytest.approx(want.item(), rel=1e-5)
+    for name, p in net.named_parameters():
+        np.testing.assert_allclose(flat.grads[name], p.grad.numpy(), rtol=1e-4, atol=1e-6, err_msg=name)
+
+
+def test_tensorflows_adam_step_and_the_global_norm_clip_by_hand():
+    grad = np.array([3.0, 4.0], np.float32)  # norm 5
+    clip_by_global_norm(grad, 2.5)
+    assert grad.tolist() == pytest.approx([1.5, 2.0])
+    clip_by_global_norm(grad, 5.0)  # below the clip: unchanged
+    assert grad.tolist() == pytest.approx([1.5, 2.0])
+    values, adam = np.array([1.0, -1.0], np.float32), TensorFlowAdam(2)
+    adam.step(values, np.array([0.5, -2.0], np.float32), lr=0.1)
+    # t = 1: m = 0.1 g, v = 0.001 g^2, rate = 0.1 sqrt(1 - 0.999) / (1 - 0.9); step = rate m / (sqrt(v) + 1e-8)
+    rate = 0.1 * math.sqrt(0.001) / 0.1
+    want = [1.0 - rate * 0.05 / (math.sqrt(0.001 * 0.25) + 1e-8), -1.0 - rate * -0.2 / (math.sqrt(0.001 * 4) + 1e-8)]
+    assert values.tolist() == pytest.approx(want, rel=1e-5)
+
+
+def test_a_mentor_learns_the_pre_defined_curriculum():
+    data = pd_data(torch.Generator().manual_seed(0), sample_size=4000)
+    untrained = MentorNetwork(torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        before = float(mentor_loss(untrained(data.test_x), data.test_v, False))
+    net, record = train_mentor(data, MentorRecipe(steps=300), torch.Generator().manual_seed(1))
+    assert record["test_loss"] < before / 2 and record["test_same_side_of_half"] > 0.8
+    assert record["loss"] == "squared error of the weight" and record["steps"] == 300
+
+
+# ------------------------------------------------------------------------------------------------ the student
+
+
+def test_tensorflows_nearest_percentile():
+    # tf.contrib.distributions.percentile's own example: [1, 2, 3, 4] at q=30 is 2.0
+    assert float(batch_percentile(torch.tensor([3.0, 1.0, 4.0, 2.0]), 0.3)) == 2.0
+    # descending order, index round((n - 1) * (1 - p)), half to even: n=4, p=0.5 -> round(1.5) = 2 -> the lower middle
+    assert percentile_index(4, 0.5) == 2 and float(batch_percentile(torch.tensor([1.0, 2, 3, 4]), 0.5)) == 2.0
+    assert percentile_index(128, 0.75) == 32  # 127 * 0.25 = 31.75
+    assert percentile_index(100, 0.8) == 20 and percentile_index(3, 0.75) == 0  # 2 * 0.25 = 0.5 -> 0
+
+
+def test_dropout_rates_and_kept_samples():
+    rates = dropout_rates([0.5, 17, 0.05, 83])
+    assert len(rates) == 100 and rates[16] == 0.5 and rates[17] == 0.05 and rates[99] == 0.05
+    assert dropout_rates([0.5, 17, 0.05, 78, 0.9, 5])[95] == 0.9
+    for bad in ([0.5, 17, 0.05, 80], [0.5, 17.5, 0.05, 82.5], [1.5, 100], [0.5]):
+        with pytest.raises(ValueError):
+            dropout_rates(bad)
+    assert [kept_count(128, 0.05), kept_count(100, 0.05), kept_count(128, 0.5), kept_count(7, 0.0)] == [121, 95, 64, 7]
+    assert epoch_percentage(0, 300) == 0 and epoch_percentage(299, 300) == 99 and epoch_percentage(57, 300) == 19
+
+
+class _Recording(torch.nn.Module):
+    """A stand-in mentor whose weight is sigmoid(-loss_diff), recording the features it was given."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[torch.Tensor] = []
+
+    def weights(self, features: torch.Tensor) -> torch.Tensor:
+        self.seen.append(features.clone())
+        return torch.sigmoid(-features[:, 1])
+
+
+def _weighting(**settings) -> tuple[MentorWeighting, _Recording]:
+    defaults = dict(
+        loss_percentile=0.5,
+        moving_average_decay=0.5,
+        burn_in_epoch=0,
+        fixed_epoch_after_burn_in=False,
+        dropout_rates=(0.0,) * 100,
+    )
+    mentor = _Recording()
+    return MentorWeighting(mentor, WeightingSettings(**{**defaults, **settings}), torch.device("cpu")), mentor
+
+
+def test_the_moving_percentile_and_the_features_the_mentor_sees():
+    weighting, mentor = _weighting()
+    first = weighting(torch.tensor([1.0, 2.0, 3.0, 4.0]), step=0, total_steps=10)
+    # percentile 0.5 of [1, 2, 3, 4] (descending [4, 3, 2, 1], index round(1.5) = 2) is 2; m = 0.5 * 0 + 0.5 * 2 = 1
+    assert mentor.seen[0].tolist() == [[1, 0, 0, 0], [2, 1, 0, 0], [3, 2, 0, 0], [4, 3, 0, 0]]
+    assert first.weights.tolist() == pytest.approx([sigmoid(-d) for d in (0, 1, 2, 3)])
+    weighting(torch.tensor([2.0, 2.0, 2.0, 2.0]), step=3, total_steps=10)
+    # m = 0.5 * 1 + 0.5 * 2 = 1.5; the epoch feature is floor(3 / 10 * 100) = 30
+    assert mentor.seen[1][:, 1].tolist() == [0.5] * 4 and mentor.seen[1][:, 3].tolist() == [30] * 4
+    assert float(weighting.moving_average) == 1.5
+
+
+def test_burn_in_fixed_epoch_and_example_dropout():
+    rates = tuple(dropout_rates([0.5, 17, 0.05, 78, 0.9, 5]))
+    weighting, mentor = _weighting(burn_in_epoch=18, fixed_epoch_after_burn_in=True, dropout_rates=rates)
+    loss = torch.linspace(0.1, 3.0, 40)
+    early = weighting(loss, step=10, total_steps=100)  # epoch 10 < 18 - 1: every weight 1, then half dropped
+    assert early.epoch == 10 and sorted(set(early.weights.tolist())) == [0.0, 1.0]
+    assert int((early.weights == 1).sum()) == kept_count(40, 0.5) == 20
+    late = weighting(loss, step=97, total_steps=100)  # epoch 97 held at 18: the mentor's weights, 5% dropped
+    assert late.epoch == 18 and mentor.seen[-1][:, 3].tolist() == [18] * 40
+    kept = late.weights != 0
+    assert int(kept.sum()) == kept_count(40, 0.05) == 38
+    assert torch.equal(late.weights[kept], late.mentor[kept])
+    at_17 = weighting(loss, step=17, total_steps=100)  # epoch 17 = burn_in - 1: the mentor decides already
+    assert torch.equal(at_17.weights[at_17.weights != 0], at_17.mentor[at_17.weights != 0])
+
+
+def test_the_authors_percentile_and_curriculum_settings_by_noise_level():
+    got = {(c, f): authors_percentile(c, f) for c in ("pd", "dd") for f in (0.0, 0.2, 0.4, 0.6, 0.8, 0.9)}
+    assert [got["pd", f] for f in (0.0, 0.2, 0.4, 0.6, 0.8, 0.9)] == [0.75, 0.75, 0.75, 0.5, 0.5, 0.5]
+    assert [got["dd", f] for f in (0.0, 0.2, 0.4, 0.6, 0.8, 0.9)] == [0.8, 0.8, 0.6, 0.5, 0.5, 0.5]
+    options = SimpleNamespace(
+        curriculum="dd",
+        loss_percentile=None,
+        moving_average_decay=0.5,
+        burn_in_epoch=None,
+        fixed_epoch_after_burn_in=None,
+        example_dropout_rates=None,
+    )
+    dd = weighting_settings(options, 0.4)
+    assert (dd.loss_percentile, dd.burn_in_epoch, dd.fixed_epoch_after_burn_in) == (0.6, 18, True)
+    assert dd.dropout_rates[95] == 0.9 and dd.dropout_rates[0] == 0.5
+    pd = weighting_settings(SimpleNamespace(**{**vars(options), "curriculum": "pd", "loss_percentile": 0.3}), 0.4)
+    assert (pd.loss_percentile, pd.burn_in_epoch, pd.fixed_epoch_after_burn_in) == (0.3, 0, False)
+    assert set(pd.dropout_rates[17:]) == {0.05}
