@@ -66,7 +66,7 @@ def fixed(spec, n: int, root: Path, scale: Scale | None, extra: list[str]):
 
 def sequential(spec, first: int, max_seeds: int, root: Path, epochs: int | None, extra: list[str]):
     """(epochs, {(claim, column): state}) of `--seeds 0 .. first-1 --until-decided --max-seeds max_seeds`."""
-    scale = Scale(epochs=epochs, until_decided=True, max_seeds=max_seeds)
+    scale = Scale(epochs=epochs, stage_options={"until_decided": True, "max_seeds": max_seeds})
     plan = plan_sweep(spec.select(seeds=list(range(first))), output_root=root, scale=scale, extra_overrides=extra)
     walk = walk_lines(plan, design_of(plan.spec, scale))
     needed = needed_runs(plan, walk)

@@ -12,6 +12,7 @@ from repro.sweep.executors.slurm.profile import load_profile
 from repro.sweep.spec.model import Scale
 from repro.sweep.spec.sweep_file import load_sweep
 from repro.sweep.stages.base import Preflight
+from repro.sweep.stages.registry import stages
 
 GATE_HELD = 4  # exit status while a stage stops the table: the baseline gate holds it, held or partial (`plan.stopped`)
 
@@ -25,7 +26,6 @@ USAGE = """examples:
   repro sweep sweeps/table5.yaml --rows Baseline     only some rows (also --columns, --seeds)
   repro sweep status sweeps/table1.yaml              every run's state; logs of the failed ones
   repro sweep sweeps/table1.yaml --accept-gate       go on past a baseline gate that holds (recorded)
-  repro sweep sweeps/table6.yaml --until-decided --max-seeds 10   more seeds only where a claim is undecided
 
 Re-running the same command is safe: done runs are skipped, queued or running jobs are left alone, failed or lost
 runs are submitted again and resume from their last checkpoint. A table with a baseline gate (`gate:` in its file)
@@ -103,22 +103,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="every tuning stage's strategy: grid (every grid point trains to the end, the paper's protocol) or "
         "halving (successive halving: points behind at a rung stop there); default: each stage's own `strategy:`",
     )
-    parser.add_argument(
-        "--until-decided",
-        action="store_true",
-        help="after the file's seeds, add seeds in rounds (up to --max-seeds per cell) to exactly the rows of each "
-        "claim line still undecided, stopping each line by a group-sequential design (docs/sequential-seeds.md); the "
-        "same as the sweep file's `until_decided:` key",
-    )
-    parser.add_argument(
-        "--max-seeds",
-        type=int,
-        metavar="N",
-        help="with --until-decided: at most N seeds per cell (default: the file's `until_decided.max_seeds`, else 10)",
-    )
+    for flag in (flag for stage in stages() for flag in stage.flags):  # the options the registered stages add
+        if flag.kind is None:
+            parser.add_argument(flag.flag, action="store_true", help=flag.help)
+        else:
+            parser.add_argument(flag.flag, type=flag.kind, metavar=flag.metavar, help=flag.help)
     parser.add_argument("--rows", nargs="+", metavar="ROW", help="only these rows (names as in the file)")
     parser.add_argument("--columns", nargs="+", metavar="COLUMN", help="only these columns")
     parser.add_argument("--seeds", nargs="+", type=int, metavar="SEED", help="only these seeds")
+
+
+def stage_options(args: argparse.Namespace) -> dict[str, object]:
+    """The registered stages' options that were given (name -> value), each stage's checked by the stage."""
+    given: dict[str, object] = {}
+    for stage in stages():
+        own = {f.name: getattr(args, f.name) for f in stage.flags if getattr(args, f.name) not in (None, False)}
+        stage.check_flags(own)
+        given.update(own)
+    return given
 
 
 def parse_args(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
@@ -144,21 +146,14 @@ def run(args: argparse.Namespace) -> int:
 
     check_overrides(extra)  # hydra/... and hydra.*, +/~: refused with the way to do it
     scale = None
-    if args.max_seeds is not None and (args.max_seeds < 2 or not args.until_decided):
-        raise UserError(
-            f"--max-seeds {args.max_seeds}: the most seeds per cell a sweep with --until-decided adds up to (at least "
-            "2, the fewest an interval needs). Give it with --until-decided, e.g. --until-decided --max-seeds 10."
-        )
-    if args.until_decided or any(
-        v is not None for v in (args.epochs, args.subset, args.test_subset, args.tune_strategy)
-    ):
+    options = stage_options(args)
+    if options or any(v is not None for v in (args.epochs, args.subset, args.test_subset, args.tune_strategy)):
         scale = Scale(
             epochs=args.epochs,
             subset=args.subset,
             test_subset=args.test_subset,
             tune_strategy=args.tune_strategy,
-            until_decided=args.until_decided,
-            max_seeds=args.max_seeds,
+            stage_options=options,
         )
     if args.accept_gate and (status_mode or args.dry_run or args.preflight):
         raise UserError(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from repro.errors import UserError
 
@@ -26,19 +26,28 @@ METRICS = ("final_test_acc", "test_acc_at_best_val", "final_val_acc", "best_val_
 class Scale:
     """How much of a table a sweep spends: fewer epochs, a stratified subset of the train / test data (demo, tests),
     or the strategy of every tuning stage (`--tune-strategy halving`: successive halving instead of the full grid;
-    the tuning stage reads it, repro/sweep/stages/tune/), or further seeds where a claim is undecided
-    (`--until-decided`, repro/sweep/stages/until_decided/). It travels with every expansion of the sweep (its
-    teachers', `repro sweep status`'s, `repro tables`', through selection.json), as the runs' ids depend on it."""
+    the tuning stage reads it, repro/sweep/stages/tune/), and the options a stage adds to `repro sweep`
+    (`Stage.flags`: e.g. further seeds where a claim is undecided), by name. It travels with every expansion of the
+    sweep (its teachers', `repro sweep status`'s, `repro tables`', through selection.json), as the runs' ids depend
+    on it."""
 
     epochs: int | None = None
     subset: int | None = None
     test_subset: int | None = None
     tune_strategy: str | None = None  # the strategy of the stages that pin none (None: the grid)
     tune_seeds: int | None = None  # None: each tuning stage's own seeds; N: its first N (`repro demo --quick`: 1)
-    # `--until-decided [--max-seeds N]`: further seeds in rounds where a claim is undecided (the stage that reads it,
-    # repro/sweep/stages/until_decided/, plans them; no run's id changes)
-    until_decided: bool = False
-    max_seeds: int | None = None  # None: the sweep file's `until_decided.max_seeds`, else its default
+    # the options stages add to `repro sweep` (repro/sweep/stages/base.py StageFlag), given ones only: (name, value),
+    # sorted; a dict is taken too (selection.json holds one)
+    stage_options: tuple[tuple[str, Any], ...] = ()
+
+    def __post_init__(self) -> None:
+        options = self.stage_options
+        pairs = options.items() if isinstance(options, Mapping) else options
+        object.__setattr__(self, "stage_options", tuple(sorted((str(k), v) for k, v in pairs)))
+
+    def option(self, name: str, default: Any = None) -> Any:
+        """The value a stage's `repro sweep` option was given (`default` where it was not)."""
+        return dict(self.stage_options).get(name, default)
 
     def overrides(self) -> list[str]:
         keys = (("optim.epochs", self.epochs), ("data.subset", self.subset), ("data.test_subset", self.test_subset))

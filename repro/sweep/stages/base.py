@@ -157,6 +157,23 @@ class Asked:
 
 
 @dataclass(frozen=True)
+class StageFlag:
+    """An option a stage adds to `repro sweep FILE` (`Stage.flags`): the command line is built from the registered
+    stages, so a new stage's option touches no core module. Its value travels on the sweep's `Scale`
+    (`scale.option(flag.name)`), into selection.json and every expansion. `kind` None: a switch (given: True)."""
+
+    flag: str  # as typed on the command line, dashes and all
+    help: str
+    kind: type | None = None
+    metavar: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The option's name on the `Scale` and in argparse's namespace: the flag without dashes, `_` for `-`."""
+        return self.flag.lstrip("-").replace("-", "_")
+
+
+@dataclass(frozen=True)
 class DryRun:
     """What a stage prints in `repro sweep --dry-run` (`Stage.dry_run`): its dependency graphs, before the plan's
     GPU-hour estimate; its prices, after it; and its figures as docs/costs.md tabulates them, (column, cell) in
@@ -205,6 +222,11 @@ class Stage:
     key: ClassVar[str]  # its key in a sweep file
     Spec: ClassVar[type | None] = None  # its key's declaration (repro.schema's @schema), or None: `read` reads it
     places: ClassVar[frozenset[Place]] = frozenset({Place.FILE})  # where its key may stand (none: it has no key)
+    flags: ClassVar[tuple[StageFlag, ...]] = ()  # the options it adds to `repro sweep FILE` (values: Scale.option)
+
+    def check_flags(self, given: Mapping[str, Any]) -> None:
+        """Refuse a combination of its options (`given`: name -> value of those given), in one paragraph (a
+        UserError) before anything is planned. Default: every combination is fine."""
 
     def read(self, value: Any, at: KeyAt) -> Any:
         """Its key's value where it stands (`at`), read and checked: a UserError of one paragraph naming the key

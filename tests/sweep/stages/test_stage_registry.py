@@ -5,6 +5,7 @@ the sweep's, prices them in the dry run and reports them in `repro sweep status`
 from __future__ import annotations
 
 import importlib
+from dataclasses import replace
 
 import pytest
 
@@ -14,7 +15,7 @@ from repro.errors import UserError
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.spec.model import Scale
 from repro.sweep.spec.sweep_file import load_sweep
-from repro.sweep.stages.base import Place
+from repro.sweep.stages.base import CellRuns, Place, StageFlag
 from repro.sweep.stages.registry import STAGES, register_stage, stage_class, unregister_stage
 
 TOY = '''
@@ -91,6 +92,45 @@ def test_a_registered_stage_reads_its_key_plans_prices_and_reports(toy_stage, tm
     assert "sweep tiny: 2 runs" in text and "toy stage: 1 run(s) of 2 epoch(s)" in text
     assert main(["sweep", "status", str(path), "--output-root", out, "--epochs", "1"]) == 0
     assert "toy stage: 0 of 1 done" in capsys.readouterr().out
+
+
+def test_a_registered_stages_option_reaches_its_plan_through_the_scale(toy_stage, tmp_path, capsys):
+    """A stage's `repro sweep` option is added from its class (no core module names it), checked by it, and read
+    back from the sweep's Scale in every expansion, `repro sweep status`'s included."""
+
+    class FlagToy(toy_stage):
+        key = "flag_toy"
+        flags = (StageFlag("--toy-epochs", "the toy runs' epochs", int, "N"),)
+
+        def check_flags(self, given):
+            if given.get("toy_epochs", 1) > 5:
+                raise UserError("--toy-epochs: at most 5 (the toy's own rule)")
+
+        def plan_cell(self, cell):
+            planned = super().plan_cell(cell)
+            epochs = cell.scale.option("toy_epochs") if cell.scale is not None else None
+            if planned is None or epochs is None:
+                return planned
+            toys = planned.then
+            return CellRuns(then=lambda runs: [replace(r, config=_epochs(r, epochs)) for r in toys(runs)])
+
+    register_stage(FlagToy)
+    try:
+        path = write_tiny_sweep(tmp_path, TINY_BASELINE_SWEEP + "    flag_toy: {epochs: 2}\n")
+        out = str(tmp_path / "out")
+        dry = ["sweep", str(path), "--output-root", out, "--dry-run", "--epochs", "1"]
+        assert main([*dry, "--toy-epochs", "4"]) == 0
+        assert "toy stage: 1 run(s) of 4 epoch(s)" in capsys.readouterr().out
+        assert main([*dry, "--toy-epochs", "9"]) == 2
+        assert "at most 5" in capsys.readouterr().err
+    finally:
+        unregister_stage("flag_toy")
+    assert Scale(stage_options={"toy_epochs": 4}) == Scale(stage_options=(("toy_epochs", 4),))
+
+
+def _epochs(run, epochs):
+    """A toy run's config at the epochs its option gave (the sweep's own runs keep theirs)."""
+    return {**run.config, "optim": {**run.config["optim"], "epochs": epochs}} if run.stage == "toy" else run.config
 
 
 def test_a_registered_stage_key_is_checked_by_its_declaration(toy_stage, tmp_path):

@@ -10,11 +10,13 @@ Locally, a sweep trains its seeds, decides, trains the round it let go, and so o
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any, Mapping
 
 from repro.claims.sequential import Looks
 from repro.claims.sequential_record import write_record
+from repro.errors import UserError
 from repro.sweep.spec.model import PlannedRun
-from repro.sweep.stages.base import Asked, Cell, CellRuns, Decision, DryRun, Plan, Stage
+from repro.sweep.stages.base import Asked, Cell, CellRuns, Decision, DryRun, Plan, Stage, StageFlag
 from repro.sweep.stages.until_decided.claim_lines import REPORTED, claim_lines, floor_of
 from repro.sweep.stages.until_decided.pricing import cell_chance, line_chances, price_text
 from repro.sweep.stages.until_decided.render import lines_text, rounds_text
@@ -26,6 +28,28 @@ from repro.sweep.sweep_folder import sweep_dir
 class UntilDecidedStage(Stage):
     key = KEY
     Spec = UntilDecidedKey
+    flags = (
+        StageFlag(
+            "--until-decided",
+            "after the file's seeds, add seeds in rounds (up to --max-seeds per cell) to exactly the rows of each "
+            "claim line still undecided, stopping each line by a group-sequential design (docs/sequential-seeds.md); "
+            "the same as the sweep file's `until_decided:` key",
+        ),
+        StageFlag(
+            "--max-seeds",
+            "with --until-decided: at most N seeds per cell (default: the file's `until_decided.max_seeds`, else 10)",
+            int,
+            "N",
+        ),
+    )
+
+    def check_flags(self, given: Mapping[str, Any]) -> None:
+        max_seeds = given.get("max_seeds")
+        if max_seeds is not None and (max_seeds < 2 or not given.get("until_decided")):
+            raise UserError(
+                f"--max-seeds {max_seeds}: the most seeds per cell a sweep with --until-decided adds up to (at least "
+                "2, the fewest an interval needs). Give it with --until-decided, e.g. --until-decided --max-seeds 10."
+            )
 
     def plan_cell(self, cell: Cell) -> CellRuns | None:
         """A cell some decidable claim line compares: its further seeds' runs (and what they depend on: folds,

@@ -40,7 +40,7 @@ def design_of(spec: SweepSpec, scale: Scale | None) -> SequentialDesign | None:
     """The sweep's design: its file's key, or `--until-decided` (the default design), `--max-seeds` over either;
     None: the sweep adds no seeds."""
     declared = spec.stage_settings.get(KEY)
-    asked = scale is not None and scale.until_decided
+    asked = scale is not None and scale.option("until_decided", False)
     if declared is None and not asked:
         return None
     if len(spec.seeds) < 2:
@@ -50,7 +50,8 @@ def design_of(spec: SweepSpec, scale: Scale | None) -> SequentialDesign | None:
             "e.g. --seeds 0 1, or leave out --until-decided (and the file's `until_decided:`). Nothing was run."
         )
     key = declared or UntilDecidedKey()
-    max_seeds = scale.max_seeds if scale is not None and scale.max_seeds is not None else key.max_seeds
+    given = scale.option("max_seeds") if scale is not None else None
+    max_seeds = given if given is not None else key.max_seeds
     return SequentialDesign(max_seeds=max_seeds, per_round=key.per_round, spending=key.spending)
 
 

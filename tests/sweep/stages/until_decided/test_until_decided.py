@@ -39,7 +39,7 @@ SWEEP = f"""
       MWNet: [method=label_smoothing]
       Ours (setting A): [method=confidence_penalty]
 """
-SCALE = Scale(epochs=1, until_decided=True, max_seeds=4)
+SCALE = Scale(epochs=1, stage_options={"until_decided": True, "max_seeds": 4})
 BASELINE = "Ours (setting A) > Baseline"
 MWNET = "Ours (setting A) > MWNet"
 
