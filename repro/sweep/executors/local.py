@@ -225,12 +225,19 @@ class _Scheduler:
                 "its worker process died (killed, or out of memory); run the same command again: "
                 "the run resumes from its last checkpoint",
             )
-            raise UserError(
+            raise WorkerDied(
                 "A worker process died, which stops every run of the pool. Run the same command again: "
                 "done runs are kept and the others resume from their last checkpoint."
             ) from None
         else:
             self.finished(run, summary)
+
+
+class WorkerDied(UserError):
+    """A worker process died (killed, or out of memory): a run failed, as when it fails in training (exit 1, not the
+    2 of bad input); said in one paragraph, as every UserError."""
+
+    exit_code = 1
 
 
 def _critical_path(runs: Sequence[PlannedRun]) -> dict[str, int]:
