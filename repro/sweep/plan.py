@@ -8,8 +8,8 @@ A run is done when its summary.json can be read (nothing done is ever submitted 
 but cannot be read is `damaged` and submitted again (a new attempt; the damaged one is kept, repro/runs/records.py).
 Otherwise its latest job, as its executor reports it, decides: queued or running -> left alone; ended, or gone ->
 submitted again (it resumes from its checkpoint). A run of a packed job whose process died while the job goes on
-with its other runs is failed at once (its status names that job: repro/sweep/executors/packed.py). A run never
-submitted is new, or failed / interrupted if it ran locally.
+with its other runs is failed (or interrupted) at once: its status names that job (repro/sweep/executors/packed.py).
+A run never submitted is new, or failed / interrupted if it ran locally.
 """
 
 from __future__ import annotations
@@ -232,9 +232,9 @@ def _run_status(rd: RunDir, done: bool, job: JobState | None) -> RunStatus:
     )
     if job is not None:
         mine = local or {}
-        if job.state == "running" and mine.get("state") == "failed" and mine.get("job") == job.job_id:
-            # failed in a packed job that goes on with its other runs (repro/sweep/executors/packed.py)
-            return RunStatus("failed", f"{mine.get('message', '')}; the job goes on", job_id, epoch, logs)
+        if job.state == "running" and mine.get("job") == job.job_id and mine.get("state") in ("failed", "interrupted"):
+            # ended inside a packed job that goes on with its other runs (repro/sweep/executors/packed.py)
+            return RunStatus(mine["state"], f"{mine.get('message', '')}; the job goes on", job_id, epoch, logs)
         if job.state in ("unknown", "pending", "running"):
             return RunStatus(job.state, job.detail, job_id, epoch, logs)
         message = ((local or {}).get("message") or "") if job.state == "ended" else ""  # vanished: no message

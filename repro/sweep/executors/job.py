@@ -93,12 +93,13 @@ class TrainJob(submitit.helpers.Checkpointable):
             )
             rd.log("preempted or at the time limit: requeued by submitit; the job resumes from the last checkpoint")
 
-    def record_failure(self, how: str, job_id: str | None) -> None:
-        """Mark the run `failed` at once when the process that trained it ended badly (a packed job's child: killed
-        by a signal, or exited with an error), naming how and the job (`job`), so that `repro sweep status` says it
-        failed while its job goes on with other runs (repro/sweep/plan.py). Done as the run's writer: its lock is
-        taken (a killed child's lock is taken over, the temp files it left swept) and released; while another live
-        process holds the run, nothing is written."""
+    def record_end(self, state: str, how: str, job_id: str | None) -> None:
+        """Record at once that the process training this run has ended without finishing it (a packed job's child:
+        `failed` when killed by a signal or exiting with an error, `interrupted` when stopped by a SIGTERM of its
+        own), saying how and naming the job (`job`), so that `repro sweep status` says so while the job goes on with
+        other runs (repro/sweep/plan.py). Done as the run's writer: its lock is taken (a killed child's lock is taken
+        over, the temp files it left swept) and released; while another live process holds the run, nothing is
+        written."""
         rd = RunDir(Path(self.output_root) / "runs" / run_of(self.run_id))
         if rd.is_done():
             return
@@ -108,11 +109,11 @@ class TrainJob(submitit.helpers.Checkpointable):
             return
         with lock:
             status = rd.read_status() or {}
-            own = status.get("message") if status.get("state") == "failed" else ""  # the run's own words, kept
+            own = status.get("message") if status.get("state") in ("failed", "interrupted") else ""  # its words
             where = f" in SLURM job {job_id}" if job_id else ""
             message = f"{how}{where}" + (f": {own}" if own else "")
-            rd.write_status("failed", epoch=int(status.get("epoch") or 0), message=message, job=job_id)
-            rd.log(f"failed: {message}; the next `repro sweep` resumes it from its last checkpoint")
+            rd.write_status(state, epoch=int(status.get("epoch") or 0), message=message, job=job_id)
+            rd.log(f"{state}: {message}; the next `repro sweep` resumes it from its last checkpoint")
 
 
 def _match_threads_to_allocation() -> None:

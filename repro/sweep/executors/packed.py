@@ -10,9 +10,10 @@ that wait for the same jobs).
 
 A child that ends any other way than done or stopped by the preemption signal (killed by SIGKILL, by the kernel's
 out-of-memory killer, which sends SIGKILL, or by any signal but SIGTERM; or exiting with an error) is recorded failed
-at once, in its run's status with the signal and this job's id (`TrainJob.record_failure`), so `repro sweep status`
-says so within a second or two while the siblings still train (repro/sweep/plan.py), instead of calling it running
-until the whole job ends. The job ends as soon as no child lives and no requeue can be pending.
+at once, in its run's status with the signal and this job's id (`TrainJob.record_end`), so `repro sweep status` says
+so within a second or two while the siblings still train (repro/sweep/plan.py), instead of calling it running until
+the whole job ends; a child stopped by a SIGTERM sent to it alone (not to the job) is recorded `interrupted` the same
+way. The job ends as soon as no child lives and no requeue can be pending.
 
 Preemption and the time limit: SLURM's SIGTERM reaches every process of the job; each child stops at a clean point
 (status `interrupted`, its last epoch checkpoint kept); submitit's USR2 reaches this parent, whose `checkpoint()`
@@ -32,7 +33,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import submitit
 import torch
@@ -59,8 +60,16 @@ class PackedJob(submitit.helpers.Checkpointable):
         return [job.run_id for job in self.jobs]
 
     def __call__(self) -> dict[str, Any]:
+        job_id = runlock.slurm_job_id()
         with PreemptionSeen() as preemption:
-            codes = train_side_by_side(self.jobs, threads=_threads_per_run(len(self.jobs)))
+
+            def record(job: TrainJob, code: int) -> None:  # a child just ended: what its run's status says
+                if not stopped_cleanly(code):
+                    job.record_end("failed", _how_it_ended(code), job_id)
+                elif not preemption.seen:  # a SIGTERM to the child alone: no requeue follows
+                    job.record_end("interrupted", "its process alone was stopped by SIGTERM", job_id)
+
+            codes = train_side_by_side(self.jobs, threads=_threads_per_run(len(self.jobs)), ended=record)
         interrupted = [rid for rid, code in codes.items() if stopped_cleanly(code)]
         failed = [rid for rid, code in codes.items() if code != 0 and not stopped_cleanly(code)]
         if interrupted and preemption.seen and os.environ.get("SLURM_JOB_ID"):
@@ -112,10 +121,13 @@ class PreemptionSeen:
             signal.signal(PREEMPTION_SIGNAL, self._previous)
 
 
-def train_side_by_side(jobs: Sequence[TrainJob], *, threads: int) -> dict[str, int]:
+def train_side_by_side(
+    jobs: Sequence[TrainJob], *, threads: int, ended: Callable[[TrainJob, int], None] | None = None
+) -> dict[str, int]:
     """Start one child process per run and watch them until all have ended; {run id: exit code} (0 done,
     INTERRUPTED_EXIT stopped cleanly, negative: killed by that signal, anything else failed: its message is on this
-    job's stderr). A child that failed is recorded so in its run's status the moment it is seen to end."""
+    job's stderr). `ended(job, code)` is called for each child that ended without its run done, the moment it is
+    seen to end."""
     children = {
         job.run_id: (
             job,
@@ -131,8 +143,8 @@ def train_side_by_side(jobs: Sequence[TrainJob], *, threads: int) -> dict[str, i
         for rid, (job, child) in children.items():
             if rid not in codes and child.poll() is not None:
                 codes[rid] = child.returncode
-                if child.returncode != 0 and not stopped_cleanly(child.returncode):
-                    job.record_failure(_how_it_ended(child.returncode), runlock.slurm_job_id())
+                if child.returncode != 0 and ended is not None:
+                    ended(job, child.returncode)
         if len(codes) < len(children):
             time.sleep(WATCH_S)
     return codes

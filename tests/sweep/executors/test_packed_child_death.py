@@ -1,5 +1,5 @@
 """A packed job's run whose process dies is failed at once, not when the job ends (repro/sweep/executors/packed.py,
-`TrainJob.record_failure`; repro/sweep/plan.py believes it over the job's RUNNING), and a packed job waits for
+`TrainJob.record_end`; repro/sweep/plan.py believes it over the job's RUNNING), and a packed job waits for
 submitit's requeue signal only when SLURM's SIGTERM reached it. Here without SLURM: the packed job runs in a thread
 of this process with a SLURM job id in its environment, its children are real processes; the SLURM test of the same
 (tests/sweep/executors/test_sweep_slurm_packed.py) adds the cluster's queue and `repro sweep status`."""
@@ -62,13 +62,17 @@ def test_a_run_that_failed_in_its_running_packed_job_reads_failed_and_an_older_f
     assert plan.status[killed.run_id].state == "failed" and "SIGKILL" in plan.status[killed.run_id].detail
     assert plan.status[sibling.run_id].state == "running"  # its job is alive: the old failure is history
     assert [r.run_id for r in plan.to_submit] == [killed.run_id]
+    sibling.write_status("interrupted", epoch=2, message="its process alone was stopped by SIGTERM", job=JOB)
+    plan = make_plan(_spec(), runs, out, job_states=lambda ids: job_states(out, ids))
+    assert plan.status[sibling.run_id].state == "interrupted" and len(plan.to_submit) == 2
 
 
 @pytest.mark.slow
 def test_a_killed_child_is_failed_at_once_and_its_job_ends_with_its_last_child(tmp_path, monkeypatch):
     """Child A is SIGKILLed past epoch 2 while its sibling B is frozen: A's status says failed, with the signal and
-    the job, while the job still runs; A's stale lock is gone. Once B finishes the job ends, without waiting for a
-    requeue signal (none can come: SLURM's SIGTERM never reached the job)."""
+    the job, while the job still runs; A's stale lock is gone. Then B alone gets SIGTERM: it stops cleanly and its
+    status says interrupted, naming the job; the job ends at once, without waiting for a requeue signal (none can
+    come: SLURM's SIGTERM never reached the job)."""
     runs = _planned(tmp_path, [0, 1])
     files = write_planned_configs(tmp_path / "sweep", runs)
     out = str(tmp_path / "out")
@@ -109,11 +113,16 @@ def test_a_killed_child_is_failed_at_once_and_its_job_ends_with_its_last_child(t
         assert 2 <= status["epoch"] < EPOCHS and thread.is_alive()  # the job goes on: B is frozen, not done
         assert not a.lock_file.exists() and not list(a.path.rglob(TEMP_PATTERN))  # the stale lock taken, released
         assert "failed: its process was killed by SIGKILL" in a.log_file.read_text()
+        os.kill(frozen[b.run_id], signal.SIGTERM)  # to B alone, not to the job: handled once B runs again
     finally:
         os.kill(frozen[b.run_id], signal.SIGCONT)
     thread.join(HANG_GUARD_S)
-    assert not thread.is_alive() and b.is_done() and not a.is_done()
-    assert "1 run(s) failed (" + a.run_id in ended["error"] and waited_for_requeue == []
+    assert not thread.is_alive() and not a.is_done() and not b.is_done()
+    status = b.read_status()
+    assert status["state"] == "interrupted" and status["job"] == JOB
+    assert "alone was stopped by SIGTERM" in status["message"]
+    assert "1 run(s) failed (" + a.run_id in ended["error"] and "1 interrupted (" + b.run_id in ended["error"]
+    assert waited_for_requeue == []
 
 
 def test_only_sigterm_is_a_clean_stop_of_a_child():
