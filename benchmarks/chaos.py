@@ -132,14 +132,15 @@ def render(report: dict) -> str:
     ]
     for name, scenario in report["scenarios"].items():
         for r in scenario["faults"]:
-            hit = f"{r['run'][-10:]} ({r['epoch']})" if r.get("run") else "none (nothing left to hit)"
+            hit = f"{r['run'][-10:]} ({r['epoch']})" if r.get("run") else "the command" if r["landed"] else "none left"
             took = (
                 ""
                 if not r.get("status_checked")
                 else (f"{r['status_within_s']} s" if r.get("status_within_s") is not None else "NOT within 20 s")
             )
             lines.append(
-                f"| {name} | {r['fault']} | {r.get('variant', '')} | {hit} | {took or r.get('status_seen', '')} |"
+                f"| {name} | {r['fault']} | {r.get('variant') or r.get('error', '')} | {hit} | "
+                f"{took or r.get('status_seen', '')} |"
             )
     lines += ["", "| scenario | faults landed | the command's exit statuses | " + " | ".join(report["checks"]) + " |"]
     lines += ["|---" * (3 + len(report["checks"])) + "|"]

@@ -250,7 +250,20 @@ def out_of_memory(pid: int, name: str, guard_s: float = 60.0) -> int:
             hog.wait()
         for left in (group / "cgroup.procs").read_text().split():
             (group.parent / "cgroup.procs").write_text(left)  # back where it was, should it still live
-        group.rmdir()
+        _remove_when_empty(group, guard_s)
+
+
+def _remove_when_empty(group: Path, guard_s: float) -> None:
+    """rmdir the cgroup once the killed process is reaped by its parent (a zombie keeps its cgroup busy)."""
+    deadline = time.monotonic() + guard_s
+    while True:
+        try:
+            group.rmdir()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
 
 
 def wait_gone(pids: Iterable[int], guard_s: float) -> bool:

@@ -145,6 +145,8 @@ class Runner:
             record = {"fault": kind, "landed": False}
             try:
                 getattr(self, "_" + kind.replace("-", "_"))(record)
+            except (OSError, subprocess.SubprocessError) as exc:  # the fault could not be made: said, and on
+                record["error"] = repr(exc)
             finally:
                 self.records.append(record)
             if self.scenario.executor == "slurm" and kind != "kill-command":

@@ -167,14 +167,14 @@ class WandbTracker(NullTracker):
     def catch_up(self, history: list[Mapping[str, Any]]) -> None:
         """Log again the epochs of a resumed run that W&B's server never got: a process killed (SIGKILL, the
         out-of-memory killer) takes with it what its W&B service had not sent yet, which may be every epoch it
-        trained. Online only, where the resumed W&B run's step says what the server has: each row from that step on
-        is sent, in order. An offline attempt's folder already holds what its process logged; `repro wandb sync`
+        trained. Online only, where the resumed W&B run's starting step says what the server has: each row from
+        that step on is sent, in order. An offline attempt's folder already holds what its process logged; `repro wandb sync`
         sends it whole."""
         if self.session.off or not self.session.online:
             return
-        server_has = int(getattr(self.session.run, "step", 0) or 0)  # W&B's next step: the server's last + 1
+        first = int(getattr(self.session.run, "starting_step", 0) or 0)  # the server's last step + 1 (0: none)
         for row in history:
-            if int(row["epoch"]) >= server_has:
+            if int(row["epoch"]) >= first:  # W&B refuses a step below it
                 self.log(row, step=int(row["epoch"]))
 
     def log_histogram(self, name: str, values: Any, step: int | None = None) -> None:

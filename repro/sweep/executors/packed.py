@@ -115,6 +115,9 @@ class PreemptionSeen:
         self.seen = True
         if callable(self._previous):
             self._previous(signum, frame)
+        elif self._previous == signal.SIG_DFL:  # outside submitit: end as the signal would have ended it
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
 
     def __exit__(self, *exc: object) -> None:
         if self._previous is not None:
