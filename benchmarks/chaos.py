@@ -127,12 +127,18 @@ def render(report: dict) -> str:
     """The report as docs/reliability.md shows it."""
     lines = [f"`{report['command']}` ({report['date']}; load {report['load'][0]:.1f} -> {report['load'][1]:.1f}):", ""]
     lines += [
-        "| scenario | fault | variant | run hit (epoch) | status no longer `running` after |",
+        "| scenario | fault | variant | run hit (its epoch; its process, when) | status no longer `running` after |",
         "|---|---|---|---|---|",
     ]
     for name, scenario in report["scenarios"].items():
         for r in scenario["faults"]:
-            hit = f"{r['run'][-10:]} ({r['epoch']})" if r.get("run") else "the command" if r["landed"] else "none left"
+            hit = (
+                f"{r['run'][-10:]} ({r['epoch']}; pid {r['pid']} at {r['at_s']} s)"
+                if r.get("run")
+                else ("the command" if r["landed"] else "none left")
+            )
+            if r.get("process_ended") is False:
+                hit += ", its process NOT ended"
             took = (
                 ""
                 if not r.get("status_checked")

@@ -87,10 +87,14 @@ def wandb_complete(rd: RunDir, runs: Mapping[str, Any], epochs: int) -> list[str
 
 
 def status_right(said: Mapping[str, Any]) -> list[str]:
-    """A fault's status check (chaos.py): the run it ended read as no longer running within the bound."""
-    if said.get("status_within_s") is None and said.get("status_checked"):
-        return [f"{said['fault']} of {said.get('run')}: status still said {said.get('status_seen')}"]
-    return []
+    """A fault's status check (chaos_scenario.py): the process it hit ended, and status stopped calling the run
+    running within the bound."""
+    if not said.get("status_checked"):
+        return []
+    problems = [] if said.get("process_ended") else [f"{said['fault']} of {said.get('run')}: its process lived on"]
+    if said.get("status_within_s") is None:
+        problems.append(f"{said['fault']} of {said.get('run')}: status still said {said.get('status_seen')}")
+    return problems
 
 
 def load_report(path: Path) -> dict:

@@ -71,6 +71,7 @@ class Runner:
     timers: list[threading.Timer] = field(default_factory=list)
     reruns: int = 0  # re-runs of the command after the faults
     starts: int = 0  # re-runs of the command while the faults were drawn
+    t0: float = 0.0  # when the scenario's first command started (a fault's `at_s` counts from it)
 
     def __post_init__(self) -> None:
         self.out = self.setting.out / self.scenario.name
@@ -139,6 +140,7 @@ class Runner:
         kinds = [k for k in self.scenario.kinds]
         draws = (kinds * (n // len(kinds) + 1))[:n]
         self.rng.shuffle(draws)
+        self.t0 = time.monotonic()
         self.start()
         for kind in draws:
             self.keep_going()
@@ -157,7 +159,8 @@ class Runner:
         past = self.rng.randint(1, max(1, self.setting.scale.epochs // 2))  # half the run left: it cannot end first
         target = faults.catch_a_run(self.runs, past, self.rng, self.keep_going, freeze=freeze)
         if target is not None:
-            record.update(run=target.run.run_id, epoch=target.epoch, landed=True)
+            at = round(time.monotonic() - self.t0, 1)
+            record.update(run=target.run.run_id, epoch=target.epoch, pid=target.pid, at_s=at, landed=True)
         return target
 
     def _signals(self) -> tuple[int, ...]:
@@ -272,6 +275,7 @@ class Runner:
         """How soon `repro sweep status` stops calling the run running, before anything resubmits it."""
         start = time.monotonic()
         record["status_checked"] = True
+        record["process_ended"] = faults.wait_gone([target.pid], STATUS_BOUND_S)  # the fault did end it
         while time.monotonic() - start <= STATUS_BOUND_S:
             state = self._states()[target.run.run_id]
             record["status_seen"] = f"{state.state} ({state.detail})"[:160]
