@@ -17,7 +17,7 @@ import pandas as pd
 from analysis.collect import DONE
 from analysis.sweeps import PlannedRun
 from analysis.wandb_source import PATH_PREFIX
-from repro.sweep.stages.tune.tuning import choose, reuses_tuning_run, same_training
+from repro.sweep.stages.tune.tuning import choose, same_training
 
 # A cell's reported runs: a plain run ("single") or a learned row's replay ("final"); the fold runs of a learned row
 # only learn its labels, tuning and teacher runs are the cell's inputs.
@@ -51,7 +51,7 @@ def adopted_record(planned: PlannedRun, by_id: dict[str, dict[str, Any]]) -> dic
     when the run is not such a run, its race was successive halving (decided from run directories), a tuning run is
     missing or not done, or the runs come from run directories (where an adopted run has its own)."""
     config = planned.config
-    if not reuses_tuning_run(config) or (config.get("tune") or {}).get("halving"):
+    if planned.trains or (config.get("tune") or {}).get("halving"):  # its stage planned it to train itself
         return None
     tune = config["tune"]
     points: dict[tuple, list[float]] = {}

@@ -15,7 +15,7 @@ from typing import Mapping
 import torch
 from tabulate import tabulate
 
-from analysis.sweeps import Scale, SweepSpec
+from analysis.sweeps import Scale, SweepSpec, check_jobs, load_specs, run_locally
 from repro.errors import UserError
 from repro.runs.provenance import cpu_info
 
@@ -142,8 +142,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from analysis.sweeps import check_jobs  # deferred: pandas, submitit, matplotlib
-
     started = time.perf_counter()
     jobs = check_jobs(args.jobs)
     torch.set_num_threads(TORCH_THREADS)
@@ -168,7 +166,7 @@ def run(args: argparse.Namespace) -> int:
         data="MNIST-1D" if mnist1d else "digits",
     )
     # the summary ends with the paper's claims in these runs
-    from analysis.ledger.write import ledger_from_root  # deferred: pandas, submitit, matplotlib
+    from analysis.ledger.write import ledger_from_root  # deferred: pandas, matplotlib
 
     scales = {number: size.scale(number) for number in specs}
     ledger_from_root(output_root, specs, out_dir=output_root / "tables", scales=scales, extra_overrides=extra)
@@ -196,17 +194,16 @@ def demo_specs(size: DemoSize, *, extra: bool = False, sweeps_dir: Path = DEMO_S
     """{table number: its demo sweep} of `sweeps_dir` (the digits demo's, or MNIST1D_SWEEPS), restricted to the demo
     size's seeds: the paper's tables (numbers below 10) without EXTRA_ROWS, and with `extra` those rows and
     EXTRA_TABLES too."""
-    from analysis.sweeps import load_specs  # deferred: pandas, submitit, matplotlib
 
     if not sweeps_dir.is_dir():
         raise UserError(
             f"The demo's sweep files are not at {sweeps_dir}. `repro demo` runs from a checkout of the "
             "repository installed with `pip install -e .` (what `make demo` does); reinstall that way."
         )
-    from analysis.tables.paper import available_tables  # deferred: pandas, submitit, matplotlib
+    from analysis.tables.paper import available_tables  # deferred: pandas
 
     # The paper's tables; our own (sweeps/demo/table10.yaml, the curriculum ablation, run by hand) stay out, and
-    # the issue-19 comparisons (EXTRA_TABLES) join only with --extra.
+    # the suite's own comparisons (EXTRA_TABLES) join only with --extra.
     specs = {
         n: spec
         for n, spec in load_specs(sweeps_dir).items()
@@ -231,7 +228,6 @@ def run_demo_sweeps(
     """Plan every demo sweep, then train what they miss here, up to `jobs` runs at once (None: one per core), each
     run after the runs it depends on (tables share runs: each is trained once). Returns the run ids trained by this
     call and those that failed or were skipped."""
-    from analysis.sweeps import check_jobs, run_locally  # deferred: pandas, submitit, matplotlib
 
     sweeps = [
         (spec, size.scale(number), extra, f"\n== Table {number}: {spec.path.name} ==") for number, spec in specs.items()
@@ -245,8 +241,8 @@ def _print(line: str) -> None:
 
 def write_tables(specs: dict[int, SweepSpec], output_root: Path, size: DemoSize, extra: list[str]) -> list[Path]:
     """The demo's Tables 1-6 beside the paper's numbers: <output_root>/tables/tableN.md and .csv."""
-    from analysis.collect import collect_runs  # deferred: pandas, submitit, matplotlib
-    from analysis.tables.build import make_tables  # deferred: pandas, submitit, matplotlib
+    from analysis.collect import collect_runs  # deferred: pandas
+    from analysis.tables.build import make_tables  # deferred: pandas
 
     print("\n== Tables ==", flush=True)
     runs = collect_runs(output_root)
@@ -261,7 +257,7 @@ def write_tables(specs: dict[int, SweepSpec], output_root: Path, size: DemoSize,
             scale=size.scale(number),
             extra_overrides=extra,
         )
-    from analysis.tables.annotators import write_annotator_table  # deferred: pandas, submitit, matplotlib
+    from analysis.tables.annotators import write_annotator_table  # deferred: pandas
 
     annotators = write_annotator_table(runs, output_root / "tables", source=str(output_root / "runs"))
     return written + ([annotators] if annotators is not None else [])
@@ -270,7 +266,7 @@ def write_tables(specs: dict[int, SweepSpec], output_root: Path, size: DemoSize,
 def write_figures(output_root: Path) -> dict[str, Path | None]:
     """Figures 2-4, the noise methods' and the distillation targets' figures from the demo's runs:
     <output_root>/figures/<name>.png (None: skipped, the reason is printed)."""
-    from analysis.figures.make import make_figures  # deferred: pandas, submitit, matplotlib
+    from analysis.figures.make import make_figures  # deferred: pandas, matplotlib
 
     print("\n== Figures ==", flush=True)
     return make_figures(output_root, out_dir=output_root / "figures", sweeps_dir=DEMO_SWEEPS)

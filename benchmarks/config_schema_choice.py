@@ -1,5 +1,5 @@
 """Why the config schema is plain dataclasses checked by repro/schema/ and not Hydra's structured configs doing the
-checks (docs/architecture.md, "Config schema"): what each costs when a config is composed and checked, and what
+checks (docs/design-notes.md, "Config checks"): what each costs when a config is composed and checked, and what
 OmegaConf's typed nodes do to values.
 
 1. Composition: Hydra's compose of the packaged tree, as is and with structured-config schemas (dataclasses in Hydra's

@@ -61,10 +61,10 @@ def measure(overrides: list[str], *, warmup: int, repeats: int, step_repeats: in
     rd = RunDir.for_config(to_container(cfg))
     rd.path.mkdir(parents=True, exist_ok=True)
     exp = build_experiment(cfg, rd)
-    progress = EpochProgress(mode="none", total_epochs=exp.epochs, run_id=rd.run_id)
+    progress = EpochProgress(mode="none", total_epochs=exp.optim.epochs, run_id=rd.run_id)
     hw = exp.hardware
-    x, y, idx = next(iter(exp.train_loader))
-    x, y, idx = hw.prepare_batch(x), y.to(exp.device), idx.to(exp.device)
+    x, y, idx = next(iter(exp.batches.train))
+    x, y, idx = hw.prepare_batch(x), y.to(hw.device), idx.to(hw.device)
     epoch = itertools.count()  # the epoch index run_epoch is given (schedules, curricula) goes on counting
 
     def one_step() -> None:
@@ -80,8 +80,8 @@ def measure(overrides: list[str], *, warmup: int, repeats: int, step_repeats: in
         "steps": steps,
         "evaluation": lambda: evaluate_epoch(exp),
     }
-    times = round_robin_medians(closures, warmup=warmup, repeats=repeats, cuda=exp.device.type == "cuda")
-    n_steps = len(exp.train_loader)
+    times = round_robin_medians(closures, warmup=warmup, repeats=repeats, cuda=hw.device.type == "cuda")
+    n_steps = len(exp.batches.train)
     predicted = n_steps * times["steps"] / step_repeats + times["evaluation"]
     return {
         "steps": n_steps,

@@ -12,10 +12,17 @@
 #   meta-step   benchmarks/meta_step.py --device cuda: the lever table (ResNet18, WRN-28-10, VGG16; ~6 min)
 #   epoch       benchmarks/epoch_time.py on a full-size fabricated CIFAR-100, ResNet18 (epoch vs steps + eval)
 #   bench       repro bench --no-save: the per-step costs a sweep's GPU-hour estimate uses
-#   concurrency repro bench --no-save --kinds plain --no-epochs --concurrency 2 4 8: every model's aggregate steps
-#               per second at K = 1, 2, 4 and 8 runs side by side, and one run's peak memory (--runs-per-gpu K)
-#               (about a minute per model on one H100: four models took 270 s)
-#   tests       the whole suite but SLURM (`make test` passes on a CUDA machine; ~5 min)
+#   concurrency repro bench --no-save --kinds plain meta --no-epochs --concurrency 2 4 8: every model's aggregate
+#               steps per second at K = 1, 2, 4 and 8 runs side by side, and one run's peak memory (--runs-per-gpu K),
+#               for the plain step and the learned labels' look-ahead step apart (about a minute per model and kind
+#               on one H100: four models' plain steps took 270 s)
+#   determinism benchmarks/epoch_time.py on the fabricated CIFAR-100, ResNet18, instance labels, with and without
+#               deterministic=true: what bit-identical resumes cost per epoch
+#   tests       the whole suite but SLURM (`make test` passes on a CUDA machine), TEST_ARGS="-n 8 --dist loadgroup"
+#               by default (set TEST_ARGS= for one process)
+#
+# MODELS="resnet18 vgg16" limits meta-step, bench and concurrency to those models (a short job's limit); CONCURRENCY
+# ="2 4" sets the K values (default 2 4 8: a large network's look-ahead at K=8 may not fit the GPU).
 #
 # PYTHON picks the interpreter (default .venv/bin/python, else python3). On a node without internet whose image
 # has torch but not this project's other packages, WHEELS=DIR installs the wheels that benchmarks/gpu_wheels.sh
@@ -25,12 +32,14 @@ cd "$(dirname "$0")/.."
 OUTDIR=${1:-gpu-report}
 shift || true
 PARTS=("$@")
-ALL_PARTS=(doctor gpu-tests bf16 meta-step epoch bench concurrency tests)
+ALL_PARTS=(doctor gpu-tests bf16 meta-step epoch bench concurrency determinism tests)
 [ ${#PARTS[@]} -eq 0 ] && PARTS=("${ALL_PARTS[@]}")
 for part in "${PARTS[@]}"; do  # refused before anything runs or is written
     [[ " ${ALL_PARTS[*]} " == *" $part "* ]] || { echo "unknown part '$part': choose from ${ALL_PARTS[*]}" >&2; exit 2; }
 done
 PY=${PYTHON:-$([ -x .venv/bin/python ] && echo .venv/bin/python || echo python3)}
+MODEL_ARGS=()
+[ -n "${MODELS:-}" ] && read -ra MODEL_ARGS <<<"--models $MODELS"
 mkdir -p "$OUTDIR"
 export PYTHONUNBUFFERED=1 WANDB_MODE=offline WANDB_DIR="$OUTDIR/wandb" PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 mkdir -p "$WANDB_DIR"
@@ -59,12 +68,15 @@ for part in "${PARTS[@]}"; do
         doctor) run_part doctor 120 "$PY" -m repro.cli doctor --require-gpu ;;
         gpu-tests) run_part gpu-tests 900 "$PY" -m pytest -q -p no:cacheprovider -m gpu ;;
         bf16) run_part bf16 600 "$PY" benchmarks/bf16_precision.py --device cuda ;;
-        meta-step) run_part meta-step 1200 "$PY" benchmarks/meta_step.py --device cuda ;;
+        meta-step) run_part meta-step 1200 "$PY" benchmarks/meta_step.py --device cuda "${MODEL_ARGS[@]}" ;;
         epoch) run_part epoch 900 "$PY" benchmarks/epoch_time.py --device cuda --data cifar100 --model resnet18 ;;
-        bench) run_part bench 600 "$PY" -m repro.cli bench --no-save ;;
-        concurrency) run_part concurrency 1200 "$PY" -m repro.cli bench --no-save --kinds plain --no-epochs \
-            --concurrency 2 4 8 ;;
-        tests) run_part tests 1800 "$PY" -m pytest -q -p no:cacheprovider -m "not slurm" ;;
+        bench) run_part bench 600 "$PY" -m repro.cli bench --no-save "${MODEL_ARGS[@]}" ;;
+        concurrency) run_part concurrency 1800 "$PY" -m repro.cli bench --no-save --kinds plain meta --no-epochs \
+            --concurrency ${CONCURRENCY:-2 4 8} "${MODEL_ARGS[@]}" ;;
+        determinism) run_part determinism 900 bash -c "for d in false true; do echo \"== deterministic=\$d\"; \
+            \"$PY\" benchmarks/epoch_time.py --device cuda --data cifar100 --model resnet18 --methods instance_labels \
+            --repeats 2 deterministic=\$d || exit; done" ;;
+        tests) run_part tests 1800 "$PY" -m pytest -q -p no:cacheprovider -m "not slurm" ${TEST_ARGS--n 8 --dist loadgroup} ;;
         *) echo "unknown part '$part'" >&2; exit 2 ;;  # not reached: checked above
     esac
 done

@@ -41,6 +41,7 @@ sys.path[:0] = [str(ROOT)]
 
 from repro.runs.rundir import RunDir  # noqa: E402  (after the path: the checkout's repro wins)
 from repro.sweep.stages.tune.halving import Ladder, climb  # noqa: E402
+from repro.sweep.stages.tune.tune_spec import cell_tune  # noqa: E402
 from repro.sweep.stages.tune.tuning import choose, point_text  # noqa: E402
 
 QUIET = ("progress=none", "tracker=none")  # training only: no progress lines, no W&B runs (not in the run ids)
@@ -209,7 +210,7 @@ def cells(root: Path) -> list[dict]:
             if not {str(e["run"]) for e in entries} <= plan.done:
                 print(f"not trained yet: {run.column} / {run.row} (left out)")
                 continue
-            spec_tune = plan.spec.cell_tune(run.row, run.column)
+            spec_tune = cell_tune(plan.spec, run.row, run.column)
             points = len({tuple(e["values"]) for e in entries})
             first = by_id[str(entries[0]["run"])].config
             outcomes = {

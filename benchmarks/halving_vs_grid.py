@@ -40,10 +40,11 @@ QUIET = ("progress=none", "tracker=none")  # training only: no progress lines, n
 def tuned_specs(tables: tuple[int, ...], quick: bool = False) -> dict:
     """{table: its demo sweep restricted to the rows and columns that tune (`quick`: and to its first seed)}."""
     from analysis.sweeps import load_specs
+    from repro.sweep.stages.tune.tune_spec import cell_tune
 
     out = {}
     for number, spec in load_specs(ROOT / "sweeps" / "demo", tables).items():
-        cells = [(r, c) for r in spec.rows if r not in spec.needs for c in spec.row_columns(r) if spec.cell_tune(r, c)]
+        cells = [(r, c) for r in spec.rows if r not in spec.needs for c in spec.row_columns(r) if cell_tune(spec, r, c)]
         if cells:
             rows = list(dict.fromkeys(r for r, _ in cells))
             seeds = spec.seeds[:1] if quick else None

@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from repro.config import load_config, to_container
+from repro.meta import LookAhead
 from repro.methods.l2rw import l2rw_step
 from repro.runs.rundir import RunDir
 from repro.train import build_experiment
@@ -37,22 +38,22 @@ def main() -> None:
         )
         exp = build_experiment(cfg, RunDir.for_config(to_container(cfg)))
     exp.set_epoch(0)
-    x, y, _ = next(iter(exp.train_loader))
-    x_meta, y_meta = exp.next_meta_batch()
-    wd, classes = exp.weight_decay, exp.data.num_classes
+    x, y, _ = next(iter(exp.batches.train))
+    meta = exp.batches.next_meta()
+    wd, classes = exp.optim.weight_decay, exp.data.num_classes
 
     def difference() -> float:
-        kwargs = dict(num_classes=classes, lr=exp.lr, weight_decay=0.0)
-        _, theirs = l2rw_step(exp.model, x, y, x_meta, y_meta, meta_cost_decay=wd, **kwargs)
-        _, plain = l2rw_step(exp.model, x, y, x_meta, y_meta, **kwargs)
+        lr = exp.optim.lr
+        _, theirs = l2rw_step(exp.model, x, y, meta, LookAhead(lr, meta_cost_decay=wd), classes)
+        _, plain = l2rw_step(exp.model, x, y, meta, LookAhead(lr), classes)
         return float((theirs - plain).norm() / plain.norm())
 
-    print(f"weight decay {wd}, batch {len(y)}, meta batch {len(y_meta)}")
+    print(f"weight decay {wd}, batch {len(y)}, meta batch {len(meta.y)}")
     print(f"fresh network: relative difference of the weights {difference():.2e}")
     optimizer = torch.optim.SGD(exp.model.parameters(), lr=0.05, momentum=0.9)
     for _ in range(300):
         optimizer.zero_grad()
-        loss = F.cross_entropy(exp.model(x_meta), y_meta)
+        loss = F.cross_entropy(exp.model(meta.x), meta.y)
         loss.backward()
         optimizer.step()
     print(f"meta batch fit (its loss {loss.item():.1e}): relative difference of the weights {difference():.2e}")

@@ -18,7 +18,7 @@ from tabulate import tabulate
 
 from repro.labels import InstanceLabels
 from repro.losses import soft_cross_entropy
-from repro.meta import meta_label_step
+from repro.meta import Batch, LookAhead, MetaBatch, meta_label_step
 from repro.meta.virtual import log_prob_jvp, trainable_parameters
 from repro.training.hardware import Hardware
 
@@ -68,18 +68,8 @@ def _closures(model0, shape, classes, batch, meta_batch, device, levers) -> dict
         def ours(hw_l=hw_l, model_l=model_l, opt_l=opt_l, x_l=x_l, xm_l=xm_l, labels=labels):
             opt_l.zero_grad(set_to_none=True)
             with hw_l.autocast():
-                logits, p = meta_label_step(
-                    model_l,
-                    labels,
-                    x_l,
-                    y,
-                    idx,
-                    xm_l,
-                    ym,
-                    lr=LR,
-                    weight_decay=WEIGHT_DECAY,
-                    compile_jvp=hw_l.compile_jvp,
-                )
+                step = LookAhead(LR, WEIGHT_DECAY, compile_jvp=hw_l.compile_jvp)
+                logits, p = meta_label_step(model_l, labels, Batch(x_l, y, idx), MetaBatch(xm_l, ym), step)
                 loss = soft_cross_entropy(logits, p)
             loss.backward()
             opt_l.step()

@@ -40,7 +40,7 @@ from roundrobin import round_robin_medians  # noqa: E402
 from reference_meta import reference_label_meta_gradient  # noqa: E402
 from repro.labels import InstanceLabels  # noqa: E402
 from repro.losses import soft_cross_entropy  # noqa: E402
-from repro.meta import meta_label_step  # noqa: E402
+from repro.meta import Batch, LookAhead, MetaBatch, meta_label_step  # noqa: E402
 from repro.meta.virtual import log_prob_jvp, trainable_parameters  # noqa: E402
 from repro.models import build_model  # noqa: E402
 
@@ -100,9 +100,8 @@ class Bench:
 
         def ours(compile_jvp: bool = False) -> None:
             optimizer.zero_grad()
-            logits, p_new = meta_label_step(
-                model, labels, x, y, idx, x_meta, y_meta, lr=LR, weight_decay=WEIGHT_DECAY, compile_jvp=compile_jvp
-            )
+            step = LookAhead(LR, WEIGHT_DECAY, compile_jvp=compile_jvp)
+            logits, p_new = meta_label_step(model, labels, Batch(x, y, idx), MetaBatch(x_meta, y_meta), step)
             soft_cross_entropy(logits, p_new).backward()
             optimizer.step()
 

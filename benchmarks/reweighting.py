@@ -34,8 +34,9 @@ sys.path.insert(0, str(ROOT))
 from roundrobin import round_robin_medians  # noqa: E402
 
 from repro.losses import soft_cross_entropy  # noqa: E402
+from repro.meta import LookAhead, MetaBatch  # noqa: E402
 from repro.methods.l2rw import l2rw_step, l2rw_weights  # noqa: E402
-from repro.methods.mwnet import WeightingNet, step_weights, weighting_net_backward  # noqa: E402
+from repro.methods.mwnet import Weighting, WeightingNet, step_weights, weighting_net_backward  # noqa: E402
 from repro.models import build_model  # noqa: E402
 
 LR, WEIGHT_DECAY = 0.1, 5e-4
@@ -76,6 +77,7 @@ class Bench:
         vopt = torch.optim.SGD(vnet.parameters(), lr=1e-3, momentum=0.9, nesterov=True, weight_decay=5e-4)
         x, y, x_meta, y_meta, n = self.x, self.y, self.x_meta, self.y_meta, len(self.y)
         p = F.one_hot(y, self.classes).float()
+        meta, lookahead, weighting = MetaBatch(x_meta, y_meta), LookAhead(LR), Weighting(vnet, normalize=True)
 
         def plain() -> None:
             opt.zero_grad()
@@ -83,7 +85,7 @@ class Bench:
             opt.step()
 
         def l2rw_ours() -> None:
-            logits, w = l2rw_step(model, x, y, x_meta, y_meta, num_classes=self.classes, lr=LR, weight_decay=0.0)
+            logits, w = l2rw_step(model, x, y, meta, lookahead, self.classes)
             opt.zero_grad()
             (w * F.cross_entropy(logits, y, reduction="none")).sum().backward()
             opt.step()
@@ -100,9 +102,7 @@ class Bench:
 
         def mwnet_ours() -> None:
             vopt.zero_grad()
-            logits, loss_i = weighting_net_backward(
-                model, vnet, x, p, x_meta, y_meta, lr=LR, weight_decay=0.0, normalize=True
-            )
+            logits, loss_i = weighting_net_backward(model, weighting, x, p, meta, lookahead)
             vopt.step()
             with torch.no_grad():
                 w = step_weights(vnet(loss_i[:, None])[:, 0], True)

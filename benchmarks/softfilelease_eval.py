@@ -1,5 +1,5 @@
 """filelock's SoftFileLease against what repro/runs/runlock.py must do (tests/runs/test_runlock.py,
-tests/runs/test_kill9.py): the evaluation behind "Why not filelock's SoftFileLease" in docs/architecture.md. One line
+tests/runs/test_kill9.py): the evaluation behind docs/design-notes.md, "The run lock". One line
 per scenario.
 
     .venv/bin/python benchmarks/softfilelease_eval.py [DIR]     (DIR: where the lock files go; a temp dir by default)

@@ -40,7 +40,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sweep": ("repro.sweep.command", "run or submit a paper table's sweep; `repro sweep status FILE`"),
     "labels": ("repro.commands.labels", "fold-average label trajectories for the replay stage"),
     "tables": ("analysis.commands", "regenerate the paper's tables (Markdown + CSV) from runs"),
-    "ledger": ("analysis.commands", "the paper's claims in runs, with confidence intervals (Markdown, CSV, PNG)"),
+    "ledger": ("analysis.commands", "the paper's claims judged in runs: intervals, detectable effects (MD, CSV, PNG)"),
     "figures": ("analysis.commands", "figures (PNG) from runs: the paper's Figures 2-4 and seven of ours"),
     "demo": ("analysis.demo", "the laptop-sized reproduction on the embedded digits data"),
     "doctor": ("repro.commands.doctor", "check this environment: torch, CUDA, GPU, W&B, SLURM, data root"),

@@ -15,6 +15,7 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+import repro.data.noise  # noqa: F401  (fills NOISE_OPTIONS: a noise node is checked against its model's keys)
 from repro.conf.schema import Run
 from repro.errors import UserError
 from repro.hydra_flags import check_overrides, group_selections, unknown_key_error

@@ -3,7 +3,7 @@
 The loop is the same for every method and knows none by name: each batch goes to the run's method
 (repro/methods/), which decides the targets, weights, meta-gradients and optimizer steps. It knows no sweep stage
 either: what a stage decides when a run starts (a tuned run's winner, a rung's epoch limit, the tuning record in
-its summary) is decided before, by repro/sweep/stages/prepare.py, and handed in as the config, an `EpochLimit` and
+its summary) is decided before, by repro/sweep/start.py, and handed in as the config, an `EpochLimit` and
 summary fields.
 """
 
@@ -31,7 +31,7 @@ from repro.runs.rundir import RunDir
 from repro.runs.runlock import FileLock
 from repro.tracking.tracker import make_tracker
 from repro.training.evaluation import evaluate
-from repro.training.experiment import Experiment, prepare_experiment
+from repro.training.experiment import Experiment, prepare_parts
 from repro.training.progress import EpochProgress
 from repro.training.protocols import EpochLimit
 from repro.training.steptotals import StepTotals
@@ -58,7 +58,7 @@ def train(
     as an earlier attempt and trained again (repro/runs/attempts.py).
 
     `cfg` is final: the loop trains it as it is (a sweep stage's node, `tune` or `halving`, was acted on before:
-    repro/sweep/stages/prepare.py). `limit` stops the run short of its epochs with status `stopped`;
+    repro/sweep/start.py). `limit` stops the run short of its epochs with status `stopped`;
     `summary_fields` go into provenance.json when it starts and summary.json when it is done.
     `stop_after_epochs` ends the process's work early (as a preemption would) after that many epochs in this call;
     tests use it to prove that resuming gives the same result as an uninterrupted run. A run has one writer: if
@@ -79,13 +79,12 @@ def train(
 
 
 def build_experiment(cfg: DictConfig, run_dir: RunDir, data: Any = None) -> Experiment:
-    """Everything a run trains with, built from its config: the experiment's state, then its method on it (the
-    method's state is part of the checkpoint) and the run's recorders (the method's own and the registered ones,
-    repro/recorders/). `data`: prepare_experiment's (`repro bench`'s synthetic epochs)."""
-    exp = prepare_experiment(cfg, run_dir, data)
-    exp.method = build_method(cfg, exp)
-    exp.recorders = run_recorders(exp)
-    return exp
+    """Everything a run trains with, built from its config: the run's parts, its method built on them (the method's
+    state is part of the checkpoint) and the run's recorders (the method's own and the registered ones,
+    repro/recorders/), made into one whole experiment. `data`: prepare_parts' (`repro bench`'s synthetic epochs)."""
+    parts = prepare_parts(cfg, run_dir, data)
+    method = build_method(cfg, parts)
+    return Experiment.whole(parts, method, run_recorders(parts, method))
 
 
 def _train_held(
@@ -114,18 +113,19 @@ def _train_held(
         rd.log(f"resumed from checkpoint at epoch {start_epoch}")
         rd.write_metrics(history)  # a kill between the checkpoint and the metrics left them an epoch behind
     committed = start_epoch  # the epoch of the last checkpoint: where a stopped run resumes
-    end = exp.epochs if limit is None else limit.end_epoch(exp.epochs)  # the limit is on the full run's schedule
-    if end < exp.epochs and start_epoch >= end:  # the run already reached its limit: left as it is
-        why = _record_stop(rd, limit, start_epoch, exp.epochs, write=start_epoch == end)
+    epochs = exp.optim.epochs
+    end = epochs if limit is None else limit.end_epoch(epochs)  # the limit is on the full run's schedule
+    if end < epochs and start_epoch >= end:  # the run already reached its limit: left as it is
+        why = _record_stop(rd, limit, start_epoch, epochs, write=start_epoch == end)
         return RunResult(rd, {"stopped": why}, stopped=why)
     rd.write_config(config)  # after the checkpoint loaded: a refused resume changes no file
-    provenance.record_start(rd.path, exp.hardware.describe(), exp.device)
+    provenance.record_start(rd.path, exp.hardware.describe(), exp.hardware.device)
     provenance.record_fields(rd.path, fields)  # e.g. what was tuned, from which runs
 
     tracker = make_tracker(run_id=tracker_id(rd), run_dir=rd.path, config=config, resuming=start_epoch > 0)
     tracker.start(exp)
     tracker.catch_up(history)  # resumed: the epochs W&B lost with a killed process (a fresh run: none)
-    progress = EpochProgress(mode=str(cfg.progress), total_epochs=exp.epochs, run_id=rd.run_id)
+    progress = EpochProgress(mode=str(cfg.progress), total_epochs=epochs, run_id=rd.run_id)
     exit_code = 1
     try:
         with _stop_on_signals() as signals:
@@ -151,13 +151,13 @@ def _train_held(
                 rd.write_status("running", epoch=epoch + 1)
                 rd.log(progress.format_row(row))
                 signals.raise_if_received()  # a signal whose exception was swallowed still stops the run here
-        if end < exp.epochs:  # status `stopped`: a finished run of its own kind, no summary
-            exit_code, why = 0, _record_stop(rd, limit, end, exp.epochs)
+        if end < epochs:  # status `stopped`: a finished run of its own kind, no summary
+            exit_code, why = 0, _record_stop(rd, limit, end, epochs)
             return RunResult(rd, {"stopped": why}, stopped=why)
         summary = {**summarise(history, exp), **fields}
         lock.check()
         rd.write_summary(summary)
-        rd.write_status("done", epoch=exp.epochs)
+        rd.write_status("done", epoch=epochs)
         tracker.end_run(history, summary)
         exit_code = 0
         return RunResult(rd, summary)
@@ -190,23 +190,23 @@ def run_epoch(exp: Experiment, epoch: int, progress: EpochProgress) -> dict[str,
     started = time.perf_counter()
     exp.model.train()
     exp.set_epoch(epoch)
-    lr = exp.lr
+    lr = exp.optim.lr
     hw = exp.hardware
-    totals = StepTotals(exp.device)
-    steps = exp.steps_in_epoch(epoch)  # a full pass, but where optim.iterations ends the run mid-epoch
+    totals = StepTotals(hw.device)
+    steps = exp.optim.steps_in_epoch(epoch)  # a full pass, but where optim.iterations ends the run mid-epoch
     bar = progress.start_epoch(epoch, steps)
-    for _, (x, y, idx) in zip(range(steps), exp.train_loader):  # range first: no batch is drawn past the last step
-        x, y, idx = hw.prepare_batch(x), y.to(exp.device, non_blocking=True), idx.to(exp.device, non_blocking=True)
+    for _, (x, y, idx) in zip(range(steps), exp.batches.train):  # range first: no batch is drawn past the last step
+        x, y, idx = hw.prepare_batch(x), y.to(hw.device, non_blocking=True), idx.to(hw.device, non_blocking=True)
         with hw.autocast():
             out = exp.method.train_step(exp, x, y, idx)
-        exp.scheduler.after_step()
+        exp.optim.schedule.after_step()
         if totals.add(out.loss, out.logits, y) and not totals.finite:
             raise NonFiniteLossError(f"the training loss became {totals.loss_sum} at epoch {epoch + 1}.")
         bar.update(loss=totals.mean_loss, acc=totals.accuracy)
     totals.read()
     if not totals.finite:
         raise NonFiniteLossError(f"the training loss became {totals.loss_sum} at epoch {epoch + 1}.")
-    exp.scheduler.after_epoch()
+    exp.optim.schedule.after_epoch()
     row: dict[str, Any] = {
         "epoch": epoch + 1,
         "lr": lr,
@@ -224,12 +224,12 @@ def evaluate_epoch(exp: Experiment) -> dict[str, Any]:
     """The end-of-epoch evaluation: accuracy on the held-out meta part and on the test set, overall and per class."""
     model = exp.method.eval_model(exp)
     row: dict[str, Any] = {}
-    if exp.meta_idx.numel():
+    if exp.data.meta_idx.numel():
         val = evaluate(  # against the held-out part's own labels: clean, or noisy with split.held_out_labels=noisy
             model,
             exp.data.train.images,
             exp.data.train_targets,
-            exp.meta_idx,
+            exp.data.meta_idx,
             exp.eval_loader_kwargs,
             per_class=True,
         )

@@ -193,7 +193,7 @@ def test_nan_loss_fails_the_run_and_keeps_the_last_good_checkpoint(tmp_path, cap
     cfg = cfg_for(tmp_path)
     from repro.train import build_experiment
 
-    steps_per_epoch = len(build_experiment(cfg, RunDir.for_config(to_container(cfg))).train_loader)
+    steps_per_epoch = len(build_experiment(cfg, RunDir.for_config(to_container(cfg))).batches.train)
     poisoned.after = steps_per_epoch + 2  # NaN in the middle of epoch 2
     monkeypatch.setattr(train_module, "soft_cross_entropy", poisoned)
     code = main(["train", *FAST, f"output_root={tmp_path}"])

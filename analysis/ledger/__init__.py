@@ -1,5 +1,6 @@
-"""The ledger of the paper's claims: each comparison the paper makes (paper_tables/claims.csv, with the paper's two
-numbers from paper_tables/paper/) against the same comparison in our runs, with a 95% confidence interval over seeds
-and a verdict. claims.py reads the claims, intervals.py holds the statistics, build.py finds the cells' runs as
-`repro tables` does, render.py and plot.py write Markdown, CSV and PNG, write.py is what `repro ledger` and
-`repro demo` call."""
+"""The ledger of the paper's claims: each claim the paper makes (paper_tables/claims.csv, read by repro/claims/ with
+the paper's numbers) against the same contrast in our runs, with its interval, what the seeds could detect and a
+verdict. The statistics and verdicts live in repro/claims/ (the dry run uses them too); here build.py finds each
+claim's cells as `repro tables` does, measures.py reads recorded quantities, likeness.py notes recipe and tuning
+differences, variance.py what a seed redraws, render.py / fields.py / plot.py write Markdown, CSV and PNG, and
+write.py is what `repro ledger` and `repro demo` call."""

@@ -1,11 +1,12 @@
-"""The ledger from the run frame: each claim (analysis/ledger/claims.py) in each column where both of its cells have
-finished runs, with our difference, its interval and the verdict (analysis/ledger/intervals.py).
+"""The ledger from the run frame: each claim (repro/claims/, paper_tables/claims.csv) in each of our columns where
+every cell it contrasts has finished runs, judged by repro/claims/judgement.py.
 
 The cells' runs are found exactly as `repro tables` finds them: each claim's table is built by
-analysis.tables.build.build_table from its sweep file (expanded as its last `repro sweep` into the output root ran
-it, or with the scale given) and the run frame, so a cell's values are its reported runs (stage single/final) that
-are done, each with its seed. A claim the runs cannot answer (no sweep file for its table, a row the sweep does not
-plan, no finished run on one side) is one line of `missing`, never an error: the demo runs no MentorNet, and a user
+analysis.tables.build.build_table from its sweep file (expanded once, as its last `repro sweep` into the output root
+ran it, or with the scale given) and the run frame, so a cell's values are its reported runs (stage single/final)
+that are done, each with its seed. A recorded claim reads its measure (analysis/ledger/measures.py) from the same
+cell's runs (or its fold runs). A claim the runs cannot answer (no sweep file for its table, a row the sweep does not
+plan, no finished run in a cell) is one line of `missing`, never an error: the demo runs no MentorNet, and a user
 may have run one table only.
 """
 
@@ -17,29 +18,17 @@ from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
-from analysis.cells import index_runs
-from analysis.ledger.claims import Claim, PaperDifference
-from analysis.ledger.intervals import Comparison, compare
+from analysis.cells import REPORTED_STAGES, index_runs
+from analysis.ledger.likeness import line_notes
+from analysis.ledger.measures import measure
+from analysis.ledger.variance import SeedSources, seed_sources
+from analysis.sweeps import planned_runs
 from analysis.tables.build import NOT_STARTED, build_table, expansion_options, paper_or_empty
-from analysis.tables.model import Cell, TableResult
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One claim in one of our columns."""
-
-    claim: Claim
-    column: str  # the better row's column
-    worse_column: str
-    metric: str
-    better: Cell
-    worse: Cell
-    paper: PaperDifference
-    ours: Comparison
-
-    @property
-    def verdict(self) -> str:
-        return self.ours.verdict(self.paper.side)
+from analysis.tables.model import TableResult
+from repro.claims.claim import Claim, term_columns
+from repro.claims.judgement import ClaimJudgement, Line, LineCell, choose_designs, judge_claims
+from repro.claims.seed_power import one_image
+from repro.claims.stats import CellSample, Design
 
 
 @dataclass(frozen=True)
@@ -54,9 +43,12 @@ class Missing:
 class Ledger:
     source: str
     sweeps: str  # where the sweep files came from, for the reader
-    entries: list[Entry] = field(default_factory=list)
+    lines: list[Line] = field(default_factory=list)
     missing: list[Missing] = field(default_factory=list)
     expansions: dict[int, str] = field(default_factory=dict)  # per table, the scale its sweep was expanded with
+    designs: dict[int, tuple[Design, str]] = field(default_factory=dict)  # per table, its design and the measured why
+    seeds: dict[int, SeedSources] = field(default_factory=dict)  # per table, what its seeds redraw
+    claims: list[ClaimJudgement] = field(default_factory=list)
 
 
 def build_ledger(
@@ -84,6 +76,7 @@ def build_ledger(
             continue
         given = scales.get(number) if scales is not None else None
         scale, extra = expansion_options(output_root, spec, given, extra_overrides)
+        expanded = planned_runs(spec, output_root=output_root, scale=scale, extra_overrides=extra)
         result = build_table(
             number,
             spec,
@@ -95,6 +88,7 @@ def build_ledger(
             extra_overrides=extra,
             paper_dir=paper_dir,
             by_id=by_id,
+            expanded=expanded,
         )
         if result.expansion:
             ledger.expansions[number] = result.expansion
@@ -103,40 +97,103 @@ def build_ledger(
             why = f"none of the {planned} runs Table {number}'s sweep reports is in these runs (not run here yet?)"
             ledger.missing += [Missing(c, why) for c in table_claims]
             continue
+        table = TableRuns(result, expanded, by_id, dict(getattr(spec, "not_run", {}) or {}))
+        lines = []
         for claim in table_claims:
-            entries, missing = claim_entries(claim, result)
-            ledger.entries += entries
+            found, missing = table.claim_lines(claim)
+            lines += found
             ledger.missing += missing
+        if lines:
+            ledger.designs[number] = choose_designs(lines)
+            ledger.seeds[number] = seed_sources(table.configs_by_cell())
+        ledger.lines += lines
+    ledger.claims = judge_claims(ledger.lines)
     return ledger
 
 
-def claim_entries(claim: Claim, result: TableResult) -> tuple[list[Entry], list[Missing]]:
-    """The claim in every column where the sweep plans both of its cells and both have finished runs."""
-    pairs = []
-    for (row, column), cell in result.cells.items():
-        other = claim.worse_column(column) if row == claim.better_row and cell.planned else None
-        worse = result.cells.get((claim.worse_row, other)) if other is not None else None
-        if worse is not None and worse.planned:
-            pairs.append((cell, worse))
-    if not pairs:
-        absent = [r for r in dict.fromkeys((claim.better_row, claim.worse_row)) if not _planned(result, r)]
-        why = (
-            f"the sweep plans no run of {' or '.join(repr(r) for r in absent)}"
-            if absent
-            else "the sweep plans no column with both of its cells"
-        )
-        return [], [Missing(claim, why)]
-    entries, unfinished = [], []
-    for better, worse in pairs:
-        if not better.values or not worse.values:
-            unfinished += [f"{c.row} / {c.column} (0 of {c.planned} done)" for c in (better, worse) if not c.values]
-            continue
-        ours = compare(list(zip(better.seeds, better.values)), list(zip(worse.seeds, worse.values)))
-        paper = claim.paper_difference(better.column, worse.column)
-        entries.append(Entry(claim, better.column, worse.column, result.metric, better, worse, paper, ours))
-    missing = [Missing(claim, "no finished run in " + ", ".join(dict.fromkeys(unfinished)))] if unfinished else []
-    return entries, missing
+@dataclass
+class TableRuns:
+    """One table's cells (build_table's, whose values carry their seeds) and its planned runs."""
 
+    result: TableResult
+    expanded: list[Any]
+    by_id: dict[str, dict[str, Any]]
+    not_run: dict[str, str]
 
-def _planned(result: TableResult, row: str) -> bool:
-    return any(cell.planned for (r, _), cell in result.cells.items() if r == row)
+    def reported(self, row: str, column: str) -> list[Any]:
+        return [p for p in self.expanded if p.stage in REPORTED_STAGES and (p.row, p.column) == (row, column)]
+
+    def configs_by_cell(self) -> dict[tuple[str, str], list[dict[str, Any]]]:
+        found: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for p in self.expanded:
+            if p.stage in REPORTED_STAGES:
+                found.setdefault((p.row, p.column), []).append(p.config)
+        return found
+
+    def planned_cells(self) -> dict[tuple[str, str], None]:
+        """(row, column) of every cell the sweep plans, in the table's order."""
+        cells = self.result.cells
+        return {key: None for key, cell in cells.items() if cell.planned}
+
+    def claim_lines(self, claim: Claim) -> tuple[list[Line], list[Missing]]:
+        anchors = claim.anchors(self.planned_cells())
+        if not anchors:
+            return [], [Missing(claim, self._why_absent(claim))]
+        lines, unfinished = [], []
+        for anchor in anchors:
+            where = [(term.row, column) for term, column in zip(claim.terms, term_columns(claim.terms, anchor))]
+            found = [self._cell(claim, row, column, term.coef) for term, (row, column) in zip(claim.terms, where)]
+            if any(cell is None for cell in found):
+                unfinished += [self._unfinished(row, column) for (row, column), c in zip(where, found) if c is None]
+                continue
+            first = self.reported(claim.terms[0].row, anchor)
+            floor = self._floor(claim, first[0].config if first else {})
+            recorded = measure(claim.measure, f"Table {claim.table}, {claim.name}") if claim.measure else None
+            line = Line(
+                claim,
+                anchor,
+                tuple(cell for cell in found if cell is not None),
+                claim.paper_difference(anchor),
+                recorded.judge if recorded else claim.kind.judge,
+                floor,
+                unit=recorded.unit if recorded else ("points" if self.result.percent else self.result.metric),
+            )
+            line.notes += line_notes(claim, [self.reported(c.row, c.column) for c in line.cells])
+            lines.append(line)
+        missing = [Missing(claim, "no finished run in " + ", ".join(dict.fromkeys(unfinished)))] if unfinished else []
+        return lines, missing
+
+    def _cell(self, claim: Claim, row: str, column: str, coef: int) -> LineCell | None:
+        """The cell's finished runs (a recorded claim: its measure's per-seed values); None: none finished."""
+        if claim.measure:
+            found = measure(claim.measure, f"Table {claim.table}, {claim.name}").per_seed(
+                self.expanded, self.by_id, row, column
+            )
+            values = found["values"]
+            sample = CellSample(coef, tuple(values.values()), tuple(values))
+            return LineCell(row, column, sample, found["runs"]) if values else None
+        cell = self.result.cells.get((row, column))
+        if cell is None or not cell.values:
+            return None
+        ids = {p.seed: p.run_id for p in self.reported(row, column)}
+        sample = CellSample(coef, tuple(cell.values), tuple(cell.seeds))
+        return LineCell(row, column, sample, tuple(ids.get(s, "") for s in cell.seeds))
+
+    def _floor(self, claim: Claim, config: Any) -> float:
+        if claim.measure:
+            return measure(claim.measure, f"Table {claim.table}, {claim.name}").resolution(config)
+        return one_image(config, self.result.percent)
+
+    def _unfinished(self, row: str, column: str) -> str:
+        cell = self.result.cells.get((row, column))
+        return f"{row} / {column} (0 of {cell.planned if cell is not None else 0} done)"
+
+    def _why_absent(self, claim: Claim) -> str:
+        planned_rows = {row for row, _ in self.planned_cells()}
+        absent = [row for row in claim.rows if row not in planned_rows]
+        if not absent:
+            return "the sweep plans no column with every cell of the claim"
+        reasons = [f"{row!r} is not run: {self.not_run[row]}" for row in absent if row in self.not_run]
+        if reasons:
+            return "; ".join(reasons)
+        return f"the sweep plans no run of {' or '.join(repr(r) for r in absent)}"

@@ -1,5 +1,6 @@
-"""The ledger (analysis/ledger/build.py) as Markdown and CSV: one line per claim and column, then one line per claim
-the runs cannot answer."""
+"""The ledger (analysis/ledger/build.py) as Markdown and CSV: the headline, one line per claim (its verdict across
+its columns, Holm's adjusted p), one line per claim and column, per table the interval's design and what a seed
+redraws, then the claims the runs cannot answer."""
 
 from __future__ import annotations
 
@@ -9,94 +10,118 @@ import pandas as pd
 from tabulate import tabulate
 
 from analysis.ledger.build import Ledger
-from analysis.ledger.intervals import CONFIDENCE, NONE
-from analysis.tables.model import DDOF
+from analysis.ledger.fields import line_texts, line_values, overlap_note
+from analysis.ledger.variance import why_fixed
+from repro.claims.judgement import headline
+from repro.claims.stats import POWER
+from repro.claims.verdicts import LEVEL
 
 NOT_IN_RUNS = "not in the runs"
-CSV_COLUMNS = [
-    "table",
-    "claim",
-    "better_row",
-    "worse_row",
-    "column",
-    "worse_column",
-    "metric",
-    "paper_diff",
-    "paper",
-    "ours_better_mean",
-    "ours_worse_mean",
-    "ours_diff",
-    "ci_low",
-    "ci_high",
-    "interval",
-    "n_better",
-    "n_worse",
-    "n_pairs",
-    "verdict",
-    "says",
-    "note",
+LINE_HEADERS = [
+    "Table",
+    "Claim",
+    "Column",
+    "Paper Δ",
+    "Paper's CI, significant",
+    "Ours Δ",
+    "CI",
+    "Ours ÷ paper",
+    "Paper Δ in CI",
+    "Seeds",
+    "Interval",
+    f"Detectable ({POWER:.0%})",
+    "Seeds for paper Δ (its spread / ours)",
+    "Verdict",
 ]
 
 
 def ledger_frame(ledger: Ledger) -> pd.DataFrame:
-    """The CSV form: the answered claims (one row per claim and column), then those the runs cannot answer."""
-    records = [
-        {
-            "table": e.claim.table,
-            "claim": e.claim.name,
-            "better_row": e.claim.better_row,
-            "worse_row": e.claim.worse_row,
-            "column": e.column,
-            "worse_column": e.worse_column,
-            "metric": e.metric,
-            "paper_diff": round(e.paper.value, 4),
-            "paper": e.paper.text(),
-            "ours_better_mean": round(e.better.mean, 4),
-            "ours_worse_mean": round(e.worse.mean, 4),
-            "ours_diff": round(e.ours.diff, 4),
-            "ci_low": _round(e.ours.low),
-            "ci_high": _round(e.ours.high),
-            "interval": e.ours.test,
-            "n_better": e.ours.n_better,
-            "n_worse": e.ours.n_worse,
-            "n_pairs": e.ours.n_pairs,
-            "verdict": e.verdict,
-            "says": e.claim.text,
-            "note": "",
-        }
-        for e in ledger.entries
-    ]
+    """The CSV form: one row per claim and column, then one per claim (or its columns) the runs cannot answer."""
+    by_claim = {(j.claim.table, j.claim.name): j for j in ledger.claims}
+    records = []
+    for line in ledger.lines:
+        claim = by_claim[(line.claim.table, line.claim.name)]
+        records.append(
+            {
+                "table": line.claim.table,
+                "claim": line.claim.name,
+                "kind": line.claim.kind.name,
+                "column": line.anchor,
+                "cells": "; ".join(f"{'+' if c.sample.coef > 0 else '-'}{c.row} | {c.column}" for c in line.cells),
+                "paper": line.paper.text(signed=line.judge is not LEVEL),
+                **line_values(line),
+                "claim_verdict": claim.verdict,
+                "claim_p": _round(claim.p_value),
+                "claim_p_holm": _round(claim.p_adjusted),
+                "claim_holds_after_holm": "" if claim.holds is None else claim.holds,
+                "seeds_redraw": ledger.seeds[line.claim.table].text() if line.claim.table in ledger.seeds else "",
+                "says": line.claim.says,
+                "missing": "",
+            }
+        )
     records += [
-        {"table": m.claim.table, "claim": m.claim.name, "better_row": m.claim.better_row,
-         "worse_row": m.claim.worse_row, "verdict": NOT_IN_RUNS, "says": m.claim.text, "note": m.reason}
+        {"table": m.claim.table, "claim": m.claim.name, "kind": m.claim.kind.name, "verdict": NOT_IN_RUNS,
+         "says": m.claim.says, "missing": m.reason}
         for m in ledger.missing
     ]  # fmt: skip
-    counts = {"n_better": "Int64", "n_worse": "Int64", "n_pairs": "Int64"}  # empty, not NaN, where not answered
-    return pd.DataFrame.from_records(records, columns=CSV_COLUMNS).astype(counts)
+    return pd.DataFrame.from_records(records)
 
 
 def render_csv(ledger: Ledger) -> str:
     return ledger_frame(ledger).to_csv(index=False, lineterminator="\n")
 
 
-def ledger_table(ledger: Ledger) -> str:
-    """The answered claims as a Markdown table (what the demo's summary prints)."""
+def claims_table(ledger: Ledger) -> str:
     rows = [
         [
-            e.claim.table,
-            e.claim.name,
-            e.column,
-            e.paper.text(),
-            f"{e.ours.diff:+.2f}",
-            e.ours.interval_text(),
-            e.ours.seeds_text(),
-            "" if e.ours.test == NONE else e.ours.test,
-            e.verdict,
+            j.claim.table,
+            j.claim.name,
+            j.claim.kind.name,
+            len(j.lines),
+            j.verdict,
+            "" if math.isnan(j.p_adjusted) else f"{j.p_adjusted:.3g}",
+            {True: "yes", False: "no", None: "not tested"}[j.holds],
         ]
-        for e in ledger.entries
+        for j in ledger.claims
     ]
-    headers = ["Table", "Claim", "Column", "Paper Δ", "Ours Δ", f"{CONFIDENCE:.0%} CI", "Seeds", "Interval", "Verdict"]
+    headers = ["Table", "Claim", "Kind", "Columns", "Verdict", "Holm p", "Holds after Holm"]
     return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
+
+
+def lines_table(ledger: Ledger) -> str:
+    rows = []
+    for line in ledger.lines:
+        t = line_texts(line)
+        rows.append(
+            [
+                line.claim.table,
+                line.claim.name,
+                line.anchor,
+                t["paper"],
+                t["paper_ci"],
+                t["ours"],
+                t["interval"],
+                t["ratio"],
+                t["inside"],
+                t["seeds"],
+                t["design"],
+                t["detectable"],
+                t["needed"],
+                t["verdict"],
+            ]
+        )
+    return tabulate(rows, headers=LINE_HEADERS, tablefmt="github", disable_numparse=True)
+
+
+def table_lines(ledger: Ledger) -> list[str]:
+    """Per table: the interval's design with the measured reason, and what its seeds redraw."""
+    out = []
+    for number in sorted(set(ledger.designs) | set(ledger.seeds)):
+        design, why = ledger.designs.get(number, (None, ""))
+        seeds = ledger.seeds.get(number)
+        parts = [f"intervals {design} ({why})" if design else "", seeds.text() if seeds else ""]
+        out.append(f"- Table {number}: " + "; ".join(p for p in parts if p))
+    return out
 
 
 def missing_lines(ledger: Ledger) -> list[str]:
@@ -108,24 +133,40 @@ def render_markdown(ledger: Ledger) -> str:
     lines = [
         "# The paper's claims in our runs",
         "",
-        "Each claim is a comparison the paper makes (paper_tables/claims.csv): the better row minus the worse, in "
-        "percentage points of the table's metric. Paper Δ: the published difference in the same column, or, for a "
-        "column the paper does not print, the mean over the claim's paper columns (their range beside it). Ours Δ: "
-        "over the cells' finished reported runs (stage single/final), as `repro tables` averages them; "
-        f"{CONFIDENCE:.0%} CI: a t-interval over seeds, paired by seed where both cells share at least two seeds "
-        f"(on the per-seed differences, sd with ddof={DDOF}), else Welch's; with one seed on a side there is none. "
-        "Verdict: sign reproduced (the interval excludes 0 on the paper's side), not significant (it contains 0), "
-        "opposite (it excludes 0 on the other side), one seed: no interval.",
+        headline(ledger.claims, ledger.lines) if ledger.lines else "No claim has finished runs in every cell here.",
+        "",
+        "Each claim (paper_tables/claims.csv) contrasts cells of one table: a gain (better row minus worse), an "
+        "interaction (a difference of two gains), a comparable pair (two one-sided tests against its declared "
+        "margin) or a quantity the runs record. Ours: over the cells' finished reported runs, as `repro tables` "
+        "averages them; CI 95% (90% for a comparable pair), no spread below one test image. Paper's CI: from its "
+        "printed mean ± std over its 3 runs, and whether that excludes 0 (or shows equivalence) by the same rule. "
+        f"Detectable: the smallest contrast our seeds find with {POWER:.0%} power (comparable: the smallest "
+        'margin they show). How each verdict is reached: docs/tables.md, "The ledger".',
         "",
         f"Runs: {ledger.source or 'run frame'}. Sweep files: {ledger.sweeps or 'given'}."
         + (f" Expanded with {expansions}." if expansions else ""),
         "",
     ]
-    lines += [ledger_table(ledger)] if ledger.entries else ["No claim has finished runs on both sides here."]
+    if ledger.lines:
+        lines += ["## Claims", "", claims_table(ledger), "", "## Lines", "", lines_table(ledger), ""]
+        lines += ["## Per table: the interval's design and what a seed redraws", "", *table_lines(ledger)]
+        reasons = why_fixed(list(ledger.seeds.values()))
+        if reasons:
+            lines += ["", "Why the sweeps leave these fixed:", "", *(f"- {r}" for r in reasons)]
+        notes = [n for n in (overlap_note(line) for line in ledger.lines) if n]
+        if notes:
+            lines += ["", "Seeds that differ between a line's cells:", "", *(f"- {n}" for n in notes)]
     if ledger.missing:
-        lines += ["", "Not in these runs:", "", *missing_lines(ledger)]
+        lines += ["", "## Not in these runs", "", *missing_lines(ledger)]
     return "\n".join(lines) + "\n"
 
 
-def _round(x: float) -> float:
-    return math.nan if math.isnan(x) else round(x, 4)
+def printed_summary(ledger: Ledger) -> list[str]:
+    """What `repro ledger` and `repro demo` print: the headline, the claims and the lines."""
+    if not ledger.lines:
+        return []
+    return [headline(ledger.claims, ledger.lines), claims_table(ledger), lines_table(ledger), *table_lines(ledger)]
+
+
+def _round(value: float) -> float:
+    return math.nan if math.isnan(value) else round(value, 6)

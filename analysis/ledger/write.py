@@ -11,9 +11,9 @@ import pandas as pd
 
 from analysis.collect import collect_runs, require_runs
 from analysis.ledger.build import build_ledger
-from analysis.ledger.claims import load_claims
 from analysis.ledger.plot import ledger_png
-from analysis.ledger.render import ledger_table, missing_lines, render_csv, render_markdown
+from analysis.ledger.render import missing_lines, printed_summary, render_csv, render_markdown
+from repro.claims.load import load_claims
 from repro.runs.io import atomic_write_bytes, atomic_write_text
 
 LEDGER = "ledger"  # the files' stem
@@ -56,9 +56,10 @@ def make_ledger(
         atomic_write_text(out / f"{LEDGER}.csv", render_csv(ledger)),
         atomic_write_bytes(out / f"{LEDGER}.png", ledger_png(ledger)),
     ]
-    log(f"\n== The paper's claims in these runs ({len(ledger.entries)} answered, {len(ledger.missing)} not) ==")
-    if ledger.entries:
-        log(ledger_table(ledger))
+    answered = len(ledger.claims)
+    log(f"\n== The paper's claims in these runs ({answered} answered, {len(ledger.missing)} not answered here) ==")
+    for text in printed_summary(ledger):
+        log(text)
     if ledger.missing:
         log("Not in these runs:\n" + "\n".join(missing_lines(ledger)))
     log(f"Ledger: {written[0]} (+ .csv, .png)")

@@ -32,6 +32,8 @@ from analysis.tables.render import render_csv, render_markdown
 from repro.data.noise import describes_noise
 from repro.errors import UserError
 from repro.runs.io import atomic_write_text
+from repro.sweep.spec.model import SweepSpec
+from repro.sweep.stages.tune.tune_spec import cell_tune, scaled
 
 NOT_STARTED = "not started"
 
@@ -51,11 +53,14 @@ def build_table(
     extra_overrides: Sequence[str] = (),
     paper_dir: str | Path | None = None,
     by_id: dict[str, dict[str, Any]] | None = None,
+    expanded: list[Any] | None = None,
 ) -> TableResult:
     """One table: the paper's cells, and ours from the sweep's reported runs found in `runs` (the run frame; `by_id`:
-    its rows by run id, analysis.cells.index_runs, when the caller has them already). `scale` and `extra_overrides`
-    must be those the sweep ran with: they are part of the runs' ids."""
-    expanded = planned_runs(spec, output_root=output_root, scale=scale, extra_overrides=extra_overrides)
+    its rows by run id, analysis.cells.index_runs, when the caller has them already; `expanded`: the sweep's planned
+    runs, when the caller expanded it already). `scale` and `extra_overrides` must be those the sweep ran with: they
+    are part of the runs' ids."""
+    if expanded is None:
+        expanded = planned_runs(spec, output_root=output_root, scale=scale, extra_overrides=extra_overrides)
     by_id = by_id if by_id is not None else index_runs(runs)
     reported = cell_runs(expanded, by_id)
     planned = [c.planned for c in reported]
@@ -153,14 +158,11 @@ def _tuning_notes(spec: Any, scale: Any = None) -> list[str]:
     """One note per tuned row (per column when its columns tune differently): what was tuned, where and how (with
     the strategy the scale sets, `--tune-strategy`)."""
     notes: dict[str, list[str]] = {}
-    cell_tune = getattr(spec, "cell_tune", None)
-    for row in spec.rows if cell_tune else []:
+    for row in spec.rows if isinstance(spec, SweepSpec) else []:  # a table made without a sweep file has none
         if row in spec.needs:
             continue
         for column in spec.row_columns(row):
-            tune = cell_tune(row, column)
-            if tune is not None and hasattr(scale, "tune"):  # the strategy and seeds the scale sets
-                tune = scale.tune(tune)
+            tune = scaled(cell_tune(spec, row, column), scale)  # with the strategy and seeds the scale sets
             if tune is not None:
                 notes.setdefault(tune.describe(), [])
                 if row not in notes[tune.describe()]:

@@ -12,7 +12,9 @@ from typing import Any, Iterable, Mapping
 from repro.errors import UserError
 from repro.recorders.transition_check import plan_records, render_records
 from repro.sweep.budget.costs import run_sizes
+from repro.sweep.spec.model import SweepSpec
 from repro.sweep.stages.gate.gate import evaluate_gate
+from repro.sweep.stages.gate.gate_spec import gate_of
 from repro.training.schedule import planned_steps
 
 REPORTED = ("single", "final")
@@ -32,7 +34,7 @@ def table_notes(spec: Any, expanded: Iterable[Any], output_root: str | Path, sca
     lines += list(getattr(spec, "notes", ()) or ())
     # each estimated-T cell: its runs' estimator epoch, T's diagonal mean and condition number, and any warning
     lines += render_records(plan_records((p for p in expanded if p.stage in REPORTED), output_root))
-    if getattr(spec, "gate", None) is not None:
+    if isinstance(spec, SweepSpec) and gate_of(spec) is not None:  # a table made without a sweep file has none
         note = evaluate_gate(spec, expanded, output_root, scale).note()
         if note:
             lines.append(note)

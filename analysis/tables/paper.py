@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from repro.claims.paper import PAPER_DIR
 from repro.errors import UserError
 
-PAPER_DIR = Path(__file__).resolve().parents[2] / "paper_tables" / "paper"
 COLUMNS = ["table", "row", "column", "mean", "std", "display", "ref", "group"]
 TEXT_COLUMNS = ("row", "column", "display", "ref", "group")
 

@@ -69,8 +69,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         nargs="+",
         metavar="K",
-        help="also time K runs of each model side by side (K processes) against one: the aggregate throughput and "
-        "one run's peak memory a packed sweep (--runs-per-gpu K) is priced and checked from (bench_concurrency.py)",
+        help="also time K runs of each model and step kind (--kinds) side by side (K processes) against one: the "
+        "aggregate throughput and one run's peak memory a packed sweep (--runs-per-gpu K) is priced and checked from "
+        "(bench_concurrency.py)",
     )
     parser.add_argument(
         "--no-epochs",
@@ -160,8 +161,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--batch, --meta-batch, --steps and --classes must be positive.")
     kinds = tuple(k for k in STEP_COSTS if k.key in args.kinds)
     ks = check_concurrency(args.concurrency)
-    concurrency: dict[str, dict[str, float]] = {}
-    peak_mb: dict[str, float] = {}
+    concurrency: dict[str, dict[str, dict[str, float]]] = {}  # model -> step kind -> {K: speed-up}
+    peak_mb: dict[str, dict[str, float]] = {}  # model -> step kind -> one run's peak MB
     steps_ms, eval_ms, shapes, half_ms, low_meta_ms = {}, {}, {}, {}, {}
     epoch_fixed: dict[str, dict[str, float]] = {}
     epoch_ratio: dict[str, dict[str, float]] = {}
@@ -194,15 +195,15 @@ def run(args: argparse.Namespace) -> int:
                 print(f"  {'':9} at {what}: " + "   ".join(f"{k} {v:.2f} ms" for k, v in figures[model_name].items()))
         if not args.no_epochs:
             _time_epochs(model_name, kinds, hw, args, steps_ms[model_name], epoch_fixed, epoch_ratio)
-        if ks:
-            sizes = {"batch": args.batch, "classes": args.classes, "steps": args.steps}
-            concurrency[model_name], peak_mb[model_name], rates = measure_concurrency(
-                model_name, hw.device.type, ks, measure=measure, **sizes
-            )
+        for kind in kinds if ks else ():
+            sizes = {"batch": args.batch, "meta_batch": args.meta_batch, "classes": args.classes, "steps": args.steps}
+            factors, peak, rates = measure_concurrency(model_name, kind, hw.device.type, ks, measure=measure, **sizes)
+            concurrency.setdefault(model_name, {})[kind.key] = factors
+            peak_mb.setdefault(model_name, {})[kind.key] = peak
             print(
-                f"  {'':9} side by side: "
+                f"  {'':9} side by side, {kind.key}: "
                 + "   ".join(f"K={k} {rates[k]:.1f} steps/s (x{rates[k] / rates[1]:.2f})" for k in rates)
-                + f"   peak {peak_mb[model_name]:.0f} MB per run"
+                + f"   peak {peak:.0f} MB per run"
                 + ("" if hw.device.type == "cuda" else f" (resident set: figures for this CPU, {name})")
             )
     cal = Calibration(

@@ -1,11 +1,13 @@
 """`repro bench --concurrency K`: the aggregate throughput of K runs of a model side by side on one device, against
-one run alone, and one run's peak memory: what a packed sweep (`--runs-per-gpu K`, repro/sweep/budget/packing.py) is
-priced and memory-checked from.
+one run alone, and one run's peak memory, per step kind: what a packed sweep (`--runs-per-gpu K`,
+repro/sweep/budget/packing.py) is priced and memory-checked from.
 
-K processes (as a packed job's runs are: repro/sweep/executors/packed.py), each timing the model's plain training step
-(bench.py's `measure`, the same step the calibration stores) after a common barrier; the aggregate steps per second
-is the sum of each process's. On a CPU the figure is this CPU's (its cores shared among the K processes, as the local
-executor shares them), and the peak memory is the process's resident set, not a GPU's.
+K processes (as a packed job's runs are: repro/sweep/executors/packed.py), each timing one kind of training step of
+the model (bench.py's `measure`, the same step the calibration stores) after a common barrier; the aggregate steps per
+second is the sum of each process's. Each kind is measured on its own: a look-ahead step does 4-5 times a plain
+step's work, leaves less of a GPU idle and holds a meta batch and the JVP's tangents, so its packing speed-up and peak
+memory are not the plain step's. On a CPU the figure is this CPU's (its cores shared among the K processes, as the
+local executor shares them), and the peak memory is the process's resident set, not a GPU's.
 """
 
 from __future__ import annotations
@@ -19,9 +21,8 @@ import torch
 
 from repro.errors import UserError
 from repro.training.hardware import Hardware
-from repro.training.step_cost import STEP_COSTS
+from repro.training.step_cost import StepCost
 
-PLAIN = next(k for k in STEP_COSTS if k.key == "plain")
 START_TIMEOUT_S = 600  # a process that never reaches the barrier (failed to start) fails the measurement
 
 
@@ -37,14 +38,24 @@ def check_concurrency(values: list[int] | None) -> list[int]:
 
 
 def measure_concurrency(
-    model_name: str, device: str, ks: list[int], *, measure: Callable, batch: int, classes: int, steps: int
+    model_name: str,
+    kind: StepCost,
+    device: str,
+    ks: list[int],
+    *,
+    measure: Callable,
+    batch: int,
+    meta_batch: int,
+    classes: int,
+    steps: int,
 ) -> tuple[dict[str, float], float, dict[int, float]]:
-    """({K: aggregate steps/s of K runs over one run's}, one run's peak memory in MB, {K: aggregate steps/s}).
-    `measure`: bench.py's step timer (passed in, so that this module does not import the command's)."""
+    """For one step kind: ({K: aggregate steps/s of K runs over one run's}, one run's peak memory in MB, {K: aggregate
+    steps/s}). `measure`: bench.py's step timer (passed in, so that this module does not import the command's)."""
     rates: dict[int, float] = {}
     peak_mb = 0.0
+    sizes = {"batch": batch, "meta_batch": meta_batch, "classes": classes, "steps": steps}
     for k in [1, *ks]:
-        got = _side_by_side(model_name, device, k, measure, batch=batch, classes=classes, steps=steps)
+        got = _side_by_side(model_name, kind, device, k, measure, **sizes)
         rates[k] = sum(rate for rate, _ in got)
         if k == 1:
             peak_mb = got[0][1]
@@ -58,13 +69,15 @@ def device_memory_mb(device: str) -> float | None:
     return round(torch.cuda.get_device_properties(0).total_memory / 2**20, 1)
 
 
-def _side_by_side(model_name: str, device: str, k: int, measure: Callable, **sizes: int) -> list[tuple[float, float]]:
-    """K processes, each timing the plain step once all have started: [(steps/s, peak MB)] of each."""
+def _side_by_side(
+    model_name: str, kind: StepCost, device: str, k: int, measure: Callable, **sizes: int
+) -> list[tuple[float, float]]:
+    """K processes, each timing the kind's step once all have started: [(steps/s, peak MB)] of each."""
     context = multiprocessing.get_context("spawn")  # CUDA in children needs spawn
     barrier, results = context.Barrier(k), context.Queue()
     threads = max(1, len(os.sched_getaffinity(0)) // k)
     procs = [
-        context.Process(target=_one, args=(model_name, device, threads, measure, sizes, barrier, results))
+        context.Process(target=_one, args=(model_name, kind, device, threads, measure, sizes, barrier, results))
         for _ in range(k)
     ]
     for proc in procs:
@@ -76,23 +89,27 @@ def _side_by_side(model_name: str, device: str, k: int, measure: Callable, **siz
             proc.join(timeout=60)
     errors = [g for g in got if isinstance(g, str)]
     if errors:
-        raise UserError(f"repro bench --concurrency {k}: {model_name} failed in a process: {errors[0]}")
+        raise UserError(
+            f"repro bench --concurrency {k}: {model_name} ({kind.key} steps) failed in a process: {errors[0]}"
+        )
     return got
 
 
-def _one(model_name: str, device: str, threads: int, measure: Callable, sizes: dict, barrier, results) -> None:
-    """One of the K processes: the plain step's median ms (after the barrier) -> steps/s, and its peak memory."""
+def _one(
+    model_name: str, kind: StepCost, device: str, threads: int, measure: Callable, sizes: dict, barrier, results
+) -> None:
+    """One of the K processes: the kind's median ms per step (after the barrier) -> steps/s, and its peak memory."""
 
     try:
         torch.set_num_threads(threads)
         hw = Hardware.from_config({"device": device})
         hw.apply()
         barrier.wait(timeout=START_TIMEOUT_S)
-        got = measure(model_name, hw, meta_batch=sizes["batch"], kinds=(PLAIN,), **sizes)
+        got = measure(model_name, hw, kinds=(kind,), **sizes)
         if hw.device.type == "cuda":
             peak = torch.cuda.max_memory_allocated(hw.device) / 2**20
         else:  # the process's resident set (ru_maxrss is in KB on Linux)
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        results.put((1e3 / got["plain"], peak))
+        results.put((1e3 / got[kind.key], peak))
     except Exception as exc:  # noqa: BLE001 - reported by the parent as the measurement's failure
         results.put(f"{type(exc).__name__}: {exc}")

@@ -15,7 +15,6 @@ import math
 import statistics
 import tempfile
 import time
-from typing import Any
 
 import torch
 
@@ -26,8 +25,8 @@ from repro.runs.checkpoint import save_checkpoint
 from repro.runs.rundir import RunDir
 from repro.tracking.tracker import NullTracker
 from repro.train import build_experiment, evaluate_epoch, run_epoch
-from repro.training.experiment import RunData
 from repro.training.progress import EpochProgress
+from repro.training.run_data import RunData
 from repro.training.step_cost import LABEL_LOOKAHEAD, PLAIN, StepCost
 
 SHORT_STEPS = 3  # steps of the short epoch (at least 5 images per class); the long one has 3 times its images: the
@@ -47,9 +46,9 @@ def method_for(kind: StepCost) -> str | None:
     return None
 
 
-def synthetic_data(shape: tuple[int, int, int, int], n: int, n_test: int, augment: bool) -> tuple[Any, Any, Any]:
-    """(RunData, train_idx, meta_idx) of random images of `shape` (channels, height, width, classes), classes in turn,
-    with a 20% held-out meta set (split=holdout's)."""
+def synthetic_data(shape: tuple[int, int, int, int], n: int, n_test: int, augment: bool) -> RunData:
+    """RunData of random images of `shape` (channels, height, width, classes), classes in turn, with a 20% held-out
+    meta set (split=holdout's)."""
     channels, height, width, classes = shape
     gen = torch.Generator().manual_seed(0)
 
@@ -62,7 +61,7 @@ def synthetic_data(shape: tuple[int, int, int, int], n: int, n_test: int, augmen
     train, test = dataset(n), dataset(n_test)
     train_idx, meta_idx = make_split(train.targets, meta_fraction=0.2, folds=5, fold=0, seed=0)
     noisy = torch.zeros(n, dtype=torch.bool)
-    return RunData(train, test, train.targets, train.targets, noisy), train_idx, meta_idx
+    return RunData(train, test, train.targets, train.targets, noisy, train_idx, meta_idx)
 
 
 def epoch_costs(
@@ -102,7 +101,7 @@ def epoch_costs(
                 evaluate_epoch(exp)
                 sync()
                 evaluation.append(time.perf_counter() - start)
-            timings[len(exp.train_loader)] = statistics.median(seconds[1:]) - statistics.median(evaluation)
+            timings[len(exp.batches.train)] = statistics.median(seconds[1:]) - statistics.median(evaluation)
     (short, t_short), (long, t_long) = sorted(timings.items())
     per_step = max((t_long - t_short) / (long - short), 0.0)
     return 1e3 * per_step, 1e3 * max(t_short - short * per_step, 0.0)

@@ -22,11 +22,10 @@ from typing import Iterator
 from tabulate import tabulate
 
 from repro.sweep.budget.calibration import load_calibration
-from repro.sweep.budget.costs import plan_estimate, run_gpu_hours
-from repro.sweep.budget.preflight import PREFLIGHT_EPOCHS, preflight_runs
+from repro.sweep.budget.costs import hours_text, plan_estimate, run_gpu_hours
 from repro.sweep.run import plan_sweep
 from repro.sweep.spec.sweep_file import load_sweep
-from repro.sweep.stages.tune.halving_cost import strategy_costs
+from repro.sweep.stages.registry import stages
 
 SWEEPS = Path(__file__).resolve().parents[2] / "sweeps"
 COMMAND = "python -m repro.commands.costs_doc > docs/costs.md"
@@ -34,19 +33,16 @@ COMMAND = "python -m repro.commands.costs_doc > docs/costs.md"
 
 @dataclass(frozen=True)
 class SweepCost:
-    """One sweep file's dry run: its unique runs and GPU-hours per stage, the table under each tuning strategy, the
-    preflight its tuning stages declare (run before them, not in the totals)."""
+    """One sweep file's dry run: its unique runs, its total and its GPU-hours per stage, and the figures each
+    registered stage tabulates of its prices (`DryRun.figures`: the table under each tuning strategy, the
+    preflight its tuning stages declare)."""
 
     file: str  # sweeps/<name>.yaml
     runs: int
     stages: tuple[tuple[str, int, float], ...]  # stage, runs, GPU-hours
     total: float  # grid: every tuning stage's full grid (the paper's protocol, the default)
-    tuning: float  # of which the tuning stages
-    halving_total: float  # every tuning stage by successive halving (eta 3, worst case)
-    halving_tuning: float
-    preflight_runs: int
-    preflight_hours: float
     at_least: bool  # FLOPs-scaled figures or unpriced runs: a lower bound
+    figures: tuple[tuple[str, str], ...]  # (column, cell) of the stages' prices, in registry order
 
 
 @contextmanager
@@ -69,63 +65,38 @@ def sweep_cost(path: Path) -> SweepCost:
     with built_in_figures(), tempfile.TemporaryDirectory() as root:
         plan = plan_sweep(load_sweep(path), output_root=Path(root))
         est = plan_estimate(plan)
-        strategies = strategy_costs(plan)
-        pre = preflight_runs(plan, PREFLIGHT_EPOCHS, Path(root) / "preflight", only_declared=True)
+        figures = tuple(figure for stage in stages() for figure in stage.dry_run(plan, None).figures)
         cal = load_calibration()
-    pre_hours = sum(run_gpu_hours(p.config, cal) or 0.0 for p, *_ in pre)
-    stages: dict[str, list[float]] = {}
+    per_stage: dict[str, list[float]] = {}
     for run in plan.unique.values():
-        entry = stages.setdefault(run.stage, [0, 0.0])
+        entry = per_stage.setdefault(run.stage, [0, 0.0])
         entry[0] += 1
-        entry[1] += run_gpu_hours(run.config, cal) or 0.0
-    grid_tuning = sum(s.grid for s in strategies.stages)
-    totals = strategies.totals() if strategies.stages else {"grid": est.total, "worst": est.total}
+        entry[1] += run_gpu_hours(run.config, cal, run.share) or 0.0
     return SweepCost(
         file=path.relative_to(SWEEPS.parent).as_posix(),
         runs=len(plan.unique),
-        stages=tuple((stage, int(n), hours) for stage, (n, hours) in stages.items()),
+        stages=tuple((stage, int(n), hours) for stage, (n, hours) in per_stage.items()),
         total=est.total,
-        tuning=grid_tuning,
-        halving_total=totals["worst"],
-        halving_tuning=sum(s.worst for s in strategies.stages),
-        preflight_runs=len(pre),
-        preflight_hours=pre_hours,
         at_least=bool(est.lower_bound or est.unpriced),
+        figures=figures,
     )
 
 
-def hours_text(hours: float, at_least: bool = False) -> str:
-    """As the dry run prints a total: two decimals (two significant digits below 0.1), "at least" for a bound."""
-    text = f"{hours:.2f}" if hours >= 0.1 or hours == 0 else f"{hours:.2g}"
-    return f"at least {text}" if at_least else text
-
-
 def render(costs: list[SweepCost]) -> str:
+    columns = list(dict.fromkeys(column for c in costs for column, _ in c.figures))
     body = [
         [
             f"`{c.file}`",
             c.runs,
             hours_text(c.total, c.at_least),
-            hours_text(c.halving_total, c.at_least),
-            hours_text(c.tuning, c.at_least) if c.tuning else "-",
-            hours_text(c.halving_tuning, c.at_least) if c.tuning else "-",
-            f"{c.preflight_runs} / {hours_text(c.preflight_hours)}" if c.preflight_runs else "-",
+            *(dict(c.figures).get(column, "-") for column in columns),
             "; ".join(f"{s} {n} / {hours_text(h)}" for s, n, h in c.stages),
         ]
         for c in costs
     ]
     table = tabulate(
         body,
-        headers=[
-            "sweep file",
-            "runs",
-            "H100-hours",
-            "with halving",
-            "tuning (grid)",
-            "tuning (halving)",
-            "preflight first (runs / hours)",
-            "per stage (runs / hours)",
-        ],
+        headers=["sweep file", "runs", "H100-hours", *columns, "per stage (runs / hours)"],
         tablefmt="github",
         disable_numparse=True,
     )
@@ -142,10 +113,11 @@ or later, at least eta points trained to the end; its worst case) instead of the
 the default; the stages a sweep file pins to the grid (temperatures, the noisy tables) stay on it, so a table whose
 every stage is pinned costs the same either way (docs/cluster.md says when to choose which). A tuned run that is its
 winning tuning run (`where: []`, a tuning seed) is priced at nothing: it takes that run's records. "preflight
-first": the runs at the grid's corners that a tuning stage declaring `preflight: true` trains for {PREFLIGHT_EPOCHS}
-epochs before its tuning runs (docs/budget.md); they are not in the totals. tests/commands/test_costs_doc.py fails
-when this page and the dry runs differ, and when a total quoted in README.md, docs/ or a sweep file's header differs
-from this page.
+first": the runs at the grid's corners that a tuning stage declaring `preflight: true` trains for a few epochs before
+its tuning runs (docs/budget.md); they are not in the totals. The columns after "H100-hours" are the figures each
+registered stage tabulates of its prices (the tuning stage's, repro/sweep/stages/tune/halving_cost.py).
+tests/commands/test_costs_doc.py fails when this page and the dry runs differ, and when a total quoted in README.md,
+docs/ or a sweep file's header differs from this page.
 
 {table}
 """

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+from repro.tracking.wandb_dirs import cramped_home_directories
+
 WHEN_INTERRUPTED = "nothing was changed; run it again."  # what an interruption leaves (repro/cli.py)
 
 OK, WARN, FAIL = "ok", "warn", "FAIL"
@@ -141,10 +143,9 @@ def check_wandb() -> list[Check]:
 def check_wandb_room() -> list[Check]:
     """W&B's own directories under a home directory with little room: a table's runs would fill its quota."""
     try:
-        from repro.tracking.wandb_dirs import cramped_home_directories  # deferred: wandb is heavy and may not import
+        cramped = cramped_home_directories()  # asks W&B where its directories are
     except Exception:  # W&B not importable: check_wandb says so
         return []
-    cramped = cramped_home_directories()
     if not cramped:
         return [Check("wandb dirs", OK, "W&B's cache, data and artifact directories have room (or are not in $HOME)")]
     where = "; ".join(f"{var}={room.path} ({room.describe()})" for var, room in cramped.items())

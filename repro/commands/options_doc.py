@@ -15,9 +15,10 @@ from typing import Any, Iterable, Mapping
 import yaml
 from omegaconf import OmegaConf
 
-from repro.conf.schema import TRACKERS, Run, noise_schema
+from repro.conf.networks import NETWORKS
+from repro.conf.schema import TRACKERS, Run
 from repro.config_tree import compose_config
-from repro.data.noise import NOISE_MODELS
+from repro.data.noise import NOISE_MODELS, noise_options
 from repro.methods import METHODS, method_class, method_options
 from repro.schema import OptionDoc, describe
 
@@ -27,8 +28,8 @@ GROUPS = ("data", "model", "optim", "split", "tracker")
 def help_keys(width: int = 118) -> str:
     """The keys of `repro train --help`: every key of the config groups and the top level, with what it allows."""
     lines = []
-    for doc in describe(Run):
-        if doc.key in ("method", "noise", "tracker") or doc.key.startswith(("tune.", "sweep.", "halving.")):
+    for doc in [*describe(Run), *_network_keys()]:
+        if doc.key in ("method", "noise", "tracker", "model") or doc.key.startswith(("tune.", "sweep.", "halving.")):
             continue  # a method's / noise model's keys: docs/options.md; tune / sweep / halving: set by `repro sweep`
         allowed = doc.allowed + ("" if doc.required else f" (default {_value(doc.default)})")
         lines += textwrap.wrap(
@@ -38,6 +39,22 @@ def help_keys(width: int = 118) -> str:
             subsequent_indent=" " * 30,
         )
     return "\n".join(lines)
+
+
+def _network_keys() -> list[OptionDoc]:
+    """`model.name`, then each network's own keys, once per key and network class, with the networks that have it."""
+    docs: dict[tuple[str, type], tuple[OptionDoc, list[str]]] = {}
+    for name, cls in NETWORKS.items():
+        for doc in describe(cls, "model"):
+            docs.setdefault((doc.key, cls if doc.key != "model.name" else object), (doc, []))[1].append(name)
+    return [
+        doc if doc.key == "model.name" else OptionDoc(doc.key, f"model={'|'.join(names)}: {doc.allowed}", *_rest(doc))
+        for doc, names in docs.values()
+    ]
+
+
+def _rest(doc: OptionDoc) -> tuple[str, Any, bool]:
+    return doc.why, doc.default, doc.required
 
 
 def options_markdown() -> str:
@@ -60,7 +77,13 @@ def options_markdown() -> str:
         " `${oc.env:NAME,default}`: the environment variable NAME, else the default).",
         "",
     ]
-    out += _table(describe(Run), default, skip=("method", "noise", "tracker"))
+    out += _table(describe(Run), default, skip=("method", "noise", "tracker", "model"))
+    out += ["", "## model (`model=<name>` picks the network and its keys, repro/conf/networks.py)", ""]
+    out += [f"`model.name`: {', '.join(NETWORKS)}. A key at its default leaves the run id as it was.", ""]
+    for name, cls in NETWORKS.items():
+        values = _option_file("model", name)
+        out += [f"### model={name}: {cls.__name__}", "", *_table(describe(cls, "model"), values, skip=("model.name",))]
+        out += [""]
     out += ["", "## tracker (`tracker.kind` picks it)", ""]
     for kind, cls in TRACKERS.items():
         out += [f"### tracker={kind}", "", *_table(describe(cls, "tracker"), _option_file("tracker", kind)), ""]
@@ -68,7 +91,7 @@ def options_markdown() -> str:
     for kind, model in NOISE_MODELS.items():
         values = _option_file("noise", kind)
         out += [f"### noise={kind}: {model.__name__} (`{model.__module__}`)", ""]
-        out += [*_table(describe(noise_schema({"kind": kind}, "noise"), "noise"), values), ""]
+        out += [*_table(describe(noise_options({"kind": kind}), "noise"), values), ""]
     out += ["## method (`method=<name>`: each method's own `Options`, repro/methods/)", ""]
     for name in METHODS:
         cls = method_class(name)

@@ -16,10 +16,10 @@ from torch import Tensor, nn
 
 from repro.labels import InstanceLabels
 from repro.losses import one_hot, soft_cross_entropy
-from repro.meta import meta_label_step
+from repro.meta import Batch, LookAhead, MetaBatch, meta_label_step
 from repro.methods.coteaching import small_loss_picks
 from repro.methods.l2rw import l2rw_step
-from repro.methods.mwnet import WeightingNet, step_weights, weighting_net_backward, weighting_net_weights
+from repro.methods.mwnet import Weighting, WeightingNet, weighting_net_backward
 
 Step = Callable[[], None]
 
@@ -89,22 +89,12 @@ def label_lookahead(b: StepBench) -> Step:
     n = b.y.shape[0]
     idx = torch.arange(n, device=b.y.device)
     labels = InstanceLabels(n, b.classes, b.y, init_target_prob=0.7, lr=10.0).to(b.y.device)
+    meta, lookahead = MetaBatch(b.x_meta, b.y_meta), LookAhead(0.01, 5e-4, compile_jvp=b.hw.compile_jvp)
 
     def step() -> None:
         optimizer.zero_grad(set_to_none=True)
         with b.hw.autocast():
-            logits, p = meta_label_step(
-                b.model,
-                labels,
-                b.x,
-                b.y,
-                idx,
-                b.x_meta,
-                b.y_meta,
-                lr=0.01,
-                weight_decay=5e-4,
-                compile_jvp=b.hw.compile_jvp,
-            )
+            logits, p = meta_label_step(b.model, labels, Batch(b.x, b.y, idx), meta, lookahead)
             loss = soft_cross_entropy(logits, p)
         loss.backward()
         optimizer.step()
@@ -114,21 +104,11 @@ def label_lookahead(b: StepBench) -> Step:
 
 def weight_lookahead(b: StepBench) -> Step:
     optimizer = b.optimizer(b.model)
+    meta, lookahead = MetaBatch(b.x_meta, b.y_meta), LookAhead(0.01, meta_cost_decay=5e-4, compile_jvp=b.hw.compile_jvp)
 
     def step() -> None:
         with b.hw.autocast():
-            logits, w = l2rw_step(
-                b.model,
-                b.x,
-                b.y,
-                b.x_meta,
-                b.y_meta,
-                num_classes=b.classes,
-                lr=0.01,
-                weight_decay=0.0,
-                compile_jvp=b.hw.compile_jvp,
-                meta_cost_decay=5e-4,
-            )
+            logits, w = l2rw_step(b.model, b.x, b.y, meta, lookahead, b.classes)
             loss = (w * F.cross_entropy(logits, b.y, reduction="none").float()).sum()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -140,27 +120,18 @@ def weight_lookahead(b: StepBench) -> Step:
 def weighting_net_lookahead(b: StepBench) -> Step:
     optimizer = b.optimizer(b.model)
     vnet = WeightingNet(100).to(b.y.device)
+    weighting = Weighting(vnet, normalize=True)
     meta_optimizer = torch.optim.Adam(vnet.parameters(), lr=1e-3)
     p = one_hot(b.y, b.classes, dtype=b.x.dtype)
+    meta, lookahead = MetaBatch(b.x_meta, b.y_meta), LookAhead(0.01, compile_jvp=b.hw.compile_jvp)
 
     def step() -> None:
         meta_optimizer.zero_grad(set_to_none=True)
         with b.hw.autocast():
-            logits, loss_i = weighting_net_backward(
-                b.model,
-                vnet,
-                b.x,
-                p,
-                b.x_meta,
-                b.y_meta,
-                lr=0.01,
-                weight_decay=0.0,
-                normalize=True,
-                compile_jvp=b.hw.compile_jvp,
-            )
+            logits, loss_i = weighting_net_backward(b.model, weighting, b.x, p, meta, lookahead)
         meta_optimizer.step()
         with torch.no_grad():
-            w = step_weights(weighting_net_weights(vnet, loss_i), True)
+            w = weighting(loss_i)
         loss = soft_cross_entropy(logits, p, w)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()

@@ -18,7 +18,7 @@ from repro.errors import UserError
 from repro.hydra_flags import parse_with_overrides
 from repro.methods import METHODS
 from repro.runs.attempts import attempt_number, commit_note, earlier_attempts
-from repro.sweep.stages.prepare import train_run
+from repro.sweep.start import train_run
 from repro.validation import check_paths
 
 # group -> a note. The options come from the packaged config tree (a method: from the registry, METHODS), the

@@ -3,8 +3,9 @@ rules that tie keys together (repro/schema/declare.py says how a declaration rea
 are presets of these keys (`optim/resnet18.yaml` is Table 9's values); their comments say where a value comes from,
 the `why` here what a key means. `repro train --help` and docs/options.md are made from these declarations.
 
-A noise model declares its own keys (repro/data/noise/: `noise.kind` picks the model) and a method its options
-(repro/methods/: `method.name` picks the method, checked above the methods by repro.config).
+A network's keys are declared in repro/conf/networks.py (`model.name` picks the network), a noise model's on the
+model (repro/data/noise/: `noise.kind` picks it) and a method's options on the method (repro/methods/: `method.name`
+picks it, checked above the methods by repro.config).
 
 Whether a key enters the run id is declared on it (`identity=False`: never; `neutral=`: unless at the value older
 runs trained with; repro/schema/declare.py); repro/runs/rundir.py hashes what repro/schema/identity.py reads from
@@ -17,18 +18,18 @@ from importlib import resources
 from typing import Any, Literal
 
 from repro.conf.generators import GENERATED_DATA, Mnist1dGenerator
+from repro.conf.networks import network_schema
 from repro.conf.sweep_nodes import UNTUNED, Halving, Sweep, Tune, TuneRun
-from repro.data.noise import noise_model_class
 from repro.errors import UserError
 from repro.schema import Slot, option, refuse, schema
 from repro.schema.rules import Anything, Scalar
 
 __all__ = [
     "METHOD_OPTIONS",
+    "NOISE_OPTIONS",
     "UNTUNED",
     "Data",
     "Halving",
-    "Model",
     "Optim",
     "Run",
     "Split",
@@ -41,9 +42,9 @@ __all__ = [
 
 @cache
 def _group_options(group: str) -> tuple[str, ...]:
-    """The options of a config group (its YAML files here): the data sets and networks a run may name. Read from
-    the files, not from repro/data/ or repro/models/, which import torch and torchvision (seconds) when a sweep is
-    planned; tests/schema/test_schema.py checks they are the names those build."""
+    """The options of a config group (its YAML files here): the data sets a run may name. Read from the files, not
+    from repro/data/, which imports torch (seconds) when a sweep is planned; tests/schema/test_schema.py checks they
+    are the names it loads."""
     folder = resources.files("repro.conf").joinpath(group)
     return tuple(sorted(p.name[: -len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml")))
 
@@ -79,13 +80,6 @@ class Data:
                 f"data.image_size={self.image_size} but data.generator.final_seq_length={length}: the models are "
                 "built for data.image_size, the signals are final_seq_length long. Set both to the same length."
             )
-
-
-@schema
-class Model:
-    """The network (repro/models/); the group option names it."""
-
-    name: str = option(choices=lambda: _group_options("model"), why="the network (model=<name> sets it)")
 
 
 @schema
@@ -207,10 +201,10 @@ def tracker_schema(node: Any, key: str) -> type:
     return TRACKERS[kind]
 
 
-def noise_schema(node: Any, key: str) -> type:
-    """The schema of a noise node: the keys of the noise model its `kind` names (repro/data/noise/)."""
-    return noise_model_class(node.get("kind") if isinstance(node, dict) else None, key=f"{key}.kind").Options
-
+# A run's `noise` node is declared by its noise model (repro/data/noise/: `noise.kind` picks it), a module of torch
+# code that a config's declaration does not import: repro/data/noise/ fills this in when imported (repro.config_tree
+# imports it), and the checks and the run id read the model's `Options` through it.
+NOISE_OPTIONS = Slot("noise", filled_by="repro.data.noise")
 
 # The run's `method` node is declared by its method (repro/methods/, above this layer): repro/methods/ fills this in
 # when imported, and the run id reads the method's `identity` declarations through it.
@@ -224,14 +218,14 @@ class Run:
     value they trained with."""
 
     data: Data = option()
-    model: Model = option()
+    model: Any = option(select=network_schema, why="the network and its keys (model=<name> picks them)")
     optim: Optim = option()
     method: Any = option(
         rule=Anything(),
         identity_select=METHOD_OPTIONS,
         why="the method's options: its own declaration (repro/methods/)",
     )
-    noise: Any = option(select=noise_schema, why="the noise model's keys (noise.kind picks the model)")
+    noise: Any = option(select=NOISE_OPTIONS, why="the noise model's keys (noise.kind picks the model)")
     split: Split = option()
     tracker: Any = option(select=tracker_schema, identity=False, why="the experiment tracker (tracker.kind picks it)")
     seed: int = option(ge=0, why="model init, data order, augmentation")

@@ -5,12 +5,12 @@ repro/sweep/stages/tune/rung_job.py) and `sweep` (its W&B group). Each says here
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, Mapping
 
 from repro.schema import option, schema
 from repro.schema.rules import Scalar
 
-__all__ = ["UNTUNED", "Halving", "HalvingOrNull", "Sweep", "Tune", "TuneRun"]
+__all__ = ["UNTUNED", "Halving", "HalvingOrNull", "Sweep", "Tune", "TuneRun", "tuned_keys"]
 
 
 @schema
@@ -83,6 +83,11 @@ class Tune:
 # runs existed, so such a run's id has no `tune` (repro/sweep/stages/tune/tuning.py reads its `select` default here
 # too).
 UNTUNED: dict[str, Any] = {"keys": [], "runs": [], "select": "final_val_acc"}
+
+
+def tuned_keys(config: Mapping[str, Any]) -> list[str]:
+    """The keys a run's `tune` node tunes: empty for a run that tunes nothing (its node is absent, or `UNTUNED`)."""
+    return list(((config.get("tune") or {}).get("keys")) or [])
 
 
 @schema

@@ -85,12 +85,11 @@ def run_data(config: dict):
 
 @functools.lru_cache(maxsize=4)
 def _run_data(config_json: str):
-    from repro.training.experiment import (
-        load_run_data,  # deferred: torch is heavy; a figure drawn from records needs none
-    )
+    from repro.training.run_data import (
+        load_run_data,
+    )  # deferred: torch is heavy; a figure drawn from records needs none
 
-    data, _, _ = load_run_data(OmegaConf.create(json.loads(config_json)))
-    return data
+    return load_run_data(OmegaConf.create(json.loads(config_json)))
 
 
 def class_names(config: dict, num_classes: int) -> list[str]:

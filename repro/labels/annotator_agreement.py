@@ -214,7 +214,7 @@ class AnnotatorAgreementRecorder(Recorder):
     def for_run(cls, exp: Any) -> list[Recorder]:
         """On a run whose noise model has several annotators per image."""
         votes = getattr(exp.data, "annotator_votes", None)
-        return [cls(exp)] if votes is not None and exp.train_idx.numel() else []
+        return [cls(exp)] if votes is not None and exp.data.train_idx.numel() else []
 
     @classmethod
     def eval_images(cls, config: Mapping[str, Any], n_train: int, n_meta: int, n_test: int) -> int:
@@ -222,7 +222,7 @@ class AnnotatorAgreementRecorder(Recorder):
         return n_train if noise_model(config["noise"]).annotator_votes(config) else 0
 
     def __init__(self, exp: Any) -> None:
-        self.index = exp.train_idx.cpu()
+        self.index = exp.data.train_idx.cpu()
         self.votes = exp.data.annotator_votes.cpu()[self.index]
         self.given = exp.data.train_targets.cpu()[self.index]
         self.clean = exp.data.train_true_targets.cpu()[self.index]
@@ -230,7 +230,7 @@ class AnnotatorAgreementRecorder(Recorder):
         self._summary: dict[str, Any] = {}
 
     def on_epoch_end(self, exp: Any, epoch: int, row: dict[str, Any], tracker: Any) -> None:
-        if epoch + 1 != exp.epochs:
+        if epoch + 1 != exp.optim.epochs:
             return
 
         model = exp.method.eval_model(exp)
@@ -238,9 +238,17 @@ class AnnotatorAgreementRecorder(Recorder):
             model, exp.data.train.images[self.index.to(exp.data.train.images.device)], **exp.eval_loader_kwargs
         ).cpu()
         labels = None
-        if exp.labels is not None and exp.labels.learnable:  # fixed targets (one-hot, smoothed) are not learned
+        if (
+            exp.method.labels is not None and exp.method.labels.learnable
+        ):  # fixed targets (one-hot, smoothed) are not learned
             with torch.no_grad():
-                labels = exp.labels.soft_labels(self.index.to(exp.device), self.given.to(exp.device)).float().cpu()
+                labels = (
+                    exp.method.labels.soft_labels(
+                        self.index.to(exp.hardware.device), self.given.to(exp.hardware.device)
+                    )
+                    .float()
+                    .cpu()
+                )
         arrays = agreement_arrays(votes=self.votes, given=self.given, clean=self.clean, probs=probs, labels=labels)
         with atomic_output(self.path) as tmp:
             with open(tmp, "wb") as f:

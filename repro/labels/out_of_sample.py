@@ -54,7 +54,7 @@ class HeldOutProbs(Recorder):
     @classmethod
     def for_run(cls, exp: Any) -> list[Recorder]:
         """On a noisy run whose held-out part is one fold of a partition (a cross-validation fold run)."""
-        if not cls.applies(exp.cfg) or not exp.meta_idx.numel():
+        if not cls.applies(exp.cfg) or not exp.data.meta_idx.numel():
             return []
         return [cls(exp)]
 
@@ -68,11 +68,11 @@ class HeldOutProbs(Recorder):
         return n_meta if cls.applies(config) else 0
 
     def __init__(self, exp: Any) -> None:
-        self.rows = exp.meta_idx.cpu()
+        self.rows = exp.data.meta_idx.cpu()
         self.path = Path(exp.run_dir.path) / FILE
 
     def on_epoch_end(self, exp: Any, epoch: int, row: dict[str, Any], tracker: Any) -> None:
-        if epoch + 1 != exp.epochs:
+        if epoch + 1 != exp.optim.epochs:
             return
 
         images = exp.data.train.images[self.rows.to(exp.data.train.images.device)]

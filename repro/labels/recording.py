@@ -61,7 +61,7 @@ class _TrainRows:
     """The run's training samples: global index, given label, true label, noise mask (all on the CPU)."""
 
     def __init__(self, exp: Any) -> None:
-        self.index = exp.train_idx.cpu()
+        self.index = exp.data.train_idx.cpu()
         self.given = exp.data.train_targets.cpu()[self.index]
         self.true = exp.data.train_true_targets.cpu()[self.index]
         self.noisy = exp.data.noisy_mask.cpu()[self.index]
@@ -69,7 +69,11 @@ class _TrainRows:
     def labels(self, exp: Any) -> Tensor:
         """The current soft labels (n, C) of the training samples."""
         with torch.no_grad():
-            return exp.labels.soft_labels(self.index.to(exp.device), self.given.to(exp.device)).float().cpu()
+            return (
+                exp.method.labels.soft_labels(self.index.to(exp.hardware.device), self.given.to(exp.hardware.device))
+                .float()
+                .cpu()
+            )
 
 
 class LabelStatsRecorder(Recorder):
@@ -112,6 +116,9 @@ _SUMMARY_KEYS = (
     "noisy_top5_corrected",
     "clean_top1_damaged",
     "label_noise_top1",
+    "label_acc_top5",
+    "clean_label_entropy",
+    "uncorrected_label_entropy",
 )
 
 
@@ -165,7 +172,7 @@ class ClassTrajectoryRecorder(Recorder):
                 topk=None,
             )
             self._rows = self._rows_before(epoch)
-        target = exp.labels.target_probabilities().detach().float().cpu().numpy()
+        target = exp.method.labels.target_probabilities().detach().float().cpu().numpy()
         self._rows = self._rows[:epoch] + [target]
         write_class_trajectory(self.labels_dir, np.stack(self._rows))
         row.update(
@@ -211,7 +218,7 @@ class InstanceTrajectoryRecorder(Recorder):
         self.num_samples = len(exp.data.train_targets)
         self.num_classes = exp.data.num_classes
         self.k = min(settings.topk, self.num_classes)
-        self.total_epochs = exp.epochs
+        self.total_epochs = exp.optim.epochs
         init = float(exp.cfg.method.init_target_prob)
         self.initial = class_labels_matrix(np.full(self.num_classes, init), self.rows.given)
         self.tracked = pick_instances(self.rows.index, self.rows.noisy, settings.track_instances)
@@ -229,7 +236,7 @@ class InstanceTrajectoryRecorder(Recorder):
             write_train_index(self.labels_dir, self.rows.index.numpy())
             self._started = True
         step = epoch + 1
-        all_labels = exp.labels.probabilities().detach().float().cpu()
+        all_labels = exp.method.labels.probabilities().detach().float().cpu()
         labels = all_labels[self.rows.index]
         probs, classes = labels.topk(self.k, dim=1)
         write_instance_topk(self.labels_dir, step, classes.numpy(), probs.numpy())

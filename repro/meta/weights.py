@@ -13,49 +13,23 @@ from typing import Callable
 
 from torch import Tensor, nn
 
-from repro.meta import lookahead_directional, weight_gradient
-from repro.meta.virtual import RngState
+from repro.meta.inputs import LookAhead, MetaBatch, TrainForward
+from repro.meta.lookahead import lookahead_directional, weight_gradient
 
 Weights = Tensor | Callable[[Tensor], Tensor]
 
 
 def meta_weight_step(
-    model: nn.Module,
-    x: Tensor,
-    p: Tensor,
-    x_meta: Tensor,
-    y_meta: Tensor,
-    *,
-    lr: float,
-    weight_decay: float,
-    weights: Weights,
-    compile_jvp: bool = False,
-    meta_cost_decay: float = 0.0,
+    model: nn.Module, x: Tensor, p: Tensor, meta: MetaBatch, step: LookAhead, weights: Weights
 ) -> tuple[Tensor, Tensor, Tensor]:
     """Run the real train forward `model(x)` (the only pass that updates BatchNorm running statistics), take the
     weights w (a tensor (n,), or a function of the forward's logits, e.g. a weighting net of the per-sample loss),
     and return (logits with their graph kept, w as given (its graph too), dL_meta/dw (n,) at w).
 
-    The look-ahead is theta' = theta - lr * (grad L_train(theta, w) + weight_decay * theta), with `lr` the model
-    optimizer's current learning rate; `meta_cost_decay` c makes the meta cost L_meta + (c / 2) ||theta'||^2
-    (L2RW's authors' form; 0: L_meta alone). The caller finishes the step with a backward of `logits` (a second backward
-    of the same graph) and its optimizer step; the JVP replays the forward's RNG state (dropout masks agree)."""
-    rng = RngState(x.device)
-    logits = model(x)
-    w = weights(logits) if callable(weights) else weights
-    directional = lookahead_directional(
-        model,
-        logits,
-        x,
-        p,
-        x_meta,
-        y_meta,
-        rng,
-        lr=lr,
-        weight_decay=weight_decay,
-        sample_weight=w,
-        retain_graph=True,
-        compile_jvp=compile_jvp,
-        meta_cost_decay=meta_cost_decay,
-    )
-    return logits, w, weight_gradient(directional, p, lr=lr)
+    `step` is the look-ahead (repro/meta/inputs.py), with `step.lr` the model optimizer's current learning rate. The
+    caller finishes the step with a backward of `logits` (a second backward of the same graph) and its optimizer
+    step; the JVP replays the forward's RNG state (dropout masks agree)."""
+    train = TrainForward.real(model, x)
+    w = weights(train.logits) if callable(weights) else weights
+    directional = lookahead_directional(model, train, p, meta, step, w)
+    return train.logits, w, weight_gradient(directional, p, lr=step.lr)

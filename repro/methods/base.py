@@ -13,13 +13,14 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 from torch import Tensor, nn
 
+from repro.meta.inputs import LookAhead
 from repro.schema import build, schema
 from repro.training.clean_labels import held_out_use
 from repro.training.protocols import Recorder, StepOutput, TrainingMethod
 from repro.training.step_cost import StepCost
 
 if TYPE_CHECKING:
-    from repro.training.experiment import Experiment
+    from repro.training.experiment import Experiment, RunParts
 
 
 @schema
@@ -44,7 +45,7 @@ class Method(TrainingMethod):
     implement `train_step`. Anything else in the config is refused before any work; `self.options` is the typed
     object of the run's method node.
 
-    `needs_meta_set` methods draw clean meta batches (`exp.next_meta_batch()`); run with split=full they are
+    `needs_meta_set` methods draw clean meta batches (`exp.batches.next_meta()`); run with split=full they are
     refused. State that must survive a preemption (learned labels, a second network, temperatures, optimizer
     states) goes through `state_dict`/`load_state_dict`, which the loop puts into the run's checkpoint."""
 
@@ -95,7 +96,9 @@ class Method(TrainingMethod):
         """Refuse to start, before anything of the run is written, when what the run reads from disk (a teacher
         run) is missing or unfinished."""
 
-    def __init__(self, cfg: DictConfig | Mapping[str, Any], exp: Experiment) -> None:
+    def __init__(self, cfg: DictConfig | Mapping[str, Any], exp: RunParts) -> None:
+        """`exp`: the run's parts (repro/training/experiment.py: data, model, optimizer, hardware, ...), which the
+        method is built on before the experiment is made whole with it."""
         self.cfg = cfg  # the run's method node
         self.options = build(type(self).Options, option_values(cfg))
 
@@ -103,6 +106,18 @@ class Method(TrainingMethod):
     def train_step(self, exp: Experiment, x: Tensor, y: Tensor, idx: Tensor) -> StepOutput:
         """Train on one batch (x, given labels y, global sample indices idx): forward, backward, optimizer step."""
         raise NotImplementedError
+
+    def lookahead(self, exp: Experiment, *, weight_decay: bool, meta_cost_decay: bool = False) -> LookAhead:
+        """This step's look-ahead (repro/meta/inputs.py), at the optimizer's look-ahead lr (`optim.lookahead_lr`):
+        `weight_decay` adds the optimizer's weight decay to theta' (a method's `lookahead_weight_decay`),
+        `meta_cost_decay` to the meta cost (L2RW's authors' form)."""
+        decay = exp.optim.weight_decay
+        return LookAhead(
+            lr=exp.optim.lookahead_lr,
+            weight_decay=decay if weight_decay else 0.0,
+            meta_cost_decay=decay if meta_cost_decay else 0.0,
+            compile_jvp=exp.hardware.compile_jvp,
+        )
 
     # -- the epoch ------------------------------------------------------------------------------------------
     def set_epoch(self, exp: Experiment, epoch: int) -> None:
@@ -120,10 +135,10 @@ class Method(TrainingMethod):
     def clean_label_uses(self, exp: Experiment) -> list:
         """The clean labels this run uses beyond its noisy training labels (repro.training.clean_labels): the split's
         held-out part, as a meta set when the method learns on it; a method that reads more overrides this."""
-        held_out = int(exp.meta_idx.numel()) if exp.data.held_out_clean else 0  # noisy held-out labels: none used
+        held_out = int(exp.data.meta_idx.numel()) if exp.data.held_out_clean else 0  # noisy held-out labels: none used
         return held_out_use(held_out, learns_on_it=self.needs_meta_set)
 
-    def recorders(self, exp: Experiment) -> list[Recorder]:
+    def recorders(self, exp: RunParts) -> list[Recorder]:
         """Its own recorders (the Recorder protocol): label trajectories, weight histograms, ... (the recorders every
         run has, whatever its method, are registered in repro/recorders/)."""
         return []

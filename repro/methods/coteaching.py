@@ -19,10 +19,10 @@ from torch import Tensor, nn
 
 from repro.data.noise import actual_noise_rate, describes_noise
 from repro.methods.base import Method, StepOutput, optimizer_step, option_values
-from repro.models import build_model
+from repro.models import build_run_model
 from repro.schema import build, option, schema
 from repro.training.evaluation import evaluate
-from repro.training.experiment import sgd_with_schedule
+from repro.training.schedule import sgd_with_schedule
 from repro.training.step_cost import TWO_NETWORKS
 
 # Network 2's initialisation seed is the run's seed plus this offset (network 1 keeps the run's own stream, so it
@@ -83,22 +83,22 @@ class CoTeaching(Method):
     def __init__(self, cfg: DictConfig, exp) -> None:
         super().__init__(cfg, exp)
         self.forget_rate = resolved_forget_rate(
-            exp.cfg, targets=exp.data.train_true_targets, among=exp.train_idx, given=exp.data.train_targets
+            exp.cfg, targets=exp.data.train_true_targets, among=exp.data.train_idx, given=exp.data.train_targets
         )
         self.num_gradual, self.exponent = self.options.num_gradual, float(self.options.exponent)
         self.model2 = exp.hardware.prepare_model(build_second_network(exp.cfg, exp.data.num_classes))
 
         self.optimizer2, self.scheduler2 = sgd_with_schedule(self.model2, exp.cfg.optim)
-        self.noisy = exp.data.noisy_mask.to(exp.device)
-        self.has_noise = bool(exp.data.noisy_mask[exp.train_idx].any())
+        self.noisy = exp.data.noisy_mask.to(exp.hardware.device)
+        self.has_noise = bool(exp.data.noisy_mask[exp.data.train_idx].any())
         self.rate = 0.0
-        self._reset_epoch_stats(exp.device)
+        self._reset_epoch_stats(exp.hardware.device)
 
     # -- the step -------------------------------------------------------------------------------------------
     def set_epoch(self, exp, epoch: int) -> None:
         self.rate = forget_rate_at(epoch, self.forget_rate, self.num_gradual, self.exponent)
         self.model2.train()
-        self._reset_epoch_stats(exp.device)
+        self._reset_epoch_stats(exp.hardware.device)
 
     def train_step(self, exp, x: Tensor, y: Tensor, idx: Tensor) -> StepOutput:
         logits_1, logits_2 = exp.model(x), self.model2(x)
@@ -107,7 +107,7 @@ class CoTeaching(Method):
         keep = num_kept(self.rate, y.numel())
         pick_1, pick_2 = small_loss_picks(loss_1, loss_2, keep)
         update_1, update_2 = loss_1[pick_2].mean(), loss_2[pick_1].mean()  # the cross update
-        optimizer_step(exp.optimizer, update_1, epoch=exp.epoch, what="training loss of network 1")
+        optimizer_step(exp.optim.optimizer, update_1, epoch=exp.epoch, what="training loss of network 1")
         optimizer_step(self.optimizer2, update_2, epoch=exp.epoch, what="training loss of network 2")
         self.scheduler2.after_step()  # network 2 follows the run's schedule step by step (setting A's is per step)
         with torch.no_grad():
@@ -186,9 +186,4 @@ def build_second_network(cfg: DictConfig, num_classes: int) -> nn.Module:
     stream (and with it everything network 1 and the loop draw) is the same as in a one-network run."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(int(cfg.seed) + NET2_SEED_OFFSET)
-        return build_model(
-            str(cfg.model.name),
-            num_classes=num_classes,
-            in_channels=int(cfg.data.in_channels),
-            image_size=int(cfg.data.image_size),
-        )
+        return build_run_model(cfg.model, cfg.data, num_classes=num_classes)

@@ -131,16 +131,16 @@ class DataParameters(Method):
         self.wd_class, self.wd_instance = float(o.wd_class), float(o.wd_instance)
         self.clamp = o.clamp
         self.log_min, self.log_max = math.log(float(o.sigma_min)), math.log(float(o.sigma_max))
-        device, momentum = exp.device, float(o.momentum)
+        device, momentum = exp.hardware.device, float(o.momentum)
         num_classes, num_samples = exp.data.num_classes, len(exp.data.train_targets)
         self.log_class = torch.full((num_classes,), math.log(float(o.init_class)), device=device)
         self.log_instance = torch.full((num_samples,), math.log(float(o.init_instance)), device=device)
         self.class_opt = SparseMomentumSGD(self.log_class, lr=float(o.lr_class), momentum=momentum)
         self.instance_opt = SparseMomentumSGD(self.log_instance, lr=float(o.lr_instance), momentum=momentum)
-        self.train_idx = exp.train_idx.to(device)
+        self.train_idx = exp.data.train_idx.to(device)
         self.given = exp.data.train_targets.to(device)[self.train_idx]
         self.noisy = exp.data.noisy_mask.to(device)[self.train_idx]
-        self.has_noise = bool(exp.data.noisy_mask[exp.train_idx].any())  # on the CPU copy: no device round trip
+        self.has_noise = bool(exp.data.noisy_mask[exp.data.train_idx].any())  # on the CPU copy: no device round trip
 
     # -- the step -------------------------------------------------------------------------------------------
     def train_step(self, exp, x: Tensor, y: Tensor, idx: Tensor) -> StepOutput:
@@ -161,7 +161,7 @@ class DataParameters(Method):
                 penalty = penalty + log_decay(log_sigma, self.wd_instance)
             parts["instance"] = (self.instance_opt, leaf, idx)
         loss = scaled_cross_entropy(logits, y, sigma) + penalty
-        optimizer_step(exp.optimizer, loss, epoch=exp.epoch)
+        optimizer_step(exp.optim.optimizer, loss, epoch=exp.epoch)
         for what, (opt, leaf, index) in parts.items():
             opt.step(None, leaf.grad)
             check_finite(opt.values[index], f"{what} data parameters (log temperatures)")

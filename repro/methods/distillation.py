@@ -44,7 +44,7 @@ class Distillation(LearnsFromRun):
     def __init__(self, cfg: DictConfig, exp) -> None:
         super().__init__(cfg, exp)
         # on the run's device in its memory format (channels_last on CUDA): the batches come in that format
-        self.teacher = exp.hardware.prepare_model(load_teacher(self.source, exp.device))
+        self.teacher = exp.hardware.prepare_model(load_teacher(self.source, exp.hardware.device))
         self.hard_weight = float(self.options.hard_weight)
 
     def train_step(self, exp, x: Tensor, y: Tensor, idx: Tensor) -> StepOutput:
@@ -52,7 +52,7 @@ class Distillation(LearnsFromRun):
             targets = scale_logits(self.teacher(x), self.temperature)
         logits = exp.model(x)
         loss = distillation_loss(logits, targets, y, self.temperature, self.hard_weight)
-        optimizer_step(exp.optimizer, loss, epoch=exp.epoch)
+        optimizer_step(exp.optim.optimizer, loss, epoch=exp.epoch)
         return StepOutput(loss.detach(), logits.detach())
 
 

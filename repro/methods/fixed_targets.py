@@ -53,7 +53,7 @@ class FixedTargets(Method):
 
     def __init__(self, cfg: DictConfig, exp) -> None:
         super().__init__(cfg, exp)
-        self.labels = labels_for_run(exp.cfg, exp.data).to(exp.device)
+        self.labels = labels_for_run(exp.cfg, exp.data).to(exp.hardware.device)
         self.beta = float(getattr(self.options, "beta", 0.0))  # Replay's options (a subclass) have no penalty
 
     def targets(self, exp, x: Tensor, y: Tensor, idx: Tensor) -> Tensor:
@@ -64,7 +64,7 @@ class FixedTargets(Method):
         loss = soft_cross_entropy(logits, self.targets(exp, x, y, idx))
         if self.beta:
             loss = loss + confidence_penalty(logits, self.beta)
-        optimizer_step(exp.optimizer, loss, epoch=exp.epoch)
+        optimizer_step(exp.optim.optimizer, loss, epoch=exp.epoch)
         return StepOutput(loss.detach(), logits.detach())
 
     def state_dict(self) -> dict[str, Any]:

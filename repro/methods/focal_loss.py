@@ -50,7 +50,7 @@ class FocalLoss(Method):
     def train_step(self, exp, x: Tensor, y: Tensor, idx: Tensor) -> StepOutput:
         logits = exp.model(x)
         loss = focal_loss(logits, y, self.gamma)
-        optimizer_step(exp.optimizer, loss, epoch=exp.epoch)
+        optimizer_step(exp.optim.optimizer, loss, epoch=exp.epoch)
         return StepOutput(loss.detach(), logits.detach())
 
     def state_dict(self) -> dict[str, Any]:

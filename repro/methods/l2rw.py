@@ -24,6 +24,7 @@ from omegaconf import DictConfig
 from torch import Tensor, nn
 
 from repro.losses import one_hot
+from repro.meta.inputs import LookAhead, MetaBatch
 from repro.meta.weight_stats import WeightHistogramRecorder, WeightStats
 from repro.meta.weights import meta_weight_step
 from repro.methods.base import Method, StepOutput, check_finite, optimizer_step
@@ -42,34 +43,14 @@ def l2rw_weights(grad_w: Tensor) -> Tensor:
 
 
 def l2rw_step(
-    model: nn.Module,
-    x: Tensor,
-    y: Tensor,
-    x_meta: Tensor,
-    y_meta: Tensor,
-    *,
-    num_classes: int,
-    lr: float,
-    weight_decay: float,
-    compile_jvp: bool = False,
-    meta_cost_decay: float = 0.0,
+    model: nn.Module, x: Tensor, y: Tensor, meta: MetaBatch, step: LookAhead, num_classes: int
 ) -> tuple[Tensor, Tensor]:
     """The real forward and the batch's L2RW weights (sum 1, or all zero): returns (logits with graph, weights).
-    `meta_cost_decay` c: the meta cost is L_meta + (c / 2) ||theta'||^2 (their form with c = their weight decay)."""
+    `step.meta_cost_decay` c: the meta cost is L_meta + (c / 2) ||theta'||^2 (their form with c = their weight
+    decay)."""
     p = one_hot(y, num_classes, dtype=x.dtype)
     zeros = torch.zeros(y.shape[0], dtype=x.dtype, device=x.device)
-    logits, _, grad_w = meta_weight_step(
-        model,
-        x,
-        p,
-        x_meta,
-        y_meta,
-        lr=lr,
-        weight_decay=weight_decay,
-        weights=zeros,
-        compile_jvp=compile_jvp,
-        meta_cost_decay=meta_cost_decay,
-    )
+    logits, _, grad_w = meta_weight_step(model, x, p, meta, step, zeros)
     return logits, l2rw_weights(grad_w)
 
 
@@ -101,25 +82,15 @@ class L2RW(Method):
         self.stats = WeightStats(exp.data.noisy_mask, HIST_MAX)
 
     def train_step(self, exp, x: Tensor, y: Tensor, idx: Tensor) -> StepOutput:
-        x_meta, y_meta = exp.next_meta_batch()
-        decay = exp.weight_decay if self.lookahead_weight_decay else 0.0
-        logits, w = l2rw_step(
-            exp.model,
-            x,
-            y,
-            x_meta,
-            y_meta,
-            num_classes=self.num_classes,
-            lr=exp.lookahead_lr,
-            weight_decay=decay,
-            compile_jvp=exp.hardware.compile_jvp,
-            meta_cost_decay=exp.weight_decay if self.meta_cost_weight_decay else 0.0,
+        step = self.lookahead(
+            exp, weight_decay=self.lookahead_weight_decay, meta_cost_decay=self.meta_cost_weight_decay
         )
+        logits, w = l2rw_step(exp.model, x, y, exp.batches.next_meta(), step, self.num_classes)
         check_finite(w, "L2RW sample weights")
         # sum_i w_i CE_i (their weighted loss); in the engine's mean form the weights are n * w_i.
         per_sample = F.cross_entropy(logits, y, reduction="none")  # float32 under bf16 autocast
         loss = (w.to(per_sample.dtype) * per_sample).sum()  # not w.to(logits.dtype): bf16 logits under autocast
-        optimizer_step(exp.optimizer, loss, epoch=exp.epoch)
+        optimizer_step(exp.optim.optimizer, loss, epoch=exp.epoch)
         self.stats.add(idx, w * y.shape[0])
         return StepOutput(loss.detach(), logits.detach())
 

@@ -140,14 +140,14 @@ class LabelSmearing(Method):
                 exp.cfg.noise,
                 num_classes,
                 targets=data.train_true_targets,
-                among=exp.train_idx,
+                among=exp.data.train_idx,
                 given=data.train_targets,
             )
             m = torch.linalg.inv(check_transition(t, num_classes, where="the noise model's T", invertible=True))
         else:
             m = torch.linalg.inv(check_transition(o.matrix, num_classes, where="method.matrix", invertible=True))
         self.matrix64 = m
-        self.matrix = m.to(device=exp.device, dtype=torch.float32)
+        self.matrix = m.to(device=exp.hardware.device, dtype=torch.float32)
 
     def clean_label_uses(self, exp) -> list:
         """Besides the held-out part: the backward member's known T of human noise (CIFAR-N) is counted from the
@@ -158,7 +158,7 @@ class LabelSmearing(Method):
     def train_step(self, exp, x: Tensor, y: Tensor, idx: Tensor) -> StepOutput:
         logits = exp.model(x)
         loss = smeared_loss(logits, y, self.matrix, clip=self.options.probability_clip)
-        optimizer_step(exp.optimizer, loss, epoch=exp.epoch)
+        optimizer_step(exp.optim.optimizer, loss, epoch=exp.epoch)
         return StepOutput(loss.detach(), logits.detach())
 
     def recorders(self, exp) -> list:

@@ -17,7 +17,7 @@ from repro.labels.record_settings import RecordSettings
 from repro.labels.recording import build_recorders
 from repro.labels.registry import learned_kinds
 from repro.losses import soft_cross_entropy
-from repro.meta import meta_label_step
+from repro.meta import Batch, meta_label_step
 from repro.methods.base import Method, StepOutput, optimizer_step
 from repro.methods.curriculum import curriculum_weights
 from repro.methods.label_source import labels_for_run
@@ -51,7 +51,7 @@ class LearnedLabels(Method):
 
     def __init__(self, cfg: DictConfig, exp) -> None:
         super().__init__(cfg, exp)
-        self.labels = labels_for_run(exp.cfg, exp.data).to(exp.device)
+        self.labels = labels_for_run(exp.cfg, exp.data).to(exp.hardware.device)
         o = self.options
         self.curriculum = o.curriculum
         self.curriculum_sign = o.curriculum_weight
@@ -64,25 +64,15 @@ class LearnedLabels(Method):
         return curriculum_weights(self.curriculum, self.labels, idx, self.curriculum_sign)
 
     def train_step(self, exp, x: Tensor, y: Tensor, idx: Tensor) -> StepOutput:
-        x_meta, y_meta = exp.next_meta_batch()
+        step = self.lookahead(exp, weight_decay=self.lookahead_weight_decay)
         # placement=both: the look-ahead is Algorithm 1 with the weighted loss, weights from the labels before the
         # meta step; model_step: the unweighted look-ahead (docs/method.md, "Entropy-weighted curriculum").
-        logits, p = meta_label_step(
-            exp.model,
-            self.labels,
-            x,
-            y,
-            idx,
-            x_meta,
-            y_meta,
-            lr=exp.lookahead_lr,
-            weight_decay=exp.weight_decay if self.lookahead_weight_decay else 0.0,
-            sample_weight=self._weights(idx) if self.weight_lookahead else None,
-            compile_jvp=exp.hardware.compile_jvp,
-        )
+        weights = self._weights(idx) if self.weight_lookahead else None
+        batch, meta = Batch(x, y, idx), exp.batches.next_meta()
+        logits, p = meta_label_step(exp.model, self.labels, batch, meta, step, sample_weight=weights)
         # The model step is weighted from the labels the meta step just updated.
         loss = soft_cross_entropy(logits, p, self._weights(idx))
-        optimizer_step(exp.optimizer, loss, epoch=exp.epoch)
+        optimizer_step(exp.optim.optimizer, loss, epoch=exp.epoch)
         return StepOutput(loss.detach(), logits.detach())
 
     def recorders(self, exp) -> list:

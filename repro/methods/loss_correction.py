@@ -223,7 +223,7 @@ class LossCorrection(Method):
                 exp.cfg.noise,
                 num_classes,
                 targets=exp.data.train_true_targets,
-                among=exp.train_idx,
+                among=exp.data.train_idx,
                 given=exp.data.train_targets,
             )
             where = f"the noise model's T (noise.kind={exp.cfg.noise.kind})"
@@ -233,7 +233,7 @@ class LossCorrection(Method):
             t, where = self._estimate(exp), f"the anchor-point estimate of run {self.estimator_id}"
         self.t = check_transition(t, num_classes, where=where, invertible=self.correction == "backward")
         target = self.t if self.correction == "forward" else torch.linalg.inv(self.t)
-        self.matrix = target.to(device=exp.device, dtype=torch.float32)  # T (forward) or T^-1 (backward)
+        self.matrix = target.to(device=exp.hardware.device, dtype=torch.float32)  # T (forward) or T^-1 (backward)
         self.t_true = _true_transition(exp)
         # an estimated T: where it came from and whether to trust it, recorded and said before the first epoch
         self.estimate_check = check_estimate(self, exp) if self.estimator_id is not None else None
@@ -259,10 +259,10 @@ class LossCorrection(Method):
             count = info["selection_clean_labels"]
             self.selection_clean_labels = int(rd.read_summary()["num_meta"] if count is None else count)
             return t
-        teacher = load_teacher(rd, exp.device, role="estimator run")
+        teacher = load_teacher(rd, exp.hardware.device, role="estimator run")
         model = exp.hardware.prepare_model(teacher) if exp.hardware else teacher
-        images = exp.data.train.images[exp.train_idx.to(exp.data.train.images.device)]
-        probs, rows = softmax_outputs(model, images, **exp.eval_loader_kwargs), exp.train_idx.cpu()
+        images = exp.data.train.images[exp.data.train_idx.to(exp.data.train.images.device)]
+        probs, rows = softmax_outputs(model, images, **exp.eval_loader_kwargs), exp.data.train_idx.cpu()
         percentile = self.options.anchor_percentile
         if percentile == "auto":  # their experiment.py: filter_outlier off for CIFAR-100, on for every other set
             percentile = default_percentile(exp.data.num_classes)
@@ -278,7 +278,7 @@ class LossCorrection(Method):
             loss = forward_corrected_loss(logits, y, self.matrix)
         else:
             loss = backward_corrected_loss(logits, y, self.matrix, clip=self.options.probability_clip)
-        optimizer_step(exp.optimizer, loss, epoch=exp.epoch)
+        optimizer_step(exp.optim.optimizer, loss, epoch=exp.epoch)
         return StepOutput(loss.detach(), logits.detach())
 
     def recorders(self, exp) -> list:
@@ -292,7 +292,7 @@ def _true_transition(exp) -> Tensor | None:
             exp.cfg.noise,
             exp.data.num_classes,
             targets=exp.data.train_true_targets,
-            among=exp.train_idx,
+            among=exp.data.train_idx,
             given=exp.data.train_targets,
         )
     except UserError:

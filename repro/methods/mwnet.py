@@ -11,6 +11,7 @@ then w recomputed with the updated phi (no grad) and the model step on (1/n) sum
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import torch
@@ -20,6 +21,7 @@ from torch import Tensor, nn
 
 from repro.errors import UserError
 from repro.losses import one_hot, soft_cross_entropy
+from repro.meta.inputs import LookAhead, MetaBatch
 from repro.meta.weight_stats import WeightHistogramRecorder, WeightStats
 from repro.meta.weights import meta_weight_step
 from repro.methods.base import Method, StepOutput, check_finite, optimizer_step
@@ -53,18 +55,20 @@ def step_weights(v: Tensor, normalize: bool) -> Tensor:
     return v * (v.shape[0] / torch.where(total != 0, total, torch.ones_like(total)))
 
 
+@dataclass(frozen=True)
+class Weighting:
+    """A batch's sample weights from its per-sample losses: the weighting net V's output, normalised to mean 1 when
+    `normalize` (`step_weights`)."""
+
+    net: nn.Module
+    normalize: bool
+
+    def __call__(self, loss: Tensor) -> Tensor:
+        return step_weights(weighting_net_weights(self.net, loss), self.normalize)
+
+
 def weighting_net_backward(
-    model: nn.Module,
-    vnet: nn.Module,
-    x: Tensor,
-    p: Tensor,
-    x_meta: Tensor,
-    y_meta: Tensor,
-    *,
-    lr: float,
-    weight_decay: float,
-    normalize: bool,
-    compile_jvp: bool = False,
+    model: nn.Module, weighting: Weighting, x: Tensor, p: Tensor, meta: MetaBatch, step: LookAhead
 ) -> tuple[Tensor, Tensor]:
     """The real forward, w = V(CE.detach()), dL_meta/dw from the engine, and its chain rule into phi: accumulates
     dL_meta/dphi into the weighting net's .grad. Returns (logits with their graph, per-sample CE detached)."""
@@ -73,11 +77,9 @@ def weighting_net_backward(
     def weights(logits: Tensor) -> Tensor:
         loss = -(p * F.log_softmax(logits.detach(), dim=1)).sum(dim=1)
         losses.append(loss)
-        return step_weights(weighting_net_weights(vnet, loss), normalize)
+        return weighting(loss)
 
-    logits, w, grad_w = meta_weight_step(
-        model, x, p, x_meta, y_meta, lr=lr, weight_decay=weight_decay, weights=weights, compile_jvp=compile_jvp
-    )
+    logits, w, grad_w = meta_weight_step(model, x, p, meta, step, weights)
     torch.autograd.backward(w, grad_tensors=grad_w.to(w.dtype))
     return logits, losses[0]
 
@@ -119,7 +121,8 @@ class MetaWeightNet(Method):
         self.normalize = o.normalize
         self.lookahead_weight_decay = o.lookahead_weight_decay
         self.num_classes = exp.data.num_classes
-        self.vnet = WeightingNet(o.hidden).to(exp.device)
+        self.vnet = WeightingNet(o.hidden).to(exp.hardware.device)
+        self.weighting = Weighting(self.vnet, self.normalize)
         if o.meta_optimizer == "adam":
             self.meta_optimizer: torch.optim.Optimizer = torch.optim.Adam(
                 self.vnet.parameters(), lr=float(o.meta_lr), weight_decay=float(o.meta_weight_decay)
@@ -135,32 +138,20 @@ class MetaWeightNet(Method):
         self.stats = WeightStats(exp.data.noisy_mask, 4.0 if self.normalize else 1.0)
 
     def train_step(self, exp, x: Tensor, y: Tensor, idx: Tensor) -> StepOutput:
-        x_meta, y_meta = exp.next_meta_batch()
         p = one_hot(y, self.num_classes, dtype=x.dtype)
-        decay = exp.weight_decay if self.lookahead_weight_decay else 0.0
+        step = self.lookahead(exp, weight_decay=self.lookahead_weight_decay)
         self.meta_optimizer.zero_grad(set_to_none=True)
-        logits, loss_i = weighting_net_backward(
-            exp.model,
-            self.vnet,
-            x,
-            p,
-            x_meta,
-            y_meta,
-            lr=exp.lookahead_lr,
-            weight_decay=decay,
-            normalize=self.normalize,
-            compile_jvp=exp.hardware.compile_jvp,
-        )
+        logits, loss_i = weighting_net_backward(exp.model, self.weighting, x, p, exp.batches.next_meta(), step)
         self.meta_optimizer.step()
         check_finite(
             torch.cat([q.detach().flatten() for q in self.vnet.parameters()]),
             "Meta-Weight-Net weighting net's parameters",
         )
         with torch.no_grad():
-            w = step_weights(weighting_net_weights(self.vnet, loss_i), self.normalize)
+            w = self.weighting(loss_i)
         check_finite(w, "Meta-Weight-Net sample weights")
         loss = soft_cross_entropy(logits, p, w)  # not w.to(logits.dtype): bf16 logits under autocast
-        optimizer_step(exp.optimizer, loss, epoch=exp.epoch)
+        optimizer_step(exp.optim.optimizer, loss, epoch=exp.epoch)
         self.stats.add(idx, w)
         return StepOutput(loss.detach(), logits.detach())
 

@@ -57,9 +57,13 @@ class OnlineLabelSmoothing(Method):
         classes = exp.data.num_classes
         self.hard_weight = float(self.options.hard_weight)
         start = 0.0 if self.options.init == "zeros" else 1.0 / classes
-        self.soft = torch.full((classes, classes), start, device=exp.device)  # row y: the soft label of class y
-        self.sums = torch.zeros(classes, classes, device=exp.device)  # this epoch's softmax sums, per given class
-        self.counts = torch.zeros(classes, device=exp.device)
+        self.soft = torch.full(
+            (classes, classes), start, device=exp.hardware.device
+        )  # row y: the soft label of class y
+        self.sums = torch.zeros(
+            classes, classes, device=exp.hardware.device
+        )  # this epoch's softmax sums, per given class
+        self.counts = torch.zeros(classes, device=exp.hardware.device)
 
     def set_epoch(self, exp, epoch: int) -> None:
         self.sums.zero_()
@@ -74,7 +78,7 @@ class OnlineLabelSmoothing(Method):
             index_add_rows_(self.counts, y, right)
         hard = F.cross_entropy(logits, y)
         loss = self.hard_weight * hard + (1 - self.hard_weight) * soft_cross_entropy(logits, self.soft[y])
-        optimizer_step(exp.optimizer, loss, epoch=exp.epoch)
+        optimizer_step(exp.optim.optimizer, loss, epoch=exp.epoch)
         return StepOutput(loss.detach(), logits.detach())
 
     def end_epoch(self, exp) -> dict[str, Any]:

@@ -9,8 +9,8 @@ its config, or None when its own config is that description. `training_key` hash
 method node replaced by that form; two runs of one sweep with the same key and different run ids are a duplicate
 (tests/methods/test_same_training.py walks every sweep file).
 
-A tuned run's key is None: what it trains is decided when it starts, from its tuning runs
-(repro/sweep/stages/tune/tuning.py).
+A tuned run's key is None: what it trains is decided when it starts, from its tuning runs (its `tune` node,
+repro/conf/sweep_nodes.py; the sweep's tuning stage decides).
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from typing import Any, Mapping
 
 import torch
 
+from repro.conf.sweep_nodes import tuned_keys
 from repro.data.noise import transition_matrix
 from repro.methods import method_class
 from repro.runs.rundir import result_config
-from repro.sweep.stages.tune.tuning import tuned_keys
 
 SMEARED = "smeared cross-entropy"  # -sum_j M[y, j] log p_j: the label-smearing family (repro/methods/label_smearing.py)
 DECIMALS = 12  # matrices are compared to this many decimals (an inverse and its closed form differ in the last bits)

@@ -42,12 +42,12 @@ class TransferredLabels(LearnsFromRun):
     def __init__(self, cfg: DictConfig, exp) -> None:
         super().__init__(cfg, exp)
         labels, self.learned_rows = converged_labels(self.source, exp.data.train_targets)
-        self.targets = scale_probabilities(labels, self.temperature).to(exp.device)
+        self.targets = scale_probabilities(labels, self.temperature).to(exp.hardware.device)
 
     def train_step(self, exp, x: Tensor, y: Tensor, idx: Tensor) -> StepOutput:
         logits = exp.model(x)
         loss = soft_cross_entropy(logits, self.targets[idx])
-        optimizer_step(exp.optimizer, loss, epoch=exp.epoch)
+        optimizer_step(exp.optim.optimizer, loss, epoch=exp.epoch)
         return StepOutput(loss.detach(), logits.detach())
 
     def recorders(self, exp) -> list:

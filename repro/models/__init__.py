@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable, Mapping
 
 from torch import nn
 
+from repro.conf.networks import NETWORKS, network_keys
 from repro.errors import UserError
 from repro.models.alexnet import AlexNetCifar
 from repro.models.cifar_resnet import resnet32_cifar, resnet56_cifar
@@ -14,34 +15,31 @@ from repro.models.signal import SignalCNN, SignalMLP
 from repro.models.small_cnn import SmallCNN, TinyCNN
 from repro.models.vgg import VGG16
 from repro.models.wide_resnet import WideResNet
+from repro.schema import build, check_node
 
 
-def resnet18_cifar(*, num_classes: int, in_channels: int = 3) -> nn.Module:
+def resnet18_cifar(*, num_classes: int, in_channels: int = 3, width: int = 64) -> nn.Module:
     """repro/models/resnet.py's ResNet18, imported on first use: it is built from torchvision's, and importing
     torchvision costs about 1.3 s of CPU (its package imports torch._dynamo), which every process that trains
     another network (the digits runs, each SLURM job, each `repro` command) would otherwise pay."""
     from repro.models.resnet import resnet18_cifar as build  # deferred: torchvision is heavy (above)
 
-    return build(num_classes=num_classes, in_channels=in_channels)
+    return build(num_classes=num_classes, in_channels=in_channels, width=width)
 
 
+# Each network from the run's classes, input channels and input size (a square image's side, a signal's length) and
+# its own keys (repro/conf/networks.py: its width, WRN's depth).
 _BUILDERS: dict[str, Callable[..., nn.Module]] = {
-    "smallcnn": SmallCNN,
-    "tinycnn": TinyCNN,
-    "resnet18": resnet18_cifar,
-    "vgg16": VGG16,
-    "alexnet": AlexNetCifar,
-    "wrn28_10": lambda *, num_classes, in_channels: WideResNet(
-        depth=28, widen_factor=10, num_classes=num_classes, in_channels=in_channels
-    ),
-    "resnet32": resnet32_cifar,
-    "resnet56": resnet56_cifar,
-    "cnn1d": lambda *, num_classes, in_channels, image_size: SignalCNN(
-        num_classes=num_classes, in_channels=in_channels, length=image_size
-    ),
-    "mlp": lambda *, num_classes, in_channels, image_size: SignalMLP(
-        num_classes=num_classes, in_channels=in_channels, length=image_size
-    ),
+    "smallcnn": lambda *, image_size, **keys: SmallCNN(**keys),
+    "tinycnn": lambda *, image_size, **keys: TinyCNN(**keys),
+    "resnet18": lambda *, image_size, **keys: resnet18_cifar(**keys),
+    "vgg16": lambda *, image_size, **keys: VGG16(**keys),
+    "alexnet": lambda *, image_size, **keys: AlexNetCifar(**keys),
+    "wrn28_10": lambda *, image_size, **keys: WideResNet(**keys),
+    "resnet32": lambda *, image_size, **keys: resnet32_cifar(**keys),
+    "resnet56": lambda *, image_size, **keys: resnet56_cifar(**keys),
+    "cnn1d": lambda *, image_size, **keys: SignalCNN(length=image_size, **keys),
+    "mlp": lambda *, image_size, **keys: SignalMLP(length=image_size, **keys),
 }
 
 # The networks that read signals [N, C, 1, length] (data.image_size is the length), built for that length; the
@@ -91,8 +89,10 @@ def _require_int(value: object, what: str, minimum: int, hint: str) -> int:
     return value
 
 
-def build_model(name: str, *, num_classes: int, in_channels: int = 3, image_size: int = 32) -> nn.Module:
-    """Build a freshly initialised network by name (see MODEL_NAMES), in train mode.
+def build_model(name: str, *, num_classes: int, in_channels: int = 3, image_size: int = 32, **keys: Any) -> nn.Module:
+    """Build a freshly initialised network by name (see MODEL_NAMES), in train mode. `keys`: the network's own
+    config keys (repro/conf/networks.py: its width, ...), checked against their declaration; those not given take
+    their defaults.
 
     image_size is checked against the network's minimum input size, so a mismatch between data and model fails
     here with a clear message instead of deep inside the first forward pass.
@@ -112,9 +112,32 @@ def build_model(name: str, *, num_classes: int, in_channels: int = 3, image_size
         f"Model {name!r} needs inputs of at least {minimum} pixels (a side of a square image, a signal's length); "
         "use smallcnn for the 8x8 digits, a CIFAR network for 32x32 images, cnn1d or mlp for MNIST-1D.",
     )
-    if name in SIGNAL_MODELS:
-        return _BUILDERS[name](num_classes=num_classes, in_channels=in_channels, image_size=image_size)
-    return _BUILDERS[name](num_classes=num_classes, in_channels=in_channels)
+    node = {"name": name, **keys}
+    check_node(NETWORKS[name], node, "model")
+    built = build(NETWORKS[name], node)
+    own = {key: getattr(built, key) for key in network_keys(name)}
+    return _BUILDERS[name](num_classes=num_classes, in_channels=in_channels, image_size=image_size, **own)
 
 
-__all__ = ["MODEL_NAMES", "MIN_IMAGE_SIZE", "SIGNAL_MODELS", "build_model", "check_input", "input_shape"]
+def build_run_model(model: Mapping[str, Any], data: Mapping[str, Any], *, num_classes: int | None = None) -> nn.Module:
+    """The network of a run's config: its `model` node (the network's name and keys) for its `data` node's input
+    channels and size, with `num_classes` (default: the data node's)."""
+    keys = {k: v for k, v in model.items() if k != "name"}
+    return build_model(
+        str(model["name"]),
+        num_classes=int(data["num_classes"]) if num_classes is None else num_classes,
+        in_channels=int(data["in_channels"]),
+        image_size=int(data["image_size"]),
+        **keys,
+    )
+
+
+__all__ = [
+    "MODEL_NAMES",
+    "MIN_IMAGE_SIZE",
+    "SIGNAL_MODELS",
+    "build_model",
+    "build_run_model",
+    "check_input",
+    "input_shape",
+]

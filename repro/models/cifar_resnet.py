@@ -43,19 +43,20 @@ class OptionABlock(nn.Module):
 
 
 class CifarResNet(nn.Module):
-    """He et al.'s CIFAR ResNet with `blocks` (n) basic blocks per stage: depth 6n + 2."""
+    """He et al.'s CIFAR ResNet with `blocks` (n) basic blocks per stage: depth 6n + 2; its stages have `width`,
+    2 x width and 4 x width channels (16, 32, 64: theirs)."""
 
-    def __init__(self, blocks: int, *, num_classes: int, in_channels: int = 3) -> None:
+    def __init__(self, blocks: int, *, num_classes: int, in_channels: int = 3, width: int = 16) -> None:
         super().__init__()
-        self.conv1 = nn.Conv2d(in_channels, 16, kernel_size=3, stride=1, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(16)
-        layers, planes = [], 16
-        for width, stride in ((16, 1), (32, 2), (64, 2)):
+        self.conv1 = nn.Conv2d(in_channels, width, kernel_size=3, stride=1, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        layers, planes = [], width
+        for stage_width, stride in ((width, 1), (2 * width, 2), (4 * width, 2)):
             for block in range(blocks):
-                layers.append(OptionABlock(planes, width, stride if block == 0 else 1))
-                planes = width
+                layers.append(OptionABlock(planes, stage_width, stride if block == 0 else 1))
+                planes = stage_width
         self.layers = nn.Sequential(*layers)
-        self.fc = nn.Linear(64, num_classes)
+        self.fc = nn.Linear(4 * width, num_classes)
         init_conv_bn(self)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -63,9 +64,9 @@ class CifarResNet(nn.Module):
         return self.fc(F.adaptive_avg_pool2d(out, 1).flatten(1))
 
 
-def resnet32_cifar(*, num_classes: int, in_channels: int = 3) -> CifarResNet:
-    return CifarResNet(5, num_classes=num_classes, in_channels=in_channels)
+def resnet32_cifar(*, num_classes: int, in_channels: int = 3, width: int = 16) -> CifarResNet:
+    return CifarResNet(5, num_classes=num_classes, in_channels=in_channels, width=width)
 
 
-def resnet56_cifar(*, num_classes: int, in_channels: int = 3) -> CifarResNet:
-    return CifarResNet(9, num_classes=num_classes, in_channels=in_channels)
+def resnet56_cifar(*, num_classes: int, in_channels: int = 3, width: int = 16) -> CifarResNet:
+    return CifarResNet(9, num_classes=num_classes, in_channels=in_channels, width=width)

@@ -16,7 +16,8 @@ def _conv_bn_relu(in_channels: int, out_channels: int) -> nn.Sequential:
 
 
 class SmallCNN(nn.Module):
-    """conv32-BN-ReLU, maxpool 2x2, conv64-BN-ReLU, maxpool 2x2, conv128-BN-ReLU, global average pool, linear.
+    """conv32-BN-ReLU, maxpool 2x2, conv64-BN-ReLU, maxpool 2x2, conv128-BN-ReLU, global average pool, linear (at
+    `width` 32: the convs have width, 2 x width and 4 x width channels).
 
     BatchNorm is there on purpose: the meta-gradient code must cope with BatchNorm buffers, and the digits default
     should exercise the same code path as the CIFAR networks. Pooling after each of the first two convs (8x8 ->
@@ -25,18 +26,18 @@ class SmallCNN(nn.Module):
     pooling makes it work for any image size >= 4 (the model zoo asks for >= 8) and any number of input channels.
     """
 
-    def __init__(self, *, num_classes: int, in_channels: int = 1) -> None:
+    def __init__(self, *, num_classes: int, in_channels: int = 1, width: int = 32) -> None:
         super().__init__()
         self.features = nn.Sequential(
-            _conv_bn_relu(in_channels, 32),
+            _conv_bn_relu(in_channels, width),
             nn.MaxPool2d(kernel_size=2),
-            _conv_bn_relu(32, 64),
+            _conv_bn_relu(width, 2 * width),
             nn.MaxPool2d(kernel_size=2),
-            _conv_bn_relu(64, 128),
+            _conv_bn_relu(2 * width, 4 * width),
             nn.AdaptiveAvgPool2d(1),
             nn.Flatten(),
         )
-        self.classifier = nn.Linear(128, num_classes)
+        self.classifier = nn.Linear(4 * width, num_classes)
         init_conv_bn(self)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -44,19 +45,20 @@ class SmallCNN(nn.Module):
 
 
 class TinyCNN(nn.Module):
-    """conv16-BN-ReLU, maxpool 2x2, conv32-BN-ReLU, global average pool, linear: the digits student of the demo's
-    Tables 4-5 (the "AlexNet role": a smaller, weaker network than SmallCNN, ~5k parameters against ~93k)."""
+    """conv16-BN-ReLU, maxpool 2x2, conv32-BN-ReLU, global average pool, linear (at `width` 16): the digits student
+    of the demo's Tables 4-5 (the "AlexNet role": a smaller, weaker network than SmallCNN, ~5k parameters against
+    ~93k)."""
 
-    def __init__(self, *, num_classes: int, in_channels: int = 1) -> None:
+    def __init__(self, *, num_classes: int, in_channels: int = 1, width: int = 16) -> None:
         super().__init__()
         self.features = nn.Sequential(
-            _conv_bn_relu(in_channels, 16),
+            _conv_bn_relu(in_channels, width),
             nn.MaxPool2d(kernel_size=2),
-            _conv_bn_relu(16, 32),
+            _conv_bn_relu(width, 2 * width),
             nn.AdaptiveAvgPool2d(1),
             nn.Flatten(),
         )
-        self.classifier = nn.Linear(32, num_classes)
+        self.classifier = nn.Linear(2 * width, num_classes)
         init_conv_bn(self)
 
     def forward(self, x: Tensor) -> Tensor:

@@ -30,14 +30,15 @@ VGG16_LAYOUT: tuple[int | str, ...] = (
 
 
 class VGG16(nn.Module):
-    """13 x (3x3 conv-BN-ReLU) with five max-pools, global average pool, Linear(512, num_classes).
+    """13 x (3x3 conv-BN-ReLU) with five max-pools, global average pool, Linear(512, num_classes); `width` scales
+    every conv's channels by width / 64 (64: torchvision's).
 
     On 32x32 inputs the five pools leave a 1x1 map, so the average pool is the identity there and only makes
     larger inputs work. No dropout and no hidden fully-connected layers: the paper says it uses no dropout, and
     the CIFAR form drops the ImageNet classifier. Convs are kaiming-initialised (fan_out), as in torchvision.
     """
 
-    def __init__(self, *, num_classes: int, in_channels: int = 3) -> None:
+    def __init__(self, *, num_classes: int, in_channels: int = 3, width: int = 64) -> None:
         super().__init__()
         layers: list[nn.Module] = []
         channels = in_channels
@@ -45,12 +46,13 @@ class VGG16(nn.Module):
             if item == "M":
                 layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
             else:
+                out = int(item) * width // 64  # the layout's channels scaled by width / 64
                 layers += [
-                    nn.Conv2d(channels, int(item), kernel_size=3, padding=1),
-                    nn.BatchNorm2d(int(item)),
+                    nn.Conv2d(channels, out, kernel_size=3, padding=1),
+                    nn.BatchNorm2d(out),
                     nn.ReLU(inplace=False),
                 ]
-                channels = int(item)
+                channels = out
         self.features = nn.Sequential(*layers)
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.classifier = nn.Linear(channels, num_classes)

@@ -30,9 +30,10 @@ def register_recorder(recorder: type) -> type:
     return recorder
 
 
-def run_recorders(exp: Any) -> list[Recorder]:
-    """A run's recorders: its method's own, then every registered one that applies to the run."""
-    return [*exp.method.recorders(exp), *(r for cls in RUN_RECORDERS for r in cls.for_run(exp))]
+def run_recorders(parts: Any, method: Any) -> list[Recorder]:
+    """A run's recorders, built on its parts (repro/training/experiment.py: `RunParts`): its method's own, then every
+    registered one that applies to the run."""
+    return [*method.recorders(parts), *(r for cls in RUN_RECORDERS for r in cls.for_run(parts))]
 
 
 @dataclass(frozen=True)

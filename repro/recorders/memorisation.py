@@ -96,7 +96,7 @@ class MemorisationRecorder(Recorder):
         cap = exp.cfg.get("memorisation_samples")
         if cap == 0:
             return []
-        noisy = exp.data.noisy_mask.cpu()[exp.train_idx.cpu()]
+        noisy = exp.data.noisy_mask.cpu()[exp.data.train_idx.cpu()]
         if not bool(noisy.any()):
             return []
         return [cls(exp, None if cap is None else int(cap))]
@@ -111,17 +111,17 @@ class MemorisationRecorder(Recorder):
         return (n_train if cap is None else min(int(cap), n_train)) + n_meta
 
     def __init__(self, exp: Any, cap: int | None) -> None:
-        rows = evaluated_rows(exp.train_idx.cpu(), cap, int(exp.cfg.seed))
+        rows = evaluated_rows(exp.data.train_idx.cpu(), cap, int(exp.cfg.seed))
         device = exp.data.train.images.device
         self.images_idx = rows.to(device)
-        target_device = exp.device
+        target_device = exp.hardware.device
         self.given = exp.data.train_targets.cpu()[rows].to(target_device)
         self.true = exp.data.train_true_targets.cpu()[rows].to(target_device)
         self.noisy = self.given != self.true
         # with a held-out part: what Patrini et al.'s estimate needs of the networks its rules select
         # (repro/recorders/transition_estimate.py)
         self.estimate = None
-        if exp.meta_idx.numel():
+        if exp.data.meta_idx.numel():
             self.estimate = EstimatorNetworks(exp, rows)
 
     def on_epoch_end(self, exp: Any, epoch: int, row: dict[str, Any], tracker: Any) -> None:

@@ -72,13 +72,13 @@ class EstimatorNetworks:
             exp.cfg.noise,
             data.num_classes,
             targets=data.train_true_targets,
-            among=exp.train_idx,
+            among=exp.data.train_idx,
             given=data.train_targets,
         )
         self.percentile = default_percentile(data.num_classes)
-        self.held_out = exp.meta_idx.to(data.train.images.device)
-        self.held_out_noisy = data.all_noisy_targets[exp.meta_idx.cpu()].to(exp.device)
-        self.clean_validation = int(exp.meta_idx.numel()) if data.held_out_clean else 0
+        self.held_out = exp.data.meta_idx.to(data.train.images.device)
+        self.held_out_noisy = data.all_noisy_targets[exp.data.meta_idx.cpu()].to(exp.hardware.device)
+        self.clean_validation = int(exp.data.meta_idx.numel()) if data.held_out_clean else 0
         self.best: dict[str, tuple[float, int]] = {}
         for rule in KEPT:  # a resumed run: the best so far (an epoch past the checkpoint is trained again)
             saved = self.dir / f"{rule}.json"

@@ -20,8 +20,8 @@ from repro.runs.io import atomic_write_json, atomic_write_text, read_json, remov
 from repro.runs.runlock import FileLock, describe
 from repro.schema import identity_config
 
-# "stopped": a tuning run stopped at a rung of successive halving (repro/training/halving.py), a finished run of its
-# own kind: no summary, and the next rung's job resumes it from its checkpoint if it is promoted.
+# "stopped": a tuning run stopped at a rung of successive halving (repro/sweep/stages/tune/halving.py), a finished run
+# of its own kind: no summary, and the next rung's job resumes it from its checkpoint if it is promoted.
 STATES = ("running", "interrupted", "failed", "done", "stopped")
 
 
@@ -49,7 +49,7 @@ def result_config(config: Mapping[str, Any]) -> dict:
     repro/schema/identity.py reads it from the run's schema: a key that never changes results (`output_root`,
     `device`, `data.root`, ...) is left out, and so is a key added after runs existed while it has the value they
     trained with (`precision: fp32`, `method.probability_clip: null`, ...), so their ids stay the same; a tuned run
-    hashes its tuning runs, not the values it chose (repro/training/tuning.py)."""
+    hashes its tuning runs, not the values it chose (repro/sweep/stages/tune/tuning.py)."""
     # deferred: torch is heavy and this module light; repro.conf imports it (repro/conf/resolvers.py: repro.losses)
     from repro.conf.schema import Run
 

@@ -22,6 +22,7 @@ from typing import Any, Callable
 
 from repro.errors import UserError
 from repro.runs.io import atomic_write_json
+from repro.runs.processes import is_alive, process_start
 
 EXIT_HELD = 3  # `repro` exit code when another process holds the run (docs/training.md, docs/architecture.md)
 STALE_AFTER_S = float(os.environ.get("REPRO_LOCK_STALE_AFTER", "600"))
@@ -40,27 +41,6 @@ class LockLost(UserError):
     """Our lock was taken over (we looked dead: e.g. the machine was suspended); stop writing at once."""
 
     exit_code = EXIT_HELD
-
-
-def _proc_start(pid: int) -> str | None:
-    """The process's start time in clock ticks (Linux), so a reused PID is not mistaken for the holder."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            stat = f.read()
-        return stat[stat.rindex(")") + 2 :].split()[19]
-    except (OSError, IndexError, ValueError):
-        return None
-
-
-def _alive(pid: int, start: str | None) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    now_start = _proc_start(pid)
-    return start is None or now_start is None or now_start == start
 
 
 def describe(holder: dict[str, Any]) -> str:
@@ -127,7 +107,7 @@ class FileLock:
         self.record = {
             "host": HOST,
             "pid": os.getpid(),
-            "proc_start": _proc_start(os.getpid()),
+            "proc_start": process_start(os.getpid()),
             "slurm_job_id": slurm_job_id(),
             "started": now,
             "heartbeat": now,
@@ -178,7 +158,7 @@ class FileLock:
     def stale_reason(self, holder: dict[str, Any]) -> str | None:
         age = time.time() - float(holder.get("heartbeat", 0))
         if holder.get("host") == HOST and not holder.get("broken"):
-            if not _alive(int(holder["pid"]), holder.get("proc_start")):
+            if not is_alive(int(holder["pid"]), holder.get("proc_start")):
                 return f"its process {holder['pid']} on this host is gone"
             return None
         if age > self.stale_after:

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from repro.errors import UserError
-from repro.models import build_model
+from repro.models import build_run_model
 from repro.runs.records import load_checkpoint, read_config, read_status, read_summary, reading
 from repro.runs.rundir import RunDir
 
@@ -97,12 +97,7 @@ def load_teacher(rd: RunDir, device: torch.device, *, role: str = "teacher run")
             "cannot be loaded. Restore the file, or re-train the teacher in a fresh output_root."
         )
     with reading(rd, rd.config_file, role=role):
-        model = build_model(
-            str(cfg["model"]["name"]),
-            num_classes=int(cfg["data"]["num_classes"]),
-            in_channels=int(cfg["data"]["in_channels"]),
-            image_size=int(cfg["data"]["image_size"]),
-        )
+        model = build_run_model(cfg["model"], cfg["data"])
     state = load_checkpoint(rd, role=role)
     with reading(rd, rd.checkpoint_file, role=role):  # weights of another shape: not this run's checkpoint
         model.load_state_dict(state["model"])

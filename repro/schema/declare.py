@@ -41,7 +41,7 @@ key by key by repro/schema/describe.py (`describe`).
 Why not Hydra's structured configs (dataclasses in Hydra's ConfigStore) doing the checks: OmegaConf converts on
 assignment (an int 1 in a float field becomes 1.0, which changes run ids; "yes" in a bool field becomes true; "3"
 becomes 3), so a value would no longer be the text the user typed, and the sweep planner applies most overrides to
-plain dicts without OmegaConf at all. docs/architecture.md, "Config schema", has the measurements.
+plain dicts without OmegaConf at all. docs/design-notes.md has the measurements.
 """
 
 from __future__ import annotations

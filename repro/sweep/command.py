@@ -11,6 +11,7 @@ from repro.runs.rundir import RunDir
 from repro.sweep.executors.slurm.profile import load_profile
 from repro.sweep.spec.model import Scale
 from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.stages.base import Preflight
 
 # The exit status of `repro sweep` and `repro sweep status` while a stage holds runs back (`Plan.held`: the baseline
 # gate, the estimated-T hold, any stage's), whichever stage it is; docs/reliability.md has every exit status.
@@ -181,8 +182,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _preflight(args: argparse.Namespace, path: str, scale, only: dict, extra: list[str]) -> int:
-    """`repro sweep FILE --preflight`: plan the sweep (nothing of it is trained), then train its preflight runs."""
-    from repro.sweep.budget.preflight import run_preflight  # deferred: submitit is heavy (above)
+    """`repro sweep FILE --preflight`: plan the sweep (nothing of it is trained), then train the registered stages'
+    preflight runs (the tuning stage's grid corners) and report them."""
+    from repro.sweep.ask_stages import run_preflights, train_elsewhere  # deferred: submitit is heavy (above)
     from repro.sweep.run import plan_sweep, refuse_rows_that_need_more, select  # deferred: submitit (above)
 
     if args.dry_run:
@@ -206,9 +208,12 @@ def _preflight(args: argparse.Namespace, path: str, scale, only: dict, extra: li
     plan = plan_sweep(
         spec, output_root=Path(args.output_root).expanduser().resolve(), scale=scale, extra_overrides=extra
     )
-    pre = run_preflight(plan, epochs=args.preflight_epochs, jobs=args.jobs, gpu_model=args.gpu_model, profile=profile)
-    return 0 if all(_preflight_done(plan, r) for r in pre) else 1
-
-
-def _preflight_done(plan, run) -> bool:
-    return RunDir(plan.output_root / "preflight" / "runs" / run.run_id).is_done()
+    how = Preflight(
+        declared=False,
+        train=train_elsewhere(args.jobs, profile, print),
+        report=print,
+        epochs=args.preflight_epochs,
+        gpu_model=args.gpu_model,
+    )
+    pre = run_preflights(spec, lambda: plan, how)
+    return 0 if all(RunDir.for_config(run.config).is_done() for run in pre) else 1

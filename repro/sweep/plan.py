@@ -2,7 +2,10 @@
 
 Takes the planned runs (repro/sweep/expand/), the output root and what the executors report of the runs' latest
 jobs; returns a `Plan`: each run's state, the runs to submit, and tables of them. It knows no cluster: the SLURM
-executor reports its jobs (repro/sweep/executors/slurm/job_states.py) through `make_plan`'s `job_states`.
+executor reports its jobs (repro/sweep/executors/slurm/job_states.py) through `make_plan`'s `job_states`. It knows no
+stage either: a planned run carries what its stage decided of it (its label, the run directory it trains), and the
+stages' decisions on the plan (repro/sweep/stages/base.py, `Stage.decide`: the runs a stage holds, a rung's job that
+has nothing left to train) come after `make_plan`, then `explain_waits` says why a run cannot start.
 
 A run is done when its summary.json can be read (nothing done is ever submitted again); one whose summary exists
 but cannot be read is `damaged` and submitted again (a new attempt; the damaged one is kept, repro/runs/records.py).
@@ -18,16 +21,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable, Collection, Mapping
+from typing import Callable, Collection, Mapping
 
 from tabulate import tabulate
 
 from repro.runs.records import DAMAGED, DONE, read_status, summary_state
 from repro.runs.rundir import RunDir
-from repro.sweep.spec.model import PlannedRun, SweepSpec
-from repro.sweep.stages.tune.halving import run_of
-from repro.sweep.stages.tune.halving_runs import stage_label
-from repro.sweep.stages.tune.halving_state import rung_states
+from repro.sweep.spec.model import PlannedRun, Scale, SweepSpec
 
 # held: not submitted, a stage holds it (the baseline gate, the estimated-T hold: repro/sweep/stages/*/)
 STATES = ("done", "running", "pending", "failed", "interrupted", "damaged", "new", "unknown", "held")
@@ -55,6 +55,15 @@ class RunStatus:
     job_id: str | None = None  # the latest submission's job
     epoch: int | None = None  # epochs finished (status.json)
     logs: tuple[str, ...] = ()  # train.log, then the job's own log
+    left: float | None = None  # epochs still expected to train, where its stage says (a rung's job); None: the rest
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a stage said of its decision on a plan (repro/sweep/stages/base.py, `Stage.decide`): its paragraphs. The
+    runs it keeps back it marks on the plan (`Plan.hold`), which is what `repro sweep` exits 4 for, whichever stage."""
+
+    lines: tuple[str, ...] = ()
 
 
 @dataclass
@@ -67,8 +76,8 @@ class Plan:
     status: dict[str, RunStatus]
     submitted: list[str] = field(default_factory=list)  # run ids submitted (or run locally) by this call
     failed: list[str] = field(default_factory=list)  # run ids that failed when run locally by this call
-    scale: Any = None  # the Scale the sweep was expanded at (None: the paper's protocol)
-    gate: Any = None  # the baseline gate's verdict, once asked (repro/sweep/stages/gate/gate.py)
+    scale: Scale | None = None  # the Scale the sweep was expanded at (None: the paper's protocol)
+    decisions: dict[str, Decision] = field(default_factory=dict)  # each stage's, by its key, once asked
 
     @cached_property
     def unique(self) -> dict[str, PlannedRun]:
@@ -85,14 +94,28 @@ class Plan:
 
     @property
     def held(self) -> set[str]:
-        """The runs a stage keeps back (`hold`): a later local round trains those it lets go."""
+        """The runs a stage keeps back (`hold`): a later local round trains those it lets go; while any is held,
+        `repro sweep` and `repro sweep status` exit 4 (repro/sweep/command.py), whichever stage holds it."""
         return {rid for rid in self.unique if self.status[rid].state == "held"}
 
     def hold(self, rid: str, why: str) -> None:
         """Keep run `rid` back, a stage's decision (the baseline gate, the estimated-T hold): its state reads held,
         with why; its job id and epoch stay."""
         status = self.status[rid]
-        self.status[rid] = RunStatus("held", why, status.job_id, status.epoch)
+        self.status[rid] = RunStatus("held", why, status.job_id, status.epoch, left=status.left)
+
+    def explain_waits(self) -> None:
+        """Say why a run cannot start where runs it waits for failed (its tuning runs, say): asked once the stages
+        have decided, so a job they settled (a rung's job left behind) is not counted as failed."""
+        for rid, run in self.unique.items():
+            failed = [d for d in run.depends_on if d in self.status and self.status[d].state == "failed"]
+            if failed and self.status[rid].state in SUBMITTABLE and not self.status[rid].detail:
+                stages = sorted({self.unique[d].stage for d in failed})
+                waits = sum(d in self.status for d in run.depends_on)
+                self.status[rid].detail = (
+                    f"waits for {len(failed)} failed run(s) of the {waits} it depends on "
+                    f"({', '.join(stages)}); they are trained again by the next `repro sweep`"
+                )
 
     @property
     def queued(self) -> dict[str, str]:
@@ -106,7 +129,7 @@ class Plan:
         """Per row and stage: how many runs, and how many are done / running / pending / to submit."""
         groups: dict[tuple[str, str], list[str]] = {}
         for rid, run in self.unique.items():
-            groups.setdefault((run.row, stage_label(run)), []).append(rid)
+            groups.setdefault((run.row, run.label), []).append(rid)
         header = ["row", "stage", "runs", "done", "running", "pending", "to submit", "unknown"]
         body = []
         for (row, stage), ids in groups.items():
@@ -148,7 +171,7 @@ class Plan:
         body = []
         for rid, run in self.unique.items():
             st = self.status[rid]
-            where = stage_label(run) + ("" if run.fold is None else f" {run.fold}")
+            where = run.label + ("" if run.fold is None else f" {run.fold}")
             state = st.state + (f" ({st.detail})" if st.detail else "")
             body.append(
                 [
@@ -188,11 +211,12 @@ def _first_by_id(runs: list[PlannedRun]) -> dict[str, PlannedRun]:
 def make_plan(
     spec: SweepSpec, runs: list[PlannedRun], output_root: str | Path, *, job_states: JobStates | None = None
 ) -> Plan:
-    """Find every run's state. `job_states` is asked only about runs without a summary (the SLURM executor's
-    answers, or None where no executor has jobs to report)."""
+    """Find every run's state from its run directory and its latest job (the stages decide on it after:
+    repro/sweep/stages/base.py, `Stage.decide`). `job_states` is asked only about runs without a summary (the SLURM
+    executor's answers, or None where no executor has jobs to report)."""
     output_root = Path(output_root)
     unique = _first_by_id(runs)
-    rundirs = {rid: RunDir(output_root / "runs" / run_of(rid)) for rid in unique}  # a rung's job: its run's
+    rundirs = {rid: RunDir(output_root / "runs" / run.run_dir_id) for rid, run in unique.items()}
     summaries = {rid: summary_state(rd) for rid, rd in rundirs.items()}
     done = {rid for rid, (state, _) in summaries.items() if state == DONE}
     jobs = job_states([rid for rid in unique if rid not in done]) if job_states is not None else {}
@@ -206,17 +230,6 @@ def make_plan(
                 status[rid].job_id,
                 status[rid].epoch,
                 (str(rundirs[rid].summary_file),),
-            )
-    for rid, (state, detail, epoch) in rung_states(unique, status, output_root, SUBMITTABLE).items():
-        status[rid] = RunStatus(state, detail, status[rid].job_id, epoch)  # successive halving's rung jobs
-    for rid, run in unique.items():  # say why a run cannot start: runs it waits for failed (e.g. its tuning runs)
-        failed = [d for d in run.depends_on if d in status and status[d].state == "failed"]
-        if failed and status[rid].state in SUBMITTABLE and not status[rid].detail:
-            stages = sorted({unique[d].stage for d in failed})
-            waits = sum(d in status for d in run.depends_on)
-            status[rid].detail = (
-                f"waits for {len(failed)} failed run(s) of the {waits} it depends on "
-                f"({', '.join(stages)}); they are trained again by the next `repro sweep`"
             )
     return Plan(spec=spec, output_root=output_root, runs=runs, status=status)
 

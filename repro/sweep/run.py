@@ -3,23 +3,24 @@
 Takes a sweep file (or a `SweepSpec` made in memory: `repro train -m`), the output root, the executor (local or
 SLURM) and what to select; returns the `Plan` with the run ids this call trained or submitted. Each stage is one
 call: `load_sweep` (repro/sweep/spec/), `expand_sweep` (repro/sweep/expand/), `make_plan` (repro/sweep/plan.py, told
-by the SLURM executor which runs it has queued), the planned configs written beside the plan
-(repro/sweep/sweep_folder.py), then `run_planned_runs` (repro/sweep/executors/local.py) or `submit_runs`
-(repro/sweep/executors/slurm/submit.py).
+by the SLURM executor which runs it has queued), the registered stages' decisions on it (`decide`), the planned
+configs written beside the plan (repro/sweep/sweep_folder.py), then `run_planned_runs`
+(repro/sweep/executors/local.py) or `submit_runs` (repro/sweep/executors/slurm/submit.py). The stages are asked
+through their protocol (repro/sweep/stages/base.py), never by name.
 """
 
 from __future__ import annotations
 
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from repro.errors import UserError
 from repro.runs.attempts import report_other_commits
+from repro.sweep.ask_stages import NOTHING_ASKED, decide, decided, report_stages, run_preflights, train_elsewhere
 from repro.sweep.budget.packing import check_runs_per_gpu
-from repro.sweep.budget.preflight import declares_preflight, run_preflight
 from repro.sweep.dry_run import check_packing, report_dry_run
 from repro.sweep.executors.local import check_jobs, run_planned_runs
 from repro.sweep.executors.slurm import cluster, submit
@@ -30,6 +31,7 @@ from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.plan import SUBMITTABLE, JobStates, Plan, make_plan
 from repro.sweep.spec.model import Scale, SweepSpec
 from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.stages.base import Asked, Preflight
 from repro.sweep.stages.registry import stages
 from repro.sweep.sweep_folder import remember_selection, sweep_dir, write_planned_configs
 
@@ -73,12 +75,15 @@ def plan_sweep(
     scale: Scale | None = None,
     extra_overrides: Sequence[str] = (),
     slurm_required: bool = False,
+    asked: Asked = NOTHING_ASKED,
 ) -> Plan:
-    """Expand and find each run's state (done / queued / running / failed / new); SLURM is asked about the runs
-    that have a job (with `slurm_required`, a SLURM that cannot be asked is an error)."""
+    """Expand, find each run's state (done / queued / running / failed / new) and let the registered stages decide
+    on it (`asked`: what they record and what the user accepts; their paragraphs are the plan's `decisions`); SLURM
+    is asked about the runs that have a job (with `slurm_required`, a SLURM that cannot be asked is an error)."""
     runs = expand_sweep(spec, output_root=output_root, scale=scale, extra_overrides=extra_overrides)
     plan = make_plan(spec, runs, output_root, job_states=_slurm_reports(output_root, slurm_required))
     plan.scale = scale
+    decide(plan, asked)
     return plan
 
 
@@ -109,9 +114,10 @@ def run_sweep(
     resubmitted and resume from their checkpoints. Returns the plan; `plan.submitted` lists the run ids submitted
     (or run, locally) by this call and `plan.failed` those that failed locally. `path` may be a SweepSpec already
     made (`repro train -m` builds one in memory). A sweep with a baseline gate runs its gate runs first and holds the
-    rest until they land near the published number (`plan.gate`, repro/sweep/stages/gate/gate.py); `accept_gate` goes on
-    anyway and records it. `runs_per_gpu` (else the profile's, else 1): runs trained side by side per GPU (per SLURM
-    job; locally per --jobs slot), priced and memory-checked from `repro bench` (repro/sweep/budget/packing.py)."""
+    rest until they land near the published number (`plan.held` lists them; the gate stage,
+    repro/sweep/stages/gate/); `accept_gate` goes on anyway and records it. `runs_per_gpu` (else the profile's, else
+    1): runs trained side by side per GPU (per SLURM job; locally per --jobs slot), priced and memory-checked from
+    `repro bench` (repro/sweep/budget/packing.py)."""
     if executor not in EXECUTORS:
         raise UserError(f"executor={executor!r}: use 'local' (this machine) or 'slurm' (with a cluster profile).")
     if executor == "local":
@@ -122,10 +128,11 @@ def run_sweep(
     output_root = Path(output_root).expanduser().resolve()
     cluster_profile = _slurm_profile(profile, reachable=not dry_run) if executor == "slurm" else None
     packing = check_runs_per_gpu(runs_per_gpu, cluster_profile)
-    if not dry_run and not (scale is not None and scale.overrides()) and declares_preflight(spec):
-        # the preflight a tuning stage declares, trained before its tuning runs (here, or one SLURM array waited for)
-        first = plan_sweep(spec, output_root=output_root, scale=scale, extra_overrides=extra_overrides)
-        run_preflight(first, jobs=jobs, profile=cluster_profile, report=report, only_declared=True)
+    if not dry_run and not (scale is not None and scale.overrides()):
+        # the preflight a stage declares, trained before the sweep (here, or one SLURM array waited for)
+        first = cache(partial(plan_sweep, spec, output_root=output_root, scale=scale, extra_overrides=extra_overrides))
+        train = train_elsewhere(jobs, cluster_profile, report)
+        run_preflights(spec, first, Preflight(declared=True, train=train, report=report))
     if executor == "local" and not dry_run:
         sweep = LocalSweep(spec, scale, tuple(extra_overrides), accept_gate=accept_gate)
         return run_sweeps_locally(
@@ -138,10 +145,10 @@ def run_sweep(
             scale=scale,
             extra_overrides=extra_overrides,
             slurm_required=cluster_profile is not None and not dry_run,
+            asked=Asked(record=not dry_run, accept=accept_gate and not dry_run),
         )
-        decided = decide(plan, accept=accept_gate and not dry_run, record=not dry_run)
         _report_plan(plan, report)
-        for text in decided:
+        for text in decided(plan):
             report(text)
         check_packing(plan, packing, gpu_model, cluster_profile, report)  # refused if K runs do not fit
         if dry_run:
@@ -278,18 +285,20 @@ def run_sweeps_locally(
 
 
 def _plan_here(sweep: LocalSweep, output_root: Path, report: Callable[[str], None]) -> Plan:
-    """Plan one sweep to train here: report it, its baseline gate's verdict (which holds runs) and remember what it
-    was asked for."""
+    """Plan one sweep to train here: report it, its stages' decisions (the baseline gate holds runs) and remember
+    what it was asked for."""
     if sweep.heading:
         report(sweep.heading)
-    plan = plan_sweep(sweep.spec, output_root=output_root, scale=sweep.scale, extra_overrides=sweep.extra_overrides)
-    decided = decide(plan, accept=sweep.accept_gate, record=True)
+    asked = Asked(record=True, accept=sweep.accept_gate)
+    plan = plan_sweep(
+        sweep.spec, output_root=output_root, scale=sweep.scale, extra_overrides=sweep.extra_overrides, asked=asked
+    )
     _report_plan(plan, report)
     remember_selection(sweep_dir(output_root, sweep.spec.name), sweep.spec, sweep.scale, sweep.extra_overrides)
-    for text in decided:
+    for text in decided(plan):
         report(text)
     if not _to_submit(plan, report):
-        _report_stages(plan, report)
+        report_stages(plan, report)
     return plan
 
 
@@ -297,28 +306,14 @@ def _after_training(
     plan: Plan, sweep: LocalSweep, ran: list[str], failed: list[str], report: Callable[[str], None]
 ) -> Plan:
     """The plan's runs' states after this call trained `ran` (and `failed`), found again without re-planning, and
-    its baseline gate asked again (its runs may be done now)."""
+    its stages asked again (the runs a stage waited for may be done now)."""
     again = make_plan(plan.spec, plan.runs, plan.output_root, job_states=_slurm_reports(plan.output_root))
     again.scale = plan.scale
-    decided = decide(again, accept=sweep.accept_gate, record=True)
+    decide(again, Asked(record=True, accept=sweep.accept_gate))
     again.submitted = [rid for rid in ran if rid in again.unique]
     again.failed = [rid for rid in failed if rid in again.unique]
     report(again.describe())
-    for text in decided:
+    for text in decided(again):
         report(text)
-    _report_stages(again, report)
+    report_stages(again, report)
     return again
-
-
-def decide(plan: Plan, *, accept: bool = False, record: bool = False) -> list[str]:
-    """Every registered stage's decision on a plan that is to train or be submitted (the baseline gate holds runs);
-    what they say of it."""
-    return [text for stage in stages() for text in stage.decide_to_run(plan, accept=accept, record=record)]
-
-
-def _report_stages(plan: Plan, report: Callable[[str], None]) -> None:
-    """Each registered stage's report of the plan (the tuning stage: its races, each tuned cell's winner and a
-    warning where its grid may have missed, repro/sweep/stages/tune/tune_warnings.py)."""
-    for stage in stages():
-        for text in stage.report(plan):
-            report(text)

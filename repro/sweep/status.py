@@ -1,5 +1,6 @@
 """`repro sweep status FILE`: one table of a sweep's runs with their state, and the logs of the failed ones; per
-cell what is done and the tuning winner; GPU-hours spent and projected; each estimated T and its warnings."""
+cell what is done; GPU-hours spent and projected; each estimated T and its warnings; each stage's report (the
+tuning winners, the baseline gate's verdict)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any, Mapping, Sequence
 from repro.methods import method_class
 from repro.recorders.transition_check import read_record, render_records
 from repro.sweep.budget.spend import cells_table, sweep_spend
-from repro.sweep.plan import Plan
+from repro.sweep.plan import Decision, Plan
 from repro.sweep.run import plan_sweep, select
 from repro.sweep.spec.model import Scale
 from repro.sweep.spec.sweep_file import load_sweep
@@ -26,7 +27,8 @@ def sweep_status(
     extra_overrides: Sequence[str] | None = None,
 ) -> Plan:
     """The plan of the sweep as last run in this output root (its rows, seeds, scale and extra overrides, from
-    <output_root>/sweeps/<name>/selection.json), unless the arguments say otherwise. Never submits anything."""
+    <output_root>/sweeps/<name>/selection.json), unless the arguments say otherwise, as its stages decide it (the
+    runs the baseline gate holds read "held"; nothing is recorded). Never submits anything."""
     spec = load_sweep(path)
     output_root = Path(output_root).expanduser().resolve()
     last = last_selection(output_root, spec.name) or {}
@@ -42,11 +44,12 @@ def sweep_status(
 
 
 def render_status(plan: Plan, gpu_name: str | None = None) -> str:
-    """Every run's state; per cell its runs done / running / queued and tuning winner; GPU-hours spent and
-    projected (repro/sweep/budget/spend.py); each tuned cell's winner and warnings."""
-    registered = stages()
-    decided = [stage.decide(plan) for stage in registered]  # the baseline gate: the runs it holds read "held"
-    reports = [text for stage, said in zip(registered, decided) for text in (*stage.report(plan), *said)]
+    """Every run's state; per cell its runs done / running / queued; GPU-hours spent and projected
+    (repro/sweep/budget/spend.py); each estimated T's record; each registered stage's report and what it said of
+    its decision (the tuning stage: each tuned cell's winner and warnings; the baseline gate: its verdict)."""
+    reports = [
+        text for stage in stages() for text in (*stage.report(plan), *plan.decisions.get(stage.key, Decision()).lines)
+    ]
     estimates = render_records(estimate_records(plan))
     return "\n".join(
         [

@@ -1,2 +1,3 @@
 """W&B, the run's second sink: the tracker that never kills training (tracker.py), what a run's page holds
-(wandb_page.py), its end-of-run charts (wandb_charts.py) and the run's W&B identity and lineage (wandb_run.py)."""
+(wandb_page.py), the end of a run in one place (wandb_end.py: summary, charts and figures, artifacts and lineage),
+its end-of-run charts (wandb_charts.py) and the run's W&B identity (wandb_run.py)."""

@@ -9,7 +9,6 @@ import warnings
 from pathlib import Path
 from typing import Any, Mapping
 
-from repro.runs.rundir import RunDir
 from repro.tracking import wandb_run
 from repro.tracking.wandb_bounds import WandbBounds, quiet_error_reporting
 from repro.tracking.wandb_run import wandb_mode
@@ -60,7 +59,8 @@ class WandbTracker(NullTracker):
     all of them within one budget (repro/tracking/wandb_session.py): W&B failing or hanging costs the run at most
     its `tracker.timeouts.total`, and a call that times out online switches the run to offline.
 
-    What the page holds: repro/tracking/wandb_page.py; identity and lineage: repro/tracking/wandb_run.py."""
+    What the page holds: repro/tracking/wandb_page.py; identity: repro/tracking/wandb_run.py; the end of a run (its
+    summary, charts, figures, artifacts and lineage): repro/tracking/wandb_end.py."""
 
     def __init__(
         self,
@@ -79,11 +79,11 @@ class WandbTracker(NullTracker):
             PROJECT_ROOT,  # deferred: torch is heavy; `repro wandb` and analysis import this module
         )
 
-        self._wandb = wandb
-        self._config = dict(config)
-        self._settings = settings
-        self._run_dir = Path(run_dir)
-        self._ctx = None
+        self.wandb = wandb
+        self.config = dict(config)
+        self.settings = settings
+        self.run_dir = Path(run_dir)
+        self.page = None
         self.bounds = WandbBounds.from_settings(settings)
         self.status = status
         attempt, resumes = wandb_run.attempt_id(run_dir, run_id, resuming=resuming)
@@ -127,7 +127,7 @@ class WandbTracker(NullTracker):
 
         define_metrics(run)
 
-    def _guard(self, what: str, fn, *args, **kwargs) -> None:
+    def guard(self, what: str, fn, *args, **kwargs) -> None:
         """A call the page needs (a log, the summary): a failure turns W&B off for the rest of the run."""
         if self.session.off:
             return
@@ -141,7 +141,7 @@ class WandbTracker(NullTracker):
                 stacklevel=2,
             )
 
-    def _soft(self, what: str, fn, *args, **kwargs) -> None:
+    def soft(self, what: str, fn, *args, **kwargs) -> None:
         """An optional extra (a chart, a figure, an artifact): a failure warns and logging goes on."""
         if self.session.off:
             return
@@ -154,7 +154,7 @@ class WandbTracker(NullTracker):
         from repro.tracking.wandb_page import PageContext  # deferred: torch is heavy (above)
 
         try:
-            self._ctx = PageContext.from_experiment(exp, self._config)
+            self.page = PageContext.from_experiment(exp, self.config)
         except Exception as exc:  # the page's extras need it; the run does not
             self.status.problem("page setup", exc)
             warnings.warn(f"W&B page setup failed ({exc!r}); the run directory has the data.", stacklevel=2)
@@ -162,14 +162,14 @@ class WandbTracker(NullTracker):
     def log(self, metrics: Mapping[str, Any], step: int | None = None) -> None:
         from repro.tracking.wandb_page import epoch_keys  # deferred: torch is heavy (above)
 
-        self._guard("log", self.session.log, "log", lambda: epoch_keys(metrics, self._ctx, step), step)
+        self.guard("log", self.session.log, "log", lambda: epoch_keys(metrics, self.page, step), step)
 
     def catch_up(self, history: list[Mapping[str, Any]]) -> None:
         """Log again the epochs of a resumed run that W&B's server never got: a process killed (SIGKILL, the
         out-of-memory killer) takes with it what its W&B service had not sent yet, which may be every epoch it
         trained. Online only, where the resumed W&B run's starting step says what the server has: each row from
-        that step on is sent, in order. An offline attempt's folder already holds what its process logged; `repro wandb sync`
-        sends it whole."""
+        that step on is sent, in order. An offline attempt's folder already holds what its process logged;
+        `repro wandb sync` sends it whole."""
         if self.session.off or not self.session.online:
             return
         first = int(getattr(self.session.run, "starting_step", 0) or 0)  # the server's last step + 1 (0: none)
@@ -178,71 +178,22 @@ class WandbTracker(NullTracker):
                 self.log(row, step=int(row["epoch"]))
 
     def log_histogram(self, name: str, values: Any, step: int | None = None) -> None:
-        self._guard("histogram", self.session.log, "histogram", lambda: {name: self._wandb.Histogram(values)}, step)
+        self.guard("histogram", self.session.log, "histogram", lambda: {name: self.wandb.Histogram(values)}, step)
 
     def log_table(self, name: str, columns: list[str], rows: list[list[Any]], step: int | None = None) -> None:
-        table = lambda: {name: self._wandb.Table(columns=columns, data=rows)}  # noqa: E731
-        self._guard("table", self.session.log, "table", table, step)
+        table = lambda: {name: self.wandb.Table(columns=columns, data=rows)}  # noqa: E731
+        self.guard("table", self.session.log, "table", table, step)
 
     def end_run(self, history: list[Mapping[str, Any]], summary: Mapping[str, Any]) -> None:
-        from repro.tracking import wandb_charts  # deferred: torch is heavy (above)
+        from repro.tracking.wandb_end import end_run  # deferred: torch is heavy (above)
 
-        final = {f"summary/{k}": v for k, v in summary.items() if isinstance(v, (int, float, str, bool))}
-        self._guard("summary", self.session.summary, final)
-        if self._ctx is not None:
-            ctx = self._ctx
-            # no explicit step: a run resumed after its last epoch has that step committed already (W&B would drop
-            # the row); `epoch` is carried over by the step metric's sync
-            self._soft(
-                "charts", self.session.log, "charts", lambda: wandb_charts.end_charts(self._wandb, history, ctx), None
-            )
-            figures = self._run_dir / "figures"
-            self._soft(
-                "figures",
-                self.session.log,
-                "figures",
-                lambda: {
-                    k: self._wandb.Image(str(p)) for k, p in wandb_charts.end_images(ctx, history, figures).items()
-                },
-                None,
-            )
-        rd = self._run_dir_obj()
-        self._soft(
-            "input artifacts",
-            self.session.call,
-            "input artifacts",
-            lambda run: [
-                wandb_run.use_artifact(run, a, offline=not self.session.online)
-                for a in wandb_run.input_artifacts(self._wandb, self._config)
-            ],
-        )
-        self._soft(
-            "label artifact",
-            self.session.call,
-            "label artifact",
-            lambda run: _log_artifact(run, wandb_run.label_artifact(self._wandb, rd)),
-        )
-        upload = bool(self._settings.get("log_checkpoint"))
-        self._soft(
-            "model artifact",
-            self.session.call,
-            "model artifact",
-            lambda run: _log_artifact(run, wandb_run.model_artifact(self._wandb, rd, upload=upload)),
-        )
-
-    def _run_dir_obj(self) -> Any:
-        return RunDir(self._run_dir)
+        end_run(self, history, summary)
 
     def finish(self, exit_code: int = 0) -> None:
         """The end of the run: W&B uploads what is left within `tracker.timeouts.finish` and the budget (else the
         run's W&B folders keep it for `repro wandb sync`); W&B's service is stopped, and ended by pid if it does
         not stop, so nothing waits on W&B at the process's exit and nothing of it outlives the run."""
         self.status.finished(complete=self.session.finish(exit_code))
-
-
-def _log_artifact(run: Any, artifact: Any) -> None:
-    if artifact is not None:
-        run.log_artifact(artifact)
 
 
 def make_tracker(*, run_id: str, run_dir: Path, config: Mapping[str, Any], resuming: bool = False) -> NullTracker:

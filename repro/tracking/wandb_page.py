@@ -30,8 +30,10 @@ NOISE_KEYS = (
     "noisy_top1_given",
     "clean_top1_damaged",
     "label_noise_top1",
+    "label_acc_top5",
     "noisy_label_entropy",
     "clean_label_entropy",
+    "uncorrected_label_entropy",
 )
 RENAMED = {
     "train_acc": "accuracy/train",
@@ -109,7 +111,7 @@ class PageContext:
     @classmethod
     def from_experiment(cls, exp: Any, config: Mapping[str, Any]) -> PageContext:
         panels, instances = frozenset(), []
-        for recorder in getattr(exp, "recorders", []):
+        for recorder in exp.recorders:
             if getattr(recorder, "kind", None):  # a trajectory recorder, for the label kind it records
                 panels = label_kind(recorder.kind).panels
             if isinstance(recorder, InstanceTrajectoryRecorder):
@@ -118,9 +120,9 @@ class PageContext:
                     (g, int(recorder.rows.given[rows[g]]), int(recorder.rows.true[rows[g]])) for g in recorder.tracked
                 ]
 
-        labels = getattr(exp, "labels", None)
+        labels = exp.method.labels
         replay = labels if isinstance(labels, ReplayLabels) else None
-        index = exp.train_idx.cpu()
+        index = exp.data.train_idx.cpu()
         return cls(
             class_names=[str(c) for c in exp.data.train.classes],
             run_dir=exp.run_dir,

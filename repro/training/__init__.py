@@ -1,3 +1,4 @@
-"""What one run trains with and how it steps: the experiment built from a config (experiment.py), the lr schedule
-(schedule.py), the hardware keys (hardware.py), evaluation, the device-side epoch totals (steptotals.py), the
-progress line and the tuning stage's resolution (tuning.py)."""
+"""What one run trains with and how it steps: the experiment built whole from a config (experiment.py) and its parts,
+the run's data and split (run_data.py), its batches (batches.py), its optimizer and lr schedule (schedule.py), the
+hardware keys (hardware.py); evaluation, the device-side epoch totals (steptotals.py), the progress line, the step
+kinds a sweep prices (step_cost.py) and the typed seam to the methods and recorders (protocols.py)."""

@@ -5,7 +5,7 @@ table never train on; the others may still score a held-out clean part (validati
 tuned value). A reader comparing rows needs to see which is which, so every run records it (summary fields
 `clean_labels_used`, `clean_labels_use`) and `repro tables` prints it beside every noisy table's rows.
 
-The facts come from the objects that own them: the split (the run's held-out clean part, `exp.meta_idx`), the
+The facts come from the objects that own them: the split (the run's held-out clean part, `exp.data.meta_idx`), the
 method (`Method.needs_meta_set`: it learns on that part; `Method.clean_label_uses` for anything else it reads,
 such as a transition matrix computed from clean labels) and the noise model (repro.data.noise).
 """
@@ -45,7 +45,7 @@ def known_transition_use(exp) -> list[CleanLabelUse]:
     human noise, simulated annotators); a synthetic noise model's T comes from its parameters, no labels."""
     if not transition_reads_clean_labels(exp.cfg.noise):
         return []
-    return [CleanLabelUse(TRANSITION, int(exp.train_idx.numel()))]
+    return [CleanLabelUse(TRANSITION, int(exp.data.train_idx.numel()))]
 
 
 def summary_fields(uses: list[CleanLabelUse]) -> dict[str, object]:

@@ -1,5 +1,5 @@
-"""The learning-rate schedule of a run: per epoch (every preset of Table 9, setting B) or per iteration (setting A,
-Meta-Weight-Net's script counts iterations, not epochs).
+"""The model's optimizer and its learning-rate schedule (`Optimization`: what a step reads of them), per epoch (every
+preset of Table 9, setting B) or per iteration (setting A, Meta-Weight-Net's script counts iterations, not epochs).
 
 An iteration-based preset sets `optim.iterations` (the total number of optimizer steps) and
 `optim.milestone_iterations` (1-based step numbers at which the lr is multiplied by `gamma`). The run then trains
@@ -11,6 +11,7 @@ factor of 1-based step i is gamma ** #{m : i >= m}, as their `adjust_learning_ra
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import torch
@@ -74,3 +75,86 @@ def planned_steps(optim_cfg: Any, steps_per_epoch: int) -> tuple[int, int]:
 def steps_in_epoch(epoch: int, steps_per_epoch: int, total_steps: int) -> int:
     """How many steps 0-based `epoch` trains: a full pass, or the rest of the iterations in the last one."""
     return max(0, min(steps_per_epoch, total_steps - epoch * steps_per_epoch))
+
+
+def lr_lambda(optim_cfg: DictConfig):
+    """Per-epoch multiplier of the base lr: linear warm-up, then cosine (down to `optim.lr_floor` of the peak) /
+    multistep / constant."""
+    epochs, warmup = int(optim_cfg.epochs), int(optim_cfg.get("warmup_epochs", 0))
+    floor = float(optim_cfg.get("lr_floor", 0.0) or 0.0)
+    schedule = str(optim_cfg.schedule)
+    milestones = [int(round(f * epochs)) for f in optim_cfg.get("milestones", [])]
+    gamma = float(optim_cfg.get("gamma", 0.1))
+
+    def factor(epoch: int) -> float:
+        if epoch < warmup:
+            return (epoch + 1) / warmup
+        if schedule == "cosine":
+            span = max(epochs - warmup, 1)
+            return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * (epoch - warmup) / span))
+        if schedule == "multistep":
+            return gamma ** sum(epoch >= m for m in milestones)
+        return 1.0
+
+    return factor
+
+
+def sgd_with_schedule(model: torch.nn.Module, optim_cfg: DictConfig) -> tuple[torch.optim.SGD, RunSchedule]:
+    """The run's model optimizer (SGD from cfg.optim) and its schedule (per epoch, or per step with
+    optim.iterations); a method with a second network (co-teaching) builds that network's pair here too, so both
+    train alike (it calls the schedule's after_step / after_epoch as the loop does)."""
+    optimizer = torch.optim.SGD(
+        model.parameters(),
+        lr=float(optim_cfg.lr),
+        momentum=float(optim_cfg.momentum),
+        nesterov=bool(optim_cfg.nesterov),
+        weight_decay=float(optim_cfg.weight_decay),
+    )
+    epoch_lambda = None if iteration_based(optim_cfg) else lr_lambda(optim_cfg)
+    return optimizer, RunSchedule(optimizer, optim_cfg, epoch_lambda)
+
+
+@dataclass
+class Optimization:
+    """The run's model optimizer (SGD from cfg.optim) and its schedule, with what a step and the loop read of them:
+    the current lr, the look-ahead's lr, the weight decay, the epochs and steps the run trains."""
+
+    optimizer: torch.optim.Optimizer
+    schedule: RunSchedule
+    cfg: Any  # the run's optim node
+    steps_per_epoch: int  # batches of one full pass over the training part
+
+    @classmethod
+    def build(cls, model: torch.nn.Module, optim_cfg: DictConfig, steps_per_epoch: int) -> Optimization:
+        return cls(*sgd_with_schedule(model, optim_cfg), optim_cfg, steps_per_epoch)
+
+    @property
+    def lr(self) -> float:
+        """The model optimizer's current learning rate."""
+        return float(self.optimizer.param_groups[0]["lr"])
+
+    @property
+    def lookahead_lr(self) -> float:
+        """The look-ahead's step size (the label and weight meta-gradients): the current lr, or with
+        `optim.lookahead_lr=peak` the schedule's peak `optim.lr` (repro/conf/optim/lookahead_lr/)."""
+        return float(self.cfg.lr) if self.cfg.get("lookahead_lr") == "peak" else self.lr
+
+    @property
+    def weight_decay(self) -> float:
+        return float(self.cfg.weight_decay)
+
+    @property
+    def epochs(self) -> int:
+        """Epochs the run trains: optim.epochs, or fewer when optim.iterations ends it sooner (the last cut short)."""
+        return planned_steps(self.cfg, self.steps_per_epoch)[0]
+
+    @property
+    def total_steps(self) -> int:
+        return planned_steps(self.cfg, self.steps_per_epoch)[1]
+
+    def steps_in_epoch(self, epoch: int) -> int:
+        """Optimizer steps of 0-based `epoch`: a full pass but in an iteration-based run's last epoch (an
+        epoch-based run gives any epoch index a full pass: benchmarks count on past optim.epochs)."""
+        if not iteration_based(self.cfg):
+            return self.steps_per_epoch
+        return steps_in_epoch(epoch, self.steps_per_epoch, self.total_steps)

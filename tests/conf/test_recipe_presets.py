@@ -14,7 +14,7 @@ from repro.config import load_config, to_container
 from repro.runs.rundir import RunDir, run_id
 from repro.sweep.expand.build import COMPOSER
 from repro.sweep.expand.overrides import parse_all
-from repro.training.experiment import lr_lambda, sgd_with_schedule
+from repro.training.schedule import lr_lambda, sgd_with_schedule
 
 CHOICES = ("schedule", "nesterov", "warmup", "lookahead_lr")
 
@@ -86,9 +86,9 @@ def test_the_lookahead_steps_at_the_peak_lr_with_lookahead_lr_peak(tmp_path, mon
     seen: list[tuple[float, float]] = []
     real = learned.meta_label_step
 
-    def spy(*args, lr, **kwargs):
-        seen.append((lr, exp_ref[0].lr))
-        return real(*args, lr=lr, **kwargs)
+    def spy(model, labels, batch, meta, step, **kwargs):
+        seen.append((step.lr, exp_ref[0].optim.lr))
+        return real(model, labels, batch, meta, step, **kwargs)
 
     monkeypatch.setattr(learned, "meta_label_step", spy)
     from repro.train import build_experiment
@@ -111,8 +111,8 @@ def test_the_lookahead_steps_at_the_peak_lr_with_lookahead_lr_peak(tmp_path, mon
         exp_ref[:] = [exp]
         seen.clear()
         for _ in range(3):  # into the cosine's decay: the current lr is well under the peak
-            exp.scheduler.after_epoch()
-        x, y, idx = next(iter(exp.train_loader))
+            exp.optim.schedule.after_epoch()
+        x, y, idx = next(iter(exp.batches.train))
         exp.method.train_step(exp, x, y, idx)
         got[mode] = seen[-1]
     peak = 0.05  # optim=smallcnn's lr

@@ -97,7 +97,7 @@ def test_data_subset_keeps_each_image_with_its_own_human_label(tmp_path, monkeyp
     fake.patch_checksums(monkeypatch)
     path = tmp_path / "c100n.pt"
     columns = write_cifar100n(path, fake.train_labels)
-    from repro.training.experiment import load_run_data
+    from repro.training.run_data import load_run_data
 
     cfg = load_config(
         [
@@ -110,7 +110,7 @@ def test_data_subset_keeps_each_image_with_its_own_human_label(tmp_path, monkeyp
             "split=full",
         ]
     )
-    data, train_idx, _ = load_run_data(cfg)
+    data = load_run_data(cfg)
     images = torch.from_numpy(fake.train_images).permute(0, 3, 1, 2)
     kept = [int(np.flatnonzero((images == img).flatten(1).all(1))[0]) for img in data.train.images[:20]]
     assert data.train_targets[:20].tolist() == columns["noisy_label"][kept].tolist()

@@ -20,7 +20,7 @@ from repro.data.sizes import generated_sizes, run_sizes
 from repro.errors import UserError
 from repro.models import build_model, check_input
 from repro.training.evaluation import evaluate
-from repro.training.experiment import load_run_data
+from repro.training.run_data import load_run_data
 
 SMALL = {**generator_arguments(None), "num_samples": 205, "train_split": 0.7}
 
@@ -121,14 +121,16 @@ def test_folds_noise_loader_and_evaluation_work_on_the_signals(cache):
     meta_sets = []
     for fold in range(5):
         cfg = load_config([*common, "split=full", "split.full_train=false", f"split.fold={fold}"])
-        data, train_idx, meta_idx = load_run_data(cfg)
+        data = load_run_data(cfg)
+        train_idx, meta_idx = data.train_idx, data.meta_idx
         counts = torch.bincount(data.train.targets[meta_idx], minlength=10)
         assert abs(len(meta_idx) - 80) <= 5 and bool((counts > 0).all())  # 20% of each class
         meta_sets.append(set(meta_idx.tolist()))
     assert len(set.union(*meta_sets)) == 400  # five disjoint held-out sets cover the training set
 
     cfg = load_config([*common, "split=noisy", "split.meta_fraction=0.1", "noise=uniform", "noise.fraction=0.4"])
-    data, train_idx, meta_idx = load_run_data(cfg)
+    data = load_run_data(cfg)
+    train_idx, meta_idx = data.train_idx, data.meta_idx
     assert not data.noisy_mask[meta_idx].any() and 0.25 < data.noisy_mask[train_idx].float().mean() < 0.45
     loader = BatchLoader(
         data.train.images,

@@ -15,7 +15,7 @@ from repro.data.noise.synthetic import FractionOptions
 from repro.errors import UserError
 from repro.methods.coteaching import resolved_forget_rate
 from repro.train import train
-from repro.training.experiment import load_run_data
+from repro.training.run_data import load_run_data
 
 
 def _targets(counts: list[int], seed: int = 123) -> torch.Tensor:
@@ -144,7 +144,8 @@ def test_coteaching_default_forget_rate_is_the_measured_noise_rate_of_the_runs_d
                 f"noise.seed={seed}",
             ]
         )
-        data, train_idx, _ = load_run_data(cfg)
+        data = load_run_data(cfg)
+        train_idx = data.train_idx
         measured.append(float(data.noisy_mask[train_idx].float().mean()))
         rates.append(resolved_forget_rate(cfg, targets=data.train_true_targets, among=train_idx))
     mean = sum(measured) / len(measured)
@@ -191,7 +192,8 @@ def test_a_noise_model_registered_in_a_test_file_trains_a_run(tmp_path):
     overrides = [o for o in noisy_digits() if o != "noise=uniform"] + ["noise=uniform", "noise.kind=next_class"]
     cfg = load_config([*overrides, "optim.epochs=1", f"output_root={tmp_path}"])
     assert actual_noise_rate(cfg.noise, 10) == pytest.approx(0.4)
-    data, train_idx, meta_idx = load_run_data(cfg)
+    data = load_run_data(cfg)
+    train_idx, meta_idx = data.train_idx, data.meta_idx
     changed = data.train_targets != data.train_true_targets
     assert torch.equal(data.train_targets[changed], (data.train_true_targets[changed] + 1) % 10)
     assert not changed[meta_idx].any() and 0.25 < changed[train_idx].float().mean() < 0.55

@@ -113,6 +113,10 @@ def test_noise_correction_stats_by_hand():
     same_entropy = float(label_entropy(weights.unsqueeze(0)))
     assert stats["noisy_label_entropy"] == pytest.approx(same_entropy)
     assert stats["clean_label_entropy"] == pytest.approx(same_entropy)
+    assert stats["label_acc_top5"] == pytest.approx(4 / 5)  # all but sample 2 hold the true class in their top-5
+    assert stats["uncorrected_label_entropy"] == pytest.approx(same_entropy)  # samples 1 and 2
+    stats = noise_correction_stats(labels[:1], given[:1], true[:1], torch.tensor([True]))  # every noisy one corrected
+    assert math.isnan(stats["uncorrected_label_entropy"])
 
 
 # ------------------------------------------------------------------------------------------------ instance labels
@@ -182,6 +186,7 @@ def test_noise_correction_rates_reach_metrics_and_summary(tmp_path):
         "noisy_top1_given",
         "clean_top1_damaged",
         "label_noise_top1",
+        "label_acc_top5",
         "noisy_label_entropy",
         "clean_label_entropy",
     ):
@@ -190,6 +195,8 @@ def test_noise_correction_rates_reach_metrics_and_summary(tmp_path):
     assert last["noisy_top1_corrected"] + last["noisy_top1_given"] <= 1.0
     assert result.summary["final_noisy_top1_corrected"] == last["noisy_top1_corrected"]
     assert result.summary["final_noisy_top5_corrected"] == last["noisy_top5_corrected"]
+    for key in ("label_acc_top5", "clean_label_entropy", "uncorrected_label_entropy"):  # what the ledger reads
+        assert result.summary[f"final_{key}"] == last[key], key
 
 
 # ------------------------------------------------------------------------------------------------ class labels

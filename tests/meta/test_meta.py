@@ -14,7 +14,7 @@ from reference_meta import reference_label_meta_gradient, reference_sample_weigh
 from repro.errors import UserError
 from repro.labels import ClassLabels, InstanceLabels, OneHotLabels
 from repro.losses import soft_cross_entropy
-from repro.meta import label_meta_gradient, meta_label_step, sample_weight_meta_gradient
+from repro.meta import Batch, LookAhead, MetaBatch, label_meta_gradient, meta_label_step, sample_weight_meta_gradient
 from repro.models import SIGNAL_MODELS, build_model
 
 
@@ -147,9 +147,8 @@ def test_meta_label_step_matches_reference_step(kind, weighted):
 
     model, labels = bn_cnn(), make_labels()
     optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=weight_decay)
-    logits, p_new = meta_label_step(
-        model, labels, x, y, idx, x_meta, y_meta, lr=lr, weight_decay=weight_decay, sample_weight=weights
-    )
+    step = LookAhead(lr, weight_decay)
+    logits, p_new = meta_label_step(model, labels, Batch(x, y, idx), MetaBatch(x_meta, y_meta), step, weights)
     soft_cross_entropy(logits, p_new, weights).backward()
     optimizer.step()
 
@@ -176,7 +175,8 @@ def test_meta_label_step_with_fixed_labels_is_a_plain_forward():
     model = bn_cnn()
     x, y, _, x_meta, y_meta = meta_batches()
     labels = OneHotLabels(NUM_CLASSES, dtype=F64)
-    logits, p = meta_label_step(model, labels, x, y, torch.arange(6), x_meta, y_meta, lr=0.3, weight_decay=0.0)
+    batch, meta = Batch(x, y, torch.arange(6)), MetaBatch(x_meta, y_meta)
+    logits, p = meta_label_step(model, labels, batch, meta, LookAhead(0.3))
     assert torch.equal(p, F.one_hot(y, NUM_CLASSES).to(F64))
     assert logits.requires_grad and int(model.state_dict()["1.num_batches_tracked"]) == 1
 

@@ -56,7 +56,7 @@ def test_a_step_uses_the_frozen_teachers_scaled_predictions_on_the_students_batc
     method = exp.method
     assert not method.teacher.training and not any(p.requires_grad for p in method.teacher.parameters())
     before = copy.deepcopy(method.teacher.state_dict())
-    x, y, idx = next(iter(exp.train_loader))
+    x, y, idx = next(iter(exp.batches.train))
     with torch.no_grad():
         want_targets = scale_logits(method.teacher(x), 3.0)
         want = distillation_loss(copy.deepcopy(exp.model)(x), want_targets, y, 3.0, 0.0)

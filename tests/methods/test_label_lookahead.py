@@ -29,9 +29,10 @@ def _step_gradient(tmp_path, *overrides: str):
     cfg = load_config([*RUN, *overrides, f"output_root={tmp_path}"])
     exp = build_experiment(cfg, RunDir.for_config(to_container(cfg)))
     exp.set_epoch(0)
-    x, y, idx = next(iter(exp.train_loader))
-    x_meta, y_meta = exp.next_meta_batch()
-    exp.next_meta_batch = lambda: (x_meta, y_meta)
+    x, y, idx = next(iter(exp.batches.train))
+    meta = exp.batches.next_meta()
+    x_meta, y_meta = meta
+    exp.batches.next_meta = lambda: meta
     labels, model_before = exp.method.labels, copy.deepcopy(exp.model)
     p = labels.soft_labels(idx, y).detach().clone()
     seen = {}
@@ -51,9 +52,9 @@ def _step_gradient(tmp_path, *overrides: str):
     weight = calls[0]
     refs = {
         wd: reference_label_meta_gradient(
-            model_before, x, p, x_meta, y_meta, lr=exp.lr, weight_decay=wd, sample_weight=weight
+            model_before, x, p, x_meta, y_meta, lr=exp.optim.lr, weight_decay=wd, sample_weight=weight
         )
-        for wd in (exp.weight_decay, 0.0)
+        for wd in (exp.optim.weight_decay, 0.0)
     }
     return seen["grad"], refs, weight, p
 

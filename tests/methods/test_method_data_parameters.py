@@ -44,15 +44,17 @@ def fake_exp(x_dim: int = 2, num_samples: int = 4, noisy=(True, False, False, Fa
     with torch.no_grad():
         model.weight.copy_(torch.eye(x_dim))
     data = SimpleNamespace(
-        num_classes=x_dim, train_targets=torch.ones(num_samples, dtype=torch.long), noisy_mask=torch.tensor(noisy)
+        num_classes=x_dim,
+        train_targets=torch.ones(num_samples, dtype=torch.long),
+        noisy_mask=torch.tensor(noisy),
+        train_idx=torch.arange(num_samples),
     )
     return SimpleNamespace(
         model=model,
-        optimizer=torch.optim.SGD(model.parameters(), lr=0.0),
+        optim=SimpleNamespace(optimizer=torch.optim.SGD(model.parameters(), lr=0.0)),
         epoch=0,
-        device=torch.device("cpu"),
+        hardware=SimpleNamespace(device=torch.device("cpu")),
         data=data,
-        train_idx=torch.arange(num_samples),
     )
 
 

@@ -130,12 +130,10 @@ def test_cross_update_trains_each_network_on_the_other_ones_picks():
     exp = SimpleNamespace(
         cfg=cfg,
         model=net_1,
-        optimizer=torch.optim.SGD(net_1.parameters(), lr=0.5),
+        optim=SimpleNamespace(optimizer=torch.optim.SGD(net_1.parameters(), lr=0.5)),
         epoch=0,
-        device=torch.device("cpu"),
-        train_idx=idx,
         hardware=Hardware(torch.device("cpu")),
-        data=SimpleNamespace(num_classes=2, noisy_mask=noisy, train_true_targets=y, train_targets=y),
+        data=SimpleNamespace(num_classes=2, noisy_mask=noisy, train_true_targets=y, train_targets=y, train_idx=idx),
     )
     method = CoTeaching(cfg.method, exp)
     method.model2, method.optimizer2 = net_2, torch.optim.SGD(net_2.parameters(), lr=0.5)

@@ -95,7 +95,7 @@ class SoftBootstrapping(Method):
         given = torch.nn.functional.one_hot(y, logits.shape[1]).to(logits.dtype)
         target = self.options.beta * given + (1 - self.options.beta) * torch.softmax(logits.detach(), dim=1)
         loss = soft_cross_entropy(logits, target)
-        optimizer_step(exp.optimizer, loss, epoch=exp.epoch)
+        optimizer_step(exp.optim.optimizer, loss, epoch=exp.epoch)
         return StepOutput(loss.detach(), logits.detach())
 
 

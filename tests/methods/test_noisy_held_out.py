@@ -16,7 +16,7 @@ from repro.data import inject_noise
 from repro.data.noise.transition import anchor_transition
 from repro.recorders.transition_estimate import read_kept_probs
 from repro.runs.rundir import RunDir, run_id
-from repro.training.experiment import load_run_data
+from repro.training.run_data import load_run_data
 
 NOISY = NOISY_DIGITS
 ESTIMATED = ["method=loss_correction", "method.transition=estimated", "optim.epochs=1"]
@@ -33,11 +33,13 @@ def estimator(tmp_path_factory):
 def test_the_held_out_noisy_labels_are_the_noise_models_own(tmp_path):
     """The held-out part's noisy labels are the ones the uniform model draws for those images (the draw does not
     depend on which images are held out); with split.held_out_labels=noisy the run's held-out part carries them."""
-    clean, _, meta = load_run_data(load_config(NOISY))
+    clean = load_run_data(load_config(NOISY))
+    meta = clean.meta_idx
     everywhere, _ = inject_noise(load_config(NOISY).noise, clean.train_true_targets, num_classes=10, among=None)
     assert torch.equal(clean.all_noisy_targets, everywhere)
     assert torch.equal(clean.train_targets[meta], clean.train_true_targets[meta]) and clean.held_out_clean
-    noisy, train_idx, meta2 = load_run_data(load_config([*NOISY, "split.held_out_labels=noisy"]))
+    noisy = load_run_data(load_config([*NOISY, "split.held_out_labels=noisy"]))
+    train_idx, meta2 = noisy.train_idx, noisy.meta_idx
     assert torch.equal(meta, meta2) and not noisy.held_out_clean
     assert torch.equal(noisy.train_targets[meta], everywhere[meta])
     assert torch.equal(noisy.train_targets[train_idx], clean.train_targets[train_idx])  # the training part: the same

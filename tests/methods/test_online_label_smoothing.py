@@ -60,7 +60,7 @@ def test_two_epochs_follow_the_authors_update_rule(tmp_path, init):
         exp.set_epoch(epoch)
         exp.method.set_epoch(exp, epoch)
         theirs.start_epoch()
-        for x, y, idx in exp.train_loader:
+        for x, y, idx in exp.batches.train:
             out = exp.method.train_step(exp, x, y, idx)  # out.logits: the step's forward, before its update
             assert float(out.loss) == pytest.approx(theirs.step_loss(out.logits, y), rel=1e-5, abs=1e-6)
         rows.append(exp.method.end_epoch(exp))

@@ -1,6 +1,6 @@
 """Temperature scaling (hand-made logits and labels, T = 0) and the temperature's checks
-(repro/methods/temperature.py). The
-temperature search is a tuning stage (tests/training/test_tuning.py, tests/sweep/test_sweep_teachers.py)."""
+(repro/methods/temperature.py). The temperature search is a tuning stage (tests/sweep/stages/tune/test_tuning.py,
+tests/sweep/stages/teachers/test_sweep_teachers.py)."""
 
 from __future__ import annotations
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import copy
+import re
 
 import pytest
 import torch
 from torch import nn
 
+from repro.conf.networks import NETWORKS
 from repro.errors import UserError
 from repro.models import MODEL_NAMES, build_model
+from repro.schema import fields_of
 
 CIFAR_MODELS = ("resnet18", "vgg16", "alexnet", "wrn28_10", "resnet32", "resnet56")
 
@@ -26,32 +29,32 @@ def linear(cin: int, cout: int) -> int:
     return cin * cout + cout
 
 
-def resnet18_params(cin: int, classes: int) -> int:
-    total = conv(cin, 64, 3) + bn(64)
-    planes = 64
-    for width, stride in ((64, 1), (128, 2), (256, 2), (512, 2)):
+def resnet18_params(cin: int, classes: int, w: int = 64) -> int:
+    total = conv(cin, w, 3) + bn(w)
+    planes = w
+    for width, stride in ((w, 1), (2 * w, 2), (4 * w, 2), (8 * w, 2)):
         for block in range(2):
             s = stride if block == 0 else 1
             total += conv(planes, width, 3) + bn(width) + conv(width, width, 3) + bn(width)
             if s != 1 or planes != width:
                 total += conv(planes, width, 1) + bn(width)
             planes = width
-    return total + linear(512, classes)
+    return total + linear(8 * w, classes)
 
 
-def vgg16_params(cin: int, classes: int) -> int:
-    widths = [64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512]
+def vgg16_params(cin: int, classes: int, w: int = 64) -> int:
+    widths = [c * w // 64 for c in (64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512)]
     total, planes = 0, cin
     for width in widths:
         total += conv(planes, width, 3, bias=True) + bn(width)
         planes = width
-    return total + linear(512, classes)
+    return total + linear(planes, classes)
 
 
-def alexnet_params(cin: int, classes: int) -> int:
-    convs = conv(cin, 64, 3, True) + conv(64, 192, 3, True) + conv(192, 384, 3, True)
-    convs += conv(384, 256, 3, True) + conv(256, 256, 3, True)
-    return convs + linear(1024, 4096) + linear(4096, 4096) + linear(4096, classes)
+def alexnet_params(cin: int, classes: int, w: int = 64, hidden: int = 4096) -> int:
+    convs = conv(cin, w, 3, True) + conv(w, 3 * w, 3, True) + conv(3 * w, 6 * w, 3, True)
+    convs += conv(6 * w, 4 * w, 3, True) + conv(4 * w, 4 * w, 3, True)
+    return convs + linear(16 * w, hidden) + linear(hidden, hidden) + linear(hidden, classes)
 
 
 def wrn_params(cin: int, classes: int, depth: int = 28, k: int = 10) -> int:
@@ -67,36 +70,37 @@ def wrn_params(cin: int, classes: int, depth: int = 28, k: int = 10) -> int:
     return total + bn(planes) + linear(planes, classes)
 
 
-def cifar_resnet_params(cin: int, classes: int, n: int) -> int:
+def cifar_resnet_params(cin: int, classes: int, n: int, w: int = 16) -> int:
     """He et al.'s CIFAR ResNet (depth 6n + 2): option-A shortcuts have no parameters."""
-    total, planes = conv(cin, 16, 3) + bn(16), 16
-    for width in (16, 32, 64):
+    total, planes = conv(cin, w, 3) + bn(w), w
+    for width in (w, 2 * w, 4 * w):
         for _ in range(n):
             total += conv(planes, width, 3) + bn(width) + conv(width, width, 3) + bn(width)
             planes = width
-    return total + linear(64, classes)
+    return total + linear(4 * w, classes)
 
 
-def smallcnn_params(cin: int, classes: int) -> int:
-    return conv(cin, 32, 3) + bn(32) + conv(32, 64, 3) + bn(64) + conv(64, 128, 3) + bn(128) + linear(128, classes)
+def smallcnn_params(cin: int, classes: int, w: int = 32) -> int:
+    convs = conv(cin, w, 3) + bn(w) + conv(w, 2 * w, 3) + bn(2 * w) + conv(2 * w, 4 * w, 3) + bn(4 * w)
+    return convs + linear(4 * w, classes)
 
 
-def tinycnn_params(cin: int, classes: int) -> int:
-    return conv(cin, 16, 3) + bn(16) + conv(16, 32, 3) + bn(32) + linear(32, classes)
+def tinycnn_params(cin: int, classes: int, w: int = 16) -> int:
+    return conv(cin, w, 3) + bn(w) + conv(w, 2 * w, 3) + bn(2 * w) + linear(2 * w, classes)
 
 
 def conv1d(cin: int, cout: int, k: int) -> int:
     return cin * cout * k
 
 
-def cnn1d_params(cin: int, classes: int, length: int = 32) -> int:
+def cnn1d_params(cin: int, classes: int, c: int = 32, length: int = 32) -> int:
     """Three stride-2 convolutions (32 -> 16 -> 8 -> 4 positions at the test's length 32), flattened."""
-    convs = conv1d(cin, 32, 5) + bn(32) + conv1d(32, 32, 3) + bn(32) + conv1d(32, 32, 3) + bn(32)
-    return convs + linear(32 * length // 8, classes)
+    convs = conv1d(cin, c, 5) + bn(c) + conv1d(c, c, 3) + bn(c) + conv1d(c, c, 3) + bn(c)
+    return convs + linear(c * length // 8, classes)
 
 
-def mlp_params(cin: int, classes: int, length: int = 32) -> int:
-    return linear(cin * length, 100) + linear(100, 100) + linear(100, classes)
+def mlp_params(cin: int, classes: int, hidden: int = 100, length: int = 32) -> int:
+    return linear(cin * length, hidden) + linear(hidden, hidden) + linear(hidden, classes)
 
 
 EXPECTED_PARAMS = {
@@ -106,8 +110,8 @@ EXPECTED_PARAMS = {
     "vgg16": vgg16_params,
     "alexnet": alexnet_params,
     "wrn28_10": wrn_params,
-    "resnet32": lambda cin, classes: cifar_resnet_params(cin, classes, 5),
-    "resnet56": lambda cin, classes: cifar_resnet_params(cin, classes, 9),
+    "resnet32": lambda cin, classes, *w: cifar_resnet_params(cin, classes, 5, *w),
+    "resnet56": lambda cin, classes, *w: cifar_resnet_params(cin, classes, 9, *w),
     "cnn1d": cnn1d_params,
     "mlp": mlp_params,
 }
@@ -179,6 +183,63 @@ def test_every_parameter_receives_a_gradient(name: str) -> None:
     model(torch.randn(2, 3, 32, 32)).sum().backward()
     missing = [n for n, p in model.named_parameters() if p.grad is None or not p.grad.abs().sum() > 0]
     assert missing == []
+
+
+# Each network at keys other than its defaults (small, so the test is quick), with its expected parameter count.
+OTHER_KEYS = {
+    "smallcnn": ({"width": 8}, (8,)),
+    "tinycnn": ({"width": 4}, (4,)),
+    "resnet18": ({"width": 8}, (8,)),
+    "vgg16": ({"width": 8}, (8,)),
+    "alexnet": ({"width": 8, "hidden": 32}, (8, 32)),
+    "wrn28_10": ({"depth": 10, "widen_factor": 1}, (10, 1)),
+    "resnet32": ({"width": 4}, (4,)),
+    "resnet56": ({"width": 4}, (4,)),
+    "cnn1d": ({"channels": 8}, (8,)),
+    "mlp": ({"hidden": 12}, (12,)),
+}
+
+
+def test_every_network_declares_its_keys_with_its_constructors_defaults() -> None:
+    """repro/conf/networks.py names exactly the networks the zoo builds, and a network built without keys is the
+    one built at the declared defaults (the same random draws: the same weights)."""
+    assert set(NETWORKS) == set(MODEL_NAMES) == set(OTHER_KEYS)
+    for name in MODEL_NAMES:
+        defaults = {f.name: f.default_value() for f in fields_of(NETWORKS[name]) if f.name != "name"}
+        assert set(defaults) == set(OTHER_KEYS[name][0]), name
+        size = 32 if name in CIFAR_MODELS else 16
+        torch.manual_seed(0)
+        plain = build_model(name, num_classes=10, image_size=size)
+        torch.manual_seed(0)
+        keyed = build_model(name, num_classes=10, image_size=size, **defaults)
+        assert all(torch.equal(a, b) for a, b in zip(plain.state_dict().values(), keyed.state_dict().values())), name
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_a_networks_keys_build_the_architecture_they_name(name: str) -> None:
+    keys, args = OTHER_KEYS[name]
+    size, channels = (32, 3) if name in CIFAR_MODELS else (8 if name in ("smallcnn", "tinycnn") else 32, 1)
+    model = build_model(name, num_classes=10, in_channels=channels, image_size=size, **keys)
+    if name == "wrn28_10":
+        assert count(model) == wrn_params(channels, 10, *args)
+    else:
+        assert count(model) == EXPECTED_PARAMS[name](channels, 10, *args)
+    shape = (2, channels, 1, size) if name in ("cnn1d", "mlp") else (2, channels, size, size)
+    assert model(torch.randn(shape)).shape == (2, 10)
+
+
+@pytest.mark.parametrize(
+    ("name", "keys", "said"),
+    (
+        ("cnn1d", {"channels": 0}, "model.channels=0"),
+        ("wrn28_10", {"depth": 27}, "6n + 4"),
+        ("resnet18", {"channels": 8}, "model.channels is not a key"),
+        ("mlp", {"hidden": 1.5}, "model.hidden=1.5"),
+    ),
+)
+def test_a_bad_network_key_is_a_user_error_naming_it(name: str, keys: dict, said: str) -> None:
+    with pytest.raises(UserError, match=re.escape(said)):
+        build_model(name, num_classes=10, image_size=40, **keys)
 
 
 def test_unknown_name_lists_valid_names() -> None:

@@ -109,6 +109,7 @@ class Case:
 
 
 TRAIN = ["train", *RUN, "output_root={out}"]
+CLAIMS_HEADER = "table,name,kind,terms,paper_terms,where,margin,margin_reason,measure,says"
 LEDGER = ["ledger", "--runs", "{out}", "--out", "{tmp}/ledger", "--sweeps-dir", str(REPO / "sweeps" / "demo")]
 CASES = [
     Case("seed not an integer", [*TRAIN, "seed=abc"]),
@@ -327,8 +328,20 @@ CASES = [
     Case(
         "ledger claim of a row the paper lacks",
         [*LEDGER, "--claims", "{tmp}/claims.csv"],
-        write("claims.csv", "table,better_row,worse_row,better_setting,worse_setting,claim\n1,Magic,Baseline,,,x\n"),
+        write("claims.csv", f"{CLAIMS_HEADER}\n1,x,gain,+Magic; -Baseline,,,,,,x\n"),
         says="Table 1 of the paper has no row 'Magic'",
+    ),
+    Case(
+        "ledger comparable claim without a margin",
+        [*LEDGER, "--claims", "{tmp}/claims.csv"],
+        write("claims.csv", f"{CLAIMS_HEADER}\n8,x,comparable,+Ours (Class); -Label Smoothing,,,,,,x\n"),
+        says="a comparable claim needs a positive margin",
+    ),
+    Case(
+        "ledger claim whose terms do not parse",
+        [*LEDGER, "--claims", "{tmp}/claims.csv"],
+        write("claims.csv", f"{CLAIMS_HEADER}\n1,x,gain,Ours (Class) minus Baseline,,,,,,x\n"),
+        says="is not a term",
     ),
     Case("figures no runs", ["figures", "--runs", "{tmp}/empty", "--out", "{tmp}/figs"]),
     Case("figures W&B not entity/project", ["figures", "--runs", "{out}", "--out", "{tmp}/figs", "--wandb", "x"]),

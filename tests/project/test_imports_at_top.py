@@ -96,6 +96,56 @@ class Holder:
     assert unexplained_imports("import json\n\n\ndef f():\n    return json\n") == []
 
 
+def _modules(node: ast.Import | ast.ImportFrom) -> list[str]:
+    """The modules an import statement loads: `from a.b import c` loads a.b.c where that is a module of the project
+    (a file or a package), else a.b."""
+    if isinstance(node, ast.Import):
+        return [a.name for a in node.names]
+    if not node.module or node.level:
+        return []
+    found = []
+    for alias in node.names:
+        dotted = f"{node.module}.{alias.name}"
+        path = REPO / dotted.replace(".", "/")
+        found.append(dotted if path.with_suffix(".py").is_file() or (path / "__init__.py").is_file() else node.module)
+    return found
+
+
+def deferred_imports_of_top_modules(source: str) -> list[int]:
+    """Lines of the imports inside a function that say `deferred:` but load a module the file already imports at its
+    top: the deferral defers nothing, so its reason is false."""
+    tree = ast.parse(source)
+    lines = source.splitlines()
+    top = {m for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom)) for m in _modules(n)}
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        for child in ast.walk(node):
+            if not isinstance(child, (ast.Import, ast.ImportFrom)):
+                continue
+            said = " ".join(lines[n - 1] for n in range(max(1, child.lineno - 1), (child.end_lineno or 0) + 1))
+            if "deferred:" in said and any(m in top for m in _modules(child)):
+                found.append(child.lineno)
+    return sorted(set(found))
+
+
+def test_no_deferred_import_of_a_module_already_imported_at_the_top():
+    offending = [
+        f"{path.relative_to(REPO)}:{line}"
+        for path in _sources()
+        for line in deferred_imports_of_top_modules(path.read_text(encoding="utf-8"))
+    ]
+    assert not offending, "imports that defer a module the file imports at its top: move them up:\n" + "\n".join(
+        offending
+    )
+    source = (
+        "import torch\nfrom a.b import c\nfrom repro import errors\n\n\ndef f():\n"
+        "    from a.b import d  # deferred: heavy\n    from repro import losses  # deferred: torch\n    return d\n"
+    )
+    assert deferred_imports_of_top_modules(source) == [7]  # repro.losses is another module than repro.errors
+
+
 # What each light entry point must not load: the deferrals above are for these (docs/architecture.md, "Conventions").
 HEAVY = ("torch", "torchvision", "wandb", "matplotlib", "pandas", "submitit", "cleanlab", "sklearn", "scipy")
 LIGHT = {

@@ -17,6 +17,14 @@ def test_the_doc_declares_layers_in_order():
     assert len(layers) >= 10 and len(set(names)) == len(names), names
     assert names[0] == "errors" and "analysis" in names
     assert names.index("config") > names.index("methods") > names.index("labels")  # load_config checks the methods
+    # the config's declarations sit below the data and the methods they never import (a noise node's and a
+    # method's keys are Slots those layers fill), and every stage above the core that asks it
+    assert layer_of("repro.conf.schema", layers) < layer_of("repro.data.noise", layers)
+    assert layer_of("repro.methods.same_training", layers) < layer_of("repro.sweep.stages.tune.tuning", layers)
+    stage = layer_of("repro.sweep.stages.tune.tuning", layers)
+    core = ("spec.model", "spec.sweep_file", "expand.expand", "plan", "start", "executors.job", "budget.costs")
+    assert all(layer_of(f"repro.sweep.{m}", layers) < stage for m in core)
+    assert layer_of("repro.sweep.stages.base", layers) < layer_of("repro.sweep.spec.sweep_file", layers)
 
 
 def test_every_module_has_a_layer():
@@ -81,7 +89,7 @@ def test_the_experiment_method_seam_is_an_import_the_graph_sees():
 
 def test_the_training_loop_imports_no_sweep_stage():
     """`train()` trains one final config: what a sweep stage decides when a run starts (a tuned run's winner, a
-    rung's epoch limit) is decided above it (repro/sweep/stages/prepare.py) and handed in. The loop and
+    rung's epoch limit) is decided above it (repro/sweep/start.py) and handed in. The loop and
     repro/training/ import nothing of repro.sweep, however the import is written."""
     graph = import_graph()
     loop = sorted(m for m in graph if m == "repro.train" or m.split(".")[:2] == ["repro", "training"])
@@ -90,3 +98,39 @@ def test_the_training_loop_imports_no_sweep_stage():
     )
     assert "repro.train" in loop and "repro.training.experiment" in loop
     assert not offending, offending
+
+
+STAGES = "repro.sweep.stages"
+PROTOCOL = (f"{STAGES}.base", f"{STAGES}.registry")  # what the core may know of a stage
+
+
+def stage_imports_outside_stages(graph: dict[str, dict[str, int]]) -> list[str]:
+    """Imports of a particular stage's package by a module of repro/ outside repro/sweep/stages/: the core knows a
+    stage only through the protocol and the registry (a planned run carries what its stage decided of it)."""
+    return sorted(
+        f"{m} -> {t}"
+        for m, targets in graph.items()
+        if m.split(".")[0] == "repro" and m != STAGES and not m.startswith(STAGES + ".")
+        for t in targets
+        if t.startswith(STAGES + ".") and t not in PROTOCOL
+    )
+
+
+def test_no_module_outside_the_stages_imports_a_stage():
+    offending = stage_imports_outside_stages(import_graph())
+    assert not offending, (
+        "modules of repro/ outside repro/sweep/stages/ that import a stage's package (ask the stages through "
+        "repro/sweep/stages/base.py and registry.py, and read what a stage decided from the planned run): "
+        + "; ".join(offending)
+    )
+
+
+def test_the_stage_check_sees_an_import_of_a_stage():
+    """The check above fails on the import it forbids, however the module imports it."""
+    graph = {
+        "repro.sweep.plan": {"repro.sweep.stages.tune.halving": 3},
+        "repro.sweep.run": {"repro.sweep.stages.registry": 5, "repro.sweep.stages.base": 6},
+        "repro.sweep.stages.tune.stage": {"repro.sweep.stages.tune.tuning": 7},
+        "analysis.cells": {"repro.sweep.stages.tune.tuning": 9},
+    }
+    assert stage_imports_outside_stages(graph) == ["repro.sweep.plan -> repro.sweep.stages.tune.halving"]

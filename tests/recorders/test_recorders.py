@@ -52,7 +52,7 @@ def test_the_loop_names_no_recorder_and_the_experiment_holds_typed_ones():
     for module in ("memorisation", "annotator_agreement", "out_of_sample"):
         assert f".{module} import" not in loop, module
     hints = typing.get_type_hints(Experiment)
-    assert hints["method"] == TrainingMethod | None and hints["recorders"] == list[Recorder]
+    assert hints["method"] == TrainingMethod and hints["recorders"] == list[Recorder]  # built whole: never None
 
 
 def test_the_out_of_sample_and_annotator_passes_are_priced_once(monkeypatch):

@@ -9,9 +9,12 @@ from typing import Any
 
 import pytest
 
-from repro.conf.schema import UNTUNED, Run, Tune, noise_schema
-from repro.data.noise import NOISE_MODELS
+from repro.conf.networks import NETWORKS
+from repro.conf.schema import UNTUNED, Run, Tune
+from repro.config import load_config, to_container
+from repro.data.noise import NOISE_MODELS, noise_options
 from repro.methods import METHODS, method_class, method_options
+from repro.runs.rundir import run_id
 from repro.schema import fields_of
 from repro.schema.declare import Field
 
@@ -96,6 +99,23 @@ def test_every_method_declares_its_option_added_after_runs_existed(name: str):
 
 def test_the_noise_file_is_out_of_the_run_id_for_every_model_that_reads_one():
     for kind in NOISE_MODELS:
-        fields = {f.name: f for f in fields_of(noise_schema({"kind": kind}, "noise"))}
+        fields = {f.name: f for f in fields_of(noise_options({"kind": kind}))}
         if "file" in fields:
             assert not fields["file"].identity, kind
+
+
+@pytest.mark.parametrize("name", sorted(NETWORKS))
+def test_every_network_key_is_neutral_at_the_width_runs_trained_with_before_it_was_a_key(name: str):
+    """A network's width (WRN's depth) became a key after runs existed: at its default it leaves the run id as it
+    was (the config files set the default), and any other value gives another run."""
+    keys = [f for f in fields_of(NETWORKS[name]) if f.name != "name"]
+    assert keys, name
+    for field in keys:
+        assert field.identity and field.has_neutral and field.neutral == field.default_value(), (name, field.name)
+    base = load_config([f"model={name}"])
+    same = load_config([f"model={name}", *(f"model.{f.name}={f.default_value()}" for f in keys)])
+    other = load_config([f"model={name}", f"model.{keys[0].name}={keys[0].default_value() + 6}"])  # WRN: 6n + 4
+    node = {"name": name}  # the model node of a run made before the keys existed
+    older = {**to_container(base), "model": node}
+    assert run_id(to_container(base)) == run_id(to_container(same)) == run_id(older)
+    assert run_id(to_container(other)) != run_id(to_container(base))

@@ -9,6 +9,7 @@ from typing import Literal
 
 import pytest
 
+from repro.conf.networks import network_schema
 from repro.conf.schema import Run
 from repro.config import load_config, to_container
 from repro.errors import UserError
@@ -113,7 +114,9 @@ def test_describe_lists_every_key_with_what_it_allows():
 def test_the_default_config_is_declared_key_by_key():
     tree = to_container(load_config([]))
     check_node(Run, tree, "", skip=("method",))
-    declared = {d.key for d in describe(Run)}
+    declared = {d.key for d in describe(Run)} | {
+        d.key for d in describe(network_schema(tree["model"], "model"), "model")
+    }
     for group in ("data", "model", "optim", "split"):
         for key in tree[group]:
             assert f"{group}.{key}" in declared, (group, key)

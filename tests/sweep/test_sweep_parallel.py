@@ -15,9 +15,9 @@ import pytest
 from presets import TINY_SWEEP_SCALE, write_tiny_sweep
 from repro.cli import main
 from repro.errors import UserError
+from repro.runs.processes import is_alive
 from repro.runs.rundir import RunDir
 from repro.sweep.executors.local import _critical_path, check_jobs, run_planned_runs
-from repro.sweep.executors.orphans import is_alive
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.run import run_sweep
 from repro.sweep.spec.model import PlannedRun

@@ -6,9 +6,10 @@ import math
 
 import pytest
 
-from repro.sweep.budget.preflight import peak_lr_epochs
 from repro.sweep.run import plan_sweep
 from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.stages.tune.preflight import peak_lr_epochs
+from repro.sweep.stages.tune.tune_spec import cell_tune
 
 REPO = __import__("pathlib").Path(__file__).resolve().parents[2]
 CHOSEN_FOR = "Ours (Instance labels)"  # Table 9's recipe: the row whose grid the appendix and Sec. 3.1 give
@@ -26,7 +27,8 @@ def test_the_setting_rows_grid_is_the_table9_grid_scaled_to_their_recipe(tmp_pat
     plan = plan_sweep(one, output_root=tmp_path)
     factor = 2 ** round(math.log2(_reach(plan, CHOSEN_FOR) / _reach(plan, row)))
     assert factor > 1  # the setting rows train at lr 0.1 against Table 9's 0.5
-    base, scaled = (dict(spec.row_specs[r].tune.grid) for r in (CHOSEN_FOR, row))
+    base, scaled = (dict(cell_tune(spec, r, spec.columns[0]).grid) for r in (CHOSEN_FOR, row))
     assert scaled["method.label_lr"] == tuple(factor * v for v in base["method.label_lr"])
     assert scaled["method.init_target_prob"] == base["method.init_target_prob"]
-    assert spec.row_specs[row].tune.preflight and not spec.row_specs[CHOSEN_FOR].tune.preflight
+    column = spec.columns[0]
+    assert cell_tune(spec, row, column).preflight and not cell_tune(spec, CHOSEN_FOR, column).preflight

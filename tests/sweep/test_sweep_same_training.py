@@ -20,8 +20,9 @@ from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.run import run_sweep
 from repro.sweep.spec.model import Scale
 from repro.sweep.spec.sweep_file import load_sweep
-from repro.sweep.stages.prepare import train_run
+from repro.sweep.stages.tune.tune_spec import cell_tune
 from repro.sweep.stages.tune.tuning import reuses_tuning_run, tuned_keys
+from repro.sweep.start import train_run
 
 SCALE = Scale(epochs=1, subset=200, test_subset=100)
 SWEEPS = REPO / "sweeps"
@@ -97,7 +98,7 @@ def test_every_sweep_file_tuning_on_its_own_split_trains_its_tuning_seeds_once()
             continue
         spec = load_sweep(path)
         for run in expand_sweep(spec.select(seeds=spec.seeds[:1]), output_root="same-training"):
-            tune = spec.cell_tune(run.row, run.column) if tuned_keys(run.config) else None
+            tune = cell_tune(spec, run.row, run.column) if tuned_keys(run.config) else None
             if tune is not None and tune.where == () and tune.epochs is None and run.seed in tune.seeds:
                 assert reuses_tuning_run(run.config), (path.name, run.row, run.column)
                 checked += 1

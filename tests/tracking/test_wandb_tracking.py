@@ -64,14 +64,13 @@ def test_a_failing_log_never_stops_training(tmp_path, monkeypatch):
 
 @pytest.mark.slow
 def test_a_failing_chart_or_artifact_warns_and_the_rest_is_logged(tmp_path, monkeypatch):
-    import repro.tracking.wandb_charts as page
-    import repro.tracking.wandb_run as lineage
+    import repro.tracking.wandb_end as end
 
     def broken(*args, **kwargs):
         raise RuntimeError("simulated failure")
 
-    monkeypatch.setattr(page, "end_charts", broken)
-    monkeypatch.setattr(lineage, "model_artifact", broken)
+    monkeypatch.setattr(end, "end_charts", broken)
+    monkeypatch.setattr(end, "model_artifact", broken)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = train(load_config([*SMALL, "optim.epochs=1", "method=class_labels", f"output_root={tmp_path}"]))

@@ -178,16 +178,17 @@ def test_a_training_step_makes_no_host_sync_no_blocking_copy_and_stays_on_the_de
     assert isinstance(exp.hardware, MetaHardware) and next(exp.model.parameters()).device == META
     assert exp.data.train.images.device == META
     exp.set_epoch(0)
-    hw, totals = exp.hardware, StepTotals(exp.device, read_every=10**9)
-    batches = iter(exp.train_loader)
+    hw = exp.hardware
+    totals = StepTotals(hw.device, read_every=10**9)
+    batches = iter(exp.batches.train)
     for step in range(STEPS):
         with BlockingCopies() as copies:
             # the training loop's per-step lines (repro/train.py, run_epoch)
             x, y, idx = next(batches)
-            x, y, idx = hw.prepare_batch(x), y.to(exp.device, non_blocking=True), idx.to(exp.device, non_blocking=True)
+            x, y, idx = hw.prepare_batch(x), y.to(hw.device, non_blocking=True), idx.to(hw.device, non_blocking=True)
             with hw.autocast():
                 out = exp.method.train_step(exp, x, y, idx)
-            exp.scheduler.after_step()
+            exp.optim.schedule.after_step()
             totals.add(out.loss, out.logits, y)
         assert out.loss.device == META and out.logits.device == META
         if step:
@@ -264,7 +265,7 @@ def test_meta_weight_net_weights_stay_float32_under_bf16_autocast(tmp_path, monk
     exp = build_experiment(cfg, RunDir.for_config(to_container(cfg)))
     seen = []
     monkeypatch.setattr(exp.method.stats, "add", lambda idx, w: seen.append(w))
-    x, y, idx = next(iter(exp.train_loader))
+    x, y, idx = next(iter(exp.batches.train))
     with _bf16():
         exp.method.train_step(exp, x, y, idx)
     assert seen[0].dtype == torch.float32
@@ -285,7 +286,7 @@ def test_l2rw_weights_enter_the_model_step_unrounded_under_bf16_autocast(tmp_pat
 
     monkeypatch.setattr(l2rw, "l2rw_step", l2rw_step)
     monkeypatch.setattr(l2rw, "optimizer_step", lambda optimizer, loss, **kw: seen.setdefault("loss", loss))
-    x, y, idx = next(iter(exp.train_loader))
+    x, y, idx = next(iter(exp.batches.train))
     with _bf16():
         exp.method.train_step(exp, x, y, idx)
     w, logits = seen["w"], seen["logits"]

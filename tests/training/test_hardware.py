@@ -294,7 +294,7 @@ def test_cuda_checkpoint_of_a_machine_with_more_gpus_resumes_on_this_one(tmp_pat
     # the form written before: every visible GPU's state (torch.cuda.set_rng_state_all failed on a machine with fewer)
     every_gpu = [saved] * (torch.cuda.device_count() + 1)
     exp.load_state_dict({**state, "rng": {**state["rng"], "cuda": every_gpu}})
-    assert torch.equal(torch.cuda.get_rng_state(exp.device), saved)
+    assert torch.equal(torch.cuda.get_rng_state(exp.hardware.device), saved)
 
 
 @pytest.mark.slow  # torch.compile takes ~25 s on one CPU thread

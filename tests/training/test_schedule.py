@@ -57,7 +57,7 @@ def test_epoch_presets_keep_their_epoch_schedule_and_ids():
     assert planned_steps(cfg.optim, 390) == (120, 120 * 390)
     param = torch.nn.Parameter(torch.zeros(1))
     optimizer = torch.optim.SGD([param], lr=0.1)
-    from repro.training.experiment import lr_lambda
+    from repro.training.schedule import lr_lambda
 
     schedule = RunSchedule(
         optimizer, load_config(["optim=setting_b"]).optim, lr_lambda(load_config(["optim=setting_b"]).optim)
@@ -89,7 +89,7 @@ def _recording_lrs(monkeypatch, stop_at: int | None = None) -> list[float]:
     def step(self, exp, x, y, idx):
         if stop_at is not None and len(lrs) == stop_at:
             raise Interrupted("stopped mid-epoch (test)")
-        lrs.append(exp.lr)
+        lrs.append(exp.optim.lr)
         return original(self, exp, x, y, idx)
 
     monkeypatch.setattr(FixedTargets, "train_step", step)
@@ -160,9 +160,14 @@ def test_an_epoch_based_run_gives_any_epoch_a_full_pass(tmp_path):
 
     cfg = load_config([*CLEAN, "optim.epochs=2", f"output_root={tmp_path}"])
     exp = build_experiment(cfg, RunDir.for_config(to_container(cfg)))
-    per = len(exp.train_loader)
-    assert exp.epochs == 2 and exp.total_steps == 2 * per
-    assert [exp.steps_in_epoch(e) for e in (0, 1, 5)] == [per] * 3  # benchmarks run epochs past optim.epochs
+    per = len(exp.batches.train)
+    assert exp.optim.epochs == 2 and exp.optim.total_steps == 2 * per
+    assert [exp.optim.steps_in_epoch(e) for e in (0, 1, 5)] == [per] * 3  # benchmarks run epochs past optim.epochs
     cfg = load_config([*TINY, f"output_root={tmp_path}"])
     exp = build_experiment(cfg, RunDir.for_config(to_container(cfg)))
-    assert (exp.epochs, exp.total_steps) == (3, 10) and [exp.steps_in_epoch(e) for e in range(4)] == [4, 4, 2, 0]
+    assert (exp.optim.epochs, exp.optim.total_steps) == (3, 10) and [exp.optim.steps_in_epoch(e) for e in range(4)] == [
+        4,
+        4,
+        2,
+        0,
+    ]

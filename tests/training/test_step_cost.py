@@ -11,6 +11,7 @@ from repro.methods import METHODS, method_class
 from repro.models import MODEL_NAMES
 from repro.sweep.budget.calibration import H100_MS, Calibration, load_calibration
 from repro.sweep.budget.costs import estimate, price, run_gpu_hours
+from repro.sweep.spec.model import PlannedRun
 from repro.training.step_cost import LABEL_LOOKAHEAD, STEP_COSTS
 
 NOISY = ["split=noisy", "noise=uniform", "model=wrn28_10", "optim=setting_a", "data.batch_size=100"]
@@ -69,7 +70,7 @@ def test_a_calibration_without_a_kind_estimates_it_and_says_so():
     factor = LABEL_LOOKAHEAD.estimate[1]
     assert got.step_ms == pytest.approx(10.0 * factor) and "meta steps = " in got.notes[0]
     empty = Calibration("G", 128, {}, {}, "test")
-    runs = [("single", _config("model=resnet18"), False)]
+    runs = [PlannedRun("r", "row", "column", 0, "single", None, (), _config("model=resnet18"))]
     text = estimate(runs, empty).render()
     assert "not priced, so the total is a lower bound" in text and "at least 0.00" in text
 

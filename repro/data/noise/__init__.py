@@ -16,6 +16,7 @@ from typing import Any, Mapping
 import torch
 from torch import Tensor
 
+from repro.conf.schema import NOISE_OPTIONS
 from repro.data.noise import annotator_noise as _annotator_noise  # noqa: F401  (registers cifar_n, annotators)
 from repro.data.noise.registry import (
     NOISE_MODELS,
@@ -41,10 +42,20 @@ __all__ = [
     "load_file_noise",
     "noise_model",
     "noise_model_class",
+    "noise_options",
     "register_noise_model",
     "transition_matrix",
     "transition_reads_clean_labels",
 ]
+
+
+def noise_options(node: Any, key: str = "noise") -> type:
+    """The declaration of a run's `noise` node: the keys of the noise model its `kind` names (a config error naming
+    `<key>.kind` when it names none). The config's schema reads it through `NOISE_OPTIONS`, filled below."""
+    return noise_model_class(node.get("kind") if isinstance(node, Mapping) else None, key=f"{key}.kind").Options
+
+
+NOISE_OPTIONS.fill(noise_options)
 
 
 def describes_noise(noise_cfg: Mapping[str, Any]) -> bool:

@@ -11,7 +11,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from repro.errors import UserError
 from repro.runs.io import atomic_write_json
@@ -69,11 +69,12 @@ class Calibration:
     # inside a real epoch over the step timed alone (`repro bench`'s whole short epochs); absent: none measured
     epoch_fixed_ms: Mapping[str, Mapping[str, float]] | None = None
     epoch_step_ratio: Mapping[str, Mapping[str, float]] | None = None
-    # repro/sweep/budget/packing.py (`repro bench --concurrency K`): per model, {K: aggregate steps per second of K
-    # runs side by side over one run's}; per model, the peak memory (MB) of one run's training step; the device's
-    # memory (MB). Absent: not measured (a packed sweep is priced at K=1 and its memory is not checked).
-    concurrency: Mapping[str, Mapping[str, float]] | None = None
-    peak_memory_mb: Mapping[str, float] | None = None
+    # repro/sweep/budget/packing.py (`repro bench --concurrency K`): per model and step kind, {K: aggregate steps per
+    # second of K runs side by side over one run's}; per model and step kind, the peak memory (MB) of one run's step;
+    # the device's memory (MB). Absent: not measured (a packed sweep is priced at K=1 and its memory is not checked).
+    # Files stored before the kinds were measured apart hold the plain step's figures alone: read as "plain".
+    concurrency: Mapping[str, Mapping[str, Mapping[str, float]]] | None = None
+    peak_memory_mb: Mapping[str, Mapping[str, float]] | None = None
     device_memory_mb: float | None = None
 
     def shape(self, model: str) -> tuple[int, int, int, int]:
@@ -138,6 +139,19 @@ def _local_gpu() -> str | None:
     return torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
 
 
+def _is_per_kind(figures: Mapping) -> bool:
+    """{kind: {K: S}} (today's shape) rather than {K: S} (a plain-only file's): its values are mappings."""
+    return any(isinstance(v, Mapping) for v in figures.values())
+
+
+def _per_kind(per_model: Mapping | None, plain_only: Callable[[Any], bool]) -> Mapping | None:
+    """A per-model packing figure as {model: {kind: figure}}: a file stored before the kinds were measured apart holds
+    the plain step's figure alone ({model: figure}), read as {model: {"plain": figure}}."""
+    if per_model is None:
+        return None
+    return {model: {"plain": got} if plain_only(got) else got for model, got in per_model.items()}
+
+
 def _read(path: Path) -> Calibration:
     try:
         raw = json.loads(path.read_text())
@@ -154,8 +168,8 @@ def _read(path: Path) -> Calibration:
             raw.get("low_meta_batch_steps_ms"),
             raw.get("epoch_fixed_ms"),
             raw.get("epoch_step_ratio"),
-            raw.get("concurrency"),
-            raw.get("peak_memory_mb"),
+            _per_kind(raw.get("concurrency"), lambda v: isinstance(v, Mapping) and not _is_per_kind(v)),
+            _per_kind(raw.get("peak_memory_mb"), lambda v: isinstance(v, (int, float))),
             raw.get("device_memory_mb"),
         )
     except (OSError, ValueError, KeyError, TypeError) as exc:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any, Collection, Iterable, Mapping
 
 from tabulate import tabulate
 
@@ -32,8 +32,8 @@ from repro.sweep.budget.calibration import (
 )
 from repro.sweep.budget.epoch_cost import epoch_fixed_ms, epoch_step_ratio
 from repro.sweep.budget.packing import packed_hours
-from repro.sweep.stages.tune.halving import rung_share
-from repro.sweep.stages.tune.tuning import reuses_tuning_run
+from repro.sweep.plan import Plan
+from repro.sweep.spec.model import PlannedRun
 from repro.train import epoch_eval_images, last_epoch_eval_images
 from repro.training.experiment import meta_batch_size
 from repro.training.schedule import planned_steps
@@ -179,12 +179,12 @@ def epoch_parts(config: Mapping[str, Any], cal: Calibration) -> tuple[int, float
     return steps, steps * step_ms / 1e3, eval_ms / 1e3, fixed_ms / 1e3
 
 
-def run_gpu_hours(config: Mapping[str, Any], cal: Calibration) -> float | None:
-    """Estimated GPU-hours of one planned job; None when it cannot be priced (see `price`). A successive-halving
-    rung's job: the epochs from the previous rung, as likely as its run is to get there
-    (repro/sweep/stages/tune/halving.py)."""
+def run_gpu_hours(config: Mapping[str, Any], cal: Calibration, share: float = 1.0) -> float | None:
+    """Estimated GPU-hours of one planned job; None when it cannot be priced (see `price`). `share`: the part of its
+    run's cost the job is expected to train, as its stage planned it (`PlannedRun.share`: a successive-halving
+    rung's job, the epochs from the previous rung, as likely as its run is to get there)."""
     hours = full_run_gpu_hours(config, cal)
-    return None if hours is None else hours * rung_share(config)
+    return None if hours is None else hours * share
 
 
 def full_run_gpu_hours(config: Mapping[str, Any], cal: Calibration) -> float | None:
@@ -251,23 +251,29 @@ def _hours_text(hours: float) -> str:
     return f"{hours:.2f}" if hours >= 0.1 or hours == 0 else f"{hours:.2g}"
 
 
+def hours_text(hours: float, at_least: bool = False) -> str:
+    """As the dry run prints a total: two decimals (two significant digits below 0.1), "at least" for a bound."""
+    return ("at least " if at_least else "") + _hours_text(hours)
+
+
 def estimate(
-    runs: Iterable[tuple[str, Mapping[str, Any], bool]],
+    runs: Iterable[PlannedRun],
     cal: Calibration,
-    rows: Iterable[str] | None = None,
+    done: Collection[str] = (),
     runs_per_gpu: int = 1,
 ) -> Estimate:
-    """`runs`: (stage, resolved config, done) of each unique run of a sweep; `rows`: the table row of each;
-    `runs_per_gpu`: runs packed per GPU, priced from the measured concurrency (repro/sweep/budget/packing.py)."""
+    """The estimate of a sweep's unique planned `runs` (those in `done` count apart: not still to run), each priced
+    at the share of its run it trains and at nothing where it trains nothing (`PlannedRun.share`, `trains`: what
+    its stage decided); `runs_per_gpu`: runs packed per GPU, priced from the measured concurrency
+    (repro/sweep/budget/packing.py)."""
     per_stage: dict[str, list[float]] = {s: [0, 0.0] for s in STAGES}
     per_row: dict[tuple[str, str], list[float]] = {}
     remaining, unpriced, notes, lower = 0.0, {}, {}, False
     reused = [0, 0.0]  # tuned runs that are one of their tuning runs, and the GPU-hours they would have trained
-    row_names = iter(rows) if rows is not None else None
-    for stage, config, done in runs:
-        row = next(row_names) if row_names is not None else None
+    for run in runs:
+        stage, config = run.stage, run.config
         got = price(config, cal)
-        hours = run_gpu_hours(config, cal)
+        hours = run_gpu_hours(config, cal, run.share)
         if got is not None:
             notes.update(dict.fromkeys(got.notes))
             lower = lower or got.lower_bound
@@ -276,20 +282,19 @@ def estimate(
             reason = "; ".join(got.notes) if got is not None else "the calibration has no figure to price it from"
             unpriced.setdefault(f"{model} ({kind.key} steps): {reason}", None)
             continue
-        if reuses_tuning_run(config):  # its winning tuning run is this very training: trained once, there
+        if not run.trains:  # its winning tuning run is this very training: trained once, there
             reused[0] += 1
             reused[1] += hours
             hours = 0.0
-        hours, note = packed_hours(hours, str(config["model"]["name"]), cal, runs_per_gpu)
+        hours, note = packed_hours(hours, str(config["model"]["name"]), step_kind(config).key, cal, runs_per_gpu)
         notes.update({note: None} if note else {})
         per_stage.setdefault(stage, [0, 0.0])
         per_stage[stage][0] += 1
         per_stage[stage][1] += hours
-        if row is not None:
-            cell = per_row.setdefault((row, stage), [0, 0.0])
-            cell[0] += 1
-            cell[1] += hours
-        remaining += 0.0 if done else hours
+        cell = per_row.setdefault((run.row, stage), [0, 0.0])
+        cell[0] += 1
+        cell[1] += hours
+        remaining += 0.0 if run.run_id in done else hours
     table = [[s, int(n), _hours_text(h)] for s, (n, h) in per_stage.items() if n]
     by_row = [[r, s, int(n), _hours_text(h), _hours_text(h / n)] for (r, s), (n, h) in per_row.items()]
     return Estimate(
@@ -305,13 +310,6 @@ def estimate(
     )
 
 
-def plan_estimate(plan: Any, gpu_name: str | None = None, runs_per_gpu: int = 1) -> Estimate:
+def plan_estimate(plan: Plan, gpu_name: str | None = None, runs_per_gpu: int = 1) -> Estimate:
     """The estimate of an expanded sweep plan (repro/sweep/plan.py), its runs packed `runs_per_gpu` to a GPU."""
-    cal = load_calibration(gpu_name)
-    unique = plan.unique
-    return estimate(
-        ((r.stage, r.config, plan.status[rid].state == "done") for rid, r in unique.items()),
-        cal,
-        [r.row for r in unique.values()],
-        runs_per_gpu,
-    )
+    return estimate(plan.unique.values(), load_calibration(gpu_name), plan.done, runs_per_gpu)

@@ -4,7 +4,9 @@ Spent: the finished runs' measured seconds (summary.json) plus the epochs the un
 (metrics.jsonl), on whatever device they ran. Projected: each unfinished run's remaining epochs times a measured
 epoch time where there is one (its own epochs so far, else the mean epoch of finished runs of the same kind: model,
 data set, step kind, batch, split), else the calibration's estimate (repro/sweep/budget/costs.py) for the part not yet
-run.
+run. What a run's stage decided is read from the run and its status: a job that trains part of another run
+(`PlannedRun.part_of`: a successive-halving rung's) is counted with its run, a run that trains nothing (`trains`) is
+not projected, and a job's expected epochs to go are its status's where its stage settled them (`RunStatus.left`).
 """
 
 from __future__ import annotations
@@ -13,18 +15,13 @@ import math
 import statistics
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
 
 from tabulate import tabulate
 
 from repro.runs.rundir import RunDir
 from repro.sweep.budget.calibration import load_calibration
 from repro.sweep.budget.costs import full_run_gpu_hours, step_kind
-from repro.sweep.plan import SUBMITTABLE
-from repro.sweep.stages.tune.halving import run_of
-from repro.sweep.stages.tune.halving_state import epochs_left
-from repro.sweep.stages.tune.tune_report import cell_tunings
-from repro.sweep.stages.tune.tuning import reuses_tuning_run
+from repro.sweep.plan import SUBMITTABLE, Plan
 
 
 def _kind(config: dict) -> tuple:
@@ -62,15 +59,14 @@ class Spend:
         return "\n".join(lines)
 
 
-def sweep_spend(plan: Any, gpu_name: str | None = None) -> Spend:
+def sweep_spend(plan: Plan, gpu_name: str | None = None) -> Spend:
     """Spent and projected GPU-hours of a plan's unique runs."""
     cal = load_calibration(gpu_name)
     epoch_seconds: dict[tuple, list[float]] = {}
     progress: dict[str, tuple[int, float]] = {}  # run id -> (epochs done, seconds so far)
     spent = 0.0
-    rung_left = epochs_left(plan)  # successive halving's rung jobs: their epochs to go, expected
     for rid, run in plan.unique.items():
-        if run_of(rid) != rid:  # an earlier rung's job of a run: the run is counted once, by its last rung's job
+        if run.part_of:  # a job that trains part of another run (a rung's): the run is counted once, by its own job
             continue
         rd = RunDir(plan.output_root / "runs" / rid)
         summary = rd.read_summary() if plan.status[rid].state == "done" else None
@@ -87,10 +83,11 @@ def sweep_spend(plan: Any, gpu_name: str | None = None) -> Spend:
             epoch_seconds.setdefault(_kind(run.config), []).append(seconds / epochs)
     projected, measured, calibrated, unpriced = 0.0, 0, 0, 0
     for rid, run in plan.unique.items():
-        if plan.status[rid].state == "done" or reuses_tuning_run(run.config):  # the latter trains nothing
+        status = plan.status[rid]
+        if status.state == "done" or not run.trains:  # the latter takes another run's records
             continue
-        done_epochs, seconds = progress.get(run_of(rid), (0, 0.0))
-        left = rung_left.get(rid, max(_epochs(run.config) - done_epochs, 0))
+        done_epochs, seconds = progress.get(run.run_dir_id, (0, 0.0))
+        left = status.left if status.left is not None else max(_epochs(run.config) - done_epochs, 0)
         per_epoch = seconds / done_epochs if done_epochs else None
         if per_epoch is None and epoch_seconds.get(_kind(run.config)):
             per_epoch = statistics.fmean(epoch_seconds[_kind(run.config)])
@@ -107,19 +104,12 @@ def sweep_spend(plan: Any, gpu_name: str | None = None) -> Spend:
     return Spend(spent / 3600, projected / 3600, measured, calibrated, unpriced, f"{cal.gpu}, {cal.source}")
 
 
-def cells_table(plan: Any) -> str:
-    """Per cell: its runs done, running and queued (SLURM pending or not submitted yet), and its tuning winner."""
-    winners = {
-        (t.row, t.column): (t.winner or "not finished") + (" (WARNING)" if t.warnings else "")
-        for t in cell_tunings(plan)
-    }
+def cells_table(plan: Plan) -> str:
+    """Per cell: its runs done, running and queued (SLURM pending, held, or not submitted yet)."""
     counts: dict[tuple[str, str], Counter] = {}
     for rid, run in plan.unique.items():
         state = plan.status[rid].state
         queued = state in ("pending", "held") or state in SUBMITTABLE
         counts.setdefault((run.row, run.column), Counter())["queued" if queued else state] += 1
-    body = [
-        [row, column, c["done"], c["running"], c["queued"], winners.get((row, column), "")]
-        for (row, column), c in counts.items()
-    ]
-    return tabulate(body, headers=["row", "column", "done", "running", "queued", "tuning winner"], tablefmt="simple")
+    body = [[row, column, c["done"], c["running"], c["queued"]] for (row, column), c in counts.items()]
+    return tabulate(body, headers=["row", "column", "done", "running", "queued"], tablefmt="simple")

@@ -5,7 +5,7 @@ checkpoint if there is one), and as a SLURM job requeue itself on preemption or 
 Takes a planned config file; returns the run's result. The config was composed and validated once, when the sweep
 was planned, and is not composed or validated again here: only the data files it reads, the device it asks for and
 the run's lock (held by `train`) are checked on the node. Its sweep stages act on it when it starts
-(repro/sweep/stages/prepare.py: a rung's job promoted or not, a tuned run's winner), then the loop trains it.
+(repro/sweep/start.py: a rung's job promoted or not, a tuned run's winner), then the loop trains it.
 """
 
 from __future__ import annotations
@@ -21,9 +21,8 @@ from omegaconf import OmegaConf
 
 from repro.runs import runlock
 from repro.runs.records import DAMAGED, summary_state
-from repro.runs.rundir import RunDir
-from repro.sweep.stages.prepare import train_run
-from repro.sweep.stages.tune.halving import run_of
+from repro.runs.rundir import RunDir, run_id
+from repro.sweep.start import train_run
 from repro.sweep.sweep_folder import read_planned_config
 from repro.train import Interrupted
 from repro.training.hardware import Hardware
@@ -78,9 +77,13 @@ class TrainJob(submitit.helpers.Checkpointable):
         self.record_requeue()
         return super().checkpoint(*args, **kwargs)
 
+    def run_dir(self) -> RunDir:
+        """The run its planned config trains: its own, or for a job that trains part of a run (a rung's), that run."""
+        return RunDir(Path(self.output_root) / "runs" / run_id(read_planned_config(self.config_file)))
+
     def record_requeue(self) -> None:
         """Mark the run `interrupted` (requeued) when no live process writes it."""
-        rd = RunDir(Path(self.output_root) / "runs" / run_of(self.run_id))
+        rd = self.run_dir()
         # Only the run's writer (this process, or none: train() already released the lock on SIGTERM) records
         # the requeue; while another process holds the run, this job writes nothing.
         free = not rd.lock_file.exists() or runlock.held_by_this_process(rd.lock_file)
@@ -100,7 +103,7 @@ class TrainJob(submitit.helpers.Checkpointable):
         other runs (repro/sweep/plan.py). Done as the run's writer: its lock is taken (a killed child's lock is taken
         over, the temp files it left swept) and released; while another live process holds the run, nothing is
         written."""
-        rd = RunDir(Path(self.output_root) / "runs" / run_of(self.run_id))
+        rd = self.run_dir()
         if rd.is_done():
             return
         try:

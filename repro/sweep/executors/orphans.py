@@ -26,10 +26,10 @@ import sys
 import threading
 import time
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Iterator
 
 from repro.errors import Interrupted
+from repro.runs.processes import is_alive
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 COMMAND_PID_ENV = "REPRO_SWEEP_COMMAND_PID"
@@ -50,20 +50,6 @@ def arm_parent_death_signal(signum: int) -> bool:
         return libc.prctl(PR_SET_PDEATHSIG, int(signum), 0, 0, 0) == 0
     except (OSError, AttributeError):
         return False
-
-
-def is_alive(pid: int) -> bool:
-    """Whether `pid` runs (a zombie, dead but not yet reaped by its parent, counts as gone)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True  # no /proc (not Linux): kill(pid, 0) said it exists
 
 
 @contextmanager

@@ -5,18 +5,17 @@ Takes a `SweepSpec` (repro/sweep/spec/), the output root, a `Scale` and the comm
 trains, its overrides show the run and replay it with `repro train`.
 
 Override order of a run (later wins, as on `repro train`'s command line): the file's `common`, the column's and the
-row's `overrides`, then the stage's own (a learned-labels cell's fold and final runs: repro/sweep/stages/learn/),
-the command line's extra overrides, the scale (optim.epochs, data.subset, data.test_subset), seed=s, and
-output_root / sweep.name / sweep.stage.
+row's `overrides`, then the stage's own (a learned-labels cell's fold and final runs), the overrides every stage adds
+to the cell's runs (`tune=...`), the command line's extra overrides, the scale (optim.epochs, data.subset,
+data.test_subset), seed=s, and output_root / sweep.name / sweep.stage.
 
-The expansion knows no stage: each cell asks the registered stages (repro/sweep/stages/registry.py) in turn. The
-first that plans runs before the cell's seeds plans them (`Stage.plan_cell`: a tuned cell's tuning runs,
-repro/sweep/stages/tune/tuning_runs.py, which every run of the cell then depends on, each with the same `tune=...`
-override); per seed, the first that plans the seed's runs plans them (`Stage.plan_seed`: a student's teacher runs
-then itself, repro/sweep/stages/teachers/teacher_runs.py; a learned-labels cell's fold runs then its final replay
-run, repro/sweep/stages/learn/learn_runs.py; a plain row's run and its cross-validation fold runs,
-repro/sweep/stages/out_of_sample/out_of_sample_runs.py); else the seed's run is one plain run. A registered stage
-with a top-level key of its own plans its runs after every cell's (`Stage.plan`).
+The expansion knows no stage: each cell asks the registered stages (repro/sweep/stages/registry.py; the protocol,
+repro/sweep/stages/base.py) in turn. Every stage adds what it adds to the cell's runs (`Stage.plan_cell`: a tuned
+cell's tuning runs first, which every run of the cell then depends on, each with the same `tune=...` override); per
+seed, the first stage that plans the seed's runs plans them (`Stage.plan_seed`: a student's teacher runs then
+itself; a learned-labels cell's fold runs then its final replay run; a plain row's run and its cross-validation
+fold runs); else the seed's run is one plain run. Last, each stage decides what it decides of the cell's runs
+(`CellRuns.then`: a tuned run that is its winning tuning run trains nothing).
 """
 
 from __future__ import annotations
@@ -27,6 +26,7 @@ from typing import Any, Sequence
 from repro.sweep.expand.build import make_run
 from repro.sweep.expand.overrides import Override, ParsedPart, parse_all, parse_override, parse_part, quote_value
 from repro.sweep.spec.model import PlannedRun, Scale, SweepSpec
+from repro.sweep.stages.base import SeedRuns
 from repro.sweep.stages.registry import stages
 
 
@@ -34,9 +34,10 @@ def expand_sweep(
     spec: SweepSpec, *, output_root: str | Path, scale: Scale | None = None, extra_overrides: Sequence[str] = ()
 ) -> list[PlannedRun]:
     """Every run of the sweep's runnable rows (rows with `needs` plan nothing), in row, column, seed order. A cell
-    lists its tuning runs first (with a student's teachers of the tuning seeds before them), then per seed: a
-    student's teacher runs, a learned-labels cell's fold runs, then its reported run: a run always comes after the
-    runs it depends on. `extra_overrides` (e.g. tracker.mode=online from the command line) go to every run."""
+    lists the runs its stages plan first (its tuning runs, with a student's teachers of the tuning seeds before
+    them), then per seed: a student's teacher runs, a learned-labels cell's fold runs, then its reported run: a run
+    always comes after the runs it depends on. `extra_overrides` (e.g. tracker.mode=online from the command line) go
+    to every run."""
     sweep = _Sweep(spec, output_root, scale, extra_overrides)
     runs: list[PlannedRun] = []
     for row in spec.row_specs.values():
@@ -44,9 +45,6 @@ def expand_sweep(
             continue
         for column in spec.row_columns(row.name):
             runs += Cell(sweep, row.name, column).runs()
-    for stage in sweep.stages:  # a registered stage that plans its own runs (repro/sweep/stages/base.py: `plan`)
-        if stage.key in spec.stage_settings:
-            runs += stage.plan(spec, spec.stage_settings[stage.key], list(runs))
     return runs
 
 
@@ -70,14 +68,10 @@ class _Sweep:
 
 
 class Cell:
-    """One (row, column) of the sweep and the runs it plans, asking the registered stages
-    (repro/sweep/stages/base.py): the first that plans runs before the seeds' (`plan_cell`: a tuned cell's tuning
-    runs), then per seed the first that plans the seed's runs (`plan_seed`: a student's, a learned-labels cell's, a
-    row's with out-of-sample folds), else one plain run. What a stage reads of the cell: `spec`, `row`, `column`,
-    `where` (for errors), `head` (common, the column's and the row's overrides), `col` / `own` (the column's and
-    the row's parsed parts: overrides, learn, final), `learn` (their `learn`), `scale`, `extra` (the command line's),
-    `scaled` (the scale's), `where_cell` (where the runs go); `base(seed)`, `plain(...)`, `expand(spec)`; `cache`
-    holds what a stage keeps while the cell is planned (a student's teacher runs of each seed)."""
+    """One (row, column) of the sweep and the runs it plans, asking the registered stages (what a stage reads of
+    it: repro/sweep/stages/base.py, `Cell`): what every stage adds to the cell's runs (`plan_cell`), then per seed
+    the first stage that plans the seed's runs (`plan_seed`), else one plain run; last, what each stage decides of
+    the cell's runs (`CellRuns.then`)."""
 
     def __init__(self, sweep: _Sweep, row: str, column: str) -> None:
         spec = sweep.spec
@@ -93,41 +87,64 @@ class Cell:
             for k, v in (("row", row), ("column", column))
         ]  # the W&B group, never in the run id
         self.cache: dict[Any, Any] = {}
+        # what every run of the cell takes and waits for, once its stages have said (`runs`)
+        self._every: list[Override] | None = None
+        self._depends_on: tuple[str, ...] = ()
 
     def runs(self) -> list[PlannedRun]:
-        """The runs a stage plans before the seeds' (a tuned cell's tuning runs), then per seed its runs."""
-        runs, tuned, before = self._before()
+        """The runs its stages plan first (a tuned cell's tuning runs), then per seed its runs, as its stages leave
+        them."""
+        added = [a for a in (stage.plan_cell(self) for stage in self.sweep.stages) if a is not None]
+        runs = [run for a in added for run in a.first]
+        self._every = [o for a in added for o in a.overrides]
+        self._depends_on = tuple(d for a in added for d in a.depends_on)
         for seed in self.spec.seeds:
-            end = self.extra + self.scaled + [parse_override(f"seed={seed}", where="seeds")] + self.where_cell
-            runs += self._seed(seed, tuned + end, before)
+            runs += self.seed_runs(seed)
+        for a in added:
+            if a.then is not None:
+                runs = a.then(runs)
         return runs
 
-    def _before(self) -> tuple[list[PlannedRun], list[Override], tuple[str, ...]]:
-        """(the runs planned before the seeds', the overrides every run of the cell then takes, the ids of the runs
-        each waits for): the first stage's that plans them; nothing where none does."""
+    def seed_runs(self, seed: int) -> list[PlannedRun]:
+        """The cell's runs of `seed`, a seed of the file's or another (a stage's further round of seeds), with what
+        every run of the cell takes and waits for. Asked once the stages have said that (in `CellRuns.then`)."""
+        if self._every is None:
+            raise RuntimeError(f"{self.where}: a cell's seed runs are planned after its stages' plan_cell")
+        end = self._every + self.extra + self.scaled + [parse_override(f"seed={seed}", where="seeds")]
+        return self._seed(seed, end + self.where_cell, self._depends_on)
+
+    def _planned(self, seed: int) -> SeedRuns | None:
+        """How the first registered stage that plans `seed` plans it (None: no stage does)."""
         for stage in self.sweep.stages:
-            planned = stage.plan_cell(self)
+            planned = stage.plan_seed(self, seed)
             if planned is not None:
                 return planned
-        return [], [], ()
+        return None
 
     def _seed(self, seed: int, end: list[Override], depends_on: tuple[str, ...]) -> list[PlannedRun]:
         """The runs of `seed`: the first registered stage's that plans them, else the cell's plain run."""
-        for stage in self.sweep.stages:
-            planned = stage.plan_seed(self, seed, end, depends_on)
-            if planned is not None:
-                return planned
-        return [self.plain(seed, end, depends_on)]
+        planned = self._planned(seed)
+        if planned is None:
+            return [self.plain(seed, end, depends_on)]
+        if planned.runs is not None:
+            return planned.runs(end, depends_on)
+        run = make_run(
+            self.row,
+            self.column,
+            seed,
+            "single",
+            None,
+            planned.overrides + end,
+            planned.depends_on + depends_on,
+            self.where,
+        )
+        return [*planned.first, run]
 
-    def base(self, seed: int) -> tuple[list[Override], tuple[str, ...], list[PlannedRun]]:
-        """The cell's own overrides for a seed as it trains (before the command line's), the runs it depends on,
-        and the runs to plan first: the first stage's that says (`seed_base`: a student's teacher, a learned-labels
-        cell's fold run), else the cell's `head`. A tuned cell's tuning runs train from it."""
-        for stage in self.sweep.stages:
-            base = stage.seed_base(self, seed)
-            if base is not None:
-                return base
-        return self.head, (), []
+    def base(self, seed: int) -> SeedRuns:
+        """How the cell trains `seed`, before the command line's overrides: the first stage's that plans it (a
+        student: its head with its teacher, which it depends on and plans first; a learned-labels cell: its fold
+        runs' overrides), else the cell's `head`. A tuned cell's tuning runs train from it."""
+        return self._planned(seed) or SeedRuns(self.head)
 
     def plain(self, seed: int, end: list[Override], depends_on: tuple[str, ...]) -> PlannedRun:
         """The cell's one run of `seed` (stage "single")."""

@@ -1,10 +1,10 @@
 """The parsed sweep file and the runs it plans: the data classes every sweep module shares.
 
 `SweepSpec` is one sweep file (sweeps/tableN.yaml) read and checked by repro/sweep/spec/sweep_file.py (its format is
-described there and in docs/cluster.md): its columns' and rows' overrides (`Part`, `RowSpec`) and their tuning,
-teacher and out-of-sample settings (repro/sweep/stages/tune/tune_spec.py, teacher_ref.py, out_of_sample_spec.py).
-`PlannedRun`
-is one run of its expansion (repro/sweep/expand/expand.py); `Scale` shrinks every run of a sweep.
+described there and in docs/cluster.md): its columns' and rows' overrides (`Part`, `RowSpec`), and each registered
+stage's key where it stands (`stage_settings`, `column_settings`, a row's `settings`), read by the stage
+(repro/sweep/stages/base.py: `Stage.read`) and asked for by the stage alone. `PlannedRun` is one run of its expansion
+(repro/sweep/expand/expand.py), carrying what its stage decided of it; `Scale` shrinks every run of a sweep.
 """
 
 from __future__ import annotations
@@ -14,49 +14,26 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from repro.errors import UserError
-from repro.sweep.stages.gate.gate_spec import GateSpec
-from repro.sweep.stages.out_of_sample.out_of_sample_spec import OutOfSample
-from repro.sweep.stages.teachers.teacher_ref import TeacherRef
-from repro.sweep.stages.tune.tune_spec import STRATEGIES, TuneSpec
 
-# "tune": a tuning run of a cell (repro/sweep/stages/tune/tuning_runs.py); "teacher" / "teacher fold" / "teacher tune":
-# another
+# "tune": a tuning run of a cell (repro/sweep/stages/tune/); "teacher" / "teacher fold" / "teacher tune": another
 # table's run (its folds, its tuning runs) a student learns from. Tables report "single" and "final" runs only.
 STAGES = ("tune", "single", "fold", "final", "teacher", "teacher fold", "teacher tune")
 # Keys of summary.json a table can report (repro/train.py `summarise`).
 METRICS = ("final_test_acc", "test_acc_at_best_val", "final_val_acc", "best_val_acc", "final_train_acc")
-# RowSpec.tune of a row without a `tune:` key: its column's or the file's tuning applies (`tune: null` is None).
-UNSET = object()
 
 
 @dataclass(frozen=True)
 class Scale:
     """How much of a table a sweep spends: fewer epochs, a stratified subset of the train / test data (demo, tests),
-    or the strategy of every tuning stage (`--tune-strategy halving`: successive halving instead of the full grid,
-    repro/sweep/stages/tune/halving.py). It travels with every expansion of the sweep (its teachers', `repro sweep
-    status`'s,
-    `repro tables`', through selection.json), as the runs' ids depend on it."""
+    or the strategy of every tuning stage (`--tune-strategy halving`: successive halving instead of the full grid;
+    the tuning stage reads it, repro/sweep/stages/tune/). It travels with every expansion of the sweep (its
+    teachers', `repro sweep status`'s, `repro tables`', through selection.json), as the runs' ids depend on it."""
 
     epochs: int | None = None
     subset: int | None = None
     test_subset: int | None = None
     tune_strategy: str | None = None  # the strategy of the stages that pin none (None: the grid)
     tune_seeds: int | None = None  # None: each tuning stage's own seeds; N: its first N (`repro demo --quick`: 1)
-
-    def tune(self, tune: TuneSpec | None) -> TuneSpec | None:
-        """A cell's tuning stage with this scale's strategy and seeds, where it sets them."""
-        if tune is None:
-            return tune
-        if self.tune_strategy is not None:
-            if self.tune_strategy not in STRATEGIES:
-                raise UserError(f"tune strategy {self.tune_strategy!r}: use one of {', '.join(STRATEGIES)}.")
-            if tune.strategy is None:  # a stage that pins its strategy in the file keeps it
-                tune = replace(tune, strategy=self.tune_strategy)
-        if self.tune_seeds is not None:
-            if not isinstance(self.tune_seeds, int) or isinstance(self.tune_seeds, bool) or self.tune_seeds < 1:
-                raise UserError(f"Scale: tune_seeds={self.tune_seeds!r} must be a positive whole number (or None).")
-            tune = replace(tune, seeds=tune.seeds[: self.tune_seeds])
-        return tune
 
     def overrides(self) -> list[str]:
         keys = (("optim.epochs", self.epochs), ("data.subset", self.subset), ("data.test_subset", self.test_subset))
@@ -69,7 +46,11 @@ class Scale:
 @dataclass(frozen=True)
 class PlannedRun:
     """One run of an expanded sweep. The same run (same run_id) may serve several cells, e.g. the fold runs of
-    Table 3's static and dynamic replays; it is submitted once."""
+    Table 3's static and dynamic replays; it is submitted once.
+
+    Its last fields are what its stage decided of it when it planned it (repro/sweep/stages/): the plan, the budget
+    and the executors read them and name no stage. `run_id` is what the planner, the job registry and the executors
+    key on: a run's own id, or the name of a job that trains part of a run (`part_of`)."""
 
     run_id: str
     row: str
@@ -80,6 +61,20 @@ class PlannedRun:
     overrides: tuple[str, ...]  # Hydra overrides that produce `config` (incl. output_root, sweep.name/stage)
     config: dict = field(compare=False, repr=False)  # the resolved config (plain dict)
     depends_on: tuple[str, ...] = ()  # run ids that must be done first (a final <- its folds)
+    phase: str = ""  # where it is in its stage's schedule, shown after the stage: "rung 1/2" (a rung's job)
+    part_of: str = ""  # the run it trains part of, where it is no run of its own (a rung's job: its run, to the rung)
+    share: float = 1.0  # the share of its run's cost it is expected to train (a rung's job: its epochs x its chance)
+    trains: bool = True  # False: it takes a finished run's records (a tuned run that is its winning tuning run)
+
+    @property
+    def label(self) -> str:
+        """Its stage as the plan's tables show it: 'tune rung 1/2' for a rung's job, else the stage."""
+        return f"{self.stage} {self.phase}" if self.phase else self.stage
+
+    @property
+    def run_dir_id(self) -> str:
+        """The run directory it trains (<output_root>/runs/<this>/): its own, or the run it trains part of."""
+        return self.part_of or self.run_id
 
 
 @dataclass(frozen=True)
@@ -98,25 +93,6 @@ class RowSpec:
     columns: tuple[str, ...] | None = None  # None: every column of the sweep
     needs: str | None = None  # set: the row needs a method that does not exist yet
     settings: dict[str, Any] = field(default_factory=dict)  # its stages' keys, each read by its stage (Stage.read)
-
-    @property
-    def learned(self) -> bool:
-        return bool(self.part.learn)
-
-    @property
-    def teacher(self) -> TeacherRef | None:
-        """Set: the row's runs are students of this cell's runs (repro/sweep/stages/teachers/)."""
-        return self.settings.get("teacher")
-
-    @property
-    def tune(self) -> Any:
-        """Its TuneSpec, None (`tune: null`: no tuning) or UNSET (no `tune:` key: the column's or the file's)."""
-        return self.settings.get("tune", UNSET)
-
-    @property
-    def out_of_sample(self) -> OutOfSample | None:
-        """Set: cross-validation fold runs per run (repro/labels/out_of_sample.py)."""
-        return self.settings.get("out_of_sample")
 
 
 @dataclass(frozen=True)
@@ -137,26 +113,6 @@ class SweepSpec:
     stage_settings: dict[str, Any] = field(default_factory=dict)
     column_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
     notes: tuple[str, ...] = ()  # printed under the rendered table (e.g. which row the paper's number most likely is)
-
-    @property
-    def tune(self) -> TuneSpec | None:
-        """The file's tuning stage (rows and columns without their own)."""
-        return self.stage_settings.get("tune")
-
-    @property
-    def gate(self) -> GateSpec | None:
-        """The cells that check the recipe first (repro/sweep/stages/gate/gate.py)."""
-        return self.stage_settings.get("gate")
-
-    @property
-    def column_teachers(self) -> dict[str, TeacherRef]:
-        """Columns whose runs are students."""
-        return {c: s["teacher"] for c, s in self.column_settings.items() if s.get("teacher") is not None}
-
-    @property
-    def column_tunes(self) -> dict[str, TuneSpec]:
-        """Columns that tune their cells (a column's `tune: null` is no tuning stage of its own)."""
-        return {c: s["tune"] for c, s in self.column_settings.items() if s.get("tune") is not None}
 
     @property
     def rows(self) -> list[str]:
@@ -204,10 +160,3 @@ class SweepSpec:
             column_parts={c: self.column_parts[c] for c in keep_cols},
             seeds=pick("seed", seeds, self.seeds),
         )
-
-    def cell_tune(self, row: str, column: str) -> TuneSpec | None:
-        """The tuning stage of a cell: its row's (`tune: null` opts out), else its column's, else the file's."""
-        own = self.row_specs[row].tune
-        if own is not UNSET:
-            return own
-        return self.column_tunes.get(column, self.tune)

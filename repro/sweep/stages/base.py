@@ -1,15 +1,23 @@
-"""What a stage of the sweep protocol provides (docs/architecture.md, "Stages"): the hooks the sweep calls on every
-registered stage (repro/sweep/stages/registry.py), each with a default that does nothing, so a stage implements
-only what it takes part in.
+"""The sweep protocol (docs/architecture.md, "Stages"): what a stage provides, and the typed objects it is handed and
+returns. The sweep calls the hooks on every registered stage (repro/sweep/stages/registry.py), in registry order;
+each has a default that does nothing, so a stage implements only what it takes part in.
 
-A stage owns one top-level key of a sweep file (`key`). The sweep reads it (`parse`, through its declaration `Spec`
-and repro/schema/ where it has one), plans the runs it adds and their dependencies (`plan`), decides on the plan
-(`decide`: the baseline gate holds runs, and says why), reports it (`report`: `repro sweep status`; `price`:
-`repro sweep --dry-run`), and acts on a run when it starts (`prepare`: a tuned run's winner, a rung's epoch
-limit), before the training loop, which knows no stage, trains it.
+    read       its key of a sweep file, where it stands (through its declaration `Spec`, repro/schema/)
+    plan_cell  what it adds to every run of a cell: runs first, overrides, dependencies, what it decides of each run
+    plan_seed  how it plans one seed of a cell where it plans the cell's runs (the first stage that does plans them)
+    decide     its decision on a plan: the runs it holds or settles, what it records, its paragraphs
+    report     its paragraphs of `repro sweep status` (and after a local sweep trains)
+    dry_run    its graphs and prices in `repro sweep --dry-run`, and the figures docs/costs.md tabulates
+    prepare    what it does to a run when the run starts (its final config, an epoch limit, a run it takes instead)
+    kept_rows  rows a `--rows` selection keeps (the baseline gate's)
+    preflight  the short runs it trains before the sweep (the tuning stage's grid corners)
 
-Why the plan is typed `Any` here: the stages sit with the sweep file's reading (layer sweep_spec), below the plan
-(repro/sweep/plan.py), which they are handed; importing it, even for type checking, would point up the layers.
+Policy: a stage fills what it decided of a run into the run itself (`PlannedRun`: its label, the run it trains part
+of, its cost share, whether it trains), so the spec, the plan, the budget and the executors read those fields and
+import only this module and the registry; nothing outside repro/sweep/stages/ imports a stage's package
+(tests/project/test_layers.py). Stages share code through the layers below (repro/sweep/expand/build.py's `make_run`,
+repro/sweep/budget/), never through each other, except where one stage is built on another's (a borrowed tuning
+stage, tune_from/, reads the teacher stage's reference).
 """
 
 from __future__ import annotations
@@ -17,13 +25,27 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any, ClassVar, Mapping
+from typing import Any, Callable, ClassVar, Mapping, Protocol, Sequence
 
 from repro.schema import SweepFile, build, check_node
-from repro.sweep.spec.model import PlannedRun, SweepSpec
+from repro.sweep.expand.overrides import Override, ParsedPart
+from repro.sweep.plan import Decision, Plan
+from repro.sweep.spec.model import PlannedRun, Scale, SweepSpec
 
-Plan = Any  # repro.sweep.plan.Plan (see above)
-Cell = Any  # repro.sweep.expand.expand.Cell: one (row, column) of the expansion, above this layer as the plan is
+__all__ = [
+    "Asked",
+    "Cell",
+    "CellRuns",
+    "Decision",
+    "DryRun",
+    "KeyAt",
+    "Place",
+    "Plan",
+    "Prepared",
+    "Preflight",
+    "SeedRuns",
+    "Stage",
+]
 
 
 class Place(Enum):
@@ -49,6 +71,120 @@ class KeyAt:
     siblings: Mapping[str, Any] = field(default_factory=dict)  # the row's or column's mapping (empty at the top)
 
 
+class Cell(Protocol):
+    """One (row, column) of a sweep's expansion, as a stage plans it (repro/sweep/expand/expand.py makes it).
+
+    spec, row, column      the sweep and the cell
+    where                  the cell as errors name it
+    head                   its own overrides: the file's `common`, the column's and the row's `overrides`
+    col, own               the column's and the row's parsed parts (overrides, learn, final)
+    learn                  their `learn` overrides (a learned-labels cell's)
+    scale, extra, scaled   the sweep's scale, the command line's overrides, the scale's overrides
+    where_cell             where its runs go (output_root, sweep.name, sweep.row, sweep.column)
+    cache                  what a stage keeps while the cell is planned (a student's teacher runs of each seed)
+    """
+
+    spec: SweepSpec
+    row: str
+    column: str
+    where: str
+    head: list[Override]
+    col: ParsedPart
+    own: ParsedPart
+    learn: list[Override]
+    scale: Scale | None
+    extra: list[Override]
+    scaled: list[Override]
+    where_cell: list[Override]
+    cache: dict[Any, Any]
+
+    def base(self, seed: int) -> SeedRuns:
+        """How the cell trains `seed`: the first stage's `plan_seed`, else its `head` (its tuning runs train so)."""
+        ...
+
+    def plain(self, seed: int, end: list[Override], depends_on: tuple[str, ...]) -> PlannedRun:
+        """The cell's one plain run of `seed` (stage "single")."""
+        ...
+
+    def seed_runs(self, seed: int) -> list[PlannedRun]:
+        """The cell's runs of `seed` (a seed of the file's, or a further round's), as its stages plan a seed; asked
+        in `CellRuns.then`, once every stage has said what the cell's runs take."""
+        ...
+
+    def expand(self, spec: SweepSpec) -> list[PlannedRun]:
+        """Another sweep file's runs at this expansion's output root, scale and command-line overrides."""
+        ...
+
+
+# The seed's runs from the overrides every run of the seed ends with and the ids each waits for.
+SeedRunMaker = Callable[[list[Override], tuple[str, ...]], list[PlannedRun]]
+
+
+@dataclass(frozen=True)
+class SeedRuns:
+    """How a stage plans one seed of a cell (`Stage.plan_seed`): the cell's own overrides for the seed as it trains,
+    before the command line's (a tuned cell's tuning runs train from them), the runs they depend on, the runs to
+    plan first (a student's teacher runs), and `runs`, which makes the seed's runs (None: `first`, then one run of
+    stage "single" from `overrides`)."""
+
+    overrides: list[Override]
+    depends_on: tuple[str, ...] = ()
+    first: tuple[PlannedRun, ...] = ()
+    runs: SeedRunMaker | None = None
+
+
+@dataclass(frozen=True)
+class CellRuns:
+    """What a stage adds to every run of a cell (`Stage.plan_cell`): the runs planned before the cell's seeds' (a
+    tuned cell's tuning runs), the overrides every run of the cell then takes (`tune=...`), the runs each waits for,
+    and `then`, what it decides of the cell's runs once they are planned (a tuned run that is its winning tuning run
+    trains nothing; runs it adds after them). Every registered stage's are taken, in registry order."""
+
+    first: tuple[PlannedRun, ...] = ()
+    overrides: tuple[Override, ...] = ()
+    depends_on: tuple[str, ...] = ()
+    then: Callable[[list[PlannedRun]], list[PlannedRun]] | None = None
+
+
+@dataclass(frozen=True)
+class Asked:
+    """How the sweep asks the stages to decide (`Stage.decide`): `record`, for a sweep that trains or submits (not
+    status or a dry run), records what is decided (the baseline gate: the recipe it judged, in gate.json);
+    `accept`, the user goes on past what holds (`--accept-gate`)."""
+
+    record: bool = False
+    accept: bool = False
+
+
+@dataclass(frozen=True)
+class DryRun:
+    """What a stage prints in `repro sweep --dry-run` (`Stage.dry_run`): its dependency graphs, before the plan's
+    GPU-hour estimate; its prices, after it; and its figures as docs/costs.md tabulates them, (column, cell) in
+    order (repro/commands/costs_doc.py)."""
+
+    graphs: tuple[str, ...] = ()
+    prices: tuple[str, ...] = ()
+    figures: tuple[tuple[str, str], ...] = ()
+
+
+# Trains runs planned outside the table (in their own output root) with the sweep's executor, here or on SLURM,
+# and waits for them: (runs, the name of their sweep folder, their output root, the ids already done).
+TrainRuns = Callable[[Sequence[PlannedRun], str, Path, Sequence[str]], None]
+
+
+@dataclass(frozen=True)
+class Preflight:
+    """How the sweep asks for a stage's preflight (`Stage.preflight`): `declared`, only what the sweep file
+    declares to run before the sweep trains (else `repro sweep FILE --preflight`); `epochs` per run; `train`, the
+    sweep's executor; `report`, where its lines go; `gpu_model`, the calibration it prices with."""
+
+    declared: bool
+    train: TrainRuns
+    report: Callable[[str], None]
+    epochs: int = 2
+    gpu_model: str | None = None
+
+
 @dataclass(frozen=True)
 class Prepared:
     """What the stages decided for a run that is to train: its final config, where it stops (an `EpochLimit` of
@@ -67,84 +203,57 @@ class Stage:
     it (repro/sweep/stages/registry.py: `STAGES`, or `register_stage` for a stage defined outside the package)."""
 
     key: ClassVar[str]  # its key in a sweep file
-    Spec: ClassVar[type | None] = None  # its key's declaration (repro.schema's @schema), or None: parse() reads it
+    Spec: ClassVar[type | None] = None  # its key's declaration (repro.schema's @schema), or None: `read` reads it
     places: ClassVar[frozenset[Place]] = frozenset({Place.FILE})  # where its key may stand (none: it has no key)
-
-    def parse(self, value: Any, path: Path) -> Any:
-        """Its top-level key's value in the sweep file at `path`, read and checked (a UserError naming the key)."""
-        if self.Spec is None:
-            return value
-        check_node(self.Spec, value, self.key, source=SweepFile(path))
-        return build(self.Spec, value)
 
     def read(self, value: Any, at: KeyAt) -> Any:
         """Its key's value where it stands (`at`), read and checked: a UserError of one paragraph naming the key
-        (`at.where`) and the file. Default: `parse` at the top level; elsewhere the `Spec` at `at.where`. The result
-        is kept on the parsed file: `SweepSpec.stage_settings`, a column's `column_settings`, a row's `settings`
-        (repro/sweep/spec/model.py)."""
-        if at.place is Place.FILE:
-            return self.parse(value, at.path)
+        (`at.where`) and the file. Default: checked and built through `Spec` (the value as it is without one). The
+        result is kept on the parsed file: `SweepSpec.stage_settings`, a column's `column_settings`, a row's
+        `settings` (repro/sweep/spec/model.py), where the stage alone looks it up."""
         if self.Spec is None:
             return value
         check_node(self.Spec, value, at.where, source=SweepFile(at.path))
         return build(self.Spec, value)
 
-    def plan(self, spec: SweepSpec, setting: Any, runs: list[PlannedRun]) -> list[PlannedRun]:
-        """The runs it adds to the expanded `runs` of `spec` (its parsed key: `setting`), each after the runs it
-        depends on. Default: none."""
+    def plan_cell(self, cell: Cell) -> CellRuns | None:
+        """What it adds to every run of `cell` (a tuned cell's tuning runs first, the `tune=...` override, the
+        dependency on them). Default None: nothing."""
+        return None
+
+    def plan_seed(self, cell: Cell, seed: int) -> SeedRuns | None:
+        """How it plans `seed` of `cell` where it plans the cell's runs (a student: its teacher's runs, then itself;
+        learned labels: the fold runs, then the final replay run; out-of-sample: the run and its cross-validation
+        folds). Default None: not its cell. The first stage (registry order) that plans a seed plans it; where none
+        does, it is one plain run."""
+        return None
+
+    def decide(self, plan: Plan, asked: Asked) -> Decision:
+        """Its decision on the plan, before anything of it is reported or trained: the runs it holds (their status
+        reads `held`, with why: `plan.hold`), the jobs it settles (a rung's job with nothing left to train reads
+        done), what it records (`asked.record`). A local sweep trains the rest, decides again and trains what it let
+        go, round after round while a stage releases runs (repro/sweep/run.py); on SLURM the next `repro sweep`
+        submits them."""
+        return Decision()
+
+    def report(self, plan: Plan) -> list[str]:
+        """Its paragraphs of `repro sweep status` (and of the report after a local sweep trains)."""
         return []
 
-    def plan_cell(self, cell: Cell) -> tuple[list[PlannedRun], list[Any], tuple[str, ...]] | None:
-        """The runs `cell` plans before its seeds' runs (a tuned cell's tuning runs, after the runs they learn from),
-        the overrides every run of the cell then takes (`tune=...`), and the ids of the runs each of them waits for.
-        Default None: nothing of this stage's (the first stage, in registry order, that plans them plans them)."""
-        return None
+    def dry_run(self, plan: Plan, gpu_model: str | None) -> DryRun:
+        """Its graphs, prices and docs/costs.md figures in `repro sweep --dry-run` (`gpu_model`: the calibration)."""
+        return DryRun()
 
-    def plan_seed(self, cell: Cell, seed: int, end: list[Any], depends_on: tuple[str, ...]) -> list[PlannedRun] | None:
-        """The runs of `cell` for `seed`, where this stage plans the cell's runs (a student's: its teacher's runs,
-        then itself; learned labels: the fold runs, then the final replay run; out-of-sample: the run and its
-        cross-validation folds), each after the runs it depends on; `end`: the overrides every run of the seed
-        ends with (`plan_cell`'s, the command line's, the scale, seed=, where it goes), `depends_on`: the runs each
-        waits for (`plan_cell`'s). Default None: not its cell. The first stage (registry order) that plans a
-        cell's seed plans it; where none does, it is one plain run (`cell.plain`)."""
-        return None
-
-    def seed_base(self, cell: Cell, seed: int) -> tuple[list[Any], tuple[str, ...], list[PlannedRun]] | None:
-        """Where this stage plans the cell's runs: the cell's own overrides for `seed` as it trains (before the
-        command line's), the runs they depend on, and the runs to plan first (a student: its teacher's; learned
-        labels: the fold runs' own overrides); a tuned cell's tuning runs train from it. Default None: not its
-        cell (the cell's `head`)."""
-        return None
-
-    def decide(self, plan: Plan) -> list[str]:
-        """Act on the plan before anything is reported (the baseline gate marks the runs it holds); returns what it
-        says of its decision, printed after the stage's `report`."""
-        return []
-
-    def decide_to_run(self, plan: Plan, *, accept: bool, record: bool) -> list[str]:
-        """`decide` for a sweep that trains or submits (repro/sweep/run.py): with `record`, what it decided is
-        recorded (the baseline gate: the recipe it judged, in gate.json); with `accept`, the user goes on past what
-        it holds (`--accept-gate`). Default: `decide`."""
-        return self.decide(plan)
+    def prepare(self, prepared: Prepared) -> Prepared:
+        """Act on a run when it starts, before anything is written: its config, epoch limit, summary fields."""
+        return prepared
 
     def kept_rows(self, spec: SweepSpec) -> tuple[str, ...]:
         """Rows a selection of rows (`--rows`) keeps beside the rows asked for (the baseline gate's: it checks the
         recipe every row uses). Default: none."""
         return ()
 
-    def graph(self, plan: Plan) -> list[str]:
-        """Its dependency graphs in `repro sweep --dry-run`, printed before the plan's GPU-hour estimate (the tuned
-        cells', the students')."""
+    def preflight(self, spec: SweepSpec, plan: Callable[[], Plan], how: Preflight) -> list[PlannedRun]:
+        """Train its preflight runs (own runs, outside the table) and report what they say; `plan()` plans the sweep
+        when first asked (a stage with nothing to check asks for none). Returns the runs it trained."""
         return []
-
-    def report(self, plan: Plan) -> list[str]:
-        """Its paragraphs of `repro sweep status` (and of the report after a local sweep trains)."""
-        return []
-
-    def price(self, plan: Plan, gpu_model: str | None) -> list[str]:
-        """Its paragraphs of `repro sweep --dry-run` (beside the plan's GPU-hour estimate)."""
-        return []
-
-    def prepare(self, prepared: Prepared) -> Prepared:
-        """Act on a run when it starts, before anything is written: its config, epoch limit, summary fields."""
-        return prepared

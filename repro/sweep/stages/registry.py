@@ -1,12 +1,13 @@
 """The sweep protocol's stages by their key in a sweep file (repro/sweep/stages/base.py: what a stage provides).
 The sweep asks every registered stage in this order: the sweep file's reading (repro/sweep/spec/sweep_file.py: the
 top-level keys it allows), the expansion (repro/sweep/expand/expand.py: the runs a stage adds), `repro sweep status`
-(repro/sweep/status.py), `--dry-run` (repro/sweep/dry_run.py) and a run's start (repro/sweep/stages/prepare.py).
+(repro/sweep/status.py), the decisions on a plan and the local rounds (repro/sweep/run.py), `--dry-run`
+(repro/sweep/dry_run.py) and a run's start (repro/sweep/start.py).
 
 Adding a stage is one folder under repro/sweep/stages/ with its `Stage` subclass and one line here (or
 `register_stage`, for a stage defined outside the package). The classes are imported when first asked for, as the
-methods' are (repro/methods/__init__.py): a stage's hooks reach up to the plan and its reports, which sit above the
-sweep file's reading that asks for its key."""
+methods' are (repro/methods/__init__.py): a stage is built on the sweep's core (the expansion, the plan, the budget,
+the executors), which asks for it here, so the core never imports a stage (tests/project/test_layers.py)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The ledger of the paper's claims (analysis/ledger/): fabricated run directories with known differences, read by
 the same code as `repro tables` (collect_runs, build_table), each interval checked against scipy's own t-test
-intervals (scipy.stats.ttest_rel / ttest_ind(equal_var=False)), and every verdict; the command writes md, csv, png.
-No training."""
+intervals (scipy.stats.ttest_rel / ttest_ind(equal_var=False)), every verdict, the design rule, partial seed overlap,
+the one-image floor; the command writes md, csv, png. No training."""
 
 from __future__ import annotations
 
@@ -17,11 +17,14 @@ from scipy import stats
 
 from analysis.collect import collect_runs
 from analysis.ledger.build import build_ledger
-from analysis.ledger.claims import load_claims
-from analysis.ledger.intervals import NOT_SIGNIFICANT, ONE_SEED, OPPOSITE, PAIRED, SIGN_REPRODUCED, WELCH, compare
+from analysis.ledger.render import render_markdown
 from analysis.sweeps import planned_runs
 from repo_paths import REPO
+from repro.claims.load import load_claims
+from repro.claims.stats import PAIRED, WELCH
+from repro.claims.verdicts import CONSISTENT, LARGER, ONE_SEED, OPPOSITE, UNDETECTABLE
 from repro.cli import main
+from repro.data.sizes import run_sizes
 from repro.runs.rundir import RunDir
 from repro.sweep.spec.model import PlannedRun
 from repro.sweep.spec.sweep_file import load_sweep
@@ -39,6 +42,8 @@ VALUES = {
     ("Ours (Instance)", "CIFAR10/VGG16"): {0: 0.800, 1: None, 2: None},  # one seed finished
     ("Ours (Class)", "CIFAR100/ResNet18"): {10: 0.760, 11: 0.790, 12: 0.770, 13: 0.800},  # no shared seed: Welch
 }
+CONFIG = {"data": {"name": "digits"}, "split": {"full_train": True}, "model": {"name": "smallcnn"}, "seed": 0}
+ONE_IMAGE = 100.0 / run_sizes(CONFIG)[2]  # digits' test set: one image in points
 
 
 @dataclass
@@ -48,6 +53,7 @@ class FakeSpec:
     values: dict = field(default_factory=lambda: VALUES)
     name: str = "table1"
     metric: str = "final_test_acc"
+    configs: dict = field(default_factory=dict)  # (row, column) -> its config (default CONFIG)
 
     @property
     def rows(self):
@@ -58,12 +64,14 @@ class FakeSpec:
         return list(dict.fromkeys(column for _, column in self.values))
 
     def expand(self, *, output_root, scale=None):
-        cfg = {"data": {"name": "digits"}}
         return [
-            PlannedRun(run_id(row, column, seed), row, column, seed, "single", None, (), cfg)
+            PlannedRun(run_id(row, column, seed), row, column, seed, "single", None, (), self.config(row, column))
             for (row, column), seeds in self.values.items()
             for seed in seeds
         ]
+
+    def config(self, row, column):
+        return self.configs.get((row, column), CONFIG)
 
 
 def run_id(row: str, column: str, seed: int) -> str:
@@ -73,7 +81,7 @@ def run_id(row: str, column: str, seed: int) -> str:
 def write_run(root: Path, rid: str, value: float | None) -> None:
     rd = RunDir(root / "runs" / rid)
     rd.path.mkdir(parents=True)
-    rd.write_config({"data": {"name": "digits"}, "model": {"name": "smallcnn"}, "seed": 0})
+    rd.write_config(CONFIG)
     rd.write_status("done" if value is not None else "failed", epoch=3, message="" if value is not None else "nan")
     if value is not None:
         rd.write_summary({"final_test_acc": value, "epochs": 3})
@@ -85,60 +93,66 @@ def fabricate(root: Path, values: dict) -> None:
             write_run(root, run_id(row, column, seed), value)
 
 
-def percent(row: str, column: str, seeds=None) -> list[float]:
-    found = VALUES[(row, column)]
+def percent(row: str, column: str, seeds=None, values=VALUES) -> list[float]:
+    found = values[(row, column)]
     return [100 * found[s] for s in (seeds or found) if found[s] is not None]
+
+
+def ledger_of(root: Path, values: dict, tables=(1, 2), only: str = "", **spec) -> object:
+    """The ledger of fabricated runs of Table 1's layout, for the claims of `tables` (only the one named `only`)."""
+    fabricate(root, values)
+    claims = [c for c in load_claims(tables=list(tables)) if not only or c.name == only]
+    return build_ledger(collect_runs(root), {1: FakeSpec(values, **spec)}, claims, output_root=root, sweeps="fake")
 
 
 @pytest.fixture
 def ledger(tmp_path):
-    fabricate(tmp_path, VALUES)
-    claims = load_claims(tables=[1, 2])
-    return build_ledger(collect_runs(tmp_path), {1: FakeSpec()}, claims, output_root=tmp_path, sweeps="fake")
+    return ledger_of(tmp_path, VALUES)
 
 
-def entry(ledger, claim: str, column: str):
-    return next(e for e in ledger.entries if e.claim.name == claim and e.column == column)
+def line(ledger, claim: str, column: str):
+    return next(x for x in ledger.lines if x.claim.name == claim and x.anchor == column)
 
 
 def test_paired_interval_is_scipys_and_each_verdict_follows_from_it(ledger):
+    assert ledger.designs[1][0] is PAIRED  # Table 1's lines: paired intervals are the narrower here
     for column, verdict in [
-        ("CIFAR100/ResNet18", SIGN_REPRODUCED),
-        ("CIFAR100/VGG16", NOT_SIGNIFICANT),
+        ("CIFAR100/ResNet18", CONSISTENT),  # +2.5 [+1.26, +3.74]: the paper's +2.1 inside
+        ("CIFAR100/VGG16", UNDETECTABLE),  # holds 0; the paper's +0.8 is below what these 3 seeds detect
         ("CIFAR10/ResNet18", OPPOSITE),
     ]:
-        found = entry(ledger, "Ours (Instance) > Baseline", column)
+        found = line(ledger, "Ours (Instance) > Baseline", column)
         expected = stats.ttest_rel(percent("Ours (Instance)", column), percent("Baseline", column))
         low, high = expected.confidence_interval(0.95)
-        assert found.ours.test == PAIRED and found.ours.n_pairs == 3
-        assert (found.ours.low, found.ours.high) == (pytest.approx(low), pytest.approx(high))
-        assert found.ours.diff == pytest.approx((low + high) / 2)
-        assert found.verdict == verdict
-        assert found.paper.same_column and found.paper.side == 1  # the paper's own column: its difference is > 0
+        assert found.ours.design is PAIRED and found.ours.n_shared == 3
+        assert found.ours.interval() == (pytest.approx(low), pytest.approx(high))
+        assert found.verdict is verdict
+        assert found.paper.how == "" and found.paper.side == 1  # the paper's own column: its difference is > 0
+    assert line(ledger, "Ours (Instance) > Baseline", "CIFAR100/VGG16").detectable > 0.8
 
 
 def test_welch_interval_where_no_seed_is_shared(ledger):
-    found = entry(ledger, "Ours (Class) > Baseline", "CIFAR100/ResNet18")
+    found = line(ledger, "Ours (Class) > Baseline", "CIFAR100/ResNet18")
     expected = stats.ttest_ind(
         percent("Ours (Class)", "CIFAR100/ResNet18"), percent("Baseline", "CIFAR100/ResNet18"), equal_var=False
     )
     low, high = expected.confidence_interval(0.95)
-    assert found.ours.test == WELCH and (found.ours.n_better, found.ours.n_worse) == (4, 3)
-    assert (found.ours.low, found.ours.high) == (pytest.approx(low), pytest.approx(high))
-    assert found.verdict == SIGN_REPRODUCED  # 78.0 vs 72.0, each ±~1.8
+    assert found.ours.design is WELCH and found.seeds_text() == "4 vs 3"
+    assert found.ours.interval() == (pytest.approx(low), pytest.approx(high))
+    assert found.paper.value == pytest.approx(1.7) and 1.7 < low  # 78.0 vs 72.0: above 0, and above the paper's
+    assert found.verdict is LARGER
 
 
 def test_one_finished_seed_gives_no_interval_and_missing_claims_are_one_line_each(ledger):
-    found = entry(ledger, "Ours (Instance) > Baseline", "CIFAR10/VGG16")
-    assert found.verdict == ONE_SEED and math.isnan(found.ours.low)
+    found = line(ledger, "Ours (Instance) > Baseline", "CIFAR10/VGG16")
+    assert found.verdict is ONE_SEED and not found.ours.has_interval
     assert found.ours.diff == pytest.approx(80.0 - 72.0)
-    # Table 2 has no sweep here: one line per claim, no crash
-    missing = {m.claim.name: m.reason for m in ledger.missing}
+    missing = {m.claim.name: m.reason for m in ledger.missing if m.claim.table == 2}  # no sweep for Table 2
     assert missing == {
         "Ours (Instance) > Label Smoothing": "no sweep file for Table 2 in fake",
         "Ours (Instance) > Confidence Penalty": "no sweep file for Table 2 in fake",
     }
-    assert len(ledger.entries) == 5  # four Instance columns, one Class column
+    assert len([x for x in ledger.lines if x.claim.name == "Ours (Instance) > Baseline"]) == 4
 
 
 def test_a_row_the_sweep_does_not_plan_and_a_side_without_finished_runs_are_named(tmp_path):
@@ -146,41 +160,98 @@ def test_a_row_the_sweep_does_not_plan_and_a_side_without_finished_runs_are_name
         ("Baseline", "Digits/SmallCNN"): {0: None, 1: None},
         ("Ours (Instance)", "Digits/SmallCNN"): {0: 0.99, 1: 0.98},
     }
-    fabricate(tmp_path, values)
-    ledger = build_ledger(collect_runs(tmp_path), {1: FakeSpec(values)}, load_claims(tables=[1]), output_root=tmp_path)
-    assert not ledger.entries
+    ledger = ledger_of(tmp_path, values, tables=(1,))
+    assert not ledger.lines
     reasons = {m.claim.name: m.reason for m in ledger.missing}
     assert reasons["Ours (Instance) > Baseline"] == "no finished run in Baseline / Digits/SmallCNN (0 of 2 done)"
     assert reasons["Ours (Class) > Baseline"] == "the sweep plans no run of 'Ours (Class)'"
 
 
-def test_the_paper_difference_of_a_column_the_paper_lacks_is_the_mean_of_its_columns():
-    table1, table3 = load_claims(tables=[1]), load_claims(tables=[3])
-    instance = next(c for c in table1 if c.better_row == "Ours (Instance)")
-    diffs = [p.diff for p in instance.paper]
-    assert len(diffs) == 4 and all(d > 0 for d in diffs)
-    digits = instance.paper_difference("Digits/SmallCNN", "Digits/SmallCNN")
-    assert not digits.same_column and digits.value == pytest.approx(sum(diffs) / 4)
-    assert f"mean of its 4 columns, {min(diffs):+.2f} to {max(diffs):+.2f}" in digits.text()
-    dynamic = next(c for c in table3 if c.better_row == "Class")
-    assert [(p.better_column, p.worse_column) for p in dynamic.paper] == [("Dynamic=yes/Class", "Dynamic=no/Class")]
-    assert dynamic.worse_column("Digits Dynamic=yes/Class") == "Digits Dynamic=no/Class"
-    assert dynamic.worse_column("Digits Dynamic=no/Class") is None
+def test_a_papers_loss_flips_the_verdict_and_equal_differences_keep_a_positive_width(tmp_path):
+    # Table 5's "ResNet18's labels > VGG16's" is -0.5 in the paper's ResNet18 column: there ours is judged on that side
+    values = {
+        ("VGG16", "Train=VGG16/Transfer=ResNet18"): {0: 0.80, 1: 0.81, 2: 0.82},
+        ("ResNet18", "Train=ResNet18/Transfer=ResNet18"): {0: 0.79, 1: 0.80, 2: 0.81},  # -1.0 every seed
+    }
+    fabricate(tmp_path, values)
+    claims = [c for c in load_claims(tables=[5]) if c.name == "ResNet18's labels > VGG16's"]
+    ledger = build_ledger(collect_runs(tmp_path), {5: FakeSpec(values, name="table5")}, claims, output_root=tmp_path)
+    (found,) = ledger.lines
+    assert found.paper.value == pytest.approx(-0.5) and found.paper.side == -1
+    low, high = found.ours.interval()
+    assert found.ours.floored and high - low == pytest.approx(2 * stats.t.ppf(0.975, 2) * ONE_IMAGE / math.sqrt(3))
+    assert found.verdict is LARGER  # -1.0 every seed: on the paper's side of 0, beyond its -0.5
+    assert "≥1 image" in render_markdown(ledger)
 
 
-def test_every_declared_claim_is_a_gain_in_every_column_the_paper_prints():
-    claims = load_claims()
-    assert {c.table for c in claims} == {1, 2, 3, 6}
-    assert all(pair.diff > 0 for claim in claims for pair in claim.paper)
+def test_the_design_rule_takes_welch_where_seeds_barely_correlate_and_shows_both_where_they_disagree(tmp_path):
+    values = {  # ResNet18: seeds that barely correlate (pairing halves the degrees of freedom and removes nothing)
+        ("Baseline", "CIFAR100/ResNet18"): {0: 0.700, 1: 0.750, 2: 0.720},
+        ("Ours (Instance)", "CIFAR100/ResNet18"): {0: 0.760, 1: 0.730, 2: 0.770},
+        ("Baseline", "CIFAR100/VGG16"): {0: 0.700, 1: 0.720, 2: 0.740},  # VGG16: +1.0, +1.3, +1.6
+        ("Ours (Instance)", "CIFAR100/VGG16"): {0: 0.710, 1: 0.733, 2: 0.756},
+    }
+    ledger = ledger_of(tmp_path, values, tables=(1,), only="Ours (Instance) > Baseline")
+    design, why = ledger.designs[1]
+    widths = {"paired": 0.0, "welch": 0.0}
+    for column in ("CIFAR100/ResNet18", "CIFAR100/VGG16"):
+        b, w = percent("Ours (Instance)", column, values=values), percent("Baseline", column, values=values)
+        for name, ci in (("paired", stats.ttest_rel(b, w).confidence_interval(0.95)),
+                         ("welch", stats.ttest_ind(b, w, equal_var=False).confidence_interval(0.95))):  # fmt: skip
+            widths[name] += (ci.high - ci.low) / 2
+    assert widths["welch"] < widths["paired"] and design is WELCH  # the rule, measured over the table's lines
+    assert f"paired intervals are {widths['paired'] / widths['welch']:.2f}x the width of Welch's" in why
+    found = line(ledger, "Ours (Instance) > Baseline", "CIFAR100/VGG16")
+    b, w = percent("Ours (Instance)", "CIFAR100/VGG16", values=values), percent("Baseline", "CIFAR100/VGG16",
+                                                                              values=values)  # fmt: skip
+    welch = stats.ttest_ind(b, w, equal_var=False).confidence_interval(0.95)
+    paired = stats.ttest_rel(b, w).confidence_interval(0.95)
+    assert found.ours.interval() == (pytest.approx(welch.low), pytest.approx(welch.high))
+    assert found.other.interval() == (pytest.approx(paired.low), pytest.approx(paired.high))
+    assert found.verdict is UNDETECTABLE and found.other_verdict is CONSISTENT  # the designs disagree: both shown
+    assert "not detectable at these seeds (paired t: consistent with the paper)" in render_markdown(ledger)
 
 
-def test_compare_pairs_only_on_two_or_more_shared_seeds_and_a_paper_loss_flips_the_verdict():
-    one_shared = compare([(0, 1.0), (1, 2.0)], [(1, 0.0), (2, 0.5)])
-    assert one_shared.test == WELCH
-    without_spread = compare([(0, 3.0), (1, 3.0)], [(0, 1.0), (1, 1.0)])
-    assert (without_spread.low, without_spread.high) == (2.0, 2.0)
-    assert without_spread.verdict(paper_side=1) == SIGN_REPRODUCED
-    assert without_spread.verdict(paper_side=-1) == OPPOSITE
+def test_partial_seed_overlap_keeps_every_run_and_says_what_the_pairs_alone_give(tmp_path):
+    values = {
+        ("Baseline", "CIFAR100/ResNet18"): {0: 0.70, 1: 0.72, 2: 0.74, 3: 0.80, 4: 0.82},
+        ("Ours (Instance)", "CIFAR100/ResNet18"): {0: 0.705, 1: 0.724},
+    }
+    ledger = ledger_of(tmp_path, values, tables=(1,))
+    found = line(ledger, "Ours (Instance) > Baseline", "CIFAR100/ResNet18")
+    b, w = [70.5, 72.4], [70.0, 72.0, 74.0, 80.0, 82.0]
+    assert found.ours.design is WELCH and found.ours.diff == pytest.approx(sum(b) / 2 - sum(w) / 5)  # -4.14
+    assert found.partial_overlap and found.seeds_text() == "2 vs 5 (2 shared)"
+    assert found.paired.diff == pytest.approx(0.45)  # the shared seeds alone: never shown as the line's value
+    md = render_markdown(ledger)
+    assert "the cells' seeds differ" in md and "paired over the 2 shared seeds alone: +0.45" in md
+
+
+def test_rows_that_differ_in_recipe_or_tuning_say_so_in_their_verdict(tmp_path):
+    values = {
+        ("Baseline", "CIFAR100/ResNet18"): {0: 0.70, 1: 0.72, 2: 0.74},
+        ("Ours (Instance)", "CIFAR100/ResNet18"): {0: 0.725, 1: 0.740, 2: 0.770},
+    }
+    long = {**CONFIG, "optim": {"epochs": 120, "lr": 0.5}, "tune": {"keys": ["method.label_lr"]},
+            "method": {"name": "instance_labels", "label_lr": 50.0}}  # fmt: skip
+    short = {**CONFIG, "optim": {"epochs": 30, "lr": 0.5}, "method": {"name": "focal_loss", "gamma": 2.0}}
+    configs = {("Ours (Instance)", "CIFAR100/ResNet18"): long, ("Baseline", "CIFAR100/ResNet18"): short}
+    ledger = ledger_of(tmp_path, values, tables=(1,), configs=configs)
+    found = line(ledger, "Ours (Instance) > Baseline", "CIFAR100/ResNet18")
+    assert "rows differ in recipe: optim.epochs 120 vs 30" in found.notes
+    assert "tuning differs: Ours (Instance) tuned (label_lr); Baseline at its config's values" in found.notes
+    assert "rows differ in recipe: optim.epochs 120 vs 30" in render_markdown(ledger)
+
+
+def test_what_a_seed_redraws_is_read_from_the_configs(tmp_path):
+    noisy = {**CONFIG, "noise": {"kind": "uniform", "fraction": 0.4, "seed": 0}, "split": {"full_train": True,
+             "seed": 0}}  # fmt: skip
+    values = {("Baseline", "CIFAR100/ResNet18"): BASE, ("Ours (Instance)", "CIFAR100/ResNet18"): BASE}
+    ledger = ledger_of(tmp_path, values, tables=(1,), configs={k: noisy for k in values})
+    text = ledger.seeds[1].text()
+    assert "a seed redraws initialisation, batch order and augmentation" in text
+    assert "meta split and folds (split.seed=0)" in text and "noise pattern (noise.seed=0)" in text
+    assert "MNIST-1D data set" not in text  # digits: no generator
 
 
 SWEEP = """\
@@ -205,20 +276,24 @@ def test_repro_ledger_writes_markdown_csv_and_png_from_a_real_sweep_file(tmp_pat
         write_run(root, planned.run_id, values[planned.row][planned.seed])
     assert main(["ledger", "--runs", str(root), "--sweeps-dir", str(sweeps), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "Ours (Instance) > Baseline" in printed and SIGN_REPRODUCED in printed
+    assert "Ours (Instance) > Baseline" in printed and "After Holm's correction" in printed
 
     frame = pd.read_csv(out / "ledger.csv", keep_default_na=False)
     answered = frame[frame["verdict"] != "not in the runs"]
     assert answered[["claim", "column", "interval"]].values.tolist() == [
-        ["Ours (Instance) > Baseline", "Digits/SmallCNN", PAIRED]
+        ["Ours (Instance) > Baseline", "Digits/SmallCNN", str(PAIRED)]
     ]
     low, high = stats.ttest_rel([95, 96, 96], [90, 92, 91]).confidence_interval(0.95)
     bounds = answered[["ci_low", "ci_high"]].astype(float).values.tolist()[0]
     assert bounds == [pytest.approx(low, abs=1e-4), pytest.approx(high, abs=1e-4)]
-    assert (frame["verdict"] == "not in the runs").sum() == 11  # the other claims, one line each
+    # digits is no column of the paper's: its smallest Table 1 gain, +0.30 (CIFAR10/ResNet18), said so
+    assert answered["paper"].tolist() == ["+0.30 (no column like ours; its smallest, CIFAR10/ResNet18)"]
+    assert answered["verdict"].tolist() == [str(LARGER)]
+    assert float(answered["detectable"].iloc[0]) > 0 and answered["claim_holds_after_holm"].iloc[0] in ("True", True)
+    assert (frame["verdict"] == "not in the runs").sum() == len(load_claims()) - 1  # the others, one line each
     md = (out / "ledger.md").read_text()
     assert re.search(r"\| 1 +\| Ours \(Instance\) > Baseline +\| Digits/SmallCNN +\|", md)
-    assert "- Table 6, Ours (Instance labels) > MentorNet: no sweep file for Table 6" in md
+    assert "- Table 6, Ours (setting A) > MentorNet: no sweep file for Table 6" in md
     assert matplotlib.image.imread(out / "ledger.png").shape[0] > 100
 
 
@@ -228,7 +303,8 @@ def test_repro_ledger_refuses_bad_input_with_one_paragraph(tmp_path, capsys):
     assert main(["ledger", "--runs", str(tmp_path), "--sweeps-dir", demo, "--out", str(tmp_path)]) == 2
     assert "No runs found" in capsys.readouterr().err
     bad = tmp_path / "claims.csv"
-    bad.write_text("table,better_row,worse_row,better_setting,worse_setting,claim\n1,Ours (Magic),Baseline,,,x\n")
+    bad.write_text("table,name,kind,terms,paper_terms,where,margin,margin_reason,measure,says\n"
+                   "1,x,gain,+Ours (Magic); -Baseline,,,,,,x\n")  # fmt: skip
     write_run(tmp_path, "some-run", 0.5)
     out = tmp_path / "out"
     code = main(["ledger", "--runs", str(tmp_path), "--sweeps-dir", demo, "--claims", str(bad), "--out", str(out)])
@@ -239,9 +315,10 @@ def test_repro_ledger_refuses_bad_input_with_one_paragraph(tmp_path, capsys):
 
 def test_a_table_not_run_into_this_root_is_one_line_per_claim(tmp_path):
     write_run(tmp_path, "another-tables-run", 0.5)
-    ledger = build_ledger(collect_runs(tmp_path), {1: FakeSpec()}, load_claims(tables=[1]), output_root=tmp_path)
+    claims = load_claims(tables=[1])
+    ledger = build_ledger(collect_runs(tmp_path), {1: FakeSpec()}, claims, output_root=tmp_path)
     planned = sum(len(seeds) for seeds in VALUES.values())
-    assert not ledger.entries and len(ledger.missing) == 2
+    assert not ledger.lines and len(ledger.missing) == len(claims)
     assert {m.reason for m in ledger.missing} == {
         f"none of the {planned} runs Table 1's sweep reports is in these runs (not run here yet?)"
     }

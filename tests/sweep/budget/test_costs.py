@@ -13,6 +13,7 @@ from repro.config import load_config, to_container
 from repro.sweep.budget import calibration, costs
 from repro.sweep.budget.calibration import Calibration
 from repro.sweep.budget.costs import estimate, run_gpu_hours, run_sizes
+from repro.sweep.spec.model import PlannedRun
 
 TINY_SWEEP = """
 name: tiny-costs
@@ -37,6 +38,11 @@ def _calibration_dir(tmp_path, monkeypatch):
 
 def _config(*overrides: str) -> dict:
     return to_container(load_config(["data=cifar100", "model=resnet18", "optim.epochs=3", *overrides]))
+
+
+def _run(run_id: str, config: dict) -> PlannedRun:
+    """A planned run of stage "single" with this config (what the estimate prices)."""
+    return PlannedRun(run_id, "row", "column", 0, "single", None, (), config)
 
 
 def test_run_sizes_follow_the_split_without_loading_data():
@@ -85,8 +91,8 @@ def test_without_a_calibration_the_h100_figures_are_used_and_said(tmp_path, caps
 
 
 def test_estimate_counts_done_runs_apart_and_says_which_figures_are_estimates():
-    runs = [("single", _config("split=full"), True), ("single", _config("split=full", "model=alexnet"), False)]
-    got = estimate(runs, CAL)
+    runs = [_run("done", _config("split=full")), _run("alexnet", _config("split=full", "model=alexnet"))]
+    got = estimate(runs, CAL, done={"done"})
     alexnet = run_gpu_hours(_config("split=full", "model=alexnet"), CAL)
     assert got.remaining == pytest.approx(alexnet) and got.total > alexnet > 0 and not got.unpriced
     text = got.render()

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from repro.sweep.executors.orphans import arm_parent_death_signal, is_alive
+from repro.runs.processes import is_alive
+from repro.sweep.executors.orphans import arm_parent_death_signal
 from sweep_subprocess import (
     REPO,
     frozen_workers,

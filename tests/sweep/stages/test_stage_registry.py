@@ -21,7 +21,7 @@ TOY = '''
 from repro.schema import option, schema
 from repro.sweep.expand.overrides import parse_override
 from repro.sweep.expand.build import make_run
-from repro.sweep.stages.base import Stage
+from repro.sweep.stages.base import CellRuns, DryRun, Stage
 
 
 @schema
@@ -35,21 +35,28 @@ class ToyStage(Stage):
     key = "toy"
     Spec = ToySpec
 
-    def plan(self, spec, setting, runs):
-        return [
-            make_run(
-                run.row, run.column, run.seed, "toy", None,
-                [parse_override(o, where="toy") for o in run.overrides if not o.startswith("sweep.stage=")]
-                + [parse_override(f"optim.epochs={setting.epochs}", where="toy")],
-                (run.run_id,), "toy",
-            )
-            for run in runs
-            if run.stage == "single"
-        ]
+    def plan_cell(self, cell):
+        setting = cell.spec.stage_settings.get(self.key)
+        if setting is None:
+            return None
 
-    def price(self, plan, gpu_model):
+        def then(runs):
+            return runs + [
+                make_run(
+                    run.row, run.column, run.seed, "toy", None,
+                    [parse_override(o, where="toy") for o in run.overrides if not o.startswith("sweep.stage=")]
+                    + [parse_override(f"optim.epochs={setting.epochs}", where="toy")],
+                    (run.run_id,), "toy",
+                )
+                for run in runs
+                if run.stage == "single"
+            ]
+
+        return CellRuns(then=then)
+
+    def dry_run(self, plan, gpu_model):
         toys = [r for r in plan.unique.values() if r.stage == "toy"]
-        return [f"toy stage: {len(toys)} run(s) of {toys[0].config['optim']['epochs']} epoch(s)"]
+        return DryRun(prices=(f"toy stage: {len(toys)} run(s) of {toys[0].config['optim']['epochs']} epoch(s)",))
 
     def report(self, plan):
         toys = [rid for rid, r in plan.unique.items() if r.stage == "toy"]

@@ -62,21 +62,33 @@ class ClusterProfile:
         return params
 
 
+# The profiles that come with the project (local: the throw-away test cluster; example-gpu: a template), found from
+# the package's own place in the checkout, so `--profile local` resolves from any working directory.
+BUNDLED_PROFILES = Path(__file__).resolve().parents[4] / "slurm" / "profiles"
+
+
+def bundled_profile_names() -> list[str]:
+    return sorted(p.stem for p in BUNDLED_PROFILES.glob("*.yaml"))
+
+
 def resolve_profile_path(value: str | Path) -> Path:
-    """A path, or the bare name of a profile under slurm/profiles/ (`local` -> slurm/profiles/local.yaml)."""
-    path = Path(value)
+    """A profile's file: `value` itself when it is a file (a user's own profile, wherever it is), else the bare name
+    of a profile under ./slurm/profiles/ or among the bundled ones (`local` -> <checkout>/slurm/profiles/local.yaml);
+    a one-paragraph error naming the bundled profiles when it is neither."""
+    path = Path(value).expanduser()
     if path.is_file():
         return path
-    for candidate in (
-        Path("slurm/profiles") / f"{value}.yaml",
-        Path(__file__).resolve().parents[2] / "slurm" / "profiles" / f"{value}.yaml",
-    ):
-        if candidate.is_file():
-            return candidate
+    name = str(value)
+    if path.name == name and not name.endswith((".yaml", ".yml")):  # a bare name, not a path
+        for candidate in (Path("slurm/profiles") / f"{name}.yaml", BUNDLED_PROFILES / f"{name}.yaml"):
+            if candidate.is_file():
+                return candidate
+    bundled = ", ".join(bundled_profile_names()) or "none found"
     raise UserError(
-        f"No cluster profile {value!r}. Give the path of a profile YAML (copy "
-        "slurm/profiles/example-gpu.yaml and fill in your partition and account) or the name of one "
-        "under slurm/profiles/."
+        f"No cluster profile {name!r}: it is not a file, nor the name of a bundled profile (bundled, in "
+        f"{BUNDLED_PROFILES}: {bundled}). Give the path of your own profile YAML (copy "
+        f"{BUNDLED_PROFILES / 'example-gpu.yaml'} and fill in your partition and account), or one of those names "
+        "(`--profile local` is the throw-away test cluster of slurm/cluster.sh). Nothing was submitted."
     )
 
 

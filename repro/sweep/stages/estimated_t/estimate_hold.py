@@ -40,7 +40,7 @@ from typing import Any
 
 from repro.methods import method_class
 from repro.recorders.transition_check import read_record
-from repro.sweep.plan import SUBMITTABLE
+from repro.sweep.plan import SUBMITTABLE, Plan
 from repro.sweep.spec.model import PlannedRun
 from repro.sweep.stages.estimated_t.estimated_t_spec import EstimatedTSpec
 
@@ -77,7 +77,7 @@ class Estimate:
 
 
 @dataclass
-class Decision:
+class Held:
     """What the hold did to a plan: per estimate still unknown, its first run and the runs held for it; the flagged
     estimates with the runs they hold; the flagged ones accepted; the runs held because they wait for a held run
     (a tuned run of estimate_at=final, whose tuning runs train on another split, so another estimate)."""
@@ -89,7 +89,7 @@ class Decision:
     scaled: str = ""  # the scale's overrides where the hold is off for them
 
 
-def plan_estimates(plan: Any) -> list[Estimate]:
+def plan_estimates(plan: Plan) -> list[Estimate]:
     """Every estimated T the plan's runs build, in plan order, each with its record where one is known."""
     groups: dict[str, list[PlannedRun]] = {}
     for run in plan.unique.values():
@@ -99,7 +99,7 @@ def plan_estimates(plan: Any) -> list[Estimate]:
     return [_recorded(plan, runs) for runs in groups.values()]
 
 
-def _recorded(plan: Any, runs: list[PlannedRun]) -> Estimate:
+def _recorded(plan: Plan, runs: list[PlannedRun]) -> Estimate:
     for run in runs:
         record = read_record(plan.output_root / "runs" / run.run_id)
         if record is not None:
@@ -109,14 +109,14 @@ def _recorded(plan: Any, runs: list[PlannedRun]) -> Estimate:
     return Estimate(runs, checks[0] if checks else None)
 
 
-def hold_estimates(plan: Any, setting: EstimatedTSpec | None) -> Decision:
+def hold_estimates(plan: Plan, setting: EstimatedTSpec | None) -> Held:
     """Mark the plan's runs that the hold keeps back `held` (with why, in their status) and say what it decided."""
     accept = set(setting.accept) if setting is not None else set()
     estimates = plan_estimates(plan)
     scaled = plan.scale.overrides() if plan.scale is not None else []
     if scaled:
-        return Decision(flagged=[(e, []) for e in estimates if e.warnings], scaled=" ".join(scaled))
-    decision = Decision()
+        return Held(flagged=[(e, []) for e in estimates if e.warnings], scaled=" ".join(scaled))
+    decision = Held()
     held: dict[str, str] = {}
     for estimate in estimates:
         states = {r.run_id: plan.status[r.run_id].state for r in estimate.runs}
@@ -146,7 +146,7 @@ def hold_estimates(plan: Any, setting: EstimatedTSpec | None) -> Decision:
     return decision
 
 
-def render(decision: Decision, plan: Any) -> list[str]:
+def render(decision: Held, plan: Plan) -> list[str]:
     """The hold's paragraphs for the sweep's output and `repro sweep status` (none where it has nothing to say)."""
     by_id = dict(plan.unique)
     flagged = decision.flagged

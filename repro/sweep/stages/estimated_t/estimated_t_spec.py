@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from repro.schema import option, schema
 
+KEY = "estimated_t"  # the stage's key in a sweep file (repro/sweep/stages/estimated_t/stage.py)
+
 
 @schema
 class EstimatedTSpec:

@@ -4,16 +4,16 @@ keeps them held while it is flagged (estimate_hold.py)."""
 
 from __future__ import annotations
 
-from repro.sweep.stages.base import Plan, Stage
+from repro.sweep.stages.base import Asked, Decision, Plan, Stage
 from repro.sweep.stages.estimated_t.estimate_hold import hold_estimates, render
-from repro.sweep.stages.estimated_t.estimated_t_spec import EstimatedTSpec
+from repro.sweep.stages.estimated_t.estimated_t_spec import KEY, EstimatedTSpec
 
 
 class EstimatedTStage(Stage):
-    key = "estimated_t"
+    key = KEY
     Spec = EstimatedTSpec
 
-    def decide(self, plan: Plan) -> list[str]:
+    def decide(self, plan: Plan, asked: Asked) -> Decision:
         """Hold the estimated-T runs that wait for their estimate's record, or whose record is flagged (their
-        status reads `held`, with why); returns what it says of them."""
-        return render(hold_estimates(plan, plan.spec.stage_settings.get(self.key)), plan)
+        status reads `held`, with why); what it says of them."""
+        return Decision(tuple(render(hold_estimates(plan, plan.spec.stage_settings.get(self.key)), plan)))

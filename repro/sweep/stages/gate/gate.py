@@ -17,8 +17,8 @@ the verdict says by how much, which recipe choices set a baseline's level and wh
   table: a preset is chosen for a published reason (the source's own recipe), not by trying presets until the test
   number lands, which would be selection on the test set; the list shows how many were tried.
 
-`repro sweep status` and `repro tables` show the verdict. Hooks: repro/sweep/run.py (check: hold, accept),
-repro/sweep/status.py, analysis/tables/notes.py.
+`repro sweep status` and `repro tables` show the verdict: the stage's decision (repro/sweep/stages/gate/stage.py:
+check, hold, accept), and analysis/tables/notes.py.
 """
 
 from __future__ import annotations
@@ -34,9 +34,10 @@ from typing import Any, Iterable, Mapping
 from repro.runs.io import atomic_write_json, read_json
 from repro.runs.records import DONE, summary_state
 from repro.runs.rundir import RunDir
-from repro.sweep.plan import SUBMITTABLE
-from repro.sweep.spec.model import PlannedRun, SweepSpec
+from repro.sweep.plan import SUBMITTABLE, Decision, Plan
+from repro.sweep.spec.model import PlannedRun, Scale, SweepSpec
 from repro.sweep.stages.gate.gate_report import CellCheck, GateVerdict, recipe_text
+from repro.sweep.stages.gate.gate_spec import gate_of
 from repro.sweep.sweep_folder import sweep_dir
 
 GATE_FILE = "gate.json"
@@ -46,7 +47,7 @@ REPORTED = ("single", "final")
 def gate_runs(spec: SweepSpec, runs: Iterable[PlannedRun]) -> tuple[list[PlannedRun], frozenset[str]]:
     """(the gate cells' reported runs, their ids with every run they depend on, transitively)."""
     runs = list(runs)
-    gate = spec.gate
+    gate = gate_of(spec)
     if gate is None:
         return [], frozenset()
     by_id = {r.run_id: r for r in runs}
@@ -62,10 +63,10 @@ def gate_runs(spec: SweepSpec, runs: Iterable[PlannedRun]) -> tuple[list[Planned
 
 
 def evaluate_gate(
-    spec: SweepSpec, runs: Iterable[PlannedRun], output_root: str | Path, scale: Any = None
+    spec: SweepSpec, runs: Iterable[PlannedRun], output_root: str | Path, scale: Scale | None = None
 ) -> GateVerdict:
     """The gate's verdict for these planned runs (a sweep's expansion) against what is done in `output_root`."""
-    gate = spec.gate
+    gate = gate_of(spec)
     if gate is None:
         return GateVerdict("off", "the sweep file declares no gate")
     if scale is not None and scale.overrides():
@@ -189,7 +190,7 @@ def _read_record(output_root: str | Path, name: str) -> dict[str, Any]:
     return dict(record) if isinstance(record, Mapping) else {}
 
 
-def hold(plan: Any, verdict: GateVerdict) -> int:
+def hold(plan: Plan, verdict: GateVerdict) -> int:
     """Mark every run of `plan` that is not a gate run and would be submitted as held; returns how many."""
     if not verdict.holds:
         return 0
@@ -201,7 +202,7 @@ def hold(plan: Any, verdict: GateVerdict) -> int:
     return held
 
 
-def _recipe_overrides(plan: Any, verdict: GateVerdict) -> list[str]:
+def _recipe_overrides(plan: Plan, verdict: GateVerdict) -> list[str]:
     """The gate runs' overrides of the recipe (optim keys and presets: what a preset tried changes)."""
     first = next((plan.unique[r] for r in verdict.reported_ids if r in plan.unique), None)
     return [o for o in (first.overrides if first else ()) if o.startswith("optim")]
@@ -215,15 +216,16 @@ def _metric(rd: RunDir, metric: str) -> float | None:
     return float(value) if ok else None
 
 
-def check(plan: Any, *, accept: bool = False, record: bool = False) -> str:
-    """Ask the plan's baseline gate, record `--accept-gate`, hold the runs it holds (`plan.gate` is the verdict);
-    with `record` (a sweep that trains or submits, not status or a dry run), a recipe judged is added to gate.json's
-    `tried`. Returns the verdict as the sweep prints it ("" for a sweep file without a gate)."""
+def check(plan: Plan, *, accept: bool = False, record: bool = False) -> Decision:
+    """Ask the plan's baseline gate, record `--accept-gate`, hold the runs it holds; with `record` (a sweep that
+    trains or submits, not status or a dry run), a recipe judged is added to gate.json's `tried`. Returns the
+    verdict as the sweep prints it (none for a sweep file without a gate); the runs it holds (held or partial) make
+    `repro sweep` exit 4."""
     verdict = evaluate_gate(plan.spec, plan.runs, plan.output_root, plan.scale)
     if accept:
         verdict = record_acceptance(verdict, plan.output_root, plan.spec.name)
     if record:
         verdict = record_tried(verdict, plan.output_root, plan.spec.name, _recipe_overrides(plan, verdict))
     held = hold(plan, verdict)
-    plan.gate = verdict
-    return verdict.render(held) if plan.spec.gate is not None else ""
+    text = verdict.render(held) if gate_of(plan.spec) is not None else ""
+    return Decision((text,) if text else ())

@@ -40,7 +40,9 @@ from typing import Any, Mapping
 
 from repro.errors import UserError
 from repro.schema import SweepFile, build, check_node, option, schema
+from repro.sweep.spec.model import SweepSpec
 
+KEY = "gate"  # the stage's key in a sweep file (repro/sweep/stages/gate/stage.py)
 MIN_TOLERANCE = 1.0  # points: a report-only cell's floor (cited, or a gate with hold: false)
 STD_FACTOR = 2.0  # the published std's multiple a tolerance is at least (the paper's own seed spread)
 EFFECT_FRACTION = 0.5  # the fraction of the smallest claimed effect a tolerance is at least (rounding, our seeds)
@@ -206,3 +208,8 @@ def _cell(row: str, column: str, value: Any, where: str, source: SweepFile) -> G
         cell.evidence.strip(),
         None if cell.effect is None else float(cell.effect),
     )
+
+
+def gate_of(spec: SweepSpec) -> GateSpec | None:
+    """The cells of a sweep that check the recipe first (its `gate:` key), or None."""
+    return spec.stage_settings.get(KEY)

@@ -4,23 +4,27 @@ it (repro/labels/fold_runs.py derives their configs from the run's; nothing wait
 
 from __future__ import annotations
 
-from typing import Any
-
 from repro.labels.fold_runs import cross_validation_configs
 from repro.sweep.expand.build import make_run
 from repro.sweep.expand.overrides import Override, override_value, parse_override
 from repro.sweep.spec.model import PlannedRun
+from repro.sweep.stages.base import Cell, SeedRuns
+from repro.sweep.stages.out_of_sample.out_of_sample_spec import KEY, OutOfSample
 
-Cell = Any  # repro.sweep.expand.expand.Cell (the module that asks for these runs)
 
-
-def run_with_folds(cell: Cell, seed: int, end: list[Override], depends_on: tuple[str, ...]) -> list[PlannedRun] | None:
-    """The cell's run of `seed` and its fold runs; None where the row asks for none in this column."""
-    out_of_sample = cell.spec.row_specs[cell.row].out_of_sample
+def out_of_sample_seed(cell: Cell, seed: int) -> SeedRuns | None:
+    """A seed of a cell whose row asks for out-of-sample folds in its column: the cell's plain run, then its fold
+    runs; None where the row asks for none in this column."""
+    out_of_sample: OutOfSample | None = cell.spec.row_specs[cell.row].settings.get(KEY)
     if out_of_sample is None or not out_of_sample.covers(cell.column):
         return None
-    run = cell.plain(seed, end, depends_on)
-    return [run, *_cross_validation_folds(cell, run, cell.head + end, out_of_sample.folds)]
+    folds = out_of_sample.folds
+
+    def runs(end: list[Override], depends_on: tuple[str, ...]) -> list[PlannedRun]:
+        run = cell.plain(seed, end, depends_on)
+        return [run, *_cross_validation_folds(cell, run, cell.head + end, folds)]
+
+    return SeedRuns(cell.head, runs=runs)
 
 
 def _cross_validation_folds(cell: Cell, run: PlannedRun, own: list[Override], folds: int) -> list[PlannedRun]:

@@ -7,7 +7,7 @@ sample of the row's run an out-of-sample probability (cleanlab; repro/labels/out
         out_of_sample: {folds: 5}                       # optionally `columns: [...]`: only those columns
 
 The expansion plans, per (column, seed), the K fold runs (stage "fold"); nothing waits for them. Only a plain row
-may have them (repro/sweep/spec/sweep_file.py refuses them on learned-labels rows and students).
+may have them (the stage refuses them on learned-labels rows and students, repro/sweep/stages/out_of_sample/stage.py).
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from typing import Any
 
 from repro.errors import UserError
 from repro.schema import SweepFile, build, check_node, option, schema
+
+KEY = "out_of_sample"  # the stage's key in a sweep file (repro/sweep/stages/out_of_sample/stage.py)
 
 
 @schema

@@ -6,15 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from repro.errors import UserError
-from repro.sweep.expand.overrides import Override
-from repro.sweep.spec.model import PlannedRun
-from repro.sweep.stages.base import Cell, KeyAt, Place, Stage
-from repro.sweep.stages.out_of_sample.out_of_sample_runs import run_with_folds
-from repro.sweep.stages.out_of_sample.out_of_sample_spec import OutOfSample, read_out_of_sample
+from repro.sweep.stages.base import Cell, KeyAt, Place, SeedRuns, Stage
+from repro.sweep.stages.out_of_sample.out_of_sample_runs import out_of_sample_seed
+from repro.sweep.stages.out_of_sample.out_of_sample_spec import KEY, OutOfSample, read_out_of_sample
 
 
 class OutOfSampleStage(Stage):
-    key = "out_of_sample"
+    key = KEY
     places = frozenset({Place.ROW})
 
     def read(self, value: Any, at: KeyAt) -> OutOfSample:
@@ -26,7 +24,5 @@ class OutOfSampleStage(Stage):
             )
         return folds
 
-    def plan_seed(
-        self, cell: Cell, seed: int, end: list[Override], depends_on: tuple[str, ...]
-    ) -> list[PlannedRun] | None:
-        return run_with_folds(cell, seed, end, depends_on)
+    def plan_seed(self, cell: Cell, seed: int) -> SeedRuns | None:
+        return out_of_sample_seed(cell, seed)

@@ -18,7 +18,9 @@ from typing import Any
 
 from repro.errors import UserError
 from repro.schema import SweepFile, build, check_node, option, schema
+from repro.sweep.spec.model import SweepSpec
 
+KEY = "teacher"  # the stage's key in a sweep file (repro/sweep/stages/teachers/stage.py)
 EXAMPLE = "{sweep: table1.yaml, row: Baseline, column: CIFAR100/ResNet18}"
 
 
@@ -59,3 +61,13 @@ def read_teacher(value: Any, path: Path, where: str) -> TeacherRef:
             f"to {Path(path).parent}, e.g. {EXAMPLE}. Fix the key there. Nothing was run or written."
         )
     return TeacherRef(sweep=target, row=key.row, column=key.column)
+
+
+def row_teacher(spec: SweepSpec, row: str) -> TeacherRef | None:
+    """The teacher a row names (`teacher:` on the row)."""
+    return spec.row_specs[row].settings.get(KEY)
+
+
+def column_teacher(spec: SweepSpec, column: str) -> TeacherRef | None:
+    """The teacher a column names (`teacher:` on the column)."""
+    return spec.column_settings.get(column, {}).get(KEY)

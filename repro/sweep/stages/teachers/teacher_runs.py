@@ -13,47 +13,38 @@ For seed s (the teacher stage plans it, repro/sweep/stages/teachers/stage.py, wh
    (repro/sweep/stages/tune/tuning_runs.py).
 
 This module imports no other planning module but build.py, model.py and sweep_file.py; the teacher's own sweep is
-expanded through the cell (`Cell.expand`, repro/sweep/expand/expand.py), which asks for these runs.
+expanded through the cell (`Cell.expand`, repro/sweep/stages/base.py), which asks for these runs.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from repro.errors import UserError
 from repro.methods import method_class
-from repro.sweep.expand.build import COMPOSER, make_run
+from repro.sweep.expand.build import COMPOSER
 from repro.sweep.expand.overrides import Override, parse_override, quote_value
 from repro.sweep.spec.model import PlannedRun, SweepSpec
 from repro.sweep.spec.sweep_file import load_sweep
-from repro.sweep.stages.teachers.teacher_ref import TeacherRef
+from repro.sweep.stages.base import Cell, SeedRuns
+from repro.sweep.stages.teachers.teacher_ref import TeacherRef, column_teacher, row_teacher
 
 _SPECS: dict[tuple[Path, str], SweepSpec] = {}
 REPORTED = ("single", "final")
 _AS_TEACHER = {"fold": "teacher fold", "tune": "teacher tune"}
-Cell = Any  # repro.sweep.expand.expand.Cell (the module that asks for these runs)
 
 
-def student_base(cell: Cell, seed: int) -> tuple[list[Override], tuple[str, ...], list[PlannedRun]] | None:
-    """A student cell's own overrides for `seed` (its head, and its method's source option set to the teacher run's
-    id), the teacher run it depends on, and the teacher's runs to plan first; None: the cell is no student."""
+def student_seed(cell: Cell, seed: int) -> SeedRuns | None:
+    """A student cell's seed: its own overrides (its head, and its method's source option set to the teacher run's
+    id), the teacher run it depends on, and the teacher's runs to plan first; its run is then the student's one run
+    (stage "single"). None: the cell is no student."""
     ref = _cell_ref(cell)
     if ref is None:
         return None
     teacher, planned = _teacher_runs(cell, ref, seed)
     source = teacher_override(COMPOSER.choices(cell.head)["method"], teacher, ref, cell.where)
-    return cell.head + [source], (teacher.run_id,), planned
-
-
-def student_runs(cell: Cell, seed: int, end: list[Override], depends_on: tuple[str, ...]) -> list[PlannedRun] | None:
-    """A student's runs of `seed`: its teacher's (its cell's runs), then the student's one run; None: no student."""
-    base = student_base(cell, seed)
-    if base is None:
-        return None
-    own, deps, planned = base
-    return [*planned, make_run(cell.row, cell.column, seed, "single", None, own + end, deps + depends_on, cell.where)]
+    return SeedRuns(cell.head + [source], (teacher.run_id,), tuple(planned))
 
 
 def _cell_ref(cell: Cell) -> TeacherRef | None:
@@ -80,7 +71,7 @@ def _teacher_runs(cell: Cell, ref: TeacherRef, seed: int) -> tuple[PlannedRun, l
 def cell_teacher(spec: SweepSpec, row: str, column: str) -> TeacherRef | None:
     """The teacher reference of a cell: its row's or its column's (never both); a reference without a column names
     the student's own column."""
-    by_row, by_column = spec.row_specs[row].teacher, spec.column_teachers.get(column)
+    by_row, by_column = row_teacher(spec, row), column_teacher(spec, column)
     if by_row is not None and by_column is not None:
         raise UserError(
             f"{spec.path}: row {row!r} and column {column!r} both name a teacher; a student has one, so "

@@ -6,15 +6,14 @@ the full run's, so a run stopped at rung k is exactly the first `epochs[k]` epoc
 from its checkpoint to the next rung (nothing is trained twice). At each rung the points still in the race are
 ranked on the validation metric they had at that epoch (mean over the tuning seeds; ties: the grid's first point)
 and the top max(1, n // eta) go on; the points left at the last rung train to the full epochs, and the tuned runs
-choose among them exactly as the grid strategy does (repro/sweep/stages/tune/tuning.py). Every decision is a function
-of the
-runs' own metrics.jsonl alone (no extra evaluation), so whoever asks (a rung's job when it starts, the tuned run,
-the sweep planner, `repro sweep status`) reaches the same ones.
+choose among them exactly as the grid strategy does (repro/sweep/stages/tune/tuning.py). Every decision is a
+function of the runs' own metrics.jsonl alone (no extra evaluation), so whoever asks (a rung's job when it starts,
+the tuned run, the sweep planner, `repro sweep status`) reaches the same ones.
 
-A tuning run planned as one rung of the race carries a `halving` node (repro/sweep/stages/tune/rung_job.py: what the job
-does with it) that never enters the run id (repro/runs/rundir.py): every rung's job trains the same run. The tuned
-runs carry `tune.halving: {eta, epochs}`, which does enter theirs: they choose among fewer finished runs than the
-grid's.
+A tuning run planned as one rung of the race carries a `halving` node (repro/sweep/stages/tune/rung_job.py: what the
+job does with it) that never enters the run id (`Run.halving` is declared `identity=False` in repro/conf/schema.py):
+every rung's job trains the same run. The tuned runs carry `tune.halving: {eta, epochs}`, which does enter theirs:
+they choose among fewer finished runs than the grid's.
 """
 
 from __future__ import annotations
@@ -103,7 +102,7 @@ def survivor_counts(points: int, eta: int, rungs: int, finalists: int = 1) -> li
 def rung_share(config: Mapping[str, Any]) -> float:
     """The expected share of its run's whole cost that a planned job trains: a rung's job trains the epochs from
     the previous rung to its own if its run is promoted to it (each point as likely as another: survivors / points);
-    any other job, 1. What the sweep's estimate prices (repro/sweep/costs.py)."""
+    any other job, 1. What the sweep's estimate prices (repro/sweep/budget/costs.py)."""
     node = config.get("halving") or {}
     if node.get("rung") is None:
         return 1.0

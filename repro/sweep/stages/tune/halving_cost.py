@@ -14,17 +14,18 @@ grid strategy is priced under halving with each stage's `eta` and `min_epochs` (
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from omegaconf import OmegaConf
 from tabulate import tabulate
 
 from repro.sweep.budget.calibration import load_calibration
-from repro.sweep.budget.costs import _hours_text, full_run_gpu_hours, plan_estimate
+from repro.sweep.budget.costs import _hours_text, full_run_gpu_hours, hours_text, plan_estimate
+from repro.sweep.plan import Plan
+from repro.sweep.spec.model import PlannedRun
 from repro.sweep.spec.sweep_file import load_sweep
 from repro.sweep.stages.tune.halving import survivor_counts
 from repro.sweep.stages.tune.halving_runs import stage_rungs, steps_per_epoch
-from repro.sweep.stages.tune.tune_spec import TuneSpec
+from repro.sweep.stages.tune.tune_spec import TuneSpec, cell_tune
 from repro.training.experiment import lr_lambda
 from repro.training.schedule import iteration_based, iteration_lambda, planned_steps
 
@@ -125,7 +126,7 @@ class StrategyCosts:
         )
 
 
-def strategy_costs(plan: Any, gpu_name: str | None = None) -> StrategyCosts:
+def strategy_costs(plan: Plan, gpu_name: str | None = None) -> StrategyCosts:
     """Every tuning stage of `plan` priced under both strategies."""
     cal = load_calibration(gpu_name)
     stages: dict[tuple[str, ...], StageCost] = {}
@@ -191,14 +192,32 @@ def _lr_share(config: dict, epoch: int) -> float:
     return iteration_lambda(optim)(min(epoch * per_epoch, total) - 1)
 
 
-def _cell_tune(plan: Any, run: Any) -> Any:
+def _cell_tune(plan: Plan, run: PlannedRun) -> TuneSpec | None:
     """The sweep file's tuning stage of the run's cell, or of the cell it borrows its tuning from (`tune: {from:
     ...}`: that cell's stage, pinned or not, is what runs); None for another table's stage (a teacher's)."""
     try:
-        spec = plan.spec.cell_tune(run.row, run.column) if not run.stage.startswith("teacher") else None
+        spec = cell_tune(plan.spec, run.row, run.column) if not run.stage.startswith("teacher") else None
     except KeyError:
         return None
     if spec is not None and spec.source is not None:
         source = load_sweep(spec.source.sweep)
-        return source.cell_tune(spec.source.row, spec.source.column or run.column)
+        return cell_tune(source, spec.source.row, spec.source.column or run.column)
     return spec
+
+
+def cost_figures(costs: StrategyCosts, preflight_runs: int, preflight_hours: float) -> tuple[tuple[str, str], ...]:
+    """What docs/costs.md tabulates of the tuning stages (repro/commands/costs_doc.py), (column, cell): the table's
+    total with every unpinned stage tuned by halving (its worst case), the tuning stages' GPU-hours under each
+    strategy, and the declared preflight's runs and GPU-hours."""
+    at_least = costs.at_least
+    totals = costs.totals() if costs.stages else {"worst": costs.table_total}
+    grid = sum(s.grid for s in costs.stages)
+    return (
+        ("with halving", hours_text(totals["worst"], at_least)),
+        ("tuning (grid)", hours_text(grid, at_least) if grid else "-"),
+        ("tuning (halving)", hours_text(sum(s.worst for s in costs.stages), at_least) if grid else "-"),
+        (
+            "preflight first (runs / hours)",
+            f"{preflight_runs} / {hours_text(preflight_hours)}" if preflight_runs else "-",
+        ),
+    )

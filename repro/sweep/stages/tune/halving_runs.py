@@ -6,8 +6,10 @@ rung: the job of rung k trains the run to the rung's epoch if the run was promot
 otherwise. All of a run's rung jobs train the same run (the `halving` node that tells them apart never enters the
 run id), so a job resumes the run from the checkpoint the previous rung left. The last rung's job keeps the run's
 own id; an earlier one is `<run id>@rung<k>` (`unit_id`), a name the planner, the job registry and the executors use
-for the job, never for a run directory (`run_of`). The jobs of rung k wait for every job of rung k - 1 of the cell
-(on SLURM: one array per rung, afterok on the previous rung's, as a cell's runs wait for its tuning stage); the
+for the job, never for a run directory (the job's `part_of` names its run). Each job carries what the plan and the
+budget read of it: its phase ("rung 1/2"), the run it trains part of, and its expected share of the run's cost. The
+jobs of rung k wait for every job of rung k - 1 of the cell (on SLURM: one array per rung, afterok on the previous
+rung's, as a cell's runs wait for its tuning stage); the
 cell's tuned runs wait for the last rung and carry `tune.halving`, which picks the winner among the points that got
 there.
 """
@@ -24,7 +26,7 @@ from repro.errors import UserError
 from repro.sweep.expand.build import make_run
 from repro.sweep.expand.overrides import Override, override_value, parse_all, parse_override
 from repro.sweep.spec.model import PlannedRun
-from repro.sweep.stages.tune.halving import rung_epochs, unit_id
+from repro.sweep.stages.tune.halving import rung_epochs, rung_share, unit_id
 from repro.sweep.stages.tune.tune_spec import TuneSpec
 from repro.training.schedule import iteration_based, planned_steps
 
@@ -90,20 +92,10 @@ def plan_rungs(tune: TuneSpec, runs: list[PlannedRun], node: dict[str, Any], whe
                 config={**copy.deepcopy(run.config), "halving": halving},
             )
             assert job.run_id == run.run_id  # the halving node is not part of the run id: the same run, stopped
-            level.append(job if rung == len(epochs) - 1 else replace(job, run_id=unit_id(run.run_id, rung)))
+            job = replace(job, phase=f"rung {rung}/{len(epochs) - 1}", share=rung_share(job.config))
+            last = rung == len(epochs) - 1
+            level.append(job if last else replace(job, run_id=unit_id(run.run_id, rung), part_of=run.run_id))
         jobs += level
         previous = tuple(j.run_id for j in level)
     tuned = {**node, "halving": {"eta": tune.eta, "epochs": epochs, "finalists": finalists}}
     return jobs, parse_override(f"tune={override_value(tuned)}", where=f"{where}: tune")
-
-
-def rung(run: PlannedRun) -> int | None:
-    """The rung a planned job trains to (None: not a rung's job)."""
-    node = run.config.get("halving") or {}
-    return None if node.get("rung") is None else int(node["rung"])
-
-
-def stage_label(run: PlannedRun) -> str:
-    """'tune rung 1/2' (rung 1 of rungs 0-2) for a rung's job, else its stage (the planner's tables)."""
-    k = rung(run)
-    return run.stage if k is None else f"{run.stage} rung {k}/{len(run.config['halving']['epochs']) - 1}"

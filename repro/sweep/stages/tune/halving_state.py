@@ -1,6 +1,6 @@
 """Where the successive-halving races of a plan stand (repro/sweep/stages/tune/halving.py decides them, from the runs'
-own
-metrics): the state of each rung's job for the planner, and the rungs and survivors `repro sweep status` prints.
+own metrics): the state of each rung's job and the epochs it is still expected to train, which the tuning stage
+settles on the plan when it decides (`settle`), and the rungs and survivors `repro sweep status` prints.
 
 A rung's job is done when its run has reached the rung's epoch (or is done), or when its run was left behind at an
 earlier rung: it has nothing to train, so the jobs waiting for it may start. A job whose run has not reached the
@@ -14,6 +14,7 @@ from typing import Any, Mapping
 
 from repro.runs.records import read_status
 from repro.runs.rundir import RunDir
+from repro.sweep.plan import SUBMITTABLE, Plan, RunStatus
 from repro.sweep.stages.tune.halving import Climb, Ladder, climb, run_of, survivor_counts
 from repro.sweep.stages.tune.tuning import point_text
 
@@ -44,13 +45,28 @@ def races(runs: Mapping[str, Any], output_root: Path) -> dict[tuple, tuple[Climb
     return found
 
 
+def settle(plan: Plan) -> None:
+    """The tuning stage's decision on a plan's rung jobs (their states as `make_plan` found them from their run's
+    directory): a job whose run reached its rung, or was left behind at an earlier one, is done (nothing to train);
+    one whose run's status is an earlier rung's job's is new; and each job not done says the epochs it is still
+    expected to train (`RunStatus.left`, what `repro sweep status` projects)."""
+    found = races(plan.unique, plan.output_root)
+    for rid, (state, detail, epoch) in rung_states(found, plan.status, plan.output_root, SUBMITTABLE).items():
+        plan.status[rid] = RunStatus(state, detail, plan.status[rid].job_id, epoch)
+    for rid, left in epochs_left(plan, found).items():
+        plan.status[rid].left = left
+
+
 def rung_states(
-    runs: Mapping[str, Any], status: Mapping[str, Any], output_root: Path, submittable: tuple[str, ...]
+    found: Mapping[tuple, tuple[Climb, list[Any]]],
+    status: Mapping[str, Any],
+    output_root: Path,
+    submittable: tuple[str, ...],
 ) -> dict[str, tuple[str, str, int]]:
-    """{job: (state, detail, epochs its run has done)} for the rung's jobs among `runs` (plan.unique) whose state
+    """{job: (state, detail, epochs its run has done)} for the rung's jobs of the races `found` (`races`) whose state
     differs from the one `status` (plan.status) found for them (`submittable`: the states that are submitted)."""
     states: dict[str, tuple[str, str, int]] = {}
-    for race, jobs in races(runs, output_root).values():
+    for race, jobs in found.values():
         epochs = race.ladder.epochs
         for job in jobs:
             uid, rung, st = job.run_id, int(job.config["halving"]["rung"]), status[job.run_id]
@@ -81,7 +97,7 @@ def _epochs_done(rd: RunDir) -> int:
     return max((int(r.get("epoch") or 0) for r in rows), default=0)
 
 
-def render_races(plan: Any) -> str:
+def render_races(plan: Plan) -> str:
     """Per race: each decided rung's ranking (the promoted marked *) and what the next rung waits for."""
     lines = []
     for race, jobs in races(plan.unique, plan.output_root).values():
@@ -109,7 +125,7 @@ def render_races(plan: Any) -> str:
     return "\n".join(lines)
 
 
-def _tuned_keys(plan: Any, job: Any) -> list[str]:
+def _tuned_keys(plan: Plan, job: Any) -> list[str]:
     """The grid's keys, from a run that waits for the race (a tuning run's own config tunes nothing)."""
     ids = {str(e["run"]) for e in job.config["halving"]["runs"]}
     for run in plan.unique.values():
@@ -119,12 +135,12 @@ def _tuned_keys(plan: Any, job: Any) -> list[str]:
     return [f"key{i}" for i in range(len(job.config["halving"]["runs"][0]["values"]))]
 
 
-def epochs_left(plan: Any) -> dict[str, float]:
+def epochs_left(plan: Plan, found: Mapping[tuple, tuple[Climb, list[Any]]]) -> dict[str, float]:
     """{rung's job not done: the epochs it is expected to train}: from where its run is (or the previous rung) to its
     rung, weighted by the chance that its run gets there (1 once promoted; survivors over the points still racing
-    while the rungs before it are undecided). For `repro sweep status`'s projection (repro/sweep/spend.py)."""
+    while the rungs before it are undecided). For `repro sweep status`'s projection (repro/sweep/budget/spend.py)."""
     left: dict[str, float] = {}
-    for race, jobs in races(plan.unique, plan.output_root).values():
+    for race, jobs in found.values():
         epochs = race.ladder.epochs
         counts = survivor_counts(len(race.ladder.points), race.ladder.eta, len(epochs), race.ladder.finalists)
         decided = len(race.rungs)

@@ -1,4 +1,4 @@
-"""A successive-halving rung's job when it starts (repro/sweep/stages/prepare.py; the race:
+"""A successive-halving rung's job when it starts (repro/sweep/start.py; the race:
 repro/sweep/stages/tune/halving.py).
 
 A tuning run planned as one rung of the race has the node

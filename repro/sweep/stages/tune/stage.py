@@ -1,46 +1,75 @@
 """The tuning stage (`tune:`) as a registered stage (repro/sweep/stages/base.py): its key, on a row, a column or the
-whole file (tune_spec.py); a tuned cell's tuning runs, before its seeds' runs (tuning_runs.py, halving_runs.py);
-what it reports, prices and does when a run starts."""
+whole file (tune_spec.py); a tuned cell's tuning runs, before its seeds' runs (tuning_runs.py, halving_runs.py); its
+decision on a plan (successive halving's rung jobs settled, halving_state.py); what it reports, prices and does when a
+run starts; and its preflight (preflight.py)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import Any, Callable
 
-from repro.sweep.expand.overrides import Override
-from repro.sweep.spec.model import PlannedRun
-from repro.sweep.stages.base import Cell, KeyAt, Place, Plan, Prepared, Stage
+from repro.sweep.spec.model import PlannedRun, SweepSpec
+from repro.sweep.stages.base import (
+    Asked,
+    Cell,
+    CellRuns,
+    Decision,
+    DryRun,
+    KeyAt,
+    Place,
+    Plan,
+    Preflight,
+    Prepared,
+    Stage,
+)
 from repro.sweep.stages.tune import rung_job, tuning, tuning_runs
-from repro.sweep.stages.tune.halving_cost import strategy_costs
-from repro.sweep.stages.tune.halving_state import render_races
+from repro.sweep.stages.tune.halving_cost import cost_figures, strategy_costs
+from repro.sweep.stages.tune.halving_state import render_races, settle
+from repro.sweep.stages.tune.preflight import (
+    declared_preflight,
+    declared_preflight_text,
+    declares_preflight,
+    run_preflight,
+)
 from repro.sweep.stages.tune.tune_graph import has_tuning, tuning_graph
 from repro.sweep.stages.tune.tune_report import cell_tunings, render_tunings
-from repro.sweep.stages.tune.tune_spec import TuneSpec, read_tune
+from repro.sweep.stages.tune.tune_spec import KEY, TuneSpec, read_tune
 
 
 class TuneStage(Stage):
-    key = "tune"
+    key = KEY
     places = frozenset({Place.FILE, Place.ROW, Place.COLUMN})
 
     def read(self, value: Any, at: KeyAt) -> TuneSpec | None:
         """`tune: null` on a row is no tuning for it (not the column's or the file's)."""
         return read_tune(value, at.path, at.where, at.seeds[0])
 
-    def plan_cell(self, cell: Cell) -> tuple[list[PlannedRun], list[Override], tuple[str, ...]] | None:
-        """A tuned cell's tuning runs, before its seeds' runs, which take its `tune=...` override (tuning_runs.py)."""
+    def plan_cell(self, cell: Cell) -> CellRuns | None:
+        """A tuned cell's tuning runs, before its seeds' runs, which take its `tune=...` override and wait for them;
+        a tuned run that is its winning tuning run trains nothing (tuning_runs.py)."""
         return tuning_runs.cell_tuning(cell)
 
-    def graph(self, plan: Plan) -> list[str]:
-        """Per tuned cell, its tuning runs and the runs that wait for them (tune_graph.py)."""
-        return [tuning_graph(plan)] if has_tuning(plan) else []
+    def decide(self, plan: Plan, asked: Asked) -> Decision:
+        """Successive halving's rung jobs settled: done where their run got there or was left behind, and the
+        epochs each is still expected to train (halving_state.py). Nothing is held."""
+        settle(plan)
+        return Decision()
 
     def report(self, plan: Plan) -> list[str]:
         """Successive halving's races (each rung's ranking, who went on), then each tuned cell's winner."""
         return [text for text in (render_races(plan), render_tunings(cell_tunings(plan))) if text]
 
-    def price(self, plan: Plan, gpu_model: str | None) -> list[str]:
-        """The grid's GPU-hours beside successive halving's (halving_cost.py)."""
-        return [strategy_costs(plan, gpu_model).render()] if has_tuning(plan) else []
+    def dry_run(self, plan: Plan, gpu_model: str | None) -> DryRun:
+        """Per tuned cell, its tuning runs and the runs that wait for them (tune_graph.py); the preflight its cells
+        declare; the grid's GPU-hours beside successive halving's (halving_cost.py); docs/costs.md's figures."""
+        costs = strategy_costs(plan, gpu_model)
+        runs, hours, cells = declared_preflight(plan, gpu_model)
+        preflight = declared_preflight_text(runs, hours, cells)
+        return DryRun(
+            graphs=(tuning_graph(plan),) if has_tuning(plan) else (),
+            prices=tuple(text for text in (preflight, costs.render() if has_tuning(plan) else "") if text),
+            figures=cost_figures(costs, runs, hours),
+        )
 
     def prepare(self, prepared: Prepared) -> Prepared:
         """A rung's job: promoted to its rung? (if not, it trains nothing), then its epoch limit. A tuned run: the
@@ -62,3 +91,10 @@ class TuneStage(Stage):
             summary_fields={**prepared.summary_fields, **tuning.summary_fields(config)},
             same_as=same_as or prepared.same_as,
         )
+
+    def preflight(self, spec: SweepSpec, plan: Callable[[], Plan], how: Preflight) -> list[PlannedRun]:
+        """The tuned cells' grid corners, trained for a few epochs (preflight.py): those of the cells whose stage
+        declares `preflight: true` and is not done (`how.declared`), or every tuned cell's."""
+        if how.declared and not declares_preflight(spec):
+            return []
+        return run_preflight(plan(), how)

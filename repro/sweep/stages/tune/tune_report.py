@@ -5,10 +5,10 @@ status`."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from repro.errors import UserError
 from repro.runs.rundir import RunDir
+from repro.sweep.plan import Plan
 from repro.sweep.stages.tune.halving import rungs_text
 from repro.sweep.stages.tune.tune_margin import tune_margin
 from repro.sweep.stages.tune.tune_warnings import tuning_warnings
@@ -27,7 +27,7 @@ class CellTuning:
     rungs: str = ""  # successive halving: each decided rung's leader and first point out (halving.rungs_text)
 
 
-def cell_tunings(plan: Any) -> list[CellTuning]:
+def cell_tunings(plan: Plan) -> list[CellTuning]:
     """One entry per cell whose runs are tuned, in plan order."""
     seen: dict[tuple[str, str], CellTuning] = {}
     for run in plan.runs:

@@ -32,17 +32,20 @@ falls inside the runs' warm-up.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
 from repro.errors import UserError
 from repro.schema import SweepFile, build, check_node, option, schema
+from repro.sweep.spec.model import Scale, SweepSpec
 from repro.sweep.stages.teachers.teacher_ref import TeacherRef, read_teacher
 from repro.sweep.stages.tune.halving import DEFAULT_ETA, DEFAULT_MIN_FRACTION
 from repro.sweep.stages.tune.tuning import SELECT_METRICS
 
+KEY = "tune"  # the stage's key in a sweep file (repro/sweep/stages/tune/stage.py)
 STRATEGIES = ("grid", "halving")
+_UNSET = object()  # a row without a `tune:` key: its column's or the file's tuning applies (`tune: null` is None)
 # `tune: {from: {sweep, row, column}}`: the cell takes another cell's tuning stage
 # (repro/sweep/stages/tune_from/tune_from_runs.py)
 DEFAULT_WHERE = ("split=holdout", "split.fold=0")
@@ -122,7 +125,7 @@ class TuneSpec:
     min_epochs: int = 1  # halving: the first rung's least epochs
     min_fraction: float = DEFAULT_MIN_FRACTION  # halving: the first rung's least share of the run's epochs
     finalists: int | None = None  # halving: the fewest points that train to the end (None: eta)
-    # `repro sweep FILE` runs the preflight on this stage before its tuning runs (repro/sweep/budget/preflight.py):
+    # `repro sweep FILE` runs the preflight on this stage before its tuning runs (repro/sweep/stages/tune/preflight.py):
     # a recipe the grid was not chosen for (another lr or length) should learn that its labels move before it spends
     preflight: bool = False
 
@@ -242,3 +245,30 @@ def grid_range(spec: Mapping[str, Any], path: Path | str, where: str) -> list[fl
         )
     count = int(math.floor((stop - start) / step + 1e-9)) + 1
     return [round(start + i * step, 6) for i in range(count)]
+
+
+def cell_tune(spec: SweepSpec, row: str, column: str) -> TuneSpec | None:
+    """The tuning stage of a cell: its row's (`tune: null` opts out), else its column's, else the file's."""
+    own = spec.row_specs[row].settings.get(KEY, _UNSET)
+    if own is not _UNSET:
+        return own  # type: ignore[return-value]
+    by_column = spec.column_settings.get(column, {}).get(KEY)
+    return by_column if by_column is not None else spec.stage_settings.get(KEY)
+
+
+def scaled(tune: TuneSpec | None, scale: Scale | None) -> TuneSpec | None:
+    """A cell's tuning stage with the scale's strategy (`--tune-strategy`) and seeds (`repro demo --quick`), where
+    the scale sets them: a stage that pins its strategy in the file keeps it."""
+    if tune is None or scale is None:
+        return tune
+    if scale.tune_strategy is not None:
+        if scale.tune_strategy not in STRATEGIES:
+            raise UserError(f"tune strategy {scale.tune_strategy!r}: use one of {', '.join(STRATEGIES)}.")
+        if tune.strategy is None:
+            tune = replace(tune, strategy=scale.tune_strategy)
+    if scale.tune_seeds is not None:
+        seeds = scale.tune_seeds
+        if not isinstance(seeds, int) or isinstance(seeds, bool) or seeds < 1:
+            raise UserError(f"Scale: tune_seeds={seeds!r} must be a positive whole number (or None).")
+        tune = replace(tune, seeds=tune.seeds[:seeds])
+    return tune

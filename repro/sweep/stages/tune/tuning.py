@@ -26,7 +26,7 @@ import statistics
 from pathlib import Path
 from typing import Any, Mapping
 
-from repro.conf.schema import UNTUNED
+from repro.conf.sweep_nodes import UNTUNED, tuned_keys
 from repro.errors import UserError
 from repro.runs.records import read_status, read_summary
 from repro.runs.rundir import RunDir, run_id
@@ -35,10 +35,6 @@ from repro.sweep.stages.tune.tune_warnings import tuning_warnings
 
 # Summary keys a tuning stage may select on: validation only. Test metrics are refused where the stage is declared.
 SELECT_METRICS = ("final_val_acc", "best_val_acc")
-
-
-def tuned_keys(config: Mapping[str, Any]) -> list[str]:
-    return list(((config.get("tune") or {}).get("keys")) or [])
 
 
 def results(config: Mapping[str, Any]) -> list[tuple[tuple[Any, ...], float, list[str]]]:
@@ -126,23 +122,34 @@ def same_training(config: Mapping[str, Any]) -> dict[tuple[Any, ...], str]:
     whose id is the run id of this config with the point's values and no tuning. A tuning stage on the run's own
     split (`where: []`), seed and epochs has one per point for each of its seeds; the run then takes the winner's
     records instead of training (repro/runs/adopt.py), and the sweep prices it at nothing."""
-    if not tuned_keys(config):
-        return {}
     same: dict[tuple[Any, ...], str] = {}
-    for entry in config["tune"].get("runs") or []:
-        point = tuple(entry["values"])
-        if point not in same:
-            untuned = {**with_point(config, point), "tune": {**UNTUNED, "chosen": None, "halving": None}}
-            if run_id(untuned) == str(entry["run"]):
-                same[point] = str(entry["run"])
+    for point, runs in _entries(config).items():
+        own = _untuned_id(config, point)
+        if own in runs:
+            same[point] = own
     return same
 
 
 def reuses_tuning_run(config: Mapping[str, Any]) -> bool:
-    """Whichever point wins, the tuned run is one of its tuning runs (see `same_training`): it trains nothing."""
-    tune = config.get("tune") or {}
-    points = {tuple(e["values"]) for e in tune.get("runs") or []}
-    return bool(points) and set(same_training(config)) == points
+    """Whichever point wins, the tuned run is one of its tuning runs (see `same_training`): it trains nothing.
+    Decided point by point, stopping at the first point that is another training (most tuned runs: the first)."""
+    entries = _entries(config)
+    return bool(entries) and all(_untuned_id(config, point) in runs for point, runs in entries.items())
+
+
+def _entries(config: Mapping[str, Any]) -> dict[tuple[Any, ...], list[str]]:
+    """{grid point: its tuning runs (one per tuning seed)}, in grid order; empty for a run that tunes nothing."""
+    if not tuned_keys(config):
+        return {}
+    entries: dict[tuple[Any, ...], list[str]] = {}
+    for entry in config["tune"].get("runs") or []:
+        entries.setdefault(tuple(entry["values"]), []).append(str(entry["run"]))
+    return entries
+
+
+def _untuned_id(config: Mapping[str, Any], point: tuple[Any, ...]) -> str:
+    """The run id of this config trained at `point` with no tuning: a tuning run's id, if it is this very training."""
+    return run_id({**with_point(config, point), "tune": {**UNTUNED, "chosen": None, "halving": None}})
 
 
 def summary_fields(config: Mapping[str, Any]) -> dict[str, Any]:

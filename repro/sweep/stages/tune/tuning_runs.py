@@ -12,37 +12,38 @@ ordinary run: the planner and the executors know it only by its dependency edges
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Mapping
 
 from repro.errors import UserError
 from repro.sweep.expand.build import make_run
 from repro.sweep.expand.overrides import Override, override_value, parse_all, parse_override
 from repro.sweep.spec.model import PlannedRun
+from repro.sweep.stages.base import Cell, CellRuns
 from repro.sweep.stages.tune.halving_runs import plan_rungs
-from repro.sweep.stages.tune.tune_spec import TuneSpec
+from repro.sweep.stages.tune.tune_spec import TuneSpec, cell_tune, scaled
+from repro.sweep.stages.tune.tuning import reuses_tuning_run
 from repro.sweep.stages.tune_from.tune_from_runs import borrowed_tuning
 
-Cell = Any  # repro.sweep.expand.expand.Cell (the module that asks for these runs)
 
-
-def cell_tuning(cell: Cell) -> tuple[list[PlannedRun], list[Override], tuple[str, ...]] | None:
+def cell_tuning(cell: Cell) -> CellRuns | None:
     """A tuned cell's tuning runs (after the runs they learn from: a student's teachers of the tuning seeds), the
-    `tune=...` override of the cell's runs, and the tuning runs' ids; None: the cell is not tuned. A cell that takes
-    another cell's tuning stage (`tune: {from: ...}`) borrows its runs (repro/sweep/stages/tune_from/)."""
-    tune = cell.spec.cell_tune(cell.row, cell.column)
-    if tune is not None and cell.scale is not None:  # `--tune-strategy`: every stage's strategy
-        tune = cell.scale.tune(tune)
+    `tune=...` override of the cell's runs, the dependency on the tuning runs, and which of the cell's runs train
+    nothing (`marked`); None: the cell is not tuned. A cell that takes another cell's tuning stage (`tune: {from:
+    ...}`) borrows its runs (repro/sweep/stages/tune_from/)."""
+    tune = scaled(cell_tune(cell.spec, cell.row, cell.column), cell.scale)  # `--tune-strategy`: every stage's
     if tune is None:
         return None
     if tune.source is not None:
         borrowed, tune_override = borrowed_tuning(tune.source, cell.row, cell.column, cell.where, cell.expand)
-        return borrowed, [tune_override], tuple(r.run_id for r in borrowed if r.stage == "tune")
+        ids = tuple(r.run_id for r in borrowed if r.stage == "tune")
+        return CellRuns(tuple(borrowed), (tune_override,), ids, marked)
     runs: list[PlannedRun] = []
     bases = {}
     for seed in tune.seeds:
-        overrides, deps, planned = cell.base(seed)
-        runs += planned
-        bases[seed] = (overrides, deps)
+        base = cell.base(seed)
+        runs += base.first
+        bases[seed] = (base.overrides, base.depends_on)
     tune_runs, tune_override = plan_tuning(
         tune,
         cell.row,
@@ -53,7 +54,13 @@ def cell_tuning(cell: Cell) -> tuple[list[PlannedRun], list[Override], tuple[str
         where_to=cell.where_cell,
         where=cell.where,
     )
-    return runs + tune_runs, [tune_override], tuple(r.run_id for r in tune_runs)
+    return CellRuns(tuple(runs + tune_runs), (tune_override,), tuple(r.run_id for r in tune_runs), marked)
+
+
+def marked(runs: list[PlannedRun]) -> list[PlannedRun]:
+    """The cell's runs with what the tuning stage decides of each: a tuned run that is, whichever point wins, one of
+    its tuning runs (`where: []`, a tuning seed) trains nothing and takes that run's records (`trains`)."""
+    return [replace(r, trains=False) if r.trains and reuses_tuning_run(r.config) else r for r in runs]
 
 
 def plan_tuning(

@@ -18,7 +18,7 @@ from repro.data.noise import transition_matrix
 from repro.errors import UserError
 from repro.recorders.transition_check import estimate_record, write_record
 from repro.sweep.plan import Plan
-from repro.sweep.run import decide, plan_sweep
+from repro.sweep.run import decided, plan_sweep
 from repro.sweep.spec.model import Scale
 from repro.sweep.spec.sweep_file import load_sweep
 from repro.sweep.status import render_status
@@ -58,7 +58,7 @@ def _write(tmp_path: Path, extra: str = "") -> Path:
 
 def _plan(path: Path, out: Path, scale: Scale | None = None) -> tuple[Plan, str]:
     plan = plan_sweep(load_sweep(path), output_root=out, scale=scale)
-    return plan, "\n".join(decide(plan))
+    return plan, "\n".join(decided(plan))
 
 
 def _ids(plan: Plan) -> dict[str, str]:

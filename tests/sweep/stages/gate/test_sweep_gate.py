@@ -22,7 +22,7 @@ from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.spec.model import Scale, SweepSpec
 from repro.sweep.spec.sweep_file import load_sweep
 from repro.sweep.stages.gate.gate import GATE_FILE, evaluate_gate
-from repro.sweep.stages.gate.gate_spec import GateSpec
+from repro.sweep.stages.gate.gate_spec import GateSpec, gate_of
 from repro.sweep.sweep_folder import sweep_dir
 
 
@@ -99,13 +99,13 @@ def test_the_verdict_from_the_gate_runs_summaries(tmp_path):
     _done(out, gate[1], 0.60)  # mean 54.5: 4.5 points off, the tolerance is max(1, 2 x 0.1)
     assert evaluate_gate(spec, runs, out).state == "held"
     assert evaluate_gate(spec, runs, out, Scale(epochs=1)).state == "off"  # a scaled run is not the protocol
-    cell = replace(spec.gate.cells[0], cited="a weaker recipe")
+    cell = replace(gate_of(spec).cells[0], cited="a weaker recipe")
 
     def with_gate(gate: GateSpec) -> SweepSpec:
         return replace(spec, stage_settings={**spec.stage_settings, "gate": gate})
 
-    assert evaluate_gate(with_gate(replace(spec.gate, cells=(cell,))), runs, out).state == "cited"
-    assert evaluate_gate(with_gate(replace(spec.gate, hold=False)), runs, out).state == "advisory"
+    assert evaluate_gate(with_gate(replace(gate_of(spec), cells=(cell,))), runs, out).state == "cited"
+    assert evaluate_gate(with_gate(replace(gate_of(spec), hold=False)), runs, out).state == "advisory"
 
 
 def test_a_bad_gate_is_refused_with_the_key(tmp_path):
@@ -131,8 +131,8 @@ CITED = {6: {"CIFAR10/40%", "CIFAR10/60%", "CIFAR100/40%", "CIFAR100/60%"}, 7: {
 def test_the_paper_tables_gates_name_the_papers_numbers(table):
     spec = load_sweep(REPO / "sweeps" / f"table{table}.yaml")
     paper = pd.read_csv(REPO / "paper_tables" / "paper" / f"table{table if table != 8 else 1}.csv")
-    assert spec.gate is not None and spec.gate.cells and spec.gate.hold
-    for cell in spec.gate.cells:
+    assert gate_of(spec) is not None and gate_of(spec).cells and gate_of(spec).hold
+    for cell in gate_of(spec).cells:
         row = paper[(paper["row"] == cell.row) & (paper["column"] == cell.column)]
         assert len(row) == 1, (cell.row, cell.column)
         std = row["std"].iloc[0]

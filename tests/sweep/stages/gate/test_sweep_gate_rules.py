@@ -19,6 +19,7 @@ from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.run import plan_sweep, select
 from repro.sweep.spec.sweep_file import load_sweep
 from repro.sweep.stages.gate.gate import GATE_FILE, check, evaluate_gate, record_acceptance
+from repro.sweep.stages.gate.gate_spec import gate_of
 from repro.sweep.sweep_folder import sweep_dir
 
 PAPER = REPO / "paper_tables" / "paper"
@@ -48,7 +49,7 @@ def _comparisons(table: int, column: str) -> pd.Series:
 @pytest.mark.parametrize("table", [1, 2, 4, 5, 7, 8])
 def test_each_holding_cell_is_sized_for_the_smallest_effect_its_column_measures(table):
     spec = load_sweep(REPO / "sweeps" / f"table{table}.yaml")
-    holding = [c for c in spec.gate.cells if not c.cited]
+    holding = [c for c in gate_of(spec).cells if not c.cited]
     assert holding
     for cell in holding:
         values = sorted(set(_comparisons(table, cell.column).dropna().round(4)))
@@ -69,7 +70,7 @@ def test_a_holding_cell_without_its_effect_or_a_bad_rule_is_refused(tmp_path):
     with pytest.raises(UserError, match="gate.tolerance.std_factor=-1"):
         load_sweep(path)
     path.write_text(text.replace("  rows:\n    Baseline:", "  tolerance: {std_factor: 3}\n  rows:\n    Baseline:"))
-    assert load_sweep(path).gate.cells[0].allowed == pytest.approx(max(0.3, 1.0))
+    assert gate_of(load_sweep(path)).cells[0].allowed == pytest.approx(max(0.3, 1.0))
 
 
 def test_a_selection_of_fewer_seeds_is_partial_holds_and_cannot_be_accepted(tmp_path):
@@ -95,7 +96,7 @@ def test_each_recipe_the_gate_judges_is_recorded_and_listed_under_the_table(tmp_
         for run in plan.runs:
             if run.row == "Baseline":
                 _done(out, run, acc)
-        text = check(plan, record=True)
+        text = "\n".join(check(plan, record=True).lines)
         assert "HELD" in text and "for a published reason" in text and "selection on the test set" in text
         check(plan, record=True)  # the same recipe again: listed once
     tried = json.loads((folder / GATE_FILE).read_text())["tried"]
@@ -109,7 +110,7 @@ def test_each_recipe_the_gate_judges_is_recorded_and_listed_under_the_table(tmp_
 
 def test_table7s_40_percent_cell_holds_the_table(tmp_path):
     spec = load_sweep(REPO / "sweeps" / "table7.yaml")
-    assert [c.column for c in spec.gate.cells if not c.cited] == ["CIFAR100/40%"]
+    assert [c.column for c in gate_of(spec).cells if not c.cited] == ["CIFAR100/40%"]
     one = select(spec, {"rows": ["Baseline"]})
     runs = expand_sweep(one, output_root=tmp_path)
     for run in runs:
@@ -132,7 +133,7 @@ def test_the_dry_runs_of_tables_4_and_5_print_their_new_gates(tmp_path, capsys):
         out = capsys.readouterr().out
         assert f"baseline gate ({source}" in out and "PENDING" in out
         assert "Transfer=AlexNet" in out if table == 5 else "Temperature scaling=no/Baseline: ours 0 of 3" in out
-    assert math.isclose(load_sweep(REPO / "sweeps" / "table4.yaml").gate.cells[0].allowed, 1.2)
+    assert math.isclose(gate_of(load_sweep(REPO / "sweeps" / "table4.yaml")).cells[0].allowed, 1.2)
 
 
 def test_a_gap_within_our_seeds_noise_still_holds_and_says_why(tmp_path):

@@ -24,6 +24,7 @@ from repro.runs.rundir import RunDir
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.run import run_sweep
 from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.stages.tune.tune_spec import cell_tune, scaled
 from tuned_sweep import SCALE, SCALE_ARGS, tuned_sweep_text, write_tuned_sweep
 
 GRID = "{method.label_lr: [0.3, 3], method.init_target_prob: [0.5, 0.9]}"  # 2x2
@@ -259,4 +260,4 @@ def test_a_scale_tunes_on_the_first_seeds_and_the_sweep_folder_remembers_it(tmp_
     remember_selection(sweep_dir(tmp_path / "out", spec.name), spec, scale, [])
     assert Scale(**last_selection(tmp_path / "out", spec.name)["scale"]) == scale
     with pytest.raises(UserError, match="tune_seeds=0"):
-        replace(SCALE, tune_seeds=0).tune(spec.cell_tune("Ours (Class)", "Digits"))
+        scaled(cell_tune(spec, "Ours (Class)", "Digits"), replace(SCALE, tune_seeds=0))

@@ -28,9 +28,9 @@ from repro.sweep.plan import make_plan
 from repro.sweep.run import run_sweep
 from repro.sweep.spec.model import Scale
 from repro.sweep.spec.sweep_file import load_sweep
-from repro.sweep.stages.prepare import train_run
 from repro.sweep.stages.tune.halving import Ladder, climb, finalists, rung_epochs, survivor_counts, unit_id
 from repro.sweep.stages.tune.halving_cost import strategy_costs
+from repro.sweep.start import train_run
 from repro.train import train
 from resume_check import EXACT, checkpoint_tensors, torch_flags_kept
 

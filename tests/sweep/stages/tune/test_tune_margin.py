@@ -18,6 +18,7 @@ from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.run import plan_sweep
 from repro.sweep.spec.sweep_file import load_sweep
 from repro.sweep.stages.tune.tune_report import cell_tunings, render_tunings
+from repro.sweep.stages.tune.tune_spec import cell_tune
 from repro.sweep.stages.tune.tuning import apply
 
 NOISY_TUNED = """
@@ -83,7 +84,7 @@ def test_the_tuned_run_records_the_margin_warning_in_its_summary(tmp_path):
 @pytest.mark.parametrize("table", ["table6.yaml", "table7.yaml", "table12.yaml", "cifar_n.yaml"])
 def test_the_noisy_tables_tune_on_two_seeds(table):
     spec = load_sweep(REPO / "sweeps" / table)
-    tunes = {spec.cell_tune(r, c) for r in spec.rows if r not in spec.needs for c in spec.row_columns(r)} - {None}
+    tunes = {cell_tune(spec, r, c) for r in spec.rows if r not in spec.needs for c in spec.row_columns(r)} - {None}
     assert tunes and all(t.seeds == (0, 1) and t.where == () for t in tunes)
 
 

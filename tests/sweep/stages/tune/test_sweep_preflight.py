@@ -8,7 +8,7 @@ import pytest
 from repo_paths import REPO
 from repro.cli import main
 from repro.runs.rundir import RunDir
-from repro.sweep.budget.preflight import corners, peak_lr_epochs
+from repro.sweep.stages.tune.preflight import corners, peak_lr_epochs
 from tuned_sweep import SUBSET_ARGS, write_tuned_sweep
 
 GRID = "{method.label_lr: [0.3, 1, 3], method.init_target_prob: [0.5, 0.9]}"
@@ -78,9 +78,9 @@ def test_preflight_on_slurm_needs_a_profile_and_a_dry_run_trains_nothing(tmp_pat
 
 
 def test_cells_that_share_their_tuning_runs_are_preflighted_once(tmp_path):
-    from repro.sweep.budget.preflight import preflight_runs
     from repro.sweep.run import plan_sweep
     from repro.sweep.spec.sweep_file import load_sweep
+    from repro.sweep.stages.tune.preflight import preflight_runs
 
     # demo Table 6's "Ours (setting A)" is "Ours (Instance labels)" on digits: the same tuning runs, the same corners
     plan = plan_sweep(load_sweep(REPO / "sweeps" / "demo" / "table6.yaml"), output_root=tmp_path)

@@ -4,8 +4,9 @@ cell's grid for a few epochs and print how far their labels moved and what a ste
 A preflight run is a cell's tuning run (first tuning seed, the tuning split) at a grid corner (each numeric axis's
 smallest and largest value; a non-numeric axis keeps its first and last), with `optim.epochs` = the preflight's
 epochs, `output_root` = <output_root>/preflight and `sweep.name` = <name>-preflight: its own run, never one of the
-table's. They train here, or on SLURM (`--executor slurm --profile P`) as one job array submitted as a sweep's runs
-are (repro/sweep/executors/slurm/submit.py), which the command waits for. Then the full plan's estimate is
+table's. They train with the sweep's executor, which the sweep hands the stage (repro/sweep/stages/base.py,
+`Preflight.train`): here, or on SLURM (`--executor slurm --profile P`) as one job array submitted as a sweep's runs
+are, which the command waits for. Then the full plan's estimate is
 recalibrated: each run's estimate times the ratio measured / estimated of the preflight runs of its model and step kind
 (the mean ratio for kinds the preflight did not train).
 
@@ -20,7 +21,7 @@ from __future__ import annotations
 import itertools
 import math
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from omegaconf import OmegaConf
 from tabulate import tabulate
@@ -29,15 +30,15 @@ from repro.errors import UserError
 from repro.runs.rundir import RunDir
 from repro.sweep.budget.calibration import load_calibration
 from repro.sweep.budget.costs import plan_estimate, run_gpu_hours, run_sizes
-from repro.sweep.budget.preflight_report import movement_verdicts, recalibrated, run_kind
-from repro.sweep.executors.local import run_planned_runs
-from repro.sweep.executors.slurm import submit
 from repro.sweep.expand.build import make_run
 from repro.sweep.expand.overrides import parse_all
-from repro.sweep.spec.model import PlannedRun
+from repro.sweep.plan import Plan
+from repro.sweep.spec.model import PlannedRun, SweepSpec
+from repro.sweep.stages.base import Preflight
 from repro.sweep.stages.tune.halving import unit_id
+from repro.sweep.stages.tune.preflight_report import movement_verdicts, recalibrated, run_kind
+from repro.sweep.stages.tune.tune_spec import cell_tune
 from repro.sweep.stages.tune.tune_warnings import MOVED_THRESHOLD
-from repro.sweep.sweep_folder import sweep_dir, write_planned_configs
 from repro.training.experiment import lr_lambda
 from repro.training.schedule import iteration_based, iteration_lambda, planned_steps
 
@@ -58,20 +59,19 @@ def corners(points: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     return [p for p in dict.fromkeys(points) if p in wanted]
 
 
-def declares_preflight(spec: Any) -> bool:
+def declares_preflight(spec: SweepSpec) -> bool:
     """Whether some cell of the sweep declares `preflight: true` on its tuning stage."""
-    tunes = [spec.cell_tune(row, column) for row in spec.rows for column in spec.row_columns(row)]
+    tunes = [cell_tune(spec, row, column) for row in spec.rows for column in spec.row_columns(row)]
     return any(t is not None and t.preflight for t in tunes)
 
 
-def declared(plan: Any, run: PlannedRun) -> bool:
+def declared(plan: Plan, run: PlannedRun) -> bool:
     """Whether the cell of `run` declares `preflight: true` on its tuning stage and still has tuning runs to train
     (`repro sweep FILE` preflights such a cell before its tuning runs; a cell whose tuning is done has no need, and a
     scaled sweep, --epochs or --subset, is not the recipe the preflight checks)."""
-    scale = getattr(plan, "scale", None)
-    if scale is not None and scale.overrides():
+    if plan.scale is not None and plan.scale.overrides():
         return False
-    tune = plan.spec.cell_tune(run.row, run.column)
+    tune = cell_tune(plan.spec, run.row, run.column)
     if tune is None or not tune.preflight:
         return False
     entries = (run.config.get("tune") or {}).get("runs") or []
@@ -79,7 +79,7 @@ def declared(plan: Any, run: PlannedRun) -> bool:
 
 
 def preflight_runs(
-    plan: Any, epochs: int, root: Path, *, only_declared: bool = False
+    plan: Plan, epochs: int, root: Path, *, only_declared: bool = False
 ) -> list[tuple[PlannedRun, tuple[Any, ...], list[str], PlannedRun]]:
     """(preflight run, its grid point, the grid's keys, the tuning run it shortens) per corner of every tuned cell
     (`only_declared`: of the cells whose tuning stage declares `preflight: true` and is not done)."""
@@ -128,20 +128,12 @@ def preflight_runs(
     return out
 
 
-def run_preflight(
-    plan: Any,
-    *,
-    epochs: int = PREFLIGHT_EPOCHS,
-    jobs: int | None = 1,
-    gpu_model: str | None = None,
-    profile: Any = None,
-    report: Callable[[str], None] = print,
-    only_declared: bool = False,
-) -> list[PlannedRun]:
-    """Train the preflight runs (here, or with a cluster `profile` as SLURM jobs through the sweep's submitit path,
-    waiting for them), print label movement and step time per corner and, per cell, whether its labels move as its
-    tuning needs; then the recalibrated plan (`only_declared`: the preflight `repro sweep FILE` runs by itself
-    before the tuning of the cells that declare it, without the plan's estimate)."""
+def run_preflight(plan: Plan, how: Preflight) -> list[PlannedRun]:
+    """Train the preflight runs with the sweep's executor (`how.train`: here, or as SLURM jobs through the sweep's
+    submitit path, waiting for them), print label movement and step time per corner and, per cell, whether its
+    labels move as its tuning needs; then the recalibrated plan (`how.declared`: the preflight `repro sweep FILE`
+    runs by itself before the tuning of the cells that declare it, without the plan's estimate)."""
+    epochs, report, gpu_model, only_declared = how.epochs, how.report, how.gpu_model, how.declared
     if epochs < 1:
         raise UserError(f"--preflight-epochs {epochs}: train at least 1 epoch per grid corner.")
     root = plan.output_root / "preflight"
@@ -166,13 +158,7 @@ def run_preflight(
         f"each, in {root} (not runs of the table)"
     )
     todo = [pre for pre, *_ in runs if not RunDir(root / "runs" / pre.run_id).is_done()]
-    done = [d for pre, *_ in runs for d in pre.depends_on]
-    name = f"{plan.spec.name}-preflight"
-    configs = write_planned_configs(sweep_dir(root, name), todo)
-    if profile is None:
-        run_planned_runs(todo, done=done, jobs=jobs, configs=configs, report=report)
-    else:
-        submit.submit_and_wait(todo, configs=configs, name=name, output_root=root, profile=profile, report=report)
+    how.train(todo, f"{plan.spec.name}-preflight", root, [d for pre, *_ in runs for d in pre.depends_on])
     cal = load_calibration(gpu_model)
     body, ratios = [], {}
     moves: dict[tuple[str, str], list[tuple[float | None, float]]] = {}
@@ -199,7 +185,7 @@ def run_preflight(
                 f"{1e3 * epoch_s / steps:.1f}",
             ]
         )
-        estimated = run_gpu_hours(pre.config, cal)
+        estimated = run_gpu_hours(pre.config, cal, pre.share)
         if estimated and math.isfinite(epoch_s):
             ratios.setdefault(run_kind(pre.config), []).append(epoch_s * ran / 3600 / estimated)
     report(
@@ -237,16 +223,21 @@ def run_preflight(
     return [pre for pre, *_ in runs]
 
 
-def declared_preflight_text(plan: Any, gpu_model: str | None = None) -> str:
-    """The dry run's line for the preflight `repro sweep FILE` will run first: its runs, the cells and GPU-hours."""
+def declared_preflight(plan: Plan, gpu_model: str | None = None) -> tuple[int, float, list[str]]:
+    """The preflight `repro sweep FILE` will run first (the cells that declare it): its runs, their GPU-hours and
+    its cells."""
     runs = preflight_runs(plan, PREFLIGHT_EPOCHS, plan.output_root / "preflight", only_declared=True)
+    cal = load_calibration(gpu_model)
+    hours = sum(run_gpu_hours(pre.config, cal, pre.share) or 0.0 for pre, *_ in runs)
+    return len(runs), hours, list(dict.fromkeys(f"{pre.row} / {pre.column}" for pre, *_ in runs))
+
+
+def declared_preflight_text(runs: int, hours: float, cells: list[str]) -> str:
+    """The dry run's line for the declared preflight: its runs, the cells and GPU-hours ("" where none is)."""
     if not runs:
         return ""
-    cal = load_calibration(gpu_model)
-    hours = sum(run_gpu_hours(pre.config, cal) or 0.0 for pre, *_ in runs)
-    cells = list(dict.fromkeys(f"{pre.row} / {pre.column}" for pre, *_ in runs))
     return (
-        f"preflight first (`preflight: true` on their tuning stage): {len(runs)} run(s) of {PREFLIGHT_EPOCHS} epochs "
+        f"preflight first (`preflight: true` on their tuning stage): {runs} run(s) of {PREFLIGHT_EPOCHS} epochs "
         f"at the grids' corners, {hours:.2f} GPU-hours, before the tuning of {len(cells)} cell(s): "
         f"{'; '.join(cells)}. `repro sweep` trains them first and says whether the labels move as the tuning needs."
     )

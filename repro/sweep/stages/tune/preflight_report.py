@@ -1,14 +1,15 @@
-"""What the preflight (repro/sweep/budget/preflight.py) concludes from its runs: per tuned cell, whether the labels
+"""What the preflight (repro/sweep/stages/tune/preflight.py) concludes from its runs: per tuned cell, whether the labels
 move as its tuning needs, and the plan's hours recalibrated by the preflight's measured step times."""
 
 from __future__ import annotations
 
 import statistics
-from typing import Any
 
 from tabulate import tabulate
 
+from repro.sweep.budget.calibration import Calibration
 from repro.sweep.budget.costs import run_gpu_hours, step_kind
+from repro.sweep.plan import Plan
 
 
 def movement_verdicts(moves: dict[tuple[str, str], list[tuple[float | None, float]]]) -> list[str]:
@@ -36,7 +37,7 @@ def movement_verdicts(moves: dict[tuple[str, str], list[tuple[float | None, floa
     return lines
 
 
-def recalibrated(plan: Any, cal: Any, ratios: dict[tuple, list[float]]) -> str:
+def recalibrated(plan: Plan, cal: Calibration, ratios: dict[tuple, list[float]]) -> str:
     """The plan's hours on this machine: each run's estimate times its kind's measured / estimated ratio."""
     if not ratios:
         return "recalibrated plan: no preflight run finished, nothing to recalibrate from"
@@ -44,7 +45,7 @@ def recalibrated(plan: Any, cal: Any, ratios: dict[tuple, list[float]]) -> str:
     per_stage: dict[str, float] = {}
     left = 0.0
     for rid, run in plan.unique.items():
-        hours = run_gpu_hours(run.config, cal)
+        hours = run_gpu_hours(run.config, cal, run.share)
         if hours is None:
             continue
         got = ratios.get(run_kind(run.config))

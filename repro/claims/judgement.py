@@ -1,0 +1,252 @@
+"""A claim judged on runs: each line (one anchor column) from its cells' per-seed values, the design a table's lines
+share, one verdict per claim across its columns, and the headline count with Holm's correction.
+
+The design, a stated and measured rule: per table, over its lines whose cells all have the same seeds (at least two),
+the paired intervals' half-widths are summed and compared with Welch's; the narrower design is the table's, used on
+every such line. Pairing removes what a seed gives every cell alike (repro/claims/stats.py); when the cells'
+seed-to-seed correlation is small, its fewer degrees of freedom make it the wider one. A line whose cells do not all
+have the same seeds takes Welch's interval over every run, and says how the seeds overlap (the paired interval over
+the shared seeds beside it), so no run is dropped silently. Where the two designs' verdicts differ, the line shows
+both.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Sequence
+
+from repro.claims.claim import Claim, PaperDifference
+from repro.claims.stats import (
+    NO_INTERVAL,
+    PAIRED,
+    WELCH,
+    CellSample,
+    Design,
+    Estimate,
+    Spread,
+    holm,
+    paired_estimate,
+    shared_seeds,
+    welch_estimate,
+)
+from repro.claims.verdicts import Judge, Verdict
+
+
+@dataclass(frozen=True)
+class LineCell:
+    """A cell of a line: where it is, its runs (`sample`) and what identifies them (run ids)."""
+
+    row: str
+    column: str
+    sample: CellSample
+    runs: tuple[str, ...] = ()
+
+
+@dataclass
+class Line:
+    """One claim in one of our columns."""
+
+    claim: Claim
+    anchor: str
+    cells: tuple[LineCell, ...]
+    paper: PaperDifference
+    judge: Judge
+    floor: float  # one test image (or the measure's resolution), in the metric's units
+    notes: list[str] = field(default_factory=list)  # like for like: recipe, tuning, stand-in rows
+    design: Design = WELCH  # set by the table's rule (choose_designs)
+    unit: str = "points"  # of the contrast: percentage points of accuracy, or a recorded measure's unit
+
+    @property
+    def samples(self) -> list[CellSample]:
+        return [c.sample for c in self.cells]
+
+    @property
+    def full_overlap(self) -> bool:
+        """Every cell has the same seeds, at least two of them."""
+        shared = shared_seeds(self.samples)
+        return len(shared) >= 2 and all(len(s.seeds) == len(shared) for s in self.samples)
+
+    @property
+    def partial_overlap(self) -> bool:
+        """Some seeds are in every cell, and some cell has a seed the others lack."""
+        shared = set(shared_seeds(self.samples))
+        return len(self.cells) > 1 and bool(shared) and any(set(s.seeds) != shared for s in self.samples)
+
+    @cached_property
+    def paired(self) -> Estimate | None:
+        return paired_estimate(self.samples, self.floor) if len(self.cells) > 1 else None
+
+    @cached_property
+    def welch(self) -> Estimate:
+        return welch_estimate(self.samples, self.floor)
+
+    @property
+    def ours(self) -> Estimate:
+        paired = self.paired
+        return paired if self.design is PAIRED and paired is not None and self.full_overlap else self.welch
+
+    @property
+    def other(self) -> Estimate | None:
+        """The other design's estimate (a line with the same seeds everywhere, or a partial overlap's pairs)."""
+        paired, welch = self.paired, self.welch
+        if paired is None or not welch.has_interval:
+            return None
+        return welch if self.ours is paired else paired
+
+    @property
+    def verdict(self) -> Verdict:
+        return self.judge.verdict(self.ours, self.paper.value, self.paper.side, self.claim.margin)
+
+    @property
+    def other_verdict(self) -> Verdict | None:
+        """The other design's verdict where it differs from this line's."""
+        other = self.other
+        if other is None:
+            return None
+        found = self.judge.verdict(other, self.paper.value, self.paper.side, self.claim.margin)
+        return found if found != self.verdict else None
+
+    @property
+    def p_value(self) -> float:
+        return self.judge.p_value(self.ours, self.paper.side, self.claim.margin)
+
+    @property
+    def detectable(self) -> float:
+        return self.judge.detectable(self.ours) if self.ours.has_interval else math.nan
+
+    @property
+    def spread(self) -> Spread | None:
+        """Ours, as it would shrink with more seeds."""
+        ours = self.ours
+        if not ours.has_interval:
+            return None
+        if ours.design is PAIRED:
+            return Spread(paired_sd=ours.se * math.sqrt(ours.n_shared))
+        sds = tuple(max(statistics.stdev(s.values), self.floor) for s in self.samples)
+        return Spread(cell_sds=sds, coefs=tuple(s.coef for s in self.samples))
+
+    def seeds_for_paper(self, ours: bool) -> int | None:
+        """Seeds per cell that decide the paper's contrast: from our spread (ours=True) or the paper's."""
+        spread = self.spread if ours else self.paper.spread(self.floor)
+        if spread is None:
+            return None
+        return self.judge.seeds_for(self.paper.value, spread, self.claim.margin)
+
+    @property
+    def paper_estimate(self) -> Estimate | None:
+        return self.paper.estimate()
+
+    @property
+    def paper_significant(self) -> bool | None:
+        """Whether the paper's own line passes the same test (from its printed means ± stds over 3 runs)."""
+        estimate = self.paper_estimate
+        return None if estimate is None else self.judge.significant(estimate, self.paper.side, self.claim.margin)
+
+    @property
+    def key(self) -> tuple:
+        """What the line contrasts, by run ids: two claims over the very same runs are one test."""
+        return (self.claim.measure, *((c.sample.coef, c.runs or (c.row, c.column)) for c in self.cells))
+
+    def seeds_text(self) -> str:
+        ours = self.ours
+        if ours.design is PAIRED:
+            return f"{ours.n_shared} paired"
+        counts = " vs ".join(str(s.n) for s in self.samples) if len(self.samples) > 1 else str(self.samples[0].n)
+        if self.partial_overlap:
+            counts += f" ({len(shared_seeds(self.samples))} shared)"
+        return counts
+
+
+def choose_designs(lines: Sequence[Line]) -> tuple[Design, str]:
+    """The table's design (the rule in this module's docstring), set on its lines; returns it with its reason."""
+    eligible = [line for line in lines if len(line.cells) > 1 and line.full_overlap and line.welch.has_interval]
+    if not eligible:
+        design, why = WELCH, "no line has the same seeds (two or more) in every cell"
+    else:
+        paired = sum(_half_width(line.paired) for line in eligible)
+        welch = sum(_half_width(line.welch) for line in eligible)
+        design = PAIRED if paired < welch else WELCH
+        why = (
+            f"over its {len(eligible)} line(s) with the same seeds in every cell, paired intervals are "
+            f"{paired / welch:.2f}x the width of Welch's"
+        )
+    for line in lines:
+        line.design = design
+    return design, why
+
+
+def _half_width(estimate: Estimate | None) -> float:
+    if estimate is None or not estimate.has_interval:
+        return 0.0
+    low, high = estimate.interval()
+    return (high - low) / 2
+
+
+@dataclass
+class ClaimJudgement:
+    claim: Claim
+    lines: list[Line]
+    p_adjusted: float = math.nan  # Holm's, over the ledger's distinct claims
+
+    @property
+    def p_value(self) -> float:
+        """The claim holds in every column: the largest of its lines' p-values (an intersection-union test)."""
+        found = [line.p_value for line in self.lines]
+        return math.nan if not found or any(math.isnan(p) for p in found) else max(found)
+
+    @property
+    def holds(self) -> bool | None:
+        """After Holm's correction (None: not tested, a level or a line without an interval)."""
+        if math.isnan(self.p_adjusted):
+            return None
+        return self.p_adjusted < self.lines[0].judge.threshold
+
+    @property
+    def verdict(self) -> str:
+        counts = Counter(str(line.verdict) for line in self.lines)
+        if len(counts) == 1:
+            return next(iter(counts))
+        return "mixed: " + ", ".join(f"{n} {text}" for text, n in counts.most_common())
+
+    @property
+    def key(self) -> tuple:
+        return tuple(sorted(line.key for line in self.lines))
+
+
+def judge_claims(lines: Sequence[Line]) -> list[ClaimJudgement]:
+    """One judgement per claim, with Holm's adjusted p over the distinct claims that are tested (a claim whose lines
+    contrast the very same runs as another's is one test)."""
+    judgements: dict[Any, ClaimJudgement] = {}
+    for line in lines:
+        judgements.setdefault((line.claim.table, line.claim.name), ClaimJudgement(line.claim, [])).lines.append(line)
+    found = list(judgements.values())
+    tests: dict[tuple, float] = {}
+    for judgement in found:
+        if judgement.lines[0].judge.tested and not math.isnan(judgement.p_value):
+            tests.setdefault(judgement.key, judgement.p_value)
+    adjusted = dict(zip(tests, holm(list(tests.values()))))
+    for judgement in found:
+        if judgement.lines[0].judge.tested and judgement.key in adjusted and not math.isnan(judgement.p_value):
+            judgement.p_adjusted = adjusted[judgement.key]
+    return found
+
+
+def headline(judgements: Sequence[ClaimJudgement], lines: Sequence[Line]) -> str:
+    """The ledger's first sentence: how many claims hold after Holm, and what its lines say."""
+    tested = [j for j in judgements if j.holds is not None]
+    distinct = len({j.key for j in tested})
+    holding = [j for j in tested if j.holds]
+    verdicts = Counter(str(line.verdict) for line in lines)
+    said = ", ".join(f"{n} {text}" for text, n in verdicts.most_common())
+    return (
+        f"{len(judgements)} claims answered in {len(lines)} lines. After Holm's correction over {distinct} distinct "
+        f"tests (family-wise 5%; claims over the very same runs counted once), {len(holding)} of {len(tested)} "
+        f"tested claims hold in every column (on the paper's side, or equivalent within the margin). Lines: {said}."
+    )
+
+
+__all__ = ["NO_INTERVAL", "ClaimJudgement", "Line", "LineCell", "choose_designs", "headline", "judge_claims"]

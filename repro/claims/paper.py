@@ -1,0 +1,98 @@
+"""The paper's printed numbers as the claims read them: each cell of paper_tables/paper/tableN.csv (mean, std and the
+precision it was printed with) and the numbers its text and figure captions state (paper_tables/paper/text.csv).
+Plain `csv`, no pandas: `repro sweep FILE --dry-run` reads them too. analysis/tables/paper.py reads the same
+tables into frames for the rendered tables.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from repro.errors import UserError
+
+PAPER_TABLES = Path(__file__).resolve().parents[2] / "paper_tables"
+PAPER_DIR = PAPER_TABLES / "paper"
+TEXT_FILE = "text.csv"  # in the paper directory: numbers the paper states outside its tables
+TEXT_COLUMNS = ["table", "claim", "column", "mean", "display", "source"]
+PAPER_SEEDS = 3  # Sec. 3.1: "For all experiments, we report the mean and standard deviation over 3 runs."
+
+
+@dataclass(frozen=True)
+class PaperCell:
+    """One printed cell: its mean, its std (None: printed without one) and the display text."""
+
+    row: str
+    column: str
+    mean: float
+    std: float | None
+    display: str
+
+    @property
+    def std_floor(self) -> float:
+        """Half a unit of the std's last printed digit: "± 0.0" says the std is below 0.05, never that it is 0."""
+        printed = self.display.split("±")[-1].strip() if "±" in self.display else ""
+        decimals = len(printed.split(".")[1]) if "." in printed else 0
+        return 0.5 * 10.0**-decimals
+
+
+def paper_cells(number: int, paper_dir: str | Path | None = None) -> dict[tuple[str, str], PaperCell]:
+    """Table `number`'s printed cells with a mean, by (row, column), in the paper's order."""
+    path = Path(paper_dir or PAPER_DIR) / f"table{int(number)}.csv"
+    if not path.is_file():
+        raise UserError(
+            f"The paper's numbers for Table {number} are not at {path}. They ship with the repository in "
+            "paper_tables/paper/; run from a checkout of the repository or pass the directory that holds "
+            "table1.csv ... table9.csv."
+        )
+    cells = {}
+    for rec in _records(path):
+        mean, std = _number(rec.get("mean", ""), path), _number(rec.get("std", ""), path)
+        if mean is not None:
+            cells[(rec["row"], rec["column"])] = PaperCell(rec["row"], rec["column"], mean, std, rec["display"])
+    return cells
+
+
+@dataclass(frozen=True)
+class TextNumber:
+    """A number the paper states in its text or a figure's caption, for a claim of table `table` in `column`."""
+
+    table: int
+    claim: str
+    column: str
+    mean: float
+    display: str
+    source: str  # where the paper says it, quoted
+
+
+def text_numbers(paper_dir: str | Path | None = None) -> list[TextNumber]:
+    path = Path(paper_dir or PAPER_DIR) / TEXT_FILE
+    if not path.is_file():
+        return []
+    numbers = []
+    for line, rec in enumerate(_records(path, TEXT_COLUMNS), start=2):
+        mean = _number(rec["mean"], path)
+        if not rec["table"].isdigit() or mean is None:
+            raise UserError(f"{path}, line {line}: needs a table number and a mean; it has {rec}.")
+        numbers.append(TextNumber(int(rec["table"]), rec["claim"], rec["column"], mean, rec["display"], rec["source"]))
+    return numbers
+
+
+def _records(path: Path, columns: list[str] | None = None) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        if columns is not None and reader.fieldnames != columns:
+            raise UserError(f"{path} has columns {reader.fieldnames}, expected {columns}; fix its header.")
+        return list(reader)
+
+
+def _number(text: str, path: Path) -> float | None:
+    if not text.strip():
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise UserError(f"{path} holds {text!r} where a number belongs; fix the file.") from None
+    return value if math.isfinite(value) else None
