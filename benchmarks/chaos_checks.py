@@ -87,11 +87,12 @@ def wandb_complete(rd: RunDir, runs: Mapping[str, Any], epochs: int) -> list[str
 
 
 def status_right(said: Mapping[str, Any]) -> list[str]:
-    """A fault's status check (chaos_scenario.py): the process it hit ended, and status stopped calling the run
-    running within the bound."""
+    """A fault's status check (chaos_scenario.py): the process it hit ended (where the fault is meant to end it), and
+    status stopped calling the run running within the bound."""
     if not said.get("status_checked"):
         return []
-    problems = [] if said.get("process_ended") else [f"{said['fault']} of {said.get('run')}: its process lived on"]
+    lived_on = said.get("process_ended") is False
+    problems = [f"{said['fault']} of {said.get('run')}: its process lived on"] if lived_on else []
     if said.get("status_within_s") is None:
         problems.append(f"{said['fault']} of {said.get('run')}: status still said {said.get('status_seen')}")
     return problems

@@ -177,7 +177,10 @@ class Runner:
         record["variant"] = signal.Signals(signum).name
         faults.signal_pid(target.pid, signum)
         faults.signal_pid(target.pid, signal.SIGCONT)
-        self._status_after(record, target)
+        # a local worker stops its run on SIGTERM and lives on for the next run: only its run ends
+        self._status_after(
+            record, target, ends_process=not (self.scenario.executor == "local" and signum == signal.SIGTERM)
+        )
 
     def _loose_kill(self, record: dict) -> None:
         target = self._catch(record, freeze=False)
@@ -271,11 +274,13 @@ class Runner:
     def _states(self) -> dict:
         return sweep_status(self.setting.sweep, output_root=self.out, scale=self.setting.scale).status
 
-    def _status_after(self, record: dict, target: faults.Target) -> None:
-        """How soon `repro sweep status` stops calling the run running, before anything resubmits it."""
+    def _status_after(self, record: dict, target: faults.Target, *, ends_process: bool = True) -> None:
+        """How soon `repro sweep status` stops calling the run running, before anything resubmits it; and, for a
+        fault meant to end the process training it, whether it did."""
         start = time.monotonic()
         record["status_checked"] = True
-        record["process_ended"] = faults.wait_gone([target.pid], STATUS_BOUND_S)  # the fault did end it
+        if ends_process:
+            record["process_ended"] = faults.wait_gone([target.pid], STATUS_BOUND_S)
         while time.monotonic() - start <= STATUS_BOUND_S:
             state = self._states()[target.run.run_id]
             record["status_seen"] = f"{state.state} ({state.detail})"[:160]
