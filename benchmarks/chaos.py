@@ -127,7 +127,8 @@ def render(report: dict) -> str:
     """The report as docs/reliability.md shows it."""
     lines = [f"`{report['command']}` ({report['date']}; load {report['load'][0]:.1f} -> {report['load'][1]:.1f}):", ""]
     lines += [
-        "| scenario | fault | variant | run hit (its epoch; its process, when) | status no longer `running` after |",
+        "| scenario | fault | variant | run hit (its epoch; its process, when) "
+        "| status no longer `running` after (from the process's end) |",
         "|---|---|---|---|---|",
     ]
     for name, scenario in report["scenarios"].items():
@@ -139,6 +140,8 @@ def render(report: dict) -> str:
             )
             if r.get("process_ended") is False:
                 hit += ", its process NOT ended"
+            elif (r.get("process_ended_after_s") or 0) >= 1:  # a clean stop (SIGTERM), or SLURM's KillWait
+                hit += f", its process ended {r['process_ended_after_s']} s later"
             took = (
                 ""
                 if not r.get("status_checked")

@@ -3,7 +3,7 @@ disturbed by N faults drawn at random, then re-run until done and checked agains
 
 Each fault is a record: its kind, its variant (the signal, how a job or W&B was killed), the run it hit and the epoch
 that run had committed, and, for a fault that ends the process training a run, how soon `repro sweep status` stopped
-calling that run running (`status_within_s`, None past STATUS_BOUND_S).
+calling that run running once its process had ended (`status_within_s`, None past STATUS_BOUND_S).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from repro.sweep.spec.sweep_file import load_sweep
 from repro.sweep.status import sweep_status
 
 STATUS_BOUND_S = 20.0  # what a script may count on: status no longer calls a dead run running after this
+PROCESS_END_GUARD_S = 120.0  # a hit process's clean stop: its W&B teardown is bounded by tracker.timeouts.total (60)
 RERUNS = 12  # re-runs of the command after the faults, at most, before the scenario is called stuck
 HANG_GUARD_S = 1800.0  # one wait (a command, the queue): only a hang reaches it
 # W&B online to the stand-in (the command line's overrides: not part of a run's id)
@@ -275,12 +276,16 @@ class Runner:
         return sweep_status(self.setting.sweep, output_root=self.out, scale=self.setting.scale).status
 
     def _status_after(self, record: dict, target: faults.Target, *, ends_process: bool = True) -> None:
-        """How soon `repro sweep status` stops calling the run running, before anything resubmits it; and, for a
-        fault meant to end the process training it, whether it did."""
-        start = time.monotonic()
+        """For a fault meant to end the process training the run, whether it did (`process_ended`) and how long it
+        took (a SIGTERM lets it stop cleanly: its W&B teardown included, within the run's W&B budget); then how soon
+        after the process ended `repro sweep status` stopped calling the run running, before anything resubmits it
+        (a status that says running while the process still lives is true)."""
         record["status_checked"] = True
+        start = time.monotonic()
         if ends_process:
-            record["process_ended"] = faults.wait_gone([target.pid], STATUS_BOUND_S)
+            record["process_ended"] = faults.wait_gone([target.pid], PROCESS_END_GUARD_S)
+            record["process_ended_after_s"] = round(time.monotonic() - start, 1)
+        start = time.monotonic()
         while time.monotonic() - start <= STATUS_BOUND_S:
             state = self._states()[target.run.run_id]
             record["status_seen"] = f"{state.state} ({state.detail})"[:160]
