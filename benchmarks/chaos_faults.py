@@ -28,6 +28,7 @@ TAG_VAR = "CHAOS_TAG"
 POLL_S = 0.005  # how often a run's status is looked at while waiting for its point: an epoch takes milliseconds
 FATAL = (signal.SIGKILL, signal.SIGKILL, signal.SIGSEGV, signal.SIGABRT, signal.SIGHUP, signal.SIGUSR1)
 MEMORY_CGROUP = Path("/sys/fs/cgroup/memory")
+PACKED_CHILD = "repro.sweep.executors.packed"  # in the command line of a packed job's child (packed.py)
 
 
 def state_of(pid: int) -> str | None:
@@ -40,6 +41,13 @@ def state_of(pid: int) -> str | None:
 
 def alive(pid: int) -> bool:
     return state_of(pid) not in (None, "Z", "X")
+
+
+def command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
 
 
 def parent_of(pid: int) -> int | None:

@@ -164,17 +164,18 @@ class Runner:
             record.update(run=target.run.run_id, epoch=target.epoch, pid=target.pid, at_s=at, landed=True)
         return target
 
-    def _signals(self) -> tuple[int, ...]:
-        """SIGTERM is SLURM's preemption signal: a one-run job answers it by waiting for a requeue (120 s), so it is
-        not drawn there; everywhere else any of these."""
-        plain_slurm = self.scenario.executor == "slurm" and not self.scenario.packed
-        return faults.FATAL + (() if plain_slurm else (signal.SIGTERM,))
+    def _signals(self, target: faults.Target) -> tuple[int, ...]:
+        """SIGTERM is SLURM's preemption signal: a one-run job (plain, or a packed scenario's run re-submitted alone)
+        answers it by waiting for a requeue (120 s), so it is not drawn there; a packed job's child and a local
+        worker may get any of these."""
+        plain_job = self.scenario.executor == "slurm" and faults.PACKED_CHILD not in faults.command_line(target.pid)
+        return faults.FATAL + (() if plain_job else (signal.SIGTERM,))
 
     def _kill_run(self, record: dict) -> None:
         target = self._catch(record)
         if target is None:
             return
-        signum = self.rng.choice(self._signals())
+        signum = self.rng.choice(self._signals(target))
         record["variant"] = signal.Signals(signum).name
         faults.signal_pid(target.pid, signum)
         faults.signal_pid(target.pid, signal.SIGCONT)
