@@ -14,11 +14,12 @@ until done and checked against an undisturbed reference of the same runs:
 - after each fault that ended a run's process, `repro sweep status` stopped calling it running within 20 s.
 
 The faults (benchmarks/chaos_faults.py; each run hit at a known point, its process frozen past a drawn epoch):
-a run's process killed by a drawn signal (SIGKILL, SIGSEGV, SIGABRT, SIGHUP, SIGUSR1, SIGTERM but on plain SLURM
-jobs, where SIGTERM is the preemption signal and is answered by a 120 s wait for a requeue), killed by SIGKILL a few
-milliseconds later wherever it then is, ended by the kernel's out-of-memory killer (where root may make memory
-cgroups), its whole SLURM job cancelled (`scancel`, `scancel --signal=KILL`), a packed job's own process killed, the
-`repro sweep` command killed, the W&B server killed or hung for 5-20 s, the node's slurmd killed and restarted.
+a run's process killed by a drawn signal (SIGKILL, SIGSEGV, SIGABRT, SIGHUP, SIGUSR1; SIGTERM too, but never to a
+one-run SLURM job's process, where SIGTERM is the preemption signal, answered by a 120 s wait for a requeue), killed
+by SIGKILL a few milliseconds later wherever it then is, ended by the kernel's out-of-memory killer (where root may
+make memory cgroups), its whole SLURM job cancelled (`scancel`, `scancel --signal=KILL`), a packed job's own process
+killed, the `repro sweep` command killed, the W&B server killed or hung for 5-20 s, the node's slurmd killed and
+restarted.
 
     .venv/bin/python benchmarks/chaos.py --faults 24 --out /tmp/chaos          # starts its own SLURM cluster
     .venv/bin/python benchmarks/chaos.py --faults 3 --scenarios local-packed --no-wandb --out /tmp/chaos-quick
