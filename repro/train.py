@@ -124,6 +124,7 @@ def _train_held(
 
     tracker = make_tracker(run_id=tracker_id(rd), run_dir=rd.path, config=config, resuming=start_epoch > 0)
     tracker.start(exp)
+    tracker.catch_up(history)  # resumed: the epochs W&B lost with a killed process (a fresh run: none)
     progress = EpochProgress(mode=str(cfg.progress), total_epochs=epochs, run_id=rd.run_id)
     exit_code = 1
     try:

@@ -121,8 +121,8 @@ class StandInServer(http.server.ThreadingHTTPServer):
     def handle_error(self, request, client_address) -> None:
         pass  # a client that gave up on a silent request resets its connection: expected, not news
 
-    def __init__(self, silent_from: str | None) -> None:
-        super().__init__(("127.0.0.1", 0), _StandInHandler)
+    def __init__(self, silent_from: str | None, port: int = 0) -> None:
+        super().__init__(("127.0.0.1", port), _StandInHandler)  # port 0: any free one
         assert silent_from is None or silent_from in SILENT_POINTS, silent_from
         self.silent_from = silent_from
         self.requests = 0

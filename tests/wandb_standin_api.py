@@ -73,7 +73,7 @@ def _resume_status(server: Any, variables: dict) -> dict:
             "config": "{}",
             "tags": [],
             "notes": None,
-            "wandbConfig": "{}",
+            "wandbConfig": json.dumps({"t": {}}),  # a run that started: W&B resumes only such a run
         }
     return {
         "model": {"id": "project-1", "name": variables.get("project"), "entity": _entity(variables), "bucket": bucket}

@@ -108,7 +108,7 @@ class FileLock:
             "host": HOST,
             "pid": os.getpid(),
             "proc_start": process_start(os.getpid()),
-            "slurm_job_id": _slurm_job_id(),
+            "slurm_job_id": slurm_job_id(),
             "started": now,
             "heartbeat": now,
             "token": self.token,
@@ -241,7 +241,8 @@ def held_by_this_process(path: str | os.PathLike) -> bool:
     return bool(holder) and holder.get("host") == HOST and holder.get("pid") == os.getpid()
 
 
-def _slurm_job_id() -> str | None:
+def slurm_job_id() -> str | None:
+    """This process's SLURM job as squeue and submitit name it ("<array>_<task>" in an array), else None."""
     array, task = os.environ.get("SLURM_ARRAY_JOB_ID"), os.environ.get("SLURM_ARRAY_TASK_ID")
     if array and task:
         return f"{array}_{task}"

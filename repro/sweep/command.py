@@ -14,7 +14,9 @@ from repro.sweep.spec.sweep_file import load_sweep
 from repro.sweep.stages.base import Preflight
 from repro.sweep.stages.registry import stages
 
-GATE_HELD = 4  # exit status while a stage stops the table: the baseline gate holds it, held or partial (`plan.stopped`)
+# The exit status of `repro sweep` and `repro sweep status` while a stage holds runs back (`Plan.held`: the baseline
+# gate, the estimated-T hold, any stage's), whichever stage it is; docs/reliability.md has every exit status.
+HELD = 4
 
 USAGE = """examples:
   repro sweep sweeps/smoke.yaml                      run a sweep on this machine (folds before finals)
@@ -29,7 +31,9 @@ USAGE = """examples:
 
 Re-running the same command is safe: done runs are skipped, queued or running jobs are left alone, failed or lost
 runs are submitted again and resume from their last checkpoint. A table with a baseline gate (`gate:` in its file)
-trains its gate runs first and holds the rest until they land near the published number (exit 4 while held).
+trains its gate runs first and holds the rest until they land near the published number. Exit status: 0 nothing
+held or failed, 1 a run failed, 2 bad input, 3 another process holds a run, 4 a stage holds runs back (the gate, the
+estimated-T hold), 130 / 143 interrupted (docs/reliability.md).
 Scale a table down with --epochs/--subset/--test-subset
 (this changes the runs' ids: they are different runs from the full-size ones)."""
 
@@ -175,8 +179,8 @@ def run(args: argparse.Namespace) -> int:
         plan = sweep_status(
             path, output_root=args.output_root, scale=scale, only=only or None, extra_overrides=extra or None
         )
-        print(render_status(plan, args.gpu_model))
-        return 1 if plan.counts()["failed"] or plan.counts()["damaged"] else 0
+        print(render_status(plan, args.gpu_model))  # its stages decide first: the runs they hold read held
+        return 1 if plan.counts()["failed"] or plan.counts()["damaged"] else HELD if plan.held else 0
     if args.preflight:
         return _preflight(args, path, scale, only, extra)
     from repro.sweep.run import run_sweep  # deferred: submitit is heavy; `repro sweep --help` needs none
@@ -195,9 +199,7 @@ def run(args: argparse.Namespace) -> int:
         accept_gate=args.accept_gate,
         runs_per_gpu=args.runs_per_gpu,
     )
-    if plan.failed:
-        return 1
-    return GATE_HELD if plan.stopped else 0
+    return 1 if plan.failed else HELD if plan.held and not args.dry_run else 0
 
 
 def _preflight(args: argparse.Namespace, path: str, scale, only: dict, extra: list[str]) -> int:

@@ -10,8 +10,9 @@ has nothing left to train) come after `make_plan`, then `explain_waits` says why
 A run is done when its summary.json can be read (nothing done is ever submitted again); one whose summary exists
 but cannot be read is `damaged` and submitted again (a new attempt; the damaged one is kept, repro/runs/records.py).
 Otherwise its latest job, as its executor reports it, decides: queued or running -> left alone; ended, or gone ->
-submitted again (it resumes from its checkpoint). A run never submitted is new, or failed / interrupted if it ran
-locally.
+submitted again (it resumes from its checkpoint). A run of a packed job whose process died while the job goes on
+with its other runs is failed (or interrupted) at once: its status names that job (repro/sweep/executors/packed.py).
+A run never submitted is new, or failed / interrupted if it ran locally.
 """
 
 from __future__ import annotations
@@ -59,11 +60,10 @@ class RunStatus:
 
 @dataclass(frozen=True)
 class Decision:
-    """What a stage said of its decision on a plan (repro/sweep/stages/base.py, `Stage.decide`): its paragraphs,
-    and whether it stops the table until the user acts (`repro sweep` exits 4: the baseline gate held or partial)."""
+    """What a stage said of its decision on a plan (repro/sweep/stages/base.py, `Stage.decide`): its paragraphs. The
+    runs it keeps back it marks on the plan (`Plan.hold`), which is what `repro sweep` exits 4 for, whichever stage."""
 
     lines: tuple[str, ...] = ()
-    stops: bool = False
 
 
 @dataclass
@@ -94,7 +94,8 @@ class Plan:
 
     @property
     def held(self) -> set[str]:
-        """The runs a stage keeps back (`hold`): a later local round trains those it lets go."""
+        """The runs a stage keeps back (`hold`): a later local round trains those it lets go; while any is held,
+        `repro sweep` and `repro sweep status` exit 4 (repro/sweep/command.py), whichever stage holds it."""
         return {rid for rid in self.unique if self.status[rid].state == "held"}
 
     def hold(self, rid: str, why: str) -> None:
@@ -102,11 +103,6 @@ class Plan:
         with why; its job id and epoch stay."""
         status = self.status[rid]
         self.status[rid] = RunStatus("held", why, status.job_id, status.epoch, left=status.left)
-
-    @property
-    def stopped(self) -> bool:
-        """Whether a stage's decision stops the table until the user acts (the baseline gate holds it)."""
-        return any(d.stops for d in self.decisions.values())
 
     def explain_waits(self) -> None:
         """Say why a run cannot start where runs it waits for failed (its tuning runs, say): asked once the stages
@@ -248,6 +244,10 @@ def _run_status(rd: RunDir, done: bool, job: JobState | None) -> RunStatus:
         p for p in ([str(rd.log_file)] if rd.log_file.exists() else []) + ([job.log] if job and job.log else [])
     )
     if job is not None:
+        mine = local or {}
+        if job.state == "running" and mine.get("job") == job.job_id and mine.get("state") in ("failed", "interrupted"):
+            # ended inside a packed job that goes on with its other runs (repro/sweep/executors/packed.py)
+            return RunStatus(mine["state"], f"{mine.get('message', '')}; the job goes on", job_id, epoch, logs)
         if job.state in ("unknown", "pending", "running"):
             return RunStatus(job.state, job.detail, job_id, epoch, logs)
         message = ((local or {}).get("message") or "") if job.state == "ended" else ""  # vanished: no message

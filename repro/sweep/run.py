@@ -114,7 +114,7 @@ def run_sweep(
     resubmitted and resume from their checkpoints. Returns the plan; `plan.submitted` lists the run ids submitted
     (or run, locally) by this call and `plan.failed` those that failed locally. `path` may be a SweepSpec already
     made (`repro train -m` builds one in memory). A sweep with a baseline gate runs its gate runs first and holds the
-    rest until they land near the published number (`plan.stopped` while it holds the table; the gate stage,
+    rest until they land near the published number (`plan.held` lists them; the gate stage,
     repro/sweep/stages/gate/); `accept_gate` goes on anyway and records it. `runs_per_gpu` (else the profile's, else
     1): runs trained side by side per GPU (per SLURM job; locally per --jobs slot), priced and memory-checked from
     `repro bench` (repro/sweep/budget/packing.py)."""

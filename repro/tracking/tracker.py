@@ -38,6 +38,9 @@ class NullTracker:
     def log(self, metrics: Mapping[str, Any], step: int | None = None) -> None:
         pass
 
+    def catch_up(self, history: list[Mapping[str, Any]]) -> None:
+        """A run resumed from its checkpoint: the epochs it already trained (`history`), for what W&B lacks."""
+
     def log_histogram(self, name: str, values: Any, step: int | None = None) -> None:
         pass
 
@@ -160,6 +163,19 @@ class WandbTracker(NullTracker):
         from repro.tracking.wandb_page import epoch_keys  # deferred: torch is heavy (above)
 
         self.guard("log", self.session.log, "log", lambda: epoch_keys(metrics, self.page, step), step)
+
+    def catch_up(self, history: list[Mapping[str, Any]]) -> None:
+        """Log again the epochs of a resumed run that W&B's server never got: a process killed (SIGKILL, the
+        out-of-memory killer) takes with it what its W&B service had not sent yet, which may be every epoch it
+        trained. Online only, where the resumed W&B run's starting step says what the server has: each row from
+        that step on is sent, in order. An offline attempt's folder already holds what its process logged;
+        `repro wandb sync` sends it whole."""
+        if self.session.off or not self.session.online:
+            return
+        first = int(getattr(self.session.run, "starting_step", 0) or 0)  # the server's last step + 1 (0: none)
+        for row in history:
+            if int(row["epoch"]) >= first:  # W&B refuses a step below it
+                self.log(row, step=int(row["epoch"]))
 
     def log_histogram(self, name: str, values: Any, step: int | None = None) -> None:
         self.guard("histogram", self.session.log, "histogram", lambda: {name: self.wandb.Histogram(values)}, step)

@@ -199,3 +199,39 @@ def test_ctrl_c_stops_every_worker_cleanly_and_a_rerun_resumes(tmp_path):
     assert second.returncode == 143
     for rd, at in zip(rds, reached):
         assert f"resumed from checkpoint at epoch {at}" in rd.log_file.read_text()
+
+
+@pytest.mark.slow
+def test_sigterm_to_one_worker_stops_its_run_alone_and_the_others_train_on(tmp_path):
+    """A SIGTERM sent to one worker (not to the command) stops that run cleanly and only it: the command reports it
+    and goes on training the other run, whose epochs keep coming (the whole pool used to be stopped, and its shutdown
+    could hang on a worker that exited inside the pool's result queue). Then Ctrl-C ends the command as usual."""
+    path = two_seed_sweep(tmp_path, "long")
+    out = tmp_path / "out"
+    rds = planned_run_dirs(path, out, epochs=1000)
+    proc = subprocess.Popen(
+        sweep_command(path, out, epochs=1000),
+        cwd=tmp_path,
+        env=subprocess_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        with frozen_workers(proc, rds, [0, 0], output=lambda: str(proc.communicate())) as workers:
+            stopped_pid = int(json.loads(rds[0].lock_file.read_text())["pid"])
+            assert len(workers) == 2 and stopped_pid in workers
+            os.kill(stopped_pid, signal.SIGTERM)  # delivered when the freeze ends
+        wait_for(lambda: (rds[0].read_status() or {}).get("state") == "interrupted", "the stopped run interrupted")
+        at = status_epoch(rds[1])
+        wait_for(lambda: status_epoch(rds[1]) >= at + 2, "the other run to train on")  # the command goes on
+        assert proc.poll() is None and (rds[1].read_status() or {}).get("state") == "running"
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=HANG_GUARD_S)
+    assert proc.returncode == 130, stderr
+    assert "its worker process alone was stopped (received SIGTERM)" in stdout, stdout
+    assert rds[1].read_status()["state"] == "interrupted" and "Traceback" not in stderr

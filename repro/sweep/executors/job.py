@@ -77,10 +77,13 @@ class TrainJob(submitit.helpers.Checkpointable):
         self.record_requeue()
         return super().checkpoint(*args, **kwargs)
 
+    def run_dir(self) -> RunDir:
+        """The run its planned config trains: its own, or for a job that trains part of a run (a rung's), that run."""
+        return RunDir(Path(self.output_root) / "runs" / run_id(read_planned_config(self.config_file)))
+
     def record_requeue(self) -> None:
         """Mark the run `interrupted` (requeued) when no live process writes it."""
-        # the run its planned config trains: its own, or for a job that trains part of a run (a rung's), that run
-        rd = RunDir(Path(self.output_root) / "runs" / run_id(read_planned_config(self.config_file)))
+        rd = self.run_dir()
         # Only the run's writer (this process, or none: train() already released the lock on SIGTERM) records
         # the requeue; while another process holds the run, this job writes nothing.
         free = not rd.lock_file.exists() or runlock.held_by_this_process(rd.lock_file)
@@ -92,6 +95,28 @@ class TrainJob(submitit.helpers.Checkpointable):
                 message="preempted or time limit: requeued by submitit",
             )
             rd.log("preempted or at the time limit: requeued by submitit; the job resumes from the last checkpoint")
+
+    def record_end(self, state: str, how: str, job_id: str | None) -> None:
+        """Record at once that the process training this run has ended without finishing it (a packed job's child:
+        `failed` when killed by a signal or exiting with an error, `interrupted` when stopped by a SIGTERM of its
+        own), saying how and naming the job (`job`), so that `repro sweep status` says so while the job goes on with
+        other runs (repro/sweep/plan.py). Done as the run's writer: its lock is taken (a killed child's lock is taken
+        over, the temp files it left swept) and released; while another live process holds the run, nothing is
+        written."""
+        rd = self.run_dir()
+        if rd.is_done():
+            return
+        try:
+            lock = rd.hold()
+        except runlock.LockHeld:
+            return
+        with lock:
+            status = rd.read_status() or {}
+            own = status.get("message") if status.get("state") in ("failed", "interrupted") else ""  # its words
+            where = f" in SLURM job {job_id}" if job_id else ""
+            message = f"{how}{where}" + (f": {own}" if own else "")
+            rd.write_status(state, epoch=int(status.get("epoch") or 0), message=message, job=job_id)
+            rd.log(f"{state}: {message}; the next `repro sweep` resumes it from its last checkpoint")
 
 
 def _match_threads_to_allocation() -> None:

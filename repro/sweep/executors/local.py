@@ -15,7 +15,9 @@ the same time is refused, not doubled.
 
 Ctrl-C (SIGINT, or SIGTERM to this process): the workers ignore the terminal's SIGINT; this process sends each of
 them one SIGTERM, which a training run turns into a clean stop (status `interrupted`, its last epoch checkpoint
-kept, its lock released), then it waits for every worker to exit and re-raises. A re-run resumes.
+kept, its lock released), then it waits for every worker to exit and re-raises. A re-run resumes. A SIGTERM to one
+worker alone stops only its run (`interrupted`, reported as failed: its dependents are skipped, the command exits 1);
+the other workers train on.
 
 `runs_per_gpu` K (`--runs-per-gpu`): each of the `jobs` slots trains K runs side by side, so up to jobs x K runs train
 at once, each in its own worker process (torch threads: the cores divided among all of them). With CUDA GPUs here,
@@ -38,6 +40,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 import torch
 
 from repro.errors import Interrupted, UserError
+from repro.runs import runlock
 from repro.runs.rundir import RunDir
 from repro.sweep.executors import job, orphans
 from repro.sweep.executors.packed import GpuSlots
@@ -47,6 +50,7 @@ Report = Callable[[str], None]
 # Workers print nothing of their own (no progress bars interleaving): the parent prints one line per run. Not part
 # of a run's id.
 QUIET = "none"
+STUCK_AFTER_S = 5.0  # a worker alive this long after its run ended, the pool shutting down, is stuck (_close_pool)
 PRELOAD = (orphans.FORKSERVER_PRELOAD, "torch", "repro.sweep.executors.job", "repro.config", "repro.train")
 
 
@@ -166,8 +170,12 @@ class _Scheduler:
         for warning in summary.get("transition_estimate_warnings") or []:  # repro/recorders/transition_check.py
             self.report(f"  WARNING: {warning}")
 
+    @staticmethod
+    def run_dir(run: PlannedRun) -> RunDir:
+        return RunDir(Path(run.config["output_root"]) / "runs" / run.run_id)
+
     def failed_with(self, run: PlannedRun, message: str) -> None:
-        log = RunDir(Path(run.config["output_root"]) / "runs" / run.run_id).log_file
+        log = self.run_dir(run).log_file
         self.report(f"{self.label(run)}: failed: {message} (log: {log})")
         self.failed.append(run.run_id)
 
@@ -212,25 +220,38 @@ class _Scheduler:
             _stop_workers(pool)
             raise
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            _close_pool(pool, [self.run_dir(run) for run in running.values()])
 
     def _collect(self, run: PlannedRun, future: Future) -> None:
         try:
             summary = future.result()
         except UserError as exc:
             self.failed_with(run, str(exc))
+        except Interrupted as exc:  # the command's own SIGTERM or Ctrl-C reaches its main thread, never a future
+            self.failed_with(
+                run,
+                f"its worker process alone was stopped ({exc}): the run is interrupted at its last checkpoint and "
+                "the next run of the command resumes it",
+            )
         except BrokenProcessPool:
             self.failed_with(
                 run,
                 "its worker process died (killed, or out of memory); run the same command again: "
                 "the run resumes from its last checkpoint",
             )
-            raise UserError(
+            raise WorkerDied(
                 "A worker process died, which stops every run of the pool. Run the same command again: "
                 "done runs are kept and the others resume from their last checkpoint."
             ) from None
         else:
             self.finished(run, summary)
+
+
+class WorkerDied(UserError):
+    """A worker process died (killed, or out of memory): a run failed, as when it fails in training (exit 1, not the
+    2 of bad input); said in one paragraph, as every UserError."""
+
+    exit_code = 1
 
 
 def _critical_path(runs: Sequence[PlannedRun]) -> dict[str, int]:
@@ -301,6 +322,35 @@ def _sigterm_interrupts() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _close_pool(pool: ProcessPoolExecutor, in_flight: Sequence[RunDir]) -> None:
+    """Shut the pool down and wait for its workers. A worker that trains (holds the lock of a run still in flight) is
+    waited for: it stops cleanly. One that holds no run lock yet lives on for STUCK_AFTER_S has nothing left to
+    write and is killed: a worker that exits on SIGTERM while it holds one of the pool's queue locks (idle in its
+    call queue, or sending its result) leaves the others blocked on that lock forever, and a plain shutdown with
+    them."""
+    workers = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    idle_since: dict[int, float] = {}
+    while alive := [p for p in workers if p.is_alive()]:
+        training = {_lock_holder(rd) for rd in in_flight}
+        now = time.monotonic()
+        for process in alive:
+            if process.pid in training:
+                idle_since.pop(process.pid, None)
+            elif now - idle_since.setdefault(process.pid, now) > STUCK_AFTER_S:
+                try:
+                    os.kill(process.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        time.sleep(0.1)
+    pool.shutdown(wait=True)
+
+
+def _lock_holder(rd: RunDir) -> int | None:
+    pid = (runlock.FileLock.read_file(rd.lock_file) or {}).get("pid")
+    return pid if isinstance(pid, int) else None
 
 
 def _stop_workers(pool: ProcessPoolExecutor) -> None:

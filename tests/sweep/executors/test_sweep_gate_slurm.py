@@ -36,7 +36,7 @@ def test_the_gate_on_slurm_is_decided_by_re_running_the_command(slurm_cluster, t
     registry_file = sweep_dir(out.resolve(), "gated") / "jobs.json"
     gate_runs, held_runs = row_runs(path, out, "Baseline"), row_runs(path, out, "Smoothing")
     assert len(gate_runs) == len(held_runs) == 1
-    assert _sweep(path, out) == 0  # returns at once: nothing of this command waits for the gate run
+    assert _sweep(path, out) == 4  # returns at once, the rest held: nothing of this command waits for the gate run
     text = capsys.readouterr().out
     assert "PENDING" in text and "submitted job " in text and "submitted 1 run(s)" in text
     assert not any(Registry.load(registry_file).latest(rd.run_id) for rd in held_runs)  # held, not queued

@@ -1,8 +1,10 @@
 """Packed SLURM jobs (`--runs-per-gpu K`, repro/sweep/executors/packed.py) on the throw-away one-node cluster: one job
-trains K runs side by side, each in its own process with its own lock; one run's failure leaves the others to finish
-and a re-run submits only it; a preempted packed job is requeued and resumes each run from its checkpoint; a packed
-and a plain job holding the same run have one writer. Every wait is on an event (a status file, a lock, a pending
-signal, a job's sacct state); the bounds are hang guards."""
+trains K runs side by side, each in its own process with its own lock; a run killed by SIGKILL is failed in `repro
+sweep status` within seconds while the others finish, its job leaves the queue with its last run, and a re-run
+submits only it and resumes it to an unkilled run's result; a preempted packed job is requeued and resumes each run
+from its checkpoint; a packed and a plain job holding the same run have one writer. Every wait is on an event (a
+status file, a lock, a pending signal, a job's sacct state); the bounds are hang guards, but for the two a script is
+promised after a kill (KILLED_SHOWN_WITHIN_S, JOB_ENDS_WITHIN_S)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import submitit
+from omegaconf import OmegaConf
 
 from presets import QUIET, QUIET_YAML
 from repo_paths import REPO
@@ -23,6 +26,7 @@ from repro.runs.rundir import RunDir
 from repro.runs.rundir import run_id as compute_run_id
 from repro.sweep.executors.job import TrainJob
 from repro.sweep.executors.packed import PackedJob
+from repro.sweep.executors.slurm import cluster
 from repro.sweep.executors.slurm.registry import Registry
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.run import run_sweep
@@ -30,6 +34,7 @@ from repro.sweep.spec.model import PlannedRun, Scale
 from repro.sweep.spec.sweep_file import load_sweep
 from repro.sweep.status import sweep_status
 from repro.sweep.sweep_folder import sweep_dir, write_planned_configs
+from repro.train import train
 from slurm_cluster import (  # noqa: F401  (slurm_cluster is the session fixture)
     HANG_GUARD_S,
     signal_pending,
@@ -40,7 +45,10 @@ from slurm_cluster import (  # noqa: F401  (slurm_cluster is the session fixture
 pytestmark = pytest.mark.slurm
 
 PROFILE = REPO / "slurm" / "profiles" / "local.yaml"
-EPOCHS = 30  # the preempted runs: enough that neither can finish while the test freezes both past epoch 2
+EPOCHS = 30  # the killed and preempted runs: enough that neither can finish while the test freezes both past epoch 2
+# The bounds a script can count on after a packed run is killed (docs/reliability.md, "Status within seconds"):
+KILLED_SHOWN_WITHIN_S = 20  # `repro sweep status` no longer calls it running
+JOB_ENDS_WITHIN_S = 30  # its job leaves the queue after its last live run
 SWEEP = f"""
     name: slurm-packed
     metric: final_test_acc
@@ -72,41 +80,101 @@ def _registry(out: Path) -> Registry:
     return Registry.load(sweep_dir(out.resolve(), "slurm-packed") / "jobs.json")
 
 
-def test_one_of_two_packed_runs_fails_the_other_finishes_and_a_rerun_submits_only_it(slurm_cluster, tmp_path):
-    scale = Scale(epochs=1, subset=200, test_subset=100)
+def test_a_killed_packed_run_is_failed_at_once_its_job_ends_with_its_last_run_and_a_rerun_resumes_only_it(
+    slurm_cluster, tmp_path
+):
+    """Run A of a packed job is SIGKILLed past epoch 2 while its sibling B is frozen: `repro sweep status` says A
+    failed (the signal named) within 20 s while the job still runs; once B is let go and done, the job leaves the
+    queue within 30 s (no wait for a requeue signal that cannot come) and ends FAILED; the same command then submits
+    A alone, which resumes from its checkpoint to the final metrics of a run never killed."""
+    scale = Scale(epochs=EPOCHS, subset=300, test_subset=150)
     path, rds = _sweep(tmp_path, [0, 1], scale)
     out = tmp_path / "out"
-    bad = rds[1]
-    bad.path.mkdir(parents=True)
-    bad.checkpoint_file.write_bytes(b"not a checkpoint")  # train refuses it with a UserError, on the node
     lines: list[str] = []
     plan = run_sweep(
         path, output_root=out, executor="slurm", profile=PROFILE, scale=scale, runs_per_gpu=2, report=lines.append
     )
     assert sorted(plan.submitted) == sorted(rd.run_id for rd in rds)
     assert any("2 run(s) (single), 2 per GPU in 1 job(s)" in line for line in lines), lines
-    jobs = {_registry(out).latest(rd.run_id).job_id for rd in rds}
-    assert len(jobs) == 1  # one job (one array element) for the two runs
-    (job,) = jobs
+    (job,) = {_registry(out).latest(rd.run_id).job_id for rd in rds}  # one job (one array element), two runs
+    a, b = rds
+    frozen = _freeze_each_past_two(rds)
+    try:
+        os.kill(frozen[a.run_id], signal.SIGKILL)
+        killed = time.monotonic()
+        states = wait_until(
+            lambda: _states_if(path, out, scale, lambda st: st[a.run_id].state == "failed"),
+            KILLED_SHOWN_WITHIN_S,
+            "status to call the killed run failed",
+            interval=0.2,
+        )
+        assert "killed by SIGKILL" in states[a.run_id].detail and states[b.run_id].state == "running"
+        assert time.monotonic() - killed <= KILLED_SHOWN_WITHIN_S and not a.lock_file.exists()
+    finally:
+        os.kill(frozen[b.run_id], signal.SIGCONT)
+    wait_until(b.is_done, HANG_GUARD_S, "the sibling to finish")
+    last_run_ended = time.monotonic()
+    wait_until(lambda: job not in cluster.queued_jobs(), JOB_ENDS_WITHIN_S, "the job to leave the queue", interval=0.2)
+    assert time.monotonic() - last_run_ended <= JOB_ENDS_WITHIN_S
     wait_until(
         lambda: slurm_cluster.sacct_states(job).get(job) == "FAILED", HANG_GUARD_S, f"packed job {job} to end FAILED"
     )
-    assert all(rd.is_done() for rd in rds if rd is not bad) and not bad.is_done()
-    status = sweep_status(path, output_root=out, scale=scale)  # each run of the packed job, on its own
-    assert {rid: s.state for rid, s in status.status.items()} == {
-        rd.run_id: ("failed" if rd is bad else "done") for rd in rds
-    }
+    status = sweep_status(path, output_root=out, scale=scale)
+    assert {rid: s.state for rid, s in status.status.items()} == {a.run_id: "failed", b.run_id: "done"}
 
-    bad.checkpoint_file.unlink()  # the cause fixed: the same command submits only the run not done
     again = run_sweep(
         path, output_root=out, executor="slurm", profile=PROFILE, scale=scale, runs_per_gpu=2, report=quiet
     )
-    assert again.submitted == [bad.run_id]
+    assert again.submitted == [a.run_id]
     assert sum(len(records) for records in _registry(out).runs.values()) == 3
-    # that it trains to the end, and only it, is the local executor's test (tests/sweep/test_sweep_packed.py): the
-    # statuses above are what the re-run planned from
-    slurm_cluster.cancel_jobs_under(tmp_path)
-    assert [_epoch_lines(rd) for rd in rds if rd is not bad] == [1]  # nothing trained twice
+    wait_until(a.is_done, HANG_GUARD_S, "the resubmitted run to finish")
+    resumed = [line for line in a.log_file.read_text().splitlines() if "resumed from checkpoint at epoch" in line]
+    assert len(resumed) == 1 and int(resumed[0].rsplit(" ", 1)[1]) >= 2
+    assert [row["epoch"] for row in a.read_metrics()] == list(range(1, EPOCHS + 1))  # each epoch once
+    reference = _train_unkilled(a, tmp_path / "reference")  # the same config, never killed, one thread as the jobs
+    assert a.read_summary()["final_test_acc"] == reference.read_summary()["final_test_acc"]
+    assert _without_seconds(a.read_metrics()) == _without_seconds(reference.read_metrics())
+
+
+def _freeze_each_past_two(rds: list[RunDir]) -> dict[str, int]:
+    """Each run's process frozen (SIGSTOP) the moment its status is past epoch 2: {run id: pid}. Both are watched at
+    once: waiting for one run first would let the other train on, and an epoch of 300 samples is milliseconds."""
+    frozen: dict[str, int] = {}
+
+    def freeze() -> bool:
+        for rd in rds:
+            if rd.run_id not in frozen and int(_status(rd).get("epoch") or 0) >= 2:
+                frozen[rd.run_id] = int(json.loads(rd.lock_file.read_text())["pid"])
+                os.kill(frozen[rd.run_id], signal.SIGSTOP)
+        return len(frozen) == len(rds)
+
+    try:
+        wait_until(freeze, HANG_GUARD_S, "every run past two epochs", interval=0.005)
+    except BaseException:
+        for pid in frozen.values():
+            os.kill(pid, signal.SIGCONT)
+        raise
+    assert len(set(frozen.values())) == len(rds) and not any(rd.is_done() for rd in rds)  # a process per run
+    return frozen
+
+
+def _status(rd: RunDir) -> dict:
+    return (rd.read_status() if rd.status_file.exists() else None) or {}
+
+
+def _states_if(path: Path, out: Path, scale: Scale, wanted) -> dict | None:
+    """The run states `repro sweep status` computes, when `wanted(states)` holds."""
+    states = sweep_status(path, output_root=out, scale=scale).status
+    return states if wanted(states) else None
+
+
+def _train_unkilled(rd: RunDir, output_root: Path) -> RunDir:
+    config = {**rd.read_config(), "output_root": str(output_root)}
+    return train(OmegaConf.create(config)).run_dir
+
+
+def _without_seconds(rows: list[dict]) -> list[dict]:
+    return [{k: v for k, v in row.items() if k != "seconds"} for row in rows]
 
 
 def test_a_preempted_packed_job_requeues_and_resumes_each_run(slurm_cluster, tmp_path):
@@ -121,24 +189,9 @@ def test_a_preempted_packed_job_requeues_and_resumes_each_run(slurm_cluster, tmp
     job = _registry(out).latest(rds[0].run_id).job_id
     assert _registry(out).latest(rds[1].run_id).job_id == job
 
-    def status(rd: RunDir) -> dict:
-        return (rd.read_status() if rd.status_file.exists() else None) or {}
-
-    frozen: dict[str, int] = {}
-
-    def freeze_each_past_two() -> bool:
-        """Both runs are watched at once, each child frozen the moment it is past its second epoch (its lock names
-        it): waiting for one run first would let the other train on, and an epoch of 300 samples is milliseconds."""
-        for rd in rds:
-            if rd.run_id not in frozen and int(status(rd).get("epoch") or 0) >= 2:
-                frozen[rd.run_id] = int(json.loads(rd.lock_file.read_text())["pid"])
-                os.kill(frozen[rd.run_id], signal.SIGSTOP)
-        return len(frozen) == len(rds)
-
-    try:  # each child frozen past its second epoch: the preemption lands mid-run however fast
-        wait_until(freeze_each_past_two, HANG_GUARD_S, "both runs past two epochs", interval=0.005)
+    frozen = _freeze_each_past_two(rds)  # the preemption lands mid-run however fast
+    try:
         trainers = list(frozen.values())
-        assert len(set(trainers)) == 2 and not any(rd.is_done() for rd in rds)  # two processes, one per run
         slurm_cluster.run("scancel", job, "--signal", "SIGTERM")
         for pid in trainers:
             wait_until(lambda pid=pid: signal_pending(pid, signal.SIGTERM), HANG_GUARD_S, "SIGTERM", interval=0.05)
@@ -146,9 +199,9 @@ def test_a_preempted_packed_job_requeues_and_resumes_each_run(slurm_cluster, tmp
         for pid in frozen.values():
             os.kill(pid, signal.SIGCONT)
     for rd in rds:
-        wait_until(lambda rd=rd: status(rd).get("state") == "interrupted", HANG_GUARD_S, "each run to stop")
+        wait_until(lambda rd=rd: _status(rd).get("state") == "interrupted", HANG_GUARD_S, "each run to stop")
         wait_until(lambda rd=rd: not rd.lock_file.exists(), HANG_GUARD_S, "each run's lock released")
-    interrupted_at = [int(status(rd)["epoch"]) for rd in rds]
+    interrupted_at = [int(_status(rd)["epoch"]) for rd in rds]
     assert all(2 <= at < EPOCHS for at in interrupted_at)
     slurm_cluster.run("scancel", job, "--signal", SlurmJobEnvironment.USR_SIG)  # submitit requeues the packed job
 

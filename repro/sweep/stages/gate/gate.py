@@ -219,8 +219,8 @@ def _metric(rd: RunDir, metric: str) -> float | None:
 def check(plan: Plan, *, accept: bool = False, record: bool = False) -> Decision:
     """Ask the plan's baseline gate, record `--accept-gate`, hold the runs it holds; with `record` (a sweep that
     trains or submits, not status or a dry run), a recipe judged is added to gate.json's `tried`. Returns the
-    verdict as the sweep prints it (none for a sweep file without a gate), stopping the table while it holds, held
-    or partial (`repro sweep` exits 4)."""
+    verdict as the sweep prints it (none for a sweep file without a gate); the runs it holds (held or partial) make
+    `repro sweep` exit 4."""
     verdict = evaluate_gate(plan.spec, plan.runs, plan.output_root, plan.scale)
     if accept:
         verdict = record_acceptance(verdict, plan.output_root, plan.spec.name)
@@ -228,4 +228,4 @@ def check(plan: Plan, *, accept: bool = False, record: bool = False) -> Decision
         verdict = record_tried(verdict, plan.output_root, plan.spec.name, _recipe_overrides(plan, verdict))
     held = hold(plan, verdict)
     text = verdict.render(held) if gate_of(plan.spec) is not None else ""
-    return Decision((text,) if text else (), stops=verdict.state in ("held", "partial"))
+    return Decision((text,) if text else ())

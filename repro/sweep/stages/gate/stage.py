@@ -20,7 +20,7 @@ class GateStage(Stage):
 
     def decide(self, plan: Plan, asked: Asked) -> Decision:
         """The verdict, `--accept-gate` recorded (`accept`), the recipe judged added to gate.json (`record`); the
-        runs it holds read `held`, and while it holds the table stops (gate.py)."""
+        runs it holds read `held` (gate.py)."""
         return check(plan, accept=asked.accept, record=asked.record)
 
     def kept_rows(self, spec: SweepSpec) -> tuple[str, ...]:

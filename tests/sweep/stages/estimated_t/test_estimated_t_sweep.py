@@ -56,7 +56,7 @@ def _sweep(path: Path, out: Path) -> int:
 
 def test_a_flagged_first_estimate_holds_the_second_until_accepted(tmp_path, capsys):
     path, out = _write(tmp_path), tmp_path / "out"
-    assert _sweep(path, out) == 0
+    assert _sweep(path, out) == 4  # a hold's exit status, the same as the baseline gate's
     text = capsys.readouterr().out
     runs = _runs(path, out)
     assert runs["One-hot"].is_done() and runs["Forward (estimated T)"].is_done()
@@ -65,7 +65,7 @@ def test_a_flagged_first_estimate_holds_the_second_until_accepted(tmp_path, caps
     assert "inside its lr warm-up" in held and f"recorded by run {runs['Forward (estimated T)'].run_id}" in held
     accept = f"estimated_t: {{accept: [{runs['One-hot'].run_id}]}}"
     assert accept in held
-    assert main(["sweep", "status", str(path), "--output-root", str(out)]) == 0
+    assert main(["sweep", "status", str(path), "--output-root", str(out)]) == 4
     status = capsys.readouterr().out
     assert "held (its estimated T is flagged" in status and "HELD by the estimated-T check" in status
 

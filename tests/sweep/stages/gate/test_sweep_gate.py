@@ -36,7 +36,7 @@ def test_a_far_number_holds_the_table_and_accept_gate_releases_it(tmp_path, caps
     assert not any(rd.path.exists() for rd in row_runs(path, out, "Smoothing"))
     assert "HELD: nothing else of the table starts (2 run(s) wait)" in text
     assert "gap " in text and "OUTSIDE the tolerance 1.00" in text and "optim/schedule=step" in text
-    assert main(["sweep", "status", str(path), "--output-root", str(out)]) == 0
+    assert main(["sweep", "status", str(path), "--output-root", str(out)]) == 4  # held, as the sweep said
     status = capsys.readouterr().out
     assert "held (waits for the baseline gate (held))" in status and "HELD" in status
     assert "for a published reason" in text and "selection on the test set" in text
@@ -65,7 +65,9 @@ def test_a_far_number_holds_the_table_and_accept_gate_releases_it(tmp_path, caps
 @pytest.mark.slow
 def test_a_near_number_runs_straight_through(tmp_path, capsys):
     first = write_gated_sweep(tmp_path, 5.0, name="probe")
-    assert main(["sweep", str(first), "--output-root", str(tmp_path / "a"), "--jobs", "1", "--rows", "Baseline"]) == 4
+    # the gate's row alone: its verdict is HELD, but no run of this selection waits, so nothing is held (exit 0)
+    assert main(["sweep", str(first), "--output-root", str(tmp_path / "a"), "--jobs", "1", "--rows", "Baseline"]) == 0
+    assert "HELD: nothing else of the table starts (0 run(s) wait)" in capsys.readouterr().out
     mean = baseline_mean(first, tmp_path / "a")  # what this recipe reaches (the same runs train alike again)
     path, out = write_gated_sweep(tmp_path, round(mean + 0.6, 2)), tmp_path / "b"
     capsys.readouterr()
