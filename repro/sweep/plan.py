@@ -56,6 +56,7 @@ class RunStatus:
     epoch: int | None = None  # epochs finished (status.json)
     logs: tuple[str, ...] = ()  # train.log, then the job's own log
     left: float | None = None  # epochs still expected to train, where its stage says (a rung's job); None: the rest
+    waits: bool = True  # held: until what it waits for is done (exit 4); False: not needed by what was decided
 
 
 @dataclass(frozen=True)
@@ -94,15 +95,17 @@ class Plan:
 
     @property
     def held(self) -> set[str]:
-        """The runs a stage keeps back (`hold`): a later local round trains those it lets go; while any is held,
-        `repro sweep` and `repro sweep status` exit 4 (repro/sweep/command.py), whichever stage holds it."""
-        return {rid for rid in self.unique if self.status[rid].state == "held"}
+        """The runs a stage keeps back until something is done (`hold`): a later local round trains those it lets
+        go; while any is held, `repro sweep` and `repro sweep status` exit 4 (repro/sweep/command.py), whichever
+        stage holds it. A run held as not needed (`hold(..., waits=False)`) is not among them."""
+        return {rid for rid in self.unique if self.status[rid].state == "held" and self.status[rid].waits}
 
-    def hold(self, rid: str, why: str) -> None:
+    def hold(self, rid: str, why: str, *, waits: bool = True) -> None:
         """Keep run `rid` back, a stage's decision (the baseline gate, the estimated-T hold): its state reads held,
-        with why; its job id and epoch stay."""
+        with why; its job id and epoch stay. `waits` False: what it would be trained for is decided without it (the
+        until-decided stage's runs of a decided claim line), so the table is complete and nothing waits on it."""
         status = self.status[rid]
-        self.status[rid] = RunStatus("held", why, status.job_id, status.epoch, left=status.left)
+        self.status[rid] = RunStatus("held", why, status.job_id, status.epoch, left=status.left, waits=waits)
 
     def explain_waits(self) -> None:
         """Say why a run cannot start where runs it waits for failed (its tuning runs, say): asked once the stages

@@ -170,16 +170,23 @@ def needed_runs(plan: Plan, walk: Walk) -> set[str]:
 
 
 def hold_undecided(plan: Plan, walk: Walk) -> tuple[int, int]:
-    """Hold every further round's run that no line needs now (its lines decided, or an earlier look still
-    training); returns (held, let go)."""
+    """Hold every further round's run that no line needs now: until an earlier look is done where a line still
+    training may need it later, for good (not waiting: the table is complete without it) where every line of its
+    cell is decided; returns (held, let go)."""
     needed = needed_runs(plan, walk)
+    open_cells = {(row, column) for state in walk.lines if state.record.state == TRAINING for _, row, column in
+                  state.line.cells}  # fmt: skip
     held = going = 0
     for rid, run in plan.unique.items():
         if not is_round_run(run, walk) or plan.status[rid].state not in SUBMITTABLE:
             continue
         if rid in needed:
             going += 1
+            continue
+        round_ = walk.round_of(run.seed)
+        if (run.row, run.column) in open_cells:
+            plan.hold(rid, f"until decided: round {round_} waits for an earlier look of its undecided claim lines")
         else:
-            plan.hold(rid, f"until decided: round {walk.round_of(run.seed)} is not needed by an undecided claim line")
-            held += 1
+            plan.hold(rid, f"until decided: round {round_} is not needed (its claim lines are decided)", waits=False)
+        held += 1
     return held, going

@@ -94,6 +94,9 @@ def test_a_claim_decided_at_the_first_look_adds_nothing(sweep):
     finish(plan(spec, out), {(row, s): value + 0.3 * s for row, value in levels.items() for s in (0, 1)}, out)
     decided = plan(spec, out, record=True)
     assert set(states(decided).values()) == {"held"} and not decided.to_submit
+    assert not decided.held  # not needed, so nothing waits: `repro sweep` and its status exit 0, the table complete
+    assert main(["sweep", "status", str(spec.path), "--output-root", str(out), "--epochs", "1", "--until-decided",
+                 "--max-seeds", "4"]) == 0  # fmt: skip
     _, lines = read_record(sweep_dir(out.resolve(), spec.name))
     for claim in (BASELINE, MWNET):
         line = lines[(6, claim, "Digits/40%")]
@@ -150,7 +153,7 @@ def test_the_status_shows_the_rounds_and_the_dry_run_prices_them(sweep, capsys):
     text = capsys.readouterr().out
     assert "Expected added GPU-hours, from the paper's spread" in text and "worst case" in text
     assert "Lan-DeMets Pocock-type spending" in text and "3 look(s) at 2, 3, 4 seeds" in text
-    assert main(["sweep", "status", str(spec.path), *args]) == 0
+    assert main(["sweep", "status", str(spec.path), *args]) == 4  # the rounds wait for the first look's runs
     assert "round 2" in capsys.readouterr().out
 
 
