@@ -14,6 +14,7 @@ from repro.tracking.wandb_bounds import WandbBounds, quiet_error_reporting
 from repro.tracking.wandb_run import wandb_mode
 from repro.tracking.wandb_session import WandbSession
 from repro.tracking.wandb_status import WandbStatus
+from repro.tracking.wandb_sync import offline_folders, supersede_offline
 
 log = logging.getLogger(__name__)
 
@@ -169,13 +170,17 @@ class WandbTracker(NullTracker):
         out-of-memory killer) takes with it what its W&B service had not sent yet, which may be every epoch it
         trained. Online only, where the resumed W&B run's starting step says what the server has: each row from
         that step on is sent, in order. An offline attempt's folder already holds what its process logged;
-        `repro wandb sync` sends it whole."""
+        `repro wandb sync` sends it whole, unless an online attempt caught up after it: then every epoch it holds is
+        on the server, and it is recorded superseded, never uploaded (wandb_sync.py)."""
         if self.session.off or not self.session.online:
             return
+        earlier = offline_folders(self.run_dir)  # offline attempts before this one, whose epochs this re-sends
         first = int(getattr(self.session.run, "starting_step", 0) or 0)  # the server's last step + 1 (0: none)
         for row in history:
             if int(row["epoch"]) >= first:  # W&B refuses a step below it
                 self.log(row, step=int(row["epoch"]))
+        if earlier and self.session.online and not self.session.off:  # still online: every row went to the server
+            supersede_offline(self.run_dir, earlier)
 
     def log_histogram(self, name: str, values: Any, step: int | None = None) -> None:
         self.guard("histogram", self.session.log, "histogram", lambda: {name: self.wandb.Histogram(values)}, step)

@@ -7,8 +7,12 @@ records per run what was uploaded, and says what is synced, failed and pending.
 
 A unit is one offline folder, `<run_dir>/wandb/offline-run-*` (a run resumed in a new process has one per
 process, all under the run's one W&B id). Its record is `<run_dir>/wandb_sync.json`, rewritten atomically:
-`{"folders": {name: {"state": "synced" | "failed" | "started" | "interrupted", "attempts": n, "at": ..., "error"}}}`.
+`{"folders": {name: {"state": "synced" | "failed" | "started" | "interrupted" | "superseded", "attempts": n, "at": ...,
+"error"}}}`.
 - A folder recorded `synced` is never uploaded again (W&B's own `.wandb.synced` marker is a second guard).
+- A folder recorded `superseded` is never uploaded: a later online attempt of the run re-sent every epoch the server
+  lacked from the checkpoint's history (`WandbTracker.catch_up`), so uploading the older offline attempt would send
+  those epochs twice and end the W&B summary with that unfinished attempt's (found by benchmarks/chaos.py).
 - Only runs that ended (status done or failed) are synced: a running or interrupted run is `pending` (it may still
   write to its folder).
 - Interrupted (Ctrl-C, SIGTERM): every `wandb sync` child is killed and its folder recorded `interrupted` (or left
@@ -38,6 +42,7 @@ from repro.runs.runlock import FileLock
 
 RECORD = "wandb_sync.json"
 ENDED = ("done", "failed")
+SUPERSEDED = "superseded"
 
 
 @dataclass(frozen=True)
@@ -55,11 +60,13 @@ class SyncReport:
     already: list[str] = field(default_factory=list)  # recorded synced before
     failed: dict[str, str] = field(default_factory=dict)  # folder -> last error
     pending: list[str] = field(default_factory=list)  # runs still running or interrupted
+    superseded: list[str] = field(default_factory=list)  # offline folders a later online attempt re-sent
 
     def lines(self) -> list[str]:
         out = [
             f"synced {len(self.synced)} (now) + {len(self.already)} (before), failed {len(self.failed)}, "
             f"pending {len(self.pending)} (runs not finished)"
+            + (f", skipped {len(self.superseded)} (re-sent by a later online attempt)" if self.superseded else "")
         ]
         out += [f"  failed: {name}: {error}" for name, error in sorted(self.failed.items())]
         if self.pending:
@@ -114,6 +121,16 @@ def offline_folders(run_dir: Path) -> list[Path]:
     return sorted(p for p in folder.glob("offline-run-*") if p.is_dir()) if folder.is_dir() else []
 
 
+def supersede_offline(run_dir: Path, folders: list[Path]) -> None:
+    """Record `folders` (offline attempts of the run, not yet uploaded) as superseded: an online attempt has since
+    sent the server every epoch they hold."""
+    records = _Records()
+    done = records.read(Path(run_dir))["folders"]
+    for folder in folders:
+        if (done.get(folder.name) or {}).get("state") != "synced":
+            records.update(Path(run_dir), folder.name, state=SUPERSEDED)
+
+
 def plan(root: Path, records: _Records) -> tuple[list[tuple[Path, Path]], SyncReport]:
     """(run dir, folder) pairs to upload now, and the report of what is skipped or pending."""
     runs = Path(root) / "runs"
@@ -133,8 +150,11 @@ def plan(root: Path, records: _Records) -> tuple[list[tuple[Path, Path]], SyncRe
             continue
         done = records.read(run_path)["folders"]
         for folder in folders:
-            if (done.get(folder.name) or {}).get("state") == "synced":
+            state = (done.get(folder.name) or {}).get("state")
+            if state == "synced":
                 report.already.append(f"{run_path.name}/{folder.name}")
+            elif state == SUPERSEDED:
+                report.superseded.append(f"{run_path.name}/{folder.name}")
             else:
                 todo.append((run_path, folder))
     return todo, report

@@ -12,12 +12,14 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from repro.cli import main
 from repro.runs.rundir import RunDir
-from repro.tracking.wandb_sync import RECORD, _Records
+from repro.tracking.tracker import WandbTracker
+from repro.tracking.wandb_sync import RECORD, _Records, plan
 
 STANDIN = """\
     #!{python}
@@ -145,3 +147,42 @@ def test_a_root_without_runs_is_refused_and_nothing_is_written_there(tmp_path, m
     _standin(tmp_path, monkeypatch)
     assert main(["wandb", "sync", str(tmp_path / "typo")]) == 2
     assert "has no runs/ folder" in capsys.readouterr().err and not (tmp_path / "typo").exists()
+
+
+def _superseding_tracker(run_dir: Path, *, goes_offline: bool = False) -> WandbTracker:
+    """A W&B tracker resumed online whose server has the first epoch (the W&B service stood in: `log` records)."""
+    tracker = object.__new__(WandbTracker)
+    session = SimpleNamespace(off=False, online=True, run=SimpleNamespace(starting_step=1))
+    tracker.session, tracker.run_dir, tracker.sent = session, run_dir, []
+
+    def log(row, step):
+        tracker.sent.append(step)
+        session.online = not goes_offline  # a timeout switches the rest of the run offline
+
+    tracker.log = log
+    return tracker
+
+
+def test_an_offline_attempt_caught_up_online_later_is_never_uploaded(tmp_path):
+    """An attempt that logged offline and was killed, then resumed online: the online attempt re-sends every epoch
+    the server lacks from the checkpoint's history, so the offline folder is superseded (uploading it would send
+    those epochs twice and end the summary with the unfinished attempt's); a synced folder stays as it was."""
+    root = tmp_path / "out"
+    rd = _run(root, "r", "done", "ok", "ok")
+    older, synced = sorted((rd.path / "wandb").iterdir())
+    _Records().update(rd.path, synced.name, state="synced", attempts=1)
+    tracker = _superseding_tracker(rd.path)
+    tracker.catch_up([{"epoch": e} for e in range(4)])
+    assert tracker.sent == [1, 2, 3]
+    todo, report = plan(root, _Records())
+    assert todo == [] and report.superseded == [f"r/{older.name}"] and report.already == [f"r/{synced.name}"]
+    assert "skipped 1 (re-sent by a later online attempt)" in report.lines()[0]
+
+
+def test_a_catch_up_cut_short_offline_leaves_the_earlier_offline_attempt_to_upload(tmp_path):
+    root = tmp_path / "out"
+    rd = _run(root, "r", "done", "ok")
+    _superseding_tracker(rd.path, goes_offline=True).catch_up([{"epoch": e} for e in range(4)])
+    todo, report = plan(root, _Records())
+    assert [folder.name for _, folder in todo] == [p.name for p in (rd.path / "wandb").iterdir()]
+    assert not report.superseded
