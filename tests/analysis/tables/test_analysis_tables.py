@@ -388,6 +388,7 @@ def test_tables_6_and_7_render_ours_from_their_own_runs(tmp_path):
     sweeps.mkdir()
     root = tmp_path / "outputs"
     value = {6: 0.697, 7: 0.718}
+    shutil.copy(repo_sweeps / "mentornet.yaml", sweeps / "mentornet.yaml")  # the MentorNet rows' mentor runs
     for t in (6, 7):
         shutil.copy(repo_sweeps / f"table{t}.yaml", sweeps / f"table{t}.yaml")
         for p in expand_sweep(load_sweep(sweeps / f"table{t}.yaml"), output_root=str(root)):

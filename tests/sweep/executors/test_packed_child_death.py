@@ -107,7 +107,12 @@ def test_a_killed_child_is_failed_at_once_and_its_job_ends_with_its_last_child(t
     try:
         wait_for(freeze_each_past_two, "both children past epoch 2", poll_s=0.005)
         os.kill(frozen[a.run_id], signal.SIGKILL)
-        wait_for(lambda: (a.read_status() or {}).get("state") == "failed", "A recorded failed while B is frozen")
+        # the status is written under A's lock, taken over from the dead child, then the lock is released: wait for
+        # both, never for the one that comes first
+        wait_for(
+            lambda: (a.read_status() or {}).get("state") == "failed" and not a.lock_file.exists(),
+            "A recorded failed (its lock released) while B is frozen",
+        )
         status = a.read_status()
         assert status["job"] == JOB and "killed by SIGKILL" in status["message"] and JOB in status["message"]
         assert 2 <= status["epoch"] < EPOCHS and thread.is_alive()  # the job goes on: B is frozen, not done
