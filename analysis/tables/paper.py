@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from repro.claims.paper import PAPER_DIR
+from repro.claims.paper import PAPER_DIR, paper_file
 from repro.errors import UserError
 
 COLUMNS = ["table", "row", "column", "mean", "std", "display", "ref", "group"]
@@ -19,13 +19,7 @@ TEXT_COLUMNS = ("row", "column", "display", "ref", "group")
 
 def paper_table(number: int, paper_dir: str | Path | None = None) -> pd.DataFrame:
     """One table's cells in the paper's order: numeric mean/std (NaN when printed as "-" or without std)."""
-    path = Path(paper_dir or PAPER_DIR) / f"table{int(number)}.csv"
-    if not path.exists():
-        raise UserError(
-            f"The paper's numbers for Table {number} are not at {path}. They ship with the repository in "
-            "paper_tables/paper/; run from a checkout of the repository or pass the directory that holds "
-            "table1.csv ... table9.csv."
-        )
+    path = paper_file(number, paper_dir)
     frame = pd.read_csv(path, dtype={c: str for c in TEXT_COLUMNS}, keep_default_na=False, encoding="utf-8")
     if list(frame.columns) != COLUMNS:
         raise UserError(

@@ -38,8 +38,8 @@ class PaperCell:
         return 0.5 * 10.0**-decimals
 
 
-def paper_cells(number: int, paper_dir: str | Path | None = None) -> dict[tuple[str, str], PaperCell]:
-    """Table `number`'s printed cells with a mean, by (row, column), in the paper's order."""
+def paper_file(number: int, paper_dir: str | Path | None = None) -> Path:
+    """Where Table `number`'s printed numbers are (paper_tables/paper/tableN.csv): a one-paragraph error if absent."""
     path = Path(paper_dir or PAPER_DIR) / f"table{int(number)}.csv"
     if not path.is_file():
         raise UserError(
@@ -47,6 +47,12 @@ def paper_cells(number: int, paper_dir: str | Path | None = None) -> dict[tuple[
             "paper_tables/paper/; run from a checkout of the repository or pass the directory that holds "
             "table1.csv ... table9.csv."
         )
+    return path
+
+
+def paper_cells(number: int, paper_dir: str | Path | None = None) -> dict[tuple[str, str], PaperCell]:
+    """Table `number`'s printed cells with a mean, by (row, column), in the paper's order."""
+    path = paper_file(number, paper_dir)
     cells = {}
     for rec in _records(path):
         mean, std = _number(rec.get("mean", ""), path), _number(rec.get("std", ""), path)
