@@ -18,7 +18,9 @@ from typing import Any, Callable, Sequence
 import yaml
 
 from repro.errors import UserError
+from repro.sweep.ask_stages import decide
 from repro.sweep.expand.expand import expand_sweep
+from repro.sweep.plan import make_plan
 from repro.sweep.spec.model import STAGES, PlannedRun, Scale, SweepSpec
 from repro.sweep.spec.sweep_file import load_sweep
 from repro.sweep.sweep_folder import last_selection, sweep_dir
@@ -32,6 +34,7 @@ __all__ = [
     "check_jobs",
     "last_sweep_options",
     "load_specs",
+    "not_needed_runs",
     "planned_runs",
     "run_locally",
     "sweep_folder",
@@ -115,6 +118,21 @@ def planned_runs(
     extra = {"extra_overrides": list(extra_overrides)} if extra_overrides else {}
     expand = getattr(spec, "expand", None) or (lambda **kw: expand_sweep(spec, **kw))
     return expand(output_root=str(output_root), scale=scale, **extra)
+
+
+def not_needed_runs(
+    spec: Any, expanded: list[PlannedRun], output_root: str | Path, scale: Scale | None = None
+) -> dict[str, str]:
+    """Run id -> why, for each planned run a stage let go as not needed on the runs in `output_root` (the until-decided
+    stage's further seeds of claim lines already decided), found as `repro sweep status` finds it: the registered
+    stages decide on the plan, recording nothing. A table counts such a run neither done nor missing. A stand-in
+    spec without a sweep file has no stages' decisions ({})."""
+    if not isinstance(spec, SweepSpec) or not expanded:
+        return {}
+    plan = make_plan(spec, expanded, output_root)
+    plan.scale = scale  # the stages' keys given on the command line (`--until-decided`) travel on it
+    decide(plan)
+    return plan.not_needed
 
 
 class SweepPlans:

@@ -127,6 +127,7 @@ def _sequential(ledger: Ledger, number: int, folder: Path | None, lines: list[Li
         if record is not None:
             ledger.line_sequential[(number, line.claim.name, line.anchor)] = record.text()
             line.notes.append(record.text())
+            line.sequential_p = record.p  # None while it waits for a look: its fixed-sample p meanwhile
 
 
 @dataclass

@@ -23,9 +23,9 @@ import pandas as pd
 
 from analysis.cells import cell_runs, index_runs
 from analysis.collect import DONE, require_runs
-from analysis.sweeps import last_sweep_options, planned_runs
+from analysis.sweeps import last_sweep_options, not_needed_runs, planned_runs
 from analysis.tables.model import Cell, PendingRun, TableResult
-from analysis.tables.notes import table_notes
+from analysis.tables.notes import not_needed_notes, table_notes
 from analysis.tables.paper import paper_table
 from analysis.tables.paper_selection import selection_rules
 from analysis.tables.render import render_csv, render_markdown
@@ -62,7 +62,8 @@ def build_table(
     if expanded is None:
         expanded = planned_runs(spec, output_root=output_root, scale=scale, extra_overrides=extra_overrides)
     by_id = by_id if by_id is not None else index_runs(runs)
-    reported = cell_runs(expanded, by_id)
+    let_go = not_needed_runs(spec, expanded, output_root, scale)
+    reported = [c for c in cell_runs(expanded, by_id) if c.planned.run_id not in let_go]
     planned = [c.planned for c in reported]
     tune_ids = {p.run_id for p in expanded if p.stage in ("tune", "teacher tune")}
     metric = str(spec.metric)
@@ -130,7 +131,7 @@ def build_table(
         title=str(getattr(spec, "title", "") or ""),
         tuning_notes=_tuning_notes(spec, scale),
         noisy=any(_noisy(p.config) for p in planned),
-        notes=table_notes(spec, expanded, output_root, scale),
+        notes=[*not_needed_notes(let_go), *table_notes(spec, expanded, output_root, scale)],
     )
 
 

@@ -1,11 +1,12 @@
 """What a rendered table says under itself beyond its cells: how many optimizer steps and training samples each row's
 runs trained (so that rows on different recipes are compared knowingly), the sweep file's own `notes:` (say, which
 of its rows the paper's number most likely is), each estimated T's check (repro/recorders/transition_check.py) and
-the baseline gate's verdict (repro/sweep/stages/gate/gate.py)."""
+the baseline gate's verdict (repro/sweep/stages/gate/gate.py), and the planned runs a stage let go as not needed."""
 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -67,3 +68,11 @@ def run_budget(config: Mapping[str, Any]) -> tuple[int, int, int]:
 
 def _millions(samples: int) -> str:
     return f"{samples / 1e6:.2f}M" if samples >= 1e5 else f"{samples:,}"
+
+
+def not_needed_notes(let_go: dict[str, str]) -> list[str]:
+    """One note per reason a stage let planned runs go (a cell counts them neither done nor missing)."""
+    return [
+        f"Not needed, so neither averaged nor missing: {n} planned run(s) ({why})."
+        for why, n in Counter(let_go.values()).items()
+    ]

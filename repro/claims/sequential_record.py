@@ -29,6 +29,7 @@ class LineRecord:
     low: float | None = None
     high: float | None = None
     why: str = ""
+    p: float | None = None  # its repeated p-value there (repro/claims/sequential.py): what the ledger's Holm takes
 
     def text(self) -> str:
         """The line's sequential state in words (the ledger's column)."""

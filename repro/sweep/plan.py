@@ -100,6 +100,16 @@ class Plan:
         stage holds it. A run held as not needed (`hold(..., waits=False)`) is not among them."""
         return {rid for rid in self.unique if self.status[rid].state == "held" and self.status[rid].waits}
 
+    @property
+    def not_needed(self) -> dict[str, str]:
+        """Run id -> why, for each run a stage let go as not needed (`hold(..., waits=False)`): what it would be
+        trained for was decided without it, so a table counts it neither done nor missing."""
+        return {
+            rid: self.status[rid].detail
+            for rid in self.unique
+            if self.status[rid].state == "held" and not self.status[rid].waits
+        }
+
     def hold(self, rid: str, why: str, *, waits: bool = True) -> None:
         """Keep run `rid` back, a stage's decision (the baseline gate, the estimated-T hold): its state reads held,
         with why; its job id and epoch stay. `waits` False: what it would be trained for is decided without it (the

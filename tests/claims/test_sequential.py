@@ -14,8 +14,10 @@ from repro.claims.sequential import (
     equivalence_stop,
     line_alpha,
     paired_statistics,
+    repeated_p,
     sequential_verdict,
     stop_probabilities,
+    t_boundaries,
 )
 from repro.claims.stats import ALPHA
 from repro.claims.verdicts import CONSISTENT, EQUIVALENT, INCONCLUSIVE, NOT_REPRODUCED, OPPOSITE, SMALLER
@@ -79,3 +81,16 @@ def test_the_verdict_at_a_look_reads_its_interval():
     assert sequential_verdict(-1.0, 3.0, 2.0, 1, None) is INCONCLUSIVE
     assert sequential_verdict(-3.0, -1.0, 2.0, 1, None) is OPPOSITE
     assert sequential_verdict(-0.4, 0.4, None, 1, 0.5) is EQUIVALENT
+
+
+@pytest.mark.parametrize("look", [0, 2, 8])
+def test_the_repeated_p_value_is_half_the_level_whose_interval_just_decides(look):
+    looks = Looks((2, 3, 4, 5, 6, 7, 8, 9, 10))
+    for level in (ALPHA, ALPHA / 5):
+        at_boundary = t_boundaries(looks.seeds, level, looks.spending)[look]
+        # a boundary is an order statistic of the simulated paths, so nearby levels share it: within 2%
+        assert repeated_p(looks, look, at_boundary) == pytest.approx(level / 2, rel=0.02)
+    wider, narrower = (repeated_p(looks, look, t_boundaries(looks.seeds, ALPHA, looks.spending)[look] * f)
+                       for f in (1.5, 0.7))  # fmt: skip
+    assert wider < ALPHA / 2 < narrower < 0.5
+    assert repeated_p(looks, look, -1.0) == 0.5  # on the other side of 0: no level decides it the paper's way

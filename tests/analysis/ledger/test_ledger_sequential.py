@@ -46,7 +46,7 @@ def test_the_ledger_says_at_which_seeds_a_line_was_decided_sequentially(tmp_path
         rd.write_status("done", epoch=3)
         rd.write_summary({"final_test_acc": VALUES[run.row][run.seed], "epochs": 3})
     design = SequentialDesign(max_seeds=4).text(2)
-    record = LineRecord(1, CLAIM, COLUMN, DECIDED, 3, 2, 3, "consistent with the paper", 0.5, 4.5)
+    record = LineRecord(1, CLAIM, COLUMN, DECIDED, 3, 2, 3, "consistent with the paper", 0.5, 4.5, p=0.2)
     write_record(sweep_dir(tmp_path, spec.name), design, [record])
     claims = [c for c in load_claims(tables=[1]) if c.name == CLAIM]
     ledger = build_ledger(collect_runs(tmp_path), {1: spec}, claims, output_root=tmp_path, sweeps="fake")
@@ -55,7 +55,12 @@ def test_the_ledger_says_at_which_seeds_a_line_was_decided_sequentially(tmp_path
     markdown = render_markdown(ledger)
     assert said in markdown and "seeds added until decided, group-sequential: 3 look(s) at 2, 3, 4" in markdown
     assert said in render_csv(ledger)
+    # Holm's headline takes the line's repeated p-value from the record, not the fixed-sample p over its seeds
+    (line,) = ledger.lines
+    assert line.p_value == 0.2 and ledger.claims[0].p_adjusted == 0.2 and not ledger.claims[0].holds
+    assert "1 line(s) whose seeds were added until decided enter with their repeated p-values" in markdown
     # without a record the ledger says nothing sequential
     (sweep_dir(tmp_path, spec.name) / "sequential.json").unlink()
     plain = build_ledger(collect_runs(tmp_path), {1: spec}, claims, output_root=tmp_path, sweeps="fake")
     assert not plain.line_sequential and "sequentially" not in render_markdown(plain)
+    assert plain.lines[0].p_value < 0.025 and plain.claims[0].holds  # 3 paired seeds, gains 2.5, 2.0, 3.0 points

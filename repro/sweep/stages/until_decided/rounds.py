@@ -19,6 +19,7 @@ from repro.claims.sequential import (
     equivalence_stop,
     line_alpha,
     paired_statistics,
+    repeated_p,
     sequential_verdict,
 )
 from repro.claims.sequential_record import DECIDED, NOT_SEQUENTIAL, TRAINING, UNDECIDED, LineRecord
@@ -144,9 +145,18 @@ def _walk(
         last = k == len(looks.seeds) - 1
         if bool(stop[0]) or last:
             state = DECIDED if bool(stop[0]) else UNDECIDED
-            record = LineRecord(state=state, seeds=n, look=k + 1, verdict=str(verdict), low=low, high=high, **at)
+            p = repeated_p(looks, k, _allowed(float(diff[0]), float(se[0]), line))
+            record = LineRecord(state=state, seeds=n, look=k + 1, verdict=str(verdict), low=low, high=high, p=p, **at)
             return LineState(line, record, n, floor, sd)
     raise AssertionError("a walk ends at its last look")
+
+
+def _allowed(diff: float, se: float, line: ClaimLine) -> float:
+    """The widest half-width multiplier at which the line's interval still decides it the paper's way: a gain or
+    interaction, 0 excluded on the paper's side; a comparable claim, the interval inside the margin."""
+    if line.margin is None:
+        return line.paper.side * diff / se
+    return (line.margin - abs(diff)) / se
 
 
 def needed_runs(plan: Plan, walk: Walk) -> set[str]:

@@ -8,6 +8,9 @@ import textwrap
 
 import pytest
 
+from analysis.collect import collect_runs
+from analysis.tables.build import build_table
+from analysis.tables.paper import paper_table
 from presets import QUIET_YAML
 from repo_paths import REPO
 from repro.claims.claim import term_columns
@@ -102,6 +105,21 @@ def test_a_claim_decided_at_the_first_look_adds_nothing(sweep):
         line = lines[(6, claim, "Digits/40%")]
         assert (line.state, line.seeds, line.look) == (DECIDED, 2, 1)
         assert "decided sequentially at 2 seeds (look 1 of 3)" in line.text()
+        assert 0.0 < line.p < 0.025  # its sign decided at look 1: its repeated p-value is below a one-sided 2.5%
+
+
+def test_the_table_counts_a_round_not_needed_neither_done_nor_missing(sweep):
+    spec, out = sweep
+    levels = {"Baseline": 60.0, "MWNet": 70.0, "Ours (setting A)": 90.0}
+    finish(plan(spec, out), {(row, s): value + 0.3 * s for row, value in levels.items() for s in (0, 1)}, out)
+    table = build_table(6, spec, collect_runs(out), paper_table(6).iloc[:0], output_root=out.resolve(), scale=SCALE)
+    cell = table.cells[("Baseline", "Digits/40%")]
+    assert (cell.n, cell.planned, cell.pending) == (2, 2, [])  # seeds 2 and 3 were let go: "n=2", not "n=2 of 4"
+    assert "(n=2)" in cell.ours_text() and not table.pending
+    let_go = [note for note in table.notes if note.startswith("Not needed")]
+    assert [("3 planned run(s)" in note, f"round {k} is not needed" in note) for k, note in enumerate(let_go, 2)] == [
+        (True, True), (True, True)
+    ]  # fmt: skip
 
 
 def test_an_undecided_claim_adds_a_round_for_exactly_its_rows(sweep):
@@ -124,7 +142,7 @@ def test_an_undecided_claim_adds_a_round_for_exactly_its_rows(sweep):
     assert set(states(again).values()) <= {"held", "done"} and not again.to_submit
     _, lines = read_record(sweep_dir(out.resolve(), spec.name))
     mwnet, baseline = lines[(6, MWNET, "Digits/40%")], lines[(6, BASELINE, "Digits/40%")]
-    assert (mwnet.state, mwnet.seeds, mwnet.look) == (DECIDED, 3, 2) and mwnet.low > 0
+    assert (mwnet.state, mwnet.seeds, mwnet.look) == (DECIDED, 3, 2) and mwnet.low > 0 and mwnet.p < 0.025
     assert (baseline.state, baseline.seeds) == (DECIDED, 2)
 
 
