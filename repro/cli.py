@@ -9,11 +9,9 @@ import importlib
 import logging
 import signal
 import sys
-import threading
-from contextlib import contextmanager
 from typing import Sequence
 
-from repro.errors import Interrupted, UserError
+from repro.errors import Interrupted, UserError, sigterm_interrupts
 
 DESCRIPTION = """\
 Reproduce "Learning Soft Labels via Meta Learning" (Vyas, Saxena, Voice, 2020) and Lukasik et al.'s "Does label
@@ -81,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.command = name
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
-        with _sigterm_interrupts():
+        with sigterm_interrupts():  # SLURM jobs do not come through here (repro/sweep/executors/job.py)
             return int(module.run(args) or 0)
     except UserError as exc:  # exit 2: bad input; 3: the run (or sweep) is held by another process (LockHeld)
         print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)  # one paragraph, even when quoting YAML
@@ -99,25 +97,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         after = getattr(module, "WHEN_INTERRUPTED", RESUMABLE)  # the command says what an interruption leaves
         print(f"interrupted ({signal.Signals(signum).name}): {after}", file=sys.stderr)
         return 128 + int(signum)
-
-
-@contextmanager
-def _sigterm_interrupts():
-    """SIGTERM raises `Interrupted` anywhere in the command (as Ctrl-C raises KeyboardInterrupt), so it ends with
-    the one line above, not a traceback or a silent kill. SLURM jobs do not come through here
-    (repro/sweep/executors/job.py)."""
-
-    def handle(signum, frame):
-        raise Interrupted(f"received {signal.Signals(signum).name}", signum=signum)
-
-    if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
-        yield
-        return
-    previous = signal.signal(signal.SIGTERM, handle)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _takes_name(fn) -> bool:

@@ -29,29 +29,20 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import signal
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
-import torch
-
-from repro.errors import Interrupted, UserError
-from repro.runs import runlock
+from repro.errors import Interrupted, UserError, sigterm_interrupts
 from repro.runs.rundir import RunDir
 from repro.sweep.executors import job, orphans
+from repro.sweep.executors.local_pool import PRELOAD, close_pool, init_worker, sigint_ignored, stop_workers, train_one
 from repro.sweep.executors.packed import GpuSlots
 from repro.sweep.spec.model import PlannedRun
 
 Report = Callable[[str], None]
-# Workers print nothing of their own (no progress bars interleaving): the parent prints one line per run. Not part
-# of a run's id.
-QUIET = "none"
-STUCK_AFTER_S = 5.0  # a worker alive this long after its run ended, the pool shutting down, is stuck (_close_pool)
-PRELOAD = (orphans.FORKSERVER_PRELOAD, "torch", "repro.sweep.executors.job", "repro.config", "repro.train")
 
 
 def available_cores() -> int:
@@ -197,17 +188,17 @@ class _Scheduler:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(list(PRELOAD))
         pool = ProcessPoolExecutor(
-            max_workers=jobs, mp_context=context, initializer=_init_worker, initargs=(threads, os.getpid())
+            max_workers=jobs, mp_context=context, initializer=init_worker, initargs=(threads, os.getpid())
         )
         running: dict[Future, PlannedRun] = {}
         gpus = GpuSlots()
         try:
-            with _sigterm_interrupts(), orphans.command_pid_exported():
+            with sigterm_interrupts(), orphans.command_pid_exported():
                 while True:
                     while len(running) < jobs and (run := self.next_ready(set(r.run_id for r in running.values()))):
                         self.start(run)
-                        with _sigint_ignored():  # the forkserver, started now, and its workers ignore SIGINT
-                            future = pool.submit(_train_one, self.configs[run.run_id], gpus.take(run.run_id))
+                        with sigint_ignored():  # the forkserver, started now, and its workers ignore SIGINT
+                            future = pool.submit(train_one, self.configs[run.run_id], gpus.take(run.run_id))
                             running[future] = run
                     if not running:
                         break
@@ -217,10 +208,10 @@ class _Scheduler:
                         self._collect(running.pop(future), future)
             self._skip_blocked(set())
         except BaseException:
-            _stop_workers(pool)
+            stop_workers(pool)
             raise
         finally:
-            _close_pool(pool, [self.run_dir(run) for run in running.values()])
+            close_pool(pool, [self.run_dir(run) for run in running.values()])
 
     def _collect(self, run: PlannedRun, future: Future) -> None:
         try:
@@ -272,92 +263,3 @@ def _critical_path(runs: Sequence[PlannedRun]) -> dict[str, int]:
     for rid in dependents:
         visit(rid)
     return depth
-
-
-# ---------------------------------------------------------------------------------------------- worker process
-def _init_worker(threads: int, command_pid: int) -> None:
-    """A worker: the terminal's Ctrl-C is its parent's to handle (the parent stops it with SIGTERM, which a training
-    run turns into a clean `interrupted`); it stops when the command dies (repro/sweep/executors/orphans.py); its own
-    torch threads."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    orphans.stop_with_command(command_pid)
-
-    torch.set_num_threads(threads)
-
-
-def _train_one(config_file: Path, gpu: int | None = None) -> dict[str, Any]:
-    if gpu is not None:  # `device: cuda` is the current device: this run's GPU
-        torch.cuda.set_device(gpu)
-    with orphans.one_run():
-        return job.run_planned(config_file, progress=QUIET).summary
-
-
-# --------------------------------------------------------------------------------------------- parent signals
-@contextmanager
-def _sigint_ignored() -> Iterator[None]:
-    try:
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    except ValueError:  # not the main thread: nothing to protect
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-@contextmanager
-def _sigterm_interrupts() -> Iterator[None]:
-    """SIGTERM to this process stops the workers as Ctrl-C does (never leaves them running without a parent)."""
-
-    def handle(signum: int, frame: object) -> None:
-        raise Interrupted(f"received {signal.Signals(signum).name}", signum=signum)
-
-    try:
-        previous = signal.signal(signal.SIGTERM, handle)
-    except ValueError:
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def _close_pool(pool: ProcessPoolExecutor, in_flight: Sequence[RunDir]) -> None:
-    """Shut the pool down and wait for its workers. A worker that trains (holds the lock of a run still in flight) is
-    waited for: it stops cleanly. One that holds no run lock yet lives on for STUCK_AFTER_S has nothing left to
-    write and is killed: a worker that exits on SIGTERM while it holds one of the pool's queue locks (idle in its
-    call queue, or sending its result) leaves the others blocked on that lock forever, and a plain shutdown with
-    them."""
-    workers = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    idle_since: dict[int, float] = {}
-    while alive := [p for p in workers if p.is_alive()]:
-        training = {_lock_holder(rd) for rd in in_flight}
-        now = time.monotonic()
-        for process in alive:
-            if process.pid in training:
-                idle_since.pop(process.pid, None)
-            elif now - idle_since.setdefault(process.pid, now) > STUCK_AFTER_S:
-                try:
-                    os.kill(process.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-        time.sleep(0.1)
-    pool.shutdown(wait=True)
-
-
-def _lock_holder(rd: RunDir) -> int | None:
-    pid = (runlock.FileLock.read_file(rd.lock_file) or {}).get("pid")
-    return pid if isinstance(pid, int) else None
-
-
-def _stop_workers(pool: ProcessPoolExecutor) -> None:
-    """One SIGTERM to every worker (a running run stops cleanly and records `interrupted`; an idle one exits)."""
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
-        if process.is_alive():
-            try:
-                os.kill(process.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass

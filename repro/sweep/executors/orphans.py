@@ -33,7 +33,7 @@ from repro.runs.processes import is_alive
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 COMMAND_PID_ENV = "REPRO_SWEEP_COMMAND_PID"
-FORKSERVER_PRELOAD = __name__  # imported first by the forkserver (repro/sweep/executors/local.py)
+FORKSERVER_PRELOAD = __name__  # imported first by the forkserver (repro/sweep/executors/local_pool.py)
 WATCH_INTERVAL_S = 0.5  # how often a worker checks its command (stops within about a second)
 STOP_EXIT_CODE = 128 + signal.SIGTERM
 
