@@ -27,7 +27,7 @@ from repro.sweep.expand.build import make_run
 from repro.sweep.expand.overrides import Override, ParsedPart, parse_all, parse_override, parse_part, quote_value
 from repro.sweep.spec.model import PlannedRun, Scale, SweepSpec
 from repro.sweep.stages.base import SeedRuns
-from repro.sweep.stages.registry import stages
+from repro.sweep.stages.registry import referenced_scale, stages
 
 
 def expand_sweep(
@@ -154,4 +154,5 @@ class Cell:
         """Another sweep file's runs (a teacher's cell, a cell whose tuning this one borrows), at this expansion's
         output root, scale and command-line overrides, so their run ids are that table's own."""
         sweep = self.sweep
-        return expand_sweep(spec, output_root=sweep.output_root, scale=sweep.scale, extra_overrides=sweep.extra_texts)
+        scale = referenced_scale(sweep.scale)  # less the options about this table alone (its further seeds)
+        return expand_sweep(spec, output_root=sweep.output_root, scale=scale, extra_overrides=sweep.extra_texts)

@@ -29,7 +29,7 @@ class Scale:
     the tuning stage reads it, repro/sweep/stages/tune/), and the options a stage adds to `repro sweep`
     (`Stage.flags`: e.g. further seeds where a claim is undecided), by name. It travels with every expansion of the
     sweep (its teachers', `repro sweep status`'s, `repro tables`', through selection.json), as the runs' ids depend
-    on it."""
+    on it; a teacher's expansion leaves out the stage options about the table alone (`StageFlag.referenced`)."""
 
     epochs: int | None = None
     subset: int | None = None

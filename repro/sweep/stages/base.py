@@ -166,6 +166,9 @@ class StageFlag:
     help: str
     kind: type | None = None
     metavar: str | None = None
+    # whether the value goes with the sweep into the other sweeps it expands a cell of (a student's teacher): False
+    # for an option about the table it was given for (its further seeds), which the teacher's cell does not share
+    referenced: bool = True
 
     @property
     def name(self) -> str:

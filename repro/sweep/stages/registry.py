@@ -12,7 +12,9 @@ the executors), which asks for it here, so the core never imports a stage (tests
 from __future__ import annotations
 
 import importlib
+from dataclasses import replace
 
+from repro.sweep.spec.model import Scale
 from repro.sweep.stages.base import Stage
 
 # key -> "module:Class" (imported when first asked for), or the class `register_stage` was given. Order matters:
@@ -41,6 +43,15 @@ def stage_class(key: str) -> type[Stage]:
 def stages() -> list[Stage]:
     """Every registered stage, in registry order."""
     return [stage_class(key)() for key in STAGES]
+
+
+def referenced_scale(scale: Scale | None) -> Scale | None:
+    """The scale another sweep's cell is expanded at from this sweep (a student's teacher): the same, less the
+    stage options that stay with the table they were given for (`StageFlag.referenced` False: `--until-decided`)."""
+    if scale is None or not scale.stage_options:
+        return scale
+    going = {flag.name for stage in stages() for flag in stage.flags if flag.referenced}
+    return replace(scale, stage_options=tuple((k, v) for k, v in scale.stage_options if k in going))
 
 
 def register_stage(cls: type[Stage]) -> type[Stage]:

@@ -63,7 +63,7 @@ def _teacher_runs(cell: Cell, ref: TeacherRef, seed: int) -> tuple[PlannedRun, l
     """(the teacher run of `seed`, every run of its cell), expanded once per cell by the teacher's own sweep file."""
     key = ("teacher runs", seed)
     if key not in cell.cache:
-        runs = cell.expand(referenced_spec(ref, seed, cell.where))
+        runs = cell.expand(referenced_spec(ref, seed, cell.where, own=seed in cell.spec.seeds))
         cell.cache[key] = as_teacher(runs, cell.row, cell.column, seed, ref, cell.where)
     return cell.cache[key]
 
@@ -113,8 +113,10 @@ def teacher_override(method: str, teacher: PlannedRun, ref: TeacherRef, where: s
     return parse_override(f"method.{option}={quote_value(teacher.run_id)}", where=where)
 
 
-def referenced_spec(ref: TeacherRef, seed: int, where: str) -> SweepSpec:
-    """The teacher's sweep restricted to its cell and `seed`, checked (read once per file content)."""
+def referenced_spec(ref: TeacherRef, seed: int, where: str, *, own: bool = True) -> SweepSpec:
+    """The teacher's sweep restricted to its cell and `seed`, checked (read once per file content). `own`: the
+    student's sweep runs `seed` itself, so the teacher's must too (the two files disagree otherwise); a seed beyond the
+    student's own (a further seed added where a claim is undecided) plans the teacher's cell at that seed as well."""
     key = (ref.sweep, ref.sweep.read_text())
     if key not in _SPECS:
         _SPECS[key] = load_sweep(ref.sweep)
@@ -132,7 +134,7 @@ def referenced_spec(ref: TeacherRef, seed: int, where: str) -> SweepSpec:
             f"{where}: the teacher {ref.describe()} is itself a student; a teacher must be a run that "
             "learns from no other run (chains of students are not planned)."
         )
-    if seed not in spec.seeds:
+    if seed not in spec.seeds and own:
         raise UserError(
             f"{where}: the teacher {ref.describe()} has no seed {seed} (its seeds: {spec.seeds}); a "
             "student of seed s learns from the teacher of seed s, so give both sweeps the same seeds "
@@ -143,4 +145,5 @@ def referenced_spec(ref: TeacherRef, seed: int, where: str) -> SweepSpec:
             f"{where}: the teacher {ref.describe()} plans no run for that cell (the row does not cover "
             f"the column: its columns are {spec.row_columns(ref.row)})."
         )
-    return spec.select(rows=[ref.row], columns=[ref.column], seeds=[seed])
+    cell = spec.select(rows=[ref.row], columns=[ref.column])
+    return replace(cell, seeds=[seed])

@@ -34,12 +34,14 @@ class UntilDecidedStage(Stage):
             "after the file's seeds, add seeds in rounds (up to --max-seeds per cell) to exactly the rows of each "
             "claim line still undecided, stopping each line by a group-sequential design (docs/sequential-seeds.md); "
             "the same as the sweep file's `until_decided:` key",
+            referenced=False,  # a teacher's cell is planned at the student's seeds, further ones included
         ),
         StageFlag(
             "--max-seeds",
             "with --until-decided: at most N seeds per cell (default: the file's `until_decided.max_seeds`, else 10)",
             int,
             "N",
+            referenced=False,
         ),
     )
 

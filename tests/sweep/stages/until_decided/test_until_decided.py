@@ -241,3 +241,18 @@ def test_an_interaction_stops_on_its_difference_of_differences():
     clear = {s: [80.0 + s, 70.0 + s, 72.0 + s, 70.0 + s] for s in (0, 1)}  # 10 - 2 = 8 points at both seeds
     record = walk_one(1, name, clear, 0.01)
     assert record.state == DECIDED and record.seeds == 2 and record.low > 0
+
+
+def test_a_students_further_seeds_plan_its_teachers_beyond_the_teachers_own_seeds(tmp_path):
+    # Table 6's MentorNet row learns from the mentor of its seed (sweeps/demo/mentornet.yaml, seeds 0-2); from seeds
+    # 0 and 1 with at most 4, its rounds need the mentors of seeds 2 and 3, the last beyond the mentor file's seeds,
+    # and the teacher's sweep is planned without this table's --until-decided (it has one seed per student seed)
+    spec = load_sweep(REPO / "sweeps" / "demo" / "table6.yaml").select(
+        rows=["MentorNet", "Ours (setting A)"], seeds=[0, 1]
+    )
+    planned = plan(spec, tmp_path / "out")
+    teachers = {r.seed: r.label for r in planned.unique.values() if r.stage == "teacher"}
+    assert teachers == {0: "teacher", 1: "teacher", 2: "teacher round 2", 3: "teacher round 3"}
+    students = {r.seed: r.depends_on for r in planned.unique.values() if r.row == "MentorNet" and r.stage == "single"}
+    mentors = {r.seed: r.run_id for r in planned.unique.values() if r.stage == "teacher"}
+    assert all(mentors[seed] in depends for seed, depends in students.items())
