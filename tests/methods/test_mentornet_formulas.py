@@ -24,7 +24,13 @@ from repro.methods.mentornet.curricula import (
 from repro.methods.mentornet.network import MentorNetwork
 from repro.methods.mentornet.numpy_net import FlatParameters, TensorFlowAdam, backward, clip_by_global_norm
 from repro.methods.mentornet.student import authors_percentile, weighting_settings
-from repro.methods.mentornet.trainer import MentorRecipe, learning_rate, mentor_loss, train_mentor
+from repro.methods.mentornet.trainer import (
+    MentorRecipe,
+    learning_rate,
+    mentor_loss,
+    train_best_mentor,
+    train_mentor,
+)
 from repro.methods.mentornet.weighting import (
     MentorWeighting,
     WeightingSettings,
@@ -213,6 +219,18 @@ def test_a_mentor_learns_the_pre_defined_curriculum():
     net, record = train_mentor(data, MentorRecipe(steps=300), torch.Generator().manual_seed(1))
     assert record["test_loss"] < before / 2 and record["test_same_side_of_half"] > 0.8
     assert record["loss"] == "squared error of the weight" and record["steps"] == 300
+
+
+def test_of_a_mentors_initialisations_the_one_best_on_its_held_out_rows_is_kept():
+    data = pd_data(torch.Generator().manual_seed(0), sample_size=2000)
+    net, record = train_best_mentor(data, MentorRecipe(steps=60), [5, 6, 7])
+    losses = record["init_test_losses"]
+    assert record["init_seeds"] == [5, 6, 7] and len(set(losses)) == 3  # three different mentors
+    assert record["init_kept"] == losses.index(min(losses)) and record["test_loss"] == min(losses)
+    with torch.no_grad():
+        assert float(mentor_loss(net(data.test_x), data.test_v, False)) == pytest.approx(min(losses))
+    _, alone = train_mentor(data, MentorRecipe(steps=60), torch.Generator().manual_seed(6))
+    assert alone["test_loss"] == losses[1]  # each initialisation is the mentor its seed trains alone
 
 
 # ------------------------------------------------------------------------------------------------ the student
