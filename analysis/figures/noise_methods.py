@@ -1,7 +1,8 @@
 """Figure of the label-noise methods (Tables 6-7): how each treats noisy and clean training samples over the
 epochs, from finished runs' metrics.jsonl. One PNG, `figure_noise_methods.png`, five panels and a legend of runs:
 
-- reweighting (l2rw, mwnet): mean weight of noisy vs clean samples (`weight_mean_noisy`, `weight_mean_clean`);
+- reweighting (l2rw, mwnet, and MentorNet's mentor-weighted loss): mean weight of noisy vs clean samples
+  (`weight_mean_noisy`, `weight_mean_clean`);
 - reweighting: the noisy samples' share of the batch weight (`weight_share_noisy`);
 - co-teaching: the noisy share of the selected small-loss samples (`selected_noisy_share`);
 - data parameters: mean instance temperature of noisy vs clean samples (`temperature_mean_noisy`, `..._clean`);
@@ -37,6 +38,7 @@ CELLS = {
     "l2rw": Cells(6, ("L2RW",), COLUMNS),
     "mwnet": Cells(6, ("MWNet",), COLUMNS),
     "coteaching": Cells(6, ("Co-teaching",), COLUMNS),
+    "mentornet": Cells(6, ("MentorNet",), COLUMNS),  # Table 6's row: the data-driven mentor
     "data_parameters": Cells(6, ("Data Parameters",), COLUMNS),  # the digits demo's Table 6 has the row
     "instance_labels": NOISY_OURS,
 }
@@ -44,6 +46,7 @@ METHOD_COLORS = {
     "l2rw": "tab:blue",
     "mwnet": "tab:orange",
     "coteaching": "tab:green",
+    "mentornet": "tab:brown",
     "data_parameters": "tab:red",
     "instance_labels": "tab:purple",
 }
@@ -61,7 +64,7 @@ class Panel:
 PANELS = (
     Panel(
         "Reweighting: mean sample weight",
-        ("l2rw", "mwnet"),
+        ("l2rw", "mwnet", "mentornet"),
         (("weight_mean_noisy", "noisy"), ("weight_mean_clean", "clean")),
         "mean weight",
     ),

@@ -29,6 +29,7 @@ TABLE6 = """
       L2RW: [method=l2rw]
       Data Parameters: [method=data_parameters]
       Ours (Instance labels): [method=instance_labels, method.curriculum=entropy]
+      MentorNet: [method=focal_loss]  # a stand-in without a mentor to plan: the figure reads the row's metrics only
 """
 DP = {0: [1.01, 1.05, 1.10], 1: [1.03, 1.07, 1.20]}  # temperature_mean_noisy per seed
 # (row, column, seed) -> the run's metrics rows; a planned run without rows here is not started
@@ -48,6 +49,7 @@ ROWS = {
     ("Co-teaching", "Digits/40%", 0): [{"selected_noisy_share": s, "selected_fraction": 0.8} for s in (0.35, 0.3, 0.2)],
     ("Ours (Instance labels)", "Digits/40%", 0): [{"noisy_top1_corrected": c} for c in (0.3, 0.5, 0.6)],
     ("Baseline", "Digits/40%", 0): [{}] * 3,
+    ("MentorNet", "Digits/40%", 0): [{"weight_mean_noisy": w, "weight_mean_clean": 0.9} for w in (0.9, 0.4, 0.1)],
 }
 
 
@@ -102,6 +104,7 @@ def test_the_figure_picks_each_methods_row_in_the_column_with_most_seeds(sweep):
         "coteaching": [ids[("Co-teaching", "Digits/40%", 0)]],  # not the running second seed
         "data_parameters": [ids[("Data Parameters", "Digits/40%", s)] for s in (0, 1)],  # two seeds beat one
         "instance_labels": [ids[("Ours (Instance labels)", "Digits/40%", 0)]],
+        "mentornet": [ids[("MentorNet", "Digits/40%", 0)]],
     }  # no mwnet row in this sweep file
 
 
@@ -115,6 +118,7 @@ def test_curves_are_the_mean_and_std_over_seeds_and_tolerate_nan(sweep):
     epochs, mean, std = picked["l2rw"].curve("weight_share_noisy")
     assert math.isnan(mean[0]) and list(mean[1:]) == [0.15, 0.12] and not np.isnan(std).any()
     assert picked["l2rw"].curve("no_such_key") is None
+    assert list(picked["mentornet"].curve("weight_mean_noisy")[1]) == [0.9, 0.4, 0.1]  # in the reweighting panel
 
 
 @pytest.mark.slow
@@ -128,7 +132,8 @@ def test_the_png_renders_with_a_note_for_methods_without_runs(sweep, tmp_path):
     ]
     # and it says which runs each method's curves come from
     assert sorted(m.split(":")[0] for m in logged if "draws" in m) == [
-        f"figure_noise_methods draws {m}" for m in ("coteaching", "data_parameters", "instance_labels", "l2rw")
+        f"figure_noise_methods draws {m}"
+        for m in ("coteaching", "data_parameters", "instance_labels", "l2rw", "mentornet")
     ]
     pair = ", ".join(ids[("Data Parameters", "Digits/40%", s)] for s in (0, 1))
     assert any(pair in m for m in logged)

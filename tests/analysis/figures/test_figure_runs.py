@@ -109,6 +109,7 @@ def test_each_figure_draws_the_runs_of_its_cells(demo_root, monkeypatch):
             "coteaching": cell(planned, 6, "Co-teaching"),
             "data_parameters": cell(planned, 6, "Data Parameters"),
             "instance_labels": ours_noisy,
+            "mentornet": cell(planned, 6, "MentorNet"),  # the students, not their mentor runs
         },
     }
     for name, parts in expected.items():
