@@ -51,49 +51,86 @@ def mentor_loss(logits: Tensor, targets: Tensor, binary: bool) -> Tensor:
     return ((targets - torch.sigmoid(logits)) ** 2).mean()
 
 
+AUDITION_SHARE = 0.1  # of a mentor's steps each initialisation trains before one is chosen to go on (train_best_mentor)
+
+
+class MentorFit:
+    """One mentor's training, resumable step by step (`advance`), so that several initialisations can train the first
+    share of the steps and one of them go on: the steps, the learning rate of each and the reshuffles depend only on
+    the step count and the generator, so training in pieces is the same as in one go. The steps run in numpy
+    (numpy_net.py: the same network, TensorFlow's Adam, a tenth of torch's time per step on these tiny arrays); the
+    row order comes from `generator`."""
+
+    def __init__(self, data: MentorData, recipe: MentorRecipe, generator: torch.Generator) -> None:
+        self.net, self.data, self.recipe, self.generator = MentorNetwork(generator), data, recipe, generator
+        rows, batch = data.train_x.shape[0], recipe.batch_size
+        if rows < batch:
+            raise UserError(
+                f"A mentor trains on mini-batches of {batch} rows (method.mentor_batch_size), but it has {rows} rows "
+                "to train on. Dump more (method.dump_fraction, more epochs or training samples) or lower "
+                "method.mentor_batch_size."
+            )
+        self.per_epoch, self.binary, self.step = rows // batch, data.binary, 0
+        self.flat = FlatParameters(self.net)
+        self.x, self.v = data.train_x.numpy().astype(np.float32), data.train_v.numpy().astype(np.float32)
+        self.adam = TensorFlowAdam(self.flat.values.size)
+        self.order = torch.randperm(rows, generator=generator).numpy()
+
+    def advance(self, until: int) -> None:
+        """Train on to step `until` (0-based steps before it are done)."""
+        batch = self.recipe.batch_size
+        for step in range(self.step, until):
+            position = step % self.per_epoch
+            if step and position == 0:
+                self.order = torch.randperm(self.x.shape[0], generator=self.generator).numpy()
+            pick = self.order[position * batch : (position + 1) * batch]
+            backward(self.flat, self.x[pick], self.v[pick], self.binary)
+            clip_by_global_norm(self.flat.grad, CLIP_NORM)
+            self.adam.step(self.flat.values, self.flat.grad, learning_rate(step, self.recipe))
+        self.step = max(self.step, until)
+
+    def held_out_loss(self) -> float:
+        """Its loss on the held-out rows now."""
+        self.flat.copy_into(self.net)
+        with torch.no_grad():
+            return float(mentor_loss(self.net(self.data.test_x), self.data.test_v, self.binary))
+
+    def result(self) -> tuple[MentorNetwork, dict]:
+        """The trained mentor (frozen) and its record: steps, the loss kind, its fit on the held-out rows."""
+        self.flat.copy_into(self.net)
+        self.net.eval().requires_grad_(False)
+        recipe = self.recipe
+        fit = evaluate_mentor(self.net, self.data, self.binary)
+        return self.net, {"steps": self.step, "lr": recipe.lr, "batch_size": recipe.batch_size, **fit}
+
+
 def train_mentor(data: MentorData, recipe: MentorRecipe, generator: torch.Generator) -> tuple[MentorNetwork, dict]:
-    """A mentor trained on `data`; and its record: steps, the loss kind, its test loss and how close its weights
-    come to the targets on the held-out rows. The steps run in numpy (numpy_net.py: the same network, TensorFlow's
-    Adam, a tenth of torch's time per step on these tiny arrays); the row order comes from `generator`."""
-    net = MentorNetwork(generator)
-    rows, batch = data.train_x.shape[0], recipe.batch_size
-    if rows < batch:
-        raise UserError(
-            f"A mentor trains on mini-batches of {batch} rows (method.mentor_batch_size), but it has {rows} rows to "
-            "train on. Dump more (method.dump_fraction, more epochs or training samples) or lower "
-            "method.mentor_batch_size."
-        )
-    per_epoch, binary = rows // batch, data.binary
-    flat = FlatParameters(net)
-    x, v = data.train_x.numpy().astype(np.float32), data.train_v.numpy().astype(np.float32)
-    adam = TensorFlowAdam(flat.values.size)
-    order = torch.randperm(rows, generator=generator).numpy()
-    for step in range(recipe.steps):
-        position = step % per_epoch
-        if step and position == 0:
-            order = torch.randperm(rows, generator=generator).numpy()
-        pick = order[position * batch : (position + 1) * batch]
-        backward(flat, x[pick], v[pick], binary)
-        clip_by_global_norm(flat.grad, CLIP_NORM)
-        adam.step(flat.values, flat.grad, learning_rate(step, recipe))
-    flat.copy_into(net)
-    net.eval().requires_grad_(False)
-    return net, {"steps": recipe.steps, "lr": recipe.lr, "batch_size": batch, **evaluate_mentor(net, data, binary)}
+    """A mentor trained on `data` for the recipe's steps; and its record (`MentorFit.result`)."""
+    fit = MentorFit(data, recipe, generator)
+    fit.advance(recipe.steps)
+    return fit.result()
 
 
 def train_best_mentor(data: MentorData, recipe: MentorRecipe, seeds: list[int]) -> tuple[MentorNetwork, dict[str, Any]]:
-    """The mentor trained from each of `seeds` (its initial weights and row order), kept where its loss on the
-    held-out rows is lowest; its record, with every initialisation's held-out loss (`init_test_losses`) and which
-    was kept. The PD mentor from about a quarter of initialisations misses the curriculum's "every weight 1 up to
-    epoch 18" (the frozen random epoch embedding hides it): its held-out squared error stops near 0.095, the
-    share of those rows times the half of them the self-paced part sets to 0 (docs/methods/mentornet.md). The authors
-    ship one trained mentor, which their students load; choosing among initialisations on the curriculum's own
-    held-out rows (never the task's data) is how a mentor that draws its curriculum is had here."""
-    tried = [train_mentor(data, recipe, torch.Generator().manual_seed(seed)) for seed in seeds]
-    losses = [record["test_loss"] for _, record in tried]
-    kept = int(np.argmin(losses))
-    net, record = tried[kept]
-    return net, {**record, "init_seeds": list(seeds), "init_test_losses": losses, "init_kept": kept}
+    """The mentor from the best of several initialisations (one per seed: its initial weights and row order): each
+    trains the first AUDITION_SHARE of the steps, the one with the lowest loss on the held-out rows then trains the
+    rest; its record, with each initialisation's held-out loss at that point (`init_audition_losses`) and which went
+    on. The PD mentor from about a fifth of initialisations misses the curriculum's "every weight 1 up to epoch 18"
+    (the frozen random epoch embedding hides it): its held-out squared error stops near 0.095, the share of those
+    rows times the half of them the self-paced part sets to 0, and it shows by a tenth of the steps
+    (docs/methods/mentornet.md). The authors ship one trained mentor, which their students load; choosing among
+    initialisations on the curriculum's own held-out rows (never the task's data) is how a mentor that draws its
+    curriculum is had here, at 1 + 0.1 x (inits - 1) mentors' steps."""
+    fits = [MentorFit(data, recipe, torch.Generator().manual_seed(seed)) for seed in seeds]
+    audition = min(recipe.steps, max(1, round(AUDITION_SHARE * recipe.steps))) if len(fits) > 1 else 0
+    for fit in fits:
+        fit.advance(audition)
+    losses = [fit.held_out_loss() for fit in fits] if audition else []
+    kept = int(np.argmin(losses)) if losses else 0
+    fits[kept].advance(recipe.steps)
+    net, record = fits[kept].result()
+    chosen = {"init_seeds": list(seeds), "init_audition_steps": audition, "init_audition_losses": losses}
+    return net, {**record, **chosen, "init_kept": kept}
 
 
 def evaluate_mentor(net: MentorNetwork, data: MentorData, binary: bool) -> dict[str, Any]:
