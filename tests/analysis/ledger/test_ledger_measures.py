@@ -137,6 +137,8 @@ def test_a_source_tied_to_the_seed_is_redrawn_and_one_left_at_a_value_is_fixed()
     tied = seed_sources({("Baseline", "MNIST-1D/40%"): [noisy(s, noise_seed=s) for s in range(3)]})
     assert "noise pattern (noise.seed varies with the seed)" in tied.redrawn
     assert [source for source, _, _ in tied.fixed] == ["meta split and folds", "MNIST-1D data set"]
+    wide = seed_sources({("Baseline", "MNIST-1D/40%"): [{**noisy(s, 0), "model": {"channels": 64}} for s in range(3)]})
+    assert ("network width", "model.channels=64") in [(s, v) for s, v, _ in wide.fixed]  # where the key exists
     assert ("MNIST-1D data set", "data.generator.seed=42") in [(s, v) for s, v, _ in tied.fixed]
     fixed = seed_sources({("Baseline", "MNIST-1D/40%"): [noisy(s, noise_seed=0) for s in range(3)]})
     assert "noise pattern (noise.seed=0)" in fixed.text() and len(fixed.redrawn) == 1
