@@ -23,11 +23,13 @@ from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.plan import make_plan
 from repro.sweep.spec.model import STAGES, PlannedRun, Scale, SweepSpec
 from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.stages.registry import follows_seeds_run
 from repro.sweep.sweep_folder import last_selection, sweep_dir
 
 __all__ = [
     "STAGES",
     "PlannedRun",
+    "as_swept",
     "Scale",
     "SweepPlans",
     "SweepSpec",
@@ -102,6 +104,19 @@ def last_sweep_options(output_root: str | Path, spec: Any) -> tuple[Scale | None
     return scale, list(selection.get("extra_overrides") or [])
 
 
+def as_swept(output_root: str | Path, spec: Any, scale: Scale | None) -> Any:
+    """The sweep at the seeds its last `repro sweep` into `output_root` ran, where a stage's plan follows them (seeds
+    until decided: its further seeds come after those); else the file's whole protocol, whatever seeds ran (a cell
+    then shows "n=2 of 3" for a seed not run)."""
+    if not isinstance(spec, SweepSpec):  # a stand-in without a sweep file has no stages
+        return spec
+    selection = last_selection(output_root, spec.name)
+    ran = [seed for seed in spec.seeds if seed in ((selection or {}).get("seeds") or [])]
+    if not ran or ran == list(spec.seeds) or not follows_seeds_run(spec, scale):
+        return spec
+    return spec.select(seeds=ran)
+
+
 def sweep_folder(output_root: str | Path, spec: Any) -> Path | None:
     """Where `repro sweep` keeps this sweep's records in `output_root` (<output_root>/sweeps/<name>/); None for a
     stand-in without a name."""
@@ -162,6 +177,7 @@ class SweepPlans:
             if spec is None:
                 return []
             scale, extra = self.options.get(table) or last_sweep_options(self.output_root, spec)
+            spec = as_swept(self.output_root, spec, scale)
             self._planned[table] = planned_runs(spec, output_root=self.output_root, scale=scale, extra_overrides=extra)
         return self._planned[table]
 

@@ -78,7 +78,7 @@ def build_ledger(
             ledger.missing += [Missing(c, f"no sweep file for Table {number}{where}") for c in table_claims]
             continue
         given = scales.get(number) if scales is not None else None
-        scale, extra = expansion_options(output_root, spec, given, extra_overrides)
+        spec, scale, extra = expansion_options(output_root, spec, given, extra_overrides)
         expanded = planned_runs(spec, output_root=output_root, scale=scale, extra_overrides=extra)
         result = build_table(
             number,

@@ -120,10 +120,10 @@ def table_lines(ledger: Ledger) -> list[str]:
     for number in sorted(set(ledger.designs) | set(ledger.seeds)):
         design, why = ledger.designs.get(number, (None, ""))
         seeds = ledger.seeds.get(number)
-        parts = [f"intervals {design} ({why})" if design else "", seeds.text() if seeds else ""]
+        parts = [f"intervals {design} ({why})" if design else "", seeds.text().rstrip(".") if seeds else ""]
         if number in ledger.sequential:  # `repro sweep --until-decided` added seeds where lines were undecided
             parts.append(f"seeds added until decided, {ledger.sequential[number]} (docs/sequential-seeds.md)")
-        out.append(f"- Table {number}: " + "; ".join(p for p in parts if p))
+        out.append(f"- Table {number}: " + "; ".join(p for p in parts if p) + ".")
     return out
 
 

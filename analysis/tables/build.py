@@ -23,7 +23,7 @@ import pandas as pd
 
 from analysis.cells import cell_runs, index_runs
 from analysis.collect import DONE, require_runs
-from analysis.sweeps import last_sweep_options, not_needed_runs, planned_runs
+from analysis.sweeps import as_swept, last_sweep_options, not_needed_runs, planned_runs
 from analysis.tables.model import Cell, PendingRun, TableResult
 from analysis.tables.notes import not_needed_notes, table_notes
 from analysis.tables.paper import paper_table
@@ -245,10 +245,10 @@ def make_tables(
     results = []
     for number, spec in specs.items():
         paper = paper_or_empty(number, paper_dir)
-        table_scale, table_extra = expansion_options(output_root, spec, scale, extra_overrides)
+        table_spec, table_scale, table_extra = expansion_options(output_root, spec, scale, extra_overrides)
         result = build_table(
             number,
-            spec,
+            table_spec,
             runs,
             paper,
             output_root=output_root,
@@ -288,12 +288,14 @@ def make_tables(
 
 def expansion_options(
     output_root: str | Path, spec: Any, scale: Any = None, extra_overrides: Sequence[str] | None = None
-) -> tuple[Any, list[str]]:
-    """The (scale, extra overrides) to expand a table's sweep with: those given, or with neither given those its
-    last `repro sweep` into `output_root` ran with (the runs' ids depend on them)."""
+) -> tuple[Any, Any, list[str]]:
+    """(the sweep, the scale, the extra overrides) to expand a table's sweep with: those given, or with neither given
+    those its last `repro sweep` into `output_root` ran with (the runs' ids depend on them), at the seeds it ran
+    where a stage's plan follows them (analysis/sweeps.py `as_swept`)."""
     if scale is None and extra_overrides is None:
-        return last_sweep_options(output_root, spec)
-    return scale, list(extra_overrides or [])
+        scale, extra = last_sweep_options(output_root, spec)
+        return as_swept(output_root, spec, scale), scale, extra
+    return spec, scale, list(extra_overrides or [])
 
 
 def paper_or_empty(number: int, paper_dir: str | Path | None) -> pd.DataFrame:

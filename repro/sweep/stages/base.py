@@ -273,6 +273,12 @@ class Stage:
         """Act on a run when it starts, before anything is written: its config, epoch limit, summary fields."""
         return prepared
 
+    def follows_seeds_run(self, spec: SweepSpec, scale: Scale | None) -> bool:
+        """Whether its plan of `spec` at `scale` depends on which of the file's seeds the sweep ran (`--seeds`): a
+        table of the runs is then expanded at those seeds (`repro tables`, `repro ledger`), as the sweep planned it,
+        not at the file's (where a cell shows "n=2 of 3" for a seed not run). Default False."""
+        return False
+
     def kept_rows(self, spec: SweepSpec) -> tuple[str, ...]:
         """Rows a selection of rows (`--rows`) keeps beside the rows asked for (the baseline gate's: it checks the
         recipe every row uses). Default: none."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import replace
 
-from repro.sweep.spec.model import Scale
+from repro.sweep.spec.model import Scale, SweepSpec
 from repro.sweep.stages.base import Stage
 
 # key -> "module:Class" (imported when first asked for), or the class `register_stage` was given. Order matters:
@@ -52,6 +52,11 @@ def referenced_scale(scale: Scale | None) -> Scale | None:
         return scale
     going = {flag.name for stage in stages() for flag in stage.flags if flag.referenced}
     return replace(scale, stage_options=tuple((k, v) for k, v in scale.stage_options if k in going))
+
+
+def follows_seeds_run(spec: SweepSpec, scale: Scale | None) -> bool:
+    """Whether a registered stage's plan of `spec` depends on the seeds the sweep ran (`Stage.follows_seeds_run`)."""
+    return any(stage.follows_seeds_run(spec, scale) for stage in stages())
 
 
 def register_stage(cls: type[Stage]) -> type[Stage]:

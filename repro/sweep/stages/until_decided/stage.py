@@ -15,7 +15,7 @@ from typing import Any, Mapping
 from repro.claims.sequential import Looks
 from repro.claims.sequential_record import write_record
 from repro.errors import UserError
-from repro.sweep.spec.model import PlannedRun
+from repro.sweep.spec.model import PlannedRun, Scale, SweepSpec
 from repro.sweep.stages.base import Asked, Cell, CellRuns, Decision, DryRun, Plan, Stage, StageFlag
 from repro.sweep.stages.until_decided.claim_lines import REPORTED, claim_lines, floor_of
 from repro.sweep.stages.until_decided.pricing import cell_chance, line_chances, price_text
@@ -52,6 +52,10 @@ class UntilDecidedStage(Stage):
                 f"--max-seeds {max_seeds}: the most seeds per cell a sweep with --until-decided adds up to (at least "
                 "2, the fewest an interval needs). Give it with --until-decided, e.g. --until-decided --max-seeds 10."
             )
+
+    def follows_seeds_run(self, spec: SweepSpec, scale: Scale | None) -> bool:
+        """Its further seeds come after the seeds the sweep ran (`--seeds 0 1`: 2, 3, ...), not the file's."""
+        return design_of(spec, scale) is not None
 
     def plan_cell(self, cell: Cell) -> CellRuns | None:
         """A cell some decidable claim line compares: its further seeds' runs (and what they depend on: folds,

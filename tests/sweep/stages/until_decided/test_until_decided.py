@@ -27,7 +27,7 @@ from repro.sweep.spec.sweep_file import load_sweep
 from repro.sweep.stages.base import Asked
 from repro.sweep.stages.until_decided.claim_lines import ClaimLine
 from repro.sweep.stages.until_decided.rounds import _walk
-from repro.sweep.sweep_folder import sweep_dir
+from repro.sweep.sweep_folder import remember_selection, sweep_dir
 
 SWEEP = f"""
     name: seq6
@@ -120,6 +120,23 @@ def test_the_table_counts_a_round_not_needed_neither_done_nor_missing(sweep):
     assert [("3 planned run(s)" in note, f"round {k} is not needed" in note) for k, note in enumerate(let_go, 2)] == [
         (True, True), (True, True)
     ]  # fmt: skip
+
+
+def test_a_table_of_a_sweep_run_at_fewer_seeds_than_its_file_follows_the_seeds_it_ran(tmp_path):
+    # the file has seeds 0-2; `repro sweep FILE --seeds 0 1 --until-decided --max-seeds 4` plans further seeds 2 and 3,
+    # so seed 2 is a round's run, not the file's: repro tables expands at the seeds the sweep ran, as it planned them
+    path = tmp_path / "seq6.yaml"
+    path.write_text(textwrap.dedent(SWEEP).replace("seeds: [0, 1]", "seeds: [0, 1, 2]"))
+    out, ran = tmp_path / "out", load_sweep(path).select(seeds=[0, 1])
+    levels = {"Baseline": 60.0, "MWNet": 70.0, "Ours (setting A)": 90.0}
+    finish(plan(ran, out), {(row, s): value + 0.3 * s for row, value in levels.items() for s in (0, 1)}, out)
+    remember_selection(sweep_dir(out.resolve(), ran.name), ran, SCALE, [])
+    tables = tmp_path / "tables"
+    assert (
+        main(["tables", "--runs", str(out), "--sweeps-dir", str(tmp_path), "--tables", "6", "--out", str(tables)]) == 0
+    )
+    text = (tables / "table6.md").read_text()
+    assert "(n=2)" in text and "n=2 of" not in text and "Not needed, so neither averaged nor missing" in text
 
 
 def test_an_undecided_claim_adds_a_round_for_exactly_its_rows(sweep):
