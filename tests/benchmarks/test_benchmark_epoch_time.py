@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import pytest
 
-from benchmark_module import load_benchmark
 from repo_paths import REPO
 
 ROOT = REPO
 
 
+def _load_benchmark():
+    spec = importlib.util.spec_from_file_location("epoch_time", ROOT / "benchmarks" / "epoch_time.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.mark.slow
 def test_epoch_time_reports_each_methods_epoch_against_steps_plus_evaluation(capsys):
-    bench = load_benchmark("epoch_time")
+    bench = _load_benchmark()
     assert bench.main(["--methods", "baseline", "instance_labels", "--repeats", "1", "--step-repeats", "2"]) == 0
     out = capsys.readouterr().out
     rows = {

@@ -4,15 +4,26 @@ other value must plan runs of their own."""
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+
 import pytest
 
-from benchmark_module import load_benchmark
+from repo_paths import REPO
 from repro.sweep.expand.expand import expand_sweep
+
+
+def _load_benchmark():
+    spec = importlib.util.spec_from_file_location("variance_sources", REPO / "benchmarks" / "variance_sources.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.mark.slow
 def test_a_source_at_its_default_keeps_the_run_ids_and_another_value_plans_its_own(tmp_path):
-    bench = load_benchmark("variance_sources")
+    bench = _load_benchmark()
     spec = bench.table_spec(seeds=1)
     sources = bench.sources(draws=[42], widths=[32, 64])
     ids = {
