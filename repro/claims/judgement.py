@@ -154,8 +154,10 @@ class Line:
 
     @property
     def key(self) -> tuple:
-        """What the line contrasts, by run ids: two claims over the very same runs are one test."""
-        return (self.claim.measure, *((c.sample.coef, c.runs or (c.row, c.column)) for c in self.cells))
+        """The line's test: what it asks (its judge, margin and side) of which runs (by run ids). Two claims with
+        the same key are one test; a gain and a "comparable" claim over the same runs are two."""
+        test = (self.judge.name, self.claim.margin, self.paper.side, self.claim.measure)
+        return (*test, *((c.sample.coef, c.runs or (c.row, c.column)) for c in self.cells))
 
     def seeds_text(self) -> str:
         ours = self.ours
@@ -225,7 +227,7 @@ class ClaimJudgement:
 
 def judge_claims(lines: Sequence[Line]) -> list[ClaimJudgement]:
     """One judgement per claim, with Holm's adjusted p over the distinct claims that are tested (a claim whose lines
-    contrast the very same runs as another's is one test)."""
+    make the same test of the very same runs as another's, Line.key, is one test)."""
     judgements: dict[Any, ClaimJudgement] = {}
     for line in lines:
         judgements.setdefault((line.claim.table, line.claim.name), ClaimJudgement(line.claim, [])).lines.append(line)
@@ -254,9 +256,9 @@ def headline(judgements: Sequence[ClaimJudgement], lines: Sequence[Line]) -> str
     )
     return (
         f"{len(judgements)} claims answered in {len(lines)} lines. After Holm's correction over {distinct} distinct "
-        f"tests (family-wise 5%; claims over the very same runs counted once{repeated}), {len(holding)} of "
-        f"{len(tested)} tested claims hold in every column (on the paper's side, or equivalent within the margin). "
-        f"Lines: {said}."
+        f"tests (family-wise 5%; claims making the same test of the very same runs counted once{repeated}), "
+        f"{len(holding)} of {len(tested)} tested claims hold in every column (on the paper's side, or equivalent "
+        f"within the margin). Lines: {said}."
     )
 
 
