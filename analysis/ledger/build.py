@@ -116,8 +116,9 @@ def build_ledger(
 
 
 def _sequential(ledger: Ledger, number: int, folder: Path | None, lines: list[Line]) -> None:
-    """What the table's `repro sweep --until-decided` decided of each line (its sweep folder's record): at which
-    seeds, by which design; said on the line (its notes) and under the table."""
+    """What the table's `repro sweep --until-decided` decided of each line (its sweep folder's record): the line's
+    verdict and Holm's p (Line.verdict, Line.p_value), at which seeds and look (its notes), by which design (under
+    the table). Read as the stage recorded it, never judged again."""
     design, records = read_record(folder) if folder is not None else ("", {})
     if not design:
         return
@@ -126,8 +127,8 @@ def _sequential(ledger: Ledger, number: int, folder: Path | None, lines: list[Li
         record = records.get((number, line.claim.name, line.anchor))
         if record is not None:
             ledger.line_sequential[(number, line.claim.name, line.anchor)] = record.text()
-            line.notes.append(record.text())
-            line.sequential_p = record.p  # None while it waits for a look: its fixed-sample p meanwhile
+            line.notes.insert(0, record.note())  # beside the verdict it explains
+            line.sequential = record
 
 
 @dataclass

@@ -54,6 +54,7 @@ def ledger_frame(ledger: Ledger) -> pd.DataFrame:
                 "claim_p": _round(claim.p_value),
                 "claim_p_holm": _round(claim.p_adjusted),
                 "claim_holds_after_holm": "" if claim.holds is None else claim.holds,
+                "claim_holds_why": claim.holds_text(),
                 "seeds_redraw": ledger.seeds[line.claim.table].text() if line.claim.table in ledger.seeds else "",
                 "sequential": ledger.line_sequential.get((line.claim.table, line.claim.name, line.anchor), ""),
                 "says": line.claim.says,
@@ -81,7 +82,7 @@ def claims_table(ledger: Ledger) -> str:
             len(j.lines),
             j.verdict,
             "" if math.isnan(j.p_adjusted) else f"{j.p_adjusted:.3g}",
-            {True: "yes", False: "no", None: "not tested"}[j.holds],
+            j.holds_text(),
         ]
         for j in ledger.claims
     ]

@@ -20,6 +20,7 @@ from functools import cached_property
 from typing import Any, Sequence
 
 from repro.claims.claim import Claim, PaperDifference
+from repro.claims.sequential_record import LineRecord
 from repro.claims.stats import (
     NO_INTERVAL,
     PAIRED,
@@ -33,7 +34,7 @@ from repro.claims.stats import (
     shared_seeds,
     welch_estimate,
 )
-from repro.claims.verdicts import Judge, Verdict
+from repro.claims.verdicts import NOT_YET_DECIDED, Judge, Verdict
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ class Line:
     notes: list[str] = field(default_factory=list)  # like for like: recipe, tuning, stand-in rows
     design: Design = WELCH  # set by the table's rule (choose_designs)
     unit: str = "points"  # of the contrast: percentage points of accuracy, or a recorded measure's unit
-    sequential_p: float | None = None  # its repeated p-value where seeds were added until decided (the look's)
+    sequential: LineRecord | None = None  # what `repro sweep --until-decided` recorded of it (its sweep folder's)
 
     @property
     def samples(self) -> list[CellSample]:
@@ -99,14 +100,23 @@ class Line:
         return welch if self.ours is paired else paired
 
     @property
+    def by_design(self) -> bool:
+        """Whether seeds were added to the line until decided: the sequential design's record judges it, not a
+        fixed-sample interval over seeds chosen by looking at them."""
+        return self.sequential is not None and self.sequential.sequential
+
+    @property
     def verdict(self) -> Verdict:
-        return self.judge.verdict(self.ours, self.paper.value, self.paper.side, self.claim.margin)
+        """The line's one verdict: where seeds were added until decided, what the design decided (read from its
+        record, never judged again; repro/claims/sequential_record.py), else its interval's."""
+        decided = self.sequential.design_verdict() if self.sequential is not None else None
+        return decided or self.judge.verdict(self.ours, self.paper.value, self.paper.side, self.claim.margin)
 
     @property
     def other_verdict(self) -> Verdict | None:
-        """The other design's verdict where it differs from this line's."""
+        """The other design's verdict where it differs from this line's (none where the sequential design judges)."""
         other = self.other
-        if other is None:
+        if other is None or self.by_design:
             return None
         found = self.judge.verdict(other, self.paper.value, self.paper.side, self.claim.margin)
         return found if found != self.verdict else None
@@ -115,9 +125,10 @@ class Line:
     def p_value(self) -> float:
         """The line's test for the headline's Holm correction: where its seeds were added until it was decided, the
         repeated p-value at the look that decided it (a fixed-sample p over seeds chosen by looking at them would
-        understate it); else the fixed-sample p of its interval."""
-        if self.sequential_p is not None:
-            return self.sequential_p
+        understate it; NaN while its next look waits); else the fixed-sample p of its interval."""
+        by_design = self.sequential.design_p() if self.sequential is not None else None
+        if by_design is not None:
+            return by_design
         return self.judge.p_value(self.ours, self.paper.side, self.claim.margin)
 
     @property
@@ -213,6 +224,21 @@ class ClaimJudgement:
             return None
         return self.p_adjusted < self.lines[0].judge.threshold
 
+    def holds_text(self) -> str:
+        """Whether it holds after Holm, in words, with why where the verdict beside it would not say: a claim whose
+        every line is on the paper's side that does not hold, or a claim not tested while seeds are added."""
+        if self.holds is None:
+            waiting = any(line.verdict is NOT_YET_DECIDED for line in self.lines)
+            return "not tested: seeds are still being added until decided" if waiting else "not tested"
+        if self.holds:
+            return "yes"
+        if not all(line.verdict.on_papers_side for line in self.lines):
+            return "no"
+        threshold = self.lines[0].judge.threshold
+        if self.p_value < threshold:
+            return f"no: its own p {self.p_value:.3g} passes {threshold:g}, but not after Holm's correction"
+        return f"no: its p {self.p_value:.3g} is not below {threshold:g}"
+
     @property
     def verdict(self) -> str:
         counts = Counter(str(line.verdict) for line in self.lines)
@@ -250,7 +276,7 @@ def headline(judgements: Sequence[ClaimJudgement], lines: Sequence[Line]) -> str
     holding = [j for j in tested if j.holds]
     verdicts = Counter(str(line.verdict) for line in lines)
     said = ", ".join(f"{n} {text}" for text, n in verdicts.most_common())
-    sequential = sum(line.sequential_p is not None for line in lines)
+    sequential = sum(line.by_design for line in lines)
     repeated = f"; {sequential} line(s) whose seeds were added until decided enter with their repeated p-values" * (
         sequential > 0
     )

@@ -4,10 +4,12 @@ ledger says at which seed count each line was decided, by which design, without 
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
+from repro.claims.verdicts import NOT_YET_DECIDED, Verdict, verdict_named
 from repro.runs.io import atomic_write_json, read_json
 
 RECORD_FILE = "sequential.json"
@@ -39,6 +41,38 @@ class LineRecord:
             return f"undecided at {self.seeds} seeds, the most (look {self.looks} of {self.looks}): {self.verdict}"
         if self.state == TRAINING:
             return f"not yet decided: look {self.look} of {self.looks} waits for {self.seeds} seeds per cell"
+        return f"not sequential: {self.why}"
+
+    @property
+    def sequential(self) -> bool:
+        """Whether the design judges the line (its seeds are added until decided), not the fixed-sample interval."""
+        return self.state != NOT_SEQUENTIAL
+
+    def design_verdict(self) -> Verdict | None:
+        """The line's verdict, as the design gave it: its decision at the look that stopped it, or at the last look
+        where none did (inconclusive, not shown equivalent), or not yet decided while a look waits for its seeds;
+        None where the line is not sequential (its fixed-sample interval judges it)."""
+        if self.state in (DECIDED, UNDECIDED):
+            return verdict_named(self.verdict)
+        return NOT_YET_DECIDED if self.state == TRAINING else None
+
+    def design_p(self) -> float | None:
+        """The line's p-value for Holm's correction, as the design gave it: the repeated p at its look (NaN while a
+        look waits: the line is not yet tested); None where it is not sequential."""
+        if self.state in (DECIDED, UNDECIDED):
+            return math.nan if self.p is None else self.p
+        return math.nan if self.state == TRAINING else None
+
+    def note(self) -> str:
+        """Where the line's verdict comes from, said beside it in the ledger."""
+        known = self.low is not None and self.high is not None
+        interval = f"; its repeated interval [{self.low:+.2f}, {self.high:+.2f}]" if known else ""
+        if self.state == DECIDED:
+            return f"decided at {self.seeds} seeds (look {self.look} of {self.looks}{interval})"
+        if self.state == UNDECIDED:
+            return f"undecided at {self.seeds} seeds, the most (look {self.looks} of {self.looks}{interval})"
+        if self.state == TRAINING:
+            return f"seeds added until decided: look {self.look} of {self.looks} waits for {self.seeds} seeds per cell"
         return f"not sequential: {self.why}"
 
 

@@ -20,6 +20,11 @@ class Verdict:
     def __str__(self) -> str:
         return self.text
 
+    @property
+    def on_papers_side(self) -> bool:
+        """Our contrast is where the paper's is (its size agreeing or short of it), or at the paper's level."""
+        return self.tone in ("agrees", "short")
+
 
 CONSISTENT = Verdict("consistent with the paper", "agrees")  # excludes 0 on its side, the paper's value inside
 SIGN_REPRODUCED = Verdict("sign reproduced", "agrees")  # excludes 0 on the claimed side (the paper prints no number)
@@ -38,6 +43,19 @@ AT_PAPER_LEVEL = Verdict("consistent with the paper's number", "agrees")
 BELOW_PAPER = Verdict("below the paper's number", "against")
 ABOVE_PAPER = Verdict("above the paper's number", "against")
 ONE_SEED = Verdict("one seed: no interval", "open")
+NOT_YET_DECIDED = Verdict("not yet decided", "open")  # seeds are being added until decided; its next look waits
+VERDICTS = {
+    v.text: v
+    for v in (CONSISTENT, SIGN_REPRODUCED, LARGER, SMALLER, NOT_REPRODUCED, UNDETECTABLE, INCONCLUSIVE,
+              NOT_SIGNIFICANT, OPPOSITE, EQUIVALENT, NOT_EQUIVALENT, EQUIVALENCE_UNDECIDABLE, NOT_SHOWN_EQUIVALENT,
+              AT_PAPER_LEVEL, BELOW_PAPER, ABOVE_PAPER, ONE_SEED, NOT_YET_DECIDED)
+}  # fmt: skip
+
+
+def verdict_named(text: str) -> Verdict:
+    """A verdict kept in a file as its words (a sweep's sequential record) back as the verdict; words that are no
+    verdict of this version stand as they are, counted as open."""
+    return VERDICTS.get(text, Verdict(text, "open"))
 
 
 class Judge:

@@ -53,7 +53,8 @@ def test_the_ledger_says_at_which_seeds_a_line_was_decided_sequentially(tmp_path
     said = "decided sequentially at 3 seeds (look 2 of 3): consistent with the paper"
     assert ledger.line_sequential[(1, CLAIM, COLUMN)] == said
     markdown = render_markdown(ledger)
-    assert said in markdown and "seeds added until decided, group-sequential: 3 look(s) at 2, 3, 4" in markdown
+    beside = "consistent with the paper; decided at 3 seeds (look 2 of 3; its repeated interval [+0.50, +4.50])"
+    assert beside in markdown and "seeds added until decided, group-sequential: 3 look(s) at 2, 3, 4" in markdown
     assert said in render_csv(ledger)
     # Holm's headline takes the line's repeated p-value from the record, not the fixed-sample p over its seeds
     (line,) = ledger.lines
@@ -62,5 +63,5 @@ def test_the_ledger_says_at_which_seeds_a_line_was_decided_sequentially(tmp_path
     # without a record the ledger says nothing sequential
     (sweep_dir(tmp_path, spec.name) / "sequential.json").unlink()
     plain = build_ledger(collect_runs(tmp_path), {1: spec}, claims, output_root=tmp_path, sweeps="fake")
-    assert not plain.line_sequential and "sequentially" not in render_markdown(plain)
+    assert not plain.line_sequential and "decided at" not in render_markdown(plain)
     assert plain.lines[0].p_value < 0.025 and plain.claims[0].holds  # 3 paired seeds, gains 2.5, 2.0, 3.0 points
