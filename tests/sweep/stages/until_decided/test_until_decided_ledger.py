@@ -4,6 +4,8 @@ helpers of test_until_decided.py), the stage's own record, then the ledger. No t
 
 from __future__ import annotations
 
+import math
+
 from test_until_decided import BASELINE, MWNET, SCALE, finish, plan, sweep  # noqa: F401  (sweep: the fixture)
 
 from analysis.collect import collect_runs
@@ -11,7 +13,7 @@ from analysis.ledger.build import Ledger, build_ledger
 from analysis.ledger.render import claims_table, render_csv, render_markdown
 from repro.claims.load import load_claims
 from repro.claims.sequential_record import DECIDED, UNDECIDED, read_record
-from repro.claims.verdicts import CONSISTENT, INCONCLUSIVE, NOT_REPRODUCED, SMALLER
+from repro.claims.verdicts import CONSISTENT, INCONCLUSIVE, NOT_REPRODUCED, NOT_YET_DECIDED, SMALLER
 from repro.sweep.sweep_folder import sweep_dir
 
 COLUMN = "Digits/40%"
@@ -73,3 +75,21 @@ def test_a_claim_decided_on_the_papers_side_that_holm_does_not_hold_says_why(swe
     assert claim.holds_text() == why
     row = next(r for r in claims_table(ledger).splitlines() if MWNET in r)
     assert str(CONSISTENT) in row and why in row
+
+
+def test_a_line_whose_next_look_waits_is_not_yet_decided_nor_tested(sweep):
+    spec, out = sweep
+    values = {("Baseline", s): v for s, v in BASELINE_RUNS.items()}
+    values |= {("Ours (setting A)", s): OURS_RUNS[s] for s in (0, 1)}
+    values |= {("MWNet", s): OURS_RUNS[s] - 1.8 for s in (0, 1)}  # undecided at 2 seeds: round 2 is let go
+    finish(plan(spec, out), values, out)
+    plan(spec, out, record=True)
+    claims = [c for c in load_claims(tables=[6]) if c.name in (BASELINE, MWNET)]
+    ledger = build_ledger(collect_runs(out), {6: spec}, claims, output_root=out.resolve(), scales={6: SCALE})
+    mwnet = lines_of(ledger)[MWNET]
+    assert mwnet.verdict is NOT_YET_DECIDED and math.isnan(mwnet.p_value)
+    claim = next(j for j in ledger.claims if j.claim.name == MWNET)
+    assert claim.holds is None and claim.holds_text() == "not tested: seeds are still being added until decided"
+    assert "| not yet decided; seeds added until decided: look 2 of 3 waits for 3 seeds per cell" in render_markdown(
+        ledger
+    )
