@@ -276,10 +276,11 @@ def headline(judgements: Sequence[ClaimJudgement], lines: Sequence[Line]) -> str
     holding = [j for j in tested if j.holds]
     verdicts = Counter(str(line.verdict) for line in lines)
     said = ", ".join(f"{n} {text}" for text, n in verdicts.most_common())
-    sequential = sum(line.by_design for line in lines)
+    sequential = sum(line.by_design and not math.isnan(line.p_value) for line in lines)
+    waiting = sum(line.verdict is NOT_YET_DECIDED for line in lines)
     repeated = f"; {sequential} line(s) whose seeds were added until decided enter with their repeated p-values" * (
         sequential > 0
-    )
+    ) + f"; {waiting} line(s) not yet decided, their next look waiting for its seeds, are not tested" * (waiting > 0)
     return (
         f"{len(judgements)} claims answered in {len(lines)} lines. After Holm's correction over {distinct} distinct "
         f"tests (family-wise 5%; claims making the same test of the very same runs counted once{repeated}), "

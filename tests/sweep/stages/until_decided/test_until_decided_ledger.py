@@ -90,6 +90,6 @@ def test_a_line_whose_next_look_waits_is_not_yet_decided_nor_tested(sweep):
     assert mwnet.verdict is NOT_YET_DECIDED and math.isnan(mwnet.p_value)
     claim = next(j for j in ledger.claims if j.claim.name == MWNET)
     assert claim.holds is None and claim.holds_text() == "not tested: seeds are still being added until decided"
-    assert "| not yet decided; seeds added until decided: look 2 of 3 waits for 3 seeds per cell" in render_markdown(
-        ledger
-    )
+    markdown = render_markdown(ledger)
+    assert "| not yet decided; seeds added until decided: look 2 of 3 waits for 3 seeds per cell" in markdown
+    assert "1 line(s) not yet decided, their next look waiting for its seeds, are not tested" in markdown
