@@ -1,6 +1,7 @@
 """What a sweep with `--until-decided` decided of each claim line, kept in its sweep folder (sequential.json) by the
 stage that adds the seeds (repro/sweep/stages/until_decided/) and read by the ledger (analysis/ledger/), so that the
-ledger says at which seed count each line was decided, by which design, without judging it again."""
+ledger gives each such line the design's verdict and repeated p, and says at which seed count and look it was
+decided, by which design, without judging it again."""
 
 from __future__ import annotations
 
