@@ -2,15 +2,15 @@
 verdict per claim across its columns, and the headline count with Holm's correction.
 
 The design is fixed before any result is read, by what the runs share (`Line.design`): a line is paired where its
-cells have the same seeds (at least two) and their runs of one seed share a draw that seed makes (their
-initialisation, batch order, split, noise pattern or data set; repro/claims/pairing.py reads which from the runs'
-configs), and Welch's otherwise. Why: pairing removes what a seed gives every cell alike, which only a draw the
-cells' runs share can give; runs that share none are independent, and Welch's interval is the one made for them.
-Choosing instead whichever interval is narrower on the data it judges picks the paired one when its spread happens
-to come out small, and its intervals then hold the truth less often than they say (91-94% for the 95% paired
-intervals so chosen: benchmarks/ledger_coverage.py). A line whose cells do not all have the same seeds takes Welch's
-interval over every run, and says how the seeds overlap (the paired interval over the shared seeds beside it), so no
-run is dropped silently. Where the two designs' verdicts differ, the line shows both.
+cells have the same seeds (at least two) and, at each seed, each cell's run shares a draw that seed makes with
+another cell's run (their initialisation, batch order, split, noise pattern or data set; repro/claims/pairing.py
+reads which from the runs' configs), and Welch's otherwise. Why: pairing removes what a seed gives every cell alike,
+which only a draw the cells' runs share can give; runs that share none are independent, and Welch's interval is the
+one made for them. Choosing instead whichever interval is narrower on the data it judges picks the paired one when
+its spread happens to come out small, and its intervals then hold the truth less often than they say (91-94% for the
+95% paired intervals so chosen: benchmarks/ledger_coverage.py). A line whose cells do not all have the same seeds
+takes Welch's interval over every run, and says how the seeds overlap (the paired interval over the shared seeds
+beside it), so no run is dropped silently. Where the two designs' verdicts differ, the line shows both.
 """
 
 from __future__ import annotations
