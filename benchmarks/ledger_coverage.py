@@ -7,7 +7,8 @@ any value is drawn (repro/claims/pairing.py): two layouts of configs, each cell'
 
 - `shared`: the same `seed`, network and data set in every cell (as a sweep's rows in one column): the runs of one
   seed share its initialisation and batches, so every line is paired;
-- `apart`: each cell's runs seeded apart (seed + 1000 x the cell's place): no draw is shared, every line is Welch's;
+- `apart`: each cell's runs seeded apart (seed + 1000 x the cell's place in the table): no draw is shared, every
+  line is Welch's;
 
 and two noise models for the per-seed values: `independent` (each cell's seeds on their own) and `shared per seed`
 (a part of the spread, correlation 0.8, that a seed gives every cell of the table alike). Each line's design is the
