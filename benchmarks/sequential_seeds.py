@@ -10,7 +10,7 @@ scheme is the one `repro sweep FILE --seeds 0 .. first-1 --until-decided --max-s
 the first n_k seeds of each look (repro/sweep/stages/until_decided/rounds.py), so on a root where every seed is done
 they are what that command decides, and the runs it trains are the plan's runs of the first seeds with the further
 rounds' runs its lines needed (`needed_runs`). A fixed count n trains every run of seeds 0 .. n-1 and is judged as
-`repro ledger` judges it: each line's interval (the table's design, paired or Welch, chosen as the ledger chooses).
+`repro ledger` judges it: each line's interval (paired or Welch, by what its runs of one seed share, as the ledger).
 Epochs: each run's `optim.epochs` (tuning runs included; a run that takes its winning tuning run's records, none).
 """
 
@@ -26,7 +26,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
 from repro.claims.judgement import Line, LineCell, choose_designs  # noqa: E402
+from repro.claims.pairing import shared_draws  # noqa: E402
 from repro.claims.stats import CellSample  # noqa: E402
+from repro.runs.rundir import flatten  # noqa: E402
 from repro.sweep.run import plan_sweep  # noqa: E402
 from repro.sweep.spec.model import Scale  # noqa: E402
 from repro.sweep.spec.sweep_file import load_sweep  # noqa: E402
@@ -58,10 +60,14 @@ def fixed(spec, n: int, root: Path, scale: Scale | None, extra: list[str]):
             cells.append(LineCell(row, column, sample))
         first = reported.get((line.cells[0][1], line.cells[0][2], 0))
         floor = floor_of(plan.spec, first.config if first else None)
-        lines.append(Line(line.claim, line.anchor, tuple(cells), line.paper, line.claim.kind.judge, floor))
+        configs = [{s: flatten(reported[(c.row, c.column, s)].config) for s in c.sample.seeds} for c in cells]
+        judge = line.claim.kind.judge
+        lines.append(
+            Line(line.claim, line.anchor, tuple(cells), line.paper, judge, floor, shared_draws=shared_draws(configs))
+        )
     design, _ = choose_designs(lines)
     verdicts = {(ln.claim.name, ln.anchor): f"{ln.verdict} ({ln.seeds_text()})" for ln in lines}
-    return epochs_of(plan.unique.values()), verdicts, str(design)
+    return epochs_of(plan.unique.values()), verdicts, str(design or "paired and Welch t by line")
 
 
 def sequential(spec, first: int, max_seeds: int, root: Path, epochs: int | None, extra: list[str]):

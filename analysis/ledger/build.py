@@ -27,9 +27,11 @@ from analysis.tables.build import NOT_STARTED, build_table, expansion_options, p
 from analysis.tables.model import TableResult
 from repro.claims.claim import Claim, term_columns
 from repro.claims.judgement import ClaimJudgement, Line, LineCell, choose_designs, judge_claims
+from repro.claims.pairing import shared_draws
 from repro.claims.seed_power import one_image
 from repro.claims.sequential_record import read_record
 from repro.claims.stats import CellSample, Design
+from repro.runs.rundir import flatten
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,7 @@ class Ledger:
     lines: list[Line] = field(default_factory=list)
     missing: list[Missing] = field(default_factory=list)
     expansions: dict[int, str] = field(default_factory=dict)  # per table, the scale its sweep was expanded with
-    designs: dict[int, tuple[Design, str]] = field(default_factory=dict)  # per table, its design and the measured why
+    designs: dict[int, tuple[Design | None, str]] = field(default_factory=dict)  # per table: its design(s), and why
     seeds: dict[int, SeedSources] = field(default_factory=dict)  # per table, what its seeds redraw
     claims: list[ClaimJudgement] = field(default_factory=list)
     sequential: dict[int, str] = field(default_factory=dict)  # per table whose sweep added seeds until decided: how
@@ -150,6 +152,16 @@ class TableRuns:
                 found.setdefault((p.row, p.column), []).append(p.config)
         return found
 
+    def seed_configs(self, cell: LineCell) -> dict[Any, dict[str, Any]]:
+        """{seed: the run's config, flattened} for the cell's reported runs of its seeds: as the run recorded it
+        (config.yaml, in the run frame), or as planned where the frame lacks the run. What the design is read from."""
+        seeds = set(cell.sample.seeds)
+        return {
+            p.seed: self.by_id[p.run_id] if p.run_id in self.by_id else flatten(p.config)
+            for p in self.reported(cell.row, cell.column)
+            if p.seed in seeds
+        }
+
     def planned_cells(self) -> dict[tuple[str, str], None]:
         """(row, column) of every cell the sweep plans, in the table's order."""
         cells = self.result.cells
@@ -169,14 +181,16 @@ class TableRuns:
             first = self.reported(claim.terms[0].row, anchor)
             floor = self._floor(claim, first[0].config if first else {})
             recorded = measure(claim.measure, f"Table {claim.table}, {claim.name}") if claim.measure else None
+            cells = tuple(cell for cell in found if cell is not None)
             line = Line(
                 claim,
                 anchor,
-                tuple(cell for cell in found if cell is not None),
+                cells,
                 claim.paper_difference(anchor),
                 recorded.judge if recorded else claim.kind.judge,
                 floor,
                 unit=recorded.unit if recorded else ("points" if self.result.percent else self.result.metric),
+                shared_draws=shared_draws([self.seed_configs(cell) for cell in cells]),
             )
             line.notes += line_notes(claim, [self.reported(c.row, c.column) for c in line.cells])
             lines.append(line)

@@ -116,12 +116,12 @@ def lines_table(ledger: Ledger) -> str:
 
 
 def table_lines(ledger: Ledger) -> list[str]:
-    """Per table: the interval's design with the measured reason, and what its seeds redraw."""
+    """Per table: which lines take which interval design and why, and what its seeds redraw."""
     out = []
     for number in sorted(set(ledger.designs) | set(ledger.seeds)):
-        design, why = ledger.designs.get(number, (None, ""))
+        _, why = ledger.designs.get(number, (None, ""))
         seeds = ledger.seeds.get(number)
-        parts = [f"intervals {design} ({why})" if design else "", seeds.text().rstrip(".") if seeds else ""]
+        parts = [f"intervals {why}" if why else "", seeds.text().rstrip(".") if seeds else ""]
         if number in ledger.sequential:  # `repro sweep --until-decided` added seeds where lines were undecided
             parts.append(f"seeds added until decided, {ledger.sequential[number]} (docs/sequential-seeds.md)")
         out.append(f"- Table {number}: " + "; ".join(p for p in parts if p) + ".")

@@ -1,13 +1,16 @@
-"""A claim judged on runs: each line (one anchor column) from its cells' per-seed values, the design a table's lines
-share, one verdict per claim across its columns, and the headline count with Holm's correction.
+"""A claim judged on runs: each line (one anchor column) from its cells' per-seed values, its interval's design, one
+verdict per claim across its columns, and the headline count with Holm's correction.
 
-The design, a stated and measured rule: per table, over its lines whose cells all have the same seeds (at least two),
-the paired intervals' half-widths are summed and compared with Welch's; the narrower design is the table's, used on
-every such line. Pairing removes what a seed gives every cell alike (repro/claims/stats.py); when the cells'
-seed-to-seed correlation is small, its fewer degrees of freedom make it the wider one. A line whose cells do not all
-have the same seeds takes Welch's interval over every run, and says how the seeds overlap (the paired interval over
-the shared seeds beside it), so no run is dropped silently. Where the two designs' verdicts differ, the line shows
-both.
+The design is fixed before any result is read, by what the runs share (`Line.design`): a line is paired where its
+cells have the same seeds (at least two) and, at each seed, each cell's run shares a draw that seed makes with
+another cell's run (their initialisation, batch order, split, noise pattern or data set; repro/claims/pairing.py
+reads which from the runs' configs), and Welch's otherwise. Why: pairing removes what a seed gives every cell alike,
+which only a draw the cells' runs share can give; runs that share none are independent, and Welch's interval is the
+one made for them. Choosing instead whichever interval is narrower on the data it judges picks the paired one when
+its spread happens to come out small, and its intervals then hold the truth less often than they say (91-94% for the
+95% paired intervals so chosen: benchmarks/ledger_coverage.py). A line whose cells do not all have the same seeds
+takes Welch's interval over every run, and says how the seeds overlap (the paired interval over the shared seeds
+beside it), so no run is dropped silently. Where the two designs' verdicts differ, the line shows both.
 """
 
 from __future__ import annotations
@@ -58,7 +61,7 @@ class Line:
     judge: Judge
     floor: float  # one test image (or the measure's resolution), in the metric's units
     notes: list[str] = field(default_factory=list)  # like for like: recipe, tuning, stand-in rows
-    design: Design = WELCH  # set by the table's rule (choose_designs)
+    shared_draws: tuple[str, ...] = ()  # what the cells' runs of one seed share (repro/claims/pairing.py)
     unit: str = "points"  # of the contrast: percentage points of accuracy, or a recorded measure's unit
     sequential: LineRecord | None = None  # what `repro sweep --until-decided` recorded of it (its sweep folder's)
 
@@ -78,6 +81,12 @@ class Line:
         shared = set(shared_seeds(self.samples))
         return len(self.cells) > 1 and bool(shared) and any(set(s.seeds) != shared for s in self.samples)
 
+    @property
+    def design(self) -> Design:
+        """Paired where the cells have the same seeds and their runs of one seed share a draw, else Welch (the rule
+        in this module's docstring): decided by the runs' configs before any of their results is read."""
+        return PAIRED if len(self.cells) > 1 and self.full_overlap and self.shared_draws else WELCH
+
     @cached_property
     def paired(self) -> Estimate | None:
         return paired_estimate(self.samples, self.floor) if len(self.cells) > 1 else None
@@ -89,7 +98,7 @@ class Line:
     @property
     def ours(self) -> Estimate:
         paired = self.paired
-        return paired if self.design is PAIRED and paired is not None and self.full_overlap else self.welch
+        return paired if self.design is PAIRED and paired is not None else self.welch
 
     @property
     def other(self) -> Estimate | None:
@@ -180,29 +189,29 @@ class Line:
         return counts
 
 
-def choose_designs(lines: Sequence[Line]) -> tuple[Design, str]:
-    """The table's design (the rule in this module's docstring), set on its lines; returns it with its reason."""
-    eligible = [line for line in lines if len(line.cells) > 1 and line.full_overlap and line.welch.has_interval]
-    if not eligible:
-        design, why = WELCH, "no line has the same seeds (two or more) in every cell"
-    else:
-        paired = sum(_half_width(line.paired) for line in eligible)
-        welch = sum(_half_width(line.welch) for line in eligible)
-        design = PAIRED if paired < welch else WELCH
-        why = (
-            f"over its {len(eligible)} line(s) with the same seeds in every cell, paired intervals are "
-            f"{paired / welch:.2f}x the width of Welch's"
-        )
-    for line in lines:
-        line.design = design
-    return design, why
+def choose_designs(lines: Sequence[Line]) -> tuple[Design | None, str]:
+    """A table's designs, as each of its lines takes its own (`Line.design`): the design every line with an
+    interval takes (None where they differ), and which lines take which, and why."""
+    counts = Counter(line.design for line in lines if len(line.cells) > 1 and line.welch.has_interval)
+    if not counts:
+        return None, "no line contrasts two cells with two or more runs each"
+    parts = []
+    for design in (PAIRED, WELCH):
+        found = [line for line in lines if line.design is design and line.welch.has_interval and len(line.cells) > 1]
+        if found:
+            parts.append(f"{design} on {len(found)} line(s): {_why(design, found)}")
+    return (next(iter(counts)) if len(counts) == 1 else None), "; ".join(parts)
 
 
-def _half_width(estimate: Estimate | None) -> float:
-    if estimate is None or not estimate.has_interval:
-        return 0.0
-    low, high = estimate.interval()
-    return (high - low) / 2
+def _why(design: Design, lines: Sequence[Line]) -> str:
+    if design is PAIRED:
+        draws = ", ".join(dict.fromkeys(draw for line in lines for draw in line.shared_draws))
+        return f"their cells' runs of one seed share its {draws}"
+    unmatched = sum(not line.full_overlap for line in lines)
+    reasons = [f"{unmatched} without the same seeds in every cell"] if unmatched else []
+    if len(lines) > unmatched:
+        reasons.append(f"{len(lines) - unmatched} whose cells' runs of one seed share no draw")
+    return ", ".join(reasons)
 
 
 @dataclass

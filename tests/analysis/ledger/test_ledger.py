@@ -78,19 +78,21 @@ def run_id(row: str, column: str, seed: int) -> str:
     return "-".join("".join(c for c in text if c.isalnum()) for text in (row, column, str(seed))).lower()
 
 
-def write_run(root: Path, rid: str, value: float | None) -> None:
+def write_run(root: Path, rid: str, value: float | None, config: dict = CONFIG) -> None:
     rd = RunDir(root / "runs" / rid)
     rd.path.mkdir(parents=True)
-    rd.write_config(CONFIG)
+    rd.write_config(config)
     rd.write_status("done" if value is not None else "failed", epoch=3, message="" if value is not None else "nan")
     if value is not None:
         rd.write_summary({"final_test_acc": value, "epochs": 3})
 
 
-def fabricate(root: Path, values: dict) -> None:
+def fabricate(root: Path, values: dict, configs: dict | None = None) -> None:
+    """Each run's config.yaml holds its cell's config (default CONFIG) with its seed, as a trained run's does."""
     for (row, column), seeds in values.items():
         for seed, value in seeds.items():
-            write_run(root, run_id(row, column, seed), value)
+            config = {**(configs or {}).get((row, column), CONFIG), "seed": seed}
+            write_run(root, run_id(row, column, seed), value, config)
 
 
 def percent(row: str, column: str, seeds=None, values=VALUES) -> list[float]:
@@ -100,7 +102,7 @@ def percent(row: str, column: str, seeds=None, values=VALUES) -> list[float]:
 
 def ledger_of(root: Path, values: dict, tables=(1, 2), only: str = "", **spec) -> object:
     """The ledger of fabricated runs of Table 1's layout, for the claims of `tables` (only the one named `only`)."""
-    fabricate(root, values)
+    fabricate(root, values, spec.get("configs"))
     claims = [c for c in load_claims(tables=list(tables)) if not only or c.name == only]
     return build_ledger(collect_runs(root), {1: FakeSpec(values, **spec)}, claims, output_root=root, sweeps="fake")
 
@@ -115,7 +117,9 @@ def line(ledger, claim: str, column: str):
 
 
 def test_paired_interval_is_scipys_and_each_verdict_follows_from_it(ledger):
-    assert ledger.designs[1][0] is PAIRED  # Table 1's lines: paired intervals are the narrower here
+    design, why = ledger.designs[1]  # the lines with the same seeds in every cell pair them, the others are Welch's
+    assert design is None and why.startswith("paired t on 5 line(s): their cells' runs of one seed share its ")
+    assert why.endswith("; Welch t on 2 line(s): 2 without the same seeds in every cell")
     for column, verdict in [
         ("CIFAR100/ResNet18", CONSISTENT),  # +2.5 [+1.26, +3.74]: the paper's +2.1 inside
         ("CIFAR100/VGG16", UNDETECTABLE),  # holds 0; the paper's +0.8 is below what these 3 seeds detect
@@ -184,30 +188,35 @@ def test_a_papers_loss_flips_the_verdict_and_equal_differences_keep_a_positive_w
     assert "≥1 image" in render_markdown(ledger)
 
 
-def test_the_design_rule_takes_welch_where_seeds_barely_correlate_and_shows_both_where_they_disagree(tmp_path):
-    values = {  # ResNet18: seeds that barely correlate (pairing halves the degrees of freedom and removes nothing)
+def test_the_design_follows_what_the_runs_of_a_seed_share_never_which_interval_is_narrower(tmp_path):
+    values = {  # ResNet18: seeds that barely correlate, Welch's the narrower; VGG16: +1.0, +1.3, +1.6, paired's
         ("Baseline", "CIFAR100/ResNet18"): {0: 0.700, 1: 0.750, 2: 0.720},
         ("Ours (Instance)", "CIFAR100/ResNet18"): {0: 0.760, 1: 0.730, 2: 0.770},
-        ("Baseline", "CIFAR100/VGG16"): {0: 0.700, 1: 0.720, 2: 0.740},  # VGG16: +1.0, +1.3, +1.6
+        ("Baseline", "CIFAR100/VGG16"): {0: 0.700, 1: 0.720, 2: 0.740},
         ("Ours (Instance)", "CIFAR100/VGG16"): {0: 0.710, 1: 0.733, 2: 0.756},
     }
-    ledger = ledger_of(tmp_path, values, tables=(1,), only="Ours (Instance) > Baseline")
-    design, why = ledger.designs[1]
-    widths = {"paired": 0.0, "welch": 0.0}
-    for column in ("CIFAR100/ResNet18", "CIFAR100/VGG16"):
-        b, w = percent("Ours (Instance)", column, values=values), percent("Baseline", column, values=values)
-        for name, ci in (("paired", stats.ttest_rel(b, w).confidence_interval(0.95)),
-                         ("welch", stats.ttest_ind(b, w, equal_var=False).confidence_interval(0.95))):  # fmt: skip
-            widths[name] += (ci.high - ci.low) / 2
-    assert widths["welch"] < widths["paired"] and design is WELCH  # the rule, measured over the table's lines
-    assert f"paired intervals are {widths['paired'] / widths['welch']:.2f}x the width of Welch's" in why
-    found = line(ledger, "Ours (Instance) > Baseline", "CIFAR100/VGG16")
-    b, w = percent("Ours (Instance)", "CIFAR100/VGG16", values=values), percent("Baseline", "CIFAR100/VGG16",
-                                                                              values=values)  # fmt: skip
+    resnet, vgg = "CIFAR100/ResNet18", "CIFAR100/VGG16"
+    shared = ledger_of(tmp_path / "shared", values, tables=(1,), only="Ours (Instance) > Baseline")
+    found = line(shared, "Ours (Instance) > Baseline", resnet)  # the runs of one seed share its draws: paired
+    b, w = percent("Ours (Instance)", resnet, values=values), percent("Baseline", resnet, values=values)
+    paired, welch = stats.ttest_rel(b, w).confidence_interval(0.95), stats.ttest_ind(b, w, equal_var=False)
+    assert welch.confidence_interval(0.95).high - welch.confidence_interval(0.95).low < paired.high - paired.low
+    assert found.ours.interval() == (pytest.approx(paired.low), pytest.approx(paired.high))
+    assert "initialisation" in found.shared_draws and shared.designs[1][0] is PAIRED
+    assert "paired t on 2 line(s): their cells' runs of one seed share its initialisation" in shared.designs[1][1]
+
+    # Ours' runs recorded on another data set (its config.yaml): no draw of a seed is shared, so Welch, although
+    # VGG16's paired interval is the narrower
+    apart = {(row, column): {**CONFIG, "data": {"name": "mnist1d"}} for row, column in values if row != "Baseline"}
+    ledger = ledger_of(tmp_path / "apart", values, tables=(1,), only="Ours (Instance) > Baseline", configs=apart)
+    found = line(ledger, "Ours (Instance) > Baseline", vgg)
+    b, w = percent("Ours (Instance)", vgg, values=values), percent("Baseline", vgg, values=values)
     welch = stats.ttest_ind(b, w, equal_var=False).confidence_interval(0.95)
     paired = stats.ttest_rel(b, w).confidence_interval(0.95)
+    assert paired.high - paired.low < welch.high - welch.low and found.shared_draws == ()
     assert found.ours.interval() == (pytest.approx(welch.low), pytest.approx(welch.high))
     assert found.other.interval() == (pytest.approx(paired.low), pytest.approx(paired.high))
+    assert ledger.designs[1] == (WELCH, "Welch t on 2 line(s): 2 whose cells' runs of one seed share no draw")
     assert found.verdict is UNDETECTABLE and found.other_verdict is CONSISTENT  # the designs disagree: both shown
     assert "not detectable at these seeds (paired t: consistent with the paper)" in render_markdown(ledger)
 
@@ -273,7 +282,7 @@ def test_repro_ledger_writes_markdown_csv_and_png_from_a_real_sweep_file(tmp_pat
     (sweeps / "table1.yaml").write_text(SWEEP)
     values = {"Baseline": [0.90, 0.92, 0.91], "Ours (Instance)": [0.95, 0.96, 0.96]}
     for planned in planned_runs(load_sweep(sweeps / "table1.yaml"), output_root=root):
-        write_run(root, planned.run_id, values[planned.row][planned.seed])
+        write_run(root, planned.run_id, values[planned.row][planned.seed], planned.config)
     assert main(["ledger", "--runs", str(root), "--sweeps-dir", str(sweeps), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "Ours (Instance) > Baseline" in printed and "After Holm's correction" in printed

@@ -42,7 +42,7 @@ def test_the_ledger_says_at_which_seeds_a_line_was_decided_sequentially(tmp_path
     for run in spec.expand(output_root=tmp_path):
         rd = RunDir(tmp_path / "runs" / run.run_id)
         rd.path.mkdir(parents=True)
-        rd.write_config(CONFIG)
+        rd.write_config({**CONFIG, "seed": run.seed})  # as a trained run records its seed
         rd.write_status("done", epoch=3)
         rd.write_summary({"final_test_acc": VALUES[run.row][run.seed], "epochs": 3})
     design = SequentialDesign(max_seeds=4).text(2)
