@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, Mapping
 
-from repro.claims.sequential import Looks
 from repro.claims.sequential_record import write_record
 from repro.errors import UserError
 from repro.sweep.spec.model import PlannedRun, Scale, SweepSpec
@@ -68,7 +67,7 @@ class UntilDecidedStage(Stage):
         lines = [line for line in claim_lines(spec) if (cell.row, cell.column) in {(r, c) for _, r, c in line.cells}]
         if not extras or not lines:
             return None
-        looks = Looks(design.looks(len(spec.seeds)), design.spending)
+        looks = design.at(len(spec.seeds))
         order = (*spec.seeds, *extras)
         key = (cell.row, cell.column)
 
