@@ -14,6 +14,7 @@ spending, each with the collapse guard off and on (repro/claims/sequential_bound
 
 Columns (each a share of the sequences; the design's stated levels beside them):
 - false gain: a gain decided (its interval above 0) where the truth is 0 or reversed; stated at most 2.5%;
+- of which seen: the false gains whose seeds read held a collapse (what a check of the seeds could see);
 - wrong sign: a sign decided against the truth's (either sign where the truth is 0); stated 2.5% (5% at 0);
 - paper ruled out: the paper's contrast excluded where it is the truth; stated at most 5%;
 - consistent: decided "consistent with the paper" (on its side, the paper's contrast inside the interval);
@@ -42,6 +43,7 @@ class Outcome:
     """What one design did to one scenario's sequences."""
 
     false_gain: float | None
+    seen: float | None  # false gains whose seeds read held a collapse (the others no look could tell from normal)
     wrong_sign: float
     ruled_out: float | None
     consistent: float
@@ -49,13 +51,17 @@ class Outcome:
     most: int
 
 
-def contrasts(collapse: Collapse | None, truth: float, sequences: int, seeds: int, seed: int) -> np.ndarray:
-    """Per-seed contrasts (sequences x seeds) of sd 1 and mean `truth`: normal, or with seeds that collapse."""
+def contrasts(
+    collapse: Collapse | None, truth: float, sequences: int, seeds: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-seed contrasts (sequences x seeds) of sd 1 and mean `truth`, normal or with seeds that collapse, and
+    which seeds collapsed."""
     rng = np.random.default_rng(seed)
     if collapse is None:
-        return truth + rng.standard_normal((sequences, seeds))
+        return truth + rng.standard_normal((sequences, seeds)), np.zeros((sequences, seeds), dtype=bool)
     p, depth = collapse.probability, collapse.depth
-    return truth + collapse.draw(rng, (sequences, seeds)) / np.sqrt(1.0 + p * (1.0 - p) * depth**2)
+    values, dropped = collapse.draw_marked(rng, (sequences, seeds))
+    return truth + values / np.sqrt(1.0 + p * (1.0 - p) * depth**2), dropped
 
 
 def walk(looks: Looks, values: np.ndarray, paper: float) -> tuple[list[Verdict | None], np.ndarray]:
@@ -72,14 +78,19 @@ def walk(looks: Looks, values: np.ndarray, paper: float) -> tuple[list[Verdict |
     return verdicts, read
 
 
-def outcome(verdicts: list[Verdict | None], read: np.ndarray, truth: float, paper: float) -> Outcome:
+def outcome(
+    verdicts: list[Verdict | None], read: np.ndarray, dropped: np.ndarray, truth: float, paper: float
+) -> Outcome:
     count = len(verdicts)
-    gain = sum(v in ON_THE_PAPERS_SIDE for v in verdicts) / count
+    gains = np.array([v in ON_THE_PAPERS_SIDE for v in verdicts])
+    gain = float(gains.mean())
+    seen = np.logical_or.accumulate(dropped, axis=1)[np.arange(count), read - 1]
     opposite = sum(v is OPPOSITE for v in verdicts) / count
     excluded = sum(v in RULING_OUT for v in verdicts) / count
     wrong = gain + opposite if truth == 0 else (opposite if truth > 0 else gain)
     return Outcome(
         false_gain=gain if truth <= 0 else None,
+        seen=float((gains & seen).mean()) if truth <= 0 and dropped.any() else None,
         wrong_sign=wrong,
         ruled_out=excluded if truth == paper else None,
         consistent=sum(v is CONSISTENT for v in verdicts) / count,
@@ -117,11 +128,11 @@ def main() -> None:
     rows = []
     for s, (scenario, shape) in enumerate(scenarios):
         for t, (truth_name, truth) in enumerate(truths):
-            values = contrasts(shape, truth, args.sequences, args.max_seeds, args.seed + 10 * s + t)
+            values, dropped = contrasts(shape, truth, args.sequences, args.max_seeds, args.seed + 10 * s + t)
             for name, looks in designs(args.first, args.max_seeds):
                 verdicts, read = walk(looks, values[:, : looks.seeds[-1]], args.paper)
-                o = outcome(verdicts, read, truth, args.paper)
-                rows.append([scenario, truth_name, name, percent(o.false_gain), percent(o.wrong_sign),
+                o = outcome(verdicts, read, dropped, truth, args.paper)
+                rows.append([scenario, truth_name, name, percent(o.false_gain), percent(o.seen), percent(o.wrong_sign),
                              percent(o.ruled_out), percent(o.consistent), f"{o.seeds:.2f}", o.most])  # fmt: skip
     print(
         f"{args.sequences} sequences per row; looks at {args.first}..{args.max_seeds} seeds per cell, one more a "
@@ -129,8 +140,8 @@ def main() -> None:
         "zero), paper ruled out 5%; Monte Carlo sd of a share near 2.5%: "
         f"{100 * np.sqrt(0.025 * 0.975 / args.sequences):.2f} points."
     )
-    headers = ["scenario", "truth", "design", "false gain", "wrong sign", "paper ruled out", "consistent", "seeds",
-               "most"]  # fmt: skip
+    headers = ["scenario", "truth", "design", "false gain", "of which seen", "wrong sign", "paper ruled out",
+               "consistent", "seeds", "most"]  # fmt: skip
     print(tabulate(rows, headers=headers, tablefmt="github"))
 
 

@@ -8,9 +8,10 @@ The design (Jennison and Turnbull's repeated confidence intervals, with Lan and 
 - looks at n_1 < n_2 < ... < n_K seeds per cell: n_1 the seeds a sweep starts with, then `per_round` more per round,
   up to `max_seeds`; information fraction t_k = n_k / n_K;
 - the two-sided level (5%; a comparable claim's 10%, its two one-sided 5% tests) is spent over the looks by the
-  spending function, Pocock-type `alpha * ln(1 + (e - 1) t)` (the default: about the same level at every look, so a
-  large gain stops at the first) or O'Brien-Fleming-type `2 - 2 Phi(z_(alpha/2) / sqrt(t))` (almost nothing early,
-  almost the fixed-sample level at the last);
+  spending function, O'Brien-Fleming-type `2 - 2 Phi(z_(alpha/2) / sqrt(t))` (the default: almost nothing early,
+  almost the fixed-sample level at the last, so it decides the most at the stated error, benchmarks/
+  sequential_errors.py) or Pocock-type `alpha * ln(1 + (e - 1) t)` (about the same level at every look, so a large
+  gain stops at the first);
 - the boundaries c_k are on the paired t statistics themselves, calibrated once by simulating them under no effect
   (repro/claims/sequential_bounds.py): with 2-10 seeds the t statistics' few degrees of freedom make the usual
   normal boundaries, taken to each look's t quantile, let through more than the level (docs/sequential-seeds.md);
@@ -51,7 +52,8 @@ from repro.claims.verdicts import (
 )
 
 SPENDING_NAMES = tuple(SPENDING)
-DEFAULT_SPENDING = "pocock"
+DEFAULT_SPENDING = "obrien_fleming"  # decides the most at the stated error (docs/sequential-seeds.md)
+DEFAULT_COLLAPSE_GUARD = False  # it holds the level where seeds collapse, deciding a third as often where not
 DEFAULT_MAX_SEEDS = 10
 
 
@@ -86,7 +88,7 @@ class SequentialDesign:
     max_seeds: int = DEFAULT_MAX_SEEDS
     per_round: int = 1
     spending: str = DEFAULT_SPENDING
-    collapse_guard: bool = False
+    collapse_guard: bool = DEFAULT_COLLAPSE_GUARD
 
     def at(self, first: int) -> Looks:
         """The design's looks for a sweep that starts with `first` seeds per cell."""

@@ -40,8 +40,12 @@ class Collapse:
 
     def draw(self, rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
         """Per-seed contrasts of mean 0 (not scaled: the t statistic is scale-free)."""
+        return self.draw_marked(rng, shape)[0]
+
+    def draw_marked(self, rng: np.random.Generator, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+        """`draw`'s contrasts, with which seeds collapsed."""
         dropped = rng.random(shape) < self.probability
-        return rng.standard_normal(shape) - self.depth * (dropped - self.probability)
+        return rng.standard_normal(shape) - self.depth * (dropped - self.probability), dropped
 
     def text(self) -> str:
         return f"{self.probability:.0%} of seeds {self.depth:g} sds down"

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from repro.claims.sequential import DEFAULT_MAX_SEEDS, DEFAULT_SPENDING, SequentialDesign
+from repro.claims.sequential import DEFAULT_COLLAPSE_GUARD, DEFAULT_MAX_SEEDS, DEFAULT_SPENDING, SequentialDesign
 from repro.errors import UserError
 from repro.schema import option, schema
 from repro.sweep.spec.model import Scale, SweepSpec
@@ -33,13 +33,13 @@ class UntilDecidedKey:
     spending: Literal["pocock", "obrien_fleming"] = option(
         default=DEFAULT_SPENDING,
         why="how the level is spent over the looks (Lan-DeMets): pocock (a large effect stops at the first look) "
-        "or obrien_fleming (almost nothing early, almost the fixed-sample level at the last; the default: it decides "
-        "the most at the level, docs/sequential-seeds.md)",
+        "or obrien_fleming (almost nothing early, almost the fixed-sample level at the last: it decides the most at "
+        "the level, docs/sequential-seeds.md)",
     )
     collapse_guard: bool = option(
-        default=False,
+        default=DEFAULT_COLLAPSE_GUARD,
         why="boundaries that hold the level also where a method's seeds sometimes collapse (a seed many sds down), "
-        "at the price of about half the decisions where they do not (docs/sequential-seeds.md)",
+        "at the price of most decisions where they do not (docs/sequential-seeds.md)",
     )
 
 
