@@ -29,7 +29,7 @@ is wrong with probability at most alpha (per side alpha / 2), however many looks
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 import numpy as np
@@ -101,6 +101,12 @@ class SequentialDesign:
             return (first,)
         found = list(range(first, self.max_seeds, self.per_round))
         return (*found, self.max_seeds)
+
+    def recorded_as(self, text: str, first: int) -> SequentialDesign:
+        """The design of these looks whose sentence is `text` (what a sweep recorded it walked by, in its
+        sequential.json), whichever default was current then; this one where none is."""
+        same = [replace(self, spending=s, collapse_guard=g) for s in SPENDING_NAMES for g in (False, True)]
+        return next((design for design in same if design.text(first) == text), self)
 
     def text(self, first: int) -> str:
         """The design in one sentence (printed with the verdicts, and in the ledger)."""

@@ -14,9 +14,11 @@ so a sweep of `--seeds 0 1` and one of the file's [0, 1, 2] add the same runs.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from repro.claims.sequential import DEFAULT_COLLAPSE_GUARD, DEFAULT_MAX_SEEDS, DEFAULT_SPENDING, SequentialDesign
+from repro.claims.sequential_record import read_record
 from repro.errors import UserError
 from repro.schema import option, schema
 from repro.sweep.spec.model import Scale, SweepSpec
@@ -60,6 +62,17 @@ def design_of(spec: SweepSpec, scale: Scale | None) -> SequentialDesign | None:
     given = scale.option("max_seeds") if scale is not None else None
     max_seeds = given if given is not None else key.max_seeds
     return SequentialDesign(max_seeds, key.per_round, key.spending, key.collapse_guard)
+
+
+def kept_design(spec: SweepSpec, scale: Scale | None, folder: Path) -> SequentialDesign | None:
+    """`design_of`, except that a sweep taking the default design (no `until_decided:` key) whose folder records the
+    design it has walked by keeps that one: a sweep begun under an older default goes on as it began (a design is
+    fixed before the data), and its recorded decisions stay what they were."""
+    design = design_of(spec, scale)
+    if design is None or KEY in spec.stage_settings:
+        return design
+    recorded, _ = read_record(folder)
+    return design.recorded_as(recorded, len(spec.seeds)) if recorded else design
 
 
 def further_seeds(spec: SweepSpec, design: SequentialDesign) -> list[int]:

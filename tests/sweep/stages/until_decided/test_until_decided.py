@@ -16,7 +16,7 @@ from repo_paths import REPO
 from repro.claims.claim import term_columns
 from repro.claims.load import load_claims
 from repro.claims.sequential import SequentialDesign
-from repro.claims.sequential_record import DECIDED, TRAINING, read_record
+from repro.claims.sequential_record import DECIDED, TRAINING, read_record, write_record
 from repro.cli import main
 from repro.errors import UserError
 from repro.runs.rundir import RunDir
@@ -108,6 +108,30 @@ def test_a_claim_decided_at_the_first_look_adds_nothing(sweep):
         assert (line.state, line.seeds, line.look) == (DECIDED, 2, 1)
         assert "decided sequentially at 2 seeds (look 1 of 3)" in line.text()
         assert 0.0 < line.p < 0.025  # its sign decided at look 1: its repeated p-value is below a one-sided 2.5%
+
+
+def test_a_sweep_begun_under_an_older_default_design_goes_on_by_the_design_it_recorded(tmp_path):
+    """A sweep with no `until_decided:` key takes the default design; one whose sequential.json says it walked by
+    another (Pocock-type spending, the default before) keeps that one, and its decisions stay what they were."""
+    path = tmp_path / "seq6.yaml"
+    path.write_text("\n".join(ln for ln in textwrap.dedent(SWEEP).splitlines() if not ln.startswith("until_decided")))
+    spec = load_sweep(path)
+    levels = {"Baseline": 60.0, "MWNet": 70.0, "Ours (setting A)": 90.0}
+    values = {(row, s): value + 0.3 * s for row, value in levels.items() for s in (0, 1)}
+    older = SequentialDesign(max_seeds=4, spending="pocock").text(2)
+    found = {}
+    for name, recorded in (("fresh", None), ("older", older)):
+        out = tmp_path / name
+        finish(plan(spec, out), values, out)
+        if recorded:
+            write_record(sweep_dir(out.resolve(), spec.name), recorded, [])
+        plan(spec, out, record=True)
+        found[name] = read_record(sweep_dir(out.resolve(), spec.name))
+    design, lines = found["older"]
+    assert design == older and lines[(6, BASELINE, "Digits/40%")].state == DECIDED  # Pocock-type: at the first look
+    design, lines = found["fresh"]
+    assert design == SequentialDesign(max_seeds=4).text(2) != older
+    assert lines[(6, BASELINE, "Digits/40%")].state == TRAINING  # O'Brien-Fleming-type spends almost nothing there
 
 
 def test_the_table_counts_a_round_not_needed_neither_done_nor_missing(sweep):
@@ -218,7 +242,7 @@ def test_the_file_chooses_the_spending_and_the_collapse_guard_and_the_default_is
         SequentialDesign().max_seeds,
         SequentialDesign().per_round,
         SequentialDesign().spending,
-        False,
+        SequentialDesign().collapse_guard,
     )
 
 
