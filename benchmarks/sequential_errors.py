@@ -2,7 +2,7 @@
 contrasts with a known true difference, each walked through the design's looks by the project's own decision at a
 look (`at_look`, what the sweep's stage takes) and read by its verdict (`sequential_verdict`).
 
-    python -m benchmarks.sequential_errors                       # 5,000 sequences per row (about a minute)
+    python -m benchmarks.sequential_errors                       # 5,000 sequences per row (under a minute)
     python -m benchmarks.sequential_errors --sequences 20000     # the table in docs/sequential-seeds.md
 
 Scenarios: the per-seed contrast (ours minus the other row, one seed) is normal, or skewed: ours collapses on a share
