@@ -55,6 +55,7 @@ SPENDING_NAMES = tuple(SPENDING)
 DEFAULT_SPENDING = "obrien_fleming"  # decides the most at the stated error (docs/sequential-seeds.md)
 DEFAULT_COLLAPSE_GUARD = False  # it holds the level where seeds collapse, deciding a third as often where not
 DEFAULT_MAX_SEEDS = 10
+MOST_REPEATED_LEVEL = 0.5  # the widest two-sided level `repeated_p` bisects on
 
 
 def repeated_p(looks: Looks, look: int, allowed: float) -> float:
@@ -63,10 +64,12 @@ def repeated_p(looks: Looks, look: int, allowed: float) -> float:
     `allowed` (a gain on the paper's side: side x diff / se, the interval excludes 0 there; a comparable claim:
     (margin - |diff|) / se, the interval inside the margin). The intervals cover at every look at once, so this is a
     valid one-sided p-value (as the ledger's judges give them) whichever look the line stopped at, and Holm's
-    correction may take it beside fixed-sample ones. Bisection on the level, to 1e-4 of it."""
+    correction may take it beside fixed-sample ones. Bisection on the level, to 1e-4 of it, up to a two-sided 50%
+    (a one-sided 25%; beyond it 0.5, which no correction counts): O'Brien-Fleming-type spending at a level near 100%
+    spends it all at the first look, which leaves the later looks no boundary to bisect on."""
     if not allowed > 0.0:
         return 0.5  # no level's interval decides the line on the paper's side
-    low, high = 1e-8, 1.0
+    low, high = 1e-8, MOST_REPEATED_LEVEL
     if boundaries(looks.seeds, high, looks.spending, look + 1, looks.guard)[look] > allowed:
         return 0.5
     while high - low > 1e-4 * high:
@@ -130,7 +133,7 @@ class Looks:
 
     seeds: tuple[int, ...]
     spending: str = DEFAULT_SPENDING
-    guard: bool = False
+    guard: bool = DEFAULT_COLLAPSE_GUARD
 
     def multiplier(self, look: int, alpha: float) -> float:
         """The half-width of look `look`'s interval (0-based) in standard errors, for a line of level `alpha`."""

@@ -106,6 +106,16 @@ def test_the_repeated_p_value_is_half_the_level_whose_interval_just_decides(look
     assert repeated_p(looks, look, -1.0) == 0.5  # on the other side of 0: no level decides it the paper's way
 
 
+@pytest.mark.parametrize("look", [2, 8])
+def test_the_repeated_p_value_of_a_later_look_under_obrien_fleming_spending(look):
+    """At a level near 100% O'Brien-Fleming-type spending spends everything at the first look; the bisection
+    starts below that, so a line stopped at a later look gets its p-value, not 0.5."""
+    looks = Looks((2, 3, 4, 5, 6, 7, 8, 9, 10), "obrien_fleming")
+    at_boundary = t_boundaries(looks.seeds, ALPHA, looks.spending)[look]
+    assert repeated_p(looks, look, at_boundary) == pytest.approx(ALPHA / 2, rel=0.02)
+    assert repeated_p(looks, look, 2 * at_boundary) < ALPHA / 2
+
+
 def gains_and_consistent(looks: Looks, values: np.ndarray, paper: float) -> tuple[float, float]:
     """The shares of lines (rows of per-seed contrasts) the design decides a gain for, and "consistent" (a gain whose
     interval holds the paper's contrast), walked through its looks by the stage's own decision at a look."""
