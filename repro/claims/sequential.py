@@ -8,12 +8,14 @@ The design (Jennison and Turnbull's repeated confidence intervals, with Lan and 
 - looks at n_1 < n_2 < ... < n_K seeds per cell: n_1 the seeds a sweep starts with, then `per_round` more per round,
   up to `max_seeds`; information fraction t_k = n_k / n_K;
 - the two-sided level (5%; a comparable claim's 10%, its two one-sided 5% tests) is spent over the looks by the
-  spending function, Pocock-type `alpha * ln(1 + (e - 1) t)` (the default: about the same level at every look, so a
-  large gain stops at the first) or O'Brien-Fleming-type `2 - 2 Phi(z_(alpha/2) / sqrt(t))` (almost nothing early,
-  almost the fixed-sample level at the last);
+  spending function, O'Brien-Fleming-type `2 - 2 Phi(z_(alpha/2) / sqrt(t))` (the default: almost nothing early,
+  almost the fixed-sample level at the last, so it decides the most at the stated error, benchmarks/
+  sequential_errors.py) or Pocock-type `alpha * ln(1 + (e - 1) t)` (about the same level at every look, so a large
+  gain stops at the first);
 - the boundaries c_k are on the paired t statistics themselves, calibrated once by simulating them under no effect
-  (`t_boundaries`): with 2-10 seeds the t statistics' few degrees of freedom make the usual normal boundaries, taken
-  to each look's t quantile, let through more than the level (docs/sequential-seeds.md);
+  (repro/claims/sequential_bounds.py): with 2-10 seeds the t statistics' few degrees of freedom make the usual
+  normal boundaries, taken to each look's t quantile, let through more than the level (docs/sequential-seeds.md);
+  the collapse guard calibrates them also on seeds that sometimes collapse;
 - at look k the line's interval is its paired estimate ± c_k x se (a repeated confidence interval);
 - a directional line (a gain, an interaction's difference of differences) stops when that interval excludes 0 (its
   sign is decided, either way) or excludes the paper's contrast (the paper's size is ruled out); a comparable line
@@ -27,13 +29,12 @@ is wrong with probability at most alpha (per side alpha / 2), however many looks
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from functools import lru_cache
-from typing import Callable
+from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 import numpy as np
-from scipy import stats
 
+from repro.claims.sequential_bounds import COLLAPSES, SPENDING, boundaries, t_boundaries
 from repro.claims.stats import ALPHA
 from repro.claims.verdicts import (
     CONSISTENT,
@@ -50,62 +51,11 @@ from repro.claims.verdicts import (
     Verdict,
 )
 
-SPENDING_NAMES = ("pocock", "obrien_fleming")
-DEFAULT_SPENDING = "pocock"
+SPENDING_NAMES = tuple(SPENDING)
+DEFAULT_SPENDING = "obrien_fleming"  # decides the most at the stated error (docs/sequential-seeds.md)
+DEFAULT_COLLAPSE_GUARD = False  # it holds the level where seeds collapse, deciding a third as often where not
 DEFAULT_MAX_SEEDS = 10
-CALIBRATION_DRAWS = 200_000  # null paths the t boundaries are calibrated on
-CALIBRATION_SEED = 20_240_601  # fixed: every plan, dry run and ledger states the same boundaries
-
-
-def pocock_spent(t: float, alpha: float) -> float:
-    """Lan-DeMets' Pocock-type spending: alpha x ln(1 + (e - 1) t)."""
-    return alpha * math.log(1.0 + (math.e - 1.0) * t)
-
-
-def obrien_fleming_spent(t: float, alpha: float) -> float:
-    """Lan-DeMets' O'Brien-Fleming-type spending: 2 - 2 Phi(z_(alpha/2) / sqrt(t))."""
-    return float(2.0 - 2.0 * stats.norm.cdf(stats.norm.ppf(1.0 - alpha / 2.0) / math.sqrt(t)))
-
-
-SPENDING: dict[str, tuple[Callable[[float, float], float], str]] = {
-    "pocock": (pocock_spent, "Lan-DeMets Pocock-type spending, alpha x ln(1 + (e - 1) t)"),
-    "obrien_fleming": (obrien_fleming_spent, "Lan-DeMets O'Brien-Fleming-type spending, 2 - 2 Phi(z / sqrt(t))"),
-}
-
-
-@lru_cache(maxsize=64)
-def t_boundaries(seeds: tuple[int, ...], alpha: float, spending: str) -> tuple[float, ...]:
-    """Two-sided boundaries c_1..c_K on the paired t statistics at `seeds` per cell: under no effect, the chance a
-    path first crosses at look k (|T_j| < c_j before it, |T_k| >= c_k) is the level the spending function spends
-    between looks k-1 and k. T_k is scale-free, so one simulation of normal seed-to-seed contrasts (CALIBRATION_DRAWS
-    paths, a fixed seed) calibrates it for every spread; its error on the level is about
-    sqrt(alpha / CALIBRATION_DRAWS)."""
-    return _boundaries(seeds, alpha, spending, len(seeds))
-
-
-def _boundaries(seeds: tuple[int, ...], alpha: float, spending: str, up_to: int) -> tuple[float, ...]:
-    """The first `up_to` boundaries of `t_boundaries` (a look's boundary depends only on the looks before it)."""
-    spent_at, _ = SPENDING[spending]
-    spent = [spent_at(n / seeds[-1], alpha) for n in seeds]
-    stats_at = _null_statistics(seeds)
-    going = np.ones(CALIBRATION_DRAWS, dtype=bool)
-    bounds = []
-    for k, t_abs in enumerate(stats_at[:up_to]):
-        step = spent[k] - (spent[k - 1] if k else 0.0)
-        exits = int(round(step * CALIBRATION_DRAWS))
-        live = t_abs[going]
-        c = float(np.partition(live, live.size - exits)[live.size - exits]) if 0 < exits <= live.size else math.inf
-        bounds.append(c)
-        going &= t_abs < c
-    return tuple(bounds)
-
-
-@lru_cache(maxsize=8)
-def _null_statistics(seeds: tuple[int, ...]) -> tuple[np.ndarray, ...]:
-    """|T| at each look of CALIBRATION_DRAWS paths of normal contrasts under no effect (a fixed seed)."""
-    rng = np.random.default_rng(CALIBRATION_SEED)
-    values = rng.standard_normal((CALIBRATION_DRAWS, seeds[-1]))
-    return tuple(np.abs(t_statistic(values[:, :n])) for n in seeds)
+MOST_REPEATED_LEVEL = 0.5  # the widest two-sided level `repeated_p` bisects on
 
 
 def repeated_p(looks: Looks, look: int, allowed: float) -> float:
@@ -114,35 +64,38 @@ def repeated_p(looks: Looks, look: int, allowed: float) -> float:
     `allowed` (a gain on the paper's side: side x diff / se, the interval excludes 0 there; a comparable claim:
     (margin - |diff|) / se, the interval inside the margin). The intervals cover at every look at once, so this is a
     valid one-sided p-value (as the ledger's judges give them) whichever look the line stopped at, and Holm's
-    correction may take it beside fixed-sample ones. Bisection on the level, to 1e-4 of it."""
+    correction may take it beside fixed-sample ones. Bisection on the level, to 1e-4 of it, up to a two-sided 50%
+    (a one-sided 25%; beyond it 0.5, which no correction counts): O'Brien-Fleming-type spending at a level near 100%
+    spends it all at the first look, which leaves the later looks no boundary to bisect on."""
     if not allowed > 0.0:
         return 0.5  # no level's interval decides the line on the paper's side
-    low, high = 1e-8, 1.0
-    if _boundaries(looks.seeds, high, looks.spending, look + 1)[look] > allowed:
+    low, high = 1e-8, MOST_REPEATED_LEVEL
+    if boundaries(looks.seeds, high, looks.spending, look + 1, looks.guard)[look] > allowed:
         return 0.5
     while high - low > 1e-4 * high:
         mid = math.sqrt(low * high)
-        if _boundaries(looks.seeds, mid, looks.spending, look + 1)[look] <= allowed:
+        if boundaries(looks.seeds, mid, looks.spending, look + 1, looks.guard)[look] <= allowed:
             high = mid
         else:
             low = mid
     return high / 2.0
 
 
-def t_statistic(values: np.ndarray) -> np.ndarray:
-    """The paired t statistic of each row of per-seed contrasts (mean / (sd / sqrt(n)))."""
-    n = values.shape[-1]
-    return values.mean(axis=-1) / (values.std(axis=-1, ddof=1) / math.sqrt(n))
-
-
 @dataclass(frozen=True)
 class SequentialDesign:
     """How a sweep adds seeds where a claim is undecided: at most `max_seeds` per cell, `per_round` more a round,
-    the level spent by `spending` (one of SPENDING_NAMES)."""
+    the level spent by `spending` (one of SPENDING_NAMES); with `collapse_guard`, the boundaries hold the level
+    under seeds that collapse too (repro/claims/sequential_bounds.py), at a cost in decisions
+    (docs/sequential-seeds.md)."""
 
     max_seeds: int = DEFAULT_MAX_SEEDS
     per_round: int = 1
     spending: str = DEFAULT_SPENDING
+    collapse_guard: bool = DEFAULT_COLLAPSE_GUARD
+
+    def at(self, first: int) -> Looks:
+        """The design's looks for a sweep that starts with `first` seeds per cell."""
+        return Looks(self.looks(first), self.spending, self.collapse_guard)
 
     def looks(self, first: int) -> tuple[int, ...]:
         """The seeds per cell at each look, from the `first` a sweep starts with (one look where that is already
@@ -151,6 +104,12 @@ class SequentialDesign:
             return (first,)
         found = list(range(first, self.max_seeds, self.per_round))
         return (*found, self.max_seeds)
+
+    def recorded_as(self, text: str, first: int) -> SequentialDesign:
+        """The design of these looks whose sentence is `text` (what a sweep recorded it walked by, in its
+        sequential.json), whichever default was current then; this one where none is."""
+        same = [replace(self, spending=s, collapse_guard=g) for s in SPENDING_NAMES for g in (False, True)]
+        return next((design for design in same if design.text(first) == text), self)
 
     def text(self, first: int) -> str:
         """The design in one sentence (printed with the verdicts, and in the ledger)."""
@@ -162,23 +121,50 @@ class SequentialDesign:
             f"{ALPHA:.0%} tests) held over all looks by {words}, t = seeds / {looks[-1]}; a gain or interaction "
             "stops when its interval excludes 0 or the paper's contrast, a comparable claim when its interval is "
             "inside or wholly beyond the margin"
-        )
+            + (f"; boundaries held also where seeds collapse ({', '.join(c.text() for c in COLLAPSES)})"
+               if self.collapse_guard else "")
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
 class Looks:
-    """One design's looks at the seeds a sweep started with (the seeds per cell at each) and its spending."""
+    """One design's looks at the seeds a sweep started with (the seeds per cell at each), its spending and whether
+    its boundaries are held also where seeds collapse."""
 
     seeds: tuple[int, ...]
     spending: str = DEFAULT_SPENDING
+    guard: bool = DEFAULT_COLLAPSE_GUARD
 
     def multiplier(self, look: int, alpha: float) -> float:
         """The half-width of look `look`'s interval (0-based) in standard errors, for a line of level `alpha`."""
-        return t_boundaries(self.seeds, alpha, self.spending)[look]
+        return t_boundaries(self.seeds, alpha, self.spending, self.guard)[look]
 
     def look_of(self, seeds: int) -> int | None:
         """Which look (0-based) `seeds` per cell is, or None."""
         return self.seeds.index(seeds) if seeds in self.seeds else None
+
+
+class AtLook(NamedTuple):
+    """Lines at one look (vectorised): whether each stops, its paired estimate and se, its repeated interval."""
+
+    stop: np.ndarray
+    diff: np.ndarray
+    se: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+
+
+def at_look(looks: Looks, look: int, values: np.ndarray, floor: float, *, paper: float | None,
+            margin: float | None) -> AtLook:  # fmt: skip
+    """Lines at look `look` (0-based) of the design, from rows of per-seed contrasts `values` (lines x the look's
+    seeds): the one decision the sweep's stage, its pricing and benchmarks/sequential_errors.py all take."""
+    diff, se, dof = paired_statistics(values, floor)
+    half = looks.multiplier(look, line_alpha(margin is not None))
+    if margin is None:
+        stop = directional_stop(diff, se, dof, half, paper)
+    else:
+        stop = equivalence_stop(diff, se, dof, half, margin)
+    return AtLook(stop, diff, se, diff - half * se, diff + half * se)
 
 
 def directional_stop(diff: np.ndarray, se: np.ndarray, dof: np.ndarray, half: float, paper: float | None) -> np.ndarray:
@@ -231,15 +217,9 @@ def stop_probabilities(
     rng = np.random.default_rng(seed)
     values = rng.normal(effect, max(sd, floor), size=(draws, looks.seeds[-1]))
     going = np.ones(draws, dtype=bool)
-    alpha = line_alpha(margin is not None)
     left = []
     for k, n in enumerate(looks.seeds[:-1]):
-        diff, se, dof = paired_statistics(values[:, :n], floor)
-        half = looks.multiplier(k, alpha)
-        if margin is None:
-            going &= ~directional_stop(diff, se, dof, half, paper)
-        else:
-            going &= ~equivalence_stop(diff, se, dof, half, margin)
+        going &= ~at_look(looks, k, values[:, :n], floor, paper=paper, margin=margin).stop
         left.append(float(going.mean()))
     return tuple(left)
 

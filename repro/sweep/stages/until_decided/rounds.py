@@ -12,16 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from repro.claims.sequential import (
-    Looks,
-    SequentialDesign,
-    directional_stop,
-    equivalence_stop,
-    line_alpha,
-    paired_statistics,
-    repeated_p,
-    sequential_verdict,
-)
+from repro.claims.sequential import Looks, SequentialDesign, at_look, repeated_p, sequential_verdict
 from repro.claims.sequential_record import DECIDED, NOT_SEQUENTIAL, TRAINING, UNDECIDED, LineRecord
 from repro.sweep.plan import SUBMITTABLE, Plan
 from repro.sweep.spec.model import PlannedRun
@@ -94,7 +85,7 @@ def walk_lines(plan: Plan, design: SequentialDesign) -> Walk:
     """Every line of the plan's table walked through the looks on the runs done in the plan's output root."""
     spec = plan.spec
     order = (*spec.seeds, *further_seeds(spec, design))
-    looks = Looks(design.looks(len(spec.seeds)), design.spending)
+    looks = design.at(len(spec.seeds))
     reported = reported_runs(plan.runs)
     values = finished_values(reported, plan.output_root, spec.metric)
     states = []
@@ -121,7 +112,6 @@ def _walk(
         why = why or f"the sweep already runs {looks.seeds[0]} seeds, the most allowed"
         return LineState(line, LineRecord(state=NOT_SEQUENTIAL, seeds=looks.seeds[0], look=1, why=why, **at),
                          looks.seeds[0], floor)  # fmt: skip
-    alpha = line_alpha(line.margin is not None)
     sd = None
     for k, n in enumerate(looks.seeds):
         keys = [[(row, column, seed) for seed in order[:n]] for _, row, column in line.cells]
@@ -134,18 +124,13 @@ def _walk(
         per_seed = [sum(c * values[cell[i]] for (c, _, _), cell in zip(line.cells, keys)) for i in range(n)]
         contrasts = np.array([per_seed])
         sd = float(np.std(per_seed, ddof=1))
-        diff, se, dof = paired_statistics(contrasts, floor)
-        half = looks.multiplier(k, alpha)
-        if line.margin is None:
-            stop = directional_stop(diff, se, dof, half, line.paper.value)
-        else:
-            stop = equivalence_stop(diff, se, dof, half, line.margin)
-        low, high = float(diff[0] - half * se[0]), float(diff[0] + half * se[0])
+        now = at_look(looks, k, contrasts, floor, paper=line.paper.value, margin=line.margin)
+        low, high = float(now.low[0]), float(now.high[0])
         verdict = sequential_verdict(low, high, line.paper.value, line.paper.side, line.margin)
         last = k == len(looks.seeds) - 1
-        if bool(stop[0]) or last:
-            state = DECIDED if bool(stop[0]) else UNDECIDED
-            p = repeated_p(looks, k, _allowed(float(diff[0]), float(se[0]), line))
+        if bool(now.stop[0]) or last:
+            state = DECIDED if bool(now.stop[0]) else UNDECIDED
+            p = repeated_p(looks, k, _allowed(float(now.diff[0]), float(now.se[0]), line))
             record = LineRecord(state=state, seeds=n, look=k + 1, verdict=str(verdict), low=low, high=high, p=p, **at)
             return LineState(line, record, n, floor, sd)
     raise AssertionError("a walk ends at its last look")

@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, Mapping
 
-from repro.claims.sequential import Looks
 from repro.claims.sequential_record import write_record
 from repro.errors import UserError
 from repro.sweep.spec.model import PlannedRun, Scale, SweepSpec
@@ -21,7 +20,13 @@ from repro.sweep.stages.until_decided.claim_lines import REPORTED, claim_lines, 
 from repro.sweep.stages.until_decided.pricing import cell_chance, line_chances, price_text
 from repro.sweep.stages.until_decided.render import lines_text, rounds_text
 from repro.sweep.stages.until_decided.rounds import hold_undecided, phase_of, round_of, walk_lines
-from repro.sweep.stages.until_decided.until_decided_spec import KEY, UntilDecidedKey, design_of, further_seeds
+from repro.sweep.stages.until_decided.until_decided_spec import (
+    KEY,
+    UntilDecidedKey,
+    design_of,
+    further_seeds,
+    kept_design,
+)
 from repro.sweep.sweep_folder import sweep_dir
 
 
@@ -68,7 +73,7 @@ class UntilDecidedStage(Stage):
         lines = [line for line in claim_lines(spec) if (cell.row, cell.column) in {(r, c) for _, r, c in line.cells}]
         if not extras or not lines:
             return None
-        looks = Looks(design.looks(len(spec.seeds)), design.spending)
+        looks = design.at(len(spec.seeds))
         order = (*spec.seeds, *extras)
         key = (cell.row, cell.column)
 
@@ -90,7 +95,7 @@ class UntilDecidedStage(Stage):
     def decide(self, plan: Plan, asked: Asked) -> Decision:
         """Each line walked through the looks on the runs done; the rounds no undecided line needs held; with
         `asked.record`, each line's state kept in the sweep folder (sequential.json) for the ledger."""
-        design = design_of(plan.spec, plan.scale)
+        design = kept_design(plan.spec, plan.scale, sweep_dir(plan.output_root, plan.spec.name))
         if design is None:
             return Decision()
         walk = walk_lines(plan, design)
@@ -101,7 +106,7 @@ class UntilDecidedStage(Stage):
 
     def report(self, plan: Plan) -> list[str]:
         """The rounds of further seeds and their runs' states (`repro sweep status`)."""
-        design = design_of(plan.spec, plan.scale)
+        design = kept_design(plan.spec, plan.scale, sweep_dir(plan.output_root, plan.spec.name))
         if design is None:
             return []
         text = rounds_text(plan, walk_lines(plan, design))
@@ -109,7 +114,7 @@ class UntilDecidedStage(Stage):
 
     def dry_run(self, plan: Plan, gpu_model: str | None) -> DryRun:
         """The expected and worst-case added GPU-hours of the further rounds, and the design."""
-        design = design_of(plan.spec, plan.scale)
+        design = kept_design(plan.spec, plan.scale, sweep_dir(plan.output_root, plan.spec.name))
         if design is None:
             return DryRun()
         return DryRun(prices=(price_text(plan, walk_lines(plan, design), gpu_model),))

@@ -5,7 +5,8 @@ group-sequential design of repro/claims/sequential.py.
     until_decided:
       max_seeds: 10            # at most this many seeds per cell (the command line's --max-seeds wins)
       per_round: 1             # seeds added per round
-      spending: pocock         # or obrien_fleming: how the 5% is spent over the looks
+      spending: obrien_fleming # or pocock: how the 5% is spent over the looks
+      collapse_guard: false    # true: boundaries that hold the level also where seeds collapse (fewer decisions)
 
 The further seeds are the whole numbers after the largest seed the sweep runs (seeds [0, 1, 2] go on with 3, 4, ...),
 so a sweep of `--seeds 0 1` and one of the file's [0, 1, 2] add the same runs.
@@ -13,9 +14,11 @@ so a sweep of `--seeds 0 1` and one of the file's [0, 1, 2] add the same runs.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
-from repro.claims.sequential import DEFAULT_MAX_SEEDS, DEFAULT_SPENDING, SequentialDesign
+from repro.claims.sequential import DEFAULT_COLLAPSE_GUARD, DEFAULT_MAX_SEEDS, DEFAULT_SPENDING, SequentialDesign
+from repro.claims.sequential_record import read_record
 from repro.errors import UserError
 from repro.schema import option, schema
 from repro.sweep.spec.model import Scale, SweepSpec
@@ -32,7 +35,13 @@ class UntilDecidedKey:
     spending: Literal["pocock", "obrien_fleming"] = option(
         default=DEFAULT_SPENDING,
         why="how the level is spent over the looks (Lan-DeMets): pocock (a large effect stops at the first look) "
-        "or obrien_fleming (almost nothing early, almost the fixed-sample level at the last)",
+        "or obrien_fleming (almost nothing early, almost the fixed-sample level at the last: it decides the most at "
+        "the level, docs/sequential-seeds.md)",
+    )
+    collapse_guard: bool = option(
+        default=DEFAULT_COLLAPSE_GUARD,
+        why="boundaries that hold the level also where a method's seeds sometimes collapse (a seed many sds down), "
+        "at the price of most decisions where they do not (docs/sequential-seeds.md)",
     )
 
 
@@ -52,7 +61,18 @@ def design_of(spec: SweepSpec, scale: Scale | None) -> SequentialDesign | None:
     key = declared or UntilDecidedKey()
     given = scale.option("max_seeds") if scale is not None else None
     max_seeds = given if given is not None else key.max_seeds
-    return SequentialDesign(max_seeds=max_seeds, per_round=key.per_round, spending=key.spending)
+    return SequentialDesign(max_seeds, key.per_round, key.spending, key.collapse_guard)
+
+
+def kept_design(spec: SweepSpec, scale: Scale | None, folder: Path) -> SequentialDesign | None:
+    """`design_of`, except that a sweep taking the default design (no `until_decided:` key) whose folder records the
+    design it has walked by keeps that one: a sweep begun under an older default goes on as it began (a design is
+    fixed before the data), and its recorded decisions stay what they were."""
+    design = design_of(spec, scale)
+    if design is None or KEY in spec.stage_settings:
+        return design
+    recorded, _ = read_record(folder)
+    return design.recorded_as(recorded, len(spec.seeds)) if recorded else design
 
 
 def further_seeds(spec: SweepSpec, design: SequentialDesign) -> list[int]:

@@ -15,8 +15,8 @@ from presets import QUIET_YAML
 from repo_paths import REPO
 from repro.claims.claim import term_columns
 from repro.claims.load import load_claims
-from repro.claims.sequential import Looks, SequentialDesign
-from repro.claims.sequential_record import DECIDED, TRAINING, read_record
+from repro.claims.sequential import SequentialDesign
+from repro.claims.sequential_record import DECIDED, TRAINING, read_record, write_record
 from repro.cli import main
 from repro.errors import UserError
 from repro.runs.rundir import RunDir
@@ -27,6 +27,7 @@ from repro.sweep.spec.sweep_file import load_sweep
 from repro.sweep.stages.base import Asked
 from repro.sweep.stages.until_decided.claim_lines import ClaimLine
 from repro.sweep.stages.until_decided.rounds import _walk
+from repro.sweep.stages.until_decided.until_decided_spec import UntilDecidedKey, design_of
 from repro.sweep.sweep_folder import remember_selection, sweep_dir
 
 SWEEP = f"""
@@ -41,6 +42,7 @@ SWEEP = f"""
       Baseline: [method=baseline]
       MWNet: [method=label_smoothing]
       Ours (setting A): [method=confidence_penalty]
+    until_decided: {{spending: pocock}}  # the design the values below were chosen for: a large gain stops at once
 """
 SCALE = Scale(epochs=1, stage_options={"until_decided": True, "max_seeds": 4})
 BASELINE = "Ours (setting A) > Baseline"
@@ -106,6 +108,30 @@ def test_a_claim_decided_at_the_first_look_adds_nothing(sweep):
         assert (line.state, line.seeds, line.look) == (DECIDED, 2, 1)
         assert "decided sequentially at 2 seeds (look 1 of 3)" in line.text()
         assert 0.0 < line.p < 0.025  # its sign decided at look 1: its repeated p-value is below a one-sided 2.5%
+
+
+def test_a_sweep_begun_under_an_older_default_design_goes_on_by_the_design_it_recorded(tmp_path):
+    """A sweep with no `until_decided:` key takes the default design; one whose sequential.json says it walked by
+    another (Pocock-type spending, the default before) keeps that one, and its decisions stay what they were."""
+    path = tmp_path / "seq6.yaml"
+    path.write_text("\n".join(ln for ln in textwrap.dedent(SWEEP).splitlines() if not ln.startswith("until_decided")))
+    spec = load_sweep(path)
+    levels = {"Baseline": 60.0, "MWNet": 70.0, "Ours (setting A)": 90.0}
+    values = {(row, s): value + 0.3 * s for row, value in levels.items() for s in (0, 1)}
+    older = SequentialDesign(max_seeds=4, spending="pocock").text(2)
+    found = {}
+    for name, recorded in (("fresh", None), ("older", older)):
+        out = tmp_path / name
+        finish(plan(spec, out), values, out)
+        if recorded:
+            write_record(sweep_dir(out.resolve(), spec.name), recorded, [])
+        plan(spec, out, record=True)
+        found[name] = read_record(sweep_dir(out.resolve(), spec.name))
+    design, lines = found["older"]
+    assert design == older and lines[(6, BASELINE, "Digits/40%")].state == DECIDED  # Pocock-type: at the first look
+    design, lines = found["fresh"]
+    assert design == SequentialDesign(max_seeds=4).text(2) != older
+    assert lines[(6, BASELINE, "Digits/40%")].state == TRAINING  # O'Brien-Fleming-type spends almost nothing there
 
 
 def test_the_table_counts_a_round_not_needed_neither_done_nor_missing(sweep):
@@ -199,9 +225,25 @@ def test_max_seeds_goes_with_until_decided_and_the_key_is_checked(sweep, capsys)
     assert main(["sweep", str(spec.path), "--dry-run", "--until-decided", "--seeds", "0"]) == 2
     assert "an interval needs at least 2 per cell" in capsys.readouterr().err
     bad = spec.path.parent / "bad.yaml"
-    bad.write_text(textwrap.dedent(SWEEP) + "until_decided: {max_seeds: 1}\n")
+    bad.write_text(textwrap.dedent(SWEEP).replace("{spending: pocock}", "{spending: pocock, max_seeds: 1}"))
     with pytest.raises(UserError, match="until_decided.max_seeds"):
         load_sweep(bad)
+
+
+def test_the_file_chooses_the_spending_and_the_collapse_guard_and_the_default_is_the_designs(sweep):
+    spec, _ = sweep
+    guarded = spec.path.parent / "guarded.yaml"
+    guarded.write_text(textwrap.dedent(SWEEP).replace("{spending: pocock}", "{spending: pocock, collapse_guard: true}"))
+    design = design_of(load_sweep(guarded), SCALE)
+    assert design == SequentialDesign(max_seeds=4, spending="pocock", collapse_guard=True)
+    assert design.at(2).guard and "seeds collapse" in design.text(2)
+    key = UntilDecidedKey()  # `--until-decided` with no key: the design's defaults
+    assert (key.max_seeds, key.per_round, key.spending, key.collapse_guard) == (
+        SequentialDesign().max_seeds,
+        SequentialDesign().per_round,
+        SequentialDesign().spending,
+        SequentialDesign().collapse_guard,
+    )
 
 
 def test_on_slurm_each_sweep_submits_the_round_the_previous_one_released(sweep, monkeypatch):
@@ -241,8 +283,8 @@ def walk_one(table: int, name: str, per_seed: dict[int, list[float]], floor: flo
     line = ClaimLine(claim, anchor, cells, claim.paper_difference(anchor))
     values = {(row, column, s): per_seed[s][i] for s in per_seed for i, (_, row, column) in enumerate(cells)}
     planned = {(row, column, s) for s in range(10) for _, row, column in cells}
-    design = SequentialDesign(max_seeds=10)
-    return _walk(line, values, planned, tuple(range(10)), Looks(design.looks(2)), floor, design).record
+    design = SequentialDesign(max_seeds=10, spending="pocock")  # the values were chosen for Pocock-type looks
+    return _walk(line, values, planned, tuple(range(10)), design.at(2), floor, design).record
 
 
 def test_a_comparable_claim_stops_when_its_interval_is_inside_the_margin():
