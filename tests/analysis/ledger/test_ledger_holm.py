@@ -6,7 +6,7 @@ and fabricated runs through `repro ledger`. No training."""
 from __future__ import annotations
 
 import pandas as pd
-from test_ledger import SWEEP, write_run
+from test_ledger import CONFIG, SWEEP, write_run
 
 from analysis.sweeps import planned_runs
 from repro.cli import main
@@ -25,7 +25,8 @@ def ledger_claims(tmp_path, claims: str) -> tuple[pd.DataFrame, str]:
     (sweeps / "table1.yaml").write_text(SWEEP)
     values = {"Baseline": [0.900, 0.920, 0.910], "Ours (Instance)": [0.921, 0.939, 0.930]}
     for planned in planned_runs(load_sweep(sweeps / "table1.yaml"), output_root=root):
-        write_run(root, planned.run_id, values[planned.row][planned.seed])
+        # each run records its seed, as a trained run does: the two cells' runs of one seed share its draws (paired)
+        write_run(root, planned.run_id, values[planned.row][planned.seed], {**CONFIG, "seed": planned.seed})
     path = tmp_path / "claims.csv"
     path.write_text(HEADER + claims, encoding="utf-8")
     args = ["ledger", "--runs", str(root), "--sweeps-dir", str(sweeps), "--claims", str(path), "--out", str(out)]
