@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from repo_paths import REPO
+
 PACKAGES = ("repro", "analysis")
 LAYER_HEADING = "## Layers"
 
