@@ -15,7 +15,7 @@ from pathlib import Path
 
 from repo_paths import REPO
 
-PACKAGES = ("repro", "analysis")
+PACKAGES = ("repro", "analysis", "benchmarks")
 LAYER_HEADING = "## Layers"
 
 
