@@ -1,6 +1,6 @@
 """W&B's budget at array scale: a local sweep of tiny digits runs (`repro sweep --jobs 2`, each run its own process)
-logging online to the stand-in W&B server of the tests (benchmarks/standins/wandb_endpoint.py, on loopback: nothing
-leaves the machine), which stops answering once a given number of runs are done. It reports:
+logging online to the stand-in W&B server (benchmarks/standins/wandb_endpoint.py, on loopback: nothing leaves
+the machine), which stops answering once a given number of runs are done. It reports:
 
 - the largest W&B wait of any run (`seconds_waited` in wandb_status.json, every call counted) against the budget
   (`tracker.timeouts.total`), and each run's time beyond its training (provenance start to end minus the epochs);
