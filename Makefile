@@ -48,8 +48,8 @@ test-fast: setup
 	$(PY) -m pytest -q --durations=15 -m "not slow and not slurm" $(TEST_ARGS)
 
 bench: setup
-	$(PY) benchmarks/throughput.py
-	$(PY) benchmarks/meta_step.py
+	$(PY) -m benchmarks.throughput
+	$(PY) -m benchmarks.meta_step
 
 clean:
 	rm -rf $(VENV) outputs

@@ -1,7 +1,7 @@
 """Relative error of the label meta-gradient in bf16 autocast (and fp32) against float64, per model.
 
-    .venv/bin/python benchmarks/bf16_precision.py --device cpu --models resnet18 wrn28_10 --batch 8
-    .venv/bin/python benchmarks/bf16_precision.py --device cuda     # batch 128 / meta 256, channels_last
+    .venv/bin/python -m benchmarks.bf16_precision --device cpu --models resnet18 wrn28_10 --batch 8
+    .venv/bin/python -m benchmarks.bf16_precision --device cuda     # batch 128 / meta 256, channels_last
 
 Reports ||g - g64|| / ||g64||, the cosine, and the share of rows whose favoured class (argmin) agrees.
 """
@@ -10,18 +10,14 @@ from __future__ import annotations
 
 import argparse
 import copy
-import sys
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from tabulate import tabulate
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from repro.meta import label_meta_gradient  # noqa: E402
-from repro.models import build_model  # noqa: E402
-from repro.training.hardware import Hardware  # noqa: E402
+from repro.meta import label_meta_gradient
+from repro.models import build_model
+from repro.training.hardware import Hardware
 
 
 def compare(name: str, device: str, batch: int, meta_batch: int, classes: int) -> list:

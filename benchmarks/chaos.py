@@ -1,7 +1,7 @@
 """A table survives random kills: a digits sweep (a plain row and a learned row: two folds and their replay final)
-trained here and on SLURM, packed (`--runs-per-gpu 2`) and not, logging online to the tests' W&B stand-in on
-loopback (tests/wandb_endpoint.py: nothing leaves the machine), is disturbed by N faults drawn at random, then re-run
-until done and checked against an undisturbed reference of the same runs:
+trained here and on SLURM, packed (`--runs-per-gpu 2`) and not, logging online to the W&B stand-in on loopback
+(benchmarks/standins/wandb_endpoint.py: nothing leaves the machine), is disturbed by N faults drawn at random, then
+re-run until done and checked against an undisturbed reference of the same runs:
 
 - every run finished exactly once (one session ended done, no retrain as a new attempt);
 - its epochs neither repeated nor missing (metrics.jsonl, and the summary's count);
@@ -21,8 +21,8 @@ make memory cgroups), its whole SLURM job cancelled (`scancel`, `scancel --signa
 killed, the `repro sweep` command killed, the W&B server killed or hung for 5-20 s, the node's slurmd killed and
 restarted.
 
-    .venv/bin/python benchmarks/chaos.py --faults 24 --out /tmp/chaos          # starts its own SLURM cluster
-    .venv/bin/python benchmarks/chaos.py --faults 3 --scenarios local-packed --no-wandb --out /tmp/chaos-quick
+    .venv/bin/python -m benchmarks.chaos --faults 24 --out /tmp/chaos          # starts its own SLURM cluster
+    .venv/bin/python -m benchmarks.chaos --faults 3 --scenarios local-packed --no-wandb --out /tmp/chaos-quick
 
 Without SLURM_CONF it starts the throw-away one-node cluster of slurm/cluster.sh in OUT/cluster (root) and stops it
 at the end. It writes OUT/report.json and prints the report as Markdown; it exits 1 when any check failed.
@@ -41,14 +41,11 @@ import time
 from datetime import date
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "benchmarks")]
-
-import chaos_faults as faults  # noqa: E402  (after the path: the checkout's repro and the tests' stand-in)
-from chaos_scenario import Runner, Scenario, Setting  # noqa: E402
-
-from repro.sweep.spec.model import Scale  # noqa: E402
-from wandb_endpoint import FAKE_API_KEY  # noqa: E402
+from benchmarks import chaos_faults as faults
+from benchmarks.chaos_scenario import Runner, Scenario, Setting
+from benchmarks.standins.wandb_endpoint import FAKE_API_KEY
+from repro.checkout import CHECKOUT_ROOT
+from repro.sweep.spec.model import Scale
 
 NAME = "chaos"
 SWEEP = """\
@@ -78,7 +75,7 @@ SCENARIOS = {
 def environment(out: Path, wandb_url: str | None) -> dict[str, str]:
     """The commands' environment: one torch thread, W&B's folders under OUT, online to the stand-in (or off)."""
     env = {**os.environ, "OMP_NUM_THREADS": "1", "WANDB_SILENT": "true", "WANDB_API_KEY": FAKE_API_KEY}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(CHECKOUT_ROOT), os.environ.get("PYTHONPATH", "")]))
     for var in ("WANDB_DIR", "WANDB_CACHE_DIR", "WANDB_DATA_DIR", "WANDB_CONFIG_DIR", "WANDB_ARTIFACT_DIR"):
         env[var] = str(out / "wandb-dirs" / var.lower())
     env.pop("WANDB_MODE", None)
@@ -117,7 +114,7 @@ def train_reference(setting: Setting) -> Path:
 
 
 def start_cluster(directory: Path) -> tuple[Path, str]:
-    subprocess.run(["bash", str(ROOT / "slurm" / "cluster.sh"), "start", str(directory)], check=True)
+    subprocess.run(["bash", str(CHECKOUT_ROOT / "slurm" / "cluster.sh"), "start", str(directory)], check=True)
     facts = dict(
         line.split("=", 1) for line in (directory / "etc" / "cluster.env").read_text().splitlines() if "=" in line
     )
@@ -191,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         Scale(epochs=args.epochs, subset=args.subset, test_subset=args.test_subset),
         out,
         environment(out, server.url if server else None),
-        ROOT / "slurm" / "profiles" / "local.yaml",
+        CHECKOUT_ROOT / "slurm" / "profiles" / "local.yaml",
         server,
     )
     own_cluster = any(s.executor == "slurm" for s in wanted) and "SLURM_CONF" not in os.environ
@@ -228,7 +225,9 @@ def main(argv: list[str] | None = None) -> int:
         if server is not None:
             server.close()
         if own_cluster:
-            subprocess.run(["bash", str(ROOT / "slurm" / "cluster.sh"), "stop", str(out / "cluster")], check=False)
+            subprocess.run(
+                ["bash", str(CHECKOUT_ROOT / "slurm" / "cluster.sh"), "stop", str(out / "cluster")], check=False
+            )
     report["load"].append(os.getloadavg()[0])
     (out / "report.json").write_text(json.dumps(report, indent=2))
     print(render(report))

@@ -20,9 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import chaos_checks as checks
-import chaos_faults as faults
-
+from benchmarks import chaos_checks as checks
+from benchmarks import chaos_faults as faults
 from repro.runs.rundir import RunDir
 from repro.sweep.executors.slurm import cluster
 from repro.sweep.executors.slurm.registry import latest_jobs

@@ -7,7 +7,7 @@ sweep files, else from a stand-in sweep shaped like the paper's CSVs), then, to 
 (as a hyper-parameter search would leave). About 5% are left failed or running, so the "not averaged" lists are
 exercised too.
 
-    python benchmarks/collect_tables.py --runs 1000
+    python -m benchmarks.collect_tables --runs 1000
 
 `--paper-root DIR` instead fabricates (once; an existing DIR is reused) the output root of a lab that has run every
 paper sweep: one done run directory per run the table sweep files plan (every stage: tuning, teacher, fold, final),
@@ -15,7 +15,7 @@ each with its resolved config.yaml, status.json, summary.json, provenance.json a
 run's epochs with per-class accuracies as wide as its classes (about 1.5 GB in all), then times `repro tables` on it
 as a user runs it (wall seconds and peak memory of the whole process):
 
-    python benchmarks/collect_tables.py --paper-root /tmp/paper-root
+    python -m benchmarks.collect_tables --paper-root /tmp/paper-root
 """
 
 from __future__ import annotations
@@ -33,17 +33,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from analysis.collect import collect_runs  # noqa: E402
-from analysis.sweeps import load_specs  # noqa: E402
-from analysis.tables.build import make_tables  # noqa: E402
-from analysis.tables.paper import paper_table  # noqa: E402
-from repro.config import load_config, to_container  # noqa: E402
-from repro.runs.rundir import RunDir  # noqa: E402
-from repro.sweep.expand.expand import expand_sweep  # noqa: E402
-from repro.sweep.spec.model import PlannedRun  # noqa: E402
+from analysis.collect import collect_runs
+from analysis.sweeps import load_specs
+from analysis.tables.build import make_tables
+from analysis.tables.paper import paper_table
+from repro.checkout import CHECKOUT_ROOT
+from repro.config import load_config, to_container
+from repro.runs.rundir import RunDir
+from repro.sweep.expand.expand import expand_sweep
+from repro.sweep.spec.model import PlannedRun
 
 TABLES = range(1, 9)
 
@@ -245,7 +243,7 @@ def time_tables_command(root: Path, sweeps_dir: str) -> None:
             out,
         ]
         t0 = time.perf_counter()
-        subprocess.run(cmd, check=True, capture_output=True, cwd=REPO)
+        subprocess.run(cmd, check=True, capture_output=True, cwd=CHECKOUT_ROOT)
         wall = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20  # KiB -> GiB (Linux)
     print(f"`repro tables --runs {root}`: {wall:.1f} s, peak memory {peak:.2f} GiB")
@@ -254,7 +252,7 @@ def time_tables_command(root: Path, sweeps_dir: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=1000)
-    parser.add_argument("--sweeps-dir", default=str(REPO / "sweeps"))
+    parser.add_argument("--sweeps-dir", default=str(CHECKOUT_ROOT / "sweeps"))
     parser.add_argument("--paper-root", type=Path, help="fabricate (or reuse) every paper sweep's runs here, then time")
     args = parser.parse_args(argv)
     if args.paper_root is not None:
@@ -292,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
                 str(Path(tmp) / "cli_tables"),
             ]
             t4 = time.perf_counter()
-            subprocess.run(cmd, check=True, capture_output=True, cwd=REPO)
+            subprocess.run(cmd, check=True, capture_output=True, cwd=CHECKOUT_ROOT)
             cli = time.perf_counter() - t4
     print(f"tables from {origin}: {', '.join(str(n) for n in specs)}")
     print("\n".join(messages))

@@ -8,7 +8,7 @@ OmegaConf's typed nodes do to values.
 2. Checking: repro's check of a whole resolved config (the groups' declarations, the noise model's, the method's).
 3. Conversion: what a typed OmegaConf node makes of a value, and what that does to a run id.
 
-    .venv/bin/python benchmarks/config_schema_choice.py [--rounds 3]
+    .venv/bin/python -m benchmarks.config_schema_choice [--rounds 3]
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from repro.checkout import CHECKOUT_ROOT
+
 GROUPS = ("data", "model", "optim", "split")
 SELECTIONS = [
     [f"model={m}", f"method={me}", f"data={d}", "optim.lr=0.2", "seed=3"]
@@ -78,7 +79,7 @@ def _typed_tree(tmp: Path) -> Path:
     from hydra.core.config_store import ConfigStore
 
     tree = tmp / "conf"
-    shutil.copytree(REPO / "repro" / "conf", tree, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    shutil.copytree(CHECKOUT_ROOT / "repro" / "conf", tree, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     for group, schema in _schemas().items():
         ConfigStore.instance().store(group=group, name=f"{group}_schema", node=schema)
         for path in (tree / group).glob("*.yaml"):
@@ -112,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         typed = _typed_tree(Path(tmp))
-        plain = REPO / "repro" / "conf"
+        plain = CHECKOUT_ROOT / "repro" / "conf"
         for r in range(args.rounds):
             a, b = _compose_ms(plain), _compose_ms(typed)
             print(f"round {r + 1}: compose {a:.1f} ms as is, {b:.1f} ms with 4 typed groups (x{b / a:.2f})")

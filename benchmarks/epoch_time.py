@@ -7,8 +7,8 @@ the method's step, end of epoch, evaluation), one method step on a batch already
 end-of-epoch evaluation alone. Reported per method: the median epoch, the predicted epoch (steps x median step +
 median evaluation) and their ratio; what is over 1 is the loader, the host syncs and the bookkeeping.
 
-    .venv/bin/python benchmarks/epoch_time.py                                    # digits, smallcnn, the CPU
-    .venv/bin/python benchmarks/epoch_time.py --device cuda --data cifar100 --model resnet18   # full-size fake CIFAR
+    .venv/bin/python -m benchmarks.epoch_time                                    # digits, smallcnn, the CPU
+    .venv/bin/python -m benchmarks.epoch_time --device cuda --data cifar100 --model resnet18   # full-size fake CIFAR
 
 CIFAR cannot be downloaded here: with --data cifar100 / cifar10 the benchmark writes a full-size data set of random
 images in the torchvision layout to a temporary folder (timing only), unless --data-root names a real one.
@@ -25,20 +25,16 @@ from pathlib import Path
 import torch
 from tabulate import tabulate
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks"), str(ROOT / "tests")]
-
-from roundrobin import round_robin_medians  # noqa: E402
-
-from repro.config import load_config, to_container  # noqa: E402
-from repro.errors import UserError  # noqa: E402
-from repro.runs.rundir import RunDir  # noqa: E402
-from repro.train import (  # noqa: E402
-    build_experiment,  # noqa: E402
+from benchmarks.roundrobin import round_robin_medians
+from repro.config import load_config, to_container
+from repro.errors import UserError
+from repro.runs.rundir import RunDir
+from repro.train import (
+    build_experiment,
     evaluate_epoch,
     run_epoch,
 )
-from repro.training.progress import EpochProgress  # noqa: E402
+from repro.training.progress import EpochProgress
 
 METHODS = ("baseline", "class_labels", "instance_labels")
 FULL_SIZE = {"cifar10": (10_000, 10_000), "cifar100": (10_000, 10_000)}  # train images per batch file, test images
@@ -46,7 +42,7 @@ FULL_SIZE = {"cifar10": (10_000, 10_000), "cifar100": (10_000, 10_000)}  # train
 
 def fake_full_size_cifar(name: str, root: Path) -> None:
     """Images of CIFAR's full size in the published layout, with torchvision's checksums made to match."""
-    import published_files
+    from benchmarks.standins import published_files
 
     per_batch, n_test = FULL_SIZE[name]
     if name == "cifar10":

@@ -8,8 +8,8 @@
 #   doctor      repro doctor --require-gpu: torch, torchvision, CUDA, cuDNN, bf16
 #   gpu-tests   pytest -m gpu: meta-gradient vs the reference in float64 on CUDA, bf16 vs fp32, deterministic
 #               resume on CUDA, the levers on and off (about 2 min)
-#   bf16        benchmarks/bf16_precision.py --device cuda: bf16 meta-gradient error against float64
-#   meta-step   benchmarks/meta_step.py --device cuda: the lever table (ResNet18, WRN-28-10, VGG16; ~6 min)
+#   bf16        python -m benchmarks.bf16_precision --device cuda: bf16 meta-gradient error against float64
+#   meta-step   python -m benchmarks.meta_step --device cuda: the lever table (ResNet18, WRN-28-10, VGG16; ~6 min)
 #   epoch       benchmarks/epoch_time.py on a full-size fabricated CIFAR-100, ResNet18 (epoch vs steps + eval)
 #   bench       repro bench --no-save: the per-step costs a sweep's GPU-hour estimate uses
 #   concurrency repro bench --no-save --kinds plain meta --no-epochs --concurrency 2 4 8: every model's aggregate
@@ -67,14 +67,14 @@ for part in "${PARTS[@]}"; do
     case $part in
         doctor) run_part doctor 120 "$PY" -m repro.cli doctor --require-gpu ;;
         gpu-tests) run_part gpu-tests 900 "$PY" -m pytest -q -p no:cacheprovider -m gpu ;;
-        bf16) run_part bf16 600 "$PY" benchmarks/bf16_precision.py --device cuda ;;
-        meta-step) run_part meta-step 1200 "$PY" benchmarks/meta_step.py --device cuda "${MODEL_ARGS[@]}" ;;
-        epoch) run_part epoch 900 "$PY" benchmarks/epoch_time.py --device cuda --data cifar100 --model resnet18 ;;
+        bf16) run_part bf16 600 "$PY" -m benchmarks.bf16_precision --device cuda ;;
+        meta-step) run_part meta-step 1200 "$PY" -m benchmarks.meta_step --device cuda "${MODEL_ARGS[@]}" ;;
+        epoch) run_part epoch 900 "$PY" -m benchmarks.epoch_time --device cuda --data cifar100 --model resnet18 ;;
         bench) run_part bench 600 "$PY" -m repro.cli bench --no-save "${MODEL_ARGS[@]}" ;;
         concurrency) run_part concurrency 1800 "$PY" -m repro.cli bench --no-save --kinds plain meta --no-epochs \
             --concurrency ${CONCURRENCY:-2 4 8} "${MODEL_ARGS[@]}" ;;
         determinism) run_part determinism 900 bash -c "for d in false true; do echo \"== deterministic=\$d\"; \
-            \"$PY\" benchmarks/epoch_time.py --device cuda --data cifar100 --model resnet18 --methods instance_labels \
+            \"$PY\" -m benchmarks.epoch_time --device cuda --data cifar100 --model resnet18 --methods instance_labels \
             --repeats 2 deterministic=\$d || exit; done" ;;
         tests) run_part tests 1800 "$PY" -m pytest -q -p no:cacheprovider -m "not slurm" ${TEST_ARGS--n 8 --dist loadgroup} ;;
         *) echo "unknown part '$part'" >&2; exit 2 ;;  # not reached: checked above

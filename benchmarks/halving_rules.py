@@ -1,7 +1,7 @@
 """Successive halving's rules against the full grid, replayed offline from the grid's own tuning runs.
 
-    .venv/bin/python benchmarks/halving_rules.py --root /tmp/halving_rules            # trains, then reports
-    .venv/bin/python benchmarks/halving_rules.py --root /tmp/halving_rules --report   # re-reports a trained root
+    .venv/bin/python -m benchmarks.halving_rules --root /tmp/halving_rules            # trains, then reports
+    .venv/bin/python -m benchmarks.halving_rules --root /tmp/halving_rules --report   # re-reports a trained root
 
 A run stopped at a rung is exactly the first epochs of the grid's full-length run (same config, run id and lr
 schedule), so the script trains only the grid's tuning runs (and the teachers its students need) to the end, once,
@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -36,13 +35,10 @@ from typing import Any, Mapping, Sequence
 
 from tabulate import tabulate
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT)]
-
-from repro.runs.rundir import RunDir  # noqa: E402  (after the path: the checkout's repro wins)
-from repro.sweep.stages.tune.halving import Ladder, climb  # noqa: E402
-from repro.sweep.stages.tune.tune_spec import cell_tune  # noqa: E402
-from repro.sweep.stages.tune.tuning import choose, point_text  # noqa: E402
+from repro.runs.rundir import RunDir
+from repro.sweep.stages.tune.halving import Ladder, climb
+from repro.sweep.stages.tune.tune_spec import cell_tune
+from repro.sweep.stages.tune.tuning import choose, point_text
 
 QUIET = ("progress=none", "tracker=none")  # training only: no progress lines, no W&B runs (not in the run ids)
 # rule name -> halving's settings (None: the grid)

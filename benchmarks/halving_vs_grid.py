@@ -1,8 +1,8 @@
 """Successive halving against the full grid on the digits demo's tuned tables: the same cells tuned both ways, each
 strategy from an empty output root, side by side (two processes at once, so both see the same machine load).
 
-    .venv/bin/python benchmarks/halving_vs_grid.py --root /tmp/hvg          # trains both, then prints the report
-    .venv/bin/python benchmarks/halving_vs_grid.py --root /tmp/hvg --report # the report of roots already trained
+    .venv/bin/python -m benchmarks.halving_vs_grid --root /tmp/hvg          # trains both, then prints the report
+    .venv/bin/python -m benchmarks.halving_vs_grid --root /tmp/hvg --report # the report of roots already trained
 
 For each strategy (`<root>/grid`, `<root>/halving`) it plans the demo sweeps that tune (sweeps/demo/tableN.yaml,
 Tables 1-6 and the `repro demo --extra` ones that tune: 12, 13, 16), restricted to their tuned rows and columns (the
@@ -29,8 +29,7 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT)]
+from repro.checkout import CHECKOUT_ROOT
 
 TABLES = (1, 2, 3, 4, 5, 6, 12, 13, 16)
 STRATEGIES = ("grid", "halving")
@@ -43,7 +42,7 @@ def tuned_specs(tables: tuple[int, ...], quick: bool = False) -> dict:
     from repro.sweep.stages.tune.tune_spec import cell_tune
 
     out = {}
-    for number, spec in load_specs(ROOT / "sweeps" / "demo", tables).items():
+    for number, spec in load_specs(CHECKOUT_ROOT / "sweeps" / "demo", tables).items():
         cells = [(r, c) for r in spec.rows if r not in spec.needs for c in spec.row_columns(r) if cell_tune(spec, r, c)]
         if cells:
             rows = list(dict.fromkeys(r for r, _ in cells))
@@ -230,7 +229,7 @@ def main() -> int:
         for s in STRATEGIES:
             if (root / s).exists():
                 parser.error(f"{root / s} exists: each strategy starts from an empty output root")
-        base = [sys.executable, __file__, "--root", str(root), "--tables", *map(str, tables)]
+        base = [sys.executable, "-m", "benchmarks.halving_vs_grid", "--root", str(root), "--tables", *map(str, tables)]
         base += ["--quick"] * args.quick + ["--strategy"]
         children = [subprocess.Popen([*base, s]) for s in STRATEGIES]  # side by side: the same load for both
         if any(child.wait() for child in children):

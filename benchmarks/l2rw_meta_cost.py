@@ -2,7 +2,7 @@
 the relative L2 difference between the batch weights with `L_meta + (wd / 2) ||theta||^2` and with `L_meta` alone,
 on a fresh small CNN on noisy digits and again after the network has fit the meta batch (docs/methods/l2rw.md).
 
-    .venv/bin/python benchmarks/l2rw_meta_cost.py
+    .venv/bin/python -m benchmarks.l2rw_meta_cost
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The hardware levers on our meta step, side by side in one process (used by benchmarks/meta_step.py --levers).
+"""The hardware levers on our meta step, side by side in one process (`python -m benchmarks.meta_step --levers`).
 
 Rows are models; columns the plain step, our meta step in fp32, then with channels_last, + bf16 autocast, + the
 compiled JVP, and the ratio of the fastest meta step to the floor (train fwd+bwd + meta fwd+bwd + JVP, fp32,
@@ -13,9 +13,9 @@ from typing import Callable
 
 import torch
 import torch.nn.functional as F
-from roundrobin import round_robin_medians
 from tabulate import tabulate
 
+from benchmarks.roundrobin import round_robin_medians
 from repro.labels import InstanceLabels
 from repro.losses import soft_cross_entropy
 from repro.meta import Batch, LookAhead, MetaBatch, meta_label_step

@@ -5,7 +5,7 @@ the seed + 3 + k strides, repro/methods/mentornet/mentor_run.py), each initialis
 the audition (AUDITION_SHARE of the steps) and after all of them, and the one `train_best_mentor` keeps. A fit above
 --poor (0.05: the rule "every weight 1 up to epoch 18" missed costs about 0.095) is counted poor. One torch thread.
 
-    .venv/bin/python benchmarks/mentor_inits.py [--seeds 10] [--inits 3] [--steps 30000]
+    .venv/bin/python -m benchmarks.mentor_inits [--seeds 10] [--inits 3] [--steps 30000]
 """
 
 from __future__ import annotations

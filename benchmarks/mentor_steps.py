@@ -3,7 +3,7 @@ the PD mentor on the enumerated pre-defined curriculum, and the DD mentor on the
 uniform noise (the digits demo's, sweeps/demo/mentornet.yaml, trained here with one mentor step: only its dump is
 used), each trained from the same seeds for each step count, with the seconds it took (one torch thread).
 
-    .venv/bin/python benchmarks/mentor_steps.py [--steps 1000 3000 10000 30000]
+    .venv/bin/python -m benchmarks.mentor_steps [--steps 1000 3000 10000 30000]
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Cost of one meta step (repro.meta.meta_label_step + the real backward + optimizer step) against a plain SGD
-step, the double-backward reference (tests/reference_meta.py) and the floor parts it cannot avoid.
+step, the double-backward reference (benchmarks/reference_meta.py) and the floor parts it cannot avoid.
 
 Times: one process, the same batches, every variant on its own copy of the model; variants run round-robin
 (so load changes on a shared machine hit all of them alike) and the median over repeats after warm-up is
@@ -7,10 +7,10 @@ reported. Memory: a fresh subprocess per variant runs one warm-up step, trims ma
 peak-RSS counter (/proc/self/clear_refs) and reports the peak resident-set growth during one more step:
 activations, gradients, autograd graphs and allocator slack, as the OS sees them.
 
-    .venv/bin/python benchmarks/meta_step.py                      # both models
-    .venv/bin/python benchmarks/meta_step.py --models smallcnn --repeats 21
-    .venv/bin/python benchmarks/meta_step.py --device cuda        # the lever table on a GPU (benchmarks/levers.py)
-    .venv/bin/python benchmarks/meta_step.py --levers --models smallcnn   # the same columns on the CPU
+    .venv/bin/python -m benchmarks.meta_step                      # both models
+    .venv/bin/python -m benchmarks.meta_step --models smallcnn --repeats 21
+    .venv/bin/python -m benchmarks.meta_step --device cuda        # the lever table on a GPU (benchmarks/levers.py)
+    .venv/bin/python -m benchmarks.meta_step --levers --models smallcnn   # the same columns on the CPU
 Then the reweighting methods' steps (L2RW, Meta-Weight-Net) through the same engine against their authors'
 double-backward way (benchmarks/reweighting.py; --no-reweighting skips them).
 """
@@ -30,19 +30,13 @@ import torch
 import torch.nn.functional as F
 from tabulate import tabulate
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
-sys.path.insert(0, str(ROOT / "benchmarks"))
-
-from roundrobin import round_robin_medians  # noqa: E402
-
-from reference_meta import reference_label_meta_gradient  # noqa: E402
-from repro.labels import InstanceLabels  # noqa: E402
-from repro.losses import soft_cross_entropy  # noqa: E402
-from repro.meta import Batch, LookAhead, MetaBatch, meta_label_step  # noqa: E402
-from repro.meta.virtual import log_prob_jvp, trainable_parameters  # noqa: E402
-from repro.models import build_model  # noqa: E402
+from benchmarks.reference_meta import reference_label_meta_gradient
+from benchmarks.roundrobin import round_robin_medians
+from repro.labels import InstanceLabels
+from repro.losses import soft_cross_entropy
+from repro.meta import Batch, LookAhead, MetaBatch, meta_label_step
+from repro.meta.virtual import log_prob_jvp, trainable_parameters
+from repro.models import build_model
 
 LR, WEIGHT_DECAY, LABEL_LR = 0.01, 1e-3, 10.0
 MODELS = {  # name -> (build kwargs, input shape, classes)
@@ -193,7 +187,8 @@ def memory_child(args: argparse.Namespace) -> None:
 def measure_memory(model_name: str, name: str, batch: int, meta_batch: int, threads: int) -> float | None:
     command = [
         sys.executable,
-        __file__,
+        "-m",
+        "benchmarks.meta_step",  # found as this process found it: from the working directory or PYTHONPATH
         "--memory-child",
         name,
         "--memory-child-model",
@@ -298,7 +293,7 @@ def main(argv: list[str] | None = None) -> None:
                 memory[name] = measure_memory(model_name, name, batch, meta_batch, args.threads)
         report(model_name, batch, meta_batch, times, memory)
     if not args.no_reweighting:
-        from reweighting import main as reweighting_main
+        from benchmarks.reweighting import main as reweighting_main
 
         reweighting_main(
             [
@@ -313,7 +308,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def run_levers(args: argparse.Namespace) -> None:
-    from levers import lever_table, time_levers
+    from benchmarks.levers import lever_table, time_levers
 
     if args.device == "cuda" and not torch.cuda.is_available():
         raise SystemExit("--device cuda: torch sees no CUDA GPU here (`repro doctor` says why)")

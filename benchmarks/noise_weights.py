@@ -4,7 +4,7 @@ example dropout, L2RW's and Meta-Weight-Net's sample weights, data parameters' i
 (docs/label-noise.md, "MentorNet"). One line per data set, noise and method setting: the mean over seeds (± the
 sample std) of the last epoch's mean on noisy and on clean samples, and of the mean over every epoch.
 
-    .venv/bin/python benchmarks/noise_weights.py --runs /tmp/mn/m
+    .venv/bin/python -m benchmarks.noise_weights --runs /tmp/mn/m
 """
 
 from __future__ import annotations

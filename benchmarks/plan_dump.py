@@ -4,7 +4,7 @@ the resolved config, and what the run's stage decided of it (its label, the run 
 share, whether it trains). Each file of sweeps/ and sweeps/*/ is expanded at the paper's scale, with --epochs 1, and
 with successive halving (at the paper's epochs and at 6).
 
-    .venv/bin/python benchmarks/plan_dump.py /tmp/dump-after
+    .venv/bin/python -m benchmarks.plan_dump /tmp/dump-after
     git stash / git worktree at the older commit: the same command into /tmp/dump-before (its fields named as they
     were there), then  diff -r /tmp/dump-before /tmp/dump-after
 
@@ -17,12 +17,10 @@ import json
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))  # the checkout's repro, whatever is installed
-
-from repro.sweep.expand.expand import expand_sweep  # noqa: E402  (after the path: the checkout's repro wins)
-from repro.sweep.spec.model import PlannedRun, Scale  # noqa: E402
-from repro.sweep.spec.sweep_file import load_sweep  # noqa: E402
+from repro.checkout import CHECKOUT_ROOT
+from repro.sweep.expand.expand import expand_sweep
+from repro.sweep.spec.model import PlannedRun, Scale
+from repro.sweep.spec.sweep_file import load_sweep
 
 ROOT = "/tmp/plan-dump-root"  # the output root in the runs' configs, never created: nothing is written there
 SCALES = {
@@ -57,7 +55,7 @@ def line(i: int, run: PlannedRun) -> str:
 def main(argv: list[str]) -> int:
     out = Path(argv[0]) if argv else Path("plan-dump")
     out.mkdir(parents=True, exist_ok=True)
-    sweeps = REPO / "sweeps"
+    sweeps = CHECKOUT_ROOT / "sweeps"
     for path in sorted(sweeps.glob("*.yaml")) + sorted(sweeps.glob("*/*.yaml")):
         spec = load_sweep(path)
         for name, scale in SCALES.items():
@@ -65,9 +63,9 @@ def main(argv: list[str]) -> int:
                 lines = [line(i, r) for i, r in enumerate(expand_sweep(spec, output_root=ROOT, scale=scale))]
             except Exception as exc:  # a file that does not plan at this scale: its error is what is compared
                 lines = [f"ERROR {type(exc).__name__}: {exc}"]
-            relative = path.relative_to(REPO).as_posix().replace("/", "__")
+            relative = path.relative_to(CHECKOUT_ROOT).as_posix().replace("/", "__")
             (out / f"{relative}.{name}.jsonl").write_text("\n".join(lines) + "\n")
-            print(f"{path.relative_to(REPO)} {name}: {len(lines)} runs", flush=True)
+            print(f"{path.relative_to(CHECKOUT_ROOT)} {name}: {len(lines)} runs", flush=True)
     return 0
 
 

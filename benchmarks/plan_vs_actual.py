@@ -5,8 +5,8 @@ reweighting method, co-teaching), and compare each run's estimate with the secon
 seconds per stage and step kind and in total, and their ratio (goal: within +-25% per stage kind), with the load
 average before and after (the ratios are only the estimate's error on an otherwise idle machine).
 
-    .venv/bin/python benchmarks/plan_vs_actual.py                 # 6 epochs per run, one run at a time (~2 min)
-    .venv/bin/python benchmarks/plan_vs_actual.py --epochs 3 --keep /tmp/pva
+    .venv/bin/python -m benchmarks.plan_vs_actual                 # 6 epochs per run, one run at a time (~2 min)
+    .venv/bin/python -m benchmarks.plan_vs_actual --epochs 3 --keep /tmp/pva
 
 The calibration includes `repro bench`'s whole short epochs (plain and label look-ahead): each epoch's estimate adds
 their per-epoch fixed cost and prices a step at their in-epoch ratio (repro/sweep/budget/epoch_cost.py); the output
@@ -35,9 +35,6 @@ import textwrap
 from pathlib import Path
 
 from tabulate import tabulate
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT)]
 
 SWEEP = """
     name: plan-vs-actual

@@ -18,23 +18,20 @@ Data (--data):
                off-target mass on related classes as the paper's Figure 2 shows for CIFAR-100; k in {1,...,20}.
 Or --run PATH: measure an existing finished run that recorded topk = C.
 
-    python benchmarks/replay_truncation.py --data synthetic100 --epochs 8
-    python benchmarks/replay_truncation.py --data digits --epochs 12
+    python -m benchmarks.replay_truncation --data synthetic100 --epochs 8
+    python -m benchmarks.replay_truncation --data digits --epochs 12
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from repro.labels.trajectory import labels_from_topk, read_instance_topk, read_manifest, recorded_epochs  # noqa: E402
+from repro.labels.trajectory import labels_from_topk, read_instance_topk, read_manifest, recorded_epochs
 
 # CIFAR-100 fold run (ResNet18 preset of Table 9): 50,000 * 0.8 training samples, 165 epochs.
 CIFAR100_TRAIN, CIFAR100_EPOCHS, CIFAR100_FOLDS = 40_000, 165, 5
@@ -89,8 +86,7 @@ def measure(run: Path, ks: list[int]) -> tuple[list[dict], float, int, int, int]
 
 def fabricate_cifar100(root: Path, *, per_class: int, seed: int = 0) -> None:
     """A learnable CIFAR-100-layout set under `root` with patched checksums (this process only)."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-    from published_files import write_cifar100_files  # the published file format the tests use
+    from benchmarks.standins.published_files import write_cifar100_files  # the published file format the tests also use
 
     rng = np.random.default_rng(seed)
     # Class = colour (the networks pool globally, so colour statistics are what they can read): 20 groups of five

@@ -8,8 +8,8 @@ second forward; so the measured speed-up is, if anything, on the low side). Vari
 over repeats after warm-up is reported. Memory: on CUDA the peak allocated memory of one step; on CPU a fresh
 subprocess per variant reports the peak resident-set growth of one step after a warm-up step (/proc/self/clear_refs).
 
-    .venv/bin/python benchmarks/reweighting.py                       # small CNN and ResNet18, 1 thread
-    .venv/bin/python benchmarks/reweighting.py --models smallcnn --repeats 21 --threads 2
+    .venv/bin/python -m benchmarks.reweighting                       # small CNN and ResNet18, 1 thread
+    .venv/bin/python -m benchmarks.reweighting --models smallcnn --repeats 21 --threads 2
 """
 
 from __future__ import annotations
@@ -28,16 +28,12 @@ import torch.nn.functional as F
 from tabulate import tabulate
 from torch.func import functional_call
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from roundrobin import round_robin_medians  # noqa: E402
-
-from repro.losses import soft_cross_entropy  # noqa: E402
-from repro.meta import LookAhead, MetaBatch  # noqa: E402
-from repro.methods.l2rw import l2rw_step, l2rw_weights  # noqa: E402
-from repro.methods.mwnet import Weighting, WeightingNet, step_weights, weighting_net_backward  # noqa: E402
-from repro.models import build_model  # noqa: E402
+from benchmarks.roundrobin import round_robin_medians
+from repro.losses import soft_cross_entropy
+from repro.meta import LookAhead, MetaBatch
+from repro.methods.l2rw import l2rw_step, l2rw_weights
+from repro.methods.mwnet import Weighting, WeightingNet, step_weights, weighting_net_backward
+from repro.models import build_model
 
 LR, WEIGHT_DECAY = 0.1, 5e-4
 MODELS = {  # name -> (build kwargs, input shape, classes)
@@ -161,7 +157,8 @@ def memory_of(args: argparse.Namespace, model_name: str, name: str, batch: int, 
         return (torch.cuda.max_memory_allocated() - base) / 2**20
     command = [
         sys.executable,
-        __file__,
+        "-m",
+        "benchmarks.reweighting",  # found as this process found it: from the working directory or PYTHONPATH
         "--memory-child",
         name,
         "--models",

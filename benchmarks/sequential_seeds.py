@@ -2,7 +2,7 @@
 the verdict it reaches on every claim line of the table.
 
     repro sweep sweeps/demo/table6.yaml --seeds 0 1 2 3 4 5 6 7 8 9 --rows ... --output-root /tmp/seq   # train
-    .venv/bin/python benchmarks/sequential_seeds.py sweeps/demo/table6.yaml --root /tmp/seq --rows ... \\
+    .venv/bin/python -m benchmarks.sequential_seeds sweeps/demo/table6.yaml --root /tmp/seq --rows ... \\
         --first 2 --max-seeds 10 --fixed 3 10
 
 The runs of seeds 0 .. max-seeds - 1 must be done under --root (the same rows, scale and overrides). The sequential
@@ -17,29 +17,25 @@ Epochs: each run's `optim.epochs` (tuning runs included; a run that takes its wi
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from tabulate import tabulate
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT)]
-
-from repro.claims.judgement import Line, LineCell, choose_designs  # noqa: E402
-from repro.claims.pairing import shared_draws  # noqa: E402
-from repro.claims.stats import CellSample  # noqa: E402
-from repro.runs.rundir import flatten  # noqa: E402
-from repro.sweep.run import plan_sweep  # noqa: E402
-from repro.sweep.spec.model import Scale  # noqa: E402
-from repro.sweep.spec.sweep_file import load_sweep  # noqa: E402
-from repro.sweep.stages.until_decided.claim_lines import (  # noqa: E402
+from repro.claims.judgement import Line, LineCell, choose_designs
+from repro.claims.pairing import shared_draws
+from repro.claims.stats import CellSample
+from repro.runs.rundir import flatten
+from repro.sweep.run import plan_sweep
+from repro.sweep.spec.model import Scale
+from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.stages.until_decided.claim_lines import (
     claim_lines,
     finished_values,
     floor_of,
     reported_runs,
 )
-from repro.sweep.stages.until_decided.rounds import is_round_run, needed_runs, walk_lines  # noqa: E402
-from repro.sweep.stages.until_decided.until_decided_spec import design_of  # noqa: E402
+from repro.sweep.stages.until_decided.rounds import is_round_run, needed_runs, walk_lines
+from repro.sweep.stages.until_decided.until_decided_spec import design_of
 
 
 def epochs_of(runs) -> int:

@@ -9,8 +9,8 @@ as `repro sweep` sends a paper table, then the offline W&B copies uploaded by `r
 - that every run trained exactly once (one provenance session, one COMPLETED job in accounting);
 - `repro wandb sync`: its time for 200 runs, and that a second call uploads nothing.
 
-    .venv/bin/python benchmarks/slurm_load.py --runs 200 --out /tmp/slurm-load            # starts its own cluster
-    SLURM_CONF=/path/slurm.conf .venv/bin/python benchmarks/slurm_load.py --profile mycluster --out DIR
+    .venv/bin/python -m benchmarks.slurm_load --runs 200 --out /tmp/slurm-load            # starts its own cluster
+    SLURM_CONF=/path/slurm.conf .venv/bin/python -m benchmarks.slurm_load --profile mycluster --out DIR
 
 Without SLURM_CONF it starts the throw-away one-node cluster of slurm/cluster.sh in OUT/cluster and stops it at the
 end. A benchmark, not a test: on the 2-core development machine 200 runs take about 15-30 minutes.
@@ -29,14 +29,12 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from repro.runs.rundir import RunDir  # noqa: E402
-from repro.sweep.executors.slurm.registry import Registry  # noqa: E402
-from repro.sweep.run import run_sweep  # noqa: E402
-from repro.sweep.spec.model import Scale  # noqa: E402
-from repro.sweep.sweep_folder import sweep_dir  # noqa: E402
+from repro.checkout import CHECKOUT_ROOT
+from repro.runs.rundir import RunDir
+from repro.sweep.executors.slurm.registry import Registry
+from repro.sweep.run import run_sweep
+from repro.sweep.spec.model import Scale
+from repro.sweep.sweep_folder import sweep_dir
 
 NAME = "slurm-load"
 STANDIN_WANDB = """\
@@ -67,7 +65,7 @@ def write_sweep(path: Path, runs: int) -> Path:
 
 
 def start_cluster(directory: Path) -> Path:
-    subprocess.run(["bash", str(REPO / "slurm" / "cluster.sh"), "start", str(directory)], check=True)
+    subprocess.run(["bash", str(CHECKOUT_ROOT / "slurm" / "cluster.sh"), "start", str(directory)], check=True)
     return directory / "etc" / "slurm.conf"
 
 
@@ -114,7 +112,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--out", type=Path, required=True, help="a fresh directory for the runs and the report")
-    parser.add_argument("--profile", default=str(REPO / "slurm" / "profiles" / "local.yaml"))
+    parser.add_argument("--profile", default=str(CHECKOUT_ROOT / "slurm" / "profiles" / "local.yaml"))
     args = parser.parse_args()
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -155,7 +153,7 @@ def main() -> int:
             time.sleep(2)
         report["status_s"], status_text = timed(
             [
-                str(REPO / ".venv" / "bin" / "repro"),
+                str(CHECKOUT_ROOT / ".venv" / "bin" / "repro"),
                 "sweep",
                 "status",
                 str(sweep),
@@ -204,7 +202,7 @@ def main() -> int:
         (bin_dir / "wandb").write_text(textwrap.dedent(STANDIN_WANDB.format(python=sys.executable)))
         (bin_dir / "wandb").chmod(0o755)
         env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
-        sync = [str(REPO / ".venv" / "bin" / "repro"), "wandb", "sync", str(out / "out"), "--jobs", "4"]
+        sync = [str(CHECKOUT_ROOT / ".venv" / "bin" / "repro"), "wandb", "sync", str(out / "out"), "--jobs", "4"]
         report["sync_s"], first = timed(sync, env)
         report["sync_again_s"], second = timed(sync, env)
         report["sync_first"] = [line for line in first.splitlines() if line.startswith("synced")]
@@ -212,7 +210,9 @@ def main() -> int:
     finally:
         report["load_after"] = os.getloadavg()
         if own_cluster:
-            subprocess.run(["bash", str(REPO / "slurm" / "cluster.sh"), "stop", str(out / "cluster")], check=False)
+            subprocess.run(
+                ["bash", str(CHECKOUT_ROOT / "slurm" / "cluster.sh"), "stop", str(out / "cluster")], check=False
+            )
     (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     for key, value in report.items():
         print(f"{key}: {value}")

@@ -2,7 +2,7 @@
 tests/runs/test_kill9.py): the evaluation behind docs/design-notes.md, "The run lock". One line
 per scenario.
 
-    .venv/bin/python benchmarks/softfilelease_eval.py [DIR]     (DIR: where the lock files go; a temp dir by default)
+    .venv/bin/python -m benchmarks.softfilelease_eval [DIR]     (DIR: where the lock files go; a temp dir by default)
 
 Scenario 2 simulates a file system that refuses renameat2(RENAME_EXCHANGE) (NFS, Lustre, overlayfs between layers)
 by making filelock's exchange call answer EINVAL, as those file systems do.

@@ -4,7 +4,7 @@ Table 1's grid with 20 seeds instead of 3 (1,040 runs: plain runs, 5-fold runs a
 data/model columns), planned against an output root that already holds a done run for a quarter of them.
 Timed in a fresh process, so the Hydra compositions (the defaults, and one per group option used) are included.
 
-    .venv/bin/python benchmarks/sweep_plan.py [--seeds 20]
+    .venv/bin/python -m benchmarks.sweep_plan [--seeds 20]
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from repro.checkout import CHECKOUT_ROOT
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
-        spec = load_sweep(REPO / "sweeps" / "table1.yaml")
+        spec = load_sweep(CHECKOUT_ROOT / "sweeps" / "table1.yaml")
         spec = replace(spec, seeds=list(range(args.seeds)))
         loaded = time.perf_counter()
         runs = expand_sweep(spec, output_root=tmp)

@@ -7,7 +7,7 @@ after warm-up are reported, because the shared machine is noisy. Nothing is asse
 CIFAR cannot be downloaded here, so the CIFAR networks read random uint8 images of CIFAR's shape (the loader's
 cost depends only on the shapes); smallcnn reads the real embedded digits.
 
-    python benchmarks/throughput.py --models smallcnn resnet18 --steps 10 --threads 1
+    python -m benchmarks.throughput --models smallcnn resnet18 --steps 10 --threads 1
 """
 
 from __future__ import annotations

@@ -11,10 +11,10 @@ width are `repro demo --mnist1d`'s, read with `--read`), locally, up to --jobs r
 line's difference and 95% interval per source (the ledger's own computation, analysis/ledger/build.py) and how far
 each moved from the first source's: outside its interval or not.
 
-    python benchmarks/variance_sources.py --root /tmp/mnist1d --jobs 2
-    python benchmarks/variance_sources.py --root /tmp/redraw --draws 1 2 --jobs 1     # beside a running demo's root
-    python benchmarks/variance_sources.py --root /tmp/redraw --read /tmp/mnist1d --draws 42 1 2 --no-train
-    python benchmarks/variance_sources.py --root /tmp/wide --read /tmp/mnist1d --draws 42 --widths 64 --seeds 3
+    python -m benchmarks.variance_sources --root /tmp/mnist1d --jobs 2
+    python -m benchmarks.variance_sources --root /tmp/redraw --draws 1 2 --jobs 1     # beside a running demo's root
+    python -m benchmarks.variance_sources --root /tmp/redraw --read /tmp/mnist1d --draws 42 1 2 --no-train
+    python -m benchmarks.variance_sources --root /tmp/wide --read /tmp/mnist1d --draws 42 --widths 64 --seeds 3
 """
 
 from __future__ import annotations
@@ -24,18 +24,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+import pandas as pd
+from tabulate import tabulate
 
-import pandas as pd  # noqa: E402
-from tabulate import tabulate  # noqa: E402
+from analysis.collect import collect_runs
+from analysis.ledger.build import build_ledger
+from analysis.sweeps import load_specs, run_locally
+from repro.checkout import CHECKOUT_ROOT
+from repro.claims.load import load_claims
 
-from analysis.collect import collect_runs  # noqa: E402
-from analysis.ledger.build import build_ledger  # noqa: E402
-from analysis.sweeps import load_specs, run_locally  # noqa: E402
-from repro.claims.load import load_claims  # noqa: E402
-
-SWEEPS = REPO / "sweeps" / "mnist1d"
+SWEEPS = CHECKOUT_ROOT / "sweeps" / "mnist1d"
 TABLE = 6
 RUN_OVERRIDES = ["progress=none", "tracker=none"]  # as `repro demo --mnist1d` runs them: the same run ids
 DRAW_KEY = "data.generator.seed"

@@ -1,6 +1,6 @@
 """W&B's budget at array scale: a local sweep of tiny digits runs (`repro sweep --jobs 2`, each run its own process)
-logging online to the stand-in W&B server of the tests (tests/wandb_endpoint.py, on loopback: nothing leaves the
-machine), which stops answering once a given number of runs are done. It reports:
+logging online to the stand-in W&B server (benchmarks/standins/wandb_endpoint.py, on loopback: nothing leaves
+the machine), which stops answering once a given number of runs are done. It reports:
 
 - the largest W&B wait of any run (`seconds_waited` in wandb_status.json, every call counted) against the budget
   (`tracker.timeouts.total`), and each run's time beyond its training (provenance start to end minus the epochs);
@@ -10,7 +10,7 @@ machine), which stops answering once a given number of runs are done. It reports
 - `repro wandb sync` once the server answers again: the runs it synced, what the stand-in then holds of them, and
   that a second sync sends nothing.
 
-    .venv/bin/python benchmarks/wandb_array.py --runs 50 --silent-after 20 --out /tmp/wandb-array
+    .venv/bin/python -m benchmarks.wandb_array --runs 50 --silent-after 20 --out /tmp/wandb-array
 
 A benchmark, not a test: with default bounds, 50 runs take about 10-15 minutes on the 2-core development machine.
 """
@@ -27,15 +27,10 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests"))
-
-from slurm_load import spread  # noqa: E402  (median, p90 and max, as the SLURM load benchmark reports them)
-
-from repro.runs.rundir import RunDir  # noqa: E402
-from repro.tracking.wandb_service import alive  # noqa: E402
-from wandb_endpoint import FAKE_API_KEY, wandb_standin  # noqa: E402
+from benchmarks.slurm_load import spread  # median, p90 and max, as the SLURM load benchmark reports them
+from benchmarks.standins.wandb_endpoint import FAKE_API_KEY, wandb_standin
+from repro.runs.rundir import RunDir
+from repro.tracking.wandb_service import alive
 
 NAME = "wandb-array"
 

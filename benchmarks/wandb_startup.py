@@ -2,8 +2,8 @@
 them): N short runs with tracker=wandb and N with tracker=none, interleaved, in one process; the difference of the
 mean wall times is what W&B adds to a run (start-up, the end-of-run charts, figures and artifacts, shut-down).
 
-    WANDB_MODE=offline .venv/bin/python benchmarks/wandb_startup.py --pairs 5 --method baseline
-    WANDB_MODE=offline .venv/bin/python benchmarks/wandb_startup.py --pairs 5 --method class_labels
+    WANDB_MODE=offline .venv/bin/python -m benchmarks.wandb_startup --pairs 5 --method baseline
+    WANDB_MODE=offline .venv/bin/python -m benchmarks.wandb_startup --pairs 5 --method class_labels
 
 Offline only (the W&B directories go to a temp dir); never syncs.
 """
@@ -13,17 +13,14 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from repro.config import load_config  # noqa: E402
-from repro.train import train  # noqa: E402
+from repro.config import load_config
+from repro.train import train
 
 
 def main() -> None:

@@ -13,8 +13,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-PACKAGES = ("repro", "analysis")
+from repo_paths import REPO
+
+PACKAGES = ("repro", "analysis", "benchmarks")
 LAYER_HEADING = "## Layers"
 
 

@@ -1,4 +1,4 @@
-"""Where the repository and the shared test files are, for test modules at any depth under tests/: a test file
+"""Where the checkout and the shared test files are, for test modules at any depth under tests/: a test file
 that moves between folders keeps its paths right.
 
     from repo_paths import REPO, TESTS
@@ -9,10 +9,10 @@ that moves between folders keeps its paths right.
 
 from __future__ import annotations
 
-from pathlib import Path
+from repro.checkout import CHECKOUT_ROOT
 
-TESTS = Path(__file__).resolve().parent
-REPO = TESTS.parent
+REPO = CHECKOUT_ROOT  # the checkout root, one constant for the code base (repro/checkout.py)
+TESTS = REPO / "tests"
 
 # The pytest-xdist group (`@pytest.mark.xdist_group(EVERY_SWEEP)`) of the tests that expand every sweep file: one
 # worker runs them, one after another, and the second and later find the process's composition caches warm

@@ -37,9 +37,9 @@ from pathlib import Path
 
 import pytest
 
+from repo_paths import REPO
 from session_share import acquire, pid_alive, release, session_folder
 
-REPO = Path(__file__).resolve().parents[1]
 CLUSTER_SH = REPO / "slurm" / "cluster.sh"
 PROFILES = REPO / "slurm" / "profiles"
 DAEMONS = ("munged", "mariadbd", "slurmdbd", "slurmctld", "slurmd")

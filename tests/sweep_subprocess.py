@@ -25,12 +25,12 @@ from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 from presets import QUIET
+from repo_paths import REPO
 from repro.runs.rundir import RunDir
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.spec.model import Scale
 from repro.sweep.spec.sweep_file import load_sweep
 
-REPO = Path(__file__).resolve().parents[1]
 HANG_GUARD_S = 600  # only ever reached when something hangs or is left behind; the waits end on events
 
 TWO_SEED_SWEEP = """

@@ -11,9 +11,10 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from repro.checkout import CHECKOUT_ROOT
 from repro.errors import UserError
 
-PAPER_TABLES = Path(__file__).resolve().parents[2] / "paper_tables"
+PAPER_TABLES = CHECKOUT_ROOT / "paper_tables"
 PAPER_DIR = PAPER_TABLES / "paper"
 TEXT_FILE = "text.csv"  # in the paper directory: numbers the paper states outside its tables
 TEXT_COLUMNS = ["table", "claim", "column", "mean", "display", "source"]

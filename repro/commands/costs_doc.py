@@ -21,13 +21,14 @@ from typing import Iterator
 
 from tabulate import tabulate
 
+from repro.checkout import CHECKOUT_ROOT
 from repro.sweep.budget.calibration import load_calibration
 from repro.sweep.budget.costs import hours_text, plan_estimate, run_gpu_hours
 from repro.sweep.run import plan_sweep
 from repro.sweep.spec.sweep_file import load_sweep
 from repro.sweep.stages.registry import stages
 
-SWEEPS = Path(__file__).resolve().parents[2] / "sweeps"
+SWEEPS = CHECKOUT_ROOT / "sweeps"
 COMMAND = "python -m repro.commands.costs_doc > docs/costs.md"
 
 

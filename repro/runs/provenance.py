@@ -19,15 +19,15 @@ from typing import Any
 
 import torch
 
+from repro.checkout import CHECKOUT_ROOT
 from repro.runs.io import atomic_write_json, read_json
 
 FILE = "provenance.json"
 PACKAGES = ("torch", "torchvision", "hydra-core", "omegaconf", "wandb", "submitit", "numpy", "repro-soft-labels")
 SLURM_VARS = ("SLURM_JOB_ID", "SLURM_ARRAY_JOB_ID", "SLURM_ARRAY_TASK_ID", "SLURM_JOB_PARTITION", "SLURM_CLUSTER_NAME")
-PROJECT_ROOT = Path(__file__).resolve().parents[2]  # the checkout: repro/runs/provenance.py is two folders down
 
 
-def git_state(root: Path = PROJECT_ROOT) -> dict[str, Any]:
+def git_state(root: Path = CHECKOUT_ROOT) -> dict[str, Any]:
     """The project checkout's commit and whether its tracked files differ from it (None outside a git checkout,
     e.g. a wheel install, even one inside another repository's tree: the repository's top must be `root`)."""
 

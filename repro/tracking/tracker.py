@@ -9,6 +9,7 @@ import warnings
 from pathlib import Path
 from typing import Any, Mapping
 
+from repro.checkout import CHECKOUT_ROOT
 from repro.tracking import wandb_run
 from repro.tracking.wandb_bounds import WandbBounds, quiet_error_reporting
 from repro.tracking.wandb_run import wandb_mode
@@ -76,10 +77,6 @@ class WandbTracker(NullTracker):
         quiet_error_reporting()
         import wandb  # deferred: wandb is heavy; a run with tracker=none never loads it
 
-        from repro.runs.provenance import (
-            PROJECT_ROOT,  # deferred: torch is heavy; `repro wandb` and analysis import this module
-        )
-
         self.wandb = wandb
         self.config = dict(config)
         self.settings = settings
@@ -88,7 +85,7 @@ class WandbTracker(NullTracker):
         self.bounds = WandbBounds.from_settings(settings)
         self.status = status
         attempt, resumes = wandb_run.attempt_id(run_dir, run_id, resuming=resuming)
-        git = {"git_root": str(PROJECT_ROOT)} if (PROJECT_ROOT / ".git").exists() else {}
+        git = {"git_root": str(CHECKOUT_ROOT)} if (CHECKOUT_ROOT / ".git").exists() else {}
         init_args = dict(
             project=settings.get("project") or "soft-labels-repro",
             entity=settings.get("entity"),

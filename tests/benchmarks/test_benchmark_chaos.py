@@ -7,27 +7,16 @@ run of it); a killed packed SLURM run's status is tests/sweep/executors/test_swe
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 
 import pytest
 
-from repo_paths import REPO
+from benchmarks import chaos
 
 pytestmark = pytest.mark.slow
 
 
-def _load_benchmark():
-    spec = importlib.util.spec_from_file_location("chaos", REPO / "benchmarks" / "chaos.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_two_faults_leave_the_runs_as_if_undisturbed(tmp_path, capsys):
-    chaos = _load_benchmark()
     argv = ["--out", str(tmp_path / "chaos"), "--faults", "2", "--scenarios", "local-packed", "--small"]
     argv += ["--kinds", "kill-run,kill-command", "--no-wandb", "--epochs", "8", "--subset", "200", "--test-subset"]
     code = chaos.main([*argv, "100"])

@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
 
+from benchmarks import epoch_time
 from repo_paths import REPO
-
-ROOT = REPO
-
-
-def _load_benchmark():
-    spec = importlib.util.spec_from_file_location("epoch_time", ROOT / "benchmarks" / "epoch_time.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.mark.slow
 def test_epoch_time_reports_each_methods_epoch_against_steps_plus_evaluation(capsys):
-    bench = _load_benchmark()
-    assert bench.main(["--methods", "baseline", "instance_labels", "--repeats", "1", "--step-repeats", "2"]) == 0
+    assert epoch_time.main(["--methods", "baseline", "instance_labels", "--repeats", "1", "--step-repeats", "2"]) == 0
     out = capsys.readouterr().out
     rows = {
         line.split("|")[1].strip(): line.split("|")[1:-1]
@@ -49,7 +38,7 @@ def test_gpu_report_runs_the_named_parts_and_refuses_unknown_ones(tmp_path):
 
     import torch
 
-    script = ROOT / "benchmarks" / "gpu_report.sh"
+    script = REPO / "benchmarks" / "gpu_report.sh"
     env = {**os.environ, "PYTHON": sys.executable}
     done = subprocess.run(
         [str(script), str(tmp_path / "out"), "doctor"], env=env, capture_output=True, text=True, timeout=300

@@ -4,10 +4,7 @@ new ones (at least 3 finalists, first rung at a quarter of the epochs) the true 
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-
-from repo_paths import REPO
+from benchmarks import halving_rules
 from repro.runs.rundir import RunDir
 from repro.sweep.stages.tune.tune_spec import TuneSpec
 
@@ -23,14 +20,6 @@ CURVES = {
 TEST = {0: 0.80, 1: 0.90, 2: 0.85, 3: 0.70}
 
 
-def _load_benchmark():
-    spec = importlib.util.spec_from_file_location("halving_rules", REPO / "benchmarks" / "halving_rules.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module
-
-
 def _runs(root) -> list[dict]:
     entries = []
     for point, value in enumerate(VALUES):
@@ -43,14 +32,13 @@ def _runs(root) -> list[dict]:
 
 
 def test_old_defaults_keep_the_early_leader_and_the_new_ones_the_winner_at_full_length(tmp_path):
-    bench = _load_benchmark()
     entries = _runs(tmp_path)
     tune = TuneSpec(grid=(("method.epsilon", VALUES),))
     config = {"optim": {"epochs": EPOCHS, "warmup_epochs": 0}}
     got = {}
-    for name, rule in bench.RULES.items():
-        rungs = bench.rule_rungs(tune, config, len(VALUES), rule)
-        got[name] = bench.replay(entries, select="final_val_acc", rungs=rungs, rule=rule, runs_root=tmp_path)
+    for name, rule in halving_rules.RULES.items():
+        rungs = halving_rules.rule_rungs(tune, config, len(VALUES), rule)
+        got[name] = halving_rules.replay(entries, select="final_val_acc", rungs=rungs, rule=rule, runs_root=tmp_path)
     grid, old, new = got["grid"], got["old (eta 3, 1 finalist)"], got["new (eta 3)"]
     assert grid.rungs == (12,) and grid.winner == (0.2,) and grid.test == 0.90 and grid.epochs == 4 * EPOCHS
     # old: ranks at epoch 4 (12 / 3), one point on: the early leader, 0.10 behind the grid's test accuracy
@@ -59,4 +47,6 @@ def test_old_defaults_keep_the_early_leader_and_the_new_ones_the_winner_at_full_
     assert old.epochs == 4 * 4 + 1 * 8
     # new: the same rung (a quarter of 12 is 3, so 4 stands) but 3 finalists, which include the true winner
     assert new.rungs == (4, 12) and new.survivors == (4, 3) and new.winner == (0.2,) and new.epochs == 4 * 4 + 3 * 8
-    assert "same winner in 1 of 1 cells" in bench.render([{"cell": "c", "keys": ["method.epsilon"], "outcomes": got}])
+    assert "same winner in 1 of 1 cells" in halving_rules.render(
+        [{"cell": "c", "keys": ["method.epsilon"], "outcomes": got}]
+    )

@@ -5,25 +5,16 @@ a fabricated run whose labels are known."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from repo_paths import REPO
+from benchmarks import replay_truncation
 from repro.labels.trajectory import write_instance_topk, write_manifest, write_train_index
 from repro.runs.rundir import RunDir
 
-ROOT = REPO
 C, N = 6, 4
-
-
-def _load_benchmark():
-    spec = importlib.util.spec_from_file_location("replay_truncation", ROOT / "benchmarks" / "replay_truncation.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _run(tmp_path: Path, labels_by_epoch: list[np.ndarray]) -> Path:
@@ -37,12 +28,11 @@ def _run(tmp_path: Path, labels_by_epoch: list[np.ndarray]) -> Path:
 
 
 def test_the_truncation_cost_is_the_tails_distance_to_its_flat_mean(tmp_path):
-    bench = _load_benchmark()
     # powers of two: exact in float16, so the expected distances are exact too
     one = np.array([0.5, 0.25, 0.125, 0.0625, 0.0625, 0.0], np.float32)
     flat = np.array([0.375, 0.125, 0.125, 0.125, 0.125, 0.125], np.float32)
     run = _run(tmp_path, [np.tile(flat, (N, 1)), np.tile(one, (N, 1))])
-    rows, move, epochs, classes, n = bench.measure(run, [1, 2, 5])
+    rows, move, epochs, classes, n = replay_truncation.measure(run, [1, 2, 5])
     assert (epochs, classes, n) == (2, C, N)
     by_k = {r["k"]: r for r in rows}
     # k = 1 keeps 0.5 and spreads 0.5 over five classes (0.1 each): the tail 0.25, 0.125, 0.0625, 0.0625, 0 is off
@@ -58,8 +48,7 @@ def test_the_truncation_cost_is_the_tails_distance_to_its_flat_mean(tmp_path):
 
 
 def test_a_run_without_the_full_labels_is_refused(tmp_path):
-    bench = _load_benchmark()
     rd = RunDir(tmp_path / "run")
     write_manifest(rd.labels_dir, kind="instance", num_samples=N, num_classes=C, topk=2)
     with pytest.raises(SystemExit, match="method.record.topk=6"):
-        bench.measure(rd.path, [1])
+        replay_truncation.measure(rd.path, [1])

@@ -1,6 +1,7 @@
-"""noise=cifar_n: CIFAR-N label files, written in the published formats (tests/published_files.py: CIFAR-100N's coarse
-columns are lists of ints, the record folders differ), are read without running their pickle, checked against the
-whole CIFAR training set and the published md5s, and noise only the training part, with or without data.subset."""
+"""noise=cifar_n: CIFAR-N label files, written in the published formats (benchmarks/standins/published_files.py:
+CIFAR-100N's coarse columns are lists of ints, the record folders differ), are read without running their pickle,
+checked against the whole CIFAR training set and the published md5s, and noise only the training part, with or without
+data.subset."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from published_files import write_cifar10n, write_cifar100n
+from benchmarks.standins.published_files import write_cifar10n, write_cifar100n
 from repro.config import load_config, to_container
 from repro.data import cifar_n
 from repro.data.noise import actual_noise_rate, inject_noise, transition_matrix

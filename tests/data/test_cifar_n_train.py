@@ -1,5 +1,6 @@
 """`repro train ... noise=cifar_n` end to end on CIFAR and CIFAR-N files in their published formats
-(tests/published_files.py), with and without data.subset: what the run records, and the files it refuses."""
+(benchmarks/standins/published_files.py), with and without data.subset: what the run records, and the files it
+refuses."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import pytest
 import torch
 from test_cifar_n import _Planted
 
+from benchmarks.standins.published_files import write_cifar10, write_cifar10n, write_cifar100, write_cifar100n
 from presets import QUIET
-from published_files import write_cifar10, write_cifar10n, write_cifar100, write_cifar100n
 from repro.cli import main
 from repro.config import load_config, to_container
 from repro.data import cifar_n

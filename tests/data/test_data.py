@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from published_files import write_cifar10, write_cifar100
+from benchmarks.standins.published_files import write_cifar10, write_cifar100
 from repro.data import BatchLoader, inject_uniform_noise, load_dataset, make_split
 from repro.errors import UserError
 

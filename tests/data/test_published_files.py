@@ -1,6 +1,6 @@
-"""The fixture helper against the real CIFAR-N files: given the published labels, tests/published_files.py writes the
-published files byte for byte, and the suite reads them. The files are CC BY-NC 4.0 and never shipped: these tests
-run where CIFAR_N_DIR (the variable sweeps/cifar_n.yaml reads) holds CIFAR-10_human.pt and CIFAR-100_human.pt."""
+"""The fixture helper against the real CIFAR-N files: given the published labels, benchmarks/standins/published_files.py
+writes the published files byte for byte, and the suite reads them. The files are CC BY-NC 4.0 and never shipped: these
+tests run where CIFAR_N_DIR (the variable sweeps/cifar_n.yaml reads) holds CIFAR-10_human.pt and CIFAR-100_human.pt."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from published_files import write_cifar10n, write_cifar100n
+from benchmarks.standins.published_files import write_cifar10n, write_cifar100n
 from repro.data import cifar_n
 from repro.data.label_file import read_label_columns
 

@@ -9,8 +9,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call
 
+from benchmarks.reference_meta import reference_label_meta_gradient, reference_sample_weight_meta_gradient
 from meta_problems import F64, NUM_CLASSES, bn_cnn, meta_batches, relative_error
-from reference_meta import reference_label_meta_gradient, reference_sample_weight_meta_gradient
 from repro.errors import UserError
 from repro.labels import ClassLabels, InstanceLabels, OneHotLabels
 from repro.losses import soft_cross_entropy

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+from benchmarks.reference_meta import reference_meta_gradients
 from meta_problems import F64, bn_cnn, meta_batches, relative_error
-from reference_meta import reference_meta_gradients
 from repro.meta import label_meta_gradient, sample_weight_meta_gradient
 
 

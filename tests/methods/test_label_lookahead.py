@@ -10,8 +10,8 @@ import copy
 import pytest
 import torch
 
+from benchmarks.reference_meta import reference_label_meta_gradient
 from presets import QUIET, noisy_split
-from reference_meta import reference_label_meta_gradient
 from repro.config import load_config, to_container
 from repro.errors import UserError
 from repro.labels.fold_runs import fold_run_configs

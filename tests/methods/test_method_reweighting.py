@@ -13,9 +13,9 @@ import torch.nn.functional as F
 from omegaconf import OmegaConf
 from torch.func import functional_call
 
+from benchmarks.reference_meta import reference_meta_gradients
 from meta_problems import F64, NUM_CLASSES, bn_cnn, meta_batches, relative_error
 from presets import QUIET
-from reference_meta import reference_meta_gradients
 from repro.cli import main
 from repro.config import load_config, to_container
 from repro.errors import UserError

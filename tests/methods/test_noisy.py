@@ -8,8 +8,8 @@ import math
 import pytest
 import torch
 
+from benchmarks.reference_meta import reference_label_meta_gradient
 from presets import QUIET
-from reference_meta import reference_label_meta_gradient
 from repro.config import load_config
 from repro.errors import UserError
 from repro.labels import ClassLabels, InstanceLabels

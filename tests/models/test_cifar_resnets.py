@@ -9,8 +9,8 @@ import pytest
 import torch
 from torch import nn
 
+from benchmarks.standins.published_files import write_cifar10
 from presets import QUIET
-from published_files import write_cifar10
 from repro.cli import main
 from repro.models import build_model
 

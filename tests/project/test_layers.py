@@ -25,6 +25,10 @@ def test_the_doc_declares_layers_in_order():
     core = ("spec.model", "spec.sweep_file", "expand.expand", "plan", "start", "executors.job", "budget.costs")
     assert all(layer_of(f"repro.sweep.{m}", layers) < stage for m in core)
     assert layer_of("repro.sweep.stages.base", layers) < layer_of("repro.sweep.spec.sweep_file", layers)
+    # the benchmarks time and check everything below them, the reporting and the command line included
+    top = max(layer_of(m, layers) for m in ("analysis.commands", "analysis.demo", "repro.cli"))
+    assert layer_of("benchmarks", layers) == layer_of("benchmarks.chaos", layers) > top
+    assert layer_of("repro.checkout", layers) == 0  # the checkout root: every layer may read its folders
 
 
 def test_every_module_has_a_layer():

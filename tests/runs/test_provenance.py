@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from presets import CLEAN
+from repro.checkout import CHECKOUT_ROOT
 from repro.config import load_config
 from repro.runs import provenance
 from repro.train import Interrupted, train
@@ -34,9 +35,7 @@ def test_a_run_records_commit_versions_device_host_slurm_and_times(tmp_path, mon
     assert record["versions"]["torch"] and record["versions"]["python"]
     assert record["device"] == "cpu" and record["hardware"]["precision"] == "fp32"
     assert record["host"] and isinstance(record["argv"], list)
-    head = subprocess.run(
-        ["git", "-C", str(provenance.PROJECT_ROOT), "rev-parse", "HEAD"], capture_output=True, text=True
-    )
+    head = subprocess.run(["git", "-C", str(CHECKOUT_ROOT), "rev-parse", "HEAD"], capture_output=True, text=True)
     if head.returncode == 0:
         assert record["commit"] == head.stdout.strip() and isinstance(record["dirty"], bool)
 
@@ -45,8 +44,8 @@ def test_outside_a_git_checkout_the_commit_is_null(tmp_path):
     assert provenance.git_state(tmp_path) == {"commit": None, "dirty": None}
 
 
-def test_the_project_root_is_the_checkout_that_holds_the_package():
-    assert (provenance.PROJECT_ROOT / "repro" / "runs" / "provenance.py").is_file()
+def test_the_checkout_root_is_the_checkout_that_holds_the_package():
+    assert (CHECKOUT_ROOT / "repro" / "runs" / "provenance.py").is_file()
 
 
 def test_a_folder_inside_another_repository_is_not_taken_for_a_checkout(tmp_path):

@@ -374,7 +374,8 @@ def test_cluster_profiles_map_to_submitit_parameters(tmp_path):
 @pytest.mark.slow
 def test_planning_benchmark_runs_and_reports_its_time():
     proc = subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / "sweep_plan.py"), "--bound", "60"],
+        [sys.executable, "-m", "benchmarks.sweep_plan", "--bound", "60"],
+        cwd=REPO,  # `python -m` finds the package in its working directory
         capture_output=True,
         text=True,
         timeout=300,

@@ -1,11 +1,11 @@
 """The documented small check of sweeps/cifar_n.yaml (`repro sweep sweeps/cifar_n.yaml --epochs 1 --subset K`, then
 `repro tables` for Table 14) end to end on the local executor, on CIFAR and CIFAR-N files in their published formats
-(tests/published_files.py), pointed at as a user points at them (CIFAR_N_DIR, data.root). Every row runs on a
-CIFAR-10N and the CIFAR-100N column, seed 0 (one cell may be refused, as said below); the tuning grids are cut to
-their first point (a copy of the sweep file, otherwise unchanged) and the network to the tiny CNN, to keep it
-small. W&B (offline) stays on where this check is about it, the estimated-T rows and the one-hot estimator runs
-whose model they link as an input; the other rows' runs log nothing (W&B costs a second or more a run, and the
-tracker is no part of a run's id: tests/tracking/ tests what a run logs)."""
+(benchmarks/standins/published_files.py), pointed at as a user points at them (CIFAR_N_DIR, data.root). Every row runs
+on a CIFAR-10N and the CIFAR-100N column, seed 0 (one cell may be refused, as said below); the tuning grids are cut to
+their first point (a copy of the sweep file, otherwise unchanged) and the network to the tiny CNN, to keep it small. W&B
+(offline) stays on where this check is about it, the estimated-T rows and the one-hot estimator runs whose model they
+link as an input; the other rows' runs log nothing (W&B costs a second or more a run, and the tracker is no part of a
+run's id: tests/tracking/ tests what a run logs)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from published_files import write_cifar10, write_cifar10n, write_cifar100, write_cifar100n
+from benchmarks.standins.published_files import write_cifar10, write_cifar10n, write_cifar100, write_cifar100n
 from repo_paths import REPO
 from repro.cli import main
 

@@ -1,10 +1,10 @@
 """The documented small check (`repro sweep FILE --epochs 1 --subset K`) of every paper sweep that reads CIFAR, end to
-end on the local executor, on CIFAR files in their published format (tests/published_files.py) pointed at as a user
-points at them (data.root). One column and one seed of each, every row; the tuning grids are cut to their first
-point and the network to the tiny CNN (copies of the sweep files, otherwise unchanged). The sweeps share one output
-root, as the paper's sweeps do: a run that several tables plan (Tables 1, 2 and 5 share their CIFAR-100 rows) trains
-once, and each sweep's check still ends with every run it plans done. sweeps/cifar_n.yaml, which also reads CIFAR-N,
-has its own check with its table (tests/sweeps/test_cifar_n_sweep.py)."""
+end on the local executor, on CIFAR files in their published format (benchmarks/standins/published_files.py) pointed at
+as a user points at them (data.root). One column and one seed of each, every row; the tuning grids are cut to their
+first point and the network to the tiny CNN (copies of the sweep files, otherwise unchanged). The sweeps share one
+output root, as the paper's sweeps do: a run that several tables plan (Tables 1, 2 and 5 share their CIFAR-100 rows)
+trains once, and each sweep's check still ends with every run it plans done. sweeps/cifar_n.yaml, which also reads
+CIFAR-N, has its own check with its table (tests/sweeps/test_cifar_n_sweep.py)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from benchmarks.standins.published_files import write_cifar10, write_cifar100
 from presets import QUIET
-from published_files import write_cifar10, write_cifar100
 from repo_paths import REPO
 from repro.cli import main
 

@@ -15,8 +15,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from benchmarks.reference_meta import reference_label_meta_gradient
 from presets import QUIET
-from reference_meta import reference_label_meta_gradient
 from repo_paths import REPO
 from repro.cli import main
 from repro.config import load_config, to_container

@@ -32,12 +32,12 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import submitit
 import torch
 
+from repro.checkout import CHECKOUT_ROOT
 from repro.errors import Interrupted, UserError
 from repro.runs import runlock
 from repro.sweep.executors.job import REQUEUE_WAIT_S, TrainJob
@@ -181,7 +181,7 @@ class GpuSlots:
 
 
 def _package_root() -> str:
-    return str(Path(__file__).resolve().parents[3])  # the folder holding `repro/`: the child imports this copy
+    return str(CHECKOUT_ROOT)  # the folder holding `repro/`: the child imports this copy
 
 
 def _pythonpath() -> str:

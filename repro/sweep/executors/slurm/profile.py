@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from repro.checkout import CHECKOUT_ROOT
 from repro.errors import UserError
 
 KEYS = (
@@ -64,7 +65,7 @@ class ClusterProfile:
 
 # The profiles that come with the project (local: the throw-away test cluster; example-gpu: a template), found from
 # the package's own place in the checkout, so `--profile local` resolves from any working directory.
-BUNDLED_PROFILES = Path(__file__).resolve().parents[4] / "slurm" / "profiles"
+BUNDLED_PROFILES = CHECKOUT_ROOT / "slurm" / "profiles"
 
 
 def bundled_profile_names() -> list[str]:

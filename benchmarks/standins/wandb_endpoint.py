@@ -1,4 +1,4 @@
-"""Test helpers: W&B servers on loopback, for `WANDB_BASE_URL` (standard library only).
+"""W&B servers on loopback for the tests and the benchmarks, for `WANDB_BASE_URL` (standard library only).
 
     with misbehaving_wandb("429") as url: ...     # every request answered 429 Too Many Requests (throttled)
     with misbehaving_wandb("500") as url: ...     # every request answered 500
@@ -8,12 +8,12 @@
     with wandb_standin(silent_from="artifacts") as server: ...
 
 `wandb_standin` speaks enough of W&B's API for the real client to complete a run online (its answers:
-tests/wandb_standin_api.py): the GraphQL start (Viewer, ServerFeaturesQuery, UpsertBucket, RunResumeStatus), the file
-stream (history, summary, console), run files (CreateRunFiles and the uploads), artifacts (CreateArtifact,
-CreateArtifactFiles, CreateArtifactManifest, CommitArtifact, UseArtifact and the uploads). It keeps what it got per
-run (`server.runs`), and goes silent (reads a request and never answers it, as a server that stopped answering) from
-a point on: `silent_from` names it (one of SILENT_POINTS), or a test calls `go_silent()`; `answer_again()` ends the
-silence.
+benchmarks/standins/wandb_standin_api.py): the GraphQL start (Viewer, ServerFeaturesQuery, UpsertBucket,
+RunResumeStatus), the file stream (history, summary, console), run files (CreateRunFiles and the uploads), artifacts
+(CreateArtifact, CreateArtifactFiles, CreateArtifactManifest, CommitArtifact, UseArtifact and the uploads). It keeps
+what it got per run (`server.runs`), and goes silent (reads a request and never answers it, as a server that stopped
+answering) from a point on: `silent_from` names it (one of SILENT_POINTS), or a test calls `go_silent()`;
+`answer_again()` ends the silence.
 
 A silent handler waits on an event that `answer_again()` or the context manager's exit sets, so no thread outlives
 the test by more than its own wait; requests are counted (`server.requests`) so a test can show W&B talked to it.
@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from wandb_standin_api import file_stream, graphql, operation, upload
+from benchmarks.standins.wandb_standin_api import file_stream, graphql, operation, upload
 
 MODES = ("429", "500", "close", "silent")
 FAKE_API_KEY = "f" * 40  # W&B checks only the key's shape before it talks to the server

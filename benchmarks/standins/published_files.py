@@ -22,8 +22,8 @@ tests/data/test_published_files.py does it when CIFAR_N_DIR holds the real files
   CIFAR-100N file of 2021 (md5 3957ab2a1b5fd13bfbd6ab956831f9b3, replaced in 2023) held four int64 arrays, the coarse
   ones in the other order and wrong; `write_cifar100n(..., superseded=True)` writes that layout.
 
-CIFAR python version (`write_cifar10`, `write_cifar100`; tests/published_cifar.py). Not checked byte for byte (no copy
-here); from:
+CIFAR python version (`write_cifar10`, `write_cifar100`; benchmarks/standins/published_cifar.py). Not checked byte for
+byte (no copy here); from:
 - the CIFAR page (cs.toronto.edu/~kriz/cifar.html): files `data_batch_1..5`, `test_batch`, `batches.meta` (CIFAR-10)
   and `train`, `test`, `meta` (CIFAR-100), each a Python 2 cPickle of a dict; `data` a uint8 numpy array N x 3072
   (1024 red, 1024 green, 1024 blue, each row-major), `labels` / `fine_labels` / `coarse_labels` lists of ints,
@@ -39,9 +39,9 @@ here); from:
 - `batch_label` "training batch i of 5" / "testing batch 1 of 1" (CIFAR-10), "training batch 1 of 1" / "testing batch
   1 of 1" (CIFAR-100: an assumption by analogy), `filenames` "<name>.png" bytes; the class names are the real ones.
 
-Sizes: a test writes a few hundred images, not 50,000. Nothing the suite checks depends on the size: the CIFAR-N
-file's `clean_label` is compared with the whole fabricated training set, image by image, exactly as with the real
-files (and a file of another length is refused the same way). `python tests/published_files.py DIR` writes full-size
+Sizes: a test writes a few hundred images, not 50,000. Nothing the suite checks depends on the size: the CIFAR-N file's
+`clean_label` is compared with the whole fabricated training set, image by image, exactly as with the real files (and a
+file of another length is refused the same way). `python -m benchmarks.standins.published_files DIR` writes full-size
 copies (50,000 / 10,000 images) for a check by hand.
 """
 
@@ -56,7 +56,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from published_cifar import (  # noqa: F401  (re-exported: this module is the one helper for every published file)
+from benchmarks.standins.published_cifar import (  # noqa: F401  (re-exported: this module is the one helper for every published file)
     _NUMPY1_RECONSTRUCT,
     _NUMPY2_RECONSTRUCT,
     CIFAR10_CLASSES,

@@ -1,0 +1,174 @@
+"""Every module is found by its name, never by a path: benchmarks/ is a package that tests import by name
+(`from benchmarks import chaos`), nothing in benchmarks/ or tests/ puts a folder on `sys.path`, no test loads a
+benchmark from its file, benchmarks never import the tests, and the checkout root is one constant
+(repro/checkout.py's CHECKOUT_ROOT) rather than a count of folders up from a module's own file.
+
+pytest's `monkeypatch.syspath_prepend` stays allowed: the stage registry's tests import a user's stage from a
+temporary folder, the way a user's own plug-in is found, and pytest takes the folder off the path after the test."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from repo_paths import REPO, TESTS
+
+BENCHMARKS = REPO / "benchmarks"
+ROOT_MODULE = REPO / "repro" / "checkout.py"
+THIS_FILE = TESTS / "project" / "test_import_paths.py"
+PATH_LOADERS = {"spec_from_file_location", "SourceFileLoader", "run_path", "load_source"}
+
+
+def _sources(*folders: Path) -> dict[Path, ast.Module]:
+    return {
+        p: ast.parse(p.read_text(encoding="utf-8"), filename=str(p)) for f in folders for p in sorted(f.rglob("*.py"))
+    }
+
+
+def _docstrings(tree: ast.Module) -> set[int]:
+    """ids of the string constants that are docstrings (a module's, a class's, a function's)."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                found.add(id(first.value))
+    return found
+
+
+def _is_sys_path(node: ast.AST) -> bool:
+    return isinstance(node, ast.Attribute) and node.attr == "path" and getattr(node.value, "id", None) == "sys"
+
+
+def sys_path_edits(tree: ast.Module) -> list[int]:
+    """Lines that touch `sys.path` (insert, slice assignment, append, a new list) or add a site folder."""
+    lines = [node.lineno for node in ast.walk(tree) if _is_sys_path(node)]
+    lines += [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", None)) == "addsitedir"
+    ]
+    return sorted(lines)
+
+
+def loads_by_path(tree: ast.Module, scripts: set[str]) -> list[int]:
+    """Lines that load a module from its file (importlib's file loaders, runpy.run_path) or name a benchmark
+    script's file in code (to run it by path)."""
+    lines = [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", None)) in PATH_LOADERS
+    ]
+    docstrings = _docstrings(tree)
+    lines += [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in docstrings
+        and node.value.rsplit("/", 1)[-1] in scripts
+    ]
+    return sorted(lines)
+
+
+def _holds_file(node: ast.AST) -> bool:
+    return any(isinstance(n, ast.Name) and n.id == "__file__" for n in ast.walk(node))
+
+
+def root_counting(tree: ast.Module) -> list[int]:
+    """Lines that climb folders up from a module's own file: `Path(__file__)...parents[N]`, `.parent.parent`."""
+    lines = []
+    for node in ast.walk(tree):
+        parents = isinstance(node, ast.Subscript) and getattr(node.value, "attr", None) == "parents"
+        twice = (
+            isinstance(node, ast.Attribute) and node.attr == "parent" and getattr(node.value, "attr", None) == "parent"
+        )
+        if (parents or twice) and _holds_file(node):
+            lines.append(node.lineno)
+    return sorted(lines)
+
+
+def benchmark_scripts() -> set[str]:
+    return {p.name for p in BENCHMARKS.rglob("*.py") if p.name != "__init__.py"}
+
+
+def test_benchmarks_is_a_package_the_tests_import_by_name():
+    from benchmarks import chaos  # the import the tests of benchmarks make
+
+    assert Path(chaos.__file__).resolve().parent == BENCHMARKS and (BENCHMARKS / "__init__.py").is_file()
+
+
+def test_nothing_in_benchmarks_or_tests_edits_sys_path():
+    found = [
+        f"{path.relative_to(REPO)}:{line}"
+        for path, tree in _sources(BENCHMARKS, TESTS).items()
+        for line in sys_path_edits(tree)
+    ]
+    assert not found, (
+        "edits of sys.path (import the module by its name: the checkout root is on the path under pytest and "
+        "`python -m benchmarks.NAME`): " + ", ".join(found)
+    )
+
+
+def test_no_test_or_benchmark_loads_a_benchmark_by_its_file():
+    scripts = benchmark_scripts()
+    found = [
+        f"{path.relative_to(REPO)}:{line}"
+        for path, tree in _sources(BENCHMARKS, TESTS).items()
+        if path != THIS_FILE  # its examples below name scripts to show the check fails on them
+        for line in loads_by_path(tree, scripts)
+    ]
+    assert not found, (
+        "a benchmark loaded or run by its file (`from benchmarks import NAME`, or `python -m benchmarks.NAME` "
+        "in a subprocess): " + ", ".join(found)
+    )
+
+
+def test_benchmarks_import_no_test_module():
+    helpers = {p.stem for p in TESTS.rglob("*.py")} | {"tests"}
+    found = []
+    for path, tree in _sources(BENCHMARKS).items():
+        for node in ast.walk(tree):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            names += [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else []
+            found += [f"{path.relative_to(REPO)}:{node.lineno} {n}" for n in names if n.split(".")[0] in helpers]
+    assert not found, "benchmarks importing the tests (move what both need into benchmarks/): " + ", ".join(found)
+
+
+def test_the_checkout_root_is_counted_in_one_module_only():
+    found = [
+        f"{path.relative_to(REPO)}:{line}"
+        for path, tree in _sources(REPO / "repro", REPO / "analysis", BENCHMARKS, TESTS).items()
+        if path != ROOT_MODULE
+        for line in root_counting(tree)
+    ]
+    assert not found, "folders counted up from __file__ (use repro.checkout.CHECKOUT_ROOT): " + ", ".join(found)
+    assert root_counting(ast.parse(ROOT_MODULE.read_text(encoding="utf-8")))  # the one place that counts
+
+
+def test_the_checks_see_what_they_forbid():
+    """Each check fails on the forms this code base once used, and passes the forms it uses now."""
+    forbidden = ast.parse(
+        "import sys, importlib.util\n"
+        "from pathlib import Path\n"
+        "ROOT = Path(__file__).resolve().parents[1]\n"
+        "sys.path.insert(0, str(ROOT))\n"
+        "sys.path[:0] = [str(ROOT / 'tests')]\n"
+        "spec = importlib.util.spec_from_file_location('chaos', ROOT / 'benchmarks' / 'chaos.py')\n"
+        "HERE = Path(__file__).parent.parent\n"
+        "subprocess.run([sys.executable, str(ROOT / 'benchmarks' / 'sweep_plan.py')])\n"
+    )
+    assert sys_path_edits(forbidden) == [4, 5]
+    assert loads_by_path(forbidden, {"chaos.py", "sweep_plan.py"}) == [6, 6, 8]
+    assert root_counting(forbidden) == [3, 7]
+    allowed = ast.parse(
+        '"""Run as `python benchmarks/chaos.py` no more: `python -m benchmarks.chaos`."""\n'
+        "from benchmarks import chaos\n"
+        "from repro.checkout import CHECKOUT_ROOT\n"
+        "HERE = Path(__file__).parent\n"
+        "run_root = rd.path.parents[1]\n"
+        "subprocess.run([sys.executable, '-m', 'benchmarks.sweep_plan'], cwd=CHECKOUT_ROOT)\n"
+        "monkeypatch.syspath_prepend(str(folder))\n"
+    )
+    assert sys_path_edits(allowed) == loads_by_path(allowed, {"chaos.py", "sweep_plan.py"}) == []
+    assert root_counting(allowed) == []
