@@ -5,10 +5,10 @@ process and of the children it waited for (`os.times()`), from the start of its 
 What a test starts and does not wait for (the local SLURM cluster's daemons and jobs) is not counted; a module or
 session fixture is counted on the first test that requests it.
 
-At the end of every run the terminal summary names the tests of the first tier (`make test`) that took more than
-`FAST_TIER_WARN_CPU_S` without a `slow` mark, and the first tier's total against its budget: warnings, not
-failures, since the same test's CPU seconds move by 10-20 % with the machine's load and a shared fixture's first
-user pays for it. `--cpu-report=FILE` also writes every test's CPU seconds, the most expensive first.
+At the end of every run the terminal summary names the tests of the first tier (`make test`) that took more
+than `FAST_TIER_WARN_CPU_S` (`--cpu-warn`) without a `slow` mark, and the first tier's total against its budget:
+warnings, not failures, since the same test's CPU seconds move by 10-20 % with the machine's load and a shared
+fixture's first user pays for it. `--cpu-report=FILE` also writes every test's CPU seconds, the most first.
 Works under pytest-xdist: a worker puts each test's figure on its teardown report, the controller gathers them.
 """
 
@@ -20,8 +20,9 @@ from pathlib import Path
 
 import pytest
 
-# A test not marked `slow` that takes more than this is named in the summary: the inner loop (`make test-fast`)
-# keeps its budget only while each of its tests stays well under a second (the `slow` mark's bound is ~0.3 s).
+# A test not marked `slow` that takes more than this (`--cpu-warn` sets another) is named in the summary: the inner
+# loop (`make test-fast`) keeps its budget only while each of its tests stays well under a second (the `slow` mark's
+# bound is ~0.3 s); 3 s leaves room for the load's noise and for a shared fixture's first user.
 FAST_TIER_WARN_CPU_S = 3.0
 # The markers of the second tier (`make test-e2e`): what `make test` leaves out (Makefile's TIER1).
 SECOND_TIER_MARKERS = ("e2e", "slurm")
@@ -56,6 +57,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="write each test's CPU seconds (process + waited-for children), most first, tab-separated, to FILE",
     )
+    parser.addoption(
+        "--cpu-warn",
+        metavar="SECONDS",
+        type=float,
+        default=FAST_TIER_WARN_CPU_S,
+        help=f"name a first-tier test not marked slow that took more CPU seconds (default {FAST_TIER_WARN_CPU_S})",
+    )
 
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
@@ -75,9 +83,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 class CpuLedger:
     """The controller's record of every finished test's CPU seconds."""
 
-    def __init__(self, report: Path | None) -> None:
+    def __init__(self, report: Path | None, warn_cpu_s: float) -> None:
         self.tests: list[TestCpu] = []
         self.report = report
+        self.warn_cpu_s = warn_cpu_s
         if report:
             report.write_text("")
 
@@ -98,7 +107,7 @@ class CpuLedger:
             return
         first = [t for t in self.tests if not t.second_tier]
         unmarked = sorted(
-            (t for t in first if "slow" not in t.markers and t.cpu_s > FAST_TIER_WARN_CPU_S),
+            (t for t in first if "slow" not in t.markers and t.cpu_s > self.warn_cpu_s),
             key=lambda t: -t.cpu_s,
         )
         total = sum(t.cpu_s for t in self.tests)
@@ -117,7 +126,7 @@ class CpuLedger:
         for test in unmarked:
             terminalreporter.write_line(
                 f"WARNING: {test.nodeid} took {test.cpu_s:.1f} CPU-s and is not marked slow "
-                f"(over {FAST_TIER_WARN_CPU_S:.0f}; a shared fixture's first user pays for it: see docs/tests.md)",
+                f"(over {self.warn_cpu_s:g}; a shared fixture's first user pays for it: see docs/tests.md)",
                 yellow=True,
             )
         if self.report:
@@ -133,4 +142,6 @@ class CpuLedger:
 def pytest_configure(config: pytest.Config) -> None:
     if not hasattr(config, "workerinput"):  # the controller, or a run without xdist
         report = config.getoption("cpu_report")
-        config.pluginmanager.register(CpuLedger(Path(report) if report else None), "cpu_ledger")
+        config.pluginmanager.register(
+            CpuLedger(Path(report) if report else None, config.getoption("cpu_warn")), "cpu_ledger"
+        )
