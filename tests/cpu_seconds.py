@@ -15,6 +15,7 @@ Works under pytest-xdist: a worker puts each test's figure on its teardown repor
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,8 @@ FIRST_TIER_BUDGET_CPU_S = 500.0
 
 _START = pytest.StashKey[float]()
 _PROPERTY = "cpu_s"
+# the "@<group>" that tests/xdist_groups.py puts on a node id under `--dist loadgroup`
+_GROUP_SUFFIX = re.compile(r"@[^\[\]:@]*$")
 
 
 def _cpu_now() -> float:
@@ -96,7 +99,7 @@ class CpuLedger:
         cpu = dict(report.user_properties).get(_PROPERTY)
         if cpu is None:
             return
-        test = TestCpu(report.nodeid, float(cpu), frozenset(report.keywords))
+        test = TestCpu(_GROUP_SUFFIX.sub("", report.nodeid), float(cpu), frozenset(report.keywords))
         self.tests.append(test)
         if self.report:  # as the tests finish, so that a run stopped early still leaves its figures
             with self.report.open("a") as out:

@@ -15,7 +15,7 @@ import pytest
 
 from repo_paths import REPO
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
 
 def _load_benchmark():

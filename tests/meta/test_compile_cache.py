@@ -36,6 +36,7 @@ WIDE = {"AVX512": "avx512", "AVX2": "avx2"}
 
 
 @pytest.mark.slow
+@pytest.mark.e2e
 def test_compiled_jvp_is_right_under_each_cpu_capability_sharing_one_cache(tmp_path):
     capability = torch.backends.cpu.get_cpu_capability()
     if capability not in WIDE:
