@@ -6,13 +6,15 @@ process and in a child it waits for."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
 
 import pytest
 
-from repo_paths import TESTS
+from cpu_seconds import SECOND_TIER_MARKERS
+from repo_paths import REPO, TESTS
 
 SPIN = "import os\nt = os.times()\nwhile sum(os.times()[:2]) - sum(t[:2]) < {seconds}: pass\n"
 TESTS_FILE = """
@@ -68,3 +70,16 @@ def test_each_tests_cpu_seconds_are_reported_and_an_unmarked_expensive_test_is_n
         "test_spins",
         "test_waits_for_a_spinning_child",
     ]
+
+
+def test_the_makefiles_second_tier_is_the_markers_the_report_leaves_out_and_ci_runs_both_tiers(pytestconfig):
+    """The Makefile selects the tiers by `TIER2`, tests/cpu_seconds.py tells them apart by SECOND_TIER_MARKERS: a
+    marker added to one and not the other would put a test in one tier and count it in the other."""
+    makefile = (REPO / "Makefile").read_text()
+    tier2 = re.search(r"^TIER2 := (.+)$", makefile, re.MULTILINE)
+    assert tier2 and tier2.group(1).split(" or ") == list(SECOND_TIER_MARKERS)
+    assert '-m "not ($(TIER2))"' in makefile and '-m "$(TIER2)"' in makefile
+    registered = {line.split(":")[0] for line in pytestconfig.getini("markers")}  # pyproject.toml's
+    assert set(SECOND_TIER_MARKERS) <= registered
+    ci = [line.strip() for line in (REPO / ".ci" / "run").read_text().splitlines()]
+    assert ci.index("make test") < ci.index("make test-e2e")
