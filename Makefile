@@ -1,10 +1,12 @@
 # Two-command quick start (README): `make demo` and `make test`. Each sets up .venv from nothing first.
+# The suite has two tiers (docs/tests.md: what each holds, its budget, how to measure): `make test`, every change's
+# check, and `make test-e2e`, the end-to-end checks too costly for every change. .ci/run runs both.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo train test lint test-fast test-gpu bench doctor clean
+.PHONY: setup demo train test test-e2e lint test-fast test-gpu bench doctor clean
 
 setup: $(STAMP)
 
@@ -23,14 +25,23 @@ train: setup
 	$(VENV)/bin/repro train
 
 # The suite runs on 3 pytest-xdist workers (one test file per worker at a time, the SLURM tests on two workers
-# sharing one local cluster, heaviest first; tests/xdist_groups.py). On the quiet 2-core machine a third worker fills the time the SLURM, W&B and
-# signal tests spend waiting: 470 s against 484 s on two (docs/tests.md). TEST_ARGS= (empty) runs it serially;
+# sharing one local cluster, heaviest first; tests/xdist_groups.py). On the quiet 2-core machine a third worker fills
+# the time the SLURM, W&B and signal tests spend waiting (docs/tests.md). TEST_ARGS= (empty) runs it serially;
 # TEST_ARGS="-n 6 --dist loadgroup" on a larger machine.
 TEST_ARGS ?= -n 3 --dist loadgroup
-# Lint and format check first (seconds; pyproject.toml [tool.ruff]), then the suite; the slowest 15 tests at the end,
-# so that growth is seen when it happens (docs/tests.md: the tiers and their budgets).
+# The second tier: the tests marked `e2e` (end-to-end checks each worth a minute or more of CPU) or `slurm` (they
+# start the local SLURM cluster: root and apt-get). The first tier is the rest (tests/cpu_seconds.py knows the same).
+TIER2 := e2e or slurm
+# Every change's check (under 5 minutes on 2 quiet cores): lint and format first (seconds; pyproject.toml
+# [tool.ruff]), then the first tier. The slowest 15 tests and each test's CPU seconds over its bound are printed at
+# the end (tests/cpu_seconds.py), so that growth is seen when it happens.
 test: setup lint
-	$(PY) -m pytest -q --durations=15 $(TEST_ARGS)
+	$(PY) -m pytest -q --durations=15 -m "not ($(TIER2))" $(TEST_ARGS)
+
+# The second tier (under 8 minutes on 2 quiet cores). pytest's exit 5 means no test was selected: a tier emptied
+# by design is no failure (pytest prints "no tests ran").
+test-e2e: setup
+	$(PY) -m pytest -q --durations=15 -m "$(TIER2)" $(TEST_ARGS) || [ $$? -eq 5 ]
 
 lint: setup
 	$(PY) -m ruff check .
@@ -42,10 +53,10 @@ test-gpu: setup
 doctor: setup
 	$(VENV)/bin/repro doctor
 
-# The inner loop (under 90 s): every test but those marked slow (trains, sweeps or starts processes for more than a
-# few seconds) or slurm; `pytest -m slow` / `pytest -m slurm` run those.
+# The inner loop (under 90 s): the first tier but its tests marked slow (trains, sweeps or starts processes for more
+# than a few seconds); `pytest -m slow` runs those.
 test-fast: setup
-	$(PY) -m pytest -q --durations=15 -m "not slow and not slurm" $(TEST_ARGS)
+	$(PY) -m pytest -q --durations=15 -m "not slow and not ($(TIER2))" $(TEST_ARGS)
 
 bench: setup
 	$(PY) -m benchmarks.throughput

@@ -23,6 +23,9 @@ from resume_check import torch_flags_kept  # noqa: E402  (tests/ is on sys.path:
 from trained_runs import trained_runs  # noqa: E402, F401  (the session's shared runs, for every test)
 from xdist_groups import group_items  # noqa: E402
 
+# Each test's CPU seconds, and a warning at the end of the run for a first-tier test that grew (tests/cpu_seconds.py).
+pytest_plugins = ["cpu_seconds"]
+
 
 @pytest.fixture(autouse=True)
 def _isolated_wandb(tmp_path_factory, monkeypatch):

@@ -42,6 +42,7 @@ def _smaller_quick(quick: bool) -> demo.DemoSize:
 
 
 @pytest.mark.slow
+@pytest.mark.e2e
 @pytest.mark.xdist_group(EVERY_SWEEP)
 def test_quick_demo_writes_tables_figures_and_summary_then_reruns_without_training(tmp_path, capsys, monkeypatch):
     root = tmp_path / "demo out"

@@ -13,7 +13,7 @@ import pytest
 
 from benchmarks import chaos
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
 
 def test_two_faults_leave_the_runs_as_if_undisturbed(tmp_path, capsys):

@@ -36,6 +36,7 @@ WIDE = {"AVX512": "avx512", "AVX2": "avx2"}
 
 
 @pytest.mark.slow
+@pytest.mark.e2e
 def test_compiled_jvp_is_right_under_each_cpu_capability_sharing_one_cache(tmp_path):
     capability = torch.backends.cpu.get_cpu_capability()
     if capability not in WIDE:
@@ -55,6 +56,7 @@ def test_compiled_jvp_is_right_under_each_cpu_capability_sharing_one_cache(tmp_p
         assert relative_error < 1e-5, f"ATEN_CPU_CAPABILITY={forced}: compiled JVP off by {relative_error:.3g}"
 
 
+@pytest.mark.slow  # Inductor compiles a probe per vector ISA: seconds of CPU
 def test_the_pin_finds_inductors_isa_where_torch_2_4_kept_it(monkeypatch):
     """pyproject allows torch 2.4, whose Inductor had pick_vec_isa in codecache (cpu_vec_isa came in 2.5)."""
     import torch._inductor

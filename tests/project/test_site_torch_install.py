@@ -24,7 +24,7 @@ SITE_TORCH, SITE_TORCHVISION = "2.5.1+cu121", "0.20.1+cu121"
 
 OFFLINE_SIGNS = ("NewConnectionError", "Failed to establish a new connection", "Temporary failure in name resolution")
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
 
 def _stand_in_wheel(folder: Path, name: str, version: str, requires: list[str]) -> Path:

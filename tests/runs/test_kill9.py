@@ -131,6 +131,7 @@ def files_under(root: Path) -> dict[str, bytes]:
 
 
 @pytest.mark.slow
+@pytest.mark.e2e
 def test_kill_9_at_random_points_ends_like_an_uninterrupted_run(tmp_path):
     ref_out, out = tmp_path / "ref", tmp_path / "killed"
     proc, _ = start(tmp_path, ref_out, hold_s=0.0)

@@ -18,7 +18,11 @@ from benchmarks.standins.published_files import write_cifar10, write_cifar10n, w
 from repo_paths import REPO
 from repro.cli import main
 
-pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::repro.data.cifar_n.FileDiffersFromRelease")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.e2e,
+    pytest.mark.filterwarnings("ignore::repro.data.cifar_n.FileDiffersFromRelease"),
+]
 SWEEP = REPO / "sweeps" / "cifar_n.yaml"
 COLUMNS = ["CIFAR-10N/worse", "CIFAR-100N/noisy"]
 TRACKED = ("Cross-entropy (one-hot)", "Forward T", "Backward T")  # the estimator and the rows that link its model

@@ -22,6 +22,7 @@ EPOCHS = 12  # the run cannot finish while the test freezes it past epoch 2
 
 
 @pytest.mark.slow
+@pytest.mark.e2e
 def test_a_killed_online_run_resumes_and_the_server_gets_every_epoch_once(tmp_path):
     out = tmp_path / "out"
     overrides = [f"optim.epochs={EPOCHS}", "data.subset=200", "data.test_subset=100", "progress=none"]

@@ -48,6 +48,7 @@ def _descendants(pid: int) -> set[int]:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the process tree from /proc")
 @pytest.mark.slow
+@pytest.mark.e2e
 def test_kill_9_of_a_parallel_sweep_leaves_no_process_and_a_rerun_finishes(tmp_path):
     path = two_seed_sweep(tmp_path, "orphans")
     out = tmp_path / "out"
