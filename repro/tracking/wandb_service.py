@@ -15,7 +15,20 @@ import time
 from pathlib import Path
 
 SERVICE_NAME = "wandb-core"
+SERVICE_VARIABLE = "WANDB_SERVICE"  # W&B's: the running service a process joins instead of starting its own
 PROC = Path("/proc")
+
+
+def leave_inherited_service() -> None:
+    """Make the process's next W&B start launch a service of its own, whatever WANDB_SERVICE it inherited.
+
+    A process started by one that used W&B (a notebook, a driver script, a test process, `wandb beta core start`)
+    inherits WANDB_SERVICE and W&B would run it in that parent's service. A run never does: a shared service keeps
+    the W&B id of a run killed with SIGKILL in use, so the resumed run's start online is refused ("run ID is in
+    use") and it logs offline, its epochs never reaching the server online (its catch-up is online only); and a
+    run's budget ends its own service by pid to free a call blocked on it, which it cannot do to a shared one.
+    W&B reads the variable only when it connects to a service: a process already connected stays on its service."""
+    os.environ.pop(SERVICE_VARIABLE, None)
 
 
 def service_pids(parent: int | None = None) -> set[int]:
