@@ -1,4 +1,5 @@
-"""W&B's service processes (`wandb-core`) that this process started, found and ended by pid.
+"""W&B's service processes (`wandb-core`) that this process started, found and ended by pid; a run's service is
+always its own, never one a parent process left it (`leave_inherited_service`).
 
 Why: W&B runs its uploads in a service process of its own. Against a server that stopped answering, that process
 goes on retrying after the run's process exits (reparented to pid 1 it retried for minutes), and a call blocked on
