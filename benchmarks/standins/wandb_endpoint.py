@@ -17,12 +17,15 @@ answering) from a point on: `silent_from` names it (one of SILENT_POINTS), or a 
 
 A silent handler waits on an event that `answer_again()` or the context manager's exit sets, so no thread outlives
 the test by more than its own wait; requests are counted (`server.requests`) so a test can show W&B talked to it.
+
+    with parent_wandb_service(tmp_path) as token: ...  # WANDB_SERVICE of a live service, as a notebook leaves one
 """
 
 from __future__ import annotations
 
 import http.server
 import json
+import os
 import socket
 import threading
 from contextlib import contextmanager
@@ -225,3 +228,20 @@ def wandb_services_of(pid: int) -> list[int]:
 def wandb_standin(silent_from: str | None = None) -> Iterator[StandInServer]:
     """A loopback stand-in for W&B's server (module docstring); yields it (its `url`, `runs`, `requests`)."""
     yield from _serve(StandInServer(silent_from))
+
+
+@contextmanager
+def parent_wandb_service(folder: Path) -> Iterator[str]:
+    """The WANDB_SERVICE token of a live W&B service that this (the test's) process started with an offline run in
+    `folder`, as a notebook or a driver script that used W&B leaves one to the processes it starts; stopped on
+    exit."""
+    import wandb  # deferred: wandb is heavy, and the servers above need only the standard library
+
+    wandb.teardown()  # a service of its own, not one an earlier test of this process left
+    wandb.init(mode="offline", dir=str(folder), project="parent").finish()
+    try:
+        token = os.environ.get("WANDB_SERVICE")
+        assert token, "W&B started no service in this process"
+        yield token
+    finally:
+        wandb.teardown()

@@ -1,4 +1,5 @@
-"""W&B's service processes (`wandb-core`) that this process started, found and ended by pid.
+"""W&B's service processes (`wandb-core`) that this process started, found and ended by pid; a run's service is
+always its own, never one a parent process left it (`leave_inherited_service`).
 
 Why: W&B runs its uploads in a service process of its own. Against a server that stopped answering, that process
 goes on retrying after the run's process exits (reparented to pid 1 it retried for minutes), and a call blocked on
@@ -15,7 +16,20 @@ import time
 from pathlib import Path
 
 SERVICE_NAME = "wandb-core"
+SERVICE_VARIABLE = "WANDB_SERVICE"  # W&B's: the running service a process joins instead of starting its own
 PROC = Path("/proc")
+
+
+def leave_inherited_service() -> None:
+    """Make the process's next W&B start launch a service of its own, whatever WANDB_SERVICE it inherited.
+
+    A process started by one that used W&B (a notebook, a driver script, a test process, `wandb beta core start`)
+    inherits WANDB_SERVICE and W&B would run it in that parent's service. A run never does: a shared service keeps
+    the W&B id of a run killed with SIGKILL in use, so the resumed run's start online is refused ("run ID is in
+    use") and it logs offline, its epochs never reaching the server online (its catch-up is online only); and a
+    run's budget ends its own service by pid to free a call blocked on it, which it cannot do to a shared one.
+    W&B reads the variable only when it connects to a service: a process already connected stays on its service."""
+    os.environ.pop(SERVICE_VARIABLE, None)
 
 
 def service_pids(parent: int | None = None) -> set[int]:

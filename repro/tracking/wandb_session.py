@@ -18,14 +18,13 @@ started and that is still alive is ended by pid, after a failed finish too: noth
 
 from __future__ import annotations
 
-import os
 import time
 import warnings
 from pathlib import Path
 from typing import Any, Callable
 
 from repro.tracking.wandb_bounds import Budget, WandbBounds, WandbTimeout, call_within
-from repro.tracking.wandb_service import end_services, service_pids
+from repro.tracking.wandb_service import end_services, leave_inherited_service, service_pids
 from repro.tracking.wandb_status import BUDGET_SPENT, SILENT, WandbStatus, plain_cause
 
 
@@ -86,6 +85,7 @@ class WandbSession:
         self._timed("define_metric", self.bounds.call, lambda: self._on_new_run(self.run))
 
     def _init(self, mode: str, args: dict[str, Any]) -> Any:
+        leave_inherited_service()  # the run's own service, never one a parent process left (wandb_service.py)
         # W&B starts its service from its global settings, not from init's: hand it the service wait there
         self._wandb.setup(settings=self._wandb.Settings(x_service_wait=self.bounds.service_wait))
         return self._wandb.init(mode=mode, **args)
@@ -169,9 +169,6 @@ class WandbSession:
         """Online is over for this run: its service ended (which releases a call blocked on it), offline from now."""
         # after a timeout W&B's own teardown would only wait on the server too: its service is ended at once
         self._end_service(graceful=not timed_out(exc), worker=getattr(exc, "worker", None))
-        # A service this process inherited (WANDB_SERVICE, from a parent that uses W&B, e.g. a notebook) outlives
-        # the teardown and keeps the online attempt's id in use: the offline run starts a service of its own.
-        os.environ.pop("WANDB_SERVICE", None)
         self.mode, self.run = "offline", None
         self.went_offline_after = what
         self.status.set(logged_to="offline", went_offline_after=what)

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from benchmarks.standins.wandb_endpoint import FAKE_API_KEY, MODES, misbehaving_wandb
+from benchmarks.standins.wandb_endpoint import FAKE_API_KEY, MODES, misbehaving_wandb, parent_wandb_service
 from repro.runs.rundir import RunDir
 from repro.tracking.wandb_bounds import WandbBounds, WandbTimeout, call_within
 
@@ -34,13 +34,14 @@ def test_a_misbehaving_wandb_server_costs_a_run_only_its_bounds(tmp_path, mode):
         *(f"tracker.timeouts.{k}={v}" for k, v in BOUNDS.items()),
         f"output_root={tmp_path / 'out'}",
     ]
-    with misbehaving_wandb(mode) as server, inherited_wandb_service(tmp_path, mode == "500") as service:
+    # A process started by one that uses W&B (a notebook) inherits its service (WANDB_SERVICE): the [500] case runs
+    # so, and the run starts a service of its own all the same; the others inherit none.
+    parent = parent_wandb_service(tmp_path) if mode == "500" else contextlib.nullcontext(None)
+    with misbehaving_wandb(mode) as server, parent as service:
         env = {**os.environ, "WANDB_BASE_URL": server.url, "WANDB_API_KEY": FAKE_API_KEY}
         env.pop("WANDB_MODE", None)
-        # A process started by one that uses W&B (a notebook) inherits its service (WANDB_SERVICE): the [500] case
-        # runs so, where the failed online attempt's id stays in use in that service; the others start their own.
         env.pop("WANDB_SERVICE", None)
-        env.update(service)
+        env.update({"WANDB_SERVICE": service} if service else {})
         started = time.monotonic()
         done = subprocess.run(
             [sys.executable, "-m", "repro.cli", "train", *overrides],
@@ -62,25 +63,6 @@ def test_a_misbehaving_wandb_server_costs_a_run_only_its_bounds(tmp_path, mode):
     assert status["seconds_waited"] <= bounds.total + 10
     assert elapsed >= status["seconds_waited"]
     assert list((run_path / "wandb").glob("offline-run-*/*.wandb"))  # the copy `repro wandb sync` uploads
-
-
-@contextlib.contextmanager
-def inherited_wandb_service(tmp_path, live: bool):
-    """{"WANDB_SERVICE": token} of a W&B service this process started (an offline run), stopped on exit; {} when
-    not `live`."""
-    if not live:
-        yield {}
-        return
-    import wandb
-
-    wandb.teardown()  # a service of its own, not one an earlier test of this process left
-    wandb.init(mode="offline", dir=str(tmp_path), project="parent").finish()
-    try:
-        token = os.environ.get("WANDB_SERVICE")
-        assert token, "W&B started no service in this process"
-        yield {"WANDB_SERVICE": token}
-    finally:
-        wandb.teardown()
 
 
 def test_a_call_past_its_deadline_is_left_behind(tmp_path):

@@ -12,14 +12,16 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from benchmarks.standins.wandb_endpoint import FAKE_API_KEY, wandb_services_of, wandb_standin
 from repro.runs.rundir import RunDir
-from repro.tracking.wandb_bounds import Budget
+from repro.tracking.wandb_bounds import Budget, WandbBounds
 from repro.tracking.wandb_service import end_services, service_pids
-from repro.tracking.wandb_status import SILENT, plain_cause
+from repro.tracking.wandb_session import WandbSession
+from repro.tracking.wandb_status import SILENT, WandbStatus, plain_cause
 
 BUDGET = 50
 # Each call's own bounds are far above the budget, so only the budget can end the run in time: without it the finish
@@ -147,6 +149,29 @@ def test_services_started_by_this_process_are_found_and_ended_by_pid(tmp_path):
         for proc in (other, ours):
             proc.kill()
             proc.wait()
+
+
+def test_a_run_starts_a_service_of_its_own_whatever_service_it_inherited(tmp_path, monkeypatch):
+    """W&B joins the service WANDB_SERVICE names (a parent's: a notebook, a test process) instead of starting one; a
+    run never does (tests/tracking/test_wandb_resume.py: in a shared service a killed run's resume logged offline)."""
+    monkeypatch.setenv("WANDB_SERVICE", "3-1-unix-/tmp/a-parents-wandb-service/socket")
+    seen_at_setup = []
+
+    class StartOnly:  # what a run's start uses of the wandb module
+        Settings = dict
+
+        def setup(self, settings: dict) -> None:
+            seen_at_setup.append(os.environ.get("WANDB_SERVICE"))
+
+        def init(self, mode: str, **args) -> SimpleNamespace:
+            return SimpleNamespace(settings=SimpleNamespace(sync_dir=str(tmp_path / "offline-run-x")))
+
+    status = WandbStatus(tmp_path, requested="offline")
+    session = WandbSession(
+        StartOnly(), init_args={}, mode="offline", bounds=WandbBounds(), status=status, on_new_run=lambda run: None
+    )
+    session.start()
+    assert seen_at_setup == [None]
 
 
 @pytest.mark.slow

@@ -1,8 +1,13 @@
 """A run resumed after its process was killed sends W&B the epochs the server never got (`WandbTracker.catch_up`):
 a kill takes with it what the process's W&B service had not sent yet, which may be every epoch it trained. Against
-the W&B stand-in, a run online is frozen past epoch 2 and killed with SIGKILL; the stand-in then forgets the rest (as
-if only its first epoch had been sent); the resumed run ends with every epoch once on the server, and the final
-summary."""
+the W&B stand-in, a run online is frozen past epoch 2 and killed with SIGKILL; once its W&B service has ended, the
+stand-in forgets the rest (as if only its first epoch had been sent); the resumed run ends with every epoch once on
+the server, and the final summary.
+
+Both runs are started by a process that left a W&B service running (WANDB_SERVICE, as a notebook or a test process
+that used W&B leaves one): were a run to join it, the killed run's W&B id would stay in use there, the resumed run's
+start online would be refused and its epochs would go to an offline folder (what a test process beside other W&B
+tests once did), so each run starts a service of its own (repro/tracking/wandb_service.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ import sys
 
 import pytest
 
-from benchmarks.standins.wandb_endpoint import FAKE_API_KEY, wandb_standin
+from benchmarks.standins.wandb_endpoint import FAKE_API_KEY, parent_wandb_service, wandb_services_of, wandb_standin
 from repro.runs.rundir import RunDir
 from sweep_subprocess import status_epoch, wait_for
 
@@ -30,8 +35,8 @@ def test_a_killed_online_run_resumes_and_the_server_gets_every_epoch_once(tmp_pa
     # W&B's start takes 10-20 s on a loaded machine: bounds far above it, so the resumed run stays online (its
     # catch-up is online only) however slow the machine; they only turn a hang into a failure
     overrides += ["tracker.timeouts.total=600", "tracker.timeouts.init=300", "tracker.timeouts.service_wait=300"]
-    with wandb_standin() as server:
-        env = {**os.environ, "WANDB_BASE_URL": server.url, "WANDB_API_KEY": FAKE_API_KEY}
+    with wandb_standin() as server, parent_wandb_service(tmp_path) as service:
+        env = {**os.environ, "WANDB_BASE_URL": server.url, "WANDB_API_KEY": FAKE_API_KEY, "WANDB_SERVICE": service}
         env.pop("WANDB_MODE", None)
         command = [sys.executable, "-m", "repro.cli", "train", *overrides]
         first = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -48,6 +53,8 @@ def test_a_killed_online_run_resumes_and_the_server_gets_every_epoch_once(tmp_pa
         killed_at = status_epoch(rd)
         os.kill(first.pid, signal.SIGKILL)
         first.wait()
+        # what the killed run's W&B service sends before it sees its run gone reaches the server before the cut
+        wait_for(lambda: not wandb_services_of(first.pid), "the killed run's W&B service ending")
         wandb_id = (rd.path / "wandb_id.txt").read_text().strip()
         with server.lock:  # the server got at most the first epoch of the killed process (whatever it was sent)
             record = server.runs.get(wandb_id)
