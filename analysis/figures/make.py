@@ -15,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
+from analysis.cells import index_runs
 from analysis.collect import collect_runs, require_runs
 from analysis.figures import (
     annotators,
@@ -28,7 +29,7 @@ from analysis.figures import (
 )
 from analysis.figures.figure import Chosen, Figure, FigureRuns
 from analysis.figures.where import SelectionError, check_keys
-from analysis.sweeps import SweepPlans, load_specs
+from analysis.sweeps import SweepIndexes, load_specs
 from repro.errors import UserError
 from repro.figures.common import Skip
 from repro.runs.io import atomic_write_bytes
@@ -63,12 +64,13 @@ FIGURES: dict[str, Figure] = {
 def figure_runs(
     output_root: str | Path, *, sweeps_dir: str | Path = "sweeps", where: Mapping[str, str] | None = None
 ) -> FigureRuns:
-    """What every figure chooses from: the runs under `output_root`, the sweep files of `sweeps_dir` planned into
-    it (each expanded once, when a figure asks, as its last `repro sweep` into that root ran it), `--where`."""
+    """What every figure chooses from: the runs under `output_root`, the results indexes of the sweep files of
+    `sweeps_dir` on them (each built once, when a figure asks, as its last `repro sweep` into that root ran it),
+    `--where`."""
     frame = collect_runs(output_root)
     require_runs(frame, f"{Path(output_root) / 'runs'}")
     check_keys(frame, where or {})
-    plans = SweepPlans(load_specs(sweeps_dir), output_root, where=str(sweeps_dir))
+    plans = SweepIndexes(load_specs(sweeps_dir), index_runs(frame), output_root, where=str(sweeps_dir))
     return FigureRuns(frame, plans, dict(where or {}))
 
 
