@@ -212,11 +212,13 @@ def run_locally(
     jobs: int,
     threads: int,
     report: Callable[[str], None],
-) -> tuple[list[str], list[str]]:
+) -> tuple[list[str], list[str], list[list[PlannedRun]]]:
     """Plan (spec, scale, extra overrides, heading) sweeps into one output root and train what they miss here, up
-    to `jobs` runs at once (repro.sweep's local executor). Returns the run ids trained and those failed or skipped."""
+    to `jobs` runs at once (repro.sweep's local executor). Returns the run ids trained, those failed or skipped, and
+    each sweep's planned runs (in the order given: what its results index reads, `SweepIndexes(planned=...)`)."""
     from repro.sweep.run import LocalSweep, run_sweeps_locally  # deferred: submitit, as above
 
     local = [LocalSweep(spec, scale, tuple(extra), heading=heading) for spec, scale, extra, heading in sweeps]
     plans = run_sweeps_locally(local, output_root=output_root, jobs=jobs, threads=threads, report=report)
-    return [rid for plan in plans for rid in plan.submitted], [rid for plan in plans for rid in plan.failed]
+    trained = [rid for plan in plans for rid in plan.submitted]
+    return trained, [rid for plan in plans for rid in plan.failed], [plan.runs for plan in plans]
