@@ -10,15 +10,18 @@ import argparse
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 import torch
 from tabulate import tabulate
 
-from analysis.sweeps import Scale, SweepSpec, check_jobs, load_specs, run_locally
+from analysis.sweeps import PlannedRun, Scale, SweepIndexes, SweepSpec, check_jobs, load_specs, run_locally
 from repro.checkout import CHECKOUT_ROOT
 from repro.errors import UserError
 from repro.runs.provenance import cpu_info
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEMO_SWEEPS = CHECKOUT_ROOT / "sweeps" / "demo"
 # `repro demo --mnist1d`: the paper's Tables 1, 2, 3 and 6 on MNIST-1D, 5 seeds, below the ceiling digits reach
@@ -152,10 +155,16 @@ def run(args: argparse.Namespace) -> int:
     with_extra = bool(getattr(args, "extra", False))
     mnist1d = bool(getattr(args, "mnist1d", False))
     specs = demo_specs(size, extra=with_extra, sweeps_dir=MNIST1D_SWEEPS if mnist1d else DEMO_SWEEPS)
-    trained, failed = run_demo_sweeps(specs, output_root, size, extra, jobs=jobs)
-    tables = write_tables(specs, output_root, size, extra)
+    trained, failed, planned = run_demo_sweeps(specs, output_root, size, extra, jobs=jobs)
+    from analysis.cells import index_runs  # deferred: pandas
+    from analysis.collect import collect_runs  # deferred: pandas
+
+    runs = collect_runs(output_root)
+    # each sweep file expanded once: the tables, figures and ledger read the results indexes of the runs it planned
+    indexes = demo_indexes(specs, planned, index_runs(runs), output_root, size, extra)
+    tables = write_tables(specs, output_root, runs, indexes)
     expected = () if mnist1d else FIGURES + (EXTRA_FIGURES if with_extra else ())
-    figures = write_figures(output_root, expected) if expected else {}
+    figures = write_figures(output_root, expected, indexes) if expected else {}
     print_summary(
         tables,
         figures,
@@ -170,7 +179,9 @@ def run(args: argparse.Namespace) -> int:
     from analysis.ledger.write import ledger_from_root  # deferred: pandas, matplotlib
 
     scales = {number: size.scale(number) for number in specs}
-    ledger_from_root(output_root, specs, out_dir=output_root / "tables", scales=scales, extra_overrides=extra)
+    ledger_from_root(
+        output_root, specs, out_dir=output_root / "tables", scales=scales, extra_overrides=extra, indexes=indexes
+    )
     missing = [name for name in expected if figures.get(name) is None]
     if failed or missing:
         print(
@@ -225,38 +236,57 @@ def _without_extra_rows(number: int, spec: SweepSpec) -> SweepSpec:
 
 def run_demo_sweeps(
     specs: dict[int, SweepSpec], output_root: Path, size: DemoSize, extra: list[str], jobs: int | None = 1
-) -> tuple[list[str], list[str]]:
+) -> tuple[list[str], list[str], dict[int, list[PlannedRun]]]:
     """Plan every demo sweep, then train what they miss here, up to `jobs` runs at once (None: one per core), each
     run after the runs it depends on (tables share runs: each is trained once). Returns the run ids trained by this
-    call and those that failed or were skipped."""
+    call, those that failed or were skipped, and each table's planned runs."""
 
     sweeps = [
         (spec, size.scale(number), extra, f"\n== Table {number}: {spec.path.name} ==") for number, spec in specs.items()
     ]
-    return run_locally(sweeps, output_root=output_root, jobs=check_jobs(jobs), threads=TORCH_THREADS, report=_print)
+    trained, failed, planned = run_locally(
+        sweeps, output_root=output_root, jobs=check_jobs(jobs), threads=TORCH_THREADS, report=_print
+    )
+    return trained, failed, dict(zip(specs, planned))
+
+
+def demo_indexes(
+    specs: dict[int, SweepSpec],
+    planned: dict[int, list[PlannedRun]],
+    records: dict[str, dict],
+    output_root: Path,
+    size: DemoSize,
+    extra: list[str],
+) -> SweepIndexes:
+    """The results indexes the demo's tables, figures and ledger read: its sweeps' as they planned them (`planned`,
+    at the demo's scale), and the other sweep files of its directory (a figure asks for a table the demo did not run:
+    it says why it has no runs) as their last `repro sweep` into the output root ran them."""
+    sweeps_dir = next(iter(specs.values())).path.parent if specs else DEMO_SWEEPS
+    every = {**load_specs(sweeps_dir), **specs}
+    options = {number: (size.scale(number), extra) for number in specs}
+    return SweepIndexes(every, records, output_root, options=options, planned=planned, where=str(sweeps_dir))
 
 
 def _print(line: str) -> None:
     print(line, flush=True)
 
 
-def write_tables(specs: dict[int, SweepSpec], output_root: Path, size: DemoSize, extra: list[str]) -> list[Path]:
+def write_tables(
+    specs: dict[int, SweepSpec], output_root: Path, runs: pd.DataFrame, indexes: SweepIndexes
+) -> list[Path]:
     """The demo's Tables 1-6 beside the paper's numbers: <output_root>/tables/tableN.md and .csv."""
-    from analysis.collect import collect_runs  # deferred: pandas
     from analysis.tables.build import make_tables  # deferred: pandas
 
     print("\n== Tables ==", flush=True)
-    runs = collect_runs(output_root)
     written: list[Path] = []
-    for number, spec in specs.items():  # one call per table: each has its own scale
+    for number in specs:  # one call per table: each has its own scale
         written += make_tables(
             runs,
-            {number: spec},
+            {number: specs[number]},
             out_dir=output_root / "tables",
             output_root=output_root,
             source=str(output_root / "runs"),
-            scale=size.scale(number),
-            extra_overrides=extra,
+            indexes=indexes,
         )
     from analysis.tables.annotators import write_annotator_table  # deferred: pandas
 
@@ -264,15 +294,19 @@ def write_tables(specs: dict[int, SweepSpec], output_root: Path, size: DemoSize,
     return written + ([annotators] if annotators is not None else [])
 
 
-def write_figures(output_root: Path, names: tuple[str, ...] = FIGURES) -> dict[str, Path | None]:
+def write_figures(
+    output_root: Path, names: tuple[str, ...] = FIGURES, indexes: SweepIndexes | None = None
+) -> dict[str, Path | None]:
     """The demo's figures from its runs: Figures 2-4, the noise methods' and the distillation targets' (with
     --extra also EXTRA_FIGURES), <output_root>/figures/<name>.png (None: skipped, the reason is printed). Only
     `names`: a figure of a table the demo did not run (Table 12's without --extra) would expand that table's
-    sweep file only to be skipped."""
+    sweep file only to be skipped. `indexes`: the demo's sweeps' results indexes."""
     from analysis.figures.make import make_figures  # deferred: pandas, matplotlib
 
     print("\n== Figures ==", flush=True)
-    return make_figures(output_root, out_dir=output_root / "figures", sweeps_dir=DEMO_SWEEPS, only=names)
+    return make_figures(
+        output_root, out_dir=output_root / "figures", sweeps_dir=DEMO_SWEEPS, only=names, indexes=indexes
+    )
 
 
 def summary_rows(tables: list[Path]) -> list[list[str]]:

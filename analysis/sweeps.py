@@ -1,12 +1,13 @@
-"""The sweep files that define the tables and figures, and their planned runs: analysis/'s one door into the sweep
-package (repro.sweep), so that every table and figure chooses its runs the same way.
+"""The sweep files that define the tables and figures, and their results indexes: analysis/'s door into the sweep
+package (repro.sweep), so that every table, figure and ledger line chooses its runs the same way.
 
-Takes a directory of sweep files and an output root; gives, per table number, the sweep file (`load_specs`:
-tableN.yaml, or a file named for its subject that declares `table: N`), the scale and overrides its last
-`repro sweep` into that output root ran with (`last_sweep_options`, which the runs' ids depend on), and its planned
-runs (`planned_runs`; `SweepPlans` expands each file at most once for all who ask). analysis/cells.py joins
-planned runs to the run frame; analysis/tables/ and analysis/figures/ read their cells from there. `repro demo` runs
-its sweeps through `run_locally` here too.
+Takes a directory of sweep files, an output root and the run frame; gives, per table number, the sweep file
+(`load_specs`: tableN.yaml, or a file named for its subject that declares `table: N`), the scale and overrides its
+last `repro sweep` into that output root ran with (`last_sweep_options`, which the runs' ids depend on), and its
+results index (repro/sweep/index.py: the planned runs as the stages decided them, joined to the frame's records;
+`SweepIndexes` builds each at most once per command, for all who ask). analysis/tables/, analysis/figures/ and
+analysis/ledger/ read their cells from the index and import nothing of repro.sweep but it. `repro demo` runs its
+sweeps through `run_locally` here too.
 """
 
 from __future__ import annotations
@@ -17,29 +18,28 @@ from typing import Any, Callable, Sequence
 
 import yaml
 
+from analysis.cells import from_wandb
 from repro.errors import UserError
-from repro.sweep.ask_stages import decide
-from repro.sweep.expand.expand import expand_sweep
-from repro.sweep.plan import make_plan
+from repro.sweep.index import SweepIndex, expanded, index_sweep
 from repro.sweep.spec.model import STAGES, PlannedRun, Scale, SweepSpec
 from repro.sweep.spec.sweep_file import load_sweep
 from repro.sweep.stages.registry import follows_seeds_run
-from repro.sweep.sweep_folder import last_selection, sweep_dir
+from repro.sweep.sweep_folder import last_selection
 
 __all__ = [
     "STAGES",
     "PlannedRun",
     "as_swept",
     "Scale",
-    "SweepPlans",
+    "SweepIndex",
+    "SweepIndexes",
     "SweepSpec",
     "check_jobs",
     "last_sweep_options",
     "load_specs",
-    "not_needed_runs",
     "planned_runs",
     "run_locally",
-    "sweep_folder",
+    "sweep_index",
 ]
 
 _TABLE_FILE = re.compile(r"^table(\d+)\.ya?ml$")
@@ -117,69 +117,85 @@ def as_swept(output_root: str | Path, spec: Any, scale: Scale | None) -> Any:
     return spec.select(seeds=ran)
 
 
-def sweep_folder(output_root: str | Path, spec: Any) -> Path | None:
-    """Where `repro sweep` keeps this sweep's records in `output_root` (<output_root>/sweeps/<name>/); None for a
-    stand-in without a name."""
-    name = getattr(spec, "name", None)
-    return sweep_dir(output_root, name) if name else None
-
-
 def planned_runs(
     spec: Any, *, output_root: str | Path, scale: Scale | None = None, extra_overrides: Sequence[str] = ()
 ) -> list[PlannedRun]:
     """Every run the sweep plans into `output_root` (repro.sweep's expansion, which composes and checks each run's
     config: what costs). A `spec` may be any object with its own `expand(output_root=, scale=, extra_overrides=)`
     (the tests' and benchmarks' stand-ins)."""
-    extra = {"extra_overrides": list(extra_overrides)} if extra_overrides else {}
-    expand = getattr(spec, "expand", None) or (lambda **kw: expand_sweep(spec, **kw))
-    return expand(output_root=str(output_root), scale=scale, **extra)
+    return expanded(spec, output_root=output_root, scale=scale, extra_overrides=extra_overrides)
 
 
-def not_needed_runs(
-    spec: Any, expanded: list[PlannedRun], output_root: str | Path, scale: Scale | None = None
-) -> dict[str, str]:
-    """Run id -> why, for each planned run a stage let go as not needed on the runs in `output_root` (the until-decided
-    stage's further seeds of claim lines already decided), found as `repro sweep status` finds it: the registered
-    stages decide on the plan, recording nothing. A table counts such a run neither done nor missing. A stand-in
-    spec without a sweep file has no stages' decisions ({})."""
-    if not isinstance(spec, SweepSpec) or not expanded:
-        return {}
-    plan = make_plan(spec, expanded, output_root)
-    plan.scale = scale  # the stages' keys given on the command line (`--until-decided`) travel on it
-    decide(plan)
-    return plan.not_needed
+def sweep_options(
+    output_root: str | Path, spec: Any, scale: Scale | None = None, extra_overrides: Sequence[str] | None = None
+) -> tuple[Any, Scale | None, list[str]]:
+    """(the sweep, the scale, the extra overrides) to expand a table's sweep with: those given, or with neither given
+    those its last `repro sweep` into `output_root` ran with (the runs' ids depend on them), at the seeds it ran
+    where a stage's plan follows them (`as_swept`)."""
+    if scale is None and extra_overrides is None:
+        scale, extra = last_sweep_options(output_root, spec)
+        return as_swept(output_root, spec, scale), scale, extra
+    return spec, scale, list(extra_overrides or [])
 
 
-class SweepPlans:
-    """The table sweep files of one directory (`load_specs`) planned into one output root, each expanded at most
-    once and only when asked for; as its last `repro sweep` there ran it unless `options` ({table: (scale, extra
-    overrides)}) says otherwise."""
+def sweep_index(
+    spec: Any,
+    records: dict[str, dict[str, Any]],
+    *,
+    output_root: str | Path,
+    scale: Scale | None = None,
+    extra_overrides: Sequence[str] | None = None,
+    runs: list[PlannedRun] | None = None,
+) -> SweepIndex:
+    """The sweep's results index (repro/sweep/index.py) on the frame's records (`analysis.cells.index_runs`), as
+    `sweep_options` says to expand it; a tuned run that took its winner's records is found from the winner's record
+    where the records come from W&B (the tuned run logged nothing of its own)."""
+    spec, scale, extra = sweep_options(output_root, spec, scale, extra_overrides)
+    return index_sweep(
+        spec, output_root=output_root, records=records, scale=scale, extra_overrides=extra, taken=from_wandb, runs=runs
+    )
+
+
+class SweepIndexes:
+    """The table sweep files of one directory (`load_specs`) indexed on one run frame's records in one output root,
+    each built at most once and only when asked for; as its last `repro sweep` there ran it unless `options`
+    ({table: (scale, extra overrides)}) says otherwise, or from the runs a command planned already (`planned`:
+    {table: runs}, `repro demo`'s sweeps)."""
 
     def __init__(
         self,
         specs: dict[int, Any],
+        records: dict[str, dict[str, Any]],
         output_root: str | Path,
         *,
         options: dict[int, tuple[Scale | None, Sequence[str]]] | None = None,
+        planned: dict[int, list[PlannedRun]] | None = None,
         where: str = "",
     ) -> None:
-        self.specs, self.output_root, self.options = specs, output_root, dict(options or {})
+        self.specs, self.records, self.output_root = specs, records, output_root
+        self.options, self.planned = dict(options or {}), dict(planned or {})
         self.where = where  # the directory the specs came from, for messages
-        self._planned: dict[int, list[PlannedRun]] = {}
+        self._built: dict[int, SweepIndex] = {}
 
     def spec(self, table: int) -> Any | None:
         return self.specs.get(table)
 
-    def planned(self, table: int) -> list[PlannedRun]:
-        """The runs table `table`'s sweep file plans (none without a file)."""
-        if table not in self._planned:
+    def index(self, table: int) -> SweepIndex | None:
+        """Table `table`'s results index (None: no sweep file)."""
+        if table not in self._built:
             spec = self.specs.get(table)
             if spec is None:
-                return []
-            scale, extra = self.options.get(table) or last_sweep_options(self.output_root, spec)
-            spec = as_swept(self.output_root, spec, scale)
-            self._planned[table] = planned_runs(spec, output_root=self.output_root, scale=scale, extra_overrides=extra)
-        return self._planned[table]
+                return None
+            scale, extra = self.options.get(table, (None, None))
+            self._built[table] = sweep_index(
+                spec,
+                self.records,
+                output_root=self.output_root,
+                scale=scale,
+                extra_overrides=None if extra is None else list(extra),
+                runs=self.planned.get(table),
+            )
+        return self._built[table]
 
 
 def check_jobs(jobs: int | None) -> int:
@@ -196,11 +212,13 @@ def run_locally(
     jobs: int,
     threads: int,
     report: Callable[[str], None],
-) -> tuple[list[str], list[str]]:
+) -> tuple[list[str], list[str], list[list[PlannedRun]]]:
     """Plan (spec, scale, extra overrides, heading) sweeps into one output root and train what they miss here, up
-    to `jobs` runs at once (repro.sweep's local executor). Returns the run ids trained and those failed or skipped."""
+    to `jobs` runs at once (repro.sweep's local executor). Returns the run ids trained, those failed or skipped, and
+    each sweep's planned runs (in the order given: what its results index reads, `SweepIndexes(planned=...)`)."""
     from repro.sweep.run import LocalSweep, run_sweeps_locally  # deferred: submitit, as above
 
     local = [LocalSweep(spec, scale, tuple(extra), heading=heading) for spec, scale, extra, heading in sweeps]
     plans = run_sweeps_locally(local, output_root=output_root, jobs=jobs, threads=threads, report=report)
-    return [rid for plan in plans for rid in plan.submitted], [rid for plan in plans for rid in plan.failed]
+    trained = [rid for plan in plans for rid in plan.submitted]
+    return trained, [rid for plan in plans for rid in plan.failed], [plan.runs for plan in plans]

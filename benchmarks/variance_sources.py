@@ -61,7 +61,7 @@ def table_spec(seeds: int | None) -> Any:
 def train(root: Path, by_source: dict[str, list[str]], jobs: int, seeds: int | None) -> None:
     spec = table_spec(seeds)
     sweeps = [(spec, None, overrides, f"\n== MNIST-1D Table 6, {label} ==") for label, overrides in by_source.items()]
-    trained, failed = run_locally(sweeps, output_root=root, jobs=jobs, threads=1, report=print)
+    trained, failed, _ = run_locally(sweeps, output_root=root, jobs=jobs, threads=1, report=print)
     print(f"trained {len(trained)} run(s); failed or skipped: {len(failed)}")
 
 

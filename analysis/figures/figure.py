@@ -8,8 +8,8 @@ drew is known before any drawing and can be printed and tested on its own:
   noisy sample was corrected).
 
 A part's runs are those of the sweep cells it declares (`Cells`: a table's sweep file, rows, the paper's columns,
-the stage of the runs), found as a table finds its cells' runs (analysis/cells.py): a run that no declared cell
-plans is never drawn, whatever it shares with one.
+the stage of the runs), found as a table finds its cells' runs (the sweep's results index, repro/sweep/index.py,
+through analysis/sweeps.py): a run that no declared cell plans is never drawn, whatever it shares with one.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from typing import Any, Callable, Mapping
 
 import pandas as pd
 
-from analysis.cells import REPORTED_STAGES, CellRun, cell_runs, index_runs
-from analysis.sweeps import SweepPlans
+from analysis.cells import REPORTED_STAGES, CellRun
+from analysis.sweeps import SweepIndexes
 
 Log = Callable[[str], Any]
 
@@ -48,27 +48,23 @@ class Cells:
 
 @dataclass
 class FigureRuns:
-    """What a figure chooses from: the run frame (analysis/collect.py), the sweep files of the sweeps directory
-    planned into the frame's output root (analysis/sweeps.py), and the user's `--where` (config key -> value)."""
+    """What a figure chooses from: the run frame (analysis/collect.py), the results indexes of the sweeps
+    directory's files on it (analysis/sweeps.py), and the user's `--where` (config key -> value)."""
 
     frame: pd.DataFrame
-    plans: SweepPlans
+    plans: SweepIndexes
     where: Mapping[str, str] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self.by_id = index_runs(self.frame)
 
     def cell_runs(self, cells: Cells, *, columns: tuple[str, ...] | None = None, **narrow: Any) -> list[CellRun]:
         """The planned runs of the cells' rows (in `columns`; None: the cells' own columns, or every column where
         the file has none of them), with their frame rows; `narrow` overrides `stages` / `fold`."""
         spec = self.plans.spec(cells.table)
-        if spec is None:
+        index = self.plans.index(cells.table)
+        if spec is None or index is None:
             return []
         if columns is None:
             columns = tuple(c for c in cells.columns if c in spec.columns)
-        return cell_runs(
-            self.plans.planned(cells.table),
-            self.by_id,
+        return index.cell_runs(
             rows=cells.rows,
             columns=columns,
             stages=narrow.get("stages", cells.stages),

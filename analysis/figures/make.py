@@ -15,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
+from analysis.cells import index_runs
 from analysis.collect import collect_runs, require_runs
 from analysis.figures import (
     annotators,
@@ -28,7 +29,7 @@ from analysis.figures import (
 )
 from analysis.figures.figure import Chosen, Figure, FigureRuns
 from analysis.figures.where import SelectionError, check_keys
-from analysis.sweeps import SweepPlans, load_specs
+from analysis.sweeps import SweepIndexes, load_specs
 from repro.errors import UserError
 from repro.figures.common import Skip
 from repro.runs.io import atomic_write_bytes
@@ -61,14 +62,19 @@ FIGURES: dict[str, Figure] = {
 
 
 def figure_runs(
-    output_root: str | Path, *, sweeps_dir: str | Path = "sweeps", where: Mapping[str, str] | None = None
+    output_root: str | Path,
+    *,
+    sweeps_dir: str | Path = "sweeps",
+    where: Mapping[str, str] | None = None,
+    indexes: SweepIndexes | None = None,
 ) -> FigureRuns:
-    """What every figure chooses from: the runs under `output_root`, the sweep files of `sweeps_dir` planned into
-    it (each expanded once, when a figure asks, as its last `repro sweep` into that root ran it), `--where`."""
+    """What every figure chooses from: the runs under `output_root`, the results indexes of the sweep files of
+    `sweeps_dir` on them (each built once, when a figure asks, as its last `repro sweep` into that root ran it),
+    `--where`; `indexes`: those the command built already (`repro demo`'s)."""
     frame = collect_runs(output_root)
     require_runs(frame, f"{Path(output_root) / 'runs'}")
     check_keys(frame, where or {})
-    plans = SweepPlans(load_specs(sweeps_dir), output_root, where=str(sweeps_dir))
+    plans = indexes or SweepIndexes(load_specs(sweeps_dir), index_runs(frame), output_root, where=str(sweeps_dir))
     return FigureRuns(frame, plans, dict(where or {}))
 
 
@@ -99,13 +105,14 @@ def make_figures(
     log: Callable[[str], Any] = print,
     where: Mapping[str, str] | None = None,
     only: Sequence[str] | None = None,
+    indexes: SweepIndexes | None = None,
 ) -> dict[str, Path | None]:
     """Render every figure (or those in `only`) that has suitable runs into `<out_dir>/<name>.png`; skip the others
     with a reason. `sweeps_dir`: the sweep files whose cells the figures draw (analysis/figures/figure.py); `where`:
     {config key: value} that moves them (analysis/figures/where.py). Selection errors are raised together, as one
     UserError, after the other figures are written."""
     names = list(FIGURES) if not only else [resolve_name(n) for n in only]
-    runs = figure_runs(output_root, sweeps_dir=sweeps_dir, where=where)
+    runs = figure_runs(output_root, sweeps_dir=sweeps_dir, where=where, indexes=indexes)
     written: dict[str, Path | None] = {}
     errors: list[str] = []
     for name in names:

@@ -1,11 +1,12 @@
 """The ledger from the run frame: each claim (repro/claims/, paper_tables/claims.csv) in each of our columns where
 every cell it contrasts has finished runs, judged by repro/claims/judgement.py.
 
-The cells' runs are found exactly as `repro tables` finds them: each claim's table is built by
-analysis.tables.build.build_table from its sweep file (expanded once, as its last `repro sweep` into the output root
-ran it, or with the scale given) and the run frame, so a cell's values are its reported runs (stage single/final)
-that are done, each with its seed. A recorded claim reads its measure (analysis/ledger/measures.py) from the same
-cell's runs (or its fold runs). A claim the runs cannot answer (no sweep file for its table, a row the sweep does not
+The cells' runs are found exactly as `repro tables` finds them: from each claim's table's results index
+(repro/sweep/index.py, through analysis/sweeps.py: its sweep file expanded once, as its last `repro sweep` into the
+output root ran it or with the scale given, its stages' decisions, joined to the run frame), so a cell's values are
+its reported runs (stage single/final) that are done, less those a stage let go as not needed, each with its seed
+(analysis/ledger/cells.py). A recorded claim reads its measure (analysis/ledger/measures.py) from the same cell's
+runs (or its fold runs). A claim the runs cannot answer (no sweep file for its table, a row the sweep does not
 plan, no finished run in a cell) is one line of `missing`, never an error: a sweep file may leave a paper row out,
 and a user may have run one table only.
 """
@@ -19,12 +20,12 @@ from typing import Any, Mapping, Sequence
 import pandas as pd
 
 from analysis.cells import REPORTED_STAGES, index_runs
+from analysis.ledger.cells import CellValues, cell_values
 from analysis.ledger.likeness import line_notes
 from analysis.ledger.measures import measure
 from analysis.ledger.variance import SeedSources, seed_sources
-from analysis.sweeps import planned_runs, sweep_folder
-from analysis.tables.build import NOT_STARTED, build_table, expansion_options, paper_or_empty
-from analysis.tables.model import TableResult
+from analysis.sweeps import SweepIndex, SweepIndexes
+from analysis.tables.paper import paper_or_empty
 from repro.claims.claim import Claim, term_columns
 from repro.claims.judgement import ClaimJudgement, Line, LineCell, choose_designs, judge_claims
 from repro.claims.pairing import shared_draws
@@ -67,48 +68,36 @@ def build_ledger(
     scales: Mapping[int, Any] | None = None,
     extra_overrides: Sequence[str] | None = None,
     paper_dir: str | Path | None = None,
+    indexes: SweepIndexes | None = None,
 ) -> Ledger:
     """`specs`: {table number: sweep spec} (analysis/sweeps.py load_specs). With neither `scales` ({table: scale})
-    nor `extra_overrides`, each sweep is expanded as its last `repro sweep` into `output_root` ran it."""
+    nor `extra_overrides`, each sweep is expanded as its last `repro sweep` into `output_root` ran it. `indexes`:
+    the sweeps' results indexes, where the command built them already."""
     ledger = Ledger(source, sweeps)
-    by_id = index_runs(runs)
+    if indexes is None:
+        options = {n: (scales.get(n) if scales is not None else None, extra_overrides) for n in specs}
+        indexes = SweepIndexes(dict(specs), index_runs(runs), output_root, options=options)
     for number in dict.fromkeys(c.table for c in claims):
         table_claims = [c for c in claims if c.table == number]
-        spec = specs.get(number)
-        if spec is None:
+        index = indexes.index(number) if number in specs else None
+        if index is None:
             where = f" in {sweeps}" if sweeps else ""
             ledger.missing += [Missing(c, f"no sweep file for Table {number}{where}") for c in table_claims]
             continue
-        given = scales.get(number) if scales is not None else None
-        spec, scale, extra = expansion_options(output_root, spec, given, extra_overrides)
-        expanded = planned_runs(spec, output_root=output_root, scale=scale, extra_overrides=extra)
-        result = build_table(
-            number,
-            spec,
-            runs,
-            paper_or_empty(number, paper_dir),
-            output_root=output_root,
-            source=source,
-            scale=scale,
-            extra_overrides=extra,
-            paper_dir=paper_dir,
-            by_id=by_id,
-            expanded=expanded,
-        )
-        if result.expansion:
-            ledger.expansions[number] = result.expansion
-        planned = sum(cell.planned for cell in result.cells.values())
-        if planned and not result.averaged and all(p.state == NOT_STARTED for p in result.pending):  # not run here
+        if index.expansion:
+            ledger.expansions[number] = index.expansion
+        table = TableRuns(index, cell_values(index, paper_or_empty(number, paper_dir)))
+        if table.not_run_here():
+            planned = sum(cell.planned for cell in table.cells.values())
             why = f"none of the {planned} runs Table {number}'s sweep reports is in these runs (not run here yet?)"
             ledger.missing += [Missing(c, why) for c in table_claims]
             continue
-        table = TableRuns(result, expanded, by_id, dict(getattr(spec, "not_run", {}) or {}))
         lines = []
         for claim in table_claims:
             found, missing = table.claim_lines(claim)
             lines += found
             ledger.missing += missing
-        _sequential(ledger, number, sweep_folder(output_root, spec), lines)
+        _sequential(ledger, number, index.folder, lines)
         if lines:
             ledger.designs[number] = choose_designs(lines)
             ledger.seeds[number] = seed_sources(table.configs_by_cell())
@@ -135,12 +124,27 @@ def _sequential(ledger: Ledger, number: int, folder: Path | None, lines: list[Li
 
 @dataclass
 class TableRuns:
-    """One table's cells (build_table's, whose values carry their seeds) and its planned runs."""
+    """One table's cells (their values with their seeds, analysis/ledger/cells.py) and its results index."""
 
-    result: TableResult
-    expanded: list[Any]
-    by_id: dict[str, dict[str, Any]]
-    not_run: dict[str, str]
+    index: SweepIndex
+    cells: dict[tuple[str, str], CellValues]
+
+    @property
+    def expanded(self) -> list[Any]:
+        return self.index.runs
+
+    @property
+    def not_run(self) -> dict[str, str]:
+        return dict(getattr(self.index.spec, "not_run", {}) or {})
+
+    @property
+    def percent(self) -> bool:
+        return "acc" in str(self.index.spec.metric)
+
+    def not_run_here(self) -> bool:
+        """The sweep reports runs, and none of them is in the run frame (another output root, or not run yet)."""
+        reported = self.index.reported()
+        return bool(reported) and all(c.run is None for c in reported)
 
     def reported(self, row: str, column: str) -> list[Any]:
         return [p for p in self.expanded if p.stage in REPORTED_STAGES and (p.row, p.column) == (row, column)]
@@ -157,15 +161,14 @@ class TableRuns:
         (config.yaml, in the run frame), or as planned where the frame lacks the run. What the design is read from."""
         seeds = set(cell.sample.seeds)
         return {
-            p.seed: self.by_id[p.run_id] if p.run_id in self.by_id else flatten(p.config)
+            p.seed: self.index.records[p.run_id] if p.run_id in self.index.records else flatten(p.config)
             for p in self.reported(cell.row, cell.column)
             if p.seed in seeds
         }
 
     def planned_cells(self) -> dict[tuple[str, str], None]:
         """(row, column) of every cell the sweep plans, in the table's order."""
-        cells = self.result.cells
-        return {key: None for key, cell in cells.items() if cell.planned}
+        return {key: None for key, cell in self.cells.items() if cell.planned}
 
     def claim_lines(self, claim: Claim) -> tuple[list[Line], list[Missing]]:
         anchors = claim.anchors(self.planned_cells())
@@ -189,7 +192,7 @@ class TableRuns:
                 claim.paper_difference(anchor),
                 recorded.judge if recorded else claim.kind.judge,
                 floor,
-                unit=recorded.unit if recorded else ("points" if self.result.percent else self.result.metric),
+                unit=recorded.unit if recorded else ("points" if self.percent else str(self.index.spec.metric)),
                 shared_draws=shared_draws([self.seed_configs(cell) for cell in cells]),
             )
             line.notes += line_notes(claim, [self.reported(c.row, c.column) for c in line.cells])
@@ -200,13 +203,11 @@ class TableRuns:
     def _cell(self, claim: Claim, row: str, column: str, coef: int) -> LineCell | None:
         """The cell's finished runs (a recorded claim: its measure's per-seed values); None: none finished."""
         if claim.measure:
-            found = measure(claim.measure, f"Table {claim.table}, {claim.name}").per_seed(
-                self.expanded, self.by_id, row, column
-            )
+            found = measure(claim.measure, f"Table {claim.table}, {claim.name}").per_seed(self.index, row, column)
             values = found["values"]
             sample = CellSample(coef, tuple(values.values()), tuple(values))
             return LineCell(row, column, sample, found["runs"]) if values else None
-        cell = self.result.cells.get((row, column))
+        cell = self.cells.get((row, column))
         if cell is None or not cell.values:
             return None
         ids = {p.seed: p.run_id for p in self.reported(row, column)}
@@ -216,10 +217,10 @@ class TableRuns:
     def _floor(self, claim: Claim, config: Any) -> float:
         if claim.measure:
             return measure(claim.measure, f"Table {claim.table}, {claim.name}").resolution(config)
-        return one_image(config, self.result.percent)
+        return one_image(config, self.percent)
 
     def _unfinished(self, row: str, column: str) -> str:
-        cell = self.result.cells.get((row, column))
+        cell = self.cells.get((row, column))
         return f"{row} / {column} (0 of {cell.planned if cell is not None else 0} done)"
 
     def _why_absent(self, claim: Claim) -> str:

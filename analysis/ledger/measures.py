@@ -24,11 +24,12 @@ import math
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 import numpy as np
 
-from analysis.cells import REPORTED_STAGES, cell_runs
+from analysis.cells import REPORTED_STAGES
+from analysis.sweeps import SweepIndex
 from repro.claims.verdicts import DIRECTIONAL, LEVEL, Judge
 from repro.data.sizes import run_sizes
 from repro.errors import UserError
@@ -47,12 +48,12 @@ class Measure:
     read: Callable[[dict[str, Any], Any], float | None]  # (frame record, planned run) -> the run's value
     resolution: Callable[[Any], float]  # planned config -> the smallest spread it resolves
 
-    def per_seed(self, planned: Sequence[Any], by_id: dict[str, dict[str, Any]], row: str, column: str) -> dict:
-        """{seed: value} over the cell's finished runs of its stages (a seed's several fold runs averaged), and
-        the run ids read."""
+    def per_seed(self, index: SweepIndex, row: str, column: str) -> dict:
+        """{seed: value} over the cell's finished runs of its stages in the sweep's results index (a seed's several
+        fold runs averaged), and the run ids read."""
         values: dict[Any, list[float]] = {}
         ids: list[str] = []
-        for found in cell_runs(planned, by_id, rows=[row], columns=[column], stages=self.stages):
+        for found in index.cell_runs(rows=[row], columns=[column], stages=self.stages):
             if not found.done:
                 continue
             value = self.read(found.run, found.planned)

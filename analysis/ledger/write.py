@@ -13,6 +13,7 @@ from analysis.collect import collect_runs, require_runs
 from analysis.ledger.build import build_ledger
 from analysis.ledger.plot import ledger_png
 from analysis.ledger.render import missing_lines, printed_summary, render_csv, render_markdown
+from analysis.sweeps import SweepIndexes
 from repro.claims.load import load_claims
 from repro.runs.io import atomic_write_bytes, atomic_write_text
 
@@ -33,6 +34,7 @@ def make_ledger(
     paper_dir: str | Path | None = None,
     tables: list[int] | None = None,
     log: Callable[[str], Any] = print,
+    indexes: SweepIndexes | None = None,
 ) -> list[Path]:
     """Build the ledger of the claims (of `tables`, default all) from `runs` and the sweep `specs`, write it, print
     its table and the claims it cannot answer; returns the three paths."""
@@ -49,6 +51,7 @@ def make_ledger(
         scales=scales,
         extra_overrides=extra_overrides,
         paper_dir=paper_dir,
+        indexes=indexes,
     )
     out = Path(out_dir)
     written = [
@@ -75,8 +78,10 @@ def ledger_from_root(
     scales: Mapping[int, Any] | None = None,
     extra_overrides: Sequence[str] | None = None,
     log: Callable[[str], Any] = print,
+    indexes: SweepIndexes | None = None,
 ) -> list[Path]:
-    """The ledger of the runs under `output_root` (what `repro demo` ends its summary with)."""
+    """The ledger of the runs under `output_root` (what `repro demo` ends its summary with; `indexes`: its sweeps'
+    results indexes)."""
     source = str(Path(output_root) / "runs")
     return make_ledger(
         collect_runs(output_root),
@@ -88,4 +93,5 @@ def ledger_from_root(
         scales=scales,
         extra_overrides=extra_overrides,
         log=log,
+        indexes=indexes,
     )

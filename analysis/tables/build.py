@@ -2,10 +2,11 @@
 
 Takes the run frame (analysis/collect.py) and the table sweep files (analysis/sweeps.py); gives a TableResult per
 table (analysis/tables/model.py) and writes it (analysis/tables/render.py). Which runs make which cell comes from the
-table's sweep file (sweeps/tableN.yaml, the single source of truth): the sweep is expanded once, and each cell's
-*reported* runs (stage "single" or "final"; "fold" runs only learn labels) are joined to the run frame by run id
-(analysis/cells.py). A cell averages the reported runs that are done; every other planned run
-(failed, running, interrupted, not started) is counted and named under the table, never averaged in.
+table's sweep file (sweeps/tableN.yaml, the single source of truth), through its results index (repro/sweep/index.py,
+built once per table): each cell's *reported* runs (stage "single" or "final"; "fold" runs only learn labels) with
+their records, less those a stage let go as not needed, and what each stage says of the table (`notes`). A cell
+averages the reported runs that are done; every other planned run (failed, running, interrupted, not started) is
+counted and named under the table, never averaged in.
 
 Statistics: mean and *sample* standard deviation (ddof=1, the usual "mean ± std over 3 runs"; with one run there is
 no std) over the finished seeds, with n. Runs store accuracies as fractions in [0, 1]; the paper prints percent, so
@@ -21,19 +22,17 @@ from typing import Any, Callable, Iterable, Sequence
 
 import pandas as pd
 
-from analysis.cells import cell_runs, index_runs
+from analysis.cells import index_runs
 from analysis.collect import DONE, require_runs
-from analysis.sweeps import as_swept, last_sweep_options, not_needed_runs, planned_runs
+from analysis.sweeps import SweepIndex, SweepIndexes, sweep_index
 from analysis.tables.model import Cell, PendingRun, TableResult
 from analysis.tables.notes import not_needed_notes, table_notes
-from analysis.tables.paper import paper_table
+from analysis.tables.paper import paper_or_empty
 from analysis.tables.paper_selection import selection_rules
 from analysis.tables.render import render_csv, render_markdown
 from repro.data.noise import describes_noise
 from repro.errors import UserError
 from repro.runs.io import atomic_write_text
-from repro.sweep.spec.model import SweepSpec
-from repro.sweep.stages.tune.tune_spec import cell_tune, scaled
 
 NOT_STARTED = "not started"
 
@@ -52,19 +51,23 @@ def build_table(
     scale: Any = None,
     extra_overrides: Sequence[str] = (),
     paper_dir: str | Path | None = None,
-    by_id: dict[str, dict[str, Any]] | None = None,
-    expanded: list[Any] | None = None,
 ) -> TableResult:
-    """One table: the paper's cells, and ours from the sweep's reported runs found in `runs` (the run frame; `by_id`:
-    its rows by run id, analysis.cells.index_runs, when the caller has them already; `expanded`: the sweep's planned
-    runs, when the caller expanded it already). `scale` and `extra_overrides` must be those the sweep ran with: they
-    are part of the runs' ids."""
-    if expanded is None:
-        expanded = planned_runs(spec, output_root=output_root, scale=scale, extra_overrides=extra_overrides)
-    by_id = by_id if by_id is not None else index_runs(runs)
-    let_go = not_needed_runs(spec, expanded, output_root, scale)
-    reported = [c for c in cell_runs(expanded, by_id) if c.planned.run_id not in let_go]
+    """One table of the sweep `spec` expanded with `scale` and `extra_overrides` (those the sweep ran with: they are
+    part of the runs' ids), from `runs` (the run frame): `table_of` on its results index."""
+    index = sweep_index(
+        spec, index_runs(runs), output_root=output_root, scale=scale, extra_overrides=list(extra_overrides)
+    )
+    return table_of(number, index, paper, source=source, paper_dir=paper_dir)
+
+
+def table_of(
+    number: int, index: SweepIndex, paper: pd.DataFrame, *, source: str = "", paper_dir: str | Path | None = None
+) -> TableResult:
+    """One table: the paper's cells, and ours from the reported runs of the sweep's results index."""
+    spec, expanded = index.spec, index.runs
+    reported = index.reported()
     planned = [c.planned for c in reported]
+    by_id = index.records
     tune_ids = {p.run_id for p in expanded if p.stage in ("tune", "teacher tune")}
     metric = str(spec.metric)
     percent = "acc" in metric
@@ -127,11 +130,15 @@ def build_table(
         cells,
         source,
         groups,
-        expansion=describe_expansion(scale, extra_overrides),
+        expansion=index.expansion,
         title=str(getattr(spec, "title", "") or ""),
-        tuning_notes=_tuning_notes(spec, scale),
+        heading=list(index.notes.heading),
         noisy=any(_noisy(p.config) for p in planned),
-        notes=[*not_needed_notes(let_go), *table_notes(spec, expanded, output_root, scale)],
+        notes=[
+            *not_needed_notes(index.not_needed),
+            *table_notes(spec, expanded, index.output_root),
+            *index.notes.under,
+        ],
     )
 
 
@@ -147,28 +154,6 @@ def _add_selection_views(cell: Cell, run: dict[str, Any], percent: bool) -> None
     rungs = run.get("tune_rungs_text")  # successive halving: each rung's leader beside the winner the cell shows
     if isinstance(rungs, str) and rungs and rungs not in cell.tune_rungs:
         cell.tune_rungs.append(rungs)
-
-
-def describe_expansion(scale: Any, extra_overrides: Sequence[str] = ()) -> str:
-    parts = [*(scale.overrides() if scale is not None else []), *extra_overrides]
-    strategy = getattr(scale, "tune_strategy", None)  # every tuning stage's strategy, from `--tune-strategy`
-    return " ".join(parts + ([f"--tune-strategy {strategy}"] if strategy else []))
-
-
-def _tuning_notes(spec: Any, scale: Any = None) -> list[str]:
-    """One note per tuned row (per column when its columns tune differently): what was tuned, where and how (with
-    the strategy the scale sets, `--tune-strategy`)."""
-    notes: dict[str, list[str]] = {}
-    for row in spec.rows if isinstance(spec, SweepSpec) else []:  # a table made without a sweep file has none
-        if row in spec.needs:
-            continue
-        for column in spec.row_columns(row):
-            tune = scaled(cell_tune(spec, row, column), scale)  # with the strategy and seeds the scale sets
-            if tune is not None:
-                notes.setdefault(tune.describe(), [])
-                if row not in notes[tune.describe()]:
-                    notes[tune.describe()].append(row)
-    return [f"{', '.join(rows)}: {text}" for text, rows in notes.items()]
 
 
 def _failed_tuning(planned: Any, by_id: dict[str, dict[str, Any]], tune_ids: set[str]) -> str:
@@ -232,6 +217,7 @@ def make_tables(
     scale: Any = None,
     extra_overrides: Sequence[str] | None = None,
     log: Callable[[str], Any] = print,
+    indexes: SweepIndexes | None = None,
 ) -> list[Path]:
     """Build every table of `specs` ({number: sweep spec}, see analysis/sweeps.py), then write them
     atomically. Nothing is written when there are no runs or a table fails to build; a table that plans runs but none
@@ -239,25 +225,17 @@ def make_tables(
     numbers and why.
 
     With neither `scale` nor `extra_overrides` given, each sweep is expanded as its last `repro sweep` into
-    `output_root` ran it (see analysis/sweeps.py `last_sweep_options`)."""
+    `output_root` ran it (see analysis/sweeps.py `last_sweep_options`). `indexes`: the sweeps' results indexes,
+    where the command built them already (`repro demo`: its tables, figures and ledger share them)."""
     require_runs(runs, source or "the run frame")
-    by_id = index_runs(runs)  # once for all tables
+    if indexes is None:
+        options = {number: (scale, extra_overrides) for number in specs}
+        indexes = SweepIndexes(specs, index_runs(runs), output_root, options=options)
     results = []
-    for number, spec in specs.items():
-        paper = paper_or_empty(number, paper_dir)
-        table_spec, table_scale, table_extra = expansion_options(output_root, spec, scale, extra_overrides)
-        result = build_table(
-            number,
-            table_spec,
-            runs,
-            paper,
-            output_root=output_root,
-            source=source,
-            scale=table_scale,
-            extra_overrides=table_extra,
-            paper_dir=paper_dir,
-            by_id=by_id,
-        )
+    for number in specs:
+        index = indexes.index(number)
+        assert index is not None  # every table of `specs` has its sweep file
+        result = table_of(number, index, paper_or_empty(number, paper_dir), source=source, paper_dir=paper_dir)
         planned = sum(c.planned for c in result.cells.values())
         found = sum(1 for p in result.pending if p.state != NOT_STARTED) + result.averaged
         if planned and not found:  # probably another output_root or scale: keep whatever file is there
@@ -284,24 +262,3 @@ def make_tables(
             f"-> {md} (+ .csv)"
         )
     return written
-
-
-def expansion_options(
-    output_root: str | Path, spec: Any, scale: Any = None, extra_overrides: Sequence[str] | None = None
-) -> tuple[Any, Any, list[str]]:
-    """(the sweep, the scale, the extra overrides) to expand a table's sweep with: those given, or with neither given
-    those its last `repro sweep` into `output_root` ran with (the runs' ids depend on them), at the seeds it ran
-    where a stage's plan follows them (analysis/sweeps.py `as_swept`)."""
-    if scale is None and extra_overrides is None:
-        scale, extra = last_sweep_options(output_root, spec)
-        return as_swept(output_root, spec, scale), scale, extra
-    return spec, scale, list(extra_overrides or [])
-
-
-def paper_or_empty(number: int, paper_dir: str | Path | None) -> pd.DataFrame:
-    try:
-        return paper_table(number, paper_dir)
-    except UserError:
-        if number in range(1, 10):
-            raise
-        return pd.DataFrame(columns=["table", "row", "column", "mean", "std", "display", "ref", "group"])

@@ -124,7 +124,7 @@ class TableResult:
     groups: dict[str, str] = field(default_factory=dict)
     expansion: str = ""  # the scale / extra overrides the sweep was expanded with, if any
     title: str = ""  # the sweep file's title (shown for a table the paper does not have)
-    tuning_notes: list[str] = field(default_factory=list)  # per tuned row: its grid, where, metric, epochs
+    heading: list[str] = field(default_factory=list)  # the stages' lines beside the header (each tuned row's grid)
     noisy: bool = False  # some planned run has label noise: the table shows each row's clean labels used
     notes: list[str] = field(default_factory=list)  # under the table: steps and samples, the sweep's notes, the gate
 

@@ -1,7 +1,8 @@
 """What a rendered table says under itself beyond its cells: how many optimizer steps and training samples each row's
 runs trained (so that rows on different recipes are compared knowingly), the sweep file's own `notes:` (say, which
 of its rows the paper's number most likely is), each estimated T's check (repro/recorders/transition_check.py) and
-the baseline gate's verdict (repro/sweep/stages/gate/gate.py), and the planned runs a stage let go as not needed."""
+the planned runs a stage let go as not needed. What a stage says of the table (the baseline gate's verdict) comes
+through the sweep's results index (repro/sweep/index.py, the stages' `notes`), after these."""
 
 from __future__ import annotations
 
@@ -10,19 +11,16 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from repro.data.sizes import run_sizes
 from repro.errors import UserError
 from repro.recorders.transition_check import plan_records, render_records
-from repro.sweep.budget.costs import run_sizes
-from repro.sweep.spec.model import SweepSpec
-from repro.sweep.stages.gate.gate import evaluate_gate
-from repro.sweep.stages.gate.gate_spec import gate_of
 from repro.training.schedule import planned_steps
 
 REPORTED = ("single", "final")
 
 
-def table_notes(spec: Any, expanded: Iterable[Any], output_root: str | Path, scale: Any = None) -> list[str]:
-    """The lines for under the table, in order: steps and samples, the sweep's notes, the estimated Ts, the gate."""
+def table_notes(spec: Any, expanded: Iterable[Any], output_root: str | Path) -> list[str]:
+    """The lines for under the table, in order: steps and samples, the sweep's notes, the estimated Ts."""
     expanded = list(expanded)
     lines = []
     budget = training_budget(p for p in expanded if p.stage in REPORTED)
@@ -35,10 +33,6 @@ def table_notes(spec: Any, expanded: Iterable[Any], output_root: str | Path, sca
     lines += list(getattr(spec, "notes", ()) or ())
     # each estimated-T cell: its runs' estimator epoch, T's diagonal mean and condition number, and any warning
     lines += render_records(plan_records((p for p in expanded if p.stage in REPORTED), output_root))
-    if isinstance(spec, SweepSpec) and gate_of(spec) is not None:  # a table made without a sweep file has none
-        note = evaluate_gate(spec, expanded, output_root, scale).note()
-        if note:
-            lines.append(note)
     return lines
 
 

@@ -30,6 +30,16 @@ def paper_table(number: int, paper_dir: str | Path | None = None) -> pd.DataFram
     return frame
 
 
+def paper_or_empty(number: int, paper_dir: str | Path | None = None) -> pd.DataFrame:
+    """The paper's table, or no cells for a table of our own (numbers from 10 on: the paper has none)."""
+    try:
+        return paper_table(number, paper_dir)
+    except UserError:
+        if number in range(1, 10):
+            raise
+        return pd.DataFrame(columns=COLUMNS)
+
+
 def available_tables(paper_dir: str | Path | None = None) -> list[int]:
     """The table numbers whose paper CSV exists."""
     root = Path(paper_dir or PAPER_DIR)

@@ -120,11 +120,7 @@ def render_markdown(result: TableResult) -> str:
             "(meta set: learned on; validation only: scored, for the best epoch or a tuned value; transition "
             "matrix: counted into a known T; estimator's epoch: the estimating network picked on them; none: not one)."
         )
-    if result.tuning_notes:
-        lines.append(
-            "tuned: the values the cell's runs chose on validation (never test) from its tuning runs; "
-            "ties go to the grid's first value. Tuning stages: " + "; ".join(result.tuning_notes) + "."
-        )
+    lines += result.heading  # what the stages say of how the cells' runs were chosen (the tuning stage's grids)
     lines += [
         "",
     ]

@@ -21,7 +21,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Callable, Collection, Mapping
+from typing import Any, Callable, Collection, Mapping
 
 from tabulate import tabulate
 
@@ -79,6 +79,12 @@ class Plan:
     failed: list[str] = field(default_factory=list)  # run ids that failed when run locally by this call
     scale: Scale | None = None  # the Scale the sweep was expanded at (None: the paper's protocol)
     decisions: dict[str, Decision] = field(default_factory=dict)  # each stage's, by its key, once asked
+    # the runs' records where they were read already, or come from elsewhere than their directories (the W&B API):
+    # run id -> its record (`state`, its summary's fields); None: each run's summary.json (`result`)
+    records: Mapping[str, Mapping[str, Any]] | None = None
+    # run id -> the finished run whose records it takes, where a stage decided it (a tuned run that is its winning
+    # tuning run: the tuning stage, once its tuning runs are done); the tables report that run's results for it
+    takes: dict[str, str] = field(default_factory=dict)
 
     @cached_property
     def unique(self) -> dict[str, PlannedRun]:
@@ -109,6 +115,16 @@ class Plan:
             for rid in self.unique
             if self.status[rid].state == "held" and not self.status[rid].waits
         }
+
+    def result(self, rid: str) -> Mapping[str, Any] | None:
+        """A finished run's results: its record (`records`) or its summary.json; None when it is not done."""
+        if self.records is not None:
+            record = self.records.get(rid)
+            return record if record is not None and record.get("state") == DONE else None
+        status = self.status.get(rid)
+        if status is None or status.state != DONE:
+            return None
+        return RunDir(self.output_root / "runs" / self.unique[rid].run_dir_id).read_summary()
 
     def hold(self, rid: str, why: str, *, waits: bool = True) -> None:
         """Keep run `rid` back, a stage's decision (the baseline gate, the estimated-T hold): its state reads held,

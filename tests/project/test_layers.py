@@ -109,14 +109,32 @@ PROTOCOL = (f"{STAGES}.base", f"{STAGES}.registry")  # what the core may know of
 
 
 def stage_imports_outside_stages(graph: dict[str, dict[str, int]]) -> list[str]:
-    """Imports of a particular stage's package by a module of repro/ outside repro/sweep/stages/: the core knows a
-    stage only through the protocol and the registry (a planned run carries what its stage decided of it)."""
+    """Imports of a particular stage's package by a module of repro/ or analysis/ outside repro/sweep/stages/: the
+    core and the reporting know a stage only through the protocol and the registry (a planned run, the plan and the
+    results index, repro/sweep/index.py, carry what a stage decided)."""
     return sorted(
         f"{m} -> {t}"
         for m, targets in graph.items()
-        if m.split(".")[0] == "repro" and m != STAGES and not m.startswith(STAGES + ".")
+        if m.split(".")[0] in ("repro", "analysis") and m != STAGES and not m.startswith(STAGES + ".")
         for t in targets
         if t.startswith(STAGES + ".") and t not in PROTOCOL
+    )
+
+
+REPORTING = ("analysis.tables", "analysis.figures", "analysis.ledger")  # what reads the results index
+
+
+def reporting_imports_of_the_sweep(graph: dict[str, dict[str, int]]) -> list[str]:
+    """Imports of the sweep package by the tables, figures and ledger other than its results index (they read
+    their runs and what the stages decided from the index, through analysis/sweeps.py), and of the tables' builder
+    by the ledger (it reads the cells from the index, not from whole tables)."""
+    return sorted(
+        f"{m} -> {t}"
+        for m, targets in graph.items()
+        if any(m == r or m.startswith(r + ".") for r in REPORTING)
+        for t in targets
+        if (t.startswith("repro.sweep") and t != "repro.sweep.index")
+        or (m.startswith("analysis.ledger") and t == "analysis.tables.build")
     )
 
 
@@ -129,6 +147,23 @@ def test_no_module_outside_the_stages_imports_a_stage():
     )
 
 
+def test_the_tables_figures_and_ledger_read_the_results_index_only():
+    offending = reporting_imports_of_the_sweep(import_graph())
+    assert not offending, "read the sweep's results index (repro/sweep/index.py): " + "; ".join(offending)
+
+
+def test_the_reporting_check_sees_an_import_around_the_index():
+    graph = {
+        "analysis.tables.notes": {"repro.sweep.budget.costs": 3, "repro.sweep.index": 4},
+        "analysis.ledger.build": {"analysis.tables.build": 5, "analysis.tables.paper": 6},
+        "analysis.sweeps": {"repro.sweep.spec.sweep_file": 7},
+    }
+    assert reporting_imports_of_the_sweep(graph) == [
+        "analysis.ledger.build -> analysis.tables.build",
+        "analysis.tables.notes -> repro.sweep.budget.costs",
+    ]
+
+
 def test_the_stage_check_sees_an_import_of_a_stage():
     """The check above fails on the import it forbids, however the module imports it."""
     graph = {
@@ -137,4 +172,7 @@ def test_the_stage_check_sees_an_import_of_a_stage():
         "repro.sweep.stages.tune.stage": {"repro.sweep.stages.tune.tuning": 7},
         "analysis.cells": {"repro.sweep.stages.tune.tuning": 9},
     }
-    assert stage_imports_outside_stages(graph) == ["repro.sweep.plan -> repro.sweep.stages.tune.halving"]
+    assert stage_imports_outside_stages(graph) == [
+        "analysis.cells -> repro.sweep.stages.tune.tuning",
+        "repro.sweep.plan -> repro.sweep.stages.tune.halving",
+    ]

@@ -143,5 +143,5 @@ def test_sweep_status_and_the_table_notes_show_the_estimated_t_and_its_warning_b
     [started] = [x for x in status.splitlines() if x.startswith("Estimated T, Forward (estimated T) / Digits/40%:")]
     assert started.split(": ", 1)[1] == line.split(": ", 1)[1]  # the run computed the T status had foreseen
     assert "diagonal mean" in started and "condition" in started and "  WARNING: the estimator network" in status
-    notes = table_notes(load_sweep(path), expand_sweep(load_sweep(path), output_root=out, scale=scale), out, scale)
+    notes = table_notes(load_sweep(path), expand_sweep(load_sweep(path), output_root=out, scale=scale), out)
     assert started in notes and any(n.startswith("  WARNING: the estimator network") for n in notes)

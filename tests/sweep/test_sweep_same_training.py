@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf
 
-from analysis.cells import cell_runs, index_runs
+from analysis.cells import index_runs
 from analysis.collect import collect_runs
+from analysis.sweeps import sweep_index
 from presets import QUIET_YAML
 from repo_paths import REPO
 from repro.cli import main
@@ -70,8 +71,9 @@ def test_a_tuned_run_of_a_tuning_seed_takes_the_winners_records_and_trains_nothi
     frame = collect_runs(out)
     frame = frame[frame["run_id"] != tuned[0].run_id]
 
-    def seed0_cell(frame):
-        return next(c for c in cell_runs(runs, index_runs(frame)) if c.planned.run_id == tuned[0].run_id)
+    def seed0_cell(frame):  # the tuning stage decided on the plan which run the tuned run takes (plan.takes)
+        index = sweep_index(load_sweep(path), index_runs(frame), output_root=out, scale=SCALE, extra_overrides=[])
+        return next(c for c in index.cell_runs() if c.planned.run_id == tuned[0].run_id)
 
     assert seed0_cell(frame).run is None  # run directories: a run not adopted yet is not done
     cell = seed0_cell(frame.assign(path=lambda f: "wandb:entity/project/" + f["run_id"]))

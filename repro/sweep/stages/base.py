@@ -7,6 +7,7 @@ each has a default that does nothing, so a stage implements only what it takes p
     plan_seed  how it plans one seed of a cell where it plans the cell's runs (the first stage that does plans them)
     decide     its decision on a plan: the runs it holds or settles, what it records, its paragraphs
     report     its paragraphs of `repro sweep status` (and after a local sweep trains)
+    notes      what it says of a table of the runs (`repro tables`): beside the header, under the cells
     dry_run    its graphs and prices in `repro sweep --dry-run`, and the figures docs/costs.md tabulates
     prepare    what it does to a run when the run starts (its final config, an epoch limit, a run it takes instead)
     kept_rows  rows a `--rows` selection keeps (the baseline gate's)
@@ -44,6 +45,7 @@ __all__ = [
     "Prepared",
     "Preflight",
     "SeedRuns",
+    "TableNotes",
     "Stage",
 ]
 
@@ -187,6 +189,16 @@ class DryRun:
     figures: tuple[tuple[str, str], ...] = ()
 
 
+@dataclass(frozen=True)
+class TableNotes:
+    """What a stage says of a table of its sweep's runs (`Stage.notes`; `repro tables` prints it, analysis/tables/):
+    `heading`, lines beside the table's header, about how its cells' runs were chosen (the tuning stage's grids);
+    `under`, lines under its cells (the baseline gate's verdict)."""
+
+    heading: tuple[str, ...] = ()
+    under: tuple[str, ...] = ()
+
+
 # Trains runs planned outside the table (in their own output root) with the sweep's executor, here or on SLURM,
 # and waits for them: (runs, the name of their sweep folder, their output root, the ids already done).
 TrainRuns = Callable[[Sequence[PlannedRun], str, Path, Sequence[str]], None]
@@ -264,6 +276,11 @@ class Stage:
     def report(self, plan: Plan) -> list[str]:
         """Its paragraphs of `repro sweep status` (and of the report after a local sweep trains)."""
         return []
+
+    def notes(self, plan: Plan) -> TableNotes:
+        """What it says of a table of the plan's runs (`repro tables`), read from what it decided of the plan
+        (asked after `decide`). Default: nothing."""
+        return TableNotes()
 
     def dry_run(self, plan: Plan, gpu_model: str | None) -> DryRun:
         """Its graphs, prices and docs/costs.md figures in `repro sweep --dry-run` (`gpu_model`: the calibration)."""

@@ -11,7 +11,7 @@ import matplotlib.image
 import pandas as pd
 import pytest
 
-import analysis.ledger.build as ledger_build
+import repro.sweep.index as results_index
 from paper_runs import expanded, fabricate_paper_runs
 from repo_paths import EVERY_SWEEP
 from repro.cli import main
@@ -26,7 +26,7 @@ def paper_ledger(tmp_path_factory):
     fabricate_paper_runs(root)
     out = root / "ledger"
     with pytest.MonkeyPatch.context() as patch:  # the sweep files as fabricate_paper_runs expanded them, once
-        patch.setattr(ledger_build, "planned_runs", lambda spec, output_root, **kw: expanded(Path(spec.path), root))
+        patch.setattr(results_index, "expanded", lambda spec, output_root, **kw: expanded(Path(spec.path), root))
         assert main(["ledger", "--runs", str(root), "--out", str(out)]) == 0
     frame = pd.read_csv(out / "ledger.csv", keep_default_na=False)
     return out, frame, frame[frame["verdict"] != "not in the runs"]

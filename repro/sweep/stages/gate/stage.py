@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from repro.sweep.spec.model import SweepSpec
-from repro.sweep.stages.base import Asked, Decision, KeyAt, Plan, Stage
-from repro.sweep.stages.gate.gate import check
+from repro.sweep.stages.base import Asked, Decision, KeyAt, Plan, Stage, TableNotes
+from repro.sweep.stages.gate.gate import check, evaluate_gate
 from repro.sweep.stages.gate.gate_spec import KEY, GateSpec, gate_of, read_gate
 
 
@@ -22,6 +22,13 @@ class GateStage(Stage):
         """The verdict, `--accept-gate` recorded (`accept`), the recipe judged added to gate.json (`record`); the
         runs it holds read `held` (gate.py)."""
         return check(plan, accept=asked.accept, record=asked.record)
+
+    def notes(self, plan: Plan) -> TableNotes:
+        """Under a table: the gate's verdict on the plan's runs (none for a sweep file without a gate)."""
+        if gate_of(plan.spec) is None:
+            return TableNotes()
+        note = evaluate_gate(plan.spec, plan.runs, plan.output_root, plan.scale).note()
+        return TableNotes(under=(note,) if note else ())
 
     def kept_rows(self, spec: SweepSpec) -> tuple[str, ...]:
         """A gate that holds keeps its rows in a selection: it checks the recipe every row uses."""

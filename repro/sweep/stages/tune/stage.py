@@ -21,6 +21,7 @@ from repro.sweep.stages.base import (
     Preflight,
     Prepared,
     Stage,
+    TableNotes,
 )
 from repro.sweep.stages.tune import rung_job, tuning, tuning_runs
 from repro.sweep.stages.tune.halving_cost import cost_figures, strategy_costs
@@ -32,6 +33,7 @@ from repro.sweep.stages.tune.preflight import (
     run_preflight,
 )
 from repro.sweep.stages.tune.tune_graph import has_tuning, tuning_graph
+from repro.sweep.stages.tune.tune_notes import settle_takes, tuning_heading
 from repro.sweep.stages.tune.tune_report import cell_tunings, render_tunings
 from repro.sweep.stages.tune.tune_spec import KEY, TuneSpec, read_tune
 
@@ -51,9 +53,16 @@ class TuneStage(Stage):
 
     def decide(self, plan: Plan, asked: Asked) -> Decision:
         """Successive halving's rung jobs settled: done where their run got there or was left behind, and the
-        epochs each is still expected to train (halving_state.py). Nothing is held."""
+        epochs each is still expected to train (halving_state.py); each tuned run that trains nothing, the winning
+        tuning run whose records it takes, once its tuning runs are done (`plan.takes`, tune_notes.py). Nothing is
+        held."""
         settle(plan)
+        settle_takes(plan)
         return Decision()
+
+    def notes(self, plan: Plan) -> TableNotes:
+        """Beside a table's header: what each tuned row tuned, where and how (tune_notes.py)."""
+        return TableNotes(heading=tuning_heading(plan))
 
     def report(self, plan: Plan) -> list[str]:
         """Successive halving's races (each rung's ranking, who went on), then each tuned cell's winner."""
