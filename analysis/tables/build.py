@@ -151,7 +151,7 @@ def _add_selection_views(cell: Cell, run: dict[str, Any], percent: bool) -> None
 
 def describe_expansion(scale: Any, extra_overrides: Sequence[str] = ()) -> str:
     parts = [*(scale.overrides() if scale is not None else []), *extra_overrides]
-    strategy = getattr(scale, "tune_strategy", None)  # every tuning stage's strategy, from `--tune-strategy`
+    strategy = scale.option("tune_strategy") if scale is not None else None  # the tuning stage's `--tune-strategy`
     return " ".join(parts + ([f"--tune-strategy {strategy}"] if strategy else []))
 
 

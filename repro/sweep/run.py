@@ -12,7 +12,7 @@ through their protocol (repro/sweep/stages/base.py), never by name.
 from __future__ import annotations
 
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, partial
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
@@ -104,7 +104,7 @@ def run_sweep(
     report: Callable[[str], None] = print,
     gpu_model: str | None = None,
     jobs: int | None = 1,
-    accept_gate: bool = False,
+    decision_options: Mapping[str, Any] | None = None,
     runs_per_gpu: int | None = None,
 ) -> Plan:
     """Plan a sweep and (unless `dry_run`) run what is missing locally (up to `jobs` runs at once; None: one per
@@ -115,7 +115,8 @@ def run_sweep(
     (or run, locally) by this call and `plan.failed` those that failed locally. `path` may be a SweepSpec already
     made (`repro train -m` builds one in memory). A sweep with a baseline gate runs its gate runs first and holds the
     rest until they land near the published number (`plan.held` lists them; the gate stage,
-    repro/sweep/stages/gate/); `accept_gate` goes on anyway and records it. `runs_per_gpu` (else the profile's, else
+    repro/sweep/stages/gate/); `decision_options`, the stages' options of what this call decides (`StageFlag.decides`:
+    `--accept-gate` goes on anyway and records it). `runs_per_gpu` (else the profile's, else
     1): runs trained side by side per GPU (per SLURM job; locally per --jobs slot), priced and memory-checked from
     `repro bench` (repro/sweep/budget/packing.py)."""
     if executor not in EXECUTORS:
@@ -134,7 +135,7 @@ def run_sweep(
         train = train_elsewhere(jobs, cluster_profile, report)
         run_preflights(spec, first, Preflight(declared=True, train=train, report=report))
     if executor == "local" and not dry_run:
-        sweep = LocalSweep(spec, scale, tuple(extra_overrides), accept_gate=accept_gate)
+        sweep = LocalSweep(spec, scale, tuple(extra_overrides), decision_options=dict(decision_options or {}))
         return run_sweeps_locally(
             [sweep], output_root=output_root, jobs=jobs, report=report, runs_per_gpu=packing, gpu_model=gpu_model
         )[0]
@@ -145,7 +146,7 @@ def run_sweep(
             scale=scale,
             extra_overrides=extra_overrides,
             slurm_required=cluster_profile is not None and not dry_run,
-            asked=Asked(record=not dry_run, accept=accept_gate and not dry_run),
+            asked=Asked(record=not dry_run, options={} if dry_run else dict(decision_options or {})),
         )
         _report_plan(plan, report)
         for text in decided(plan):
@@ -227,7 +228,9 @@ class LocalSweep:
     scale: Scale | None = None
     extra_overrides: tuple[str, ...] = ()
     heading: str | None = None
-    accept_gate: bool = False  # `--accept-gate`: go on past a baseline gate that holds, and record it
+    # the stages' options of what this call decides (`StageFlag.decides`: `--accept-gate` goes on past a baseline
+    # gate that holds, and records it)
+    decision_options: Mapping[str, Any] = field(default_factory=dict)
 
 
 def run_sweeps_locally(
@@ -289,7 +292,7 @@ def _plan_here(sweep: LocalSweep, output_root: Path, report: Callable[[str], Non
     what it was asked for."""
     if sweep.heading:
         report(sweep.heading)
-    asked = Asked(record=True, accept=sweep.accept_gate)
+    asked = Asked(record=True, options=sweep.decision_options)
     plan = plan_sweep(
         sweep.spec, output_root=output_root, scale=sweep.scale, extra_overrides=sweep.extra_overrides, asked=asked
     )
@@ -309,7 +312,7 @@ def _after_training(
     its stages asked again (the runs a stage waited for may be done now)."""
     again = make_plan(plan.spec, plan.runs, plan.output_root, job_states=_slurm_reports(plan.output_root))
     again.scale = plan.scale
-    decide(again, Asked(record=True, accept=sweep.accept_gate))
+    decide(again, Asked(record=True, options=sweep.decision_options))
     again.submitted = [rid for rid in ran if rid in again.unique]
     again.failed = [rid for rid in failed if rid in again.unique]
     report(again.describe())

@@ -35,7 +35,7 @@ def sweep_status(
     if only is None and last:
         only = {k: last[k] for k in ("rows", "columns", "seeds") if k in last}
     if scale is None and last.get("scale"):
-        scale = Scale(**last["scale"])
+        scale = Scale.from_record(last["scale"])
     if extra_overrides is None:
         extra_overrides = last.get("extra_overrides", [])
     spec = select(spec, only)

@@ -38,6 +38,7 @@ __all__ = [
     "CellRuns",
     "Decision",
     "DryRun",
+    "FlagsGiven",
     "KeyAt",
     "Place",
     "Plan",
@@ -45,6 +46,7 @@ __all__ = [
     "Preflight",
     "SeedRuns",
     "Stage",
+    "StageFlag",
 ]
 
 
@@ -150,29 +152,54 @@ class CellRuns:
 class Asked:
     """How the sweep asks the stages to decide (`Stage.decide`): `record`, for a sweep that trains or submits (not
     status or a dry run), records what is decided (the baseline gate: the recipe it judged, in gate.json);
-    `accept`, the user goes on past what holds (`--accept-gate`)."""
+    `options`, the options of this command's decisions that were given (`StageFlag.decides`: the user goes on past
+    what holds, `--accept-gate`), name -> value, read with `option`."""
 
     record: bool = False
-    accept: bool = False
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def option(self, name: str, default: Any = None) -> Any:
+        """The value a decision option of `repro sweep` was given (`default` where it was not)."""
+        return self.options.get(name, default)
+
+
+@dataclass(frozen=True)
+class FlagsGiven:
+    """What a `StageFlag`'s check is handed: every stage option given on the command line (name -> value), and
+    whether the command trains or submits (not `repro sweep status`, --dry-run or --preflight)."""
+
+    options: Mapping[str, Any]
+    trains: bool
 
 
 @dataclass(frozen=True)
 class StageFlag:
     """An option a stage adds to `repro sweep FILE` (`Stage.flags`): the command line is built from the registered
     stages, so a new stage's option touches no core module. Its value travels on the sweep's `Scale`
-    (`scale.option(flag.name)`), into selection.json and every expansion. `kind` None: a switch (given: True)."""
+    (`scale.option(flag.name)`), into selection.json and every expansion; a decision's (`decides`) on `Asked`
+    instead (`asked.option(flag.name)`), for the one command it was given to. `kind` None: a switch (given: True)."""
 
     flag: str  # as typed on the command line, dashes and all
     help: str
     kind: type | None = None
     metavar: str | None = None
+    choices: tuple[str, ...] | None = None  # the values it takes (argparse refuses any other)
     # whether the value goes with the sweep into the other sweeps it expands a cell of (a student's teacher): False
     # for an option about the table it was given for (its further seeds), which the teacher's cell does not share
     referenced: bool = True
+    # True: an option of what this command decides (the gate's `--accept-gate`), not of what is planned: it stays
+    # off the Scale and out of selection.json, and the stages read it on `Asked`
+    decides: bool = False
+    # False: an option a command sets on the Scale itself (`repro demo --quick`'s one-seed tuning), never typed
+    typed: bool = True
+    # its refusal of its value beside the other options given (`FlagsGiven`), a UserError of one paragraph raised
+    # before anything is planned (`--max-seeds` without `--until-decided`); None: any value its kind takes is fine
+    check: Callable[[Any, FlagsGiven], None] | None = None
 
     @property
     def name(self) -> str:
-        """The option's name on the `Scale` and in argparse's namespace: the flag without dashes, `_` for `-`."""
+        """The option's name on the `Scale`, on `Asked` and in argparse's namespace: the flag without dashes, `_`
+        for `-`."""
         return self.flag.lstrip("-").replace("-", "_")
 
 
@@ -225,11 +252,7 @@ class Stage:
     key: ClassVar[str]  # its key in a sweep file
     Spec: ClassVar[type | None] = None  # its key's declaration (repro.schema's @schema), or None: `read` reads it
     places: ClassVar[frozenset[Place]] = frozenset({Place.FILE})  # where its key may stand (none: it has no key)
-    flags: ClassVar[tuple[StageFlag, ...]] = ()  # the options it adds to `repro sweep FILE` (values: Scale.option)
-
-    def check_flags(self, given: Mapping[str, Any]) -> None:
-        """Refuse a combination of its options (`given`: name -> value of those given), in one paragraph (a
-        UserError) before anything is planned. Default: every combination is fine."""
+    flags: ClassVar[tuple[StageFlag, ...]] = ()  # its options of `repro sweep FILE` (Scale.option, Asked.option)
 
     def read(self, value: Any, at: KeyAt) -> Any:
         """Its key's value where it stands (`at`), read and checked: a UserError of one paragraph naming the key

@@ -100,11 +100,7 @@ def test_a_registered_stages_option_reaches_its_plan_through_the_scale(toy_stage
 
     class FlagToy(toy_stage):
         key = "flag_toy"
-        flags = (StageFlag("--toy-epochs", "the toy runs' epochs", int, "N"),)
-
-        def check_flags(self, given):
-            if given.get("toy_epochs", 1) > 5:
-                raise UserError("--toy-epochs: at most 5 (the toy's own rule)")
+        flags = (StageFlag("--toy-epochs", "the toy runs' epochs", int, "N", check=_at_most_five),)
 
         def plan_cell(self, cell):
             planned = super().plan_cell(cell)
@@ -126,6 +122,11 @@ def test_a_registered_stages_option_reaches_its_plan_through_the_scale(toy_stage
     finally:
         unregister_stage("flag_toy")
     assert Scale(stage_options={"toy_epochs": 4}) == Scale(stage_options=(("toy_epochs", 4),))
+
+
+def _at_most_five(epochs, given):
+    if epochs > 5:
+        raise UserError("--toy-epochs: at most 5 (the toy's own rule)")
 
 
 def _epochs(run, epochs):

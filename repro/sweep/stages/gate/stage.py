@@ -6,14 +6,35 @@ from __future__ import annotations
 
 from typing import Any
 
+from repro.errors import UserError
 from repro.sweep.spec.model import SweepSpec
-from repro.sweep.stages.base import Asked, Decision, KeyAt, Plan, Stage
+from repro.sweep.stages.base import Asked, Decision, FlagsGiven, KeyAt, Plan, Stage, StageFlag
 from repro.sweep.stages.gate.gate import check
 from repro.sweep.stages.gate.gate_spec import KEY, GateSpec, gate_of, read_gate
 
 
+def _only_where_it_trains(accept: bool, given: FlagsGiven) -> None:
+    if not given.trains:
+        raise UserError(
+            "--accept-gate lets a sweep go on past its baseline gate; it applies to `repro sweep FILE` that trains or "
+            "submits, not to status, --dry-run or --preflight. Leave it out here."
+        )
+
+
+# what the user accepts of this command's decision (on `Asked`, not the Scale: selection.json never remembers it)
+ACCEPT_FLAG = StageFlag(
+    "--accept-gate",
+    "go on although the sweep's baseline gate holds the table (its runs are not done, or they landed "
+    "outside the tolerance of the published number); recorded in <output-root>/sweeps/<name>/gate.json and "
+    "printed under the table",
+    decides=True,
+    check=_only_where_it_trains,
+)
+
+
 class GateStage(Stage):
     key = KEY
+    flags = (ACCEPT_FLAG,)
 
     def read(self, value: Any, at: KeyAt) -> GateSpec | None:
         return read_gate(value, at.path, at.where, at.rows, at.columns, at.seeds)
@@ -21,7 +42,7 @@ class GateStage(Stage):
     def decide(self, plan: Plan, asked: Asked) -> Decision:
         """The verdict, `--accept-gate` recorded (`accept`), the recipe judged added to gate.json (`record`); the
         runs it holds read `held` (gate.py)."""
-        return check(plan, accept=asked.accept, record=asked.record)
+        return check(plan, accept=bool(asked.option(ACCEPT_FLAG.name)), record=asked.record)
 
     def kept_rows(self, spec: SweepSpec) -> tuple[str, ...]:
         """A gate that holds keeps its rows in a selection: it checks the recipe every row uses."""

@@ -33,12 +33,13 @@ from repro.sweep.stages.tune.preflight import (
 )
 from repro.sweep.stages.tune.tune_graph import has_tuning, tuning_graph
 from repro.sweep.stages.tune.tune_report import cell_tunings, render_tunings
-from repro.sweep.stages.tune.tune_spec import KEY, TuneSpec, read_tune
+from repro.sweep.stages.tune.tune_spec import KEY, SEEDS_FLAG, STRATEGY_FLAG, TuneSpec, read_tune
 
 
 class TuneStage(Stage):
     key = KEY
     places = frozenset({Place.FILE, Place.ROW, Place.COLUMN})
+    flags = (STRATEGY_FLAG, SEEDS_FLAG)
 
     def read(self, value: Any, at: KeyAt) -> TuneSpec | None:
         """`tune: null` on a row is no tuning for it (not the column's or the file's)."""

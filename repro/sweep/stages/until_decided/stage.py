@@ -10,19 +10,26 @@ Locally, a sweep trains its seeds, decides, trains the round it let go, and so o
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, Mapping
 
 from repro.claims.sequential import Looks
 from repro.claims.sequential_record import write_record
 from repro.errors import UserError
 from repro.sweep.spec.model import PlannedRun, Scale, SweepSpec
-from repro.sweep.stages.base import Asked, Cell, CellRuns, Decision, DryRun, Plan, Stage, StageFlag
+from repro.sweep.stages.base import Asked, Cell, CellRuns, Decision, DryRun, FlagsGiven, Plan, Stage, StageFlag
 from repro.sweep.stages.until_decided.claim_lines import REPORTED, claim_lines, floor_of
 from repro.sweep.stages.until_decided.pricing import cell_chance, line_chances, price_text
 from repro.sweep.stages.until_decided.render import lines_text, rounds_text
 from repro.sweep.stages.until_decided.rounds import hold_undecided, phase_of, round_of, walk_lines
 from repro.sweep.stages.until_decided.until_decided_spec import KEY, UntilDecidedKey, design_of, further_seeds
 from repro.sweep.sweep_folder import sweep_dir
+
+
+def _check_max_seeds(max_seeds: int, given: FlagsGiven) -> None:
+    if max_seeds < 2 or not given.options.get("until_decided"):
+        raise UserError(
+            f"--max-seeds {max_seeds}: the most seeds per cell a sweep with --until-decided adds up to (at least "
+            "2, the fewest an interval needs). Give it with --until-decided, e.g. --until-decided --max-seeds 10."
+        )
 
 
 class UntilDecidedStage(Stage):
@@ -42,16 +49,9 @@ class UntilDecidedStage(Stage):
             int,
             "N",
             referenced=False,
+            check=_check_max_seeds,
         ),
     )
-
-    def check_flags(self, given: Mapping[str, Any]) -> None:
-        max_seeds = given.get("max_seeds")
-        if max_seeds is not None and (max_seeds < 2 or not given.get("until_decided")):
-            raise UserError(
-                f"--max-seeds {max_seeds}: the most seeds per cell a sweep with --until-decided adds up to (at least "
-                "2, the fewest an interval needs). Give it with --until-decided, e.g. --until-decided --max-seeds 10."
-            )
 
     def follows_seeds_run(self, spec: SweepSpec, scale: Scale | None) -> bool:
         """Its further seeds come after the seeds the sweep ran (`--seeds 0 1`: 2, 3, ...), not the file's."""
