@@ -8,11 +8,11 @@ from pathlib import Path
 from repro.errors import UserError
 from repro.hydra_flags import check_overrides, config_roots, parse_with_overrides
 from repro.runs.rundir import RunDir
-from repro.sweep.executors.slurm.profile import load_profile
+from repro.sweep.cluster_profile import load_profile
+from repro.sweep.protocol.base import FlagsGiven, Preflight, StageFlag
+from repro.sweep.protocol.registry import stages
 from repro.sweep.spec.model import Scale
 from repro.sweep.spec.sweep_file import load_sweep
-from repro.sweep.stages.base import FlagsGiven, Preflight, StageFlag
-from repro.sweep.stages.registry import stages
 
 # The exit status of `repro sweep` and `repro sweep status` while a stage holds runs back (`Plan.held`: the baseline
 # gate, the estimated-T hold, any stage's), whichever stage it is; docs/reliability.md has every exit status.
@@ -211,7 +211,7 @@ def _preflight(args: argparse.Namespace, path: str, scale, only: dict, extra: li
             )
         profile = load_profile(args.profile)
         cluster.check_partition(profile.partition)
-    spec = select(load_sweep(path), only or None)
+    spec = select(load_sweep(path), only or None, scale)
     refuse_rows_that_need_more(spec)
     plan = plan_sweep(
         spec, output_root=Path(args.output_root).expanduser().resolve(), scale=scale, extra_overrides=extra

@@ -6,7 +6,7 @@ call: `load_sweep` (repro/sweep/spec/), `expand_sweep` (repro/sweep/expand/), `m
 by the SLURM executor which runs it has queued), the registered stages' decisions on it (`decide`), the planned
 configs written beside the plan (repro/sweep/sweep_folder.py), then `run_planned_runs`
 (repro/sweep/executors/local.py) or `submit_runs` (repro/sweep/executors/slurm/submit.py). The stages are asked
-through their protocol (repro/sweep/stages/base.py), never by name.
+through their protocol (repro/sweep/protocol/base.py), never by name.
 """
 
 from __future__ import annotations
@@ -21,18 +21,18 @@ from repro.errors import UserError
 from repro.runs.attempts import report_other_commits
 from repro.sweep.ask_stages import NOTHING_ASKED, decide, decided, report_stages, run_preflights, train_elsewhere
 from repro.sweep.budget.packing import check_runs_per_gpu
+from repro.sweep.cluster_profile import ClusterProfile, load_profile
 from repro.sweep.dry_run import check_packing, report_dry_run
 from repro.sweep.executors.local import check_jobs, run_planned_runs
 from repro.sweep.executors.slurm import cluster, submit
 from repro.sweep.executors.slurm.job_states import job_states
-from repro.sweep.executors.slurm.profile import ClusterProfile, load_profile
 from repro.sweep.executors.slurm.registry import latest_jobs, report_new_jobs, sweep_lock
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.plan import SUBMITTABLE, JobStates, Plan, make_plan
+from repro.sweep.protocol.base import Asked, Preflight
+from repro.sweep.protocol.registry import kept_rows
 from repro.sweep.spec.model import Scale, SweepSpec
 from repro.sweep.spec.sweep_file import load_sweep
-from repro.sweep.stages.base import Asked, Preflight
-from repro.sweep.stages.registry import stages
 from repro.sweep.sweep_folder import remember_selection, sweep_dir, write_planned_configs
 
 EXECUTORS = ("local", "slurm")
@@ -40,8 +40,9 @@ Report = Callable[[str], None]
 _ONLY_KEYS = ("rows", "columns", "seeds")
 
 
-def select(spec: SweepSpec, only: Mapping[str, Sequence[Any]] | None) -> SweepSpec:
-    """The sweep restricted to `only` = {"rows": [...], "columns": [...], "seeds": [...]} (each key optional)."""
+def select(spec: SweepSpec, only: Mapping[str, Sequence[Any]] | None, scale: Scale | None = None) -> SweepSpec:
+    """The sweep restricted to `only` = {"rows": [...], "columns": [...], "seeds": [...]} (each key optional), with
+    the rows a stage keeps at `scale` (the baseline gate's)."""
     if not only:
         return spec
     unknown = [k for k in only if k not in _ONLY_KEYS]
@@ -49,7 +50,7 @@ def select(spec: SweepSpec, only: Mapping[str, Sequence[Any]] | None) -> SweepSp
         raise UserError(f"only={dict(only)!r}: unknown key {unknown[0]!r}; use rows, columns and/or seeds.")
     rows = only.get("rows")
     if rows is not None and set(rows) <= set(spec.rows):  # --rows keeps the rows a stage keeps (the gate's)
-        kept = {row for stage in stages() for row in stage.kept_rows(spec)}
+        kept = kept_rows(spec, scale)
         rows = [r for r in spec.rows if r in rows or r in kept]
     return spec.select(**{k: (list(v) if v is not None else None) for k, v in {**only, "rows": rows}.items()})
 
@@ -124,7 +125,7 @@ def run_sweep(
     if executor == "local":
         jobs = check_jobs(jobs)
     spec = path if isinstance(path, SweepSpec) else load_sweep(path)
-    spec = select(spec, only)
+    spec = select(spec, only, scale)
     refuse_rows_that_need_more(spec)
     output_root = Path(output_root).expanduser().resolve()
     cluster_profile = _slurm_profile(profile, reachable=not dry_run) if executor == "slurm" else None
@@ -146,7 +147,9 @@ def run_sweep(
             scale=scale,
             extra_overrides=extra_overrides,
             slurm_required=cluster_profile is not None and not dry_run,
-            asked=Asked(record=not dry_run, options={} if dry_run else dict(decision_options or {})),
+            asked=Asked(dry_run=True, gpu_model=gpu_model)
+            if dry_run
+            else Asked(record=True, options=dict(decision_options or {})),
         )
         _report_plan(plan, report)
         for text in decided(plan):

@@ -3,7 +3,7 @@
 `SweepSpec` is one sweep file (sweeps/tableN.yaml) read and checked by repro/sweep/spec/sweep_file.py (its format is
 described there and in docs/cluster.md): its columns' and rows' overrides (`Part`, `RowSpec`), and each registered
 stage's key where it stands (`stage_settings`, `column_settings`, a row's `settings`), read by the stage
-(repro/sweep/stages/base.py: `Stage.read`) and asked for by the stage alone. `PlannedRun` is one run of its expansion
+(repro/sweep/protocol/base.py: `Stage.read`) and asked for by the stage alone. `PlannedRun` is one run of its expansion
 (repro/sweep/expand/expand.py), carrying what its stage decided of it; `Scale` shrinks every run of a sweep.
 """
 
@@ -33,7 +33,7 @@ class Scale:
     epochs: int | None = None
     subset: int | None = None
     test_subset: int | None = None
-    # the options stages add to `repro sweep` (repro/sweep/stages/base.py StageFlag), given ones only: (name, value),
+    # the options stages add to `repro sweep` (repro/sweep/protocol/base.py StageFlag), given ones only: (name, value),
     # sorted; a dict is taken too (selection.json holds one)
     stage_options: tuple[tuple[str, Any], ...] = ()
 
@@ -140,7 +140,7 @@ class SweepSpec:
     table: int | None = None
     title: str = ""
     not_run: dict[str, str] = field(default_factory=dict)  # paper rows the sweep does not run -> why (tables show it)
-    # the registered stages' keys (repro/sweep/stages/base.py, `Stage.read`): the top level's, each column's
+    # the registered stages' keys (repro/sweep/protocol/base.py, `Stage.read`): the top level's, each column's
     stage_settings: dict[str, Any] = field(default_factory=dict)
     column_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
     notes: tuple[str, ...] = ()  # printed under the rendered table (e.g. which row the paper's number most likely is)

@@ -1,4 +1,4 @@
-"""The baseline gate (`gate:`) as a registered stage (repro/sweep/stages/base.py): its key, read against the file's
+"""The baseline gate (`gate:`) as a registered stage (repro/sweep/protocol/base.py): its key, read against the file's
 rows, columns and seeds (gate_spec.py); its decision on a plan, the runs it holds, and its verdict in `repro sweep
 status` (gate.py)."""
 
@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from repro.errors import UserError
-from repro.sweep.spec.model import SweepSpec
-from repro.sweep.stages.base import Asked, Decision, FlagsGiven, KeyAt, Plan, Stage, StageFlag
+from repro.sweep.protocol.base import Asked, Decision, FlagsGiven, KeyAt, Plan, Selection, Stage, StageFlag
+from repro.sweep.spec.model import Scale, SweepSpec
 from repro.sweep.stages.gate.gate import check
 from repro.sweep.stages.gate.gate_spec import KEY, GateSpec, gate_of, read_gate
 
@@ -44,7 +44,7 @@ class GateStage(Stage):
         runs it holds read `held` (gate.py)."""
         return check(plan, accept=bool(asked.option(ACCEPT_FLAG.name)), record=asked.record)
 
-    def kept_rows(self, spec: SweepSpec) -> tuple[str, ...]:
-        """A gate that holds keeps its rows in a selection: it checks the recipe every row uses."""
+    def selection(self, spec: SweepSpec, scale: Scale | None) -> Selection:
+        """A gate that holds keeps its rows in a selection of rows: it checks the recipe every row uses."""
         gate = gate_of(spec)
-        return tuple(gate.rows) if gate is not None and gate.hold else ()
+        return Selection(rows=tuple(gate.rows) if gate is not None and gate.hold else ())

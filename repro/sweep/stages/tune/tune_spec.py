@@ -38,15 +38,15 @@ from typing import Any, Literal, Mapping
 
 from repro.errors import UserError
 from repro.schema import SweepFile, build, check_node, option, schema
+from repro.sweep.protocol.base import StageFlag
 from repro.sweep.spec.model import Scale, SweepSpec
-from repro.sweep.stages.base import StageFlag
 from repro.sweep.stages.teachers.teacher_ref import TeacherRef, read_teacher
 from repro.sweep.stages.tune.halving import DEFAULT_ETA, DEFAULT_MIN_FRACTION
 from repro.sweep.stages.tune.tuning import SELECT_METRICS
 
 KEY = "tune"  # the stage's key in a sweep file (repro/sweep/stages/tune/stage.py)
 STRATEGIES = ("grid", "halving")
-# the stage's options of `repro sweep` (repro/sweep/stages/base.py), read off the sweep's Scale by `scaled`
+# the stage's options of `repro sweep` (repro/sweep/protocol/base.py), read off the sweep's Scale by `scaled`
 STRATEGY_FLAG = StageFlag(
     "--tune-strategy",
     "every tuning stage's strategy: grid (every grid point trains to the end, the paper's protocol) or "

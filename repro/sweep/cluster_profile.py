@@ -1,4 +1,6 @@
-"""Cluster profiles (slurm/profiles/NAME.yaml): the resources of every job of a sweep, as submitit parameters."""
+"""Cluster profiles (slurm/profiles/NAME.yaml): the resources of every job of a sweep, as submitit parameters. It
+stands under the budget (which checks and prices `runs_per_gpu` against it) and the SLURM executor (which submits
+with it), and imports neither."""
 
 from __future__ import annotations
 
@@ -64,7 +66,7 @@ class ClusterProfile:
 
 # The profiles that come with the project (local: the throw-away test cluster; example-gpu: a template), found from
 # the package's own place in the checkout, so `--profile local` resolves from any working directory.
-BUNDLED_PROFILES = Path(__file__).resolve().parents[4] / "slurm" / "profiles"
+BUNDLED_PROFILES = Path(__file__).resolve().parents[2] / "slurm" / "profiles"
 
 
 def bundled_profile_names() -> list[str]:
