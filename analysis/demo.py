@@ -75,8 +75,9 @@ def demo_size(quick: bool) -> DemoSize:
     # For tests: one seed (tuning too), a small stratified subset of train and test, four epochs. The noisy table
     # keeps its 30 epochs (on 300 samples they take seconds): a noisy label is corrected only after many label
     # updates, and Figure 3 needs corrected ones.
-    supervised = Scale(epochs=4, subset=300, test_subset=150, tune_seeds=1)
-    noisy = Scale(subset=300, test_subset=150, tune_seeds=1)
+    # (`tune_seeds`: the tuning stage's option, repro/sweep/stages/tune/tune_spec.py, that keeps its first N seeds)
+    supervised = Scale(epochs=4, subset=300, test_subset=150, stage_options={"tune_seeds": 1})
+    noisy = Scale(subset=300, test_subset=150, stage_options={"tune_seeds": 1})
     # Tables 4-5 must use Tables 1-2's scale: their teachers are those runs.
     return DemoSize(
         "quick",

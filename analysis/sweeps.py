@@ -21,9 +21,9 @@ import yaml
 from analysis.cells import from_wandb
 from repro.errors import UserError
 from repro.sweep.index import SweepIndex, expanded, index_sweep
+from repro.sweep.protocol.registry import follows_seeds_run
 from repro.sweep.spec.model import STAGES, PlannedRun, Scale, SweepSpec
 from repro.sweep.spec.sweep_file import load_sweep
-from repro.sweep.stages.registry import follows_seeds_run
 from repro.sweep.sweep_folder import last_selection
 
 __all__ = [

@@ -56,7 +56,9 @@ def scale(strategy: str, quick: bool):
     from repro.sweep.spec.model import Scale
 
     return (
-        Scale(epochs=4, subset=300, test_subset=150, tune_strategy=strategy) if quick else Scale(tune_strategy=strategy)
+        Scale(epochs=4, subset=300, test_subset=150, stage_options={"tune_strategy": strategy})
+        if quick
+        else Scale(stage_options={"tune_strategy": strategy})
     )
 
 

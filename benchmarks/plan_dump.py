@@ -26,8 +26,8 @@ ROOT = "/tmp/plan-dump-root"  # the output root in the runs' configs, never crea
 SCALES = {
     "paper": None,
     "epochs1": Scale(epochs=1),
-    "halving": Scale(tune_strategy="halving"),
-    "epochs6_halving": Scale(epochs=6, tune_strategy="halving"),
+    "halving": Scale(stage_options={"tune_strategy": "halving"}),
+    "epochs6_halving": Scale(epochs=6, stage_options={"tune_strategy": "halving"}),
 }
 
 

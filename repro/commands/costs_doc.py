@@ -24,9 +24,9 @@ from tabulate import tabulate
 from repro.checkout import CHECKOUT_ROOT
 from repro.sweep.budget.calibration import load_calibration
 from repro.sweep.budget.costs import hours_text, plan_estimate, run_gpu_hours
+from repro.sweep.protocol.base import Asked
 from repro.sweep.run import plan_sweep
 from repro.sweep.spec.sweep_file import load_sweep
-from repro.sweep.stages.registry import stages
 
 SWEEPS = CHECKOUT_ROOT / "sweeps"
 COMMAND = "python -m repro.commands.costs_doc > docs/costs.md"
@@ -64,9 +64,9 @@ def built_in_figures() -> Iterator[None]:
 def sweep_cost(path: Path) -> SweepCost:
     """The dry run of one sweep file, into an empty output root."""
     with built_in_figures(), tempfile.TemporaryDirectory() as root:
-        plan = plan_sweep(load_sweep(path), output_root=Path(root))
+        plan = plan_sweep(load_sweep(path), output_root=Path(root), asked=Asked(dry_run=True))
         est = plan_estimate(plan)
-        figures = tuple(figure for stage in stages() for figure in stage.dry_run(plan, None).figures)
+        figures = tuple(figure for decision in plan.decisions.values() for figure in decision.dry_run.figures)
         cal = load_calibration()
     per_stage: dict[str, list[float]] = {}
     for run in plan.unique.values():

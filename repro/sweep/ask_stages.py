@@ -1,4 +1,4 @@
-"""What the sweep asks of every registered stage once its runs are planned (repro/sweep/stages/base.py, the protocol):
+"""What the sweep asks of every registered stage once its runs are planned (repro/sweep/protocol/base.py, the protocol):
 their decisions on a plan (`decide`: the runs a stage holds or settles, what it records), their reports (`report`),
 and their preflights (`run_preflights`), trained with the sweep's executor (`train_elsewhere`). repro/sweep/run.py
 and repro/sweep/command.py ask through here; no stage is named."""
@@ -8,13 +8,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable, Sequence
 
+from repro.sweep.cluster_profile import ClusterProfile
 from repro.sweep.executors.local import run_planned_runs
 from repro.sweep.executors.slurm import submit
-from repro.sweep.executors.slurm.profile import ClusterProfile
 from repro.sweep.plan import Plan
+from repro.sweep.protocol.base import Asked, Preflight, TrainRuns
+from repro.sweep.protocol.registry import stages
 from repro.sweep.spec.model import PlannedRun, SweepSpec
-from repro.sweep.stages.base import Asked, Preflight, TrainRuns
-from repro.sweep.stages.registry import stages
 from repro.sweep.sweep_folder import sweep_dir, write_planned_configs
 
 Report = Callable[[str], None]
@@ -59,8 +59,9 @@ def train_elsewhere(jobs: int | None, profile: ClusterProfile | None, report: Re
 
 
 def report_stages(plan: Plan, report: Callable[[str], None]) -> None:
-    """Each registered stage's report of the plan (the tuning stage: its races, each tuned cell's winner and a
-    warning where its grid may have missed, repro/sweep/stages/tune/tune_warnings.py)."""
-    for stage in stages():
-        for text in stage.report(plan):
+    """Each registered stage's report of the plan, made when it decided (`Decision.report`; the tuning stage: its
+    races, each tuned cell's winner and a warning where its grid may have missed,
+    repro/sweep/stages/tune/tune_warnings.py)."""
+    for decision in plan.decisions.values():
+        for text in decision.report:
             report(text)

@@ -8,11 +8,11 @@ from pathlib import Path
 from repro.errors import UserError
 from repro.hydra_flags import check_overrides, config_roots, parse_with_overrides
 from repro.runs.rundir import RunDir
-from repro.sweep.executors.slurm.profile import load_profile
+from repro.sweep.cluster_profile import load_profile
+from repro.sweep.protocol.base import FlagsGiven, Preflight, StageFlag
+from repro.sweep.protocol.registry import stages
 from repro.sweep.spec.model import Scale
 from repro.sweep.spec.sweep_file import load_sweep
-from repro.sweep.stages.base import Preflight
-from repro.sweep.stages.registry import stages
 
 # The exit status of `repro sweep` and `repro sweep status` while a stage holds runs back (`Plan.held`: the baseline
 # gate, the estimated-T hold, any stage's), whichever stage it is; docs/reliability.md has every exit status.
@@ -79,13 +79,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--dry-run", action="store_true", help="print the plan; run and submit nothing")
     parser.add_argument(
-        "--accept-gate",
-        action="store_true",
-        help="go on although the sweep's baseline gate holds the table (its runs are not done, or they landed "
-        "outside the tolerance of the published number); recorded in <output-root>/sweeps/<name>/gate.json and "
-        "printed under the table",
-    )
-    parser.add_argument(
         "--preflight",
         action="store_true",
         help="train each tuned cell's grid corners for a few epochs (own runs, under "
@@ -101,30 +94,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=int, help="train every run for N epochs instead of the paper's")
     parser.add_argument("--subset", type=int, help="keep K training samples (stratified) in every run")
     parser.add_argument("--test-subset", type=int, help="keep K test samples (stratified) in every run")
-    parser.add_argument(
-        "--tune-strategy",
-        choices=("grid", "halving"),
-        help="every tuning stage's strategy: grid (every grid point trains to the end, the paper's protocol) or "
-        "halving (successive halving: points behind at a rung stop there); default: each stage's own `strategy:`",
-    )
-    for flag in (flag for stage in stages() for flag in stage.flags):  # the options the registered stages add
+    for flag in _typed_flags():  # the options the registered stages add
         if flag.kind is None:
             parser.add_argument(flag.flag, action="store_true", help=flag.help)
         else:
-            parser.add_argument(flag.flag, type=flag.kind, metavar=flag.metavar, help=flag.help)
+            parser.add_argument(flag.flag, type=flag.kind, metavar=flag.metavar, choices=flag.choices, help=flag.help)
     parser.add_argument("--rows", nargs="+", metavar="ROW", help="only these rows (names as in the file)")
     parser.add_argument("--columns", nargs="+", metavar="COLUMN", help="only these columns")
     parser.add_argument("--seeds", nargs="+", type=int, metavar="SEED", help="only these seeds")
 
 
-def stage_options(args: argparse.Namespace) -> dict[str, object]:
-    """The registered stages' options that were given (name -> value), each stage's checked by the stage."""
-    given: dict[str, object] = {}
-    for stage in stages():
-        own = {f.name: getattr(args, f.name) for f in stage.flags if getattr(args, f.name) not in (None, False)}
-        stage.check_flags(own)
-        given.update(own)
-    return given
+def _typed_flags() -> list[StageFlag]:
+    """The registered stages' options of `repro sweep`, in registry order (those typed on its line)."""
+    return [flag for stage in stages() for flag in stage.flags if flag.typed]
+
+
+def stage_options(args: argparse.Namespace, *, trains: bool) -> tuple[dict[str, object], dict[str, object]]:
+    """The registered stages' options that were given, each checked by its flag (`StageFlag.check`; `trains`: the
+    command trains or submits): (those of the plan, which travel on the Scale; those of this command's decisions,
+    which the stages read on `Asked`), name -> value each."""
+    typed = _typed_flags()
+    given = {f.name: getattr(args, f.name) for f in typed if getattr(args, f.name) not in (None, False)}
+    for flag in typed:
+        if flag.check is not None and flag.name in given:
+            flag.check(given[flag.name], FlagsGiven(given, trains))
+    deciding = {f.name for f in typed if f.decides}
+    return (
+        {k: v for k, v in given.items() if k not in deciding},
+        {k: v for k, v in given.items() if k in deciding},
+    )
 
 
 def parse_args(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
@@ -150,20 +148,9 @@ def run(args: argparse.Namespace) -> int:
 
     check_overrides(extra)  # hydra/... and hydra.*, +/~: refused with the way to do it
     scale = None
-    options = stage_options(args)
-    if options or any(v is not None for v in (args.epochs, args.subset, args.test_subset, args.tune_strategy)):
-        scale = Scale(
-            epochs=args.epochs,
-            subset=args.subset,
-            test_subset=args.test_subset,
-            tune_strategy=args.tune_strategy,
-            stage_options=options,
-        )
-    if args.accept_gate and (status_mode or args.dry_run or args.preflight):
-        raise UserError(
-            "--accept-gate lets a sweep go on past its baseline gate; it applies to `repro sweep FILE` that trains or "
-            "submits, not to status, --dry-run or --preflight. Leave it out here."
-        )
+    options, decisions = stage_options(args, trains=not (status_mode or args.dry_run or args.preflight))
+    if options or any(v is not None for v in (args.epochs, args.subset, args.test_subset)):
+        scale = Scale(epochs=args.epochs, subset=args.subset, test_subset=args.test_subset, stage_options=options)
     if args.jobs is not None and (status_mode or args.executor != "local"):
         raise UserError(
             f"--jobs {args.jobs} applies to runs trained here (--executor local); SLURM runs as many jobs "
@@ -196,7 +183,7 @@ def run(args: argparse.Namespace) -> int:
         extra_overrides=extra,
         gpu_model=args.gpu_model,
         jobs=args.jobs,
-        accept_gate=args.accept_gate,
+        decision_options=decisions,
         runs_per_gpu=args.runs_per_gpu,
     )
     return 1 if plan.failed else HELD if plan.held and not args.dry_run else 0
@@ -224,7 +211,7 @@ def _preflight(args: argparse.Namespace, path: str, scale, only: dict, extra: li
             )
         profile = load_profile(args.profile)
         cluster.check_partition(profile.partition)
-    spec = select(load_sweep(path), only or None)
+    spec = select(load_sweep(path), only or None, scale)
     refuse_rows_that_need_more(spec)
     plan = plan_sweep(
         spec, output_root=Path(args.output_root).expanduser().resolve(), scale=scale, extra_overrides=extra

@@ -13,9 +13,8 @@ from repro.sweep.budget.calibration import load_calibration
 from repro.sweep.budget.costs import plan_estimate, step_kind
 from repro.sweep.budget.epoch_prices import epoch_table
 from repro.sweep.budget.packing import check_fits, packing_line
-from repro.sweep.executors.slurm.profile import ClusterProfile
+from repro.sweep.cluster_profile import ClusterProfile
 from repro.sweep.plan import Plan
-from repro.sweep.stages.registry import stages
 
 Report = Callable[[str], None]
 
@@ -36,7 +35,7 @@ def check_packing(plan: Plan, k: int, gpu_model: str | None, profile: ClusterPro
 
 def report_dry_run(plan: Plan, gpu_model: str | None, report: Callable[[str], None], runs_per_gpu: int = 1) -> None:
     """The registered stages' dependency graphs (tuned cells, students), the GPU-hour estimate, then their prices."""
-    said = [stage.dry_run(plan, gpu_model) for stage in stages()]
+    said = [decision.dry_run for decision in plan.decisions.values()]  # the stages', asked with `Asked.dry_run`
     for text in (text for dry in said for text in dry.graphs):
         report(text)
     report(plan_estimate(plan, gpu_model, runs_per_gpu).render())

@@ -20,9 +20,9 @@ from typing import Any, Callable, Mapping, Sequence
 from repro.sweep.ask_stages import decide
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.plan import Plan, make_plan
+from repro.sweep.protocol.base import TableNotes
+from repro.sweep.protocol.registry import stages
 from repro.sweep.spec.model import PlannedRun, Scale, SweepSpec
-from repro.sweep.stages.base import TableNotes
-from repro.sweep.stages.registry import stages
 from repro.sweep.sweep_folder import sweep_dir
 
 DONE = "done"

@@ -4,7 +4,7 @@ Takes the planned runs (repro/sweep/expand/), the output root and what the execu
 jobs; returns a `Plan`: each run's state, the runs to submit, and tables of them. It knows no cluster: the SLURM
 executor reports its jobs (repro/sweep/executors/slurm/job_states.py) through `make_plan`'s `job_states`. It knows no
 stage either: a planned run carries what its stage decided of it (its label, the run directory it trains), and the
-stages' decisions on the plan (repro/sweep/stages/base.py, `Stage.decide`: the runs a stage holds, a rung's job that
+stages' decisions on the plan (repro/sweep/protocol/base.py, `Stage.decide`: the runs a stage holds, a rung's job that
 has nothing left to train) come after `make_plan`, then `explain_waits` says why a run cannot start.
 
 A run is done when its summary.json can be read (nothing done is ever submitted again); one whose summary exists
@@ -60,11 +60,27 @@ class RunStatus:
 
 
 @dataclass(frozen=True)
+class DryRun:
+    """What a stage prints in `repro sweep --dry-run` (`Decision.dry_run`): its dependency graphs, before the plan's
+    GPU-hour estimate; its prices, after it; and its figures as docs/costs.md tabulates them, (column, cell) in
+    order (repro/commands/costs_doc.py)."""
+
+    graphs: tuple[str, ...] = ()
+    prices: tuple[str, ...] = ()
+    figures: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class Decision:
-    """What a stage said of its decision on a plan (repro/sweep/stages/base.py, `Stage.decide`): its paragraphs. The
-    runs it keeps back it marks on the plan (`Plan.hold`), which is what `repro sweep` exits 4 for, whichever stage."""
+    """What a stage said of its decision on a plan (repro/sweep/protocol/base.py, `Stage.decide`): its paragraphs
+    (`lines`, printed when it decided), its report of the plan's state (`report`: printed by `repro sweep status`
+    and after a local sweep trains, before its `lines`) and, for a dry run, its graphs and prices (`dry_run`). The
+    runs it keeps back it marks on the plan (`Plan.hold`), which is what `repro sweep` exits 4 for, whichever
+    stage."""
 
     lines: tuple[str, ...] = ()
+    report: tuple[str, ...] = ()
+    dry_run: DryRun = DryRun()
 
 
 @dataclass
@@ -241,7 +257,7 @@ def make_plan(
     spec: SweepSpec, runs: list[PlannedRun], output_root: str | Path, *, job_states: JobStates | None = None
 ) -> Plan:
     """Find every run's state from its run directory and its latest job (the stages decide on it after:
-    repro/sweep/stages/base.py, `Stage.decide`). `job_states` is asked only about runs without a summary (the SLURM
+    repro/sweep/protocol/base.py, `Stage.decide`). `job_states` is asked only about runs without a summary (the SLURM
     executor's answers, or None where no executor has jobs to report)."""
     output_root = Path(output_root)
     unique = _first_by_id(runs)

@@ -6,13 +6,13 @@ call: `load_sweep` (repro/sweep/spec/), `expand_sweep` (repro/sweep/expand/), `m
 by the SLURM executor which runs it has queued), the registered stages' decisions on it (`decide`), the planned
 configs written beside the plan (repro/sweep/sweep_folder.py), then `run_planned_runs`
 (repro/sweep/executors/local.py) or `submit_runs` (repro/sweep/executors/slurm/submit.py). The stages are asked
-through their protocol (repro/sweep/stages/base.py), never by name.
+through their protocol (repro/sweep/protocol/base.py), never by name.
 """
 
 from __future__ import annotations
 
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, partial
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
@@ -21,18 +21,18 @@ from repro.errors import UserError
 from repro.runs.attempts import report_other_commits
 from repro.sweep.ask_stages import NOTHING_ASKED, decide, decided, report_stages, run_preflights, train_elsewhere
 from repro.sweep.budget.packing import check_runs_per_gpu
+from repro.sweep.cluster_profile import ClusterProfile, load_profile
 from repro.sweep.dry_run import check_packing, report_dry_run
 from repro.sweep.executors.local import check_jobs, run_planned_runs
 from repro.sweep.executors.slurm import cluster, submit
 from repro.sweep.executors.slurm.job_states import job_states
-from repro.sweep.executors.slurm.profile import ClusterProfile, load_profile
 from repro.sweep.executors.slurm.registry import latest_jobs, report_new_jobs, sweep_lock
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.plan import SUBMITTABLE, JobStates, Plan, make_plan
+from repro.sweep.protocol.base import Asked, Preflight
+from repro.sweep.protocol.registry import kept_rows
 from repro.sweep.spec.model import Scale, SweepSpec
 from repro.sweep.spec.sweep_file import load_sweep
-from repro.sweep.stages.base import Asked, Preflight
-from repro.sweep.stages.registry import stages
 from repro.sweep.sweep_folder import remember_selection, sweep_dir, write_planned_configs
 
 EXECUTORS = ("local", "slurm")
@@ -40,8 +40,9 @@ Report = Callable[[str], None]
 _ONLY_KEYS = ("rows", "columns", "seeds")
 
 
-def select(spec: SweepSpec, only: Mapping[str, Sequence[Any]] | None) -> SweepSpec:
-    """The sweep restricted to `only` = {"rows": [...], "columns": [...], "seeds": [...]} (each key optional)."""
+def select(spec: SweepSpec, only: Mapping[str, Sequence[Any]] | None, scale: Scale | None = None) -> SweepSpec:
+    """The sweep restricted to `only` = {"rows": [...], "columns": [...], "seeds": [...]} (each key optional), with
+    the rows a stage keeps at `scale` (the baseline gate's)."""
     if not only:
         return spec
     unknown = [k for k in only if k not in _ONLY_KEYS]
@@ -49,7 +50,7 @@ def select(spec: SweepSpec, only: Mapping[str, Sequence[Any]] | None) -> SweepSp
         raise UserError(f"only={dict(only)!r}: unknown key {unknown[0]!r}; use rows, columns and/or seeds.")
     rows = only.get("rows")
     if rows is not None and set(rows) <= set(spec.rows):  # --rows keeps the rows a stage keeps (the gate's)
-        kept = {row for stage in stages() for row in stage.kept_rows(spec)}
+        kept = kept_rows(spec, scale)
         rows = [r for r in spec.rows if r in rows or r in kept]
     return spec.select(**{k: (list(v) if v is not None else None) for k, v in {**only, "rows": rows}.items()})
 
@@ -104,7 +105,7 @@ def run_sweep(
     report: Callable[[str], None] = print,
     gpu_model: str | None = None,
     jobs: int | None = 1,
-    accept_gate: bool = False,
+    decision_options: Mapping[str, Any] | None = None,
     runs_per_gpu: int | None = None,
 ) -> Plan:
     """Plan a sweep and (unless `dry_run`) run what is missing locally (up to `jobs` runs at once; None: one per
@@ -115,7 +116,8 @@ def run_sweep(
     (or run, locally) by this call and `plan.failed` those that failed locally. `path` may be a SweepSpec already
     made (`repro train -m` builds one in memory). A sweep with a baseline gate runs its gate runs first and holds the
     rest until they land near the published number (`plan.held` lists them; the gate stage,
-    repro/sweep/stages/gate/); `accept_gate` goes on anyway and records it. `runs_per_gpu` (else the profile's, else
+    repro/sweep/stages/gate/); `decision_options`, the stages' options of what this call decides (`StageFlag.decides`:
+    `--accept-gate` goes on anyway and records it). `runs_per_gpu` (else the profile's, else
     1): runs trained side by side per GPU (per SLURM job; locally per --jobs slot), priced and memory-checked from
     `repro bench` (repro/sweep/budget/packing.py)."""
     if executor not in EXECUTORS:
@@ -123,7 +125,7 @@ def run_sweep(
     if executor == "local":
         jobs = check_jobs(jobs)
     spec = path if isinstance(path, SweepSpec) else load_sweep(path)
-    spec = select(spec, only)
+    spec = select(spec, only, scale)
     refuse_rows_that_need_more(spec)
     output_root = Path(output_root).expanduser().resolve()
     cluster_profile = _slurm_profile(profile, reachable=not dry_run) if executor == "slurm" else None
@@ -134,7 +136,7 @@ def run_sweep(
         train = train_elsewhere(jobs, cluster_profile, report)
         run_preflights(spec, first, Preflight(declared=True, train=train, report=report))
     if executor == "local" and not dry_run:
-        sweep = LocalSweep(spec, scale, tuple(extra_overrides), accept_gate=accept_gate)
+        sweep = LocalSweep(spec, scale, tuple(extra_overrides), decision_options=dict(decision_options or {}))
         return run_sweeps_locally(
             [sweep], output_root=output_root, jobs=jobs, report=report, runs_per_gpu=packing, gpu_model=gpu_model
         )[0]
@@ -145,7 +147,9 @@ def run_sweep(
             scale=scale,
             extra_overrides=extra_overrides,
             slurm_required=cluster_profile is not None and not dry_run,
-            asked=Asked(record=not dry_run, accept=accept_gate and not dry_run),
+            asked=Asked(dry_run=True, gpu_model=gpu_model)
+            if dry_run
+            else Asked(record=True, options=dict(decision_options or {})),
         )
         _report_plan(plan, report)
         for text in decided(plan):
@@ -227,7 +231,9 @@ class LocalSweep:
     scale: Scale | None = None
     extra_overrides: tuple[str, ...] = ()
     heading: str | None = None
-    accept_gate: bool = False  # `--accept-gate`: go on past a baseline gate that holds, and record it
+    # the stages' options of what this call decides (`StageFlag.decides`: `--accept-gate` goes on past a baseline
+    # gate that holds, and records it)
+    decision_options: Mapping[str, Any] = field(default_factory=dict)
 
 
 def run_sweeps_locally(
@@ -289,7 +295,7 @@ def _plan_here(sweep: LocalSweep, output_root: Path, report: Callable[[str], Non
     what it was asked for."""
     if sweep.heading:
         report(sweep.heading)
-    asked = Asked(record=True, accept=sweep.accept_gate)
+    asked = Asked(record=True, options=sweep.decision_options)
     plan = plan_sweep(
         sweep.spec, output_root=output_root, scale=sweep.scale, extra_overrides=sweep.extra_overrides, asked=asked
     )
@@ -309,7 +315,7 @@ def _after_training(
     its stages asked again (the runs a stage waited for may be done now)."""
     again = make_plan(plan.spec, plan.runs, plan.output_root, job_states=_slurm_reports(plan.output_root))
     again.scale = plan.scale
-    decide(again, Asked(record=True, accept=sweep.accept_gate))
+    decide(again, Asked(record=True, options=sweep.decision_options))
     again.submitted = [rid for rid in ran if rid in again.unique]
     again.failed = [rid for rid in failed if rid in again.unique]
     report(again.describe())

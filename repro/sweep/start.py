@@ -2,8 +2,8 @@
 
 Every way a run trains comes through here: `repro train` (repro/commands/train.py), and a sweep's job on the machine
 that trains it (repro/sweep/executors/job.py: the local executor, a packed job's children and a SLURM job all run
-`run_planned`). The stages act on it through the protocol (repro/sweep/stages/base.py: `Stage.prepare`); this module
-names none of them. Before anything is written, each registered stage (repro/sweep/stages/registry.py) acts on the run
+`run_planned`). The stages act on it through the protocol (repro/sweep/protocol/base.py: `Stage.prepare`); this module
+names none of them. Before anything is written, each registered stage (repro/sweep/protocol/registry.py) acts on the run
 in turn (`Stage.prepare`), e.g. the tuning stage (repro/sweep/stages/tune/stage.py):
 
 - a successive-halving rung's job (`halving:` node) asks whether its run was promoted to its rung: if not, it trains
@@ -26,8 +26,8 @@ from repro.runs.adopt import adopt
 from repro.runs.attempts import archive_done_run
 from repro.runs.records import read_summary
 from repro.runs.rundir import RunDir
-from repro.sweep.stages.base import Prepared
-from repro.sweep.stages.registry import stages
+from repro.sweep.protocol.base import Prepared
+from repro.sweep.protocol.registry import stages
 from repro.train import RunResult, train
 
 

@@ -11,10 +11,10 @@ from repro.methods import method_class
 from repro.recorders.transition_check import read_record, render_records
 from repro.sweep.budget.spend import cells_table, sweep_spend
 from repro.sweep.plan import Decision, Plan
+from repro.sweep.protocol.registry import stages
 from repro.sweep.run import plan_sweep, select
 from repro.sweep.spec.model import Scale
 from repro.sweep.spec.sweep_file import load_sweep
-from repro.sweep.stages.registry import stages
 from repro.sweep.sweep_folder import last_selection
 
 
@@ -35,10 +35,10 @@ def sweep_status(
     if only is None and last:
         only = {k: last[k] for k in ("rows", "columns", "seeds") if k in last}
     if scale is None and last.get("scale"):
-        scale = Scale(**last["scale"])
+        scale = Scale.from_record(last["scale"])
     if extra_overrides is None:
         extra_overrides = last.get("extra_overrides", [])
-    spec = select(spec, only)
+    spec = select(spec, only, scale)
     spec = spec.select(rows=[r for r in spec.rows if r not in spec.needs])
     return plan_sweep(spec, output_root=output_root, scale=scale, extra_overrides=extra_overrides)
 
@@ -47,9 +47,8 @@ def render_status(plan: Plan, gpu_name: str | None = None) -> str:
     """Every run's state; per cell its runs done / running / queued; GPU-hours spent and projected
     (repro/sweep/budget/spend.py); each estimated T's record; each registered stage's report and what it said of
     its decision (the tuning stage: each tuned cell's winner and warnings; the baseline gate: its verdict)."""
-    reports = [
-        text for stage in stages() for text in (*stage.report(plan), *plan.decisions.get(stage.key, Decision()).lines)
-    ]
+    said = [plan.decisions.get(stage.key, Decision()) for stage in stages()]
+    reports = [text for decision in said for text in (*decision.report, *decision.lines)]
     estimates = render_records(estimate_records(plan))
     return "\n".join(
         [

@@ -31,25 +31,22 @@ def remember_selection(folder: Path, spec: SweepSpec, scale: Scale | None, extra
             "rows": spec.rows,
             "columns": spec.columns,
             "seeds": spec.seeds,
-            "scale": None
-            if scale is None
-            else {
-                "epochs": scale.epochs,
-                "subset": scale.subset,
-                "test_subset": scale.test_subset,
-                "tune_strategy": scale.tune_strategy,
-                "tune_seeds": scale.tune_seeds,
-                "stage_options": dict(scale.stage_options),
-            },
+            "scale": None if scale is None else scale.record(),
             "extra_overrides": list(extra),
         },
     )
 
 
 def last_selection(output_root: str | Path, name: str) -> dict | None:
-    """What `repro sweep` last ran of this sweep in this output root (None: never)."""
+    """What `repro sweep` last ran of this sweep in this output root (None: never); its scale as `Scale.record()`
+    writes it, whichever version of `repro sweep` wrote the file (`Scale.from_record`)."""
     path = sweep_dir(output_root, name) / "selection.json"
-    return json.loads(path.read_text()) if path.exists() else None
+    if not path.exists():
+        return None
+    selection = json.loads(path.read_text())
+    if selection.get("scale"):
+        selection["scale"] = Scale.from_record(selection["scale"]).record()
+    return selection
 
 
 def planned_config_file(folder: Path, run_id: str) -> Path:

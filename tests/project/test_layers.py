@@ -4,6 +4,8 @@ reads them from source with `ast`). The layer order is parsed from the doc itsel
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from import_graph import REPO, find_cycles, import_graph, layer_of, module_files, read_layers
 
 
@@ -24,11 +26,61 @@ def test_the_doc_declares_layers_in_order():
     stage = layer_of("repro.sweep.stages.tune.tuning", layers)
     core = ("spec.model", "spec.sweep_file", "expand.expand", "plan", "start", "executors.job", "budget.costs")
     assert all(layer_of(f"repro.sweep.{m}", layers) < stage for m in core)
-    assert layer_of("repro.sweep.stages.base", layers) < layer_of("repro.sweep.spec.sweep_file", layers)
     # the benchmarks time and check everything below them, the reporting and the command line included
     top = max(layer_of(m, layers) for m in ("analysis.commands", "analysis.demo", "repro.cli"))
     assert layer_of("benchmarks", layers) == layer_of("benchmarks.chaos", layers) > top
     assert layer_of("repro.checkout", layers) == 0  # the checkout root: every layer may read its folders
+
+
+SWEEP = "repro.sweep"
+# sweep/'s sub-layers, ground first, each named by a module of it: the parsed file and the cluster profile, a run's
+# overrides, the plan, the protocol, the core that asks it (the file's reading, the expansion, a run's start, the
+# budget), the executors, the stages, the orchestration (run_sweep, status, the command)
+SWEEP_ORDER = (
+    ("spec.model", "cluster_profile"),
+    ("expand.overrides",),
+    ("plan", "sweep_folder"),
+    ("protocol.base", "protocol.registry"),
+    ("spec.sweep_file", "expand.expand", "start", "budget.packing"),
+    ("executors.job", "executors.slurm.submit"),
+    ("stages.tune.stage", "stages.gate.stage"),
+    ("run", "status", "command"),
+)
+# folders of sweep/ that stand in one layer each: the protocol under the core, the stages over it, the budget under
+# the executors (a folder split across layers is a plug-in folder the core reaches into, or a borrowed class)
+ONE_LAYER = ("protocol", "stages", "budget", "executors")
+
+
+def test_the_sweep_sub_layers_stand_in_order():
+    layers = read_layers()
+    order = [{layer_of(f"{SWEEP}.{m}", layers) for m in group} for group in SWEEP_ORDER]
+    assert all(len(group) == 1 and None not in group for group in order), order
+    assert [min(group) for group in order] == sorted(min(group) for group in order), order
+
+
+def sweep_folders_across_layers(modules, layers) -> dict[str, list[str]]:
+    """Each folder of sweep/ in ONE_LAYER whose modules stand in more than one layer -> those layers' names."""
+    spread: dict[str, set[int]] = {}
+    for module in modules:
+        parts = module.split(".")
+        if parts[:2] == SWEEP.split(".") and len(parts) > 2 and parts[2] in ONE_LAYER:
+            spread.setdefault(parts[2], set()).add(layer_of(module, layers))
+    return {f: sorted(layers[i].name for i in found) for f, found in spread.items() if len(found) > 1}
+
+
+def test_each_sweep_folder_stands_in_one_layer():
+    layers = read_layers()
+    assert set(ONE_LAYER) <= {m.split(".")[2] for m in module_files() if m.startswith(SWEEP + ".")}
+    assert not sweep_folders_across_layers(module_files(), layers)
+
+
+def test_the_folder_check_sees_a_folder_split_across_layers():
+    """The protocol inside the stages' folder (under the core and over it at once) is what the check refuses."""
+    layers = read_layers()
+    modules = ["repro.sweep.stages.tune.stage", "repro.sweep.stages.base"]
+    assert sweep_folders_across_layers(modules, layers) == {}
+    moved_in = [replace(x, patterns=("repro.sweep.stages.base",)) if x.name == "protocol" else x for x in layers]
+    assert sweep_folders_across_layers(modules, moved_in) == {"stages": ["protocol", "stages"]}
 
 
 def test_every_module_has_a_layer():
@@ -105,19 +157,18 @@ def test_the_training_loop_imports_no_sweep_stage():
 
 
 STAGES = "repro.sweep.stages"
-PROTOCOL = (f"{STAGES}.base", f"{STAGES}.registry")  # what the core may know of a stage
 
 
 def stage_imports_outside_stages(graph: dict[str, dict[str, int]]) -> list[str]:
-    """Imports of a particular stage's package by a module of repro/ or analysis/ outside repro/sweep/stages/: the
-    core and the reporting know a stage only through the protocol and the registry (a planned run, the plan and the
-    results index, repro/sweep/index.py, carry what a stage decided)."""
+    """Imports of anything under repro/sweep/stages/ by a module of repro/ or analysis/ outside it: the core and the
+    reporting know a stage only through the protocol and the registry (repro/sweep/protocol/; a planned run, the plan
+    and the results index, repro/sweep/index.py, carry what a stage decided)."""
     return sorted(
         f"{m} -> {t}"
         for m, targets in graph.items()
         if m.split(".")[0] in ("repro", "analysis") and m != STAGES and not m.startswith(STAGES + ".")
         for t in targets
-        if t.startswith(STAGES + ".") and t not in PROTOCOL
+        if t == STAGES or t.startswith(STAGES + ".")
     )
 
 
@@ -142,7 +193,7 @@ def test_no_module_outside_the_stages_imports_a_stage():
     offending = stage_imports_outside_stages(import_graph())
     assert not offending, (
         "modules of repro/ outside repro/sweep/stages/ that import a stage's package (ask the stages through "
-        "repro/sweep/stages/base.py and registry.py, and read what a stage decided from the planned run): "
+        "repro/sweep/protocol/: base.py and registry.py, and read what a stage decided from the planned run): "
         + "; ".join(offending)
     )
 
@@ -168,11 +219,13 @@ def test_the_stage_check_sees_an_import_of_a_stage():
     """The check above fails on the import it forbids, however the module imports it."""
     graph = {
         "repro.sweep.plan": {"repro.sweep.stages.tune.halving": 3},
-        "repro.sweep.run": {"repro.sweep.stages.registry": 5, "repro.sweep.stages.base": 6},
+        "repro.sweep.run": {"repro.sweep.protocol.registry": 5, "repro.sweep.protocol.base": 6},
+        "repro.sweep.status": {"repro.sweep.stages.registry": 8},  # the registry's old place
         "repro.sweep.stages.tune.stage": {"repro.sweep.stages.tune.tuning": 7},
         "analysis.cells": {"repro.sweep.stages.tune.tuning": 9},
     }
     assert stage_imports_outside_stages(graph) == [
         "analysis.cells -> repro.sweep.stages.tune.tuning",
         "repro.sweep.plan -> repro.sweep.stages.tune.halving",
+        "repro.sweep.status -> repro.sweep.stages.registry",
     ]

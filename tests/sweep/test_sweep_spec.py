@@ -15,7 +15,7 @@ from repo_paths import EVERY_SWEEP, REPO
 from repro.config import load_config, to_container
 from repro.errors import UserError
 from repro.runs.rundir import run_id
-from repro.sweep.executors.slurm.profile import load_profile
+from repro.sweep.cluster_profile import load_profile
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.expand.overrides import parse_override, quote_value
 from repro.sweep.spec.model import PlannedRun, Scale

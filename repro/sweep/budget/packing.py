@@ -18,7 +18,7 @@ from typing import Iterable
 
 from repro.errors import UserError
 from repro.sweep.budget.calibration import Calibration
-from repro.sweep.executors.slurm.profile import ClusterProfile
+from repro.sweep.cluster_profile import ClusterProfile
 
 
 def check_runs_per_gpu(runs_per_gpu: int | None, profile: ClusterProfile | None) -> int:

@@ -9,8 +9,8 @@ row's `overrides`, then the stage's own (a learned-labels cell's fold and final 
 to the cell's runs (`tune=...`), the command line's extra overrides, the scale (optim.epochs, data.subset,
 data.test_subset), seed=s, and output_root / sweep.name / sweep.stage.
 
-The expansion knows no stage: each cell asks the registered stages (repro/sweep/stages/registry.py; the protocol,
-repro/sweep/stages/base.py) in turn. Every stage adds what it adds to the cell's runs (`Stage.plan_cell`: a tuned
+The expansion knows no stage: each cell asks the registered stages (repro/sweep/protocol/registry.py; the protocol,
+repro/sweep/protocol/base.py) in turn. Every stage adds what it adds to the cell's runs (`Stage.plan_cell`: a tuned
 cell's tuning runs first, which every run of the cell then depends on, each with the same `tune=...` override); per
 seed, the first stage that plans the seed's runs plans them (`Stage.plan_seed`: a student's teacher runs then
 itself; a learned-labels cell's fold runs then its final replay run; a plain row's run and its cross-validation
@@ -25,9 +25,9 @@ from typing import Any, Sequence
 
 from repro.sweep.expand.build import make_run
 from repro.sweep.expand.overrides import Override, ParsedPart, parse_all, parse_override, parse_part, quote_value
+from repro.sweep.protocol.base import SeedRuns
+from repro.sweep.protocol.registry import referenced_scale, stages
 from repro.sweep.spec.model import PlannedRun, Scale, SweepSpec
-from repro.sweep.stages.base import SeedRuns
-from repro.sweep.stages.registry import referenced_scale, stages
 
 
 def expand_sweep(
@@ -64,12 +64,12 @@ class _Sweep:
             parse_override(f"sweep.name={quote_value(spec.name)}", where=f"{spec.path}: name"),
         ]
         self.columns = {c: parse_part(p, f"{spec.path}: columns.{c}") for c, p in spec.column_parts.items()}
-        self.stages = stages()  # the registered stages, asked for the runs each plans (repro/sweep/stages/base.py)
+        self.stages = stages()  # the registered stages, asked for the runs each plans (repro/sweep/protocol/base.py)
 
 
 class Cell:
     """One (row, column) of the sweep and the runs it plans, asking the registered stages (what a stage reads of
-    it: repro/sweep/stages/base.py, `Cell`): what every stage adds to the cell's runs (`plan_cell`), then per seed
+    it: repro/sweep/protocol/base.py, `Cell`): what every stage adds to the cell's runs (`plan_cell`), then per seed
     the first stage that plans the seed's runs (`plan_seed`), else one plain run; last, what each stage decides of
     the cell's runs (`CellRuns.then`)."""
 

@@ -3,13 +3,13 @@
 `SweepSpec` is one sweep file (sweeps/tableN.yaml) read and checked by repro/sweep/spec/sweep_file.py (its format is
 described there and in docs/cluster.md): its columns' and rows' overrides (`Part`, `RowSpec`), and each registered
 stage's key where it stands (`stage_settings`, `column_settings`, a row's `settings`), read by the stage
-(repro/sweep/stages/base.py: `Stage.read`) and asked for by the stage alone. `PlannedRun` is one run of its expansion
+(repro/sweep/protocol/base.py: `Stage.read`) and asked for by the stage alone. `PlannedRun` is one run of its expansion
 (repro/sweep/expand/expand.py), carrying what its stage decided of it; `Scale` shrinks every run of a sweep.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -25,18 +25,15 @@ METRICS = ("final_test_acc", "test_acc_at_best_val", "final_val_acc", "best_val_
 @dataclass(frozen=True)
 class Scale:
     """How much of a table a sweep spends: fewer epochs, a stratified subset of the train / test data (demo, tests),
-    or the strategy of every tuning stage (`--tune-strategy halving`: successive halving instead of the full grid;
-    the tuning stage reads it, repro/sweep/stages/tune/), and the options a stage adds to `repro sweep`
-    (`Stage.flags`: e.g. further seeds where a claim is undecided), by name. It travels with every expansion of the
+    and the options the stages add to `repro sweep` (`Stage.flags`: the strategy of every tuning stage, further seeds
+    where a claim is undecided), by name, read by their stages (`option`). It travels with every expansion of the
     sweep (its teachers', `repro sweep status`'s, `repro tables`', through selection.json), as the runs' ids depend
     on it; a teacher's expansion leaves out the stage options about the table alone (`StageFlag.referenced`)."""
 
     epochs: int | None = None
     subset: int | None = None
     test_subset: int | None = None
-    tune_strategy: str | None = None  # the strategy of the stages that pin none (None: the grid)
-    tune_seeds: int | None = None  # None: each tuning stage's own seeds; N: its first N (`repro demo --quick`: 1)
-    # the options stages add to `repro sweep` (repro/sweep/stages/base.py StageFlag), given ones only: (name, value),
+    # the options stages add to `repro sweep` (repro/sweep/protocol/base.py StageFlag), given ones only: (name, value),
     # sorted; a dict is taken too (selection.json holds one)
     stage_options: tuple[tuple[str, Any], ...] = ()
 
@@ -48,6 +45,26 @@ class Scale:
     def option(self, name: str, default: Any = None) -> Any:
         """The value a stage's `repro sweep` option was given (`default` where it was not)."""
         return dict(self.stage_options).get(name, default)
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> Scale:
+        """The scale selection.json holds (`record()`). One written before the stages declared their options held
+        some as keys of their own (`"tune_strategy": "halving"`): each such key given is read as the stage option of
+        that name, so an old output root's runs are planned as they were."""
+        own = {f.name for f in fields(cls)}
+        older = {k: v for k, v in record.items() if k not in own and v is not None}
+        given = dict(cls(stage_options=record.get("stage_options", ())).stage_options)
+        scale = {k: v for k, v in record.items() if k in own and k != "stage_options"}
+        return cls(**scale, stage_options={**older, **given})
+
+    def record(self) -> dict[str, Any]:
+        """The scale as selection.json holds it (`from_record` reads it back)."""
+        return {
+            "epochs": self.epochs,
+            "subset": self.subset,
+            "test_subset": self.test_subset,
+            "stage_options": dict(self.stage_options),
+        }
 
     def overrides(self) -> list[str]:
         keys = (("optim.epochs", self.epochs), ("data.subset", self.subset), ("data.test_subset", self.test_subset))
@@ -123,7 +140,7 @@ class SweepSpec:
     table: int | None = None
     title: str = ""
     not_run: dict[str, str] = field(default_factory=dict)  # paper rows the sweep does not run -> why (tables show it)
-    # the registered stages' keys (repro/sweep/stages/base.py, `Stage.read`): the top level's, each column's
+    # the registered stages' keys (repro/sweep/protocol/base.py, `Stage.read`): the top level's, each column's
     stage_settings: dict[str, Any] = field(default_factory=dict)
     column_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
     notes: tuple[str, ...] = ()  # printed under the rendered table (e.g. which row the paper's number most likely is)

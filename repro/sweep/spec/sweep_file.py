@@ -50,12 +50,12 @@ from typing import Any, Iterable, Mapping
 import yaml
 
 from repro.errors import UserError
+from repro.sweep.protocol.base import KeyAt, Place, Stage
+from repro.sweep.protocol.registry import stages
 from repro.sweep.spec.model import METRICS, Part, RowSpec, SweepSpec
-from repro.sweep.stages.base import KeyAt, Place, Stage
-from repro.sweep.stages.registry import stages
 
 # The file's own keys; every other key is a registered stage's, read by the stage (`Stage.read`) where its
-# `places` allow it (repro/sweep/stages/registry.py: tune, teacher, out_of_sample, gate, ...).
+# `places` allow it (repro/sweep/protocol/registry.py: tune, teacher, out_of_sample, gate, ...).
 _TOP_KEYS = ("name", "table", "title", "metric", "seeds", "common", "columns", "rows", "not_run", "notes")
 # A row's or column's mapping form: its override lists, kept together as its `Part`, which the expansion composes
 # (every run's overrides; a learned-labels cell's fold runs' `learn` and its final run's `final`, read by the learn

@@ -9,7 +9,7 @@ import pytest
 from repo_paths import REPO
 from repro.cli import main
 from repro.errors import UserError
-from repro.sweep.executors.slurm.profile import BUNDLED_PROFILES, load_profile, resolve_profile_path
+from repro.sweep.cluster_profile import BUNDLED_PROFILES, load_profile, resolve_profile_path
 
 SMOKE = str(REPO / "sweeps" / "smoke.yaml")
 

@@ -1,4 +1,4 @@
-"""The next stages land through the protocol alone (repro/sweep/stages/base.py): two stages of the shapes the suite
+"""The next stages land through the protocol alone (repro/sweep/protocol/base.py): two stages of the shapes the suite
 needs next are written in a temporary folder and registered, with no file of the package changed.
 
 - `mentor:` on a row, a dependency like a teacher (MentorNet's mentor): per seed, a mentor run the row's student
@@ -22,10 +22,10 @@ from repro.runs.rundir import RunDir
 from repro.sweep.budget.calibration import load_calibration
 from repro.sweep.budget.costs import plan_estimate, run_gpu_hours
 from repro.sweep.expand.expand import expand_sweep
+from repro.sweep.protocol.registry import register_stage, unregister_stage
 from repro.sweep.run import plan_sweep, run_sweep
 from repro.sweep.spec.model import Scale
 from repro.sweep.spec.sweep_file import load_sweep
-from repro.sweep.stages.registry import register_stage, unregister_stage
 
 PLUGINS = '''
 from dataclasses import replace
@@ -34,7 +34,7 @@ from repro.schema import option, schema
 from repro.sweep.expand.build import make_run
 from repro.sweep.expand.overrides import parse_override
 from repro.sweep.plan import SUBMITTABLE
-from repro.sweep.stages.base import CellRuns, Decision, Place, SeedRuns, Stage
+from repro.sweep.protocol.base import CellRuns, Decision, Place, SeedRuns, Stage
 
 
 @schema

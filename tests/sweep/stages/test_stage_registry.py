@@ -1,4 +1,4 @@
-"""A stage is one class registered (repro/sweep/stages/base.py, registry.py): a toy stage written in a temporary
+"""A stage is one class registered (repro/sweep/protocol/base.py, registry.py): a toy stage written in a temporary
 folder and registered reads its own key of a sweep file through its schema declaration, plans runs that depend on
 the sweep's, prices them in the dry run and reports them in `repro sweep status`, with no other file changed."""
 
@@ -9,20 +9,23 @@ from dataclasses import replace
 
 import pytest
 
+import repro.sweep.protocol.base as protocol
+import repro.sweep.stages.base as old_base
+import repro.sweep.stages.registry as old_registry
 from presets import TINY_BASELINE_SWEEP, write_tiny_sweep
 from repro.cli import main
 from repro.errors import UserError
 from repro.sweep.expand.expand import expand_sweep
+from repro.sweep.protocol.base import CellRuns, Place, StageFlag
+from repro.sweep.protocol.registry import STAGES, register_stage, stage_class, unregister_stage
 from repro.sweep.spec.model import Scale
 from repro.sweep.spec.sweep_file import load_sweep
-from repro.sweep.stages.base import CellRuns, Place, StageFlag
-from repro.sweep.stages.registry import STAGES, register_stage, stage_class, unregister_stage
 
 TOY = '''
 from repro.schema import option, schema
 from repro.sweep.expand.overrides import parse_override
 from repro.sweep.expand.build import make_run
-from repro.sweep.stages.base import CellRuns, DryRun, Stage
+from repro.sweep.protocol.base import CellRuns, Decision, DryRun, Stage
 
 
 @schema
@@ -55,13 +58,14 @@ class ToyStage(Stage):
 
         return CellRuns(then=then)
 
-    def dry_run(self, plan, gpu_model):
-        toys = [r for r in plan.unique.values() if r.stage == "toy"]
-        return DryRun(prices=(f"toy stage: {len(toys)} run(s) of {toys[0].config['optim']['epochs']} epoch(s)",))
-
-    def report(self, plan):
+    def decide(self, plan, asked):
         toys = [rid for rid, r in plan.unique.items() if r.stage == "toy"]
-        return [f"toy stage: {sum(plan.status[rid].state == 'done' for rid in toys)} of {len(toys)} done"]
+        done = sum(plan.status[rid].state == "done" for rid in toys)
+        priced = DryRun()
+        if asked.dry_run and toys:
+            epochs = plan.unique[toys[0]].config["optim"]["epochs"]
+            priced = DryRun(prices=(f"toy stage: {len(toys)} run(s) of {epochs} epoch(s)",))
+        return Decision(report=(f"toy stage: {done} of {len(toys)} done",), dry_run=priced)
 '''
 
 
@@ -100,11 +104,7 @@ def test_a_registered_stages_option_reaches_its_plan_through_the_scale(toy_stage
 
     class FlagToy(toy_stage):
         key = "flag_toy"
-        flags = (StageFlag("--toy-epochs", "the toy runs' epochs", int, "N"),)
-
-        def check_flags(self, given):
-            if given.get("toy_epochs", 1) > 5:
-                raise UserError("--toy-epochs: at most 5 (the toy's own rule)")
+        flags = (StageFlag("--toy-epochs", "the toy runs' epochs", int, "N", check=_at_most_five),)
 
         def plan_cell(self, cell):
             planned = super().plan_cell(cell)
@@ -126,6 +126,11 @@ def test_a_registered_stages_option_reaches_its_plan_through_the_scale(toy_stage
     finally:
         unregister_stage("flag_toy")
     assert Scale(stage_options={"toy_epochs": 4}) == Scale(stage_options=(("toy_epochs", 4),))
+
+
+def _at_most_five(epochs, given):
+    if epochs > 5:
+        raise UserError("--toy-epochs: at most 5 (the toy's own rule)")
 
 
 def _epochs(run, epochs):
@@ -190,3 +195,10 @@ def test_a_stage_refuses_a_row_key_that_excludes_its_own(tmp_path, row, says):
     path = write_tiny_sweep(tmp_path, TINY_BASELINE_SWEEP + f"      Other: {row}\n")
     with pytest.raises(UserError, match=says):
         expand_sweep(load_sweep(path), output_root=tmp_path / "out", scale=Scale(epochs=1))
+
+
+def test_a_stage_outside_the_package_imports_the_protocol_from_where_it_stood():
+    """A stage defined outside this repository imported `Stage` and `register_stage` from repro/sweep/stages/ before
+    the protocol moved under the core (repro/sweep/protocol/): those imports give the same objects."""
+    assert protocol.__all__ and all(getattr(old_base, name) is getattr(protocol, name) for name in protocol.__all__)
+    assert old_registry.register_stage is register_stage and old_registry.STAGES is STAGES

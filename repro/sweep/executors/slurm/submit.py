@@ -30,10 +30,10 @@ from typing import Callable, Collection, Mapping, Sequence
 import submitit
 
 from repro.errors import UserError
+from repro.sweep.cluster_profile import ClusterProfile
 from repro.sweep.executors.job import TrainJob
 from repro.sweep.executors.packed import PackedJob
 from repro.sweep.executors.slurm.array_limits import array_chunks, max_array_size
-from repro.sweep.executors.slurm.profile import ClusterProfile
 from repro.sweep.executors.slurm.registry import JobRecord, Registry
 from repro.sweep.spec.model import PlannedRun
 from repro.sweep.sweep_folder import sweep_dir

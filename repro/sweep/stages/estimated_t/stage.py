@@ -1,10 +1,10 @@
-"""The estimated-T hold (`estimated_t:`) as a registered stage (repro/sweep/stages/base.py): its key is read here
+"""The estimated-T hold (`estimated_t:`) as a registered stage (repro/sweep/protocol/base.py): its key is read here
 (estimated_t_spec.py); its decision holds the runs of an estimated T until the first of them has recorded it, and
 keeps them held while it is flagged (estimate_hold.py)."""
 
 from __future__ import annotations
 
-from repro.sweep.stages.base import Asked, Decision, Plan, Stage
+from repro.sweep.protocol.base import Asked, Decision, Plan, Stage
 from repro.sweep.stages.estimated_t.estimate_hold import hold_estimates, render
 from repro.sweep.stages.estimated_t.estimated_t_spec import KEY, EstimatedTSpec
 

@@ -4,7 +4,7 @@
 runs it reads when it trains. They are listed first, and the final run depends on them (and on the cell's tuning
 runs). A tuned learned cell's tuning runs train as its fold runs do (`fold_base`).
 
-Takes the expansion's cell (repro/sweep/stages/base.py, `Cell`: its row, column, `head` overrides, parsed column and
+Takes the expansion's cell (repro/sweep/protocol/base.py, `Cell`: its row, column, `head` overrides, parsed column and
 row parts, `learn` overrides); returns `PlannedRun`s built by make_run."""
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from repro.errors import UserError
 from repro.labels.fold_runs import fold_configs_with
 from repro.sweep.expand.build import COMPOSER, make_run
 from repro.sweep.expand.overrides import Override, dedupe, override_value, parse_all, parse_override, quote_value
+from repro.sweep.protocol.base import Cell
 from repro.sweep.spec.model import PlannedRun
-from repro.sweep.stages.base import Cell
 
 
 def fold_base(cell: Cell) -> list[Override]:

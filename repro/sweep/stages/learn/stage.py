@@ -1,10 +1,10 @@
 """Learned labels (`learn:` on a row or a column, with its `final:` overrides) as a registered stage
-(repro/sweep/stages/base.py): it plans a learned-labels cell's seed, the fold runs then the final replay run that
+(repro/sweep/protocol/base.py): it plans a learned-labels cell's seed, the fold runs then the final replay run that
 reads them (learn_runs.py); the cell's tuning runs train as its fold runs do."""
 
 from __future__ import annotations
 
-from repro.sweep.stages.base import Cell, Place, SeedRuns, Stage
+from repro.sweep.protocol.base import Cell, Place, SeedRuns, Stage
 from repro.sweep.stages.learn import learn_runs
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 from repro.labels.fold_runs import cross_validation_configs
 from repro.sweep.expand.build import make_run
 from repro.sweep.expand.overrides import Override, override_value, parse_override
+from repro.sweep.protocol.base import Cell, SeedRuns
 from repro.sweep.spec.model import PlannedRun
-from repro.sweep.stages.base import Cell, SeedRuns
 from repro.sweep.stages.out_of_sample.out_of_sample_spec import KEY, OutOfSample
 
 

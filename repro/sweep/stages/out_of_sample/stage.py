@@ -1,4 +1,4 @@
-"""Out-of-sample fold runs (`out_of_sample:` on a row) as a registered stage (repro/sweep/stages/base.py): its key
+"""Out-of-sample fold runs (`out_of_sample:` on a row) as a registered stage (repro/sweep/protocol/base.py): its key
 (out_of_sample_spec.py), on a plain row only; per seed, the row's run and its fold runs (out_of_sample_runs.py)."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from repro.errors import UserError
-from repro.sweep.stages.base import Cell, KeyAt, Place, SeedRuns, Stage
+from repro.sweep.protocol.base import Cell, KeyAt, Place, SeedRuns, Stage
 from repro.sweep.stages.out_of_sample.out_of_sample_runs import out_of_sample_seed
 from repro.sweep.stages.out_of_sample.out_of_sample_spec import KEY, OutOfSample, read_out_of_sample
 

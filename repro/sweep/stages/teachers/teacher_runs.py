@@ -13,7 +13,7 @@ For seed s (the teacher stage plans it, repro/sweep/stages/teachers/stage.py, wh
    (repro/sweep/stages/tune/tuning_runs.py).
 
 This module imports no other planning module but build.py, model.py and sweep_file.py; the teacher's own sweep is
-expanded through the cell (`Cell.expand`, repro/sweep/stages/base.py), which asks for these runs.
+expanded through the cell (`Cell.expand`, repro/sweep/protocol/base.py), which asks for these runs.
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from repro.errors import UserError
 from repro.methods import method_class
 from repro.sweep.expand.build import COMPOSER
 from repro.sweep.expand.overrides import Override, parse_override, quote_value
+from repro.sweep.protocol.base import Cell, SeedRuns
 from repro.sweep.spec.model import PlannedRun, SweepSpec
 from repro.sweep.spec.sweep_file import load_sweep
-from repro.sweep.stages.base import Cell, SeedRuns
 from repro.sweep.stages.teachers.teacher_ref import TeacherRef, column_teacher, row_teacher
 
 _SPECS: dict[tuple[Path, str], SweepSpec] = {}

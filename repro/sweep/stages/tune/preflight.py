@@ -4,7 +4,7 @@ cell's grid for a few epochs and print how far their labels moved and what a ste
 A preflight run is a cell's tuning run (first tuning seed, the tuning split) at a grid corner (each numeric axis's
 smallest and largest value; a non-numeric axis keeps its first and last), with `optim.epochs` = the preflight's
 epochs, `output_root` = <output_root>/preflight and `sweep.name` = <name>-preflight: its own run, never one of the
-table's. They train with the sweep's executor, which the sweep hands the stage (repro/sweep/stages/base.py,
+table's. They train with the sweep's executor, which the sweep hands the stage (repro/sweep/protocol/base.py,
 `Preflight.train`): here, or on SLURM (`--executor slurm --profile P`) as one job array submitted as a sweep's runs
 are, which the command waits for. Then the full plan's estimate is
 recalibrated: each run's estimate times the ratio measured / estimated of the preflight runs of its model and step kind
@@ -33,8 +33,8 @@ from repro.sweep.budget.costs import plan_estimate, run_gpu_hours, run_sizes
 from repro.sweep.expand.build import make_run
 from repro.sweep.expand.overrides import parse_all
 from repro.sweep.plan import Plan
+from repro.sweep.protocol.base import Preflight
 from repro.sweep.spec.model import PlannedRun, SweepSpec
-from repro.sweep.stages.base import Preflight
 from repro.sweep.stages.tune.halving import unit_id
 from repro.sweep.stages.tune.preflight_report import movement_verdicts, recalibrated, run_kind
 from repro.sweep.stages.tune.tune_spec import cell_tune

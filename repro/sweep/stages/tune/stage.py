@@ -1,4 +1,4 @@
-"""The tuning stage (`tune:`) as a registered stage (repro/sweep/stages/base.py): its key, on a row, a column or the
+"""The tuning stage (`tune:`) as a registered stage (repro/sweep/protocol/base.py): its key, on a row, a column or the
 whole file (tune_spec.py); a tuned cell's tuning runs, before its seeds' runs (tuning_runs.py, halving_runs.py); its
 decision on a plan (successive halving's rung jobs settled, halving_state.py); what it reports, prices and does when a
 run starts; and its preflight (preflight.py)."""
@@ -8,8 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, Callable
 
-from repro.sweep.spec.model import PlannedRun, SweepSpec
-from repro.sweep.stages.base import (
+from repro.sweep.protocol.base import (
     Asked,
     Cell,
     CellRuns,
@@ -23,6 +22,7 @@ from repro.sweep.stages.base import (
     Stage,
     TableNotes,
 )
+from repro.sweep.spec.model import PlannedRun, SweepSpec
 from repro.sweep.stages.tune import rung_job, tuning, tuning_runs
 from repro.sweep.stages.tune.halving_cost import cost_figures, strategy_costs
 from repro.sweep.stages.tune.halving_state import render_races, settle
@@ -35,12 +35,13 @@ from repro.sweep.stages.tune.preflight import (
 from repro.sweep.stages.tune.tune_graph import has_tuning, tuning_graph
 from repro.sweep.stages.tune.tune_notes import settle_takes, tuning_heading
 from repro.sweep.stages.tune.tune_report import cell_tunings, render_tunings
-from repro.sweep.stages.tune.tune_spec import KEY, TuneSpec, read_tune
+from repro.sweep.stages.tune.tune_spec import KEY, SEEDS_FLAG, STRATEGY_FLAG, TuneSpec, read_tune
 
 
 class TuneStage(Stage):
     key = KEY
     places = frozenset({Place.FILE, Place.ROW, Place.COLUMN})
+    flags = (STRATEGY_FLAG, SEEDS_FLAG)
 
     def read(self, value: Any, at: KeyAt) -> TuneSpec | None:
         """`tune: null` on a row is no tuning for it (not the column's or the file's)."""
@@ -55,20 +56,18 @@ class TuneStage(Stage):
         """Successive halving's rung jobs settled: done where their run got there or was left behind, and the
         epochs each is still expected to train (halving_state.py); each tuned run that trains nothing, the winning
         tuning run whose records it takes, once its tuning runs are done (`plan.takes`, tune_notes.py). Nothing is
-        held."""
+        held. Its report: the races (each rung's ranking, who went on), then each tuned cell's winner; in a dry run,
+        its graphs and prices."""
         settle(plan)
         settle_takes(plan)
-        return Decision()
+        report = tuple(text for text in (render_races(plan), render_tunings(cell_tunings(plan))) if text)
+        return Decision(report=report, dry_run=self._dry_run(plan, asked.gpu_model) if asked.dry_run else DryRun())
 
     def notes(self, plan: Plan) -> TableNotes:
         """Beside a table's header: what each tuned row tuned, where and how (tune_notes.py)."""
         return TableNotes(heading=tuning_heading(plan))
 
-    def report(self, plan: Plan) -> list[str]:
-        """Successive halving's races (each rung's ranking, who went on), then each tuned cell's winner."""
-        return [text for text in (render_races(plan), render_tunings(cell_tunings(plan))) if text]
-
-    def dry_run(self, plan: Plan, gpu_model: str | None) -> DryRun:
+    def _dry_run(self, plan: Plan, gpu_model: str | None) -> DryRun:
         """Per tuned cell, its tuning runs and the runs that wait for them (tune_graph.py); the preflight its cells
         declare; the grid's GPU-hours beside successive halving's (halving_cost.py); docs/costs.md's figures."""
         costs = strategy_costs(plan, gpu_model)

@@ -38,6 +38,7 @@ from typing import Any, Literal, Mapping
 
 from repro.errors import UserError
 from repro.schema import SweepFile, build, check_node, option, schema
+from repro.sweep.protocol.base import StageFlag
 from repro.sweep.spec.model import Scale, SweepSpec
 from repro.sweep.stages.teachers.teacher_ref import TeacherRef, read_teacher
 from repro.sweep.stages.tune.halving import DEFAULT_ETA, DEFAULT_MIN_FRACTION
@@ -45,6 +46,21 @@ from repro.sweep.stages.tune.tuning import SELECT_METRICS
 
 KEY = "tune"  # the stage's key in a sweep file (repro/sweep/stages/tune/stage.py)
 STRATEGIES = ("grid", "halving")
+# the stage's options of `repro sweep` (repro/sweep/protocol/base.py), read off the sweep's Scale by `scaled`
+STRATEGY_FLAG = StageFlag(
+    "--tune-strategy",
+    "every tuning stage's strategy: grid (every grid point trains to the end, the paper's protocol) or "
+    "halving (successive halving: points behind at a rung stop there); default: each stage's own `strategy:`",
+    str,
+    choices=STRATEGIES,
+)
+SEEDS_FLAG = StageFlag(
+    "--tune-seeds",
+    "every tuning stage tunes on its first N seeds only (`repro demo --quick`: 1); default: each stage's own",
+    int,
+    "N",
+    typed=False,  # set by `repro demo --quick` on its Scale, not a `repro sweep` option
+)
 _UNSET = object()  # a row without a `tune:` key: its column's or the file's tuning applies (`tune: null` is None)
 # `tune: {from: {sweep, row, column}}`: the cell takes another cell's tuning stage
 # (repro/sweep/stages/tune_from/tune_from_runs.py)
@@ -261,13 +277,13 @@ def scaled(tune: TuneSpec | None, scale: Scale | None) -> TuneSpec | None:
     the scale sets them: a stage that pins its strategy in the file keeps it."""
     if tune is None or scale is None:
         return tune
-    if scale.tune_strategy is not None:
-        if scale.tune_strategy not in STRATEGIES:
-            raise UserError(f"tune strategy {scale.tune_strategy!r}: use one of {', '.join(STRATEGIES)}.")
+    strategy, seeds = scale.option(STRATEGY_FLAG.name), scale.option(SEEDS_FLAG.name)
+    if strategy is not None:
+        if strategy not in STRATEGIES:
+            raise UserError(f"tune strategy {strategy!r}: use one of {', '.join(STRATEGIES)}.")
         if tune.strategy is None:
-            tune = replace(tune, strategy=scale.tune_strategy)
-    if scale.tune_seeds is not None:
-        seeds = scale.tune_seeds
+            tune = replace(tune, strategy=strategy)
+    if seeds is not None:
         if not isinstance(seeds, int) or isinstance(seeds, bool) or seeds < 1:
             raise UserError(f"Scale: tune_seeds={seeds!r} must be a positive whole number (or None).")
         tune = replace(tune, seeds=tune.seeds[:seeds])

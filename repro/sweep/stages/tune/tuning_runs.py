@@ -18,8 +18,8 @@ from typing import Any, Mapping
 from repro.errors import UserError
 from repro.sweep.expand.build import make_run
 from repro.sweep.expand.overrides import Override, override_value, parse_all, parse_override
+from repro.sweep.protocol.base import Cell, CellRuns
 from repro.sweep.spec.model import PlannedRun
-from repro.sweep.stages.base import Cell, CellRuns
 from repro.sweep.stages.tune.halving_runs import plan_rungs
 from repro.sweep.stages.tune.tune_spec import TuneSpec, cell_tune, scaled
 from repro.sweep.stages.tune.tuning import reuses_tuning_run

@@ -1,5 +1,5 @@
 """Seeds where a claim is undecided (`until_decided:`, `repro sweep FILE --until-decided`) as a registered stage
-(repro/sweep/stages/base.py): its key (until_decided_spec.py); the further rounds of seeds planned for the cells of
+(repro/sweep/protocol/base.py): its key (until_decided_spec.py); the further rounds of seeds planned for the cells of
 the claim lines the paper's spread says are decidable within the most seeds, each run priced at its round's chance
 of being needed (pricing.py); its decision on a plan, holding each round's runs no undecided line needs (rounds.py),
 recorded in the sweep folder for the ledger; its report and its dry-run prices (render.py, pricing.py).
@@ -10,12 +10,22 @@ Locally, a sweep trains its seeds, decides, trains the round it let go, and so o
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, Mapping
 
 from repro.claims.sequential_record import write_record
 from repro.errors import UserError
+from repro.sweep.protocol.base import (
+    Asked,
+    Cell,
+    CellRuns,
+    Decision,
+    DryRun,
+    FlagsGiven,
+    Plan,
+    Selection,
+    Stage,
+    StageFlag,
+)
 from repro.sweep.spec.model import PlannedRun, Scale, SweepSpec
-from repro.sweep.stages.base import Asked, Cell, CellRuns, Decision, DryRun, Plan, Stage, StageFlag
 from repro.sweep.stages.until_decided.claim_lines import REPORTED, claim_lines, floor_of
 from repro.sweep.stages.until_decided.pricing import cell_chance, line_chances, price_text
 from repro.sweep.stages.until_decided.render import lines_text, rounds_text
@@ -28,6 +38,14 @@ from repro.sweep.stages.until_decided.until_decided_spec import (
     kept_design,
 )
 from repro.sweep.sweep_folder import sweep_dir
+
+
+def _check_max_seeds(max_seeds: int, given: FlagsGiven) -> None:
+    if max_seeds < 2 or not given.options.get("until_decided"):
+        raise UserError(
+            f"--max-seeds {max_seeds}: the most seeds per cell a sweep with --until-decided adds up to (at least "
+            "2, the fewest an interval needs). Give it with --until-decided, e.g. --until-decided --max-seeds 10."
+        )
 
 
 class UntilDecidedStage(Stage):
@@ -47,20 +65,13 @@ class UntilDecidedStage(Stage):
             int,
             "N",
             referenced=False,
+            check=_check_max_seeds,
         ),
     )
 
-    def check_flags(self, given: Mapping[str, Any]) -> None:
-        max_seeds = given.get("max_seeds")
-        if max_seeds is not None and (max_seeds < 2 or not given.get("until_decided")):
-            raise UserError(
-                f"--max-seeds {max_seeds}: the most seeds per cell a sweep with --until-decided adds up to (at least "
-                "2, the fewest an interval needs). Give it with --until-decided, e.g. --until-decided --max-seeds 10."
-            )
-
-    def follows_seeds_run(self, spec: SweepSpec, scale: Scale | None) -> bool:
+    def selection(self, spec: SweepSpec, scale: Scale | None) -> Selection:
         """Its further seeds come after the seeds the sweep ran (`--seeds 0 1`: 2, 3, ...), not the file's."""
-        return design_of(spec, scale) is not None
+        return Selection(seeds_run=design_of(spec, scale) is not None)
 
     def plan_cell(self, cell: Cell) -> CellRuns | None:
         """A cell some decidable claim line compares: its further seeds' runs (and what they depend on: folds,
@@ -94,7 +105,9 @@ class UntilDecidedStage(Stage):
 
     def decide(self, plan: Plan, asked: Asked) -> Decision:
         """Each line walked through the looks on the runs done; the rounds no undecided line needs held; with
-        `asked.record`, each line's state kept in the sweep folder (sequential.json) for the ledger."""
+        `asked.record`, each line's state kept in the sweep folder (sequential.json) for the ledger. Its report: the
+        rounds of further seeds and their runs' states (`repro sweep status`); in a dry run, the further rounds'
+        prices."""
         design = kept_design(plan.spec, plan.scale, sweep_dir(plan.output_root, plan.spec.name))
         if design is None:
             return Decision()
@@ -102,19 +115,8 @@ class UntilDecidedStage(Stage):
         hold_undecided(plan, walk)
         if asked.record:
             write_record(sweep_dir(plan.output_root, plan.spec.name), walk.text(), [s.record for s in walk.lines])
-        return Decision((lines_text(walk),))
-
-    def report(self, plan: Plan) -> list[str]:
-        """The rounds of further seeds and their runs' states (`repro sweep status`)."""
-        design = kept_design(plan.spec, plan.scale, sweep_dir(plan.output_root, plan.spec.name))
-        if design is None:
-            return []
-        text = rounds_text(plan, walk_lines(plan, design))
-        return [text] if text else []
-
-    def dry_run(self, plan: Plan, gpu_model: str | None) -> DryRun:
-        """The expected and worst-case added GPU-hours of the further rounds, and the design."""
-        design = kept_design(plan.spec, plan.scale, sweep_dir(plan.output_root, plan.spec.name))
-        if design is None:
-            return DryRun()
-        return DryRun(prices=(price_text(plan, walk_lines(plan, design), gpu_model),))
+        rounds = rounds_text(plan, walk_lines(plan, design))  # the lines as they stand with their rounds held
+        priced = DryRun()
+        if asked.dry_run:  # the expected and worst-case added GPU-hours of the further rounds, and the design
+            priced = DryRun(prices=(price_text(plan, walk_lines(plan, design), asked.gpu_model),))
+        return Decision((lines_text(walk),), report=(rounds,) if rounds else (), dry_run=priced)

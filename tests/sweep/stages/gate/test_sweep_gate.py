@@ -49,6 +49,8 @@ def test_a_far_number_holds_the_table_and_accept_gate_releases_it(tmp_path, caps
     record = json.loads((sweep_dir(out.resolve(), "gated") / GATE_FILE).read_text())
     assert record["accepted"] is True and record["state"] == "held" and len(record["gate_runs"]) == 2
     assert len(record["tried"]) == 1  # the same gate runs: the same recipe, listed once
+    # what the user accepted was this command's decision, not the plan's: the sweep folder does not remember it
+    assert json.loads((sweep_dir(out.resolve(), "gated") / "selection.json").read_text())["scale"] is None
 
     sweeps = tmp_path / "sweeps"
     sweeps.mkdir()

@@ -236,8 +236,9 @@ def test_a_tuning_stage_without_a_validation_set_is_refused(tmp_path, capsys):
 
 
 def test_a_scale_tunes_on_the_first_seeds_and_the_sweep_folder_remembers_it(tmp_path):
-    """`Scale.tune_seeds` (the quick demo's one-seed tuning): every tuning stage keeps its first N seeds, the tuned
-    runs wait for those runs only, and selection.json keeps the setting for `repro sweep status` and the tables."""
+    """The tuning stage's `tune_seeds` option (the quick demo's one-seed tuning): every tuning stage keeps its first N
+    seeds, the tuned runs wait for those runs only, and selection.json keeps the setting for `repro sweep status` and
+    the tables."""
     from dataclasses import replace
 
     from repro.errors import UserError
@@ -249,15 +250,41 @@ def test_a_scale_tunes_on_the_first_seeds_and_the_sweep_folder_remembers_it(tmp_
     path.write_text(text.replace("      select: final_val_acc", "      select: final_val_acc\n      seeds: [0, 1]"))
     spec = load_sweep(path)
     both = expand_sweep(spec, output_root=tmp_path / "out", scale=SCALE)
-    first = expand_sweep(spec, output_root=tmp_path / "out", scale=replace(SCALE, tune_seeds=1))
+    first = expand_sweep(spec, output_root=tmp_path / "out", scale=replace(SCALE, stage_options={"tune_seeds": 1}))
     tune_both = [r for r in both if r.stage == "tune"]
     tune_first = [r.run_id for r in first if r.stage == "tune"]
     assert len(tune_both) == 4 and tune_first == [r.run_id for r in tune_both if r.seed == 0]
     for run in first:
         if run.stage != "tune":
             assert {d for d in run.depends_on if d in {r.run_id for r in tune_both}} <= set(tune_first)
-    scale = replace(SCALE, tune_seeds=1)
+    scale = replace(SCALE, stage_options={"tune_seeds": 1})
     remember_selection(sweep_dir(tmp_path / "out", spec.name), spec, scale, [])
     assert Scale(**last_selection(tmp_path / "out", spec.name)["scale"]) == scale
     with pytest.raises(UserError, match="tune_seeds=0"):
-        scaled(cell_tune(spec, "Ours (Class)", "Digits"), replace(SCALE, tune_seeds=0))
+        scaled(cell_tune(spec, "Ours (Class)", "Digits"), replace(SCALE, stage_options={"tune_seeds": 0}))
+
+
+def test_a_selection_written_when_the_scale_held_the_tuning_options_still_plans_its_runs(tmp_path):
+    """selection.json in an output root made before the tuning stage declared its options (`tune_strategy` and
+    `tune_seeds` were keys of the scale): `repro sweep status` reads them as the stage's options and plans the
+    runs that sweep planned (successive halving's rung jobs, the first seed's tuning runs)."""
+    import json
+    from dataclasses import replace
+
+    from repro.sweep.status import sweep_status
+    from repro.sweep.sweep_folder import sweep_dir
+
+    path = write_tuned_sweep(tmp_path, "{method.label_lr: [0.3, 3]}")
+    text = path.read_text()
+    path.write_text(text.replace("      select: final_val_acc", "      select: final_val_acc\n      seeds: [0, 1]"))
+    spec, out = load_sweep(path), tmp_path / "out"
+    scale = replace(SCALE, stage_options={"tune_strategy": "halving", "tune_seeds": 1})
+    planned = [r.run_id for r in expand_sweep(spec, output_root=out, scale=scale)]
+    assert planned != [r.run_id for r in expand_sweep(spec, output_root=out, scale=SCALE)]
+    old = {"epochs": SCALE.epochs, "subset": SCALE.subset, "test_subset": SCALE.test_subset}
+    old |= {"tune_strategy": "halving", "tune_seeds": 1, "stage_options": {}}
+    selection = {"rows": spec.rows, "columns": spec.columns, "seeds": spec.seeds, "scale": old, "extra_overrides": []}
+    sweep_dir(out, spec.name).mkdir(parents=True)
+    (sweep_dir(out, spec.name) / "selection.json").write_text(json.dumps(selection))
+    plan = sweep_status(path, output_root=out)
+    assert plan.scale == scale and [r.run_id for r in plan.runs] == planned

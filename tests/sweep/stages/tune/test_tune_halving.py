@@ -106,8 +106,12 @@ def test_the_race_ranks_on_validation_at_each_rung_with_ties_to_the_first_point(
 
 def test_a_halving_stage_plans_one_job_per_rung_of_the_same_run(tmp_path):
     path = write_halving_sweep(tmp_path, strategy=None)
-    grid = expand_sweep(load_sweep(path), output_root=tmp_path, scale=replace(SCALE, tune_strategy="grid"))
-    runs = expand_sweep(load_sweep(path), output_root=tmp_path, scale=replace(SCALE, tune_strategy="halving"))
+    grid = expand_sweep(
+        load_sweep(path), output_root=tmp_path, scale=replace(SCALE, stage_options={"tune_strategy": "grid"})
+    )
+    runs = expand_sweep(
+        load_sweep(path), output_root=tmp_path, scale=replace(SCALE, stage_options={"tune_strategy": "halving"})
+    )
     grid_tune = [r.run_id for r in grid if r.stage == "tune"]
     jobs = [r for r in runs if r.stage == "tune"]
     assert len(jobs) == 4 * len(RUNGS)
@@ -138,7 +142,7 @@ def test_the_dry_run_prices_halving_beside_the_full_grid(tmp_path, capsys):
     assert "tune rung 0/2" in out and "halving (eta 2) to epochs 1, 2, 4" in out
     assert any(x.startswith("Label Smoothing") and x.rstrip().endswith("halving") for x in out.splitlines())
     # the printed figures of a digits run have two significant digits: the ratio is checked on the priced stage
-    spec, scale = load_sweep(path), Scale(epochs=4, tune_strategy="halving")
+    spec, scale = load_sweep(path), Scale(epochs=4, stage_options={"tune_strategy": "halving"})
     plan = make_plan(spec, expand_sweep(spec, output_root=tmp_path / "out", scale=scale), tmp_path / "out")
     (stage,) = strategy_costs(plan).stages
     # 4 points x 4 epochs for the grid; 4 x 1 + 2 x 1 + 1 x 2 = 8 epochs for halving
@@ -152,7 +156,9 @@ def test_the_dry_run_prices_halving_beside_the_full_grid(tmp_path, capsys):
 def test_a_stage_that_pins_its_strategy_keeps_it_under_the_sweeps_strategy(tmp_path, capsys):
     for pinned, other in (("grid", "halving"), ("halving", "grid")):
         path = write_halving_sweep(tmp_path, strategy=pinned)
-        runs = expand_sweep(load_sweep(path), output_root=tmp_path, scale=replace(SCALE, tune_strategy=other))
+        runs = expand_sweep(
+            load_sweep(path), output_root=tmp_path, scale=replace(SCALE, stage_options={"tune_strategy": other})
+        )
         assert any("@rung" in r.run_id for r in runs) == (pinned == "halving")
     # the dry run names the pinned stage and leaves it out of what `--tune-strategy` chooses
     path = write_halving_sweep(tmp_path, strategy="grid")

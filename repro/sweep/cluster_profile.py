@@ -1,4 +1,6 @@
-"""Cluster profiles (slurm/profiles/NAME.yaml): the resources of every job of a sweep, as submitit parameters."""
+"""Cluster profiles (slurm/profiles/NAME.yaml): the resources of every job of a sweep, as submitit parameters. It
+stands under the budget (which checks and prices `runs_per_gpu` against it) and the SLURM executor (which submits
+with it), and imports neither."""
 
 from __future__ import annotations
 
