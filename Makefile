@@ -29,8 +29,9 @@ train: setup
 # the time the SLURM, W&B and signal tests spend waiting (docs/tests.md). TEST_ARGS= (empty) runs it serially;
 # TEST_ARGS="-n 6 --dist loadgroup" on a larger machine.
 TEST_ARGS ?= -n 3 --dist loadgroup
-# The second tier: the tests marked `e2e` (end-to-end checks each worth a minute or more of CPU) or `slurm` (they
-# start the local SLURM cluster: root and apt-get). The first tier is the rest (tests/cpu_seconds.py knows the same).
+# The second tier: the tests marked `e2e` (end-to-end checks: whole commands, real processes killed, trainings
+# to a measured bound) or `slurm` (they start the local SLURM cluster: root and apt-get). The first tier is the
+# rest (tests/cpu_seconds.py knows the same).
 TIER2 := e2e or slurm
 # Every change's check (under 5 minutes on 2 quiet cores): lint and format first (seconds; pyproject.toml
 # [tool.ruff]), then the first tier. The slowest 15 tests and each test's CPU seconds over its bound are printed at

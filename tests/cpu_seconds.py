@@ -27,9 +27,10 @@ import pytest
 FAST_TIER_WARN_CPU_S = 3.0
 # The markers of the second tier (`make test-e2e`): what `make test` leaves out (Makefile's TIER1).
 SECOND_TIER_MARKERS = ("e2e", "slurm")
-# `make test` must finish in 300 s on two quiet cores: about this many CPU seconds of tests, with slack for the
-# session's start, xdist's dealing and the SLURM-free waits (docs/tests.md).
-FIRST_TIER_BUDGET_CPU_S = 500.0
+# `make test` must finish in 300 s on two quiet cores: 600 CPU-s, less about 20 s of the session's start (collection,
+# xdist's workers importing torch) on each core. Under load the same tests take up to twice the CPU seconds
+# (docs/tests.md), so a loaded run may warn where a quiet one would not.
+FIRST_TIER_BUDGET_CPU_S = 560.0
 
 _START = pytest.StashKey[float]()
 _PROPERTY = "cpu_s"
@@ -123,7 +124,8 @@ class CpuLedger:
         if first and len(first) == len(self.tests) and first_total > FIRST_TIER_BUDGET_CPU_S:
             terminalreporter.write_line(
                 f"WARNING: the first tier took {first_total:.0f} CPU-s, over its ~{FIRST_TIER_BUDGET_CPU_S:.0f} "
-                "(300 s on two cores): cut a test, or mark an end-to-end one `e2e` (docs/tests.md)",
+                "(300 s on two quiet cores; a loaded machine inflates it): cut a test, or mark an end-to-end one `e2e` "
+                "(docs/tests.md)",
                 yellow=True,
             )
         for test in unmarked:

@@ -103,6 +103,7 @@ def test_quick_demo_writes_tables_figures_and_summary_then_reruns_without_traini
     assert all(p.stat().st_mtime_ns != t for p, t in outputs_before.items()), "tables and figures not regenerated"
 
 
+@pytest.mark.slow  # expands the demo's sweep files: seconds of CPU
 @pytest.mark.parametrize("sweeps", [demo.DEMO_SWEEPS, demo.MNIST1D_SWEEPS], ids=["digits", "mnist1d"])
 def test_demo_tables_share_the_runs_they_have_in_common(sweeps):
     """Table 2's Baseline / Ours (Instance) and Table 3's folds and dynamic finals are Table 1's runs: the sweep files
@@ -131,6 +132,7 @@ def test_demo_tables_share_the_runs_they_have_in_common(sweeps):
     }
 
 
+@pytest.mark.slow  # expands the demo's sweep files: seconds of CPU
 def test_the_rows_only_extra_runs_leave_the_other_rows_runs_unchanged():
     """`make demo` leaves out EXTRA_ROWS (Table 6's no-curriculum row) and `--extra` puts them back; the rows both
     run keep the same runs (dropping a row must not rename what the tables, the figures and the ledger read)."""

@@ -30,6 +30,7 @@ def test_epoch_time_reports_each_methods_epoch_against_steps_plus_evaluation(cap
 
 
 @pytest.mark.slow
+@pytest.mark.e2e
 def test_gpu_report_runs_the_named_parts_and_refuses_unknown_ones(tmp_path):
     """The one-command GPU check: each part's log and exit status land in OUTDIR (here doctor fails: no GPU)."""
     import os

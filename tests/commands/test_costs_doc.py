@@ -39,6 +39,7 @@ def _quoted(text: str) -> list[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.e2e
 @pytest.mark.xdist_group(EVERY_SWEEP)
 def test_docs_costs_md_is_what_the_dry_runs_say(capsys):
     # in this process: `python -m repro.commands.costs_doc` is main() writing to stdout, and a fresh interpreter

@@ -76,6 +76,7 @@ def test_sweep_plans_the_fold_runs_the_analysis_derives(tmp_path):
 
 
 @pytest.mark.slow  # five 20-epoch runs
+@pytest.mark.e2e
 def test_out_of_sample_cleanlab_finds_the_mislabelled_images(tmp_path):
     run = train(load_config(BASE + [f"output_root={tmp_path}"]))
     assert out_of_sample_cleanlab(run.run_dir.path) is None  # no fold runs yet: nothing to compute

@@ -103,6 +103,7 @@ NOISY = [
 
 
 @pytest.mark.slow
+@pytest.mark.e2e
 def test_instance_labels_correct_noisy_labels_on_digits(tmp_path):
     """Measured with exactly these settings (seeds 0 / 1 / 2, noise seed 0; `repro train` + the overrides below):
     instance labels end with 28% / 33% / 23% of the noisy training labels corrected at top-1 (0% until ~epoch 12),

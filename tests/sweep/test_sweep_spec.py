@@ -241,6 +241,7 @@ def _covering_sample(runs: list[tuple[str, PlannedRun]]) -> list[tuple[str, Plan
 
 
 @pytest.mark.slow
+@pytest.mark.e2e
 @pytest.mark.xdist_group(EVERY_SWEEP)
 def test_fast_expansion_gives_exactly_what_repro_train_composes(tmp_path):
     """A covering sample (every file, stage, group option and override key) of the runs of every sweep file (first

@@ -96,6 +96,7 @@ def assert_real_png(path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.e2e  # its module fixture trains a small sweep, which the next two tests read
 def test_all_figures_render_from_a_real_small_sweep(sweep, tmp_path, capsys):
     out = tmp_path / "figs"
     assert figures(sweep, sweep["root"][0], "--out", str(out)) == 0
@@ -124,6 +125,7 @@ def test_all_figures_render_from_a_real_small_sweep(sweep, tmp_path, capsys):
 
 
 @pytest.mark.slow
+@pytest.mark.e2e  # reads the module's trained sweep
 def test_figure_data_come_from_the_runs_records(sweep):
     runs = figure_runs(sweep["root"][0], sweeps_dir=sweep["sweeps"][0])
     cells = figure_labels.FIGURE2
@@ -195,6 +197,7 @@ def test_figure_data_come_from_the_runs_records(sweep):
 
 
 @pytest.mark.slow
+@pytest.mark.e2e  # reads the module's trained sweep
 def test_figures_without_suitable_runs_are_skipped_with_a_reason(sweep, tmp_path, capsys):
     only_class = copy_runs(sweep["class"] + sweep["baseline"], tmp_path / "class_only")
     out = tmp_path / "figs"

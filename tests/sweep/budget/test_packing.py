@@ -133,6 +133,7 @@ def test_a_look_ahead_run_is_priced_from_its_own_kind_else_from_the_plain_steps_
 
 
 @pytest.mark.slow
+@pytest.mark.e2e
 def test_bench_concurrency_stores_what_the_dry_run_prices_a_packed_sweep_from(tmp_path, capsys):
     """Measured here, on this CPU (the figure is this device's): two processes side by side against one."""
     from presets import write_tiny_sweep
