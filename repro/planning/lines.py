@@ -57,6 +57,21 @@ class PricedTable:
     lines: list[PlanLine]
     hours: dict[tuple[int, str], float]
     skipped: list[str]
+    needs: dict[tuple[Cell, int], frozenset[str]]  # (cell, seed) -> the run ids it needs
+
+    def runs_of(self, cells: list[Cell], seeds: int) -> frozenset[tuple[int, str]]:
+        """Every run `cells` need at the file's first `seeds` seeds (keys as in `hours`)."""
+        return frozenset(
+            (self.table, rid)
+            for cell in cells
+            for seed in self.spec.seeds[:seeds]
+            for rid in self.needs.get((cell, seed), ())
+        )
+
+    def columns(self) -> list[list[Cell]]:
+        """The table's cells column by column, in the file's order (every row: what `--columns C` trains)."""
+        cells = list(dict.fromkeys(cell for cell, _ in self.needs))
+        return [[c for c in cells if c[1] == column] for column in self.spec.columns]
 
 
 def sweep_file(table: int) -> Path:
@@ -100,7 +115,7 @@ def price_table(table: int, claims: list[Claim], cal: Calibration) -> PricedTabl
                 skipped.append(line)
             else:
                 lines.append(line)
-    return PricedTable(table, path, spec, lines, hours, skipped)
+    return PricedTable(table, path, spec, lines, hours, skipped, needs)
 
 
 def claim_cells(claim: Claim, anchor: str) -> list[Cell]:
