@@ -21,7 +21,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tables", type=int, nargs="+", metavar="N", help="only these tables' claims (default: all)")
     parser.add_argument("--claims", metavar="FILE", help="a claims CSV (default: paper_tables/claims.csv)")
     parser.add_argument(
-        "--gpu", metavar="KIND", help="price from this GPU's `repro bench` calibration (default: as `repro sweep`)"
+        "--gpu",
+        "--gpu-model",
+        dest="gpu",
+        metavar="KIND",
+        help="price from this GPU's `repro bench` calibration (default: as `repro sweep --dry-run`)",
     )
 
 

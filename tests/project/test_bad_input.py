@@ -374,6 +374,7 @@ CASES = [
         write("claims.csv", f"{CLAIMS_HEADER}\n1,x,gain,+Magic; -Baseline,,,,,,x\n"),
         says="Table 1 of the paper has no row 'Magic'",
     ),
+    Case("plan GPU without a calibration", ["plan", "--budget", "100", "--gpu", "NoSuchGPU"], says="No calibration"),
     Case("plan budget below the cheapest line", ["plan", "--budget", "0.01", "--tables", "1"], says="buys no claim"),
 ]
 
