@@ -1,6 +1,7 @@
 """Does `repro plan` buy more decided claims than the plans a user would make by hand? The expected number of decided
 claim lines (each line's power at the paper's contrast, from the paper's spread, summed) at a few GPU-hour budgets,
-for the planner's choice and two hand-made plans, all at the sweep files' seeds:
+for the planner's choice (its GPU-hours: what its commands' dry runs price) and two hand-made plans, all at the sweep
+files' seeds:
 
 - **Table 1 whole**: Table 1's columns in the file's order, each whole (every row: `--columns C`), while they fit;
 - **tables in order**: the paper's tables in order, each whole while it fits, then the next table's columns in order
@@ -21,9 +22,9 @@ from typing import Iterable
 
 from tabulate import tabulate
 
-from repro.claims.load import load_claims
-from repro.planning.choose import choose
-from repro.planning.lines import PricedTable, price_table
+from repro.planning.budget_plan import plan_within, price_tables
+from repro.planning.commands import priced
+from repro.planning.lines import PricedTable
 from repro.sweep.budget.calibration import load_calibration
 
 BUDGETS = (50.0, 100.0, 300.0, 1000.0)
@@ -55,20 +56,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gpu", help="a `repro bench` calibration's GPU (default: as `repro sweep`)")
     args = parser.parse_args(argv)
     cal = load_calibration(args.gpu)
-    claims = load_claims()
-    tables = [price_table(n, [c for c in claims if c.table == n], cal) for n in sorted({c.table for c in claims})]
+    tables = price_tables(cal)
     hours = {k: v for t in tables for k, v in t.hours.items()}
     items = [line.item for t in tables for line in t.lines]
     table_one = next(t for t in tables if t.table == 1)
     rows = []
     for budget in args.budgets:
-        planned = choose(items, hours, budget)
+        plan = plan_within(tables, budget, cal)
+        planned = plan.choice
         whole_one = buy_in_order(columns_of(table_one), hours, budget)
         tables_in_order = _tables_in_order(tables, hours, budget)
         rows.append(
             [
                 f"{budget:g}",
-                f"{planned.expected:.2f} ({len(planned.picked)} lines, {planned.hours:.0f} h, {planned.how})",
+                f"{planned.expected:.2f} ({len(planned.picked)} lines, {priced(plan.commands()):.0f} h, {planned.how})",
                 f"{expected_of(whole_one, tables):.2f} ({sum(hours[r] for r in whole_one):.0f} h)",
                 f"{expected_of(tables_in_order, tables):.2f} ({sum(hours[r] for r in tables_in_order):.0f} h)",
             ]

@@ -3,18 +3,19 @@ commands that train exactly their cells (a sweep's dry run of them prices the sa
 
 from __future__ import annotations
 
-import shlex
 from dataclasses import dataclass
 
 from tabulate import tabulate
 
-from repro.checkout import CHECKOUT_ROOT
 from repro.claims.load import load_claims
 from repro.errors import UserError
 from repro.planning.choose import Choice, choose
-from repro.planning.lines import PlanLine, PricedTable, price_table
+from repro.planning.commands import SweepCommand, priced, table_commands
+from repro.planning.lines import Cell, PlanLine, PricedTable, price_table
 from repro.sweep.budget.calibration import Calibration
 from repro.sweep.budget.costs import hours_text
+
+RETRIES = 5  # choices within a budget lowered by what the commands price above it
 
 
 @dataclass
@@ -33,29 +34,17 @@ class BudgetPlan:
         picked = [line for line in self.lines if line.item.key in self.choice.picked]
         return sorted(picked, key=lambda line: -self.choice.picked[line.item.key].power)
 
-    def commands(self) -> list[str]:
-        """One `repro sweep` per table, seed count and set of rows: `--rows`/`--columns`/`--seeds` select exactly
-        the chosen cells at the most seeds a chosen line needs of them."""
+    def commands(self) -> list[SweepCommand]:
+        """The `repro sweep` commands that train the chosen cells, each at the most seeds a chosen line needs of it
+        (repro/planning/commands.py: the cut whose dry runs price least)."""
         out = []
         for table in self.tables:
-            seeds_of: dict[tuple[str, str], int] = {}
+            seeds_of: dict[Cell, int] = {}
             for line in table.lines:
                 option = self.choice.picked.get(line.item.key)
                 for cell in line.cells if option else ():
                     seeds_of[cell] = max(seeds_of.get(cell, 0), option.seeds)
-            by_column: dict[tuple[int, str], set[str]] = {}
-            for (row, column), n in seeds_of.items():
-                by_column.setdefault((n, column), set()).add(row)
-            groups: dict[tuple[int, frozenset[str]], list[str]] = {}
-            for (n, column), rows in by_column.items():
-                groups.setdefault((n, frozenset(rows)), []).append(column)
-            for (n, rows), columns in groups.items():
-                spec = table.spec
-                path = table.path.relative_to(CHECKOUT_ROOT) if table.path.is_relative_to(CHECKOUT_ROOT) else table.path
-                parts = ["repro", "sweep", str(path), "--rows", *[r for r in spec.rows if r in rows]]
-                parts += ["--columns", *[c for c in spec.columns if c in columns]]
-                parts += ["--seeds", *map(str, spec.seeds[:n])]
-                out.append(shlex.join(parts))
+            out += table_commands(table, seeds_of)
         return out
 
     def render(self) -> str:
@@ -80,12 +69,14 @@ class BudgetPlan:
                     f"{expected:.2f}",
                 ]
             )
+        commands = self.commands()
         head = (
             f"Plan for {hours_text(self.budget)} GPU-hours ({self.calibration.gpu}, {self.calibration.source}), "
             f"chosen {self.choice.how}: {len(rows)} of {len(self.lines)} claim lines, expected decided "
-            f"{self.choice.expected:.2f}, {hours_text(self.choice.hours)} GPU-hours. P(decision): the power of the "
-            "line's test when the truth is the paper's contrast, from the paper's spread; GPU-hours: what the line "
-            "adds to the lines above it (shared cells paid once)."
+            f"{self.choice.expected:.2f}, {hours_text(priced(commands))} GPU-hours as the commands below dry-run "
+            f"({hours_text(self.choice.hours)} trained: a run two commands need trains once). P(decision): the power "
+            "of the line's test when the truth is the paper's contrast, from the paper's spread; GPU-hours: what the "
+            "line adds to the lines above it (shared cells paid once)."
         )
         table = tabulate(
             rows,
@@ -102,7 +93,11 @@ class BudgetPlan:
             disable_numparse=True,
         )
         skipped = [s for t in self.tables for s in t.skipped]
-        tail = ["", "What to run (`--dry-run` first prices the same):", *self.commands()]
+        tail = [
+            "",
+            "What to run (`--dry-run` first):",
+            *(c.text for c in commands),
+        ]
         if skipped:
             tail += ["", "Not plannable:", *[f"  - {s}" for s in skipped]]
         return "\n".join([head, "", table, *tail])
@@ -112,6 +107,11 @@ def plan_budget(budget: float, cal: Calibration, tables: list[int] | None = None
     """Price every claim line of `tables` (default: every table with a claim) and choose within `budget`."""
     if not budget > 0:
         raise UserError(f"--budget {budget:g}: a budget is a positive number of GPU-hours, e.g. --budget 200.")
+    return plan_within(price_tables(cal, tables, claims_file), budget, cal)
+
+
+def price_tables(cal: Calibration, tables: list[int] | None = None, claims_file=None) -> list[PricedTable]:
+    """Every claim line of `tables` (default: every table with a claim) priced on its sweep file's dry run."""
     claims = load_claims(claims_file)
     known = sorted({c.table for c in claims})
     wanted = known if tables is None else tables
@@ -121,17 +121,29 @@ def plan_budget(budget: float, cal: Calibration, tables: list[int] | None = None
             f"--tables {' '.join(map(str, unknown))}: no claim of {claims_file or 'paper_tables/claims.csv'} is about "
             f"that table; the tables with claims are {' '.join(map(str, known))}."
         )
-    priced = [price_table(t, [c for c in claims if c.table == t], cal) for t in wanted]
-    items = [line.item for p in priced for line in p.lines]
-    if not items:
-        why = "; ".join(s for p in priced for s in p.skipped)
+    found = [price_table(t, [c for c in claims if c.table == t], cal) for t in wanted]
+    if not any(p.lines for p in found):
+        why = "; ".join(s for p in found for s in p.skipped)
         raise UserError(f"No claim line of Table(s) {' '.join(map(str, wanted))} can be planned: {why}.")
-    hours = {k: v for p in priced for k, v in p.hours.items()}
+    return found
+
+
+def plan_within(found: list[PricedTable], budget: float, cal: Calibration) -> BudgetPlan:
+    """The lines of `found` chosen for the most expected decisions, their commands' dry runs within `budget`."""
+    items = [line.item for p in found for line in p.lines]
+    hours = {k: v for p in found for k, v in p.hours.items()}
     cheapest = min(sum(hours[r] for r in o.runs) for item in items for o in item.options)
     if budget < cheapest:
         raise UserError(
             f"--budget {budget:g} GPU-hours buys no claim line: the cheapest line of Table(s) "
-            f"{' '.join(map(str, wanted))} costs {hours_text(cheapest)} GPU-hours at 2 seeds "
+            f"{' '.join(str(p.table) for p in found)} costs {hours_text(cheapest)} GPU-hours at 2 seeds "
             f"({cal.gpu}). Raise the budget to at least that, or plan other tables with --tables."
         )
-    return BudgetPlan(budget, priced, choose(items, hours, budget), cal)
+    within = budget
+    for _ in range(RETRIES):  # the commands may price a shared run twice: choose again within less until they fit
+        plan = BudgetPlan(budget, found, choose(items, hours, within), cal)
+        over = priced(plan.commands()) - budget
+        if over <= 0:
+            break
+        within -= over
+    return plan

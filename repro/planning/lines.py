@@ -58,6 +58,11 @@ class PricedTable:
     hours: dict[tuple[int, str], float]
     skipped: list[str]
     needs: dict[tuple[Cell, int], frozenset[str]]  # (cell, seed) -> the run ids it needs
+    kept: list[str]  # rows a stage keeps in any selection of rows (the baseline gate's)
+
+    def has(self, row: str, column: str) -> bool:
+        """Whether the file plans this cell (a row with its own `columns:` plans only those)."""
+        return ((row, column), self.spec.seeds[0]) in self.needs
 
     def runs_of(self, cells: list[Cell], seeds: int) -> frozenset[tuple[int, str]]:
         """Every run `cells` need at the file's first `seeds` seeds (keys as in `hours`)."""
@@ -115,7 +120,7 @@ def price_table(table: int, claims: list[Claim], cal: Calibration) -> PricedTabl
                 skipped.append(line)
             else:
                 lines.append(line)
-    return PricedTable(table, path, spec, lines, hours, skipped, needs)
+    return PricedTable(table, path, spec, lines, hours, skipped, needs, kept)
 
 
 def claim_cells(claim: Claim, anchor: str) -> list[Cell]:
