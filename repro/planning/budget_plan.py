@@ -1,5 +1,5 @@
 """`repro plan`'s answer: the chosen lines with their seeds, GPU-hours and probabilities, and the `repro sweep`
-commands that train exactly their cells (a sweep's dry run of them prices the same runs)."""
+commands that train their cells, priced as those commands' dry runs price them."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ class BudgetPlan:
         return [line for t in self.tables for line in t.lines]
 
     def chosen(self) -> list[PlanLine]:
-        """The chosen lines, most likely decided per GPU-hour first (the order the table's cumulative column adds)."""
+        """The chosen lines, the most likely decided first (the order the table's cumulative columns add them in)."""
         picked = [line for line in self.lines if line.item.key in self.choice.picked]
         return sorted(picked, key=lambda line: -self.choice.picked[line.item.key].power)
 

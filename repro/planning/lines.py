@@ -39,7 +39,6 @@ class PlanLine:
     claim: str
     column: str
     cells: tuple[Cell, ...]  # its terms' cells, and the cells a stage trains with them (the baseline gate's)
-    paper: str  # the paper's contrast, as the ledger prints it
     item: Item
 
     @property
@@ -176,4 +175,4 @@ def _line(
     if not options:
         return f"{name}: {spec.path} has fewer than 2 seeds, and one seed gives no interval"
     item = Item((claim.table, claim.name, anchor), tuple(options), group=(claim.table, anchor))
-    return PlanLine(claim.table, claim.name, anchor, tuple(cells), paper.text(), item)
+    return PlanLine(claim.table, claim.name, anchor, tuple(cells), item)
