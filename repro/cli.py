@@ -36,6 +36,7 @@ RESUMABLE = "the run keeps its last checkpoint; run the same command again to re
 COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("repro.commands.train", "train one model (Hydra overrides: model=resnet18 data=cifar100 ...)"),
     "sweep": ("repro.sweep.command", "run or submit a paper table's sweep; `repro sweep status FILE`"),
+    "plan": ("repro.commands.plan", "which of the paper's claims a GPU-hour budget can decide, and what to run"),
     "labels": ("repro.commands.labels", "fold-average label trajectories for the replay stage"),
     "tables": ("analysis.commands", "regenerate the paper's tables (Markdown + CSV) from runs"),
     "ledger": ("analysis.commands", "the paper's claims judged in runs: intervals, detectable effects (MD, CSV, PNG)"),

@@ -9,7 +9,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from repro.claims.stats import ALPHA, CONFIDENCE, Estimate, Spread, seeds_needed
+from repro.claims.stats import (
+    ALPHA,
+    CONFIDENCE,
+    Estimate,
+    Spread,
+    power_equivalence,
+    power_two_sided,
+    seeds_needed,
+)
 
 
 @dataclass(frozen=True)
@@ -78,6 +86,16 @@ class Judge:
     def seeds_for(self, paper: float | None, spread: Spread, margin: float | None) -> int | None:
         return seeds_needed(paper, spread) if paper is not None and paper != 0 else None
 
+    def power_at(self, paper: float | None, spread: Spread, margin: float | None, n: int) -> float | None:
+        """P(n seeds per cell decide the line) when the truth is the paper's contrast: the two-sided test's power
+        at it (None: the paper gives no contrast to aim at). What `repro plan` buys seeds by."""
+        if paper is None or paper == 0:
+            return None
+        if n < 2:
+            return 0.0
+        se, dof = spread.at(n)
+        return 1.0 if se == 0.0 else power_two_sided(paper, se, dof)
+
     def undecidable(self, paper: float | None, detectable: float, margin: float | None) -> bool:
         """Whether seeds that detect `detectable` are too few to decide the paper's contrast."""
         return paper is not None and abs(paper) < detectable
@@ -142,6 +160,16 @@ class Equivalence(Judge):
         assert margin is not None
         return seeds_needed(paper or 0.0, spread, margin)
 
+    def power_at(self, paper: float | None, spread: Spread, margin: float | None, n: int) -> float | None:
+        """P(two one-sided tests show the rows level within the margin) when the truth is the paper's contrast."""
+        assert margin is not None
+        if n < 2:
+            return 0.0
+        se, dof = spread.at(n)
+        if se == 0.0:
+            return float(abs(paper or 0.0) < margin)
+        return power_equivalence(paper or 0.0, margin, se, dof)
+
     def undecidable(self, paper: float | None, detectable: float, margin: float | None) -> bool:
         return margin is not None and margin < detectable
 
@@ -162,6 +190,9 @@ class Level(Judge):
 
     def seeds_for(self, paper: float | None, spread: Spread, margin: float | None) -> int | None:
         return None
+
+    def power_at(self, paper: float | None, spread: Spread, margin: float | None, n: int) -> float | None:
+        return None  # the paper prints no spread for the numbers its text states
 
     def undecidable(self, paper: float | None, detectable: float, margin: float | None) -> bool:
         return False

@@ -364,6 +364,18 @@ CASES = [
         sweep(GOOD_SWEEP),
     ),
     Case("demo jobs zero", ["demo", "--quick", "--jobs", "0", "--output-root", "{out}"]),
+    Case("plan zero budget", ["plan", "--budget", "0"], says="a budget is a positive number"),
+    Case("plan negative budget", ["plan", "--budget", "-5"], says="a budget is a positive number"),
+    Case("plan unknown table", ["plan", "--budget", "100", "--tables", "99"], says="no claim of"),
+    Case("plan missing claims file", ["plan", "--budget", "100", "--claims", "{tmp}/none.csv"], says="does not exist"),
+    Case(
+        "plan claim of a row the paper lacks",
+        ["plan", "--budget", "100", "--claims", "{tmp}/claims.csv"],
+        write("claims.csv", f"{CLAIMS_HEADER}\n1,x,gain,+Magic; -Baseline,,,,,,x\n"),
+        says="Table 1 of the paper has no row 'Magic'",
+    ),
+    Case("plan GPU without a calibration", ["plan", "--budget", "100", "--gpu", "NoSuchGPU"], says="No calibration"),
+    Case("plan budget below the cheapest line", ["plan", "--budget", "0.01", "--tables", "1"], says="buys no claim"),
 ]
 
 

@@ -1,0 +1,149 @@
+"""`repro plan`'s answer: the chosen lines with their seeds, GPU-hours and probabilities, and the `repro sweep`
+commands that train their cells, priced as those commands' dry runs price them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tabulate import tabulate
+
+from repro.claims.load import load_claims
+from repro.errors import UserError
+from repro.planning.choose import Choice, choose
+from repro.planning.commands import SweepCommand, priced, table_commands
+from repro.planning.lines import Cell, PlanLine, PricedTable, price_table
+from repro.sweep.budget.calibration import Calibration
+from repro.sweep.budget.costs import hours_text
+
+RETRIES = 5  # choices within a budget lowered by what the commands price above it
+
+
+@dataclass
+class BudgetPlan:
+    budget: float
+    tables: list[PricedTable]
+    choice: Choice
+    calibration: Calibration
+
+    @property
+    def lines(self) -> list[PlanLine]:
+        return [line for t in self.tables for line in t.lines]
+
+    def chosen(self) -> list[PlanLine]:
+        """The chosen lines, the most likely decided first (the order the table's cumulative columns add them in)."""
+        picked = [line for line in self.lines if line.item.key in self.choice.picked]
+        return sorted(picked, key=lambda line: -self.choice.picked[line.item.key].power)
+
+    def commands(self) -> list[SweepCommand]:
+        """The `repro sweep` commands that train the chosen cells, each at the most seeds a chosen line needs of it
+        (repro/planning/commands.py: the cut whose dry runs price least)."""
+        out = []
+        for table in self.tables:
+            seeds_of: dict[Cell, int] = {}
+            for line in table.lines:
+                option = self.choice.picked.get(line.item.key)
+                for cell in line.cells if option else ():
+                    seeds_of[cell] = max(seeds_of.get(cell, 0), option.seeds)
+            out += table_commands(table, seeds_of)
+        return out
+
+    def render(self) -> str:
+        rows, total, expected = [], 0.0, 0.0
+        covered: set = set()
+        hours = {k: v for t in self.tables for k, v in t.hours.items()}
+        for line in self.chosen():
+            option = self.choice.picked[line.item.key]
+            added = sum(hours[r] for r in option.runs - covered)
+            covered |= option.runs
+            total += added
+            expected += option.power
+            cells = ", ".join(f"{row} [{column}]" for row, column in line.cells)
+            rows.append(
+                [
+                    line.name,
+                    cells,
+                    option.seeds,
+                    hours_text(added),
+                    f"{option.power:.2f}",
+                    hours_text(total),
+                    f"{expected:.2f}",
+                ]
+            )
+        commands = self.commands()
+        head = (
+            f"Plan for {hours_text(self.budget)} GPU-hours ({self.calibration.gpu}, {self.calibration.source}), "
+            f"chosen {self.choice.how}: {len(rows)} of {len(self.lines)} claim lines, expected decided "
+            f"{self.choice.expected:.2f}, {hours_text(priced(commands))} GPU-hours as the commands below dry-run "
+            f"({hours_text(self.choice.hours)} trained: a run two commands need trains once). P(decision): the power "
+            "of the line's test when the truth is the paper's contrast, from the paper's spread; GPU-hours: what the "
+            "line adds to the lines above it (shared cells paid once)."
+        )
+        table = tabulate(
+            rows,
+            headers=[
+                "line",
+                "cells",
+                "seeds",
+                "GPU-hours",
+                "P(decision)",
+                "cumulative GPU-hours",
+                "cumulative expected",
+            ],
+            tablefmt="github",
+            disable_numparse=True,
+        )
+        skipped = [s for t in self.tables for s in t.skipped]
+        tail = [
+            "",
+            "What to run (`--dry-run` first):",
+            *(c.text for c in commands),
+        ]
+        if skipped:
+            tail += ["", "Not plannable:", *[f"  - {s}" for s in skipped]]
+        return "\n".join([head, "", table, *tail])
+
+
+def plan_budget(budget: float, cal: Calibration, tables: list[int] | None = None, claims_file=None) -> BudgetPlan:
+    """Price every claim line of `tables` (default: every table with a claim) and choose within `budget`."""
+    if not budget > 0:
+        raise UserError(f"--budget {budget:g}: a budget is a positive number of GPU-hours, e.g. --budget 200.")
+    return plan_within(price_tables(cal, tables, claims_file), budget, cal)
+
+
+def price_tables(cal: Calibration, tables: list[int] | None = None, claims_file=None) -> list[PricedTable]:
+    """Every claim line of `tables` (default: every table with a claim) priced on its sweep file's dry run."""
+    claims = load_claims(claims_file)
+    known = sorted({c.table for c in claims})
+    wanted = known if tables is None else tables
+    unknown = [t for t in wanted if t not in known]
+    if unknown:
+        raise UserError(
+            f"--tables {' '.join(map(str, unknown))}: no claim of {claims_file or 'paper_tables/claims.csv'} is about "
+            f"that table; the tables with claims are {' '.join(map(str, known))}."
+        )
+    found = [price_table(t, [c for c in claims if c.table == t], cal) for t in wanted]
+    if not any(p.lines for p in found):
+        why = "; ".join(s for p in found for s in p.skipped)
+        raise UserError(f"No claim line of Table(s) {' '.join(map(str, wanted))} can be planned: {why}.")
+    return found
+
+
+def plan_within(found: list[PricedTable], budget: float, cal: Calibration) -> BudgetPlan:
+    """The lines of `found` chosen for the most expected decisions, their commands' dry runs within `budget`."""
+    items = [line.item for p in found for line in p.lines]
+    hours = {k: v for p in found for k, v in p.hours.items()}
+    cheapest = min(sum(hours[r] for r in o.runs) for item in items for o in item.options)
+    if budget < cheapest:
+        raise UserError(
+            f"--budget {budget:g} GPU-hours buys no claim line: the cheapest line of Table(s) "
+            f"{' '.join(str(p.table) for p in found)} costs {hours_text(cheapest)} GPU-hours at 2 seeds "
+            f"({cal.gpu}). Raise the budget to at least that, or plan other tables with --tables."
+        )
+    within = budget
+    for _ in range(RETRIES):  # the commands may price a shared run twice: choose again within less until they fit
+        plan = BudgetPlan(budget, found, choose(items, hours, within), cal)
+        over = priced(plan.commands()) - budget
+        if over <= 0:
+            break
+        within -= over
+    return plan

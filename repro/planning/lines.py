@@ -1,0 +1,178 @@
+"""A paper table's claim lines as the planner buys them: for every claim and column its sweep file plans, the cells
+it needs, every run those cells need at each seed count (tuning, folds, teachers and mentors: whatever the planned
+runs depend on), each run's GPU-hours as the dry run prices it, and the probability that n seeds decide the line
+from the paper's own spread (repro/claims/verdicts.py, `Judge.power_at`).
+
+A table's sweep file is planned once, at all its seeds; a line at n seeds takes the file's first n seeds (so the
+tuning runs, on the first seed, come with it). Only the seeds the file declares are offered: `repro sweep --seeds`
+selects among them."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from repro.checkout import CHECKOUT_ROOT
+from repro.claims.claim import Claim, term_columns
+from repro.claims.seed_power import one_image
+from repro.errors import UserError
+from repro.planning.choose import Item, Option
+from repro.sweep.budget.calibration import Calibration
+from repro.sweep.budget.costs import estimate
+from repro.sweep.plan import Plan
+from repro.sweep.run import plan_sweep
+from repro.sweep.spec.model import PlannedRun, SweepSpec
+from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.stages.registry import stages
+
+SWEEPS = CHECKOUT_ROOT / "sweeps"
+
+Cell = tuple[str, str]  # (row, column)
+
+
+@dataclass(frozen=True)
+class PlanLine:
+    """One claim line (a claim in one anchor column) with what it costs and how likely it is decided."""
+
+    table: int
+    claim: str
+    column: str
+    cells: tuple[Cell, ...]  # its terms' cells, and the cells a stage trains with them (the baseline gate's)
+    item: Item
+
+    @property
+    def name(self) -> str:
+        return f"T{self.table} {self.claim} [{self.column}]"
+
+
+@dataclass
+class PricedTable:
+    """A table's plannable lines, the GPU-hours of each run they need, and the lines it cannot plan (why)."""
+
+    table: int
+    path: Path
+    spec: SweepSpec
+    lines: list[PlanLine]
+    hours: dict[tuple[int, str], float]
+    skipped: list[str]
+    needs: dict[tuple[Cell, int], frozenset[str]]  # (cell, seed) -> the run ids it needs
+    kept: list[str]  # rows a stage keeps in any selection of rows (the baseline gate's)
+
+    def has(self, row: str, column: str) -> bool:
+        """Whether the file plans this cell (a row with its own `columns:` plans only those)."""
+        return ((row, column), self.spec.seeds[0]) in self.needs
+
+    def runs_of(self, cells: list[Cell], seeds: int) -> frozenset[tuple[int, str]]:
+        """Every run `cells` need at the file's first `seeds` seeds (keys as in `hours`)."""
+        return frozenset(
+            (self.table, rid)
+            for cell in cells
+            for seed in self.spec.seeds[:seeds]
+            for rid in self.needs.get((cell, seed), ())
+        )
+
+    def columns(self) -> list[list[Cell]]:
+        """The table's cells column by column, in the file's order (every row: what `--columns C` trains)."""
+        cells = list(dict.fromkeys(cell for cell, _ in self.needs))
+        return [[c for c in cells if c[1] == column] for column in self.spec.columns]
+
+
+def sweep_file(table: int) -> Path:
+    """The paper sweep file of `table` (sweeps/tableN.yaml)."""
+    path = SWEEPS / f"table{table}.yaml"
+    if not path.is_file():
+        raise UserError(
+            f"There is no sweep file for Table {table} ({path}); the paper's tables are sweeps/table1.yaml ... ."
+        )
+    return path
+
+
+def price_table(table: int, claims: list[Claim], cal: Calibration) -> PricedTable:
+    """Plan Table `table`'s sweep file once (nothing trains; a fresh output root, so nothing counts as done) and
+    price every claim line of `claims` on it."""
+    path = sweep_file(table)
+    spec = load_sweep(path)
+    skipped = [f"T{table} row {row!r}: {why}" for row, why in spec.needs.items()]
+    if spec.needs:
+        spec = spec.select(rows=[r for r in spec.rows if r not in spec.needs])
+    with tempfile.TemporaryDirectory() as root:
+        plan = plan_sweep(spec, output_root=root)
+    hours = {(table, rid): estimate([run], cal).total for rid, run in plan.unique.items()}
+    needs = _cell_runs(plan)
+    kept = [row for stage in stages() for row in stage.kept_rows(spec)]
+    configs = {(r.row, r.column): r.config for r in plan.runs}
+    percent = "acc" in str(spec.metric)
+    lines = []
+    for claim in claims:
+        anchors = claim.anchors(list(configs))
+        if claim.kind.judge is None:
+            skipped += [
+                f"T{table} {claim.name} [{a}]: a recorded quantity (the paper prints no spread)" for a in anchors
+            ]
+            continue
+        if not anchors:
+            skipped.append(f"T{table} {claim.name}: no column of {path.name} holds its cells")
+        for anchor in anchors:
+            line = _line(claim, anchor, spec, needs, kept, one_image(configs[claim_cells(claim, anchor)[0]], percent))
+            if isinstance(line, str):
+                skipped.append(line)
+            else:
+                lines.append(line)
+    return PricedTable(table, path, spec, lines, hours, skipped, needs, kept)
+
+
+def claim_cells(claim: Claim, anchor: str) -> list[Cell]:
+    return [(t.row, c) for t, c in zip(claim.terms, term_columns(claim.terms, anchor))]
+
+
+def _cell_runs(plan: Plan) -> dict[tuple[Cell, int], frozenset[str]]:
+    """(cell, seed) -> every run id it needs: its own runs and, transitively, what they depend on."""
+    by_id = {r.run_id: r for r in plan.runs}
+    own: dict[tuple[Cell, int], set[str]] = {}
+    for run in plan.runs:
+        own.setdefault(((run.row, run.column), run.seed), set()).add(run.run_id)
+    return {key: frozenset(_closure(ids, by_id)) for key, ids in own.items()}
+
+
+def _closure(ids: set[str], by_id: dict[str, PlannedRun]) -> set[str]:
+    found, todo = set(), list(ids)
+    while todo:
+        rid = todo.pop()
+        if rid in found or rid not in by_id:
+            continue
+        found.add(rid)
+        todo.extend(by_id[rid].depends_on)
+    return found
+
+
+def _line(
+    claim: Claim,
+    anchor: str,
+    spec: SweepSpec,
+    needs: dict[tuple[Cell, int], frozenset[str]],
+    kept: list[str],
+    floor: float,
+) -> PlanLine | str:
+    name = f"T{claim.table} {claim.name} [{anchor}]"
+    paper = claim.paper_difference(anchor)
+    spread = paper.spread(floor)
+    judge = claim.kind.judge
+    if spread is None or judge is None:
+        return f"{name}: the paper prints no std for its cells"
+    cells = list(dict.fromkeys(claim_cells(claim, anchor)))
+    columns = list(dict.fromkeys(c for _, c in cells))
+    cells += [(row, c) for row in kept for c in columns if (row, c) not in cells and ((row, c), spec.seeds[0]) in needs]
+    options = []
+    for n in range(2, len(spec.seeds) + 1):
+        power = judge.power_at(paper.value, spread, claim.margin, n)
+        if power is None:
+            return f"{name}: the paper's contrast is 0 or not printed, so no power to aim at"
+        runs = frozenset(
+            (claim.table, rid) for cell in cells for seed in spec.seeds[:n] for rid in needs.get((cell, seed), ())
+        )
+        options.append(Option(n, power, runs))
+    if not options:
+        return f"{name}: {spec.path} has fewer than 2 seeds, and one seed gives no interval"
+    item = Item((claim.table, claim.name, anchor), tuple(options), group=(claim.table, anchor))
+    return PlanLine(claim.table, claim.name, anchor, tuple(cells), item)
