@@ -21,10 +21,10 @@ from repro.planning.choose import Item, Option
 from repro.sweep.budget.calibration import Calibration
 from repro.sweep.budget.costs import estimate
 from repro.sweep.plan import Plan
+from repro.sweep.protocol.registry import kept_rows
 from repro.sweep.run import plan_sweep
 from repro.sweep.spec.model import PlannedRun, SweepSpec
 from repro.sweep.spec.sweep_file import load_sweep
-from repro.sweep.stages.registry import stages
 
 SWEEPS = CHECKOUT_ROOT / "sweeps"
 
@@ -100,7 +100,7 @@ def price_table(table: int, claims: list[Claim], cal: Calibration) -> PricedTabl
         plan = plan_sweep(spec, output_root=root)
     hours = {(table, rid): estimate([run], cal).total for rid, run in plan.unique.items()}
     needs = _cell_runs(plan)
-    kept = [row for stage in stages() for row in stage.kept_rows(spec)]
+    kept = [row for row in spec.rows if row in kept_rows(spec, None)]  # in the file's order
     configs = {(r.row, r.column): r.config for r in plan.runs}
     percent = "acc" in str(spec.metric)
     lines = []
