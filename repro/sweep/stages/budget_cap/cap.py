@@ -1,14 +1,15 @@
 """What a budget (`--max-gpu-hours H`) lets a sweep start: what its runs have spent, what the runs already started
 will cost, and which runs waiting to start still fit.
 
-Spent: each finished run's measured training time (summary.json's `seconds`, one GPU per run; a run that took
-another run's records, nothing), else its price; a run directory that several jobs train (a successive-halving
-rung's) is counted once. Committed: each queued or running job at its price. The runs waiting to start (new, failed,
-interrupted, damaged) are let go in the plan's order, each after the runs it depends on, while spent + committed +
-their prices stay within H; from the first that would pass it, every one left is held, and so is a run whose
-dependency is held. A run is priced at the dry run's per-epoch prices (repro/sweep/budget/costs.py), whole, or the
-epochs its stage says it has left (a rung's job), nothing where it trains nothing (`run_hours`). A run held by
-another stage is neither counted nor let go: when that stage releases it, the next decision prices it.
+Spent: each finished run's measured training time (summary.json's `seconds`, else its epochs' in metrics.jsonl: a
+rung's job stopped at its rung; one GPU per run; a run that took another run's records, nothing), else its price; a
+run directory that several jobs train (a successive-halving rung's) is counted once. Committed: each queued or
+running job at its price. The runs waiting to start (new, failed, interrupted, damaged) are let go in the plan's
+order, each after the runs it depends on, while spent + committed + their prices stay within H; from the first that
+would pass it, every one left is held, and so is a run whose dependency is held. A run is priced at the dry run's
+per-epoch prices (repro/sweep/budget/costs.py), whole, or the epochs its stage says it has left (a rung's job),
+nothing where it trains nothing (`run_hours`). A run held by another stage is neither counted nor let go: when that
+stage releases it, the next decision prices it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from repro.runs.rundir import RunDir
 from repro.sweep.budget.calibration import Calibration
 from repro.sweep.budget.costs import full_run_gpu_hours, hours_text
 from repro.sweep.plan import SUBMITTABLE, Plan
@@ -87,7 +89,10 @@ def spent_hours(plan: Plan, cal: Calibration) -> tuple[float, int]:
         if result.get("same_training_as"):  # took another run's records: it trained nothing
             continue
         seconds = result.get("seconds")
-        if isinstance(seconds, (int, float)) and math.isfinite(seconds):
+        if not isinstance(seconds, (int, float)) or not math.isfinite(seconds):  # no summary: a rung's job, stopped
+            epochs = RunDir(plan.output_root / "runs" / run.run_dir_id).read_metrics()
+            seconds = sum(float(row.get("seconds") or 0.0) for row in epochs) if epochs else None
+        if seconds is not None:
             spent += float(seconds) / 3600
             continue
         hours = run_hours(run, cal)

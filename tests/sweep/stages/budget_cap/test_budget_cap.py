@@ -12,43 +12,23 @@ from pathlib import Path
 
 import pytest
 
+from capped_sweep import price, write_capped_sweep
 from presets import QUIET_YAML, TINY_SWEEP, TINY_SWEEP_SCALE, write_tiny_sweep
 from repo_paths import REPO
 from repro.cli import main
 from repro.runs.rundir import RunDir
-from repro.sweep.budget.calibration import load_calibration
 from repro.sweep.executors.slurm import cluster
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.protocol.base import Asked
 from repro.sweep.run import plan_sweep, run_sweep
 from repro.sweep.spec.model import PlannedRun, Scale
 from repro.sweep.spec.sweep_file import load_sweep
-from repro.sweep.stages.budget_cap.cap import run_hours
-
-CAPPED = f"""
-    name: capped
-    metric: final_test_acc
-    seeds: [0, 1]
-    common: [data=digits, model=smallcnn, split=full, optim.epochs=2, data.subset=200, data.test_subset=100,
-             {QUIET_YAML}]
-    columns:
-      Digits: []
-    rows:
-      Baseline: [method=baseline]
-      Longer: [method=baseline, optim.epochs=6]
-"""
 
 
 @pytest.fixture(autouse=True)
 def _h100_figures(tmp_path, monkeypatch):
     """No stored calibration: every price is the design notes' H100 figures, whatever this machine holds."""
     monkeypatch.setenv("REPRO_CALIBRATION_DIR", str(tmp_path / "no-calibration"))
-
-
-def _price(run: PlannedRun) -> float:
-    hours = run_hours(run, load_calibration())
-    assert hours is not None and hours > 0
-    return hours
 
 
 def _finish(out: Path, run: PlannedRun, summary: dict) -> None:
@@ -59,22 +39,9 @@ def _finish(out: Path, run: PlannedRun, summary: dict) -> None:
     rd.write_summary({"final_test_acc": 0.5, "epochs": 1, **summary})
 
 
-def _capped(tmp_path: Path) -> tuple[Path, dict[str, list[PlannedRun]], float]:
-    """The sweep file, its runs by row, and a cap that admits both Baseline runs and no Longer run."""
-    path = tmp_path / "capped.yaml"
-    path.write_text(textwrap.dedent(CAPPED))
-    rows: dict[str, list[PlannedRun]] = {}
-    for run in expand_sweep(load_sweep(path), output_root=tmp_path / "out"):
-        rows.setdefault(run.row, []).append(run)
-    cheap, dear = max(map(_price, rows["Baseline"])), min(map(_price, rows["Longer"]))
-    cap = sum(map(_price, rows["Baseline"])) + cheap / 2
-    assert dear > cap  # a Longer run alone passes it, whatever the Baseline runs are measured at
-    return path, rows, cap
-
-
 @pytest.mark.slow  # the command's imports and the dry run's pricing
 def test_the_dry_run_says_what_the_budget_would_hold(tmp_path, capsys):
-    path, rows, cap = _capped(tmp_path)
+    path, rows, cap = write_capped_sweep(tmp_path)
     out = tmp_path / "out"
     assert main(["sweep", str(path), "--output-root", str(out), "--dry-run", "--max-gpu-hours", repr(cap)]) == 0
     text = capsys.readouterr().out
@@ -87,7 +54,7 @@ def test_the_dry_run_says_what_the_budget_would_hold(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_a_capped_sweep_trains_what_fits_and_a_larger_cap_goes_on_where_it_stopped(tmp_path, capsys):
-    path, rows, cap = _capped(tmp_path)
+    path, rows, cap = write_capped_sweep(tmp_path)
     out = tmp_path / "out"
     args = ["sweep", str(path), "--output-root", str(out), "--jobs", "1"]
     assert main([*args, "--max-gpu-hours", repr(cap)]) == 4
@@ -115,7 +82,7 @@ def test_the_budget_counts_measured_time_and_holds_what_depends_on_a_held_run(tm
     final = next(r for r in runs if r.stage == "final")
     assert set(final.depends_on) == {f.run_id for f in folds}
     measured = 0.01  # GPU-hours the Baseline run is recorded to have taken: far above any digits run's price
-    cap = measured + _price(folds[0]) + _price(folds[1]) / 2
+    cap = measured + price(folds[0]) + price(folds[1]) / 2
 
     def states(summary: dict) -> dict[str, str]:
         _finish(out, baseline, summary)
@@ -174,8 +141,8 @@ def test_on_slurm_a_further_round_of_seeds_submits_only_what_fits(tmp_path, monk
     released = plan_sweep(spec, output_root=out, scale=SEQUENTIAL_SCALE)
     round2 = list(released.to_submit)
     assert sorted((r.row, r.seed) for r in round2) == [("MWNet", 2), ("Ours (setting A)", 2)]
-    spent = sum(_price(released.unique[rid]) for rid in released.done)  # fabricated: no measured time
-    cap = spent + _price(round2[0]) + _price(round2[1]) / 2
+    spent = sum(price(released.unique[rid]) for rid in released.done)  # fabricated: no measured time
+    cap = spent + price(round2[0]) + price(round2[1]) / 2
 
     slurm = dict(output_root=out, executor="slurm", profile=REPO / "slurm/profiles/local.yaml", scale=SEQUENTIAL_SCALE)
     plan = run_sweep(path, **slurm, report=lambda line: None, decision_options={"max_gpu_hours": cap})
