@@ -95,7 +95,8 @@ class BudgetPlan:
         skipped = [s for t in self.tables for s in t.skipped]
         tail = [
             "",
-            "What to run (`--dry-run` first):",
+            "What to run (`--dry-run` first; `--max-gpu-hours H` on a command starts nothing that would take its "
+            "runs past H GPU-hours, their measured time included):",
             *(c.text for c in commands),
         ]
         if skipped:

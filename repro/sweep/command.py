@@ -28,12 +28,13 @@ USAGE = """examples:
   repro sweep sweeps/table5.yaml --rows Baseline     only some rows (also --columns, --seeds)
   repro sweep status sweeps/table1.yaml              every run's state; logs of the failed ones
   repro sweep sweeps/table1.yaml --accept-gate       go on past a baseline gate that holds (recorded)
+  repro sweep sweeps/table1.yaml --max-gpu-hours 200 start nothing that would take the sweep past 200 GPU-hours
 
 Re-running the same command is safe: done runs are skipped, queued or running jobs are left alone, failed or lost
 runs are submitted again and resume from their last checkpoint. A table with a baseline gate (`gate:` in its file)
 trains its gate runs first and holds the rest until they land near the published number. Exit status: 0 nothing
 held or failed, 1 a run failed, 2 bad input, 3 another process holds a run, 4 a stage holds runs back (the gate, the
-estimated-T hold), 130 / 143 interrupted (docs/reliability.md).
+estimated-T hold, --max-gpu-hours), 130 / 143 interrupted (docs/reliability.md).
 Scale a table down with --epochs/--subset/--test-subset
 (this changes the runs' ids: they are different runs from the full-size ones)."""
 
@@ -88,7 +89,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preflight-epochs", type=int, default=2, metavar="N", help="epochs per preflight run")
     parser.add_argument(
         "--gpu-model",
-        help="with --dry-run or status: estimate GPU-hours from this GPU's `repro "
+        help="with --dry-run, status or --max-gpu-hours: estimate GPU-hours from this GPU's `repro "
         "bench` calibration (default: this machine's GPU, else the one stored)",
     )
     parser.add_argument("--epochs", type=int, help="train every run for N epochs instead of the paper's")
@@ -114,7 +115,8 @@ def stage_options(args: argparse.Namespace, *, trains: bool) -> tuple[dict[str, 
     command trains or submits): (those of the plan, which travel on the Scale; those of this command's decisions,
     which the stages read on `Asked`), name -> value each."""
     typed = _typed_flags()
-    given = {f.name: getattr(args, f.name) for f in typed if getattr(args, f.name) not in (None, False)}
+    given = {f.name: getattr(args, f.name) for f in typed if getattr(args, f.name) is not None}
+    given = {k: v for k, v in given.items() if v is not False}  # a switch left out; a number, 0 included, given
     for flag in typed:
         if flag.check is not None and flag.name in given:
             flag.check(given[flag.name], FlagsGiven(given, trains))
@@ -164,7 +166,13 @@ def run(args: argparse.Namespace) -> int:
         )
 
         plan = sweep_status(
-            path, output_root=args.output_root, scale=scale, only=only or None, extra_overrides=extra or None
+            path,
+            output_root=args.output_root,
+            scale=scale,
+            only=only or None,
+            extra_overrides=extra or None,
+            decision_options=decisions,
+            gpu_model=args.gpu_model,
         )
         print(render_status(plan, args.gpu_model))  # its stages decide first: the runs they hold read held
         return 1 if plan.counts()["failed"] or plan.counts()["damaged"] else HELD if plan.held else 0

@@ -136,7 +136,9 @@ def run_sweep(
         train = train_elsewhere(jobs, cluster_profile, report)
         run_preflights(spec, first, Preflight(declared=True, train=train, report=report))
     if executor == "local" and not dry_run:
-        sweep = LocalSweep(spec, scale, tuple(extra_overrides), decision_options=dict(decision_options or {}))
+        sweep = LocalSweep(
+            spec, scale, tuple(extra_overrides), decision_options=dict(decision_options or {}), gpu_model=gpu_model
+        )
         return run_sweeps_locally(
             [sweep], output_root=output_root, jobs=jobs, report=report, runs_per_gpu=packing, gpu_model=gpu_model
         )[0]
@@ -147,9 +149,7 @@ def run_sweep(
             scale=scale,
             extra_overrides=extra_overrides,
             slurm_required=cluster_profile is not None and not dry_run,
-            asked=Asked(dry_run=True, gpu_model=gpu_model)
-            if dry_run
-            else Asked(record=True, options=dict(decision_options or {})),
+            asked=Asked(record=not dry_run, options=dict(decision_options or {}), dry_run=dry_run, gpu_model=gpu_model),
         )
         _report_plan(plan, report)
         for text in decided(plan):
@@ -234,6 +234,11 @@ class LocalSweep:
     # the stages' options of what this call decides (`StageFlag.decides`: `--accept-gate` goes on past a baseline
     # gate that holds, and records it)
     decision_options: Mapping[str, Any] = field(default_factory=dict)
+    gpu_model: str | None = None  # the calibration its decisions price at (`--max-gpu-hours`; None: this machine's)
+
+    def asked(self) -> Asked:
+        """How its stages are asked to decide: record, with this call's decision options, at its calibration."""
+        return Asked(record=True, options=self.decision_options, gpu_model=self.gpu_model)
 
 
 def run_sweeps_locally(
@@ -295,9 +300,12 @@ def _plan_here(sweep: LocalSweep, output_root: Path, report: Callable[[str], Non
     what it was asked for."""
     if sweep.heading:
         report(sweep.heading)
-    asked = Asked(record=True, options=sweep.decision_options)
     plan = plan_sweep(
-        sweep.spec, output_root=output_root, scale=sweep.scale, extra_overrides=sweep.extra_overrides, asked=asked
+        sweep.spec,
+        output_root=output_root,
+        scale=sweep.scale,
+        extra_overrides=sweep.extra_overrides,
+        asked=sweep.asked(),
     )
     _report_plan(plan, report)
     remember_selection(sweep_dir(output_root, sweep.spec.name), sweep.spec, sweep.scale, sweep.extra_overrides)
@@ -315,7 +323,7 @@ def _after_training(
     its stages asked again (the runs a stage waited for may be done now)."""
     again = make_plan(plan.spec, plan.runs, plan.output_root, job_states=_slurm_reports(plan.output_root))
     again.scale = plan.scale
-    decide(again, Asked(record=True, options=sweep.decision_options))
+    decide(again, sweep.asked())
     again.submitted = [rid for rid in ran if rid in again.unique]
     again.failed = [rid for rid in failed if rid in again.unique]
     report(again.describe())

@@ -11,6 +11,7 @@ from repro.methods import method_class
 from repro.recorders.transition_check import read_record, render_records
 from repro.sweep.budget.spend import cells_table, sweep_spend
 from repro.sweep.plan import Decision, Plan
+from repro.sweep.protocol.base import Asked
 from repro.sweep.protocol.registry import stages
 from repro.sweep.run import plan_sweep, select
 from repro.sweep.spec.model import Scale
@@ -25,10 +26,14 @@ def sweep_status(
     scale: Scale | None = None,
     only: Mapping[str, Sequence[Any]] | None = None,
     extra_overrides: Sequence[str] | None = None,
+    decision_options: Mapping[str, Any] | None = None,
+    gpu_model: str | None = None,
 ) -> Plan:
     """The plan of the sweep as last run in this output root (its rows, seeds, scale and extra overrides, from
     <output_root>/sweeps/<name>/selection.json), unless the arguments say otherwise, as its stages decide it (the
-    runs the baseline gate holds read "held"; nothing is recorded). Never submits anything."""
+    runs the baseline gate holds read "held"; nothing is recorded; `decision_options`, the stages' options of a
+    command's decision, as `repro sweep` would decide with them: `--max-gpu-hours`, priced at `gpu_model`). Never
+    submits anything."""
     spec = load_sweep(path)
     output_root = Path(output_root).expanduser().resolve()
     last = last_selection(output_root, spec.name) or {}
@@ -40,7 +45,8 @@ def sweep_status(
         extra_overrides = last.get("extra_overrides", [])
     spec = select(spec, only, scale)
     spec = spec.select(rows=[r for r in spec.rows if r not in spec.needs])
-    return plan_sweep(spec, output_root=output_root, scale=scale, extra_overrides=extra_overrides)
+    asked = Asked(options=dict(decision_options or {}), gpu_model=gpu_model)
+    return plan_sweep(spec, output_root=output_root, scale=scale, extra_overrides=extra_overrides, asked=asked)
 
 
 def render_status(plan: Plan, gpu_name: str | None = None) -> str:

@@ -364,6 +364,18 @@ CASES = [
         sweep(GOOD_SWEEP),
     ),
     Case("demo jobs zero", ["demo", "--quick", "--jobs", "0", "--output-root", "{out}"]),
+    Case(
+        "sweep zero budget",
+        ["sweep", "{tmp}/sweep.yaml", "--max-gpu-hours", "0", "--output-root", "{out}"],
+        sweep(GOOD_SWEEP),
+        says="a budget is a positive number of GPU-hours",
+    ),
+    Case(
+        "sweep negative budget",
+        ["sweep", "{tmp}/sweep.yaml", "--max-gpu-hours", "-2", "--dry-run", "--output-root", "{out}"],
+        sweep(GOOD_SWEEP),
+        says="a budget is a positive number of GPU-hours",
+    ),
     Case("plan zero budget", ["plan", "--budget", "0"], says="a budget is a positive number"),
     Case("plan negative budget", ["plan", "--budget", "-5"], says="a budget is a positive number"),
     Case("plan unknown table", ["plan", "--budget", "100", "--tables", "99"], says="no claim of"),

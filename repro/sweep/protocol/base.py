@@ -165,7 +165,8 @@ class Asked:
     record: bool = False
     options: Mapping[str, Any] = field(default_factory=dict)
     # a dry run (`repro sweep --dry-run`, docs/costs.md): each stage adds its graphs and prices (`Decision.dry_run`),
-    # at the calibration of `gpu_model` (None: this machine's GPU, else the one stored)
+    # at the calibration of `gpu_model` (None: this machine's GPU, else the one stored), which a decision that prices
+    # runs prices at too (`--max-gpu-hours`)
     dry_run: bool = False
     gpu_model: str | None = None
 

@@ -29,6 +29,8 @@ STAGES: dict[str, str | type[Stage]] = {
     "learn": "repro.sweep.stages.learn.stage:LearnStage",
     # last: its further seeds are planned as every other stage plans a seed, and held after the others decided
     "until_decided": "repro.sweep.stages.until_decided.stage:UntilDecidedStage",
+    # after every stage that holds or releases runs: it prices what they let go against `--max-gpu-hours`
+    "budget_cap": "repro.sweep.stages.budget_cap.stage:BudgetCapStage",
 }
 
 
