@@ -267,7 +267,7 @@ class Prepared:
 
 class Stage:
     """One stage of the sweep protocol. Subclass it, set `key`, override the hooks it takes part in, and register
-    it (repro/sweep/protocol/registry.py: `STAGES`, or `register_stage` for a stage defined outside the package)."""
+    it (repro/sweep/stages/__init__.py: `BUILT_IN`, or `register_stage` for a stage defined outside the package)."""
 
     key: ClassVar[str]  # its key in a sweep file
     Spec: ClassVar[type | None] = None  # its key's declaration (repro.schema's @schema), or None: `read` reads it

@@ -4,7 +4,8 @@ top-level keys it allows), the expansion (repro/sweep/expand/expand.py: the runs
 (repro/sweep/status.py), the decisions on a plan and the local rounds (repro/sweep/run.py), `--dry-run`
 (repro/sweep/dry_run.py) and a run's start (repro/sweep/start.py).
 
-Adding a stage is one folder under repro/sweep/stages/ with its `Stage` subclass and one line here (or
+Adding a stage is one folder under repro/sweep/stages/ with its `Stage` subclass and one line in that package's
+`BUILT_IN` (or
 `register_stage`, for a stage defined outside the package). The classes are imported when first asked for, as the
 methods' are (repro/methods/__init__.py): a stage is built on the sweep's core (the expansion, the plan, the budget,
 the executors), which asks for it here, so the core never imports a stage (tests/project/test_layers.py)."""
@@ -17,21 +18,12 @@ from dataclasses import replace
 from repro.sweep.protocol.base import Stage
 from repro.sweep.spec.model import Scale, SweepSpec
 
-# key -> "module:Class" (imported when first asked for), or the class `register_stage` was given. Order matters:
-# the sweep asks them in it (status prints their reports in it; the first that plans a cell's runs plans them, and
-# the teacher stage, asked before learn, refuses a student that would learn labels).
-STAGES: dict[str, str | type[Stage]] = {
-    "tune": "repro.sweep.stages.tune.stage:TuneStage",
-    "teacher": "repro.sweep.stages.teachers.stage:TeacherStage",
-    "out_of_sample": "repro.sweep.stages.out_of_sample.stage:OutOfSampleStage",
-    "gate": "repro.sweep.stages.gate.stage:GateStage",
-    "estimated_t": "repro.sweep.stages.estimated_t.stage:EstimatedTStage",  # after the gate: it holds what is left
-    "learn": "repro.sweep.stages.learn.stage:LearnStage",
-    # last: its further seeds are planned as every other stage plans a seed, and held after the others decided
-    "until_decided": "repro.sweep.stages.until_decided.stage:UntilDecidedStage",
-    # after every stage that holds or releases runs: it prices what they let go against `--max-gpu-hours`
-    "budget_cap": "repro.sweep.stages.budget_cap.stage:BudgetCapStage",
-}
+# The plug-in folder: its __init__ lists the stages that come with the suite (`BUILT_IN`, in order), so no module
+# outside it names a particular stage; importing the folder imports none of them.
+PLUG_INS = "repro.sweep.stages"
+# key -> "module:Class" (imported when first asked for), or the class `register_stage` was given, in the order the
+# sweep asks them (the folder's `BUILT_IN` says why that order).
+STAGES: dict[str, str | type[Stage]] = dict(importlib.import_module(PLUG_INS).BUILT_IN)
 
 
 def stage_class(key: str) -> type[Stage]:
