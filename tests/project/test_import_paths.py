@@ -3,8 +3,8 @@
 benchmark from its file, benchmarks never import the tests, and the checkout root is one constant
 (repro/checkout.py's CHECKOUT_ROOT) rather than a count of folders up from a module's own file.
 
-pytest's `monkeypatch.syspath_prepend` stays allowed: the stage registry's tests import a user's stage from a
-temporary folder, the way a user's own plug-in is found, and pytest takes the folder off the path after the test."""
+pytest's `monkeypatch.syspath_prepend` is an edit too: the stage registry's tests load a user's stage from its file
+(tests/plugin_module.py), putting no folder on the path."""
 
 from __future__ import annotations
 
@@ -41,12 +41,14 @@ def _is_sys_path(node: ast.AST) -> bool:
 
 
 def sys_path_edits(tree: ast.Module) -> list[int]:
-    """Lines that touch `sys.path` (insert, slice assignment, append, a new list) or add a site folder."""
+    """Lines that touch `sys.path` (insert, slice assignment, append, a new list), add a site folder, or prepend one
+    for a test (pytest's `monkeypatch.syspath_prepend`)."""
     lines = [node.lineno for node in ast.walk(tree) if _is_sys_path(node)]
     lines += [
         node.lineno
         for node in ast.walk(tree)
-        if isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", None)) == "addsitedir"
+        if isinstance(node, ast.Call)
+        and getattr(node.func, "attr", getattr(node.func, "id", None)) in ("addsitedir", "syspath_prepend")
     ]
     return sorted(lines)
 
@@ -110,12 +112,17 @@ def test_nothing_in_benchmarks_or_tests_edits_sys_path():
     )
 
 
+# The one module that loads a file by its location: a user's stage, written to a temporary file by the registry's
+# tests, found as a user's own plug-in is (never a benchmark: its callers name no benchmark script).
+PLUGIN_LOADER = TESTS / "plugin_module.py"
+
+
 def test_no_test_or_benchmark_loads_a_benchmark_by_its_file():
     scripts = benchmark_scripts()
     found = [
         f"{path.relative_to(REPO)}:{line}"
         for path, tree in _sources(BENCHMARKS, TESTS).items()
-        if path != THIS_FILE  # its examples below name scripts to show the check fails on them
+        if path not in (THIS_FILE, PLUGIN_LOADER)  # its examples name scripts; the loader of a user's plug-in file
         for line in loads_by_path(tree, scripts)
     ]
     assert not found, (
@@ -157,8 +164,9 @@ def test_the_checks_see_what_they_forbid():
         "spec = importlib.util.spec_from_file_location('chaos', ROOT / 'benchmarks' / 'chaos.py')\n"
         "HERE = Path(__file__).parent.parent\n"
         "subprocess.run([sys.executable, str(ROOT / 'benchmarks' / 'sweep_plan.py')])\n"
+        "monkeypatch.syspath_prepend(str(folder))\n"
     )
-    assert sys_path_edits(forbidden) == [4, 5]
+    assert sys_path_edits(forbidden) == [4, 5, 9]
     assert loads_by_path(forbidden, {"chaos.py", "sweep_plan.py"}) == [6, 6, 8]
     assert root_counting(forbidden) == [3, 7]
     allowed = ast.parse(
@@ -168,7 +176,6 @@ def test_the_checks_see_what_they_forbid():
         "HERE = Path(__file__).parent\n"
         "run_root = rd.path.parents[1]\n"
         "subprocess.run([sys.executable, '-m', 'benchmarks.sweep_plan'], cwd=CHECKOUT_ROOT)\n"
-        "monkeypatch.syspath_prepend(str(folder))\n"
     )
     assert sys_path_edits(allowed) == loads_by_path(allowed, {"chaos.py", "sweep_plan.py"}) == []
     assert root_counting(allowed) == []

@@ -12,10 +12,9 @@ What the plan, the budget and the executors do with their runs they read from th
 
 from __future__ import annotations
 
-import importlib
-
 import pytest
 
+from plugin_module import load_plugin
 from presets import TINY_BASELINE_SWEEP, TINY_SWEEP_SCALE, write_tiny_sweep
 from repro.cli import main
 from repro.runs.rundir import RunDir
@@ -99,8 +98,7 @@ def next_stages(tmp_path, monkeypatch):
     folder = tmp_path / "plugins"
     folder.mkdir()
     (folder / "next_stages.py").write_text(PLUGINS)
-    monkeypatch.syspath_prepend(str(folder))
-    module = importlib.import_module("next_stages")
+    module = load_plugin(folder / "next_stages.py", monkeypatch)
     register_stage(module.MentorStage)
     register_stage(module.RoundsStage)
     yield module

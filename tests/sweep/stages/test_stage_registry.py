@@ -4,7 +4,6 @@ the sweep's, prices them in the dry run and reports them in `repro sweep status`
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import replace
 
 import pytest
@@ -12,6 +11,7 @@ import pytest
 import repro.sweep.protocol.base as protocol
 import repro.sweep.stages.base as old_base
 import repro.sweep.stages.registry as old_registry
+from plugin_module import load_plugin
 from presets import TINY_BASELINE_SWEEP, write_tiny_sweep
 from repro.cli import main
 from repro.errors import UserError
@@ -74,8 +74,7 @@ def toy_stage(tmp_path, monkeypatch):
     folder = tmp_path / "plugins"
     folder.mkdir()
     (folder / "toy_stage.py").write_text(TOY)
-    monkeypatch.syspath_prepend(str(folder))
-    module = importlib.import_module("toy_stage")
+    module = load_plugin(folder / "toy_stage.py", monkeypatch)
     register_stage(module.ToyStage)
     yield module.ToyStage
     unregister_stage("toy")
