@@ -84,3 +84,22 @@ def write_tiny_sweep(directory: Path, text: str = TINY_SWEEP) -> Path:
     path = directory / "tiny.yaml"
     path.write_text(textwrap.dedent(text))
     return path
+
+
+# A tiny Table 6 (3 rows, 2 seeds) that adds seeds until decided: the until-decided stage's tests and the budget
+# cap's (which holds a further round) plan it. Pocock-type spending: the tests' values were chosen for it (a large
+# gain stops at the first look).
+TINY_SEQUENTIAL_SWEEP = f"""
+    name: seq6
+    table: 6
+    metric: final_test_acc
+    seeds: [0, 1]
+    common: [data=digits, model=smallcnn, split=full, data.subset=200, data.test_subset=100, {QUIET_YAML}]
+    columns:
+      Digits/40%: []
+    rows:
+      Baseline: [method=baseline]
+      MWNet: [method=label_smoothing]
+      Ours (setting A): [method=confidence_penalty]
+    until_decided: {{spending: pocock}}
+"""

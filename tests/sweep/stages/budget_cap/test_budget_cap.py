@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from capped_sweep import price, write_capped_sweep
-from presets import QUIET_YAML, TINY_SWEEP, TINY_SWEEP_SCALE, write_tiny_sweep
+from presets import TINY_SEQUENTIAL_SWEEP, TINY_SWEEP, TINY_SWEEP_SCALE, write_tiny_sweep
 from repo_paths import REPO
 from repro.cli import main
 from repro.runs.rundir import RunDir
@@ -98,20 +98,7 @@ def test_the_budget_counts_measured_time_and_holds_what_depends_on_a_held_run(tm
     assert {got[r.run_id] for r in [*folds, final]} == {"new ()"}
 
 
-SEQUENTIAL = f"""
-    name: seq6
-    table: 6
-    metric: final_test_acc
-    seeds: [0, 1]
-    common: [data=digits, model=smallcnn, split=full, data.subset=200, data.test_subset=100, {QUIET_YAML}]
-    columns:
-      Digits/40%: []
-    rows:
-      Baseline: [method=baseline]
-      MWNet: [method=label_smoothing]
-      Ours (setting A): [method=confidence_penalty]
-    until_decided: {{spending: pocock}}
-"""
+SEQUENTIAL = TINY_SEQUENTIAL_SWEEP
 SEQUENTIAL_SCALE = Scale(epochs=1, stage_options={"until_decided": True, "max_seeds": 4})
 # the file's seeds: Ours well ahead of the baseline (decided), ahead of MWNet by 8 and 12 points (a further round)
 FIRST_SEEDS = {("Baseline", 0): 60.0, ("Baseline", 1): 60.2, ("Ours (setting A)", 0): 80.0,

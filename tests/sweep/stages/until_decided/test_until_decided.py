@@ -11,7 +11,7 @@ import pytest
 from analysis.collect import collect_runs
 from analysis.tables.build import build_table
 from analysis.tables.paper import paper_table
-from presets import QUIET_YAML
+from presets import TINY_SEQUENTIAL_SWEEP
 from repo_paths import REPO
 from repro.claims.claim import term_columns
 from repro.claims.load import load_claims
@@ -30,20 +30,7 @@ from repro.sweep.stages.until_decided.rounds import _walk
 from repro.sweep.stages.until_decided.until_decided_spec import UntilDecidedKey, design_of
 from repro.sweep.sweep_folder import remember_selection, sweep_dir
 
-SWEEP = f"""
-    name: seq6
-    table: 6
-    metric: final_test_acc
-    seeds: [0, 1]
-    common: [data=digits, model=smallcnn, split=full, data.subset=200, data.test_subset=100, {QUIET_YAML}]
-    columns:
-      Digits/40%: []
-    rows:
-      Baseline: [method=baseline]
-      MWNet: [method=label_smoothing]
-      Ours (setting A): [method=confidence_penalty]
-    until_decided: {{spending: pocock}}  # the design the values below were chosen for: a large gain stops at once
-"""
+SWEEP = TINY_SEQUENTIAL_SWEEP
 SCALE = Scale(epochs=1, stage_options={"until_decided": True, "max_seeds": 4})
 BASELINE = "Ours (setting A) > Baseline"
 MWNET = "Ours (setting A) > MWNet"
