@@ -9,8 +9,12 @@ Scenarios: the per-seed contrast (ours minus the other row, one seed) is normal,
 of seeds (`--collapse 0.1 6`: 10% of seeds drop by 6 sds of the seed-to-seed noise of the seeds that do not, as
 MentorNet's PD students did from a poor mentor), the truth being the contrast's mean. Truths, in sds of the per-seed
 contrast: zero, the paper's (`--paper`, 1 sd), half of it, reversed. Designs: Pocock-type and O'Brien-Fleming-type
-spending, each with the collapse guard off and on (repro/claims/sequential_bounds.py), and a fixed count of
-`--max-seeds` seeds (one look, the same calibrated boundary) for reference.
+spending, each with the collapse guard off and on (repro/claims/sequential_bounds.py); O'Brien-Fleming-type spending
+guarded only from the look whose seeds hold a collapse ("guard once seen": the best any check of the seeds read, a
+test of normality or an outlier rule, could do, as it knows which seeds collapsed); and a fixed count of
+`--max-seeds` seeds (one look, the same calibrated boundary) for reference. The default design is O'Brien-Fleming-type
+spending, guarded on the lines of a method that declares its seeds may collapse (`Method.seeds_may_collapse`):
+the "obrien_fleming" rows where no method of the line declares it, the "obrien_fleming + guard" rows where one does.
 
 Columns (each a share of the sequences; the design's stated levels beside them):
 - false gain: a gain decided (its interval above 0) where the truth is 0 or reversed; stated at most 2.5%;
@@ -29,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 from tabulate import tabulate
 
-from repro.claims.sequential import SPENDING_NAMES, Looks, SequentialDesign, at_look, sequential_verdict
+from repro.claims.sequential import SPENDING_NAMES, AtLook, Looks, SequentialDesign, at_look, sequential_verdict
 from repro.claims.sequential_bounds import Collapse
 from repro.claims.verdicts import CONSISTENT, LARGER, NOT_REPRODUCED, OPPOSITE, SIGN_REPRODUCED, SMALLER, Verdict
 
@@ -64,13 +68,30 @@ def contrasts(
     return truth + values / np.sqrt(1.0 + p * (1.0 - p) * depth**2), dropped
 
 
-def walk(looks: Looks, values: np.ndarray, paper: float) -> tuple[list[Verdict | None], np.ndarray]:
+@dataclass(frozen=True)
+class Design:
+    """A design compared: its looks; with `once_seen`, the guarded looks a sequence takes from the look whose seeds
+    read hold a collapse (the others keep `looks`)."""
+
+    name: str
+    looks: Looks
+    once_seen: Looks | None = None
+
+
+def walk(
+    design: Design, values: np.ndarray, dropped: np.ndarray, paper: float
+) -> tuple[list[Verdict | None], np.ndarray]:
     """Each sequence's verdict where it stopped (None where undecided at the last look) and the seeds it read."""
+    looks = design.looks
     going = np.ones(values.shape[0], dtype=bool)
     verdicts: list[Verdict | None] = [None] * values.shape[0]
     read = np.full(values.shape[0], looks.seeds[-1])
     for k, n in enumerate(looks.seeds):
         now = at_look(looks, k, values[:, :n], FLOOR, paper=paper, margin=None)
+        if design.once_seen is not None:
+            seen = dropped[:, :n].any(axis=1)
+            guarded = at_look(design.once_seen, k, values[:, :n], FLOOR, paper=paper, margin=None)
+            now = AtLook(*(np.where(seen, g, u) for g, u in zip(guarded, now)))
         for i in np.flatnonzero(now.stop & going):
             verdicts[i] = sequential_verdict(float(now.low[i]), float(now.high[i]), paper, 1, None)
             read[i] = n
@@ -99,14 +120,17 @@ def outcome(
     )
 
 
-def designs(first: int, max_seeds: int) -> list[tuple[str, Looks]]:
-    """The designs compared: both spendings, the collapse guard off and on, and a fixed count for reference."""
+def designs(first: int, max_seeds: int) -> list[Design]:
+    """The designs compared: both spendings, the collapse guard off and on, O'Brien-Fleming-type guarded once a
+    collapse is seen, and a fixed count for reference."""
     found = [
-        (f"{spending}{' + guard' if guard else ''}", SequentialDesign(max_seeds, 1, spending, guard).at(first))
+        Design(f"{spending}{' + guard' if guard else ''}", SequentialDesign(max_seeds, 1, spending).at(first, guard))
         for spending in SPENDING_NAMES
         for guard in (False, True)
     ]
-    return [*found, (f"fixed {max_seeds} seeds", Looks((max_seeds,)))]
+    plain, guarded = (SequentialDesign(max_seeds, 1, "obrien_fleming").at(first, g) for g in (False, True))
+    return [*found, Design("obrien_fleming, guard once seen", plain, guarded), Design(f"fixed {max_seeds} seeds",
+            Looks((max_seeds,)))]  # fmt: skip
 
 
 def percent(value: float | None) -> str:
@@ -129,8 +153,9 @@ def main() -> None:
     for s, (scenario, shape) in enumerate(scenarios):
         for t, (truth_name, truth) in enumerate(truths):
             values, dropped = contrasts(shape, truth, args.sequences, args.max_seeds, args.seed + 10 * s + t)
-            for name, looks in designs(args.first, args.max_seeds):
-                verdicts, read = walk(looks, values[:, : looks.seeds[-1]], args.paper)
+            for design in designs(args.first, args.max_seeds):
+                name, n = design.name, design.looks.seeds[-1]
+                verdicts, read = walk(design, values[:, :n], dropped[:, :n], args.paper)
                 o = outcome(verdicts, read, dropped, truth, args.paper)
                 rows.append([scenario, truth_name, name, percent(o.false_gain), percent(o.seen), percent(o.wrong_sign),
                              percent(o.ruled_out), percent(o.consistent), f"{o.seeds:.2f}", o.most])  # fmt: skip

@@ -15,7 +15,8 @@ The design (Jennison and Turnbull's repeated confidence intervals, with Lan and 
 - the boundaries c_k are on the paired t statistics themselves, calibrated once by simulating them under no effect
   (repro/claims/sequential_bounds.py): with 2-10 seeds the t statistics' few degrees of freedom make the usual
   normal boundaries, taken to each look's t quantile, let through more than the level (docs/sequential-seeds.md);
-  the collapse guard calibrates them also on seeds that sometimes collapse;
+  the collapse guard calibrates them also on seeds that sometimes collapse, on the lines where a method declares its
+  seeds may collapse (the default) or on every line;
 - at look k the line's interval is its paired estimate ± c_k x se (a repeated confidence interval);
 - a directional line (a gain, an interaction's difference of differences) stops when that interval excludes 0 (its
   sign is decided, either way) or excludes the paper's contrast (the paper's size is ruled out); a comparable line
@@ -29,8 +30,9 @@ is wrong with probability at most alpha (per side alpha / 2), however many looks
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
-from typing import NamedTuple
+from dataclasses import asdict, dataclass, replace
+from dataclasses import fields as dataclass_fields
+from typing import Any, Mapping, NamedTuple
 
 import numpy as np
 
@@ -53,7 +55,8 @@ from repro.claims.verdicts import (
 
 SPENDING_NAMES = tuple(SPENDING)
 DEFAULT_SPENDING = "obrien_fleming"  # decides the most at the stated error (docs/sequential-seeds.md)
-DEFAULT_COLLAPSE_GUARD = False  # it holds the level where seeds collapse, deciding a third as often where not
+DEFAULT_COLLAPSE_GUARD = False  # on every line it holds the level where seeds collapse, deciding a third as often
+DEFAULT_GUARD_DECLARED = True  # on the lines of a method that declares its seeds may collapse: the level held there
 DEFAULT_MAX_SEEDS = 10
 MOST_REPEATED_LEVEL = 0.5  # the widest two-sided level `repeated_p` bisects on
 
@@ -84,18 +87,22 @@ def repeated_p(looks: Looks, look: int, allowed: float) -> float:
 @dataclass(frozen=True)
 class SequentialDesign:
     """How a sweep adds seeds where a claim is undecided: at most `max_seeds` per cell, `per_round` more a round,
-    the level spent by `spending` (one of SPENDING_NAMES); with `collapse_guard`, the boundaries hold the level
-    under seeds that collapse too (repro/claims/sequential_bounds.py), at a cost in decisions
-    (docs/sequential-seeds.md)."""
+    the level spent by `spending` (one of SPENDING_NAMES). The collapse guard's boundaries hold the level under
+    seeds that collapse too (repro/claims/sequential_bounds.py), at a cost in decisions (docs/sequential-seeds.md):
+    with `collapse_guard` on every line; with `guard_declared` (the default) on the lines where a method of the line
+    declares that its seeds may collapse (`Method.seeds_may_collapse`), so the others keep their decisions."""
 
     max_seeds: int = DEFAULT_MAX_SEEDS
     per_round: int = 1
     spending: str = DEFAULT_SPENDING
     collapse_guard: bool = DEFAULT_COLLAPSE_GUARD
+    guard_declared: bool = DEFAULT_GUARD_DECLARED
 
-    def at(self, first: int) -> Looks:
-        """The design's looks for a sweep that starts with `first` seeds per cell."""
-        return Looks(self.looks(first), self.spending, self.collapse_guard)
+    def at(self, first: int, collapsing: bool = False) -> Looks:
+        """The design's looks for a sweep that starts with `first` seeds per cell, on a line where a method declares
+        its seeds may collapse (`collapsing`) or not."""
+        guard = self.collapse_guard or (self.guard_declared and collapsing)
+        return Looks(self.looks(first), self.spending, guard)
 
     def looks(self, first: int) -> tuple[int, ...]:
         """The seeds per cell at each look, from the `first` a sweep starts with (one look where that is already
@@ -105,24 +112,48 @@ class SequentialDesign:
         found = list(range(first, self.max_seeds, self.per_round))
         return (*found, self.max_seeds)
 
-    def recorded_as(self, text: str, first: int) -> SequentialDesign:
-        """The design of these looks whose sentence is `text` (what a sweep recorded it walked by, in its
-        sequential.json), whichever default was current then; this one where none is."""
-        same = [replace(self, spending=s, collapse_guard=g) for s in SPENDING_NAMES for g in (False, True)]
+    def fields(self, first: int) -> dict[str, Any]:
+        """The design as a sweep records it (sequential.json), with the seeds it starts with: what `recorded_as`
+        compares."""
+        return {**asdict(self), "first": first}
+
+    def recorded_as(self, fields: Mapping[str, Any] | None, text: str, first: int) -> SequentialDesign:
+        """The design a sweep recorded it walked by (its sequential.json), whichever default was current then, where
+        it has these looks: by the recorded `fields` (`fields`), or, in a record kept before designs were recorded
+        so, by its sentence `text`; this one where the record names no design of these looks."""
+        if fields is not None:
+            kinds = {f.name: type(getattr(self, f.name)) for f in dataclass_fields(self)}
+            recorded = replace(self, **{k: v for k, v in fields.items() if type(v) is kinds.get(k)})
+            same_looks = recorded.looks(first) == self.looks(first) and fields.get("first") == first
+            return recorded if same_looks and recorded.spending in SPENDING_NAMES else self
+        same = [
+            replace(self, spending=s, collapse_guard=g, guard_declared=d)
+            for s in SPENDING_NAMES
+            for g in (False, True)
+            for d in (False, True)
+        ]
         return next((design for design in same if design.text(first) == text), self)
 
     def text(self, first: int) -> str:
         """The design in one sentence (printed with the verdicts, and in the ledger)."""
         looks = self.looks(first)
         _, words = SPENDING[self.spending]
+        collapses = ", ".join(c.text() for c in COLLAPSES)
+        guard = ""
+        if self.collapse_guard:
+            guard = f"; boundaries held also where seeds collapse ({collapses})"
+        elif self.guard_declared:
+            guard = (
+                "; on a line of a method that declares its seeds may collapse, boundaries held also where seeds "
+                f"collapse ({collapses})"
+            )
         return (
             f"group-sequential: {len(looks)} look(s) at {', '.join(map(str, looks))} seeds per cell, repeated "
             f"confidence intervals at a two-sided {ALPHA:.0%} (comparable claims: {2 * ALPHA:.0%}, two one-sided "
             f"{ALPHA:.0%} tests) held over all looks by {words}, t = seeds / {looks[-1]}; a gain or interaction "
             "stops when its interval excludes 0 or the paper's contrast, a comparable claim when its interval is "
             "inside or wholly beyond the margin"
-            + (f"; boundaries held also where seeds collapse ({', '.join(c.text() for c in COLLAPSES)})"
-               if self.collapse_guard else "")
+            + guard
         )  # fmt: skip
 
 

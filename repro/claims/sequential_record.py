@@ -14,6 +14,7 @@ from repro.claims.verdicts import NOT_YET_DECIDED, Verdict, verdict_named
 from repro.runs.io import atomic_write_json, read_json
 
 RECORD_FILE = "sequential.json"
+DESIGN_FIELDS = "design_fields"  # the record's key for the design's fields (`SequentialDesign.fields`)
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class LineRecord:
     high: float | None = None
     why: str = ""
     p: float | None = None  # its repeated p-value there (repro/claims/sequential.py): what the ledger's Holm takes
+    guarded: bool = False  # its boundaries the collapse guard's (a method of the line declares its seeds may collapse)
 
     def text(self) -> str:
         """The line's sequential state in words (the ledger's column)."""
@@ -68,6 +70,7 @@ class LineRecord:
         """Where the line's verdict comes from, said beside it in the ledger."""
         known = self.low is not None and self.high is not None
         interval = f"; its repeated interval [{self.low:+.2f}, {self.high:+.2f}]" if known else ""
+        interval += "; boundaries held where seeds collapse" if self.guarded else ""
         if self.state == DECIDED:
             return f"decided at {self.seeds} seeds (look {self.look} of {self.looks}{interval})"
         if self.state == UNDECIDED:
@@ -80,9 +83,13 @@ class LineRecord:
 DECIDED, UNDECIDED, TRAINING, NOT_SEQUENTIAL = "decided", "undecided", "training", "not sequential"
 
 
-def write_record(folder: Path, design: str, lines: list[LineRecord]) -> None:
-    """Keep the lines' states (atomically; a record that already says the same is left as it is)."""
-    record = {"design": design, "lines": [asdict(line) for line in lines]}
+def write_record(folder: Path, design: str, lines: list[LineRecord], fields: Mapping[str, Any] | None = None) -> None:
+    """Keep the lines' states and the design they were walked by, in words (`design`, for the ledger) and as its
+    fields (`fields`: what a resumed sweep compares, `SequentialDesign.fields`), atomically; a record that already
+    says the same is left as it is."""
+    record: dict[str, Any] = {"design": design, "lines": [asdict(line) for line in lines]}
+    if fields is not None:
+        record[DESIGN_FIELDS] = dict(fields)
     path = Path(folder) / RECORD_FILE
     if _read(path) != record:
         atomic_write_json(path, record)
@@ -102,6 +109,16 @@ def read_record(folder: Path) -> tuple[str, dict[tuple[int, str, str], LineRecor
             continue
         found[(line.table, line.claim, line.column)] = line
     return str(record.get("design", "")), found
+
+
+def read_design(folder: Path) -> tuple[str, dict[str, Any] | None]:
+    """(the design in words, its recorded fields) of a sweep folder's record: ("", None) where none is kept or it
+    cannot be read; fields None in a record kept before designs were recorded by their fields (its words remain)."""
+    record = _read(Path(folder) / RECORD_FILE)
+    if not isinstance(record, Mapping):
+        return "", None
+    fields = record.get(DESIGN_FIELDS)
+    return str(record.get("design", "")), dict(fields) if isinstance(fields, Mapping) else None
 
 
 def _read(path: Path) -> Any:

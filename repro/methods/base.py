@@ -92,6 +92,15 @@ class Method(TrainingMethod):
         return None
 
     @classmethod
+    def seeds_may_collapse(cls, config: Mapping[str, Any]) -> str | None:
+        """Why a run of this method may, on some seeds, end many seed-to-seed sds below its other seeds (its seeds
+        collapse), from the run's resolved config; None where they are not known to. Seeds until decided holds its
+        error on the claim lines of such a run with boundaries calibrated on collapsing seeds too (the collapse
+        guard, repro/claims/sequential.py): no look at the seeds read can see a collapse that has not happened yet
+        (docs/sequential-seeds.md), so the method says so before the data."""
+        return None
+
+    @classmethod
     def check_ready(cls, cfg: DictConfig) -> None:
         """Refuse to start, before anything of the run is written, when what the run reads from disk (a teacher
         run) is missing or unfinished."""

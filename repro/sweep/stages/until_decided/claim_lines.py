@@ -19,6 +19,7 @@ from repro.claims.load import load_claims
 from repro.claims.seed_power import one_image
 from repro.claims.sequential import SequentialDesign
 from repro.errors import UserError
+from repro.methods import method_class
 from repro.runs.records import DONE, summary_state
 from repro.runs.rundir import RunDir
 from repro.sweep.spec.model import PlannedRun, SweepSpec
@@ -81,6 +82,19 @@ def claim_lines(spec: SweepSpec) -> list[ClaimLine]:
             line_cells = tuple((term.coef, term.row, column) for term, column in where)
             lines.append(ClaimLine(claim, anchor, line_cells, claim.paper_difference(anchor)))
     return lines
+
+
+def collapse_declared(line: ClaimLine, reported: Mapping[tuple[str, str, int], PlannedRun], seed: int) -> str | None:
+    """Why the seeds of a cell of the line may collapse, as the method of the cell's reported run at `seed` declares
+    it: the line's boundaries are then the collapse guard's; None where no method of the line declares it."""
+    runs = (reported.get((row, column, seed)) for _, row, column in line.cells)
+    return next((why for run in runs if run is not None and (why := declares_collapse(run))), None)
+
+
+def declares_collapse(run: PlannedRun) -> str | None:
+    """Why the run's seeds may collapse, as its method declares it (`Method.seeds_may_collapse`); None: not known to."""
+    name = (run.config.get("method") or {}).get("name")
+    return method_class(str(name)).seeds_may_collapse(run.config) if name else None
 
 
 def floor_of(spec: SweepSpec, config: Mapping[str, Any] | None) -> float:

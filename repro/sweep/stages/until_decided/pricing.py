@@ -59,7 +59,7 @@ def ours_chance(state: LineState, walk: Walk, round_: int) -> float:
         return 0.0
     if round_ <= state.record.look:
         return 1.0
-    left = line_chances(state.line, walk.looks, state.floor, state.sd)
+    left = line_chances(state.line, state.looks, state.floor, state.sd)
     return left[round_ - 2]
 
 

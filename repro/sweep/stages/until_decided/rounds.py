@@ -8,6 +8,7 @@ time it is asked (nothing is remembered between commands), so a killed round, ru
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +20,7 @@ from repro.sweep.spec.model import PlannedRun
 from repro.sweep.stages.until_decided.claim_lines import (
     ClaimLine,
     claim_lines,
+    collapse_declared,
     finished_values,
     floor_of,
     reported_runs,
@@ -34,6 +36,7 @@ class LineState:
     record: LineRecord
     needs: int  # the first `needs` seeds of the sweep's order, in every cell of the line
     floor: float
+    looks: Looks  # its looks and boundaries (the collapse guard's where a method of the line declares collapse)
     sd: float | None = None  # the sd of its per-seed contrasts over the seeds done (two or more), else None
 
     @property
@@ -92,8 +95,17 @@ def walk_lines(plan: Plan, design: SequentialDesign) -> Walk:
     for line in claim_lines(spec):
         first = reported.get((line.cells[0][1], line.cells[0][2], spec.seeds[0]))
         floor = floor_of(spec, first.config if first else None)
-        states.append(_walk(line, values, set(reported), order, looks, floor, design))
+        own = line_looks(line, design, reported, spec.seeds)
+        states.append(_walk(line, values, set(reported), order, own, floor, design))
     return Walk(design, order, looks, tuple(states))
+
+
+def line_looks(
+    line: ClaimLine, design: SequentialDesign, reported: dict[tuple[str, str, int], PlannedRun], seeds: Sequence[int]
+) -> Looks:
+    """The line's looks from the sweep's `seeds`: the collapse guard's boundaries where the method of one of its
+    cells' runs declares its seeds may collapse (and the design guards such lines), else the normal ones."""
+    return design.at(len(seeds), collapse_declared(line, reported, seeds[0]) is not None)
 
 
 def _walk(
@@ -106,21 +118,21 @@ def _walk(
     design: SequentialDesign,
 ) -> LineState:
     claim = line.claim
-    at = dict(table=claim.table, claim=claim.name, column=line.anchor, looks=len(looks.seeds))
+    at = dict(table=claim.table, claim=claim.name, column=line.anchor, looks=len(looks.seeds), guarded=looks.guard)
     ok, why = line.decidable(floor, design)
     if not ok or len(looks.seeds) < 2:
         why = why or f"the sweep already runs {looks.seeds[0]} seeds, the most allowed"
         return LineState(line, LineRecord(state=NOT_SEQUENTIAL, seeds=looks.seeds[0], look=1, why=why, **at),
-                         looks.seeds[0], floor)  # fmt: skip
+                         looks.seeds[0], floor, looks)  # fmt: skip
     sd = None
     for k, n in enumerate(looks.seeds):
         keys = [[(row, column, seed) for seed in order[:n]] for _, row, column in line.cells]
         if not all(key in planned for cell in keys for key in cell):
             why = "its cells' further seeds are not planned (a cell of another data set's test size?)"
             return LineState(line, LineRecord(state=NOT_SEQUENTIAL, seeds=looks.seeds[0], look=1, why=why, **at),
-                             looks.seeds[0], floor)  # fmt: skip
+                             looks.seeds[0], floor, looks)  # fmt: skip
         if not all(key in values for cell in keys for key in cell):
-            return LineState(line, LineRecord(state=TRAINING, seeds=n, look=k + 1, **at), n, floor, sd)
+            return LineState(line, LineRecord(state=TRAINING, seeds=n, look=k + 1, **at), n, floor, looks, sd)
         per_seed = [sum(c * values[cell[i]] for (c, _, _), cell in zip(line.cells, keys)) for i in range(n)]
         contrasts = np.array([per_seed])
         sd = float(np.std(per_seed, ddof=1))
@@ -132,7 +144,7 @@ def _walk(
             state = DECIDED if bool(now.stop[0]) else UNDECIDED
             p = repeated_p(looks, k, _allowed(float(now.diff[0]), float(now.se[0]), line))
             record = LineRecord(state=state, seeds=n, look=k + 1, verdict=str(verdict), low=low, high=high, p=p, **at)
-            return LineState(line, record, n, floor, sd)
+            return LineState(line, record, n, floor, looks, sd)
     raise AssertionError("a walk ends at its last look")
 
 

@@ -26,7 +26,7 @@ from repro.sweep.protocol.base import (
     StageFlag,
 )
 from repro.sweep.spec.model import PlannedRun, Scale, SweepSpec
-from repro.sweep.stages.until_decided.claim_lines import REPORTED, claim_lines, floor_of
+from repro.sweep.stages.until_decided.claim_lines import REPORTED, claim_lines, declares_collapse, floor_of
 from repro.sweep.stages.until_decided.pricing import cell_chance, line_chances, price_text
 from repro.sweep.stages.until_decided.render import lines_text, rounds_text
 from repro.sweep.stages.until_decided.rounds import hold_undecided, phase_of, round_of, walk_lines
@@ -84,13 +84,14 @@ class UntilDecidedStage(Stage):
         lines = [line for line in claim_lines(spec) if (cell.row, cell.column) in {(r, c) for _, r, c in line.cells}]
         if not extras or not lines:
             return None
-        looks = design.at(len(spec.seeds))
         order = (*spec.seeds, *extras)
         key = (cell.row, cell.column)
 
         def then(runs: list[PlannedRun]) -> list[PlannedRun]:
-            config = next((r.config for r in runs if r.stage in REPORTED and (r.row, r.column) == key), None)
-            floor = floor_of(spec, config)
+            reported = next((r for r in runs if r.stage in REPORTED and (r.row, r.column) == key), None)
+            floor = floor_of(spec, reported.config if reported else None)
+            # a cell is planned on its own: its lines are priced guarded where its own method declares collapse
+            looks = design.at(len(spec.seeds), reported is not None and declares_collapse(reported) is not None)
             chances = [line_chances(line, looks, floor) for line in lines if line.decidable(floor, design)[0]]
             if not chances:
                 return runs
@@ -114,7 +115,8 @@ class UntilDecidedStage(Stage):
         walk = walk_lines(plan, design)
         hold_undecided(plan, walk)
         if asked.record:
-            write_record(sweep_dir(plan.output_root, plan.spec.name), walk.text(), [s.record for s in walk.lines])
+            folder, fields = sweep_dir(plan.output_root, plan.spec.name), design.fields(walk.first)
+            write_record(folder, walk.text(), [s.record for s in walk.lines], fields)
         rounds = rounds_text(plan, walk_lines(plan, design))  # the lines as they stand with their rounds held
         priced = DryRun()
         if asked.dry_run:  # the expected and worst-case added GPU-hours of the further rounds, and the design

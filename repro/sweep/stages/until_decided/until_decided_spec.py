@@ -6,7 +6,8 @@ group-sequential design of repro/claims/sequential.py.
       max_seeds: 10            # at most this many seeds per cell (the command line's --max-seeds wins)
       per_round: 1             # seeds added per round
       spending: obrien_fleming # or pocock: how the 5% is spent over the looks
-      collapse_guard: false    # true: boundaries that hold the level also where seeds collapse (fewer decisions)
+      collapse_guard: declared # the level held also where seeds collapse, on the lines of a method that declares
+                               # its seeds may collapse; true: on every line (fewer decisions); false: on none
 
 The further seeds are the whole numbers after the largest seed the sweep runs (seeds [0, 1, 2] go on with 3, 4, ...),
 so a sweep of `--seeds 0 1` and one of the file's [0, 1, 2] add the same runs.
@@ -17,13 +18,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from repro.claims.sequential import DEFAULT_COLLAPSE_GUARD, DEFAULT_MAX_SEEDS, DEFAULT_SPENDING, SequentialDesign
-from repro.claims.sequential_record import read_record
+from repro.claims.sequential import DEFAULT_MAX_SEEDS, DEFAULT_SPENDING, SequentialDesign
+from repro.claims.sequential_record import read_design
 from repro.errors import UserError
 from repro.schema import option, schema
 from repro.sweep.spec.model import Scale, SweepSpec
 
 KEY = "until_decided"  # the stage's key in a sweep file (repro/sweep/stages/until_decided/stage.py)
+DECLARED = "declared"  # `collapse_guard: declared`: guarded where a method declares its seeds may collapse
 
 
 @schema
@@ -38,10 +40,11 @@ class UntilDecidedKey:
         "or obrien_fleming (almost nothing early, almost the fixed-sample level at the last: it decides the most at "
         "the level, docs/sequential-seeds.md)",
     )
-    collapse_guard: bool = option(
-        default=DEFAULT_COLLAPSE_GUARD,
-        why="boundaries that hold the level also where a method's seeds sometimes collapse (a seed many sds down), "
-        "at the price of most decisions where they do not (docs/sequential-seeds.md)",
+    collapse_guard: Literal["declared"] | bool = option(
+        default=DECLARED,
+        why="boundaries that hold the level also where seeds sometimes collapse (a seed many sds down), at the price "
+        "of most decisions where they do not (docs/sequential-seeds.md): declared, on the claim lines of a method "
+        "that declares its seeds may collapse (MentorNet PD); true, on every line; false, on none",
     )
 
 
@@ -61,18 +64,20 @@ def design_of(spec: SweepSpec, scale: Scale | None) -> SequentialDesign | None:
     key = declared or UntilDecidedKey()
     given = scale.option("max_seeds") if scale is not None else None
     max_seeds = given if given is not None else key.max_seeds
-    return SequentialDesign(max_seeds, key.per_round, key.spending, key.collapse_guard)
+    guard = key.collapse_guard
+    return SequentialDesign(max_seeds, key.per_round, key.spending, guard is True, guard is not False)
 
 
 def kept_design(spec: SweepSpec, scale: Scale | None, folder: Path) -> SequentialDesign | None:
     """`design_of`, except that a sweep taking the default design (no `until_decided:` key) whose folder records the
     design it has walked by keeps that one: a sweep begun under an older default goes on as it began (a design is
-    fixed before the data), and its recorded decisions stay what they were."""
+    fixed before the data), and its recorded decisions stay what they were. The record names its design by its
+    fields; one kept before that, by its sentence."""
     design = design_of(spec, scale)
     if design is None or KEY in spec.stage_settings:
         return design
-    recorded, _ = read_record(folder)
-    return design.recorded_as(recorded, len(spec.seeds)) if recorded else design
+    text, fields = read_design(folder)
+    return design.recorded_as(fields, text, len(spec.seeds)) if text or fields else design
 
 
 def further_seeds(spec: SweepSpec, design: SequentialDesign) -> list[int]:

@@ -5,6 +5,7 @@ writes finished runs with chosen accuracies and asks the stage's decision on the
 from __future__ import annotations
 
 import textwrap
+from dataclasses import replace
 
 import pytest
 
@@ -105,7 +106,7 @@ def test_a_sweep_begun_under_an_older_default_design_goes_on_by_the_design_it_re
     spec = load_sweep(path)
     levels = {"Baseline": 60.0, "MWNet": 70.0, "Ours (setting A)": 90.0}
     values = {(row, s): value + 0.3 * s for row, value in levels.items() for s in (0, 1)}
-    older = SequentialDesign(max_seeds=4, spending="pocock").text(2)
+    older = SequentialDesign(max_seeds=4, spending="pocock", guard_declared=False).text(2)  # before designs had fields
     found = {}
     for name, recorded in (("fresh", None), ("older", older)):
         out = tmp_path / name
@@ -224,13 +225,21 @@ def test_the_file_chooses_the_spending_and_the_collapse_guard_and_the_default_is
     design = design_of(load_sweep(guarded), SCALE)
     assert design == SequentialDesign(max_seeds=4, spending="pocock", collapse_guard=True)
     assert design.at(2).guard and "seeds collapse" in design.text(2)
+    unguarded = spec.path.parent / "unguarded.yaml"
+    unguarded.write_text(textwrap.dedent(SWEEP).replace("{spending: pocock}", "{collapse_guard: false}"))
+    assert not design_of(load_sweep(unguarded), SCALE).at(2, collapsing=True).guard
     key = UntilDecidedKey()  # `--until-decided` with no key: the design's defaults
+    assert design_of(spec, Scale(epochs=1, stage_options={"until_decided": True})) == replace(
+        SequentialDesign(), spending="pocock"
+    )  # the file says only its spending
     assert (key.max_seeds, key.per_round, key.spending, key.collapse_guard) == (
         SequentialDesign().max_seeds,
         SequentialDesign().per_round,
         SequentialDesign().spending,
-        SequentialDesign().collapse_guard,
+        "declared",
     )
+    default = SequentialDesign()  # guarded on the lines of a method that declares its seeds may collapse, only
+    assert default.at(2, collapsing=True).guard and not default.at(2).guard
 
 
 def test_on_slurm_each_sweep_submits_the_round_the_previous_one_released(sweep, monkeypatch):
