@@ -37,13 +37,16 @@ class LineRecord:
     guarded: bool = False  # its boundaries the collapse guard's (a method of the line declares its seeds may collapse)
 
     def text(self) -> str:
-        """The line's sequential state in words (the ledger's column)."""
+        """The line's sequential state in words (the ledger's column, the stage's table after each look)."""
+        guarded = "; boundaries held where seeds collapse" if self.guarded else ""
         if self.state == DECIDED:
-            return f"decided sequentially at {self.seeds} seeds (look {self.look} of {self.looks}): {self.verdict}"
+            look = f"look {self.look} of {self.looks}{guarded}"
+            return f"decided sequentially at {self.seeds} seeds ({look}): {self.verdict}"
         if self.state == UNDECIDED:
-            return f"undecided at {self.seeds} seeds, the most (look {self.looks} of {self.looks}): {self.verdict}"
+            look = f"look {self.looks} of {self.looks}{guarded}"
+            return f"undecided at {self.seeds} seeds, the most ({look}): {self.verdict}"
         if self.state == TRAINING:
-            return f"not yet decided: look {self.look} of {self.looks} waits for {self.seeds} seeds per cell"
+            return f"not yet decided: look {self.look} of {self.looks} waits for {self.seeds} seeds per cell{guarded}"
         return f"not sequential: {self.why}"
 
     @property

@@ -52,7 +52,8 @@ def test_a_line_of_a_method_whose_seeds_may_collapse_is_held_undecided_by_the_gu
     dd, pd = walk(design, "dd"), walk(design, "pd")
     assert (dd.state, dd.seeds, dd.verdict, dd.guarded) == (DECIDED, 4, "consistent with the paper", False)
     assert (pd.state, pd.seeds, pd.guarded) == (UNDECIDED, 4, True) and pd.low < 0.0 < 3.1 < pd.high
-    assert "boundaries held where seeds collapse" in pd.note()
+    assert "boundaries held where seeds collapse" in pd.note() and "seeds collapse" in pd.text()
+    assert "collapse" not in dd.note() + dd.text()
     unguarded = walk(replace(design, guard_declared=False), "pd")  # `collapse_guard: false` in the sweep file
     assert (unguarded.state, unguarded.guarded) == (DECIDED, False)
 
