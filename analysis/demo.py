@@ -1,8 +1,8 @@
 """`repro demo`: the paper's main comparisons (Tables 1-6, Figures 2-4 and the distillation-targets figure) scaled
 down to the embedded digits data and the small CNN (Tables 4-5: a tiny CNN student of the Table 1/2 teachers), run
-through the same sweep machinery as the full tables (sweeps/demo/tableN.yaml, local
-executor, up to --jobs runs at once), so that a laptop CPU finishes in about ten minutes and a second call only
-regenerates the outputs."""
+through the same sweep machinery as the full tables (sweeps/demo/tableN.yaml, local executor, up to --jobs runs at
+once), so that two cores finish in about five and a half minutes, install included (docs/demo.md, "Timing"), and a
+second call only regenerates the outputs."""
 
 from __future__ import annotations
 
