@@ -12,10 +12,13 @@ setup: $(STAMP)
 
 # Exact versions from requirements/constraints.txt (reproducible); pyproject.toml only states compatible ranges.
 # PYTHONWARNINGS hides setuptools' "Editable installation" notice, a screen of asterisks on a newcomer's first run.
+# The install is most of `make demo`'s first minute (docs/demo.md, "Timing"): --no-compile leaves the byte-code of
+# the 6 GB of packages to the first import of each module (a demo imports a fraction of them), and the venv's own pip
+# installs (no upgrade of pip first, no check of PyPI for a newer one).
 $(STAMP): pyproject.toml requirements/constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	PYTHONWARNINGS='ignore:Editable installation' $(PY) -m pip install --quiet -c requirements/constraints.txt -e '.[test]'
+	PYTHONWARNINGS='ignore:Editable installation' $(PY) -m pip install --quiet --no-compile --disable-pip-version-check \
+		-c requirements/constraints.txt -e '.[test]'
 	touch $(STAMP)
 
 demo: setup
