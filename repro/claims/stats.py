@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import statistics
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Sequence
 
 from scipy import optimize, stats
@@ -192,12 +193,25 @@ def _below(x: float, dof: float, shift: float) -> float:
 
 def detectable_difference(se: float, dof: float, power: float = POWER) -> float:
     """The smallest |contrast| a two-sided test at ALPHA finds with `power`, for this standard error."""
-    return se * optimize.brentq(lambda k: power_two_sided(k, 1.0, dof) - power, 0.0, 1e3)
+    return se * _detectable_in_se(dof, power)
 
 
 def smallest_margin(se: float, dof: float, power: float = POWER) -> float:
     """The smallest equivalence margin shown with `power` when the true contrast is 0."""
-    return se * optimize.brentq(lambda k: power_equivalence(0.0, k, 1.0, dof) - power, 1e-9, 1e3)
+    return se * _margin_in_se(dof, power)
+
+
+@lru_cache(maxsize=4096)
+def _detectable_in_se(dof: float, power: float) -> float:
+    """`detectable_difference` in standard errors: a root search on the noncentral t that depends on the degrees of
+    freedom alone, found once per dof (a ledger asks it of each line several times, and most lines share a dof)."""
+    return optimize.brentq(lambda k: power_two_sided(k, 1.0, dof) - power, 0.0, 1e3)
+
+
+@lru_cache(maxsize=4096)
+def _margin_in_se(dof: float, power: float) -> float:
+    """`smallest_margin` in standard errors, found once per dof as above."""
+    return optimize.brentq(lambda k: power_equivalence(0.0, k, 1.0, dof) - power, 1e-9, 1e3)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from repro.sweep.ask_stages import decide
 from repro.sweep.expand.expand import expand_sweep
+from repro.sweep.expansion_cache import cached_expansion
 from repro.sweep.plan import Plan, make_plan
 from repro.sweep.protocol.base import TableNotes
 from repro.sweep.protocol.registry import stages
@@ -149,11 +150,20 @@ def index_sweep(
 def expanded(
     spec: Any, *, output_root: str | Path, scale: Scale | None = None, extra_overrides: Sequence[str] = ()
 ) -> list[PlannedRun]:
-    """Every run the sweep plans into `output_root`. A `spec` may be any object with its own
-    `expand(output_root=, scale=, extra_overrides=)` (the tests' and benchmarks' stand-ins)."""
+    """Every run the sweep plans into `output_root`: a sweep file's as its folder keeps them where they were kept
+    for this very expansion (repro/sweep/expansion_cache.py), else expanded. A `spec` may be any object with its own
+    `expand(output_root=, scale=, extra_overrides=)` (the tests' and benchmarks' stand-ins), which is always asked."""
     extra = {"extra_overrides": list(extra_overrides)} if extra_overrides else {}
     expand = getattr(spec, "expand", None) or (lambda **kw: expand_sweep(spec, **kw))
-    return expand(output_root=str(output_root), scale=scale, **extra)
+    if not isinstance(spec, SweepSpec):
+        return expand(output_root=str(output_root), scale=scale, **extra)
+    return cached_expansion(
+        spec,
+        lambda: expand(output_root=str(output_root), scale=scale, **extra),
+        output_root=str(output_root),
+        scale=scale,
+        extra_overrides=list(extra_overrides),
+    )
 
 
 def _notes(plan: Plan) -> TableNotes:
