@@ -1,8 +1,9 @@
 """The documented small check (`repro sweep FILE --epochs 1 --subset K`) of every paper sweep that reads CIFAR, end to
 end on the local executor, on CIFAR files in their published format (benchmarks/standins/published_files.py) pointed at
 as a user points at them (data.root). One column and one seed of each, every row; the tuning grids are cut to their
-first point, a mentor run's training of its two mentors (its last epoch) to a few steps (TINY_MENTOR), and the network
-to the tiny CNN (copies of the sweep files, otherwise unchanged). The sweeps share one
+first point, the k-fold protocol of the files on the full split to two folds, a mentor run's training of its two
+mentors (its last epoch) to a few steps (TINY_MENTOR), and the network to the tiny CNN (copies of the sweep files,
+otherwise unchanged). The sweeps share one
 output root, as the paper's sweeps do: a run that several tables plan (Tables 1, 2 and 5 share their CIFAR-100 rows)
 trains once, and each sweep's check still ends with every run it plans done. sweeps/cifar_n.yaml, which also reads
 CIFAR-N, has its own check with its table (tests/sweeps/test_cifar_n_sweep.py)."""
@@ -45,7 +46,7 @@ def _tiny_mentor(row: object) -> None:
 
 
 def _small_copies(folder: Path) -> None:
-    """Every sweep file (a student's teacher names another file) with its grids and its mentors' training cut."""
+    """Every sweep file (a student's teacher names another file) with its grids, folds and mentors' training cut."""
     folder.mkdir()
     for path in SWEEPS.glob("*.yaml"):
         spec = yaml.safe_load(path.read_text())
@@ -55,6 +56,8 @@ def _small_copies(folder: Path) -> None:
                 _cut(node)
         for row in (spec.get("rows") or {}).values():
             _tiny_mentor(row)
+        if "split=full" in spec["common"]:  # no row of these files picks another split: every fold protocol is cut
+            spec["common"].insert(spec["common"].index("split=full") + 1, "split.folds=2")
         (folder / path.name).write_text(yaml.safe_dump(spec, sort_keys=False))
     assert set(TINY_MENTOR) <= set(yaml.safe_load((folder / "mentornet.yaml").read_text())["rows"]["Mentor"])
 
