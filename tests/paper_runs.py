@@ -3,6 +3,8 @@ summary.json; for class-label fold runs also labels/ and metrics.jsonl), so `rep
 them as they read trained runs. No training.
 
     planned = fabricate_paper_runs(tmp_path, value=my_value)   # every reported run of sweeps/table1-8.yaml
+    with expansions_reused(tmp_path):                            # the results index takes the same expansion
+        main(["ledger", "--runs", str(tmp_path), ...])
 
 Each reported run (stage single / final) of each table's sweep file, expanded into `root` as `repro sweep` would,
 is written done with `final_test_acc` from `value(planned, table) -> percent` (default: the paper's number for the cell,
@@ -12,11 +14,15 @@ trajectory and per-class validation accuracy (what the recorded claims read)."""
 
 from __future__ import annotations
 
+import dataclasses
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
+import pytest
 
+import repro.sweep.index as results_index
 from analysis.sweeps import planned_runs
 from repo_paths import REPO
 from repro.claims.paper import paper_cells
@@ -37,7 +43,8 @@ STAND_INS = {
 }
 SEED_OFFSET = {0: -0.2, 1: 0.0, 2: 0.2}  # points, the same for every row of a column: paired differences are equal
 EPOCHS = 6
-_EXPANDED: dict[tuple[str, str], list[Any]] = {}  # (sweep file, output root) -> its planned runs, once per process
+# (sweep file, output root) -> (the sweep as loaded, its planned runs), once per process
+_EXPANDED: dict[tuple[str, str], tuple[Any, list[Any]]] = {}
 
 
 def paper_value(planned: Any, table: int) -> float:
@@ -55,8 +62,34 @@ def expanded(path: Path, root: Path) -> list[Any]:
     ledger`'s default --sweeps-dir is the relative `sweeps`) or absolute, the same file is one key."""
     key = (str(Path(path).resolve()), str(Path(root).resolve()))
     if key not in _EXPANDED:
-        _EXPANDED[key] = planned_runs(load_sweep(path), output_root=root)
-    return _EXPANDED[key]
+        spec = load_sweep(path)
+        _EXPANDED[key] = (spec, planned_runs(spec, output_root=root))
+    return _EXPANDED[key][1]
+
+
+@contextmanager
+def expansions_reused(root: Path) -> Iterator[None]:
+    """While inside, the results index (`repro ledger`, `repro tables`, `repro figures`) takes a sweep file's
+    planned runs into `root` from `expanded`'s cache when it asks for the very sweep `expanded` loaded (the same
+    file, rows, columns and seeds), unscaled: the expansion costs seconds per file, and the runs were fabricated from
+    it. Any other expansion it makes itself."""
+    original = results_index.expanded
+
+    def reused(spec: Any, *, output_root: Any, scale: Any = None, extra_overrides: Sequence[str] = ()) -> list[Any]:
+        key = (str(Path(getattr(spec, "path", "")).resolve()), str(Path(output_root).resolve()))
+        cached = _EXPANDED.get(key) if Path(output_root).resolve() == Path(root).resolve() else None
+        if cached is not None and scale is None and not extra_overrides and same_sweep(cached[0], spec):
+            return cached[1]
+        return original(spec, output_root=output_root, scale=scale, extra_overrides=extra_overrides)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(results_index, "expanded", reused)
+        yield
+
+
+def same_sweep(loaded: Any, spec: Any) -> bool:
+    """`spec` is the sweep `loaded` is (rows, columns, seeds, settings), named by a relative path or an absolute."""
+    return isinstance(spec, type(loaded)) and dataclasses.replace(loaded, path=spec.path) == spec
 
 
 def fabricate_paper_runs(

@@ -6,23 +6,19 @@ from __future__ import annotations
 
 import pytest
 
+from paper_runs import expanded, expansions_reused
 from repo_paths import REPO
 from repro.cli import main
+from repro.methods import method_class
+from repro.runs.rundir import RunDir
 
 SWEEPS = REPO / "sweeps"
 
 
 @pytest.mark.slow
 def test_the_cifar_n_table_renders_with_paper_numbers_and_clean_labels(tmp_path):
-    from repro.methods import method_class
-    from repro.runs.rundir import RunDir
-    from repro.sweep.expand.expand import expand_sweep
-    from repro.sweep.spec.sweep_file import load_sweep
-
     root = tmp_path / "outputs"
-    planned = [
-        p for p in expand_sweep(load_sweep(SWEEPS / "cifar_n.yaml"), output_root=str(root)) if p.stage == "single"
-    ]
+    planned = [p for p in expanded(SWEEPS / "cifar_n.yaml", root) if p.stage == "single"]
     assert {p.config["noise"]["type"] for p in planned} == {"aggre", "random1", "worse", "noisy"}
     for p in planned:
         rd = RunDir(root / "runs" / p.run_id)
@@ -39,7 +35,9 @@ def test_the_cifar_n_table_renders_with_paper_numbers_and_clean_labels(tmp_path)
             }
         )
     out = tmp_path / "tables"
-    assert main(["tables", "--runs", str(root), "--sweeps-dir", str(SWEEPS), "--out", str(out), "--tables", "14"]) == 0
+    with expansions_reused(root):  # the table's index takes the expansion the runs were written from
+        command = ["tables", "--runs", str(root), "--sweeps-dir", str(SWEEPS), "--out", str(out), "--tables", "14"]
+        assert main(command) == 0
     md = (out / "table14.md").read_text()
     assert md.startswith("# Table 14: ours vs the paper")
     assert "| Method | CIFAR-10N/aggre ours | paper | Δ |" in md and md.splitlines()[-1] != ""

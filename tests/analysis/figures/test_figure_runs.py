@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 
 from analysis.figures.make import chosen_runs
+from paper_runs import expanded, expansions_reused
 from repo_paths import REPO
 from repro.labels.trajectory import write_manifest
 from repro.runs.rundir import RunDir
-from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.spec.sweep_file import load_sweep
 
 DEMO = REPO / "sweeps" / "demo"
@@ -27,7 +27,7 @@ REPORTED = ("single", "final")
 LEARNED = ("class_labels", "instance_labels")
 MEMORISATION = ("memorised_noisy", "recovered_noisy", "clean_train_acc", "confidence", "logit_norm")
 
-pytestmark = pytest.mark.slow  # expands eight sweep files (~12 s on a loaded 2-core machine)
+pytestmark = pytest.mark.slow  # expands eight sweep files once (~12 s on a loaded 2-core machine)
 
 
 def fabricate(root: Path, planned: list) -> None:
@@ -64,9 +64,19 @@ def demo_root(tmp_path_factory) -> tuple[Path, dict[int, list]]:
     here = tmp_path_factory.mktemp("figure_runs")
     shutil.copytree(DEMO, here / "sweeps")
     root = here / "out"
-    planned = {n: expand_sweep(load_sweep(here / "sweeps" / f"table{n}.yaml"), output_root=root) for n in TABLES}
+    planned = {n: expanded(here / "sweeps" / f"table{n}.yaml", root) for n in TABLES}
     fabricate(root, [p for runs in planned.values() for p in runs])
     return root, planned
+
+
+@pytest.fixture(scope="module")
+def chosen(demo_root) -> dict:
+    """The runs each figure would draw, from the root's parent as `repro figures` runs there; the results indexes
+    take the sweep files' expansion the runs were fabricated from."""
+    root, _ = demo_root
+    with pytest.MonkeyPatch.context() as patch, expansions_reused(root):
+        patch.chdir(root.parent)
+        return chosen_runs(root)
 
 
 def cell(planned, table, row, *, stage=REPORTED, fold=None, seed=None, column=None) -> list[str]:
@@ -87,14 +97,8 @@ def rows(planned, table, names) -> list[str]:
     return sorted({rid for name in names for rid in cell(planned, table, name)})
 
 
-def drawn(root: Path, monkeypatch) -> dict:
-    monkeypatch.chdir(root.parent)
-    return chosen_runs(root)
-
-
-def test_each_figure_draws_the_runs_of_its_cells(demo_root, monkeypatch):
+def test_each_figure_draws_the_runs_of_its_cells(demo_root, chosen):
     root, planned = demo_root
-    chosen = drawn(root, monkeypatch)
     ours_noisy = cell(planned, 6, "Ours (Instance labels)")
     expected = {
         "figure2": {
@@ -141,13 +145,12 @@ def test_each_figure_draws_the_runs_of_its_cells(demo_root, monkeypatch):
     )
 
 
-def test_the_noisy_distillation_figures_draw_their_own_tables_cells(demo_root, monkeypatch):
+def test_the_noisy_distillation_figures_draw_their_own_tables_cells(demo_root, chosen):
     """Every noisy run records memorisation, Tables 13 and 16's distillation students and their tuning runs too:
     the memorisation figure still draws the comparison it is for, Table 12's rows (a tuned row's tuned runs, not its
     tuning runs, which outnumber them); the teachers' smoothing figure draws Table 16's students and their Table 12
     teachers, not also Table 13's student of a tuned label-smoothing teacher."""
     root, planned = demo_root
-    chosen = drawn(root, monkeypatch)
     table12 = load_sweep(root.parent / "sweeps" / "table12.yaml").rows
     expected = rows(planned, 12, [r for r in table12 if r != "Label Smoothing (tuned)"])
     assert sorted(chosen["figure_memorisation"].run_ids()) == expected

@@ -18,6 +18,7 @@ from analysis.figures.make import figure_runs
 from analysis.figures.noise_correction import FIGURE4
 from analysis.figures.where import SelectionError, matches, parse_where
 from figure_sweeps import fabricate_done, planned, write_sweep
+from paper_runs import expanded, expansions_reused
 from repro.cli import main
 from repro.errors import UserError
 from repro.labels.registry import Panel
@@ -65,7 +66,7 @@ def root(tmp_path_factory) -> Path:
     a CIFAR-100 / ResNet18 class-label run at another label learning rate."""
     here = tmp_path_factory.mktemp("select")
     out = here / "out"
-    runs = planned(write_sweep(here / "sweeps", 1, TABLE1, seeds=(0, 1)), out)
+    runs = expanded(write_sweep(here / "sweeps", 1, TABLE1, seeds=(0, 1)), out)  # once: ids() and the index read it
     fabricate_done(out, [p for p in runs if p.stage == "fold" and p.fold <= 1], label_records)
     stray = next(p for p in runs if p.row == "Ours (Class)" and p.column == "CIFAR100/ResNet18" and p.fold == 0)
     others = write_sweep(
@@ -77,18 +78,20 @@ def root(tmp_path_factory) -> Path:
 
 
 def ids(root: Path, row: str, column: str, fold: int = 0) -> list[str]:
-    runs = planned(root.parent / "sweeps" / "table1.yaml", root)
+    runs = expanded(root.parent / "sweeps" / "table1.yaml", root)
     return sorted(p.run_id for p in runs if p.row == row and p.column == column and p.fold == fold)
 
 
 def group_ids(root: Path, part: str, where: dict | None = None) -> list[str]:
-    runs = figure_runs(root, sweeps_dir=root.parent / "sweeps", where=where)
+    with expansions_reused(root):
+        runs = figure_runs(root, sweeps_dir=root.parent / "sweeps", where=where)
     panel = Panel.CLASS_CURVES if part == "class labels" else Panel.INSTANCE_EXAMPLES
     return sorted(rd.run_id for rd in pick_group(runs, part, FIGURE2[part], panel=panel, noisy=False).runs)
 
 
 def figures(root: Path, *args: str) -> int:
-    return main(["figures", "--runs", str(root), "--sweeps-dir", str(root.parent / "sweeps"), *args])
+    with expansions_reused(root):  # Table 1 as the fixture expanded it
+        return main(["figures", "--runs", str(root), "--sweeps-dir", str(root.parent / "sweeps"), *args])
 
 
 @pytest.mark.slow

@@ -28,12 +28,12 @@ def test_the_targets_figure_renders_from_a_replay_run_and_a_baseline(tmp_path):
     runs = planned(write_sweep(sweeps, 1, TABLE1), root)
     train_planned(runs, lambda p: p.row == "Ours (Instance)")
     lines: list[str] = []
-    written = make_figures(root, out_dir=tmp_path / "figs", sweeps_dir=sweeps, log=lines.append)
+    written = make_figures(root, out_dir=tmp_path / "figs", sweeps_dir=sweeps, log=lines.append, only=["targets"])
     assert any("no finished one-hot baseline" in line for line in lines)  # drawn without that panel
     assert written["figure_targets"] is not None
     train_planned(runs, lambda p: p.row == "Baseline")
     lines.clear()
-    written = make_figures(root, out_dir=tmp_path / "figs", sweeps_dir=sweeps, log=lines.append)
+    written = make_figures(root, out_dir=tmp_path / "figs", sweeps_dir=sweeps, log=lines.append, only=["targets"])
     assert not any("one-hot baseline" in line for line in lines)
     drawn = chosen_runs(root, sweeps_dir=sweeps, only=["targets"])["figure_targets"].runs
     assert drawn == {

@@ -5,14 +5,11 @@ line with what its seeds could detect, and no interval has zero width even where
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import matplotlib.image
 import pandas as pd
 import pytest
 
-import repro.sweep.index as results_index
-from paper_runs import expanded, fabricate_paper_runs
+from paper_runs import expansions_reused, fabricate_paper_runs
 from repo_paths import EVERY_SWEEP
 from repro.cli import main
 
@@ -25,8 +22,7 @@ def paper_ledger(tmp_path_factory):
     root = tmp_path_factory.mktemp("paper-runs")
     fabricate_paper_runs(root)
     out = root / "ledger"
-    with pytest.MonkeyPatch.context() as patch:  # the sweep files as fabricate_paper_runs expanded them, once
-        patch.setattr(results_index, "expanded", lambda spec, output_root, **kw: expanded(Path(spec.path), root))
+    with expansions_reused(root):  # the sweep files as fabricate_paper_runs expanded them, once
         assert main(["ledger", "--runs", str(root), "--out", str(out)]) == 0
     frame = pd.read_csv(out / "ledger.csv", keep_default_na=False)
     return out, frame, frame[frame["verdict"] != "not in the runs"]

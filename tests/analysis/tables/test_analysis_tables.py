@@ -21,6 +21,7 @@ from analysis.collect import collect_runs
 from analysis.tables.build import build_table, make_tables
 from analysis.tables.paper import paper_table
 from analysis.tables.render import is_dense, render_markdown
+from paper_runs import expanded, expansions_reused
 from presets import QUIET_YAML
 from repo_paths import REPO
 from repro.cli import main
@@ -380,9 +381,6 @@ def test_tables_6_and_7_render_ours_from_their_own_runs(tmp_path):
     sweep files, each table's Ours cell is the value of its own runs."""
     import shutil
 
-    from repro.sweep.expand.expand import expand_sweep
-    from repro.sweep.spec.sweep_file import load_sweep
-
     repo_sweeps = REPO / "sweeps"
     sweeps = tmp_path / "sweeps"
     sweeps.mkdir()
@@ -391,7 +389,7 @@ def test_tables_6_and_7_render_ours_from_their_own_runs(tmp_path):
     shutil.copy(repo_sweeps / "mentornet.yaml", sweeps / "mentornet.yaml")  # the MentorNet rows' mentor runs
     for t in (6, 7):
         shutil.copy(repo_sweeps / f"table{t}.yaml", sweeps / f"table{t}.yaml")
-        for p in expand_sweep(load_sweep(sweeps / f"table{t}.yaml"), output_root=str(root)):
+        for p in expanded(sweeps / f"table{t}.yaml", root):
             if p.column != "CIFAR100/40%" or not p.row.startswith("Ours") or p.stage == "tune":
                 continue
             rd = RunDir(root / "runs" / p.run_id)
@@ -400,9 +398,9 @@ def test_tables_6_and_7_render_ours_from_their_own_runs(tmp_path):
             rd.write_status("done", epoch=1)
             rd.write_summary({"final_test_acc": value[t], "epochs": 1})
     out = tmp_path / "ours"
-    assert (
-        main(["tables", "--runs", str(root), "--sweeps-dir", str(sweeps), "--out", str(out), "--tables", "6", "7"]) == 0
-    )
+    command = ["tables", "--runs", str(root), "--sweeps-dir", str(sweeps), "--out", str(out), "--tables", "6", "7"]
+    with expansions_reused(root):  # the indexes take the expansion the runs were written from
+        assert main(command) == 0
     for t in (6, 7):
         row = next(
             line for line in (out / f"table{t}.md").read_text().splitlines() if "| Ours (Instance labels) |" in line
