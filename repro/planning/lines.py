@@ -54,7 +54,7 @@ class PricedTable:
     path: Path
     spec: SweepSpec
     lines: list[PlanLine]
-    hours: dict[tuple[int, str], float]
+    hours: dict[str, float]  # run id -> GPU-hours (a run id names the same run in every file: tables share runs)
     skipped: list[str]
     needs: dict[tuple[Cell, int], frozenset[str]]  # (cell, seed) -> the run ids it needs
     kept: list[str]  # rows a stage keeps in any selection of rows (the baseline gate's)
@@ -63,13 +63,10 @@ class PricedTable:
         """Whether the file plans this cell (a row with its own `columns:` plans only those)."""
         return ((row, column), self.spec.seeds[0]) in self.needs
 
-    def runs_of(self, cells: list[Cell], seeds: int) -> frozenset[tuple[int, str]]:
+    def runs_of(self, cells: list[Cell], seeds: int) -> frozenset[str]:
         """Every run `cells` need at the file's first `seeds` seeds (keys as in `hours`)."""
         return frozenset(
-            (self.table, rid)
-            for cell in cells
-            for seed in self.spec.seeds[:seeds]
-            for rid in self.needs.get((cell, seed), ())
+            rid for cell in cells for seed in self.spec.seeds[:seeds] for rid in self.needs.get((cell, seed), ())
         )
 
     def columns(self) -> list[list[Cell]]:
@@ -78,27 +75,30 @@ class PricedTable:
         return [[c for c in cells if c[1] == column] for column in self.spec.columns]
 
 
-def sweep_file(table: int) -> Path:
-    """The paper sweep file of `table` (sweeps/tableN.yaml)."""
-    path = SWEEPS / f"table{table}.yaml"
+def sweep_file(table: int, sweeps_dir: Path = SWEEPS) -> Path:
+    """The sweep file of `table` in `sweeps_dir` (tableN.yaml: the paper's in sweeps/, MNIST-1D's in
+    sweeps/mnist1d/)."""
+    path = sweeps_dir / f"table{table}.yaml"
     if not path.is_file():
         raise UserError(
-            f"There is no sweep file for Table {table} ({path}); the paper's tables are sweeps/table1.yaml ... ."
+            f"There is no sweep file for Table {table} ({path}); a sweeps directory holds one tableN.yaml per table "
+            "(sweeps/ the paper's, sweeps/mnist1d/ MNIST-1D's): pick --tables among its files or another "
+            "--sweeps-dir."
         )
     return path
 
 
-def price_table(table: int, claims: list[Claim], cal: Calibration) -> PricedTable:
+def price_table(table: int, claims: list[Claim], cal: Calibration, sweeps_dir: Path = SWEEPS) -> PricedTable:
     """Plan Table `table`'s sweep file once (nothing trains; a fresh output root, so nothing counts as done) and
     price every claim line of `claims` on it."""
-    path = sweep_file(table)
+    path = sweep_file(table, sweeps_dir)
     spec = load_sweep(path)
     skipped = [f"T{table} row {row!r}: {why}" for row, why in spec.needs.items()]
     if spec.needs:
         spec = spec.select(rows=[r for r in spec.rows if r not in spec.needs])
     with tempfile.TemporaryDirectory() as root:
         plan = plan_sweep(spec, output_root=root)
-    hours = {(table, rid): estimate([run], cal).total for rid, run in plan.unique.items()}
+    hours = {rid: estimate([run], cal).total for rid, run in plan.unique.items()}
     needs = _cell_runs(plan)
     kept = [row for row in spec.rows if row in kept_rows(spec, None)]  # in the file's order
     configs = {(r.row, r.column): r.config for r in plan.runs}
@@ -168,9 +168,7 @@ def _line(
         power = judge.power_at(paper.value, spread, claim.margin, n)
         if power is None:
             return f"{name}: the paper's contrast is 0 or not printed, so no power to aim at"
-        runs = frozenset(
-            (claim.table, rid) for cell in cells for seed in spec.seeds[:n] for rid in needs.get((cell, seed), ())
-        )
+        runs = frozenset(rid for cell in cells for seed in spec.seeds[:n] for rid in needs.get((cell, seed), ()))
         options.append(Option(n, power, runs))
     if not options:
         return f"{name}: {spec.path} has fewer than 2 seeds, and one seed gives no interval"
