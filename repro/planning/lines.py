@@ -54,7 +54,8 @@ class PricedTable:
     path: Path
     spec: SweepSpec
     lines: list[PlanLine]
-    hours: dict[str, float]  # run id -> GPU-hours (a run id names the same run in every file: tables share runs)
+    hours: dict[tuple[int, str], float]  # (table, run id) -> GPU-hours: a run two tables share is paid by each, as
+    # each table's `repro sweep` command's dry run prices it
     skipped: list[str]
     needs: dict[tuple[Cell, int], frozenset[str]]  # (cell, seed) -> the run ids it needs
     kept: list[str]  # rows a stage keeps in any selection of rows (the baseline gate's)
@@ -63,10 +64,13 @@ class PricedTable:
         """Whether the file plans this cell (a row with its own `columns:` plans only those)."""
         return ((row, column), self.spec.seeds[0]) in self.needs
 
-    def runs_of(self, cells: list[Cell], seeds: int) -> frozenset[str]:
+    def runs_of(self, cells: list[Cell], seeds: int) -> frozenset[tuple[int, str]]:
         """Every run `cells` need at the file's first `seeds` seeds (keys as in `hours`)."""
         return frozenset(
-            rid for cell in cells for seed in self.spec.seeds[:seeds] for rid in self.needs.get((cell, seed), ())
+            (self.table, rid)
+            for cell in cells
+            for seed in self.spec.seeds[:seeds]
+            for rid in self.needs.get((cell, seed), ())
         )
 
     def columns(self) -> list[list[Cell]]:
@@ -98,7 +102,7 @@ def price_table(table: int, claims: list[Claim], cal: Calibration, sweeps_dir: P
         spec = spec.select(rows=[r for r in spec.rows if r not in spec.needs])
     with tempfile.TemporaryDirectory() as root:
         plan = plan_sweep(spec, output_root=root)
-    hours = {rid: estimate([run], cal).total for rid, run in plan.unique.items()}
+    hours = {(table, rid): estimate([run], cal).total for rid, run in plan.unique.items()}
     needs = _cell_runs(plan)
     kept = [row for row in spec.rows if row in kept_rows(spec, None)]  # in the file's order
     configs = {(r.row, r.column): r.config for r in plan.runs}
@@ -168,7 +172,9 @@ def _line(
         power = judge.power_at(paper.value, spread, claim.margin, n)
         if power is None:
             return f"{name}: the paper's contrast is 0 or not printed, so no power to aim at"
-        runs = frozenset(rid for cell in cells for seed in spec.seeds[:n] for rid in needs.get((cell, seed), ()))
+        runs = frozenset(
+            (claim.table, rid) for cell in cells for seed in spec.seeds[:n] for rid in needs.get((cell, seed), ())
+        )
         options.append(Option(n, power, runs))
     if not options:
         return f"{name}: {spec.path} has fewer than 2 seeds, and one seed gives no interval"
