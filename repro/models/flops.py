@@ -1,8 +1,8 @@
 """Floating-point operations of one forward pass, per model and input shape: what a step-cost estimate scales by
 where a calibration has no figure of its own for a model (repro/sweep/budget/costs.py). Counted once per shape with
 PyTorch's FlopCounterMode (matmuls and convolutions, which dominate every network of the registry) on the meta
-device: the counts depend on shapes alone, so nothing is initialised or computed (on the CPU, counting WRN-28-10 cost
-2.3 CPU-s, a tenth of `repro plan`'s pricing; on the meta device 0.3)."""
+device: the counts depend on shapes alone, so nothing is initialised or computed (counting WRN-28-10 took 2.3 CPU-s
+on the CPU, 0.3 on the meta device)."""
 
 from __future__ import annotations
 
