@@ -91,7 +91,7 @@ def _tables_in_order(tables: list[PricedTable], hours: dict, budget: float) -> f
     """Whole tables in order while they fit; then the first that does not, column by column while they fit."""
     bought: frozenset = frozenset()
     for t in tables:
-        whole = frozenset(r for r in hours if r[0] == t.table)
+        whole = frozenset(t.hours)
         if sum(hours[r] for r in bought | whole) <= budget:
             bought |= whole
             continue

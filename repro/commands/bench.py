@@ -25,7 +25,7 @@ from repro.commands.bench_epoch import EPOCH_KINDS, epoch_costs
 from repro.commands.step_timing import StepBench
 from repro.errors import UserError
 from repro.models import MIN_IMAGE_SIZE, MODEL_NAMES, SIGNAL_MODELS, build_model
-from repro.sweep.budget.calibration import Calibration
+from repro.sweep.budget.calibration import Calibration, cpu_calibration_name
 from repro.training.hardware import Hardware
 from repro.training.step_cost import STEP_COSTS, StepCost
 
@@ -156,7 +156,11 @@ def run(args: argparse.Namespace) -> int:
             "note: no CUDA GPU here; the figures are stored under the CPU's name and only used where no GPU "
             "calibration exists"
         )
-    name = torch.cuda.get_device_name(hw.device) if hw.device.type == "cuda" else f"cpu-{torch.get_num_threads()}t"
+    name = (
+        torch.cuda.get_device_name(hw.device)
+        if hw.device.type == "cuda"
+        else cpu_calibration_name(torch.get_num_threads())
+    )
     if min(args.batch, args.meta_batch, args.steps, args.classes) < 1:
         raise UserError("--batch, --meta-batch, --steps and --classes must be positive.")
     kinds = tuple(k for k in STEP_COSTS if k.key in args.kinds)

@@ -21,6 +21,7 @@ import torch
 from repro.config import load_config, to_container
 from repro.data import ArrayDataset, make_split
 from repro.methods import METHODS, method_class
+from repro.models import SIGNAL_MODELS
 from repro.runs.checkpoint import save_checkpoint
 from repro.runs.rundir import RunDir
 from repro.tracking.tracker import NullTracker
@@ -72,7 +73,10 @@ def epoch_costs(
     method = method_for(kind)
     if method is None:
         return None
-    data = "digits" if shape[1] < 32 else ("cifar100" if shape[3] == 100 else "cifar10")
+    if model_name in SIGNAL_MODELS:  # its input is MNIST-1D's signal (bench_shape), which is not augmented
+        data = "mnist1d"
+    else:
+        data = "digits" if shape[1] < 32 else ("cifar100" if shape[3] == 100 else "cifar10")
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     timings: dict[int, float] = {}  # steps of an epoch -> its median seconds less its evaluation passes
     short = max(math.ceil(SHORT_STEPS * batch / 0.8), 5 * shape[3])  # a 20% meta set: every class in it
@@ -83,7 +87,7 @@ def epoch_costs(
             cfg = load_config(overrides)
             rd = RunDir.for_config(to_container(cfg))
             rd.path.mkdir(parents=True, exist_ok=True)
-            exp = build_experiment(cfg, rd, synthetic_data(shape, n, 2 * batch, data != "digits"))
+            exp = build_experiment(cfg, rd, synthetic_data(shape, n, 2 * batch, data not in ("digits", "mnist1d")))
             progress = EpochProgress(mode="none", total_epochs=MEASURED_EPOCHS, run_id=rd.run_id)
             seconds = []
             for epoch in range(MEASURED_EPOCHS):

@@ -1,17 +1,23 @@
-"""`repro plan --budget HOURS [--tables N ...] [--claims FILE] [--gpu KIND]`: which of the paper's claim lines a
-GPU-hour budget can decide, with how many seeds, and the `repro sweep` commands that train them (docs/budget.md)."""
+"""`repro plan --budget HOURS [--tables N ...] [--claims FILE] [--gpu KIND] [--sweeps-dir DIR]`: which of the
+paper's claim lines a GPU-hour (or, with a CPU's calibration, CPU-hour) budget can decide, with how many seeds, and
+the `repro sweep` commands that train them (docs/budget.md)."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from repro.planning.budget_plan import plan_budget
+from repro.planning.lines import SWEEPS
 from repro.sweep.budget.calibration import load_calibration
 
 USAGE = """examples:
   repro plan --budget 200                       the most expected decided claims for 200 GPU-hours
   repro plan --budget 50 --tables 1 2           only Tables 1 and 2's claims
-  repro plan --budget 300 --gpu A100            priced from the A100's `repro bench` calibration"""
+  repro plan --budget 300 --gpu A100            priced from the A100's `repro bench` calibration
+  repro plan --budget 0.1 --gpu cpu-1t --sweeps-dir sweeps/mnist1d
+                                                MNIST-1D's tables for 0.1 hours of this CPU, one thread a run
+                                                (`repro bench --device cpu --models cnn1d` with OMP_NUM_THREADS=1)"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,11 +31,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--gpu-model",
         dest="gpu",
         metavar="KIND",
-        help="price from this GPU's `repro bench` calibration (default: as `repro sweep --dry-run`)",
+        help="price from this GPU's (or CPU's: cpu-<N>t) `repro bench` calibration, in its hours; the commands "
+        "name it as --gpu-model (default: as `repro sweep --dry-run`)",
+    )
+    parser.add_argument(
+        "--sweeps-dir",
+        type=Path,
+        default=SWEEPS,
+        metavar="DIR",
+        help="the tableN.yaml sweep files to plan (default: the checkout's sweeps/; sweeps/mnist1d for MNIST-1D's)",
     )
 
 
 def run(args: argparse.Namespace) -> int:
-    plan = plan_budget(args.budget, load_calibration(args.gpu), args.tables, args.claims)
+    cal = load_calibration(args.gpu)
+    plan = plan_budget(args.budget, cal, args.tables, args.claims, args.sweeps_dir, gpu_model=args.gpu)
     print(plan.render())
     return 0

@@ -4,6 +4,7 @@ commands that train their cells, priced as those commands' dry runs price them."
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from tabulate import tabulate
 
@@ -11,7 +12,7 @@ from repro.claims.load import load_claims
 from repro.errors import UserError
 from repro.planning.choose import Choice, choose
 from repro.planning.commands import SweepCommand, priced, table_commands
-from repro.planning.lines import Cell, PlanLine, PricedTable, price_table
+from repro.planning.lines import SWEEPS, Cell, PlanLine, PricedTable, price_table, sweep_file
 from repro.sweep.budget.calibration import Calibration
 from repro.sweep.budget.costs import hours_text
 
@@ -24,6 +25,7 @@ class BudgetPlan:
     tables: list[PricedTable]
     choice: Choice
     calibration: Calibration
+    gpu_model: str | None = None  # the calibration's name where `--gpu` named one: the commands name it too
 
     @property
     def lines(self) -> list[PlanLine]:
@@ -44,7 +46,7 @@ class BudgetPlan:
                 option = self.choice.picked.get(line.item.key)
                 for cell in line.cells if option else ():
                     seeds_of[cell] = max(seeds_of.get(cell, 0), option.seeds)
-            out += table_commands(table, seeds_of)
+            out += table_commands(table, seeds_of, self.gpu_model)
         return out
 
     def render(self) -> str:
@@ -70,12 +72,13 @@ class BudgetPlan:
                 ]
             )
         commands = self.commands()
+        unit = self.calibration.hours_unit
         head = (
-            f"Plan for {hours_text(self.budget)} GPU-hours ({self.calibration.gpu}, {self.calibration.source}), "
+            f"Plan for {hours_text(self.budget)} {unit} ({self.calibration.gpu}, {self.calibration.source}), "
             f"chosen {self.choice.how}: {len(rows)} of {len(self.lines)} claim lines, expected decided "
-            f"{self.choice.expected:.2f}, {hours_text(priced(commands))} GPU-hours as the commands below dry-run "
+            f"{self.choice.expected:.2f}, {hours_text(priced(commands))} {unit} as the commands below dry-run "
             f"({hours_text(self.choice.hours)} trained: a run two commands need trains once). P(decision): the power "
-            "of the line's test when the truth is the paper's contrast, from the paper's spread; GPU-hours: what the "
+            f"of the line's test when the truth is the paper's contrast, from the paper's spread; {unit}: what the "
             "line adds to the lines above it (shared cells paid once)."
         )
         table = tabulate(
@@ -84,9 +87,9 @@ class BudgetPlan:
                 "line",
                 "cells",
                 "seeds",
-                "GPU-hours",
+                unit,
                 "P(decision)",
-                "cumulative GPU-hours",
+                f"cumulative {unit}",
                 "cumulative expected",
             ],
             tablefmt="github",
@@ -96,7 +99,7 @@ class BudgetPlan:
         tail = [
             "",
             "What to run (`--dry-run` first; `--max-gpu-hours H` on a command starts nothing that would take its "
-            "runs past H GPU-hours, their measured time included):",
+            f"runs past H {unit}, their measured time included):",
             *(c.text for c in commands),
         ]
         if skipped:
@@ -104,45 +107,63 @@ class BudgetPlan:
         return "\n".join([head, "", table, *tail])
 
 
-def plan_budget(budget: float, cal: Calibration, tables: list[int] | None = None, claims_file=None) -> BudgetPlan:
-    """Price every claim line of `tables` (default: every table with a claim) and choose within `budget`."""
+def plan_budget(
+    budget: float,
+    cal: Calibration,
+    tables: list[int] | None = None,
+    claims_file=None,
+    sweeps_dir: Path = SWEEPS,
+    gpu_model: str | None = None,
+) -> BudgetPlan:
+    """Price every claim line of `tables` (default: every table with a claim and a sweep file in `sweeps_dir`) and
+    choose within `budget` (hours of `cal`'s device; `gpu_model`: its name where the user named it)."""
     if not budget > 0:
-        raise UserError(f"--budget {budget:g}: a budget is a positive number of GPU-hours, e.g. --budget 200.")
-    return plan_within(price_tables(cal, tables, claims_file), budget, cal)
+        raise UserError(f"--budget {budget:g}: a budget is a positive number of {cal.hours_unit}, e.g. --budget 200.")
+    return plan_within(price_tables(cal, tables, claims_file, sweeps_dir), budget, cal, gpu_model)
 
 
-def price_tables(cal: Calibration, tables: list[int] | None = None, claims_file=None) -> list[PricedTable]:
-    """Every claim line of `tables` (default: every table with a claim) priced on its sweep file's dry run."""
+def price_tables(
+    cal: Calibration, tables: list[int] | None = None, claims_file=None, sweeps_dir: Path = SWEEPS
+) -> list[PricedTable]:
+    """Every claim line of `tables` (default: every table with a claim and a sweep file in `sweeps_dir`) priced on
+    its sweep file's dry run."""
     claims = load_claims(claims_file)
     known = sorted({c.table for c in claims})
-    wanted = known if tables is None else tables
+    wanted = [t for t in known if (sweeps_dir / f"table{t}.yaml").is_file()] if tables is None else tables
     unknown = [t for t in wanted if t not in known]
     if unknown:
         raise UserError(
             f"--tables {' '.join(map(str, unknown))}: no claim of {claims_file or 'paper_tables/claims.csv'} is about "
             f"that table; the tables with claims are {' '.join(map(str, known))}."
         )
-    found = [price_table(t, [c for c in claims if c.table == t], cal) for t in wanted]
+    if not wanted:
+        raise UserError(
+            f"{sweeps_dir} holds no sweep file of a table with a claim (tableN.yaml for N in "
+            f"{' '.join(map(str, known))}): pass --sweeps-dir pointing at sweeps/ or sweeps/mnist1d/."
+        )
+    for t in wanted:  # a missing file is an error before any table is planned
+        sweep_file(t, sweeps_dir)
+    found = [price_table(t, [c for c in claims if c.table == t], cal, sweeps_dir) for t in wanted]
     if not any(p.lines for p in found):
         why = "; ".join(s for p in found for s in p.skipped)
         raise UserError(f"No claim line of Table(s) {' '.join(map(str, wanted))} can be planned: {why}.")
     return found
 
 
-def plan_within(found: list[PricedTable], budget: float, cal: Calibration) -> BudgetPlan:
+def plan_within(found: list[PricedTable], budget: float, cal: Calibration, gpu_model: str | None = None) -> BudgetPlan:
     """The lines of `found` chosen for the most expected decisions, their commands' dry runs within `budget`."""
     items = [line.item for p in found for line in p.lines]
     hours = {k: v for p in found for k, v in p.hours.items()}
     cheapest = min(sum(hours[r] for r in o.runs) for item in items for o in item.options)
     if budget < cheapest:
         raise UserError(
-            f"--budget {budget:g} GPU-hours buys no claim line: the cheapest line of Table(s) "
-            f"{' '.join(str(p.table) for p in found)} costs {hours_text(cheapest)} GPU-hours at 2 seeds "
+            f"--budget {budget:g} {cal.hours_unit} buys no claim line: the cheapest line of Table(s) "
+            f"{' '.join(str(p.table) for p in found)} costs {hours_text(cheapest)} {cal.hours_unit} at 2 seeds "
             f"({cal.gpu}). Raise the budget to at least that, or plan other tables with --tables."
         )
     within = budget
     for _ in range(RETRIES):  # the commands may price a shared run twice: choose again within less until they fit
-        plan = BudgetPlan(budget, found, choose(items, hours, within), cal)
+        plan = BudgetPlan(budget, found, choose(items, hours, within), cal, gpu_model)
         over = priced(plan.commands()) - budget
         if over <= 0:
             break

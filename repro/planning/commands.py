@@ -21,6 +21,7 @@ class SweepCommand:
     rows: tuple[str, ...]
     columns: tuple[str, ...]
     seeds: int  # the file's first `seeds` seeds
+    gpu_model: str | None = None  # the calibration the plan was priced with, where one was named (--gpu)
 
     @property
     def text(self) -> str:
@@ -29,6 +30,8 @@ class SweepCommand:
         parts = ["repro", "sweep", str(shown), "--rows", *[r for r in spec.rows if r in self.rows]]
         parts += ["--columns", *[c for c in spec.columns if c in self.columns]]
         parts += ["--seeds", *map(str, spec.seeds[: self.seeds])]
+        if self.gpu_model:  # its dry run and its --max-gpu-hours priced as the plan was
+            parts += ["--gpu-model", self.gpu_model]
         return shlex.join(parts)
 
     def cells(self) -> list[Cell]:
@@ -46,8 +49,9 @@ def priced(commands: list[SweepCommand]) -> float:
     return sum(c.hours() for c in commands)
 
 
-def table_commands(table: PricedTable, seeds_of: dict[Cell, int]) -> list[SweepCommand]:
-    """The cheapest cut of the cells `seeds_of` (cell -> seeds it needs) into `repro sweep` rectangles."""
+def table_commands(table: PricedTable, seeds_of: dict[Cell, int], gpu_model: str | None = None) -> list[SweepCommand]:
+    """The cheapest cut of the cells `seeds_of` (cell -> seeds it needs) into `repro sweep` rectangles (priced by
+    `gpu_model`'s calibration where the plan named one)."""
     if not seeds_of:
         return []
     by_column: dict[tuple[int, str], set[str]] = {}
@@ -56,9 +60,11 @@ def table_commands(table: PricedTable, seeds_of: dict[Cell, int]) -> list[SweepC
     grouped: dict[tuple[int, frozenset[str]], list[str]] = {}
     for (n, column), rows in by_column.items():
         grouped.setdefault((n, frozenset(rows)), []).append(column)
-    per_rows = [SweepCommand(table, tuple(rows), tuple(cols), n) for (n, rows), cols in grouped.items()]
+    per_rows = [SweepCommand(table, tuple(rows), tuple(cols), n, gpu_model) for (n, rows), cols in grouped.items()]
     per_seeds = [
-        SweepCommand(table, tuple({r for (m, _), rs in by_column.items() if m == n for r in rs}), tuple(cols), n)
+        SweepCommand(
+            table, tuple({r for (m, _), rs in by_column.items() if m == n for r in rs}), tuple(cols), n, gpu_model
+        )
         for n, cols in _columns_by_seeds(by_column).items()
     ]
     whole = [
@@ -67,6 +73,7 @@ def table_commands(table: PricedTable, seeds_of: dict[Cell, int]) -> list[SweepC
             tuple(dict.fromkeys(r for r, _ in seeds_of)),
             tuple(dict.fromkeys(c for _, c in seeds_of)),
             max(seeds_of.values()),
+            gpu_model,
         )
     ]
     return min((per_rows, per_seeds, whole), key=lambda cut: (priced(cut), len(cut)))

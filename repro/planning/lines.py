@@ -54,7 +54,8 @@ class PricedTable:
     path: Path
     spec: SweepSpec
     lines: list[PlanLine]
-    hours: dict[tuple[int, str], float]
+    hours: dict[tuple[int, str], float]  # (table, run id) -> GPU-hours: a run two tables share is paid by each, as
+    # each table's `repro sweep` command's dry run prices it
     skipped: list[str]
     needs: dict[tuple[Cell, int], frozenset[str]]  # (cell, seed) -> the run ids it needs
     kept: list[str]  # rows a stage keeps in any selection of rows (the baseline gate's)
@@ -78,20 +79,23 @@ class PricedTable:
         return [[c for c in cells if c[1] == column] for column in self.spec.columns]
 
 
-def sweep_file(table: int) -> Path:
-    """The paper sweep file of `table` (sweeps/tableN.yaml)."""
-    path = SWEEPS / f"table{table}.yaml"
+def sweep_file(table: int, sweeps_dir: Path = SWEEPS) -> Path:
+    """The sweep file of `table` in `sweeps_dir` (tableN.yaml: the paper's in sweeps/, MNIST-1D's in
+    sweeps/mnist1d/)."""
+    path = sweeps_dir / f"table{table}.yaml"
     if not path.is_file():
         raise UserError(
-            f"There is no sweep file for Table {table} ({path}); the paper's tables are sweeps/table1.yaml ... ."
+            f"There is no sweep file for Table {table} ({path}); a sweeps directory holds one tableN.yaml per table "
+            "(sweeps/ the paper's, sweeps/mnist1d/ MNIST-1D's): pick --tables among its files or another "
+            "--sweeps-dir."
         )
     return path
 
 
-def price_table(table: int, claims: list[Claim], cal: Calibration) -> PricedTable:
+def price_table(table: int, claims: list[Claim], cal: Calibration, sweeps_dir: Path = SWEEPS) -> PricedTable:
     """Plan Table `table`'s sweep file once (nothing trains; a fresh output root, so nothing counts as done) and
     price every claim line of `claims` on it."""
-    path = sweep_file(table)
+    path = sweep_file(table, sweeps_dir)
     spec = load_sweep(path)
     skipped = [f"T{table} row {row!r}: {why}" for row, why in spec.needs.items()]
     if spec.needs:

@@ -38,6 +38,14 @@ H100_EPOCH_FIXED_MS = 2211.0  # ms per epoch beyond steps and evaluation (loader
 EVAL_FRACTION_OF_STEP = 1 / 3
 
 
+CPU_PREFIX = "cpu-"  # a CPU's calibration is stored as cpu-<torch threads>t (`repro bench --device cpu`)
+
+
+def cpu_calibration_name(threads: int) -> str:
+    """The name `repro bench --device cpu` stores this CPU's figures under, with `threads` torch threads per run."""
+    return f"{CPU_PREFIX}{threads}t"
+
+
 def calibration_dir() -> Path:
     return Path(os.environ.get("REPRO_CALIBRATION_DIR") or Path.home() / ".cache" / "repro" / "calibration")
 
@@ -76,6 +84,12 @@ class Calibration:
     concurrency: Mapping[str, Mapping[str, Mapping[str, float]]] | None = None
     peak_memory_mb: Mapping[str, Mapping[str, float]] | None = None
     device_memory_mb: float | None = None
+
+    @property
+    def hours_unit(self) -> str:
+        """What its hours are hours of: a CPU's figures price a run's hours on that CPU (at the threads it was timed
+        with), a GPU's on one GPU."""
+        return "CPU-hours" if self.gpu.startswith(CPU_PREFIX) else "GPU-hours"
 
     def shape(self, model: str) -> tuple[int, int, int, int]:
         return tuple((self.shapes or {}).get(model) or H100_SHAPE)  # type: ignore[return-value]
