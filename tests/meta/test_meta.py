@@ -183,7 +183,13 @@ def test_meta_label_step_with_fixed_labels_is_a_plain_forward():
 
 @pytest.mark.slow
 def test_compiled_jvp_matches_eager():
-    model = bn_cnn()
+    """Through torch.compile the JVP gives the eager meta-gradient. On a BatchNorm MLP, not the convnet above: each
+    fused kernel Inductor emits is a C++ compile of 2-3 CPU-s, and the MLP's graph (BatchNorm in train mode, whose
+    batch statistics carry tangents, between two linear layers) has half the convnet's kernels. Convolutions under
+    the compiled JVP: tests/training/test_hardware.py (bf16, channels_last) and tests/meta/test_compile_cache.py."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(36, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, NUM_CLASSES))
+    model = model.to(F64)
     x, _, p, x_meta, y_meta = meta_batches()
     eager = label_meta_gradient(model, x, p, x_meta, y_meta, lr=0.3)
     compiled = label_meta_gradient(model, x, p, x_meta, y_meta, lr=0.3, compile_jvp=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from repo_paths import REPO
+from repo_paths import EVERY_SWEEP, REPO
 from repro.config import load_config, to_container
 from repro.methods.same_training import training_key
 from repro.sweep.expand.expand import expand_sweep
@@ -66,6 +66,7 @@ def test_lukasik_plans_no_two_runs_of_one_training():
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group(EVERY_SWEEP)  # after the other tests that expand every sweep file: their compositions warm
 def test_no_sweep_file_plans_two_runs_of_one_training():
     found = {path.relative_to(SWEEPS): _duplicates(path) for path in sorted(SWEEPS.rglob("*.yaml"))}
     assert len(found) > 20

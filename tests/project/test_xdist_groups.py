@@ -44,8 +44,23 @@ def test_each_group_runs_on_one_worker(tmp_path):
     for name in "abcd":
         (tree / f"test_{name}.py").write_text(textwrap.dedent(TEST_FILE.format(name=name, mark="")))
     (tree / "test_s.py").write_text(textwrap.dedent(TEST_FILE.format(name="s", mark="@pytest.mark.slurm")))
-    env = {**os.environ, "PYTHONPATH": str(TESTS), "WORKERS_OUT": str(out)}
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2", "--dist", "loadgroup"]
+    # of the installed plugins only xdist (`-p xdist`): Hydra's and anyio's cost each of the inner run's processes a
+    # second of CPU and play no part here
+    env = {**os.environ, "PYTHONPATH": str(TESTS), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "WORKERS_OUT": str(out)}
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "xdist",
+        "-n",
+        "2",
+        "--dist",
+        "loadgroup",
+    ]
     result = subprocess.run(cmd, cwd=tree, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     workers: dict[str, set[str]] = defaultdict(set)

@@ -11,13 +11,16 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
 
 from analysis.collect import collect_runs
+from forked_repro import fork_repro
 from presets import CLEAN
 from repo_paths import REPO
+from repro import train as train_module
 from repro.cli import main
 from repro.config import load_config, to_container
 from repro.runs.attempts import attempts_dir, commit_note
@@ -79,8 +82,22 @@ def test_a_done_run_from_another_commit_is_reported_when_skipped(tmp_path, capsy
     assert "--rerun" in out_text
 
 
-# Runs `repro` with the run held inside its second epoch (after the first epoch's checkpoint) until a signal comes;
-# the file $HELD tells the test that the run is there.
+def _hold_in_the_second_epoch(held: Path) -> None:
+    """Hold the run inside its second epoch (after the first epoch's checkpoint) until a signal comes; the file
+    `held` tells the test that the run is there."""
+    plain = train_module.run_epoch
+
+    def run_epoch(exp, epoch, progress):
+        if epoch == 1:
+            held.touch()
+            while True:
+                time.sleep(0.05)
+        return plain(exp, epoch, progress)
+
+    train_module.run_epoch = run_epoch
+
+
+# The same in a fresh interpreter: `python wrapper.py ARGS` is `repro ARGS`, held there; the file $HELD says so.
 WRAPPER = textwrap.dedent("""
     import os, sys, time
     import repro.train as t
@@ -105,40 +122,50 @@ def _ctrl_c_as_in_a_terminal() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-@pytest.mark.parametrize(
-    "signum, code, multirun",
-    [(signal.SIGTERM, 143, False), (signal.SIGINT, 130, False), (signal.SIGTERM, 143, True)],
-    ids=["SIGTERM", "SIGINT", "SIGTERM in train -m"],
-)
-@pytest.mark.slow
-def test_a_signal_ends_the_run_in_one_line_and_it_resumes(tmp_path, signum, code, multirun):
-    out, held = tmp_path / "out", tmp_path / "held"
+def _start_held(command: list[str], tmp_path: Path, held: Path, fresh_interpreter: bool) -> tuple[object, Path]:
+    """`repro COMMAND` held inside its second epoch: in a fresh interpreter (its own start and shutdown included),
+    or forked from this process (tests/forked_repro.py: the same command without paying torch's import again)."""
+    err = tmp_path / "stderr"
+    if not fresh_interpreter:
+        hold = lambda: _hold_in_the_second_epoch(held)  # noqa: E731
+        return fork_repro(command, stdout=Path(os.devnull), stderr=err, prepare=hold), err
     wrapper = tmp_path / "wrapper.py"
     wrapper.write_text(WRAPPER)
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1", "HELD": str(held)}
+    with open(err, "w") as err_file:
+        proc = subprocess.Popen(
+            [sys.executable, str(wrapper), *command],
+            env=env,
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=err_file,
+            preexec_fn=_ctrl_c_as_in_a_terminal,
+        )
+    return proc, err
+
+
+# Ctrl-C in a fresh interpreter, as from a terminal (Python's own SIGINT set-up and its shutdown included); SIGTERM,
+# whose handler is the run's own, in children forked from this process (the same run, without torch's import again).
+@pytest.mark.parametrize(
+    "signum, code, multirun, fresh_interpreter",
+    [(signal.SIGTERM, 143, False, False), (signal.SIGINT, 130, False, True), (signal.SIGTERM, 143, True, False)],
+    ids=["SIGTERM", "SIGINT", "SIGTERM in train -m"],
+)
+@pytest.mark.slow
+def test_a_signal_ends_the_run_in_one_line_and_it_resumes(tmp_path, signum, code, multirun, fresh_interpreter):
+    out, held = tmp_path / "out", tmp_path / "held"
     command = ["train", *(["-m"] if multirun else []), *RUN, f"output_root={out}"]
-    proc = subprocess.Popen(
-        [sys.executable, str(wrapper), *command],
-        env=env,
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=_ctrl_c_as_in_a_terminal,
-    )
+    proc, stderr = _start_held(command, tmp_path, held, fresh_interpreter)
     try:
         while not held.exists():
-            assert proc.poll() is None, proc.stderr.read()
-            try:
-                proc.wait(timeout=0.05)
-            except subprocess.TimeoutExpired:
-                pass
+            assert proc.poll() is None, stderr.read_text()
+            time.sleep(0.05)
         proc.send_signal(signum)
         assert proc.wait(timeout=300) == code
     finally:
         if proc.poll() is None:
             proc.kill()
-    err = proc.stderr.read()
+    err = stderr.read_text()
     assert len(err.strip().splitlines()) == 1 and err.startswith("interrupted") and "Traceback" not in err, err
     rd = run_dir(out)
     status = rd.read_status()

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from forked_repro import fork_repro
 from presets import CLEAN
-from repo_paths import REPO
 from repro.cli import main
 from repro.config import load_config, to_container
 from repro.runs import runlock
@@ -26,14 +26,6 @@ from repro.runs.rundir import RunDir
 from repro.runs.runlock import FileLock, LockHeld, LockLost
 
 TINY = [*CLEAN, "progress=plain", "method=baseline"]
-
-
-def repro(*args: str, **kw) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
-    kw.setdefault("stderr", subprocess.PIPE)
-    return subprocess.Popen(
-        [sys.executable, "-m", "repro.cli", *args], cwd=REPO, env=env, text=True, stdout=subprocess.PIPE, **kw
-    )
 
 
 HANG_GUARD_S = 600  # waits end on events; this bound only turns a hang into a failure
@@ -66,7 +58,8 @@ def fake_holder(path: Path, **fields) -> dict:
 def test_second_train_of_a_running_run_exits_3_naming_the_holder_then_waits(tmp_path, capsys):
     overrides = [*TINY, "optim.epochs=6", f"output_root={tmp_path}"]
     rd = RunDir.for_config(to_container(load_config(overrides)))
-    first = repro("train", *overrides)
+    # both trains are real processes, forked from this one (tests/forked_repro.py: no second import of torch)
+    first = fork_repro(["train", *overrides], stdout=tmp_path / "first.out", stderr=tmp_path / "first.err")
     try:
         wait_for(lambda: rd.lock_file.exists() or first.poll() is not None)
         os.kill(first.pid, signal.SIGSTOP)  # freeze the writer mid-run, so the test does not race its speed
@@ -76,19 +69,20 @@ def test_second_train_of_a_running_run_exits_3_naming_the_holder_then_waits(tmp_
         err = capsys.readouterr().err
         assert err.startswith("error: ") and f"pid {first.pid} on host {runlock.HOST}" in err
         assert "Traceback" not in err and "--wait" in err
-        log = tmp_path / "waiter.err"
-        with open(log, "w") as err_file:
-            waiter = repro("train", *overrides, "--wait", stderr=err_file)
+        log, out = tmp_path / "waiter.err", tmp_path / "waiter.out"
+        waiter = fork_repro(["train", *overrides, "--wait"], stdout=out, stderr=log)
+        try:
             wait_for(lambda: "waiting for it" in log.read_text() or waiter.poll() is not None)
             assert waiter.poll() is None, log.read_text()  # waiting for the frozen writer
             os.kill(first.pid, signal.SIGCONT)
-            out, _ = waiter.communicate(timeout=HANG_GUARD_S)
-        assert waiter.returncode == 0, log.read_text()
-        assert "already done" in out
+            assert waiter.wait(HANG_GUARD_S) == 0, log.read_text()
+        finally:
+            waiter.kill()
+        assert "already done" in out.read_text()
     finally:
         os.kill(first.pid, signal.SIGCONT)
-        first.communicate(timeout=HANG_GUARD_S)
-    assert first.returncode == 0
+        first.wait(HANG_GUARD_S)
+    assert first.returncode == 0, (tmp_path / "first.err").read_text()
     epochs = [line for line in rd.log_file.read_text().splitlines() if "epoch" in line and "resumed" not in line]
     assert len(epochs) == 6, epochs  # one writer: every epoch logged once
     assert not rd.lock_file.exists()
