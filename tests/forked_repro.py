@@ -61,14 +61,19 @@ def fork_repro(
     raises KeyboardInterrupt, whatever the test process (a background job, an xdist worker) had made of SIGINT."""
     sys.stdout.flush()
     sys.stderr.flush()
+    # opened here, before the fork, so both files exist when this returns (a test may read them at once)
+    fds = [os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC) for path in (stdout, stderr)]
     pid = os.fork()
     if pid:
+        for fd in fds:
+            os.close(fd)
         return ForkedRepro(pid)
     code = 1
     try:  # the child: never returns into the test process's code
         signal.signal(signal.SIGINT, signal.default_int_handler)
-        for fd, path in ((1, stdout), (2, stderr)):
-            os.dup2(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), fd)
+        for target, fd in zip((1, 2), fds):
+            os.dup2(fd, target)
+            os.close(fd)
         sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115  (open until os._exit below)
         sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
         if prepare is not None:
