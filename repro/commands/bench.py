@@ -165,6 +165,8 @@ def measure(
 def run(args: argparse.Namespace) -> int:
     hw = Hardware.from_config({"device": args.device})
     hw.apply()
+    clock = clock_named(args.clock)
+    _check_clock(clock, hw.device.type, args.concurrency or [])
     if hw.device.type != "cuda" and not args.no_save:
         print(
             "note: no CUDA GPU here; the figures are stored under the CPU's name and only used where no GPU "
@@ -179,8 +181,6 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--batch, --meta-batch, --steps and --classes must be positive.")
     kinds = tuple(k for k in STEP_COSTS if k.key in args.kinds)
     ks = check_concurrency(args.concurrency)
-    clock = clock_named(args.clock)
-    _check_clock(clock, hw.device.type, ks)
     concurrency: dict[str, dict[str, dict[str, float]]] = {}  # model -> step kind -> {K: speed-up}
     peak_mb: dict[str, dict[str, float]] = {}  # model -> step kind -> one run's peak MB
     steps_ms, eval_ms, shapes, half_ms, low_meta_ms = {}, {}, {}, {}, {}
@@ -249,7 +249,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_clock(clock: Clock, device: str, ks: list[int]) -> None:
+def _check_clock(clock: Clock, device: str, concurrency: list[int]) -> None:
     """A clock of this process's own CPU work (the CPU clock) times neither a GPU's work, nor K runs sharing the
     device, nor a step spread over several threads (it adds their seconds up)."""
     if not clock.this_process_only:
@@ -257,7 +257,7 @@ def _check_clock(clock: Clock, device: str, ks: list[int]) -> None:
     why = None
     if device == "cuda":
         why = "a GPU's work is not the process's CPU time: time it with --device cpu, or leave out --clock cpu"
-    elif ks:
+    elif concurrency:
         why = "runs side by side are measured by how they share the device's time, which each process's CPU time "
         why += "does not see: measure --concurrency on the wall clock (leave out --clock cpu)"
     elif torch.get_num_threads() > 1:
