@@ -71,7 +71,7 @@ def main() -> int:
             parser.error("--clock cpu counts the CPU seconds of all threads: use --threads 1, or --clock wall")
         import time
 
-        # every epoch time (repro/train.py) and calibration step (repro/commands/bench.py) is read from perf_counter
+        # every epoch time of the runs (repro/train.py) is read from perf_counter; the calibration takes --clock
         time.perf_counter = time.process_time
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
@@ -84,7 +84,8 @@ def main() -> int:
 
         torch.set_num_threads(args.threads)
 
-        assert repro(["bench", "--device", "cpu", "--models", "smallcnn", "--steps", str(args.bench_steps)]) == 0
+        bench = ["bench", "--device", "cpu", "--clock", args.clock, "--models", "smallcnn"]
+        assert repro([*bench, "--steps", str(args.bench_steps)]) == 0
         path = work / "sweep.yaml"
         path.write_text(textwrap.dedent(SWEEP))
         from repro.runs.rundir import RunDir

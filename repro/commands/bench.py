@@ -8,6 +8,10 @@ batches of the model's input shape (bench_shape); the median over timed steps af
 timed at --batch and at half of it, and a look-ahead kind at a quarter of the meta batch too: a step has a fixed part
 (kernel launches) and a look-ahead's meta part, which do not shrink with the training batch, and the estimate prices
 a run's batch and meta batch on the plane through the three.
+
+Every timing is read on one clock (`--clock`, repro/sweep/budget/clock.py), passed down to what takes it and recorded
+in the calibration: the wall clock, or on a shared CPU the process's CPU time, which the machine's other jobs do not
+inflate.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from repro.commands.step_timing import StepBench
 from repro.errors import UserError
 from repro.models import MIN_IMAGE_SIZE, MODEL_NAMES, SIGNAL_MODELS, build_model
 from repro.sweep.budget.calibration import Calibration, cpu_calibration_name
+from repro.sweep.budget.clock import CLOCKS, WALL_CLOCK, Clock, clock_named
 from repro.training.hardware import Hardware
 from repro.training.step_cost import STEP_COSTS, StepCost
 
@@ -79,18 +84,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="skip the whole short epochs of each kind (loader, steps, evaluation, records, checkpoint) that give "
         "a step's cost inside an epoch and the per-epoch fixed cost (repro/sweep/budget/epoch_cost.py)",
     )
+    parser.add_argument(
+        "--clock",
+        default=WALL_CLOCK.key,
+        choices=[c.key for c in CLOCKS],
+        help="what every timing is read on, recorded in the calibration: wall (default) the wall clock; cpu the "
+        "process's CPU time (time.process_time), which other jobs on a shared machine do not inflate: for "
+        "--device cpu at one torch thread (OMP_NUM_THREADS=1), without --concurrency",
+    )
 
 
-def _median_ms(fn: Callable[[], None], steps: int, sync: Callable[[], None]) -> float:
+def _median_ms(fn: Callable[[], None], steps: int, sync: Callable[[], None], clock: Clock = WALL_CLOCK) -> float:
     for _ in range(3):
         fn()
     sync()
     times = []
     for _ in range(steps):
-        start = time.perf_counter()
+        start = clock.read()
         fn()
         sync()
-        times.append(time.perf_counter() - start)
+        times.append(clock.read() - start)
     return statistics.median(times) * 1e3
 
 
@@ -113,8 +126,9 @@ def measure(
     classes: int,
     steps: int,
     kinds: tuple[StepCost, ...] = STEP_COSTS,
+    clock: Clock = WALL_CLOCK,
 ) -> dict[str, float]:
-    """ms per step of each kind, and per evaluated image, for one model on `hw`'s device."""
+    """ms per step of each kind, and per evaluated image, for one model on `hw`'s device, read on `clock`."""
     channels, height, width, classes = bench_shape(model_name, classes)
     torch.manual_seed(0)
 
@@ -136,7 +150,7 @@ def measure(
             torch.randint(0, classes, (meta_batch,), device=hw.device),
             classes,
         )
-        got[kind.key] = _median_ms(getattr(importlib.import_module(module), name)(bench), steps, sync)
+        got[kind.key] = _median_ms(getattr(importlib.import_module(module), name)(bench), steps, sync, clock)
     model = build().eval()
 
     @torch.no_grad()
@@ -144,13 +158,15 @@ def measure(
         with hw.autocast():
             model(x_meta).argmax(1)
 
-    got["eval_per_image"] = _median_ms(evaluate, steps, sync) / meta_batch
+    got["eval_per_image"] = _median_ms(evaluate, steps, sync, clock) / meta_batch
     return got
 
 
 def run(args: argparse.Namespace) -> int:
     hw = Hardware.from_config({"device": args.device})
     hw.apply()
+    clock = clock_named(args.clock)
+    _check_clock(clock, hw.device.type, args.concurrency or [])
     if hw.device.type != "cuda" and not args.no_save:
         print(
             "note: no CUDA GPU here; the figures are stored under the CPU's name and only used where no GPU "
@@ -178,13 +194,13 @@ def run(args: argparse.Namespace) -> int:
     )
     for model_name in args.models:
         sizes = {"batch": args.batch, "meta_batch": args.meta_batch, "classes": args.classes, "steps": args.steps}
-        got = measure(model_name, hw, **sizes, kinds=kinds)
+        got = measure(model_name, hw, **sizes, kinds=kinds, clock=clock)
         steps_ms[model_name] = {k.key: round(got[k.key], 3) for k in kinds}
         if half >= 1:  # a second batch: a step's fixed part, which the estimate keeps at other batches
-            got_half = measure(model_name, hw, **{**sizes, "batch": half}, kinds=kinds)
+            got_half = measure(model_name, hw, **{**sizes, "batch": half}, kinds=kinds, clock=clock)
             half_ms[model_name] = {k.key: round(got_half[k.key], 3) for k in kinds}
         if low_meta >= 1 and meta_kinds:  # and a second meta batch for the look-ahead kinds (their meta part)
-            got_low = measure(model_name, hw, **{**sizes, "meta_batch": low_meta}, kinds=meta_kinds)
+            got_low = measure(model_name, hw, **{**sizes, "meta_batch": low_meta}, kinds=meta_kinds, clock=clock)
             low_meta_ms[model_name] = {k.key: round(got_low[k.key], 3) for k in meta_kinds}
         eval_ms[model_name] = got["eval_per_image"]
         shapes[model_name] = list(bench_shape(model_name, args.classes))
@@ -198,7 +214,7 @@ def run(args: argparse.Namespace) -> int:
             if model_name in figures:
                 print(f"  {'':9} at {what}: " + "   ".join(f"{k} {v:.2f} ms" for k, v in figures[model_name].items()))
         if not args.no_epochs:
-            _time_epochs(model_name, kinds, hw, args, steps_ms[model_name], epoch_fixed, epoch_ratio)
+            _time_epochs(model_name, kinds, hw, args, clock, steps_ms[model_name], epoch_fixed, epoch_ratio)
         for kind in kinds if ks else ():
             sizes = {"batch": args.batch, "meta_batch": args.meta_batch, "classes": args.classes, "steps": args.steps}
             factors, peak, rates = measure_concurrency(model_name, kind, hw.device.type, ks, measure=measure, **sizes)
@@ -226,18 +242,37 @@ def run(args: argparse.Namespace) -> int:
         concurrency or None,
         peak_mb or None,
         device_memory_mb(hw.device.type) if ks else None,
+        clock,
     )
     if not args.no_save:
         print(f"stored: {cal.save()}")
     return 0
 
 
-def _time_epochs(model_name: str, kinds, hw, args, steps_ms: dict, fixed: dict, ratio: dict) -> None:
+def _check_clock(clock: Clock, device: str, concurrency: list[int]) -> None:
+    """A clock of this process's own CPU work (the CPU clock) times neither a GPU's work, nor K runs sharing the
+    device, nor a step spread over several threads (it adds their seconds up)."""
+    if not clock.this_process_only:
+        return
+    why = None
+    if device == "cuda":
+        why = "a GPU's work is not the process's CPU time: time it with --device cpu, or leave out --clock cpu"
+    elif concurrency:
+        why = "runs side by side are measured by how they share the device's time, which each process's CPU time "
+        why += "does not see: measure --concurrency on the wall clock (leave out --clock cpu)"
+    elif torch.get_num_threads() > 1:
+        why = f"it adds up the seconds of all {torch.get_num_threads()} torch threads, pricing a run at their sum: "
+        why += "time one thread (OMP_NUM_THREADS=1 repro bench ...), or leave out --clock cpu"
+    if why:
+        raise UserError(f"repro bench --clock {clock}: {why}.")
+
+
+def _time_epochs(model_name: str, kinds, hw, args, clock: Clock, steps_ms: dict, fixed: dict, ratio: dict) -> None:
     """Whole short epochs of each kind (repro/commands/bench_epoch.py): per-epoch fixed ms and in-epoch step ratio."""
     parts = []
     for kind in (k for k in kinds if k in EPOCH_KINDS):
         shape = bench_shape(model_name, args.classes)
-        got = epoch_costs(model_name, kind, hw.device.type, batch=args.batch, shape=shape)
+        got = epoch_costs(model_name, kind, hw.device.type, batch=args.batch, shape=shape, clock=clock)
         if got is None or not steps_ms.get(kind.key):
             continue
         per_step, fixed_ms = got

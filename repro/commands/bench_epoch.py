@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 import statistics
 import tempfile
-import time
 
 import torch
 
@@ -24,6 +23,7 @@ from repro.methods import METHODS, method_class
 from repro.models import SIGNAL_MODELS
 from repro.runs.checkpoint import save_checkpoint
 from repro.runs.rundir import RunDir
+from repro.sweep.budget.clock import WALL_CLOCK, Clock
 from repro.tracking.tracker import NullTracker
 from repro.train import build_experiment, evaluate_epoch, run_epoch
 from repro.training.progress import EpochProgress
@@ -66,10 +66,17 @@ def synthetic_data(shape: tuple[int, int, int, int], n: int, n_test: int, augmen
 
 
 def epoch_costs(
-    model_name: str, kind: StepCost, device: str, *, batch: int, shape: tuple[int, int, int, int]
+    model_name: str,
+    kind: StepCost,
+    device: str,
+    *,
+    batch: int,
+    shape: tuple[int, int, int, int],
+    clock: Clock = WALL_CLOCK,
 ) -> tuple[float, float] | None:
     """(ms per step inside an epoch, ms per epoch beyond steps and evaluation) of `kind` on `model_name` at its input
-    `shape` (channels, height, width, classes); None when no method without a teacher declares the kind."""
+    `shape` (channels, height, width, classes), read on `clock`; None when no method without a teacher declares the
+    kind."""
     method = method_for(kind)
     if method is None:
         return None
@@ -92,19 +99,19 @@ def epoch_costs(
             seconds = []
             for epoch in range(MEASURED_EPOCHS):
                 sync()
-                start = time.perf_counter()
+                start = clock.read()
                 row = run_epoch(exp, epoch, progress)
                 exp.record_epoch(epoch, row, NullTracker())
                 save_checkpoint({**exp.state_dict(), "epoch": epoch + 1, "history": [row]}, rd.checkpoint_file)
                 sync()
-                seconds.append(time.perf_counter() - start)
+                seconds.append(clock.read() - start)
             evaluation = []
             for _ in range(MEASURED_EPOCHS - 1):
                 sync()
-                start = time.perf_counter()
+                start = clock.read()
                 evaluate_epoch(exp)
                 sync()
-                evaluation.append(time.perf_counter() - start)
+                evaluation.append(clock.read() - start)
             timings[len(exp.batches.train)] = statistics.median(seconds[1:]) - statistics.median(evaluation)
     (short, t_short), (long, t_long) = sorted(timings.items())
     per_step = max((t_long - t_short) / (long - short), 0.0)

@@ -74,7 +74,7 @@ class BudgetPlan:
         commands = self.commands()
         unit = self.calibration.hours_unit
         head = (
-            f"Plan for {hours_text(self.budget)} {unit} ({self.calibration.gpu}, {self.calibration.source}), "
+            f"Plan for {hours_text(self.budget)} {unit} ({self.calibration.gpu}, {self.calibration.provenance}), "
             f"chosen {self.choice.how}: {len(rows)} of {len(self.lines)} claim lines, expected decided "
             f"{self.choice.expected:.2f}, {hours_text(priced(commands))} {unit} as the commands below dry-run "
             f"({hours_text(self.choice.hours)} trained: a run two commands need trains once). P(decision): the power "

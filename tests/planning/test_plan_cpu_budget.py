@@ -11,6 +11,7 @@ import pytest
 
 from repro.cli import main
 from repro.sweep.budget.calibration import Calibration, cpu_calibration_name
+from repro.sweep.budget.clock import CPU_CLOCK
 
 TOTAL = re.compile(r"^total\s+\d+\s+(?:at least )?([0-9.]+)\s*$", re.MULTILINE)
 PLANNED = re.compile(r"([0-9.]+) CPU-hours as the commands below dry-run \(([0-9.]+) trained")
@@ -36,7 +37,7 @@ SIGNAL = [1, 1, 40, 10]  # timed at MNIST-1D's input, as `repro bench` times a 1
 @pytest.fixture
 def sweeps(tmp_path, monkeypatch):
     monkeypatch.setenv("REPRO_CALIBRATION_DIR", str(tmp_path / "calibration"))
-    Calibration(CPU, 128, {"cnn1d": STEPS_MS}, {"cnn1d": 1.0}, "fabricated", {"cnn1d": SIGNAL}).save()
+    Calibration(CPU, 128, {"cnn1d": STEPS_MS}, {"cnn1d": 1.0}, "fabricated", {"cnn1d": SIGNAL}, clock=CPU_CLOCK).save()
     folder = tmp_path / "sweeps"
     folder.mkdir()
     (folder / "table1.yaml").write_text(SWEEP)
@@ -47,7 +48,7 @@ def sweeps(tmp_path, monkeypatch):
 def test_a_cpu_budget_plans_another_sweeps_directory_and_its_commands_dry_run_at_its_total(capsys, sweeps, tmp_path):
     assert main(["plan", "--budget", "100", "--gpu", CPU, "--sweeps-dir", str(sweeps)]) == 0
     out = capsys.readouterr().out
-    assert out.startswith(f"Plan for 100.00 CPU-hours ({CPU}, fabricated)")
+    assert out.startswith(f"Plan for 100.00 CPU-hours ({CPU}, fabricated, timed on the process's CPU time)")
     planned, trained = map(float, PLANNED.search(out).groups())
     assert 0 < planned <= 100 and planned == trained
     commands = [line for line in out.splitlines() if line.startswith("repro sweep ")]
@@ -56,7 +57,7 @@ def test_a_cpu_budget_plans_another_sweeps_directory_and_its_commands_dry_run_at
     for command in commands:
         assert main([*shlex.split(command)[1:], "--dry-run", "--output-root", str(tmp_path / "out")]) == 0
         got = capsys.readouterr().out
-        assert f"per-step costs: {CPU}, fabricated" in got
+        assert f"per-step costs: {CPU}, fabricated, timed on the process's CPU time" in got
         priced += float(TOTAL.search(got).group(1))
     assert priced == pytest.approx(planned, rel=0.05)
 

@@ -15,6 +15,7 @@ from typing import Any, Callable, Mapping
 
 from repro.errors import UserError
 from repro.runs.io import atomic_write_json
+from repro.sweep.budget.clock import WALL_CLOCK, Clock, clock_named
 
 H100_SHAPE = (3, 32, 32, 100)  # the H100 figures' input: CIFAR-100 images
 # The design notes' H100 figures (one NVIDIA H100 80GB, torch 2.11, batch 128 / meta 256, 100 classes): ms per plain
@@ -84,6 +85,13 @@ class Calibration:
     concurrency: Mapping[str, Mapping[str, Mapping[str, float]]] | None = None
     peak_memory_mb: Mapping[str, Mapping[str, float]] | None = None
     device_memory_mb: float | None = None
+    # what its seconds are (repro/sweep/budget/clock.py: `repro bench --clock`); files without it: the wall clock's
+    clock: Clock = WALL_CLOCK
+
+    @property
+    def provenance(self) -> str:
+        """Where its figures come from and on which clock they were timed, as the estimates and plans print it."""
+        return f"{self.source}, {self.clock.described}"
 
     @property
     def hours_unit(self) -> str:
@@ -122,6 +130,7 @@ class Calibration:
             "concurrency": self.concurrency,
             "peak_memory_mb": self.peak_memory_mb,
             "device_memory_mb": self.device_memory_mb,
+            "clock": self.clock.key,
         }
 
     def save(self) -> Path:
@@ -185,6 +194,7 @@ def _read(path: Path) -> Calibration:
             _per_kind(raw.get("concurrency"), lambda v: isinstance(v, Mapping) and not _is_per_kind(v)),
             _per_kind(raw.get("peak_memory_mb"), lambda v: isinstance(v, (int, float))),
             raw.get("device_memory_mb"),
+            clock_named(raw.get("clock") or WALL_CLOCK.key),
         )
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise UserError(

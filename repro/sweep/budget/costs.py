@@ -231,7 +231,7 @@ class Estimate:
         at_least = "at least " if self.lower_bound or self.unpriced else ""
         body = [*self.rows, ["total", sum(r[1] for r in self.rows), f"{at_least}{hours(self.total)}"]]
         lines = [
-            f"estimated GPU-hours (per-step costs: {self.calibration.gpu}, {self.calibration.source}):",
+            f"estimated GPU-hours (per-step costs: {self.calibration.gpu}, {self.calibration.provenance}):",
             tabulate(body, headers=["stage", "runs", "GPU-hours"], tablefmt="simple", disable_numparse=True),
         ]
         if self.by_row:

@@ -101,7 +101,7 @@ def sweep_spend(plan: Plan, gpu_name: str | None = None) -> Spend:
             continue
         projected += hours * 3600 * left / _epochs(run.config)
         calibrated += 1
-    return Spend(spent / 3600, projected / 3600, measured, calibrated, unpriced, f"{cal.gpu}, {cal.source}")
+    return Spend(spent / 3600, projected / 3600, measured, calibrated, unpriced, f"{cal.gpu}, {cal.provenance}")
 
 
 def cells_table(plan: Plan) -> str:

@@ -74,7 +74,7 @@ def test_dry_run_prints_gpu_hours_per_stage_and_total(tmp_path, capsys):
     single = 2 * 200 * (391 * 10.0 + 10000 * 0.01) / 3.6e6  # 2 seeds, 50000 / 128 -> 391 steps
     fold = 2 * 5 * 200 * (313 * 40.0 + 20000 * 0.01) / 3.6e6  # 2 seeds x 5 folds
     final = 2 * 200 * (391 * 10.0 + 10000 * 0.01) / 3.6e6  # replay: plain steps
-    assert "per-step costs: Test GPU" in out
+    assert "per-step costs: Test GPU, test, timed on the wall clock" in out
     lines = {line.split()[0]: line.split() for line in out.splitlines() if line.split()}
     assert lines["single"][1:] == ["2", f"{single:.2f}"]
     assert lines["fold"][1:] == ["10", f"{fold:.2f}"]
