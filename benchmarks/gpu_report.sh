@@ -41,12 +41,13 @@ PY=${PYTHON:-$([ -x .venv/bin/python ] && echo .venv/bin/python || echo python3)
 MODEL_ARGS=()
 [ -n "${MODELS:-}" ] && read -ra MODEL_ARGS <<<"--models $MODELS"
 mkdir -p "$OUTDIR"
-export PYTHONUNBUFFERED=1 WANDB_MODE=offline WANDB_DIR="$OUTDIR/wandb" PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+# Every part runs `python -m` from the checkout (the cd above), which finds `repro` and `benchmarks` by name.
+export PYTHONUNBUFFERED=1 WANDB_MODE=offline WANDB_DIR="$OUTDIR/wandb"
 mkdir -p "$WANDB_DIR"
 if [ -n "${WHEELS:-}" ]; then
     "$PY" -m pip install -q --no-index --no-deps --no-compile --upgrade --target /tmp/repro-site "$WHEELS"/*.whl \
         || { echo "could not install the wheels in $WHEELS" >&2; exit 2; }
-    export PYTHONPATH="$PYTHONPATH:/tmp/repro-site"
+    export PYTHONPATH="${PYTHONPATH:+$PYTHONPATH:}/tmp/repro-site"  # the wheels' packages, not the checkout
 fi
 
 run_part() {  # name, time limit (s), command...
