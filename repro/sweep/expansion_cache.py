@@ -5,8 +5,9 @@
 An entry is read only where everything that decides the expansion is what it was when the entry was written: the
 sweep as parsed (its rows, columns, seeds and stage keys, as selected) and the text of its file and of every sweep
 file it names (a teacher's, a tuning source's), the scale (the stages' options with it), the command line's overrides,
-the output root as given, the code and config tree of the `repro` package (every .py and .yaml under it), each
-registered stage's module, and the versions of Python, Hydra and OmegaConf. All of it goes into one digest, written
+the output root as given, the code and config tree of the `repro` package (every .py and .yaml under it), the
+values of the environment variables the config tree or the sweep files read (`${oc.env:NAME}`), each registered
+stage's module, and the versions of Python, Hydra and OmegaConf. All of it goes into one digest, written
 on the entry's first line; an entry whose digest differs is stale and never read (it is written anew). A folder that
 cannot be written (a read-only results folder) keeps no entry, and the sweep is expanded as before; an entry that
 cannot be read is expanded again.
@@ -21,6 +22,8 @@ import dataclasses
 import hashlib
 import inspect
 import json
+import os
+import re
 import sys
 from functools import lru_cache
 from pathlib import Path
@@ -90,6 +93,7 @@ def expansion_digest(
             list(extra_overrides),
             str(output_root),
             code_digest(),
+            [[name, os.environ.get(name)] for name in env_names(files)],
             _stage_modules(),
             [sys.version, hydra.__version__, omegaconf.__version__],
         ]
@@ -136,6 +140,23 @@ def code_digest() -> str:
     for path in files:
         hasher.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes() + b"\0")
     return hasher.hexdigest()
+
+
+ENV_REFERENCE = re.compile(r"\$\{oc\.env:([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def env_names(files: list[list[str]]) -> list[str]:
+    """The environment variables an expansion resolves (`${oc.env:NAME}` in the config tree or the sweep files, a
+    data root say): their values decide the planned configs as much as the files' text does."""
+    texts = [text for _, text in files] + [_config_text()]
+    return sorted({name for text in texts for name in ENV_REFERENCE.findall(text)})
+
+
+@lru_cache(maxsize=1)
+def _config_text() -> str:
+    """Every .yaml file of the `repro` package's config tree, joined (read once per process)."""
+    package = Path(repro.__file__).parent
+    return "\n".join(p.read_text(encoding="utf-8") for p in sorted(package.rglob("*.yaml")) if p.is_file())
 
 
 def _stage_modules() -> list[list[str]]:

@@ -83,14 +83,18 @@ CHANGES = {
     "the scale": lambda tmp, path: {"scale": Scale(epochs=2)},
     "a stage's option": lambda tmp, path: {"scale": Scale(stage_options={"until_decided": True})},
     "the output root": lambda tmp, path: {"root": tmp / "elsewhere"},
+    "an environment variable the config reads": lambda tmp, path: {"env": {"CIFAR_ROOT": str(tmp / "cifar")}},
 }
 
 
 @pytest.mark.parametrize("change", CHANGES)
-def test_an_expansion_kept_before_a_change_is_never_read_after_it(tmp_path, change):
+def test_an_expansion_kept_before_a_change_is_never_read_after_it(tmp_path, monkeypatch, change):
+    monkeypatch.delenv("CIFAR_ROOT", raising=False)
     path, expand = write_tiny_sweep(tmp_path, TINY_BASELINE_SWEEP), Expansion()
     planned(load_sweep(path), expand, tmp_path / "out")
     changed = {"root": tmp_path / "out", **CHANGES[change](tmp_path, path)}
+    for name, value in changed.get("env", {}).items():
+        monkeypatch.setenv(name, value)
     runs = planned(load_sweep(path), expand, changed["root"], changed.get("scale"), changed.get("extra", ()))
     assert expand.calls == 2 and runs[0].config["seed"] == 2  # expanded anew, not the kept runs
     again = planned(load_sweep(path), expand, changed["root"], changed.get("scale"), changed.get("extra", ()))
