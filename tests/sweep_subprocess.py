@@ -72,11 +72,19 @@ def subprocess_env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
 
 
-def wait_for(predicate: Callable[[], bool], what: str, *, guard_s: float = HANG_GUARD_S, poll_s: float = 0.1) -> None:
-    """Wait for an event, polling; the bound only turns a hang into a failure naming `what`."""
+def wait_for(
+    predicate: Callable[[], bool],
+    what: str,
+    *,
+    guard_s: float = HANG_GUARD_S,
+    poll_s: float = 0.1,
+    explain: Callable[[], str] = str,
+) -> None:
+    """Wait for an event, polling; the bound only turns a hang into a failure naming `what`, and showing `explain()`
+    (the state a reader needs to tell a hang from a fault)."""
     deadline = time.monotonic() + guard_s
     while not predicate():
-        assert time.monotonic() < deadline, f"{what} did not happen within {guard_s} s"
+        assert time.monotonic() < deadline, f"{what} did not happen within {guard_s} s\n{explain()}"
         time.sleep(poll_s)
 
 
@@ -111,8 +119,12 @@ def frozen_workers(
                 os.kill(frozen[i], signal.SIGSTOP)
         return len(frozen) == len(rds)
 
+    def state() -> str:
+        statuses = [rd.status_file.read_text() if rd.status_file.exists() else "no status" for rd in rds]
+        return f"frozen runs: {sorted(frozen)}; statuses: {statuses}; output:\n{output()[-4000:]}"
+
     try:
-        wait_for(freeze_each_past, "every run training at once", guard_s=guard_s, poll_s=0.005)
+        wait_for(freeze_each_past, "every run training at once", guard_s=guard_s, poll_s=0.005, explain=state)
         yield set(frozen.values())
     finally:
         for pid in frozen.values():

@@ -150,11 +150,11 @@ def test_services_started_by_this_process_are_found_and_ended_by_pid(tmp_path):
     service)."""
     fake = tmp_path / "wandb-core"
     fake.symlink_to(sys.executable)
-    sleep = [str(fake), "-c", "import time; time.sleep(120)", "--pid"]
+    sleep = [str(fake), "-c", "import time; time.sleep(1200)", "--pid"]
     other = subprocess.Popen([*sleep, "1"])  # another process's service: never ours to end
     ours = subprocess.Popen([*sleep, str(os.getpid())])
     try:
-        deadline = time.monotonic() + 60  # a hang guard only: the loop ends once it has started
+        deadline = time.monotonic() + 600  # a hang guard only: the loop ends once it has started
         while ours.pid not in (found := service_pids()) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert ours.pid in found and other.pid not in found

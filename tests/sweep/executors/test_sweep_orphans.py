@@ -16,6 +16,7 @@ import pytest
 from repro.runs.processes import is_alive
 from repro.sweep.executors.orphans import arm_parent_death_signal
 from sweep_subprocess import (
+    HANG_GUARD_S,
     REPO,
     frozen_workers,
     planned_run_dirs,
@@ -26,7 +27,6 @@ from sweep_subprocess import (
 )
 
 EPOCHS = 40  # enough that neither run can finish between two polls of the test (a few ms apart)
-HANG_GUARD_S = 60  # only reached when something is left behind; the waits below end as soon as the event happens
 
 
 def _descendants(pid: int) -> set[int]:
