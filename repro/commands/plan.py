@@ -17,7 +17,9 @@ USAGE = """examples:
   repro plan --budget 300 --gpu A100            priced from the A100's `repro bench` calibration
   repro plan --budget 0.1 --gpu cpu-1t --sweeps-dir sweeps/mnist1d
                                                 MNIST-1D's tables for 0.1 hours of this CPU, one thread a run
-                                                (`repro bench --device cpu --models cnn1d` with OMP_NUM_THREADS=1)"""
+                                                (`repro bench --device cpu --models cnn1d` with OMP_NUM_THREADS=1)
+  repro plan --budget 0.2 --gpu cpu-1t --sweeps-dir sweeps/mnist1d --runs /tmp/mnist1d-runs
+                                                P(decision) from the seed-to-seed spread of the runs finished there"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,10 +43,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="the tableN.yaml sweep files to plan (default: the checkout's sweeps/; sweeps/mnist1d for MNIST-1D's)",
     )
+    parser.add_argument(
+        "--runs",
+        type=Path,
+        default=Path("outputs"),
+        metavar="OUTPUT_ROOT",
+        help="the output_root whose finished runs (runs/<run_id>/) give P(decision) our own spread for the lines "
+        "whose cells have two or more each; the paper's spread elsewhere (default: outputs)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     cal = load_calibration(args.gpu)
-    plan = plan_budget(args.budget, cal, args.tables, args.claims, args.sweeps_dir, gpu_model=args.gpu)
+    plan = plan_budget(
+        args.budget, cal, args.tables, args.claims, args.sweeps_dir, gpu_model=args.gpu, runs_root=args.runs
+    )
     print(plan.render())
     return 0

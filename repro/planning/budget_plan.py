@@ -49,6 +49,21 @@ class BudgetPlan:
             out += table_commands(table, seeds_of, self.gpu_model)
         return out
 
+    def spread_text(self) -> str:
+        """Whose spread the probabilities come from, and where our runs were looked for."""
+        roots = list(dict.fromkeys(str(t.finished.root) for t in self.tables if t.finished and t.finished.root))
+        if not roots:
+            return "from the paper's spread"
+        ours = [line for line in self.lines if line.ours]
+        found = sum(len(t.finished.values) for t in self.tables if t.finished)
+        if not found:
+            return f"from the paper's spread (no finished run of these tables' cells in {', '.join(roots)})"
+        return (
+            f"from our runs' spread for the {len(ours)} of {len(self.lines)} lines whose cells have two or more "
+            f"finished runs each in {', '.join(roots)} ({found} finished runs found; the spread column says which), "
+            "else from the paper's"
+        )
+
     def render(self) -> str:
         rows, total, expected = [], 0.0, 0.0
         covered: set = set()
@@ -67,6 +82,7 @@ class BudgetPlan:
                     option.seeds,
                     hours_text(added),
                     f"{option.power:.2f}",
+                    line.spread_text,
                     hours_text(total),
                     f"{expected:.2f}",
                 ]
@@ -78,7 +94,7 @@ class BudgetPlan:
             f"chosen {self.choice.how}: {len(rows)} of {len(self.lines)} claim lines, expected decided "
             f"{self.choice.expected:.2f}, {hours_text(priced(commands))} {unit} as the commands below dry-run "
             f"({hours_text(self.choice.hours)} trained: a run two commands need trains once). P(decision): the power "
-            f"of the line's test when the truth is the paper's contrast, from the paper's spread; {unit}: what the "
+            f"of the line's test when the truth is the paper's contrast, {self.spread_text()}; {unit}: what the "
             "line adds to the lines above it (shared cells paid once)."
         )
         table = tabulate(
@@ -89,6 +105,7 @@ class BudgetPlan:
                 "seeds",
                 unit,
                 "P(decision)",
+                "spread",
                 f"cumulative {unit}",
                 "cumulative expected",
             ],
@@ -114,16 +131,22 @@ def plan_budget(
     claims_file=None,
     sweeps_dir: Path = SWEEPS,
     gpu_model: str | None = None,
+    runs_root: Path | None = None,
 ) -> BudgetPlan:
     """Price every claim line of `tables` (default: every table with a claim and a sweep file in `sweeps_dir`) and
-    choose within `budget` (hours of `cal`'s device; `gpu_model`: its name where the user named it)."""
+    choose within `budget` (hours of `cal`'s device; `gpu_model`: its name where the user named it; `runs_root`: the
+    output root whose finished runs give the lines they cover our spread)."""
     if not budget > 0:
         raise UserError(f"--budget {budget:g}: a budget is a positive number of {cal.hours_unit}, e.g. --budget 200.")
-    return plan_within(price_tables(cal, tables, claims_file, sweeps_dir), budget, cal, gpu_model)
+    return plan_within(price_tables(cal, tables, claims_file, sweeps_dir, runs_root), budget, cal, gpu_model)
 
 
 def price_tables(
-    cal: Calibration, tables: list[int] | None = None, claims_file=None, sweeps_dir: Path = SWEEPS
+    cal: Calibration,
+    tables: list[int] | None = None,
+    claims_file=None,
+    sweeps_dir: Path = SWEEPS,
+    runs_root: Path | None = None,
 ) -> list[PricedTable]:
     """Every claim line of `tables` (default: every table with a claim and a sweep file in `sweeps_dir`) priced on
     its sweep file's dry run."""
@@ -143,7 +166,7 @@ def price_tables(
         )
     for t in wanted:  # a missing file is an error before any table is planned
         sweep_file(t, sweeps_dir)
-    found = [price_table(t, [c for c in claims if c.table == t], cal, sweeps_dir) for t in wanted]
+    found = [price_table(t, [c for c in claims if c.table == t], cal, sweeps_dir, runs_root) for t in wanted]
     if not any(p.lines for p in found):
         why = "; ".join(s for p in found for s in p.skipped)
         raise UserError(f"No claim line of Table(s) {' '.join(map(str, wanted))} can be planned: {why}.")
