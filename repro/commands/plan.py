@@ -44,6 +44,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the tableN.yaml sweep files to plan (default: the checkout's sweeps/; sweeps/mnist1d for MNIST-1D's)",
     )
     parser.add_argument(
+        "--until-decided",
+        action="store_true",
+        help="offer each line also seeds until decided (from 2 seeds, more in rounds while it is undecided: "
+        "docs/sequential-seeds.md), priced at each round's chance; a command the plan counts on it for carries "
+        "--until-decided",
+    )
+    parser.add_argument(
         "--runs",
         type=Path,
         default=Path("outputs"),
@@ -56,7 +63,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     cal = load_calibration(args.gpu)
     plan = plan_budget(
-        args.budget, cal, args.tables, args.claims, args.sweeps_dir, gpu_model=args.gpu, runs_root=args.runs
+        args.budget,
+        cal,
+        args.tables,
+        args.claims,
+        args.sweeps_dir,
+        gpu_model=args.gpu,
+        runs_root=args.runs,
+        until_decided=args.until_decided,
     )
     print(plan.render())
     return 0

@@ -13,6 +13,7 @@ from repro.errors import UserError
 from repro.planning.choose import Choice, choose
 from repro.planning.commands import SweepCommand, priced, table_commands
 from repro.planning.lines import SWEEPS, Cell, PlanLine, PricedTable, price_table, sweep_file
+from repro.planning.until_decided import START
 from repro.sweep.budget.calibration import Calibration
 from repro.sweep.budget.costs import hours_text
 
@@ -42,11 +43,18 @@ class BudgetPlan:
         out = []
         for table in self.tables:
             seeds_of: dict[Cell, int] = {}
+            rounds: dict[Cell, None] = {}  # the cells of lines bought until decided: one command with the flag
             for line in table.lines:
                 option = self.choice.picked.get(line.item.key)
                 for cell in line.cells if option else ():
-                    seeds_of[cell] = max(seeds_of.get(cell, 0), option.seeds)
-            out += table_commands(table, seeds_of, self.gpu_model)
+                    if option.until_decided:
+                        rounds[cell] = None
+                    else:
+                        seeds_of[cell] = max(seeds_of.get(cell, 0), option.seeds)
+            out += table_commands(table, {c: n for c, n in seeds_of.items() if c not in rounds}, self.gpu_model)
+            if rounds:
+                rows, columns = tuple(dict.fromkeys(r for r, _ in rounds)), tuple(dict.fromkeys(c for _, c in rounds))
+                out.append(SweepCommand(table, rows, columns, START, self.gpu_model, until_decided=True))
         return out
 
     def spread_text(self) -> str:
@@ -64,6 +72,16 @@ class BudgetPlan:
             "else from the paper's"
         )
 
+    def rounds_text(self) -> str:
+        """What P(decision) and the hours mean for a line bought until decided, where one is."""
+        if not any(o.until_decided for o in self.choice.picked.values()):
+            return ""
+        return (
+            "; a line bought until decided (its command carries --until-decided): the chance the group-sequential "
+            "design decides it at one of its looks (its interval excludes 0, or the paper's contrast), its hours "
+            "expected (each further round at the chance it is needed; all of them if it stays undecided)"
+        )
+
     def render(self) -> str:
         rows, total, expected = [], 0.0, 0.0
         covered: set = set()
@@ -79,7 +97,7 @@ class BudgetPlan:
                 [
                     line.name,
                     cells,
-                    option.seeds,
+                    f"{START}-{option.seeds} until decided" if option.until_decided else option.seeds,
                     hours_text(added),
                     f"{option.power:.2f}",
                     line.spread_text,
@@ -94,8 +112,8 @@ class BudgetPlan:
             f"chosen {self.choice.how}: {len(rows)} of {len(self.lines)} claim lines, expected decided "
             f"{self.choice.expected:.2f}, {hours_text(priced(commands))} {unit} as the commands below dry-run "
             f"({hours_text(self.choice.hours)} trained: a run two commands need trains once). P(decision): the power "
-            f"of the line's test when the truth is the paper's contrast, {self.spread_text()}; {unit}: what the "
-            "line adds to the lines above it (shared cells paid once)."
+            f"of the line's test when the truth is the paper's contrast, {self.spread_text()}{self.rounds_text()}; "
+            f"{unit}: what the line adds to the lines above it (shared cells paid once)."
         )
         table = tabulate(
             rows,
@@ -132,13 +150,16 @@ def plan_budget(
     sweeps_dir: Path = SWEEPS,
     gpu_model: str | None = None,
     runs_root: Path | None = None,
+    until_decided: bool = False,
 ) -> BudgetPlan:
     """Price every claim line of `tables` (default: every table with a claim and a sweep file in `sweeps_dir`) and
     choose within `budget` (hours of `cal`'s device; `gpu_model`: its name where the user named it; `runs_root`: the
-    output root whose finished runs give the lines they cover our spread)."""
+    output root whose finished runs give the lines they cover our spread; `until_decided`: offer each line seeds
+    until decided too)."""
     if not budget > 0:
         raise UserError(f"--budget {budget:g}: a budget is a positive number of {cal.hours_unit}, e.g. --budget 200.")
-    return plan_within(price_tables(cal, tables, claims_file, sweeps_dir, runs_root), budget, cal, gpu_model)
+    found = price_tables(cal, tables, claims_file, sweeps_dir, runs_root, until_decided)
+    return plan_within(found, budget, cal, gpu_model)
 
 
 def price_tables(
@@ -147,6 +168,7 @@ def price_tables(
     claims_file=None,
     sweeps_dir: Path = SWEEPS,
     runs_root: Path | None = None,
+    until_decided: bool = False,
 ) -> list[PricedTable]:
     """Every claim line of `tables` (default: every table with a claim and a sweep file in `sweeps_dir`) priced on
     its sweep file's dry run."""
@@ -166,7 +188,9 @@ def price_tables(
         )
     for t in wanted:  # a missing file is an error before any table is planned
         sweep_file(t, sweeps_dir)
-    found = [price_table(t, [c for c in claims if c.table == t], cal, sweeps_dir, runs_root) for t in wanted]
+    found = [
+        price_table(t, [c for c in claims if c.table == t], cal, sweeps_dir, runs_root, until_decided) for t in wanted
+    ]
     if not any(p.lines for p in found):
         why = "; ".join(s for p in found for s in p.skipped)
         raise UserError(f"No claim line of Table(s) {' '.join(map(str, wanted))} can be planned: {why}.")
