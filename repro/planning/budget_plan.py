@@ -3,14 +3,14 @@ commands that train their cells, priced as those commands' dry runs price them."
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tabulate import tabulate
 
 from repro.claims.load import load_claims
 from repro.errors import UserError
-from repro.planning.choose import Choice, choose
+from repro.planning.choose import Choice, Item, choose
 from repro.planning.commands import SweepCommand, priced, table_commands
 from repro.planning.lines import SWEEPS, Cell, PlanLine, PricedTable, price_table, sweep_file
 from repro.planning.until_decided import START
@@ -51,7 +51,7 @@ class BudgetPlan:
                         rounds[cell] = None
                     else:
                         seeds_of[cell] = max(seeds_of.get(cell, 0), option.seeds)
-            out += table_commands(table, {c: n for c, n in seeds_of.items() if c not in rounds}, self.gpu_model)
+            out += table_commands(table, seeds_of, self.gpu_model)  # a cell in both: its fixed seeds are counted on
             if rounds:
                 rows, columns = tuple(dict.fromkeys(r for r, _ in rounds)), tuple(dict.fromkeys(c for _, c in rounds))
                 out.append(SweepCommand(table, rows, columns, START, self.gpu_model, until_decided=True))
@@ -208,8 +208,25 @@ def plan_within(found: list[PricedTable], budget: float, cal: Calibration, gpu_m
             f"{' '.join(str(p.table) for p in found)} costs {hours_text(cheapest)} {cal.hours_unit} at 2 seeds "
             f"({cal.gpu}). Raise the budget to at least that, or plan other tables with --tables."
         )
+    fixed = [replace(i, options=tuple(o for o in i.options if not o.until_decided)) for i in items]
+    plans = [_fitted(found, items, hours, budget, cal, gpu_model)]
+    if fixed != items:  # greedy over more options is no better by construction: keep the fixed seeds' plan if better
+        plans.append(_fitted(found, fixed, hours, budget, cal, gpu_model))
+    return max(plans, key=lambda p: (priced(p.commands()) <= budget + 1e-9, p.choice.expected))
+
+
+def _fitted(
+    found: list[PricedTable],
+    items: list[Item],
+    hours: dict,
+    budget: float,
+    cal: Calibration,
+    gpu_model: str | None,
+) -> BudgetPlan:
+    """The choice among `items` whose commands' dry runs fit the budget (chosen again within less while they do
+    not: the commands may price a shared run twice)."""
     within = budget
-    for _ in range(RETRIES):  # the commands may price a shared run twice: choose again within less until they fit
+    for _ in range(RETRIES):
         plan = BudgetPlan(budget, found, choose(items, hours, within), cal, gpu_model)
         over = priced(plan.commands()) - budget
         if over <= 0:
