@@ -1,6 +1,7 @@
-"""`repro plan --budget HOURS [--tables N ...] [--claims FILE] [--gpu KIND] [--sweeps-dir DIR]`: which of the
-paper's claim lines a GPU-hour (or, with a CPU's calibration, CPU-hour) budget can decide, with how many seeds, and
-the `repro sweep` commands that train them (docs/budget.md)."""
+"""`repro plan --budget HOURS [--tables N ...] [--claims FILE] [--gpu KIND] [--sweeps-dir DIR] [--runs ROOT]
+[--until-decided]`: which of the paper's claim lines a GPU-hour (or, with a CPU's calibration, CPU-hour) budget can
+decide, with how many seeds (fixed, or until decided), P(decision) from our runs' spread where they exist, and the
+`repro sweep` commands that train them (docs/budget.md)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ USAGE = """examples:
   repro plan --budget 0.1 --gpu cpu-1t --sweeps-dir sweeps/mnist1d
                                                 MNIST-1D's tables for 0.1 hours of this CPU, one thread a run
                                                 (`repro bench --device cpu --models cnn1d` with OMP_NUM_THREADS=1)
+  repro plan --budget 300 --until-decided       lines may also be bought with seeds until decided (its
+                                                commands then carry --until-decided)
   repro plan --budget 0.2 --gpu cpu-1t --sweeps-dir sweeps/mnist1d --runs /tmp/mnist1d-runs
                                                 P(decision) from the seed-to-seed spread of the runs finished there"""
 
