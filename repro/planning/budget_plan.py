@@ -79,7 +79,8 @@ class BudgetPlan:
         return (
             "; a line bought until decided (its command carries --until-decided): the chance the group-sequential "
             "design decides it at one of its looks (its interval excludes 0, or the paper's contrast), its hours "
-            "expected (each further round at the chance it is needed; all of them if it stays undecided)"
+            "expected (each further round at the chance it is needed; all of them if it stays undecided; the table "
+            "takes a round's chance over every line of its cells, the command's dry run over the lines it selects)"
         )
 
     def render(self) -> str:
@@ -212,7 +213,7 @@ def plan_within(found: list[PricedTable], budget: float, cal: Calibration, gpu_m
     plans = [_fitted(found, items, hours, budget, cal, gpu_model)]
     if fixed != items:  # greedy over more options is no better by construction: keep the fixed seeds' plan if better
         plans.append(_fitted(found, fixed, hours, budget, cal, gpu_model))
-    return max(plans, key=lambda p: (priced(p.commands()) <= budget + 1e-9, p.choice.expected))
+    return max(plans, key=lambda p: (priced(p.commands()) <= budget + 1e-9, p.choice.expected, -priced(p.commands())))
 
 
 def _fitted(
