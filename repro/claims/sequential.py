@@ -245,11 +245,34 @@ def stop_probabilities(
     """P(the line is still undecided after look k), k = 1..K-1 (the chance each further round is needed), when its
     per-seed contrast is normal with mean `effect` and standard deviation `sd` (a simulation with a fixed seed,
     so a plan is priced the same every time)."""
+    return _undecided(looks, effect, sd, floor, paper, margin, draws, seed, len(looks.seeds) - 1)
+
+
+def decided_probability(
+    looks: Looks, effect: float, sd: float, floor: float, *, paper: float | None, margin: float | None
+) -> float:
+    """P(the line is decided at one of its looks, the last included), as `stop_probabilities` simulates it: what
+    `repro plan` counts on where it buys a line's seeds until decided."""
+    return 1.0 - _undecided(looks, effect, sd, floor, paper, margin, 4000, 0, len(looks.seeds))[-1]
+
+
+def _undecided(
+    looks: Looks,
+    effect: float,
+    sd: float,
+    floor: float,
+    paper: float | None,
+    margin: float | None,
+    draws: int,
+    seed: int,
+    count: int,
+) -> tuple[float, ...]:
+    """P(still undecided after look k), k = 1..count, on `draws` simulated lines."""
     rng = np.random.default_rng(seed)
     values = rng.normal(effect, max(sd, floor), size=(draws, looks.seeds[-1]))
     going = np.ones(draws, dtype=bool)
     left = []
-    for k, n in enumerate(looks.seeds[:-1]):
+    for k, n in enumerate(looks.seeds[:count]):
         going &= ~at_look(looks, k, values[:, :n], floor, paper=paper, margin=margin).stop
         left.append(float(going.mean()))
     return tuple(left)

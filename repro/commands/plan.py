@@ -1,6 +1,7 @@
-"""`repro plan --budget HOURS [--tables N ...] [--claims FILE] [--gpu KIND] [--sweeps-dir DIR]`: which of the
-paper's claim lines a GPU-hour (or, with a CPU's calibration, CPU-hour) budget can decide, with how many seeds, and
-the `repro sweep` commands that train them (docs/budget.md)."""
+"""`repro plan --budget HOURS [--tables N ...] [--claims FILE] [--gpu KIND] [--sweeps-dir DIR] [--runs ROOT]
+[--until-decided]`: which of the paper's claim lines a GPU-hour (or, with a CPU's calibration, CPU-hour) budget can
+decide, with how many seeds (fixed, or until decided), P(decision) from our runs' spread where they exist, and the
+`repro sweep` commands that train them (docs/budget.md)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,11 @@ USAGE = """examples:
   repro plan --budget 300 --gpu A100            priced from the A100's `repro bench` calibration
   repro plan --budget 0.1 --gpu cpu-1t --sweeps-dir sweeps/mnist1d
                                                 MNIST-1D's tables for 0.1 hours of this CPU, one thread a run
-                                                (`repro bench --device cpu --models cnn1d` with OMP_NUM_THREADS=1)"""
+                                                (`repro bench --device cpu --models cnn1d` with OMP_NUM_THREADS=1)
+  repro plan --budget 300 --until-decided       lines may also be bought with seeds until decided (its
+                                                commands then carry --until-decided)
+  repro plan --budget 0.2 --gpu cpu-1t --sweeps-dir sweeps/mnist1d --runs /tmp/mnist1d-runs
+                                                P(decision) from the seed-to-seed spread of the runs finished there"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,10 +46,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="the tableN.yaml sweep files to plan (default: the checkout's sweeps/; sweeps/mnist1d for MNIST-1D's)",
     )
+    parser.add_argument(
+        "--until-decided",
+        action="store_true",
+        help="offer each line also seeds until decided (from 2 seeds, more in rounds while it is undecided: "
+        "docs/sequential-seeds.md), priced at each round's chance; a command the plan counts on it for carries "
+        "--until-decided",
+    )
+    parser.add_argument(
+        "--runs",
+        type=Path,
+        default=Path("outputs"),
+        metavar="OUTPUT_ROOT",
+        help="the output_root whose finished runs (runs/<run_id>/) give P(decision) our own spread for the lines "
+        "whose cells have two or more each; the paper's spread elsewhere (default: outputs)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     cal = load_calibration(args.gpu)
-    plan = plan_budget(args.budget, cal, args.tables, args.claims, args.sweeps_dir, gpu_model=args.gpu)
+    plan = plan_budget(
+        args.budget,
+        cal,
+        args.tables,
+        args.claims,
+        args.sweeps_dir,
+        gpu_model=args.gpu,
+        runs_root=args.runs,
+        until_decided=args.until_decided,
+    )
     print(plan.render())
     return 0

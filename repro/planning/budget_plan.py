@@ -3,16 +3,17 @@ commands that train their cells, priced as those commands' dry runs price them."
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tabulate import tabulate
 
 from repro.claims.load import load_claims
 from repro.errors import UserError
-from repro.planning.choose import Choice, choose
+from repro.planning.choose import Choice, Item, choose
 from repro.planning.commands import SweepCommand, priced, table_commands
 from repro.planning.lines import SWEEPS, Cell, PlanLine, PricedTable, price_table, sweep_file
+from repro.planning.until_decided import START
 from repro.sweep.budget.calibration import Calibration
 from repro.sweep.budget.costs import hours_text
 
@@ -42,12 +43,45 @@ class BudgetPlan:
         out = []
         for table in self.tables:
             seeds_of: dict[Cell, int] = {}
+            rounds: dict[Cell, None] = {}  # the cells of lines bought until decided: one command with the flag
             for line in table.lines:
                 option = self.choice.picked.get(line.item.key)
                 for cell in line.cells if option else ():
-                    seeds_of[cell] = max(seeds_of.get(cell, 0), option.seeds)
-            out += table_commands(table, seeds_of, self.gpu_model)
+                    if option.until_decided:
+                        rounds[cell] = None
+                    else:
+                        seeds_of[cell] = max(seeds_of.get(cell, 0), option.seeds)
+            out += table_commands(table, seeds_of, self.gpu_model)  # a cell in both: its fixed seeds are counted on
+            if rounds:
+                rows, columns = tuple(dict.fromkeys(r for r, _ in rounds)), tuple(dict.fromkeys(c for _, c in rounds))
+                out.append(SweepCommand(table, rows, columns, START, self.gpu_model, until_decided=True))
         return out
+
+    def spread_text(self) -> str:
+        """Whose spread the probabilities come from, and where our runs were looked for."""
+        roots = list(dict.fromkeys(str(t.finished.root) for t in self.tables if t.finished and t.finished.root))
+        if not roots:
+            return "from the paper's spread"
+        ours = [line for line in self.lines if line.ours]
+        found = sum(len(t.finished.values) for t in self.tables if t.finished)
+        if not found:
+            return f"from the paper's spread (no finished run of these tables' cells in {', '.join(roots)})"
+        return (
+            f"from our runs' spread for the {len(ours)} of {len(self.lines)} lines whose cells have two or more "
+            f"finished runs each in {', '.join(roots)} ({found} finished runs found; the spread column says which), "
+            "else from the paper's"
+        )
+
+    def rounds_text(self) -> str:
+        """What P(decision) and the hours mean for a line bought until decided, where one is."""
+        if not any(o.until_decided for o in self.choice.picked.values()):
+            return ""
+        return (
+            "; a line bought until decided (its command carries --until-decided): the chance the group-sequential "
+            "design decides it at one of its looks (its interval excludes 0, or the paper's contrast), its hours "
+            "expected (each further round at the chance it is needed; all of them if it stays undecided; the table "
+            "takes a round's chance over every line of its cells, the command's dry run over the lines it selects)"
+        )
 
     def render(self) -> str:
         rows, total, expected = [], 0.0, 0.0
@@ -64,9 +98,10 @@ class BudgetPlan:
                 [
                     line.name,
                     cells,
-                    option.seeds,
+                    f"{START}-{option.seeds} until decided" if option.until_decided else option.seeds,
                     hours_text(added),
                     f"{option.power:.2f}",
+                    line.spread_text,
                     hours_text(total),
                     f"{expected:.2f}",
                 ]
@@ -78,8 +113,8 @@ class BudgetPlan:
             f"chosen {self.choice.how}: {len(rows)} of {len(self.lines)} claim lines, expected decided "
             f"{self.choice.expected:.2f}, {hours_text(priced(commands))} {unit} as the commands below dry-run "
             f"({hours_text(self.choice.hours)} trained: a run two commands need trains once). P(decision): the power "
-            f"of the line's test when the truth is the paper's contrast, from the paper's spread; {unit}: what the "
-            "line adds to the lines above it (shared cells paid once)."
+            f"of the line's test when the truth is the paper's contrast, {self.spread_text()}{self.rounds_text()}; "
+            f"{unit}: what the line adds to the lines above it (shared cells paid once)."
         )
         table = tabulate(
             rows,
@@ -89,6 +124,7 @@ class BudgetPlan:
                 "seeds",
                 unit,
                 "P(decision)",
+                "spread",
                 f"cumulative {unit}",
                 "cumulative expected",
             ],
@@ -114,16 +150,26 @@ def plan_budget(
     claims_file=None,
     sweeps_dir: Path = SWEEPS,
     gpu_model: str | None = None,
+    runs_root: Path | None = None,
+    until_decided: bool = False,
 ) -> BudgetPlan:
     """Price every claim line of `tables` (default: every table with a claim and a sweep file in `sweeps_dir`) and
-    choose within `budget` (hours of `cal`'s device; `gpu_model`: its name where the user named it)."""
+    choose within `budget` (hours of `cal`'s device; `gpu_model`: its name where the user named it; `runs_root`: the
+    output root whose finished runs give the lines they cover our spread; `until_decided`: offer each line seeds
+    until decided too)."""
     if not budget > 0:
         raise UserError(f"--budget {budget:g}: a budget is a positive number of {cal.hours_unit}, e.g. --budget 200.")
-    return plan_within(price_tables(cal, tables, claims_file, sweeps_dir), budget, cal, gpu_model)
+    found = price_tables(cal, tables, claims_file, sweeps_dir, runs_root, until_decided)
+    return plan_within(found, budget, cal, gpu_model)
 
 
 def price_tables(
-    cal: Calibration, tables: list[int] | None = None, claims_file=None, sweeps_dir: Path = SWEEPS
+    cal: Calibration,
+    tables: list[int] | None = None,
+    claims_file=None,
+    sweeps_dir: Path = SWEEPS,
+    runs_root: Path | None = None,
+    until_decided: bool = False,
 ) -> list[PricedTable]:
     """Every claim line of `tables` (default: every table with a claim and a sweep file in `sweeps_dir`) priced on
     its sweep file's dry run."""
@@ -143,7 +189,9 @@ def price_tables(
         )
     for t in wanted:  # a missing file is an error before any table is planned
         sweep_file(t, sweeps_dir)
-    found = [price_table(t, [c for c in claims if c.table == t], cal, sweeps_dir) for t in wanted]
+    found = [
+        price_table(t, [c for c in claims if c.table == t], cal, sweeps_dir, runs_root, until_decided) for t in wanted
+    ]
     if not any(p.lines for p in found):
         why = "; ".join(s for p in found for s in p.skipped)
         raise UserError(f"No claim line of Table(s) {' '.join(map(str, wanted))} can be planned: {why}.")
@@ -161,8 +209,25 @@ def plan_within(found: list[PricedTable], budget: float, cal: Calibration, gpu_m
             f"{' '.join(str(p.table) for p in found)} costs {hours_text(cheapest)} {cal.hours_unit} at 2 seeds "
             f"({cal.gpu}). Raise the budget to at least that, or plan other tables with --tables."
         )
+    fixed = [replace(i, options=tuple(o for o in i.options if not o.until_decided)) for i in items]
+    plans = [_fitted(found, items, hours, budget, cal, gpu_model)]
+    if fixed != items:  # greedy over more options is no better by construction: keep the fixed seeds' plan if better
+        plans.append(_fitted(found, fixed, hours, budget, cal, gpu_model))
+    return max(plans, key=lambda p: (priced(p.commands()) <= budget + 1e-9, p.choice.expected, -priced(p.commands())))
+
+
+def _fitted(
+    found: list[PricedTable],
+    items: list[Item],
+    hours: dict,
+    budget: float,
+    cal: Calibration,
+    gpu_model: str | None,
+) -> BudgetPlan:
+    """The choice among `items` whose commands' dry runs fit the budget (chosen again within less while they do
+    not: the commands may price a shared run twice)."""
     within = budget
-    for _ in range(RETRIES):  # the commands may price a shared run twice: choose again within less until they fit
+    for _ in range(RETRIES):
         plan = BudgetPlan(budget, found, choose(items, hours, within), cal, gpu_model)
         over = priced(plan.commands()) - budget
         if over <= 0:

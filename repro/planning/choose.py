@@ -31,6 +31,8 @@ class Option:
     seeds: int
     power: float
     runs: frozenset[RunKey]
+    until_decided: bool = False  # seeds added in rounds while the line is undecided, up to `seeds` (its runs at
+    # their expected GPU-hours)
 
 
 @dataclass(frozen=True)

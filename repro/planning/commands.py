@@ -22,14 +22,22 @@ class SweepCommand:
     columns: tuple[str, ...]
     seeds: int  # the file's first `seeds` seeds
     gpu_model: str | None = None  # the calibration the plan was priced with, where one was named (--gpu)
+    until_decided: bool = False  # from its `seeds` on, seeds added in rounds while a line is undecided
+
+    def ordered(self) -> tuple[list[str], list[str]]:
+        """Its rows and columns in the file's order (as printed)."""
+        spec = self.table.spec
+        return [r for r in spec.rows if r in self.rows], [c for c in spec.columns if c in self.columns]
 
     @property
     def text(self) -> str:
         spec, path = self.table.spec, self.table.path
         shown = path.relative_to(CHECKOUT_ROOT) if path.is_relative_to(CHECKOUT_ROOT) else path
-        parts = ["repro", "sweep", str(shown), "--rows", *[r for r in spec.rows if r in self.rows]]
-        parts += ["--columns", *[c for c in spec.columns if c in self.columns]]
+        rows, columns = self.ordered()
+        parts = ["repro", "sweep", str(shown), "--rows", *rows, "--columns", *columns]
         parts += ["--seeds", *map(str, spec.seeds[: self.seeds])]
+        if self.until_decided:  # the plan counts on its rounds: priced at their chance of being needed
+            parts.append("--until-decided")
         if self.gpu_model:  # its dry run and its --max-gpu-hours priced as the plan was
             parts += ["--gpu-model", self.gpu_model]
         return shlex.join(parts)
@@ -40,7 +48,10 @@ class SweepCommand:
         return [(r, c) for r in rows for c in self.columns if self.table.has(r, c)]
 
     def hours(self) -> float:
-        """GPU-hours its dry run prices: every run its cells need at its seeds."""
+        """GPU-hours its dry run prices: every run its cells need at its seeds (with seeds until decided, its
+        selection planned as the dry run plans it)."""
+        if self.until_decided and self.table.rounds is not None:
+            return self.table.rounds.command_hours(*self.ordered())
         return sum(self.table.hours[r] for r in self.table.runs_of(self.cells(), self.seeds))
 
 

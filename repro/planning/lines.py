@@ -1,7 +1,8 @@
 """A paper table's claim lines as the planner buys them: for every claim and column its sweep file plans, the cells
 it needs, every run those cells need at each seed count (tuning, folds, teachers and mentors: whatever the planned
 runs depend on), each run's GPU-hours as the dry run prices it, and the probability that n seeds decide the line
-from the paper's own spread (repro/claims/verdicts.py, `Judge.power_at`).
+(repro/claims/verdicts.py, `Judge.power_at`) from our own spread where finished runs of its cells exist under the
+runs root (repro/planning/our_spread.py), else from the paper's.
 
 A table's sweep file is planned once, at all its seeds; a line at n seeds takes the file's first n seeds (so the
 tuning runs, on the first seed, come with it). Only the seeds the file declares are offered: `repro sweep --seeds`
@@ -10,25 +11,25 @@ selects among them."""
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from repro.checkout import CHECKOUT_ROOT
 from repro.claims.claim import Claim, term_columns
 from repro.claims.seed_power import one_image
 from repro.errors import UserError
+from repro.planning.cell_runs import Cell, cell_runs
 from repro.planning.choose import Item, Option
+from repro.planning.our_spread import FinishedRuns, OurSpread, finished_runs, our_spread
+from repro.planning.until_decided import Rounds, collapses, contrast_sd, price_rounds
 from repro.sweep.budget.calibration import Calibration
 from repro.sweep.budget.costs import estimate
-from repro.sweep.plan import Plan
 from repro.sweep.protocol.registry import kept_rows
 from repro.sweep.run import plan_sweep
-from repro.sweep.spec.model import PlannedRun, SweepSpec
+from repro.sweep.spec.model import SweepSpec
 from repro.sweep.spec.sweep_file import load_sweep
 
 SWEEPS = CHECKOUT_ROOT / "sweeps"
-
-Cell = tuple[str, str]  # (row, column)
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,12 @@ class PlanLine:
     column: str
     cells: tuple[Cell, ...]  # its terms' cells, and the cells a stage trains with them (the baseline gate's)
     item: Item
+    ours: OurSpread | None = None  # our runs' spread, where P(decision) was priced from it (None: the paper's)
+
+    @property
+    def spread_text(self) -> str:
+        """Whose spread priced its P(decision): ours (with the runs it rests on) or the paper's."""
+        return f"ours ({self.ours.seeds_text})" if self.ours else "paper"
 
     @property
     def name(self) -> str:
@@ -59,6 +66,8 @@ class PricedTable:
     skipped: list[str]
     needs: dict[tuple[Cell, int], frozenset[str]]  # (cell, seed) -> the run ids it needs
     kept: list[str]  # rows a stage keeps in any selection of rows (the baseline gate's)
+    finished: FinishedRuns | None = None  # our finished runs of its cells under the runs root (their spread)
+    rounds: Rounds | None = None  # its seeds-until-decided plan, where the plan offers lines that option
 
     def has(self, row: str, column: str) -> bool:
         """Whether the file plans this cell (a row with its own `columns:` plans only those)."""
@@ -92,9 +101,18 @@ def sweep_file(table: int, sweeps_dir: Path = SWEEPS) -> Path:
     return path
 
 
-def price_table(table: int, claims: list[Claim], cal: Calibration, sweeps_dir: Path = SWEEPS) -> PricedTable:
+def price_table(
+    table: int,
+    claims: list[Claim],
+    cal: Calibration,
+    sweeps_dir: Path = SWEEPS,
+    runs_root: Path | None = None,
+    until_decided: bool = False,
+) -> PricedTable:
     """Plan Table `table`'s sweep file once (nothing trains; a fresh output root, so nothing counts as done) and
-    price every claim line of `claims` on it."""
+    price every claim line of `claims` on it, P(decision) from our spread where `runs_root` holds finished runs of a
+    line's cells (two or more per cell), else from the paper's. With `until_decided`, plan it once more from its
+    first two seeds with seeds until decided, and offer each line the stage adds seeds to that option too."""
     path = sweep_file(table, sweeps_dir)
     spec = load_sweep(path)
     skipped = [f"T{table} row {row!r}: {why}" for row, why in spec.needs.items()]
@@ -103,7 +121,11 @@ def price_table(table: int, claims: list[Claim], cal: Calibration, sweeps_dir: P
     with tempfile.TemporaryDirectory() as root:
         plan = plan_sweep(spec, output_root=root)
     hours = {(table, rid): estimate([run], cal).total for rid, run in plan.unique.items()}
-    needs = _cell_runs(plan)
+    rounds = price_rounds(table, spec, hours, cal) if until_decided else None
+    if rounds is not None:
+        hours = {**rounds.hours, **hours}
+    needs = cell_runs(plan)
+    finished = finished_runs(runs_root, plan.runs, str(spec.metric))
     kept = [row for row in spec.rows if row in kept_rows(spec, None)]  # in the file's order
     configs = {(r.row, r.column): r.config for r in plan.runs}
     percent = "acc" in str(spec.metric)
@@ -118,36 +140,31 @@ def price_table(table: int, claims: list[Claim], cal: Calibration, sweeps_dir: P
         if not anchors:
             skipped.append(f"T{table} {claim.name}: no column of {path.name} holds its cells")
         for anchor in anchors:
-            line = _line(claim, anchor, spec, needs, kept, one_image(configs[claim_cells(claim, anchor)[0]], percent))
+            floor = one_image(configs[claim_cells(claim, anchor)[0]], percent)
+            ours = our_spread(claim, anchor, finished, floor)
+            line = _line(claim, anchor, spec, needs, kept, floor, ours)
+            if rounds is not None and not isinstance(line, str):
+                line = _with_rounds(claim, line, rounds, floor, [configs[c] for c in line.cells])
             if isinstance(line, str):
                 skipped.append(line)
             else:
                 lines.append(line)
-    return PricedTable(table, path, spec, lines, hours, skipped, needs, kept)
+    return PricedTable(table, path, spec, lines, hours, skipped, needs, kept, finished, rounds)
+
+
+def _with_rounds(claim: Claim, line: PlanLine, rounds: Rounds, floor: float, configs: list[dict]) -> PlanLine:
+    """The line with seeds until decided among its options, where the stage adds it seeds."""
+    paper = claim.paper_difference(line.column)
+    spread = line.ours.spread if line.ours else paper.spread(floor)
+    option = rounds.option(claim, line.column, line.cells, contrast_sd(spread), floor, collapses(configs))
+    if option is None:
+        return line
+    item = replace(line.item, options=(*line.item.options, option))
+    return replace(line, item=item)
 
 
 def claim_cells(claim: Claim, anchor: str) -> list[Cell]:
     return [(t.row, c) for t, c in zip(claim.terms, term_columns(claim.terms, anchor))]
-
-
-def _cell_runs(plan: Plan) -> dict[tuple[Cell, int], frozenset[str]]:
-    """(cell, seed) -> every run id it needs: its own runs and, transitively, what they depend on."""
-    by_id = {r.run_id: r for r in plan.runs}
-    own: dict[tuple[Cell, int], set[str]] = {}
-    for run in plan.runs:
-        own.setdefault(((run.row, run.column), run.seed), set()).add(run.run_id)
-    return {key: frozenset(_closure(ids, by_id)) for key, ids in own.items()}
-
-
-def _closure(ids: set[str], by_id: dict[str, PlannedRun]) -> set[str]:
-    found, todo = set(), list(ids)
-    while todo:
-        rid = todo.pop()
-        if rid in found or rid not in by_id:
-            continue
-        found.add(rid)
-        todo.extend(by_id[rid].depends_on)
-    return found
 
 
 def _line(
@@ -157,13 +174,14 @@ def _line(
     needs: dict[tuple[Cell, int], frozenset[str]],
     kept: list[str],
     floor: float,
+    ours: OurSpread | None = None,
 ) -> PlanLine | str:
     name = f"T{claim.table} {claim.name} [{anchor}]"
     paper = claim.paper_difference(anchor)
-    spread = paper.spread(floor)
+    spread = ours.spread if ours else paper.spread(floor)
     judge = claim.kind.judge
     if spread is None or judge is None:
-        return f"{name}: the paper prints no std for its cells"
+        return f"{name}: the paper prints no std for its cells and our runs give none (two finished a cell)"
     cells = list(dict.fromkeys(claim_cells(claim, anchor)))
     columns = list(dict.fromkeys(c for _, c in cells))
     cells += [(row, c) for row in kept for c in columns if (row, c) not in cells and ((row, c), spec.seeds[0]) in needs]
@@ -179,4 +197,4 @@ def _line(
     if not options:
         return f"{name}: {spec.path} has fewer than 2 seeds, and one seed gives no interval"
     item = Item((claim.table, claim.name, anchor), tuple(options), group=(claim.table, anchor))
-    return PlanLine(claim.table, claim.name, anchor, tuple(cells), item)
+    return PlanLine(claim.table, claim.name, anchor, tuple(cells), item, ours)

@@ -17,6 +17,7 @@ from repro.claims.sequential import (
     Looks,
     SequentialDesign,
     at_look,
+    decided_probability,
     directional_stop,
     equivalence_stop,
     line_alpha,
@@ -83,6 +84,14 @@ def test_a_large_effect_stops_at_the_first_look_and_a_null_one_rarely_does():
     assert clear[0] < 0.05  # a 20-point gain with a 0.5-point spread: decided at 2 seeds almost always
     null = stop_probabilities(looks, 0.0, 1.0, 0.01, paper=5.0, margin=None)
     assert null[0] > 0.5 and null[1] <= null[0]  # undecided chances fall from look to look
+
+
+def test_the_chance_of_a_decision_counts_the_last_look_too():
+    looks = Looks((2, 3, 4, 5, 6), "obrien_fleming")
+    left = stop_probabilities(looks, 1.0, 1.0, 0.01, paper=1.0, margin=None)  # undecided after looks 1..4
+    decided = decided_probability(looks, 1.0, 1.0, 0.01, paper=1.0, margin=None)
+    assert 1.0 - left[-1] < decided < 1.0  # the last look decides some of the lines still open before it
+    assert decided_probability(looks, 20.0, 0.5, 0.01, paper=20.0, margin=None) > 0.99
 
 
 def test_the_verdict_at_a_look_reads_its_interval():
