@@ -13,7 +13,6 @@ from repro.sweep.protocol.base import Asked, Preflight
 from repro.sweep.protocol.registry import stages
 from repro.sweep.spec.model import PlannedRun, SweepSpec
 
-Report = Callable[[str], None]
 NOTHING_ASKED = Asked()  # status, a dry run: the stages decide, record nothing and accept nothing
 
 
