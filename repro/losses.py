@@ -12,11 +12,6 @@ from torch import Tensor
 
 from repro.errors import UserError
 
-# Keras's K.epsilon(): Patrini et al.'s code (giorgiop/loss-correction, loss.py `robust('backward')`) clips the softmax
-# to [1e-7, 1 - 1e-7] before the log, so each -log p_j is at most ln 1e7 = 16.1 and a loss with a negative weight on a
-# log-probability is bounded below.
-PATRINI_CLIP = 1e-7
-
 
 def one_hot(y: Tensor, num_classes: int, dtype: torch.dtype = torch.float32) -> Tensor:
     """Float one-hot rows (n, C) for integer labels y (n,); a label outside [0, C) is a UserError.

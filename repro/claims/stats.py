@@ -109,7 +109,11 @@ class Estimate:
         return smallest_margin(self.se, self.dof) if self.has_interval else math.nan
 
 
+@lru_cache(maxsize=65536)
 def t_quantile(q: float, dof: float) -> float:
+    """The t distribution's quantile, kept per (q, dof): a ledger asks the same few thousands of times (each line's
+    interval, power and seeds needed, for its Markdown, its CSV and its printed summary), and scipy's generic
+    distribution code costs far more per call than the quantile itself."""
     return float(stats.t.ppf(q, dof))
 
 
@@ -180,12 +184,14 @@ def power_equivalence(effect: float, margin: float, se: float, dof: float, alpha
     return max(0.0, above + below - 1.0)
 
 
+@lru_cache(maxsize=65536)
 def _above(x: float, dof: float, shift: float) -> float:
     """P(T > x) for a noncentral t; far in its tail scipy gives NaN, where the answer is 0 or 1."""
     p = float(stats.nct.sf(x, dof, shift))
     return p if not math.isnan(p) else float(shift > x)
 
 
+@lru_cache(maxsize=65536)
 def _below(x: float, dof: float, shift: float) -> float:
     p = float(stats.nct.cdf(x, dof, shift))
     return p if not math.isnan(p) else float(shift < x)
@@ -231,10 +237,12 @@ class Spread:
         return math.sqrt(sum(parts)), sum(parts) ** 2 / sum(p**2 / (n - 1) for p in parts)
 
 
+@lru_cache(maxsize=4096)
 def seeds_needed(effect: float, spread: Spread, margin: float | None = None) -> int | None:
     """The fewest seeds per cell that find `effect` with POWER (two-sided, at ALPHA), or with a margin, that show
     equivalence within it when the true contrast is `effect`; None: more than MAX_SEEDS (or an equivalence the
-    effect itself rules out)."""
+    effect itself rules out). Kept per question, as the quantiles above: a ledger line's Markdown, CSV and printed
+    summary each ask it."""
     if margin is not None and abs(effect) >= margin:
         return None
     for n in range(2, MAX_SEEDS + 1):

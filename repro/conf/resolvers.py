@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from omegaconf import OmegaConf
 
-from repro.losses import PATRINI_CLIP
+# Keras's K.epsilon(): Patrini et al.'s code (giorgiop/loss-correction, loss.py `robust('backward')`) clips the softmax
+# to [1e-7, 1 - 1e-7] before the log, so each -log p_j is at most ln 1e7 = 16.1 and a loss with a negative weight on a
+# log-probability is bounded below.
+# Defined here rather than in repro/losses.py (which uses it) so that composing a config loads no torch.
+PATRINI_CLIP = 1e-7
 
 
 def negative_weight_clip(member: str, epsilon: float = 0.0) -> float | None:

@@ -13,7 +13,9 @@ cannot be written (a read-only results folder) keeps no entry, and the sweep is 
 cannot be read is expanded again.
 
 Takes a `SweepSpec` and the expansion's options; gives the planned runs (`cached_expansion`), written through
-`repro.runs.io`'s atomic writes, so a reader never sees half an entry.
+`repro.runs.io`'s atomic writes, so a reader never sees half an entry. `repro sweep` (a local run, a dry run, a
+SLURM submission) writes the entry of the expansion it made (`keep_expansion`) without reading one: it trains from
+its own expansion.
 """
 
 from __future__ import annotations
@@ -64,6 +66,23 @@ def cached_expansion(
         runs = expand()
         write_entry(path, digest, runs)
     return runs
+
+
+def keep_expansion(
+    spec: SweepSpec,
+    runs: Sequence[PlannedRun],
+    *,
+    output_root: str | Path,
+    scale: Scale | None,
+    extra_overrides: Sequence[str],
+) -> None:
+    """Keep runs just expanded (by `repro sweep`) as the entry `cached_expansion` reads for the same expansion, so
+    that the first `repro tables`, `figures` or `ledger` after a sweep composes nothing where it expands the sweep
+    as the sweep did (the same selection, scale, overrides and output root)."""
+    digest = expansion_digest(spec, output_root=output_root, scale=scale, extra_overrides=extra_overrides)
+    if digest is not None:
+        path = entry_path(spec, output_root=output_root, scale=scale, extra_overrides=extra_overrides)
+        write_entry(path, digest, runs)
 
 
 def entry_path(

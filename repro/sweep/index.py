@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from repro.sweep.ask_stages import decide
-from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.expansion_cache import cached_expansion
 from repro.sweep.plan import Plan, make_plan
 from repro.sweep.protocol.base import TableNotes
@@ -154,7 +153,7 @@ def expanded(
     for this very expansion (repro/sweep/expansion_cache.py), else expanded. A `spec` may be any object with its own
     `expand(output_root=, scale=, extra_overrides=)` (the tests' and benchmarks' stand-ins), which is always asked."""
     extra = {"extra_overrides": list(extra_overrides)} if extra_overrides else {}
-    expand = getattr(spec, "expand", None) or (lambda **kw: expand_sweep(spec, **kw))
+    expand = getattr(spec, "expand", None) or (lambda **kw: expand_anew(spec, **kw))
     if not isinstance(spec, SweepSpec):
         return expand(output_root=str(output_root), scale=scale, **extra)
     return cached_expansion(
@@ -164,6 +163,15 @@ def expanded(
         scale=scale,
         extra_overrides=list(extra_overrides),
     )
+
+
+def expand_anew(spec: SweepSpec, **options: Any) -> list[PlannedRun]:
+    """The sweep expanded anew (no kept entry would do)."""
+    # deferred: expanding composes and checks every run's config (Hydra, the config tree, the methods' options and
+    # the noise models, with torch); a command that reads a kept expansion needs none of it
+    from repro.sweep.expand.expand import expand_sweep
+
+    return expand_sweep(spec, **options)
 
 
 def _notes(plan: Plan) -> TableNotes:

@@ -19,15 +19,17 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from repro.errors import UserError
 from repro.runs.attempts import report_other_commits
-from repro.sweep.ask_stages import NOTHING_ASKED, decide, decided, report_stages, run_preflights, train_elsewhere
+from repro.sweep.ask_stages import NOTHING_ASKED, decide, decided, report_stages, run_preflights
 from repro.sweep.budget.packing import check_runs_per_gpu
 from repro.sweep.cluster_profile import ClusterProfile, load_profile
 from repro.sweep.dry_run import check_packing, report_dry_run
+from repro.sweep.executors.elsewhere import train_elsewhere
 from repro.sweep.executors.local import check_jobs, run_planned_runs
 from repro.sweep.executors.slurm import cluster, submit
 from repro.sweep.executors.slurm.job_states import job_states
 from repro.sweep.executors.slurm.registry import latest_jobs, report_new_jobs, sweep_lock
 from repro.sweep.expand.expand import expand_sweep
+from repro.sweep.expansion_cache import keep_expansion
 from repro.sweep.plan import SUBMITTABLE, JobStates, Plan, make_plan
 from repro.sweep.protocol.base import Asked, Preflight
 from repro.sweep.protocol.registry import kept_rows
@@ -77,11 +79,15 @@ def plan_sweep(
     extra_overrides: Sequence[str] = (),
     slurm_required: bool = False,
     asked: Asked = NOTHING_ASKED,
+    keep: bool = False,
 ) -> Plan:
     """Expand, find each run's state (done / queued / running / failed / new) and let the registered stages decide
     on it (`asked`: what they record and what the user accepts; their paragraphs are the plan's `decisions`); SLURM
-    is asked about the runs that have a job (with `slurm_required`, a SLURM that cannot be asked is an error)."""
+    is asked about the runs that have a job (with `slurm_required`, a SLURM that cannot be asked is an error).
+    `keep`: the expansion is kept in the sweep's folder for the results index (repro/sweep/expansion_cache.py)."""
     runs = expand_sweep(spec, output_root=output_root, scale=scale, extra_overrides=extra_overrides)
+    if keep:
+        keep_expansion(spec, runs, output_root=str(output_root), scale=scale, extra_overrides=list(extra_overrides))
     plan = make_plan(spec, runs, output_root, job_states=_slurm_reports(output_root, slurm_required))
     plan.scale = scale
     decide(plan, asked)
@@ -150,6 +156,7 @@ def run_sweep(
             extra_overrides=extra_overrides,
             slurm_required=cluster_profile is not None and not dry_run,
             asked=Asked(record=not dry_run, options=dict(decision_options or {}), dry_run=dry_run, gpu_model=gpu_model),
+            keep=True,
         )
         _report_plan(plan, report)
         for text in decided(plan):
@@ -306,6 +313,7 @@ def _plan_here(sweep: LocalSweep, output_root: Path, report: Callable[[str], Non
         scale=sweep.scale,
         extra_overrides=sweep.extra_overrides,
         asked=sweep.asked(),
+        keep=True,
     )
     _report_plan(plan, report)
     remember_selection(sweep_dir(output_root, sweep.spec.name), sweep.spec, sweep.scale, sweep.extra_overrides)

@@ -38,7 +38,7 @@ def test_the_quick_demo_expands_each_sweep_file_once(tmp_path, monkeypatch, caps
 
     # the two places a command expands a whole sweep file: planning a sweep, and building its results index
     monkeypatch.setattr(sweep_run, "expand_sweep", counted(sweep_run.expand_sweep))
-    monkeypatch.setattr(results_index, "expand_sweep", counted(results_index.expand_sweep))
+    monkeypatch.setattr(results_index, "expand_anew", counted(results_index.expand_anew))
     monkeypatch.setattr(sweep_run, "run_planned_runs", train)
     main(["demo", "--quick", "--jobs", "1", "--output-root", str(root)])  # 1: figures without records are skipped
     out = capsys.readouterr().out

@@ -13,8 +13,9 @@ from omegaconf import OmegaConf
 
 import presets
 from repro.cli import main
+from repro.conf.resolvers import PATRINI_CLIP
 from repro.data.noise import transition_matrix
-from repro.losses import PATRINI_CLIP, smoothed_targets, soft_cross_entropy
+from repro.losses import smoothed_targets, soft_cross_entropy
 from repro.methods.label_smearing import backward_epsilon, smeared_loss, smoothing_matrix
 from repro.methods.loss_correction import backward_corrected_loss
 

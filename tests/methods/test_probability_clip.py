@@ -12,8 +12,9 @@ import pytest
 import torch
 
 import presets
+from repro.conf.resolvers import PATRINI_CLIP
 from repro.config import load_config, to_container
-from repro.losses import PATRINI_CLIP, clipped_log_softmax
+from repro.losses import clipped_log_softmax
 from repro.methods.label_smearing import backward_epsilon, smeared_loss, smoothing_matrix
 from repro.methods.loss_correction import backward_corrected_loss
 from repro.runs.rundir import RunDir, run_id

@@ -11,7 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from presets import TINY_BASELINE_SWEEP, write_tiny_sweep
+from analysis.sweeps import sweep_index
+from presets import TINY_BASELINE_SWEEP, TINY_SWEEP_SCALE, write_tiny_sweep
+from repro.cli import main
+from repro.runs.rundir import RunDir
 from repro.sweep import expansion_cache, index
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.expansion_cache import cached_expansion
@@ -149,8 +152,36 @@ def test_the_results_index_reads_the_kept_expansion_as_the_expansion_planned_it(
     def no_expansion(*args, **kwargs):
         raise AssertionError("expanded again although the kept expansion is current")
 
-    monkeypatch.setattr(index, "expand_sweep", no_expansion)
+    monkeypatch.setattr(index, "expand_anew", no_expansion)
     kept = index.expanded(load_sweep(path), output_root=tmp_path / "out", scale=scale)
     assert [dataclasses.astuple(r) for r in kept] == [dataclasses.astuple(r) for r in first]
     assert [dataclasses.astuple(r) for r in kept] == [dataclasses.astuple(r) for r in fresh]
     assert [r.config for r in kept] == [r.config for r in fresh]
+
+
+class CountedExpansions:
+    """The results index's own expansion (`repro.sweep.index.expand_anew`), counted."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, spec, **options):
+        self.calls += 1
+        return expand_sweep(spec, **options)
+
+
+@pytest.mark.parametrize("dry_run", [True, False], ids=["--dry-run", "a local run"])
+def test_the_first_results_index_after_a_sweep_reads_the_expansion_the_sweep_kept(tmp_path, monkeypatch, dry_run):
+    """`repro sweep` keeps the expansion it made where the results index looks for it: the first `repro tables`,
+    `figures` or `ledger` after it expands nothing (and finds the sweep's runs, the same ones)."""
+    path, root = write_tiny_sweep(tmp_path, TINY_BASELINE_SWEEP), tmp_path / "out"
+    scale = ["--epochs", "1", "--subset", "400", "--test-subset", "200"]
+    assert main(["sweep", str(path), "--output-root", str(root), *scale, *(["--dry-run"] if dry_run else [])]) == 0
+    expansions = CountedExpansions()
+    monkeypatch.setattr(index, "expand_anew", expansions)
+    options = {} if not dry_run else {"scale": TINY_SWEEP_SCALE, "extra_overrides": []}  # a dry run records none
+    found = sweep_index(load_sweep(path), {}, output_root=root, **options)
+    assert expansions.calls == 0
+    fresh = expand_sweep(load_sweep(path), output_root=str(root), scale=TINY_SWEEP_SCALE)
+    assert [dataclasses.astuple(r) for r in found.runs] == [dataclasses.astuple(r) for r in fresh]
+    assert all(RunDir(root / "runs" / r.run_id).is_done() for r in found.runs) is not dry_run
