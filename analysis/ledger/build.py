@@ -32,6 +32,7 @@ from repro.claims.pairing import shared_draws
 from repro.claims.seed_power import one_image
 from repro.claims.sequential_record import read_record
 from repro.claims.stats import CellSample, Design
+from repro.runs.metrics import is_accuracy
 from repro.runs.rundir import flatten
 
 
@@ -139,7 +140,7 @@ class TableRuns:
 
     @property
     def percent(self) -> bool:
-        return "acc" in str(self.index.spec.metric)
+        return is_accuracy(self.index.spec.metric)
 
     def not_run_here(self) -> bool:
         """The sweep reports runs, and none of them is in the run frame (another output root, or not run yet)."""

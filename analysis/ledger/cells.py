@@ -14,6 +14,7 @@ import pandas as pd
 
 from analysis.collect import DONE
 from analysis.sweeps import SweepIndex
+from repro.runs.metrics import shown_scale
 
 
 @dataclass
@@ -28,7 +29,7 @@ class CellValues:
 def cell_values(index: SweepIndex, paper: pd.DataFrame) -> dict[tuple[str, str], CellValues]:
     """(row, column) -> its values, the paper's cells first (in its order), then the sweep's as planned."""
     metric = str(index.spec.metric)
-    scale = 100.0 if "acc" in metric else 1.0
+    scale = shown_scale(metric)
     cells = {(rec["row"], rec["column"]): CellValues() for rec in paper.to_dict("records")}
     for found in index.reported():
         cell = cells.setdefault((found.planned.row, found.planned.column), CellValues())

@@ -33,6 +33,7 @@ from analysis.tables.render import render_csv, render_markdown
 from repro.data.noise import describes_noise
 from repro.errors import UserError
 from repro.runs.io import atomic_write_text
+from repro.runs.metrics import is_accuracy
 
 NOT_STARTED = "not started"
 
@@ -70,7 +71,7 @@ def table_of(
     by_id = index.records
     tune_ids = {p.run_id for p in expanded if p.stage in ("tune", "teacher tune")}
     metric = str(spec.metric)
-    percent = "acc" in metric
+    percent = is_accuracy(metric)
 
     rows = _ordered([*paper["row"], *spec.rows, *(p.row for p in planned)])
     columns = _ordered([*paper["column"], *spec.columns, *(p.column for p in planned)])

@@ -19,6 +19,7 @@ from repro.claims.load import load_claims
 from repro.claims.stats import MAX_SEEDS, POWER, WELCH, Estimate
 from repro.data.sizes import run_sizes
 from repro.errors import UserError
+from repro.runs.metrics import is_accuracy
 
 LARGEST_TEST_SET = 10_000  # CIFAR-10/100's test images
 
@@ -62,7 +63,7 @@ def seed_power_text(plan: PlanLike, claims: Sequence[Claim] | None = None) -> st
         configs.setdefault((run.row, run.column), run.config)
         seeds.add(run.seed)
     n = len(getattr(plan.spec, "seeds", None) or seeds)  # the sweep's own seeds (not a stage's further rounds)
-    percent = "acc" in str(getattr(plan.spec, "metric", ""))
+    percent = is_accuracy(getattr(plan.spec, "metric", ""))
     rows, absent, recorded = [], [], []
     for claim in claims:
         anchors = claim.anchors(list(configs))

@@ -22,6 +22,7 @@ from repro.planning.cell_runs import Cell, cell_runs
 from repro.planning.choose import Item, Option
 from repro.planning.our_spread import FinishedRuns, OurSpread, finished_runs, our_spread
 from repro.planning.until_decided import Rounds, collapses, contrast_sd, price_rounds
+from repro.runs.metrics import is_accuracy
 from repro.sweep.budget.calibration import Calibration
 from repro.sweep.budget.costs import estimate
 from repro.sweep.protocol.registry import kept_rows
@@ -128,7 +129,7 @@ def price_table(
     finished = finished_runs(runs_root, plan.runs, str(spec.metric))
     kept = [row for row in spec.rows if row in kept_rows(spec, None)]  # in the file's order
     configs = {(r.row, r.column): r.config for r in plan.runs}
-    percent = "acc" in str(spec.metric)
+    percent = is_accuracy(spec.metric)
     lines = []
     for claim in claims:
         anchors = claim.anchors(list(configs))

@@ -23,6 +23,7 @@ from repro.claims.claim import Claim, term_columns
 from repro.claims.judgement import Line, LineCell
 from repro.claims.pairing import shared_draws
 from repro.claims.stats import CellSample, Spread
+from repro.runs.metrics import shown_scale
 from repro.runs.records import DONE, summary_state
 from repro.runs.rundir import RunDir, flatten
 from repro.sweep.index import REPORTED_STAGES
@@ -57,7 +58,7 @@ def finished_runs(root: Path | None, runs: Iterable[PlannedRun], metric: str) ->
     """The finished reported runs of `runs` under `root` (None or no such folder: none)."""
     if root is None or not (Path(root) / "runs").is_dir():
         return FinishedRuns(root, {}, {})
-    scale = 100.0 if "acc" in metric else 1.0
+    scale = shown_scale(metric)
     values, configs = {}, {}
     for run in runs:
         if run.stage not in REPORTED_STAGES:

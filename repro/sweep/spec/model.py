@@ -18,8 +18,6 @@ from repro.errors import UserError
 # "tune": a tuning run of a cell (repro/sweep/stages/tune/); "teacher" / "teacher fold" / "teacher tune": another
 # table's run (its folds, its tuning runs) a student learns from. Tables report "single" and "final" runs only.
 STAGES = ("tune", "single", "fold", "final", "teacher", "teacher fold", "teacher tune")
-# Keys of summary.json a table can report (repro/train.py `summarise`).
-METRICS = ("final_test_acc", "test_acc_at_best_val", "final_val_acc", "best_val_acc", "final_train_acc")
 
 
 @dataclass(frozen=True)

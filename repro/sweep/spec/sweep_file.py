@@ -50,9 +50,10 @@ from typing import Any, Iterable, Mapping
 import yaml
 
 from repro.errors import UserError
+from repro.runs.metrics import METRICS
 from repro.sweep.protocol.base import KeyAt, Place, Stage
 from repro.sweep.protocol.registry import stages
-from repro.sweep.spec.model import METRICS, Part, RowSpec, SweepSpec
+from repro.sweep.spec.model import Part, RowSpec, SweepSpec
 
 # The file's own keys; every other key is a registered stage's, read by the stage (`Stage.read`) where its
 # `places` allow it (repro/sweep/protocol/registry.py: tune, teacher, out_of_sample, gate, ...).

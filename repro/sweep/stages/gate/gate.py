@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from repro.runs.io import atomic_write_json, read_json
+from repro.runs.metrics import is_accuracy
 from repro.runs.records import DONE, summary_state
 from repro.runs.rundir import RunDir
 from repro.sweep.plan import SUBMITTABLE, Decision, Plan
@@ -76,7 +77,7 @@ def evaluate_gate(
     if not reported:
         return GateVerdict("off", "none of the gate's cells is in this selection")
     root = Path(output_root)
-    percent = "acc" in spec.metric
+    percent = is_accuracy(spec.metric)
     checks: dict[tuple[str, str], CellCheck] = {}
     seen: set[tuple[str, str, str]] = set()
     for run in reported:

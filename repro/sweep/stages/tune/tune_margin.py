@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
+from repro.runs.metrics import shown_scale
 from repro.runs.rundir import RunDir
 
 Scored = list[tuple[tuple[Any, ...], float, list[str]]]
@@ -63,7 +64,7 @@ def tune_margin(config: Mapping[str, Any], scored: Scored, winner: tuple[Any, ..
     root = Path(config["output_root"]) / "runs"
     runner_up = max((s for s in scored if s[0] != winner), key=lambda s: s[1])
     best = next(s for s in scored if s[0] == winner)
-    scale = 100.0 if "acc" in select else 1.0
+    scale = shown_scale(select)
     parts = [_point_se(root, ids, select) for _, _, ids in (best, runner_up)]
     images = next((n for _, n in parts if n), None)
     ses = [se for se, _ in parts]

@@ -20,6 +20,7 @@ from repro.claims.seed_power import one_image
 from repro.claims.sequential import SequentialDesign
 from repro.errors import UserError
 from repro.methods import method_class
+from repro.runs.metrics import is_accuracy, shown_scale
 from repro.runs.records import DONE, summary_state
 from repro.runs.rundir import RunDir
 from repro.sweep.spec.model import PlannedRun, SweepSpec
@@ -99,7 +100,7 @@ def declares_collapse(run: PlannedRun) -> str | None:
 
 def floor_of(spec: SweepSpec, config: Mapping[str, Any] | None) -> float:
     """One test image in the metric's units (no spread is taken below it)."""
-    return one_image(config or {}, "acc" in spec.metric)
+    return one_image(config or {}, is_accuracy(spec.metric))
 
 
 def reported_runs(runs: list[PlannedRun]) -> dict[tuple[str, str, int], PlannedRun]:
@@ -111,7 +112,7 @@ def finished_values(
     reported: Mapping[tuple[str, str, int], PlannedRun], output_root: Path, metric: str
 ) -> dict[tuple[str, str, int], float]:
     """(row, column, seed) -> the finished run's metric (percent for an accuracy), for the runs that are done."""
-    scale = 100.0 if "acc" in metric else 1.0
+    scale = shown_scale(metric)
     found = {}
     for key, run in reported.items():
         rd = RunDir(Path(output_root) / "runs" / run.run_id)
