@@ -104,7 +104,7 @@ def test_a_server_that_stops_answering_costs_a_run_only_its_budget(tmp_path, sil
         assert status["seconds_waited"] == pytest.approx(sum(c["seconds"] for c in status["calls"].values()), abs=0.05)
         first = status["timed_out"][0]["call"]
         assert status["went_offline_after"] == first
-        assert first == "finish" if silent_from == "finish" else first in END_OF_RUN_CALLS
+        assert first == "finish" if silent_from == "finish" else first in END_OF_RUN_CALLS, (status, done.stderr)
         assert status["cause"] == SILENT and status["problems"][0]["call"] == first
         assert not any("credentials" in p["cause"] for p in status["problems"])
         assert not [p for p in status["problems"] if p["call"] == "service stop"]  # no call left blocked, no service
