@@ -9,39 +9,15 @@ import shlex
 
 import pytest
 
+from cpu_plan import CPU, TOTAL, one_line_sweeps
 from repro.cli import main
-from repro.sweep.budget.calibration import Calibration, cpu_calibration_name
-from repro.sweep.budget.clock import CPU_CLOCK
 
-TOTAL = re.compile(r"^total\s+\d+\s+(?:at least )?([0-9.]+)\s*$", re.MULTILINE)
 PLANNED = re.compile(r"([0-9.]+) CPU-hours as the commands below dry-run \(([0-9.]+) trained")
-# A one-column Table 1 on MNIST-1D: the claim "Ours (Instance) > Baseline" in one line, 4 runs at 2 seeds.
-SWEEP = """
-name: cpu-plan
-table: 1
-metric: final_test_acc
-seeds: [0, 1]
-common: [data=mnist1d, model=cnn1d, split=holdout, optim.epochs=4]
-columns:
-  MNIST-1D/CNN1D: []
-rows:
-  Baseline: [method=baseline]
-  Ours (Instance): [method=instance_labels]
-"""
-CPU = cpu_calibration_name(1)
-# Fabricated figures, large enough that every run prices in hundredths of an hour (the dry run prints 2 digits).
-STEPS_MS = {"plain": 2000.0, "meta": 9000.0}
-SIGNAL = [1, 1, 40, 10]  # timed at MNIST-1D's input, as `repro bench` times a 1-D network: priced without scaling
 
 
 @pytest.fixture
 def sweeps(tmp_path, monkeypatch):
-    monkeypatch.setenv("REPRO_CALIBRATION_DIR", str(tmp_path / "calibration"))
-    Calibration(CPU, 128, {"cnn1d": STEPS_MS}, {"cnn1d": 1.0}, "fabricated", {"cnn1d": SIGNAL}, clock=CPU_CLOCK).save()
-    folder = tmp_path / "sweeps"
-    folder.mkdir()
-    (folder / "table1.yaml").write_text(SWEEP)
-    return folder
+    return one_line_sweeps(tmp_path, monkeypatch, name="cpu-plan", seeds=[0, 1])
 
 
 @pytest.mark.slow

@@ -13,43 +13,22 @@ import statistics
 
 import pytest
 
+from cpu_plan import CPU, one_line_sweeps
 from paper_runs import fabricate_paper_runs
 from repro.claims.load import load_claims
 from repro.claims.seed_power import one_image
 from repro.claims.stats import power_two_sided
 from repro.cli import main
-from repro.sweep.budget.calibration import Calibration, cpu_calibration_name
-from repro.sweep.budget.clock import CPU_CLOCK
 
-SWEEP = """
-name: spread-plan
-table: 1
-metric: final_test_acc
-seeds: [0, 1, 2]
-common: [data=mnist1d, model=cnn1d, split=holdout, optim.epochs=4]
-columns:
-  MNIST-1D/CNN1D: []
-rows:
-  Baseline: [method=baseline]
-  Ours (Instance): [method=instance_labels]
-"""
 COLUMN = "MNIST-1D/CNN1D"
 CLAIM = "Ours (Instance) > Baseline"
-CPU = cpu_calibration_name(1)
-STEPS_MS = {"plain": 2000.0, "meta": 9000.0}
-SIGNAL = [1, 1, 40, 10]
 # Our runs: the baseline at 70 points, ours at 70 plus a per-seed gain that varies by points between seeds.
 GAIN = {0: 1.0, 1: 4.0, 2: -2.0}
 
 
 @pytest.fixture
 def sweeps(tmp_path, monkeypatch):
-    monkeypatch.setenv("REPRO_CALIBRATION_DIR", str(tmp_path / "calibration"))
-    Calibration(CPU, 128, {"cnn1d": STEPS_MS}, {"cnn1d": 1.0}, "fabricated", {"cnn1d": SIGNAL}, clock=CPU_CLOCK).save()
-    folder = tmp_path / "sweeps"
-    folder.mkdir()
-    (folder / "table1.yaml").write_text(SWEEP)
-    return folder
+    return one_line_sweeps(tmp_path, monkeypatch, name="spread-plan", seeds=[0, 1, 2])
 
 
 def noisy(run, table):
