@@ -13,7 +13,7 @@ cannot be written (a read-only results folder) keeps no entry, and the sweep is 
 cannot be read is expanded again.
 
 Takes a `SweepSpec` and the expansion's options; gives the planned runs (`cached_expansion`), written through
-`repro.runs.io`'s atomic writes, so a reader never sees half an entry. `repro sweep` (a local run, a dry run, a
+`repro.runs.io`'s atomic writes, so a reader never sees half an entry. `repro sweep` (a local run or a
 SLURM submission) writes the entry of the expansion it made (`keep_expansion`) without reading one: it trains from
 its own expansion.
 """

@@ -167,9 +167,9 @@ def expanded(
 
 def expand_anew(spec: SweepSpec, **options: Any) -> list[PlannedRun]:
     """The sweep expanded anew (no kept entry would do)."""
-    # deferred: expanding composes and checks every run's config (Hydra, the config tree, the methods' options and
-    # the noise models, with torch); a command that reads a kept expansion needs none of it
-    from repro.sweep.expand.expand import expand_sweep
+    # Expanding composes and checks every run's config (Hydra, the config tree, the methods' options and the noise
+    # models, with torch); a command that reads a kept expansion needs none of it.
+    from repro.sweep.expand.expand import expand_sweep  # deferred: torch and Hydra, through the composition
 
     return expand_sweep(spec, **options)
 

@@ -156,7 +156,7 @@ def run_sweep(
             extra_overrides=extra_overrides,
             slurm_required=cluster_profile is not None and not dry_run,
             asked=Asked(record=not dry_run, options=dict(decision_options or {}), dry_run=dry_run, gpu_model=gpu_model),
-            keep=True,
+            keep=not dry_run,  # a dry run writes nothing
         )
         _report_plan(plan, report)
         for text in decided(plan):
