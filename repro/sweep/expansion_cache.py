@@ -15,7 +15,7 @@ cannot be read is expanded again.
 Takes a `SweepSpec` and the expansion's options; gives the planned runs (`cached_expansion`), written through
 `repro.runs.io`'s atomic writes, so a reader never sees half an entry. `repro sweep` (a local run or a
 SLURM submission) writes the entry of the expansion it made (`keep_expansion`) without reading one: it trains from
-its own expansion.
+its own expansion. `repro sweep status` reads one (`kept_runs`) and writes none.
 """
 
 from __future__ import annotations
@@ -57,15 +57,23 @@ def cached_expansion(
 ) -> list[PlannedRun]:
     """The sweep's planned runs: from its folder's entry where one was written for this very expansion (same digest),
     else `expand()`, whose runs are then kept there (where the folder can be written)."""
-    digest = expansion_digest(spec, output_root=output_root, scale=scale, extra_overrides=extra_overrides)
-    if digest is None:  # a sweep file it names cannot be read: the expansion says what is wrong
-        return expand()
-    path = entry_path(spec, output_root=output_root, scale=scale, extra_overrides=extra_overrides)
-    runs = read_entry(path, digest)
+    runs = kept_runs(spec, output_root=output_root, scale=scale, extra_overrides=extra_overrides)
     if runs is None:
         runs = expand()
-        write_entry(path, digest, runs)
+        keep_expansion(spec, runs, output_root=output_root, scale=scale, extra_overrides=extra_overrides)
     return runs
+
+
+def kept_runs(
+    spec: SweepSpec, *, output_root: str | Path, scale: Scale | None, extra_overrides: Sequence[str]
+) -> list[PlannedRun] | None:
+    """The runs kept for this very expansion, or None where none is (absent, stale, unreadable, or a sweep file it
+    names cannot be read: the expansion then says what is wrong). Writes nothing: `repro sweep status` reads
+    through it and, like a dry run, leaves the output root as it found it."""
+    digest = expansion_digest(spec, output_root=output_root, scale=scale, extra_overrides=extra_overrides)
+    if digest is None:
+        return None
+    return read_entry(entry_path(spec, output_root=output_root, scale=scale, extra_overrides=extra_overrides), digest)
 
 
 def keep_expansion(

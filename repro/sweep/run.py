@@ -29,7 +29,7 @@ from repro.sweep.executors.slurm import cluster, submit
 from repro.sweep.executors.slurm.job_states import job_states
 from repro.sweep.executors.slurm.registry import latest_jobs, report_new_jobs, sweep_lock
 from repro.sweep.expand.expand import expand_sweep
-from repro.sweep.expansion_cache import keep_expansion
+from repro.sweep.expansion_cache import keep_expansion, kept_runs
 from repro.sweep.plan import SUBMITTABLE, JobStates, Plan, make_plan
 from repro.sweep.protocol.base import Asked, Preflight
 from repro.sweep.protocol.registry import kept_rows
@@ -80,12 +80,19 @@ def plan_sweep(
     slurm_required: bool = False,
     asked: Asked = NOTHING_ASKED,
     keep: bool = False,
+    reuse_kept: bool = False,
 ) -> Plan:
     """Expand, find each run's state (done / queued / running / failed / new) and let the registered stages decide
     on it (`asked`: what they record and what the user accepts; their paragraphs are the plan's `decisions`); SLURM
     is asked about the runs that have a job (with `slurm_required`, a SLURM that cannot be asked is an error).
-    `keep`: the expansion is kept in the sweep's folder for the results index (repro/sweep/expansion_cache.py)."""
-    runs = expand_sweep(spec, output_root=output_root, scale=scale, extra_overrides=extra_overrides)
+    `keep`: the expansion is kept in the sweep's folder for the results index (repro/sweep/expansion_cache.py);
+    `reuse_kept`: the kept expansion is read where one was kept for this very expansion (for a command that trains
+    nothing: a run trains from its own expansion)."""
+    runs = None
+    if reuse_kept:
+        runs = kept_runs(spec, output_root=str(output_root), scale=scale, extra_overrides=list(extra_overrides))
+    if runs is None:
+        runs = expand_sweep(spec, output_root=output_root, scale=scale, extra_overrides=extra_overrides)
     if keep:
         keep_expansion(spec, runs, output_root=str(output_root), scale=scale, extra_overrides=list(extra_overrides))
     plan = make_plan(spec, runs, output_root, job_states=_slurm_reports(output_root, slurm_required))

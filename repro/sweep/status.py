@@ -33,7 +33,8 @@ def sweep_status(
     <output_root>/sweeps/<name>/selection.json), unless the arguments say otherwise, as its stages decide it (the
     runs the baseline gate holds read "held"; nothing is recorded; `decision_options`, the stages' options of a
     command's decision, as `repro sweep` would decide with them: `--max-gpu-hours`, priced at `gpu_model`). Never
-    submits anything."""
+    submits anything; reads the expansion `repro sweep` kept where nothing that decides it changed, and writes
+    none."""
     spec = load_sweep(path)
     output_root = Path(output_root).expanduser().resolve()
     last = last_selection(output_root, spec.name) or {}
@@ -46,7 +47,9 @@ def sweep_status(
     spec = select(spec, only, scale)
     spec = spec.select(rows=[r for r in spec.rows if r not in spec.needs])
     asked = Asked(options=dict(decision_options or {}), gpu_model=gpu_model)
-    return plan_sweep(spec, output_root=output_root, scale=scale, extra_overrides=extra_overrides, asked=asked)
+    return plan_sweep(
+        spec, output_root=output_root, scale=scale, extra_overrides=extra_overrides, asked=asked, reuse_kept=True
+    )
 
 
 def render_status(plan: Plan, gpu_name: str | None = None) -> str:

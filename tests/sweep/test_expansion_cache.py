@@ -16,10 +16,12 @@ from presets import TINY_BASELINE_SWEEP, TINY_SWEEP_SCALE, write_tiny_sweep
 from repro.cli import main
 from repro.runs.rundir import RunDir
 from repro.sweep import expansion_cache, index
+from repro.sweep import run as run_module
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.expansion_cache import cached_expansion
 from repro.sweep.spec.model import PlannedRun, Scale
 from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.status import sweep_status
 
 TEACHERS = """
     name: teachers
@@ -187,3 +189,22 @@ def test_the_first_results_index_after_a_sweep_reads_the_expansion_the_sweep_kep
     fresh = expand_sweep(load_sweep(path), output_root=str(root), scale=TINY_SWEEP_SCALE)
     assert [dataclasses.astuple(r) for r in found.runs] == [dataclasses.astuple(r) for r in fresh]
     assert all(RunDir(root / "runs" / r.run_id).is_done() for r in found.runs)
+
+
+@pytest.mark.slow
+def test_sweep_status_reads_the_kept_expansion_and_writes_none(tmp_path, monkeypatch):
+    """`repro sweep status` after a sweep plans from the expansion the sweep kept (no composition: a status polled
+    on a large sweep answers at once), sees every run done, and, where no entry is kept, expands and writes none."""
+    path, root = write_tiny_sweep(tmp_path, TINY_BASELINE_SWEEP), tmp_path / "out"
+    scale = ["--epochs", "1", "--subset", "400", "--test-subset", "200"]
+    assert main(["sweep", str(path), "--output-root", str(root), *scale]) == 0
+    expansions = CountedExpansions()
+    monkeypatch.setattr(run_module, "expand_sweep", expansions)
+    plan = sweep_status(path, output_root=root)
+    assert expansions.calls == 0
+    assert plan.runs and all(RunDir(root / "runs" / r.run_id).is_done() for r in plan.runs)
+
+    (entry,) = (root / "sweeps" / load_sweep(path).name / expansion_cache.FOLDER).iterdir()
+    entry.unlink()
+    assert sweep_status(path, output_root=root).runs == plan.runs and expansions.calls == 1
+    assert not entry.exists()  # a status writes nothing

@@ -46,6 +46,7 @@ def _summaries(root: Path) -> dict[str, dict]:
 
 
 @pytest.mark.slow
+@pytest.mark.e2e  # two whole sweeps, serial and parallel; the first tier keeps the scheduling and failure tests below
 def test_two_jobs_train_the_same_runs_to_the_same_numbers_as_one(tmp_path):
     path = write_tiny_sweep(tmp_path)
     serial, parallel = tmp_path / "serial", tmp_path / "parallel"

@@ -374,6 +374,7 @@ def test_cluster_profiles_map_to_submitit_parameters(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.e2e  # a fresh interpreter planning Table 1's 392 runs through Hydra
 def test_planning_benchmark_runs_and_reports_its_time():
     """The benchmark runs and reports; it judges no time (the machine's load moves it), so neither does this test."""
     proc = subprocess.run(

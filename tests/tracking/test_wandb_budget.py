@@ -85,7 +85,12 @@ def _sync(server, root: Path) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("silent_from", ["start", "artifacts", "finish"])
+# The first tier keeps one point where the server goes silent (the start: a server lost mid-run); the two others,
+# each a `repro train` process waiting out the budget (about 50 s of wall time and 20 CPU-s), are end-to-end checks.
+@pytest.mark.parametrize(
+    "silent_from",
+    ["start", pytest.param("artifacts", marks=pytest.mark.e2e), pytest.param("finish", marks=pytest.mark.e2e)],
+)
 def test_a_server_that_stops_answering_costs_a_run_only_its_budget(tmp_path, silent_from):
     with wandb_standin(silent_from=silent_from) as server:
         done, pid = _train(server, tmp_path)
