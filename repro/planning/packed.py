@@ -32,6 +32,6 @@ def packing_text(commands: list[SweepCommand], cal: Calibration, runs_per_gpu: i
         return []
     kinds = {pair for command in commands for pair in command.model_kinds()}
     return [
-        f"{packing_line(cal, kinds, runs_per_gpu)} (as the commands' --runs-per-gpu {runs_per_gpu} dry runs price it)",
+        f"{packing_line(cal, kinds, runs_per_gpu)}, as the commands' --runs-per-gpu {runs_per_gpu} dry runs price it",
         *check_commands_fit(commands, cal, runs_per_gpu),
     ]
