@@ -1,7 +1,7 @@
 """`repro plan --budget HOURS [--tables N ...] [--claims FILE] [--gpu KIND] [--sweeps-dir DIR] [--runs ROOT]
-[--until-decided]`: which of the paper's claim lines a GPU-hour (or, with a CPU's calibration, CPU-hour) budget can
-decide, with how many seeds (fixed, or until decided), P(decision) from our runs' spread where they exist, and the
-`repro sweep` commands that train them (docs/budget.md)."""
+[--until-decided] [--runs-per-gpu K]`: which of the paper's claim lines a GPU-hour (or, with a CPU's calibration,
+CPU-hour) budget can decide, with how many seeds (fixed, or until decided), P(decision) from our runs' spread where
+they exist, and the `repro sweep` commands that train them, K runs packed per GPU where asked (docs/budget.md)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,10 @@ USAGE = """examples:
   repro plan --budget 300 --until-decided       lines may also be bought with seeds until decided (its
                                                 commands then carry --until-decided)
   repro plan --budget 0.2 --gpu cpu-1t --sweeps-dir sweeps/mnist1d --runs /tmp/mnist1d-runs
-                                                P(decision) from the seed-to-seed spread of the runs finished there"""
+                                                P(decision) from the seed-to-seed spread of the runs finished there
+  repro plan --budget 200 --gpu A100 --runs-per-gpu 4
+                                                4 runs side by side per GPU, priced from the A100's
+                                                `repro bench --concurrency 4` (its commands carry --runs-per-gpu 4)"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -61,6 +64,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the output_root whose finished runs (runs/<run_id>/) give P(decision) our own spread for the lines "
         "whose cells have two or more each; the paper's spread elsewhere (default: outputs)",
     )
+    parser.add_argument(
+        "--runs-per-gpu",
+        type=int,
+        default=1,
+        metavar="K",
+        help="price every run packed K to a GPU, as `repro sweep --runs-per-gpu K` prices and memory-checks it (from "
+        "the calibration's `repro bench --concurrency K` figures; without one, at K=1, and the plan says so); its "
+        "commands carry --runs-per-gpu K (default: 1)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -74,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
         gpu_model=args.gpu,
         runs_root=args.runs,
         until_decided=args.until_decided,
+        runs_per_gpu=args.runs_per_gpu,
     )
     print(plan.render())
     return 0

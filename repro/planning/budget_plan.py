@@ -1,5 +1,6 @@
 """`repro plan`'s answer: the chosen lines with their seeds, GPU-hours and probabilities, and the `repro sweep`
-commands that train their cells, priced as those commands' dry runs price them."""
+commands that train their cells, priced as those commands' dry runs price them (packed K runs per GPU where the plan
+was asked to: repro/planning/packed.py)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,15 @@ from repro.errors import UserError
 from repro.planning.choose import Choice, Item, choose
 from repro.planning.commands import SweepCommand, priced, table_commands
 from repro.planning.lines import SWEEPS, Cell, PlanLine, PricedTable, price_table, sweep_file
+from repro.planning.packed import check_commands_fit, packing_text
 from repro.planning.until_decided import START
 from repro.sweep.budget.calibration import Calibration
 from repro.sweep.budget.costs import hours_text
+from repro.sweep.budget.packing import check_runs_per_gpu
 
 RETRIES = 5  # choices within a budget lowered by what the commands price above it
+# the sweep's budget cap prices the runs it has not started unpacked, and counts each packed run's own wall time
+UNPACKED_CAP = "; it prices and counts each run unpacked, so it holds runs before the packed hours reach H"
 
 
 @dataclass
@@ -27,6 +32,11 @@ class BudgetPlan:
     choice: Choice
     calibration: Calibration
     gpu_model: str | None = None  # the calibration's name where `--gpu` named one: the commands name it too
+
+    @property
+    def runs_per_gpu(self) -> int:
+        """The runs packed per GPU its tables were priced at (every table at the same)."""
+        return self.tables[0].runs_per_gpu
 
     @property
     def lines(self) -> list[PlanLine]:
@@ -135,12 +145,13 @@ class BudgetPlan:
         tail = [
             "",
             "What to run (`--dry-run` first; `--max-gpu-hours H` on a command starts nothing that would take its "
-            f"runs past H {unit}, their measured time included):",
+            f"runs past H {unit}, their measured time included{UNPACKED_CAP if self.runs_per_gpu > 1 else ''}):",
             *(c.text for c in commands),
         ]
         if skipped:
             tail += ["", "Not plannable:", *[f"  - {s}" for s in skipped]]
-        return "\n".join([head, "", table, *tail])
+        packing = packing_text(commands, self.calibration, self.runs_per_gpu)
+        return "\n".join([head, *packing, "", table, *tail])
 
 
 def plan_budget(
@@ -152,15 +163,19 @@ def plan_budget(
     gpu_model: str | None = None,
     runs_root: Path | None = None,
     until_decided: bool = False,
+    runs_per_gpu: int = 1,
 ) -> BudgetPlan:
     """Price every claim line of `tables` (default: every table with a claim and a sweep file in `sweeps_dir`) and
     choose within `budget` (hours of `cal`'s device; `gpu_model`: its name where the user named it; `runs_root`: the
     output root whose finished runs give the lines they cover our spread; `until_decided`: offer each line seeds
-    until decided too)."""
+    until decided too; `runs_per_gpu`: runs packed per GPU, priced and memory-checked as the sweep does)."""
     if not budget > 0:
         raise UserError(f"--budget {budget:g}: a budget is a positive number of {cal.hours_unit}, e.g. --budget 200.")
-    found = price_tables(cal, tables, claims_file, sweeps_dir, runs_root, until_decided)
-    return plan_within(found, budget, cal, gpu_model)
+    runs_per_gpu = check_runs_per_gpu(runs_per_gpu, None)
+    found = price_tables(cal, tables, claims_file, sweeps_dir, runs_root, until_decided, runs_per_gpu)
+    plan = plan_within(found, budget, cal, gpu_model)
+    check_commands_fit(plan.commands(), cal, runs_per_gpu)  # refused here where the sweep would refuse a command
+    return plan
 
 
 def price_tables(
@@ -170,9 +185,10 @@ def price_tables(
     sweeps_dir: Path = SWEEPS,
     runs_root: Path | None = None,
     until_decided: bool = False,
+    runs_per_gpu: int = 1,
 ) -> list[PricedTable]:
     """Every claim line of `tables` (default: every table with a claim and a sweep file in `sweeps_dir`) priced on
-    its sweep file's dry run."""
+    its sweep file's dry run (with `--runs-per-gpu runs_per_gpu`)."""
     claims = load_claims(claims_file)
     known = sorted({c.table for c in claims})
     wanted = [t for t in known if (sweeps_dir / f"table{t}.yaml").is_file()] if tables is None else tables
@@ -190,7 +206,8 @@ def price_tables(
     for t in wanted:  # a missing file is an error before any table is planned
         sweep_file(t, sweeps_dir)
     found = [
-        price_table(t, [c for c in claims if c.table == t], cal, sweeps_dir, runs_root, until_decided) for t in wanted
+        price_table(t, [c for c in claims if c.table == t], cal, sweeps_dir, runs_root, until_decided, runs_per_gpu)
+        for t in wanted
     ]
     if not any(p.lines for p in found):
         why = "; ".join(s for p in found for s in p.skipped)

@@ -4,7 +4,8 @@
 the baseline gate's rows always), and each command's dry run prices every run its rectangle needs, a run that
 another command also needs included (it trains once: the second command finds it done). So a table's cells are
 cut into rectangles three ways (per seed count and set of rows; per seed count; one at the most seeds) and the cut
-whose dry runs price least is printed."""
+whose dry runs price least is printed. Where the plan was priced with K runs per GPU, each command carries
+`--runs-per-gpu K`, so that its dry run prices (and its memory check takes) the runs packed as the plan did."""
 
 from __future__ import annotations
 
@@ -38,6 +39,8 @@ class SweepCommand:
         parts += ["--seeds", *map(str, spec.seeds[: self.seeds])]
         if self.until_decided:  # the plan counts on its rounds: priced at their chance of being needed
             parts.append("--until-decided")
+        if self.table.runs_per_gpu > 1:  # trained and priced packed, as the plan priced it
+            parts += ["--runs-per-gpu", str(self.table.runs_per_gpu)]
         if self.gpu_model:  # its dry run and its --max-gpu-hours priced as the plan was
             parts += ["--gpu-model", self.gpu_model]
         return shlex.join(parts)
@@ -53,6 +56,13 @@ class SweepCommand:
         if self.until_decided and self.table.rounds is not None:
             return self.table.rounds.command_hours(*self.ordered())
         return sum(self.table.hours[r] for r in self.table.runs_of(self.cells(), self.seeds))
+
+    def model_kinds(self) -> frozenset[tuple[str, str]]:
+        """The (model, step kind) of every run its dry run plans: what its K runs per GPU must fit, as the sweep
+        checks them (repro/sweep/dry_run.py, `check_packing`)."""
+        if self.until_decided and self.table.rounds is not None:
+            return self.table.rounds.command_kinds(*self.ordered())
+        return frozenset(self.table.kinds[r] for r in self.table.runs_of(self.cells(), self.seeds))
 
 
 def priced(commands: list[SweepCommand]) -> float:

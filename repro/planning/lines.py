@@ -2,7 +2,8 @@
 it needs, every run those cells need at each seed count (tuning, folds, teachers and mentors: whatever the planned
 runs depend on), each run's GPU-hours as the dry run prices it, and the probability that n seeds decide the line
 (repro/claims/verdicts.py, `Judge.power_at`) from our own spread where finished runs of its cells exist under the
-runs root (repro/planning/our_spread.py), else from the paper's.
+runs root (repro/planning/our_spread.py), else from the paper's. With K runs per GPU (`--runs-per-gpu K`), each run is
+priced packed, as the dry run of `repro sweep --runs-per-gpu K` prices it (repro/sweep/budget/packing.py).
 
 A table's sweep file is planned once, at all its seeds; a line at n seeds takes the file's first n seeds (so the
 tuning runs, on the first seed, come with it). Only the seeds the file declares are offered: `repro sweep --seeds`
@@ -11,7 +12,7 @@ selects among them."""
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from repro.checkout import CHECKOUT_ROOT
@@ -25,6 +26,7 @@ from repro.planning.until_decided import Rounds, collapses, contrast_sd, price_r
 from repro.runs.metrics import is_accuracy
 from repro.sweep.budget.calibration import Calibration
 from repro.sweep.budget.costs import estimate
+from repro.sweep.dry_run import model_kind
 from repro.sweep.protocol.registry import kept_rows
 from repro.sweep.run import plan_sweep
 from repro.sweep.spec.model import SweepSpec
@@ -69,6 +71,9 @@ class PricedTable:
     kept: list[str]  # rows a stage keeps in any selection of rows (the baseline gate's)
     finished: FinishedRuns | None = None  # our finished runs of its cells under the runs root (their spread)
     rounds: Rounds | None = None  # its seeds-until-decided plan, where the plan offers lines that option
+    runs_per_gpu: int = 1  # runs packed per GPU its hours were priced at (its commands carry it)
+    # (table, run id) -> the run's (model, step kind): what K runs per GPU must fit (repro/sweep/budget/packing.py)
+    kinds: dict[tuple[int, str], tuple[str, str]] = field(default_factory=dict)
 
     def has(self, row: str, column: str) -> bool:
         """Whether the file plans this cell (a row with its own `columns:` plans only those)."""
@@ -109,11 +114,13 @@ def price_table(
     sweeps_dir: Path = SWEEPS,
     runs_root: Path | None = None,
     until_decided: bool = False,
+    runs_per_gpu: int = 1,
 ) -> PricedTable:
     """Plan Table `table`'s sweep file once (nothing trains; a fresh output root, so nothing counts as done) and
     price every claim line of `claims` on it, P(decision) from our spread where `runs_root` holds finished runs of a
     line's cells (two or more per cell), else from the paper's. With `until_decided`, plan it once more from its
-    first two seeds with seeds until decided, and offer each line the stage adds seeds to that option too."""
+    first two seeds with seeds until decided, and offer each line the stage adds seeds to that option too. Each run
+    is priced packed `runs_per_gpu` to a GPU."""
     path = sweep_file(table, sweeps_dir)
     spec = load_sweep(path)
     skipped = [f"T{table} row {row!r}: {why}" for row, why in spec.needs.items()]
@@ -121,8 +128,9 @@ def price_table(
         spec = spec.select(rows=[r for r in spec.rows if r not in spec.needs])
     with tempfile.TemporaryDirectory() as root:
         plan = plan_sweep(spec, output_root=root)
-    hours = {(table, rid): estimate([run], cal).total for rid, run in plan.unique.items()}
-    rounds = price_rounds(table, spec, hours, cal) if until_decided else None
+    hours = {(table, rid): estimate([run], cal, runs_per_gpu=runs_per_gpu).total for rid, run in plan.unique.items()}
+    kinds = {(table, rid): model_kind(run.config) for rid, run in plan.unique.items()}
+    rounds = price_rounds(table, spec, hours, cal, runs_per_gpu) if until_decided else None
     if rounds is not None:
         hours = {**rounds.hours, **hours}
     needs = cell_runs(plan)
@@ -150,7 +158,7 @@ def price_table(
                 skipped.append(line)
             else:
                 lines.append(line)
-    return PricedTable(table, path, spec, lines, hours, skipped, needs, kept, finished, rounds)
+    return PricedTable(table, path, spec, lines, hours, skipped, needs, kept, finished, rounds, runs_per_gpu, kinds)
 
 
 def _with_rounds(claim: Claim, line: PlanLine, rounds: Rounds, floor: float, configs: list[dict]) -> PlanLine:

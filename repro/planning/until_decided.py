@@ -6,8 +6,8 @@ Its P(decision) is the chance the group-sequential design decides the line at on
 sequential.py, `decided_probability`: simulated with the paper's contrast as the truth and the line's per-seed
 spread, ours where runs exist, else the paper's); its GPU-hours are the first seeds' runs whole and each further
 round's runs at the chance they are needed, as the command's dry run prices them (each planned run's `share`, which
-the sweep's stage gives it). Only the lines the stage adds seeds to are offered it: those whose paper contrast is
-decidable within the most seeds from the paper's spread.
+the sweep's stage gives it; packed K to a GPU as `--runs-per-gpu K` prices them). Only the lines the stage adds seeds
+to are offered it: those whose paper contrast is decidable within the most seeds from the paper's spread.
 
 The choice prices the rounds on one plan of the whole table: a round's run is needed while any line of its cell is
 undecided, so a cell that more lines compare is priced a little dearer there than in a command of fewer rows. The
@@ -28,6 +28,7 @@ from repro.planning.cell_runs import Cell, cell_runs
 from repro.planning.choose import Option
 from repro.sweep.budget.calibration import Calibration
 from repro.sweep.budget.costs import estimate
+from repro.sweep.dry_run import model_kind
 from repro.sweep.run import plan_sweep, select
 from repro.sweep.spec.model import Scale, SweepSpec
 
@@ -48,6 +49,11 @@ class Rounds:
     needs: dict[tuple[Cell, int], frozenset[Any]]
     seeds: tuple[int, ...]  # every seed the plan holds: the first START, then the further rounds'
     priced: dict[tuple[tuple[str, ...], tuple[str, ...]], float] = field(default_factory=dict)
+    runs_per_gpu: int = 1  # runs packed per GPU, as the command's `--runs-per-gpu` prices them
+    # (rows, columns) -> the (model, step kind) of every run a command's selection plans (what packing checks)
+    selected_kinds: dict[tuple[tuple[str, ...], tuple[str, ...]], frozenset[tuple[str, str]]] = field(
+        default_factory=dict
+    )
 
     @property
     def scale(self) -> Scale:
@@ -76,24 +82,32 @@ class Rounds:
             scale = self.scale
             with tempfile.TemporaryDirectory() as root:
                 plan = plan_sweep(select(self.spec, only, scale), output_root=root, scale=scale)
-            self.priced[key] = estimate(list(plan.unique.values()), self.calibration).total
+            self.priced[key] = estimate(list(plan.unique.values()), self.calibration, (), self.runs_per_gpu).total
+            self.selected_kinds[key] = frozenset(model_kind(run.config) for run in plan.unique.values())
         return self.priced[key]
 
+    def command_kinds(self, rows: Sequence[str], columns: Sequence[str]) -> frozenset[tuple[str, str]]:
+        """The (model, step kind) of every run that command's dry run plans: what its K runs per GPU must fit."""
+        self.command_hours(rows, columns)
+        return self.selected_kinds[(tuple(rows), tuple(columns))]
 
-def price_rounds(table: int, spec: SweepSpec, fixed: Mapping[Any, float], cal: Calibration) -> Rounds | None:
+
+def price_rounds(
+    table: int, spec: SweepSpec, fixed: Mapping[Any, float], cal: Calibration, runs_per_gpu: int = 1
+) -> Rounds | None:
     """Plan the table from its first START seeds with seeds until decided (nothing trains; a fresh output root) and
-    price every run; a run the fixed seeds' plan (`fixed`) prices whole keeps its key there, so a line bought either
-    way pays it once. None where the file has fewer than START seeds."""
+    price every run, packed `runs_per_gpu` to a GPU; a run the fixed seeds' plan (`fixed`) prices whole keeps its key
+    there, so a line bought either way pays it once. None where the file has fewer than START seeds."""
     if len(spec.seeds) < START:
         return None
-    rounds = Rounds(table, spec, file_design(spec), cal, {}, {}, ())
+    rounds = Rounds(table, spec, file_design(spec), cal, {}, {}, (), runs_per_gpu=runs_per_gpu)
     with tempfile.TemporaryDirectory() as root:
         plan = plan_sweep(spec.select(seeds=list(spec.seeds[:START])), output_root=root, scale=rounds.scale)
     keys, hours = {}, {}
     for rid, run in plan.unique.items():
         key = (table, rid) if (table, rid) in fixed and run.share == 1.0 else (table, rid, ROUND)
         keys[rid] = key
-        hours[key] = estimate([run], cal).total
+        hours[key] = estimate([run], cal, runs_per_gpu=runs_per_gpu).total
     rounds.hours = hours
     rounds.needs = {k: frozenset(keys[r] for r in ids) for k, ids in cell_runs(plan).items()}
     rounds.seeds = tuple(sorted({seed for (_, seed) in rounds.needs}))

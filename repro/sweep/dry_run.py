@@ -6,7 +6,7 @@ submitted (repro/sweep/run.py calls both)."""
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable, Mapping
 
 from repro.claims.seed_power import seed_power_text
 from repro.sweep.budget.calibration import load_calibration
@@ -19,9 +19,15 @@ from repro.sweep.plan import Plan
 Report = Callable[[str], None]
 
 
+def model_kind(config: Mapping[str, Any]) -> tuple[str, str]:
+    """A run's (model, step kind): what a packed run is priced and memory-checked by (repro/sweep/budget/packing.py;
+    `repro plan --runs-per-gpu` checks its commands' runs by it too)."""
+    return str(config["model"]["name"]), step_kind(config).key
+
+
 def _model_kinds(plan: Plan) -> list[tuple[str, str]]:
-    """The (model, step kind) of each run: what a packed run is priced and memory-checked by."""
-    return [(str(r.config["model"]["name"]), step_kind(r.config).key) for r in plan.unique.values()]
+    """The (model, step kind) of each run of the plan."""
+    return [model_kind(r.config) for r in plan.unique.values()]
 
 
 def check_packing(plan: Plan, k: int, gpu_model: str | None, profile: ClusterProfile | None, report: Report) -> None:

@@ -387,6 +387,9 @@ CASES = [
     ),
     Case("plan zero budget", ["plan", "--budget", "0"], says="a budget is a positive number"),
     Case("plan negative budget", ["plan", "--budget", "-5"], says="a budget is a positive number"),
+    Case(
+        "plan zero runs per GPU", ["plan", "--budget", "100", "--runs-per-gpu", "0"], says="--runs-per-gpu 0: give how"
+    ),
     Case("plan unknown table", ["plan", "--budget", "100", "--tables", "99"], says="no claim of"),
     Case("plan missing claims file", ["plan", "--budget", "100", "--claims", "{tmp}/none.csv"], says="does not exist"),
     Case(
