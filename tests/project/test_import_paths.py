@@ -9,6 +9,7 @@ pytest's `monkeypatch.syspath_prepend` is an edit too: the stage registry's test
 from __future__ import annotations
 
 import ast
+from functools import cache
 from pathlib import Path
 
 from repo_paths import REPO, TESTS
@@ -20,9 +21,12 @@ PATH_LOADERS = {"spec_from_file_location", "SourceFileLoader", "run_path", "load
 
 
 def _sources(*folders: Path) -> dict[Path, ast.Module]:
-    return {
-        p: ast.parse(p.read_text(encoding="utf-8"), filename=str(p)) for f in folders for p in sorted(f.rglob("*.py"))
-    }
+    return {path: tree for folder in folders for path, tree in _parsed(folder).items()}
+
+
+@cache  # each folder parsed once per process: the checks only read the trees
+def _parsed(folder: Path) -> dict[Path, ast.Module]:
+    return {p: ast.parse(p.read_text(encoding="utf-8"), filename=str(p)) for p in sorted(folder.rglob("*.py"))}
 
 
 def _docstrings(tree: ast.Module) -> set[int]:
