@@ -57,10 +57,12 @@ def cached_expansion(
 ) -> list[PlannedRun]:
     """The sweep's planned runs: from its folder's entry where one was written for this very expansion (same digest),
     else `expand()`, whose runs are then kept there (where the folder can be written)."""
-    runs = kept_runs(spec, output_root=output_root, scale=scale, extra_overrides=extra_overrides)
+    entry = _entry(spec, output_root=output_root, scale=scale, extra_overrides=extra_overrides)
+    runs = read_entry(*entry) if entry else None
     if runs is None:
         runs = expand()
-        keep_expansion(spec, runs, output_root=output_root, scale=scale, extra_overrides=extra_overrides)
+        if entry:
+            write_entry(*entry, runs)
     return runs
 
 
@@ -70,10 +72,8 @@ def kept_runs(
     """The runs kept for this very expansion, or None where none is (absent, stale, unreadable, or a sweep file it
     names cannot be read: the expansion then says what is wrong). Writes nothing: `repro sweep status` reads
     through it and, like a dry run, leaves the output root as it found it."""
-    digest = expansion_digest(spec, output_root=output_root, scale=scale, extra_overrides=extra_overrides)
-    if digest is None:
-        return None
-    return read_entry(entry_path(spec, output_root=output_root, scale=scale, extra_overrides=extra_overrides), digest)
+    entry = _entry(spec, output_root=output_root, scale=scale, extra_overrides=extra_overrides)
+    return read_entry(*entry) if entry else None
 
 
 def keep_expansion(
@@ -87,10 +87,20 @@ def keep_expansion(
     """Keep runs just expanded (by `repro sweep`) as the entry `cached_expansion` reads for the same expansion, so
     that the first `repro tables`, `figures` or `ledger` after a sweep composes nothing where it expands the sweep
     as the sweep did (the same selection, scale, overrides and output root)."""
+    entry = _entry(spec, output_root=output_root, scale=scale, extra_overrides=extra_overrides)
+    if entry:
+        write_entry(*entry, runs)
+
+
+def _entry(
+    spec: SweepSpec, *, output_root: str | Path, scale: Scale | None, extra_overrides: Sequence[str]
+) -> tuple[Path, str] | None:
+    """The expansion's entry and the digest it must carry, computed once per call of the functions above; None
+    where a sweep file the sweep names cannot be read (no entry: the expansion says what is wrong)."""
     digest = expansion_digest(spec, output_root=output_root, scale=scale, extra_overrides=extra_overrides)
-    if digest is not None:
-        path = entry_path(spec, output_root=output_root, scale=scale, extra_overrides=extra_overrides)
-        write_entry(path, digest, runs)
+    if digest is None:
+        return None
+    return entry_path(spec, output_root=output_root, scale=scale, extra_overrides=extra_overrides), digest
 
 
 def entry_path(
