@@ -19,7 +19,7 @@ os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
 # session's processes (a sweep's workers inherit it) and by later sessions: the same arguments give the same file.
 os.environ.setdefault("REPRO_MNIST1D_CACHE", os.path.join(tempfile.gettempdir(), "repro-tests-mnist1d"))
 
-from resume_check import torch_flags_kept  # noqa: E402  (tests/ is on sys.path: pyproject.toml's pytest `pythonpath`)
+from resume_check import torch_flags_kept  # noqa: E402  (a tests/ helper by name: pytest's `pythonpath`)
 from trained_runs import trained_runs  # noqa: E402, F401  (the session's shared runs, for every test)
 from xdist_groups import group_items  # noqa: E402
 

@@ -4,7 +4,7 @@ dry runs of its commands speak in CPU-hours without timing anything (tests/plann
 holds what `repro bench --device cpu --concurrency 2` stores: 2 runs side by side at SPEEDUP times one run's steps per
 second, and one run's peak memory (a CPU has no device memory to fit them in).
 
-Import it from a test module (tests/ is on sys.path)::
+Import it from a test module (a tests/ helper, imported by name)::
 
     from cpu_plan import CPU, SPEEDUP, TOTAL, one_line_sweeps
 """

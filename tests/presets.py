@@ -16,7 +16,7 @@
 - TINY_SWEEP / write_tiny_sweep: a digits sweep file with a plain row and a learned row (two folds and a replay
   final): four runs, trained at TINY_SWEEP_SCALE. TINY_BASELINE_SWEEP: its plain row alone (one run per seed).
 
-Import from a test module (tests/ is on sys.path: pyproject.toml's pytest `pythonpath`)::
+Import from a test module (a tests/ helper, imported by name: pyproject.toml's pytest `pythonpath`)::
 
     from presets import CLEAN, NOISY, QUIET
 """

@@ -1,6 +1,6 @@
 """Pytest helper: the throw-away one-node SLURM cluster of `slurm/cluster.sh`, started once per test session.
 
-Use it from a test module (tests/ is on sys.path: pyproject.toml's pytest `pythonpath`)::
+Use it from a test module (a tests/ helper, imported by name: pyproject.toml's pytest `pythonpath`)::
 
     from slurm_cluster import slurm_cluster  # noqa: F401  (the session fixture)
 

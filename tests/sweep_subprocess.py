@@ -6,7 +6,7 @@ epochs that neither run can finish while the test looks, the command that trains
 makes the test independent of machine speed: each worker is stopped (SIGSTOP) the moment its run is past a given epoch,
 so both runs are provably training when the command is signalled, and let go (SIGCONT) afterwards whatever happened.
 
-Import it from a test module (tests/ is on sys.path: pyproject.toml's pytest `pythonpath`)::
+Import it from a test module (a tests/ helper, imported by name: pyproject.toml's pytest `pythonpath`)::
 
     from sweep_subprocess import frozen_workers, sweep_command, two_seed_sweep
 """
