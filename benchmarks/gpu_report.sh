@@ -18,11 +18,16 @@
 #               on one H100: four models' plain steps took 270 s)
 #   determinism benchmarks/epoch_time.py on the fabricated CIFAR-100, ResNet18, instance labels, with and without
 #               deterministic=true: what bit-identical resumes cost per epoch
-#   tests       the whole suite but SLURM (`make test` passes on a CUDA machine), TEST_ARGS="-n 8 --dist loadgroup"
-#               by default (set TEST_ARGS= for one process)
+#   tests       the whole suite but SLURM (`make test` passes on a CUDA machine); TESTS="not slurm and not slow" runs
+#               the fast tier alone (the default: "not slurm")
+#
+# TEST_ARGS sets pytest's process options for gpu-tests and tests ("-n 8 --dist loadgroup" by default; TEST_ARGS= for
+# one process). LIMIT=S sets every part's time limit to S seconds (each part's own otherwise), for a lease shorter than
+# the whole report: a part cut at its limit says "exit 124" in summary.txt and keeps its log.
 #
 # MODELS="resnet18 vgg16" limits meta-step, bench and concurrency to those models (a short job's limit); CONCURRENCY
-# ="2 4" sets the K values (default 2 4 8: a large network's look-ahead at K=8 may not fit the GPU).
+# ="2 4" sets the K values (default 2 4 8: a large network's look-ahead at K=8 may not fit the GPU); KINDS=
+# "weight_lookahead weighting_net_lookahead" the step kinds concurrency times (default "plain meta").
 #
 # PYTHON picks the interpreter (default .venv/bin/python, else python3). On a node without internet whose image
 # has torch but not this project's other packages, WHEELS=DIR installs the wheels that benchmarks/gpu_wheels.sh
@@ -51,7 +56,7 @@ if [ -n "${WHEELS:-}" ]; then
 fi
 
 run_part() {  # name, time limit (s), command...
-    local name=$1 limit=$2 started rc
+    local name=$1 limit=${LIMIT:-$2} started rc
     shift 2
     started=$(date +%s)
     echo "== $name: $*"
@@ -59,6 +64,19 @@ run_part() {  # name, time limit (s), command...
     rc=$?
     tail -n 25 "$OUTDIR/$name.log"
     echo "$name: exit $rc in $(( $(date +%s) - started )) s" | tee -a "$OUTDIR/summary.txt"
+    gpu_idle_or_say "$name"
+}
+
+gpu_idle_or_say() {  # the next part times an idle GPU: wait (60 s at most) for the processes of a part cut at its limit
+    command -v nvidia-smi >/dev/null || return 0
+    local left
+    for _ in $(seq 60); do
+        left=$(nvidia-smi --query-compute-apps=pid --format=csv,noheader 2>/dev/null | wc -l)
+        [ "$left" -eq 0 ] && return 0
+        sleep 1
+    done
+    echo "warning: $left process(es) still on the GPU 60 s after $1; the next part's timings share it" \
+        | tee -a "$OUTDIR/summary.txt"
 }
 
 { date -u; nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1;
@@ -67,17 +85,17 @@ run_part() {  # name, time limit (s), command...
 for part in "${PARTS[@]}"; do
     case $part in
         doctor) run_part doctor 120 "$PY" -m repro.cli doctor --require-gpu ;;
-        gpu-tests) run_part gpu-tests 900 "$PY" -m pytest -q -p no:cacheprovider -m gpu ;;
+        gpu-tests) run_part gpu-tests 900 "$PY" -m pytest -q -p no:cacheprovider -m gpu ${TEST_ARGS--n 8 --dist loadgroup} ;;
         bf16) run_part bf16 600 "$PY" -m benchmarks.bf16_precision --device cuda ;;
         meta-step) run_part meta-step 1200 "$PY" -m benchmarks.meta_step --device cuda "${MODEL_ARGS[@]}" ;;
         epoch) run_part epoch 900 "$PY" -m benchmarks.epoch_time --device cuda --data cifar100 --model resnet18 ;;
         bench) run_part bench 600 "$PY" -m repro.cli bench --no-save "${MODEL_ARGS[@]}" ;;
-        concurrency) run_part concurrency 1800 "$PY" -m repro.cli bench --no-save --kinds plain meta --no-epochs \
+        concurrency) run_part concurrency 1800 "$PY" -m repro.cli bench --no-save --kinds ${KINDS:-plain meta} --no-epochs \
             --concurrency ${CONCURRENCY:-2 4 8} "${MODEL_ARGS[@]}" ;;
         determinism) run_part determinism 900 bash -c "for d in false true; do echo \"== deterministic=\$d\"; \
             \"$PY\" -m benchmarks.epoch_time --device cuda --data cifar100 --model resnet18 --methods instance_labels \
             --repeats 2 deterministic=\$d || exit; done" ;;
-        tests) run_part tests 1800 "$PY" -m pytest -q -p no:cacheprovider -m "not slurm" ${TEST_ARGS--n 8 --dist loadgroup} ;;
+        tests) run_part tests 1800 "$PY" -m pytest -q -p no:cacheprovider -m "${TESTS:-not slurm}" ${TEST_ARGS--n 8 --dist loadgroup} ;;
         *) echo "unknown part '$part'" >&2; exit 2 ;;  # not reached: checked above
     esac
 done

@@ -94,10 +94,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _median_ms(fn: Callable[[], None], steps: int, sync: Callable[[], None], clock: Clock = WALL_CLOCK) -> float:
+def _median_ms(
+    fn: Callable[[], None],
+    steps: int,
+    sync: Callable[[], None],
+    clock: Clock = WALL_CLOCK,
+    ready: Callable[[], None] | None = None,
+) -> float:
+    """The median ms of `steps` calls of fn after 3 warm-up calls (cuDNN's autotuning, allocator growth). `ready` is
+    called between the warm-up and the timed calls: side by side (bench_concurrency.py) it is the barrier that starts
+    every process's timed steps together, so no process times its steps beside another's warm-up or alone."""
     for _ in range(3):
         fn()
     sync()
+    if ready is not None:
+        ready()
     times = []
     for _ in range(steps):
         start = clock.read()
@@ -127,8 +138,11 @@ def measure(
     steps: int,
     kinds: tuple[StepCost, ...] = STEP_COSTS,
     clock: Clock = WALL_CLOCK,
+    ready: Callable[[], None] | None = None,
+    evaluate: bool = True,
 ) -> dict[str, float]:
-    """ms per step of each kind, and per evaluated image, for one model on `hw`'s device, read on `clock`."""
+    """ms per step of each kind, and per evaluated image unless `evaluate` is false, for one model on `hw`'s device,
+    read on `clock`; `ready` is called after each kind's warm-up, before its timed steps (_median_ms)."""
     channels, height, width, classes = bench_shape(model_name, classes)
     torch.manual_seed(0)
 
@@ -150,7 +164,9 @@ def measure(
             torch.randint(0, classes, (meta_batch,), device=hw.device),
             classes,
         )
-        got[kind.key] = _median_ms(getattr(importlib.import_module(module), name)(bench), steps, sync, clock)
+        got[kind.key] = _median_ms(getattr(importlib.import_module(module), name)(bench), steps, sync, clock, ready)
+    if not evaluate:
+        return got
     model = build().eval()
 
     @torch.no_grad()

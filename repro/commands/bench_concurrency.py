@@ -3,9 +3,12 @@ one run alone, and one run's peak memory, per step kind: what a packed sweep (`-
 repro/sweep/budget/packing.py) is priced and memory-checked from.
 
 K processes (as a packed job's runs are: repro/sweep/executors/packed.py), each timing one kind of training step of
-the model (bench.py's `measure`, the same step the calibration stores) after a common barrier; the aggregate steps per
-second is the sum of each process's. Each kind is measured on its own: a look-ahead step does 4-5 times a plain
-step's work, leaves less of a GPU idle and holds a meta batch and the JVP's tangents, so its packing speed-up and peak
+the model (bench.py's `measure`, the same step the calibration stores); the aggregate steps per second is the sum of
+each process's. The processes meet at a barrier after their warm-up steps, so that their timed steps run together. A
+barrier before the model was built let one process time its steps beside another's cuDNN autotuning, or alone once
+the other had finished: with it there, two measurements of one WRN-28-10 look-ahead kind at K=2 on one H100 gave
+x0.90 and x1.83 (docs/gpu.md). Each kind is measured on its own: a look-ahead step does 4-5 times a plain step's
+work, leaves less of a GPU idle and holds a meta batch and the JVP's tangents, so its packing speed-up and peak
 memory are not the plain step's. On a CPU the figure is this CPU's (its cores shared among the K processes, as the
 local executor shares them), and the peak memory is the process's resident set, not a GPU's.
 """
@@ -72,7 +75,7 @@ def device_memory_mb(device: str) -> float | None:
 def _side_by_side(
     model_name: str, kind: StepCost, device: str, k: int, measure: Callable, **sizes: int
 ) -> list[tuple[float, float]]:
-    """K processes, each timing the kind's step once all have started: [(steps/s, peak MB)] of each."""
+    """K processes timing the kind's step together (from the barrier after their warm-up): [(steps/s, peak MB)]."""
     context = multiprocessing.get_context("spawn")  # CUDA in children needs spawn
     barrier, results = context.Barrier(k), context.Queue()
     threads = max(1, len(os.sched_getaffinity(0)) // k)
@@ -87,7 +90,8 @@ def _side_by_side(
     finally:
         for proc in procs:
             proc.join(timeout=60)
-    errors = [g for g in got if isinstance(g, str)]
+    # the failure itself before the broken barrier it left the other processes (BrokenBarrierError)
+    errors = sorted((g for g in got if isinstance(g, str)), key=lambda e: e.startswith("BrokenBarrierError"))
     if errors:
         raise UserError(
             f"repro bench --concurrency {k}: {model_name} ({kind.key} steps) failed in a process: {errors[0]}"
@@ -98,18 +102,21 @@ def _side_by_side(
 def _one(
     model_name: str, kind: StepCost, device: str, threads: int, measure: Callable, sizes: dict, barrier, results
 ) -> None:
-    """One of the K processes: the kind's median ms per step (after the barrier) -> steps/s, and its peak memory."""
+    """One of the K processes: the kind's median ms per step -> steps/s, and its peak memory. The timed steps start
+    at the barrier, after the warm-up; a process that fails breaks the barrier, so the others stop waiting for it."""
 
     try:
         torch.set_num_threads(threads)
         hw = Hardware.from_config({"device": device})
         hw.apply()
-        barrier.wait(timeout=START_TIMEOUT_S)
-        got = measure(model_name, hw, kinds=(kind,), **sizes)
+        got = measure(
+            model_name, hw, kinds=(kind,), ready=lambda: barrier.wait(timeout=START_TIMEOUT_S), evaluate=False, **sizes
+        )
         if hw.device.type == "cuda":
             peak = torch.cuda.max_memory_allocated(hw.device) / 2**20
         else:  # the process's resident set (ru_maxrss is in KB on Linux)
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         results.put((1e3 / got[kind.key], peak))
     except Exception as exc:  # noqa: BLE001 - reported by the parent as the measurement's failure
+        barrier.abort()
         results.put(f"{type(exc).__name__}: {exc}")
