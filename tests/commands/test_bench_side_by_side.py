@@ -5,7 +5,6 @@ with a recording barrier and a fake step timer; the real processes run in the e2
 from __future__ import annotations
 
 import queue
-import threading
 
 import pytest
 
@@ -60,13 +59,6 @@ def test_a_failing_process_breaks_the_barrier_so_the_others_stop_waiting():
     results: queue.Queue = queue.Queue()
     bench_concurrency._one("smallcnn", PLAIN, "cpu", 1, measure, SIZES, RecordingBarrier(events), results)
     assert events == ["abort"] and results.get_nowait() == "RuntimeError: CUDA out of memory"
-    # a process still waiting at the real barrier is released at once, not after the start timeout
-    barrier = threading.Barrier(2)
-    waiter = threading.Thread(target=lambda: pytest.raises(threading.BrokenBarrierError, barrier.wait, 60))
-    waiter.start()
-    barrier.abort()
-    waiter.join(timeout=5)
-    assert not waiter.is_alive()
 
 
 def test_the_failure_is_reported_before_the_broken_barrier_it_left(monkeypatch):
