@@ -38,6 +38,15 @@ def _isolated_wandb(tmp_path_factory, monkeypatch):
     yield
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--write-method-pins",
+        action="store_true",
+        help="rewrite tests/pins/old_methods.json from this code before its tests compare with it (only when a change "
+        "of results is intended; say so in the commit)",
+    )
+
+
 def pytest_configure(config):
     """Under pytest-xdist the workers take the test groups in the order collected (below: heaviest first), not
     xdist's default order by number of tests, which left a one-test file of a minute to start last while the other

@@ -1,19 +1,17 @@
 """The methods package must not change what the old methods compute: run ids and a short digits run's metrics
 are pinned from the code before the refactor (tests/pins/old_methods.json).
 
-Regenerate (only when a change of results is intended, and say so in the commit):
-    PYTHONPATH=tests .venv/bin/python tests/methods/test_method_pins.py --write
+Regenerate (only when a change of results is intended, and say so in the commit), through pytest, which finds this
+file's helpers by name: .venv/bin/python -m pytest tests/methods/test_method_pins.py --write-method-pins
 """
 
 from __future__ import annotations
 
 import json
 import math
-import sys
 from pathlib import Path
 
 import pytest
-import torch
 
 from presets import QUIET, noisy_split
 from repo_paths import TESTS
@@ -60,28 +58,27 @@ def _metrics(name: str, root: Path) -> list[dict[str, float]]:
     return [{k: r[k] for k in METRIC_KEYS if k in r} for r in result.run_dir.read_metrics()]
 
 
+@pytest.fixture(scope="module")
+def pins(request, tmp_path_factory) -> dict:
+    """The pinned run ids and metrics; with --write-method-pins (tests/conftest.py), this code's, written first."""
+    if request.config.getoption("--write-method-pins"):
+        root = tmp_path_factory.mktemp("pins")
+        written = {"run_ids": _run_ids(), "metrics": {n: _metrics(n, root / n) for n in TRAINED}}
+        PIN_FILE.write_text(json.dumps(written, indent=1) + "\n")
+    return json.loads(PIN_FILE.read_text())
+
+
 @pytest.mark.slow
-def test_old_methods_keep_their_run_ids():
-    assert _run_ids() == json.loads(PIN_FILE.read_text())["run_ids"]
+def test_old_methods_keep_their_run_ids(pins):
+    assert _run_ids() == pins["run_ids"]
 
 
 @pytest.mark.parametrize("name", list(TRAINED))
-def test_old_methods_compute_what_they_computed_before(name, tmp_path):
-    pinned = json.loads(PIN_FILE.read_text())["metrics"][name]
+def test_old_methods_compute_what_they_computed_before(name, pins, tmp_path):
+    pinned = pins["metrics"][name]
     got = _metrics(name, tmp_path)
     assert len(got) == len(pinned)
     for row, want in zip(got, pinned):
         assert row.keys() == want.keys()
         for key in want:  # accuracies are exact fractions; the loss may differ in the last bits across BLAS builds
             assert math.isclose(row[key], want[key], rel_tol=1e-5, abs_tol=1e-7), (name, key, row[key], want[key])
-
-
-if __name__ == "__main__" and "--write" in sys.argv:
-    import tempfile
-
-    torch.set_num_threads(1)
-    with tempfile.TemporaryDirectory() as tmp:
-        pins = {"run_ids": _run_ids(), "metrics": {n: _metrics(n, Path(tmp) / n) for n in TRAINED}}
-    PIN_FILE.parent.mkdir(exist_ok=True)
-    PIN_FILE.write_text(json.dumps(pins, indent=1) + "\n")
-    print(f"wrote {PIN_FILE}")
