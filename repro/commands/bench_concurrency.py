@@ -18,6 +18,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import resource
+from threading import BrokenBarrierError
 from typing import Callable
 
 import torch
@@ -27,6 +28,9 @@ from repro.training.hardware import Hardware
 from repro.training.step_cost import StepCost
 
 START_TIMEOUT_S = 600  # a process that never reaches the barrier (failed to start) fails the measurement
+# What a process released from the broken barrier reports: the process that broke it reports its own failure, which
+# the parent names first; only where none did (one never reached the barrier in time) is this the message.
+RELEASED = f"the processes' barrier was broken: another process failed or did not reach it within {START_TIMEOUT_S} s"
 
 
 def check_concurrency(values: list[int] | None) -> list[int]:
@@ -90,8 +94,7 @@ def _side_by_side(
     finally:
         for proc in procs:
             proc.join(timeout=60)
-    # the failure itself before the broken barrier it left the other processes (BrokenBarrierError)
-    errors = sorted((g for g in got if isinstance(g, str)), key=lambda e: e.startswith("BrokenBarrierError"))
+    errors = sorted((g for g in got if isinstance(g, str)), key=lambda e: e == RELEASED)  # the failure itself first
     if errors:
         raise UserError(
             f"repro bench --concurrency {k}: {model_name} ({kind.key} steps) failed in a process: {errors[0]}"
@@ -117,6 +120,8 @@ def _one(
         else:  # the process's resident set (ru_maxrss is in KB on Linux)
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         results.put((1e3 / got[kind.key], peak))
+    except BrokenBarrierError:
+        results.put(RELEASED)
     except Exception as exc:  # noqa: BLE001 - reported by the parent as the measurement's failure
         barrier.abort()
         results.put(f"{type(exc).__name__}: {exc}")

@@ -5,6 +5,7 @@ with a recording barrier and a fake step timer; the real processes run in the e2
 from __future__ import annotations
 
 import queue
+import threading
 
 import pytest
 
@@ -61,6 +62,19 @@ def test_a_failing_process_breaks_the_barrier_so_the_others_stop_waiting():
     assert events == ["abort"] and results.get_nowait() == "RuntimeError: CUDA out of memory"
 
 
+def test_a_process_released_by_the_broken_barrier_says_so_and_nothing_else():
+    class BrokenBarrier(RecordingBarrier):
+        def wait(self, timeout: float | None = None) -> int:
+            raise threading.BrokenBarrierError
+
+    def measure(model_name, hw, *, ready, **_):
+        ready()
+
+    results: queue.Queue = queue.Queue()
+    bench_concurrency._one("smallcnn", PLAIN, "cpu", 1, measure, SIZES, BrokenBarrier([]), results)
+    assert results.get_nowait() == bench_concurrency.RELEASED
+
+
 def test_the_failure_is_reported_before_the_broken_barrier_it_left(monkeypatch):
     class FakeProcess:
         def __init__(self, target, args):
@@ -73,7 +87,7 @@ def test_the_failure_is_reported_before_the_broken_barrier_it_left(monkeypatch):
         def join(self, timeout=None):
             pass
 
-    messages = iter(["BrokenBarrierError: ", "RuntimeError: CUDA out of memory"])
+    messages = iter([bench_concurrency.RELEASED, "RuntimeError: CUDA out of memory"])
 
     class FakeContext:
         Barrier = staticmethod(lambda k: None)
