@@ -20,6 +20,7 @@ import yaml
 
 from analysis.cells import from_wandb
 from repro.errors import UserError
+from repro.runs.yaml_text import load_yaml
 from repro.sweep.index import SweepIndex, expanded, index_sweep
 from repro.sweep.protocol.registry import follows_seeds_run
 from repro.sweep.spec.model import STAGES, PlannedRun, Scale, SweepSpec
@@ -85,7 +86,7 @@ def _named_table_files(sweeps_dir: Path) -> dict[int, Path]:
         if _TABLE_FILE.match(path.name):
             continue
         try:
-            number = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("table")
+            number = (load_yaml(path.read_text(encoding="utf-8")) or {}).get("table")
         except (yaml.YAMLError, AttributeError, OSError):
             continue  # not a table's sweep file (the sweep command reports its own problems)
         if isinstance(number, int) and not isinstance(number, bool):

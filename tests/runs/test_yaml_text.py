@@ -1,5 +1,5 @@
 """A run's config.yaml is read through libyaml (repro/runs/yaml_text.py): the same mapping as PyYAML's pure-Python
-safe_load, and the same errors."""
+safe_load, and the same errors, with the pure-Python loader's message (it quotes the line)."""
 
 from __future__ import annotations
 
@@ -32,3 +32,11 @@ def test_bad_yaml_raises_pyyamls_error():
         load_yaml("a: [1, 2\nb: }")
     with pytest.raises(yaml.YAMLError):  # safe: no Python objects
         load_yaml("!!python/object/apply:os.system ['true']")
+
+
+def test_a_refused_text_gets_the_message_that_quotes_the_line():
+    with pytest.raises(yaml.YAMLError) as refused:
+        load_yaml("rows:\n  a: [1, 2\nb: 3\n")
+    with pytest.raises(yaml.YAMLError) as pure:
+        yaml.safe_load("rows:\n  a: [1, 2\nb: 3\n")
+    assert str(refused.value) == str(pure.value) and "a: [1, 2" in str(refused.value)

@@ -110,6 +110,13 @@ def test_table_expansion_follows_the_protocol():
         assert r.config["optim"]["lr"] == {"resnet18": 0.4, "vgg16": 0.6}[r.config["model"]["name"]]
 
 
+def test_a_sweep_file_that_is_not_yaml_is_refused_with_its_line_quoted(tmp_path):
+    path = write(tmp_path, "rows:\n  Baseline: [method=baseline\nseeds: [0]\n")
+    with pytest.raises(UserError, match=r"is not valid YAML") as refused:
+        load_sweep(path)
+    assert "Baseline: [method=baseline" in str(refused.value)  # the offending line, as PyYAML quotes it
+
+
 def test_table3_static_and_dynamic_finals_share_their_fold_runs():
     runs = expand_sweep(load_sweep(SWEEPS / "table3.yaml"), output_root="out")
     finals = [r for r in runs if r.stage == "final"]

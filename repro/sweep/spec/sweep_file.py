@@ -51,6 +51,7 @@ import yaml
 
 from repro.errors import UserError
 from repro.runs.metrics import METRICS
+from repro.runs.yaml_text import load_yaml
 from repro.sweep.protocol.base import KeyAt, Place, Stage
 from repro.sweep.protocol.registry import stages
 from repro.sweep.spec.model import Part, RowSpec, SweepSpec
@@ -72,7 +73,7 @@ def load_sweep(path: str | Path) -> SweepSpec:
     if not path.is_file():
         raise UserError(f"No sweep file {path}. The paper's tables are sweeps/table1.yaml ... sweeps/table8.yaml.")
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = load_yaml(path.read_text())
     except yaml.YAMLError as exc:
         raise UserError(f"{path} is not valid YAML: {exc}") from None
     return parse_sweep(raw, path)
