@@ -24,7 +24,7 @@ from functools import lru_cache
 from typing import Callable
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 CALIBRATION_DRAWS = 200_000  # null paths the t boundaries are calibrated on
 CALIBRATION_SEED = 20_240_601  # fixed: every plan, dry run and ledger states the same boundaries
@@ -61,7 +61,7 @@ def pocock_spent(t: float, alpha: float) -> float:
 
 def obrien_fleming_spent(t: float, alpha: float) -> float:
     """Lan-DeMets' O'Brien-Fleming-type spending: 2 - 2 Phi(z_(alpha/2) / sqrt(t))."""
-    return float(2.0 - 2.0 * stats.norm.cdf(stats.norm.ppf(1.0 - alpha / 2.0) / math.sqrt(t)))
+    return float(2.0 - 2.0 * special.ndtr(special.ndtri(1.0 - alpha / 2.0) / math.sqrt(t)))  # Phi, Phi^-1
 
 
 SPENDING: dict[str, tuple[Callable[[float, float], float], str]] = {

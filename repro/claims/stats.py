@@ -13,8 +13,10 @@ cell a list of per-seed values. Two designs:
   Welch-Satterthwaite; it needs at least two runs per cell.
 
 No spread is taken below `floor` (one test image, in the metric's units): identical per-seed values do not make a
-zero-width interval, and a spread raised to the floor is flagged. The quantiles are scipy.stats.t's; power uses the
-noncentral t (scipy.stats.nct).
+zero-width interval, and a spread raised to the floor is flagged. The t quantiles and tails are scipy.special's
+stdtrit and stdtr, and power uses its noncentral t (nctdtr): scipy.stats.t and scipy.stats.nct call these very
+functions, so the floats are theirs, without scipy.stats' import (over a second) and its per-call argument checks
+(every caller here passes dof > 0 and 0 < q < 1).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Sequence
 
-from scipy import optimize, stats
+from scipy import optimize, special
 
 CONFIDENCE = 0.95  # two-sided intervals; the equivalence test uses the 90% interval (two one-sided 5% tests)
 ALPHA = 1.0 - CONFIDENCE
@@ -90,14 +92,14 @@ class Estimate:
         """P-value of "the contrast is on `side` of 0" (+1: above): the test of a directional claim."""
         if not self.has_interval:
             return math.nan
-        return float(stats.t.sf(side * self.diff / self.se, self.dof))
+        return float(special.stdtr(self.dof, -(side * self.diff / self.se)))  # P(T > x) = P(T < -x)
 
     def p_equivalence(self, margin: float) -> float:
         """Two one-sided tests: the larger p of "above -margin" and "below +margin" (equivalent when < ALPHA)."""
         if not self.has_interval:
             return math.nan
-        above = stats.t.sf((self.diff + margin) / self.se, self.dof)
-        below = stats.t.cdf((self.diff - margin) / self.se, self.dof)
+        above = special.stdtr(self.dof, -(self.diff + margin) / self.se)
+        below = special.stdtr(self.dof, (self.diff - margin) / self.se)
         return float(max(above, below))
 
     def detectable(self) -> float:
@@ -111,10 +113,9 @@ class Estimate:
 
 @lru_cache(maxsize=65536)
 def t_quantile(q: float, dof: float) -> float:
-    """The t distribution's quantile, kept per (q, dof): a ledger asks the same few thousands of times (each line's
-    interval, power and seeds needed, for its Markdown, its CSV and its printed summary), and scipy's generic
-    distribution code costs far more per call than the quantile itself."""
-    return float(stats.t.ppf(q, dof))
+    """The t distribution's quantile for 0 < q < 1, kept per (q, dof): a ledger asks the same few thousands of times
+    (each line's interval, power and seeds needed, for its Markdown, its CSV and its printed summary)."""
+    return float(special.stdtrit(dof, q))
 
 
 def paired_estimate(cells: Sequence[CellSample], floor: float) -> Estimate | None:
@@ -186,14 +187,16 @@ def power_equivalence(effect: float, margin: float, se: float, dof: float, alpha
 
 @lru_cache(maxsize=65536)
 def _above(x: float, dof: float, shift: float) -> float:
-    """P(T > x) for a noncentral t; far in its tail scipy gives NaN, where the answer is 0 or 1."""
-    p = float(stats.nct.sf(x, dof, shift))
+    """P(T > x) for a noncentral t; far in its tail scipy gives NaN, where the answer is 0 or 1. Computed as
+    P(-T < -x), -T being the noncentral t of shift -shift: scipy.special has no public noncentral t tail, and 1 - cdf
+    would lose the tail's digits."""
+    p = float(special.nctdtr(dof, -shift, -x))
     return p if not math.isnan(p) else float(shift > x)
 
 
 @lru_cache(maxsize=65536)
 def _below(x: float, dof: float, shift: float) -> float:
-    p = float(stats.nct.cdf(x, dof, shift))
+    p = float(special.nctdtr(dof, shift, x))
     return p if not math.isnan(p) else float(shift < x)
 
 

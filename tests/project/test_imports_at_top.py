@@ -157,6 +157,11 @@ LIGHT = {
     "repro wandb --help": ("from repro.cli import main; main(['wandb', '--help'])", HEAVY),
     # it loads torch (the sweep file's schema), never what runs or submits the runs
     "repro sweep --help": ("from repro.cli import main; main(['sweep', '--help'])", ("submitit", "wandb", "pandas")),
+    # the ledger's and the dry run's statistics: scipy.special's t and noncentral t, not scipy.stats' wrappers of them
+    "import repro.claims.sequential": (
+        "import repro.claims.sequential",
+        ("torch", "pandas", "matplotlib", "scipy.stats"),
+    ),
 }
 
 
