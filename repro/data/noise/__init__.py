@@ -18,8 +18,8 @@ from typing import Any, Mapping
 
 from repro.conf.schema import NOISE_OPTIONS
 from repro.data.noise import annotator_noise as _annotator_noise  # noqa: F401  (registers cifar_n, annotators)
+from repro.data.noise import synthetic as _synthetic  # noqa: F401  (registers none, uniform, exact_fraction)
 from repro.data.noise.registry import NOISE_MODELS, NoiseModel, noise_model, noise_model_class, register_noise_model
-from repro.data.noise.synthetic import FractionOptions as _FractionOptions  # noqa: F401  (registers the synthetic)
 
 __all__ = [
     "NOISE_MODELS",
