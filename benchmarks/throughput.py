@@ -1,6 +1,6 @@
 """Training throughput of each model on this CPU, and how much of a step the batch loader costs.
 
-For every model it runs the real pipeline in one process: draw a batch from repro.data.BatchLoader (with
+For every model it runs the real pipeline in one process: draw a batch from repro.data.loader.BatchLoader (with
 augmentation), then one forward + backward + SGD step. Both parts are timed per step; medians over the steps
 after warm-up are reported, because the shared machine is noisy. Nothing is asserted: this prints numbers.
 
@@ -23,7 +23,8 @@ import torch
 import torch.nn.functional as F
 from tabulate import tabulate
 
-from repro.data import BatchLoader, load_dataset
+from repro.data.datasets import load_dataset
+from repro.data.loader import BatchLoader
 from repro.models import MODEL_NAMES, build_model
 
 CIFAR_MEAN = (0.4914, 0.4822, 0.4465)

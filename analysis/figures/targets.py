@@ -23,7 +23,7 @@ from analysis.figures.figure import Cells, Chosen, FigureRuns, Log
 from analysis.figures.select import select_group
 from analysis.sweeps import STAGES
 from repro.config import load_config
-from repro.data import BatchLoader
+from repro.data.loader import BatchLoader
 from repro.figures.common import (
     COLORS,
     caption,

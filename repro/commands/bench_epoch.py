@@ -18,7 +18,8 @@ import tempfile
 import torch
 
 from repro.config import load_config, to_container
-from repro.data import ArrayDataset, make_split
+from repro.data.arrays import ArrayDataset
+from repro.data.splits import make_split
 from repro.methods import METHODS, method_class
 from repro.models import SIGNAL_MODELS
 from repro.runs.checkpoint import save_checkpoint

@@ -6,12 +6,13 @@ probability 1 - rate_a and otherwise names one of the class's two "look-alike" c
 shared by all annotators: 70% / 30% of the error mass), so the errors concentrate on class pairs as human errors
 do. Every training image gets one label from each annotator; the given label is then picked as CIFAR-10N's
 types are (repro/data/cifar_n.py): `random1..3` one annotator, `aggre` the majority (annotator 1 when all three
-differ), `worse` the first wrong annotation (the clean label when all are right).
+differ), `worse` the first wrong annotation (the clean label when all are right). The keys (label type, rates,
+seed) and their defaults are declared with the model, `noise=annotators` (repro/data/noise/annotator_noise.py).
 """
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -19,9 +20,7 @@ from torch import Tensor
 from repro.data.cifar_n import HumanNoise
 from repro.errors import UserError
 
-DEFAULT_RATES = (0.15, 0.18, 0.21)  # CIFAR-10N's annotators err 17-18%: worse ~45%, aggre ~7% (CIFAR-10N: 40%, 9%)
 LOOK_ALIKE_SHARES = (0.7, 0.3)
-TYPES = ("aggre", "random1", "random2", "random3", "worse")
 
 
 def confusion_matrices(num_classes: int, rates: tuple[float, ...], seed: int) -> Tensor:
@@ -62,19 +61,9 @@ def given_from_votes(votes: Tensor, clean: Tensor, kind: str) -> Tensor:
     return torch.where(wrong.any(1), first_wrong, clean)
 
 
-def simulated_noise(noise_cfg: Mapping[str, Any], targets: Tensor, num_classes: int) -> Any:
-    """The run's simulated annotations as a repro.data.cifar_n.HumanNoise (no file, no md5)."""
-    kind = str(noise_cfg.get("type"))
-    if kind not in TYPES:
-        raise UserError(
-            f"noise.type={kind!r} is not a label type of the simulated annotators; use one of "
-            f"{', '.join(TYPES)} (as CIFAR-10N's)."
-        )
-    rates = tuple(float(r) for r in (noise_cfg.get("rates") or DEFAULT_RATES))
-    if len(rates) != 3 or not all(0.0 <= r < 1.0 for r in rates):
-        raise UserError(
-            f"noise.rates must be three error rates in [0, 1), one per simulated annotator; got {list(rates)}."
-        )
+def simulated_noise(kind: str, rates: tuple[float, ...], seed: int, targets: Tensor, num_classes: int) -> Any:
+    """The run's simulated annotations as a repro.data.cifar_n.HumanNoise (no file, no md5): label type `kind`, the
+    annotators' error `rates` and `seed` as their declaration (repro/data/noise/annotator_noise.py) checked them."""
     targets = targets.long().cpu()
-    votes = simulate_votes(targets, num_classes, rates, int(noise_cfg.get("seed", 0)))
+    votes = simulate_votes(targets, num_classes, rates, seed)
     return HumanNoise(None, None, kind, given_from_votes(votes, targets, kind), targets, votes)

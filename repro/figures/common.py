@@ -105,7 +105,7 @@ def class_names(config: dict, num_classes: int) -> list[str]:
 
 @functools.lru_cache(maxsize=4)
 def _class_names(name: str, root: str | None) -> tuple[str, ...]:
-    from repro.data import load_dataset  # deferred: torch is heavy; a figure drawn from records needs none
+    from repro.data.datasets import load_dataset  # deferred: torch is heavy; a figure drawn from records needs none
 
     return tuple(load_dataset(name, root)[0].classes)
 

@@ -17,7 +17,8 @@ import torch.nn.functional as F
 from omegaconf import DictConfig
 from torch import Tensor, nn
 
-from repro.data.noise import actual_noise_rate, describes_noise
+from repro.data.noise import describes_noise
+from repro.data.noise.apply import actual_noise_rate
 from repro.methods.base import Method, StepOutput, optimizer_step, option_values
 from repro.models import build_run_model
 from repro.schema import build, option, schema

@@ -22,7 +22,7 @@ from typing import Any, Mapping
 import torch
 
 from repro.conf.sweep_nodes import tuned_keys
-from repro.data.noise import transition_matrix
+from repro.data.noise.apply import transition_matrix
 from repro.methods import method_class
 from repro.runs.rundir import result_config
 

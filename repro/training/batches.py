@@ -12,7 +12,7 @@ import torch
 from omegaconf import DictConfig
 from torch import Tensor
 
-from repro.data import BatchLoader
+from repro.data.loader import BatchLoader
 from repro.training.hardware import Hardware
 from repro.training.run_data import RunData
 

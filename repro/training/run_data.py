@@ -9,8 +9,10 @@ from typing import Any
 import torch
 from omegaconf import DictConfig, OmegaConf
 
-from repro.data import ArrayDataset, inject_noise, load_dataset, make_split
-from repro.data.noise import load_file_noise
+from repro.data.arrays import ArrayDataset
+from repro.data.datasets import load_dataset
+from repro.data.noise.apply import inject_noise, load_file_noise
+from repro.data.splits import make_split
 from repro.training.hardware import Hardware
 
 

@@ -14,7 +14,7 @@ import torch
 
 from benchmarks.standins.published_files import write_cifar10n, write_cifar100n
 from repro.config import load_config, to_container
-from repro.data import cifar_n
+from repro.data import cifar_n, cifar_n_labels
 from repro.data.noise import actual_noise_rate, inject_noise, transition_matrix
 from repro.errors import UserError
 from repro.runs.rundir import run_id
@@ -112,7 +112,7 @@ def test_md5_other_than_published_warns_and_published_does_not(tmp_path, monkeyp
     path = tmp_path / "CIFAR-100_human.pt"
     write_cifar100n(path, _labels(classes=100).tolist())
     with pytest.warns(cifar_n.FileDiffersFromRelease, match="not a published release") as record:
-        human = cifar_n.load_human_noise(_cfg(path, "noisy"), None)
+        human = cifar_n_labels.load_human_noise(_cfg(path, "noisy"), None)
     assert str(path) in str(record[0].message) and human.md5 == cifar_n.file_md5(path)
     release = cifar_n.RELEASES[1]
     monkeypatch.setattr(
@@ -127,7 +127,7 @@ def test_md5_other_than_published_warns_and_published_does_not(tmp_path, monkeyp
     )
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert cifar_n.load_human_noise(_cfg(path, "noisy"), None).record(targets, targets, torch.arange(3))[
+        assert cifar_n_labels.load_human_noise(_cfg(path, "noisy"), None).record(targets, targets, torch.arange(3))[
             "noise_file_published"
         ]
 

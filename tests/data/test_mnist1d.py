@@ -14,7 +14,8 @@ import torch
 
 from presets import QUIET
 from repro.config import load_config
-from repro.data import BatchLoader, load_dataset
+from repro.data.datasets import load_dataset
+from repro.data.loader import BatchLoader
 from repro.data.mnist1d import cache_path, generator_arguments
 from repro.data.sizes import generated_sizes, run_sizes
 from repro.errors import UserError

@@ -9,9 +9,10 @@ import torch
 from presets import QUIET, noisy_digits
 from repro.cli import main
 from repro.config import load_config
-from repro.data import actual_noise_rate, inject_noise, make_split, transition_matrix
 from repro.data.noise import NoiseModel, corrupted_count, inject_exact_fraction_noise, register_noise_model
+from repro.data.noise.apply import actual_noise_rate, inject_noise, transition_matrix
 from repro.data.noise.synthetic import FractionOptions
+from repro.data.splits import make_split
 from repro.errors import UserError
 from repro.methods.coteaching import resolved_forget_rate
 from repro.train import train

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.standins.published_files import write_cifar10n, write_cifar100n
-from repro.data import cifar_n
+from repro.data import cifar_n, cifar_n_labels
 from repro.data.label_file import read_label_columns
 
 RELEASES = {r.file_name: r for r in cifar_n.RELEASES}
@@ -35,6 +35,6 @@ def test_the_helper_rewrites_the_published_file_byte_for_byte(tmp_path, name, wr
 @pytest.mark.parametrize("name, kind", [("CIFAR-10_human.pt", "worse"), ("CIFAR-100_human.pt", "noisy")])
 def test_the_published_file_loads_with_its_whole_training_set(name, kind):
     path = _published(name)
-    human = cifar_n.load_human_noise({"kind": "cifar_n", "file": str(path), "type": kind}, None)
+    human = cifar_n_labels.load_human_noise({"kind": "cifar_n", "file": str(path), "type": kind}, None)
     assert human.given.shape == human.clean.shape == (50_000,) and human.md5 == RELEASES[name].md5
     assert 0.40 < float((human.given != human.clean).double().mean()) < 0.41  # 40.2%, as Wei et al. give it

@@ -12,7 +12,7 @@ import torch
 from presets import NOISY as NOISY_DIGITS
 from repro.cli import main
 from repro.config import load_config, to_container
-from repro.data import inject_noise
+from repro.data.noise.apply import inject_noise
 from repro.data.noise.transition import anchor_transition
 from repro.recorders.transition_estimate import read_kept_probs
 from repro.runs.rundir import RunDir, run_id

@@ -141,7 +141,7 @@ def test_load_config_refuses_what_a_group_declaration_forbids(overrides, says):
 
 def test_the_data_and_model_choices_are_what_the_code_builds():
     from repro.conf.schema import _group_options
-    from repro.data import DATASET_NAMES
+    from repro.data.datasets import DATASET_NAMES
     from repro.models import MODEL_NAMES
 
     assert set(_group_options("data")) == set(DATASET_NAMES)

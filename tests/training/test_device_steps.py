@@ -24,7 +24,7 @@ from torch.overrides import TorchFunctionMode
 
 from presets import QUIET, TINY_MENTOR, noisy_split
 from repro.config import load_config, to_container
-from repro.data import BatchLoader
+from repro.data.loader import BatchLoader
 from repro.methods import METHODS
 from repro.runs import provenance
 from repro.runs.rundir import RunDir

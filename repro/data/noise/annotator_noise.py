@@ -1,20 +1,27 @@
 """The annotators' noise models: the given label of a training image is an annotator's (`cifar_n`: a CIFAR-N file's
 human labels, repro/data/cifar_n.py; `annotators`: three SIMULATED annotators, repro/data/simulated_annotators.py).
 They have no fraction: which labels differ is the annotations' answer, so their T and rate are the empirical ones of
-the run's training part, counted from its clean labels."""
+the run's training part, counted from its clean labels.
+
+The declarations here import no torch (a config's keys are checked, and whether it is noisy answered, also in
+`repro tables` and `repro ledger`); the tensor work is in annotator_tensors.py, repro/data/cifar_n_labels.py and
+repro/data/simulated_annotators.py, imported by the methods that do it."""
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
-import torch
-from torch import Tensor
-
-from repro.data.cifar_n import ANNOTATOR_KEYS, NOISE_TYPES, RELEASES, load_human_noise
-from repro.data.noise.registry import NoiseModel, check_inputs, on_cpu, register_noise_model
-from repro.data.simulated_annotators import DEFAULT_RATES, TYPES, confusion_matrices, simulated_noise
+from repro.data.cifar_n import ANNOTATOR_KEYS, NOISE_TYPES, RELEASES
+from repro.data.noise.registry import NoiseModel, register_noise_model
 from repro.errors import UserError
 from repro.schema import option, schema
+
+if TYPE_CHECKING:
+    from torch import Tensor
+
+# The simulated annotators' (repro/data/simulated_annotators.py) label types, as CIFAR-10N's, and default error rates.
+SIMULATED_TYPES = ("aggre", "random1", "random2", "random3", "worse")
+DEFAULT_RATES = (0.15, 0.18, 0.21)  # CIFAR-10N's annotators err 17-18%: worse ~45%, aggre ~7% (CIFAR-10N: 40%, 9%)
 
 
 def _cifar_n_types() -> tuple[str, ...]:
@@ -22,7 +29,7 @@ def _cifar_n_types() -> tuple[str, ...]:
 
 
 def _simulated_types() -> tuple[str, ...]:
-    return tuple(TYPES)
+    return SIMULATED_TYPES
 
 
 def _default_rates() -> list[float]:
@@ -64,11 +71,12 @@ class _Annotations(NoiseModel):
         return True  # a file of human labels always does
 
     def inject(self, targets: Tensor, *, num_classes: int, among: Tensor | None, human: Any = None):
-        targets, selected = check_inputs(targets, 0.0, num_classes, among)
+        # deferred: torch, kept from the reporting commands (repro tables/ledger read whether a config is noisy)
+        from repro.data.noise.annotator_tensors import given_over_training
+
         if human is None:
             human = self.load_annotations(targets, num_classes)
-        given = torch.where(selected.to(targets.device), human.given.to(targets.device), targets)
-        return given, given != targets
+        return given_over_training(targets, num_classes, among, human)
 
     def transition_matrix(self, num_classes: int, *, targets=None, among=None, given=None) -> Tensor:
         """T[i, j] = share of the (selected) samples of true class i given label j; identity row for an absent
@@ -80,15 +88,10 @@ class _Annotations(NoiseModel):
             raise ValueError("the empirical T of annotators' labels over a run's targets needs that run's given labels")
         if given is None:
             targets, given = self._file_labels(None, num_classes)
-        true, selected = check_inputs(on_cpu(targets), 0.0, num_classes, among)
-        given = on_cpu(given).long()
-        counts = torch.zeros(num_classes, num_classes, dtype=torch.float64)
-        counts.index_put_(
-            (true[selected], given[selected]), torch.ones(int(selected.sum()), dtype=torch.float64), accumulate=True
-        )
-        rows = counts.sum(dim=1, keepdim=True)
-        eye = torch.eye(num_classes, dtype=torch.float64)
-        return torch.where(rows > 0, counts / rows.clamp(min=1), eye)
+        # deferred: torch, kept from the reporting commands (repro tables/ledger read whether a config is noisy)
+        from repro.data.noise.annotator_tensors import empirical_transition
+
+        return empirical_transition(targets, given, num_classes, among)
 
     def true_labels(self, num_classes: int) -> Tensor | None:
         return self._file_labels(None, num_classes)[0]
@@ -107,6 +110,9 @@ class CifarN(_Annotations):
     Options = CifarNOptions
 
     def load_annotations(self, targets: Tensor | None, num_classes: int) -> Any:
+        # deferred: torch, kept from the reporting commands (repro tables/ledger read whether a config is noisy)
+        from repro.data.cifar_n_labels import load_human_noise
+
         return load_human_noise(self.cfg, targets)
 
     def annotator_votes(self, config: Mapping[str, Any]) -> bool:
@@ -123,13 +129,20 @@ class SimulatedAnnotators(_Annotations):
     Options = AnnotatorsOptions
 
     def load_annotations(self, targets: Tensor | None, num_classes: int) -> Any:
-        return simulated_noise(self.cfg, targets, num_classes)
+        # deferred: torch, kept from the reporting commands (repro tables/ledger read whether a config is noisy)
+        from repro.data.simulated_annotators import simulated_noise
+
+        o = self.options
+        return simulated_noise(o.type, tuple(float(r) for r in o.rates), int(o.seed), targets, num_classes)
 
     def annotator_votes(self, config: Mapping[str, Any]) -> bool:
         return True  # three simulated annotators label every image
 
     def transition_matrix(self, num_classes: int, *, targets=None, among=None, given=None) -> Tensor:
         if given is None and targets is None:  # before a run: the annotators' mean confusion
+            # deferred: torch, kept from the reporting commands (repro tables/ledger read whether a config is noisy)
+            from repro.data.simulated_annotators import confusion_matrices
+
             rates = tuple(float(r) for r in self.options.rates)
             return confusion_matrices(num_classes, rates, int(self.options.seed)).mean(0)
         return super().transition_matrix(num_classes, targets=targets, among=among, given=given)

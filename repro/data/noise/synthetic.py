@@ -9,20 +9,19 @@ clean.
   among themselves (a uniformly random permutation, which may map a label to itself or to another of its class).
 
 The annotators' models (CIFAR-N, simulated annotators) are in annotator_noise.py; what every model answers, in
-registry.py.
+registry.py. The tensor work (draws, matrices) is in synthetic_tensors.py, imported by the methods that do it:
+a model's declaration is read without torch.
 """
 
 from __future__ import annotations
 
-import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
-from torch import Tensor
-
-from repro.data.noise.registry import NoiseModel, check_inputs, on_cpu, register_noise_model
-from repro.errors import UserError
+from repro.data.noise.registry import NoiseModel, register_noise_model
 from repro.schema import option, schema
+
+if TYPE_CHECKING:
+    from torch import Tensor
 
 
 @schema
@@ -42,10 +41,16 @@ class NoNoise(NoiseModel):
     Options = FractionOptions
 
     def inject(self, targets: Tensor, *, num_classes: int, among: Tensor | None, human: Any = None):
-        return targets.clone(), torch.zeros_like(targets, dtype=torch.bool)
+        # deferred: torch, kept from the reporting commands (repro tables/ledger read whether a config is noisy)
+        from repro.data.noise.synthetic_tensors import unchanged
+
+        return unchanged(targets)
 
     def transition_matrix(self, num_classes: int, *, targets=None, among=None, given=None) -> Tensor:
-        return torch.eye(num_classes, dtype=torch.float64)
+        # deferred: torch, kept from the reporting commands (repro tables/ledger read whether a config is noisy)
+        from repro.data.noise.synthetic_tensors import identity
+
+        return identity(num_classes)
 
 
 @register_noise_model
@@ -61,12 +66,17 @@ class UniformNoise(NoNoise):
     def inject(self, targets: Tensor, *, num_classes: int, among: Tensor | None, human: Any = None):
         if not self.describes_noise():
             return super().inject(targets, num_classes=num_classes, among=among)
+        # deferred: torch, kept from the reporting commands (repro tables/ledger read whether a config is noisy)
+        from repro.data.noise.synthetic_tensors import inject_uniform_noise
+
         o = self.options
         return inject_uniform_noise(targets, fraction=o.fraction, num_classes=num_classes, seed=o.seed, among=among)
 
     def transition_matrix(self, num_classes: int, *, targets=None, among=None, given=None) -> Tensor:
-        f = float(self.options.fraction)
-        return (1 - f) * torch.eye(num_classes, dtype=torch.float64) + f / num_classes
+        # deferred: torch, kept from the reporting commands (repro tables/ledger read whether a config is noisy)
+        from repro.data.noise.synthetic_tensors import uniform_transition
+
+        return uniform_transition(float(self.options.fraction), num_classes)
 
 
 @register_noise_model
@@ -85,6 +95,9 @@ class ExactFractionNoise(UniformNoise):
     def inject(self, targets: Tensor, *, num_classes: int, among: Tensor | None, human: Any = None):
         if not self.describes_noise():
             return NoNoise.inject(self, targets, num_classes=num_classes, among=among)
+        # deferred: torch, kept from the reporting commands (repro tables/ledger read whether a config is noisy)
+        from repro.data.noise.synthetic_tensors import inject_exact_fraction_noise
+
         o = self.options
         return inject_exact_fraction_noise(
             targets, fraction=o.fraction, num_classes=num_classes, seed=o.seed, among=among
@@ -93,74 +106,8 @@ class ExactFractionNoise(UniformNoise):
     def transition_matrix(self, num_classes: int, *, targets=None, among=None, given=None) -> Tensor:
         if targets is None or not self.describes_noise():
             return super().transition_matrix(num_classes)
-        C, fraction = num_classes, float(self.options.fraction)
-        eye = torch.eye(C, dtype=torch.float64)
-        true, selected = check_inputs(on_cpu(targets), fraction, C, among)
-        subset, _ = _exact_draws(fraction, int(self.options.seed), selected)
-        class_counts = torch.bincount(true[selected], minlength=C).double()
-        subset_counts = torch.bincount(true[subset], minlength=C).double()
-        in_subset = subset_counts / class_counts.clamp(min=1)  # s_i / N_i (0 for a class absent from training)
-        receive = subset_counts / subset_counts.sum()  # s_j / m
-        return in_subset[:, None] * receive[None, :] + (1 - in_subset)[:, None] * eye
+        # deferred: torch, kept from the reporting commands (repro tables/ledger read whether a config is noisy)
+        from repro.data.noise.synthetic_tensors import exact_fraction_transition
 
-
-def inject_uniform_noise(
-    targets: Tensor, *, fraction: float, num_classes: int, seed: int, among: Tensor | None
-) -> tuple[Tensor, Tensor]:
-    """Return (noisy_targets, noisy_mask); `targets` itself is left untouched (it is the record of true classes).
-
-    Random numbers are drawn for *all* samples from a generator seeded by `seed`, then applied only to
-    `among` (global indices, or a boolean mask; None = all samples). So the noise on sample i depends only
-    on the seed, not on which fold's meta set was excluded. `noisy_mask` marks labels that actually changed;
-    its expected rate over `among` is `fraction * (num_classes - 1) / num_classes`.
-    """
-    targets, selected = check_inputs(targets, fraction, num_classes, among)
-    generator = torch.Generator().manual_seed(int(seed))
-    flip = torch.rand(targets.numel(), generator=generator) < fraction
-    random_class = torch.randint(0, num_classes, (targets.numel(),), generator=generator)
-    replace = (flip & selected).to(targets.device)
-    noisy_targets = torch.where(replace, random_class.to(targets.device), targets)
-    return noisy_targets, noisy_targets != targets
-
-
-def inject_exact_fraction_noise(
-    targets: Tensor, *, fraction: float, num_classes: int, seed: int, among: Tensor | None
-) -> tuple[Tensor, Tensor]:
-    """Data Parameters' noise: permute the labels of exactly `corrupted_count(fraction, n)` of the n samples in
-    `among` among themselves. Returns (noisy_targets, noisy_mask) like `inject_uniform_noise`.
-
-    The chosen subset is the k samples of `among` with the smallest of n_all seeded uniform keys (drawn for all
-    samples, so a sample's key does not depend on the split); the permutation comes from the same generator.
-    Their code takes the first k images of CIFAR's (arbitrary) file order instead; the distribution is the same.
-    """
-    targets, selected = check_inputs(targets, fraction, num_classes, among)
-    chosen, shuffled = _exact_draws(fraction, seed, selected)
-    noisy_targets = targets.clone()
-    noisy_targets[chosen.to(targets.device)] = targets[shuffled.to(targets.device)]
-    return noisy_targets, noisy_targets != targets
-
-
-def corrupted_count(fraction: float, n: int) -> int:
-    """How many of n samples the exact-fraction model corrupts: floor(fraction * n), as their np.floor does
-    (rounded to 9 decimals first so 0.3 * 10 = 2.9999... counts 3). Refuses a count below 2, where a permutation
-    cannot change any label."""
-    k = int(math.floor(round(float(fraction) * n, 9)))
-    if fraction > 0 and k < 2:
-        raise UserError(
-            f"noise.kind=exact_fraction with noise.fraction={fraction} corrupts floor({fraction} x {n}) = {k} of the "
-            f"{n} training samples, and a permutation of fewer than 2 labels changes none: the requested noise "
-            f"cannot be made. Use noise.fraction >= {2 / max(n, 1):.3g} on this data (or more training samples), "
-            "or noise=uniform."
-        )
-    return k
-
-
-def _exact_draws(fraction: float, seed: int, selected: Tensor) -> tuple[Tensor, Tensor]:
-    """(chosen, shuffled): the global indices whose labels the exact-fraction model replaces, and, position by
-    position, the indices whose labels they receive (a permutation of `chosen`)."""
-    k = corrupted_count(fraction, int(selected.sum()))
-    generator = torch.Generator().manual_seed(int(seed))
-    keys = torch.rand(selected.numel(), generator=generator)
-    keys[~selected] = math.inf
-    chosen = torch.argsort(keys, stable=True)[:k]
-    return chosen, chosen[torch.randperm(k, generator=generator)]
+        o = self.options
+        return exact_fraction_transition(float(o.fraction), int(o.seed), num_classes, targets=targets, among=among)

@@ -22,7 +22,8 @@ from typing import Any, Mapping
 import torch
 from torch import Tensor
 
-from repro.data.noise import describes_noise, transition_matrix
+from repro.data.noise import describes_noise
+from repro.data.noise.apply import transition_matrix
 from repro.errors import UserError
 
 ROW_SUM_TOL = 1e-4  # rows of T must sum to 1 within this (float32 softmax rows sum to 1 within ~1e-6)

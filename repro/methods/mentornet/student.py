@@ -24,7 +24,8 @@ import torch.nn.functional as F
 from omegaconf import DictConfig
 from torch import Tensor
 
-from repro.data.noise import actual_noise_rate, describes_noise
+from repro.data.noise import describes_noise
+from repro.data.noise.apply import actual_noise_rate
 from repro.errors import UserError
 from repro.meta.weight_stats import WeightHistogramRecorder, WeightStats
 from repro.methods.base import Method, StepOutput, optimizer_step
