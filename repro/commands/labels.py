@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from repro.errors import UserError
+from repro.labels.registry import label_kind
+from repro.labels.trajectory import read_class_trajectory, read_manifest, recorded_epochs, snapshot_epochs
 from repro.runs.rundir import RunDir
 
 
@@ -72,14 +74,6 @@ def _show(path: Path) -> int:
 
 def describe_run_labels(run_dir: Path) -> list[str]:
     """A few lines about a run's label trajectory: what was recorded, and how the labels moved."""
-    from repro.labels.registry import label_kind  # deferred: torch (above)
-    from repro.labels.trajectory import (  # deferred: torch (above)
-        read_class_trajectory,
-        read_manifest,
-        recorded_epochs,
-        snapshot_epochs,
-    )
-
     manifest = read_manifest(run_dir)
     epochs = recorded_epochs(run_dir)
     lines = [

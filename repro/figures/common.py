@@ -20,6 +20,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from repro.errors import UserError  # noqa: E402
+from repro.labels.trajectory import recorded_epochs
 from repro.runs.rundir import RunDir  # noqa: E402
 
 # Keys of metrics.jsonl rows (repro/labels/recording.py): the share of noisy training samples whose learned label
@@ -111,10 +112,6 @@ def _class_names(name: str, root: str | None) -> tuple[str, ...]:
 
 
 def last_recorded_epoch(rd: RunDir) -> int:
-    from repro.labels.trajectory import (
-        recorded_epochs,  # deferred: torch is heavy; a figure drawn from records needs none
-    )
-
     return recorded_epochs(rd)
 
 

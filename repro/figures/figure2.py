@@ -29,6 +29,7 @@ from repro.figures.common import (
     show_image,
     try_run_data,
 )
+from repro.labels.trajectory import instance_labels_at, read_class_trajectory
 
 __all__ = ["ClassPanels", "InstanceExample", "class_panels", "instance_examples", "render_figure2"]
 
@@ -48,10 +49,6 @@ class ClassPanels:
 
 def class_panels(group: RunGroup) -> ClassPanels:
     """Figure 2 left/middle: meta-set accuracy and learned target probability of three classes, over seeds."""
-    from repro.labels.trajectory import (
-        read_class_trajectory,  # deferred: torch is heavy; a figure drawn from records needs none
-    )
-
     trajs = [read_class_trajectory(rd).astype(np.float64) for rd in group.runs]
     epochs = min(t.shape[0] for t in trajs)
     traj = np.stack([t[:epochs] for t in trajs])  # [S, E, C]
@@ -99,10 +96,6 @@ class InstanceExample:
 def instance_examples(group: RunGroup, *, count: int = 3, top: int = 3) -> tuple[list[InstanceExample], list[str]]:
     """Figure 2 right: the learned labels at the last epoch of the `count` training samples with the most mass on
     non-target classes, with their top `top` non-target classes."""
-    from repro.labels.trajectory import (
-        instance_labels_at,  # deferred: torch is heavy; a figure drawn from records needs none
-    )
-
     rd = group.runs[0]
     index, labels = instance_labels_at(rd, last_recorded_epoch(rd))
     data = try_run_data(group.config)

@@ -29,6 +29,7 @@ from repro.figures.common import (
     png_bytes,
     run_data,
 )
+from repro.labels.trajectory import read_instance_topk
 
 __all__ = ["NoiseCurve", "label_accuracy", "noise_correction_curve", "render_figure4"]
 
@@ -81,10 +82,6 @@ def noise_correction_curve(group: RunGroup) -> NoiseCurve:
 def label_accuracy(rd, epochs: int) -> tuple[np.ndarray, np.ndarray, float]:
     """(top-1 [E], top-5 [E], given-label accuracy) of the run's learned labels over all its training samples
     against the true classes, from its per-epoch top-k records (sorted by probability; exact for k >= 5)."""
-    from repro.labels.trajectory import (
-        read_instance_topk,  # deferred: torch is heavy; a figure drawn from records needs none
-    )
-
     data = run_data(rd.read_config())
     true = data.train_true_targets.numpy()
     top1, top5, given = [], [], None

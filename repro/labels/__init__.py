@@ -6,23 +6,41 @@ Kinds: one-hot, fixed label smoothing (fixed.py), class labels (per-class alpha)
 logits, sparse row updates) (learned.py), and replayed trajectories (fold-averaged labels of a finished run;
 replay.py); the interface they share is base.py. Each kind's facts (options, recorders, trajectory format, fold
 averaging, converged labels, W&B topics) live on one class registered by name (registry.py; the built-in ones in
-kinds.py). This module is the package's public face: it re-exports them and builds labels by kind name.
+kinds.py); build.py builds labels by kind name.
+
+This module is the package's public face: it re-exports those names, each imported on first access (PEP 562), so
+importing a torch-free module of the package (the trajectory readers in trajectory.py and epoch_records.py, which
+the ledger uses) loads no torch.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
-import torch
-from torch import Tensor
+if TYPE_CHECKING:
+    from repro.labels.base import LabelParametrisation, NonFiniteLabelsError
+    from repro.labels.build import build_labels
+    from repro.labels.fixed import OneHotLabels, SmoothedLabels
+    from repro.labels.learned import ClassLabels, InstanceLabels
+    from repro.labels.registry import LABEL_KINDS, LabelKind, label_kind, register_label_kind
+    from repro.labels.replay import ReplayLabels
 
-from repro.errors import UserError
-from repro.labels import kinds as _builtin_kinds  # noqa: F401  (registers onehot, smoothing, class, instance, replay)
-from repro.labels.base import LabelParametrisation, NonFiniteLabelsError
-from repro.labels.fixed import OneHotLabels, SmoothedLabels
-from repro.labels.learned import ClassLabels, InstanceLabels
-from repro.labels.registry import LABEL_KINDS, LabelKind, label_kind, register_label_kind
-from repro.labels.replay import ReplayLabels
+# Each public name and the module that defines it.
+_HOMES = {
+    "LABEL_KINDS": "repro.labels.registry",
+    "ClassLabels": "repro.labels.learned",
+    "InstanceLabels": "repro.labels.learned",
+    "LabelKind": "repro.labels.registry",
+    "LabelParametrisation": "repro.labels.base",
+    "NonFiniteLabelsError": "repro.labels.base",
+    "OneHotLabels": "repro.labels.fixed",
+    "ReplayLabels": "repro.labels.replay",
+    "SmoothedLabels": "repro.labels.fixed",
+    "build_labels": "repro.labels.build",
+    "label_kind": "repro.labels.registry",
+    "register_label_kind": "repro.labels.registry",
+}
 
 __all__ = [
     "LABEL_KINDS",
@@ -40,26 +58,15 @@ __all__ = [
 ]
 
 
-def build_labels(
-    kind: str,
-    *,
-    num_samples: int,
-    num_classes: int,
-    targets: Tensor,
-    dtype: torch.dtype = torch.float32,
-    **cfg: Any,
-) -> LabelParametrisation:
-    """Build a label parametrisation by kind name (repro/labels/registry.py); `cfg` holds exactly that kind's
-    options."""
-    kind_cls = label_kind(kind)
-    allowed = kind_cls.options
-    unknown = sorted(set(cfg) - set(allowed))
-    if unknown:
-        raise UserError(
-            f"Label kind {kind!r} does not take the option(s) {', '.join(unknown)}; "
-            f"it takes: {', '.join(allowed) or 'no options'}."
-        )
-    missing = [k for k in allowed if k not in cfg and k != "static"]
-    if missing:
-        raise UserError(f"Label kind {kind!r} needs the option(s): {', '.join(missing)}.")
-    return kind_cls.build(num_samples=num_samples, num_classes=num_classes, targets=targets, dtype=dtype, **cfg)
+def __getattr__(name: str) -> Any:
+    """A public name, imported from its module on first access and kept here after."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HOMES})

@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 
 from repro.errors import UserError
-from repro.labels.registry import LABEL_KINDS
+from repro.labels.registry import label_kind, label_kinds
 from repro.runs.records import read_config, reading
 from repro.runs.rundir import RunDir
 
@@ -16,7 +16,8 @@ def check_label_source(rd: RunDir) -> str:
     """The kind of labels a label-source run learned (replay | instance | class); fixed labels are refused."""
     method = read_config(rd, role="label-source run")["method"]
     kind = str(method.get("labels"))
-    if kind not in LABEL_KINDS or not LABEL_KINDS[kind].has_converged_labels():
+    known = label_kinds().get(kind)
+    if known is None or not known.has_converged_labels():
         raise UserError(
             f"The label-source run {rd.run_id} (method.source) trained with method={method.get('name')} (fixed "
             "labels), so it has no learned labels to transfer. Name a learned-labels run: the final (method=replay) "
@@ -31,7 +32,7 @@ def converged_labels(rd: RunDir, targets: torch.Tensor) -> tuple[torch.Tensor, i
     instance-label run never trained on (its meta set) keep the one-hot of their given label."""
     role = "label-source run"
     cfg = read_config(rd, role=role)
-    kind = LABEL_KINDS[check_label_source(rd)]
+    kind = label_kind(check_label_source(rd))
     with reading(rd, rd.config_file, role=role):
         num_classes = int(cfg["data"]["num_classes"])
     with reading(rd, rd.labels_dir, role=role):  # a replay run's fold runs: repro/labels/fold_average.py names them

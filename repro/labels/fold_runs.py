@@ -18,7 +18,7 @@ from omegaconf import DictConfig
 
 from repro.config_tree import load_tree, to_container
 from repro.errors import UserError
-from repro.labels.registry import LABEL_KINDS, learned_kinds
+from repro.labels.registry import label_kinds, learned_kinds
 from repro.runs.records import read_status, read_summary
 from repro.runs.rundir import RunDir
 
@@ -45,7 +45,7 @@ def learn_method_config(learn: Mapping[str, Any]) -> dict:
     if key not in _COMPOSED:
         _COMPOSED[key] = to_container(load_tree([f"method={name}", *overrides]))["method"]
     method = copy.deepcopy(_COMPOSED[key])
-    kind = LABEL_KINDS.get(str(method.get("labels")))
+    kind = label_kinds().get(str(method.get("labels")))
     if kind is None or not kind.learned:
         raise UserError(
             f"method.learn.method={name} does not learn labels (labels={method.get('labels')}); the "

@@ -1,7 +1,7 @@
-"""The built-in label kinds (repro/labels/registry.py): one-hot, fixed smoothing, the paper's class and instance
-labels, and replayed labels. Each class carries its options, recorders, trajectory format and the panels it is
-drawn as, fold averaging and converged labels; the parametrisations themselves are fixed.py, learned.py and
-replay.py."""
+"""The built-in label kinds: one-hot, fixed smoothing, the paper's class and instance labels, and replayed labels.
+Each class carries its options, recorders, trajectory format and the panels it is drawn as, fold averaging and
+converged labels; the parametrisations themselves are fixed.py, learned.py and replay.py. repro/labels/registry.py
+lists them by name (LABEL_KINDS) and imports this module when one is first looked up."""
 
 from __future__ import annotations
 
@@ -19,16 +19,15 @@ from repro.labels.fold_average import (
     averaged_trajectory,
     replay_source,
 )
-from repro.labels.learned import ClassLabels, InstanceLabels
+from repro.labels.learned import ClassLabels, InstanceLabels, class_labels_matrix
 from repro.labels.recording import ClassTrajectoryRecorder, InstanceTrajectoryRecorder, LabelStatsRecorder
-from repro.labels.registry import LabelKind, Panel, register_label_kind
+from repro.labels.registry import LabelKind, Panel
 from repro.labels.replay import ReplayLabels
-from repro.labels.trajectory import class_labels_matrix, instance_labels_at, read_class_trajectory, topk_epochs
+from repro.labels.trajectory import instance_labels_at, read_class_trajectory, topk_epochs
 from repro.runs.io import atomic_output, atomic_save_npy
 from repro.runs.rundir import RunDir
 
 
-@register_label_kind
 class OneHotKind(LabelKind):
     name = "onehot"
 
@@ -37,7 +36,6 @@ class OneHotKind(LabelKind):
         return OneHotLabels(num_classes, dtype=dtype)
 
 
-@register_label_kind
 class SmoothingKind(LabelKind):
     name = "smoothing"
     options = ("epsilon",)
@@ -62,7 +60,6 @@ class _LearnedKind(LabelKind):
         return {"init_target_prob": float(cfg.method.init_target_prob), "lr": float(cfg.method.label_lr)}
 
 
-@register_label_kind
 class ClassKind(_LearnedKind):
     """Class labels: one smoothing parameter per class; trajectory [E, C] of target-class probabilities."""
 
@@ -108,7 +105,6 @@ class ClassKind(_LearnedKind):
         return labels, labels.shape[0]
 
 
-@register_label_kind
 class InstanceKind(_LearnedKind):
     """Instance labels: one label vector per training sample; top-k records every epoch plus snapshots."""
 
@@ -167,7 +163,6 @@ class InstanceKind(_LearnedKind):
         return labels, len(index)
 
 
-@register_label_kind
 class ReplayKind(LabelKind):
     """The 5-fold protocol's final stage: the fold runs' averaged trajectory, replayed
     (repro/labels/fold_average.py)."""

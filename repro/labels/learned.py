@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -87,6 +88,17 @@ class ClassLabels(LabelParametrisation):
     def to(self, device: torch.device | str) -> ClassLabels:
         self.alpha = self.alpha.to(device)
         return self
+
+
+def class_labels_matrix(target_prob: np.ndarray | torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """(N, C) class labels from per-class target probabilities t_c: t_y on the target, (1 - t_y)/(C - 1) elsewhere
+    (`ClassLabels.soft_labels` of every sample at once, from a recorded or averaged trajectory's row)."""
+    t = torch.tensor(np.asarray(target_prob, dtype=np.float32))
+    num_classes = t.shape[0]
+    on = t[targets.long().cpu()].unsqueeze(1)
+    labels = ((1.0 - on) / (num_classes - 1)).expand(-1, num_classes).clone()
+    labels.scatter_(1, targets.long().cpu().unsqueeze(1), on)
+    return labels
 
 
 class InstanceLabels(LabelParametrisation):

@@ -18,10 +18,10 @@ from torch import Tensor
 
 from repro.errors import UserError
 from repro.labels.label_statistics import label_entropy, noise_correction_stats
+from repro.labels.learned import class_labels_matrix
 from repro.labels.record_settings import RecordSettings
 from repro.labels.registry import label_kind
 from repro.labels.trajectory import (
-    class_labels_matrix,
     read_class_trajectory,
     write_class_trajectory,
     write_instance_topk,

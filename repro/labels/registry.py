@@ -3,24 +3,30 @@ registry `method.labels` names them in.
 
 Why this module: the kind used to be a string compared across the code base ("class", "instance", ...), so a new
 parametrisation touched a dozen files. Now the recording, the trajectory files, the fold averaging, the replay source
-and the converged labels a student reads all ask the kind object (`label_kind(name)`). The built-in kinds are in
-repro/labels/kinds.py; a new one subclasses `LabelKind` and calls `register_label_kind`
-(tests/labels/test_label_kinds.py registers one from a test file and runs the 5-fold protocol with it). This module
-imports no kind, so every module of repro/labels/ can look kinds up without an import cycle."""
+and the converged labels a student reads all ask the kind object (`label_kind(name)`).
+
+The built-in kinds are in repro/labels/kinds.py, listed by name in `LABEL_KINDS` and imported when first asked for,
+as the methods' classes are (repro/methods/__init__.py): every module of the package looks kinds up here, so this
+module imports no kind (no import cycle, tests/project/test_layers.py) and no torch (the ledger reads class
+trajectories through repro/labels/trajectory.py, which names kinds, without loading a training library). A kind
+defined elsewhere subclasses `LabelKind` and calls `register_label_kind` (tests/labels/test_label_kinds.py registers
+one from a test file and runs the 5-fold protocol with it)."""
 
 from __future__ import annotations
 
 import enum
+import importlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Sequence
 
 import numpy as np
-import torch
-from torch import Tensor
 
 from repro.errors import UserError
 
 if TYPE_CHECKING:
+    import torch
+    from torch import Tensor
+
     from repro.labels.base import LabelParametrisation
     from repro.runs.rundir import RunDir
 
@@ -119,31 +125,48 @@ class LabelKind:
         return cls.learned
 
 
-LABEL_KINDS: dict[str, type[LabelKind]] = {}
+# method.labels -> "module:Class" of a built-in kind (imported when first asked for), or the class
+# `register_label_kind` was given; in the order `Unknown label kind` lists them.
+LABEL_KINDS: dict[str, str | type[LabelKind]] = {
+    "onehot": "repro.labels.kinds:OneHotKind",
+    "smoothing": "repro.labels.kinds:SmoothingKind",
+    "class": "repro.labels.kinds:ClassKind",
+    "instance": "repro.labels.kinds:InstanceKind",
+    "replay": "repro.labels.kinds:ReplayKind",
+}
 
 
 def register_label_kind(kind: type[LabelKind]) -> type[LabelKind]:
     """Make `method.labels=<kind.name>` select `kind` (usable as a class decorator). A name registered twice must
     be the same class: two kinds under one name would make a run's labels depend on import order."""
     known = LABEL_KINDS.get(kind.name)
-    if known is not None and known is not kind:
-        raise ValueError(f"label kind {kind.name!r} is registered already ({known.__module__}.{known.__qualname__})")
+    if known is not None and known is not kind and known != f"{kind.__module__}:{kind.__qualname__}":
+        where = known if isinstance(known, str) else f"{known.__module__}:{known.__qualname__}"
+        raise ValueError(f"label kind {kind.name!r} is registered already ({where})")
     LABEL_KINDS[kind.name] = kind
     return kind
 
 
 def label_kind(name: str) -> type[LabelKind]:
     """The kind `method.labels=name` selects."""
-    kind = LABEL_KINDS.get(str(name))
-    if kind is None:
+    target = LABEL_KINDS.get(str(name))
+    if target is None:
         raise UserError(f"Unknown label kind {name!r}; choose one of: {', '.join(LABEL_KINDS)}.")
-    return kind
+    if not isinstance(target, str):
+        return target
+    module, _, cls = target.partition(":")
+    return getattr(importlib.import_module(module), cls)
+
+
+def label_kinds() -> dict[str, type[LabelKind]]:
+    """Every registered kind by name, each class imported."""
+    return {name: label_kind(name) for name in LABEL_KINDS}
 
 
 def kinds_drawing(panel: Panel) -> tuple[str, ...]:
     """The names of the registered kinds whose trajectory can be drawn as `panel`."""
-    return tuple(name for name, kind in LABEL_KINDS.items() if panel in kind.panels)
+    return tuple(name for name, kind in label_kinds().items() if panel in kind.panels)
 
 
 def learned_kinds() -> tuple[str, ...]:
-    return tuple(name for name, kind in LABEL_KINDS.items() if kind.learned)
+    return tuple(name for name, kind in label_kinds().items() if kind.learned)

@@ -2,7 +2,8 @@
 
 Why this module: a learned-label run writes what its labels were at every epoch (repro/labels/recording.py decides
 *when*, this module decides *how it looks on disk*); analysis, teachers and the fold averaging
-(repro/labels/fold_average.py) read it back, here, as arrays or as (n, C) labels.
+(repro/labels/fold_average.py) read it back, here, as arrays or as (n, C) labels. It imports no torch: the ledger
+reads class trajectories through it without loading a training library.
 
 A run directory's `labels/` (epochs are 1-based, as in metrics.jsonl):
 
@@ -25,7 +26,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from repro.errors import UserError
 from repro.labels.epoch_records import (  # noqa: F401  (write_*, topk_file, snapshot_epochs: this module's API too)
@@ -181,13 +181,3 @@ def instance_labels_at(run: RunDir | str | Path, epoch: int) -> tuple[np.ndarray
         return index, snap / snap.sum(axis=1, keepdims=True)
     _, classes, probs = read_instance_topk(run, epoch)
     return index, labels_from_topk(classes, probs, manifest["num_classes"])
-
-
-def class_labels_matrix(target_prob: np.ndarray | torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """(N, C) class labels from per-class target probabilities t_c: t_y on the target, (1 - t_y)/(C - 1) elsewhere."""
-    t = torch.tensor(np.asarray(target_prob, dtype=np.float32))
-    num_classes = t.shape[0]
-    on = t[targets.long().cpu()].unsqueeze(1)
-    labels = ((1.0 - on) / (num_classes - 1)).expand(-1, num_classes).clone()
-    labels.scatter_(1, targets.long().cpu().unsqueeze(1), on)
-    return labels

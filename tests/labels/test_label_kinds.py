@@ -4,6 +4,10 @@ and every stage used it: its fold runs recorded it, the averaged trajectory is o
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import textwrap
 
 import numpy as np
@@ -12,10 +16,12 @@ import torch
 from torch import Tensor
 
 from presets import QUIET
+from repo_paths import REPO
 from repro.errors import UserError
 from repro.labels import LABEL_KINDS, ClassLabels, build_labels, label_kind, register_label_kind
 from repro.labels.fold_average import AveragedTrajectory, trajectory_cache_dir
 from repro.labels.kinds import ClassKind
+from repro.labels.registry import Panel, kinds_drawing
 from repro.labels.trajectory import read_class_trajectory, read_manifest
 from repro.runs.rundir import RunDir
 from repro.sweep.run import run_sweep
@@ -99,3 +105,35 @@ def test_the_kind_is_looked_up_by_name(shared_kind):
         register_label_kind(type("OtherShared", (ClassKind,), {"name": "shared"}))
     with pytest.raises(UserError, match="Unknown label kind 'lowrank'"):
         label_kind("lowrank")
+
+
+# A fresh interpreter that imports the registry alone: nothing has imported the package's public face or the built-in
+# kinds' module (repro/labels/__init__.py loads neither), yet every lookup and registration finds them.
+FRESH_REGISTRY = """
+import json, sys
+from repro.labels.registry import Panel, kinds_drawing, label_kind, label_kinds, learned_kinds, register_label_kind
+loaded_first = "repro.labels.kinds" in sys.modules
+found = label_kind("class").__name__
+try:
+    register_label_kind(type("Clash", (label_kind("class"),), {"name": "instance"}))
+    clash = "accepted"
+except ValueError as exc:
+    clash = str(exc)
+curves = sorted(kinds_drawing(Panel.CLASS_CURVES))
+named = all(kind.name == name for name, kind in label_kinds().items())
+print(json.dumps({"loaded_first": loaded_first, "found": found, "all": sorted(label_kinds()), "named": named,
+                  "learned": sorted(learned_kinds()), "curves": curves, "clash": clash}))
+"""
+
+
+@pytest.mark.slow
+def test_a_lookup_in_the_registry_alone_finds_the_built_in_kinds():
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    out = subprocess.run([sys.executable, "-c", FRESH_REGISTRY], capture_output=True, text=True, env=env, check=True)
+    seen = json.loads(out.stdout.strip().splitlines()[-1])
+    assert seen["loaded_first"] is False  # the lookup itself imported them
+    assert seen["found"] == "ClassKind"
+    assert seen["all"] == ["class", "instance", "onehot", "replay", "smoothing"] and seen["named"]
+    assert seen["learned"] == ["class", "instance"]
+    assert seen["curves"] == sorted(kinds_drawing(Panel.CLASS_CURVES)) != []
+    assert "registered already" in seen["clash"]

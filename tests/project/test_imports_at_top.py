@@ -150,6 +150,12 @@ def test_no_deferred_import_of_a_module_already_imported_at_the_top():
 HEAVY = ("torch", "torchvision", "wandb", "matplotlib", "pandas", "submitit", "cleanlab", "sklearn", "scipy")
 LIGHT = {
     "import repro.runs.rundir": ("import repro.runs.rundir", HEAVY),
+    # the label-trajectory readers the ledger uses (repro/labels/__init__.py re-exports the kinds lazily)
+    "the label trajectory readers": (
+        "from repro.labels.trajectory import read_class_trajectory, read_manifest; "
+        "from repro.labels.epoch_records import topk_epochs",
+        HEAVY,
+    ),
     "repro --help": ("from repro.cli import main; main(['--help'])", HEAVY),
     "repro labels --help": ("from repro.cli import main; main(['labels', '--help'])", HEAVY),
     "repro tables --help": ("from repro.cli import main; main(['tables', '--help'])", HEAVY),
