@@ -157,6 +157,13 @@ LIGHT = {
     "repro wandb --help": ("from repro.cli import main; main(['wandb', '--help'])", HEAVY),
     # it loads torch (the sweep file's schema), never what runs or submits the runs
     "repro sweep --help": ("from repro.cli import main; main(['sweep', '--help'])", ("submitit", "wandb", "pandas")),
+    # what `repro tables` and `repro ledger` reach: the table notes and the stage the results index asks
+    "the estimated-T records": ("from repro.recorders.transition_check import plan_records, render_records", HEAVY),
+    "the lr schedule's arithmetic": (
+        "from repro.training.schedule import iteration_based, iteration_lambda, lr_lambda, planned_steps",
+        HEAVY,
+    ),
+    "the tuning stage": ("import repro.sweep.stages.tune.stage", HEAVY),
 }
 
 
