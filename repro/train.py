@@ -21,7 +21,7 @@ from repro.config import to_container
 from repro.errors import Interrupted, UserError  # noqa: F401  (Interrupted: repro.train's public name)
 from repro.labels import NonFiniteLabelsError
 from repro.methods import NonFiniteLossError, build_method, check_method_ready, method_class
-from repro.recorders import eval_images, run_recorders
+from repro.recorders.registry import eval_images, run_recorders
 from repro.runs import provenance
 from repro.runs.attempts import archive_done_run, tracker_id
 from repro.runs.checkpoint import load_checkpoint, save_checkpoint

@@ -23,7 +23,7 @@ from repro.methods.base import Method, StepOutput, optimizer_step, option_values
 from repro.models import build_run_model
 from repro.schema import build, option, schema
 from repro.training.evaluation import evaluate
-from repro.training.schedule import sgd_with_schedule
+from repro.training.optimization import sgd_with_schedule
 from repro.training.step_cost import TWO_NETWORKS
 
 # Network 2's initialisation seed is the run's seed plus this offset (network 1 keeps the run's own stream, so it

@@ -16,8 +16,9 @@ from torch import Tensor
 from repro.config_tree import to_container
 from repro.data.noise.transition import anchor_transition
 from repro.errors import UserError
-from repro.recorders.transition_check import describe, estimate_record, estimator_epoch_metrics, write_record
+from repro.recorders.transition_check import describe, estimator_epoch_metrics, write_record
 from repro.recorders.transition_estimate import KEPT, default_percentile, read_kept_probs
+from repro.recorders.transition_record import estimate_record
 from repro.runs.records import read_config
 from repro.runs.teachers import config_differences, find_finished_run
 from repro.training.protocols import Recorder, When

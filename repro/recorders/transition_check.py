@@ -5,7 +5,8 @@ Patrini et al.'s selection rule (the estimator's epoch of lowest loss on the hel
 repro/recorders/transition_estimate.py) stays the default: it is the source's. But on a short schedule it can pick a
 network that has learned nothing yet: on digits it picked epoch 1 (noisy held-out loss 2.32, ln 10 = 2.30), and the
 forward correction with that T reached 27.8% against one-hot's 79.6% (docs/methods/loss_correction.md). So every
-estimated-T run records, as soon as it has built its T (before its first epoch), `<run>/transition_estimate.json`:
+estimated-T run records, as soon as it has built its T (before its first epoch), `<run>/transition_estimate.json`
+(transition_record.py builds it from the tensor):
 the estimator's epoch, its noisy held-out loss and validation accuracy there, T's diagonal mean and condition number,
 and the warnings below. The run prints them and puts them in its summary; `repro sweep status` and the rendered table
 show them, so the first estimated-T run of a sweep tells the user before the other cells spend.
@@ -34,9 +35,6 @@ import math
 from pathlib import Path
 from typing import Any, Iterable
 
-import torch
-from torch import Tensor
-
 from repro.runs.io import atomic_write_json, read_json
 
 RECORD_FILE = "transition_estimate.json"
@@ -45,8 +43,10 @@ CHANCE_MARGIN = 0.02  # without an accuracy: a noisy held-out loss within 2% of 
 NEAR_UNIFORM = 0.1  # a diagonal mean within 10% of the way from 1/C to 1 is near uniform
 
 
-def estimate_record(
-    t: Tensor,
+def checked_record(
+    c: int,
+    diag_mean: float,
+    condition: float,
     *,
     estimator_run: str,
     estimate_at: str,
@@ -55,11 +55,8 @@ def estimate_record(
     val_acc: float | None,
     warmup_epochs: int,
 ) -> dict[str, Any]:
-    """What a run records of its estimated T, with its warnings (an empty list: none)."""
-    c = int(t.shape[0])
-    t64 = t.to(torch.float64)
-    diag_mean = float(torch.diagonal(t64).mean())
-    condition = float(torch.linalg.cond(t64))
+    """What a run records of its estimated T (`c` classes, T's diagonal mean and condition number:
+    transition_record.py computes them from the tensor), with its warnings (an empty list: none)."""
     warnings = []
     if at_chance(c, val_acc=val_acc, noisy_val_loss=noisy_val_loss):
         shown = [] if val_acc is None else [f"held-out accuracy {val_acc:.3f} against 1/C = {1 / c:.3f}"]

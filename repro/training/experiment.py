@@ -1,5 +1,5 @@
 """Everything one run trains with, built from its config and named by what it is: the run's config and directory,
-its hardware, its data and split (run_data.py), its network, its optimizer and schedule (schedule.py:
+its hardware, its data and split (run_data.py), its network, its optimizer and schedule (optimization.py:
 `Optimization`), where its batches come from (batches.py: `Batches`), and the method that trains on each batch with
 the run's recorders.
 
@@ -22,9 +22,9 @@ from repro.runs.rundir import RunDir
 from repro.training.batches import Batches
 from repro.training.clean_labels import summary_fields
 from repro.training.hardware import Hardware
+from repro.training.optimization import Optimization
 from repro.training.protocols import Recorder, TrainingMethod
 from repro.training.run_data import RunData, hardware_data, load_run_data
-from repro.training.schedule import Optimization
 
 __all__ = ["Experiment", "RunParts", "pick_device", "prepare_parts"]
 

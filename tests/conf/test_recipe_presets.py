@@ -14,7 +14,8 @@ from repro.config import load_config, to_container
 from repro.runs.rundir import RunDir, run_id
 from repro.sweep.expand.build import COMPOSER
 from repro.sweep.expand.overrides import parse_all
-from repro.training.schedule import lr_lambda, sgd_with_schedule
+from repro.training.optimization import sgd_with_schedule
+from repro.training.schedule import lr_lambda
 
 CHOICES = ("schedule", "nesterov", "warmup", "lookahead_lr")
 

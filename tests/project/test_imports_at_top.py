@@ -168,6 +168,13 @@ LIGHT = {
         "import repro.claims.sequential",
         ("torch", "pandas", "matplotlib", "scipy.stats"),
     ),
+    # what `repro tables` and `repro ledger` reach: the table notes and the stage the results index asks
+    "the estimated-T records": ("from repro.recorders.transition_check import plan_records, render_records", HEAVY),
+    "the lr schedule's arithmetic": (
+        "from repro.training.schedule import iteration_based, iteration_lambda, lr_lambda, planned_steps",
+        HEAVY,
+    ),
+    "the tuning stage": ("import repro.sweep.stages.tune.stage", HEAVY),
 }
 
 

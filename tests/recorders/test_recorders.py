@@ -11,11 +11,11 @@ import typing
 import pytest
 
 import repro
-import repro.recorders
+import repro.recorders.registry
 from presets import CLEAN
 from repo_paths import REPO
 from repro.config import load_config, to_container
-from repro.recorders import RUN_RECORDERS, register_recorder
+from repro.recorders.registry import RUN_RECORDERS, register_recorder
 from repro.sweep.budget.calibration import load_calibration
 from repro.sweep.budget.costs import price, run_gpu_hours, run_sizes
 from repro.train import epoch_eval_images, last_epoch_eval_images, train
@@ -63,7 +63,9 @@ def test_the_out_of_sample_and_annotator_passes_are_priced_once(monkeypatch):
     sizes = run_sizes(fold)
     assert last_epoch_eval_images(fold, *sizes) == sizes[1]  # the held-out fold, once
     with_it = run_gpu_hours(fold, cal)
-    monkeypatch.setattr(repro.recorders, "RUN_RECORDERS", [r for r in RUN_RECORDERS if r.when != When.LAST_EPOCH])
+    monkeypatch.setattr(
+        repro.recorders.registry, "RUN_RECORDERS", [r for r in RUN_RECORDERS if r.when != When.LAST_EPOCH]
+    )
     without = run_gpu_hours(fold, cal)
     assert with_it - without == pytest.approx(sizes[1] * price(fold, cal).eval_ms_per_image / 3.6e6)
     monkeypatch.undo()
@@ -99,7 +101,7 @@ class CountingRecorder(Recorder):
 def test_a_recorder_registered_in_a_test_file_records_every_run_and_is_priced(tmp_path, monkeypatch):
     config = to_container(load_config(FAST))
     before = epoch_eval_images(config, *run_sizes(config))
-    monkeypatch.setattr(repro.recorders, "RUN_RECORDERS", list(RUN_RECORDERS))
+    monkeypatch.setattr(repro.recorders.registry, "RUN_RECORDERS", list(RUN_RECORDERS))
     register_recorder(CountingRecorder)
     assert epoch_eval_images(config, *run_sizes(config)) == before + 7
     result = train(load_config([*FAST, f"output_root={tmp_path}"]))

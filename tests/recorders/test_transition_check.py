@@ -15,7 +15,8 @@ from analysis.tables.notes import table_notes
 from presets import NOISY, QUIET
 from repro.cli import main
 from repro.data.noise import transition_matrix
-from repro.recorders.transition_check import RECORD_FILE, at_chance, estimate_record
+from repro.recorders.transition_check import RECORD_FILE, at_chance
+from repro.recorders.transition_record import estimate_record
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.run import run_sweep
 from repro.sweep.spec.model import Scale

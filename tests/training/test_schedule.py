@@ -13,7 +13,8 @@ from repro.methods.fixed_targets import FixedTargets
 from repro.runs.checkpoint import load_checkpoint
 from repro.runs.rundir import RunDir
 from repro.train import Interrupted, train
-from repro.training.schedule import RunSchedule, planned_steps, steps_in_epoch
+from repro.training.optimization import RunSchedule
+from repro.training.schedule import planned_steps, steps_in_epoch
 from resume_check import EXACT, assert_resume_equals_uninterrupted, checkpoint_tensors, torch_flags_kept
 
 

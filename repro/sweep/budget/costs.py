@@ -12,6 +12,10 @@ figure of that kind for the model, it is estimated from another kind (the kind's
 none for the model, or the run's network is not at the width it was timed at (a `model.*` key off its default), from a
 measured model scaled by FLOPs (repro/models/flops.py), a lower bound that turns the total into "at least" where the
 network is smaller, and says why. A run is never counted as zero.
+
+What a run's method, network and recorders say of its cost is read through their classes, which need torch: those
+imports are deferred to the functions that price a run, so that the reporting commands, which reach this module
+through the tuning stage's notes, load no torch.
 """
 
 from __future__ import annotations
@@ -26,8 +30,6 @@ from tabulate import tabulate
 from repro.conf.networks import NETWORKS
 from repro.data.sizes import DATA_SIZES, run_sizes  # noqa: F401  (a run's sizes: part of this module's API)
 from repro.errors import UserError
-from repro.methods import method_class
-from repro.models.flops import forward_flops
 from repro.schema import fields_of
 from repro.sweep.budget.calibration import (
     Calibration,
@@ -37,8 +39,6 @@ from repro.sweep.budget.epoch_cost import epoch_fixed_ms, epoch_step_ratio
 from repro.sweep.budget.packing import packed_hours
 from repro.sweep.plan import Plan
 from repro.sweep.spec.model import PlannedRun
-from repro.train import epoch_eval_images, last_epoch_eval_images
-from repro.training.batches import meta_batch_size
 from repro.training.schedule import planned_steps
 from repro.training.step_cost import STEP_COSTS, StepCost
 
@@ -56,6 +56,8 @@ STAGES = ("tune", "single", "fold", "final")  # the tuning stage first: the othe
 
 def step_kind(config: Mapping[str, Any]) -> StepCost:
     """What one step of the run costs: the kind its method's class declares (repro/training/step_cost.py)."""
+    from repro.methods import method_class  # deferred: torch (the methods), kept from the reporting commands
+
     return method_class(str(config["method"]["name"])).step_cost
 
 
@@ -148,6 +150,8 @@ def _price(
     if measured and not keys and (ref_c, ref_h) == (channels, size):  # other classes: only the last layer differs
         return Price(ms, float(cal.eval_ms_per_image[ref]), notes, False, *halves)
     at = f"{channels}x{size}x{size}" + "".join(f", {k}={v}" for k, v in keys)
+    from repro.models.flops import forward_flops  # deferred: torch (the networks), kept from the reporting commands
+
     try:
         ratio = forward_flops(model, channels, size, classes, keys) / forward_flops(ref, ref_c, ref_h, ref_classes)
     except Exception as exc:  # a model the registry cannot build at this shape: the run stays unpriced, said so
@@ -179,6 +183,9 @@ def epoch_parts(config: Mapping[str, Any], cal: Calibration) -> tuple[int, float
     """(steps of a full epoch, their seconds, the evaluation passes' seconds, the per-epoch fixed seconds) of the
     run on `cal`; None when it cannot be priced (see `price`). A step inside an epoch costs the timed step times the
     calibration's in-epoch ratio, and each epoch adds its fixed cost (repro/sweep/budget/epoch_cost.py)."""
+    from repro.train import epoch_eval_images  # deferred: torch (methods, recorders), kept from the reporting commands
+    from repro.training.batches import meta_batch_size  # deferred: torch, kept from the reporting commands
+
     got = price(config, cal)
     if got is None or math.isnan(got.step_ms):
         return None
@@ -204,6 +211,8 @@ def run_gpu_hours(config: Mapping[str, Any], cal: Calibration, share: float = 1.
 
 def full_run_gpu_hours(config: Mapping[str, Any], cal: Calibration) -> float | None:
     """Estimated GPU-hours of the whole run, all its epochs; None when it cannot be priced (see `price`)."""
+    from repro.train import last_epoch_eval_images  # deferred: torch (the recorders), kept from the reporting commands
+
     parts = epoch_parts(config, cal)
     if parts is None:
         return None

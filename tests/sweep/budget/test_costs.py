@@ -262,7 +262,7 @@ def test_an_epochs_seconds_include_its_records(tmp_path, monkeypatch):
     clock = [0.0]
     monkeypatch.setattr(repro.train, "time", types.SimpleNamespace(perf_counter=lambda: clock[0]))
 
-    import repro.recorders
+    import repro.recorders.registry
     from repro.training.protocols import Recorder, When
 
     class SlowRecorder(Recorder):
@@ -275,7 +275,7 @@ def test_an_epochs_seconds_include_its_records(tmp_path, monkeypatch):
         def on_epoch_end(self, exp, epoch, row, tracker):
             clock[0] += 100.0
 
-    monkeypatch.setattr(repro.recorders, "RUN_RECORDERS", [SlowRecorder])
+    monkeypatch.setattr(repro.recorders.registry, "RUN_RECORDERS", [SlowRecorder])
     args = ["data=digits", "model=smallcnn", "optim.epochs=2", *QUIET, "device=cpu"]
     assert main(["train", *args, f"output_root={tmp_path}"]) == 0
     (summary,) = tmp_path.glob("runs/*/summary.json")

@@ -16,7 +16,8 @@ from presets import QUIET_YAML
 from repro.cli import main
 from repro.data.noise import transition_matrix
 from repro.errors import UserError
-from repro.recorders.transition_check import estimate_record, write_record
+from repro.recorders.transition_check import write_record
+from repro.recorders.transition_record import estimate_record
 from repro.sweep.plan import Plan
 from repro.sweep.run import decided, plan_sweep
 from repro.sweep.spec.model import Scale
