@@ -88,9 +88,10 @@ def with_out_of_sample_cleanlab(done: pd.DataFrame) -> pd.DataFrame:
 
 def annotator_table(runs: pd.DataFrame) -> pd.DataFrame | None:
     """Tidy frame: measure, method ('' for the given labels' rows), label set, mean, std, n; None without runs."""
-    done = with_out_of_sample_cleanlab(annotator_runs(runs))
-    if done.empty:
+    done = annotator_runs(runs)
+    if done.empty:  # before the out-of-sample scores, whose module loads torch and cleanlab
         return None
+    done = with_out_of_sample_cleanlab(done)
     records: list[dict[str, Any]] = []
     for (label_set,), group in done.groupby(["label_set"], sort=True):
         for field, text in GIVEN_MEASURES:

@@ -38,7 +38,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from repro.methods import method_class
 from repro.recorders.transition_check import read_record
 from repro.sweep.plan import SUBMITTABLE, Plan
 from repro.sweep.spec.model import PlannedRun
@@ -91,6 +90,8 @@ class Held:
 
 def plan_estimates(plan: Plan) -> list[Estimate]:
     """Every estimated T the plan's runs build, in plan order, each with its record where one is known."""
+    from repro.methods import method_class  # deferred: torch (the methods), kept from the reporting commands
+
     groups: dict[str, list[PlannedRun]] = {}
     for run in plan.unique.values():
         key = method_class(str(run.config["method"]["name"])).estimate_key(run.config)
@@ -100,6 +101,8 @@ def plan_estimates(plan: Plan) -> list[Estimate]:
 
 
 def _recorded(plan: Plan, runs: list[PlannedRun]) -> Estimate:
+    from repro.methods import method_class  # deferred: torch (the methods), kept from the reporting commands
+
     for run in runs:
         record = read_record(plan.output_root / "runs" / run.run_id)
         if record is not None:
@@ -112,8 +115,10 @@ def _recorded(plan: Plan, runs: list[PlannedRun]) -> Estimate:
 def hold_estimates(plan: Plan, setting: EstimatedTSpec | None) -> Held:
     """Mark the plan's runs that the hold keeps back `held` (with why, in their status) and say what it decided."""
     accept = set(setting.accept) if setting is not None else set()
-    estimates = plan_estimates(plan)
     scaled = plan.scale.overrides() if plan.scale is not None else []
+    if not scaled and not any(plan.status[rid].state in SUBMITTABLE for rid in plan.unique):
+        return Held()  # nothing left to hold (a finished sweep's report): no estimate need be asked of its methods
+    estimates = plan_estimates(plan)
     if scaled:
         return Held(flagged=[(e, []) for e in estimates if e.warnings], scaled=" ".join(scaled))
     decision = Held()
