@@ -13,7 +13,7 @@ from analysis.ledger.build import Ledger
 from analysis.ledger.fields import interval_confidence
 from repro.claims.judgement import Line
 from repro.claims.verdicts import EQUIVALENCE, LEVEL
-from repro.figures.common import note, png_bytes  # headless matplotlib (Agg)
+from repro.figures.common import DPI, drawn_png_bytes, note  # headless matplotlib (Agg)
 
 TONES = {"agrees": "tab:green", "short": "tab:olive", "open": "tab:gray", "against": "tab:red"}
 TONE_WORDS = {
@@ -27,16 +27,16 @@ OFFSET = 0.28  # the paper's marker sits this far below ours
 
 def ledger_png(ledger: Ledger) -> bytes:
     if not ledger.lines:
-        fig, ax = plt.subplots(figsize=(8.5, 2.0))
+        fig, ax = plt.subplots(figsize=(8.5, 2.0), dpi=DPI)
         note(ax, "No claim has finished runs in every cell in " + (ledger.source or "these runs") + ".")
-        return png_bytes(fig)
+        return drawn_png_bytes(fig)
     panels: dict[tuple[int, str], list[Line]] = {}
     for line in ledger.lines:
         panels.setdefault((line.claim.table, line.unit), []).append(line)
     heights = [len(lines) + 1.2 for lines in panels.values()]
     height = 1.3 + 0.42 * sum(heights)
     fig, axes = plt.subplots(
-        len(panels), 1, figsize=(10, height), gridspec_kw={"height_ratios": heights}, squeeze=False
+        len(panels), 1, figsize=(10, height), dpi=DPI, gridspec_kw={"height_ratios": heights}, squeeze=False
     )
     shown: set[str] = set()
     for ax, ((table, unit), lines) in zip(axes[:, 0], panels.items()):
@@ -53,7 +53,7 @@ def ledger_png(ledger: Ledger) -> bytes:
     fig.legend(handles, labels, loc="upper center", ncol=3, fontsize=7, frameon=False,
                bbox_to_anchor=(0.5, 1.0 - 0.4 / height))  # fmt: skip
     fig.tight_layout(rect=(0, 0, 1, top))
-    return png_bytes(fig)
+    return drawn_png_bytes(fig)
 
 
 def _panel(ax, table: int, unit: str, lines: list[Line], shown: set[str]) -> None:

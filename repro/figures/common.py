@@ -18,6 +18,8 @@ from omegaconf import OmegaConf
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.colors import to_rgba  # noqa: E402
+from matplotlib.image import imsave  # noqa: E402
 
 from repro.errors import UserError  # noqa: E402
 from repro.labels.trajectory import recorded_epochs
@@ -151,5 +153,29 @@ def png_bytes(fig) -> bytes:
     builder ends here)."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def drawn_png_bytes(fig) -> bytes:
+    """What `png_bytes` makes of a figure created at DPI whose layout is done, drawn once: the canvas the layout
+    measured its texts on draws it, and the image is cut to the tight box (with savefig's padding). savefig's
+    "tight" draws it twice more on fresh renderers, each measuring every text again, which is most of a tall
+    figure's cost (the ledger's). The contents sit within half a pixel of where `png_bytes` puts them; the figure
+    is closed."""
+    if fig.dpi != DPI:
+        raise ValueError(f"the figure is at {fig.dpi} dpi; create it at dpi=DPI ({DPI}), the dpi it is drawn at")
+    fig.canvas.draw()
+    box = fig.get_tightbbox(fig.canvas.get_renderer()).padded(matplotlib.rcParams["savefig.pad_inches"])
+    drawn = np.asarray(fig.canvas.buffer_rgba())
+    width, height = (int(size * DPI + 1e-8) for size in box.size)  # as savefig sizes its cut canvas
+    left, top = round(box.x0 * DPI), round(drawn.shape[0] - height - box.y0 * DPI)  # pixel rows run top down
+    image = np.empty((height, width, 4), dtype=np.uint8)
+    image[...] = np.round(np.asarray(to_rgba(fig.get_facecolor())) * 255)  # the margin outside
+    rows = slice(max(top, 0), min(top + height, drawn.shape[0]))
+    cols = slice(max(left, 0), min(left + width, drawn.shape[1]))
+    image[rows.start - top : rows.stop - top, cols.start - left : cols.stop - left] = drawn[rows, cols]
+    buf = io.BytesIO()
+    imsave(buf, memoryview(image), format="png", dpi=DPI)
     plt.close(fig)
     return buf.getvalue()
