@@ -18,10 +18,11 @@ from repro.data.noise import transition_matrix
 from repro.errors import UserError
 from repro.recorders.transition_check import write_record
 from repro.recorders.transition_record import estimate_record
-from repro.sweep.plan import Plan
+from repro.sweep.plan import Plan, RunStatus
 from repro.sweep.run import decided, plan_sweep
 from repro.sweep.spec.model import Scale
 from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.stages.estimated_t import estimate_hold
 from repro.sweep.stages.estimated_t.estimate_hold import _some
 from repro.sweep.status import render_status
 
@@ -158,3 +159,14 @@ def test_a_hold_over_many_runs_names_three_and_counts_the_rest():
     """A table's hold names its first runs and a count, not hundreds of ids (`repro sweep status` lists them all)."""
     assert _some([f"r{i}" for i in range(250)]) == "r0, r1, r2 and 247 more"
     assert _some(["a", "b"]) == "a, b"
+
+
+def test_a_sweep_with_nothing_left_to_submit_asks_no_method_for_its_estimates(tmp_path, monkeypatch):
+    """The report of a finished sweep (`repro tables`, `repro ledger`) asks no method class, a torch module, for the
+    estimate its runs built: nothing is left to hold."""
+    plan, _ = _plan(_write(tmp_path), tmp_path / "out")
+    assert estimate_hold.plan_estimates(plan)  # the sweep has estimates: with runs left, they are asked for
+    for rid in plan.status:
+        plan.status[rid] = RunStatus("done")
+    monkeypatch.setattr(estimate_hold, "plan_estimates", lambda plan: pytest.fail("a finished plan was asked"))
+    assert estimate_hold.hold_estimates(plan, None) == estimate_hold.Held()
