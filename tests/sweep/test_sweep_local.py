@@ -103,7 +103,7 @@ def test_a_planned_run_is_validated_once_and_trained_from_its_planned_config(tmp
     out = tmp_path / "out"
     plan = run_sweep(path, output_root=out, scale=SCALE, report=lambda line: None)
     assert len(plan.unique) == 2 and plan.counts() == {"done": 2}
-    assert calls == {"validate_config": 2}
+    assert calls == {"validate_config": 2, "check_method_config": 2}  # the method checked in its validation only
     for rid, run in plan.unique.items():
         planned = read_planned_config(sweep_dir(out, "tiny") / "planned" / f"{rid}.json")
         assert planned == run.config == RunDir(out.resolve() / "runs" / rid).read_config()
