@@ -14,6 +14,7 @@ the package's public face: each looks the run's model up by `noise.kind` and ask
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import Any, Mapping
 
 from repro.conf.schema import NOISE_OPTIONS
@@ -65,24 +66,24 @@ def transition_reads_clean_labels(noise_cfg: Mapping[str, Any]) -> bool:
 # package (which `describes_noise` and the config's noise keys need, in `repro tables` and `repro ledger` too) loads
 # no torch. The project's own modules import these from their defining modules.
 _TORCH_SIDE = {
-    "actual_noise_rate": "apply",
-    "inject_noise": "apply",
-    "load_file_noise": "apply",
-    "transition_matrix": "apply",
-    "check_classes": "checks",
-    "check_inputs": "checks",
-    "on_cpu": "checks",
-    "corrupted_count": "synthetic_tensors",
-    "inject_exact_fraction_noise": "synthetic_tensors",
-    "inject_uniform_noise": "synthetic_tensors",
+    "actual_noise_rate": "repro.data.noise.apply",
+    "inject_noise": "repro.data.noise.apply",
+    "load_file_noise": "repro.data.noise.apply",
+    "transition_matrix": "repro.data.noise.apply",
+    "check_classes": "repro.data.noise.checks",
+    "check_inputs": "repro.data.noise.checks",
+    "on_cpu": "repro.data.noise.checks",
+    "corrupted_count": "repro.data.noise.synthetic_tensors",
+    "inject_exact_fraction_noise": "repro.data.noise.synthetic_tensors",
+    "inject_uniform_noise": "repro.data.noise.synthetic_tensors",
 }
 
 
 def __getattr__(name: str) -> Any:
-    if name not in _TORCH_SIDE:
+    """A torch-side name, imported from its module on first access and kept here after (as repro.labels does)."""
+    home = _TORCH_SIDE.get(name)
+    if home is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    # deferred: torch, kept from the reporting commands (repro tables/ledger read whether a config is noisy)
-    from repro.data.noise import apply, checks, synthetic_tensors
-
-    module = {"apply": apply, "checks": checks, "synthetic_tensors": synthetic_tensors}[_TORCH_SIDE[name]]
-    return getattr(module, name)
+    value = getattr(import_module(home), name)
+    globals()[name] = value
+    return value
