@@ -5,16 +5,16 @@ look (`at_look`, what the sweep's stage takes) and read by its verdict (`sequent
     python -m benchmarks.sequential_errors                       # 5,000 sequences per row (under a minute)
     python -m benchmarks.sequential_errors --sequences 20000     # the table in docs/sequential-seeds.md
 
-Scenarios: the per-seed contrast (ours minus the other row, one seed) is normal, or skewed: ours collapses on a share
-of seeds (`--collapse 0.1 6`: 10% of seeds drop by 6 sds of the seed-to-seed noise of the seeds that do not, as
-MentorNet's PD students did from a poor mentor), the truth being the contrast's mean. Truths, in sds of the per-seed
-contrast: zero, the paper's (`--paper`, 1 sd), half of it, reversed. Designs: Pocock-type and O'Brien-Fleming-type
-spending, each with the collapse guard off and on (repro/claims/sequential_bounds.py); O'Brien-Fleming-type spending
-guarded only from the look whose seeds hold a collapse ("guard once seen": the best any check of the seeds read, a
-test of normality or an outlier rule, could do, as it knows which seeds collapsed); and a fixed count of
-`--max-seeds` seeds (one look, the same calibrated boundary) for reference. The default design is O'Brien-Fleming-type
-spending, guarded on the lines of a method that declares its seeds may collapse (`Method.seeds_may_collapse`):
-the "obrien_fleming" rows where no method of the line declares it, the "obrien_fleming + guard" rows where one does.
+Scenarios: the per-seed contrast (ours minus the other row, one seed) is normal, or skewed: ours collapses on a share of
+seeds (`--collapse 0.1 6`: 10% of seeds drop by 6 sds of the seed-to-seed noise of the seeds that do not, as MentorNet's
+PD students did from a poor mentor), the truth being the contrast's mean. Truths, in sds of the per-seed contrast: zero,
+the paper's (`--paper`, 1 sd), half of it, reversed. Designs: Pocock-type and O'Brien-Fleming-type spending, each with
+the collapse guard off and on (repro/claims/sequential_bounds.py); O'Brien-Fleming-type spending guarded only from the
+look whose seeds hold a collapse ("guard once seen": the best any check of the seeds read, a test of normality or an
+outlier rule, could do, as it knows which seeds collapsed); and a fixed count of `--max-seeds` seeds (one look, the same
+calibrated boundary) for reference. The default design is O'Brien-Fleming-type spending, guarded on the lines of a
+method that declares its seeds may collapse (`MethodDeclaration.seeds_may_collapse`): the "obrien_fleming" rows where no
+method of the line declares it, the "obrien_fleming + guard" rows where one does.
 
 Columns (each a share of the sequences; the design's stated levels beside them):
 - false gain: a gain decided (its interval above 0) where the truth is 0 or reversed; stated at most 2.5%;

@@ -12,6 +12,7 @@ from typing import Any, Mapping, Sequence
 from omegaconf import DictConfig
 
 from repro.config_tree import CONFIG_MODULE, check_run_tree, compose_config, load_tree, to_container
+from repro.methods.registry import check_method_config
 
 __all__ = ["CONFIG_MODULE", "compose_config", "load_config", "to_container", "validate_config"]
 
@@ -20,9 +21,7 @@ def load_config(overrides: Sequence[str] = ()) -> DictConfig:
     """Compose `config.yaml` with Hydra overrides, resolve it, and check values before any work starts. Hydra's own
     settings, added / deleted keys and unknown keys are refused by name (repro/hydra_flags.py); every key is checked
     against its declaration (repro/conf/schema.py, the noise model's), then the method's options against the
-    method's own (`Method.Options`)."""
-    from repro.methods import check_method_config  # deferred: torch (the methods), kept from loading a sweep file
-
+    method's own (`MethodDeclaration.Options`)."""
     cfg = load_tree(overrides)
     check_method_config(cfg)
     return cfg
@@ -31,8 +30,6 @@ def load_config(overrides: Sequence[str] = ()) -> DictConfig:
 def validate_config(cfg: DictConfig | Mapping[str, Any]) -> None:
     """Reject values that would fail late or silently train something else: every key against its declaration
     (repro/conf/schema.py, the noise model's, the method's), the rules that tie keys together included."""
-    from repro.methods import check_method_config  # deferred: torch (the methods), kept from loading a sweep file
-
     tree = to_container(cfg) if isinstance(cfg, DictConfig) else cfg
     check_run_tree(tree)
     check_method_config(tree)

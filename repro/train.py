@@ -20,7 +20,7 @@ from omegaconf import DictConfig
 from repro.config import to_container
 from repro.errors import Interrupted, UserError  # noqa: F401  (Interrupted: repro.train's public name)
 from repro.labels import NonFiniteLabelsError
-from repro.methods import NonFiniteLossError, build_method, check_method_ready, method_class
+from repro.methods import NonFiniteLossError, build_method, check_method_ready, method_declaration
 from repro.recorders.registry import eval_images, run_recorders
 from repro.runs import provenance
 from repro.runs.attempts import archive_done_run, tracker_id
@@ -244,8 +244,8 @@ def evaluate_epoch(exp: Experiment) -> dict[str, Any]:
 def epoch_eval_images(config: dict[str, Any], n_train: int, n_meta: int, n_test: int) -> int:
     """Images evaluated (a forward in eval mode) once per epoch, from the config alone, for the cost estimate
     (repro/sweep/budget/costs.py): `evaluate_epoch`'s validation and test passes, the method's own passes
-    (Method.epoch_eval_images) and every registered recorder's that works each epoch (repro/recorders/)."""
-    method = method_class(str(config["method"]["name"]))
+    (MethodDeclaration.epoch_eval_images) and every registered recorder's that works each epoch (repro/recorders/)."""
+    method = method_declaration(str(config["method"]["name"]))
     recorders = eval_images(config, n_train, n_meta, n_test).every_epoch
     return n_meta + n_test + method.epoch_eval_images(n_train, n_meta, n_test) + recorders
 

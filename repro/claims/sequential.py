@@ -86,11 +86,11 @@ def repeated_p(looks: Looks, look: int, allowed: float) -> float:
 
 @dataclass(frozen=True)
 class SequentialDesign:
-    """How a sweep adds seeds where a claim is undecided: at most `max_seeds` per cell, `per_round` more a round,
-    the level spent by `spending` (one of SPENDING_NAMES). The collapse guard's boundaries hold the level under
-    seeds that collapse too (repro/claims/sequential_bounds.py), at a cost in decisions (docs/sequential-seeds.md):
-    with `collapse_guard` on every line; with `guard_declared` (the default) on the lines where a method of the line
-    declares that its seeds may collapse (`Method.seeds_may_collapse`), so the others keep their decisions."""
+    """How a sweep adds seeds where a claim is undecided: at most `max_seeds` per cell, `per_round` more a round, the
+    level spent by `spending` (one of SPENDING_NAMES). The collapse guard's boundaries hold the level under seeds that
+    collapse too (repro/claims/sequential_bounds.py), at a cost in decisions (docs/sequential-seeds.md): with
+    `collapse_guard` on every line; with `guard_declared` (the default) on the lines where a method of the line declares
+    that its seeds may collapse (`MethodDeclaration.seeds_may_collapse`), so the others keep their decisions."""
 
     max_seeds: int = DEFAULT_MAX_SEEDS
     per_round: int = 1

@@ -6,7 +6,7 @@ parametrisation touched a dozen files. Now the recording, the trajectory files, 
 and the converged labels a student reads all ask the kind object (`label_kind(name)`).
 
 The built-in kinds are in repro/labels/kinds.py, listed by name in `LABEL_KINDS` and imported when first asked for,
-as the methods' classes are (repro/methods/__init__.py): every module of the package looks kinds up here, so this
+as the methods' declarations are (repro/methods/registry.py): every module of the package looks kinds up here, so this
 module imports no kind (no import cycle, tests/project/test_layers.py) and no torch (the ledger reads class
 trajectories through repro/labels/trajectory.py, which names kinds, without loading a training library). A kind
 defined elsewhere subclasses `LabelKind` and calls `register_label_kind` (tests/labels/test_label_kinds.py registers

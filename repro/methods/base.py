@@ -2,102 +2,49 @@
 
 The loop owns the run (data order, epochs, evaluation, checkpoints, records); a method owns what happens to one
 batch: which targets and weights the loss uses, which meta-gradient it takes, which optimizers step. A method is
-one file under repro/methods/ and one config file under repro/conf/method/; the loop knows none by name.
+its declaration (repro/methods/declarations/, torch-free), its trainer (a module under repro/methods/, this class's
+subclass) and one config file under repro/conf/method/; the loop knows none by name.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import torch
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 from torch import Tensor, nn
 
 from repro.meta.inputs import LookAhead
-from repro.schema import build, schema
+from repro.methods.declaration import MethodDeclaration, option_values
+from repro.schema import build
 from repro.training.clean_labels import held_out_use
 from repro.training.protocols import Recorder, StepOutput, TrainingMethod
-from repro.training.step_cost import StepCost
 
 if TYPE_CHECKING:
     from repro.training.experiment import Experiment, RunParts
-
-
-@schema
-class NoOptions:
-    """The options of a method that takes none."""
-
-
-def option_values(node: DictConfig | Mapping[str, Any]) -> dict[str, Any]:
-    """A method node's option values as a plain dict (its `name` aside)."""
-    plain = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else dict(node)
-    return {k: v for k, v in plain.items() if k != "name"}  # type: ignore[union-attr]
 
 
 class NonFiniteLossError(FloatingPointError):
     """The loss (or a learned quantity) became NaN/inf: the run stops, the last good checkpoint stays."""
 
 
-class Method(TrainingMethod):
-    """One training method: the loop's `TrainingMethod` (repro/training/protocols.py). Subclasses set `Options` (a
-    @schema class, repro/schema/declare.py: the method.* keys they read, each with its type, range, allowed values
-    and, where a config file may leave it out, its default; the rules that tie them together in its `check`) and
-    implement `train_step`. Anything else in the config is refused before any work; `self.options` is the typed
-    object of the run's method node.
+class Method(MethodDeclaration, TrainingMethod):
+    """One method's trainer: the loop's `TrainingMethod` (repro/training/protocols.py) on top of the method's
+    declaration (repro/methods/declaration.py: its options, step cost and the facts a plan reads), as
+    `class Trainer(Declaration, Method)`. Subclasses implement `train_step`; `self.options` is the typed object of
+    the run's method node.
 
-    `needs_meta_set` methods draw clean meta batches (`exp.batches.next_meta()`); run with split=full they are
-    refused. State that must survive a preemption (learned labels, a second network, temperatures, optimizer
-    states) goes through `state_dict`/`load_state_dict`, which the loop puts into the run's checkpoint."""
+    `needs_meta_set` methods draw clean meta batches (`exp.batches.next_meta()`). State that must survive a
+    preemption (learned labels, a second network, temperatures, optimizer states) goes through
+    `state_dict`/`load_state_dict`, which the loop puts into the run's checkpoint."""
 
-    # The method's options, next to its code: every method class declares its own (`NoOptions` when it has none);
-    # tests/methods/test_method_options.py fails for one that does not. Checked at config load (check_method_config).
-    Options: ClassVar[type]
-    needs_meta_set: ClassVar[bool] = False
     labels: Any = None  # a method that trains on a label parametrisation sets it (the label recorders read it)
-    # The method.* option that names a finished run this method learns from (a teacher, a label source); a sweep
-    # row's `teacher:` sets it to the planned teacher's run id (repro/sweep/stages/teachers/teacher_runs.py). None:
-    # learns from none.
-    source_option: ClassVar[str | None] = None
-    # What one train_step costs (repro/training/step_cost.py): every method class declares its own, next to its
-    # train_step, so `repro sweep --dry-run` prices it; no default (tests/training/test_step_cost.py).
-    step_cost: ClassVar[StepCost]
-
-    @classmethod
-    def epoch_eval_images(cls, n_train: int, n_meta: int, n_test: int) -> int:
-        """Images the method evaluates itself once per epoch (in `end_epoch` or a recorder), beyond the loop's
-        validation and test passes, given the run's train, meta and test sizes: priced by `--dry-run` at the
-        calibration's eval cost per image (repro/train.py: epoch_eval_images)."""
-        return 0
 
     @classmethod
     def training_form(cls, config: Mapping[str, Any]) -> Mapping[str, Any] | None:
         """What a run of this method computes per step, in a form shared with the other methods that can compute the
         same (repro/methods/same_training.py: e.g. the smearing family's loss and matrix), from the run's resolved
         config; None: the method's own config node describes it."""
-        return None
-
-    @classmethod
-    def planned_checks(cls, config: Mapping[str, Any]) -> list[dict[str, Any]]:
-        """Records of what a planned run will read from its finished sources, computed before it starts, for
-        `repro sweep status` to show (loss correction: its estimated T's check, repro/recorders/transition_check.py);
-        empty when there is nothing to say yet."""
-        return []
-
-    @classmethod
-    def estimate_key(cls, config: Mapping[str, Any]) -> str | None:
-        """What identifies the estimate a planned run builds from a finished run before its first epoch and records a
-        check of (loss correction's estimated T: repro/recorders/transition_check.py): runs of one key build the very
-        same estimate, so the first one's check is every one's (a sweep holds the others until it is known:
-        repro/sweep/stages/estimated_t/). None: the run estimates nothing."""
-        return None
-
-    @classmethod
-    def seeds_may_collapse(cls, config: Mapping[str, Any]) -> str | None:
-        """Why a run of this method may, on some seeds, end many seed-to-seed sds below its other seeds (its seeds
-        collapse), from the run's resolved config; None where they are not known to. Seeds until decided holds its
-        error on the claim lines of such a run with boundaries calibrated on collapsing seeds too (the collapse
-        guard, repro/claims/sequential.py): no look at the seeds read can see a collapse that has not happened yet
-        (docs/sequential-seeds.md), so the method says so before the data."""
         return None
 
     @classmethod

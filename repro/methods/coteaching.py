@@ -10,7 +10,7 @@ checkpoint state.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -20,11 +20,11 @@ from torch import Tensor, nn
 from repro.data.noise import describes_noise
 from repro.data.noise.apply import actual_noise_rate
 from repro.methods.base import Method, StepOutput, optimizer_step, option_values
+from repro.methods.declarations.coteaching import CoTeachingDeclaration
 from repro.models import build_run_model
-from repro.schema import build, option, schema
+from repro.schema import build
 from repro.training.evaluation import evaluate
 from repro.training.optimization import sgd_with_schedule
-from repro.training.step_cost import TWO_NETWORKS
 
 # Network 2's initialisation seed is the run's seed plus this offset (network 1 keeps the run's own stream, so it
 # starts exactly where the baseline's model does).
@@ -57,30 +57,7 @@ def small_loss_picks(loss_1: Tensor, loss_2: Tensor, keep: int) -> tuple[Tensor,
     return pick_1, pick_2
 
 
-class CoTeaching(Method):
-    step_cost = TWO_NETWORKS  # both networks train on every batch
-
-    @schema
-    class Options:
-        forget_rate: float | None = option(
-            ge=0,
-            lt=1,
-            why="the share of each batch a network drops as likely noisy",
-            hint="leave it null to use the run's actual noise rate as the authors do, or set e.g. "
-            "method.forget_rate=0.4",
-        )
-        default_forget_rate: Literal["actual_noise_rate", "noise_fraction"] = option(
-            default="actual_noise_rate",
-            why="what a null forget rate means: actual_noise_rate, the expected share of wrong training labels under "
-            "the run's noise model (the authors' tau = epsilon), or noise.fraction",
-        )
-        num_gradual: int = option(
-            ge=0,
-            why="epochs over which the forget rate rises (T_k)",
-            hint="the authors use 10; 0 drops the full forget rate from the first epoch",
-        )
-        exponent: float = option(gt=0, why="the forget-rate exponent (c)", hint="the authors use 1, and try 0.5 and 2")
-
+class CoTeaching(CoTeachingDeclaration, Method):
     def __init__(self, cfg: DictConfig, exp) -> None:
         super().__init__(cfg, exp)
         self.forget_rate = resolved_forget_rate(
@@ -117,10 +94,6 @@ class CoTeaching(Method):
             self._fraction += keep / y.numel()
             self._steps += 1
         return StepOutput(update_1.detach(), logits_1.detach())
-
-    @classmethod
-    def epoch_eval_images(cls, n_train: int, n_meta: int, n_test: int) -> int:
-        return n_test  # end_epoch: network 2's test accuracy
 
     def end_epoch(self, exp) -> dict[str, Any]:
         self.scheduler2.after_epoch()

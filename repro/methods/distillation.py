@@ -17,30 +17,13 @@ from torch import Tensor
 
 from repro.losses import soft_cross_entropy
 from repro.methods.base import StepOutput, optimizer_step
-from repro.methods.from_run import LearnsFromRun, StudentOptions
+from repro.methods.declarations.students import DistillationDeclaration
+from repro.methods.from_run import LearnsFromRun
 from repro.methods.temperature import scale_logits
 from repro.runs.teachers import load_teacher
-from repro.schema import option, schema
-from repro.training.step_cost import TEACHER_FORWARD
 
 
-class Distillation(LearnsFromRun):
-    step_cost = TEACHER_FORWARD  # the teacher runs a forward on every batch
-    source_option = "teacher"
-
-    @schema
-    class Options(StudentOptions):
-        teacher: str | None = option(
-            why="the teacher run: its run id under <output_root>/runs/ or its directory (a sweep's `teacher:` sets it)"
-        )
-        hard_weight: float = option(
-            default=0.0,
-            ge=0,
-            le=1,
-            why="the weight of the given label's cross-entropy",
-            hint="0: the teacher's targets only, as Mueller et al.; 1: no distillation",
-        )
-
+class Distillation(DistillationDeclaration, LearnsFromRun):
     def __init__(self, cfg: DictConfig, exp) -> None:
         super().__init__(cfg, exp)
         # on the run's device in its memory format (channels_last on CUDA): the batches come in that format

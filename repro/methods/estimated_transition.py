@@ -17,10 +17,10 @@ from repro.config_tree import to_container
 from repro.data.noise.transition import anchor_transition
 from repro.errors import UserError
 from repro.recorders.transition_check import describe, estimator_epoch_metrics, write_record
-from repro.recorders.transition_estimate import KEPT, default_percentile, read_kept_probs
+from repro.recorders.transition_estimate import default_percentile, read_kept_probs
 from repro.recorders.transition_record import estimate_record
+from repro.runs.finished import config_differences, find_finished_run
 from repro.runs.records import read_config
-from repro.runs.teachers import config_differences, find_finished_run
 from repro.training.protocols import Recorder, When
 
 
@@ -71,43 +71,18 @@ def kept_estimate(cfg: Any, rule: str) -> tuple[Tensor, list[int], dict[str, Any
     return t, [int(rows[a]) for a in anchors], info
 
 
-def planned_check(config: Mapping[str, Any]) -> dict[str, Any] | None:
-    """Before an estimated-T run starts (`repro sweep status`): the check of the T it will estimate, where its
-    estimator is finished and kept the selected network's softmax; None where there is nothing to compute cheaply
-    (estimate_at=final runs the estimator's network over the training images: the run records it when it starts) or
-    the estimator is not ready (the run itself then refuses to start, saying why)."""
-    method = config["method"]
-    rule = str(method.get("estimate_at", "final"))
-    if method.get("transition") != "estimated" or rule not in KEPT:
-        return None
+def planned_check(config: Mapping[str, Any], inputs: str) -> dict[str, Any] | None:
+    """The check of the T a planned run of a kept rule will estimate (its declaration asks, where the estimator is
+    finished and kept that network: repro/methods/declarations/loss_correction.py), from `inputs`, what of the config
+    the estimate reads as JSON (the declaration's `estimate_inputs`: runs of one cell and seed share it, and the
+    estimate is computed once); None where the estimator does not fit the run (the run itself then refuses to start,
+    saying why)."""
+    rule = str(config["method"]["estimate_at"])
     try:
-        t, _, info = _cached_kept_estimate(json.dumps(_estimate_inputs(config), sort_keys=True, default=str))
+        t, _, info = _cached_kept_estimate(inputs)
         return estimate_check_record(config, t, int(info["epoch"]), rule)
     except UserError:
         return None
-
-
-def estimate_key(config: Mapping[str, Any]) -> str | None:
-    """The T a run of this config will estimate, as a key (None: its T is not estimated): what the estimate reads,
-    the kept estimate's inputs (below), and with estimate_at=final the run's split too (the estimator's network is
-    run over this run's training part; a kept rule reads the estimator's own softmax). Runs of one key build the very
-    same T."""
-    method = config["method"]
-    if method.get("transition") != "estimated":
-        return None
-    split = config.get("split") if str(method.get("estimate_at", "final")) not in KEPT else None
-    return json.dumps({**_estimate_inputs(config), "split": split}, sort_keys=True, default=str)
-
-
-def _estimate_inputs(config: Mapping[str, Any]) -> dict[str, Any]:
-    """What the kept estimate reads of a config (runs of one cell and seed share their estimator's)."""
-    method = config["method"]
-    return {
-        "output_root": config["output_root"],
-        "method": {k: method.get(k) for k in ("estimator", "estimate_at", "anchor_percentile")},
-        "data": config["data"],
-        "noise": config["noise"],
-    }
 
 
 @functools.lru_cache(maxsize=64)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, Mapping
+from typing import Any, Mapping
 
 import torch
 from omegaconf import DictConfig
@@ -11,32 +11,14 @@ from torch import Tensor
 
 from repro.losses import confidence_penalty, soft_cross_entropy
 from repro.methods.base import Method, StepOutput, optimizer_step
+from repro.methods.declarations.fixed_targets import FixedTargetsDeclaration
 from repro.methods.label_smearing import smoothing_matrix
 from repro.methods.label_source import labels_for_run
 from repro.methods.same_training import smearing_form
-from repro.schema import option, schema
-from repro.training.step_cost import PLAIN
 
 
-class FixedTargets(Method):
+class FixedTargets(FixedTargetsDeclaration, Method):
     """`method.labels` (onehot | smoothing) picks the targets, `method.beta` > 0 adds the confidence penalty."""
-
-    step_cost = PLAIN  # one forward and backward on fixed (soft) targets
-
-    @schema
-    class Options:
-        labels: Literal["onehot", "smoothing"] = option(why="the fixed targets (the method's config file sets it)")
-        # Negative smoothing is a member of Lukasik et al.'s label-smearing family, not of fixed smoothed targets:
-        # its loss is unbounded below, so it has its own method and doc (docs/methods/label_smearing.md).
-        epsilon: float = option(
-            default=0.0,
-            ge=0,
-            lt=1,
-            why="labels=smoothing: (1 - epsilon) one-hot + epsilon / C",
-            hint="negative smoothing, e.g. -0.2, is label smearing's: method=label_smearing "
-            "method.smoothing_epsilon=-0.2",
-        )
-        beta: float = option(default=0.0, ge=0, why="the confidence penalty's weight (0: none)")
 
     @classmethod
     def training_form(cls, config: Mapping[str, Any]) -> Mapping[str, Any] | None:

@@ -13,8 +13,7 @@ from torch import Tensor
 
 from repro.errors import UserError
 from repro.methods.base import Method, StepOutput, optimizer_step
-from repro.schema import option, schema
-from repro.training.step_cost import PLAIN
+from repro.methods.declarations.focal_loss import FocalLossDeclaration
 
 
 def focal_loss(logits: Tensor, y: Tensor, gamma: float) -> Tensor:
@@ -32,16 +31,8 @@ def focal_loss(logits: Tensor, y: Tensor, gamma: float) -> Tensor:
     return -(one_minus_q.pow(gamma) * log_q).mean()
 
 
-class FocalLoss(Method):
+class FocalLoss(FocalLossDeclaration, Method):
     """One forward, the focal loss on the given (possibly noisy) labels, one optimizer step."""
-
-    step_cost = PLAIN  # a reweighted cross-entropy on one forward
-
-    @schema
-    class Options:
-        gamma: float = option(
-            ge=0, why="the focusing parameter", hint="0 gives the plain cross-entropy; Lin et al. use 2"
-        )
 
     def __init__(self, cfg: DictConfig, exp) -> None:
         super().__init__(cfg, exp)

@@ -1,7 +1,7 @@
 """What distillation and transferred labels share (Sec. 3.4): a student that learns from another finished run
 (`source_option` names it), with a temperature (repro.methods.temperature; a sweep's tuning stage may pick it). Its
-options are checked at config load (each student's `Options` extends `StudentOptions`), the runs it reads before
-the run starts (`check_ready`)."""
+options are checked at config load (each student's `Options` extends `StudentOptions`,
+repro/methods/declarations/students.py), the runs it reads before the run starts (`check_ready`)."""
 
 from __future__ import annotations
 
@@ -11,23 +11,10 @@ from omegaconf import DictConfig
 
 from repro.config_tree import to_container
 from repro.methods.base import Method
+from repro.runs.finished import ROLES, check_same_data, find_finished_run
 from repro.runs.records import read_config
 from repro.runs.rundir import RunDir
-from repro.runs.teachers import ROLES, check_same_data, find_finished_run
-from repro.schema import option, schema
 from repro.training.protocols import Recorder, When
-
-
-@schema
-class StudentOptions:
-    """What every student declares: its temperature."""
-
-    temperature: float = option(
-        ge=0,
-        why="T >= 0: 1 leaves the targets as they are, 0 is the arg-max as a one-hot target, larger values soften them",
-        hint="the temperature search is a sweep's tuning stage: `tune: {grid: {method.temperature: {start: 0, "
-        "stop: 10, step: 0.25}}}` (sweeps/table4.yaml)",
-    )
 
 
 class LearnsFromRun(Method):

@@ -28,8 +28,7 @@ from repro.meta.inputs import LookAhead, MetaBatch
 from repro.meta.weight_stats import WeightHistogramRecorder, WeightStats
 from repro.meta.weights import meta_weight_step
 from repro.methods.base import Method, StepOutput, check_finite, optimizer_step
-from repro.schema import option, schema
-from repro.training.step_cost import WEIGHT_LOOKAHEAD
+from repro.methods.declarations.l2rw import L2RWDeclaration
 
 HIST_MAX = 4.0  # weight_hist_* bins: 10 over [0, 4] in the mean form (a batch's mean weight is 1)
 
@@ -54,25 +53,8 @@ def l2rw_step(
     return logits, l2rw_weights(grad_w)
 
 
-class L2RW(Method):
+class L2RW(L2RWDeclaration, Method):
     """Ren et al. 2018: per-batch weights from the look-ahead meta-gradient at zero weights, no learned state."""
-
-    step_cost = WEIGHT_LOOKAHEAD  # per-batch weights from a look-ahead meta-gradient
-
-    needs_meta_set = True
-
-    @schema
-    class Options:
-        meta_batch_size: int = option(ge=1, why="clean samples per step (Ren et al.: 100 on CIFAR)")
-        lookahead_weight_decay: bool = option(
-            why="false, as Ren et al.'s code: the meta-gradient is taken at the current parameters, without a "
-            "weight-decay shrink"
-        )
-        meta_cost_weight_decay: bool = option(
-            default=True,
-            why="true, as Ren et al.'s code: the meta cost carries the L2 weight-decay term; false: the clean meta "
-            "batch's cross-entropy alone",
-        )
 
     def __init__(self, cfg: DictConfig, exp) -> None:
         super().__init__(cfg, exp)

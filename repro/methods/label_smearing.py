@@ -23,21 +23,19 @@ smoothing, clip included (docs/methods/label_smearing.md; tests/methods/test_lab
 
 from __future__ import annotations
 
-from typing import Any, Literal, Mapping
+from typing import Any, Mapping
 
 import torch
 from omegaconf import DictConfig
 from torch import Tensor
 
 from repro.data.noise.transition import check_transition, noise_transition
-from repro.errors import UserError
 from repro.losses import clipped_log_softmax
 from repro.methods.base import Method, StepOutput, optimizer_step
+from repro.methods.declarations.label_smearing import LabelSmearingDeclaration
 from repro.methods.same_training import known_symmetric_transition, smearing_form
-from repro.schema import option, schema
 from repro.training.clean_labels import known_transition_use
 from repro.training.protocols import Recorder, When
-from repro.training.step_cost import PLAIN
 
 
 def smoothing_matrix(num_classes: int, epsilon: float, dtype: torch.dtype = torch.float64) -> Tensor:
@@ -59,51 +57,8 @@ def smeared_loss(logits: Tensor, y: Tensor, matrix: Tensor, *, clip: float | Non
     return -(matrix.to(log_p)[y] * log_p).sum(dim=1).mean()
 
 
-class LabelSmearing(Method):
+class LabelSmearing(LabelSmearingDeclaration, Method):
     """One forward, the smeared cross-entropy on the given labels, one optimizer step."""
-
-    step_cost = PLAIN  # one forward; the smearing matrix is a fixed C x C product
-
-    @schema
-    class Options:
-        smearing: Literal["identity", "smoothing", "backward"] = option(
-            why="identity: M = I (plain CE); smoothing: M = (1 - eps) I + eps/C J; backward: M = T^-1"
-        )
-        smoothing_epsilon: float = option(
-            le=1,
-            why="smoothing: any eps <= 1, negative included (then bounded by method.probability_clip, like the "
-            "backward correction)",
-            hint="above 1 the target's own weight 1 - eps turns negative",
-        )
-        probability_clip: float | None = option(
-            default=None,
-            neutral=None,  # the unclipped loss, as runs trained before the clip: their ids stay the same
-            gt=0,
-            lt=0.5,
-            why="p clipped to [c, 1 - c] before the log (Patrini et al.'s Keras code: 1e-7, the config file's default "
-            "wherever M has a negative entry: backward, eps < 0); null: unclipped (identity, eps >= 0, and runs "
-            "trained before the clip)",
-        )
-        transition: Literal["known", "given"] = option(
-            default="known",
-            why="backward: T from the run's noise model (known) or method.matrix (given)",
-            hint="for an estimated T use method=loss_correction method.correction=backward",
-        )
-        matrix: list[list[float]] | None = option(
-            default=None, ge=0, le=1, why="transition=given: C rows of C probabilities"
-        )
-
-        def check(self) -> None:
-            if self.smearing != "backward" and self.matrix is not None:
-                raise UserError(
-                    f"method.matrix is set, but method.smearing={self.smearing} does not read it; set "
-                    "method.smearing=backward method.transition=given, or leave method.matrix null."
-                )
-            if self.smearing == "backward" and self.transition == "given" and self.matrix is None:
-                raise UserError(
-                    "method.transition=given needs the matrix in method.matrix: C rows of C probabilities, "
-                    "e.g. method.matrix='[[0.8,0.2],[0.3,0.7]]'."
-                )
 
     @classmethod
     def training_form(cls, config: Mapping[str, Any]) -> Mapping[str, Any] | None:

@@ -14,7 +14,7 @@ a matrix given in the config (`transition=given`). Settings and sources: docs/me
 
 from __future__ import annotations
 
-from typing import Any, Literal, Mapping
+from typing import Any, Mapping
 
 import torch
 import torch.nn.functional as F
@@ -25,25 +25,18 @@ from repro.data.noise.transition import anchor_transition, check_transition, noi
 from repro.errors import UserError
 from repro.losses import clipped_log_softmax
 from repro.methods.base import Method, StepOutput, optimizer_step
+from repro.methods.declarations.loss_correction import LossCorrectionDeclaration
 from repro.methods.estimated_transition import (
     TransitionRecord,
     check_estimate,
-    estimate_key,
     estimator_run,
     kept_estimate,
-    planned_check,
 )
 from repro.methods.same_training import known_symmetric_transition, smearing_form
 from repro.recorders.transition_estimate import KEPT, default_percentile, read_kept_probs
 from repro.runs.teachers import load_teacher
-from repro.schema import option, schema
 from repro.training.clean_labels import ESTIMATOR_SELECTION, CleanLabelUse, known_transition_use
 from repro.training.evaluation import softmax_outputs
-from repro.training.step_cost import PLAIN
-
-# The estimator's network: its last checkpoint, its best-validation epoch, or its epoch of lowest loss on the held-out
-# part's noisy labels (Patrini et al.'s; repro/recorders/transition_estimate.py).
-ESTIMATE_AT = ("final", *KEPT)
 
 
 def forward_corrected_loss(logits: Tensor, y: Tensor, t: Tensor) -> Tensor:
@@ -76,90 +69,8 @@ def _at_least_fp32(logits: Tensor) -> Tensor:
     return logits.to(torch.promote_types(logits.dtype, torch.float32))
 
 
-class LossCorrection(Method):
+class LossCorrection(LossCorrectionDeclaration, Method):
     """One forward, the corrected cross-entropy on the given labels, one optimizer step."""
-
-    step_cost = PLAIN  # one forward through a fixed transition matrix
-
-    source_option = "estimator"
-
-    @schema
-    class Options:
-        """Each setting's source: repro/conf/method/loss_correction.yaml, docs/methods/loss_correction.md."""
-
-        correction: Literal["forward", "backward"] = option(
-            why="forward: -log (p^T T)_y; backward: (T^-1 (-log p))_y, unbiased for the clean loss"
-        )
-        probability_clip: float | None = option(
-            default=None,
-            # The unclipped loss, as runs trained before the clip: their ids stay the same. The config file's default
-            # clip (1e-7 for backward, repro/conf/resolvers.py) is hashed, so a run of the old form is never taken
-            # for a clipped one.
-            neutral=None,
-            gt=0,
-            lt=0.5,
-            why="backward: p clipped to [c, 1 - c] before the log (Patrini et al.'s Keras code: 1e-7, the config "
-            "file's default for backward); null: unclipped, as runs trained before the clip (forward: always null)",
-        )
-        transition: Literal["known", "estimated", "given"] = option(
-            why="known: the run's noise model; estimated: anchor points of method.estimator, a run trained on the "
-            "same noisy labels; given: method.matrix"
-        )
-        estimator: str | None = option(default=None, why="transition=estimated: that run's id or directory")
-        anchor_percentile: Literal["auto"] | float | None = option(
-            default="auto",
-            gt=0,
-            le=100,
-            why="transition=estimated: the anchor is the image with the largest p(class | x) below this percentile "
-            "(null: the plain arg-max; auto: 97, or null with 100 classes or more, as their code)",
-        )
-        matrix: list[list[float]] | None = option(
-            default=None,
-            ge=0,
-            le=1,
-            why="transition=given: C rows of C probabilities, row i the given-label distribution of true class i",
-        )
-        estimate_at: str = option(
-            default="final",
-            neutral="final",  # added after runs existed: theirs read the estimator's final network
-            choices=ESTIMATE_AT,
-            why="transition=estimated: the estimator's network at its final epoch, its best-validation epoch "
-            "(best_val: reads the held-out part's labels, clean by default) or its epoch of lowest loss on the "
-            "held-out part's noisy labels (noisy_val_loss: Patrini et al.'s, no clean label; "
-            "repro/recorders/transition_estimate.py)",
-        )
-
-        def check(self) -> None:
-            """The keys that tie together (the matrix's shape is checked against the data when the run starts)."""
-            if self.transition == "given" and self.matrix is None:
-                raise UserError(
-                    "method.transition=given needs the matrix itself in method.matrix: a list of C rows of C "
-                    "probabilities (row i: the given-label distribution of true class i), e.g. "
-                    "method.matrix='[[0.8,0.2],[0.3,0.7]]'."
-                )
-            if self.transition != "given" and self.matrix is not None:
-                raise UserError(
-                    f"method.matrix is set, but method.transition={self.transition} does not read it; set "
-                    "method.transition=given to use it, or leave method.matrix null."
-                )
-            if self.correction == "forward" and self.probability_clip is not None:
-                raise UserError(
-                    f"method.probability_clip={self.probability_clip} clips the backward correction's "
-                    "log-probabilities, but method.correction=forward: its loss -log (p^T T)_y is computed exactly "
-                    "and is at least 0, so nothing needs bounding. Leave method.probability_clip null, or set "
-                    "method.correction=backward."
-                )
-            if self.transition != "estimated" and self.estimator is not None:
-                raise UserError(
-                    f"method.estimator is set, but method.transition={self.transition} estimates nothing; set "
-                    "method.transition=estimated, or leave method.estimator null."
-                )
-            if self.transition != "estimated" and self.estimate_at != "final":
-                raise UserError(
-                    f"method.estimate_at={self.estimate_at} picks the estimator's network, but "
-                    f"method.transition={self.transition} estimates nothing; set method.transition=estimated, or "
-                    "leave method.estimate_at at final."
-                )
 
     @classmethod
     def training_form(cls, config: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -174,19 +85,6 @@ class LossCorrection(Method):
             return None
         inverse = torch.linalg.inv(torch.as_tensor(t, dtype=torch.float64))
         return smearing_form(inverse, clip=method.get("probability_clip"))
-
-    @classmethod
-    def planned_checks(cls, config: Mapping[str, Any]) -> list[dict[str, Any]]:
-        """An estimated T's check (epoch, diagonal mean, condition number, warnings), before the run starts, where
-        its estimator kept the selected network (repro/methods/estimated_transition.py)."""
-        check = planned_check(config)
-        return [] if check is None else [check]
-
-    @classmethod
-    def estimate_key(cls, config: Mapping[str, Any]) -> str | None:
-        """transition=estimated: what the estimate reads (its estimator, rule, percentile, data, noise and split;
-        repro/methods/estimated_transition.py), so that runs of one key build the very same T."""
-        return estimate_key(config)
 
     @classmethod
     def source_run(cls, cfg: DictConfig | Mapping[str, Any]):

@@ -12,21 +12,19 @@ then w recomputed with the updated phi (no grad) and the model step on (1/n) sum
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from omegaconf import DictConfig
 from torch import Tensor, nn
 
-from repro.errors import UserError
 from repro.losses import one_hot, soft_cross_entropy
 from repro.meta.inputs import LookAhead, MetaBatch
 from repro.meta.weight_stats import WeightHistogramRecorder, WeightStats
 from repro.meta.weights import meta_weight_step
 from repro.methods.base import Method, StepOutput, check_finite, optimizer_step
-from repro.schema import option, schema
-from repro.training.step_cost import WEIGHTING_NET_LOOKAHEAD
+from repro.methods.declarations.mwnet import MetaWeightNetDeclaration
 
 CURVE_LOSSES = (0.0, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0)  # losses at which mwnet_curve records V each epoch
 
@@ -84,36 +82,8 @@ def weighting_net_backward(
     return logits, losses[0]
 
 
-class MetaWeightNet(Method):
+class MetaWeightNet(MetaWeightNetDeclaration, Method):
     """Shu et al. 2019: the weighting net and its optimizer are the method's state (checkpointed)."""
-
-    step_cost = WEIGHTING_NET_LOOKAHEAD  # a look-ahead through the weighting net each step
-
-    needs_meta_set = True
-
-    @schema
-    class Options:
-        """Shu et al.'s values and where they come from: repro/conf/method/mwnet.yaml."""
-
-        meta_batch_size: int = option(ge=1, why="their meta loader's batch")
-        hidden: int = option(ge=1, why="VNet(1, hidden, 1): Linear-ReLU-Linear-sigmoid")
-        meta_optimizer: Literal["sgd", "adam"] = option(
-            why="the weighting net's optimizer: sgd (their WRN-28-10 script) or adam (their ResNet-32 MW-Net.py)"
-        )
-        meta_lr: float = option(gt=0, why="the weighting net's learning rate")
-        meta_momentum: float = option(ge=0, lt=1, why="the weighting net's momentum (unused by adam)")
-        meta_nesterov: bool = option(why="unused by adam")
-        meta_weight_decay: float = option(ge=0, why="the weighting net's weight decay")
-        normalize: bool = option(why="weights / sum(weights) in the look-ahead and the model step")
-        lookahead_weight_decay: bool = option(why="false: their look-ahead is theta - lr * grad")
-
-        def check(self) -> None:
-            if self.meta_optimizer == "sgd" and self.meta_nesterov and self.meta_momentum == 0:
-                raise UserError(
-                    "method.meta_nesterov=true: Nesterov momentum needs method.meta_momentum > 0 "
-                    "(repro/conf/method/mwnet.yaml gives Shu et al.'s values). Set method.meta_momentum=0.9 or "
-                    "method.meta_nesterov=false."
-                )
 
     def __init__(self, cfg: DictConfig, exp) -> None:
         super().__init__(cfg, exp)

@@ -19,7 +19,7 @@ where each comes from: repro/conf/method/online_label_smoothing.yaml, docs/metho
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -28,29 +28,13 @@ from torch import Tensor
 
 from repro.losses import soft_cross_entropy
 from repro.methods.base import Method, StepOutput, optimizer_step
-from repro.schema import option, schema
+from repro.methods.declarations.online_label_smoothing import OnlineLabelSmoothingDeclaration
 from repro.training.hardware import index_add_rows_
-from repro.training.step_cost import PLAIN
 
 
-class OnlineLabelSmoothing(Method):
+class OnlineLabelSmoothing(OnlineLabelSmoothingDeclaration, Method):
     """One forward; the hard and the soft cross-entropy on the class's soft label of the previous epoch; the
     statistics of the correct predictions gathered for the next epoch's soft labels."""
-
-    step_cost = PLAIN  # one forward and backward; the statistics are a softmax and a scatter-add, no second pass
-
-    @schema
-    class Options:
-        hard_weight: float = option(
-            ge=0,
-            le=1,
-            why="loss = hard_weight x CE(y) + (1 - hard_weight) x CE(soft[y])",
-            hint="their CIFAR script: 0.5",
-        )
-        init: Literal["zeros", "uniform"] = option(
-            why="the soft labels before the first epoch",
-            hint="zeros: their CIFAR script; uniform: their fine-grained solver",
-        )
 
     def __init__(self, cfg: DictConfig, exp) -> None:
         super().__init__(cfg, exp)

@@ -15,23 +15,13 @@ from torch import Tensor
 from repro.labels.converged import check_label_source, converged_labels
 from repro.losses import soft_cross_entropy
 from repro.methods.base import StepOutput, optimizer_step
-from repro.methods.from_run import LearnsFromRun, StudentOptions, TemperatureRecord
+from repro.methods.declarations.students import TransferredLabelsDeclaration
+from repro.methods.from_run import LearnsFromRun, TemperatureRecord
 from repro.methods.temperature import scale_probabilities
-from repro.schema import option, schema
-from repro.training.step_cost import PLAIN
 
 
-class TransferredLabels(LearnsFromRun):
-    step_cost = PLAIN  # the source labels are looked up, not recomputed
-    source_option = "source"
+class TransferredLabels(TransferredLabelsDeclaration, LearnsFromRun):
     same_samples = True
-
-    @schema
-    class Options(StudentOptions):
-        source: str | None = option(
-            why="the label-source run: a learned-labels row's final (replay) run or an instance-labels run (its id "
-            "or directory; a sweep's `teacher:` sets it)"
-        )
 
     @classmethod
     def source_run(cls, cfg: DictConfig):

@@ -23,7 +23,7 @@ from typing import Any, Mapping, Sequence
 from repro.claims.claim import Claim
 from repro.claims.sequential import SequentialDesign, decided_probability
 from repro.claims.stats import Spread
-from repro.methods import method_class
+from repro.methods.registry import method_declaration
 from repro.planning.cell_runs import Cell, cell_runs
 from repro.planning.choose import Option
 from repro.sweep.budget.calibration import Calibration
@@ -138,6 +138,6 @@ def collapses(configs: Sequence[Mapping[str, Any]]) -> bool:
     boundaries, as the stage gives them where the design guards declared lines)."""
     for config in configs:
         name = (config.get("method") or {}).get("name")
-        if name and method_class(str(name)).seeds_may_collapse(config):
+        if name and method_declaration(str(name)).seeds_may_collapse(config):
             return True
     return False

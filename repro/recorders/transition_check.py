@@ -37,6 +37,17 @@ from typing import Any, Iterable
 
 from repro.runs.io import atomic_write_json, read_json
 
+ESTIMATE_DIR = "estimate"  # a run's folder of the networks it keeps for an estimate (transition_estimate.py)
+KEPT = ("best_val", "noisy_val_loss")  # the method.estimate_at rules whose network a noisy run keeps
+
+
+def kept_files(run_path: str | Path, rule: str) -> list[Path]:
+    """The files a run keeps of the network `rule` (one of KEPT) selects: its softmax, their rows, its record (written
+    by repro/recorders/transition_estimate.py, which reads them back)."""
+    folder = Path(run_path) / ESTIMATE_DIR
+    return [folder / f"{rule}_probs.npy", folder / "rows.npy", folder / f"{rule}.json"]
+
+
 RECORD_FILE = "transition_estimate.json"
 CHANCE_FACTOR = 1.5  # a held-out accuracy at most 1.5 / C is chance (module docstring)
 CHANCE_MARGIN = 0.02  # without an accuracy: a noisy held-out loss within 2% of ln C is chance

@@ -43,11 +43,9 @@ from torch import Tensor
 
 from repro.data.noise.transition import anchor_transition, noise_transition
 from repro.errors import UserError
+from repro.recorders.transition_check import ESTIMATE_DIR, KEPT, kept_files
 from repro.runs.io import atomic_save_npy, atomic_write_json
 from repro.training.evaluation import batched_outputs
-
-ESTIMATE_DIR = "estimate"
-KEPT = ("best_val", "noisy_val_loss")  # the method.estimate_at rules whose network a noisy run keeps
 
 
 def default_percentile(num_classes: int) -> float | None:
@@ -131,8 +129,8 @@ class EstimatorNetworks:
 def read_kept_probs(run_path: str | Path, rule: str, *, run_id: str) -> tuple[Tensor, Tensor, dict]:
     """(softmax (N, C), global row indices (N,), {epoch, score, selection_clean_labels, ...}) a finished run kept of
     the network `rule` (one of KEPT) selects, or a UserError saying why there is none and what to do."""
-    folder = Path(run_path) / ESTIMATE_DIR
-    files = [folder / f"{rule}_probs.npy", folder / "rows.npy", folder / f"{rule}.json"]
+    files = kept_files(run_path, rule)
+    folder = files[0].parent
     if not all(f.exists() for f in files):
         raise UserError(
             f"method.estimate_at={rule} reads the estimator run's network at {SELECTED[rule]}, but run {run_id} kept "

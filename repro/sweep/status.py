@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from repro.methods import method_class
+from repro.methods.registry import method_declaration
 from repro.recorders.transition_check import read_record, render_records
 from repro.sweep.budget.spend import cells_table, sweep_spend
 from repro.sweep.plan import Decision, Plan
@@ -74,10 +74,10 @@ def render_status(plan: Plan, gpu_name: str | None = None) -> str:
 
 
 def estimate_records(plan: Plan) -> list[tuple[str, dict[str, Any]]]:
-    """(cell, record) of each estimated T of the plan (repro/recorders/transition_check.py): a run that started
-    wrote its own; a run not started yet gets its method's check computed now from its finished estimator
-    (`Method.planned_checks`), so the first estimator to finish already tells whether the cells that read it will
-    train on a T from a network at chance, before they start."""
+    """(cell, record) of each estimated T of the plan (repro/recorders/transition_check.py): a run that started wrote
+    its own; a run not started yet gets its method's check computed now from its finished estimator
+    (`MethodDeclaration.planned_checks`), so the first estimator to finish already tells whether the cells that read it
+    will train on a T from a network at chance, before they start."""
     records = []
     for rid, run in plan.unique.items():
         label = f"{run.row} / {run.column}"
@@ -85,6 +85,6 @@ def estimate_records(plan: Plan) -> list[tuple[str, dict[str, Any]]]:
         if record is not None:
             records.append((label, record))
             continue
-        for check in method_class(str(run.config["method"]["name"])).planned_checks(run.config):
+        for check in method_declaration(str(run.config["method"]["name"])).planned_checks(run.config):
             records.append((f"{label} (not started; from its estimator)", check))
     return records

@@ -1,8 +1,8 @@
 """What one training step of a method costs, as a kind that `repro bench` times and `repro sweep --dry-run` prices.
 
-Every method class declares its kind next to its code (`Method.step_cost`; tests/training/test_step_cost.py fails for a
-method without its own declaration). The planner never looks at a method's name or options to price it: it asks the
-method's class (repro/sweep/budget/costs.py). Each kind names the function that times it
+Every method declares its kind in its declaration (`MethodDeclaration.step_cost`; tests/training/test_step_cost.py fails
+for a method without its own declaration). The planner never looks at a method's name or options to price it: it asks
+the method's declaration (repro/sweep/budget/costs.py). Each kind names the function that times it
 (repro/commands/step_timing.py) and, for a calibration that has no figure of this kind for a model (one stored before
 the kind existed, or the H100 table of the design notes), a documented estimate from another kind of the same model.
 """

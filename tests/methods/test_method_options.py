@@ -1,7 +1,7 @@
-"""A method declares its options once, next to its code (`Method.Options`, a @schema class: keys, types, ranges,
-defaults, the rules that tie them together): every method of METHODS declares its own, each key of its config file is
-one of them, load_config refuses a value one of them forbids, and a method with one option, defined in this file
-alone, is selected, checked and trained like a built-in one."""
+"""A method declares its options once, in its declaration (`MethodDeclaration.Options`, a @schema class: keys, types,
+ranges, defaults, the rules that tie them together): every method of METHODS declares its own, each key of its config
+file is one of them, load_config refuses a value one of them forbids, and a method with one option, defined in this
+file alone, is selected, checked and trained like a built-in one."""
 
 from __future__ import annotations
 

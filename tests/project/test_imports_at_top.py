@@ -175,6 +175,19 @@ LIGHT = {
         HEAVY,
     ),
     "the tuning stage": ("import repro.sweep.stages.tune.stage", HEAVY),
+    # what a plan asks of every method (its declaration; the trainers import torch), an estimated T whose estimator
+    # is not finished included: there is nothing to compute before the run
+    "the methods' declarations": (
+        "from repro.methods import METHODS, method_declaration, method_options\n"
+        "        unready = {'transition': 'estimated', 'estimate_at': 'best_val', 'estimator': 'absent'}\n"
+        "        for name in METHODS:\n"
+        "            d = method_declaration(name)\n"
+        "            config = {'method': {'name': name, **unready}, 'output_root': '/nonexistent'}\n"
+        "            config.update(split={}, data={}, noise={})\n"
+        "            method_options(d), d.step_cost, d.source_option, d.needs_meta_set, d.seeds_may_collapse(config)\n"
+        "            d.epoch_eval_images(10, 2, 3), d.estimate_key(config), d.planned_checks(config)",
+        HEAVY,
+    ),
 }
 
 

@@ -82,7 +82,7 @@ def test_a_planned_run_is_validated_once_and_trained_from_its_planned_config(tmp
     """A 2-job local sweep validates each run once, when it is planned; the job trains the resolved config written
     beside the plan (no recomposition from overrides, no second validation by the same code)."""
     import repro.config
-    import repro.methods
+    import repro.methods.registry
 
     calls: Counter = Counter()
 
@@ -97,7 +97,8 @@ def test_a_planned_run_is_validated_once_and_trained_from_its_planned_config(tmp
 
     count(repro.config, "validate_config")  # the one validation of a planned run
     count(repro.config, "load_config")  # composing and validating a run from its overrides
-    count(repro.methods, "check_method_config")  # the method's checks, once repeated when the method was built
+    count(repro.config, "check_method_config")  # the method's checks, where repro.config calls them ...
+    count(repro.methods.registry, "check_method_config")  # ... and anywhere else
     path = tmp_path / "two.yaml"
     path.write_text(textwrap.dedent(TINY_SWEEP).replace("learn: [method=class_labels]", "[method=label_smoothing]"))
     out = tmp_path / "out"

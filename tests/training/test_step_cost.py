@@ -7,7 +7,7 @@ import pytest
 
 from repro.cli import main
 from repro.config import load_config, to_container
-from repro.methods import METHODS, method_class
+from repro.methods import METHODS, method_class, method_declaration
 from repro.models import MODEL_NAMES
 from repro.sweep.budget.calibration import H100_MS, Calibration, load_calibration
 from repro.sweep.budget.costs import estimate, price, run_gpu_hours
@@ -28,9 +28,10 @@ def _config(*overrides: str) -> dict:
 
 @pytest.mark.parametrize("name", sorted(METHODS))
 def test_every_method_declares_its_own_step_cost(name):
-    cls = method_class(name)
-    assert "step_cost" in vars(cls), f"{cls.__name__} must declare step_cost next to its train_step"
-    assert cls.step_cost in STEP_COSTS
+    declared = method_declaration(name)
+    assert "step_cost" in vars(declared), f"{declared.__name__} must declare step_cost (its trainer inherits it)"
+    assert declared.step_cost in STEP_COSTS
+    assert method_class(name).step_cost is declared.step_cost
 
 
 def test_a_method_without_a_declaration_has_none_to_inherit():

@@ -24,14 +24,13 @@ from torch import Tensor
 
 from repro.errors import UserError
 from repro.methods.base import Method, StepOutput, optimizer_step
+from repro.methods.declarations.mentornet import MentorRunDeclaration
 from repro.methods.mentornet import records
 from repro.methods.mentornet.curricula import TRAIN_SHARE, Dump, dd_data, pd_data
 from repro.methods.mentornet.trainer import MentorRecipe, train_best_mentor
 from repro.methods.mentornet.weighting import epoch_percentage
-from repro.schema import option, schema
 from repro.training.clean_labels import MENTOR_TARGETS, CleanLabelUse, held_out_use
 from repro.training.protocols import Recorder, When
-from repro.training.step_cost import PLAIN
 
 INIT_STRIDE = 10_007  # a mentor's k-th initialisation is seeded k strides past its first (the run's seed + offset)
 DUMP_SEED_OFFSET = 7_919  # the dump's samples are drawn from their own generator, seeded from the run's seed
@@ -56,31 +55,8 @@ def check_dump_size(rows: int, batch: int) -> None:
         )
 
 
-class MentorRun(Method):
+class MentorRun(MentorRunDeclaration, Method):
     """The StudentNet's plain cross-entropy step plus the dump; the mentors are trained by `MentorTraining`."""
-
-    step_cost = PLAIN  # one forward and backward; the dump is an indexed copy of the batch's losses
-
-    @schema
-    class Options:
-        """The values and their sources: repro/conf/method/mentornet_mentor.yaml, docs/methods/mentornet.md."""
-
-        dump_fraction: float = option(
-            gt=0, le=1, why="the share of training samples whose per-epoch loss is dumped (TRAINING.md: ~10%)"
-        )
-        dump_percentile: float = option(
-            ge=0, le=100, why="DD's loss difference is the loss minus this percentile of the dump's losses"
-        )
-        pd_gamma: float = option(gt=0, why="SPCL linear's gamma in vstar_mentornet_pd")
-        pd_sample_size: int = option(ge=100, why="rows of the enumerated curriculum kept (their --sample_size)")
-        mentor_steps: int = option(ge=1, why="Adam steps of each mentor (their --max_step_train)")
-        mentor_lr: float = option(gt=0, why="the mentors' starting learning rate (their --learning_rate)")
-        mentor_batch_size: int = option(ge=1, why="the mentors' mini-batch (their --mini_batch_size)")
-        mentor_inits: int = option(
-            ge=1,
-            why="initialisations each mentor trains a tenth of its steps from; the one lowest on its held-out rows "
-            "trains on (the authors train one and ship it; from about a fifth the PD mentor misses a rule)",
-        )
 
     def __init__(self, cfg: DictConfig, exp) -> None:
         super().__init__(cfg, exp)

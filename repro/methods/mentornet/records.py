@@ -21,10 +21,10 @@ import torch
 from repro.errors import UserError
 from repro.methods.mentornet.curricula import Dump
 from repro.methods.mentornet.network import MentorNetwork
+from repro.runs.finished import find_finished_run
 from repro.runs.io import atomic_save_npy, atomic_torch_save, atomic_write_json, read_json
 from repro.runs.records import DamagedRecord, read_config, reading
 from repro.runs.rundir import RunDir
-from repro.runs.teachers import find_finished_run
 
 Curriculum = Literal["pd", "dd"]
 CURRICULA: tuple[Curriculum, ...] = ("pd", "dd")

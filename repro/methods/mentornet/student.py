@@ -17,7 +17,7 @@ unscaled.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -26,16 +26,14 @@ from torch import Tensor
 
 from repro.data.noise import describes_noise
 from repro.data.noise.apply import actual_noise_rate
-from repro.errors import UserError
 from repro.meta.weight_stats import WeightHistogramRecorder, WeightStats
 from repro.methods.base import Method, StepOutput, optimizer_step
+from repro.methods.declarations.mentornet import MentorNetDeclaration
 from repro.methods.mentornet import records
 from repro.methods.mentornet.weighting import MentorWeighting, WeightingSettings, dropout_rates
 from repro.runs.rundir import RunDir
-from repro.schema import option, schema
 from repro.training.clean_labels import MENTOR_TARGETS, CleanLabelUse
 from repro.training.protocols import Recorder, When
-from repro.training.step_cost import PLAIN
 
 # The authors' commands (commands/train_studentnet_resnet.sh), per curriculum: burn-in epochs, whether the epoch
 # feature stops at the burn-in, and the example dropout rates as [rate, epochs]+ over the 100 epoch percentages.
@@ -47,7 +45,6 @@ CURRICULUM_FLAGS: dict[str, dict[str, Any]] = {
         "example_dropout_rates": [0.5, 17, 0.05, 78, 0.9, 5],
     },
 }
-PRE_DEFINED = "pd"  # the curriculum whose mentor may miss a rule (`seeds_may_collapse`)
 # --loss_p_precentile in the same commands, by their noise fraction (CIFAR-10 and CIFAR-100 alike).
 AUTHORS_PERCENTILES: dict[str, tuple[tuple[float, float], ...]] = {
     "pd": ((0.2, 0.75), (0.4, 0.75), (0.8, 0.5)),
@@ -62,64 +59,12 @@ def authors_percentile(curriculum: str, noise_fraction: float) -> float:
     return next((value for level, value in levels if noise_fraction <= level + 1e-9), levels[-1][1])
 
 
-class MentorNet(Method):
-    step_cost = PLAIN  # one forward and backward; the mentor's forward on the batch's losses is a few hundred FLOPs
-    source_option = "mentor"
-
-    @schema
-    class Options:
-        """The values and their sources: repro/conf/method/mentornet.yaml, docs/methods/mentornet.md."""
-
-        curriculum: Literal["pd", "dd"] = option(
-            why="the mentor: pd (imitates the pre-defined curriculum) or dd (learned from a dump with clean labels)"
-        )
-        mentor: str | None = option(
-            why="the mentor run (method=mentornet_mentor): its run id under <output_root>/runs/ or its directory "
-            "(a sweep's `teacher:` sets it)"
-        )
-        loss_percentile: float | None = option(
-            gt=0, le=1, why="p of the batch's loss percentile (null: the authors' value for the run's noise fraction)"
-        )
-        moving_average_decay: float = option(ge=0, lt=1, why="the percentile's moving average decay")
-        burn_in_epoch: int | None = option(
-            ge=0, le=100, why="every weight is 1 below this epoch percentage minus 1 (null: the curriculum's)"
-        )
-        fixed_epoch_after_burn_in: bool | None = option(
-            why="the epoch feature stops at the burn-in epoch (null: the curriculum's, dd true, pd false)"
-        )
-        example_dropout_rates: list[float] | None = option(
-            why="[rate, epochs]+ over the 100 epoch percentages, epochs adding up to 100 (null: the curriculum's)"
-        )
-        decay_scaled_by_weights: bool = option(why="weight decay times mean(v), as their ResNet script")
-
-        def check(self) -> None:
-            if self.example_dropout_rates is not None:
-                try:
-                    dropout_rates(self.example_dropout_rates)
-                except ValueError as exc:
-                    raise UserError(
-                        f"method.example_dropout_rates={self.example_dropout_rates}: {exc}. It is their "
-                        "--example_dropout_rates, [rate, epochs]+ with the epochs adding up to 100, e.g. [0.5, 17, "
-                        "0.05, 83] (repro/conf/method/mentornet.yaml), or null for the curriculum's."
-                    ) from None
-
+class MentorNet(MentorNetDeclaration, Method):
     @classmethod
     def source_run(cls, cfg: DictConfig | Mapping[str, Any]) -> RunDir:
         """The finished mentor run this student is weighted by (the run its W&B lineage names as its input, as a
         student's teacher)."""
         return records.find_mentor_run(cfg["method"].get("mentor"), cfg["output_root"])
-
-    @classmethod
-    def seeds_may_collapse(cls, config: Mapping[str, Any]) -> str | None:
-        """The PD mentor may miss its curriculum's first rule (docs/methods/mentornet.md, "Initialisations of a
-        mentor"): its student's seed then ends far below the others (digits: 69.8% against 89.2-90.7%). The best of
-        `mentor_inits` starting points makes that rarer, not impossible. DD's mentor did not vary so."""
-        if config.get("method", {}).get("curriculum") != PRE_DEFINED:
-            return None
-        return (
-            "MentorNet's PD mentor can miss its curriculum's first rule from some starting weights, and its student's "
-            "seed then ends far below the others"
-        )
 
     @classmethod
     def check_ready(cls, cfg: DictConfig) -> None:

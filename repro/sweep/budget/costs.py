@@ -7,15 +7,16 @@ batch size, without loading data. The evaluated images are each epoch's passes a
 recorders declare them (repro/train.py: epoch_eval_images). A step's cost at the run's batch and meta batch lies on
 the plane through the batches `repro bench` times (a step has a fixed part, kernel launches, and a look-ahead's meta
 part, neither of which shrinks with the training batch); a calibration with one batch only scales it in proportion.
-The step cost is the one its method's class declares (repro/training/step_cost.py). Where the calibration has no
+The step cost is the one its method declares (repro/training/step_cost.py). Where the calibration has no
 figure of that kind for the model, it is estimated from another kind (the kind's documented factor); where it has
 none for the model, or the run's network is not at the width it was timed at (a `model.*` key off its default), from a
 measured model scaled by FLOPs (repro/models/flops.py), a lower bound that turns the total into "at least" where the
 network is smaller, and says why. A run is never counted as zero.
 
-What a run's method, network and recorders say of its cost is read through their classes, which need torch: those
-imports are deferred to the functions that price a run, so that the reporting commands, which reach this module
-through the tuning stage's notes, load no torch.
+A run's step kind is its method's declaration's (torch-free, repro/methods/declaration.py). What its network and
+recorders say of its cost is read through their classes, which need torch: those imports are deferred to the
+functions that price a run, so that the reporting commands, which reach this module through the tuning stage's
+notes, load no torch.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from tabulate import tabulate
 from repro.conf.networks import NETWORKS
 from repro.data.sizes import DATA_SIZES, run_sizes  # noqa: F401  (a run's sizes: part of this module's API)
 from repro.errors import UserError
+from repro.methods.registry import method_declaration
 from repro.schema import fields_of
 from repro.sweep.budget.calibration import (
     Calibration,
@@ -55,10 +57,8 @@ STAGES = ("tune", "single", "fold", "final")  # the tuning stage first: the othe
 
 
 def step_kind(config: Mapping[str, Any]) -> StepCost:
-    """What one step of the run costs: the kind its method's class declares (repro/training/step_cost.py)."""
-    from repro.methods import method_class  # deferred: torch (the methods), kept from the reporting commands
-
-    return method_class(str(config["method"]["name"])).step_cost
+    """What one step of the run costs: the kind its method declares (repro/training/step_cost.py)."""
+    return method_declaration(str(config["method"]["name"])).step_cost
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ top-level keys it allows), the expansion (repro/sweep/expand/expand.py: the runs
 Adding a stage is one folder under repro/sweep/stages/ with its `Stage` subclass and one line in that package's
 `BUILT_IN` (or
 `register_stage`, for a stage defined outside the package). The classes are imported when first asked for, as the
-methods' are (repro/methods/__init__.py): a stage is built on the sweep's core (the expansion, the plan, the budget,
+methods' are (repro/methods/registry.py): a stage is built on the sweep's core (the expansion, the plan, the budget,
 the executors), which asks for it here, so the core never imports a stage (tests/project/test_layers.py)."""
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ uniform T are flagged). A flagged estimate keeps its other runs held, with a par
 which run, and how to release them; an unflagged one releases them. So the user learns it from the first run, before
 the rest of the table's estimated-T cells spend.
 
-Which runs: those whose method says that they build an estimate (`Method.estimate_key`, a fact of the method and
-its config: loss correction with transition=estimated), never a method's name.
+Which runs: those whose method says that they build an estimate (`MethodDeclaration.estimate_key`, a fact of the method
+and its config: loss correction with transition=estimated), never a method's name.
 
 The grain: one estimate per key, i.e. per estimator run, rule (`method.estimate_at`), anchor percentile, data,
 noise (and, for estimate_at=final, the run's split), what the estimate reads (repro/methods/estimated_transition.py
@@ -19,9 +19,9 @@ price is one run per estimate before its others; the first flagged one already s
 
 Where an estimate's record comes from: the first of its runs that wrote `<run>/transition_estimate.json` (before its
 first epoch), else the check its method computes before any run starts from the finished estimator
-(`Method.planned_checks`: estimate_at=noisy_val_loss / best_val, from what the estimator kept), the same record, so
-then not even the first run spends on a flagged T. Without either, the first of its runs that is not done goes (the
-"first run"), the others wait. A flagged estimate holds every run of it still to submit (a first run that was
+(`MethodDeclaration.planned_checks`: estimate_at=noisy_val_loss / best_val, from what the estimator kept), the same
+record, so then not even the first run spends on a flagged T. Without either, the first of its runs that is not done
+goes (the "first run"), the others wait. A flagged estimate holds every run of it still to submit (a first run that was
 interrupted after recording its T too); a run that waits for a held run is held with it.
 
 Release: an unflagged record; `estimated_t: {accept: [<estimator run id>]}` in the sweep file (estimated_t_spec.py);
@@ -38,6 +38,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from repro.methods.registry import method_declaration
 from repro.recorders.transition_check import read_record
 from repro.sweep.plan import SUBMITTABLE, Plan
 from repro.sweep.spec.model import PlannedRun
@@ -90,25 +91,21 @@ class Held:
 
 def plan_estimates(plan: Plan) -> list[Estimate]:
     """Every estimated T the plan's runs build, in plan order, each with its record where one is known."""
-    from repro.methods import method_class  # deferred: torch (the methods), kept from the reporting commands
-
     groups: dict[str, list[PlannedRun]] = {}
     for run in plan.unique.values():
-        key = method_class(str(run.config["method"]["name"])).estimate_key(run.config)
+        key = method_declaration(str(run.config["method"]["name"])).estimate_key(run.config)
         if key is not None:
             groups.setdefault(key, []).append(run)
     return [_recorded(plan, runs) for runs in groups.values()]
 
 
 def _recorded(plan: Plan, runs: list[PlannedRun]) -> Estimate:
-    from repro.methods import method_class  # deferred: torch (the methods), kept from the reporting commands
-
     for run in runs:
         record = read_record(plan.output_root / "runs" / run.run_id)
         if record is not None:
             return Estimate(runs, record, run.run_id)
     first = runs[0]
-    checks = method_class(str(first.config["method"]["name"])).planned_checks(first.config)
+    checks = method_declaration(str(first.config["method"]["name"])).planned_checks(first.config)
     return Estimate(runs, checks[0] if checks else None)
 
 

@@ -22,6 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from repro.errors import UserError
+from repro.methods.registry import method_declaration
 from repro.sweep.expand.build import COMPOSER
 from repro.sweep.expand.overrides import Override, parse_override, quote_value
 from repro.sweep.protocol.base import Cell, SeedRuns
@@ -102,9 +103,7 @@ def as_teacher(
 
 def teacher_override(method: str, teacher: PlannedRun, ref: TeacherRef, where: str) -> Override:
     """`method.<source option>=<teacher run id>` for the student's method, or a UserError if it learns from none."""
-    from repro.methods import method_class  # deferred: torch (the methods), kept from the reporting commands
-
-    option = method_class(method).source_option
+    option = method_declaration(method).source_option
     if option is None:
         raise UserError(
             f"{where}: the row names a teacher ({ref.describe()}), but method={method} learns from no "

@@ -19,6 +19,7 @@ from repro.claims.load import load_claims
 from repro.claims.seed_power import one_image
 from repro.claims.sequential import SequentialDesign
 from repro.errors import UserError
+from repro.methods.registry import method_declaration
 from repro.runs.metrics import is_accuracy, shown_scale
 from repro.runs.records import DONE, summary_state
 from repro.runs.rundir import RunDir
@@ -92,11 +93,10 @@ def collapse_declared(line: ClaimLine, reported: Mapping[tuple[str, str, int], P
 
 
 def declares_collapse(run: PlannedRun) -> str | None:
-    """Why the run's seeds may collapse, as its method declares it (`Method.seeds_may_collapse`); None: not known to."""
-    from repro.methods import method_class  # deferred: torch (the methods), kept from the reporting commands
-
+    """Why the run's seeds may collapse, as its method declares it (`MethodDeclaration.seeds_may_collapse`); None: not
+    known to."""
     name = (run.config.get("method") or {}).get("name")
-    return method_class(str(name)).seeds_may_collapse(run.config) if name else None
+    return method_declaration(str(name)).seeds_may_collapse(run.config) if name else None
 
 
 def floor_of(spec: SweepSpec, config: Mapping[str, Any] | None) -> float:

@@ -1,4 +1,5 @@
-"""The collapse guard where a method declares that its seeds may collapse (`Method.seeds_may_collapse`): a claim line
+"""The collapse guard where a method declares that its seeds may collapse (`MethodDeclaration.seeds_may_collapse`): a
+claim line
 with MentorNet's PD student takes the guard's boundaries and one with its DD student the normal ones, on the same
 fabricated per-seed contrasts; and a resumed sweep recognises the design it recorded by its fields. No training."""
 
