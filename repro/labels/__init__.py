@@ -15,8 +15,9 @@ the ledger uses) loads no torch.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from repro.lazy_names import lazy_names
 
 if TYPE_CHECKING:
     from repro.labels.base import LabelParametrisation, NonFiniteLabelsError
@@ -57,16 +58,4 @@ __all__ = [
     "register_label_kind",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    """A public name, imported from its module on first access and kept here after."""
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(home), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_HOMES})
+__getattr__, __dir__ = lazy_names(__name__, _HOMES)

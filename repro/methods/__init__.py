@@ -10,9 +10,9 @@ pricing and reporting load no torch.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from repro.lazy_names import lazy_names
 from repro.methods.declaration import MethodDeclaration, NoOptions, option_values
 from repro.methods.registry import (
     METHODS,
@@ -56,16 +56,4 @@ __all__ = [
     "register_method",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    """A torch-side public name, imported from its module on first access and kept here after."""
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(home), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_HOMES})
+__getattr__, __dir__ = lazy_names(__name__, _HOMES)

@@ -14,13 +14,13 @@ the package's public face: each looks the run's model up by `noise.kind` and ask
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import Any, Mapping
 
 from repro.conf.schema import NOISE_OPTIONS
 from repro.data.noise import annotator_noise as _annotator_noise  # noqa: F401  (registers cifar_n, annotators)
 from repro.data.noise import synthetic as _synthetic  # noqa: F401  (registers none, uniform, exact_fraction)
 from repro.data.noise.registry import NOISE_MODELS, NoiseModel, noise_model, noise_model_class, register_noise_model
+from repro.lazy_names import lazy_names
 
 __all__ = [
     "NOISE_MODELS",
@@ -78,12 +78,4 @@ _TORCH_SIDE = {
     "inject_uniform_noise": "repro.data.noise.synthetic_tensors",
 }
 
-
-def __getattr__(name: str) -> Any:
-    """A torch-side name, imported from its module on first access and kept here after (as repro.labels does)."""
-    home = _TORCH_SIDE.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(home), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_names(__name__, _TORCH_SIDE)
