@@ -5,15 +5,16 @@ repro.methods)."""
 
 from __future__ import annotations
 
-import sys
 from importlib import import_module
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, MutableMapping
 
 
-def lazy_names(package: str, homes: Mapping[str, str]) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
-    """The `__getattr__` and `__dir__` of `package` for its names in `homes` (name -> the module that defines it):
-    `__getattr__, __dir__ = lazy_names(__name__, HOMES)` at the package's top level."""
-    namespace = vars(sys.modules[package])
+def lazy_names(
+    namespace: MutableMapping[str, Any], homes: Mapping[str, str]
+) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """The `__getattr__` and `__dir__` of the package whose globals are `namespace`, for its names in `homes` (name ->
+    the module that defines it): `__getattr__, __dir__ = lazy_names(globals(), HOMES)` at the package's top level."""
+    package = namespace["__name__"]
 
     def __getattr__(name: str) -> Any:
         home = homes.get(name)

@@ -58,4 +58,4 @@ __all__ = [
     "register_label_kind",
 ]
 
-__getattr__, __dir__ = lazy_names(__name__, _HOMES)
+__getattr__, __dir__ = lazy_names(globals(), _HOMES)

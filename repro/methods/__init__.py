@@ -56,4 +56,4 @@ __all__ = [
     "register_method",
 ]
 
-__getattr__, __dir__ = lazy_names(__name__, _HOMES)
+__getattr__, __dir__ = lazy_names(globals(), _HOMES)

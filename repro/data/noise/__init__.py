@@ -78,4 +78,4 @@ _TORCH_SIDE = {
     "inject_uniform_noise": "repro.data.noise.synthetic_tensors",
 }
 
-__getattr__, __dir__ = lazy_names(__name__, _TORCH_SIDE)
+__getattr__, __dir__ = lazy_names(globals(), _TORCH_SIDE)
