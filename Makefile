@@ -6,6 +6,14 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
+# Byte-code is kept, under the venv, even where the environment says not to write it (PYTHONDONTWRITEBYTECODE=1, as
+# container images often set): without it every process this Makefile starts (the demo's workers, each test's
+# `repro train`, CI's pytest workers) compiled torch's, scikit-learn's and the project's Python from source again,
+# 17-23 s for the imports of one training process against 8-10 s (docs/tests.md, "Byte-code"). The cache lives in
+# $(VENV)/pycache (PYTHONPYCACHEPREFIX), so the checkout gains no __pycache__ folders; `make clean` removes it.
+export PYTHONDONTWRITEBYTECODE :=
+export PYTHONPYCACHEPREFIX := $(abspath $(VENV))/pycache
+
 .PHONY: setup demo train test test-e2e lint test-fast test-gpu bench doctor clean
 
 setup: $(STAMP)
@@ -13,7 +21,8 @@ setup: $(STAMP)
 # Exact versions from requirements/constraints.txt (reproducible); pyproject.toml only states compatible ranges.
 # PYTHONWARNINGS hides setuptools' "Editable installation" notice, a screen of asterisks on a newcomer's first run.
 # The install is most of `make demo`'s first minute (docs/demo.md, "Timing"): --no-compile leaves the byte-code of
-# the 6 GB of packages to the first import of each module (a demo imports a fraction of them), and the venv's own pip
+# the 6 GB of packages to the first import of each module (a demo imports a fraction of them; it is kept in the
+# cache above), and the venv's own pip
 # installs (no upgrade of pip first, no check of PyPI for a newer one).
 $(STAMP): pyproject.toml requirements/constraints.txt
 	$(PYTHON) -m venv $(VENV)

@@ -3,7 +3,10 @@ today's exact versions for `make setup`. The ranges must admit the pins, and eve
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
@@ -53,3 +56,23 @@ def test_no_dependency_is_pinned_exactly_in_pyproject():
 
 def test_make_setup_installs_with_the_constraints():
     assert "-c requirements/constraints.txt" in (ROOT / "Makefile").read_text()
+
+
+def test_make_keeps_byte_code_under_the_venv_where_the_environment_forbids_writing_it(tmp_path):
+    """Every process `make` starts reads the byte-code of its imports from the venv's cache, even in an environment
+    that sets PYTHONDONTWRITEBYTECODE=1 (container images do): otherwise each compiles torch's Python again."""
+    venv = tmp_path / "venv"
+    environment = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    shown = subprocess.run(
+        ["make", "-s", "--no-print-directory", "--eval", "show-env: ; @env", "show-env", f"VENV={venv}"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    made = dict(line.split("=", 1) for line in shown.splitlines() if line.startswith("PYTHON"))
+    assert made["PYTHONDONTWRITEBYTECODE"] == "" and made["PYTHONPYCACHEPREFIX"] == str(venv / "pycache")
+    (tmp_path / "some_module.py").write_text("VALUE = 1\n")
+    subprocess.run([sys.executable, "-c", "import some_module"], cwd=tmp_path, env={**environment, **made}, check=True)
+    assert list((venv / "pycache").rglob("some_module.*.pyc")) and not (tmp_path / "__pycache__").exists()
