@@ -6,8 +6,13 @@ tensors plus the constants a loader needs (normalisation, whether augmentation i
 
 from __future__ import annotations
 
+import functools
+import gzip
+import importlib.util
+from pathlib import Path
 from typing import Any, Mapping
 
+import numpy as np
 import torch
 
 from repro.data.arrays import ArrayDataset
@@ -22,6 +27,9 @@ DATASET_NAMES = ("digits", "cifar10", "cifar100", "mnist1d")
 # Digits train/test split: fixed so that every run and every machine sees the same test set.
 DIGITS_TEST_FRACTION = 0.3
 DIGITS_SPLIT_SEED = 0
+# Where scikit-learn ships the digits, inside its package: `load_digits` (sklearn/datasets/_base.py) reads this file,
+# a gzipped CSV of 1797 rows, 64 pixel values (0..16) then the label.
+DIGITS_FILE = ("datasets", "data", "digits.csv.gz")
 
 
 def load_dataset(
@@ -50,13 +58,11 @@ def digits() -> tuple[ArrayDataset, ArrayDataset]:
     seed DIGITS_SPLIT_SEED); mean/std come from the training images. No augmentation by default: a
     4-pixel crop of an 8x8 image destroys it.
     """
-    from sklearn.datasets import load_digits  # deferred: scikit-learn is heavy, needed by the digits only
-
-    bunch = load_digits()
-    pixels = torch.as_tensor(bunch.images, dtype=torch.float64)
+    images_0_16, labels = digits_arrays()
+    pixels = torch.tensor(images_0_16, dtype=torch.float64)
     images = torch.round(pixels * (255.0 / 16.0)).clamp_(0, 255).to(torch.uint8).unsqueeze(1)
-    targets = torch.as_tensor(bunch.target, dtype=torch.int64)
-    classes = [str(c) for c in bunch.target_names]
+    targets = torch.tensor(labels, dtype=torch.int64)
+    classes = [str(c) for c in range(10)]
 
     train_idx, test_idx = make_split(
         targets, meta_fraction=DIGITS_TEST_FRACTION, folds=1, fold=0, seed=DIGITS_SPLIT_SEED
@@ -66,3 +72,28 @@ def digits() -> tuple[ArrayDataset, ArrayDataset]:
         images[test_idx].contiguous(), targets[test_idx].contiguous(), classes, train.mean, train.std, augment=False
     )
     return train, test
+
+
+@functools.cache
+def digits_arrays() -> tuple[np.ndarray, np.ndarray]:
+    """The digits' images (1797, 8, 8; values 0..16) and labels, as scikit-learn's `load_digits` gives them, read once
+    per process (a sweep's worker and a test session load them for every run) and read-only.
+
+    The file is read where scikit-learn ships it and parsed as `load_digits` parses it, without importing
+    scikit-learn: that import cost every process that trained on digits 2-4 CPU-s (23 s where byte-code is not
+    cached), more than the training of a small run. A scikit-learn that moved the file is asked the usual way."""
+    spec = importlib.util.find_spec("sklearn")  # finds the package without running it
+    folders = spec.submodule_search_locations if spec is not None else None
+    path = Path(folders[0], *DIGITS_FILE) if folders else None
+    if path is not None and path.is_file():
+        with gzip.open(path, mode="rt", encoding="utf-8") as lines:
+            table = np.loadtxt(lines, delimiter=",")
+        images, labels = table[:, :-1].reshape(-1, 8, 8), table[:, -1].astype(int)
+    else:
+        from sklearn.datasets import load_digits  # deferred: heavy, and needed only where the file moved
+
+        bunch = load_digits()
+        images, labels = bunch.images, bunch.target
+    images.flags.writeable = False
+    labels.flags.writeable = False
+    return images, labels

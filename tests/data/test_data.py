@@ -1,4 +1,4 @@
-"""Data package: splits, noise, batch loader, digits and CIFAR loading (from fabricated files)."""
+"""Data package: splits, noise, batch loader and CIFAR loading (from fabricated files); the digits: test_digits.py."""
 
 from __future__ import annotations
 
@@ -284,20 +284,6 @@ def test_loader_rejects_bad_normalisation_and_indices():
         BatchLoader(images, targets, torch.arange(4), mean=(0.5,), std=(0.5,), **common)
     with pytest.raises(UserError, match="indices"):
         BatchLoader(images, targets, torch.tensor([0, 20]), mean=(0.5,) * 3, std=(0.5,) * 3, **common)
-
-
-# ------------------------------------------------------------------------------------------------ digits
-
-
-def test_digits_loads_a_fixed_stratified_split():
-    train, test = load_dataset("digits", None)
-    assert train.images.dtype == torch.uint8 and train.images.shape[1:] == (1, 8, 8)
-    assert len(train) + len(test) == 1797 and abs(len(test) / 1797 - 0.3) < 0.01
-    assert train.classes == [str(i) for i in range(10)] and train.num_classes == 10
-    assert int(train.images.max()) == 255 and int(train.images.min()) == 0
-    assert train.targets.dtype == torch.int64 and set(test.targets.tolist()) == set(range(10))
-    assert not train.augment and train.mean == test.mean and len(train.mean) == 1
-    assert torch.equal(load_dataset("digits", None)[1].images, test.images)
 
 
 def test_unknown_dataset_lists_the_names():
