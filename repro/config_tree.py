@@ -7,6 +7,8 @@ passes, adds the checks that need the methods (their options and rules) and sits
 
 from __future__ import annotations
 
+import copy
+import functools
 from typing import Sequence
 
 from hydra import compose, initialize_config_module
@@ -47,8 +49,25 @@ def check_run_tree(tree: dict) -> None:
 
 
 def compose_config(overrides: Sequence[str] = (), *, hydra_node: bool = False) -> DictConfig:
-    """Hydra's composition of `config.yaml` with the overrides, unresolved (`hydra_node`: with Hydra's own node)."""
-    overrides = quoted_paths(overrides)
+    """Hydra's composition of `config.yaml` with the overrides, unresolved (`hydra_node`: with Hydra's own node).
+
+    A process composes the same overrides once: Hydra reads and merges the config files anew at every call (0.2 CPU-s
+    each), and a sweep's checks, its runs and a test session ask for the same compositions again and again. Each
+    caller gets its own copy; what depends on the environment (`${oc.env:...}`) is still unresolved here, so it is
+    resolved at every load. Hydra's own node (runtime paths, the time) is composed anew each time."""
+    overrides = tuple(quoted_paths(overrides))
+    if hydra_node or not all(isinstance(o, str) for o in overrides):
+        return _compose(overrides, hydra_node=hydra_node)
+    return copy.deepcopy(_composed(overrides))
+
+
+@functools.lru_cache(maxsize=256)
+def _composed(overrides: tuple[str, ...]) -> DictConfig:
+    """The composition of these overrides, kept for the process (a failed one is not kept: it raises again)."""
+    return _compose(overrides, hydra_node=False)
+
+
+def _compose(overrides: tuple[str, ...], *, hydra_node: bool) -> DictConfig:
     GlobalHydra.instance().clear()
     try:
         with initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3"):
