@@ -12,6 +12,7 @@ import functools
 from typing import Sequence
 
 from hydra import compose, initialize_config_module
+from hydra.core.config_store import ConfigStore
 from hydra.core.global_hydra import GlobalHydra
 from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
@@ -58,13 +59,29 @@ def compose_config(overrides: Sequence[str] = (), *, hydra_node: bool = False) -
     overrides = tuple(quoted_paths(overrides))
     if hydra_node or not all(isinstance(o, str) for o in overrides):
         return _compose(overrides, hydra_node=hydra_node)
-    return copy.deepcopy(_composed(overrides))
+    return copy.deepcopy(_composed(overrides, _config_store_state()))
 
 
 @functools.lru_cache(maxsize=256)
-def _composed(overrides: tuple[str, ...]) -> DictConfig:
-    """The composition of these overrides, kept for the process (a failed one is not kept: it raises again)."""
+def _composed(overrides: tuple[str, ...], store: tuple[tuple[str, int], ...]) -> DictConfig:
+    """The composition of these overrides with this ConfigStore, kept for the process (a failed one is not kept: it
+    raises again)."""
     return _compose(overrides, hydra_node=False)
+
+
+def _config_store_state() -> tuple[tuple[str, int], ...]:
+    """What Hydra's ConfigStore holds, entry by entry (a method registered from outside the package stores its group
+    option there, repro/methods/registry.py): a composition made before an entry was stored, replaced or removed is
+    not one Hydra would make now."""
+    entries, folders = [], [("", ConfigStore.instance().repo)]
+    while folders:
+        prefix, folder = folders.pop()
+        for name, entry in folder.items():
+            if isinstance(entry, dict):
+                folders.append((f"{prefix}{name}/", entry))
+            else:
+                entries.append((f"{prefix}{name}", id(entry)))
+    return tuple(sorted(entries))
 
 
 def _compose(overrides: tuple[str, ...], *, hydra_node: bool) -> DictConfig:

@@ -4,6 +4,7 @@ caller gets its own copy, and what the environment decides is read at every load
 from __future__ import annotations
 
 import pytest
+from hydra.core.config_store import ConfigStore
 
 from repro import config_tree
 from repro.config import load_config
@@ -50,3 +51,17 @@ def test_a_bad_override_is_refused_at_every_call(counted_compose):
     for _ in range(2):
         with pytest.raises(UserError, match="optim.no_such_key"):
             config_tree.compose_config(["optim.no_such_key=1"])
+
+
+def test_a_group_option_stored_or_removed_later_is_composed_as_hydra_composes_it_now(counted_compose):
+    """A method registered from outside the package stores its group option in Hydra's ConfigStore (and a test
+    removes it again): a composition kept from before is not reused."""
+    with pytest.raises(UserError, match="late_option"):
+        config_tree.compose_config(["method=late_option"])
+    ConfigStore.instance().store(group="method", name="late_option", node={"name": "late_option", "knob": 1})
+    try:
+        assert config_tree.compose_config(["method=late_option"]).method.knob == 1
+    finally:
+        ConfigStore.instance().repo["method"].pop("late_option.yaml")
+    with pytest.raises(UserError, match="late_option"):
+        config_tree.compose_config(["method=late_option"])
