@@ -9,8 +9,9 @@ STAMP := $(VENV)/.installed
 # Byte-code is kept, under the venv, even where the environment says not to write it (PYTHONDONTWRITEBYTECODE=1, as
 # container images often set): without it every process this Makefile starts (the demo's workers, each test's
 # `repro train`, CI's pytest workers) compiled torch's, scikit-learn's and the project's Python from source again,
-# 17-23 s for the imports of one training process against 8-10 s (docs/tests.md, "What is expensive is made once"). The cache lives in
-# $(VENV)/pycache (PYTHONPYCACHEPREFIX), so the checkout gains no __pycache__ folders; `make clean` removes it.
+# 17-23 s for the imports of one training process against 8-10 s (docs/tests.md, "What is expensive is made once").
+# The cache lives in $(VENV)/pycache (PYTHONPYCACHEPREFIX), so the checkout gains no __pycache__ folders; `make clean`
+# removes it.
 export PYTHONDONTWRITEBYTECODE :=
 export PYTHONPYCACHEPREFIX := $(abspath $(VENV))/pycache
 
