@@ -80,8 +80,8 @@ def digits_arrays() -> tuple[np.ndarray, np.ndarray]:
     per process (a sweep's worker and a test session load them for every run) and read-only.
 
     The file is read where scikit-learn ships it and parsed as `load_digits` parses it, without importing
-    scikit-learn: that import cost every process that trained on digits 2-4 CPU-s (23 s where byte-code is not
-    cached), more than the training of a small run. A scikit-learn that moved the file is asked the usual way."""
+    scikit-learn: `import sklearn.datasets` cost every process that trained on digits 2-3 CPU-s (more where byte-code
+    is not kept), more than the training of a small run. A scikit-learn that moved the file is asked the usual way."""
     spec = importlib.util.find_spec("sklearn")  # finds the package without running it
     folders = spec.submodule_search_locations if spec is not None else None
     path = Path(folders[0], *DIGITS_FILE) if folders else None
