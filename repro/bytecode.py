@@ -1,0 +1,62 @@
+"""Compile, once and in one process, the byte-code of what the project's processes import.
+
+`make setup` runs it after the install (`python -m repro.bytecode repro analysis --modules torch._dynamo wandb`),
+with the byte-code cache the Makefile keeps under the venv. Why: the install leaves byte-code to the first import of
+each module (`pip --no-compile`, docs/install.md), and the first imports after it come side by side: the suite's three
+pytest workers, the processes its tests start, the demo's two workers. Each of them compiled torch's, Hydra's,
+pandas' and the project's Python again, at once (collecting the first tier took 15.5 s per worker instead of 8 s, and
+the tier 45 s longer: docs/tests.md, "What is expensive is made once"). Compiled here, once, every one of them reads it.
+
+What is imported: every module of the named packages (what a run, a sweep and the analysis import at their top), and
+the modules a run imports only when it needs them (`--modules`): torch's dynamo, which the first optimizer imports,
+and wandb, the default tracker. A module that fails to import is named on stderr and skipped: this only fills a
+cache, and the same import fails, with its own error, where a command needs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+import time
+from collections.abc import Iterable
+
+
+def module_names(package: str) -> list[str]:
+    """`package` and every module below it, but `__main__` modules (importing one would run its command)."""
+    root = importlib.import_module(package)
+    below = pkgutil.walk_packages(getattr(root, "__path__", []), prefix=f"{package}.", onerror=lambda name: None)
+    return [package, *(info.name for info in below if info.name.rsplit(".", 1)[-1] != "__main__")]
+
+
+def import_all(packages: Iterable[str], modules: Iterable[str]) -> dict[str, str]:
+    """Import every module of `packages` and each of `modules`; return the ones that failed, with their error."""
+    failed: dict[str, str] = {}
+    names = [name for package in packages for name in module_names(package)]
+    for name in [*names, *modules]:
+        try:
+            importlib.import_module(name)
+        except Exception as error:  # noqa: BLE001 - a cache warm-up names what it could not import and goes on
+            failed[name] = f"{type(error).__name__}: {error}".splitlines()[0]
+    return failed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m repro.bytecode", description=__doc__.splitlines()[0])
+    parser.add_argument("packages", nargs="*", help="packages whose every module is imported")
+    parser.add_argument("--modules", nargs="*", default=[], help="single modules to import (not their submodules)")
+    args = parser.parse_args(argv)
+    if not sys.flags.dont_write_bytecode:
+        started = time.monotonic()
+        failed = import_all(args.packages, args.modules)
+        for name, error in failed.items():
+            print(f"repro.bytecode: not compiled, {name} did not import ({error})", file=sys.stderr)
+        print(f"byte-code of the project's imports compiled in {time.monotonic() - started:.0f} s", file=sys.stderr)
+    else:
+        print("repro.bytecode: nothing compiled, PYTHONDONTWRITEBYTECODE is set", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
