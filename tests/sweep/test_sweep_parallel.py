@@ -14,6 +14,7 @@ import pytest
 
 from presets import TINY_SWEEP_SCALE, write_tiny_sweep
 from repro.cli import main
+from repro.config import load_config, to_container
 from repro.errors import UserError
 from repro.runs.processes import is_alive
 from repro.runs.rundir import RunDir
@@ -138,6 +139,34 @@ def test_scheduling_follows_any_dependency_edge_and_skips_what_cannot_start(tmp_
     assert set(failed) == {"bad", "after-bad", "after-after-bad", "elsewhere"}
     assert "after-bad" not in order and "elsewhere" not in order
     assert sum("skipped" in line for line in lines) == 3
+
+
+def test_of_runs_equally_urgent_the_costliest_starts_first(tmp_path, monkeypatch):
+    """With the same chain waiting on each, a 30-epoch L2RW run (a look-ahead step) starts before a 2-epoch plain
+    one, so that a sweep does not end on its longest run alone; a run that cannot be priced keeps its plan order."""
+    order: list[str] = []
+
+    class Result:
+        summary = {"final_test_acc": 0.5}
+
+    def fake(config_file, **kw):
+        order.append(Path(config_file).stem)
+        return Result()
+
+    def priced(run_id: str, *overrides: str) -> PlannedRun:
+        config = to_container(load_config(["data=digits", "model=smallcnn", *overrides]))
+        return PlannedRun(run_id, "r", "c", 0, "single", None, overrides, config)
+
+    monkeypatch.setattr("repro.sweep.executors.job.run_planned", fake)
+    runs = [
+        _planned("unpriced"),
+        priced("short", "optim.epochs=2"),
+        priced("long", "method=l2rw", "split=noisy", "optim.epochs=30"),
+        priced("middle", "optim.epochs=30"),
+    ]
+    configs = {r.run_id: tmp_path / f"{r.run_id}.json" for r in runs}
+    run_planned_runs(runs, jobs=1, configs=configs, report=lambda line: None)
+    assert order == ["long", "middle", "short", "unpriced"]
 
 
 def test_jobs_must_be_a_positive_number(tmp_path, capsys):

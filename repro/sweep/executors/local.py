@@ -8,7 +8,9 @@ Dependencies are the planned runs' `depends_on` edges, whatever made them (folds
 its student's search runs, tuning runs before what they tune): no stage is special here. With `jobs=1` the runs train
 in this process, one after another. With more, a `concurrent.futures.ProcessPoolExecutor` of `jobs` worker processes
 (forked from a forkserver that imported torch once) trains them, each worker with its own torch threads (default:
-the cores available to this process divided among the workers). A run starts when every run it depends on is done;
+the cores available to this process divided among the workers). A run starts when every run it depends on is done
+(of the runs ready, the one with the longest chain of runs waiting on it first, then the costliest by the budget's
+estimate, so that the last runs to start are short ones);
 a run that fails (or cannot start) is reported and its dependents are reported as skipped, never started; the others
 go on. Each run holds its own run lock (repro/runs/runlock.py), as any `repro train` does, so a run trained elsewhere at
 the same time is refused, not doubled.
@@ -37,6 +39,8 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from repro.errors import Interrupted, UserError, sigterm_interrupts
 from repro.runs.rundir import RunDir
+from repro.sweep.budget.calibration import load_calibration
+from repro.sweep.budget.costs import run_gpu_hours
 from repro.sweep.executors import job, orphans
 from repro.sweep.executors.local_pool import PRELOAD, close_pool, init_worker, sigint_ignored, stop_workers, train_one
 from repro.sweep.executors.packed import GpuSlots
@@ -108,7 +112,8 @@ class _Scheduler:
         self.ran: list[str] = []
         self.failed: list[str] = []
         self.started: dict[str, float] = {}
-        self.priority = _critical_path(self.todo)
+        chains, costs = _critical_path(self.todo), _costs(self.todo)
+        self.priority = {rid: (chains[rid], costs[rid]) for rid in chains}
 
     def label(self, run: PlannedRun) -> str:
         """'[k/n] stage run_id (row | column | seed s)', k counting runs in the order they start (or are skipped)."""
@@ -121,8 +126,8 @@ class _Scheduler:
         return self.labels[run.run_id]
 
     def next_ready(self, running: set[str]) -> PlannedRun | None:
-        """The next run whose dependencies are all done (the one with the longest chain of dependents first);
-        runs that can no longer start are reported as skipped on the way."""
+        """The next run whose dependencies are all done (the one with the longest chain of dependents first, of
+        those the costliest); runs that can no longer start are reported as skipped on the way."""
         self._skip_blocked(running)
         ready = [r for r in self.todo if all(d in self.done for d in r.depends_on)]
         if not ready:
@@ -263,3 +268,24 @@ def _critical_path(runs: Sequence[PlannedRun]) -> dict[str, int]:
     for rid in dependents:
         visit(rid)
     return depth
+
+
+def _costs(runs: Sequence[PlannedRun]) -> dict[str, float]:
+    """Per run, its estimated cost: GPU-hours on the calibration at hand (repro/sweep/budget/costs.py: the step its
+    method declares x its steps and epochs). Among runs with equally long chains waiting, the costliest starts first,
+    so that a sweep does not end on one long run training alone (the demo's 30-epoch meta-learning runs, planned
+    last, ended it on one worker for 11 s). Only the relative order matters here, on any calibration. An order
+    only: a run that cannot be priced counts as 0 and keeps its plan order."""
+    costs = dict.fromkeys((r.run_id for r in runs), 0.0)
+    if len(runs) < 2:
+        return costs
+    try:
+        calibration = load_calibration()
+    except UserError:  # a damaged calibration file: the estimate says so; the order does without it
+        return costs
+    for run in runs:
+        try:
+            costs[run.run_id] = run_gpu_hours(run.config, calibration, run.share) or 0.0
+        except (UserError, LookupError, TypeError, ValueError):  # a partial config (a test's, a plug-in stage's)
+            pass
+    return costs
