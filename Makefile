@@ -25,8 +25,8 @@ setup: $(STAMP)
 # the 6 GB of packages to the first import of each module (a demo imports a fraction of them; it is kept in the
 # cache above), and the venv's own pip
 # installs (no upgrade of pip first, no check of PyPI for a newer one). Then what the project's processes import is
-# imported once (two processes side by side, each its part), so its byte-code is compiled here, and not again by each of the processes that start side
-# by side later (the suite's workers, the demo's): repro/bytecode.py.
+# imported once (two processes side by side, each its part), so its byte-code is compiled here and not again by each
+# of the processes that start side by side later (the suite's workers, the demo's): repro/bytecode.py.
 $(STAMP): pyproject.toml requirements/constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	PYTHONWARNINGS='ignore:Editable installation' $(PY) -m pip install --quiet --no-compile --disable-pip-version-check \
