@@ -1,6 +1,6 @@
-"""`python -m repro.bytecode`, which `make setup` runs: one process compiles the byte-code of every module of the
-named packages and of the named single modules into the cache, runs no package's `__main__`, and names a module that
-does not import instead of failing the install."""
+"""`python -m repro.bytecode`, which `make setup` runs: it compiles the byte-code of every module of the named
+packages and of the named single modules into the cache, runs no package's `__main__`, and names a module that does
+not import instead of failing the install."""
 
 from __future__ import annotations
 
@@ -29,7 +29,9 @@ def _package(root: Path) -> None:
 def test_every_module_is_compiled_once_into_the_cache_and_a_failing_one_is_named(tmp_path):
     _package(tmp_path)
     cache = tmp_path / "cache"
-    env = {**os.environ, "PYTHONPATH": str(tmp_path), "PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": str(cache)}
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": str(cache)}
+    # the fabricated package is found in the working folder, which `python -m` puts first on the path (and the second
+    # process, spawned, inherits): no path is given to it
     command = [sys.executable, "-m", "repro.bytecode", "pkg", "--modules", "single", "not_a_module"]
     done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
