@@ -2,7 +2,7 @@
 forward) for every model of the registry, and store them once per GPU model, so `repro sweep FILE --dry-run`
 estimates GPU-hours for the GPU you will run on.
 
-Steps run with the defaults a run gets on this device (repro/training/hardware.py: channels_last on CUDA, fp32), on
+Steps run with the defaults a run gets on this device (repro/training/hardware.py: channels_last, fp32), on
 random
 batches of the model's input shape (bench_shape); the median over timed steps after warm-up is stored. Each kind is
 timed at --batch and at half of it, and a look-ahead kind at a quarter of the meta batch too: a step has a fixed part

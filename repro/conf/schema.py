@@ -243,7 +243,7 @@ class Run:
     precision: Literal["fp32", "bf16"] = option(
         neutral="fp32", why="bf16: bfloat16 autocast; label and weight updates stay fp32"
     )
-    channels_last: Literal["auto"] | bool = option(identity=False, why="auto: on for CUDA (never in the run id)")
+    channels_last: Literal["auto"] | bool = option(identity=False, why="auto: on, CPU and CUDA (never in the run id)")
     compile_jvp: bool = option(neutral=False, why="torch.compile the meta-gradient's JVP")
     deterministic: bool = option(neutral=False, why="deterministic kernels: the same bits on resume, slower")
     tune: Tune = option(neutral=UNTUNED)

@@ -185,6 +185,14 @@ class Climb:
         return None
 
 
+def mean_score(scores: Sequence[float]) -> float:
+    """The mean of a grid point's validation scores over its seeds, rounded to 12 decimals, so that points whose
+    seeds hit the same total compare equal and the tie goes to the grid's first point as documented: validation
+    accuracies are counts over a set, and float addition makes e.g. the mean of 57/60 and 59/60 (0.9666...66) fall
+    below that of 58/60 and 58/60 (0.9666...67), a difference of one rounding that picked the later point."""
+    return round(statistics.fmean(scores), 12)
+
+
 def score_at(rows: Sequence[Mapping[str, Any]], epoch: int, select: str) -> float | None:
     """The `select` metric the run had at `epoch`, as its summary would say had it ended there (final_val_acc: that
     epoch's validation accuracy; best_val_acc: the best up to it). None until the run has trained that epoch."""
@@ -215,7 +223,7 @@ def climb(ladder: Ladder, runs_root: Path) -> Climb:
             if any(g is None for g in got):
                 missing += [rid for rid, g in zip(ladder.runs[point], got) if g is None]
                 continue
-            scores[point] = statistics.fmean(got)  # type: ignore[arg-type]
+            scores[point] = mean_score(got)  # type: ignore[arg-type]
         if missing:
             result.waiting = (
                 f"rung {k} (epoch {epoch}) waits for {len(missing)} tuning run(s) to reach epoch {epoch}: "

@@ -6,10 +6,10 @@ logged nothing of its own)."""
 from __future__ import annotations
 
 import math
-import statistics
 
 from repro.sweep.plan import Plan
 from repro.sweep.spec.model import SweepSpec
+from repro.sweep.stages.tune.halving import mean_score
 from repro.sweep.stages.tune.tune_spec import cell_tune, scaled
 from repro.sweep.stages.tune.tuning import choose, same_training
 
@@ -53,7 +53,7 @@ def settle_takes(plan: Plan) -> None:
                 break
             points.setdefault(tuple(entry["values"]), []).append(float(score))
         else:
-            winner = choose([(point, statistics.fmean(scores), []) for point, scores in points.items()])
+            winner = choose([(point, mean_score(scores), []) for point, scores in points.items()])
             source = same_training(run.config).get(winner)
             if source is not None:
                 plan.takes[rid] = source

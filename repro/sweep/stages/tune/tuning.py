@@ -21,7 +21,6 @@ first (for the temperature grid [0, 10] that is the smaller T, as before).
 
 from __future__ import annotations
 
-import statistics
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -83,7 +82,7 @@ def results(config: Mapping[str, Any]) -> list[tuple[tuple[Any, ...], float, lis
         )
     if not points:
         raise UserError("tune.keys is set but tune.runs lists no tuning run; set both (repro sweep does) or neither.")
-    return [(p, statistics.fmean(s), ids) for p, (s, ids) in points.items()]
+    return [(p, halving.mean_score(s), ids) for p, (s, ids) in points.items()]
 
 
 def choose(scored: list[tuple[tuple[Any, ...], float, list[str]]]) -> tuple[Any, ...]:
