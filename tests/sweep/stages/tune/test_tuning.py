@@ -66,15 +66,10 @@ def test_ties_go_to_the_grid_first_point_and_seeds_are_averaged():
 
 def test_points_whose_seeds_hit_the_same_total_tie_and_the_first_wins(tmp_path):
     # 57 + 59 and 58 + 58 of 60 validation images: the same mean, but float addition puts the first a rounding below
-    cfg = _config(tmp_path)
-    cfg["tune"] = {
-        "keys": ["method.label_lr"],
-        "select": "final_val_acc",
-        "chosen": None,
-        "runs": [{"run": f"r{lr}s{seed}", "values": [lr]} for lr in (200, 50) for seed in (0, 1)],
-    }
+    ids = ["r200s0", "r200s1", "r50s0", "r50s1"]
+    cfg = _tuned(_config(tmp_path), [(200, 0.5), (200, 0.5), (50, 0.5), (50, 0.5)], ids)
     assert (57 / 60 + 59 / 60) / 2 != (58 / 60 + 58 / 60) / 2  # the rounding this test is about
-    for rid, hits in (("r200s0", 57), ("r200s1", 59), ("r50s0", 58), ("r50s1", 58)):
+    for rid, hits in zip(ids, (57, 59, 58, 58)):
         _done(tmp_path, rid, final_val_acc=hits / 60)
     assert tuning.apply(cfg)["method"]["label_lr"] == 200
 
