@@ -26,12 +26,12 @@ setup: $(STAMP)
 # cache above), and the venv's own pip
 # installs (no upgrade of pip first, no check of PyPI for a newer one). Then what the project's processes import is
 # imported once (two processes side by side, each its part), so its byte-code is compiled here and not again by each
-# of the processes that start side by side later (the suite's workers, the demo's): repro/bytecode.py.
+# of the processes that start side by side later (the suite's workers, the demo's): repro/commands/bytecode.py.
 $(STAMP): pyproject.toml requirements/constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	PYTHONWARNINGS='ignore:Editable installation' $(PY) -m pip install --quiet --no-compile --disable-pip-version-check \
 		-c requirements/constraints.txt -e '.[test]'
-	$(PY) -m repro.bytecode repro analysis --modules torch._dynamo wandb
+	$(PY) -m repro.commands.bytecode repro analysis --modules torch._dynamo wandb
 	touch $(STAMP)
 
 demo: setup

@@ -1,4 +1,4 @@
-"""`python -m repro.bytecode`, which `make setup` runs: it compiles the byte-code of every module of the named
+"""`python -m repro.commands.bytecode`, which `make setup` runs: it compiles the byte-code of every module of the named
 packages and of the named single modules into the cache, runs no package's `__main__`, and names a module that does
 not import instead of failing the install."""
 
@@ -32,7 +32,7 @@ def test_every_module_is_compiled_once_into_the_cache_and_a_failing_one_is_named
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": str(cache)}
     # the fabricated package is found in the working folder, which `python -m` puts first on the path (and the second
     # process, spawned, inherits): no path is given to it
-    command = [sys.executable, "-m", "repro.bytecode", "pkg", "--modules", "single", "not_a_module"]
+    command = [sys.executable, "-m", "repro.commands.bytecode", "pkg", "--modules", "single", "not_a_module"]
     done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     compiled = {path.name.split(".")[0] for path in cache.rglob("*.pyc") if str(tmp_path / "pkg") in str(path)}
@@ -45,8 +45,8 @@ def test_every_module_is_compiled_once_into_the_cache_and_a_failing_one_is_named
 
 def test_make_setup_compiles_modules_that_exist():
     """The modules `make setup` names are real: a rename that left the Makefile behind would compile nothing."""
-    (line,) = [line for line in (REPO / "Makefile").read_text().splitlines() if "-m repro.bytecode" in line]
-    names = re.split(r"\s+", line.split("-m repro.bytecode", 1)[1].strip())
+    (line,) = [line for line in (REPO / "Makefile").read_text().splitlines() if "-m repro.commands.bytecode" in line]
+    names = re.split(r"\s+", line.split("-m repro.commands.bytecode", 1)[1].strip())
     named = [name for name in names if name != "--modules"]
     assert {"repro", "analysis", "torch._dynamo"} <= set(named)
     assert [name for name in named if importlib.util.find_spec(name) is None] == []

@@ -1,11 +1,13 @@
 """Compile, once, the byte-code of what the project's processes import.
 
-`make setup` runs it after the install (`python -m repro.bytecode repro analysis --modules torch._dynamo wandb`),
-with the byte-code cache the Makefile keeps under the venv. Why: the install leaves byte-code to the first import of
-each module (`pip --no-compile`, docs/install.md), and the first imports after it come side by side: the suite's three
-pytest workers, the processes its tests start, the demo's two workers. Each of them compiled torch's, Hydra's,
-pandas' and the project's Python again, at once (collecting the first tier took 15.5 s per worker instead of 8 s, and
-the tier 45 s longer: docs/tests.md, "What is expensive is made once"). Compiled here, once, every one of them reads it.
+`make setup` runs it after the install (`python -m repro.commands.bytecode repro analysis --modules torch._dynamo
+wandb`), with the byte-code cache the Makefile keeps under the venv. Why: the install leaves byte-code to the first
+import of each module (`pip --no-compile`, docs/install.md), and the first imports after it come side by side: the
+suite's three pytest workers, the processes its tests start, the demo's two workers. Each of them compiled torch's,
+Hydra's, pandas' and the project's Python again, at once (collecting the first tier took 15.5 s per worker instead of
+8 s, and the tier 45 s longer: docs/tests.md, "What is expensive is made once"). Compiled here, once, every one of
+them reads it. It sits with the commands as the other `python -m` entry points do (options_doc, costs_doc), and
+imports nothing of the project.
 
 What is imported: every module of the named packages (what a run, a sweep and the analysis import at their top), and
 the modules a run imports only when it needs them (`--modules`): torch's dynamo, which the first optimizer imports,
@@ -58,7 +60,7 @@ def import_all(packages: Iterable[str], modules: Iterable[str]) -> dict[str, str
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m repro.bytecode", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m repro.commands.bytecode", description=__doc__.splitlines()[0])
     parser.add_argument("packages", nargs="*", help="packages whose every module is imported")
     parser.add_argument("--modules", nargs="*", default=[], help="single modules to import (not their submodules)")
     args = parser.parse_args(argv)
@@ -66,10 +68,10 @@ def main(argv: list[str] | None = None) -> int:
         started = time.monotonic()
         failed = import_side_by_side(args.packages, args.modules)
         for name, error in failed.items():
-            print(f"repro.bytecode: not compiled, {name} did not import ({error})", file=sys.stderr)
+            print(f"repro.commands.bytecode: not compiled, {name} did not import ({error})", file=sys.stderr)
         print(f"byte-code of the project's imports compiled in {time.monotonic() - started:.0f} s", file=sys.stderr)
     else:
-        print("repro.bytecode: nothing compiled, PYTHONDONTWRITEBYTECODE is set", file=sys.stderr)
+        print("repro.commands.bytecode: nothing compiled, PYTHONDONTWRITEBYTECODE is set", file=sys.stderr)
     return 0
 
 
