@@ -51,14 +51,15 @@ TEST_ARGS ?= -n 3 --dist loadgroup
 TIER2 := e2e or slurm
 # Every change's check (under 5 minutes on 2 quiet cores): lint and format first (seconds; pyproject.toml
 # [tool.ruff]), then the first tier. The slowest 15 tests and each test's CPU seconds over its bound are printed at
-# the end (tests/cpu_seconds.py), so that growth is seen when it happens.
+# the end (tests/cpu_seconds.py), so that growth is seen when it happens; -rfE names every failed or erroring test
+# in the summary at the end, which .ci/run keeps in .ci/logs/.
 test: setup lint
-	$(PY) -m pytest -q --durations=15 -m "not ($(TIER2))" $(TEST_ARGS)
+	$(PY) -m pytest -q -rfE --durations=15 -m "not ($(TIER2))" $(TEST_ARGS)
 
 # The second tier (under 8 minutes on 2 quiet cores). pytest's exit 5 means no test was selected: a tier emptied
 # by design is no failure (pytest prints "no tests ran").
 test-e2e: setup
-	$(PY) -m pytest -q --durations=15 -m "$(TIER2)" $(TEST_ARGS) || [ $$? -eq 5 ]
+	$(PY) -m pytest -q -rfE --durations=15 -m "$(TIER2)" $(TEST_ARGS) || [ $$? -eq 5 ]
 
 lint: setup
 	$(PY) -m ruff check .

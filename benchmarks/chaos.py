@@ -136,6 +136,8 @@ def render(report: dict) -> str:
                 if r.get("run")
                 else ("the command" if r["landed"] else "none left")
             )
+            if r.get("missed"):
+                hit += f", MISSED: {r['missed']}"
             if r.get("process_ended") is False:
                 hit += ", its process NOT ended"
             elif (r.get("process_ended_after_s") or 0) >= 1:  # a clean stop (SIGTERM), or SLURM's KillWait

@@ -27,6 +27,8 @@ from repro.runs.rundir import RunDir
 TAG_VAR = "CHAOS_TAG"
 POLL_S = 0.005  # how often a run's status is looked at while waiting for its point: an epoch takes milliseconds
 FATAL = (signal.SIGKILL, signal.SIGKILL, signal.SIGSEGV, signal.SIGABRT, signal.SIGHUP, signal.SIGUSR1)
+# Every signal a fault sends that a process can ignore (SIGKILL, SIGSTOP and SIGCONT cannot be)
+IGNORABLE = (signal.SIGSEGV, signal.SIGABRT, signal.SIGHUP, signal.SIGUSR1, signal.SIGTERM)
 MEMORY_CGROUP = Path("/sys/fs/cgroup/memory")
 PACKED_CHILD = "repro.sweep.executors.packed"  # in the command line of a packed job's child (packed.py)
 
@@ -73,6 +75,23 @@ def tagged(tag: str) -> dict[int, str]:
     return found
 
 
+def start_command(
+    cmd: Sequence[str], *, env: dict[str, str], log: Path, cwd: Path, cpus: Sequence[int]
+) -> subprocess.Popen:
+    """Start a command the faults will hit: on `cpus`, its output appended to `log`, and every signal a fault sends
+    back to its default action. An ignored signal is inherited through fork and exec: a suite started under `nohup`
+    (SIGHUP ignored) or from a shell's background job would start commands whose runs ignore the fault, and a run
+    "killed" by SIGHUP trained on to done (the next fault then found nothing left to hit)."""
+
+    def in_the_child() -> None:
+        os.sched_setaffinity(0, cpus)
+        for signum in IGNORABLE:
+            signal.signal(signum, signal.SIG_DFL)
+
+    with open(log, "a") as out:
+        return subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=cwd, preexec_fn=in_the_child)
+
+
 def signal_pid(pid: int, signum: int) -> None:
     try:
         os.kill(pid, signum)
@@ -116,13 +135,16 @@ def catch_a_run(
 ) -> Target | None:
     """Wait for a run not done whose live writer's status is past epoch `past`; freeze its process (or, not
     `freeze`, leave it running) and return it. `going()` is asked once a second (it may start the command again);
-    None when every run is done or it says nothing is left to train."""
+    None when every run is done or it says nothing is left to train. The order the runs are looked at comes from a
+    generator of its own, seeded by one draw of `rng`, so that the draws after this one do not hang on how many times
+    it looked (the machine's speed): a seed gives the same faults, points and variants on any machine."""
+    scan = random.Random(rng.getrandbits(64))
     checked = time.monotonic()
     while True:
         todo = [rd for rd in runs if not rd.is_done()]
         if not todo:
             return None
-        for rd in rng.sample(todo, len(todo)):
+        for rd in scan.sample(todo, len(todo)):
             status, pid = _status(rd), _writer(rd)
             if status.get("state") != "running" or int(status.get("epoch") or 0) < past or pid is None:
                 continue

@@ -99,15 +99,7 @@ class Runner:
             self.proc.wait(HANG_GUARD_S)
         self.reap()
         cpus = sorted(os.sched_getaffinity(0))[:2]
-        with open(self.log, "a") as log:
-            self.proc = subprocess.Popen(
-                self.command(),
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=self.setting.out,
-                preexec_fn=lambda: os.sched_setaffinity(0, cpus),
-            )
+        self.proc = faults.start_command(self.command(), env=self.env, log=self.log, cwd=self.setting.out, cpus=cpus)
 
     def reap(self) -> None:
         if self.proc is not None and self.proc.poll() is not None:
@@ -279,7 +271,8 @@ class Runner:
         """For a fault meant to end the process training the run, whether it did (`process_ended`) and how long it
         took (a SIGTERM lets it stop cleanly: its W&B teardown included, within the run's W&B budget); then how soon
         after the process ended `repro sweep status` stopped calling the run running, before anything resubmits it
-        (a status that says running while the process still lives is true)."""
+        (a status that says running while the process still lives is true). A run found done has outlived the fault:
+        the record says it missed."""
         record["status_checked"] = True
         start = time.monotonic()
         if ends_process:
@@ -291,6 +284,8 @@ class Runner:
             record["status_seen"] = f"{state.state} ({state.detail})"[:160]
             if state.state not in ("running", "pending") or target.run.is_done():
                 record["status_within_s"] = round(time.monotonic() - start, 1)
+                if target.run.is_done():  # nothing has started it again: the fault did not stop it
+                    record.update(landed=False, missed="its run trained on to done: its process did not take the fault")
                 return
             time.sleep(0.5)
         record["status_within_s"] = None

@@ -84,4 +84,9 @@ def test_the_makefiles_second_tier_is_the_markers_the_report_leaves_out_and_ci_r
     registered = {line.split(":")[0] for line in pytestconfig.getini("markers")}  # pyproject.toml's
     assert set(SECOND_TIER_MARKERS) <= registered
     ci = [line.strip() for line in (REPO / ".ci" / "run").read_text().splitlines()]
-    assert ci.index("make test") < ci.index("make test-e2e")
+    # each tier's output kept where a reader finds it after a red run, its failures named in pytest's summary
+    assert ci.index("make test 2>&1 | tee .ci/logs/test.log") < ci.index(
+        "make test-e2e 2>&1 | tee .ci/logs/test-e2e.log"
+    )
+    assert "set -euo pipefail" in ci  # tee must not hide a tier's failure
+    assert makefile.count("pytest -q -rfE") >= 2
