@@ -69,7 +69,10 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
                 "docs/tables.md)",
             )
         parser.add_argument(
-            "--sweeps-dir", default="sweeps", help="the directory of the tableN.yaml sweep files (default: sweeps)"
+            "--sweeps-dir",
+            default="sweeps",
+            help="the directory of the tableN.yaml sweep files (default: sweeps, the bundled one where the working "
+            "directory has none)",
         )
         parser.add_argument(
             "--epochs",

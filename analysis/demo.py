@@ -16,14 +16,14 @@ import torch
 from tabulate import tabulate
 
 from analysis.sweeps import PlannedRun, Scale, SweepIndexes, SweepSpec, check_jobs, load_specs, run_locally
-from repro.checkout import CHECKOUT_ROOT
+from repro.checkout import bundled
 from repro.errors import UserError
 from repro.runs.provenance import cpu_info
 
 if TYPE_CHECKING:
     import pandas as pd
 
-DEMO_SWEEPS = CHECKOUT_ROOT / "sweeps" / "demo"
+DEMO_SWEEPS = bundled("sweeps") / "demo"
 # `repro demo --mnist1d`: the paper's Tables 1, 2, 3 and 6 on MNIST-1D, 5 seeds, below the ceiling digits reach
 # (docs/mnist1d.md); no figures (Figures 2-4 draw the digits demo's runs).
 MNIST1D_SWEEPS = DEMO_SWEEPS.parent / "mnist1d"

@@ -19,6 +19,7 @@ from typing import Any, Callable, Sequence
 import yaml
 
 from analysis.cells import from_wandb
+from repro.checkout import shipped_path
 from repro.errors import UserError
 from repro.runs.yaml_text import load_yaml
 from repro.sweep.index import SweepIndex, expanded, index_sweep
@@ -47,8 +48,9 @@ _TABLE_FILE = re.compile(r"^table(\d+)\.ya?ml$")
 
 
 def load_specs(sweeps_dir: str | Path, tables: Sequence[int] | None = None) -> dict[int, Any]:
-    """{table number: SweepSpec} from `<sweeps_dir>/tableN.yaml`; all such files when `tables` is None."""
-    sweeps_dir = Path(sweeps_dir)
+    """{table number: SweepSpec} from `<sweeps_dir>/tableN.yaml`; all such files when `tables` is None. The default
+    `sweeps` (and sweeps/demo, ...) is the package's own when the working directory has none (repro/checkout.py)."""
+    sweeps_dir = shipped_path(sweeps_dir)
     files = {int(m.group(1)): p for p in sorted(sweeps_dir.glob("table*.y*ml")) if (m := _TABLE_FILE.match(p.name))}
     files.update({n: p for n, p in _named_table_files(sweeps_dir).items() if n not in files})
     if tables is None:
@@ -56,7 +58,8 @@ def load_specs(sweeps_dir: str | Path, tables: Sequence[int] | None = None) -> d
         if not wanted:
             raise UserError(
                 f"No sweep files (tableN.yaml) in {sweeps_dir}: the tables are defined by the sweep files, which "
-                "say which runs make each cell. Pass --sweeps-dir pointing at the repository's sweeps/ directory."
+                "say which runs make each cell. Pass --sweeps-dir pointing at a directory of them (leave it out for "
+                "the paper's: sweeps/, which ships with the package)."
             )
     else:
         wanted = list(dict.fromkeys(int(t) for t in tables))

@@ -43,6 +43,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "figures": ("analysis.commands", "figures (PNG) from runs: the paper's Figures 2-4 and seven of ours"),
     "demo": ("analysis.demo", "the laptop-sized reproduction on the embedded digits data"),
     "doctor": ("repro.commands.doctor", "check this environment: torch, CUDA, GPU, W&B, SLURM, data root"),
+    "data": (
+        "repro.commands.data",
+        "fetch CIFAR-10, CIFAR-100 and CIFAR-N's label files: `repro data download cifar10 --root DIR`",
+    ),
     "bench": ("repro.commands.bench", "measure per-step costs on this GPU for `repro sweep --dry-run` estimates"),
     "wandb": (
         "repro.commands.wandb",

@@ -9,6 +9,8 @@ that moves between folders keeps its paths right.
 
 from __future__ import annotations
 
+import subprocess
+
 from repro.checkout import CHECKOUT_ROOT
 
 REPO = CHECKOUT_ROOT  # the checkout root, one constant for the code base (repro/checkout.py)
@@ -18,3 +20,9 @@ TESTS = REPO / "tests"
 # worker runs them, one after another, and the second and later find the process's composition caches warm
 # (repro/sweep/expand/build.py's COMPOSER: Hydra composes each group selection once per process).
 EVERY_SWEEP = "every-sweep-file"
+
+
+def tracked_files(folder: str) -> set[str]:
+    """The files git tracks under `folder` of the checkout (paths relative to the checkout root)."""
+    listed = subprocess.run(["git", "ls-files", folder], cwd=REPO, capture_output=True, text=True, check=True)
+    return {line for line in listed.stdout.splitlines() if line}

@@ -28,9 +28,8 @@ def load_claims(
     path = Path(path or CLAIMS_PATH)
     if not path.is_file():
         raise UserError(
-            f"The claims file {path} does not exist. The ledger's claims ship with the repository in "
-            f"paper_tables/claims.csv; run from a checkout of it, or pass --claims with a CSV of the columns "
-            f"{', '.join(COLUMNS)}."
+            f"The claims file {path} does not exist. The paper's claims ship with the package ({CLAIMS_PATH}); "
+            f"leave --claims out to read them, or pass --claims with a CSV of the columns {', '.join(COLUMNS)}."
         )
     with path.open(encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle)

@@ -11,10 +11,10 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from repro.checkout import CHECKOUT_ROOT
+from repro.checkout import bundled
 from repro.errors import UserError
 
-PAPER_TABLES = CHECKOUT_ROOT / "paper_tables"
+PAPER_TABLES = bundled("paper_tables")
 PAPER_DIR = PAPER_TABLES / "paper"
 TEXT_FILE = "text.csv"  # in the paper directory: numbers the paper states outside its tables
 TEXT_COLUMNS = ["table", "claim", "column", "mean", "display", "source"]
@@ -44,9 +44,9 @@ def paper_file(number: int, paper_dir: str | Path | None = None) -> Path:
     path = Path(paper_dir or PAPER_DIR) / f"table{int(number)}.csv"
     if not path.is_file():
         raise UserError(
-            f"The paper's numbers for Table {number} are not at {path}. They ship with the repository in "
-            "paper_tables/paper/; run from a checkout of the repository or pass the directory that holds "
-            "table1.csv ... table9.csv."
+            f"The paper's numbers for Table {number} are not at {path}. They ship with the package "
+            f"(in {PAPER_DIR}); pass the directory that holds table1.csv ... table9.csv, or reinstall the package "
+            "if that folder is gone."
         )
     return path
 

@@ -21,14 +21,14 @@ from typing import Iterator
 
 from tabulate import tabulate
 
-from repro.checkout import CHECKOUT_ROOT
+from repro.checkout import bundled
 from repro.sweep.budget.calibration import load_calibration
 from repro.sweep.budget.costs import hours_text, plan_estimate, run_gpu_hours
 from repro.sweep.protocol.base import Asked
 from repro.sweep.run import plan_sweep
 from repro.sweep.spec.sweep_file import load_sweep
 
-SWEEPS = CHECKOUT_ROOT / "sweeps"
+SWEEPS = bundled("sweeps")
 COMMAND = "python -m repro.commands.costs_doc > docs/costs.md"
 
 

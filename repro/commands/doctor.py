@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+from repro.data.published import NAMES, fetch_command, lands_as, missing
 from repro.tracking.wandb_dirs import cramped_home_directories
 
 WHEN_INTERRUPTED = "nothing was changed; run it again."  # what an interruption leaves (repro/cli.py)
 
 OK, WARN, FAIL = "ok", "warn", "FAIL"
-CIFAR_DIRS = {"cifar10": "cifar-10-batches-py", "cifar100": "cifar-100-python"}
+CIFAR = ("cifar10", "cifar100")  # a CIFAR run needs one of them; CIFAR-N's label files come on top
 SINFO_TIMEOUT_S = 10
 
 
@@ -186,20 +187,21 @@ def check_slurm(require: bool) -> list[Check]:
 
 
 def check_data(root: str | None) -> list[Check]:
+    """What of CIFAR-10, CIFAR-100 and CIFAR-N the data root holds; what is missing, with the command that fetches
+    it. No CIFAR at all fails (a CIFAR run cannot start); a data set missing beside another is a warning."""
     if root is None:
-        return [Check("data", OK, "digits is embedded; pass --data-root DIR to check CIFAR")]
+        return [Check("data", OK, f"digits is embedded; CIFAR: `{fetch_command(NAMES, 'DIR')}`, then --data-root DIR")]
     path = Path(root).expanduser()
+    absent = missing(path) if path.is_dir() else list(NAMES)
+    fetch = f"fetch it: {fetch_command(absent, path)}"
     if not path.is_dir():
-        return [Check("data", FAIL, f"{path} is not a directory")]
-    found = [name for name, sub in CIFAR_DIRS.items() if (path / sub).is_dir()]
-    if not found:
-        return [
-            Check(
-                "data",
-                FAIL,
-                f"no CIFAR in {path}: expected {' or '.join(CIFAR_DIRS.values())} (torchvision layout, extracted)",
-            )
-        ]
+        return [Check("data", FAIL, f"{path} is not a directory; {fetch}")]
+    found = [name for name in NAMES if name not in absent]
+    if not set(found) & set(CIFAR):
+        expected = " or ".join(folder for name in CIFAR for folder in lands_as(name))
+        return [Check("data", FAIL, f"no CIFAR in {path}: expected {expected} (torchvision layout); {fetch}")]
+    if absent:
+        return [Check("data", WARN, f"{path}: {', '.join(found)}; missing {', '.join(absent)}: {fetch}")]
     return [Check("data", OK, f"{path}: {', '.join(found)}")]
 
 

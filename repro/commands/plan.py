@@ -47,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=SWEEPS,
         metavar="DIR",
-        help="the tableN.yaml sweep files to plan (default: the checkout's sweeps/; sweeps/mnist1d for MNIST-1D's)",
+        help="the tableN.yaml sweep files to plan (default: the bundled sweeps/; sweeps/mnist1d for MNIST-1D's)",
     )
     parser.add_argument(
         "--until-decided",

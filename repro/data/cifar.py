@@ -1,4 +1,5 @@
-"""CIFAR-10 / CIFAR-100 from the standard torchvision directory layout; never downloads.
+"""CIFAR-10 / CIFAR-100 from the standard torchvision directory layout; a run never downloads (`repro data download`
+fetches them beforehand, on a machine with internet: repro/data/download.py).
 
 torchvision's MD5 check stays on, so a truncated or altered file is refused. When it refuses, we look at each
 expected file ourselves to say which one is missing or corrupted and how to get the archive.
@@ -7,48 +8,14 @@ expected file ourselves to say which one is missing or corrupted and how to get 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 from repro.data.arrays import ArrayDataset
+from repro.data.cifar_layout import CIFAR_URL, SPECS
+from repro.data.published import fetch_command
 from repro.errors import UserError
-
-CIFAR_URL = "https://www.cs.toronto.edu/~kriz/cifar.html"
-
-
-@dataclass(frozen=True)
-class CifarSpec:
-    """What differs between CIFAR-10 and CIFAR-100 for loading and for the error message."""
-
-    title: str
-    archive: str
-    folder: str
-    files: str
-    mean: tuple[float, float, float]
-    std: tuple[float, float, float]
-
-
-# Per-channel statistics of the training images (0..1 scale), the constants in common use.
-SPECS = {
-    "cifar10": CifarSpec(
-        "CIFAR-10",
-        "cifar-10-python.tar.gz",
-        "cifar-10-batches-py",
-        "data_batch_1 .. data_batch_5, test_batch, batches.meta",
-        (0.4914, 0.4822, 0.4465),
-        (0.2470, 0.2435, 0.2616),
-    ),
-    "cifar100": CifarSpec(
-        "CIFAR-100",
-        "cifar-100-python.tar.gz",
-        "cifar-100-python",
-        "train, test, meta",
-        (0.5071, 0.4865, 0.4409),
-        (0.2673, 0.2564, 0.2762),
-    ),
-}
 
 
 def load_cifar(name: str, root: str | os.PathLike | None) -> tuple[ArrayDataset, ArrayDataset]:
@@ -57,8 +24,8 @@ def load_cifar(name: str, root: str | os.PathLike | None) -> tuple[ArrayDataset,
     if root is None or str(root) == "":
         raise UserError(
             f"{spec.title} needs data.root: the directory that contains {spec.folder}/ ({spec.files}). "
-            f"Download {spec.archive} from {CIFAR_URL} on a machine with internet, extract it there, and pass "
-            "data.root=<that directory>."
+            f"Fetch it with `{fetch_command([name], 'DIR')}` on a machine with internet (it downloads {spec.archive} "
+            f"from {CIFAR_URL}, checks it and extracts it), then pass data.root=DIR."
         )
     root = Path(root).expanduser()
     return _read(name, root, train=True), _read(name, root, train=False)
@@ -72,7 +39,7 @@ def _read(name: str, root: Path, *, train: bool) -> ArrayDataset:
     except RuntimeError as error:
         if "not found or corrupted" not in str(error):
             raise
-        raise UserError(_not_found_message(spec, root, dataset_class)) from None
+        raise UserError(_not_found_message(name, root, dataset_class)) from None
     images = torch.from_numpy(dataset.data).permute(0, 3, 1, 2).contiguous()
     targets = torch.as_tensor(dataset.targets, dtype=torch.int64)
     return ArrayDataset(images, targets, list(dataset.classes), spec.mean, spec.std, augment=True)
@@ -84,10 +51,11 @@ def _torchvision_class(name: str) -> type:
     return CIFAR10 if name == "cifar10" else CIFAR100
 
 
-def _not_found_message(spec: CifarSpec, root: Path, dataset_class: type) -> str:
+def _not_found_message(name: str, root: Path, dataset_class: type) -> str:
     """Name each missing / corrupted file (checked against the same MD5s torchvision uses)."""
     from torchvision.datasets.utils import check_integrity  # deferred: torchvision is heavy, needed by CIFAR only
 
+    spec = SPECS[name]
     folder = root / spec.folder
     meta_file = [dataset_class.meta["filename"], dataset_class.meta["md5"]]
     expected = dataset_class.train_list + dataset_class.test_list + [meta_file]
@@ -107,6 +75,7 @@ def _not_found_message(spec: CifarSpec, root: Path, dataset_class: type) -> str:
     return (
         f"{spec.title} not found or corrupted: {problem}. "
         f"Expected {spec.folder}/ ({spec.files}) under data.root={root}. "
-        f"Download {spec.archive} from {CIFAR_URL} on a machine with internet and extract it under that directory "
-        f"(tar xzf {spec.archive} -C {root}), or pass data.root=<the directory that contains {spec.folder}>."
+        f"Fetch it with `{fetch_command([name], root)}` on a machine with internet (it downloads {spec.archive} from "
+        f"{CIFAR_URL}, checks it and extracts it; remove a damaged {spec.folder}/ first), or pass "
+        f"data.root=<the directory that contains {spec.folder}>."
     )

@@ -3,8 +3,9 @@
 Wei et al., "Learning with Noisy Labels Revisited: A Study Using Real-World Human Annotations", ICLR 2022
 (github.com/UCSC-REAL/cifar-10-100n). CIFAR-10N gives three independent annotations per training image
 (`random_label1..3`), their majority (`aggre_label`) and the worst of the three (`worse_label`); CIFAR-100N one
-noisy label per image (`noisy_label`). The files are CC BY-NC 4.0: users bring their own copy (`noise.file`, or
-the environment variable CIFAR_N_FILE); the suite never downloads or ships them.
+noisy label per image (`noisy_label`). The files are CC BY-NC 4.0: the suite does not ship them; a run reads the
+user's copy (`noise.file`, or the environment variable CIFAR_N_FILE), which `repro data download cifar-n` fetches from
+the authors' repository (repro/data/published.py); a run never downloads.
 
 The published files, as they are: `torch.save` zips (record folder `archive/` in CIFAR-10_human.pt,
 `CIFAR-100_human/` in CIFAR-100_human.pt) of a dict whose label columns are int64 numpy arrays of 50,000, except
@@ -135,8 +136,8 @@ def noise_file_path(noise_cfg: Mapping[str, Any]) -> Path:
     if not raw:
         raise UserError(
             "noise=cifar_n needs the CIFAR-N label file: pass noise.file=/path/to/CIFAR-10_human.pt (CIFAR-10N) or "
-            "CIFAR-100_human.pt (CIFAR-100N), or set CIFAR_N_FILE. The files are CC BY-NC 4.0 and never downloaded "
-            f"by this suite: get them from {SOURCE} (docs/cifar_n.md)."
+            "CIFAR-100_human.pt (CIFAR-100N), or set CIFAR_N_FILE. The files are CC BY-NC 4.0 and not shipped with "
+            f"this suite: `repro data download cifar-n --root DIR` fetches them from {SOURCE} (docs/cifar_n.md)."
         )
     return Path(str(raw)).expanduser()
 

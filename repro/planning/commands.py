@@ -12,7 +12,7 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 
-from repro.checkout import CHECKOUT_ROOT
+from repro.checkout import shown_path
 from repro.planning.lines import Cell, PricedTable
 
 
@@ -33,9 +33,8 @@ class SweepCommand:
     @property
     def text(self) -> str:
         spec, path = self.table.spec, self.table.path
-        shown = path.relative_to(CHECKOUT_ROOT) if path.is_relative_to(CHECKOUT_ROOT) else path
         rows, columns = self.ordered()
-        parts = ["repro", "sweep", str(shown), "--rows", *rows, "--columns", *columns]
+        parts = ["repro", "sweep", shown_path(path), "--rows", *rows, "--columns", *columns]
         parts += ["--seeds", *map(str, spec.seeds[: self.seeds])]
         if self.until_decided:  # the plan counts on its rounds: priced at their chance of being needed
             parts.append("--until-decided")

@@ -15,7 +15,7 @@ import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from repro.checkout import CHECKOUT_ROOT
+from repro.checkout import bundled
 from repro.claims.claim import Claim, term_columns
 from repro.claims.seed_power import one_image
 from repro.errors import UserError
@@ -32,7 +32,7 @@ from repro.sweep.run import plan_sweep
 from repro.sweep.spec.model import SweepSpec
 from repro.sweep.spec.sweep_file import load_sweep
 
-SWEEPS = CHECKOUT_ROOT / "sweeps"
+SWEEPS = bundled("sweeps")
 
 
 @dataclass(frozen=True)

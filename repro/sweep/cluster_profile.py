@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from repro.checkout import CHECKOUT_ROOT
+from repro.checkout import bundled, shipped_path
 from repro.errors import UserError
 
 KEYS = (
@@ -65,9 +65,9 @@ class ClusterProfile:
         return params
 
 
-# The profiles that come with the project (local: the throw-away test cluster; example-gpu: a template), found from
-# the package's own place in the checkout, so `--profile local` resolves from any working directory.
-BUNDLED_PROFILES = CHECKOUT_ROOT / "slurm" / "profiles"
+# The profiles that come with the project (local: the throw-away test cluster; example-gpu: a template), shipped in
+# the package (repro/checkout.py), so `--profile local` resolves from any working directory.
+BUNDLED_PROFILES = bundled("slurm") / "profiles"
 
 
 def bundled_profile_names() -> list[str]:
@@ -75,10 +75,11 @@ def bundled_profile_names() -> list[str]:
 
 
 def resolve_profile_path(value: str | Path) -> Path:
-    """A profile's file: `value` itself when it is a file (a user's own profile, wherever it is), else the bare name
-    of a profile under ./slurm/profiles/ or among the bundled ones (`local` -> <checkout>/slurm/profiles/local.yaml);
-    a one-paragraph error naming the bundled profiles when it is neither."""
-    path = Path(value).expanduser()
+    """A profile's file: `value` itself when it is a file (a user's own profile, wherever it is; a bundled one as
+    slurm/profiles/NAME.yaml from any directory), else the bare name of a profile under ./slurm/profiles/ or among the
+    bundled ones (`local` -> slurm/profiles/local.yaml); a one-paragraph error naming the bundled profiles when it is
+    neither."""
+    path = shipped_path(value)
     if path.is_file():
         return path
     name = str(value)
@@ -86,10 +87,10 @@ def resolve_profile_path(value: str | Path) -> Path:
         for candidate in (Path("slurm/profiles") / f"{name}.yaml", BUNDLED_PROFILES / f"{name}.yaml"):
             if candidate.is_file():
                 return candidate
-    bundled = ", ".join(bundled_profile_names()) or "none found"
+    names = ", ".join(bundled_profile_names()) or "none found"
     raise UserError(
         f"No cluster profile {name!r}: it is not a file, nor the name of a bundled profile (bundled, in "
-        f"{BUNDLED_PROFILES}: {bundled}). Give the path of your own profile YAML (copy "
+        f"{BUNDLED_PROFILES}: {names}). Give the path of your own profile YAML (copy "
         f"{BUNDLED_PROFILES / 'example-gpu.yaml'} and fill in your partition and account), or one of those names "
         "(`--profile local` is the throw-away test cluster of slurm/cluster.sh). Nothing was submitted."
     )

@@ -22,6 +22,7 @@ USAGE = """examples:
   repro sweep sweeps/smoke.yaml                      run a sweep on this machine (folds before finals)
   repro sweep sweeps/smoke.yaml --jobs 4             up to 4 runs at once here (default: one per core)
   repro sweep sweeps/table1.yaml --dry-run           print the plan only
+  repro sweep table1 --dry-run                       the same: a bundled sweep file by name, from any directory
   repro sweep sweeps/table6.yaml --tune-strategy halving --dry-run   tune by successive halving, priced beside the grid
   repro sweep sweeps/table1.yaml --executor slurm --profile slurm/profiles/mycluster.yaml
   repro sweep sweeps/table1.yaml tracker.mode=online --executor slurm --profile mycluster
@@ -47,7 +48,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "target",
         nargs="+",
         metavar="FILE [OVERRIDE ...]",
-        help="a sweep file (sweeps/tableN.yaml), then optional Hydra overrides for every run "
+        help="a sweep file (sweeps/tableN.yaml, or a bundled one's name: table1, demo/table6), then optional Hydra "
+        "overrides for every run "
         "(e.g. tracker.mode=online data.root=/data/cifar); or `status FILE`",
     )
     parser.add_argument(

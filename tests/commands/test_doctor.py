@@ -46,14 +46,21 @@ def test_unreachable_slurm_warns_and_fails_only_when_required(path_with, monkeyp
     assert "not ready: slurm" in capsys.readouterr().out
 
 
-def test_data_root_is_checked_for_cifar(tmp_path, capsys):
+def test_data_root_is_checked_for_cifar_and_what_is_missing_comes_with_its_command(tmp_path, capsys):
     assert main(["doctor", "--data-root", str(tmp_path / "missing")]) == 1
     assert "not a directory" in capsys.readouterr().out
     assert main(["doctor", "--data-root", str(tmp_path)]) == 1
-    assert "no CIFAR" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "no CIFAR" in out and f"fetch it: repro data download cifar10 cifar100 cifar-n --root {tmp_path}" in out
+    (tmp_path / "CIFAR-10_human.pt").write_bytes(b"")
+    (tmp_path / "CIFAR-100_human.pt").write_bytes(b"")
+    assert doctor.check_data(str(tmp_path))[0].state == doctor.FAIL  # labels without their images
     (tmp_path / "cifar-100-python").mkdir()
-    assert main(["doctor", "--data-root", str(tmp_path)]) == 0
-    assert "cifar100" in capsys.readouterr().out
+    assert main(["doctor", "--data-root", str(tmp_path)]) == 0  # one CIFAR is enough to start; the other is named
+    (check,) = doctor.check_data(str(tmp_path))
+    assert check.state == doctor.WARN and check.detail.startswith(f"{tmp_path}: cifar100, cifar-n; missing cifar10")
+    assert check.detail.endswith(f"fetch it: repro data download cifar10 --root {tmp_path}")
+    assert "repro data download cifar10 cifar100 cifar-n --root DIR" in doctor.check_data(None)[0].detail
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the report where torch sees no GPU")

@@ -2,8 +2,9 @@
 traceback, and leave every file that existed byte-identical (the whole tmp tree is hashed before and after).
 
 Add a case in one line: Case(name, argv, setup). In argv, {tmp} is the test's directory and {out} its output root
-(`{tmp}/out`, which holds one finished tiny digits run, `{run}`, built once per session); `setup(tmp)` writes the bad
-file. Each case gets its own copy of that tree.
+(`{tmp}/out`, which holds one finished tiny digits run, `{run}`, built once per session), and {mirror} the URL a
+loopback server serves `{tmp}/mirror/` at (tests/loopback_mirror.py); `setup(tmp)` writes the bad file. Each case gets
+its own copy of that tree.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ import shutil
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import pytest
 import torch
 
+from loopback_mirror import Mirror, serving
 from presets import QUIET, TINY_BASELINE_SWEEP
 from repo_paths import REPO
 from repro.cli import main
@@ -120,6 +122,7 @@ class Case:
 TRAIN = ["train", *RUN, "output_root={out}"]
 CLAIMS_HEADER = "table,name,kind,terms,paper_terms,where,margin,margin_reason,measure,says"
 LEDGER = ["ledger", "--runs", "{out}", "--out", "{tmp}/ledger", "--sweeps-dir", str(REPO / "sweeps" / "demo")]
+FETCH = ["data", "download", "--root", "{tmp}/data"]  # the files' published md5s: whatever a test serves differs
 CASES = [
     Case("seed not an integer", [*TRAIN, "seed=abc"]),
     Case("seed negative", [*TRAIN, "seed=-1"]),
@@ -363,7 +366,12 @@ CASES = [
         write("sweeps/table1.yaml", LEARNING_SWEEP),  # the run is its class-label row's fold 0
         says="figure2/class: no finished class-label runs",
     ),
-    Case("figures no sweep files", ["figures", "--runs", "{out}", "--out", "{tmp}/figs"], says="No sweep files"),
+    Case(
+        "figures no sweep files",
+        ["figures", "--runs", "{out}", "--out", "{tmp}/figs", "--sweeps-dir", "{tmp}/sweeps"],
+        write("sweeps/README", "no sweep file here"),
+        says="No sweep files",
+    ),
     Case("figures unknown figure", ["figures", "--runs", "{out}", "--out", "{tmp}/figs", "--figures", "9"]),
     Case("demo output root is a file", ["demo", "--output-root", "{tmp}/afile"], write("afile", "x")),
     Case("sweep jobs zero", ["sweep", "{tmp}/sweep.yaml", "--jobs", "0", "--output-root", "{out}"], sweep(GOOD_SWEEP)),
@@ -400,7 +408,41 @@ CASES = [
     ),
     Case("plan GPU without a calibration", ["plan", "--budget", "100", "--gpu", "NoSuchGPU"], says="No calibration"),
     Case("plan budget below the cheapest line", ["plan", "--budget", "0.01", "--tables", "1"], says="buys no claim"),
+    Case("data download unknown data set", [*FETCH, "cifar11"], says="'cifar11' is not a data set"),
+    Case("data download root is a file", ["data", "download", "cifar-n", "--root", "{tmp}/afile"], write("afile", "x")),
+    Case(
+        "data download label file there but damaged",
+        [*FETCH, "cifar-n", "--mirror", "{mirror}"],
+        write("data/CIFAR-10_human.pt", b"PK\x03\x04 not the label file"),
+        says="{tmp}/data/CIFAR-10_human.pt is already there but does not check out",
+    ),
+    Case(
+        "data download CIFAR folder there but damaged",
+        [*FETCH, "cifar10", "--mirror", "{mirror}"],
+        write("data/cifar-10-batches-py/data_batch_1", b"not a batch"),
+        says="data_batch_1 does not have its published md5; data_batch_2 is missing",
+    ),
+    Case(
+        "data download truncated archive",
+        [*FETCH, "cifar100", "--mirror", "{mirror}"],
+        write("mirror/cifar-100-python.tar.gz", b"\x1f\x8b\x08\x00 truncated"),
+        says="cifar-100-python.tar.gz from {mirror}/cifar-100-python.tar.gz is damaged or incomplete: 14 bytes",
+    ),
+    Case(
+        "data download file not on the mirror",
+        [*FETCH, "cifar-n", "--mirror", "{mirror}"],
+        write("mirror/README", "an empty mirror"),
+        says="Could not download CIFAR-10_human.pt from {mirror}/CIFAR-10_human.pt: HTTP Error 404",
+    ),
+    Case("data download mirror not a URL", [*FETCH, "cifar-n", "--mirror", "mirror.example"], says="unknown url type"),
 ]
+
+
+@pytest.fixture(scope="module")
+def mirror(tmp_path_factory) -> Iterator[Mirror]:
+    """A loopback server of the session's temporary folders: `{mirror}` is its URL of a case's `{tmp}/mirror/`."""
+    with serving(tmp_path_factory.getbasetemp()) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
@@ -421,15 +463,20 @@ def tree_hashes(root: Path) -> dict[str, str]:
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 @pytest.mark.slow
-def test_bad_input_is_refused_cleanly_and_changes_nothing(case, finished_run, tmp_path, capsys, monkeypatch):
+def test_bad_input_is_refused_cleanly_and_changes_nothing(
+    case, finished_run, mirror, tmp_path_factory, tmp_path, capsys, monkeypatch
+):
     shutil.copytree(finished_run, tmp_path, dirs_exist_ok=True)
     monkeypatch.chdir(tmp_path)
     if case.setup:
         case.setup(tmp_path)
     rid = run_dir(tmp_path).run_id
 
+    served = f"{mirror.url}/{tmp_path.relative_to(tmp_path_factory.getbasetemp()).as_posix()}/mirror"
+
     def filled(a: str) -> str:
-        return a.replace("{tmp}", str(tmp_path)).replace("{out}", str(tmp_path / "out")).replace("RUN", rid)
+        a = a.replace("{mirror}", served).replace("{tmp}", str(tmp_path)).replace("{out}", str(tmp_path / "out"))
+        return a.replace("RUN", rid)
 
     argv = [filled(a) for a in case.argv]
     before = tree_hashes(tmp_path)

@@ -14,6 +14,10 @@ from repro.cli import COMMANDS, main
 # Where a reader meets the project's prose: code, tests, docs, benchmarks and the sweep files' headers.
 PROSE = ["repro", "analysis", "tests", "docs", "benchmarks", "sweeps", "slurm", "README.md", "Makefile"]
 TRACKER_REFERENCE = re.compile(r"\bissues? #?\d+", re.IGNORECASE)
+# Paths that exist on the development machine only: its checkouts (/work/...), a home directory (/root/..., /home/...,
+# /Users/...) and the fresh clones measurements were taken in (/tmp/fresh...). Not a path a user types (/data/cifar,
+# /tmp/out): those stay.
+MACHINE_PATH = re.compile(r"(?<![\w.~$-])(/(work|root|home|Users)/|/tmp/fresh)")
 
 
 def test_repro_help_opens_with_what_it_does_and_the_first_commands(capsys):
@@ -36,6 +40,22 @@ def test_no_tracker_issue_numbers_in_code_or_docs():
         if TRACKER_REFERENCE.search(line)
     ]
     assert not found, "say what the thing does instead of citing the tracker:\n" + "\n".join(found)
+
+
+def test_the_docs_name_no_path_of_the_development_machine():
+    pages = [REPO / "README.md", *sorted(REPO.glob("docs/**/*.md")), *sorted(REPO.glob("*/**/README.md"))]
+    found = [
+        f"{page.relative_to(REPO)}:{n}: {line.strip()}"
+        for page in pages
+        if ".venv" not in page.parts
+        for n, line in enumerate(page.read_text(encoding="utf-8").splitlines(), 1)
+        if MACHINE_PATH.search(line)
+    ]
+    assert not found, "write what a user would type (a relative path, <repository>, $CHECKOUT):\n" + "\n".join(found)
+    for path in ("/work/main/.venv/bin/repro", "git clone x /tmp/fresh-t10", "(/root/x)", "`/home/a/b`"):
+        assert MACHINE_PATH.search(path), path
+    for path in ("/data/cifar", "/tmp/out", "$HOME/.netrc", "./work/x", "data.root=/scratch/u/cifar"):
+        assert not MACHINE_PATH.search(path), path
 
 
 def test_the_license_is_an_spdx_expression():

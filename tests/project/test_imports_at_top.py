@@ -160,6 +160,7 @@ LIGHT = {
     "repro labels --help": ("from repro.cli import main; main(['labels', '--help'])", HEAVY),
     "repro tables --help": ("from repro.cli import main; main(['tables', '--help'])", HEAVY),
     "repro doctor --help": ("from repro.cli import main; main(['doctor', '--help'])", HEAVY),
+    "repro data download --help": ("from repro.cli import main; main(['data', 'download', '--help'])", HEAVY),
     "repro wandb --help": ("from repro.cli import main; main(['wandb', '--help'])", HEAVY),
     # it loads torch (the sweep file's schema), never what runs or submits the runs
     "repro sweep --help": ("from repro.cli import main; main(['sweep', '--help'])", ("submitit", "wandb", "pandas")),

@@ -49,6 +49,7 @@ from typing import Any, Iterable, Mapping
 
 import yaml
 
+from repro.checkout import bundled, shipped_path
 from repro.errors import UserError
 from repro.runs.metrics import METRICS
 from repro.runs.yaml_text import load_yaml
@@ -67,16 +68,32 @@ _ROW_KEYS = (*_PART_KEYS, "columns", "needs")
 
 
 def load_sweep(path: str | Path) -> SweepSpec:
-    """Read a sweep file and check its structure. Its overrides are composed and checked when it is expanded
-    (repro/sweep/expand/), which planning does before anything is written or submitted."""
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"No sweep file {path}. The paper's tables are sweeps/table1.yaml ... sweeps/table8.yaml.")
+    """Read a sweep file (a path, or the name of one the package ships: `sweep_file_path`) and check its structure.
+    Its overrides are composed and checked when it is expanded (repro/sweep/expand/), which planning does before
+    anything is written or submitted."""
+    path = sweep_file_path(path)
     try:
         raw = load_yaml(path.read_text())
     except yaml.YAMLError as exc:
         raise UserError(f"{path} is not valid YAML: {exc}") from None
     return parse_sweep(raw, path)
+
+
+def sweep_file_path(value: str | Path) -> Path:
+    """The sweep file `value` names: a path (sweeps/table1.yaml is the package's own from any directory), or the name
+    of a bundled sweep file without its folder and .yaml (`table1`, `demo/table1`, `mnist1d/table6`)."""
+    path = shipped_path(value)
+    if path.is_file():
+        return path
+    name = Path(value)
+    named = bundled("sweeps") / f"{value}.yaml"
+    if not (name.is_absolute() or ".." in name.parts or name.suffix in (".yaml", ".yml")) and named.is_file():
+        return named
+    names = sorted(p.stem for p in bundled("sweeps").glob("*.yaml"))
+    raise UserError(
+        f"No sweep file {path}: not a file, nor the name of a bundled sweep file ({', '.join(names)}; the digits "
+        "demo's demo/table1 ... and MNIST-1D's mnist1d/table1 ...). Give a sweep file's path or one of those names."
+    )
 
 
 def parse_sweep(raw: Any, path: Path) -> SweepSpec:
