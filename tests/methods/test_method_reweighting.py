@@ -13,7 +13,6 @@ import torch.nn.functional as F
 from omegaconf import OmegaConf
 from torch.func import functional_call
 
-from benchmarks.reference_meta import reference_meta_gradients
 from meta_problems import F64, NUM_CLASSES, bn_cnn, meta_batches, relative_error
 from presets import QUIET
 from repro.cli import main
@@ -28,6 +27,7 @@ from repro.runs.rundir import RunDir
 from repro.train import train
 from repro.training.hardware import Hardware
 from resume_check import assert_resume_equals_uninterrupted
+from testing_support.reference_meta import reference_meta_gradients
 
 WEIGHT_KEYS = (
     "weight_mean_noisy",
