@@ -27,7 +27,6 @@ from repro.claims.stats import CellSample
 from repro.runs.rundir import flatten
 from repro.sweep.run import plan_sweep
 from repro.sweep.spec.model import Scale
-from repro.sweep.spec.sweep_file import load_sweep
 from repro.sweep.stages.until_decided import (
     claim_lines,
     design_of,
@@ -38,6 +37,7 @@ from repro.sweep.stages.until_decided import (
     reported_runs,
     walk_lines,
 )
+from repro.sweep.sweep_file import load_sweep
 
 
 def epochs_of(runs) -> int:

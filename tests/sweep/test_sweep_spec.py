@@ -17,7 +17,7 @@ from repro.sweep.cluster_profile import load_profile
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.expand.overrides import parse_override, quote_value
 from repro.sweep.spec.model import PlannedRun, Scale
-from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.sweep_file import load_sweep
 
 SWEEPS = REPO / "sweeps"
 TABLES = range(1, 9)

@@ -47,7 +47,7 @@ def _fabricated_table(tmp_path, noise: str, summaries: dict) -> str:
     from repro.cli import main
     from repro.runs.rundir import RunDir
     from repro.sweep.expand.expand import expand_sweep
-    from repro.sweep.spec.sweep_file import load_sweep
+    from repro.sweep.sweep_file import load_sweep
 
     sweeps = tmp_path / "sweeps"
     sweeps.mkdir(parents=True)

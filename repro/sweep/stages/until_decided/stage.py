@@ -13,18 +13,8 @@ from dataclasses import replace
 
 from repro.claims.sequential_record import write_record
 from repro.errors import UserError
-from repro.sweep.protocol.base import (
-    Asked,
-    Cell,
-    CellRuns,
-    Decision,
-    DryRun,
-    FlagsGiven,
-    Plan,
-    Selection,
-    Stage,
-    StageFlag,
-)
+from repro.sweep.protocol.base import Asked, Decision, DryRun, FlagsGiven, Plan, Selection, Stage, StageFlag
+from repro.sweep.protocol.cell import Cell, CellRuns
 from repro.sweep.spec.model import PlannedRun, Scale, SweepSpec
 from repro.sweep.stages.until_decided.pricing import cell_chance, line_chances, price_text
 from repro.sweep.stages.until_decided.render import lines_text, rounds_text
