@@ -263,11 +263,11 @@ def _node(name: str) -> dict:
 
 def test_the_option_declarations_refuse_before_any_work():
     with pytest.raises(UserError, match="meta_lr"):
-        check_method_options(MetaWeightNet, {"name": "mwnet", **_node("mwnet"), "meta_lr": -1})
+        check_method_options(MetaWeightNet.declaration, {"name": "mwnet", **_node("mwnet"), "meta_lr": -1})
     with pytest.raises(UserError, match="lookahead_weight_decay"):
-        check_method_options(L2RW, {**_node("l2rw"), "lookahead_weight_decay": 3})
-    check_method_options(MetaWeightNet, _node("mwnet"))
-    check_method_options(L2RW, _node("l2rw"))
+        check_method_options(L2RW.declaration, {**_node("l2rw"), "lookahead_weight_decay": 3})
+    check_method_options(MetaWeightNet.declaration, _node("mwnet"))
+    check_method_options(L2RW.declaration, _node("l2rw"))
 
 
 def test_nan_in_the_weighting_net_fails_the_run_like_a_nan_loss(tmp_path, capsys, monkeypatch):
