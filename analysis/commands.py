@@ -5,17 +5,12 @@ API) and the sweep files that say which runs make each cell."""
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from analysis.figures.wandb_log import log_figures
 from repro.tracking.wandb_run import split_project
 
 # What an interruption leaves (repro/cli.py): every table, ledger and figure is written atomically.
 WHEN_INTERRUPTED = "what was written is whole (each file is replaced atomically); run the same command again."
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 DEFAULT_RUNS = "outputs"
 # The short names `--figures` takes, one per figure of analysis/figures/make.py's FIGURES (a test holds them equal;
@@ -120,87 +115,17 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.command == "tables":
-        return run_tables(args)
-    if args.command == "ledger":
-        return run_ledger(args)
+    if args.command in ("tables", "ledger"):
+        # deferred: pandas and Hydra (the runs and the sweep files), kept from `repro tables --help`
+        from analysis.run_reports import run_ledger, run_tables
+
+        return run_tables(args) if args.command == "tables" else run_ledger(args)
     return run_figures(args)
 
 
-def read_runs(args: argparse.Namespace) -> tuple[pd.DataFrame, str]:
-    """(run frame, where it came from): the W&B project of --wandb, else the run directories under --runs."""
-    from analysis.collect import require_runs  # deferred: pandas, kept from `repro tables --help`
-
-    if args.wandb:
-        from analysis.wandb_source import collect_wandb  # deferred: torch, submitit
-
-        runs, source = collect_wandb(args.wandb), f"W&B project {args.wandb}"
-    else:
-        from analysis.collect import collect_runs  # deferred: pandas, kept from `repro tables --help`
-
-        runs, source = collect_runs(args.runs), f"{Path(args.runs) / 'runs'}"
-    require_runs(runs, source)
-    return runs, source
-
-
-def given_scale(args: argparse.Namespace) -> tuple[Any, list[str] | None]:
-    """(scale, extra overrides) given on the command line; (None, None): each sweep's last `repro sweep`'s."""
-    if any(v is not None for v in (args.epochs, args.subset, args.test_subset)):
-        from analysis.sweeps import Scale  # deferred: torch, submitit
-
-        return Scale(epochs=args.epochs, subset=args.subset, test_subset=args.test_subset), []
-    return None, None
-
-
-def run_tables(args: argparse.Namespace) -> int:
-    from analysis.sweeps import load_specs  # deferred: torch, submitit
-    from analysis.tables.build import make_tables  # deferred: torch, submitit
-
-    runs, source = read_runs(args)
-    specs = load_specs(args.sweeps_dir, args.tables)
-    scale, extra = given_scale(args)
-    make_tables(
-        runs,
-        specs,
-        out_dir=args.out,
-        output_root=args.runs,
-        source=source,
-        paper_dir=args.paper_dir,
-        scale=scale,
-        extra_overrides=extra,
-    )
-    from analysis.tables.annotators import write_annotator_table  # deferred: torch, cleanlab
-
-    write_annotator_table(runs, args.out, source=source)  # when some run has several annotators per image
-    return 0
-
-
-def run_ledger(args: argparse.Namespace) -> int:
-    from analysis.ledger.write import make_ledger  # deferred: matplotlib, submitit
-    from analysis.sweeps import load_specs  # deferred: torch, submitit
-
-    runs, source = read_runs(args)
-    specs = load_specs(args.sweeps_dir, args.tables)  # every tableN.yaml there; a claim's table without one says so
-    scale, extra = given_scale(args)
-    make_ledger(
-        runs,
-        specs,
-        out_dir=args.out,
-        output_root=args.runs,
-        source=source,
-        sweeps=str(args.sweeps_dir),
-        scales=None if scale is None else {number: scale for number in specs},
-        extra_overrides=extra,
-        claims_path=args.claims,
-        paper_dir=args.paper_dir,
-        tables=args.tables,
-    )
-    return 0
-
-
 def run_figures(args: argparse.Namespace) -> int:
-    from analysis.figures.make import make_figures  # deferred: matplotlib, torch
-    from analysis.figures.where import parse_where  # deferred: pandas, kept from `repro tables --help`
+    from analysis.figures.make import make_figures  # deferred: matplotlib, torch (the figures)
+    from analysis.figures.where import parse_where  # deferred: pandas, kept from `repro figures --help`
 
     if getattr(args, "wandb", None):
         split_project(args.wandb)  # a bad name fails before any figure is drawn

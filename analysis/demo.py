@@ -10,18 +10,21 @@ import argparse
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping
+from typing import Mapping
 
+import pandas as pd
 import torch
 from tabulate import tabulate
 
+from analysis.cells import index_runs
+from analysis.collect import collect_runs
 from analysis.sweeps import PlannedRun, Scale, SweepIndexes, SweepSpec, check_jobs, load_specs, run_locally
+from analysis.tables.annotators import write_annotator_table
+from analysis.tables.build import make_tables
+from analysis.tables.paper import available_tables
 from repro.checkout import bundled
 from repro.errors import UserError
 from repro.runs.provenance import cpu_info
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 DEMO_SWEEPS = bundled("sweeps") / "demo"
 # `repro demo --mnist1d`: the paper's Tables 1, 2, 3 and 6 on MNIST-1D, 5 seeds, below the ceiling digits reach
@@ -161,9 +164,6 @@ def run(args: argparse.Namespace) -> int:
     mnist1d = bool(getattr(args, "mnist1d", False))
     specs = demo_specs(size, extra=with_extra, sweeps_dir=MNIST1D_SWEEPS if mnist1d else DEMO_SWEEPS)
     trained, failed, planned = run_demo_sweeps(specs, output_root, size, extra, jobs=jobs)
-    from analysis.cells import index_runs  # deferred: pandas
-    from analysis.collect import collect_runs  # deferred: pandas
-
     runs = collect_runs(output_root)
     # each sweep file expanded once: the tables, figures and ledger read the results indexes of the runs it planned
     indexes = demo_indexes(specs, planned, index_runs(runs), output_root, size, extra)
@@ -181,7 +181,7 @@ def run(args: argparse.Namespace) -> int:
         data="MNIST-1D" if mnist1d else "digits",
     )
     # the summary ends with the paper's claims in these runs
-    from analysis.ledger.write import ledger_from_root  # deferred: pandas, matplotlib
+    from analysis.ledger.write import ledger_from_root  # deferred: matplotlib (the ledger's figure)
 
     scales = {number: size.scale(number) for number in specs}
     ledger_from_root(
@@ -217,7 +217,6 @@ def demo_specs(size: DemoSize, *, extra: bool = False, sweeps_dir: Path = DEMO_S
             f"The demo's sweep files are not at {sweeps_dir}. `repro demo` runs from a checkout of the "
             "repository installed with `pip install -e .` (what `make demo` does); reinstall that way."
         )
-    from analysis.tables.paper import available_tables  # deferred: pandas
 
     # The paper's tables; our own (sweeps/demo/table10.yaml, the curriculum ablation, run by hand) stay out, and
     # the suite's own comparisons (EXTRA_TABLES) join only with --extra.
@@ -280,8 +279,6 @@ def write_tables(
     specs: dict[int, SweepSpec], output_root: Path, runs: pd.DataFrame, indexes: SweepIndexes
 ) -> list[Path]:
     """The demo's Tables 1-6 beside the paper's numbers: <output_root>/tables/tableN.md and .csv."""
-    from analysis.tables.build import make_tables  # deferred: pandas
-
     print("\n== Tables ==", flush=True)
     written: list[Path] = []
     for number in specs:  # one call per table: each has its own scale
@@ -293,8 +290,6 @@ def write_tables(
             source=str(output_root / "runs"),
             indexes=indexes,
         )
-    from analysis.tables.annotators import write_annotator_table  # deferred: pandas
-
     annotators = write_annotator_table(runs, output_root / "tables", source=str(output_root / "runs"))
     return written + ([annotators] if annotators is not None else [])
 
@@ -306,7 +301,7 @@ def write_figures(
     --extra also EXTRA_FIGURES), <output_root>/figures/<name>.png (None: skipped, the reason is printed). Only
     `names`: a figure of a table the demo did not run (Table 12's without --extra) would expand that table's
     sweep file only to be skipped. `indexes`: the demo's sweeps' results indexes."""
-    from analysis.figures.make import make_figures  # deferred: pandas, matplotlib
+    from analysis.figures.make import make_figures  # deferred: matplotlib (the figures)
 
     print("\n== Figures ==", flush=True)
     return make_figures(
@@ -316,8 +311,6 @@ def write_figures(
 
 def summary_rows(tables: list[Path]) -> list[list[str]]:
     """[table, row, column, ours] for every cell the demo ran, read back from the CSVs just written."""
-    import pandas as pd  # deferred: pandas
-
     rows = []
     for md in tables:
         frame = pd.read_csv(md.with_suffix(".csv"))

@@ -25,7 +25,7 @@ from repro.runs.yaml_text import load_yaml
 from repro.sweep.index import SweepIndex, expanded, index_sweep
 from repro.sweep.protocol.registry import follows_seeds_run
 from repro.sweep.spec.model import STAGES, PlannedRun, Scale, SweepSpec
-from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.sweep_file import load_sweep
 from repro.sweep.sweep_folder import last_selection
 
 __all__ = [

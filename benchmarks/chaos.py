@@ -1,6 +1,6 @@
 """A table survives random kills: a digits sweep (a plain row and a learned row: two folds and their replay final)
 trained here and on SLURM, packed (`--runs-per-gpu 2`) and not, logging online to the W&B stand-in on loopback
-(benchmarks/standins/wandb_endpoint.py: nothing leaves the machine), is disturbed by N faults drawn at random, then
+(testing_support/wandb_endpoint.py: nothing leaves the machine), is disturbed by N faults drawn at random, then
 re-run until done and checked against an undisturbed reference of the same runs:
 
 - every run finished exactly once (one session ended done, no retrain as a new attempt);
@@ -43,9 +43,9 @@ from pathlib import Path
 
 from benchmarks import chaos_faults as faults
 from benchmarks.chaos_scenario import Runner, Scenario, Setting
-from benchmarks.standins.wandb_endpoint import FAKE_API_KEY
 from repro.checkout import CHECKOUT_ROOT
 from repro.sweep.spec.model import Scale
+from testing_support.wandb_endpoint import FAKE_API_KEY
 
 NAME = "chaos"
 SWEEP = """\

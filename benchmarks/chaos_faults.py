@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-from benchmarks.standins.wandb_endpoint import StandInServer
 from repro.runs.rundir import RunDir
+from testing_support.wandb_endpoint import StandInServer
 
 TAG_VAR = "CHAOS_TAG"
 POLL_S = 0.005  # how often a run's status is looked at while waiting for its point: an epoch takes milliseconds
@@ -167,7 +167,7 @@ def catch_a_run(
 
 
 class WandbServer:
-    """The tests' W&B stand-in (benchmarks/standins/wandb_endpoint.py) on one port, which can be killed (its socket
+    """The tests' W&B stand-in (testing_support/wandb_endpoint.py) on one port, which can be killed (its socket
     closed: every connection refused) or hung (requests read, never answered) and brought back with everything it had
     got."""
 

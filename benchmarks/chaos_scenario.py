@@ -27,8 +27,8 @@ from repro.sweep.executors.slurm import cluster
 from repro.sweep.executors.slurm.registry import latest_jobs
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.spec.model import Scale
-from repro.sweep.spec.sweep_file import load_sweep
 from repro.sweep.status import sweep_status
+from repro.sweep.sweep_file import load_sweep
 
 STATUS_BOUND_S = 20.0  # what a script may count on: status no longer calls a dead run running after this
 PROCESS_END_GUARD_S = 120.0  # a hit process's clean stop: its W&B teardown is bounded by tracker.timeouts.total (60)

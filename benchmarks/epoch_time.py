@@ -42,7 +42,7 @@ FULL_SIZE = {"cifar10": (10_000, 10_000), "cifar100": (10_000, 10_000)}  # train
 
 def fake_full_size_cifar(name: str, root: Path) -> None:
     """Images of CIFAR's full size in the published layout, with torchvision's checksums made to match."""
-    from benchmarks.standins import published_files
+    from testing_support import published_files
 
     per_batch, n_test = FULL_SIZE[name]
     if name == "cifar10":

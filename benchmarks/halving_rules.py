@@ -36,9 +36,7 @@ from typing import Any, Mapping, Sequence
 from tabulate import tabulate
 
 from repro.runs.rundir import RunDir
-from repro.sweep.stages.tune.halving import Ladder, climb
-from repro.sweep.stages.tune.tune_spec import cell_tune
-from repro.sweep.stages.tune.tuning import choose, point_text
+from repro.sweep.stages.tune import Ladder, cell_tune, choose, climb, point_text, run_epochs, stage_rungs
 
 QUIET = ("progress=none", "tracker=none")  # training only: no progress lines, no W&B runs (not in the run ids)
 # rule name -> halving's settings (None: the grid)
@@ -107,7 +105,7 @@ def write_sweeps(root: Path, seeds: int) -> list[Path]:
 
 def plans(root: Path) -> list:
     from repro.sweep.run import plan_sweep
-    from repro.sweep.spec.sweep_file import load_sweep
+    from repro.sweep.sweep_file import load_sweep
 
     return [
         plan_sweep(load_sweep(p), output_root=root, extra_overrides=QUIET)
@@ -186,8 +184,6 @@ def replay(
 
 def rule_rungs(tune, tuning_config: dict, points: int, rule: Mapping[str, Any] | None) -> tuple[int, ...]:
     """The rule's rungs for a stage, from the planner's own `stage_rungs` (the grid: the full length only)."""
-    from repro.sweep.stages.tune.halving_runs import run_epochs, stage_rungs
-
     if rule is None:
         return (run_epochs(tuning_config),)
     return stage_rungs(replace(tune, strategy="halving", min_epochs=1, **rule), tuning_config, points)

@@ -39,7 +39,7 @@ QUIET = ("progress=none", "tracker=none")  # training only: no progress lines, n
 def tuned_specs(tables: tuple[int, ...], quick: bool = False) -> dict:
     """{table: its demo sweep restricted to the rows and columns that tune (`quick`: and to its first seed)}."""
     from analysis.sweeps import load_specs
-    from repro.sweep.stages.tune.tune_spec import cell_tune
+    from repro.sweep.stages.tune import cell_tune
 
     out = {}
     for number, spec in load_specs(CHECKOUT_ROOT / "sweeps" / "demo", tables).items():
@@ -90,8 +90,7 @@ def train(root: Path, strategy: str, tables: tuple[int, ...], quick: bool) -> No
 def report(root: Path, tables: tuple[int, ...], quick: bool) -> str:
     from repro.runs.rundir import RunDir
     from repro.sweep.run import plan_sweep
-    from repro.sweep.stages.tune.halving import run_of
-    from repro.sweep.stages.tune.tuning import choose, point_text, results
+    from repro.sweep.stages.tune import choose, point_text, results, run_of
 
     specs = tuned_specs(tables, quick)
     plans = {

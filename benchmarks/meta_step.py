@@ -1,5 +1,5 @@
 """Cost of one meta step (repro.meta.meta_label_step + the real backward + optimizer step) against a plain SGD
-step, the double-backward reference (benchmarks/reference_meta.py) and the floor parts it cannot avoid.
+step, the double-backward reference (testing_support/reference_meta.py) and the floor parts it cannot avoid.
 
 Times: one process, the same batches, every variant on its own copy of the model; variants run round-robin
 (so load changes on a shared machine hit all of them alike) and the median over repeats after warm-up is
@@ -30,13 +30,13 @@ import torch
 import torch.nn.functional as F
 from tabulate import tabulate
 
-from benchmarks.reference_meta import reference_label_meta_gradient
 from benchmarks.roundrobin import round_robin_medians
 from repro.labels import InstanceLabels
 from repro.losses import soft_cross_entropy
 from repro.meta import Batch, LookAhead, MetaBatch, meta_label_step
 from repro.meta.virtual import log_prob_jvp, trainable_parameters
 from repro.models import build_model
+from testing_support.reference_meta import reference_label_meta_gradient
 
 LR, WEIGHT_DECAY, LABEL_LR = 0.01, 1e-3, 10.0
 MODELS = {  # name -> (build kwargs, input shape, classes)

@@ -20,7 +20,7 @@ from pathlib import Path
 from repro.checkout import CHECKOUT_ROOT
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.spec.model import PlannedRun, Scale
-from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.sweep_file import load_sweep
 
 ROOT = "/tmp/plan-dump-root"  # the output root in the runs' configs, never created: nothing is written there
 SCALES = {

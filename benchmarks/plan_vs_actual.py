@@ -93,7 +93,7 @@ def main() -> int:
         from repro.sweep.budget.costs import run_gpu_hours, step_kind
         from repro.sweep.run import LocalSweep, run_sweeps_locally
         from repro.sweep.spec.model import Scale
-        from repro.sweep.spec.sweep_file import load_sweep
+        from repro.sweep.sweep_file import load_sweep
 
         sweep = LocalSweep(load_sweep(path), Scale(epochs=args.epochs))
         (plan,) = run_sweeps_locally(

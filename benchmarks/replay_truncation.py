@@ -86,7 +86,7 @@ def measure(run: Path, ks: list[int]) -> tuple[list[dict], float, int, int, int]
 
 def fabricate_cifar100(root: Path, *, per_class: int, seed: int = 0) -> None:
     """A learnable CIFAR-100-layout set under `root` with patched checksums (this process only)."""
-    from benchmarks.standins.published_files import write_cifar100_files  # the published file format the tests also use
+    from testing_support.published_files import write_cifar100_files  # the published file format the tests also use
 
     rng = np.random.default_rng(seed)
     # Class = colour (the networks pool globally, so colour statistics are what they can read): 20 groups of five

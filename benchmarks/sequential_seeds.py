@@ -27,15 +27,17 @@ from repro.claims.stats import CellSample
 from repro.runs.rundir import flatten
 from repro.sweep.run import plan_sweep
 from repro.sweep.spec.model import Scale
-from repro.sweep.spec.sweep_file import load_sweep
-from repro.sweep.stages.until_decided.claim_lines import (
+from repro.sweep.stages.until_decided import (
     claim_lines,
+    design_of,
     finished_values,
     floor_of,
+    is_round_run,
+    needed_runs,
     reported_runs,
+    walk_lines,
 )
-from repro.sweep.stages.until_decided.rounds import is_round_run, needed_runs, walk_lines
-from repro.sweep.stages.until_decided.until_decided_spec import design_of
+from repro.sweep.sweep_file import load_sweep
 
 
 def epochs_of(runs) -> int:

@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     from repro.runs.rundir import RunDir
     from repro.sweep.expand.expand import expand_sweep
     from repro.sweep.plan import make_plan
-    from repro.sweep.spec.sweep_file import load_sweep
+    from repro.sweep.sweep_file import load_sweep
 
     imported = time.perf_counter() - t_import
 

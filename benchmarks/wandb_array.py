@@ -1,5 +1,5 @@
 """W&B's budget at array scale: a local sweep of tiny digits runs (`repro sweep --jobs 2`, each run its own process)
-logging online to the stand-in W&B server (benchmarks/standins/wandb_endpoint.py, on loopback: nothing leaves
+logging online to the stand-in W&B server (testing_support/wandb_endpoint.py, on loopback: nothing leaves
 the machine), which stops answering once a given number of runs are done. It reports:
 
 - the largest W&B wait of any run (`seconds_waited` in wandb_status.json, every call counted) against the budget
@@ -28,9 +28,9 @@ from datetime import datetime
 from pathlib import Path
 
 from benchmarks.slurm_load import spread  # median, p90 and max, as the SLURM load benchmark reports them
-from benchmarks.standins.wandb_endpoint import FAKE_API_KEY, wandb_standin
 from repro.runs.rundir import RunDir
 from repro.tracking.wandb_service import alive
+from testing_support.wandb_endpoint import FAKE_API_KEY, wandb_standin
 
 NAME = "wandb-array"
 

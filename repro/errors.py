@@ -1,12 +1,13 @@
 """The one exception type for bad input: the CLI prints its message and exits 2, without a traceback; and the
-interruption a signal raises, with the context in which SIGTERM raises it."""
+interruption a signal raises, with the contexts in which SIGTERM raises it (a command's; a run's epochs, which also
+remember it)."""
 
 from __future__ import annotations
 
 import signal
 import threading
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Any, Iterator
 
 
 class UserError(Exception):
@@ -39,3 +40,36 @@ def sigterm_interrupts() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+class stop_on_signals:
+    """A run's epochs (repro/train.py): SIGTERM (SLURM time limit / preemption without submitit) raises a clean
+    `Interrupted`, and Ctrl-C KeyboardInterrupt as Python does.
+
+    The handler raises at once, and also remembers the signal: Python drops an exception raised while a finaliser
+    (`__del__`, a weakref callback) runs, so a run whose exception was lost that way stops at its epoch's end
+    (`raise_if_received`)."""
+
+    def __enter__(self) -> stop_on_signals:
+        self.received: int | None = None
+        self._previous: dict[int, Any] = {}
+        if threading.current_thread() is threading.main_thread():  # only the main thread may set handlers
+            self._previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, self._handle)
+            if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when SIGINT is ignored
+                self._previous[signal.SIGINT] = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self.received = signum
+        self.raise_if_received()
+
+    def raise_if_received(self) -> None:
+        if self.received == signal.SIGINT:
+            raise KeyboardInterrupt
+        if self.received is not None:
+            raise Interrupted(f"received {signal.Signals(self.received).name}", signum=self.received)
+
+    def __exit__(self, *exc: Any) -> bool:
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous)
+        return False

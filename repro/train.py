@@ -1,5 +1,9 @@
 """The training loop: one final, resolved config in, one complete run directory out.
 
+A recipe (torchtune's recipes, nanoGPT's loop): `train` takes the run's lock; setup (`build_experiment`, `_resume`,
+the epoch limit, `_start`), the epochs (`_train_epochs`: each `_train_epoch` trains, records and commits one), finish
+(`_finish`). Each step handles its own errors (a checkpoint that does not fit, a non-finite loss, a signal).
+
 The loop is the same for every method and knows none by name: each batch goes to the run's method
 (repro/methods/), which decides the targets, weights, meta-gradients and optimizer steps. It knows no sweep stage
 either: what a stage decides when a run starts (a tuned run's winner, a rung's epoch limit, the tuning record in
@@ -9,8 +13,6 @@ summary fields.
 
 from __future__ import annotations
 
-import signal
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -18,7 +20,7 @@ from typing import Any, Mapping
 from omegaconf import DictConfig
 
 from repro.config import to_container
-from repro.errors import Interrupted, UserError  # noqa: F401  (Interrupted: repro.train's public name)
+from repro.errors import Interrupted, UserError, stop_on_signals  # Interrupted: repro.train's public name too
 from repro.labels import NonFiniteLabelsError
 from repro.methods import NonFiniteLossError, build_method, check_method_ready, method_declaration
 from repro.recorders.registry import eval_images, run_recorders
@@ -30,7 +32,7 @@ from repro.runs.records import read_summary
 from repro.runs.rundir import RunDir
 from repro.runs.runlock import FileLock
 from repro.tracking.tracker import make_tracker
-from repro.training.evaluation import evaluate
+from repro.training.epoch_end import evaluate_epoch, summarise
 from repro.training.experiment import Experiment, prepare_parts
 from repro.training.progress import EpochProgress
 from repro.training.protocols import EpochLimit
@@ -87,6 +89,23 @@ def build_experiment(cfg: DictConfig, run_dir: RunDir, data: Any = None) -> Expe
     return Experiment.whole(parts, method, run_recorders(parts, method))
 
 
+@dataclass
+class _Training:
+    """What the run's one writer trains with once started: the experiment, its epochs, its history, its sinks."""
+
+    exp: Experiment
+    rd: RunDir
+    lock: FileLock
+    limit: EpochLimit | None
+    fields: dict[str, Any]
+    history: list[dict[str, Any]]
+    start: int
+    end: int
+    tracker: Any
+    progress: EpochProgress
+    committed: int  # the epoch of the last checkpoint
+
+
 def _train_held(
     cfg: DictConfig,
     config: dict,
@@ -96,73 +115,77 @@ def _train_held(
     fields: dict[str, Any],
     stop_after_epochs: int | None,
 ) -> RunResult:
-    """The body of `train`, run by the run's one writer (the caller holds `lock`)."""
+    """The body of `train`, run by the run's one writer (the caller holds `lock`): setup, the epochs, finish; the
+    tracker and the progress close whatever happened."""
     exp = build_experiment(cfg, rd)
-    start_epoch, history = 0, []
-    if rd.checkpoint_file.exists():
-        state = load_checkpoint(rd.checkpoint_file)
-        try:
-            exp.load_state_dict(state)
-        except (RuntimeError, KeyError, ValueError, IndexError) as exc:
-            raise UserError(
-                f"The checkpoint {rd.checkpoint_file} does not fit this run's model, optimizer or labels "
-                f"({' '.join(str(exc).split())[:300]}): it comes from another config or data set. It was left "
-                f"untouched; move it aside (e.g. `mv {rd.checkpoint_file} {rd.checkpoint_file}.bad`) and run again."
-            ) from None
-        start_epoch, history = int(state["epoch"]), list(state["history"])
-        rd.log(f"resumed from checkpoint at epoch {start_epoch}")
-        rd.write_metrics(history)  # a kill between the checkpoint and the metrics left them an epoch behind
-    committed = start_epoch  # the epoch of the last checkpoint: where a stopped run resumes
-    epochs = exp.optim.epochs
-    end = epochs if limit is None else limit.end_epoch(epochs)  # the limit is on the full run's schedule
-    if end < epochs and start_epoch >= end:  # the run already reached its limit: left as it is
-        why = _record_stop(rd, limit, start_epoch, epochs, write=start_epoch == end)
+    start, history = _resume(exp, rd)
+    end = exp.optim.epochs if limit is None else limit.end_epoch(exp.optim.epochs)  # on the full run's schedule
+    if end < exp.optim.epochs and start >= end:  # the run already reached its limit: left as it is
+        why = _record_stop(rd, limit, start, exp.optim.epochs, write=start == end)
         return RunResult(rd, {"stopped": why}, stopped=why)
+    tracker, progress = _start(cfg, config, rd, exp, fields, history, resuming=start > 0)
+    run = _Training(exp, rd, lock, limit, fields, history, start, end, tracker, progress, committed=start)
+    exit_code = 1
+    try:
+        _train_epochs(run, stop_after_epochs)
+        result = _finish(run)
+        exit_code = 0
+        return result
+    finally:
+        run.progress.close()
+        run.tracker.finish(exit_code=exit_code)
+        provenance.record_end(rd.path, (rd.read_status() or {}).get("state", "unknown"))
+
+
+def _resume(exp: Experiment, rd: RunDir) -> tuple[int, list[dict[str, Any]]]:
+    """(the epoch to start at, the history so far): from the run's checkpoint where it has one, which must fit the
+    experiment (a refused resume changes no file), else (0, [])."""
+    if not rd.checkpoint_file.exists():
+        return 0, []
+    state = load_checkpoint(rd.checkpoint_file)
+    try:
+        exp.load_state_dict(state)
+    except (RuntimeError, KeyError, ValueError, IndexError) as exc:
+        raise UserError(
+            f"The checkpoint {rd.checkpoint_file} does not fit this run's model, optimizer or labels "
+            f"({' '.join(str(exc).split())[:300]}): it comes from another config or data set. It was left "
+            f"untouched; move it aside (e.g. `mv {rd.checkpoint_file} {rd.checkpoint_file}.bad`) and run again."
+        ) from None
+    start, history = int(state["epoch"]), list(state["history"])
+    rd.log(f"resumed from checkpoint at epoch {start}")
+    rd.write_metrics(history)  # a kill between the checkpoint and the metrics left them an epoch behind
+    return start, history
+
+
+def _start(
+    cfg: DictConfig, config: dict, rd: RunDir, exp: Experiment, fields: dict, history: list, *, resuming: bool
+) -> tuple[Any, EpochProgress]:
+    """The run's records of its start (its config, after the checkpoint loaded; provenance with the fields a stage
+    gave) and its sinks: (the tracker, caught up with a resumed run's epochs; the progress lines)."""
     rd.write_config(config)  # after the checkpoint loaded: a refused resume changes no file
     provenance.record_start(rd.path, exp.hardware.describe(), exp.hardware.device)
     provenance.record_fields(rd.path, fields)  # e.g. what was tuned, from which runs
-
-    tracker = make_tracker(run_id=tracker_id(rd), run_dir=rd.path, config=config, resuming=start_epoch > 0)
+    tracker = make_tracker(run_id=tracker_id(rd), run_dir=rd.path, config=config, resuming=resuming)
     tracker.start(exp)
     tracker.catch_up(history)  # resumed: the epochs W&B lost with a killed process (a fresh run: none)
-    progress = EpochProgress(mode=str(cfg.progress), total_epochs=epochs, run_id=rd.run_id)
-    exit_code = 1
+    return tracker, EpochProgress(mode=str(cfg.progress), total_epochs=exp.optim.epochs, run_id=rd.run_id)
+
+
+def _train_epochs(run: _Training, stop_after_epochs: int | None) -> None:
+    """The epochs from `run.start` to `run.end`, each committed by its checkpoint. A non-finite loss or labels fail
+    the run (status `failed`, the last good checkpoint kept); a signal interrupts it (status `interrupted` at the
+    epoch of its last checkpoint, where it resumes)."""
+    rd = run.rd
     try:
-        with _stop_on_signals() as signals:
-            rd.write_status("running", epoch=start_epoch)  # once written, a signal ends the run as `interrupted`
-            for epoch in range(start_epoch, end):
-                if stop_after_epochs is not None and epoch - start_epoch >= stop_after_epochs:
+        with stop_on_signals() as signals:
+            rd.write_status("running", epoch=run.start)  # once written, a signal ends the run as `interrupted`
+            for epoch in range(run.start, run.end):
+                if stop_after_epochs is not None and epoch - run.start >= stop_after_epochs:
                     raise Interrupted(f"stopped after {stop_after_epochs} epoch(s) as asked")
-                row = run_epoch(exp, epoch, progress)
-                # Label records come first: they add their scalars to `row` (so to the history and metrics), and a
-                # checkpoint of epoch e+1 then implies epoch e's records exist (a resumed run has no gap). Their time
-                # is the epoch's too (the memorisation pass: a third of a plain epoch on CIFAR), so GPU-hours spent
-                # and the plan-against-actual benchmark count it.
-                recording = time.perf_counter()
-                exp.record_epoch(epoch, row, tracker)
-                row["seconds"] += time.perf_counter() - recording
-                history.append(row)
-                # The checkpoint is the commit point of an epoch; the metrics file follows it.
-                lock.check()  # never write after another process took the run over
-                save_checkpoint({**exp.state_dict(), "epoch": epoch + 1, "history": history}, rd.checkpoint_file)
-                committed = epoch + 1
-                rd.write_metrics(history)
-                tracker.log(row, step=epoch + 1)
-                rd.write_status("running", epoch=epoch + 1)
-                rd.log(progress.format_row(row))
+                _train_epoch(run, epoch)
                 signals.raise_if_received()  # a signal whose exception was swallowed still stops the run here
-        if end < epochs:  # status `stopped`: a finished run of its own kind, no summary
-            exit_code, why = 0, _record_stop(rd, limit, end, epochs)
-            return RunResult(rd, {"stopped": why}, stopped=why)
-        summary = {**summarise(history, exp), **fields}
-        lock.check()
-        rd.write_summary(summary)
-        rd.write_status("done", epoch=epochs)
-        tracker.end_run(history, summary)
-        exit_code = 0
-        return RunResult(rd, summary)
     except (NonFiniteLossError, NonFiniteLabelsError) as exc:
-        rd.write_status("failed", epoch=len(history), message=str(exc))
+        rd.write_status("failed", epoch=len(run.history), message=str(exc))
         rd.log(f"failed: {exc}")
         raise UserError(
             f"Run {rd.run_id} stopped: {exc} The last good checkpoint ({rd.checkpoint_file}) is kept and no summary "
@@ -173,16 +196,48 @@ def _train_held(
         why = str(exc) or ("received SIGINT" if isinstance(exc, KeyboardInterrupt) else "interrupted")
         # The epoch of the last checkpoint, not of the last epoch trained: a signal between an epoch's end and its
         # checkpoint loses that epoch, and the status must say where the run really resumes.
-        rd.write_status("interrupted", epoch=committed, message=why)
+        rd.write_status("interrupted", epoch=run.committed, message=why)
         rd.log(
-            f"interrupted; the checkpoint of epoch {committed} is kept ({why}); the next `repro train` of this "
+            f"interrupted; the checkpoint of epoch {run.committed} is kept ({why}); the next `repro train` of this "
             "run resumes from it"
         )
         raise
-    finally:
-        progress.close()
-        tracker.finish(exit_code=exit_code)
-        provenance.record_end(rd.path, (rd.read_status() or {}).get("state", "unknown"))
+
+
+def _train_epoch(run: _Training, epoch: int) -> None:
+    """One epoch trained, recorded and committed: its records, its checkpoint (the commit point), then the metrics
+    file, the tracker, the status and the log."""
+    exp, rd = run.exp, run.rd
+    row = run_epoch(exp, epoch, run.progress)
+    # Label records come first: they add their scalars to `row` (so to the history and metrics), and a checkpoint of
+    # epoch e+1 then implies epoch e's records exist. Their time is the epoch's too (the memorisation pass: a third of
+    # a plain epoch on CIFAR), so GPU-hours spent and the plan-against-actual benchmark count it.
+    recording = time.perf_counter()
+    exp.record_epoch(epoch, row, run.tracker)
+    row["seconds"] += time.perf_counter() - recording
+    run.history.append(row)
+    run.lock.check()  # never write after another process took the run over
+    save_checkpoint({**exp.state_dict(), "epoch": epoch + 1, "history": run.history}, rd.checkpoint_file)
+    run.committed = epoch + 1
+    rd.write_metrics(run.history)
+    run.tracker.log(row, step=epoch + 1)
+    rd.write_status("running", epoch=epoch + 1)
+    rd.log(run.progress.format_row(row))
+
+
+def _finish(run: _Training) -> RunResult:
+    """The run's end: where an epoch limit stopped it short, status `stopped` (a finished run of its own kind, no
+    summary); else its summary, status `done` and the end of its run on the tracker."""
+    rd, epochs = run.rd, run.exp.optim.epochs
+    if run.end < epochs:
+        why = _record_stop(rd, run.limit, run.end, epochs)
+        return RunResult(rd, {"stopped": why}, stopped=why)
+    summary = {**summarise(run.history, run.exp), **run.fields}
+    run.lock.check()
+    rd.write_summary(summary)
+    rd.write_status("done", epoch=epochs)
+    run.tracker.end_run(run.history, summary)
+    return RunResult(rd, summary)
 
 
 def run_epoch(exp: Experiment, epoch: int, progress: EpochProgress) -> dict[str, Any]:
@@ -220,27 +275,6 @@ def run_epoch(exp: Experiment, epoch: int, progress: EpochProgress) -> dict[str,
     return row
 
 
-def evaluate_epoch(exp: Experiment) -> dict[str, Any]:
-    """The end-of-epoch evaluation: accuracy on the held-out meta part and on the test set, overall and per class."""
-    model = exp.method.eval_model(exp)
-    row: dict[str, Any] = {}
-    if exp.data.meta_idx.numel():
-        val = evaluate(  # against the held-out part's own labels: clean, or noisy with split.held_out_labels=noisy
-            model,
-            exp.data.train.images,
-            exp.data.train_targets,
-            exp.data.meta_idx,
-            exp.eval_loader_kwargs,
-            per_class=True,
-        )
-        row["val_acc"] = val.accuracy
-        row["val_per_class_acc"] = val.per_class
-    test = evaluate(model, exp.data.test.images, exp.data.test.targets, None, exp.eval_loader_kwargs, per_class=True)
-    row["test_acc"] = test.accuracy
-    row["test_per_class_acc"] = test.per_class  # every run has it (a split=full run has no meta set)
-    return row
-
-
 def epoch_eval_images(config: dict[str, Any], n_train: int, n_meta: int, n_test: int) -> int:
     """Images evaluated (a forward in eval mode) once per epoch, from the config alone, for the cost estimate
     (repro/sweep/budget/costs.py): `evaluate_epoch`'s validation and test passes, the method's own passes
@@ -256,27 +290,6 @@ def last_epoch_eval_images(config: dict[str, Any], n_train: int, n_meta: int, n_
     return eval_images(config, n_train, n_meta, n_test).last_epoch
 
 
-def summarise(history: list[dict[str, Any]], exp: Experiment) -> dict[str, Any]:
-    """Final test accuracy, and test accuracy at the epoch of best validation accuracy (never select by test)."""
-    last = history[-1]
-    summary: dict[str, Any] = {
-        "final_test_acc": last["test_acc"],
-        "final_train_acc": last["train_acc"],
-        "epochs": len(history),
-        "seconds": sum(r["seconds"] for r in history),
-    }
-    if "val_acc" in last:
-        best = max(history, key=lambda r: (r["val_acc"], r["epoch"]))  # ties: the later epoch
-        summary.update(
-            best_val_epoch=best["epoch"],
-            best_val_acc=best["val_acc"],
-            test_acc_at_best_val=best["test_acc"],
-            final_val_acc=last["val_acc"],
-        )
-    summary.update(exp.summary_extras())
-    return summary
-
-
 def _record_stop(rd: RunDir, limit: EpochLimit, epoch: int, total: int, *, write: bool = True) -> str:
     """An epoch limit ends the run at `epoch`: status `stopped`, a finished run of its own kind (no summary), in
     the run directory contract (docs/architecture.md). Returns what the status says."""
@@ -285,39 +298,3 @@ def _record_stop(rd: RunDir, limit: EpochLimit, epoch: int, total: int, *, write
         rd.write_status("stopped", epoch=epoch, message=why)
         rd.log(why)
     return why
-
-
-class _stop_on_signals:
-    """Turn SIGTERM (SLURM time limit / preemption without submitit) into a clean `Interrupted`, and Ctrl-C into
-    KeyboardInterrupt as Python does.
-
-    The handler raises at once, and also remembers the signal: Python drops an exception raised while a finaliser
-    (`__del__`, a weakref callback) runs, so a run whose exception was lost that way stops at its epoch's end."""
-
-    def __enter__(self):
-        self.received: int | None = None
-        self._previous: dict[int, Any] = {}
-        if _is_main_thread():
-            self._previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, self._handle)
-            if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when SIGINT is ignored
-                self._previous[signal.SIGINT] = signal.signal(signal.SIGINT, self._handle)
-        return self
-
-    def _handle(self, signum, frame):
-        self.received = signum
-        self.raise_if_received()
-
-    def raise_if_received(self) -> None:
-        if self.received == signal.SIGINT:
-            raise KeyboardInterrupt
-        if self.received is not None:
-            raise Interrupted(f"received {signal.Signals(self.received).name}", signum=self.received)
-
-    def __exit__(self, *exc):
-        for signum, previous in self._previous.items():
-            signal.signal(signum, previous)
-        return False
-
-
-def _is_main_thread() -> bool:
-    return threading.current_thread() is threading.main_thread()

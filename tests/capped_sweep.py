@@ -12,8 +12,8 @@ from presets import QUIET_YAML
 from repro.sweep.budget.calibration import load_calibration
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.spec.model import PlannedRun
-from repro.sweep.spec.sweep_file import load_sweep
 from repro.sweep.stages.budget_cap.cap import run_hours
+from repro.sweep.sweep_file import load_sweep
 
 CAPPED = """
     name: capped

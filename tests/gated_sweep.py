@@ -11,7 +11,7 @@ from pathlib import Path
 
 from repro.runs.rundir import RunDir
 from repro.sweep.expand.expand import expand_sweep
-from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.sweep_file import load_sweep
 
 GATED = """
     name: {name}

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from repo_paths import REPO
 
-PACKAGES = ("repro", "analysis", "benchmarks")
+PACKAGES = ("repro", "analysis", "testing_support", "benchmarks")
 LAYER_HEADING = "## Layers"
 
 

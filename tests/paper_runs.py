@@ -30,7 +30,7 @@ from repro.labels.kinds import ClassKind, InstanceKind
 from repro.labels.registry import label_kind
 from repro.labels.trajectory import write_class_trajectory, write_manifest
 from repro.runs.rundir import RunDir
-from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.sweep_file import load_sweep
 
 SWEEPS = REPO / "sweeps"
 REPORTED = ("single", "final")

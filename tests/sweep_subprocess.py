@@ -29,7 +29,7 @@ from repo_paths import REPO
 from repro.runs.rundir import RunDir
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.spec.model import Scale
-from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.sweep_file import load_sweep
 
 HANG_GUARD_S = 600  # only ever reached when something hangs or is left behind; the waits end on events
 

@@ -14,7 +14,7 @@ from repo_paths import REPO, tracked_files
 from repro.checkout import BUNDLED_FOLDERS, bundled, shipped_path, shown_path
 from repro.errors import UserError
 from repro.sweep.cluster_profile import resolve_profile_path
-from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.sweep_file import load_sweep
 
 
 def setup_bundled() -> dict[str, list[str]]:

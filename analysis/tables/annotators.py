@@ -68,7 +68,7 @@ def annotator_runs(runs: pd.DataFrame) -> pd.DataFrame:
 def with_out_of_sample_cleanlab(done: pd.DataFrame) -> pd.DataFrame:
     """`done` with OUT_OF_SAMPLE (and the folds it used) for runs without learned labels whose cross-validation fold
     runs are complete; NaN for the others."""
-    from repro.labels.annotator_agreement import out_of_sample_cleanlab  # deferred: torch, cleanlab
+    from repro.labels.annotator_agreement import out_of_sample_cleanlab  # deferred: torch (cleanlab when called)
 
     done = done.copy()
     done[OUT_OF_SAMPLE], done[OOS_PRECISION], done[OOS_RECALL], done["oos_folds"] = (

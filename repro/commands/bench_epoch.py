@@ -20,7 +20,7 @@ import torch
 from repro.config import load_config, to_container
 from repro.data.arrays import ArrayDataset
 from repro.data.splits import make_split
-from repro.methods import METHODS, method_class
+from repro.methods import METHODS, method_declaration
 from repro.models import SIGNAL_MODELS
 from repro.runs.checkpoint import save_checkpoint
 from repro.runs.rundir import RunDir
@@ -42,8 +42,8 @@ MEASURED_EPOCHS = 3  # epochs per length; the first is the warm-up (lazy initial
 def method_for(kind: StepCost) -> str | None:
     """The first method (METHODS order) whose class declares `kind` and reads no other run."""
     for name in METHODS:
-        cls = method_class(name)
-        if cls.step_cost == kind and cls.source_option is None and name != "replay":
+        declared = method_declaration(name)
+        if declared.step_cost == kind and declared.source_option is None and name != "replay":
             return name
     return None
 

@@ -26,7 +26,7 @@ from repro.sweep.budget.calibration import load_calibration
 from repro.sweep.budget.costs import hours_text, plan_estimate, run_gpu_hours
 from repro.sweep.protocol.base import Asked
 from repro.sweep.run import plan_sweep
-from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.sweep_file import load_sweep
 
 SWEEPS = bundled("sweeps")
 COMMAND = "python -m repro.commands.costs_doc > docs/costs.md"

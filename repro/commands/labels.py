@@ -35,8 +35,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _average(overrides: list[str]) -> int:
-    from repro.config import load_config  # deferred: torch is heavy; `repro labels --help` loads none
-    from repro.labels.fold_average import averaged_trajectory  # deferred: torch (above)
+    from repro.config import load_config  # deferred: Hydra; `repro labels --help` loads none
+    from repro.labels.fold_average import averaged_trajectory  # deferred: torch, kept from `repro labels --help`
 
     cfg = load_config(overrides)
     if cfg.method.labels != "replay":

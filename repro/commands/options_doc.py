@@ -19,7 +19,7 @@ from repro.conf.networks import NETWORKS
 from repro.conf.schema import TRACKERS, Run
 from repro.config_tree import compose_config
 from repro.data.noise import NOISE_MODELS, noise_options
-from repro.methods import METHODS, method_class, method_options
+from repro.methods import METHODS, method_class, method_declaration, method_options
 from repro.schema import OptionDoc, describe
 
 GROUPS = ("data", "model", "optim", "split", "tracker")
@@ -96,7 +96,7 @@ def options_markdown() -> str:
     for name in METHODS:
         cls = method_class(name)
         out += [f"### method={name}: {cls.__name__} (`{cls.__module__}`)", ""]
-        docs = list(describe(method_options(cls), "method"))
+        docs = list(describe(method_options(method_declaration(name)), "method"))
         out += [*(_table(docs, _option_file("method", name)) if docs else ["No options."]), ""]
     return "\n".join(out).rstrip() + "\n"
 

@@ -72,6 +72,22 @@ def run(args: argparse.Namespace) -> int:
 
 def build_workspace(entity: str, project: str, *, name: str, group_by: str = "method.name") -> Any:
     """The view (a wandb_workspaces Workspace); nothing is sent anywhere."""
+    wr, ws = _workspaces_library()
+    sections = _sections(wr, ws)
+    for section in sections:
+        section.panel_settings = ws.SectionPanelSettings(x_axis="epoch")
+    return ws.Workspace(
+        entity=entity,
+        project=project,
+        name=name,
+        sections=sections,
+        settings=ws.WorkspaceSettings(x_axis="epoch"),
+        runset_settings=ws.RunsetSettings(groupby=[ws.Config(group_by)]),
+    )
+
+
+def _workspaces_library() -> tuple[Any, Any]:
+    """wandb_workspaces' reports and workspaces modules, or what to install where it is missing."""
     try:
         with warnings.catch_warnings():  # the library's own pydantic-v1-style validators
             warnings.simplefilter("ignore", DeprecationWarning)
@@ -82,6 +98,11 @@ def build_workspace(entity: str, project: str, *, name: str, group_by: str = "me
             f"`repro wandb workspace` needs the wandb-workspaces package ({exc}); install it with "
             "`pip install -c requirements/constraints.txt -e '.[wandb]'`."
         ) from None
+    return wr, ws
+
+
+def _sections(wr: Any, ws: Any) -> list[Any]:
+    """The view's sections: accuracy, label trajectories, per-class accuracy, noise correction, the run's figures."""
 
     def lines(title: str, y: list[str] | None = None, regex: str | None = None) -> Any:
         extra = {"metric_regex": regex} if regex else {"y": y}
@@ -96,7 +117,7 @@ def build_workspace(entity: str, project: str, *, name: str, group_by: str = "me
         custom.chart_name = LINESERIES
         return custom
 
-    sections = [
+    return [
         ws.Section(
             name="Accuracy",
             is_open=True,
@@ -143,16 +164,6 @@ def build_workspace(entity: str, project: str, *, name: str, group_by: str = "me
             ],
         ),
     ]
-    for section in sections:
-        section.panel_settings = ws.SectionPanelSettings(x_axis="epoch")
-    return ws.Workspace(
-        entity=entity,
-        project=project,
-        name=name,
-        sections=sections,
-        settings=ws.WorkspaceSettings(x_axis="epoch"),
-        runset_settings=ws.RunsetSettings(groupby=[ws.Config(group_by)]),
-    )
 
 
 def workspace_spec(view: Any) -> dict:

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from repro.data.arrays import ArrayDataset
+from repro.data.cifar import load_cifar
 from repro.data.mnist1d import load_mnist1d
 from repro.data.splits import make_split
 from repro.errors import UserError
@@ -42,8 +43,6 @@ def load_dataset(
     if name == "mnist1d":
         return load_mnist1d(generator)
     if name in ("cifar10", "cifar100"):
-        from repro.data.cifar import load_cifar  # deferred: torchvision, imported only when CIFAR is asked for
-
         return load_cifar(name, root)
     raise UserError(
         f"Unknown data set {name!r}. Known data sets: {', '.join(DATASET_NAMES)}. "

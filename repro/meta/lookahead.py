@@ -7,7 +7,7 @@ and L_meta = CE(f(x_meta; theta'), y_meta), L_train is linear in p, so
     g_meta = grad L_meta(theta'),
 
 i.e. one JVP J of the train batch's log-probabilities in the direction g_meta, instead of the double
-backward through a create_graph gradient that Meta-Weight-Net style code uses (benchmarks/reference_meta.py).
+backward through a create_graph gradient that Meta-Weight-Net style code uses (testing_support/reference_meta.py).
 L_train is linear in the weights w as well, so the same J gives dL_meta/dw_i = (lr / n) * sum_k p_ik J_ik:
 the reweighting methods (L2RW, Meta-Weight-Net) use this engine too (`sample_weight_meta_gradient`).
 

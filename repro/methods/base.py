@@ -8,7 +8,7 @@ subclass) and one config file under repro/conf/method/; the loop knows none by n
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 
 import torch
 from omegaconf import DictConfig
@@ -28,17 +28,26 @@ class NonFiniteLossError(FloatingPointError):
     """The loss (or a learned quantity) became NaN/inf: the run stops, the last good checkpoint stays."""
 
 
-class Method(MethodDeclaration, TrainingMethod):
-    """One method's trainer: the loop's `TrainingMethod` (repro/training/protocols.py) on top of the method's
-    declaration (repro/methods/declaration.py: its options, step cost and the facts a plan reads), as
-    `class Trainer(Declaration, Method)`. Subclasses implement `train_step`; `self.options` is the typed object of
-    the run's method node.
+class Method(TrainingMethod):
+    """One method's trainer: the loop's `TrainingMethod` (repro/training/protocols.py), which has its method's
+    declaration (repro/methods/declaration.py: its options, step cost and the facts a plan reads) rather than being
+    it: `class Trainer(Method, declaration=TrainerDeclaration)`. A trainer that reuses another's step says so in its
+    one class line, `class Replay(FixedTargets, declaration=ReplayDeclaration)`, and still has its own declaration:
+    none is inherited (a trainer's subclass may read other options). Subclasses implement `train_step`;
+    `self.options` is the typed object of the run's method node, built through the declaration's `Options`.
 
-    `needs_meta_set` methods draw clean meta batches (`exp.batches.next_meta()`). State that must survive a
-    preemption (learned labels, a second network, temperatures, optimizer states) goes through
+    Methods whose declaration `needs_meta_set` draw clean meta batches (`exp.batches.next_meta()`). State that must
+    survive a preemption (learned labels, a second network, temperatures, optimizer states) goes through
     `state_dict`/`load_state_dict`, which the loop puts into the run's checkpoint."""
 
+    # The method's declaration, set by the class line's `declaration=` (None on a base no method trains with, such
+    # as the students' LearnsFromRun); the registry checks that the trainer a declaration names has it.
+    declaration: ClassVar[type[MethodDeclaration] | None] = None
     labels: Any = None  # a method that trains on a label parametrisation sets it (the label recorders read it)
+
+    def __init_subclass__(cls, declaration: type[MethodDeclaration] | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.declaration = declaration  # never inherited: each trainer's class line names its own
 
     @classmethod
     def training_form(cls, config: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -56,7 +65,13 @@ class Method(MethodDeclaration, TrainingMethod):
         """`exp`: the run's parts (repro/training/experiment.py: data, model, optimizer, hardware, ...), which the
         method is built on before the experiment is made whole with it."""
         self.cfg = cfg  # the run's method node
-        self.options = build(type(self).Options, option_values(cfg))
+        declared = type(self).declaration
+        if declared is None:
+            raise TypeError(
+                f"{type(self).__name__} has no declaration: write `class {type(self).__name__}(..., "
+                "declaration=<its MethodDeclaration>)`"
+            )
+        self.options = build(declared.Options, option_values(cfg))
 
     # -- the step -------------------------------------------------------------------------------------------
     def train_step(self, exp: Experiment, x: Tensor, y: Tensor, idx: Tensor) -> StepOutput:
@@ -92,7 +107,7 @@ class Method(MethodDeclaration, TrainingMethod):
         """The clean labels this run uses beyond its noisy training labels (repro.training.clean_labels): the split's
         held-out part, as a meta set when the method learns on it; a method that reads more overrides this."""
         held_out = int(exp.data.meta_idx.numel()) if exp.data.held_out_clean else 0  # noisy held-out labels: none used
-        return held_out_use(held_out, learns_on_it=self.needs_meta_set)
+        return held_out_use(held_out, learns_on_it=self.declaration.needs_meta_set)
 
     def recorders(self, exp: RunParts) -> list[Recorder]:
         """Its own recorders (the Recorder protocol): label trajectories, weight histograms, ... (the recorders every

@@ -57,7 +57,7 @@ def small_loss_picks(loss_1: Tensor, loss_2: Tensor, keep: int) -> tuple[Tensor,
     return pick_1, pick_2
 
 
-class CoTeaching(CoTeachingDeclaration, Method):
+class CoTeaching(Method, declaration=CoTeachingDeclaration):
     def __init__(self, cfg: DictConfig, exp) -> None:
         super().__init__(cfg, exp)
         self.forget_rate = resolved_forget_rate(
@@ -144,7 +144,7 @@ def resolved_forget_rate(
     `default_forget_rate: noise_fraction` takes noise.fraction itself. 0 without noise, where co-teaching trains
     both networks on every sample. `targets` / `among`: the true training targets and the training part, for the
     exact-fraction model's realised subset (its class balance)."""
-    options = build(CoTeaching.Options, option_values(cfg.method))
+    options = build(CoTeachingDeclaration.Options, option_values(cfg.method))
     if options.forget_rate is not None:
         return float(options.forget_rate)
     if not describes_noise(cfg.noise):

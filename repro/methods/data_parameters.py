@@ -75,7 +75,7 @@ def table_leaf(table: Tensor, index: Tensor) -> tuple[Tensor, Tensor]:
     return leaf, leaf[index]
 
 
-class DataParameters(DataParametersDeclaration, Method):
+class DataParameters(Method, declaration=DataParametersDeclaration):
     def __init__(self, cfg: DictConfig, exp) -> None:
         super().__init__(cfg, exp)
         o = self.options

@@ -5,9 +5,9 @@ A method is two classes. Its declaration (a module under repro/methods/declarati
 sweep, a budget, a status line or a report reads: the options and the rules that tie them (`Options`), what one step
 costs, whether it learns on a clean meta set, which option names the finished run it learns from, what estimate a
 planned run builds, what it can say of a planned run before it starts, whether its seeds may collapse. Its trainer
-(repro/methods/<name>.py, `class Trainer(Declaration, Method)`) adds the step, the state and the recorders. The
-registry (repro/methods/registry.py) names the declaration, and the declaration its trainer, so that planning and
-reporting never import the trainer."""
+(repro/methods/<name>.py, `class Trainer(Method, declaration=Declaration)`) has the declaration and adds the step, the
+state and the recorders. The registry (repro/methods/registry.py) names the declaration, and the declaration its
+trainer, so that planning and reporting never import the trainer."""
 
 from __future__ import annotations
 

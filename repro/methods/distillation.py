@@ -23,7 +23,7 @@ from repro.methods.temperature import scale_logits
 from repro.runs.teachers import load_teacher
 
 
-class Distillation(DistillationDeclaration, LearnsFromRun):
+class Distillation(LearnsFromRun, declaration=DistillationDeclaration):
     def __init__(self, cfg: DictConfig, exp) -> None:
         super().__init__(cfg, exp)
         # on the run's device in its memory format (channels_last on CUDA): the batches come in that format

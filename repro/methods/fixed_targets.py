@@ -17,7 +17,7 @@ from repro.methods.label_source import labels_for_run
 from repro.methods.same_training import smearing_form
 
 
-class FixedTargets(FixedTargetsDeclaration, Method):
+class FixedTargets(Method, declaration=FixedTargetsDeclaration):
     """`method.labels` (onehot | smoothing) picks the targets, `method.beta` > 0 adds the confidence penalty."""
 
     @classmethod

@@ -31,7 +31,7 @@ def focal_loss(logits: Tensor, y: Tensor, gamma: float) -> Tensor:
     return -(one_minus_q.pow(gamma) * log_q).mean()
 
 
-class FocalLoss(FocalLossDeclaration, Method):
+class FocalLoss(Method, declaration=FocalLossDeclaration):
     """One forward, the focal loss on the given (possibly noisy) labels, one optimizer step."""
 
     def __init__(self, cfg: DictConfig, exp) -> None:

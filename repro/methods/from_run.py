@@ -18,7 +18,8 @@ from repro.training.protocols import Recorder, When
 
 
 class LearnsFromRun(Method):
-    """Base of the students: subclasses set `source_option` and `same_samples` and build their targets."""
+    """Base of the students: subclasses name their declaration (its `source_option`: the option naming the run they
+    learn from), set `same_samples` and build their targets."""
 
     same_samples: ClassVar[bool] = False  # True: the source's labels are indexed by the student's training samples
 
@@ -26,7 +27,7 @@ class LearnsFromRun(Method):
     def source_run(cls, cfg: DictConfig) -> RunDir:
         """The finished run this student learns from, checked against the student's data."""
         config = to_container(cfg) if isinstance(cfg, DictConfig) else cfg
-        option = str(cls.source_option)
+        option = str(cls.declaration.source_option)
         rd = find_finished_run(config["method"].get(option), config["output_root"], option=option)
         check_same_data(
             read_config(rd, role=ROLES.get(option, "run")), config, rd=rd, option=option, same_samples=cls.same_samples

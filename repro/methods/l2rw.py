@@ -53,7 +53,7 @@ def l2rw_step(
     return logits, l2rw_weights(grad_w)
 
 
-class L2RW(L2RWDeclaration, Method):
+class L2RW(Method, declaration=L2RWDeclaration):
     """Ren et al. 2018: per-batch weights from the look-ahead meta-gradient at zero weights, no learned state."""
 
     def __init__(self, cfg: DictConfig, exp) -> None:

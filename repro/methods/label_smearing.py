@@ -57,7 +57,7 @@ def smeared_loss(logits: Tensor, y: Tensor, matrix: Tensor, *, clip: float | Non
     return -(matrix.to(log_p)[y] * log_p).sum(dim=1).mean()
 
 
-class LabelSmearing(LabelSmearingDeclaration, Method):
+class LabelSmearing(Method, declaration=LabelSmearingDeclaration):
     """One forward, the smeared cross-entropy on the given labels, one optimizer step."""
 
     @classmethod

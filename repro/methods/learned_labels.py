@@ -22,7 +22,7 @@ from repro.methods.declarations.learned_labels import LearnedLabelsDeclaration
 from repro.methods.label_source import labels_for_run
 
 
-class LearnedLabels(LearnedLabelsDeclaration, Method):
+class LearnedLabels(Method, declaration=LearnedLabelsDeclaration):
     def __init__(self, cfg: DictConfig, exp) -> None:
         super().__init__(cfg, exp)
         self.labels = labels_for_run(exp.cfg, exp.data).to(exp.hardware.device)

@@ -69,7 +69,7 @@ def _at_least_fp32(logits: Tensor) -> Tensor:
     return logits.to(torch.promote_types(logits.dtype, torch.float32))
 
 
-class LossCorrection(LossCorrectionDeclaration, Method):
+class LossCorrection(Method, declaration=LossCorrectionDeclaration):
     """One forward, the corrected cross-entropy on the given labels, one optimizer step."""
 
     @classmethod

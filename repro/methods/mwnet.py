@@ -82,7 +82,7 @@ def weighting_net_backward(
     return logits, losses[0]
 
 
-class MetaWeightNet(MetaWeightNetDeclaration, Method):
+class MetaWeightNet(Method, declaration=MetaWeightNetDeclaration):
     """Shu et al. 2019: the weighting net and its optimizer are the method's state (checkpointed)."""
 
     def __init__(self, cfg: DictConfig, exp) -> None:

@@ -32,7 +32,7 @@ from repro.methods.declarations.online_label_smoothing import OnlineLabelSmoothi
 from repro.training.hardware import index_add_rows_
 
 
-class OnlineLabelSmoothing(OnlineLabelSmoothingDeclaration, Method):
+class OnlineLabelSmoothing(Method, declaration=OnlineLabelSmoothingDeclaration):
     """One forward; the hard and the soft cross-entropy on the class's soft label of the previous epoch; the
     statistics of the correct predictions gathered for the next epoch's soft labels."""
 

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 _HOME = "repro.methods.declarations"
 
 # method.name -> "module:Declaration" (imported on the first lookup), or the trainer `register_method` was given
-# (a trainer is its own declaration).
+# (which has its declaration: `Trainer.declaration`).
 METHODS: dict[str, str | type[MethodDeclaration]] = {
     "baseline": f"{_HOME}.fixed_targets:FixedTargetsDeclaration",
     "label_smoothing": f"{_HOME}.fixed_targets:FixedTargetsDeclaration",
@@ -59,43 +59,62 @@ def method_declaration(name: str) -> type[MethodDeclaration]:
             "Pick one with method=<name> (each has a config file in repro/conf/method/)."
         )
     target = METHODS[name]
-    return _load(target) if isinstance(target, str) else target
+    return _load(target) if isinstance(target, str) else _declaration_of(target)
 
 
 def method_class(name: str) -> type[Method]:
-    """The trainer of `method.name` (imports torch): what a run trains with."""
+    """The trainer of `method.name` (imports torch): what a run trains with, the one whose declaration names it."""
+    target = METHODS.get(name)
     declared = method_declaration(name)
-    return _load(declared.trainer) if isinstance(METHODS[name], str) else declared  # type: ignore[return-value]
+    if not isinstance(target, str):
+        return target  # type: ignore[return-value]
+    trainer = _load(declared.trainer)
+    if trainer.declaration is not declared:
+        raise TypeError(
+            f"{declared.__name__} names the trainer {declared.trainer}, whose declaration is "
+            f"{trainer.declaration}: write `class {trainer.__name__}(..., declaration={declared.__name__})`"
+        )
+    return trainer
+
+
+def _declaration_of(trainer: type[Method]) -> type[MethodDeclaration]:
+    declared = getattr(trainer, "declaration", None)
+    if declared is None:
+        raise TypeError(
+            f"{trainer.__name__} has no declaration: write `class {trainer.__name__}(..., declaration=...)`"
+        )
+    return declared
 
 
 def register_method(name: str, cls: type[Method]) -> type[Method]:
-    """Make `method=<name>` select `cls`, a method defined outside the package (a test file): METHODS gets it and,
-    as it has no config file in repro/conf/method/, Hydra's ConfigStore gets its group option, made of `name` and
-    the defaults of its `Options` (each option needs one). The process that trains it must import its module."""
-    missing = [f.name for f in fields_of(method_options(cls)) if f.required]
+    """Make `method=<name>` select `cls`, a trainer defined outside the package (a test file), with its declaration
+    (`cls.declaration`): METHODS gets it and, as it has no config file in repro/conf/method/, Hydra's ConfigStore
+    gets its group option, made of `name` and the defaults of its declaration's `Options` (each option needs one).
+    The process that trains it must import its module."""
+    options = method_options(_declaration_of(cls))
+    missing = [f.name for f in fields_of(options) if f.required]
     if missing:
-        raise TypeError(f"{cls.__name__}.Options: a registered method's options need defaults; {missing} have none")
+        raise TypeError(f"{options.__qualname__}: a registered method's options need defaults; {missing} have none")
     known = METHODS.get(name)
     if known is not None and known is not cls:
         raise ValueError(f"method {name!r} is registered already ({known})")
     METHODS[name] = cls
-    defaults = {f.name: f.default_value() for f in fields_of(cls.Options)}
+    defaults = {f.name: f.default_value() for f in fields_of(options)}
     node = {"name": name, **{k: list(v) if isinstance(v, tuple) else v for k, v in defaults.items()}}
     ConfigStore.instance().store(group="method", name=name, node=node)
     return cls
 
 
-def method_options(cls: type[MethodDeclaration]) -> type:
-    """The options declaration `cls` makes: its own, or, for a trainer, its declaration's (a base it names that is no
-    trainer itself); never one inherited from another method's trainer, whose subclass may read other options."""
-    declarations = [base for base in cls.__bases__ if not callable(getattr(base, "train_step", None))]
-    for owner in (cls, *declarations):
-        if "Options" in vars(owner):
-            return owner.Options
-    raise TypeError(
-        f"{cls.__module__}.{cls.__name__} declares no options: set `Options = <a @schema class>` "
-        "(repro/schema/declare.py; `NoOptions` for a method without options)."
-    )
+def method_options(declaration: type[MethodDeclaration]) -> type:
+    """The options a method's declaration makes: its own `Options`, never one it inherits (a declaration built on
+    another may read other options). A trainer's are its declaration's (`method_options(Trainer.declaration)`)."""
+    options = vars(declaration).get("Options")
+    if options is None:
+        raise TypeError(
+            f"{declaration.__module__}.{declaration.__name__} declares no options: set `Options = <a @schema class>` "
+            "(repro/schema/declare.py; `NoOptions` for a method without options)."
+        )
+    return options
 
 
 def _options_of(node: Mapping[str, Any], key: str) -> type:

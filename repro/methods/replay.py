@@ -8,6 +8,6 @@ from repro.methods.declarations.replay import ReplayDeclaration
 from repro.methods.fixed_targets import FixedTargets
 
 
-class Replay(ReplayDeclaration, FixedTargets):
+class Replay(FixedTargets, declaration=ReplayDeclaration):
     def set_epoch(self, exp, epoch: int) -> None:
         self.labels.set_epoch(epoch)

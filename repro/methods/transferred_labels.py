@@ -20,7 +20,7 @@ from repro.methods.from_run import LearnsFromRun, TemperatureRecord
 from repro.methods.temperature import scale_probabilities
 
 
-class TransferredLabels(TransferredLabelsDeclaration, LearnsFromRun):
+class TransferredLabels(LearnsFromRun, declaration=TransferredLabelsDeclaration):
     same_samples = True
 
     @classmethod

@@ -30,7 +30,7 @@ from repro.sweep.dry_run import model_kind
 from repro.sweep.protocol.registry import kept_rows
 from repro.sweep.run import plan_sweep
 from repro.sweep.spec.model import SweepSpec
-from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.sweep_file import load_sweep
 
 SWEEPS = bundled("sweeps")
 

@@ -51,8 +51,8 @@ def result_config(config: Mapping[str, Any]) -> dict:
     `device`, `data.root`, ...) is left out, and so is a key added after runs existed while it has the value they
     trained with (`precision: fp32`, `method.probability_clip: null`, ...), so their ids stay the same; a tuned run
     hashes its tuning runs, not the values it chose (repro/sweep/stages/tune/tuning.py)."""
-    # deferred: torch is heavy and this module light; repro.conf imports it (repro/conf/resolvers.py: repro.losses)
-    from repro.conf.schema import Run
+    # the run's schema lives in repro.conf, which registers its resolvers with OmegaConf when imported
+    from repro.conf.schema import Run  # deferred: omegaconf, kept from `import repro.runs.rundir`
 
     return identity_config(Run, config)
 

@@ -12,7 +12,7 @@ from repro.sweep.cluster_profile import load_profile
 from repro.sweep.protocol.base import FlagsGiven, Preflight, StageFlag
 from repro.sweep.protocol.registry import stages
 from repro.sweep.spec.model import Scale
-from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.sweep_file import load_sweep
 
 # The exit status of `repro sweep` and `repro sweep status` while a stage holds runs back (`Plan.held`: the baseline
 # gate, the estimated-T hold, any stage's), whichever stage it is; docs/reliability.md has every exit status.

@@ -39,7 +39,7 @@ from repro.errors import UserError
 from repro.runs.io import atomic_write_text
 from repro.sweep.protocol.registry import STAGES
 from repro.sweep.spec.model import PlannedRun, Scale, SweepSpec
-from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.sweep_file import load_sweep
 from repro.sweep.sweep_folder import sweep_dir
 
 FORMAT = 1  # the entry's layout; a change of it makes every older entry stale

@@ -169,7 +169,7 @@ def expand_anew(spec: SweepSpec, **options: Any) -> list[PlannedRun]:
     """The sweep expanded anew (no kept entry would do)."""
     # Expanding composes and checks every run's config (Hydra, the config tree, the methods' options and the noise
     # models, with torch); a command that reads a kept expansion needs none of it.
-    from repro.sweep.expand.expand import expand_sweep  # deferred: torch and Hydra, through the composition
+    from repro.sweep.expand.expand import expand_sweep  # deferred: the expansion's modules, as said above
 
     return expand_sweep(spec, **options)
 

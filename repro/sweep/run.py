@@ -34,7 +34,7 @@ from repro.sweep.plan import SUBMITTABLE, JobStates, Plan, make_plan
 from repro.sweep.protocol.base import Asked, Preflight
 from repro.sweep.protocol.registry import kept_rows
 from repro.sweep.spec.model import Scale, SweepSpec
-from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.sweep_file import load_sweep
 from repro.sweep.sweep_folder import remember_selection, sweep_dir, write_planned_configs
 
 EXECUTORS = ("local", "slurm")

@@ -15,7 +15,7 @@ from repro.sweep.protocol.base import Asked
 from repro.sweep.protocol.registry import stages
 from repro.sweep.run import plan_sweep, select
 from repro.sweep.spec.model import Scale
-from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.sweep_file import load_sweep
 from repro.sweep.sweep_folder import last_selection
 
 

@@ -110,7 +110,8 @@ def input_artifacts(wandb: Any, config: Mapping[str, Any]) -> list[Any]:
     if method == "replay":
         return _fold_label_artifacts(wandb, config)
     cls = method_class(method) if method in METHODS else None
-    if cls is None or not getattr(cls, "source_option", None) or not config["method"].get(cls.source_option):
+    option = cls.declaration.source_option if cls is not None and cls.declaration is not None else None
+    if not option or not config["method"].get(option):
         return []  # reads no other run (loss correction with a known or given T names no estimator)
     source: RunDir = cls.source_run(config)
     upload = bool(((source.read_config() or {}).get("tracker") or {}).get("log_checkpoint"))

@@ -14,7 +14,7 @@ from analysis import demo
 from repo_paths import EVERY_SWEEP, REPO
 from repro.cli import main
 from repro.sweep.expand.expand import expand_sweep
-from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.sweep_file import load_sweep
 
 TABLES = (1, 2, 3, 4, 5, 6)
 

@@ -1,4 +1,4 @@
-"""noise=cifar_n: CIFAR-N label files, written in the published formats (benchmarks/standins/published_files.py:
+"""noise=cifar_n: CIFAR-N label files, written in the published formats (testing_support/published_files.py:
 CIFAR-100N's coarse columns are lists of ints, the record folders differ), are read without running their pickle,
 checked against the whole CIFAR training set and the published md5s, and noise only the training part, with or without
 data.subset."""
@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 import torch
 
-from benchmarks.standins.published_files import write_cifar10n, write_cifar100n
 from repro.config import load_config, to_container
 from repro.data import cifar_n, cifar_n_labels
 from repro.data.noise import actual_noise_rate, inject_noise, transition_matrix
 from repro.errors import UserError
 from repro.runs.rundir import run_id
+from testing_support.published_files import write_cifar10n, write_cifar100n
 
 pytestmark = pytest.mark.filterwarnings("ignore::repro.data.cifar_n.FileDiffersFromRelease")  # fabricated files
 

@@ -1,5 +1,5 @@
 """`repro train ... noise=cifar_n` end to end on CIFAR and CIFAR-N files in their published formats
-(benchmarks/standins/published_files.py), with and without data.subset: what the run records, and the files it
+(testing_support/published_files.py), with and without data.subset: what the run records, and the files it
 refuses."""
 
 from __future__ import annotations
@@ -9,13 +9,13 @@ import pytest
 import torch
 from test_cifar_n import _Planted
 
-from benchmarks.standins.published_files import write_cifar10, write_cifar10n, write_cifar100, write_cifar100n
 from presets import QUIET
 from repro.cli import main
 from repro.config import load_config, to_container
 from repro.data import cifar_n
 from repro.data.splits import make_split
 from repro.runs.rundir import RunDir
+from testing_support.published_files import write_cifar10, write_cifar10n, write_cifar100, write_cifar100n
 
 pytestmark = pytest.mark.filterwarnings("ignore::repro.data.cifar_n.FileDiffersFromRelease")  # fabricated files
 

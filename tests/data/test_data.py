@@ -7,12 +7,12 @@ import math
 import pytest
 import torch
 
-from benchmarks.standins.published_files import write_cifar10, write_cifar100
 from repro.data.datasets import load_dataset
 from repro.data.loader import BatchLoader
 from repro.data.noise.synthetic_tensors import inject_uniform_noise
 from repro.data.splits import make_split
 from repro.errors import UserError
+from testing_support.published_files import write_cifar10, write_cifar100
 
 
 def _targets(counts: list[int]) -> torch.Tensor:

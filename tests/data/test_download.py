@@ -1,5 +1,5 @@
 """`repro data download` against a loopback mirror serving archives in the published formats: CIFAR-10's and
-CIFAR-100's python-version archives (the pickled batches of benchmarks/standins/published_files.py, tiny, tarred as
+CIFAR-100's python-version archives (the pickled batches of testing_support/published_files.py, tiny, tarred as
 published) and CIFAR-N's two label files. The catalogue's md5s are the fabricated files' (injected); the published
 URLs and md5s are the defaults. What is checked: the data land where the loader reads them, a re-run fetches nothing,
 and a damaged download, a damaged file already there or an interruption leaves the data root as it was."""
@@ -18,13 +18,6 @@ import torchvision.datasets.utils as tv_utils
 from torchvision.datasets import CIFAR10, CIFAR100
 
 import repro.commands.data as data_command
-from benchmarks.standins.published_files import (
-    FakeCifar,
-    write_cifar10,
-    write_cifar10n,
-    write_cifar100,
-    write_cifar100n,
-)
 from loopback_mirror import serving
 from repro.cli import main
 from repro.data.cifar import load_cifar
@@ -32,6 +25,13 @@ from repro.data.cifar_n import RELEASES, file_md5
 from repro.data.download import download
 from repro.data.published import CIFAR_N_URL, NAMES, PublishedFile, lands_as, missing, published_files
 from repro.errors import UserError
+from testing_support.published_files import (
+    FakeCifar,
+    write_cifar10,
+    write_cifar10n,
+    write_cifar100,
+    write_cifar100n,
+)
 
 PUBLISHED = "https://published.invalid/data"  # never reached: every test fetches from its loopback mirror
 

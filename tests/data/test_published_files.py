@@ -1,4 +1,4 @@
-"""The fixture helper against the real CIFAR-N files: given the published labels, benchmarks/standins/published_files.py
+"""The fixture helper against the real CIFAR-N files: given the published labels, testing_support/published_files.py
 writes the published files byte for byte, and the suite reads them. The files are CC BY-NC 4.0 and never shipped: these
 tests run where CIFAR_N_DIR (the variable sweeps/cifar_n.yaml reads) holds CIFAR-10_human.pt and CIFAR-100_human.pt."""
 
@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.standins.published_files import write_cifar10n, write_cifar100n
 from repro.data import cifar_n, cifar_n_labels
 from repro.data.label_file import read_label_columns
+from testing_support.published_files import write_cifar10n, write_cifar100n
 
 RELEASES = {r.file_name: r for r in cifar_n.RELEASES}
 

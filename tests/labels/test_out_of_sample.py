@@ -19,7 +19,7 @@ from repro.labels.annotator_agreement import FILE, out_of_sample_cleanlab
 from repro.labels.fold_runs import cross_validation_configs
 from repro.runs.rundir import run_id
 from repro.sweep.expand.expand import expand_sweep
-from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.sweep_file import load_sweep
 from repro.train import train
 
 FOLDS = 4

@@ -9,13 +9,13 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call
 
-from benchmarks.reference_meta import reference_label_meta_gradient, reference_sample_weight_meta_gradient
 from meta_problems import F64, NUM_CLASSES, bn_cnn, meta_batches, relative_error
 from repro.errors import UserError
 from repro.labels import ClassLabels, InstanceLabels, OneHotLabels
 from repro.losses import soft_cross_entropy
 from repro.meta import Batch, LookAhead, MetaBatch, label_meta_gradient, meta_label_step, sample_weight_meta_gradient
 from repro.models import SIGNAL_MODELS, build_model
+from testing_support.reference_meta import reference_label_meta_gradient, reference_sample_weight_meta_gradient
 
 
 def _snapshot(model: nn.Module) -> dict[str, torch.Tensor]:

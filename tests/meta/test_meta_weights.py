@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from benchmarks.reference_meta import reference_meta_gradients
 from meta_problems import F64, bn_cnn, meta_batches, relative_error
 from repro.meta import label_meta_gradient, sample_weight_meta_gradient
+from testing_support.reference_meta import reference_meta_gradients
 
 
 @pytest.mark.parametrize("weight_decay", [0.0, 5e-2])

@@ -10,7 +10,6 @@ import copy
 import pytest
 import torch
 
-from benchmarks.reference_meta import reference_label_meta_gradient
 from presets import QUIET, noisy_split
 from repro.config import load_config, to_container
 from repro.errors import UserError
@@ -18,6 +17,7 @@ from repro.labels.fold_runs import fold_run_configs
 from repro.methods.curriculum import curriculum_weights, entropy_weights
 from repro.runs.rundir import RunDir, run_id
 from repro.train import build_experiment
+from testing_support.reference_meta import reference_label_meta_gradient
 
 RUN = ["data.subset=200", "optim.epochs=1", "optim.weight_decay=0.05", *QUIET, "device=cpu"]
 NOISY = noisy_split(meta_fraction=0.2)

@@ -226,9 +226,9 @@ def test_options_check_directly():
         "anchor_percentile": "auto",
         "matrix": None,
     }
-    check_method_options(LossCorrection, base)
+    check_method_options(LossCorrection.declaration, base)
     with pytest.raises(UserError, match="method.estimator is set"):
-        check_method_options(LossCorrection, {**base, "estimator": "some-run"})
+        check_method_options(LossCorrection.declaration, {**base, "estimator": "some-run"})
 
 
 # -- runs on noisy digits ---------------------------------------------------------------------------------------

@@ -73,7 +73,7 @@ def test_focal_loss_down_weights_well_fitted_samples_and_stays_finite():
 @pytest.mark.parametrize("gamma", [-1.0, float("nan"), "two", None])
 def test_focal_loss_refuses_a_bad_gamma(gamma):
     with pytest.raises(UserError, match="method.gamma"):
-        check_method_options(FocalLoss, {"name": "focal_loss", "gamma": gamma})
+        check_method_options(FocalLoss.declaration, {"name": "focal_loss", "gamma": gamma})
 
 
 # -- co-teaching: schedule and selection -------------------------------------------------------------------------
@@ -170,7 +170,7 @@ def test_bad_coteaching_options_are_refused(tmp_path, override, needle):
     key, _, value = override.partition("=")
     method[key.split(".")[1]] = float(value) if "." in value else int(value)
     with pytest.raises(UserError, match=needle):
-        check_method_options(CoTeaching, method)
+        check_method_options(CoTeaching.declaration, method)
     with pytest.raises(UserError, match=needle):  # and a run refuses it (at config load once wired, else at build)
         train(load_config(["method=coteaching", *NOISY, f"output_root={tmp_path}", override]))
 

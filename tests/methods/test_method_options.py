@@ -1,7 +1,8 @@
 """A method declares its options once, in its declaration (`MethodDeclaration.Options`, a @schema class: keys, types,
 ranges, defaults, the rules that tie them together): every method of METHODS declares its own, each key of its config
-file is one of them, load_config refuses a value one of them forbids, and a method with one option, defined in this
-file alone, is selected, checked and trained like a built-in one."""
+file is one of them, load_config refuses a value one of them forbids, the registry reads them from the declaration a
+trainer has (never from its bases), and a method with one option, defined in this file alone, is selected, checked
+and trained like a built-in one."""
 
 from __future__ import annotations
 
@@ -15,7 +16,18 @@ from repro.config import load_config
 from repro.config_tree import load_tree, to_container
 from repro.errors import UserError
 from repro.losses import soft_cross_entropy
-from repro.methods import METHODS, Method, NoOptions, StepOutput, method_class, method_options, optimizer_step
+from repro.methods import (
+    METHODS,
+    Method,
+    MethodDeclaration,
+    NoOptions,
+    StepOutput,
+    method_class,
+    method_declaration,
+    method_options,
+    optimizer_step,
+    register_method,
+)
 from repro.schema import describe, fields_of, option, schema
 from repro.training.step_cost import PLAIN
 
@@ -23,7 +35,8 @@ from repro.training.step_cost import PLAIN
 @pytest.mark.parametrize("name", sorted(METHODS))
 def test_every_method_declares_each_key_of_its_config(name):
     cls = method_class(name)
-    options = method_options(cls)  # TypeError when the class itself declares none
+    options = method_options(cls.declaration)  # TypeError when the declaration itself declares none
+    assert cls.declaration is method_declaration(name)
     declared = {f.name for f in fields_of(options)}
     node = to_container(load_tree([f"method={name}"]))["method"]
     assert set(node) - {"name"} <= declared, f"method={name}: keys of its config file that {cls.__name__} lacks"
@@ -32,14 +45,14 @@ def test_every_method_declares_each_key_of_its_config(name):
 
 
 def test_a_method_without_its_own_declaration_fails():
-    class NoDeclaration(Method):
+    class NoOptionsDeclared(MethodDeclaration):
         pass
 
-    class Declared(Method):
+    class Declared(MethodDeclaration):
         Options = NoOptions
 
     with pytest.raises(TypeError, match="declares no options"):
-        method_options(NoDeclaration)
+        method_options(NoOptionsDeclared)
     assert method_options(Declared) is NoOptions
 
     class Subclass(Declared):  # a parent's declaration is not the subclass's: it may read other options
@@ -47,6 +60,26 @@ def test_a_method_without_its_own_declaration_fails():
 
     with pytest.raises(TypeError, match="declares no options"):
         method_options(Subclass)
+
+    class Trainer(Method, declaration=Declared):
+        pass
+
+    class ReusesItsStep(Trainer):  # a trainer built on another names its own declaration: none is inherited
+        pass
+
+    assert Trainer.declaration is Declared and ReusesItsStep.declaration is None
+    with pytest.raises(TypeError, match="has no declaration"):
+        register_method("reuses_its_step", ReusesItsStep)
+
+
+def test_a_trainer_has_the_declaration_that_names_it():
+    """The registry reads a method's facts from its declaration; the trainer that declaration names has it, so a
+    trainer that reuses another's step (replay: the fixed targets' step) says which declaration is its own."""
+    replay = method_class("replay")
+    assert replay.declaration is method_declaration("replay") is not method_declaration("baseline")
+    assert method_options(replay.declaration) is not method_options(method_declaration("baseline"))
+    assert issubclass(replay, method_class("baseline"))  # its step is the fixed targets'
+    assert all(not issubclass(method_class(name), MethodDeclaration) for name in METHODS)
 
 
 @pytest.mark.parametrize(
@@ -80,15 +113,17 @@ def test_a_rule_tying_options_together_is_declared_with_them():
 # -- a method defined in this file alone ------------------------------------------------------------------------
 
 
-class SoftBootstrapping(Method):
-    """Reed et al. 2015, soft bootstrapping: the target is beta * the given label + (1 - beta) * the network's own
-    prediction (no gradient through it)."""
-
+class SoftBootstrappingDeclaration(MethodDeclaration):
     step_cost = PLAIN  # one forward and backward
 
     @schema
     class Options:
         beta: float = option(default=0.95, ge=0, le=1, why="the given label's weight (Reed et al.: 0.95)")
+
+
+class SoftBootstrapping(Method, declaration=SoftBootstrappingDeclaration):
+    """Reed et al. 2015, soft bootstrapping: the target is beta * the given label + (1 - beta) * the network's own
+    prediction (no gradient through it)."""
 
     def train_step(self, exp, x, y, idx) -> StepOutput:
         logits = exp.model(x)
@@ -102,8 +137,6 @@ class SoftBootstrapping(Method):
 @pytest.fixture
 def bootstrapping():
     from hydra.core.config_store import ConfigStore
-
-    from repro.methods import register_method
 
     register_method("soft_bootstrapping", SoftBootstrapping)
     yield

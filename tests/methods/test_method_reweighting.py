@@ -13,7 +13,6 @@ import torch.nn.functional as F
 from omegaconf import OmegaConf
 from torch.func import functional_call
 
-from benchmarks.reference_meta import reference_meta_gradients
 from meta_problems import F64, NUM_CLASSES, bn_cnn, meta_batches, relative_error
 from presets import QUIET
 from repro.cli import main
@@ -28,6 +27,7 @@ from repro.runs.rundir import RunDir
 from repro.train import train
 from repro.training.hardware import Hardware
 from resume_check import assert_resume_equals_uninterrupted
+from testing_support.reference_meta import reference_meta_gradients
 
 WEIGHT_KEYS = (
     "weight_mean_noisy",
@@ -263,11 +263,11 @@ def _node(name: str) -> dict:
 
 def test_the_option_declarations_refuse_before_any_work():
     with pytest.raises(UserError, match="meta_lr"):
-        check_method_options(MetaWeightNet, {"name": "mwnet", **_node("mwnet"), "meta_lr": -1})
+        check_method_options(MetaWeightNet.declaration, {"name": "mwnet", **_node("mwnet"), "meta_lr": -1})
     with pytest.raises(UserError, match="lookahead_weight_decay"):
-        check_method_options(L2RW, {**_node("l2rw"), "lookahead_weight_decay": 3})
-    check_method_options(MetaWeightNet, _node("mwnet"))
-    check_method_options(L2RW, _node("l2rw"))
+        check_method_options(L2RW.declaration, {**_node("l2rw"), "lookahead_weight_decay": 3})
+    check_method_options(MetaWeightNet.declaration, _node("mwnet"))
+    check_method_options(L2RW.declaration, _node("l2rw"))
 
 
 def test_nan_in_the_weighting_net_fails_the_run_like_a_nan_loss(tmp_path, capsys, monkeypatch):

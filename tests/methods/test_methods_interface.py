@@ -37,7 +37,7 @@ def test_each_method_class_takes_exactly_the_options_of_its_config(name):
     cls = method_class(name)
     assert issubclass(cls, Method)
     keys = set(OmegaConf.load(METHOD_CONF / f"{name}.yaml")) - {"name"}
-    declared = {f.name for f in fields_of(method_options(cls))}
+    declared = {f.name for f in fields_of(method_options(cls.declaration))}
     assert keys <= declared, f"{name}: config keys {keys - declared} are not declared by {cls.__name__}.Options"
 
 

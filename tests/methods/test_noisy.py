@@ -8,7 +8,6 @@ import math
 import pytest
 import torch
 
-from benchmarks.reference_meta import reference_label_meta_gradient
 from presets import QUIET
 from repro.config import load_config
 from repro.errors import UserError
@@ -17,6 +16,7 @@ from repro.meta import label_meta_gradient
 from repro.methods.curriculum import curriculum_weights, entropy_weights
 from repro.models import build_model
 from repro.train import train
+from testing_support.reference_meta import reference_label_meta_gradient
 
 # ------------------------------------------------------------------------------------------------ the curriculum
 

@@ -13,7 +13,7 @@ from repo_paths import EVERY_SWEEP, REPO
 from repro.config import load_config, to_container
 from repro.methods.same_training import training_key
 from repro.sweep.expand.expand import expand_sweep
-from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.sweep_file import load_sweep
 
 SWEEPS = REPO / "sweeps"
 NOISE = ["noise=uniform", "noise.fraction=0.2", "split=noisy"]

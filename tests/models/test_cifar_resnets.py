@@ -9,10 +9,10 @@ import pytest
 import torch
 from torch import nn
 
-from benchmarks.standins.published_files import write_cifar10
 from presets import QUIET
 from repro.cli import main
 from repro.models import build_model
+from testing_support.published_files import write_cifar10
 
 
 @pytest.mark.parametrize("name, n, published", [("resnet32", 5, 0.46e6), ("resnet56", 9, 0.85e6)])

@@ -1,7 +1,11 @@
-"""Every module is found by its name, never by a path: benchmarks/ is a package that tests import by name
-(`from benchmarks import chaos`), nothing in benchmarks/ or tests/ puts a folder on `sys.path`, no test loads a
-benchmark from its file, benchmarks never import the tests, and the checkout root is one constant
+"""Every module is found by its name, never by a path: benchmarks/ is a package that its tests import by name
+(`from benchmarks import chaos`), nothing in benchmarks/, testing_support/ or tests/ puts a folder on `sys.path`, no
+test loads a benchmark from its file, benchmarks never import the tests, and the checkout root is one constant
 (repro/checkout.py's CHECKOUT_ROOT) rather than a count of folders up from a module's own file.
+
+benchmarks/ holds measurements only: what tests and benchmarks share lives in testing_support/ (it imports no module
+of the suite), no test outside tests/benchmarks/ imports or runs a benchmark, and a benchmark reaches a sweep stage
+through what the stage's package offers (its `__init__`), never a module inside its folder.
 
 pytest's `monkeypatch.syspath_prepend` is an edit too: the stage registry's tests load a user's stage from its file
 (tests/plugin_module.py), putting no folder on the path."""
@@ -15,6 +19,8 @@ from pathlib import Path
 from repo_paths import REPO, TESTS
 
 BENCHMARKS = REPO / "benchmarks"
+SUPPORT = REPO / "testing_support"
+BENCHMARK_TESTS = TESTS / "benchmarks"
 ROOT_MODULE = REPO / "repro" / "checkout.py"
 THIS_FILE = TESTS / "project" / "test_import_paths.py"
 PATH_LOADERS = {"spec_from_file_location", "SourceFileLoader", "run_path", "load_source"}
@@ -98,16 +104,10 @@ def benchmark_scripts() -> set[str]:
     return {p.name for p in BENCHMARKS.rglob("*.py") if p.name != "__init__.py"}
 
 
-def test_benchmarks_is_a_package_the_tests_import_by_name():
-    from benchmarks import chaos  # the import the tests of benchmarks make
-
-    assert Path(chaos.__file__).resolve().parent == BENCHMARKS and (BENCHMARKS / "__init__.py").is_file()
-
-
 def test_nothing_in_benchmarks_or_tests_edits_sys_path():
     found = [
         f"{path.relative_to(REPO)}:{line}"
-        for path, tree in _sources(BENCHMARKS, TESTS).items()
+        for path, tree in _sources(BENCHMARKS, SUPPORT, TESTS).items()
         for line in sys_path_edits(tree)
     ]
     assert not found, (
@@ -135,15 +135,90 @@ def test_no_test_or_benchmark_loads_a_benchmark_by_its_file():
     )
 
 
+def imported_modules(tree: ast.Module) -> list[tuple[int, str]]:
+    """(line, module) of every import statement, wherever it stands; `from a import b` names a.b (a module or a
+    name of a: the checks below read prefixes)."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, a.name) for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found += [(node.lineno, f"{node.module}.{a.name}") for a in node.names]
+    return found
+
+
 def test_benchmarks_import_no_test_module():
     helpers = {p.stem for p in TESTS.rglob("*.py")} | {"tests"}
+    found = [
+        f"{path.relative_to(REPO)}:{line} {name}"
+        for path, tree in _sources(BENCHMARKS, SUPPORT).items()
+        for line, name in imported_modules(tree)
+        if name.split(".")[0] in helpers
+    ]
+    assert not found, "benchmarks importing the tests (move what both need into testing_support/): " + ", ".join(found)
+
+
+def benchmark_uses(tree: ast.Module) -> list[int]:
+    """Lines that import a module of benchmarks/ or run one (`python -m benchmarks.NAME` in a subprocess)."""
+    lines = [line for line, name in imported_modules(tree) if name.split(".")[0] == "benchmarks"]
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.List, ast.Tuple)):
+            texts = [e.value if isinstance(e, ast.Constant) else None for e in node.elts]
+            lines += [
+                node.elts[i + 1].lineno
+                for i in range(len(texts) - 1)
+                if texts[i] == "-m" and isinstance(texts[i + 1], str) and texts[i + 1].startswith("benchmarks.")
+            ]
+    return sorted(lines)
+
+
+def test_only_the_tests_of_benchmarks_use_a_benchmark():
+    """A unit test reads what it shares with the benchmarks from testing_support/, never from a benchmark."""
+    found = [
+        f"{path.relative_to(REPO)}:{line}"
+        for path, tree in _sources(TESTS).items()
+        if BENCHMARK_TESTS not in path.parents
+        for line in benchmark_uses(tree)
+    ]
+    assert not found, (
+        "tests outside tests/benchmarks/ that import or run a benchmark (what tests and benchmarks share lives in "
+        "testing_support/; a test of a benchmark lives in tests/benchmarks/): " + ", ".join(found)
+    )
+
+
+def stage_internals(tree: ast.Module) -> list[tuple[int, str]]:
+    """Imports of a module inside a sweep stage's folder (repro/sweep/stages/<stage>/<module>.py): a benchmark asks
+    the stage's package for what it offers (`from repro.sweep.stages.tune import climb`)."""
+    folder = REPO / "repro" / "sweep" / "stages"
     found = []
-    for path, tree in _sources(BENCHMARKS).items():
-        for node in ast.walk(tree):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
-            names += [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else []
-            found += [f"{path.relative_to(REPO)}:{node.lineno} {n}" for n in names if n.split(".")[0] in helpers]
-    assert not found, "benchmarks importing the tests (move what both need into benchmarks/): " + ", ".join(found)
+    for line, name in imported_modules(tree):
+        parts = name.split(".")
+        if parts[:3] == ["repro", "sweep", "stages"] and len(parts) >= 5:
+            if (folder / parts[3] / f"{parts[4]}.py").is_file() or (folder / parts[3] / parts[4]).is_dir():
+                found.append((line, name))
+    return found
+
+
+def test_benchmarks_import_no_stage_internals():
+    found = [
+        f"{path.relative_to(REPO)}:{line} {name}"
+        for path, tree in _sources(BENCHMARKS).items()
+        for line, name in stage_internals(tree)
+    ]
+    assert not found, (
+        "benchmarks importing a module inside a sweep stage's folder (import what the stage's package offers, "
+        "its __init__'s names, and add there what a measurement needs): " + ", ".join(found)
+    )
+
+
+def test_testing_support_imports_no_module_of_the_suite():
+    found = [
+        f"{path.relative_to(REPO)}:{line} {name}"
+        for path, tree in _sources(SUPPORT).items()
+        for line, name in imported_modules(tree)
+        if name.split(".")[0] in ("repro", "analysis", "benchmarks")
+    ]
+    assert not found, "testing_support/ importing the suite (it stands under what it checks): " + ", ".join(found)
 
 
 def test_the_checkout_root_is_counted_in_one_module_only():
@@ -183,3 +258,15 @@ def test_the_checks_see_what_they_forbid():
     )
     assert sys_path_edits(allowed) == loads_by_path(allowed, {"chaos.py", "sweep_plan.py"}) == []
     assert root_counting(allowed) == []
+    uses = ast.parse(
+        "from benchmarks import chaos\n"
+        "import benchmarks.sweep_plan\n"
+        "subprocess.run([sys.executable, '-m', 'benchmarks.sweep_plan'])\n"
+        "assert layer_of('benchmarks.chaos', layers) > top\n"
+        "from testing_support.wandb_endpoint import wandb_standin\n"
+        "from repro.sweep.stages.tune.halving import climb\n"
+        "from repro.sweep.stages.tune import climb, halving\n"
+    )
+    assert benchmark_uses(uses) == [1, 2, 3]
+    internal = [(6, "repro.sweep.stages.tune.halving.climb"), (7, "repro.sweep.stages.tune.halving")]
+    assert stage_internals(uses) == internal

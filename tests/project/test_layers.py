@@ -24,7 +24,7 @@ def test_the_doc_declares_layers_in_order():
     assert layer_of("repro.conf.schema", layers) < layer_of("repro.data.noise", layers)
     assert layer_of("repro.methods.same_training", layers) < layer_of("repro.sweep.stages.tune.tuning", layers)
     stage = layer_of("repro.sweep.stages.tune.tuning", layers)
-    core = ("spec.model", "spec.sweep_file", "expand.expand", "plan", "start", "executors.job", "budget.costs")
+    core = ("spec.model", "sweep_file", "expand.expand", "plan", "start", "executors.job", "budget.costs")
     assert all(layer_of(f"repro.sweep.{m}", layers) < stage for m in core)
     # the benchmarks time and check everything below them, the reporting and the command line included
     top = max(layer_of(m, layers) for m in ("analysis.commands", "analysis.demo", "repro.cli"))
@@ -33,22 +33,23 @@ def test_the_doc_declares_layers_in_order():
 
 
 SWEEP = "repro.sweep"
-# sweep/'s sub-layers, ground first, each named by a module of it: the parsed file and the cluster profile, a run's
-# overrides, the plan, the protocol, the core that asks it (the file's reading, the expansion, a run's start, the
-# budget), the executors, the stages, the orchestration (run_sweep, status, the command)
+# sweep/'s sub-layers, ground first, each named by a module of it: the parsed file and the cluster profile, the plan,
+# the protocol (what a stage is handed of a cell, protocol/cell.py, included), the core that asks it (the file's
+# reading, the expansion with its overrides, a run's start, the budget), the executors, the stages, the
+# orchestration (run_sweep, status, the command)
 SWEEP_ORDER = (
     ("spec.model", "cluster_profile"),
-    ("expand.overrides",),
     ("plan", "sweep_folder"),
-    ("protocol.base", "protocol.registry"),
-    ("spec.sweep_file", "expand.expand", "start", "budget.packing"),
+    ("protocol.base", "protocol.registry", "protocol.cell"),
+    ("sweep_file", "expand.expand", "expand.overrides", "expand.build", "start", "budget.packing"),
     ("executors.job", "executors.slurm.submit"),
     ("stages.tune.stage", "stages.gate.stage"),
     ("run", "status", "command"),
 )
-# folders of sweep/ that stand in one layer each: the protocol under the core, the stages over it, the budget under
-# the executors (a folder split across layers is a plug-in folder the core reaches into, or a borrowed class)
-ONE_LAYER = ("protocol", "stages", "budget", "executors")
+# folders of sweep/ that stand in one layer each: the parsed file under the protocol, the protocol under the core, the
+# expansion and the stages over it, the budget under the executors (a folder split across layers is a plug-in folder
+# the core reaches into, or a borrowed class: an import between two of its modules can point up)
+ONE_LAYER = ("spec", "protocol", "expand", "stages", "budget", "executors")
 
 
 def test_the_sweep_sub_layers_stand_in_order():
@@ -207,7 +208,7 @@ def test_the_reporting_check_sees_an_import_around_the_index():
     graph = {
         "analysis.tables.notes": {"repro.sweep.budget.costs": 3, "repro.sweep.index": 4},
         "analysis.ledger.build": {"analysis.tables.build": 5, "analysis.tables.paper": 6},
-        "analysis.sweeps": {"repro.sweep.spec.sweep_file": 7},
+        "analysis.sweeps": {"repro.sweep.sweep_file": 7},
     }
     assert reporting_imports_of_the_sweep(graph) == [
         "analysis.ledger.build -> analysis.tables.build",

@@ -20,8 +20,8 @@ from repro.recorders.transition_record import estimate_record
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.run import run_sweep
 from repro.sweep.spec.model import Scale
-from repro.sweep.spec.sweep_file import load_sweep
 from repro.sweep.status import render_status, sweep_status
+from repro.sweep.sweep_file import load_sweep
 
 TRUE_T = transition_matrix({"kind": "uniform", "fraction": 0.4}, 10, dtype=torch.float64)
 NEAR_UNIFORM_T = 0.02 * torch.eye(10, dtype=torch.float64) + 0.098  # diagonal mean 0.118

@@ -13,7 +13,7 @@ from repro.conf.networks import NETWORKS
 from repro.conf.schema import UNTUNED, Run, Tune
 from repro.config import load_config, to_container
 from repro.data.noise import NOISE_MODELS, noise_options
-from repro.methods import METHODS, method_class, method_options
+from repro.methods import METHODS, method_declaration, method_options
 from repro.runs.rundir import run_id
 from repro.schema import fields_of
 from repro.schema.declare import Field
@@ -54,7 +54,7 @@ def _schema_of(field: Field, key: str) -> type:
     if field.node is not None:
         return field.node
     if field.name == "method":
-        return method_options(method_class(KINDS["method"]["name"]))
+        return method_options(method_declaration(KINDS["method"]["name"]))
     assert field.select is not None, key
     return field.select(KINDS[key], key)
 
@@ -91,7 +91,7 @@ def test_untuned_is_the_tune_node_as_the_run_id_sees_it():
 def test_every_method_declares_its_option_added_after_runs_existed(name: str):
     """The run id once left `method.estimate_at: final` and `method.probability_clip: null` out of any method's node;
     a method that declares either option declares the same neutral value."""
-    fields: dict[str, Any] = {f.name: f for f in fields_of(method_options(method_class(name)))}
+    fields: dict[str, Any] = {f.name: f for f in fields_of(method_options(method_declaration(name)))}
     for key in ("estimate_at", "probability_clip"):
         if key in fields:
             assert fields[key].has_neutral and fields[key].neutral == HASHED_UNLESS[f"method.{key}"], (name, key)

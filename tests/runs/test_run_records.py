@@ -14,7 +14,7 @@ from repro.cli import main
 from repro.runs.records import DAMAGED, DONE, MISSING, DamagedRecord, read_summary, summary_state
 from repro.runs.rundir import RunDir
 from repro.sweep.expand.expand import expand_sweep
-from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.sweep_file import load_sweep
 from tuned_sweep import SCALE, SCALE_ARGS, write_tuned_sweep
 
 

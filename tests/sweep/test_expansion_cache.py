@@ -20,8 +20,8 @@ from repro.sweep import run as run_module
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.expansion_cache import cached_expansion
 from repro.sweep.spec.model import PlannedRun, Scale
-from repro.sweep.spec.sweep_file import load_sweep
 from repro.sweep.status import sweep_status
+from repro.sweep.sweep_file import load_sweep
 
 TEACHERS = """
     name: teachers

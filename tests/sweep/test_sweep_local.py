@@ -24,8 +24,8 @@ from repro.sweep.executors.slurm.registry import JobRecord, Registry
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.plan import make_plan
 from repro.sweep.run import run_sweep
-from repro.sweep.spec.sweep_file import load_sweep
 from repro.sweep.status import sweep_status
+from repro.sweep.sweep_file import load_sweep
 from repro.sweep.sweep_folder import read_planned_config, sweep_dir
 
 SCALE = TINY_SWEEP_SCALE  # TINY_SWEEP: a plain row and a learned row (2 folds + a final replay), one epoch: 4 runs

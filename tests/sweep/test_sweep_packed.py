@@ -16,7 +16,7 @@ from repro.runs.rundir import RunDir
 from repro.sweep.executors.packed import GpuSlots
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.run import run_sweep
-from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.sweep_file import load_sweep
 
 THREE_SEEDS = f"""
     name: packed

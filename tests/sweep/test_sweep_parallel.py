@@ -22,7 +22,7 @@ from repro.sweep.executors.local import _critical_path, check_jobs, run_planned_
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.run import run_sweep
 from repro.sweep.spec.model import PlannedRun
-from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.sweep_file import load_sweep
 from sweep_subprocess import (
     HANG_GUARD_S,
     frozen_workers,

@@ -20,10 +20,10 @@ from repro.runs.rundir import RunDir
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.run import run_sweep
 from repro.sweep.spec.model import Scale
-from repro.sweep.spec.sweep_file import load_sweep
 from repro.sweep.stages.tune.tune_spec import cell_tune
 from repro.sweep.stages.tune.tuning import reuses_tuning_run, tuned_keys
 from repro.sweep.start import train_run
+from repro.sweep.sweep_file import load_sweep
 
 SCALE = Scale(epochs=1, subset=200, test_subset=100)
 SWEEPS = REPO / "sweeps"

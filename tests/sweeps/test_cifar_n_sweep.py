@@ -1,6 +1,6 @@
 """The documented small check of sweeps/cifar_n.yaml (`repro sweep sweeps/cifar_n.yaml --epochs 1 --subset K`, then
 `repro tables` for Table 14) end to end on the local executor, on CIFAR and CIFAR-N files in their published formats
-(benchmarks/standins/published_files.py), pointed at as a user points at them (CIFAR_N_DIR, data.root). Every row runs
+(testing_support/published_files.py), pointed at as a user points at them (CIFAR_N_DIR, data.root). Every row runs
 on a CIFAR-10N and the CIFAR-100N column, seed 0 (one cell may be refused, as said below); the tuning grids are cut to
 their first point (a copy of the sweep file, otherwise unchanged) and the network to the tiny CNN, to keep it small. W&B
 (offline) stays on where this check is about it, the estimated-T rows and the one-hot estimator runs whose model they
@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from benchmarks.standins.published_files import write_cifar10, write_cifar10n, write_cifar100, write_cifar100n
 from repo_paths import REPO
 from repro.cli import main
+from testing_support.published_files import write_cifar10, write_cifar10n, write_cifar100, write_cifar100n
 
 pytestmark = [
     pytest.mark.slow,

@@ -9,7 +9,7 @@ import pytest
 from paper_runs import expanded, expansions_reused
 from repo_paths import REPO
 from repro.cli import main
-from repro.methods import method_class
+from repro.methods import method_declaration
 from repro.runs.rundir import RunDir
 
 SWEEPS = REPO / "sweeps"
@@ -25,7 +25,7 @@ def test_the_cifar_n_table_renders_with_paper_numbers_and_clean_labels(tmp_path)
         rd.path.mkdir(parents=True)
         rd.write_config(p.config)
         rd.write_status("done", epoch=1)
-        meta = method_class(p.config["method"]["name"]).needs_meta_set
+        meta = method_declaration(p.config["method"]["name"]).needs_meta_set
         rd.write_summary(
             {
                 "final_test_acc": 0.8,

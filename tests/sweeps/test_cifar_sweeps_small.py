@@ -1,5 +1,5 @@
 """The documented small check (`repro sweep FILE --epochs 1 --subset K`) of every paper sweep that reads CIFAR, end to
-end on the local executor, on CIFAR files in their published format (benchmarks/standins/published_files.py) pointed at
+end on the local executor, on CIFAR files in their published format (testing_support/published_files.py) pointed at
 as a user points at them (data.root). One column and one seed of each, every row; the tuning grids are cut to their
 first point, the k-fold protocol of the files on the full split to two folds, a mentor run's training of its two
 mentors (its last epoch) to a few steps (TINY_MENTOR), and the network to the tiny CNN (copies of the sweep files,
@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from benchmarks.standins.published_files import write_cifar10, write_cifar100
 from presets import QUIET, TINY_MENTOR
 from repo_paths import REPO
 from repro.cli import main
+from testing_support.published_files import write_cifar10, write_cifar100
 
 pytestmark = pytest.mark.slow
 SWEEPS = REPO / "sweeps"

@@ -10,7 +10,7 @@ import pytest
 
 from repo_paths import REPO
 from repro.sweep.expand.expand import expand_sweep
-from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.sweep_file import load_sweep
 
 SWEEPS = REPO / "sweeps"
 CASES = {  # sweep file: (MentorNet rows -> curriculum, the mentor's data set and noise fraction)

@@ -26,7 +26,7 @@ from repro.runs.rundir import RunDir
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.run import run_sweep
 from repro.sweep.spec.model import Scale
-from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.sweep_file import load_sweep
 
 EMPTY_PAPER = pd.DataFrame(columns=["table", "row", "column", "mean", "std", "display", "ref", "group"])
 

@@ -13,9 +13,9 @@ import time
 
 import pytest
 
-from benchmarks.standins.wandb_endpoint import FAKE_API_KEY, MODES, misbehaving_wandb, parent_wandb_service
 from repro.runs.rundir import RunDir
 from repro.tracking.wandb_bounds import WandbBounds, WandbTimeout, call_within
+from testing_support.wandb_endpoint import FAKE_API_KEY, MODES, misbehaving_wandb, parent_wandb_service
 
 # small bounds, so each case ends in seconds; the defaults are in repro/conf/tracker/wandb.yaml
 BOUNDS = {"init": 4, "finish": 4, "call": 10, "teardown": 5, "service_wait": 60, "request": 1, "retry_wait_max": 0.5}

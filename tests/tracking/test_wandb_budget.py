@@ -20,12 +20,12 @@ from types import SimpleNamespace
 
 import pytest
 
-from benchmarks.standins.wandb_endpoint import FAKE_API_KEY, wandb_services_of, wandb_standin
 from repro.runs.rundir import RunDir
 from repro.tracking.wandb_bounds import Budget, WandbBounds
 from repro.tracking.wandb_service import end_services, service_pids
 from repro.tracking.wandb_session import WandbSession
 from repro.tracking.wandb_status import SILENT, WandbStatus, plain_cause
+from testing_support.wandb_endpoint import FAKE_API_KEY, wandb_services_of, wandb_standin
 
 BUDGET = 50
 # Each call's own bounds are far above the budget, so only the budget can end the run in time: without it the first

@@ -17,7 +17,7 @@ import pytest
 from repro.config import load_config
 from repro.runs.rundir import RunDir
 from repro.sweep.expand.expand import expand_sweep
-from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.sweep_file import load_sweep
 from repro.train import train
 
 # Every test reads the module's W&B-logged runs (seconds to train and log): `make test-fast` leaves them out.

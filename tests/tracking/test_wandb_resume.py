@@ -19,9 +19,9 @@ import sys
 
 import pytest
 
-from benchmarks.standins.wandb_endpoint import FAKE_API_KEY, parent_wandb_service, wandb_services_of, wandb_standin
 from repro.runs.rundir import RunDir
 from sweep_subprocess import status_epoch, wait_for
+from testing_support.wandb_endpoint import FAKE_API_KEY, parent_wandb_service, wandb_services_of, wandb_standin
 
 EPOCHS = 12  # the run cannot finish while the test freezes it past epoch 2
 

@@ -7,7 +7,7 @@ import pytest
 
 from presets import QUIET
 from repro.config import load_config
-from repro.methods import METHODS, method_class
+from repro.methods import METHODS, method_declaration
 from repro.train import train
 from repro.training.clean_labels import META_SET, NONE, VALIDATION
 
@@ -37,7 +37,7 @@ def test_runs_record_clean_labels_used_and_what_for(tmp_path, overrides, purpose
 
 
 def test_exactly_the_meta_learning_methods_declare_a_meta_set():
-    learns_on_meta = {name for name in METHODS if method_class(name).needs_meta_set}
+    learns_on_meta = {name for name in METHODS if method_declaration(name).needs_meta_set}
     assert {"instance_labels", "class_labels", "l2rw", "mwnet"} <= learns_on_meta
     assert not {"baseline", "label_smoothing", "coteaching", "loss_correction", "data_parameters"} & learns_on_meta
 
@@ -47,7 +47,7 @@ def _fabricated_table(tmp_path, noise: str, summaries: dict) -> str:
     from repro.cli import main
     from repro.runs.rundir import RunDir
     from repro.sweep.expand.expand import expand_sweep
-    from repro.sweep.spec.sweep_file import load_sweep
+    from repro.sweep.sweep_file import load_sweep
 
     sweeps = tmp_path / "sweeps"
     sweeps.mkdir(parents=True)

@@ -15,7 +15,6 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from benchmarks.reference_meta import reference_label_meta_gradient
 from presets import QUIET
 from repo_paths import REPO
 from repro.cli import main
@@ -32,6 +31,7 @@ from repro.training.hardware import (
     index_add_rows_,
     replace_nondeterministic_pools,
 )
+from testing_support.reference_meta import reference_label_meta_gradient
 
 FAST = ["optim.epochs=2", "data.subset=300", "data.test_subset=150", *QUIET]
 

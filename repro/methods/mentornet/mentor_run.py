@@ -55,7 +55,7 @@ def check_dump_size(rows: int, batch: int) -> None:
         )
 
 
-class MentorRun(MentorRunDeclaration, Method):
+class MentorRun(Method, declaration=MentorRunDeclaration):
     """The StudentNet's plain cross-entropy step plus the dump; the mentors are trained by `MentorTraining`."""
 
     def __init__(self, cfg: DictConfig, exp) -> None:

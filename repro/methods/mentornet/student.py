@@ -59,7 +59,7 @@ def authors_percentile(curriculum: str, noise_fraction: float) -> float:
     return next((value for level, value in levels if noise_fraction <= level + 1e-9), levels[-1][1])
 
 
-class MentorNet(MentorNetDeclaration, Method):
+class MentorNet(Method, declaration=MentorNetDeclaration):
     @classmethod
     def source_run(cls, cfg: DictConfig | Mapping[str, Any]) -> RunDir:
         """The finished mentor run this student is weighted by (the run its W&B lineage names as its input, as a

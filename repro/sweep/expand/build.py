@@ -11,7 +11,8 @@ from repro import config as run_config
 from repro.errors import UserError
 from repro.runs.rundir import run_id
 from repro.sweep.expand.compose import FastComposer
-from repro.sweep.expand.overrides import Override, dedupe, parse_override, quote_value
+from repro.sweep.expand.overrides import dedupe, parse_override, quote_value
+from repro.sweep.protocol.cell import Override
 from repro.sweep.spec.model import PlannedRun
 
 COMPOSER = FastComposer()

@@ -34,7 +34,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from repro.config import CONFIG_MODULE
 from repro.errors import UserError
-from repro.sweep.expand.overrides import Override
+from repro.sweep.protocol.cell import Override
 
 # `${oc.env:NAME}` or `${oc.env:NAME,default}` with no reference to another node: safe to resolve once per base.
 _ENV_ONLY = re.compile(r"^\$\{oc\.env:[^${}]*\}$")

@@ -21,11 +21,11 @@ fold runs); else the seed's run is one plain run. Last, each stage decides what 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Hashable, Sequence, TypeVar
 
-from repro.sweep.expand.build import make_run
-from repro.sweep.expand.overrides import Override, ParsedPart, parse_all, parse_override, parse_part, quote_value
-from repro.sweep.protocol.base import SeedRuns
+from repro.sweep.expand.build import COMPOSER, make_run
+from repro.sweep.expand.overrides import parse_all, parse_override, parse_part, quote_value
+from repro.sweep.protocol.cell import CellOverrides, Override, SeedRuns
 from repro.sweep.protocol.registry import referenced_scale, stages
 from repro.sweep.spec.model import PlannedRun, Scale, SweepSpec
 
@@ -44,7 +44,7 @@ def expand_sweep(
         if row.needs:
             continue
         for column in spec.row_columns(row.name):
-            runs += Cell(sweep, row.name, column).runs()
+            runs += _Cell(sweep, row.name, column).runs()
     return runs
 
 
@@ -67,29 +67,47 @@ class _Sweep:
         self.stages = stages()  # the registered stages, asked for the runs each plans (repro/sweep/protocol/base.py)
 
 
-class Cell:
+Kept = TypeVar("Kept")
+
+
+class _Cell:
     """One (row, column) of the sweep and the runs it plans, asking the registered stages (what a stage reads of
-    it: repro/sweep/protocol/base.py, `Cell`): what every stage adds to the cell's runs (`plan_cell`), then per seed
+    it: repro/sweep/protocol/cell.py, `Cell`): what every stage adds to the cell's runs (`plan_cell`), then per seed
     the first stage that plans the seed's runs (`plan_seed`), else one plain run; last, what each stage decides of
     the cell's runs (`CellRuns.then`)."""
 
     def __init__(self, sweep: _Sweep, row: str, column: str) -> None:
         spec = sweep.spec
-        self.sweep, self.spec, self.row, self.column = sweep, spec, row, column
-        self.scale, self.extra, self.scaled = sweep.scale, sweep.extra, sweep.scaled
+        self.sweep, self.spec, self.row, self.column, self.scale = sweep, spec, row, column, sweep.scale
         self.where = f"{spec.path} (row {row!r}, column {column!r})"
-        self.own: ParsedPart = parse_part(spec.row_specs[row].part, f"{spec.path}: rows.{row}")
-        self.col: ParsedPart = sweep.columns[column]
-        self.head = sweep.common + self.col.overrides + self.own.overrides
-        self.learn = self.col.learn + self.own.learn
-        self.where_cell = sweep.where_to + [
+        own = parse_part(spec.row_specs[row].part, f"{spec.path}: rows.{row}")
+        col = sweep.columns[column]
+        where_cell = [
             parse_override(f"sweep.{k}={quote_value(str(v))}", where=self.where)
             for k, v in (("row", row), ("column", column))
         ]  # the W&B group, never in the run id
-        self.cache: dict[Any, Any] = {}
+        self.overrides = CellOverrides(
+            own=(*sweep.common, *col.overrides, *own.overrides),
+            learn=(*col.learn, *own.learn),
+            final=(*col.final, *own.final),
+            command_line=tuple(sweep.extra),
+            scale=tuple(sweep.scaled),
+            where=(*sweep.where_to, *where_cell),
+        )
+        self._kept: dict[Hashable, Any] = {}
         # what every run of the cell takes and waits for, once its stages have said (`runs`)
         self._every: list[Override] | None = None
         self._depends_on: tuple[str, ...] = ()
+
+    def choice(self, group: str) -> str:
+        """The option the cell's own overrides select for a config group, its default where they select none."""
+        return COMPOSER.choices(self.overrides.own)[group]
+
+    def once(self, key: Hashable, make: Callable[[], Kept]) -> Kept:
+        """What a stage computes once per cell (a student's teacher runs of a seed)."""
+        if key not in self._kept:
+            self._kept[key] = make()
+        return self._kept[key]
 
     def runs(self) -> list[PlannedRun]:
         """The runs its stages plan first (a tuned cell's tuning runs), then per seed its runs, as its stages leave
@@ -110,8 +128,9 @@ class Cell:
         every run of the cell takes and waits for. Asked once the stages have said that (in `CellRuns.then`)."""
         if self._every is None:
             raise RuntimeError(f"{self.where}: a cell's seed runs are planned after its stages' plan_cell")
-        end = self._every + self.extra + self.scaled + [parse_override(f"seed={seed}", where="seeds")]
-        return self._seed(seed, end + self.where_cell, self._depends_on)
+        o = self.overrides
+        end = [*self._every, *o.command_line, *o.scale, parse_override(f"seed={seed}", where="seeds"), *o.where]
+        return self._seed(seed, end, self._depends_on)
 
     def _planned(self, seed: int) -> SeedRuns | None:
         """How the first registered stage that plans `seed` plans it (None: no stage does)."""
@@ -142,13 +161,14 @@ class Cell:
 
     def base(self, seed: int) -> SeedRuns:
         """How the cell trains `seed`, before the command line's overrides: the first stage's that plans it (a
-        student: its head with its teacher, which it depends on and plans first; a learned-labels cell: its fold
-        runs' overrides), else the cell's `head`. A tuned cell's tuning runs train from it."""
-        return self._planned(seed) or SeedRuns(self.head)
+        student: its own overrides with its teacher, which it depends on and plans first; a learned-labels cell: its
+        fold runs' overrides), else the cell's own overrides. A tuned cell's tuning runs train from it."""
+        return self._planned(seed) or SeedRuns(list(self.overrides.own))
 
     def plain(self, seed: int, end: list[Override], depends_on: tuple[str, ...]) -> PlannedRun:
         """The cell's one run of `seed` (stage "single")."""
-        return make_run(self.row, self.column, seed, "single", None, self.head + end, depends_on, self.where)
+        own = [*self.overrides.own, *end]
+        return make_run(self.row, self.column, seed, "single", None, own, depends_on, self.where)
 
     def expand(self, spec: SweepSpec) -> list[PlannedRun]:
         """Another sweep file's runs (a teacher's cell, a cell whose tuning this one borrows), at this expansion's

@@ -1,12 +1,12 @@
-"""A sweep's overrides, parsed with Hydra's override grammar: `Override` (a group selection or a key assignment), how
-a value is written back in that grammar, and the parts of a row or column (`overrides`, `learn`, `final`).
+"""A sweep's overrides, parsed with Hydra's override grammar into `Override`s (a group selection or a key assignment,
+repro/sweep/protocol/cell.py: what a stage passes on), how a value is written back in that grammar, and the parts of a
+row or column (`overrides`, `learn`, `final`).
 
 Takes override strings as a sweep file, a tune grid or the command line gives them; returns `Override`s, refused
 with a message naming the file and the key where they are not plain `key=value` overrides."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Sequence
 
 from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -15,17 +15,8 @@ from hydra.errors import HydraException
 from repro.errors import UserError
 from repro.hydra_flags import config_groups as hydra_config_groups
 from repro.path_keys import hydra_quoted, quoted_path
+from repro.sweep.protocol.cell import Override
 from repro.sweep.spec.model import Part
-
-
-@dataclass(frozen=True)
-class Override:
-    """One parsed plain override: a group selection (`model=resnet18`) or a key assignment (`optim.lr=0.1`)."""
-
-    text: str
-    key: str
-    value: Any
-    is_group: bool
 
 
 def config_groups() -> frozenset[str]:

@@ -15,7 +15,8 @@ contract (docs/architecture.md lists them from here: tests/project/test_stage_ho
 Two have one user, the tuning stage, and stay hooks: `prepare` is the one moment on the machine that trains a run
 (every other hook runs where the sweep is planned), and `preflight` the one that trains before the sweep is
 planned to train, with the sweep's executor. A stage's options of `repro sweep` are declared, not hooks
-(`Stage.flags`: `StageFlag`, with the check of its value).
+(`Stage.flags`: `StageFlag`, with the check of its value). What a stage reads of a cell and gives back for it
+(`Cell`, `CellOverrides`, `SeedRuns`, `CellRuns`, `Override`) are value types of repro/sweep/protocol/cell.py.
 
 Policy: a stage fills what it decided of a run into the run itself (`PlannedRun`: its label, the run it trains part
 of, its cost share, whether it trains), so the spec, the plan, the budget and the executors read those fields and
@@ -30,11 +31,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Mapping, Protocol, Sequence
+from typing import Any, Callable, ClassVar, Mapping, Sequence
 
 from repro.schema import SweepFile, build, check_node
-from repro.sweep.expand.overrides import Override, ParsedPart
 from repro.sweep.plan import Decision, DryRun, Plan
+from repro.sweep.protocol.cell import Cell, CellRuns, SeedRuns
 from repro.sweep.spec.model import PlannedRun, Scale, SweepSpec
 
 __all__ = [
@@ -67,7 +68,7 @@ class Place(Enum):
 
 @dataclass(frozen=True)
 class KeyAt:
-    """Where a stage's key was found in a sweep file (repro/sweep/spec/sweep_file.py), and what of the file its
+    """Where a stage's key was found in a sweep file (repro/sweep/sweep_file.py), and what of the file its
     reading may depend on: the file's seeds and column names, its row names, and the key's siblings in its row's or
     column's mapping (a key that excludes another on the same row)."""
 
@@ -78,81 +79,6 @@ class KeyAt:
     columns: tuple[str, ...]
     rows: tuple[str, ...]
     siblings: Mapping[str, Any] = field(default_factory=dict)  # the row's or column's mapping (empty at the top)
-
-
-class Cell(Protocol):
-    """One (row, column) of a sweep's expansion, as a stage plans it (repro/sweep/expand/expand.py makes it).
-
-    spec, row, column      the sweep and the cell
-    where                  the cell as errors name it
-    head                   its own overrides: the file's `common`, the column's and the row's `overrides`
-    col, own               the column's and the row's parsed parts (overrides, learn, final)
-    learn                  their `learn` overrides (a learned-labels cell's)
-    scale, extra, scaled   the sweep's scale, the command line's overrides, the scale's overrides
-    where_cell             where its runs go (output_root, sweep.name, sweep.row, sweep.column)
-    cache                  what a stage keeps while the cell is planned (a student's teacher runs of each seed)
-    """
-
-    spec: SweepSpec
-    row: str
-    column: str
-    where: str
-    head: list[Override]
-    col: ParsedPart
-    own: ParsedPart
-    learn: list[Override]
-    scale: Scale | None
-    extra: list[Override]
-    scaled: list[Override]
-    where_cell: list[Override]
-    cache: dict[Any, Any]
-
-    def base(self, seed: int) -> SeedRuns:
-        """How the cell trains `seed`: the first stage's `plan_seed`, else its `head` (its tuning runs train so)."""
-        ...
-
-    def plain(self, seed: int, end: list[Override], depends_on: tuple[str, ...]) -> PlannedRun:
-        """The cell's one plain run of `seed` (stage "single")."""
-        ...
-
-    def seed_runs(self, seed: int) -> list[PlannedRun]:
-        """The cell's runs of `seed` (a seed of the file's, or a further round's), as its stages plan a seed; asked
-        in `CellRuns.then`, once every stage has said what the cell's runs take."""
-        ...
-
-    def expand(self, spec: SweepSpec) -> list[PlannedRun]:
-        """Another sweep file's runs at this expansion's output root, scale and command-line overrides."""
-        ...
-
-
-# The seed's runs from the overrides every run of the seed ends with and the ids each waits for.
-SeedRunMaker = Callable[[list[Override], tuple[str, ...]], list[PlannedRun]]
-
-
-@dataclass(frozen=True)
-class SeedRuns:
-    """How a stage plans one seed of a cell (`Stage.plan_seed`): the cell's own overrides for the seed as it trains,
-    before the command line's (a tuned cell's tuning runs train from them), the runs they depend on, the runs to
-    plan first (a student's teacher runs), and `runs`, which makes the seed's runs (None: `first`, then one run of
-    stage "single" from `overrides`)."""
-
-    overrides: list[Override]
-    depends_on: tuple[str, ...] = ()
-    first: tuple[PlannedRun, ...] = ()
-    runs: SeedRunMaker | None = None
-
-
-@dataclass(frozen=True)
-class CellRuns:
-    """What a stage adds to every run of a cell (`Stage.plan_cell`): the runs planned before the cell's seeds' (a
-    tuned cell's tuning runs), the overrides every run of the cell then takes (`tune=...`), the runs each waits for,
-    and `then`, what it decides of the cell's runs once they are planned (a tuned run that is its winning tuning run
-    trains nothing; runs it adds after them). Every registered stage's are taken, in registry order."""
-
-    first: tuple[PlannedRun, ...] = ()
-    overrides: tuple[Override, ...] = ()
-    depends_on: tuple[str, ...] = ()
-    then: Callable[[list[PlannedRun]], list[PlannedRun]] | None = None
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """The sweep protocol's stages by their key in a sweep file (repro/sweep/protocol/base.py: what a stage provides).
-The sweep asks every registered stage in this order: the sweep file's reading (repro/sweep/spec/sweep_file.py: the
+The sweep asks every registered stage in this order: the sweep file's reading (repro/sweep/sweep_file.py: the
 top-level keys it allows), the expansion (repro/sweep/expand/expand.py: the runs a stage adds), `repro sweep status`
 (repro/sweep/status.py), the decisions on a plan and the local rounds (repro/sweep/run.py), `--dry-run`
 (repro/sweep/dry_run.py) and a run's start (repro/sweep/start.py).

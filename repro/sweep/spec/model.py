@@ -1,6 +1,6 @@
 """The parsed sweep file and the runs it plans: the data classes every sweep module shares.
 
-`SweepSpec` is one sweep file (sweeps/tableN.yaml) read and checked by repro/sweep/spec/sweep_file.py (its format is
+`SweepSpec` is one sweep file (sweeps/tableN.yaml) read and checked by repro/sweep/sweep_file.py (its format is
 described there and in docs/cluster.md): its columns' and rows' overrides (`Part`, `RowSpec`), and each registered
 stage's key where it stands (`stage_settings`, `column_settings`, a row's `settings`), read by the stage
 (repro/sweep/protocol/base.py: `Stage.read`) and asked for by the stage alone. `PlannedRun` is one run of its expansion

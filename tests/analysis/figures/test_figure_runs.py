@@ -19,7 +19,7 @@ from paper_runs import expanded, expansions_reused
 from repo_paths import REPO
 from repro.labels.trajectory import write_manifest
 from repro.runs.rundir import RunDir
-from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.sweep_file import load_sweep
 
 DEMO = REPO / "sweeps" / "demo"
 TABLES = (1, 2, 3, 6, 12, 13, 15, 16)

@@ -27,7 +27,7 @@ from repro.cli import main
 from repro.data.sizes import run_sizes
 from repro.runs.rundir import RunDir
 from repro.sweep.spec.model import PlannedRun
-from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.sweep_file import load_sweep
 
 # Table 1's layout, one scenario per column: {(row, column): {seed: final_test_acc, None: failed}}.
 BASE = {0: 0.700, 1: 0.720, 2: 0.740}

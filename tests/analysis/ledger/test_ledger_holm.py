@@ -10,7 +10,7 @@ from test_ledger import CONFIG, SWEEP, write_run
 
 from analysis.sweeps import planned_runs
 from repro.cli import main
-from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.sweep_file import load_sweep
 
 HEADER = "table,name,kind,terms,paper_terms,where,margin,margin_reason,measure,says\n"
 GAIN = "1,Ours (Instance) > Baseline,gain,+Ours (Instance); -Baseline,,,,,,a gain\n"

@@ -237,7 +237,7 @@ rows:
 def test_tables_from_a_real_sweep_file(tmp_path, capsys):
     """The real sweep API (repro.sweep.spec): run ids come from expanding the file; fold runs are not reported."""
     from repro.sweep.expand.expand import expand_sweep
-    from repro.sweep.spec.sweep_file import load_sweep
+    from repro.sweep.sweep_file import load_sweep
 
     sweeps = tmp_path / "sweeps"
     sweeps.mkdir()
@@ -411,7 +411,7 @@ def test_tables_6_and_7_render_ours_from_their_own_runs(tmp_path):
 def test_a_table_the_paper_does_not_have_shows_ours_only(tmp_path, capsys):
     """Our own tables (the curriculum ablation, sweeps/table10.yaml): no paper column, no Δ, the sweep's title."""
     from repro.sweep.expand.expand import expand_sweep
-    from repro.sweep.spec.sweep_file import load_sweep
+    from repro.sweep.sweep_file import load_sweep
 
     sweeps = tmp_path / "sweeps"
     sweeps.mkdir()
@@ -442,7 +442,7 @@ def test_a_table_the_paper_does_not_have_shows_ours_only(tmp_path, capsys):
 def test_the_curriculum_ablation_files_plan_four_rows_and_stay_out_of_the_demo():
     from analysis import demo
     from repro.sweep.expand.expand import expand_sweep
-    from repro.sweep.spec.sweep_file import load_sweep
+    from repro.sweep.sweep_file import load_sweep
 
     root = REPO / "sweeps"
     for path, cells in ((root / "table10.yaml", 2), (root / "demo" / "table10.yaml", 1)):

@@ -9,8 +9,8 @@ from analysis.tables.notes import run_budget, table_notes, training_budget
 from repo_paths import REPO
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.index import index_sweep
-from repro.sweep.spec.sweep_file import load_sweep
 from repro.sweep.stages.gate.gate_spec import gate_of
+from repro.sweep.sweep_file import load_sweep
 
 
 @pytest.mark.slow

@@ -9,7 +9,7 @@ from repro.runs.rundir import RunDir
 from repro.sweep.executors.job import TrainJob
 from repro.sweep.run import plan_sweep
 from repro.sweep.spec.model import Scale
-from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.sweep_file import load_sweep
 from repro.sweep.sweep_folder import sweep_dir, write_planned_configs
 
 

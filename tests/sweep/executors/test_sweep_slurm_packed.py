@@ -31,8 +31,8 @@ from repro.sweep.executors.slurm.registry import Registry
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.run import run_sweep
 from repro.sweep.spec.model import PlannedRun, Scale
-from repro.sweep.spec.sweep_file import load_sweep
 from repro.sweep.status import sweep_status
+from repro.sweep.sweep_file import load_sweep
 from repro.sweep.sweep_folder import sweep_dir, write_planned_configs
 from repro.train import train
 from slurm_cluster import (  # noqa: F401  (slurm_cluster is the session fixture)

@@ -24,7 +24,7 @@ from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.protocol.registry import register_stage, unregister_stage
 from repro.sweep.run import plan_sweep, run_sweep
 from repro.sweep.spec.model import Scale
-from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.sweep_file import load_sweep
 
 PLUGINS = '''
 from dataclasses import replace
@@ -33,7 +33,8 @@ from repro.schema import option, schema
 from repro.sweep.expand.build import make_run
 from repro.sweep.expand.overrides import parse_override
 from repro.sweep.plan import SUBMITTABLE
-from repro.sweep.protocol.base import CellRuns, Decision, Place, SeedRuns, Stage
+from repro.sweep.protocol.base import Decision, Place, Stage
+from repro.sweep.protocol.cell import CellRuns, SeedRuns
 
 
 @schema
@@ -53,10 +54,11 @@ class MentorStage(Stage):
         if setting is None:
             return None
         own = [parse_override(o, where="mentor") for o in ("method=baseline", f"optim.epochs={setting.epochs}")]
-        end = cell.extra + cell.scaled + [parse_override(f"seed={seed}", where="mentor")] + cell.where_cell
-        mentor = make_run(cell.row, cell.column, seed, "mentor", None, cell.head + own + end, (), "mentor")
+        o = cell.overrides  # the cell's own, then the command line's, the scale's, the seed and where its runs go
+        end = [*o.command_line, *o.scale, parse_override(f"seed={seed}", where="mentor"), *o.where]
+        mentor = make_run(cell.row, cell.column, seed, "mentor", None, [*o.own, *own, *end], (), "mentor")
         learns = parse_override(f"method.teacher={mentor.run_id}", where="mentor")
-        return SeedRuns(cell.head + [learns], (mentor.run_id,), (mentor,))
+        return SeedRuns([*o.own, learns], (mentor.run_id,), (mentor,))
 
 
 @schema

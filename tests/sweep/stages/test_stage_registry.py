@@ -8,24 +8,23 @@ from dataclasses import replace
 
 import pytest
 
-import repro.sweep.protocol.base as protocol
-import repro.sweep.stages.base as old_base
-import repro.sweep.stages.registry as old_registry
 from plugin_module import load_plugin
 from presets import TINY_BASELINE_SWEEP, write_tiny_sweep
 from repro.cli import main
 from repro.errors import UserError
 from repro.sweep.expand.expand import expand_sweep
-from repro.sweep.protocol.base import CellRuns, Place, StageFlag
+from repro.sweep.protocol.base import Place, StageFlag
+from repro.sweep.protocol.cell import CellRuns
 from repro.sweep.protocol.registry import STAGES, register_stage, stage_class, unregister_stage
 from repro.sweep.spec.model import Scale
-from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.sweep_file import load_sweep
 
 TOY = '''
 from repro.schema import option, schema
 from repro.sweep.expand.overrides import parse_override
 from repro.sweep.expand.build import make_run
-from repro.sweep.protocol.base import CellRuns, Decision, DryRun, Stage
+from repro.sweep.protocol.base import Decision, DryRun, Stage
+from repro.sweep.protocol.cell import CellRuns
 
 
 @schema
@@ -194,10 +193,3 @@ def test_a_stage_refuses_a_row_key_that_excludes_its_own(tmp_path, row, says):
     path = write_tiny_sweep(tmp_path, TINY_BASELINE_SWEEP + f"      Other: {row}\n")
     with pytest.raises(UserError, match=says):
         expand_sweep(load_sweep(path), output_root=tmp_path / "out", scale=Scale(epochs=1))
-
-
-def test_a_stage_outside_the_package_imports_the_protocol_from_where_it_stood():
-    """A stage defined outside this repository imported `Stage` and `register_stage` from repro/sweep/stages/ before
-    the protocol moved under the core (repro/sweep/protocol/): those imports give the same objects."""
-    assert protocol.__all__ and all(getattr(old_base, name) is getattr(protocol, name) for name in protocol.__all__)
-    assert old_registry.register_stage is register_stage and old_registry.STAGES is STAGES

@@ -7,17 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from repro.errors import UserError
-from repro.sweep.protocol.base import (
-    Asked,
-    Decision,
-    FlagsGiven,
-    KeyAt,
-    Plan,
-    Selection,
-    Stage,
-    StageFlag,
-    TableNotes,
-)
+from repro.sweep.protocol.base import Asked, Decision, FlagsGiven, KeyAt, Plan, Selection, Stage, StageFlag, TableNotes
 from repro.sweep.spec.model import Scale, SweepSpec
 from repro.sweep.stages.gate.gate import check, evaluate_gate
 from repro.sweep.stages.gate.gate_spec import KEY, GateSpec, gate_of, read_gate

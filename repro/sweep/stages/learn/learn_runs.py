@@ -4,8 +4,8 @@
 runs it reads when it trains. They are listed first, and the final run depends on them (and on the cell's tuning
 runs). A tuned learned cell's tuning runs train as its fold runs do (`fold_base`).
 
-Takes the expansion's cell (repro/sweep/protocol/base.py, `Cell`: its row, column, `head` overrides, parsed column and
-row parts, `learn` overrides); returns `PlannedRun`s built by make_run."""
+Takes the expansion's cell (repro/sweep/protocol/cell.py, `Cell`: its row, column and overrides, its own, `learn` and
+`final` ones among them); returns `PlannedRun`s built by make_run."""
 
 from __future__ import annotations
 
@@ -14,22 +14,23 @@ from dataclasses import replace
 from repro.errors import UserError
 from repro.labels.fold_runs import fold_configs_with
 from repro.sweep.expand.build import COMPOSER, make_run
-from repro.sweep.expand.overrides import Override, dedupe, override_value, parse_all, parse_override, quote_value
-from repro.sweep.protocol.base import Cell
+from repro.sweep.expand.overrides import dedupe, override_value, parse_all, parse_override, quote_value
+from repro.sweep.protocol.cell import Cell, Override
 from repro.sweep.spec.model import PlannedRun
 
 
 def fold_base(cell: Cell) -> list[Override]:
     """A learned cell's fold runs' own overrides, before the command line's (its tuning runs train from them)."""
-    return cell.head + cell.learn + [parse_override("split=holdout", where="stage")]
+    return [*cell.overrides.own, *cell.overrides.learn, parse_override("split=holdout", where="stage")]
 
 
 def learned_runs(cell: Cell, seed: int, end: list[Override], depends_on: tuple[str, ...]) -> list[PlannedRun]:
     """The 5-fold protocol of `seed`: the final replay run, resolved first, and the fold runs derived from its config
     (repro/labels/fold_runs.py): the very runs it reads. Listed folds first; `end`: the overrides every run of the
     seed ends with, `depends_on`: the runs each waits for (the cell's tuning runs)."""
-    final_o = cell.head + _replay_overrides(cell.learn, cell.where) + cell.col.final + cell.own.final
-    final_o += [parse_override("split=full", where="stage")] + end
+    o = cell.overrides
+    final_o = [*o.own, *_replay_overrides(o.learn, cell.where), *o.final, parse_override("split=full", where="stage")]
+    final_o += end
     final = make_run(cell.row, cell.column, seed, "final", None, final_o, depends_on, cell.where)
     learn = final.config["method"]["learn"]
     learned_o = dedupe(parse_all([f"method={learn['method']}", *(learn.get("overrides") or [])], "method.learn"))
@@ -55,7 +56,7 @@ def _learn_form(learn: dict, learned: dict, fold_config: dict) -> list[Override]
     return parse_all(texts, "method.learn")
 
 
-def _replay_overrides(learn: list[Override], where: str) -> list[Override]:
+def _replay_overrides(learn: tuple[Override, ...], where: str) -> list[Override]:
     """The final run replays what the fold runs learned: method=replay naming their method and method.* overrides."""
     methods = [o.value for o in learn if o.is_group and o.key == "method"]
     if not methods:

@@ -4,7 +4,8 @@ reads them (learn_runs.py); the cell's tuning runs train as its fold runs do."""
 
 from __future__ import annotations
 
-from repro.sweep.protocol.base import Cell, Place, SeedRuns, Stage
+from repro.sweep.protocol.base import Place, Stage
+from repro.sweep.protocol.cell import Cell, SeedRuns
 from repro.sweep.stages.learn import learn_runs
 
 
@@ -13,7 +14,7 @@ class LearnStage(Stage):
     places = frozenset[Place]()  # `learn:` / `final:` are a row's or column's override lists (its Part)
 
     def plan_seed(self, cell: Cell, seed: int) -> SeedRuns | None:
-        if not cell.learn:
+        if not cell.overrides.learn:
             return None
         return SeedRuns(
             learn_runs.fold_base(cell), runs=lambda end, deps: learn_runs.learned_runs(cell, seed, end, deps)

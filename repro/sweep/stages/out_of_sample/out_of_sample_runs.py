@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from repro.labels.fold_runs import cross_validation_configs
 from repro.sweep.expand.build import make_run
-from repro.sweep.expand.overrides import Override, override_value, parse_override
-from repro.sweep.protocol.base import Cell, SeedRuns
+from repro.sweep.expand.overrides import override_value, parse_override
+from repro.sweep.protocol.cell import Cell, Override, SeedRuns
 from repro.sweep.spec.model import PlannedRun
 from repro.sweep.stages.out_of_sample.out_of_sample_spec import KEY, OutOfSample
 
@@ -22,9 +22,9 @@ def out_of_sample_seed(cell: Cell, seed: int) -> SeedRuns | None:
 
     def runs(end: list[Override], depends_on: tuple[str, ...]) -> list[PlannedRun]:
         run = cell.plain(seed, end, depends_on)
-        return [run, *_cross_validation_folds(cell, run, cell.head + end, folds)]
+        return [run, *_cross_validation_folds(cell, run, [*cell.overrides.own, *end], folds)]
 
-    return SeedRuns(cell.head, runs=runs)
+    return SeedRuns(list(cell.overrides.own), runs=runs)
 
 
 def _cross_validation_folds(cell: Cell, run: PlannedRun, own: list[Override], folds: int) -> list[PlannedRun]:

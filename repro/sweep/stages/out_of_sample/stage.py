@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from repro.errors import UserError
-from repro.sweep.protocol.base import Cell, KeyAt, Place, SeedRuns, Stage
+from repro.sweep.protocol.base import KeyAt, Place, Stage
+from repro.sweep.protocol.cell import Cell, SeedRuns
 from repro.sweep.stages.out_of_sample.out_of_sample_runs import out_of_sample_seed
 from repro.sweep.stages.out_of_sample.out_of_sample_spec import KEY, OutOfSample, read_out_of_sample
 

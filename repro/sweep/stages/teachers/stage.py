@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from repro.sweep.protocol.base import Asked, Cell, Decision, DryRun, KeyAt, Place, Plan, SeedRuns, Stage
+from repro.sweep.protocol.base import Asked, Decision, DryRun, KeyAt, Place, Plan, Stage
+from repro.sweep.protocol.cell import Cell, SeedRuns
 from repro.sweep.stages.teachers import teacher_runs
 from repro.sweep.stages.teachers.teacher_graph import has_students, student_graph
 from repro.sweep.stages.teachers.teacher_ref import KEY, TeacherRef, read_teacher

@@ -12,8 +12,9 @@ For seed s (the teacher stage plans it, repro/sweep/stages/teachers/stage.py, wh
    tuning runs come first and it picks the winner when it starts, like any tuned cell
    (repro/sweep/stages/tune/tuning_runs.py).
 
-This module imports no other planning module but build.py, model.py and sweep_file.py; the teacher's own sweep is
-expanded through the cell (`Cell.expand`, repro/sweep/protocol/base.py), which asks for these runs.
+This module imports no other planning module but overrides.py, model.py and sweep_file.py; the teacher's own sweep is
+expanded through the cell (`Cell.expand`, repro/sweep/protocol/cell.py), which asks for these runs, and the method a
+student trains is the cell's config's (`Cell.choice`).
 """
 
 from __future__ import annotations
@@ -23,12 +24,11 @@ from pathlib import Path
 
 from repro.errors import UserError
 from repro.methods.registry import method_declaration
-from repro.sweep.expand.build import COMPOSER
-from repro.sweep.expand.overrides import Override, parse_override, quote_value
-from repro.sweep.protocol.base import Cell, SeedRuns
+from repro.sweep.expand.overrides import parse_override, quote_value
+from repro.sweep.protocol.cell import Cell, Override, SeedRuns
 from repro.sweep.spec.model import PlannedRun, SweepSpec
-from repro.sweep.spec.sweep_file import load_sweep
 from repro.sweep.stages.teachers.teacher_ref import TeacherRef, column_teacher, row_teacher
+from repro.sweep.sweep_file import load_sweep
 
 _SPECS: dict[tuple[Path, str], SweepSpec] = {}
 REPORTED = ("single", "final")
@@ -43,29 +43,30 @@ def student_seed(cell: Cell, seed: int) -> SeedRuns | None:
     if ref is None:
         return None
     teacher, planned = _teacher_runs(cell, ref, seed)
-    source = teacher_override(COMPOSER.choices(cell.head)["method"], teacher, ref, cell.where)
-    return SeedRuns(cell.head + [source], (teacher.run_id,), tuple(planned))
+    source = teacher_override(cell.choice("method"), teacher, ref, cell.where)
+    return SeedRuns([*cell.overrides.own, source], (teacher.run_id,), tuple(planned))
 
 
 def _cell_ref(cell: Cell) -> TeacherRef | None:
     """The cell's teacher (found once per cell); a learned-labels cell cannot be a student."""
-    if "teacher" not in cell.cache:
-        ref = cell_teacher(cell.spec, cell.row, cell.column)
-        if ref is not None and cell.learn:
-            raise UserError(
-                f"{cell.where}: a cell with a teacher is a student; it cannot also learn labels (`learn:`)."
-            )
-        cell.cache["teacher"] = ref
-    return cell.cache["teacher"]
+    return cell.once("teacher", lambda: _found_ref(cell))
+
+
+def _found_ref(cell: Cell) -> TeacherRef | None:
+    ref = cell_teacher(cell.spec, cell.row, cell.column)
+    if ref is not None and cell.overrides.learn:
+        raise UserError(f"{cell.where}: a cell with a teacher is a student; it cannot also learn labels (`learn:`).")
+    return ref
 
 
 def _teacher_runs(cell: Cell, ref: TeacherRef, seed: int) -> tuple[PlannedRun, list[PlannedRun]]:
     """(the teacher run of `seed`, every run of its cell), expanded once per cell by the teacher's own sweep file."""
-    key = ("teacher runs", seed)
-    if key not in cell.cache:
+
+    def expanded() -> tuple[PlannedRun, list[PlannedRun]]:
         runs = cell.expand(referenced_spec(ref, seed, cell.where, own=seed in cell.spec.seeds))
-        cell.cache[key] = as_teacher(runs, cell.row, cell.column, seed, ref, cell.where)
-    return cell.cache[key]
+        return as_teacher(runs, cell.row, cell.column, seed, ref, cell.where)
+
+    return cell.once(("teacher runs", seed), expanded)
 
 
 def cell_teacher(spec: SweepSpec, row: str, column: str) -> TeacherRef | None:

@@ -22,10 +22,10 @@ from repro.sweep.budget.calibration import load_calibration
 from repro.sweep.budget.costs import _hours_text, full_run_gpu_hours, hours_text, plan_estimate
 from repro.sweep.plan import Plan
 from repro.sweep.spec.model import PlannedRun
-from repro.sweep.spec.sweep_file import load_sweep
 from repro.sweep.stages.tune.halving import survivor_counts
 from repro.sweep.stages.tune.halving_runs import stage_rungs, steps_per_epoch
 from repro.sweep.stages.tune.tune_spec import TuneSpec, cell_tune
+from repro.sweep.sweep_file import load_sweep
 from repro.training.schedule import iteration_based, iteration_lambda, lr_lambda, planned_steps
 
 

@@ -24,7 +24,8 @@ from typing import Any
 from repro.data.sizes import run_sizes
 from repro.errors import UserError
 from repro.sweep.expand.build import make_run
-from repro.sweep.expand.overrides import Override, override_value, parse_all, parse_override
+from repro.sweep.expand.overrides import override_value, parse_all, parse_override
+from repro.sweep.protocol.cell import Override
 from repro.sweep.spec.model import PlannedRun
 from repro.sweep.stages.tune.halving import rung_epochs, rung_share, unit_id
 from repro.sweep.stages.tune.tune_spec import TuneSpec

@@ -21,14 +21,14 @@ from __future__ import annotations
 import itertools
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from omegaconf import OmegaConf
 from tabulate import tabulate
 
 from repro.errors import UserError
 from repro.runs.rundir import RunDir
-from repro.sweep.budget.calibration import load_calibration
+from repro.sweep.budget.calibration import Calibration, load_calibration
 from repro.sweep.budget.costs import plan_estimate, run_gpu_hours, run_sizes
 from repro.sweep.expand.build import make_run
 from repro.sweep.expand.overrides import parse_all
@@ -132,7 +132,7 @@ def run_preflight(plan: Plan, how: Preflight) -> list[PlannedRun]:
     submitit path, waiting for them), print label movement and step time per corner and, per cell, whether its
     labels move as its tuning needs; then the recalibrated plan (`how.declared`: the preflight `repro sweep FILE`
     runs by itself before the tuning of the cells that declare it, without the plan's estimate)."""
-    epochs, report, gpu_model, only_declared = how.epochs, how.report, how.gpu_model, how.declared
+    epochs, report, only_declared = how.epochs, how.report, how.declared
     if epochs < 1:
         raise UserError(f"--preflight-epochs {epochs}: train at least 1 epoch per grid corner.")
     root = plan.output_root / "preflight"
@@ -142,6 +142,27 @@ def run_preflight(plan: Plan, how: Preflight) -> list[PlannedRun]:
     if not runs:
         report("preflight: no cell of this sweep is tuned, so there is no grid to check; the plan's estimate stands.")
         return []
+    _refuse_sources_not_done(plan, runs)
+    declared_text = " declared `preflight: true`, before their tuning runs" if only_declared else ""
+    report(
+        f"preflight: {len(runs)} run(s) at the corners of the tuned cells' grids{declared_text}, {epochs} epoch(s) "
+        f"each, in {root} (not runs of the table)"
+    )
+    todo = [pre for pre, *_ in runs if not RunDir(root / "runs" / pre.run_id).is_done()]
+    how.train(todo, f"{plan.spec.name}-preflight", root, [d for pre, *_ in runs for d in pre.depends_on])
+    cal = load_calibration(how.gpu_model)
+    body, ratios, moves = _measured(runs, root, cal)
+    _report_corners(body, epochs, report)
+    for line in movement_verdicts(moves):
+        report(line)
+    if not only_declared:
+        report(plan_estimate(plan, how.gpu_model).render())
+        report(recalibrated(plan, cal, ratios))
+    return [pre for pre, *_ in runs]
+
+
+def _refuse_sources_not_done(plan: Plan, runs: list[tuple[PlannedRun, Any, Any, Any]]) -> None:
+    """A preflight run trains from what its tuning run learns from (a teacher): each must be done."""
     missing = sorted(
         {d for pre, *_ in runs for d in pre.depends_on if plan.status.get(d) is None or plan.status[d].state != "done"}
     )
@@ -151,14 +172,13 @@ def run_preflight(plan: Plan, how: Preflight) -> list[PlannedRun]:
             f"({', '.join(missing[:3])}{' ...' if len(missing) > 3 else ''}); train them first with "
             f"`repro sweep {plan.spec.path}`, or preflight the rows without teachers (--rows)."
         )
-    declared_text = " declared `preflight: true`, before their tuning runs" if only_declared else ""
-    report(
-        f"preflight: {len(runs)} run(s) at the corners of the tuned cells' grids{declared_text}, {epochs} epoch(s) "
-        f"each, in {root} (not runs of the table)"
-    )
-    todo = [pre for pre, *_ in runs if not RunDir(root / "runs" / pre.run_id).is_done()]
-    how.train(todo, f"{plan.spec.name}-preflight", root, [d for pre, *_ in runs for d in pre.depends_on])
-    cal = load_calibration(gpu_model)
+
+
+def _measured(
+    runs: list[tuple[PlannedRun, tuple[Any, ...], list[str], PlannedRun]], root: Path, cal: Calibration
+) -> tuple[list[list[str]], dict[str, list[float]], dict[tuple[str, str], list[tuple[float | None, float]]]]:
+    """What the trained preflight runs say: (a table row per corner; the measured / estimated ratio of their GPU-hours
+    by run kind; per cell, each corner's label movement per epoch and the movement its tuning needs per epoch)."""
     body, ratios = [], {}
     moves: dict[tuple[str, str], list[tuple[float | None, float]]] = {}
     for pre, point, keys, source in runs:
@@ -187,24 +207,25 @@ def run_preflight(plan: Plan, how: Preflight) -> list[PlannedRun]:
         estimated = run_gpu_hours(pre.config, cal, pre.share)
         if estimated and math.isfinite(epoch_s):
             ratios.setdefault(run_kind(pre.config), []).append(epoch_s * ran / 3600 / estimated)
-    report(
-        tabulate(
-            body,
-            headers=[
-                "row",
-                "column",
-                "grid corner",
-                "labels moved (mean TV)",
-                "per epoch",
-                "needed per epoch",
-                "val acc",
-                "s/epoch",
-                "ms/step (incl. eval)",
-            ],
-            tablefmt="simple",
-            disable_numparse=True,
-        )
-    )
+    return body, ratios, moves
+
+
+CORNER_HEADERS = [
+    "row",
+    "column",
+    "grid corner",
+    "labels moved (mean TV)",
+    "per epoch",
+    "needed per epoch",
+    "val acc",
+    "s/epoch",
+    "ms/step (incl. eval)",
+]
+
+
+def _report_corners(body: list[list[str]], epochs: int, report: Callable[[str], None]) -> None:
+    """The corners' table and what its movement columns mean."""
+    report(tabulate(body, headers=CORNER_HEADERS, tablefmt="simple", disable_numparse=True))
     report(
         f"labels moved: mean total variation between the labels after {epochs} epoch(s) at the tuning runs' peak lr "
         f"(constant, no warm-up: {', '.join(AT_PEAK_LR)}) and their initial values; per epoch: that over "
@@ -213,13 +234,6 @@ def run_preflight(plan: Plan, how: Preflight) -> list[PlannedRun]:
         "at its peak lr (its look-ahead's lr summed over its epochs, warm-up and decay counted). If every corner is "
         "below, extend the grid's label learning rate upward before spending the table's GPU-hours."
     )
-    for line in movement_verdicts(moves):
-        report(line)
-    if only_declared:
-        return [pre for pre, *_ in runs]
-    report(plan_estimate(plan, gpu_model).render())
-    report(recalibrated(plan, cal, ratios))
-    return [pre for pre, *_ in runs]
 
 
 def declared_preflight(plan: Plan, gpu_model: str | None = None) -> tuple[int, float, list[str]]:

@@ -10,8 +10,6 @@ from typing import Any, Callable
 
 from repro.sweep.protocol.base import (
     Asked,
-    Cell,
-    CellRuns,
     Decision,
     DryRun,
     KeyAt,
@@ -22,6 +20,7 @@ from repro.sweep.protocol.base import (
     Stage,
     TableNotes,
 )
+from repro.sweep.protocol.cell import Cell, CellRuns
 from repro.sweep.spec.model import PlannedRun, SweepSpec
 from repro.sweep.stages.tune import rung_job, tuning, tuning_runs
 from repro.sweep.stages.tune.halving_cost import cost_figures, strategy_costs

@@ -17,8 +17,8 @@ from typing import Any, Mapping
 
 from repro.errors import UserError
 from repro.sweep.expand.build import make_run
-from repro.sweep.expand.overrides import Override, override_value, parse_all, parse_override
-from repro.sweep.protocol.base import Cell, CellRuns
+from repro.sweep.expand.overrides import override_value, parse_all, parse_override
+from repro.sweep.protocol.cell import Cell, CellOverrides, CellRuns, Override
 from repro.sweep.spec.model import PlannedRun
 from repro.sweep.stages.tune.halving_runs import plan_rungs
 from repro.sweep.stages.tune.tune_spec import TuneSpec, cell_tune, scaled
@@ -44,16 +44,7 @@ def cell_tuning(cell: Cell) -> CellRuns | None:
         base = cell.base(seed)
         runs += base.first
         bases[seed] = (base.overrides, base.depends_on)
-    tune_runs, tune_override = plan_tuning(
-        tune,
-        cell.row,
-        cell.column,
-        bases,
-        extra=cell.extra,
-        scaled=cell.scaled,
-        where_to=cell.where_cell,
-        where=cell.where,
-    )
+    tune_runs, tune_override = plan_tuning(tune, cell.row, cell.column, bases, cell.overrides, where=cell.where)
     return CellRuns(tuple(runs + tune_runs), (tune_override,), tuple(r.run_id for r in tune_runs), marked)
 
 
@@ -68,16 +59,15 @@ def plan_tuning(
     row: str,
     column: str,
     bases: Mapping[int, tuple[list[Override], tuple[str, ...]]],
+    cell: CellOverrides,
     *,
-    extra: list[Override],
-    scaled: list[Override],
-    where_to: list[Override],
     where: str,
 ) -> tuple[list[PlannedRun], Override]:
     """(the tuning runs, the `tune=...` override of the cell's runs). `bases`: per tuning seed, the cell's own
-    overrides before the command line's and the runs they depend on (a student: its teacher of that seed)."""
+    overrides before the command line's and the runs they depend on (a student: its teacher of that seed); `cell`:
+    the cell's command-line, scale and where overrides, which every tuning run takes too."""
     place = parse_all(tune.where, f"{where}: tune.where")
-    scale_sets_epochs = any(o.key == "optim.epochs" for o in scaled)
+    scale_sets_epochs = any(o.key == "optim.epochs" for o in cell.scale)
     epochs = (
         []
         if tune.epochs is None or scale_sets_epochs
@@ -90,16 +80,8 @@ def plan_tuning(
         values = parse_all(texts, f"{where}: tune.grid")
         for seed in tune.seeds:
             base, deps = bases[seed]
-            overrides = (
-                base
-                + place
-                + extra
-                + epochs
-                + scaled
-                + values
-                + [parse_override(f"seed={seed}", where=f"{where}: tune.seeds")]
-                + where_to
-            )
+            seeded = parse_override(f"seed={seed}", where=f"{where}: tune.seeds")
+            overrides = [*base, *place, *cell.command_line, *epochs, *cell.scale, *values, seeded, *cell.where]
             run = make_run(
                 row, column, seed, "tune", None, overrides, deps, f"{where}, tuning grid point {' '.join(texts)}"
             )

@@ -19,10 +19,11 @@ from dataclasses import replace
 from typing import Callable
 
 from repro.errors import UserError
-from repro.sweep.expand.overrides import Override, override_value, parse_override
+from repro.sweep.expand.overrides import override_value, parse_override
+from repro.sweep.protocol.cell import Override
 from repro.sweep.spec.model import PlannedRun, SweepSpec
-from repro.sweep.spec.sweep_file import load_sweep
 from repro.sweep.stages.teachers.teacher_ref import TeacherRef
+from repro.sweep.sweep_file import load_sweep
 
 REPORTED = ("single", "final")
 # what the tuning runs depend on (a student's teacher) keeps a teacher stage: never reported as this cell's

@@ -18,8 +18,8 @@ from repro.claims.sequential_record import TRAINING
 from repro.sweep.budget.calibration import load_calibration
 from repro.sweep.budget.costs import hours_text, run_gpu_hours
 from repro.sweep.plan import Plan
-from repro.sweep.stages.until_decided.claim_lines import ClaimLine
 from repro.sweep.stages.until_decided.rounds import LineState, Walk, is_round_run
+from repro.sweep.stages.until_decided.table_lines import ClaimLine
 
 
 @lru_cache(maxsize=1024)

@@ -17,7 +17,7 @@ from repro.claims.sequential import Looks, SequentialDesign, at_look, repeated_p
 from repro.claims.sequential_record import DECIDED, NOT_SEQUENTIAL, TRAINING, UNDECIDED, LineRecord
 from repro.sweep.plan import SUBMITTABLE, Plan
 from repro.sweep.spec.model import PlannedRun
-from repro.sweep.stages.until_decided.claim_lines import (
+from repro.sweep.stages.until_decided.table_lines import (
     ClaimLine,
     claim_lines,
     collapse_declared,

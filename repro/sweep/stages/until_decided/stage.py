@@ -13,23 +13,13 @@ from dataclasses import replace
 
 from repro.claims.sequential_record import write_record
 from repro.errors import UserError
-from repro.sweep.protocol.base import (
-    Asked,
-    Cell,
-    CellRuns,
-    Decision,
-    DryRun,
-    FlagsGiven,
-    Plan,
-    Selection,
-    Stage,
-    StageFlag,
-)
+from repro.sweep.protocol.base import Asked, Decision, DryRun, FlagsGiven, Plan, Selection, Stage, StageFlag
+from repro.sweep.protocol.cell import Cell, CellRuns
 from repro.sweep.spec.model import PlannedRun, Scale, SweepSpec
-from repro.sweep.stages.until_decided.claim_lines import REPORTED, claim_lines, declares_collapse, floor_of
 from repro.sweep.stages.until_decided.pricing import cell_chance, line_chances, price_text
 from repro.sweep.stages.until_decided.render import lines_text, rounds_text
 from repro.sweep.stages.until_decided.rounds import hold_undecided, phase_of, round_of, walk_lines
+from repro.sweep.stages.until_decided.table_lines import REPORTED, claim_lines, declares_collapse, floor_of
 from repro.sweep.stages.until_decided.until_decided_spec import (
     KEY,
     UntilDecidedKey,

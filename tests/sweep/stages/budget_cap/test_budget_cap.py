@@ -22,7 +22,7 @@ from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.protocol.base import Asked
 from repro.sweep.run import plan_sweep, run_sweep
 from repro.sweep.spec.model import PlannedRun, Scale
-from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.sweep_file import load_sweep
 
 
 @pytest.fixture(autouse=True)

@@ -21,10 +21,10 @@ from repro.recorders.transition_record import estimate_record
 from repro.sweep.plan import Plan, RunStatus
 from repro.sweep.run import decided, plan_sweep
 from repro.sweep.spec.model import Scale
-from repro.sweep.spec.sweep_file import load_sweep
 from repro.sweep.stages.estimated_t import estimate_hold
 from repro.sweep.stages.estimated_t.estimate_hold import _some
 from repro.sweep.status import render_status
+from repro.sweep.sweep_file import load_sweep
 
 SWEEP = """
     name: held_t

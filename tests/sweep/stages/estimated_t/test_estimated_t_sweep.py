@@ -16,7 +16,7 @@ from presets import QUIET_YAML
 from repro.cli import main
 from repro.runs.rundir import RunDir
 from repro.sweep.expand.expand import expand_sweep
-from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.sweep_file import load_sweep
 
 pytestmark = pytest.mark.slow
 

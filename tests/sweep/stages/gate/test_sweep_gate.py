@@ -20,9 +20,9 @@ from repro.errors import UserError
 from repro.runs.rundir import RunDir
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.spec.model import Scale, SweepSpec
-from repro.sweep.spec.sweep_file import load_sweep
 from repro.sweep.stages.gate.gate import GATE_FILE, evaluate_gate
 from repro.sweep.stages.gate.gate_spec import GateSpec, gate_of
+from repro.sweep.sweep_file import load_sweep
 from repro.sweep.sweep_folder import sweep_dir
 
 

@@ -24,7 +24,7 @@ from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.plan import make_plan
 from repro.sweep.run import run_sweep
 from repro.sweep.spec.model import Scale
-from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.sweep_file import load_sweep
 from repro.sweep.sweep_folder import sweep_dir
 
 TEACHERS = """

@@ -9,7 +9,7 @@ from presets import QUIET_YAML
 from repro.errors import UserError
 from repro.sweep.run import run_sweep
 from repro.sweep.spec.model import Scale
-from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.sweep_file import load_sweep
 
 # A digits row at lr 0.1, a fifth of the lr its grid {5, 200} was chosen at (lr 0.5: the preflight at 0.5 moves the
 # labels 0.02 per epoch at label_lr 200, at 0.1 about 0.003); the scaled grid is 5 x it, as sweeps/table7.yaml's

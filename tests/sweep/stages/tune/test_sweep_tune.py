@@ -23,8 +23,8 @@ from repro.cli import main
 from repro.runs.rundir import RunDir
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.run import run_sweep
-from repro.sweep.spec.sweep_file import load_sweep
 from repro.sweep.stages.tune.tune_spec import cell_tune, scaled
+from repro.sweep.sweep_file import load_sweep
 from tuned_sweep import SCALE, SCALE_ARGS, tuned_sweep_text, write_tuned_sweep
 
 GRID = "{method.label_lr: [0.3, 3], method.init_target_prob: [0.5, 0.9]}"  # 2x2

@@ -27,10 +27,10 @@ from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.plan import make_plan
 from repro.sweep.run import run_sweep
 from repro.sweep.spec.model import Scale
-from repro.sweep.spec.sweep_file import load_sweep
 from repro.sweep.stages.tune.halving import Ladder, climb, finalists, rung_epochs, survivor_counts, unit_id
 from repro.sweep.stages.tune.halving_cost import strategy_costs
 from repro.sweep.start import train_run
+from repro.sweep.sweep_file import load_sweep
 from repro.train import train
 from resume_check import EXACT, checkpoint_tensors, torch_flags_kept
 

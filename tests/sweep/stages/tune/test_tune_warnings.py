@@ -17,8 +17,8 @@ from presets import QUIET
 from repro.cli import main
 from repro.runs.rundir import RunDir
 from repro.sweep.run import run_sweep
-from repro.sweep.spec.sweep_file import load_sweep
 from repro.sweep.stages.tune.tune_warnings import MOVED_THRESHOLD, edge_warnings, movement_warning
+from repro.sweep.sweep_file import load_sweep
 from tuned_sweep import SCALE, write_tuned_sweep
 
 COMMON = "common: [data=digits, model=smallcnn, split=full, split.folds=2]"

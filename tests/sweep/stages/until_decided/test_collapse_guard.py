@@ -14,10 +14,10 @@ from repro.claims.load import load_claims
 from repro.claims.sequential import SequentialDesign
 from repro.claims.sequential_record import DECIDED, UNDECIDED, write_record
 from repro.sweep.spec.model import PlannedRun, Scale
-from repro.sweep.spec.sweep_file import load_sweep
-from repro.sweep.stages.until_decided.claim_lines import ClaimLine
 from repro.sweep.stages.until_decided.rounds import _walk, line_looks
+from repro.sweep.stages.until_decided.table_lines import ClaimLine
 from repro.sweep.stages.until_decided.until_decided_spec import kept_design
+from repro.sweep.sweep_file import load_sweep
 
 CLAIM, COLUMN = "Ours (setting A) > MentorNet", "CIFAR10/40%"  # the paper's contrast there: +3.1 points
 # Ours minus MentorNet at seeds 0-3: t = 4.5 at 4 seeds, past the normal last boundary (3.7) and short of the

@@ -25,10 +25,10 @@ from repro.sweep.executors.slurm import cluster
 from repro.sweep.protocol.base import Asked
 from repro.sweep.run import plan_sweep, run_sweep
 from repro.sweep.spec.model import Scale
-from repro.sweep.spec.sweep_file import load_sweep
-from repro.sweep.stages.until_decided.claim_lines import ClaimLine
 from repro.sweep.stages.until_decided.rounds import _walk
+from repro.sweep.stages.until_decided.table_lines import ClaimLine
 from repro.sweep.stages.until_decided.until_decided_spec import UntilDecidedKey, design_of
+from repro.sweep.sweep_file import load_sweep
 from repro.sweep.sweep_folder import remember_selection, sweep_dir
 
 SWEEP = TINY_SEQUENTIAL_SWEEP

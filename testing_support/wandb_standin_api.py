@@ -1,4 +1,4 @@
-"""The stand-in W&B server's answers (benchmarks/standins/wandb_endpoint.py, `wandb_standin`): W&B's GraphQL operations
+"""The stand-in W&B server's answers (testing_support/wandb_endpoint.py, `wandb_standin`): W&B's GraphQL operations
 as the real `wandb` 0.31 client asks them (its `wandb-core` service: the run's start, run files, artifacts; its Python
 side: an artifact's type), its file stream and uploads, each kept in the server's record of the run (`server.run(id)`).
 An operation not listed gets an empty answer. Standard library only."""

@@ -22,7 +22,7 @@ tests/data/test_published_files.py does it when CIFAR_N_DIR holds the real files
   CIFAR-100N file of 2021 (md5 3957ab2a1b5fd13bfbd6ab956831f9b3, replaced in 2023) held four int64 arrays, the coarse
   ones in the other order and wrong; `write_cifar100n(..., superseded=True)` writes that layout.
 
-CIFAR python version (`write_cifar10`, `write_cifar100`; benchmarks/standins/published_cifar.py). Not checked byte for
+CIFAR python version (`write_cifar10`, `write_cifar100`; testing_support/published_cifar.py). Not checked byte for
 byte (no copy here); from:
 - the CIFAR page (cs.toronto.edu/~kriz/cifar.html): files `data_batch_1..5`, `test_batch`, `batches.meta` (CIFAR-10)
   and `train`, `test`, `meta` (CIFAR-100), each a Python 2 cPickle of a dict; `data` a uint8 numpy array N x 3072
@@ -41,7 +41,7 @@ byte (no copy here); from:
 
 Sizes: a test writes a few hundred images, not 50,000. Nothing the suite checks depends on the size: the CIFAR-N file's
 `clean_label` is compared with the whole fabricated training set, image by image, exactly as with the real files (and a
-file of another length is refused the same way). `python -m benchmarks.standins.published_files DIR` writes full-size
+file of another length is refused the same way). `python -m testing_support.published_files DIR` writes full-size
 copies (50,000 / 10,000 images) for a check by hand.
 """
 
@@ -56,7 +56,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from benchmarks.standins.published_cifar import (  # noqa: F401  (re-exported: this module is the one helper for every published file)
+from testing_support.published_cifar import (  # noqa: F401  (re-exported: this module is the one helper for every published file)
     _NUMPY1_RECONSTRUCT,
     _NUMPY2_RECONSTRUCT,
     CIFAR10_CLASSES,

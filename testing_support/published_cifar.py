@@ -1,5 +1,5 @@
 """CIFAR-10 and CIFAR-100 in the python version's published format (the layout torchvision reads), for tests: where
-each detail comes from is in benchmarks/standins/published_files.py, which re-exports these writers."""
+each detail comes from is in testing_support/published_files.py, which re-exports these writers."""
 
 from __future__ import annotations
 

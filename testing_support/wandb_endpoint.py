@@ -8,7 +8,7 @@
     with wandb_standin(silent_from="artifacts") as server: ...
 
 `wandb_standin` speaks enough of W&B's API for the real client to complete a run online (its answers:
-benchmarks/standins/wandb_standin_api.py): the GraphQL start (Viewer, ServerFeaturesQuery, UpsertBucket,
+testing_support/wandb_standin_api.py): the GraphQL start (Viewer, ServerFeaturesQuery, UpsertBucket,
 RunResumeStatus), the file stream (history, summary, console), run files (CreateRunFiles and the uploads), artifacts
 (CreateArtifact, CreateArtifactFiles, CreateArtifactManifest, CommitArtifact, UseArtifact and the uploads). It keeps
 what it got per run (`server.runs`), and goes silent (reads a request and never answers it, as a server that stopped
@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from benchmarks.standins.wandb_standin_api import file_stream, graphql, operation, upload
+from testing_support.wandb_standin_api import file_stream, graphql, operation, upload
 
 MODES = ("429", "500", "close", "silent")
 FAKE_API_KEY = "f" * 40  # W&B checks only the key's shape before it talks to the server
