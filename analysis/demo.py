@@ -36,14 +36,11 @@ FIGURES = ("figure2", "figure3", "figure4", "figure_noise_methods", "figure_targ
 # Table 7 (setting B's noise model) joins them there too: `make demo` keeps to Tables 1-6, whose time the README quotes.
 EXTRA_TABLES = (7, 12, 13, 15, 16)
 # Rows of the paper's tables that only `repro demo --extra` runs, so that `make demo` fits five and a half minutes
-# on a 2-core machine, install included (docs/demo.md, "Timing"): rows no claim of the default demo's ledger reads.
-# `make demo` runs every row a claim of its ledger compares (Table 6's MentorNet with its 3 mentor runs, sweeps/demo/
-# mentornet.yaml, among them: "Ours (setting A) > MentorNet"). Table 6's "no curriculum" row is the curriculum
-# ablation (no claim reads it, no figure draws it), about a tenth of the demo's CPU time. Table 6's Data Parameters
-# row is judged by Table 7's claim ("Ours (setting B) > Data Parameters", `--extra`), by none of Table 6's: its 3
-# runs of 30 epochs, about as many worker-seconds as MentorNet's row less its mentors (docs/demo.md, "Timing"); the
-# noise-methods figure draws its temperatures with `--extra`. Online Label Smoothing (Tables 1-2) is not in the
-# paper and in no claim: 3 runs of 8 epochs.
+# on a 2-core machine, install included (docs/demo.md, "Timing"): rows no claim of its ledger reads, while every row
+# a claim compares runs (Table 6's MentorNet with its 3 mentor runs, sweeps/demo/mentornet.yaml). Table 6's "no
+# curriculum" row is the curriculum ablation (no figure draws it either); its data parameters are judged by Table 7's
+# claim (`--extra`), where the noise-methods figure draws their temperatures; Online Label Smoothing (Tables 1-2) is
+# not in the paper.
 EXTRA_ROWS = {
     1: ("Online Label Smoothing",),
     2: ("Online Label Smoothing",),
