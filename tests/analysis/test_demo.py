@@ -179,8 +179,8 @@ def test_the_default_demo_answers_every_claim_it_answered_before_mentornets_amon
     default, extra = planned_claims(demo.demo_specs(size)), planned_claims(demo.demo_specs(size, extra=True))
     assert len(default) >= 25 and (6, "Ours (setting A) > MentorNet") in default
     assert default < extra
-    lukasik = {(12, "Label smoothing ≈ loss correction (Lukasik et al.)"),
-               (13, "Smoothed teacher > one-hot teacher under noise (Lukasik et al.)")}  # fmt: skip
+    lukasik = {(12, "Lukasik et al.: Label Smoothing (tuned) ≈ Forward (known T)"),
+               (13, "Lukasik et al.: Label Smoothing teacher > One-hot teacher")}  # fmt: skip
     assert lukasik <= extra
 
 

@@ -83,8 +83,8 @@ def test_lukasik_et_al_s_claims_are_ours_to_judge_with_no_paper_number_borrowed(
     """Their result tables could not be reached: the claims of Tables 11-13 (tables of ours) carry no paper number in
     any column, a comparable one its margin and why, and a gain is judged on its sign."""
     theirs = {(c.table, c.name): c for c in load_claims() if not c.paper_prints}
-    level = "Label smoothing ≈ loss correction (Lukasik et al.)"
-    teacher = "Smoothed teacher > one-hot teacher under noise (Lukasik et al.)"
+    level = "Lukasik et al.: Label Smoothing (tuned) ≈ Forward (known T)"
+    teacher = "Lukasik et al.: Label Smoothing teacher > One-hot teacher"
     assert set(theirs) == {(11, level), (12, level), (13, teacher)}
     for claim in theirs.values():
         assert not claim.paper_lines and not claim.paper_numbers and not claim.stand_in
@@ -192,7 +192,7 @@ def test_the_dry_runs_table_says_what_the_planned_seeds_detect_from_the_papers_s
 def test_the_dry_run_says_a_claim_without_a_paper_number_has_none():
     rows = ["Label Smoothing (tuned)", "Forward (known T)"]
     plan = Plan(Spec(12), [Planned(r, "CIFAR10/20%", s, CIFAR) for r in rows for s in range(3)])
-    line = next(x for x in seed_power_text(plan).splitlines() if x.startswith("| Label smoothing ≈ loss correction"))
+    line = next(x for x in seed_power_text(plan).splitlines() if x.startswith("| Lukasik et al."))
     assert [c.strip() for c in line.strip("|").split("|")][2:4] == ["", "no paper number: judged on our runs alone"]
 
 

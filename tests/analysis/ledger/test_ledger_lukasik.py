@@ -27,8 +27,8 @@ CUTS = {  # file -> (its one column, the rows kept)
 }
 # per row, the points above one-hot training every seed of its column gets (seed s adds s/10 to every row)
 ABOVE = {"Label Smoothing (tuned)": 0.3, "Forward (known T)": 0.1, "Label Smoothing teacher": 2.0}
-SMOOTHING = "Label smoothing ≈ loss correction (Lukasik et al.)"
-TEACHER = "Smoothed teacher > one-hot teacher under noise (Lukasik et al.)"
+SMOOTHING = "Lukasik et al.: Label Smoothing (tuned) ≈ Forward (known T)"
+TEACHER = "Lukasik et al.: Label Smoothing teacher > One-hot teacher"
 
 
 def cut_sweeps(folder: Path) -> Path:
