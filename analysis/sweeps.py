@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import yaml
 
@@ -39,6 +39,7 @@ __all__ = [
     "check_jobs",
     "last_sweep_options",
     "load_specs",
+    "never_ran_here",
     "planned_runs",
     "run_locally",
     "sweep_index",
@@ -106,6 +107,19 @@ def last_sweep_options(output_root: str | Path, spec: Any) -> tuple[Scale | None
         return None, []
     scale = Scale(**selection["scale"]) if selection.get("scale") else None
     return scale, list(selection.get("extra_overrides") or [])
+
+
+def never_ran_here(spec: Any, output_root: str | Path, records: Mapping[str, Mapping[str, Any]]) -> bool:
+    """Whether none of these runs can be the sweep's, known without expanding it: `repro sweep` never ran it into
+    `output_root` (no selection.json), and every record names the sweep that planned it (`sweep.name`, which every
+    sweep's runs carry), none this one. A record without a sweep name (`repro train`'s) leaves it open. What lets
+    `repro ledger` pass over a claim's sweep file that was never run here (Lukasik et al.'s CIFAR sweeps, beside the
+    paper's) without composing its thousands of configs."""
+    name = getattr(spec, "name", None)
+    if not name or not isinstance(spec, SweepSpec) or last_selection(output_root, name) is not None:
+        return False
+    planners = [record.get("sweep.name") for record in records.values()]
+    return all(isinstance(p, str) and p for p in planners) and name not in planners
 
 
 def as_swept(output_root: str | Path, spec: Any, scale: Scale | None) -> Any:

@@ -21,10 +21,10 @@ import pandas as pd
 
 from analysis.cells import REPORTED_STAGES, index_runs
 from analysis.ledger.cells import CellValues, cell_values
-from analysis.ledger.likeness import line_notes
+from analysis.ledger.likeness import cited_notes, line_notes
 from analysis.ledger.measures import measure
 from analysis.ledger.variance import SeedSources, seed_sources
-from analysis.sweeps import SweepIndex, SweepIndexes
+from analysis.sweeps import SweepIndex, SweepIndexes, never_ran_here
 from analysis.tables.paper import paper_or_empty
 from repro.claims.claim import Claim, term_columns
 from repro.claims.judgement import ClaimJudgement, Line, LineCell, choose_designs, judge_claims
@@ -80,10 +80,10 @@ def build_ledger(
         indexes = SweepIndexes(dict(specs), index_runs(runs), output_root, options=options)
     for number in dict.fromkeys(c.table for c in claims):
         table_claims = [c for c in claims if c.table == number]
-        index = indexes.index(number) if number in specs else None
+        absent = _no_sweep_here(number, specs, indexes, output_root, sweeps)
+        index = indexes.index(number) if not absent else None
         if index is None:
-            where = f" in {sweeps}" if sweeps else ""
-            ledger.missing += [Missing(c, f"no sweep file for Table {number}{where}") for c in table_claims]
+            ledger.missing += [Missing(c, absent or f"no sweep file for Table {number}") for c in table_claims]
             continue
         if index.expansion:
             ledger.expansions[number] = index.expansion
@@ -105,6 +105,20 @@ def build_ledger(
         ledger.lines += lines
     ledger.claims = judge_claims(ledger.lines)
     return ledger
+
+
+def _no_sweep_here(
+    number: int, specs: Mapping[int, Any], indexes: SweepIndexes, output_root: str | Path, sweeps: str
+) -> str:
+    """Why Table `number`'s claims cannot be answered before its sweep is expanded: no sweep file, or one none of
+    whose runs is here (`never_ran_here`: no expansion, which for a CIFAR sweep file composes thousands of configs);
+    "" where its results index is to be read."""
+    if number not in specs:
+        return f"no sweep file for Table {number}" + (f" in {sweeps}" if sweeps else "")
+    spec = specs[number]
+    if number not in indexes.planned and never_ran_here(spec, output_root, indexes.records):
+        return f"no run here was planned by Table {number}'s sweep file ({spec.name}; not run here yet?)"
+    return ""
 
 
 def _sequential(ledger: Ledger, number: int, folder: Path | None, lines: list[Line]) -> None:
@@ -197,6 +211,7 @@ class TableRuns:
                 shared_draws=shared_draws([self.seed_configs(cell) for cell in cells]),
             )
             line.notes += line_notes(claim, [self.reported(c.row, c.column) for c in line.cells])
+            line.notes += cited_notes(line.paper, self.index.notes.paper_cells)
             lines.append(line)
         missing = [Missing(claim, "no finished run in " + ", ".join(dict.fromkeys(unfinished)))] if unfinished else []
         return lines, missing

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from repro.claims.claim import Claim
+from repro.claims.claim import Claim, PaperDifference
 
 RECIPE = ("optim", "data.batch_size")  # the config keys (and subtrees) that make a row's training recipe
 SHOWN = 3  # differing recipe keys named before "..."
@@ -67,17 +67,32 @@ def _shown(value: Any) -> str:
 
 def _tuning(cells: Sequence[Sequence[Any]], configs: list[dict[str, Any]]) -> str:
     """A cell tuned on validation beside one left at its method's configured values (a method with nothing to set,
-    one-hot training, is not "untuned")."""
+    one-hot training, is not "untuned"), each named by its row and column: Table 4's two Baseline cells differ in
+    their column (temperature scaling or none), not their row."""
     tuned = [tuple((c.get("tune") or {}).get("keys") or ()) for c in configs]
     if all(tuned) or not any(tuned):
         return ""
-    untuned = [runs[0].row for runs, keys, c in zip(cells, tuned, configs) if not keys and _settable(c)]
+    untuned = [_cell(runs) for runs, keys, c in zip(cells, tuned, configs) if not keys and _settable(c)]
     if not untuned:
         return ""
-    chosen = [f"{runs[0].row} tuned ({', '.join(k.split('.')[-1] for k in keys)})" for runs, keys in zip(cells, tuned)
+    chosen = [f"{_cell(runs)} tuned ({', '.join(k.split('.')[-1] for k in keys)})" for runs, keys in zip(cells, tuned)
               if keys]  # fmt: skip
     left = ", ".join(dict.fromkeys(untuned))
     return f"tuning differs: {'; '.join(dict.fromkeys(chosen))}; {left} at its config's values"
+
+
+def _cell(runs: Sequence[Any]) -> str:
+    return f"{runs[0].row} / {runs[0].column}"
+
+
+def cited_notes(paper: PaperDifference, cited: Sequence[tuple[str, str, str]]) -> list[str]:
+    """Where the paper's difference beside a line is drawn from a cell its sweep says is cited from another recipe
+    (`cited`: (row, column, words), the results index's `notes.paper_cells`, the baseline gate's), one note a cell:
+    the difference is the paper's, but not of the recipe the table trains."""
+    said = {(row, column): words for row, column, words in cited}
+    used = dict.fromkeys((cell.row, cell.column) for line in paper.lines for _, cell in line.cells)
+    found = [(row, column) for row, column in used if (row, column) in said]
+    return [f"the paper's Δ uses {row} / {column}, {said[(row, column)]}" for row, column in found]
 
 
 def _settable(config: dict[str, Any]) -> bool:

@@ -17,6 +17,11 @@ from repro.claims.stats import POWER
 from repro.claims.verdicts import LEVEL
 
 NOT_IN_RUNS = "not in the runs"
+UNPRINTED = (
+    "A claim of a table no paper prints (Lukasik et al.'s, on our Tables 11-13: their result tables could not be "
+    "reached) has no paper number: its Paper Δ is empty, and its lines are judged on their sign (a gain) or their "
+    "margin (comparable) alone."
+)
 LINE_HEADERS = [
     "Table",
     "Claim",
@@ -145,7 +150,8 @@ def render_markdown(ledger: Ledger) -> str:
         "averages them; CI 95% (90% for a comparable pair), no spread below one test image. Paper's CI: from its "
         "printed mean ± std over its 3 runs, and whether that excludes 0 (or shows equivalence) by the same rule. "
         f"Detectable: the smallest contrast our seeds find with {POWER:.0%} power (comparable: the smallest "
-        'margin they show). How each verdict is reached: docs/tables.md, "The ledger".',
+        'margin they show). How each verdict is reached: docs/tables.md, "The ledger".'
+        + (f" {UNPRINTED}" if any(not line.claim.paper_prints for line in ledger.lines) else ""),
         "",
         f"Runs: {ledger.source or 'run frame'}. Sweep files: {ledger.sweeps or 'given'}."
         + (f" Expanded with {expansions}." if expansions else ""),

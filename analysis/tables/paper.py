@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from repro.claims.paper import PAPER_DIR, paper_file
+from repro.claims.paper import PAPER_DIR, PAPER_TABLE_NUMBERS, paper_file
 from repro.errors import UserError
 
 COLUMNS = ["table", "row", "column", "mean", "std", "display", "ref", "group"]
@@ -35,7 +35,7 @@ def paper_or_empty(number: int, paper_dir: str | Path | None = None) -> pd.DataF
     try:
         return paper_table(number, paper_dir)
     except UserError:
-        if number in range(1, 10):
+        if number in PAPER_TABLE_NUMBERS:
             raise
         return pd.DataFrame(columns=COLUMNS)
 

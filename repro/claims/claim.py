@@ -105,6 +105,7 @@ class PaperDifference:
     lines: tuple[PaperLine, ...]
     how: str  # "" (the same column) or the words saying which of the paper's columns it is
     number: float | None = None  # a recorded quantity's number from the paper's text (no cells)
+    printed: bool = True  # False: the claim's source prints no number we have (Claim.paper_prints): none shown
 
     @property
     def value(self) -> float | None:
@@ -143,6 +144,8 @@ class PaperDifference:
 
     def text(self, signed: bool = True) -> str:
         value = self.value
+        if not self.printed:
+            return ""
         if value is None:
             return f"({self.how})" if self.how else "(no number)"
         return (f"{value:+.2f}" if signed else f"{value:.2f}") + (f" ({self.how})" if self.how else "")
@@ -163,6 +166,10 @@ class Claim:
     paper_lines: tuple[PaperLine, ...] = ()
     paper_numbers: tuple[tuple[str, float, str], ...] = ()  # recorded: (column, number, where the paper says it)
     paper_columns: tuple[str, ...] = ()  # every column of the paper's table (where it prints nothing, no number)
+    # False: a claim of a table of ours that no paper prints (Lukasik et al.'s, whose result tables could not be
+    # reached: sweeps/lukasik.yaml): no paper number anywhere, so its lines are judged on their sign (a gain) or
+    # their margin (comparable) alone, never against a number borrowed from another table
+    paper_prints: bool = True
 
     @property
     def rows(self) -> list[str]:
@@ -191,6 +198,8 @@ class Claim:
 
     def paper_difference(self, anchor: str) -> PaperDifference:
         """The paper's contrast beside our line in column `anchor`."""
+        if not self.paper_prints:
+            return PaperDifference((), "", printed=False)
         if self.paper_numbers:
             return self._paper_number(anchor)
         same = [line for line in self.paper_lines if line.anchor == anchor]

@@ -1,6 +1,8 @@
 """paper_tables/claims.csv read and checked: each claim with the paper's own contrast in every column it prints
 (paper_tables/paper/tableN.csv) or, for a recorded quantity, the number its text states (paper/text.csv). The
-paper's numbers are never typed in claims.csv, so a claim's paper contrast is always the published one.
+paper's numbers are never typed in claims.csv, so a claim's paper contrast is always the published one. A claim of
+a table of ours that no paper prints (numbers from 10 on without a tableN.csv: Lukasik et al.'s claims on Tables
+11-13) has no paper number at all, and says so (`Claim.paper_prints`).
 
 Columns: table, name, kind (gain | comparable | interaction | recorded), terms (`+row [setting]; -row [setting]`,
 repro/claims/claim.py), paper_terms (empty: the same rows), where (`|`-separated text an anchor column must hold;
@@ -13,7 +15,7 @@ import math
 from pathlib import Path
 
 from repro.claims.claim import KINDS, Claim, PaperLine, Term, parse_terms, term_columns
-from repro.claims.paper import PAPER_TABLES, PaperCell, paper_cells, text_numbers
+from repro.claims.paper import PAPER_TABLES, PaperCell, printed_cells, text_numbers
 from repro.errors import UserError
 
 CLAIMS_PATH = PAPER_TABLES / "claims.csv"
@@ -52,7 +54,7 @@ def load_claims(
             raise UserError(f"{where}: Table {number} already has a claim named {rec['name']!r}; names are unique.")
         names.add((number, rec["name"]))
         if number not in papers:
-            papers[number] = paper_cells(number, paper_dir)
+            papers[number] = printed_cells(number, paper_dir)
         numbers = tuple((t.column, t.mean, t.source) for t in texts if (t.table, t.claim) == (number, rec["name"]))
         claims.append(_claim(rec, number, papers[number], numbers, where))
     return claims
@@ -61,7 +63,7 @@ def load_claims(
 def _claim(
     rec: dict[str, str],
     number: int,
-    paper: dict[tuple[str, str], PaperCell],
+    paper: dict[tuple[str, str], PaperCell] | None,
     numbers: tuple[tuple[str, float, str], ...],
     where: str,
 ) -> Claim:
@@ -92,6 +94,13 @@ def _claim(
         says=rec["says"].strip(),
         paper_numbers=numbers,
     )
+    if paper is None:  # no paper prints this table: nothing to stand in for, no number to read
+        if rec["paper_terms"].strip():
+            raise UserError(
+                f"{where}: Table {number} is a table of ours that no paper prints (no paper_tables/paper/"
+                f"table{number}.csv), so there are no paper rows to stand in for; leave paper_terms empty."
+            )
+        return Claim(**{**claim.__dict__, "paper_prints": False})
     columns = tuple(dict.fromkeys(column for _, column in paper))
     if kind.needs_measure:
         return Claim(**{**claim.__dict__, "paper_columns": columns})

@@ -19,6 +19,9 @@ PAPER_DIR = PAPER_TABLES / "paper"
 TEXT_FILE = "text.csv"  # in the paper directory: numbers the paper states outside its tables
 TEXT_COLUMNS = ["table", "claim", "column", "mean", "display", "source"]
 PAPER_SEEDS = 3  # Sec. 3.1: "For all experiments, we report the mean and standard deviation over 3 runs."
+# The paper's own tables (Table 9 lists hyperparameters). A number from 10 on is a table of ours (sweeps/table10.yaml
+# on): the paper prints none of it, though another paper may (paper_tables/paper/table14.csv, CIFAR-N's).
+PAPER_TABLE_NUMBERS = range(1, 10)
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,14 @@ def paper_cells(number: int, paper_dir: str | Path | None = None) -> dict[tuple[
         if mean is not None:
             cells[(rec["row"], rec["column"])] = PaperCell(rec["row"], rec["column"], mean, std, rec["display"])
     return cells
+
+
+def printed_cells(number: int, paper_dir: str | Path | None = None) -> dict[tuple[str, str], PaperCell] | None:
+    """`paper_cells`, or None for a table of ours whose numbers no paper prints (its claims, Lukasik et al.'s on
+    Tables 11-13, have no paper number); a paper table's missing file stays an error."""
+    if number not in PAPER_TABLE_NUMBERS and not (Path(paper_dir or PAPER_DIR) / f"table{int(number)}.csv").is_file():
+        return None
+    return paper_cells(number, paper_dir)
 
 
 @dataclass(frozen=True)

@@ -108,6 +108,7 @@ def _line(claim: Claim, anchor: str, n: int, floor: float) -> list[Any]:
     judge = claim.kind.judge
     if spread is None or judge is None or n < 2:
         why = "no std printed" if spread is None or judge is None else "one seed: no interval"
+        why = why if claim.paper_prints else "no paper number: judged on our runs alone"
         return [claim.name, anchor, paper.text(), why, "", False]
     se, dof = spread.at(n)
     planned = Estimate(WELCH, paper.value or 0.0, se, dof)

@@ -187,11 +187,13 @@ def price_tables(
     until_decided: bool = False,
     runs_per_gpu: int = 1,
 ) -> list[PricedTable]:
-    """Every claim line of `tables` (default: every table with a claim and a sweep file in `sweeps_dir`) priced on
-    its sweep file's dry run (with `--runs-per-gpu runs_per_gpu`)."""
+    """Every claim line of `tables` (default: every table with a claim the paper prints a number for and a sweep file
+    in `sweeps_dir`) priced on its sweep file's dry run (with `--runs-per-gpu runs_per_gpu`)."""
     claims = load_claims(claims_file)
     known = sorted({c.table for c in claims})
-    wanted = [t for t in known if (sweeps_dir / f"table{t}.yaml").is_file()] if tables is None else tables
+    # by default the tables with a paper number to aim the seeds at: not Lukasik et al.'s (Tables 11-13, none printed)
+    aimed = sorted({c.table for c in claims if c.paper_prints})
+    wanted = [t for t in aimed if (sweeps_dir / f"table{t}.yaml").is_file()] if tables is None else tables
     unknown = [t for t in wanted if t not in known]
     if unknown:
         raise UserError(
@@ -201,7 +203,7 @@ def price_tables(
     if not wanted:
         raise UserError(
             f"{sweeps_dir} holds no sweep file of a table with a claim (tableN.yaml for N in "
-            f"{' '.join(map(str, known))}): pass --sweeps-dir pointing at sweeps/ or sweeps/mnist1d/."
+            f"{' '.join(map(str, aimed))}): pass --sweeps-dir pointing at sweeps/ or sweeps/mnist1d/."
         )
     for t in wanted:  # a missing file is an error before any table is planned
         sweep_file(t, sweeps_dir)

@@ -21,7 +21,7 @@ from repro.sweep.ask_stages import decide
 from repro.sweep.expansion_cache import cached_expansion
 from repro.sweep.plan import Plan, make_plan
 from repro.sweep.protocol.base import TableNotes
-from repro.sweep.protocol.registry import stages
+from repro.sweep.protocol.registry import flags_given, stages
 from repro.sweep.spec.model import PlannedRun, Scale, SweepSpec
 from repro.sweep.sweep_folder import sweep_dir
 
@@ -78,10 +78,10 @@ class SweepIndex:
 
     @property
     def expansion(self) -> str:
-        """The scale and command-line overrides the sweep was expanded with, as a table says it (empty: none)."""
+        """The scale, the command-line overrides and the stages' options (`--tune-strategy halving`) the sweep was
+        expanded with, as a table and the ledger say it (empty: none)."""
         parts = [*(self.scale.overrides() if self.scale is not None else []), *self.extra_overrides]
-        strategy = getattr(self.scale, "tune_strategy", None)  # every tuning stage's strategy, `--tune-strategy`
-        return " ".join(parts + ([f"--tune-strategy {strategy}"] if strategy else []))
+        return " ".join(parts + flags_given(self.scale))
 
     def record(self, planned: PlannedRun) -> dict[str, Any] | None:
         """The run's record; where it has none, that of the finished run whose records it takes (a tuned run that
@@ -180,4 +180,5 @@ def _notes(plan: Plan) -> TableNotes:
     return TableNotes(
         heading=tuple(line for notes in said for line in notes.heading),
         under=tuple(line for notes in said for line in notes.under),
+        paper_cells=tuple(cell for notes in said for cell in notes.paper_cells),
     )

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from repo_paths import REPO
 from repro.claims.claim import COMPARABLE, GAIN, INTERACTION, NOT_PRINTED, RECORDED, parse_terms
 from repro.claims.load import CLAIMS_PATH, COLUMNS, load_claims
 from repro.claims.paper import paper_cells
@@ -22,7 +23,7 @@ def by_name(claims):
 
 
 def test_every_table_and_every_kind_is_declared_with_the_papers_own_numbers():
-    claims = load_claims()
+    claims = [c for c in load_claims() if c.paper_prints]
     assert {c.table for c in claims} == set(range(1, 9))
     assert {c.kind for c in claims} == {GAIN, INTERACTION, COMPARABLE, RECORDED}
     assert len(claims) >= 25
@@ -76,6 +77,43 @@ def test_a_column_the_paper_lacks_takes_its_matching_columns_and_says_which():
     top5 = claims[(6, "Top-5 label accuracy at convergence")]
     assert top5.paper_difference("CIFAR100/40%").value == 90.0
     assert top5.paper_difference("CIFAR10/40%").value is None
+
+
+def test_lukasik_et_al_s_claims_are_ours_to_judge_with_no_paper_number_borrowed():
+    """Their result tables could not be reached: the claims of Tables 11-13 (tables of ours) carry no paper number in
+    any column, a comparable one its margin and why, and a gain is judged on its sign."""
+    theirs = {(c.table, c.name): c for c in load_claims() if not c.paper_prints}
+    level = "Lukasik et al.: Label Smoothing (tuned) ≈ Forward (known T)"
+    teacher = "Lukasik et al.: Label Smoothing teacher > One-hot teacher"
+    assert set(theirs) == {(11, level), (12, level), (13, teacher)}
+    for claim in theirs.values():
+        assert not claim.paper_lines and not claim.paper_numbers and not claim.stand_in
+        for column in ("CIFAR10/20%", "CIFAR10/ResNet-32", "Digits/40%"):
+            paper = claim.paper_difference(column)
+            assert paper.value is None and paper.text() == "" and paper.estimate() is None
+    assert theirs[(11, level)].kind is COMPARABLE and theirs[(11, level)].margin == 1.0
+    assert "could not be reached" in theirs[(11, level)].margin_reason
+    assert [t.row for t in theirs[(12, level)].terms] == ["Label Smoothing (tuned)", "Forward (known T)"]
+    assert theirs[(13, teacher)].kind is GAIN
+    assert [t.row for t in theirs[(13, teacher)].terms] == ["Label Smoothing teacher", "One-hot teacher"]
+
+
+def test_the_docs_count_the_claims_the_file_holds():
+    claims = load_claims()
+    paper, theirs = sum(c.paper_prints for c in claims), sum(not c.paper_prints for c in claims)
+    tables, readme = (" ".join((REPO / f).read_text(encoding="utf-8").split()) for f in ("docs/tables.md", "README.md"))
+    assert f"The paper's {paper} claims:" in tables and f"{theirs} lines of Lukasik et al.'s two claims" in tables
+    assert f"{len(claims)} in all" in tables and f"each of the paper's {paper} claims" in readme
+
+
+def test_a_claim_of_a_table_no_paper_prints_has_no_paper_rows_and_a_paper_table_needs_its_file(tmp_path):
+    path = tmp_path / "claims.csv"
+    path.write_text(",".join(COLUMNS) + "\n12,x,gain,+A; -B,+C; -D,,,,,x\n", encoding="utf-8")
+    with pytest.raises(UserError, match="no paper rows to stand in for"):
+        load_claims(path)
+    path.write_text(",".join(COLUMNS) + "\n3,x,gain,+Class [Dynamic=yes]; -Class [Dynamic=no],,,,,,x\n")
+    with pytest.raises(UserError, match="The paper's numbers for Table 3 are not at"):
+        load_claims(path, paper_dir=tmp_path)  # a table of the paper's: its file missing is an error, not "no number"
 
 
 def test_terms_parse_and_refuse_what_they_cannot_read():
@@ -149,6 +187,13 @@ def test_the_dry_runs_table_says_what_the_planned_seeds_detect_from_the_papers_s
     more = Plan(Spec(1), [Planned(r, "CIFAR10/ResNet18", s, CIFAR) for r in rows for s in range(10)])
     assert "What 10 seed(s)" in seed_power_text(more)
     assert seed_power_text(Plan(Spec(None), plan.runs)) == ""  # not a table of the paper: nothing to say
+
+
+def test_the_dry_run_says_a_claim_without_a_paper_number_has_none():
+    rows = ["Label Smoothing (tuned)", "Forward (known T)"]
+    plan = Plan(Spec(12), [Planned(r, "CIFAR10/20%", s, CIFAR) for r in rows for s in range(3)])
+    line = next(x for x in seed_power_text(plan).splitlines() if x.startswith("| Lukasik et al."))
+    assert [c.strip() for c in line.strip("|").split("|")][2:4] == ["", "no paper number: judged on our runs alone"]
 
 
 def test_the_papers_own_lines_are_judged_by_the_same_rule():

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import re
 import shlex
+import shutil
 
 import pytest
 
 from cpu_plan import CPU, TOTAL, one_line_sweeps
+from repo_paths import REPO
 from repro.cli import main
 
 PLANNED = re.compile(r"([0-9.]+) CPU-hours as the commands below dry-run \(([0-9.]+) trained")
@@ -43,3 +45,16 @@ def test_a_sweeps_directory_without_a_table_of_claims_is_refused(capsys, tmp_pat
     empty.mkdir()
     assert main(["plan", "--budget", "1", "--sweeps-dir", str(empty)]) == 2
     assert "holds no sweep file of a table with a claim" in capsys.readouterr().err
+
+
+def test_by_default_the_tables_without_a_paper_number_are_not_planned(capsys, tmp_path):
+    """Lukasik et al.'s claims (Tables 11-13) have no paper number to aim seeds at: `repro plan` with no --tables
+    leaves their sweep files alone (Table 13's expansion alone is thousands of configs) rather than plan them only to
+    skip every line."""
+    only_theirs = tmp_path / "lukasik"
+    only_theirs.mkdir()
+    for name in ("table12.yaml", "table13.yaml"):
+        shutil.copy(REPO / "sweeps" / name, only_theirs / name)
+    assert main(["plan", "--budget", "1", "--sweeps-dir", str(only_theirs)]) == 2
+    err = capsys.readouterr().err
+    assert "holds no sweep file of a table with a claim (tableN.yaml for N in 1 2 3 4 5 6 7 8)" in err

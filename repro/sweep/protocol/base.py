@@ -159,10 +159,13 @@ class Selection:
 class TableNotes:
     """What a stage says of a table of its sweep's runs (`Stage.notes`; `repro tables` prints it, analysis/tables/):
     `heading`, lines beside the table's header, about how its cells' runs were chosen (the tuning stage's grids);
-    `under`, lines under its cells (the baseline gate's verdict)."""
+    `under`, lines under its cells (the baseline gate's verdict); `paper_cells`, what it knows of the paper's number
+    in a cell, (row, column, words): the gate's `cited` cells, not of this table's recipe, which the ledger names
+    wherever a paper difference is drawn from one."""
 
     heading: tuple[str, ...] = ()
     under: tuple[str, ...] = ()
+    paper_cells: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True)

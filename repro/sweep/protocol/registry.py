@@ -48,6 +48,19 @@ def referenced_scale(scale: Scale | None) -> Scale | None:
     return replace(scale, stage_options=tuple((k, v) for k, v in scale.stage_options if k in going))
 
 
+def flags_given(scale: Scale | None) -> list[str]:
+    """The stages' `repro sweep` options the scale holds, as they are typed (`--tune-strategy halving`,
+    `--until-decided`), in registry order: what a table or the ledger says its sweep was expanded with. Options no
+    one types (`repro demo --quick`'s `tune_seeds`) are left out: no command line has them."""
+    found = []
+    for flag in (flag for stage in stages() for flag in stage.flags if flag.typed and not flag.decides):
+        value = scale.option(flag.name) if scale is not None else None
+        if value is None or value is False:
+            continue
+        found.append(flag.flag if value is True else f"{flag.flag} {value}")
+    return found
+
+
 def follows_seeds_run(spec: SweepSpec, scale: Scale | None) -> bool:
     """Whether a registered stage's plan of `spec` depends on the seeds the sweep ran (`Stage.selection`)."""
     return any(stage.selection(spec, scale).seeds_run for stage in stages())

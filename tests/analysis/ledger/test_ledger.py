@@ -248,7 +248,8 @@ def test_rows_that_differ_in_recipe_or_tuning_say_so_in_their_verdict(tmp_path):
     ledger = ledger_of(tmp_path, values, tables=(1,), configs=configs)
     found = line(ledger, "Ours (Instance) > Baseline", "CIFAR100/ResNet18")
     assert "rows differ in recipe: optim.epochs 120 vs 30" in found.notes
-    assert "tuning differs: Ours (Instance) tuned (label_lr); Baseline at its config's values" in found.notes
+    tuning = "tuning differs: Ours (Instance) / CIFAR100/ResNet18 tuned (label_lr); Baseline / CIFAR100/ResNet18 at"
+    assert f"{tuning} its config's values" in found.notes
     assert "rows differ in recipe: optim.epochs 120 vs 30" in render_markdown(ledger)
 
 

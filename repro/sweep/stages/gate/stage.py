@@ -45,11 +45,14 @@ class GateStage(Stage):
         return check(plan, accept=bool(asked.option(ACCEPT_FLAG.name)), record=asked.record)
 
     def notes(self, plan: Plan) -> TableNotes:
-        """Under a table: the gate's verdict on the plan's runs (none for a sweep file without a gate)."""
-        if gate_of(plan.spec) is None:
+        """Under a table: the gate's verdict on the plan's runs (none for a sweep file without a gate); of the
+        paper's numbers: its cells cited from another recipe, and why."""
+        gate = gate_of(plan.spec)
+        if gate is None:
             return TableNotes()
         note = evaluate_gate(plan.spec, plan.runs, plan.output_root, plan.scale).note()
-        return TableNotes(under=(note,) if note else ())
+        cited = tuple((c.row, c.column, f"cited, not of this table's recipe: {c.cited}") for c in gate.cells if c.cited)
+        return TableNotes(under=(note,) if note else (), paper_cells=cited)
 
     def selection(self, spec: SweepSpec, scale: Scale | None) -> Selection:
         """A gate that holds keeps its rows in a selection of rows: it checks the recipe every row uses."""
