@@ -2,9 +2,9 @@
 forward) for every model of the registry, and store them once per GPU model, so `repro sweep FILE --dry-run`
 estimates GPU-hours for the GPU you will run on.
 
-Steps run with the defaults a run gets on this device (repro/training/hardware.py: channels_last, fp32), on
-random
-batches of the model's input shape (bench_shape); the median over timed steps after warm-up is stored. Each kind is
+Steps run on the hardware a run's config resolves on this device (bench_epoch.run_hardware: its memory format and
+precision, repro/training/hardware.py), on random batches of the model's input shape (step_timing.bench_shape); the
+median over timed steps after warm-up is stored (step_timing.measure). Each kind is
 timed at --batch and at half of it, and a look-ahead kind at a quarter of the meta batch too: a step has a fixed part
 (kernel launches) and a look-ahead's meta part, which do not shrink with the training batch, and the estimate prices
 a run's batch and meta batch on the plane through the three.
@@ -17,30 +17,25 @@ inflate.
 from __future__ import annotations
 
 import argparse
-import importlib
-import statistics
 import time
-from typing import Callable
+from dataclasses import dataclass, field
 
 import torch
 
 from repro.commands.bench_concurrency import check_concurrency, device_memory_mb, measure_concurrency
-from repro.commands.bench_epoch import EPOCH_KINDS, epoch_costs
-from repro.commands.step_timing import StepBench
+from repro.commands.bench_epoch import EPOCH_KINDS, epoch_costs, run_hardware
+from repro.commands.step_timing import bench_shape, measure
 from repro.errors import UserError
-from repro.models import MIN_IMAGE_SIZE, MODEL_NAMES, SIGNAL_MODELS, build_model
+from repro.models import MODEL_NAMES
 from repro.sweep.budget.calibration import Calibration, cpu_calibration_name
 from repro.sweep.budget.clock import CLOCKS, WALL_CLOCK, Clock, clock_named
 from repro.training.hardware import Hardware
-from repro.training.step_cost import STEP_COSTS, StepCost
+from repro.training.step_cost import STEP_COSTS
 
 # What an interruption leaves (repro/cli.py): the calibration is stored once, after the last model.
 WHEN_INTERRUPTED = (
     "nothing was stored (the calibration is written after the last model); run it again, with --models for fewer."
 )
-
-# MNIST-1D's signal length (repro/conf/data/mnist1d.yaml's data.image_size): the 1-D networks are timed at it.
-MNIST1D_LENGTH = 40
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -94,92 +89,68 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _median_ms(
-    fn: Callable[[], None],
-    steps: int,
-    sync: Callable[[], None],
-    clock: Clock = WALL_CLOCK,
-    ready: Callable[[], None] | None = None,
-) -> float:
-    """The median ms of `steps` calls of fn after 3 warm-up calls (cuDNN's autotuning, allocator growth). `ready` is
-    called between the warm-up and the timed calls: side by side (bench_concurrency.py) it is the barrier that starts
-    every process's timed steps together, so no process times its steps beside another's warm-up or alone."""
-    for _ in range(3):
-        fn()
-    sync()
-    if ready is not None:
-        ready()
-    times = []
-    for _ in range(steps):
-        start = clock.read()
-        fn()
-        sync()
-        times.append(clock.read() - start)
-    return statistics.median(times) * 1e3
+@dataclass
+class Figures:
+    """What `repro bench` measured, per model: the figures of the calibration it stores."""
 
+    steps_ms: dict[str, dict[str, float]] = field(default_factory=dict)  # model -> step kind -> ms at --batch
+    half_ms: dict[str, dict[str, float]] = field(default_factory=dict)  # ... at half of it
+    low_meta_ms: dict[str, dict[str, float]] = field(default_factory=dict)  # ... at a quarter of --meta-batch
+    eval_ms: dict[str, float] = field(default_factory=dict)  # model -> ms per evaluated image
+    shapes: dict[str, list[int]] = field(default_factory=dict)  # model -> its input, as timed
+    epoch_fixed: dict[str, dict[str, float]] = field(default_factory=dict)  # model -> step kind -> ms per epoch
+    epoch_ratio: dict[str, dict[str, float]] = field(default_factory=dict)  # model -> step kind -> in-epoch ratio
+    concurrency: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)  # model -> kind -> {K: x}
+    peak_mb: dict[str, dict[str, float]] = field(default_factory=dict)  # model -> step kind -> one run's peak MB
 
-def bench_shape(model_name: str, classes: int) -> tuple[int, int, int, int]:
-    """(channels, height, width, classes) a model is timed at: the smallest input it is meant for (the grey 8x8
-    digits for the small CNNs, with digits' 10 classes; 32x32 colour CIFAR for the others); the 1-D networks at
-    MNIST-1D's signals (1 x 1 x 40, 10 classes)."""
-    if model_name in SIGNAL_MODELS:
-        return (1, 1, MNIST1D_LENGTH, 10)
-    size = MIN_IMAGE_SIZE[model_name]
-    return (1, size, size, 10) if size < 32 else (3, size, size, classes)
-
-
-def measure(
-    model_name: str,
-    hw,
-    *,
-    batch: int,
-    meta_batch: int,
-    classes: int,
-    steps: int,
-    kinds: tuple[StepCost, ...] = STEP_COSTS,
-    clock: Clock = WALL_CLOCK,
-    ready: Callable[[], None] | None = None,
-    evaluate: bool = True,
-) -> dict[str, float]:
-    """ms per step of each kind, and per evaluated image unless `evaluate` is false, for one model on `hw`'s device,
-    read on `clock`; `ready` is called after each kind's warm-up, before its timed steps (_median_ms)."""
-    channels, height, width, classes = bench_shape(model_name, classes)
-    torch.manual_seed(0)
-
-    def build() -> torch.nn.Module:
-        return hw.prepare_model(build_model(model_name, num_classes=classes, in_channels=channels, image_size=width))
-
-    sync = torch.cuda.synchronize if hw.device.type == "cuda" else (lambda: None)
-    x_meta = hw.prepare_batch(torch.randn(meta_batch, channels, height, width))
-    got: dict[str, float] = {}
-    for kind in kinds:
-        module, _, name = kind.timer.partition(":")
-        bench = StepBench(
-            hw,
-            build(),
-            build,
-            hw.prepare_batch(torch.randn(batch, channels, height, width)),
-            torch.randint(0, classes, (batch,), device=hw.device),
-            x_meta,
-            torch.randint(0, classes, (meta_batch,), device=hw.device),
-            classes,
+    def calibration(self, name: str, args: argparse.Namespace, clock: Clock, memory: float | None) -> Calibration:
+        """The calibration to store under `name`, timed on `clock`; `memory`: the device's MB, where measured."""
+        low_meta = args.meta_batch // 4
+        return Calibration(
+            name,
+            args.batch,
+            self.steps_ms,
+            self.eval_ms,
+            f"measured {time.strftime('%Y-%m-%d')} by repro bench",
+            self.shapes,
+            self.half_ms or None,
+            args.meta_batch,
+            low_meta if self.low_meta_ms else None,
+            self.low_meta_ms or None,
+            self.epoch_fixed or None,
+            self.epoch_ratio or None,
+            self.concurrency or None,
+            self.peak_mb or None,
+            memory,
+            clock,
         )
-        got[kind.key] = _median_ms(getattr(importlib.import_module(module), name)(bench), steps, sync, clock, ready)
-    if not evaluate:
-        return got
-    model = build().eval()
-
-    @torch.no_grad()
-    def evaluate() -> None:
-        with hw.autocast():
-            model(x_meta).argmax(1)
-
-    got["eval_per_image"] = _median_ms(evaluate, steps, sync, clock) / meta_batch
-    return got
 
 
 def run(args: argparse.Namespace) -> int:
-    hw = Hardware.from_config({"device": args.device})
+    hw, clock, name = _set_up(args)
+    kinds = tuple(k for k in STEP_COSTS if k.key in args.kinds)
+    ks = check_concurrency(args.concurrency)
+    figures = Figures()
+    print(
+        f"{name}: batch {args.batch}, meta batch {args.meta_batch}, {args.classes} classes, "
+        f"channels_last={hw.channels_last}"
+    )
+    for model_name in args.models:
+        _time_steps(model_name, kinds, hw, args, clock, figures)
+        if not args.no_epochs:
+            _time_epochs(model_name, kinds, hw, args, clock, figures)
+        for kind in kinds if ks else ():
+            _time_side_by_side(model_name, kind, hw, args, ks, name, figures)
+    cal = figures.calibration(name, args, clock, device_memory_mb(hw.device.type) if ks else None)
+    if not args.no_save:
+        print(f"stored: {cal.save()}")
+    return 0
+
+
+def _set_up(args: argparse.Namespace) -> tuple[Hardware, Clock, str]:
+    """The hardware a run on --device resolves (bench_epoch.run_hardware), set up; the clock, checked against it;
+    the name the calibration is stored under."""
+    hw = run_hardware(args.device)
     hw.apply()
     clock = clock_named(args.clock)
     _check_clock(clock, hw.device.type, args.concurrency or [])
@@ -188,81 +159,56 @@ def run(args: argparse.Namespace) -> int:
             "note: no CUDA GPU here; the figures are stored under the CPU's name and only used where no GPU "
             "calibration exists"
         )
-    name = (
-        torch.cuda.get_device_name(hw.device)
-        if hw.device.type == "cuda"
-        else cpu_calibration_name(torch.get_num_threads())
-    )
     if min(args.batch, args.meta_batch, args.steps, args.classes) < 1:
         raise UserError("--batch, --meta-batch, --steps and --classes must be positive.")
-    kinds = tuple(k for k in STEP_COSTS if k.key in args.kinds)
-    ks = check_concurrency(args.concurrency)
-    concurrency: dict[str, dict[str, dict[str, float]]] = {}  # model -> step kind -> {K: speed-up}
-    peak_mb: dict[str, dict[str, float]] = {}  # model -> step kind -> one run's peak MB
-    steps_ms, eval_ms, shapes, half_ms, low_meta_ms = {}, {}, {}, {}, {}
-    epoch_fixed: dict[str, dict[str, float]] = {}
-    epoch_ratio: dict[str, dict[str, float]] = {}
+    if hw.device.type == "cuda":
+        return hw, clock, torch.cuda.get_device_name(hw.device)
+    return hw, clock, cpu_calibration_name(torch.get_num_threads())
+
+
+def _sizes(args: argparse.Namespace, **changed: int) -> dict[str, int]:
+    sizes = {"batch": args.batch, "meta_batch": args.meta_batch, "classes": args.classes, "steps": args.steps}
+    return {**sizes, **changed}
+
+
+def _time_steps(model_name: str, kinds, hw: Hardware, args, clock: Clock, figures: Figures) -> None:
+    """Each kind's isolated step at --batch and --meta-batch, at half the batch (a step's fixed part, which the
+    estimate keeps at other batches) and, for the look-ahead kinds, at a quarter of the meta batch (their meta part);
+    the evaluation's ms per image."""
     half, low_meta = args.batch // 2, args.meta_batch // 4
     meta_kinds = tuple(k for k in kinds if k.meta_batch)
+    got = measure(model_name, hw, **_sizes(args), kinds=kinds, clock=clock)
+    figures.steps_ms[model_name] = {k.key: round(got[k.key], 3) for k in kinds}
+    if half >= 1:
+        got_half = measure(model_name, hw, **_sizes(args, batch=half), kinds=kinds, clock=clock)
+        figures.half_ms[model_name] = {k.key: round(got_half[k.key], 3) for k in kinds}
+    if low_meta >= 1 and meta_kinds:
+        got_low = measure(model_name, hw, **_sizes(args, meta_batch=low_meta), kinds=meta_kinds, clock=clock)
+        figures.low_meta_ms[model_name] = {k.key: round(got_low[k.key], 3) for k in meta_kinds}
+    figures.eval_ms[model_name] = got["eval_per_image"]
+    figures.shapes[model_name] = list(bench_shape(model_name, args.classes))
+    ratios = "   ".join(
+        f"{k.key} {got[k.key]:.2f} ms"
+        + (f" ({got[k.key] / got['plain']:.2f}x plain)" if "plain" in got and k.key != "plain" else "")
+        for k in kinds
+    )
+    print(f"  {model_name:9} {ratios}   eval {got['eval_per_image'] * 1e3:.2f} us/image")
+    for what, timed in ((f"batch {half}", figures.half_ms), (f"meta batch {low_meta}", figures.low_meta_ms)):
+        if model_name in timed:
+            print(f"  {'':9} at {what}: " + "   ".join(f"{k} {v:.2f} ms" for k, v in timed[model_name].items()))
+
+
+def _time_side_by_side(model_name: str, kind, hw: Hardware, args, ks: list[int], name: str, figures: Figures) -> None:
+    """K runs of the kind's step side by side against one (bench_concurrency.py)."""
+    factors, peak, rates = measure_concurrency(model_name, kind, hw, ks, measure=measure, **_sizes(args))
+    figures.concurrency.setdefault(model_name, {})[kind.key] = factors
+    figures.peak_mb.setdefault(model_name, {})[kind.key] = peak
     print(
-        f"{name}: batch {args.batch}, meta batch {args.meta_batch}, {args.classes} classes, "
-        f"channels_last={hw.channels_last}"
+        f"  {'':9} side by side, {kind.key}: "
+        + "   ".join(f"K={k} {rates[k]:.1f} steps/s (x{rates[k] / rates[1]:.2f})" for k in rates)
+        + f"   peak {peak:.0f} MB per run"
+        + ("" if hw.device.type == "cuda" else f" (resident set: figures for this CPU, {name})")
     )
-    for model_name in args.models:
-        sizes = {"batch": args.batch, "meta_batch": args.meta_batch, "classes": args.classes, "steps": args.steps}
-        got = measure(model_name, hw, **sizes, kinds=kinds, clock=clock)
-        steps_ms[model_name] = {k.key: round(got[k.key], 3) for k in kinds}
-        if half >= 1:  # a second batch: a step's fixed part, which the estimate keeps at other batches
-            got_half = measure(model_name, hw, **{**sizes, "batch": half}, kinds=kinds, clock=clock)
-            half_ms[model_name] = {k.key: round(got_half[k.key], 3) for k in kinds}
-        if low_meta >= 1 and meta_kinds:  # and a second meta batch for the look-ahead kinds (their meta part)
-            got_low = measure(model_name, hw, **{**sizes, "meta_batch": low_meta}, kinds=meta_kinds, clock=clock)
-            low_meta_ms[model_name] = {k.key: round(got_low[k.key], 3) for k in meta_kinds}
-        eval_ms[model_name] = got["eval_per_image"]
-        shapes[model_name] = list(bench_shape(model_name, args.classes))
-        ratios = "   ".join(
-            f"{k.key} {got[k.key]:.2f} ms"
-            + (f" ({got[k.key] / got['plain']:.2f}x plain)" if "plain" in got and k.key != "plain" else "")
-            for k in kinds
-        )
-        print(f"  {model_name:9} {ratios}   eval {got['eval_per_image'] * 1e3:.2f} us/image")
-        for what, figures in ((f"batch {half}", half_ms), (f"meta batch {low_meta}", low_meta_ms)):
-            if model_name in figures:
-                print(f"  {'':9} at {what}: " + "   ".join(f"{k} {v:.2f} ms" for k, v in figures[model_name].items()))
-        if not args.no_epochs:
-            _time_epochs(model_name, kinds, hw, args, clock, steps_ms[model_name], epoch_fixed, epoch_ratio)
-        for kind in kinds if ks else ():
-            sizes = {"batch": args.batch, "meta_batch": args.meta_batch, "classes": args.classes, "steps": args.steps}
-            factors, peak, rates = measure_concurrency(model_name, kind, hw.device.type, ks, measure=measure, **sizes)
-            concurrency.setdefault(model_name, {})[kind.key] = factors
-            peak_mb.setdefault(model_name, {})[kind.key] = peak
-            print(
-                f"  {'':9} side by side, {kind.key}: "
-                + "   ".join(f"K={k} {rates[k]:.1f} steps/s (x{rates[k] / rates[1]:.2f})" for k in rates)
-                + f"   peak {peak:.0f} MB per run"
-                + ("" if hw.device.type == "cuda" else f" (resident set: figures for this CPU, {name})")
-            )
-    cal = Calibration(
-        name,
-        args.batch,
-        steps_ms,
-        eval_ms,
-        f"measured {time.strftime('%Y-%m-%d')} by repro bench",
-        shapes,
-        half_ms or None,
-        args.meta_batch,
-        low_meta if low_meta_ms else None,
-        low_meta_ms or None,
-        epoch_fixed or None,
-        epoch_ratio or None,
-        concurrency or None,
-        peak_mb or None,
-        device_memory_mb(hw.device.type) if ks else None,
-        clock,
-    )
-    if not args.no_save:
-        print(f"stored: {cal.save()}")
-    return 0
 
 
 def _check_clock(clock: Clock, device: str, concurrency: list[int]) -> None:
@@ -283,17 +229,19 @@ def _check_clock(clock: Clock, device: str, concurrency: list[int]) -> None:
         raise UserError(f"repro bench --clock {clock}: {why}.")
 
 
-def _time_epochs(model_name: str, kinds, hw, args, clock: Clock, steps_ms: dict, fixed: dict, ratio: dict) -> None:
-    """Whole short epochs of each kind (repro/commands/bench_epoch.py): per-epoch fixed ms and in-epoch step ratio."""
+def _time_epochs(model_name: str, kinds, hw: Hardware, args, clock: Clock, figures: Figures) -> None:
+    """Whole short epochs of each kind (repro/commands/bench_epoch.py) at --batch and --meta-batch: per-epoch fixed
+    ms, and a step inside an epoch over the same step timed alone beside them."""
     parts = []
     for kind in (k for k in kinds if k in EPOCH_KINDS):
         shape = bench_shape(model_name, args.classes)
-        got = epoch_costs(model_name, kind, hw.device.type, batch=args.batch, shape=shape, clock=clock)
-        if got is None or not steps_ms.get(kind.key):
+        sizes = {"batch": args.batch, "meta_batch": args.meta_batch, "steps": args.steps}
+        got = epoch_costs(model_name, kind, hw, **sizes, shape=shape, clock=clock)
+        if got is None:
             continue
-        per_step, fixed_ms = got
-        fixed.setdefault(model_name, {})[kind.key] = round(fixed_ms, 1)
-        ratio.setdefault(model_name, {})[kind.key] = round(max(per_step / steps_ms[kind.key], 1.0), 3)
-        parts.append(f"{kind.key} +{fixed_ms / 1e3:.2f} s/epoch, step x{ratio[model_name][kind.key]:.2f}")
+        figures.epoch_fixed.setdefault(model_name, {})[kind.key] = round(got.fixed_ms, 1)
+        ratio = round(max(got.step_ratio, 1.0), 3)
+        figures.epoch_ratio.setdefault(model_name, {})[kind.key] = ratio
+        parts.append(f"{kind.key} +{got.fixed_ms / 1e3:.2f} s/epoch, step x{ratio:.2f}")
     if parts:
         print(f"  {'':9} whole epochs: " + "   ".join(parts))

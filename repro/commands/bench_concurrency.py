@@ -3,14 +3,14 @@ one run alone, and one run's peak memory, per step kind: what a packed sweep (`-
 repro/sweep/budget/packing.py) is priced and memory-checked from.
 
 K processes (as a packed job's runs are: repro/sweep/executors/packed.py), each timing one kind of training step of
-the model (bench.py's `measure`, the same step the calibration stores); the aggregate steps per second is the sum of
-each process's. The processes meet at a barrier after their warm-up steps, so that their timed steps run together. A
-barrier before the model was built let one process time its steps beside another's cuDNN autotuning, or alone once
-the other had finished: with it there, two measurements of one WRN-28-10 look-ahead kind at K=2 on one H100 gave
-x0.90 and x1.83 (docs/gpu.md). Each kind is measured on its own: a look-ahead step does 4-5 times a plain step's
-work, leaves less of a GPU idle and holds a meta batch and the JVP's tangents, so its packing speed-up and peak
-memory are not the plain step's. On a CPU the figure is this CPU's (its cores shared among the K processes, as the
-local executor shares them), and the peak memory is the process's resident set, not a GPU's.
+the model (step_timing's `measure`, the same step the calibration stores, on its hardware); the aggregate steps per
+second is the sum of each process's. The processes meet at a barrier after their warm-up steps, so that their timed
+steps run together. A barrier before the model was built let one process time its steps beside another's cuDNN
+autotuning, or alone once the other had finished: with it there, two measurements of one WRN-28-10 look-ahead kind
+at K=2 on one H100 gave x0.90 and x1.83 (docs/gpu.md). Each kind is measured on its own: a look-ahead step does 4-5
+times a plain step's work, leaves less of a GPU idle and holds a meta batch and the JVP's tangents, so its packing
+speed-up and peak memory are not the plain step's. On a CPU the figure is this CPU's (its cores shared among the K
+processes, as the local executor shares them), and the peak memory is the process's resident set, not a GPU's.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def check_concurrency(values: list[int] | None) -> list[int]:
 def measure_concurrency(
     model_name: str,
     kind: StepCost,
-    device: str,
+    hw: Hardware,
     ks: list[int],
     *,
     measure: Callable,
@@ -57,12 +57,13 @@ def measure_concurrency(
     steps: int,
 ) -> tuple[dict[str, float], float, dict[int, float]]:
     """For one step kind: ({K: aggregate steps/s of K runs over one run's}, one run's peak memory in MB, {K: aggregate
-    steps/s}). `measure`: bench.py's step timer (passed in, so that this module does not import the command's)."""
+    steps/s}). `measure`: the step timer (step_timing.py's; passed in, so that a test stands in for it); `hw`: the
+    hardware the calibration resolved (bench_epoch.run_hardware), which each process sets up."""
     rates: dict[int, float] = {}
     peak_mb = 0.0
     sizes = {"batch": batch, "meta_batch": meta_batch, "classes": classes, "steps": steps}
     for k in [1, *ks]:
-        got = _side_by_side(model_name, kind, device, k, measure, **sizes)
+        got = _side_by_side(model_name, kind, hw, k, measure, **sizes)
         rates[k] = sum(rate for rate, _ in got)
         if k == 1:
             peak_mb = got[0][1]
@@ -77,14 +78,14 @@ def device_memory_mb(device: str) -> float | None:
 
 
 def _side_by_side(
-    model_name: str, kind: StepCost, device: str, k: int, measure: Callable, **sizes: int
+    model_name: str, kind: StepCost, hw: Hardware, k: int, measure: Callable, **sizes: int
 ) -> list[tuple[float, float]]:
     """K processes timing the kind's step together (from the barrier after their warm-up): [(steps/s, peak MB)]."""
     context = multiprocessing.get_context("spawn")  # CUDA in children needs spawn
     barrier, results = context.Barrier(k), context.Queue()
     threads = max(1, len(os.sched_getaffinity(0)) // k)
     procs = [
-        context.Process(target=_one, args=(model_name, kind, device, threads, measure, sizes, barrier, results))
+        context.Process(target=_one, args=(model_name, kind, hw, threads, measure, sizes, barrier, results))
         for _ in range(k)
     ]
     for proc in procs:
@@ -103,14 +104,13 @@ def _side_by_side(
 
 
 def _one(
-    model_name: str, kind: StepCost, device: str, threads: int, measure: Callable, sizes: dict, barrier, results
+    model_name: str, kind: StepCost, hw: Hardware, threads: int, measure: Callable, sizes: dict, barrier, results
 ) -> None:
     """One of the K processes: the kind's median ms per step -> steps/s, and its peak memory. The timed steps start
     at the barrier, after the warm-up; a process that fails breaks the barrier, so the others stop waiting for it."""
 
     try:
         torch.set_num_threads(threads)
-        hw = Hardware.from_config({"device": device})
         hw.apply()
         got = measure(
             model_name, hw, kinds=(kind,), ready=lambda: barrier.wait(timeout=START_TIMEOUT_S), evaluate=False, **sizes

@@ -1,4 +1,5 @@
-"""One training step of each step kind (repro/training/step_cost.py), on random batches, for `repro bench` to time.
+"""One training step of each step kind (repro/training/step_cost.py), on random batches, and `measure`, which times
+them for `repro bench` (the median ms per step after a warm-up, on the clock it is given).
 
 Each builder takes a `StepBench` (a model on the run's device, its optimizer, a train and a meta batch) and returns
 a closure running one step the way the methods do, through the same functions they call (repro/meta/lookahead.py,
@@ -7,6 +8,8 @@ repro/meta/weights.py, repro/methods/mwnet.py, ...).
 
 from __future__ import annotations
 
+import importlib
+import statistics
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -20,8 +23,13 @@ from repro.meta import Batch, LookAhead, MetaBatch, meta_label_step
 from repro.methods.coteaching import small_loss_picks
 from repro.methods.l2rw import l2rw_step
 from repro.methods.mwnet import Weighting, WeightingNet, weighting_net_backward
+from repro.models import MIN_IMAGE_SIZE, SIGNAL_MODELS, build_model
+from repro.sweep.budget.clock import WALL_CLOCK, Clock
+from repro.training.step_cost import STEP_COSTS, StepCost
 
 Step = Callable[[], None]
+# MNIST-1D's signal length (repro/conf/data/mnist1d.yaml's data.image_size): the 1-D networks are timed at it.
+MNIST1D_LENGTH = 40
 
 
 @dataclass
@@ -138,3 +146,87 @@ def weighting_net_lookahead(b: StepBench) -> Step:
         optimizer.step()
 
     return step
+
+
+def _median_ms(
+    fn: Callable[[], None],
+    steps: int,
+    sync: Callable[[], None],
+    clock: Clock = WALL_CLOCK,
+    ready: Callable[[], None] | None = None,
+) -> float:
+    """The median ms of `steps` calls of fn after 3 warm-up calls (cuDNN's autotuning, allocator growth). `ready` is
+    called between the warm-up and the timed calls: side by side (bench_concurrency.py) it is the barrier that starts
+    every process's timed steps together, so no process times its steps beside another's warm-up or alone."""
+    for _ in range(3):
+        fn()
+    sync()
+    if ready is not None:
+        ready()
+    times = []
+    for _ in range(steps):
+        start = clock.read()
+        fn()
+        sync()
+        times.append(clock.read() - start)
+    return statistics.median(times) * 1e3
+
+
+def bench_shape(model_name: str, classes: int) -> tuple[int, int, int, int]:
+    """(channels, height, width, classes) a model is timed at: the smallest input it is meant for (the grey 8x8
+    digits for the small CNNs, with digits' 10 classes; 32x32 colour CIFAR for the others); the 1-D networks at
+    MNIST-1D's signals (1 x 1 x 40, 10 classes)."""
+    if model_name in SIGNAL_MODELS:
+        return (1, 1, MNIST1D_LENGTH, 10)
+    size = MIN_IMAGE_SIZE[model_name]
+    return (1, size, size, 10) if size < 32 else (3, size, size, classes)
+
+
+def measure(
+    model_name: str,
+    hw,
+    *,
+    batch: int,
+    meta_batch: int,
+    classes: int,
+    steps: int,
+    kinds: tuple[StepCost, ...] = STEP_COSTS,
+    clock: Clock = WALL_CLOCK,
+    ready: Callable[[], None] | None = None,
+    evaluate: bool = True,
+) -> dict[str, float]:
+    """ms per step of each kind, and per evaluated image unless `evaluate` is false, for one model on `hw`'s device,
+    read on `clock`; `ready` is called after each kind's warm-up, before its timed steps (_median_ms)."""
+    channels, height, width, classes = bench_shape(model_name, classes)
+    torch.manual_seed(0)
+
+    def build() -> torch.nn.Module:
+        return hw.prepare_model(build_model(model_name, num_classes=classes, in_channels=channels, image_size=width))
+
+    sync = torch.cuda.synchronize if hw.device.type == "cuda" else (lambda: None)
+    x_meta = hw.prepare_batch(torch.randn(meta_batch, channels, height, width))
+    got: dict[str, float] = {}
+    for kind in kinds:
+        module, _, name = kind.timer.partition(":")
+        bench = StepBench(
+            hw,
+            build(),
+            build,
+            hw.prepare_batch(torch.randn(batch, channels, height, width)),
+            torch.randint(0, classes, (batch,), device=hw.device),
+            x_meta,
+            torch.randint(0, classes, (meta_batch,), device=hw.device),
+            classes,
+        )
+        got[kind.key] = _median_ms(getattr(importlib.import_module(module), name)(bench), steps, sync, clock, ready)
+    if not evaluate:
+        return got
+    model = build().eval()
+
+    @torch.no_grad()
+    def evaluate() -> None:
+        with hw.autocast():
+            model(x_meta).argmax(1)
+
+    got["eval_per_image"] = _median_ms(evaluate, steps, sync, clock) / meta_batch
+    return got

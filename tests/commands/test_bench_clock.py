@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from repro.cli import main
-from repro.commands import bench
+from repro.commands import bench, step_timing
+from repro.commands.bench_epoch import EpochCost
 from repro.sweep.budget.calibration import Calibration, calibration_file, load_calibration
 from repro.sweep.budget.clock import CPU_CLOCK, WALL_CLOCK, Clock
 from repro.training.step_cost import STEP_COSTS
@@ -28,7 +29,7 @@ def _ticking_clock() -> Clock:
 
 
 def test_a_step_is_timed_on_the_clock_it_is_given():
-    assert bench._median_ms(lambda: None, 5, lambda: None, _ticking_clock()) == pytest.approx(1000.0)
+    assert step_timing._median_ms(lambda: None, 5, lambda: None, _ticking_clock()) == pytest.approx(1000.0)
 
 
 def test_clock_cpu_times_every_step_and_epoch_on_the_process_cpu_time_and_records_it(monkeypatch, capsys):
@@ -38,9 +39,9 @@ def test_clock_cpu_times_every_step_and_epoch_on_the_process_cpu_time_and_record
         given.append(("steps", clock))
         return {**{k.key: 2.0 for k in kinds}, "eval_per_image": 0.01}
 
-    def epoch_costs(model_name, kind, device, *, clock, **sizes):
+    def epoch_costs(model_name, kind, hw, *, clock, **sizes):
         given.append(("epochs", clock))
-        return 2.5, 100.0
+        return EpochCost(1.25, 100.0, sizes["batch"], sizes["meta_batch"] if kind.meta_batch else None)
 
     monkeypatch.setattr(bench, "measure", measure)  # the timers themselves: the test above, and the slow tests
     monkeypatch.setattr(bench, "epoch_costs", epoch_costs)

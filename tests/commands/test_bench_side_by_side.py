@@ -9,12 +9,14 @@ import threading
 
 import pytest
 
-from repro.commands import bench, bench_concurrency
+from repro.commands import bench_concurrency, step_timing
 from repro.errors import UserError
+from repro.training.hardware import Hardware
 from repro.training.step_cost import STEP_COSTS
 
 PLAIN = next(kind for kind in STEP_COSTS if kind.key == "plain")
 SIZES = {"batch": 8, "meta_batch": 8, "classes": 10, "steps": 4}
+CPU = Hardware.from_config({"device": "cpu"})
 
 
 class RecordingBarrier:
@@ -31,7 +33,7 @@ class RecordingBarrier:
 
 def test_the_timed_steps_start_at_the_barrier_after_the_warm_up():
     events: list[str] = []
-    assert bench._median_ms(lambda: events.append("step"), 4, lambda: None, ready=lambda: events.append("ready"))
+    assert step_timing._median_ms(lambda: events.append("step"), 4, lambda: None, ready=lambda: events.append("ready"))
     assert events == ["step"] * 3 + ["ready"] + ["step"] * 4
 
 
@@ -45,7 +47,7 @@ def test_a_side_by_side_process_meets_the_others_after_building_and_warming_up_a
         return {kinds[0].key: 4.0}
 
     results: queue.Queue = queue.Queue()
-    bench_concurrency._one("smallcnn", PLAIN, "cpu", 1, measure, SIZES, RecordingBarrier(events), results)
+    bench_concurrency._one("smallcnn", PLAIN, CPU, 1, measure, SIZES, RecordingBarrier(events), results)
     assert events == ["built and warmed up", "barrier", "timed plain, evaluate=False"]
     rate, peak = results.get_nowait()
     assert rate == pytest.approx(250.0) and peak > 0
@@ -58,7 +60,7 @@ def test_a_failing_process_breaks_the_barrier_so_the_others_stop_waiting():
         raise RuntimeError("CUDA out of memory")
 
     results: queue.Queue = queue.Queue()
-    bench_concurrency._one("smallcnn", PLAIN, "cpu", 1, measure, SIZES, RecordingBarrier(events), results)
+    bench_concurrency._one("smallcnn", PLAIN, CPU, 1, measure, SIZES, RecordingBarrier(events), results)
     assert events == ["abort"] and results.get_nowait() == "RuntimeError: CUDA out of memory"
 
 
@@ -71,7 +73,7 @@ def test_a_process_released_by_the_broken_barrier_says_so_and_nothing_else():
         ready()
 
     results: queue.Queue = queue.Queue()
-    bench_concurrency._one("smallcnn", PLAIN, "cpu", 1, measure, SIZES, BrokenBarrier([]), results)
+    bench_concurrency._one("smallcnn", PLAIN, CPU, 1, measure, SIZES, BrokenBarrier([]), results)
     assert results.get_nowait() == bench_concurrency.RELEASED
 
 
@@ -101,4 +103,4 @@ def test_the_failure_is_reported_before_the_broken_barrier_it_left(monkeypatch):
 
     monkeypatch.setattr(bench_concurrency.multiprocessing, "get_context", lambda method: FakeContext)
     with pytest.raises(UserError, match="failed in a process: RuntimeError: CUDA out of memory"):
-        bench_concurrency._side_by_side("smallcnn", PLAIN, "cpu", 2, lambda: None, **SIZES)
+        bench_concurrency._side_by_side("smallcnn", PLAIN, CPU, 2, lambda: None, **SIZES)

@@ -18,7 +18,7 @@ from analysis.sweeps import planned_runs
 from paper_runs import write_run
 from repo_paths import REPO
 from repro.cli import main
-from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.sweep_file import load_sweep
 
 CUTS = {  # file -> (its one column, the rows kept)
     "lukasik.yaml": ("CIFAR10/ResNet-32", ["One-hot", "Label Smoothing (tuned)", "Forward (known T)"]),

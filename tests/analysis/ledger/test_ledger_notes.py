@@ -19,7 +19,7 @@ from paper_runs import write_run
 from repro.claims.load import load_claims
 from repro.cli import main
 from repro.sweep.spec.model import PlannedRun, Scale
-from repro.sweep.spec.sweep_file import load_sweep
+from repro.sweep.sweep_file import load_sweep
 from repro.sweep.sweep_folder import remember_selection, sweep_dir
 
 DIGITS = {"data": {"name": "digits"}, "split": {"full_train": True}, "model": {"name": "smallcnn"}}
