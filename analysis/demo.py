@@ -116,7 +116,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "Runs sweeps/demo/table{1,...,6}.yaml on this machine, up to --jobs runs at once (done runs\n"
         "are skipped, so running it again only regenerates the outputs), then writes\n"
         "<output-root>/tables/tableN.md (+ .csv) and <output-root>/figures/figureN.png and prints a\n"
-        'summary. README.md, "The demo", says what it compares and how long it takes.'
+        "summary. docs/demo.md says what it compares, how to read it and how long it takes."
     )
     parser.add_argument(
         "--output-root",

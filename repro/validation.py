@@ -26,6 +26,7 @@ def check_paths(tree: Mapping[str, Any]) -> None:
         folder = "cifar-10-batches-py" if name == "cifar10" else "cifar-100-python"
         raise UserError(
             f"data.root={root} does not exist: for data={name} it must be the directory that contains {folder}/ "
-            "(the torchvision layout; nothing is downloaded). Pass data.root=<that directory> or set CIFAR_ROOT "
-            "(docs/training.md, 'Pointing at CIFAR'). Nothing was run or written."
+            "(the torchvision layout; a run downloads nothing). Pass data.root=<that directory> or set CIFAR_ROOT; "
+            f"`repro data download {name} --root <that directory>` fetches it (docs/training.md, 'Getting CIFAR'). "
+            "Nothing was run or written."
         )

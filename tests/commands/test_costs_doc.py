@@ -8,10 +8,10 @@ import re
 
 import pytest
 
+from recorded_sources import COSTS, costs_rows
 from repo_paths import EVERY_SWEEP, REPO
 from repro.commands import costs_doc
 
-COSTS = REPO / "docs" / "costs.md"
 # a figure quoted as GPU-hours: "983.86 GPU-hours", "325 H100-hours", "450 H100 GPU-hours", "at least 50.88 GPU-hours"
 # or as a header's "GPU-hours: 983.86 = ..." / "GPU-hours (...): at least 20.18"
 QUOTED = re.compile(
@@ -20,18 +20,9 @@ QUOTED = re.compile(
 )
 
 
-def _page() -> dict[str, list[str]]:
-    """docs/costs.md's rows: sweep file -> its cells (runs, H100-hours, with halving, ...)."""
-    rows = {}
-    for line in COSTS.read_text().splitlines():
-        cells = [c.strip() for c in line.strip("|").split("|")]
-        if cells and cells[0].startswith("`sweeps/"):  # sweeps/... and sweeps/demo/...
-            rows[cells[0].strip("`")] = cells[1:]
-    return rows
-
-
 def _figures() -> set[str]:
-    return {n for cells in _page().values() for cell in cells for n in re.findall(r"\d+(?:\.\d+)?(?:e-\d+)?", cell)}
+    cells = [cell for row in costs_rows().values() for cell in row]
+    return {n for cell in cells for n in re.findall(r"\d+(?:\.\d+)?(?:e-\d+)?", cell)}
 
 
 def _quoted(text: str) -> list[str]:
@@ -53,7 +44,7 @@ def test_docs_costs_md_is_what_the_dry_runs_say(capsys):
 
 
 def test_the_readme_table_quotes_docs_costs_md():
-    page = _page()
+    page = costs_rows()
     quoted = 0
     for line in (REPO / "README.md").read_text().splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
