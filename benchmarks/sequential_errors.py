@@ -33,9 +33,18 @@ from dataclasses import dataclass
 import numpy as np
 from tabulate import tabulate
 
-from repro.claims.sequential import SPENDING_NAMES, AtLook, Looks, SequentialDesign, at_look, sequential_verdict
+from repro.claims.sequential import SPENDING_NAMES, AtLook, Looks, SequentialDesign, at_look
 from repro.claims.sequential_bounds import Collapse
-from repro.claims.verdicts import CONSISTENT, LARGER, NOT_REPRODUCED, OPPOSITE, SIGN_REPRODUCED, SMALLER, Verdict
+from repro.claims.verdicts import (
+    CONSISTENT,
+    LARGER,
+    NOT_REPRODUCED,
+    OPPOSITE,
+    SIGN_REPRODUCED,
+    SMALLER,
+    Verdict,
+    sequential_verdict,
+)
 
 ON_THE_PAPERS_SIDE = (CONSISTENT, SMALLER, LARGER, SIGN_REPRODUCED)
 RULING_OUT = (SMALLER, LARGER, OPPOSITE, NOT_REPRODUCED)  # a decided interval without the paper's contrast

@@ -18,6 +18,9 @@ os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
 # MNIST-1D's generated data (repro/data/mnist1d.py) cached for the tests outside the user's cache, shared by the
 # session's processes (a sweep's workers inherit it) and by later sessions: the same arguments give the same file.
 os.environ.setdefault("REPRO_MNIST1D_CACHE", os.path.join(tempfile.gettempdir(), "repro-tests-mnist1d"))
+# `repro plan`'s kept expansions (repro/planning/expansions.py) outside the user's cache, shared the same way: an
+# entry is read only for the very expansion it was written for.
+os.environ.setdefault("REPRO_PLAN_CACHE", os.path.join(tempfile.gettempdir(), "repro-tests-plan"))
 
 from resume_check import torch_flags_kept  # noqa: E402  (a tests/ helper by name: pytest's `pythonpath`)
 from trained_runs import trained_runs  # noqa: E402, F401  (the session's shared runs, for every test)

@@ -94,7 +94,7 @@ TINY_SEQUENTIAL_SWEEP = f"""
     table: 6
     metric: final_test_acc
     seeds: [0, 1]
-    common: [data=digits, model=smallcnn, split=full, data.subset=200, data.test_subset=100, {QUIET_YAML}]
+    common: [data=digits, model=smallcnn, split=full, data.subset=200, data.test_subset=300, {QUIET_YAML}]
     columns:
       Digits/40%: []
     rows:

@@ -9,7 +9,7 @@ import math
 from typing import Any
 
 from repro.claims.judgement import Line
-from repro.claims.stats import ALPHA, CONFIDENCE, PAIRED
+from repro.claims.stats import ALPHA, CONFIDENCE, MAX_SEEDS, PAIRED
 from repro.claims.verdicts import EQUIVALENCE, LEVEL
 
 
@@ -125,8 +125,7 @@ def _seeds(line: Line, ours: bool) -> str:
         return "never"  # the paper's own contrast is outside the margin
     needed = line.seeds_for_paper(ours)
     if needed is None:
-        spread = line.spread if ours else line.paper.spread(line.floor)
-        return "" if spread is None else ">100"
+        return "" if line.model(ours) is None else f">{MAX_SEEDS}"
     return str(needed)
 
 

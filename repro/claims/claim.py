@@ -11,13 +11,15 @@ differences. `paper_terms` names the paper's rows where ours are a like-for-like
 
 from __future__ import annotations
 
+import math
 import re
 import statistics
 from dataclasses import dataclass
 from typing import Collection
 
+from repro.claims.decision import Spread
 from repro.claims.paper import PAPER_SEEDS, PaperCell
-from repro.claims.stats import Estimate, Spread, summary_estimate
+from repro.claims.stats import Estimate, summary_estimate
 from repro.claims.verdicts import DIRECTIONAL, EQUIVALENCE, Judge
 
 
@@ -133,14 +135,28 @@ class PaperDifference:
             [cell.std_floor for _, cell in cells],
         )
 
-    def spread(self, floor: float) -> Spread | None:
-        """How the paper's spread would shrink with more seeds (each cell's std, at least `floor`)."""
-        if not self.lines or not all(line.has_spread for line in self.lines):
+    def spread(self, floor: float, prior: bool = False) -> Spread | None:
+        """How our line's cells would scatter, from the paper's: each of our cells at the std the paper prints for
+        it (the root mean square over the paper's lines where several stand for ours), at least half its last
+        digit and `floor`; None where a cell has no printed std, unless `prior`, which takes the cell's prior
+        there (paper.py, `prior_std`; None where that is missing too)."""
+        if not self.lines:
             return None
-        k = len(self.lines)
-        cells = [(c / k, cell) for line in self.lines for c, cell in line.cells]
-        sds = tuple(max(float(cell.std or 0.0), cell.std_floor, floor) for _, cell in cells)
-        return Spread(cell_sds=sds, coefs=tuple(c for c, _ in cells))
+        sds = []
+        for term in range(len(self.lines[0].cells)):
+            cells = [line.cells[term][1] for line in self.lines]
+            found = [cell.std if cell.std is not None else (cell.prior if prior else None) for cell in cells]
+            if any(sd is None for sd in found):
+                return None
+            digits = [cell.std_floor if cell.std is not None else 0.0 for cell in cells]  # a prior has no digits
+            squares = [max(float(sd), least, floor) ** 2 for sd, least in zip(found, digits)]
+            sds.append(math.sqrt(statistics.fmean(squares)))
+        return Spread(tuple(float(c) for c, _ in self.lines[0].cells), cell_sds=tuple(sds))
+
+    @property
+    def uses_prior(self) -> bool:
+        """Whether a cell of its lines has no printed std (its spread then rests on a prior)."""
+        return any(cell.std is None for line in self.lines for _, cell in line.cells)
 
     def text(self, signed: bool = True) -> str:
         value = self.value

@@ -16,13 +16,14 @@ beside it), so no run is dropped silently. Where the two designs' verdicts diffe
 from __future__ import annotations
 
 import math
-import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Sequence
 
 from repro.claims.claim import Claim, PaperDifference
+from repro.claims.decision import LineModel, estimated_model
+from repro.claims.pairing import choose_design
 from repro.claims.sequential_record import LineRecord
 from repro.claims.stats import (
     NO_INTERVAL,
@@ -31,7 +32,6 @@ from repro.claims.stats import (
     CellSample,
     Design,
     Estimate,
-    Spread,
     holm,
     paired_estimate,
     shared_seeds,
@@ -85,7 +85,7 @@ class Line:
     def design(self) -> Design:
         """Paired where the cells have the same seeds and their runs of one seed share a draw, else Welch (the rule
         in this module's docstring): decided by the runs' configs before any of their results is read."""
-        return PAIRED if len(self.cells) > 1 and self.full_overlap and self.shared_draws else WELCH
+        return choose_design(len(self.cells), self.full_overlap, self.shared_draws)
 
     @cached_property
     def paired(self) -> Estimate | None:
@@ -144,23 +144,23 @@ class Line:
     def detectable(self) -> float:
         return self.judge.detectable(self.ours) if self.ours.has_interval else math.nan
 
-    @property
-    def spread(self) -> Spread | None:
-        """Ours, as it would shrink with more seeds."""
-        ours = self.ours
-        if not ours.has_interval:
-            return None
-        if ours.design is PAIRED:
-            return Spread(paired_sd=ours.se * math.sqrt(ours.n_shared))
-        sds = tuple(max(statistics.stdev(s.values), self.floor) for s in self.samples)
-        return Spread(cell_sds=sds, coefs=tuple(s.coef for s in self.samples))
-
-    def seeds_for_paper(self, ours: bool) -> int | None:
-        """Seeds per cell that decide the paper's contrast: from our spread (ours=True) or the paper's."""
-        spread = self.spread if ours else self.paper.spread(self.floor)
+    def model(self, ours: bool) -> LineModel | None:
+        """The ledger's test of this line as repro/claims/decision.py models it: from our runs' spread (estimated
+        from them without bias) or the paper's (its printed stds, in this line's design); None without one."""
+        if ours:
+            return estimated_model(self.ours, self.paper.value, self.claim.margin)
+        spread = self.paper.spread(self.floor)
         if spread is None:
             return None
-        return self.judge.seeds_for(self.paper.value, spread, self.claim.margin)
+        return LineModel(spread, self.floor, self.design, self.paper.value, self.claim.margin)
+
+    def seeds_for_paper(self, ours: bool) -> int | None:
+        """Seeds per cell that decide the line with 80% power when the truth is the paper's contrast: from our
+        spread (ours=True) or the paper's (None: no spread, no contrast, or more than MAX_SEEDS)."""
+        model = self.model(ours)
+        if model is None or self.paper.value is None or (self.claim.margin is None and self.paper.value == 0):
+            return None
+        return model.seeds_for(self.paper.value)
 
     @property
     def paper_estimate(self) -> Estimate | None:

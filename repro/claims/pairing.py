@@ -28,6 +28,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
+from repro.claims.stats import PAIRED, WELCH, Design
+
 
 @dataclass(frozen=True)
 class SeedDraw:
@@ -83,10 +85,17 @@ def shared_draws(cells: Sequence[Mapping[Any, Mapping[str, Any]]]) -> tuple[str,
     return tuple(draw.name for draw in SEED_DRAWS if draw.shared(cells, seeds))
 
 
+def choose_design(cells: int, same_seeds: bool, draws: Sequence[str]) -> Design:
+    """The ledger's design for a line (judgement.py's rule, decided before any result is read): paired where its
+    cells, two or more, have the same seeds and their runs of one seed share a draw (`draws`, `shared_draws`'s),
+    else Welch's. `repro plan` and the dry run ask it of the runs they plan, so that they power the ledger's test."""
+    return PAIRED if cells > 1 and same_seeds and draws else WELCH
+
+
 def _value(config: Mapping[str, Any], key: str) -> Any:
     """A config value, with a run frame's empty cell (NaN: a key this run does not have) read as absent."""
     value = config.get(key)
     return None if isinstance(value, float) and math.isnan(value) else value
 
 
-__all__ = ["SEED_DRAWS", "SeedDraw", "shared_draws"]
+__all__ = ["SEED_DRAWS", "SeedDraw", "choose_design", "shared_draws"]

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import csv
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Iterable
 
 from repro.checkout import bundled
 from repro.errors import UserError
@@ -26,13 +27,15 @@ PAPER_TABLE_NUMBERS = range(1, 10)
 
 @dataclass(frozen=True)
 class PaperCell:
-    """One printed cell: its mean, its std (None: printed without one) and the display text."""
+    """One printed cell: its mean, its std (None: printed without one) and the display text; `prior`, for a cell
+    printed without a std, the std a plan takes for it instead (`prior_std`)."""
 
     row: str
     column: str
     mean: float
     std: float | None
     display: str
+    prior: float | None = None
 
     @property
     def std_floor(self) -> float:
@@ -62,7 +65,18 @@ def paper_cells(number: int, paper_dir: str | Path | None = None) -> dict[tuple[
         mean, std = _number(rec.get("mean", ""), path), _number(rec.get("std", ""), path)
         if mean is not None:
             cells[(rec["row"], rec["column"])] = PaperCell(rec["row"], rec["column"], mean, std, rec["display"])
-    return cells
+    return {key: replace(cell, prior=prior_std(cell, cells.values())) for key, cell in cells.items()}
+
+
+def prior_std(cell: PaperCell, table: Iterable[PaperCell]) -> float | None:
+    """The std a plan takes for a cell the paper prints without one (None where it prints one): the largest std it
+    prints in the cell's column (the same data set and noise, the other methods' runs), else in its table. The
+    largest, so that a plan resting on it promises no more than the noisiest method of that setting allows."""
+    if cell.std is not None:
+        return None
+    same = [c.std for c in table if c.std is not None and c.column == cell.column]
+    found = same or [c.std for c in table if c.std is not None]
+    return max(found) if found else None
 
 
 def printed_cells(number: int, paper_dir: str | Path | None = None) -> dict[tuple[str, str], PaperCell] | None:

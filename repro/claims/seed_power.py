@@ -2,10 +2,12 @@
 sees which of the paper's claims their seeds could settle before paying for them.
 
 Per claim and column the sweep plans (repro/claims/claim.py), from the paper's own spread (each cell's printed std,
-taken at least at half its last printed digit and at one test image of the sweep's data): the smallest contrast the
-planned seeds detect with 80% power (two-sided, 5%; for a "comparable" claim, the smallest margin two one-sided tests
-show when the rows are level), and the seeds per cell that would decide the paper's own contrast. `repro ledger`
-prints the same from our spread once runs exist (analysis/ledger/).
+taken at least at half its last printed digit and at one test image of the sweep's data; a cell printed without one
+takes its prior, repro/claims/paper.py, and the line says so), in the design the ledger will choose for the planned
+runs (repro/claims/pairing.py): the smallest contrast the planned seeds detect with 80% power (two-sided, 5%; for a
+"comparable" claim, the smallest margin two one-sided tests show when the rows are level), and the seeds per cell
+that would decide the paper's own contrast, both from the ledger's decision model (repro/claims/decision.py).
+`repro ledger` prints the same from our spread once runs exist (analysis/ledger/).
 """
 
 from __future__ import annotations
@@ -15,20 +17,24 @@ from typing import Any, Protocol, Sequence
 from tabulate import tabulate
 
 from repro.claims.claim import Claim, term_columns
+from repro.claims.decision import LineModel
 from repro.claims.load import load_claims
-from repro.claims.stats import MAX_SEEDS, POWER, WELCH, Estimate
+from repro.claims.pairing import choose_design, shared_draws
+from repro.claims.stats import MAX_SEEDS, POWER, Design
 from repro.data.sizes import run_sizes
 from repro.errors import UserError
 from repro.runs.metrics import is_accuracy
+from repro.runs.rundir import flatten
 
 LARGEST_TEST_SET = 10_000  # CIFAR-10/100's test images
+REPORTED = ("single", "final")  # the stages whose runs a table reports (the ledger judges those)
 
 
 class PlannedCell(Protocol):
     row: str
     column: str
     seed: Any
-    config: Any
+    config: Any  # its stage (`stage`) is read where it has one: a run without one counts as reported
 
 
 class SweepSpecLike(Protocol):
@@ -57,32 +63,33 @@ def seed_power_text(plan: PlanLike, claims: Sequence[Claim] | None = None) -> st
             return f"What the seeds can decide: not known here ({err})"
     if not claims:
         return ""
-    configs: dict[tuple[str, str], Any] = {}
-    seeds: set[Any] = set()
-    for run in plan.runs:
-        configs.setdefault((run.row, run.column), run.config)
-        seeds.add(run.seed)
+    configs = reported_configs(plan.runs)
+    seeds = {seed for (_, seed) in configs}
     n = len(getattr(plan.spec, "seeds", None) or seeds)  # the sweep's own seeds (not a stage's further rounds)
     percent = is_accuracy(getattr(plan.spec, "metric", ""))
+    cells = list(dict.fromkeys(cell for cell, _ in configs))
     rows, absent, recorded = [], [], []
     for claim in claims:
-        anchors = claim.anchors(list(configs))
+        anchors = claim.anchors(cells)
         if not anchors:
             absent.append(claim.name)
         elif claim.kind.needs_measure:  # the paper prints no spread for what its text states
             recorded.append(claim.name)
             continue
         for anchor in anchors:
-            first = configs[(claim.terms[0].row, term_columns(claim.terms, anchor)[0])]
-            rows.append(_line(claim, anchor, n, one_image(first, percent)))
+            first = next(config for (cell, _), config in configs.items() if cell == line_cells(claim, anchor)[0])
+            design = planned_design(line_cells(claim, anchor), configs)
+            rows.append(_line(claim, anchor, n, one_image(first, percent), design))
     if not rows:
         return ""
     below = sum(1 for r in rows if r[-1])
     head = (
         f"What {n} seed(s) per cell can decide (Table {table}'s claims, paper_tables/claims.csv), before any run: "
-        f"from the paper's spread (each cell's printed std over its 3 runs, at least one test image), with "
-        f"{POWER:.0%} power at a two-sided 5% (comparable claims: the smallest margin two one-sided 5% tests "
-        "show when the rows are level). `repro ledger` says the same from our spread once runs exist."
+        f"from the paper's spread (each cell's printed std over its 3 runs, at least one test image), in the "
+        f"design the ledger will choose, with {POWER:.0%} power at a two-sided 5% (comparable claims: the smallest "
+        "margin two one-sided 5% tests show when the rows are level); seeds to decide: to show a sign, rule out "
+        "the paper's contrast or settle the margin with that power. `repro ledger` says the same from our spread "
+        "once runs exist."
     )
     body = tabulate(
         [r[:-1] for r in rows],
@@ -91,8 +98,8 @@ def seed_power_text(plan: PlanLike, claims: Sequence[Claim] | None = None) -> st
         disable_numparse=True,
     )
     tail = [
-        f"{below} of {len(rows)} lines cannot be decided with {n} seeds: the paper's contrast is below what they "
-        "detect (comparable: the declared margin is below what they show)."
+        f"{below} of {len(rows)} lines cannot be decided with {n} seeds with {POWER:.0%} power when the truth is the "
+        "paper's contrast."
     ]
     if recorded:
         tail.append("Recorded quantities (the paper prints no spread for them; judged from our runs): "
@@ -102,20 +109,40 @@ def seed_power_text(plan: PlanLike, claims: Sequence[Claim] | None = None) -> st
     return "\n".join([head, body, *tail])
 
 
-def _line(claim: Claim, anchor: str, n: int, floor: float) -> list[Any]:
+def reported_configs(runs: Sequence[PlannedCell]) -> dict[tuple[tuple[str, str], Any], Any]:
+    """((row, column), seed) -> the config of the run the table reports there."""
+    found = {}
+    for run in runs:
+        if getattr(run, "stage", REPORTED[0]) in REPORTED:
+            found.setdefault(((run.row, run.column), run.seed), run.config)
+    return found
+
+
+def line_cells(claim: Claim, anchor: str) -> list[tuple[str, str]]:
+    """The (row, column) of each term of the claim's line in column `anchor`."""
+    return [(t.row, c) for t, c in zip(claim.terms, term_columns(claim.terms, anchor))]
+
+
+def planned_design(cells: Sequence[tuple[str, str]], configs: dict[tuple[tuple[str, str], Any], Any]) -> Design:
+    """The design the ledger will choose for these cells' planned runs (the same seeds in every cell), read from
+    their configs as the ledger reads its runs' (flattened)."""
+    by_cell = [{seed: flatten(config) for (c, seed), config in configs.items() if c == cell} for cell in cells]
+    return choose_design(len(cells), True, shared_draws(by_cell))
+
+
+def _line(claim: Claim, anchor: str, n: int, floor: float, design: Design) -> list[Any]:
     paper = claim.paper_difference(anchor)
-    spread = paper.spread(floor)
-    judge = claim.kind.judge
-    if spread is None or judge is None or n < 2:
-        why = "no std printed" if spread is None or judge is None else "one seed: no interval"
+    spread = paper.spread(floor, prior=True)
+    if spread is None or claim.kind.judge is None or n < 2:
+        why = "no std printed" if spread is None or claim.kind.judge is None else "one seed: no interval"
         why = why if claim.paper_prints else "no paper number: judged on our runs alone"
         return [claim.name, anchor, paper.text(), why, "", False]
-    se, dof = spread.at(n)
-    planned = Estimate(WELCH, paper.value or 0.0, se, dof)
-    detectable = judge.detectable(planned)
-    needed = judge.seeds_for(paper.value, spread, claim.margin)
+    model = LineModel(spread, floor, design, paper.value, claim.margin)
+    detectable = model.detectable(n)
+    needed = None if paper.value is None else model.seeds_for(paper.value)
     shown = f"{detectable:.2f}" + (f" (margin ±{claim.margin:g})" if claim.margin is not None else "")
-    short = judge.undecidable(paper.value, detectable, claim.margin)
+    shown += " (prior std)" if paper.uses_prior else ""
+    short = paper.value is not None and (needed is None or needed > n)
     return [claim.name, anchor, paper.text(), shown, _seeds_text(needed, paper.value), short]
 
 

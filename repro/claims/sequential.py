@@ -32,26 +32,13 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, replace
 from dataclasses import fields as dataclass_fields
+from functools import lru_cache
 from typing import Any, Mapping, NamedTuple
 
 import numpy as np
 
 from repro.claims.sequential_bounds import COLLAPSES, SPENDING, boundaries, t_boundaries
 from repro.claims.stats import ALPHA
-from repro.claims.verdicts import (
-    CONSISTENT,
-    EQUIVALENT,
-    INCONCLUSIVE,
-    LARGER,
-    NOT_EQUIVALENT,
-    NOT_REPRODUCED,
-    NOT_SHOWN_EQUIVALENT,
-    NOT_SIGNIFICANT,
-    OPPOSITE,
-    SIGN_REPRODUCED,
-    SMALLER,
-    Verdict,
-)
 
 SPENDING_NAMES = tuple(SPENDING)
 DEFAULT_SPENDING = "obrien_fleming"  # decides the most at the stated error (docs/sequential-seeds.md)
@@ -59,6 +46,8 @@ DEFAULT_COLLAPSE_GUARD = False  # on every line it holds the level where seeds c
 DEFAULT_GUARD_DECLARED = True  # on the lines of a method that declares its seeds may collapse: the level held there
 DEFAULT_MAX_SEEDS = 10
 MOST_REPEATED_LEVEL = 0.5  # the widest two-sided level `repeated_p` bisects on
+REPEATED_LEVELS = 32  # levels `repeated_p_rows` interpolates between
+STOP_DRAWS = 20_000  # simulated lines per question of the decision model (its error on a chance: at most 0.0035)
 
 
 def repeated_p(looks: Looks, look: int, allowed: float) -> float:
@@ -82,6 +71,28 @@ def repeated_p(looks: Looks, look: int, allowed: float) -> float:
         else:
             low = mid
     return high / 2.0
+
+
+@lru_cache(maxsize=16)
+def _repeated_grid(looks: Looks) -> tuple[np.ndarray, np.ndarray]:
+    """Each look's boundary (looks x levels) at REPEATED_LEVELS two-sided levels, log-spaced up to the widest
+    `repeated_p` bisects on, as `repeated_p` computes each."""
+    levels = np.geomspace(1e-8, MOST_REPEATED_LEVEL, REPEATED_LEVELS)
+    rows = [boundaries(looks.seeds, float(a), looks.spending, len(looks.seeds), looks.guard) for a in levels]
+    return levels, np.minimum(np.array(rows, dtype=float).T, 1e12)
+
+
+def repeated_p_rows(looks: Looks, look: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """`repeated_p` of many lines at once (each at its 0-based look, with its allowed multiplier), interpolated in the
+    log of the level between REPEATED_LEVELS levels (repro/planning/expect.py simulates Holm's correction with it)."""
+    levels, bounds = _repeated_grid(looks)
+    p = np.full(np.shape(allowed), 0.5)
+    for k in np.unique(look):
+        at = look == k
+        reach = np.log(np.maximum(allowed[at], 1e-300))
+        found = np.exp(np.interp(-reach, -np.log(bounds[k]), np.log(levels))) / 2.0
+        p[at] = np.where((allowed[at] > 0.0) & (allowed[at] >= bounds[k][-1]), found, 0.5)
+    return p
 
 
 @dataclass(frozen=True)
@@ -245,55 +256,38 @@ def stop_probabilities(
     """P(the line is still undecided after look k), k = 1..K-1 (the chance each further round is needed), when its
     per-seed contrast is normal with mean `effect` and standard deviation `sd` (a simulation with a fixed seed,
     so a plan is priced the same every time)."""
-    return _undecided(looks, effect, sd, floor, paper, margin, draws, seed, len(looks.seeds) - 1)
-
-
-def decided_probability(
-    looks: Looks, effect: float, sd: float, floor: float, *, paper: float | None, margin: float | None
-) -> float:
-    """P(the line is decided at one of its looks, the last included), as `stop_probabilities` simulates it: what
-    `repro plan` counts on where it buys a line's seeds until decided."""
-    return 1.0 - _undecided(looks, effect, sd, floor, paper, margin, 4000, 0, len(looks.seeds))[-1]
-
-
-def _undecided(
-    looks: Looks,
-    effect: float,
-    sd: float,
-    floor: float,
-    paper: float | None,
-    margin: float | None,
-    draws: int,
-    seed: int,
-    count: int,
-) -> tuple[float, ...]:
-    """P(still undecided after look k), k = 1..count, on `draws` simulated lines."""
     rng = np.random.default_rng(seed)
     values = rng.normal(effect, max(sd, floor), size=(draws, looks.seeds[-1]))
     going = np.ones(draws, dtype=bool)
     left = []
-    for k, n in enumerate(looks.seeds[:count]):
+    for k, n in enumerate(looks.seeds[:-1]):
         going &= ~at_look(looks, k, values[:, :n], floor, paper=paper, margin=margin).stop
         left.append(float(going.mean()))
     return tuple(left)
 
 
-def sequential_verdict(low: float, high: float, paper: float | None, side: int, margin: float | None) -> Verdict:
-    """What a line's repeated confidence interval [low, high] says where it stopped (or at its last look), in the
-    ledger's words (repro/claims/verdicts.py): a gain's or interaction's sign, size against the paper's, or the
-    paper's contrast ruled out; a comparable claim's equivalence."""
-    if margin is not None:
-        if -margin < low and high < margin:
-            return EQUIVALENT
-        return NOT_EQUIVALENT if low >= margin or high <= -margin else NOT_SHOWN_EQUIVALENT
-    if (low > 0.0 and side > 0) or (high < 0.0 and side < 0):
-        if paper is None:
-            return SIGN_REPRODUCED
-        if low <= paper <= high:
-            return CONSISTENT
-        return SMALLER if abs((low + high) / 2) < abs(paper) else LARGER
-    if low > 0.0 or high < 0.0:
-        return OPPOSITE
-    if paper is not None and not low <= paper <= high:
-        return NOT_REPRODUCED
-    return INCONCLUSIVE if paper is not None else NOT_SIGNIFICANT
+class Stopped(NamedTuple):
+    """Simulated lines where each stopped (or at its last look): whether it stopped, its repeated interval there."""
+
+    stop: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+
+
+def stopped_intervals(
+    looks: Looks, effect: float, sd: float, floor: float, *, paper: float | None, margin: float | None,
+    draws: int = STOP_DRAWS, seed: int = 0,
+) -> Stopped:  # fmt: skip
+    """`draws` lines whose per-seed contrasts are normal with mean `effect` and standard deviation `sd`, each walked
+    through the looks as the sweep's stage walks one (`at_look`): where it stopped, or at its last look. What the
+    decision model (repro/claims/decision.py) reads the kinds of decision from."""
+    rng = np.random.default_rng(seed)
+    values = rng.normal(effect, max(sd, floor), size=(draws, looks.seeds[-1]))
+    stop = np.zeros(draws, dtype=bool)
+    low, high = np.full(draws, np.nan), np.full(draws, np.nan)
+    for k, n in enumerate(looks.seeds):
+        now = at_look(looks, k, values[:, :n], floor, paper=paper, margin=margin)
+        fresh = ~stop & (now.stop | (k == len(looks.seeds) - 1))
+        low[fresh], high[fresh] = now.low[fresh], now.high[fresh]
+        stop |= now.stop
+    return Stopped(stop, low, high)

@@ -1,8 +1,8 @@
 """The statistics that judge a claim: a contrast over cells (a difference, or a difference of differences) with its
-t-interval over seeds, the two one-sided tests of equivalence, the power of a design and the seeds a difference
-needs, and Holm's step-down correction. `repro ledger` (analysis/ledger/) judges finished runs with them and
-`repro sweep FILE --dry-run` (repro/claims/seed_power.py) says before any run what a table's seeds can decide, so
-both live here, below the sweep and the analysis that use them.
+t-interval over seeds, the two one-sided tests of equivalence, and Holm's step-down correction. `repro ledger`
+(analysis/ledger/) judges finished runs with them; what such a test will decide before any run (its power, what its
+seeds detect, the seeds it needs) is repro/claims/decision.py's, which the ledger's columns, the dry run and `repro
+plan` all ask.
 
 A contrast is sum_i c_i x_i over cells i (c_i = +1 / -1: better minus worse; four cells for an interaction), each
 cell a list of per-seed values. Two designs:
@@ -14,9 +14,8 @@ cell a list of per-seed values. Two designs:
 
 No spread is taken below `floor` (one test image, in the metric's units): identical per-seed values do not make a
 zero-width interval, and a spread raised to the floor is flagged. The t quantiles and tails are scipy.special's
-stdtrit and stdtr, and power uses its noncentral t (nctdtr): scipy.stats.t and scipy.stats.nct call these very
-functions, so the floats are theirs, without scipy.stats' import (over a second) and its per-call argument checks
-(every caller here passes dof > 0 and 0 < q < 1).
+stdtrit and stdtr: scipy.stats.t calls these very functions, so the floats are theirs, without scipy.stats' import
+(over a second) and its per-call argument checks (every caller here passes dof > 0 and 0 < q < 1).
 """
 
 from __future__ import annotations
@@ -27,12 +26,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Sequence
 
-from scipy import optimize, special
+import numpy as np
+from scipy import special
 
 CONFIDENCE = 0.95  # two-sided intervals; the equivalence test uses the 90% interval (two one-sided 5% tests)
 ALPHA = 1.0 - CONFIDENCE
 POWER = 0.80  # what "detectable" means: found with this probability at ALPHA, two-sided
-MAX_SEEDS = 100  # seeds_needed searches up to this many per cell
+MAX_SEEDS = 100  # the seeds needed are searched up to this many per cell
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,12 @@ class Estimate:
     dof: float
     floored: bool = False  # some spread was below the floor and was raised to it
     n_shared: int = 0  # paired: the seeds every cell shares
+    # what it was computed from (what repro/claims/decision.py estimates the line's power from): its sds as measured
+    # (paired: the per-seed contrasts'; Welch: each cell's), each cell's runs and coefficient, and the floor
+    sds: tuple[float, ...] = ()
+    counts: tuple[int, ...] = ()
+    coefs: tuple[float, ...] = ()
+    floor: float = 0.0
 
     @property
     def has_interval(self) -> bool:
@@ -102,14 +108,6 @@ class Estimate:
         below = special.stdtr(self.dof, (self.diff - margin) / self.se)
         return float(max(above, below))
 
-    def detectable(self) -> float:
-        """The smallest true contrast this design finds with POWER at ALPHA (two-sided), with its own spread."""
-        return detectable_difference(self.se, self.dof) if self.has_interval else math.nan
-
-    def provable_margin(self) -> float:
-        """The smallest equivalence margin this design shows with POWER when the true contrast is 0."""
-        return smallest_margin(self.se, self.dof) if self.has_interval else math.nan
-
 
 @lru_cache(maxsize=65536)
 def t_quantile(q: float, dof: float) -> float:
@@ -128,7 +126,9 @@ def paired_estimate(cells: Sequence[CellSample], floor: float) -> Estimate | Non
     sd = statistics.stdev(contrasts)
     spread = max(sd, floor)
     n = len(contrasts)
-    return Estimate(PAIRED, statistics.fmean(contrasts), spread / math.sqrt(n), n - 1, sd < floor, n)
+    coefs, counts = tuple(c.coef for c in cells), (n,) * len(cells)
+    mean = statistics.fmean(contrasts)
+    return Estimate(PAIRED, mean, spread / math.sqrt(n), n - 1, sd < floor, n, (sd,), counts, coefs, floor)
 
 
 def shared_seeds(cells: Sequence[CellSample]) -> list[Any]:
@@ -163,99 +163,9 @@ def summary_estimate(
     variance = sum(parts)
     dof = variance**2 / sum(p**2 / (n - 1) for p, n in zip(parts, ns))
     diff = sum(c * m for c, m in zip(coefs, means))
-    return Estimate(WELCH, diff, math.sqrt(variance), dof, floored)
-
-
-# ------------------------------------------------------------------------------------------------ power
-
-
-def power_two_sided(effect: float, se: float, dof: float, alpha: float = ALPHA) -> float:
-    """P(a two-sided t-test at alpha rejects 0) when the true contrast is `effect` (noncentral t)."""
-    crit = t_quantile(1 - alpha / 2, dof)
-    shift = abs(effect) / se
-    return _above(crit, dof, shift) + _below(-crit, dof, shift)
-
-
-def power_equivalence(effect: float, margin: float, se: float, dof: float, alpha: float = ALPHA) -> float:
-    """P(two one-sided tests at alpha show |contrast| < margin) when the true contrast is `effect` (noncentral t;
-    0 when the 90% interval cannot fit inside the margin)."""
-    crit = t_quantile(1 - alpha, dof)
-    above = _above(crit, dof, (effect + margin) / se)
-    below = _below(-crit, dof, (effect - margin) / se)
-    return max(0.0, above + below - 1.0)
-
-
-@lru_cache(maxsize=65536)
-def _above(x: float, dof: float, shift: float) -> float:
-    """P(T > x) for a noncentral t; far in its tail scipy gives NaN, where the answer is 0 or 1. Computed as
-    P(-T < -x), -T being the noncentral t of shift -shift: scipy.special has no public noncentral t tail, and 1 - cdf
-    would lose the tail's digits."""
-    p = float(special.nctdtr(dof, -shift, -x))
-    return p if not math.isnan(p) else float(shift > x)
-
-
-@lru_cache(maxsize=65536)
-def _below(x: float, dof: float, shift: float) -> float:
-    p = float(special.nctdtr(dof, shift, x))
-    return p if not math.isnan(p) else float(shift < x)
-
-
-def detectable_difference(se: float, dof: float, power: float = POWER) -> float:
-    """The smallest |contrast| a two-sided test at ALPHA finds with `power`, for this standard error."""
-    return se * _detectable_in_se(dof, power)
-
-
-def smallest_margin(se: float, dof: float, power: float = POWER) -> float:
-    """The smallest equivalence margin shown with `power` when the true contrast is 0."""
-    return se * _margin_in_se(dof, power)
-
-
-@lru_cache(maxsize=4096)
-def _detectable_in_se(dof: float, power: float) -> float:
-    """`detectable_difference` in standard errors: a root search on the noncentral t that depends on the degrees of
-    freedom alone, found once per dof (a ledger asks it of each line several times, and most lines share a dof)."""
-    return optimize.brentq(lambda k: power_two_sided(k, 1.0, dof) - power, 0.0, 1e3)
-
-
-@lru_cache(maxsize=4096)
-def _margin_in_se(dof: float, power: float) -> float:
-    """`smallest_margin` in standard errors, found once per dof as above."""
-    return optimize.brentq(lambda k: power_equivalence(0.0, k, 1.0, dof) - power, 1e-9, 1e3)
-
-
-@dataclass(frozen=True)
-class Spread:
-    """How a contrast's standard error and degrees of freedom grow with the seeds per cell: from per-seed contrasts
-    (paired: their sd) or from each cell's sd (Welch, the same seeds per cell)."""
-
-    paired_sd: float | None = None
-    cell_sds: tuple[float, ...] = ()
-    coefs: tuple[float, ...] = ()
-
-    def at(self, n: int) -> tuple[float, float]:
-        """(se, dof) with n seeds per cell."""
-        if self.paired_sd is not None:
-            return self.paired_sd / math.sqrt(n), n - 1.0
-        parts = [(c * sd) ** 2 / n for c, sd in zip(self.coefs, self.cell_sds)]
-        return math.sqrt(sum(parts)), sum(parts) ** 2 / sum(p**2 / (n - 1) for p in parts)
-
-
-@lru_cache(maxsize=4096)
-def seeds_needed(effect: float, spread: Spread, margin: float | None = None) -> int | None:
-    """The fewest seeds per cell that find `effect` with POWER (two-sided, at ALPHA), or with a margin, that show
-    equivalence within it when the true contrast is `effect`; None: more than MAX_SEEDS (or an equivalence the
-    effect itself rules out). Kept per question, as the quantiles above: a ledger line's Markdown, CSV and printed
-    summary each ask it."""
-    if margin is not None and abs(effect) >= margin:
-        return None
-    for n in range(2, MAX_SEEDS + 1):
-        se, dof = spread.at(n)
-        if se == 0.0:
-            return n
-        power = power_two_sided(effect, se, dof) if margin is None else power_equivalence(effect, margin, se, dof)
-        if power >= POWER:
-            return n
-    return None
+    floor_at = min(floors) if floors else 0.0
+    facts = (tuple(sds), tuple(int(n) for n in ns), tuple(coefs), floor_at)
+    return Estimate(WELCH, diff, math.sqrt(variance), dof, floored, 0, *facts)
 
 
 # ------------------------------------------------------------------------------------------------ multiplicity
@@ -264,10 +174,19 @@ def seeds_needed(effect: float, spread: Spread, margin: float | None = None) -> 
 def holm(pvalues: Sequence[float]) -> list[float]:
     """Holm's step-down adjusted p-values (valid whatever the tests' dependence: lines sharing a cell included);
     NaN stays NaN and is not counted as a test."""
-    tested = sorted((p, i) for i, p in enumerate(pvalues) if not math.isnan(p))
-    adjusted = [math.nan] * len(pvalues)
-    running = 0.0
-    for rank, (p, i) in enumerate(tested):
-        running = max(running, min(1.0, (len(tested) - rank) * p))
-        adjusted[i] = running
-    return adjusted
+    found = np.array(pvalues, dtype=float).reshape(1, -1)
+    return [float(p) for p in holm_rows(found)[0]]
+
+
+def holm_rows(pvalues: np.ndarray) -> np.ndarray:
+    """`holm` on each row of a (draws x tests) array at once (repro/planning/expect.py simulates a plan's
+    correction with it); NaN stays NaN and is not counted as a test."""
+    tested = ~np.isnan(pvalues)
+    m = tested.sum(axis=1, keepdims=True)
+    order = np.argsort(np.where(tested, pvalues, np.inf), axis=1, kind="stable")
+    ranked = np.take_along_axis(pvalues, order, axis=1)
+    scaled = np.minimum(1.0, (m - np.arange(pvalues.shape[1])) * ranked)
+    running = np.maximum.accumulate(np.where(np.isnan(scaled), -np.inf, scaled), axis=1)
+    adjusted = np.empty_like(pvalues)
+    np.put_along_axis(adjusted, order, running, axis=1)
+    return np.where(tested, adjusted, np.nan)

@@ -1,29 +1,33 @@
 """What a line of the ledger says, in words a reader can act on, and the three ways a claim is judged: directional
 (a gain, an interaction, a recorded effect: is our contrast on the paper's side of 0, and is the paper's inside our
 interval?), equivalence (a "comparable" claim: two one-sided tests against a declared margin) and level (a recorded
-quantity against the number the paper states). Each judge also gives the p-value the headline corrects with Holm,
-what its seeds could detect and how many seeds would decide the paper's contrast."""
+quantity against the number the paper states). Each judge also gives the p-value the headline corrects with Holm and
+what its seeds could detect (repro/claims/decision.py's model of its test). Each verdict that decides a line names
+its decision (decision.py's DECISIONS): what the ledger counts as decided and what `repro plan` expects are one."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 
-from repro.claims.stats import (
-    ALPHA,
-    CONFIDENCE,
-    Estimate,
-    Spread,
-    power_equivalence,
-    power_two_sided,
-    seeds_needed,
+from repro.claims.decision import (
+    OPPOSITE_SIDE,
+    PAPERS_SIDE,
+    RULED_OUT,
+    SHOWN_EQUIVALENT,
+    SHOWN_NOT_EQUIVALENT,
+    Decision,
+    estimated_detectable,
+    estimated_detects,
 )
+from repro.claims.stats import ALPHA, CONFIDENCE, Estimate
 
 
 @dataclass(frozen=True)
 class Verdict:
     text: str
     tone: str  # "agrees", "short", "open", "against": how the PNG colours it and how the headline counts it
+    decision: Decision | None = None  # what it decides of the line (None: undecided, or a level's verdict)
 
     def __str__(self) -> str:
         return self.text
@@ -34,17 +38,20 @@ class Verdict:
         return self.tone in ("agrees", "short")
 
 
-CONSISTENT = Verdict("consistent with the paper", "agrees")  # excludes 0 on its side, the paper's value inside
-SIGN_REPRODUCED = Verdict("sign reproduced", "agrees")  # excludes 0 on the claimed side (the paper prints no number)
-LARGER = Verdict("larger than the paper's", "agrees")
-SMALLER = Verdict("smaller than the paper's", "short")  # on the paper's side, the paper's value above our interval
-NOT_REPRODUCED = Verdict("not reproduced", "against")  # holds 0, and the paper's value lies outside it
-UNDETECTABLE = Verdict("not detectable at these seeds", "open")  # holds 0; the paper's is below what they detect
+# excludes 0 on its side, the paper's value inside
+CONSISTENT = Verdict("consistent with the paper", "agrees", PAPERS_SIDE)
+# excludes 0 on the claimed side (the paper prints no number)
+SIGN_REPRODUCED = Verdict("sign reproduced", "agrees", PAPERS_SIDE)
+LARGER = Verdict("larger than the paper's", "agrees", PAPERS_SIDE)
+# on the paper's side, the paper's value above our interval
+SMALLER = Verdict("smaller than the paper's", "short", PAPERS_SIDE)
+NOT_REPRODUCED = Verdict("not reproduced", "against", RULED_OUT)  # holds 0, and the paper's value lies outside it
+UNDETECTABLE = Verdict("not detectable at these seeds", "open")  # holds 0 and the paper's, below what they detect
 INCONCLUSIVE = Verdict("inconclusive", "open")  # holds 0 and the paper's value, which the seeds could detect
 NOT_SIGNIFICANT = Verdict("not significant", "open")  # holds 0 (the paper prints no number)
-OPPOSITE = Verdict("opposite", "against")  # excludes 0 on the other side
-EQUIVALENT = Verdict("equivalent within the margin", "agrees")
-NOT_EQUIVALENT = Verdict("not equivalent: beyond the margin", "against")
+OPPOSITE = Verdict("opposite", "against", OPPOSITE_SIDE)  # excludes 0 on the other side
+EQUIVALENT = Verdict("equivalent within the margin", "agrees", SHOWN_EQUIVALENT)
+NOT_EQUIVALENT = Verdict("not equivalent: beyond the margin", "against", SHOWN_NOT_EQUIVALENT)
 EQUIVALENCE_UNDECIDABLE = Verdict("not decidable at these seeds", "open")  # margin below what the seeds can show
 NOT_SHOWN_EQUIVALENT = Verdict("not shown equivalent", "open")
 AT_PAPER_LEVEL = Verdict("consistent with the paper's number", "agrees")
@@ -81,24 +88,7 @@ class Judge:
 
     def detectable(self, ours: Estimate) -> float:
         """The smallest contrast (or margin) its seeds could decide with 80% power."""
-        return ours.detectable()
-
-    def seeds_for(self, paper: float | None, spread: Spread, margin: float | None) -> int | None:
-        return seeds_needed(paper, spread) if paper is not None and paper != 0 else None
-
-    def power_at(self, paper: float | None, spread: Spread, margin: float | None, n: int) -> float | None:
-        """P(n seeds per cell decide the line) when the truth is the paper's contrast: the two-sided test's power
-        at it (None: the paper gives no contrast to aim at). What `repro plan` buys seeds by."""
-        if paper is None or paper == 0:
-            return None
-        if n < 2:
-            return 0.0
-        se, dof = spread.at(n)
-        return 1.0 if se == 0.0 else power_two_sided(paper, se, dof)
-
-    def undecidable(self, paper: float | None, detectable: float, margin: float | None) -> bool:
-        """Whether seeds that detect `detectable` are too few to decide the paper's contrast."""
-        return paper is not None and abs(paper) < detectable
+        return estimated_detectable(ours)
 
     def significant(self, estimate: Estimate, side: int, margin: float | None) -> bool | None:
         """Whether `estimate` (ours, or the paper's from its mean ± std) passes this judge's test."""
@@ -124,9 +114,9 @@ class Directional(Judge):
             return OPPOSITE
         if paper is None:
             return NOT_SIGNIFICANT
-        if abs(paper) < ours.detectable():
-            return UNDETECTABLE
-        return INCONCLUSIVE if low <= paper <= high else NOT_REPRODUCED
+        if not low <= paper <= high:  # the paper's contrast ruled out, as the sequential design rules it out
+            return NOT_REPRODUCED
+        return INCONCLUSIVE if estimated_detects(ours, abs(paper)) else UNDETECTABLE
 
     def p_value(self, ours: Estimate, side: int, margin: float | None) -> float:
         return ours.p_one_sided(side)
@@ -147,31 +137,14 @@ class Equivalence(Judge):
             return EQUIVALENT
         if low >= margin or high <= -margin:
             return NOT_EQUIVALENT
-        return EQUIVALENCE_UNDECIDABLE if margin < ours.provable_margin() else NOT_SHOWN_EQUIVALENT
+        return NOT_SHOWN_EQUIVALENT if estimated_detects(ours, margin, equivalence=True) else EQUIVALENCE_UNDECIDABLE
 
     def p_value(self, ours: Estimate, side: int, margin: float | None) -> float:
         assert margin is not None
         return ours.p_equivalence(margin)
 
     def detectable(self, ours: Estimate) -> float:
-        return ours.provable_margin()
-
-    def seeds_for(self, paper: float | None, spread: Spread, margin: float | None) -> int | None:
-        assert margin is not None
-        return seeds_needed(paper or 0.0, spread, margin)
-
-    def power_at(self, paper: float | None, spread: Spread, margin: float | None, n: int) -> float | None:
-        """P(two one-sided tests show the rows level within the margin) when the truth is the paper's contrast."""
-        assert margin is not None
-        if n < 2:
-            return 0.0
-        se, dof = spread.at(n)
-        if se == 0.0:
-            return float(abs(paper or 0.0) < margin)
-        return power_equivalence(paper or 0.0, margin, se, dof)
-
-    def undecidable(self, paper: float | None, detectable: float, margin: float | None) -> bool:
-        return margin is not None and margin < detectable
+        return estimated_detectable(ours, equivalence=True)
 
 
 class Level(Judge):
@@ -188,15 +161,27 @@ class Level(Judge):
             return AT_PAPER_LEVEL
         return BELOW_PAPER if high < paper else ABOVE_PAPER
 
-    def seeds_for(self, paper: float | None, spread: Spread, margin: float | None) -> int | None:
-        return None
-
-    def power_at(self, paper: float | None, spread: Spread, margin: float | None, n: int) -> float | None:
-        return None  # the paper prints no spread for the numbers its text states
-
-    def undecidable(self, paper: float | None, detectable: float, margin: float | None) -> bool:
-        return False
-
 
 DIRECTIONAL, EQUIVALENCE, LEVEL = Directional(), Equivalence(), Level()
 assert CONFIDENCE == 1.0 - ALPHA
+
+
+def sequential_verdict(low: float, high: float, paper: float | None, side: int, margin: float | None) -> Verdict:
+    """What a line's repeated confidence interval [low, high] says where it stopped (or at its last look), in the
+    ledger's words (repro/claims/sequential.py's design): a gain's or interaction's sign, size against the paper's,
+    or the paper's contrast ruled out; a comparable claim's equivalence."""
+    if margin is not None:
+        if -margin < low and high < margin:
+            return EQUIVALENT
+        return NOT_EQUIVALENT if low >= margin or high <= -margin else NOT_SHOWN_EQUIVALENT
+    if (low > 0.0 and side > 0) or (high < 0.0 and side < 0):
+        if paper is None:
+            return SIGN_REPRODUCED
+        if low <= paper <= high:
+            return CONSISTENT
+        return SMALLER if abs((low + high) / 2) < abs(paper) else LARGER
+    if low > 0.0 or high < 0.0:
+        return OPPOSITE
+    if paper is not None and not low <= paper <= high:
+        return NOT_REPRODUCED
+    return INCONCLUSIVE if paper is not None else NOT_SIGNIFICANT

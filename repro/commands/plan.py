@@ -8,12 +8,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from repro.planning.budget_plan import plan_budget
+from repro.errors import UserError
+from repro.planning.budget_plan import check_budget, plan_budget
 from repro.planning.lines import SWEEPS
 from repro.sweep.budget.calibration import load_calibration
 
 USAGE = """examples:
-  repro plan --budget 200                       the most expected decided claims for 200 GPU-hours
+  repro plan --budget 200                       the most expected decided claim lines for 200 GPU-hours
   repro plan --budget 50 --tables 1 2           only Tables 1 and 2's claims
   repro plan --budget 300 --gpu A100            priced from the A100's `repro bench` calibration
   repro plan --budget 0.1 --gpu cpu-1t --sweeps-dir sweeps/mnist1d
@@ -31,7 +32,7 @@ USAGE = """examples:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = USAGE
-    parser.add_argument("--budget", type=float, required=True, metavar="HOURS", help="GPU-hours to spend")
+    parser.add_argument("--budget", required=True, metavar="HOURS", help="GPU-hours to spend (a positive number)")
     parser.add_argument("--tables", type=int, nargs="+", metavar="N", help="only these tables' claims (default: all)")
     parser.add_argument("--claims", metavar="FILE", help="a claims CSV (default: paper_tables/claims.csv)")
     parser.add_argument(
@@ -75,10 +76,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def budget_hours(text: str) -> float:
+    """The --budget given, as a number (a word is refused in one paragraph; plan_budget refuses the rest)."""
+    try:
+        return float(text)
+    except ValueError:
+        why = f"--budget {text}: a budget is a positive, finite number of hours, e.g. --budget 200."
+        raise UserError(why) from None
+
+
 def run(args: argparse.Namespace) -> int:
+    budget = check_budget(budget_hours(args.budget), "hours")
     cal = load_calibration(args.gpu)
     plan = plan_budget(
-        args.budget,
+        budget,
         cal,
         args.tables,
         args.claims,

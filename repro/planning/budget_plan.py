@@ -1,28 +1,40 @@
-"""`repro plan`'s answer: the chosen lines with their seeds, GPU-hours and probabilities, and the `repro sweep`
-commands that train their cells, priced as those commands' dry runs price them (packed K runs per GPU where the plan
-was asked to: repro/planning/packed.py)."""
+"""`repro plan`'s answer: the lines chosen exactly for the most expected decisions within the budget
+(repro/planning/choose.py), the `repro sweep` commands that train their cells, priced as those commands' dry runs
+price them (packed K runs per GPU where the plan was asked to: repro/planning/packed.py), and what the ledger is
+expected to decide of the runs they train under three truths (repro/planning/expect.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import math
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-
-from tabulate import tabulate
 
 from repro.claims.load import load_claims
 from repro.errors import UserError
-from repro.planning.choose import Choice, Item, choose
+from repro.planning.choose import Choice, choose
 from repro.planning.commands import SweepCommand, priced, table_commands
+from repro.planning.expect import TRUTHS, Expected, Judged, expectations, judged_lines, rounds_delta
+from repro.planning.holm_draws import expected_holds
 from repro.planning.lines import SWEEPS, Cell, PlanLine, PricedTable, price_table, sweep_file
-from repro.planning.packed import check_commands_fit, packing_text
+from repro.planning.packed import check_commands_fit
+from repro.planning.render import render_plan
 from repro.planning.until_decided import START
 from repro.sweep.budget.calibration import Calibration
 from repro.sweep.budget.costs import hours_text
 from repro.sweep.budget.packing import check_runs_per_gpu
 
 RETRIES = 5  # choices within a budget lowered by what the commands price above it
-# the sweep's budget cap prices the runs it has not started unpacked, and counts each packed run's own wall time
-UNPACKED_CAP = "; it prices and counts each run unpacked, so it holds runs before the packed hours reach H"
+
+
+def check_budget(budget: float, unit: str) -> float:
+    """A budget is a positive, finite number of hours: anything else is refused (one paragraph)."""
+    if not (isinstance(budget, (int, float)) and math.isfinite(budget) and budget > 0):
+        raise UserError(
+            f"--budget {budget:g}: a budget is a positive, finite number of {unit}, e.g. --budget 200 (not 0, a "
+            "negative number, nan or inf)."
+        )
+    return float(budget)
 
 
 @dataclass
@@ -32,6 +44,8 @@ class BudgetPlan:
     choice: Choice
     calibration: Calibration
     gpu_model: str | None = None  # the calibration's name where `--gpu` named one: the commands name it too
+    within: float = math.inf  # the GPU-hours the choice was made within (less than the budget where the commands
+    # priced a run twice)
 
     @property
     def runs_per_gpu(self) -> int:
@@ -42,11 +56,7 @@ class BudgetPlan:
     def lines(self) -> list[PlanLine]:
         return [line for t in self.tables for line in t.lines]
 
-    def chosen(self) -> list[PlanLine]:
-        """The chosen lines, the most likely decided first (the order the table's cumulative columns add them in)."""
-        picked = [line for line in self.lines if line.item.key in self.choice.picked]
-        return sorted(picked, key=lambda line: -self.choice.picked[line.item.key].power)
-
+    @cached_property
     def commands(self) -> list[SweepCommand]:
         """The `repro sweep` commands that train the chosen cells, each at the most seeds a chosen line needs of it
         (repro/planning/commands.py: the cut whose dry runs price least)."""
@@ -59,99 +69,35 @@ class BudgetPlan:
                 for cell in line.cells if option else ():
                     if option.until_decided:
                         rounds[cell] = None
-                    else:
-                        seeds_of[cell] = max(seeds_of.get(cell, 0), option.seeds)
+                        continue
+                    seeds_of[cell] = max(seeds_of.get(cell, 0), option.counts[line.cells.index(cell)])
             out += table_commands(table, seeds_of, self.gpu_model)  # a cell in both: its fixed seeds are counted on
             if rounds:
                 rows, columns = tuple(dict.fromkeys(r for r, _ in rounds)), tuple(dict.fromkeys(c for _, c in rounds))
                 out.append(SweepCommand(table, rows, columns, START, self.gpu_model, until_decided=True))
         return out
 
-    def spread_text(self) -> str:
-        """Whose spread the probabilities come from, and where our runs were looked for."""
-        roots = list(dict.fromkeys(str(t.finished.root) for t in self.tables if t.finished and t.finished.root))
-        if not roots:
-            return "from the paper's spread"
-        ours = [line for line in self.lines if line.ours]
-        found = sum(len(t.finished.values) for t in self.tables if t.finished)
-        if not found:
-            return f"from the paper's spread (no finished run of these tables' cells in {', '.join(roots)})"
-        return (
-            f"from our runs' spread for the {len(ours)} of {len(self.lines)} lines whose cells have two or more "
-            f"finished runs each in {', '.join(roots)} ({found} finished runs found; the spread column says which), "
-            "else from the paper's"
-        )
+    def priced(self) -> float:
+        """What its commands' dry runs price together."""
+        return priced(self.commands)
 
-    def rounds_text(self) -> str:
-        """What P(decision) and the hours mean for a line bought until decided, where one is."""
-        if not any(o.until_decided for o in self.choice.picked.values()):
-            return ""
-        return (
-            "; a line bought until decided (its command carries --until-decided): the chance the group-sequential "
-            "design decides it at one of its looks (its interval excludes 0, or the paper's contrast), its hours "
-            "expected (each further round at the chance it is needed; all of them if it stays undecided; the table "
-            "takes a round's chance over every line of its cells, the command's dry run over the lines it selects)"
-        )
+    @cached_property
+    def judged(self) -> list[Judged]:
+        """The lines the ledger will judge from its commands' runs, the most likely decided first."""
+        found = judged_lines(self.tables, self.commands)
+        return sorted(found, key=lambda j: -j.outcomes(TRUTHS[0]).decided)
+
+    @cached_property
+    def expected(self) -> list[Expected]:
+        """What it is expected to decide and cost under each truth (repro/planning/expect.py)."""
+        return expectations(self.tables, self.commands, self.judged, expected_holds)
+
+    def worst_hours(self) -> float:
+        """GPU-hours where every line bought until decided runs to its most seeds."""
+        return self.priced() + rounds_delta(self.tables, self.commands, None)
 
     def render(self) -> str:
-        rows, total, expected = [], 0.0, 0.0
-        covered: set = set()
-        hours = {k: v for t in self.tables for k, v in t.hours.items()}
-        for line in self.chosen():
-            option = self.choice.picked[line.item.key]
-            added = sum(hours[r] for r in option.runs - covered)
-            covered |= option.runs
-            total += added
-            expected += option.power
-            cells = ", ".join(f"{row} [{column}]" for row, column in line.cells)
-            rows.append(
-                [
-                    line.name,
-                    cells,
-                    f"{START}-{option.seeds} until decided" if option.until_decided else option.seeds,
-                    hours_text(added),
-                    f"{option.power:.2f}",
-                    line.spread_text,
-                    hours_text(total),
-                    f"{expected:.2f}",
-                ]
-            )
-        commands = self.commands()
-        unit = self.calibration.hours_unit
-        head = (
-            f"Plan for {hours_text(self.budget)} {unit} ({self.calibration.gpu}, {self.calibration.provenance}), "
-            f"chosen {self.choice.how}: {len(rows)} of {len(self.lines)} claim lines, expected decided "
-            f"{self.choice.expected:.2f}, {hours_text(priced(commands))} {unit} as the commands below dry-run "
-            f"({hours_text(self.choice.hours)} trained: a run two commands need trains once). P(decision): the power "
-            f"of the line's test when the truth is the paper's contrast, {self.spread_text()}{self.rounds_text()}; "
-            f"{unit}: what the line adds to the lines above it (shared cells paid once)."
-        )
-        table = tabulate(
-            rows,
-            headers=[
-                "line",
-                "cells",
-                "seeds",
-                unit,
-                "P(decision)",
-                "spread",
-                f"cumulative {unit}",
-                "cumulative expected",
-            ],
-            tablefmt="github",
-            disable_numparse=True,
-        )
-        skipped = [s for t in self.tables for s in t.skipped]
-        tail = [
-            "",
-            "What to run (`--dry-run` first; `--max-gpu-hours H` on a command starts nothing that would take its "
-            f"runs past H {unit}, their measured time included{UNPACKED_CAP if self.runs_per_gpu > 1 else ''}):",
-            *(c.text for c in commands),
-        ]
-        if skipped:
-            tail += ["", "Not plannable:", *[f"  - {s}" for s in skipped]]
-        packing = packing_text(commands, self.calibration, self.runs_per_gpu)
-        return "\n".join([head, *packing, "", table, *tail])
+        return render_plan(self)
 
 
 def plan_budget(
@@ -169,12 +115,11 @@ def plan_budget(
     choose within `budget` (hours of `cal`'s device; `gpu_model`: its name where the user named it; `runs_root`: the
     output root whose finished runs give the lines they cover our spread; `until_decided`: offer each line seeds
     until decided too; `runs_per_gpu`: runs packed per GPU, priced and memory-checked as the sweep does)."""
-    if not budget > 0:
-        raise UserError(f"--budget {budget:g}: a budget is a positive number of {cal.hours_unit}, e.g. --budget 200.")
+    check_budget(budget, cal.hours_unit)
     runs_per_gpu = check_runs_per_gpu(runs_per_gpu, None)
     found = price_tables(cal, tables, claims_file, sweeps_dir, runs_root, until_decided, runs_per_gpu)
     plan = plan_within(found, budget, cal, gpu_model)
-    check_commands_fit(plan.commands(), cal, runs_per_gpu)  # refused here where the sweep would refuse a command
+    check_commands_fit(plan.commands, cal, runs_per_gpu)  # refused here where the sweep would refuse a command
     return plan
 
 
@@ -218,7 +163,8 @@ def price_tables(
 
 
 def plan_within(found: list[PricedTable], budget: float, cal: Calibration, gpu_model: str | None = None) -> BudgetPlan:
-    """The lines of `found` chosen for the most expected decisions, their commands' dry runs within `budget`."""
+    """The lines of `found` chosen for the most expected decisions, their commands' dry runs within `budget` (chosen
+    again within less while they price more: the commands may price a shared run twice)."""
     items = [line.item for p in found for line in p.lines]
     hours = {k: v for p in found for k, v in p.hours.items()}
     cheapest = min(sum(hours[r] for r in o.runs) for item in items for o in item.options)
@@ -228,28 +174,17 @@ def plan_within(found: list[PricedTable], budget: float, cal: Calibration, gpu_m
             f"{' '.join(str(p.table) for p in found)} costs {hours_text(cheapest)} {cal.hours_unit} at 2 seeds "
             f"({cal.gpu}). Raise the budget to at least that, or plan other tables with --tables."
         )
-    fixed = [replace(i, options=tuple(o for o in i.options if not o.until_decided)) for i in items]
-    plans = [_fitted(found, items, hours, budget, cal, gpu_model)]
-    if fixed != items:  # greedy over more options is no better by construction: keep the fixed seeds' plan if better
-        plans.append(_fitted(found, fixed, hours, budget, cal, gpu_model))
-    return max(plans, key=lambda p: (priced(p.commands()) <= budget + 1e-9, p.choice.expected, -priced(p.commands())))
-
-
-def _fitted(
-    found: list[PricedTable],
-    items: list[Item],
-    hours: dict,
-    budget: float,
-    cal: Calibration,
-    gpu_model: str | None,
-) -> BudgetPlan:
-    """The choice among `items` whose commands' dry runs fit the budget (chosen again within less while they do
-    not: the commands may price a shared run twice)."""
     within = budget
     for _ in range(RETRIES):
-        plan = BudgetPlan(budget, found, choose(items, hours, within), cal, gpu_model)
-        over = priced(plan.commands()) - budget
-        if over <= 0:
+        plan = BudgetPlan(budget, found, choose(items, hours, within), cal, gpu_model, within)
+        over = plan.priced() - budget
+        if over <= 1e-9:
             break
         within -= over
+    if not plan.choice.picked:
+        raise UserError(
+            f"--budget {budget:g} {cal.hours_unit} buys no claim line with a chance of being decided: the lines it "
+            f"affords are decided by the ledger's test too rarely at the seeds their sweep files offer ({cal.gpu}). "
+            "Raise the budget, offer seeds until decided (--until-decided), or plan other tables with --tables."
+        )
     return plan

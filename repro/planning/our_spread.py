@@ -4,10 +4,10 @@
 Why: the paper's printed stds are the spread of its runs on its data sets; a data set of our own (MNIST-1D) or our
 recipe can spread its seeds far more (MNIST-1D at 40% noise: several points between seeds, where CIFAR's stds are
 0.2-0.5), and a plan priced from the paper's spread then overrates what a few seeds decide. Where every cell of a line
-has two or more finished runs, the line's spread is the one `repro ledger` would judge it with (repro/claims/
-judgement.py, `Line.spread`: the sd of its paired per-seed contrasts where the cells share their seeds and a random
-draw, else each cell's sd, Welch's; never below one test image), and P(decision) at n seeds is the power of the
-line's test with that spread. A line short of that keeps the paper's.
+has two or more finished runs, the line's test is the one `repro ledger` would judge it with (repro/claims/
+judgement.py, `Line.model`: its design, and the sd of its paired per-seed contrasts where the cells share their seeds
+and a random draw, else each cell's sd, Welch's, each estimated without bias), and P(decision) at n seeds is what
+that test decides (repro/claims/decision.py). A line short of that keeps the paper's.
 
 A run is found by the id the sweep file's expansion gives it (as `repro ledger` finds it), done (summary.json's
 state) with the sweep's metric in its summary; a run's recorded design is read from its planned config."""
@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Iterable
 
 from repro.claims.claim import Claim, term_columns
+from repro.claims.decision import LineModel
 from repro.claims.judgement import Line, LineCell
 from repro.claims.pairing import shared_draws
-from repro.claims.stats import CellSample, Spread
+from repro.claims.stats import CellSample
 from repro.runs.metrics import shown_scale
 from repro.runs.records import DONE, summary_state
 from repro.runs.rundir import RunDir, flatten
@@ -47,10 +48,10 @@ class FinishedRuns:
 
 @dataclass(frozen=True)
 class OurSpread:
-    """A line's spread from our finished runs, and how many runs it rests on (as the ledger says it: "3 paired",
+    """A line's test from our finished runs, and how many runs it rests on (as the ledger says it: "3 paired",
     "3 vs 2")."""
 
-    spread: Spread
+    model: LineModel
     seeds_text: str
 
 
@@ -75,7 +76,7 @@ def finished_runs(root: Path | None, runs: Iterable[PlannedRun], metric: str) ->
 
 
 def our_spread(claim: Claim, anchor: str, found: FinishedRuns, floor: float) -> OurSpread | None:
-    """The line's spread from our runs, as the ledger's `Line.spread` takes it; None where a cell has fewer than two
+    """The line's test from our runs, as the ledger's `Line.model` takes it; None where a cell has fewer than two
     finished runs (no interval: the paper's spread stands)."""
     judge = claim.kind.judge
     if judge is None or not found.values:
@@ -90,5 +91,5 @@ def our_spread(claim: Claim, anchor: str, found: FinishedRuns, floor: float) -> 
     configs = [{s: found.configs[((c.row, c.column), s)] for s in c.sample.seeds} for c in cells]
     draws = shared_draws(configs)
     line = Line(claim, anchor, tuple(cells), claim.paper_difference(anchor), judge, floor, shared_draws=draws)
-    spread = line.spread
-    return OurSpread(spread, line.seeds_text()) if spread is not None else None
+    model = line.model(ours=True)
+    return OurSpread(model, line.seeds_text()) if model is not None else None

@@ -3,11 +3,12 @@ first two seeds and adding seeds in rounds while it is undecided, up to the desi
 --seeds 0 1 --until-decided`, docs/sequential-seeds.md).
 
 Its P(decision) is the chance the group-sequential design decides the line at one of its looks (repro/claims/
-sequential.py, `decided_probability`: simulated with the paper's contrast as the truth and the line's per-seed
-spread, ours where runs exist, else the paper's); its GPU-hours are the first seeds' runs whole and each further
-round's runs at the chance they are needed, as the command's dry run prices them (each planned run's `share`, which
-the sweep's stage gives it; packed K to a GPU as `--runs-per-gpu K` prices them). Only the lines the stage adds seeds
-to are offered it: those whose paper contrast is decidable within the most seeds from the paper's spread.
+decision.py, `LineModel.until_decided`: simulated through the stage's looks with the paper's contrast as the truth
+and the line's per-seed spread, ours where runs exist, else the paper's); its GPU-hours are the first seeds' runs
+whole and each further round's runs at the chance they are needed, as the command's dry run prices them (each planned
+run's `share`, which the sweep's stage gives it; packed K to a GPU as `--runs-per-gpu K` prices them), and at worst
+each round's whole (`RoundRun`). Only the lines the stage adds seeds to are offered it: those whose paper contrast
+is decidable within the most seeds from the paper's spread (`sequentially_decidable`).
 
 The choice prices the rounds on one plan of the whole table: a round's run is needed while any line of its cell is
 undecided, so a cell that more lines compare is priced a little dearer there than in a command of fewer rows. The
@@ -15,26 +16,35 @@ printed command is priced exactly, by planning its own selection as its dry run 
 
 from __future__ import annotations
 
-import math
-import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Sequence
 
 from repro.claims.claim import Claim
-from repro.claims.sequential import SequentialDesign, decided_probability
-from repro.claims.stats import Spread
+from repro.claims.decision import LineModel, sequentially_decidable
+from repro.claims.sequential import Looks, SequentialDesign
+from repro.claims.stats import PAIRED
 from repro.methods.registry import method_declaration
 from repro.planning.cell_runs import Cell, cell_runs
 from repro.planning.choose import Option
+from repro.planning.expansions import planned_sweep
 from repro.sweep.budget.calibration import Calibration
 from repro.sweep.budget.costs import estimate
 from repro.sweep.dry_run import model_kind
-from repro.sweep.run import plan_sweep, select
+from repro.sweep.run import select
 from repro.sweep.spec.model import Scale, SweepSpec
 
 START = 2  # seeds per cell before the first look (the fewest an interval needs)
 FLAG = "until_decided"  # the `repro sweep` option (and sweep-file key) that adds the rounds
 ROUND = "round"  # marks a run priced at its round's chance (a run of the fixed seeds' plan priced whole is another)
+
+
+@dataclass(frozen=True)
+class RoundRun:
+    """A further round's run as priced: its cell, its round (2, 3, ...) and its GPU-hours were it trained whole."""
+
+    cell: Cell
+    round: int
+    whole: float
 
 
 @dataclass
@@ -48,6 +58,7 @@ class Rounds:
     hours: dict[Any, float]  # run key -> expected GPU-hours (a round's run at the chance it is needed)
     needs: dict[tuple[Cell, int], frozenset[Any]]
     seeds: tuple[int, ...]  # every seed the plan holds: the first START, then the further rounds'
+    round_runs: dict[Any, RoundRun] = field(default_factory=dict)  # run key -> its round, where it is a round's
     priced: dict[tuple[tuple[str, ...], tuple[str, ...]], float] = field(default_factory=dict)
     runs_per_gpu: int = 1  # runs packed per GPU, as the command's `--runs-per-gpu` prices them
     # (rows, columns) -> the (model, step kind) of every run a command's selection plans (what packing checks)
@@ -59,19 +70,22 @@ class Rounds:
     def scale(self) -> Scale:
         return Scale(stage_options={FLAG: True})
 
-    def option(self, claim: Claim, anchor: str, cells: Sequence[Cell], sd: float, floor: float, collapsing: bool):
-        """The line bought until decided (None where the stage adds it no seeds)."""
+    def looks(self, collapsing: bool) -> Looks:
+        """The design's looks from the first START seeds (the collapse guard's where a line's method declares it)."""
+        return self.design.at(START, collapsing)
+
+    def option(self, claim: Claim, anchor: str, cells: Sequence[Cell], model: LineModel, collapsing: bool):
+        """The line bought until decided (None where the stage adds it no seeds): decided as `model` (the line's
+        spread, paired as the design's looks are) says the design decides it at the paper's contrast."""
         paper = claim.paper_difference(anchor)
-        spread, judge = paper.spread(floor), claim.kind.judge
-        if spread is None or judge is None or paper.value is None:
+        spread = paper.spread(model.floor)
+        papers = None if spread is None else LineModel(spread, model.floor, PAIRED, paper.value, claim.margin)
+        if not sequentially_decidable(papers, self.design.max_seeds)[0] or self.design.max_seeds <= START:
             return None
-        needed = judge.seeds_for(paper.value, spread, claim.margin)
-        if needed is None or needed > self.design.max_seeds or self.design.max_seeds <= START:
-            return None
-        looks = self.design.at(START, collapsing)
-        power = decided_probability(looks, paper.value, sd, floor, paper=paper.value, margin=claim.margin)
-        runs = frozenset(k for cell in cells for seed in self.seeds for k in self.needs.get((cell, seed), ()))
-        return Option(self.design.max_seeds, power, runs, until_decided=True)
+        paired = replace(model, design=PAIRED)
+        power = paired.until_decided(self.looks(collapsing), paper.value or 0.0).decided
+        runs = tuple(frozenset(k for seed in self.seeds for k in self.needs.get((cell, seed), ())) for cell in cells)
+        return Option((self.design.max_seeds,) * len(cells), power, runs, until_decided=True)
 
     def command_hours(self, rows: Sequence[str], columns: Sequence[str]) -> float:
         """What `repro sweep FILE --rows ... --columns ... --seeds <first START> --until-decided --dry-run` prices:
@@ -80,8 +94,7 @@ class Rounds:
         if key not in self.priced:
             only = {"rows": list(rows), "columns": list(columns), "seeds": list(self.spec.seeds[:START])}
             scale = self.scale
-            with tempfile.TemporaryDirectory() as root:
-                plan = plan_sweep(select(self.spec, only, scale), output_root=root, scale=scale)
+            plan = planned_sweep(select(self.spec, only, scale), scale)
             self.priced[key] = estimate(list(plan.unique.values()), self.calibration, (), self.runs_per_gpu).total
             self.selected_kinds[key] = frozenset(model_kind(run.config) for run in plan.unique.values())
         return self.priced[key]
@@ -101,13 +114,18 @@ def price_rounds(
     if len(spec.seeds) < START:
         return None
     rounds = Rounds(table, spec, file_design(spec), cal, {}, {}, (), runs_per_gpu=runs_per_gpu)
-    with tempfile.TemporaryDirectory() as root:
-        plan = plan_sweep(spec.select(seeds=list(spec.seeds[:START])), output_root=root, scale=rounds.scale)
+    plan = planned_sweep(spec.select(seeds=list(spec.seeds[:START])), rounds.scale)
     keys, hours = {}, {}
+    order = sorted({run.seed for run in plan.runs})
     for rid, run in plan.unique.items():
         key = (table, rid) if (table, rid) in fixed and run.share == 1.0 else (table, rid, ROUND)
         keys[rid] = key
         hours[key] = estimate([run], cal, runs_per_gpu=runs_per_gpu).total
+        if key[-1] == ROUND and run.seed in order[START:]:
+            whole = estimate([replace(run, share=1.0)], cal, runs_per_gpu=runs_per_gpu).total
+            at = order.index(run.seed)
+            round_ = next(k + 1 for k, n in enumerate(rounds.design.looks(START)) if at < n)
+            rounds.round_runs[key] = RoundRun((run.row, run.column), round_, whole)
     rounds.hours = hours
     rounds.needs = {k: frozenset(keys[r] for r in ids) for k, ids in cell_runs(plan).items()}
     rounds.seeds = tuple(sorted({seed for (_, seed) in rounds.needs}))
@@ -124,13 +142,6 @@ def file_design(spec: SweepSpec) -> SequentialDesign:
     return SequentialDesign(
         declared.max_seeds, declared.per_round, declared.spending, guard is True, guard is not False
     )
-
-
-def contrast_sd(spread: Spread) -> float:
-    """The sd of a line's per-seed contrast: ours paired, else from each cell's sd (cells taken as independent)."""
-    if spread.paired_sd is not None:
-        return spread.paired_sd
-    return math.sqrt(sum((c * sd) ** 2 for c, sd in zip(spread.coefs, spread.cell_sds)))
 
 
 def collapses(configs: Sequence[Mapping[str, Any]]) -> bool:

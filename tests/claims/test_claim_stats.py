@@ -1,27 +1,24 @@
 """The statistics that judge a claim (repro/claims/stats.py, verdicts.py), each checked against scipy's own tests or
 against its definition: paired and Welch intervals (scipy.stats.ttest_rel / ttest_ind), a difference of differences,
-the one-test-image floor, two one-sided tests, power and seeds by the noncentral t, and Holm's step-down."""
+the one-test-image floor, two one-sided tests, the verdicts, and Holm's step-down (one list, or many rows at once).
+What a test will decide before its runs is repro/claims/decision.py's (tests/claims/test_decision.py)."""
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from scipy import stats
 
+from repro.claims.decision import estimated_detectable
 from repro.claims.stats import (
     PAIRED,
-    POWER,
     WELCH,
     CellSample,
-    Spread,
-    detectable_difference,
     holm,
+    holm_rows,
     paired_estimate,
-    power_equivalence,
-    power_two_sided,
-    seeds_needed,
-    smallest_margin,
     summary_estimate,
     welch_estimate,
 )
@@ -99,20 +96,6 @@ def test_two_one_sided_tests_are_two_scipy_one_sided_tests():
     assert EQUIVALENCE.verdict(far, 0.0, 1, margin) is NOT_EQUIVALENT
 
 
-def test_the_detectable_difference_has_eighty_percent_power_and_seeds_needed_is_the_first_n_that_reaches_it():
-    for se, dof in [(0.3, 2), (0.1, 8), (1.0, 30)]:
-        delta = detectable_difference(se, dof)
-        assert power_two_sided(delta, se, dof) == pytest.approx(POWER, abs=1e-6)
-        assert power_two_sided(0.9 * delta, se, dof) < POWER
-    assert detectable_difference(1.0, 1000) == pytest.approx(stats.norm.ppf(0.975) + stats.norm.ppf(0.8), rel=1e-2)
-    spread = Spread(cell_sds=(0.3, 0.2), coefs=(1.0, -1.0))
-    n = seeds_needed(0.4, spread)
-    assert n is not None and power_two_sided(0.4, *spread.at(n)) >= POWER > power_two_sided(0.4, *spread.at(n - 1))
-    margin = smallest_margin(0.1, 4)
-    assert power_equivalence(0.0, margin, 0.1, 4) == pytest.approx(POWER, abs=1e-6)
-    assert seeds_needed(0.6, spread, margin=0.5) is None  # the contrast itself is outside the margin
-
-
 def test_directional_verdicts_read_the_paper_difference_against_our_interval():
     ours = paired_estimate(cells(), floor=0.0)  # +2.5 [1.26, 3.74]
     assert DIRECTIONAL.verdict(ours, 2.1, 1, None) is CONSISTENT
@@ -121,9 +104,13 @@ def test_directional_verdicts_read_the_paper_difference_against_our_interval():
     assert DIRECTIONAL.verdict(ours, -1.0, -1, None) is OPPOSITE
     noisy = paired_estimate(cells((71.0, 71.0, 74.5)), floor=0.0)  # +0.17, wide
     assert DIRECTIONAL.verdict(noisy, 0.8, 1, None) is UNDETECTABLE  # 0.8 is below what 3 such seeds detect
-    assert noisy.detectable() > 0.8
-    wide = paired_estimate(cells((71.0, 74.0, 79.0)), floor=0.0)
-    assert DIRECTIONAL.verdict(wide, wide.detectable() * 1.01, 1, None) is INCONCLUSIVE
+    assert estimated_detectable(noisy) > 0.8
+    six = tuple(range(6))  # +1.00 [-0.20, +2.20] over 6 paired seeds, which detect 1.72
+    wide = paired_estimate(cells((71.0, 74.5, 72.0, 75.0, 71.0, 73.5), (70.0, 72.0, 72.5, 73.0, 71.0, 72.5), six), 0.0)
+    detectable = estimated_detectable(wide)
+    assert DIRECTIONAL.verdict(wide, detectable * 1.01, 1, None) is INCONCLUSIVE  # inside the interval, detectable
+    assert DIRECTIONAL.verdict(wide, detectable * 0.9, 1, None) is UNDETECTABLE
+    assert DIRECTIONAL.verdict(noisy, 9.0, 1, None) is NOT_REPRODUCED  # outside the interval, however weak the seeds
     tight = paired_estimate(cells((70.1, 72.0, 73.9)), floor=0.0)  # ~0, narrow: the paper's +2.1 is excluded
     assert DIRECTIONAL.verdict(tight, 2.1, 1, None) is NOT_REPRODUCED
     assert LEVEL.verdict(welch_estimate([CellSample(1.0, (89.0, 90.0, 91.0), (0, 1, 2))], 0.0), 90.0, 1, None).tone \
@@ -133,3 +120,6 @@ def test_directional_verdicts_read_the_paper_difference_against_our_interval():
 def test_holm_is_the_step_down_correction_and_skips_untested():
     assert holm([0.01, 0.04, 0.03, math.nan]) == pytest.approx([0.03, 0.06, 0.06, math.nan], nan_ok=True)
     assert holm([0.5, 0.001]) == pytest.approx([0.5, 0.002])
+    rows = np.array([[0.01, 0.04, 0.03, math.nan], [0.5, math.nan, 0.001, 0.2]])
+    expected = [[0.03, 0.06, 0.06, math.nan], [0.5, math.nan, 0.003, 0.4]]
+    assert np.allclose(holm_rows(rows), expected, equal_nan=True)

@@ -11,10 +11,11 @@ import pytest
 
 from repo_paths import REPO
 from repro.claims.claim import COMPARABLE, GAIN, INTERACTION, NOT_PRINTED, RECORDED, parse_terms
+from repro.claims.decision import LineModel, Spread
 from repro.claims.load import CLAIMS_PATH, COLUMNS, load_claims
 from repro.claims.paper import paper_cells
 from repro.claims.seed_power import seed_power_text
-from repro.claims.stats import detectable_difference
+from repro.claims.stats import PAIRED, WELCH
 from repro.errors import UserError
 
 
@@ -170,28 +171,34 @@ class Plan:
     runs: list
 
 
-CIFAR = {"data": {"name": "cifar10"}, "split": {"full_train": True}}
+def cifar(seed: int | None) -> dict:
+    """A planned run's config: with a seed, its runs of one seed share their initialisation (the ledger pairs them)."""
+    config = {"model": {"name": "resnet18"}, "data": {"name": "cifar10"}, "split": {"full_train": True}}
+    return config if seed is None else {**config, "seed": seed}
 
 
-def test_the_dry_runs_table_says_what_the_planned_seeds_detect_from_the_papers_spread():
+@pytest.mark.parametrize(("seeded", "design"), [(True, PAIRED), (False, WELCH)])
+def test_the_dry_runs_table_says_what_the_planned_seeds_detect_from_the_papers_spread(seeded, design):
+    """In the design the ledger will choose for the planned runs: paired where a seed's runs share a draw."""
     rows = ["Baseline", "Ours (Class)", "Ours (Instance)"]
-    plan = Plan(Spec(1), [Planned(r, "CIFAR10/ResNet18", s, CIFAR) for r in rows for s in range(3)])
-    text = seed_power_text(plan)
+    planned = [Planned(r, "CIFAR10/ResNet18", s, cifar(s if seeded else None)) for r in rows for s in range(3)]
+    text = seed_power_text(Plan(Spec(1), planned))
     assert "What 3 seed(s) per cell can decide (Table 1's claims" in text
     line = next(x for x in text.splitlines() if x.startswith("| Ours (Instance) > Baseline"))
     cells = [c.strip() for c in line.strip("|").split("|")]
-    # the paper's 95.3 ± 0.1 vs 95.0 ± 0.1 over 3 runs each: se = sqrt(2 * 0.1^2 / 3)
-    se = (2 * 0.1**2 / 3) ** 0.5
-    assert cells[2] == "+0.30" and float(cells[3]) == pytest.approx(detectable_difference(se, 4.0), abs=0.005)
+    # the paper's 95.3 ± 0.1 vs 95.0 ± 0.1 over 3 runs each, each std at least one of 10,000 test images
+    model = LineModel(Spread((1.0, -1.0), cell_sds=(0.1, 0.1)), 0.01, design, 0.3)
+    assert cells[2] == "+0.30" and float(cells[3]) == pytest.approx(model.detectable(3), abs=0.005)
+    assert int(cells[4]) == model.seeds_for(0.3)
     assert "cannot be decided with 3 seeds" in text and "Not planned by this sweep" in text
-    more = Plan(Spec(1), [Planned(r, "CIFAR10/ResNet18", s, CIFAR) for r in rows for s in range(10)])
+    more = Plan(Spec(1), [Planned(r, "CIFAR10/ResNet18", s, cifar(s)) for r in rows for s in range(10)])
     assert "What 10 seed(s)" in seed_power_text(more)
-    assert seed_power_text(Plan(Spec(None), plan.runs)) == ""  # not a table of the paper: nothing to say
+    assert seed_power_text(Plan(Spec(None), planned)) == ""  # not a table of the paper: nothing to say
 
 
 def test_the_dry_run_says_a_claim_without_a_paper_number_has_none():
     rows = ["Label Smoothing (tuned)", "Forward (known T)"]
-    plan = Plan(Spec(12), [Planned(r, "CIFAR10/20%", s, CIFAR) for r in rows for s in range(3)])
+    plan = Plan(Spec(12), [Planned(r, "CIFAR10/20%", s, cifar(s)) for r in rows for s in range(3)])
     line = next(x for x in seed_power_text(plan).splitlines() if x.startswith("| Lukasik et al."))
     assert [c.strip() for c in line.strip("|").split("|")][2:4] == ["", "no paper number: judged on our runs alone"]
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from repo_paths import REPO
+from repro.claims.decision import LineModel, Spread
 from repro.claims.sequential import (
     DEFAULT_COLLAPSE_GUARD,
     DEFAULT_GUARD_DECLARED,
@@ -17,19 +18,26 @@ from repro.claims.sequential import (
     Looks,
     SequentialDesign,
     at_look,
-    decided_probability,
     directional_stop,
     equivalence_stop,
     line_alpha,
     paired_statistics,
     repeated_p,
-    sequential_verdict,
+    repeated_p_rows,
     stop_probabilities,
     t_boundaries,
 )
 from repro.claims.sequential_bounds import COLLAPSES, Collapse
 from repro.claims.stats import ALPHA
-from repro.claims.verdicts import CONSISTENT, EQUIVALENT, INCONCLUSIVE, NOT_REPRODUCED, OPPOSITE, SMALLER
+from repro.claims.verdicts import (
+    CONSISTENT,
+    EQUIVALENT,
+    INCONCLUSIVE,
+    NOT_REPRODUCED,
+    OPPOSITE,
+    SMALLER,
+    sequential_verdict,
+)
 
 DRAWS = 10_000
 TOLERANCE = 3 * np.sqrt(ALPHA * (1 - ALPHA) / DRAWS)  # three Monte Carlo standard errors at the stated level
@@ -89,9 +97,20 @@ def test_a_large_effect_stops_at_the_first_look_and_a_null_one_rarely_does():
 def test_the_chance_of_a_decision_counts_the_last_look_too():
     looks = Looks((2, 3, 4, 5, 6), "obrien_fleming")
     left = stop_probabilities(looks, 1.0, 1.0, 0.01, paper=1.0, margin=None)  # undecided after looks 1..4
-    decided = decided_probability(looks, 1.0, 1.0, 0.01, paper=1.0, margin=None)
+    model = LineModel(Spread((1.0,), paired_sd=1.0), 0.01, paper=1.0)  # a per-seed contrast of sd 1
+    decided = model.until_decided(looks, 1.0).decided
     assert 1.0 - left[-1] < decided < 1.0  # the last look decides some of the lines still open before it
-    assert decided_probability(looks, 20.0, 0.5, 0.01, paper=20.0, margin=None) > 0.99
+    clear = LineModel(Spread((1.0,), paired_sd=0.5), 0.01, paper=20.0)
+    assert clear.until_decided(looks, 20.0).decided > 0.99
+
+
+def test_many_repeated_p_values_at_once_are_the_bisected_ones():
+    looks = Looks((2, 3, 4, 5), "obrien_fleming")
+    allowed = np.array([0.5, 3.0, 6.0, 12.0, 40.0])
+    for look in range(4):
+        rows = repeated_p_rows(looks, np.full(allowed.size, look), allowed)
+        one = [repeated_p(looks, look, float(a)) for a in allowed]
+        assert rows == pytest.approx(one, rel=0.05, abs=1e-4)  # the calibration itself is coarse below 1e-4
 
 
 def test_the_verdict_at_a_look_reads_its_interval():

@@ -19,7 +19,7 @@ PLANNED = re.compile(r"([0-9.]+) CPU-hours as the commands below dry-run \(([0-9
 
 @pytest.fixture
 def sweeps(tmp_path, monkeypatch):
-    return one_line_sweeps(tmp_path, monkeypatch, name="cpu-plan", seeds=[0, 1])
+    return one_line_sweeps(tmp_path, monkeypatch, name="cpu-plan", seeds=[0, 1, 2])
 
 
 @pytest.mark.slow

@@ -8,16 +8,16 @@ often, and the test computes by how much from the runs' values alone."""
 
 from __future__ import annotations
 
-import math
 import statistics
 
 import pytest
 
 from cpu_plan import CPU, one_line_sweeps
 from paper_runs import fabricate_paper_runs
+from repro.claims.decision import LineModel, Spread, c4
 from repro.claims.load import load_claims
 from repro.claims.seed_power import one_image
-from repro.claims.stats import power_two_sided
+from repro.claims.stats import PAIRED
 from repro.cli import main
 
 COLUMN = "MNIST-1D/CNN1D"
@@ -41,11 +41,11 @@ def first_seed_only(run, table):
 
 def paper_power(planned, seeds: int) -> float:
     """P(decision) at `seeds` from the paper's spread (each cell's std, at least one test image), as the plan prices
-    a line without runs of ours."""
+    a line without runs of ours (the cells' runs of one seed share their initialisation: paired)."""
     claim = next(c for c in load_claims(tables=[1]) if c.name == CLAIM)
     paper = claim.paper_difference(COLUMN)
     floor = one_image(planned[1][0].config, True)
-    return claim.kind.judge.power_at(paper.value, paper.spread(floor), claim.margin, seeds)
+    return LineModel(paper.spread(floor), floor, PAIRED, paper.value).decided(seeds, paper.value)
 
 
 def planned_line(capsys, sweeps, runs) -> tuple[int, float, str, str]:
@@ -64,10 +64,12 @@ def test_finished_runs_price_p_decision_from_their_own_spread(capsys, sweeps, tm
     seeds, power, spread, head = planned_line(capsys, sweeps, runs)
 
     assert spread == "ours (3 paired)"
-    assert f"for the 1 of 1 lines whose cells have two or more finished runs each in {runs}" in head
+    assert f"ours for the 1 of 1 lines whose cells have two or more finished runs each in {runs}" in head
     paper = next(c for c in load_claims(tables=[1]) if c.name == CLAIM).paper_difference(COLUMN).value
-    sd = statistics.stdev(GAIN.values())  # the paired per-seed contrasts' sd: the baseline is the same at each seed
-    ours = power_two_sided(paper, sd / math.sqrt(seeds), seeds - 1)
+    sd = statistics.stdev(GAIN.values()) / c4(3)  # the paired per-seed contrasts' sd (the baseline is the same at
+    # each seed), estimated without bias from its 3 seeds
+    floor = one_image(planned[1][0].config, True)
+    ours = LineModel(Spread((1.0, -1.0), paired_sd=sd), floor, PAIRED, paper).decided(seeds, paper)
     assert power == pytest.approx(ours, abs=0.006)  # printed to 2 digits
     assert power < paper_power(planned, seeds) - 0.3  # the spread the plan would have taken without our runs
 
@@ -79,5 +81,5 @@ def test_lines_without_two_finished_runs_a_cell_keep_the_papers_spread(capsys, s
     seeds, power, spread, head = planned_line(capsys, sweeps, runs)
 
     assert spread == "paper"
-    assert "for the 0 of 1 lines whose cells have two or more finished runs each" in head
+    assert "ours for the 0 of 1 lines whose cells have two or more finished runs each" in head
     assert power == pytest.approx(paper_power(planned, seeds), abs=0.006)

@@ -44,7 +44,7 @@ def dry_run(capsys, command: str, root) -> tuple[float, str]:
 def test_a_packed_plan_prices_its_runs_at_the_speed_up_and_its_commands_dry_run_at_its_total(
     capsys, tmp_path, monkeypatch
 ):
-    sweeps = one_line_sweeps(tmp_path, monkeypatch, name="packed-plan", seeds=[0, 1], packed=True)
+    sweeps = one_line_sweeps(tmp_path, monkeypatch, name="packed-plan", seeds=[0, 1, 2], packed=True)
     alone, alone_commands, _ = plan(capsys, sweeps)
     packed, commands, out = plan(capsys, sweeps, "--runs-per-gpu", "2")
     assert packed == pytest.approx(alone / SPEEDUP, rel=0.02)  # the same line, each run at 1/S of its hours
@@ -80,7 +80,7 @@ def test_seeds_until_decided_are_priced_packed_and_their_command_dry_runs_at_the
 def test_a_k_without_a_figure_is_priced_unpacked_and_one_that_does_not_fit_is_refused_as_the_sweep_refuses_it(
     capsys, tmp_path, monkeypatch
 ):
-    sweeps = one_line_sweeps(tmp_path, monkeypatch, name="unfit-plan", seeds=[0, 1], packed=True)
+    sweeps = one_line_sweeps(tmp_path, monkeypatch, name="unfit-plan", seeds=[0, 1, 2], packed=True)
     _, commands, out = plan(capsys, sweeps, "--runs-per-gpu", "3")
     assert "packed 3 runs per GPU: no concurrency figure; priced K=1 (no speed-up assumed) for cnn1d meta" in out
     assert all("--runs-per-gpu 3" in c for c in commands)

@@ -393,8 +393,11 @@ CASES = [
         sweep(GOOD_SWEEP),
         says="a budget is a positive number of GPU-hours",
     ),
-    Case("plan zero budget", ["plan", "--budget", "0"], says="a budget is a positive number"),
-    Case("plan negative budget", ["plan", "--budget", "-5"], says="a budget is a positive number"),
+    Case("plan zero budget", ["plan", "--budget", "0"], says="--budget 0: a budget is a positive, finite number"),
+    Case("plan negative budget", ["plan", "--budget", "-5"], says="--budget -5: a budget is a positive, finite"),
+    Case("plan nan budget", ["plan", "--budget", "nan"], says="--budget nan: a budget is a positive, finite"),
+    Case("plan infinite budget", ["plan", "--budget", "inf"], says="--budget inf: a budget is a positive, finite"),
+    Case("plan budget in words", ["plan", "--budget", "lots"], says="--budget lots: a budget is a positive, finite"),
     Case(
         "plan zero runs per GPU", ["plan", "--budget", "100", "--runs-per-gpu", "0"], says="--runs-per-gpu 0: give how"
     ),

@@ -29,10 +29,8 @@ def _left(looks: Looks, effect: float, sd: float, floor: float, paper: float | N
 
 def paper_sd(line: ClaimLine, floor: float) -> float | None:
     """The per-seed sd of the line's contrast from the paper's printed stds (None: the paper prints none)."""
-    spread = line.paper.spread(floor)
-    if spread is None:
-        return None
-    return math.sqrt(sum((c * sd) ** 2 for c, sd in zip(spread.coefs, spread.cell_sds)))
+    model = line.model(floor)
+    return None if model is None else model.spread.contrast_sd
 
 
 def line_chances(line: ClaimLine, looks: Looks, floor: float, sd: float | None = None) -> tuple[float, ...]:

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from repro.claims.sequential import Looks, SequentialDesign, at_look, repeated_p, sequential_verdict
+from repro.claims.sequential import Looks, SequentialDesign, at_look, repeated_p
 from repro.claims.sequential_record import DECIDED, NOT_SEQUENTIAL, TRAINING, UNDECIDED, LineRecord
+from repro.claims.verdicts import sequential_verdict
 from repro.sweep.plan import SUBMITTABLE, Plan
 from repro.sweep.spec.model import PlannedRun
 from repro.sweep.stages.until_decided.table_lines import (

@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from repro.claims.claim import Claim, PaperDifference, term_columns
+from repro.claims.decision import LineModel, sequentially_decidable
 from repro.claims.load import load_claims
 from repro.claims.seed_power import one_image
 from repro.claims.sequential import SequentialDesign
+from repro.claims.stats import PAIRED
 from repro.errors import UserError
 from repro.methods.registry import method_declaration
 from repro.runs.metrics import is_accuracy, shown_scale
@@ -41,19 +43,18 @@ class ClaimLine:
     def margin(self) -> float | None:
         return self.claim.margin
 
-    def decidable(self, floor: float, design: SequentialDesign) -> tuple[bool, str]:
-        """Whether the paper's contrast is decidable within the design's most seeds, from the paper's spread (each
-        cell's std, at least `floor`); with why not."""
-        judge = self.claim.kind.judge
+    def model(self, floor: float) -> LineModel | None:
+        """The line's fixed-seed test, paired as the design's looks are, from the paper's spread (each cell's std,
+        at least `floor`); None where the paper prints no spread for it."""
         spread = self.paper.spread(floor)
-        if judge is None or spread is None:
-            return False, "the paper prints no spread for this contrast"
-        needed = judge.seeds_for(self.paper.value, spread, self.margin)
-        if needed is None:
-            return False, f"the paper's contrast needs more than {design.max_seeds} seeds (or is not decidable)"
-        if needed > design.max_seeds:
-            return False, f"the paper's contrast needs {needed} seeds, more than the {design.max_seeds} allowed"
-        return True, ""
+        if self.claim.kind.judge is None or spread is None:
+            return None
+        return LineModel(spread, floor, PAIRED, self.paper.value, self.margin)
+
+    def decidable(self, floor: float, design: SequentialDesign) -> tuple[bool, str]:
+        """Whether the paper's contrast is decidable within the design's most seeds (repro/claims/decision.py), from
+        the paper's spread; with why not."""
+        return sequentially_decidable(self.model(floor), design.max_seeds)
 
 
 @lru_cache(maxsize=32)
