@@ -32,6 +32,7 @@ STANDIN = """\
     tries = folder / "standin.tries"
     tries.write_text(str(int(tries.read_text()) + 1 if tries.exists() else 1))
     if what == "hang":
+        (folder / "standin.hanging").touch()  # the known point a test interrupts it at: its tries written
         time.sleep(300)  # bounded; the sync's timeout kills it long before
     if what == "fail" or (what == "fail-once" and tries.read_text() == "1"):
         print("wandb: ERROR 429 Too Many Requests")
@@ -121,8 +122,11 @@ def test_an_interrupted_sync_kills_its_uploads_and_the_next_call_finishes_them(t
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
-        deadline = time.monotonic() + 600  # a hang guard only: the loop ends when the stand-in has started
-        while not any(c.startswith("a/") for c in _calls(log)) and time.monotonic() < deadline:
+        # Interrupted once its upload hangs, past its write of the tries file: interrupted as it started, that
+        # write was left empty and the next call's upload failed on it. A hang guard only bounds the wait.
+        deadline = time.monotonic() + 600
+        hanging = [folder / "standin.hanging" for folder in (hangs.path / "wandb").iterdir()]
+        while not all(marker.exists() for marker in hanging) and time.monotonic() < deadline:
             time.sleep(0.05)
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=600)  # a hang guard: it ends on the signal
