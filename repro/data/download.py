@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from repro.data.cifar_n import SUPERSEDED, file_md5
-from repro.data.published import MIRROR_VARIABLE, PublishedFile, check_names, published_files
+from repro.data.published import MIRROR_VARIABLE, PublishedFile, check_names, published_files, torchvision_datasets
 from repro.errors import UserError
 
 Catalogue = Callable[[str], Iterable[PublishedFile]]  # data set name -> its published files (tests inject their own)
@@ -102,14 +102,13 @@ def _damaged(target: Path, what: str) -> str:
 
 def _fetch(root: Path, file: PublishedFile, say: Callable[[str], None]) -> Path:
     """Download `file` into a temporary folder of `root`, check it, extract it, and move the result into place."""
-    from torchvision.datasets.utils import download_url, extract_archive  # deferred: torchvision is heavy
-
+    utils = torchvision_datasets().utils
     with tempfile.TemporaryDirectory(dir=root, prefix=".download-") as temporary:
         work = Path(temporary)
         say(f"downloading {file.url}")
         try:
             with contextlib.redirect_stderr(sys.stdout):  # torchvision's progress bar: stderr is for errors
-                download_url(file.url, str(work), file.file_name)
+                utils.download_url(file.url, str(work), file.file_name)
         except (OSError, http.client.HTTPException, ValueError) as exc:  # URLError is an OSError
             raise UserError(_unreachable(root, file, exc)) from None
         got = work / file.file_name
@@ -125,7 +124,7 @@ def _fetch(root: Path, file: PublishedFile, say: Callable[[str], None]) -> Path:
         if not file.folder:
             return _move(got, root / file.file_name)
         extracted = work / "extracted"
-        extract_archive(str(got), str(extracted))
+        utils.extract_archive(str(got), str(extracted))
         folder = extracted / file.folder
         problems = _member_problems(folder, file)
         if problems:

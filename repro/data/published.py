@@ -18,6 +18,7 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import ModuleType
 from typing import Mapping
 
 from repro.data.cifar_layout import SPECS
@@ -57,11 +58,19 @@ def published_files(name: str) -> tuple[PublishedFile, ...]:
     """The files of data set `name` (one of NAMES) with their published URLs and md5s."""
     if name == "cifar-n":
         return tuple(PublishedFile(f"{CIFAR_N_URL}/{r.file_name}", r.md5) for r in RELEASES)
-    from torchvision.datasets import CIFAR10, CIFAR100  # deferred: torchvision is heavy; only a download needs it
-
-    cls = CIFAR10 if name == "cifar10" else CIFAR100
+    datasets = torchvision_datasets()
+    cls = datasets.CIFAR10 if name == "cifar10" else datasets.CIFAR100
     members = dict(tuple(pair) for pair in [*cls.train_list, *cls.test_list, (cls.meta["filename"], cls.meta["md5"])])
     return (PublishedFile(cls.url, cls.tgz_md5, cls.base_folder, members),)
+
+
+def torchvision_datasets() -> ModuleType:
+    """torchvision.datasets, the one place the data commands import it: its CIFAR classes know the published URLs and
+    md5s, its `utils` download and extract (repro/data/download.py). Only a download asks for it, so `repro data
+    --help` and `repro doctor` start without torchvision."""
+    import torchvision.datasets  # deferred: torchvision is heavy; only a download needs it
+
+    return torchvision.datasets
 
 
 def lands_as(name: str) -> tuple[str, ...]:
