@@ -14,17 +14,16 @@ from typing import Mapping
 
 import pandas as pd
 import torch
-from tabulate import tabulate
 
 from analysis.cells import index_runs
 from analysis.collect import collect_runs
+from analysis.demo_summary import print_summary
 from analysis.sweeps import PlannedRun, Scale, SweepIndexes, SweepSpec, check_jobs, load_specs, run_locally
 from analysis.tables.annotators import write_annotator_table
 from analysis.tables.build import make_tables
 from analysis.tables.paper import available_tables
 from repro.checkout import bundled
 from repro.errors import UserError
-from repro.runs.provenance import cpu_info
 
 DEMO_SWEEPS = bundled("sweeps") / "demo"
 # `repro demo --mnist1d`: the paper's Tables 1, 2, 3 and 6 on MNIST-1D, 5 seeds, below the ceiling digits reach
@@ -182,7 +181,7 @@ def run(args: argparse.Namespace) -> int:
         figures,
         trained=trained,
         failed=failed,
-        size=size,
+        size=size.name,
         seconds=time.perf_counter() - started,
         names=expected,
         data="MNIST-1D" if mnist1d else "digits",
@@ -315,64 +314,3 @@ def write_figures(
     return make_figures(
         output_root, out_dir=output_root / "figures", sweeps_dir=DEMO_SWEEPS, only=names, indexes=indexes
     )
-
-
-def summary_rows(tables: list[Path]) -> list[list[str]]:
-    """[table, row, column, ours] for every cell the demo ran, read back from the CSVs just written."""
-    rows = []
-    for md in tables:
-        frame = pd.read_csv(md.with_suffix(".csv"))
-        if "ours_planned" not in frame:  # annotators.md: measures, not a sweep table's cells
-            continue
-        for rec in frame[frame["ours_planned"] > 0].to_dict("records"):
-            rows.append([str(rec["table"]), rec["row"], rec["column"], rec["ours"]])
-    return rows
-
-
-def print_summary(
-    tables: list[Path],
-    figures: dict[str, Path | None],
-    *,
-    trained: list[str],
-    failed: list[str],
-    size: DemoSize,
-    seconds: float,
-    names: tuple[str, ...] = FIGURES,
-    data: str = "digits",
-) -> None:
-    print(f"\n== Demo summary ({size.name}) ==")
-    print(
-        f"Final test accuracy (%) on {data}, mean ± sample std over seeds (n = seeds done); the paper's CIFAR "
-        "numbers are beside ours in each table file."
-    )
-    print(ran_on())
-    print(tabulate(summary_rows(tables), headers=["table", "row", "column", "ours"], tablefmt="simple"))
-    print("\nTables:")
-    for md in tables:
-        print(f"  {_shown(md)}  {_shown(md.with_suffix('.csv'))}")
-    print("Figures:")
-    for name in names:
-        path = figures.get(name)
-        print(f"  {_shown(path)}" if path else f"  {name}: not written (the reason is printed above)")
-    print(
-        f"\n{len(set(trained))} run(s) trained now"
-        + (f", {len(set(failed))} failed or skipped (see the sweep output above)" if failed else "")
-        + f"; {seconds:.0f} s in all."
-    )
-
-
-def ran_on() -> str:
-    """One line naming the CPU and its kernels: the same seeds end apart on another CPU, even one with the same
-    vector instructions (docs/demo.md, "Across CPUs")."""
-    cpu = cpu_info()
-    return (
-        f"Ran on: {cpu['model']}, torch {torch.__version__} with {cpu['capability']} kernels (on another CPU, even "
-        "with the same vector instructions, the same seeds end apart: up to about a point in the noisy table)."
-    )
-
-
-def _shown(path: Path) -> str:
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)

@@ -3,8 +3,8 @@ out, so that a test compares a quoted number with its source rather than with a 
 
 - docs/costs.md, made by `python -m repro.commands.costs_doc` from every sweep file's dry run: one table row per
   sweep file (runs, H100-hours, with halving, ...);
-- a demo's summary as `repro demo` prints it (analysis/demo.py, `print_summary`: a tabulate "simple" table of table,
-  row, column and ours), recorded verbatim in a fenced block of its page: docs/demo.md for the digits demo,
+- a demo's summary as `repro demo` prints it (analysis/demo_summary.py, `print_summary`: a tabulate "simple" table
+  of table, row, column and ours), recorded verbatim in a fenced block of its page: docs/demo.md for the digits demo,
   docs/mnist1d.md for `repro demo --mnist1d`.
 """
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis.demo import DemoSize, print_summary
+from analysis.demo_summary import print_summary
 from recorded_sources import costs_rows, mean_and_std, recorded_summary, summary_cells
 from repo_paths import REPO
 
@@ -149,7 +149,7 @@ def test_the_summary_reader_reads_what_the_demo_prints(tmp_path, capsys):
         '6,Ours (Instance labels),Digits/40%,"93.82 ± 0.93 (n=3; tuned: label_lr=200)",3\n',
         encoding="utf-8",
     )
-    print_summary([csv.with_suffix(".md")], {}, trained=[], failed=[], size=DemoSize("full"), seconds=1.0, names=())
+    print_summary([csv.with_suffix(".md")], {}, trained=[], failed=[], size="full", seconds=1.0, names=())
     printed = capsys.readouterr().out
     page = tmp_path / "page.md"
     page.write_text(f"# A page\n\n```\n$ repro demo\n{printed}```\n", encoding="utf-8")
