@@ -28,6 +28,12 @@ class WandbTimeout(TimeoutError):
         self.worker = worker
 
 
+class WandbExited(RuntimeError):
+    """A W&B call ended in `sys.exit(code)`: W&B's teardown exits with its service's exit code when that is not 0
+    (a service this run ended by pid, a service that crashed). Made in a call's own thread, that exit ends only the
+    thread; handed to the caller as this error, never as the process's exit."""
+
+
 @dataclass(frozen=True)
 class WandbBounds:
     """Seconds W&B may take (`tracker.timeouts.*`) and how often a failed request is retried (`tracker.retries`).
@@ -107,12 +113,17 @@ def quiet_error_reporting() -> None:
 
 def call_within(seconds: float, fn: Callable[[], Any], *, what: str) -> Any:
     """`fn()` in a daemon thread; its result or its exception, or `WandbTimeout` after `seconds` (the thread goes
-    on until W&B's service is ended, which ends its wait: repro/tracking/wandb_session.py)."""
+    on until W&B's service is ended, which ends its wait: repro/tracking/wandb_session.py). A `sys.exit` inside
+    `fn` (W&B's teardown after its service ended non-zero) comes back as `WandbExited`: re-raised as SystemExit in
+    the caller's thread it would end the run's process, with the service's exit code, where W&B only meant to say
+    how its service ended."""
     box: dict[str, Any] = {}
 
     def target() -> None:
         try:
             box["value"] = fn()
+        except SystemExit as exc:
+            box["error"] = WandbExited(f"W&B {what} exited with its service's exit code {exc.code}")
         except BaseException as exc:  # handed to the caller
             box["error"] = exc
 

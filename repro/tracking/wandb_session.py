@@ -190,7 +190,7 @@ class WandbSession:
         blocked = [worker] if worker is not None else []
         try:
             call_within(seconds, self._wandb.teardown, what="teardown")
-        except Exception as exc:  # after the service was ended W&B's teardown finds its connection lost: expected
+        except Exception as exc:  # the service ended first: its connection lost, or its exit code (WandbExited)
             if not ended_first:
                 self.status.problem("teardown", exc)
             if isinstance(exc, WandbTimeout) and exc.worker is not None:

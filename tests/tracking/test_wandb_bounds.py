@@ -14,7 +14,7 @@ import time
 import pytest
 
 from repro.runs.rundir import RunDir
-from repro.tracking.wandb_bounds import WandbBounds, WandbTimeout, call_within
+from repro.tracking.wandb_bounds import WandbBounds, WandbExited, WandbTimeout, call_within
 from testing_support.wandb_endpoint import FAKE_API_KEY, MODES, misbehaving_wandb, parent_wandb_service
 
 # small bounds, so each case ends in seconds; the defaults are in repro/conf/tracker/wandb.yaml
@@ -77,6 +77,8 @@ def test_a_call_past_its_deadline_is_left_behind(tmp_path):
     assert call_within(5, lambda: 7, what="quick") == 7
     with pytest.raises(ValueError):
         call_within(5, lambda: int("x"), what="failing")
+    with pytest.raises(WandbExited, match="teardown exited with its service's exit code 128"):
+        call_within(5, lambda: sys.exit(128), what="teardown")  # W&B's teardown after its service ended non-zero
 
 
 @pytest.mark.slow

@@ -194,6 +194,54 @@ def test_a_run_starts_a_service_of_its_own_whatever_service_it_inherited(tmp_pat
     assert seen_at_setup == [None]
 
 
+def test_w_and_bs_exit_with_the_code_its_ended_service_gave_leaves_the_run_going_offline(tmp_path):
+    """W&B's teardown calls `sys.exit(code)` when the service it stops ended non-zero, as the one this run ends by pid
+    once a call timed out online. Whether it does hung on the machine's speed (whether the killed service was gone
+    before the teardown wrote to it); when it did, that exit ended the run's process with code 128. The run goes on
+    offline, makes its calls again there and finishes."""
+    made: dict[str, list[str]] = {}
+
+    def fake_run(mode: str) -> SimpleNamespace:
+        def log(row: dict, step: int | None = None) -> None:
+            if mode == "online":  # W&B's words when its service does not answer a request in time
+                raise RuntimeError("Failed to execute API request: the service process is busy and did not respond")
+            made[mode].append(f"log {sorted(row)}")
+
+        made[mode] = []
+        sync_dir = SimpleNamespace(sync_dir=str(tmp_path / f"{mode}-run-x"))
+        return SimpleNamespace(settings=sync_dir, log=log, finish=lambda code: made[mode].append(f"finish {code}"))
+
+    class ItsServiceEndedNonZero:  # what a run uses of the wandb module
+        Settings = dict
+
+        def setup(self, settings: dict) -> None:
+            pass
+
+        def init(self, mode: str, **args) -> SimpleNamespace:
+            return fake_run(mode)
+
+        def teardown(self, exit_code: int | None = None) -> None:
+            if "offline" not in made:  # the online run's service, ended by pid (the offline one's ends with 0)
+                sys.exit(128)  # W&B: `if internal_exit_code not in (None, 0): sys.exit(internal_exit_code)`
+
+    status = WandbStatus(tmp_path, requested="online")
+    session = WandbSession(
+        ItsServiceEndedNonZero(),
+        init_args={"dir": str(tmp_path)},
+        mode="online",
+        bounds=WandbBounds(),
+        status=status,
+        on_new_run=lambda run: None,
+    )
+    session.start()
+    with pytest.warns(UserWarning, match="W&B online failed at charts"):
+        session.log("charts", lambda: {"charts/x": 1}, None)
+    assert session.finish(exit_code=0) is False  # not all of it online
+    assert made["offline"] == ["log ['charts/x']", "finish 0"]
+    assert status.record["logged_to"] == "offline" and status.record["went_offline_after"] == "charts"
+    assert [p["call"] for p in status.record["problems"]] == ["charts"]  # the exits of the ended service: expected
+
+
 @pytest.mark.slow
 def test_a_service_that_w_and_bs_teardown_leaves_running_is_ended_by_pid(tmp_path, monkeypatch):
     """W&B's teardown may return with its service still running (busy retrying, or a connection that does not own
