@@ -234,7 +234,7 @@ def run_locally(
     """Plan (spec, scale, extra overrides, heading) sweeps into one output root and train what they miss here, up
     to `jobs` runs at once (repro.sweep's local executor). Returns the run ids trained, those failed or skipped, and
     each sweep's planned runs (in the order given: what its results index reads, `SweepIndexes(planned=...)`)."""
-    from repro.sweep.run import LocalSweep, run_sweeps_locally  # deferred: submitit, as above
+    from repro.sweep.run_local import LocalSweep, run_sweeps_locally  # deferred: submitit, as above
 
     local = [LocalSweep(spec, scale, tuple(extra), heading=heading) for spec, scale, extra, heading in sweeps]
     plans = run_sweeps_locally(local, output_root=output_root, jobs=jobs, threads=threads, report=report)

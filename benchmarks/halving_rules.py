@@ -104,8 +104,8 @@ def write_sweeps(root: Path, seeds: int) -> list[Path]:
 
 
 def plans(root: Path) -> list:
-    from repro.sweep.run import plan_sweep
     from repro.sweep.sweep_file import load_sweep
+    from repro.sweep.sweep_plan import plan_sweep
 
     return [
         plan_sweep(load_sweep(p), output_root=root, extra_overrides=QUIET)

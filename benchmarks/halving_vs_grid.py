@@ -67,7 +67,7 @@ def train(root: Path, strategy: str, tables: tuple[int, ...], quick: bool) -> No
     import torch
 
     from repro.runs.io import atomic_write_json
-    from repro.sweep.run import LocalSweep, run_sweeps_locally
+    from repro.sweep.run_local import LocalSweep, run_sweeps_locally
 
     torch.set_num_threads(1)
     out = root / strategy
@@ -89,8 +89,8 @@ def train(root: Path, strategy: str, tables: tuple[int, ...], quick: bool) -> No
 
 def report(root: Path, tables: tuple[int, ...], quick: bool) -> str:
     from repro.runs.rundir import RunDir
-    from repro.sweep.run import plan_sweep
     from repro.sweep.stages.tune import choose, point_text, results, run_of
+    from repro.sweep.sweep_plan import plan_sweep
 
     specs = tuned_specs(tables, quick)
     plans = {

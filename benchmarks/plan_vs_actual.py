@@ -91,7 +91,7 @@ def main() -> int:
         from repro.runs.rundir import RunDir
         from repro.sweep.budget.calibration import load_calibration
         from repro.sweep.budget.costs import run_gpu_hours, step_kind
-        from repro.sweep.run import LocalSweep, run_sweeps_locally
+        from repro.sweep.run_local import LocalSweep, run_sweeps_locally
         from repro.sweep.spec.model import Scale
         from repro.sweep.sweep_file import load_sweep
 

@@ -33,9 +33,9 @@ from repro.runs.rundir import RunDir
 from repro.sweep.budget.calibration import load_calibration
 from repro.sweep.budget.costs import run_gpu_hours, step_kind
 from repro.sweep.plan import Plan
-from repro.sweep.run import plan_sweep, select
 from repro.sweep.spec.model import Scale
 from repro.sweep.sweep_file import load_sweep
+from repro.sweep.sweep_plan import plan_sweep, select
 
 SWEEP = CHECKOUT_ROOT / "sweeps" / "demo" / "table6.yaml"
 # Its rows that train on their own (MentorNet's reads a mentor run of another sweep file)

@@ -25,7 +25,6 @@ from repro.claims.judgement import Line, LineCell, choose_designs
 from repro.claims.pairing import shared_draws
 from repro.claims.stats import CellSample
 from repro.runs.rundir import flatten
-from repro.sweep.run import plan_sweep
 from repro.sweep.spec.model import Scale
 from repro.sweep.stages.until_decided import (
     claim_lines,
@@ -38,6 +37,7 @@ from repro.sweep.stages.until_decided import (
     walk_lines,
 )
 from repro.sweep.sweep_file import load_sweep
+from repro.sweep.sweep_plan import plan_sweep
 
 
 def epochs_of(runs) -> int:

@@ -63,7 +63,7 @@ def test_multirun_expands_with_hydras_grammar():
 
 
 def test_multirun_asks_for_the_same_run_twice_and_plans_it_once(tmp_path):
-    from repro.sweep.run import plan_sweep
+    from repro.sweep.sweep_plan import plan_sweep
 
     # notes never enters the run id: two combinations, one run (Hydra's own multirun would train it twice)
     spec, _ = multirun.multirun_spec(multirun.combinations(["notes=first,second", "seed=0", *CLEAN]))

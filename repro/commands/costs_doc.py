@@ -23,10 +23,11 @@ from tabulate import tabulate
 
 from repro.checkout import bundled
 from repro.sweep.budget.calibration import load_calibration
-from repro.sweep.budget.costs import hours_text, plan_estimate, run_gpu_hours
+from repro.sweep.budget.costs import run_gpu_hours
+from repro.sweep.budget.estimate import hours_text, plan_estimate
 from repro.sweep.protocol.base import Asked
-from repro.sweep.run import plan_sweep
 from repro.sweep.sweep_file import load_sweep
+from repro.sweep.sweep_plan import plan_sweep
 
 SWEEPS = bundled("sweeps")
 COMMAND = "python -m repro.commands.costs_doc > docs/costs.md"

@@ -28,8 +28,9 @@ from repro.hydra_flags import check_overrides
 from repro.path_keys import reads_back
 from repro.runs.attempts import archive_done_run
 from repro.runs.rundir import RunDir
-from repro.sweep.run import plan_sweep, run_sweep
+from repro.sweep.run import run_sweep
 from repro.sweep.spec.model import Part, RowSpec, SweepSpec
+from repro.sweep.sweep_plan import plan_sweep
 
 SWEEP_NAME = "multirun"  # <output_root>/sweeps/multirun/: the job registry and logs of `repro train -m`
 

@@ -21,7 +21,7 @@ from repro.planning.packed import check_commands_fit
 from repro.planning.render import render_plan
 from repro.planning.until_decided import START
 from repro.sweep.budget.calibration import Calibration
-from repro.sweep.budget.costs import hours_text
+from repro.sweep.budget.estimate import hours_text
 from repro.sweep.budget.packing import check_runs_per_gpu
 
 RETRIES = 5  # choices within a budget lowered by what the commands price above it

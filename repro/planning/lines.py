@@ -29,7 +29,7 @@ from repro.planning.our_spread import FinishedRuns, finished_runs, our_spread
 from repro.planning.until_decided import Rounds, collapses, price_rounds
 from repro.runs.metrics import is_accuracy
 from repro.sweep.budget.calibration import Calibration
-from repro.sweep.budget.costs import estimate
+from repro.sweep.budget.estimate import estimate
 from repro.sweep.dry_run import model_kind
 from repro.sweep.protocol.registry import kept_rows
 from repro.sweep.spec.model import SweepSpec

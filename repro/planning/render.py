@@ -13,7 +13,7 @@ from repro.planning.expect import TRUTHS, Expected, Judged
 from repro.planning.lines import PricedTable
 from repro.planning.packed import packing_text
 from repro.sweep.budget.calibration import Calibration
-from repro.sweep.budget.costs import hours_text
+from repro.sweep.budget.estimate import hours_text
 
 # the sweep's budget cap prices the runs it has not started unpacked, and counts each packed run's own wall time
 UNPACKED_CAP = "; it prices and counts each run unpacked, so it holds runs before the packed hours reach H"

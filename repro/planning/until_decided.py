@@ -28,10 +28,10 @@ from repro.planning.cell_runs import Cell, cell_runs
 from repro.planning.choose import Option
 from repro.planning.expansions import planned_sweep
 from repro.sweep.budget.calibration import Calibration
-from repro.sweep.budget.costs import estimate
+from repro.sweep.budget.estimate import estimate
 from repro.sweep.dry_run import model_kind
-from repro.sweep.run import select
 from repro.sweep.spec.model import Scale, SweepSpec
+from repro.sweep.sweep_plan import select
 
 START = 2  # seeds per cell before the first look (the fewest an interval needs)
 FLAG = "until_decided"  # the `repro sweep` option (and sweep-file key) that adds the rounds

@@ -1,8 +1,8 @@
 """What the sweep asks of every registered stage once its runs are planned (repro/sweep/protocol/base.py, the protocol):
 their decisions on a plan (`decide`: the runs a stage holds or settles, what it records), their reports (`report`),
 and their preflights (`run_preflights`, trained with the sweep's executor: repro/sweep/executors/elsewhere.py).
-repro/sweep/run.py, repro/sweep/command.py and the results index (repro/sweep/index.py) ask through here; no stage is
-named, and no executor is imported (the index needs none)."""
+repro/sweep/sweep_plan.py, repro/sweep/run_local.py, repro/sweep/run.py, repro/sweep/command.py and the results index
+(repro/sweep/index.py) ask through here; no stage is named, and no executor is imported (the index needs none)."""
 
 from __future__ import annotations
 

@@ -204,7 +204,7 @@ def _preflight(args: argparse.Namespace, path: str, scale, only: dict, extra: li
     preflight runs (the tuning stage's grid corners) and report them."""
     from repro.sweep.ask_stages import run_preflights  # deferred: the stages' modules (above)
     from repro.sweep.executors.elsewhere import train_elsewhere  # deferred: submitit is heavy (above)
-    from repro.sweep.run import plan_sweep, refuse_rows_that_need_more, select  # deferred: submitit (above)
+    from repro.sweep.sweep_plan import plan_sweep, refuse_rows_that_need_more, select  # deferred: submitit (above)
 
     if args.dry_run:
         raise UserError(

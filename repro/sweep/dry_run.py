@@ -10,8 +10,9 @@ from typing import Any, Callable, Mapping
 
 from repro.claims.seed_power import seed_power_text
 from repro.sweep.budget.calibration import load_calibration
-from repro.sweep.budget.costs import plan_estimate, step_kind
+from repro.sweep.budget.costs import step_kind
 from repro.sweep.budget.epoch_prices import epoch_table
+from repro.sweep.budget.estimate import plan_estimate
 from repro.sweep.budget.packing import check_fits, packing_line
 from repro.sweep.cluster_profile import ClusterProfile
 from repro.sweep.plan import Plan

@@ -13,10 +13,10 @@ from repro.sweep.budget.spend import cells_table, sweep_spend
 from repro.sweep.plan import Decision, Plan
 from repro.sweep.protocol.base import Asked
 from repro.sweep.protocol.registry import stages
-from repro.sweep.run import plan_sweep, select
 from repro.sweep.spec.model import Scale
 from repro.sweep.sweep_file import load_sweep
 from repro.sweep.sweep_folder import last_selection
+from repro.sweep.sweep_plan import plan_sweep, select
 
 
 def sweep_status(

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 import repro.sweep.index as results_index
-import repro.sweep.run as sweep_run
+import repro.sweep.run_local as run_local
+import repro.sweep.sweep_plan as sweep_plan
 from analysis import demo
 from paper_runs import write_run
 from repo_paths import EVERY_SWEEP
@@ -37,9 +38,9 @@ def test_the_quick_demo_expands_each_sweep_file_once(tmp_path, monkeypatch, caps
         return [run.run_id for run in runs], []
 
     # the two places a command expands a whole sweep file: planning a sweep, and building its results index
-    monkeypatch.setattr(sweep_run, "expand_sweep", counted(sweep_run.expand_sweep))
+    monkeypatch.setattr(sweep_plan, "expand_sweep", counted(sweep_plan.expand_sweep))
     monkeypatch.setattr(results_index, "expand_anew", counted(results_index.expand_anew))
-    monkeypatch.setattr(sweep_run, "run_planned_runs", train)
+    monkeypatch.setattr(run_local, "run_planned_runs", train)
     main(["demo", "--quick", "--jobs", "1", "--output-root", str(root)])  # 1: figures without records are skipped
     out = capsys.readouterr().out
     specs = demo.demo_specs(demo.demo_size(quick=True))

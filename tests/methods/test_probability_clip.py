@@ -18,8 +18,8 @@ from repro.losses import clipped_log_softmax
 from repro.methods.label_smearing import backward_epsilon, smeared_loss, smoothing_matrix
 from repro.methods.loss_correction import backward_corrected_loss
 from repro.runs.rundir import RunDir, run_id
-from repro.sweep.run import plan_sweep
 from repro.sweep.sweep_file import load_sweep
+from repro.sweep.sweep_plan import plan_sweep
 from repro.train import train
 
 C = 10

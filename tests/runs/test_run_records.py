@@ -2,7 +2,7 @@
 short is not done. `repro sweep status` shows it as damaged (exit 1), and `repro sweep` trains it again as a new
 attempt (the damaged one kept byte for byte under attempts/) before the tuned runs that read it, with no traceback.
 The consumers' own corpus cases (tuning winners, teacher, label source, estimator, replay's fold runs, a run's own
-summary) are in tests/project/test_bad_input.py."""
+summary) are in tests/bad_input_cases.py."""
 
 from __future__ import annotations
 

@@ -15,8 +15,7 @@ from analysis.sweeps import sweep_index
 from presets import TINY_BASELINE_SWEEP, TINY_SWEEP_SCALE, write_tiny_sweep
 from repro.cli import main
 from repro.runs.rundir import RunDir
-from repro.sweep import expansion_cache, index
-from repro.sweep import run as run_module
+from repro.sweep import expansion_cache, index, sweep_plan
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.expansion_cache import cached_expansion
 from repro.sweep.spec.model import PlannedRun, Scale
@@ -199,7 +198,7 @@ def test_sweep_status_reads_the_kept_expansion_and_writes_none(tmp_path, monkeyp
     scale = ["--epochs", "1", "--subset", "400", "--test-subset", "200"]
     assert main(["sweep", str(path), "--output-root", str(root), *scale]) == 0
     expansions = CountedExpansions()
-    monkeypatch.setattr(run_module, "expand_sweep", expansions)
+    monkeypatch.setattr(sweep_plan, "expand_sweep", expansions)
     plan = sweep_status(path, output_root=root)
     assert expansions.calls == 0
     assert plan.runs and all(RunDir(root / "runs" / r.run_id).is_done() for r in plan.runs)

@@ -7,10 +7,10 @@ import math
 import pytest
 
 from repo_paths import REPO
-from repro.sweep.run import plan_sweep
 from repro.sweep.stages.tune.preflight import peak_lr_epochs
 from repro.sweep.stages.tune.tune_spec import cell_tune
 from repro.sweep.sweep_file import load_sweep
+from repro.sweep.sweep_plan import plan_sweep
 
 CHOSEN_FOR = "Ours (Instance labels)"  # Table 9's recipe: the row whose grid the appendix and Sec. 3.1 give
 

@@ -10,7 +10,8 @@ from repro.config import load_config, to_container
 from repro.methods import METHODS, method_class, method_declaration
 from repro.models import MODEL_NAMES
 from repro.sweep.budget.calibration import H100_MS, Calibration, load_calibration
-from repro.sweep.budget.costs import estimate, price, run_gpu_hours
+from repro.sweep.budget.costs import price, run_gpu_hours
+from repro.sweep.budget.estimate import estimate
 from repro.sweep.spec.model import PlannedRun
 from repro.training.step_cost import LABEL_LOOKAHEAD, STEP_COSTS
 

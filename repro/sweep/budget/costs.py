@@ -1,4 +1,5 @@
-"""What a sweep will cost in GPU-hours, from per-step costs measured on the user's GPU (`repro bench`).
+"""What a run will cost in GPU-hours, from per-step costs measured on the user's GPU (`repro bench`); a sweep's
+estimate sums them (repro/sweep/budget/estimate.py).
 
 The per-step costs come from a calibration (repro/sweep/budget/calibration.py: one per GPU model, else the design notes'
 H100 figures, which the estimate then says it used). A run's cost = epochs x (steps per epoch x step cost +
@@ -23,24 +24,16 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass, field
-from typing import Any, Collection, Iterable, Mapping
-
-from tabulate import tabulate
+from dataclasses import dataclass
+from typing import Any, Mapping
 
 from repro.conf.networks import NETWORKS
 from repro.data.sizes import DATA_SIZES, run_sizes  # noqa: F401  (a run's sizes: part of this module's API)
 from repro.errors import UserError
 from repro.methods.registry import method_declaration
 from repro.schema import fields_of
-from repro.sweep.budget.calibration import (
-    Calibration,
-    load_calibration,
-)
+from repro.sweep.budget.calibration import Calibration
 from repro.sweep.budget.epoch_cost import epoch_fixed_ms, epoch_step_ratio
-from repro.sweep.budget.packing import packed_hours
-from repro.sweep.plan import Plan
-from repro.sweep.spec.model import PlannedRun
 from repro.training.schedule import planned_steps
 from repro.training.step_cost import STEP_COSTS, StepCost
 
@@ -50,7 +43,6 @@ DATA_SHAPES = {"cifar10": (3, 32, 10), "cifar100": (3, 32, 100), "digits": (1, 8
 # A measured model the others are scaled from by FLOPs when the calibration has none of their own (the first of
 # these that it has, else its first model).
 REFERENCE_MODELS = ("resnet18", "vgg16", "wrn28_10")
-STAGES = ("tune", "single", "fold", "final")  # the tuning stage first: the others wait for it
 
 
 # ------------------------------------------------------------------------------------------------ estimate
@@ -221,119 +213,3 @@ def full_run_gpu_hours(config: Mapping[str, Any], cal: Calibration) -> float | N
     epochs, total_steps = planned_steps(config["optim"], steps)  # optim.iterations may end the last epoch early
     once_s = last_epoch_eval_images(config, *run_sizes(config)) * price(config, cal).eval_ms_per_image / 1e3
     return (total_steps * step_s / max(steps, 1) + epochs * (eval_s + fixed_s) + once_s) / 3600
-
-
-@dataclass
-class Estimate:
-    rows: list[list[Any]]  # stage, runs, GPU-hours
-    total: float
-    remaining: float  # runs not done yet
-    unpriced: list[str]  # why some runs have no price at all (they count as nothing, and it is said)
-    calibration: Calibration
-    by_row: list[list[Any]] = field(default_factory=list)  # row, stage, runs, GPU-hours, per run
-    notes: list[str] = field(default_factory=list)  # how estimated figures were had
-    lower_bound: bool = False  # some figure is a lower bound, or some run unpriced: the total is "at least"
-    reused: tuple[int, float] = (0, 0.0)  # tuned runs that are their winning tuning run, and what they would cost
-
-    def render(self) -> str:
-        hours = _hours_text
-        at_least = "at least " if self.lower_bound or self.unpriced else ""
-        body = [*self.rows, ["total", sum(r[1] for r in self.rows), f"{at_least}{hours(self.total)}"]]
-        lines = [
-            f"estimated GPU-hours (per-step costs: {self.calibration.gpu}, {self.calibration.provenance}):",
-            tabulate(body, headers=["stage", "runs", "GPU-hours"], tablefmt="simple", disable_numparse=True),
-        ]
-        if self.by_row:
-            lines += [
-                "",
-                "per row:",
-                tabulate(
-                    self.by_row,
-                    headers=["row", "stage", "runs", "GPU-hours", "per run"],
-                    tablefmt="simple",
-                    disable_numparse=True,
-                ),
-            ]
-        lines.append(f"still to run (not done): {at_least}{hours(self.remaining)} GPU-hours")
-        if self.reused[0]:
-            lines.append(
-                f"not trained twice: {self.reused[0]} tuned runs are their seed's winning tuning run (same config, "
-                f"seed and split: `where: []`) and take its records; {hours(self.reused[1])} GPU-hours saved"
-            )
-        if self.notes:
-            lines.append("estimated figures (not measured on this GPU):")
-            lines += [f"  - {n}" for n in self.notes]
-        if self.lower_bound:
-            lines.append(f'the total is "at least": {LOWER_BOUND_WHY}')
-        for why in self.unpriced:
-            lines.append(f"not priced, so the total is a lower bound: {why}")
-        return "\n".join(lines)
-
-
-def _hours_text(hours: float) -> str:
-    """Two decimals; small figures (a digits run) with two significant digits instead of 0.00."""
-    return f"{hours:.2f}" if hours >= 0.1 or hours == 0 else f"{hours:.2g}"
-
-
-def hours_text(hours: float, at_least: bool = False) -> str:
-    """As the dry run prints a total: two decimals (two significant digits below 0.1), "at least" for a bound."""
-    return ("at least " if at_least else "") + _hours_text(hours)
-
-
-def estimate(
-    runs: Iterable[PlannedRun],
-    cal: Calibration,
-    done: Collection[str] = (),
-    runs_per_gpu: int = 1,
-) -> Estimate:
-    """The estimate of a sweep's unique planned `runs` (those in `done` count apart: not still to run), each priced
-    at the share of its run it trains and at nothing where it trains nothing (`PlannedRun.share`, `trains`: what
-    its stage decided); `runs_per_gpu`: runs packed per GPU, priced from the measured concurrency
-    (repro/sweep/budget/packing.py)."""
-    per_stage: dict[str, list[float]] = {s: [0, 0.0] for s in STAGES}
-    per_row: dict[tuple[str, str], list[float]] = {}
-    remaining, unpriced, notes, lower = 0.0, {}, {}, False
-    reused = [0, 0.0]  # tuned runs that are one of their tuning runs, and the GPU-hours they would have trained
-    for run in runs:
-        stage, config = run.stage, run.config
-        got = price(config, cal)
-        hours = run_gpu_hours(config, cal, run.share)
-        if got is not None:
-            notes.update(dict.fromkeys(got.notes))
-            lower = lower or got.lower_bound
-        if hours is None:
-            model, kind = config["model"]["name"], step_kind(config)
-            reason = "; ".join(got.notes) if got is not None else "the calibration has no figure to price it from"
-            unpriced.setdefault(f"{model} ({kind.key} steps): {reason}", None)
-            continue
-        if not run.trains:  # its winning tuning run is this very training: trained once, there
-            reused[0] += 1
-            reused[1] += hours
-            hours = 0.0
-        hours, note = packed_hours(hours, str(config["model"]["name"]), step_kind(config).key, cal, runs_per_gpu)
-        notes.update({note: None} if note else {})
-        per_stage.setdefault(stage, [0, 0.0])
-        per_stage[stage][0] += 1
-        per_stage[stage][1] += hours
-        cell = per_row.setdefault((run.row, stage), [0, 0.0])
-        cell[0] += 1
-        cell[1] += hours
-        remaining += 0.0 if run.run_id in done else hours
-    table = [[s, int(n), _hours_text(h)] for s, (n, h) in per_stage.items() if n]
-    by_row = [[r, s, int(n), _hours_text(h), _hours_text(h / n)] for (r, s), (n, h) in per_row.items()]
-    return Estimate(
-        table,
-        sum(h for _, h in per_stage.values()),
-        remaining,
-        list(unpriced),
-        cal,
-        by_row,
-        list(notes),
-        lower,
-        (int(reused[0]), reused[1]),
-    )
-
-
-def plan_estimate(plan: Plan, gpu_name: str | None = None, runs_per_gpu: int = 1) -> Estimate:
-    """The estimate of an expanded sweep plan (repro/sweep/plan.py), its runs packed `runs_per_gpu` to a GPU."""
-    return estimate(plan.unique.values(), load_calibration(gpu_name), plan.done, runs_per_gpu)

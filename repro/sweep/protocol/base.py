@@ -240,7 +240,7 @@ class Stage:
         (`Decision`): its paragraphs, its report of the plan's state (`repro sweep status`, after a local sweep
         trains) and, with `asked.dry_run`, its graphs, prices and docs/costs.md figures. A local sweep trains the
         rest, decides again and trains what it let go, round after round while a stage releases runs
-        (repro/sweep/run.py); on SLURM the next `repro sweep` submits them."""
+        (repro/sweep/run_local.py); on SLURM the next `repro sweep` submits them."""
         return Decision()
 
     def notes(self, plan: Plan) -> TableNotes:

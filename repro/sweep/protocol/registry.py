@@ -1,7 +1,7 @@
 """The sweep protocol's stages by their key in a sweep file (repro/sweep/protocol/base.py: what a stage provides).
 The sweep asks every registered stage in this order: the sweep file's reading (repro/sweep/sweep_file.py: the
 top-level keys it allows), the expansion (repro/sweep/expand/expand.py: the runs a stage adds), `repro sweep status`
-(repro/sweep/status.py), the decisions on a plan and the local rounds (repro/sweep/run.py), `--dry-run`
+(repro/sweep/status.py), the decisions on a plan and the local rounds (repro/sweep/run_local.py), `--dry-run`
 (repro/sweep/dry_run.py) and a run's start (repro/sweep/start.py).
 
 Adding a stage is one folder under repro/sweep/stages/ with its `Stage` subclass and one line in that package's

@@ -12,7 +12,8 @@ from repro.cli import main
 from repro.config import load_config, to_container
 from repro.sweep.budget import calibration, costs
 from repro.sweep.budget.calibration import Calibration
-from repro.sweep.budget.costs import estimate, run_gpu_hours, run_sizes
+from repro.sweep.budget.costs import run_gpu_hours, run_sizes
+from repro.sweep.budget.estimate import estimate
 from repro.sweep.spec.model import PlannedRun
 
 TINY_SWEEP = """
@@ -179,7 +180,7 @@ def test_an_epochs_fixed_cost_and_in_epoch_step_ratio_enter_the_estimate():
     plain = run_gpu_hours(_config("split=full"), cal)
     assert plain == pytest.approx(3 * (391 * 10.0 + 10000 * 0.01 + 1000.0) / 3.6e6)
     # stored and read back
-    again = costs.load_calibration(cal.gpu) if cal.save() else None
+    again = calibration.load_calibration(cal.gpu) if cal.save() else None
     assert again.epoch_fixed_ms == cal.epoch_fixed_ms and again.epoch_step_ratio == cal.epoch_step_ratio
 
 

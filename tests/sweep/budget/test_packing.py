@@ -12,7 +12,7 @@ from repo_paths import REPO
 from repro.cli import main
 from repro.errors import UserError
 from repro.sweep.budget.calibration import Calibration, calibration_file, load_calibration
-from repro.sweep.budget.costs import estimate, plan_estimate
+from repro.sweep.budget.estimate import estimate, plan_estimate
 from repro.sweep.budget.packing import check_fits, packed_hours
 from repro.sweep.run import run_sweep
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 from halving_sweep import write_halving_sweep
 from repro.runs.rundir import RunDir
 from repro.sweep.executors.job import TrainJob
-from repro.sweep.run import plan_sweep
 from repro.sweep.spec.model import Scale
 from repro.sweep.sweep_file import load_sweep
 from repro.sweep.sweep_folder import sweep_dir, write_planned_configs
+from repro.sweep.sweep_plan import plan_sweep
 
 
 def test_a_requeued_rung_job_marks_the_run_it_trains(tmp_path):

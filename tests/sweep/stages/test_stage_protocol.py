@@ -19,12 +19,14 @@ from presets import TINY_BASELINE_SWEEP, TINY_SWEEP_SCALE, write_tiny_sweep
 from repro.cli import main
 from repro.runs.rundir import RunDir
 from repro.sweep.budget.calibration import load_calibration
-from repro.sweep.budget.costs import plan_estimate, run_gpu_hours
+from repro.sweep.budget.costs import run_gpu_hours
+from repro.sweep.budget.estimate import plan_estimate
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.protocol.registry import register_stage, unregister_stage
-from repro.sweep.run import plan_sweep, run_sweep
+from repro.sweep.run import run_sweep
 from repro.sweep.spec.model import Scale
 from repro.sweep.sweep_file import load_sweep
+from repro.sweep.sweep_plan import plan_sweep
 
 PLUGINS = '''
 from dataclasses import replace

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 from repro.runs.rundir import RunDir
 from repro.sweep.budget.calibration import Calibration
-from repro.sweep.budget.costs import full_run_gpu_hours, hours_text
+from repro.sweep.budget.costs import full_run_gpu_hours
+from repro.sweep.budget.estimate import hours_text
 from repro.sweep.plan import SUBMITTABLE, Plan
 from repro.sweep.spec.model import PlannedRun
 

@@ -29,8 +29,8 @@ or another rule (`method.estimate_at=best_val`, say): other runs, another estima
 (--epochs, --subset, --test-subset) are not held, as the baseline gate is off for them: a scaled preview is cheap, and
 an estimator of a few epochs is often flagged; their flags are still shown by `repro sweep status`.
 
-Locally, repro/sweep/run.py trains what the hold released in a further round of the same command, as it does for the
-baseline gate; on SLURM the next `repro sweep` releases it, once the first run has started (it writes its record
+Locally, repro/sweep/run_local.py trains what the hold released in a further round of the same command, as it does
+for the baseline gate; on SLURM the next `repro sweep` releases it, once the first run has started (it writes its record
 before its first epoch)."""
 
 from __future__ import annotations

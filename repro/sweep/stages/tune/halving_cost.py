@@ -19,7 +19,8 @@ from omegaconf import OmegaConf
 from tabulate import tabulate
 
 from repro.sweep.budget.calibration import load_calibration
-from repro.sweep.budget.costs import _hours_text, full_run_gpu_hours, hours_text, plan_estimate
+from repro.sweep.budget.costs import full_run_gpu_hours
+from repro.sweep.budget.estimate import hours_text, plan_estimate, short_hours_text
 from repro.sweep.plan import Plan
 from repro.sweep.spec.model import PlannedRun
 from repro.sweep.stages.tune.halving import survivor_counts
@@ -79,7 +80,7 @@ class StrategyCosts:
             return ""
 
         def hours(value: float) -> str:
-            return ("at least " if self.at_least else "") + _hours_text(value)
+            return ("at least " if self.at_least else "") + short_hours_text(value)
 
         body = [
             [
@@ -87,9 +88,9 @@ class StrategyCosts:
                 s.column,
                 s.points,
                 s.rungs_text(),
-                _hours_text(s.grid),
-                _hours_text(s.worst),
-                _hours_text(s.expected),
+                short_hours_text(s.grid),
+                short_hours_text(s.worst),
+                short_hours_text(s.expected),
                 s.planned + (" (pinned)" if s.pinned else ""),
             ]
             for s in self.stages

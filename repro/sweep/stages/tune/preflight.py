@@ -29,7 +29,8 @@ from tabulate import tabulate
 from repro.errors import UserError
 from repro.runs.rundir import RunDir
 from repro.sweep.budget.calibration import Calibration, load_calibration
-from repro.sweep.budget.costs import plan_estimate, run_gpu_hours, run_sizes
+from repro.sweep.budget.costs import run_gpu_hours, run_sizes
+from repro.sweep.budget.estimate import plan_estimate
 from repro.sweep.expand.build import make_run
 from repro.sweep.expand.overrides import parse_all
 from repro.sweep.plan import Plan

@@ -16,7 +16,8 @@ from functools import lru_cache
 from repro.claims.sequential import Looks, stop_probabilities
 from repro.claims.sequential_record import TRAINING
 from repro.sweep.budget.calibration import load_calibration
-from repro.sweep.budget.costs import hours_text, run_gpu_hours
+from repro.sweep.budget.costs import run_gpu_hours
+from repro.sweep.budget.estimate import hours_text
 from repro.sweep.plan import Plan
 from repro.sweep.stages.until_decided.rounds import LineState, Walk, is_round_run
 from repro.sweep.stages.until_decided.table_lines import ClaimLine

@@ -5,7 +5,7 @@ of being needed (pricing.py); its decision on a plan, holding each round's runs 
 recorded in the sweep folder for the ledger; its report and its dry-run prices (render.py, pricing.py).
 
 Locally, a sweep trains its seeds, decides, trains the round it let go, and so on in one command
-(repro/sweep/run.py's rounds); on SLURM each `repro sweep` submits the round the previous one's runs released."""
+(repro/sweep/run_local.py's rounds); on SLURM each `repro sweep` submits the round the previous one's runs released."""
 
 from __future__ import annotations
 

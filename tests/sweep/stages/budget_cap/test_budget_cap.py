@@ -20,9 +20,10 @@ from repro.runs.rundir import RunDir
 from repro.sweep.executors.slurm import cluster
 from repro.sweep.expand.expand import expand_sweep
 from repro.sweep.protocol.base import Asked
-from repro.sweep.run import plan_sweep, run_sweep
+from repro.sweep.run import run_sweep
 from repro.sweep.spec.model import PlannedRun, Scale
 from repro.sweep.sweep_file import load_sweep
+from repro.sweep.sweep_plan import plan_sweep
 
 
 @pytest.fixture(autouse=True)

@@ -18,13 +18,14 @@ from repro.data.noise import transition_matrix
 from repro.errors import UserError
 from repro.recorders.transition_check import write_record
 from repro.recorders.transition_record import estimate_record
+from repro.sweep.ask_stages import decided
 from repro.sweep.plan import Plan, RunStatus
-from repro.sweep.run import decided, plan_sweep
 from repro.sweep.spec.model import Scale
 from repro.sweep.stages.estimated_t import estimate_hold
 from repro.sweep.stages.estimated_t.estimate_hold import _some
 from repro.sweep.status import render_status
 from repro.sweep.sweep_file import load_sweep
+from repro.sweep.sweep_plan import plan_sweep
 
 SWEEP = """
     name: held_t

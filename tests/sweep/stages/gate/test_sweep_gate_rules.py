@@ -16,11 +16,11 @@ from repo_paths import REPO
 from repro.errors import UserError
 from repro.runs.rundir import RunDir
 from repro.sweep.expand.expand import expand_sweep
-from repro.sweep.run import plan_sweep, select
 from repro.sweep.stages.gate.gate import GATE_FILE, check, evaluate_gate, record_acceptance
 from repro.sweep.stages.gate.gate_spec import gate_of
 from repro.sweep.sweep_file import load_sweep
 from repro.sweep.sweep_folder import sweep_dir
+from repro.sweep.sweep_plan import plan_sweep, select
 
 PAPER = REPO / "paper_tables" / "paper"
 

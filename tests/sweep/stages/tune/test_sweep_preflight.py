@@ -78,9 +78,9 @@ def test_preflight_on_slurm_needs_a_profile_and_a_dry_run_trains_nothing(tmp_pat
 
 
 def test_cells_that_share_their_tuning_runs_are_preflighted_once(tmp_path):
-    from repro.sweep.run import plan_sweep
     from repro.sweep.stages.tune.preflight import preflight_runs
     from repro.sweep.sweep_file import load_sweep
+    from repro.sweep.sweep_plan import plan_sweep
 
     # demo Table 6's "Ours (setting A)" is "Ours (Instance labels)" on digits: the same tuning runs, the same corners
     plan = plan_sweep(load_sweep(REPO / "sweeps" / "demo" / "table6.yaml"), output_root=tmp_path)

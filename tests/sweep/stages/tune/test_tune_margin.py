@@ -15,11 +15,11 @@ import pytest
 from repo_paths import REPO
 from repro.runs.rundir import RunDir
 from repro.sweep.expand.expand import expand_sweep
-from repro.sweep.run import plan_sweep
 from repro.sweep.stages.tune.tune_report import cell_tunings, render_tunings
 from repro.sweep.stages.tune.tune_spec import cell_tune
 from repro.sweep.stages.tune.tuning import apply
 from repro.sweep.sweep_file import load_sweep
+from repro.sweep.sweep_plan import plan_sweep
 
 NOISY_TUNED = """
     name: noisy-tuned

@@ -23,13 +23,14 @@ from repro.errors import UserError
 from repro.runs.rundir import RunDir
 from repro.sweep.executors.slurm import cluster
 from repro.sweep.protocol.base import Asked
-from repro.sweep.run import plan_sweep, run_sweep
+from repro.sweep.run import run_sweep
 from repro.sweep.spec.model import Scale
 from repro.sweep.stages.until_decided.rounds import _walk
 from repro.sweep.stages.until_decided.table_lines import ClaimLine
 from repro.sweep.stages.until_decided.until_decided_spec import UntilDecidedKey, design_of
 from repro.sweep.sweep_file import load_sweep
 from repro.sweep.sweep_folder import remember_selection, sweep_dir
+from repro.sweep.sweep_plan import plan_sweep
 
 SWEEP = TINY_SEQUENTIAL_SWEEP
 SCALE = Scale(epochs=1, stage_options={"until_decided": True, "max_seeds": 4})
