@@ -45,9 +45,6 @@ DATA_SHAPES = {"cifar10": (3, 32, 10), "cifar100": (3, 32, 100), "digits": (1, 8
 REFERENCE_MODELS = ("resnet18", "vgg16", "wrn28_10")
 
 
-# ------------------------------------------------------------------------------------------------ estimate
-
-
 def step_kind(config: Mapping[str, Any]) -> StepCost:
     """What one step of the run costs: the kind its method declares (repro/training/step_cost.py)."""
     return method_declaration(str(config["method"]["name"])).step_cost
