@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -93,19 +94,18 @@ def log_fit(rounds: list[Priced]) -> dict[StepCost, tuple[float, float]]:
     fits = {}
     for kind in rounds[0]:
         logs = [math.log(got[kind][0] / got[kind][1]) for got in rounds]
-        mean = sum(logs) / len(logs)
-        fits[kind] = (mean, math.sqrt(sum((x - mean) ** 2 for x in logs) / (len(logs) - 1)))
+        fits[kind] = (statistics.fmean(logs), statistics.stdev(logs))
     return fits
 
 
 def odds_median_outside(fits: dict[StepCost, tuple[float, float]], bounds: tuple[float, float], rounds: int) -> float:
     """The odds that the median ratio of `rounds` (odd) rounds is outside `bounds` for some kind, each kind's ratio
     log-normal as fitted and independent of the others and of its other rounds."""
+    most = (rounds + 1) // 2  # the median is past a bound when at least this many rounds are
     inside = 1.0
     for mean, sd in fits.values():
         low = stats.norm.cdf((math.log(bounds[0]) - mean) / sd)
         high = stats.norm.sf((math.log(bounds[1]) - mean) / sd)
-        most = (rounds + 1) // 2  # the median is past a bound when at least this many rounds are
         inside *= 1.0 - stats.binom.sf(most - 1, rounds, low) - stats.binom.sf(most - 1, rounds, high)
     return 1.0 - inside
 
