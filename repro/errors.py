@@ -48,10 +48,11 @@ class stop_on_signals:
 
     The handler raises at once, and also remembers the signal: Python drops an exception raised while a finaliser
     (`__del__`, a weakref callback) runs, so a run whose exception was lost that way stops at its epoch's end
-    (`raise_if_received`)."""
+    (`raise_if_received`). Inside `deferred()` it only remembers: the signal is raised when that block ends."""
 
     def __enter__(self) -> stop_on_signals:
         self.received: int | None = None
+        self._deferring = False
         self._previous: dict[int, Any] = {}
         if threading.current_thread() is threading.main_thread():  # only the main thread may set handlers
             self._previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, self._handle)
@@ -61,6 +62,19 @@ class stop_on_signals:
 
     def _handle(self, signum: int, frame: Any) -> None:
         self.received = signum
+        if not self._deferring:
+            self.raise_if_received()
+
+    @contextmanager
+    def deferred(self) -> Iterator[None]:
+        """A commit no signal splits: a signal that arrives inside is raised as the block ends, after all of it ran.
+        A run's checkpoint renamed into place and the epoch it commits recorded are one such step: split, the run's
+        status would name the epoch before the checkpoint it really resumes from."""
+        self._deferring = True
+        try:
+            yield
+        finally:
+            self._deferring = False
         self.raise_if_received()
 
     def raise_if_received(self) -> None:

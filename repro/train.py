@@ -182,7 +182,7 @@ def _train_epochs(run: _Training, stop_after_epochs: int | None) -> None:
             for epoch in range(run.start, run.end):
                 if stop_after_epochs is not None and epoch - run.start >= stop_after_epochs:
                     raise Interrupted(f"stopped after {stop_after_epochs} epoch(s) as asked")
-                _train_epoch(run, epoch)
+                _train_epoch(run, epoch, signals)
                 signals.raise_if_received()  # a signal whose exception was swallowed still stops the run here
     except (NonFiniteLossError, NonFiniteLabelsError) as exc:
         rd.write_status("failed", epoch=len(run.history), message=str(exc))
@@ -204,9 +204,9 @@ def _train_epochs(run: _Training, stop_after_epochs: int | None) -> None:
         raise
 
 
-def _train_epoch(run: _Training, epoch: int) -> None:
-    """One epoch trained, recorded and committed: its records, its checkpoint (the commit point), then the metrics
-    file, the tracker, the status and the log."""
+def _train_epoch(run: _Training, epoch: int, signals: stop_on_signals) -> None:
+    """One epoch trained, recorded and committed: its records, its checkpoint (the commit point, which a signal
+    does not split from `run.committed`), then the metrics file, the tracker, the status and the log."""
     exp, rd = run.exp, run.rd
     row = run_epoch(exp, epoch, run.progress)
     # Label records come first: they add their scalars to `row` (so to the history and metrics), and a checkpoint of
@@ -217,8 +217,9 @@ def _train_epoch(run: _Training, epoch: int) -> None:
     row["seconds"] += time.perf_counter() - recording
     run.history.append(row)
     run.lock.check()  # never write after another process took the run over
-    save_checkpoint({**exp.state_dict(), "epoch": epoch + 1, "history": run.history}, rd.checkpoint_file)
-    run.committed = epoch + 1
+    with signals.deferred():
+        save_checkpoint({**exp.state_dict(), "epoch": epoch + 1, "history": run.history}, rd.checkpoint_file)
+        run.committed = epoch + 1
     rd.write_metrics(run.history)
     run.tracker.log(row, step=epoch + 1)
     rd.write_status("running", epoch=epoch + 1)

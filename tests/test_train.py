@@ -108,6 +108,34 @@ def test_a_sigterm_whose_exception_was_swallowed_still_stops_the_run_at_its_epoc
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handler was taken down with the run
 
 
+@pytest.mark.slow
+def test_a_sigterm_as_the_checkpoint_lands_leaves_the_status_at_that_checkpoints_epoch(tmp_path, monkeypatch):
+    """A signal right after the checkpoint is renamed into place, before the run notes the epoch it committed, must
+    not split the two: the status names the checkpoint's epoch, and the next run trains on from there."""
+    import signal
+
+    import repro.train as train_module
+
+    real = train_module.save_checkpoint
+
+    def save_then_sigterm(state, path):
+        real(state, path)
+        if state["epoch"] == 2:
+            os.kill(os.getpid(), signal.SIGTERM)  # the handler runs here, before save_checkpoint returns
+
+    monkeypatch.setattr(train_module, "save_checkpoint", save_then_sigterm)
+    cfg = cfg_for(tmp_path, "optim.epochs=3")
+    with pytest.raises(Interrupted):
+        train(cfg)
+    rd = RunDir.for_config(to_container(cfg))
+    assert torch.load(rd.checkpoint_file, weights_only=True)["epoch"] == 2
+    status = rd.read_status()
+    assert status["state"] == "interrupted" and status["epoch"] == 2, status
+    monkeypatch.setattr(train_module, "save_checkpoint", real)
+    assert [row["epoch"] for row in train(cfg).run_dir.read_metrics()] == [1, 2, 3]
+    assert "resumed from checkpoint at epoch 2" in rd.log_file.read_text()
+
+
 def test_run_id_depends_only_on_result_fields(tmp_path):
     base = to_container(cfg_for(tmp_path))
     same = to_container(load_config([*FAST, "output_root=/elsewhere", "tracker=wandb", "progress=plain"]))
