@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
+import repro.train as train_module
 from presets import QUIET
 from repro.cli import main
 from repro.config import load_config, to_container
@@ -82,10 +84,6 @@ def test_resume_gives_the_same_result_as_an_uninterrupted_run(tmp_path):
 def test_a_sigterm_whose_exception_was_swallowed_still_stops_the_run_at_its_epoch_end(tmp_path, monkeypatch):
     """Python drops an exception raised by a signal handler while a finaliser runs; the run must stop anyway, at the
     end of that epoch, and its status must name the epoch of its last checkpoint (where it resumes)."""
-    import signal
-
-    import repro.train as train_module
-
     real = train_module.run_epoch
 
     def epoch_with_a_lost_sigterm(exp, epoch, progress):
@@ -112,10 +110,6 @@ def test_a_sigterm_whose_exception_was_swallowed_still_stops_the_run_at_its_epoc
 def test_a_sigterm_as_the_checkpoint_lands_leaves_the_status_at_that_checkpoints_epoch(tmp_path, monkeypatch):
     """A signal right after the checkpoint is renamed into place, before the run notes the epoch it committed, must
     not split the two: the status names the checkpoint's epoch, and the next run trains on from there."""
-    import signal
-
-    import repro.train as train_module
-
     real = train_module.save_checkpoint
 
     def save_then_sigterm(state, path):
