@@ -16,13 +16,16 @@ from pathlib import Path
 from repo_paths import REPO
 
 PACKAGES = ("repro", "analysis", "testing_support", "benchmarks")
+# The packages a user installs (the import conventions hold for them; the benchmarks and the tests' helpers are not
+# installed).
+SHIPPED = ("repro", "analysis")
 LAYER_HEADING = "## Layers"
 
 
-def module_files(repo: Path = REPO) -> dict[str, Path]:
-    """Dotted module name -> source file, for every module of the project's packages."""
+def module_files(repo: Path = REPO, packages: tuple[str, ...] = PACKAGES) -> dict[str, Path]:
+    """Dotted module name -> source file, for every module of `packages` (the project's, by default)."""
     modules: dict[str, Path] = {}
-    for package in PACKAGES:
+    for package in packages:
         for path in sorted((repo / package).rglob("*.py")):
             parts = list(path.relative_to(repo).with_suffix("").parts)
             if parts[-1] == "__init__":
