@@ -3,9 +3,8 @@ step, the double-backward reference (testing_support/reference_meta.py) and the 
 
 Times: one process, the same batches, every variant on its own copy of the model; variants run round-robin
 (so load changes on a shared machine hit all of them alike) and the median over repeats after warm-up is
-reported. Memory: a fresh subprocess per variant runs one warm-up step, trims malloc, resets the kernel's
-peak-RSS counter (/proc/self/clear_refs) and reports the peak resident-set growth during one more step:
-activations, gradients, autograd graphs and allocator slack, as the OS sees them.
+reported. Memory: the peak resident-set growth of one step after a warm-up step, each variant in a fresh subprocess
+(benchmarks/peak_memory.py).
 
     .venv/bin/python -m benchmarks.meta_step                      # both models
     .venv/bin/python -m benchmarks.meta_step --models smallcnn --repeats 21
@@ -19,17 +18,14 @@ from __future__ import annotations
 
 import argparse
 import copy
-import ctypes
-import json
-import subprocess
 import sys
-from pathlib import Path
 from typing import Callable
 
 import torch
 import torch.nn.functional as F
 from tabulate import tabulate
 
+from benchmarks.peak_memory import child_peak_mib, peak_rss_growth_mib, print_peak
 from benchmarks.roundrobin import round_robin_medians
 from repro.labels import InstanceLabels
 from repro.losses import soft_cross_entropy
@@ -160,51 +156,18 @@ def time_variants(bench: Bench, names: list[str], warmup: int, repeats: int) -> 
     return round_robin_medians({name: bench.variant(name) for name in names}, warmup=warmup, repeats=repeats)
 
 
-def _rss_kib(field: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    raise RuntimeError(f"{field} not in /proc/self/status")
-
-
 def memory_child(args: argparse.Namespace) -> None:
     """Runs in a fresh process: peak RSS growth (MiB) of one step of one variant, after one warm-up step."""
     torch.set_num_threads(args.threads)
     bench = Bench(args.memory_child_model, args.child_batch, args.child_meta_batch, compile_jvp=False)
     fn = bench.variant(args.memory_child)
-    setup = getattr(fn, "setup", None)
-    for measured in (False, True):
-        if setup:
-            setup()
-        if measured:
-            ctypes.CDLL("libc.so.6").malloc_trim(0)
-            baseline = _rss_kib("VmRSS")
-            Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM (peak RSS) to the current RSS
-        fn()
-    print(json.dumps({"peak_mib": (_rss_kib("VmHWM") - baseline) / 1024}))
+    print_peak(peak_rss_growth_mib(fn, getattr(fn, "setup", None)))
 
 
 def measure_memory(model_name: str, name: str, batch: int, meta_batch: int, threads: int) -> float | None:
-    command = [
-        sys.executable,
-        "-m",
-        "benchmarks.meta_step",  # found as this process found it: from the working directory or PYTHONPATH
-        "--memory-child",
-        name,
-        "--memory-child-model",
-        model_name,
-        "--child-batch",
-        str(batch),
-        "--child-meta-batch",
-        str(meta_batch),
-        "--threads",
-        str(threads),
-    ]
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
-        print(f"memory measurement of {name} failed:\n{result.stderr[-2000:]}", file=sys.stderr)
-        return None
-    return json.loads(result.stdout.strip().splitlines()[-1])["peak_mib"]
+    child = ["--memory-child", name, "--memory-child-model", model_name, "--child-batch", str(batch)]
+    child += ["--child-meta-batch", str(meta_batch), "--threads", str(threads)]
+    return child_peak_mib("benchmarks.meta_step", child, name)
 
 
 def report(

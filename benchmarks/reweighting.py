@@ -5,8 +5,8 @@ through torch.func.functional_call, differentiated back to the weights or the we
 Every variant is a whole training step (meta-gradient, weighting-net step for MW-Net, model step) on its own copy of
 the model, on the same batches. The references reuse the train forward for the model step (the authors' code runs a
 second forward; so the measured speed-up is, if anything, on the low side). Variants run round-robin and the median
-over repeats after warm-up is reported. Memory: on CUDA the peak allocated memory of one step; on CPU a fresh
-subprocess per variant reports the peak resident-set growth of one step after a warm-up step (/proc/self/clear_refs).
+over repeats after warm-up is reported. Memory: on CUDA the peak allocated memory of one step; on CPU the peak
+resident-set growth of one step after a warm-up step, each variant in a fresh subprocess (benchmarks/peak_memory.py).
 
     .venv/bin/python -m benchmarks.reweighting                       # small CNN and ResNet18, 1 thread
     .venv/bin/python -m benchmarks.reweighting --models smallcnn --repeats 21 --threads 2
@@ -16,11 +16,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import ctypes
-import json
-import subprocess
-import sys
-from pathlib import Path
 from typing import Callable
 
 import torch
@@ -28,6 +23,7 @@ import torch.nn.functional as F
 from tabulate import tabulate
 from torch.func import functional_call
 
+from benchmarks.peak_memory import child_peak_mib, peak_rss_growth_mib, print_peak
 from benchmarks.roundrobin import round_robin_medians
 from repro.losses import soft_cross_entropy
 from repro.meta import LookAhead, MetaBatch
@@ -136,13 +132,6 @@ def time_variants(bench: Bench, warmup: int, repeats: int) -> dict[str, float]:
     )
 
 
-def _status_kib(field: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    raise RuntimeError(f"{field} not in /proc/self/status")
-
-
 def memory_of(args: argparse.Namespace, model_name: str, name: str, batch: int, meta_batch: int) -> float | None:
     """MiB: CUDA peak allocated during one step (in process), or CPU peak RSS growth (fresh subprocess)."""
     device = torch.device(args.device)
@@ -155,37 +144,14 @@ def memory_of(args: argparse.Namespace, model_name: str, name: str, batch: int, 
         fn()
         torch.cuda.synchronize()
         return (torch.cuda.max_memory_allocated() - base) / 2**20
-    command = [
-        sys.executable,
-        "-m",
-        "benchmarks.reweighting",  # found as this process found it: from the working directory or PYTHONPATH
-        "--memory-child",
-        name,
-        "--models",
-        model_name,
-        "--batch",
-        str(batch),
-        "--meta-batch",
-        str(meta_batch),
-        "--threads",
-        str(args.threads),
-    ]
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
-        print(f"memory of {name} failed:\n{result.stderr[-2000:]}", file=sys.stderr)
-        return None
-    return json.loads(result.stdout.strip().splitlines()[-1])["peak_mib"]
+    child = ["--memory-child", name, "--models", model_name, "--batch", str(batch), "--meta-batch", str(meta_batch)]
+    return child_peak_mib("benchmarks.reweighting", [*child, "--threads", str(args.threads)], name)
 
 
 def memory_child(args: argparse.Namespace) -> None:
     torch.set_num_threads(args.threads)
     fn = Bench(args.models[0], args.batch, args.meta_batch, torch.device("cpu")).variant(args.memory_child)
-    fn()  # warm-up: optimizer state and allocator pools exist before the measured step
-    ctypes.CDLL("libc.so.6").malloc_trim(0)
-    base = _status_kib("VmRSS")
-    Path("/proc/self/clear_refs").write_text("5")  # reset the peak RSS (VmHWM) to the current RSS
-    fn()
-    print(json.dumps({"peak_mib": (_status_kib("VmHWM") - base) / 1024}))
+    print_peak(peak_rss_growth_mib(fn))
 
 
 def main(argv: list[str] | None = None) -> None:
