@@ -1,33 +1,26 @@
 """The ledger of the paper's claims (analysis/ledger/): fabricated run directories with known differences, read by
 the same code as `repro tables` (collect_runs, build_table), each interval checked against scipy's own t-test
 intervals (scipy.stats.ttest_rel / ttest_ind(equal_var=False)), every verdict, the design rule, partial seed overlap,
-the one-image floor; the command writes md, csv, png. No training."""
+the one-image floor. No training. `repro ledger` itself: test_ledger_command.py."""
 
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import matplotlib.image
-import pandas as pd
 import pytest
 from scipy import stats
 
 from analysis.collect import collect_runs
 from analysis.ledger.build import build_ledger
 from analysis.ledger.render import render_markdown
-from analysis.sweeps import planned_runs
-from repo_paths import REPO
 from repro.claims.load import load_claims
 from repro.claims.stats import PAIRED, WELCH
 from repro.claims.verdicts import CONSISTENT, LARGER, ONE_SEED, OPPOSITE, UNDETECTABLE
-from repro.cli import main
 from repro.data.sizes import run_sizes
 from repro.runs.rundir import RunDir
 from repro.sweep.spec.model import PlannedRun
-from repro.sweep.sweep_file import load_sweep
 
 # Table 1's layout, one scenario per column: {(row, column): {seed: final_test_acc, None: failed}}.
 BASE = {0: 0.700, 1: 0.720, 2: 0.740}
@@ -275,52 +268,6 @@ rows:
   Baseline: [method=baseline]
   Ours (Instance): [method=label_smoothing]
 """
-
-
-def test_repro_ledger_writes_markdown_csv_and_png_from_a_real_sweep_file(tmp_path, capsys):
-    sweeps, root, out = tmp_path / "sweeps", tmp_path / "outputs", tmp_path / "ledger"
-    sweeps.mkdir()
-    (sweeps / "table1.yaml").write_text(SWEEP)
-    values = {"Baseline": [0.90, 0.92, 0.91], "Ours (Instance)": [0.95, 0.96, 0.96]}
-    for planned in planned_runs(load_sweep(sweeps / "table1.yaml"), output_root=root):
-        write_run(root, planned.run_id, values[planned.row][planned.seed], planned.config)
-    assert main(["ledger", "--runs", str(root), "--sweeps-dir", str(sweeps), "--out", str(out)]) == 0
-    printed = capsys.readouterr().out
-    assert "Ours (Instance) > Baseline" in printed and "After Holm's correction" in printed
-
-    frame = pd.read_csv(out / "ledger.csv", keep_default_na=False)
-    answered = frame[frame["verdict"] != "not in the runs"]
-    assert answered[["claim", "column", "interval"]].values.tolist() == [
-        ["Ours (Instance) > Baseline", "Digits/SmallCNN", str(PAIRED)]
-    ]
-    low, high = stats.ttest_rel([95, 96, 96], [90, 92, 91]).confidence_interval(0.95)
-    bounds = answered[["ci_low", "ci_high"]].astype(float).values.tolist()[0]
-    assert bounds == [pytest.approx(low, abs=1e-4), pytest.approx(high, abs=1e-4)]
-    # digits is no column of the paper's: its smallest Table 1 gain, +0.30 (CIFAR10/ResNet18), said so
-    assert answered["paper"].tolist() == ["+0.30 (no column like ours; its smallest, CIFAR10/ResNet18)"]
-    assert answered["verdict"].tolist() == [str(LARGER)]
-    assert float(answered["detectable"].iloc[0]) > 0 and answered["claim_holds_after_holm"].iloc[0] in ("True", True)
-    assert (frame["verdict"] == "not in the runs").sum() == len(load_claims()) - 1  # the others, one line each
-    md = (out / "ledger.md").read_text()
-    assert re.search(r"\| 1 +\| Ours \(Instance\) > Baseline +\| Digits/SmallCNN +\|", md)
-    assert "- Table 6, Ours (setting A) > MentorNet: no sweep file for Table 6" in md
-    assert matplotlib.image.imread(out / "ledger.png").shape[0] > 100
-
-
-def test_repro_ledger_refuses_bad_input_with_one_paragraph(tmp_path, capsys):
-    (tmp_path / "runs").mkdir()
-    demo = str(REPO / "sweeps" / "demo")
-    assert main(["ledger", "--runs", str(tmp_path), "--sweeps-dir", demo, "--out", str(tmp_path)]) == 2
-    assert "No runs found" in capsys.readouterr().err
-    bad = tmp_path / "claims.csv"
-    bad.write_text("table,name,kind,terms,paper_terms,where,margin,margin_reason,measure,says\n"
-                   "1,x,gain,+Ours (Magic); -Baseline,,,,,,x\n")  # fmt: skip
-    write_run(tmp_path, "some-run", 0.5)
-    out = tmp_path / "out"
-    code = main(["ledger", "--runs", str(tmp_path), "--sweeps-dir", demo, "--claims", str(bad), "--out", str(out)])
-    err = capsys.readouterr().err
-    assert code == 2 and "has no row 'Ours (Magic)'" in err and err.count("\n") == 1
-    assert not out.exists()
 
 
 def test_a_table_not_run_into_this_root_is_one_line_per_claim(tmp_path):
