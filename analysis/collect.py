@@ -161,11 +161,12 @@ def frame_from_records(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     return frame.sort_values("run_id", kind="stable").reset_index(drop=True)
 
 
-def require_runs(frame: pd.DataFrame, source: str) -> None:
-    """Stop with a clear message when there is nothing to analyse (nothing gets written)."""
+def require_runs(frame: pd.DataFrame, source: str, unwritten: str) -> None:
+    """Stop with a clear message when there is nothing to analyse: nothing gets written, and the message says what
+    (`unwritten`: "no tables were written")."""
     if frame.empty:
         raise UserError(
             f"No runs found in {source}. Train or sweep first (`repro sweep sweeps/table1.yaml`, "
             "`repro train ...`), or point --runs at the output_root the runs were written to (the directory that "
-            "holds runs/<run_id>/); no tables or figures were written."
+            f"holds runs/<run_id>/); {unwritten}."
         )

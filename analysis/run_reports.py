@@ -17,13 +17,14 @@ from analysis.tables.build import make_tables
 from analysis.wandb_source import collect_wandb
 
 
-def read_runs(args: argparse.Namespace) -> tuple[pd.DataFrame, str]:
-    """(run frame, where it came from): the W&B project of --wandb, else the run directories under --runs."""
+def read_runs(args: argparse.Namespace, unwritten: str) -> tuple[pd.DataFrame, str]:
+    """(run frame, where it came from): the W&B project of --wandb, else the run directories under --runs; none is
+    an error that says what was not written (`unwritten`)."""
     if args.wandb:
         runs, source = collect_wandb(args.wandb), f"W&B project {args.wandb}"
     else:
         runs, source = collect_runs(args.runs), f"{Path(args.runs) / 'runs'}"
-    require_runs(runs, source)
+    require_runs(runs, source, unwritten)
     return runs, source
 
 
@@ -35,7 +36,7 @@ def given_scale(args: argparse.Namespace) -> tuple[Any, list[str] | None]:
 
 
 def run_tables(args: argparse.Namespace) -> int:
-    runs, source = read_runs(args)
+    runs, source = read_runs(args, "no tables were written")
     specs = sweeps.load_specs(args.sweeps_dir, args.tables)
     scale, extra = given_scale(args)
     make_tables(
@@ -55,7 +56,7 @@ def run_tables(args: argparse.Namespace) -> int:
 def run_ledger(args: argparse.Namespace) -> int:
     from analysis.ledger.write import make_ledger  # deferred: matplotlib (its figure), kept from `repro tables`
 
-    runs, source = read_runs(args)
+    runs, source = read_runs(args, "no ledger was written")
     # every tableN.yaml there; a claim's table without one says so
     specs = sweeps.load_specs(args.sweeps_dir, args.tables)
     scale, extra = given_scale(args)

@@ -72,7 +72,7 @@ def figure_runs(
     `sweeps_dir` on them (each built once, when a figure asks, as its last `repro sweep` into that root ran it),
     `--where`; `indexes`: those the command built already (`repro demo`'s)."""
     frame = collect_runs(output_root)
-    require_runs(frame, f"{Path(output_root) / 'runs'}")
+    require_runs(frame, f"{Path(output_root) / 'runs'}", "no figures were written")
     check_keys(frame, where or {})
     plans = indexes or SweepIndexes(load_specs(sweeps_dir), index_runs(frame), output_root, where=str(sweeps_dir))
     return FigureRuns(frame, plans, dict(where or {}))

@@ -38,7 +38,7 @@ def make_ledger(
 ) -> list[Path]:
     """Build the ledger of the claims (of `tables`, default all) from `runs` and the sweep `specs`, write it, print
     its table and the claims it cannot answer; returns the three paths."""
-    require_runs(runs, source or "the run frame")
+    require_runs(runs, source or "the run frame", "no ledger was written")
     claims = load_claims(claims_path, paper_dir, tables)
     sweeps = sweeps or ", ".join(sorted({str(Path(s.path).parent) for s in specs.values() if getattr(s, "path", None)}))
     ledger = build_ledger(

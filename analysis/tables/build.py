@@ -228,7 +228,7 @@ def make_tables(
     With neither `scale` nor `extra_overrides` given, each sweep is expanded as its last `repro sweep` into
     `output_root` ran it (see analysis/sweeps.py `last_sweep_options`). `indexes`: the sweeps' results indexes,
     where the command built them already (`repro demo`: its tables, figures and ledger share them)."""
-    require_runs(runs, source or "the run frame")
+    require_runs(runs, source or "the run frame", "no tables were written")
     if indexes is None:
         options = {number: (scale, extra_overrides) for number in specs}
         indexes = SweepIndexes(specs, index_runs(runs), output_root, options=options)

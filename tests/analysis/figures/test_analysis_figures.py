@@ -222,7 +222,8 @@ def test_figures_without_suitable_runs_are_skipped_with_a_reason(sweep, tmp_path
 def test_figures_from_an_empty_runs_directory_is_a_clear_error(tmp_path, capsys):
     (tmp_path / "runs").mkdir()
     assert main(["figures", "--runs", str(tmp_path), "--out", str(tmp_path / "figs")]) == 2
-    assert "No runs found" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "No runs found" in err and "no figures were written" in err
     assert not (tmp_path / "figs").exists()
 
 

@@ -55,7 +55,8 @@ def test_repro_ledger_refuses_bad_input_with_one_paragraph(tmp_path, capsys):
     (tmp_path / "runs").mkdir()
     demo = str(REPO / "sweeps" / "demo")
     assert main(["ledger", "--runs", str(tmp_path), "--sweeps-dir", demo, "--out", str(tmp_path)]) == 2
-    assert "No runs found" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "No runs found" in err and "no ledger was written" in err
     bad = tmp_path / "claims.csv"
     bad.write_text("table,name,kind,terms,paper_terms,where,margin,margin_reason,measure,says\n"
                    "1,x,gain,+Ours (Magic); -Baseline,,,,,,x\n")  # fmt: skip
