@@ -11,7 +11,7 @@ from typing import Any, Mapping
 
 from repro.checkout import CHECKOUT_ROOT
 from repro.tracking import wandb_run
-from repro.tracking.wandb_bounds import WandbBounds, quiet_error_reporting
+from repro.tracking.wandb_bounds import WandbBounds, bound_public_api, quiet_error_reporting
 from repro.tracking.wandb_run import wandb_mode
 from repro.tracking.wandb_session import WandbSession
 from repro.tracking.wandb_status import WandbStatus
@@ -83,6 +83,7 @@ class WandbTracker(NullTracker):
         self.run_dir = Path(run_dir)
         self.page = None
         self.bounds = WandbBounds.from_settings(settings)
+        bound_public_api(self.bounds)  # before W&B's public API client is imported: it reads the bound then
         self.status = status
         attempt, resumes = wandb_run.attempt_id(run_dir, run_id, resuming=resuming)
         git = {"git_root": str(CHECKOUT_ROOT)} if (CHECKOUT_ROOT / ".git").exists() else {}

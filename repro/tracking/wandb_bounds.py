@@ -3,8 +3,9 @@
 A table is hundreds of runs; if each waits out W&B's own defaults against a throttled or dead server (90 s to start,
 forever to finish, retries for hours), W&B costs GPU-hours. `tracker.timeouts` and `tracker.retries` are handed to
 W&B's own settings (`wandb.Settings`: `init_timeout`, `finish_timeout`, `x_service_wait` and the per-request
-timeout, retry count and backoff cap of its GraphQL, file-stream and file-transfer clients), and every call that
-can block is also run under a deadline of our own (`call_within`): a W&B call that ignores its settings is left
+timeout, retry count and backoff cap of its GraphQL, file-stream and file-transfer clients; the request timeout of
+its public API client, which reads an environment variable instead: `bound_public_api`), and every call that can
+block is also run under a deadline of our own (`call_within`): a W&B call that ignores its settings is left
 behind in a daemon thread, W&B is turned off for the rest of the run, and the run goes on.
 
 Over all of them, one budget (`tracker.timeouts.total`, `Budget`): each call's deadline is the smaller of its own
@@ -14,7 +15,9 @@ run got and waited: repro/tracking/wandb_status.py; what happens when a call tim
 
 from __future__ import annotations
 
+import math
 import os
+import sys
 import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
@@ -103,6 +106,25 @@ class Budget:
 
     def deadline(self, bound: float, *, online: bool) -> float:
         return min(bound, self.left(online=online))
+
+
+HTTP_TIMEOUT_VARIABLE = "WANDB_HTTP_TIMEOUT"  # W&B's: its public API client's request timeout (default 19 s)
+PUBLIC_API_MODULE = "wandb.apis.public.api"
+
+
+def bound_public_api(bounds: WandbBounds) -> None:
+    """W&B's public API client takes its request timeout from WANDB_HTTP_TIMEOUT (19 s unless set), not from a
+    run's settings, and reads it when its module is first imported. A run reaches that client through
+    `log_artifact`, which asks the server for the artifact's type there and swallows a failure: against a server
+    that stopped answering, that call returned after 19 s without failing, the run stayed online past its end-of-run
+    calls and the budget ran out on its finish. Set here to `request` (whole seconds, as W&B parses it), before the
+    run imports the client; where an earlier run of this process imported it already, its class is given the
+    bound too."""
+    seconds = math.ceil(bounds.request)
+    os.environ[HTTP_TIMEOUT_VARIABLE] = str(seconds)
+    public_api = sys.modules.get(PUBLIC_API_MODULE)
+    if public_api is not None:  # its class read the variable at that import
+        public_api.Api._HTTP_TIMEOUT = seconds
 
 
 def quiet_error_reporting() -> None:

@@ -5,6 +5,7 @@ never answers, `repro train ... tracker.mode=online` exits 0 with a complete run
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import os
 import subprocess
@@ -14,7 +15,15 @@ import time
 import pytest
 
 from repro.runs.rundir import RunDir
-from repro.tracking.wandb_bounds import WandbBounds, WandbExited, WandbTimeout, call_within
+from repro.tracking.wandb_bounds import (
+    HTTP_TIMEOUT_VARIABLE,
+    PUBLIC_API_MODULE,
+    WandbBounds,
+    WandbExited,
+    WandbTimeout,
+    bound_public_api,
+    call_within,
+)
 from testing_support.wandb_endpoint import FAKE_API_KEY, MODES, misbehaving_wandb, parent_wandb_service
 
 # small bounds, so each case ends in seconds; the defaults are in repro/conf/tracker/wandb.yaml
@@ -111,8 +120,10 @@ def test_a_hanging_finish_is_cut_at_its_bound_and_recorded(tmp_path, monkeypatch
 
 
 @pytest.mark.slow
-def test_the_service_wait_reaches_the_setting_wandb_starts_its_service_with(tmp_path, monkeypatch):
-    """W&B starts its service process from its global settings, not from wandb.init's: the bound must land there."""
+def test_the_service_wait_and_the_request_bound_reach_where_wandb_reads_them(tmp_path, monkeypatch):
+    """W&B starts its service process from its global settings, not from wandb.init's: the service wait must land
+    there. Its public API client reads its request timeout from the environment: the run's request bound lands
+    there (a neighbour test checks the client takes it)."""
     import wandb
     from wandb.sdk.lib.service import service_connection
 
@@ -128,5 +139,29 @@ def test_the_service_wait_reaches_the_setting_wandb_starts_its_service_with(tmp_
 
     wandb.teardown()  # a fresh service, as in a job
     monkeypatch.setattr(service_connection, "connect_to_service", recording)
-    train(load_config([*TINY, "tracker=wandb", "tracker.timeouts.service_wait=77", f"output_root={tmp_path}"]))
-    assert started_with == [77]
+    monkeypatch.setenv(HTTP_TIMEOUT_VARIABLE, "19")  # W&B's default; the test's end restores what was there
+    overrides = ["tracker=wandb", "tracker.timeouts.service_wait=77", "tracker.timeouts.request=36.5"]
+    train(load_config([*TINY, *overrides, f"output_root={tmp_path}"]))
+    assert started_with == [77] and os.environ[HTTP_TIMEOUT_VARIABLE] == "37"
+
+
+@pytest.mark.slow
+def test_w_and_bs_public_api_client_takes_the_request_bound_imported_before_or_after(monkeypatch):
+    """Its class reads WANDB_HTTP_TIMEOUT once, at its module's import: a run's bound set before that import is what
+    a fresh process's client takes; one set after it (an earlier run of the process imported the client) is given to
+    the class. Against a silent server, `log_artifact` waited on this client 19 s, W&B's default, and returned."""
+    probe = (
+        "import importlib, sys\n"
+        "from repro.tracking.wandb_bounds import PUBLIC_API_MODULE, WandbBounds, bound_public_api\n"
+        "bound_public_api(WandbBounds(request=40.2))\n"
+        "assert PUBLIC_API_MODULE not in sys.modules\n"
+        "print(importlib.import_module(PUBLIC_API_MODULE).Api._HTTP_TIMEOUT)\n"
+    )
+    fresh = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=600)
+    assert fresh.returncode == 0 and fresh.stdout.split() == ["41"], fresh.stderr[-2000:]
+
+    public_api = importlib.import_module(PUBLIC_API_MODULE)
+    monkeypatch.setattr(public_api.Api, "_HTTP_TIMEOUT", public_api.Api._HTTP_TIMEOUT)  # restored at the end
+    monkeypatch.setenv(HTTP_TIMEOUT_VARIABLE, "19")
+    bound_public_api(WandbBounds(request=52))
+    assert public_api.Api._HTTP_TIMEOUT == 52 and os.environ[HTTP_TIMEOUT_VARIABLE] == "52"
