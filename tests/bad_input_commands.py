@@ -177,6 +177,7 @@ COMMAND_CASES = [
     Case("plan negative budget", ["plan", "--budget", "-5"], says="--budget -5: a budget is a positive, finite"),
     Case("plan nan budget", ["plan", "--budget", "nan"], says="--budget nan: a budget is a positive, finite"),
     Case("plan infinite budget", ["plan", "--budget", "inf"], says="--budget inf: a budget is a positive, finite"),
+    Case("plan overflowing budget", ["plan", "--budget", "1e400"], says="--budget 1e400: a budget is a positive"),
     Case("plan budget in words", ["plan", "--budget", "lots"], says="--budget lots: a budget is a positive, finite"),
     Case(
         "plan zero runs per GPU", ["plan", "--budget", "100", "--runs-per-gpu", "0"], says="--runs-per-gpu 0: give how"

@@ -86,7 +86,7 @@ def budget_hours(text: str) -> float:
 
 
 def run(args: argparse.Namespace) -> int:
-    budget = check_budget(budget_hours(args.budget), "hours")
+    budget = check_budget(budget_hours(args.budget), "hours", args.budget)
     cal = load_calibration(args.gpu)
     plan = plan_budget(
         budget,

@@ -27,12 +27,13 @@ from repro.sweep.budget.packing import check_runs_per_gpu
 RETRIES = 5  # choices within a budget lowered by what the commands price above it
 
 
-def check_budget(budget: float, unit: str) -> float:
-    """A budget is a positive, finite number of hours: anything else is refused (one paragraph)."""
+def check_budget(budget: float, unit: str, typed: str | None = None) -> float:
+    """A budget is a positive, finite number of hours: anything else is refused (one paragraph), quoting the budget
+    as the user typed it where known (1e400 parses as inf, and '--budget inf' would not be what they wrote)."""
     if not (isinstance(budget, (int, float)) and math.isfinite(budget) and budget > 0):
         raise UserError(
-            f"--budget {budget:g}: a budget is a positive, finite number of {unit}, e.g. --budget 200 (not 0, a "
-            "negative number, nan or inf)."
+            f"--budget {typed or format(budget, 'g')}: a budget is a positive, finite number of {unit}, e.g. "
+            "--budget 200 (not 0, a negative number, nan or inf)."
         )
     return float(budget)
 
