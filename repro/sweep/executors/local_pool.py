@@ -59,16 +59,18 @@ def sigint_ignored() -> Iterator[None]:
 
 
 def close_pool(pool: ProcessPoolExecutor, in_flight: Sequence[RunDir]) -> None:
-    """Shut the pool down and wait for its workers. A worker that trains (holds the lock of a run still in flight) is
-    waited for: it stops cleanly. One that holds no run lock yet lives on for STUCK_AFTER_S has nothing left to
-    write and is killed: a worker that exits on SIGTERM while it holds one of the pool's queue locks (idle in its
-    call queue, or sending its result) leaves the others blocked on that lock forever, and a plain shutdown with
-    them."""
+    """Shut the pool down and wait for its workers. A worker that trains (holds the lock of a run in flight whose
+    status has not recorded its end) is waited for: it stops cleanly. One that trains nothing yet lives on for
+    STUCK_AFTER_S has nothing left to write and is killed: a worker that exits on SIGTERM while it holds one of the
+    pool's queue locks (idle in its call queue, or sending its result) leaves the others blocked on that lock
+    forever, and a plain shutdown with them. A run's lock alone does not prove its worker trains: a second SIGTERM
+    (the pool's own, when another worker died) can cut a stopped run's clean-up before its lock is released, and the
+    worker then waits for work under the lock's name; its next writer takes the lock over (its process gone)."""
     workers = list((getattr(pool, "_processes", None) or {}).values())
     pool.shutdown(wait=False, cancel_futures=True)
     idle_since: dict[int, float] = {}
     while alive := [p for p in workers if p.is_alive()]:
-        training = {_lock_holder(rd) for rd in in_flight}
+        training = {_lock_holder(rd) for rd in in_flight if not _ended(rd)}
         now = time.monotonic()
         for process in alive:
             if process.pid in training:
@@ -80,6 +82,17 @@ def close_pool(pool: ProcessPoolExecutor, in_flight: Sequence[RunDir]) -> None:
                     pass
         time.sleep(0.1)
     pool.shutdown(wait=True)
+
+
+def _ended(rd: RunDir) -> bool:
+    """Whether the run's status records the end of its lock holder's attempt: a state other than `running`, written
+    after the lock was taken (a resumed run's old `interrupted` is its last attempt's, while it sets up again)."""
+    status = rd.read_status() or {}
+    holder = runlock.FileLock.read_file(rd.lock_file) or {}
+    started, updated = holder.get("started"), status.get("updated")
+    if status.get("state") in (None, "running") or not isinstance(started, (int, float)):
+        return False
+    return isinstance(updated, (int, float)) and updated >= started
 
 
 def _lock_holder(rd: RunDir) -> int | None:
